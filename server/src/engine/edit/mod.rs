@@ -1,0 +1,131 @@
+//! Edit planning: the minimal text edits that change a task's status everywhere, or fix a
+//! diagnostic, as one [`WorkspaceChange`]. Nothing is written here; the adapters apply the
+//! change (an editor's `WorkspaceEdit`, the CLI's transaction).
+
+mod fixes;
+mod status_change;
+
+use std::fmt;
+
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::model::TaskKey;
+use crate::engine::text::{TextEdit, apply_edits};
+use crate::engine::timestamp::Now;
+
+pub use fixes::{fix_titles, plan_fix};
+pub use status_change::plan_status_change;
+
+/// The edits to one file, planned against its text as indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub file: FileId,
+    pub path: String,
+    pub edits: Vec<TextEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkspaceChange {
+    pub label: String,
+    pub files: Vec<FileChange>,
+    /// Things the user should know: open phases left under a completed task, a folder that
+    /// would have to move.
+    pub warnings: Vec<String>,
+}
+
+impl WorkspaceChange {
+    pub fn is_empty(&self) -> bool {
+        self.files.iter().all(|it| it.edits.is_empty())
+    }
+
+    /// The new text of every changed file.
+    pub fn apply(&self, index: &WorkspaceIndex) -> Vec<(String, String)> {
+        self.files
+            .iter()
+            .filter(|it| !it.edits.is_empty())
+            .map(|it| (it.path.clone(), apply_edits(index.text(it.file), &it.edits)))
+            .collect()
+    }
+
+    pub(crate) fn edit(&mut self, index: &WorkspaceIndex, file: FileId, edit: TextEdit) {
+        match self.files.iter_mut().find(|it| it.file == file) {
+            Some(change) => {
+                if !change.edits.contains(&edit) {
+                    change.edits.push(edit);
+                }
+            }
+            None => self.files.push(FileChange { file, path: index.path(file).to_string(), edits: vec![edit] }),
+        }
+    }
+
+    /// Sorts edits by position and files by path, so output and tests are stable.
+    pub(crate) fn finish(mut self) -> WorkspaceChange {
+        for file in &mut self.files {
+            file.edits.sort_by_key(|it| (it.range.start(), it.range.end()));
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChangeOptions {
+    /// Allow a transition the vocabulary forbids.
+    pub force: bool,
+    pub now: Now,
+    /// The reason BLOCKED and ABANDONED ask for.
+    pub reason: Option<String>,
+    /// Re-stamp an existing timestamp field of the target status (a `set`), or only add
+    /// missing ones (aligning places that disagree).
+    pub restamp: bool,
+}
+
+impl StatusChangeOptions {
+    pub fn new(now: Now) -> StatusChangeOptions {
+        StatusChangeOptions { force: false, now, reason: None, restamp: true }
+    }
+}
+
+/// Why a change was not planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownTask(String),
+    AmbiguousTask { id: String, candidates: Vec<TaskKey> },
+    UnknownStatus { status: String, known: Vec<String> },
+    InvalidTransition { task: TaskKey, from: String, to: String, allowed: String },
+    NotEditable { path: String, reason: String },
+    /// The plan's phases are further along than the requested status.
+    PlanAhead { task: TaskKey, path: String, phases: String },
+    NeedsReason { status: String, field: String },
+    NoFix(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::UnknownTask(id) => write!(f, "no task `{id}` in this workspace"),
+            Refusal::AmbiguousTask { id, candidates } => write!(
+                f,
+                "task `{id}` exists in several trackers: {}; write it as SCOPE:ID",
+                candidates.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>().join(", ")
+            ),
+            Refusal::UnknownStatus { status, known } => {
+                write!(f, "unknown status `{status}`; this tracker's task statuses are {}", known.join(", "))
+            }
+            Refusal::InvalidTransition { task, from, to, allowed } => write!(
+                f,
+                "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (use --force to override)"
+            ),
+            Refusal::NotEditable { path, reason } => write!(f, "cannot edit {path}: {reason}"),
+            Refusal::PlanAhead { task, path, phases } => write!(
+                f,
+                "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale (use --force to override)"
+            ),
+            Refusal::NeedsReason { status, field } => {
+                write!(f, "`{status}` needs a **{field}**; give one with --reason")
+            }
+            Refusal::NoFix(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}

@@ -1,0 +1,473 @@
+//! The workspace index: every file's parse, the trackers and their vocabularies, and for each
+//! task the places that state its status.
+//!
+//! Built from texts the adapter read; updated one file at a time. An update re-parses the
+//! changed file (or, when a vocabulary source such as `backlog/config.yml` changed, the files of
+//! that tracker) and rebuilds the per-task tables, which is linear in the number of places.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::engine::config::Vocabularies;
+use crate::engine::layout::{self, Classification, Family, Role};
+use crate::engine::model::{ParsedFile, Place, PlaceKind, TaskKey};
+use crate::engine::parse::{self, ParseContext};
+use crate::engine::profiles;
+use crate::engine::text::LineIndex;
+use crate::engine::vocabulary::Profile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A file handed to the index.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: Arc<str>,
+}
+
+#[derive(Debug)]
+pub struct FileEntry {
+    pub path: String,
+    pub class: Classification,
+    pub tracker: Option<usize>,
+    /// The text, kept for tracker files (edits and messages need it); prose keeps none.
+    pub text: Arc<str>,
+    line_index: OnceLock<Arc<LineIndex>>,
+    pub parsed: ParsedFile,
+}
+
+impl FileEntry {
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| Arc::new(LineIndex::new(&self.text)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracker {
+    pub family: Family,
+    pub root: String,
+    pub profile: Arc<Profile>,
+}
+
+/// One place of a task: a file and the place's index in that file's parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceRef {
+    pub file: FileId,
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskEntry {
+    /// Every place that states this task's status (phases excluded), in file order.
+    pub places: Vec<PlaceRef>,
+    /// Files that mention the task without stating a status.
+    pub mentions: Vec<FileId>,
+    /// Archived on purpose (a `completed_projects` entry, an archive state file, a plan under
+    /// `archive/`).
+    pub archived: bool,
+    /// The plan whose header counts for this task: the last one TODO.md links, else the
+    /// highest-numbered one in the task folder.
+    pub current_plan: Option<FileId>,
+}
+
+#[derive(Debug, Default)]
+pub struct WorkspaceIndex {
+    files: Vec<Option<FileEntry>>,
+    by_path: HashMap<String, FileId>,
+    trackers: Vec<Tracker>,
+    tasks: BTreeMap<TaskKey, TaskEntry>,
+    vocabularies: Vocabularies,
+}
+
+impl WorkspaceIndex {
+    /// Indexes `files`, parsing in parallel.
+    pub fn build(mut files: Vec<SourceFile>, vocabularies: &Vocabularies) -> WorkspaceIndex {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+        let mut index = WorkspaceIndex { vocabularies: vocabularies.clone(), ..WorkspaceIndex::default() };
+        let classes: Vec<Classification> = files.iter().map(|file| classify(&file.path, &file.text)).collect();
+        let spec_roots = spec_roots(files.iter().map(|it| it.path.as_str()).zip(classes.iter()));
+        let classes: Vec<Classification> = classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
+        for class in &classes {
+            index.tracker_for(class, &files_backlog_config(&files, &classes, class));
+        }
+        let trackers = &index.trackers;
+        let entries: Vec<FileEntry> = files
+            .into_par_iter()
+            .zip(classes.into_par_iter())
+            .map(|(file, class)| {
+                let tracker = find_tracker(trackers, &class);
+                parse_entry(file.path, file.text, class, tracker.map(|it| (it, &trackers[it])))
+            })
+            .collect();
+        for entry in entries {
+            let id = FileId(index.files.len() as u32);
+            index.by_path.insert(entry.path.clone(), id);
+            index.files.push(Some(entry));
+        }
+        index.rebuild_tasks();
+        index
+    }
+
+    /// Registers the tracker of `class` if new. `backlog_statuses` is the status list of the
+    /// tracker's `config.yml`, when it has one.
+    fn tracker_for(&mut self, class: &Classification, backlog_statuses: &Option<Vec<String>>) -> Option<usize> {
+        let family = class.family?;
+        if let Some(existing) = find_tracker(&self.trackers, class) {
+            return Some(existing);
+        }
+        let name = self.vocabularies.profile_name(family, &class.root);
+        let profile = match (family, backlog_statuses) {
+            // Backlog.md's own statuses win unless the configuration names a profile for it.
+            (Family::Backlog, Some(statuses)) if name == "backlog" => profiles::backlog(statuses),
+            _ => self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)),
+        };
+        self.trackers.push(Tracker { family, root: class.root.clone(), profile: Arc::new(profile) });
+        Some(self.trackers.len() - 1)
+    }
+
+    /// Adds, replaces (`Some`) or removes (`None`) one file.
+    pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) {
+        let Some(text) = text else {
+            if let Some(id) = self.by_path.remove(path) {
+                let was_config = self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
+                self.files[id.0 as usize] = None;
+                if was_config {
+                    self.rebuild_trackers();
+                }
+            }
+            self.rebuild_tasks();
+            return;
+        };
+        let mut class = classify(path, &text);
+        let roots = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)).chain(std::iter::once((path, &class))));
+        class = adopt_spec_root(class, &roots);
+        let is_config = class.role == Role::BacklogConfig;
+        let old_config = self.by_path.get(path).and_then(|id| self.entry(*id)).is_some_and(|it| it.class.role == Role::BacklogConfig);
+        let statuses = if class.family == Some(Family::Backlog) { self.backlog_statuses(&class.root, Some((path, &text))) } else { None };
+        let tracker = self.tracker_for(&class, &statuses);
+        let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
+        match self.by_path.get(path) {
+            Some(id) => self.files[id.0 as usize] = Some(entry),
+            None => {
+                let id = FileId(self.files.len() as u32);
+                self.by_path.insert(path.to_string(), id);
+                self.files.push(Some(entry));
+            }
+        }
+        if is_config || old_config {
+            self.rebuild_trackers();
+        }
+        self.rebuild_tasks();
+    }
+
+    /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
+    /// vocabulary source changed.
+    fn rebuild_trackers(&mut self) {
+        let files: Vec<SourceFile> = self
+            .entries()
+            .map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() })
+            .collect();
+        let prose: Vec<(String, ParsedFile)> = self
+            .entries()
+            .filter(|(_, it)| it.class.role == Role::Prose)
+            .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
+            .collect();
+        let mut rebuilt = WorkspaceIndex::build(files, &self.vocabularies);
+        // Prose texts are not kept; their parse does not depend on vocabularies.
+        for (path, parsed) in prose {
+            if let Some(id) = rebuilt.by_path.get(&path).copied()
+                && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
+            {
+                entry.parsed = parsed;
+            }
+        }
+        *self = rebuilt;
+    }
+
+    fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
+        let config_path = format!("{}config.yml", if root.is_empty() { String::new() } else { format!("{root}/") });
+        let text = match replacing {
+            Some((path, text)) if path == config_path => text.to_string(),
+            _ => self.by_path.get(&config_path).and_then(|id| self.entry(*id)).map(|it| it.text.to_string())?,
+        };
+        parse::backlog_statuses(&text).ok()
+    }
+
+    fn rebuild_tasks(&mut self) {
+        let mut tasks: BTreeMap<TaskKey, TaskEntry> = BTreeMap::new();
+        for (file, entry) in self.entries() {
+            let archived_file = matches!(entry.class.role, Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson);
+            for (index, place) in entry.parsed.places.iter().enumerate() {
+                let Some(task) = place.task() else { continue };
+                let task_entry = tasks.entry(task.clone()).or_default();
+                if matches!(place.subject, crate::engine::model::Subject::Task(_)) {
+                    task_entry.places.push(PlaceRef { file, index });
+                }
+                if archived_file || place.kind == PlaceKind::ArchivedStateJson {
+                    task_entry.archived = true;
+                }
+            }
+            for mention in &entry.parsed.mentions {
+                let task_entry = tasks.entry(mention.task.clone()).or_default();
+                task_entry.mentions.push(file);
+                if archived_file {
+                    task_entry.archived = true;
+                }
+            }
+            for task in &entry.parsed.archived {
+                tasks.entry(task.clone()).or_default().archived = true;
+            }
+        }
+        // The current plan of each task.
+        for (task, task_entry) in tasks.iter_mut() {
+            let plans: Vec<FileId> = task_entry
+                .places
+                .iter()
+                .filter(|it| self.place(**it).kind == PlaceKind::PlanHeader)
+                .map(|it| it.file)
+                .chain(task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))))
+                .collect();
+            let linked = task_entry
+                .places
+                .iter()
+                .filter(|it| self.place(**it).kind == PlaceKind::TodoSection)
+                .flat_map(|it| self.parsed(it.file).links.iter().filter(|link| link.task.as_ref() == Some(task)))
+                .filter_map(|link| link.candidates.iter().find_map(|candidate| self.by_path.get(candidate).copied()))
+                .filter(|file| plans.contains(file))
+                .last();
+            task_entry.current_plan = linked.or_else(|| {
+                plans
+                    .iter()
+                    .filter(|it| !matches!(self.role(**it), Some(Role::Plan { archived: true })))
+                    .max_by(|a, b| natural_cmp(self.path(**a), self.path(**b)))
+                    .copied()
+            });
+        }
+        self.tasks = tasks;
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
+        self.files.iter().enumerate().filter_map(|(index, it)| it.as_ref().map(|entry| (FileId(index as u32), entry)))
+    }
+
+    pub fn entry(&self, file: FileId) -> Option<&FileEntry> {
+        self.files.get(file.0 as usize).and_then(Option::as_ref)
+    }
+
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn path(&self, file: FileId) -> &str {
+        self.entry(file).map_or("", |it| it.path.as_str())
+    }
+
+    pub fn text(&self, file: FileId) -> &str {
+        self.entry(file).map_or("", |it| &it.text)
+    }
+
+    pub fn role(&self, file: FileId) -> Option<Role> {
+        self.entry(file).map(|it| it.class.role)
+    }
+
+    pub fn parsed(&self, file: FileId) -> &ParsedFile {
+        static EMPTY: OnceLock<ParsedFile> = OnceLock::new();
+        self.entry(file).map_or_else(|| EMPTY.get_or_init(ParsedFile::default), |it| &it.parsed)
+    }
+
+    pub fn place(&self, place: PlaceRef) -> &Place {
+        &self.parsed(place.file).places[place.index]
+    }
+
+    pub fn tasks(&self) -> &BTreeMap<TaskKey, TaskEntry> {
+        &self.tasks
+    }
+
+    pub fn task(&self, task: &TaskKey) -> Option<&TaskEntry> {
+        self.tasks.get(task)
+    }
+
+    pub fn trackers(&self) -> &[Tracker] {
+        &self.trackers
+    }
+
+    /// The vocabulary a file's places are written in.
+    pub fn profile(&self, file: FileId) -> Option<&Profile> {
+        let tracker = self.entry(file)?.tracker?;
+        Some(&self.trackers[tracker].profile)
+    }
+
+    /// The vocabulary of the tracker that defines `task`.
+    pub fn task_profile(&self, task: &TaskKey) -> Option<&Profile> {
+        let entry = self.tasks.get(task)?;
+        entry.places.first().and_then(|it| self.profile(it.file))
+    }
+
+    /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
+    pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
+        let (scope, id) = match id.rsplit_once(':') {
+            Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
+            None => (None, id),
+        };
+        let numeric = crate::engine::markdown::leading_number(id)
+            .filter(|(skip, digits)| skip + digits.len() == id.len())
+            .map(|(_, digits)| crate::engine::markdown::numeric_id(digits));
+        self.tasks
+            .keys()
+            .filter(|key| scope.is_none_or(|scope| key.scope == scope))
+            .filter(|key| key.id.eq_ignore_ascii_case(id) || numeric.as_deref() == Some(key.id.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The places of `task` whose statuses must agree: every task place, but of the plans only
+    /// the current one, and only places whose marker is known.
+    pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
+        let Some(entry) = self.tasks.get(task) else { return Vec::new() };
+        entry
+            .places
+            .iter()
+            .copied()
+            .filter(|it| {
+                let place = self.place(*it);
+                place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
+            })
+            .collect()
+    }
+
+    /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,
+    /// mirrors after.
+    pub fn task_status(&self, task: &TaskKey) -> Option<(PlaceRef, crate::engine::vocabulary::StatusId)> {
+        let places = self.agreeing_places(task);
+        places
+            .iter()
+            .min_by_key(|it| authority(self.place(**it).kind))
+            .and_then(|it| Some((*it, self.place(*it).status?)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+}
+
+/// Which place speaks for a task when several do: the lower, the more authoritative.
+fn authority(kind: PlaceKind) -> u8 {
+    match kind {
+        PlaceKind::TodoSection => 0,
+        PlaceKind::IndexLine => 1,
+        PlaceKind::Frontmatter => 2,
+        PlaceKind::IndexStatus => 3,
+        PlaceKind::ChecklistTask => 4,
+        PlaceKind::StateJson => 5,
+        PlaceKind::TaskStateJson => 6,
+        PlaceKind::SpecStatus => 7,
+        PlaceKind::TaskOrderLine => 8,
+        PlaceKind::ArchivedStateJson => 9,
+        PlaceKind::PlanHeader => 10,
+        PlaceKind::StatusFolder => 11,
+        PlaceKind::PlanPhase | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile => 12,
+    }
+}
+
+fn classify(path: &str, text: &str) -> Classification {
+    let mut class = layout::classify(path);
+    if class.role == Role::Todo {
+        class.family = Some(if parse::has_spec_sections(text) { Family::SpecFolder } else { Family::Checklist });
+    }
+    class
+}
+
+/// The roots of spec-folder trackers that have a `specs/` directory.
+fn spec_roots<'a>(classes: impl Iterator<Item = (&'a str, &'a Classification)>) -> Vec<String> {
+    let mut roots: Vec<String> = classes
+        .filter(|(_, class)| class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() == Some("specs"))
+        .map(|(_, class)| class.root.clone())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// A spec-folder TODO.md next to a `specs/` directory belongs to that tracker.
+fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classification {
+    if class.role == Role::Todo && class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() != Some("specs") {
+        let candidate = if class.root.is_empty() { "specs".to_string() } else { format!("{}/specs", class.root) };
+        if spec_roots.binary_search(&candidate).is_ok() {
+            class.root = candidate;
+        }
+    }
+    class
+}
+
+fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
+    let family = class.family?;
+    trackers.iter().position(|it| it.family == family && it.root == class.root)
+}
+
+fn files_backlog_config(files: &[SourceFile], classes: &[Classification], class: &Classification) -> Option<Vec<String>> {
+    if class.family != Some(Family::Backlog) {
+        return None;
+    }
+    files
+        .iter()
+        .zip(classes)
+        .find(|(_, it)| it.role == Role::BacklogConfig && it.root == class.root)
+        .and_then(|(file, _)| parse::backlog_statuses(&file.text).ok())
+}
+
+fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
+    let parsed = match (&tracker, class.role) {
+        (_, Role::Prose) => parse::parse(
+            &ParseContext { path: &path, class: &class, profile: &profiles::github(), scope: &class.root },
+            &text,
+        ),
+        (Some((_, tracker)), _) => {
+            parse::parse(&ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root }, &text)
+        }
+        (None, _) => ParsedFile::default(),
+    };
+    let text = if class.role == Role::Prose { Arc::from("") } else { text };
+    FileEntry { path, class, tracker: tracker.map(|it| it.0), text, line_index: OnceLock::new(), parsed }
+}
+
+/// Orders `implementation-010.md` after `implementation-009.md` and `10_x.md` after `9_x.md`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |s: &str| -> Vec<(String, u64)> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut digits = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+            } else {
+                if !digits.is_empty() {
+                    parts.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                    digits.clear();
+                }
+                text.push(c);
+            }
+        }
+        parts.push((text, digits.parse().unwrap_or(0)));
+        parts
+    };
+    key(a).cmp(&key(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("implementation-010.md", "implementation-009.md"), std::cmp::Ordering::Greater);
+        assert_eq!(natural_cmp("plans/9_x.md", "plans/10_x.md"), std::cmp::Ordering::Less);
+    }
+}

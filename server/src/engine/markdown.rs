@@ -1,0 +1,416 @@
+//! Markdown block structure and the small line scanners the parsers share.
+//!
+//! pulldown-cmark decides what is a heading, a list item, a table or code (so a `- [ ]` in a
+//! fenced block is never a task). Status markers themselves are found by hand on the lines it
+//! points at: it only knows `[ ]`/`[x]` task markers and would split `[-]`, `[~]` and
+//! `[COMPLETED]` into text events without exact ranges.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::engine::text::{TextRange, TextSize, range, size};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    /// The heading's first line, without its line break.
+    pub line: TextRange,
+    /// The heading text: no `#`s, no closing `#`s, trimmed.
+    pub content: TextRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    /// From the bullet to the end of the item (nested items included).
+    pub range: TextRange,
+    /// Nesting depth among lists (0 = a top-level list).
+    pub depth: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    pub range: TextRange,
+    pub cells: Vec<TextRange>,
+    pub is_head: bool,
+}
+
+/// The block structure of a markdown document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub headings: Vec<Heading>,
+    /// Code blocks, HTML blocks and the frontmatter, sorted: no status lives there.
+    pub code: Vec<TextRange>,
+    pub items: Vec<ListItem>,
+    pub table_rows: Vec<TableRow>,
+}
+
+impl Outline {
+    pub fn new(text: &str) -> Outline {
+        let mut outline = Outline::default();
+        let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+        let mut list_depth: u32 = 0;
+        let mut in_table_head = false;
+        let mut current_row: Option<TableRow> = None;
+        for (event, span) in Parser::new_ext(text, options).into_offset_iter() {
+            let span = range(span.start.min(text.len()), span.end.min(text.len()));
+            match event {
+                Event::Start(Tag::Heading { level, .. }) => {
+                    let line = crate::engine::text::line_range_at(text, usize::from(span.start()));
+                    outline.headings.push(Heading {
+                        level: heading_level(level),
+                        line,
+                        content: heading_content(text, line),
+                    });
+                }
+                Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::HtmlBlock) | Event::Start(Tag::MetadataBlock(_)) => {
+                    outline.code.push(span)
+                }
+                Event::Start(Tag::List(_)) => list_depth += 1,
+                Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
+                Event::Start(Tag::Item) => {
+                    outline.items.push(ListItem { range: span, depth: list_depth.saturating_sub(1) })
+                }
+                Event::Start(Tag::TableHead) => {
+                    in_table_head = true;
+                    current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: true });
+                }
+                Event::End(TagEnd::TableHead) => {
+                    in_table_head = false;
+                    outline.table_rows.extend(current_row.take());
+                }
+                Event::Start(Tag::TableRow) => {
+                    current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: in_table_head })
+                }
+                Event::End(TagEnd::TableRow) => outline.table_rows.extend(current_row.take()),
+                Event::Start(Tag::TableCell) => {
+                    if let Some(row) = current_row.as_mut() {
+                        row.cells.push(span);
+                    }
+                }
+                _ => {}
+            }
+        }
+        outline.code.sort_by_key(|it| it.start());
+        outline.items.sort_by_key(|it| it.range.start());
+        outline
+    }
+
+    /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
+    pub fn in_code(&self, offset: TextSize) -> bool {
+        let after = self.code.partition_point(|it| it.start() <= offset);
+        after > 0 && self.code[after - 1].contains(offset)
+    }
+
+    /// The list item that starts on the line beginning at `line_start`, if any.
+    pub fn item_starting_on(&self, line: TextRange) -> Option<&ListItem> {
+        let index = self.items.partition_point(|it| it.range.start() < line.start());
+        self.items.get(index).filter(|it| line.contains_inclusive(it.range.start()) && it.range.start() < line.end())
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// The text of an ATX heading line without its `#`s; a setext heading's line as it is.
+fn heading_content(text: &str, line: TextRange) -> TextRange {
+    let line_text = &text[line];
+    let indent = line_text.len() - line_text.trim_start().len();
+    let rest = &line_text[indent..];
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    if hashes == 0 {
+        let trimmed = line_text.trim();
+        let start = usize::from(line.start()) + (line_text.len() - line_text.trim_start().len());
+        return range(start, start + trimmed.len());
+    }
+    let mut start = indent + hashes;
+    start += line_text[start..].len() - line_text[start..].trim_start().len();
+    let mut end = line_text.trim_end().len();
+    // A closing sequence of #s preceded by a space is not part of the content.
+    let body = &line_text[start..end.max(start)];
+    let closing = body.len() - body.trim_end_matches('#').len();
+    if closing > 0 && (closing == body.len() || body[..body.len() - closing].ends_with([' ', '\t'])) {
+        end -= closing;
+        end = start + line_text[start..end.max(start)].trim_end().len();
+    }
+    let base = usize::from(line.start());
+    range(base + start, base + end.max(start))
+}
+
+/// A `**Name**: value` line, as written in TODO.md sections, plan metadata and PIDEA files:
+/// with or without a list bullet, with the colon inside or outside the bold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLine<'a> {
+    /// Everything before `**`: indentation and bullet (`- `, `  - `, ` `).
+    pub prefix: &'a str,
+    pub name: &'a str,
+    pub value: &'a str,
+    /// Offset of `value` in the line.
+    pub value_start: usize,
+    pub has_bullet: bool,
+    pub indent: usize,
+}
+
+pub fn field_line(line: &str) -> Option<FieldLine<'_>> {
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let mut rest = &line[indent..];
+    let mut has_bullet = false;
+    if let Some(after) = rest.strip_prefix(['-', '*', '+'])
+        && after.starts_with([' ', '\t'])
+    {
+        has_bullet = true;
+        rest = after.trim_start_matches([' ', '\t']);
+    }
+    let prefix_len = line.len() - rest.len();
+    let after_open = rest.strip_prefix("**")?;
+    let close = after_open.find("**")?;
+    let raw_name = &after_open[..close];
+    let mut after_close = &after_open[close + 2..];
+    let name = if let Some(name) = raw_name.strip_suffix(':') {
+        name
+    } else {
+        after_close = after_close.strip_prefix(':')?;
+        raw_name
+    };
+    let name = name.trim();
+    if name.is_empty() || name.len() > 60 || name.contains('*') {
+        return None;
+    }
+    let value_offset_in_rest = rest.len() - after_close.len();
+    let leading = after_close.len() - after_close.trim_start().len();
+    let value_start = prefix_len + value_offset_in_rest + leading;
+    let value = line[value_start..].trim_end();
+    Some(FieldLine { prefix: &line[..prefix_len], name, value, value_start, has_bullet, indent })
+}
+
+/// The checkbox at the start of a list item line: `- [x] text`, `* [ ] text`, `1. [-] text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckboxLine<'a> {
+    /// Offset of the character between the brackets.
+    pub char_start: usize,
+    pub state: &'a str,
+    /// Offset of the text after the box.
+    pub text_start: usize,
+    pub indent: usize,
+}
+
+pub fn checkbox_line(line: &str) -> Option<CheckboxLine<'_>> {
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let rest = &line[indent..];
+    let after_bullet = if let Some(after) = rest.strip_prefix(['-', '*', '+']) {
+        after
+    } else {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        rest[digits..].strip_prefix(['.', ')'])?
+    };
+    if !after_bullet.starts_with([' ', '\t']) {
+        return None;
+    }
+    let spaced = after_bullet.trim_start_matches([' ', '\t']);
+    let inner = spaced.strip_prefix('[')?;
+    let mut chars = inner.char_indices();
+    let (_, state_char) = chars.next()?;
+    let (close_at, close) = chars.next()?;
+    if close != ']' || state_char == ']' || state_char == '[' {
+        return None;
+    }
+    let after_box = &inner[close_at + 1..];
+    // `[x]` must be followed by whitespace or the end of the line, as in GFM.
+    if !(after_box.is_empty() || after_box.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let char_start = line.len() - inner.len();
+    let text_start = line.len() - after_box.trim_start().len();
+    Some(CheckboxLine { char_start, state: &inner[..close_at], text_start, indent })
+}
+
+/// Link targets on a line: `[text](target)` and bare `[path/to/file.md]` references. Web
+/// links and in-page anchors are not file links.
+pub fn file_links(line: &str) -> Vec<(usize, usize, &str)> {
+    let mut found = Vec::new();
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    while let Some(open) = line[at..].find('[').map(|it| it + at) {
+        let Some(close) = find_closing_bracket(line, open) else { break };
+        let after = close + 1;
+        if bytes.get(after) == Some(&b'(') {
+            if let Some(end) = line[after + 1..].find(')').map(|it| it + after + 1) {
+                let target = line[after + 1..end].trim();
+                // `(path "title")`: drop the title.
+                let target = target.split_once(" \"").map_or(target, |(path, _)| path).trim_matches(['<', '>']);
+                if is_file_target(target) {
+                    let start = after + 1 + (line[after + 1..end].len() - line[after + 1..end].trim_start().len());
+                    found.push((start, start + target.len(), target));
+                }
+                at = end + 1;
+                continue;
+            }
+        } else {
+            let inner = &line[open + 1..close];
+            let inner_trimmed = inner.trim();
+            let looks_like_path = !inner_trimmed.contains(' ')
+                && (inner_trimmed.ends_with(".md") || inner_trimmed.ends_with(".json"))
+                && inner_trimmed.contains('/');
+            if looks_like_path && is_file_target(inner_trimmed) && bytes.get(after) != Some(&b'[') {
+                let start = open + 1 + (inner.len() - inner.trim_start().len());
+                found.push((start, start + inner_trimmed.len(), inner_trimmed));
+            }
+        }
+        at = close + 1;
+    }
+    found
+}
+
+fn find_closing_bracket(line: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, c) in line[open..].char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + offset);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_file_target(target: &str) -> bool {
+    !(target.is_empty()
+        || target.starts_with('#')
+        || target.contains("://")
+        || target.starts_with("mailto:")
+        || target.contains('{')
+        || target.contains('*'))
+}
+
+/// The YAML frontmatter of a document: `---` on the first line up to the next `---` or `...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontmatterBlock {
+    /// The YAML text between the fences.
+    pub body: TextRange,
+}
+
+pub fn frontmatter(text: &str) -> Option<FrontmatterBlock> {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let rest = &text[start..];
+    let first_break = rest.find('\n')?;
+    if rest[..first_break].trim_end() != "---" {
+        return None;
+    }
+    let body_start = start + first_break + 1;
+    let mut offset = body_start;
+    for line in text[body_start..].split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            return Some(FrontmatterBlock { body: range(body_start, offset) });
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The leading unsigned integer of `text` (`221 - title`, `#196`), with its offset.
+pub fn leading_number(text: &str) -> Option<(usize, &str)> {
+    let trimmed = text.trim_start();
+    let skip = text.len() - trimmed.len();
+    let trimmed_hash = trimmed.trim_start_matches('#');
+    let skip = skip + (trimmed.len() - trimmed_hash.len());
+    let digits = trimmed_hash.len() - trimmed_hash.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    (digits > 0).then(|| (skip, &trimmed_hash[..digits]))
+}
+
+/// Normalizes a numeric task id: `058` and `58` are the same task.
+pub fn numeric_id(digits: &str) -> String {
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
+}
+
+pub fn offset_range(base: usize, start: usize, end: usize) -> TextRange {
+    range(base + start, base + end)
+}
+
+pub fn at(offset: usize) -> TextSize {
+    size(offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lines_in_every_written_form() {
+        let it = field_line("- **Status**: [COMPLETED]").unwrap();
+        assert_eq!((it.name, it.value, it.value_start, it.has_bullet), ("Status", "[COMPLETED]", 14, true));
+        let it = field_line(" **Status**: [BLOCKED]").unwrap();
+        assert_eq!((it.prefix, it.value, it.has_bullet), (" ", "[BLOCKED]", false));
+        let it = field_line("**Status:** Completed  ").unwrap();
+        assert_eq!((it.name, it.value), ("Status", "Completed"));
+        let it = field_line("  - **Plan**:").unwrap();
+        assert_eq!((it.name, it.value, it.indent), ("Plan", "", 2));
+        assert!(field_line("- **bold** text").is_none());
+        assert!(field_line("plain: text").is_none());
+    }
+
+    #[test]
+    fn checkbox_lines_take_any_single_character() {
+        let it = checkbox_line("- [x] done").unwrap();
+        assert_eq!((it.state, it.char_start, it.text_start), ("x", 3, 6));
+        assert_eq!(checkbox_line("  * [/] half").unwrap().state, "/");
+        assert_eq!(checkbox_line("1. [ ] first").unwrap().state, " ");
+        assert_eq!(checkbox_line("- [ ]").unwrap().state, " ");
+        assert_eq!(checkbox_line("- [é] accent").unwrap().state, "é");
+        assert!(checkbox_line("- [US#] story").is_none());
+        assert!(checkbox_line("- [x]glued").is_none());
+        assert!(checkbox_line("- [link](x.md)").is_none());
+        assert!(checkbox_line("[x] no bullet").is_none());
+    }
+
+    #[test]
+    fn file_links_in_both_forms() {
+        let line = "- **Plan**: [impl.md](specs/1_a/plans/impl.md) and [specs/1_a/reports/r.md] [web](https://x.y)";
+        let links: Vec<&str> = file_links(line).into_iter().map(|it| it.2).collect();
+        assert_eq!(links, vec!["specs/1_a/plans/impl.md", "specs/1_a/reports/r.md"]);
+        let (start, end, _) = file_links(line)[0];
+        assert_eq!(&line[start..end], "specs/1_a/plans/impl.md");
+        assert!(file_links("[COMPLETED] and [x]").is_empty());
+    }
+
+    #[test]
+    fn outline_skips_code_and_finds_headings_items_tables() {
+        let text = "---\ntitle: x\n---\n# Title #\n\n```\n- [ ] not a task\n```\n- [ ] a\n  - [x] b\n\n| A | B |\n|---|---|\n| 1 | Done |\n";
+        let outline = Outline::new(text);
+        assert_eq!(outline.headings.len(), 1);
+        assert_eq!(&text[outline.headings[0].content], "Title");
+        assert!(outline.in_code(size(text.find("not a task").unwrap())));
+        assert!(outline.in_code(size(text.find("title").unwrap())));
+        assert!(!outline.in_code(size(text.find("- [ ] a").unwrap())));
+        assert_eq!(outline.items.iter().map(|it| it.depth).collect::<Vec<_>>(), vec![0, 1]);
+        let body_rows: Vec<_> = outline.table_rows.iter().filter(|it| !it.is_head).collect();
+        assert_eq!(body_rows.len(), 1);
+        assert_eq!(text[body_rows[0].cells[1]].trim(), "Done");
+    }
+
+    #[test]
+    fn frontmatter_and_numbers() {
+        let text = "---\nid: BACK-1\n---\nbody";
+        let block = frontmatter(text).unwrap();
+        assert_eq!(&text[block.body], "id: BACK-1\n");
+        assert!(frontmatter("no\n---\n").is_none());
+        assert_eq!(leading_number("221 - title"), Some((0, "221")));
+        assert_eq!(leading_number(" #196"), Some((2, "196")));
+        assert_eq!(numeric_id("058"), "58");
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure core. Nothing here does IO: adapters hand in file texts (and, for links, a way
+//! to ask whether a path exists) and get plain values back.
+
+pub mod config;
+pub mod edit;
+pub mod explain;
+pub mod index;
+pub mod layout;
+pub mod markdown;
+pub mod model;
+pub mod parse;
+pub mod profiles;
+pub mod rules;
+pub mod text;
+pub mod timestamp;
+pub mod vocabulary;
+pub mod yaml;

@@ -1,0 +1,319 @@
+//! What parsing a file yields: the places that state a status, the checkbox items under them,
+//! links, dependencies and counters, each with exact byte ranges into the file's text.
+
+use std::fmt;
+
+use crate::engine::text::TextRange;
+use crate::engine::vocabulary::{Scope, Spelling, StatusId, Unknown};
+
+/// A task's identity: its id inside the tracker (`scope`) that defines it. Scopes keep
+/// `1.0` of one compozy PRD apart from `1.0` of another, and let one workspace hold several
+/// trackers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    /// The tracker root, relative to the workspace root (`specs`, `.opencode/specs`, `process`).
+    pub scope: String,
+    /// The normalized id (`221`, `BACK-200`, `1.0`, `T001`).
+    pub id: String,
+}
+
+impl TaskKey {
+    pub fn new(scope: impl Into<String>, id: impl Into<String>) -> TaskKey {
+        TaskKey { scope: scope.into(), id: id.into() }
+    }
+}
+
+impl fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// A phase of a plan (or of a PIDEA task), identified by the file that lists the phases and its
+/// number there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhaseKey {
+    pub task: Option<TaskKey>,
+    pub container: String,
+    pub number: String,
+}
+
+/// What a place states the status of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Task(TaskKey),
+    Phase(PhaseKey),
+}
+
+impl Subject {
+    pub fn task(&self) -> Option<&TaskKey> {
+        match self {
+            Subject::Task(task) => Some(task),
+            Subject::Phase(phase) => phase.task.as_ref(),
+        }
+    }
+}
+
+/// The kinds of places, in the order a task's places are listed to users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlaceKind {
+    /// `### 221. Title` with `- **Status**: [COMPLETED]` in TODO.md.
+    TodoSection,
+    /// `- **58** [BLOCKED] — title` in TODO.md's `## Task Order`.
+    TaskOrderLine,
+    /// An `active_projects` entry of `specs/state.json`.
+    StateJson,
+    /// A `completed_projects` entry, or an entry of an archive state.json: archived on purpose.
+    ArchivedStateJson,
+    /// `specs/NNN_slug/state.json`.
+    TaskStateJson,
+    /// The metadata `**Status**` (or frontmatter `status:`) of a plan.
+    PlanHeader,
+    /// `### Phase 2: Title [COMPLETED]`.
+    PlanPhase,
+    /// A line of a checkbox index that names a task (minsky, compozy `_tasks.md`).
+    IndexLine,
+    /// A spec file's `## Status` section.
+    SpecStatus,
+    /// YAML frontmatter `status:` of a task file (Backlog.md, compozy).
+    Frontmatter,
+    /// A PIDEA index file's `**Status**`.
+    IndexStatus,
+    /// A row of a PIDEA phase table.
+    PhaseTableRow,
+    /// A PIDEA phase file's own `**Status**`.
+    PhaseFile,
+    /// A PIDEA status folder (`pending/`, `in-progress/`, `completed/`).
+    StatusFolder,
+    /// A checkbox item that names a task by id (spec-kit `T001`).
+    ChecklistTask,
+}
+
+impl PlaceKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PlaceKind::TodoSection => "TODO.md section",
+            PlaceKind::TaskOrderLine => "Task Order line",
+            PlaceKind::StateJson => "state.json",
+            PlaceKind::ArchivedStateJson => "archived state.json entry",
+            PlaceKind::TaskStateJson => "task state.json",
+            PlaceKind::PlanHeader => "plan header",
+            PlaceKind::PlanPhase => "plan phase",
+            PlaceKind::IndexLine => "checkbox index",
+            PlaceKind::SpecStatus => "spec file status",
+            PlaceKind::Frontmatter => "frontmatter status",
+            PlaceKind::IndexStatus => "index status",
+            PlaceKind::PhaseTableRow => "phase table row",
+            PlaceKind::PhaseFile => "phase file status",
+            PlaceKind::StatusFolder => "status folder",
+            PlaceKind::ChecklistTask => "checklist item",
+        }
+    }
+
+    /// Places that write the task vocabulary itself, compared exactly with each other. The
+    /// rest (plan headers, checkboxes, spec words, folders) are another vocabulary and agree by
+    /// the profile's mapping.
+    pub fn task_vocabulary(self) -> bool {
+        matches!(
+            self,
+            PlaceKind::TodoSection
+                | PlaceKind::TaskOrderLine
+                | PlaceKind::StateJson
+                | PlaceKind::ArchivedStateJson
+                | PlaceKind::TaskStateJson
+                | PlaceKind::Frontmatter
+                | PlaceKind::IndexStatus
+                | PlaceKind::PhaseFile
+        )
+    }
+
+    /// Whether a place of this kind defines its task (the rest refer to a task defined
+    /// elsewhere). Used by `duplicate-task`.
+    pub fn defines_task(self) -> bool {
+        !matches!(self, PlaceKind::PlanHeader | PlaceKind::PlanPhase | PlaceKind::StatusFolder | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile)
+    }
+}
+
+/// The literal status text at a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// Exactly the bytes an edit replaces: `[COMPLETED]`, `completed` inside its quotes, `x`
+    /// inside `[x]`, `To Do` after `status: `.
+    pub range: TextRange,
+    pub text: String,
+    pub spelling: Spelling,
+    pub scope: Scope,
+}
+
+/// A `**Name**: value` metadata field, a JSON property or a YAML key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub value_range: TextRange,
+    /// The whole line, without its line break.
+    pub line: TextRange,
+}
+
+/// Why a place cannot be edited by the planner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Editability {
+    Editable,
+    ReadOnly(String),
+}
+
+/// One spot in one file that states a status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub subject: Subject,
+    pub kind: PlaceKind,
+    pub marker: Marker,
+    /// `None` when the marker is outside the vocabulary; `unknown` then says why.
+    pub status: Option<StatusId>,
+    pub unknown: Option<Unknown>,
+    /// Text after the marker on its line (`[COMPLETED] -- all 7 phases COMPLETED`).
+    pub trailing: Option<TextRange>,
+    /// A status tag after an index line's title (`- [ ] 6.0 Title [DEFERRED]`) that refines the
+    /// checkbox; when present and known it is the place's status.
+    pub tag: Option<Marker>,
+    /// The marker's line, without its line break.
+    pub line: TextRange,
+    pub title: Option<String>,
+    /// Metadata fields that belong to this place: timestamps, reasons.
+    pub fields: Vec<Field>,
+    /// Where a new field line goes (just after the last metadata line), and the prefix new
+    /// field lines use (`- `, `  - `, or nothing).
+    pub field_insert: Option<FieldInsert>,
+    pub dependencies: Vec<Dependency>,
+    /// Child places in the same file (the phases under a plan header).
+    pub child_places: Vec<usize>,
+    /// Checkbox items under this place.
+    pub child_items: Vec<usize>,
+    pub editable: Editability,
+    /// For a heading that carries a done mark before its number (`### ✓ 221.`), the mark's range.
+    pub done_mark: Option<TextRange>,
+    /// The heading that starts a TODO.md section, for inserting a done mark.
+    pub heading_number: Option<TextRange>,
+}
+
+impl Place {
+    pub fn task(&self) -> Option<&TaskKey> {
+        self.subject.task()
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldInsert {
+    pub at: crate::engine::text::TextSize,
+    pub style: FieldStyle,
+}
+
+/// How a file writes its fields, so inserted ones look like their neighbours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldStyle {
+    /// `{prefix}**{Name}**: {value}` lines.
+    Markdown { prefix: String, date_only: bool },
+    /// A JSON property inserted after the last one, with this indentation.
+    Json { indent: String, after: crate::engine::text::TextSize },
+    /// A `(Name: value)` line under a phase heading.
+    Parenthesized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The id as written (`529`, `task-24.1`, `1.0`).
+    pub id: String,
+    pub range: TextRange,
+}
+
+/// A checkbox list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The character between the brackets.
+    pub marker: Marker,
+    pub status: Option<StatusId>,
+    pub unknown: Option<Unknown>,
+    pub line: TextRange,
+    /// Nesting depth among checkbox items (0 = top level).
+    pub depth: u32,
+    pub parent_item: Option<usize>,
+    /// The place this item belongs to (a phase, a task section), if any.
+    pub owner: Option<usize>,
+    pub text: String,
+}
+
+/// A link from a tracker place to a plan, report or spec file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub target: String,
+    pub range: TextRange,
+    pub task: Option<TaskKey>,
+    /// Only the first `resolved` candidate that exists counts; candidates are tried in order.
+    pub candidates: Vec<String>,
+    pub absolute: bool,
+}
+
+/// Derived counters in a TODO.md frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Counters {
+    pub next_project_number: Option<Counter>,
+    pub task_counts: Vec<Counter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    pub key: String,
+    pub value: u64,
+    pub range: TextRange,
+}
+
+/// A status stated in prose (family 5): informational only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProseStatus {
+    pub line: TextRange,
+    pub outcome: ProseOutcome,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProseOutcome {
+    Done,
+    Failed,
+}
+
+/// A file's mention of a task that states no status (a spec file without `## Status`, a plan
+/// without a header status): enough to know the task exists in that store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub task: TaskKey,
+    pub kind: PlaceKind,
+    pub range: TextRange,
+}
+
+/// Something wrong with a file as a whole: JSON that does not parse, broken frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// Everything the engine knows about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedFile {
+    pub places: Vec<Place>,
+    pub mentions: Vec<Mention>,
+    pub items: Vec<Item>,
+    pub links: Vec<Link>,
+    pub counters: Option<Counters>,
+    pub prose: Vec<ProseStatus>,
+    /// File-level timestamps outside any place (`_last_updated` in state.json).
+    pub timestamps: Vec<Field>,
+    pub problems: Vec<FileProblem>,
+    /// Task ids this file mentions as archived (state.json `completed_projects`): known on
+    /// purpose, not orphans.
+    pub archived: Vec<TaskKey>,
+}

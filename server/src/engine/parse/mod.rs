@@ -1,0 +1,326 @@
+//! From a file's text to its places: one module per tracker format.
+//!
+//! Parsing never fails. A file that is not what its path promised (a `TODO.md` without task
+//! sections, a plan without phases) yields fewer places; JSON or YAML that does not parse
+//! yields a [`FileProblem`] and whatever could be read.
+
+mod backlog;
+mod checklist;
+mod compozy;
+mod minsky;
+mod pidea;
+mod plan;
+mod prose;
+mod state_json;
+mod todo;
+
+use crate::engine::layout::{Classification, Role};
+use crate::engine::markdown::{self, Outline};
+use crate::engine::model::{
+    Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Subject,
+};
+use crate::engine::text::{TextRange, range};
+use crate::engine::vocabulary::{Lookup, Profile, Scope, Spelling};
+
+pub use todo::has_spec_sections;
+
+/// What a parser needs besides the text.
+pub struct ParseContext<'a> {
+    pub path: &'a str,
+    pub class: &'a Classification,
+    pub profile: &'a Profile,
+    /// The scope (tracker root) task ids of this file belong to.
+    pub scope: &'a str,
+}
+
+pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    match cx.class.role {
+        Role::Todo => {
+            if cx.class.family == Some(crate::engine::layout::Family::SpecFolder) {
+                todo::parse(cx, text)
+            } else {
+                checklist::parse(cx, text)
+            }
+        }
+        Role::StateJson => state_json::parse(cx, text, state_json::Kind::Main),
+        Role::ArchiveStateJson => state_json::parse(cx, text, state_json::Kind::Archive),
+        Role::TaskStateJson { archived } => state_json::parse(cx, text, state_json::Kind::Task { archived }),
+        Role::Plan { .. } => plan::parse(cx, text),
+        Role::MinskyIndex => minsky::parse_index(cx, text),
+        Role::MinskySpec => minsky::parse_spec(cx, text),
+        Role::CompozyIndex => compozy::parse_index(cx, text),
+        Role::CompozyTask => compozy::parse_task(cx, text),
+        Role::SpecKitTasks => checklist::parse_spec_kit(cx, text),
+        Role::BacklogTask => backlog::parse(cx, text),
+        Role::PideaIndex => pidea::parse_index(cx, text),
+        Role::PideaPhase => pidea::parse_phase(cx, text),
+        Role::Prose => prose::parse(text),
+        Role::BacklogConfig => ParsedFile::default(),
+    }
+}
+
+/// Reads the status list of a Backlog.md `config.yml`.
+pub fn backlog_statuses(text: &str) -> Result<Vec<String>, crate::engine::model::FileProblem> {
+    backlog::statuses(text)
+}
+
+/// Builds a place, resolving its marker against the profile.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn place(
+    cx: &ParseContext<'_>,
+    subject: Subject,
+    kind: PlaceKind,
+    text: &str,
+    marker_range: TextRange,
+    spelling: Spelling,
+    scope: Scope,
+) -> Place {
+    let marker_text = text[marker_range].to_string();
+    let (status, unknown) = match cx.profile.lookup(spelling, &marker_text, scope) {
+        Lookup::Known(id) => (Some(id), None),
+        Lookup::Unknown(unknown) => (None, Some(unknown)),
+    };
+    Place {
+        subject,
+        kind,
+        marker: Marker { range: marker_range, text: marker_text, spelling, scope },
+        status,
+        unknown,
+        trailing: None,
+        tag: None,
+        line: crate::engine::text::line_range_at(text, usize::from(marker_range.start())),
+        title: None,
+        fields: Vec::new(),
+        field_insert: None,
+        dependencies: Vec::new(),
+        child_places: Vec::new(),
+        child_items: Vec::new(),
+        editable: Editability::Editable,
+        done_mark: None,
+        heading_number: None,
+    }
+}
+
+/// Splits a `**Status**:` value into its marker and trailing text. A bracketed marker ends at
+/// its `]`; a bare word marker (`Completed`, legacy) is the whole value.
+pub(crate) fn split_status_value(value: &str, value_start: usize) -> (TextRange, Option<TextRange>) {
+    if value.starts_with('[')
+        && let Some(close) = value.find(']')
+    {
+        let marker = range(value_start, value_start + close + 1);
+        let rest = &value[close + 1..];
+        let trailing_text = rest.trim();
+        let trailing = (!trailing_text.is_empty()).then(|| {
+            let start = value_start + close + 1 + (rest.len() - rest.trim_start().len());
+            range(start, start + trailing_text.len())
+        });
+        return (marker, trailing);
+    }
+    (range(value_start, value_start + value.len()), None)
+}
+
+/// Checkbox list items inside `within`, with their nesting and owner.
+pub(crate) fn collect_items(
+    cx: &ParseContext<'_>,
+    text: &str,
+    outline: &Outline,
+    within: TextRange,
+    owner: Option<usize>,
+    items: &mut Vec<Item>,
+) -> Vec<usize> {
+    let first = outline.items.partition_point(|it| it.range.start() < within.start());
+    let mut added = Vec::new();
+    // Open checkbox ancestors: (depth, item index, end of its range).
+    let mut stack: Vec<(u32, usize, crate::engine::text::TextSize)> = Vec::new();
+    for list_item in &outline.items[first..] {
+        if list_item.range.start() >= within.end() {
+            break;
+        }
+        if outline.in_code(list_item.range.start()) {
+            continue;
+        }
+        let line = crate::engine::text::line_range_at(text, usize::from(list_item.range.start()));
+        let line_text = &text[line];
+        let Some(checkbox) = markdown::checkbox_line(line_text) else { continue };
+        let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) else { continue };
+        while stack.last().is_some_and(|(depth, _, end)| *depth >= list_item.depth || *end <= list_item.range.start()) {
+            stack.pop();
+        }
+        let index = items.len();
+        items.push(Item { parent_item: stack.last().map(|it| it.1), owner, ..item });
+        stack.push((list_item.depth, index, list_item.range.end()));
+        added.push(index);
+    }
+    added
+}
+
+pub(crate) fn item_from_checkbox(
+    cx: &ParseContext<'_>,
+    text: &str,
+    line: TextRange,
+    checkbox: &markdown::CheckboxLine<'_>,
+    depth: u32,
+) -> Option<Item> {
+    let state_char = checkbox.state.chars().next()?;
+    let known = cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char));
+    // `- [P] tasks = ...` and `- [1] footnote`: a letter or digit that is no status of this
+    // vocabulary is a tag, not a checkbox.
+    if !known && state_char.is_alphanumeric() && !matches!(state_char, 'x' | 'X') {
+        return None;
+    }
+    let base = usize::from(line.start());
+    let marker_range = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
+    let (status, unknown) = match cx.profile.lookup(Spelling::Checkbox, checkbox.state, Scope::Task) {
+        Lookup::Known(id) => (Some(id), None),
+        Lookup::Unknown(unknown) => (None, Some(unknown)),
+    };
+    Some(Item {
+        marker: Marker { range: marker_range, text: checkbox.state.to_string(), spelling: Spelling::Checkbox, scope: Scope::Task },
+        status,
+        unknown,
+        line,
+        depth,
+        parent_item: None,
+        owner: None,
+        text: text[line][checkbox.text_start..].trim().to_string(),
+    })
+}
+
+/// A field read from a `**Name**: value` line.
+pub(crate) fn field_from_line(line: TextRange, field: &markdown::FieldLine<'_>) -> Field {
+    let base = usize::from(line.start());
+    Field {
+        name: field.name.to_string(),
+        value: field.value.to_string(),
+        value_range: range(base + field.value_start, base + field.value_start + field.value.len()),
+        line,
+    }
+}
+
+/// Task numbers in a `**Dependencies**:` value: `529, 530`, `Task 499`, `#12`. `None` and
+/// `N/A` mean no dependencies.
+pub(crate) fn numeric_dependencies(value: &str, value_start: usize) -> Vec<Dependency> {
+    let folded = value.trim().to_ascii_lowercase();
+    if folded.is_empty() || folded.starts_with("none") || folded.starts_with("n/a") || folded == "-" {
+        return Vec::new();
+    }
+    let mut deps = Vec::new();
+    let bytes = value.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at].is_ascii_digit() && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric() && bytes[at - 1] != b'.') {
+            let end = at + value[at..].len() - value[at..].trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            // `2.5 hours`, `v1`, `3rd`: not task numbers.
+            let next = bytes.get(end).copied();
+            if !matches!(next, Some(b'.') if bytes.get(end + 1).is_some_and(|it| it.is_ascii_digit()))
+                && !next.is_some_and(|it| it.is_ascii_alphabetic())
+            {
+                deps.push(Dependency {
+                    id: markdown::numeric_id(&value[at..end]),
+                    range: range(value_start + at, value_start + end),
+                });
+            }
+            at = end;
+        } else {
+            at += 1;
+        }
+    }
+    deps
+}
+
+/// Where a relative link may point: the file's folder first, then each folder above it (links
+/// are written relative to the repository root, to `specs/`, or to the file).
+pub(crate) fn link(path: &str, target: &str, link_range: TextRange, task: Option<crate::engine::model::TaskKey>) -> Link {
+    let clean = target.split('#').next().unwrap_or(target);
+    let absolute = clean.starts_with('/') || clean.starts_with('~') || clean.get(1..3) == Some(":\\");
+    let mut candidates = Vec::new();
+    if !absolute {
+        let mut dir: Vec<&str> = path.split('/').collect();
+        dir.pop();
+        loop {
+            if let Some(joined) = join(&dir, clean) {
+                if !candidates.contains(&joined) {
+                    candidates.push(joined);
+                }
+            }
+            if dir.pop().is_none() {
+                break;
+            }
+        }
+    }
+    Link { target: target.to_string(), range: link_range, task, candidates, absolute }
+}
+
+fn join(dir: &[&str], target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.iter().copied().filter(|it| !it.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            it => parts.push(it),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Field names that hold timestamps, as the spec-folder standard names them.
+pub(crate) const TIMESTAMP_FIELDS: [&str; 12] = [
+    "Created", "Started", "Researched", "Planned", "Revised", "Implemented", "Completed", "Blocked", "Abandoned",
+    "Expanded", "Last Updated", "Partial",
+];
+
+pub(crate) fn is_timestamp_field(name: &str) -> bool {
+    TIMESTAMP_FIELDS.iter().any(|it| it.eq_ignore_ascii_case(name))
+}
+
+/// Keys of JSON and YAML that hold timestamps: the state names (`completed`), `*_at`,
+/// `*_date`, `last_updated`, `_last_updated`, `last_sync`.
+pub(crate) fn is_timestamp_key(name: &str) -> bool {
+    let folded = name.trim_start_matches('_').to_ascii_lowercase().replace(['_', '-'], " ");
+    is_timestamp_field(&folded)
+        || folded.ends_with(" at")
+        || folded.ends_with(" date")
+        || folded.contains("updated")
+        || folded == "last sync"
+        || folded == "archived"
+}
+
+/// Field names whose links point at plans, reports, summaries and specs.
+pub(crate) fn is_artifact_field(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["plan", "research", "report", "summar", "artifact", "spec"].iter().any(|it| lower.contains(it))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_numbers() {
+        let ids = |value: &str| numeric_dependencies(value, 0).into_iter().map(|it| it.id).collect::<Vec<_>>();
+        assert_eq!(ids("529, 530"), vec!["529", "530"]);
+        assert_eq!(ids("Task 058 (blocked), #12"), vec!["58", "12"]);
+        assert_eq!(ids("None"), Vec::<String>::new());
+        assert_eq!(ids("2.5 hours of v1"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn link_candidates_climb_to_the_root() {
+        let it = link("a/specs/TODO.md", "specs/1_x/plans/p.md", range(0, 1), None);
+        assert_eq!(it.candidates, vec!["a/specs/specs/1_x/plans/p.md", "a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md"]);
+        let it = link("specs/TODO.md", "/home/u/p.md", range(0, 1), None);
+        assert!(it.absolute && it.candidates.is_empty());
+        let it = link("specs/1_x/plans/p.md", "../reports/r.md#top", range(0, 1), None);
+        assert_eq!(it.candidates[0], "specs/1_x/reports/r.md");
+    }
+
+    #[test]
+    fn status_values_split_off_trailing_text() {
+        let value = "[COMPLETED] -- all 7 phases";
+        let (marker, trailing) = split_status_value(value, 10);
+        assert_eq!((marker, trailing), (range(10, 21), Some(range(22, 37))));
+        assert_eq!(split_status_value("Completed", 0), (range(0, 9), None));
+    }
+}

@@ -1,0 +1,280 @@
+//! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `orphan-task` and
+//! `dependency-not-done`.
+
+use std::collections::BTreeMap;
+
+use crate::engine::index::{PlaceRef, WorkspaceIndex};
+use crate::engine::layout::{Family, Role};
+use crate::engine::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
+use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::vocabulary::{Kind, Profile, StatusId};
+
+pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+    for (task, entry) in index.tasks() {
+        let Some(profile) = index.task_profile(task) else { continue };
+        mismatch(index, profile, task, &index.agreeing_places(task), sink);
+        duplicates(index, task, &entry.places, sink);
+        if !entry.archived {
+            orphan(index, task, sink);
+        }
+        dependencies(index, profile, task, sink);
+    }
+    // Phases written in two places (a PIDEA phase table row and the phase's own file).
+    let mut phases: BTreeMap<&PhaseKey, Vec<PlaceRef>> = BTreeMap::new();
+    for (file, entry) in index.entries() {
+        for (position, place) in entry.parsed.places.iter().enumerate() {
+            if let Subject::Phase(phase) = &place.subject
+                && place.status.is_some()
+            {
+                phases.entry(phase).or_default().push(PlaceRef { file, index: position });
+            }
+        }
+    }
+    for (phase, places) in phases {
+        if places.len() < 2 {
+            continue;
+        }
+        if let (Some(task), Some(profile)) = (phase.task.as_ref(), index.profile(places[0].file)) {
+            mismatch(index, profile, task, &places, sink);
+        }
+    }
+}
+
+/// `specs/TODO.md:123` for messages.
+pub(crate) fn location(index: &WorkspaceIndex, place: PlaceRef) -> String {
+    let Some(entry) = index.entry(place.file) else { return String::new() };
+    let line = crate::engine::text::line_number(entry.line_index(), index.place(place).marker.range.start());
+    format!("{}:{line}", entry.path)
+}
+
+fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
+    match (a.status, b.status) {
+        (Some(x), Some(y)) => profile.agree(x, y, a.kind.task_vocabulary() && b.kind.task_vocabulary()),
+        _ => true,
+    }
+}
+
+fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
+    if places.len() < 2 {
+        return;
+    }
+    // Clusters of places that agree with the cluster's first member; the largest one is the
+    // majority, and only places outside it are reported. With no single largest cluster every
+    // place is reported.
+    let mut clusters: Vec<Vec<PlaceRef>> = Vec::new();
+    for place in places {
+        let it = index.place(*place);
+        match clusters.iter_mut().find(|cluster| agree(profile, index.place(cluster[0]), it)) {
+            Some(cluster) => cluster.push(*place),
+            None => clusters.push(vec![*place]),
+        }
+    }
+    if clusters.len() < 2 {
+        return;
+    }
+    let largest = clusters.iter().map(Vec::len).max().unwrap_or(0);
+    let majority: Vec<usize> = (0..clusters.len()).filter(|it| clusters[*it].len() == largest).collect();
+    let reported: Vec<PlaceRef> = clusters
+        .iter()
+        .enumerate()
+        .filter(|(position, _)| majority.len() > 1 || !majority.contains(position))
+        .flat_map(|(_, cluster)| cluster.iter().copied())
+        .collect();
+    let mut candidates: Vec<StatusId> = Vec::new();
+    for place in places {
+        let it = index.place(*place);
+        if let Some(status) = it.status
+            && it.kind.task_vocabulary()
+            && !candidates.contains(&status)
+        {
+            candidates.push(status);
+        }
+    }
+    for place_ref in reported {
+        let place = index.place(place_ref);
+        let others: Vec<String> = places
+            .iter()
+            .filter(|it| **it != place_ref && !agree(profile, index.place(**it), place))
+            .map(|it| format!("`{}` in the {} ({})", index.place(*it).marker.text, index.place(*it).kind.describe(), location(index, *it)))
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let subject = match &place.subject {
+            Subject::Task(_) => format!("task {task}"),
+            Subject::Phase(phase) => format!("phase {} of task {task}", phase.number),
+        };
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            place_ref.file,
+            place.marker.range,
+            format!("{subject} is `{}` in this {} but {}", place.marker.text, place.kind.describe(), others.join(" and ")),
+        );
+        it.task = Some(task.clone());
+        it.related = places
+            .iter()
+            .filter(|it| **it != place_ref)
+            .map(|other| {
+                let other_place = index.place(*other);
+                Related {
+                    file: other.file,
+                    range: other_place.marker.range,
+                    message: format!("{}: `{}`", other_place.kind.describe(), other_place.marker.text),
+                }
+            })
+            .collect();
+        it.fix = Some(FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() });
+        sink.push(it);
+    }
+}
+
+fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
+    let mut first: BTreeMap<PlaceKind, PlaceRef> = BTreeMap::new();
+    for place_ref in places {
+        let place = index.place(*place_ref);
+        if !place.kind.defines_task() {
+            continue;
+        }
+        match first.get(&place.kind) {
+            None => {
+                first.insert(place.kind, *place_ref);
+            }
+            Some(original) => {
+                let mut it = diagnostic(
+                    RuleCode::DuplicateTask,
+                    place_ref.file,
+                    place.line,
+                    format!("task {task} is defined twice: another {} defines it at {}", place.kind.describe(), location(index, *original)),
+                );
+                it.task = Some(task.clone());
+                it.related.push(Related { file: original.file, range: index.place(*original).line, message: "first definition".into() });
+                sink.push(it);
+            }
+        }
+    }
+}
+
+/// Stores of a tracker that every live task should appear in.
+fn orphan(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
+    let Some(entry) = index.task(task) else { return };
+    let Some(first) = entry.places.first().map(|it| it.file).or(entry.mentions.first().copied()) else { return };
+    let Some(tracker) = index.entry(first).and_then(|it| it.tracker) else { return };
+    let tracker = &index.trackers()[tracker];
+    let has_role = |role: Role| {
+        index.entries().any(|(_, file)| file.class.root == tracker.root && file.class.family == Some(tracker.family) && file.class.role == role)
+    };
+    let kinds: Vec<PlaceKind> = entry.places.iter().map(|it| index.place(*it).kind).collect();
+    let mention_roles: Vec<Role> = entry.mentions.iter().filter_map(|it| index.role(*it)).collect();
+    let has = |kind: PlaceKind| kinds.contains(&kind);
+    let report = |sink: &mut Sink<'_>, at: Option<PlaceRef>, message: String| {
+        let (file, range) = match at {
+            Some(place) => (place.file, index.place(place).marker.range),
+            None => (first, crate::engine::text::range(0, 0)),
+        };
+        let mut it = diagnostic(RuleCode::OrphanTask, file, range, message);
+        it.task = Some(task.clone());
+        sink.push(it);
+    };
+    let place_of = |kind: PlaceKind| entry.places.iter().copied().find(|it| index.place(*it).kind == kind);
+    match tracker.family {
+        Family::SpecFolder => {
+            let todo_exists = has_role(Role::Todo);
+            let state_exists = has_role(Role::StateJson);
+            let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
+            if todo_exists && state_exists && in_todo && !in_state {
+                report(sink, place_of(PlaceKind::TodoSection), format!("task {task} has a TODO.md section but no entry in state.json"));
+            } else if todo_exists && state_exists && in_state && !in_todo {
+                report(sink, place_of(PlaceKind::StateJson), format!("task {task} is in state.json but has no section in TODO.md"));
+            } else if !in_todo && !in_state {
+                let at = place_of(PlaceKind::TaskOrderLine)
+                    .or_else(|| place_of(PlaceKind::PlanHeader))
+                    .or_else(|| place_of(PlaceKind::TaskStateJson));
+                let what = if has(PlaceKind::TaskOrderLine) { "a Task Order line" } else { "files" };
+                if at.is_some() || mention_roles.iter().any(|it| matches!(it, Role::Plan { .. })) {
+                    report(sink, at, format!("task {task} has {what} but is in neither TODO.md nor state.json, nor archived"));
+                }
+            }
+        }
+        Family::Minsky => {
+            if !has(PlaceKind::IndexLine) && (has(PlaceKind::SpecStatus) || mention_roles.contains(&Role::MinskySpec)) && has_role(Role::MinskyIndex) {
+                report(sink, place_of(PlaceKind::SpecStatus), format!("task {task} has a spec file but no line in the task index"));
+            }
+        }
+        Family::Compozy => {
+            let in_index = has(PlaceKind::IndexLine);
+            let in_file = has(PlaceKind::Frontmatter) || mention_roles.contains(&Role::CompozyTask);
+            if in_file && !in_index && has_role(Role::CompozyIndex) {
+                report(sink, place_of(PlaceKind::Frontmatter), format!("task {task} has a task file but no line in _tasks.md"));
+            } else if in_index && !in_file && has_role(Role::CompozyTask) {
+                report(sink, place_of(PlaceKind::IndexLine), format!("task {task} is listed in _tasks.md but has no task file"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink: &mut Sink<'_>) {
+    let Some((speaker, status)) = index.task_status(task) else { return };
+    let kind = profile.kind(status);
+    if !matches!(kind, Kind::Active | Kind::Done) {
+        return;
+    }
+    let Some(entry) = index.task(task) else { return };
+    let mut seen: Vec<String> = Vec::new();
+    for place_ref in &entry.places {
+        let place = index.place(*place_ref);
+        for dependency in &place.dependencies {
+            if seen.contains(&dependency.id) || dependency.id == task.id {
+                continue;
+            }
+            seen.push(dependency.id.clone());
+            let Some(target) = resolve(index, task, &dependency.id) else { continue };
+            let target_entry = index.task(&target);
+            if target_entry.is_some_and(|it| it.archived) && index.task_status(&target).is_none() {
+                continue;
+            }
+            let Some((target_place, target_status)) = index.task_status(&target) else { continue };
+            let target_profile = index.task_profile(&target).unwrap_or(profile);
+            if target_profile.kind(target_status) == Kind::Done {
+                continue;
+            }
+            let mut it = diagnostic(
+                RuleCode::DependencyNotDone,
+                place_ref.file,
+                dependency.range,
+                format!(
+                    "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
+                    index.place(speaker).marker.text,
+                    index.place(target_place).marker.text,
+                    location(index, target_place)
+                ),
+            );
+            it.task = Some(task.clone());
+            it.related.push(Related {
+                file: target_place.file,
+                range: index.place(target_place).marker.range,
+                message: format!("task {target} is `{}`", index.place(target_place).marker.text),
+            });
+            sink.push(it);
+        }
+    }
+}
+
+/// Resolves a dependency id in the task's tracker. Backlog.md ids changed prefix over time
+/// (`task-24` for `BACK-24`), so a unique match on the number counts too.
+fn resolve(index: &WorkspaceIndex, task: &TaskKey, id: &str) -> Option<TaskKey> {
+    let exact = TaskKey::new(task.scope.clone(), id);
+    if index.task(&exact).is_some() {
+        return Some(exact);
+    }
+    let tail = id.rsplit('-').next()?;
+    if tail == id {
+        return None;
+    }
+    let mut matches = index
+        .tasks()
+        .keys()
+        .filter(|key| key.scope == task.scope && key.id.rsplit('-').next() == Some(tail) && key.id.contains('-'));
+    let first = matches.next()?.clone();
+    matches.next().is_none().then_some(first)
+}

@@ -1,0 +1,88 @@
+//! `missing-field` and `bad-timestamp`.
+
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::model::{Field, PlaceKind};
+use crate::engine::parse::is_timestamp_key;
+use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::timestamp;
+
+pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+    for (file, entry) in index.entries() {
+        if !entry.class.role.is_tracker() {
+            continue;
+        }
+        let profile = index.profile(file);
+        for timestamp_field in &entry.parsed.timestamps {
+            check_timestamp(file, timestamp_field, sink);
+        }
+        for (place_index, place) in entry.parsed.places.iter().enumerate() {
+            for field in place.fields.iter().filter(|it| is_timestamp_key(&it.name)) {
+                check_timestamp(file, field, sink);
+            }
+            check_order(file, &place.fields, sink);
+            // Required fields are a convention of the task sections, where the standard
+            // defines them; state.json and plan phases carry their own timestamps.
+            if place.kind != PlaceKind::TodoSection {
+                continue;
+            }
+            let (Some(profile), Some(status)) = (profile, place.status) else { continue };
+            for requirement in &profile.status(status).requires {
+                let present = requirement
+                    .any_of
+                    .iter()
+                    .any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+                if present {
+                    continue;
+                }
+                let mut it = diagnostic(
+                    RuleCode::MissingField,
+                    file,
+                    place.marker.range,
+                    format!("`{}` needs {}", place.marker.text, requirement.describe()),
+                );
+                it.task = place.task().cloned();
+                it.fix = Some(FixHint::AddField { place: place_index, field: requirement.any_of[0].clone() });
+                sink.push(it);
+            }
+        }
+    }
+}
+
+fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
+    let value = field.value.trim();
+    if value.is_empty() {
+        return;
+    }
+    if let Err(error) = timestamp::parse(value) {
+        sink.push(diagnostic(RuleCode::BadTimestamp, file, field.value_range, format!("{}: {}", field.name, error.describe(value))));
+    }
+}
+
+/// Started before Completed.
+fn check_order(file: FileId, fields: &[Field], sink: &mut Sink<'_>) {
+    let find = |name: &str| {
+        fields
+            .iter()
+            .find(|it| it.name.eq_ignore_ascii_case(name))
+            .and_then(|it| timestamp::parse(&it.value).ok().map(|moment| (it, moment)))
+    };
+    let (Some((started, started_at)), Some((completed, completed_at))) = (find("Started"), find("Completed")) else {
+        return;
+    };
+    // A date-only Started on the day of a timed Completed is in order.
+    let later = if started_at.date_only || completed_at.date_only {
+        started_at.at.date() > completed_at.at.date()
+    } else {
+        started_at.at > completed_at.at
+    };
+    if later {
+        let mut it = diagnostic(
+            RuleCode::BadTimestamp,
+            file,
+            completed.value_range,
+            format!("Completed `{}` is before Started `{}`", completed.value, started.value),
+        );
+        it.related.push(Related { file, range: started.value_range, message: format!("Started: {}", started.value) });
+        sink.push(it);
+    }
+}

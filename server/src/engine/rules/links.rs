@@ -1,0 +1,26 @@
+//! `broken-link`: plan, report and spec links whose file does not exist, and absolute local
+//! paths that only work on one machine.
+
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::rules::{PathOracle, RuleCode, Sink, diagnostic};
+
+pub(super) fn run(index: &WorkspaceIndex, paths: &dyn PathOracle, sink: &mut Sink<'_>) {
+    if !sink.enabled(RuleCode::BrokenLink) {
+        return;
+    }
+    for (file, entry) in index.entries() {
+        for link in &entry.parsed.links {
+            let message = if link.absolute {
+                format!("absolute local path `{}`: it only resolves on one machine; link relative to the repository", link.target)
+            } else if link.candidates.iter().any(|candidate| index.file_id(candidate).is_some() || paths.exists(candidate)) {
+                continue;
+            } else {
+                let looked: Vec<&str> = link.candidates.iter().take(3).map(String::as_str).collect();
+                format!("`{}` does not exist (looked for {})", link.target, looked.join(", "))
+            };
+            let mut it = diagnostic(RuleCode::BrokenLink, file, link.range, message);
+            it.task = link.task.clone();
+            sink.push(it);
+        }
+    }
+}

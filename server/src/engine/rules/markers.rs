@@ -1,0 +1,107 @@
+//! `unknown-status` and `malformed-file`.
+
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::model::Marker;
+use crate::engine::rules::{FixHint, RuleCode, Severity, Sink, diagnostic};
+use crate::engine::vocabulary::{Profile, Scope, Spelling, Unknown, UnknownReason};
+
+pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+    for (file, entry) in index.entries() {
+        for problem in &entry.parsed.problems {
+            sink.push(diagnostic(RuleCode::MalformedFile, file, problem.range, problem.message.clone()));
+        }
+        if !sink.enabled(RuleCode::UnknownStatus) {
+            continue;
+        }
+        let Some(profile) = index.profile(file) else { continue };
+        for place in &entry.parsed.places {
+            if let Some(unknown) = &place.unknown {
+                let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
+                it.task = place.task().cloned();
+                sink.push(it);
+            }
+            if let Some(trailing) = place.trailing
+                && place.status.is_some()
+                && place.marker.spelling == Spelling::Bracket
+            {
+                let text = &entry.text[trailing];
+                let mut it = diagnostic(
+                    RuleCode::UnknownStatus,
+                    file,
+                    trailing,
+                    format!(
+                        "text after the status marker `{}`: `{text}`; a status field holds the marker alone, so tools read it exactly",
+                        place.marker.text
+                    ),
+                );
+                it.task = place.task().cloned();
+                it.fix = Some(FixHint::RemoveTrailing { range: trailing });
+                sink.push_capped(it, Severity::Warning);
+            }
+        }
+        for item in &entry.parsed.items {
+            if let Some(unknown) = &item.unknown {
+                sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
+            }
+        }
+    }
+}
+
+fn unknown_marker(file: FileId, profile: &Profile, marker: &Marker, unknown: &Unknown, place: &str) -> crate::engine::rules::Diagnostic {
+    let shown = match marker.spelling {
+        Spelling::Checkbox => format!("[{}]", marker.text),
+        _ => marker.text.clone(),
+    };
+    let suggestions: Vec<String> = unknown.suggestions.iter().map(|it| it.text.clone()).collect();
+    let did_you_mean = match suggestions.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean `{}`?", show(marker.spelling, one)),
+        many => format!("; did you mean {}?", many.iter().map(|it| format!("`{}`", show(marker.spelling, it))).collect::<Vec<_>>().join(" or ")),
+    };
+    let message = match &unknown.reason {
+        UnknownReason::WrongScope(_) => {
+            let other = if marker.scope == Scope::Task { "phase" } else { "task" };
+            format!(
+                "`{shown}` is a {other} status in the {} vocabulary, not a {} status{did_you_mean}",
+                profile.name,
+                marker.scope.as_str()
+            )
+        }
+        UnknownReason::Misspelled => {
+            format!("`{shown}` is not the standard spelling of a {} status{did_you_mean}", profile.name)
+        }
+        UnknownReason::NotInVocabulary => {
+            if did_you_mean.is_empty() {
+                format!("unknown status `{shown}` in a {place}; the {} vocabulary has {}", profile.name, valid_list(profile, marker))
+            } else {
+                format!("unknown status `{shown}` in a {place}{did_you_mean}")
+            }
+        }
+    };
+    let mut it = diagnostic(RuleCode::UnknownStatus, file, marker.range, message);
+    if !suggestions.is_empty() {
+        it.fix = Some(FixHint::ReplaceMarker { replacements: suggestions });
+    }
+    it
+}
+
+fn show(spelling: Spelling, text: &str) -> String {
+    match spelling {
+        Spelling::Checkbox => format!("[{text}]"),
+        _ => text.to_string(),
+    }
+}
+
+/// The valid spellings for a marker of this kind, for messages.
+fn valid_list(profile: &Profile, marker: &Marker) -> String {
+    let names: Vec<String> = profile
+        .statuses
+        .iter()
+        .filter(|it| it.in_scope(marker.scope) && it.has_spelling(marker.spelling))
+        .filter_map(|it| match marker.spelling {
+            Spelling::Checkbox => Some(it.checkbox.iter().map(|c| format!("[{c}]")).collect::<Vec<_>>().join(" ")),
+            spelling => it.spelled(spelling),
+        })
+        .collect();
+    names.join(", ")
+}

@@ -1,0 +1,256 @@
+//! The rules: pure functions from the index (and a baseline) to diagnostics.
+//!
+//! Every rule has a stable kebab-case code, a default severity that configuration can change
+//! or turn off, and produces diagnostics that carry the task, the related places and enough
+//! data for the edit planner to build its fix.
+
+pub(crate) mod children;
+mod consistency;
+pub(crate) mod counters;
+mod fields;
+mod links;
+mod markers;
+mod transitions;
+
+use std::fmt;
+
+use crate::engine::config::Config;
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::model::TaskKey;
+use crate::engine::text::TextRange;
+use crate::engine::vocabulary::StatusId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleCode {
+    UnknownStatus,
+    InvalidTransition,
+    StatusMismatch,
+    OpenChildren,
+    PlanStatusStale,
+    MissingField,
+    BadTimestamp,
+    BrokenLink,
+    DuplicateTask,
+    OrphanTask,
+    StaleCounts,
+    DependencyNotDone,
+    /// A tracker file that does not parse (broken JSON or YAML).
+    MalformedFile,
+}
+
+impl RuleCode {
+    pub const ALL: [RuleCode; 13] = [
+        RuleCode::UnknownStatus,
+        RuleCode::InvalidTransition,
+        RuleCode::StatusMismatch,
+        RuleCode::OpenChildren,
+        RuleCode::PlanStatusStale,
+        RuleCode::MissingField,
+        RuleCode::BadTimestamp,
+        RuleCode::BrokenLink,
+        RuleCode::DuplicateTask,
+        RuleCode::OrphanTask,
+        RuleCode::StaleCounts,
+        RuleCode::DependencyNotDone,
+        RuleCode::MalformedFile,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleCode::UnknownStatus => "unknown-status",
+            RuleCode::InvalidTransition => "invalid-transition",
+            RuleCode::StatusMismatch => "status-mismatch",
+            RuleCode::OpenChildren => "open-children",
+            RuleCode::PlanStatusStale => "plan-status-stale",
+            RuleCode::MissingField => "missing-field",
+            RuleCode::BadTimestamp => "bad-timestamp",
+            RuleCode::BrokenLink => "broken-link",
+            RuleCode::DuplicateTask => "duplicate-task",
+            RuleCode::OrphanTask => "orphan-task",
+            RuleCode::StaleCounts => "stale-counts",
+            RuleCode::DependencyNotDone => "dependency-not-done",
+            RuleCode::MalformedFile => "malformed-file",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RuleCode> {
+        RuleCode::ALL.into_iter().find(|it| it.as_str() == text)
+    }
+
+    pub fn default_severity(self) -> Severity {
+        match self {
+            RuleCode::UnknownStatus
+            | RuleCode::InvalidTransition
+            | RuleCode::StatusMismatch
+            | RuleCode::DuplicateTask
+            | RuleCode::MalformedFile => Severity::Error,
+            RuleCode::OpenChildren
+            | RuleCode::PlanStatusStale
+            | RuleCode::MissingField
+            | RuleCode::BadTimestamp
+            | RuleCode::BrokenLink
+            | RuleCode::OrphanTask
+            | RuleCode::StaleCounts
+            | RuleCode::DependencyNotDone => Severity::Warning,
+        }
+    }
+
+    pub fn summary(self) -> &'static str {
+        match self {
+            RuleCode::UnknownStatus => "a status marker outside the vocabulary",
+            RuleCode::InvalidTransition => "a status changed along an edge the vocabulary forbids",
+            RuleCode::StatusMismatch => "the places of one task disagree",
+            RuleCode::OpenChildren => "a done parent with open children, or everything done under an open parent",
+            RuleCode::PlanStatusStale => "a plan header behind what its phases say",
+            RuleCode::MissingField => "a status without the fields it requires",
+            RuleCode::BadTimestamp => "an unparseable timestamp, or Started after Completed",
+            RuleCode::BrokenLink => "a link to a file that does not exist, or an absolute local path",
+            RuleCode::DuplicateTask => "one task id defined twice",
+            RuleCode::OrphanTask => "a task present in some stores and missing from the others",
+            RuleCode::StaleCounts => "derived counters that no longer match",
+            RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",
+            RuleCode::MalformedFile => "a tracker file that does not parse",
+        }
+    }
+}
+
+impl fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint].into_iter().find(|it| it.as_str() == text)
+    }
+}
+
+/// Another place that explains a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// What the edit planner can do about a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixHint {
+    /// Replace the marker with one of these texts (alias table first, then closest spelling).
+    ReplaceMarker { replacements: Vec<String> },
+    /// Make every place of the task agree on one of these statuses.
+    AlignTask { task: TaskKey, candidates: Vec<StatusId> },
+    /// Set a plan header to what its phases say.
+    DeriveHeader { place: usize, status: StatusId },
+    /// Check the open boxes under a done parent, or demote the parent.
+    CloseChildren { place: usize },
+    /// Add the missing field with today's date (or a placeholder reason).
+    AddField { place: usize, field: String },
+    /// Recompute the counters of this file.
+    RecomputeCounters,
+    /// Remove the text after the marker.
+    RemoveTrailing { range: TextRange },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: RuleCode,
+    pub severity: Severity,
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+    pub task: Option<TaskKey>,
+    pub related: Vec<Related>,
+    pub fix: Option<FixHint>,
+}
+
+/// What the rules compare against to find transitions: the workspace at git HEAD (or
+/// `--since REV`), indexed like the working tree.
+pub struct Baseline<'a> {
+    pub index: &'a WorkspaceIndex,
+    /// A name for messages: `HEAD`, `main~3`.
+    pub label: String,
+}
+
+/// Answers whether a workspace-relative path exists. The adapter knows the disk; tests use a
+/// set.
+pub trait PathOracle: Sync {
+    fn exists(&self, path: &str) -> bool;
+}
+
+impl PathOracle for std::collections::HashSet<String> {
+    fn exists(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+}
+
+/// Runs every enabled rule over the whole index.
+pub fn check(index: &WorkspaceIndex, config: &Config, baseline: Option<&Baseline<'_>>, paths: &dyn PathOracle) -> Vec<Diagnostic> {
+    let mut sink = Sink { config, out: Vec::new() };
+    markers::run(index, &mut sink);
+    fields::run(index, &mut sink);
+    links::run(index, paths, &mut sink);
+    children::run(index, &mut sink);
+    consistency::run(index, &mut sink);
+    counters::run(index, &mut sink);
+    if let Some(baseline) = baseline {
+        transitions::run(index, baseline, &mut sink);
+    }
+    let mut out = sink.out;
+    out.sort_by(|a, b| {
+        index.path(a.file).cmp(index.path(b.file)).then(a.range.start().cmp(&b.range.start())).then(a.code.cmp(&b.code))
+    });
+    out.dedup();
+    out
+}
+
+/// Collects diagnostics, applying configured severities; a rule turned off drops its output.
+pub(crate) struct Sink<'a> {
+    config: &'a Config,
+    out: Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    pub(crate) fn enabled(&self, code: RuleCode) -> bool {
+        self.config.severity(code).is_some()
+    }
+
+    /// Adds a diagnostic at the rule's configured severity.
+    pub(crate) fn push(&mut self, mut diagnostic: Diagnostic) {
+        if let Some(severity) = self.config.severity(diagnostic.code) {
+            diagnostic.severity = severity;
+            self.out.push(diagnostic);
+        }
+    }
+
+    /// Adds a diagnostic whose severity is at most `cap` (a hint stays a hint even when the
+    /// rule is configured as an error).
+    pub(crate) fn push_capped(&mut self, diagnostic: Diagnostic, cap: Severity) {
+        if let Some(severity) = self.config.severity(diagnostic.code) {
+            self.out.push(Diagnostic { severity: severity.max(cap), ..diagnostic });
+        }
+    }
+}
+
+/// A diagnostic with the rule's default severity; the sink applies the configured one.
+pub(crate) fn diagnostic(code: RuleCode, file: FileId, range: TextRange, message: String) -> Diagnostic {
+    Diagnostic { code, severity: code.default_severity(), file, range, message, task: None, related: Vec::new(), fix: None }
+}
