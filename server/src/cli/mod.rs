@@ -1,1 +1,330 @@
-//! The command-line adapter.
+//! The command-line adapter: argument parsing, reading the workspace, printing results.
+//! Everything it knows about trackers comes from [`crate::engine`].
+
+mod git;
+mod render;
+mod show;
+pub mod workspace;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::engine::explain;
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::rules::{self, Baseline};
+use render::{Counts, Paths};
+use workspace::{DiskPaths, Workspace};
+
+/// Exit codes, as `taskmark check` documents them.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const FAILURE: u8 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "taskmark", version, about = "Keeps markdown task trackers honest", max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Diagnose invalid markers, invalid transitions and drift between tracker files.
+    Check(CheckArgs),
+    /// Show every place of a task, its value, file and line, and its progress.
+    Show(ShowArgs),
+    /// Inspect the configuration.
+    Config(ConfigArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// Files or folders to report on (the whole workspace is always indexed).
+    paths: Vec<PathBuf>,
+    /// The workspace root (default: the nearest folder with a .taskmark.toml, else the path).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Compare statuses with this git revision to find invalid transitions (default: HEAD).
+    #[arg(long, value_name = "REV", conflicts_with = "no_baseline")]
+    since: Option<String>,
+    /// Do not look for invalid transitions.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Fail (exit 1) on warnings as well as errors.
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ShowArgs {
+    /// A task id: `221`, `058`, `BACK-200`, or `SCOPE:ID` when several trackers use the id.
+    task: String,
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+}
+
+#[derive(clap::Args, Debug)]
+struct ConfigArgs {
+    /// Print the effective vocabularies and their transition graphs (table and Mermaid).
+    #[arg(long)]
+    explain: bool,
+    /// Explain this profile instead of the ones the workspace uses.
+    #[arg(long)]
+    profile: Option<String>,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ShowFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Deny {
+    Warnings,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(it) => it,
+        Err(error) => {
+            let code = if error.use_stderr() { exit::FAILURE } else { exit::CLEAN };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Show(args) => show(args),
+        Command::Config(args) => config(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("taskmark: error: {error:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
+    let root = workspace::find_root(root, paths)?;
+    let config = workspace::load_config(&root)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} indexing {pos}/{len} files {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let report = |done: usize, total: usize| {
+        // A bar for a workspace that reads in an instant is noise.
+        if let Some(bar) = &bar
+            && total >= 2000
+        {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let workspace = workspace::load(&root, config, &report)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(workspace)
+}
+
+fn display_paths(root: &Path) -> Paths {
+    let prefix = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| root.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .map(|it| it.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|| root.to_string_lossy().into_owned());
+    Paths { prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") } }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let workspace = open(args.root.as_deref(), &args.paths)?;
+    let baseline_files = if args.no_baseline {
+        None
+    } else {
+        match (&args.since, git::toplevel(&workspace.root)) {
+            (Some(revision), _) => Some((revision.clone(), git::files_at(&workspace.root, revision)?)),
+            // HEAD is the default baseline when there is one; a fresh repository has none.
+            (None, Some(_)) => git::files_at(&workspace.root, "HEAD").ok().map(|files| ("HEAD".to_string(), files)),
+            (None, None) => None,
+        }
+    };
+    let baseline_index = baseline_files.map(|(label, files)| (label, WorkspaceIndex::build(files, &workspace.config.vocabularies)));
+    let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+    let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let mut diagnostics = rules::check(&workspace.index, &workspace.config, baseline.as_ref(), &oracle);
+    let filters = report_filters(&workspace.root, &args.paths)?;
+    if !filters.is_empty() {
+        diagnostics.retain(|it| {
+            let path = workspace.index.path(it.file);
+            filters.iter().any(|filter| filter.is_empty() || path == filter || path.starts_with(&format!("{filter}/")))
+        });
+    }
+    let counts = Counts::of(&diagnostics);
+    let paths = display_paths(&workspace.root);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            write!(stdout, "{}", render::human(&workspace.index, &paths, &diagnostics, color))?;
+            for skipped in workspace.skipped.iter().filter(|it| it.tracker) {
+                writeln!(stdout, "note: skipped {}: {}", paths.show(&skipped.path), skipped.reason)?;
+            }
+            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+        }
+        Format::Json => {
+            let summary = json!({
+                "files": workspace.index.len(),
+                "bytes": workspace.bytes_read,
+                "trackers": workspace.index.trackers().len(),
+                "tasks": workspace.index.tasks().len(),
+                "errors": counts.errors,
+                "warnings": counts.warnings,
+                "infos": counts.infos,
+                "hints": counts.hints,
+                "baseline": baseline.as_ref().map(|it| it.label.clone()),
+                "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
+            });
+            write!(stdout, "{}", render::json(&workspace.index, &paths, &diagnostics, summary))?;
+        }
+        Format::Github => {
+            write!(stdout, "{}", render::github(&workspace.index, &paths, &diagnostics))?;
+            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+        }
+    }
+    let skipped_tracker = workspace.skipped.iter().any(|it| it.tracker);
+    let failing = counts.errors > 0 || (args.deny == Some(Deny::Warnings) && (counts.warnings > 0 || skipped_tracker));
+    Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+fn summary_line(workspace: &Workspace, counts: Counts, baseline: Option<&Baseline<'_>>) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut parts = vec![plural(counts.errors, "error"), plural(counts.warnings, "warning")];
+    if counts.infos > 0 {
+        parts.push(plural(counts.infos, "info"));
+    }
+    if counts.hints > 0 {
+        parts.push(plural(counts.hints, "hint"));
+    }
+    let against = baseline.map_or_else(|| "no baseline".to_string(), |it| format!("transitions since {}", it.label));
+    format!(
+        "taskmark: {} in {} ({}, {}; {against})",
+        parts.join(", "),
+        plural(workspace.index.len(), "file"),
+        plural(workspace.index.trackers().len(), "tracker"),
+        plural(workspace.index.tasks().len(), "task"),
+    )
+}
+
+/// Workspace-relative prefixes the PATH arguments select.
+fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
+    paths
+        .iter()
+        .map(|path| {
+            let absolute = std::fs::canonicalize(path).map_err(|error| anyhow::format_err!("cannot open {}: {error}", path.display()))?;
+            let relative = absolute
+                .strip_prefix(root)
+                .map_err(|_| anyhow::format_err!("{} is outside the workspace root {}", path.display(), root.display()))?;
+            Ok(relative.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
+}
+
+fn show(args: ShowArgs) -> anyhow::Result<u8> {
+    let workspace = open(args.root.as_deref(), &[])?;
+    let paths = display_paths(&workspace.root);
+    let keys = workspace.index.find_tasks(&args.task);
+    let key = match keys.as_slice() {
+        [] => {
+            eprintln!("taskmark: error: no task `{}` in {}", args.task, workspace.root.display());
+            return Ok(exit::FAILURE);
+        }
+        [one] => one,
+        many => {
+            eprintln!(
+                "taskmark: error: task `{}` exists in several trackers: {}; write it as SCOPE:ID",
+                args.task,
+                many.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>().join(", ")
+            );
+            return Ok(exit::FAILURE);
+        }
+    };
+    let view = show::task_view(&workspace.index, key);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,
+        ShowFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&show::json(&view, &paths))?)?,
+    }
+    Ok(exit::CLEAN)
+}
+
+fn config(args: ConfigArgs) -> anyhow::Result<u8> {
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let config = workspace::load_config(&root)?;
+    let mut stdout = std::io::stdout().lock();
+    if !args.explain {
+        writeln!(stdout, "{}: configuration is valid", root.join(crate::engine::config::FILE_NAME).display())?;
+        return Ok(exit::CLEAN);
+    }
+    if let Some(name) = &args.profile {
+        let profile = config.vocabularies.profiles.get(name).ok_or_else(|| {
+            anyhow::format_err!(
+                "unknown profile `{name}`; known profiles: {}",
+                config.vocabularies.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        write!(stdout, "{}", explain::explain(profile))?;
+        return Ok(exit::CLEAN);
+    }
+    let workspace = workspace::load(&root, config, &|_, _| {})?;
+    let trackers = workspace.index.trackers();
+    if trackers.is_empty() {
+        writeln!(stdout, "No trackers found under {}; the default profile is:\n", root.display())?;
+        if let Some(profile) = workspace.config.vocabularies.profiles.get("spec-folder") {
+            write!(stdout, "{}", explain::explain(profile))?;
+        }
+        return Ok(exit::CLEAN);
+    }
+    writeln!(stdout, "# Trackers\n")?;
+    writeln!(stdout, "| root | family | profile |\n|---|---|---|")?;
+    for tracker in trackers {
+        let root = if tracker.root.is_empty() { "." } else { tracker.root.as_str() };
+        writeln!(stdout, "| {root} | {} | {} |", tracker.family.as_str(), tracker.profile.name)?;
+    }
+    let mut explained: Vec<&crate::engine::vocabulary::Profile> = Vec::new();
+    for tracker in trackers {
+        if explained.iter().any(|it| **it == *tracker.profile) {
+            continue;
+        }
+        explained.push(&tracker.profile);
+        writeln!(stdout)?;
+        write!(stdout, "{}", explain::explain(&tracker.profile))?;
+    }
+    Ok(exit::CLEAN)
+}

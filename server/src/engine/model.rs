@@ -204,6 +204,18 @@ impl Place {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))
     }
+
+    /// The marker as people read it: `[x]` for a checkbox, with its tag (`[ ] [DEFERRED]`).
+    pub fn shown(&self) -> String {
+        let marker = match self.marker.spelling {
+            crate::engine::vocabulary::Spelling::Checkbox => format!("[{}]", self.marker.text),
+            _ => self.marker.text.clone(),
+        };
+        match &self.tag {
+            Some(tag) => format!("{marker} {}", tag.text),
+            None => marker,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

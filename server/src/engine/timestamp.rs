@@ -27,7 +27,10 @@ impl TimestampError {
                 format!("malformed timestamp `{value}`: it has both a UTC offset and `Z`; write one of them")
             }
             TimestampError::Placeholder => format!("`{value}` is a placeholder, not a date"),
-            TimestampError::Invalid(reason) => format!("`{value}` is not a date or ISO 8601 timestamp ({reason})"),
+            TimestampError::Invalid(reason) if value.starts_with(|c: char| c.is_ascii_digit()) => {
+                format!("`{value}` is not a valid date or ISO 8601 timestamp ({reason})")
+            }
+            TimestampError::Invalid(_) => format!("`{value}` is not a date or ISO 8601 timestamp"),
         }
     }
 }

@@ -300,10 +300,8 @@ impl Profile {
                     Some(Suggestion { status: it, text: self.status(it).spelled(spelling)?, why: SuggestionSource::Alias })
                 })
                 .collect();
-            for it in self.same_kind_in_scope(id, spelling, scope) {
-                if !suggestions.iter().any(|s| s.status == it.status) {
-                    suggestions.push(it);
-                }
+            if suggestions.is_empty() {
+                suggestions = self.same_kind_in_scope(id, spelling, scope);
             }
             return Lookup::Unknown(Unknown { reason: UnknownReason::WrongScope(id), suggestions });
         }
@@ -551,8 +549,9 @@ mod tests {
     fn wrong_scope_suggests_the_same_kind() {
         let Lookup::Unknown(unknown) = lookup("[IN PROGRESS]", Scope::Task) else { panic!() };
         assert!(matches!(unknown.reason, UnknownReason::WrongScope(_)));
-        assert_eq!(unknown.suggestions[0].text, "[IMPLEMENTING]");
-        assert!(unknown.suggestions.iter().any(|it| it.text == "[RESEARCHING]"));
+        assert_eq!(suggestion_texts(Lookup::Unknown(unknown)), vec!["[IMPLEMENTING]"]);
+        // A task-only status on a phase suggests the phase statuses of its kind.
+        assert_eq!(suggestion_texts(lookup("[IMPLEMENTING]", Scope::Phase)), vec!["[IN PROGRESS]", "[PARTIAL]"]);
     }
 
     #[test]

@@ -80,6 +80,41 @@ pub fn parse(text: &str, body: TextRange) -> Result<Yaml, FileProblem> {
     }
 }
 
+/// Like [`parse`], but YAML that does not parse still yields its top-level `key: value` lines,
+/// so one bad line elsewhere in a frontmatter does not hide the task's status.
+pub fn parse_lenient(text: &str, body: TextRange) -> (Yaml, Option<FileProblem>) {
+    match parse(text, body) {
+        Ok(yaml) => (yaml, None),
+        Err(problem) => (top_level_lines(text, body), Some(problem)),
+    }
+}
+
+fn top_level_lines(text: &str, body: TextRange) -> Yaml {
+    let mut entries = Vec::new();
+    let base = usize::from(body.start());
+    for (offset, line) in crate::engine::text::lines_with_offsets(&text[body]) {
+        if line.starts_with([' ', '\t', '#', '-']) {
+            continue;
+        }
+        let Some((key, rest)) = line.split_once(':') else { continue };
+        if key.is_empty() || key.contains(' ') {
+            continue;
+        }
+        let value = rest.split(" #").next().unwrap_or("").trim();
+        let (value, quoted) = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(quote) => (&value[1..value.len() - 1], Some(quote)),
+            _ => (value, None),
+        };
+        let start = base + offset + key.len() + 1 + (rest.len() - rest.trim_start().len()) + usize::from(quoted.is_some());
+        let key_start = base + offset;
+        entries.push((
+            Scalar { value: key.to_string(), range: range(key_start, key_start + key.len()), exact: true, quoted: None },
+            Yaml::Scalar(Scalar { value: value.to_string(), range: range(start, start + value.len()), exact: true, quoted }),
+        ));
+    }
+    Yaml::Map(entries)
+}
+
 struct LineStarts(Vec<usize>);
 
 impl LineStarts {
@@ -211,6 +246,16 @@ mod tests {
         assert_eq!((&text[a.range], a.exact), ("1", true));
         let x = yaml.get("x").unwrap().as_scalar().unwrap();
         assert_eq!(&text[x.range], "q");
+    }
+
+    #[test]
+    fn lenient_parse_keeps_top_level_values() {
+        let text = "id: BACK-1\nassignee: @me\nstatus: \"In Progress\"\n";
+        let (yaml, problem) = parse_lenient(text, range(0, text.len()));
+        assert!(problem.is_some());
+        let status = yaml.get("status").unwrap().as_scalar().unwrap();
+        assert_eq!(&text[status.range], "In Progress");
+        assert_eq!(yaml.get("id").unwrap().as_scalar().unwrap().value, "BACK-1");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn plan_status_change(
     {
         return Err(Refusal::InvalidTransition {
             task: task.clone(),
-            from: index.place(speaker).marker.text.clone(),
+            from: index.place(speaker).shown(),
             to: profile.display(target),
             allowed: profile.display_list(&profile.next(Scope::Task, from)),
         });
@@ -49,7 +49,7 @@ pub fn plan_status_change(
                         "{} at {} still says `{}`; taskmark does not change it",
                         place.kind.describe(),
                         index.path(place_ref.file),
-                        place.marker.text
+                        place.shown()
                     ));
                 }
                 continue;
@@ -371,7 +371,7 @@ impl Planner<'_> {
                 {
                     self.change.warnings.push(format!(
                         "depends on task {key}, which is `{}`",
-                        self.index.place(place).marker.text
+                        self.index.place(place).shown()
                     ));
                 }
                 seen.push(key);

@@ -36,13 +36,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         }
         return out;
     };
-    let yaml = match yaml::parse(text, block.body) {
-        Ok(it) => it,
-        Err(problem) => {
-            out.problems.push(problem);
-            return out;
-        }
-    };
+    let (yaml, problem) = yaml::parse_lenient(text, block.body);
+    out.problems.extend(problem);
     let id = yaml.get("id").and_then(|it| it.as_scalar()).map(|it| it.value.clone()).or(name_id.map(str::to_string));
     let Some(id) = id else { return out };
     let key = TaskKey::new(cx.scope, task_id(&id));

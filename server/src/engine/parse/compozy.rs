@@ -109,12 +109,10 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let digits = leading_digits(file_name);
     let key = TaskKey::new(cx.scope, task_id(&file_name[..digits]));
     let front = markdown::frontmatter(text);
-    let yaml = front.as_ref().and_then(|block| match yaml::parse(text, block.body) {
-        Ok(it) => Some(it),
-        Err(problem) => {
-            out.problems.push(problem);
-            None
-        }
+    let yaml = front.as_ref().map(|block| {
+        let (yaml, problem) = yaml::parse_lenient(text, block.body);
+        out.problems.extend(problem);
+        yaml
     });
     let Some(status) = yaml.as_ref().and_then(|it| it.get("status")).and_then(|it| it.as_scalar()) else {
         out.mentions.push(Mention { task: key, kind: PlaceKind::Frontmatter, range: range(0, 0) });

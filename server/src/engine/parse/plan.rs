@@ -14,12 +14,10 @@ use crate::engine::yaml;
 pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    let front = markdown::frontmatter(text).and_then(|block| match yaml::parse(text, block.body) {
-        Ok(it) => Some(it),
-        Err(problem) => {
-            out.problems.push(problem);
-            None
-        }
+    let front = markdown::frontmatter(text).map(|block| {
+        let (yaml, problem) = yaml::parse_lenient(text, block.body);
+        out.problems.extend(problem);
+        yaml
     });
     let phases: Vec<(usize, PhaseHeading)> = outline
         .headings

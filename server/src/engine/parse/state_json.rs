@@ -71,8 +71,11 @@ pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
     }
     match kind {
         Kind::Main => {
-            for entry in array_objects(&root, "active_projects") {
-                reader.entry(entry, PlaceKind::StateJson, &mut out);
+            // Older trees keep tasks no command has touched yet in `pending_tasks`.
+            for key in ["active_projects", "pending_tasks"] {
+                for entry in array_objects(&root, key) {
+                    reader.entry(entry, PlaceKind::StateJson, &mut out);
+                }
             }
             for entry in array_objects(&root, "completed_projects") {
                 reader.entry(entry, PlaceKind::ArchivedStateJson, &mut out);

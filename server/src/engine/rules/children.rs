@@ -70,7 +70,7 @@ fn open_children(
             place.marker.range,
             format!(
                 "{what} is `{}` but {} of {} items under it are still open",
-                place.marker.text,
+                place.shown(),
                 under.open.len(),
                 under.total
             ),
@@ -90,7 +90,7 @@ fn open_children(
             RuleCode::OpenChildren,
             file,
             place.marker.range,
-            format!("all {} items under this {what} are done, but it is still `{}`", under.total, place.marker.text),
+            format!("all {} items under this {what} are done, but it is still `{}`", under.total, place.shown()),
         );
         it.task = place.task().cloned();
         sink.push_capped(it, Severity::Hint);
@@ -138,7 +138,7 @@ fn stale_header(
         RuleCode::PlanStatusStale,
         file,
         place.marker.range,
-        format!("plan header says `{}` but {summary}", place.marker.text),
+        format!("plan header says `{}` but {summary}", place.shown()),
     );
     it.task = place.task().cloned();
     it.related = phases

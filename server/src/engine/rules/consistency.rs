@@ -12,7 +12,13 @@ use crate::engine::vocabulary::{Kind, Profile, StatusId};
 pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
     for (task, entry) in index.tasks() {
         let Some(profile) = index.task_profile(task) else { continue };
-        mismatch(index, profile, task, &index.agreeing_places(task), sink);
+        // An archived task's leftovers (old plans, archive entries) are history, not drift.
+        let live = entry.places.iter().any(|it| {
+            !matches!(index.place(*it).kind, PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson)
+        });
+        if live || !entry.archived {
+            mismatch(index, profile, task, &index.agreeing_places(task), sink);
+        }
         duplicates(index, task, &entry.places, sink);
         if !entry.archived {
             orphan(index, task, sink);
@@ -95,7 +101,7 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
         let others: Vec<String> = places
             .iter()
             .filter(|it| **it != place_ref && !agree(profile, index.place(**it), place))
-            .map(|it| format!("`{}` in the {} ({})", index.place(*it).marker.text, index.place(*it).kind.describe(), location(index, *it)))
+            .map(|it| format!("`{}` in the {} ({})", index.place(*it).shown(), index.place(*it).kind.describe(), location(index, *it)))
             .collect();
         if others.is_empty() {
             continue;
@@ -108,7 +114,7 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
             RuleCode::StatusMismatch,
             place_ref.file,
             place.marker.range,
-            format!("{subject} is `{}` in this {} but {}", place.marker.text, place.kind.describe(), others.join(" and ")),
+            format!("{subject} is `{}` in this {} but {}", place.shown(), place.kind.describe(), others.join(" and ")),
         );
         it.task = Some(task.clone());
         it.related = places
@@ -119,7 +125,7 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
                 Related {
                     file: other.file,
                     range: other_place.marker.range,
-                    message: format!("{}: `{}`", other_place.kind.describe(), other_place.marker.text),
+                    message: format!("{}: `{}`", other_place.kind.describe(), other_place.shown()),
                 }
             })
             .collect();
@@ -244,8 +250,8 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
                 dependency.range,
                 format!(
                     "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
-                    index.place(speaker).marker.text,
-                    index.place(target_place).marker.text,
+                    index.place(speaker).shown(),
+                    index.place(target_place).shown(),
                     location(index, target_place)
                 ),
             );
@@ -253,7 +259,7 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
             it.related.push(Related {
                 file: target_place.file,
                 range: index.place(target_place).marker.range,
-                message: format!("task {target} is `{}`", index.place(target_place).marker.text),
+                message: format!("task {target} is `{}`", index.place(target_place).shown()),
             });
             sink.push(it);
         }

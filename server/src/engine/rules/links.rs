@@ -15,8 +15,9 @@ pub(super) fn run(index: &WorkspaceIndex, paths: &dyn PathOracle, sink: &mut Sin
             } else if link.candidates.iter().any(|candidate| index.file_id(candidate).is_some() || paths.exists(candidate)) {
                 continue;
             } else {
-                let looked: Vec<&str> = link.candidates.iter().take(3).map(String::as_str).collect();
-                format!("`{}` does not exist (looked for {})", link.target, looked.join(", "))
+                let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
+                let folder = if folder.is_empty() { "the workspace root".to_string() } else { format!("{folder}/") };
+                format!("`{}` does not exist (tried relative to {folder} and every folder above it)", link.target)
             };
             let mut it = diagnostic(RuleCode::BrokenLink, file, link.range, message);
             it.task = link.task.clone();

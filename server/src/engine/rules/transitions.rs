@@ -45,7 +45,7 @@ pub(super) fn run(index: &WorkspaceIndex, baseline: &Baseline<'_>, sink: &mut Si
                 format!(
                     "`{}` -> `{}` is not an allowed transition (since {}); from `{}` the {} vocabulary allows {}",
                     show(profile, from, &old.marker.text),
-                    place.marker.text,
+                    place.shown(),
                     baseline.label,
                     show(profile, from, &old.marker.text),
                     profile.name,
@@ -56,7 +56,7 @@ pub(super) fn run(index: &WorkspaceIndex, baseline: &Baseline<'_>, sink: &mut Si
             it.related.push(Related {
                 file,
                 range: place.marker.range,
-                message: format!("was `{}` at {}", old.marker.text, baseline.label),
+                message: format!("was `{}` at {}", old.shown(), baseline.label),
             });
             sink.push(it);
         }

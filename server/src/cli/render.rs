@@ -1,0 +1,183 @@
+//! Diagnostics for people (rustc/ruff style), for programs (JSON in LSP's shape) and for GitHub
+//! Actions (workflow annotations).
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::engine::edit::fix_titles;
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::rules::{Diagnostic, Severity};
+use crate::engine::text::{self, PositionEncoding, TextRange};
+
+/// How paths are shown: relative to the current folder when the workspace is under it.
+pub struct Paths {
+    pub prefix: String,
+}
+
+impl Paths {
+    pub fn show(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub hints: usize,
+}
+
+impl Counts {
+    pub fn of(diagnostics: &[Diagnostic]) -> Counts {
+        let mut counts = Counts::default();
+        for it in diagnostics {
+            match it.severity {
+                Severity::Error => counts.errors += 1,
+                Severity::Warning => counts.warnings += 1,
+                Severity::Info => counts.infos += 1,
+                Severity::Hint => counts.hints += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// One-based line and character column of an offset, for people.
+fn line_column(index: &WorkspaceIndex, file: FileId, offset: text::TextSize) -> (u32, u32) {
+    let Some(entry) = index.entry(file) else { return (1, 1) };
+    let position = text::position(&entry.text, entry.line_index(), offset, PositionEncoding::Utf8);
+    let line_text = entry.line_index().line(position.line).map(|it| &entry.text[it]).unwrap_or("");
+    let prefix = line_text.get(..position.character as usize).unwrap_or("");
+    (position.line + 1, prefix.chars().count() as u32 + 1)
+}
+
+pub fn human(index: &WorkspaceIndex, paths: &Paths, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let (label, paint) = match diagnostic.severity {
+            Severity::Error => ("error", "\x1b[1;31m"),
+            Severity::Warning => ("warning", "\x1b[1;33m"),
+            Severity::Info => ("info", "\x1b[1;34m"),
+            Severity::Hint => ("hint", "\x1b[1;36m"),
+        };
+        let (bold, reset) = if color { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
+        let paint = if color { paint } else { "" };
+        let (line, column) = line_column(index, diagnostic.file, diagnostic.range.start());
+        let _ = writeln!(out, "{paint}{label}[{}]{reset}{bold}: {}{reset}", diagnostic.code, diagnostic.message);
+        let gutter = " ".repeat(line.to_string().len());
+        let _ = writeln!(out, "{gutter}--> {}:{line}:{column}", paths.show(index.path(diagnostic.file)));
+        if let Some((source, caret_start, caret_len)) = source_line(index, diagnostic.file, diagnostic.range) {
+            let _ = writeln!(out, "{gutter} |");
+            let _ = writeln!(out, "{line} | {source}");
+            let _ = writeln!(out, "{gutter} | {}{paint}{}{reset}", " ".repeat(caret_start), "^".repeat(caret_len));
+        }
+        for related in &diagnostic.related {
+            let (related_line, related_column) = line_column(index, related.file, related.range.start());
+            let _ = writeln!(
+                out,
+                "{gutter} = note: {}:{related_line}:{related_column}: {}",
+                paths.show(index.path(related.file)),
+                related.message
+            );
+        }
+        for title in fix_titles(index, diagnostic) {
+            let _ = writeln!(out, "{gutter} = help: {title}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The source line of a range with tabs shown as spaces, the caret column and width in
+/// characters.
+fn source_line(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Option<(String, usize, usize)> {
+    let entry = index.entry(file)?;
+    if entry.text.is_empty() {
+        return None;
+    }
+    let start = usize::from(range.start()).min(entry.text.len());
+    let line = text::line_range_at(&entry.text, start);
+    let line_text = &entry.text[line];
+    let before = entry.text.get(usize::from(line.start())..start)?;
+    let end = usize::from(range.end()).clamp(start, usize::from(line.end()));
+    let inside = entry.text.get(start..end)?;
+    let width = |it: &str| it.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
+    Some((line_text.replace('\t', "    "), width(before), width(inside).max(1)))
+}
+
+fn lsp_range(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Value {
+    let Some(entry) = index.entry(file) else { return json!(null) };
+    let it = text::position_range(&entry.text, entry.line_index(), range, PositionEncoding::Utf16);
+    json!({
+        "start": { "line": it.start.line, "character": it.start.character },
+        "end": { "line": it.end.line, "character": it.end.character },
+    })
+}
+
+pub fn json(index: &WorkspaceIndex, paths: &Paths, diagnostics: &[Diagnostic], summary: Value) -> String {
+    let diagnostics: Vec<Value> = diagnostics
+        .iter()
+        .map(|it| {
+            json!({
+                "file": paths.show(index.path(it.file)),
+                "range": lsp_range(index, it.file, it.range),
+                "severity": it.severity.as_str(),
+                "code": it.code.as_str(),
+                "message": it.message,
+                "task": it.task.as_ref().map(|task| task.id.clone()),
+                "related": it.related.iter().map(|related| json!({
+                    "file": paths.show(index.path(related.file)),
+                    "range": lsp_range(index, related.file, related.range),
+                    "message": related.message,
+                })).collect::<Vec<_>>(),
+                "fixes": fix_titles(index, it),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({ "diagnostics": diagnostics, "summary": summary })).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// GitHub Actions workflow commands, one per diagnostic.
+pub fn github(index: &WorkspaceIndex, paths: &Paths, diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for it in diagnostics {
+        let command = match it.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info | Severity::Hint => "notice",
+        };
+        let (line, column) = line_column(index, it.file, it.range.start());
+        let (end_line, end_column) = line_column(index, it.file, it.range.end());
+        let _ = writeln!(
+            out,
+            "::{command} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}",
+            escape_property(&paths.show(index.path(it.file))),
+            escape_property(it.code.as_str()),
+            escape_data(&it.message)
+        );
+    }
+    out
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

@@ -1,0 +1,174 @@
+//! Loading a workspace from disk: its root, its configuration, its files.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, format_err};
+use rayon::prelude::*;
+
+use crate::engine::config::{self, Config};
+use crate::engine::index::{SourceFile, WorkspaceIndex};
+use crate::engine::layout::{self, Role};
+use crate::engine::rules::PathOracle;
+
+/// Files larger than this are not tracker files anyone edits by hand; they are skipped with a
+/// note rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A file that was found but could not be indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+    /// Whether the file would have been a tracker file, so skipping it matters.
+    pub tracker: bool,
+}
+
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: Config,
+    pub index: WorkspaceIndex,
+    /// Every file the walk saw, read or not, for link checks.
+    pub known: HashSet<String>,
+    pub skipped: Vec<Skipped>,
+    pub bytes_read: u64,
+}
+
+/// Picks the workspace root: `--root`, else the nearest folder at or above the first path that
+/// holds a `.taskmark.toml`, else that path itself; with no path, the nearest folder above the
+/// current one holding `.taskmark.toml` or `.git`, else the current folder.
+pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    if let Some(root) = explicit {
+        return std::fs::canonicalize(root).with_context(|| format!("cannot open workspace root {}", root.display()));
+    }
+    if let Some(first) = paths.first() {
+        let first = std::fs::canonicalize(first).with_context(|| format!("cannot open {}", first.display()))?;
+        let start = if first.is_dir() { first.clone() } else { first.parent().map_or(first.clone(), Path::to_path_buf) };
+        let configured = start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file());
+        return Ok(configured.unwrap_or(&start).to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let found = cwd.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(".git").exists());
+    Ok(found.unwrap_or(&cwd).to_path_buf())
+}
+
+/// Reads `.taskmark.toml` at the root, if there is one.
+pub fn load_config(root: &Path) -> anyhow::Result<Config> {
+    let path = root.join(config::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Config::parse(&text).map_err(|error| format_err!("{}: {}", root.display(), error)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
+fn wanted(path: &str) -> bool {
+    let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown") || lower == "state.json" || layout::classify(path).role == Role::BacklogConfig
+}
+
+/// Lists the workspace's files, honouring `.gitignore` and the configured globs.
+pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for pattern in &config.include {
+        overrides.add(pattern).with_context(|| format!("bad include glob `{pattern}`"))?;
+    }
+    for pattern in &config.exclude {
+        overrides.add(&format!("!{pattern}")).with_context(|| format!("bad exclude glob `{pattern}`"))?;
+    }
+    let overrides = overrides.build().context("bad include/exclude globs")?;
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .git_ignore(config.respect_gitignore)
+        .git_exclude(config.respect_gitignore)
+        .git_global(false)
+        .ignore(config.respect_gitignore)
+        .parents(config.respect_gitignore)
+        .overrides(overrides)
+        .filter_entry(|entry| !matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")));
+    let mut paths = Vec::new();
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(it) => it,
+            // An unreadable folder is reported by the read step if it matters; keep walking.
+            Err(_) => continue,
+        };
+        if !entry.file_type().is_some_and(|it| it.is_file() || it.is_symlink()) {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(root) else { continue };
+        let Some(relative) = relative.to_str() else { continue };
+        paths.push(relative.replace('\\', "/"));
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Reads a file for the index: refuses huge, binary and non-UTF-8 files with a reason.
+pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot open: {error}"))?;
+    let size = file.metadata().map(|it| it.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        return Err(format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, MAX_FILE_BYTES >> 20));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read: {error}"))?;
+    if bytes.iter().take(8192).any(|it| *it == 0) {
+        return Err("binary file (contains NUL bytes)".into());
+    }
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|error| format!("not valid UTF-8 (first bad byte at offset {})", error.utf8_error().valid_up_to()))
+}
+
+/// Walks, reads (in parallel) and indexes the workspace at `root`.
+pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync)) -> anyhow::Result<Workspace> {
+    let paths = walk(root, &config)?;
+    let known: HashSet<String> = paths.iter().cloned().collect();
+    let to_read: Vec<&String> = paths.iter().filter(|it| wanted(it)).collect();
+    let total = to_read.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<SourceFile, Skipped>> = to_read
+        .par_iter()
+        .map(|path| {
+            let result = read_text(&root.join(path.as_str()))
+                .map(|text| SourceFile { path: (*path).clone(), text })
+                .map_err(|reason| Skipped { path: (*path).clone(), reason, tracker: layout::classify(path).role.is_tracker() });
+            let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if finished % 256 == 0 || finished == total {
+                progress(finished, total);
+            }
+            result
+        })
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    let mut skipped = Vec::new();
+    let mut bytes_read = 0u64;
+    for result in results {
+        match result {
+            Ok(file) => {
+                bytes_read += file.text.len() as u64;
+                files.push(file);
+            }
+            Err(skip) => skipped.push(skip),
+        }
+    }
+    let index = WorkspaceIndex::build(files, &config.vocabularies);
+    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, bytes_read })
+}
+
+/// Link targets exist if the walk saw them, or (for ignored or unread files) if the disk has them.
+pub struct DiskPaths<'a> {
+    pub root: &'a Path,
+    pub known: &'a HashSet<String>,
+}
+
+impl PathOracle for DiskPaths<'_> {
+    fn exists(&self, path: &str) -> bool {
+        self.known.contains(path) || (!path.is_empty() && self.root.join(path).exists())
+    }
+}
