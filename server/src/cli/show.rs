@@ -45,7 +45,9 @@ pub fn task_view(index: &WorkspaceIndex, task: &TaskKey) -> TaskView {
     let agreeing = index.agreeing_places(task);
     let mut places = Vec::new();
     let mut title = None;
-    for place_ref in &entry.places {
+    let mut ordered = entry.places.clone();
+    ordered.sort_by_key(|it| (crate::engine::index::authority(index.place(*it).kind), index.path(it.file).to_string()));
+    for place_ref in &ordered {
         let place = index.place(*place_ref);
         if title.is_none() {
             title = place.title.clone().filter(|it| !it.is_empty());
@@ -151,8 +153,9 @@ pub fn human(view: &TaskView, paths: &Paths) -> String {
             .collect();
         let _ = writeln!(out, "dependencies: {}", deps.join(", "));
     }
-    if !view.next.is_empty() {
-        let _ = writeln!(out, "next: {}", view.next.join(", "));
+    if view.status.is_some() {
+        let next = if view.next.is_empty() { "none (terminal)".to_string() } else { view.next.join(", ") };
+        let _ = writeln!(out, "next: {next}");
     }
     out
 }

@@ -359,7 +359,7 @@ impl WorkspaceIndex {
 }
 
 /// Which place speaks for a task when several do: the lower, the more authoritative.
-fn authority(kind: PlaceKind) -> u8 {
+pub fn authority(kind: PlaceKind) -> u8 {
     match kind {
         PlaceKind::TodoSection => 0,
         PlaceKind::IndexLine => 1,

@@ -15,3 +15,8 @@ pub mod text;
 pub mod timestamp;
 pub mod vocabulary;
 pub mod yaml;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+#[cfg(test)]
+mod tests;

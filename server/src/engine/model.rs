@@ -229,8 +229,9 @@ pub struct FieldInsert {
 pub enum FieldStyle {
     /// `{prefix}**{Name}**: {value}` lines.
     Markdown { prefix: String, date_only: bool },
-    /// A JSON property inserted after the last one, with this indentation.
-    Json { indent: String, after: crate::engine::text::TextSize },
+    /// A JSON property inserted after the last one, on its own line with this indentation, or
+    /// on the same line when the object is written on one line.
+    Json { indent: String, after: crate::engine::text::TextSize, inline: bool },
     /// A `(Name: value)` line under a phase heading.
     Parenthesized,
 }

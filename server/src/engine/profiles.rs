@@ -138,7 +138,7 @@ pub fn spec_folder() -> Profile {
                 .marker("BLOCKED")
                 .json("blocked")
                 .aliases(&["FAILED"])
-                .requires(&[&["Blocked"], &["Blocking Reason", "Blocked by", "Blocked By", "Blocker"]])
+                .requires(&[&["Blocked"], &["Blocking Reason", "Blocked by", "Blocker"]])
                 .stamp("Blocked")
                 .both_scopes(),
             Status::new("abandoned", Kind::Cancelled)

@@ -364,7 +364,7 @@ impl Profile {
                 .filter(|id| self.status(*id).in_scope(scope) && self.status(*id).has_spelling(spelling))
                 .filter_map(|id| {
                     let def = self.status(id);
-                    let names = def.marker.iter().chain(def.json.iter()).chain(def.words.iter());
+                    let names = def.marker.iter().chain(def.json.iter()).chain(def.words.iter()).chain(def.aliases.iter());
                     names
                         .map(|name| strsim::normalized_damerau_levenshtein(&normalize_word(name), &normalized))
                         .fold(None, |best: Option<f64>, it| Some(best.map_or(it, |b| b.max(it))))

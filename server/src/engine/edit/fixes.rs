@@ -5,9 +5,9 @@ use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_st
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
 use crate::engine::model::{FieldInsert, FieldStyle};
 use crate::engine::parse::is_timestamp_field;
-use crate::engine::rules::{Diagnostic, FixHint, counters};
+use crate::engine::rules::{Diagnostic, FixHint, Parent, counters};
 use crate::engine::text::{TextEdit, line_ending, range};
-use crate::engine::vocabulary::Kind;
+use crate::engine::vocabulary::{Kind, Spelling};
 
 /// The titles of the choices a diagnostic's fix offers, in order.
 pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String> {
@@ -26,7 +26,21 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
             Some(profile) => vec![format!("Set the plan header to `{}` from its phases", profile.display(*status))],
             None => Vec::new(),
         },
-        FixHint::CloseChildren { .. } => vec!["Check the remaining boxes and close open phases".into(), "Demote the parent to an active status".into()],
+        FixHint::AlignPlaces { places, candidates } => match (profile, places.first()) {
+            (Some(profile), Some(first)) => {
+                let subject = match &index.place(*first).subject {
+                    crate::engine::model::Subject::Phase(phase) => format!("phase {}", phase.number),
+                    crate::engine::model::Subject::Task(task) => format!("task {task}"),
+                };
+                candidates.iter().map(|it| format!("Make every place of {subject} say `{}`", profile.display(*it))).collect()
+            }
+            _ => Vec::new(),
+        },
+        FixHint::CloseChildren { parent } => {
+            let has_phases = matches!(parent, Parent::Place(place) if !index.parsed(diagnostic.file).places[*place].child_places.is_empty());
+            let close = if has_phases { "Check the remaining boxes and close the open phases" } else { "Check the remaining boxes" };
+            vec![close.into(), "Demote the parent to an open status".into()]
+        }
         FixHint::AddField { field, .. } => vec![format!("Add the **{field}** field")],
         FixHint::RecomputeCounters => vec!["Recompute the counters".into()],
         FixHint::RemoveTrailing { .. } => vec!["Remove the text after the marker".into()],
@@ -61,22 +75,49 @@ pub fn plan_fix(
             let text = profile.status(*status).spelled(place.marker.spelling).ok_or_else(|| Refusal::NoFix("the header cannot spell that status".into()))?;
             change.edit(index, file, TextEdit::replace(place.marker.range, text));
         }
-        FixHint::CloseChildren { place } => {
+        FixHint::AlignPlaces { places, candidates } => {
+            let target = candidates[choice];
+            for place_ref in places {
+                let place = index.place(*place_ref);
+                let Some(want) = profile.equivalent(target, place.marker.spelling, place.marker.scope) else { continue };
+                if place.status == Some(want) {
+                    continue;
+                }
+                if let Some(text) = profile.status(want).spelled(place.marker.spelling) {
+                    change.edit(index, place_ref.file, TextEdit::replace(place.marker.range, text));
+                }
+            }
+        }
+        FixHint::CloseChildren { parent } => {
             let parsed = index.parsed(file);
-            let parent = &parsed.places[*place];
+            let (items, places, marker): (Vec<usize>, Vec<usize>, &crate::engine::model::Marker) = match parent {
+                Parent::Place(position) => {
+                    let place = &parsed.places[*position];
+                    (place.child_items.clone(), place.child_places.clone(), &place.marker)
+                }
+                Parent::Item(position) => (
+                    parsed.items.iter().enumerate().filter(|(_, it)| it.parent_item == Some(*position)).map(|(at, _)| at).collect(),
+                    Vec::new(),
+                    &parsed.items[*position].marker,
+                ),
+            };
             if choice == 0 {
-                let done_box = profile.ids().find(|it| profile.kind(*it) == Kind::Done && !profile.status(*it).checkbox.is_empty());
-                for item in parent.child_items.iter().filter_map(|it| parsed.items.get(*it)) {
+                let done_box = profile
+                    .ids()
+                    .find(|it| profile.kind(*it) == Kind::Done && !profile.status(*it).checkbox.is_empty())
+                    .and_then(|it| profile.status(it).spelled(Spelling::Checkbox));
+                for item in items.iter().filter_map(|it| parsed.items.get(*it)) {
                     if item.status.is_some_and(|it| !profile.kind(it).is_closed())
-                        && let Some(done) = done_box.and_then(|it| profile.status(it).spelled(crate::engine::vocabulary::Spelling::Checkbox))
+                        && let Some(done) = &done_box
                     {
-                        change.edit(index, file, TextEdit::replace(item.marker.range, done));
+                        change.edit(index, file, TextEdit::replace(item.marker.range, done.clone()));
                     }
                 }
-                for child in parent.child_places.iter().filter_map(|it| parsed.places.get(*it)) {
+                for child in places.iter().filter_map(|it| parsed.places.get(*it)) {
                     if child.status.is_some_and(|it| !profile.kind(it).is_closed())
                         && let Some(done) = profile.ids().find(|it| {
-                            profile.kind(*it) == Kind::Done && profile.status(*it).in_scope(child.marker.scope) && profile.status(*it).has_spelling(child.marker.spelling)
+                            let def = profile.status(*it);
+                            def.kind == Kind::Done && def.in_scope(child.marker.scope) && def.has_spelling(child.marker.spelling)
                         })
                         && let Some(text) = profile.status(done).spelled(child.marker.spelling)
                     {
@@ -84,25 +125,28 @@ pub fn plan_fix(
                     }
                 }
             } else {
-                let active = profile
-                    .ids()
-                    .find(|it| {
-                        profile.kind(*it) == Kind::Active
-                            && profile.status(*it).in_scope(parent.marker.scope)
-                            && profile.status(*it).has_spelling(parent.marker.spelling)
+                // Demote to the first open status the place can spell: under way if it can say so.
+                let open = [Kind::Active, Kind::Todo]
+                    .into_iter()
+                    .find_map(|kind| {
+                        profile.ids().find(|it| {
+                            let def = profile.status(*it);
+                            def.kind == kind && def.in_scope(marker.scope) && def.has_spelling(marker.spelling)
+                        })
                     })
-                    .ok_or_else(|| Refusal::NoFix("the vocabulary has no active status for this place".into()))?;
-                if parent.kind.task_vocabulary()
-                    && let Some(task) = parent.task()
+                    .ok_or_else(|| Refusal::NoFix("the vocabulary has no open status for this place".into()))?;
+                if let Parent::Place(position) = parent
+                    && parsed.places[*position].kind.task_vocabulary()
+                    && let Some(task) = parsed.places[*position].task()
                 {
                     // Demoting a task demotes it everywhere.
                     let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
-                    let mut demoted = plan_status_change(index, task, &profile.status(active).id, &options)?;
+                    let mut demoted = plan_status_change(index, task, &profile.status(open).id, &options)?;
                     demoted.label = change.label;
                     return Ok(demoted);
                 }
-                let text = profile.status(active).spelled(parent.marker.spelling).unwrap_or_default();
-                change.edit(index, file, TextEdit::replace(parent.marker.range, text));
+                let text = profile.status(open).spelled(marker.spelling).unwrap_or_default();
+                change.edit(index, file, TextEdit::replace(marker.range, text));
             }
         }
         FixHint::AddField { place, field } => {

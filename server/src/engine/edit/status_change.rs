@@ -37,6 +37,22 @@ pub fn plan_status_change(
         });
     }
 
+    // A reason the status requires must be given before anything is planned.
+    if options.reason.is_none() && !options.force {
+        for place_ref in &entry.places {
+            let place = index.place(*place_ref);
+            if place.kind != PlaceKind::TodoSection {
+                continue;
+            }
+            for requirement in &profile.status(target).requires {
+                let first = &requirement.any_of[0];
+                let present = requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+                if !present && !is_timestamp_field(first) {
+                    return Err(Refusal::NeedsReason { status: profile.display(target), field: first.clone() });
+                }
+            }
+        }
+    }
     let mut change = WorkspaceChange { label: format!("Set status of {task} to {}", profile.display(target)), ..Default::default() };
     let mut planner = Planner { index, profile, options, change: &mut change };
     for place_ref in &entry.places {
@@ -75,7 +91,16 @@ impl Planner<'_> {
     /// place, with the fields the status asks for.
     pub(crate) fn place(&mut self, place_ref: PlaceRef, target: StatusId) -> Result<(), Refusal> {
         let place = self.index.place(place_ref);
-        let Some(want) = self.status_at(place, target) else { return Ok(()) };
+        let Some(want) = self.status_at(place, target) else {
+            // A box that cannot say it (`excluded` in compozy) keeps its state and gets a tag.
+            if place.kind == PlaceKind::IndexLine
+                && let Some(current) = place.status
+                && !self.profile.agree(current, target, false)
+            {
+                self.tag(place_ref, current, target);
+            }
+            return Ok(());
+        };
         if place.kind == PlaceKind::PlanHeader {
             self.check_plan_progress(place_ref, want)?;
         }
@@ -255,12 +280,10 @@ impl Planner<'_> {
     /// The stamp of the new status (`"completed": "..."`) and `last_updated` in a state.json entry.
     fn json_fields(&mut self, place_ref: PlaceRef, want: StatusId) {
         let place = self.index.place(place_ref);
-        let iso = place
-            .fields
-            .iter()
-            .filter(|it| crate::engine::parse::is_timestamp_key(&it.name))
-            .any(|it| it.value.len() > 10);
-        let now = if iso || place.fields.is_empty() { &self.options.now.timestamp } else { &self.options.now.date };
+        // Follow the entry's own timestamps; with none to follow, write ISO 8601 like state.json does.
+        let mut stamps = place.fields.iter().filter(|it| crate::engine::parse::is_timestamp_key(&it.name)).peekable();
+        let date_only = stamps.peek().is_some() && stamps.all(|it| it.value.len() <= 10);
+        let now = if date_only { &self.options.now.date } else { &self.options.now.timestamp };
         if let Some(stamp) = &self.profile.status(want).stamp {
             let key = stamp.to_ascii_lowercase();
             match place.field(&key) {
@@ -269,9 +292,9 @@ impl Planner<'_> {
                 }
                 Some(_) => {}
                 None => {
-                    if let Some(FieldInsert { style: FieldStyle::Json { indent, after }, .. }) = &place.field_insert {
-                        let eol = line_ending(self.index.text(place_ref.file));
-                        self.change.edit(self.index, place_ref.file, TextEdit::insert(*after, format!(",{eol}{indent}\"{key}\": \"{now}\"")));
+                    if let Some(FieldInsert { style: FieldStyle::Json { indent, after, inline }, .. }) = &place.field_insert {
+                        let separator = if *inline { " ".to_string() } else { format!("{}{indent}", line_ending(self.index.text(place_ref.file))) };
+                        self.change.edit(self.index, place_ref.file, TextEdit::insert(*after, format!(",{separator}\"{key}\": \"{now}\"")));
                     }
                 }
             }

@@ -81,7 +81,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let marker_range = range(base + marker.0, base + marker.1);
         let subject = Subject::Phase(PhaseKey { task: task.clone(), container: cx.path.to_string(), number: phase.number.clone() });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
-        place.title = Some(text[heading.content].to_string());
+        place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
         let mut last_timestamp: Option<TextRange> = None;
         let body_start = usize::from(body.start());
         for (offset, line_text) in lines_with_offsets(&text[body]) {

@@ -184,9 +184,10 @@ impl Reader<'_> {
             let line = line_range_at(self.text, self.shift + last.range.start);
             let line_text = &self.text[line];
             let indent = line_text[..line_text.len() - line_text.trim_start().len()].to_string();
+            let inline = line.contains(crate::engine::text::size(self.shift + object.range.start));
             place.field_insert = Some(FieldInsert {
                 at: self.range(last.range).end(),
-                style: FieldStyle::Json { indent, after: self.range(last.range).end() },
+                style: FieldStyle::Json { indent, after: self.range(last.range).end(), inline },
             });
         }
         place.fields = fields;
@@ -249,8 +250,8 @@ mod tests {
         assert_eq!(parsed.links[0].target, "specs/007_x/plans/implementation-001.md");
         assert_eq!(parsed.archived, vec![TaskKey::new("specs", "3")]);
         assert_eq!(parsed.counters.unwrap().next_project_number.unwrap().value, 12);
-        let Some(FieldInsert { style: FieldStyle::Json { indent, .. }, .. }) = &place.field_insert else { panic!() };
-        assert_eq!(indent, "      ");
+        let Some(FieldInsert { style: FieldStyle::Json { indent, inline, .. }, .. }) = &place.field_insert else { panic!() };
+        assert_eq!((indent.as_str(), *inline), ("      ", false));
     }
 
     #[test]

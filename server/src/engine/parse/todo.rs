@@ -72,28 +72,37 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut problems = Vec::new();
     let counters = counters(text, &mut problems);
     let mut out = ParsedFile { counters, problems, ..ParsedFile::default() };
-    let mut task_order_end: Option<TextRange> = None;
+    let section_end = |index: usize| {
+        let level = outline.headings[index].level;
+        outline.headings[index + 1..].iter().find(|next| next.level <= level).map_or(size(text.len()), |next| next.line.start())
+    };
+    // A task section is a `### N. Title` heading with a status field under it; inside the Task
+    // Order, `### 0.`-style headings without one are groupings.
+    let sections: Vec<Option<TaskHeading>> = outline
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(index, heading)| {
+            let task = task_heading(&text[heading.content]).filter(|_| heading.level >= 2)?;
+            let body = TextRange::new(heading.line.end().min(section_end(index)), section_end(index));
+            has_status_field(&text[body]).then_some(task)
+        })
+        .collect();
     for (index, heading) in outline.headings.iter().enumerate() {
-        let end = outline.headings[index + 1..]
-            .iter()
-            .find(|next| next.level <= heading.level)
-            .map_or(size(text.len()), |next| next.line.start());
+        let end = section_end(index);
         let body = TextRange::new(heading.line.end().min(end), end);
-        let content = &text[heading.content];
-        if content.trim().trim_end_matches(':').eq_ignore_ascii_case("task order") {
-            task_order_end = Some(TextRange::new(heading.line.start(), end));
-            parse_task_order(cx, text, &outline, body, &mut out);
+        if text[heading.content].trim().trim_end_matches(':').eq_ignore_ascii_case("task order") {
+            // The summary ends where the first task section starts, even one nested under it.
+            let order_end = sections[index + 1..]
+                .iter()
+                .zip(&outline.headings[index + 1..])
+                .find(|(section, next)| section.is_some() && next.line.start() < end)
+                .map_or(end, |(_, next)| next.line.start());
+            parse_task_order(cx, text, &outline, TextRange::new(body.start(), order_end.max(body.start())), &mut out);
             continue;
         }
-        // `### 0.`-style headings inside the Task Order are groupings, not tasks.
-        if task_order_end.is_some_and(|it| it.contains(heading.line.start())) {
-            continue;
-        }
-        if heading.level < 2 {
-            continue;
-        }
-        if let Some(task) = task_heading(content) {
-            parse_section(cx, text, &outline, heading, &task, body, &mut out);
+        if let Some(task) = &sections[index] {
+            parse_section(cx, text, &outline, heading, task, body, &mut out);
         }
     }
     out
@@ -173,6 +182,10 @@ fn parse_section(
     out.places.push(place);
     let items = collect_items(cx, text, outline, body, Some(index), &mut out.items);
     out.places[index].child_items = items;
+}
+
+fn has_status_field(section: &str) -> bool {
+    section.lines().any(|line| markdown::field_line(line).is_some_and(|it| it.indent <= 1 && it.name.eq_ignore_ascii_case("Status")))
 }
 
 /// `- **58** [BLOCKED] — title` and `152 [NOT STARTED] — title` lines.

@@ -129,7 +129,10 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
                 }
             })
             .collect();
-        it.fix = Some(FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() });
+        it.fix = Some(match &place.subject {
+            Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() },
+            Subject::Phase(_) => FixHint::AlignPlaces { places: places.to_vec(), candidates: candidates.clone() },
+        });
         sink.push(it);
     }
 }
@@ -146,10 +149,11 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
                 first.insert(place.kind, *place_ref);
             }
             Some(original) => {
+                let at = place.heading_number.map_or(place.line, |it| crate::engine::text::line_range_at(index.text(place_ref.file), usize::from(it.start())));
                 let mut it = diagnostic(
                     RuleCode::DuplicateTask,
                     place_ref.file,
-                    place.line,
+                    at,
                     format!("task {task} is defined twice: another {} defines it at {}", place.kind.describe(), location(index, *original)),
                 );
                 it.task = Some(task.clone());
@@ -191,7 +195,7 @@ fn orphan(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
                 report(sink, place_of(PlaceKind::TodoSection), format!("task {task} has a TODO.md section but no entry in state.json"));
             } else if todo_exists && state_exists && in_state && !in_todo {
                 report(sink, place_of(PlaceKind::StateJson), format!("task {task} is in state.json but has no section in TODO.md"));
-            } else if !in_todo && !in_state {
+            } else if !in_todo && !in_state && (todo_exists || state_exists) {
                 let at = place_of(PlaceKind::TaskOrderLine)
                     .or_else(|| place_of(PlaceKind::PlanHeader))
                     .or_else(|| place_of(PlaceKind::TaskStateJson));

@@ -93,18 +93,20 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
         let (expected, at_least, what) = if key == "active" {
-            (statuses.iter().filter(|it| !profile.kind(**it).is_closed()).count(), false, "open tasks".to_string())
+            (statuses.iter().filter(|it| !profile.kind(**it).is_closed()).count(), false, "open".to_string())
         } else if key == "total" {
-            (statuses.len(), true, "tasks".to_string())
+            (statuses.len(), true, String::new())
         } else if let Some(status) = profile.ids().find(|it| {
             let def = profile.status(*it);
             def.in_scope(Scope::Task) && (def.json.as_deref() == Some(key) || def.id == key)
         }) {
             let count = statuses.iter().filter(|it| **it == status).count();
-            (count, profile.kind(status).is_closed(), format!("tasks `{}`", profile.display(status)))
+            (count, profile.kind(status).is_closed(), format!("`{}`", profile.display(status)))
         } else {
             continue;
         };
+        let tasks = if expected == 1 { "task" } else { "tasks" };
+        let what = if what.is_empty() { tasks.to_string() } else if what == "open" { format!("open {tasks}") } else { format!("{tasks} {what}") };
         let reason = if at_least {
             format!("task_counts.{key} is {} but TODO.md alone has {expected} {what}", counter.value)
         } else {

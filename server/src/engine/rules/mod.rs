@@ -143,6 +143,13 @@ impl Severity {
     }
 }
 
+/// A parent in a file: a place (phase, plan, task) or a checkbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    Place(usize),
+    Item(usize),
+}
+
 /// Another place that explains a diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
@@ -158,10 +165,12 @@ pub enum FixHint {
     ReplaceMarker { replacements: Vec<String> },
     /// Make every place of the task agree on one of these statuses.
     AlignTask { task: TaskKey, candidates: Vec<StatusId> },
+    /// Make these places (a phase written in two files) agree on one of these statuses.
+    AlignPlaces { places: Vec<crate::engine::index::PlaceRef>, candidates: Vec<StatusId> },
     /// Set a plan header to what its phases say.
     DeriveHeader { place: usize, status: StatusId },
     /// Check the open boxes under a done parent, or demote the parent.
-    CloseChildren { place: usize },
+    CloseChildren { parent: Parent },
     /// Add the missing field with today's date (or a placeholder reason).
     AddField { place: usize, field: String },
     /// Recompute the counters of this file.

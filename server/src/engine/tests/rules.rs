@@ -1,0 +1,361 @@
+//! One fixture per rule, modelled on the spec-folder workflow; the expected diagnostics are
+//! snapshots under `snapshots/`.
+
+use insta::assert_snapshot;
+
+use crate::engine::config::Config;
+use crate::engine::fixture::{check, diagnostics, diagnostics_with, render};
+use crate::engine::rules::{RuleCode, Severity};
+
+#[test]
+fn unknown_status_with_suggestions() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Typo
+- **Status**: [IN PROGRES]
+
+### 2. Lower case
+- **Status**: [completed]
+- **Completed**: 2026-01-02
+
+### 3. Padding
+- **Status**: [ NOT STARTED ]
+
+### 4. Legacy
+- **Status**: [COMPLETE]
+- **Completed**: 2026-01-02
+
+### 5. Not a status at all
+- **Status**: [SKIPPED]
+
+### 6. Phase status on a task
+- **Status**: [IN PROGRESS]
+
+### 7. Trailing text
+- **Status**: [COMPLETED] -- all 7 phases COMPLETED
+- **Completed**: 2026-01-02
+
+### 8. Bare legacy word
+- **Status**: Not Started
+"#
+    ));
+}
+
+#[test]
+fn status_mismatch_across_todo_order_state_and_plan() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+## Task Order
+- **58** [BLOCKED] — Bundle coherence
+- **59** [PLANNED] — Agreeing task
+
+## Tasks
+
+### 58. Bundle coherence
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-10
+
+### 59. Agreeing task
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-10
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 58, "status": "researched"},
+    {"project_number": 59, "status": "planned"}
+  ]
+}
+%! specs/059_agreeing/plans/implementation-001.md
+# Plan
+- **Task**: 59 - Agreeing task
+- **Status**: [NOT STARTED]
+
+### Phase 1: Only phase [NOT STARTED]
+- [ ] Do it
+"#
+    ));
+}
+
+#[test]
+fn plan_header_agrees_by_kind_but_not_across_kinds() {
+    let fixture = r#"%! specs/TODO.md
+### 7. Implementing
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-10
+
+### 8. Done
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-11
+%! specs/007_impl/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Started [IN PROGRESS]
+%! specs/008_done/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+
+### Phase 1: Done [COMPLETED]
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let codes: Vec<(String, RuleCode)> = found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
+    assert!(!codes.iter().any(|(path, _)| path.contains("007_impl")), "{codes:?}");
+    assert!(codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::StatusMismatch)), "{codes:?}");
+    assert!(codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::PlanStatusStale)), "{codes:?}");
+}
+
+#[test]
+fn seed_style_plan_is_stale_with_open_children() {
+    assert_snapshot!(check(
+        r#"%! specs/221_fix/plans/implementation-001.md
+# Implementation Plan: Fix status updates
+
+- **Task**: 221 - Fix status updates
+- **Status**: [NOT STARTED]
+
+## Implementation Phases
+
+### Phase 1: Refactor [COMPLETED]
+
+- **Started**: 2025-12-28T22:47:00Z
+- **Completed**: 2025-12-28T22:47:00Z
+- **Tasks**:
+  - [ ] Read the executor
+  - [ ] Replace direct updates
+
+### Phase 2: Parse plans [COMPLETED]
+(Started: 2025-12-28T22:48:00Z)
+(Completed: 2025-12-28T22:48:00Z)
+
+- [x] Parse
+- [x] Update
+
+### Phase 3: Half way [IN PROGRESS]
+- [x] One
+- [x] Two
+"#
+    ));
+}
+
+#[test]
+fn missing_fields_and_bad_timestamps() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Completed without date
+- **Status**: [COMPLETED]
+
+### 2. Blocked without reason
+- **Status**: [BLOCKED]
+- **Blocked**: 2026-01-03
+
+### 3. Blocked with an alternative reason field
+- **Status**: [BLOCKED]
+- **Blocked**: 2026-01-03
+- **Blocked by**: task 1
+
+### 4. Abandoned
+- **Status**: [ABANDONED]
+- **Abandoned**: 2026-01-03
+- **Abandonment Reason**: superseded
+
+### 5. Out of order
+- **Status**: [COMPLETED]
+- **Started**: 2026-01-05T10:00:00Z
+- **Completed**: 2026-01-04T10:00:00Z
+
+### 6. Malformed and placeholder
+- **Status**: [IMPLEMENTING]
+- **Started**: 2025-12-28T22:50:33+00:00Z
+- **Created**: [RUN: date -u +%Y-%m-%d]
+"#
+    ));
+}
+
+#[test]
+fn broken_and_absolute_links() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Links
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+- **Research**: [research-001.md](specs/001_links/reports/research-001.md)
+- **Plan**:
+  - [.opencode/specs/001_links/plans/implementation-009.md]
+  - [implementation-001.md](001_links/plans/implementation-001.md)
+- **Summary**: [summary](/home/someone/project/specs/001_links/summaries/s.md)
+
+**Description**: prose links like [the guide](docs/missing.md) are not checked.
+%! specs/001_links/reports/research-001.md
+# Research
+%! specs/001_links/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#
+    ));
+}
+
+#[test]
+fn duplicates_orphans_and_archived_tasks() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Defined twice
+- **Status**: [NOT STARTED]
+
+### 1. Defined twice
+- **Status**: [NOT STARTED]
+
+### 2. Not mirrored
+- **Status**: [NOT STARTED]
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 1, "status": "not_started"},
+    {"project_number": 3, "status": "planned"}
+  ],
+  "completed_projects": [{"project_number": 4, "completed": "2026-01-01"}]
+}
+%! specs/004_archived/plans/implementation-001.md
+- **Status**: [COMPLETED]
+%! specs/005_lost/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#
+    ));
+}
+
+#[test]
+fn stale_counters() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+---
+next_project_number: 3
+task_counts:
+  active: 5
+  not_started: 1
+  completed: 0
+  total: 2
+  in_progress: 9
+---
+### 3. Newest
+- **Status**: [NOT STARTED]
+
+### 2. Done
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+%! specs/state.json
+{"next_project_number": 7, "active_projects": [{"project_number": 3, "status": "not_started"}], "completed_projects": [{"project_number": 2}]}
+"#
+    ));
+}
+
+#[test]
+fn dependencies_not_done() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 10. Foundation
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-01
+
+### 11. Built on it
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+- **Dependencies**: 10, 12
+
+### 12. Finished dependency
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 13. Waiting is fine
+- **Status**: [NOT STARTED]
+- **Dependencies**: 10
+"#
+    ));
+}
+
+#[test]
+fn invalid_transitions_against_a_baseline() {
+    let before = r#"%! specs/TODO.md
+### 1. Reopened
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 2. Skipped ahead
+- **Status**: [NOT STARTED]
+
+### 3. Normal progress
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+%! specs/003_x/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Done and undone [COMPLETED]
+"#;
+    let after = r#"%! specs/TODO.md
+### 2. Skipped ahead
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+
+### 1. Reopened
+- **Status**: [NOT STARTED]
+
+### 3. Normal progress
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+%! specs/003_x/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Done and undone [NOT STARTED]
+"#;
+    let (index, found) = diagnostics(after, Some(before));
+    let transitions: Vec<_> = found.into_iter().filter(|it| it.code == RuleCode::InvalidTransition).collect();
+    assert_snapshot!(render(&index, &transitions));
+}
+
+#[test]
+fn configuration_changes_severities_and_vocabulary() {
+    let config = Config::parse(
+        r#"
+[rules]
+missing-field = "off"
+unknown-status = "hint"
+
+[profiles.spec-folder]
+statuses = [{ id = "in_review", kind = "active", marker = "IN REVIEW", json = "in_review" }]
+"#,
+    )
+    .unwrap();
+    let (index, found) = diagnostics_with(
+        r#"%! specs/TODO.md
+### 1. Reviewing
+- **Status**: [IN REVIEW]
+
+### 2. Done without date
+- **Status**: [COMPLETED]
+
+### 3. Typo
+- **Status**: [IN REVEIW]
+"#,
+        None,
+        &config,
+    );
+    let rendered = render(&index, &found);
+    assert!(!rendered.contains("missing-field"), "{rendered}");
+    assert_eq!(found.len(), 1, "{rendered}");
+    assert_eq!(found[0].severity, Severity::Hint);
+    assert!(rendered.contains("did you mean `[IN REVIEW]`"), "{rendered}");
+}
+
+#[test]
+fn prose_documents_get_no_diagnostics() {
+    let found = check(
+        r#"%! specs/001_x/reports/research-001.md
+# Research
+- **Status**: Would work but unnecessary
+- [~] strange box
+### Phase 1: Not a plan [WHATEVER]
+%! README.md
+- **Status**: ✅ Implemented and tested
+- [?] question
+%! docs/notes.md
+### 12. Numbered heading
+- **Status**: [NOT A STATUS]
+"#,
+    );
+    assert_eq!(found, "");
+}

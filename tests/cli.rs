@@ -1,0 +1,307 @@
+//! End-to-end tests of the `taskmark` binary: real processes, real files, real git.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
+}
+
+fn taskmark(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the taskmark binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Writes `files` (path, content) under a fresh temporary directory.
+fn workspace(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (path, content) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("a parent")).expect("create folders");
+        std::fs::write(full, content).expect("write fixture file");
+    }
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+#[test]
+fn example_workspace_human_output() {
+    let output = taskmark(&example(), &["check", ".", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn example_workspace_json_output_is_lsp_shaped() {
+    let output = taskmark(&example(), &["check", ".", "--no-baseline", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let diagnostics = json["diagnostics"].as_array().expect("a diagnostics array");
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|it| it["code"].as_str()).collect();
+    for code in ["status-mismatch", "plan-status-stale", "open-children", "unknown-status", "stale-counts", "broken-link", "missing-field"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let typo = diagnostics.iter().find(|it| it["code"] == "unknown-status").expect("the typo");
+    assert_eq!(typo["file"], "specs/012_sync_engine/plans/implementation-001.md");
+    assert_eq!(typo["range"]["start"], serde_json::json!({"line": 30, "character": 32}));
+    assert_eq!(typo["range"]["end"], serde_json::json!({"line": 30, "character": 44}));
+    assert_eq!(typo["severity"], "error");
+    assert_eq!(typo["task"], "12");
+    assert_eq!(typo["fixes"][0], "Replace with `[IN PROGRESS]`");
+    let mismatch = diagnostics.iter().find(|it| it["code"] == "status-mismatch" && it["task"] == "13").expect("task 13");
+    assert_eq!(mismatch["related"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["summary"]["errors"], 3);
+    assert_eq!(json["summary"]["warnings"], 5);
+    assert_eq!(json["summary"]["tasks"], 7);
+}
+
+#[test]
+fn json_positions_count_utf16_units() {
+    // 🚀 is two UTF-16 units and four bytes: the marker starts at UTF-16 column 23, byte 25.
+    let dir = workspace(&[
+        ("specs/001_launch/plans/implementation-001.md", "# Plan\n- **Status**: [IN PROGRESS]\n\n### Phase 1: 🚀 Launch [DONE]\n".as_bytes()),
+    ]);
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let typo = json["diagnostics"].as_array().into_iter().flatten().find(|it| it["code"] == "unknown-status").expect("the typo");
+    assert_eq!(typo["range"]["start"], serde_json::json!({"line": 3, "character": 23}));
+    assert_eq!(typo["range"]["end"], serde_json::json!({"line": 3, "character": 29}));
+    let human = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    assert!(stdout(&human).contains("implementation-001.md:4:23"), "human columns count characters: {}", stdout(&human));
+}
+
+#[test]
+fn github_annotations() {
+    let output = taskmark(&example(), &["check", ".", "--no-baseline", "--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("::error file=specs/012_sync_engine/plans/implementation-001.md,line=31,col=33,endLine=31,endColumn=45,title=unknown-status::unknown status `[IN PROGRES]`"),
+        "{text}"
+    );
+    assert!(text.lines().filter(|it| it.starts_with("::warning ")).count() >= 5, "{text}");
+}
+
+#[test]
+fn exit_codes() {
+    let clean = workspace(&[("specs/TODO.md", b"### 1. Fine\n- **Status**: [NOT STARTED]\n")]);
+    let output = taskmark(clean.path(), &["check", ".", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("taskmark: 0 errors, 0 warnings in 1 file (1 tracker, 1 task; no baseline)"));
+
+    let warnings = workspace(&[("specs/TODO.md", b"### 1. Done\n- **Status**: [COMPLETED]\n")]);
+    assert_eq!(taskmark(warnings.path(), &["check", ".", "--no-baseline"]).status.code(), Some(0));
+    assert_eq!(taskmark(warnings.path(), &["check", ".", "--no-baseline", "--deny", "warnings"]).status.code(), Some(1));
+
+    let output = taskmark(clean.path(), &["check", "--bogus"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = taskmark(clean.path(), &["check", "does/not/exist"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot open does/not/exist"), "{}", stderr(&output));
+    assert_eq!(taskmark(clean.path(), &["--version"]).status.code(), Some(0));
+}
+
+#[test]
+fn invalid_configuration_names_file_line_and_key() {
+    let dir = workspace(&[
+        (".taskmark.toml", b"[rules]\norphan-task = \"off\"\nstale-count = \"off\"\n"),
+        ("specs/TODO.md", b"### 1. Fine\n- **Status**: [NOT STARTED]\n"),
+    ]);
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(".taskmark.toml:3:1: `rules.stale-count`: unknown rule"), "{message}");
+    let output = taskmark(dir.path(), &["config"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn configuration_changes_what_is_reported() {
+    let dir = workspace(&[
+        (".taskmark.toml", b"[rules]\nmissing-field = \"off\"\nstatus-mismatch = \"warning\"\n"),
+        ("specs/TODO.md", b"### 1. Done\n- **Status**: [COMPLETED]\n"),
+        ("specs/state.json", b"{\"active_projects\": [{\"project_number\": 1, \"status\": \"planned\"}]}"),
+    ]);
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(!text.contains("missing-field"), "{text}");
+    assert!(text.contains("warning[status-mismatch]"), "{text}");
+}
+
+#[test]
+fn transitions_against_git_head_and_since() {
+    let dir = workspace(&[(
+        "specs/TODO.md",
+        b"### 1. Shipped\n- **Status**: [COMPLETED]\n- **Completed**: 2026-01-01\n\n### 2. Next\n- **Status**: [NOT STARTED]\n",
+    )]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    std::fs::write(
+        dir.path().join("specs/TODO.md"),
+        "### 1. Shipped\n- **Status**: [NOT STARTED]\n\n### 2. Next\n- **Status**: [RESEARCHING]\n",
+    )
+    .expect("write");
+    let output = taskmark(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("error[invalid-transition]: `[COMPLETED]` -> `[NOT STARTED]` is not an allowed transition (since HEAD); from `[COMPLETED]` the spec-folder vocabulary allows none (terminal)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("invalid-transition").count(), 1, "RESEARCHING follows NOT STARTED: {text}");
+    assert!(text.contains("transitions since HEAD"), "{text}");
+
+    git(dir.path(), &["commit", "-q", "-am", "second"]);
+    let output = taskmark(dir.path(), &["check"]);
+    assert!(!stdout(&output).contains("invalid-transition"), "HEAD now has the new statuses");
+    let output = taskmark(dir.path(), &["check", "--since", "HEAD~1"]);
+    assert!(stdout(&output).contains("(since HEAD~1)"), "{}", stdout(&output));
+    let output = taskmark(dir.path(), &["check", "--no-baseline"]);
+    assert!(stdout(&output).contains("no baseline"));
+    let output = taskmark(dir.path(), &["check", "--since", "no-such-rev"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unknown git revision `no-such-rev`"), "{}", stderr(&output));
+}
+
+#[test]
+fn baseline_of_a_workspace_inside_a_bigger_repository() {
+    let dir = workspace(&[(
+        "sub/project/specs/TODO.md",
+        b"### 7. Deep\n- **Status**: [COMPLETED]\n- **Completed**: 2026-01-01\n",
+    )]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    std::fs::write(dir.path().join("sub/project/specs/TODO.md"), "### 7. Deep\n- **Status**: [PLANNED]\n").expect("write");
+    let output = taskmark(dir.path(), &["check", "sub/project"]);
+    assert!(stdout(&output).contains("`[COMPLETED]` -> `[PLANNED]`"), "{}", stdout(&output));
+}
+
+#[test]
+fn paths_select_what_is_reported() {
+    let output = taskmark(&example(), &["check", "specs/TODO.md", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let files: Vec<&str> = json["diagnostics"].as_array().into_iter().flatten().filter_map(|it| it["file"].as_str()).collect();
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|it| *it == "specs/TODO.md"), "{files:?}");
+    // The whole workspace is still indexed: task 13's mismatch is found from TODO.md's side.
+    assert!(json["diagnostics"].as_array().into_iter().flatten().any(|it| it["code"] == "stale-counts"));
+}
+
+#[test]
+fn show_a_task() {
+    let output = taskmark(&example(), &["show", "12"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+    let output = taskmark(&example(), &["show", "013", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["task"], "13");
+    assert_eq!(json["status"], "[RESEARCHED]");
+    let values: Vec<&str> = json["places"].as_array().into_iter().flatten().filter_map(|it| it["value"].as_str()).collect();
+    assert_eq!(values, vec!["[RESEARCHED]", "planned", "[RESEARCHED]"]);
+    let output = taskmark(&example(), &["show", "99"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no task `99`"));
+}
+
+#[test]
+fn show_asks_for_a_scope_when_ids_collide() {
+    let dir = workspace(&[
+        ("a/specs/TODO.md", b"### 1. First\n- **Status**: [NOT STARTED]\n"),
+        ("b/specs/TODO.md", b"### 1. Other\n- **Status**: [PLANNED]\n"),
+    ]);
+    let output = taskmark(dir.path(), &["show", "1", "--root", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("a/specs:1, b/specs:1"), "{}", stderr(&output));
+    let output = taskmark(dir.path(), &["show", "b/specs:1", "--root", "."]);
+    assert!(stdout(&output).contains("status: [PLANNED]"), "{}", stdout(&output));
+}
+
+#[test]
+fn config_explain_prints_tables_and_mermaid() {
+    let output = taskmark(&example(), &["config", "--explain"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("| specs | spec-folder | spec-folder |"), "{text}");
+    assert!(text.contains("```mermaid\nstateDiagram-v2\n"), "{text}");
+    assert!(text.contains("    implementing --> completed"), "{text}");
+    let output = taskmark(&example(), &["config", "--explain", "--profile", "minsky"]);
+    assert!(stdout(&output).contains("| in_review | active |"), "{}", stdout(&output));
+    let output = taskmark(&example(), &["config", "--explain", "--profile", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = taskmark(&example(), &["config"]);
+    assert!(stdout(&output).contains("configuration is valid"));
+}
+
+#[test]
+fn bad_input_is_reported_and_loses_nothing() {
+    let mut not_utf8 = b"### 1. Broken\n- **Status**: [DONE]\n".to_vec();
+    not_utf8.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    let dir = workspace(&[
+        ("specs/TODO.md", &not_utf8),
+        ("specs/state.json", b"{\"active_projects\": [{\"project_number\": 1,}]}"),
+        ("specs/001_x/plans/implementation-001.md", b"\x00\x01binary"),
+        ("notes/todo.md", b"- [x] fine\n"),
+    ]);
+    let before: Vec<Vec<u8>> =
+        ["specs/TODO.md", "specs/state.json"].iter().map(|it| std::fs::read(dir.path().join(it)).expect("read")).collect();
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(1), "broken JSON is an error");
+    let text = stdout(&output);
+    assert!(text.contains("note: skipped specs/TODO.md: not valid UTF-8 (first bad byte at offset 35)"), "{text}");
+    assert!(text.contains("note: skipped specs/001_x/plans/implementation-001.md: binary file"), "{text}");
+    assert!(text.contains("error[malformed-file]: not valid JSON"), "{text}");
+    let after: Vec<Vec<u8>> =
+        ["specs/TODO.md", "specs/state.json"].iter().map(|it| std::fs::read(dir.path().join(it)).expect("read")).collect();
+    assert_eq!(before, after, "check never writes");
+    let deny = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&deny.stdout).expect("valid JSON");
+    assert_eq!(json["summary"]["skipped"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn gitignored_and_excluded_files_are_not_indexed() {
+    let dir = workspace(&[
+        (".gitignore", b"scratch/\n"),
+        (".taskmark.toml", b"exclude = [\"drafts/**\"]\n"),
+        ("scratch/specs/TODO.md", b"### 1. Ignored\n- **Status**: [BOGUS]\n"),
+        ("drafts/specs/TODO.md", b"### 2. Excluded\n- **Status**: [BOGUS]\n"),
+        ("specs/TODO.md", b"### 3. Kept\n- **Status**: [BOGUS]\n"),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    let text = stdout(&output);
+    assert_eq!(text.matches("unknown status `[BOGUS]`").count(), 1, "{text}");
+    assert!(text.contains("specs/TODO.md:2:15"), "{text}");
+}
+
+#[test]
+fn no_progress_bar_without_a_terminal() {
+    let output = taskmark(&example(), &["check", ".", "--no-baseline"]);
+    assert_eq!(stderr(&output), "");
+}
