@@ -1,0 +1,303 @@
+//! The corpus suite: taskmark over the real tracker files in `../shared/corpus`, in place.
+//!
+//! The corpus is not part of the repository. This suite runs when `TASKMARK_CORPUS` names it
+//! (`.ci/run` sets it) and fails loudly when the variable names a folder that is missing.
+//! Without the variable it says plainly that it did not run.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+
+use taskmark::cli::workspace::{self, DiskPaths};
+use taskmark::engine::config::Config;
+use taskmark::engine::edit::{StatusChangeOptions, plan_status_change};
+use taskmark::engine::index::{SourceFile, WorkspaceIndex};
+use taskmark::engine::layout::{self, Role};
+use taskmark::engine::model::{PlaceKind, TaskKey};
+use taskmark::engine::rules::{self, Diagnostic, RuleCode};
+use taskmark::engine::timestamp::Now;
+use taskmark::engine::vocabulary::Scope;
+
+const SEED_PLAN: &str = "specs/221_fix_comprehensive_status_update_failures/plans/implementation-001.md";
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let Some(corpus) = std::env::var_os("TASKMARK_CORPUS").map(PathBuf::from) else {
+        println!("corpus suite NOT RUN: TASKMARK_CORPUS is not set (CI sets it to ../shared/corpus)");
+        return;
+    };
+    // Cargo runs tests from the package folder; a relative path means the repository root's.
+    let corpus = if corpus.is_relative() { Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(corpus) } else { corpus };
+    if !corpus.join("MANIFEST.tsv").is_file() {
+        eprintln!("corpus suite FAILED: TASKMARK_CORPUS={} holds no MANIFEST.tsv", corpus.display());
+        std::process::exit(101);
+    }
+    let corpus = match std::fs::canonicalize(&corpus) {
+        Ok(it) => it,
+        Err(error) => {
+            eprintln!("corpus suite FAILED: cannot open TASKMARK_CORPUS={}: {error}", corpus.display());
+            std::process::exit(101);
+        }
+    };
+    let mut trials = Vec::new();
+    for snapshot in snapshots(&corpus) {
+        let name = format!("binary_runs_clean_on::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
+        trials.push(Trial::test(name, move || binary_runs_clean(&snapshot)));
+    }
+    let whole = corpus.clone();
+    trials.push(Trial::test("binary_runs_clean_on_the_whole_corpus", move || binary_runs_clean(&whole)));
+    let shared = Arc::new(Loaded::new(&corpus));
+    let tests: [(&str, fn(&Loaded) -> Result<(), Failed>); 9] = [
+        ("every_corpus_file_is_indexed", every_file_is_indexed),
+        ("seed_002_stale_header_and_open_children", seed_stale_header_and_open_children),
+        ("proofchecker_af2d23d_section_vs_state_mismatches", proofchecker_mismatches),
+        ("non_standard_markers_are_found", non_standard_markers),
+        ("prose_documents_get_no_diagnostics", prose_gets_nothing),
+        ("other_families_find_their_drift", other_families),
+        ("stale_counters_at_af2d23d", stale_counters),
+        ("planned_changes_leave_tasks_consistent", planned_changes_are_consistent),
+        ("check_is_deterministic", deterministic),
+    ];
+    for (name, test) in tests {
+        let shared = Arc::clone(&shared);
+        trials.push(Trial::test(name, move || test(&shared)));
+    }
+    libtest_mimic::run(&arguments, trials).exit();
+}
+
+fn snapshots(corpus: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus)
+        .map(|it| it.filter_map(Result::ok).map(|it| it.path()).filter(|it| it.is_dir()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The corpus indexed once as one workspace, with its diagnostics.
+struct Loaded {
+    root: PathBuf,
+    index: WorkspaceIndex,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    fn new(root: &Path) -> Loaded {
+        let workspace = workspace::load(root, Config::default(), &|_, _| {}).expect("the corpus loads");
+        let diagnostics = rules::check(
+            &workspace.index,
+            &workspace.config,
+            None,
+            &DiskPaths { root: &workspace.root, known: &workspace.known },
+        );
+        Loaded { root: root.to_path_buf(), index: workspace.index, diagnostics }
+    }
+
+    fn at(&self, path_suffix: &str, code: RuleCode) -> Vec<&Diagnostic> {
+        self.diagnostics.iter().filter(|it| it.code == code && self.index.path(it.file).ends_with(path_suffix)).collect()
+    }
+
+    fn line(&self, diagnostic: &Diagnostic) -> u32 {
+        let entry = self.index.entry(diagnostic.file).expect("diagnosed files are indexed");
+        taskmark::engine::text::line_number(entry.line_index(), diagnostic.range.start())
+    }
+}
+
+fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), Failed> {
+    if condition { Ok(()) } else { Err(message().into()) }
+}
+
+fn binary_runs_clean(root: &Path) -> Result<(), Failed> {
+    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline", "--format", "json", "--root"])
+        .arg(root)
+        .output()
+        .map_err(|error| format!("cannot run taskmark: {error}"))?;
+    let code = output.status.code();
+    ensure(matches!(code, Some(0 | 1)), || format!("exit {code:?}: {}", String::from_utf8_lossy(&output.stderr)))?;
+    ensure(output.stderr.is_empty(), || format!("stderr: {}", String::from_utf8_lossy(&output.stderr)))?;
+    let json: Value = serde_json::from_slice(&output.stdout).map_err(|error| format!("output is not JSON: {error}"))?;
+    let errors = json["summary"]["errors"].as_u64().unwrap_or(u64::MAX);
+    ensure((errors > 0) == (code == Some(1)), || format!("exit {code:?} with {errors} errors"))
+}
+
+fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
+    let manifest = std::fs::read_to_string(loaded.root.join("MANIFEST.tsv")).map_err(|error| error.to_string())?;
+    let mut expected = 0;
+    for row in manifest.lines().skip(1) {
+        let columns: Vec<&str> = row.split('\t').collect();
+        let (Some(snapshot), Some(path)) = (columns.first(), columns.get(3)) else { continue };
+        let full = format!("{snapshot}/{path}");
+        let wanted = path.ends_with(".md") || path.ends_with("state.json") || path.ends_with("config.yml");
+        if wanted {
+            expected += 1;
+            ensure(loaded.index.file_id(&full).is_some(), || format!("{full} was not indexed"))?;
+        }
+    }
+    ensure(expected > 250, || format!("only {expected} manifest rows"))?;
+    let families: BTreeSet<&str> = loaded.index.trackers().iter().map(|it| it.family.as_str()).collect();
+    ensure(families.len() == 7, || format!("families found: {families:?}"))
+}
+
+fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {
+    for copy in [".opencode/specs", ".opencode_NEW/specs/archive"] {
+        let suffix = SEED_PLAN.replace("specs/", &format!("{copy}/"));
+        let stale = loaded.at(&suffix, RuleCode::PlanStatusStale);
+        ensure(stale.len() == 1, || format!("{suffix}: {} plan-status-stale", stale.len()))?;
+        ensure(loaded.line(stale[0]) == 4, || format!("stale header reported at line {}", loaded.line(stale[0])))?;
+        ensure(stale[0].message.contains("all 7 phases are closed (7 done)"), || stale[0].message.clone())?;
+        let open = loaded.at(&suffix, RuleCode::OpenChildren);
+        ensure(open.len() == 7, || format!("{suffix}: {} open-children, expected one per phase", open.len()))?;
+    }
+    // In the live copy the plan header also disagrees with TODO.md and state.json.
+    let mismatch = loaded.at(&format!(".opencode/{SEED_PLAN}"), RuleCode::StatusMismatch);
+    ensure(mismatch.len() == 1 && mismatch[0].message.contains("`[COMPLETED]` in the TODO.md section"), || format!("{mismatch:?}"))
+}
+
+fn proofchecker_mismatches(loaded: &Loaded) -> Result<(), Failed> {
+    // A disagreement between a TODO.md section and state.json is reported on whichever side is
+    // outvoted (a plan header may side with either), or on both when they are alone.
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for path in ["benbrastmckie__ProofChecker@af2d23d/specs/state.json", "benbrastmckie__ProofChecker@af2d23d/specs/TODO.md"] {
+        for diagnostic in loaded.at(path, RuleCode::StatusMismatch) {
+            let names_both = diagnostic.message.contains("TODO.md section") || diagnostic.message.contains("in the state.json");
+            if let Some(task) = diagnostic.task.as_ref().filter(|_| names_both) {
+                found.insert(task.id.clone());
+            }
+        }
+    }
+    let expected: BTreeSet<String> =
+        ["257", "394", "398", "431", "468", "502", "504", "511", "513", "517", "523"].iter().map(|it| it.to_string()).collect();
+    ensure(found == expected, || format!("section/state.json mismatches: {found:?}, expected {expected:?}"))
+}
+
+fn non_standard_markers(loaded: &Loaded) -> Result<(), Failed> {
+    let markers: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|it| it.code == RuleCode::UnknownStatus)
+        .map(|it| loaded.index.text(it.file)[it.range].to_string())
+        .collect();
+    for wanted in ["[SKIPPED]", "[NOT APPLICABLE]", "[IMPLEMENTED]", "[IN PROGRESS]", "in_progress"] {
+        ensure(markers.iter().any(|it| it == wanted), || format!("{wanted} not reported; got {markers:?}"))?;
+    }
+    let implemented = loaded
+        .diagnostics
+        .iter()
+        .find(|it| it.code == RuleCode::UnknownStatus && &loaded.index.text(it.file)[it.range] == "[IMPLEMENTED]")
+        .ok_or("no [IMPLEMENTED]")?;
+    ensure(implemented.message.contains("did you mean `[COMPLETED]`"), || implemented.message.clone())?;
+    let malformed = loaded.at("benbrastmckie__ProofChecker@0c581b4/.opencode/specs/state.json", RuleCode::BadTimestamp);
+    ensure(malformed.iter().any(|it| it.message.contains("both a UTC offset and `Z`")), || format!("{malformed:?}"))
+}
+
+fn prose_gets_nothing(loaded: &Loaded) -> Result<(), Failed> {
+    for diagnostic in &loaded.diagnostics {
+        let path = loaded.index.path(diagnostic.file);
+        let role = layout::classify(path).role;
+        ensure(role != Role::Prose, || format!("a prose document was diagnosed: {path}: {}", diagnostic.message))?;
+    }
+    // Reports, summaries, standards and READMEs carry statuses in prose; they were indexed.
+    let prose_files = loaded.index.entries().filter(|(_, it)| it.class.role == Role::Prose).count();
+    ensure(prose_files > 100, || format!("only {prose_files} prose files"))?;
+    let tasker = loaded
+        .index
+        .entries()
+        .filter(|(_, it)| it.path.starts_with("jcoletaylor__tasker"))
+        .map(|(_, it)| it.parsed.prose.len())
+        .sum::<usize>();
+    ensure(tasker > 10, || format!("family 5 statuses indexed: {tasker}"))
+}
+
+fn other_families(loaded: &Loaded) -> Result<(), Failed> {
+    let minsky = loaded.at("edobry__minsky@2b252b3/process/tasks.md", RuleCode::StatusMismatch);
+    ensure(minsky.iter().any(|it| it.task.as_ref().is_some_and(|task| task.id == "154")), || format!("{minsky:?}"))?;
+    let orphan = loaded.at("process/tasks/157-enhance-task-operations-synchronization-across-workspaces.md", RuleCode::OrphanTask);
+    ensure(orphan.len() == 1, || "minsky task 157 is not in the index".into())?;
+    let compozy: HashSet<String> = loaded
+        .at("rodrigobranas__iadevt1_4@bc7f6a0/tasks/prd-kanban/_tasks.md", RuleCode::StatusMismatch)
+        .iter()
+        .filter_map(|it| it.task.as_ref().map(|task| task.id.clone()))
+        .collect();
+    ensure(compozy == HashSet::from(["9".to_string(), "10".to_string()]), || format!("compozy: {compozy:?}"))?;
+    let pidea = loaded.at("task-status-sync-step-phase-4.md", RuleCode::StatusMismatch);
+    ensure(pidea.len() == 1, || "PIDEA phase 4 (In Progress in its file, Completed in the index)".into())?;
+    let backlog = TaskKey::new("MrLesk__Backlog.md@6286bf9/backlog", "BACK-200");
+    let (_, status) = loaded.index.task_status(&backlog).ok_or("BACK-200 is indexed")?;
+    let profile = loaded.index.task_profile(&backlog).ok_or("Backlog.md profile")?;
+    ensure(profile.status(status).words == ["To Do"], || "Backlog.md statuses come from config.yml".into())?;
+    let kit = TaskKey::new("liorfranko__Spectra@c508462/specs/001-projspec-mvp", "T001");
+    ensure(loaded.index.task(&kit).is_some(), || "spec-kit T001".into())
+}
+
+fn stale_counters(loaded: &Loaded) -> Result<(), Failed> {
+    let stale = loaded.at("benbrastmckie__ProofChecker@af2d23d/specs/TODO.md", RuleCode::StaleCounts);
+    let keys: BTreeSet<String> = stale.iter().map(|it| loaded.index.text(it.file)[it.range].to_string()).collect();
+    ensure(stale.len() == 2, || format!("{stale:?}"))?;
+    ensure(keys == BTreeSet::from(["17".to_string(), "30".to_string()]), || format!("{keys:?}"))
+}
+
+/// For every live task of the spec-folder snapshots, every allowed next status: the planned
+/// change, applied and re-indexed, leaves the task's places agreeing and its plan not stale.
+fn planned_changes_are_consistent(loaded: &Loaded) -> Result<(), Failed> {
+    let options = StatusChangeOptions {
+        reason: Some("corpus test".into()),
+        ..StatusChangeOptions::new(Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH))
+    };
+    let mut planned = 0;
+    for (task, entry) in loaded.index.tasks() {
+        if entry.archived || !entry.places.iter().any(|it| loaded.index.place(*it).kind == PlaceKind::TodoSection) {
+            continue;
+        }
+        let Some(profile) = loaded.index.task_profile(task) else { continue };
+        let Some((_, current)) = loaded.index.task_status(task) else { continue };
+        for next in profile.next(Scope::Task, current) {
+            let Ok(change) = plan_status_change(&loaded.index, task, &profile.status(next).id, &options) else { continue };
+            planned += 1;
+            // Only the task's own snapshot: the rest of the corpus cannot be affected.
+            let snapshot = task.scope.split('/').next().unwrap_or_default();
+            let mut sources: Vec<SourceFile> = loaded
+                .index
+                .entries()
+                .filter(|(_, it)| it.class.role.is_tracker() && it.path.starts_with(snapshot))
+                .map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() })
+                .collect();
+            for (path, text) in change.apply(&loaded.index) {
+                if let Some(source) = sources.iter_mut().find(|it| it.path == path) {
+                    source.text = Arc::from(text);
+                }
+            }
+            let after = WorkspaceIndex::build(sources, &Config::default().vocabularies);
+            let paths: HashSet<String> = HashSet::new();
+            let found = rules::check(&after, &Config::default(), None, &paths);
+            // No new diagnostics of rules 3 and 5 for the task: per file, never more than before.
+            let count = |index: &WorkspaceIndex, diagnostics: &[Diagnostic], code: RuleCode, path: &str| {
+                diagnostics
+                    .iter()
+                    .filter(|it| it.task.as_ref() == Some(task) && it.code == code && index.path(it.file) == path)
+                    .count()
+            };
+            for diagnostic in found.iter().filter(|it| it.task.as_ref() == Some(task)) {
+                if !matches!(diagnostic.code, RuleCode::StatusMismatch | RuleCode::PlanStatusStale) {
+                    continue;
+                }
+                let path = after.path(diagnostic.file);
+                let before = count(&loaded.index, &loaded.diagnostics, diagnostic.code, path);
+                ensure(count(&after, &found, diagnostic.code, path) <= before, || {
+                    format!("{task} -> {}: new {} at {path}: {}", profile.status(next).id, diagnostic.code, diagnostic.message)
+                })?;
+            }
+            let (_, now) = after.task_status(task).ok_or("the task is still indexed")?;
+            ensure(now == next, || format!("{task}: status is {} after setting {}", profile.status(now).id, profile.status(next).id))?;
+        }
+    }
+    ensure(planned > 100, || format!("only {planned} changes planned"))
+}
+
+fn deterministic(loaded: &Loaded) -> Result<(), Failed> {
+    let again = Loaded::new(&loaded.root);
+    ensure(again.diagnostics == loaded.diagnostics, || "two runs disagree".into())
+}

@@ -83,7 +83,8 @@ fn populate(w: &mut Writer, rng: &mut Rng) -> io::Result<()> {
     let compozy_budget = w.files + share(0.07);
     let mut prd = 0;
     while w.files + 16 <= compozy_budget {
-        compozy_prd(w, rng, &format!("apps/app-{}/tasks/prd-{}", prd % 7, slug(&title(rng), '-')))?;
+        let name = slug(&title(rng), '-');
+        compozy_prd(w, rng, &format!("apps/app-{}/tasks/prd-{name}", prd % 7))?;
         prd += 1;
     }
     let checklists = share(0.04);
@@ -177,8 +178,8 @@ impl Doc {
         self.0.push('\n');
     }
 
-    fn paragraph(&mut self, rng: &mut Rng, sentences: usize) {
-        self.line(paragraph(rng, sentences));
+    fn paragraph(&mut self, rng: &mut Rng, fewest: usize, most: usize) {
+        self.line(paragraph(rng, fewest, most));
         self.blank();
     }
 }
@@ -248,7 +249,9 @@ fn sentence(rng: &mut Rng) -> String {
     }
 }
 
-fn paragraph(rng: &mut Rng, sentences: usize) -> String {
+/// Between `fewest` and `most` sentences.
+fn paragraph(rng: &mut Rng, fewest: usize, most: usize) -> String {
+    let sentences = rng.range(fewest, most);
     (0..sentences).map(|_| sentence(rng)).collect::<Vec<_>>().join(" ")
 }
 
@@ -445,10 +448,10 @@ impl SpecTask {
             title,
             slug,
             status,
-            priority: rng.pick(PRIORITIES),
-            language: rng.pick(LANGUAGES),
+            priority: *rng.pick(PRIORITIES),
+            language: *rng.pick(LANGUAGES),
             effort: format!("{}-{} hours", rng.range(1, 4), rng.range(5, 9)),
-            description: paragraph(rng, rng.range(2, 5)),
+            description: paragraph(rng, 2, 5),
             created: rng.range(300, 700),
             milestones,
             dependencies,
@@ -740,7 +743,7 @@ fn plan(rng: &mut Rng, task: &SpecTask, version: usize) -> String {
     doc.blank();
     doc.line("## Overview");
     doc.blank();
-    doc.paragraph(rng, rng.range(3, 6));
+    doc.paragraph(rng, 3, 6);
     doc.line("### Research Integration");
     doc.blank();
     for _ in 0..rng.range(3, 5) {
@@ -824,7 +827,7 @@ fn plan(rng: &mut Rng, task: &SpecTask, version: usize) -> String {
     doc.blank();
     doc.line("## Rollback/Contingency");
     doc.blank();
-    doc.paragraph(rng, 2);
+    doc.paragraph(rng, 2, 2);
     doc.0
 }
 
@@ -846,7 +849,7 @@ fn report(rng: &mut Rng, task: &SpecTask) -> String {
     for _ in 0..rng.range(3, 6) {
         doc.line(format!("## {}", title(rng)));
         doc.blank();
-        doc.paragraph(rng, rng.range(3, 6));
+        doc.paragraph(rng, 3, 6);
         if rng.chance(0.5) {
             doc.line(format!("```{}", rng.pick(EXTENSIONS)));
             for _ in 0..rng.range(4, 12) {
@@ -862,7 +865,7 @@ fn report(rng: &mut Rng, task: &SpecTask) -> String {
     }
     doc.line("## Recommendations");
     doc.blank();
-    doc.paragraph(rng, 3);
+    doc.paragraph(rng, 3, 3);
     doc.0
 }
 
@@ -881,7 +884,7 @@ fn summary(rng: &mut Rng, task: &SpecTask) -> String {
     doc.blank();
     doc.line("## Outcome");
     doc.blank();
-    doc.paragraph(rng, rng.range(2, 4));
+    doc.paragraph(rng, 2, 4);
     doc.0
 }
 
@@ -903,12 +906,12 @@ fn minsky_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize) -> i
     w.put(&format!("{base}/tasks.md"), &index.0)
 }
 
-fn minsky_spec(rng: &mut Rng, number: usize, title: &str, status: &str) -> String {
+fn minsky_spec(rng: &mut Rng, number: usize, heading: &str, status: &str) -> String {
     let mut doc = Doc::default();
     if rng.chance(0.5) {
-        doc.line(format!("# Task #{number:03}: {title}"));
+        doc.line(format!("# Task #{number:03}: {heading}"));
     } else {
-        doc.line(format!("# {title}"));
+        doc.line(format!("# {heading}"));
     }
     doc.blank();
     if rng.chance(0.4) {
@@ -923,10 +926,10 @@ fn minsky_spec(rng: &mut Rng, number: usize, title: &str, status: &str) -> Strin
     }
     doc.line("## Context");
     doc.blank();
-    doc.paragraph(rng, rng.range(3, 5));
+    doc.paragraph(rng, 3, 5);
     doc.line("## Objective");
     doc.blank();
-    doc.paragraph(rng, 2);
+    doc.paragraph(rng, 2, 2);
     doc.line("## Requirements");
     doc.blank();
     for k in 1..=rng.range(2, 4) {
@@ -998,7 +1001,7 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
     doc.blank();
     doc.line("## Description");
     doc.blank();
-    doc.paragraph(rng, rng.range(2, 4));
+    doc.paragraph(rng, 2, 4);
     doc.line("## Acceptance Criteria");
     doc.line("<!-- AC:BEGIN -->");
     // The open upstream request: every criterion checked while the status is not Done.
@@ -1019,7 +1022,7 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
         doc.blank();
         doc.line("## Implementation Notes");
         doc.blank();
-        doc.paragraph(rng, rng.range(2, 4));
+        doc.paragraph(rng, 2, 4);
     }
     doc.0
 }
@@ -1059,14 +1062,14 @@ fn compozy_prd(w: &mut Writer, rng: &mut Rng, base: &str) -> io::Result<()> {
         for _ in 0..rng.range(4, 7) {
             doc.line(format!("## {}", title(rng)));
             doc.blank();
-            doc.paragraph(rng, rng.range(3, 6));
+            doc.paragraph(rng, 3, 6);
         }
         w.put(&format!("{base}/{name}"), &doc.0)?;
     }
     Ok(())
 }
 
-fn compozy_task(rng: &mut Rng, number: usize, title: &str, status: &str) -> String {
+fn compozy_task(rng: &mut Rng, number: usize, heading: &str, status: &str) -> String {
     let mut doc = Doc::default();
     doc.line("---");
     doc.line(format!("status: {status}"));
@@ -1078,11 +1081,11 @@ fn compozy_task(rng: &mut Rng, number: usize, title: &str, status: &str) -> Stri
     doc.line(format!("<complexity>{}</complexity>", rng.pick(PRIORITIES).to_ascii_lowercase()));
     doc.line("</task_context>");
     doc.blank();
-    doc.line(format!("# Task {number}.0: {title}"));
+    doc.line(format!("# Task {number}.0: {heading}"));
     doc.blank();
     doc.line("## Overview");
     doc.blank();
-    doc.paragraph(rng, rng.range(2, 4));
+    doc.paragraph(rng, 2, 4);
     doc.line("<requirements>");
     for _ in 0..rng.range(3, 5) {
         doc.line(format!("- {}", sentence(rng)));
@@ -1098,7 +1101,7 @@ fn compozy_task(rng: &mut Rng, number: usize, title: &str, status: &str) -> Stri
     doc.blank();
     doc.line("## Implementation Details");
     doc.blank();
-    doc.paragraph(rng, rng.range(2, 4));
+    doc.paragraph(rng, 2, 4);
     doc.line("### Relevant Files");
     doc.blank();
     for _ in 0..rng.range(2, 4) {
@@ -1135,11 +1138,11 @@ fn prose_doc(rng: &mut Rng) -> String {
     let mut doc = Doc::default();
     doc.line(format!("# {}", title(rng)));
     doc.blank();
-    doc.paragraph(rng, rng.range(2, 4));
+    doc.paragraph(rng, 2, 4);
     for _ in 0..rng.range(3, 6) {
         doc.line(format!("## {}", title(rng)));
         doc.blank();
-        doc.paragraph(rng, rng.range(3, 6));
+        doc.paragraph(rng, 3, 6);
         match rng.range(0, 3) {
             0 => {
                 doc.line("| Component | Owner | State |");
