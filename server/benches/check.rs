@@ -149,7 +149,9 @@ fn corpus_dir() -> Corpus {
         Some(dir) => Corpus::Missing(format!("TASKMARK_CORPUS={} is not a directory", Path::new(&dir).display())),
         None => {
             let dir = repository_root().join("../shared/corpus");
-            if dir.is_dir() {
+            if let Ok(dir) = dir.canonicalize()
+                && dir.is_dir()
+            {
                 Corpus::Found(dir)
             } else {
                 Corpus::Missing(format!("no {} and TASKMARK_CORPUS is not set", dir.display()))

@@ -283,8 +283,18 @@ fn date(day: usize) -> String {
     format!("{year}-{month:02}-{:02}", day + 1)
 }
 
+/// Some time during office hours of a day, so that timestamps of different days keep their
+/// order.
 fn timestamp(rng: &mut Rng, day: usize) -> String {
-    format!("{}T{:02}:{:02}:{:02}Z", date(day), rng.range(0, 23), rng.range(0, 59), rng.range(0, 59))
+    instant(day * MINUTES_PER_DAY + rng.range(8 * 60, 18 * 60))
+}
+
+const MINUTES_PER_DAY: usize = 24 * 60;
+
+/// Minutes since 2024-01-01 as an ISO 8601 UTC timestamp.
+fn instant(minutes: usize) -> String {
+    let time = minutes % MINUTES_PER_DAY;
+    format!("{}T{:02}:{:02}:00Z", date(minutes / MINUTES_PER_DAY), time / 60, time % 60)
 }
 
 /// Marker spellings users get wrong in real files.
@@ -405,7 +415,8 @@ struct Drift {
 }
 
 impl SpecTask {
-    fn new(rng: &mut Rng, specs: &'static str, number: usize, earlier: &[usize]) -> SpecTask {
+    /// `earlier` are recent tasks, by number and status, that this one may depend on.
+    fn new(rng: &mut Rng, specs: &'static str, number: usize, earlier: &[(usize, Status)]) -> SpecTask {
         let status = rng.weighted(&[
             (Status::Completed, 46),
             (Status::NotStarted, 15),
@@ -420,11 +431,18 @@ impl SpecTask {
         ]);
         let title = title(rng);
         let slug = slug(&title, '_');
-        let dependencies = if earlier.is_empty() || rng.chance(0.6) {
-            Vec::new()
-        } else {
-            (0..rng.range(1, 3)).map(|_| *rng.pick(earlier)).collect()
-        };
+        // Work only starts once what it depends on is done, except where drift says otherwise.
+        let ready: Vec<usize> = earlier
+            .iter()
+            .filter(|(_, it)| status == Status::NotStarted || *it == Status::Completed || rng.chance(DRIFT))
+            .map(|(number, _)| *number)
+            .collect();
+        let mut dependencies = Vec::new();
+        if !ready.is_empty() && rng.chance(0.4) {
+            dependencies = (0..rng.range(1, 3)).map(|_| *rng.pick(&ready)).collect();
+            dependencies.sort_unstable();
+            dependencies.dedup();
+        }
         let mut drift = Drift::default();
         if rng.chance(DRIFT) {
             drift.state_status = Some(*rng.pick(&Status::ALL)).filter(|it| *it != status);
@@ -438,8 +456,10 @@ impl SpecTask {
         drift.reversed_timestamps = rng.chance(DRIFT / 4.0);
         let mut milestones = [0; 4];
         let mut day = 0;
+        // At least two days apart, so the phases, which take under two days in all, finish
+        // before the task does.
         for slot in &mut milestones {
-            day += rng.range(0, 6);
+            day += rng.range(2, 6);
             *slot = day;
         }
         SpecTask {
@@ -479,7 +499,7 @@ fn spec_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize, task_o
     // Leaves room for TODO.md and state.json, and for the largest task (three plans, a report,
     // a summary and a task state file).
     while w.files - start + 6 + 2 <= budget {
-        let earlier: Vec<usize> = tasks.iter().rev().take(30).map(|it| it.number).collect();
+        let earlier: Vec<(usize, Status)> = tasks.iter().rev().take(30).map(|it| (it.number, it.status)).collect();
         let specs = if base.ends_with(".opencode/specs") { ".opencode/specs" } else { "specs" };
         let task = SpecTask::new(rng, specs, number, &earlier);
         let folder = format!("{base}/{}_{}", task.number, task.slug);
@@ -776,22 +796,23 @@ fn plan(rng: &mut Rng, task: &SpecTask, version: usize) -> String {
     let phases = phases(rng, task, current);
     let typo_at = task.drift.phase_typo.then(|| rng.range(0, phases.len() - 1));
     let unchecked_at = task.drift.unchecked_boxes.then(|| rng.range(0, phases.len() - 1));
-    let mut clock = task.day(2);
+    let mut clock = task.day(2) * MINUTES_PER_DAY + 9 * 60;
     for (k, phase) in phases.iter().enumerate() {
         let marker = if typo_at == Some(k) { misspelled(rng, phase.marker()) } else { phase.marker().to_string() };
         doc.line(format!("### Phase {}: {} [{marker}]", k + 1, title(rng)));
         if *phase != Phase::NotStarted {
-            let started = timestamp(rng, clock);
-            clock += rng.range(0, 2);
+            let started = clock;
+            clock += rng.range(20, 240);
             if rng.chance(0.8) {
-                doc.line(format!("- **Started**: {started}"));
+                doc.line(format!("- **Started**: {}", instant(started)));
             } else {
-                doc.line(format!("**Started**: {}", &started[..10]));
+                doc.line(format!("**Started**: {}", date(started / MINUTES_PER_DAY)));
             }
             if *phase == Phase::Completed {
-                let completed = if task.drift.reversed_timestamps { timestamp(rng, clock.saturating_sub(5)) } else { timestamp(rng, clock) };
-                doc.line(format!("- **Completed**: {completed}"));
+                let completed = if task.drift.reversed_timestamps { started - rng.range(60, 600) } else { clock };
+                doc.line(format!("- **Completed**: {}", instant(completed)));
             }
+            clock += rng.range(5, 120);
         }
         doc.blank();
         doc.line(format!("**Goal**: {}", sentence(rng)));
@@ -964,18 +985,30 @@ fn backlog_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize) -> 
             title(rng)
         ),
     )?;
+    let mut done = Vec::new();
     for number in 1..budget {
         let status = rng.weighted(&[("To Do", 35), ("In Progress", 15), ("Done", 50)]);
+        // Only work not yet started waits on open tasks, drift aside.
+        let dependency = if done.is_empty() || !rng.chance(0.4) {
+            None
+        } else if status == "To Do" || rng.chance(DRIFT) {
+            Some(rng.range(1, number - 1))
+        } else {
+            Some(*rng.pick(&done))
+        };
+        if status == "Done" {
+            done.push(number);
+        }
         let title = title(rng);
         // Done tasks are moved to `completed/` by `backlog task archive`, but not all of them.
         let folder = if status == "Done" && rng.chance(0.5) { "completed" } else { "tasks" };
         let file_title: String = title.split(' ').collect::<Vec<_>>().join("-");
-        w.put(&format!("{base}/{folder}/{prefix}-{number} - {file_title}.md"), &backlog_task(rng, prefix, number, &title, status))?;
+        w.put(&format!("{base}/{folder}/{prefix}-{number} - {file_title}.md"), &backlog_task(rng, prefix, number, &title, status, dependency))?;
     }
     Ok(())
 }
 
-fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status: &str) -> String {
+fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status: &str, dependency: Option<usize>) -> String {
     let written = if rng.chance(DRIFT / 2.0) { rng.pick(&["In progress", "Done!", "Todo"]) } else { status };
     let created = rng.range(400, 700);
     let mut doc = Doc::default();
@@ -990,11 +1023,12 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
     for _ in 0..rng.range(1, 3) {
         doc.line(format!("  - {}", rng.pick(ADJECTIVES)));
     }
-    if number > 3 && rng.chance(0.4) {
-        doc.line("dependencies:");
-        doc.line(format!("  - task-{}", rng.range(1, number - 1)));
-    } else {
-        doc.line("dependencies: []");
+    match dependency {
+        Some(other) => {
+            doc.line("dependencies:");
+            doc.line(format!("  - task-{other}"));
+        }
+        None => doc.line("dependencies: []"),
     }
     doc.line(format!("priority: {}", rng.pick(PRIORITIES).to_ascii_lowercase()));
     doc.line("---");
@@ -1029,8 +1063,11 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
 
 fn compozy_prd(w: &mut Writer, rng: &mut Rng, base: &str) -> io::Result<()> {
     let count = rng.range(8, 13);
-    let statuses: Vec<&str> =
-        (0..count).map(|_| rng.weighted(&[("completed", 55), ("pending", 25), ("in-progress", 10), ("excluded", 5), ("deferred", 5)])).collect();
+    // Work proceeds top-down through the list, so earlier tasks are further along; `Depends on`
+    // the previous task then only fails where drift put it.
+    let mut statuses: Vec<&str> =
+        (0..count).map(|_| rng.weighted(&[("completed", 55), ("in-progress", 10), ("pending", 27), ("deferred", 6), ("excluded", 2)])).collect();
+    statuses.sort_by_key(|it| ["completed", "in-progress"].iter().position(|done| done == it).unwrap_or(2));
     let titles: Vec<String> = (0..count).map(|_| title(rng)).collect();
     let mut index = Doc::default();
     index.line(format!("# {} – Implementation Task Summary", titles[0]));
@@ -1124,9 +1161,11 @@ fn checklist(rng: &mut Rng) -> String {
         doc.line(format!("### {}", rng.pick(&["Priority", "Options", "Commands", "Later", "Bugs"])));
         doc.blank();
         for _ in 0..rng.range(4, 10) {
-            doc.line(format!("- [{}] {}", if rng.chance(0.4) { 'x' } else { ' ' }, title(rng)));
+            let done = rng.chance(0.4);
+            doc.line(format!("- [{}] {}", if done { 'x' } else { ' ' }, title(rng)));
             if rng.chance(0.2) {
-                doc.line(format!("  - [{}] {}", if rng.chance(0.5) { 'x' } else { ' ' }, title(rng)));
+                let child = done != rng.chance(DRIFT);
+                doc.line(format!("  - [{}] {}", if child { 'x' } else { ' ' }, title(rng)));
             }
         }
         doc.blank();

@@ -29,8 +29,11 @@ pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
     let mut phases: BTreeMap<&PhaseKey, Vec<PlaceRef>> = BTreeMap::new();
     for (file, entry) in index.entries() {
         for (position, place) in entry.parsed.places.iter().enumerate() {
+            // Phases written in two files; two headings of one plan with the same number are
+            // two phases, not two places of one.
             if let Subject::Phase(phase) = &place.subject
                 && place.status.is_some()
+                && place.kind != PlaceKind::PlanPhase
             {
                 phases.entry(phase).or_default().push(PlaceRef { file, index: position });
             }

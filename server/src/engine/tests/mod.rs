@@ -2,4 +2,5 @@
 
 mod edits;
 mod families;
+mod properties;
 mod rules;
