@@ -61,7 +61,15 @@ fn example_workspace_json_output_is_lsp_shaped() {
     let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     let diagnostics = json["diagnostics"].as_array().expect("a diagnostics array");
     let codes: Vec<&str> = diagnostics.iter().filter_map(|it| it["code"].as_str()).collect();
-    for code in ["status-mismatch", "plan-status-stale", "open-children", "unknown-status", "stale-counts", "broken-link", "missing-field"] {
+    for code in [
+        "status-mismatch",
+        "plan-status-stale",
+        "open-children",
+        "unknown-status",
+        "stale-counts",
+        "broken-link",
+        "missing-field",
+    ] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
     let typo = diagnostics.iter().find(|it| it["code"] == "unknown-status").expect("the typo");
@@ -71,7 +79,8 @@ fn example_workspace_json_output_is_lsp_shaped() {
     assert_eq!(typo["severity"], "error");
     assert_eq!(typo["task"], "12");
     assert_eq!(typo["fixes"][0], "Replace with `[IN PROGRESS]`");
-    let mismatch = diagnostics.iter().find(|it| it["code"] == "status-mismatch" && it["task"] == "13").expect("task 13");
+    let mismatch =
+        diagnostics.iter().find(|it| it["code"] == "status-mismatch" && it["task"] == "13").expect("task 13");
     assert_eq!(mismatch["related"].as_array().map(Vec::len), Some(2));
     assert_eq!(json["summary"]["errors"], 3);
     assert_eq!(json["summary"]["warnings"], 5);
@@ -81,16 +90,26 @@ fn example_workspace_json_output_is_lsp_shaped() {
 #[test]
 fn json_positions_count_utf16_units() {
     // 🚀 is two UTF-16 units and four bytes: the marker starts at UTF-16 column 23, byte 25.
-    let dir = workspace(&[
-        ("specs/001_launch/plans/implementation-001.md", "# Plan\n- **Status**: [IN PROGRESS]\n\n### Phase 1: 🚀 Launch [DONE]\n".as_bytes()),
-    ]);
+    let dir = workspace(&[(
+        "specs/001_launch/plans/implementation-001.md",
+        "# Plan\n- **Status**: [IN PROGRESS]\n\n### Phase 1: 🚀 Launch [DONE]\n".as_bytes(),
+    )]);
     let output = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
     let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
-    let typo = json["diagnostics"].as_array().into_iter().flatten().find(|it| it["code"] == "unknown-status").expect("the typo");
+    let typo = json["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|it| it["code"] == "unknown-status")
+        .expect("the typo");
     assert_eq!(typo["range"]["start"], serde_json::json!({"line": 3, "character": 23}));
     assert_eq!(typo["range"]["end"], serde_json::json!({"line": 3, "character": 29}));
     let human = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
-    assert!(stdout(&human).contains("implementation-001.md:4:23"), "human columns count characters: {}", stdout(&human));
+    assert!(
+        stdout(&human).contains("implementation-001.md:4:23"),
+        "human columns count characters: {}",
+        stdout(&human)
+    );
 }
 
 #[test]
@@ -114,7 +133,10 @@ fn exit_codes() {
 
     let warnings = workspace(&[("specs/TODO.md", b"### 1. Done\n- **Status**: [COMPLETED]\n")]);
     assert_eq!(taskmark(warnings.path(), &["check", ".", "--no-baseline"]).status.code(), Some(0));
-    assert_eq!(taskmark(warnings.path(), &["check", ".", "--no-baseline", "--deny", "warnings"]).status.code(), Some(1));
+    assert_eq!(
+        taskmark(warnings.path(), &["check", ".", "--no-baseline", "--deny", "warnings"]).status.code(),
+        Some(1)
+    );
 
     let output = taskmark(clean.path(), &["check", "--bogus"]);
     assert_eq!(output.status.code(), Some(2));
@@ -197,7 +219,8 @@ fn baseline_of_a_workspace_inside_a_bigger_repository() {
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "."]);
     git(dir.path(), &["commit", "-q", "-m", "first"]);
-    std::fs::write(dir.path().join("sub/project/specs/TODO.md"), "### 7. Deep\n- **Status**: [PLANNED]\n").expect("write");
+    std::fs::write(dir.path().join("sub/project/specs/TODO.md"), "### 7. Deep\n- **Status**: [PLANNED]\n")
+        .expect("write");
     let output = taskmark(dir.path(), &["check", "sub/project"]);
     assert!(stdout(&output).contains("`[COMPLETED]` -> `[PLANNED]`"), "{}", stdout(&output));
 }
@@ -206,7 +229,8 @@ fn baseline_of_a_workspace_inside_a_bigger_repository() {
 fn paths_select_what_is_reported() {
     let output = taskmark(&example(), &["check", "specs/TODO.md", "--no-baseline", "--format", "json"]);
     let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
-    let files: Vec<&str> = json["diagnostics"].as_array().into_iter().flatten().filter_map(|it| it["file"].as_str()).collect();
+    let files: Vec<&str> =
+        json["diagnostics"].as_array().into_iter().flatten().filter_map(|it| it["file"].as_str()).collect();
     assert!(!files.is_empty());
     assert!(files.iter().all(|it| *it == "specs/TODO.md"), "{files:?}");
     // The whole workspace is still indexed: task 13's mismatch is found from TODO.md's side.
@@ -222,7 +246,8 @@ fn show_a_task() {
     let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert_eq!(json["task"], "13");
     assert_eq!(json["status"], "[RESEARCHED]");
-    let values: Vec<&str> = json["places"].as_array().into_iter().flatten().filter_map(|it| it["value"].as_str()).collect();
+    let values: Vec<&str> =
+        json["places"].as_array().into_iter().flatten().filter_map(|it| it["value"].as_str()).collect();
     assert_eq!(values, vec!["[RESEARCHED]", "planned", "[RESEARCHED]"]);
     let output = taskmark(&example(), &["show", "99"]);
     assert_eq!(output.status.code(), Some(2));
@@ -268,16 +293,20 @@ fn bad_input_is_reported_and_loses_nothing() {
         ("specs/001_x/plans/implementation-001.md", b"\x00\x01binary"),
         ("notes/todo.md", b"- [x] fine\n"),
     ]);
-    let before: Vec<Vec<u8>> =
-        ["specs/TODO.md", "specs/state.json"].iter().map(|it| std::fs::read(dir.path().join(it)).expect("read")).collect();
+    let before: Vec<Vec<u8>> = ["specs/TODO.md", "specs/state.json"]
+        .iter()
+        .map(|it| std::fs::read(dir.path().join(it)).expect("read"))
+        .collect();
     let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
     assert_eq!(output.status.code(), Some(1), "broken JSON is an error");
     let text = stdout(&output);
     assert!(text.contains("note: skipped specs/TODO.md: not valid UTF-8 (first bad byte at offset 35)"), "{text}");
     assert!(text.contains("note: skipped specs/001_x/plans/implementation-001.md: binary file"), "{text}");
     assert!(text.contains("error[malformed-file]: not valid JSON"), "{text}");
-    let after: Vec<Vec<u8>> =
-        ["specs/TODO.md", "specs/state.json"].iter().map(|it| std::fs::read(dir.path().join(it)).expect("read")).collect();
+    let after: Vec<Vec<u8>> = ["specs/TODO.md", "specs/state.json"]
+        .iter()
+        .map(|it| std::fs::read(dir.path().join(it)).expect("read"))
+        .collect();
     assert_eq!(before, after, "check never writes");
     let deny = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
     let json: Value = serde_json::from_slice(&deny.stdout).expect("valid JSON");
@@ -304,4 +333,19 @@ fn gitignored_and_excluded_files_are_not_indexed() {
 fn no_progress_bar_without_a_terminal() {
     let output = taskmark(&example(), &["check", ".", "--no-baseline"]);
     assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn the_readme_configuration_example_is_valid() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("the block ends");
+    let dir = workspace(&[(".taskmark.toml", readme[start..end].as_bytes()), ("docs/board/TODO.md", b"- [ ] x\n")]);
+    let output = taskmark(dir.path(), &["config", "--explain"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = taskmark(dir.path(), &["config", "--explain", "--profile", "spec-folder"]);
+    let text = stdout(&output);
+    assert!(text.contains("| in_review | active | `[IN REVIEW]` | `in_review` |"), "{text}");
+    assert!(text.contains("    in_review --> completed"), "{text}");
+    assert!(!text.contains("expanded"), "{text}");
 }

@@ -31,7 +31,8 @@ fn main() {
         return;
     };
     // Cargo runs tests from the package folder; a relative path means the repository root's.
-    let corpus = if corpus.is_relative() { Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(corpus) } else { corpus };
+    let corpus =
+        if corpus.is_relative() { Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(corpus) } else { corpus };
     if !corpus.join("MANIFEST.tsv").is_file() {
         eprintln!("corpus suite FAILED: TASKMARK_CORPUS={} holds no MANIFEST.tsv", corpus.display());
         std::process::exit(101);
@@ -51,7 +52,7 @@ fn main() {
     let whole = corpus.clone();
     trials.push(Trial::test("binary_runs_clean_on_the_whole_corpus", move || binary_runs_clean(&whole)));
     let shared = Arc::new(Loaded::new(&corpus));
-    let tests: [(&str, fn(&Loaded) -> Result<(), Failed>); 9] = [
+    let tests: [(&str, CorpusTest); 9] = [
         ("every_corpus_file_is_indexed", every_file_is_indexed),
         ("seed_002_stale_header_and_open_children", seed_stale_header_and_open_children),
         ("proofchecker_af2d23d_section_vs_state_mismatches", proofchecker_mismatches),
@@ -68,6 +69,9 @@ fn main() {
     }
     libtest_mimic::run(&arguments, trials).exit();
 }
+
+/// A test over the corpus indexed once.
+type CorpusTest = fn(&Loaded) -> Result<(), Failed>;
 
 fn snapshots(corpus: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(corpus)
@@ -97,7 +101,10 @@ impl Loaded {
     }
 
     fn at(&self, path_suffix: &str, code: RuleCode) -> Vec<&Diagnostic> {
-        self.diagnostics.iter().filter(|it| it.code == code && self.index.path(it.file).ends_with(path_suffix)).collect()
+        self.diagnostics
+            .iter()
+            .filter(|it| it.code == code && self.index.path(it.file).ends_with(path_suffix))
+            .collect()
     }
 
     fn line(&self, diagnostic: &Diagnostic) -> u32 {
@@ -154,23 +161,30 @@ fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {
     }
     // In the live copy the plan header also disagrees with TODO.md and state.json.
     let mismatch = loaded.at(&format!(".opencode/{SEED_PLAN}"), RuleCode::StatusMismatch);
-    ensure(mismatch.len() == 1 && mismatch[0].message.contains("`[COMPLETED]` in the TODO.md section"), || format!("{mismatch:?}"))
+    ensure(mismatch.len() == 1 && mismatch[0].message.contains("`[COMPLETED]` in the TODO.md section"), || {
+        format!("{mismatch:?}")
+    })
 }
 
 fn proofchecker_mismatches(loaded: &Loaded) -> Result<(), Failed> {
     // A disagreement between a TODO.md section and state.json is reported on whichever side is
     // outvoted (a plan header may side with either), or on both when they are alone.
     let mut found: BTreeSet<String> = BTreeSet::new();
-    for path in ["benbrastmckie__ProofChecker@af2d23d/specs/state.json", "benbrastmckie__ProofChecker@af2d23d/specs/TODO.md"] {
+    for path in
+        ["benbrastmckie__ProofChecker@af2d23d/specs/state.json", "benbrastmckie__ProofChecker@af2d23d/specs/TODO.md"]
+    {
         for diagnostic in loaded.at(path, RuleCode::StatusMismatch) {
-            let names_both = diagnostic.message.contains("TODO.md section") || diagnostic.message.contains("in the state.json");
+            let names_both =
+                diagnostic.message.contains("TODO.md section") || diagnostic.message.contains("in the state.json");
             if let Some(task) = diagnostic.task.as_ref().filter(|_| names_both) {
                 found.insert(task.id.clone());
             }
         }
     }
-    let expected: BTreeSet<String> =
-        ["257", "394", "398", "431", "468", "502", "504", "511", "513", "517", "523"].iter().map(|it| it.to_string()).collect();
+    let expected: BTreeSet<String> = ["257", "394", "398", "431", "468", "502", "504", "511", "513", "517", "523"]
+        .iter()
+        .map(|it| it.to_string())
+        .collect();
     ensure(found == expected, || format!("section/state.json mismatches: {found:?}, expected {expected:?}"))
 }
 
@@ -215,7 +229,8 @@ fn prose_gets_nothing(loaded: &Loaded) -> Result<(), Failed> {
 fn other_families(loaded: &Loaded) -> Result<(), Failed> {
     let minsky = loaded.at("edobry__minsky@2b252b3/process/tasks.md", RuleCode::StatusMismatch);
     ensure(minsky.iter().any(|it| it.task.as_ref().is_some_and(|task| task.id == "154")), || format!("{minsky:?}"))?;
-    let orphan = loaded.at("process/tasks/157-enhance-task-operations-synchronization-across-workspaces.md", RuleCode::OrphanTask);
+    let orphan = loaded
+        .at("process/tasks/157-enhance-task-operations-synchronization-across-workspaces.md", RuleCode::OrphanTask);
     ensure(orphan.len() == 1, || "minsky task 157 is not in the index".into())?;
     let compozy: HashSet<String> = loaded
         .at("rodrigobranas__iadevt1_4@bc7f6a0/tasks/prd-kanban/_tasks.md", RuleCode::StatusMismatch)
@@ -255,7 +270,9 @@ fn planned_changes_are_consistent(loaded: &Loaded) -> Result<(), Failed> {
         let Some(profile) = loaded.index.task_profile(task) else { continue };
         let Some((_, current)) = loaded.index.task_status(task) else { continue };
         for next in profile.next(Scope::Task, current) {
-            let Ok(change) = plan_status_change(&loaded.index, task, &profile.status(next).id, &options) else { continue };
+            let Ok(change) = plan_status_change(&loaded.index, task, &profile.status(next).id, &options) else {
+                continue;
+            };
             planned += 1;
             // Only the task's own snapshot: the rest of the corpus cannot be affected.
             let snapshot = task.scope.split('/').next().unwrap_or_default();
@@ -287,11 +304,18 @@ fn planned_changes_are_consistent(loaded: &Loaded) -> Result<(), Failed> {
                 let path = after.path(diagnostic.file);
                 let before = count(&loaded.index, &loaded.diagnostics, diagnostic.code, path);
                 ensure(count(&after, &found, diagnostic.code, path) <= before, || {
-                    format!("{task} -> {}: new {} at {path}: {}", profile.status(next).id, diagnostic.code, diagnostic.message)
+                    format!(
+                        "{task} -> {}: new {} at {path}: {}",
+                        profile.status(next).id,
+                        diagnostic.code,
+                        diagnostic.message
+                    )
                 })?;
             }
             let (_, now) = after.task_status(task).ok_or("the task is still indexed")?;
-            ensure(now == next, || format!("{task}: status is {} after setting {}", profile.status(now).id, profile.status(next).id))?;
+            ensure(now == next, || {
+                format!("{task}: status is {} after setting {}", profile.status(now).id, profile.status(next).id)
+            })?;
         }
     }
     ensure(planned > 100, || format!("only {planned} changes planned"))

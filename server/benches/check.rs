@@ -25,16 +25,16 @@ const QUICK_FILES: usize = 1_000;
 const USAGE: &str = "usage: check [--quick] [--runs N]   (run through `cargo bench --bench check -- ...`)";
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(at) = args.iter().position(|it| it == "--measure-check") {
-        let dir = args.get(at + 1).context("--measure-check needs a directory")?;
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = raw.iter().position(|it| it == "--measure-check") {
+        let dir = raw.get(at + 1).context("--measure-check needs a directory")?;
         return measure_check(Path::new(dir));
     }
-    let options = Args::parse(&args)?;
+    let args = Args::parse(&raw)?;
     let started = Instant::now();
 
     let target = target_dir();
-    let files = if options.quick { QUICK_FILES } else { FULL_FILES };
+    let files = if args.quick { QUICK_FILES } else { FULL_FILES };
     let dir = target.join("bench-workspace").join(format!("synthetic-{files}"));
     std::fs::create_dir_all(dir.parent().context("workspace folder has a parent")?)
         .with_context(|| format!("cannot create {}", target.join("bench-workspace").display()))?;
@@ -49,13 +49,13 @@ fn main() -> anyhow::Result<()> {
         generation.elapsed().as_secs_f64(),
     );
 
-    let mut reports = vec![measure_workspace("generated", &dir, options.runs)?];
+    let mut reports = vec![measure_workspace("generated", &dir, args.runs)?];
     // The generator's buffers are long gone by now, but the kernel still counts them in the high
     // water mark; the check's own peak comes from its child process.
-    let bench_peak = peak_rss_kb()?;
+    let bench_peak = status_kb("VmHWM")?;
 
     match corpus_dir() {
-        Corpus::Found(corpus) => reports.push(measure_workspace("corpus", &corpus, options.runs)?),
+        Corpus::Found(corpus) => reports.push(measure_workspace("corpus", &corpus, args.runs)?),
         Corpus::Missing(note) => println!("corpus: skipped ({note})"),
     }
 
@@ -65,9 +65,10 @@ fn main() -> anyhow::Result<()> {
     for report in &reports {
         let peak = report.check_peak_kb * 1024;
         println!(
-            "peak RSS of `check` on {}: {:.1} MB for {:.1} MB of files read ({:.1}x); {} tasks, {} trackers, {} diagnostics; load {} + rules {} (best)",
+            "peak RSS of `check` on {}: {:.1} MB ({:.1} MB before loading) for {:.1} MB of files read ({:.1}x); {} tasks, {} trackers, {} diagnostics; load {} + rules {} (best run)",
             report.name,
             megabytes(peak),
+            megabytes(report.check_details.start_kb * 1024),
             megabytes(report.check.bytes),
             peak as f64 / report.check.bytes.max(1) as f64,
             report.check_details.tasks,
@@ -82,8 +83,9 @@ fn main() -> anyhow::Result<()> {
         megabytes(bench_peak * 1024)
     );
     println!(
-        "times are wall clock with a warm page cache, best and median of {} runs; MB = 10^6 bytes; {} rayon threads",
-        options.runs,
+        "times are wall clock with a warm page cache, best and median of {} run{}; MB = 10^6 bytes; {} rayon threads",
+        args.runs,
+        if args.runs == 1 { "" } else { "s" },
         rayon::current_num_threads()
     );
     println!("total bench time: {:.1}s", started.elapsed().as_secs_f64());
@@ -127,9 +129,13 @@ impl Args {
 
 /// Where cargo put this binary's target folder: `<target>/release/deps/check-<hash>`.
 fn target_dir() -> PathBuf {
-    let from_exe = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().filter(|it| it.ends_with("deps")).and_then(Path::parent).and_then(Path::parent).map(Path::to_path_buf));
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .filter(|it| it.ends_with("deps"))
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    });
     from_exe.unwrap_or_else(|| repository_root().join("target"))
 }
 
@@ -211,12 +217,10 @@ fn measure_workspace(name: &'static str, root: &Path, runs: usize) -> anyhow::Re
     for _ in 0..runs {
         children.push(spawn_check(root)?);
     }
-    let first = &children[0];
-    let check = Timing::of(first.files, first.bytes, children.iter().map(|it| it.total).collect());
+    let best = *children.iter().min_by_key(|it| it.total).context("at least one run")?;
+    let check = Timing::of(best.files, best.bytes, children.iter().map(|it| it.total).collect());
     let check_peak_kb = children.iter().map(|it| it.peak_kb).max().unwrap_or(0);
-    let best = children.iter().min_by_key(|it| it.total).context("at least one run")?;
-    let check_details = *best;
-    Ok(Report { name, read, parse, check, check_peak_kb, check_details })
+    Ok(Report { name, read, parse, check, check_peak_kb, check_details: best })
 }
 
 /// Walks the tree as `taskmark` does and reads every file it lists.
@@ -226,7 +230,9 @@ fn read_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
         .par_iter()
         .map(|path| {
             let path = root.join(path);
-            std::fs::read(&path).map(|it| black_box(it).len() as u64).with_context(|| format!("cannot read {}", path.display()))
+            std::fs::read(&path)
+                .map(|it| black_box(it).len() as u64)
+                .with_context(|| format!("cannot read {}", path.display()))
         })
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
     Ok((paths.len(), bytes))
@@ -247,7 +253,9 @@ fn parse_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
         .map(|path| {
             let path = root.join(path);
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let events = Parser::new_ext(&text, Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS).into_offset_iter().count();
+            let events = Parser::new_ext(&text, Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS)
+                .into_offset_iter()
+                .count();
             black_box(events);
             Ok::<_, anyhow::Error>(text.len() as u64)
         })
@@ -266,14 +274,25 @@ struct CheckRun {
     load: Duration,
     rules: Duration,
     total: Duration,
+    /// Resident memory before loading: the binary, the allocator and the thread pool.
+    start_kb: u64,
     peak_kb: u64,
 }
 
 fn spawn_check(root: &Path) -> anyhow::Result<CheckRun> {
     let exe = std::env::current_exe().context("cannot find the bench binary to re-run")?;
-    let output = Command::new(&exe).arg("--measure-check").arg(root).output().with_context(|| format!("cannot run {}", exe.display()))?;
+    let output = Command::new(&exe)
+        .arg("--measure-check")
+        .arg(root)
+        .output()
+        .with_context(|| format!("cannot run {}", exe.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    ensure!(output.status.success(), "the check child failed ({}):\n{stdout}{}", output.status, String::from_utf8_lossy(&output.stderr));
+    ensure!(
+        output.status.success(),
+        "the check child failed ({}):\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     let field = |name: &str| -> anyhow::Result<u64> {
         stdout
             .split_whitespace()
@@ -291,6 +310,7 @@ fn spawn_check(root: &Path) -> anyhow::Result<CheckRun> {
         load: Duration::from_nanos(field("load_ns")?),
         rules: Duration::from_nanos(field("rules_ns")?),
         total: Duration::from_nanos(field("total_ns")?),
+        start_kb: field("start_kb")?,
         peak_kb: field("peak_kb")?,
     })
 }
@@ -300,6 +320,7 @@ fn spawn_check(root: &Path) -> anyhow::Result<CheckRun> {
 fn measure_check(root: &Path) -> anyhow::Result<()> {
     // The floors run on an already started pool; starting this one is not the check's cost.
     rayon::broadcast(|_| ());
+    let start_kb = status_kb("VmRSS")?;
     let start = Instant::now();
     let workspace = workspace::load(root, Config::default(), &|_, _| {})?;
     let loaded = Instant::now();
@@ -307,7 +328,7 @@ fn measure_check(root: &Path) -> anyhow::Result<()> {
     let diagnostics = rules::check(&workspace.index, &workspace.config, None, &oracle);
     let done = Instant::now();
     println!(
-        "files={} bytes={} tasks={} trackers={} diagnostics={} load_ns={} rules_ns={} total_ns={} peak_kb={}",
+        "files={} bytes={} tasks={} trackers={} diagnostics={} load_ns={} rules_ns={} total_ns={} start_kb={start_kb} peak_kb={}",
         workspace.index.len(),
         workspace.bytes_read,
         workspace.index.tasks().len(),
@@ -316,16 +337,21 @@ fn measure_check(root: &Path) -> anyhow::Result<()> {
         (loaded - start).as_nanos(),
         (done - loaded).as_nanos(),
         (done - start).as_nanos(),
-        peak_rss_kb()?,
+        status_kb("VmHWM")?,
     );
     Ok(())
 }
 
-/// The process's peak resident set (`VmHWM`), in KiB.
-fn peak_rss_kb() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("cannot read /proc/self/status (peak memory needs Linux)")?;
-    let line = status.lines().find_map(|it| it.strip_prefix("VmHWM:")).context("no VmHWM in /proc/self/status")?;
-    line.trim().trim_end_matches("kB").trim().parse().with_context(|| format!("bad VmHWM line `{line}`"))
+/// A memory figure of this process from `/proc/self/status`, in KiB: `VmHWM` is the peak resident
+/// set, `VmRSS` the current one.
+fn status_kb(field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .context("cannot read /proc/self/status (memory figures need Linux)")?;
+    let value = status
+        .lines()
+        .find_map(|it| it.strip_prefix(field)?.strip_prefix(':'))
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
+    value.trim().trim_end_matches("kB").trim().parse().with_context(|| format!("bad {field} value `{value}`"))
 }
 
 fn print_table(reports: &[Report]) {

@@ -31,13 +31,17 @@ pub fn ensure(dir: &Path, files: usize) -> io::Result<Generated> {
     let key = marker_key(files);
     if dir.is_dir()
         && let Ok(text) = fs::read_to_string(&marker)
-        && let Some(bytes) = text.strip_prefix(&key).and_then(|rest| rest.trim().strip_prefix("bytes=")).and_then(|it| it.parse().ok())
+        && let Some(bytes) =
+            text.strip_prefix(&key).and_then(|rest| rest.trim().strip_prefix("bytes=")).and_then(|it| it.parse().ok())
     {
         return Ok(Generated { files, bytes, fresh: false });
     }
     // A workspace is only trusted once its marker is written, so a half-written one from an
     // interrupted run is thrown away.
-    let _ = fs::remove_file(&marker);
+    match fs::remove_file(&marker) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let staging = dir.with_extension("partial");
     for stale in [dir, staging.as_path()] {
         if stale.exists() {
@@ -55,7 +59,9 @@ pub fn ensure(dir: &Path, files: usize) -> io::Result<Generated> {
 /// workspaces.
 fn marker_key(files: usize) -> String {
     let source = include_str!("generate.rs");
-    let hash = source.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    let hash = source
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
     format!("taskmark synthetic workspace\nformat={FORMAT}\nsource={hash:016x}\nseed={SEED:#x}\nfiles={files}\n")
 }
 
@@ -122,10 +128,10 @@ impl Writer {
 
 /// splitmix64: tiny, fast, and stable across platforms and releases, unlike `rand`'s
 /// generators, so the workspace is the same everywhere.
-pub struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
@@ -148,6 +154,10 @@ impl Rng {
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.range(0, items.len() - 1)]
+    }
+
+    fn word(&mut self, words: &[&'static str]) -> &'static str {
+        words[self.range(0, words.len() - 1)]
     }
 
     /// Picks by weight from `(item, weight)` pairs.
@@ -185,18 +195,85 @@ impl Doc {
 }
 
 const VERBS: &[&str] = &[
-    "Add", "Fix", "Refactor", "Implement", "Document", "Remove", "Migrate", "Unify", "Standardize", "Investigate",
-    "Improve", "Replace", "Split", "Extend", "Validate", "Optimize", "Prove", "Sync", "Restructure", "Harden",
+    "Add",
+    "Fix",
+    "Refactor",
+    "Implement",
+    "Document",
+    "Remove",
+    "Migrate",
+    "Unify",
+    "Standardize",
+    "Investigate",
+    "Improve",
+    "Replace",
+    "Split",
+    "Extend",
+    "Validate",
+    "Optimize",
+    "Prove",
+    "Sync",
+    "Restructure",
+    "Harden",
 ];
 const ADJECTIVES: &[&str] = &[
-    "incremental", "canonical", "missing", "stale", "parallel", "remote", "finite", "modal", "legacy", "typed",
-    "lazy", "strict", "partial", "nested", "cached", "atomic", "temporal", "semantic", "verbose", "silent",
+    "incremental",
+    "canonical",
+    "missing",
+    "stale",
+    "parallel",
+    "remote",
+    "finite",
+    "modal",
+    "legacy",
+    "typed",
+    "lazy",
+    "strict",
+    "partial",
+    "nested",
+    "cached",
+    "atomic",
+    "temporal",
+    "semantic",
+    "verbose",
+    "silent",
 ];
 const NOUNS: &[&str] = &[
-    "parser", "workflow", "command", "orchestrator", "lemma", "history", "session", "repository", "backend",
-    "index", "plan", "report", "status marker", "frontmatter", "migration", "checkpoint", "delegation", "cache",
-    "renderer", "config loader", "task list", "state file", "test suite", "proof", "extension", "diagram",
-    "glossary", "timestamp", "dependency graph", "artifact", "model", "theorem", "hook", "template", "router",
+    "parser",
+    "workflow",
+    "command",
+    "orchestrator",
+    "lemma",
+    "history",
+    "session",
+    "repository",
+    "backend",
+    "index",
+    "plan",
+    "report",
+    "status marker",
+    "frontmatter",
+    "migration",
+    "checkpoint",
+    "delegation",
+    "cache",
+    "renderer",
+    "config loader",
+    "task list",
+    "state file",
+    "test suite",
+    "proof",
+    "extension",
+    "diagram",
+    "glossary",
+    "timestamp",
+    "dependency graph",
+    "artifact",
+    "model",
+    "theorem",
+    "hook",
+    "template",
+    "router",
 ];
 const CLAUSES: &[&str] = &[
     "keeps the existing behaviour for callers that do not opt in",
@@ -213,17 +290,18 @@ const CLAUSES: &[&str] = &[
 const LANGUAGES: &[&str] = &["lean", "meta", "markdown", "general", "latex", "python"];
 const PRIORITIES: &[&str] = &["High", "Medium", "Low"];
 const AREAS: &[&str] = &["architecture", "guides", "reference", "adr", "runbooks", "notes"];
-const FILE_STEMS: &[&str] = &["core", "status_sync", "workflow", "plan_parser", "router", "state", "index", "cli", "render", "model"];
+const FILE_STEMS: &[&str] =
+    &["core", "status_sync", "workflow", "plan_parser", "router", "state", "index", "cli", "render", "model"];
 const EXTENSIONS: &[&str] = &["rs", "ts", "lean", "md", "py"];
 
 fn title(rng: &mut Rng) -> String {
-    let verb = rng.pick(VERBS);
-    let adjective = rng.pick(ADJECTIVES);
-    let noun = rng.pick(NOUNS);
+    let verb = rng.word(VERBS);
+    let adjective = rng.word(ADJECTIVES);
+    let noun = rng.word(NOUNS);
     match rng.range(0, 2) {
         0 => format!("{verb} {adjective} {noun}"),
-        1 => format!("{verb} {noun} for {adjective} {}", rng.pick(NOUNS)),
-        _ => format!("{verb} {adjective} {noun} in {}", rng.pick(NOUNS)),
+        1 => format!("{verb} {noun} for {adjective} {}", rng.word(NOUNS)),
+        _ => format!("{verb} {adjective} {noun} in {}", rng.word(NOUNS)),
     }
 }
 
@@ -239,13 +317,19 @@ fn slug(title: &str, separator: char) -> String {
 }
 
 fn sentence(rng: &mut Rng) -> String {
-    let (a, b, c) = (rng.pick(ADJECTIVES), rng.pick(NOUNS), rng.pick(NOUNS));
+    let (a, b, c) = (rng.word(ADJECTIVES), rng.word(NOUNS), rng.word(NOUNS));
     match rng.range(0, 4) {
-        0 => format!("The {a} {b} now delegates to the {c}, which {}.", rng.pick(CLAUSES)),
-        1 => format!("Updating the {b} before the {c} {}.", rng.pick(CLAUSES)),
+        0 => format!("The {a} {b} now delegates to the {c}, which {}.", rng.word(CLAUSES)),
+        1 => format!("Updating the {b} before the {c} {}.", rng.word(CLAUSES)),
         2 => format!("We keep `{}` as the single source of truth for the {a} {b}.", file_path(rng)),
-        3 => format!("Research found that the {b} and the {c} disagree in {} places; fixing it {}.", rng.range(2, 40), rng.pick(CLAUSES)),
-        _ => format!("A {a} {b} is cheaper to review than a {} {c}, and it {}.", rng.pick(ADJECTIVES), rng.pick(CLAUSES)),
+        3 => format!(
+            "Research found that the {b} and the {c} disagree in {} places; fixing it {}.",
+            rng.range(2, 40),
+            rng.word(CLAUSES)
+        ),
+        _ => {
+            format!("A {a} {b} is cheaper to review than a {} {c}, and it {}.", rng.word(ADJECTIVES), rng.word(CLAUSES))
+        }
     }
 }
 
@@ -256,7 +340,7 @@ fn paragraph(rng: &mut Rng, fewest: usize, most: usize) -> String {
 }
 
 fn file_path(rng: &mut Rng) -> String {
-    let (dir, stem, ext) = (rng.pick(NOUNS).replace(' ', "_"), rng.pick(FILE_STEMS), rng.pick(EXTENSIONS));
+    let (dir, stem, ext) = (rng.word(NOUNS).replace(' ', "_"), rng.word(FILE_STEMS), rng.word(EXTENSIONS));
     format!("src/{dir}/{stem}.{ext}")
 }
 
@@ -303,7 +387,7 @@ fn misspelled(rng: &mut Rng, marker: &str) -> String {
         0 if marker.len() > 4 => marker[..marker.len() - 1].to_string(),
         1 => format!(" {marker} "),
         2 => marker.to_ascii_lowercase(),
-        _ => rng.pick(&["IN PROGRES", "COMPLETE", "NOT STARTD", "DONE", "IMPLEMENTED"]).to_string(),
+        _ => rng.word(&["IN PROGRES", "COMPLETE", "NOT STARTD", "DONE", "IMPLEMENTED"]).to_string(),
     }
 }
 
@@ -468,8 +552,8 @@ impl SpecTask {
             title,
             slug,
             status,
-            priority: *rng.pick(PRIORITIES),
-            language: *rng.pick(LANGUAGES),
+            priority: rng.word(PRIORITIES),
+            language: rng.word(LANGUAGES),
             effort: format!("{}-{} hours", rng.range(1, 4), rng.range(5, 9)),
             description: paragraph(rng, 2, 5),
             created: rng.range(300, 700),
@@ -510,7 +594,10 @@ fn spec_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize, task_o
             w.put(&format!("{folder}/reports/research-001.md"), &report(rng, &task))?;
         }
         if task.summary {
-            w.put(&format!("{folder}/summaries/implementation-summary-{}.md", date(task.day(3)).replace('-', "")), &summary(rng, &task))?;
+            w.put(
+                &format!("{folder}/summaries/implementation-summary-{}.md", date(task.day(3)).replace('-', "")),
+                &summary(rng, &task),
+            )?;
         }
         if task.plans > 0 && rng.chance(0.1) {
             w.put(&format!("{folder}/state.json"), &task_state(&task))?;
@@ -584,14 +671,16 @@ fn todo_section(rng: &mut Rng, doc: &mut Doc, task: &SpecTask, marker: &str) {
         doc.line(format!("- **Started**: {}", date(task.day(2))));
     }
     match status {
-        Status::Completed if !task.drift.missing_completed => doc.line(format!("- **Completed**: {}", date(task.day(3)))),
+        Status::Completed if !task.drift.missing_completed => {
+            doc.line(format!("- **Completed**: {}", date(task.day(3))))
+        }
         Status::Blocked => {
             doc.line(format!("- **Blocked**: {}", date(task.day(2))));
-            doc.line(format!("- **Blocking Reason**: waiting for the {} to land", rng.pick(NOUNS)));
+            doc.line(format!("- **Blocking Reason**: waiting for the {} to land", rng.word(NOUNS)));
         }
         Status::Abandoned => {
             doc.line(format!("- **Abandoned**: {}", date(task.day(2))));
-            doc.line(format!("- **Abandonment Reason**: superseded by the {} rewrite", rng.pick(NOUNS)));
+            doc.line(format!("- **Abandonment Reason**: superseded by the {} rewrite", rng.word(NOUNS)));
         }
         _ => {}
     }
@@ -605,7 +694,9 @@ fn todo_section(rng: &mut Rng, doc: &mut Doc, task: &SpecTask, marker: &str) {
     }
     if task.plans > 0 {
         let version = task.plans + usize::from(task.drift.broken_link);
-        doc.line(format!("- **Plan**: [implementation-{version:03}.md]({folder}/plans/implementation-{version:03}.md)"));
+        doc.line(format!(
+            "- **Plan**: [implementation-{version:03}.md]({folder}/plans/implementation-{version:03}.md)"
+        ));
     }
     doc.blank();
     doc.line(format!("**Description**: {}", task.description));
@@ -627,13 +718,14 @@ fn state_json(rng: &mut Rng, tasks: &[SpecTask]) -> String {
         let mut fields = vec![
             format!("\"project_number\": {}", task.number),
             format!("\"project_name\": \"{}\"", task.slug),
-            format!("\"type\": \"{}\"", rng.pick(&["feature", "refactor", "bugfix", "research"])),
+            format!("\"type\": \"{}\"", rng.word(&["feature", "refactor", "bugfix", "research"])),
             format!("\"status\": \"{}\"", status.json()),
             format!("\"priority\": \"{}\"", task.priority.to_ascii_lowercase()),
             format!("\"language\": \"{}\"", task.language),
             format!("\"created\": \"{}\"", timestamp(rng, task.created)),
             format!("\"last_updated\": \"{}\"", timestamp(rng, task.day(3))),
             format!("\"effort\": \"{}\"", task.effort),
+            // Generated prose holds no quotes or backslashes, only backticks JSON has no use for.
             format!("\"description\": \"{}\"", task.description.replace('`', "")),
         ];
         if task.report {
@@ -652,10 +744,14 @@ fn state_json(rng: &mut Rng, tasks: &[SpecTask]) -> String {
         }
         let mut artifacts = Vec::new();
         if task.report {
-            artifacts.push(format!("{{\"path\": \"{}/reports/research-001.md\", \"type\": \"research\"}}", task.folder()));
+            artifacts
+                .push(format!("{{\"path\": \"{}/reports/research-001.md\", \"type\": \"research\"}}", task.folder()));
         }
         for version in 1..=task.plans {
-            artifacts.push(format!("{{\"path\": \"{}/plans/implementation-{version:03}.md\", \"type\": \"plan\"}}", task.folder()));
+            artifacts.push(format!(
+                "{{\"path\": \"{}/plans/implementation-{version:03}.md\", \"type\": \"plan\"}}",
+                task.folder()
+            ));
         }
         if !artifacts.is_empty() {
             fields.push(format!("\"artifacts\": [\n        {}\n      ]", artifacts.join(",\n        ")));
@@ -767,7 +863,7 @@ fn plan(rng: &mut Rng, task: &SpecTask, version: usize) -> String {
     doc.line("### Research Integration");
     doc.blank();
     for _ in 0..rng.range(3, 5) {
-        doc.line(format!("- **{} {}**: {}", rng.range(2, 40), rng.pick(NOUNS), sentence(rng)));
+        doc.line(format!("- **{} {}**: {}", rng.range(2, 40), rng.word(NOUNS), sentence(rng)));
     }
     doc.blank();
     doc.line("## Goals & Non-Goals");
@@ -787,7 +883,7 @@ fn plan(rng: &mut Rng, task: &SpecTask, version: usize) -> String {
     doc.line("| Risk | Impact | Likelihood | Mitigation |");
     doc.line("|------|--------|------------|------------|");
     for _ in 0..rng.range(2, 4) {
-        let (impact, likelihood) = (rng.pick(PRIORITIES), rng.pick(PRIORITIES));
+        let (impact, likelihood) = (rng.word(PRIORITIES), rng.word(PRIORITIES));
         doc.line(format!("| {} | {impact} | {likelihood} | {} |", title(rng), sentence(rng)));
     }
     doc.blank();
@@ -872,9 +968,14 @@ fn report(rng: &mut Rng, task: &SpecTask) -> String {
         doc.blank();
         doc.paragraph(rng, 3, 6);
         if rng.chance(0.5) {
-            doc.line(format!("```{}", rng.pick(EXTENSIONS)));
+            doc.line(format!("```{}", rng.word(EXTENSIONS)));
             for _ in 0..rng.range(4, 12) {
-                doc.line(format!("  {}({}, {})", rng.pick(FILE_STEMS), rng.pick(NOUNS).replace(' ', "_"), rng.range(0, 99)));
+                doc.line(format!(
+                    "  {}({}, {})",
+                    rng.word(FILE_STEMS),
+                    rng.word(NOUNS).replace(' ', "_"),
+                    rng.range(0, 99)
+                ));
             }
             doc.line("```");
             doc.blank();
@@ -909,7 +1010,8 @@ fn summary(rng: &mut Rng, task: &SpecTask) -> String {
     doc.0
 }
 
-const MINSKY_STATES: &[(char, &str, u32)] = &[(' ', "TODO", 20), ('+', "IN-PROGRESS", 5), ('-', "IN-REVIEW", 3), ('x', "DONE", 70), ('~', "BLOCKED", 2)];
+const MINSKY_STATES: &[(char, &str, u32)] =
+    &[(' ', "TODO", 20), ('+', "IN-PROGRESS", 5), ('-', "IN-REVIEW", 3), ('x', "DONE", 70), ('~', "BLOCKED", 2)];
 
 fn minsky_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize) -> io::Result<()> {
     let mut index = Doc::default();
@@ -1003,13 +1105,23 @@ fn backlog_tracker(w: &mut Writer, rng: &mut Rng, base: &str, budget: usize) -> 
         // Done tasks are moved to `completed/` by `backlog task archive`, but not all of them.
         let folder = if status == "Done" && rng.chance(0.5) { "completed" } else { "tasks" };
         let file_title: String = title.split(' ').collect::<Vec<_>>().join("-");
-        w.put(&format!("{base}/{folder}/{prefix}-{number} - {file_title}.md"), &backlog_task(rng, prefix, number, &title, status, dependency))?;
+        w.put(
+            &format!("{base}/{folder}/{prefix}-{number} - {file_title}.md"),
+            &backlog_task(rng, prefix, number, &title, status, dependency),
+        )?;
     }
     Ok(())
 }
 
-fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status: &str, dependency: Option<usize>) -> String {
-    let written = if rng.chance(DRIFT / 2.0) { rng.pick(&["In progress", "Done!", "Todo"]) } else { status };
+fn backlog_task(
+    rng: &mut Rng,
+    prefix: &str,
+    number: usize,
+    title: &str,
+    status: &str,
+    dependency: Option<usize>,
+) -> String {
+    let written = if rng.chance(DRIFT / 2.0) { rng.word(&["In progress", "Done!", "Todo"]) } else { status };
     let created = rng.range(400, 700);
     let mut doc = Doc::default();
     doc.line("---");
@@ -1018,10 +1130,15 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
     doc.line(format!("status: {written}"));
     doc.line("assignee: []");
     doc.line(format!("created_date: '{}'", date(created)));
-    doc.line(format!("updated_date: '{} {:02}:{:02}'", date(created + rng.range(0, 30)), rng.range(0, 23), rng.range(0, 59)));
+    doc.line(format!(
+        "updated_date: '{} {:02}:{:02}'",
+        date(created + rng.range(0, 30)),
+        rng.range(0, 23),
+        rng.range(0, 59)
+    ));
     doc.line("labels:");
     for _ in 0..rng.range(1, 3) {
-        doc.line(format!("  - {}", rng.pick(ADJECTIVES)));
+        doc.line(format!("  - {}", rng.word(ADJECTIVES)));
     }
     match dependency {
         Some(other) => {
@@ -1030,7 +1147,7 @@ fn backlog_task(rng: &mut Rng, prefix: &str, number: usize, title: &str, status:
         }
         None => doc.line("dependencies: []"),
     }
-    doc.line(format!("priority: {}", rng.pick(PRIORITIES).to_ascii_lowercase()));
+    doc.line(format!("priority: {}", rng.word(PRIORITIES).to_ascii_lowercase()));
     doc.line("---");
     doc.blank();
     doc.line("## Description");
@@ -1065,8 +1182,11 @@ fn compozy_prd(w: &mut Writer, rng: &mut Rng, base: &str) -> io::Result<()> {
     let count = rng.range(8, 13);
     // Work proceeds top-down through the list, so earlier tasks are further along; `Depends on`
     // the previous task then only fails where drift put it.
-    let mut statuses: Vec<&str> =
-        (0..count).map(|_| rng.weighted(&[("completed", 55), ("in-progress", 10), ("pending", 27), ("deferred", 6), ("excluded", 2)])).collect();
+    let mut statuses: Vec<&str> = (0..count)
+        .map(|_| {
+            rng.weighted(&[("completed", 55), ("in-progress", 10), ("pending", 27), ("deferred", 6), ("excluded", 2)])
+        })
+        .collect();
     statuses.sort_by_key(|it| ["completed", "in-progress"].iter().position(|done| done == it).unwrap_or(2));
     let titles: Vec<String> = (0..count).map(|_| title(rng)).collect();
     let mut index = Doc::default();
@@ -1115,7 +1235,7 @@ fn compozy_task(rng: &mut Rng, number: usize, heading: &str, status: &str) -> St
     doc.line("<task_context>");
     doc.line(format!("<domain>{}</domain>", file_path(rng)));
     doc.line("<type>implementation</type>");
-    doc.line(format!("<complexity>{}</complexity>", rng.pick(PRIORITIES).to_ascii_lowercase()));
+    doc.line(format!("<complexity>{}</complexity>", rng.word(PRIORITIES).to_ascii_lowercase()));
     doc.line("</task_context>");
     doc.blank();
     doc.line(format!("# Task {number}.0: {heading}"));
@@ -1155,10 +1275,10 @@ fn compozy_task(rng: &mut Rng, number: usize, heading: &str, status: &str) -> St
 
 fn checklist(rng: &mut Rng) -> String {
     let mut doc = Doc::default();
-    doc.line(format!("# Todo list for {}", rng.pick(NOUNS)));
+    doc.line(format!("# Todo list for {}", rng.word(NOUNS)));
     doc.blank();
     for _ in 0..rng.range(2, 4) {
-        doc.line(format!("### {}", rng.pick(&["Priority", "Options", "Commands", "Later", "Bugs"])));
+        doc.line(format!("### {}", rng.word(&["Priority", "Options", "Commands", "Later", "Bugs"])));
         doc.blank();
         for _ in 0..rng.range(4, 10) {
             let done = rng.chance(0.4);
@@ -1187,15 +1307,15 @@ fn prose_doc(rng: &mut Rng) -> String {
                 doc.line("| Component | Owner | State |");
                 doc.line("|-----------|-------|-------|");
                 for _ in 0..rng.range(3, 6) {
-                    let state = rng.pick(&["✅ COMPLETED", "🔄 In Progress", "❌ Failed", "Planned"]);
-                    doc.line(format!("| {} | {} | {state} |", rng.pick(NOUNS), rng.pick(ADJECTIVES)));
+                    let state = rng.word(&["✅ COMPLETED", "🔄 In Progress", "❌ Failed", "Planned"]);
+                    doc.line(format!("| {} | {} | {state} |", rng.word(NOUNS), rng.word(ADJECTIVES)));
                 }
                 doc.blank();
             }
             1 => {
                 doc.line("```sh");
                 for _ in 0..rng.range(2, 6) {
-                    doc.line(format!("cargo run -- {} --{}", rng.pick(FILE_STEMS), rng.pick(ADJECTIVES)));
+                    doc.line(format!("cargo run -- {} --{}", rng.word(FILE_STEMS), rng.word(ADJECTIVES)));
                 }
                 doc.line("```");
                 doc.blank();

@@ -30,12 +30,8 @@ pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
 /// The tracker files of the workspace at `revision`. Paths are relative to the workspace root.
 pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> {
     let Some(top) = toplevel(root) else { bail!("{} is not in a git repository", root.display()) };
-    let prefix = root
-        .strip_prefix(&top)
-        .ok()
-        .and_then(|it| it.to_str())
-        .map(|it| it.replace('\\', "/"))
-        .unwrap_or_default();
+    let prefix =
+        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
     let verify = Command::new("git")
         .arg("-C")
         .arg(&top)
@@ -115,7 +111,10 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
             files.push(SourceFile { path, text: Arc::from(text) });
         }
     }
-    feeder.join().map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?.context("cannot write to git cat-file")?;
+    feeder
+        .join()
+        .map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?
+        .context("cannot write to git cat-file")?;
     let _ = batch.wait();
     Ok(files)
 }

@@ -175,7 +175,8 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
             (None, None) => None,
         }
     };
-    let baseline_index = baseline_files.map(|(label, files)| (label, WorkspaceIndex::build(files, &workspace.config.vocabularies)));
+    let baseline_index =
+        baseline_files.map(|(label, files)| (label, WorkspaceIndex::build(files, &workspace.config.vocabularies)));
     let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
     let mut diagnostics = rules::check(&workspace.index, &workspace.config, baseline.as_ref(), &oracle);
@@ -247,10 +248,11 @@ fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>>
     paths
         .iter()
         .map(|path| {
-            let absolute = std::fs::canonicalize(path).map_err(|error| anyhow::format_err!("cannot open {}: {error}", path.display()))?;
-            let relative = absolute
-                .strip_prefix(root)
-                .map_err(|_| anyhow::format_err!("{} is outside the workspace root {}", path.display(), root.display()))?;
+            let absolute = std::fs::canonicalize(path)
+                .map_err(|error| anyhow::format_err!("cannot open {}: {error}", path.display()))?;
+            let relative = absolute.strip_prefix(root).map_err(|_| {
+                anyhow::format_err!("{} is outside the workspace root {}", path.display(), root.display())
+            })?;
             Ok(relative.to_string_lossy().replace('\\', "/"))
         })
         .collect()

@@ -136,7 +136,8 @@ pub fn json(index: &WorkspaceIndex, paths: &Paths, diagnostics: &[Diagnostic], s
             })
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&json!({ "diagnostics": diagnostics, "summary": summary })).unwrap_or_default();
+    let mut text =
+        serde_json::to_string_pretty(&json!({ "diagnostics": diagnostics, "summary": summary })).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -72,7 +72,8 @@ pub fn task_view(index: &WorkspaceIndex, task: &TaskKey) -> TaskView {
     }
     let progress = entry.current_plan.map(|plan| {
         let parsed = index.parsed(plan);
-        let kind_of = |status: Option<crate::engine::vocabulary::StatusId>| status.and_then(|it| profile.map(|p| p.kind(it)));
+        let kind_of =
+            |status: Option<crate::engine::vocabulary::StatusId>| status.and_then(|it| profile.map(|p| p.kind(it)));
         let phases: Vec<_> = parsed.places.iter().filter(|it| it.kind == PlaceKind::PlanPhase).collect();
         Progress {
             plan: index.path(plan).to_string(),
@@ -94,7 +95,9 @@ pub fn task_view(index: &WorkspaceIndex, task: &TaskKey) -> TaskView {
         }
     }
     let next = match (profile, speaker) {
-        (Some(profile), Some((_, status))) => profile.next(Scope::Task, status).into_iter().map(|it| profile.display(it)).collect(),
+        (Some(profile), Some((_, status))) => {
+            profile.next(Scope::Task, status).into_iter().map(|it| profile.display(it)).collect()
+        }
         _ => Vec::new(),
     };
     TaskView {
@@ -121,7 +124,8 @@ pub fn human(view: &TaskView, paths: &Paths) -> String {
         if agree { "" } else { "  (places disagree)" },
         if view.archived { "  (archived)" } else { "" }
     );
-    let width = view.places.iter().map(|it| paths.show(&it.path).len() + it.line.to_string().len() + 1).max().unwrap_or(0);
+    let width =
+        view.places.iter().map(|it| paths.show(&it.path).len() + it.line.to_string().len() + 1).max().unwrap_or(0);
     let _ = writeln!(out, "places:");
     for place in &view.places {
         let location = format!("{}:{}", paths.show(&place.path), place.line);

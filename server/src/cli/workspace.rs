@@ -45,7 +45,8 @@ pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<P
     }
     if let Some(first) = paths.first() {
         let first = std::fs::canonicalize(first).with_context(|| format!("cannot open {}", first.display()))?;
-        let start = if first.is_dir() { first.clone() } else { first.parent().map_or(first.clone(), Path::to_path_buf) };
+        let start =
+            if first.is_dir() { first.clone() } else { first.parent().map_or(first.clone(), Path::to_path_buf) };
         let configured = start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file());
         return Ok(configured.unwrap_or(&start).to_path_buf());
     }
@@ -67,7 +68,10 @@ pub fn load_config(root: &Path) -> anyhow::Result<Config> {
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
 fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".markdown") || lower == "state.json" || layout::classify(path).role == Role::BacklogConfig
+    lower.ends_with(".md")
+        || lower.ends_with(".markdown")
+        || lower == "state.json"
+        || layout::classify(path).role == Role::BacklogConfig
 }
 
 /// Lists the workspace's files, honouring `.gitignore` and the configured globs.
@@ -137,7 +141,11 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
         .map(|path| {
             let result = read_text(&root.join(path.as_str()))
                 .map(|text| SourceFile { path: (*path).clone(), text })
-                .map_err(|reason| Skipped { path: (*path).clone(), reason, tracker: layout::classify(path).role.is_tracker() });
+                .map_err(|reason| Skipped {
+                    path: (*path).clone(),
+                    reason,
+                    tracker: layout::classify(path).role.is_tracker(),
+                });
             let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if finished % 256 == 0 || finished == total {
                 progress(finished, total);

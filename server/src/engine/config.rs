@@ -39,7 +39,10 @@ pub struct Vocabularies {
 impl Default for Vocabularies {
     fn default() -> Vocabularies {
         Vocabularies {
-            profiles: profiles::BUILTIN.iter().filter_map(|name| Some((name.to_string(), profiles::builtin(name)?))).collect(),
+            profiles: profiles::BUILTIN
+                .iter()
+                .filter_map(|name| Some((name.to_string(), profiles::builtin(name)?)))
+                .collect(),
             family_profiles: HashMap::new(),
             trackers: Vec::new(),
         }
@@ -92,7 +95,9 @@ impl Config {
             ConfigError::at(text, span.start, key_at(text, span.start), error.message().trim().to_string())
         })?;
         let mut config = Config::default();
-        let err = |span: std::ops::Range<usize>, key: String, message: String| ConfigError::at(text, span.start, key, message);
+        let err = |span: std::ops::Range<usize>, key: String, message: String| {
+            ConfigError::at(text, span.start, key, message)
+        };
 
         for (name, value) in raw.rules {
             let code = RuleCode::parse(name.get_ref()).ok_or_else(|| {
@@ -301,14 +306,20 @@ fn build_profile(
     existing: &BTreeMap<String, Profile>,
 ) -> Result<Profile, ConfigError> {
     let key = |suffix: &str| format!("profiles.{name}{suffix}");
-    let err = |span: std::ops::Range<usize>, suffix: &str, message: String| ConfigError::at(text, span.start, key(suffix), message);
+    let err = |span: std::ops::Range<usize>, suffix: &str, message: String| {
+        ConfigError::at(text, span.start, key(suffix), message)
+    };
     let base_name = raw.extends.as_ref().map(|it| it.get_ref().as_str()).unwrap_or(name);
     let mut profile = match existing.get(base_name) {
         Some(base) => base.clone(),
         None if raw.extends.is_some() => {
             let span = raw.extends.as_ref().map_or(0..0, |it| it.span());
             let known: Vec<&str> = existing.keys().map(String::as_str).collect();
-            return Err(err(span, ".extends", format!("unknown profile `{base_name}`; known profiles: {}", known.join(", "))));
+            return Err(err(
+                span,
+                ".extends",
+                format!("unknown profile `{base_name}`; known profiles: {}", known.join(", ")),
+            ));
         }
         None => Profile {
             name: name.to_string(),
@@ -327,7 +338,13 @@ fn build_profile(
         profile.agreement = match agreement.get_ref().as_str() {
             "kind" => Agreement::Kind,
             "exact" => Agreement::Exact,
-            other => return Err(err(agreement.span(), ".agreement", format!("unknown agreement `{other}`; use kind or exact"))),
+            other => {
+                return Err(err(
+                    agreement.span(),
+                    ".agreement",
+                    format!("unknown agreement `{other}`; use kind or exact"),
+                ));
+            }
         };
     }
     // Removing statuses renumbers them: keep transitions by id while editing.
@@ -357,7 +374,9 @@ fn build_profile(
         let mut def = match existing_index {
             Some(index) => profile.statuses[index].clone(),
             None => {
-                let kind = kind.ok_or_else(|| err(status.id.span(), &format!("{suffix}.kind"), format!("new status `{id}` needs a kind")))?;
+                let kind = kind.ok_or_else(|| {
+                    err(status.id.span(), &format!("{suffix}.kind"), format!("new status `{id}` needs a kind"))
+                })?;
                 StatusDef::new(&id, kind)
             }
         };
@@ -403,7 +422,11 @@ fn build_profile(
                     "task" => def.task = true,
                     "phase" => def.phase = true,
                     other => {
-                        return Err(err(scope.span(), &format!("{suffix}.scopes"), format!("unknown scope `{other}`; use task or phase")));
+                        return Err(err(
+                            scope.span(),
+                            &format!("{suffix}.scopes"),
+                            format!("unknown scope `{other}`; use task or phase"),
+                        ));
                     }
                 }
             }
@@ -438,7 +461,10 @@ fn build_profile(
             task_rows = None;
             phase_rows = None;
         }
-        for (suffix, rows, given) in [(".transitions.task", &mut task_rows, &transitions.task), (".transitions.phase", &mut phase_rows, &transitions.phase)] {
+        for (suffix, rows, given) in [
+            (".transitions.task", &mut task_rows, &transitions.task),
+            (".transitions.phase", &mut phase_rows, &transitions.phase),
+        ] {
             let Some(given) = given else { continue };
             let rows = rows.get_or_insert_with(Default::default);
             for (from, to) in given {
@@ -447,7 +473,11 @@ fn build_profile(
                 }
                 for it in to {
                     if !profile.statuses.iter().any(|status| status.id == *it.get_ref()) {
-                        return Err(err(it.span(), &format!("{suffix}.{}", from.get_ref()), format!("unknown status `{}`", it.get_ref())));
+                        return Err(err(
+                            it.span(),
+                            &format!("{suffix}.{}", from.get_ref()),
+                            format!("unknown status `{}`", it.get_ref()),
+                        ));
                     }
                 }
                 rows.insert(from.get_ref().clone(), to.iter().map(|it| it.get_ref().clone()).collect());
@@ -469,7 +499,10 @@ fn rows_by_id(profile: &Profile, table: &TransitionTable) -> Rows {
     let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (from, next) in edges.iter().enumerate() {
         if !next.is_empty() {
-            rows.insert(profile.statuses[from].id.clone(), next.iter().map(|it| profile.status(*it).id.clone()).collect());
+            rows.insert(
+                profile.statuses[from].id.clone(),
+                next.iter().map(|it| profile.status(*it).id.clone()).collect(),
+            );
         }
     }
     if !table.from_any_open.is_empty() {

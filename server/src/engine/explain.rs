@@ -10,7 +10,10 @@ pub fn explain(profile: &Profile) -> String {
     if !profile.description.is_empty() {
         let _ = writeln!(out, "{}\n", profile.description);
     }
-    let _ = writeln!(out, "| id | kind | marker | state.json | words | checkbox | scopes | requires | next (task) | next (phase) |");
+    let _ = writeln!(
+        out,
+        "| id | kind | marker | state.json | words | checkbox | scopes | requires | next (task) | next (phase) |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for id in profile.ids() {
         let def = profile.status(id);

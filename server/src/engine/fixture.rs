@@ -72,7 +72,8 @@ pub fn render(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> String {
             &index.text(it.file)[it.range]
         );
         for related in &it.related {
-            let line = index.entry(related.file).map_or(0, |entry| line_number(entry.line_index(), related.range.start()));
+            let line =
+                index.entry(related.file).map_or(0, |entry| line_number(entry.line_index(), related.range.start()));
             let _ = writeln!(out, "    = {}:{line}: {}", index.path(related.file), related.message);
         }
         for title in crate::engine::edit::fix_titles(index, it) {

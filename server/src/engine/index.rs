@@ -90,7 +90,8 @@ impl WorkspaceIndex {
         let mut index = WorkspaceIndex { vocabularies: vocabularies.clone(), ..WorkspaceIndex::default() };
         let classes: Vec<Classification> = files.iter().map(|file| classify(&file.path, &file.text)).collect();
         let spec_roots = spec_roots(files.iter().map(|it| it.path.as_str()).zip(classes.iter()));
-        let classes: Vec<Classification> = classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
+        let classes: Vec<Classification> =
+            classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
         for class in &classes {
             index.tracker_for(class, &files_backlog_config(&files, &classes, class));
         }
@@ -123,7 +124,12 @@ impl WorkspaceIndex {
         let profile = match (family, backlog_statuses) {
             // Backlog.md's own statuses win unless the configuration names a profile for it.
             (Family::Backlog, Some(statuses)) if name == "backlog" => profiles::backlog(statuses),
-            _ => self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)),
+            _ => self
+                .vocabularies
+                .profiles
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)),
         };
         self.trackers.push(Tracker { family, root: class.root.clone(), profile: Arc::new(profile) });
         Some(self.trackers.len() - 1)
@@ -133,7 +139,8 @@ impl WorkspaceIndex {
     pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) {
         let Some(text) = text else {
             if let Some(id) = self.by_path.remove(path) {
-                let was_config = self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
+                let was_config =
+                    self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
                 self.files[id.0 as usize] = None;
                 if was_config {
                     self.rebuild_trackers();
@@ -143,11 +150,21 @@ impl WorkspaceIndex {
             return;
         };
         let mut class = classify(path, &text);
-        let roots = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)).chain(std::iter::once((path, &class))));
+        let roots = spec_roots(
+            self.entries().map(|(_, it)| (it.path.as_str(), &it.class)).chain(std::iter::once((path, &class))),
+        );
         class = adopt_spec_root(class, &roots);
         let is_config = class.role == Role::BacklogConfig;
-        let old_config = self.by_path.get(path).and_then(|id| self.entry(*id)).is_some_and(|it| it.class.role == Role::BacklogConfig);
-        let statuses = if class.family == Some(Family::Backlog) { self.backlog_statuses(&class.root, Some((path, &text))) } else { None };
+        let old_config = self
+            .by_path
+            .get(path)
+            .and_then(|id| self.entry(*id))
+            .is_some_and(|it| it.class.role == Role::BacklogConfig);
+        let statuses = if class.family == Some(Family::Backlog) {
+            self.backlog_statuses(&class.root, Some((path, &text)))
+        } else {
+            None
+        };
         let tracker = self.tracker_for(&class, &statuses);
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
         match self.by_path.get(path) {
@@ -167,10 +184,8 @@ impl WorkspaceIndex {
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
     /// vocabulary source changed.
     fn rebuild_trackers(&mut self) {
-        let files: Vec<SourceFile> = self
-            .entries()
-            .map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() })
-            .collect();
+        let files: Vec<SourceFile> =
+            self.entries().map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() }).collect();
         let prose: Vec<(String, ParsedFile)> = self
             .entries()
             .filter(|(_, it)| it.class.role == Role::Prose)
@@ -200,7 +215,10 @@ impl WorkspaceIndex {
     fn rebuild_tasks(&mut self) {
         let mut tasks: BTreeMap<TaskKey, TaskEntry> = BTreeMap::new();
         for (file, entry) in self.entries() {
-            let archived_file = matches!(entry.class.role, Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson);
+            let archived_file = matches!(
+                entry.class.role,
+                Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
+            );
             for (index, place) in entry.parsed.places.iter().enumerate() {
                 let Some(task) = place.task() else { continue };
                 let task_entry = tasks.entry(task.clone()).or_default();
@@ -229,7 +247,9 @@ impl WorkspaceIndex {
                 .iter()
                 .filter(|it| self.place(**it).kind == PlaceKind::PlanHeader)
                 .map(|it| it.file)
-                .chain(task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))))
+                .chain(
+                    task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))),
+                )
                 .collect();
             let linked = task_entry
                 .places
@@ -237,8 +257,7 @@ impl WorkspaceIndex {
                 .filter(|it| self.place(**it).kind == PlaceKind::TodoSection)
                 .flat_map(|it| self.parsed(it.file).links.iter().filter(|link| link.task.as_ref() == Some(task)))
                 .filter_map(|link| link.candidates.iter().find_map(|candidate| self.by_path.get(candidate).copied()))
-                .filter(|file| plans.contains(file))
-                .last();
+                .rfind(|file| plans.contains(file));
             task_entry.current_plan = linked.or_else(|| {
                 plans
                     .iter()
@@ -398,7 +417,10 @@ fn spec_roots<'a>(classes: impl Iterator<Item = (&'a str, &'a Classification)>) 
 
 /// A spec-folder TODO.md next to a `specs/` directory belongs to that tracker.
 fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classification {
-    if class.role == Role::Todo && class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() != Some("specs") {
+    if class.role == Role::Todo
+        && class.family == Some(Family::SpecFolder)
+        && class.root.rsplit('/').next() != Some("specs")
+    {
         let candidate = if class.root.is_empty() { "specs".to_string() } else { format!("{}/specs", class.root) };
         if spec_roots.binary_search(&candidate).is_ok() {
             class.root = candidate;
@@ -412,7 +434,11 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     trackers.iter().position(|it| it.family == family && it.root == class.root)
 }
 
-fn files_backlog_config(files: &[SourceFile], classes: &[Classification], class: &Classification) -> Option<Vec<String>> {
+fn files_backlog_config(
+    files: &[SourceFile],
+    classes: &[Classification],
+    class: &Classification,
+) -> Option<Vec<String>> {
     if class.family != Some(Family::Backlog) {
         return None;
     }
@@ -429,9 +455,10 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
             &ParseContext { path: &path, class: &class, profile: &profiles::github(), scope: &class.root },
             &text,
         ),
-        (Some((_, tracker)), _) => {
-            parse::parse(&ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root }, &text)
-        }
+        (Some((_, tracker)), _) => parse::parse(
+            &ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root },
+            &text,
+        ),
         (None, _) => ParsedFile::default(),
     };
     let text = if class.role == Role::Prose { Arc::from("") } else { text };

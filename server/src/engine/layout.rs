@@ -53,8 +53,12 @@ pub enum Role {
     /// `specs/archive/state.json`: tasks archived on purpose.
     ArchiveStateJson,
     /// `specs/NNN_slug/state.json`.
-    TaskStateJson { archived: bool },
-    Plan { archived: bool },
+    TaskStateJson {
+        archived: bool,
+    },
+    Plan {
+        archived: bool,
+    },
     MinskyIndex,
     MinskySpec,
     CompozyIndex,
@@ -104,7 +108,7 @@ pub fn classify(path: &str) -> Classification {
     if is_markdown && at(3) == "backlog" && matches!(at(2), "tasks" | "completed" | "drafts") {
         return Classification { role: Role::BacklogTask, family: Some(Family::Backlog), root: dir(2) };
     }
-    if parts.contains(&"backlog") && parts.iter().any(|it| *it == "archive") {
+    if parts.contains(&"backlog") && parts.contains(&"archive") {
         return prose;
     }
 
@@ -224,9 +228,7 @@ pub fn pidea_status_folder(name: &str) -> Option<&'static str> {
 pub fn task_folder_id(path: &str) -> Option<String> {
     let mut parts = path.split('/').rev();
     parts.next();
-    parts
-        .find(|it| is_task_folder(it))
-        .map(|it| crate::engine::markdown::numeric_id(&it[..leading_digits(it)]))
+    parts.find(|it| is_task_folder(it)).map(|it| crate::engine::markdown::numeric_id(&it[..leading_digits(it)]))
 }
 
 #[cfg(test)]
@@ -243,7 +245,10 @@ mod tests {
         assert_eq!(role("specs/TODO.md"), (Role::Todo, "specs".into()));
         assert_eq!(role("a/.opencode/specs/state.json"), (Role::StateJson, "a/.opencode/specs".into()));
         assert_eq!(role("specs/221_fix/plans/implementation-001.md"), (Role::Plan { archived: false }, "specs".into()));
-        assert_eq!(role("x/specs/archive/221_fix/plans/implementation-001.md"), (Role::Plan { archived: true }, "x/specs".into()));
+        assert_eq!(
+            role("x/specs/archive/221_fix/plans/implementation-001.md"),
+            (Role::Plan { archived: true }, "x/specs".into())
+        );
         assert_eq!(role("specs/221_fix/state.json"), (Role::TaskStateJson { archived: false }, "specs".into()));
         assert_eq!(role("specs/221_fix/reports/research-001.md").0, Role::Prose);
         assert_eq!(role("specs/maintenance/state.json").0, Role::Prose);

@@ -61,9 +61,9 @@ impl Outline {
                         content: heading_content(text, line),
                     });
                 }
-                Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::HtmlBlock) | Event::Start(Tag::MetadataBlock(_)) => {
-                    outline.code.push(span)
-                }
+                Event::Start(Tag::CodeBlock(_))
+                | Event::Start(Tag::HtmlBlock)
+                | Event::Start(Tag::MetadataBlock(_)) => outline.code.push(span),
                 Event::Start(Tag::List(_)) => list_depth += 1,
                 Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
                 Event::Start(Tag::Item) => {

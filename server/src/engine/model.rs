@@ -130,7 +130,14 @@ impl PlaceKind {
     /// Whether a place of this kind defines its task (the rest refer to a task defined
     /// elsewhere). Used by `duplicate-task`.
     pub fn defines_task(self) -> bool {
-        !matches!(self, PlaceKind::PlanHeader | PlaceKind::PlanPhase | PlaceKind::StatusFolder | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile)
+        !matches!(
+            self,
+            PlaceKind::PlanHeader
+                | PlaceKind::PlanPhase
+                | PlaceKind::StatusFolder
+                | PlaceKind::PhaseTableRow
+                | PlaceKind::PhaseFile
+        )
     }
 }
 

@@ -307,9 +307,7 @@ pub fn pidea() -> Profile {
             Status::new("planning", Kind::Todo).words(&["Planning", "Pending", "Ready", "Not Started", "Planned"]),
             Status::new("in_progress", Kind::Active).words(&["In Progress", "Active", "In-Progress"]),
             Status::new("blocked", Kind::Blocked).words(&["Blocked"]),
-            Status::new("completed", Kind::Done)
-                .words(&["Completed", "Complete", "Done"])
-                .checkbox(&['x', 'X']),
+            Status::new("completed", Kind::Done).words(&["Completed", "Complete", "Done"]).checkbox(&['x', 'X']),
             Status::new("cancelled", Kind::Cancelled).words(&["Cancelled", "Canceled"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
         ],
@@ -339,8 +337,7 @@ mod tests {
 
     #[test]
     fn backlog_kinds_follow_the_configured_order() {
-        let profile =
-            backlog(&["To Do".into(), "In Progress".into(), "Blocked".into(), "Done".into()]);
+        let profile = backlog(&["To Do".into(), "In Progress".into(), "Blocked".into(), "Done".into()]);
         let kinds: Vec<Kind> = profile.statuses.iter().take(4).map(|it| it.kind).collect();
         assert_eq!(kinds, vec![Kind::Todo, Kind::Active, Kind::Blocked, Kind::Done]);
     }

@@ -4,8 +4,8 @@
 //! UTF-8 code units. The conversion lives here so every adapter does it the same way, and it
 //! clamps rather than panics: an out-of-range position from a client is a fact of life.
 
-pub use line_index::{LineIndex, TextRange, TextSize};
 use line_index::{LineCol, WideEncoding, WideLineCol};
+pub use line_index::{LineIndex, TextRange, TextSize};
 
 /// How a client counts the `character` of a position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -46,9 +46,7 @@ pub fn position(text: &str, index: &LineIndex, offset: TextSize, encoding: Posit
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let line_col = index
-        .try_line_col(size(offset))
-        .unwrap_or(LineCol { line: 0, col: 0 });
+    let line_col = index.try_line_col(size(offset)).unwrap_or(LineCol { line: 0, col: 0 });
     match encoding {
         PositionEncoding::Utf8 => Position { line: line_col.line, character: line_col.col },
         PositionEncoding::Utf16 => {
@@ -60,12 +58,7 @@ pub fn position(text: &str, index: &LineIndex, offset: TextSize, encoding: Posit
     }
 }
 
-pub fn position_range(
-    text: &str,
-    index: &LineIndex,
-    range: TextRange,
-    encoding: PositionEncoding,
-) -> PositionRange {
+pub fn position_range(text: &str, index: &LineIndex, range: TextRange, encoding: PositionEncoding) -> PositionRange {
     PositionRange {
         start: position(text, index, range.start(), encoding),
         end: position(text, index, range.end(), encoding),

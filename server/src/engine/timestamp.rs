@@ -77,10 +77,7 @@ impl Now {
     /// `2026-11-22` and `2026-11-22T05:33:43Z` from a UTC instant.
     pub fn from_timestamp(timestamp: jiff::Timestamp) -> Now {
         let zoned = timestamp.to_zoned(TimeZone::UTC);
-        Now {
-            date: zoned.date().to_string(),
-            timestamp: zoned.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        }
+        Now { date: zoned.date().to_string(), timestamp: zoned.strftime("%Y-%m-%dT%H:%M:%SZ").to_string() }
     }
 
     /// A fixed date for tests and `--date`.

@@ -297,7 +297,11 @@ impl Profile {
                     def.in_scope(scope) && def.aliases.iter().any(|alias| normalize_word(alias) == folded)
                 })
                 .filter_map(|it| {
-                    Some(Suggestion { status: it, text: self.status(it).spelled(spelling)?, why: SuggestionSource::Alias })
+                    Some(Suggestion {
+                        status: it,
+                        text: self.status(it).spelled(spelling)?,
+                        why: SuggestionSource::Alias,
+                    })
                 })
                 .collect();
             if suggestions.is_empty() {
@@ -324,7 +328,11 @@ impl Profile {
         // for statuses of its kind when nothing in scope matched.
         let mut out_of_scope: Vec<StatusId> = Vec::new();
         for (source, matches) in [
-            (SuggestionSource::Alias, Box::new(|def: &StatusDef| def.aliases.iter().any(|alias| normalize_word(alias) == normalized)) as Box<dyn Fn(&StatusDef) -> bool>),
+            (
+                SuggestionSource::Alias,
+                Box::new(|def: &StatusDef| def.aliases.iter().any(|alias| normalize_word(alias) == normalized))
+                    as Box<dyn Fn(&StatusDef) -> bool>,
+            ),
             (
                 SuggestionSource::Normalized,
                 Box::new(|def: &StatusDef| {
@@ -364,7 +372,8 @@ impl Profile {
                 .filter(|id| self.status(*id).in_scope(scope) && self.status(*id).has_spelling(spelling))
                 .filter_map(|id| {
                     let def = self.status(id);
-                    let names = def.marker.iter().chain(def.json.iter()).chain(def.words.iter()).chain(def.aliases.iter());
+                    let names =
+                        def.marker.iter().chain(def.json.iter()).chain(def.words.iter()).chain(def.aliases.iter());
                     names
                         .map(|name| strsim::normalized_damerau_levenshtein(&normalize_word(name), &normalized))
                         .fold(None, |best: Option<f64>, it| Some(best.map_or(it, |b| b.max(it))))
@@ -385,7 +394,10 @@ impl Profile {
             let def = self.status(*id);
             match spelling {
                 Spelling::Bracket => def.marker.as_deref().is_some_and(|m| {
-                    text.len() == m.len() + 2 && text.starts_with('[') && text.ends_with(']') && &text[1..text.len() - 1] == m
+                    text.len() == m.len() + 2
+                        && text.starts_with('[')
+                        && text.ends_with(']')
+                        && &text[1..text.len() - 1] == m
                 }),
                 Spelling::Json => def.json.as_deref() == Some(text),
                 // Word vocabularies (Backlog.md, minsky specs) are case-insensitive by design.
@@ -411,7 +423,11 @@ impl Profile {
                 def.kind == kind && def.in_scope(scope) && def.has_spelling(spelling)
             })
             .filter_map(|it| {
-                Some(Suggestion { status: it, text: self.status(it).spelled(spelling)?, why: SuggestionSource::SameKind })
+                Some(Suggestion {
+                    status: it,
+                    text: self.status(it).spelled(spelling)?,
+                    why: SuggestionSource::SameKind,
+                })
             })
             .collect()
     }

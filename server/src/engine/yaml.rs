@@ -102,14 +102,27 @@ fn top_level_lines(text: &str, body: TextRange) -> Yaml {
         }
         let value = rest.split(" #").next().unwrap_or("").trim();
         let (value, quoted) = match value.chars().next() {
-            Some(quote @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(quote) => (&value[1..value.len() - 1], Some(quote)),
+            Some(quote @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(quote) => {
+                (&value[1..value.len() - 1], Some(quote))
+            }
             _ => (value, None),
         };
-        let start = base + offset + key.len() + 1 + (rest.len() - rest.trim_start().len()) + usize::from(quoted.is_some());
+        let start =
+            base + offset + key.len() + 1 + (rest.len() - rest.trim_start().len()) + usize::from(quoted.is_some());
         let key_start = base + offset;
         entries.push((
-            Scalar { value: key.to_string(), range: range(key_start, key_start + key.len()), exact: true, quoted: None },
-            Yaml::Scalar(Scalar { value: value.to_string(), range: range(start, start + value.len()), exact: true, quoted }),
+            Scalar {
+                value: key.to_string(),
+                range: range(key_start, key_start + key.len()),
+                exact: true,
+                quoted: None,
+            },
+            Yaml::Scalar(Scalar {
+                value: value.to_string(),
+                range: range(start, start + value.len()),
+                exact: true,
+                quoted,
+            }),
         ));
     }
     Yaml::Map(entries)
@@ -171,12 +184,7 @@ impl Builder<'_> {
             }
             _ => (None, start, 0, false),
         };
-        Scalar {
-            value,
-            range: range(self.base + inner_start, self.base + inner_start + inner_len),
-            exact,
-            quoted,
-        }
+        Scalar { value, range: range(self.base + inner_start, self.base + inner_start + inner_len), exact, quoted }
     }
 
     fn push_value(&mut self, value: Yaml) {

@@ -14,7 +14,9 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
     let Some(fix) = &diagnostic.fix else { return Vec::new() };
     let profile = index.profile(diagnostic.file);
     match fix {
-        FixHint::ReplaceMarker { replacements } => replacements.iter().map(|it| format!("Replace with `{it}`")).collect(),
+        FixHint::ReplaceMarker { replacements } => {
+            replacements.iter().map(|it| format!("Replace with `{it}`")).collect()
+        }
         FixHint::AlignTask { task, candidates } => match index.task_profile(task) {
             Some(profile) => candidates
                 .iter()
@@ -32,13 +34,20 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
                     crate::engine::model::Subject::Phase(phase) => format!("phase {}", phase.number),
                     crate::engine::model::Subject::Task(task) => format!("task {task}"),
                 };
-                candidates.iter().map(|it| format!("Make every place of {subject} say `{}`", profile.display(*it))).collect()
+                candidates
+                    .iter()
+                    .map(|it| format!("Make every place of {subject} say `{}`", profile.display(*it)))
+                    .collect()
             }
             _ => Vec::new(),
         },
         FixHint::CloseChildren { parent } => {
             let has_phases = matches!(parent, Parent::Place(place) if !index.parsed(diagnostic.file).places[*place].child_places.is_empty());
-            let close = if has_phases { "Check the remaining boxes and close the open phases" } else { "Check the remaining boxes" };
+            let close = if has_phases {
+                "Check the remaining boxes and close the open phases"
+            } else {
+                "Check the remaining boxes"
+            };
             vec![close.into(), "Demote the parent to an open status".into()]
         }
         FixHint::AddField { field, .. } => vec![format!("Add the **{field}** field")],
@@ -54,9 +63,13 @@ pub fn plan_fix(
     choice: usize,
     options: &StatusChangeOptions,
 ) -> Result<WorkspaceChange, Refusal> {
-    let fix = diagnostic.fix.as_ref().ok_or_else(|| Refusal::NoFix(format!("{} has no automatic fix", diagnostic.code)))?;
+    let fix =
+        diagnostic.fix.as_ref().ok_or_else(|| Refusal::NoFix(format!("{} has no automatic fix", diagnostic.code)))?;
     let file = diagnostic.file;
-    let title = fix_titles(index, diagnostic).get(choice).cloned().ok_or_else(|| Refusal::NoFix(format!("no fix choice {choice}")))?;
+    let title = fix_titles(index, diagnostic)
+        .get(choice)
+        .cloned()
+        .ok_or_else(|| Refusal::NoFix(format!("no fix choice {choice}")))?;
     let mut change = WorkspaceChange { label: title, ..Default::default() };
     let profile = index.profile(file).ok_or_else(|| Refusal::NoFix("the file belongs to no tracker".into()))?;
     match fix {
@@ -72,14 +85,19 @@ pub fn plan_fix(
         }
         FixHint::DeriveHeader { place, status } => {
             let place = &index.parsed(file).places[*place];
-            let text = profile.status(*status).spelled(place.marker.spelling).ok_or_else(|| Refusal::NoFix("the header cannot spell that status".into()))?;
+            let text = profile
+                .status(*status)
+                .spelled(place.marker.spelling)
+                .ok_or_else(|| Refusal::NoFix("the header cannot spell that status".into()))?;
             change.edit(index, file, TextEdit::replace(place.marker.range, text));
         }
         FixHint::AlignPlaces { places, candidates } => {
             let target = candidates[choice];
             for place_ref in places {
                 let place = index.place(*place_ref);
-                let Some(want) = profile.equivalent(target, place.marker.spelling, place.marker.scope) else { continue };
+                let Some(want) = profile.equivalent(target, place.marker.spelling, place.marker.scope) else {
+                    continue;
+                };
                 if place.status == Some(want) {
                     continue;
                 }
@@ -96,7 +114,13 @@ pub fn plan_fix(
                     (place.child_items.clone(), place.child_places.clone(), &place.marker)
                 }
                 Parent::Item(position) => (
-                    parsed.items.iter().enumerate().filter(|(_, it)| it.parent_item == Some(*position)).map(|(at, _)| at).collect(),
+                    parsed
+                        .items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, it)| it.parent_item == Some(*position))
+                        .map(|(at, _)| at)
+                        .collect(),
                     Vec::new(),
                     &parsed.items[*position].marker,
                 ),
@@ -117,7 +141,9 @@ pub fn plan_fix(
                     if child.status.is_some_and(|it| !profile.kind(it).is_closed())
                         && let Some(done) = profile.ids().find(|it| {
                             let def = profile.status(*it);
-                            def.kind == Kind::Done && def.in_scope(child.marker.scope) && def.has_spelling(child.marker.spelling)
+                            def.kind == Kind::Done
+                                && def.in_scope(child.marker.scope)
+                                && def.has_spelling(child.marker.spelling)
                         })
                         && let Some(text) = profile.status(done).spelled(child.marker.spelling)
                     {
@@ -152,13 +178,17 @@ pub fn plan_fix(
         FixHint::AddField { place, field } => {
             let place_ref = PlaceRef { file, index: *place };
             let place = index.place(place_ref);
-            let Some(FieldInsert { at, style: FieldStyle::Markdown { prefix, date_only } }) = &place.field_insert else {
+            let Some(FieldInsert { at, style: FieldStyle::Markdown { prefix, date_only } }) = &place.field_insert
+            else {
                 return Err(Refusal::NoFix("no place for a new field here".into()));
             };
             let value = if is_timestamp_field(field) {
                 if *date_only { options.now.date.clone() } else { options.now.timestamp.clone() }
             } else {
-                options.reason.clone().ok_or_else(|| Refusal::NeedsReason { status: place.marker.text.clone(), field: field.clone() })?
+                options
+                    .reason
+                    .clone()
+                    .ok_or_else(|| Refusal::NeedsReason { status: place.marker.text.clone(), field: field.clone() })?
             };
             let eol = line_ending(index.text(file));
             change.edit(index, file, TextEdit::insert(*at, format!("{eol}{prefix}**{field}**: {value}")));
@@ -166,7 +196,11 @@ pub fn plan_fix(
         FixHint::RecomputeCounters => {
             for expectation in counters::expectations(index, file) {
                 if expectation.is_stale() {
-                    change.edit(index, file, TextEdit::replace(expectation.counter.range, expectation.expected.to_string()));
+                    change.edit(
+                        index,
+                        file,
+                        TextEdit::replace(expectation.counter.range, expectation.expected.to_string()),
+                    );
                 }
             }
         }

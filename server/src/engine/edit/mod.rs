@@ -89,13 +89,34 @@ impl StatusChangeOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     UnknownTask(String),
-    AmbiguousTask { id: String, candidates: Vec<TaskKey> },
-    UnknownStatus { status: String, known: Vec<String> },
-    InvalidTransition { task: TaskKey, from: String, to: String, allowed: String },
-    NotEditable { path: String, reason: String },
+    AmbiguousTask {
+        id: String,
+        candidates: Vec<TaskKey>,
+    },
+    UnknownStatus {
+        status: String,
+        known: Vec<String>,
+    },
+    InvalidTransition {
+        task: TaskKey,
+        from: String,
+        to: String,
+        allowed: String,
+    },
+    NotEditable {
+        path: String,
+        reason: String,
+    },
     /// The plan's phases are further along than the requested status.
-    PlanAhead { task: TaskKey, path: String, phases: String },
-    NeedsReason { status: String, field: String },
+    PlanAhead {
+        task: TaskKey,
+        path: String,
+        phases: String,
+    },
+    NeedsReason {
+        status: String,
+        field: String,
+    },
     NoFix(String),
 }
 

@@ -46,14 +46,18 @@ pub fn plan_status_change(
             }
             for requirement in &profile.status(target).requires {
                 let first = &requirement.any_of[0];
-                let present = requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+                let present = requirement
+                    .any_of
+                    .iter()
+                    .any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
                 if !present && !is_timestamp_field(first) {
                     return Err(Refusal::NeedsReason { status: profile.display(target), field: first.clone() });
                 }
             }
         }
     }
-    let mut change = WorkspaceChange { label: format!("Set status of {task} to {}", profile.display(target)), ..Default::default() };
+    let mut change =
+        WorkspaceChange { label: format!("Set status of {task} to {}", profile.display(target)), ..Default::default() };
     let mut planner = Planner { index, profile, options, change: &mut change };
     for place_ref in &entry.places {
         let place = index.place(*place_ref);
@@ -107,7 +111,10 @@ impl Planner<'_> {
         let marker_changes = place.status != Some(want) || place.unknown.is_some();
         if marker_changes {
             if let Editability::ReadOnly(reason) = &place.editable {
-                return Err(Refusal::NotEditable { path: self.index.path(place_ref.file).to_string(), reason: reason.clone() });
+                return Err(Refusal::NotEditable {
+                    path: self.index.path(place_ref.file).to_string(),
+                    reason: reason.clone(),
+                });
             }
             let Some(text) = self.profile.status(want).spelled(place.marker.spelling) else {
                 self.change.warnings.push(format!(
@@ -192,7 +199,11 @@ impl Planner<'_> {
                 let start = usize::from(tag.range.start());
                 let spaces = self.index.text(place_ref.file)[..start].len()
                     - self.index.text(place_ref.file)[..start].trim_end_matches([' ', '\t']).len();
-                self.change.edit(self.index, place_ref.file, TextEdit::replace(range(start - spaces, usize::from(tag.range.end())), ""));
+                self.change.edit(
+                    self.index,
+                    place_ref.file,
+                    TextEdit::replace(range(start - spaces, usize::from(tag.range.end())), ""),
+                );
             }
             Some(tag) => {
                 if let Some(text) = self.profile.status(target).spelled(Spelling::Bracket) {
@@ -218,7 +229,11 @@ impl Planner<'_> {
             (Some(mark), false) => {
                 let end = usize::from(mark.end());
                 let spaces = text[end..].len() - text[end..].trim_start_matches([' ', '\t']).len();
-                self.change.edit(self.index, place_ref.file, TextEdit::replace(range(usize::from(mark.start()), end + spaces), ""));
+                self.change.edit(
+                    self.index,
+                    place_ref.file,
+                    TextEdit::replace(range(usize::from(mark.start()), end + spaces), ""),
+                );
             }
             (None, true) => {
                 let parsed = self.index.parsed(place_ref.file);
@@ -240,7 +255,8 @@ impl Planner<'_> {
         let def = self.profile.status(want);
         let mut names: Vec<(String, bool)> = def.stamp.iter().map(|it| (it.clone(), true)).collect();
         for requirement in &def.requires {
-            let present = requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+            let present =
+                requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
             let first = &requirement.any_of[0];
             if !present && !names.iter().any(|(name, _)| name.eq_ignore_ascii_case(first)) {
                 names.push((first.clone(), false));
@@ -263,7 +279,11 @@ impl Planner<'_> {
             };
             match place.field(&name) {
                 Some(existing) => {
-                    let replace = if is_stamp { self.options.restamp || existing.value.trim().is_empty() } else { self.options.reason.is_some() };
+                    let replace = if is_stamp {
+                        self.options.restamp || existing.value.trim().is_empty()
+                    } else {
+                        self.options.reason.is_some()
+                    };
                     if replace && existing.value != value {
                         self.change.edit(self.index, place_ref.file, TextEdit::replace(existing.value_range, value));
                     }
@@ -292,15 +312,29 @@ impl Planner<'_> {
                 }
                 Some(_) => {}
                 None => {
-                    if let Some(FieldInsert { style: FieldStyle::Json { indent, after, inline }, .. }) = &place.field_insert {
-                        let separator = if *inline { " ".to_string() } else { format!("{}{indent}", line_ending(self.index.text(place_ref.file))) };
-                        self.change.edit(self.index, place_ref.file, TextEdit::insert(*after, format!(",{separator}\"{key}\": \"{now}\"")));
+                    if let Some(FieldInsert { style: FieldStyle::Json { indent, after, inline }, .. }) =
+                        &place.field_insert
+                    {
+                        let separator = if *inline {
+                            " ".to_string()
+                        } else {
+                            format!("{}{indent}", line_ending(self.index.text(place_ref.file)))
+                        };
+                        self.change.edit(
+                            self.index,
+                            place_ref.file,
+                            TextEdit::insert(*after, format!(",{separator}\"{key}\": \"{now}\"")),
+                        );
                     }
                 }
             }
         }
         if let Some(updated) = place.field("last_updated") {
-            let value = if updated.value.len() > 10 { self.options.now.timestamp.clone() } else { self.options.now.date.clone() };
+            let value = if updated.value.len() > 10 {
+                self.options.now.timestamp.clone()
+            } else {
+                self.options.now.date.clone()
+            };
             if updated.value != value {
                 self.change.edit(self.index, place_ref.file, TextEdit::replace(updated.value_range, value));
             }
@@ -349,7 +383,11 @@ impl Planner<'_> {
                 continue;
             }
             let value = (expectation.counter.value as i64 + delta).max(0);
-            self.change.edit(self.index, place_ref.file, TextEdit::replace(expectation.counter.range, value.to_string()));
+            self.change.edit(
+                self.index,
+                place_ref.file,
+                TextEdit::replace(expectation.counter.range, value.to_string()),
+            );
         }
         if stale {
             self.change.warnings.push(format!(
@@ -392,10 +430,9 @@ impl Planner<'_> {
                 if let Some((place, status)) = self.index.task_status(&key)
                     && self.profile.kind(status) != Kind::Done
                 {
-                    self.change.warnings.push(format!(
-                        "depends on task {key}, which is `{}`",
-                        self.index.place(place).shown()
-                    ));
+                    self.change
+                        .warnings
+                        .push(format!("depends on task {key}, which is `{}`", self.index.place(place).shown()));
                 }
                 seen.push(key);
             }

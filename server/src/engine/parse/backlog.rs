@@ -2,7 +2,9 @@
 //! criteria and definition-of-done checkboxes between their HTML comment markers.
 
 use crate::engine::markdown::{self, Outline};
-use crate::engine::model::{Dependency, Field, Editability, FileProblem, Mention, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::engine::model::{
+    Dependency, Editability, Field, FileProblem, Mention, ParsedFile, PlaceKind, Subject, TaskKey,
+};
 use crate::engine::parse::{ParseContext, collect_items, place};
 use crate::engine::text::range;
 use crate::engine::vocabulary::{Scope, Spelling};
@@ -12,7 +14,9 @@ use crate::engine::yaml::{self, Yaml};
 pub fn statuses(text: &str) -> Result<Vec<String>, FileProblem> {
     let yaml = yaml::parse(text, range(0, text.len()))?;
     let list = match yaml.get("statuses") {
-        Some(Yaml::Seq(items)) => items.iter().filter_map(|it| it.as_scalar()).map(|it| it.value.clone()).collect::<Vec<_>>(),
+        Some(Yaml::Seq(items)) => {
+            items.iter().filter_map(|it| it.as_scalar()).map(|it| it.value.clone()).collect::<Vec<_>>()
+        }
         _ => Vec::new(),
     };
     if list.is_empty() {
@@ -32,7 +36,11 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let name_id = file_name.split(" - ").next().map(|it| it.trim_end_matches(".md")).filter(|it| it.contains('-'));
     let Some(block) = markdown::frontmatter(text) else {
         if let Some(id) = name_id {
-            out.mentions.push(Mention { task: TaskKey::new(cx.scope, task_id(id)), kind: PlaceKind::Frontmatter, range: range(0, 0) });
+            out.mentions.push(Mention {
+                task: TaskKey::new(cx.scope, task_id(id)),
+                kind: PlaceKind::Frontmatter,
+                range: range(0, 0),
+            });
         }
         return out;
     };
@@ -45,7 +53,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.mentions.push(Mention { task: key, kind: PlaceKind::Frontmatter, range: block.body });
         return out;
     };
-    let mut place = place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
+    let mut place =
+        place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
     if !status.exact {
         place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value".into());
     }

@@ -42,7 +42,8 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         if !known && state_char.is_alphanumeric() && !matches!(state_char, 'x' | 'X') {
             continue;
         }
-        let mut place = place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
+        let mut place =
+            place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
         place.title = Some(after[id_len..].trim().to_string());
         out.places.push(place);
     }

@@ -51,7 +51,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let base = usize::from(line.start());
         let key = TaskKey::new(cx.scope, task_id(&after[..len]));
         let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
-        let mut place = place(cx, Subject::Task(key), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
+        let mut place =
+            place(cx, Subject::Task(key), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
         let title = after[len..].trim();
         // A trailing `[DEFERRED]` refines the unchecked box.
         if title.ends_with(']')
@@ -59,7 +60,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         {
             let tag_text = &title[open..];
             if let Lookup::Known(id) = cx.profile.lookup(Spelling::Bracket, tag_text, Scope::Task) {
-                let tag_start = base + checkbox.text_start + len + (after[len..].len() - after[len..].trim_start().len()) + open;
+                let tag_start =
+                    base + checkbox.text_start + len + (after[len..].len() - after[len..].trim_start().len()) + open;
                 place.tag = Some(Marker {
                     range: range(tag_start, tag_start + tag_text.len()),
                     text: tag_text.to_string(),
@@ -75,7 +77,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let item_start = usize::from(list_item.range.start());
         for (offset, nested) in lines_with_offsets(&text[list_item.range]).skip(1) {
             let trimmed = nested.trim_start().trim_start_matches(['-', '*']).trim_start();
-            let Some(value) = trimmed.strip_prefix("Depends on:").or_else(|| trimmed.strip_prefix("Dependencies:")) else {
+            let Some(value) = trimmed.strip_prefix("Depends on:").or_else(|| trimmed.strip_prefix("Dependencies:"))
+            else {
                 continue;
             };
             let value_start = item_start + offset + (nested.len() - value.len());
@@ -118,7 +121,8 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.mentions.push(Mention { task: key, kind: PlaceKind::Frontmatter, range: range(0, 0) });
         return out;
     };
-    let mut place = place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
+    let mut place =
+        place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
     if !status.exact {
         place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value".into());
     }

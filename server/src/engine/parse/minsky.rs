@@ -27,7 +27,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         };
         let key = TaskKey::new(cx.scope, markdown::numeric_id(id));
         let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
-        let mut place = place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
+        let mut place =
+            place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
         place.title = Some(title.to_string());
         for (start, end, target) in markdown::file_links(line_text) {
             out.links.push(link(cx.path, target, range(base + start, base + end), Some(key.clone())));
@@ -63,10 +64,8 @@ pub fn parse_spec(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let Some(id) = id else { return out };
     let key = TaskKey::new(cx.scope, id);
     let title_line = outline.headings.first().map_or(range(0, 0), |it| it.line);
-    let status_heading = outline
-        .headings
-        .iter()
-        .position(|it| it.level >= 2 && text[it.content].trim().eq_ignore_ascii_case("status"));
+    let status_heading =
+        outline.headings.iter().position(|it| it.level >= 2 && text[it.content].trim().eq_ignore_ascii_case("status"));
     let Some(heading_index) = status_heading else {
         out.mentions.push(Mention { task: key, kind: PlaceKind::SpecStatus, range: title_line });
         return out;
@@ -106,7 +105,8 @@ fn status_word(line: &str) -> (usize, usize, Option<(usize, usize)>) {
     {
         (start + 2, &inner[..close])
     } else {
-        let end = [" - ", " — ", " (", ": "].iter().filter_map(|it| rest.find(it)).min().unwrap_or(rest.trim_end().len());
+        let end =
+            [" - ", " — ", " (", ": "].iter().filter_map(|it| rest.find(it)).min().unwrap_or(rest.trim_end().len());
         (start, &rest[..end])
     };
     let end = start + word.trim_end().len();

@@ -16,9 +16,7 @@ mod todo;
 
 use crate::engine::layout::{Classification, Role};
 use crate::engine::markdown::{self, Outline};
-use crate::engine::model::{
-    Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Subject,
-};
+use crate::engine::model::{Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Subject};
 use crate::engine::text::{TextRange, range};
 use crate::engine::vocabulary::{Lookup, Profile, Scope, Spelling};
 
@@ -175,7 +173,12 @@ pub(crate) fn item_from_checkbox(
         Lookup::Unknown(unknown) => (None, Some(unknown)),
     };
     Some(Item {
-        marker: Marker { range: marker_range, text: checkbox.state.to_string(), spelling: Spelling::Checkbox, scope: Scope::Task },
+        marker: Marker {
+            range: marker_range,
+            text: checkbox.state.to_string(),
+            spelling: Spelling::Checkbox,
+            scope: Scope::Task,
+        },
         status,
         unknown,
         line,
@@ -230,7 +233,12 @@ pub(crate) fn numeric_dependencies(value: &str, value_start: usize) -> Vec<Depen
 
 /// Where a relative link may point: the file's folder first, then each folder above it (links
 /// are written relative to the repository root, to `specs/`, or to the file).
-pub(crate) fn link(path: &str, target: &str, link_range: TextRange, task: Option<crate::engine::model::TaskKey>) -> Link {
+pub(crate) fn link(
+    path: &str,
+    target: &str,
+    link_range: TextRange,
+    task: Option<crate::engine::model::TaskKey>,
+) -> Link {
     let clean = target.split('#').next().unwrap_or(target);
     let absolute = clean.starts_with('/') || clean.starts_with('~') || clean.get(1..3) == Some(":\\");
     let mut candidates = Vec::new();
@@ -267,8 +275,18 @@ fn join(dir: &[&str], target: &str) -> Option<String> {
 
 /// Field names that hold timestamps, as the spec-folder standard names them.
 pub(crate) const TIMESTAMP_FIELDS: [&str; 12] = [
-    "Created", "Started", "Researched", "Planned", "Revised", "Implemented", "Completed", "Blocked", "Abandoned",
-    "Expanded", "Last Updated", "Partial",
+    "Created",
+    "Started",
+    "Researched",
+    "Planned",
+    "Revised",
+    "Implemented",
+    "Completed",
+    "Blocked",
+    "Abandoned",
+    "Expanded",
+    "Last Updated",
+    "Partial",
 ];
 
 pub(crate) fn is_timestamp_field(name: &str) -> bool {
@@ -309,7 +327,10 @@ mod tests {
     #[test]
     fn link_candidates_climb_to_the_root() {
         let it = link("a/specs/TODO.md", "specs/1_x/plans/p.md", range(0, 1), None);
-        assert_eq!(it.candidates, vec!["a/specs/specs/1_x/plans/p.md", "a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md"]);
+        assert_eq!(
+            it.candidates,
+            vec!["a/specs/specs/1_x/plans/p.md", "a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md"]
+        );
         let it = link("specs/TODO.md", "/home/u/p.md", range(0, 1), None);
         assert!(it.absolute && it.candidates.is_empty());
         let it = link("specs/1_x/plans/p.md", "../reports/r.md#top", range(0, 1), None);

@@ -20,7 +20,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
     let (_, slug, _) = folder_and_name(cx.path);
     let key = TaskKey::new(cx.scope, slug);
-    let Some((mut index_place, _)) = status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus)
+    let Some((mut index_place, _)) =
+        status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus)
     else {
         return out;
     };
@@ -34,10 +35,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let cell_text = |cell: &TextRange| text[*cell].trim().trim_matches('|').trim().to_string();
         if row.is_head {
             let names: Vec<String> = row.cells.iter().map(|it| cell_text(it).to_ascii_lowercase()).collect();
-            columns = names
-                .iter()
-                .position(|it| it == "phase")
-                .zip(names.iter().position(|it| it == "status"));
+            columns = names.iter().position(|it| it == "phase").zip(names.iter().position(|it| it == "status"));
             continue;
         }
         let Some((phase_column, status_column)) = columns else { continue };
@@ -52,15 +50,35 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let inner = raw.trim().trim_matches('|').trim();
         let Some(offset) = raw.find(inner) else { continue };
         let start = usize::from(status_cell.start()) + offset;
-        let subject = Subject::Phase(PhaseKey { task: Some(key.clone()), container: cx.path.to_string(), number: number.to_string() });
-        let row_place = place(cx, subject, PlaceKind::PhaseTableRow, text, range(start, start + inner.len()), Spelling::Word, Scope::Task);
+        let subject = Subject::Phase(PhaseKey {
+            task: Some(key.clone()),
+            container: cx.path.to_string(),
+            number: number.to_string(),
+        });
+        let row_place = place(
+            cx,
+            subject,
+            PlaceKind::PhaseTableRow,
+            text,
+            range(start, start + inner.len()),
+            Spelling::Word,
+            Scope::Task,
+        );
         out.places.push(row_place);
     }
     // The rows are the places pushed so far; the index place goes last.
     index_place.child_places = (0..out.places.len()).collect();
 
     if let Some(folder) = cx.path.split('/').rev().skip(1).find_map(pidea_status_folder) {
-        let mut folder_place = place(cx, Subject::Task(key.clone()), PlaceKind::StatusFolder, text, range(0, 0), Spelling::Word, Scope::Task);
+        let mut folder_place = place(
+            cx,
+            Subject::Task(key.clone()),
+            PlaceKind::StatusFolder,
+            text,
+            range(0, 0),
+            Spelling::Word,
+            Scope::Task,
+        );
         folder_place.marker.text = folder.to_string();
         match cx.profile.lookup(Spelling::Word, folder, Scope::Task) {
             Lookup::Known(id) => {
@@ -95,7 +113,13 @@ pub fn parse_phase(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 }
 
 /// The first `**Status**:` field of the document and the fields beside it.
-fn status_place(cx: &ParseContext<'_>, text: &str, outline: &Outline, subject: Subject, kind: PlaceKind) -> Option<(Place, usize)> {
+fn status_place(
+    cx: &ParseContext<'_>,
+    text: &str,
+    outline: &Outline,
+    subject: Subject,
+    kind: PlaceKind,
+) -> Option<(Place, usize)> {
     let mut fields: Vec<Field> = Vec::new();
     let mut status: Option<Field> = None;
     let mut section = 0usize;
@@ -122,7 +146,10 @@ fn status_place(cx: &ParseContext<'_>, text: &str, outline: &Outline, subject: S
         fields.push(parsed);
     }
     let status = status?;
-    let section_fields = fields.into_iter().filter(|it| it.line.start() >= status.line.start() || status_section == Some(section)).collect();
+    let section_fields = fields
+        .into_iter()
+        .filter(|it| it.line.start() >= status.line.start() || status_section == Some(section))
+        .collect();
     let mut place = place(cx, subject, kind, text, status.value_range, Spelling::Word, Scope::Task);
     place.fields = section_fields;
     place.title = outline.headings.first().map(|it| text[it.content].to_string());

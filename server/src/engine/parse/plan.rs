@@ -6,7 +6,9 @@ use crate::engine::markdown::{self, Outline};
 use crate::engine::model::{
     Editability, Field, FieldInsert, FieldStyle, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey,
 };
-use crate::engine::parse::{ParseContext, collect_items, field_from_line, is_timestamp_field, place, split_status_value};
+use crate::engine::parse::{
+    ParseContext, collect_items, field_from_line, is_timestamp_field, place, split_status_value,
+};
 use crate::engine::text::{TextRange, lines_with_offsets, range, size};
 use crate::engine::vocabulary::{Lookup, Scope, Spelling};
 use crate::engine::yaml;
@@ -32,7 +34,9 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut in_metadata = true;
     let mut heading_cursor = 0;
     for (offset, line_text) in lines_with_offsets(&text[..usize::from(first_phase)]) {
-        while heading_cursor < outline.headings.len() && usize::from(outline.headings[heading_cursor].line.start()) <= offset {
+        while heading_cursor < outline.headings.len()
+            && usize::from(outline.headings[heading_cursor].line.start()) <= offset
+        {
             let heading = &outline.headings[heading_cursor];
             if usize::from(heading.line.start()) == offset && heading.level >= 2 {
                 in_metadata = text[heading.content].to_ascii_lowercase().contains("metadata");
@@ -45,7 +49,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         if let Some(field) = markdown::field_line(line_text)
             && field.indent <= 1
         {
-            preamble_fields.push((field_from_line(range(offset, offset + line_text.len()), &field), field.prefix.to_string()));
+            preamble_fields
+                .push((field_from_line(range(offset, offset + line_text.len()), &field), field.prefix.to_string()));
         }
     }
 
@@ -79,7 +84,11 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let body = TextRange::new(heading.line.end().min(end), end);
         let base = usize::from(heading.content.start());
         let marker_range = range(base + marker.0, base + marker.1);
-        let subject = Subject::Phase(PhaseKey { task: task.clone(), container: cx.path.to_string(), number: phase.number.clone() });
+        let subject = Subject::Phase(PhaseKey {
+            task: task.clone(),
+            container: cx.path.to_string(),
+            number: phase.number.clone(),
+        });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
         place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
         let mut last_timestamp: Option<TextRange> = None;
@@ -136,17 +145,19 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             place
         })
     } else {
-        preamble_fields.iter().find(|(field, _)| field.name.eq_ignore_ascii_case("Status")).and_then(|(field, prefix)| {
-            let key = task.clone()?;
-            let (marker_range, trailing) = split_status_value(&field.value, usize::from(field.value_range.start()));
-            let mut place = header_place(cx, key, text, marker_range, Spelling::Bracket);
-            place.trailing = trailing;
-            place.field_insert = Some(FieldInsert {
-                at: field.line.end(),
-                style: FieldStyle::Markdown { prefix: prefix.clone(), date_only: false },
-            });
-            Some(place)
-        })
+        preamble_fields.iter().find(|(field, _)| field.name.eq_ignore_ascii_case("Status")).and_then(
+            |(field, prefix)| {
+                let key = task.clone()?;
+                let (marker_range, trailing) = split_status_value(&field.value, usize::from(field.value_range.start()));
+                let mut place = header_place(cx, key, text, marker_range, Spelling::Bracket);
+                place.trailing = trailing;
+                place.field_insert = Some(FieldInsert {
+                    at: field.line.end(),
+                    style: FieldStyle::Markdown { prefix: prefix.clone(), date_only: false },
+                });
+                Some(place)
+            },
+        )
     };
     if let Some(mut header) = header {
         header.fields = preamble_fields.into_iter().map(|(field, _)| field).collect();
@@ -205,7 +216,8 @@ fn parenthesized_field(line: &str, offset: usize) -> Option<Field> {
         return None;
     }
     let value_trimmed = value.trim();
-    let start = offset + (line.len() - line.trim_start().len()) + 1 + name.len() + 1 + (value.len() - value.trim_start().len());
+    let start =
+        offset + (line.len() - line.trim_start().len()) + 1 + name.len() + 1 + (value.len() - value.trim_start().len());
     Some(Field {
         name: name.trim().to_string(),
         value: value_trimmed.to_string(),

@@ -6,8 +6,8 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use crate::engine::markdown;
 use crate::engine::model::{
-    Counter, Counters, Dependency, Editability, Field, FieldInsert, FieldStyle, FileProblem, ParsedFile, Place, PlaceKind,
-    Subject, TaskKey,
+    Counter, Counters, Dependency, Editability, Field, FieldInsert, FieldStyle, FileProblem, ParsedFile, Place,
+    PlaceKind, Subject, TaskKey,
 };
 use crate::engine::parse::{ParseContext, is_timestamp_key, link, place};
 use crate::engine::text::{TextRange, line_range_at, range};
@@ -43,15 +43,14 @@ pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
         Ok(it) => it,
         Err(error) => {
             let start = (shift + error.range().start).min(text.len());
-            out.problems.push(FileProblem {
-                range: line_range_at(text, start),
-                message: format!("not valid JSON: {error}"),
-            });
+            out.problems
+                .push(FileProblem { range: line_range_at(text, start), message: format!("not valid JSON: {error}") });
             return out;
         }
     };
     let Some(Value::Object(root)) = ast.value else {
-        out.problems.push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
+        out.problems
+            .push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
         return out;
     };
     let reader = Reader { cx, text, shift };
@@ -250,7 +249,9 @@ mod tests {
         assert_eq!(parsed.links[0].target, "specs/007_x/plans/implementation-001.md");
         assert_eq!(parsed.archived, vec![TaskKey::new("specs", "3")]);
         assert_eq!(parsed.counters.unwrap().next_project_number.unwrap().value, 12);
-        let Some(FieldInsert { style: FieldStyle::Json { indent, inline, .. }, .. }) = &place.field_insert else { panic!() };
+        let Some(FieldInsert { style: FieldStyle::Json { indent, inline, .. }, .. }) = &place.field_insert else {
+            panic!()
+        };
         assert_eq!((indent.as_str(), *inline), ("      ", false));
     }
 

@@ -1,9 +1,7 @@
 //! The spec-folder `TODO.md`: task sections, the Task Order summary and frontmatter counters.
 
 use crate::engine::markdown::{self, Outline};
-use crate::engine::model::{
-    Counter, Counters, FieldInsert, FieldStyle, ParsedFile, PlaceKind, Subject, TaskKey,
-};
+use crate::engine::model::{Counter, Counters, FieldInsert, FieldStyle, ParsedFile, PlaceKind, Subject, TaskKey};
 use crate::engine::parse::{
     ParseContext, collect_items, field_from_line, is_artifact_field, is_timestamp_field, link, numeric_dependencies,
     place, split_status_value,
@@ -74,7 +72,10 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile { counters, problems, ..ParsedFile::default() };
     let section_end = |index: usize| {
         let level = outline.headings[index].level;
-        outline.headings[index + 1..].iter().find(|next| next.level <= level).map_or(size(text.len()), |next| next.line.start())
+        outline.headings[index + 1..]
+            .iter()
+            .find(|next| next.level <= level)
+            .map_or(size(text.len()), |next| next.line.start())
     };
     // A task section is a `### N. Title` heading with a status field under it; inside the Task
     // Order, `### 0.`-style headings without one are groupings.
@@ -164,16 +165,20 @@ fn parse_section(
     }
     out.links.extend(links);
     let Some((status_field, prefix)) = status else { return };
-    let (marker_range, trailing) = split_status_value(&status_field.value, usize::from(status_field.value_range.start()));
-    let mut place = place(cx, Subject::Task(key), PlaceKind::TodoSection, text, marker_range, Spelling::Bracket, Scope::Task);
+    let (marker_range, trailing) =
+        split_status_value(&status_field.value, usize::from(status_field.value_range.start()));
+    let mut place =
+        place(cx, Subject::Task(key), PlaceKind::TodoSection, text, marker_range, Spelling::Bracket, Scope::Task);
     place.trailing = trailing;
     place.title = Some(content[task.title_start..].trim().to_string());
     let date_only = !fields
         .iter()
         .filter(|it| is_timestamp_field(&it.name))
         .any(|it| it.value.len() > 10 && it.value.as_bytes().get(10) == Some(&b'T'));
-    let insert_after = last_timestamp_line.filter(|it| it.start() > status_field.line.start()).unwrap_or(status_field.line);
-    place.field_insert = Some(FieldInsert { at: insert_after.end(), style: FieldStyle::Markdown { prefix, date_only } });
+    let insert_after =
+        last_timestamp_line.filter(|it| it.start() > status_field.line.start()).unwrap_or(status_field.line);
+    place.field_insert =
+        Some(FieldInsert { at: insert_after.end(), style: FieldStyle::Markdown { prefix, date_only } });
     place.fields = fields;
     place.dependencies = dependencies;
     place.done_mark = task.done_mark.map(|(start, end)| range(base + start, base + end));
@@ -185,7 +190,9 @@ fn parse_section(
 }
 
 fn has_status_field(section: &str) -> bool {
-    section.lines().any(|line| markdown::field_line(line).is_some_and(|it| it.indent <= 1 && it.name.eq_ignore_ascii_case("Status")))
+    section.lines().any(|line| {
+        markdown::field_line(line).is_some_and(|it| it.indent <= 1 && it.name.eq_ignore_ascii_case("Status"))
+    })
 }
 
 /// `- **58** [BLOCKED] — title` and `152 [NOT STARTED] — title` lines.
@@ -199,7 +206,8 @@ fn parse_task_order(cx: &ParseContext<'_>, text: &str, outline: &Outline, body: 
         let Some((id, marker, title)) = task_order_line(line_text) else { continue };
         let key = TaskKey::new(cx.scope, markdown::numeric_id(&line_text[id.0..id.1]));
         let marker_range = range(offset + marker.0, offset + marker.1);
-        let mut place = place(cx, Subject::Task(key), PlaceKind::TaskOrderLine, text, marker_range, Spelling::Bracket, Scope::Task);
+        let mut place =
+            place(cx, Subject::Task(key), PlaceKind::TaskOrderLine, text, marker_range, Spelling::Bracket, Scope::Task);
         place.title = Some(title.to_string());
         out.places.push(place);
     }

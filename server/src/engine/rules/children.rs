@@ -79,7 +79,11 @@ fn summarize<'a>(children: impl Iterator<Item = (&'a TextRange, String, Kind)>) 
 
 fn under_place<'a>(parsed: &'a ParsedFile, place: &Place, profile: &Profile) -> Children<'a> {
     let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).filter_map(|child| {
-        Some((&child.line, format!("{} {}", child.title.as_deref().unwrap_or("phase"), child.shown()), profile.kind(child.status?)))
+        Some((
+            &child.line,
+            format!("{} {}", child.title.as_deref().unwrap_or("phase"), child.shown()),
+            profile.kind(child.status?),
+        ))
     });
     let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).filter_map(|item| {
         Some((&item.line, format!("[{}] {}", item.marker.text, item.text), profile.kind(item.status?)))
@@ -106,9 +110,19 @@ fn report(file: FileId, parent: &ParentView, kind: Kind, under: &Children<'_>, s
         let summary = if under.total == 1 {
             "the only item under it is still open".to_string()
         } else {
-            format!("{} of the {} {what} under it {} still open", under.open.len(), under.total, if under.open.len() == 1 { "is" } else { "are" })
+            format!(
+                "{} of the {} {what} under it {} still open",
+                under.open.len(),
+                under.total,
+                if under.open.len() == 1 { "is" } else { "are" }
+            )
         };
-        let mut it = diagnostic(RuleCode::OpenChildren, file, parent.range, format!("{} is `{}` but {summary}", parent.what, parent.shown));
+        let mut it = diagnostic(
+            RuleCode::OpenChildren,
+            file,
+            parent.range,
+            format!("{} is `{}` but {summary}", parent.what, parent.shown),
+        );
         it.task = parent.task.clone();
         it.related = under
             .open
@@ -127,7 +141,10 @@ fn report(file: FileId, parent: &ParentView, kind: Kind, under: &Children<'_>, s
             if under.total == 1 {
                 format!("the only item under this {} is done, but it is still `{}`", parent.what, parent.shown)
             } else {
-                format!("all {} items under this {} are done, but it is still `{}`", under.total, parent.what, parent.shown)
+                format!(
+                    "all {} items under this {} are done, but it is still `{}`",
+                    under.total, parent.what, parent.shown
+                )
             },
         );
         it.task = parent.task.clone();
@@ -211,15 +228,27 @@ pub(crate) fn derived_kind(kinds: impl Iterator<Item = Kind>) -> Option<Kind> {
         return Some(if kinds.contains(&Kind::Done) { Kind::Done } else { Kind::Cancelled });
     }
     if kinds.iter().any(|it| it.progress() > 0) {
-        return Some(if kinds.iter().all(|it| *it == Kind::Blocked || it.is_closed()) { Kind::Blocked } else { Kind::Active });
+        return Some(if kinds.iter().all(|it| *it == Kind::Blocked || it.is_closed()) {
+            Kind::Blocked
+        } else {
+            Kind::Active
+        });
     }
     Some(Kind::Todo)
 }
 
 /// The status that stands for `kind` on a plan header written in `spelling`.
-pub(crate) fn representative(profile: &Profile, kind: Kind, spelling: crate::engine::vocabulary::Spelling) -> Option<StatusId> {
+pub(crate) fn representative(
+    profile: &Profile,
+    kind: Kind,
+    spelling: crate::engine::vocabulary::Spelling,
+) -> Option<StatusId> {
     profile
         .ids()
-        .find(|it| profile.kind(*it) == kind && profile.status(*it).in_scope(Scope::Phase) && profile.status(*it).has_spelling(spelling))
+        .find(|it| {
+            profile.kind(*it) == kind
+                && profile.status(*it).in_scope(Scope::Phase)
+                && profile.status(*it).has_spelling(spelling)
+        })
         .or_else(|| profile.ids().find(|it| profile.kind(*it) == kind && profile.status(*it).has_spelling(spelling)))
 }

@@ -14,7 +14,10 @@ pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
         let Some(profile) = index.task_profile(task) else { continue };
         // An archived task's leftovers (old plans, archive entries) are history, not drift.
         let live = entry.places.iter().any(|it| {
-            !matches!(index.place(*it).kind, PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson)
+            !matches!(
+                index.place(*it).kind,
+                PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson
+            )
         });
         if live || !entry.archived {
             mismatch(index, profile, task, &index.agreeing_places(task), sink);
@@ -104,7 +107,14 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
         let others: Vec<String> = places
             .iter()
             .filter(|it| **it != place_ref && !agree(profile, index.place(**it), place))
-            .map(|it| format!("`{}` in the {} ({})", index.place(*it).shown(), index.place(*it).kind.describe(), location(index, *it)))
+            .map(|it| {
+                format!(
+                    "`{}` in the {} ({})",
+                    index.place(*it).shown(),
+                    index.place(*it).kind.describe(),
+                    location(index, *it)
+                )
+            })
             .collect();
         if others.is_empty() {
             continue;
@@ -152,15 +162,25 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
                 first.insert(place.kind, *place_ref);
             }
             Some(original) => {
-                let at = place.heading_number.map_or(place.line, |it| crate::engine::text::line_range_at(index.text(place_ref.file), usize::from(it.start())));
+                let at = place.heading_number.map_or(place.line, |it| {
+                    crate::engine::text::line_range_at(index.text(place_ref.file), usize::from(it.start()))
+                });
                 let mut it = diagnostic(
                     RuleCode::DuplicateTask,
                     place_ref.file,
                     at,
-                    format!("task {task} is defined twice: another {} defines it at {}", place.kind.describe(), location(index, *original)),
+                    format!(
+                        "task {task} is defined twice: another {} defines it at {}",
+                        place.kind.describe(),
+                        location(index, *original)
+                    ),
                 );
                 it.task = Some(task.clone());
-                it.related.push(Related { file: original.file, range: index.place(*original).line, message: "first definition".into() });
+                it.related.push(Related {
+                    file: original.file,
+                    range: index.place(*original).line,
+                    message: "first definition".into(),
+                });
                 sink.push(it);
             }
         }
@@ -174,7 +194,9 @@ fn orphan(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
     let Some(tracker) = index.entry(first).and_then(|it| it.tracker) else { return };
     let tracker = &index.trackers()[tracker];
     let has_role = |role: Role| {
-        index.entries().any(|(_, file)| file.class.root == tracker.root && file.class.family == Some(tracker.family) && file.class.role == role)
+        index.entries().any(|(_, file)| {
+            file.class.root == tracker.root && file.class.family == Some(tracker.family) && file.class.role == role
+        })
     };
     let kinds: Vec<PlaceKind> = entry.places.iter().map(|it| index.place(*it).kind).collect();
     let mention_roles: Vec<Role> = entry.mentions.iter().filter_map(|it| index.role(*it)).collect();
@@ -195,31 +217,57 @@ fn orphan(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
             let state_exists = has_role(Role::StateJson);
             let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
             if todo_exists && state_exists && in_todo && !in_state {
-                report(sink, place_of(PlaceKind::TodoSection), format!("task {task} has a TODO.md section but no entry in state.json"));
+                report(
+                    sink,
+                    place_of(PlaceKind::TodoSection),
+                    format!("task {task} has a TODO.md section but no entry in state.json"),
+                );
             } else if todo_exists && state_exists && in_state && !in_todo {
-                report(sink, place_of(PlaceKind::StateJson), format!("task {task} is in state.json but has no section in TODO.md"));
+                report(
+                    sink,
+                    place_of(PlaceKind::StateJson),
+                    format!("task {task} is in state.json but has no section in TODO.md"),
+                );
             } else if !in_todo && !in_state && (todo_exists || state_exists) {
                 let at = place_of(PlaceKind::TaskOrderLine)
                     .or_else(|| place_of(PlaceKind::PlanHeader))
                     .or_else(|| place_of(PlaceKind::TaskStateJson));
                 let what = if has(PlaceKind::TaskOrderLine) { "a Task Order line" } else { "files" };
                 if at.is_some() || mention_roles.iter().any(|it| matches!(it, Role::Plan { .. })) {
-                    report(sink, at, format!("task {task} has {what} but is in neither TODO.md nor state.json, nor archived"));
+                    report(
+                        sink,
+                        at,
+                        format!("task {task} has {what} but is in neither TODO.md nor state.json, nor archived"),
+                    );
                 }
             }
         }
-        Family::Minsky => {
-            if !has(PlaceKind::IndexLine) && (has(PlaceKind::SpecStatus) || mention_roles.contains(&Role::MinskySpec)) && has_role(Role::MinskyIndex) {
-                report(sink, place_of(PlaceKind::SpecStatus), format!("task {task} has a spec file but no line in the task index"));
-            }
+        Family::Minsky
+            if !has(PlaceKind::IndexLine)
+                && (has(PlaceKind::SpecStatus) || mention_roles.contains(&Role::MinskySpec))
+                && has_role(Role::MinskyIndex) =>
+        {
+            report(
+                sink,
+                place_of(PlaceKind::SpecStatus),
+                format!("task {task} has a spec file but no line in the task index"),
+            );
         }
         Family::Compozy => {
             let in_index = has(PlaceKind::IndexLine);
             let in_file = has(PlaceKind::Frontmatter) || mention_roles.contains(&Role::CompozyTask);
             if in_file && !in_index && has_role(Role::CompozyIndex) {
-                report(sink, place_of(PlaceKind::Frontmatter), format!("task {task} has a task file but no line in _tasks.md"));
+                report(
+                    sink,
+                    place_of(PlaceKind::Frontmatter),
+                    format!("task {task} has a task file but no line in _tasks.md"),
+                );
             } else if in_index && !in_file && has_role(Role::CompozyTask) {
-                report(sink, place_of(PlaceKind::IndexLine), format!("task {task} is listed in _tasks.md but has no task file"));
+                report(
+                    sink,
+                    place_of(PlaceKind::IndexLine),
+                    format!("task {task} is listed in _tasks.md but has no task file"),
+                );
             }
         }
         _ => {}

@@ -29,7 +29,8 @@ pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
     for (file, _) in index.entries() {
         for expectation in expectations(index, file) {
             if expectation.is_stale() {
-                let mut it = diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
+                let mut it =
+                    diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
                 it.fix = Some(FixHint::RecomputeCounters);
                 sink.push(it);
             }
@@ -46,12 +47,8 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     let mut out = Vec::new();
 
     if let Some(counter) = &counters.next_project_number {
-        let highest = index
-            .tasks()
-            .keys()
-            .filter(|key| key.scope == scope)
-            .filter_map(|key| key.id.parse::<u64>().ok())
-            .max();
+        let highest =
+            index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).max();
         if let Some(highest) = highest {
             out.push(Expectation {
                 counter: counter.clone(),
@@ -83,13 +80,8 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     if counters.task_counts.is_empty() {
         return out;
     }
-    let statuses: Vec<_> = entry
-        .parsed
-        .places
-        .iter()
-        .filter(|it| it.kind == PlaceKind::TodoSection)
-        .filter_map(|it| it.status)
-        .collect();
+    let statuses: Vec<_> =
+        entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection).filter_map(|it| it.status).collect();
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
         let (expected, at_least, what) = if key == "active" {
@@ -106,7 +98,13 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
             continue;
         };
         let tasks = if expected == 1 { "task" } else { "tasks" };
-        let what = if what.is_empty() { tasks.to_string() } else if what == "open" { format!("open {tasks}") } else { format!("{tasks} {what}") };
+        let what = if what.is_empty() {
+            tasks.to_string()
+        } else if what == "open" {
+            format!("open {tasks}")
+        } else {
+            format!("{tasks} {what}")
+        };
         let reason = if at_least {
             format!("task_counts.{key} is {} but TODO.md alone has {expected} {what}", counter.value)
         } else {

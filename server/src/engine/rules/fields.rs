@@ -54,7 +54,12 @@ fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
         return;
     }
     if let Err(error) = timestamp::parse(value) {
-        sink.push(diagnostic(RuleCode::BadTimestamp, file, field.value_range, format!("{}: {}", field.name, error.describe(value))));
+        sink.push(diagnostic(
+            RuleCode::BadTimestamp,
+            file,
+            field.value_range,
+            format!("{}: {}", field.name, error.describe(value)),
+        ));
     }
 }
 

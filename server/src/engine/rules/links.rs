@@ -11,8 +11,15 @@ pub(super) fn run(index: &WorkspaceIndex, paths: &dyn PathOracle, sink: &mut Sin
     for (file, entry) in index.entries() {
         for link in &entry.parsed.links {
             let message = if link.absolute {
-                format!("absolute local path `{}`: it only resolves on one machine; link relative to the repository", link.target)
-            } else if link.candidates.iter().any(|candidate| index.file_id(candidate).is_some() || paths.exists(candidate)) {
+                format!(
+                    "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
+                    link.target
+                )
+            } else if link
+                .candidates
+                .iter()
+                .any(|candidate| index.file_id(candidate).is_some() || paths.exists(candidate))
+            {
                 continue;
             } else {
                 let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);

@@ -47,7 +47,13 @@ pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
     }
 }
 
-fn unknown_marker(file: FileId, profile: &Profile, marker: &Marker, unknown: &Unknown, place: &str) -> crate::engine::rules::Diagnostic {
+fn unknown_marker(
+    file: FileId,
+    profile: &Profile,
+    marker: &Marker,
+    unknown: &Unknown,
+    place: &str,
+) -> crate::engine::rules::Diagnostic {
     let shown = match marker.spelling {
         Spelling::Checkbox => format!("[{}]", marker.text),
         _ => marker.text.clone(),
@@ -56,7 +62,10 @@ fn unknown_marker(file: FileId, profile: &Profile, marker: &Marker, unknown: &Un
     let did_you_mean = match suggestions.as_slice() {
         [] => String::new(),
         [one] => format!("; did you mean `{}`?", show(marker.spelling, one)),
-        many => format!("; did you mean {}?", many.iter().map(|it| format!("`{}`", show(marker.spelling, it))).collect::<Vec<_>>().join(" or ")),
+        many => format!(
+            "; did you mean {}?",
+            many.iter().map(|it| format!("`{}`", show(marker.spelling, it))).collect::<Vec<_>>().join(" or ")
+        ),
     };
     let message = match &unknown.reason {
         UnknownReason::WrongScope(_) => {
@@ -72,7 +81,11 @@ fn unknown_marker(file: FileId, profile: &Profile, marker: &Marker, unknown: &Un
         }
         UnknownReason::NotInVocabulary => {
             if did_you_mean.is_empty() {
-                format!("unknown status `{shown}` in a {place}; the {} vocabulary has {}", profile.name, valid_list(profile, marker))
+                format!(
+                    "unknown status `{shown}` in a {place}; the {} vocabulary has {}",
+                    profile.name,
+                    valid_list(profile, marker)
+                )
             } else {
                 format!("unknown status `{shown}` in a {place}{did_you_mean}")
             }

@@ -212,7 +212,12 @@ impl PathOracle for std::collections::HashSet<String> {
 }
 
 /// Runs every enabled rule over the whole index.
-pub fn check(index: &WorkspaceIndex, config: &Config, baseline: Option<&Baseline<'_>>, paths: &dyn PathOracle) -> Vec<Diagnostic> {
+pub fn check(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    paths: &dyn PathOracle,
+) -> Vec<Diagnostic> {
     let mut sink = Sink { config, out: Vec::new() };
     markers::run(index, &mut sink);
     fields::run(index, &mut sink);
@@ -261,5 +266,14 @@ impl Sink<'_> {
 
 /// A diagnostic with the rule's default severity; the sink applies the configured one.
 pub(crate) fn diagnostic(code: RuleCode, file: FileId, range: TextRange, message: String) -> Diagnostic {
-    Diagnostic { code, severity: code.default_severity(), file, range, message, task: None, related: Vec::new(), fix: None }
+    Diagnostic {
+        code,
+        severity: code.default_severity(),
+        file,
+        range,
+        message,
+        task: None,
+        related: Vec::new(),
+        fix: None,
+    }
 }

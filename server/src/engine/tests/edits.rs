@@ -114,7 +114,11 @@ fn completing_a_task_edits_every_place() {
     let found = rules::check(&after, &Config::default(), None, &crate::engine::fixture::paths(SPEC_FOLDER));
     let about_task: Vec<_> = found.iter().filter(|it| it.task.as_ref() == Some(&task)).collect();
     assert!(about_task.is_empty(), "{}", crate::engine::fixture::render(&after, &found));
-    assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::engine::fixture::render(&after, &found));
+    assert!(
+        !found.iter().any(|it| it.code == RuleCode::StaleCounts),
+        "{}",
+        crate::engine::fixture::render(&after, &found)
+    );
 }
 
 #[test]
@@ -132,7 +136,10 @@ fn refusals_say_why() {
         plan_status_change(&index, &task, "blocked", &options()).unwrap_err().to_string(),
         "`[BLOCKED]` needs a **Blocking Reason**; give one with --reason"
     );
-    assert!(matches!(plan_status_change(&index, &TaskKey::new("specs", "999"), "completed", &options()), Err(Refusal::UnknownTask(_))));
+    assert!(matches!(
+        plan_status_change(&index, &TaskKey::new("specs", "999"), "completed", &options()),
+        Err(Refusal::UnknownTask(_))
+    ));
 }
 
 #[test]
@@ -150,7 +157,9 @@ fn forcing_a_task_back_behind_its_phases_is_refused_unless_forced() {
     // Every phase is done: blocking the task would put its header behind them.
     let with_reason = StatusChangeOptions { reason: Some("waiting".into()), ..options() };
     assert!(matches!(plan_status_change(&index, &task, "blocked", &with_reason), Err(Refusal::PlanAhead { .. })));
-    let index = crate::engine::fixture::index(&SPEC_FOLDER.replace("### Phase 2: Test [COMPLETED]", "### Phase 2: Test [NOT STARTED]"));
+    let index = crate::engine::fixture::index(
+        &SPEC_FOLDER.replace("### Phase 2: Test [COMPLETED]", "### Phase 2: Test [NOT STARTED]"),
+    );
     let refusal = plan_status_change(&index, &task, "blocked", &with_reason);
     assert!(refusal.is_ok(), "blocked keeps an under-way header: {refusal:?}");
 }
@@ -162,7 +171,11 @@ fn blocking_with_a_reason_adds_both_fields() {
     let options = StatusChangeOptions { reason: Some("upstream bug".into()), ..options() };
     let change = plan_status_change(&index, &task, "BLOCKED", &options).unwrap();
     let rendered = render(&index, &change);
-    assert!(rendered.contains("- **Started**: 2026-01-12\n- **Blocked**: 2026-11-22\n- **Blocking Reason**: upstream bug\n"), "{rendered}");
+    assert!(
+        rendered
+            .contains("- **Started**: 2026-01-12\n- **Blocked**: 2026-11-22\n- **Blocking Reason**: upstream bug\n"),
+        "{rendered}"
+    );
     assert!(rendered.contains("\"status\": \"blocked\""), "{rendered}");
     assert!(rendered.contains("- **Status**: [BLOCKED]"), "{rendered}");
 }

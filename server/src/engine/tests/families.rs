@@ -174,7 +174,8 @@ fn pidea_index_phases_and_folder() {
 
 #[test]
 fn prose_statuses_are_indexed_not_diagnosed() {
-    let fixture = "%! memory-bank/progress.md\n## ✅ PHASE 3 COMPLETED\n- ❌ Not implemented\n- **Status**: [WHATEVER]\n";
+    let fixture =
+        "%! memory-bank/progress.md\n## ✅ PHASE 3 COMPLETED\n- ❌ Not implemented\n- **Status**: [WHATEVER]\n";
     assert_eq!(check(fixture), "");
     let index = index(fixture);
     let file = index.file_id("memory-bank/progress.md").unwrap();

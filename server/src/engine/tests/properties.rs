@@ -18,11 +18,32 @@ use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Scope;
 
 const MARKERS: &[&str] = &[
-    "[NOT STARTED]", "[RESEARCHING]", "[RESEARCHED]", "[PLANNING]", "[PLANNED]", "[IMPLEMENTING]", "[COMPLETED]",
-    "[PARTIAL]", "[BLOCKED]", "[ABANDONED]", "[EXPANDED]", "[IN PROGRESS]", "[IN PROGRES]", "[completed]",
-    "[ NOT STARTED ]", "[SKIPPED]", "Completed", "[]", "[", "[COMPLETED] -- done", "[ÉTÉ]", "🚀", "",
+    "[NOT STARTED]",
+    "[RESEARCHING]",
+    "[RESEARCHED]",
+    "[PLANNING]",
+    "[PLANNED]",
+    "[IMPLEMENTING]",
+    "[COMPLETED]",
+    "[PARTIAL]",
+    "[BLOCKED]",
+    "[ABANDONED]",
+    "[EXPANDED]",
+    "[IN PROGRESS]",
+    "[IN PROGRES]",
+    "[completed]",
+    "[ NOT STARTED ]",
+    "[SKIPPED]",
+    "Completed",
+    "[]",
+    "[",
+    "[COMPLETED] -- done",
+    "[ÉTÉ]",
+    "🚀",
+    "",
 ];
-const JSON_STATUSES: &[&str] = &["not_started", "researched", "planned", "implementing", "completed", "blocked", "in_progress", "wat", ""];
+const JSON_STATUSES: &[&str] =
+    &["not_started", "researched", "planned", "implementing", "completed", "blocked", "in_progress", "wat", ""];
 const WORDS: &[&str] = &["To Do", "In Progress", "Done", "Blocked", "pending", "completed", "é", ""];
 const BOXES: &[&str] = &[" ", "x", "X", "/", "-", "~", "+", "?", "é", "P", "]"];
 
@@ -32,17 +53,27 @@ fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
 
 /// Noise that stresses byte/char handling: multi-byte characters, tabs, lone markup.
 fn noise() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!["a", "é", "🚀", "日本", "\t", " ", "*", "[", "]", "`", "#", "-", ":", "|", "\r"]), 0..12)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "é", "🚀", "日本", "\t", " ", "*", "[", "]", "`", "#", "-", ":", "|", "\r"]),
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn todo_line() -> impl Strategy<Value = String> {
     prop_oneof![
-        (1u32..6, any::<bool>(), noise()).prop_map(|(id, done, title)| format!("### {}{id}. {title}", if done { "✓ " } else { "" })),
+        (1u32..6, any::<bool>(), noise())
+            .prop_map(|(id, done, title)| format!("### {}{id}. {title}", if done { "✓ " } else { "" })),
         pick(MARKERS).prop_map(|it| format!("- **Status**: {it}")),
         pick(MARKERS).prop_map(|it| format!(" **Status**: {it}")),
         (1u32..6).prop_map(|it| format!("- **Dependencies**: {it}, {}", it + 1)),
-        prop::sample::select(vec!["- **Completed**: 2026-01-02", "- **Started**: 2026-13-40", "- **Blocked**: [RUN: date]", "- **Started**: 2026-01-05T10:00:00+00:00Z"]).prop_map(str::to_string),
+        prop::sample::select(vec![
+            "- **Completed**: 2026-01-02",
+            "- **Started**: 2026-13-40",
+            "- **Blocked**: [RUN: date]",
+            "- **Started**: 2026-01-05T10:00:00+00:00Z"
+        ])
+        .prop_map(str::to_string),
         (1u32..6, pick(MARKERS)).prop_map(|(id, it)| format!("- **{id}** {it} — order line")),
         Just("## Task Order".to_string()),
         Just("```".to_string()),
@@ -152,9 +183,15 @@ fn canonical(index: &WorkspaceIndex) -> String {
         let _ = writeln!(out, "{} {:?} {:?}", entry.path, entry.class, entry.parsed);
     }
     for (task, entry) in index.tasks() {
-        let places: Vec<(String, usize)> = entry.places.iter().map(|it| (index.path(it.file).to_string(), it.index)).collect();
+        let places: Vec<(String, usize)> =
+            entry.places.iter().map(|it| (index.path(it.file).to_string(), it.index)).collect();
         let mentions: Vec<&str> = entry.mentions.iter().map(|it| index.path(*it)).collect();
-        let _ = writeln!(out, "{task:?} {places:?} {mentions:?} {} {:?}", entry.archived, entry.current_plan.map(|it| index.path(it)));
+        let _ = writeln!(
+            out,
+            "{task:?} {places:?} {mentions:?} {} {:?}",
+            entry.archived,
+            entry.current_plan.map(|it| index.path(it))
+        );
     }
     out
 }
@@ -163,7 +200,9 @@ fn options(force: bool) -> StatusChangeOptions {
     StatusChangeOptions {
         force,
         reason: Some("because".into()),
-        ..StatusChangeOptions::new(Now::from_timestamp("2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH)))
+        ..StatusChangeOptions::new(Now::from_timestamp(
+            "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        ))
     }
 }
 

@@ -98,8 +98,14 @@ fn plan_header_agrees_by_kind_but_not_across_kinds() {
     let (index, found) = diagnostics(fixture, None);
     let codes: Vec<(String, RuleCode)> = found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
     assert!(!codes.iter().any(|(path, _)| path.contains("007_impl")), "{codes:?}");
-    assert!(codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::StatusMismatch)), "{codes:?}");
-    assert!(codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::PlanStatusStale)), "{codes:?}");
+    assert!(
+        codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::StatusMismatch)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::PlanStatusStale)),
+        "{codes:?}"
+    );
 }
 
 #[test]
