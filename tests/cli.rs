@@ -337,7 +337,8 @@ fn no_progress_bar_without_a_terminal() {
 
 #[test]
 fn the_readme_configuration_example_is_valid() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
     let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("the block ends");
     let dir = workspace(&[(".taskmark.toml", readme[start..end].as_bytes()), ("docs/board/TODO.md", b"- [ ] x\n")]);

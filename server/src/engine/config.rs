@@ -443,10 +443,18 @@ fn build_profile(
             }
         }
         if let Some(requires) = &status.requires {
-            def.requires = requires
-                .iter()
-                .map(|it| Requirement { any_of: it.split('|').map(|name| name.trim().to_string()).collect() })
-                .collect();
+            def.requires = Vec::new();
+            for it in requires {
+                let any_of: Vec<String> = it.split('|').map(|name| name.trim().to_string()).collect();
+                if any_of.iter().any(String::is_empty) {
+                    return Err(err(
+                        status.id.span(),
+                        &format!("{suffix}.requires"),
+                        format!("`{it}` names an empty field"),
+                    ));
+                }
+                def.requires.push(Requirement { any_of });
+            }
         }
         if let Some(stamp) = &status.stamp {
             def.stamp = (!stamp.is_empty()).then(|| stamp.clone());

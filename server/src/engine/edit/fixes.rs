@@ -53,6 +53,7 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
         FixHint::AddField { field, .. } => vec![format!("Add the **{field}** field")],
         FixHint::RecomputeCounters => vec!["Recompute the counters".into()],
         FixHint::RemoveTrailing { .. } => vec!["Remove the text after the marker".into()],
+        FixHint::Replace { title, .. } => vec![title.clone()],
     }
 }
 
@@ -203,6 +204,9 @@ pub fn plan_fix(
                     );
                 }
             }
+        }
+        FixHint::Replace { replacement, .. } => {
+            change.edit(index, file, TextEdit::replace(diagnostic.range, replacement.clone()));
         }
         FixHint::RemoveTrailing { range: trailing } => {
             let text = index.text(file);

@@ -54,12 +54,21 @@ fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
         return;
     }
     if let Err(error) = timestamp::parse(value) {
-        sink.push(diagnostic(
+        let mut it = diagnostic(
             RuleCode::BadTimestamp,
             file,
             field.value_range,
             format!("{}: {}", field.name, error.describe(value)),
-        ));
+        );
+        if error == timestamp::TimestampError::OffsetAndZulu
+            && let Some(repaired) = field.value.trim_end().strip_suffix('Z')
+        {
+            it.fix = Some(FixHint::Replace {
+                replacement: repaired.to_string(),
+                title: "Remove the `Z` after the UTC offset".into(),
+            });
+        }
+        sink.push(it);
     }
 }
 

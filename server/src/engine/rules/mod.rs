@@ -177,6 +177,8 @@ pub enum FixHint {
     RecomputeCounters,
     /// Remove the text after the marker.
     RemoveTrailing { range: TextRange },
+    /// Replace the diagnostic's range with this text (a malformed timestamp's repair).
+    Replace { replacement: String, title: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

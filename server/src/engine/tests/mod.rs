@@ -50,7 +50,12 @@ fn the_engine_does_no_io() {
                     continue;
                 }
                 for token in forbidden {
-                    assert!(!line.contains(token), "{}:{}: the engine must not use `{token}`", path.display(), number + 1);
+                    assert!(
+                        !line.contains(token),
+                        "{}:{}: the engine must not use `{token}`",
+                        path.display(),
+                        number + 1
+                    );
                 }
             }
             checked += 1;
