@@ -93,7 +93,9 @@ impl WorkspaceIndex {
         let classes: Vec<Classification> =
             classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
         for class in &classes {
-            index.tracker_for(class, &files_backlog_config(&files, &classes, class));
+            if find_tracker(&index.trackers, class).is_none() {
+                index.tracker_for(class, &files_backlog_config(&files, &classes, class));
+            }
         }
         let trackers = &index.trackers;
         let entries: Vec<FileEntry> = files

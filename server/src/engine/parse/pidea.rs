@@ -124,8 +124,10 @@ fn status_place(
     let mut status: Option<Field> = None;
     let mut section = 0usize;
     let mut status_section = None;
+    let heading_starts: std::collections::HashSet<usize> =
+        outline.headings.iter().map(|it| usize::from(it.line.start())).collect();
     for (offset, line_text) in lines_with_offsets(text) {
-        if outline.headings.iter().any(|it| usize::from(it.line.start()) == offset) {
+        if heading_starts.contains(&offset) {
             section += 1;
             if status_section.is_some() {
                 break;

@@ -1,7 +1,7 @@
 //! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `orphan-task` and
 //! `dependency-not-done`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
 use crate::engine::layout::{Family, Role};
@@ -10,6 +10,9 @@ use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
 use crate::engine::vocabulary::{Kind, Profile, StatusId};
 
 pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+    // Which roles each tracker has files for, computed once: orphan detection asks per task.
+    let roles: HashSet<(usize, Role)> =
+        index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
     for (task, entry) in index.tasks() {
         let Some(profile) = index.task_profile(task) else { continue };
         // An archived task's leftovers (old plans, archive entries) are history, not drift.
@@ -24,7 +27,7 @@ pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
         }
         duplicates(index, task, &entry.places, sink);
         if !entry.archived {
-            orphan(index, task, sink);
+            orphan(index, &roles, task, sink);
         }
         dependencies(index, profile, task, sink);
     }
@@ -188,16 +191,12 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
 }
 
 /// Stores of a tracker that every live task should appear in.
-fn orphan(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
+fn orphan(index: &WorkspaceIndex, roles: &HashSet<(usize, Role)>, task: &TaskKey, sink: &mut Sink<'_>) {
     let Some(entry) = index.task(task) else { return };
     let Some(first) = entry.places.first().map(|it| it.file).or(entry.mentions.first().copied()) else { return };
-    let Some(tracker) = index.entry(first).and_then(|it| it.tracker) else { return };
-    let tracker = &index.trackers()[tracker];
-    let has_role = |role: Role| {
-        index.entries().any(|(_, file)| {
-            file.class.root == tracker.root && file.class.family == Some(tracker.family) && file.class.role == role
-        })
-    };
+    let Some(tracker_id) = index.entry(first).and_then(|it| it.tracker) else { return };
+    let tracker = &index.trackers()[tracker_id];
+    let has_role = |role: Role| roles.contains(&(tracker_id, role));
     let kinds: Vec<PlaceKind> = entry.places.iter().map(|it| index.place(*it).kind).collect();
     let mention_roles: Vec<Role> = entry.mentions.iter().filter_map(|it| index.role(*it)).collect();
     let has = |kind: PlaceKind| kinds.contains(&kind);
