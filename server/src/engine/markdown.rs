@@ -100,10 +100,34 @@ impl Outline {
         after > 0 && self.code[after - 1].contains(offset)
     }
 
-    /// The list item that starts on the line beginning at `line_start`, if any.
-    pub fn item_starting_on(&self, line: TextRange) -> Option<&ListItem> {
-        let index = self.items.partition_point(|it| it.range.start() < line.start());
-        self.items.get(index).filter(|it| line.contains_inclusive(it.range.start()) && it.range.start() < line.end())
+    /// The lines of `text[within]` outside code, as `(line range, line text)`.
+    pub fn prose_lines<'a>(
+        &'a self,
+        text: &'a str,
+        within: TextRange,
+    ) -> impl Iterator<Item = (TextRange, &'a str)> + 'a {
+        let base = usize::from(within.start());
+        crate::engine::text::lines_with_offsets(&text[within]).filter_map(move |(offset, line)| {
+            let start = base + offset;
+            (!self.in_code(size(start))).then(|| (range(start, start + line.len()), line))
+        })
+    }
+
+    /// List items outside code whose first line starts with a checkbox, with that line.
+    pub fn checkboxes<'a>(
+        &'a self,
+        text: &'a str,
+        within: TextRange,
+    ) -> impl Iterator<Item = (&'a ListItem, TextRange, CheckboxLine<'a>)> + 'a {
+        let first = self.items.partition_point(|it| it.range.start() < within.start());
+        self.items[first..]
+            .iter()
+            .take_while(move |it| it.range.start() < within.end())
+            .filter(|it| !self.in_code(it.range.start()))
+            .filter_map(move |item| {
+                let line = crate::engine::text::line_range_at(text, usize::from(item.range.start()));
+                Some((item, line, checkbox_line(&text[line])?))
+            })
     }
 }
 

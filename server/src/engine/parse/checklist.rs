@@ -1,6 +1,6 @@
 //! Plain checklists (GitHub, Obsidian, [x]it!) and spec-kit `tasks.md`.
 
-use crate::engine::markdown::{self, Outline};
+use crate::engine::markdown::Outline;
 use crate::engine::model::{ParsedFile, PlaceKind, Subject, TaskKey};
 use crate::engine::parse::{ParseContext, collect_items, item_from_checkbox, place};
 use crate::engine::text::range;
@@ -19,13 +19,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    for list_item in &outline.items {
-        if outline.in_code(list_item.range.start()) {
-            continue;
-        }
-        let line = crate::engine::text::line_range_at(text, usize::from(list_item.range.start()));
+    for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
         let line_text = &text[line];
-        let Some(checkbox) = markdown::checkbox_line(line_text) else { continue };
         let after = &line_text[checkbox.text_start..];
         let id_len = spec_kit_id(after);
         if id_len == 0 {

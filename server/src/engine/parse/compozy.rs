@@ -33,13 +33,8 @@ fn id_len(text: &str) -> usize {
 pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    for list_item in &outline.items {
-        if outline.in_code(list_item.range.start()) {
-            continue;
-        }
-        let line = crate::engine::text::line_range_at(text, usize::from(list_item.range.start()));
+    for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
         let line_text = &text[line];
-        let Some(checkbox) = markdown::checkbox_line(line_text) else { continue };
         let after = &line_text[checkbox.text_start..];
         let len = id_len(after);
         if len == 0 || list_item.depth > 0 {

@@ -11,13 +11,8 @@ use crate::engine::vocabulary::{Scope, Spelling};
 pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    for list_item in &outline.items {
-        if outline.in_code(list_item.range.start()) {
-            continue;
-        }
-        let line = crate::engine::text::line_range_at(text, usize::from(list_item.range.start()));
+    for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
         let line_text = &text[line];
-        let Some(checkbox) = markdown::checkbox_line(line_text) else { continue };
         let base = usize::from(line.start());
         let Some((id, title)) = task_reference(line_text, checkbox.text_start) else {
             if let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) {

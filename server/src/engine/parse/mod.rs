@@ -126,20 +126,10 @@ pub(crate) fn collect_items(
     owner: Option<usize>,
     items: &mut Vec<Item>,
 ) -> Vec<usize> {
-    let first = outline.items.partition_point(|it| it.range.start() < within.start());
     let mut added = Vec::new();
     // Open checkbox ancestors: (depth, item index, end of its range).
     let mut stack: Vec<(u32, usize, crate::engine::text::TextSize)> = Vec::new();
-    for list_item in &outline.items[first..] {
-        if list_item.range.start() >= within.end() {
-            break;
-        }
-        if outline.in_code(list_item.range.start()) {
-            continue;
-        }
-        let line = crate::engine::text::line_range_at(text, usize::from(list_item.range.start()));
-        let line_text = &text[line];
-        let Some(checkbox) = markdown::checkbox_line(line_text) else { continue };
+    for (list_item, line, checkbox) in outline.checkboxes(text, within) {
         let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) else { continue };
         while stack.last().is_some_and(|(depth, _, end)| *depth >= list_item.depth || *end <= list_item.range.start()) {
             stack.pop();

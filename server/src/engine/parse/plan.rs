@@ -92,13 +92,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
         place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
         let mut last_timestamp: Option<TextRange> = None;
-        let body_start = usize::from(body.start());
-        for (offset, line_text) in lines_with_offsets(&text[body]) {
-            let offset = body_start + offset;
-            if outline.in_code(size(offset)) {
-                continue;
-            }
-            let line = range(offset, offset + line_text.len());
+        for (line, line_text) in outline.prose_lines(text, body) {
+            let offset = usize::from(line.start());
             if let Some(field) = markdown::field_line(line_text)
                 && field.indent <= 4
             {

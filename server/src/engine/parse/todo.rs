@@ -6,7 +6,7 @@ use crate::engine::parse::{
     ParseContext, collect_items, field_from_line, is_artifact_field, is_timestamp_field, link, numeric_dependencies,
     place, split_status_value,
 };
-use crate::engine::text::{TextRange, lines_with_offsets, range, size};
+use crate::engine::text::{TextRange, range, size};
 use crate::engine::vocabulary::{Scope, Spelling};
 use crate::engine::yaml::{self, Yaml};
 
@@ -127,13 +127,8 @@ fn parse_section(
     let mut links = Vec::new();
     let mut last_timestamp_line: Option<TextRange> = None;
     let mut in_artifact_field = false;
-    let body_start = usize::from(body.start());
-    for (offset, line_text) in lines_with_offsets(&text[body]) {
-        let offset = body_start + offset;
-        if outline.in_code(size(offset)) {
-            continue;
-        }
-        let line = range(offset, offset + line_text.len());
+    for (line, line_text) in outline.prose_lines(text, body) {
+        let offset = usize::from(line.start());
         if let Some(field) = markdown::field_line(line_text)
             && field.indent <= 1
         {
@@ -197,12 +192,8 @@ fn has_status_field(section: &str) -> bool {
 
 /// `- **58** [BLOCKED] — title` and `152 [NOT STARTED] — title` lines.
 fn parse_task_order(cx: &ParseContext<'_>, text: &str, outline: &Outline, body: TextRange, out: &mut ParsedFile) {
-    let body_start = usize::from(body.start());
-    for (offset, line_text) in lines_with_offsets(&text[body]) {
-        let offset = body_start + offset;
-        if outline.in_code(size(offset)) {
-            continue;
-        }
+    for (line, line_text) in outline.prose_lines(text, body) {
+        let offset = usize::from(line.start());
         let Some((id, marker, title)) = task_order_line(line_text) else { continue };
         let key = TaskKey::new(cx.scope, markdown::numeric_id(&line_text[id.0..id.1]));
         let marker_range = range(offset + marker.0, offset + marker.1);
