@@ -242,7 +242,19 @@ impl WorkspaceIndex {
                 tasks.entry(task.clone()).or_default().archived = true;
             }
         }
-        // The current plan of each task.
+        // The current plan of each task: the last plan its TODO.md section links, else the
+        // highest-numbered one.
+        let mut section_links: HashMap<&TaskKey, Vec<(FileId, &crate::engine::model::Link)>> = HashMap::new();
+        for (file, entry) in self.entries() {
+            if entry.class.role != Role::Todo {
+                continue;
+            }
+            for link in &entry.parsed.links {
+                if let Some(task) = &link.task {
+                    section_links.entry(task).or_default().push((file, link));
+                }
+            }
+        }
         for (task, task_entry) in tasks.iter_mut() {
             let plans: Vec<FileId> = task_entry
                 .places
@@ -253,12 +265,16 @@ impl WorkspaceIndex {
                     task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))),
                 )
                 .collect();
-            let linked = task_entry
-                .places
-                .iter()
-                .filter(|it| self.place(**it).kind == PlaceKind::TodoSection)
-                .flat_map(|it| self.parsed(it.file).links.iter().filter(|link| link.task.as_ref() == Some(task)))
-                .filter_map(|link| link.candidates.iter().find_map(|candidate| self.by_path.get(candidate).copied()))
+            if plans.is_empty() {
+                continue;
+            }
+            let linked = section_links
+                .get(task)
+                .into_iter()
+                .flatten()
+                .filter_map(|(file, link)| {
+                    link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
+                })
                 .rfind(|file| plans.contains(file));
             task_entry.current_plan = linked.or_else(|| {
                 plans
@@ -453,10 +469,7 @@ fn files_backlog_config(
 
 fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
     let parsed = match (&tracker, class.role) {
-        (_, Role::Prose) => parse::parse(
-            &ParseContext { path: &path, class: &class, profile: &profiles::github(), scope: &class.root },
-            &text,
-        ),
+        (_, Role::Prose) => parse::prose(&text),
         (Some((_, tracker)), _) => parse::parse(
             &ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root },
             &text,

@@ -272,9 +272,40 @@ pub struct Link {
     pub target: String,
     pub range: TextRange,
     pub task: Option<TaskKey>,
-    /// Only the first `resolved` candidate that exists counts; candidates are tried in order.
-    pub candidates: Vec<String>,
     pub absolute: bool,
+}
+
+impl Link {
+    /// Where a relative link from the file at `from` may point, in the order to try: the file's
+    /// folder first, then each folder above it (links are written relative to the repository
+    /// root, to `specs/`, or to the file). An absolute link has none.
+    pub fn candidates<'a>(&'a self, from: &'a str) -> impl Iterator<Item = String> + 'a {
+        let target = self.target.split('#').next().unwrap_or(&self.target);
+        let folders = from.rmatch_indices('/').map(|(at, _)| &from[..at]).chain(std::iter::once(""));
+        let mut seen: Vec<String> = Vec::new();
+        folders.filter(|_| !self.absolute).filter_map(move |folder| {
+            let joined = join(folder, target)?;
+            (!seen.contains(&joined)).then(|| {
+                seen.push(joined.clone());
+                joined
+            })
+        })
+    }
+}
+
+/// `folder/target` with `.` and `..` resolved; `None` when `..` climbs above the root.
+fn join(folder: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = folder.split('/').filter(|it| !it.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            it => parts.push(it),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Derived counters in a TODO.md frontmatter.

@@ -61,6 +61,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     if let Yaml::Map(entries) = &yaml {
         place.fields = entries
             .iter()
+            .filter(|(key, _)| crate::engine::parse::is_timestamp_key(&key.value))
             .filter_map(|(key, value)| {
                 let scalar = value.as_scalar()?;
                 Some(Field {

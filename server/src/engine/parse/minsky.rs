@@ -26,7 +26,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
         place.title = Some(title.to_string());
         for (start, end, target) in markdown::file_links(line_text) {
-            out.links.push(link(cx.path, target, range(base + start, base + end), Some(key.clone())));
+            out.links.push(link(target, range(base + start, base + end), Some(key.clone())));
         }
         out.places.push(place);
     }

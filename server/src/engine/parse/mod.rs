@@ -52,9 +52,14 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::BacklogTask => backlog::parse(cx, text),
         Role::PideaIndex => pidea::parse_index(cx, text),
         Role::PideaPhase => pidea::parse_phase(cx, text),
-        Role::Prose => prose::parse(text),
+        Role::Prose => prose(text),
         Role::BacklogConfig => ParsedFile::default(),
     }
+}
+
+/// A prose document: statuses written with emoji, for information only. Needs no vocabulary.
+pub fn prose(text: &str) -> ParsedFile {
+    prose::parse(text)
 }
 
 /// Reads the status list of a Backlog.md `config.yml`.
@@ -221,46 +226,11 @@ pub(crate) fn numeric_dependencies(value: &str, value_start: usize) -> Vec<Depen
     deps
 }
 
-/// Where a relative link may point: the file's folder first, then each folder above it (links
-/// are written relative to the repository root, to `specs/`, or to the file).
-pub(crate) fn link(
-    path: &str,
-    target: &str,
-    link_range: TextRange,
-    task: Option<crate::engine::model::TaskKey>,
-) -> Link {
+/// A link from a tracker place, with whether it is an absolute local path.
+pub(crate) fn link(target: &str, link_range: TextRange, task: Option<crate::engine::model::TaskKey>) -> Link {
     let clean = target.split('#').next().unwrap_or(target);
     let absolute = clean.starts_with('/') || clean.starts_with('~') || clean.get(1..3) == Some(":\\");
-    let mut candidates = Vec::new();
-    if !absolute {
-        let mut dir: Vec<&str> = path.split('/').collect();
-        dir.pop();
-        loop {
-            if let Some(joined) = join(&dir, clean) {
-                if !candidates.contains(&joined) {
-                    candidates.push(joined);
-                }
-            }
-            if dir.pop().is_none() {
-                break;
-            }
-        }
-    }
-    Link { target: target.to_string(), range: link_range, task, candidates, absolute }
-}
-
-fn join(dir: &[&str], target: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.iter().copied().filter(|it| !it.is_empty()).collect();
-    for part in target.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            it => parts.push(it),
-        }
-    }
-    Some(parts.join("/"))
+    Link { target: target.to_string(), range: link_range, task, absolute }
 }
 
 /// Field names that hold timestamps, as the spec-folder standard names them.
@@ -286,13 +256,22 @@ pub(crate) fn is_timestamp_field(name: &str) -> bool {
 /// Keys of JSON and YAML that hold timestamps: the state names (`completed`), `*_at`,
 /// `*_date`, `last_updated`, `_last_updated`, `last_sync`.
 pub(crate) fn is_timestamp_key(name: &str) -> bool {
-    let folded = name.trim_start_matches('_').to_ascii_lowercase().replace(['_', '-'], " ");
-    is_timestamp_field(&folded)
-        || folded.ends_with(" at")
-        || folded.ends_with(" date")
-        || folded.contains("updated")
-        || folded == "last sync"
-        || folded == "archived"
+    // Called for every field of every place: compare without allocating.
+    let name = name.trim_start_matches('_');
+    let same = |a: &str, b: &str| {
+        a.len() == b.len()
+            && a.bytes().zip(b.bytes()).all(|(x, y)| {
+                let fold = |c: u8| if c == b'_' || c == b'-' { b' ' } else { c.to_ascii_lowercase() };
+                fold(x) == fold(y)
+            })
+    };
+    let ends = |suffix: &str| name.len() > suffix.len() && same(&name[name.len() - suffix.len()..], suffix);
+    TIMESTAMP_FIELDS.iter().any(|it| same(name, it))
+        || ends(" at")
+        || ends(" date")
+        || name.to_ascii_lowercase().contains("updated")
+        || same(name, "last sync")
+        || same(name, "archived")
 }
 
 /// Field names whose links point at plans, reports, summaries and specs.
@@ -316,15 +295,15 @@ mod tests {
 
     #[test]
     fn link_candidates_climb_to_the_root() {
-        let it = link("a/specs/TODO.md", "specs/1_x/plans/p.md", range(0, 1), None);
-        assert_eq!(
-            it.candidates,
-            vec!["a/specs/specs/1_x/plans/p.md", "a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md"]
-        );
-        let it = link("specs/TODO.md", "/home/u/p.md", range(0, 1), None);
-        assert!(it.absolute && it.candidates.is_empty());
-        let it = link("specs/1_x/plans/p.md", "../reports/r.md#top", range(0, 1), None);
-        assert_eq!(it.candidates[0], "specs/1_x/reports/r.md");
+        let it = link("specs/1_x/plans/p.md", range(0, 1), None);
+        let candidates: Vec<String> = it.candidates("a/specs/TODO.md").collect();
+        assert_eq!(candidates, vec!["a/specs/specs/1_x/plans/p.md", "a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md"]);
+        let it = link("/home/u/p.md", range(0, 1), None);
+        assert!(it.absolute && it.candidates("specs/TODO.md").next().is_none());
+        let it = link("../reports/r.md#top", range(0, 1), None);
+        assert_eq!(it.candidates("specs/1_x/plans/p.md").next().as_deref(), Some("specs/1_x/reports/r.md"));
+        let it = link("../../../../x.md", range(0, 1), None);
+        assert_eq!(it.candidates("a/b.md").count(), 0);
     }
 
     #[test]

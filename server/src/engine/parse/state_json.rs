@@ -138,9 +138,12 @@ impl Reader<'_> {
         };
         let Some((_, digits)) = markdown::leading_number(&id) else { return };
         let key = TaskKey::new(self.cx.scope, markdown::numeric_id(digits));
+        // Only timestamps are fields of a state.json place: descriptions and summaries are not
+        // read, so they are not copied.
         let fields: Vec<Field> = object
             .properties
             .iter()
+            .filter(|prop| is_timestamp_key(prop.name.as_str()))
             .filter_map(|prop| match &prop.value {
                 Value::StringLit(string) => Some(Field {
                     name: prop.name.as_str().to_string(),
@@ -203,7 +206,7 @@ impl Reader<'_> {
             if target.ends_with('/') || target.contains("://") || target.is_empty() {
                 return;
             }
-            out.links.push(link(self.cx.path, target, self.string_range(string.range), Some(key.clone())));
+            out.links.push(link(target, self.string_range(string.range), Some(key.clone())));
         };
         if let Some(path) = object.get_string("plan_path") {
             push(path);

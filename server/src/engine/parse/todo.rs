@@ -145,14 +145,14 @@ fn parse_section(
             }
             if in_artifact_field {
                 for (start, end, target) in markdown::file_links(line_text) {
-                    links.push(link(cx.path, target, range(offset + start, offset + end), Some(key.clone())));
+                    links.push(link(target, range(offset + start, offset + end), Some(key.clone())));
                 }
             }
             fields.push(parsed);
         } else if in_artifact_field && line_text.starts_with([' ', '\t']) && !line_text.trim().is_empty() {
             // Nested list under `- **Plan**:` or `- **Research Artifacts**:`.
             for (start, end, target) in markdown::file_links(line_text) {
-                links.push(link(cx.path, target, range(offset + start, offset + end), Some(key.clone())));
+                links.push(link(target, range(offset + start, offset + end), Some(key.clone())));
             }
         } else if !line_text.trim().is_empty() && !line_text.starts_with([' ', '\t']) {
             in_artifact_field = false;

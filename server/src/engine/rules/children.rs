@@ -1,59 +1,57 @@
 //! `open-children` and `plan-status-stale`: a parent and what is under it.
 
-use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{ParsedFile, Place, PlaceKind};
 use crate::engine::rules::{FixHint, Parent, Related, RuleCode, Severity, Sink, diagnostic};
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::{Kind, Profile, Scope, StatusId};
 
-pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
-    for (file, entry) in index.entries() {
-        let Some(profile) = index.profile(file) else { continue };
-        let parsed = &entry.parsed;
-        for (place_index, place) in parsed.places.iter().enumerate() {
-            let Some(status) = place.status else { continue };
-            let under = under_place(parsed, place, profile);
-            let parent = ParentView {
-                parent: Parent::Place(place_index),
-                range: place.marker.range,
-                shown: place.shown(),
-                what: describe_parent(place),
-                task: place.task().cloned(),
-                has_phases: !place.child_places.is_empty(),
-                // A plan header behind its phases is `plan-status-stale`'s to report.
-                hint: place.kind != PlaceKind::PlanHeader,
-            };
-            report(file, &parent, profile.kind(status), &under, sink);
-            if place.kind == PlaceKind::PlanHeader {
-                stale_header(file, parsed, place_index, place, profile, status, sink);
-            }
+pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    let Some(profile) = index.profile(file) else { return };
+    let parsed = &entry.parsed;
+    for (place_index, place) in parsed.places.iter().enumerate() {
+        let Some(status) = place.status else { continue };
+        let under = under_place(parsed, place, profile);
+        let parent = ParentView {
+            parent: Parent::Place(place_index),
+            range: place.marker.range,
+            shown: place.shown(),
+            what: describe_parent(place),
+            task: place.task().cloned(),
+            has_phases: !place.child_places.is_empty(),
+            // A plan header behind its phases is `plan-status-stale`'s to report.
+            hint: place.kind != PlaceKind::PlanHeader,
+        };
+        report(file, &parent, profile.kind(status), &under, sink);
+        if place.kind == PlaceKind::PlanHeader {
+            stale_header(file, parsed, place_index, place, profile, status, sink);
         }
-        // Nested checkboxes: a checked box over unchecked ones, as org-mode checks them.
-        let mut nested: Vec<Vec<usize>> = vec![Vec::new(); parsed.items.len()];
-        for (position, item) in parsed.items.iter().enumerate() {
-            if let Some(parent) = item.parent_item.filter(|it| *it < nested.len()) {
-                nested[parent].push(position);
-            }
+    }
+    // Nested checkboxes: a checked box over unchecked ones, as org-mode checks them.
+    let mut nested: Vec<Vec<usize>> = vec![Vec::new(); parsed.items.len()];
+    for (position, item) in parsed.items.iter().enumerate() {
+        if let Some(parent) = item.parent_item.filter(|it| *it < nested.len()) {
+            nested[parent].push(position);
         }
-        for (position, item) in parsed.items.iter().enumerate() {
-            let Some(status) = item.status else { continue };
-            if nested[position].is_empty() {
-                continue;
-            }
-            let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).filter_map(|child| {
-                Some((&child.line, format!("[{}] {}", child.marker.text, child.text), profile.kind(child.status?)))
-            }));
-            let parent = ParentView {
-                parent: Parent::Item(position),
-                range: item.marker.range,
-                shown: format!("[{}]", item.marker.text),
-                what: "checkbox",
-                task: None,
-                has_phases: false,
-                hint: true,
-            };
-            report(file, &parent, profile.kind(status), &under, sink);
+    }
+    for (position, item) in parsed.items.iter().enumerate() {
+        let Some(status) = item.status else { continue };
+        if nested[position].is_empty() {
+            continue;
         }
+        let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).filter_map(|child| {
+            Some((&child.line, format!("[{}] {}", child.marker.text, child.text), profile.kind(child.status?)))
+        }));
+        let parent = ParentView {
+            parent: Parent::Item(position),
+            range: item.marker.range,
+            shown: format!("[{}]", item.marker.text),
+            what: "checkbox",
+            task: None,
+            has_phases: false,
+            hint: true,
+        };
+        report(file, &parent, profile.kind(status), &under, sink);
     }
 }
 

@@ -3,34 +3,42 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::engine::index::{PlaceRef, WorkspaceIndex};
+use crate::engine::index::{PlaceRef, TaskEntry, WorkspaceIndex};
 use crate::engine::layout::{Family, Role};
 use crate::engine::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
 use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
 use crate::engine::vocabulary::{Kind, Profile, StatusId};
 
-pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
-    // Which roles each tracker has files for, computed once: orphan detection asks per task.
-    let roles: HashSet<(usize, Role)> =
-        index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
-    for (task, entry) in index.tasks() {
-        let Some(profile) = index.task_profile(task) else { continue };
-        // An archived task's leftovers (old plans, archive entries) are history, not drift.
-        let live = entry.places.iter().any(|it| {
-            !matches!(
-                index.place(*it).kind,
-                PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson
-            )
-        });
-        if live || !entry.archived {
-            mismatch(index, profile, task, &index.agreeing_places(task), sink);
-        }
-        duplicates(index, task, &entry.places, sink);
-        if !entry.archived {
-            orphan(index, &roles, task, sink);
-        }
-        dependencies(index, profile, task, sink);
+/// What the per-task rules share, computed once per check.
+pub(super) struct Context {
+    /// Which roles each tracker has files for: orphan detection asks per task.
+    roles: HashSet<(usize, Role)>,
+}
+
+pub(super) fn context(index: &WorkspaceIndex) -> Context {
+    Context { roles: index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect() }
+}
+
+pub(super) fn task(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
+    let Some(profile) = index.task_profile(task) else { return };
+    // An archived task's leftovers (old plans, archive entries) are history, not drift.
+    let live = entry.places.iter().any(|it| {
+        !matches!(
+            index.place(*it).kind,
+            PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson
+        )
+    });
+    if live || !entry.archived {
+        mismatch(index, profile, task, &index.agreeing_places(task), sink);
     }
+    duplicates(index, task, &entry.places, sink);
+    if !entry.archived {
+        orphan(index, &cx.roles, task, sink);
+    }
+    dependencies(index, profile, task, sink);
+}
+
+pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
     // Phases written in two places (a PIDEA phase table row and the phase's own file).
     let mut phases: BTreeMap<&PhaseKey, Vec<PlaceRef>> = BTreeMap::new();
     for (file, entry) in index.entries() {

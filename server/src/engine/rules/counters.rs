@@ -22,18 +22,15 @@ impl Expectation {
     }
 }
 
-pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
     if !sink.enabled(RuleCode::StaleCounts) {
         return;
     }
-    for (file, _) in index.entries() {
-        for expectation in expectations(index, file) {
-            if expectation.is_stale() {
-                let mut it =
-                    diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
-                it.fix = Some(FixHint::RecomputeCounters);
-                sink.push(it);
-            }
+    for expectation in expectations(index, file) {
+        if expectation.is_stale() {
+            let mut it = diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
+            it.fix = Some(FixHint::RecomputeCounters);
+            sink.push(it);
         }
     }
 }

@@ -1,48 +1,46 @@
 //! `unknown-status` and `malformed-file`.
 
-use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::Marker;
 use crate::engine::rules::{FixHint, RuleCode, Severity, Sink, diagnostic};
 use crate::engine::vocabulary::{Profile, Scope, Spelling, Unknown, UnknownReason};
 
-pub(super) fn run(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
-    for (file, entry) in index.entries() {
-        for problem in &entry.parsed.problems {
-            sink.push(diagnostic(RuleCode::MalformedFile, file, problem.range, problem.message.clone()));
+pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    for problem in &entry.parsed.problems {
+        sink.push(diagnostic(RuleCode::MalformedFile, file, problem.range, problem.message.clone()));
+    }
+    if !sink.enabled(RuleCode::UnknownStatus) {
+        return;
+    }
+    let Some(profile) = index.profile(file) else { return };
+    for place in &entry.parsed.places {
+        if let Some(unknown) = &place.unknown {
+            let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
+            it.task = place.task().cloned();
+            sink.push(it);
         }
-        if !sink.enabled(RuleCode::UnknownStatus) {
-            continue;
+        if let Some(trailing) = place.trailing
+            && place.status.is_some()
+            && place.marker.spelling == Spelling::Bracket
+        {
+            let text = &entry.text[trailing];
+            let mut it = diagnostic(
+                RuleCode::UnknownStatus,
+                file,
+                trailing,
+                format!(
+                    "text after the status marker `{}`: `{text}`; a status field holds the marker alone, so tools read it exactly",
+                    place.marker.text
+                ),
+            );
+            it.task = place.task().cloned();
+            it.fix = Some(FixHint::RemoveTrailing { range: trailing });
+            sink.push_capped(it, Severity::Warning);
         }
-        let Some(profile) = index.profile(file) else { continue };
-        for place in &entry.parsed.places {
-            if let Some(unknown) = &place.unknown {
-                let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
-                it.task = place.task().cloned();
-                sink.push(it);
-            }
-            if let Some(trailing) = place.trailing
-                && place.status.is_some()
-                && place.marker.spelling == Spelling::Bracket
-            {
-                let text = &entry.text[trailing];
-                let mut it = diagnostic(
-                    RuleCode::UnknownStatus,
-                    file,
-                    trailing,
-                    format!(
-                        "text after the status marker `{}`: `{text}`; a status field holds the marker alone, so tools read it exactly",
-                        place.marker.text
-                    ),
-                );
-                it.task = place.task().cloned();
-                it.fix = Some(FixHint::RemoveTrailing { range: trailing });
-                sink.push_capped(it, Severity::Warning);
-            }
-        }
-        for item in &entry.parsed.items {
-            if let Some(unknown) = &item.unknown {
-                sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
-            }
+    }
+    for item in &entry.parsed.items {
+        if let Some(unknown) = &item.unknown {
+            sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
         }
     }
 }

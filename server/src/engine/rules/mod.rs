@@ -15,7 +15,9 @@ mod transitions;
 use std::fmt;
 
 use crate::engine::config::Config;
-use crate::engine::index::{FileId, WorkspaceIndex};
+use rayon::prelude::*;
+
+use crate::engine::index::{FileId, TaskEntry, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::StatusId;
@@ -213,29 +215,53 @@ impl PathOracle for std::collections::HashSet<String> {
     }
 }
 
-/// Runs every enabled rule over the whole index.
+/// Runs every enabled rule over the whole index: the per-file rules for each file and the
+/// per-task rules for each task, in parallel.
 pub fn check(
     index: &WorkspaceIndex,
     config: &Config,
     baseline: Option<&Baseline<'_>>,
     paths: &dyn PathOracle,
 ) -> Vec<Diagnostic> {
-    let mut sink = Sink { config, out: Vec::new() };
-    markers::run(index, &mut sink);
-    fields::run(index, &mut sink);
-    links::run(index, paths, &mut sink);
-    children::run(index, &mut sink);
-    consistency::run(index, &mut sink);
-    counters::run(index, &mut sink);
-    if let Some(baseline) = baseline {
-        transitions::run(index, baseline, &mut sink);
-    }
+    let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
+    let mut out: Vec<Diagnostic> =
+        files.par_iter().flat_map_iter(|file| check_file(index, config, baseline, paths, *file)).collect();
+    let cx = consistency::context(index);
+    let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
+    out.par_extend(tasks.par_iter().flat_map_iter(|(task, entry)| {
+        let mut sink = Sink { config, out: Vec::new() };
+        consistency::task(index, &cx, task, entry, &mut sink);
+        sink.out
+    }));
+    let mut sink = Sink { config, out };
+    consistency::phases(index, &mut sink);
     let mut out = sink.out;
     out.sort_by(|a, b| {
         index.path(a.file).cmp(index.path(b.file)).then(a.range.start().cmp(&b.range.start())).then(a.code.cmp(&b.code))
     });
     out.dedup();
     out
+}
+
+/// The rules that look at one file.
+pub fn check_file(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    paths: &dyn PathOracle,
+    file: FileId,
+) -> Vec<Diagnostic> {
+    let mut sink = Sink { config, out: Vec::new() };
+    let Some(entry) = index.entry(file) else { return sink.out };
+    markers::file(index, file, entry, &mut sink);
+    fields::file(index, file, entry, &mut sink);
+    links::file(index, paths, file, entry, &mut sink);
+    children::file(index, file, entry, &mut sink);
+    counters::file(index, file, &mut sink);
+    if let Some(baseline) = baseline {
+        transitions::file(index, baseline, file, entry, &mut sink);
+    }
+    sink.out
 }
 
 /// Collects diagnostics, applying configured severities; a rule turned off drops its output.

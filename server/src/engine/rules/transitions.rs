@@ -3,63 +3,67 @@
 
 use std::collections::HashMap;
 
-use crate::engine::index::WorkspaceIndex;
+use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Place, PlaceKind, Subject};
 use crate::engine::rules::{Baseline, Related, RuleCode, Sink, diagnostic};
 use crate::engine::vocabulary::{Lookup, Profile, Scope, StatusId};
 
-pub(super) fn run(index: &WorkspaceIndex, baseline: &Baseline<'_>, sink: &mut Sink<'_>) {
+pub(super) fn file(
+    index: &WorkspaceIndex,
+    baseline: &Baseline<'_>,
+    file: FileId,
+    entry: &FileEntry,
+    sink: &mut Sink<'_>,
+) {
     if !sink.enabled(RuleCode::InvalidTransition) {
         return;
     }
-    for (file, entry) in index.entries() {
-        let Some(profile) = index.profile(file) else { continue };
-        let Some(old_file) = baseline.index.file_id(&entry.path) else { continue };
-        // Places are matched by what they are about, in order, so a moved section still
-        // matches itself.
-        let mut old_places: HashMap<(&Subject, PlaceKind), Vec<&Place>> = HashMap::new();
-        for place in &baseline.index.parsed(old_file).places {
-            old_places.entry((&place.subject, place.kind)).or_default().push(place);
+    let Some(profile) = index.profile(file) else { return };
+    let Some(old_file) = baseline.index.file_id(&entry.path) else { return };
+    // Places are matched by what they are about, in order, so a moved section still
+    // matches itself.
+    let mut old_places: HashMap<(&Subject, PlaceKind), Vec<&Place>> = HashMap::new();
+    for place in &baseline.index.parsed(old_file).places {
+        old_places.entry((&place.subject, place.kind)).or_default().push(place);
+    }
+    let mut seen: HashMap<(&Subject, PlaceKind), usize> = HashMap::new();
+    for place in &entry.parsed.places {
+        let key = (&place.subject, place.kind);
+        let nth = seen.entry(key).or_insert(0);
+        let old = old_places.get(&key).and_then(|it| it.get(*nth)).copied();
+        *nth += 1;
+        let (Some(old), Some(to)) = (old, place.status) else { continue };
+        // Read the old marker with today's vocabulary.
+        let Some(from) = read(profile, old) else { continue };
+        if from == to {
+            continue;
         }
-        let mut seen: HashMap<(&Subject, PlaceKind), usize> = HashMap::new();
-        for place in &entry.parsed.places {
-            let key = (&place.subject, place.kind);
-            let nth = seen.entry(key).or_insert(0);
-            let old = old_places.get(&key).and_then(|it| it.get(*nth)).copied();
-            *nth += 1;
-            let (Some(old), Some(to)) = (old, place.status) else { continue };
-            // Read the old marker with today's vocabulary.
-            let Some(from) = read(profile, old) else { continue };
-            if from == to {
-                continue;
-            }
-            let Some(scope) = transition_scope(profile, place, from, to) else { continue };
-            if profile.allows(scope, from, to) {
-                continue;
-            }
-            let allowed = profile.next(scope, from);
-            let mut it = diagnostic(
-                RuleCode::InvalidTransition,
-                file,
-                place.marker.range,
-                format!(
-                    "`{}` -> `{}` is not an allowed transition (since {}); from `{}` the {} vocabulary allows {}",
-                    show(profile, from, &old.marker.text),
-                    place.shown(),
-                    baseline.label,
-                    show(profile, from, &old.marker.text),
-                    profile.name,
-                    profile.display_list(&allowed),
-                ),
-            );
-            it.task = place.task().cloned();
-            it.related.push(Related {
-                file,
-                range: place.marker.range,
-                message: format!("was `{}` at {}", old.shown(), baseline.label),
-            });
-            sink.push(it);
+        let Some(scope) = transition_scope(profile, place, from, to) else { continue };
+        if profile.allows(scope, from, to) {
+            continue;
         }
+        let allowed = profile.next(scope, from);
+        let mut it = diagnostic(
+            RuleCode::InvalidTransition,
+            file,
+            place.marker.range,
+            format!(
+                "`{}` -> `{}` is not an allowed transition (since {}); from `{}` the {} vocabulary allows {}",
+                show(profile, from, &old.marker.text),
+                place.shown(),
+                baseline.label,
+                show(profile, from, &old.marker.text),
+                profile.name,
+                profile.display_list(&allowed),
+            ),
+        );
+        it.task = place.task().cloned();
+        it.related.push(Related {
+            file,
+            range: place.marker.range,
+            message: format!("was `{}` at {}", old.shown(), baseline.label),
+        });
+        sink.push(it);
     }
 }
 
