@@ -341,7 +341,7 @@ fn the_readme_configuration_example_is_valid() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
     let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("the block ends");
-    let dir = workspace(&[(".taskmark.toml", readme[start..end].as_bytes()), ("docs/board/TODO.md", b"- [ ] x\n")]);
+    let dir = workspace(&[(".taskmark.toml", &readme.as_bytes()[start..end]), ("docs/board/TODO.md", b"- [ ] x\n")]);
     let output = taskmark(dir.path(), &["config", "--explain"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let output = taskmark(dir.path(), &["config", "--explain", "--profile", "spec-folder"]);
