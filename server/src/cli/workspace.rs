@@ -1,7 +1,6 @@
 //! Loading a workspace from disk: its root, its configuration, its files.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -114,19 +113,25 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
 
 /// Reads a file for the index: refuses huge, binary and non-UTF-8 files with a reason.
 pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
-    let file = std::fs::File::open(path).map_err(|error| format!("cannot open: {error}"))?;
-    let size = file.metadata().map(|it| it.len()).unwrap_or(0);
+    let size = std::fs::metadata(path).map_err(|error| format!("cannot open: {error}"))?.len();
     if size > MAX_FILE_BYTES {
-        return Err(format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, MAX_FILE_BYTES >> 20));
+        return Err(too_large(size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read: {error}"))?;
-    if bytes.iter().take(8192).any(|it| *it == 0) {
+    let bytes = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
+    // It may have grown since.
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
     }
     String::from_utf8(bytes)
         .map(Arc::from)
         .map_err(|error| format!("not valid UTF-8 (first bad byte at offset {})", error.utf8_error().valid_up_to()))
+}
+
+fn too_large(size: u64) -> String {
+    format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, MAX_FILE_BYTES >> 20)
 }
 
 /// Walks, reads (in parallel) and indexes the workspace at `root`.

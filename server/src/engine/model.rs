@@ -263,7 +263,8 @@ pub struct Item {
     pub parent_item: Option<usize>,
     /// The place this item belongs to (a phase, a task section), if any.
     pub owner: Option<usize>,
-    pub text: String,
+    /// The item's text after the box.
+    pub text: TextRange,
 }
 
 /// A link from a tracker place to a plan, report or spec file.

@@ -180,7 +180,11 @@ pub(crate) fn item_from_checkbox(
         depth,
         parent_item: None,
         owner: None,
-        text: text[line][checkbox.text_start..].trim().to_string(),
+        text: {
+            let after = &text[line][checkbox.text_start..];
+            let start = usize::from(line.start()) + checkbox.text_start;
+            range(start, start + after.trim_end().len())
+        },
     })
 }
 

@@ -71,7 +71,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let task = layout::task_folder_id(cx.path).or(metadata_id).map(|id| TaskKey::new(cx.scope, id));
 
     // Phases first, so the header can list them as children.
-    let parenthesized_style = text.contains("(Started: ") || text.contains("(Completed: ");
+    let mut parenthesized_style = false;
     let mut markdown_prefix: Option<String> = None;
     let mut phase_indexes = Vec::new();
     for (heading_index, phase) in &phases {
@@ -105,6 +105,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             } else if let Some(field) = parenthesized_field(line_text, offset) {
                 if is_timestamp_field(&field.name) || field.name.to_ascii_lowercase().contains("reason") {
                     last_timestamp = Some(line);
+                    parenthesized_style = true;
                 }
                 place.fields.push(field);
             }

@@ -11,7 +11,7 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink
     let parsed = &entry.parsed;
     for (place_index, place) in parsed.places.iter().enumerate() {
         let Some(status) = place.status else { continue };
-        let under = under_place(parsed, place, profile);
+        let under = under_place(&entry.text, parsed, place, profile);
         let parent = ParentView {
             parent: Parent::Place(place_index),
             range: place.marker.range,
@@ -40,7 +40,7 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink
             continue;
         }
         let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).filter_map(|child| {
-            Some((&child.line, format!("[{}] {}", child.marker.text, child.text), profile.kind(child.status?)))
+            Some((&child.line, format!("[{}] {}", child.marker.text, &entry.text[child.text]), profile.kind(child.status?)))
         }));
         let parent = ParentView {
             parent: Parent::Item(position),
@@ -75,7 +75,7 @@ fn summarize<'a>(children: impl Iterator<Item = (&'a TextRange, String, Kind)>) 
     out
 }
 
-fn under_place<'a>(parsed: &'a ParsedFile, place: &Place, profile: &Profile) -> Children<'a> {
+fn under_place<'a>(text: &str, parsed: &'a ParsedFile, place: &Place, profile: &Profile) -> Children<'a> {
     let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).filter_map(|child| {
         Some((
             &child.line,
@@ -84,7 +84,7 @@ fn under_place<'a>(parsed: &'a ParsedFile, place: &Place, profile: &Profile) -> 
         ))
     });
     let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).filter_map(|item| {
-        Some((&item.line, format!("[{}] {}", item.marker.text, item.text), profile.kind(item.status?)))
+        Some((&item.line, format!("[{}] {}", item.marker.text, &text[item.text]), profile.kind(item.status?)))
     });
     summarize(phases.chain(items))
 }
