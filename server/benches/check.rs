@@ -22,7 +22,7 @@ use taskmark::engine::rules;
 
 const FULL_FILES: usize = 10_000;
 const QUICK_FILES: usize = 1_000;
-const USAGE: &str = "usage: check [--quick] [--runs N]   (run through `cargo bench --bench check -- ...`)";
+const USAGE: &str = "usage: check [--quick] [--runs N] [--cold]   (run through `cargo bench --bench check -- ...`)";
 
 fn main() -> anyhow::Result<()> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -49,13 +49,16 @@ fn main() -> anyhow::Result<()> {
         generation.elapsed().as_secs_f64(),
     );
 
-    let mut reports = vec![measure_workspace("generated", &dir, args.runs)?];
+    if args.cold {
+        drop_page_cache().context("--cold empties the page cache before each measurement, which needs root")?;
+    }
+    let mut reports = vec![measure_workspace("generated", &dir, args.runs, args.cold)?];
     // The generator's buffers are long gone by now, but the kernel still counts them in the high
     // water mark; the check's own peak comes from its child process.
     let bench_peak = status_kb("VmHWM")?;
 
     match corpus_dir() {
-        Corpus::Found(corpus) => reports.push(measure_workspace("corpus", &corpus, args.runs)?),
+        Corpus::Found(corpus) => reports.push(measure_workspace("corpus", &corpus, args.runs, args.cold)?),
         Corpus::Missing(note) => println!("corpus: skipped ({note})"),
     }
 
@@ -83,7 +86,8 @@ fn main() -> anyhow::Result<()> {
         megabytes(bench_peak * 1024)
     );
     println!(
-        "times are wall clock with a warm page cache, best and median of {} run{}; MB = 10^6 bytes; {} rayon threads",
+        "times are wall clock with a {} page cache, best and median of {} run{}; MB = 10^6 bytes; {} rayon threads",
+        if args.cold { "cold (emptied before each run)" } else { "warm" },
         args.runs,
         if args.runs == 1 { "" } else { "s" },
         rayon::current_num_threads()
@@ -95,11 +99,13 @@ fn main() -> anyhow::Result<()> {
 struct Args {
     quick: bool,
     runs: usize,
+    cold: bool,
 }
 
 impl Args {
     fn parse(args: &[String]) -> anyhow::Result<Args> {
         let mut quick = false;
+        let mut cold = false;
         let mut runs = None;
         // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and only wants to
         // know that the bench works, so it gets the smoke run.
@@ -108,6 +114,7 @@ impl Args {
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--cold" => cold = true,
                 "--bench" => benching = true,
                 "--runs" => {
                     let value = args.next().context("--runs needs a number")?;
@@ -123,7 +130,7 @@ impl Args {
             }
         }
         let quick = quick || !benching;
-        Ok(Args { quick, runs: runs.unwrap_or(if benching { 3 } else { 1 }) })
+        Ok(Args { quick, runs: runs.unwrap_or(if benching { 3 } else { 1 }), cold })
     }
 }
 
@@ -190,15 +197,20 @@ struct Report {
     check_details: CheckRun,
 }
 
-fn measure_workspace(name: &'static str, root: &Path, runs: usize) -> anyhow::Result<Report> {
+fn measure_workspace(name: &'static str, root: &Path, runs: usize, cold: bool) -> anyhow::Result<Report> {
     println!("measuring {name} ({})", root.display());
-    // The first pass after generation (or ever, for the corpus) would measure the disk rather
-    // than the code; every measurement after it sees the same warm page cache.
-    read_floor(root)?;
+    // Warm: the first pass after generation (or ever, for the corpus) would measure the disk
+    // rather than the code, so every measurement sees the same warm page cache. Cold: every
+    // measurement starts from an empty page cache.
+    let prepare = || if cold { drop_page_cache() } else { Ok(()) };
+    if !cold {
+        read_floor(root)?;
+    }
 
     let mut times = Vec::with_capacity(runs);
     let mut counts = (0, 0);
     for _ in 0..runs {
+        prepare()?;
         let start = Instant::now();
         counts = read_floor(root)?;
         times.push(start.elapsed());
@@ -207,6 +219,7 @@ fn measure_workspace(name: &'static str, root: &Path, runs: usize) -> anyhow::Re
 
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
+        prepare()?;
         let start = Instant::now();
         counts = parse_floor(root)?;
         times.push(start.elapsed());
@@ -215,12 +228,20 @@ fn measure_workspace(name: &'static str, root: &Path, runs: usize) -> anyhow::Re
 
     let mut children: Vec<CheckRun> = Vec::with_capacity(runs);
     for _ in 0..runs {
+        prepare()?;
         children.push(spawn_check(root)?);
     }
     let best = *children.iter().min_by_key(|it| it.total).context("at least one run")?;
     let check = Timing::of(best.files, best.bytes, children.iter().map(|it| it.total).collect());
     let check_peak_kb = children.iter().map(|it| it.peak_kb).max().unwrap_or(0);
     Ok(Report { name, read, parse, check, check_peak_kb, check_details: best })
+}
+
+/// Empties the kernel's page cache so the next measurement reads from the disk.
+fn drop_page_cache() -> anyhow::Result<()> {
+    let status = Command::new("sync").status().context("cannot run sync")?;
+    ensure!(status.success(), "sync failed");
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n").context("cannot write /proc/sys/vm/drop_caches")
 }
 
 /// Walks the tree as `taskmark` does and reads every file it lists.

@@ -40,7 +40,11 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink
             continue;
         }
         let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).filter_map(|child| {
-            Some((&child.line, format!("[{}] {}", child.marker.text, &entry.text[child.text]), profile.kind(child.status?)))
+            Some((
+                &child.line,
+                format!("[{}] {}", child.marker.text, &entry.text[child.text]),
+                profile.kind(child.status?),
+            ))
         }));
         let parent = ParentView {
             parent: Parent::Item(position),
