@@ -147,7 +147,8 @@ pub struct Marker {
     /// Exactly the bytes an edit replaces: `[COMPLETED]`, `completed` inside its quotes, `x`
     /// inside `[x]`, `To Do` after `status: `.
     pub range: TextRange,
-    pub text: String,
+    /// Inline for every status spelling in practice: no allocation per checkbox.
+    pub text: smol_str::SmolStr,
     pub spelling: Spelling,
     pub scope: Scope,
 }
@@ -216,7 +217,7 @@ impl Place {
     pub fn shown(&self) -> String {
         let marker = match self.marker.spelling {
             crate::engine::vocabulary::Spelling::Checkbox => format!("[{}]", self.marker.text),
-            _ => self.marker.text.clone(),
+            _ => self.marker.text.to_string(),
         };
         match &self.tag {
             Some(tag) => format!("{marker} {}", tag.text),

@@ -487,6 +487,15 @@ impl Profile {
             .or_else(|| self.ids().find(|it| fits(*it) && self.agree(*it, target, false)))
     }
 
+    /// Whether a field of this name means something to the vocabulary: a status requires it or
+    /// stamps it.
+    pub fn names_field(&self, name: &str) -> bool {
+        self.statuses.iter().any(|def| {
+            def.stamp.as_deref().is_some_and(|it| it.eq_ignore_ascii_case(name))
+                || def.requires.iter().any(|it| it.any_of.iter().any(|field| field.eq_ignore_ascii_case(name)))
+        })
+    }
+
     pub fn display(&self, id: StatusId) -> String {
         self.status(id).display()
     }

@@ -189,7 +189,7 @@ pub fn plan_fix(
                 options
                     .reason
                     .clone()
-                    .ok_or_else(|| Refusal::NeedsReason { status: place.marker.text.clone(), field: field.clone() })?
+                    .ok_or_else(|| Refusal::NeedsReason { status: place.marker.text.to_string(), field: field.clone() })?
             };
             let eol = line_ending(index.text(file));
             change.edit(index, file, TextEdit::insert(*at, format!("{eol}{prefix}**{field}**: {value}")));

@@ -59,7 +59,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                     base + checkbox.text_start + len + (after[len..].len() - after[len..].trim_start().len()) + open;
                 place.tag = Some(Marker {
                     range: range(tag_start, tag_start + tag_text.len()),
-                    text: tag_text.to_string(),
+                    text: tag_text.into(),
                     spelling: Spelling::Bracket,
                     scope: Scope::Task,
                 });

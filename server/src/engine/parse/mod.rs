@@ -67,6 +67,14 @@ pub fn backlog_statuses(text: &str) -> Result<Vec<String>, crate::engine::model:
     backlog::statuses(text)
 }
 
+impl ParseContext<'_> {
+    /// Whether a place keeps a metadata field: the rules and the planner read timestamps and the
+    /// fields statuses require; descriptions and the like are not copied.
+    pub(crate) fn keeps_field(&self, name: &str) -> bool {
+        is_timestamp_key(name) || self.profile.names_field(name) || name.to_ascii_lowercase().contains("reason")
+    }
+}
+
 /// Builds a place, resolving its marker against the profile.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn place(
@@ -78,7 +86,7 @@ pub(crate) fn place(
     spelling: Spelling,
     scope: Scope,
 ) -> Place {
-    let marker_text = text[marker_range].to_string();
+    let marker_text = smol_str::SmolStr::new(&text[marker_range]);
     let (status, unknown) = match cx.profile.lookup(spelling, &marker_text, scope) {
         Lookup::Known(id) => (Some(id), None),
         Lookup::Unknown(unknown) => (None, Some(unknown)),
@@ -170,7 +178,7 @@ pub(crate) fn item_from_checkbox(
     Some(Item {
         marker: Marker {
             range: marker_range,
-            text: checkbox.state.to_string(),
+            text: checkbox.state.into(),
             spelling: Spelling::Checkbox,
             scope: Scope::Task,
         },

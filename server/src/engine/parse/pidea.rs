@@ -79,7 +79,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             Spelling::Word,
             Scope::Task,
         );
-        folder_place.marker.text = folder.to_string();
+        folder_place.marker.text = folder.into();
         match cx.profile.lookup(Spelling::Word, folder, Scope::Task) {
             Lookup::Known(id) => {
                 folder_place.status = Some(id);
@@ -145,7 +145,9 @@ fn status_place(
             status = Some(parsed.clone());
             status_section = Some(section);
         }
-        fields.push(parsed);
+        if cx.keeps_field(field.name) || field.name.eq_ignore_ascii_case("Status") {
+            fields.push(parsed);
+        }
     }
     let status = status?;
     let section_fields = fields

@@ -101,7 +101,9 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                     last_timestamp = Some(line);
                     markdown_prefix.get_or_insert_with(|| field.prefix.to_string());
                 }
-                place.fields.push(field_from_line(line, &field));
+                if cx.keeps_field(field.name) {
+                    place.fields.push(field_from_line(line, &field));
+                }
             } else if let Some(field) = parenthesized_field(line_text, offset) {
                 if is_timestamp_field(&field.name) || field.name.to_ascii_lowercase().contains("reason") {
                     last_timestamp = Some(line);
@@ -156,7 +158,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         )
     };
     if let Some(mut header) = header {
-        header.fields = preamble_fields.into_iter().map(|(field, _)| field).collect();
+        header.fields =
+            preamble_fields.into_iter().map(|(field, _)| field).filter(|field| cx.keeps_field(&field.name)).collect();
         header.child_places = phase_indexes;
         header.title = outline.headings.first().filter(|it| it.level == 1).map(|it| text[it.content].to_string());
         out.places.push(header);

@@ -148,7 +148,9 @@ fn parse_section(
                     links.push(link(target, range(offset + start, offset + end), Some(key.clone())));
                 }
             }
-            fields.push(parsed);
+            if cx.keeps_field(field.name) {
+                fields.push(parsed);
+            }
         } else if in_artifact_field && line_text.starts_with([' ', '\t']) && !line_text.trim().is_empty() {
             // Nested list under `- **Plan**:` or `- **Research Artifacts**:`.
             for (start, end, target) in markdown::file_links(line_text) {

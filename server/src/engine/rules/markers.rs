@@ -54,7 +54,7 @@ fn unknown_marker(
 ) -> crate::engine::rules::Diagnostic {
     let shown = match marker.spelling {
         Spelling::Checkbox => format!("[{}]", marker.text),
-        _ => marker.text.clone(),
+        _ => marker.text.to_string(),
     };
     let suggestions: Vec<String> = unknown.suggestions.iter().map(|it| it.text.clone()).collect();
     let did_you_mean = match suggestions.as_slice() {
