@@ -30,6 +30,11 @@ fn main() -> anyhow::Result<()> {
         let dir = raw.get(at + 1).context("--measure-check needs a directory")?;
         return measure_check(Path::new(dir));
     }
+    if let Some(at) = raw.iter().position(|it| it == "--measure-floor") {
+        let kind = raw.get(at + 1).context("--measure-floor needs read or parse")?;
+        let dir = raw.get(at + 2).context("--measure-floor needs a directory")?;
+        return measure_floor(kind, Path::new(dir));
+    }
     let args = Args::parse(&raw)?;
     let started = Instant::now();
 
@@ -207,24 +212,21 @@ fn measure_workspace(name: &'static str, root: &Path, runs: usize, cold: bool) -
         read_floor(root)?;
     }
 
-    let mut times = Vec::with_capacity(runs);
-    let mut counts = (0, 0);
-    for _ in 0..runs {
-        prepare()?;
-        let start = Instant::now();
-        counts = read_floor(root)?;
-        times.push(start.elapsed());
-    }
-    let read = Timing::of(counts.0, counts.1, times);
-
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        prepare()?;
-        let start = Instant::now();
-        counts = parse_floor(root)?;
-        times.push(start.elapsed());
-    }
-    let parse = Timing::of(counts.0, counts.1, times);
+    // Every measurement is a fresh process, as a real run is: it pays for its own page faults
+    // and thread start-up, and its peak memory is its own.
+    let floor = |kind: &str| -> anyhow::Result<Timing> {
+        let mut times = Vec::with_capacity(runs);
+        let mut counts = (0, 0);
+        for _ in 0..runs {
+            prepare()?;
+            let run = spawn_floor(kind, root)?;
+            counts = (run.files, run.bytes);
+            times.push(run.total);
+        }
+        Ok(Timing::of(counts.0, counts.1, times))
+    };
+    let read = floor("read")?;
+    let parse = floor("parse")?;
 
     let mut children: Vec<CheckRun> = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -244,18 +246,71 @@ fn drop_page_cache() -> anyhow::Result<()> {
     std::fs::write("/proc/sys/vm/drop_caches", "3\n").context("cannot write /proc/sys/vm/drop_caches")
 }
 
-/// Walks the tree as `taskmark` does and reads every file it lists.
+/// A floor run in a child process: what it read and how long it took.
+struct FloorRun {
+    files: usize,
+    bytes: u64,
+    total: Duration,
+}
+
+fn spawn_floor(kind: &str, root: &Path) -> anyhow::Result<FloorRun> {
+    let exe = std::env::current_exe().context("cannot find the bench binary to re-run")?;
+    let output = Command::new(&exe)
+        .args(["--measure-floor", kind])
+        .arg(root)
+        .output()
+        .with_context(|| format!("cannot run {}", exe.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "the {kind} floor child failed ({}):\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let field = |name: &str| -> anyhow::Result<u64> {
+        stdout
+            .split_whitespace()
+            .find_map(|it| it.strip_prefix(name)?.strip_prefix('='))
+            .with_context(|| format!("the floor child did not report `{name}`:\n{stdout}"))?
+            .parse()
+            .with_context(|| format!("the floor child reported a bad `{name}`:\n{stdout}"))
+    };
+    Ok(FloorRun {
+        files: field("files")? as usize,
+        bytes: field("bytes")?,
+        total: Duration::from_nanos(field("total_ns")?),
+    })
+}
+
+/// The child side of a floor: `read` or `parse`, reported as `key=value` words.
+fn measure_floor(kind: &str, root: &Path) -> anyhow::Result<()> {
+    rayon::broadcast(|_| ());
+    let start = Instant::now();
+    let (files, bytes) = match kind {
+        "read" => read_floor(root)?,
+        "parse" => parse_floor(root)?,
+        other => bail!("unknown floor `{other}`"),
+    };
+    println!("files={files} bytes={bytes} total_ns={}", start.elapsed().as_nanos());
+    Ok(())
+}
+
+/// Walks the tree as `taskmark` does and reads every file it lists, with as many reader threads
+/// as taskmark uses.
 fn read_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
     let paths = workspace::walk(root, &Config::default())?;
-    let bytes = paths
-        .par_iter()
-        .map(|path| {
-            let path = root.join(path);
-            std::fs::read(&path)
-                .map(|it| black_box(it).len() as u64)
-                .with_context(|| format!("cannot read {}", path.display()))
-        })
-        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    let readers = rayon::ThreadPoolBuilder::new().num_threads(workspace::io_threads()).build()?;
+    let bytes = readers.install(|| {
+        paths
+            .par_iter()
+            .map(|path| {
+                let path = root.join(path);
+                std::fs::read(&path)
+                    .map(|it| black_box(it).len() as u64)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            })
+            .try_reduce(|| 0, |a, b| Ok(a + b))
+    })?;
     Ok((paths.len(), bytes))
 }
 
@@ -269,18 +324,22 @@ fn parse_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
             lower.ends_with(".md") || lower.ends_with(".markdown")
         })
         .collect();
-    let bytes = paths
-        .par_iter()
-        .map(|path| {
-            let path = root.join(path);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let events = Parser::new_ext(&text, Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS)
-                .into_offset_iter()
-                .count();
-            black_box(events);
-            Ok::<_, anyhow::Error>(text.len() as u64)
-        })
-        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    let readers = rayon::ThreadPoolBuilder::new().num_threads(workspace::io_threads()).build()?;
+    let bytes = readers.install(|| {
+        paths
+            .par_iter()
+            .map(|path| {
+                let path = root.join(path);
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let events =
+                    Parser::new_ext(&text, Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS)
+                        .into_offset_iter()
+                        .count();
+                black_box(events);
+                Ok::<_, anyhow::Error>(text.len() as u64)
+            })
+            .try_reduce(|| 0, |a, b| Ok(a + b))
+    })?;
     Ok((paths.len(), bytes))
 }
 

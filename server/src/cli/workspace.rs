@@ -2,13 +2,13 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, format_err};
-use rayon::prelude::*;
 
 use crate::engine::config::{self, Config};
-use crate::engine::index::{SourceFile, WorkspaceIndex};
+use crate::engine::index::WorkspaceIndex;
 use crate::engine::layout::{self, Role};
 use crate::engine::rules::PathOracle;
 
@@ -113,12 +113,12 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
                 && let Some(relative) = relative.to_str()
             {
                 let relative = relative.replace('\\', "/");
-                found.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(relative);
+                found.lock().unwrap_or_else(PoisonError::into_inner).push(relative);
             }
             ignore::WalkState::Continue
         })
     });
-    let mut paths = found.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut paths = found.into_inner().unwrap_or_else(PoisonError::into_inner);
     paths.sort();
     Ok(paths)
 }
@@ -146,48 +146,40 @@ fn too_large(size: u64) -> String {
     format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, MAX_FILE_BYTES >> 20)
 }
 
-/// Walks, reads (in parallel) and indexes the workspace at `root`.
+/// Walks, reads and indexes the workspace at `root`. Files are read on the IO threads and
+/// parsed as soon as they are read.
 pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync)) -> anyhow::Result<Workspace> {
     let paths = walk(root, &config)?;
-    let known: HashSet<String> = paths.iter().cloned().collect();
-    let to_read: Vec<&String> = paths.iter().filter(|it| wanted(it)).collect();
+    let to_read: Vec<String> = paths.iter().filter(|it| wanted(it)).cloned().collect();
+    let known: HashSet<String> = paths.into_iter().collect();
     let total = to_read.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let bytes_read = AtomicU64::new(0);
+    let skipped: Mutex<Vec<Skipped>> = Mutex::new(Vec::new());
+    let read = |path: &str| {
+        let result = read_text(&root.join(path));
+        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if finished % 256 == 0 || finished == total {
+            progress(finished, total);
+        }
+        match result {
+            Ok(text) => {
+                bytes_read.fetch_add(text.len() as u64, Ordering::Relaxed);
+                Some(text)
+            }
+            Err(reason) => {
+                let skip = Skipped { path: path.to_string(), reason, tracker: layout::classify(path).role.is_tracker() };
+                skipped.lock().unwrap_or_else(PoisonError::into_inner).push(skip);
+                None
+            }
+        }
+    };
     let readers =
         rayon::ThreadPoolBuilder::new().num_threads(io_threads()).build().context("cannot start reader threads")?;
-    let results: Vec<Result<SourceFile, Skipped>> = readers.install(|| {
-        to_read
-            .par_iter()
-            .map(|path| {
-                let result = read_text(&root.join(path.as_str()))
-                    .map(|text| SourceFile { path: (*path).clone(), text })
-                    .map_err(|reason| Skipped {
-                        path: (*path).clone(),
-                        reason,
-                        tracker: layout::classify(path).role.is_tracker(),
-                    });
-                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if finished % 256 == 0 || finished == total {
-                    progress(finished, total);
-                }
-                result
-            })
-            .collect()
-    });
-    let mut files = Vec::with_capacity(results.len());
-    let mut skipped = Vec::new();
-    let mut bytes_read = 0u64;
-    for result in results {
-        match result {
-            Ok(file) => {
-                bytes_read += file.text.len() as u64;
-                files.push(file);
-            }
-            Err(skip) => skipped.push(skip),
-        }
-    }
-    let index = WorkspaceIndex::build(files, &config.vocabularies);
-    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, bytes_read })
+    let index = readers.install(|| WorkspaceIndex::build_with(to_read, &config.vocabularies, read));
+    let mut skipped = skipped.into_inner().unwrap_or_else(PoisonError::into_inner);
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, bytes_read: bytes_read.into_inner() })
 }
 
 /// Link targets exist if the walk saw them, or (for ignored or unread files) if the disk has them.

@@ -84,26 +84,83 @@ pub struct WorkspaceIndex {
 
 impl WorkspaceIndex {
     /// Indexes `files`, parsing in parallel.
-    pub fn build(mut files: Vec<SourceFile>, vocabularies: &Vocabularies) -> WorkspaceIndex {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.dedup_by(|a, b| a.path == b.path);
+    pub fn build(files: Vec<SourceFile>, vocabularies: &Vocabularies) -> WorkspaceIndex {
+        let texts: HashMap<String, Arc<str>> = files.into_iter().map(|it| (it.path, it.text)).collect();
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        WorkspaceIndex::build_with(paths, vocabularies, |path| texts.get(path).cloned())
+    }
+
+    /// Indexes the files at `paths`, getting each one's text from `read` (the adapter's IO;
+    /// `None` leaves the file out) and parsing it right after, in parallel on the current rayon
+    /// pool: a file is parsed while it is still in the cache, and no more texts are held than
+    /// the index keeps.
+    pub fn build_with<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    where
+        R: Fn(&str) -> Option<Arc<str>> + Sync,
+    {
+        paths.sort();
+        paths.dedup();
         let mut index = WorkspaceIndex { vocabularies: vocabularies.clone(), ..WorkspaceIndex::default() };
-        let classes: Vec<Classification> = files.iter().map(|file| classify(&file.path, &file.text)).collect();
-        let spec_roots = spec_roots(files.iter().map(|it| it.path.as_str()).zip(classes.iter()));
+        // The files whose content decides a vocabulary are read first: TODO.md (spec-folder
+        // sections or a checklist) and Backlog.md's config.yml.
+        let mut classes: Vec<Classification> = paths.iter().map(|path| layout::classify(path)).collect();
+        let early: Vec<(usize, Option<Arc<str>>)> = classes
+            .par_iter()
+            .enumerate()
+            .filter(|(_, class)| matches!(class.role, Role::Todo | Role::BacklogConfig))
+            .map(|(position, _)| (position, read(&paths[position])))
+            .collect();
+        // Read once: a file that could not be read early is not read again.
+        let mut early_texts: HashMap<usize, Option<Arc<str>>> = HashMap::new();
+        for (position, text) in early {
+            if let Some(text) = &text {
+                classes[position] = classify(&paths[position], text);
+            }
+            early_texts.insert(position, text);
+        }
+        let spec_roots = spec_roots(paths.iter().map(String::as_str).zip(classes.iter()));
         let classes: Vec<Classification> =
             classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
-        for class in &classes {
-            if find_tracker(&index.trackers, class).is_none() {
-                index.tracker_for(class, &files_backlog_config(&files, &classes, class));
+        let backlog_statuses = |class: &Classification| -> Option<Vec<String>> {
+            if class.family != Some(Family::Backlog) {
+                return None;
             }
+            let position = classes.iter().position(|it| it.role == Role::BacklogConfig && it.root == class.root)?;
+            parse::backlog_statuses(early_texts.get(&position)?.as_ref()?).ok()
+        };
+        // One tracker per family and root; a workspace can hold hundreds of checklists.
+        let mut known: HashMap<(Family, &str), usize> = HashMap::new();
+        let mut tracker_of: Vec<Option<usize>> = Vec::with_capacity(classes.len());
+        for class in &classes {
+            let Some(family) = class.family else {
+                tracker_of.push(None);
+                continue;
+            };
+            let tracker = match known.get(&(family, class.root.as_str())) {
+                Some(it) => Some(*it),
+                None => {
+                    let statuses = backlog_statuses(class);
+                    let it = index.tracker_for(class, &statuses);
+                    if let Some(it) = it {
+                        known.insert((family, class.root.as_str()), it);
+                    }
+                    it
+                }
+            };
+            tracker_of.push(tracker);
         }
         let trackers = &index.trackers;
-        let entries: Vec<FileEntry> = files
+        let entries: Vec<FileEntry> = paths
             .into_par_iter()
             .zip(classes.into_par_iter())
-            .map(|(file, class)| {
-                let tracker = find_tracker(trackers, &class);
-                parse_entry(file.path, file.text, class, tracker.map(|it| (it, &trackers[it])))
+            .zip(tracker_of.into_par_iter())
+            .enumerate()
+            .filter_map(|(position, ((path, class), tracker))| {
+                let text = match early_texts.get(&position) {
+                    Some(early) => early.clone()?,
+                    None => read(&path)?,
+                };
+                Some(parse_entry(path, text, class, tracker.map(|it| (it, &trackers[it]))))
             })
             .collect();
         for entry in entries {
@@ -452,20 +509,6 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     trackers.iter().position(|it| it.family == family && it.root == class.root)
 }
 
-fn files_backlog_config(
-    files: &[SourceFile],
-    classes: &[Classification],
-    class: &Classification,
-) -> Option<Vec<String>> {
-    if class.family != Some(Family::Backlog) {
-        return None;
-    }
-    files
-        .iter()
-        .zip(classes)
-        .find(|(_, it)| it.role == Role::BacklogConfig && it.root == class.root)
-        .and_then(|(file, _)| parse::backlog_statuses(&file.text).ok())
-}
 
 fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
     let parsed = match (&tracker, class.role) {

@@ -186,10 +186,10 @@ pub fn plan_fix(
             let value = if is_timestamp_field(field) {
                 if *date_only { options.now.date.clone() } else { options.now.timestamp.clone() }
             } else {
-                options
-                    .reason
-                    .clone()
-                    .ok_or_else(|| Refusal::NeedsReason { status: place.marker.text.to_string(), field: field.clone() })?
+                options.reason.clone().ok_or_else(|| Refusal::NeedsReason {
+                    status: place.marker.text.to_string(),
+                    field: field.clone(),
+                })?
             };
             let eol = line_ending(index.text(file));
             change.edit(index, file, TextEdit::insert(*at, format!("{eol}{prefix}**{field}**: {value}")));
