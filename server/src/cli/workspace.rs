@@ -168,7 +168,8 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
                 Some(text)
             }
             Err(reason) => {
-                let skip = Skipped { path: path.to_string(), reason, tracker: layout::classify(path).role.is_tracker() };
+                let skip =
+                    Skipped { path: path.to_string(), reason, tracker: layout::classify(path).role.is_tracker() };
                 skipped.lock().unwrap_or_else(PoisonError::into_inner).push(skip);
                 None
             }
@@ -189,6 +190,10 @@ pub struct DiskPaths<'a> {
 }
 
 impl PathOracle for DiskPaths<'_> {
+    fn known(&self, path: &str) -> bool {
+        self.known.contains(path)
+    }
+
     fn exists(&self, path: &str) -> bool {
         self.known.contains(path) || (!path.is_empty() && self.root.join(path).exists())
     }

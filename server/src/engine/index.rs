@@ -509,7 +509,6 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     trackers.iter().position(|it| it.family == family && it.root == class.root)
 }
 
-
 fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
     let parsed = match (&tracker, class.role) {
         (_, Role::Prose) => parse::prose(&text),

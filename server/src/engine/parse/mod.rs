@@ -71,7 +71,7 @@ impl ParseContext<'_> {
     /// Whether a place keeps a metadata field: the rules and the planner read timestamps and the
     /// fields statuses require; descriptions and the like are not copied.
     pub(crate) fn keeps_field(&self, name: &str) -> bool {
-        is_timestamp_key(name) || self.profile.names_field(name) || name.to_ascii_lowercase().contains("reason")
+        is_timestamp_key(name) || self.profile.names_field(name) || contains_ignore_case(name, "reason")
     }
 }
 
@@ -281,9 +281,13 @@ pub(crate) fn is_timestamp_key(name: &str) -> bool {
     TIMESTAMP_FIELDS.iter().any(|it| same(name, it))
         || ends(" at")
         || ends(" date")
-        || name.to_ascii_lowercase().contains("updated")
+        || contains_ignore_case(name, "updated")
         || same(name, "last sync")
         || same(name, "archived")
+}
+
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Field names whose links point at plans, reports, summaries and specs.

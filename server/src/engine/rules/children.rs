@@ -1,7 +1,7 @@
 //! `open-children` and `plan-status-stale`: a parent and what is under it.
 
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
-use crate::engine::model::{ParsedFile, Place, PlaceKind};
+use crate::engine::model::{Item, ParsedFile, Place, PlaceKind};
 use crate::engine::rules::{FixHint, Parent, Related, RuleCode, Severity, Sink, diagnostic};
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::{Kind, Profile, Scope, StatusId};
@@ -9,20 +9,15 @@ use crate::engine::vocabulary::{Kind, Profile, Scope, StatusId};
 pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     let Some(profile) = index.profile(file) else { return };
     let parsed = &entry.parsed;
+    let text = &entry.text;
     for (place_index, place) in parsed.places.iter().enumerate() {
         let Some(status) = place.status else { continue };
-        let under = under_place(&entry.text, parsed, place, profile);
-        let parent = ParentView {
-            parent: Parent::Place(place_index),
-            range: place.marker.range,
-            shown: place.shown(),
-            what: describe_parent(place),
-            task: place.task().cloned(),
-            has_phases: !place.child_places.is_empty(),
-            // A plan header behind its phases is `plan-status-stale`'s to report.
-            hint: place.kind != PlaceKind::PlanHeader,
-        };
-        report(file, &parent, profile.kind(status), &under, sink);
+        let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).map(Child::Place);
+        let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item);
+        let under = summarize(phases.chain(items), profile);
+        // A plan header behind its phases is `plan-status-stale`'s to report.
+        let hint = place.kind != PlaceKind::PlanHeader;
+        report(file, text, Parent::Place(place_index), Child::Place(place), profile.kind(status), &under, hint, sink);
         if place.kind == PlaceKind::PlanHeader {
             stale_header(file, parsed, place_index, place, profile, status, sink);
         }
@@ -39,81 +34,102 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink
         if nested[position].is_empty() {
             continue;
         }
-        let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).filter_map(|child| {
-            Some((
-                &child.line,
-                format!("[{}] {}", child.marker.text, &entry.text[child.text]),
-                profile.kind(child.status?),
-            ))
-        }));
-        let parent = ParentView {
-            parent: Parent::Item(position),
-            range: item.marker.range,
-            shown: format!("[{}]", item.marker.text),
-            what: "checkbox",
-            task: None,
-            has_phases: false,
-            hint: true,
-        };
-        report(file, &parent, profile.kind(status), &under, sink);
+        let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile);
+        report(file, text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
+    }
+}
+
+/// A phase or a checkbox under a parent (or the parent itself).
+#[derive(Clone, Copy)]
+enum Child<'a> {
+    Place(&'a Place),
+    Item(&'a Item),
+}
+
+impl Child<'_> {
+    fn status(&self) -> Option<StatusId> {
+        match self {
+            Child::Place(place) => place.status,
+            Child::Item(item) => item.status,
+        }
+    }
+
+    fn line(&self) -> TextRange {
+        match self {
+            Child::Place(place) => place.line,
+            Child::Item(item) => item.line,
+        }
+    }
+
+    fn marker(&self) -> TextRange {
+        match self {
+            Child::Place(place) => place.marker.range,
+            Child::Item(item) => item.marker.range,
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            Child::Place(place) => place.shown(),
+            Child::Item(item) => format!("[{}]", item.marker.text),
+        }
+    }
+
+    /// How a child is listed in a related note; built only for diagnostics that are reported.
+    fn describe(&self, text: &str) -> String {
+        match self {
+            Child::Place(place) => format!("{} {}", place.title.as_deref().unwrap_or("phase"), place.shown()),
+            Child::Item(item) => format!("[{}] {}", item.marker.text, &text[item.text]),
+        }
     }
 }
 
 /// What is under a parent: the open children, and how many are done out of how many.
 struct Children<'a> {
-    open: Vec<(&'a TextRange, String)>,
+    open: Vec<Child<'a>>,
     done: usize,
     total: usize,
 }
 
-fn summarize<'a>(children: impl Iterator<Item = (&'a TextRange, String, Kind)>) -> Children<'a> {
+fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile) -> Children<'a> {
     let mut out = Children { open: Vec::new(), done: 0, total: 0 };
-    for (line, text, kind) in children {
+    for child in children {
+        let Some(status) = child.status() else { continue };
         out.total += 1;
-        match kind {
+        match profile.kind(status) {
             Kind::Done => out.done += 1,
             Kind::Cancelled => {}
-            _ => out.open.push((line, text)),
+            _ => out.open.push(child),
         }
     }
     out
 }
 
-fn under_place<'a>(text: &str, parsed: &'a ParsedFile, place: &Place, profile: &Profile) -> Children<'a> {
-    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).filter_map(|child| {
-        Some((
-            &child.line,
-            format!("{} {}", child.title.as_deref().unwrap_or("phase"), child.shown()),
-            profile.kind(child.status?),
-        ))
-    });
-    let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).filter_map(|item| {
-        Some((&item.line, format!("[{}] {}", item.marker.text, &text[item.text]), profile.kind(item.status?)))
-    });
-    summarize(phases.chain(items))
-}
-
-struct ParentView {
+#[allow(clippy::too_many_arguments)]
+fn report(
+    file: FileId,
+    text: &str,
     parent: Parent,
-    range: TextRange,
-    shown: String,
-    what: &'static str,
-    task: Option<crate::engine::model::TaskKey>,
-    has_phases: bool,
+    view: Child<'_>,
+    kind: Kind,
+    under: &Children<'_>,
     hint: bool,
-}
-
-fn report(file: FileId, parent: &ParentView, kind: Kind, under: &Children<'_>, sink: &mut Sink<'_>) {
+    sink: &mut Sink<'_>,
+) {
     if under.total == 0 {
         return;
     }
+    let (what, task, has_phases) = match view {
+        Child::Place(place) => (describe_parent(place), place.task().cloned(), !place.child_places.is_empty()),
+        Child::Item(_) => ("checkbox", None, false),
+    };
     if kind.is_closed() && !under.open.is_empty() {
-        let what = if parent.has_phases { "items and phases" } else { "items" };
+        let items = if has_phases { "items and phases" } else { "items" };
         let summary = if under.total == 1 {
             "the only item under it is still open".to_string()
         } else {
             format!(
-                "{} of the {} {what} under it {} still open",
+                "{} of the {} {items} under it {} still open",
                 under.open.len(),
                 under.total,
                 if under.open.len() == 1 { "is" } else { "are" }
@@ -122,34 +138,27 @@ fn report(file: FileId, parent: &ParentView, kind: Kind, under: &Children<'_>, s
         let mut it = diagnostic(
             RuleCode::OpenChildren,
             file,
-            parent.range,
-            format!("{} is `{}` but {summary}", parent.what, parent.shown),
+            view.marker(),
+            format!("{what} is `{}` but {summary}", view.shown()),
         );
-        it.task = parent.task.clone();
+        it.task = task;
         it.related = under
             .open
             .iter()
             .take(20)
-            .map(|(range, text)| Related { file, range: **range, message: format!("open: {text}") })
+            .map(|child| Related { file, range: child.line(), message: format!("open: {}", child.describe(text)) })
             .collect();
-        it.fix = Some(FixHint::CloseChildren { parent: parent.parent });
+        it.fix = Some(FixHint::CloseChildren { parent });
         sink.push(it);
-    } else if !kind.is_closed() && under.done == under.total && parent.hint {
+    } else if !kind.is_closed() && under.done == under.total && hint {
         // Everything under it is done: a hint, not a warning (the parent may have work of its own).
-        let mut it = diagnostic(
-            RuleCode::OpenChildren,
-            file,
-            parent.range,
-            if under.total == 1 {
-                format!("the only item under this {} is done, but it is still `{}`", parent.what, parent.shown)
-            } else {
-                format!(
-                    "all {} items under this {} are done, but it is still `{}`",
-                    under.total, parent.what, parent.shown
-                )
-            },
-        );
-        it.task = parent.task.clone();
+        let message = if under.total == 1 {
+            format!("the only item under this {what} is done, but it is still `{}`", view.shown())
+        } else {
+            format!("all {} items under this {what} are done, but it is still `{}`", under.total, view.shown())
+        };
+        let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
+        it.task = task;
         sink.push_capped(it, Severity::Hint);
     }
 }

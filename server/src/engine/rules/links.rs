@@ -20,10 +20,13 @@ pub(super) fn file(
                 "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
                 link.target
             )
-        } else if link
-            .candidates(&entry.path)
-            .any(|candidate| index.file_id(&candidate).is_some() || paths.exists(&candidate))
-        {
+        } else if {
+            // Indexed files first: asking the oracle may cost a file system lookup per candidate.
+            let candidates: Vec<String> = link.candidates(&entry.path).collect();
+            candidates.iter().any(|it| index.file_id(it).is_some())
+                || candidates.iter().any(|it| paths.known(it))
+                || candidates.iter().any(|it| paths.exists(it))
+        } {
             continue;
         } else {
             let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);

@@ -206,10 +206,17 @@ pub struct Baseline<'a> {
 /// Answers whether a workspace-relative path exists. The adapter knows the disk; tests use a
 /// set.
 pub trait PathOracle: Sync {
+    /// Whether the path is among the files the adapter already listed: cheap.
+    fn known(&self, path: &str) -> bool;
+    /// Whether the path exists at all: may ask the file system.
     fn exists(&self, path: &str) -> bool;
 }
 
 impl PathOracle for std::collections::HashSet<String> {
+    fn known(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+
     fn exists(&self, path: &str) -> bool {
         self.contains(path)
     }
