@@ -2,6 +2,7 @@
 //! paths that only work on one machine.
 
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
+use crate::engine::model::Link;
 use crate::engine::rules::{PathOracle, RuleCode, Sink, diagnostic};
 
 pub(super) fn file(
@@ -20,13 +21,7 @@ pub(super) fn file(
                 "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
                 link.target
             )
-        } else if {
-            // Indexed files first: asking the oracle may cost a file system lookup per candidate.
-            let candidates: Vec<String> = link.candidates(&entry.path).collect();
-            candidates.iter().any(|it| index.file_id(it).is_some())
-                || candidates.iter().any(|it| paths.known(it))
-                || candidates.iter().any(|it| paths.exists(it))
-        } {
+        } else if resolves(index, paths, link, &entry.path) {
             continue;
         } else {
             let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -37,4 +32,13 @@ pub(super) fn file(
         it.task = link.task.clone();
         sink.push(it);
     }
+}
+
+/// Whether some candidate of the link exists. Indexed and listed files are asked first: the
+/// oracle's `exists` may cost a file system lookup per candidate.
+fn resolves(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Link, from: &str) -> bool {
+    let candidates: Vec<String> = link.candidates(from).collect();
+    candidates.iter().any(|it| index.file_id(it).is_some())
+        || candidates.iter().any(|it| paths.known(it))
+        || candidates.iter().any(|it| paths.exists(it))
 }
