@@ -362,14 +362,6 @@ pub fn numeric_id(digits: &str) -> String {
     if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
 }
 
-pub fn offset_range(base: usize, start: usize, end: usize) -> TextRange {
-    range(base + start, base + end)
-}
-
-pub fn at(offset: usize) -> TextSize {
-    size(offset)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

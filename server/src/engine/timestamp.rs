@@ -79,11 +79,6 @@ impl Now {
         let zoned = timestamp.to_zoned(TimeZone::UTC);
         Now { date: zoned.date().to_string(), timestamp: zoned.strftime("%Y-%m-%dT%H:%M:%SZ").to_string() }
     }
-
-    /// A fixed date for tests and `--date`.
-    pub fn from_date(date: Date) -> Now {
-        Now { date: date.to_string(), timestamp: format!("{date}T00:00:00Z") }
-    }
 }
 
 #[cfg(test)]
