@@ -198,10 +198,12 @@ impl WorkspaceIndex {
     pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) {
         let Some(text) = text else {
             if let Some(id) = self.by_path.remove(path) {
+                let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 let was_config =
                     self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
                 self.files[id.0 as usize] = None;
-                if was_config {
+                let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+                if was_config || roots_before != roots_after {
                     self.rebuild_trackers();
                 }
             }
@@ -209,16 +211,18 @@ impl WorkspaceIndex {
             return;
         };
         let mut class = classify(path, &text);
-        let roots = spec_roots(
-            self.entries().map(|(_, it)| (it.path.as_str(), &it.class)).chain(std::iter::once((path, &class))),
-        );
+        let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
+        let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+        let roots = spec_roots(others().chain(std::iter::once((path, &class))));
+        // A new (or vanished) `specs/` folder can move other TODO.md files into or out of a
+        // tracker: then every file is classified again.
+        let roots_changed = roots != roots_before;
         class = adopt_spec_root(class, &roots);
         let is_config = class.role == Role::BacklogConfig;
-        let old_config = self
-            .by_path
-            .get(path)
-            .and_then(|id| self.entry(*id))
-            .is_some_and(|it| it.class.role == Role::BacklogConfig);
+        let previous = self.by_path.get(path).and_then(|id| self.entry(*id)).map(|it| it.class.clone());
+        let old_config = previous.as_ref().is_some_and(|it| it.role == Role::BacklogConfig);
+        // A file that changes tracker (a TODO.md that gained task sections) leaves its old one.
+        let moved = previous.is_some_and(|it| it.family != class.family || it.root != class.root);
         let statuses = if class.family == Some(Family::Backlog) {
             self.backlog_statuses(&class.root, Some((path, &text)))
         } else {
@@ -234,7 +238,7 @@ impl WorkspaceIndex {
                 self.files.push(Some(entry));
             }
         }
-        if is_config || old_config {
+        if is_config || old_config || roots_changed || moved {
             self.rebuild_trackers();
         }
         self.rebuild_tasks();
@@ -548,6 +552,33 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn updates_that_move_files_between_trackers_match_a_fresh_index() {
+        let vocabularies = crate::engine::config::Config::default().vocabularies;
+        let todo = "### 5. Root section\n- **Status**: [PLANNED]\n";
+        let state = "{\"active_projects\": [{\"project_number\": 5, \"status\": \"planned\"}]}";
+        let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+        let mut index = WorkspaceIndex::build(vec![source("TODO.md", todo)], &vocabularies);
+        assert!(index.task(&TaskKey::new("", "5")).is_some());
+        // A specs/ folder appears: the root TODO.md joins its tracker.
+        index.set_file("specs/state.json", Some(Arc::from(state)));
+        let fresh =
+            WorkspaceIndex::build(vec![source("TODO.md", todo), source("specs/state.json", state)], &vocabularies);
+        assert_eq!(index.task(&TaskKey::new("specs", "5")).map(|it| it.places.len()), Some(2));
+        assert!(index.task(&TaskKey::new("", "5")).is_none());
+        assert_eq!(index.trackers(), fresh.trackers());
+        // The TODO.md loses its sections: it becomes a checklist of its own.
+        index.set_file("TODO.md", Some(Arc::from("- [ ] just a list\n")));
+        assert_eq!(index.task(&TaskKey::new("specs", "5")).map(|it| it.places.len()), Some(1));
+        let fresh = WorkspaceIndex::build(
+            vec![source("TODO.md", "- [ ] just a list\n"), source("specs/state.json", state)],
+            &vocabularies,
+        );
+        assert_eq!(index.trackers(), fresh.trackers());
+        index.set_file("specs/state.json", None);
+        assert_eq!(index.trackers().len(), 1);
+    }
 
     #[test]
     fn natural_order() {
