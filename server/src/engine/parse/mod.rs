@@ -269,19 +269,20 @@ pub(crate) fn is_timestamp_field(name: &str) -> bool {
 /// `*_date`, `last_updated`, `_last_updated`, `last_sync`.
 pub(crate) fn is_timestamp_key(name: &str) -> bool {
     // Called for every field of every place: compare without allocating.
-    let name = name.trim_start_matches('_');
-    let same = |a: &str, b: &str| {
+    // Bytes, not characters: a suffix of a name may start inside a multi-byte character.
+    let name = name.trim_start_matches('_').as_bytes();
+    let same = |a: &[u8], b: &str| {
         a.len() == b.len()
-            && a.bytes().zip(b.bytes()).all(|(x, y)| {
+            && a.iter().zip(b.bytes()).all(|(x, y)| {
                 let fold = |c: u8| if c == b'_' || c == b'-' { b' ' } else { c.to_ascii_lowercase() };
-                fold(x) == fold(y)
+                fold(*x) == fold(y)
             })
     };
     let ends = |suffix: &str| name.len() > suffix.len() && same(&name[name.len() - suffix.len()..], suffix);
     TIMESTAMP_FIELDS.iter().any(|it| same(name, it))
         || ends(" at")
         || ends(" date")
-        || contains_ignore_case(name, "updated")
+        || name.windows("updated".len()).any(|window| window.eq_ignore_ascii_case(b"updated"))
         || same(name, "last sync")
         || same(name, "archived")
 }
@@ -299,6 +300,19 @@ pub(crate) fn is_artifact_field(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamp_keys() {
+        for key in
+            ["completed", "Last Updated", "last_updated", "_last_updated", "created_at", "updated_date", "Started"]
+        {
+            assert!(is_timestamp_key(key), "{key}");
+        }
+        for key in ["status", "project_name", "Effort", "é at", "日本 date"] {
+            assert_eq!(is_timestamp_key(key), key.ends_with(" at") || key.ends_with(" date"), "{key}");
+        }
+        assert!(!is_timestamp_key("Ü"));
+    }
 
     #[test]
     fn dependency_numbers() {
