@@ -73,6 +73,31 @@ pub struct TaskEntry {
     pub current_plan: Option<FileId>,
 }
 
+/// What one [`WorkspaceIndex::set_file`] touched, so diagnostics can be recomputed for just that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The whole index was rebuilt (a vocabulary source or the trackers' layout changed): file
+    /// ids changed and everything must be recomputed.
+    pub rebuilt: bool,
+    /// The file, unless it was removed.
+    pub file: Option<FileId>,
+    /// Tasks the file stated or mentioned, before or after.
+    pub tasks: std::collections::BTreeSet<TaskKey>,
+    /// A path appeared or disappeared: links elsewhere may now resolve or break.
+    pub added_or_removed: bool,
+}
+
+/// The tasks a file's parse speaks of.
+fn tasks_of(parsed: &ParsedFile) -> std::collections::BTreeSet<TaskKey> {
+    parsed
+        .places
+        .iter()
+        .filter_map(|it| it.task().cloned())
+        .chain(parsed.mentions.iter().map(|it| it.task.clone()))
+        .chain(parsed.archived.iter().cloned())
+        .collect()
+}
+
 #[derive(Debug, Default)]
 pub struct WorkspaceIndex {
     files: Vec<Option<FileEntry>>,
@@ -194,9 +219,12 @@ impl WorkspaceIndex {
         Some(self.trackers.len() - 1)
     }
 
-    /// Adds, replaces (`Some`) or removes (`None`) one file.
-    pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) {
+    /// Adds, replaces (`Some`) or removes (`None`) one file, and says what that touched.
+    pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) -> Update {
+        let previous_id = self.by_path.get(path).copied();
+        let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
+            let mut rebuilt = false;
             if let Some(id) = self.by_path.remove(path) {
                 let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 let was_config =
@@ -205,10 +233,11 @@ impl WorkspaceIndex {
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 if was_config || roots_before != roots_after {
                     self.rebuild_trackers();
+                    rebuilt = true;
                 }
             }
             self.rebuild_tasks();
-            return;
+            return Update { rebuilt, file: None, tasks, added_or_removed: previous_id.is_some() };
         };
         let mut class = classify(path, &text);
         let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
@@ -219,7 +248,7 @@ impl WorkspaceIndex {
         let roots_changed = roots != roots_before;
         class = adopt_spec_root(class, &roots);
         let is_config = class.role == Role::BacklogConfig;
-        let previous = self.by_path.get(path).and_then(|id| self.entry(*id)).map(|it| it.class.clone());
+        let previous = previous_id.and_then(|id| self.entry(id)).map(|it| it.class.clone());
         let old_config = previous.as_ref().is_some_and(|it| it.role == Role::BacklogConfig);
         // A file that changes tracker (a TODO.md that gained task sections) leaves its old one.
         let moved = previous.is_some_and(|it| it.family != class.family || it.root != class.root);
@@ -230,7 +259,8 @@ impl WorkspaceIndex {
         };
         let tracker = self.tracker_for(&class, &statuses);
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
-        match self.by_path.get(path) {
+        tasks.extend(tasks_of(&entry.parsed));
+        match previous_id {
             Some(id) => self.files[id.0 as usize] = Some(entry),
             None => {
                 let id = FileId(self.files.len() as u32);
@@ -238,10 +268,12 @@ impl WorkspaceIndex {
                 self.files.push(Some(entry));
             }
         }
-        if is_config || old_config || roots_changed || moved {
+        let rebuilt = is_config || old_config || roots_changed || moved;
+        if rebuilt {
             self.rebuild_trackers();
         }
         self.rebuild_tasks();
+        Update { rebuilt, file: self.by_path.get(path).copied(), tasks, added_or_removed: previous_id.is_none() }
     }
 
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a

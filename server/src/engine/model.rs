@@ -202,6 +202,10 @@ pub struct Place {
     pub done_mark: Option<TextRange>,
     /// The heading that starts a TODO.md section, for inserting a done mark.
     pub heading_number: Option<TextRange>,
+    /// All the text the place speaks for: a TODO.md section from its heading to the next, a
+    /// state.json entry's object, a phase with its body, an index line with its nested lines.
+    /// The marker's line when there is nothing more.
+    pub extent: TextRange,
 }
 
 impl Place {

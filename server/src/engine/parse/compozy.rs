@@ -68,6 +68,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             }
         }
         place.title = Some(title.to_string());
+        place.extent = list_item.range;
         // `  - Depends on: 1.0, 2.0` under the item.
         let item_start = usize::from(list_item.range.start());
         for (offset, nested) in lines_with_offsets(&text[list_item.range]).skip(1) {

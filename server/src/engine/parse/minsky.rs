@@ -25,6 +25,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let mut place =
             place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
         place.title = Some(title.to_string());
+        place.extent = list_item.range;
         for (start, end, target) in markdown::file_links(line_text) {
             out.links.push(link(target, range(base + start, base + end), Some(key.clone())));
         }

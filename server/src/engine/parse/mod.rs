@@ -109,6 +109,7 @@ pub(crate) fn place(
         editable: Editability::Editable,
         done_mark: None,
         heading_number: None,
+        extent: crate::engine::text::line_range_at(text, usize::from(marker_range.start())),
     }
 }
 

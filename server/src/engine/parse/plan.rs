@@ -91,6 +91,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
         place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
+        place.extent = TextRange::new(heading.line.start(), body.end());
         let mut last_timestamp: Option<TextRange> = None;
         for (line, line_text) in outline.prose_lines(text, body) {
             let offset = usize::from(line.start());

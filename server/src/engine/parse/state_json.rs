@@ -168,6 +168,7 @@ impl Reader<'_> {
             place.editable = Editability::ReadOnly("the status string contains escapes".into());
         }
         place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.extent = self.range(object.range);
         place.dependencies = object
             .get_array("dependencies")
             .into_iter()

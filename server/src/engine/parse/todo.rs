@@ -179,6 +179,7 @@ fn parse_section(
     place.fields = fields;
     place.dependencies = dependencies;
     place.done_mark = task.done_mark.map(|(start, end)| range(base + start, base + end));
+    place.extent = TextRange::new(heading.line.start(), body.end());
     place.heading_number = Some(range(base + task.number.0, base + task.number.1));
     let index = out.places.len();
     out.places.push(place);

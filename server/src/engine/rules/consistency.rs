@@ -15,6 +15,10 @@ pub(super) struct Context {
     roles: HashSet<(usize, Role)>,
 }
 
+pub(super) fn roles(cx: &Context) -> &HashSet<(usize, Role)> {
+    &cx.roles
+}
+
 pub(super) fn context(index: &WorkspaceIndex) -> Context {
     Context { roles: index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect() }
 }

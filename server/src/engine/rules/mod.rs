@@ -17,7 +17,9 @@ use std::fmt;
 use crate::engine::config::Config;
 use rayon::prelude::*;
 
-use crate::engine::index::{FileId, TaskEntry, WorkspaceIndex};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::engine::index::{FileId, TaskEntry, Update, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::StatusId;
@@ -230,24 +232,187 @@ pub fn check(
     baseline: Option<&Baseline<'_>>,
     paths: &dyn PathOracle,
 ) -> Vec<Diagnostic> {
-    let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
-    let mut out: Vec<Diagnostic> =
-        files.par_iter().flat_map_iter(|file| check_file(index, config, baseline, paths, *file)).collect();
-    let cx = consistency::context(index);
-    let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
-    out.par_extend(tasks.par_iter().flat_map_iter(|(task, entry)| {
+    DiagnosticStore::new(index, config, baseline, paths).all(index)
+}
+
+/// A workspace's diagnostics, kept by what they were computed from (a file, a task, the
+/// phases), so that after an index update only the rules whose inputs changed run again.
+#[derive(Debug, Default)]
+pub struct DiagnosticStore {
+    files: HashMap<FileId, Vec<Diagnostic>>,
+    tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
+    phases: Vec<Diagnostic>,
+    /// Which stores each tracker has: when it changes, every task's orphan check changes.
+    roles: HashSet<(usize, crate::engine::layout::Role)>,
+}
+
+impl DiagnosticStore {
+    pub fn new(
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+    ) -> DiagnosticStore {
+        let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
+        let files: HashMap<FileId, Vec<Diagnostic>> =
+            files.par_iter().map(|file| (*file, check_file(index, config, baseline, paths, *file))).collect();
+        let cx = consistency::context(index);
+        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
+        let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
+            .par_iter()
+            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, task, entry)))
+            .collect();
         let mut sink = Sink { config, out: Vec::new() };
-        consistency::task(index, &cx, task, entry, &mut sink);
-        sink.out
-    }));
-    let mut sink = Sink { config, out };
-    consistency::phases(index, &mut sink);
-    let mut out = sink.out;
-    out.sort_by(|a, b| {
-        index.path(a.file).cmp(index.path(b.file)).then(a.range.start().cmp(&b.range.start())).then(a.code.cmp(&b.code))
+        consistency::phases(index, &mut sink);
+        DiagnosticStore { files, tasks, phases: sink.out, roles: consistency::roles(&cx).clone() }
+    }
+
+    /// Recomputes what `update` touched. Returns the files whose diagnostics may have changed.
+    pub fn update(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        update: &Update,
+    ) -> BTreeSet<FileId> {
+        let cx = consistency::context(index);
+        if update.rebuilt || *consistency::roles(&cx) != self.roles {
+            let before: BTreeSet<FileId> = self.located().collect();
+            *self = DiagnosticStore::new(index, config, baseline, paths);
+            return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
+        }
+        let mut touched: BTreeSet<FileId> = BTreeSet::new();
+        // Per-file rules: the file itself; when a file came or went, every file with links
+        // (they may resolve now, or not); counters, which count tasks across files.
+        self.files.retain(|file, _| index.entry(*file).is_some());
+        let mut files: BTreeSet<FileId> = update.file.into_iter().collect();
+        for (file, entry) in index.entries() {
+            let links = update.added_or_removed && !entry.parsed.links.is_empty();
+            if links || entry.parsed.counters.is_some() {
+                files.insert(file);
+            }
+        }
+        for file in files {
+            let fresh = check_file(index, config, baseline, paths, file);
+            if self.files.get(&file) != Some(&fresh) {
+                touched.insert(file);
+                self.files.insert(file, fresh);
+            }
+        }
+        // Per-task rules: the tasks the file spoke of, and the tasks that depend on them.
+        let mut tasks = update.tasks.clone();
+        for (task, entry) in index.tasks() {
+            let depends = entry.places.iter().any(|place| {
+                index.place(*place).dependencies.iter().any(|it| {
+                    update
+                        .tasks
+                        .iter()
+                        .any(|changed| changed.scope == task.scope && dependency_matches(&it.id, &changed.id))
+                })
+            });
+            if depends {
+                tasks.insert(task.clone());
+            }
+        }
+        for task in tasks {
+            let old = self.tasks.remove(&task).unwrap_or_default();
+            let fresh = match index.task(&task) {
+                Some(entry) => check_task(index, config, &cx, &task, entry),
+                None => Vec::new(),
+            };
+            if old != fresh {
+                touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
+            }
+            if !fresh.is_empty() || index.task(&task).is_some() {
+                self.tasks.insert(task, fresh);
+            }
+        }
+        let mut sink = Sink { config, out: Vec::new() };
+        consistency::phases(index, &mut sink);
+        if sink.out != self.phases {
+            touched.extend(self.phases.iter().chain(sink.out.iter()).map(|it| it.file));
+            self.phases = sink.out;
+        }
+        if let Some(file) = update.file {
+            touched.insert(file);
+        }
+        touched
+    }
+
+    /// The diagnostics located in `file`, sorted by position.
+    pub fn file(&self, file: FileId) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self.files.get(&file).cloned().unwrap_or_default();
+        out.extend(self.tasks.values().flatten().chain(self.phases.iter()).filter(|it| it.file == file).cloned());
+        sort(&mut out, |_| "");
+        out
+    }
+
+    /// Every diagnostic, grouped by file.
+    pub fn by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
+        let mut out: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
+        for it in self.files.values().flatten().chain(self.tasks.values().flatten()).chain(self.phases.iter()) {
+            out.entry(it.file).or_default().push(it.clone());
+        }
+        for list in out.values_mut() {
+            sort(list, |_| "");
+        }
+        out
+    }
+
+    /// Every diagnostic, sorted by path and position.
+    pub fn all(&self, index: &WorkspaceIndex) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .files
+            .values()
+            .flatten()
+            .chain(self.tasks.values().flatten())
+            .chain(self.phases.iter())
+            .cloned()
+            .collect();
+        sort(&mut out, |file| index.path(file));
+        out
+    }
+
+    /// Files that have diagnostics.
+    fn located(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.files
+            .iter()
+            .filter(|(_, it)| !it.is_empty())
+            .map(|(file, _)| *file)
+            .chain(self.tasks.values().flatten().chain(self.phases.iter()).map(|it| it.file))
+    }
+}
+
+fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str) {
+    diagnostics.sort_by(|a, b| {
+        path(a.file)
+            .cmp(path(b.file))
+            .then(a.file.cmp(&b.file))
+            .then(a.range.start().cmp(&b.range.start()))
+            .then(a.code.cmp(&b.code))
+            .then(a.message.cmp(&b.message))
     });
-    out.dedup();
-    out
+    diagnostics.dedup();
+}
+
+/// Whether a dependency id written in a file names the task `id` (`058` is `58`; Backlog.md's
+/// `task-24` may name `BACK-24`).
+fn dependency_matches(written: &str, id: &str) -> bool {
+    written.eq_ignore_ascii_case(id) || written.rsplit('-').next() == id.rsplit('-').next()
+}
+
+/// The rules that look at one task.
+fn check_task(
+    index: &WorkspaceIndex,
+    config: &Config,
+    cx: &consistency::Context,
+    task: &TaskKey,
+    entry: &TaskEntry,
+) -> Vec<Diagnostic> {
+    let mut sink = Sink { config, out: Vec::new() };
+    consistency::task(index, cx, task, entry, &mut sink);
+    sink.out
 }
 
 /// The rules that look at one file.

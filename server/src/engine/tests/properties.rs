@@ -12,7 +12,7 @@ use crate::engine::config::Config;
 use crate::engine::edit::{StatusChangeOptions, plan_status_change};
 use crate::engine::index::{SourceFile, WorkspaceIndex};
 use crate::engine::model::{PlaceKind, TaskKey};
-use crate::engine::rules::{self, Diagnostic, RuleCode};
+use crate::engine::rules::{self, Diagnostic, DiagnosticStore, RuleCode};
 use crate::engine::text::TextRange;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Scope;
@@ -169,6 +169,16 @@ fn check(index: &WorkspaceIndex) -> Vec<Diagnostic> {
     rules::check(index, &Config::default(), None, &paths)
 }
 
+/// Diagnostics with file ids replaced by paths, for comparing two indexes' results.
+fn rendered(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let mut out: Vec<String> = diagnostics
+        .iter()
+        .map(|it| format!("{} {:?} {} {} {:?}", index.path(it.file), it.range, it.code, it.message, it.task))
+        .collect();
+    out.sort();
+    out
+}
+
 fn on_boundaries(text: &str, range: TextRange) -> bool {
     let (start, end) = (usize::from(range.start()), usize::from(range.end()));
     start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end)
@@ -283,10 +293,14 @@ proptest! {
     ) {
         let mut index = build(&files);
         let mut current = files.clone();
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
         // A planned status change, applied file by file.
         if let Ok(change) = plan_status_change(&index, &TaskKey::new("specs", task.to_string()), status, &options(true)) {
             for (path, text) in change.apply(&index) {
-                index.set_file(&path, Some(Arc::from(text.as_str())));
+                let update = index.set_file(&path, Some(Arc::from(text.as_str())));
+                store.update(&index, &config, None, &paths, &update);
                 if let Some(file) = current.iter_mut().find(|it| it.path == path) {
                     file.text = Arc::from(text);
                 }
@@ -300,13 +314,19 @@ proptest! {
             lines[at] = &replacement;
         }
         let edited = lines.join("\n");
-        index.set_file(&file.path, Some(Arc::from(edited.as_str())));
+        let update = index.set_file(&file.path, Some(Arc::from(edited.as_str())));
+        store.update(&index, &config, None, &paths, &update);
         file.text = Arc::from(edited);
-        prop_assert_eq!(canonical(&index), canonical(&build(&current)));
+        let fresh = build(&current);
+        prop_assert_eq!(canonical(&index), canonical(&fresh));
+        prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)));
         // Removing a file is an update too.
-        index.set_file("specs/state.json", None);
+        let update = index.set_file("specs/state.json", None);
+        store.update(&index, &config, None, &paths, &update);
         current.retain(|it| it.path != "specs/state.json");
-        prop_assert_eq!(canonical(&index), canonical(&build(&current)));
+        let fresh = build(&current);
+        prop_assert_eq!(canonical(&index), canonical(&fresh));
+        prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)));
     }
 
     #[test]
