@@ -302,13 +302,15 @@ impl DiagnosticStore {
         }
         // Per-task rules: the tasks the file spoke of, and the tasks that depend on them.
         let mut tasks = update.tasks.clone();
+        let changed: HashSet<(&str, DependencyKey)> = update
+            .tasks
+            .iter()
+            .flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key)))
+            .collect();
         for (task, entry) in index.tasks() {
             let depends = entry.places.iter().any(|place| {
                 index.place(*place).dependencies.iter().any(|it| {
-                    update
-                        .tasks
-                        .iter()
-                        .any(|changed| changed.scope == task.scope && dependency_matches(&it.id, &changed.id))
+                    DependencyKey::of(&it.id).into_iter().any(|key| changed.contains(&(task.scope.as_str(), key)))
                 })
             });
             if depends {
@@ -398,8 +400,23 @@ fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str)
 
 /// Whether a dependency id written in a file names the task `id` (`058` is `58`; Backlog.md's
 /// `task-24` may name `BACK-24`).
-fn dependency_matches(written: &str, id: &str) -> bool {
-    written.eq_ignore_ascii_case(id) || written.rsplit('-').next() == id.rsplit('-').next()
+/// How a written dependency (`task-24`, `BACK-7`, `221`) names a task, as hashable keys: it
+/// names every task that shares either key (the same id ignoring case, or the same number
+/// after the last `-`). Lets an update find the dependents of hundreds of changed tasks in one
+/// pass.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum DependencyKey {
+    Folded(String),
+    Suffix(String),
+}
+
+impl DependencyKey {
+    fn of(id: &str) -> [DependencyKey; 2] {
+        [
+            DependencyKey::Folded(id.to_ascii_lowercase()),
+            DependencyKey::Suffix(id.rsplit('-').next().unwrap_or(id).to_string()),
+        ]
+    }
 }
 
 /// The rules that look at one task.
