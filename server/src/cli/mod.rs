@@ -281,7 +281,7 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
             return Ok(exit::FAILURE);
         }
     };
-    let view = show::task_view(&workspace.index, key);
+    let view = crate::engine::ide::task_summary(&workspace.index, key);
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,

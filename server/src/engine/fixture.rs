@@ -87,3 +87,23 @@ pub fn check(fixture: &str) -> String {
     let (index, found) = diagnostics(fixture, None);
     render(&index, &found)
 }
+
+/// Indexes a fixture in which one file holds the cursor `$0`; returns the file and the
+/// cursor's offset (the marker removed).
+pub fn cursor(fixture: &str) -> (WorkspaceIndex, crate::engine::index::FileId, crate::engine::text::TextSize) {
+    let mut at = None;
+    let sources: Vec<SourceFile> = files(fixture)
+        .into_iter()
+        .map(|source| match source.text.find("$0") {
+            Some(offset) => {
+                at = Some((source.path.clone(), offset));
+                SourceFile { path: source.path, text: Arc::from(source.text.replacen("$0", "", 1)) }
+            }
+            None => source,
+        })
+        .collect();
+    let (path, offset) = at.expect("the fixture has a $0 cursor");
+    let index = WorkspaceIndex::build(sources, &Config::default().vocabularies);
+    let file = index.file_id(&path).expect("the cursor's file is indexed");
+    (index, file, crate::engine::text::size(offset))
+}

@@ -454,6 +454,25 @@ impl WorkspaceIndex {
             .collect()
     }
 
+    /// Resolves a dependency id in the task's tracker. Backlog.md ids changed prefix over time
+    /// (`task-24` for `BACK-24`), so a unique match on the number counts too.
+    pub fn resolve_dependency(&self, task: &TaskKey, id: &str) -> Option<TaskKey> {
+        let exact = TaskKey::new(task.scope.clone(), id);
+        if self.task(&exact).is_some() {
+            return Some(exact);
+        }
+        let tail = id.rsplit('-').next()?;
+        if tail == id {
+            return None;
+        }
+        let mut matches = self
+            .tasks
+            .keys()
+            .filter(|key| key.scope == task.scope && key.id.rsplit('-').next() == Some(tail) && key.id.contains('-'));
+        let first = matches.next()?.clone();
+        matches.next().is_none().then_some(first)
+    }
+
     /// The places of `task` whose statuses must agree: every task place, but of the plans only
     /// the current one, and only places whose marker is known.
     pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod edit;
 pub mod explain;
+pub mod ide;
 pub mod index;
 pub mod layout;
 pub mod markdown;

@@ -262,7 +262,7 @@ pub(crate) const TIMESTAMP_FIELDS: [&str; 12] = [
     "Partial",
 ];
 
-pub(crate) fn is_timestamp_field(name: &str) -> bool {
+pub fn is_timestamp_field(name: &str) -> bool {
     TIMESTAMP_FIELDS.iter().any(|it| it.eq_ignore_ascii_case(name))
 }
 

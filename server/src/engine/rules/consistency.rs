@@ -300,7 +300,7 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
                 continue;
             }
             seen.push(dependency.id.clone());
-            let Some(target) = resolve(index, task, &dependency.id) else { continue };
+            let Some(target) = index.resolve_dependency(task, &dependency.id) else { continue };
             let target_entry = index.task(&target);
             if target_entry.is_some_and(|it| it.archived) && index.task_status(&target).is_none() {
                 continue;
@@ -330,23 +330,4 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
             sink.push(it);
         }
     }
-}
-
-/// Resolves a dependency id in the task's tracker. Backlog.md ids changed prefix over time
-/// (`task-24` for `BACK-24`), so a unique match on the number counts too.
-fn resolve(index: &WorkspaceIndex, task: &TaskKey, id: &str) -> Option<TaskKey> {
-    let exact = TaskKey::new(task.scope.clone(), id);
-    if index.task(&exact).is_some() {
-        return Some(exact);
-    }
-    let tail = id.rsplit('-').next()?;
-    if tail == id {
-        return None;
-    }
-    let mut matches = index
-        .tasks()
-        .keys()
-        .filter(|key| key.scope == task.scope && key.id.rsplit('-').next() == Some(tail) && key.id.contains('-'));
-    let first = matches.next()?.clone();
-    matches.next().is_none().then_some(first)
 }

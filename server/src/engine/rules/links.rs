@@ -21,7 +21,7 @@ pub(super) fn file(
                 "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
                 link.target
             )
-        } else if resolves(index, paths, link, &entry.path) {
+        } else if resolve(index, paths, link, &entry.path).is_some() {
             continue;
         } else {
             let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -34,11 +34,14 @@ pub(super) fn file(
     }
 }
 
-/// Whether some candidate of the link exists. Indexed and listed files are asked first: the
-/// oracle's `exists` may cost a file system lookup per candidate.
-fn resolves(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Link, from: &str) -> bool {
+/// The first candidate of the link that exists, as a workspace path. Indexed and listed files
+/// are asked first: the oracle's `exists` may cost a file system lookup per candidate.
+pub(crate) fn resolve(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Link, from: &str) -> Option<String> {
     let candidates: Vec<String> = link.candidates(from).collect();
-    candidates.iter().any(|it| index.file_id(it).is_some())
-        || candidates.iter().any(|it| paths.known(it))
-        || candidates.iter().any(|it| paths.exists(it))
+    let found = candidates
+        .iter()
+        .find(|it| index.file_id(it).is_some())
+        .or_else(|| candidates.iter().find(|it| paths.known(it)))
+        .or_else(|| candidates.iter().find(|it| paths.exists(it)));
+    found.cloned()
 }

@@ -8,7 +8,7 @@ pub(crate) mod children;
 mod consistency;
 pub(crate) mod counters;
 mod fields;
-mod links;
+pub(crate) mod links;
 mod markers;
 mod transitions;
 
@@ -302,11 +302,8 @@ impl DiagnosticStore {
         }
         // Per-task rules: the tasks the file spoke of, and the tasks that depend on them.
         let mut tasks = update.tasks.clone();
-        let changed: HashSet<(&str, DependencyKey)> = update
-            .tasks
-            .iter()
-            .flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key)))
-            .collect();
+        let changed: HashSet<(&str, DependencyKey)> =
+            update.tasks.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
         for (task, entry) in index.tasks() {
             let depends = entry.places.iter().any(|place| {
                 index.place(*place).dependencies.iter().any(|it| {

@@ -2,6 +2,7 @@
 
 mod edits;
 mod families;
+mod ide;
 mod properties;
 mod rules;
 
