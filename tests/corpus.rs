@@ -12,7 +12,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
-use taskmark::cli::workspace::{self, DiskPaths};
+use taskmark::workspace::{self, DiskPaths};
 use taskmark::engine::config::Config;
 use taskmark::engine::edit::{StatusChangeOptions, plan_status_change};
 use taskmark::engine::index::{SourceFile, WorkspaceIndex};

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use pulldown_cmark::{Options, Parser};
 use rayon::prelude::*;
-use taskmark::cli::workspace::{self, DiskPaths};
 use taskmark::engine::config::Config;
 use taskmark::engine::rules;
+use taskmark::workspace::{self, DiskPaths};
 
 const FULL_FILES: usize = 10_000;
 const QUICK_FILES: usize = 1_000;

@@ -1,10 +1,8 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
-mod git;
-mod render;
-mod show;
-pub mod workspace;
+pub(crate) mod render;
+pub(crate) mod show;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -16,8 +14,9 @@ use serde_json::json;
 use crate::engine::explain;
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::{self, Baseline};
+use crate::git;
+use crate::workspace::{self, DiskPaths, Workspace};
 use render::{Counts, Paths};
-use workspace::{DiskPaths, Workspace};
 
 /// Exit codes, as `taskmark check` documents them.
 pub mod exit {
@@ -41,6 +40,18 @@ enum Command {
     Show(ShowArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
+    /// Run the language server over stdin/stdout (editors start it this way).
+    Lsp(LspArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LspArgs {
+    /// What to log to stderr: error, warn, info, debug or trace (or a tracing filter).
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Also append the log to this file.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -116,6 +127,10 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
         Command::Config(args) => config(args),
+        Command::Lsp(args) => {
+            crate::lsp::run(crate::lsp::Options { log_level: args.log_level, log_file: args.log_file })
+                .map(|()| exit::CLEAN)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

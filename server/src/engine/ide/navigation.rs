@@ -208,12 +208,10 @@ impl SymbolTable {
             .keys()
             .filter_map(|task| {
                 let location = *definition(index, task).first()?;
-                let summary_place =
-                    index.task(task)?.places.iter().min_by_key(|it| authority(index.place(**it).kind))?;
-                let place = index.place(*summary_place);
-                let title = index
-                    .task(task)?
-                    .places
+                let mut places = index.task(task)?.places.clone();
+                places.sort_by_key(|it| authority(index.place(*it).kind));
+                let place = index.place(*places.first()?);
+                let title = places
                     .iter()
                     .find_map(|it| index.place(*it).title.clone().filter(|it| !it.is_empty()))
                     .unwrap_or_default();

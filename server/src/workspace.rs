@@ -1,4 +1,5 @@
-//! Loading a workspace from disk: its root, its configuration, its files.
+//! Loading a workspace from disk: its root, its configuration, its files. Shared by the command
+//! line and the language server.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -65,7 +66,7 @@ pub fn load_config(root: &Path) -> anyhow::Result<Config> {
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
-fn wanted(path: &str) -> bool {
+pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     lower.ends_with(".md")
         || lower.ends_with(".markdown")
@@ -196,5 +197,46 @@ impl PathOracle for DiskPaths<'_> {
 
     fn exists(&self, path: &str) -> bool {
         self.known.contains(path) || (!path.is_empty() && self.root.join(path).exists())
+    }
+}
+
+/// Decides whether a path reported by a file watcher belongs to the workspace as the walk
+/// sees it: not under `.git` or `.taskmark`, within the configured globs, not ignored by the
+/// root's `.gitignore` (nested ignore files are honoured by the walk, which re-runs on
+/// `taskmark.reindex`).
+pub struct PathFilter {
+    overrides: ignore::overrides::Override,
+    gitignore: Option<ignore::gitignore::Gitignore>,
+}
+
+impl PathFilter {
+    pub fn new(root: &Path, config: &Config) -> anyhow::Result<PathFilter> {
+        let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+        for pattern in &config.include {
+            overrides.add(pattern).with_context(|| format!("bad include glob `{pattern}`"))?;
+        }
+        for pattern in &config.exclude {
+            overrides.add(&format!("!{pattern}")).with_context(|| format!("bad exclude glob `{pattern}`"))?;
+        }
+        let overrides = overrides.build().context("bad include/exclude globs")?;
+        let gitignore = config.respect_gitignore.then(|| {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+            // Missing files are fine; a malformed line only loses that line.
+            let _ = builder.add(root.join(".gitignore"));
+            let _ = builder.add(root.join(".git/info/exclude"));
+            builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
+        });
+        Ok(PathFilter { overrides, gitignore })
+    }
+
+    pub fn accepts(&self, root: &Path, relative: &str) -> bool {
+        if relative.split('/').any(|part| part == ".git" || part == ".taskmark") {
+            return false;
+        }
+        let absolute = root.join(relative);
+        if self.overrides.matched(&absolute, false).is_ignore() {
+            return false;
+        }
+        !self.gitignore.as_ref().is_some_and(|it| it.matched_path_or_any_parents(&absolute, false).is_ignore())
     }
 }

@@ -1,0 +1,553 @@
+//! The analysis thread: the one writer of the world. It takes jobs (document changes, files
+//! changed on disk, configuration, a finished workspace load), applies everything pending at
+//! once, so a burst of keystrokes is analysed once at its latest text (the per-document
+//! debounce, without a timer's latency), re-runs only the rules whose inputs changed, and
+//! queues the diagnostics that changed for the connection to send.
+//!
+//! Loading the whole workspace runs on a thread of its own, so editing is never blocked
+//! behind it: until it lands, the world holds the open documents only.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
+
+use crate::engine::config::{self, Config, ConfigError};
+use crate::engine::index::{Update, WorkspaceIndex};
+use crate::engine::rules::{Baseline, DiagnosticStore};
+use crate::engine::text::{LineIndex, PositionEncoding, size};
+use crate::git;
+use crate::lsp::convert;
+use crate::lsp::settings::{DiagnosticMode, Settings};
+use crate::lsp::world::{Shared, World, lock};
+use crate::workspace::{self, DiskPaths, PathFilter};
+
+pub enum Job {
+    /// A document was opened, changed or closed; `sequence` numbers the change.
+    Document {
+        uri: Uri,
+        sequence: u64,
+    },
+    /// A file changed on disk (or vanished).
+    Disk {
+        path: String,
+    },
+    Settings(Settings),
+    /// Walk, read and index everything again (also after `.taskmark.toml` changed).
+    Reindex,
+    Loaded(u64, Box<Result<Loaded, String>>),
+    Baseline(u64, Box<Option<(String, WorkspaceIndex)>>),
+    Stop,
+}
+
+/// What the connection sends to its client, in order.
+pub enum Outgoing {
+    Diagnostics {
+        uri: Uri,
+        version: Option<i32>,
+        diagnostics: Vec<lsp::Diagnostic>,
+    },
+    /// Diagnostics changed in pull mode, or lenses and hints may have.
+    Refresh,
+    ProgressBegin {
+        title: String,
+    },
+    ProgressReport {
+        done: usize,
+        total: usize,
+    },
+    ProgressEnd {
+        message: String,
+    },
+    Log {
+        level: MessageType,
+        message: String,
+    },
+    Show {
+        level: MessageType,
+        message: String,
+    },
+}
+
+/// A workspace read from disk by the loader thread.
+pub struct Loaded {
+    file_config: Config,
+    config: Config,
+    config_error: Option<(ConfigError, String)>,
+    workspace: workspace::Workspace,
+    store: DiagnosticStore,
+    filter: Option<PathFilter>,
+    elapsed: Duration,
+}
+
+pub struct Analysis {
+    shared: Arc<Shared>,
+    jobs: Receiver<Job>,
+    /// For the loader threads to report back.
+    jobs_sender: Sender<Job>,
+    outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
+    encoding: PositionEncoding,
+    /// Paths whose last published diagnostics were not empty (push mode).
+    published: HashSet<String>,
+    /// The newest load started; older ones finishing late are dropped.
+    load_generation: u64,
+    filter: Option<PathFilter>,
+    baseline: Option<(String, WorkspaceIndex)>,
+    /// Watch the disk ourselves (the client cannot); started after the first load.
+    watch_disk: bool,
+}
+
+impl Analysis {
+    pub fn new(
+        shared: Arc<Shared>,
+        jobs: Receiver<Job>,
+        jobs_sender: Sender<Job>,
+        outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
+        encoding: PositionEncoding,
+        watch_disk: bool,
+    ) -> Analysis {
+        Analysis {
+            shared,
+            jobs,
+            jobs_sender,
+            outgoing,
+            encoding,
+            published: HashSet::new(),
+            load_generation: 0,
+            filter: None,
+            baseline: None,
+            watch_disk,
+        }
+    }
+
+    pub fn run(mut self) {
+        self.start_loading();
+        while let Ok(first) = self.jobs.recv() {
+            let mut batch = vec![first];
+            batch.extend(self.jobs.try_iter());
+            if batch.iter().any(|it| matches!(it, Job::Stop)) {
+                return;
+            }
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.process(batch)));
+            if let Err(panic) = outcome {
+                let message = panic_message(&panic);
+                tracing::error!("analysis failed: {message}; re-indexing the workspace");
+                self.send(Outgoing::Log {
+                    level: MessageType::ERROR,
+                    message: format!("taskmark: internal error while analysing ({message}); re-indexing"),
+                });
+                self.start_loading();
+            }
+        }
+    }
+
+    fn send(&self, message: Outgoing) {
+        // The connection is gone: nothing to tell anyone.
+        let _ = self.outgoing.send(message);
+    }
+
+    fn process(&mut self, batch: Vec<Job>) {
+        let started = Instant::now();
+        let mut sequence = 0;
+        let mut documents: Vec<Uri> = Vec::new();
+        let mut disk: BTreeSet<String> = BTreeSet::new();
+        let mut settings = None;
+        let mut reindex = false;
+        let mut loaded = None;
+        let mut baseline = None;
+        for job in batch {
+            match job {
+                Job::Document { uri, sequence: it } => {
+                    sequence = sequence.max(it);
+                    if !documents.contains(&uri) {
+                        documents.push(uri);
+                    }
+                }
+                Job::Disk { path } if path == config::FILE_NAME => reindex = true,
+                Job::Disk { path } => {
+                    disk.insert(path);
+                }
+                Job::Settings(it) => settings = Some(it),
+                Job::Reindex => reindex = true,
+                Job::Loaded(generation, result) if generation == self.load_generation => loaded = Some(*result),
+                Job::Baseline(generation, result) if generation == self.load_generation => baseline = Some(*result),
+                Job::Loaded(..) | Job::Baseline(..) | Job::Stop => {}
+            }
+        }
+        if reindex {
+            self.start_loading();
+        }
+        let shared = self.shared.clone();
+        let mut world = shared.write();
+        let mut everything = false;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        if let Some(loaded) = loaded {
+            everything = true;
+            match loaded {
+                Ok(loaded) => self.install(&mut world, loaded),
+                Err(message) => self.send(Outgoing::Show {
+                    level: MessageType::ERROR,
+                    message: format!("taskmark could not index {}: {message}", world.root.display()),
+                }),
+            }
+        }
+        if let Some(baseline) = baseline {
+            self.baseline = baseline;
+            everything = true;
+            self.recheck(&mut world);
+        }
+        if let Some(settings) = settings {
+            let mode_changed = settings.diagnostics != world.settings.diagnostics;
+            if mode_changed {
+                self.send(Outgoing::Log {
+                    level: MessageType::WARNING,
+                    message: "taskmark: the diagnostics mode (push or pull) is fixed when the editor connects; restart the server to change it".into(),
+                });
+            }
+            let mode = world.settings.diagnostics;
+            world.settings = Settings { diagnostics: mode, ..settings };
+            let mut config = world.file_config.clone();
+            world.settings.apply(&mut config);
+            world.config = config;
+            everything = true;
+            self.recheck(&mut world);
+        }
+        for uri in &documents {
+            self.apply_document(&mut world, uri, &mut touched, &mut everything);
+        }
+        for path in &disk {
+            self.apply_disk(&mut world, path, &mut touched, &mut everything);
+        }
+        world.invalidate();
+        self.deliver(&world, if everything { None } else { Some(&touched) });
+        drop(world);
+        self.shared.mark_applied(sequence);
+        tracing::debug!(
+            documents = documents.len(),
+            disk = disk.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "analysed"
+        );
+    }
+
+    /// Recomputes every diagnostic (configuration or baseline changed).
+    fn recheck(&self, world: &mut World) {
+        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+        let World { index, config, root, known, .. } = &*world;
+        let store = DiagnosticStore::new(index, config, baseline.as_ref(), &DiskPaths { root, known });
+        world.store = store;
+    }
+
+    fn update(&self, world: &mut World, update: &Update, touched: &mut BTreeSet<String>, everything: &mut bool) {
+        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+        let World { index, config, root, known, store, .. } = world;
+        let files = store.update(index, config, baseline.as_ref(), &DiskPaths { root, known }, update);
+        if update.rebuilt {
+            *everything = true;
+        }
+        touched.extend(files.into_iter().map(|it| index.path(it).to_string()));
+    }
+
+    fn apply_document(&self, world: &mut World, uri: &Uri, touched: &mut BTreeSet<String>, everything: &mut bool) {
+        let Some(path) = world.relative(uri) else { return };
+        if path == config::FILE_NAME || !workspace::wanted(&path) {
+            return;
+        }
+        let document = self.shared.documents().get(uri.as_str()).cloned();
+        let update = match document {
+            Some(document) => {
+                world.versions.insert(path.clone(), document.version);
+                world.skipped.remove(&path);
+                world.index.set_file(&path, Some(Arc::from(document.text)))
+            }
+            // Closed: the disk has the truth again (unsaved changes were dropped).
+            None => {
+                world.versions.remove(&path);
+                if world.index.file_id(&path).is_none() && !world.root.join(&path).exists() {
+                    return;
+                }
+                self.read_from_disk(world, &path)
+            }
+        };
+        touched.insert(path);
+        self.update(world, &update, touched, everything);
+    }
+
+    fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, everything: &mut bool) {
+        if world.versions.contains_key(path) || !workspace::wanted(path) {
+            // The editor's buffer wins over the disk while the document is open.
+            return;
+        }
+        let exists = world.root.join(path).exists();
+        if exists && self.filter.as_ref().is_some_and(|it| !it.accepts(&world.root, path)) {
+            return;
+        }
+        if !exists && world.index.file_id(path).is_none() && !world.skipped.contains_key(path) {
+            world.known.remove(path);
+            return;
+        }
+        let update = self.read_from_disk(world, path);
+        touched.insert(path.to_string());
+        self.update(world, &update, touched, everything);
+    }
+
+    fn read_from_disk(&self, world: &mut World, path: &str) -> Update {
+        match workspace::read_text(&world.root.join(path)) {
+            Ok(text) => {
+                world.known.insert(path.to_string());
+                world.skipped.remove(path);
+                world.index.set_file(path, Some(text))
+            }
+            Err(reason) => {
+                if world.root.join(path).exists() {
+                    world.known.insert(path.to_string());
+                    world.skipped.insert(path.to_string(), reason);
+                } else {
+                    world.known.remove(path);
+                    world.skipped.remove(path);
+                }
+                world.index.set_file(path, None)
+            }
+        }
+    }
+
+    /// Puts a finished load in place, with the open documents' texts over the disk's.
+    fn install(&mut self, world: &mut World, loaded: Loaded) {
+        let files = loaded.workspace.index.len();
+        world.file_config = loaded.file_config;
+        world.config = loaded.config;
+        world.config_error = loaded.config_error;
+        world.index = loaded.workspace.index;
+        world.known = loaded.workspace.known;
+        world.skipped =
+            loaded.workspace.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
+        world.store = loaded.store;
+        world.versions.clear();
+        world.indexed = true;
+        self.filter = loaded.filter;
+        let open: Vec<(String, crate::lsp::documents::Document)> = {
+            let documents = self.shared.documents();
+            documents
+                .uris()
+                .filter_map(|uri| {
+                    let path = world.relative(&uri.parse().ok()?)?;
+                    Some((path, documents.get(uri)?.clone()))
+                })
+                .collect()
+        };
+        let (mut ignored, mut everything) = (BTreeSet::new(), true);
+        for (path, document) in open {
+            if path == config::FILE_NAME || !workspace::wanted(&path) {
+                continue;
+            }
+            world.versions.insert(path.clone(), document.version);
+            let update = world.index.set_file(&path, Some(Arc::from(document.text)));
+            self.update(world, &update, &mut ignored, &mut everything);
+        }
+        if let Some((error, _)) = &world.config_error {
+            self.send(Outgoing::Show {
+                level: MessageType::WARNING,
+                message: format!("taskmark: {error}; using the defaults until it is fixed"),
+            });
+        }
+        if std::mem::take(&mut self.watch_disk) {
+            let folders = crate::lsp::watch::folders_of(world.known.iter());
+            if let Err(error) = crate::lsp::watch::spawn(world.root.clone(), folders, self.jobs_sender.clone()) {
+                self.send(Outgoing::Log {
+                    level: MessageType::WARNING,
+                    message: format!("taskmark cannot watch the disk ({error}); changes made outside the editor are seen when files are opened"),
+                });
+            }
+        }
+        let message = format!("indexed {files} files in {} ms", loaded.elapsed.as_millis());
+        tracing::info!("{message}");
+        self.send(Outgoing::ProgressEnd { message });
+        self.send(Outgoing::Refresh);
+    }
+
+    /// Queues the diagnostics of `paths` (every file when `None`) that changed.
+    fn deliver(&mut self, world: &World, paths: Option<&BTreeSet<String>>) {
+        if world.settings.diagnostics == DiagnosticMode::Pull {
+            if paths.is_none_or(|it| !it.is_empty()) {
+                self.send(Outgoing::Refresh);
+            }
+            return;
+        }
+        let mut by_path: HashMap<String, Vec<lsp::Diagnostic>> = HashMap::new();
+        match paths {
+            None => {
+                for (file, diagnostics) in world.store.by_file() {
+                    let converted =
+                        diagnostics.iter().map(|it| convert::diagnostic(world, it, self.encoding)).collect();
+                    by_path.insert(world.index.path(file).to_string(), converted);
+                }
+                for path in world.skipped.keys() {
+                    by_path.entry(path.clone()).or_default();
+                }
+            }
+            Some(paths) => {
+                for path in paths {
+                    let converted = match world.index.file_id(path) {
+                        Some(file) => world
+                            .store
+                            .file(file)
+                            .iter()
+                            .map(|it| convert::diagnostic(world, it, self.encoding))
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    by_path.insert(path.clone(), converted);
+                }
+            }
+        }
+        for (path, reason) in &world.skipped {
+            if let Some(list) = by_path.get_mut(path) {
+                list.push(skipped_diagnostic(reason));
+            }
+        }
+        if paths.is_none() {
+            // Files that had diagnostics and have none now (or are gone).
+            for path in &self.published {
+                by_path.entry(path.clone()).or_default();
+            }
+            by_path.insert(config::FILE_NAME.to_string(), config_diagnostics(world, self.encoding));
+        }
+        let mut ordered: Vec<(String, Vec<lsp::Diagnostic>)> = by_path.into_iter().collect();
+        ordered.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, diagnostics) in ordered {
+            if diagnostics.is_empty() && !self.published.remove(&path) {
+                continue;
+            }
+            if !diagnostics.is_empty() {
+                self.published.insert(path.clone());
+            }
+            let Some(uri) = world.uri(&path) else { continue };
+            let version = world.versions.get(&path).copied();
+            self.send(Outgoing::Diagnostics { uri, version, diagnostics });
+        }
+    }
+
+    /// Starts reading the workspace on a thread of its own; the result comes back as a job.
+    fn start_loading(&mut self) {
+        self.load_generation += 1;
+        let generation = self.load_generation;
+        let (root, settings) = {
+            let world = self.shared.read();
+            (world.root.clone(), world.settings.clone())
+        };
+        let jobs = self.jobs_sender.clone();
+        let outgoing = self.outgoing.clone();
+        let spawned = std::thread::Builder::new().name("taskmark-loader".into()).spawn(move || {
+            let _ = outgoing.send(Outgoing::ProgressBegin { title: "Indexing tasks".into() });
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(&root, &settings, &outgoing)))
+                .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
+            let vocabularies = result.as_ref().ok().map(|it| it.config.vocabularies.clone());
+            if jobs.send(Job::Loaded(generation, Box::new(result))).is_err() {
+                return;
+            }
+            // The git baseline (for invalid transitions) comes after: the first diagnostics do
+            // not wait for it.
+            if let Some(vocabularies) = vocabularies {
+                let baseline = git::toplevel(&root)
+                    .and_then(|_| git::files_at(&root, "HEAD").ok())
+                    .map(|files| ("HEAD".to_string(), WorkspaceIndex::build(files, &vocabularies)));
+                let _ = jobs.send(Job::Baseline(generation, Box::new(baseline)));
+            }
+        });
+        if let Err(error) = spawned {
+            tracing::error!("cannot start the loader thread: {error}");
+        }
+    }
+}
+
+/// Reads the configuration and the workspace, reporting progress.
+fn load(
+    root: &Path,
+    settings: &Settings,
+    outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
+) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let (file_config, config_error) = read_config(root);
+    let mut config = file_config.clone();
+    settings.apply(&mut config);
+    let last_report = Mutex::new(Instant::now());
+    let progress = |done: usize, total: usize| {
+        let mut last = lock(&last_report);
+        if last.elapsed() >= Duration::from_millis(100) || done == total {
+            *last = Instant::now();
+            let _ = outgoing.send(Outgoing::ProgressReport { done, total });
+        }
+    };
+    let loaded = workspace::load(root, config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
+    let filter = PathFilter::new(root, &config).ok();
+    let paths = DiskPaths { root, known: &loaded.known };
+    let store = DiagnosticStore::new(&loaded.index, &config, None, &paths);
+    Ok(Loaded { file_config, config, config_error, workspace: loaded, store, filter, elapsed: started.elapsed() })
+}
+
+/// `.taskmark.toml`, or the defaults with the reason when it cannot be used.
+fn read_config(root: &Path) -> (Config, Option<(ConfigError, String)>) {
+    let path: PathBuf = root.join(config::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match Config::parse(&text) {
+            Ok(config) => (config, None),
+            Err(error) => (Config::default(), Some((error, text))),
+        },
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
+        Err(error) => {
+            let problem =
+                ConfigError { line: 1, column: 1, key: String::new(), message: format!("cannot read: {error}") };
+            (Config::default(), Some((problem, String::new())))
+        }
+    }
+}
+
+/// The configuration error as a diagnostic in `.taskmark.toml`.
+fn config_diagnostics(world: &World, encoding: PositionEncoding) -> Vec<lsp::Diagnostic> {
+    let Some((error, text)) = &world.config_error else { return Vec::new() };
+    let index = LineIndex::new(text);
+    // The error's column counts characters; find its byte offset on its line.
+    let line_start =
+        text.split_inclusive('\n').take(error.line.saturating_sub(1) as usize).map(str::len).sum::<usize>();
+    let line = text[line_start.min(text.len())..].lines().next().unwrap_or("");
+    let column = line.char_indices().nth(error.column.saturating_sub(1) as usize).map_or(line.len(), |(at, _)| at);
+    let start = size(line_start + column);
+    let end = size(line_start + line.len());
+    let position = |offset| {
+        let it = crate::engine::text::position(text, &index, offset, encoding);
+        lsp::Position { line: it.line, character: it.character }
+    };
+    let message =
+        if error.key.is_empty() { error.message.clone() } else { format!("`{}`: {}", error.key, error.message) };
+    vec![lsp::Diagnostic {
+        range: lsp::Range { start: position(start), end: position(end.max(start)) },
+        severity: Some(lsp::DiagnosticSeverity::ERROR),
+        code: Some(lsp::NumberOrString::String("config".into())),
+        source: Some("taskmark".into()),
+        message: format!("{message} (taskmark uses its defaults until this is fixed)"),
+        ..Default::default()
+    }]
+}
+
+fn skipped_diagnostic(reason: &str) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::WARNING),
+        code: Some(lsp::NumberOrString::String("malformed-file".into())),
+        source: Some("taskmark".into()),
+        message: format!("taskmark did not index this file: {reason}"),
+        ..Default::default()
+    }
+}
+
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|it| it.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}

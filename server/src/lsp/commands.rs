@@ -1,0 +1,230 @@
+//! `workspace/executeCommand` and the planning behind code actions: naming tasks, planning a
+//! change safely, and the JSON the editors' pickers read.
+
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::cli::render::Paths;
+use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
+use crate::engine::ide;
+use crate::engine::model::TaskKey;
+use crate::engine::timestamp::Now;
+use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
+use crate::lsp::world::World;
+use crate::workspace;
+
+pub const SET_STATUS: &str = "taskmark.setStatus";
+pub const PICK_STATUS: &str = "taskmark.pickStatus";
+pub const LIST_TASKS: &str = "taskmark.listTasks";
+pub const TASK_INFO: &str = "taskmark.taskInfo";
+pub const REINDEX: &str = "taskmark.reindex";
+pub const ALL: [&str; 5] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX];
+
+/// A change ready to send, with what every file must say once it is applied.
+pub struct PlannedEdit {
+    pub label: String,
+    pub edit: lsp::WorkspaceEdit,
+    pub expected: Vec<(Uri, String)>,
+    pub warnings: Vec<String>,
+}
+
+/// Converts a planned change to a workspace edit, refusing when a file the editor does not
+/// have open changed on disk since it was indexed: the edit's ranges would land in the wrong
+/// place.
+pub fn prepare(
+    world: &World,
+    client: &ClientProfile,
+    change: &WorkspaceChange,
+    forced: bool,
+) -> Result<PlannedEdit, jsonrpc::Error> {
+    if change.is_empty() {
+        return Err(invalid_params("nothing to change: every place already says that"));
+    }
+    for file_change in change.files.iter().filter(|it| !it.edits.is_empty()) {
+        if world.versions.contains_key(&file_change.path) {
+            continue;
+        }
+        match workspace::read_text(&world.root.join(&file_change.path)) {
+            Ok(text) if *text == *world.index.text(file_change.file) => {}
+            Ok(_) => {
+                return Err(content_modified(format!(
+                    "{} changed on disk since taskmark read it; nothing was changed, try again in a moment",
+                    file_change.path
+                )));
+            }
+            Err(reason) => {
+                return Err(content_modified(format!("cannot change {}: {reason}", file_change.path)));
+            }
+        }
+    }
+    let edit = convert::workspace_edit(world, change, client, forced).map_err(invalid_params)?;
+    let expected =
+        change.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
+    Ok(PlannedEdit { label: change.label.clone(), edit, expected, warnings: change.warnings.clone() })
+}
+
+pub fn now() -> Now {
+    Now::from_timestamp(jiff::Timestamp::now())
+}
+
+/// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
+pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error> {
+    let found = world.index.find_tasks(name.trim());
+    match found.as_slice() {
+        [task] => Ok(task.clone()),
+        [] if !world.indexed => {
+            Err(content_modified(format!("no task `{name}` yet: the workspace is still being indexed")))
+        }
+        [] => Err(invalid_params(format!("no task `{name}` in this workspace"))),
+        many => {
+            Err(invalid_params(Refusal::AmbiguousTask { id: name.to_string(), candidates: many.to_vec() }.to_string()))
+        }
+    }
+}
+
+/// A refusal in the editor's words (the engine's mention the command line's flags).
+pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
+    let message = match refusal {
+        Refusal::InvalidTransition { task, from, to, allowed } => format!(
+            "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (set `force` to override)"
+        ),
+        Refusal::NeedsReason { status, field } => format!("`{status}` needs a **{field}**; pass it as `reason`"),
+        Refusal::PlanAhead { task, path, phases } => format!(
+            "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale (set `force` to override)"
+        ),
+        other => other.to_string(),
+    };
+    invalid_params(message)
+}
+
+/// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?}` or `[task, status]`.
+pub struct SetStatus {
+    pub task: String,
+    pub status: String,
+    pub force: bool,
+    pub reason: Option<String>,
+}
+
+impl SetStatus {
+    pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
+        let usage = || {
+            invalid_params(
+                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string}",
+            )
+        };
+        match arguments {
+            [Value::Object(object)] => {
+                let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+                Ok(SetStatus {
+                    task: text("task").ok_or_else(usage)?,
+                    status: text("status").ok_or_else(usage)?,
+                    force: object.get("force").and_then(Value::as_bool).unwrap_or(false),
+                    reason: text("reason").filter(|it| !it.trim().is_empty()),
+                })
+            }
+            [Value::String(task), Value::String(status), ..] => {
+                Ok(SetStatus { task: task.clone(), status: status.clone(), force: false, reason: None })
+            }
+            _ => Err(usage()),
+        }
+    }
+
+    pub fn plan(&self, world: &World, client: &ClientProfile) -> Result<PlannedEdit, jsonrpc::Error> {
+        let task = resolve_task(world, &self.task)?;
+        let options =
+            StatusChangeOptions { force: self.force, reason: self.reason.clone(), ..StatusChangeOptions::new(now()) };
+        let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
+            .map_err(|it| refusal(&it))?;
+        prepare(world, client, &change, self.force)
+    }
+}
+
+/// The argument object's `task`, for the commands that take only a task.
+pub fn task_of(arguments: &[Value], command: &str) -> Result<String, jsonrpc::Error> {
+    match arguments {
+        [Value::Object(object), ..] => object.get("task").and_then(Value::as_str).map(str::to_string),
+        [Value::String(task), ..] => Some(task.clone()),
+        _ => None,
+    }
+    .ok_or_else(|| invalid_params(format!("{command} takes {{\"task\": \"221\"}}")))
+}
+
+/// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places.
+pub fn task_info(world: &World, task: &TaskKey) -> Value {
+    let summary = ide::task_summary(&world.index, task);
+    let mut value = crate::cli::show::json(&summary, &Paths { prefix: String::new() });
+    if let Some(places) = value.get_mut("places").and_then(Value::as_array_mut) {
+        for (place, row) in places.iter_mut().zip(&summary.places) {
+            if let (Some(object), Some(uri)) = (place.as_object_mut(), world.uri(&row.path)) {
+                object.insert("uri".into(), json!(uri.as_str()));
+            }
+        }
+    }
+    if let Some(object) = value.as_object_mut() {
+        object.insert("id".into(), json!(task_argument(task)));
+        let choices: Vec<Value> = world
+            .index
+            .task_profile(task)
+            .map(|profile| {
+                let current = world.index.task_status(task).map(|(_, status)| status);
+                ide::status_choices(profile, current)
+                    .into_iter()
+                    .map(|it| json!({"status": it.id, "display": it.display, "allowed": it.allowed}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        object.insert("choices".into(), json!(choices));
+    }
+    value
+}
+
+/// `taskmark.listTasks {filter?, status?}`: every task matching, best match first.
+pub fn list_tasks(world: &World, arguments: &[Value]) -> Value {
+    let object = arguments.first().and_then(Value::as_object);
+    let filter = object.and_then(|it| it.get("filter")).and_then(Value::as_str).unwrap_or("");
+    let status = object.and_then(|it| it.get("status")).and_then(Value::as_str);
+    let table = world.symbols();
+    let tasks: Vec<Value> = table
+        .search(filter, usize::MAX)
+        .into_iter()
+        .filter(|entry| {
+            status.is_none_or(|wanted| {
+                let profile = world.index.task_profile(&entry.task);
+                let current = world.index.task_status(&entry.task).map(|(_, it)| it);
+                match (profile, current) {
+                    (Some(profile), Some(current)) => profile.by_id(wanted) == Some(current),
+                    _ => false,
+                }
+            })
+        })
+        .map(|entry| {
+            let places: Vec<Value> = world
+                .index
+                .task(&entry.task)
+                .map(|it| it.places.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|place| {
+                    let path = world.index.path(place.file);
+                    json!({
+                        "path": path,
+                        "uri": world.uri(path).map(|it| it.as_str().to_string()),
+                        "kind": world.index.place(*place).kind.describe(),
+                        "value": world.index.place(*place).shown(),
+                    })
+                })
+                .collect();
+            json!({
+                "task": task_argument(&entry.task),
+                "id": entry.task.id,
+                "scope": entry.task.scope,
+                "title": entry.title,
+                "status": entry.status,
+                "places": places,
+            })
+        })
+        .collect();
+    json!(tasks)
+}

@@ -1,0 +1,113 @@
+//! The documents the editor has open: their text as the editor has it, kept in sync by
+//! `didOpen`/`didChange`/`didClose`, applied strictly in arrival order.
+
+use std::collections::HashMap;
+
+use crate::engine::text::{LineIndex, Position, PositionEncoding, offset};
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub version: i32,
+    pub text: String,
+}
+
+/// A ranged or whole-text change, in the client's position encoding.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub range: Option<(Position, Position)>,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Documents {
+    /// By URI as the client sent it.
+    open: HashMap<String, Document>,
+}
+
+impl Documents {
+    pub fn open(&mut self, uri: &str, version: i32, text: String) {
+        self.open.insert(uri.to_string(), Document { version, text });
+    }
+
+    pub fn close(&mut self, uri: &str) -> Option<Document> {
+        self.open.remove(uri)
+    }
+
+    pub fn get(&self, uri: &str) -> Option<&Document> {
+        self.open.get(uri)
+    }
+
+    pub fn uris(&self) -> impl Iterator<Item = &str> {
+        self.open.keys().map(String::as_str)
+    }
+
+    /// Applies `changes` in order (each range refers to the text after the previous change).
+    /// Ranges out of bounds are clamped, as the conversion does everywhere. Returns an error for
+    /// a change to a document that is not open.
+    pub fn change(
+        &mut self,
+        uri: &str,
+        version: i32,
+        changes: Vec<Change>,
+        encoding: PositionEncoding,
+    ) -> Result<(), String> {
+        let document = self.open.get_mut(uri).ok_or_else(|| format!("didChange for {uri}, which is not open"))?;
+        for change in changes {
+            match change.range {
+                None => document.text = change.text,
+                Some((start, end)) => {
+                    let index = LineIndex::new(&document.text);
+                    let start = usize::from(offset(&document.text, &index, start, encoding));
+                    let end = usize::from(offset(&document.text, &index, end, encoding)).max(start);
+                    document.text.replace_range(start..end, &change.text);
+                }
+            }
+        }
+        document.version = version;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32, character: u32) -> Position {
+        Position { line, character }
+    }
+
+    #[test]
+    fn ranged_changes_apply_in_order_in_either_encoding() {
+        let mut documents = Documents::default();
+        documents.open("file:///a.md", 1, "- **Status**: [PLANNED] 🚀 é\nnext\n".into());
+        // UTF-16: the rocket is two code units, `é` one.
+        let change = Change { range: Some((at(0, 27), at(0, 28))), text: "e".into() };
+        documents.change("file:///a.md", 2, vec![change], PositionEncoding::Utf16).unwrap();
+        assert_eq!(documents.get("file:///a.md").unwrap().text, "- **Status**: [PLANNED] 🚀 e\nnext\n");
+        // UTF-8: the rocket is four bytes.
+        let changes = vec![
+            Change { range: Some((at(0, 15), at(0, 22))), text: "COMPLETED".into() },
+            Change { range: Some((at(1, 0), at(1, 4))), text: "after".into() },
+        ];
+        documents.change("file:///a.md", 3, changes, PositionEncoding::Utf8).unwrap();
+        let document = documents.get("file:///a.md").unwrap();
+        assert_eq!((document.version, document.text.as_str()), (3, "- **Status**: [COMPLETED] 🚀 e\nafter\n"));
+    }
+
+    #[test]
+    fn out_of_range_positions_are_clamped_and_whole_text_changes_replace() {
+        let mut documents = Documents::default();
+        documents.open("u", 1, "ab\ncd".into());
+        let change = Change { range: Some((at(0, 99), at(7, 3))), text: "!".into() };
+        documents.change("u", 2, vec![change], PositionEncoding::Utf16).unwrap();
+        assert_eq!(documents.get("u").unwrap().text, "ab!");
+        // A position inside a surrogate pair lands on the character's start.
+        documents.open("v", 1, "🚀x".into());
+        let change = Change { range: Some((at(0, 1), at(0, 3))), text: "".into() };
+        documents.change("v", 2, vec![change], PositionEncoding::Utf16).unwrap();
+        assert_eq!(documents.get("v").unwrap().text, "");
+        documents.change("v", 3, vec![Change { range: None, text: "new".into() }], PositionEncoding::Utf16).unwrap();
+        assert_eq!(documents.get("v").unwrap().text, "new");
+        assert!(documents.change("w", 1, Vec::new(), PositionEncoding::Utf16).is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! The language server adapter: `taskmark lsp` over stdio. Converts between LSP and the
+//! engine; every answer comes from [`crate::engine`].
+
+mod analysis;
+mod commands;
+mod convert;
+mod documents;
+mod handlers;
+mod server;
+mod settings;
+mod transport;
+mod watch;
+mod world;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tower_lsp_server::{LspService, Server};
+use tracing_subscriber::EnvFilter;
+
+pub use settings::{DiagnosticMode, Settings};
+
+/// Handlers that may run at once. tower-lsp-server's default of 4 deadlocks when four
+/// handlers wait on the client (an `applyEdit`, a message request) while the reader waits for
+/// a free slot; ordering does not depend on it (see [`server`]).
+const CONCURRENCY: usize = 64;
+
+pub struct Options {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter.
+    pub log_level: String,
+    /// Also log to this file.
+    pub log_file: Option<PathBuf>,
+}
+
+/// Serves one client over stdin/stdout until it exits.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    init_logging(&options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("taskmark-lsp")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // stdin's reader thread may still be parked in read(2): do not wait for it.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+/// Serves one connection, behind a transport that answers malformed messages instead of
+/// letting them end the connection.
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    O: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    transport::guarded(input, output, |input, output| async move {
+        let (service, socket) = LspService::new(server::Server::new);
+        Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    })
+    .await;
+}
+
+fn init_logging(options: &Options) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(format!("warn,taskmark={}", options.log_level))
+        .or_else(|_| EnvFilter::try_new(&options.log_level))
+        .with_context(|| format!("bad --log-level `{}`", options.log_level))?;
+    let file = match &options.log_file {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open log file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
+    let file =
+        file.map(|file| tracing_subscriber::fmt::layer().with_writer(std::sync::Mutex::new(file)).with_ansi(false));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry().with(filter).with(stderr).with(file).try_init().context("cannot set up logging")?;
+    Ok(())
+}

@@ -1,0 +1,576 @@
+//! The `LanguageServer` implementation: thin handlers over [`handlers`], [`commands`] and the
+//! analysis thread.
+//!
+//! Ordering: tower-lsp-server runs handlers concurrently. Document notifications therefore
+//! change the document store synchronously, before their first (and only) `.await`-free
+//! return, and hand the change to the single analysis thread, which applies them in the order
+//! they were numbered. Requests first wait until the analysis has caught up with every change
+//! submitted before them, then read the world under a short read lock that is never held
+//! across an `.await`.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::{self, Result};
+use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::engine::config;
+use crate::engine::text::Position;
+use crate::lsp::analysis::{Analysis, Job, Outgoing, panic_message};
+use crate::lsp::commands::{self, SetStatus};
+use crate::lsp::convert::ClientProfile;
+use crate::lsp::documents::Change;
+use crate::lsp::handlers::{self, content_modified, invalid_params};
+use crate::lsp::settings::{DiagnosticMode, Settings};
+use crate::lsp::world::{Shared, World, lock};
+
+pub struct Server {
+    client: Client,
+    session: OnceLock<Arc<Session>>,
+}
+
+/// Everything `initialize` decided.
+struct Session {
+    shared: Arc<Shared>,
+    client: ClientProfile,
+    jobs: Sender<Job>,
+    outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
+    /// Started by `initialized`: the analysis thread's inbox and the outgoing queue.
+    pending: std::sync::Mutex<Option<(std::sync::mpsc::Receiver<Job>, Receivers)>>,
+}
+
+type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
+
+impl Server {
+    pub fn new(client: Client) -> Server {
+        Server { client, session: OnceLock::new() }
+    }
+
+    fn session(&self) -> Result<&Arc<Session>> {
+        self.session.get().ok_or_else(jsonrpc::Error::invalid_request)
+    }
+
+    /// Runs `f` on the world once it holds every change made before this request. A panic
+    /// becomes an internal error answer; the server keeps serving.
+    async fn query<T>(&self, what: &str, f: impl FnOnce(&World, &ClientProfile) -> Result<T>) -> Result<T> {
+        let session = self.session()?;
+        session.shared.caught_up().await;
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let world = session.shared.read();
+            f(&world, &session.client)
+        }));
+        tracing::debug!(request = what, elapsed_us = started.elapsed().as_micros() as u64, "answered");
+        outcome.unwrap_or_else(|panic| {
+            let message = panic_message(&panic);
+            tracing::error!("{what} failed: {message}");
+            Err(jsonrpc::Error {
+                code: jsonrpc::ErrorCode::InternalError,
+                message: format!("taskmark: internal error in {what}: {message}").into(),
+                data: None,
+            })
+        })
+    }
+
+    fn submit(&self, uri: Uri) {
+        let Ok(session) = self.session() else { return };
+        let sequence = session.shared.submit();
+        if session.jobs.send(Job::Document { uri, sequence }).is_err() {
+            tracing::warn!("the analysis thread has stopped; the change was kept but not analysed");
+        }
+    }
+
+    async fn log(&self, level: MessageType, message: String) {
+        tracing::info!("{message}");
+        self.client.log_message(level, message).await;
+    }
+
+    /// Sends `planned` to this client and checks that every file it changed really changed: an
+    /// editor can answer `applied: true` and still have skipped a document (Neovim does, for an
+    /// edit older than its buffer).
+    async fn apply(&self, planned: commands::PlannedEdit) -> Result<Value> {
+        let session = self.session()?;
+        let params = lsp::ApplyWorkspaceEditParams { label: Some(planned.label.clone()), edit: planned.edit };
+        let response = self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await?;
+        if !response.applied {
+            let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
+            return Err(content_modified(format!("the editor did not apply \"{}\": {reason}", planned.label)));
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let missing: Vec<&Uri> = planned
+                .expected
+                .iter()
+                .filter(|(uri, text)| {
+                    let documents = session.shared.documents();
+                    match documents.get(uri.as_str()) {
+                        Some(document) => document.text != *text,
+                        // Not opened by the edit: a client may write such files directly.
+                        None => uri
+                            .to_file_path()
+                            .and_then(|path| std::fs::read_to_string(path).ok())
+                            .is_none_or(|disk| disk != *text),
+                    }
+                })
+                .map(|(uri, _)| uri)
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                let files: Vec<&str> = missing.iter().map(|it| it.as_str()).collect();
+                return Err(content_modified(format!(
+                    "the editor reported \"{}\" applied, but {} did not change (a stale edit may have been skipped); run it again",
+                    planned.label,
+                    files.join(", ")
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let files: Vec<&str> = planned.expected.iter().map(|(uri, _)| uri.as_str()).collect();
+        Ok(json!({ "applied": true, "label": planned.label, "files": files, "warnings": planned.warnings }))
+    }
+
+    async fn set_status(&self, request: SetStatus) -> Result<Value> {
+        let planned = self.query("taskmark.setStatus", |world, client| request.plan(world, client)).await?;
+        self.apply(planned).await
+    }
+
+    /// Asks the user for a status with the client's message buttons, then sets it.
+    async fn pick_status(&self, task: String) -> Result<Value> {
+        let (key, title, choices) = self
+            .query("taskmark.pickStatus", |world, _| {
+                let key = commands::resolve_task(world, &task)?;
+                let summary = crate::engine::ide::task_summary(&world.index, &key);
+                let profile =
+                    world.index.task_profile(&key).ok_or_else(|| invalid_params("the task has no vocabulary"))?;
+                let current = world.index.task_status(&key).map(|(_, it)| it);
+                let choices = crate::engine::ide::status_choices(profile, current);
+                let title = format!(
+                    "Task {} — {} is {}. Set it to:",
+                    key.id,
+                    summary.title.unwrap_or_default(),
+                    summary.status.unwrap_or_else(|| "of unknown status".into())
+                );
+                Ok((key, title, choices))
+            })
+            .await?;
+        let label = |it: &crate::engine::ide::StatusChoice| {
+            if it.allowed { it.display.clone() } else { format!("{} (forced)", it.display) }
+        };
+        let actions = choices
+            .iter()
+            .map(|it| lsp::MessageActionItem { title: label(it), properties: Default::default() })
+            .collect();
+        let picked = self.client.show_message_request(MessageType::INFO, title, Some(actions)).await?;
+        let Some(picked) = picked else { return Ok(Value::Null) };
+        let Some(choice) = choices.iter().find(|it| label(it) == picked.title) else {
+            return Err(invalid_params(format!("`{}` is not one of the offered statuses", picked.title)));
+        };
+        let task = handlers::task_argument(&key);
+        self.set_status(SetStatus { task, status: choice.id.clone(), force: !choice.allowed, reason: None }).await
+    }
+
+    /// Registers `workspace/didChangeWatchedFiles`, or watches the disk ourselves when the
+    /// client cannot.
+    async fn watch_files(&self, session: &Session) {
+        if !session.client.watch_files_dynamically {
+            return;
+        }
+        let watchers =
+            ["**/*.md", "**/*.markdown", "**/state.json", "**/config.yml", &format!("**/{}", config::FILE_NAME)]
+                .into_iter()
+                .map(|glob| lsp::FileSystemWatcher {
+                    glob_pattern: lsp::GlobPattern::String(glob.to_string()),
+                    kind: None,
+                })
+                .collect();
+        let registration = lsp::Registration {
+            id: "taskmark-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(lsp::DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            tracing::warn!(
+                "the client refused to watch files ({error}); changes on disk are seen when files are opened"
+            );
+        }
+    }
+}
+
+/// Delivers the analysis thread's messages to the client, in order.
+async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers) {
+    let mut progress = None;
+    let mut next_token = 0u32;
+    while let Some(message) = outgoing.recv().await {
+        match message {
+            Outgoing::Diagnostics { uri, version, diagnostics } => {
+                client.publish_diagnostics(uri, diagnostics, version).await;
+            }
+            Outgoing::Refresh => {
+                if profile.diagnostic_refresh {
+                    let _ = client.workspace_diagnostic_refresh().await;
+                }
+                if profile.code_lens_refresh {
+                    let _ = client.code_lens_refresh().await;
+                }
+                if profile.inlay_hint_refresh {
+                    let _ = client.inlay_hint_refresh().await;
+                }
+            }
+            Outgoing::ProgressBegin { title } => {
+                if !profile.work_done_progress {
+                    continue;
+                }
+                next_token += 1;
+                let token = lsp::NumberOrString::String(format!("taskmark/indexing/{next_token}"));
+                if client.create_work_done_progress(token.clone()).await.is_ok() {
+                    progress = Some(client.progress(token, title).with_percentage(0).begin().await);
+                }
+            }
+            Outgoing::ProgressReport { done, total } => {
+                if let Some(progress) = &progress {
+                    let percent = (done * 100).checked_div(total).unwrap_or(100) as u32;
+                    progress.report_with_message(format!("{done}/{total} files"), percent).await;
+                }
+            }
+            Outgoing::ProgressEnd { message } => {
+                if let Some(progress) = progress.take() {
+                    progress.finish_with_message(message).await;
+                }
+            }
+            Outgoing::Log { level, message } => client.log_message(level, message).await,
+            Outgoing::Show { level, message } => client.show_message(level, message).await,
+        }
+    }
+}
+
+fn workspace_root(params: &lsp::InitializeParams) -> PathBuf {
+    let from_uri = |uri: &Uri| uri.to_file_path().map(|it| it.into_owned());
+    #[allow(deprecated)]
+    let root = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+        .and_then(|it| from_uri(&it.uri))
+        .or_else(|| params.root_uri.as_ref().and_then(from_uri))
+        .or_else(|| params.root_path.as_ref().map(PathBuf::from));
+    root.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapabilities {
+    let pull = settings.diagnostics == DiagnosticMode::Pull;
+    lsp::ServerCapabilities {
+        position_encoding: Some(client.encoding_kind()),
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(lsp::TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+            will_save: None,
+            will_save_wait_until: None,
+            save: None,
+        })),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec!["[".into(), ":".into(), ",".into()]),
+            ..Default::default()
+        }),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(lsp::CodeActionOptions {
+            code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX, lsp::CodeActionKind::REFACTOR_REWRITE]),
+            resolve_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        code_lens_provider: Some(lsp::CodeLensOptions { resolve_provider: Some(false) }),
+        inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+        document_link_provider: Some(lsp::DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: Default::default(),
+        }),
+        execute_command_provider: Some(lsp::ExecuteCommandOptions {
+            commands: commands::ALL.iter().map(|it| it.to_string()).collect(),
+            work_done_progress_options: Default::default(),
+        }),
+        diagnostic_provider: pull.then(|| {
+            lsp::DiagnosticServerCapabilities::Options(lsp::DiagnosticOptions {
+                identifier: Some("taskmark".into()),
+                inter_file_dependencies: true,
+                workspace_diagnostics: true,
+                work_done_progress_options: Default::default(),
+            })
+        }),
+        ..Default::default()
+    }
+}
+
+/// The README next to the sources this binary was built from, if it is still there: where a
+/// diagnostic code's documentation is unless the editor says otherwise (`docsUrl`).
+fn default_docs_url() -> Option<String> {
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::canonicalize(readme).ok()?;
+    Uri::from_file_path(readme).map(|it| it.as_str().to_string())
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let client = ClientProfile::new(&params);
+        let root = workspace_root(&params);
+        let mut settings = Settings { docs_url: default_docs_url(), ..Settings::default() };
+        let problems = params.initialization_options.as_ref().map(|it| settings.merge(it)).unwrap_or_default();
+        for problem in &problems {
+            tracing::warn!("initializationOptions: {problem}");
+        }
+        tracing::info!(
+            "initializing for {} at {} ({:?} positions, {:?} diagnostics)",
+            client.name,
+            root.display(),
+            client.encoding,
+            settings.diagnostics
+        );
+        let capabilities = capabilities(&client, &settings);
+        let shared = Arc::new(Shared::new(World::new(root, config::Config::default(), settings)));
+        let (jobs, inbox) = std::sync::mpsc::channel();
+        let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
+        // The analysis starts at `initialized`: the client drops what is sent before.
+        let pending = std::sync::Mutex::new(Some((inbox, receiver)));
+        let session = Session { shared, client, jobs, outgoing, pending };
+        // A second `initialize` is refused by the framework before it gets here.
+        let _ = self.session.set(Arc::new(session));
+        Ok(lsp::InitializeResult {
+            capabilities,
+            server_info: Some(lsp::ServerInfo {
+                name: "taskmark".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        let Ok(session) = self.session() else { return };
+        let Some((inbox, receiver)) = lock(&session.pending).take() else { return };
+        let analysis = Analysis::new(
+            session.shared.clone(),
+            inbox,
+            session.jobs.clone(),
+            session.outgoing.clone(),
+            session.client.encoding,
+            !session.client.watch_files_dynamically,
+        );
+        if let Err(error) = std::thread::Builder::new().name("taskmark-analysis".into()).spawn(move || analysis.run()) {
+            self.log(MessageType::ERROR, format!("taskmark cannot start its analysis thread: {error}")).await;
+            return;
+        }
+        tokio::spawn(deliver(self.client.clone(), session.client.clone(), receiver));
+        self.watch_files(session).await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        if let Ok(session) = self.session() {
+            let _ = session.jobs.send(Job::Stop);
+        }
+        Ok(())
+    }
+
+    async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        let Ok(session) = self.session() else { return };
+        let document = params.text_document;
+        session.shared.documents().open(document.uri.as_str(), document.version, document.text);
+        self.submit(document.uri);
+    }
+
+    async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        let Ok(session) = self.session() else { return };
+        let uri = params.text_document.uri;
+        let changes = params
+            .content_changes
+            .into_iter()
+            .map(|it| Change {
+                range: it.range.map(|range| {
+                    (
+                        Position { line: range.start.line, character: range.start.character },
+                        Position { line: range.end.line, character: range.end.character },
+                    )
+                }),
+                text: it.text,
+            })
+            .collect();
+        let result = session.shared.documents().change(
+            uri.as_str(),
+            params.text_document.version,
+            changes,
+            session.client.encoding,
+        );
+        match result {
+            Ok(()) => self.submit(uri),
+            Err(message) => tracing::warn!("{message}"),
+        }
+    }
+
+    async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        let Ok(session) = self.session() else { return };
+        session.shared.documents().close(params.text_document.uri.as_str());
+        self.submit(params.text_document.uri);
+    }
+
+    async fn did_change_watched_files(&self, params: lsp::DidChangeWatchedFilesParams) {
+        let Ok(session) = self.session() else { return };
+        let root = session.shared.read().root.clone();
+        for change in params.changes {
+            if let Some(path) = crate::lsp::world::relative_path(&root, &change.uri) {
+                let _ = session.jobs.send(Job::Disk { path });
+            }
+        }
+    }
+
+    async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        let Ok(session) = self.session() else { return };
+        let mut settings = session.shared.read().settings.clone();
+        let problems = settings.merge(&params.settings);
+        for problem in problems {
+            self.log(MessageType::WARNING, format!("taskmark settings: {problem}")).await;
+        }
+        let _ = session.jobs.send(Job::Settings(settings));
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        self.query("hover", |world, client| Ok(handlers::hover(world, client, &params))).await
+    }
+
+    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+        self.query("completion", |world, client| Ok(handlers::completion(world, client, &params))).await
+    }
+
+    async fn goto_definition(&self, params: lsp::GotoDefinitionParams) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        self.query("definition", |world, client| Ok(handlers::definition(world, client, &params))).await
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        self.query("references", |world, client| Ok(handlers::references(world, client, &params))).await
+    }
+
+    async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        self.query("documentSymbol", |world, client| Ok(handlers::document_symbols(world, client, &params))).await
+    }
+
+    async fn symbol(&self, params: lsp::WorkspaceSymbolParams) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
+        self.query("workspace/symbol", |world, client| {
+            Ok(Some(lsp::WorkspaceSymbolResponse::Flat(handlers::workspace_symbols(world, client, &params.query))))
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: lsp::DocumentLinkParams) -> Result<Option<Vec<lsp::DocumentLink>>> {
+        self.query("documentLink", |world, client| {
+            Ok(handlers::document_links(world, client, &params.text_document.uri))
+        })
+        .await
+    }
+
+    async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
+        self.query("codeLens", |world, client| Ok(handlers::code_lenses(world, client, &params.text_document.uri)))
+            .await
+    }
+
+    async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
+        self.query("inlayHint", |world, client| Ok(handlers::inlay_hints(world, client, &params))).await
+    }
+
+    async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
+        let actions =
+            self.query("codeAction", |world, client| Ok(handlers::code_actions(world, client, &params))).await?;
+        let Some(actions) = actions else { return Ok(None) };
+        let session = self.session()?;
+        let mut out = Vec::with_capacity(actions.len());
+        for action in actions {
+            // Clients that cannot resolve get the edit now.
+            let action =
+                if session.client.resolve_code_action_edit { action } else { self.code_action_resolve(action).await? };
+            out.push(lsp::CodeActionOrCommand::CodeAction(action));
+        }
+        Ok(Some(out))
+    }
+
+    async fn code_action_resolve(&self, mut action: lsp::CodeAction) -> Result<lsp::CodeAction> {
+        let data = action.data.clone().ok_or_else(|| invalid_params("this code action carries no data to resolve"))?;
+        let (uri, version, target) = handlers::parse_action_data(&data)?;
+        let session = self.session()?;
+        let open_version = session.shared.documents().get(uri.as_str()).map(|it| it.version);
+        if open_version.is_some() && open_version != version {
+            return Err(content_modified(format!(
+                "{} changed since this action was offered (version {} now, {} then); ask for code actions again",
+                uri.as_str(),
+                open_version.map_or("none".into(), |it| it.to_string()),
+                version.map_or("none".into(), |it| it.to_string())
+            )));
+        }
+        let forced = matches!(target, crate::engine::ide::ActionTarget::SetStatus { force: true, .. });
+        let planned = self
+            .query("codeAction/resolve", |world, client| {
+                let file =
+                    world.file(&uri).ok_or_else(|| invalid_params(format!("{} is not indexed", uri.as_str())))?;
+                let path = world.index.path(file);
+                if world.versions.get(path).copied() != version {
+                    return Err(content_modified(format!("{path} changed since this action was offered; ask again")));
+                }
+                let diagnostics = world.store.file(file);
+                let options = crate::engine::edit::StatusChangeOptions::new(commands::now());
+                let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
+                    .map_err(|it| commands::refusal(&it))?;
+                commands::prepare(world, client, &change, forced)
+            })
+            .await?;
+        action.edit = Some(planned.edit);
+        Ok(action)
+    }
+
+    async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<Value>> {
+        let arguments = params.arguments;
+        let result = match params.command.as_str() {
+            commands::SET_STATUS => self.set_status(SetStatus::parse(&arguments)?).await?,
+            commands::PICK_STATUS => self.pick_status(commands::task_of(&arguments, commands::PICK_STATUS)?).await?,
+            commands::TASK_INFO => {
+                let task = commands::task_of(&arguments, commands::TASK_INFO)?;
+                self.query(commands::TASK_INFO, |world, _| {
+                    let key = commands::resolve_task(world, &task)?;
+                    Ok(commands::task_info(world, &key))
+                })
+                .await?
+            }
+            commands::LIST_TASKS => {
+                self.query(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments))).await?
+            }
+            commands::REINDEX => {
+                let _ = self.session()?.jobs.send(Job::Reindex);
+                Value::Null
+            }
+            other => {
+                return Err(invalid_params(format!(
+                    "unknown command `{other}`; taskmark's are {}",
+                    commands::ALL.join(", ")
+                )));
+            }
+        };
+        Ok(Some(result))
+    }
+
+    async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {
+        self.query("textDocument/diagnostic", |world, client| Ok(handlers::document_diagnostic(world, client, &params)))
+            .await
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: lsp::WorkspaceDiagnosticParams,
+    ) -> Result<lsp::WorkspaceDiagnosticReportResult> {
+        self.query("workspace/diagnostic", |world, client| Ok(handlers::workspace_diagnostic(world, client, &params)))
+            .await
+    }
+}

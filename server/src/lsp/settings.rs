@@ -1,0 +1,146 @@
+//! Editor settings: `initializationOptions` and `workspace/didChangeConfiguration`.
+//!
+//! ```json
+//! { "diagnostics": "push", "codeLens": true, "inlayHints": false,
+//!   "rules": { "stale-counts": "off", "orphan-task": "hint" }, "docsUrl": "https://…" }
+//! ```
+//!
+//! Settings may come bare or under a `taskmark` key (VS Code sends its section). Unknown keys
+//! are ignored; a bad value is reported and the default kept, so one typo does not switch the
+//! server off.
+
+use serde_json::Value;
+
+use crate::engine::config::Config;
+use crate::engine::rules::{RuleCode, Severity};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiagnosticMode {
+    /// `textDocument/publishDiagnostics` for every indexed file.
+    #[default]
+    Push,
+    /// `textDocument/diagnostic` and `workspace/diagnostic`; never both, or editors would show
+    /// every diagnostic twice.
+    Pull,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub diagnostics: DiagnosticMode,
+    pub code_lens: bool,
+    pub inlay_hints: bool,
+    /// Rule severities over `.taskmark.toml`'s: `None` turns a rule off.
+    pub rules: Vec<(RuleCode, Option<Severity>)>,
+    /// Where a diagnostic code's documentation is: `{docs_url}#{code}`.
+    pub docs_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            diagnostics: DiagnosticMode::Push,
+            code_lens: true,
+            inlay_hints: false,
+            rules: Vec::new(),
+            docs_url: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads settings from a client's JSON, starting from `self`. Returns the problems found.
+    pub fn merge(&mut self, value: &Value) -> Vec<String> {
+        let value = value.get("taskmark").unwrap_or(value);
+        let mut problems = Vec::new();
+        let Some(object) = value.as_object() else {
+            if !value.is_null() {
+                problems.push(format!("taskmark settings must be an object, not `{value}`"));
+            }
+            return problems;
+        };
+        if let Some(mode) = object.get("diagnostics") {
+            match mode.as_str() {
+                Some("push") => self.diagnostics = DiagnosticMode::Push,
+                Some("pull") => self.diagnostics = DiagnosticMode::Pull,
+                _ => problems.push(format!("`diagnostics` must be \"push\" or \"pull\", not `{mode}`")),
+            }
+        }
+        for (key, field) in [("codeLens", &mut self.code_lens), ("inlayHints", &mut self.inlay_hints)] {
+            if let Some(flag) = object.get(key) {
+                match flag.as_bool() {
+                    Some(flag) => *field = flag,
+                    None => problems.push(format!("`{key}` must be true or false, not `{flag}`")),
+                }
+            }
+        }
+        if let Some(url) = object.get("docsUrl") {
+            match url.as_str() {
+                Some(url) => self.docs_url = Some(url.trim_end_matches('#').to_string()),
+                None => problems.push(format!("`docsUrl` must be a string, not `{url}`")),
+            }
+        }
+        if let Some(rules) = object.get("rules") {
+            match rules.as_object() {
+                Some(rules) => {
+                    self.rules.clear();
+                    for (name, severity) in rules {
+                        let Some(code) = RuleCode::parse(name) else {
+                            problems.push(format!("unknown rule `{name}` in `rules`"));
+                            continue;
+                        };
+                        match severity.as_str() {
+                            Some("off") => self.rules.push((code, None)),
+                            Some(it) if Severity::parse(it).is_some() => self.rules.push((code, Severity::parse(it))),
+                            _ => problems.push(format!(
+                                "`rules.{name}` must be \"error\", \"warning\", \"info\", \"hint\" or \"off\", not `{severity}`"
+                            )),
+                        }
+                    }
+                }
+                None => problems.push(format!("`rules` must be an object, not `{rules}`")),
+            }
+        }
+        problems
+    }
+
+    /// The configuration with the editor's rule severities applied over the file's.
+    pub fn apply(&self, config: &mut Config) {
+        for (code, severity) in &self.rules {
+            config.set_severity(*code, *severity);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_bare_and_sectioned_settings_and_reports_bad_values() {
+        let mut settings = Settings::default();
+        let problems = settings.merge(&json!({
+            "taskmark": {
+                "diagnostics": "pull",
+                "codeLens": false,
+                "inlayHints": "yes",
+                "rules": { "stale-counts": "off", "orphan-task": "hint", "no-such-rule": "error", "broken-link": "loud" }
+            }
+        }));
+        assert_eq!(settings.diagnostics, DiagnosticMode::Pull);
+        assert!(!settings.code_lens);
+        assert!(!settings.inlay_hints);
+        assert_eq!(settings.rules, [(RuleCode::OrphanTask, Some(Severity::Hint)), (RuleCode::StaleCounts, None)]);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        let mut config = Config::default();
+        settings.apply(&mut config);
+        assert_eq!(config.severity(RuleCode::StaleCounts), None);
+        assert_eq!(config.severity(RuleCode::OrphanTask), Some(Severity::Hint));
+
+        let mut bare = Settings::default();
+        assert!(bare.merge(&json!({"inlayHints": true})).is_empty());
+        assert!(bare.inlay_hints);
+        assert!(bare.merge(&Value::Null).is_empty());
+        assert_eq!(bare.merge(&json!(3)).len(), 1);
+    }
+}

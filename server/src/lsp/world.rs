@@ -1,0 +1,169 @@
+//! The server's state: the indexed workspace with its diagnostics (written by the analysis
+//! thread, read by request handlers) and the open documents (written by the notification
+//! handlers, in arrival order, before any `.await`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use tower_lsp_server::ls_types::Uri;
+
+use crate::engine::config::{Config, ConfigError};
+use crate::engine::ide::SymbolTable;
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::rules::DiagnosticStore;
+use crate::lsp::documents::Documents;
+use crate::lsp::settings::Settings;
+use crate::workspace::DiskPaths;
+
+/// The workspace as indexed.
+pub struct World {
+    pub root: PathBuf,
+    /// `.taskmark.toml` as read.
+    pub file_config: Config,
+    /// The effective configuration: `.taskmark.toml` with the editor's settings over it.
+    pub config: Config,
+    /// Why `.taskmark.toml` was not used, shown in that file.
+    pub config_error: Option<(ConfigError, String)>,
+    pub settings: Settings,
+    pub index: WorkspaceIndex,
+    pub store: DiagnosticStore,
+    /// Every file the walk saw (link targets).
+    pub known: HashSet<String>,
+    /// Tracker files that could not be read, with the reason.
+    pub skipped: HashMap<String, String>,
+    /// The document version each indexed file's text has, for files the editor has open.
+    pub versions: HashMap<String, i32>,
+    /// The whole workspace has been indexed (not only the open documents).
+    pub indexed: bool,
+    symbols: Mutex<Option<Arc<SymbolTable>>>,
+}
+
+impl World {
+    pub fn new(root: PathBuf, config: Config, settings: Settings) -> World {
+        let index = WorkspaceIndex::default();
+        let known = HashSet::new();
+        let store = DiagnosticStore::new(&index, &config, None, &DiskPaths { root: &root, known: &known });
+        World {
+            root,
+            file_config: config.clone(),
+            config,
+            config_error: None,
+            settings,
+            index,
+            store,
+            known,
+            skipped: HashMap::new(),
+            versions: HashMap::new(),
+            indexed: false,
+            symbols: Mutex::new(None),
+        }
+    }
+
+    pub fn paths(&self) -> DiskPaths<'_> {
+        DiskPaths { root: &self.root, known: &self.known }
+    }
+
+    /// The workspace-relative path of a `file:` URI inside the root.
+    pub fn relative(&self, uri: &Uri) -> Option<String> {
+        relative_path(&self.root, uri)
+    }
+
+    pub fn file(&self, uri: &Uri) -> Option<FileId> {
+        self.index.file_id(&self.relative(uri)?)
+    }
+
+    pub fn uri(&self, path: &str) -> Option<Uri> {
+        Uri::from_file_path(self.root.join(path))
+    }
+
+    /// The task table for workspace symbols, built at most once per index change.
+    pub fn symbols(&self) -> Arc<SymbolTable> {
+        let mut cached = lock(&self.symbols);
+        cached.get_or_insert_with(|| Arc::new(SymbolTable::new(&self.index))).clone()
+    }
+
+    /// Forgets derived tables after the index changed.
+    pub fn invalidate(&self) {
+        *lock(&self.symbols) = None;
+    }
+}
+
+/// `path` relative to `root` for a `file:` URI, with `/` separators; `None` for other schemes
+/// and for files outside the root.
+pub fn relative_path(root: &Path, uri: &Uri) -> Option<String> {
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return None;
+    }
+    let path = uri.to_file_path()?;
+    let relative = path.strip_prefix(root).ok()?;
+    let relative = relative.to_str()?.replace('\\', "/");
+    (!relative.is_empty()).then_some(relative)
+}
+
+/// What every handler of one workspace shares.
+pub struct Shared {
+    pub world: RwLock<World>,
+    pub documents: Mutex<Documents>,
+    /// Document changes handed to the analysis thread so far.
+    submitted: AtomicU64,
+    /// Document changes the analysis thread has applied to the world.
+    applied: tokio::sync::watch::Sender<u64>,
+}
+
+impl Shared {
+    pub fn new(world: World) -> Shared {
+        Shared {
+            world: RwLock::new(world),
+            documents: Mutex::new(Documents::default()),
+            submitted: AtomicU64::new(0),
+            applied: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, World> {
+        self.world.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, World> {
+        self.world.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn documents(&self) -> MutexGuard<'_, Documents> {
+        lock(&self.documents)
+    }
+
+    /// Numbers a document change handed to the analysis thread.
+    pub fn submit(&self) -> u64 {
+        self.submitted.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Called by the analysis thread once changes up to `sequence` are in the world.
+    pub fn mark_applied(&self, sequence: u64) {
+        self.applied.send_if_modified(|applied| {
+            let newer = sequence > *applied;
+            if newer {
+                *applied = sequence;
+            }
+            newer
+        });
+    }
+
+    /// Waits (briefly) until the world holds every document change submitted before this call,
+    /// so a request right after a keystroke sees that keystroke. Never fails: after the timeout
+    /// the request is answered from what is there.
+    pub async fn caught_up(&self) {
+        let wanted = self.submitted.load(Ordering::SeqCst);
+        let mut applied = self.applied.subscribe();
+        let waiting = applied.wait_for(|it| *it >= wanted);
+        if tokio::time::timeout(Duration::from_secs(2), waiting).await.is_err() {
+            tracing::warn!("answering from an index still behind the editor (change {wanted} not applied after 2 s)");
+        }
+    }
+}
+
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

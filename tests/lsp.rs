@@ -1,0 +1,556 @@
+//! End-to-end tests of `taskmark lsp`: the real binary, JSON-RPC over its stdin/stdout, a
+//! copy of the example workspace on disk.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lsp_client::{EditMode, LspClient, copy_tree, neovim_capabilities, vscode_capabilities};
+use serde_json::{Value, json};
+
+const PLAN: &str = "specs/012_sync_engine/plans/implementation-001.md";
+const TODO: &str = "specs/TODO.md";
+const STATE: &str = "specs/state.json";
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
+}
+
+/// A copy of the example workspace in a fresh temporary folder.
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(&root).expect("workspace folder");
+    copy_tree(&example(), &root);
+    (dir, root)
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Starts a client and waits for the diagnostics of the whole workspace.
+fn started(root: &Path, capabilities: Value, options: Value) -> LspClient {
+    let mut client = LspClient::start(root, capabilities, options);
+    let indexed = client.wait_until(WAIT, |it| {
+        it.diagnostics.contains_key(&it.uri(PLAN)) && it.diagnostics.contains_key(&it.uri(STATE))
+    });
+    assert!(indexed, "no diagnostics after indexing; log:\n{}", client.log());
+    client
+}
+
+fn check_json(root: &Path) -> Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", ".", "--no-baseline", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .expect("taskmark check runs");
+    serde_json::from_slice(&output.stdout).expect("check prints JSON")
+}
+
+/// `(file, line, character, code)` of every diagnostic, sorted.
+fn published(client: &LspClient) -> Vec<(String, u64, u64, String)> {
+    let prefix = client.uri("");
+    let mut out: Vec<(String, u64, u64, String)> = client
+        .diagnostics
+        .iter()
+        .flat_map(|(uri, (_, list))| {
+            let file = uri.strip_prefix(&prefix).unwrap_or(uri).trim_start_matches('/').to_string();
+            list.iter().map(move |it| {
+                (
+                    file.clone(),
+                    it["range"]["start"]["line"].as_u64().unwrap_or(0),
+                    it["range"]["start"]["character"].as_u64().unwrap_or(0),
+                    it["code"].as_str().unwrap_or("").to_string(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn publishes_the_same_diagnostics_as_check_for_every_file() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    client.settle(Duration::from_millis(300));
+    let expected = check_json(&root);
+    let mut expected: Vec<(String, u64, u64, String)> = expected["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|it| {
+            (
+                it["file"].as_str().unwrap_or("").to_string(),
+                it["range"]["start"]["line"].as_u64().unwrap_or(0),
+                it["range"]["start"]["character"].as_u64().unwrap_or(0),
+                it["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(published(&client), expected);
+    // Related places point at the other files of the task; codes link to the rule's docs.
+    let (_, plan) = &client.diagnostics[&client.uri(PLAN)];
+    let mismatch = plan.iter().find(|it| it["code"] == "status-mismatch").expect("the plan header mismatch");
+    let related: Vec<&str> = mismatch["relatedInformation"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .filter_map(|it| it["location"]["uri"].as_str())
+        .collect();
+    assert!(
+        related.contains(&client.uri(TODO).as_str()) && related.contains(&client.uri(STATE).as_str()),
+        "{related:?}"
+    );
+    assert!(mismatch["codeDescription"]["href"].as_str().is_some_and(|it| it.ends_with("README.md#status-mismatch")));
+    // Indexing reported its progress.
+    let progress: Vec<&Value> = client.notifications.iter().filter(|it| it["method"] == "$/progress").collect();
+    assert!(progress.iter().any(|it| it["params"]["value"]["kind"] == "begin"), "{progress:?}");
+    assert!(progress.iter().any(|it| it["params"]["value"]["kind"] == "end"), "{progress:?}");
+    client.stop();
+}
+
+#[test]
+fn hover_shows_the_task_across_files() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let uri = client.open(TODO);
+    let (line, character) = client.position_of(&uri, "12. Sync engine");
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character + 2 } }),
+        )
+        .expect("hover answers");
+    let markdown = hover["contents"]["value"].as_str().expect("markdown hover");
+    assert!(markdown.starts_with("**Task 12 — Sync engine with retry queue** · `[IMPLEMENTING]`"), "{markdown}");
+    assert!(markdown.contains("⚠ **The places of this task disagree.**"), "{markdown}");
+    assert!(markdown.contains("| plan header |"), "{markdown}");
+    assert!(markdown.contains("`[NOT STARTED]` | ✗ |"), "{markdown}");
+    assert!(markdown.contains("**Progress**: 2/3 phases"), "{markdown}");
+    assert!(markdown.contains("command:taskmark.setStatus?"), "{markdown}");
+    assert_eq!(hover["range"]["start"]["line"], line);
+    // Nothing to say on a line that names no task.
+    let (line, _) = client.position_of(&uri, "## High Priority");
+    let none = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": 3 } }),
+        )
+        .expect("hover answers");
+    assert_eq!(none, Value::Null);
+    client.stop();
+}
+
+/// Asks for code actions at `needle` in `uri` and returns them.
+fn actions_at(client: &mut LspClient, uri: &str, needle: &str) -> Vec<Value> {
+    let (line, character) = client.position_of(uri, needle);
+    let position = json!({ "line": line, "character": character + 1 });
+    client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": { "start": position, "end": position }, "context": { "diagnostics": [] } }),
+        )
+        .expect("code actions")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_code_action_fixes_drift_in_every_file_with_one_edit() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let uri = client.open(PLAN);
+    let actions = actions_at(&mut client, &uri, "[NOT STARTED]");
+    let titles: Vec<&str> = actions.iter().filter_map(|it| it["title"].as_str()).collect();
+    let align = actions
+        .iter()
+        .find(|it| it["title"] == "Make every place of task 12 say `[IMPLEMENTING]`")
+        .unwrap_or_else(|| panic!("no alignment action in {titles:?}"));
+    assert_eq!(align["kind"], "quickfix");
+    assert!(align.get("edit").is_none(), "the edit is computed on resolve");
+    assert!(titles.iter().any(|it| it.starts_with("Set status of 12 to ")), "{titles:?}");
+    assert!(titles.iter().any(|it| it.starts_with("Force status of 12 to ")), "{titles:?}");
+    let resolved = client.request("codeAction/resolve", align.clone()).expect("resolves");
+    let edit = resolved["edit"].clone();
+    let changes = edit["documentChanges"].as_array().expect("versioned document changes for this client");
+    let plan_change = changes.iter().find(|it| it["textDocument"]["uri"] == uri.as_str()).expect("edits the open plan");
+    assert_eq!(plan_change["textDocument"]["version"], 1);
+    client.apply_workspace_edit(&edit);
+    // Save what the editor changed, as a user would.
+    let edited: Vec<(String, String)> =
+        client.documents.iter().map(|(uri, doc)| (uri.clone(), doc.text.clone())).collect();
+    for (uri, text) in edited {
+        std::fs::write(client.path_of(&uri).expect("file"), text).expect("save");
+    }
+    let fixed = client.wait_until(WAIT, |it| !it.codes(PLAN).contains(&"status-mismatch".to_string()));
+    assert!(fixed, "still {:?}", client.codes(PLAN));
+    let check = check_json(&root);
+    let mismatches: Vec<&Value> = check["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|it| it["code"] == "status-mismatch" && it["task"] == "12")
+        .collect();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+
+    // An action offered against an older version is refused, not applied somewhere else.
+    let stale = actions_at(&mut client, &uri, "[IN PROGRES]");
+    let replace = stale.iter().find(|it| it["title"] == "Replace with `[IN PROGRESS]`").expect("typo fix").clone();
+    let end = client.position_of(&uri, "# Implementation");
+    client.change(&uri, end, end, "<!-- edited -->\n");
+    let refused = client.request("codeAction/resolve", replace).expect_err("refused");
+    assert_eq!(refused["code"], -32801, "{refused}");
+    client.stop();
+}
+
+#[test]
+fn set_status_edits_every_place_through_the_editor() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, neovim_capabilities(), json!({}));
+    let todo = client.open(TODO);
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "researching" }] }),
+        )
+        .expect_err("PLANNED -> RESEARCHING is not allowed");
+    let message = result["message"].as_str().unwrap_or("");
+    assert!(message.contains("is not an allowed transition") && message.contains("[IMPLEMENTING]"), "{message}");
+
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("the change is applied");
+    assert_eq!(result["applied"], true, "{result}");
+    // Neovim gets plain `changes`, not versioned ones.
+    let apply =
+        client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
+    assert!(apply["params"]["edit"]["changes"].is_object(), "{apply}");
+    let text = &client.documents[&todo].text;
+    assert!(text.contains("- **14** [IMPLEMENTING] — Conflict resolution UI"), "{text}");
+    let state = client.documents.get(&client.uri(STATE)).expect("state.json was opened by the edit");
+    assert!(state.text.contains("\"implementing\""), "{}", state.text);
+
+    // An editor that says `applied: true` but skipped the edit is caught.
+    client.edit_mode = EditMode::Pretend;
+    let caught = client
+        .request("workspace/executeCommand", json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "blocked", "reason": "waiting" }] }))
+        .expect_err("the skipped edit is reported");
+    assert!(caught["message"].as_str().unwrap_or("").contains("did not change"), "{caught}");
+    client.edit_mode = EditMode::Refuse;
+    let refused = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "completed" }] }),
+        )
+        .expect_err("refused by the editor");
+    assert!(refused["message"].as_str().unwrap_or("").contains("refused by the test"), "{refused}");
+    client.stop();
+}
+
+#[test]
+fn pick_status_asks_and_applies() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    client.pick = Some("[COMPLETED] (forced)".into());
+    let picked = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.pickStatus", "arguments": [{ "task": "15" }] }),
+        )
+        .expect("picked");
+    assert_eq!(picked["applied"], true, "{picked}");
+    let asked = client.server_requests.iter().find(|it| it["method"] == "window/showMessageRequest").expect("asked");
+    let offered: Vec<&str> =
+        asked["params"]["actions"].as_array().expect("actions").iter().filter_map(|it| it["title"].as_str()).collect();
+    assert_eq!(offered.first(), Some(&"[RESEARCHING]"), "{offered:?}");
+    let todo = &client.documents[&client.uri(TODO)];
+    assert!(todo.text.contains("- **15** [COMPLETED] — CSV export"), "{}", todo.text);
+    client.stop();
+}
+
+#[test]
+fn list_and_info_commands_feed_pickers() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let listed = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.listTasks", "arguments": [{ "filter": "sync" }] }),
+        )
+        .expect("list");
+    let first = &listed[0];
+    assert_eq!(first["id"], "12", "{listed}");
+    assert!(first["places"].as_array().is_some_and(|it| it.len() >= 3), "{first}");
+    let info = client
+        .request("workspace/executeCommand", json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "12" }] }))
+        .expect("info");
+    assert_eq!(info["title"], "Sync engine with retry queue");
+    assert!(info["choices"].as_array().is_some_and(|it| it.iter().any(|c| c["status"] == "completed")), "{info}");
+    let unknown = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "999" }] }),
+        )
+        .expect_err("unknown task");
+    assert!(unknown["message"].as_str().unwrap_or("").contains("no task `999`"), "{unknown}");
+    client.stop();
+}
+
+#[test]
+fn incremental_edits_with_multibyte_text_keep_positions_right() {
+    for capabilities in [vscode_capabilities(), neovim_capabilities()] {
+        let (_dir, root) = workspace();
+        let mut client = started(&root, capabilities, json!({}));
+        let uri = client.open(PLAN);
+        // Put wide characters before the typo on its line, then check the diagnostic still
+        // points at the marker in the client's encoding.
+        let (line, character) = client.position_of(&uri, "Progress reporting");
+        client.change(&uri, (line, character), (line, character), "🚀 Ré ");
+        let document = client.documents[&uri].text.clone();
+        let expected = lsp_client::position(&document, document.find("[IN PROGRES]").expect("typo"), client.utf8);
+        let version = client.documents[&uri].version;
+        let seen = client.wait_until(WAIT, |it| it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(version)));
+        assert!(seen, "no diagnostics for version {version}");
+        let (_, list) = &client.diagnostics[&uri];
+        let typo = list.iter().find(|it| it["code"] == "unknown-status").expect("typo diagnostic");
+        assert_eq!(
+            (typo["range"]["start"]["line"].as_u64(), typo["range"]["start"]["character"].as_u64()),
+            (Some(expected.0 as u64), Some(expected.1 as u64))
+        );
+        // Fix the typo by typing one character inside it.
+        let inside = client.position_of(&uri, "PROGRES]");
+        let after = (inside.0, inside.1 + "PROGRES".len() as u32);
+        client.change(&uri, after, after, "S");
+        let fixed = client.wait_until(WAIT, |it| !it.codes(PLAN).contains(&"unknown-status".to_string()));
+        assert!(fixed, "{:?}", client.codes(PLAN));
+        client.stop();
+    }
+}
+
+#[test]
+fn a_burst_of_rapid_changes_ends_at_the_right_text() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let uri = client.open(TODO);
+    // Type a new title for task 15 one character at a time, without waiting.
+    let title = "Export to CSV, JSON and Ünïcödé 🚀 sheets";
+    let (line, character) = client.position_of(&uri, "CSV export\n- **Effort**: 1 hour");
+    let end = (line, character + "CSV export".len() as u32);
+    client.change(&uri, (line, character), end, "");
+    let mut at = (line, character);
+    for c in title.chars() {
+        client.change(&uri, at, at, &c.to_string());
+        at.1 += if client.utf8 { c.len_utf8() } else { c.len_utf16() } as u32;
+    }
+    let symbols =
+        client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } })).expect("symbols");
+    let names: Vec<&str> = symbols.as_array().expect("symbols").iter().filter_map(|it| it["name"].as_str()).collect();
+    assert!(names.contains(&format!("15. {title}").as_str()), "{names:?}");
+    let version = client.documents[&uri].version;
+    assert!(client.wait_until(WAIT, |it| it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(version))));
+    client.stop();
+}
+
+#[test]
+fn files_changed_on_disk_update_diagnostics() {
+    // VS Code-like: the client watches and notifies.
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let registered = client.server_requests.iter().any(|it| it["method"] == "client/registerCapability");
+    assert!(registered, "asked the client to watch files");
+    fix_state_json(&root);
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": client.uri(STATE), "type": 2 }] }));
+    let updated = client.wait_until(WAIT, |it| !it.codes(STATE).contains(&"status-mismatch".to_string()));
+    assert!(updated, "{:?}", client.codes(STATE));
+    client.stop();
+
+    // Neovim-like: no dynamic registration, so the server watches the disk itself.
+    let (_dir, root) = workspace();
+    let mut client = started(&root, neovim_capabilities(), json!({}));
+    std::thread::sleep(Duration::from_millis(200));
+    fix_state_json(&root);
+    let updated = client.wait_until(WAIT, |it| !it.codes(STATE).contains(&"status-mismatch".to_string()));
+    assert!(updated, "{:?}\n{}", client.codes(STATE), client.log());
+    // A new plan file in a new task folder is picked up too.
+    let folder = root.join("specs/016_audit_log/plans");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(
+        folder.join("implementation-001.md"),
+        "# Plan\n- **Task**: 16 - Audit log\n- **Status**: [NOT STRTED]\n",
+    )
+    .expect("plan");
+    let uri = client.uri("specs/016_audit_log/plans/implementation-001.md");
+    let seen = client.wait_until(WAIT, |it| {
+        it.diagnostics.get(&uri).is_some_and(|(_, list)| list.iter().any(|d| d["code"] == "unknown-status"))
+    });
+    assert!(seen, "{}", client.log());
+    client.stop();
+}
+
+/// Makes task 13's state.json entry agree with TODO.md.
+fn fix_state_json(root: &Path) {
+    let path = root.join(STATE);
+    let text = std::fs::read_to_string(&path).expect("state.json");
+    let entry = "\"status\": \"planned\",\n      \"created\": \"2026-10-03T10:05:00Z\"";
+    let fixed = text.replacen(entry, &entry.replace("planned", "researched"), 1);
+    assert_ne!(text, fixed);
+    std::fs::write(&path, fixed).expect("write state.json");
+}
+
+#[test]
+fn a_broken_configuration_is_shown_in_its_file_and_recovers() {
+    let (_dir, root) = workspace();
+    std::fs::write(root.join(".taskmark.toml"), "[rules]\nopen-children = \"loud\"\n").expect("write config");
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let config = client.uri(".taskmark.toml");
+    assert!(client.wait_until(WAIT, |it| it.diagnostics.get(&config).is_some_and(|(_, list)| !list.is_empty())));
+    let (_, list) = &client.diagnostics[&config];
+    assert_eq!(list[0]["range"]["start"]["line"], 1, "{list:?}");
+    assert!(client.notifications.iter().any(|it| it["method"] == "window/showMessage"), "the user is told");
+    std::fs::write(root.join(".taskmark.toml"), "[rules]\nopen-children = \"off\"\n").expect("fix config");
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": config, "type": 2 }] }));
+    let recovered = client.wait_until(WAIT, |it| {
+        it.diagnostics.get(&config).is_some_and(|(_, list)| list.is_empty())
+            && !it.codes(PLAN).contains(&"open-children".to_string())
+    });
+    assert!(recovered, "{:?} {:?}", client.diagnostics.get(&config), client.codes(PLAN));
+    client.stop();
+}
+
+#[test]
+fn pull_mode_answers_diagnostic_requests_and_never_pushes() {
+    let (_dir, root) = workspace();
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({ "diagnostics": "pull" }));
+    let uri = client.open(PLAN);
+    client.settle(Duration::from_millis(500));
+    let report = client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uri } })).expect("report");
+    assert_eq!(report["kind"], "full");
+    let codes: Vec<&str> =
+        report["items"].as_array().expect("items").iter().filter_map(|it| it["code"].as_str()).collect();
+    assert!(codes.contains(&"unknown-status"), "{codes:?}");
+    let again = client
+        .request(
+            "textDocument/diagnostic",
+            json!({ "textDocument": { "uri": uri }, "previousResultId": report["resultId"] }),
+        )
+        .expect("report");
+    assert_eq!(again["kind"], "unchanged");
+    let workspace =
+        client.request("workspace/diagnostic", json!({ "previousResultIds": [] })).expect("workspace report");
+    let files = workspace["items"].as_array().expect("items").len();
+    assert!(files >= 3, "{workspace}");
+    assert!(client.diagnostics.is_empty(), "pushed in pull mode: {:?}", client.diagnostics.keys());
+    client.stop();
+}
+
+#[test]
+fn navigation_completion_symbols_links_and_lenses() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({ "inlayHints": true }));
+    let todo = client.open(TODO);
+    let (line, character) = client.position_of(&todo, "12\n- **Plan**");
+    let position = json!({ "line": line, "character": character });
+    let definition = client
+        .request("textDocument/definition", json!({ "textDocument": { "uri": todo }, "position": position }))
+        .expect("definition");
+    assert_eq!(definition[0]["uri"], todo.as_str());
+    let references = client
+        .request(
+            "textDocument/references",
+            json!({ "textDocument": { "uri": todo }, "position": position, "context": { "includeDeclaration": true } }),
+        )
+        .expect("references");
+    let files: Vec<&str> =
+        references.as_array().expect("locations").iter().filter_map(|it| it["uri"].as_str()).collect();
+    assert!(files.contains(&client.uri(STATE).as_str()) && files.contains(&client.uri(PLAN).as_str()), "{files:?}");
+
+    let symbols = client.request("workspace/symbol", json!({ "query": "conflict" })).expect("symbols");
+    assert_eq!(symbols[0]["name"], "14. Conflict resolution UI", "{symbols}");
+
+    let links = client.request("textDocument/documentLink", json!({ "textDocument": { "uri": todo } })).expect("links");
+    let targets: Vec<&str> = links.as_array().expect("links").iter().filter_map(|it| it["target"].as_str()).collect();
+    assert!(targets.contains(&client.uri(PLAN).as_str()), "{targets:?}");
+
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": todo } })).expect("lenses");
+    let lens = lenses
+        .as_array()
+        .expect("lenses")
+        .iter()
+        .find(|it| it["command"]["title"].as_str().is_some_and(|t| t.starts_with("2/3 phases")))
+        .expect("a progress lens");
+    assert_eq!(lens["command"]["command"], "taskmark.pickStatus");
+    let hints = client
+        .request("textDocument/inlayHint", json!({ "textDocument": { "uri": todo }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 999, "character": 0 } } }))
+        .expect("hints");
+    assert!(hints.as_array().is_some_and(|it| !it.is_empty()), "{hints}");
+
+    // Completion right after typing `[` on an empty status.
+    let (line, character) = client.position_of(&todo, "[NOT STARTED]\n- **Priority**: Medium");
+    client.change(&todo, (line, character), (line, character + "[NOT STARTED]".len() as u32), "[");
+    let items = client
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": todo }, "position": { "line": line, "character": character + 1 } }),
+        )
+        .expect("completion");
+    let labels: Vec<&str> =
+        items["items"].as_array().expect("items").iter().filter_map(|it| it["label"].as_str()).collect();
+    assert!(labels.contains(&"[RESEARCHING]") && labels.contains(&"[COMPLETED]"), "{labels:?}");
+    client.stop();
+}
+
+#[test]
+fn bad_input_gets_an_answer_and_the_server_lives_on() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    // Malformed JSON inside a valid frame, then a frame with a broken header.
+    client.send_raw(b"Content-Length: 12\r\n\r\n{not json!!}");
+    client.send_raw(b"Content-Length: nope\r\n\r\n");
+    // Unknown methods.
+    let unknown = client.request("taskmark/noSuchMethod", json!({})).expect_err("unknown method");
+    assert_eq!(unknown["code"], -32601);
+    client.notify("taskmark/noSuchNotification", json!({}));
+    // Bad URIs and files nobody indexed.
+    for uri in ["not a uri", "https://example.com/TODO.md", "file:///nowhere/at/all.md"] {
+        let answer = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }),
+        );
+        assert!(matches!(answer, Ok(Value::Null) | Err(_)), "{uri}: {answer:?}");
+    }
+    // Positions far out of range are clamped.
+    let uri = client.open(TODO);
+    for position in [
+        json!({ "line": 99999, "character": 0 }),
+        json!({ "line": 3, "character": 99999 }),
+        json!({ "line": 4294967295u64, "character": 4294967295u64 }),
+    ] {
+        let answer =
+            client.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": position }));
+        assert!(answer.is_ok(), "{answer:?}");
+        let answer =
+            client.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": position }));
+        assert!(answer.is_ok(), "{answer:?}");
+    }
+    client.change(&uri, (99999, 0), (99999, 5), "\nappended\n");
+    // Wrong parameter shapes.
+    let wrong = client.request("textDocument/hover", json!({ "position": "here" })).expect_err("invalid params");
+    assert_eq!(wrong["code"], -32602);
+    let wrong = client
+        .request("workspace/executeCommand", json!({ "command": "taskmark.setStatus", "arguments": [42] }))
+        .expect_err("bad arguments");
+    assert_eq!(wrong["code"], -32602);
+    let forged = json!({ "title": "x", "data": { "uri": uri, "version": 1, "target": { "fix": "unknown-status", "start": 9, "end": 1, "choice": 0 } } });
+    assert!(client.request("codeAction/resolve", forged).is_err());
+    // Still serving.
+    let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("still answering");
+    assert!(symbols.as_array().is_some_and(|it| !it.is_empty()));
+    client.stop();
+}
