@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
-use taskmark::workspace::{self, DiskPaths};
 use taskmark::engine::config::Config;
 use taskmark::engine::edit::{StatusChangeOptions, plan_status_change};
 use taskmark::engine::index::{SourceFile, WorkspaceIndex};
@@ -21,6 +23,7 @@ use taskmark::engine::model::{PlaceKind, TaskKey};
 use taskmark::engine::rules::{self, Diagnostic, RuleCode};
 use taskmark::engine::timestamp::Now;
 use taskmark::engine::vocabulary::Scope;
+use taskmark::workspace::{self, DiskPaths};
 
 const SEED_PLAN: &str = "specs/221_fix_comprehensive_status_update_failures/plans/implementation-001.md";
 
@@ -51,6 +54,10 @@ fn main() {
     }
     let whole = corpus.clone();
     trials.push(Trial::test("binary_runs_clean_on_the_whole_corpus", move || binary_runs_clean(&whole)));
+    let seed = corpus.join("benbrastmckie__ProofChecker@0c581b4");
+    trials.push(Trial::test("lsp_serves_the_seed_project_and_fixes_its_drift", move || {
+        lsp_serves_the_seed_project(&seed)
+    }));
     let shared = Arc::new(Loaded::new(&corpus));
     let tests: [(&str, CorpusTest); 9] = [
         ("every_corpus_file_is_indexed", every_file_is_indexed),
@@ -324,4 +331,86 @@ fn planned_changes_are_consistent(loaded: &Loaded) -> Result<(), Failed> {
 fn deterministic(loaded: &Loaded) -> Result<(), Failed> {
     let again = Loaded::new(&loaded.root);
     ensure(again.diagnostics == loaded.diagnostics, || "two runs disagree".into())
+}
+
+/// The language server over a copy of the project the seed plan comes from: the diagnostics
+/// `check` finds, hover on task 221, and the header fix applied to the files, drift gone.
+fn lsp_serves_the_seed_project(snapshot: &Path) -> Result<(), Failed> {
+    use lsp_client::{LspClient, copy_tree, vscode_capabilities};
+    use serde_json::json;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
+    let root = dir.path().join("ProofChecker");
+    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
+    copy_tree(snapshot, &root);
+    let check = |root: &Path| -> Result<Vec<Value>, Failed> {
+        let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(["check", ".", "--no-baseline", "--format", "json"])
+            .current_dir(root)
+            .output()
+            .map_err(|it| it.to_string())?;
+        let json: Value = serde_json::from_slice(&output.stdout).map_err(|it| it.to_string())?;
+        Ok(json["diagnostics"].as_array().cloned().unwrap_or_default())
+    };
+    let expected = check(&root)?;
+    let plan = format!(".opencode/{SEED_PLAN}");
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let files: BTreeSet<String> = expected.iter().filter_map(|it| it["file"].as_str().map(str::to_string)).collect();
+    let uris: Vec<String> = files.iter().map(|it| client.uri(it)).collect();
+    ensure(
+        client.wait_until(Duration::from_secs(30), |it| uris.iter().all(|uri| it.diagnostics.contains_key(uri))),
+        || format!("not every file got diagnostics; log:\n{}", client.log()),
+    )?;
+    client.settle(Duration::from_millis(300));
+    let published: usize = client.diagnostics.values().map(|(_, list)| list.len()).sum();
+    ensure(published == expected.len(), || {
+        format!("published {published} diagnostics, check found {}", expected.len())
+    })?;
+
+    let todo = client.open(".opencode/specs/TODO.md");
+    let (line, character) = client.position_of(&todo, "221. Fix comprehensive");
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": todo }, "position": { "line": line, "character": character } }),
+        )
+        .map_err(|it| it.to_string())?;
+    let markdown = hover["contents"]["value"].as_str().unwrap_or("");
+    ensure(markdown.contains("| plan header |") && markdown.contains("`[NOT STARTED]` | ✗ |"), || {
+        markdown.to_string()
+    })?;
+
+    let plan_uri = client.open(&plan);
+    let (line, character) = client.position_of(&plan_uri, "[NOT STARTED]");
+    let position = json!({ "line": line, "character": character + 1 });
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": plan_uri }, "range": { "start": position, "end": position }, "context": { "diagnostics": [] } }),
+        )
+        .map_err(|it| it.to_string())?;
+    let derive = actions
+        .as_array()
+        .and_then(|it| {
+            it.iter().find(|action| action["title"].as_str().is_some_and(|t| t.starts_with("Set the plan header to")))
+        })
+        .cloned()
+        .ok_or_else(|| format!("no header fix among {actions}"))?;
+    let resolved = client.request("codeAction/resolve", derive).map_err(|it| it.to_string())?;
+    client.apply_workspace_edit(&resolved["edit"]);
+    for (uri, document) in &client.documents {
+        if let Some(path) = client.path_of(uri) {
+            std::fs::write(path, &document.text).map_err(|it| it.to_string())?;
+        }
+    }
+    let gone = client
+        .wait_until(Duration::from_secs(20), |it| !it.codes(&plan).iter().any(|code| code == "plan-status-stale"));
+    ensure(gone, || format!("plan-status-stale still published: {:?}", client.codes(&plan)))?;
+    let after = check(&root)?;
+    let stale: Vec<&Value> =
+        after.iter().filter(|it| it["code"] == "plan-status-stale" && it["file"] == plan.as_str()).collect();
+    ensure(stale.is_empty(), || format!("{stale:?}"))?;
+    client.stop();
+    Ok(())
 }

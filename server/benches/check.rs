@@ -6,6 +6,7 @@
 //! child process (this binary re-executed with `--measure-check DIR`) so that its peak memory is
 //! its own, not the generator's or the floors'.
 
+#[allow(dead_code)] // The keystroke benchmark's one-tracker workspace is not used here.
 mod generate;
 
 use std::hint::black_box;

@@ -87,8 +87,15 @@ pub fn neovim_capabilities() -> Value {
 impl LspClient {
     /// Starts the server for `root`, and initializes it.
     pub fn start(root: &Path, capabilities: Value, options: Value) -> LspClient {
+        let mut client = LspClient::launch(root, capabilities, options, "debug");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    /// Starts the server and answers its `initialize`, but does not send `initialized` yet.
+    pub fn launch(root: &Path, capabilities: Value, options: Value, log_level: &str) -> LspClient {
         let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(["lsp", "--log-level", "debug"])
+            .args(["lsp", "--log-level", log_level])
             .current_dir(root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -142,8 +149,11 @@ impl LspClient {
         assert!(started.elapsed() < Duration::from_secs(2), "initialize took {:?}", started.elapsed());
         let negotiated = result["capabilities"]["positionEncoding"].as_str().unwrap_or("utf-16");
         assert_eq!(negotiated == "utf-8", utf8, "position encoding negotiation");
-        client.notify("initialized", json!({}));
         client
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn uri(&self, path: &str) -> String {

@@ -23,7 +23,7 @@ use crate::engine::text::{LineIndex, PositionEncoding, size};
 use crate::git;
 use crate::lsp::convert;
 use crate::lsp::settings::{DiagnosticMode, Settings};
-use crate::lsp::world::{Shared, World, lock};
+use crate::lsp::world::{CachedPaths, Shared, World, lock};
 use crate::workspace::{self, DiskPaths, PathFilter};
 
 pub enum Job {
@@ -219,6 +219,9 @@ impl Analysis {
         for uri in &documents {
             self.apply_document(&mut world, uri, &mut touched, &mut everything);
         }
+        if !disk.is_empty() {
+            lock(&world.exists).clear();
+        }
         for path in &disk {
             self.apply_disk(&mut world, path, &mut touched, &mut everything);
         }
@@ -237,15 +240,15 @@ impl Analysis {
     /// Recomputes every diagnostic (configuration or baseline changed).
     fn recheck(&self, world: &mut World) {
         let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
-        let World { index, config, root, known, .. } = &*world;
-        let store = DiagnosticStore::new(index, config, baseline.as_ref(), &DiskPaths { root, known });
+        let store = DiagnosticStore::new(&world.index, &world.config, baseline.as_ref(), &world.paths());
         world.store = store;
     }
 
     fn update(&self, world: &mut World, update: &Update, touched: &mut BTreeSet<String>, everything: &mut bool) {
         let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
-        let World { index, config, root, known, store, .. } = world;
-        let files = store.update(index, config, baseline.as_ref(), &DiskPaths { root, known }, update);
+        let World { index, config, root, known, store, exists, .. } = world;
+        let paths = CachedPaths { root, known, exists };
+        let files = store.update(index, config, baseline.as_ref(), &paths, update);
         if update.rebuilt {
             *everything = true;
         }
@@ -326,6 +329,7 @@ impl Analysis {
         world.skipped =
             loaded.workspace.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
         world.store = loaded.store;
+        lock(&world.exists).clear();
         world.versions.clear();
         world.indexed = true;
         self.filter = loaded.filter;

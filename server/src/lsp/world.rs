@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::Uri;
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::ide::SymbolTable;
 use crate::engine::index::{FileId, WorkspaceIndex};
-use crate::engine::rules::DiagnosticStore;
+use crate::engine::rules::{DiagnosticStore, PathOracle};
 use crate::lsp::documents::Documents;
 use crate::lsp::settings::Settings;
 use crate::workspace::DiskPaths;
@@ -39,13 +39,19 @@ pub struct World {
     /// The whole workspace has been indexed (not only the open documents).
     pub indexed: bool,
     symbols: Mutex<Option<Arc<SymbolTable>>>,
+    /// Whether paths the walk did not list exist: a link to a missing file is checked on every
+    /// keystroke in its document, and should not cost a file system lookup each time. Emptied
+    /// whenever the disk is known to have changed.
+    pub exists: Mutex<HashMap<String, bool>>,
 }
 
 impl World {
     pub fn new(root: PathBuf, config: Config, settings: Settings) -> World {
         let index = WorkspaceIndex::default();
         let known = HashSet::new();
-        let store = DiagnosticStore::new(&index, &config, None, &DiskPaths { root: &root, known: &known });
+        let exists = Mutex::new(HashMap::new());
+        let store =
+            DiagnosticStore::new(&index, &config, None, &CachedPaths { root: &root, known: &known, exists: &exists });
         World {
             root,
             file_config: config.clone(),
@@ -59,11 +65,12 @@ impl World {
             versions: HashMap::new(),
             indexed: false,
             symbols: Mutex::new(None),
+            exists,
         }
     }
 
-    pub fn paths(&self) -> DiskPaths<'_> {
-        DiskPaths { root: &self.root, known: &self.known }
+    pub fn paths(&self) -> CachedPaths<'_> {
+        CachedPaths { root: &self.root, known: &self.known, exists: &self.exists }
     }
 
     /// The workspace-relative path of a `file:` URI inside the root.
@@ -88,6 +95,31 @@ impl World {
     /// Forgets derived tables after the index changed.
     pub fn invalidate(&self) {
         *lock(&self.symbols) = None;
+    }
+}
+
+/// The disk as the rules see it: the walk's list first, then the file system, remembered.
+pub struct CachedPaths<'a> {
+    pub root: &'a Path,
+    pub known: &'a HashSet<String>,
+    pub exists: &'a Mutex<HashMap<String, bool>>,
+}
+
+impl PathOracle for CachedPaths<'_> {
+    fn known(&self, path: &str) -> bool {
+        self.known.contains(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        if self.known.contains(path) {
+            return true;
+        }
+        if let Some(found) = lock(self.exists).get(path) {
+            return *found;
+        }
+        let found = DiskPaths { root: self.root, known: self.known }.exists(path);
+        lock(self.exists).insert(path.to_string(), found);
+        found
     }
 }
 
