@@ -491,6 +491,15 @@ fn navigation_completion_symbols_links_and_lenses() {
         .expect("hints");
     assert!(hints.as_array().is_some_and(|it| !it.is_empty()), "{hints}");
 
+    // Editor settings change rule severities without a restart.
+    assert!(client.codes(PLAN).contains(&"open-children".to_string()));
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "taskmark": { "rules": { "open-children": "off" } } } }),
+    );
+    let off = client.wait_until(WAIT, |it| !it.codes(PLAN).contains(&"open-children".to_string()));
+    assert!(off, "{:?}", client.codes(PLAN));
+
     // Completion right after typing `[` on an empty status.
     let (line, character) = client.position_of(&todo, "[NOT STARTED]\n- **Priority**: Medium");
     client.change(&todo, (line, character), (line, character + "[NOT STARTED]".len() as u32), "[");
@@ -553,4 +562,26 @@ fn bad_input_gets_an_answer_and_the_server_lives_on() {
     let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("still answering");
     assert!(symbols.as_array().is_some_and(|it| !it.is_empty()));
     client.stop();
+}
+
+#[test]
+fn logs_go_to_the_requested_file() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let log = dir.path().join("server.log");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["lsp", "--log-level", "info", "--log-file"])
+        .arg(&log)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("taskmark lsp runs");
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_to_string(&log).expect("the log file");
+    assert!(written.contains("language server, process"), "{written}");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["lsp", "--log-level", "loud=="])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("taskmark lsp runs");
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }

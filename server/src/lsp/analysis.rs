@@ -353,10 +353,9 @@ impl Analysis {
             self.update(world, &update, &mut ignored, &mut everything);
         }
         if let Some((error, _)) = &world.config_error {
-            self.send(Outgoing::Show {
-                level: MessageType::WARNING,
-                message: format!("taskmark: {error}; using the defaults until it is fixed"),
-            });
+            let message = format!("taskmark: {error}; using the defaults until it is fixed");
+            self.send(Outgoing::Log { level: MessageType::WARNING, message: message.clone() });
+            self.send(Outgoing::Show { level: MessageType::WARNING, message });
         }
         if std::mem::take(&mut self.watch_disk) {
             let folders = crate::lsp::watch::folders_of(world.known.iter());

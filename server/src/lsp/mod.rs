@@ -35,6 +35,7 @@ pub struct Options {
 /// Serves one client over stdin/stdout until it exits.
 pub fn run(options: Options) -> anyhow::Result<()> {
     init_logging(&options)?;
+    tracing::info!("taskmark {} language server, process {}", env!("CARGO_PKG_VERSION"), std::process::id());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("taskmark-lsp")

@@ -574,3 +574,23 @@ impl LanguageServer for Server {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_error_and_the_server_goes_on() {
+        let (service, _socket) = tower_lsp_server::LspService::new(Server::new);
+        let server = service.inner();
+        let root = std::env::temp_dir();
+        let folder = lsp::WorkspaceFolder { uri: Uri::from_file_path(&root).expect("a file URI"), name: "tmp".into() };
+        let params = lsp::InitializeParams { workspace_folders: Some(vec![folder]), ..Default::default() };
+        server.initialize(params).await.expect("initialize");
+        let failed = server.query("test", |_, _| -> Result<()> { panic!("boom") }).await.expect_err("an error answer");
+        assert_eq!(failed.code, jsonrpc::ErrorCode::InternalError);
+        assert!(failed.message.contains("internal error in test: boom"), "{}", failed.message);
+        let answered = server.query("test", |world, _| Ok(world.root.clone())).await.expect("still answering");
+        assert_eq!(answered, root);
+    }
+}
