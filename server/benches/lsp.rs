@@ -125,7 +125,9 @@ fn first_diagnostics(root: &Path, runs: usize) -> anyhow::Result<FirstDiagnostic
             client.wait_until(Duration::from_secs(120), |it| uris.iter().all(|uri| it.diagnostics.contains_key(uri)));
         let elapsed = started.elapsed();
         if !done {
-            bail!("no complete diagnostics for {} after 120 s", root.display());
+            let missing: Vec<&String> =
+                uris.iter().filter(|uri| !client.diagnostics.contains_key(*uri)).take(5).collect();
+            bail!("no complete diagnostics for {} after 120 s; missing {missing:?}", root.display());
         }
         times.push(elapsed);
         // Let the baseline and bookkeeping settle before measuring memory.

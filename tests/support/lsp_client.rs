@@ -156,13 +156,38 @@ impl LspClient {
         self.child.id()
     }
 
+    /// The `file:` URI of a workspace path, percent-encoded as editors send it.
     pub fn uri(&self, path: &str) -> String {
         let full = if path.is_empty() { self.root.clone() } else { self.root.join(path) };
-        format!("file://{}", full.display())
+        let mut out = String::from("file://");
+        for byte in full.to_string_lossy().bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
     }
 
     pub fn path_of(&self, uri: &str) -> Option<PathBuf> {
-        uri.strip_prefix("file://").map(PathBuf::from)
+        let encoded = uri.strip_prefix("file://")?.as_bytes();
+        let mut bytes = Vec::with_capacity(encoded.len());
+        let mut at = 0;
+        while at < encoded.len() {
+            let hex = encoded.get(at + 1..at + 3).and_then(|it| std::str::from_utf8(it).ok());
+            match (encoded[at], hex.and_then(|it| u8::from_str_radix(it, 16).ok())) {
+                (b'%', Some(byte)) => {
+                    bytes.push(byte);
+                    at += 3;
+                }
+                (byte, _) => {
+                    bytes.push(byte);
+                    at += 1;
+                }
+            }
+        }
+        String::from_utf8(bytes).ok().map(PathBuf::from)
     }
 
     pub fn send(&mut self, message: &Value) {
