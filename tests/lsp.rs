@@ -558,6 +558,15 @@ fn bad_input_gets_an_answer_and_the_server_lives_on() {
     assert_eq!(wrong["code"], -32602);
     let forged = json!({ "title": "x", "data": { "uri": uri, "version": 1, "target": { "fix": "unknown-status", "start": 9, "end": 1, "choice": 0 } } });
     assert!(client.request("codeAction/resolve", forged).is_err());
+    // A document too large to be a tracker is not parsed, and says why.
+    let huge = "- [ ] x\n".repeat(33 * 1024 * 1024 / 8 + 1);
+    let uri = client.open_with("specs/huge/TODO.md", &huge);
+    let told = client.wait_until(WAIT, |it| {
+        it.diagnostics.get(&uri).is_some_and(|(_, list)| {
+            list.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("over the 32 MiB limit")))
+        })
+    });
+    assert!(told, "{:?}", client.diagnostics.get(&uri));
     // Still serving.
     let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("still answering");
     assert!(symbols.as_array().is_some_and(|it| !it.is_empty()));

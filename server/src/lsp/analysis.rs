@@ -262,6 +262,18 @@ impl Analysis {
         }
         let document = self.shared.documents().get(uri.as_str()).cloned();
         let update = match document {
+            Some(document) if document.text.len() as u64 > workspace::MAX_FILE_BYTES => {
+                // Too large to be a tracker anyone edits by hand: say so instead of parsing it on
+                // every keystroke.
+                let reason = format!(
+                    "{} MiB is over the {} MiB limit for tracker files",
+                    document.text.len() >> 20,
+                    workspace::MAX_FILE_BYTES >> 20
+                );
+                world.versions.insert(path.clone(), document.version);
+                world.skipped.insert(path.clone(), reason);
+                world.index.set_file(&path, None)
+            }
             Some(document) => {
                 world.versions.insert(path.clone(), document.version);
                 world.skipped.remove(&path);
