@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse(&raw)?;
     let started = Instant::now();
 
-    let target = target_dir();
+    let target = generate::target_dir();
     let files = if args.quick { QUICK_FILES } else { FULL_FILES };
     let dir = target.join("bench-workspace").join(format!("synthetic-{files}"));
     std::fs::create_dir_all(dir.parent().context("workspace folder has a parent")?)
@@ -138,18 +138,6 @@ impl Args {
         let quick = quick || !benching;
         Ok(Args { quick, runs: runs.unwrap_or(if benching { 3 } else { 1 }), cold })
     }
-}
-
-/// Where cargo put this binary's target folder: `<target>/release/deps/check-<hash>`.
-fn target_dir() -> PathBuf {
-    let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.parent()
-            .filter(|it| it.ends_with("deps"))
-            .and_then(Path::parent)
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-    });
-    from_exe.unwrap_or_else(|| repository_root().join("target"))
 }
 
 fn repository_root() -> PathBuf {

@@ -1350,3 +1350,15 @@ fn prose_doc(rng: &mut Rng) -> String {
     }
     doc.0
 }
+
+/// Where cargo put the running benchmark's target folder: `<target>/release/deps/NAME-<hash>`.
+pub fn target_dir() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .filter(|it| it.ends_with("deps"))
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    });
+    from_exe.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}

@@ -16,7 +16,7 @@ mod generate;
 mod lsp_client;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         bail!("unknown option {unknown}\n{USAGE}");
     }
     let started = Instant::now();
-    let target = target_dir();
+    let target = generate::target_dir();
     let sizes: &[usize] = if quick { &[1_000] } else { &[5_000, 10_000] };
     let mut rows = Vec::new();
     for &files in sizes {
@@ -281,16 +281,4 @@ fn percentile(samples: &[f64], at: f64) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let rank = ((at / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
-}
-
-/// Where cargo put this binary's target folder: `<target>/release/deps/lsp-<hash>`.
-fn target_dir() -> PathBuf {
-    let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.parent()
-            .filter(|it| it.ends_with("deps"))
-            .and_then(Path::parent)
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-    });
-    from_exe.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }

@@ -82,8 +82,8 @@ pub fn io_threads() -> usize {
     (cores * 4).clamp(16, 64)
 }
 
-/// Lists the workspace's files, honouring `.gitignore` and the configured globs.
-pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
+/// The configured include and exclude globs as one matcher.
+fn overrides(root: &Path, config: &Config) -> anyhow::Result<ignore::overrides::Override> {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for pattern in &config.include {
         overrides.add(pattern).with_context(|| format!("bad include glob `{pattern}`"))?;
@@ -91,7 +91,12 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
     for pattern in &config.exclude {
         overrides.add(&format!("!{pattern}")).with_context(|| format!("bad exclude glob `{pattern}`"))?;
     }
-    let overrides = overrides.build().context("bad include/exclude globs")?;
+    overrides.build().context("bad include/exclude globs")
+}
+
+/// Lists the workspace's files, honouring `.gitignore` and the configured globs.
+pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
+    let overrides = overrides(root, config)?;
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -211,14 +216,7 @@ pub struct PathFilter {
 
 impl PathFilter {
     pub fn new(root: &Path, config: &Config) -> anyhow::Result<PathFilter> {
-        let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-        for pattern in &config.include {
-            overrides.add(pattern).with_context(|| format!("bad include glob `{pattern}`"))?;
-        }
-        for pattern in &config.exclude {
-            overrides.add(&format!("!{pattern}")).with_context(|| format!("bad exclude glob `{pattern}`"))?;
-        }
-        let overrides = overrides.build().context("bad include/exclude globs")?;
+        let overrides = overrides(root, config)?;
         let gitignore = config.respect_gitignore.then(|| {
             let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
             // Missing files are fine; a malformed line only loses that line.
