@@ -3,10 +3,12 @@
 //! [`engine`] is the pure core: it parses tracker files, indexes the workspace, runs the rules
 //! and plans edits. It takes text and gives values; it never touches the file system, a
 //! socket or a clock. The adapters do: [`workspace`] loads a workspace from disk, [`cli`] is
-//! the command line and [`lsp`] the language server.
+//! the command line, [`lsp`] the language server and [`transaction`] the crash-safe write
+//! path both use to change files on disk.
 
 pub mod cli;
 pub mod engine;
 pub mod git;
 pub mod lsp;
+pub mod transaction;
 pub mod workspace;

@@ -1,0 +1,337 @@
+//! Crash-safe multi-file writes: a status change or a batch of fixes lands in every file or in
+//! none, keeps every byte outside the planned edits, and never overwrites a change it did not
+//! see.
+//!
+//! The engine plans new texts; this module is the IO edge that writes them. One
+//! [`Transaction`] at a time per workspace (a [`WorkspaceLock`]); each one:
+//!
+//! 1. checks every target: inside the workspace root (symlinks resolved, the target written),
+//!    a writable regular file, valid UTF-8, still the bytes the plan was made from;
+//! 2. records a *prepared* journal in `.taskmark/journal` naming the temporary files;
+//! 3. writes each new text to a temporary file beside its target, with the target's
+//!    permissions, and fsyncs it;
+//! 4. checks again that no target changed while it worked (an editor saved, git checked out);
+//! 5. marks the journal *committed*: from here on the transaction will complete;
+//! 6. renames every temporary file over its target and fsyncs the directories;
+//! 7. removes the journal.
+//!
+//! [`recover`] runs before any command touches the workspace: a prepared journal is rolled
+//! back (its temporary files removed, no target was changed yet), a committed one is rolled
+//! forward (the remaining renames done). Either way every file ends all old or all new.
+
+mod fault;
+mod journal;
+mod lock;
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+pub use journal::{Journal, JournalFile, JournalState};
+pub use lock::WorkspaceLock;
+
+/// The folder at the workspace root where the lock and the journal live.
+pub const STATE_DIR: &str = ".taskmark";
+/// More files than any status change or fix batch touches: a bigger plan is a bug.
+pub const MAX_FILES: usize = 512;
+/// The total new bytes one transaction may write.
+pub const MAX_BYTES: usize = 256 << 20;
+
+/// One file's planned change: the text the plan was made from and the text to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    /// Relative to the workspace root, `/`-separated, as the index names it.
+    pub path: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// What the change is, for the journal and messages: `set 221 completed`.
+    pub label: String,
+    pub files: Vec<FileWrite>,
+}
+
+/// Why a transaction wrote nothing.
+#[derive(Debug)]
+pub enum TransactionError {
+    /// A target it must not write: outside the root, read-only, not UTF-8, not a regular file,
+    /// or a plan over the size limits.
+    Refused { path: String, reason: String },
+    /// A target changed since the plan read it.
+    Conflict { path: String, reason: String },
+    /// The file system failed. `path` names the file being written.
+    Io { path: String, error: io::Error },
+}
+
+impl fmt::Display for TransactionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransactionError::Refused { path, reason } => write!(f, "refusing to write {path}: {reason}"),
+            TransactionError::Conflict { path, reason } => write!(f, "conflict on {path}: {reason}"),
+            TransactionError::Io { path, error } => write!(f, "cannot write {path}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for TransactionError {}
+
+fn io_error(path: &Path, error: io::Error) -> TransactionError {
+    TransactionError::Io { path: path.display().to_string(), error }
+}
+
+/// A target checked and ready: where the bytes go and what they replace.
+#[derive(Debug)]
+struct Target<'a> {
+    write: &'a FileWrite,
+    /// The file to replace: the symlink's target when `write.path` is a symlink.
+    real: PathBuf,
+    temp: PathBuf,
+    permissions: fs::Permissions,
+}
+
+/// What [`Transaction::commit`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub id: String,
+    pub paths: Vec<String>,
+}
+
+impl Transaction {
+    /// Writes every file or none, in the workspace whose lock the caller holds. `path`s are
+    /// relative to that workspace's root.
+    pub fn commit(&self, lock: &WorkspaceLock) -> Result<Committed, TransactionError> {
+        let files: Vec<&FileWrite> = self.files.iter().filter(|it| it.before != it.after).collect();
+        if files.is_empty() {
+            return Ok(Committed { id: String::new(), paths: Vec::new() });
+        }
+        if files.len() > MAX_FILES {
+            return Err(TransactionError::Refused {
+                path: files[0].path.clone(),
+                reason: format!("the change touches {} files, over the limit of {MAX_FILES}", files.len()),
+            });
+        }
+        let total: usize = files.iter().map(|it| it.after.len()).sum();
+        if total > MAX_BYTES {
+            return Err(TransactionError::Refused {
+                path: files[0].path.clone(),
+                reason: format!("the change writes {} MiB, over the limit of {} MiB", total >> 20, MAX_BYTES >> 20),
+            });
+        }
+        let canonical_root = lock.root();
+        let id = transaction_id();
+        let mut targets = Vec::with_capacity(files.len());
+        for (number, write) in files.iter().enumerate() {
+            targets.push(check_target(canonical_root, write, &id, number)?);
+        }
+        let mut journal = Journal {
+            id: id.clone(),
+            label: self.label.clone(),
+            state: JournalState::Prepared,
+            files: targets
+                .iter()
+                .map(|it| JournalFile {
+                    path: it.write.path.clone(),
+                    target: it.real.clone(),
+                    temp: it.temp.clone(),
+                    after_hash: journal::hash(it.write.after.as_bytes()),
+                })
+                .collect(),
+        };
+        let state_dir = lock.state_dir();
+        journal.store(state_dir)?;
+        fault::point("prepared");
+
+        let written = write_temps(&targets);
+        let checked = written.and_then(|()| {
+            // The window for a lost update is from here to the renames: keep it short.
+            for target in &targets {
+                ensure_unchanged(target)?;
+            }
+            Ok(())
+        });
+        if let Err(error) = checked {
+            for target in &targets {
+                let _ = fs::remove_file(&target.temp);
+            }
+            let _ = Journal::remove(state_dir);
+            return Err(error);
+        }
+        fault::point("checked");
+
+        journal.state = JournalState::Committed;
+        journal.store(state_dir)?;
+        fault::point("committed");
+        journal.roll_forward()?;
+        Journal::remove(state_dir)?;
+        Ok(Committed { id, paths: targets.iter().map(|it| it.write.path.clone()).collect() })
+    }
+}
+
+/// What [`recover`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// The transaction had not committed: its temporary files are gone and no file changed.
+    RolledBack { id: String, label: String },
+    /// The transaction had committed: the remaining files were renamed into place.
+    Completed { id: String, label: String, paths: Vec<String> },
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Recovery::RolledBack { id, label } => write!(
+                f,
+                "rolled back an interrupted transaction ({label}, {id}): it stopped before committing, no file was changed"
+            ),
+            Recovery::Completed { id, label, paths } => write!(
+                f,
+                "completed an interrupted transaction ({label}, {id}): {} now hold its new content",
+                paths.join(", ")
+            ),
+        }
+    }
+}
+
+/// Finishes or undoes a transaction a crash left behind. The caller holds the lock.
+pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionError> {
+    let state_dir = lock.state_dir();
+    let Some(journal) = Journal::load(state_dir)? else { return Ok(None) };
+    let recovery = match journal.state {
+        JournalState::Prepared => {
+            for file in &journal.files {
+                match fs::remove_file(&file.temp) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(io_error(&file.temp, error)),
+                }
+            }
+            Recovery::RolledBack { id: journal.id.clone(), label: journal.label.clone() }
+        }
+        JournalState::Committed => {
+            journal.roll_forward()?;
+            Recovery::Completed {
+                id: journal.id.clone(),
+                label: journal.label.clone(),
+                paths: journal.files.iter().map(|it| it.path.clone()).collect(),
+            }
+        }
+    };
+    Journal::remove(state_dir)?;
+    Ok(Some(recovery))
+}
+
+/// `pid-nanoseconds`: unique among the transactions of one workspace, which run one at a time.
+fn transaction_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |it| it.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// The checks before anything is written, in the order a user would want to hear them.
+fn check_target<'a>(
+    canonical_root: &Path,
+    write: &'a FileWrite,
+    id: &str,
+    number: usize,
+) -> Result<Target<'a>, TransactionError> {
+    let refuse = |reason: String| TransactionError::Refused { path: write.path.clone(), reason };
+    let relative = Path::new(&write.path);
+    if relative.components().any(|it| !matches!(it, Component::Normal(_) | Component::CurDir)) {
+        return Err(refuse("the path leaves the workspace root".into()));
+    }
+    let lexical = canonical_root.join(relative);
+    let real = match fs::canonicalize(&lexical) {
+        Ok(it) => it,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(TransactionError::Conflict {
+                path: write.path.clone(),
+                reason: "the file was deleted since it was read".into(),
+            });
+        }
+        Err(error) => return Err(io_error(&lexical, error)),
+    };
+    if !real.starts_with(canonical_root) {
+        return Err(refuse(format!(
+            "it resolves to {}, outside the workspace root {}",
+            real.display(),
+            canonical_root.display()
+        )));
+    }
+    let metadata = fs::metadata(&real).map_err(|error| io_error(&real, error))?;
+    if !metadata.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    // Renaming over a file needs only the folder's permission: honour the file's own mode
+    // (even as root, who may write anything) and its owner's, the way an editor saving it would.
+    if metadata.permissions().readonly() {
+        return Err(refuse("the file is read-only".into()));
+    }
+    match fs::OpenOptions::new().write(true).open(&real) {
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(refuse("no permission to write the file".into()));
+        }
+        Err(error) => return Err(io_error(&real, error)),
+    }
+    let (Some(directory), Some(name)) = (real.parent(), real.file_name()) else {
+        return Err(refuse("the path has no parent folder".into()));
+    };
+    let temp = directory.join(format!(".{}.taskmark-{id}-{number}.tmp", name.to_string_lossy()));
+    let target = Target { write, real, temp, permissions: metadata.permissions() };
+    ensure_unchanged(&target)?;
+    Ok(target)
+}
+
+/// Fails unless the target still holds exactly the text the plan was made from.
+fn ensure_unchanged(target: &Target<'_>) -> Result<(), TransactionError> {
+    let bytes = fs::read(&target.real).map_err(|error| io_error(&target.real, error))?;
+    if bytes == target.write.before.as_bytes() {
+        return Ok(());
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(TransactionError::Refused {
+            path: target.write.path.clone(),
+            reason: "the file is not valid UTF-8".into(),
+        });
+    }
+    Err(TransactionError::Conflict {
+        path: target.write.path.clone(),
+        reason: "the file changed since taskmark read it; nothing was written, run the command again".into(),
+    })
+}
+
+fn write_temps(targets: &[Target<'_>]) -> Result<(), TransactionError> {
+    for (number, target) in targets.iter().enumerate() {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target.temp)
+            .map_err(|error| io_error(&target.temp, error))?;
+        file.write_all(target.write.after.as_bytes()).map_err(|error| io_error(&target.temp, error))?;
+        file.set_permissions(target.permissions.clone()).map_err(|error| io_error(&target.temp, error))?;
+        file.sync_all().map_err(|error| io_error(&target.temp, error))?;
+        fault::point(&format!("temp:{number}"));
+    }
+    Ok(())
+}
+
+/// Makes a rename or removal in `directory` durable. Windows has no directory handles to
+/// sync; there the rename itself is what NTFS journals.
+fn sync_directory(directory: &Path) -> Result<(), TransactionError> {
+    #[cfg(unix)]
+    {
+        fs::File::open(directory).and_then(|it| it.sync_all()).map_err(|error| io_error(directory, error))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = directory;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+fn workspace(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (path, bytes) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+        fs::write(path, bytes).expect("a fixture file");
+    }
+    dir
+}
+
+fn lock(root: &Path) -> WorkspaceLock {
+    WorkspaceLock::acquire(root, "test", Duration::from_secs(5)).expect("the lock")
+}
+
+fn write(path: &str, before: &str, after: &str) -> FileWrite {
+    FileWrite { path: path.into(), before: before.into(), after: after.into() }
+}
+
+fn leftovers(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.contains(".taskmark-") || name.starts_with("journal") {
+                    found.push(name);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn commit_writes_every_file_and_leaves_nothing_behind() {
+    let dir = workspace(&[("TODO.md", b"a [PLANNED]\n"), ("specs/state.json", b"{\"s\": \"planned\"}\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "set 1 completed".into(),
+        files: vec![
+            write("TODO.md", "a [PLANNED]\n", "a [COMPLETED]\n"),
+            write("specs/state.json", "{\"s\": \"planned\"}\n", "{\"s\": \"completed\"}\n"),
+        ],
+    };
+    let committed = transaction.commit(&lock).expect("committed");
+    assert_eq!(committed.paths, ["TODO.md", "specs/state.json"]);
+    assert_eq!(fs::read_to_string(dir.path().join("TODO.md")).unwrap(), "a [COMPLETED]\n");
+    assert_eq!(fs::read_to_string(dir.path().join("specs/state.json")).unwrap(), "{\"s\": \"completed\"}\n");
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert!(dir.path().join(".taskmark/.gitignore").is_file());
+}
+
+#[test]
+fn a_file_changed_since_it_was_read_is_a_conflict_and_nothing_is_written() {
+    let dir = workspace(&[("a.md", b"one\n"), ("b.md", b"edited by someone else\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "fix".into(),
+        files: vec![write("a.md", "one\n", "ONE\n"), write("b.md", "two\n", "TWO\n")],
+    };
+    let error = transaction.commit(&lock).expect_err("a conflict");
+    assert!(matches!(&error, TransactionError::Conflict { path, .. } if path == "b.md"), "{error}");
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "one\n");
+    assert_eq!(fs::read_to_string(dir.path().join("b.md")).unwrap(), "edited by someone else\n");
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn unsafe_targets_are_refused_with_the_file_and_the_reason() {
+    let outside = workspace(&[("elsewhere.md", b"x\n")]);
+    let dir = workspace(&[("a.md", b"x\n"), ("latin1.md", b"caf\xe9\n")]);
+    let lock = lock(dir.path());
+    let refused = |path: &str, before: &str| {
+        let transaction = Transaction { label: "t".into(), files: vec![write(path, before, "changed\n")] };
+        match transaction.commit(&lock) {
+            Err(TransactionError::Refused { path, reason }) => format!("{path}: {reason}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    assert_eq!(refused("../elsewhere.md", "x\n"), "../elsewhere.md: the path leaves the workspace root");
+    assert_eq!(refused("latin1.md", "caf\u{fffd}\n"), "latin1.md: the file is not valid UTF-8");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::os::unix::fs::symlink(outside.path().join("elsewhere.md"), dir.path().join("link.md")).unwrap();
+        let message = refused("link.md", "x\n");
+        assert!(message.starts_with("link.md: it resolves to ") && message.contains("outside the workspace root"));
+        fs::set_permissions(dir.path().join("a.md"), fs::Permissions::from_mode(0o444)).unwrap();
+        assert_eq!(refused("a.md", "x\n"), "a.md: the file is read-only");
+    }
+    assert_eq!(fs::read_to_string(outside.path().join("elsewhere.md")).unwrap(), "x\n");
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_inside_the_root_write_their_target_and_permissions_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workspace(&[("real/TODO.md", b"old\n")]);
+    fs::set_permissions(dir.path().join("real/TODO.md"), fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink("real/TODO.md", dir.path().join("TODO.md")).unwrap();
+    let lock = lock(dir.path());
+    let transaction = Transaction { label: "t".into(), files: vec![write("TODO.md", "old\n", "new\n")] };
+    transaction.commit(&lock).expect("committed");
+    assert!(fs::symlink_metadata(dir.path().join("TODO.md")).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read_to_string(dir.path().join("real/TODO.md")).unwrap(), "new\n");
+    let mode = fs::metadata(dir.path().join("real/TODO.md")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
+}
+
+#[test]
+fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
+    let dir = workspace(&[("a.md", b"old a\n"), ("b.md", b"new b\n")]);
+    let lock = lock(dir.path());
+    let root = lock.root().to_path_buf();
+    let temp_a = root.join(".a.md.taskmark-t-0.tmp");
+    let temp_b = root.join(".b.md.taskmark-t-1.tmp");
+    let journal = |state| Journal {
+        id: "t".into(),
+        label: "set 1 done".into(),
+        state,
+        files: vec![
+            JournalFile {
+                path: "a.md".into(),
+                target: root.join("a.md"),
+                temp: temp_a.clone(),
+                after_hash: journal::hash(b"new a\n"),
+            },
+            JournalFile {
+                path: "b.md".into(),
+                target: root.join("b.md"),
+                temp: temp_b.clone(),
+                after_hash: journal::hash(b"new b\n"),
+            },
+        ],
+    };
+
+    // Crashed while writing temporary files: nothing was replaced, the temporaries go.
+    fs::write(&temp_a, "new a\n").unwrap();
+    journal(JournalState::Prepared).store(lock.state_dir()).unwrap();
+    let recovery = recover(&lock).unwrap().expect("a recovery");
+    assert!(matches!(recovery, Recovery::RolledBack { .. }), "{recovery}");
+    assert!(!temp_a.exists());
+    assert_eq!(fs::read_to_string(root.join("a.md")).unwrap(), "old a\n");
+
+    // Crashed after renaming b.md but before a.md: a.md is renamed now.
+    fs::write(&temp_a, "new a\n").unwrap();
+    journal(JournalState::Committed).store(lock.state_dir()).unwrap();
+    let recovery = recover(&lock).unwrap().expect("a recovery");
+    assert_eq!(
+        recovery.to_string(),
+        "completed an interrupted transaction (set 1 done, t): a.md, b.md now hold its new content"
+    );
+    assert_eq!(fs::read_to_string(root.join("a.md")).unwrap(), "new a\n");
+    assert_eq!(recover(&lock).unwrap(), None);
+    assert_eq!(leftovers(&root), Vec::<String>::new());
+}
+
+#[test]
+fn a_journal_that_cannot_be_read_stops_everything_and_says_where() {
+    let dir = workspace(&[("a.md", b"x\n")]);
+    let lock = lock(dir.path());
+    fs::write(lock.state_dir().join("journal"), "{ not json").unwrap();
+    let error = recover(&lock).expect_err("an unreadable journal");
+    let message = error.to_string();
+    assert!(message.contains(".taskmark/journal") && message.contains("delete it"), "{message}");
+}
+
+#[test]
+fn a_second_lock_waits_and_then_names_the_holder() {
+    let dir = workspace(&[("a.md", b"x\n")]);
+    let _held = WorkspaceLock::acquire(dir.path(), "set 221 completed", Duration::from_secs(1)).unwrap();
+    let error = WorkspaceLock::acquire(dir.path(), "fix", Duration::from_millis(50)).expect_err("the lock is held");
+    let message = error.to_string();
+    assert!(message.contains("another taskmark command holds the workspace lock"), "{message}");
+    assert!(message.contains("set 221 completed"), "{message}");
+}
+
+#[test]
+fn oversized_plans_are_refused() {
+    let dir = workspace(&[("a.md", b"x\n")]);
+    let lock = lock(dir.path());
+    let files = (0..=MAX_FILES).map(|it| write(&format!("f{it}.md"), "x\n", "y\n")).collect();
+    let error = Transaction { label: "t".into(), files }.commit(&lock).expect_err("too many files");
+    assert!(error.to_string().contains("over the limit of 512"), "{error}");
+}
