@@ -58,6 +58,15 @@ fn main() {
     trials.push(Trial::test("lsp_serves_the_seed_project_and_fixes_its_drift", move || {
         lsp_serves_the_seed_project(&seed)
     }));
+    for (snapshot, task, status) in [
+        ("benbrastmckie__ProofChecker@0c581b4", "218", "implementing"),
+        ("edobry__minsky@2b252b3", "154", "DONE"),
+        ("MrLesk__Backlog.md@6286bf9", "BACK-629", "In Progress"),
+    ] {
+        let snapshot = corpus.join(snapshot);
+        let name = format!("set_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
+        trials.push(Trial::test(name, move || set_on_a_copy(&snapshot, task, status)));
+    }
     let shared = Arc::new(Loaded::new(&corpus));
     let tests: [(&str, CorpusTest); 9] = [
         ("every_corpus_file_is_indexed", every_file_is_indexed),
@@ -335,6 +344,65 @@ fn deterministic(loaded: &Loaded) -> Result<(), Failed> {
 
 /// The language server over a copy of the project the seed plan comes from: the diagnostics
 /// `check` finds, hover on task 221, and the header fix applied to the files, drift gone.
+/// `taskmark set` on a writable copy of a corpus snapshot changes every place of the task in
+/// one go: afterwards the places agree and `check` has no status finding for the task.
+fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
+    let root = dir.path().join("copy");
+    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
+    lsp_client::copy_tree(snapshot, &root);
+    make_writable(&root)?;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(args)
+            .arg("--root")
+            .arg(&root)
+            .output()
+            .map_err(|it| it.to_string())
+    };
+    let set = run(&["set", task, status, "--date", "2026-11-23"])?;
+    ensure(set.status.success(), || format!("set {task} {status}: {}", String::from_utf8_lossy(&set.stderr)))?;
+    let show = run(&["show", task, "--format", "json"])?;
+    let view: Value = serde_json::from_slice(&show.stdout).map_err(|it| it.to_string())?;
+    let places = view["places"].as_array().cloned().unwrap_or_default();
+    ensure(places.len() > 0 && places.iter().all(|it| it["agrees"] == true || it["current"] == false), || {
+        format!("{view}")
+    })?;
+    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", ".", "--no-baseline", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .map_err(|it| it.to_string())?;
+    let report: Value = serde_json::from_slice(&check.stdout).map_err(|it| it.to_string())?;
+    let status_codes =
+        ["status-mismatch", "unknown-status", "invalid-transition", "missing-field", "plan-status-stale"];
+    let left: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|it| it["task"] == task && status_codes.iter().any(|code| it["code"] == *code))
+        .collect();
+    ensure(left.is_empty(), || format!("status findings for task {task} after set: {left:?}"))
+}
+
+/// Corpus files are read-only on disk; a user's checkout is not.
+fn make_writable(root: &Path) -> Result<(), Failed> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|it| it.to_string())?.flatten() {
+            let path = entry.path();
+            let mut permissions = std::fs::metadata(&path).map_err(|it| it.to_string())?.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&path, permissions).map_err(|it| it.to_string())?;
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn lsp_serves_the_seed_project(snapshot: &Path) -> Result<(), Failed> {
     use lsp_client::{LspClient, copy_tree, vscode_capabilities};
     use serde_json::json;

@@ -594,3 +594,31 @@ fn logs_go_to_the_requested_file() {
         .expect("taskmark lsp runs");
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_server_finishes_a_transaction_a_crash_left_and_says_so() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_dir, root) = workspace();
+    // `taskmark set` killed between committing its journal and renaming its files.
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "13", "planned", "--force", "--date", "2026-11-23", "--root"])
+        .arg(&root)
+        .env("TASKMARK_TEST_FAULT", "committed")
+        .output()
+        .expect("taskmark set runs");
+    assert_eq!(killed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&killed.stderr));
+    assert!(root.join(".taskmark/journal").exists());
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
+    assert!(indexed, "no diagnostics after indexing; log:\n{}", client.log());
+    let told = client.notifications.iter().find(|it| it["method"] == "window/showMessage").expect("the user is told");
+    let message = told["params"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("taskmark: completed an interrupted transaction (set 13 planned"), "{message}");
+    assert!(!root.join(".taskmark/journal").exists());
+    // The index read the completed files: task 13 says `[PLANNED]` everywhere, no drift left.
+    let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    assert!(todo.contains("- **13** [PLANNED]"), "{todo}");
+    assert!(!client.codes(STATE).contains(&"status-mismatch".to_string()), "{:?}", client.codes(STATE));
+    client.stop();
+}

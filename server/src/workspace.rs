@@ -55,6 +55,11 @@ pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<P
     Ok(found.unwrap_or(&cwd).to_path_buf())
 }
 
+/// The clock the engine's timestamps come from (the engine itself has none).
+pub fn now() -> crate::engine::timestamp::Now {
+    crate::engine::timestamp::Now::from_timestamp(jiff::Timestamp::now())
+}
+
 /// Reads `.taskmark.toml` at the root, if there is one.
 pub fn load_config(root: &Path) -> anyhow::Result<Config> {
     let path = root.join(config::FILE_NAME);

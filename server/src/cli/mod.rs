@@ -3,6 +3,7 @@
 
 pub(crate) mod render;
 pub(crate) mod show;
+pub(crate) mod write;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,15 @@ pub mod exit {
     pub const CLEAN: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const FAILURE: u8 = 2;
+    /// `set`/`fix`: the engine refused the change (an unknown task or status, a transition the
+    /// vocabulary forbids, a missing reason).
+    pub const REFUSED: u8 = 3;
+    /// `set`/`fix`: a file changed since it was read, `--from` did not match, or another
+    /// command held the workspace lock too long.
+    pub const CONFLICT: u8 = 4;
+    /// `set`/`fix`: a file could not be written safely (IO failure, read-only, outside the
+    /// root, not UTF-8).
+    pub const WRITE_FAILED: u8 = 5;
 }
 
 #[derive(Parser, Debug)]
@@ -38,6 +48,11 @@ enum Command {
     Check(CheckArgs),
     /// Show every place of a task, its value, file and line, and its progress.
     Show(ShowArgs),
+    /// Change a task's status in every file that states it, all at once or not at all.
+    Set(SetArgs),
+    /// Apply the fixes that only restate what the files already say (marker spellings, stale
+    /// counters, plan headers behind their phases), in one transaction.
+    Fix(FixArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
     /// Run the language server over stdin/stdout (editors start it this way).
@@ -85,6 +100,45 @@ struct ShowArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct SetArgs {
+    /// A task id: `221`, `058`, `BACK-200`, or `SCOPE:ID` when several trackers use the id.
+    task: String,
+    /// The new status: an id (`completed`), a marker (`[COMPLETED]`) or a word (`Done`).
+    status: String,
+    /// Allow a transition the vocabulary forbids.
+    #[arg(long)]
+    force: bool,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The reason BLOCKED, ABANDONED and similar statuses ask for.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// The date (YYYY-MM-DD, or an RFC 3339 instant) for the timestamp fields (default: now).
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+    /// Only change the task if its status is this one now (refused with a conflict otherwise):
+    /// scripts and agents use it so that two of them never both move a task.
+    #[arg(long = "from", value_name = "STATUS")]
+    expect_from: Option<String>,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct FixArgs {
+    /// Only fix these rules (default: all that have safe fixes: unknown-status,
+    /// stale-counts, plan-status-stale).
+    #[arg(long = "code", value_name = "CODE")]
+    codes: Vec<String>,
+    /// Print the changes as unified diffs and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
 struct ConfigArgs {
     /// Print the effective vocabularies and their transition graphs (table and Mermaid).
     #[arg(long)]
@@ -126,6 +180,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
+        Command::Set(args) => set(args),
+        Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
         Command::Lsp(args) => {
             crate::lsp::run(crate::lsp::Options { log_level: args.log_level, log_file: args.log_file })
@@ -143,6 +199,14 @@ pub fn main() -> ExitCode {
 
 fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
     let root = workspace::find_root(root, paths)?;
+    if let Err(code) = write::recover_if_interrupted(&root) {
+        anyhow::bail!("an interrupted transaction in {} could not be finished (exit {code})", root.display());
+    }
+    load(&root)
+}
+
+fn load(root: &Path) -> anyhow::Result<Workspace> {
+    let root = root.to_path_buf();
     let config = workspace::load_config(&root)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -303,6 +367,70 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
         ShowFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&show::json(&view, &paths))?)?,
     }
     Ok(exit::CLEAN)
+}
+
+fn set(args: SetArgs) -> anyhow::Result<u8> {
+    let now = match args.date.as_deref().map(parse_date).transpose() {
+        Ok(now) => now.unwrap_or_else(workspace::now),
+        Err(message) => {
+            eprintln!("taskmark: error: {message}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let lock = match write::lock(&root, &format!("taskmark set {} {}", args.task, args.status)) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = load(lock.root())?;
+    let request = write::SetRequest {
+        task: &args.task,
+        status: &args.status,
+        force: args.force,
+        dry_run: args.dry_run,
+        reason: args.reason.clone(),
+        now,
+        expect_from: args.expect_from.as_deref(),
+    };
+    write::set(&workspace, &lock, &request)
+}
+
+fn fix(args: FixArgs) -> anyhow::Result<u8> {
+    let mut codes = Vec::new();
+    for code in &args.codes {
+        match rules::RuleCode::parse(code).filter(|it| write::FIXABLE.contains(it)) {
+            Some(code) => codes.push(code),
+            None => {
+                let fixable = write::FIXABLE.map(|it| it.as_str()).join(", ");
+                eprintln!(
+                    "taskmark: error: `{code}` has no fix `taskmark fix` applies on its own; those are {fixable}"
+                );
+                return Ok(exit::FAILURE);
+            }
+        }
+    }
+    if codes.is_empty() {
+        codes = write::FIXABLE.to_vec();
+    }
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let lock = match write::lock(&root, "taskmark fix") {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = load(lock.root())?;
+    let request = write::FixRequest { codes, dry_run: args.dry_run, now: workspace::now() };
+    write::fix(workspace, &lock, &request)
+}
+
+/// `--date`: a day (its timestamps at midnight UTC) or an instant.
+fn parse_date(value: &str) -> Result<crate::engine::timestamp::Now, String> {
+    if let Ok(date) = value.parse::<jiff::civil::Date>() {
+        return Ok(crate::engine::timestamp::Now { date: date.to_string(), timestamp: format!("{date}T00:00:00Z") });
+    }
+    value
+        .parse::<jiff::Timestamp>()
+        .map(crate::engine::timestamp::Now::from_timestamp)
+        .map_err(|error| format!("--date {value}: not a date (YYYY-MM-DD) or an RFC 3339 instant: {error}"))
 }
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {

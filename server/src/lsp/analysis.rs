@@ -486,6 +486,15 @@ fn load(
     outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
 ) -> Result<Loaded, String> {
     let started = Instant::now();
+    // A `taskmark set` killed mid-commit leaves a journal: finish it before reading anything.
+    match crate::transaction::recover_workspace(root, Duration::from_secs(30)) {
+        Ok(Some(recovery)) => {
+            let _ =
+                outgoing.send(Outgoing::Show { level: MessageType::WARNING, message: format!("taskmark: {recovery}") });
+        }
+        Ok(None) => {}
+        Err(error) => return Err(format!("an interrupted transaction could not be finished: {error}")),
+    }
     let (file_config, config_error) = read_config(root);
     let mut config = file_config.clone();
     settings.apply(&mut config);

@@ -9,7 +9,6 @@ use crate::cli::render::Paths;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
-use crate::engine::timestamp::Now;
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
 use crate::lsp::world::World;
@@ -63,10 +62,6 @@ pub fn prepare(
     let expected =
         change.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
     Ok(PlannedEdit { label: change.label.clone(), edit, expected, warnings: change.warnings.clone() })
-}
-
-pub fn now() -> Now {
-    Now::from_timestamp(jiff::Timestamp::now())
 }
 
 /// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
@@ -133,8 +128,11 @@ impl SetStatus {
 
     pub fn plan(&self, world: &World, client: &ClientProfile) -> Result<PlannedEdit, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
-        let options =
-            StatusChangeOptions { force: self.force, reason: self.reason.clone(), ..StatusChangeOptions::new(now()) };
+        let options = StatusChangeOptions {
+            force: self.force,
+            reason: self.reason.clone(),
+            ..StatusChangeOptions::new(crate::workspace::now())
+        };
         let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
             .map_err(|it| refusal(&it))?;
         prepare(world, client, &change, self.force)

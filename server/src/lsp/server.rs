@@ -521,7 +521,7 @@ impl LanguageServer for Server {
                     return Err(content_modified(format!("{path} changed since this action was offered; ask again")));
                 }
                 let diagnostics = world.store.file(file);
-                let options = crate::engine::edit::StatusChangeOptions::new(commands::now());
+                let options = crate::engine::edit::StatusChangeOptions::new(crate::workspace::now());
                 let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
                     .map_err(|it| commands::refusal(&it))?;
                 commands::prepare(world, client, &change, forced)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::transaction::{TransactionError, fault, io_error, sync_directory};
 
-const FILE_NAME: &str = "journal";
+pub(super) const FILE_NAME: &str = "journal";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,8 +81,8 @@ impl Journal {
                 "{reason}; an interrupted transaction cannot be finished from it. Check the files it names, then delete it"
             ),
         };
-        let stored: Stored =
-            serde_json::from_str(&text).map_err(|error| unreadable(format!("not a journal taskmark can read ({error})")))?;
+        let stored: Stored = serde_json::from_str(&text)
+            .map_err(|error| unreadable(format!("not a journal taskmark can read ({error})")))?;
         if stored.format != FORMAT {
             return Err(unreadable(format!("journal format {} is not the one this taskmark writes", stored.format)));
         }

@@ -66,9 +66,10 @@ impl WorkspaceLock {
             }
         }
         // Who holds it, for the message of a command that has to wait; not needed for safety.
-        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| {
-            writeln!(file, "pid {}: {purpose}", std::process::id())
-        });
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "pid {}: {purpose}", std::process::id()));
         Ok(WorkspaceLock { root, state_dir, _file: file })
     }
 

@@ -223,11 +223,20 @@ pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionErro
     Ok(Some(recovery))
 }
 
+/// What every command and the language server do before reading a workspace: finish a
+/// transaction a crash left behind. The lock is only taken when a journal says there is one,
+/// so read-only commands on a healthy workspace create nothing.
+pub fn recover_workspace(root: &Path, timeout: std::time::Duration) -> Result<Option<Recovery>, TransactionError> {
+    if !root.join(STATE_DIR).join(journal::FILE_NAME).exists() {
+        return Ok(None);
+    }
+    let lock = WorkspaceLock::acquire(root, "recovery", timeout)?;
+    recover(&lock)
+}
+
 /// `pid-nanoseconds`: unique among the transactions of one workspace, which run one at a time.
 fn transaction_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |it| it.as_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |it| it.as_nanos());
     format!("{}-{nanos}", std::process::id())
 }
 

@@ -14,7 +14,7 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
     let Some(fix) = &diagnostic.fix else { return Vec::new() };
     let profile = index.profile(diagnostic.file);
     match fix {
-        FixHint::ReplaceMarker { replacements } => {
+        FixHint::ReplaceMarker { replacements, .. } => {
             replacements.iter().map(|it| format!("Replace with `{it}`")).collect()
         }
         FixHint::AlignTask { task, candidates } => match index.task_profile(task) {
@@ -57,6 +57,16 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
     }
 }
 
+/// Whether the diagnostic's first fix choice only restates what the files already say (a
+/// marker's standard spelling, recounted counters, a plan header derived from its phases), so
+/// `taskmark fix` may apply it without asking.
+pub fn is_safe_fix(diagnostic: &Diagnostic) -> bool {
+    matches!(
+        diagnostic.fix,
+        Some(FixHint::ReplaceMarker { certain: true, .. } | FixHint::RecomputeCounters | FixHint::DeriveHeader { .. })
+    )
+}
+
 /// Plans choice `choice` of the diagnostic's fix.
 pub fn plan_fix(
     index: &WorkspaceIndex,
@@ -74,7 +84,7 @@ pub fn plan_fix(
     let mut change = WorkspaceChange { label: title, ..Default::default() };
     let profile = index.profile(file).ok_or_else(|| Refusal::NoFix("the file belongs to no tracker".into()))?;
     match fix {
-        FixHint::ReplaceMarker { replacements } => {
+        FixHint::ReplaceMarker { replacements, .. } => {
             change.edit(index, file, TextEdit::replace(diagnostic.range, replacements[choice].clone()));
         }
         FixHint::AlignTask { task, candidates } => {

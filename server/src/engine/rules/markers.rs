@@ -3,7 +3,7 @@
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::Marker;
 use crate::engine::rules::{FixHint, RuleCode, Severity, Sink, diagnostic};
-use crate::engine::vocabulary::{Profile, Scope, Spelling, Unknown, UnknownReason};
+use crate::engine::vocabulary::{Profile, Scope, Spelling, SuggestionSource, Unknown, UnknownReason};
 
 pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     for problem in &entry.parsed.problems {
@@ -91,7 +91,11 @@ fn unknown_marker(
     };
     let mut it = diagnostic(RuleCode::UnknownStatus, file, marker.range, message);
     if !suggestions.is_empty() {
-        it.fix = Some(FixHint::ReplaceMarker { replacements: suggestions });
+        let certain = matches!(
+            unknown.suggestions.as_slice(),
+            [only] if matches!(only.why, SuggestionSource::Alias | SuggestionSource::Normalized)
+        );
+        it.fix = Some(FixHint::ReplaceMarker { replacements: suggestions, certain });
     }
     it
 }

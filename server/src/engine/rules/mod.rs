@@ -166,7 +166,12 @@ pub struct Related {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FixHint {
     /// Replace the marker with one of these texts (alias table first, then closest spelling).
-    ReplaceMarker { replacements: Vec<String> },
+    ReplaceMarker {
+        replacements: Vec<String>,
+        /// The marker is another spelling of exactly one status (a documented alias, other
+        /// case or padding): the replacement changes no meaning, so `taskmark fix` applies it.
+        certain: bool,
+    },
     /// Make every place of the task agree on one of these statuses.
     AlignTask { task: TaskKey, candidates: Vec<StatusId> },
     /// Make these places (a phase written in two files) agree on one of these statuses.

@@ -1,0 +1,253 @@
+//! `taskmark set` and `taskmark fix`: plan with the engine, write with [`crate::transaction`].
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::exit;
+use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, is_safe_fix, plan_fix, plan_status_change};
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::model::TaskKey;
+use crate::engine::rules::{self, RuleCode};
+use crate::engine::text::{TextEdit, apply_edits};
+use crate::engine::timestamp::Now;
+use crate::transaction::{FileWrite, Transaction, TransactionError, WorkspaceLock, recover};
+use crate::workspace::{DiskPaths, Workspace};
+
+/// How long a command waits for another one to finish its transaction.
+pub fn lock_timeout() -> Duration {
+    std::env::var("TASKMARK_LOCK_TIMEOUT_MS")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .map_or(Duration::from_secs(30), Duration::from_millis)
+}
+
+/// The rules whose fixes `taskmark fix` applies on its own.
+pub const FIXABLE: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
+
+pub struct SetRequest<'a> {
+    pub task: &'a str,
+    pub status: &'a str,
+    pub force: bool,
+    pub dry_run: bool,
+    pub reason: Option<String>,
+    pub now: Now,
+    /// The status the task must have now (compare and swap), as an id, marker or word.
+    pub expect_from: Option<&'a str>,
+}
+
+/// Takes the workspace lock, finishing any transaction a crash left behind first.
+pub fn lock(root: &Path, purpose: &str) -> Result<WorkspaceLock, u8> {
+    let lock = WorkspaceLock::acquire(root, purpose, lock_timeout()).map_err(report_write_error)?;
+    match recover(&lock) {
+        Ok(Some(recovery)) => eprintln!("taskmark: {recovery}"),
+        Ok(None) => {}
+        Err(error) => return Err(report_write_error(error)),
+    }
+    Ok(lock)
+}
+
+/// Read-only commands finish an interrupted transaction too, before reading anything.
+pub fn recover_if_interrupted(root: &Path) -> Result<(), u8> {
+    match crate::transaction::recover_workspace(root, lock_timeout()) {
+        Ok(Some(recovery)) => eprintln!("taskmark: {recovery}"),
+        Ok(None) => {}
+        Err(error) => return Err(report_write_error(error)),
+    }
+    Ok(())
+}
+
+pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
+    let index = &workspace.index;
+    let task = match resolve_task(index, request.task) {
+        Ok(task) => task,
+        Err(refusal) => return Ok(refused(&refusal)),
+    };
+    if let Some(expected) = request.expect_from
+        && let Some(conflict) = compare_current(index, &task, expected)
+    {
+        eprintln!("taskmark: conflict: {conflict}; nothing was written");
+        return Ok(exit::CONFLICT);
+    }
+    let options = StatusChangeOptions {
+        force: request.force,
+        reason: request.reason.clone(),
+        ..StatusChangeOptions::new(request.now.clone())
+    };
+    let change = match plan_status_change(index, &task, request.status, &options) {
+        Ok(change) => change,
+        Err(refusal) => return Ok(refused(&refusal)),
+    };
+    for warning in &change.warnings {
+        eprintln!("taskmark: warning: {warning}");
+    }
+    if change.is_empty() {
+        println!("task {task} already says `{}` everywhere; nothing to change", request.status);
+        return Ok(exit::CLEAN);
+    }
+    let transaction = Transaction {
+        label: format!("set {} {}", request.task, request.status),
+        files: writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice()))),
+    };
+    finish(&transaction, &change.label, lock, request.dry_run)
+}
+
+pub struct FixRequest {
+    pub codes: Vec<RuleCode>,
+    pub dry_run: bool,
+    pub now: Now,
+}
+
+pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest) -> anyhow::Result<u8> {
+    // By path: a fix that re-classifies the workspace renumbers its files.
+    let originals: BTreeMap<String, Arc<str>> =
+        workspace.index.entries().map(|(_, entry)| (entry.path.clone(), entry.text.clone())).collect();
+    let options = StatusChangeOptions { restamp: false, ..StatusChangeOptions::new(request.now.clone()) };
+    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
+    // One fix can make another (a recounted counter after a marker fix): passes until nothing
+    // is left, bounded in case two fixes undo each other.
+    for _pass in 0..8 {
+        let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
+        let diagnostics = rules::check(&workspace.index, &workspace.config, None, &oracle);
+        let mut edits: BTreeMap<FileId, Vec<TextEdit>> = BTreeMap::new();
+        let fixable: Vec<&rules::Diagnostic> =
+            diagnostics.iter().filter(|it| request.codes.contains(&it.code) && is_safe_fix(it)).collect();
+        // Counters count statuses: recount once the markers are fixed, not before and after.
+        let recount_later = fixable.iter().any(|it| it.code != RuleCode::StaleCounts);
+        for diagnostic in fixable.into_iter().filter(|it| !(recount_later && it.code == RuleCode::StaleCounts)) {
+            let Ok(change) = plan_fix(&workspace.index, diagnostic, 0, &options) else { continue };
+            if overlaps(&edits, &change) {
+                continue;
+            }
+            for file in change.files {
+                edits.entry(file.file).or_default().extend(file.edits);
+            }
+            *fixed.entry(diagnostic.code).or_default() += 1;
+        }
+        if edits.is_empty() {
+            break;
+        }
+        let texts: Vec<(String, String)> = edits
+            .into_iter()
+            .map(|(file, mut file_edits)| {
+                file_edits.sort_by_key(|it| (it.range.start(), it.range.end()));
+                (workspace.index.path(file).to_string(), apply_edits(workspace.index.text(file), &file_edits))
+            })
+            .collect();
+        for (path, text) in texts {
+            workspace.index.set_file(&path, Some(Arc::from(text)));
+        }
+    }
+    let files: Vec<FileWrite> = originals
+        .iter()
+        .filter_map(|(path, before)| {
+            let after = workspace.index.entry(workspace.index.file_id(path)?)?.text.clone();
+            (after != *before).then(|| FileWrite {
+                path: path.clone(),
+                before: before.to_string(),
+                after: after.to_string(),
+            })
+        })
+        .collect();
+    if files.is_empty() {
+        println!("taskmark: nothing to fix");
+        return Ok(exit::CLEAN);
+    }
+    let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
+    let transaction = Transaction { label: "fix".into(), files };
+    finish(&transaction, &format!("Fixed {summary}"), lock, request.dry_run)
+}
+
+fn overlaps(planned: &BTreeMap<FileId, Vec<TextEdit>>, change: &WorkspaceChange) -> bool {
+    change.files.iter().any(|file| {
+        planned.get(&file.file).is_some_and(|edits| {
+            edits.iter().any(|a| {
+                file.edits.iter().any(|b| {
+                    let (a, b) = (a.range, b.range);
+                    (a.start() < b.end() && b.start() < a.end()) || a.start() == b.start()
+                })
+            })
+        })
+    })
+}
+
+fn writes<'a>(index: &WorkspaceIndex, files: impl Iterator<Item = (FileId, &'a [TextEdit])>) -> Vec<FileWrite> {
+    files
+        .filter(|(_, edits)| !edits.is_empty())
+        .map(|(file, edits)| {
+            let before = index.text(file);
+            FileWrite {
+                path: index.path(file).to_string(),
+                before: before.to_string(),
+                after: apply_edits(before, edits),
+            }
+        })
+        .collect()
+}
+
+fn finish(transaction: &Transaction, label: &str, lock: &WorkspaceLock, dry_run: bool) -> anyhow::Result<u8> {
+    let mut stdout = std::io::stdout().lock();
+    if dry_run {
+        for file in &transaction.files {
+            write!(stdout, "{}", unified_diff(file))?;
+        }
+        writeln!(stdout, "{label} (dry run: {} files would change, nothing written)", transaction.files.len())?;
+        return Ok(exit::CLEAN);
+    }
+    match transaction.commit(lock) {
+        Ok(committed) => {
+            writeln!(stdout, "{label}: wrote {}", committed.paths.join(", "))?;
+            Ok(exit::CLEAN)
+        }
+        Err(error) => Ok(report_write_error(error)),
+    }
+}
+
+pub fn unified_diff(file: &FileWrite) -> String {
+    similar::TextDiff::from_lines(&file.before, &file.after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
+        .to_string()
+}
+
+fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
+    let keys = index.find_tasks(id);
+    match keys.as_slice() {
+        [] => Err(Refusal::UnknownTask(id.to_string())),
+        [one] => Ok(one.clone()),
+        many => Err(Refusal::AmbiguousTask { id: id.to_string(), candidates: many.to_vec() }),
+    }
+}
+
+/// Why the task's current status is not `expected`, if it is not.
+fn compare_current(index: &WorkspaceIndex, task: &TaskKey, expected: &str) -> Option<String> {
+    let profile = index.task_profile(task)?;
+    let Some(wanted) = profile.by_id(expected) else {
+        return Some(format!("`{expected}` is not a status of task {task}'s vocabulary"));
+    };
+    match index.task_status(task) {
+        Some((_, current)) if current == wanted => None,
+        Some((place, _)) => Some(format!(
+            "task {task} is `{}` now, not `{}` as --from expects",
+            index.place(place).shown(),
+            profile.display(wanted)
+        )),
+        None => Some(format!("task {task} has no status now, not `{}` as --from expects", profile.display(wanted))),
+    }
+}
+
+fn refused(refusal: &Refusal) -> u8 {
+    eprintln!("taskmark: refused: {refusal}; nothing was written");
+    exit::REFUSED
+}
+
+fn report_write_error(error: TransactionError) -> u8 {
+    eprintln!("taskmark: error: {error}");
+    match error {
+        TransactionError::Conflict { .. } => exit::CONFLICT,
+        TransactionError::Refused { .. } | TransactionError::Io { .. } => exit::WRITE_FAILED,
+    }
+}

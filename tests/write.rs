@@ -1,0 +1,392 @@
+//! `taskmark set` and `taskmark fix` end to end: the real binary on workspaces of our own
+//! writing, killed in the middle of commits, raced by concurrent copies of itself.
+
+mod support {
+    pub mod tracker;
+}
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+use support::tracker::{Style, write_tracker};
+
+const DATE: &str = "2026-11-23";
+
+fn command(root: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(args).arg("--root").arg(root).current_dir(root).env_remove("TASKMARK_TEST_FAULT");
+    command
+}
+
+fn taskmark(root: &Path, args: &[&str]) -> Output {
+    command(root, args).output().expect("taskmark runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every file under `root` but taskmark's own state, by relative path.
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a folder").flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+            if relative == ".taskmark" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(relative, std::fs::read(&path).expect("a file"));
+            }
+        }
+    }
+    files
+}
+
+fn tracker(first: u32, count: u32, style: Style) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    write_tracker(dir.path(), first, count, style);
+    dir
+}
+
+/// The task as `taskmark show --format json` reports it.
+fn show(root: &Path, task: &str) -> Value {
+    let output = taskmark(root, &["show", task, "--format", "json"]);
+    assert!(output.status.success(), "show {task}: {}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("show prints JSON")
+}
+
+fn diagnostics_of_task(root: &Path, task: &str) -> Vec<String> {
+    let output = taskmark(root, &["check", "--no-baseline", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check prints JSON");
+    report["diagnostics"]
+        .as_array()
+        .expect("a diagnostics array")
+        .iter()
+        .filter(|it| it["task"].as_str() == Some(task))
+        .map(|it| format!("{}: {}", it["code"], it["message"]))
+        .collect()
+}
+
+fn statuses(view: &Value) -> Vec<String> {
+    view["places"].as_array().expect("places").iter().map(|it| it["value"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn set_changes_every_place_of_the_task_in_one_go() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    let output = taskmark(root, &["set", "2", "implementing", "--date", DATE]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "Set status of 2 to [IMPLEMENTING]: wrote specs/002_task/plans/implementation-001.md, specs/TODO.md, specs/state.json\n"
+    );
+    let view = show(root, "2");
+    assert_eq!(view["status"], "[IMPLEMENTING]");
+    assert_eq!(statuses(&view), ["[IMPLEMENTING]", "implementing", "[IMPLEMENTING]", "[IN PROGRESS]"]);
+    assert_eq!(diagnostics_of_task(root, "2"), Vec::<String>::new());
+    // The other tasks did not move.
+    assert_eq!(show(root, "1")["status"], "[PLANNED]");
+    assert!(!root.join(".taskmark/journal").exists());
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let dir = tracker(1, 2, Style::default());
+    let before = snapshot(dir.path());
+    let output = taskmark(dir.path(), &["set", "1", "implementing", "--date", DATE, "--dry-run"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("--- a/specs/TODO.md\n+++ b/specs/TODO.md\n"), "{stdout}");
+    assert!(stdout.contains("-- **Status**: [PLANNED]\n+- **Status**: [IMPLEMENTING]\n"), "{stdout}");
+    assert!(stdout.contains(" - **Planned**: 2026-10-02\n+- **Started**: 2026-11-23\n"), "{stdout}");
+    assert!(stdout.ends_with("(dry run: 3 files would change, nothing written)\n"), "{stdout}");
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn exit_codes_tell_refusal_conflict_and_write_failure_apart() {
+    let dir = tracker(1, 2, Style::default());
+    let root = dir.path();
+    let before = snapshot(root);
+    let refused = taskmark(root, &["set", "1", "completed"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("not an allowed transition"), "{}", text(&refused.stderr));
+    let unknown = taskmark(root, &["set", "99", "completed"]);
+    assert_eq!(unknown.status.code(), Some(3));
+    assert!(text(&unknown.stderr).contains("no task `99`"));
+    let stale = taskmark(root, &["set", "1", "implementing", "--from", "researched"]);
+    assert_eq!(stale.status.code(), Some(4));
+    assert!(text(&stale.stderr).contains("task 1 is `[PLANNED]` now, not `[RESEARCHED]`"), "{}", text(&stale.stderr));
+    assert_eq!(snapshot(root), before);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let state = root.join("specs/state.json");
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let read_only = taskmark(root, &["set", "1", "implementing", "--date", DATE]);
+        assert_eq!(read_only.status.code(), Some(5), "{}", text(&read_only.stderr));
+        assert_eq!(
+            text(&read_only.stderr),
+            "taskmark: error: refusing to write specs/state.json: the file is read-only\n"
+        );
+        assert_eq!(snapshot(root), before);
+    }
+}
+
+/// The lines a diff removed and added, as text.
+fn changed_lines(before: &[u8], after: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (before, after) = (text(before), text(after));
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    let mut removed = Vec::new();
+    let mut added = Vec::new();
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Delete => removed.push(change.value().to_string()),
+            similar::ChangeTag::Insert => added.push(change.value().to_string()),
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    (removed, added)
+}
+
+#[test]
+fn every_byte_outside_the_edits_is_kept() {
+    for style in [
+        Style { crlf: true, bom: true, final_newline: false },
+        Style { crlf: false, bom: true, final_newline: true },
+        Style { crlf: true, bom: false, final_newline: true },
+        Style { crlf: false, bom: false, final_newline: false },
+    ] {
+        let dir = tracker(1, 3, style);
+        let root = dir.path();
+        let before = snapshot(root);
+        let output = taskmark(root, &["set", "2", "implementing", "--date", DATE]);
+        assert!(output.status.success(), "{style:?}: {}", text(&output.stderr));
+        let after = snapshot(root);
+        let eol = if style.crlf { "\r\n" } else { "\n" };
+        let line = |it: &str| format!("{it}{eol}");
+        for (path, old) in &before {
+            let new = &after[path];
+            assert_eq!(new.starts_with("\u{feff}".as_bytes()), style.bom, "{style:?} {path}: the BOM");
+            assert_eq!(new.ends_with(b"\n"), old.ends_with(b"\n"), "{style:?} {path}: the final newline");
+            if style.crlf {
+                assert!(!text(new).replace("\r\n", "").contains('\n'), "{style:?} {path}: a bare LF appeared");
+            }
+            let (removed, added) = changed_lines(old, new);
+            let expected: (Vec<String>, Vec<String>) = match path.as_str() {
+                "specs/TODO.md" => (
+                    vec![line("- **2** [PLANNED] — Task 2 with ünïcødé — and\ttabs"), line("- **Status**: [PLANNED]")],
+                    vec![
+                        line("- **2** [IMPLEMENTING] — Task 2 with ünïcødé — and\ttabs"),
+                        line("- **Status**: [IMPLEMENTING]"),
+                        line("- **Started**: 2026-11-23"),
+                    ],
+                ),
+                "specs/state.json" => (
+                    vec![line("      \"status\": \"planned\","), line("      \"planned\": \"2026-10-02T09:00:00Z\"")],
+                    vec![
+                        line("      \"status\": \"implementing\","),
+                        line("      \"planned\": \"2026-10-02T09:00:00Z\","),
+                        line("      \"started\": \"2026-11-23T00:00:00Z\""),
+                    ],
+                ),
+                "specs/002_task/plans/implementation-001.md" => {
+                    (vec![line("- **Status**: [NOT STARTED]")], vec![line("- **Status**: [IN PROGRESS]")])
+                }
+                _ => (Vec::new(), Vec::new()),
+            };
+            assert_eq!((removed, added), expected, "{style:?} {path}");
+        }
+    }
+}
+
+fn leftovers(root: &Path) -> Vec<String> {
+    let mut found: Vec<String> = snapshot(root).into_keys().filter(|it| it.contains(".taskmark-")).collect();
+    if root.join(".taskmark/journal").exists() {
+        found.push(".taskmark/journal".into());
+    }
+    found
+}
+
+/// Runs `set 2 implementing` until it pauses at `step`. The stderr reader must outlive the
+/// child: a closed pipe would fail its next message.
+fn paused_set(root: &Path, step: &str) -> (Child, std::io::Lines<BufReader<std::process::ChildStderr>>) {
+    let mut child = command(root, &["set", "2", "implementing", "--date", DATE])
+        .env("TASKMARK_TEST_FAULT", format!("{step}=pause"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("taskmark starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().expect("a line on stderr").expect("readable stderr");
+    assert_eq!(first, format!("taskmark: test fault: paused at {step}"));
+    (child, lines)
+}
+
+#[test]
+fn a_file_changed_between_read_and_commit_is_a_conflict_and_nothing_is_written() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    let before = snapshot(root);
+    let (mut child, mut stderr) = paused_set(root, "prepared");
+    // Another tool saves state.json while taskmark is writing its temporary files.
+    let edited = text(&before["specs/state.json"]).replace("\"next_project_number\": 4", "\"next_project_number\": 5");
+    std::fs::write(root.join("specs/state.json"), &edited).unwrap();
+    child.stdin.take().expect("stdin").write_all(b"\n").unwrap();
+    let status = child.wait().expect("taskmark ends");
+    let message = stderr.next().expect("a message").expect("readable stderr");
+    assert_eq!(
+        message,
+        "taskmark: error: conflict on specs/state.json: the file changed since taskmark read it; nothing was written, run the command again"
+    );
+    assert_eq!(status.code(), Some(4));
+    let mut expected = before.clone();
+    expected.insert("specs/state.json".into(), edited.into_bytes());
+    assert_eq!(snapshot(root), expected);
+    assert_eq!(leftovers(root), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_commit_killed_at_any_step_leaves_every_file_old_or_every_file_new() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let reference = tracker(1, 3, Style { crlf: true, bom: false, final_newline: true });
+    let old = snapshot(reference.path());
+    let output = taskmark(reference.path(), &["set", "2", "implementing", "--date", DATE]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let new = snapshot(reference.path());
+    let files = old.iter().filter(|(path, bytes)| new[*path] != **bytes).count();
+    assert_eq!(files, 3);
+
+    let mut steps = vec!["prepared".to_string()];
+    steps.extend((0..files).map(|it| format!("temp:{it}")));
+    steps.extend(["checked".to_string(), "committed".to_string()]);
+    steps.extend((0..files).map(|it| format!("renamed:{it}")));
+    steps.push("synced".into());
+    for step in &steps {
+        let dir = tracker(1, 3, Style { crlf: true, bom: false, final_newline: true });
+        let root = dir.path();
+        let killed = command(root, &["set", "2", "implementing", "--date", DATE])
+            .env("TASKMARK_TEST_FAULT", step)
+            .output()
+            .expect("taskmark runs");
+        assert_eq!(killed.status.signal(), Some(9), "{step}: not killed: {}", text(&killed.stderr));
+        // Any command finishes the transaction first, and says what it did.
+        let next = taskmark(root, &["show", "2"]);
+        assert!(next.status.success(), "{step}: {}", text(&next.stderr));
+        let committed = steps.iter().position(|it| it == step) >= steps.iter().position(|it| it == "committed");
+        let said = text(&next.stderr);
+        let files_now = snapshot(root);
+        if committed {
+            assert!(said.contains("completed an interrupted transaction (set 2 implementing"), "{step}: {said}");
+            assert!(files_now == new, "{step}: not every file has the new content");
+        } else {
+            assert!(said.contains("rolled back an interrupted transaction (set 2 implementing"), "{step}: {said}");
+            assert!(files_now == old, "{step}: not every file has the old content");
+        }
+        assert_eq!(leftovers(root), Vec::<String>::new(), "{step}");
+    }
+}
+
+#[test]
+fn sixteen_processes_setting_different_tasks_all_land() {
+    let dir = tracker(1, 16, Style::default());
+    let root = dir.path();
+    let children: Vec<(u32, Child)> = (1..=16)
+        .map(|task| {
+            let child = command(root, &["set", &task.to_string(), "implementing", "--date", DATE])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("taskmark starts");
+            (task, child)
+        })
+        .collect();
+    for (task, child) in children {
+        let output = child.wait_with_output().expect("taskmark ends");
+        assert!(output.status.success(), "task {task}: {}", text(&output.stderr));
+    }
+    for task in 1..=16 {
+        let view = show(root, &task.to_string());
+        assert_eq!(
+            statuses(&view),
+            ["[IMPLEMENTING]", "implementing", "[IMPLEMENTING]", "[IN PROGRESS]"],
+            "task {task}"
+        );
+    }
+    let report: Value =
+        serde_json::from_slice(&taskmark(root, &["check", "--no-baseline", "--format", "json"]).stdout).unwrap();
+    let problems: Vec<&Value> =
+        report["diagnostics"].as_array().unwrap().iter().filter(|it| it["severity"] == "error").collect();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn sixteen_processes_racing_for_one_task_leave_one_winner() {
+    let dir = tracker(1, 1, Style::default());
+    let root = dir.path();
+    let targets = ["implementing", "revising", "expanded", "blocked"];
+    let children: Vec<(&str, Child)> = (0..16)
+        .map(|it| {
+            let target = targets[it % targets.len()];
+            let child = command(root, &["set", "1", target, "--from", "planned", "--reason", "race", "--date", DATE])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("taskmark starts");
+            (target, child)
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for (target, child) in children {
+        let output = child.wait_with_output().expect("taskmark ends");
+        match output.status.code() {
+            Some(0) => winners.push(target),
+            Some(4) => assert!(text(&output.stderr).contains("as --from expects"), "{}", text(&output.stderr)),
+            other => panic!("{target}: exit {other:?}: {}", text(&output.stderr)),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let view = show(root, "1");
+    let places = statuses(&view);
+    assert_eq!(places[1], winners[0], "state.json says the winner's status");
+    let agree = view["places"].as_array().unwrap().iter().all(|it| it["agrees"] == true);
+    assert!(agree, "{view}");
+    assert_eq!(diagnostics_of_task(root, "1").iter().filter(|it| it.contains("status-mismatch")).count(), 0);
+}
+
+#[test]
+fn fix_applies_the_safe_fixes_in_one_transaction() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    let todo = root.join("specs/TODO.md");
+    let original = std::fs::read_to_string(&todo).unwrap();
+    // A legacy spelling and a stale counter: both restate what the files already say.
+    let broken =
+        original.replacen("- **Status**: [PLANNED]", "- **Status**: [planned]", 1).replace("active: 3", "active: 1");
+    std::fs::write(&todo, &broken).unwrap();
+    let output = taskmark(root, &["fix", "--dry-run"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&todo).unwrap(), broken);
+    let output = taskmark(root, &["fix"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "Fixed 1 unknown-status, 1 stale-counts: wrote specs/TODO.md\n");
+    assert_eq!(std::fs::read_to_string(&todo).unwrap(), original);
+    assert_eq!(text(&taskmark(root, &["fix"]).stdout), "taskmark: nothing to fix\n");
+    let wrong = taskmark(root, &["fix", "--code", "status-mismatch"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong.stderr).contains("unknown-status, stale-counts, plan-status-stale"));
+}
