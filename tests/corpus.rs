@@ -365,7 +365,7 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
     let show = run(&["show", task, "--format", "json"])?;
     let view: Value = serde_json::from_slice(&show.stdout).map_err(|it| it.to_string())?;
     let places = view["places"].as_array().cloned().unwrap_or_default();
-    ensure(places.len() > 0 && places.iter().all(|it| it["agrees"] == true || it["current"] == false), || {
+    ensure(!places.is_empty() && places.iter().all(|it| it["agrees"] == true || it["current"] == false), || {
         format!("{view}")
     })?;
     let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))

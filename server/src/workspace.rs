@@ -170,7 +170,7 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
     let read = |path: &str| {
         let result = read_text(&root.join(path));
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if finished % 256 == 0 || finished == total {
+        if finished.is_multiple_of(256) || finished == total {
             progress(finished, total);
         }
         match result {
