@@ -405,6 +405,18 @@ async def test_quick_fix_end_to_end(editor: Editor):
     assert not [it for it in again or [] if it.title.startswith("Make every place of task 13")]
 
 
+async def quick_fix(editor: Editor, key: str, diagnostic: t.Diagnostic, title: str) -> t.CodeAction:
+    """The quick fix titled `title` the server offers for `diagnostic`."""
+    actions = await editor.client.text_document_code_action_async(
+        t.CodeActionParams(
+            text_document=t.TextDocumentIdentifier(uri=key),
+            range=diagnostic.range,
+            context=t.CodeActionContext(diagnostics=[diagnostic], only=[t.CodeActionKind.QuickFix]),
+        )
+    )
+    return next(it for it in actions or [] if isinstance(it, t.CodeAction) and it.title == title)
+
+
 async def test_resolving_a_stale_code_action_is_refused(neovim: Editor):
     """An action offered for version 0 of an open document, resolved after version 1."""
     await initial_diagnostics(neovim)
@@ -413,14 +425,7 @@ async def test_resolving_a_stale_code_action_is_refused(neovim: Editor):
         key, lambda got: shape(got) == EXPECTED_DIAGNOSTICS[PLAN_12], "the open plan's diagnostics"
     )
     unknown = one(diagnostics, "unknown-status", 30)
-    actions = await neovim.client.text_document_code_action_async(
-        t.CodeActionParams(
-            text_document=t.TextDocumentIdentifier(uri=key),
-            range=unknown.range,
-            context=t.CodeActionContext(diagnostics=[unknown], only=[t.CodeActionKind.QuickFix]),
-        )
-    )
-    action = next(it for it in actions or [] if it.title == "Replace with `[IN PROGRESS]`")
+    action = await quick_fix(neovim, key, unknown, "Replace with `[IN PROGRESS]`")
 
     end_of_risks = t.Position(line=39, character=0)
     neovim.change(key, [t.TextEdit(range=t.Range(start=end_of_risks, end=end_of_risks), new_text="More risk. ")])
@@ -429,14 +434,7 @@ async def test_resolving_a_stale_code_action_is_refused(neovim: Editor):
     assert refused.value.code == CONTENT_MODIFIED, refused.value
 
     # Asking again gives an action for the new version, which resolves.
-    actions = await neovim.client.text_document_code_action_async(
-        t.CodeActionParams(
-            text_document=t.TextDocumentIdentifier(uri=key),
-            range=unknown.range,
-            context=t.CodeActionContext(diagnostics=[unknown], only=[t.CodeActionKind.QuickFix]),
-        )
-    )
-    action = next(it for it in actions or [] if it.title == "Replace with `[IN PROGRESS]`")
+    action = await quick_fix(neovim, key, unknown, "Replace with `[IN PROGRESS]`")
     resolved = await neovim.client.code_action_resolve_async(action)
     assert resolved.edit is not None
     assert edits_by_uri(resolved.edit) == {
