@@ -289,7 +289,14 @@ fn check_target<'a>(
     let (Some(directory), Some(name)) = (real.parent(), real.file_name()) else {
         return Err(refuse("the path has no parent folder".into()));
     };
-    let temp = directory.join(format!(".{}.taskmark-{id}-{number}.tmp", name.to_string_lossy()));
+    // Beside the target (a rename across file systems is not atomic), under a name that stays
+    // within the 255-byte limit however long the target's is.
+    let name = name.to_string_lossy();
+    let mut keep = name.len().min(120);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let temp = directory.join(format!(".{}.taskmark-{id}-{number}.tmp", &name[..keep]));
     let target = Target { write, real, temp, permissions: metadata.permissions() };
     ensure_unchanged(&target)?;
     Ok(target)

@@ -188,6 +188,16 @@ fn a_second_lock_waits_and_then_names_the_holder() {
 }
 
 #[test]
+fn a_long_file_name_still_gets_a_temporary_file() {
+    let long = format!("backlog/tasks/back-1 - {}.md", "é".repeat(110));
+    let dir = workspace(&[(long.as_str(), b"status: To Do\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction { label: "t".into(), files: vec![write(&long, "status: To Do\n", "status: Done\n")] };
+    transaction.commit(&lock).expect("committed");
+    assert_eq!(fs::read_to_string(dir.path().join(&long)).unwrap(), "status: Done\n");
+}
+
+#[test]
 fn oversized_plans_are_refused() {
     let dir = workspace(&[("a.md", b"x\n")]);
     let lock = lock(dir.path());
