@@ -578,7 +578,7 @@ fn logs_go_to_the_requested_file() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let log = dir.path().join("server.log");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["lsp", "--log-level", "info", "--log-file"])
+        .args(["lsp", "--standalone", "--log-level", "info", "--log-file"])
         .arg(&log)
         .current_dir(dir.path())
         .stdin(std::process::Stdio::null())
@@ -588,7 +588,7 @@ fn logs_go_to_the_requested_file() {
     let written = std::fs::read_to_string(&log).expect("the log file");
     assert!(written.contains("language server, process"), "{written}");
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["lsp", "--log-level", "loud=="])
+        .args(["lsp", "--standalone", "--log-level", "loud=="])
         .stdin(std::process::Stdio::null())
         .output()
         .expect("taskmark lsp runs");

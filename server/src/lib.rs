@@ -7,6 +7,8 @@
 //! path both use to change files on disk.
 
 pub mod cli;
+#[cfg(unix)]
+pub mod daemon;
 pub mod engine;
 pub mod git;
 pub mod lsp;

@@ -304,7 +304,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 async def start_editor(spec: str, root: Path, request: pytest.FixtureRequest) -> Editor:
-    config = TaskmarkServer(server_command=[taskmark_bin(), "lsp", "--log-level", "info"], cwd=str(root))
+    config = TaskmarkServer(server_command=[taskmark_bin(), "lsp", "--standalone", "--log-level", "info"], cwd=str(root))
     client = await config.start(devtools=request.config.getoption("devtools"))
     editor = Editor(client, spec, root)
     folder = t.WorkspaceFolder(uri=uri(root), name=root.name)

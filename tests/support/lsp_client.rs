@@ -92,10 +92,18 @@ impl LspClient {
         client
     }
 
-    /// Starts the server and answers its `initialize`, but does not send `initialized` yet.
+    /// Starts an in-process server (`taskmark lsp --standalone`) and answers its `initialize`,
+    /// but does not send `initialized` yet.
     pub fn launch(root: &Path, capabilities: Value, options: Value, log_level: &str) -> LspClient {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(["lsp", "--log-level", log_level])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        command.args(["lsp", "--standalone", "--log-level", log_level]);
+        LspClient::launch_command(root, capabilities, options, command)
+    }
+
+    /// Like [`LspClient::launch`], with the server started by `command` (its stdio is the
+    /// connection; its stderr goes to the log file).
+    pub fn launch_command(root: &Path, capabilities: Value, options: Value, mut command: Command) -> LspClient {
+        let mut child = command
             .current_dir(root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -55,8 +55,12 @@ enum Command {
     Fix(FixArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
-    /// Run the language server over stdin/stdout (editors start it this way).
+    /// Run the language server over stdin/stdout (editors start it this way): connects to the
+    /// user's taskmark daemon, starting it if needed, unless --standalone.
     Lsp(LspArgs),
+    /// Serve every editor of this user from one process, over a Unix socket in the user's
+    /// runtime folder (`taskmark lsp` starts it; it exits when idle).
+    Daemon(DaemonArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,6 +69,30 @@ struct LspArgs {
     #[arg(long, default_value = "info")]
     log_level: String,
     /// Also append the log to this file.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Serve in this process instead of through the shared daemon.
+    #[arg(long)]
+    standalone: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct DaemonArgs {
+    /// Also accept LSP connections over TCP at this address (loopback only, e.g.
+    /// 127.0.0.1:7458; the connection is neither authenticated nor encrypted).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// Allow --listen on an address other computers can reach. Anyone who can connect can read
+    /// and change your trackers.
+    #[arg(long, requires = "listen")]
+    allow_remote: bool,
+    /// Exit after this many seconds without a client.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    idle_timeout: u64,
+    /// What to log: error, warn, info, debug or trace (or a tracing filter).
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Where to log (default: daemon.log in the runtime folder).
     #[arg(long, value_name = "FILE")]
     log_file: Option<PathBuf>,
 }
@@ -183,10 +211,8 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
-        Command::Lsp(args) => {
-            crate::lsp::run(crate::lsp::Options { log_level: args.log_level, log_file: args.log_file })
-                .map(|()| exit::CLEAN)
-        }
+        Command::Lsp(args) => lsp(args),
+        Command::Daemon(args) => daemon(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -367,6 +393,41 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
         ShowFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&show::json(&view, &paths))?)?,
     }
     Ok(exit::CLEAN)
+}
+
+fn lsp(args: LspArgs) -> anyhow::Result<u8> {
+    #[cfg(unix)]
+    if !args.standalone {
+        crate::daemon::run_proxy(&args.log_level, args.log_file.as_deref())?;
+        return Ok(exit::CLEAN);
+    }
+    crate::lsp::run(crate::lsp::Options { log_level: args.log_level, log_file: args.log_file })?;
+    Ok(exit::CLEAN)
+}
+
+#[cfg(unix)]
+fn daemon(args: DaemonArgs) -> anyhow::Result<u8> {
+    let options = crate::daemon::Options {
+        listen: args.listen,
+        allow_remote: args.allow_remote,
+        // Tests (and scripts) shorten the idle time of a daemon `taskmark lsp` starts for them.
+        idle: std::env::var("TASKMARK_DAEMON_IDLE_MS")
+            .ok()
+            .and_then(|it| it.parse().ok())
+            .map_or(std::time::Duration::from_secs(args.idle_timeout), std::time::Duration::from_millis),
+        log_level: args.log_level,
+        log_file: args.log_file,
+    };
+    match crate::daemon::run(options)? {
+        crate::daemon::Outcome::Served => {}
+        crate::daemon::Outcome::AlreadyRunning => crate::daemon::report_already_running(&mut std::io::stderr())?,
+    }
+    Ok(exit::CLEAN)
+}
+
+#[cfg(not(unix))]
+fn daemon(_: DaemonArgs) -> anyhow::Result<u8> {
+    anyhow::bail!("the taskmark daemon needs Unix domain sockets; use `taskmark lsp --standalone`")
 }
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {

@@ -32,9 +32,27 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
 }
 
+/// How this process serves: `taskmark/serverInfo` says it, so editors' health checks and the
+/// tests can tell a daemon from an in-process server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServingMode {
+    Standalone,
+    Daemon,
+}
+
+static SERVING_MODE: std::sync::OnceLock<ServingMode> = std::sync::OnceLock::new();
+
+pub fn set_serving_mode(mode: ServingMode) {
+    let _ = SERVING_MODE.set(mode);
+}
+
+pub(crate) fn serving_mode() -> ServingMode {
+    SERVING_MODE.get().copied().unwrap_or(ServingMode::Standalone)
+}
+
 /// Serves one client over stdin/stdout until it exits.
 pub fn run(options: Options) -> anyhow::Result<()> {
-    init_logging(&options)?;
+    init_logging(&options.log_level, options.log_file.as_deref())?;
     tracing::info!("taskmark {} language server, process {}", env!("CARGO_PKG_VERSION"), std::process::id());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -55,17 +73,20 @@ where
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     transport::guarded(input, output, |input, output| async move {
-        let (service, socket) = LspService::new(server::Server::new);
+        let (service, socket) = LspService::build(server::Server::new)
+            .custom_method("taskmark/serverInfo", server::Server::server_info)
+            .finish();
         Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
     })
     .await;
 }
 
-fn init_logging(options: &Options) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(format!("warn,taskmark={}", options.log_level))
-        .or_else(|_| EnvFilter::try_new(&options.log_level))
-        .with_context(|| format!("bad --log-level `{}`", options.log_level))?;
-    let file = match &options.log_file {
+/// Logs to stderr and, when given, appends to `log_file`.
+pub fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(format!("warn,taskmark={log_level}"))
+        .or_else(|_| EnvFilter::try_new(log_level))
+        .with_context(|| format!("bad --log-level `{log_level}`"))?;
+    let file = match log_file {
         Some(path) => Some(
             std::fs::OpenOptions::new()
                 .create(true)

@@ -46,9 +46,30 @@ struct Session {
 
 type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
 
+impl Drop for Session {
+    /// A connection that ends without `shutdown` (a killed editor, a broken pipe) must not
+    /// leave its analysis thread running: in the daemon it would outlive the connection.
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Job::Stop);
+    }
+}
+
 impl Server {
     pub fn new(client: Client) -> Server {
         Server { client, session: OnceLock::new() }
+    }
+
+    /// `taskmark/serverInfo`: which process serves this connection, and how.
+    pub async fn server_info(&self) -> Result<serde_json::Value> {
+        let mode = match crate::lsp::serving_mode() {
+            crate::lsp::ServingMode::Standalone => "standalone",
+            crate::lsp::ServingMode::Daemon => "daemon",
+        };
+        Ok(serde_json::json!({
+            "pid": std::process::id(),
+            "mode": mode,
+            "version": env!("CARGO_PKG_VERSION"),
+        }))
     }
 
     fn session(&self) -> Result<&Arc<Session>> {

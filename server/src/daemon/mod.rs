@@ -1,0 +1,221 @@
+//! `taskmark daemon`: one process per user serving any number of LSP connections over a Unix
+//! socket in the user's private runtime folder (and, on request, loopback TCP), and the
+//! `taskmark lsp` side that connects an editor's stdio to it, starting it when none runs.
+//!
+//! The daemon speaks LSP itself on every connection (no message is rewritten in between), so
+//! requests the server sends (`workspace/applyEdit`, progress, refreshes) reach the editor that
+//! owns the connection. Exactly one daemon serves a runtime folder: it holds an exclusive lock
+//! on `daemon.lock` for its whole life, and only the holder may remove and bind the socket.
+
+mod proxy;
+mod runtime_dir;
+
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+pub use proxy::run as run_proxy;
+
+/// How long the daemon stays up after its last client leaves, unless told otherwise.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(5 * 60);
+
+pub const SOCKET: &str = "daemon.sock";
+const LOCK: &str = "daemon.lock";
+const PID: &str = "daemon.pid";
+pub const LOG: &str = "daemon.log";
+
+pub struct Options {
+    pub listen: Option<SocketAddr>,
+    pub allow_remote: bool,
+    pub idle: Duration,
+    pub log_level: String,
+    pub log_file: Option<PathBuf>,
+}
+
+/// What [`run`] did.
+pub enum Outcome {
+    /// Served until idle.
+    Served,
+    /// Another daemon holds the lock and serves this runtime folder.
+    AlreadyRunning,
+}
+
+/// Runs the daemon in the foreground until it has been idle for `options.idle`.
+pub fn run(options: Options) -> anyhow::Result<Outcome> {
+    if let Some(address) = options.listen
+        && !address.ip().is_loopback()
+        && !options.allow_remote
+    {
+        bail!(
+            "--listen {address}: not a loopback address; the LSP connection is unauthenticated and unencrypted, so only 127.0.0.1 or ::1 are allowed unless --allow-remote is given"
+        );
+    }
+    let dir = runtime_dir::location();
+    runtime_dir::ensure(&dir).map_err(anyhow::Error::msg)?;
+    let lock_path = dir.join(LOCK);
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => return Ok(Outcome::AlreadyRunning),
+        Err(fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("cannot lock {}", lock_path.display()));
+        }
+    }
+    let log_file = options.log_file.clone().unwrap_or_else(|| dir.join(LOG));
+    crate::lsp::init_logging(&options.log_level, Some(&log_file))?;
+    crate::lsp::set_serving_mode(crate::lsp::ServingMode::Daemon);
+    let pid_path = dir.join(PID);
+    let _ = fs::write(&pid_path, format!("{}\n", std::process::id()));
+    let socket_path = dir.join(SOCKET);
+    remove_stale_socket(&socket_path)?;
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path)
+        .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+    runtime_dir::make_private(&socket_path).with_context(|| format!("cannot restrict {}", socket_path.display()))?;
+    listener.set_nonblocking(true).context("cannot make the socket non-blocking")?;
+    let tcp = match options.listen {
+        Some(address) => {
+            let tcp = std::net::TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))?;
+            tcp.set_nonblocking(true).context("cannot make the TCP listener non-blocking")?;
+            Some(tcp)
+        }
+        None => None,
+    };
+    tracing::info!(
+        "taskmark {} daemon, process {}, serving {}{}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        socket_path.display(),
+        tcp.as_ref().and_then(|it| it.local_addr().ok()).map(|it| format!(" and tcp://{it}")).unwrap_or_default()
+    );
+    if let Some(address) = tcp.as_ref().and_then(|it| it.local_addr().ok()) {
+        // Tests and scripts that asked for port 0 learn the port here.
+        let _ = fs::write(dir.join("daemon.tcp"), format!("{address}\n"));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("taskmark-daemon")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(listener, tcp, options.idle))?;
+    runtime.shutdown_background();
+    // Only the lock holder gets here: the socket is still ours.
+    let _ = fs::remove_file(&socket_path);
+    let _ = fs::remove_file(&pid_path);
+    let _ = fs::remove_file(dir.join("daemon.tcp"));
+    drop(lock);
+    tracing::info!("no client for {} s: the daemon exits", options.idle.as_secs());
+    Ok(Outcome::Served)
+}
+
+/// A socket file left by a daemon that died: remove it, but never someone else's file.
+fn remove_stale_socket(path: &Path) -> anyhow::Result<()> {
+    let Ok(metadata) = fs::symlink_metadata(path) else { return Ok(()) };
+    runtime_dir::check_owner(path, &metadata).map_err(anyhow::Error::msg)?;
+    if !metadata.file_type().is_socket() {
+        bail!("refusing to replace {}: it is not a socket", path.display());
+    }
+    fs::remove_file(path).with_context(|| format!("cannot remove the stale socket {}", path.display()))
+}
+
+async fn serve(
+    unix: std::os::unix::net::UnixListener,
+    tcp: Option<std::net::TcpListener>,
+    idle: Duration,
+) -> anyhow::Result<()> {
+    let unix = tokio::net::UnixListener::from_std(unix).context("cannot register the socket")?;
+    let tcp = match tcp {
+        Some(it) => Some(tokio::net::TcpListener::from_std(it).context("cannot register the TCP listener")?),
+        None => None,
+    };
+    let connections = Arc::new(AtomicUsize::new(0));
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let mut served: u64 = 0;
+    loop {
+        let idle_timer = async {
+            if connections.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(idle).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let tcp_accept = async {
+            match &tcp {
+                Some(listener) => listener.accept().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            accepted = unix.accept() => match accepted {
+                Ok((stream, _)) => {
+                    served += 1;
+                    let (read, write) = stream.into_split();
+                    spawn_connection(served, "unix socket".into(), read, write, &connections, &changed);
+                }
+                Err(error) => tracing::warn!("accepting a connection failed: {error}"),
+            },
+            accepted = tcp_accept => match accepted {
+                Ok((stream, peer)) => {
+                    served += 1;
+                    let _ = stream.set_nodelay(true);
+                    let (read, write) = stream.into_split();
+                    spawn_connection(served, format!("tcp {peer}"), read, write, &connections, &changed);
+                }
+                Err(error) => tracing::warn!("accepting a TCP connection failed: {error}"),
+            },
+            () = idle_timer => return Ok(()),
+            () = changed.notified() => {}
+        }
+    }
+}
+
+fn spawn_connection<R, W>(
+    number: u64,
+    peer: String,
+    read: R,
+    write: W,
+    connections: &Arc<AtomicUsize>,
+    changed: &Arc<tokio::sync::Notify>,
+) where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let count = connections.fetch_add(1, Ordering::SeqCst) + 1;
+    tracing::info!("connection {number} from {peer} ({count} open)");
+    let connections = connections.clone();
+    let changed = changed.clone();
+    tokio::spawn(async move {
+        crate::lsp::serve(read, write).await;
+        let left = connections.fetch_sub(1, Ordering::SeqCst) - 1;
+        tracing::info!("connection {number} closed ({left} open)");
+        changed.notify_one();
+    });
+}
+
+/// Where the daemon of this user listens (for `taskmark daemon --status` and the editors).
+pub fn socket_path() -> PathBuf {
+    runtime_dir::location().join(SOCKET)
+}
+
+/// Prints what `taskmark daemon` found when another one already serves.
+pub fn report_already_running(out: &mut impl Write) -> std::io::Result<()> {
+    let dir = runtime_dir::location();
+    let pid = fs::read_to_string(dir.join(PID)).unwrap_or_default();
+    writeln!(
+        out,
+        "taskmark: a daemon{} already serves {}",
+        if pid.trim().is_empty() { String::new() } else { format!(" (process {})", pid.trim()) },
+        dir.join(SOCKET).display()
+    )
+}

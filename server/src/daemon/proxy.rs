@@ -1,0 +1,105 @@
+//! `taskmark lsp` as editors start it: connects stdin/stdout to the user's daemon, starting one
+//! when none answers, and copies bytes both ways without reading them. When no daemon can be
+//! reached it serves the editor in-process and logs why, so the editor always gets a server.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+
+use crate::daemon::{SOCKET, runtime_dir};
+
+/// How long a freshly started daemon has to open its socket.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn run(log_level: &str, log_file: Option<&Path>) -> anyhow::Result<()> {
+    crate::lsp::init_logging(log_level, log_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("taskmark-lsp")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        match connect_or_start().await {
+            Ok(stream) => {
+                tracing::info!("connected to the taskmark daemon");
+                pipe(stream).await;
+            }
+            Err(reason) => {
+                tracing::warn!("serving in this process: {reason}");
+                crate::lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
+            }
+        }
+    });
+    // stdin's reader thread may still be parked in read(2): do not wait for it.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+async fn connect_or_start() -> Result<UnixStream, String> {
+    let dir = runtime_dir::location();
+    runtime_dir::ensure(&dir)?;
+    let socket = dir.join(SOCKET);
+    if let Ok(stream) = UnixStream::connect(&socket).await {
+        return Ok(stream);
+    }
+    let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
+    // Its own process group, so the editor's Ctrl-C or a closed terminal does not reach it;
+    // every editor shares it and it exits on its own once idle.
+    let mut daemon = Command::new(executable)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|error| format!("cannot start the daemon: {error}"))?;
+    // Reap it if it exits early (another daemon won the race); never wait for it otherwise.
+    std::thread::spawn(move || daemon.wait());
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match UnixStream::connect(&socket).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) if started.elapsed() >= START_TIMEOUT => {
+                return Err(format!(
+                    "the daemon did not open {} within {} s ({error}); see {}",
+                    socket.display(),
+                    START_TIMEOUT.as_secs(),
+                    dir.join(super::LOG).display()
+                ));
+            }
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Editor to daemon and back, until the daemon closes the connection (after `exit`, or if it
+/// dies: then the editor sees its server end and can start a new one).
+async fn pipe(stream: UnixStream) {
+    let (mut from_daemon, mut to_daemon) = stream.into_split();
+    let upstream = async move {
+        let mut stdin = tokio::io::stdin();
+        let _ = tokio::io::copy(&mut stdin, &mut to_daemon).await;
+        // The editor closed our stdin: let the daemon see the end of this connection.
+        let _ = to_daemon.shutdown().await;
+        std::future::pending::<()>().await;
+    };
+    let downstream = async move {
+        let mut stdout = tokio::io::stdout();
+        let _ = tokio::io::copy(&mut from_daemon, &mut stdout).await;
+        let _ = stdout.flush().await;
+    };
+    tokio::select! {
+        () = upstream => {}
+        () = downstream => {}
+    }
+}

@@ -1,0 +1,281 @@
+//! `taskmark daemon` and `taskmark lsp` through it: the real binaries, a private runtime folder
+//! per test (`TASKMARK_RUNTIME_DIR`), editors speaking LSP over the proxy's stdio, and raw
+//! connections over TCP and from another user.
+#![cfg(unix)]
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lsp_client::{LspClient, copy_tree, vscode_capabilities};
+use serde_json::{Value, json};
+
+const IDLE_MS: &str = "1500";
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    runtime: PathBuf,
+    base: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let runtime = dir.path().join("run");
+    let base = dir.path().join("workspaces");
+    std::fs::create_dir_all(&base).expect("a folder");
+    Setup { runtime, base, _dir: dir }
+}
+
+impl Setup {
+    /// A fresh copy of the example workspace.
+    fn workspace(&self, name: &str) -> PathBuf {
+        let root = self.base.join(name);
+        std::fs::create_dir_all(&root).expect("a workspace folder");
+        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example"), &root);
+        root
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        command.args(args).env("TASKMARK_RUNTIME_DIR", &self.runtime).env("TASKMARK_DAEMON_IDLE_MS", IDLE_MS);
+        command
+    }
+
+    /// An editor that starts `taskmark lsp` the way editors do (through the daemon).
+    fn editor(&self, root: &Path) -> LspClient {
+        let mut client = LspClient::launch_command(
+            root,
+            vscode_capabilities(),
+            json!({}),
+            self.command(&["lsp", "--log-level", "debug"]),
+        );
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn daemon_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.runtime.join("daemon.pid")).ok()?.trim().parse().ok()
+    }
+}
+
+fn server_info(client: &mut LspClient) -> Value {
+    client.request("taskmark/serverInfo", Value::Null).expect("taskmark/serverInfo answers")
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie has exited: only its entry remains until its parent reaps it.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn has_diagnostics(client: &mut LspClient, path: &str) -> bool {
+    let uri = client.uri(path);
+    client.wait_until(WAIT, |it| it.diagnostics.contains_key(&uri))
+}
+
+#[test]
+fn two_editors_started_at_once_share_one_daemon_that_exits_when_idle() {
+    let setup = setup();
+    let (first_root, second_root) = (setup.workspace("one"), setup.workspace("two"));
+    let (mut first, mut second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| setup.editor(&first_root));
+        let second = scope.spawn(|| setup.editor(&second_root));
+        (first.join().expect("first editor"), second.join().expect("second editor"))
+    });
+    let (one, two) = (server_info(&mut first), server_info(&mut second));
+    assert_eq!(one["mode"], "daemon", "{one}");
+    assert_eq!(one["pid"], two["pid"], "both editors talk to one daemon");
+    let pid = one["pid"].as_u64().expect("a pid") as u32;
+    assert!(pid != first.pid() && pid != second.pid(), "the daemon is not one of the proxies");
+    assert_eq!(setup.daemon_pid(), Some(pid));
+    // Both are served for real: the example's diagnostics arrive over the proxies.
+    assert!(has_diagnostics(&mut first, "specs/state.json"), "{}", first.log());
+    assert!(has_diagnostics(&mut second, "specs/state.json"), "{}", second.log());
+
+    let dir = std::fs::metadata(&setup.runtime).expect("the runtime folder");
+    assert_eq!(dir.permissions().mode() & 0o777, 0o700);
+    let socket = std::fs::metadata(setup.runtime.join("daemon.sock")).expect("the socket");
+    assert_eq!(socket.permissions().mode() & 0o777, 0o600);
+
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+    assert!(!setup.runtime.join("daemon.sock").exists(), "the socket is removed on exit");
+}
+
+#[test]
+fn a_killed_editor_leaves_the_others_served() {
+    let setup = setup();
+    let (first_root, second_root) = (setup.workspace("one"), setup.workspace("two"));
+    let mut first = setup.editor(&first_root);
+    let mut second = setup.editor(&second_root);
+    assert!(has_diagnostics(&mut first, "specs/state.json"));
+    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    drop(first); // SIGKILL: the proxy dies with its connection half-open.
+
+    let todo = second.open("specs/TODO.md");
+    let (line, character) = second.position_of(&todo, "12. Sync engine");
+    let hover = second
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": todo }, "position": { "line": line, "character": character } }),
+        )
+        .expect("hover answers");
+    assert!(hover["contents"]["value"].as_str().is_some_and(|it| it.contains("state.json")), "{hover}");
+    assert_eq!(server_info(&mut second)["pid"].as_u64(), Some(u64::from(pid)));
+    let log = setup.runtime.join("daemon.log");
+    wait_for("the daemon to see the first connection end", || {
+        std::fs::read_to_string(&log).is_ok_and(|it| it.contains("connection 1 closed (1 open)"))
+    });
+    // Its analysis thread ended with it; the second editor's goes on.
+    wait_for("one analysis thread", || analysis_threads(pid) == 1);
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// Threads named `taskmark-analysis` (the kernel keeps 15 bytes of a thread name).
+fn analysis_threads(pid: u32) -> usize {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|it| it.trim() == "taskmark-analys"))
+        .count()
+}
+
+#[test]
+fn another_user_cannot_reach_the_socket() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    let mut editor = setup.editor(&root);
+    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    let socket = setup.runtime.join("daemon.sock");
+    // SAFETY: getuid(2) has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        // Root may enter any folder: let the tempdir's parents be traversable, so that only the
+        // runtime folder's own 0700 and the socket's 0600 stand in the way.
+        let parent = setup.runtime.parent().expect("a parent");
+        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let attempt = Command::new("python3")
+            .args([
+                "-c",
+                "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print('connected')",
+            ])
+            .arg(&socket)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("python3 runs as nobody");
+        assert!(!attempt.status.success(), "another user connected: {attempt:?}");
+        assert!(String::from_utf8_lossy(&attempt.stderr).contains("PermissionError"), "{attempt:?}");
+    } else {
+        println!("not root: checked the folder and socket modes only (switching users needs root)");
+    }
+    assert_eq!(std::fs::metadata(&setup.runtime).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777, 0o600);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
+fn an_open_runtime_folder_is_refused_and_the_editor_is_served_in_process() {
+    let setup = setup();
+    std::fs::create_dir_all(&setup.runtime).unwrap();
+    std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = setup.command(&["daemon"]).output().expect("taskmark daemon runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("its mode 0755 lets other users in"), "{message}");
+
+    let root = setup.workspace("one");
+    let mut editor = setup.editor(&root);
+    let info = server_info(&mut editor);
+    assert_eq!(info["mode"], "standalone", "{info}");
+    assert_eq!(info["pid"].as_u64(), Some(u64::from(editor.pid())));
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert!(editor.log().contains("serving in this process: refusing to use"), "{}", editor.log());
+    editor.stop();
+    assert!(!setup.runtime.join("daemon.sock").exists());
+}
+
+/// One LSP message over a raw stream.
+fn send(stream: &mut impl Write, message: &Value) {
+    let body = message.to_string();
+    write!(stream, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+}
+
+fn receive(reader: &mut impl BufRead) -> Value {
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("a body");
+    serde_json::from_slice(&body).expect("JSON")
+}
+
+#[test]
+fn tcp_is_loopback_only_and_speaks_lsp() {
+    let setup = setup();
+    let remote = setup.command(&["daemon", "--listen", "0.0.0.0:0"]).output().expect("taskmark daemon runs");
+    assert_eq!(remote.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&remote.stderr).contains("not a loopback address"), "{remote:?}");
+
+    let mut daemon = setup
+        .command(&["daemon", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("taskmark daemon starts");
+    let address_file = setup.runtime.join("daemon.tcp");
+    wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
+    let address = std::fs::read_to_string(&address_file).unwrap().trim().to_string();
+    let stream = std::net::TcpStream::connect(&address).expect("connects over TCP");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let root = setup.workspace("one");
+    let uri = format!("file://{}", root.display());
+    send(
+        &mut writer,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": uri, "capabilities": {}}}),
+    );
+    let answer = receive(&mut reader);
+    assert!(answer["result"]["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{answer}");
+    send(&mut writer, &json!({"jsonrpc": "2.0", "id": 2, "method": "taskmark/serverInfo"}));
+    let info = receive(&mut reader);
+    assert_eq!(info["result"]["pid"].as_u64(), Some(u64::from(daemon.id())), "{info}");
+
+    // A second daemon finds the first and leaves.
+    let second = setup.command(&["daemon"]).output().expect("taskmark daemon runs");
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already serves"), "{second:?}");
+
+    send(&mut writer, &json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
+    assert_eq!(receive(&mut reader)["id"], 3);
+    send(&mut writer, &json!({"jsonrpc": "2.0", "method": "exit"}));
+    let status = daemon.wait().expect("the daemon exits once idle");
+    assert!(status.success(), "{status}");
+}
