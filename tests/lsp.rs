@@ -208,7 +208,7 @@ fn a_code_action_fixes_drift_in_every_file_with_one_edit() {
 }
 
 #[test]
-fn set_status_edits_every_place_through_the_editor() {
+fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself() {
     let (_dir, root) = workspace();
     let mut client = started(&root, neovim_capabilities(), json!({}));
     let todo = client.open(TODO);
@@ -228,16 +228,20 @@ fn set_status_edits_every_place_through_the_editor() {
         )
         .expect("the change is applied");
     assert_eq!(result["applied"], true, "{result}");
-    // Neovim gets plain `changes`, not versioned ones.
+    assert_eq!(result["written"], json!(["specs/014_conflict_ui/plans/implementation-001.md", STATE]), "{result}");
+    // Neovim gets plain `changes`, not versioned ones, and only for the document it has open.
     let apply =
         client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
-    assert!(apply["params"]["edit"]["changes"].is_object(), "{apply}");
+    let changed: Vec<&String> = apply["params"]["edit"]["changes"].as_object().expect("changes").keys().collect();
+    assert_eq!(changed, [&todo], "{apply}");
     let text = &client.documents[&todo].text;
     assert!(text.contains("- **14** [IMPLEMENTING] — Conflict resolution UI"), "{text}");
-    let state = client.documents.get(&client.uri(STATE)).expect("state.json was opened by the edit");
-    assert!(state.text.contains("\"implementing\""), "{}", state.text);
+    assert!(!client.documents.contains_key(&client.uri(STATE)), "no buffer is opened for a closed file");
+    let state = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+    assert!(state.contains("\"status\": \"implementing\""), "{state}");
 
-    // An editor that says `applied: true` but skipped the edit is caught.
+    // An editor that says `applied: true` but skipped the edit is caught, and the closed files
+    // it was prepared with are left as they were.
     client.edit_mode = EditMode::Pretend;
     let caught = client
         .request("workspace/executeCommand", json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "blocked", "reason": "waiting" }] }))
@@ -251,6 +255,31 @@ fn set_status_edits_every_place_through_the_editor() {
         )
         .expect_err("refused by the editor");
     assert!(refused["message"].as_str().unwrap_or("").contains("refused by the test"), "{refused}");
+    assert_eq!(std::fs::read_to_string(root.join(STATE)).expect("state.json"), state, "rolled back");
+    let leftovers: Vec<_> = std::fs::read_dir(root.join("specs"))
+        .expect("specs")
+        .flatten()
+        .filter(|it| it.file_name().to_string_lossy().contains(".taskmark-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(!root.join(".taskmark/journal").exists());
+    client.stop();
+
+    // `closedFiles: "editor"`: everything goes through the editor, which opens what it must.
+    let (_dir, root) = workspace();
+    let on_disk = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+    let mut client = started(&root, neovim_capabilities(), json!({ "closedFiles": "editor" }));
+    client.open(TODO);
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("the change is applied");
+    assert_eq!(result["written"], json!(null), "{result}");
+    let state = client.documents.get(&client.uri(STATE)).expect("state.json was opened by the edit");
+    assert!(state.text.contains("\"implementing\""), "{}", state.text);
+    assert_eq!(std::fs::read_to_string(root.join(STATE)).expect("state.json"), on_disk, "the editor saves it, not us");
     client.stop();
 }
 
@@ -270,8 +299,25 @@ fn pick_status_asks_and_applies() {
     let offered: Vec<&str> =
         asked["params"]["actions"].as_array().expect("actions").iter().filter_map(|it| it["title"].as_str()).collect();
     assert_eq!(offered.first(), Some(&"[RESEARCHING]"), "{offered:?}");
-    let todo = &client.documents[&client.uri(TODO)];
-    assert!(todo.text.contains("- **15** [COMPLETED] — CSV export"), "{}", todo.text);
+    // Nothing was open: the server wrote every file itself, and asked the editor for nothing.
+    assert!(!client.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"));
+    let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    assert!(todo.contains("- **15** [COMPLETED] — CSV export"), "{todo}");
+    // The index follows the files it wrote.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let info = client
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "15" }] }),
+            )
+            .expect("taskInfo answers");
+        if info["status"] == "[COMPLETED]" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the index still says {}", info["status"]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
     client.stop();
 }
 

@@ -446,8 +446,9 @@ async def test_resolving_a_stale_code_action_is_refused(neovim: Editor):
 
 
 async def test_set_status_command_applies_its_edit_through_the_editor(editor: Editor):
-    """taskmark.setStatus sends workspace/applyEdit; the editor applies it to its buffers (TODO.md
-    is already open; the others are loaded, like Neovim does) and answers applied: true."""
+    """taskmark.setStatus sends workspace/applyEdit for the open TODO.md; the editor applies it to
+    its buffer and answers applied: true. The files it does not have open (state.json, the plan)
+    are written by the server itself, never opened as unsaved buffers."""
     await initial_diagnostics(editor)
     todo = editor.open(TODO)
     on_disk = {relative: editor.path(relative).read_text(encoding="utf-8") for relative in (TODO, STATE, PLAN_14)}
@@ -459,30 +460,29 @@ async def test_set_status_command_applies_its_edit_through_the_editor(editor: Ed
     assert len(editor.applied_edits) == 1, editor.applied_edits
     params = editor.applied_edits[0]
     assert params.label == "Set status of 14 to [IMPLEMENTING]"
-    edited = set(edits_by_uri(params.edit))
-    expected = {editor.uri(TODO), editor.uri(STATE), editor.uri(PLAN_14)}
-    assert edited == expected
+    assert set(edits_by_uri(params.edit)) == {todo}
     if editor.spec == VSCODE:
         versions = {change.text_document.uri: change.text_document.version for change in params.edit.document_changes}
-        assert versions == {todo: 0, editor.uri(STATE): None, editor.uri(PLAN_14): None}
+        assert versions == {todo: 0}
 
     assert isinstance(result, dict), result
     assert result["applied"] is True
     assert result["label"] == "Set status of 14 to [IMPLEMENTING]"
-    assert set(result["files"]) == expected
+    assert set(result["files"]) == {editor.uri(TODO), editor.uri(STATE), editor.uri(PLAN_14)}
+    assert sorted(result["written"]) == sorted([STATE, PLAN_14])
+    assert set(editor.documents) == {todo}, "no buffer was opened for a closed file"
 
     # The buffers say so ...
     todo_lines = editor.text(todo).split("\n")
     assert todo_lines[14] == "- **14** [IMPLEMENTING] — Conflict resolution UI"
     assert todo_lines[40] == "- **Status**: [IMPLEMENTING]"
     assert any(re.fullmatch(r"- \*\*Started\*\*: \d{4}-\d\d-\d\d", line) for line in todo_lines[38:50]), todo_lines[38:50]
-    state = json.loads(editor.text(editor.uri(STATE)))
+    # ... TODO.md on disk does not (the editor has not saved it); the closed files do.
+    assert editor.path(TODO).read_text(encoding="utf-8") == on_disk[TODO]
+    state = json.loads(editor.path(STATE).read_text(encoding="utf-8"))
     project = next(it for it in state["active_projects"] if it["project_number"] == 14)
     assert project["status"] == "implementing" and "started" in project
-    assert editor.text(editor.uri(PLAN_14)).split("\n")[3] == "- **Status**: [IN PROGRESS]"
-    # ... the disk does not: the editor has not saved, and the server never writes.
-    for relative, text in on_disk.items():
-        assert editor.path(relative).read_text(encoding="utf-8") == text
+    assert editor.path(PLAN_14).read_text(encoding="utf-8").split("\n")[3] == "- **Status**: [IN PROGRESS]"
 
     # The server reads the buffers: task 14 is implementing in every place.
     info = await editor.client.workspace_execute_command_async(
@@ -525,6 +525,8 @@ async def test_set_status_refuses_a_transition_the_vocabulary_does_not_allow(neo
 
 async def test_set_status_reports_an_edit_the_editor_did_not_apply(neovim: Editor):
     await initial_diagnostics(neovim)
+    todo = neovim.open(TODO)
+    on_disk = {relative: neovim.path(relative).read_text(encoding="utf-8") for relative in (TODO, STATE, PLAN_14)}
     neovim.decline_edits = "the user said no"
 
     with pytest.raises(JsonRpcException) as refused:
@@ -533,5 +535,9 @@ async def test_set_status_reports_an_edit_the_editor_did_not_apply(neovim: Edito
         )
     assert "the user said no" in str(refused.value)
     assert len(neovim.applied_edits) == 1
-    assert neovim.documents == {}  # nothing was opened or changed
-    assert "- **14** [PLANNED]" in neovim.path(TODO).read_text(encoding="utf-8")
+    assert set(neovim.documents) == {todo}
+    assert "- **14** [PLANNED]" in neovim.text(todo)
+    # The closed files were prepared but never committed: every file is as it was.
+    for relative, text in on_disk.items():
+        assert neovim.path(relative).read_text(encoding="utf-8") == text
+    assert not [it.name for it in neovim.path("specs").iterdir() if ".taskmark-" in it.name]

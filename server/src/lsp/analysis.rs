@@ -36,6 +36,11 @@ pub enum Job {
     Disk {
         path: String,
     },
+    /// The server wrote these files itself; requests numbered after `sequence` must see them.
+    Written {
+        paths: Vec<String>,
+        sequence: u64,
+    },
     Settings(Settings),
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
@@ -170,6 +175,10 @@ impl Analysis {
                 Job::Disk { path } if path == config::FILE_NAME => reindex = true,
                 Job::Disk { path } => {
                     disk.insert(path);
+                }
+                Job::Written { paths, sequence: it } => {
+                    sequence = sequence.max(it);
+                    disk.extend(paths);
                 }
                 Job::Settings(it) => settings = Some(it),
                 Job::Reindex => reindex = true,

@@ -9,9 +9,12 @@ use crate::cli::render::Paths;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
+use crate::engine::text::apply_edits;
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
+use crate::lsp::settings::ClosedFiles;
 use crate::lsp::world::World;
+use crate::transaction::FileWrite;
 use crate::workspace;
 
 pub const SET_STATUS: &str = "taskmark.setStatus";
@@ -24,9 +27,18 @@ pub const ALL: [&str; 5] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REIN
 /// A change ready to send, with what every file must say once it is applied.
 pub struct PlannedEdit {
     pub label: String,
+    /// The editor's part: every file, or only the open ones when closed files go to disk.
     pub edit: lsp::WorkspaceEdit,
     pub expected: Vec<(Uri, String)>,
+    /// The files the server writes itself (closed in this editor), through a transaction.
+    pub disk: Vec<FileWrite>,
     pub warnings: Vec<String>,
+}
+
+impl PlannedEdit {
+    pub fn has_editor_part(&self) -> bool {
+        !self.expected.is_empty()
+    }
 }
 
 /// Converts a planned change to a workspace edit, refusing when a file the editor does not
@@ -37,6 +49,7 @@ pub fn prepare(
     client: &ClientProfile,
     change: &WorkspaceChange,
     forced: bool,
+    closed_files: ClosedFiles,
 ) -> Result<PlannedEdit, jsonrpc::Error> {
     if change.is_empty() {
         return Err(invalid_params("nothing to change: every place already says that"));
@@ -58,10 +71,24 @@ pub fn prepare(
             }
         }
     }
-    let edit = convert::workspace_edit(world, change, client, forced).map_err(invalid_params)?;
+    let (mut for_editor, mut disk) = (change.clone(), Vec::new());
+    if closed_files == ClosedFiles::Disk {
+        let (open, closed): (Vec<_>, Vec<_>) =
+            change.files.iter().cloned().partition(|it| world.versions.contains_key(&it.path));
+        for_editor.files = open;
+        disk = closed
+            .into_iter()
+            .filter(|it| !it.edits.is_empty())
+            .map(|it| {
+                let before = world.index.text(it.file);
+                FileWrite { path: it.path, before: before.to_string(), after: apply_edits(before, &it.edits) }
+            })
+            .collect();
+    }
+    let edit = convert::workspace_edit(world, &for_editor, client, forced).map_err(invalid_params)?;
     let expected =
-        change.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
-    Ok(PlannedEdit { label: change.label.clone(), edit, expected, warnings: change.warnings.clone() })
+        for_editor.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
+    Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, warnings: change.warnings.clone() })
 }
 
 /// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
@@ -135,7 +162,7 @@ impl SetStatus {
         };
         let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
             .map_err(|it| refusal(&it))?;
-        prepare(world, client, &change, self.force)
+        prepare(world, client, &change, self.force, world.settings.closed_files)
     }
 }
 

@@ -21,6 +21,23 @@ pub fn content_modified(message: impl Into<String>) -> jsonrpc::Error {
     jsonrpc::Error { code: jsonrpc::ErrorCode::ServerError(-32801), message: message.into().into(), data: None }
 }
 
+pub fn internal_error(message: impl Into<String>) -> jsonrpc::Error {
+    jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into().into(), data: None }
+}
+
+/// A write the transaction path refused or failed: a conflict is the editor's
+/// `ContentModified` (try again), the rest LSP's `RequestFailed` (-32803) naming the file.
+pub fn write_refused(error: crate::transaction::TransactionError) -> jsonrpc::Error {
+    match error {
+        crate::transaction::TransactionError::Conflict { .. } => content_modified(format!("taskmark: {error}")),
+        _ => jsonrpc::Error {
+            code: jsonrpc::ErrorCode::ServerError(-32803),
+            message: format!("taskmark: {error}").into(),
+            data: None,
+        },
+    }
+}
+
 pub fn invalid_params(message: impl Into<String>) -> jsonrpc::Error {
     jsonrpc::Error::invalid_params(message.into())
 }

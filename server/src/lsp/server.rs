@@ -25,9 +25,10 @@ use crate::lsp::analysis::{Analysis, Job, Outgoing, panic_message};
 use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
 use crate::lsp::documents::Change;
-use crate::lsp::handlers::{self, content_modified, invalid_params};
+use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params, write_refused};
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
+use crate::transaction::{Transaction, WorkspaceLock};
 
 pub struct Server {
     client: Client,
@@ -159,7 +160,40 @@ impl Server {
 
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
         let planned = self.query("taskmark.setStatus", |world, client| request.plan(world, client)).await?;
-        self.apply(planned).await
+        if planned.disk.is_empty() {
+            return self.apply(planned).await;
+        }
+        // Closed files are written here, in two phases around the editor's part: prepared
+        // (temporary files written and checked, under the workspace lock) before the editor is
+        // asked, committed only once it applied its part, rolled back if it did not.
+        let session = self.session()?;
+        let root = session.shared.read().root.clone();
+        let label = planned.label.clone();
+        let lock = tokio::task::spawn_blocking(move || {
+            WorkspaceLock::acquire(&root, &format!("language server: {label}"), Duration::from_secs(30))
+        })
+        .await
+        .map_err(|error| internal_error(format!("taskmark.setStatus: {error}")))?
+        .map_err(write_refused)?;
+        let transaction = Transaction { label: planned.label.clone(), files: planned.disk.clone() };
+        let prepared = transaction.prepare(&lock).map_err(write_refused)?;
+        let written: Vec<String> = prepared.paths().to_vec();
+        let (label, warnings) = (planned.label.clone(), planned.warnings.clone());
+        let mut files: Vec<String> = planned.expected.iter().map(|(uri, _)| uri.as_str().to_string()).collect();
+        if planned.has_editor_part() {
+            // On an error the prepared transaction is dropped: rolled back, nothing written.
+            self.apply(planned).await?;
+        }
+        prepared.commit().map_err(write_refused)?;
+        drop(lock);
+        {
+            let world = session.shared.read();
+            files.extend(written.iter().filter_map(|path| world.uri(path)).map(|uri| uri.as_str().to_string()));
+        }
+        // The next request (another status change) must plan against what was just written.
+        let sequence = session.shared.submit();
+        let _ = session.jobs.send(Job::Written { paths: written.clone(), sequence });
+        Ok(json!({ "applied": true, "label": label, "files": files, "written": written, "warnings": warnings }))
     }
 
     /// Asks the user for a status with the client's message buttons, then sets it.
@@ -545,7 +579,8 @@ impl LanguageServer for Server {
                 let options = crate::engine::edit::StatusChangeOptions::new(crate::workspace::now());
                 let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
                     .map_err(|it| commands::refusal(&it))?;
-                commands::prepare(world, client, &change, forced)
+                // A code action's edit is the editor's to apply, all of it.
+                commands::prepare(world, client, &change, forced, crate::lsp::settings::ClosedFiles::Editor)
             })
             .await?;
         action.edit = Some(planned.edit);

@@ -1,7 +1,7 @@
 //! Editor settings: `initializationOptions` and `workspace/didChangeConfiguration`.
 //!
 //! ```json
-//! { "diagnostics": "push", "codeLens": true, "inlayHints": false,
+//! { "diagnostics": "push", "codeLens": true, "inlayHints": false, "closedFiles": "disk",
 //!   "rules": { "stale-counts": "off", "orphan-task": "hint" }, "docsUrl": "https://…" }
 //! ```
 //!
@@ -24,6 +24,17 @@ pub enum DiagnosticMode {
     Pull,
 }
 
+/// Where a status change goes for the files no editor has open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClosedFiles {
+    /// The server writes them, as `taskmark set` would (crash-safe, all or nothing): editors
+    /// would otherwise open them as unsaved buffers the user must remember to save.
+    #[default]
+    Disk,
+    /// They go into the editor's `workspace/applyEdit` with the open ones.
+    Editor,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub diagnostics: DiagnosticMode,
@@ -33,6 +44,7 @@ pub struct Settings {
     pub rules: Vec<(RuleCode, Option<Severity>)>,
     /// Where a diagnostic code's documentation is: `{docs_url}#{code}`.
     pub docs_url: Option<String>,
+    pub closed_files: ClosedFiles,
 }
 
 impl Default for Settings {
@@ -43,6 +55,7 @@ impl Default for Settings {
             inlay_hints: false,
             rules: Vec::new(),
             docs_url: None,
+            closed_files: ClosedFiles::Disk,
         }
     }
 }
@@ -63,6 +76,13 @@ impl Settings {
                 Some("push") => self.diagnostics = DiagnosticMode::Push,
                 Some("pull") => self.diagnostics = DiagnosticMode::Pull,
                 _ => problems.push(format!("`diagnostics` must be \"push\" or \"pull\", not `{mode}`")),
+            }
+        }
+        if let Some(closed) = object.get("closedFiles") {
+            match closed.as_str() {
+                Some("disk") => self.closed_files = ClosedFiles::Disk,
+                Some("editor") => self.closed_files = ClosedFiles::Editor,
+                _ => problems.push(format!("`closedFiles` must be \"disk\" or \"editor\", not `{closed}`")),
             }
         }
         for (key, field) in [("codeLens", &mut self.code_lens), ("inlayHints", &mut self.inlay_hints)] {
@@ -122,12 +142,14 @@ mod tests {
         let problems = settings.merge(&json!({
             "taskmark": {
                 "diagnostics": "pull",
+                "closedFiles": "editor",
                 "codeLens": false,
                 "inlayHints": "yes",
                 "rules": { "stale-counts": "off", "orphan-task": "hint", "no-such-rule": "error", "broken-link": "loud" }
             }
         }));
         assert_eq!(settings.diagnostics, DiagnosticMode::Pull);
+        assert_eq!(settings.closed_files, ClosedFiles::Editor);
         assert!(!settings.code_lens);
         assert!(!settings.inlay_hints);
         assert_eq!(settings.rules, [(RuleCode::OrphanTask, Some(Severity::Hint)), (RuleCode::StaleCounts, None)]);
@@ -139,6 +161,8 @@ mod tests {
 
         let mut bare = Settings::default();
         assert!(bare.merge(&json!({"inlayHints": true})).is_empty());
+        assert_eq!(bare.closed_files, ClosedFiles::Disk);
+        assert_eq!(bare.merge(&json!({"closedFiles": "nowhere"})).len(), 1);
         assert!(bare.inlay_hints);
         assert!(bare.merge(&Value::Null).is_empty());
         assert_eq!(bare.merge(&json!(3)).len(), 1);

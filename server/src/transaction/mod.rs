@@ -103,9 +103,21 @@ impl Transaction {
     /// Writes every file or none, in the workspace whose lock the caller holds. `path`s are
     /// relative to that workspace's root.
     pub fn commit(&self, lock: &WorkspaceLock) -> Result<Committed, TransactionError> {
+        self.prepare(lock)?.commit()
+    }
+
+    /// The first phase: checks every target, writes and syncs the temporary files, and checks
+    /// again that no target changed. Nothing is replaced yet: [`Prepared::commit`] does that,
+    /// [`Prepared::abort`] (or dropping it) leaves every file as it was. The language server
+    /// prepares the files no editor has open, has the editor apply its part, and commits only
+    /// if the editor did.
+    pub fn prepare<'l>(&self, lock: &'l WorkspaceLock) -> Result<Prepared<'l>, TransactionError> {
         let files: Vec<&FileWrite> = self.files.iter().filter(|it| it.before != it.after).collect();
+        let id = transaction_id();
+        let empty =
+            Journal { id: id.clone(), label: self.label.clone(), state: JournalState::Prepared, files: Vec::new() };
         if files.is_empty() {
-            return Ok(Committed { id: String::new(), paths: Vec::new() });
+            return Ok(Prepared { lock, journal: empty, paths: Vec::new(), finished: true });
         }
         if files.len() > MAX_FILES {
             return Err(TransactionError::Refused {
@@ -120,16 +132,11 @@ impl Transaction {
                 reason: format!("the change writes {} MiB, over the limit of {} MiB", total >> 20, MAX_BYTES >> 20),
             });
         }
-        let canonical_root = lock.root();
-        let id = transaction_id();
         let mut targets = Vec::with_capacity(files.len());
         for (number, write) in files.iter().enumerate() {
-            targets.push(check_target(canonical_root, write, &id, number)?);
+            targets.push(check_target(lock.root(), write, &id, number)?);
         }
-        let mut journal = Journal {
-            id: id.clone(),
-            label: self.label.clone(),
-            state: JournalState::Prepared,
+        let journal = Journal {
             files: targets
                 .iter()
                 .map(|it| JournalFile {
@@ -139,34 +146,77 @@ impl Transaction {
                     after_hash: journal::hash(it.write.after.as_bytes()),
                 })
                 .collect(),
+            ..empty
         };
-        let state_dir = lock.state_dir();
-        journal.store(state_dir)?;
+        journal.store(lock.state_dir())?;
         fault::point("prepared");
-
-        let written = write_temps(&targets);
-        let checked = written.and_then(|()| {
-            // The window for a lost update is from here to the renames: keep it short.
-            for target in &targets {
-                ensure_unchanged(target)?;
-            }
-            Ok(())
-        });
-        if let Err(error) = checked {
-            for target in &targets {
-                let _ = fs::remove_file(&target.temp);
-            }
-            let _ = Journal::remove(state_dir);
-            return Err(error);
+        let prepared = Prepared {
+            lock,
+            journal,
+            paths: targets.iter().map(|it| it.write.path.clone()).collect(),
+            finished: false,
+        };
+        write_temps(&targets)?;
+        // The window for a lost update is from here to the renames: keep it short.
+        for target in &targets {
+            ensure_unchanged(target)?;
         }
         fault::point("checked");
+        Ok(prepared)
+    }
+}
 
-        journal.state = JournalState::Committed;
-        journal.store(state_dir)?;
+/// A transaction whose temporary files are written and checked, waiting for its commit.
+#[derive(Debug)]
+pub struct Prepared<'l> {
+    lock: &'l WorkspaceLock,
+    journal: Journal,
+    paths: Vec<String>,
+    /// Committed, aborted, or nothing to do: dropping it does nothing more.
+    finished: bool,
+}
+
+impl Prepared<'_> {
+    /// The files it will replace, as the plan named them.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    /// Replaces every target. Once the journal says committed, the transaction completes even
+    /// if this process dies: the next command rolls it forward.
+    pub fn commit(mut self) -> Result<Committed, TransactionError> {
+        self.finished = true;
+        if self.paths.is_empty() {
+            return Ok(Committed { id: String::new(), paths: Vec::new() });
+        }
+        self.journal.state = JournalState::Committed;
+        self.journal.store(self.lock.state_dir())?;
         fault::point("committed");
-        journal.roll_forward()?;
-        Journal::remove(state_dir)?;
-        Ok(Committed { id, paths: targets.iter().map(|it| it.write.path.clone()).collect() })
+        self.journal.roll_forward()?;
+        Journal::remove(self.lock.state_dir())?;
+        Ok(Committed { id: self.journal.id.clone(), paths: std::mem::take(&mut self.paths) })
+    }
+
+    /// Removes the temporary files and the journal: every target stays as it was.
+    pub fn abort(mut self) {
+        self.roll_back();
+    }
+
+    fn roll_back(&mut self) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        for file in &self.journal.files {
+            let _ = fs::remove_file(&file.temp);
+        }
+        let _ = Journal::remove(self.lock.state_dir());
+    }
+}
+
+impl Drop for Prepared<'_> {
+    /// A prepared transaction dropped on an error path (or by a panic) is rolled back.
+    fn drop(&mut self) {
+        self.roll_back();
     }
 }
 
