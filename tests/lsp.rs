@@ -346,6 +346,21 @@ fn list_and_info_commands_feed_pickers() {
         )
         .expect_err("unknown task");
     assert!(unknown["message"].as_str().unwrap_or("").contains("no task `999`"), "{unknown}");
+
+    // The task under the cursor, where the editors' pickers start.
+    let todo = client.open(TODO);
+    let (line, character) = client.position_of(&todo, "13. Background upload");
+    let at = |client: &mut LspClient, line: u32, character: u32| {
+        client
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.taskAt", "arguments": [{ "uri": todo, "position": { "line": line, "character": character } }] }),
+            )
+            .expect("taskAt answers")
+    };
+    let found = at(&mut client, line, character + 4);
+    assert_eq!((found["task"].as_str(), found["status"].as_str()), (Some("specs:13"), Some("[RESEARCHED]")), "{found}");
+    assert_eq!(at(&mut client, 0, 0), Value::Null, "the frontmatter names no task");
     client.stop();
 }
 

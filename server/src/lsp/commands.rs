@@ -22,7 +22,8 @@ pub const PICK_STATUS: &str = "taskmark.pickStatus";
 pub const LIST_TASKS: &str = "taskmark.listTasks";
 pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
-pub const ALL: [&str; 5] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX];
+pub const TASK_AT: &str = "taskmark.taskAt";
+pub const ALL: [&str; 6] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT];
 
 /// A change ready to send, with what every file must say once it is applied.
 pub struct PlannedEdit {
@@ -164,6 +165,25 @@ impl SetStatus {
             .map_err(|it| refusal(&it))?;
         prepare(world, client, &change, self.force, world.settings.closed_files)
     }
+}
+
+/// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
+/// from), as `{task, title, status}`, or null.
+pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let usage = || {
+        invalid_params("taskmark.taskAt takes {\"uri\": \"file:///…\", \"position\": {\"line\": 0, \"character\": 0}}")
+    };
+    let object = arguments.first().and_then(Value::as_object).ok_or_else(usage)?;
+    let uri: Uri = object.get("uri").and_then(Value::as_str).and_then(|it| it.parse().ok()).ok_or_else(usage)?;
+    let position: lsp::Position =
+        object.get("position").and_then(|it| serde_json::from_value(it.clone()).ok()).ok_or_else(usage)?;
+    let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
+    let offset = convert::offset(world, file, position, client.encoding);
+    let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };
+    let summary = ide::task_summary(&world.index, &target.task);
+    Ok(
+        json!({ "task": task_argument(&target.task), "id": target.task.id, "title": summary.title, "status": summary.status }),
+    )
 }
 
 /// The argument object's `task`, for the commands that take only a task.

@@ -603,6 +603,9 @@ impl LanguageServer for Server {
             commands::LIST_TASKS => {
                 self.query(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments))).await?
             }
+            commands::TASK_AT => {
+                self.query(commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments)).await?
+            }
             commands::REINDEX => {
                 let _ = self.session()?.jobs.send(Job::Reindex);
                 Value::Null
