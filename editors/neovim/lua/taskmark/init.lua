@@ -1,0 +1,405 @@
+-- taskmark for Neovim 0.11+: registers `taskmark lsp` for markdown and JSON files under a
+-- tracker root and adds :Taskmark (set, show, check, log). Everything it shows comes from the
+-- server; this file only asks and displays.
+
+local M = {}
+
+local defaults = {
+  -- The taskmark executable: a name on $PATH or a path.
+  path = 'taskmark',
+  -- Extra arguments after `taskmark lsp`.
+  args = {},
+  -- Serve this Neovim in its own process instead of through the shared daemon.
+  standalone = false,
+  log_level = 'info',
+  filetypes = { 'markdown', 'json' },
+  -- Looked for upwards from the buffer, most specific first; the first that matches wins.
+  root_markers = { '.taskmark.toml', 'specs/TODO.md', 'TODO.md', '.git' },
+  -- Sent as initializationOptions and workspace/didChangeConfiguration (see the README).
+  settings = {},
+  -- After a status change, offer to write the buffers it changed.
+  offer_to_write = true,
+}
+
+M.config = vim.deepcopy(defaults)
+
+local NAME = 'taskmark'
+
+--- The directory of the nearest marker above `path`, markers in priority order.
+function M.find_root(path)
+  local start = vim.fs.dirname(vim.fs.normalize(path))
+  for _, marker in ipairs(M.config.root_markers) do
+    for dir in vim.fs.parents(start .. '/.') do
+      if vim.uv.fs_stat(dir .. '/' .. marker) then
+        return dir
+      end
+    end
+  end
+  return nil
+end
+
+function M.command()
+  local cmd = { M.config.path, 'lsp', '--log-level', M.config.log_level }
+  if M.config.standalone then
+    table.insert(cmd, '--standalone')
+  end
+  vim.list_extend(cmd, M.config.args)
+  return cmd
+end
+
+--- The taskmark client serving `bufnr` (the current buffer by default), else any.
+function M.client(bufnr)
+  local clients = vim.lsp.get_clients({ name = NAME, bufnr = bufnr or 0 })
+  if #clients == 0 then
+    clients = vim.lsp.get_clients({ name = NAME })
+  end
+  return clients[1]
+end
+
+local function notify(message, level)
+  vim.notify('taskmark: ' .. message, level or vim.log.levels.INFO, { title = 'taskmark' })
+end
+
+--- `taskmark/taskChanged {task, from, to, files, origin}` from the server.
+local function on_task_changed(_, params)
+  if type(params) ~= 'table' then
+    return
+  end
+  local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
+  notify(
+    string.format('task %s: %s → %s%s', params.task or '?', params.from or '?', params.to or '?', origin),
+    vim.log.levels.INFO
+  )
+end
+
+--- Runs a taskmark command on the server; `callback(err, result)`.
+function M.execute(command, arguments, callback, bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    callback({ message = 'no taskmark server is running for this buffer' }, nil)
+    return
+  end
+  client:request('workspace/executeCommand', { command = command, arguments = { arguments } }, function(err, result)
+    vim.schedule(function()
+      callback(err, result)
+    end)
+  end, bufnr or 0)
+end
+
+--- Buffers among `uris` that a status change left modified, offered for writing.
+local function offer_to_write(uris)
+  if not M.config.offer_to_write then
+    return
+  end
+  local modified = {}
+  for _, uri in ipairs(uris or {}) do
+    local bufnr = vim.uri_to_bufnr(uri)
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified then
+      table.insert(modified, bufnr)
+    end
+  end
+  if #modified == 0 then
+    return
+  end
+  local names = vim.tbl_map(function(bufnr)
+    return vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':~:.')
+  end, modified)
+  vim.ui.select({ 'Write them', 'Keep them unsaved' }, {
+    prompt = 'taskmark changed ' .. #modified .. ' buffer(s): ' .. table.concat(names, ', '),
+  }, function(choice)
+    if choice == 'Write them' then
+      for _, bufnr in ipairs(modified) do
+        vim.api.nvim_buf_call(bufnr, function()
+          vim.cmd('silent write')
+        end)
+      end
+      notify('wrote ' .. table.concat(names, ', '))
+    end
+  end)
+end
+
+--- Sets `task` to `status`; asks for a reason when the status needs one.
+local function apply_status(task, status, force, reason)
+  local arguments = { task = task, status = status, force = force or false, reason = reason }
+  M.execute('taskmark.setStatus', arguments, function(err, result)
+    if err then
+      local message = err.message or tostring(err)
+      local field = message:match('needs a %*%*(.-)%*%*')
+      if field and not reason then
+        vim.ui.input({ prompt = field .. ': ' }, function(input)
+          if input and input ~= '' then
+            apply_status(task, status, force, input)
+          end
+        end)
+        return
+      end
+      notify(message, vim.log.levels.ERROR)
+      return
+    end
+    result = result or {}
+    notify((result.label or ('task ' .. task .. ' set to ' .. status)) .. ' (' .. #(result.files or {}) .. ' files)')
+    for _, warning in ipairs(result.warnings or {}) do
+      notify(warning, vim.log.levels.WARN)
+    end
+    offer_to_write(result.files)
+  end)
+end
+
+--- The task under the cursor, as the server sees it; `callback(task_or_nil)`.
+local function task_under_cursor(callback)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client or vim.api.nvim_buf_get_name(bufnr) == '' then
+    callback(nil)
+    return
+  end
+  local position = vim.lsp.util.make_position_params(0, client.offset_encoding).position
+  M.execute('taskmark.taskAt', { uri = vim.uri_from_bufnr(bufnr), position = position }, function(err, result)
+    callback((not err and type(result) == 'table') and result or nil)
+  end, bufnr)
+end
+
+--- Asks for a task (the one under the cursor first); `callback(task_id)`.
+local function pick_task(prompt, callback)
+  task_under_cursor(function(current)
+    M.execute('taskmark.listTasks', {}, function(err, tasks)
+      if err or type(tasks) ~= 'table' or #tasks == 0 then
+        notify(err and err.message or 'no tasks in this workspace', vim.log.levels.WARN)
+        return
+      end
+      if current then
+        table.sort(tasks, function(a, b)
+          return a.task == current.task and b.task ~= current.task
+        end)
+      end
+      vim.ui.select(tasks, {
+        prompt = prompt,
+        format_item = function(item)
+          return string.format('%-8s %-16s %s', item.id, item.status or '', item.title or '')
+        end,
+      }, function(choice)
+        if choice then
+          callback(choice.task)
+        end
+      end)
+    end)
+  end)
+end
+
+--- Asks for a status of `task`: allowed ones first, forced ones behind a confirmation.
+local function pick_status(task, callback)
+  M.execute('taskmark.taskInfo', { task = task }, function(err, info)
+    if err or type(info) ~= 'table' then
+      notify(err and err.message or ('no task ' .. task), vim.log.levels.ERROR)
+      return
+    end
+    local choices = {}
+    for _, choice in ipairs(info.choices or {}) do
+      if choice.allowed then
+        table.insert(choices, choice)
+      end
+    end
+    for _, choice in ipairs(info.choices or {}) do
+      if not choice.allowed then
+        table.insert(choices, choice)
+      end
+    end
+    vim.ui.select(choices, {
+      prompt = string.format('Task %s (%s) is %s. Set it to:', info.task, info.title or '', info.status or '?'),
+      format_item = function(choice)
+        return choice.allowed and choice.display or ('Force ' .. choice.display .. ' (not an allowed transition)')
+      end,
+    }, function(choice)
+      if not choice then
+        return
+      end
+      if choice.allowed then
+        callback(choice.status, false)
+        return
+      end
+      vim.ui.select({ 'Force it', 'Cancel' }, {
+        prompt = string.format('%s → %s is not an allowed transition. Force it?', info.status or '?', choice.display),
+      }, function(confirm)
+        if confirm == 'Force it' then
+          callback(choice.status, true)
+        end
+      end)
+    end)
+  end)
+end
+
+function M.set(task, status)
+  local function with_task(id)
+    if status then
+      apply_status(id, status, false)
+    else
+      pick_status(id, function(picked, force)
+        apply_status(id, picked, force)
+      end)
+    end
+  end
+  if task then
+    with_task(task)
+  else
+    pick_task('Set the status of task:', with_task)
+  end
+end
+
+--- The lines of the floating `:Taskmark show` window.
+function M.render_task(info)
+  local lines = {
+    string.format('Task %s — %s', info.task or info.id or '?', info.title or '(untitled)'),
+    'Status: ' .. (info.status or 'unknown'),
+    '',
+  }
+  local width = 0
+  for _, place in ipairs(info.places or {}) do
+    width = math.max(width, #string.format('%s:%d', place.file or '', place.line or 0))
+  end
+  for _, place in ipairs(info.places or {}) do
+    local mark = place.agrees and '✓' or '✗'
+    if place.current == false then
+      mark = '·'
+    end
+    local location = string.format('%s:%d', place.file or '', place.line or 0)
+    table.insert(lines, string.format('%s %-18s %-' .. width .. 's  %s', mark, place.kind or '', location, place.value or ''))
+  end
+  local progress = info.progress
+  if type(progress) == 'table' then
+    table.insert(lines, '')
+    table.insert(
+      lines,
+      string.format(
+        'Plan: %d/%d phases, %d/%d checkboxes',
+        progress.phases_done or 0,
+        progress.phases or 0,
+        progress.checkboxes_done or 0,
+        progress.checkboxes or 0
+      )
+    )
+  end
+  if type(info.dependencies) == 'table' and #info.dependencies > 0 then
+    local parts = {}
+    for _, dependency in ipairs(info.dependencies) do
+      table.insert(parts, string.format('%s %s', dependency.task, dependency.status or '(not found)'))
+    end
+    table.insert(lines, 'Dependencies: ' .. table.concat(parts, ', '))
+  end
+  if type(info.next) == 'table' then
+    table.insert(lines, 'Next: ' .. (#info.next > 0 and table.concat(info.next, ', ') or 'none (terminal)'))
+  end
+  return lines
+end
+
+function M.show(task)
+  local function open(id)
+    M.execute('taskmark.taskInfo', { task = id }, function(err, info)
+      if err or type(info) ~= 'table' then
+        notify(err and err.message or ('no task ' .. id), vim.log.levels.ERROR)
+        return
+      end
+      local lines = M.render_task(info)
+      local bufnr, winid = vim.lsp.util.open_floating_preview(lines, 'markdown', { border = 'rounded', focus_id = 'taskmark' })
+      M.last_float = { bufnr = bufnr, winid = winid, lines = lines }
+    end)
+  end
+  if task then
+    open(task)
+  else
+    task_under_cursor(function(current)
+      if current then
+        open(current.task)
+      else
+        pick_task('Show task:', open)
+      end
+    end)
+  end
+end
+
+--- Every diagnostic the taskmark server published, in the quickfix list.
+function M.check()
+  local client = M.client()
+  if not client then
+    notify('no taskmark server is running', vim.log.levels.WARN)
+    return
+  end
+  local items = {}
+  -- Neovim names an LSP client's namespaces after the client (`vim.lsp.taskmark.1`).
+  for id, namespace in pairs(vim.diagnostic.get_namespaces()) do
+    if namespace.name and namespace.name:find(NAME, 1, true) then
+      vim.list_extend(items, vim.diagnostic.get(nil, { namespace = id }))
+    end
+  end
+  local list = vim.diagnostic.toqflist(items)
+  table.sort(list, function(a, b)
+    local an, bn = vim.api.nvim_buf_get_name(a.bufnr), vim.api.nvim_buf_get_name(b.bufnr)
+    if an ~= bn then
+      return an < bn
+    end
+    return a.lnum < b.lnum
+  end)
+  vim.fn.setqflist({}, ' ', { title = 'taskmark check', items = list })
+  vim.cmd('botright copen')
+  return list
+end
+
+function M.log()
+  vim.cmd('tabnew ' .. vim.fn.fnameescape(vim.lsp.log.get_filename()))
+end
+
+local subcommands = {
+  set = function(args)
+    M.set(args[1], args[2])
+  end,
+  show = function(args)
+    M.show(args[1])
+  end,
+  check = function()
+    M.check()
+  end,
+  log = function()
+    M.log()
+  end,
+}
+
+local function complete(arglead, line)
+  local words = vim.split(line, '%s+', { trimempty = true })
+  local index = #words + (line:match('%s$') and 1 or 0)
+  if index <= 2 then
+    return vim.tbl_filter(function(name)
+      return vim.startswith(name, arglead)
+    end, vim.tbl_keys(subcommands))
+  end
+  return {}
+end
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  vim.lsp.config(NAME, {
+    cmd = M.command(),
+    filetypes = M.config.filetypes,
+    root_dir = function(bufnr, on_dir)
+      local name = vim.api.nvim_buf_get_name(bufnr)
+      local root = name ~= '' and M.find_root(name) or nil
+      if root then
+        on_dir(root)
+      end
+    end,
+    init_options = M.config.settings,
+    settings = { taskmark = M.config.settings },
+    handlers = { ['taskmark/taskChanged'] = on_task_changed },
+  })
+  vim.lsp.enable(NAME)
+  vim.api.nvim_create_user_command('Taskmark', function(command)
+    local args = vim.deepcopy(command.fargs)
+    local name = table.remove(args, 1) or 'show'
+    local run = subcommands[name]
+    if not run then
+      notify('unknown subcommand `' .. name .. '`; use set, show, check or log', vim.log.levels.ERROR)
+      return
+    end
+    run(args)
+  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, check, log' })
+end
+
+return M

@@ -1,0 +1,178 @@
+-- The plugin in a real headless Neovim against the real server:
+--   nvim --headless --clean -l plugin_spec.lua PLUGIN_DIR WORKSPACE TASKMARK
+-- Opens the workspace's TODO.md, waits for diagnostics, and drives :Taskmark show, check and
+-- set (pickers answered by a script, as a user would), then checks buffers and files.
+-- Prints `ok NAME` per step; exits non-zero on the first failure.
+
+local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
+vim.opt.rtp:prepend(plugin_dir)
+vim.o.swapfile = false
+
+local function fail(message)
+  io.stdout:write('FAILED: ' .. message .. '\n')
+  io.stdout:flush()
+  vim.cmd('cquit 1')
+end
+
+local function check(condition, message)
+  if not condition then
+    fail(message)
+  end
+end
+
+local function wait(what, timeout, condition)
+  if not vim.wait(timeout or 20000, condition, 20) then
+    fail('timed out waiting for ' .. what)
+  end
+end
+
+local function step(name, body)
+  local ok, err = xpcall(body, debug.traceback)
+  if not ok then
+    fail(name .. ': ' .. tostring(err))
+  end
+  io.stdout:write('ok ' .. name .. '\n')
+  io.stdout:flush()
+end
+
+local function read(path)
+  local file = assert(io.open(workspace .. '/' .. path, 'rb'))
+  local text = file:read('*a')
+  file:close()
+  return text
+end
+
+-- Scripted answers for vim.ui.select / vim.ui.input, in order; each records what was offered.
+local answers, offered = {}, {}
+vim.ui.select = function(items, opts, on_choice)
+  local answer = table.remove(answers, 1)
+  check(answer ~= nil, 'an unexpected picker: ' .. tostring(opts.prompt))
+  local labels = {}
+  for _, item in ipairs(items) do
+    table.insert(labels, opts.format_item and opts.format_item(item) or tostring(item))
+  end
+  table.insert(offered, { prompt = opts.prompt, labels = labels })
+  for index, label in ipairs(labels) do
+    if label:find(answer, 1, true) then
+      on_choice(items[index], index)
+      return
+    end
+  end
+  fail('no item matching `' .. answer .. '` in ' .. vim.inspect(labels))
+end
+vim.ui.input = function(opts, on_confirm)
+  local answer = table.remove(answers, 1)
+  table.insert(offered, { prompt = opts.prompt })
+  on_confirm(answer)
+end
+
+local taskmark = require('taskmark')
+taskmark.setup({ path = taskmark_bin })
+
+local todo_path = workspace .. '/specs/TODO.md'
+local expected_total = 0
+
+step('attaches to TODO.md under the tracker root and publishes the workspace diagnostics', function()
+  check(taskmark.find_root(todo_path) == workspace, 'root: ' .. tostring(taskmark.find_root(todo_path)))
+  vim.cmd.edit(vim.fn.fnameescape(todo_path))
+  wait('the server', 20000, function()
+    return taskmark.client() ~= nil
+  end)
+  check(taskmark.client().root_dir == workspace, 'root_dir ' .. tostring(taskmark.client().root_dir))
+  local expected = vim.json.decode(
+    vim.system({ taskmark_bin, 'check', '.', '--no-baseline', '--format', 'json' }, { cwd = workspace, text = true }):wait().stdout
+  )
+  local wanted = {}
+  expected_total = #expected.diagnostics
+  for _, diagnostic in ipairs(expected.diagnostics) do
+    if diagnostic.file == 'specs/TODO.md' then
+      table.insert(wanted, diagnostic.range.start.line .. ' ' .. diagnostic.code)
+    end
+  end
+  table.sort(wanted)
+  local got
+  wait('TODO.md diagnostics', 20000, function()
+    got = {}
+    for _, diagnostic in ipairs(vim.diagnostic.get(0)) do
+      table.insert(got, diagnostic.lnum .. ' ' .. tostring(diagnostic.code))
+    end
+    table.sort(got)
+    return table.concat(got, ',') == table.concat(wanted, ',')
+  end)
+  check(#wanted >= 3, 'the example has findings in TODO.md')
+end)
+
+step(':Taskmark check lists every file the server reported on', function()
+  wait('every file\'s diagnostics', 20000, function()
+    return #vim.diagnostic.get(nil) == expected_total
+  end)
+  local list = taskmark.check()
+  check(#list == expected_total, #list .. ' quickfix items for ' .. expected_total .. ' diagnostics')
+  local files = {}
+  for _, item in ipairs(list) do
+    files[vim.fn.fnamemodify(vim.api.nvim_buf_get_name(item.bufnr), ':t')] = true
+  end
+  check(files['state.json'] and files['TODO.md'] and files['implementation-001.md'], vim.inspect(files))
+  check(vim.fn.getqflist({ title = 1 }).title == 'taskmark check', 'the quickfix title')
+  vim.cmd('cclose')
+end)
+
+step(':Taskmark show draws the task across files in a float', function()
+  taskmark.last_float = nil
+  vim.cmd('Taskmark show 12')
+  wait('the float', 10000, function()
+    return taskmark.last_float ~= nil
+  end)
+  local text = table.concat(taskmark.last_float.lines, '\n')
+  check(text:find('Task 12 — Sync engine with retry queue', 1, true) ~= nil, text)
+  check(text:find('✗ plan header', 1, true) ~= nil, text)
+  check(text:find('specs/state.json:7', 1, true) ~= nil, text)
+  vim.api.nvim_win_close(taskmark.last_float.winid, true)
+end)
+
+step(':Taskmark set asks for the task (the one under the cursor first) and the status, and writes', function()
+  vim.api.nvim_set_current_buf(vim.fn.bufnr(todo_path))
+  local line = vim.fn.search('^### 14\\. ', 'w')
+  check(line > 0, 'the section of task 14')
+  answers = { '14', '[IMPLEMENTING]', 'Write them' }
+  offered = {}
+  vim.cmd('Taskmark set')
+  wait('the change on disk', 20000, function()
+    return read('specs/TODO.md'):find('- **14** [IMPLEMENTING]', 1, true) ~= nil
+  end)
+  check(offered[1].labels[1]:match('^14 ') ~= nil, 'the task under the cursor comes first: ' .. offered[1].labels[1])
+  check(offered[2].labels[1] == '[REVISING]', 'allowed statuses first: ' .. vim.inspect(offered[2].labels))
+  local forced = offered[2].labels[#offered[2].labels]
+  check(forced:find('^Force ') ~= nil, 'forced ones last: ' .. forced)
+  local bufnr = vim.fn.bufnr(todo_path)
+  check(not vim.bo[bufnr].modified, 'the buffer was written')
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  check(vim.tbl_contains(lines, '- **14** [IMPLEMENTING] — Conflict resolution UI'), 'the buffer has the new Task Order line')
+  -- The files no buffer held were written by the server itself, not opened as buffers.
+  check(read('specs/state.json'):find('"status": "implementing",\n      "created": "2026-10-03', 1, true) ~= nil, read('specs/state.json'))
+  check(read('specs/014_conflict_ui/plans/implementation-001.md'):find('**Status**: [IN PROGRESS]', 1, true) ~= nil, 'the plan header')
+  check(vim.fn.bufloaded(workspace .. '/specs/state.json') == 0, 'state.json was not loaded into a buffer')
+  check(#answers == 0, 'every scripted answer was used')
+end)
+
+step(':Taskmark set asks for the reason a status needs', function()
+  answers = { 'waiting on the vendor', 'Write them' }
+  offered = {}
+  vim.cmd('Taskmark set 13 blocked')
+  wait('the blocked status on disk', 20000, function()
+    return read('specs/TODO.md'):find('**Blocking Reason**: waiting on the vendor', 1, true) ~= nil
+  end)
+  check(offered[1].prompt == 'Blocking Reason: ', 'asked for the reason: ' .. vim.inspect(offered[1]))
+end)
+
+step(':checkhealth taskmark reports the binary, the server and the configuration', function()
+  vim.cmd('checkhealth taskmark')
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  check(text:find('found ' .. taskmark_bin, 1, true) ~= nil, text)
+  check(text:find('taskmark 0%.') ~= nil, text)
+  check(text:find('served by daemon process', 1, true) ~= nil, text)
+  check(text:find('configuration is valid', 1, true) ~= nil, text)
+end)
+
+vim.lsp.stop_client(vim.lsp.get_clients({ name = 'taskmark' }), true)
+vim.cmd('qall!')
