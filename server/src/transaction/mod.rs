@@ -185,12 +185,15 @@ impl Prepared<'_> {
     /// Replaces every target. Once the journal says committed, the transaction completes even
     /// if this process dies: the next command rolls it forward.
     pub fn commit(mut self) -> Result<Committed, TransactionError> {
-        self.finished = true;
         if self.paths.is_empty() {
+            self.finished = true;
             return Ok(Committed { id: String::new(), paths: Vec::new() });
         }
         self.journal.state = JournalState::Committed;
+        // If this fails, dropping `self` rolls back: nothing was replaced yet.
         self.journal.store(self.lock.state_dir())?;
+        // From here on the transaction only goes forward, now or at the next start.
+        self.finished = true;
         fault::point("committed");
         self.journal.roll_forward()?;
         Journal::remove(self.lock.state_dir())?;

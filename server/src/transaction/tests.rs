@@ -61,6 +61,29 @@ fn commit_writes_every_file_and_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_prepared_transaction_replaces_nothing_until_committed() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction { label: "t".into(), files: vec![write("a.md", "old\n", "new\n")] };
+
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    assert_eq!(prepared.paths(), ["a.md"]);
+    assert_eq!(leftovers(dir.path()).len(), 2, "a temporary file and the journal");
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "old\n");
+    prepared.abort();
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+
+    // Dropped on an error path: the same.
+    drop(transaction.prepare(&lock).expect("prepared"));
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "old\n");
+
+    transaction.prepare(&lock).expect("prepared").commit().expect("committed");
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+#[test]
 fn a_file_changed_since_it_was_read_is_a_conflict_and_nothing_is_written() {
     let dir = workspace(&[("a.md", b"one\n"), ("b.md", b"edited by someone else\n")]);
     let lock = lock(dir.path());
