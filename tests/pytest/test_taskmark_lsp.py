@@ -118,6 +118,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.listTasks",
         "taskmark.taskInfo",
         "taskmark.reindex",
+        "taskmark.taskAt",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None
