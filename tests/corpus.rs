@@ -4,7 +4,7 @@
 //! (`.ci/run` sets it) and fails loudly when the variable names a folder that is missing.
 //! Without the variable it says plainly that it did not run.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -66,6 +66,11 @@ fn main() {
         let snapshot = corpus.join(snapshot);
         let name = format!("set_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
         trials.push(Trial::test(name, move || set_on_a_copy(&snapshot, task, status)));
+    }
+    for snapshot in ["benbrastmckie__ProofChecker@af2d23d", "benbrastmckie__ProofChecker@0c581b4"] {
+        let snapshot = corpus.join(snapshot);
+        let name = format!("fix_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
+        trials.push(Trial::test(name, move || fix_on_a_copy(&snapshot)));
     }
     let shared = Arc::new(Loaded::new(&corpus));
     let tests: [(&str, CorpusTest); 9] = [
@@ -383,6 +388,49 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
         .filter(|it| it["task"] == task && status_codes.iter().any(|code| it["code"] == *code))
         .collect();
     ensure(left.is_empty(), || format!("status findings for task {task} after set: {left:?}"))
+}
+
+/// `taskmark fix` on a writable copy of a real tracker: stale counters and plan headers are
+/// gone afterwards, some markers are respelled, and a second run has nothing left to do.
+fn fix_on_a_copy(snapshot: &Path) -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
+    let root = dir.path().join("copy");
+    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
+    lsp_client::copy_tree(snapshot, &root);
+    make_writable(&root)?;
+    let counts = |root: &Path| -> Result<BTreeMap<String, usize>, Failed> {
+        let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(["check", ".", "--no-baseline", "--format", "json"])
+            .current_dir(root)
+            .output()
+            .map_err(|it| it.to_string())?;
+        let report: Value = serde_json::from_slice(&output.stdout).map_err(|it| it.to_string())?;
+        let mut counts = BTreeMap::new();
+        for diagnostic in report["diagnostics"].as_array().into_iter().flatten() {
+            *counts.entry(diagnostic["code"].as_str().unwrap_or("").to_string()).or_insert(0) += 1;
+        }
+        Ok(counts)
+    };
+    let fix = || {
+        Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(["fix", "--root"])
+            .arg(&root)
+            .output()
+            .map_err(|it| it.to_string())
+    };
+    let before = counts(&root)?;
+    let first = fix()?;
+    ensure(first.status.success(), || String::from_utf8_lossy(&first.stderr).into_owned())?;
+    let after = counts(&root)?;
+    for code in ["stale-counts", "plan-status-stale"] {
+        ensure(!after.contains_key(code), || format!("{code} left after fix: {before:?} -> {after:?}"))?;
+    }
+    let unknown = |counts: &BTreeMap<String, usize>| counts.get("unknown-status").copied().unwrap_or(0);
+    ensure(unknown(&after) < unknown(&before), || format!("no marker respelled: {before:?} -> {after:?}"))?;
+    let second = fix()?;
+    ensure(second.status.success() && String::from_utf8_lossy(&second.stdout) == "taskmark: nothing to fix\n", || {
+        format!("a second fix still changed something: {}", String::from_utf8_lossy(&second.stdout))
+    })
 }
 
 /// Corpus files are read-only on disk; a user's checkout is not.
