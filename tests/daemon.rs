@@ -124,6 +124,7 @@ fn a_killed_editor_leaves_the_others_served() {
     let mut first = setup.editor(&first_root);
     let mut second = setup.editor(&second_root);
     assert!(has_diagnostics(&mut first, "specs/state.json"));
+    assert!(has_diagnostics(&mut second, "specs/state.json"));
     let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
     drop(first); // SIGKILL: the proxy dies with its connection half-open.
 
@@ -154,6 +155,31 @@ fn analysis_threads(pid: u32) -> usize {
         .flatten()
         .filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|it| it.trim() == "taskmark-analys"))
         .count()
+}
+
+#[test]
+fn requests_from_the_daemon_reach_the_editor_through_the_proxy() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let todo = editor.open("specs/TODO.md");
+    // `workspace/applyEdit` is a request the daemon sends; the editor's answer goes back the
+    // same way, through the proxy that reads none of it.
+    let result = editor
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("the status change is applied");
+    assert_eq!(result["applied"], true, "{result}");
+    assert!(editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"));
+    assert!(editor.documents[&todo].text.contains("- **14** [IMPLEMENTING]"));
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"status\": \"implementing\",\n      \"created\": \"2026-10-03"), "{state}");
+    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
 }
 
 #[test]
