@@ -352,11 +352,7 @@ fn deterministic(loaded: &Loaded) -> Result<(), Failed> {
 /// `taskmark set` on a writable copy of a corpus snapshot changes every place of the task in
 /// one go: afterwards the places agree and `check` has no status finding for the task.
 fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed> {
-    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
-    let root = dir.path().join("copy");
-    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
-    lsp_client::copy_tree(snapshot, &root);
-    make_writable(&root)?;
+    let (_dir, root) = writable_copy(snapshot, "copy")?;
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
             .args(args)
@@ -373,18 +369,10 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
     ensure(!places.is_empty() && places.iter().all(|it| it["agrees"] == true || it["current"] == false), || {
         format!("{view}")
     })?;
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", ".", "--no-baseline", "--format", "json"])
-        .current_dir(&root)
-        .output()
-        .map_err(|it| it.to_string())?;
-    let report: Value = serde_json::from_slice(&check.stdout).map_err(|it| it.to_string())?;
     let status_codes =
         ["status-mismatch", "unknown-status", "invalid-transition", "missing-field", "plan-status-stale"];
-    let left: Vec<&Value> = report["diagnostics"]
-        .as_array()
+    let left: Vec<Value> = check_json(&root)?
         .into_iter()
-        .flatten()
         .filter(|it| it["task"] == task && status_codes.iter().any(|code| it["code"] == *code))
         .collect();
     ensure(left.is_empty(), || format!("status findings for task {task} after set: {left:?}"))
@@ -393,20 +381,10 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
 /// `taskmark fix` on a writable copy of a real tracker: stale counters and plan headers are
 /// gone afterwards, some markers are respelled, and a second run has nothing left to do.
 fn fix_on_a_copy(snapshot: &Path) -> Result<(), Failed> {
-    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
-    let root = dir.path().join("copy");
-    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
-    lsp_client::copy_tree(snapshot, &root);
-    make_writable(&root)?;
+    let (_dir, root) = writable_copy(snapshot, "copy")?;
     let counts = |root: &Path| -> Result<BTreeMap<String, usize>, Failed> {
-        let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(["check", ".", "--no-baseline", "--format", "json"])
-            .current_dir(root)
-            .output()
-            .map_err(|it| it.to_string())?;
-        let report: Value = serde_json::from_slice(&output.stdout).map_err(|it| it.to_string())?;
         let mut counts = BTreeMap::new();
-        for diagnostic in report["diagnostics"].as_array().into_iter().flatten() {
+        for diagnostic in check_json(root)? {
             *counts.entry(diagnostic["code"].as_str().unwrap_or("").to_string()).or_insert(0) += 1;
         }
         Ok(counts)
@@ -433,6 +411,28 @@ fn fix_on_a_copy(snapshot: &Path) -> Result<(), Failed> {
     })
 }
 
+/// A copy of a corpus snapshot in a fresh temporary folder (kept alive by the returned guard),
+/// writable as a user's checkout is: the corpus files themselves are read-only.
+fn writable_copy(snapshot: &Path, name: &str) -> Result<(tempfile::TempDir, PathBuf), Failed> {
+    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
+    let root = dir.path().join(name);
+    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
+    lsp_client::copy_tree(snapshot, &root);
+    make_writable(&root)?;
+    Ok((dir, root))
+}
+
+/// `taskmark check . --format json`'s diagnostics, run in `root`.
+fn check_json(root: &Path) -> Result<Vec<Value>, Failed> {
+    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", ".", "--no-baseline", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .map_err(|it| it.to_string())?;
+    let report: Value = serde_json::from_slice(&output.stdout).map_err(|it| it.to_string())?;
+    Ok(report["diagnostics"].as_array().cloned().unwrap_or_default())
+}
+
 /// Corpus files are read-only on disk; a user's checkout is not.
 fn make_writable(root: &Path) -> Result<(), Failed> {
     let mut stack = vec![root.to_path_buf()];
@@ -452,24 +452,12 @@ fn make_writable(root: &Path) -> Result<(), Failed> {
 }
 
 fn lsp_serves_the_seed_project(snapshot: &Path) -> Result<(), Failed> {
-    use lsp_client::{LspClient, copy_tree, vscode_capabilities};
+    use lsp_client::{LspClient, vscode_capabilities};
     use serde_json::json;
     use std::time::Duration;
 
-    let dir = tempfile::tempdir().map_err(|it| it.to_string())?;
-    let root = dir.path().join("ProofChecker");
-    std::fs::create_dir_all(&root).map_err(|it| it.to_string())?;
-    copy_tree(snapshot, &root);
-    let check = |root: &Path| -> Result<Vec<Value>, Failed> {
-        let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(["check", ".", "--no-baseline", "--format", "json"])
-            .current_dir(root)
-            .output()
-            .map_err(|it| it.to_string())?;
-        let json: Value = serde_json::from_slice(&output.stdout).map_err(|it| it.to_string())?;
-        Ok(json["diagnostics"].as_array().cloned().unwrap_or_default())
-    };
-    let expected = check(&root)?;
+    let (_dir, root) = writable_copy(snapshot, "ProofChecker")?;
+    let expected = check_json(&root)?;
     let plan = format!(".opencode/{SEED_PLAN}");
     let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
     let files: BTreeSet<String> = expected.iter().filter_map(|it| it["file"].as_str().map(str::to_string)).collect();
@@ -523,7 +511,7 @@ fn lsp_serves_the_seed_project(snapshot: &Path) -> Result<(), Failed> {
     let gone = client
         .wait_until(Duration::from_secs(20), |it| !it.codes(&plan).iter().any(|code| code == "plan-status-stale"));
     ensure(gone, || format!("plan-status-stale still published: {:?}", client.codes(&plan)))?;
-    let after = check(&root)?;
+    let after = check_json(&root)?;
     let stale: Vec<&Value> =
         after.iter().filter(|it| it["code"] == "plan-status-stale" && it["file"] == plan.as_str()).collect();
     ensure(stale.is_empty(), || format!("{stale:?}"))?;
