@@ -156,6 +156,64 @@ impl TextEdit {
     }
 }
 
+/// How a text changed, as one replaced region: `old[start..old_end]` became
+/// `new[start..new_end]`, everything before `start` and after the ends is the same. Found by
+/// comparing the texts (common prefix and suffix), so it needs no help from the editor; the
+/// offsets fall on character boundaries of both texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Change {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+impl Change {
+    pub fn between(old: &str, new: &str) -> Change {
+        let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
+        let mut start = old_bytes.iter().zip(new_bytes).take_while(|(a, b)| a == b).count();
+        // The prefix is common, so a boundary in one text is a boundary in the other.
+        while !old.is_char_boundary(start) {
+            start -= 1;
+        }
+        let room = old.len().min(new.len()) - start;
+        let mut suffix =
+            old_bytes.iter().rev().zip(new_bytes.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        while !old.is_char_boundary(old.len() - suffix) {
+            suffix -= 1;
+        }
+        Change { start, old_end: old.len() - suffix, new_end: new.len() - suffix }
+    }
+
+    /// Whether the texts are the same.
+    pub fn is_empty(&self) -> bool {
+        self.old_end == self.start && self.new_end == self.start
+    }
+
+    /// Bytes added (negative: removed).
+    pub fn delta(&self) -> i64 {
+        self.new_end as i64 - self.old_end as i64
+    }
+
+    /// Where an offset of the old text at or after `old_end` is in the new text.
+    pub fn shift(&self, offset: TextSize) -> TextSize {
+        let offset = usize::from(offset);
+        size(if offset >= self.old_end { offset - self.old_end + self.new_end } else { offset })
+    }
+
+    /// A range of the old text that lies wholly before or after the changed region, moved to
+    /// where it is in the new text; `None` for a range that overlaps or touches the region.
+    pub fn shift_range(&self, range: TextRange) -> Option<TextRange> {
+        let (start, end) = (usize::from(range.start()), usize::from(range.end()));
+        if end < self.start || (end == self.start && start < end) {
+            Some(range)
+        } else if start > self.old_end || (start == self.old_end && self.old_end > self.start) {
+            Some(TextRange::new(self.shift(range.start()), self.shift(range.end())))
+        } else {
+            None
+        }
+    }
+}
+
 /// The line break a file uses, so inserted lines match it.
 pub fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {
@@ -204,5 +262,21 @@ mod tests {
         let edited = apply_edits(text, &[TextEdit::replace(range(3, 5), "X"), TextEdit::insert(size(0), ">")]);
         assert_eq!(edited, ">a\r\nX\nc");
         assert_eq!(line_range_at(text, 1), range(0, 1));
+    }
+
+    #[test]
+    fn changes_are_the_region_between_common_prefix_and_suffix() {
+        let change = Change::between("abcdef", "abXYdef");
+        assert_eq!(change, Change { start: 2, old_end: 3, new_end: 4 });
+        assert_eq!(change.shift(size(4)), size(5));
+        assert_eq!(change.shift_range(range(0, 1)), Some(range(0, 1)));
+        assert_eq!(change.shift_range(range(3, 5)), Some(range(4, 6)));
+        assert_eq!(change.shift_range(range(1, 4)), None);
+        // `é` and `è` share their first byte: the region starts at the character, not inside it.
+        let change = Change::between("aéb", "aèb");
+        assert_eq!(change, Change { start: 1, old_end: 3, new_end: 3 });
+        assert!(Change::between("same", "same").is_empty());
+        // An insertion into a run of equal characters: prefix and suffix do not overlap.
+        assert_eq!(Change::between("aa", "aaa"), Change { start: 2, old_end: 2, new_end: 3 });
     }
 }

@@ -1,0 +1,114 @@
+//! Incremental re-parsing equals parsing from scratch: random edit sequences (fences opened and
+//! closed, `---` lines, headings inserted and removed, multi-byte characters, CRLF) applied to
+//! markdown give exactly `Outline::new`'s outline.
+
+use proptest::prelude::*;
+
+use crate::engine::markdown::Outline;
+use crate::engine::text::Change;
+
+/// Lines that change the block structure the most.
+fn markdown_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1usize..5, 1u32..9).prop_map(|(level, id)| format!("{} {id}. Task é", "#".repeat(level))),
+        Just("```".to_string()),
+        Just("~~~".to_string()),
+        Just("---".to_string()),
+        Just("...".to_string()),
+        Just("title: x".to_string()),
+        Just("<!-- open".to_string()),
+        Just("-->".to_string()),
+        Just("<div>".to_string()),
+        Just("- **Status**: [PLANNED]".to_string()),
+        Just("- [ ] box 🚀".to_string()),
+        Just("  - [x] nested".to_string()),
+        Just("> quote".to_string()),
+        Just("| A | B |".to_string()),
+        Just("|---|---|".to_string()),
+        Just("    indented".to_string()),
+        Just("Setext".to_string()),
+        Just("===".to_string()),
+        Just("#".to_string()),
+        Just("[a]:".to_string()),
+        Just(String::new()),
+        "[a-z日本é#`\\-\\[\\] ]{0,12}",
+    ]
+}
+
+fn document() -> impl Strategy<Value = String> {
+    (prop::collection::vec(markdown_line(), 0..40), any::<bool>()).prop_map(|(lines, crlf)| {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        lines.iter().map(|it| format!("{it}{eol}")).collect()
+    })
+}
+
+/// An edit: replace the bytes between two (character-boundary-snapped) positions with text.
+fn edit() -> impl Strategy<Value = (prop::sample::Index, prop::sample::Index, String)> {
+    (
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        prop_oneof![
+            markdown_line().prop_map(|it| format!("{it}\n")),
+            markdown_line().prop_map(|it| format!("\n{it}")),
+            Just("x".to_string()),
+            Just("é".to_string()),
+            Just("```\n".to_string()),
+            Just("---\n".to_string()),
+            Just("\r\n".to_string()),
+            Just(String::new()),
+        ],
+    )
+}
+
+pub(crate) fn apply(text: &str, at: &prop::sample::Index, length: &prop::sample::Index, insert: &str) -> String {
+    let mut start = at.index(text.len() + 1);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    // Mostly small deletions: a keystroke, a line, sometimes a bigger block.
+    let mut end = (start + length.index(12)).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..start]);
+    out.push_str(insert);
+    out.push_str(&text[end.max(start)..]);
+    out
+}
+
+proptest! {
+    #[test]
+    fn reparsed_outlines_equal_full_parses(text in document(), edits in prop::collection::vec(edit(), 1..8)) {
+        let mut text = text;
+        let mut outline = Outline::new(&text);
+        for (at, length, insert) in &edits {
+            let edited = apply(&text, at, length, insert);
+            let change = Change::between(&text, &edited);
+            outline = outline.reparse(&text, &edited, change);
+            prop_assert_eq!(&outline, &Outline::new(&edited), "after editing {:?} into {:?}", text, edited);
+            text = edited;
+        }
+    }
+}
+
+#[test]
+fn a_fence_opened_above_swallows_the_sections_below_and_closing_it_frees_them() {
+    let text = "# A\n- [ ] a\n# B\n- [ ] b\n# C\n- [ ] c\n";
+    let outline = Outline::new(text);
+    let opened = text.replace("- [ ] a\n", "- [ ] a\n```\n");
+    let reparsed = outline.reparse(text, &opened, Change::between(text, &opened));
+    assert_eq!(reparsed, Outline::new(&opened));
+    assert_eq!(reparsed.headings.len(), 1);
+    let closed = reparsed.reparse(&opened, text, Change::between(&opened, text));
+    assert_eq!(closed, outline);
+}
+
+#[test]
+fn only_a_leading_metadata_block_is_frontmatter() {
+    let text = "---\ntitle: x\n---\n# A\n---\nnot: yaml\n---\n";
+    let outline = Outline::new(text);
+    assert_eq!(outline.code.len(), 1);
+    assert!(outline.in_code(crate::engine::text::size(text.find("title").unwrap_or(0))));
+    assert!(!outline.in_code(crate::engine::text::size(text.find("not").unwrap_or(0))));
+}
