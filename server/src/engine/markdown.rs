@@ -71,15 +71,28 @@ impl Outline {
     /// same whatever follows. The slice is parsed on its own; if it ends inside a code or HTML
     /// block (an opened fence now swallows what follows), the slice grows to the next sync point.
     pub fn reparse(&self, old: &str, new: &str, change: Change) -> Outline {
+        self.reparse_with_region(old, new, change).0
+    }
+
+    /// [`Outline::reparse`], also returning the region that was parsed again: outside it, the
+    /// new outline is the old one moved by the length difference.
+    pub fn reparse_with_region(&self, old: &str, new: &str, change: Change) -> (Outline, Change) {
+        let everything = Change { start: 0, old_end: old.len(), new_end: new.len() };
         if change.is_empty() {
-            return self.clone();
+            return (self.clone(), change);
         }
         let body_start = match (frontmatter_block(old), frontmatter_block(new)) {
             (None, None) => 0,
             (Some(before), Some(after)) if before == after && change.start >= before.1 => before.1,
             // The frontmatter changed, appeared or vanished: it decides where everything starts.
-            _ => return Outline::new(new),
+            _ => return (Outline::new(new), everything),
         };
+        // A lone carriage return is a line break to the parser but not to the line scanners, so
+        // a heading's line can then start before the heading: such texts are parsed whole.
+        let lone_return = |text: &str, headings: &[Heading]| headings.iter().any(|it| text[it.line].contains('\r'));
+        if lone_return(old, &self.headings) || (body_start > 0 && !new[..body_start].ends_with('\n')) {
+            return (Outline::new(new), everything);
+        }
         let sync_points: Vec<usize> = self
             .headings
             .iter()
@@ -116,6 +129,9 @@ impl Outline {
             }
             next_sync += 1;
         };
+        if lone_return(new, &slice.headings) {
+            return (Outline::new(new), everything);
+        }
         let before = |range: TextRange| usize::from(range.start()) < slice_start;
         let after = |range: TextRange| usize::from(range.start()) >= old_slice_end;
         let shift = |range: TextRange| range_shifted(range, delta);
@@ -134,7 +150,8 @@ impl Outline {
             cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
             is_head: it.is_head,
         });
-        Outline { headings, code, items, table_rows }
+        let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
+        (Outline { headings, code, items, table_rows }, region)
     }
 
     /// Whether `offset` is inside a code block, an HTML block or the frontmatter.

@@ -112,3 +112,66 @@ fn only_a_leading_metadata_block_is_frontmatter() {
     assert!(outline.in_code(crate::engine::text::size(text.find("title").unwrap_or(0))));
     assert!(!outline.in_code(crate::engine::text::size(text.find("not").unwrap_or(0))));
 }
+
+/// Lines of a spec-folder TODO.md, with the structure-changing lines of [`markdown_line`] mixed in.
+fn todo_document() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        3 => super::properties::todo_line(),
+        1 => markdown_line(),
+        1 => Just("## Tasks".to_string()),
+        1 => (1u32..6).prop_map(|it| format!("#### {it}. Nested")),
+    ];
+    (any::<bool>(), prop::collection::vec(line, 0..50), any::<bool>()).prop_map(|(frontmatter, lines, crlf)| {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let head = if frontmatter { format!("---{eol}next_project_number: 7{eol}task_counts:{eol}  active: 2{eol}---{eol}") } else { String::new() };
+        head + &lines.iter().map(|it| format!("{it}{eol}")).collect::<String>()
+    })
+}
+
+fn todo_edit() -> impl Strategy<Value = (prop::sample::Index, prop::sample::Index, String)> {
+    (
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        prop_oneof![
+            super::properties::todo_line().prop_map(|it| format!("{it}\n")),
+            super::properties::todo_line().prop_map(|it| format!("\n{it}")),
+            markdown_line().prop_map(|it| format!("{it}\n")),
+            Just("x".to_string()),
+            Just("é".to_string()),
+            Just("```\n".to_string()),
+            Just("---\n".to_string()),
+            Just("\r\n".to_string()),
+            Just(String::new()),
+        ],
+    )
+}
+
+fn with_todo_context<T>(run: impl FnOnce(&crate::engine::parse::ParseContext<'_>) -> T) -> T {
+    let mut class = crate::engine::layout::classify("specs/TODO.md");
+    class.family = Some(crate::engine::layout::Family::SpecFolder);
+    let profile = crate::engine::profiles::builtin(crate::engine::layout::Family::SpecFolder.default_profile())
+        .unwrap_or_else(crate::engine::profiles::github);
+    run(&crate::engine::parse::ParseContext { path: "specs/TODO.md", class: &class, profile: &profile, scope: "specs" })
+}
+
+proptest! {
+    #[test]
+    fn reparsed_todo_files_equal_full_parses(text in todo_document(), edits in prop::collection::vec(todo_edit(), 1..6)) {
+        use crate::engine::parse::todo;
+        with_todo_context(|cx| {
+            let mut text = text;
+            let (mut parsed, mut layout) = todo::parse_with_layout(cx, &text);
+            for (at, length, insert) in &edits {
+                let edited = apply(&text, at, length, insert);
+                let change = Change::between(&text, &edited);
+                let reparsed = todo::reparse(cx, &text, &edited, change, &mut parsed, &mut layout);
+                let (full, full_layout) = todo::parse_with_layout(cx, &edited);
+                prop_assert_eq!(&parsed, &full, "after editing {:?} into {:?} ({:?})", text, edited, reparsed.region);
+                prop_assert_eq!(&layout, &full_layout);
+                text = edited;
+            }
+            Ok(())
+        })?;
+    }
+}
+

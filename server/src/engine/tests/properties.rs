@@ -60,7 +60,7 @@ fn noise() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.concat())
 }
 
-fn todo_line() -> impl Strategy<Value = String> {
+pub(super) fn todo_line() -> impl Strategy<Value = String> {
     prop_oneof![
         (1u32..6, any::<bool>(), noise())
             .prop_map(|(id, done, title)| format!("### {}{id}. {title}", if done { "✓ " } else { "" })),
