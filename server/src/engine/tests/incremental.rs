@@ -175,3 +175,54 @@ proptest! {
     }
 }
 
+
+/// Everything the rules report, with the fix hints, for comparing two stores exactly.
+fn rendered_with_fixes(index: &crate::engine::index::WorkspaceIndex, diagnostics: &[crate::engine::rules::Diagnostic]) -> Vec<String> {
+    let mut out: Vec<String> = diagnostics
+        .iter()
+        .map(|it| {
+            let related: Vec<String> =
+                it.related.iter().map(|r| format!("{} {:?} {}", index.path(r.file), r.range, r.message)).collect();
+            format!("{} {:?} {} {} {:?} {:?} {:?} {:?}", index.path(it.file), it.range, it.code, it.message, it.task, it.severity, related, it.fix)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+proptest! {
+    #[test]
+    fn edits_of_a_todo_file_keep_index_and_diagnostics_equal_to_a_fresh_build(
+        files in super::properties::workspace(),
+        edits in prop::collection::vec(todo_edit(), 1..6),
+        frontmatter in any::<bool>(),
+    ) {
+        use std::collections::HashSet;
+        use std::sync::Arc;
+        use crate::engine::config::Config;
+        use crate::engine::rules::DiagnosticStore;
+        use super::properties::{build, canonical, check};
+        let mut files = files;
+        if frontmatter && let Some(todo) = files.iter_mut().find(|it| it.path == "specs/TODO.md") {
+            let counted = format!("---\nnext_project_number: 3\ntask_counts:\n  active: 1\n  total: 2\n---\n{}", todo.text);
+            todo.text = Arc::from(counted);
+        }
+        let mut index = build(&files);
+        let mut current = files.clone();
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        let todo = current.iter().position(|it| it.path == "specs/TODO.md").unwrap_or(0);
+        for (at, length, insert) in &edits {
+            let edited = apply(&current[todo].text, at, length, insert);
+            let update = index.set_file(&current[todo].path, Some(Arc::from(edited.as_str())));
+            store.update(&index, &config, None, &paths, &update);
+            current[todo].text = Arc::from(edited);
+            let fresh = build(&current);
+            let (incremental, full) = (canonical(&index), canonical(&fresh));
+            let differing: Vec<(&str, &str)> = incremental.lines().zip(full.lines()).filter(|(a, b)| a != b).collect();
+            prop_assert_eq!(&incremental, &full, "first differing lines {:?}", differing.first());
+            prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
+        }
+    }
+}
