@@ -20,6 +20,7 @@ use anyhow::{Context, bail};
 use taskmark::engine::config::Config;
 use taskmark::engine::markdown::Outline;
 use taskmark::engine::rules::DiagnosticStore;
+use taskmark::engine::text::LineIndex;
 use taskmark::workspace::{self, DiskPaths};
 
 /// Files of the one-tracker workspace whose TODO.md is about 1 MB (as in the LSP benchmark).
@@ -46,6 +47,13 @@ fn main() -> anyhow::Result<()> {
 
     let full_outline = time(if quick { 3 } else { 20 }, || {
         black_box(Outline::new(black_box(&text)));
+    });
+    let todo = index.file_id(path).context("no TODO.md")?;
+    let located = time(if quick { 3 } else { 20 }, || {
+        black_box(store.file(todo));
+    });
+    let line_index = time(if quick { 3 } else { 20 }, || {
+        black_box(LineIndex::new(black_box(&text)));
     });
 
     // Type into description lines spread over the file, as the LSP benchmark does.
@@ -93,6 +101,12 @@ fn main() -> anyhow::Result<()> {
 
     println!("TODO.md: {:.2} MB, {} description lines, {edits} one-character edits", text.len() as f64 / 1e6, lines.len());
     println!("Outline::new over the whole file: median {}", ms(percentile(&full_outline, 50.0)));
+    println!("LineIndex::new over the whole file: median {}", ms(percentile(&line_index, 50.0)));
+    println!(
+        "DiagnosticStore::file for TODO.md ({} diagnostics): median {}",
+        store.file(todo).len(),
+        ms(percentile(&located, 50.0))
+    );
     for (label, samples) in [("set_file", &set_file), ("store.update", &update), ("set_file + update", &total)] {
         println!(
             "{label:<18} median {}  p90 {}  p99 {}  max {}",

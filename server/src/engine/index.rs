@@ -245,6 +245,12 @@ impl WorkspaceIndex {
     /// Adds, replaces (`Some`) or removes (`None`) one file, and says what that touched.
     pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) -> Update {
         let previous_id = self.by_path.get(path).copied();
+        if let Some(id) = previous_id
+            && let Some(text) = &text
+            && let Some(update) = self.edit_todo(id, path, text)
+        {
+            return update;
+        }
         let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
             let mut rebuilt = false;
@@ -262,11 +268,6 @@ impl WorkspaceIndex {
             self.rebuild_tasks();
             return Update { rebuilt, file: None, tasks, added_or_removed: previous_id.is_some(), edit: None, phases: true };
         };
-        if let Some(id) = previous_id
-            && let Some(update) = self.edit_todo(id, path, &text)
-        {
-            return update;
-        }
         let mut class = classify(path, &text);
         let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
         let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));

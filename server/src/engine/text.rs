@@ -167,17 +167,39 @@ pub struct Change {
     pub new_end: usize,
 }
 
+/// Compared a block at a time first: slice equality is a `memcmp`, many times faster than
+/// comparing byte by byte over a megabyte.
+const BLOCK: usize = 256;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= length && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + a[at..length].iter().zip(&b[at..length]).take_while(|(x, y)| x == y).count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - length..], &b[b.len() - length..]);
+    let mut matched = 0;
+    while matched + BLOCK <= length && a[length - matched - BLOCK..length - matched] == b[length - matched - BLOCK..length - matched] {
+        matched += BLOCK;
+    }
+    matched + a[..length - matched].iter().rev().zip(b[..length - matched].iter().rev()).take_while(|(x, y)| x == y).count()
+}
+
 impl Change {
     pub fn between(old: &str, new: &str) -> Change {
         let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
-        let mut start = old_bytes.iter().zip(new_bytes).take_while(|(a, b)| a == b).count();
+        let mut start = common_prefix(old_bytes, new_bytes);
         // The prefix is common, so a boundary in one text is a boundary in the other.
         while !old.is_char_boundary(start) {
             start -= 1;
         }
         let room = old.len().min(new.len()) - start;
-        let mut suffix =
-            old_bytes.iter().rev().zip(new_bytes.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        let mut suffix = common_suffix(&old_bytes[old.len() - room..], &new_bytes[new.len() - room..]);
         while !old.is_char_boundary(old.len() - suffix) {
             suffix -= 1;
         }
@@ -278,5 +300,10 @@ mod tests {
         assert!(Change::between("same", "same").is_empty());
         // An insertion into a run of equal characters: prefix and suffix do not overlap.
         assert_eq!(Change::between("aa", "aaa"), Change { start: 2, old_end: 2, new_end: 3 });
+        // Longer than a comparison block, on both sides of the change.
+        let long = "ab".repeat(400);
+        let edited = format!("{}X{}", &long[..333], &long[333..]);
+        assert_eq!(Change::between(&long, &edited), Change { start: 333, old_end: 333, new_end: 334 });
+        assert_eq!(Change::between(&edited, &long), Change { start: 333, old_end: 334, new_end: 333 });
     }
 }

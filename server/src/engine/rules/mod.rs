@@ -482,7 +482,9 @@ impl DiagnosticStore {
                     moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
                 }
                 if moved_all {
-                    touched.extend(diagnostics.iter().map(|it| it.file));
+                    // Only what really moved is news to the files it is in.
+                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
+                    touched.extend(changed.map(|(_, after)| after.file));
                     *diagnostics = moved_diagnostics;
                 } else {
                     tasks.insert(task.clone());
