@@ -67,6 +67,8 @@ fn main() -> anyhow::Result<()> {
     let mut set_file = Vec::with_capacity(edits);
     let mut update = Vec::with_capacity(edits);
     let mut total = Vec::with_capacity(edits);
+    // What the language server would publish after each edit.
+    let (mut touched_files, mut touched_diagnostics) = (0, 0);
     for edit in 0..edits {
         let at = lines[(edit * 7919) % lines.len()] + edit / lines.len();
         text.insert(at, 'x');
@@ -74,8 +76,10 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let changed = index.set_file(path, Some(shared));
         let parsed = Instant::now();
-        black_box(store.update(index, &config, None, &oracle, &changed));
+        let touched = black_box(store.update(index, &config, None, &oracle, &changed));
         let done = Instant::now();
+        touched_files += touched.len();
+        touched_diagnostics += touched.iter().map(|it| store.file(*it).len()).sum::<usize>();
         set_file.push(parsed - started);
         update.push(done - parsed);
         total.push(done - started);
@@ -99,7 +103,11 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
-    println!("TODO.md: {:.2} MB, {} description lines, {edits} one-character edits", text.len() as f64 / 1e6, lines.len());
+    println!(
+        "TODO.md: {:.2} MB, {} description lines, {edits} one-character edits",
+        text.len() as f64 / 1e6,
+        lines.len()
+    );
     println!("Outline::new over the whole file: median {}", ms(percentile(&full_outline, 50.0)));
     println!("LineIndex::new over the whole file: median {}", ms(percentile(&line_index, 50.0)));
     println!(
@@ -116,6 +124,11 @@ fn main() -> anyhow::Result<()> {
             ms(percentile(samples, 100.0)),
         );
     }
+    println!(
+        "files whose diagnostics an edit may have changed: {:.1} on average, with {:.1} diagnostics",
+        touched_files as f64 / edits as f64,
+        touched_diagnostics as f64 / edits as f64
+    );
     println!(
         "fence open/close paste (set_file + update): median {}  max {}",
         ms(percentile(&fence, 50.0)),

@@ -1,9 +1,12 @@
 //! The workspace index: every file's parse, the trackers and their vocabularies, and for each
 //! task the places that state its status.
 //!
-//! Built from texts the adapter read; updated one file at a time. An update re-parses the
-//! changed file (or, when a vocabulary source such as `backlog/config.yml` changed, the files of
-//! that tracker) and rebuilds the per-task tables, which is linear in the number of places.
+//! Built from texts the adapter read; updated one file at a time. An edit of a spec-folder
+//! TODO.md (the one large file people type into) is re-parsed in part: only the headings whose
+//! text the change reaches are read again, the rest of the parse is moved, and the task table is
+//! updated for the tasks whose places changed. Any other update re-parses the changed file (or,
+//! when a vocabulary source such as `backlog/config.yml` changed, the files of that tracker) and
+//! rebuilds the per-task tables, which is linear in the number of places.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -266,7 +269,14 @@ impl WorkspaceIndex {
                 }
             }
             self.rebuild_tasks();
-            return Update { rebuilt, file: None, tasks, added_or_removed: previous_id.is_some(), edit: None, phases: true };
+            return Update {
+                rebuilt,
+                file: None,
+                tasks,
+                added_or_removed: previous_id.is_some(),
+                edit: None,
+                phases: true,
+            };
         };
         let mut class = classify(path, &text);
         let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
@@ -333,7 +343,8 @@ impl WorkspaceIndex {
         let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
         let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);
         let has_phase = |places: &[Place]| places.iter().any(|it| matches!(it.subject, Subject::Phase(_)));
-        let phases = has_phase(&reparsed.old_places) || has_phase(&entry.parsed.places[reparsed.places.start..reparsed.places.new_end]);
+        let phases = has_phase(&reparsed.old_places)
+            || has_phase(&entry.parsed.places[reparsed.places.start..reparsed.places.new_end]);
         let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
         let lines_moved =
             line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
@@ -366,11 +377,12 @@ impl WorkspaceIndex {
             }
         }
         let same_link = |old: &crate::engine::model::Link, new: &crate::engine::model::Link| {
-            old == new || (usize::from(old.range.start()) >= change.old_end && {
-                let mut shifted = old.clone();
-                moved.link(&mut shifted);
-                shifted == *new
-            })
+            old == new
+                || (usize::from(old.range.start()) >= change.old_end && {
+                    let mut shifted = old.clone();
+                    moved.link(&mut shifted);
+                    shifted == *new
+                })
         };
         let links_same = reparsed.old_links.len() == new_links.len()
             && reparsed.old_links.iter().zip(new_links).all(|(a, b)| same_link(a, b));
@@ -394,7 +406,14 @@ impl WorkspaceIndex {
         } else {
             self.update_tasks(id, &reparsed.places, &touched);
         }
-        Some(Update { rebuilt: false, file: Some(id), tasks: changed, added_or_removed: false, edit: Some(edit), phases })
+        Some(Update {
+            rebuilt: false,
+            file: Some(id),
+            tasks: changed,
+            added_or_removed: false,
+            edit: Some(edit),
+            phases,
+        })
     }
 
     /// Replaces the file's places in `places` (the same number before and after) in the task

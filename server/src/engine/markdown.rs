@@ -135,21 +135,35 @@ impl Outline {
         let before = |range: TextRange| usize::from(range.start()) < slice_start;
         let after = |range: TextRange| usize::from(range.start()) >= old_slice_end;
         let shift = |range: TextRange| range_shifted(range, delta);
-        let headings = splice(&self.headings, slice.headings, |it| it.line, before, after, |it| Heading {
-            level: it.level,
-            line: shift(it.line),
-            content: shift(it.content),
-        });
+        let headings = splice(
+            &self.headings,
+            slice.headings,
+            |it| it.line,
+            before,
+            after,
+            |it| Heading { level: it.level, line: shift(it.line), content: shift(it.content) },
+        );
         let code = splice(&self.code, slice.code, |it| *it, before, after, |it| shift(*it));
-        let items = splice(&self.items, slice.items, |it| it.range, before, after, |it| ListItem {
-            range: shift(it.range),
-            depth: it.depth,
-        });
-        let table_rows = splice(&self.table_rows, slice.table_rows, |it| it.range, before, after, |it| TableRow {
-            range: shift(it.range),
-            cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
-            is_head: it.is_head,
-        });
+        let items = splice(
+            &self.items,
+            slice.items,
+            |it| it.range,
+            before,
+            after,
+            |it| ListItem { range: shift(it.range), depth: it.depth },
+        );
+        let table_rows = splice(
+            &self.table_rows,
+            slice.table_rows,
+            |it| it.range,
+            before,
+            after,
+            |it| TableRow {
+                range: shift(it.range),
+                cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
+                is_head: it.is_head,
+            },
+        );
         let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
         (Outline { headings, code, items, table_rows }, region)
     }
@@ -204,14 +218,20 @@ fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 let line = crate::engine::text::line_range_at(text, usize::from(span.start()));
-                outline.headings.push(Heading { level: heading_level(level), line, content: heading_content(text, line) });
+                outline.headings.push(Heading {
+                    level: heading_level(level),
+                    line,
+                    content: heading_content(text, line),
+                });
             }
             Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::HtmlBlock) | Event::Start(Tag::MetadataBlock(_)) => {
                 outline.code.push(span)
             }
             Event::Start(Tag::List(_)) => list_depth += 1,
             Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
-            Event::Start(Tag::Item) => outline.items.push(ListItem { range: span, depth: list_depth.saturating_sub(1) }),
+            Event::Start(Tag::Item) => {
+                outline.items.push(ListItem { range: span, depth: list_depth.saturating_sub(1) })
+            }
             Event::Start(Tag::TableHead) => {
                 in_table_head = true;
                 current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: true });

@@ -184,10 +184,13 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     let length = a.len().min(b.len());
     let (a, b) = (&a[a.len() - length..], &b[b.len() - length..]);
     let mut matched = 0;
-    while matched + BLOCK <= length && a[length - matched - BLOCK..length - matched] == b[length - matched - BLOCK..length - matched] {
+    while matched + BLOCK <= length
+        && a[length - matched - BLOCK..length - matched] == b[length - matched - BLOCK..length - matched]
+    {
         matched += BLOCK;
     }
-    matched + a[..length - matched].iter().rev().zip(b[..length - matched].iter().rev()).take_while(|(x, y)| x == y).count()
+    matched
+        + a[..length - matched].iter().rev().zip(b[..length - matched].iter().rev()).take_while(|(x, y)| x == y).count()
 }
 
 impl Change {

@@ -127,8 +127,10 @@ pub fn parse_with_layout(cx: &ParseContext<'_>, text: &str) -> (ParsedFile, Todo
     let mut problems = Vec::new();
     let counters = counters(text, &mut problems);
     let mut out = ParsedFile { counters, problems, ..ParsedFile::default() };
-    let flags: Vec<bool> = (0..outline.headings.len()).map(|index| section_heading(text, &outline, index).is_some()).collect();
-    let units = (0..outline.headings.len()).map(|index| parse_unit(cx, text, &outline, &flags, index, &mut out)).collect();
+    let flags: Vec<bool> =
+        (0..outline.headings.len()).map(|index| section_heading(text, &outline, index).is_some()).collect();
+    let units =
+        (0..outline.headings.len()).map(|index| parse_unit(cx, text, &outline, &flags, index, &mut out)).collect();
     let frontmatter_end = frontmatter_end(text);
     (out, TodoLayout { outline, units, frontmatter_end })
 }
@@ -175,7 +177,9 @@ pub fn reparse(
     }
     flags.extend(layout.units[last..].iter().map(|it| it.section));
     let sum = |units: &[Unit]| {
-        units.iter().fold((0, 0, 0), |(places, items, links), it| (places + it.places, items + it.items, links + it.links))
+        units
+            .iter()
+            .fold((0, 0, 0), |(places, items, links), it| (places + it.places, items + it.items, links + it.links))
     };
     let (place_start, item_start, link_start) = sum(&layout.units[..first]);
     let (old_places, old_items, old_links) = sum(&layout.units[first..last]);
@@ -192,7 +196,8 @@ pub fn reparse(
     for item in &mut fresh.items {
         before.item(item);
     }
-    let places = Splice { start: place_start, old_end: place_start + old_places, new_end: place_start + fresh.places.len() };
+    let places =
+        Splice { start: place_start, old_end: place_start + old_places, new_end: place_start + fresh.places.len() };
     let items = Splice { start: item_start, old_end: item_start + old_items, new_end: item_start + fresh.items.len() };
     let links = Splice { start: link_start, old_end: link_start + old_links, new_end: link_start + fresh.links.len() };
     let after = crate::engine::model::Moved { bytes: change.delta(), places: places.delta(), items: items.delta() };
@@ -211,8 +216,8 @@ pub fn reparse(
     // The counters live in the frontmatter: read again when the change reaches it (or a new
     // first line could start one).
     let new_frontmatter_end = frontmatter_end(new);
-    let counters = new_frontmatter_end != layout.frontmatter_end
-        || layout.frontmatter_end.is_some_and(|end| change.start <= end);
+    let counters =
+        new_frontmatter_end != layout.frontmatter_end || layout.frontmatter_end.is_some_and(|end| change.start <= end);
     if counters {
         parsed.problems.clear();
         parsed.counters = self::counters(new, &mut parsed.problems);
@@ -242,7 +247,10 @@ fn is_task_order(content: &str) -> bool {
 
 fn section_end(outline: &Outline, text_len: usize, index: usize) -> TextSize {
     let level = outline.headings[index].level;
-    outline.headings[index + 1..].iter().find(|next| next.level <= level).map_or(size(text_len), |next| next.line.start())
+    outline.headings[index + 1..]
+        .iter()
+        .find(|next| next.level <= level)
+        .map_or(size(text_len), |next| next.line.start())
 }
 
 /// A task section is a `### N. Title` heading with a status field under it; inside the Task

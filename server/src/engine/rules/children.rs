@@ -23,7 +23,16 @@ pub(super) fn place(
     let under = summarize(phases.chain(items), profile);
     // A plan header behind its phases is `plan-status-stale`'s to report.
     let hint = place.kind != PlaceKind::PlanHeader;
-    report(file, &entry.text, Parent::Place(place_index), Child::Place(place), profile.kind(status), &under, hint, sink);
+    report(
+        file,
+        &entry.text,
+        Parent::Place(place_index),
+        Child::Place(place),
+        profile.kind(status),
+        &under,
+        hint,
+        sink,
+    );
     if place.kind == PlaceKind::PlanHeader {
         stale_header(file, parsed, place_index, place, profile, status, sink);
     }

@@ -18,7 +18,10 @@ pub(super) fn link(
         return;
     }
     let message = if link.absolute {
-        format!("absolute local path `{}`: it only resolves on one machine; link relative to the repository", link.target)
+        format!(
+            "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
+            link.target
+        )
     } else if resolve(index, paths, link, &entry.path).is_some() {
         return;
     } else {

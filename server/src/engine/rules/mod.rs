@@ -530,7 +530,13 @@ impl DiagnosticStore {
     /// Every diagnostic, grouped by file.
     pub fn by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
         let mut out: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
-        for it in self.files.values().flat_map(FileDiagnostics::iter).chain(self.tasks.values().flatten()).chain(self.phases.iter()) {
+        for it in self
+            .files
+            .values()
+            .flat_map(FileDiagnostics::iter)
+            .chain(self.tasks.values().flatten())
+            .chain(self.phases.iter())
+        {
             out.entry(it.file).or_default().push(it.clone());
         }
         for list in out.values_mut() {
@@ -621,7 +627,12 @@ pub fn check_file(
 }
 
 /// The per-file rules that look at the file as a whole.
-fn check_whole_file(index: &WorkspaceIndex, config: &Config, baseline: Option<&Baseline<'_>>, file: FileId) -> Vec<Diagnostic> {
+fn check_whole_file(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    file: FileId,
+) -> Vec<Diagnostic> {
     let mut sink = Sink { config, out: Vec::new() };
     let Some(entry) = index.entry(file) else { return sink.out };
     markers::whole(file, entry, &mut sink);
@@ -634,7 +645,12 @@ fn check_whole_file(index: &WorkspaceIndex, config: &Config, baseline: Option<&B
 }
 
 /// The per-place rules for the places at `positions`.
-fn check_places(index: &WorkspaceIndex, config: &Config, file: FileId, positions: Range<usize>) -> Vec<Vec<Diagnostic>> {
+fn check_places(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<Vec<Diagnostic>> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
     entry.parsed.places[positions.clone()]
         .iter()
