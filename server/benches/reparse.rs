@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
     });
 
     // Type into description lines spread over the file, as the LSP benchmark does.
-    let lines: Vec<usize> = line_starts(&text)
+    let mut lines: Vec<usize> = line_starts(&text)
         .filter(|(_, line)| line.starts_with("**Description**"))
         .map(|(start, _)| start + 16)
         .collect();
@@ -70,8 +70,12 @@ fn main() -> anyhow::Result<()> {
     // What the language server would publish after each edit.
     let (mut touched_files, mut touched_diagnostics) = (0, 0);
     for edit in 0..edits {
-        let at = lines[(edit * 7919) % lines.len()] + edit / lines.len();
+        let at = lines[(edit * 7919) % lines.len()];
         text.insert(at, 'x');
+        // The description lines after the insertion moved by one byte.
+        for later in lines.iter_mut().filter(|it| **it > at) {
+            *later += 1;
+        }
         let shared: Arc<str> = Arc::from(text.as_str());
         let started = Instant::now();
         let changed = index.set_file(path, Some(shared));
@@ -86,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     // A fence opened in the middle of the file swallows the rest of it; closing it again.
-    let middle = lines[lines.len() / 2] - 16;
+    let middle = text[..lines[lines.len() / 2]].rfind('\n').map_or(0, |it| it + 1);
     let mut fence = Vec::new();
     for _ in 0..if quick { 2 } else { 10 } {
         for opened in [true, false] {

@@ -394,18 +394,7 @@ impl WorkspaceIndex {
                 }
             }
         }
-        let moved_places = reparsed.places.delta() != 0;
-        if moved_places {
-            // Every later place has another index: the table is rebuilt, and every task of the
-            // file checked again.
-            changed.extend(tasks_of(&entry.parsed));
-            for place in &reparsed.old_places {
-                changed.extend(place.task().cloned());
-            }
-            self.rebuild_tasks();
-        } else {
-            self.update_tasks(id, &reparsed.places, &touched);
-        }
+        self.update_tasks(id, &reparsed.places, &touched);
         Some(Update {
             rebuilt: false,
             file: Some(id),
@@ -416,11 +405,11 @@ impl WorkspaceIndex {
         })
     }
 
-    /// Replaces the file's places in `places` (the same number before and after) in the task
-    /// table, and computes the current plan again for `tasks`.
+    /// Replaces the file's places in the splice `places` in the task table, moves the indices of
+    /// the places after it, and computes the current plan again for `tasks` (the tasks of the
+    /// replaced and the new places).
     fn update_tasks(&mut self, file: FileId, places: &todo::Splice, tasks: &BTreeSet<TaskKey>) {
         let Some(parsed) = self.entry(file).map(|it| &it.parsed) else { return };
-        let in_splice = |it: &PlaceRef| it.file == file && (places.start..places.old_end).contains(&it.index);
         let mut added: BTreeMap<TaskKey, Vec<PlaceRef>> = BTreeMap::new();
         for index in places.start..places.new_end {
             let place = &parsed.places[index];
@@ -430,11 +419,23 @@ impl WorkspaceIndex {
                 added.entry(task.clone()).or_default().push(PlaceRef { file, index });
             }
         }
+        // Only the tasks of the replaced places have references into the splice.
+        for task in tasks {
+            if let Some(entry) = self.tasks.get_mut(task) {
+                entry.places.retain(|it| it.file != file || !(places.start..places.old_end).contains(&it.index));
+            }
+        }
+        if places.delta() != 0 {
+            for entry in self.tasks.values_mut() {
+                for place in entry.places.iter_mut().filter(|it| it.file == file && it.index >= places.old_end) {
+                    place.index = (place.index as i64 + places.delta()) as usize;
+                }
+            }
+        }
         let mut gone = Vec::new();
         for task in tasks {
             let new_refs = added.remove(task).unwrap_or_default();
             let entry = self.tasks.entry(task.clone()).or_default();
-            entry.places.retain(|it| !in_splice(it));
             entry.places.extend(new_refs);
             entry.places.sort();
             // Without places here, the task stays only if something else names it: a mention,
