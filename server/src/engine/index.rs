@@ -444,18 +444,42 @@ impl WorkspaceIndex {
                 gone.push(task);
             }
         }
-        for task in gone {
-            let named = self.entries().any(|(_, entry)| entry.parsed.places.iter().any(|it| it.task() == Some(task)));
-            if !named {
-                self.tasks.remove(task);
+        if !gone.is_empty() {
+            // One pass over every place, however many tasks went (a fence opened above hundreds
+            // of sections).
+            let named: std::collections::HashSet<&TaskKey> =
+                self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
+            let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
+            for task in gone {
+                self.tasks.remove(&task);
             }
         }
-        for task in tasks {
-            let plan = self.current_plan(task);
-            if let Some(entry) = self.tasks.get_mut(task) {
+        let links = self.section_links(Some(tasks));
+        let plans: Vec<(TaskKey, Option<FileId>)> =
+            tasks.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
+        for (task, plan) in plans {
+            if let Some(entry) = self.tasks.get_mut(&task) {
                 entry.current_plan = plan;
             }
         }
+    }
+
+    /// The links of TODO.md sections, by task (only of `tasks`, when given).
+    fn section_links(&self, tasks: Option<&BTreeSet<TaskKey>>) -> SectionLinks<'_> {
+        let mut out: SectionLinks<'_> = HashMap::new();
+        for (file, entry) in self.entries() {
+            if entry.class.role != Role::Todo {
+                continue;
+            }
+            for link in &entry.parsed.links {
+                if let Some(task) = &link.task
+                    && tasks.is_none_or(|it| it.contains(task))
+                {
+                    out.entry(task.clone()).or_default().push((file, link));
+                }
+            }
+        }
+        out
     }
 
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
@@ -518,8 +542,8 @@ impl WorkspaceIndex {
             }
         }
         self.tasks = tasks;
-        let keys: Vec<TaskKey> = self.tasks.keys().cloned().collect();
-        let plans: Vec<Option<FileId>> = keys.iter().map(|task| self.current_plan(task)).collect();
+        let links = self.section_links(None);
+        let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
         for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
             task_entry.current_plan = plan;
         }
@@ -527,7 +551,7 @@ impl WorkspaceIndex {
 
     /// The plan whose header counts for a task: the last plan its TODO.md section links, else
     /// the highest-numbered one.
-    fn current_plan(&self, task: &TaskKey) -> Option<FileId> {
+    fn current_plan(&self, task: &TaskKey, section_links: &SectionLinks<'_>) -> Option<FileId> {
         let task_entry = self.tasks.get(task)?;
         let plans: Vec<FileId> = task_entry
             .places
@@ -539,17 +563,14 @@ impl WorkspaceIndex {
         if plans.is_empty() {
             return None;
         }
-        let linked = self
-            .entries()
-            .filter(|(_, entry)| entry.class.role == Role::Todo)
-            .flat_map(|(file, entry)| {
-                entry.parsed.links.iter().filter(|link| link.task.as_ref() == Some(task)).map(move |link| (file, link))
-            })
+        let linked = section_links
+            .get(task)
+            .into_iter()
+            .flatten()
             .filter_map(|(file, link)| {
-                link.candidates(self.path(file)).find_map(|candidate| self.by_path.get(&candidate).copied())
+                link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
             })
-            .filter(|file| plans.contains(file))
-            .last();
+            .rfind(|file| plans.contains(file));
         linked.or_else(|| {
             plans
                 .iter()
@@ -742,6 +763,9 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     let family = class.family?;
     trackers.iter().position(|it| it.family == family && it.root == class.root)
 }
+
+/// TODO.md section links by task, with the file they are in.
+type SectionLinks<'a> = HashMap<TaskKey, Vec<(FileId, &'a crate::engine::model::Link)>>;
 
 fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {
     let mut out: BTreeMap<TaskKey, Vec<&Place>> = BTreeMap::new();

@@ -113,6 +113,9 @@ impl Outline {
         let to_new = |old_offset: usize| (old_offset as i64 + delta) as usize;
         // The first sync point after the change whose preceding line break is unchanged too.
         let mut next_sync = sync_points.partition_point(|it| *it <= change.old_end);
+        // Each retry skips twice as many sync points as the one before, so that a fence opened
+        // above a thousand sections costs a few parses of the tail, not a thousand.
+        let mut skip = 1;
         let (slice, old_slice_end) = loop {
             let Some(old_slice_end) = sync_points.get(next_sync).copied() else {
                 break (parse_slice(new, slice_start, new.len()), old.len());
@@ -127,7 +130,8 @@ impl Outline {
                 slice.headings.pop();
                 break (slice, old_slice_end);
             }
-            next_sync += 1;
+            next_sync += skip;
+            skip *= 2;
         };
         if lone_return(new, &slice.headings) {
             return (Outline::new(new), everything);
