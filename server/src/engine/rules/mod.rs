@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::engine::index::{FileEdit, FileId, TaskEntry, Update, WorkspaceIndex};
 use crate::engine::model::TaskKey;
+use crate::engine::parse::todo::Splice;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::StatusId;
 
@@ -254,19 +255,45 @@ struct FileDiagnostics {
     /// From the file as a whole: parse problems, file timestamps, counters (which count across
     /// files), transitions (which match places by order).
     whole: Vec<Diagnostic>,
-    /// By place index, item index and link index.
-    places: Vec<Vec<Diagnostic>>,
-    items: Vec<Vec<Diagnostic>>,
-    links: Vec<Vec<Diagnostic>>,
+    /// With the index of the place, item or link each came from, sorted by it: most have none,
+    /// so only the diagnostics are stored.
+    places: Part,
+    items: Part,
+    links: Part,
+}
+
+/// The diagnostics of one kind of origin (places, items or links) and how many origins there
+/// were, which an edit's splice must agree with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Part {
+    origins: usize,
+    diagnostics: Vec<(usize, Diagnostic)>,
+}
+
+impl Part {
+    /// Replaces the diagnostics of the origins in the splice with `fresh` and moves those after
+    /// it. `false` when one cannot be moved.
+    fn follow(&mut self, splice: Splice, fresh: Vec<(usize, Diagnostic)>, file: FileId, edit: &FileEdit) -> bool {
+        let first = self.diagnostics.partition_point(|(origin, _)| *origin < splice.start);
+        let after = self.diagnostics.partition_point(|(origin, _)| *origin < splice.old_end);
+        for (origin, diagnostic) in &mut self.diagnostics[after..] {
+            *origin = (*origin as i64 + splice.delta()) as usize;
+            if !moved(diagnostic, file, edit) {
+                return false;
+            }
+        }
+        self.diagnostics.splice(first..after, fresh);
+        self.origins = (self.origins as i64 + splice.delta()) as usize;
+        true
+    }
 }
 
 impl FileDiagnostics {
     fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        let parts = [&self.places, &self.items, &self.links];
         self.whole
             .iter()
-            .chain(self.places.iter().flatten())
-            .chain(self.items.iter().flatten())
-            .chain(self.links.iter().flatten())
+            .chain(parts.into_iter().flat_map(|it| it.diagnostics.iter().map(|(_, diagnostic)| diagnostic)))
     }
 
     fn compute(
@@ -278,17 +305,19 @@ impl FileDiagnostics {
     ) -> FileDiagnostics {
         let Some(entry) = index.entry(file) else { return FileDiagnostics::default() };
         let parsed = &entry.parsed;
+        let part = |origins: usize, diagnostics| Part { origins, diagnostics };
         FileDiagnostics {
             whole: check_whole_file(index, config, baseline, file),
-            places: check_places(index, config, file, 0..parsed.places.len()),
-            items: check_items(index, config, file, 0..parsed.items.len()),
-            links: check_links(index, config, paths, file, 0..parsed.links.len()),
+            places: part(parsed.places.len(), check_places(index, config, file, 0..parsed.places.len())),
+            items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
+            links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
         }
     }
 
     /// Follows an edit of the file: the diagnostics of the replaced places, items and links are
-    /// computed again, those after them moved. `false` when one cannot be moved (the caller
-    /// then computes everything again).
+    /// computed again, those after them moved. `false` when one cannot be moved or the stored
+    /// diagnostics are not of the parse the edit started from (the caller then computes
+    /// everything again).
     fn follow(
         &mut self,
         index: &WorkspaceIndex,
@@ -297,31 +326,26 @@ impl FileDiagnostics {
         file: FileId,
         edit: &FileEdit,
     ) -> bool {
-        let consistent = self.places.len() as i64 + edit.places.delta() == index.parsed(file).places.len() as i64
-            && self.items.len() as i64 + edit.items.delta() == index.parsed(file).items.len() as i64
-            && self.links.len() as i64 + edit.links.delta() == index.parsed(file).links.len() as i64
-            && edit.places.old_end <= self.places.len()
-            && edit.items.old_end <= self.items.len()
-            && edit.links.old_end <= self.links.len();
-        if !consistent {
+        let parsed = index.parsed(file);
+        let agrees = |part: &Part, splice: Splice, now: usize| {
+            splice.old_end <= part.origins && part.origins as i64 + splice.delta() == now as i64
+        };
+        if !(agrees(&self.places, edit.places, parsed.places.len())
+            && agrees(&self.items, edit.items, parsed.items.len())
+            && agrees(&self.links, edit.links, parsed.links.len()))
+        {
             return false;
         }
-        // What follows the replaced parts moved; what precedes them stays.
-        let lists = [(&mut self.places, edit.places), (&mut self.items, edit.items), (&mut self.links, edit.links)];
-        for (list, splice) in lists {
-            for diagnostic in list[splice.old_end..].iter_mut().flatten() {
-                if !moved(diagnostic, file, edit) {
-                    return false;
-                }
-            }
-        }
         let fresh = check_places(index, config, file, edit.places.start..edit.places.new_end);
-        self.places.splice(edit.places.start..edit.places.old_end, fresh);
+        if !self.places.follow(edit.places, fresh, file, edit) {
+            return false;
+        }
         let fresh = check_items(index, config, file, edit.items.start..edit.items.new_end);
-        self.items.splice(edit.items.start..edit.items.old_end, fresh);
+        if !self.items.follow(edit.items, fresh, file, edit) {
+            return false;
+        }
         let fresh = check_links(index, config, paths, file, edit.links.start..edit.links.new_end);
-        self.links.splice(edit.links.start..edit.links.old_end, fresh);
-        true
+        self.links.follow(edit.links, fresh, file, edit)
     }
 }
 
@@ -337,7 +361,7 @@ fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
         }
         None => false,
     };
-    let index = |index: &mut usize, splice: &crate::engine::parse::todo::Splice| {
+    let index = |index: &mut usize, splice: &Splice| {
         if *index < splice.start {
             true
         } else if *index >= splice.old_end {
@@ -644,30 +668,34 @@ fn check_whole_file(
     sink.out
 }
 
-/// The per-place rules for the places at `positions`.
+/// The per-place rules for the places at `positions`, with the index of the place each came
+/// from.
 fn check_places(
     index: &WorkspaceIndex,
     config: &Config,
     file: FileId,
     positions: Range<usize>,
-) -> Vec<Vec<Diagnostic>> {
+) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
-    entry.parsed.places[positions.clone()]
-        .iter()
-        .zip(positions)
-        .map(|(place, position)| {
-            let mut sink = Sink { config, out: Vec::new() };
-            markers::place(index, file, entry, place, &mut sink);
-            fields::place(index, file, entry, position, place, &mut sink);
-            children::place(index, file, entry, position, place, &mut sink);
-            sink.out
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::place(index, file, entry, place, &mut sink);
+        fields::place(index, file, entry, position, place, &mut sink);
+        children::place(index, file, entry, position, place, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
 }
 
 /// The per-item rules for the items at `positions`. An item's children follow it among the
 /// items its parse added with it, so they are within the same positions.
-fn check_items(index: &WorkspaceIndex, config: &Config, file: FileId, positions: Range<usize>) -> Vec<Vec<Diagnostic>> {
+fn check_items(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
     let items = &entry.parsed.items;
     let mut nested: Vec<Vec<usize>> = vec![Vec::new(); positions.len()];
@@ -676,15 +704,14 @@ fn check_items(index: &WorkspaceIndex, config: &Config, file: FileId, positions:
             nested[parent - positions.start].push(position);
         }
     }
-    positions
-        .zip(nested)
-        .map(|(position, nested)| {
-            let mut sink = Sink { config, out: Vec::new() };
-            markers::item(index, file, &items[position], &mut sink);
-            children::item(index, file, entry, position, &nested, &mut sink);
-            sink.out
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (position, nested) in positions.zip(nested) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::item(index, file, &items[position], &mut sink);
+        children::item(index, file, entry, position, &nested, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
 }
 
 /// The per-link rules for the links at `positions`.
@@ -694,16 +721,15 @@ fn check_links(
     paths: &dyn PathOracle,
     file: FileId,
     positions: Range<usize>,
-) -> Vec<Vec<Diagnostic>> {
+) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
-    entry.parsed.links[positions]
-        .iter()
-        .map(|link| {
-            let mut sink = Sink { config, out: Vec::new() };
-            links::link(index, paths, file, entry, link, &mut sink);
-            sink.out
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (link, position) in entry.parsed.links[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        links::link(index, paths, file, entry, link, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
 }
 
 /// Collects diagnostics, applying configured severities; a rule turned off drops its output.
