@@ -114,11 +114,8 @@ pub struct Reparsed {
     pub places: Splice,
     pub items: Splice,
     pub links: Splice,
-    /// The frontmatter counters (and their problems) were read again.
-    pub counters: bool,
-    /// The places, items and links the splice removed, for comparison with the new ones.
+    /// The places and links the splice removed, for comparison with the new ones.
     pub old_places: Vec<crate::engine::model::Place>,
-    pub old_items: Vec<crate::engine::model::Item>,
     pub old_links: Vec<crate::engine::model::Link>,
 }
 
@@ -169,10 +166,9 @@ pub fn reparse(
         }
         lowest_after = lowest_after.min(heading.level);
     }
-    let new_window_end = new_last;
     let mut flags: Vec<bool> = Vec::with_capacity(outline.headings.len());
     flags.extend(layout.units[..first].iter().map(|it| it.section));
-    for index in first..new_window_end {
+    for index in first..new_last {
         flags.push(section_heading(new, &outline, index).is_some());
     }
     flags.extend(layout.units[last..].iter().map(|it| it.section));
@@ -185,8 +181,8 @@ pub fn reparse(
     let (old_places, old_items, old_links) = sum(&layout.units[first..last]);
     // The window's parse, with indices as if the parse before it were there.
     let mut fresh = ParsedFile::default();
-    let mut window_units = Vec::with_capacity(new_window_end - first);
-    for index in first..new_window_end {
+    let mut window_units = Vec::with_capacity(new_last - first);
+    for index in first..new_last {
         window_units.push(parse_unit(cx, new, &outline, &flags, index, &mut fresh));
     }
     let before = crate::engine::model::Moved { bytes: 0, places: place_start as i64, items: item_start as i64 };
@@ -211,21 +207,21 @@ pub fn reparse(
         after.link(link);
     }
     let old_places: Vec<_> = parsed.places.splice(places.start..places.old_end, fresh.places).collect();
-    let old_items: Vec<_> = parsed.items.splice(items.start..items.old_end, fresh.items).collect();
+    parsed.items.splice(items.start..items.old_end, fresh.items);
     let old_links: Vec<_> = parsed.links.splice(links.start..links.old_end, fresh.links).collect();
     // The counters live in the frontmatter: read again when the change reaches it (or a new
     // first line could start one).
     let new_frontmatter_end = frontmatter_end(new);
-    let counters =
+    let frontmatter_changed =
         new_frontmatter_end != layout.frontmatter_end || layout.frontmatter_end.is_some_and(|end| change.start <= end);
-    if counters {
+    if frontmatter_changed {
         parsed.problems.clear();
         parsed.counters = self::counters(new, &mut parsed.problems);
     }
     layout.units.splice(first..last, window_units);
     layout.outline = outline;
     layout.frontmatter_end = new_frontmatter_end;
-    Reparsed { region, places, items, links, counters, old_places, old_items, old_links }
+    Reparsed { region, places, items, links, old_places, old_links }
 }
 
 /// Where the frontmatter ends, its closing line included.
