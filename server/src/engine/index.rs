@@ -1,21 +1,25 @@
 //! The workspace index: every file's parse, the trackers and their vocabularies, and for each
 //! task the places that state its status.
 //!
-//! Built from texts the adapter read; updated one file at a time. An update re-parses the
-//! changed file (or, when a vocabulary source such as `backlog/config.yml` changed, the files of
-//! that tracker) and rebuilds the per-task tables, which is linear in the number of places.
+//! Built from texts the adapter read; updated one file at a time. An edit of a spec-folder
+//! TODO.md (the one large file people type into) is re-parsed in part: only the headings whose
+//! text the change reaches are read again, the rest of the parse is moved, and the task table is
+//! updated for the tasks whose places changed. Any other update re-parses the changed file (or,
+//! when a vocabulary source such as `backlog/config.yml` changed, the files of that tracker) and
+//! rebuilds the per-task tables, which is linear in the number of places.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
 use crate::engine::config::Vocabularies;
 use crate::engine::layout::{self, Classification, Family, Role};
-use crate::engine::model::{ParsedFile, Place, PlaceKind, TaskKey};
+use crate::engine::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
+use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
-use crate::engine::text::LineIndex;
+use crate::engine::text::{Change, LineIndex};
 use crate::engine::vocabulary::Profile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,6 +41,8 @@ pub struct FileEntry {
     pub text: Arc<str>,
     line_index: OnceLock<Arc<LineIndex>>,
     pub parsed: ParsedFile,
+    /// For a spec-folder TODO.md, what an incremental re-parse of the next edit needs.
+    todo_layout: Option<Box<TodoLayout>>,
 }
 
 impl FileEntry {
@@ -81,10 +87,30 @@ pub struct Update {
     pub rebuilt: bool,
     /// The file, unless it was removed.
     pub file: Option<FileId>,
-    /// Tasks the file stated or mentioned, before or after.
+    /// Tasks whose places, mentions, links or archived state changed: their per-task rules run
+    /// again. After an edit re-parsed in part, only the tasks whose places really changed (not
+    /// those that merely moved); otherwise every task the file stated or mentioned, before or
+    /// after.
     pub tasks: std::collections::BTreeSet<TaskKey>,
     /// A path appeared or disappeared: links elsewhere may now resolve or break.
     pub added_or_removed: bool,
+    /// The file was edited and re-parsed in part: how its text and parse moved, so that
+    /// diagnostics located in it can be moved instead of computed again.
+    pub edit: Option<FileEdit>,
+    /// The file has or had phase places (written in two files): the phase rule runs again.
+    pub phases: bool,
+}
+
+/// How an edited file's text and parse changed: `places`, `items` and `links` in the replaced
+/// ranges are new; those after moved by the splices' differences and the text change's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEdit {
+    pub change: Change,
+    pub places: todo::Splice,
+    pub items: todo::Splice,
+    pub links: todo::Splice,
+    /// The change added or removed line breaks: line numbers after it moved.
+    pub lines_moved: bool,
 }
 
 /// The tasks a file's parse speaks of.
@@ -222,6 +248,12 @@ impl WorkspaceIndex {
     /// Adds, replaces (`Some`) or removes (`None`) one file, and says what that touched.
     pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) -> Update {
         let previous_id = self.by_path.get(path).copied();
+        if let Some(id) = previous_id
+            && let Some(text) = &text
+            && let Some(update) = self.edit_todo(id, path, text)
+        {
+            return update;
+        }
         let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
             let mut rebuilt = false;
@@ -237,7 +269,14 @@ impl WorkspaceIndex {
                 }
             }
             self.rebuild_tasks();
-            return Update { rebuilt, file: None, tasks, added_or_removed: previous_id.is_some() };
+            return Update {
+                rebuilt,
+                file: None,
+                tasks,
+                added_or_removed: previous_id.is_some(),
+                edit: None,
+                phases: true,
+            };
         };
         let mut class = classify(path, &text);
         let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
@@ -273,7 +312,174 @@ impl WorkspaceIndex {
             self.rebuild_trackers();
         }
         self.rebuild_tasks();
-        Update { rebuilt, file: self.by_path.get(path).copied(), tasks, added_or_removed: previous_id.is_none() }
+        Update {
+            rebuilt,
+            file: self.by_path.get(path).copied(),
+            tasks,
+            added_or_removed: previous_id.is_none(),
+            edit: None,
+            phases: true,
+        }
+    }
+
+    /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
+    /// updated for the tasks whose places changed. `None` when the edit needs the general path
+    /// (the file changes class).
+    fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>) -> Option<Update> {
+        let entry = self.files.get_mut(id.0 as usize)?.as_mut()?;
+        let tracker_id = entry.tracker?;
+        entry.todo_layout.as_ref()?;
+        // The class comes from the path and, for a TODO.md, whether it has spec sections; the
+        // tracker root from the path and the spec roots, which this file keeps as it was.
+        let class = classify(path, text);
+        if class.role != entry.class.role || class.family != entry.class.family {
+            return None;
+        }
+        let layout = entry.todo_layout.as_mut()?;
+        let old_text = std::mem::replace(&mut entry.text, text.clone());
+        entry.line_index = OnceLock::new();
+        let change = Change::between(&old_text, text);
+        let tracker = &self.trackers[tracker_id];
+        let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
+        let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);
+        let has_phase = |places: &[Place]| places.iter().any(|it| matches!(it.subject, Subject::Phase(_)));
+        let phases = has_phase(&reparsed.old_places)
+            || has_phase(&entry.parsed.places[reparsed.places.start..reparsed.places.new_end]);
+        let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
+        let lines_moved =
+            line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
+        let edit =
+            FileEdit { change, places: reparsed.places, items: reparsed.items, links: reparsed.links, lines_moved };
+        let new_places = &entry.parsed.places[reparsed.places.start..reparsed.places.new_end];
+        let new_links = &entry.parsed.links[reparsed.links.start..reparsed.links.new_end];
+        // Tasks whose places or links in the file changed, not just moved.
+        let mut changed: BTreeSet<TaskKey> = BTreeSet::new();
+        let mut touched: BTreeSet<TaskKey> = BTreeSet::new();
+        let moved = crate::engine::model::Moved { bytes: change.delta(), places: 0, items: 0 };
+        let (old_by_task, new_by_task) = (places_by_task(&reparsed.old_places), places_by_task(new_places));
+        let same_place = |old: &Place, new: &Place| {
+            old == new
+                || (usize::from(old.extent.start()) >= change.old_end && {
+                    let mut shifted = old.clone();
+                    moved.place(&mut shifted);
+                    shifted == *new
+                })
+        };
+        for task in old_by_task.keys().chain(new_by_task.keys()) {
+            touched.insert(task.clone());
+            let (old, new) = (old_by_task.get(task), new_by_task.get(task));
+            let same = match (old, new) {
+                (Some(old), Some(new)) => old.len() == new.len() && old.iter().zip(new).all(|(a, b)| same_place(a, b)),
+                _ => false,
+            };
+            if !same {
+                changed.insert(task.clone());
+            }
+        }
+        let same_link = |old: &crate::engine::model::Link, new: &crate::engine::model::Link| {
+            old == new
+                || (usize::from(old.range.start()) >= change.old_end && {
+                    let mut shifted = old.clone();
+                    moved.link(&mut shifted);
+                    shifted == *new
+                })
+        };
+        let links_same = reparsed.old_links.len() == new_links.len()
+            && reparsed.old_links.iter().zip(new_links).all(|(a, b)| same_link(a, b));
+        if !links_same {
+            for link in reparsed.old_links.iter().chain(new_links) {
+                if let Some(task) = &link.task {
+                    changed.insert(task.clone());
+                    touched.insert(task.clone());
+                }
+            }
+        }
+        self.update_tasks(id, &reparsed.places, &touched);
+        Some(Update {
+            rebuilt: false,
+            file: Some(id),
+            tasks: changed,
+            added_or_removed: false,
+            edit: Some(edit),
+            phases,
+        })
+    }
+
+    /// Replaces the file's places in the splice `places` in the task table, moves the indices of
+    /// the places after it, and computes the current plan again for `tasks` (the tasks of the
+    /// replaced and the new places).
+    fn update_tasks(&mut self, file: FileId, places: &todo::Splice, tasks: &BTreeSet<TaskKey>) {
+        let Some(parsed) = self.entry(file).map(|it| &it.parsed) else { return };
+        let mut added: BTreeMap<TaskKey, Vec<PlaceRef>> = BTreeMap::new();
+        for index in places.start..places.new_end {
+            let place = &parsed.places[index];
+            if let Some(task) = place.task()
+                && matches!(place.subject, Subject::Task(_))
+            {
+                added.entry(task.clone()).or_default().push(PlaceRef { file, index });
+            }
+        }
+        // Only the tasks of the replaced places have references into the splice.
+        for task in tasks {
+            if let Some(entry) = self.tasks.get_mut(task) {
+                entry.places.retain(|it| it.file != file || !(places.start..places.old_end).contains(&it.index));
+            }
+        }
+        if places.delta() != 0 {
+            for entry in self.tasks.values_mut() {
+                for place in entry.places.iter_mut().filter(|it| it.file == file && it.index >= places.old_end) {
+                    place.index = (place.index as i64 + places.delta()) as usize;
+                }
+            }
+        }
+        let mut gone = Vec::new();
+        for task in tasks {
+            let new_refs = added.remove(task).unwrap_or_default();
+            let entry = self.tasks.entry(task.clone()).or_default();
+            entry.places.extend(new_refs);
+            entry.places.sort();
+            // Without places here, the task stays only if something else names it: a mention,
+            // an archive entry, or a phase of it (a TODO.md neither archives nor mentions).
+            if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
+                gone.push(task);
+            }
+        }
+        if !gone.is_empty() {
+            // One pass over every place, however many tasks went (a fence opened above hundreds
+            // of sections).
+            let named: std::collections::HashSet<&TaskKey> =
+                self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
+            let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
+            for task in gone {
+                self.tasks.remove(&task);
+            }
+        }
+        let links = self.section_links(Some(tasks));
+        let plans: Vec<(TaskKey, Option<FileId>)> =
+            tasks.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
+        for (task, plan) in plans {
+            if let Some(entry) = self.tasks.get_mut(&task) {
+                entry.current_plan = plan;
+            }
+        }
+    }
+
+    /// The links of TODO.md sections, by task (only of `tasks`, when given).
+    fn section_links(&self, tasks: Option<&BTreeSet<TaskKey>>) -> SectionLinks<'_> {
+        let mut out: SectionLinks<'_> = HashMap::new();
+        for (file, entry) in self.entries() {
+            if entry.class.role != Role::Todo {
+                continue;
+            }
+            for link in &entry.parsed.links {
+                if let Some(task) = &link.task
+                    && tasks.is_none_or(|it| it.contains(task))
+                {
+                    out.entry(task.clone()).or_default().push((file, link));
+                }
+            }
+        }
+        out
     }
 
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
@@ -335,49 +541,43 @@ impl WorkspaceIndex {
                 tasks.entry(task.clone()).or_default().archived = true;
             }
         }
-        // The current plan of each task: the last plan its TODO.md section links, else the
-        // highest-numbered one.
-        let mut section_links: HashMap<&TaskKey, Vec<(FileId, &crate::engine::model::Link)>> = HashMap::new();
-        for (file, entry) in self.entries() {
-            if entry.class.role != Role::Todo {
-                continue;
-            }
-            for link in &entry.parsed.links {
-                if let Some(task) = &link.task {
-                    section_links.entry(task).or_default().push((file, link));
-                }
-            }
-        }
-        for (task, task_entry) in tasks.iter_mut() {
-            let plans: Vec<FileId> = task_entry
-                .places
-                .iter()
-                .filter(|it| self.place(**it).kind == PlaceKind::PlanHeader)
-                .map(|it| it.file)
-                .chain(
-                    task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))),
-                )
-                .collect();
-            if plans.is_empty() {
-                continue;
-            }
-            let linked = section_links
-                .get(task)
-                .into_iter()
-                .flatten()
-                .filter_map(|(file, link)| {
-                    link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
-                })
-                .rfind(|file| plans.contains(file));
-            task_entry.current_plan = linked.or_else(|| {
-                plans
-                    .iter()
-                    .filter(|it| !matches!(self.role(**it), Some(Role::Plan { archived: true })))
-                    .max_by(|a, b| natural_cmp(self.path(**a), self.path(**b)))
-                    .copied()
-            });
-        }
         self.tasks = tasks;
+        let links = self.section_links(None);
+        let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
+        for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
+            task_entry.current_plan = plan;
+        }
+    }
+
+    /// The plan whose header counts for a task: the last plan its TODO.md section links, else
+    /// the highest-numbered one.
+    fn current_plan(&self, task: &TaskKey, section_links: &SectionLinks<'_>) -> Option<FileId> {
+        let task_entry = self.tasks.get(task)?;
+        let plans: Vec<FileId> = task_entry
+            .places
+            .iter()
+            .filter(|it| self.place(**it).kind == PlaceKind::PlanHeader)
+            .map(|it| it.file)
+            .chain(task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))))
+            .collect();
+        if plans.is_empty() {
+            return None;
+        }
+        let linked = section_links
+            .get(task)
+            .into_iter()
+            .flatten()
+            .filter_map(|(file, link)| {
+                link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
+            })
+            .rfind(|file| plans.contains(file));
+        linked.or_else(|| {
+            plans
+                .iter()
+                .filter(|it| !matches!(self.role(**it), Some(Role::Plan { archived: true })))
+                .max_by(|a, b| natural_cmp(self.path(**a), self.path(**b)))
+                .copied()
+        })
     }
 
     pub fn entries(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
@@ -564,9 +764,29 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     trackers.iter().position(|it| it.family == family && it.root == class.root)
 }
 
+/// TODO.md section links by task, with the file they are in.
+type SectionLinks<'a> = HashMap<TaskKey, Vec<(FileId, &'a crate::engine::model::Link)>>;
+
+fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {
+    let mut out: BTreeMap<TaskKey, Vec<&Place>> = BTreeMap::new();
+    for place in places {
+        if let Some(task) = place.task() {
+            out.entry(task.clone()).or_default().push(place);
+        }
+    }
+    out
+}
+
 fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
+    let mut todo_layout = None;
     let parsed = match (&tracker, class.role) {
         (_, Role::Prose) => parse::prose(&text),
+        (Some((_, tracker)), Role::Todo) if class.family == Some(Family::SpecFolder) => {
+            let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
+            let (parsed, layout) = todo::parse_with_layout(&cx, &text);
+            todo_layout = Some(Box::new(layout));
+            parsed
+        }
         (Some((_, tracker)), _) => parse::parse(
             &ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root },
             &text,
@@ -574,7 +794,7 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
         (None, _) => ParsedFile::default(),
     };
     let text = if class.role == Role::Prose { Arc::from("") } else { text };
-    FileEntry { path, class, tracker: tracker.map(|it| it.0), text, line_index: OnceLock::new(), parsed }
+    FileEntry { path, class, tracker: tracker.map(|it| it.0), text, line_index: OnceLock::new(), parsed, todo_layout }
 }
 
 /// Orders `implementation-010.md` after `implementation-009.md` and `10_x.md` after `9_x.md`.

@@ -7,7 +7,7 @@
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::engine::text::{TextRange, TextSize, range, size};
+use crate::engine::text::{Change, TextRange, TextSize, range, size};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heading {
@@ -46,52 +46,130 @@ pub struct Outline {
 impl Outline {
     pub fn new(text: &str) -> Outline {
         let mut outline = Outline::default();
-        let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-        let mut list_depth: u32 = 0;
-        let mut in_table_head = false;
-        let mut current_row: Option<TableRow> = None;
-        for (event, span) in Parser::new_ext(text, options).into_offset_iter() {
-            let span = range(span.start.min(text.len()), span.end.min(text.len()));
-            match event {
-                Event::Start(Tag::Heading { level, .. }) => {
-                    let line = crate::engine::text::line_range_at(text, usize::from(span.start()));
-                    outline.headings.push(Heading {
-                        level: heading_level(level),
-                        line,
-                        content: heading_content(text, line),
-                    });
-                }
-                Event::Start(Tag::CodeBlock(_))
-                | Event::Start(Tag::HtmlBlock)
-                | Event::Start(Tag::MetadataBlock(_)) => outline.code.push(span),
-                Event::Start(Tag::List(_)) => list_depth += 1,
-                Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
-                Event::Start(Tag::Item) => {
-                    outline.items.push(ListItem { range: span, depth: list_depth.saturating_sub(1) })
-                }
-                Event::Start(Tag::TableHead) => {
-                    in_table_head = true;
-                    current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: true });
-                }
-                Event::End(TagEnd::TableHead) => {
-                    in_table_head = false;
-                    outline.table_rows.extend(current_row.take());
-                }
-                Event::Start(Tag::TableRow) => {
-                    current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: in_table_head })
-                }
-                Event::End(TagEnd::TableRow) => outline.table_rows.extend(current_row.take()),
-                Event::Start(Tag::TableCell) => {
-                    if let Some(row) = current_row.as_mut() {
-                        row.cells.push(span);
-                    }
-                }
-                _ => {}
+        let body_start = match frontmatter_block(text) {
+            Some((block, body_start)) => {
+                outline.code.push(block);
+                body_start
             }
-        }
-        outline.code.sort_by_key(|it| it.start());
-        outline.items.sort_by_key(|it| it.range.start());
+            None => 0,
+        };
+        let body = parse_slice(text, body_start, text.len());
+        outline.headings = body.headings;
+        outline.code.extend(body.code);
+        outline.items = body.items;
+        outline.table_rows = body.table_rows;
         outline
+    }
+
+    /// The outline of `new`, which is `old` (whose outline `self` is) with `change` applied:
+    /// equal to `Outline::new(new)`, but only the part of the text between two sync points
+    /// around the change is parsed again.
+    ///
+    /// A sync point is an ATX heading line at column 0: it closes every open list, quote, table
+    /// and paragraph, and nothing before it looks past it (metadata blocks, the one construct
+    /// that scans ahead, are only recognized as frontmatter), so the parser's state there is the
+    /// same whatever follows. The slice is parsed on its own; if it ends inside a code or HTML
+    /// block (an opened fence now swallows what follows), the slice grows to the next sync point.
+    pub fn reparse(&self, old: &str, new: &str, change: Change) -> Outline {
+        self.reparse_with_region(old, new, change).0
+    }
+
+    /// [`Outline::reparse`], also returning the region that was parsed again: outside it, the
+    /// new outline is the old one moved by the length difference.
+    pub fn reparse_with_region(&self, old: &str, new: &str, change: Change) -> (Outline, Change) {
+        let everything = Change { start: 0, old_end: old.len(), new_end: new.len() };
+        if change.is_empty() {
+            return (self.clone(), change);
+        }
+        let body_start = match (frontmatter_block(old), frontmatter_block(new)) {
+            (None, None) => 0,
+            (Some(before), Some(after)) if before == after && change.start >= before.1 => before.1,
+            // The frontmatter changed, appeared or vanished: it decides where everything starts.
+            _ => return (Outline::new(new), everything),
+        };
+        // A lone carriage return is a line break to the parser but not to the line scanners, so
+        // a heading's line can then start before the heading: such texts are parsed whole.
+        let lone_return = |text: &str, headings: &[Heading]| headings.iter().any(|it| text[it.line].contains('\r'));
+        if lone_return(old, &self.headings) || (body_start > 0 && !new[..body_start].ends_with('\n')) {
+            return (Outline::new(new), everything);
+        }
+        let sync_points: Vec<usize> = self
+            .headings
+            .iter()
+            .map(|it| usize::from(it.line.start()))
+            .zip(&self.headings)
+            .filter(|(start, heading)| is_atx_heading_line(&old[*start..]) && can_sync(old, heading))
+            .map(|(start, _)| start)
+            .collect();
+        // The last sync point whose whole line, break included, comes before the change.
+        let slice_start = sync_points
+            .iter()
+            .rev()
+            .find(|start| old[**start..].find('\n').is_some_and(|newline| **start + newline < change.start))
+            .copied()
+            .unwrap_or(body_start)
+            .max(body_start);
+        let delta = change.delta();
+        let to_new = |old_offset: usize| (old_offset as i64 + delta) as usize;
+        // The first sync point after the change whose preceding line break is unchanged too.
+        let mut next_sync = sync_points.partition_point(|it| *it <= change.old_end);
+        // Each retry skips twice as many sync points as the one before, so that a fence opened
+        // above a thousand sections costs a few parses of the tail, not a thousand.
+        let mut skip = 1;
+        let (slice, old_slice_end) = loop {
+            let Some(old_slice_end) = sync_points.get(next_sync).copied() else {
+                break (parse_slice(new, slice_start, new.len()), old.len());
+            };
+            let new_slice_end = to_new(old_slice_end);
+            // The sync heading's own line is parsed too: what comes before it ends differently at
+            // the end of the text (a list item takes the trailing blank lines) than at a heading.
+            let heading_end = line_end(new.as_bytes(), new_slice_end);
+            let mut slice = parse_slice(new, slice_start, heading_end);
+            // Still a heading there: nothing was left open (an unclosed fence would have taken it).
+            if slice.headings.last().is_some_and(|it| usize::from(it.line.start()) == new_slice_end) {
+                slice.headings.pop();
+                break (slice, old_slice_end);
+            }
+            next_sync += skip;
+            skip *= 2;
+        };
+        if lone_return(new, &slice.headings) {
+            return (Outline::new(new), everything);
+        }
+        let before = |range: TextRange| usize::from(range.start()) < slice_start;
+        let after = |range: TextRange| usize::from(range.start()) >= old_slice_end;
+        let shift = |range: TextRange| range_shifted(range, delta);
+        let headings = splice(
+            &self.headings,
+            slice.headings,
+            |it| it.line,
+            before,
+            after,
+            |it| Heading { level: it.level, line: shift(it.line), content: shift(it.content) },
+        );
+        let code = splice(&self.code, slice.code, |it| *it, before, after, |it| shift(*it));
+        let items = splice(
+            &self.items,
+            slice.items,
+            |it| it.range,
+            before,
+            after,
+            |it| ListItem { range: shift(it.range), depth: it.depth },
+        );
+        let table_rows = splice(
+            &self.table_rows,
+            slice.table_rows,
+            |it| it.range,
+            before,
+            after,
+            |it| TableRow {
+                range: shift(it.range),
+                cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
+                is_head: it.is_head,
+            },
+        );
+        let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
+        (Outline { headings, code, items, table_rows }, region)
     }
 
     /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
@@ -129,6 +207,154 @@ impl Outline {
                 Some((item, line, checkbox_line(&text[line])?))
             })
     }
+}
+
+/// Parses `text[start..end]` on its own, with offsets into `text`. The slice must start where
+/// the parser's state is clean (the start of the body or a sync point).
+fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
+    let mut outline = Outline::default();
+    let slice = &text[start..end];
+    let mut list_depth: u32 = 0;
+    let mut in_table_head = false;
+    let mut current_row: Option<TableRow> = None;
+    for (event, span) in Parser::new_ext(slice, Options::ENABLE_TABLES).into_offset_iter() {
+        let span = range(start + span.start.min(slice.len()), start + span.end.min(slice.len()));
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let line = crate::engine::text::line_range_at(text, usize::from(span.start()));
+                outline.headings.push(Heading {
+                    level: heading_level(level),
+                    line,
+                    content: heading_content(text, line),
+                });
+            }
+            Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::HtmlBlock) | Event::Start(Tag::MetadataBlock(_)) => {
+                outline.code.push(span)
+            }
+            Event::Start(Tag::List(_)) => list_depth += 1,
+            Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
+            Event::Start(Tag::Item) => {
+                outline.items.push(ListItem { range: span, depth: list_depth.saturating_sub(1) })
+            }
+            Event::Start(Tag::TableHead) => {
+                in_table_head = true;
+                current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: true });
+            }
+            Event::End(TagEnd::TableHead) => {
+                in_table_head = false;
+                outline.table_rows.extend(current_row.take());
+            }
+            Event::Start(Tag::TableRow) => {
+                current_row = Some(TableRow { range: span, cells: Vec::new(), is_head: in_table_head })
+            }
+            Event::End(TagEnd::TableRow) => outline.table_rows.extend(current_row.take()),
+            Event::Start(Tag::TableCell) => {
+                if let Some(row) = current_row.as_mut() {
+                    row.cells.push(span);
+                }
+            }
+            _ => {}
+        }
+    }
+    outline.code.sort_by_key(|it| it.start());
+    outline.items.sort_by_key(|it| it.range.start());
+    outline
+}
+
+/// The frontmatter as pulldown-cmark's YAML metadata blocks recognize it, but only at the start
+/// of the text: a `---` line (trailing whitespace allowed), a first line that is neither blank
+/// nor a closing line, and a closing `---` or `...` line (trailing spaces allowed). Returns the
+/// block's range and where the body starts (after the closing line's break).
+///
+/// Metadata blocks further down are not recognized: pulldown-cmark would take a `---` line
+/// anywhere followed by text as the opening of one whenever a closing line comes later,
+/// however far, so one edit could turn half a file into YAML; and an outline that depends on
+/// text that far ahead could not be re-parsed in pieces.
+fn frontmatter_block(text: &str) -> Option<(TextRange, usize)> {
+    let bytes = text.as_bytes();
+    let opening_end = line_end(bytes, 0);
+    if !bytes.starts_with(b"---") || !bytes[3..opening_end].iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let mut line = opening_end;
+    let mut first = true;
+    while line < bytes.len() {
+        let closing = closing_fence(&bytes[line..]);
+        if first && (closing.is_some() || is_blank_line(&bytes[line..])) {
+            return None;
+        }
+        first = false;
+        if let Some(length) = closing {
+            let block_end = line + length;
+            let rest = &bytes[block_end..];
+            let body_start = block_end + if rest.starts_with(b"\r\n") { 2 } else { usize::from(!rest.is_empty()) };
+            return Some((range(0, block_end), body_start));
+        }
+        line = line_end(bytes, line);
+    }
+    None
+}
+
+/// The offset after the line break of the line starting at `start` (or the end of the text).
+fn line_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..].iter().position(|it| *it == b'\n').map_or(bytes.len(), |it| start + it + 1)
+}
+
+/// `---` or `...` followed by spaces only: the length up to the line break.
+fn closing_fence(line: &[u8]) -> Option<usize> {
+    let fence = [b"---", b"..."].into_iter().find(|it| line.starts_with(*it))?;
+    let spaces = line[fence.len()..].iter().take_while(|it| **it == b' ').count();
+    let length = fence.len() + spaces;
+    // A fourth fence character makes it no closing line; so does anything but a line break.
+    matches!(line.get(length), None | Some(b'\n') | Some(b'\r')).then_some(length)
+}
+
+fn is_blank_line(line: &[u8]) -> bool {
+    let spaces = line.iter().take_while(|it| matches!(it, b' ' | b'\t' | 0x0b | 0x0c)).count();
+    matches!(line.get(spaces), None | Some(b'\n') | Some(b'\r'))
+}
+
+/// Whether a line is an ATX heading starting at column 0: one to six `#`s and then whitespace
+/// or the end of the line.
+fn is_atx_heading_line(line: &str) -> bool {
+    let hashes = line.bytes().take_while(|it| *it == b'#').count();
+    (1..=6).contains(&hashes) && matches!(line.as_bytes().get(hashes), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Whether a heading can be a sync point beyond being an ATX line at column 0. Not an empty
+/// one, or one that reads as a link destination and title (`# "t"`): it could end a link
+/// reference definition that an edit opens on the line above. Not one with a lone carriage
+/// return, which the parser takes for a line break where the line scanners do not.
+fn can_sync(text: &str, heading: &Heading) -> bool {
+    let content = &text[heading.content];
+    !content.is_empty() && !content.starts_with(['"', '\'', '(', '<']) && !text[heading.line].contains('\r')
+}
+
+fn range_shifted(range: TextRange, delta: i64) -> TextRange {
+    let shift = |offset: TextSize| size((i64::from(u32::from(offset)) + delta) as usize);
+    TextRange::new(shift(range.start()), shift(range.end()))
+}
+
+/// `old` with its elements inside the re-parsed region replaced by `fresh`: those `before` it
+/// are kept, those `after` it are moved by `moved`.
+fn splice<T>(
+    old: &[T],
+    fresh: Vec<T>,
+    span: impl Fn(&T) -> TextRange,
+    before: impl Fn(TextRange) -> bool,
+    after: impl Fn(TextRange) -> bool,
+    moved: impl Fn(&T) -> T,
+) -> Vec<T>
+where
+    T: Clone,
+{
+    let kept = old.partition_point(|it| before(span(it)));
+    let resumed = old.partition_point(|it| !after(span(it)));
+    let mut out = Vec::with_capacity(kept + fresh.len() + old.len() - resumed.max(kept));
+    out.extend_from_slice(&old[..kept]);
+    out.extend(fresh);
+    out.extend(old[resumed.max(kept)..].iter().map(moved));
+    out
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {

@@ -374,3 +374,100 @@ pub struct ParsedFile {
     /// purpose, not orphans.
     pub archived: Vec<TaskKey>,
 }
+
+/// How a part of a parse moves when the text before it grew or shrank by `bytes` and the places
+/// and items before it grew or shrank in number: an incremental re-parse moves what it keeps
+/// after the changed region instead of parsing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Moved {
+    pub bytes: i64,
+    pub places: i64,
+    pub items: i64,
+}
+
+impl Moved {
+    pub fn offset(&self, offset: crate::engine::text::TextSize) -> crate::engine::text::TextSize {
+        crate::engine::text::size((i64::from(u32::from(offset)) + self.bytes).max(0) as usize)
+    }
+
+    pub fn range(&self, range: TextRange) -> TextRange {
+        TextRange::new(self.offset(range.start()), self.offset(range.end()))
+    }
+
+    pub fn place_index(&self, index: usize) -> usize {
+        (index as i64 + self.places).max(0) as usize
+    }
+
+    pub fn item_index(&self, index: usize) -> usize {
+        (index as i64 + self.items).max(0) as usize
+    }
+
+    fn marker(&self, marker: &mut Marker) {
+        marker.range = self.range(marker.range);
+    }
+
+    /// Moves a place in place. Every field is named so that a new one cannot be forgotten.
+    pub fn place(&self, place: &mut Place) {
+        let Place {
+            subject: _,
+            kind: _,
+            marker,
+            status: _,
+            unknown: _,
+            trailing,
+            tag,
+            line,
+            title: _,
+            fields,
+            field_insert,
+            dependencies,
+            child_places,
+            child_items,
+            editable: _,
+            done_mark,
+            heading_number,
+            extent,
+        } = place;
+        self.marker(marker);
+        *trailing = trailing.map(|it| self.range(it));
+        if let Some(tag) = tag {
+            self.marker(tag);
+        }
+        *line = self.range(*line);
+        for field in fields {
+            field.value_range = self.range(field.value_range);
+            field.line = self.range(field.line);
+        }
+        if let Some(insert) = field_insert {
+            insert.at = self.offset(insert.at);
+            if let FieldStyle::Json { after, .. } = &mut insert.style {
+                *after = self.offset(*after);
+            }
+        }
+        for dependency in dependencies {
+            dependency.range = self.range(dependency.range);
+        }
+        for child in child_places {
+            *child = self.place_index(*child);
+        }
+        for child in child_items {
+            *child = self.item_index(*child);
+        }
+        *done_mark = done_mark.map(|it| self.range(it));
+        *heading_number = heading_number.map(|it| self.range(it));
+        *extent = self.range(*extent);
+    }
+
+    pub fn item(&self, item: &mut Item) {
+        let Item { marker, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
+        self.marker(marker);
+        *line = self.range(*line);
+        *parent_item = parent_item.map(|it| self.item_index(it));
+        *owner = owner.map(|it| self.place_index(it));
+        *text = self.range(*text);
+    }
+
+    pub fn link(&self, link: &mut Link) {
+        link.range = self.range(link.range);
+    }
+}

@@ -156,6 +156,89 @@ impl TextEdit {
     }
 }
 
+/// How a text changed, as one replaced region: `old[start..old_end]` became
+/// `new[start..new_end]`, everything before `start` and after the ends is the same. Found by
+/// comparing the texts (common prefix and suffix), so it needs no help from the editor; the
+/// offsets fall on character boundaries of both texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Change {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+/// Compared a block at a time first: slice equality is a `memcmp`, many times faster than
+/// comparing byte by byte over a megabyte.
+const BLOCK: usize = 256;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= length && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + a[at..length].iter().zip(&b[at..length]).take_while(|(x, y)| x == y).count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let length = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - length..], &b[b.len() - length..]);
+    let mut matched = 0;
+    while matched + BLOCK <= length
+        && a[length - matched - BLOCK..length - matched] == b[length - matched - BLOCK..length - matched]
+    {
+        matched += BLOCK;
+    }
+    matched
+        + a[..length - matched].iter().rev().zip(b[..length - matched].iter().rev()).take_while(|(x, y)| x == y).count()
+}
+
+impl Change {
+    pub fn between(old: &str, new: &str) -> Change {
+        let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
+        let mut start = common_prefix(old_bytes, new_bytes);
+        // The prefix is common, so a boundary in one text is a boundary in the other.
+        while !old.is_char_boundary(start) {
+            start -= 1;
+        }
+        let room = old.len().min(new.len()) - start;
+        let mut suffix = common_suffix(&old_bytes[old.len() - room..], &new_bytes[new.len() - room..]);
+        while !old.is_char_boundary(old.len() - suffix) {
+            suffix -= 1;
+        }
+        Change { start, old_end: old.len() - suffix, new_end: new.len() - suffix }
+    }
+
+    /// Whether the texts are the same.
+    pub fn is_empty(&self) -> bool {
+        self.old_end == self.start && self.new_end == self.start
+    }
+
+    /// Bytes added (negative: removed).
+    pub fn delta(&self) -> i64 {
+        self.new_end as i64 - self.old_end as i64
+    }
+
+    /// Where an offset of the old text at or after `old_end` is in the new text.
+    pub fn shift(&self, offset: TextSize) -> TextSize {
+        let offset = usize::from(offset);
+        size(if offset >= self.old_end { offset - self.old_end + self.new_end } else { offset })
+    }
+
+    /// A range of the old text that lies wholly before or after the changed region, moved to
+    /// where it is in the new text; `None` for a range that overlaps or touches the region.
+    pub fn shift_range(&self, range: TextRange) -> Option<TextRange> {
+        let (start, end) = (usize::from(range.start()), usize::from(range.end()));
+        if end < self.start || (end == self.start && start < end) {
+            Some(range)
+        } else if start > self.old_end || (start == self.old_end && self.old_end > self.start) {
+            Some(TextRange::new(self.shift(range.start()), self.shift(range.end())))
+        } else {
+            None
+        }
+    }
+}
+
 /// The line break a file uses, so inserted lines match it.
 pub fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {
@@ -204,5 +287,26 @@ mod tests {
         let edited = apply_edits(text, &[TextEdit::replace(range(3, 5), "X"), TextEdit::insert(size(0), ">")]);
         assert_eq!(edited, ">a\r\nX\nc");
         assert_eq!(line_range_at(text, 1), range(0, 1));
+    }
+
+    #[test]
+    fn changes_are_the_region_between_common_prefix_and_suffix() {
+        let change = Change::between("abcdef", "abXYdef");
+        assert_eq!(change, Change { start: 2, old_end: 3, new_end: 4 });
+        assert_eq!(change.shift(size(4)), size(5));
+        assert_eq!(change.shift_range(range(0, 1)), Some(range(0, 1)));
+        assert_eq!(change.shift_range(range(3, 5)), Some(range(4, 6)));
+        assert_eq!(change.shift_range(range(1, 4)), None);
+        // `é` and `è` share their first byte: the region starts at the character, not inside it.
+        let change = Change::between("aéb", "aèb");
+        assert_eq!(change, Change { start: 1, old_end: 3, new_end: 3 });
+        assert!(Change::between("same", "same").is_empty());
+        // An insertion into a run of equal characters: prefix and suffix do not overlap.
+        assert_eq!(Change::between("aa", "aaa"), Change { start: 2, old_end: 2, new_end: 3 });
+        // Longer than a comparison block, on both sides of the change.
+        let long = "ab".repeat(400);
+        let edited = format!("{}X{}", &long[..333], &long[333..]);
+        assert_eq!(Change::between(&long, &edited), Change { start: 333, old_end: 333, new_end: 334 });
+        assert_eq!(Change::between(&edited, &long), Change { start: 333, old_end: 334, new_end: 333 });
     }
 }

@@ -45,7 +45,8 @@ pub fn parse(value: &str) -> Result<Moment, TimestampError> {
     let core = core.trim();
     if core.ends_with('Z') && core.len() > 7 {
         let before = &core[..core.len() - 1];
-        let tail = &before[before.len().saturating_sub(6)..];
+        // Six bytes back may fall inside a character; then the tail is no `+HH:MM` anyway.
+        let tail = before.get(before.len().saturating_sub(6)..).unwrap_or_default();
         if (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':') {
             return Err(TimestampError::OffsetAndZulu);
         }
@@ -99,6 +100,8 @@ mod tests {
     #[test]
     fn malformed_values() {
         assert_eq!(parse("2025-12-28T22:50:33.931946+00:00Z"), Err(TimestampError::OffsetAndZulu));
+        // A multi-byte character where the offset would be: an error, not a panic.
+        assert!(matches!(parse("2026-01-01Té00:00Z"), Err(TimestampError::Invalid(_))));
         assert_eq!(parse("[RUN: date -u +%Y]"), Err(TimestampError::Placeholder));
         assert_eq!(parse("{ISO timestamp}"), Err(TimestampError::Placeholder));
         assert!(matches!(parse("2025-13-45"), Err(TimestampError::Invalid(_))));

@@ -269,24 +269,32 @@ impl Analysis {
         if path == config::FILE_NAME || !workspace::wanted(&path) {
             return;
         }
-        let document = self.shared.documents().get(uri.as_str()).cloned();
+        // The text is copied once, straight into the index's shared string (a keystroke in a
+        // large file should not copy it twice), and not at all when it is over the limit.
+        let document = {
+            let documents = self.shared.documents();
+            documents.get(uri.as_str()).map(|it| {
+                let oversized = it.text.len() as u64 > workspace::MAX_FILE_BYTES;
+                (it.version, it.text.len(), (!oversized).then(|| Arc::<str>::from(it.text.as_str())))
+            })
+        };
         let update = match document {
-            Some(document) if document.text.len() as u64 > workspace::MAX_FILE_BYTES => {
+            Some((version, length, None)) => {
                 // Too large to be a tracker anyone edits by hand: say so instead of parsing it on
                 // every keystroke.
                 let reason = format!(
                     "{} MiB is over the {} MiB limit for tracker files",
-                    document.text.len() >> 20,
+                    length >> 20,
                     workspace::MAX_FILE_BYTES >> 20
                 );
-                world.versions.insert(path.clone(), document.version);
+                world.versions.insert(path.clone(), version);
                 world.skipped.insert(path.clone(), reason);
                 world.index.set_file(&path, None)
             }
-            Some(document) => {
-                world.versions.insert(path.clone(), document.version);
+            Some((version, _, Some(text))) => {
+                world.versions.insert(path.clone(), version);
                 world.skipped.remove(&path);
-                world.index.set_file(&path, Some(Arc::from(document.text)))
+                world.index.set_file(&path, Some(text))
             }
             // Closed: the disk has the truth again (unsaved changes were dropped).
             None => {

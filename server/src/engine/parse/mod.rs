@@ -12,7 +12,7 @@ mod pidea;
 mod plan;
 mod prose;
 mod state_json;
-mod todo;
+pub(crate) mod todo;
 
 use crate::engine::layout::{Classification, Role};
 use crate::engine::markdown::{self, Outline};

@@ -6,7 +6,7 @@ use crate::engine::parse::{
     ParseContext, collect_items, field_from_line, is_artifact_field, is_timestamp_field, link, numeric_dependencies,
     place, split_status_value,
 };
-use crate::engine::text::{TextRange, range, size};
+use crate::engine::text::{TextRange, TextSize, range, size};
 use crate::engine::vocabulary::{Scope, Spelling};
 use crate::engine::yaml::{self, Yaml};
 
@@ -66,47 +66,226 @@ fn task_heading(content: &str) -> Option<TaskHeading> {
 }
 
 pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    parse_with_layout(cx, text).0
+}
+
+/// What an incremental re-parse of a TODO.md needs from the previous parse: its outline, and
+/// for each heading whether it starts a task section and how many places, items and links its
+/// part of the parse holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TodoLayout {
+    outline: Outline,
+    units: Vec<Unit>,
+    /// The frontmatter's extent (its closing line included): counters live there.
+    frontmatter_end: Option<usize>,
+}
+
+/// One heading's share of the parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Unit {
+    /// A `### N. Title` heading with a status field under it.
+    section: bool,
+    places: usize,
+    items: usize,
+    links: usize,
+}
+
+/// Which part of a parse an incremental re-parse replaced: `old[start..old_end]` became
+/// `new[start..new_end]`; what follows moved by the difference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Splice {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+impl Splice {
+    pub fn delta(&self) -> i64 {
+        self.new_end as i64 - self.old_end as i64
+    }
+}
+
+/// What [`reparse`] changed, for the index and the diagnostics to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reparsed {
+    /// The text region whose parse was redone (old and new ends); outside it the text and its
+    /// parse are the same, moved by the length difference.
+    pub region: crate::engine::text::Change,
+    pub places: Splice,
+    pub items: Splice,
+    pub links: Splice,
+    /// The places and links the splice removed, for comparison with the new ones.
+    pub old_places: Vec<crate::engine::model::Place>,
+    pub old_links: Vec<crate::engine::model::Link>,
+}
+
+pub fn parse_with_layout(cx: &ParseContext<'_>, text: &str) -> (ParsedFile, TodoLayout) {
     let outline = Outline::new(text);
     let mut problems = Vec::new();
     let counters = counters(text, &mut problems);
     let mut out = ParsedFile { counters, problems, ..ParsedFile::default() };
-    let section_end = |index: usize| {
-        let level = outline.headings[index].level;
-        outline.headings[index + 1..]
-            .iter()
-            .find(|next| next.level <= level)
-            .map_or(size(text.len()), |next| next.line.start())
-    };
-    // A task section is a `### N. Title` heading with a status field under it; inside the Task
-    // Order, `### 0.`-style headings without one are groupings.
-    let sections: Vec<Option<TaskHeading>> = outline
-        .headings
-        .iter()
-        .enumerate()
-        .map(|(index, heading)| {
-            let task = task_heading(&text[heading.content]).filter(|_| heading.level >= 2)?;
-            let body = TextRange::new(heading.line.end().min(section_end(index)), section_end(index));
-            has_status_field(&text[body]).then_some(task)
-        })
-        .collect();
-    for (index, heading) in outline.headings.iter().enumerate() {
-        let end = section_end(index);
-        let body = TextRange::new(heading.line.end().min(end), end);
-        if text[heading.content].trim().trim_end_matches(':').eq_ignore_ascii_case("task order") {
-            // The summary ends where the first task section starts, even one nested under it.
-            let order_end = sections[index + 1..]
-                .iter()
-                .zip(&outline.headings[index + 1..])
-                .find(|(section, next)| section.is_some() && next.line.start() < end)
-                .map_or(end, |(_, next)| next.line.start());
-            parse_task_order(cx, text, &outline, TextRange::new(body.start(), order_end.max(body.start())), &mut out);
-            continue;
+    let flags: Vec<bool> =
+        (0..outline.headings.len()).map(|index| section_heading(text, &outline, index).is_some()).collect();
+    let units =
+        (0..outline.headings.len()).map(|index| parse_unit(cx, text, &outline, &flags, index, &mut out)).collect();
+    let frontmatter_end = frontmatter_end(text);
+    (out, TodoLayout { outline, units, frontmatter_end })
+}
+
+/// Re-parses `new`, which is `old` with `change` applied, reusing `parsed` and `layout` (the
+/// parse and layout of `old`, updated in place): only the headings whose part of the text
+/// overlaps the re-parsed region are read again. Equal to [`parse_with_layout`] of `new`.
+pub fn reparse(
+    cx: &ParseContext<'_>,
+    old: &str,
+    new: &str,
+    change: crate::engine::text::Change,
+    parsed: &mut ParsedFile,
+    layout: &mut TodoLayout,
+) -> Reparsed {
+    let (outline, region) = layout.outline.reparse_with_region(old, new, change);
+    let old_outline = &layout.outline;
+    // Headings from `last` on start after the region in the old text.
+    let last = old_outline.headings.partition_point(|it| usize::from(it.line.start()) < region.old_end);
+    let new_last = outline.headings.partition_point(|it| usize::from(it.line.start()) < region.new_end);
+    // Headings before the region whose part reaches into it (a section with subheadings, the
+    // Task Order over the sections) are read again when they can hold anything.
+    let first_inside = old_outline.headings.partition_point(|it| usize::from(it.line.start()) < region.start);
+    let mut first = first_inside;
+    let mut lowest_after = u8::MAX;
+    for index in (0..first_inside).rev() {
+        let heading = &old_outline.headings[index];
+        if lowest_after <= 1 {
+            break;
         }
-        if let Some(task) = &sections[index] {
-            parse_section(cx, text, &outline, heading, task, body, &mut out);
+        if heading.level < lowest_after {
+            let reaches = section_end(old_outline, old.len(), index) > crate::engine::text::size(region.start);
+            if reaches && can_hold_places(old, heading) {
+                first = index;
+            }
         }
+        lowest_after = lowest_after.min(heading.level);
     }
-    out
+    let mut flags: Vec<bool> = Vec::with_capacity(outline.headings.len());
+    flags.extend(layout.units[..first].iter().map(|it| it.section));
+    for index in first..new_last {
+        flags.push(section_heading(new, &outline, index).is_some());
+    }
+    flags.extend(layout.units[last..].iter().map(|it| it.section));
+    let sum = |units: &[Unit]| {
+        units
+            .iter()
+            .fold((0, 0, 0), |(places, items, links), it| (places + it.places, items + it.items, links + it.links))
+    };
+    let (place_start, item_start, link_start) = sum(&layout.units[..first]);
+    let (old_places, old_items, old_links) = sum(&layout.units[first..last]);
+    // The window's parse, with indices as if the parse before it were there.
+    let mut fresh = ParsedFile::default();
+    let mut window_units = Vec::with_capacity(new_last - first);
+    for index in first..new_last {
+        window_units.push(parse_unit(cx, new, &outline, &flags, index, &mut fresh));
+    }
+    let before = crate::engine::model::Moved { bytes: 0, places: place_start as i64, items: item_start as i64 };
+    for place in &mut fresh.places {
+        before.place(place);
+    }
+    for item in &mut fresh.items {
+        before.item(item);
+    }
+    let places =
+        Splice { start: place_start, old_end: place_start + old_places, new_end: place_start + fresh.places.len() };
+    let items = Splice { start: item_start, old_end: item_start + old_items, new_end: item_start + fresh.items.len() };
+    let links = Splice { start: link_start, old_end: link_start + old_links, new_end: link_start + fresh.links.len() };
+    let after = crate::engine::model::Moved { bytes: change.delta(), places: places.delta(), items: items.delta() };
+    for place in &mut parsed.places[places.old_end..] {
+        after.place(place);
+    }
+    for item in &mut parsed.items[items.old_end..] {
+        after.item(item);
+    }
+    for link in &mut parsed.links[links.old_end..] {
+        after.link(link);
+    }
+    let old_places: Vec<_> = parsed.places.splice(places.start..places.old_end, fresh.places).collect();
+    parsed.items.splice(items.start..items.old_end, fresh.items);
+    let old_links: Vec<_> = parsed.links.splice(links.start..links.old_end, fresh.links).collect();
+    // The counters live in the frontmatter: read again when the change reaches it (or a new
+    // first line could start one).
+    let new_frontmatter_end = frontmatter_end(new);
+    let frontmatter_changed =
+        new_frontmatter_end != layout.frontmatter_end || layout.frontmatter_end.is_some_and(|end| change.start <= end);
+    if frontmatter_changed {
+        parsed.problems.clear();
+        parsed.counters = self::counters(new, &mut parsed.problems);
+    }
+    layout.units.splice(first..last, window_units);
+    layout.outline = outline;
+    layout.frontmatter_end = new_frontmatter_end;
+    Reparsed { region, places, items, links, old_places, old_links }
+}
+
+/// Where the frontmatter ends, its closing line included.
+fn frontmatter_end(text: &str) -> Option<usize> {
+    let block = markdown::frontmatter(text)?;
+    let end = usize::from(block.body.end());
+    Some(text[end..].find('\n').map_or(text.len(), |it| end + it + 1))
+}
+
+/// Whether a heading's part of the parse can hold places: the Task Order, or a task heading.
+fn can_hold_places(text: &str, heading: &markdown::Heading) -> bool {
+    let content = &text[heading.content];
+    is_task_order(content) || (heading.level >= 2 && task_heading(content).is_some())
+}
+
+fn is_task_order(content: &str) -> bool {
+    content.trim().trim_end_matches(':').eq_ignore_ascii_case("task order")
+}
+
+fn section_end(outline: &Outline, text_len: usize, index: usize) -> TextSize {
+    let level = outline.headings[index].level;
+    outline.headings[index + 1..]
+        .iter()
+        .find(|next| next.level <= level)
+        .map_or(size(text_len), |next| next.line.start())
+}
+
+/// A task section is a `### N. Title` heading with a status field under it; inside the Task
+/// Order, `### 0.`-style headings without one are groupings.
+fn section_heading(text: &str, outline: &Outline, index: usize) -> Option<TaskHeading> {
+    let heading = &outline.headings[index];
+    let task = task_heading(&text[heading.content]).filter(|_| heading.level >= 2)?;
+    let end = section_end(outline, text.len(), index);
+    let body = TextRange::new(heading.line.end().min(end), end);
+    has_status_field(&text[body]).then_some(task)
+}
+
+/// Parses one heading's part: the Task Order's lines or a task section. `sections` says which
+/// headings are task sections.
+fn parse_unit(
+    cx: &ParseContext<'_>,
+    text: &str,
+    outline: &Outline,
+    sections: &[bool],
+    index: usize,
+    out: &mut ParsedFile,
+) -> Unit {
+    let (places, items, links) = (out.places.len(), out.items.len(), out.links.len());
+    let heading = &outline.headings[index];
+    let end = section_end(outline, text.len(), index);
+    let body = TextRange::new(heading.line.end().min(end), end);
+    let section = sections[index];
+    if is_task_order(&text[heading.content]) {
+        // The summary ends where the first task section starts, even one nested under it.
+        let order_end = sections[index + 1..]
+            .iter()
+            .zip(&outline.headings[index + 1..])
+            .find(|(section, next)| **section && next.line.start() < end)
+            .map_or(end, |(_, next)| next.line.start());
+        parse_task_order(cx, text, outline, TextRange::new(body.start(), order_end.max(body.start())), out);
+    } else if section && let Some(task) = task_heading(&text[heading.content]) {
+        parse_section(cx, text, outline, heading, &task, body, out);
+    }
+    Unit { section, places: out.places.len() - places, items: out.items.len() - items, links: out.links.len() - links }
 }
 
 fn parse_section(

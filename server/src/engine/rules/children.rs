@@ -6,37 +6,57 @@ use crate::engine::rules::{FixHint, Parent, Related, RuleCode, Severity, Sink, d
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::{Kind, Profile, Scope, StatusId};
 
-pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+/// `open-children` and `plan-status-stale` of one place.
+pub(super) fn place(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    place_index: usize,
+    place: &Place,
+    sink: &mut Sink<'_>,
+) {
     let Some(profile) = index.profile(file) else { return };
     let parsed = &entry.parsed;
-    let text = &entry.text;
-    for (place_index, place) in parsed.places.iter().enumerate() {
-        let Some(status) = place.status else { continue };
-        let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).map(Child::Place);
-        let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item);
-        let under = summarize(phases.chain(items), profile);
-        // A plan header behind its phases is `plan-status-stale`'s to report.
-        let hint = place.kind != PlaceKind::PlanHeader;
-        report(file, text, Parent::Place(place_index), Child::Place(place), profile.kind(status), &under, hint, sink);
-        if place.kind == PlaceKind::PlanHeader {
-            stale_header(file, parsed, place_index, place, profile, status, sink);
-        }
+    let Some(status) = place.status else { return };
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).map(Child::Place);
+    let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item);
+    let under = summarize(phases.chain(items), profile);
+    // A plan header behind its phases is `plan-status-stale`'s to report.
+    let hint = place.kind != PlaceKind::PlanHeader;
+    report(
+        file,
+        &entry.text,
+        Parent::Place(place_index),
+        Child::Place(place),
+        profile.kind(status),
+        &under,
+        hint,
+        sink,
+    );
+    if place.kind == PlaceKind::PlanHeader {
+        stale_header(file, parsed, place_index, place, profile, status, sink);
     }
-    // Nested checkboxes: a checked box over unchecked ones, as org-mode checks them.
-    let mut nested: Vec<Vec<usize>> = vec![Vec::new(); parsed.items.len()];
-    for (position, item) in parsed.items.iter().enumerate() {
-        if let Some(parent) = item.parent_item.filter(|it| *it < nested.len()) {
-            nested[parent].push(position);
-        }
+}
+
+/// Nested checkboxes: a checked box over unchecked ones, as org-mode checks them. `nested`
+/// are the positions of the item's direct children.
+pub(super) fn item(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    position: usize,
+    nested: &[usize],
+    sink: &mut Sink<'_>,
+) {
+    let Some(profile) = index.profile(file) else { return };
+    let parsed = &entry.parsed;
+    let Some(item) = parsed.items.get(position) else { return };
+    let Some(status) = item.status else { return };
+    if nested.is_empty() {
+        return;
     }
-    for (position, item) in parsed.items.iter().enumerate() {
-        let Some(status) = item.status else { continue };
-        if nested[position].is_empty() {
-            continue;
-        }
-        let under = summarize(nested[position].iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile);
-        report(file, text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
-    }
+    let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile);
+    report(file, &entry.text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
 }
 
 /// A phase or a checkbox under a parent (or the parent itself).

@@ -19,6 +19,11 @@ pub(super) fn roles(cx: &Context) -> &HashSet<(usize, Role)> {
     &cx.roles
 }
 
+/// The context of an index whose tracker roles are known not to have changed.
+pub(super) fn context_with_roles(roles: HashSet<(usize, Role)>) -> Context {
+    Context { roles }
+}
+
 pub(super) fn context(index: &WorkspaceIndex) -> Context {
     Context { roles: index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect() }
 }

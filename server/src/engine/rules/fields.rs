@@ -1,46 +1,58 @@
 //! `missing-field` and `bad-timestamp`.
 
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
-use crate::engine::model::{Field, PlaceKind};
+use crate::engine::model::{Field, Place, PlaceKind};
 use crate::engine::parse::is_timestamp_key;
 use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
 use crate::engine::timestamp;
 
-pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+/// `bad-timestamp` of the file-level timestamps (`_last_updated`).
+pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     if !entry.class.role.is_tracker() {
         return;
     }
-    let profile = index.profile(file);
     for timestamp_field in &entry.parsed.timestamps {
         check_timestamp(file, timestamp_field, sink);
     }
-    for (place_index, place) in entry.parsed.places.iter().enumerate() {
-        for field in place.fields.iter().filter(|it| is_timestamp_key(&it.name)) {
-            check_timestamp(file, field, sink);
-        }
-        check_order(file, &place.fields, sink);
-        // Required fields are a convention of the task sections, where the standard
-        // defines them; state.json and plan phases carry their own timestamps.
-        if place.kind != PlaceKind::TodoSection {
+}
+
+/// `bad-timestamp` and `missing-field` of one place.
+pub(super) fn place(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    place_index: usize,
+    place: &Place,
+    sink: &mut Sink<'_>,
+) {
+    if !entry.class.role.is_tracker() {
+        return;
+    }
+    for field in place.fields.iter().filter(|it| is_timestamp_key(&it.name)) {
+        check_timestamp(file, field, sink);
+    }
+    check_order(file, &place.fields, sink);
+    // Required fields are a convention of the task sections, where the standard
+    // defines them; state.json and plan phases carry their own timestamps.
+    if place.kind != PlaceKind::TodoSection {
+        return;
+    }
+    let (Some(profile), Some(status)) = (index.profile(file), place.status) else { return };
+    for requirement in &profile.status(status).requires {
+        let present =
+            requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+        if present {
             continue;
         }
-        let (Some(profile), Some(status)) = (profile, place.status) else { continue };
-        for requirement in &profile.status(status).requires {
-            let present =
-                requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
-            if present {
-                continue;
-            }
-            let mut it = diagnostic(
-                RuleCode::MissingField,
-                file,
-                place.marker.range,
-                format!("`{}` needs {}", place.marker.text, requirement.describe()),
-            );
-            it.task = place.task().cloned();
-            it.fix = Some(FixHint::AddField { place: place_index, field: requirement.any_of[0].clone() });
-            sink.push(it);
-        }
+        let mut it = diagnostic(
+            RuleCode::MissingField,
+            file,
+            place.marker.range,
+            format!("`{}` needs {}", place.marker.text, requirement.describe()),
+        );
+        it.task = place.task().cloned();
+        it.fix = Some(FixHint::AddField { place: place_index, field: requirement.any_of[0].clone() });
+        sink.push(it);
     }
 }
 

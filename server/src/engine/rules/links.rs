@@ -5,33 +5,33 @@ use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::Link;
 use crate::engine::rules::{PathOracle, RuleCode, Sink, diagnostic};
 
-pub(super) fn file(
+/// `broken-link` of one link.
+pub(super) fn link(
     index: &WorkspaceIndex,
     paths: &dyn PathOracle,
     file: FileId,
     entry: &FileEntry,
+    link: &Link,
     sink: &mut Sink<'_>,
 ) {
     if !sink.enabled(RuleCode::BrokenLink) {
         return;
     }
-    for link in &entry.parsed.links {
-        let message = if link.absolute {
-            format!(
-                "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
-                link.target
-            )
-        } else if resolve(index, paths, link, &entry.path).is_some() {
-            continue;
-        } else {
-            let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
-            let folder = if folder.is_empty() { "the workspace root".to_string() } else { format!("{folder}/") };
-            format!("`{}` does not exist (tried relative to {folder} and every folder above it)", link.target)
-        };
-        let mut it = diagnostic(RuleCode::BrokenLink, file, link.range, message);
-        it.task = link.task.clone();
-        sink.push(it);
-    }
+    let message = if link.absolute {
+        format!(
+            "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
+            link.target
+        )
+    } else if resolve(index, paths, link, &entry.path).is_some() {
+        return;
+    } else {
+        let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
+        let folder = if folder.is_empty() { "the workspace root".to_string() } else { format!("{folder}/") };
+        format!("`{}` does not exist (tried relative to {folder} and every folder above it)", link.target)
+    };
+    let mut it = diagnostic(RuleCode::BrokenLink, file, link.range, message);
+    it.task = link.task.clone();
+    sink.push(it);
 }
 
 /// The first candidate of the link that exists, as a workspace path. Indexed and listed files

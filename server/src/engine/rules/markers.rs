@@ -1,47 +1,56 @@
 //! `unknown-status` and `malformed-file`.
 
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
-use crate::engine::model::Marker;
+use crate::engine::model::{Item, Marker, Place};
 use crate::engine::rules::{FixHint, RuleCode, Severity, Sink, diagnostic};
 use crate::engine::vocabulary::{Profile, Scope, Spelling, SuggestionSource, Unknown, UnknownReason};
 
-pub(super) fn file(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+/// `malformed-file`: what did not parse.
+pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     for problem in &entry.parsed.problems {
         sink.push(diagnostic(RuleCode::MalformedFile, file, problem.range, problem.message.clone()));
     }
+}
+
+/// `unknown-status` of one place: its marker, and text after a bracketed marker.
+pub(super) fn place(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, place: &Place, sink: &mut Sink<'_>) {
     if !sink.enabled(RuleCode::UnknownStatus) {
         return;
     }
     let Some(profile) = index.profile(file) else { return };
-    for place in &entry.parsed.places {
-        if let Some(unknown) = &place.unknown {
-            let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
-            it.task = place.task().cloned();
-            sink.push(it);
-        }
-        if let Some(trailing) = place.trailing
-            && place.status.is_some()
-            && place.marker.spelling == Spelling::Bracket
-        {
-            let text = &entry.text[trailing];
-            let mut it = diagnostic(
-                RuleCode::UnknownStatus,
-                file,
-                trailing,
-                format!(
-                    "text after the status marker `{}`: `{text}`; a status field holds the marker alone, so tools read it exactly",
-                    place.marker.text
-                ),
-            );
-            it.task = place.task().cloned();
-            it.fix = Some(FixHint::RemoveTrailing { range: trailing });
-            sink.push_capped(it, Severity::Warning);
-        }
+    if let Some(unknown) = &place.unknown {
+        let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
+        it.task = place.task().cloned();
+        sink.push(it);
     }
-    for item in &entry.parsed.items {
-        if let Some(unknown) = &item.unknown {
-            sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
-        }
+    if let Some(trailing) = place.trailing
+        && place.status.is_some()
+        && place.marker.spelling == Spelling::Bracket
+    {
+        let text = &entry.text[trailing];
+        let mut it = diagnostic(
+            RuleCode::UnknownStatus,
+            file,
+            trailing,
+            format!(
+                "text after the status marker `{}`: `{text}`; a status field holds the marker alone, so tools read it exactly",
+                place.marker.text
+            ),
+        );
+        it.task = place.task().cloned();
+        it.fix = Some(FixHint::RemoveTrailing { range: trailing });
+        sink.push_capped(it, Severity::Warning);
+    }
+}
+
+/// `unknown-status` of one checkbox.
+pub(super) fn item(index: &WorkspaceIndex, file: FileId, item: &Item, sink: &mut Sink<'_>) {
+    if !sink.enabled(RuleCode::UnknownStatus) {
+        return;
+    }
+    let Some(profile) = index.profile(file) else { return };
+    if let Some(unknown) = &item.unknown {
+        sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
     }
 }
 

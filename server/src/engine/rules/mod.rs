@@ -13,14 +13,16 @@ mod markers;
 mod transitions;
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::engine::config::Config;
 use rayon::prelude::*;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::engine::index::{FileId, TaskEntry, Update, WorkspaceIndex};
+use crate::engine::index::{FileEdit, FileId, TaskEntry, Update, WorkspaceIndex};
 use crate::engine::model::TaskKey;
+use crate::engine::parse::todo::Splice;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::StatusId;
 
@@ -240,15 +242,161 @@ pub fn check(
     DiagnosticStore::new(index, config, baseline, paths).all(index)
 }
 
-/// A workspace's diagnostics, kept by what they were computed from (a file, a task, the
-/// phases), so that after an index update only the rules whose inputs changed run again.
+/// A workspace's diagnostics, kept by what they were computed from (a file's places, items and
+/// links, a task, the phases), so that after an index update only the rules whose inputs
+/// changed run again, and diagnostics of an edited file that did not change are moved.
 #[derive(Debug, Default)]
 pub struct DiagnosticStore {
-    files: HashMap<FileId, Vec<Diagnostic>>,
+    files: HashMap<FileId, FileDiagnostics>,
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has: when it changes, every task's orphan check changes.
     roles: HashSet<(usize, crate::engine::layout::Role)>,
+}
+
+/// The per-file rules' diagnostics of one file, by what each was computed from.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct FileDiagnostics {
+    /// From the file as a whole: parse problems, file timestamps, counters (which count across
+    /// files), transitions (which match places by order).
+    whole: Vec<Diagnostic>,
+    /// With the index of the place, item or link each came from, sorted by it: most have none,
+    /// so only the diagnostics are stored.
+    places: Part,
+    items: Part,
+    links: Part,
+}
+
+/// The diagnostics of one kind of origin (places, items or links) and how many origins there
+/// were, which an edit's splice must agree with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Part {
+    origins: usize,
+    diagnostics: Vec<(usize, Diagnostic)>,
+}
+
+impl Part {
+    /// Replaces the diagnostics of the origins in the splice with `fresh` and moves those after
+    /// it. `false` when one cannot be moved.
+    fn follow(&mut self, splice: Splice, fresh: Vec<(usize, Diagnostic)>, file: FileId, edit: &FileEdit) -> bool {
+        let first = self.diagnostics.partition_point(|(origin, _)| *origin < splice.start);
+        let after = self.diagnostics.partition_point(|(origin, _)| *origin < splice.old_end);
+        for (origin, diagnostic) in &mut self.diagnostics[after..] {
+            *origin = (*origin as i64 + splice.delta()) as usize;
+            if !moved(diagnostic, file, edit) {
+                return false;
+            }
+        }
+        self.diagnostics.splice(first..after, fresh);
+        self.origins = (self.origins as i64 + splice.delta()) as usize;
+        true
+    }
+}
+
+impl FileDiagnostics {
+    fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        let parts = [&self.places, &self.items, &self.links];
+        self.whole
+            .iter()
+            .chain(parts.into_iter().flat_map(|it| it.diagnostics.iter().map(|(_, diagnostic)| diagnostic)))
+    }
+
+    fn compute(
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        file: FileId,
+    ) -> FileDiagnostics {
+        let Some(entry) = index.entry(file) else { return FileDiagnostics::default() };
+        let parsed = &entry.parsed;
+        let part = |origins: usize, diagnostics| Part { origins, diagnostics };
+        FileDiagnostics {
+            whole: check_whole_file(index, config, baseline, file),
+            places: part(parsed.places.len(), check_places(index, config, file, 0..parsed.places.len())),
+            items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
+            links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
+        }
+    }
+
+    /// Follows an edit of the file: the diagnostics of the replaced places, items and links are
+    /// computed again, those after them moved. `false` when one cannot be moved or the stored
+    /// diagnostics are not of the parse the edit started from (the caller then computes
+    /// everything again).
+    fn follow(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        paths: &dyn PathOracle,
+        file: FileId,
+        edit: &FileEdit,
+    ) -> bool {
+        let parsed = index.parsed(file);
+        let agrees = |part: &Part, splice: Splice, now: usize| {
+            splice.old_end <= part.origins && part.origins as i64 + splice.delta() == now as i64
+        };
+        if !(agrees(&self.places, edit.places, parsed.places.len())
+            && agrees(&self.items, edit.items, parsed.items.len())
+            && agrees(&self.links, edit.links, parsed.links.len()))
+        {
+            return false;
+        }
+        let fresh = check_places(index, config, file, edit.places.start..edit.places.new_end);
+        if !self.places.follow(edit.places, fresh, file, edit) {
+            return false;
+        }
+        let fresh = check_items(index, config, file, edit.items.start..edit.items.new_end);
+        if !self.items.follow(edit.items, fresh, file, edit) {
+            return false;
+        }
+        let fresh = check_links(index, config, paths, file, edit.links.start..edit.links.new_end);
+        self.links.follow(edit.links, fresh, file, edit)
+    }
+}
+
+/// Moves a diagnostic that was computed before `edit` of `file` to where it is after it, when
+/// what it was computed from is outside the edit: its ranges in that file and the place and
+/// item indices of its fix. `false` when a range overlaps the changed text or an index was
+/// replaced (then it must be computed again).
+fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
+    let shift = |range: &mut TextRange| match edit.change.shift_range(*range) {
+        Some(moved) => {
+            *range = moved;
+            true
+        }
+        None => false,
+    };
+    let index = |index: &mut usize, splice: &Splice| {
+        if *index < splice.start {
+            true
+        } else if *index >= splice.old_end {
+            *index = (*index as i64 + splice.delta()) as usize;
+            true
+        } else {
+            false
+        }
+    };
+    if diagnostic.file == file && !shift(&mut diagnostic.range) {
+        return false;
+    }
+    for related in &mut diagnostic.related {
+        if related.file == file && !shift(&mut related.range) {
+            return false;
+        }
+    }
+    let in_file = diagnostic.file == file;
+    match &mut diagnostic.fix {
+        Some(FixHint::RemoveTrailing { range }) if in_file => shift(range),
+        Some(FixHint::AddField { place, .. }) | Some(FixHint::DeriveHeader { place, .. }) if in_file => {
+            index(place, &edit.places)
+        }
+        Some(FixHint::CloseChildren { parent: Parent::Place(place) }) if in_file => index(place, &edit.places),
+        Some(FixHint::CloseChildren { parent: Parent::Item(item) }) if in_file => index(item, &edit.items),
+        Some(FixHint::AlignPlaces { places, .. }) => {
+            places.iter_mut().filter(|it| it.file == file).all(|it| index(&mut it.index, &edit.places))
+        }
+        _ => true,
+    }
 }
 
 impl DiagnosticStore {
@@ -259,8 +407,10 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
     ) -> DiagnosticStore {
         let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
-        let files: HashMap<FileId, Vec<Diagnostic>> =
-            files.par_iter().map(|file| (*file, check_file(index, config, baseline, paths, *file))).collect();
+        let files: HashMap<FileId, FileDiagnostics> = files
+            .par_iter()
+            .map(|file| (*file, FileDiagnostics::compute(index, config, baseline, paths, *file)))
+            .collect();
         let cx = consistency::context(index);
         let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
         let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
@@ -281,42 +431,93 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
         update: &Update,
     ) -> BTreeSet<FileId> {
-        let cx = consistency::context(index);
+        // An edit in place keeps every file's class, so the trackers' roles stay as they were.
+        let cx = match &update.edit {
+            Some(_) if !update.rebuilt => consistency::context_with_roles(self.roles.clone()),
+            _ => consistency::context(index),
+        };
         if update.rebuilt || *consistency::roles(&cx) != self.roles {
             let before: BTreeSet<FileId> = self.located().collect();
             *self = DiagnosticStore::new(index, config, baseline, paths);
             return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
         }
         let mut touched: BTreeSet<FileId> = BTreeSet::new();
-        // Per-file rules: the file itself; when a file came or went, every file with links
-        // (they may resolve now, or not); counters, which count tasks across files.
         self.files.retain(|file, _| index.entry(*file).is_some());
-        let mut files: BTreeSet<FileId> = update.file.into_iter().collect();
-        for (file, entry) in index.entries() {
-            let links = update.added_or_removed && !entry.parsed.links.is_empty();
-            if links || entry.parsed.counters.is_some() {
-                files.insert(file);
+        // The edited file: its changed part, or all of it.
+        let edited = update.file.zip(update.edit.as_ref());
+        if let Some((file, edit)) = edited {
+            let stored = self.files.entry(file).or_default();
+            if stored.follow(index, config, paths, file, edit) {
+                stored.whole = check_whole_file(index, config, baseline, file);
+            } else {
+                *stored = FileDiagnostics::compute(index, config, baseline, paths, file);
             }
-        }
-        for file in files {
-            let fresh = check_file(index, config, baseline, paths, file);
+            touched.insert(file);
+        } else if let Some(file) = update.file {
+            let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
             if self.files.get(&file) != Some(&fresh) {
                 touched.insert(file);
                 self.files.insert(file, fresh);
             }
         }
-        // Per-task rules: the tasks the file spoke of, and the tasks that depend on them.
+        // Other files: when a file came or went, every file with links (they may resolve now,
+        // or not); counters, which count tasks across files.
+        for (file, entry) in index.entries() {
+            if Some(file) == update.file {
+                continue;
+            }
+            if update.added_or_removed && !entry.parsed.links.is_empty() {
+                let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
+                if self.files.get(&file) != Some(&fresh) {
+                    touched.insert(file);
+                    self.files.insert(file, fresh);
+                }
+            } else if entry.parsed.counters.is_some() {
+                let whole = check_whole_file(index, config, baseline, file);
+                let stored = self.files.entry(file).or_default();
+                if stored.whole != whole {
+                    touched.insert(file);
+                    stored.whole = whole;
+                }
+            }
+        }
+        // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
         let mut tasks = update.tasks.clone();
         let changed: HashSet<(&str, DependencyKey)> =
             update.tasks.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
-        for (task, entry) in index.tasks() {
-            let depends = entry.places.iter().any(|place| {
-                index.place(*place).dependencies.iter().any(|it| {
-                    DependencyKey::of(&it.id).into_iter().any(|key| changed.contains(&(task.scope.as_str(), key)))
-                })
-            });
-            if depends {
-                tasks.insert(task.clone());
+        if !changed.is_empty() {
+            for (task, entry) in index.tasks() {
+                let depends = entry.places.iter().any(|place| {
+                    index.place(*place).dependencies.iter().any(|it| {
+                        DependencyKey::of(&it.id).into_iter().any(|key| changed.contains(&(task.scope.as_str(), key)))
+                    })
+                });
+                if depends {
+                    tasks.insert(task.clone());
+                }
+            }
+        }
+        // The other tasks' diagnostics in the edited file moved with the text. Their messages
+        // name line numbers, so when lines came or went they are computed again.
+        if let Some((file, edit)) = edited {
+            let touches = |it: &Diagnostic| it.file == file || it.related.iter().any(|related| related.file == file);
+            for (task, diagnostics) in self.tasks.iter_mut() {
+                if tasks.contains(task) || !diagnostics.iter().any(touches) {
+                    continue;
+                }
+                let mut moved_all = !edit.lines_moved;
+                let mut moved_diagnostics = diagnostics.clone();
+                if moved_all {
+                    moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
+                }
+                if moved_all {
+                    // Only what really moved is news to the files it is in.
+                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
+                    touched.extend(changed.map(|(_, after)| after.file));
+                    *diagnostics = moved_diagnostics;
+                } else {
+                    tasks.insert(task.clone());
+                }
             }
         }
         for task in tasks {
@@ -332,11 +533,14 @@ impl DiagnosticStore {
                 self.tasks.insert(task, fresh);
             }
         }
-        let mut sink = Sink { config, out: Vec::new() };
-        consistency::phases(index, &mut sink);
-        if sink.out != self.phases {
-            touched.extend(self.phases.iter().chain(sink.out.iter()).map(|it| it.file));
-            self.phases = sink.out;
+        // Phases written in two files: only a file that has or had phases changes them.
+        if update.phases || update.edit.is_none() {
+            let mut sink = Sink { config, out: Vec::new() };
+            consistency::phases(index, &mut sink);
+            if sink.out != self.phases {
+                touched.extend(self.phases.iter().chain(sink.out.iter()).map(|it| it.file));
+                self.phases = sink.out;
+            }
         }
         if let Some(file) = update.file {
             touched.insert(file);
@@ -346,7 +550,7 @@ impl DiagnosticStore {
 
     /// The diagnostics located in `file`, sorted by position.
     pub fn file(&self, file: FileId) -> Vec<Diagnostic> {
-        let mut out: Vec<Diagnostic> = self.files.get(&file).cloned().unwrap_or_default();
+        let mut out: Vec<Diagnostic> = self.files.get(&file).map(|it| it.iter().cloned().collect()).unwrap_or_default();
         out.extend(self.tasks.values().flatten().chain(self.phases.iter()).filter(|it| it.file == file).cloned());
         sort(&mut out, |_| "");
         out
@@ -355,7 +559,13 @@ impl DiagnosticStore {
     /// Every diagnostic, grouped by file.
     pub fn by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
         let mut out: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
-        for it in self.files.values().flatten().chain(self.tasks.values().flatten()).chain(self.phases.iter()) {
+        for it in self
+            .files
+            .values()
+            .flat_map(FileDiagnostics::iter)
+            .chain(self.tasks.values().flatten())
+            .chain(self.phases.iter())
+        {
             out.entry(it.file).or_default().push(it.clone());
         }
         for list in out.values_mut() {
@@ -369,7 +579,7 @@ impl DiagnosticStore {
         let mut out: Vec<Diagnostic> = self
             .files
             .values()
-            .flatten()
+            .flat_map(FileDiagnostics::iter)
             .chain(self.tasks.values().flatten())
             .chain(self.phases.iter())
             .cloned()
@@ -382,7 +592,7 @@ impl DiagnosticStore {
     fn located(&self) -> impl Iterator<Item = FileId> + '_ {
         self.files
             .iter()
-            .filter(|(_, it)| !it.is_empty())
+            .filter(|(_, it)| it.iter().next().is_some())
             .map(|(file, _)| *file)
             .chain(self.tasks.values().flatten().chain(self.phases.iter()).map(|it| it.file))
     }
@@ -442,17 +652,89 @@ pub fn check_file(
     paths: &dyn PathOracle,
     file: FileId,
 ) -> Vec<Diagnostic> {
+    FileDiagnostics::compute(index, config, baseline, paths, file).iter().cloned().collect()
+}
+
+/// The per-file rules that look at the file as a whole.
+fn check_whole_file(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    file: FileId,
+) -> Vec<Diagnostic> {
     let mut sink = Sink { config, out: Vec::new() };
     let Some(entry) = index.entry(file) else { return sink.out };
-    markers::file(index, file, entry, &mut sink);
-    fields::file(index, file, entry, &mut sink);
-    links::file(index, paths, file, entry, &mut sink);
-    children::file(index, file, entry, &mut sink);
+    markers::whole(file, entry, &mut sink);
+    fields::whole(file, entry, &mut sink);
     counters::file(index, file, &mut sink);
     if let Some(baseline) = baseline {
         transitions::file(index, baseline, file, entry, &mut sink);
     }
     sink.out
+}
+
+/// The per-place rules for the places at `positions`, with the index of the place each came
+/// from.
+fn check_places(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::place(index, file, entry, place, &mut sink);
+        fields::place(index, file, entry, position, place, &mut sink);
+        children::place(index, file, entry, position, place, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
+}
+
+/// The per-item rules for the items at `positions`. An item's children follow it among the
+/// items its parse added with it, so they are within the same positions.
+fn check_items(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    let items = &entry.parsed.items;
+    let mut nested: Vec<Vec<usize>> = vec![Vec::new(); positions.len()];
+    for position in positions.clone() {
+        if let Some(parent) = items[position].parent_item.filter(|it| positions.contains(it)) {
+            nested[parent - positions.start].push(position);
+        }
+    }
+    let mut out = Vec::new();
+    for (position, nested) in positions.zip(nested) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::item(index, file, &items[position], &mut sink);
+        children::item(index, file, entry, position, &nested, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
+}
+
+/// The per-link rules for the links at `positions`.
+fn check_links(
+    index: &WorkspaceIndex,
+    config: &Config,
+    paths: &dyn PathOracle,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (link, position) in entry.parsed.links[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        links::link(index, paths, file, entry, link, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
 }
 
 /// Collects diagnostics, applying configured severities; a rule turned off drops its output.

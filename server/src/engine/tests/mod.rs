@@ -3,6 +3,7 @@
 mod edits;
 mod families;
 mod ide;
+mod incremental;
 mod properties;
 mod rules;
 

@@ -60,7 +60,7 @@ fn noise() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.concat())
 }
 
-fn todo_line() -> impl Strategy<Value = String> {
+pub(super) fn todo_line() -> impl Strategy<Value = String> {
     prop_oneof![
         (1u32..6, any::<bool>(), noise())
             .prop_map(|(id, done, title)| format!("### {}{id}. {title}", if done { "✓ " } else { "" })),
@@ -138,7 +138,7 @@ fn join(lines: Vec<String>, crlf: bool) -> String {
 }
 
 prop_compose! {
-    fn workspace()(
+    pub(super) fn workspace()(
         todo in prop::collection::vec(todo_line(), 0..40),
         plan in prop::collection::vec(plan_line(), 0..25),
         plan_two in prop::collection::vec(plan_line(), 0..10),
@@ -160,17 +160,17 @@ prop_compose! {
     }
 }
 
-fn build(files: &[SourceFile]) -> WorkspaceIndex {
+pub(super) fn build(files: &[SourceFile]) -> WorkspaceIndex {
     WorkspaceIndex::build(files.to_vec(), &Config::default().vocabularies)
 }
 
-fn check(index: &WorkspaceIndex) -> Vec<Diagnostic> {
+pub(super) fn check(index: &WorkspaceIndex) -> Vec<Diagnostic> {
     let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
     rules::check(index, &Config::default(), None, &paths)
 }
 
 /// Diagnostics with file ids replaced by paths, for comparing two indexes' results.
-fn rendered(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
+pub(super) fn rendered(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
     let mut out: Vec<String> = diagnostics
         .iter()
         .map(|it| format!("{} {:?} {} {} {:?}", index.path(it.file), it.range, it.code, it.message, it.task))
@@ -185,7 +185,7 @@ fn on_boundaries(text: &str, range: TextRange) -> bool {
 }
 
 /// Everything the index holds, with file ids replaced by paths, for comparing two indexes.
-fn canonical(index: &WorkspaceIndex) -> String {
+pub(super) fn canonical(index: &WorkspaceIndex) -> String {
     let mut out = String::new();
     let mut entries: Vec<_> = index.entries().collect();
     entries.sort_by(|a, b| a.1.path.cmp(&b.1.path));
