@@ -183,6 +183,51 @@ fn requests_from_the_daemon_reach_the_editor_through_the_proxy() {
 }
 
 #[test]
+fn a_status_change_in_one_editor_reaches_the_other() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut first = setup.editor(&root);
+    let mut second = setup.editor(&root);
+    assert!(has_diagnostics(&mut first, "specs/state.json"));
+    assert!(has_diagnostics(&mut second, "specs/state.json"));
+    let (todo_first, todo_second) = (first.open("specs/TODO.md"), second.open("specs/TODO.md"));
+    let result = first
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("the status change is applied");
+    assert_eq!(result["applied"], true, "{result}");
+    // The other editor hears of it, and its own buffer follows without anyone saving.
+    let heard = second.wait_until(WAIT, |it| {
+        it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
+            && it.documents[&todo_second].text.contains("- **14** [IMPLEMENTING]")
+    });
+    assert!(heard, "{:?}", second.notifications.iter().map(|it| &it["method"]).collect::<Vec<_>>());
+    let told = second.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
+    let params = &told["params"];
+    assert_eq!(
+        (params["task"].as_str(), params["from"].as_str(), params["to"].as_str()),
+        (Some("specs:14"), Some("[PLANNED]"), Some("[IMPLEMENTING]")),
+        "{told}"
+    );
+    assert_eq!(params["mine"], false);
+    assert!(params["origin"].as_str().is_some_and(|it| it.starts_with("taskmark-tests (session ")), "{told}");
+    assert_eq!(second.documents[&todo_second].text, first.documents[&todo_first].text, "the buffers converge");
+    let mine = first.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged"));
+    assert!(mine, "the editor that made the change is told too");
+    // Written once, by the daemon: the other editor got no edit for a file it does not have open.
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"status\": \"implementing\",\n      \"created\": \"2026-10-03"), "{state}");
+    let edits: Vec<&Value> = second.server_requests.iter().filter(|it| it["method"] == "workspace/applyEdit").collect();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn another_user_cannot_reach_the_socket() {
     let setup = setup();
     let root = setup.workspace("one");

@@ -10,6 +10,8 @@ use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
+use crate::engine::timestamp::Now;
+use crate::lsp::broadcast::StatusChange;
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
 use crate::lsp::settings::ClosedFiles;
@@ -154,16 +156,40 @@ impl SetStatus {
         }
     }
 
-    pub fn plan(&self, world: &World, client: &ClientProfile) -> Result<PlannedEdit, jsonrpc::Error> {
+    /// The edit, and the change as the other editors will be told of it.
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        now: Now,
+    ) -> Result<(PlannedEdit, StatusChange), jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
         let options = StatusChangeOptions {
             force: self.force,
             reason: self.reason.clone(),
-            ..StatusChangeOptions::new(crate::workspace::now())
+            ..StatusChangeOptions::new(now.clone())
         };
         let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
             .map_err(|it| refusal(&it))?;
-        prepare(world, client, &change, self.force, world.settings.closed_files)
+        let planned = prepare(world, client, &change, self.force, world.settings.closed_files)?;
+        let profile = world.index.task_profile(&task);
+        let target = profile.and_then(|it| it.by_id(&self.status));
+        let announced = StatusChange {
+            task: task_argument(&task),
+            from: world.index.task_status(&task).map(|(place, _)| world.index.place(place).shown()),
+            to: match (profile, target) {
+                (Some(profile), Some(target)) => profile.display(target),
+                _ => self.status.clone(),
+            },
+            status: match (profile, target) {
+                (Some(profile), Some(target)) => profile.status(target).id.clone(),
+                _ => self.status.clone(),
+            },
+            files: change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect(),
+            now,
+            reason: self.reason.clone(),
+        };
+        Ok((planned, announced))
     }
 }
 

@@ -2,6 +2,7 @@
 //! engine; every answer comes from [`crate::engine`].
 
 mod analysis;
+mod broadcast;
 mod commands;
 mod convert;
 mod documents;

@@ -22,6 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::engine::config;
 use crate::engine::text::Position;
 use crate::lsp::analysis::{Analysis, Job, Outgoing, panic_message};
+use crate::lsp::broadcast;
 use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
 use crate::lsp::documents::Change;
@@ -38,6 +39,8 @@ pub struct Server {
 /// Everything `initialize` decided.
 struct Session {
     shared: Arc<Shared>,
+    /// In the list of editors that hear of each other's status changes.
+    registration: broadcast::Registration,
     client: ClientProfile,
     jobs: Sender<Job>,
     outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
@@ -46,6 +49,10 @@ struct Session {
 }
 
 type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
+
+fn root_of(shared: &Shared) -> PathBuf {
+    shared.read().root.clone()
+}
 
 impl Drop for Session {
     /// A connection that ends without `shutdown` (a killed editor, a broken pipe) must not
@@ -159,7 +166,19 @@ impl Server {
     }
 
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
-        let planned = self.query("taskmark.setStatus", |world, client| request.plan(world, client)).await?;
+        let now = crate::workspace::now();
+        let (planned, announced) =
+            self.query("taskmark.setStatus", |world, client| request.plan(world, client, now)).await?;
+        let result = self.write_status(planned).await?;
+        let session = self.session()?;
+        let root = session.shared.read().root.clone();
+        broadcast::announce(session.registration.id(), &root, announced);
+        Ok(result)
+    }
+
+    /// Applies a planned status change: the open documents through the editor, the closed
+    /// files on disk.
+    async fn write_status(&self, planned: commands::PlannedEdit) -> Result<Value> {
         if planned.disk.is_empty() {
             return self.apply(planned).await;
         }
@@ -395,7 +414,8 @@ impl LanguageServer for Server {
         let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
         // The analysis starts at `initialized`: the client drops what is sent before.
         let pending = std::sync::Mutex::new(Some((inbox, receiver)));
-        let session = Session { shared, client, jobs, outgoing, pending };
+        let registration = broadcast::register(root_of(&shared), self.client.clone(), shared.clone(), client.clone());
+        let session = Session { shared, registration, client, jobs, outgoing, pending };
         // A second `initialize` is refused by the framework before it gets here.
         let _ = self.session.set(Arc::new(session));
         Ok(lsp::InitializeResult {

@@ -60,9 +60,10 @@ local function notify(message, level)
   vim.notify('taskmark: ' .. message, level or vim.log.levels.INFO, { title = 'taskmark' })
 end
 
---- `taskmark/taskChanged {task, from, to, files, origin}` from the server.
+--- `taskmark/taskChanged {task, from, to, files, origin, mine}` from the server.
 local function on_task_changed(_, params)
-  if type(params) ~= 'table' then
+  -- The change this Neovim made was already reported by :Taskmark set.
+  if type(params) ~= 'table' or params.mine == true then
     return
   end
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''

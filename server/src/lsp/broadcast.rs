@@ -1,0 +1,162 @@
+//! Status changes reach every editor this process serves on the same workspace: each gets a
+//! `taskmark/taskChanged` notification, and each other editor that has one of the changed
+//! documents open gets a `workspace/applyEdit` computed against its own buffers, so the
+//! editors show the same text without anyone saving. Files no editor has open were already
+//! written by the session that made the change.
+//!
+//! Every delivery runs on its own task under a timeout: a hung or slow editor never holds up
+//! the others or the one that made the change.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
+
+use crate::engine::edit::{StatusChangeOptions, plan_status_change};
+use crate::engine::timestamp::Now;
+use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::world::Shared;
+
+/// How long one editor has to take a broadcast edit.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `taskmark/taskChanged {task, from, to, files, origin, mine}`.
+pub enum TaskChanged {}
+
+impl Notification for TaskChanged {
+    type Params = Value;
+    const METHOD: &'static str = "taskmark/taskChanged";
+}
+
+/// One connected editor, as the others see it.
+struct Peer {
+    id: u64,
+    root: PathBuf,
+    name: String,
+    client: Client,
+    shared: Arc<Shared>,
+    profile: ClientProfile,
+}
+
+static PEERS: Mutex<Vec<Peer>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Removes its editor from the broadcast list when the session ends.
+pub struct Registration {
+    id: u64,
+}
+
+impl Registration {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        PEERS.lock().unwrap_or_else(PoisonError::into_inner).retain(|it| it.id != self.id);
+    }
+}
+
+pub fn register(root: PathBuf, client: Client, shared: Arc<Shared>, profile: ClientProfile) -> Registration {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{} (session {id})", profile.name);
+    PEERS.lock().unwrap_or_else(PoisonError::into_inner).push(Peer { id, root, name, client, shared, profile });
+    Registration { id }
+}
+
+/// A status change one editor made, to repeat in the others.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// As commands name it: `221` or `SCOPE:ID`.
+    pub task: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// The vocabulary id of the new status, for planning it again.
+    pub status: String,
+    /// Workspace-relative paths of every file the change touched.
+    pub files: Vec<String>,
+    /// The clock the origin planned with: the same timestamps everywhere, so texts converge.
+    pub now: Now,
+    pub reason: Option<String>,
+}
+
+/// Tells every editor on `root` about `change`, made by session `origin`. Returns at once.
+pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    let origin_name =
+        peers.iter().find(|it| it.id == origin).map_or_else(|| "an editor".to_string(), |it| it.name.clone());
+    for peer in peers.iter().filter(|it| it.root == root) {
+        let (client, shared, profile, is_origin, name) =
+            (peer.client.clone(), peer.shared.clone(), peer.profile.clone(), peer.id == origin, peer.name.clone());
+        let change = change.clone();
+        let origin_name = origin_name.clone();
+        tokio::spawn(async move {
+            let delivery = deliver(client, shared, profile, change, origin_name, is_origin);
+            if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
+                tracing::warn!(
+                    "{name} did not take a status change within {} s; it is left as it is",
+                    DELIVERY_TIMEOUT.as_secs()
+                );
+            }
+        });
+    }
+}
+
+async fn deliver(
+    client: Client,
+    shared: Arc<Shared>,
+    profile: ClientProfile,
+    change: StatusChange,
+    origin: String,
+    is_origin: bool,
+) {
+    let params = json!({
+        "task": change.task,
+        "from": change.from,
+        "to": change.to,
+        "files": change.files,
+        "origin": origin,
+        // The editor that made the change already said so to its user.
+        "mine": is_origin,
+    });
+    client.send_notification::<TaskChanged>(params).await;
+    if is_origin {
+        return;
+    }
+    shared.caught_up().await;
+    let Some((label, edit)) = follow(&shared, &profile, &change) else { return };
+    let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
+    match client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await {
+        Ok(response) if response.applied => {}
+        Ok(response) => tracing::info!(
+            "{label}: an editor declined the broadcast edit ({})",
+            response.failure_reason.unwrap_or_else(|| "no reason given".into())
+        ),
+        Err(error) => tracing::info!("{label}: the broadcast edit failed: {error}"),
+    }
+}
+
+/// The same change planned against this editor's own buffers, for the documents it has open.
+fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Option<(String, lsp::WorkspaceEdit)> {
+    let world = shared.read();
+    let task = world.index.find_tasks(&change.task).into_iter().next()?;
+    // The origin validated the transition; here only the texts must follow.
+    let options = StatusChangeOptions {
+        force: true,
+        reason: change.reason.clone(),
+        restamp: true,
+        ..StatusChangeOptions::new(change.now.clone())
+    };
+    let mut planned = plan_status_change(&world.index, &task, &change.status, &options).ok()?;
+    planned.files.retain(|it| !it.edits.is_empty() && world.versions.contains_key(&it.path));
+    if planned.files.is_empty() {
+        return None;
+    }
+    let edit = convert::workspace_edit(&world, &planned, profile, false).ok()?;
+    Some((planned.label, edit))
+}
