@@ -228,6 +228,51 @@ fn a_status_change_in_one_editor_reaches_the_other() {
 }
 
 #[test]
+fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut editors: Vec<LspClient> = (0..6).map(|_| setup.editor(&root)).collect();
+    for editor in &mut editors {
+        assert!(has_diagnostics(editor, "specs/state.json"));
+    }
+    let targets = ["implementing", "revising", "blocked", "expanded", "implementing", "revising"];
+    let outcomes: Vec<Result<Value, Value>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = editors
+            .iter_mut()
+            .zip(targets)
+            .map(|(editor, status)| {
+                scope.spawn(move || {
+                    editor.request(
+                        "workspace/executeCommand",
+                        json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": status, "reason": "race" }] }),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|it| it.join().expect("a request thread")).collect()
+    });
+    let applied = outcomes.iter().filter(|it| it.is_ok()).count();
+    println!("{applied} applied, {} refused", outcomes.len() - applied);
+    assert!(applied >= 1, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|it| it.as_ref().err()) {
+        let message = refused["message"].as_str().unwrap_or("");
+        println!("refused: {message}");
+        assert!(!message.is_empty(), "every refusal says why: {refused}");
+    }
+    // Whatever won, every place of task 14 says the same.
+    let output = setup.command(&["show", "14", "--format", "json", "--root"]).arg(&root).output().expect("show runs");
+    let view: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let places = view["places"].as_array().expect("places");
+    assert!(places.iter().all(|it| it["agrees"] == true), "{view}");
+    assert!(!root.join(".taskmark/journal").exists());
+    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
+    for editor in editors {
+        editor.stop();
+    }
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn another_user_cannot_reach_the_socket() {
     let setup = setup();
     let root = setup.workspace("one");
