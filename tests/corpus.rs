@@ -356,6 +356,7 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
             .args(args)
+            .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
             .arg("--root")
             .arg(&root)
             .output()

@@ -273,6 +273,54 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
 }
 
 #[test]
+fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let todo = editor.open("specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let output = setup
+        .command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"])
+        .arg(&root)
+        .output()
+        .expect("taskmark set runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout.contains("through the taskmark daemon"), "{stdout}");
+    // The editor's buffer follows; the files it does not have open are written on disk.
+    let updated = editor.wait_until(WAIT, |it| {
+        it.documents[&todo].text.contains("- **14** [IMPLEMENTING]")
+            && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
+    });
+    assert!(updated, "{}", editor.documents[&todo].text);
+    assert!(editor.documents[&todo].text.contains("- **Started**: 2026-11-23"), "the command's --date is used");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "{state}");
+    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert_eq!(todo_now, todo_on_disk, "an open file is the editor's to save");
+    let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
+    assert!(told["params"]["origin"].as_str().is_some_and(|it| it.starts_with("taskmark set")), "{told}");
+
+    // The user saves; a command sees saved files (not other editors' unsaved buffers).
+    std::fs::write(root.join("specs/TODO.md"), &editor.documents[&todo].text).expect("save");
+    editor.notify("textDocument/didSave", json!({ "textDocument": { "uri": todo } }));
+
+    // Refusals keep their exit codes through the daemon.
+    let refused = setup.command(&["set", "14", "researching", "--root"]).arg(&root).output().expect("runs");
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    let stale = setup
+        .command(&["set", "14", "blocked", "--from", "planned", "--reason", "x", "--root"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(stale.status.code(), Some(4), "{stale:?}");
+    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn another_user_cannot_reach_the_socket() {
     let setup = setup();
     let root = setup.workspace("one");

@@ -663,7 +663,7 @@ fn the_server_finishes_a_transaction_a_crash_left_and_says_so() {
     let (_dir, root) = workspace();
     // `taskmark set` killed between committing its journal and renaming its files.
     let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["set", "13", "planned", "--force", "--date", "2026-11-23", "--root"])
+        .args(["set", "13", "planned", "--force", "--no-daemon", "--date", "2026-11-23", "--root"])
         .arg(&root)
         .env("TASKMARK_TEST_FAULT", "committed")
         .output()

@@ -17,7 +17,14 @@ const DATE: &str = "2026-11-23";
 
 fn command(root: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
-    command.args(args).arg("--root").arg(root).current_dir(root).env_remove("TASKMARK_TEST_FAULT");
+    // No daemon serves this private runtime folder: these tests cover the direct write path.
+    command
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .current_dir(root)
+        .env_remove("TASKMARK_TEST_FAULT")
+        .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"));
     command
 }
 
@@ -355,7 +362,7 @@ fn sixteen_processes_racing_for_one_task_leave_one_winner() {
         let output = child.wait_with_output().expect("taskmark ends");
         match output.status.code() {
             Some(0) => winners.push(target),
-            Some(4) => assert!(text(&output.stderr).contains("as --from expects"), "{}", text(&output.stderr)),
+            Some(4) => assert!(text(&output.stderr).contains("as expected (--from)"), "{}", text(&output.stderr)),
             other => panic!("{target}: exit {other:?}: {}", text(&output.stderr)),
         }
     }

@@ -3,6 +3,8 @@
 
 pub(crate) mod render;
 pub(crate) mod show;
+#[cfg(unix)]
+mod via_daemon;
 pub(crate) mod write;
 
 use std::io::{IsTerminal, Write};
@@ -149,6 +151,10 @@ struct SetArgs {
     /// scripts and agents use it so that two of them never both move a task.
     #[arg(long = "from", value_name = "STATUS")]
     expect_from: Option<String>,
+    /// Write the files from this process even when a taskmark daemon serves editors (they then
+    /// see the change on disk instead of in their buffers).
+    #[arg(long)]
+    no_daemon: bool,
     #[arg(long)]
     root: Option<PathBuf>,
 }
@@ -431,7 +437,7 @@ fn daemon(_: DaemonArgs) -> anyhow::Result<u8> {
 }
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
-    let now = match args.date.as_deref().map(parse_date).transpose() {
+    let now = match args.date.as_deref().map(crate::engine::timestamp::Now::parse).transpose() {
         Ok(now) => now.unwrap_or_else(workspace::now),
         Err(message) => {
             eprintln!("taskmark: error: {message}");
@@ -439,11 +445,6 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         }
     };
     let root = workspace::find_root(args.root.as_deref(), &[])?;
-    let lock = match write::lock(&root, &format!("taskmark set {} {}", args.task, args.status)) {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let workspace = load(lock.root())?;
     let request = write::SetRequest {
         task: &args.task,
         status: &args.status,
@@ -453,6 +454,19 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         now,
         expect_from: args.expect_from.as_deref(),
     };
+    // Through the daemon when one runs, so the editors it serves update their buffers live.
+    #[cfg(unix)]
+    if !args.dry_run
+        && !args.no_daemon
+        && let Some(code) = via_daemon::set(&root, &request, args.date.as_deref())
+    {
+        return Ok(code);
+    }
+    let lock = match write::lock(&root, &format!("taskmark set {} {}", args.task, args.status)) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = load(lock.root())?;
     write::set(&workspace, &lock, &request)
 }
 
@@ -481,17 +495,6 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     let workspace = load(lock.root())?;
     let request = write::FixRequest { codes, dry_run: args.dry_run, now: workspace::now() };
     write::fix(workspace, &lock, &request)
-}
-
-/// `--date`: a day (its timestamps at midnight UTC) or an instant.
-fn parse_date(value: &str) -> Result<crate::engine::timestamp::Now, String> {
-    if let Ok(date) = value.parse::<jiff::civil::Date>() {
-        return Ok(crate::engine::timestamp::Now { date: date.to_string(), timestamp: format!("{date}T00:00:00Z") });
-    }
-    value
-        .parse::<jiff::Timestamp>()
-        .map(crate::engine::timestamp::Now::from_timestamp)
-        .map_err(|error| format!("--date {value}: not a date (YYYY-MM-DD) or an RFC 3339 instant: {error}"))
 }
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {

@@ -66,7 +66,7 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         Err(refusal) => return Ok(refused(&refusal)),
     };
     if let Some(expected) = request.expect_from
-        && let Some(conflict) = compare_current(index, &task, expected)
+        && let Some(conflict) = crate::engine::edit::status_differs(index, &task, expected)
     {
         eprintln!("taskmark: conflict: {conflict}; nothing was written");
         return Ok(exit::CONFLICT);
@@ -219,23 +219,6 @@ fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
         [] => Err(Refusal::UnknownTask(id.to_string())),
         [one] => Ok(one.clone()),
         many => Err(Refusal::AmbiguousTask { id: id.to_string(), candidates: many.to_vec() }),
-    }
-}
-
-/// Why the task's current status is not `expected`, if it is not.
-fn compare_current(index: &WorkspaceIndex, task: &TaskKey, expected: &str) -> Option<String> {
-    let profile = index.task_profile(task)?;
-    let Some(wanted) = profile.by_id(expected) else {
-        return Some(format!("`{expected}` is not a status of task {task}'s vocabulary"));
-    };
-    match index.task_status(task) {
-        Some((_, current)) if current == wanted => None,
-        Some((place, _)) => Some(format!(
-            "task {task} is `{}` now, not `{}` as --from expects",
-            index.place(place).shown(),
-            profile.display(wanted)
-        )),
-        None => Some(format!("task {task} has no status now, not `{}` as --from expects", profile.display(wanted))),
     }
 }
 

@@ -80,6 +80,18 @@ impl Now {
         let zoned = timestamp.to_zoned(TimeZone::UTC);
         Now { date: zoned.date().to_string(), timestamp: zoned.strftime("%Y-%m-%dT%H:%M:%SZ").to_string() }
     }
+
+    /// What a user passes as `--date`: a day (its timestamps at midnight UTC) or an instant.
+    pub fn parse(value: &str) -> Result<Now, String> {
+        // An instant first: jiff reads the day out of a full timestamp as a `Date` too.
+        if let Ok(instant) = value.parse::<jiff::Timestamp>() {
+            return Ok(Now::from_timestamp(instant));
+        }
+        value
+            .parse::<Date>()
+            .map(|date| Now { date: date.to_string(), timestamp: format!("{date}T00:00:00Z") })
+            .map_err(|error| format!("--date {value}: not a date (YYYY-MM-DD) or an RFC 3339 instant: {error}"))
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +127,9 @@ mod tests {
         assert!(started < completed);
         let now = Now::from_timestamp("2026-11-22T05:33:43Z".parse().unwrap());
         assert_eq!((now.date.as_str(), now.timestamp.as_str()), ("2026-11-22", "2026-11-22T05:33:43Z"));
+        let day = Now::parse("2026-11-23").unwrap();
+        assert_eq!((day.date.as_str(), day.timestamp.as_str()), ("2026-11-23", "2026-11-23T00:00:00Z"));
+        assert_eq!(Now::parse("2026-11-23T10:00:00+01:00").unwrap().timestamp, "2026-11-23T09:00:00Z");
+        assert!(Now::parse("tomorrow").unwrap_err().contains("not a date"));
     }
 }

@@ -69,6 +69,18 @@ pub fn register(root: PathBuf, client: Client, shared: Arc<Shared>, profile: Cli
     Registration { id }
 }
 
+/// The documents other editors on `root` have open (workspace-relative paths): a status change
+/// leaves those to the broadcast, which edits each editor's own buffer, instead of writing them
+/// on disk under the editor's feet.
+pub fn open_elsewhere(session: u64, root: &std::path::Path) -> std::collections::HashSet<String> {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    peers
+        .iter()
+        .filter(|it| it.id != session && it.root == root)
+        .flat_map(|it| it.shared.read().versions.keys().cloned().collect::<Vec<_>>())
+        .collect()
+}
+
 /// A status change one editor made, to repeat in the others.
 #[derive(Debug, Clone)]
 pub struct StatusChange {

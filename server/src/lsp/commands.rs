@@ -1,6 +1,8 @@
 //! `workspace/executeCommand` and the planning behind code actions: naming tasks, planning a
 //! change safely, and the JSON the editors' pickers read.
 
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
@@ -53,6 +55,7 @@ pub fn prepare(
     change: &WorkspaceChange,
     forced: bool,
     closed_files: ClosedFiles,
+    open_elsewhere: &HashSet<String>,
 ) -> Result<PlannedEdit, jsonrpc::Error> {
     if change.is_empty() {
         return Err(invalid_params("nothing to change: every place already says that"));
@@ -81,7 +84,7 @@ pub fn prepare(
         for_editor.files = open;
         disk = closed
             .into_iter()
-            .filter(|it| !it.edits.is_empty())
+            .filter(|it| !it.edits.is_empty() && !open_elsewhere.contains(&it.path))
             .map(|it| {
                 let before = world.index.text(it.file);
                 FileWrite { path: it.path, before: before.to_string(), after: apply_edits(before, &it.edits) }
@@ -124,34 +127,47 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
     invalid_params(message)
 }
 
-/// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?}` or `[task, status]`.
+/// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or
+/// `[task, status]`.
 pub struct SetStatus {
     pub task: String,
     pub status: String,
     pub force: bool,
     pub reason: Option<String>,
+    /// Only change the task if its status is this one now (`taskmark set --from`).
+    pub expect_from: Option<String>,
+    /// The day or instant for the timestamp fields, instead of now (`taskmark set --date`).
+    pub date: Option<Now>,
 }
 
 impl SetStatus {
     pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
         let usage = || {
             invalid_params(
-                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string}",
+                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string}",
             )
         };
         match arguments {
             [Value::Object(object)] => {
                 let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+                let date = text("date").map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
                 Ok(SetStatus {
                     task: text("task").ok_or_else(usage)?,
                     status: text("status").ok_or_else(usage)?,
                     force: object.get("force").and_then(Value::as_bool).unwrap_or(false),
                     reason: text("reason").filter(|it| !it.trim().is_empty()),
+                    expect_from: text("expectFrom"),
+                    date,
                 })
             }
-            [Value::String(task), Value::String(status), ..] => {
-                Ok(SetStatus { task: task.clone(), status: status.clone(), force: false, reason: None })
-            }
+            [Value::String(task), Value::String(status), ..] => Ok(SetStatus {
+                task: task.clone(),
+                status: status.clone(),
+                force: false,
+                reason: None,
+                expect_from: None,
+                date: None,
+            }),
             _ => Err(usage()),
         }
     }
@@ -162,8 +178,15 @@ impl SetStatus {
         world: &World,
         client: &ClientProfile,
         now: Now,
+        open_elsewhere: &HashSet<String>,
     ) -> Result<(PlannedEdit, StatusChange), jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
+        if let Some(expected) = &self.expect_from
+            && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
+        {
+            return Err(content_modified(format!("{conflict}; nothing was changed")));
+        }
+        let now = self.date.clone().unwrap_or(now);
         let options = StatusChangeOptions {
             force: self.force,
             reason: self.reason.clone(),
@@ -171,7 +194,7 @@ impl SetStatus {
         };
         let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
             .map_err(|it| refusal(&it))?;
-        let planned = prepare(world, client, &change, self.force, world.settings.closed_files)?;
+        let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         let profile = world.index.task_profile(&task);
         let target = profile.and_then(|it| it.by_id(&self.status));
         let announced = StatusChange {

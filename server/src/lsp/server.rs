@@ -167,11 +167,12 @@ impl Server {
 
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
         let now = crate::workspace::now();
-        let (planned, announced) =
-            self.query("taskmark.setStatus", |world, client| request.plan(world, client, now)).await?;
-        let result = self.write_status(planned).await?;
         let session = self.session()?;
         let root = session.shared.read().root.clone();
+        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
+        let (planned, announced) =
+            self.query("taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere)).await?;
+        let result = self.write_status(planned).await?;
         broadcast::announce(session.registration.id(), &root, announced);
         Ok(result)
     }
@@ -179,6 +180,13 @@ impl Server {
     /// Applies a planned status change: the open documents through the editor, the closed
     /// files on disk.
     async fn write_status(&self, planned: commands::PlannedEdit) -> Result<Value> {
+        if planned.disk.is_empty() && !planned.has_editor_part() {
+            // Every file is open in other editors: the broadcast edits their buffers.
+            let label = planned.label;
+            return Ok(
+                json!({ "applied": true, "label": label, "files": [], "written": [], "warnings": planned.warnings }),
+            );
+        }
         if planned.disk.is_empty() {
             return self.apply(planned).await;
         }
@@ -247,7 +255,15 @@ impl Server {
             return Err(invalid_params(format!("`{}` is not one of the offered statuses", picked.title)));
         };
         let task = handlers::task_argument(&key);
-        self.set_status(SetStatus { task, status: choice.id.clone(), force: !choice.allowed, reason: None }).await
+        self.set_status(SetStatus {
+            task,
+            status: choice.id.clone(),
+            force: !choice.allowed,
+            reason: None,
+            expect_from: None,
+            date: None,
+        })
+        .await
     }
 
     /// Registers `workspace/didChangeWatchedFiles`, or watches the disk ourselves when the
@@ -600,7 +616,14 @@ impl LanguageServer for Server {
                 let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
                     .map_err(|it| commands::refusal(&it))?;
                 // A code action's edit is the editor's to apply, all of it.
-                commands::prepare(world, client, &change, forced, crate::lsp::settings::ClosedFiles::Editor)
+                commands::prepare(
+                    world,
+                    client,
+                    &change,
+                    forced,
+                    crate::lsp::settings::ClosedFiles::Editor,
+                    &Default::default(),
+                )
             })
             .await?;
         action.edit = Some(planned.edit);

@@ -85,6 +85,25 @@ impl StatusChangeOptions {
     }
 }
 
+/// Why the task's current status is not `expected` (an id, marker or word), if it is not: the
+/// compare-and-swap of `taskmark set --from` and of `expectFrom` in the editor command, so that
+/// two scripts racing to move one task cannot both win.
+pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) -> Option<String> {
+    let profile = index.task_profile(task)?;
+    let Some(wanted) = profile.by_id(expected) else {
+        return Some(format!("`{expected}` is not a status of task {task}'s vocabulary"));
+    };
+    match index.task_status(task) {
+        Some((_, current)) if current == wanted => None,
+        Some((place, _)) => Some(format!(
+            "task {task} is `{}` now, not `{}` as expected (--from)",
+            index.place(place).shown(),
+            profile.display(wanted)
+        )),
+        None => Some(format!("task {task} has no status now, not `{}` as expected (--from)", profile.display(wanted))),
+    }
+}
+
 /// Why a change was not planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
