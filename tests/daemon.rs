@@ -228,6 +228,41 @@ fn a_status_change_in_one_editor_reaches_the_other() {
 }
 
 #[test]
+fn twenty_editors_on_one_daemon_all_follow_a_status_change() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut editors: Vec<LspClient> = (0..20).map(|_| setup.editor(&root)).collect();
+    let mut todos = Vec::new();
+    for editor in &mut editors {
+        assert!(has_diagnostics(editor, "specs/state.json"));
+        todos.push(editor.open("specs/TODO.md"));
+    }
+    let pids: std::collections::BTreeSet<u64> =
+        editors.iter_mut().map(|it| server_info(it)["pid"].as_u64().expect("a pid")).collect();
+    assert_eq!(pids.len(), 1, "one daemon serves them all");
+    let result = editors[0]
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("applied");
+    assert_eq!(result["applied"], true);
+    let expected = editors[0].documents[&todos[0]].text.clone();
+    for (editor, todo) in editors.iter_mut().zip(&todos).skip(1) {
+        let followed = editor.wait_until(WAIT, |it| {
+            it.documents[todo].text == expected
+                && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
+        });
+        assert!(followed, "an editor did not follow the change");
+    }
+    let pid = pids.into_iter().next().expect("a pid") as u32;
+    for editor in editors {
+        editor.stop();
+    }
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
     let setup = setup();
     let root = setup.workspace("shared");

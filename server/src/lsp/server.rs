@@ -159,7 +159,8 @@ impl Server {
                     files.join(", ")
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // The editor sends its didChange right after answering: it is usually a millisecond away.
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let files: Vec<&str> = planned.expected.iter().map(|(uri, _)| uri.as_str()).collect();
         Ok(json!({ "applied": true, "label": planned.label, "files": files, "warnings": planned.warnings }))

@@ -1,0 +1,196 @@
+//! Shared-daemon benchmarks: 20 editors, each a `taskmark lsp` proxy connected to one daemon
+//! with a private runtime folder.
+//!
+//! - broadcast: from one editor's `taskmark.setStatus` to the last of the other 19 having both
+//!   the `taskmark/taskChanged` notification and the buffer edit, on the example workspace with
+//!   TODO.md open everywhere (arrival is seen when the benchmark polls each client, so the
+//!   figure is an upper bound);
+//! - memory: the daemon's resident set once all 20 have indexed a 5,000-file workspace.
+//!
+//! `cargo bench --bench daemon` runs both; `-- --quick` is CI's smoke run (5 editors, a
+//! 1,000-file workspace, a few changes).
+
+#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
+mod generate;
+#[path = "../../tests/support/lsp_client.rs"]
+mod lsp_client;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use lsp_client::{LspClient, copy_tree, vscode_capabilities};
+
+const USAGE: &str = "usage: daemon [--quick]   (run through `cargo bench --bench daemon -- ...`)";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|it| it != "--bench").collect();
+    let quick = args.iter().any(|it| it == "--quick");
+    if let Some(unknown) = args.iter().find(|it| it.as_str() != "--quick") {
+        bail!("unknown option {unknown}\n{USAGE}");
+    }
+    let started = Instant::now();
+    let target = generate::target_dir();
+    let (editors, changes, files) = if quick { (5, 6, 1_000) } else { (20, 100, 5_000) };
+
+    let latencies = broadcast(&target, editors, changes)?;
+    println!(
+        "\nsetStatus in 1 editor to taskChanged + buffer edit in the last of {} others ({} changes): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        editors - 1,
+        latencies.len(),
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 90.0),
+        percentile(&latencies, 99.0),
+        percentile(&latencies, 100.0),
+    );
+
+    let workspace = target.join("bench-workspace").join(format!("synthetic-{files}"));
+    std::fs::create_dir_all(workspace.parent().context("a parent")?)?;
+    let generated = generate::ensure(&workspace, files)?;
+    let (rss_kb, single_kb) = memory(&target, &workspace, editors)?;
+    println!(
+        "daemon resident set with {editors} editors on {files} files ({:.1} MB): {:.1} MB ({:.1} MB with one editor)",
+        generated.bytes as f64 / 1e6,
+        rss_kb as f64 / 1024.0,
+        single_kb as f64 / 1024.0,
+    );
+    println!("\ntotal bench time: {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A private runtime folder, so the benchmark's daemon is its own.
+fn runtime(target: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = target.join("bench-runtime").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().context("a parent")?)?;
+    Ok(dir)
+}
+
+fn editor(root: &Path, runtime: &Path) -> LspClient {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command
+        .args(["lsp", "--log-level", "warn"])
+        .env("TASKMARK_RUNTIME_DIR", runtime)
+        .env("TASKMARK_DAEMON_IDLE_MS", "1000");
+    let mut client = LspClient::launch_command(root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    client
+}
+
+fn indexed(client: &LspClient) -> bool {
+    client.notifications.iter().any(|it| it["method"] == "$/progress" && it["params"]["value"]["kind"] == "end")
+}
+
+fn daemon_pid(runtime: &Path) -> anyhow::Result<u32> {
+    Ok(std::fs::read_to_string(runtime.join("daemon.pid"))?.trim().parse()?)
+}
+
+fn broadcast(target: &Path, editors: usize, changes: usize) -> anyhow::Result<Vec<f64>> {
+    let runtime = runtime(target, "broadcast")?;
+    let root = target.join("bench-workspace").join("daemon-example");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example"), &root);
+    let mut clients: Vec<LspClient> = (0..editors).map(|_| editor(&root, &runtime)).collect();
+    let mut todos = Vec::new();
+    for client in &mut clients {
+        if !client.wait_until(Duration::from_secs(60), indexed) {
+            bail!("an editor's workspace was not indexed");
+        }
+        todos.push(client.open("specs/TODO.md"));
+    }
+    let mut samples = Vec::with_capacity(changes);
+    for change in 0..changes {
+        let status = if change % 2 == 0 { "implementing" } else { "planned" };
+        let heard_before: Vec<usize> = clients.iter().map(told).collect();
+        let started = Instant::now();
+        clients[0]
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": status, "force": true }] }),
+            )
+            .map_err(|error| anyhow::anyhow!("setStatus failed: {error}"))?;
+        let expected = clients[0].documents[&todos[0]].text.clone();
+        // Round-robin, so no editor waits behind another's backlog.
+        let mut pending: Vec<usize> = (1..clients.len()).collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pending.is_empty() {
+            if Instant::now() > deadline {
+                bail!("{} editors did not follow change {change}", pending.len());
+            }
+            pending.retain(|&at| {
+                let client = &mut clients[at];
+                while client.pump(Duration::ZERO) {}
+                !(told(client) > heard_before[at] && client.documents[&todos[at]].text == expected)
+            });
+            if !pending.is_empty() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        samples.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let pid = daemon_pid(&runtime)?;
+    for client in clients {
+        client.stop();
+    }
+    wait_exit(pid);
+    Ok(samples)
+}
+
+fn told(client: &LspClient) -> usize {
+    client.notifications.iter().filter(|it| it["method"] == "taskmark/taskChanged").count()
+}
+
+fn memory(target: &Path, workspace: &Path, editors: usize) -> anyhow::Result<(u64, u64)> {
+    let runtime = runtime(target, "memory")?;
+    let mut clients = Vec::new();
+    let mut single = 0;
+    for at in 0..editors {
+        let mut client = editor(workspace, &runtime);
+        if !client.wait_until(Duration::from_secs(120), indexed) {
+            bail!("editor {at} did not finish indexing");
+        }
+        if at == 0 {
+            single = resident_kb(daemon_pid(&runtime)?)?;
+        }
+        clients.push(client);
+    }
+    let pid = daemon_pid(&runtime)?;
+    let rss = resident_kb(pid)?;
+    for client in clients {
+        client.stop();
+    }
+    wait_exit(pid);
+    Ok((rss, single))
+}
+
+fn wait_exit(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // A zombie has exited: only its entry is left until something reaps it.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    };
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn resident_kb(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|it| it.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/PID/status")
+}
+
+fn percentile(samples: &[f64], at: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((at / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
