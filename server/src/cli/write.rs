@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::exit;
-use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, is_safe_fix, plan_fix, plan_status_change};
+use crate::engine::edit::{Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::rules::{self, RuleCode};
@@ -111,32 +111,14 @@ pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest)
     for _pass in 0..8 {
         let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
         let diagnostics = rules::check(&workspace.index, &workspace.config, None, &oracle);
-        let mut edits: BTreeMap<FileId, Vec<TextEdit>> = BTreeMap::new();
-        let fixable: Vec<&rules::Diagnostic> =
-            diagnostics.iter().filter(|it| request.codes.contains(&it.code) && is_safe_fix(it)).collect();
-        // Counters count statuses: recount once the markers are fixed, not before and after.
-        let recount_later = fixable.iter().any(|it| it.code != RuleCode::StaleCounts);
-        for diagnostic in fixable.into_iter().filter(|it| !(recount_later && it.code == RuleCode::StaleCounts)) {
-            let Ok(change) = plan_fix(&workspace.index, diagnostic, 0, &options) else { continue };
-            if overlaps(&edits, &change) {
-                continue;
-            }
-            for file in change.files {
-                edits.entry(file.file).or_default().extend(file.edits);
-            }
-            *fixed.entry(diagnostic.code).or_default() += 1;
-        }
-        if edits.is_empty() {
+        let (change, counts) = plan_safe_fixes(&workspace.index, &diagnostics, &request.codes, &options);
+        if change.is_empty() {
             break;
         }
-        let texts: Vec<(String, String)> = edits
-            .into_iter()
-            .map(|(file, mut file_edits)| {
-                file_edits.sort_by_key(|it| (it.range.start(), it.range.end()));
-                (workspace.index.path(file).to_string(), apply_edits(workspace.index.text(file), &file_edits))
-            })
-            .collect();
-        for (path, text) in texts {
+        for (code, count) in counts {
+            *fixed.entry(code).or_default() += count;
+        }
+        for (path, text) in change.apply(&workspace.index) {
             workspace.index.set_file(&path, Some(Arc::from(text)));
         }
     }
@@ -158,19 +140,6 @@ pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest)
     let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
     let transaction = Transaction { label: "fix".into(), files };
     finish(&transaction, &format!("Fixed {summary}"), lock, request.dry_run)
-}
-
-fn overlaps(planned: &BTreeMap<FileId, Vec<TextEdit>>, change: &WorkspaceChange) -> bool {
-    change.files.iter().any(|file| {
-        planned.get(&file.file).is_some_and(|edits| {
-            edits.iter().any(|a| {
-                file.edits.iter().any(|b| {
-                    let (a, b) = (a.range, b.range);
-                    (a.start() < b.end() && b.start() < a.end()) || a.start() == b.start()
-                })
-            })
-        })
-    })
 }
 
 fn writes<'a>(index: &WorkspaceIndex, files: impl Iterator<Item = (FileId, &'a [TextEdit])>) -> Vec<FileWrite> {

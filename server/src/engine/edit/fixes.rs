@@ -1,11 +1,13 @@
 //! Fixes for diagnostics, as edit plans. Each fix hint offers one or more choices; the LSP
 //! shows them as code actions, `taskmark fix` applies the first safe one.
 
+use std::collections::BTreeMap;
+
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
 use crate::engine::model::{FieldInsert, FieldStyle};
 use crate::engine::parse::is_timestamp_field;
-use crate::engine::rules::{Diagnostic, FixHint, Parent, counters};
+use crate::engine::rules::{Diagnostic, FixHint, Parent, RuleCode, counters};
 use crate::engine::text::{TextEdit, line_ending, range};
 use crate::engine::vocabulary::{Kind, Spelling};
 
@@ -226,4 +228,51 @@ pub fn plan_fix(
         }
     }
     Ok(change.finish())
+}
+
+/// One pass of `taskmark fix`: the safe fixes of `diagnostics` whose codes are in `codes`, merged
+/// into one change (a fix whose edits overlap one already taken waits for the next pass), and
+/// how many of each code it fixes. Counters count statuses, so they are recounted only in a
+/// pass that fixes nothing else; callers run passes until one is empty.
+pub fn plan_safe_fixes(
+    index: &WorkspaceIndex,
+    diagnostics: &[Diagnostic],
+    codes: &[RuleCode],
+    options: &StatusChangeOptions,
+) -> (WorkspaceChange, BTreeMap<RuleCode, usize>) {
+    let mut merged = WorkspaceChange { label: "Fix".into(), ..Default::default() };
+    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
+    let fixable: Vec<&Diagnostic> =
+        diagnostics.iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).collect();
+    let recount_later = fixable.iter().any(|it| it.code != RuleCode::StaleCounts);
+    for diagnostic in fixable.into_iter().filter(|it| !(recount_later && it.code == RuleCode::StaleCounts)) {
+        let Ok(change) = plan_fix(index, diagnostic, 0, options) else { continue };
+        if overlaps(&merged, &change) {
+            continue;
+        }
+        for file in change.files {
+            for edit in file.edits {
+                merged.edit(index, file.file, edit);
+            }
+        }
+        *fixed.entry(diagnostic.code).or_default() += 1;
+    }
+    if !fixed.is_empty() {
+        let summary: Vec<String> = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect();
+        merged.label = format!("Fixed {}", summary.join(", "));
+    }
+    (merged.finish(), fixed)
+}
+
+fn overlaps(planned: &WorkspaceChange, change: &WorkspaceChange) -> bool {
+    change.files.iter().any(|file| {
+        planned.files.iter().filter(|it| it.file == file.file).any(|taken| {
+            taken.edits.iter().any(|a| {
+                file.edits.iter().any(|b| {
+                    let (a, b) = (a.range, b.range);
+                    (a.start() < b.end() && b.start() < a.end()) || a.start() == b.start()
+                })
+            })
+        })
+    })
 }
