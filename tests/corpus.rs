@@ -392,7 +392,7 @@ fn fix_on_a_copy(snapshot: &Path) -> Result<(), Failed> {
     };
     let fix = || {
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(["fix", "--root"])
+            .args(["fix", "--no-daemon", "--root"])
             .arg(&root)
             .output()
             .map_err(|it| it.to_string())

@@ -356,6 +356,29 @@ fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
 }
 
 #[test]
+fn taskmark_fix_goes_through_the_daemon_too() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let todo = editor.open("specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let output = setup.command(&["fix", "--root"]).arg(&root).output().expect("taskmark fix runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    // The example's stale counters (in the open TODO.md) and its stale plan header (closed).
+    assert!(stdout.starts_with("Fixed 1 plan-status-stale, 1 stale-counts: wrote specs/012_sync_engine/plans/implementation-001.md (through the taskmark daemon"), "{stdout}");
+    let plan = std::fs::read_to_string(root.join("specs/012_sync_engine/plans/implementation-001.md")).expect("plan");
+    assert!(plan.contains("- **Status**: [IN PROGRESS]"), "{plan}");
+    let recounted = editor.wait_until(WAIT, |it| it.documents[&todo].text.contains("  not_started: 2\n"));
+    assert!(recounted, "{}", editor.documents[&todo].text);
+    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn another_user_cannot_reach_the_socket() {
     let setup = setup();
     let root = setup.workspace("one");

@@ -119,6 +119,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.taskInfo",
         "taskmark.reindex",
         "taskmark.taskAt",
+        "taskmark.fix",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

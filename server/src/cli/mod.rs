@@ -168,6 +168,9 @@ struct FixArgs {
     /// Print the changes as unified diffs and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Write the files from this process even when a taskmark daemon serves editors.
+    #[arg(long)]
+    no_daemon: bool,
     #[arg(long)]
     root: Option<PathBuf>,
 }
@@ -488,6 +491,13 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
         codes = write::FIXABLE.to_vec();
     }
     let root = workspace::find_root(args.root.as_deref(), &[])?;
+    #[cfg(unix)]
+    if !args.dry_run
+        && !args.no_daemon
+        && let Some(code) = via_daemon::fix(&root, &codes)
+    {
+        return Ok(code);
+    }
     let lock = match write::lock(&root, "taskmark fix") {
         Ok(lock) => lock,
         Err(code) => return Ok(code),

@@ -24,8 +24,7 @@ pub fn lock_timeout() -> Duration {
         .map_or(Duration::from_secs(30), Duration::from_millis)
 }
 
-/// The rules whose fixes `taskmark fix` applies on its own.
-pub const FIXABLE: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
+pub use crate::engine::edit::SAFE_FIX_CODES as FIXABLE;
 
 pub struct SetRequest<'a> {
     pub task: &'a str,

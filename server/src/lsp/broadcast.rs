@@ -172,3 +172,58 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
     let edit = convert::workspace_edit(&world, &planned, profile, false).ok()?;
     Some((planned.label, edit))
 }
+
+/// Edits of files, planned against `before` texts, for the other editors that have one of them
+/// open with exactly that text (the fixes of `taskmark fix`; a buffer that differs is left alone,
+/// and the log says so).
+pub fn announce_edits(origin: u64, root: &std::path::Path, label: String, files: Vec<EditedFile>) {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    for peer in peers.iter().filter(|it| it.root == root && it.id != origin) {
+        let (client, shared, profile, name) =
+            (peer.client.clone(), peer.shared.clone(), peer.profile.clone(), peer.name.clone());
+        let (label, files) = (label.clone(), files.clone());
+        tokio::spawn(async move {
+            let delivery = async {
+                shared.caught_up().await;
+                let edit = {
+                    let world = shared.read();
+                    let mut change =
+                        crate::engine::edit::WorkspaceChange { label: label.clone(), ..Default::default() };
+                    for file in &files {
+                        if !world.versions.contains_key(&file.path) {
+                            continue;
+                        }
+                        let Some(id) = world.index.file_id(&file.path) else { continue };
+                        if *world.index.text(id) != *file.before {
+                            tracing::info!("{label}: {name} has {} changed; its buffer is left as it is", file.path);
+                            continue;
+                        }
+                        change.files.push(crate::engine::edit::FileChange {
+                            file: id,
+                            path: file.path.clone(),
+                            edits: file.edits.clone(),
+                        });
+                    }
+                    if change.files.is_empty() {
+                        return;
+                    }
+                    convert::workspace_edit(&world, &change, &profile, false).ok()
+                };
+                let Some(edit) = edit else { return };
+                let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
+                let _ = client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await;
+            };
+            if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
+                tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());
+            }
+        });
+    }
+}
+
+/// One file's part of a change, as [`announce_edits`] repeats it.
+#[derive(Debug, Clone)]
+pub struct EditedFile {
+    pub path: String,
+    pub before: Arc<str>,
+    pub edits: Vec<crate::engine::text::TextEdit>,
+}

@@ -27,7 +27,8 @@ pub const LIST_TASKS: &str = "taskmark.listTasks";
 pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
-pub const ALL: [&str; 6] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT];
+pub const FIX: &str = "taskmark.fix";
+pub const ALL: [&str; 7] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT, FIX];
 
 /// A change ready to send, with what every file must say once it is applied.
 pub struct PlannedEdit {
@@ -233,6 +234,25 @@ pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Re
     Ok(
         json!({ "task": task_argument(&target.task), "id": target.task.id, "title": summary.title, "status": summary.status }),
     )
+}
+
+/// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).
+pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::rules::RuleCode>, jsonrpc::Error> {
+    let safe = crate::engine::edit::SAFE_FIX_CODES;
+    let Some(codes) = arguments.first().and_then(|it| it.get("codes")).and_then(Value::as_array) else {
+        return Ok(safe.to_vec());
+    };
+    codes
+        .iter()
+        .map(|code| {
+            code.as_str().and_then(crate::engine::rules::RuleCode::parse).filter(|it| safe.contains(it)).ok_or_else(
+                || {
+                    let names: Vec<&str> = safe.iter().map(|it| it.as_str()).collect();
+                    invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
+                },
+            )
+        })
+        .collect()
 }
 
 /// The argument object's `task`, for the commands that take only a task.

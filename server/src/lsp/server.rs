@@ -178,6 +178,57 @@ impl Server {
         Ok(result)
     }
 
+    /// One pass of `taskmark fix` (the command line asks again until nothing is left): the
+    /// same two-part write as a status change, and the other editors' open buffers follow.
+    async fn fix(&self, codes: Vec<crate::engine::rules::RuleCode>) -> Result<Value> {
+        let session = self.session()?;
+        let root = session.shared.read().root.clone();
+        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
+        let now = crate::workspace::now();
+        let planned = self
+            .query(commands::FIX, |world, client| {
+                let options = crate::engine::edit::StatusChangeOptions {
+                    restamp: false,
+                    ..crate::engine::edit::StatusChangeOptions::new(now)
+                };
+                if !world.indexed {
+                    return Err(content_modified("no fixes yet: the workspace is still being indexed"));
+                }
+                let diagnostics = world.store.all(&world.index);
+                let (change, counts) =
+                    crate::engine::edit::plan_safe_fixes(&world.index, &diagnostics, &codes, &options);
+                if change.is_empty() {
+                    return Ok(None);
+                }
+                let edited: Vec<broadcast::EditedFile> = change
+                    .files
+                    .iter()
+                    .filter(|it| !it.edits.is_empty())
+                    .map(|it| broadcast::EditedFile {
+                        path: it.path.clone(),
+                        before: world.index.text(it.file).into(),
+                        edits: it.edits.clone(),
+                    })
+                    .collect();
+                let planned =
+                    commands::prepare(world, client, &change, false, world.settings.closed_files, &elsewhere)?;
+                Ok(Some((planned, counts, edited)))
+            })
+            .await?;
+        let Some((planned, counts, edited)) = planned else {
+            return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
+        };
+        let label = planned.label.clone();
+        let mut result = self.write_status(planned).await?;
+        broadcast::announce_edits(session.registration.id(), &root, label, edited);
+        let fixed: serde_json::Map<String, Value> =
+            counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
+        if let Some(object) = result.as_object_mut() {
+            object.insert("fixed".into(), Value::Object(fixed));
+        }
+        Ok(result)
+    }
+
     /// Applies a planned status change: the open documents through the editor, the closed
     /// files on disk.
     async fn write_status(&self, planned: commands::PlannedEdit) -> Result<Value> {
@@ -647,6 +698,7 @@ impl LanguageServer for Server {
             commands::LIST_TASKS => {
                 self.query(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments))).await?
             }
+            commands::FIX => self.fix(commands::fix_codes(&arguments)?).await?,
             commands::TASK_AT => {
                 self.query(commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments)).await?
             }

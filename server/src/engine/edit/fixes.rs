@@ -230,6 +230,9 @@ pub fn plan_fix(
     Ok(change.finish())
 }
 
+/// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
+pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
+
 /// One pass of `taskmark fix`: the safe fixes of `diagnostics` whose codes are in `codes`, merged
 /// into one change (a fix whose edits overlap one already taken waits for the next pass), and
 /// how many of each code it fixes. Counters count statuses, so they are recounted only in a

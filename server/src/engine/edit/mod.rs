@@ -12,7 +12,7 @@ use crate::engine::model::TaskKey;
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
 
-pub use fixes::{fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
+pub use fixes::{SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
 pub use status_change::plan_status_change;
 
 /// The edits to one file, planned against its text as indexed.
