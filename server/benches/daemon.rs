@@ -14,12 +14,14 @@
 mod generate;
 #[path = "../../tests/support/lsp_client.rs"]
 mod lsp_client;
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use measure::{percentile, resident_kb};
 use serde_json::json;
 
 use lsp_client::{LspClient, copy_tree, vscode_capabilities};
@@ -177,20 +179,4 @@ fn wait_exit(pid: u32) {
     while alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn resident_kb(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|it| it.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc/PID/status")
-}
-
-fn percentile(samples: &[f64], at: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((at / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }

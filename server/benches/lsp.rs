@@ -14,12 +14,14 @@
 mod generate;
 #[path = "../../tests/support/lsp_client.rs"]
 mod lsp_client;
+mod measure;
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use measure::{percentile, resident_kb};
 use serde_json::{Value, json};
 
 use lsp_client::{LspClient, vscode_capabilities};
@@ -146,15 +148,6 @@ fn first_diagnostics(root: &Path, runs: usize) -> anyhow::Result<FirstDiagnostic
     })
 }
 
-fn resident_kb(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|it| it.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc/PID/status")
-}
-
 struct Keystrokes {
     bytes: usize,
     sections: usize,
@@ -274,11 +267,4 @@ fn resolve(root: &Path, requests: usize) -> anyhow::Result<Resolve> {
         bail!("the resolved edit touched {files} files, not four or more");
     }
     Ok(Resolve { title, files, samples })
-}
-
-fn percentile(samples: &[f64], at: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((at / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }

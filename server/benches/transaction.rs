@@ -10,12 +10,15 @@
 
 #[allow(dead_code)] // The mixed workspace's helpers only the check benchmark uses.
 mod generate;
+#[allow(dead_code)] // Not every benchmark reports memory.
+mod measure;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use measure::percentile;
 use taskmark::engine::config::Config;
 use taskmark::engine::edit::{StatusChangeOptions, plan_status_change};
 use taskmark::engine::index::WorkspaceIndex;
@@ -151,11 +154,4 @@ fn sequential_sets(root: &Path, runs: usize) -> anyhow::Result<(Duration, Vec<f6
         }
     }
     Ok((started.elapsed(), each))
-}
-
-fn percentile(samples: &[f64], at: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((at / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
