@@ -27,6 +27,23 @@ pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
     std::fs::canonicalize(top.trim()).ok()
 }
 
+/// The commit `revision` names (`HEAD`, a branch, a tag), as a full object id.
+pub fn commit_of(root: &Path, revision: &str) -> Option<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{revision}^{{commit}}"))
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let commit = String::from_utf8(output.stdout).ok()?;
+    Some(commit.trim().to_string())
+}
+
 /// The tracker files of the workspace at `revision`. Paths are relative to the workspace root.
 pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> {
     let Some(top) = toplevel(root) else { bail!("{} is not in a git repository", root.display()) };

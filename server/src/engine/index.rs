@@ -32,7 +32,7 @@ pub struct SourceFile {
     pub text: Arc<str>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileEntry {
     pub path: String,
     pub class: Classification,
@@ -124,9 +124,11 @@ fn tasks_of(parsed: &ParsedFile) -> std::collections::BTreeSet<TaskKey> {
         .collect()
 }
 
-#[derive(Debug, Default)]
+/// Cloning an index is cheap: its entries are shared (an edit of a clone copies the one entry it
+/// changes), which is how every editor's view of a workspace shares one parse of its files.
+#[derive(Debug, Default, Clone)]
 pub struct WorkspaceIndex {
-    files: Vec<Option<FileEntry>>,
+    files: Vec<Option<Arc<FileEntry>>>,
     by_path: HashMap<String, FileId>,
     trackers: Vec<Tracker>,
     tasks: BTreeMap<TaskKey, TaskEntry>,
@@ -217,7 +219,7 @@ impl WorkspaceIndex {
         for entry in entries {
             let id = FileId(index.files.len() as u32);
             index.by_path.insert(entry.path.clone(), id);
-            index.files.push(Some(entry));
+            index.files.push(Some(Arc::new(entry)));
         }
         index.rebuild_tasks();
         index
@@ -300,11 +302,11 @@ impl WorkspaceIndex {
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
         tasks.extend(tasks_of(&entry.parsed));
         match previous_id {
-            Some(id) => self.files[id.0 as usize] = Some(entry),
+            Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
             None => {
                 let id = FileId(self.files.len() as u32);
                 self.by_path.insert(path.to_string(), id);
-                self.files.push(Some(entry));
+                self.files.push(Some(Arc::new(entry)));
             }
         }
         let rebuilt = is_config || old_config || roots_changed || moved;
@@ -326,9 +328,12 @@ impl WorkspaceIndex {
     /// updated for the tasks whose places changed. `None` when the edit needs the general path
     /// (the file changes class).
     fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>) -> Option<Update> {
-        let entry = self.files.get_mut(id.0 as usize)?.as_mut()?;
+        let shared = self.files.get_mut(id.0 as usize)?.as_mut()?;
+        shared.tracker?;
+        shared.todo_layout.as_ref()?;
+        // Another view of the workspace may share this entry: it keeps the old one.
+        let entry = Arc::make_mut(shared);
         let tracker_id = entry.tracker?;
-        entry.todo_layout.as_ref()?;
         // The class comes from the path and, for a TODO.md, whether it has spec sections; the
         // tracker root from the path and the spec roots, which this file keeps as it was.
         let class = classify(path, text);
@@ -498,7 +503,7 @@ impl WorkspaceIndex {
             if let Some(id) = rebuilt.by_path.get(&path).copied()
                 && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
             {
-                entry.parsed = parsed;
+                Arc::make_mut(entry).parsed = parsed;
             }
         }
         *self = rebuilt;
@@ -581,11 +586,11 @@ impl WorkspaceIndex {
     }
 
     pub fn entries(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
-        self.files.iter().enumerate().filter_map(|(index, it)| it.as_ref().map(|entry| (FileId(index as u32), entry)))
+        self.files.iter().enumerate().filter_map(|(index, it)| it.as_deref().map(|entry| (FileId(index as u32), entry)))
     }
 
     pub fn entry(&self, file: FileId) -> Option<&FileEntry> {
-        self.files.get(file.0 as usize).and_then(Option::as_ref)
+        self.files.get(file.0 as usize).and_then(Option::as_deref)
     }
 
     pub fn file_id(&self, path: &str) -> Option<FileId> {

@@ -20,8 +20,8 @@ use crate::engine::config::{self, Config, ConfigError};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
-use crate::git;
 use crate::lsp::convert;
+use crate::lsp::host::{DiskFile, Host, Saved};
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{CachedPaths, Shared, World, lock};
 use crate::workspace::{self, DiskPaths, PathFilter};
@@ -45,7 +45,7 @@ pub enum Job {
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
     Loaded(u64, Box<Result<Loaded, String>>),
-    Baseline(u64, Box<Option<(String, WorkspaceIndex)>>),
+    Baseline(u64, Option<(String, Arc<WorkspaceIndex>)>),
     Stop,
 }
 
@@ -78,19 +78,20 @@ pub enum Outgoing {
     },
 }
 
-/// A workspace read from disk by the loader thread.
+/// The workspace as this session sees it once loaded: the host's saved state, with this
+/// session's configuration and diagnostics.
 pub struct Loaded {
-    file_config: Config,
+    saved: Saved,
     config: Config,
-    config_error: Option<(ConfigError, String)>,
-    workspace: workspace::Workspace,
     store: DiagnosticStore,
-    filter: Option<PathFilter>,
     elapsed: Duration,
 }
 
 pub struct Analysis {
     shared: Arc<Shared>,
+    /// The saved workspace this session's world forks, shared with the process's other
+    /// sessions on the same root.
+    host: Arc<Host>,
     jobs: Receiver<Job>,
     /// For the loader threads to report back.
     jobs_sender: Sender<Job>,
@@ -100,8 +101,8 @@ pub struct Analysis {
     published: HashSet<String>,
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
-    filter: Option<PathFilter>,
-    baseline: Option<(String, WorkspaceIndex)>,
+    filter: Option<Arc<PathFilter>>,
+    baseline: Option<(String, Arc<WorkspaceIndex>)>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
 }
@@ -109,6 +110,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(
         shared: Arc<Shared>,
+        host: Arc<Host>,
         jobs: Receiver<Job>,
         jobs_sender: Sender<Job>,
         outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
@@ -117,6 +119,7 @@ impl Analysis {
     ) -> Analysis {
         Analysis {
             shared,
+            host,
             jobs,
             jobs_sender,
             outgoing,
@@ -130,7 +133,7 @@ impl Analysis {
     }
 
     pub fn run(mut self) {
-        self.start_loading();
+        self.start_loading(false);
         while let Ok(first) = self.jobs.recv() {
             let mut batch = vec![first];
             batch.extend(self.jobs.try_iter());
@@ -145,7 +148,8 @@ impl Analysis {
                     level: MessageType::ERROR,
                     message: format!("taskmark: internal error while analysing ({message}); re-indexing"),
                 });
-                self.start_loading();
+                // This session's view may be broken; the saved state it forked is not.
+                self.start_loading(false);
             }
         }
     }
@@ -183,12 +187,12 @@ impl Analysis {
                 Job::Settings(it) => settings = Some(it),
                 Job::Reindex => reindex = true,
                 Job::Loaded(generation, result) if generation == self.load_generation => loaded = Some(*result),
-                Job::Baseline(generation, result) if generation == self.load_generation => baseline = Some(*result),
+                Job::Baseline(generation, result) if generation == self.load_generation => baseline = Some(result),
                 Job::Loaded(..) | Job::Baseline(..) | Job::Stop => {}
             }
         }
         if reindex {
-            self.start_loading();
+            self.start_loading(true);
         }
         let shared = self.shared.clone();
         let mut world = shared.write();
@@ -293,6 +297,12 @@ impl Analysis {
             }
             Some((version, _, Some(text))) => {
                 world.versions.insert(path.clone(), version);
+                let unchanged =
+                    world.index.file_id(&path).and_then(|it| world.index.entry(it)).is_some_and(|it| *it.text == *text);
+                if unchanged && !world.skipped.contains_key(&path) {
+                    // Opened as saved: the view keeps sharing the saved parse.
+                    return;
+                }
                 world.skipped.remove(&path);
                 world.index.set_file(&path, Some(text))
             }
@@ -310,58 +320,49 @@ impl Analysis {
     }
 
     fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, everything: &mut bool) {
-        if world.versions.contains_key(path) || !workspace::wanted(path) {
-            // The editor's buffer wins over the disk while the document is open.
+        if !workspace::wanted(path) {
             return;
         }
         let exists = world.root.join(path).exists();
         if exists && self.filter.as_ref().is_some_and(|it| !it.accepts(&world.root, path)) {
             return;
         }
-        if !exists && world.index.file_id(path).is_none() && !world.skipped.contains_key(path) {
+        // The saved state follows the disk even for a file open here: other sessions, and
+        // this one once the document closes, read it from there.
+        let file = self.host.disk(path);
+        if world.versions.contains_key(path) {
+            // The editor's buffer wins over the disk while the document is open.
+            return;
+        }
+        if matches!(file, DiskFile::Missing) && world.index.file_id(path).is_none() && !world.skipped.contains_key(path)
+        {
             world.known.remove(path);
             return;
         }
-        let update = self.read_from_disk(world, path);
+        let update = apply_disk_file(world, path, file);
         touched.insert(path.to_string());
         self.update(world, &update, touched, everything);
     }
 
     fn read_from_disk(&self, world: &mut World, path: &str) -> Update {
-        match workspace::read_text(&world.root.join(path)) {
-            Ok(text) => {
-                world.known.insert(path.to_string());
-                world.skipped.remove(path);
-                world.index.set_file(path, Some(text))
-            }
-            Err(reason) => {
-                if world.root.join(path).exists() {
-                    world.known.insert(path.to_string());
-                    world.skipped.insert(path.to_string(), reason);
-                } else {
-                    world.known.remove(path);
-                    world.skipped.remove(path);
-                }
-                world.index.set_file(path, None)
-            }
-        }
+        apply_disk_file(world, path, self.host.disk(path))
     }
 
     /// Puts a finished load in place, with the open documents' texts over the disk's.
     fn install(&mut self, world: &mut World, loaded: Loaded) {
-        let files = loaded.workspace.index.len();
-        world.file_config = loaded.file_config;
-        world.config = loaded.config;
-        world.config_error = loaded.config_error;
-        world.index = loaded.workspace.index;
-        world.known = loaded.workspace.known;
-        world.skipped =
-            loaded.workspace.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
-        world.store = loaded.store;
+        let Loaded { saved, config, store, elapsed } = loaded;
+        let files = saved.index.len();
+        world.file_config = saved.file_config;
+        world.config = config;
+        world.config_error = saved.config_error;
+        world.index = saved.index;
+        world.known = saved.known;
+        world.skipped = saved.skipped;
+        world.store = store;
         lock(&world.exists).clear();
         world.versions.clear();
         world.indexed = true;
-        self.filter = loaded.filter;
+        self.filter = saved.filter;
         let open: Vec<(String, crate::lsp::documents::Document)> = {
             let documents = self.shared.documents();
             documents
@@ -378,6 +379,10 @@ impl Analysis {
                 continue;
             }
             world.versions.insert(path.clone(), document.version);
+            let saved = world.index.file_id(&path).and_then(|it| world.index.entry(it));
+            if saved.is_some_and(|it| *it.text == *document.text) {
+                continue;
+            }
             let update = world.index.set_file(&path, Some(Arc::from(document.text)));
             self.update(world, &update, &mut ignored, &mut everything);
         }
@@ -395,7 +400,7 @@ impl Analysis {
                 });
             }
         }
-        let message = format!("indexed {files} files in {} ms", loaded.elapsed.as_millis());
+        let message = format!("indexed {files} files in {} ms", elapsed.as_millis());
         tracing::info!("{message}");
         self.send(Outgoing::ProgressEnd { message });
         self.send(Outgoing::Refresh);
@@ -464,18 +469,17 @@ impl Analysis {
     }
 
     /// Starts reading the workspace on a thread of its own; the result comes back as a job.
-    fn start_loading(&mut self) {
+    /// Unless `fresh`, the host's saved state is used when another session already read it.
+    fn start_loading(&mut self, fresh: bool) {
         self.load_generation += 1;
         let generation = self.load_generation;
-        let (root, settings) = {
-            let world = self.shared.read();
-            (world.root.clone(), world.settings.clone())
-        };
+        let settings = self.shared.read().settings.clone();
+        let host = self.host.clone();
         let jobs = self.jobs_sender.clone();
         let outgoing = self.outgoing.clone();
         let spawned = std::thread::Builder::new().name("taskmark-loader".into()).spawn(move || {
             let _ = outgoing.send(Outgoing::ProgressBegin { title: "Indexing tasks".into() });
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(&root, &settings, &outgoing)))
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, fresh, &settings, &outgoing)))
                 .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
             let vocabularies = result.as_ref().ok().map(|it| it.config.vocabularies.clone());
             if jobs.send(Job::Loaded(generation, Box::new(result))).is_err() {
@@ -484,10 +488,7 @@ impl Analysis {
             // The git baseline (for invalid transitions) comes after: the first diagnostics do
             // not wait for it.
             if let Some(vocabularies) = vocabularies {
-                let baseline = git::toplevel(&root)
-                    .and_then(|_| git::files_at(&root, "HEAD").ok())
-                    .map(|files| ("HEAD".to_string(), WorkspaceIndex::build(files, &vocabularies)));
-                let _ = jobs.send(Job::Baseline(generation, Box::new(baseline)));
+                let _ = jobs.send(Job::Baseline(generation, host.baseline(&vocabularies)));
             }
         });
         if let Err(error) = spawned {
@@ -496,13 +497,25 @@ impl Analysis {
     }
 }
 
-/// Reads the configuration and the workspace, reporting progress.
+/// The workspace for one session: the host's saved state (read now if no session did, or if
+/// `fresh`), with the session's settings over its configuration, and its diagnostics.
 fn load(
-    root: &Path,
+    host: &Host,
+    fresh: bool,
     settings: &Settings,
     outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
 ) -> Result<Loaded, String> {
     let started = Instant::now();
+    let saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
+    let mut config = saved.file_config.clone();
+    settings.apply(&mut config);
+    let paths = DiskPaths { root: host.root(), known: &saved.known };
+    let store = DiagnosticStore::new(&saved.index, &config, None, &paths);
+    Ok(Loaded { saved, config, store, elapsed: started.elapsed() })
+}
+
+/// Reads the configuration and the workspace from disk, reporting progress.
+fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>) -> Result<Saved, String> {
     // A `taskmark set` killed mid-commit leaves a journal: finish it before reading anything.
     match crate::transaction::recover_workspace(root, Duration::from_secs(30)) {
         Ok(Some(recovery)) => {
@@ -513,8 +526,6 @@ fn load(
         Err(error) => return Err(format!("an interrupted transaction could not be finished: {error}")),
     }
     let (file_config, config_error) = read_config(root);
-    let mut config = file_config.clone();
-    settings.apply(&mut config);
     let last_report = Mutex::new(Instant::now());
     let progress = |done: usize, total: usize| {
         let mut last = lock(&last_report);
@@ -523,11 +534,31 @@ fn load(
             let _ = outgoing.send(Outgoing::ProgressReport { done, total });
         }
     };
-    let loaded = workspace::load(root, config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
-    let filter = PathFilter::new(root, &config).ok();
-    let paths = DiskPaths { root, known: &loaded.known };
-    let store = DiagnosticStore::new(&loaded.index, &config, None, &paths);
-    Ok(Loaded { file_config, config, config_error, workspace: loaded, store, filter, elapsed: started.elapsed() })
+    let loaded = workspace::load(root, file_config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
+    let filter = PathFilter::new(root, &file_config).ok().map(Arc::new);
+    let skipped = loaded.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
+    Ok(Saved { file_config, config_error, index: loaded.index, known: loaded.known, skipped, filter })
+}
+
+/// Puts a file as the disk has it into a session's world.
+fn apply_disk_file(world: &mut World, path: &str, file: DiskFile) -> Update {
+    match file {
+        DiskFile::Text(text) => {
+            world.known.insert(path.to_string());
+            world.skipped.remove(path);
+            world.index.set_file(path, Some(text))
+        }
+        DiskFile::Unreadable(reason) => {
+            world.known.insert(path.to_string());
+            world.skipped.insert(path.to_string(), reason);
+            world.index.set_file(path, None)
+        }
+        DiskFile::Missing => {
+            world.known.remove(path);
+            world.skipped.remove(path);
+            world.index.set_file(path, None)
+        }
+    }
 }
 
 /// `.taskmark.toml`, or the defaults with the reason when it cannot be used.

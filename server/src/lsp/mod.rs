@@ -7,6 +7,7 @@ mod commands;
 mod convert;
 mod documents;
 mod handlers;
+mod host;
 mod server;
 mod settings;
 mod transport;

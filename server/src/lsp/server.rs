@@ -27,6 +27,7 @@ use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
 use crate::lsp::documents::Change;
 use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params, write_refused};
+use crate::lsp::host::Host;
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
 use crate::transaction::{Transaction, WorkspaceLock};
@@ -499,8 +500,10 @@ impl LanguageServer for Server {
     async fn initialized(&self, _: lsp::InitializedParams) {
         let Ok(session) = self.session() else { return };
         let Some((inbox, receiver)) = lock(&session.pending).take() else { return };
+        let host = Host::for_root(&root_of(&session.shared));
         let analysis = Analysis::new(
             session.shared.clone(),
+            host,
             inbox,
             session.jobs.clone(),
             session.outgoing.clone(),

@@ -1,0 +1,272 @@
+//! One workspace root as every session of this process sees it on disk: the saved files, read
+//! and parsed once, and the git baseline. In the daemon, twenty editors on one workspace share
+//! one host; each session's world is a copy-on-write fork of the host's index (cloning an index
+//! shares its entries), so a file costs memory again only in the sessions whose editor changed
+//! it in an unsaved buffer.
+//!
+//! The host follows the disk through its sessions: each file change any of them hears of (the
+//! editor's watcher, our own watcher, a file the server wrote) is read here, and the text the
+//! host keeps is handed out, so sessions share it instead of reading their own copy. A session
+//! that starts later forks an index that already has those changes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+
+use crate::engine::config::{Config, ConfigError, Vocabularies};
+use crate::engine::index::WorkspaceIndex;
+use crate::git;
+use crate::workspace::{self, PathFilter};
+
+/// The workspace as saved on disk, as the newest load read it and disk changes moved it since.
+#[derive(Clone)]
+pub struct Saved {
+    /// `.taskmark.toml` as read (the defaults when it cannot be used).
+    pub file_config: Config,
+    pub config_error: Option<(ConfigError, String)>,
+    pub index: WorkspaceIndex,
+    /// Every file the walk saw, read or not, for link checks.
+    pub known: HashSet<String>,
+    /// Tracker files that could not be read, with the reason.
+    pub skipped: HashMap<String, String>,
+    pub filter: Option<Arc<PathFilter>>,
+}
+
+/// A file as the disk has it now.
+pub enum DiskFile {
+    Text(Arc<str>),
+    /// There, but not indexable (too large, not UTF-8, unreadable): why.
+    Unreadable(String),
+    Missing,
+}
+
+pub struct Host {
+    root: PathBuf,
+    state: Mutex<State>,
+    /// Signalled when a load finishes, for sessions that wait on one already running.
+    load_finished: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    saved: Option<Saved>,
+    loading: bool,
+    /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
+    baseline: Option<(String, Arc<WorkspaceIndex>)>,
+}
+
+/// The hosts alive in this process, by root. Weak: a host lives as long as one of its sessions.
+static HOSTS: Mutex<Option<HashMap<PathBuf, Weak<Host>>>> = Mutex::new(None);
+
+impl Host {
+    /// The host of `root`, shared with every other session of this process on that root.
+    pub fn for_root(root: &Path) -> Arc<Host> {
+        let mut hosts = lock(&HOSTS);
+        let hosts = hosts.get_or_insert_with(HashMap::new);
+        hosts.retain(|_, host| host.strong_count() > 0);
+        if let Some(host) = hosts.get(root).and_then(Weak::upgrade) {
+            return host;
+        }
+        let host = Arc::new(Host {
+            root: root.to_path_buf(),
+            state: Mutex::new(State::default()),
+            load_finished: Condvar::new(),
+        });
+        hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
+        host
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).
+    /// A session that asks while another one's load runs waits for that load instead of
+    /// walking the disk a second time.
+    pub fn saved(&self, fresh: bool, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
+        let mut state = lock(&self.state);
+        let mut fresh = fresh;
+        loop {
+            if state.loading {
+                state = self.load_finished.wait(state).unwrap_or_else(PoisonError::into_inner);
+                // The load that just finished started after this request was made.
+                fresh = false;
+                continue;
+            }
+            match &state.saved {
+                Some(saved) if !fresh => return Ok(saved.clone()),
+                _ => break,
+            }
+        }
+        state.loading = true;
+        drop(state);
+        // A panicking load must not leave every later session waiting for it.
+        let finished = FinishLoad(self);
+        let result = load();
+        let mut state = lock(&self.state);
+        if let Ok(saved) = &result {
+            state.saved = Some(saved.clone());
+            // The configuration may have changed the vocabularies the baseline was parsed with.
+            state.baseline = None;
+        }
+        drop(state);
+        drop(finished);
+        result
+    }
+
+    /// The git baseline for `invalid-transition`: the tracker files at `HEAD`, indexed once per
+    /// commit for every session. `None` outside a git repository.
+    pub fn baseline(&self, vocabularies: &Vocabularies) -> Option<(String, Arc<WorkspaceIndex>)> {
+        git::toplevel(&self.root)?;
+        let commit = git::commit_of(&self.root, "HEAD")?;
+        if let Some((cached, index)) = &lock(&self.state).baseline
+            && *cached == commit
+        {
+            return Some(("HEAD".to_string(), index.clone()));
+        }
+        let files = git::files_at(&self.root, &commit).ok()?;
+        let index = Arc::new(WorkspaceIndex::build(files, vocabularies));
+        lock(&self.state).baseline = Some((commit, index.clone()));
+        Some(("HEAD".to_string(), index))
+    }
+
+    /// Reads `path` (relative to the root) as the disk has it now, and moves the saved state
+    /// to it. When the saved state already holds that text, its copy is returned, so the
+    /// sessions that apply the change share one text.
+    pub fn disk(&self, path: &str) -> DiskFile {
+        let full = self.root.join(path);
+        let read = workspace::read_text(&full);
+        let mut state = lock(&self.state);
+        let Some(saved) = state.saved.as_mut() else {
+            return match read {
+                Ok(text) => DiskFile::Text(text),
+                Err(_) if !full.exists() => DiskFile::Missing,
+                Err(reason) => DiskFile::Unreadable(reason),
+            };
+        };
+        match read {
+            Ok(text) => {
+                saved.known.insert(path.to_string());
+                saved.skipped.remove(path);
+                if let Some(current) = saved.index.file_id(path).and_then(|it| saved.index.entry(it))
+                    && *current.text == *text
+                {
+                    return DiskFile::Text(current.text.clone());
+                }
+                saved.index.set_file(path, Some(text.clone()));
+                DiskFile::Text(text)
+            }
+            Err(reason) => {
+                let exists = full.exists();
+                if exists {
+                    saved.known.insert(path.to_string());
+                    saved.skipped.insert(path.to_string(), reason.clone());
+                } else {
+                    saved.known.remove(path);
+                    saved.skipped.remove(path);
+                }
+                if saved.index.file_id(path).is_some() {
+                    saved.index.set_file(path, None);
+                }
+                if exists { DiskFile::Unreadable(reason) } else { DiskFile::Missing }
+            }
+        }
+    }
+}
+
+/// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.
+struct FinishLoad<'a>(&'a Host);
+
+impl Drop for FinishLoad<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).loading = false;
+        self.0.load_finished.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_root(name: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("taskmark-host-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("specs")).expect("temp folder");
+        root
+    }
+
+    fn saved_from(root: &Path) -> Result<Saved, String> {
+        let loaded = workspace::load(root, Config::default(), &|_, _| {}).map_err(|it| it.to_string())?;
+        Ok(Saved {
+            file_config: Config::default(),
+            config_error: None,
+            index: loaded.index,
+            known: loaded.known,
+            skipped: HashMap::new(),
+            filter: None,
+        })
+    }
+
+    const TODO: &str = "# TODO\n\n### 1. First\n- **Status**: [PLANNED]\n";
+
+    #[test]
+    fn sessions_on_one_root_share_one_host_and_one_read_of_each_file() {
+        let root = temp_root("share");
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let host = Host::for_root(&root);
+        assert!(Arc::ptr_eq(&host, &Host::for_root(&root)), "a second session finds the same host");
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let load = || {
+            loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            saved_from(&root)
+        };
+        let first = host.saved(false, load).expect("first load");
+        let second = host.saved(false, || panic!("the second session must not walk the disk again")).expect("fork");
+        assert_eq!(loads.into_inner(), 1);
+        let id = first.index.file_id("specs/TODO.md").expect("indexed");
+        let (a, b) = (first.index.entry(id).expect("entry"), second.index.entry(id).expect("entry"));
+        assert!(std::ptr::eq(a, b), "both views share the parsed file");
+
+        // A change on disk is read once; every session applying it gets the same text.
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        let (DiskFile::Text(one), DiskFile::Text(two)) = (host.disk("specs/TODO.md"), host.disk("specs/TODO.md"))
+        else {
+            panic!("the file is there")
+        };
+        assert!(Arc::ptr_eq(&one, &two));
+        // A session starting now forks the changed state.
+        let later = host.saved(false, || panic!("no second walk")).expect("fork");
+        let id = later.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(later.index.text(id).contains("[COMPLETED]"));
+
+        std::fs::remove_file(root.join("specs/TODO.md")).expect("remove");
+        assert!(matches!(host.disk("specs/TODO.md"), DiskFile::Missing));
+        let after = host.saved(false, || panic!("no second walk")).expect("fork");
+        assert!(after.index.file_id("specs/TODO.md").is_none());
+        assert!(!after.known.contains("specs/TODO.md"));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_fresh_load_reads_the_disk_again_and_a_failed_one_keeps_the_old_state() {
+        let root = temp_root("fresh");
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let host = Host::for_root(&root);
+        host.saved(false, || saved_from(&root)).expect("load");
+        let error = host.saved(true, || Err("disk on fire".into())).err();
+        assert_eq!(error.as_deref(), Some("disk on fire"));
+        let kept = host.saved(false, || panic!("the old state is kept")).expect("kept");
+        assert!(kept.index.file_id("specs/TODO.md").is_some());
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| host.saved(true, || panic!("loader bug"))));
+        assert!(outcome.is_err());
+        // The panicked load does not leave the next session waiting forever.
+        assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    use std::panic::AssertUnwindSafe;
+}
