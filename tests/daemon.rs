@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lsp_client::{LspClient, copy_tree, vscode_capabilities};
+use lsp_client::{LspClient, copy_tree, neovim_capabilities, vscode_capabilities};
 use serde_json::{Value, json};
 
 const IDLE_MS: &str = "1500";
@@ -49,12 +49,12 @@ impl Setup {
 
     /// An editor that starts `taskmark lsp` the way editors do (through the daemon).
     fn editor(&self, root: &Path) -> LspClient {
-        let mut client = LspClient::launch_command(
-            root,
-            vscode_capabilities(),
-            json!({}),
-            self.command(&["lsp", "--log-level", "debug"]),
-        );
+        self.editor_with(root, vscode_capabilities())
+    }
+
+    fn editor_with(&self, root: &Path, capabilities: Value) -> LspClient {
+        let mut client =
+            LspClient::launch_command(root, capabilities, json!({}), self.command(&["lsp", "--log-level", "debug"]));
         client.notify("initialized", json!({}));
         client
     }
@@ -221,9 +221,102 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     assert!(state.contains("\"status\": \"implementing\",\n      \"created\": \"2026-10-03"), "{state}");
     let edits: Vec<&Value> = second.server_requests.iter().filter(|it| it["method"] == "workspace/applyEdit").collect();
     assert_eq!(edits.len(), 1, "{edits:?}");
+    // Its progress lenses are refreshed too (it declared support).
+    let refreshes =
+        |it: &LspClient| it.server_requests.iter().filter(|r| r["method"] == "workspace/codeLens/refresh").count();
+    let before = refreshes(&second);
+    let refreshed = second.wait_until(WAIT, |it| refreshes(it) > 0);
+    assert!(refreshed, "no codeLens refresh reached the other editor (had {before})");
     let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
     first.stop();
     second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+fn codes_at(client: &LspClient, uri: &str) -> Vec<String> {
+    client
+        .diagnostics
+        .get(uri)
+        .map(|it| it.1.iter().filter_map(|d| d["code"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn unsaved_edits_are_their_editors_own_and_a_later_editor_sees_the_saved_files() {
+    let setup = setup();
+    let root = setup.workspace("buffers");
+    let mut first = setup.editor(&root);
+    let mut second = setup.editor(&root);
+    let (todo_first, todo_second) = (first.open("specs/TODO.md"), second.open("specs/TODO.md"));
+    assert!(has_diagnostics(&mut first, "specs/TODO.md") && has_diagnostics(&mut second, "specs/TODO.md"));
+    let saved = first.documents[&todo_first].text.clone();
+    let typo = saved.replacen("- **14** [PLANNED]", "- **14** [PLANED]", 1);
+    assert_ne!(typo, saved, "the example has task 14's Task Order line");
+    first.change_full(&todo_first, &typo);
+    let flagged = first.wait_until(WAIT, |it| codes_at(it, &todo_first).iter().any(|code| code == "unknown-status"));
+    assert!(flagged, "the editor with the typo sees it: {:?}", codes_at(&first, &todo_first));
+    // The other editor's buffer is the saved text: it is not told of a typo it does not have,
+    // and a third editor connecting now indexes the saved files, not the first one's buffer.
+    second.settle(Duration::from_millis(500));
+    assert!(
+        !codes_at(&second, &todo_second).iter().any(|code| code == "unknown-status"),
+        "{:?}",
+        codes_at(&second, &todo_second)
+    );
+    let mut third = setup.editor(&root);
+    assert!(has_diagnostics(&mut third, "specs/TODO.md"));
+    third.settle(Duration::from_millis(300));
+    let todo_third = third.uri("specs/TODO.md");
+    assert!(
+        !codes_at(&third, &todo_third).iter().any(|code| code == "unknown-status"),
+        "{:?}",
+        codes_at(&third, &todo_third)
+    );
+    let pids: std::collections::BTreeSet<u64> = [&mut first, &mut second, &mut third]
+        .into_iter()
+        .map(|it| server_info(it)["pid"].as_u64().expect("a pid"))
+        .collect();
+    assert_eq!(pids.len(), 1, "one daemon serves all three");
+    // Closing the buffer without saving drops its text: the saved file counts again.
+    first.notify("textDocument/didClose", json!({ "textDocument": { "uri": todo_first } }));
+    let back = first.wait_until(WAIT, |it| !codes_at(it, &todo_first).iter().any(|code| code == "unknown-status"));
+    assert!(back, "{:?}", codes_at(&first, &todo_first));
+    let pid = pids.into_iter().next().expect("a pid") as u32;
+    first.stop();
+    second.stop();
+    third.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
+fn a_file_changed_on_disk_reaches_every_editor() {
+    let setup = setup();
+    let root = setup.workspace("disk");
+    // Editors that cannot watch files (Neovim on Linux): the daemon watches the disk itself.
+    let mut editors: Vec<LspClient> = (0..3).map(|_| setup.editor_with(&root, neovim_capabilities())).collect();
+    for editor in &mut editors {
+        assert!(has_diagnostics(editor, "specs/state.json"));
+        assert!(codes_at(editor, &editor.uri("specs/state.json")).iter().any(|code| code == "status-mismatch"));
+    }
+    // Another tool makes state.json agree with TODO.md for task 13 (the example's mismatch).
+    let path = root.join("specs/state.json");
+    let state = std::fs::read_to_string(&path).expect("state.json");
+    // Task 14 is `planned` first; task 13's entry comes next.
+    let planned = "\"status\": \"planned\"";
+    let (at, _) = state.match_indices(planned).nth(1).expect("task 13 is planned in state.json");
+    let fixed = format!("{}\"status\": \"researched\"{}", &state[..at], &state[at + planned.len()..]);
+    std::fs::write(&path, fixed).expect("write state.json");
+    for editor in &mut editors {
+        let uri = editor.uri("specs/state.json");
+        let followed = editor.wait_until(WAIT, |it| {
+            it.diagnostics.contains_key(&uri) && !codes_at(it, &uri).iter().any(|code| code == "status-mismatch")
+        });
+        assert!(followed, "an editor still shows {:?}", codes_at(editor, &uri));
+    }
+    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
+    for editor in editors {
+        editor.stop();
+    }
     wait_for("the idle daemon to exit", || !alive(pid));
 }
 

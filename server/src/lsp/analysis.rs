@@ -56,8 +56,10 @@ pub enum Outgoing {
         version: Option<i32>,
         diagnostics: Vec<lsp::Diagnostic>,
     },
-    /// Diagnostics changed in pull mode, or lenses and hints may have.
-    Refresh,
+    /// Lenses and hints may have changed, and diagnostics too when `diagnostics` (pull mode).
+    Refresh {
+        diagnostics: bool,
+    },
     ProgressBegin {
         title: String,
     },
@@ -403,14 +405,15 @@ impl Analysis {
         let message = format!("indexed {files} files in {} ms", elapsed.as_millis());
         tracing::info!("{message}");
         self.send(Outgoing::ProgressEnd { message });
-        self.send(Outgoing::Refresh);
+        self.send(Outgoing::Refresh { diagnostics: true });
     }
 
     /// Queues the diagnostics of `paths` (every file when `None`) that changed.
     fn deliver(&mut self, world: &World, paths: Option<&BTreeSet<String>>) {
+        let changed = paths.is_none_or(|it| !it.is_empty());
         if world.settings.diagnostics == DiagnosticMode::Pull {
-            if paths.is_none_or(|it| !it.is_empty()) {
-                self.send(Outgoing::Refresh);
+            if changed {
+                self.send(Outgoing::Refresh { diagnostics: true });
             }
             return;
         }
@@ -465,6 +468,10 @@ impl Analysis {
             let Some(uri) = world.uri(&path) else { continue };
             let version = world.versions.get(&path).copied();
             self.send(Outgoing::Diagnostics { uri, version, diagnostics });
+        }
+        if changed {
+            // Progress lenses and hints follow the statuses, in every editor on the workspace.
+            self.send(Outgoing::Refresh { diagnostics: false });
         }
     }
 

@@ -10,6 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -31,6 +32,9 @@ use crate::lsp::host::Host;
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
 use crate::transaction::{Transaction, WorkspaceLock};
+
+/// How long an editor may take to answer a refresh request before the next one is sent.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Server {
     client: Client,
@@ -346,17 +350,21 @@ impl Server {
     }
 }
 
-/// Delivers the analysis thread's messages to the client, in order.
-async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers) {
-    let mut progress = None;
-    let mut next_token = 0u32;
-    while let Some(message) = outgoing.recv().await {
-        match message {
-            Outgoing::Diagnostics { uri, version, diagnostics } => {
-                client.publish_diagnostics(uri, diagnostics, version).await;
-            }
-            Outgoing::Refresh => {
-                if profile.diagnostic_refresh {
+/// Asks the editor to refresh lenses, hints and (pull mode) diagnostics, one request round at
+/// a time: the requests are answered when the editor likes, so they must not hold up the
+/// diagnostics queued behind them, and changes made while a round runs are folded into one
+/// more. Ends when the returned sender is dropped.
+fn spawn_refresher(
+    client: Client,
+    profile: ClientProfile,
+    diagnostics: Arc<AtomicBool>,
+) -> tokio::sync::mpsc::Sender<()> {
+    let (sender, mut requests) = tokio::sync::mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        while requests.recv().await.is_some() {
+            let diagnostics = diagnostics.swap(false, Ordering::SeqCst) && profile.diagnostic_refresh;
+            let round = async {
+                if diagnostics {
                     let _ = client.workspace_diagnostic_refresh().await;
                 }
                 if profile.code_lens_refresh {
@@ -365,6 +373,32 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
                 if profile.inlay_hint_refresh {
                     let _ = client.inlay_hint_refresh().await;
                 }
+            };
+            if tokio::time::timeout(REFRESH_TIMEOUT, round).await.is_err() {
+                tracing::warn!("the editor did not answer a refresh request within {REFRESH_TIMEOUT:?}");
+            }
+        }
+    });
+    sender
+}
+
+/// Delivers the analysis thread's messages to the client, in order.
+async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers) {
+    let refresh_diagnostics = Arc::new(AtomicBool::new(false));
+    let refresh = spawn_refresher(client.clone(), profile.clone(), refresh_diagnostics.clone());
+    let mut progress = None;
+    let mut next_token = 0u32;
+    while let Some(message) = outgoing.recv().await {
+        match message {
+            Outgoing::Diagnostics { uri, version, diagnostics } => {
+                client.publish_diagnostics(uri, diagnostics, version).await;
+            }
+            Outgoing::Refresh { diagnostics } => {
+                if diagnostics {
+                    refresh_diagnostics.store(true, Ordering::SeqCst);
+                }
+                // Full means one is already waiting to run: it will see this change too.
+                let _ = refresh.try_send(());
             }
             Outgoing::ProgressBegin { title } => {
                 if !profile.work_done_progress {
