@@ -386,6 +386,11 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
         let message = refused["message"].as_str().unwrap_or("");
         println!("refused: {message}");
         assert!(!message.is_empty(), "every refusal says why: {refused}");
+        // Changes pass one at a time, each checked against what the previous one left: a
+        // refusal from a status someone else set names who set it.
+        if !message.contains("from `[PLANNED]`") {
+            assert!(message.contains("(session ") && message.contains(" set task 14 from "), "{message}");
+        }
     }
     // Whatever won, every place of task 14 says the same.
     let output = setup.command(&["show", "14", "--format", "json", "--root"]).arg(&root).output().expect("show runs");

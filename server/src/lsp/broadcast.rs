@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
 
 use crate::engine::edit::{StatusChangeOptions, plan_status_change};
 use crate::engine::timestamp::Now;
+use crate::lsp::analysis::Job;
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::world::Shared;
 
@@ -39,6 +41,8 @@ struct Peer {
     name: String,
     client: Client,
     shared: Arc<Shared>,
+    /// The session's analysis thread, told of files written for everyone.
+    jobs: Sender<Job>,
     profile: ClientProfile,
 }
 
@@ -62,11 +66,23 @@ impl Drop for Registration {
     }
 }
 
-pub fn register(root: PathBuf, client: Client, shared: Arc<Shared>, profile: ClientProfile) -> Registration {
+pub fn register(
+    root: PathBuf,
+    client: Client,
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+    profile: ClientProfile,
+) -> Registration {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let name = format!("{} (session {id})", profile.name);
-    PEERS.lock().unwrap_or_else(PoisonError::into_inner).push(Peer { id, root, name, client, shared, profile });
+    PEERS.lock().unwrap_or_else(PoisonError::into_inner).push(Peer { id, root, name, client, shared, jobs, profile });
     Registration { id }
+}
+
+/// How a session is named to the others: the editor's name and the session number.
+pub fn name_of(session: u64) -> String {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    peers.iter().find(|it| it.id == session).map_or_else(|| "an editor".to_string(), |it| it.name.clone())
 }
 
 /// The documents other editors on `root` have open (workspace-relative paths): a status change
@@ -98,35 +114,114 @@ pub struct StatusChange {
 }
 
 /// Tells every editor on `root` about `change`, made by session `origin`. Returns at once.
-pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) {
+/// Tells every session on `root` of a status change, each in a task of its own with its own
+/// timeout. The handles finish when every editor has its buffers updated (or timed out), which
+/// is when the next change on the workspace may be planned.
+pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
     let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
     let origin_name =
         peers.iter().find(|it| it.id == origin).map_or_else(|| "an editor".to_string(), |it| it.name.clone());
+    let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
-        let (client, shared, profile, is_origin, name) =
-            (peer.client.clone(), peer.shared.clone(), peer.profile.clone(), peer.id == origin, peer.name.clone());
-        let change = change.clone();
-        let origin_name = origin_name.clone();
-        tokio::spawn(async move {
-            let delivery = deliver(client, shared, profile, change, origin_name, is_origin);
+        let is_origin = peer.id == origin;
+        let target = Target {
+            client: peer.client.clone(),
+            shared: peer.shared.clone(),
+            jobs: peer.jobs.clone(),
+            profile: peer.profile.clone(),
+        };
+        let (change, origin_name, name) = (change.clone(), origin_name.clone(), peer.name.clone());
+        deliveries.push(tokio::spawn(async move {
+            let delivery = deliver(target, change, origin_name, is_origin);
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!(
                     "{name} did not take a status change within {} s; it is left as it is",
                     DELIVERY_TIMEOUT.as_secs()
                 );
             }
-        });
+        }));
+    }
+    deliveries
+}
+
+/// One session a broadcast goes to.
+struct Target {
+    client: Client,
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+    profile: ClientProfile,
+}
+
+impl Target {
+    /// Has the session read `paths` from disk again (the daemon wrote them), and waits until its
+    /// world has them.
+    async fn reread(&self, paths: &[String]) {
+        // Its open documents are its editor's: the disk does not count for them.
+        let paths: Vec<String> = {
+            let world = self.shared.read();
+            paths.iter().filter(|it| !world.versions.contains_key(*it)).cloned().collect()
+        };
+        if paths.is_empty() {
+            return;
+        }
+        let sequence = self.shared.submit();
+        let _ = self.jobs.send(Job::Written { paths, sequence });
+        self.shared.caught_up().await;
+    }
+
+    /// Sends an edit of the session's open buffers, then waits until the editor's changes are
+    /// in its world (an editor answers before or after sending its didChange).
+    async fn apply(&self, label: String, edit: lsp::WorkspaceEdit) {
+        let uris = edited_uris(&edit);
+        let versions_before: Vec<Option<i32>> = {
+            let documents = self.shared.documents();
+            uris.iter().map(|uri| documents.get(uri).map(|it| it.version)).collect()
+        };
+        let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
+        match self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await {
+            Ok(response) if response.applied => {}
+            Ok(response) => {
+                tracing::info!(
+                    "{label}: an editor declined the broadcast edit ({})",
+                    response.failure_reason.unwrap_or_else(|| "no reason given".into())
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::info!("{label}: the broadcast edit failed: {error}");
+                return;
+            }
+        }
+        let deadline = std::time::Instant::now() + FOLLOW_TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            let changed = {
+                let documents = self.shared.documents();
+                uris.iter()
+                    .zip(&versions_before)
+                    .all(|(uri, before)| documents.get(uri).map(|it| it.version) != *before)
+            };
+            if changed {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        self.shared.caught_up().await;
     }
 }
 
-async fn deliver(
-    client: Client,
-    shared: Arc<Shared>,
-    profile: ClientProfile,
-    change: StatusChange,
-    origin: String,
-    is_origin: bool,
-) {
+/// How long an editor that applied an edit may take to send the didChange it caused.
+const FOLLOW_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn edited_uris(edit: &lsp::WorkspaceEdit) -> Vec<String> {
+    let mut uris: Vec<String> =
+        edit.changes.iter().flat_map(|it| it.keys().map(|uri| uri.as_str().to_string())).collect();
+    if let Some(lsp::DocumentChanges::Edits(edits)) = &edit.document_changes {
+        uris.extend(edits.iter().map(|it| it.text_document.uri.as_str().to_string()));
+    }
+    uris
+}
+
+async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool) {
     let params = json!({
         "task": change.task,
         "from": change.from,
@@ -136,21 +231,17 @@ async fn deliver(
         // The editor that made the change already said so to its user.
         "mine": is_origin,
     });
-    client.send_notification::<TaskChanged>(params).await;
+    target.client.send_notification::<TaskChanged>(params).await;
     if is_origin {
         return;
     }
-    shared.caught_up().await;
-    let Some((label, edit)) = follow(&shared, &profile, &change) else { return };
-    let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
-    match client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await {
-        Ok(response) if response.applied => {}
-        Ok(response) => tracing::info!(
-            "{label}: an editor declined the broadcast edit ({})",
-            response.failure_reason.unwrap_or_else(|| "no reason given".into())
-        ),
-        Err(error) => tracing::info!("{label}: the broadcast edit failed: {error}"),
+    target.shared.caught_up().await;
+    // Its open buffers first (what its user sees), computed against them alone; then the files
+    // the daemon wrote, so that this session's next plan sees them.
+    if let Some((label, edit)) = follow(&target.shared, &target.profile, &change) {
+        target.apply(label, edit).await;
     }
+    target.reread(&change.files).await;
 }
 
 /// The same change planned against this editor's own buffers, for the documents it has open.
@@ -176,17 +267,31 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
 /// Edits of files, planned against `before` texts, for the other editors that have one of them
 /// open with exactly that text (the fixes of `taskmark fix`; a buffer that differs is left alone,
 /// and the log says so).
-pub fn announce_edits(origin: u64, root: &std::path::Path, label: String, files: Vec<EditedFile>) {
+/// Sends the edits of a fix to the other sessions on `root` that have the files open (against
+/// the text they were planned on; a buffer that differs is left alone). Like [`announce`].
+pub fn announce_edits(
+    origin: u64,
+    root: &std::path::Path,
+    label: String,
+    files: Vec<EditedFile>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root && it.id != origin) {
-        let (client, shared, profile, name) =
-            (peer.client.clone(), peer.shared.clone(), peer.profile.clone(), peer.name.clone());
+        let target = Target {
+            client: peer.client.clone(),
+            shared: peer.shared.clone(),
+            jobs: peer.jobs.clone(),
+            profile: peer.profile.clone(),
+        };
+        let name = peer.name.clone();
         let (label, files) = (label.clone(), files.clone());
-        tokio::spawn(async move {
+        deliveries.push(tokio::spawn(async move {
             let delivery = async {
-                shared.caught_up().await;
+                let paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
+                target.shared.caught_up().await;
                 let edit = {
-                    let world = shared.read();
+                    let world = target.shared.read();
                     let mut change =
                         crate::engine::edit::WorkspaceChange { label: label.clone(), ..Default::default() };
                     for file in &files {
@@ -207,17 +312,19 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, label: String, files:
                     if change.files.is_empty() {
                         return;
                     }
-                    convert::workspace_edit(&world, &change, &profile, false).ok()
+                    convert::workspace_edit(&world, &change, &target.profile, false).ok()
                 };
-                let Some(edit) = edit else { return };
-                let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
-                let _ = client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await;
+                if let Some(edit) = edit {
+                    target.apply(label.clone(), edit).await;
+                }
+                target.reread(&paths).await;
             };
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());
             }
-        });
+        }));
     }
+    deliveries
 }
 
 /// One file's part of a change, as [`announce_edits`] repeats it.

@@ -28,10 +28,18 @@ use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
 use crate::lsp::documents::Change;
 use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params, write_refused};
-use crate::lsp::host::Host;
+use crate::lsp::host::{Host, RecentChange, RecentChanges};
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
 use crate::transaction::{Transaction, WorkspaceLock};
+
+/// A refused change, with the last change someone else made to its task or files.
+fn explained(mut error: jsonrpc::Error, recent: &RecentChanges, task: &str, asker: &str) -> jsonrpc::Error {
+    if let Some(note) = recent.explain(task, &error.message, asker) {
+        error.message = format!("{} ({note})", error.message).into();
+    }
+    error
+}
 
 /// How long an editor may take to answer a refresh request before the next one is sent.
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +52,9 @@ pub struct Server {
 /// Everything `initialize` decided.
 struct Session {
     shared: Arc<Shared>,
+    /// The workspace as saved, shared with the other sessions on the same root, and the gate
+    /// every status change on it passes.
+    host: Arc<Host>,
     /// In the list of editors that hear of each other's status changes.
     registration: broadcast::Registration,
     client: ClientProfile,
@@ -171,15 +182,38 @@ impl Server {
         Ok(json!({ "applied": true, "label": planned.label, "files": files, "warnings": planned.warnings }))
     }
 
+    /// A status change, in turn with every other one on the workspace (from any editor or the
+    /// command line): planned once the previous one is in this session's world, so it is
+    /// validated against the state that one left, and refused with who changed what otherwise.
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
-        let now = crate::workspace::now();
         let session = self.session()?;
+        let mut turn = session.host.changes.clone().lock_owned().await;
+        let now = crate::workspace::now();
         let root = session.shared.read().root.clone();
+        let me = broadcast::name_of(session.registration.id());
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
-        let (planned, announced) =
-            self.query("taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere)).await?;
-        let result = self.write_status(planned).await?;
-        broadcast::announce(session.registration.id(), &root, announced);
+        let outcome = async {
+            let (planned, announced) =
+                self.query("taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere)).await?;
+            Ok((self.write_status(planned).await?, announced))
+        };
+        let (result, announced) = outcome.await.map_err(|error| explained(error, &turn, &request.task, &me))?;
+        turn.record(RecentChange {
+            task: announced.task.clone(),
+            from: announced.from.clone(),
+            to: announced.to.clone(),
+            origin: me,
+            files: announced.files.clone(),
+            at: Instant::now(),
+        });
+        let deliveries = broadcast::announce(session.registration.id(), &root, announced);
+        // The answer goes now; the next change waits until every editor has this one.
+        tokio::spawn(async move {
+            for delivery in deliveries {
+                let _ = delivery.await;
+            }
+            drop(turn);
+        });
         Ok(result)
     }
 
@@ -187,6 +221,7 @@ impl Server {
     /// same two-part write as a status change, and the other editors' open buffers follow.
     async fn fix(&self, codes: Vec<crate::engine::rules::RuleCode>) -> Result<Value> {
         let session = self.session()?;
+        let turn = session.host.changes.clone().lock_owned().await;
         let root = session.shared.read().root.clone();
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
         let now = crate::workspace::now();
@@ -225,7 +260,13 @@ impl Server {
         };
         let label = planned.label.clone();
         let mut result = self.write_status(planned).await?;
-        broadcast::announce_edits(session.registration.id(), &root, label, edited);
+        let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
+        tokio::spawn(async move {
+            for delivery in deliveries {
+                let _ = delivery.await;
+            }
+            drop(turn);
+        });
         let fixed: serde_json::Map<String, Value> =
             counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
         if let Some(object) = result.as_object_mut() {
@@ -517,8 +558,10 @@ impl LanguageServer for Server {
         let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
         // The analysis starts at `initialized`: the client drops what is sent before.
         let pending = std::sync::Mutex::new(Some((inbox, receiver)));
-        let registration = broadcast::register(root_of(&shared), self.client.clone(), shared.clone(), client.clone());
-        let session = Session { shared, registration, client, jobs, outgoing, pending };
+        let host = Host::for_root(&root_of(&shared));
+        let registration =
+            broadcast::register(root_of(&shared), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
+        let session = Session { shared, host, registration, client, jobs, outgoing, pending };
         // A second `initialize` is refused by the framework before it gets here.
         let _ = self.session.set(Arc::new(session));
         Ok(lsp::InitializeResult {
@@ -534,10 +577,9 @@ impl LanguageServer for Server {
     async fn initialized(&self, _: lsp::InitializedParams) {
         let Ok(session) = self.session() else { return };
         let Some((inbox, receiver)) = lock(&session.pending).take() else { return };
-        let host = Host::for_root(&root_of(&session.shared));
         let analysis = Analysis::new(
             session.shared.clone(),
-            host,
+            session.host.clone(),
             inbox,
             session.jobs.clone(),
             session.outgoing.clone(),
