@@ -25,15 +25,27 @@ def nvim() -> str:
     return found
 
 
+def environment(tmp_path: Path, state: str = "state") -> dict[str, str]:
+    """A private runtime folder for the daemon (shared by the Neovims of one test)."""
+    return dict(
+        os.environ,
+        TASKMARK_RUNTIME_DIR=str(tmp_path / "run"),
+        TASKMARK_DAEMON_IDLE_MS="2000",
+        XDG_STATE_HOME=str(tmp_path / state),
+    )
+
+
+def spec_command(spec: str, workspace: Path, *extra: str) -> list[str]:
+    return [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(PLUGIN), str(workspace), taskmark_bin(), *extra]
+
+
 def run_spec(spec: str, tmp_path: Path) -> str:
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURE, workspace)
-    runtime = tmp_path / "run"
-    env = dict(os.environ, TASKMARK_RUNTIME_DIR=str(runtime), TASKMARK_DAEMON_IDLE_MS="2000", XDG_STATE_HOME=str(tmp_path / "state"))
     completed = subprocess.run(
-        [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(PLUGIN), str(workspace), taskmark_bin()],
+        spec_command(spec, workspace),
         cwd=workspace,
-        env=env,
+        env=environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,3 +59,37 @@ def test_plugin_sets_shows_and_checks_in_a_real_neovim(tmp_path: Path) -> None:
     out = run_spec("plugin_spec.lua", tmp_path)
     steps = [line for line in out.splitlines() if line.startswith("ok ")]
     assert len(steps) == 6, out
+
+
+def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(FIXTURE, workspace)
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    editors = {
+        role: subprocess.Popen(
+            spec_command("two_editors_spec.lua", workspace, role, str(sync)),
+            cwd=workspace,
+            env=environment(tmp_path, f"state-{role}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for role in ("follower", "setter")
+    }
+    outputs = {}
+    for role, editor in editors.items():
+        try:
+            outputs[role] = editor.communicate(timeout=120)[0]
+        except subprocess.TimeoutExpired:
+            for other in editors.values():
+                other.kill()
+            raise
+    for role, editor in editors.items():
+        assert editor.returncode == 0, f"{role}:\n{outputs[role]}\n---\n" + "\n".join(outputs.values())
+    pids = {line.split()[1] for out in outputs.values() for line in out.splitlines() if line.startswith("pid ")}
+    assert len(pids) == 1, f"both Neovims talk to one daemon: {outputs}"
+    assert "ok the follower sees the other Neovim's change" in outputs["follower"], outputs["follower"]
+    # The setter wrote its buffer; the files no one had open were written by the daemon.
+    assert "- **14** [IMPLEMENTING]" in (workspace / "specs" / "TODO.md").read_text()
+    assert '"status": "implementing"' in (workspace / "specs" / "state.json").read_text()
