@@ -150,10 +150,16 @@ fn a_killed_editor_leaves_the_others_served() {
 
 /// Threads named `taskmark-analysis` (the kernel keeps 15 bytes of a thread name).
 fn analysis_threads(pid: u32) -> usize {
+    threads_named(pid, "taskmark-analysis")
+}
+
+/// Threads of `pid` with this name (Linux keeps its first 15 bytes).
+fn threads_named(pid: u32, name: &str) -> usize {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    let name = &name[..name.len().min(15)];
     tasks
         .flatten()
-        .filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|it| it.trim() == "taskmark-analys"))
+        .filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|it| it.trim() == name))
         .count()
 }
 
@@ -298,6 +304,8 @@ fn a_file_changed_on_disk_reaches_every_editor() {
         assert!(has_diagnostics(editor, "specs/state.json"));
         assert!(codes_at(editor, &editor.uri("specs/state.json")).iter().any(|code| code == "status-mismatch"));
     }
+    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
+    assert_eq!(threads_named(pid, "taskmark-watcher"), 1, "one watcher serves the three sessions");
     // Another tool makes state.json agree with TODO.md for task 13 (the example's mismatch).
     let path = root.join("specs/state.json");
     let state = std::fs::read_to_string(&path).expect("state.json");
@@ -313,7 +321,6 @@ fn a_file_changed_on_disk_reaches_every_editor() {
         });
         assert!(followed, "an editor still shows {:?}", codes_at(editor, &uri));
     }
-    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
     for editor in editors {
         editor.stop();
     }

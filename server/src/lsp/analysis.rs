@@ -395,7 +395,7 @@ impl Analysis {
         }
         if std::mem::take(&mut self.watch_disk) {
             let folders = crate::lsp::watch::folders_of(world.known.iter());
-            if let Err(error) = crate::lsp::watch::spawn(world.root.clone(), folders, self.jobs_sender.clone()) {
+            if let Err(error) = self.host.watch_disk(folders, self.jobs_sender.clone()) {
                 self.send(Outgoing::Log {
                     level: MessageType::WARNING,
                     message: format!("taskmark cannot watch the disk ({error}); changes made outside the editor are seen when files are opened"),

@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use crate::engine::config::{Config, ConfigError, Vocabularies};
 use crate::engine::index::WorkspaceIndex;
 use crate::git;
+use crate::lsp::analysis::Job;
+use crate::lsp::watch;
 use crate::workspace::{self, PathFilter};
+use std::sync::mpsc::Sender;
 
 /// The workspace as saved on disk, as the newest load read it and disk changes moved it since.
 #[derive(Clone)]
@@ -49,12 +52,17 @@ pub struct Host {
     state: Mutex<State>,
     /// Signalled when a load finishes, for sessions that wait on one already running.
     load_finished: Condvar,
+    /// The sessions the root's one disk watcher tells of changes (those whose editor cannot
+    /// watch files for them).
+    disk_subscribers: watch::Subscribers,
 }
 
 #[derive(Default)]
 struct State {
     saved: Option<Saved>,
     loading: bool,
+    /// The disk watcher runs.
+    watching: bool,
     /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
 }
@@ -76,6 +84,7 @@ impl Host {
             changes: Arc::new(tokio::sync::Mutex::new(RecentChanges::default())),
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
+            disk_subscribers: Default::default(),
         });
         hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
         host
@@ -83,6 +92,18 @@ impl Host {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Tells `jobs` of every file changed under the root, starting the root's watcher (over
+    /// `folders`) unless it runs.
+    pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::Result<()> {
+        lock(&self.disk_subscribers).push(jobs);
+        let mut state = lock(&self.state);
+        if !state.watching {
+            watch::spawn(self.root.clone(), folders, self.disk_subscribers.clone(), Arc::downgrade(self))?;
+            state.watching = true;
+        }
+        Ok(())
     }
 
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).

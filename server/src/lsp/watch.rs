@@ -1,24 +1,36 @@
 //! Watching the disk ourselves, for clients that cannot watch files for us
 //! (`workspace/didChangeWatchedFiles` without dynamic registration).
 //!
+//! One watcher per workspace root serves every session on it that needs one (in the daemon,
+//! twenty Neovims share one set of inotify watches); it stops once the root's host is gone.
+//!
 //! Each folder the walk saw is watched on its own (a recursive watch of the root would also
 //! watch `node_modules/` and `target/`, and run into inotify's limits); a folder that appears
 //! later is added when it does, and the files already in it are reported.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::lsp::analysis::Job;
+use crate::lsp::host::Host;
 
 /// Folders never worth watching: version control, our own state, dependency and build trees.
 const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".venv"];
 
-/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root). It lives as
-/// long as `jobs` has a receiver.
-pub fn spawn(root: PathBuf, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::Result<()> {
+/// The sessions told of each change: analysis threads' inboxes.
+pub type Subscribers = Arc<Mutex<Vec<Sender<Job>>>>;
+
+/// How often an idle watcher checks whether anyone still needs it.
+const LIVENESS_CHECK: Duration = Duration::from_secs(2);
+
+/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root), telling every
+/// subscriber. It lives as long as `host` does.
+pub fn spawn(root: PathBuf, folders: Vec<String>, jobs: Subscribers, host: Weak<Host>) -> anyhow::Result<()> {
     let (events, received) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = events.send(event);
@@ -34,7 +46,15 @@ pub fn spawn(root: PathBuf, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::
     }
     tracing::info!("watching {} folders for changes made outside the editor", watched.len());
     std::thread::Builder::new().name("taskmark-watcher".into()).spawn(move || {
-        for event in received {
+        loop {
+            let event = match received.recv_timeout(LIVENESS_CHECK) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) if host.strong_count() > 0 => continue,
+                Err(_) => {
+                    tracing::info!("no session watches {} any more: watcher stopped", root.display());
+                    return;
+                }
+            };
             let event = match event {
                 Ok(event) => event,
                 Err(error) => {
@@ -70,13 +90,16 @@ pub fn spawn(root: PathBuf, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::
     Ok(())
 }
 
-fn send(root: &Path, path: &Path, jobs: &Sender<Job>) -> Result<(), ()> {
+/// Tells every live subscriber; `Err` once none is left.
+fn send(root: &Path, path: &Path, jobs: &Subscribers) -> Result<(), ()> {
     let Some(relative) = path.strip_prefix(root).ok().and_then(Path::to_str) else { return Ok(()) };
     let relative = relative.replace('\\', "/");
     if relative.is_empty() {
         return Ok(());
     }
-    jobs.send(Job::Disk { path: relative }).map_err(|_| ())
+    let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    jobs.retain(|it| it.send(Job::Disk { path: relative.clone() }).is_ok());
+    if jobs.is_empty() { Err(()) } else { Ok(()) }
 }
 
 fn skipped(root: &Path, path: &Path) -> bool {
