@@ -25,6 +25,6 @@ grep -E '^# (tests|pass|fail) ' "$LOG" || true
 grep -q '^# fail 0$' "$LOG" || { echo "editors/vscode/ci.sh: unit tests failed" >&2; cat "$LOG" >&2; exit 1; }
 run "bundle" npm run bundle
 rm -f taskmark-*.vsix
-run "vsce package" npx --no-install vsce package --allow-missing-repository --no-dependencies
+run "vsce package" npx --no-install vsce package --allow-missing-repository --no-dependencies --no-rewrite-relative-links
 vsix="$(ls taskmark-*.vsix)"
 echo "editors/vscode: $vsix ($(du -k "$vsix" | cut -f1) KiB) in $((SECONDS - started)) s"

@@ -1,10 +1,11 @@
 // Drives code-server in chromium (playwright-core) through the taskmark extension: diagnostics
 // in the Problems panel, a hover, and "Taskmark: Set Task Status…" changing every file.
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.argv[2]);
@@ -63,6 +64,35 @@ check(
   before.diagnostics.some((it) => it.message.includes(expectedDiagnostic)),
   `the example workspace no longer has the diagnostic "${expectedDiagnostic}"; update drive.mjs`,
 );
+
+// A second editor: `taskmark lsp` (through the same daemon: TASKMARK_RUNTIME_DIR is inherited)
+// driven over stdio with vscode-jsonrpc from the extension's node_modules.
+async function otherEditor() {
+  const rpc = require(process.env.E2E_JSONRPC);
+  const child = spawn(taskmark, ['lsp', '--log-level', 'warn'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+  connection.onRequest('workspace/applyEdit', () => ({ applied: true }));
+  connection.onRequest(() => null);
+  connection.listen();
+  const root = pathToFileURL(workspace).href;
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    clientInfo: { name: 'e2e-other-editor' },
+    rootUri: root,
+    workspaceFolders: [{ uri: root, name: 'workspace' }],
+    capabilities: { workspace: { workspaceEdit: { documentChanges: true } } },
+  });
+  connection.sendNotification('initialized', {});
+  const execute = (command, args) => connection.sendRequest('workspace/executeCommand', { command, arguments: [args] });
+  await waitFor('the other editor to index the workspace', async () => (await execute('taskmark.listTasks', {})).length > 0);
+  return {
+    execute,
+    close() {
+      connection.dispose();
+      child.kill();
+    },
+  };
+}
 
 const timings = [];
 let page;
@@ -213,13 +243,37 @@ try {
     check(disagreeing.length === 0, `places of task 12 still disagree: ${JSON.stringify(disagreeing)}`);
   });
 
+  await step('change from another editor', async () => {
+    // A second editor (a bare LSP client through the same daemon) sets task 14: VS Code shows
+    // the taskChanged notification, and its open TODO.md follows without being saved.
+    const other = await otherEditor();
+    try {
+      const result = await other.execute('taskmark.setStatus', { task: '14', status: 'implementing' });
+      check(result && result.applied, `the other editor's setStatus answered ${JSON.stringify(result)}`);
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: '[PLANNED] → [IMPLEMENTING]' });
+      await toast.first().waitFor({ state: 'visible', timeout: 20_000 });
+      const text = await toast.first().innerText();
+      check(/task (specs:)?14 /.test(text) && text.includes('e2e-other-editor'), `the notification does not name the task and origin: ${text}`);
+      await page.screenshot({ path: join(artifacts, 'task-changed.png') });
+      await waitFor('specs/state.json says 14 is implementing', async () => /"project_number": 14,[^}]*"status": "implementing"/s.test(read('specs/state.json')));
+      await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).waitFor({ timeout: 20_000 });
+      check(read('specs/TODO.md').includes('- **14** [PLANNED]'), 'specs/TODO.md (open in VS Code) was written on disk by the other editor');
+      if (verbose) {
+        await sleep(3000);
+        log('problems after the other editor\'s change:\n' + (await page.locator('.markers-panel').innerText()));
+      }
+    } finally {
+      other.close();
+    }
+  });
+
   await step('show task', async () => {
     await palette('Taskmark: Show Task');
     await page.locator('.tabs-container .tab', { hasText: 'Task 12' }).waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(artifacts, 'show-task.png') });
   });
 
-  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), show task: ok (${timings.join(', ')})`);
+  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, show task: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

@@ -101,7 +101,7 @@ setsid "${CS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" "$WS" >"$RUN/code-se
 CS_PID=$!
 
 rm -f "$ARTIFACTS"/*.png
-E2E_PORT="$PORT" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" TASKMARK_BIN="$TASKMARK_BIN" \
+E2E_JSONRPC="$ROOT/editors/vscode/node_modules/vscode-jsonrpc/node.js" E2E_PORT="$PORT" E2E_WORKSPACE="$WS" E2E_ARTIFACTS="$ARTIFACTS" TASKMARK_BIN="$TASKMARK_BIN" \
   NODE_PATH="$CACHE/playwright/node_modules" \
   node "$ROOT/tests/vscode/drive.mjs" "$CACHE/playwright/node_modules/playwright-core/index.js" ||
   { echo "--- code-server log (tail) ---" >&2; tail -n 30 "$RUN/code-server.log" >&2; fail "the browser test failed (screenshots and logs in $ARTIFACTS)"; }

@@ -20,6 +20,7 @@ import {
 } from 'vscode-languageclient/node';
 import { RestartBackoff } from './logic/backoff';
 import { resolveServerBinary } from './logic/binary';
+import { installInstructions } from './logic/install';
 import { ExtensionSettings, needsRestart, readSettings, serverArgs, serverSettings } from './logic/settings';
 import {
   CheckSummary,
@@ -117,7 +118,7 @@ class Extension {
     });
     if (!resolution.ok) {
       this.output.appendLine(`${resolution.message} Tried: ${resolution.tried.join(', ') || '(nothing)'}`);
-      void this.missingServer(resolution.message);
+      void this.missingServer(resolution.message, resolution.tried);
       return;
     }
     const args = serverArgs(this.current);
@@ -170,15 +171,13 @@ class Extension {
     this.scheduleStatus(0);
   }
 
-  private async missingServer(message: string): Promise<void> {
+  private async missingServer(message: string, tried: string[]): Promise<void> {
     const install = 'Install instructions';
     const configure = 'Set taskmark.server.path';
     const choice = await vscode.window.showErrorMessage(message, install, configure);
     if (choice === install) {
-      const readme = vscode.Uri.joinPath(this.context.extensionUri, 'README.md');
-      await vscode.commands.executeCommand('markdown.showPreview', readme).then(undefined, () =>
-        vscode.commands.executeCommand('vscode.open', readme),
-      );
+      const page = await vscode.workspace.openTextDocument({ language: 'markdown', content: installInstructions(message, tried) });
+      await vscode.commands.executeCommand('markdown.showPreview', page.uri).then(undefined, () => vscode.window.showTextDocument(page));
     } else if (choice === configure) {
       await vscode.commands.executeCommand('workbench.action.openSettings', 'taskmark.server.path');
     }

@@ -55,3 +55,12 @@ test('nothing found: a message and the places tried', () => {
   assert.deepEqual(result.tried, ['/a/taskmark', '/b/taskmark', '/home/u/.cargo/bin/taskmark']);
   assert.match(result.message, /not on PATH/);
 });
+
+test('the install page says what went wrong, how to install, and where it looked', async () => {
+  const { installInstructions } = await import('../src/logic/install');
+  const page = installInstructions('taskmark is not on PATH', ['/usr/bin/taskmark']);
+  assert.match(page, /\*\*taskmark is not on PATH\*\*/);
+  assert.match(page, /cargo install --path server/);
+  assert.match(page, /taskmark\.server\.path/);
+  assert.match(page, /- `\/usr\/bin\/taskmark`/);
+});
