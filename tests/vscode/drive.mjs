@@ -2,7 +2,7 @@
 // in the Problems panel, a hover, and "Taskmark: Set Task Status…" changing every file.
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -92,6 +92,25 @@ async function otherEditor() {
       child.kill();
     },
   };
+}
+
+// The `taskmark lsp` processes of this run (not the daemon): their TASKMARK_RUNTIME_DIR is ours.
+function lspProcesses() {
+  const mine = `TASKMARK_RUNTIME_DIR=${process.env.TASKMARK_RUNTIME_DIR}`;
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args[0] !== taskmark || args[1] !== 'lsp') continue;
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(mine)) continue;
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state !== 'Z') found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 const timings = [];
@@ -267,13 +286,29 @@ try {
     }
   });
 
+  await step('restart after a crash', async () => {
+    // Kill the extension's `taskmark lsp` (SIGKILL): the extension starts a new one after its
+    // backoff delay, and the new one serves (the status bar shows the task under the cursor).
+    const before = lspProcesses();
+    check(before.length === 1, `expected one taskmark lsp process of this run, found ${JSON.stringify(before)}`);
+    process.kill(before[0], 'SIGKILL');
+    const after = await waitFor('a new taskmark lsp process', async () => {
+      const now = lspProcesses();
+      return now.length === 1 && now[0] !== before[0] && now;
+    });
+    log(`taskmark lsp ${before[0]} killed, ${after[0]} started`);
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await goToLine(24, 18);
+    await page.locator('.statusbar-item', { hasText: '12 [COMPLETED]' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  });
+
   await step('show task', async () => {
     await palette('Taskmark: Show Task');
     await page.locator('.tabs-container .tab', { hasText: 'Task 12' }).waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(artifacts, 'show-task.png') });
   });
 
-  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, show task: ok (${timings.join(', ')})`);
+  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

@@ -47,7 +47,6 @@ cat >"$RUN/user-data/User/settings.json" <<JSON
   "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false,
   "workbench.secondarySideBar.defaultVisibility": "hidden",
-  "taskmark.server.path": "$TASKMARK_BIN",
   "taskmark.server.logLevel": "debug",
   "security.workspace.trust.enabled": false,
   "workbench.startupEditor": "none",
@@ -63,6 +62,13 @@ cat >"$RUN/user-data/User/settings.json" <<JSON
 JSON
 
 echo "auth: none" >"$RUN/config.yaml"
+# taskmark.server.path is machine-overridable: on a remote (code-server is one) VS Code takes it
+# from the remote machine's settings, not the browser user's; User/settings.json is dropped
+# for it once the workbench has synced.
+mkdir -p "$RUN/user-data/Machine"
+cat >"$RUN/user-data/Machine/settings.json" <<JSON
+{ "taskmark.server.path": "$TASKMARK_BIN" }
+JSON
 CS_PID=""
 cleanup() {
   local status=$?
@@ -82,6 +88,7 @@ cleanup() {
   done
   cp "$RUN/runtime/daemon.log" "$ARTIFACTS/daemon.log" 2>/dev/null || true
   cp "$RUN/code-server.log" "$ARTIFACTS/code-server.log" 2>/dev/null || true
+  cp "$RUN/user-data/User/settings.json" "$ARTIFACTS/settings.json" 2>/dev/null || true
   find "$RUN/user-data/logs" -name '*taskmark*' -exec cp {} "$ARTIFACTS/" \; 2>/dev/null || true
   if [ "${TASKMARK_E2E_KEEP:-}" = 1 ]; then echo "vscode e2e: kept $RUN" >&2; else rm -rf "$RUN"; fi
   echo "vscode e2e: $([ $status = 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s" >&2

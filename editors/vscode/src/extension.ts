@@ -24,6 +24,7 @@ import { installInstructions } from './logic/install';
 import { ExtensionSettings, needsRestart, readSettings, serverArgs, serverSettings } from './logic/settings';
 import {
   CheckSummary,
+  taskArgument,
   PickRow,
   StatusPick,
   TaskAt,
@@ -117,6 +118,7 @@ class Extension {
       },
     });
     if (!resolution.ok) {
+      this.output.appendLine(`taskmark.server.path as VS Code sees it: ${JSON.stringify(vscode.workspace.getConfiguration(SECTION).inspect('server.path'))}`);
       this.output.appendLine(`${resolution.message} Tried: ${resolution.tried.join(', ') || '(nothing)'}`);
       void this.missingServer(resolution.message, resolution.tried);
       return;
@@ -134,6 +136,12 @@ class Extension {
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       markdown: { isTrusted: true, supportHtml: false },
+      middleware: {
+        // The code lens `set status…` runs taskmark.pickStatus, which the server answers with
+        // message buttons; the extension's picker (forced statuses behind a confirmation) is better.
+        executeCommand: (command, args, next) =>
+          command === 'taskmark.pickStatus' ? this.setStatus(taskArgument(args) ?? undefined) : next(command, args),
+      },
       errorHandler: {
         error: (error: Error, _message: Message | undefined, count: number | undefined): ErrorHandlerResult => {
           this.output.appendLine(`connection error (${count ?? 1}): ${error.message}`);

@@ -16,6 +16,7 @@ import {
   statusPickRows,
   statusPickTitle,
   taskChangedMessage,
+  taskArgument,
   taskPickRows,
 } from '../src/logic/tasks';
 
@@ -143,4 +144,13 @@ test('check summary', () => {
     'taskmark check: 3 errors, 5 warnings in 9 files (7 tasks, 1 tracker)',
   );
   assert.equal(checkSummaryMessage({ files: 1, tasks: 1, trackers: 1 }), 'taskmark check: no problems in 1 file (1 task, 1 tracker)');
+});
+
+test('the task of a command\'s arguments', () => {
+  assert.equal(taskArgument([{ task: 'specs:12' }]), 'specs:12');
+  assert.equal(taskArgument(['221']), '221');
+  assert.equal(taskArgument([]), null);
+  assert.equal(taskArgument(undefined), null);
+  assert.equal(taskArgument([{ status: 'x' }]), null);
+  assert.equal(taskArgument(['  ']), null);
 });

@@ -303,3 +303,13 @@ export function checkSummaryMessage(summary: CheckSummary): string {
   const clean = !summary.errors && !summary.warnings && !summary.infos && !summary.hints;
   return `taskmark check: ${clean ? 'no problems' : counts.join(', ')} in ${plural(summary.files ?? 0, 'file')} (${plural(summary.tasks ?? 0, 'task')}, ${plural(summary.trackers ?? 0, 'tracker')})`;
 }
+
+/** The task a command's arguments name: `[{task: "221"}]` or `["221"]`; null if none. */
+export function taskArgument(args: unknown[] | undefined): string | null {
+  const first = args?.[0];
+  if (typeof first === 'string' && first.trim()) return first;
+  if (first && typeof first === 'object' && typeof (first as { task?: unknown }).task === 'string') {
+    return (first as { task: string }).task;
+  }
+  return null;
+}
