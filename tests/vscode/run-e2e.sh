@@ -19,7 +19,7 @@ ARTIFACTS="$E2E/artifacts"
 fail() { echo "vscode e2e: FAILED: $*" >&2; exit 1; }
 
 [ -n "${TASKMARK_BIN:-}" ] || fail "TASKMARK_BIN is not set: point it at a taskmark binary (cargo build; TASKMARK_BIN=\$PWD/target/debug/taskmark)"
-TASKMARK_BIN="$(cd "$(dirname "$TASKMARK_BIN")" && pwd)/$(basename "$TASKMARK_BIN")"
+TASKMARK_BIN="$(realpath -s -m -- "$TASKMARK_BIN")"
 [ -x "$TASKMARK_BIN" ] || fail "TASKMARK_BIN=$TASKMARK_BIN is not an executable file"
 
 # 1. The toolchain (cached).
