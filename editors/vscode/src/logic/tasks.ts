@@ -1,0 +1,315 @@
+// The server's task JSON, turned into what the pickers, the task view, the status bar and the
+// notifications show. No `vscode` import: unit-tested with plain node.
+
+/** One entry of `taskmark.listTasks`. */
+export interface TaskListEntry {
+  task: string;
+  id: string;
+  scope?: string | null;
+  title?: string | null;
+  status?: string | null;
+  places?: { path: string; uri?: string | null; kind: string; value: string }[];
+}
+
+/** `taskmark.taskAt`: the task under the cursor. */
+export interface TaskAt {
+  task: string;
+  id: string;
+  title?: string | null;
+  status?: string | null;
+}
+
+export interface StatusChoice {
+  status: string;
+  display: string;
+  allowed: boolean;
+}
+
+export interface Place {
+  file?: string;
+  line?: number;
+  kind?: string;
+  value?: string;
+  agrees?: boolean;
+  current?: boolean;
+  uri?: string;
+}
+
+/** `taskmark.taskInfo`: what `taskmark show --format json` prints, plus ids, URIs and choices. */
+export interface TaskInfo {
+  id?: string;
+  task?: string;
+  scope?: string | null;
+  title?: string | null;
+  status?: string | null;
+  archived?: boolean;
+  places?: Place[];
+  progress?: {
+    plan?: string;
+    phases?: number;
+    phases_done?: number;
+    checkboxes?: number;
+    checkboxes_done?: number;
+  } | null;
+  dependencies?: { task: string; status?: string | null }[];
+  next?: string[];
+  choices?: StatusChoice[];
+}
+
+/** `taskmark/taskChanged`. */
+export interface TaskChanged {
+  task?: string;
+  from?: string | null;
+  to?: string;
+  files?: string[];
+  origin?: string;
+  mine?: boolean;
+}
+
+/** A quick pick row, in the shape of vscode.QuickPickItem plus what was picked. */
+export interface PickRow<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  /** A separator row (vscode.QuickPickItemKind.Separator). */
+  separator?: boolean;
+  picked?: boolean;
+  value?: T;
+}
+
+function plural(count: number, one: string, many = one + 's'): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * The task picker: the task under the cursor first (marked), then the others in the server's
+ * order. Each row shows the id, the title and the status, and which files state it.
+ */
+export function taskPickRows(tasks: TaskListEntry[], current?: TaskAt | null): PickRow<TaskListEntry>[] {
+  const rows: PickRow<TaskListEntry>[] = [];
+  const here = current ? tasks.find((it) => it.task === current.task) : undefined;
+  const row = (entry: TaskListEntry, isCurrent: boolean): PickRow<TaskListEntry> => {
+    const files = [...new Set((entry.places ?? []).map((it) => it.path))];
+    return {
+      label: `${entry.id}  ${entry.title ?? '(untitled)'}`,
+      description: `${entry.status ?? '(no status)'}${isCurrent ? '  · under the cursor' : ''}`,
+      detail: files.length ? `${entry.scope ? entry.scope + ' · ' : ''}${plural(files.length, 'file')}: ${files.join(', ')}` : undefined,
+      picked: isCurrent,
+      value: entry,
+    };
+  };
+  if (here) {
+    rows.push({ label: 'under the cursor', separator: true });
+    rows.push(row(here, true));
+    rows.push({ label: 'all tasks', separator: true });
+  }
+  for (const entry of tasks) {
+    if (entry !== here) rows.push(row(entry, false));
+  }
+  return rows;
+}
+
+export interface StatusPick {
+  status: string;
+  display: string;
+  /** Not an allowed transition: needs a confirmation, then `force: true`. */
+  force: boolean;
+}
+
+/** The status picker: allowed next statuses, then the forbidden ones in their own section. */
+export function statusPickRows(info: TaskInfo): PickRow<StatusPick>[] {
+  const choices = info.choices ?? [];
+  const allowed = choices.filter((it) => it.allowed);
+  const forced = choices.filter((it) => !it.allowed);
+  const rows: PickRow<StatusPick>[] = [];
+  if (allowed.length) {
+    rows.push({ label: 'allowed next statuses', separator: true });
+    for (const choice of allowed) {
+      rows.push({
+        label: choice.display,
+        description: choice.status,
+        value: { status: choice.status, display: choice.display, force: false },
+      });
+    }
+  }
+  if (forced.length) {
+    rows.push({ label: 'not allowed from ' + (info.status ?? 'here') + ' (force, asks first)', separator: true });
+    for (const choice of forced) {
+      rows.push({
+        label: `$(warning) Force ${choice.display}`,
+        description: choice.status,
+        detail: `${info.status ?? '?'} → ${choice.display} is not an allowed transition`,
+        value: { status: choice.status, display: choice.display, force: true },
+      });
+    }
+  }
+  return rows;
+}
+
+/** The title of the status picker. */
+export function statusPickTitle(info: TaskInfo): string {
+  return `Task ${info.task ?? info.id ?? '?'}${info.title ? ` (${info.title})` : ''} is ${info.status ?? 'without status'}. Set it to:`;
+}
+
+/** The modal confirmation before a forced status change. */
+export function forceConfirmation(info: TaskInfo, pick: StatusPick): string {
+  return `${info.status ?? '?'} → ${pick.display} is not an allowed transition for task ${info.task ?? info.id ?? '?'}. Force it?`;
+}
+
+/** The allowed statuses named in a refused transition's error message, if it is one. */
+export function allowedFromRefusal(message: string): string[] | undefined {
+  const match = /the vocabulary allows (.*?) \(set `force` to override\)/.exec(message);
+  if (!match) return undefined;
+  return match[1] === 'nothing' || match[1].trim() === '' ? [] : match[1].split(/,\s*/).map((it) => it.trim()).filter(Boolean);
+}
+
+/** The field a status needs, from `` `[BLOCKED]` needs a **Blocking Reason**; pass it as `reason` ``. */
+export function neededField(message: string): string | undefined {
+  return /needs a \*\*(.+?)\*\*/.exec(message)?.[1];
+}
+
+/** Arguments of `taskmark.setStatus`. */
+export function setStatusArguments(task: string, status: string, force: boolean, reason?: string): Record<string, unknown> {
+  const args: Record<string, unknown> = { task, status };
+  if (force) args.force = true;
+  if (reason && reason.trim()) args.reason = reason;
+  return args;
+}
+
+/** The message after a status change this window made. */
+export function setStatusSummary(result: { label?: string; files?: string[]; written?: string[] } | null | undefined, task: string, status: string): string {
+  const label = result?.label ?? `Set status of ${task} to ${status}`;
+  const count = (result?.files ?? []).length;
+  return `${label} (${plural(count, 'file')})`;
+}
+
+/** The notification for another editor's status change, or undefined for this window's own. */
+export function taskChangedMessage(params: TaskChanged | null | undefined): string | undefined {
+  if (!params || typeof params !== 'object' || params.mine === true) return undefined;
+  const files = params.files ?? [];
+  const where = files.length ? ` in ${plural(files.length, 'file')}` : '';
+  const origin = params.origin ? ` by ${params.origin}` : '';
+  return `taskmark: task ${params.task ?? '?'} ${params.from ?? '?'} → ${params.to ?? '?'}${where}${origin}`;
+}
+
+/** The status bar text for the task under the cursor (`$(tasklist)` is a codicon). */
+export function statusBarText(at: TaskAt | null | undefined): string | undefined {
+  if (!at) return undefined;
+  return `$(tasklist) ${at.id} ${at.status ?? '(no status)'}`;
+}
+
+export function statusBarTooltip(at: TaskAt): string {
+  return `taskmark: task ${at.task}${at.title ? ` — ${at.title}` : ''} is ${at.status ?? 'without status'}. Click to set its status.`;
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function code(text: string): string {
+  return '`' + text.replace(/`/g, "'") + '`';
+}
+
+function bar(done: number, total: number, width = 20): string {
+  if (total <= 0) return '';
+  const filled = Math.round((done / total) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/**
+ * The Show Task view (markdown): status, the places table (file, line, kind, value, agrees),
+ * plan progress, dependencies and the allowed next statuses. `link(place)` gives a place's
+ * link target (a `file:` URI with the line), or undefined for none.
+ */
+export function renderTaskMarkdown(info: TaskInfo, link: (place: Place) => string | undefined = () => undefined): string {
+  const id = info.task ?? info.id ?? '?';
+  const lines: string[] = [];
+  lines.push(`# Task ${escapeCell(id)} — ${escapeCell(info.title ?? '(untitled)')}`);
+  lines.push('');
+  const places = info.places ?? [];
+  const disagree = places.filter((it) => it.current !== false && it.agrees === false).length;
+  const scope = info.scope ? ` · tracker ${code(info.scope)}` : '';
+  const archived = info.archived ? ' · archived' : '';
+  lines.push(
+    `**Status:** ${info.status ? code(info.status) : 'unknown'}${scope}${archived}` +
+      (disagree ? ` · ⚠ ${plural(disagree, 'place disagrees', 'places disagree')}` : places.length ? ' · all places agree' : ''),
+  );
+  lines.push('');
+  lines.push('## Places');
+  lines.push('');
+  if (places.length === 0) {
+    lines.push('_No place states this task._');
+  } else {
+    lines.push('| | Where | Kind | Value |');
+    lines.push('|---|---|---|---|');
+    for (const place of places) {
+      const mark = place.current === false ? '·' : place.agrees === false ? '✗' : '✓';
+      const where = `${place.file ?? '?'}:${place.line ?? '?'}`;
+      const target = link(place);
+      const cell = target ? `[${escapeCell(where)}](${target})` : escapeCell(where);
+      lines.push(`| ${mark} | ${cell} | ${escapeCell(place.kind ?? '')} | ${place.value ? code(place.value) : ''} |`);
+    }
+  }
+  const progress = info.progress;
+  if (progress && (progress.phases || progress.checkboxes)) {
+    lines.push('');
+    lines.push('## Progress');
+    lines.push('');
+    if (progress.plan) lines.push(`Plan: ${code(progress.plan)}`, '');
+    const phases = progress.phases ?? 0;
+    const boxes = progress.checkboxes ?? 0;
+    if (phases) lines.push(`- Phases: ${progress.phases_done ?? 0}/${phases} \`${bar(progress.phases_done ?? 0, phases)}\``);
+    if (boxes) lines.push(`- Checkboxes: ${progress.checkboxes_done ?? 0}/${boxes} \`${bar(progress.checkboxes_done ?? 0, boxes)}\``);
+  }
+  const dependencies = info.dependencies ?? [];
+  lines.push('');
+  lines.push('## Dependencies');
+  lines.push('');
+  if (dependencies.length === 0) {
+    lines.push('_None._');
+  } else {
+    for (const dependency of dependencies) {
+      lines.push(`- ${escapeCell(dependency.task)}: ${dependency.status ? code(dependency.status) : '_not found_'}`);
+    }
+  }
+  lines.push('');
+  lines.push('## Next');
+  lines.push('');
+  const next = info.next ?? (info.choices ?? []).filter((it) => it.allowed).map((it) => it.display);
+  lines.push(next.length ? next.map(code).join(', ') : '_None: the status is terminal._');
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** `taskmark check --format json`'s `summary`. */
+export interface CheckSummary {
+  errors?: number;
+  warnings?: number;
+  infos?: number;
+  hints?: number;
+  files?: number;
+  tasks?: number;
+  trackers?: number;
+}
+
+/** One line about a `taskmark check` run. */
+export function checkSummaryMessage(summary: CheckSummary): string {
+  const counts = [
+    plural(summary.errors ?? 0, 'error'),
+    plural(summary.warnings ?? 0, 'warning'),
+  ];
+  if (summary.infos) counts.push(plural(summary.infos, 'info', 'infos'));
+  if (summary.hints) counts.push(plural(summary.hints, 'hint'));
+  const clean = !summary.errors && !summary.warnings && !summary.infos && !summary.hints;
+  return `taskmark check: ${clean ? 'no problems' : counts.join(', ')} in ${plural(summary.files ?? 0, 'file')} (${plural(summary.tasks ?? 0, 'task')}, ${plural(summary.trackers ?? 0, 'tracker')})`;
+}
+
+/** The task a command's arguments name: `[{task: "221"}]` or `["221"]`; null if none. */
+export function taskArgument(args: unknown[] | undefined): string | null {
+  const first = args?.[0];
+  if (typeof first === 'string' && first.trim()) return first;
+  if (first && typeof first === 'object' && typeof (first as { task?: unknown }).task === 'string') {
+    return (first as { task: string }).task;
+  }
+  return null;
+}
