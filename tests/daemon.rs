@@ -197,6 +197,8 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     assert!(has_diagnostics(&mut first, "specs/state.json"));
     assert!(has_diagnostics(&mut second, "specs/state.json"));
     let (todo_first, todo_second) = (first.open("specs/TODO.md"), second.open("specs/TODO.md"));
+    second.settle(Duration::from_millis(300));
+    let seen_before = second.notifications.len();
     let result = first
         .request(
             "workspace/executeCommand",
@@ -220,6 +222,16 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     assert_eq!(params["mine"], false);
     assert!(params["origin"].as_str().is_some_and(|it| it.starts_with("taskmark-tests (session ")), "{told}");
     assert_eq!(second.documents[&todo_second].text, first.documents[&todo_first].text, "the buffers converge");
+    // Its buffer changed before the written files were re-read, yet it was never shown the
+    // half-applied state as a disagreement about task 14.
+    second.settle(Duration::from_millis(300));
+    let half_applied: Vec<&Value> = second.notifications[seen_before..]
+        .iter()
+        .filter(|it| it["method"] == "textDocument/publishDiagnostics")
+        .flat_map(|it| it["params"]["diagnostics"].as_array().into_iter().flatten())
+        .filter(|it| it["code"] == "status-mismatch" && it["message"].as_str().is_some_and(|m| m.contains("task 14 ")))
+        .collect();
+    assert!(half_applied.is_empty(), "{half_applied:?}");
     let mine = first.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged"));
     assert!(mine, "the editor that made the change is told too");
     // Written once, by the daemon: the other editor got no edit for a file it does not have open.

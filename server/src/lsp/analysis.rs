@@ -42,6 +42,11 @@ pub enum Job {
         sequence: u64,
     },
     Settings(Settings),
+    /// A change to several files is arriving in parts (an editor's buffers, files written on
+    /// disk): analyse the parts as they come, but publish nothing until the matching `Release`,
+    /// so the editor never shows the half-applied state as disagreements.
+    Hold,
+    Release,
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
     Loaded(u64, Box<Result<Loaded, String>>),
@@ -107,6 +112,27 @@ pub struct Analysis {
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
+    /// `Hold`s not yet released, and what changed meanwhile (`None`: everything).
+    held: u32,
+    held_changes: Option<BTreeSet<String>>,
+    held_everything: bool,
+}
+
+/// Holds a session's diagnostics back while it lives (see [`Job::Hold`]); dropping it (also
+/// when a delivery times out) releases them.
+pub struct Hold(Sender<Job>);
+
+impl Hold {
+    pub fn new(jobs: &Sender<Job>) -> Hold {
+        let _ = jobs.send(Job::Hold);
+        Hold(jobs.clone())
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let _ = self.0.send(Job::Release);
+    }
 }
 
 impl Analysis {
@@ -131,6 +157,9 @@ impl Analysis {
             filter: None,
             baseline: None,
             watch_disk,
+            held: 0,
+            held_changes: None,
+            held_everything: false,
         }
     }
 
@@ -187,6 +216,8 @@ impl Analysis {
                     disk.extend(paths);
                 }
                 Job::Settings(it) => settings = Some(it),
+                Job::Hold => self.held += 1,
+                Job::Release => self.held = self.held.saturating_sub(1),
                 Job::Reindex => reindex = true,
                 Job::Loaded(generation, result) if generation == self.load_generation => loaded = Some(*result),
                 Job::Baseline(generation, result) if generation == self.load_generation => baseline = Some(result),
@@ -241,7 +272,14 @@ impl Analysis {
             self.apply_disk(&mut world, path, &mut touched, &mut everything);
         }
         world.invalidate();
-        self.deliver(&world, if everything { None } else { Some(&touched) });
+        if self.held > 0 {
+            self.held_everything |= everything;
+            self.held_changes.get_or_insert_with(BTreeSet::new).extend(touched);
+        } else {
+            let everything = everything || std::mem::take(&mut self.held_everything);
+            touched.extend(self.held_changes.take().unwrap_or_default());
+            self.deliver(&world, if everything { None } else { Some(&touched) });
+        }
         drop(world);
         self.shared.mark_applied(sequence);
         tracing::debug!(

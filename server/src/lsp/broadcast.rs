@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
 
 use crate::engine::edit::{StatusChangeOptions, plan_status_change};
 use crate::engine::timestamp::Now;
-use crate::lsp::analysis::Job;
+use crate::lsp::analysis::{Hold, Job};
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::world::Shared;
 
@@ -237,7 +237,9 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     }
     target.shared.caught_up().await;
     // Its open buffers first (what its user sees), computed against them alone; then the files
-    // the daemon wrote, so that this session's next plan sees them.
+    // the daemon wrote, so that this session's next plan sees them. Its diagnostics wait for
+    // both.
+    let _hold = Hold::new(&target.jobs);
     if let Some((label, edit)) = follow(&target.shared, &target.profile, &change) {
         target.apply(label, edit).await;
     }
@@ -290,6 +292,7 @@ pub fn announce_edits(
             let delivery = async {
                 let paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
                 target.shared.caught_up().await;
+                let _hold = Hold::new(&target.jobs);
                 let edit = {
                     let world = target.shared.read();
                     let mut change =

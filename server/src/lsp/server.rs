@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::engine::config;
 use crate::engine::text::Position;
-use crate::lsp::analysis::{Analysis, Job, Outgoing, panic_message};
+use crate::lsp::analysis::{Analysis, Hold, Job, Outgoing, panic_message};
 use crate::lsp::broadcast;
 use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
@@ -305,6 +305,8 @@ impl Server {
         let written: Vec<String> = prepared.paths().to_vec();
         let (label, warnings) = (planned.label.clone(), planned.warnings.clone());
         let mut files: Vec<String> = planned.expected.iter().map(|(uri, _)| uri.as_str().to_string()).collect();
+        // The editor's part and the written files reach the analysis apart: publish once both are in.
+        let hold = Hold::new(&session.jobs);
         if planned.has_editor_part() {
             // On an error the prepared transaction is dropped: rolled back, nothing written.
             self.apply(planned).await?;
@@ -318,6 +320,7 @@ impl Server {
         // The next request (another status change) must plan against what was just written.
         let sequence = session.shared.submit();
         let _ = session.jobs.send(Job::Written { paths: written.clone(), sequence });
+        drop(hold);
         Ok(json!({ "applied": true, "label": label, "files": files, "written": written, "warnings": warnings }))
     }
 
