@@ -307,6 +307,37 @@ fn unsaved_edits_are_their_editors_own_and_a_later_editor_sees_the_saved_files()
 }
 
 #[test]
+fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
+    let setup = setup();
+    let root = setup.workspace("saved");
+    let mut first = setup.editor(&root);
+    // Indexed (a closed file's diagnostics come from the whole workspace's load).
+    assert!(has_diagnostics(&mut first, "specs/state.json"));
+    let todo = first.open("specs/TODO.md");
+    let renamed = first.documents[&todo].text.replace("Conflict resolution UI", "Conflict resolution screen");
+    first.change_full(&todo, &renamed);
+    // The editor saves: the file on disk changes and the server is told, no watcher involved
+    // (this editor registered for watched files but never reports any).
+    std::fs::write(root.join("specs/TODO.md"), &renamed).expect("save TODO.md");
+    first.notify("textDocument/didSave", json!({ "textDocument": { "uri": todo } }));
+    first.settle(Duration::from_millis(300));
+    let mut second = setup.editor(&root);
+    assert!(has_diagnostics(&mut second, "specs/state.json"));
+    let tasks = second
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.listTasks", "arguments": [{ "filter": "14" }] }),
+        )
+        .expect("listTasks answers");
+    println!("{}", std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default());
+    assert!(tasks.to_string().contains("Conflict resolution screen"), "the saved title: {tasks}");
+    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn a_file_changed_on_disk_reaches_every_editor() {
     let setup = setup();
     let root = setup.workspace("disk");

@@ -120,7 +120,10 @@ impl Host {
                 continue;
             }
             match &state.saved {
-                Some(saved) if !fresh => return Ok(saved.clone()),
+                Some(saved) if !fresh => {
+                    tracing::info!("{}: the files as saved, already read for another session", self.root.display());
+                    return Ok(saved.clone());
+                }
                 _ => break,
             }
         }
@@ -179,6 +182,7 @@ impl Host {
                 {
                     return DiskFile::Text(current.text.clone());
                 }
+                tracing::debug!("{path} changed on disk");
                 saved.index.set_file(path, Some(text.clone()));
                 DiskFile::Text(text)
             }
@@ -297,7 +301,8 @@ mod tests {
         })
     }
 
-    const TODO: &str = "# TODO\n\n### 1. First\n- **Status**: [PLANNED]\n";
+    const TODO: &str =
+        "# TODO\n\n## Task Order\n\n- **1** [PLANNED] — First\n\n## Tasks\n\n### 1. First\n- **Status**: [PLANNED]\n";
 
     #[test]
     fn sessions_on_one_root_share_one_host_and_one_read_of_each_file() {
@@ -334,6 +339,23 @@ mod tests {
         let after = host.saved(false, || panic!("no second walk")).expect("fork");
         assert!(after.index.file_id("specs/TODO.md").is_none());
         assert!(!after.known.contains("specs/TODO.md"));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn an_edit_in_one_view_leaves_the_saved_state_and_other_views_alone() {
+        let root = temp_root("views");
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let host = Host::for_root(&root);
+        let mut first = host.saved(false, || saved_from(&root)).expect("load");
+        let edited: Arc<str> = Arc::from(TODO.replace("First", "Renamed"));
+        let update = first.index.set_file("specs/TODO.md", Some(edited));
+        assert!(update.edit.is_some(), "edited in place (the copy-on-write path): {update:?}");
+        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let id = second.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(second.index.text(id).contains("First"), "{}", second.index.text(id));
+        let places = &second.index.parsed(id).places;
+        assert!(!format!("{places:?}").contains("Renamed"));
         let _ = std::fs::remove_dir_all(&root);
     }
 

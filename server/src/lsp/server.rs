@@ -493,7 +493,9 @@ fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapab
             change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
             will_save: None,
             will_save_wait_until: None,
-            save: None,
+            // A save changes the files as saved, which every other session on the workspace
+            // forks: told at once, not when a watcher gets to it.
+            save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
         })),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         completion_provider: Some(lsp::CompletionOptions {
@@ -636,6 +638,14 @@ impl LanguageServer for Server {
         match result {
             Ok(()) => self.submit(uri),
             Err(message) => tracing::warn!("{message}"),
+        }
+    }
+
+    async fn did_save(&self, params: lsp::DidSaveTextDocumentParams) {
+        let Ok(session) = self.session() else { return };
+        let root = session.shared.read().root.clone();
+        if let Some(path) = crate::lsp::world::relative_path(&root, &params.text_document.uri) {
+            let _ = session.jobs.send(Job::Disk { path });
         }
     }
 
