@@ -338,6 +338,7 @@ fn list_and_info_commands_feed_pickers() {
         .request("workspace/executeCommand", json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "12" }] }))
         .expect("info");
     assert_eq!(info["title"], "Sync engine with retry queue");
+    assert_eq!((&info["task"], &info["id"]), (&first["task"], &first["id"]), "named as listTasks names it: {info}");
     assert!(info["choices"].as_array().is_some_and(|it| it.iter().any(|c| c["status"] == "completed")), "{info}");
     let unknown = client
         .request(

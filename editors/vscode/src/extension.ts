@@ -337,14 +337,14 @@ class Extension {
       const id = task ?? (await this.pickTask('Set the status of which task? (the one under the cursor is first)'));
       if (!id) return;
       const info = await this.execute<TaskInfo>('taskmark.taskInfo', { task: id });
-      const pick = await this.quickPick(statusPickRows(info), statusPickTitle(info), `Taskmark: set the status of ${info.task ?? id}`);
+      const pick = await this.quickPick(statusPickRows(info), statusPickTitle(info), `Taskmark: set the status of ${info.id ?? id}`);
       if (!pick) return;
       if (pick.force) {
         const force = 'Force it';
         const answer = await vscode.window.showWarningMessage(forceConfirmation(info, pick), { modal: true }, force);
         if (answer !== force) return;
       }
-      await this.applyStatus(info.id ?? id, pick.status, pick.force);
+      await this.applyStatus(info.task ?? id, pick.status, pick.force);
     } catch (error) {
       void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
     }
@@ -402,7 +402,7 @@ class Extension {
         });
         this.taskView.onDidDispose(() => (this.taskView = undefined));
       }
-      this.taskView.title = `Task ${info.task ?? id}`;
+      this.taskView.title = `Task ${info.id ?? id}`;
       this.taskView.webview.html = taskPage(this.taskView.webview, html);
       this.taskView.reveal(vscode.ViewColumn.Beside, true);
     } catch (error) {

@@ -277,7 +277,9 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
         }
     }
     if let Some(object) = value.as_object_mut() {
-        object.insert("id".into(), json!(task_argument(task)));
+        // As `listTasks` and `taskAt` name it: `task` to pass back, `id` to show.
+        object.insert("task".into(), json!(task_argument(task)));
+        object.insert("id".into(), json!(task.id));
         let choices: Vec<Value> = world
             .index
             .task_profile(task)

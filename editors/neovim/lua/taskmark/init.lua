@@ -206,7 +206,7 @@ local function pick_status(task, callback)
       end
     end
     vim.ui.select(choices, {
-      prompt = string.format('Task %s (%s) is %s. Set it to:', info.task, info.title or '', info.status or '?'),
+      prompt = string.format('Task %s (%s) is %s. Set it to:', info.id or info.task, info.title or '', info.status or '?'),
       format_item = function(choice)
         return choice.allowed and choice.display or ('Force ' .. choice.display .. ' (not an allowed transition)')
       end,
@@ -249,7 +249,7 @@ end
 --- The lines of the floating `:Taskmark show` window.
 function M.render_task(info)
   local lines = {
-    string.format('Task %s — %s', info.task or info.id or '?', info.title or '(untitled)'),
+    string.format('Task %s — %s', info.id or info.task or '?', info.title or '(untitled)'),
     'Status: ' .. (info.status or 'unknown'),
     '',
   }

@@ -148,12 +148,12 @@ export function statusPickRows(info: TaskInfo): PickRow<StatusPick>[] {
 
 /** The title of the status picker. */
 export function statusPickTitle(info: TaskInfo): string {
-  return `Task ${info.task ?? info.id ?? '?'}${info.title ? ` (${info.title})` : ''} is ${info.status ?? 'without status'}. Set it to:`;
+  return `Task ${info.id ?? info.task ?? '?'}${info.title ? ` (${info.title})` : ''} is ${info.status ?? 'without status'}. Set it to:`;
 }
 
 /** The modal confirmation before a forced status change. */
 export function forceConfirmation(info: TaskInfo, pick: StatusPick): string {
-  return `${info.status ?? '?'} → ${pick.display} is not an allowed transition for task ${info.task ?? info.id ?? '?'}. Force it?`;
+  return `${info.status ?? '?'} → ${pick.display} is not an allowed transition for task ${info.id ?? info.task ?? '?'}. Force it?`;
 }
 
 /** The allowed statuses named in a refused transition's error message, if it is one. */
@@ -222,7 +222,7 @@ function bar(done: number, total: number, width = 20): string {
  * link target (a `file:` URI with the line), or undefined for none.
  */
 export function renderTaskMarkdown(info: TaskInfo, link: (place: Place) => string | undefined = () => undefined): string {
-  const id = info.task ?? info.id ?? '?';
+  const id = info.id ?? info.task ?? '?';
   const lines: string[] = [];
   lines.push(`# Task ${escapeCell(id)} — ${escapeCell(info.title ?? '(untitled)')}`);
   lines.push('');
