@@ -220,6 +220,25 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
         .expect_err("PLANNED -> RESEARCHING is not allowed");
     let message = result["message"].as_str().unwrap_or("");
     assert!(message.contains("is not an allowed transition") && message.contains("[IMPLEMENTING]"), "{message}");
+    // The same for pickers, without reading the message.
+    let data = &result["data"];
+    assert_eq!(
+        (&data["kind"], &data["from"], &data["to"]),
+        (&json!("invalidTransition"), &json!("[PLANNED]"), &json!("[RESEARCHING]")),
+        "{result}"
+    );
+    assert!(data["allowed"].as_array().is_some_and(|it| it.contains(&json!("implementing"))), "{result}");
+    let needs = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "blocked" }] }),
+        )
+        .expect_err("blocked needs a reason");
+    assert_eq!(
+        needs["data"],
+        json!({ "kind": "needsReason", "status": "[BLOCKED]", "field": "Blocking Reason" }),
+        "{needs}"
+    );
 
     let result = client
         .request(

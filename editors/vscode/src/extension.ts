@@ -356,7 +356,7 @@ class Extension {
       result = await this.execute('taskmark.setStatus', setStatusArguments(task, status, force, reason));
     } catch (error) {
       const message = errorMessage(error);
-      const field = neededField(message);
+      const field = neededField(error);
       if (field && !reason) {
         const input = await vscode.window.showInputBox({ title: `Taskmark: ${status} needs a ${field}`, prompt: field, ignoreFocusOut: true });
         if (input && input.trim()) await this.applyStatus(task, status, force, input);

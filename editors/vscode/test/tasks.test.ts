@@ -82,6 +82,10 @@ test('the server refusal and reason messages are understood', () => {
   assert.equal(allowedFromRefusal('no task `99` in this workspace'), undefined);
   assert.equal(neededField(fixture('needsReason.json').message), 'Blocking Reason');
   assert.equal(neededField(fixture('refusal.json').message), undefined);
+  // Servers that send `data` are read from it, whatever the message says.
+  assert.equal(neededField({ message: 'x', data: { kind: 'needsReason', status: '[BLOCKED]', field: 'Blocking Reason' } }), 'Blocking Reason');
+  assert.deepEqual(allowedFromRefusal({ message: 'x', data: { kind: 'invalidTransition', allowed: ['revising', 'implementing'] } }), ['revising', 'implementing']);
+  assert.equal(neededField({ message: 'x', data: { kind: 'invalidTransition', allowed: [] } }), undefined);
 });
 
 test('setStatus arguments: force and reason only when given', () => {

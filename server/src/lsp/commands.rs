@@ -114,9 +114,25 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
 }
 
 /// A refusal in the editor's words (the engine's mention the command line's flags).
+/// A refused change as an error answer: the message for people, `data` for editors' pickers
+/// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
+/// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
 pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
+    let data = match refusal {
+        Refusal::InvalidTransition { task, from, to, allowed_ids, .. } => json!({
+            "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to, "allowed": allowed_ids,
+        }),
+        Refusal::NeedsReason { status, field } => json!({ "kind": "needsReason", "status": status, "field": field }),
+        Refusal::UnknownStatus { status, known } => {
+            json!({ "kind": "unknownStatus", "status": status, "known": known })
+        }
+        Refusal::PlanAhead { task, path, .. } => {
+            json!({ "kind": "planAhead", "task": task_argument(task), "path": path })
+        }
+        _ => json!({ "kind": "refused" }),
+    };
     let message = match refusal {
-        Refusal::InvalidTransition { task, from, to, allowed } => format!(
+        Refusal::InvalidTransition { task, from, to, allowed, .. } => format!(
             "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (set `force` to override)"
         ),
         Refusal::NeedsReason { status, field } => format!("`{status}` needs a **{field}**; pass it as `reason`"),
@@ -125,7 +141,7 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
         ),
         other => other.to_string(),
     };
-    invalid_params(message)
+    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
 }
 
 /// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or

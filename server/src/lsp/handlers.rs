@@ -28,8 +28,11 @@ pub fn internal_error(message: impl Into<String>) -> jsonrpc::Error {
 /// A write the transaction path refused or failed: a conflict is the editor's
 /// `ContentModified` (try again), the rest LSP's `RequestFailed` (-32803) naming the file.
 pub fn write_refused(error: crate::transaction::TransactionError) -> jsonrpc::Error {
-    match error {
-        crate::transaction::TransactionError::Conflict { .. } => content_modified(format!("taskmark: {error}")),
+    match &error {
+        crate::transaction::TransactionError::Conflict { path, .. } => jsonrpc::Error {
+            data: Some(serde_json::json!({ "kind": "conflict", "path": path })),
+            ..content_modified(format!("taskmark: {error}"))
+        },
         _ => jsonrpc::Error {
             code: jsonrpc::ErrorCode::ServerError(-32803),
             message: format!("taskmark: {error}").into(),

@@ -125,7 +125,9 @@ local function apply_status(task, status, force, reason)
   M.execute('taskmark.setStatus', arguments, function(err, result)
     if err then
       local message = err.message or tostring(err)
-      local field = message:match('needs a %*%*(.-)%*%*')
+      -- The refusal's data says what is missing; older servers only said it in the message.
+      local data = type(err.data) == 'table' and err.data or {}
+      local field = data.kind == 'needsReason' and data.field or message:match('needs a %*%*(.-)%*%*')
       if field and not reason then
         vim.ui.input({ prompt = field .. ': ' }, function(input)
           if input and input ~= '' then

@@ -156,16 +156,36 @@ export function forceConfirmation(info: TaskInfo, pick: StatusPick): string {
   return `${info.status ?? '?'} → ${pick.display} is not an allowed transition for task ${info.id ?? info.task ?? '?'}. Force it?`;
 }
 
-/** The allowed statuses named in a refused transition's error message, if it is one. */
-export function allowedFromRefusal(message: string): string[] | undefined {
+/** A refusal's `data` (`{kind, ...}`), which servers from this version on send. */
+function refusalData(refusal: unknown): Record<string, unknown> | undefined {
+  const data = typeof refusal === 'object' && refusal !== null ? (refusal as { data?: unknown }).data : undefined;
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
+}
+
+function refusalMessage(refusal: unknown): string | undefined {
+  if (typeof refusal === 'string') return refusal;
+  const message = typeof refusal === 'object' && refusal !== null ? (refusal as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : undefined;
+}
+
+/** The allowed statuses of a refused transition (ids from its `data`, else the display forms its message names). */
+export function allowedFromRefusal(refusal: unknown): string[] | undefined {
+  const data = refusalData(refusal);
+  if (data?.kind === 'invalidTransition' && Array.isArray(data.allowed)) return data.allowed.filter((it): it is string => typeof it === 'string');
+  const message = refusalMessage(refusal);
+  if (message === undefined) return undefined;
   const match = /the vocabulary allows (.*?) \(set `force` to override\)/.exec(message);
   if (!match) return undefined;
   return match[1] === 'nothing' || match[1].trim() === '' ? [] : match[1].split(/,\s*/).map((it) => it.trim()).filter(Boolean);
 }
 
-/** The field a status needs, from `` `[BLOCKED]` needs a **Blocking Reason**; pass it as `reason` ``. */
-export function neededField(message: string): string | undefined {
-  return /needs a \*\*(.+?)\*\*/.exec(message)?.[1];
+/** The field a status needs: from the refusal's `data` (`{kind: "needsReason", field}`), else from its message
+ * `` `[BLOCKED]` needs a **Blocking Reason**; pass it as `reason` ``. */
+export function neededField(refusal: unknown): string | undefined {
+  const data = refusalData(refusal);
+  if (data?.kind === 'needsReason' && typeof data.field === 'string') return data.field;
+  const message = refusalMessage(refusal);
+  return message === undefined ? undefined : /needs a \*\*(.+?)\*\*/.exec(message)?.[1];
 }
 
 /** Arguments of `taskmark.setStatus`. */

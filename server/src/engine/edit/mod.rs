@@ -120,7 +120,10 @@ pub enum Refusal {
         task: TaskKey,
         from: String,
         to: String,
+        /// As shown (`[REVISING], [BLOCKED]`, or `none (terminal)`).
         allowed: String,
+        /// The same, as status ids a change can name (`revising`).
+        allowed_ids: Vec<String>,
     },
     NotEditable {
         path: String,
@@ -151,7 +154,7 @@ impl fmt::Display for Refusal {
             Refusal::UnknownStatus { status, known } => {
                 write!(f, "unknown status `{status}`; this tracker's task statuses are {}", known.join(", "))
             }
-            Refusal::InvalidTransition { task, from, to, allowed } => write!(
+            Refusal::InvalidTransition { task, from, to, allowed, .. } => write!(
                 f,
                 "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (use --force to override)"
             ),

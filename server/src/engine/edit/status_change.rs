@@ -34,6 +34,7 @@ pub fn plan_status_change(
             from: index.place(speaker).shown(),
             to: profile.display(target),
             allowed: profile.display_list(&profile.next(Scope::Task, from)),
+            allowed_ids: profile.next(Scope::Task, from).into_iter().map(|it| profile.status(it).id.clone()).collect(),
         });
     }
 
