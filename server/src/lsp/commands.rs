@@ -119,8 +119,9 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
 /// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
 pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
     let data = match refusal {
-        Refusal::InvalidTransition { task, from, to, allowed_ids, .. } => json!({
-            "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to, "allowed": allowed_ids,
+        Refusal::InvalidTransition { task, from, to, allowed } => json!({
+            "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to,
+            "allowed": allowed.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         }),
         Refusal::NeedsReason { status, field } => json!({ "kind": "needsReason", "status": status, "field": field }),
         Refusal::UnknownStatus { status, known } => {
@@ -132,8 +133,9 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
         _ => json!({ "kind": "refused" }),
     };
     let message = match refusal {
-        Refusal::InvalidTransition { task, from, to, allowed, .. } => format!(
-            "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (set `force` to override)"
+        Refusal::InvalidTransition { task, from, to, allowed } => format!(
+            "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {} (set `force` to override)",
+            crate::engine::edit::allowed_list(allowed)
         ),
         Refusal::NeedsReason { status, field } => format!("`{status}` needs a **{field}**; pass it as `reason`"),
         Refusal::PlanAhead { task, path, phases } => format!(

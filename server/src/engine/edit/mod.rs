@@ -104,6 +104,14 @@ pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) ->
     }
 }
 
+/// The allowed statuses of a refused transition as a sentence shows them.
+pub fn allowed_list(allowed: &[(String, String)]) -> String {
+    if allowed.is_empty() {
+        return "none (terminal)".to_string();
+    }
+    allowed.iter().map(|(_, shown)| shown.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 /// Why a change was not planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -120,10 +128,9 @@ pub enum Refusal {
         task: TaskKey,
         from: String,
         to: String,
-        /// As shown (`[REVISING], [BLOCKED]`, or `none (terminal)`).
-        allowed: String,
-        /// The same, as status ids a change can name (`revising`).
-        allowed_ids: Vec<String>,
+        /// The statuses the vocabulary allows from `from`: the id a change names (`revising`)
+        /// and how it is shown (`[REVISING]`).
+        allowed: Vec<(String, String)>,
     },
     NotEditable {
         path: String,
@@ -154,9 +161,10 @@ impl fmt::Display for Refusal {
             Refusal::UnknownStatus { status, known } => {
                 write!(f, "unknown status `{status}`; this tracker's task statuses are {}", known.join(", "))
             }
-            Refusal::InvalidTransition { task, from, to, allowed, .. } => write!(
+            Refusal::InvalidTransition { task, from, to, allowed } => write!(
                 f,
-                "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {allowed} (use --force to override)"
+                "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {} (use --force to override)",
+                allowed_list(allowed)
             ),
             Refusal::NotEditable { path, reason } => write!(f, "cannot edit {path}: {reason}"),
             Refusal::PlanAhead { task, path, phases } => write!(

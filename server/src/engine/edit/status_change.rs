@@ -33,8 +33,11 @@ pub fn plan_status_change(
             task: task.clone(),
             from: index.place(speaker).shown(),
             to: profile.display(target),
-            allowed: profile.display_list(&profile.next(Scope::Task, from)),
-            allowed_ids: profile.next(Scope::Task, from).into_iter().map(|it| profile.status(it).id.clone()).collect(),
+            allowed: profile
+                .next(Scope::Task, from)
+                .into_iter()
+                .map(|it| (profile.status(it).id.clone(), profile.display(it)))
+                .collect(),
         });
     }
 
