@@ -307,6 +307,58 @@ fn unsaved_edits_are_their_editors_own_and_a_later_editor_sees_the_saved_files()
 }
 
 #[test]
+fn an_editor_whose_buffers_cannot_follow_is_told_and_holds_no_one_up() {
+    let setup = setup();
+    let root = setup.workspace("declined");
+    let mut first = setup.editor(&root);
+    let mut refusing = setup.editor(&root);
+    let mut pretending = setup.editor(&root);
+    for editor in [&mut first, &mut refusing, &mut pretending] {
+        assert!(has_diagnostics(editor, "specs/state.json"));
+        editor.open("specs/TODO.md");
+    }
+    refusing.edit_mode = lsp_client::EditMode::Refuse;
+    pretending.edit_mode = lsp_client::EditMode::Pretend;
+    let result = first
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("applied where it could be");
+    assert_eq!(result["applied"], true, "{result}");
+    let warning = |it: &LspClient| {
+        it.notifications
+            .iter()
+            .filter(|n| n["method"] == "window/showMessage")
+            .filter_map(|n| n["params"]["message"].as_str().map(String::from))
+            .find(|m| m.contains("task specs:14 set to [IMPLEMENTING] by "))
+    };
+    // One editor refused the edit (asked twice: once more against its buffer as it is then),
+    // the other said it applied it and did not: both users are told, neither buffer is forced.
+    let told = refusing.wait_until(WAIT, |it| warning(it).is_some());
+    assert!(told, "{:?}", refusing.notifications);
+    assert!(warning(&refusing).is_some_and(|m| m.contains("left as they are")), "{:?}", warning(&refusing));
+    let edits = refusing.server_requests.iter().filter(|it| it["method"] == "workspace/applyEdit").count();
+    assert_eq!(edits, 2, "a fresh edit once, then a message");
+    let told = pretending.wait_until(WAIT, |it| warning(it).is_some());
+    assert!(told, "{:?}", pretending.notifications);
+    assert!(warning(&pretending).is_some_and(|m| m.contains("TODO.md changed while")), "{:?}", warning(&pretending));
+    // The next change is not held up by them.
+    let next = first
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "15", "status": "researching" }] }),
+        )
+        .expect("the next change goes through");
+    assert_eq!(next["applied"], true, "{next}");
+    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    first.stop();
+    refusing.stop();
+    pretending.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
     let setup = setup();
     let root = setup.workspace("saved");

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
 
-use crate::engine::edit::{StatusChangeOptions, plan_status_change};
+use crate::engine::edit::{StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::engine::timestamp::Now;
 use crate::lsp::analysis::{Hold, Job};
 use crate::lsp::convert::{self, ClientProfile};
@@ -170,8 +170,11 @@ impl Target {
     }
 
     /// Sends an edit of the session's open buffers, then waits until the editor's changes are
-    /// in its world (an editor answers before or after sending its didChange).
-    async fn apply(&self, label: String, edit: lsp::WorkspaceEdit) {
+    /// in its world (an editor answers before or after sending its didChange) and checks that
+    /// its buffers say what they should: an editor without versioned edits (Neovim) applies a
+    /// plain edit to whatever its buffer holds by then.
+    async fn apply(&self, planned: BufferEdit) -> Applied {
+        let BufferEdit { label, edit, expected } = planned;
         let uris = edited_uris(&edit);
         let versions_before: Vec<Option<i32>> = {
             let documents = self.shared.documents();
@@ -181,15 +184,13 @@ impl Target {
         match self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await {
             Ok(response) if response.applied => {}
             Ok(response) => {
-                tracing::info!(
-                    "{label}: an editor declined the broadcast edit ({})",
-                    response.failure_reason.unwrap_or_else(|| "no reason given".into())
-                );
-                return;
+                let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
+                tracing::info!("{label}: an editor declined the broadcast edit ({reason})");
+                return Applied::Declined(reason);
             }
             Err(error) => {
                 tracing::info!("{label}: the broadcast edit failed: {error}");
-                return;
+                return Applied::Declined(error.to_string());
             }
         }
         let deadline = std::time::Instant::now() + FOLLOW_TIMEOUT;
@@ -206,7 +207,39 @@ impl Target {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         self.shared.caught_up().await;
+        let documents = self.shared.documents();
+        let diverged: Vec<String> = expected
+            .iter()
+            .filter(|(uri, text)| documents.get(uri).is_some_and(|it| it.text != *text))
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        if diverged.is_empty() { Applied::Done } else { Applied::Diverged(diverged) }
     }
+
+    /// Says to the editor's user what could not be done to their buffers.
+    async fn tell(&self, message: String) {
+        tracing::warn!("{message}");
+        self.client.show_message(lsp::MessageType::WARNING, format!("taskmark: {message}")).await;
+    }
+}
+
+/// An edit of one session's open buffers, and the texts they must hold afterwards (by URI).
+struct BufferEdit {
+    label: String,
+    edit: lsp::WorkspaceEdit,
+    expected: Vec<(String, String)>,
+}
+
+enum Applied {
+    Done,
+    /// The editor refused it (a versioned edit older than its buffer): why.
+    Declined(String),
+    /// Applied, but these buffers do not hold the planned text (they changed meanwhile).
+    Diverged(Vec<String>),
+}
+
+fn file_names(uris: &[String]) -> String {
+    uris.iter().map(|it| it.rsplit('/').next().unwrap_or(it)).collect::<Vec<_>>().join(", ")
 }
 
 /// How long an editor that applied an edit may take to send the didChange it caused.
@@ -240,14 +273,36 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     // the daemon wrote, so that this session's next plan sees them. Its diagnostics wait for
     // both.
     let _hold = Hold::new(&target.jobs);
-    if let Some((label, edit)) = follow(&target.shared, &target.profile, &change) {
-        target.apply(label, edit).await;
+    // A buffer that moved since the edit was planned gets a fresh one, planned against it.
+    let mut outcome = Applied::Done;
+    for _ in 0..2 {
+        let Some(planned) = follow(&target.shared, &target.profile, &change) else { break };
+        outcome = target.apply(planned).await;
+        if !matches!(outcome, Applied::Declined(_)) {
+            break;
+        }
+        target.shared.caught_up().await;
+    }
+    let what = format!("task {} set to {} by {origin}", change.task, change.to);
+    match outcome {
+        Applied::Done => {}
+        Applied::Declined(reason) => {
+            target
+                .tell(format!("{what}: your open buffers were left as they are ({reason}); the files on disk have it"))
+                .await
+        }
+        Applied::Diverged(uris) => target
+            .tell(format!(
+                "{what}: {} changed while the change was applied to it; check it against the other places of the task",
+                file_names(&uris)
+            ))
+            .await,
     }
     target.reread(&change.files).await;
 }
 
 /// The same change planned against this editor's own buffers, for the documents it has open.
-fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Option<(String, lsp::WorkspaceEdit)> {
+fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Option<BufferEdit> {
     let world = shared.read();
     let task = world.index.find_tasks(&change.task).into_iter().next()?;
     // The origin validated the transition; here only the texts must follow.
@@ -263,12 +318,18 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
         return None;
     }
     let edit = convert::workspace_edit(&world, &planned, profile, false).ok()?;
-    Some((planned.label, edit))
+    let expected = expected_texts(&world, &planned);
+    Some(BufferEdit { label: planned.label, edit, expected })
 }
 
-/// Edits of files, planned against `before` texts, for the other editors that have one of them
-/// open with exactly that text (the fixes of `taskmark fix`; a buffer that differs is left alone,
-/// and the log says so).
+fn expected_texts(world: &crate::lsp::world::World, change: &WorkspaceChange) -> Vec<(String, String)> {
+    change
+        .apply(&world.index)
+        .into_iter()
+        .filter_map(|(path, text)| Some((world.uri(&path)?.as_str().to_string(), text)))
+        .collect()
+}
+
 /// Sends the edits of a fix to the other sessions on `root` that have the files open (against
 /// the text they were planned on; a buffer that differs is left alone). Like [`announce`].
 pub fn announce_edits(
@@ -293,17 +354,17 @@ pub fn announce_edits(
                 let paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
                 target.shared.caught_up().await;
                 let _hold = Hold::new(&target.jobs);
-                let edit = {
+                let (planned, left_alone) = {
                     let world = target.shared.read();
-                    let mut change =
-                        crate::engine::edit::WorkspaceChange { label: label.clone(), ..Default::default() };
+                    let mut change = WorkspaceChange { label: label.clone(), ..Default::default() };
+                    let mut left_alone = Vec::new();
                     for file in &files {
                         if !world.versions.contains_key(&file.path) {
                             continue;
                         }
                         let Some(id) = world.index.file_id(&file.path) else { continue };
                         if *world.index.text(id) != *file.before {
-                            tracing::info!("{label}: {name} has {} changed; its buffer is left as it is", file.path);
+                            left_alone.push(file.path.clone());
                             continue;
                         }
                         change.files.push(crate::engine::edit::FileChange {
@@ -312,13 +373,36 @@ pub fn announce_edits(
                             edits: file.edits.clone(),
                         });
                     }
-                    if change.files.is_empty() {
-                        return;
-                    }
-                    convert::workspace_edit(&world, &change, &target.profile, false).ok()
+                    let planned = (!change.files.is_empty())
+                        .then(|| convert::workspace_edit(&world, &change, &target.profile, false).ok())
+                        .flatten()
+                        .map(|edit| BufferEdit {
+                            label: label.clone(),
+                            expected: expected_texts(&world, &change),
+                            edit,
+                        });
+                    (planned, left_alone)
                 };
-                if let Some(edit) = edit {
-                    target.apply(label.clone(), edit).await;
+                if !left_alone.is_empty() {
+                    target
+                        .tell(format!(
+                            "{label}: your unsaved {} differ from the files fixed, so they were left as they are",
+                            left_alone.join(", ")
+                        ))
+                        .await;
+                }
+                if let Some(planned) = planned {
+                    match target.apply(planned).await {
+                        Applied::Done => {}
+                        Applied::Declined(reason) => {
+                            target.tell(format!("{label}: your open buffers were left as they are ({reason})")).await
+                        }
+                        Applied::Diverged(uris) => {
+                            target
+                                .tell(format!("{label}: {} changed while the fix was applied to it", file_names(&uris)))
+                                .await
+                        }
+                    }
                 }
                 target.reread(&paths).await;
             };
