@@ -359,6 +359,55 @@ fn an_editor_whose_buffers_cannot_follow_is_told_and_holds_no_one_up() {
 }
 
 #[test]
+fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
+    let setup = setup();
+    let root = setup.workspace("hung");
+    let state_before = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let editor = |setup: &Setup| {
+        let mut command = setup.command(&["lsp"]);
+        command.env("TASKMARK_TURN_TIMEOUT_MS", "1500");
+        let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
+        client.notify("initialized", json!({}));
+        client
+    };
+    let (mut hung, mut next) = (editor(&setup), editor(&setup));
+    for client in [&mut hung, &mut next] {
+        assert!(has_diagnostics(client, "specs/state.json"));
+    }
+    hung.open("specs/TODO.md");
+    hung.edit_mode = lsp_client::EditMode::Hang;
+    let (hung_outcome, next_outcome) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| {
+            hung.request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let second = next.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "15", "status": "researching" }] }),
+        );
+        (first.join().expect("the hung editor's request"), second)
+    });
+    let message = hung_outcome.expect_err("timed out").to_string();
+    assert!(message.contains("did not apply the change within 1.5 s"), "{message}");
+    assert_eq!(next_outcome.expect("the next change goes ahead")["applied"], true);
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"status\": \"researching\""), "the second change is written: {state}");
+    let task_14 = &state[state.find("\"project_number\": 14").expect("task 14")..];
+    assert!(
+        !task_14[..300.min(task_14.len())].contains("\"status\": \"implementing\""),
+        "the first was rolled back: {state}"
+    );
+    assert_ne!(state, state_before);
+    let pid = server_info(&mut next)["pid"].as_u64().expect("a pid") as u32;
+    hung.stop();
+    next.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
     let setup = setup();
     let root = setup.workspace("saved");

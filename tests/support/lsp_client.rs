@@ -23,6 +23,8 @@ pub enum EditMode {
     /// its buffer).
     Pretend,
     Refuse,
+    /// Never answer (a hung editor).
+    Hang,
 }
 
 pub struct Document {
@@ -277,6 +279,9 @@ impl LspClient {
         match (method, message.get("id").cloned()) {
             (Some(method), Some(id)) => {
                 self.server_requests.push(message.clone());
+                if method == "workspace/applyEdit" && matches!(self.edit_mode, EditMode::Hang) {
+                    return;
+                }
                 let result = self.answer(&method, &message["params"]);
                 self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": result }));
             }
@@ -306,7 +311,9 @@ impl LspClient {
                     json!({ "applied": true })
                 }
                 EditMode::Pretend => json!({ "applied": true }),
-                EditMode::Refuse => json!({ "applied": false, "failureReason": "refused by the test" }),
+                EditMode::Refuse | EditMode::Hang => {
+                    json!({ "applied": false, "failureReason": "refused by the test" })
+                }
             },
             "window/showMessageRequest" => {
                 let actions = params["actions"].as_array().cloned().unwrap_or_default();

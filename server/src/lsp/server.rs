@@ -33,6 +33,29 @@ use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
 use crate::transaction::{Transaction, WorkspaceLock};
 
+/// How long one change may hold its workspace's turn (mostly: its editor applying its part):
+/// 60 s, or `TASKMARK_TURN_TIMEOUT_MS` (for tests). Dropping the change then rolls back what it
+/// prepared on disk.
+fn turn_timeout() -> Duration {
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        std::env::var("TASKMARK_TURN_TIMEOUT_MS")
+            .ok()
+            .and_then(|it| it.parse().ok())
+            .map_or(Duration::from_secs(60), Duration::from_millis)
+    })
+}
+
+async fn in_turn<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let limit = turn_timeout();
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(content_modified(format!(
+            "the editor did not apply the change within {:.1} s; nothing was written, and the next change on the workspace goes ahead",
+            limit.as_secs_f64()
+        )))
+    })
+}
+
 /// A refused change, with the last change someone else made to its task or files.
 fn explained(mut error: jsonrpc::Error, recent: &RecentChanges, task: &str, asker: &str) -> jsonrpc::Error {
     if let Some(note) = recent.explain(task, &error.message, asker) {
@@ -197,7 +220,8 @@ impl Server {
                 self.query("taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere)).await?;
             Ok((self.write_status(planned).await?, announced))
         };
-        let (result, announced) = outcome.await.map_err(|error| explained(error, &turn, &request.task, &me))?;
+        let (result, announced) =
+            in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
         turn.record(RecentChange {
             task: announced.task.clone(),
             from: announced.from.clone(),
@@ -259,7 +283,7 @@ impl Server {
             return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
         };
         let label = planned.label.clone();
-        let mut result = self.write_status(planned).await?;
+        let mut result = in_turn(self.write_status(planned)).await?;
         let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
         tokio::spawn(async move {
             for delivery in deliveries {
