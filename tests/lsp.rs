@@ -472,6 +472,20 @@ fn files_changed_on_disk_update_diagnostics() {
         it.diagnostics.get(&uri).is_some_and(|(_, list)| list.iter().any(|d| d["code"] == "unknown-status"))
     });
     assert!(seen, "{}", client.log());
+    // In a git repository, a nested .gitignore that now ignores that folder takes it out of the
+    // workspace: its diagnostics go, and later changes in it are not read.
+    std::fs::create_dir_all(root.join(".git")).expect("a repository");
+    std::fs::write(root.join("specs/016_audit_log/.gitignore"), "plans/\n").expect("ignore file");
+    let gone = client.wait_until(WAIT, |it| it.diagnostics.get(&uri).is_some_and(|(_, list)| list.is_empty()));
+    assert!(gone, "{:?}\n{}", client.diagnostics.get(&uri), client.log());
+    std::fs::write(folder.join("implementation-001.md"), "# Plan\n- **Task**: 16 - Audit log\n- **Status**: [NOPE]\n")
+        .expect("plan");
+    client.settle(Duration::from_millis(500));
+    assert!(
+        client.diagnostics.get(&uri).is_some_and(|(_, list)| list.is_empty()),
+        "{:?}",
+        client.diagnostics.get(&uri)
+    );
     client.stop();
 }
 

@@ -1,7 +1,7 @@
 //! Loading a workspace from disk: its root, its configuration, its files. Shared by the command
 //! line and the language server.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -211,25 +211,33 @@ impl PathOracle for DiskPaths<'_> {
 }
 
 /// Decides whether a path reported by a file watcher belongs to the workspace as the walk
-/// sees it: not under `.git` or `.taskmark`, within the configured globs, not ignored by the
-/// root's `.gitignore` (nested ignore files are honoured by the walk, which re-runs on
-/// `taskmark.reindex`).
+/// sees it: not under `.git` or `.taskmark`, within the configured globs, and, inside a git
+/// repository (where the walk honours them, as ripgrep does), not ignored by the `.gitignore`
+/// files of its folder and the folders above it up to the root (the deepest one that has a say
+/// wins, as in git) or by `.git/info/exclude`.
 pub struct PathFilter {
     overrides: ignore::overrides::Override,
+    respect_gitignore: bool,
+    /// The root's `.gitignore` with `.git/info/exclude`.
     gitignore: Option<ignore::gitignore::Gitignore>,
+    /// Each folder's own `.gitignore`, read when a path under it is first asked about (`None`:
+    /// it has none). A changed ignore file makes the server walk the workspace again, with a new
+    /// filter.
+    nested: Mutex<HashMap<PathBuf, Option<Arc<ignore::gitignore::Gitignore>>>>,
 }
 
 impl PathFilter {
     pub fn new(root: &Path, config: &Config) -> anyhow::Result<PathFilter> {
         let overrides = overrides(root, config)?;
-        let gitignore = config.respect_gitignore.then(|| {
+        let respect_gitignore = config.respect_gitignore && root.ancestors().any(|folder| folder.join(".git").exists());
+        let gitignore = respect_gitignore.then(|| {
             let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
             // Missing files are fine; a malformed line only loses that line.
             let _ = builder.add(root.join(".gitignore"));
             let _ = builder.add(root.join(".git/info/exclude"));
             builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
         });
-        Ok(PathFilter { overrides, gitignore })
+        Ok(PathFilter { overrides, respect_gitignore, gitignore, nested: Mutex::new(HashMap::new()) })
     }
 
     pub fn accepts(&self, root: &Path, relative: &str) -> bool {
@@ -240,6 +248,71 @@ impl PathFilter {
         if self.overrides.matched(&absolute, false).is_ignore() {
             return false;
         }
+        if !self.respect_gitignore {
+            return true;
+        }
+        // The folders between the root and the file, deepest first.
+        let mut folders: Vec<&str> = Vec::new();
+        let mut rest = relative;
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            folders.push(parent);
+            rest = parent;
+        }
+        for folder in folders {
+            let Some(ignore) = self.folder_ignore(&root.join(folder)) else { continue };
+            let matched = ignore.matched_path_or_any_parents(&absolute, false);
+            if matched.is_ignore() {
+                return false;
+            }
+            if matched.is_whitelist() {
+                return true;
+            }
+        }
         !self.gitignore.as_ref().is_some_and(|it| it.matched_path_or_any_parents(&absolute, false).is_ignore())
+    }
+
+    fn folder_ignore(&self, folder: &Path) -> Option<Arc<ignore::gitignore::Gitignore>> {
+        let mut nested = self.nested.lock().unwrap_or_else(PoisonError::into_inner);
+        nested
+            .entry(folder.to_path_buf())
+            .or_insert_with(|| {
+                let file = folder.join(".gitignore");
+                file.is_file().then(|| {
+                    let mut builder = ignore::gitignore::GitignoreBuilder::new(folder);
+                    let _ = builder.add(&file);
+                    Arc::new(builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty()))
+                })
+            })
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watcher_filter_honours_nested_ignore_files_deepest_first() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("specs/drafts")).expect("folders");
+        std::fs::write(root.join("specs/.gitignore"), "drafts/\n").expect("nested ignore");
+        let outside_git = PathFilter::new(root, &Config::default()).expect("a filter");
+        assert!(outside_git.accepts(root, "specs/drafts/TODO.md"), "outside git the walk reads ignored files too");
+        std::fs::create_dir_all(root.join(".git")).expect("a repository");
+        std::fs::create_dir_all(root.join("notes")).expect("folders");
+        std::fs::write(root.join(".gitignore"), "*.tmp.md\nnotes/\n").expect("root ignore");
+        std::fs::write(root.join("specs/.gitignore"), "drafts/\n!keep.tmp.md\n").expect("nested ignore");
+        let filter = PathFilter::new(root, &Config::default()).expect("a filter");
+        assert!(filter.accepts(root, "specs/TODO.md"));
+        assert!(!filter.accepts(root, "specs/drafts/TODO.md"), "ignored by specs/.gitignore");
+        assert!(!filter.accepts(root, "specs/other.tmp.md"), "ignored by the root's .gitignore");
+        assert!(filter.accepts(root, "specs/keep.tmp.md"), "the deeper file re-includes it");
+        assert!(!filter.accepts(root, "notes/TODO.md"));
+        assert!(!filter.accepts(root, ".taskmark/journal"));
+        let mut lenient = Config::default();
+        lenient.respect_gitignore = false;
+        let filter = PathFilter::new(root, &lenient).expect("a filter");
+        assert!(filter.accepts(root, "specs/drafts/TODO.md"), "ignore files do not count when configured so");
     }
 }

@@ -207,7 +207,8 @@ impl Analysis {
                         documents.push(uri);
                     }
                 }
-                Job::Disk { path } if path == config::FILE_NAME => reindex = true,
+                // Which files belong to the workspace may have changed: walk it again.
+                Job::Disk { path } if path == config::FILE_NAME || is_ignore_file(&path) => reindex = true,
                 Job::Disk { path } => {
                     disk.insert(path);
                 }
@@ -583,6 +584,10 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
     let filter = PathFilter::new(root, &file_config).ok().map(Arc::new);
     let skipped = loaded.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
     Ok(Saved { file_config, config_error, index: loaded.index, known: loaded.known, skipped, filter })
+}
+
+fn is_ignore_file(path: &str) -> bool {
+    path == ".gitignore" || path.ends_with("/.gitignore")
 }
 
 /// Puts a file as the disk has it into a session's world.

@@ -397,14 +397,17 @@ impl Server {
         if !session.client.watch_files_dynamically {
             return;
         }
-        let watchers =
-            ["**/*.md", "**/*.markdown", "**/state.json", "**/config.yml", &format!("**/{}", config::FILE_NAME)]
-                .into_iter()
-                .map(|glob| lsp::FileSystemWatcher {
-                    glob_pattern: lsp::GlobPattern::String(glob.to_string()),
-                    kind: None,
-                })
-                .collect();
+        let watchers = [
+            "**/*.md",
+            "**/*.markdown",
+            "**/state.json",
+            "**/config.yml",
+            "**/.gitignore",
+            &format!("**/{}", config::FILE_NAME),
+        ]
+        .into_iter()
+        .map(|glob| lsp::FileSystemWatcher { glob_pattern: lsp::GlobPattern::String(glob.to_string()), kind: None })
+        .collect();
         let registration = lsp::Registration {
             id: "taskmark-watched-files".into(),
             method: "workspace/didChangeWatchedFiles".into(),
