@@ -5,7 +5,9 @@
 //!   the `taskmark/taskChanged` notification and the buffer edit, on the example workspace with
 //!   TODO.md open everywhere (arrival is seen when the benchmark polls each client, so the
 //!   figure is an upper bound);
-//! - memory: the daemon's resident set once all 20 have indexed a 5,000-file workspace.
+//! - memory: the daemon's resident set once all 20 have indexed a 5,000-file workspace, and how
+//!   long each editor took from launch to indexed (the first reads the workspace, the others
+//!   fork what the daemon holds).
 //!
 //! `cargo bench --bench daemon` runs both; `-- --quick` is CI's smoke run (5 editors, a
 //! 1,000-file workspace, a few changes).
@@ -52,12 +54,19 @@ fn main() -> anyhow::Result<()> {
     let workspace = target.join("bench-workspace").join(format!("synthetic-{files}"));
     std::fs::create_dir_all(workspace.parent().context("a parent")?)?;
     let generated = generate::ensure(&workspace, files)?;
-    let (rss_kb, single_kb) = memory(&target, &workspace, editors)?;
+    let joined = memory(&target, &workspace, editors)?;
     println!(
         "daemon resident set with {editors} editors on {files} files ({:.1} MB): {:.1} MB ({:.1} MB with one editor)",
         generated.bytes as f64 / 1e6,
-        rss_kb as f64 / 1024.0,
-        single_kb as f64 / 1024.0,
+        joined.rss_kb as f64 / 1024.0,
+        joined.single_kb as f64 / 1024.0,
+    );
+    println!(
+        "launch to indexed: first editor {:.0} ms (starts the daemon, which reads the workspace); the other {}: median {:.0} ms, max {:.0} ms (they fork it)",
+        joined.first_ms,
+        joined.others_ms.len(),
+        percentile(&joined.others_ms, 50.0),
+        percentile(&joined.others_ms, 100.0),
     );
     println!("\ntotal bench time: {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
@@ -146,27 +155,43 @@ fn told(client: &LspClient) -> usize {
     client.notifications.iter().filter(|it| it["method"] == "taskmark/taskChanged").count()
 }
 
-fn memory(target: &Path, workspace: &Path, editors: usize) -> anyhow::Result<(u64, u64)> {
+/// What `memory` measured: resident sets, and how long each editor took from its launch to the
+/// end of its indexing progress.
+struct Joined {
+    rss_kb: u64,
+    single_kb: u64,
+    /// The first editor (starting the daemon, which walks and parses the workspace).
+    first_ms: f64,
+    /// The others, which fork the workspace the daemon already holds.
+    others_ms: Vec<f64>,
+}
+
+fn memory(target: &Path, workspace: &Path, editors: usize) -> anyhow::Result<Joined> {
     let runtime = runtime(target, "memory")?;
     let mut clients = Vec::new();
-    let mut single = 0;
+    let (mut single_kb, mut first_ms, mut others_ms) = (0, 0.0, Vec::new());
     for at in 0..editors {
+        let launched = Instant::now();
         let mut client = editor(workspace, &runtime);
         if !client.wait_until(Duration::from_secs(120), indexed) {
             bail!("editor {at} did not finish indexing");
         }
+        let took = launched.elapsed().as_secs_f64() * 1000.0;
         if at == 0 {
-            single = resident_kb(daemon_pid(&runtime)?)?;
+            first_ms = took;
+            single_kb = resident_kb(daemon_pid(&runtime)?)?;
+        } else {
+            others_ms.push(took);
         }
         clients.push(client);
     }
     let pid = daemon_pid(&runtime)?;
-    let rss = resident_kb(pid)?;
+    let rss_kb = resident_kb(pid)?;
     for client in clients {
         client.stop();
     }
     wait_exit(pid);
-    Ok((rss, single))
+    Ok(Joined { rss_kb, single_kb, first_ms, others_ms })
 }
 
 fn wait_exit(pid: u32) {
