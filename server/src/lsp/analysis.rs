@@ -112,7 +112,7 @@ pub struct Analysis {
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
-    /// `Hold`s not yet released, and what changed meanwhile (`None`: everything).
+    /// `Hold`s not yet released, and what changed meanwhile: these paths, or everything.
     held: u32,
     held_changes: Option<BTreeSet<String>>,
     held_everything: bool,

@@ -113,7 +113,6 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
-/// Tells every editor on `root` about `change`, made by session `origin`. Returns at once.
 /// Tells every session on `root` of a status change, each in a task of its own with its own
 /// timeout. The handles finish when every editor has its buffers updated (or timed out), which
 /// is when the next change on the workspace may be planned.
