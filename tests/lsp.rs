@@ -717,3 +717,78 @@ fn the_server_finishes_a_transaction_a_crash_left_and_says_so() {
     assert!(!client.codes(STATE).contains(&"status-mismatch".to_string()), "{:?}", client.codes(STATE));
     client.stop();
 }
+
+#[test]
+fn every_folder_of_a_multi_root_window_is_served_and_folders_can_come_later() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let window = dir.path().join("window");
+    std::fs::create_dir_all(window.join("app")).expect("folder");
+    copy_tree(&example(), &window.join("app"));
+    // A second tracker of its own: task 21, whose Task Order line and section disagree.
+    let tracker = |id: &str, listed: &str, section: &str| {
+        format!(
+            "# TODO\n\n## Task Order\n\n- **{id}** {listed} — Offline banner\n\n## Tasks\n\n### {id}. Offline banner\n- **Status**: {section}\n- **Created**: 2026-11-01\n"
+        )
+    };
+    std::fs::create_dir_all(window.join("web/specs")).expect("folder");
+    std::fs::write(window.join("web/specs/TODO.md"), tracker("21", "[PLANNED]", "[RESEARCHED]")).expect("TODO.md");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(["lsp", "--standalone", "--log-level", "debug"]);
+    let mut client = LspClient::launch_folders(&window, &["app", "web"], vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    let (app_plan, web_todo) = (client.uri(&format!("app/{PLAN}")), client.uri("web/specs/TODO.md"));
+    let both = client.wait_until(WAIT, |it| {
+        it.diagnostics.get(&app_plan).is_some_and(|(_, list)| !list.is_empty())
+            && it
+                .diagnostics
+                .get(&web_todo)
+                .is_some_and(|(_, list)| list.iter().any(|d| d["code"] == "status-mismatch"))
+    });
+    assert!(
+        both,
+        "diagnostics for both folders: {:?}\n{}",
+        client.diagnostics.keys().collect::<Vec<_>>(),
+        client.log()
+    );
+
+    // Requests go to the folder that holds the document; lists span every folder.
+    let todo = client.open("web/specs/TODO.md");
+    let at = client.position_of(&todo, "[RESEARCHED]");
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": todo }, "position": { "line": at.0, "character": at.1 } }),
+        )
+        .expect("hover");
+    assert!(hover.to_string().contains("Offline banner"), "{hover}");
+    let listed = client
+        .request("workspace/executeCommand", json!({ "command": "taskmark.listTasks", "arguments": [{}] }))
+        .expect("listTasks");
+    let ids: Vec<&str> = listed.as_array().expect("a list").iter().filter_map(|it| it["id"].as_str()).collect();
+    assert!(ids.contains(&"21") && ids.contains(&"12"), "{ids:?}");
+
+    // A status change goes to the folder whose tracker has the task.
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "21", "status": "implementing", "force": true }] }),
+        )
+        .expect("set in the second folder");
+    assert_eq!(result["applied"], true, "{result}");
+    let text = &client.documents[&todo].text;
+    assert!(text.contains("- **21** [IMPLEMENTING]") && text.contains("- **Status**: [IMPLEMENTING]"), "{text}");
+
+    // A folder added later is indexed and served too.
+    std::fs::create_dir_all(window.join("docs/specs")).expect("folder");
+    std::fs::write(window.join("docs/specs/TODO.md"), tracker("31", "[PLANED]", "[PLANNED]")).expect("TODO.md");
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({ "event": { "added": [{ "uri": client.uri("docs"), "name": "docs" }], "removed": [] } }),
+    );
+    let docs_todo = client.uri("docs/specs/TODO.md");
+    let seen = client.wait_until(WAIT, |it| {
+        it.diagnostics.get(&docs_todo).is_some_and(|(_, list)| list.iter().any(|d| d["code"] == "unknown-status"))
+    });
+    assert!(seen, "{}", client.log());
+    client.stop();
+}

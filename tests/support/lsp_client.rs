@@ -104,7 +104,19 @@ impl LspClient {
 
     /// Like [`LspClient::launch`], with the server started by `command` (its stdio is the
     /// connection; its stderr goes to the log file).
-    pub fn launch_command(root: &Path, capabilities: Value, options: Value, mut command: Command) -> LspClient {
+    pub fn launch_command(root: &Path, capabilities: Value, options: Value, command: Command) -> LspClient {
+        LspClient::launch_folders(root, &[""], capabilities, options, command)
+    }
+
+    /// Like [`LspClient::launch_command`] for a window of several workspace folders (paths
+    /// relative to `root`, which holds them; `""` is `root` itself).
+    pub fn launch_folders(
+        root: &Path,
+        folders: &[&str],
+        capabilities: Value,
+        options: Value,
+        mut command: Command,
+    ) -> LspClient {
         let mut child = command
             .current_dir(root)
             .stdin(Stdio::piped())
@@ -148,8 +160,8 @@ impl LspClient {
                 json!({
                     "processId": std::process::id(),
                     "clientInfo": { "name": "taskmark-tests" },
-                    "rootUri": client.uri(""),
-                    "workspaceFolders": [{ "uri": client.uri(""), "name": "test" }],
+                    "rootUri": client.uri(folders.first().copied().unwrap_or("")),
+                    "workspaceFolders": folders.iter().map(|it| json!({ "uri": client.uri(it), "name": it })).collect::<Vec<_>>(),
                     "capabilities": capabilities,
                     "initializationOptions": options,
                 }),

@@ -235,14 +235,22 @@ impl SetStatus {
     }
 }
 
+fn task_at_usage() -> jsonrpc::Error {
+    invalid_params("taskmark.taskAt takes {\"uri\": \"file:///…\", \"position\": {\"line\": 0, \"character\": 0}}")
+}
+
+/// The document `taskmark.taskAt` asks about (which workspace folder answers).
+pub fn task_at_uri(arguments: &[Value]) -> Result<Uri, jsonrpc::Error> {
+    let object = arguments.first().and_then(Value::as_object).ok_or_else(task_at_usage)?;
+    object.get("uri").and_then(Value::as_str).and_then(|it| it.parse().ok()).ok_or_else(task_at_usage)
+}
+
 /// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
 /// from), as `{task, title, status}`, or null.
 pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let usage = || {
-        invalid_params("taskmark.taskAt takes {\"uri\": \"file:///…\", \"position\": {\"line\": 0, \"character\": 0}}")
-    };
+    let usage = task_at_usage;
     let object = arguments.first().and_then(Value::as_object).ok_or_else(usage)?;
-    let uri: Uri = object.get("uri").and_then(Value::as_str).and_then(|it| it.parse().ok()).ok_or_else(usage)?;
+    let uri = task_at_uri(arguments)?;
     let position: lsp::Position =
         object.get("position").and_then(|it| serde_json::from_value(it.clone()).ok()).ok_or_else(usage)?;
     let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
@@ -252,6 +260,30 @@ pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Re
     Ok(
         json!({ "task": task_argument(&target.task), "id": target.task.id, "title": summary.title, "status": summary.status }),
     )
+}
+
+/// One `taskmark.fix` answer for a window of several folders: the counts added up, the files
+/// and warnings of each.
+pub fn merge_fix_results(results: Vec<Value>) -> Value {
+    let mut results = results.into_iter();
+    let Some(mut merged) = results.next() else { return json!({ "fixed": {}, "files": [], "written": [] }) };
+    for result in results {
+        for key in ["files", "written", "warnings"] {
+            let more = result.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+            if let Some(list) = merged.get_mut(key).and_then(Value::as_array_mut) {
+                list.extend(more);
+            } else if let Some(object) = merged.as_object_mut() {
+                object.insert(key.into(), Value::Array(more));
+            }
+        }
+        for (code, count) in result.get("fixed").and_then(Value::as_object).cloned().unwrap_or_default() {
+            let sum = merged["fixed"][&code].as_u64().unwrap_or(0) + count.as_u64().unwrap_or(0);
+            if let Some(fixed) = merged.get_mut("fixed").and_then(Value::as_object_mut) {
+                fixed.insert(code, json!(sum));
+            }
+        }
+    }
+    merged
 }
 
 /// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).

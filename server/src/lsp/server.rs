@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -69,11 +69,14 @@ const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Server {
     client: Client,
-    session: OnceLock<Arc<Session>>,
+    /// One session per workspace folder of the editor's window, in the editor's order.
+    sessions: std::sync::RwLock<Vec<Arc<Session>>>,
 }
 
 /// Everything `initialize` decided.
 struct Session {
+    /// The workspace folder this session serves.
+    root: PathBuf,
     shared: Arc<Shared>,
     /// The workspace as saved, shared with the other sessions on the same root, and the gate
     /// every status change on it passes.
@@ -89,10 +92,6 @@ struct Session {
 
 type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
 
-fn root_of(shared: &Shared) -> PathBuf {
-    shared.read().root.clone()
-}
-
 impl Drop for Session {
     /// A connection that ends without `shutdown` (a killed editor, a broken pipe) must not
     /// leave its analysis thread running: in the daemon it would outlive the connection.
@@ -103,7 +102,7 @@ impl Drop for Session {
 
 impl Server {
     pub fn new(client: Client) -> Server {
-        Server { client, session: OnceLock::new() }
+        Server { client, sessions: std::sync::RwLock::new(Vec::new()) }
     }
 
     /// `taskmark/serverInfo`: which process serves this connection, and how.
@@ -119,14 +118,69 @@ impl Server {
         }))
     }
 
-    fn session(&self) -> Result<&Arc<Session>> {
-        self.session.get().ok_or_else(jsonrpc::Error::invalid_request)
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        self.sessions.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Runs `f` on the world once it holds every change made before this request. A panic
-    /// becomes an internal error answer; the server keeps serving.
-    async fn query<T>(&self, what: &str, f: impl FnOnce(&World, &ClientProfile) -> Result<T>) -> Result<T> {
-        let session = self.session()?;
+    /// The first folder's session (what is the same for all: the editor, its settings).
+    fn session(&self) -> Result<Arc<Session>> {
+        self.sessions().into_iter().next().ok_or_else(jsonrpc::Error::invalid_request)
+    }
+
+    /// The session of the folder holding `uri` (the innermost, when folders nest); the first
+    /// folder's for anything else.
+    fn session_for(&self, uri: &Uri) -> Result<Arc<Session>> {
+        let sessions = self.sessions();
+        let inside = uri.to_file_path().and_then(|path| {
+            sessions
+                .iter()
+                .filter(|it| path.starts_with(&it.root))
+                .max_by_key(|it| it.root.components().count())
+                .cloned()
+        });
+        inside.or_else(|| sessions.first().cloned()).ok_or_else(jsonrpc::Error::invalid_request)
+    }
+
+    /// The session of the folder whose tracker has `task` (the first that has it).
+    async fn session_for_task(&self, task: &str) -> Result<Arc<Session>> {
+        let sessions = self.sessions();
+        for session in &sessions {
+            session.shared.caught_up().await;
+            if commands::resolve_task(&session.shared.read(), task).is_ok() {
+                return Ok(session.clone());
+            }
+        }
+        sessions.into_iter().next().ok_or_else(jsonrpc::Error::invalid_request)
+    }
+
+    /// Runs `f` on the world of the folder holding `uri`.
+    async fn query_at<T>(
+        &self,
+        uri: &Uri,
+        what: &str,
+        f: impl FnOnce(&World, &ClientProfile) -> Result<T>,
+    ) -> Result<T> {
+        let session = self.session_for(uri)?;
+        self.query_in(&session, what, f).await
+    }
+
+    /// Runs `f` on every folder's world, in order.
+    async fn query_all<T>(&self, what: &str, f: impl Fn(&World, &ClientProfile) -> Result<T>) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for session in self.sessions() {
+            out.push(self.query_in(&session, what, &f).await?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `f` on a session's world once it holds every change made before this request. A
+    /// panic becomes an internal error answer; the server keeps serving.
+    async fn query_in<T>(
+        &self,
+        session: &Session,
+        what: &str,
+        f: impl FnOnce(&World, &ClientProfile) -> Result<T>,
+    ) -> Result<T> {
         session.shared.caught_up().await;
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -145,8 +199,40 @@ impl Server {
         })
     }
 
+    /// A session for one workspace folder; its analysis starts with [`Server::start`] (the
+    /// client drops what is sent before `initialized`).
+    fn new_session(&self, root: PathBuf, client: &ClientProfile, settings: Settings) -> Arc<Session> {
+        let shared = Arc::new(Shared::new(World::new(root.clone(), config::Config::default(), settings)));
+        let (jobs, inbox) = std::sync::mpsc::channel();
+        let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let pending = std::sync::Mutex::new(Some((inbox, receiver)));
+        let host = Host::for_root(&root);
+        let registration =
+            broadcast::register(root.clone(), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
+        Arc::new(Session { root, shared, host, registration, client: client.clone(), jobs, outgoing, pending })
+    }
+
+    /// Starts a session's analysis thread and the delivery of what it sends.
+    async fn start(&self, session: &Session) {
+        let Some((inbox, receiver)) = lock(&session.pending).take() else { return };
+        let analysis = Analysis::new(
+            session.shared.clone(),
+            session.host.clone(),
+            inbox,
+            session.jobs.clone(),
+            session.outgoing.clone(),
+            session.client.encoding,
+            !session.client.watch_files_dynamically,
+        );
+        if let Err(error) = std::thread::Builder::new().name("taskmark-analysis".into()).spawn(move || analysis.run()) {
+            self.log(MessageType::ERROR, format!("taskmark cannot start its analysis thread: {error}")).await;
+            return;
+        }
+        tokio::spawn(deliver(self.client.clone(), session.client.clone(), receiver));
+    }
+
     fn submit(&self, uri: Uri) {
-        let Ok(session) = self.session() else { return };
+        let Ok(session) = self.session_for(&uri) else { return };
         let sequence = session.shared.submit();
         if session.jobs.send(Job::Document { uri, sequence }).is_err() {
             tracing::warn!("the analysis thread has stopped; the change was kept but not analysed");
@@ -161,8 +247,7 @@ impl Server {
     /// Sends `planned` to this client and checks that every file it changed really changed: an
     /// editor can answer `applied: true` and still have skipped a document (Neovim does, for an
     /// edit older than its buffer).
-    async fn apply(&self, planned: commands::PlannedEdit) -> Result<Value> {
-        let session = self.session()?;
+    async fn apply(&self, session: &Session, planned: commands::PlannedEdit) -> Result<Value> {
         let params = lsp::ApplyWorkspaceEditParams { label: Some(planned.label.clone()), edit: planned.edit };
         let response = self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await?;
         if !response.applied {
@@ -209,16 +294,17 @@ impl Server {
     /// command line): planned once the previous one is in this session's world, so it is
     /// validated against the state that one left, and refused with who changed what otherwise.
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
-        let session = self.session()?;
+        let session = self.session_for_task(&request.task).await?;
         let mut turn = session.host.changes.clone().lock_owned().await;
         let now = crate::workspace::now();
         let root = session.shared.read().root.clone();
         let me = broadcast::name_of(session.registration.id());
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
         let outcome = async {
-            let (planned, announced) =
-                self.query("taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere)).await?;
-            Ok((self.write_status(planned).await?, announced))
+            let (planned, announced) = self
+                .query_in(&session, "taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere))
+                .await?;
+            Ok((self.write_status(&session, planned).await?, announced))
         };
         let (result, announced) =
             in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
@@ -243,14 +329,13 @@ impl Server {
 
     /// One pass of `taskmark fix` (the command line asks again until nothing is left): the
     /// same two-part write as a status change, and the other editors' open buffers follow.
-    async fn fix(&self, codes: Vec<crate::engine::rules::RuleCode>) -> Result<Value> {
-        let session = self.session()?;
+    async fn fix(&self, session: &Session, codes: Vec<crate::engine::rules::RuleCode>) -> Result<Value> {
         let turn = session.host.changes.clone().lock_owned().await;
         let root = session.shared.read().root.clone();
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
         let now = crate::workspace::now();
         let planned = self
-            .query(commands::FIX, |world, client| {
+            .query_in(session, commands::FIX, |world, client| {
                 let options = crate::engine::edit::StatusChangeOptions {
                     restamp: false,
                     ..crate::engine::edit::StatusChangeOptions::new(now)
@@ -283,7 +368,7 @@ impl Server {
             return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
         };
         let label = planned.label.clone();
-        let mut result = in_turn(self.write_status(planned)).await?;
+        let mut result = in_turn(self.write_status(session, planned)).await?;
         let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
         tokio::spawn(async move {
             for delivery in deliveries {
@@ -301,7 +386,7 @@ impl Server {
 
     /// Applies a planned status change: the open documents through the editor, the closed
     /// files on disk.
-    async fn write_status(&self, planned: commands::PlannedEdit) -> Result<Value> {
+    async fn write_status(&self, session: &Session, planned: commands::PlannedEdit) -> Result<Value> {
         if planned.disk.is_empty() && !planned.has_editor_part() {
             // Every file is open in other editors: the broadcast edits their buffers.
             let label = planned.label;
@@ -310,12 +395,11 @@ impl Server {
             );
         }
         if planned.disk.is_empty() {
-            return self.apply(planned).await;
+            return self.apply(session, planned).await;
         }
         // Closed files are written here, in two phases around the editor's part: prepared
         // (temporary files written and checked, under the workspace lock) before the editor is
         // asked, committed only once it applied its part, rolled back if it did not.
-        let session = self.session()?;
         let root = session.shared.read().root.clone();
         let label = planned.label.clone();
         let lock = tokio::task::spawn_blocking(move || {
@@ -333,7 +417,7 @@ impl Server {
         let hold = Hold::new(&session.jobs);
         if planned.has_editor_part() {
             // On an error the prepared transaction is dropped: rolled back, nothing written.
-            self.apply(planned).await?;
+            self.apply(session, planned).await?;
         }
         prepared.commit().map_err(write_refused)?;
         drop(lock);
@@ -350,8 +434,9 @@ impl Server {
 
     /// Asks the user for a status with the client's message buttons, then sets it.
     async fn pick_status(&self, task: String) -> Result<Value> {
+        let session = self.session_for_task(&task).await?;
         let (key, title, choices) = self
-            .query("taskmark.pickStatus", |world, _| {
+            .query_in(&session, "taskmark.pickStatus", |world, _| {
                 let key = commands::resolve_task(world, &task)?;
                 let summary = crate::engine::ide::task_summary(&world.index, &key);
                 let profile =
@@ -458,7 +543,8 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
     let refresh_diagnostics = Arc::new(AtomicBool::new(false));
     let refresh = spawn_refresher(client.clone(), profile.clone(), refresh_diagnostics.clone());
     let mut progress = None;
-    let mut next_token = 0u32;
+    // Tokens are unique in the process: a connection with several folders has several loops.
+    static NEXT_TOKEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     while let Some(message) = outgoing.recv().await {
         match message {
             Outgoing::Diagnostics { uri, version, diagnostics } => {
@@ -475,8 +561,8 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
                 if !profile.work_done_progress {
                     continue;
                 }
-                next_token += 1;
-                let token = lsp::NumberOrString::String(format!("taskmark/indexing/{next_token}"));
+                let next = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed) + 1;
+                let token = lsp::NumberOrString::String(format!("taskmark/indexing/{next}"));
                 if client.create_work_done_progress(token.clone()).await.is_ok() {
                     progress = Some(client.progress(token, title).with_percentage(0).begin().await);
                 }
@@ -498,17 +584,29 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
     }
 }
 
-fn workspace_root(params: &lsp::InitializeParams) -> PathBuf {
+/// The window's workspace folders (each gets a session), else its root, else the current folder.
+fn workspace_roots(params: &lsp::InitializeParams) -> Vec<PathBuf> {
     let from_uri = |uri: &Uri| uri.to_file_path().map(|it| it.into_owned());
-    #[allow(deprecated)]
-    let root = params
-        .workspace_folders
-        .as_ref()
-        .and_then(|folders| folders.first())
-        .and_then(|it| from_uri(&it.uri))
-        .or_else(|| params.root_uri.as_ref().and_then(from_uri))
-        .or_else(|| params.root_path.as_ref().map(PathBuf::from));
-    root.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("."))
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for folder in params.workspace_folders.iter().flatten() {
+        if let Some(root) = from_uri(&folder.uri)
+            && !roots.contains(&root)
+        {
+            roots.push(root);
+        }
+    }
+    if roots.is_empty() {
+        #[allow(deprecated)]
+        let root = params
+            .root_uri
+            .as_ref()
+            .and_then(from_uri)
+            .or_else(|| params.root_path.as_ref().map(PathBuf::from))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("."));
+        roots.push(root);
+    }
+    roots
 }
 
 fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapabilities {
@@ -533,6 +631,14 @@ fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapab
         references_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+        // Every folder of a multi-root window is served, and folders added later too.
+        workspace: Some(lsp::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp::OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(lsp::CodeActionOptions {
             code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX, lsp::CodeActionKind::REFACTOR_REWRITE]),
             resolve_provider: Some(true),
@@ -571,31 +677,25 @@ fn default_docs_url() -> Option<String> {
 impl LanguageServer for Server {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let client = ClientProfile::new(&params);
-        let root = workspace_root(&params);
+        let roots = workspace_roots(&params);
         let mut settings = Settings { docs_url: default_docs_url(), ..Settings::default() };
         let problems = params.initialization_options.as_ref().map(|it| settings.merge(it)).unwrap_or_default();
         for problem in &problems {
             tracing::warn!("initializationOptions: {problem}");
         }
+        let shown: Vec<String> = roots.iter().map(|it| it.display().to_string()).collect();
         tracing::info!(
             "initializing for {} at {} ({:?} positions, {:?} diagnostics)",
             client.name,
-            root.display(),
+            shown.join(", "),
             client.encoding,
             settings.diagnostics
         );
         let capabilities = capabilities(&client, &settings);
-        let shared = Arc::new(Shared::new(World::new(root, config::Config::default(), settings)));
-        let (jobs, inbox) = std::sync::mpsc::channel();
-        let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
-        // The analysis starts at `initialized`: the client drops what is sent before.
-        let pending = std::sync::Mutex::new(Some((inbox, receiver)));
-        let host = Host::for_root(&root_of(&shared));
-        let registration =
-            broadcast::register(root_of(&shared), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
-        let session = Session { shared, host, registration, client, jobs, outgoing, pending };
+        let sessions: Vec<Arc<Session>> =
+            roots.into_iter().map(|root| self.new_session(root, &client, settings.clone())).collect();
         // A second `initialize` is refused by the framework before it gets here.
-        let _ = self.session.set(Arc::new(session));
+        *self.sessions.write().unwrap_or_else(PoisonError::into_inner) = sessions;
         Ok(lsp::InitializeResult {
             capabilities,
             server_info: Some(lsp::ServerInfo {
@@ -607,42 +707,58 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: lsp::InitializedParams) {
-        let Ok(session) = self.session() else { return };
-        let Some((inbox, receiver)) = lock(&session.pending).take() else { return };
-        let analysis = Analysis::new(
-            session.shared.clone(),
-            session.host.clone(),
-            inbox,
-            session.jobs.clone(),
-            session.outgoing.clone(),
-            session.client.encoding,
-            !session.client.watch_files_dynamically,
-        );
-        if let Err(error) = std::thread::Builder::new().name("taskmark-analysis".into()).spawn(move || analysis.run()) {
-            self.log(MessageType::ERROR, format!("taskmark cannot start its analysis thread: {error}")).await;
-            return;
+        for session in self.sessions() {
+            self.start(&session).await;
         }
-        tokio::spawn(deliver(self.client.clone(), session.client.clone(), receiver));
-        self.watch_files(session).await;
+        if let Ok(session) = self.session() {
+            self.watch_files(&session).await;
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: lsp::DidChangeWorkspaceFoldersParams) {
+        let Ok(first) = self.session() else { return };
+        let settings = first.shared.read().settings.clone();
+        let removed: Vec<PathBuf> =
+            params.event.removed.iter().filter_map(|it| it.uri.to_file_path().map(|it| it.into_owned())).collect();
+        let added: Vec<Arc<Session>> = {
+            let mut sessions = self.sessions.write().unwrap_or_else(PoisonError::into_inner);
+            // A dropped session stops its analysis thread and leaves the broadcast list.
+            sessions.retain(|it| !removed.contains(&it.root));
+            let mut added = Vec::new();
+            for folder in &params.event.added {
+                let Some(root) = folder.uri.to_file_path().map(|it| it.into_owned()) else { continue };
+                if sessions.iter().any(|it| it.root == root) {
+                    continue;
+                }
+                let session = self.new_session(root, &first.client, settings.clone());
+                sessions.push(session.clone());
+                added.push(session);
+            }
+            added
+        };
+        for session in added {
+            tracing::info!("workspace folder added: {}", session.root.display());
+            self.start(&session).await;
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
-        if let Ok(session) = self.session() {
+        for session in self.sessions() {
             let _ = session.jobs.send(Job::Stop);
         }
         Ok(())
     }
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
-        let Ok(session) = self.session() else { return };
+        let Ok(session) = self.session_for(&params.text_document.uri) else { return };
         let document = params.text_document;
         session.shared.documents().open(document.uri.as_str(), document.version, document.text);
         self.submit(document.uri);
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
-        let Ok(session) = self.session() else { return };
         let uri = params.text_document.uri;
+        let Ok(session) = self.session_for(&uri) else { return };
         let changes = params
             .content_changes
             .into_iter()
@@ -669,85 +785,110 @@ impl LanguageServer for Server {
     }
 
     async fn did_save(&self, params: lsp::DidSaveTextDocumentParams) {
-        let Ok(session) = self.session() else { return };
-        let root = session.shared.read().root.clone();
-        if let Some(path) = crate::lsp::world::relative_path(&root, &params.text_document.uri) {
+        let Ok(session) = self.session_for(&params.text_document.uri) else { return };
+        if let Some(path) = crate::lsp::world::relative_path(&session.root, &params.text_document.uri) {
             let _ = session.jobs.send(Job::Disk { path });
         }
     }
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
-        let Ok(session) = self.session() else { return };
+        let Ok(session) = self.session_for(&params.text_document.uri) else { return };
         session.shared.documents().close(params.text_document.uri.as_str());
         self.submit(params.text_document.uri);
     }
 
     async fn did_change_watched_files(&self, params: lsp::DidChangeWatchedFilesParams) {
-        let Ok(session) = self.session() else { return };
-        let root = session.shared.read().root.clone();
         for change in params.changes {
-            if let Some(path) = crate::lsp::world::relative_path(&root, &change.uri) {
+            let Ok(session) = self.session_for(&change.uri) else { return };
+            if let Some(path) = crate::lsp::world::relative_path(&session.root, &change.uri) {
                 let _ = session.jobs.send(Job::Disk { path });
             }
         }
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
-        let Ok(session) = self.session() else { return };
-        let mut settings = session.shared.read().settings.clone();
+        let Ok(first) = self.session() else { return };
+        let mut settings = first.shared.read().settings.clone();
         let problems = settings.merge(&params.settings);
         for problem in problems {
             self.log(MessageType::WARNING, format!("taskmark settings: {problem}")).await;
         }
-        let _ = session.jobs.send(Job::Settings(settings));
+        for session in self.sessions() {
+            let _ = session.jobs.send(Job::Settings(settings.clone()));
+        }
     }
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
-        self.query("hover", |world, client| Ok(handlers::hover(world, client, &params))).await
-    }
-
-    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
-        self.query("completion", |world, client| Ok(handlers::completion(world, client, &params))).await
-    }
-
-    async fn goto_definition(&self, params: lsp::GotoDefinitionParams) -> Result<Option<lsp::GotoDefinitionResponse>> {
-        self.query("definition", |world, client| Ok(handlers::definition(world, client, &params))).await
-    }
-
-    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
-        self.query("references", |world, client| Ok(handlers::references(world, client, &params))).await
-    }
-
-    async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
-        self.query("documentSymbol", |world, client| Ok(handlers::document_symbols(world, client, &params))).await
-    }
-
-    async fn symbol(&self, params: lsp::WorkspaceSymbolParams) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
-        self.query("workspace/symbol", |world, client| {
-            Ok(Some(lsp::WorkspaceSymbolResponse::Flat(handlers::workspace_symbols(world, client, &params.query))))
+        self.query_at(&params.text_document_position_params.text_document.uri, "hover", |world, client| {
+            Ok(handlers::hover(world, client, &params))
         })
         .await
     }
 
+    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+        self.query_at(&params.text_document_position.text_document.uri, "completion", |world, client| {
+            Ok(handlers::completion(world, client, &params))
+        })
+        .await
+    }
+
+    async fn goto_definition(&self, params: lsp::GotoDefinitionParams) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        self.query_at(&params.text_document_position_params.text_document.uri, "definition", |world, client| {
+            Ok(handlers::definition(world, client, &params))
+        })
+        .await
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        self.query_at(&params.text_document_position.text_document.uri, "references", |world, client| {
+            Ok(handlers::references(world, client, &params))
+        })
+        .await
+    }
+
+    async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        self.query_at(&params.text_document.uri, "documentSymbol", |world, client| {
+            Ok(handlers::document_symbols(world, client, &params))
+        })
+        .await
+    }
+
+    async fn symbol(&self, params: lsp::WorkspaceSymbolParams) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
+        let lists = self
+            .query_all("workspace/symbol", |world, client| {
+                Ok(handlers::workspace_symbols(world, client, &params.query))
+            })
+            .await?;
+        Ok(Some(lsp::WorkspaceSymbolResponse::Flat(lists.into_iter().flatten().collect())))
+    }
+
     async fn document_link(&self, params: lsp::DocumentLinkParams) -> Result<Option<Vec<lsp::DocumentLink>>> {
-        self.query("documentLink", |world, client| {
+        self.query_at(&params.text_document.uri, "documentLink", |world, client| {
             Ok(handlers::document_links(world, client, &params.text_document.uri))
         })
         .await
     }
 
     async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
-        self.query("codeLens", |world, client| Ok(handlers::code_lenses(world, client, &params.text_document.uri)))
-            .await
+        self.query_at(&params.text_document.uri, "codeLens", |world, client| {
+            Ok(handlers::code_lenses(world, client, &params.text_document.uri))
+        })
+        .await
     }
 
     async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
-        self.query("inlayHint", |world, client| Ok(handlers::inlay_hints(world, client, &params))).await
+        self.query_at(&params.text_document.uri, "inlayHint", |world, client| {
+            Ok(handlers::inlay_hints(world, client, &params))
+        })
+        .await
     }
 
     async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
-        let actions =
-            self.query("codeAction", |world, client| Ok(handlers::code_actions(world, client, &params))).await?;
+        let actions = self
+            .query_at(&params.text_document.uri, "codeAction", |world, client| {
+                Ok(handlers::code_actions(world, client, &params))
+            })
+            .await?;
         let Some(actions) = actions else { return Ok(None) };
         let session = self.session()?;
         let mut out = Vec::with_capacity(actions.len());
@@ -763,7 +904,7 @@ impl LanguageServer for Server {
     async fn code_action_resolve(&self, mut action: lsp::CodeAction) -> Result<lsp::CodeAction> {
         let data = action.data.clone().ok_or_else(|| invalid_params("this code action carries no data to resolve"))?;
         let (uri, version, target) = handlers::parse_action_data(&data)?;
-        let session = self.session()?;
+        let session = self.session_for(&uri)?;
         let open_version = session.shared.documents().get(uri.as_str()).map(|it| it.version);
         if open_version.is_some() && open_version != version {
             return Err(content_modified(format!(
@@ -775,7 +916,7 @@ impl LanguageServer for Server {
         }
         let forced = matches!(target, crate::engine::ide::ActionTarget::SetStatus { force: true, .. });
         let planned = self
-            .query("codeAction/resolve", |world, client| {
+            .query_in(&session, "codeAction/resolve", |world, client| {
                 let file =
                     world.file(&uri).ok_or_else(|| invalid_params(format!("{} is not indexed", uri.as_str())))?;
                 let path = world.index.path(file);
@@ -808,21 +949,36 @@ impl LanguageServer for Server {
             commands::PICK_STATUS => self.pick_status(commands::task_of(&arguments, commands::PICK_STATUS)?).await?,
             commands::TASK_INFO => {
                 let task = commands::task_of(&arguments, commands::TASK_INFO)?;
-                self.query(commands::TASK_INFO, |world, _| {
+                let session = self.session_for_task(&task).await?;
+                self.query_in(&session, commands::TASK_INFO, |world, _| {
                     let key = commands::resolve_task(world, &task)?;
                     Ok(commands::task_info(world, &key))
                 })
                 .await?
             }
             commands::LIST_TASKS => {
-                self.query(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments))).await?
+                let lists = self
+                    .query_all(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments)))
+                    .await?;
+                Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
-            commands::FIX => self.fix(commands::fix_codes(&arguments)?).await?,
+            commands::FIX => {
+                let codes = commands::fix_codes(&arguments)?;
+                let mut results = Vec::new();
+                for session in self.sessions() {
+                    results.push(self.fix(&session, codes.clone()).await?);
+                }
+                commands::merge_fix_results(results)
+            }
             commands::TASK_AT => {
-                self.query(commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments)).await?
+                let uri = commands::task_at_uri(&arguments)?;
+                self.query_at(&uri, commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments))
+                    .await?
             }
             commands::REINDEX => {
-                let _ = self.session()?.jobs.send(Job::Reindex);
+                for session in self.sessions() {
+                    let _ = session.jobs.send(Job::Reindex);
+                }
                 Value::Null
             }
             other => {
@@ -836,16 +992,29 @@ impl LanguageServer for Server {
     }
 
     async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {
-        self.query("textDocument/diagnostic", |world, client| Ok(handlers::document_diagnostic(world, client, &params)))
-            .await
+        self.query_at(&params.text_document.uri, "textDocument/diagnostic", |world, client| {
+            Ok(handlers::document_diagnostic(world, client, &params))
+        })
+        .await
     }
 
     async fn workspace_diagnostic(
         &self,
         params: lsp::WorkspaceDiagnosticParams,
     ) -> Result<lsp::WorkspaceDiagnosticReportResult> {
-        self.query("workspace/diagnostic", |world, client| Ok(handlers::workspace_diagnostic(world, client, &params)))
-            .await
+        let reports = self
+            .query_all("workspace/diagnostic", |world, client| {
+                Ok(handlers::workspace_diagnostic(world, client, &params))
+            })
+            .await?;
+        let mut items = Vec::new();
+        for report in reports {
+            match report {
+                lsp::WorkspaceDiagnosticReportResult::Report(report) => items.extend(report.items),
+                lsp::WorkspaceDiagnosticReportResult::Partial(partial) => items.extend(partial.items),
+            }
+        }
+        Ok(lsp::WorkspaceDiagnosticReportResult::Report(lsp::WorkspaceDiagnosticReport { items }))
     }
 }
 
@@ -861,10 +1030,15 @@ mod tests {
         let folder = lsp::WorkspaceFolder { uri: Uri::from_file_path(&root).expect("a file URI"), name: "tmp".into() };
         let params = lsp::InitializeParams { workspace_folders: Some(vec![folder]), ..Default::default() };
         server.initialize(params).await.expect("initialize");
-        let failed = server.query("test", |_, _| -> Result<()> { panic!("boom") }).await.expect_err("an error answer");
+        let session = server.session().expect("a session");
+        let failed = server
+            .query_in(&session, "test", |_, _| -> Result<()> { panic!("boom") })
+            .await
+            .expect_err("an error answer");
         assert_eq!(failed.code, jsonrpc::ErrorCode::InternalError);
         assert!(failed.message.contains("internal error in test: boom"), "{}", failed.message);
-        let answered = server.query("test", |world, _| Ok(world.root.clone())).await.expect("still answering");
+        let answered =
+            server.query_in(&session, "test", |world, _| Ok(world.root.clone())).await.expect("still answering");
         assert_eq!(answered, root);
     }
 }
