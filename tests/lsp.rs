@@ -790,5 +790,12 @@ fn every_folder_of_a_multi_root_window_is_served_and_folders_can_come_later() {
         it.diagnostics.get(&docs_todo).is_some_and(|(_, list)| list.iter().any(|d| d["code"] == "unknown-status"))
     });
     assert!(seen, "{}", client.log());
+    // A folder removed from the window takes its diagnostics with it.
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({ "event": { "added": [], "removed": [{ "uri": client.uri("docs"), "name": "docs" }] } }),
+    );
+    let cleared = client.wait_until(WAIT, |it| it.diagnostics.get(&docs_todo).is_some_and(|(_, list)| list.is_empty()));
+    assert!(cleared, "{:?}", client.diagnostics.get(&docs_todo));
     client.stop();
 }

@@ -720,10 +720,11 @@ impl LanguageServer for Server {
         let settings = first.shared.read().settings.clone();
         let removed: Vec<PathBuf> =
             params.event.removed.iter().filter_map(|it| it.uri.to_file_path().map(|it| it.into_owned())).collect();
-        let added: Vec<Arc<Session>> = {
+        let (gone, added): (Vec<Arc<Session>>, Vec<Arc<Session>>) = {
             let mut sessions = self.sessions.write().unwrap_or_else(PoisonError::into_inner);
             // A dropped session stops its analysis thread and leaves the broadcast list.
-            sessions.retain(|it| !removed.contains(&it.root));
+            let (gone, kept): (Vec<_>, Vec<_>) = sessions.drain(..).partition(|it| removed.contains(&it.root));
+            *sessions = kept;
             let mut added = Vec::new();
             for folder in &params.event.added {
                 let Some(root) = folder.uri.to_file_path().map(|it| it.into_owned()) else { continue };
@@ -734,8 +735,23 @@ impl LanguageServer for Server {
                 sessions.push(session.clone());
                 added.push(session);
             }
-            added
+            (gone, added)
         };
+        for session in gone {
+            tracing::info!("workspace folder removed: {}", session.root.display());
+            // Its diagnostics leave the editor with it.
+            let uris: Vec<Uri> = {
+                let world = session.shared.read();
+                let mut paths: Vec<String> =
+                    world.store.by_file().into_keys().map(|file| world.index.path(file).to_string()).collect();
+                paths.extend(world.skipped.keys().cloned());
+                paths.push(config::FILE_NAME.to_string());
+                paths.iter().filter_map(|path| world.uri(path)).collect()
+            };
+            for uri in uris {
+                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
+        }
         for session in added {
             tracing::info!("workspace folder added: {}", session.root.display());
             self.start(&session).await;
