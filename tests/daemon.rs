@@ -439,6 +439,42 @@ fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
 }
 
 #[test]
+fn a_window_of_two_folders_follows_a_change_made_in_one_of_them_elsewhere() {
+    let setup = setup();
+    let window = setup.base.join("window");
+    let (app, web) = (window.join("app"), window.join("web"));
+    for folder in [&app, &web] {
+        std::fs::create_dir_all(folder).expect("a folder");
+        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example"), folder);
+    }
+    let mut both =
+        LspClient::launch_folders(&window, &["app", "web"], vscode_capabilities(), json!({}), setup.command(&["lsp"]));
+    both.notify("initialized", json!({}));
+    let mut single = setup.editor(&web);
+    assert!(has_diagnostics(&mut both, "app/specs/state.json") && has_diagnostics(&mut both, "web/specs/state.json"));
+    assert!(has_diagnostics(&mut single, "specs/state.json"));
+    let (web_todo, app_todo) = (both.open("web/specs/TODO.md"), both.open("app/specs/TODO.md"));
+    let result = single
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
+        )
+        .expect("applied");
+    assert_eq!(result["applied"], true, "{result}");
+    // The window's folder on the same workspace follows; its other folder is another workspace.
+    let followed = both.wait_until(WAIT, |it| it.documents[&web_todo].text.contains("- **14** [IMPLEMENTING]"));
+    assert!(followed, "{}", both.documents[&web_todo].text);
+    assert!(both.documents[&app_todo].text.contains("- **14** [PLANNED]"));
+    let pids: std::collections::BTreeSet<u64> =
+        [&mut both, &mut single].into_iter().map(|it| server_info(it)["pid"].as_u64().expect("a pid")).collect();
+    assert_eq!(pids.len(), 1);
+    let pid = pids.into_iter().next().expect("a pid") as u32;
+    both.stop();
+    single.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn a_file_changed_on_disk_reaches_every_editor() {
     let setup = setup();
     let root = setup.workspace("disk");
