@@ -11,37 +11,24 @@ use anyhow::{Context, bail};
 use crate::engine::index::SourceFile;
 use crate::engine::layout;
 
-/// Whether `root` is inside a git work tree, and where its top is.
-pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--show-toplevel"])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+/// `git -C dir rev-parse ARGS`, its output trimmed; `None` when git fails or cannot run.
+fn rev_parse(dir: &Path, args: &[&str]) -> Option<String> {
+    let output =
+        Command::new("git").arg("-C").arg(dir).arg("rev-parse").args(args).stderr(Stdio::null()).output().ok()?;
     if !output.status.success() {
         return None;
     }
-    let top = String::from_utf8(output.stdout).ok()?;
-    std::fs::canonicalize(top.trim()).ok()
+    Some(String::from_utf8(output.stdout).ok()?.trim().to_string())
+}
+
+/// Whether `root` is inside a git work tree, and where its top is.
+pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
+    std::fs::canonicalize(rev_parse(root, &["--show-toplevel"])?).ok()
 }
 
 /// The commit `revision` names (`HEAD`, a branch, a tag), as a full object id.
 pub fn commit_of(root: &Path, revision: &str) -> Option<String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--verify", "--quiet"])
-        .arg(format!("{revision}^{{commit}}"))
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let commit = String::from_utf8(output.stdout).ok()?;
-    Some(commit.trim().to_string())
+    rev_parse(root, &["--verify", "--quiet", &format!("{revision}^{{commit}}")])
 }
 
 /// The tracker files of the workspace at `revision`. Paths are relative to the workspace root.
@@ -49,14 +36,7 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
     let Some(top) = toplevel(root) else { bail!("{} is not in a git repository", root.display()) };
     let prefix =
         root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
-    let verify = Command::new("git")
-        .arg("-C")
-        .arg(&top)
-        .args(["rev-parse", "--verify", "--quiet"])
-        .arg(format!("{revision}^{{commit}}"))
-        .output()
-        .context("cannot run git")?;
-    if !verify.status.success() {
+    if commit_of(&top, revision).is_none() {
         bail!("unknown git revision `{revision}`");
     }
     let mut list = Command::new("git");
