@@ -593,6 +593,11 @@ impl WorkspaceIndex {
         self.files.get(file.0 as usize).and_then(Option::as_deref)
     }
 
+    /// The indexed text of the file at `path`.
+    pub fn text_at(&self, path: &str) -> Option<&Arc<str>> {
+        self.entry(self.file_id(path)?).map(|it| &it.text)
+    }
+
     pub fn file_id(&self, path: &str) -> Option<FileId> {
         self.by_path.get(path).copied()
     }

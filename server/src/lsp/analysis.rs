@@ -338,8 +338,7 @@ impl Analysis {
             }
             Some((version, _, Some(text))) => {
                 world.versions.insert(path.clone(), version);
-                let unchanged =
-                    world.index.file_id(&path).and_then(|it| world.index.entry(it)).is_some_and(|it| *it.text == *text);
+                let unchanged = world.index.text_at(&path).is_some_and(|it| **it == *text);
                 if unchanged && !world.skipped.contains_key(&path) {
                     // Opened as saved: the view keeps sharing the saved parse.
                     return;
@@ -420,8 +419,7 @@ impl Analysis {
                 continue;
             }
             world.versions.insert(path.clone(), document.version);
-            let saved = world.index.file_id(&path).and_then(|it| world.index.entry(it));
-            if saved.is_some_and(|it| *it.text == *document.text) {
+            if world.index.text_at(&path).is_some_and(|it| **it == *document.text) {
                 continue;
             }
             let update = world.index.set_file(&path, Some(Arc::from(document.text)));
@@ -592,22 +590,10 @@ fn is_ignore_file(path: &str) -> bool {
 
 /// Puts a file as the disk has it into a session's world.
 fn apply_disk_file(world: &mut World, path: &str, file: DiskFile) -> Update {
+    file.record(path, &mut world.known, &mut world.skipped);
     match file {
-        DiskFile::Text(text) => {
-            world.known.insert(path.to_string());
-            world.skipped.remove(path);
-            world.index.set_file(path, Some(text))
-        }
-        DiskFile::Unreadable(reason) => {
-            world.known.insert(path.to_string());
-            world.skipped.insert(path.to_string(), reason);
-            world.index.set_file(path, None)
-        }
-        DiskFile::Missing => {
-            world.known.remove(path);
-            world.skipped.remove(path);
-            world.index.set_file(path, None)
-        }
+        DiskFile::Text(text) => world.index.set_file(path, Some(text)),
+        DiskFile::Unreadable(_) | DiskFile::Missing => world.index.set_file(path, None),
     }
 }
 

@@ -44,6 +44,27 @@ pub enum DiskFile {
     Missing,
 }
 
+impl DiskFile {
+    /// Notes the file in a workspace's list of files seen (for links) and of files that could
+    /// not be indexed, the saved state's or a session's.
+    pub fn record(&self, path: &str, known: &mut HashSet<String>, skipped: &mut HashMap<String, String>) {
+        match self {
+            DiskFile::Text(_) => {
+                known.insert(path.to_string());
+                skipped.remove(path);
+            }
+            DiskFile::Unreadable(reason) => {
+                known.insert(path.to_string());
+                skipped.insert(path.to_string(), reason.clone());
+            }
+            DiskFile::Missing => {
+                known.remove(path);
+                skipped.remove(path);
+            }
+        }
+    }
+}
+
 pub struct Host {
     root: PathBuf,
     /// Status changes and fixes on this root, one at a time: each is planned against the
@@ -164,43 +185,31 @@ impl Host {
     /// sessions that apply the change share one text.
     pub fn disk(&self, path: &str) -> DiskFile {
         let full = self.root.join(path);
-        let read = workspace::read_text(&full);
-        let mut state = lock(&self.state);
-        let Some(saved) = state.saved.as_mut() else {
-            return match read {
-                Ok(text) => DiskFile::Text(text),
-                Err(_) if !full.exists() => DiskFile::Missing,
-                Err(reason) => DiskFile::Unreadable(reason),
-            };
+        let file = match workspace::read_text(&full) {
+            Ok(text) => DiskFile::Text(text),
+            Err(_) if !full.exists() => DiskFile::Missing,
+            Err(reason) => DiskFile::Unreadable(reason),
         };
-        match read {
-            Ok(text) => {
-                saved.known.insert(path.to_string());
-                saved.skipped.remove(path);
-                if let Some(current) = saved.index.file_id(path).and_then(|it| saved.index.entry(it))
-                    && *current.text == *text
+        let mut state = lock(&self.state);
+        let Some(saved) = state.saved.as_mut() else { return file };
+        file.record(path, &mut saved.known, &mut saved.skipped);
+        match &file {
+            DiskFile::Text(text) => {
+                if let Some(current) = saved.index.text_at(path)
+                    && **current == **text
                 {
-                    return DiskFile::Text(current.text.clone());
+                    return DiskFile::Text(current.clone());
                 }
                 tracing::debug!("{path} changed on disk");
                 saved.index.set_file(path, Some(text.clone()));
-                DiskFile::Text(text)
             }
-            Err(reason) => {
-                let exists = full.exists();
-                if exists {
-                    saved.known.insert(path.to_string());
-                    saved.skipped.insert(path.to_string(), reason.clone());
-                } else {
-                    saved.known.remove(path);
-                    saved.skipped.remove(path);
-                }
+            DiskFile::Unreadable(_) | DiskFile::Missing => {
                 if saved.index.file_id(path).is_some() {
                     saved.index.set_file(path, None);
                 }
-                if exists { DiskFile::Unreadable(reason) } else { DiskFile::Missing }
             }
         }
+        file
     }
 }
 
