@@ -81,7 +81,10 @@ pub fn register(
 
 /// How a session is named to the others: the editor's name and the session number.
 pub fn name_of(session: u64) -> String {
-    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    name_in(&PEERS.lock().unwrap_or_else(PoisonError::into_inner), session)
+}
+
+fn name_in(peers: &[Peer], session: u64) -> String {
     peers.iter().find(|it| it.id == session).map_or_else(|| "an editor".to_string(), |it| it.name.clone())
 }
 
@@ -118,17 +121,11 @@ pub struct StatusChange {
 /// is when the next change on the workspace may be planned.
 pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
     let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
-    let origin_name =
-        peers.iter().find(|it| it.id == origin).map_or_else(|| "an editor".to_string(), |it| it.name.clone());
+    let origin_name = name_in(&peers, origin);
     let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
         let is_origin = peer.id == origin;
-        let target = Target {
-            client: peer.client.clone(),
-            shared: peer.shared.clone(),
-            jobs: peer.jobs.clone(),
-            profile: peer.profile.clone(),
-        };
+        let target = Target::of(peer);
         let (change, origin_name, name) = (change.clone(), origin_name.clone(), peer.name.clone());
         deliveries.push(tokio::spawn(async move {
             let delivery = deliver(target, change, origin_name, is_origin);
@@ -152,6 +149,15 @@ struct Target {
 }
 
 impl Target {
+    fn of(peer: &Peer) -> Target {
+        Target {
+            client: peer.client.clone(),
+            shared: peer.shared.clone(),
+            jobs: peer.jobs.clone(),
+            profile: peer.profile.clone(),
+        }
+    }
+
     /// Has the session read `paths` from disk again (the daemon wrote them), and waits until its
     /// world has them.
     async fn reread(&self, paths: &[String]) {
@@ -340,12 +346,7 @@ pub fn announce_edits(
     let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root && it.id != origin) {
-        let target = Target {
-            client: peer.client.clone(),
-            shared: peer.shared.clone(),
-            jobs: peer.jobs.clone(),
-            profile: peer.profile.clone(),
-        };
+        let target = Target::of(peer);
         let name = peer.name.clone();
         let (label, files) = (label.clone(), files.clone());
         deliveries.push(tokio::spawn(async move {

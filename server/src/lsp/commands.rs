@@ -113,8 +113,8 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
     }
 }
 
-/// A refusal in the editor's words (the engine's mention the command line's flags).
-/// A refused change as an error answer: the message for people, `data` for editors' pickers
+/// A refusal in the editor's words (the engine's mention the command line's flags), as an error
+/// answer: the message for people, `data` for editors' pickers
 /// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
 /// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
 pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
@@ -248,11 +248,12 @@ pub fn task_at_uri(arguments: &[Value]) -> Result<Uri, jsonrpc::Error> {
 /// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
 /// from), as `{task, title, status}`, or null.
 pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let usage = task_at_usage;
-    let object = arguments.first().and_then(Value::as_object).ok_or_else(usage)?;
     let uri = task_at_uri(arguments)?;
-    let position: lsp::Position =
-        object.get("position").and_then(|it| serde_json::from_value(it.clone()).ok()).ok_or_else(usage)?;
+    let position: lsp::Position = arguments
+        .first()
+        .and_then(|it| it.get("position"))
+        .and_then(|it| serde_json::from_value(it.clone()).ok())
+        .ok_or_else(task_at_usage)?;
     let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
     let offset = convert::offset(world, file, position, client.encoding);
     let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };

@@ -56,6 +56,16 @@ async fn in_turn<T>(work: impl std::future::Future<Output = Result<T>>) -> Resul
     })
 }
 
+/// Lets the answer go now and the workspace's next change wait until every editor has this one.
+fn pass_turn_after<T: Send + 'static>(turn: T, deliveries: Vec<tokio::task::JoinHandle<()>>) {
+    tokio::spawn(async move {
+        for delivery in deliveries {
+            let _ = delivery.await;
+        }
+        drop(turn);
+    });
+}
+
 /// A refused change, with the last change someone else made to its task or files.
 fn explained(mut error: jsonrpc::Error, recent: &RecentChanges, task: &str, asker: &str) -> jsonrpc::Error {
     if let Some(note) = recent.explain(task, &error.message, asker) {
@@ -317,13 +327,7 @@ impl Server {
             at: Instant::now(),
         });
         let deliveries = broadcast::announce(session.registration.id(), &root, announced);
-        // The answer goes now; the next change waits until every editor has this one.
-        tokio::spawn(async move {
-            for delivery in deliveries {
-                let _ = delivery.await;
-            }
-            drop(turn);
-        });
+        pass_turn_after(turn, deliveries);
         Ok(result)
     }
 
@@ -370,12 +374,7 @@ impl Server {
         let label = planned.label.clone();
         let mut result = in_turn(self.write_status(session, planned)).await?;
         let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
-        tokio::spawn(async move {
-            for delivery in deliveries {
-                let _ = delivery.await;
-            }
-            drop(turn);
-        });
+        pass_turn_after(turn, deliveries);
         let fixed: serde_json::Map<String, Value> =
             counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
         if let Some(object) = result.as_object_mut() {
