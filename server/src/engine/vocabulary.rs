@@ -501,11 +501,16 @@ impl Profile {
     }
 
     pub fn display_list(&self, ids: &[StatusId]) -> String {
-        if ids.is_empty() {
-            return "none (terminal)".to_string();
-        }
-        ids.iter().map(|it| self.display(*it)).collect::<Vec<_>>().join(", ")
+        shown_list(&ids.iter().map(|it| self.display(*it)).collect::<Vec<_>>())
     }
+}
+
+/// Statuses as shown, listed the way messages name the allowed next ones.
+pub fn shown_list<S: AsRef<str>>(shown: &[S]) -> String {
+    if shown.is_empty() {
+        return "none (terminal)".to_string();
+    }
+    shown.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
 }
 
 /// Folds a spelling to compare loosely: case, surrounding emoji and punctuation, `**bold**`,

@@ -106,10 +106,7 @@ pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) ->
 
 /// The allowed statuses of a refused transition as a sentence shows them.
 pub fn allowed_list(allowed: &[(String, String)]) -> String {
-    if allowed.is_empty() {
-        return "none (terminal)".to_string();
-    }
-    allowed.iter().map(|(_, shown)| shown.as_str()).collect::<Vec<_>>().join(", ")
+    crate::engine::vocabulary::shown_list(&allowed.iter().map(|(_, shown)| shown).collect::<Vec<_>>())
 }
 
 /// Why a change was not planned.
