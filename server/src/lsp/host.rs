@@ -291,11 +291,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn temp_root(name: &str) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("taskmark-host-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+    /// A workspace with a `specs/TODO.md` holding `TODO`, in a folder of its own (hosts are
+    /// per root: each test gets its own).
+    fn workspace() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("specs")).expect("temp folder");
-        root
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        (dir, root)
     }
 
     fn saved_from(root: &Path) -> Result<Saved, String> {
@@ -315,8 +318,7 @@ mod tests {
 
     #[test]
     fn sessions_on_one_root_share_one_host_and_one_read_of_each_file() {
-        let root = temp_root("share");
-        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let (_dir, root) = workspace();
         let host = Host::for_root(&root);
         assert!(Arc::ptr_eq(&host, &Host::for_root(&root)), "a second session finds the same host");
         let loads = std::sync::atomic::AtomicUsize::new(0);
@@ -348,13 +350,11 @@ mod tests {
         let after = host.saved(false, || panic!("no second walk")).expect("fork");
         assert!(after.index.file_id("specs/TODO.md").is_none());
         assert!(!after.known.contains("specs/TODO.md"));
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn an_edit_in_one_view_leaves_the_saved_state_and_other_views_alone() {
-        let root = temp_root("views");
-        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let (_dir, root) = workspace();
         let host = Host::for_root(&root);
         let mut first = host.saved(false, || saved_from(&root)).expect("load");
         let edited: Arc<str> = Arc::from(TODO.replace("First", "Renamed"));
@@ -365,13 +365,11 @@ mod tests {
         assert!(second.index.text(id).contains("First"), "{}", second.index.text(id));
         let places = &second.index.parsed(id).places;
         assert!(!format!("{places:?}").contains("Renamed"));
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn a_fresh_load_reads_the_disk_again_and_a_failed_one_keeps_the_old_state() {
-        let root = temp_root("fresh");
-        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        let (_dir, root) = workspace();
         let host = Host::for_root(&root);
         host.saved(false, || saved_from(&root)).expect("load");
         let error = host.saved(true, || Err("disk on fire".into())).err();
@@ -382,7 +380,6 @@ mod tests {
         assert!(outcome.is_err());
         // The panicked load does not leave the next session waiting forever.
         assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
