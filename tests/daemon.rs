@@ -68,6 +68,19 @@ fn server_info(client: &mut LspClient) -> Value {
     client.request("taskmark/serverInfo", Value::Null).expect("taskmark/serverInfo answers")
 }
 
+/// The process serving `client`.
+fn daemon_of(client: &mut LspClient) -> u32 {
+    server_info(client)["pid"].as_u64().expect("a pid") as u32
+}
+
+/// `taskmark.setStatus {task, status}` from `client`.
+fn set_status(client: &mut LspClient, task: &str, status: &str) -> Result<Value, Value> {
+    client.request(
+        "workspace/executeCommand",
+        json!({ "command": "taskmark.setStatus", "arguments": [{ "task": task, "status": status }] }),
+    )
+}
+
 fn alive(pid: u32) -> bool {
     // A zombie has exited: only its entry remains until its parent reaps it.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -125,7 +138,7 @@ fn a_killed_editor_leaves_the_others_served() {
     let mut second = setup.editor(&second_root);
     assert!(has_diagnostics(&mut first, "specs/state.json"));
     assert!(has_diagnostics(&mut second, "specs/state.json"));
-    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut first);
     drop(first); // SIGKILL: the proxy dies with its connection half-open.
 
     let todo = second.open("specs/TODO.md");
@@ -172,18 +185,13 @@ fn requests_from_the_daemon_reach_the_editor_through_the_proxy() {
     let todo = editor.open("specs/TODO.md");
     // `workspace/applyEdit` is a request the daemon sends; the editor's answer goes back the
     // same way, through the proxy that reads none of it.
-    let result = editor
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-        )
-        .expect("the status change is applied");
+    let result = set_status(&mut editor, "14", "implementing").expect("the status change is applied");
     assert_eq!(result["applied"], true, "{result}");
     assert!(editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"));
     assert!(editor.documents[&todo].text.contains("- **14** [IMPLEMENTING]"));
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"status\": \"implementing\",\n      \"created\": \"2026-10-03"), "{state}");
-    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
@@ -199,12 +207,7 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     let (todo_first, todo_second) = (first.open("specs/TODO.md"), second.open("specs/TODO.md"));
     second.settle(Duration::from_millis(300));
     let seen_before = second.notifications.len();
-    let result = first
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-        )
-        .expect("the status change is applied");
+    let result = set_status(&mut first, "14", "implementing").expect("the status change is applied");
     assert_eq!(result["applied"], true, "{result}");
     // The other editor hears of it, and its own buffer follows without anyone saving.
     let heard = second.wait_until(WAIT, |it| {
@@ -245,7 +248,7 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     let before = refreshes(&second);
     let refreshed = second.wait_until(WAIT, |it| refreshes(it) > 0);
     assert!(refreshed, "no codeLens refresh reached the other editor (had {before})");
-    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut first);
     first.stop();
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
@@ -319,12 +322,7 @@ fn an_editor_whose_buffers_cannot_follow_is_told_and_holds_no_one_up() {
     }
     refusing.edit_mode = lsp_client::EditMode::Refuse;
     pretending.edit_mode = lsp_client::EditMode::Pretend;
-    let result = first
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-        )
-        .expect("applied where it could be");
+    let result = set_status(&mut first, "14", "implementing").expect("applied where it could be");
     assert_eq!(result["applied"], true, "{result}");
     let warning = |it: &LspClient| {
         it.notifications
@@ -344,14 +342,9 @@ fn an_editor_whose_buffers_cannot_follow_is_told_and_holds_no_one_up() {
     assert!(told, "{:?}", pretending.notifications);
     assert!(warning(&pretending).is_some_and(|m| m.contains("TODO.md changed while")), "{:?}", warning(&pretending));
     // The next change is not held up by them.
-    let next = first
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "15", "status": "researching" }] }),
-        )
-        .expect("the next change goes through");
+    let next = set_status(&mut first, "15", "researching").expect("the next change goes through");
     assert_eq!(next["applied"], true, "{next}");
-    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut first);
     first.stop();
     refusing.stop();
     pretending.stop();
@@ -377,17 +370,9 @@ fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
     hung.open("specs/TODO.md");
     hung.edit_mode = lsp_client::EditMode::Hang;
     let (hung_outcome, next_outcome) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| {
-            hung.request(
-                "workspace/executeCommand",
-                json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-            )
-        });
+        let first = scope.spawn(|| set_status(&mut hung, "14", "implementing"));
         std::thread::sleep(Duration::from_millis(300));
-        let second = next.request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "15", "status": "researching" }] }),
-        );
+        let second = set_status(&mut next, "15", "researching");
         (first.join().expect("the hung editor's request"), second)
     });
     let message = hung_outcome.expect_err("timed out").to_string();
@@ -401,7 +386,7 @@ fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
         "the first was rolled back: {state}"
     );
     assert_ne!(state, state_before);
-    let pid = server_info(&mut next)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut next);
     hung.stop();
     next.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
@@ -432,7 +417,7 @@ fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
         .expect("listTasks answers");
     println!("{}", std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default());
     assert!(tasks.to_string().contains("Conflict resolution screen"), "the saved title: {tasks}");
-    let pid = server_info(&mut first)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut first);
     first.stop();
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
@@ -454,12 +439,7 @@ fn a_window_of_two_folders_follows_a_change_made_in_one_of_them_elsewhere() {
     assert!(has_diagnostics(&mut both, "app/specs/state.json") && has_diagnostics(&mut both, "web/specs/state.json"));
     assert!(has_diagnostics(&mut single, "specs/state.json"));
     let (web_todo, app_todo) = (both.open("web/specs/TODO.md"), both.open("app/specs/TODO.md"));
-    let result = single
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-        )
-        .expect("applied");
+    let result = set_status(&mut single, "14", "implementing").expect("applied");
     assert_eq!(result["applied"], true, "{result}");
     // The window's folder on the same workspace follows; its other folder is another workspace.
     let followed = both.wait_until(WAIT, |it| it.documents[&web_todo].text.contains("- **14** [IMPLEMENTING]"));
@@ -484,7 +464,7 @@ fn a_file_changed_on_disk_reaches_every_editor() {
         assert!(has_diagnostics(editor, "specs/state.json"));
         assert!(codes_at(editor, &editor.uri("specs/state.json")).iter().any(|code| code == "status-mismatch"));
     }
-    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editors[0]);
     assert_eq!(threads_named(pid, "taskmark-watcher"), 1, "one watcher serves the three sessions");
     // Another tool makes state.json agree with TODO.md for task 13 (the example's mismatch).
     let path = root.join("specs/state.json");
@@ -520,12 +500,7 @@ fn twenty_editors_on_one_daemon_all_follow_a_status_change() {
     let pids: std::collections::BTreeSet<u64> =
         editors.iter_mut().map(|it| server_info(it)["pid"].as_u64().expect("a pid")).collect();
     assert_eq!(pids.len(), 1, "one daemon serves them all");
-    let result = editors[0]
-        .request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
-        )
-        .expect("applied");
+    let result = set_status(&mut editors[0], "14", "implementing").expect("applied");
     assert_eq!(result["applied"], true);
     let expected = editors[0].documents[&todos[0]].text.clone();
     for (editor, todo) in editors.iter_mut().zip(&todos).skip(1) {
@@ -585,7 +560,7 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
     let places = view["places"].as_array().expect("places");
     assert!(places.iter().all(|it| it["agrees"] == true), "{view}");
     assert!(!root.join(".taskmark/journal").exists());
-    let pid = server_info(&mut editors[0])["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editors[0]);
     for editor in editors {
         editor.stop();
     }
@@ -635,7 +610,7 @@ fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
         .output()
         .expect("runs");
     assert_eq!(stale.status.code(), Some(4), "{stale:?}");
-    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
@@ -658,7 +633,7 @@ fn taskmark_fix_goes_through_the_daemon_too() {
     let recounted = editor.wait_until(WAIT, |it| it.documents[&todo].text.contains("  not_started: 2\n"));
     assert!(recounted, "{}", editor.documents[&todo].text);
     assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
-    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
@@ -668,7 +643,7 @@ fn another_user_cannot_reach_the_socket() {
     let setup = setup();
     let root = setup.workspace("one");
     let mut editor = setup.editor(&root);
-    let pid = server_info(&mut editor)["pid"].as_u64().expect("a pid") as u32;
+    let pid = daemon_of(&mut editor);
     let socket = setup.runtime.join("daemon.sock");
     // SAFETY: getuid(2) has no preconditions.
     if unsafe { libc::getuid() } == 0 {
