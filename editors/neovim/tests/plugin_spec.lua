@@ -8,32 +8,8 @@ local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
 vim.opt.rtp:prepend(plugin_dir)
 vim.o.swapfile = false
 
-local function fail(message)
-  io.stdout:write('FAILED: ' .. message .. '\n')
-  io.stdout:flush()
-  vim.cmd('cquit 1')
-end
-
-local function check(condition, message)
-  if not condition then
-    fail(message)
-  end
-end
-
-local function wait(what, timeout, condition)
-  if not vim.wait(timeout or 20000, condition, 20) then
-    fail('timed out waiting for ' .. what)
-  end
-end
-
-local function step(name, body)
-  local ok, err = xpcall(body, debug.traceback)
-  if not ok then
-    fail(name .. ': ' .. tostring(err))
-  end
-  io.stdout:write('ok ' .. name .. '\n')
-  io.stdout:flush()
-end
+local harness = dofile(vim.fs.dirname(arg[0]) .. '/harness.lua')(nil)
+local fail, check, wait, step = harness.fail, harness.check, harness.wait, harness.step
 
 local function read(path)
   local file = assert(io.open(workspace .. '/' .. path, 'rb'))
