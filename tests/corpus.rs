@@ -357,6 +357,7 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
             .args(args)
             .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
+            .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
             .arg("--root")
             .arg(&root)
             .output()
@@ -394,6 +395,7 @@ fn fix_on_a_copy(snapshot: &Path) -> Result<(), Failed> {
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
             .args(["fix", "--no-daemon", "--root"])
             .arg(&root)
+            .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
             .output()
             .map_err(|it| it.to_string())
     };

@@ -5,6 +5,8 @@
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+#[path = "support/state.rs"]
+mod state;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -21,15 +23,18 @@ const WAIT: Duration = Duration::from_secs(20);
 struct Setup {
     _dir: tempfile::TempDir,
     runtime: PathBuf,
+    /// taskmark's per-user state (locks, journals) for every workspace of the test.
+    state: PathBuf,
     base: PathBuf,
 }
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let runtime = dir.path().join("run");
+    let state = dir.path().join("state");
     let base = dir.path().join("workspaces");
     std::fs::create_dir_all(&base).expect("a folder");
-    Setup { runtime, base, _dir: dir }
+    Setup { runtime, state, base, _dir: dir }
 }
 
 impl Setup {
@@ -43,7 +48,11 @@ impl Setup {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
-        command.args(args).env("TASKMARK_RUNTIME_DIR", &self.runtime).env("TASKMARK_DAEMON_IDLE_MS", IDLE_MS);
+        command
+            .args(args)
+            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
+            .env("TASKMARK_STATE_DIR", &self.state)
+            .env("TASKMARK_DAEMON_IDLE_MS", IDLE_MS);
         command
     }
 
@@ -559,7 +568,7 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
     let view: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let places = view["places"].as_array().expect("places");
     assert!(places.iter().all(|it| it["agrees"] == true), "{view}");
-    assert!(!root.join(".taskmark/journal").exists());
+    assert_eq!(state::journals(&setup.state), Vec::<PathBuf>::new());
     let pid = daemon_of(&mut editors[0]);
     for editor in editors {
         editor.stop();

@@ -3,6 +3,8 @@
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+#[path = "support/state.rs"]
+mod state;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -281,7 +283,7 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
         .filter(|it| it.file_name().to_string_lossy().contains(".taskmark-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    assert!(!root.join(".taskmark/journal").exists());
+    assert_eq!(state::journals(&state::state_home(&root)), Vec::<std::path::PathBuf>::new());
     client.stop();
 
     // `closedFiles: "editor"`: everything goes through the editor, which opens what it must.
@@ -692,29 +694,58 @@ fn logs_go_to_the_requested_file() {
 
 #[cfg(unix)]
 #[test]
-fn the_server_finishes_a_transaction_a_crash_left_and_says_so() {
+fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it() {
     use std::os::unix::process::ExitStatusExt;
     let (_dir, root) = workspace();
+    let home = state::state_home(&root);
     // `taskmark set` killed between committing its journal and renaming its files.
     let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .args(["set", "13", "planned", "--force", "--no-daemon", "--date", "2026-11-23", "--root"])
         .arg(&root)
         .env("TASKMARK_TEST_FAULT", "committed")
+        .env("TASKMARK_STATE_DIR", &home)
         .output()
         .expect("taskmark set runs");
     assert_eq!(killed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&killed.stderr));
-    assert!(root.join(".taskmark/journal").exists());
+    assert_eq!(state::journals(&home).len(), 1);
+    let todo_before = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
     let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
     assert!(indexed, "no diagnostics after indexing; log:\n{}", client.log());
-    let told = client.notifications.iter().find(|it| it["method"] == "window/showMessage").expect("the user is told");
-    let message = told["params"]["message"].as_str().unwrap_or_default();
-    assert!(message.starts_with("taskmark: completed an interrupted transaction (set 13 planned"), "{message}");
-    assert!(!root.join(".taskmark/journal").exists());
+    let shown = |client: &LspClient| -> Vec<String> {
+        client
+            .notifications
+            .iter()
+            .filter(|it| it["method"] == "window/showMessage")
+            .map(|it| it["params"]["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // Opening the folder writes nothing: the user is told what is pending and what finishes it.
+    let told = shown(&client);
+    assert!(
+        told.iter().any(|it| it.contains("interrupted transaction (set 13 planned") && it.contains("is pending")),
+        "{told:?}"
+    );
+    assert_eq!(state::journals(&home).len(), 1);
+    assert_eq!(std::fs::read_to_string(root.join(TODO)).expect("TODO.md"), todo_before);
+    // The next status change finishes it first, and says so.
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "12", "status": "blocked", "reason": "waiting", "force": true }] }),
+        )
+        .expect("the status change goes ahead");
+    let told = shown(&client);
+    assert!(
+        told.iter().any(|it| it.starts_with("taskmark: completed an interrupted transaction (set 13 planned")),
+        "{told:?}"
+    );
+    assert_eq!(state::journals(&home), Vec::<std::path::PathBuf>::new());
     // The index read the completed files: task 13 says `[PLANNED]` everywhere, no drift left.
     let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     assert!(todo.contains("- **13** [PLANNED]"), "{todo}");
-    assert!(!client.codes(STATE).contains(&"status-mismatch".to_string()), "{:?}", client.codes(STATE));
+    let settled = client.wait_until(WAIT, |it| !it.codes(STATE).contains(&"status-mismatch".to_string()));
+    assert!(settled, "{:?}", client.codes(STATE));
     client.stop();
 }
 

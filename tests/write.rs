@@ -2,6 +2,7 @@
 //! writing, killed in the middle of commits, raced by concurrent copies of itself.
 
 mod support {
+    pub mod state;
     pub mod tracker;
 }
 
@@ -11,6 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
+use support::state::{journals, state_home};
 use support::tracker::{Style, write_tracker};
 
 const DATE: &str = "2026-11-23";
@@ -24,7 +26,8 @@ fn command(root: &Path, args: &[&str]) -> Command {
         .arg(root)
         .current_dir(root)
         .env_remove("TASKMARK_TEST_FAULT")
-        .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"));
+        .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
+        .env("TASKMARK_STATE_DIR", state_home(root));
     command
 }
 
@@ -102,7 +105,7 @@ fn set_changes_every_place_of_the_task_in_one_go() {
     assert_eq!(diagnostics_of_task(root, "2"), Vec::<String>::new());
     // The other tasks did not move.
     assert_eq!(show(root, "1")["status"], "[PLANNED]");
-    assert!(!root.join(".taskmark/journal").exists());
+    assert_eq!(leftovers(root), Vec::<String>::new());
 }
 
 #[test]
@@ -219,9 +222,7 @@ fn every_byte_outside_the_edits_is_kept() {
 
 fn leftovers(root: &Path) -> Vec<String> {
     let mut found: Vec<String> = snapshot(root).into_keys().filter(|it| it.contains(".taskmark-")).collect();
-    if root.join(".taskmark/journal").exists() {
-        found.push(".taskmark/journal".into());
-    }
+    found.extend(journals(&state_home(root)).iter().map(|it| it.display().to_string()));
     found
 }
 
@@ -291,11 +292,18 @@ fn a_commit_killed_at_any_step_leaves_every_file_old_or_every_file_new() {
             .output()
             .expect("taskmark runs");
         assert_eq!(killed.status.signal(), Some(9), "{step}: not killed: {}", text(&killed.stderr));
-        // Any command finishes the transaction first, and says what it did.
-        let next = taskmark(root, &["show", "2"]);
+        // A read-only command writes nothing and says what is pending.
+        let crashed = snapshot(root);
+        let shown = taskmark(root, &["show", "2"]);
+        assert!(shown.status.success(), "{step}: {}", text(&shown.stderr));
+        let note = text(&shown.stderr);
+        assert!(note.contains("interrupted transaction (set 2 implementing") && note.contains("is pending"), "{note}");
+        assert!(snapshot(root) == crashed, "{step}: show wrote something");
+        // `taskmark recover` finishes it and says what it did.
+        let next = taskmark(root, &["recover"]);
         assert!(next.status.success(), "{step}: {}", text(&next.stderr));
         let committed = steps.iter().position(|it| it == step) >= steps.iter().position(|it| it == "committed");
-        let said = text(&next.stderr);
+        let said = text(&next.stdout);
         let files_now = snapshot(root);
         if committed {
             assert!(said.contains("completed an interrupted transaction (set 2 implementing"), "{step}: {said}");
@@ -396,4 +404,92 @@ fn fix_applies_the_safe_fixes_in_one_transaction() {
     let wrong = taskmark(root, &["fix", "--code", "status-mismatch"]);
     assert_eq!(wrong.status.code(), Some(2));
     assert!(text(&wrong.stderr).contains("unknown-status, stale-counts, plan-status-stale"));
+}
+
+/// The files outside the workspace a hostile repository aims at, and their contents.
+fn victims() -> (tempfile::TempDir, Vec<(std::path::PathBuf, &'static str)>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let files = vec![(dir.path().join("victim.txt"), "precious\n"), (dir.path().join("keep.txt"), "keep me\n")];
+    for (path, text) in &files {
+        std::fs::write(path, text).expect("a victim file");
+    }
+    (dir, files)
+}
+
+fn untouched(victims: &[(std::path::PathBuf, &str)]) {
+    for (path, text) in victims {
+        assert_eq!(std::fs::read_to_string(path).ok().as_deref(), Some(*text), "{} changed", path.display());
+    }
+}
+
+#[test]
+fn a_journal_shipped_in_a_repository_is_never_acted_on() {
+    let (_outside, targets) = victims();
+    let (victim, keep) = (&targets[0].0, &targets[1].0);
+    for (state, target, temp) in [
+        ("committed", victim.display().to_string(), "payload".to_string()),
+        ("prepared", "specs/TODO.md".to_string(), keep.display().to_string()),
+    ] {
+        let dir = tracker(1, 3, Style::default());
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".taskmark")).unwrap();
+        std::fs::write(root.join("payload"), "payload").unwrap();
+        let journal = serde_json::json!({"format": 1, "id": "1-1", "label": "x", "state": state,
+            "files": [{"path": "specs/TODO.md", "target": target, "temp": temp, "after_hash": "00"}]});
+        std::fs::write(root.join(".taskmark/journal"), journal.to_string()).unwrap();
+        // The commands read-only and writing alike, with the state folder where it belongs: elsewhere.
+        let state = tempfile::tempdir().unwrap();
+        for args in
+            [&["check", "--no-baseline", "."][..], &["show", "2"], &["set", "2", "implementing", "--date", DATE]]
+        {
+            let output = command(root, args).env("TASKMARK_STATE_DIR", state.path()).output().unwrap();
+            let said = text(&output.stderr);
+            assert!(
+                said.contains(".taskmark/journal: taskmark keeps its journal outside the work tree"),
+                "{args:?}: {said}"
+            );
+            untouched(&targets);
+            assert_eq!(std::fs::read_to_string(root.join("payload")).unwrap(), "payload");
+        }
+        assert_eq!(show(root, "2")["status"], "[IMPLEMENTING]", "the set itself went ahead");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn taskmark_writes_nothing_through_links_a_repository_plants() {
+    let (outside, targets) = victims();
+    let victim = &targets[0].0;
+    // `.taskmark/lock` and `.taskmark/.gitignore` planted as links, as the old layout used them.
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".taskmark")).unwrap();
+    std::os::unix::fs::symlink(victim, root.join(".taskmark/lock")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("created"), root.join(".taskmark/.gitignore")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = command(root, &["set", "2", "implementing", "--date", DATE])
+        .env("TASKMARK_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    untouched(&targets);
+    assert!(!outside.path().join("created").exists(), "a dangling link was followed");
+
+    // A whole `.taskmark` folder that is a link to a folder outside.
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    std::os::unix::fs::symlink(outside.path(), root.join(".taskmark")).unwrap();
+    let output = command(root, &["set", "2", "implementing", "--date", DATE])
+        .env("TASKMARK_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    untouched(&targets);
+    let mut names: Vec<String> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .flatten()
+        .map(|it| it.file_name().to_string_lossy().into())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["keep.txt", "victim.txt"], "nothing was written in the linked folder");
 }

@@ -12,5 +12,6 @@ pub mod daemon;
 pub mod engine;
 pub mod git;
 pub mod lsp;
+pub mod private_dir;
 pub mod transaction;
 pub mod workspace;

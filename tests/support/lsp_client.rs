@@ -117,6 +117,10 @@ impl LspClient {
         options: Value,
         mut command: Command,
     ) -> LspClient {
+        // Each test's own state folder, unless it chose one.
+        if !command.get_envs().any(|(name, _)| name == "TASKMARK_STATE_DIR") {
+            command.env("TASKMARK_STATE_DIR", root.join(".taskmark"));
+        }
         let mut child = command
             .current_dir(root)
             .stdin(Stdio::piped())

@@ -57,6 +57,9 @@ enum Command {
     Fix(FixArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
+    /// Finish (or roll back) a `set` or `fix` that a crash interrupted. Read-only commands only
+    /// report one; any write finishes it first too.
+    Recover(RecoverArgs),
     /// Run the language server over stdin/stdout (editors start it this way): connects to the
     /// user's taskmark daemon, starting it if needed, unless --standalone.
     Lsp(LspArgs),
@@ -187,6 +190,12 @@ struct ConfigArgs {
     root: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Debug)]
+struct RecoverArgs {
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Human,
@@ -220,6 +229,7 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
+        Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
         Command::Lsp(args) => lsp(args),
         Command::Daemon(args) => daemon(args),
     };
@@ -234,9 +244,7 @@ pub fn main() -> ExitCode {
 
 fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
     let root = workspace::find_root(root, paths)?;
-    if let Err(code) = write::recover_if_interrupted(&root) {
-        anyhow::bail!("an interrupted transaction in {} could not be finished (exit {code})", root.display());
-    }
+    write::note_pending(&root);
     load(&root)
 }
 

@@ -78,6 +78,10 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
     let outcome = connection.command("taskmark.setStatus", arguments);
     connection.close();
     Some(match outcome {
+        Ok(result) if result["unchanged"] == true => {
+            println!("{}", result["label"].as_str().unwrap_or("nothing to change"));
+            exit::CLEAN
+        }
         Ok(result) => {
             println!(
                 "{}: wrote {} (through the taskmark daemon; open editors were updated)",

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::exit;
 use crate::engine::edit::{Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change};
@@ -13,16 +12,8 @@ use crate::engine::model::TaskKey;
 use crate::engine::rules::{self, RuleCode};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
-use crate::transaction::{FileWrite, Transaction, TransactionError, WorkspaceLock, recover};
+use crate::transaction::{self, FileWrite, Transaction, TransactionError, WorkspaceLock};
 use crate::workspace::{DiskPaths, Workspace};
-
-/// How long a command waits for another one to finish its transaction.
-pub fn lock_timeout() -> Duration {
-    std::env::var("TASKMARK_LOCK_TIMEOUT_MS")
-        .ok()
-        .and_then(|it| it.parse().ok())
-        .map_or(Duration::from_secs(30), Duration::from_millis)
-}
 
 pub use crate::engine::edit::SAFE_FIX_CODES as FIXABLE;
 
@@ -39,23 +30,46 @@ pub struct SetRequest<'a> {
 
 /// Takes the workspace lock, finishing any transaction a crash left behind first.
 pub fn lock(root: &Path, purpose: &str) -> Result<WorkspaceLock, u8> {
-    let lock = WorkspaceLock::acquire(root, purpose, lock_timeout()).map_err(report_write_error)?;
-    match recover(&lock) {
-        Ok(Some(recovery)) => eprintln!("taskmark: {recovery}"),
-        Ok(None) => {}
-        Err(error) => return Err(report_write_error(error)),
+    note_ignored_journal(root);
+    let (lock, recovery) =
+        transaction::begin(root, purpose, transaction::lock_timeout()).map_err(report_write_error)?;
+    if let Some(recovery) = recovery {
+        eprintln!("taskmark: {recovery}");
     }
     Ok(lock)
 }
 
-/// Read-only commands finish an interrupted transaction too, before reading anything.
-pub fn recover_if_interrupted(root: &Path) -> Result<(), u8> {
-    match crate::transaction::recover_workspace(root, lock_timeout()) {
-        Ok(Some(recovery)) => eprintln!("taskmark: {recovery}"),
+/// What read-only commands say instead of recovering: a pending transaction and which command
+/// finishes it, and a journal in the work tree that taskmark ignores.
+pub fn note_pending(root: &Path) {
+    note_ignored_journal(root);
+    match transaction::pending(root) {
+        Ok(Some(pending)) => eprintln!("taskmark: note: {pending}"),
         Ok(None) => {}
-        Err(error) => return Err(report_write_error(error)),
+        Err(error) => eprintln!("taskmark: note: {error}"),
     }
-    Ok(())
+}
+
+fn note_ignored_journal(root: &Path) {
+    if let Some(note) = transaction::ignored_journal_in_tree(root) {
+        eprintln!("taskmark: note: {note}");
+    }
+}
+
+/// `taskmark recover`: finishes (or rolls back) what a crash left behind, and says what it did.
+pub fn recover(root: &Path) -> u8 {
+    note_ignored_journal(root);
+    match transaction::begin(root, "taskmark recover", transaction::lock_timeout()) {
+        Ok((_, Some(recovery))) => {
+            println!("taskmark: {recovery}");
+            exit::CLEAN
+        }
+        Ok((_, None)) => {
+            println!("taskmark: no interrupted transaction is pending in {}", root.display());
+            exit::CLEAN
+        }
+        Err(error) => report_write_error(error),
+    }
 }
 
 pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
@@ -83,7 +97,7 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         eprintln!("taskmark: warning: {warning}");
     }
     if change.is_empty() {
-        println!("task {task} already says `{}` everywhere; nothing to change", request.status);
+        println!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
         return Ok(exit::CLEAN);
     }
     let transaction = Transaction {

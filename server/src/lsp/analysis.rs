@@ -560,14 +560,14 @@ fn load(
 
 /// Reads the configuration and the workspace from disk, reporting progress.
 fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>) -> Result<Saved, String> {
-    // A `taskmark set` killed mid-commit leaves a journal: finish it before reading anything.
-    match crate::transaction::recover_workspace(root, Duration::from_secs(30)) {
-        Ok(Some(recovery)) => {
-            let _ =
-                outgoing.send(Outgoing::Show { level: MessageType::WARNING, message: format!("taskmark: {recovery}") });
-        }
-        Ok(None) => {}
-        Err(error) => return Err(format!("an interrupted transaction could not be finished: {error}")),
+    // A `taskmark set` killed mid-commit leaves a journal. Opening a folder writes nothing:
+    // say so, and let the next status change finish it.
+    let pending = match crate::transaction::pending(root) {
+        Ok(pending) => pending.map(|it| it.to_string()),
+        Err(error) => Some(error.to_string()),
+    };
+    for message in pending.into_iter().chain(crate::transaction::ignored_journal_in_tree(root)) {
+        let _ = outgoing.send(Outgoing::Show { level: MessageType::WARNING, message: format!("taskmark: {message}") });
     }
     let (file_config, config_error) = read_config(root);
     let last_report = Mutex::new(Instant::now());

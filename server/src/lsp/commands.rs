@@ -15,7 +15,7 @@ use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::lsp::broadcast::StatusChange;
 use crate::lsp::convert::{self, ClientProfile};
-use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
+use crate::lsp::handlers::{content_modified, invalid_params, task_argument, write_failed};
 use crate::lsp::settings::ClosedFiles;
 use crate::lsp::world::World;
 use crate::transaction::FileWrite;
@@ -61,22 +61,27 @@ pub fn prepare(
     if change.is_empty() {
         return Err(invalid_params("nothing to change: every place already says that"));
     }
+    let mut drifted = Vec::new();
     for file_change in change.files.iter().filter(|it| !it.edits.is_empty()) {
         if world.versions.contains_key(&file_change.path) {
             continue;
         }
         match workspace::read_text(&world.root.join(&file_change.path)) {
             Ok(text) if *text == *world.index.text(file_change.file) => {}
-            Ok(_) => {
-                return Err(content_modified(format!(
-                    "{} changed on disk since taskmark read it; nothing was changed, try again in a moment",
-                    file_change.path
-                )));
-            }
+            Ok(_) => drifted.push(file_change.path.clone()),
             Err(reason) => {
-                return Err(content_modified(format!("cannot change {}: {reason}", file_change.path)));
+                return Err(write_failed(format!("cannot change {}: {reason}; nothing was changed", file_change.path)));
             }
         }
+    }
+    if !drifted.is_empty() {
+        return Err(jsonrpc::Error {
+            data: Some(json!({ "kind": "changedOnDisk", "paths": drifted })),
+            ..content_modified(format!(
+                "{} changed on disk since taskmark read it; nothing was changed, try again in a moment",
+                drifted.join(", ")
+            ))
+        });
     }
     let (mut for_editor, mut disk) = (change.clone(), Vec::new());
     if closed_files == ClosedFiles::Disk {
@@ -96,6 +101,16 @@ pub fn prepare(
     let expected =
         for_editor.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
     Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, warnings: change.warnings.clone() })
+}
+
+/// The files a [`prepare`] refusal found changed on disk since the world read them: read them
+/// again and plan anew.
+pub fn changed_on_disk(error: &jsonrpc::Error) -> Option<Vec<String>> {
+    let data = error.data.as_ref()?;
+    if data["kind"] != "changedOnDisk" {
+        return None;
+    }
+    data["paths"].as_array().map(|paths| paths.iter().filter_map(Value::as_str).map(str::to_string).collect())
 }
 
 /// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
@@ -191,14 +206,15 @@ impl SetStatus {
         }
     }
 
-    /// The edit, and the change as the other editors will be told of it.
+    /// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
+    /// place already says the status.
     pub fn plan(
         &self,
         world: &World,
         client: &ClientProfile,
         now: Now,
         open_elsewhere: &HashSet<String>,
-    ) -> Result<(PlannedEdit, StatusChange), jsonrpc::Error> {
+    ) -> Result<Option<(PlannedEdit, StatusChange)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
@@ -213,6 +229,9 @@ impl SetStatus {
         };
         let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
             .map_err(|it| refusal(&it))?;
+        if change.is_empty() {
+            return Ok(None);
+        }
         let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         let profile = world.index.task_profile(&task);
         let target = profile.and_then(|it| it.by_id(&self.status));
@@ -231,7 +250,7 @@ impl SetStatus {
             now,
             reason: self.reason.clone(),
         };
-        Ok((planned, announced))
+        Ok(Some((planned, announced)))
     }
 }
 

@@ -33,12 +33,13 @@ pub fn write_refused(error: crate::transaction::TransactionError) -> jsonrpc::Er
             data: Some(serde_json::json!({ "kind": "conflict", "path": path })),
             ..content_modified(format!("taskmark: {error}"))
         },
-        _ => jsonrpc::Error {
-            code: jsonrpc::ErrorCode::ServerError(-32803),
-            message: format!("taskmark: {error}").into(),
-            data: None,
-        },
+        _ => write_failed(format!("taskmark: {error}")),
     }
+}
+
+/// LSP's `RequestFailed` (-32803): a file could not be written safely; the command line's exit 5.
+pub fn write_failed(message: impl Into<String>) -> jsonrpc::Error {
+    jsonrpc::Error { code: jsonrpc::ErrorCode::ServerError(-32803), message: message.into().into(), data: None }
 }
 
 pub fn invalid_params(message: impl Into<String>) -> jsonrpc::Error {

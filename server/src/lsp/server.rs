@@ -301,8 +301,9 @@ impl Server {
     }
 
     /// A status change, in turn with every other one on the workspace (from any editor or the
-    /// command line): planned once the previous one is in this session's world, so it is
-    /// validated against the state that one left, and refused with who changed what otherwise.
+    /// command line): planned under the workspace lock once the previous one is in this
+    /// session's world, so it is validated against the state that one left (and the disk as no
+    /// other writer can change it now), and refused with who changed what otherwise.
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
         let session = self.session_for_task(&request.task).await?;
         let mut turn = session.host.changes.clone().lock_owned().await;
@@ -311,13 +312,23 @@ impl Server {
         let me = broadcast::name_of(session.registration.id());
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
         let outcome = async {
-            let (planned, announced) = self
-                .query_in(&session, "taskmark.setStatus", |world, client| request.plan(world, client, now, &elsewhere))
+            let lock = self.lock_for_write(&session, &format!("set {} {}", request.task, request.status)).await?;
+            let planned = self
+                .plan_against_disk(&session, commands::SET_STATUS, |world, client| {
+                    request.plan(world, client, now.clone(), &elsewhere)
+                })
                 .await?;
-            Ok((self.write_status(&session, planned).await?, announced))
+            let Some((planned, announced)) = planned else { return Ok(None) };
+            Ok(Some((self.write_status(&session, planned, lock).await?, announced)))
         };
-        let (result, announced) =
-            in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
+        let written = in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
+        let Some((result, announced)) = written else {
+            let label =
+                format!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
+            return Ok(
+                json!({ "applied": true, "unchanged": true, "label": label, "files": [], "written": [], "warnings": [] }),
+            );
+        };
         turn.record(RecentChange {
             task: announced.task.clone(),
             from: announced.from.clone(),
@@ -338,41 +349,45 @@ impl Server {
         let root = session.shared.read().root.clone();
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
         let now = crate::workspace::now();
-        let planned = self
-            .query_in(session, commands::FIX, |world, client| {
-                let options = crate::engine::edit::StatusChangeOptions {
-                    restamp: false,
-                    ..crate::engine::edit::StatusChangeOptions::new(now)
-                };
-                if !world.indexed {
-                    return Err(content_modified("no fixes yet: the workspace is still being indexed"));
-                }
-                let diagnostics = world.store.all(&world.index);
-                let (change, counts) =
-                    crate::engine::edit::plan_safe_fixes(&world.index, &diagnostics, &codes, &options);
-                if change.is_empty() {
-                    return Ok(None);
-                }
-                let edited: Vec<broadcast::EditedFile> = change
-                    .files
-                    .iter()
-                    .filter(|it| !it.edits.is_empty())
-                    .map(|it| broadcast::EditedFile {
-                        path: it.path.clone(),
-                        before: world.index.text(it.file).into(),
-                        edits: it.edits.clone(),
-                    })
-                    .collect();
-                let planned =
-                    commands::prepare(world, client, &change, false, world.settings.closed_files, &elsewhere)?;
-                Ok(Some((planned, counts, edited)))
-            })
-            .await?;
-        let Some((planned, counts, edited)) = planned else {
+        let outcome = async {
+            let lock = self.lock_for_write(session, "fix").await?;
+            let planned = self
+                .plan_against_disk(session, commands::FIX, |world, client| {
+                    let options = crate::engine::edit::StatusChangeOptions {
+                        restamp: false,
+                        ..crate::engine::edit::StatusChangeOptions::new(now.clone())
+                    };
+                    if !world.indexed {
+                        return Err(content_modified("no fixes yet: the workspace is still being indexed"));
+                    }
+                    let diagnostics = world.store.all(&world.index);
+                    let (change, counts) =
+                        crate::engine::edit::plan_safe_fixes(&world.index, &diagnostics, &codes, &options);
+                    if change.is_empty() {
+                        return Ok(None);
+                    }
+                    let edited: Vec<broadcast::EditedFile> = change
+                        .files
+                        .iter()
+                        .filter(|it| !it.edits.is_empty())
+                        .map(|it| broadcast::EditedFile {
+                            path: it.path.clone(),
+                            before: world.index.text(it.file).into(),
+                            edits: it.edits.clone(),
+                        })
+                        .collect();
+                    let planned =
+                        commands::prepare(world, client, &change, false, world.settings.closed_files, &elsewhere)?;
+                    Ok(Some((planned, counts, edited)))
+                })
+                .await?;
+            let Some((planned, counts, edited)) = planned else { return Ok(None) };
+            let label = planned.label.clone();
+            Ok(Some((self.write_status(session, planned, lock).await?, counts, edited, label)))
+        };
+        let Some((mut result, counts, edited, label)) = in_turn(outcome).await? else {
             return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
         };
-        let label = planned.label.clone();
-        let mut result = in_turn(self.write_status(session, planned)).await?;
         let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
         pass_turn_after(turn, deliveries);
         let fixed: serde_json::Map<String, Value> =
@@ -383,9 +398,61 @@ impl Server {
         Ok(result)
     }
 
-    /// Applies a planned status change: the open documents through the editor, the closed
-    /// files on disk.
-    async fn write_status(&self, session: &Session, planned: commands::PlannedEdit) -> Result<Value> {
+    /// Takes the workspace lock for a change, finishing first a transaction a crash left
+    /// behind (and telling the user), so the change is planned and written with no other
+    /// writer in between.
+    async fn lock_for_write(&self, session: &Session, label: &str) -> Result<WorkspaceLock> {
+        let root = session.shared.read().root.clone();
+        let purpose = format!("language server: {label}");
+        let (lock, recovery) = tokio::task::spawn_blocking(move || {
+            crate::transaction::begin(&root, &purpose, crate::transaction::lock_timeout())
+        })
+        .await
+        .map_err(|error| internal_error(format!("{label}: {error}")))?
+        .map_err(write_refused)?;
+        if let Some(recovery) = recovery {
+            self.client.show_message(MessageType::WARNING, format!("taskmark: {recovery}")).await;
+            if let crate::transaction::Recovery::Completed { paths, .. } = recovery {
+                let sequence = session.shared.submit();
+                let _ = session.jobs.send(Job::Written { paths, sequence });
+            }
+        }
+        Ok(lock)
+    }
+
+    /// Plans a change with `plan`; when a file it would write changed on disk since this
+    /// session read it (another writer finished just before), reads those files again and plans
+    /// anew, so a change is not refused for a race the server can see past.
+    async fn plan_against_disk<T>(
+        &self,
+        session: &Session,
+        what: &str,
+        plan: impl Fn(&World, &ClientProfile) -> Result<T>,
+    ) -> Result<T> {
+        let mut attempts = 0;
+        loop {
+            match self.query_in(session, what, &plan).await {
+                Err(error)
+                    if attempts < 3
+                        && let Some(paths) = commands::changed_on_disk(&error) =>
+                {
+                    attempts += 1;
+                    let sequence = session.shared.submit();
+                    let _ = session.jobs.send(Job::Written { paths, sequence });
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Applies a planned status change under the workspace `lock`: the open documents through
+    /// the editor, the closed files on disk.
+    async fn write_status(
+        &self,
+        session: &Session,
+        planned: commands::PlannedEdit,
+        lock: WorkspaceLock,
+    ) -> Result<Value> {
         if planned.disk.is_empty() && !planned.has_editor_part() {
             // Every file is open in other editors: the broadcast edits their buffers.
             let label = planned.label;
@@ -399,14 +466,6 @@ impl Server {
         // Closed files are written here, in two phases around the editor's part: prepared
         // (temporary files written and checked, under the workspace lock) before the editor is
         // asked, committed only once it applied its part, rolled back if it did not.
-        let root = session.shared.read().root.clone();
-        let label = planned.label.clone();
-        let lock = tokio::task::spawn_blocking(move || {
-            WorkspaceLock::acquire(&root, &format!("language server: {label}"), Duration::from_secs(30))
-        })
-        .await
-        .map_err(|error| internal_error(format!("taskmark.setStatus: {error}")))?
-        .map_err(write_refused)?;
         let transaction = Transaction { label: planned.label.clone(), files: planned.disk.clone() };
         let prepared = transaction.prepare(&lock).map_err(write_refused)?;
         let written: Vec<String> = prepared.paths().to_vec();
@@ -931,7 +990,7 @@ impl LanguageServer for Server {
         }
         let forced = matches!(target, crate::engine::ide::ActionTarget::SetStatus { force: true, .. });
         let planned = self
-            .query_in(&session, "codeAction/resolve", |world, client| {
+            .plan_against_disk(&session, "codeAction/resolve", |world, client| {
                 let file =
                     world.file(&uri).ok_or_else(|| invalid_params(format!("{} is not indexed", uri.as_str())))?;
                 let path = world.index.path(file);

@@ -1,16 +1,23 @@
-//! `.taskmark/journal`: what a transaction is about to do, durable before it does it.
+//! The journal: what a transaction is about to do, durable before it does it. It lives in the
+//! workspace's private state folder (never in the work tree), and recovery still trusts none of
+//! it: every path must be a temporary file this taskmark would have named, beside a target
+//! inside the workspace root, and a regular file this user owns, before anything is renamed or
+//! removed.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::transaction::{TransactionError, fault, io_error, sync_directory};
+use crate::private_dir;
+use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directory};
 
 pub(super) const FILE_NAME: &str = "journal";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+/// Far more than a 512-file journal takes; a bigger one is not ours.
+const MAX_JOURNAL_BYTES: u64 = 4 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +43,8 @@ pub struct JournalFile {
 pub struct Journal {
     pub id: String,
     pub label: String,
+    /// The canonical workspace root every target lies in.
+    pub root: PathBuf,
     pub state: JournalState,
     pub files: Vec<JournalFile>,
 }
@@ -51,6 +60,28 @@ pub fn hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
 
+/// The temporary file for the `number`th target of transaction `id`: beside its target (a
+/// rename across file systems is not atomic), hidden, under a name that stays within the
+/// 255-byte limit however long the target's is. `None` for a path without a file name.
+pub fn temp_path(target: &Path, id: &str, number: usize) -> Option<PathBuf> {
+    let (directory, name) = (target.parent()?, target.file_name()?);
+    let name = name.to_string_lossy();
+    let mut keep = name.len().min(120);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    Some(directory.join(format!(".{}.taskmark-{id}-{number}.tmp", &name[..keep])))
+}
+
+/// A transaction id as [`super::transaction_id`] makes them: `pid-nanoseconds`.
+fn is_transaction_id(id: &str) -> bool {
+    let mut parts = id.split('-');
+    let digits = |part: Option<&str>| {
+        part.is_some_and(|it| !it.is_empty() && it.len() <= 24 && it.bytes().all(|b| b.is_ascii_digit()))
+    };
+    digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
+}
+
 impl Journal {
     /// Writes the journal durably: a temporary file, synced, renamed over the old one, and the
     /// folder synced. A crash leaves the old journal or the new one, never half of one.
@@ -59,34 +90,69 @@ impl Journal {
         let temp = state_dir.join(format!("{FILE_NAME}.tmp"));
         let text = serde_json::to_string_pretty(&Stored { format: FORMAT, journal: self.clone() })
             .map_err(|error| io_error(&path, io::Error::other(error)))?;
-        let mut file = fs::File::create(&temp).map_err(|error| io_error(&temp, error))?;
+        remove_if_present(&temp)?;
+        let mut file = private_dir::create_new_file(&temp).map_err(|error| io_error(&temp, error))?;
         file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(|error| io_error(&temp, error))?;
         fs::rename(&temp, &path).map_err(|error| io_error(&path, error))?;
         sync_directory(state_dir)
     }
 
-    /// The journal a transaction left, if any.
+    /// The journal a transaction left, if any, as written: [`Journal::check`] says whether it
+    /// can be acted on.
     pub fn load(state_dir: &Path) -> Result<Option<Journal>, TransactionError> {
-        // A crash while writing the next journal: the previous one (or none) still stands.
-        let _ = fs::remove_file(state_dir.join(format!("{FILE_NAME}.tmp")));
         let path = state_dir.join(FILE_NAME);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error(&path, error)),
+        let bytes = match private_dir::read_file(&path, MAX_JOURNAL_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(untrusted(&path, error.to_string())),
         };
-        let unreadable = |reason: String| TransactionError::Refused {
-            path: path.display().to_string(),
-            reason: format!(
-                "{reason}; an interrupted transaction cannot be finished from it. Check the files it names, then delete it"
-            ),
-        };
-        let stored: Stored = serde_json::from_str(&text)
-            .map_err(|error| unreadable(format!("not a journal taskmark can read ({error})")))?;
+        let stored: Stored = serde_json::from_slice(&bytes)
+            .map_err(|error| untrusted(&path, format!("not a journal taskmark can read ({error})")))?;
         if stored.format != FORMAT {
-            return Err(unreadable(format!("journal format {} is not the one this taskmark writes", stored.format)));
+            return Err(untrusted(
+                &path,
+                format!("journal format {} is not the one this taskmark writes ({FORMAT})", stored.format),
+            ));
         }
         Ok(Some(stored.journal))
+    }
+
+    /// Whether recovery may act on this journal for the workspace at `canonical_root`: every
+    /// target inside the root, every temporary file named as this taskmark names them.
+    pub fn check(&self, canonical_root: &Path) -> Result<(), String> {
+        if self.root != canonical_root {
+            return Err(format!(
+                "it belongs to the workspace {}, not {}",
+                self.root.display(),
+                canonical_root.display()
+            ));
+        }
+        if !is_transaction_id(&self.id) {
+            return Err(format!("`{}` is not a transaction id taskmark makes", self.id.escape_debug()));
+        }
+        if self.files.len() > MAX_FILES {
+            return Err(format!("it names {} files, over the limit of {MAX_FILES}", self.files.len()));
+        }
+        for (number, file) in self.files.iter().enumerate() {
+            let target = &file.target;
+            let inside = target.strip_prefix(canonical_root).is_ok_and(|rest| {
+                rest.components().count() > 0 && rest.components().all(|it| matches!(it, Component::Normal(_)))
+            });
+            if !target.is_absolute() || !inside {
+                return Err(format!("its target {} is not a file inside the workspace root", target.display()));
+            }
+            if temp_path(target, &self.id, number).as_ref() != Some(&file.temp) {
+                return Err(format!(
+                    "{} is not the temporary file taskmark would have written for {}",
+                    file.temp.display(),
+                    target.display()
+                ));
+            }
+            if file.after_hash.len() != 64 || !file.after_hash.bytes().all(|it| it.is_ascii_hexdigit()) {
+                return Err(format!("the hash for {} is not a BLAKE3 hash", target.display()));
+            }
+        }
+        Ok(())
     }
 
     pub fn remove(state_dir: &Path) -> Result<(), TransactionError> {
@@ -99,26 +165,39 @@ impl Journal {
         sync_directory(state_dir)
     }
 
+    /// Removes the temporary files a prepared transaction wrote: no target has changed.
+    pub fn roll_back(&self) -> Result<(), TransactionError> {
+        for file in &self.files {
+            if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
+                fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Renames what is still to be renamed and syncs the folders. Safe to run again after a
     /// crash in the middle: a target already renamed holds the new content's hash.
     pub fn roll_forward(&self) -> Result<(), TransactionError> {
         for (number, file) in self.files.iter().enumerate() {
-            match fs::rename(&file.temp, &file.target) {
-                Ok(()) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                    let done = fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash);
-                    if !done {
-                        return Err(TransactionError::Conflict {
-                            path: file.path.clone(),
-                            reason: format!(
-                                "the transaction `{}` committed, but neither its new content nor its temporary file {} is there",
-                                self.label,
-                                file.temp.display()
-                            ),
-                        });
-                    }
+            if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
+                // A folder swapped for a symlink since the plan would move the rename elsewhere.
+                let folder = file.target.parent().map(fs::canonicalize);
+                if !matches!(&folder, Some(Ok(real)) if Some(real.as_path()) == file.target.parent()) {
+                    return Err(self.refuse(file, "its folder is no longer the one the transaction checked".into()));
                 }
-                Err(error) => return Err(io_error(&file.target, error)),
+                fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
+            } else {
+                let done = fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash);
+                if !done {
+                    return Err(TransactionError::Conflict {
+                        path: file.path.clone(),
+                        reason: format!(
+                            "the transaction `{}` committed, but neither its new content nor its temporary file {} is there",
+                            self.label,
+                            file.temp.display()
+                        ),
+                    });
+                }
             }
             fault::point(&format!("renamed:{number}"));
         }
@@ -128,5 +207,48 @@ impl Journal {
         }
         fault::point("synced");
         Ok(())
+    }
+
+    fn refuse(&self, file: &JournalFile, reason: String) -> TransactionError {
+        TransactionError::Refused {
+            path: file.path.clone(),
+            reason: format!("recovering `{}`: {} {reason}; nothing was changed", self.label, file.temp.display()),
+        }
+    }
+}
+
+/// Whether the temporary file is there: `Err` when something is there that is not a regular
+/// file of this user's with one link (a symlink, a folder, a hard link to another file).
+fn own_temp_file(path: &Path) -> Result<bool, String> {
+    let metadata = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(format!("cannot be inspected: {error}")),
+    };
+    if !metadata.file_type().is_file() {
+        return Err("is not a regular file".into());
+    }
+    private_dir::check_owner(path, &metadata).map_err(|_| "belongs to another user".to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() != 1 {
+            return Err("has other names (hard links)".into());
+        }
+    }
+    Ok(true)
+}
+
+fn remove_if_present(path: &Path) -> Result<(), TransactionError> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(io_error(path, error)),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn untrusted(path: &Path, reason: String) -> TransactionError {
+    TransactionError::Refused {
+        path: path.display().to_string(),
+        reason: format!("{reason}; taskmark will not act on this journal. Check the files it names, then delete it"),
     }
 }

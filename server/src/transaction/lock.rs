@@ -1,13 +1,15 @@
-//! One transaction at a time per workspace, across processes: an advisory lock on
-//! `.taskmark/lock`. The operating system releases it when its holder exits, however it
-//! exits, so a lock left by a killed process is never stale: the next command takes it.
+//! One transaction at a time per workspace, across processes: an advisory lock on `lock` in the
+//! workspace's private state folder (see [`super::state_dir`]). The operating system releases it
+//! when its holder exits, however it exits, so a lock left by a killed process is never stale:
+//! the next command takes it.
 
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::transaction::{STATE_DIR, TransactionError, io_error};
+use crate::private_dir;
+use crate::transaction::{TransactionError, io_error, state_dir};
 
 #[derive(Debug)]
 pub struct WorkspaceLock {
@@ -18,28 +20,27 @@ pub struct WorkspaceLock {
 }
 
 impl WorkspaceLock {
-    /// Waits up to `timeout` for the lock of the workspace at `root`, creating `.taskmark/`
-    /// (with a `.gitignore` that keeps it out of commits) on first use. `purpose` is written
-    /// into the lock file so that a command left waiting can say who holds it.
+    /// Waits up to `timeout` for the lock of the workspace at `root`, in this user's state
+    /// folder ([`state_dir::home`]). `purpose` is written into the lock file so that a command
+    /// left waiting can say who holds it.
     pub fn acquire(root: &Path, purpose: &str, timeout: Duration) -> Result<WorkspaceLock, TransactionError> {
+        let home = state_dir::home()
+            .map_err(|reason| TransactionError::Refused { path: root.display().to_string(), reason })?;
+        WorkspaceLock::acquire_in(&home, root, purpose, timeout)
+    }
+
+    /// [`WorkspaceLock::acquire`] with the state folder given (tests use their own).
+    pub fn acquire_in(
+        home: &Path,
+        root: &Path,
+        purpose: &str,
+        timeout: Duration,
+    ) -> Result<WorkspaceLock, TransactionError> {
         let root = fs::canonicalize(root).map_err(|error| io_error(root, error))?;
-        let state_dir = root.join(STATE_DIR);
-        if !state_dir.is_dir() {
-            fs::create_dir_all(&state_dir).map_err(|error| io_error(&state_dir, error))?;
-        }
-        let ignore = state_dir.join(".gitignore");
-        if !ignore.exists() {
-            fs::write(&ignore, "# taskmark's lock and journal: never commit them.\n*\n")
-                .map_err(|error| io_error(&ignore, error))?;
-        }
+        let state_dir = state_dir::for_workspace(home, &root)
+            .map_err(|reason| TransactionError::Refused { path: home.display().to_string(), reason })?;
         let path = state_dir.join("lock");
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|error| io_error(&path, error))?;
+        let mut file = private_dir::open_file(&path, true).map_err(|error| io_error(&path, error))?;
         let started = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
@@ -51,7 +52,7 @@ impl WorkspaceLock {
                         let _ = file.read_to_string(&mut holder);
                         let holder = holder.trim();
                         return Err(TransactionError::Conflict {
-                            path: format!("{STATE_DIR}/lock"),
+                            path: path.display().to_string(),
                             reason: format!(
                                 "another taskmark command holds the workspace lock{} after waiting {:.1} s",
                                 if holder.is_empty() { String::new() } else { format!(" ({holder})") },
@@ -78,6 +79,7 @@ impl WorkspaceLock {
         &self.root
     }
 
+    /// The workspace's private folder, where its journal lives.
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
     }

@@ -7,7 +7,8 @@
 //!
 //! 1. checks every target: inside the workspace root (symlinks resolved, the target written),
 //!    a writable regular file, valid UTF-8, still the bytes the plan was made from;
-//! 2. records a *prepared* journal in `.taskmark/journal` naming the temporary files;
+//! 2. records a *prepared* journal naming the temporary files, in the workspace's private
+//!    state folder outside the work tree ([`state_dir`]);
 //! 3. writes each new text to a temporary file beside its target, with the target's
 //!    permissions, and fsyncs it;
 //! 4. checks again that no target changed while it worked (an editor saved, git checked out);
@@ -15,13 +16,15 @@
 //! 6. renames every temporary file over its target and fsyncs the directories;
 //! 7. removes the journal.
 //!
-//! [`recover`] runs before any command touches the workspace: a prepared journal is rolled
-//! back (its temporary files removed, no target was changed yet), a committed one is rolled
-//! forward (the remaining renames done). Either way every file ends all old or all new.
+//! [`recover`] runs before the next write to the workspace (never from a read-only command): a
+//! prepared journal is rolled back (its temporary files removed, no target was changed yet), a
+//! committed one is rolled forward (the remaining renames done). Either way every file ends all
+//! old or all new. Recovery acts only on what it can verify it wrote itself.
 
 mod fault;
 mod journal;
 mod lock;
+pub mod state_dir;
 
 use std::fmt;
 use std::fs;
@@ -31,8 +34,6 @@ use std::path::{Component, Path, PathBuf};
 pub use journal::{Journal, JournalFile, JournalState};
 pub use lock::WorkspaceLock;
 
-/// The folder at the workspace root where the lock and the journal live.
-pub const STATE_DIR: &str = ".taskmark";
 /// More files than any status change or fix batch touches: a bigger plan is a bug.
 pub const MAX_FILES: usize = 512;
 /// The total new bytes one transaction may write.
@@ -114,8 +115,13 @@ impl Transaction {
     pub fn prepare<'l>(&self, lock: &'l WorkspaceLock) -> Result<Prepared<'l>, TransactionError> {
         let files: Vec<&FileWrite> = self.files.iter().filter(|it| it.before != it.after).collect();
         let id = transaction_id();
-        let empty =
-            Journal { id: id.clone(), label: self.label.clone(), state: JournalState::Prepared, files: Vec::new() };
+        let empty = Journal {
+            id: id.clone(),
+            label: self.label.clone(),
+            root: lock.root().to_path_buf(),
+            state: JournalState::Prepared,
+            files: Vec::new(),
+        };
         if files.is_empty() {
             return Ok(Prepared { lock, journal: empty, paths: Vec::new(), finished: true });
         }
@@ -137,6 +143,7 @@ impl Transaction {
             targets.push(check_target(lock.root(), write, &id, number)?);
         }
         let journal = Journal {
+            root: lock.root().to_path_buf(),
             files: targets
                 .iter()
                 .map(|it| JournalFile {
@@ -146,7 +153,7 @@ impl Transaction {
                     after_hash: journal::hash(it.write.after.as_bytes()),
                 })
                 .collect(),
-            ..empty
+            ..empty.clone()
         };
         journal.store(lock.state_dir())?;
         fault::point("prepared");
@@ -209,10 +216,11 @@ impl Prepared<'_> {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        for file in &self.journal.files {
-            let _ = fs::remove_file(&file.temp);
+        // Best effort on an error path: whatever stays behind, the journal still names, and
+        // the next write's recovery removes it.
+        if self.journal.roll_back().is_ok() {
+            let _ = Journal::remove(self.lock.state_dir());
         }
-        let _ = Journal::remove(self.lock.state_dir());
     }
 }
 
@@ -252,15 +260,10 @@ impl fmt::Display for Recovery {
 pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionError> {
     let state_dir = lock.state_dir();
     let Some(journal) = Journal::load(state_dir)? else { return Ok(None) };
+    journal.check(lock.root()).map_err(|reason| journal::untrusted(&state_dir.join(journal::FILE_NAME), reason))?;
     let recovery = match journal.state {
         JournalState::Prepared => {
-            for file in &journal.files {
-                match fs::remove_file(&file.temp) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(error) => return Err(io_error(&file.temp, error)),
-                }
-            }
+            journal.roll_back()?;
             Recovery::RolledBack { id: journal.id.clone(), label: journal.label.clone() }
         }
         JournalState::Committed => {
@@ -276,15 +279,69 @@ pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionErro
     Ok(Some(recovery))
 }
 
-/// What every command and the language server do before reading a workspace: finish a
-/// transaction a crash left behind. The lock is only taken when a journal says there is one,
-/// so read-only commands on a healthy workspace create nothing.
-pub fn recover_workspace(root: &Path, timeout: std::time::Duration) -> Result<Option<Recovery>, TransactionError> {
-    if !root.join(STATE_DIR).join(journal::FILE_NAME).exists() {
-        return Ok(None);
+/// Takes the workspace lock for a write, finishing first any transaction a crash left behind.
+pub fn begin(
+    root: &Path,
+    purpose: &str,
+    timeout: std::time::Duration,
+) -> Result<(WorkspaceLock, Option<Recovery>), TransactionError> {
+    let lock = WorkspaceLock::acquire(root, purpose, timeout)?;
+    let recovery = recover(&lock)?;
+    Ok((lock, recovery))
+}
+
+/// A transaction a crash left behind, as read-only commands and the language server report it:
+/// they never act on it (that would write), the next write does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub id: String,
+    pub label: String,
+    pub committed: bool,
+}
+
+impl fmt::Display for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an interrupted transaction ({}, {}) is pending in this workspace: ", self.label, self.id)?;
+        if self.committed {
+            write!(f, "it committed, so some of its files may still hold their old content")?;
+        } else {
+            write!(f, "it stopped before committing (no file was changed, its temporary files remain)")?;
+        }
+        write!(
+            f,
+            "; `taskmark recover` finishes it, as does the next `taskmark set` or `fix` or status change from an editor"
+        )
     }
-    let lock = WorkspaceLock::acquire(root, "recovery", timeout)?;
-    recover(&lock)
+}
+
+/// The transaction pending in the workspace at `root`, read without taking the lock or
+/// creating anything.
+pub fn pending(root: &Path) -> Result<Option<Pending>, TransactionError> {
+    let Ok(home) = state_dir::home() else { return Ok(None) };
+    let Ok(root) = fs::canonicalize(root) else { return Ok(None) };
+    let journal = Journal::load(&state_dir::path_for(&home, &root))?;
+    Ok(journal.map(|it| Pending { id: it.id, label: it.label, committed: it.state == JournalState::Committed }))
+}
+
+/// A note for a workspace that holds `.taskmark/journal`: taskmark before 0.2 kept its journal
+/// there. It is never acted on (a repository could ship one), only mentioned.
+pub fn ignored_journal_in_tree(root: &Path) -> Option<String> {
+    let path = root.join(".taskmark").join(journal::FILE_NAME);
+    fs::symlink_metadata(&path).ok().map(|_| {
+        format!(
+            "ignoring {}: taskmark keeps its journal outside the work tree and never acts on one found in a workspace (a repository could ship it); delete it",
+            path.display()
+        )
+    })
+}
+
+/// How long a write waits for another one to finish its transaction: 30 s, or
+/// `TASKMARK_LOCK_TIMEOUT_MS` (tests).
+pub fn lock_timeout() -> std::time::Duration {
+    std::env::var("TASKMARK_LOCK_TIMEOUT_MS")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .map_or(std::time::Duration::from_secs(30), std::time::Duration::from_millis)
 }
 
 /// `pid-nanoseconds`: unique among the transactions of one workspace, which run one at a time.
@@ -339,17 +396,9 @@ fn check_target<'a>(
         }
         Err(error) => return Err(io_error(&real, error)),
     }
-    let (Some(directory), Some(name)) = (real.parent(), real.file_name()) else {
+    let Some(temp) = journal::temp_path(&real, id, number) else {
         return Err(refuse("the path has no parent folder".into()));
     };
-    // Beside the target (a rename across file systems is not atomic), under a name that stays
-    // within the 255-byte limit however long the target's is.
-    let name = name.to_string_lossy();
-    let mut keep = name.len().min(120);
-    while !name.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    let temp = directory.join(format!(".{}.taskmark-{id}-{number}.tmp", &name[..keep]));
     let target = Target { write, real, temp, permissions: metadata.permissions() };
     ensure_unchanged(&target)?;
     Ok(target)

@@ -14,17 +14,25 @@ fn workspace(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
+/// One state folder for the tests of this process (each workspace gets its own folder in it),
+/// instead of the user's.
+fn state_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().expect("a temporary state folder")).path()
+}
+
 fn lock(root: &Path) -> WorkspaceLock {
-    WorkspaceLock::acquire(root, "test", Duration::from_secs(5)).expect("the lock")
+    WorkspaceLock::acquire_in(state_home(), root, "test", Duration::from_secs(5)).expect("the lock")
 }
 
 fn write(path: &str, before: &str, after: &str) -> FileWrite {
     FileWrite { path: path.into(), before: before.into(), after: after.into() }
 }
 
-fn leftovers(root: &Path) -> Vec<String> {
+/// Temporary files in the workspace, and the journal in its state folder.
+fn leftovers(lock: &WorkspaceLock) -> Vec<String> {
     let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
+    let mut stack = vec![lock.root().to_path_buf(), lock.state_dir().to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in fs::read_dir(&dir).expect("a folder").flatten() {
             let path = entry.path();
@@ -56,8 +64,9 @@ fn commit_writes_every_file_and_leaves_nothing_behind() {
     assert_eq!(committed.paths, ["TODO.md", "specs/state.json"]);
     assert_eq!(fs::read_to_string(dir.path().join("TODO.md")).unwrap(), "a [COMPLETED]\n");
     assert_eq!(fs::read_to_string(dir.path().join("specs/state.json")).unwrap(), "{\"s\": \"completed\"}\n");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
-    assert!(dir.path().join(".taskmark/.gitignore").is_file());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+    assert!(!dir.path().join(".taskmark").exists(), "nothing of taskmark's own is written in the work tree");
+    assert!(!lock.state_dir().starts_with(lock.root()));
 }
 
 #[test]
@@ -68,19 +77,19 @@ fn a_prepared_transaction_replaces_nothing_until_committed() {
 
     let prepared = transaction.prepare(&lock).expect("prepared");
     assert_eq!(prepared.paths(), ["a.md"]);
-    assert_eq!(leftovers(dir.path()).len(), 2, "a temporary file and the journal");
+    assert_eq!(leftovers(&lock).len(), 2, "a temporary file and the journal");
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "old\n");
     prepared.abort();
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 
     // Dropped on an error path: the same.
     drop(transaction.prepare(&lock).expect("prepared"));
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "old\n");
 
     transaction.prepare(&lock).expect("prepared").commit().expect("committed");
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
 #[test]
@@ -95,7 +104,7 @@ fn a_file_changed_since_it_was_read_is_a_conflict_and_nothing_is_written() {
     assert!(matches!(&error, TransactionError::Conflict { path, .. } if path == "b.md"), "{error}");
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "one\n");
     assert_eq!(fs::read_to_string(dir.path().join("b.md")).unwrap(), "edited by someone else\n");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
 #[test]
@@ -123,7 +132,7 @@ fn unsafe_targets_are_refused_with_the_file_and_the_reason() {
         assert_eq!(refused("a.md", "x\n"), "a.md: the file is read-only");
     }
     assert_eq!(fs::read_to_string(outside.path().join("elsewhere.md")).unwrap(), "x\n");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
 #[cfg(unix)]
@@ -147,11 +156,12 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
     let dir = workspace(&[("a.md", b"old a\n"), ("b.md", b"new b\n")]);
     let lock = lock(dir.path());
     let root = lock.root().to_path_buf();
-    let temp_a = root.join(".a.md.taskmark-t-0.tmp");
-    let temp_b = root.join(".b.md.taskmark-t-1.tmp");
+    let temp_a = root.join(".a.md.taskmark-7-1-0.tmp");
+    let temp_b = root.join(".b.md.taskmark-7-1-1.tmp");
     let journal = |state| Journal {
-        id: "t".into(),
+        id: "7-1".into(),
         label: "set 1 done".into(),
+        root: root.clone(),
         state,
         files: vec![
             JournalFile {
@@ -183,11 +193,11 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
     let recovery = recover(&lock).unwrap().expect("a recovery");
     assert_eq!(
         recovery.to_string(),
-        "completed an interrupted transaction (set 1 done, t): a.md, b.md now hold its new content"
+        "completed an interrupted transaction (set 1 done, 7-1): a.md, b.md now hold its new content"
     );
     assert_eq!(fs::read_to_string(root.join("a.md")).unwrap(), "new a\n");
     assert_eq!(recover(&lock).unwrap(), None);
-    assert_eq!(leftovers(&root), Vec::<String>::new());
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
 #[test]
@@ -197,14 +207,17 @@ fn a_journal_that_cannot_be_read_stops_everything_and_says_where() {
     fs::write(lock.state_dir().join("journal"), "{ not json").unwrap();
     let error = recover(&lock).expect_err("an unreadable journal");
     let message = error.to_string();
-    assert!(message.contains(".taskmark/journal") && message.contains("delete it"), "{message}");
+    assert!(message.contains(&lock.state_dir().join("journal").display().to_string()), "{message}");
+    assert!(message.contains("delete it"), "{message}");
 }
 
 #[test]
 fn a_second_lock_waits_and_then_names_the_holder() {
     let dir = workspace(&[("a.md", b"x\n")]);
-    let _held = WorkspaceLock::acquire(dir.path(), "set 221 completed", Duration::from_secs(1)).unwrap();
-    let error = WorkspaceLock::acquire(dir.path(), "fix", Duration::from_millis(50)).expect_err("the lock is held");
+    let _held =
+        WorkspaceLock::acquire_in(state_home(), dir.path(), "set 221 completed", Duration::from_secs(1)).unwrap();
+    let error = WorkspaceLock::acquire_in(state_home(), dir.path(), "fix", Duration::from_millis(50))
+        .expect_err("the lock is held");
     let message = error.to_string();
     assert!(message.contains("another taskmark command holds the workspace lock"), "{message}");
     assert!(message.contains("set 221 completed"), "{message}");
@@ -227,4 +240,148 @@ fn oversized_plans_are_refused() {
     let files = (0..=MAX_FILES).map(|it| write(&format!("f{it}.md"), "x\n", "y\n")).collect();
     let error = Transaction { label: "t".into(), files }.commit(&lock).expect_err("too many files");
     assert!(error.to_string().contains("over the limit of 512"), "{error}");
+}
+
+/// A journal whose single file is `(target, temp)`, stored where recovery looks.
+fn plant_journal(lock: &WorkspaceLock, state: JournalState, id: &str, target: &Path, temp: &Path) {
+    Journal {
+        id: id.into(),
+        label: "planted".into(),
+        root: lock.root().to_path_buf(),
+        state,
+        files: vec![JournalFile {
+            path: "specs/TODO.md".into(),
+            target: target.to_path_buf(),
+            temp: temp.to_path_buf(),
+            after_hash: journal::hash(b"payload"),
+        }],
+    }
+    .store(lock.state_dir())
+    .expect("a journal");
+}
+
+fn refused_recovery(lock: &WorkspaceLock) -> String {
+    match recover(lock) {
+        Err(error @ TransactionError::Refused { .. }) => error.to_string(),
+        other => panic!("expected recovery to be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn recovery_touches_nothing_outside_the_root_or_not_named_as_its_own() {
+    let outside = workspace(&[("victim.txt", b"precious\n"), ("keep.txt", b"keep me\n")]);
+    let dir = workspace(&[("specs/TODO.md", b"x\n"), ("payload", b"payload")]);
+    let lock = lock(dir.path());
+    let root = lock.root().to_path_buf();
+    let victim = fs::canonicalize(outside.path().join("victim.txt")).unwrap();
+    let keep = fs::canonicalize(outside.path().join("keep.txt")).unwrap();
+
+    // A committed journal renaming a file of the workspace over one outside it.
+    plant_journal(&lock, JournalState::Committed, "1-1", &victim, &root.join("payload"));
+    let message = refused_recovery(&lock);
+    assert!(message.contains("not a file inside the workspace root"), "{message}");
+    // A prepared journal deleting a file outside the workspace as its "temporary file".
+    plant_journal(&lock, JournalState::Prepared, "1-1", &root.join("specs/TODO.md"), &keep);
+    let message = refused_recovery(&lock);
+    assert!(message.contains("not the temporary file taskmark would have written"), "{message}");
+    // A relative temporary path, and a temporary file that is any file of the workspace.
+    plant_journal(&lock, JournalState::Committed, "1-1", &root.join("specs/TODO.md"), Path::new("payload"));
+    refused_recovery(&lock);
+    plant_journal(&lock, JournalState::Committed, "1-1", &root.join("specs/TODO.md"), &root.join("payload"));
+    refused_recovery(&lock);
+    // An id that would put path separators into the temporary name.
+    let sneaky = root.join("specs/.TODO.md.taskmark-../../x-0.tmp");
+    plant_journal(&lock, JournalState::Prepared, "../../x", &root.join("specs/TODO.md"), &sneaky);
+    let message = refused_recovery(&lock);
+    assert!(message.contains("not a transaction id"), "{message}");
+    // A journal of another workspace.
+    let other = workspace(&[("a.md", b"x\n")]);
+    let mut journal = Journal::load(lock.state_dir()).unwrap().expect("the planted journal");
+    journal.root = fs::canonicalize(other.path()).unwrap();
+    journal.store(lock.state_dir()).unwrap();
+    assert!(refused_recovery(&lock).contains("belongs to the workspace"));
+
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(fs::read_to_string(&keep).unwrap(), "keep me\n");
+    assert_eq!(fs::read_to_string(root.join("specs/TODO.md")).unwrap(), "x\n");
+    assert_eq!(fs::read_to_string(root.join("payload")).unwrap(), "payload");
+}
+
+#[cfg(unix)]
+#[test]
+fn recovery_acts_only_on_regular_temporary_files_of_this_user() {
+    let outside = workspace(&[("secret.txt", b"secret\n")]);
+    let dir = workspace(&[("TODO.md", b"x\n")]);
+    let lock = lock(dir.path());
+    let root = lock.root().to_path_buf();
+    let target = root.join("TODO.md");
+    let temp = journal::temp_path(&target, "5-5", 0).expect("a temporary path");
+
+    // A symlink under the temporary file's name, pointing outside.
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), &temp).unwrap();
+    plant_journal(&lock, JournalState::Committed, "5-5", &target, &temp);
+    assert!(refused_recovery(&lock).contains("is not a regular file"));
+    plant_journal(&lock, JournalState::Prepared, "5-5", &target, &temp);
+    assert!(refused_recovery(&lock).contains("is not a regular file"));
+    assert!(fs::symlink_metadata(&temp).unwrap().file_type().is_symlink(), "the link was left alone");
+    fs::remove_file(&temp).unwrap();
+
+    // A hard link to a file outside, under the temporary file's name.
+    if fs::hard_link(outside.path().join("secret.txt"), &temp).is_ok() {
+        plant_journal(&lock, JournalState::Committed, "5-5", &target, &temp);
+        assert!(refused_recovery(&lock).contains("hard links"));
+        fs::remove_file(&temp).unwrap();
+    }
+
+    // Another user's file under that name (only root can make one).
+    // SAFETY: getuid(2) has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        fs::write(&temp, "theirs").unwrap();
+        std::os::unix::fs::chown(&temp, Some(65534), Some(65534)).unwrap();
+        plant_journal(&lock, JournalState::Prepared, "5-5", &target, &temp);
+        assert!(refused_recovery(&lock).contains("belongs to another user"));
+        assert!(temp.exists(), "another user's file is not deleted");
+    } else {
+        println!("not root: another user's temporary file was not tried");
+    }
+    assert_eq!(fs::read_to_string(outside.path().join("secret.txt")).unwrap(), "secret\n");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "x\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_lock_or_state_folder_is_refused() {
+    let outside = workspace(&[("victim.txt", b"precious\n")]);
+    let dir = workspace(&[("a.md", b"x\n")]);
+    let root = fs::canonicalize(dir.path()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let state = state_dir::for_workspace(home.path(), &root).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("victim.txt"), state.join("lock")).unwrap();
+    let error = WorkspaceLock::acquire_in(home.path(), &root, "t", Duration::from_secs(1)).expect_err("refused");
+    assert!(error.to_string().contains("is a symlink"), "{error}");
+    assert_eq!(fs::read_to_string(outside.path().join("victim.txt")).unwrap(), "precious\n");
+
+    let linked_home = tempfile::tempdir().unwrap();
+    fs::remove_file(state.join("lock")).unwrap();
+    std::os::unix::fs::symlink(&state, linked_home.path().join(state.file_name().unwrap())).unwrap();
+    let error = WorkspaceLock::acquire_in(linked_home.path(), &root, "t", Duration::from_secs(1)).expect_err("refused");
+    assert!(error.to_string().contains("not a folder"), "{error}");
+}
+
+#[test]
+fn a_journal_taskmark_wrote_passes_its_own_checks_and_rolls_forward() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")] };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    assert!(journal.check(lock.root()).is_ok(), "a journal taskmark wrote passes its own checks");
+    std::mem::forget(prepared); // as if the process died here
+    let mut journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    journal.state = JournalState::Committed;
+    journal.store(lock.state_dir()).unwrap();
+    assert_eq!(leftovers(&lock).len(), 2);
+    let recovery = recover(&lock).unwrap().expect("a recovery");
+    assert!(matches!(recovery, Recovery::Completed { .. }));
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
 }

@@ -1,0 +1,70 @@
+//! Where a workspace's lock and journal live: in this user's state folder, keyed by the
+//! workspace's canonical root, never inside the work tree. A repository is untrusted input: a
+//! journal kept in it could be shipped by a cloned repository for recovery to act on, and a
+//! symlink planted where the lock goes would be followed.
+
+use std::path::{Path, PathBuf};
+
+use crate::private_dir;
+
+/// `$TASKMARK_STATE_DIR`, else `$XDG_STATE_HOME/taskmark`, else `$HOME/.local/state/taskmark`.
+pub fn home() -> Result<PathBuf, String> {
+    let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|it| it.is_absolute());
+    if let Some(dir) = absolute("TASKMARK_STATE_DIR") {
+        return Ok(dir);
+    }
+    if let Some(dir) = absolute("XDG_STATE_HOME") {
+        return Ok(dir.join("taskmark"));
+    }
+    if let Some(home) = absolute("HOME") {
+        return Ok(home.join(".local/state/taskmark"));
+    }
+    Err("no folder for taskmark's lock and journal: set TASKMARK_STATE_DIR, XDG_STATE_HOME or HOME to an absolute path"
+        .into())
+}
+
+/// The private folder of the workspace at `canonical_root` under `home`, created (mode 0700)
+/// or checked (a real folder, this user's, closed to others), in a `home` no one else can write.
+pub fn for_workspace(home: &Path, canonical_root: &Path) -> Result<PathBuf, String> {
+    private_dir::ensure_unwritable(home)?;
+    let dir = path_for(home, canonical_root);
+    private_dir::ensure(&dir)?;
+    Ok(dir)
+}
+
+/// Where [`for_workspace`] puts the folder, without creating anything.
+pub fn path_for(home: &Path, canonical_root: &Path) -> PathBuf {
+    home.join(key(canonical_root))
+}
+
+/// `<folder name>-<hash of the whole path>`: unique per root, and recognisable by a person
+/// looking in the folder.
+fn key(canonical_root: &Path) -> String {
+    let name: String = canonical_root
+        .file_name()
+        .map(|it| it.to_string_lossy())
+        .unwrap_or_default()
+        .chars()
+        .map(|it| if it.is_ascii_alphanumeric() || matches!(it, '-' | '_' | '.') { it } else { '_' })
+        .take(40)
+        .collect();
+    let name = name.trim_start_matches('.');
+    let hash = blake3::hash(canonical_root.as_os_str().as_encoded_bytes()).to_hex();
+    format!("{}-{}", if name.is_empty() { "root" } else { name }, &hash[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_root_has_its_own_recognisable_folder() {
+        let a = key(Path::new("/home/me/project"));
+        let b = key(Path::new("/home/you/project"));
+        assert!(a.starts_with("project-") && b.starts_with("project-"), "{a} {b}");
+        assert_ne!(a, b);
+        assert_eq!(a, key(Path::new("/home/me/project")));
+        assert!(key(Path::new("/")).starts_with("root-"));
+        assert!(key(Path::new("/x/../.. evil/")).chars().all(|it| it.is_ascii_alphanumeric() || "-_.".contains(it)));
+    }
+}
