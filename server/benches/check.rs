@@ -287,7 +287,7 @@ fn measure_floor(kind: &str, root: &Path) -> anyhow::Result<()> {
 /// Walks the tree as `taskmark` does and reads every file it lists, with as many reader threads
 /// as taskmark uses.
 fn read_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
-    let paths = workspace::walk(root, &Config::default())?;
+    let paths = workspace::walk(root, &Config::default())?.paths;
     let readers = rayon::ThreadPoolBuilder::new().num_threads(workspace::io_threads()).build()?;
     let bytes = readers.install(|| {
         paths
@@ -307,6 +307,7 @@ fn read_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
 /// markdown file: the cost of looking at each byte once as markdown.
 fn parse_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
     let paths: Vec<String> = workspace::walk(root, &Config::default())?
+        .paths
         .into_iter()
         .filter(|it| {
             let lower = it.to_ascii_lowercase();

@@ -63,11 +63,12 @@ pub fn now() -> crate::engine::timestamp::Now {
 /// Reads `.taskmark.toml` at the root, if there is one.
 pub fn load_config(root: &Path) -> anyhow::Result<Config> {
     let path = root.join(config::FILE_NAME);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Config::parse(&text).map_err(|error| format_err!("{}: {}", root.display(), error)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    if std::fs::symlink_metadata(&path).is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(Config::default());
     }
+    let text = read_workspace_file(root, config::FILE_NAME)
+        .map_err(|reason| format_err!("cannot read {}: {reason}", path.display()))?;
+    Config::parse(&text).map_err(|error| format_err!("{}: {}", root.display(), error))
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
@@ -99,8 +100,20 @@ fn overrides(root: &Path, config: &Config) -> anyhow::Result<ignore::overrides::
     overrides.build().context("bad include/exclude globs")
 }
 
-/// Lists the workspace's files, honouring `.gitignore` and the configured globs.
-pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Every file (and symlink) under the root, relative, sorted.
+    pub paths: Vec<String>,
+    /// Those of `paths` that are symlinks.
+    pub links: HashSet<String>,
+    /// Folders it could not list, with the reason.
+    pub unlisted: Vec<Skipped>,
+}
+
+/// Lists the workspace's files, honouring `.gitignore` and the configured globs. Symlinked
+/// folders are not entered (a folder inside the root is walked where it really is).
+pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Walked> {
     let overrides = overrides(root, config)?;
     let mut builder = ignore::WalkBuilder::new(root);
     builder
@@ -113,71 +126,201 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Vec<String>> {
         .overrides(overrides)
         .threads(io_threads())
         .filter_entry(|entry| !matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")));
-    let found: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let found: Mutex<Walked> = Mutex::new(Walked::default());
+    let relative = |path: &Path| -> Option<String> { Some(path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/")) };
     builder.build_parallel().run(|| {
         let found = &found;
         Box::new(move |entry| {
-            // An unreadable folder is reported by the read step if it matters; keep walking.
-            if let Ok(entry) = entry
-                && entry.file_type().is_some_and(|it| it.is_file() || it.is_symlink())
-                && let Ok(relative) = entry.path().strip_prefix(root)
-                && let Some(relative) = relative.to_str()
-            {
-                let relative = relative.replace('\\', "/");
-                found.lock().unwrap_or_else(PoisonError::into_inner).push(relative);
+            match entry {
+                Ok(entry) => {
+                    let Some(kind) = entry.file_type() else { return ignore::WalkState::Continue };
+                    if (kind.is_file() || kind.is_symlink())
+                        && let Some(path) = relative(entry.path())
+                    {
+                        let mut found = found.lock().unwrap_or_else(PoisonError::into_inner);
+                        if kind.is_symlink() {
+                            found.links.insert(path.clone());
+                        }
+                        found.paths.push(path);
+                    }
+                }
+                // A folder it cannot list: its files are unknown, never "missing".
+                Err(error) => {
+                    if let Some((path, reason)) = unlisted_folder(&error)
+                        && let Some(path) = relative(path)
+                    {
+                        let skip = Skipped { path, reason: format!("cannot list the folder: {reason}"), tracker: true };
+                        found.lock().unwrap_or_else(PoisonError::into_inner).unlisted.push(skip);
+                    }
+                }
             }
             ignore::WalkState::Continue
         })
     });
-    let mut paths = found.into_inner().unwrap_or_else(PoisonError::into_inner);
-    paths.sort();
-    Ok(paths)
+    let mut walked = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    walked.paths.sort();
+    walked.unlisted.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(walked)
 }
 
-/// Reads a file for the index: refuses huge, binary and non-UTF-8 files with a reason.
+/// The folder and IO error of a walk error that is a folder it could not read.
+fn unlisted_folder(error: &ignore::Error) -> Option<(&Path, &std::io::Error)> {
+    match error {
+        ignore::Error::WithPath { path, err } => match err.as_ref() {
+            ignore::Error::Io(io) => Some((path.as_path(), io)),
+            other => unlisted_folder(other),
+        },
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => unlisted_folder(err),
+        _ => None,
+    }
+}
+
+/// Reads a file for the index: only a regular file (a FIFO would block, a device never ends),
+/// never more than [`MAX_FILE_BYTES`] (it stops reading there), valid UTF-8, not binary, with
+/// line breaks taskmark reads.
 pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
-    let size = std::fs::metadata(path).map_err(|error| format!("cannot open: {error}"))?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(too_large(size));
-    }
-    let bytes = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
-    // It may have grown since.
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
+    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
+    }
+    if let Some(line) = lone_carriage_return(&bytes) {
+        return Err(format!(
+            "a carriage return without a line feed at line {line} (classic Mac OS line breaks), which taskmark does not read; convert the file to LF or CRLF line breaks"
+        ));
     }
     String::from_utf8(bytes)
         .map(Arc::from)
         .map_err(|error| format!("not valid UTF-8 (first bad byte at offset {})", error.utf8_error().valid_up_to()))
 }
 
-fn too_large(size: u64) -> String {
-    format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, MAX_FILE_BYTES >> 20)
+/// Reads a regular file of at most `limit` bytes, stopping at the limit rather than after.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading otherwise waits for a writer, forever.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|error| format!("cannot open: {error}"))?;
+    let metadata = file.metadata().map_err(|error| format!("cannot open: {error}"))?;
+    if !metadata.is_file() {
+        return Err(format!("not a regular file (a {})", file_kind(&metadata.file_type())));
+    }
+    if metadata.len() > limit {
+        return Err(too_large(metadata.len(), limit));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // It may grow while we read: never past the limit.
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read: {error}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "named pipe";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "device";
+        }
+        if kind.is_socket() {
+            return "socket";
+        }
+    }
+    if kind.is_dir() { "folder" } else { "special file" }
+}
+
+/// The line of the first carriage return not followed by a line feed, counting either as a
+/// line break.
+fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
+    if !bytes.contains(&b'\r') {
+        return None;
+    }
+    let mut line = 1;
+    for (at, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'\n' => line += 1,
+            b'\r' if bytes.get(at + 1) != Some(&b'\n') => return Some(line),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn too_large(size: u64, limit: u64) -> String {
+    format!("{} MiB is over the {} MiB limit for tracker files", size >> 20, limit >> 20)
+}
+
+/// Whether files reached through symlinks that lead out of the workspace are read: only when
+/// the user says so (`TASKMARK_FOLLOW_OUTSIDE_LINKS=1`), never because a repository does.
+fn follow_outside_links() -> bool {
+    std::env::var_os("TASKMARK_FOLLOW_OUTSIDE_LINKS").is_some_and(|it| it == "1")
+}
+
+/// Why a path that leads out of the workspace root is not read, if it does.
+fn outside_root(canonical_root: &Path, full: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(full).ok()?;
+    if real.starts_with(canonical_root) || follow_outside_links() {
+        return None;
+    }
+    Some(format!(
+        "a link to {}, outside the workspace root: not read (TASKMARK_FOLLOW_OUTSIDE_LINKS=1 reads such files)",
+        real.display()
+    ))
+}
+
+/// Reads one workspace file, as [`read_text`] does, refusing a path that leads out of the root
+/// through a symlink.
+pub fn read_workspace_file(root: &Path, relative: &str) -> Result<Arc<str>, String> {
+    let full = root.join(relative);
+    let canonical_root =
+        std::fs::canonicalize(root).map_err(|error| format!("cannot open the workspace root: {error}"))?;
+    if let Some(reason) = outside_root(&canonical_root, &full) {
+        return Err(reason);
+    }
+    read_text(&full)
 }
 
 /// Walks, reads and indexes the workspace at `root`. Files are read on the IO threads and
-/// parsed as soon as they are read.
+/// parsed as soon as they are read, until the configured limit on indexed text.
 pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync)) -> anyhow::Result<Workspace> {
-    let paths = walk(root, &config)?;
-    let to_read: Vec<String> = paths.iter().filter(|it| wanted(it)).cloned().collect();
-    let known: HashSet<String> = paths.into_iter().collect();
+    let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
+    let walked = walk(root, &config)?;
+    let to_read: Vec<String> = walked.paths.iter().filter(|it| wanted(it)).cloned().collect();
     let total = to_read.len();
     let done = AtomicUsize::new(0);
     let bytes_read = AtomicU64::new(0);
-    let skipped: Mutex<Vec<Skipped>> = Mutex::new(Vec::new());
+    let limit = config.index_limit_bytes;
+    let skipped: Mutex<Vec<Skipped>> = Mutex::new(walked.unlisted);
     let read = |path: &str| {
-        let result = read_text(&root.join(path));
+        let full = root.join(path);
+        let result = match walked.links.contains(path).then(|| outside_root(&canonical_root, &full)).flatten() {
+            Some(reason) => Err(reason),
+            None => read_text(&full),
+        };
+        let result = result.and_then(|text| {
+            let size = text.len() as u64;
+            if bytes_read.fetch_add(size, Ordering::Relaxed) + size > limit {
+                bytes_read.fetch_sub(size, Ordering::Relaxed);
+                return Err(format!(
+                    "not read: the workspace's files passed the {} MiB limit on indexed text (`index_limit_mib` in {})",
+                    limit >> 20,
+                    config::FILE_NAME
+                ));
+            }
+            Ok(text)
+        });
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
         if finished.is_multiple_of(256) || finished == total {
             progress(finished, total);
         }
         match result {
-            Ok(text) => {
-                bytes_read.fetch_add(text.len() as u64, Ordering::Relaxed);
-                Some(text)
-            }
+            Ok(text) => Some(text),
             Err(reason) => {
                 let skip =
                     Skipped { path: path.to_string(), reason, tracker: layout::classify(path).role.is_tracker() };
@@ -191,7 +334,43 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
     let index = readers.install(|| WorkspaceIndex::build_with(to_read, &config.vocabularies, read));
     let mut skipped = skipped.into_inner().unwrap_or_else(PoisonError::into_inner);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let known: HashSet<String> = walked.paths.into_iter().collect();
     Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, bytes_read: bytes_read.into_inner() })
+}
+
+/// The first file of the tracker at `scope` that could not be read (or folder that may hold
+/// one), from a workspace's `(path, reason)` list of files it could not read.
+pub fn unreadable_in_tracker<'a>(
+    skipped: impl IntoIterator<Item = (&'a str, &'a str)>,
+    scope: &str,
+) -> Option<(&'a str, &'a str)> {
+    let under =
+        |inner: &str, outer: &str| outer.is_empty() || inner == outer || inner.starts_with(&format!("{outer}/"));
+    skipped.into_iter().find(|(path, _)| {
+        if wanted(path) {
+            let class = layout::classify(path);
+            class.role.is_tracker() && class.root == scope
+        } else {
+            // A folder the walk could not list.
+            under(path, scope) || under(scope, path)
+        }
+    })
+}
+
+/// Refuses a write to a tracker one of whose files could not be read: the change could not
+/// reach the place that file holds, and would leave the tracker disagreeing with itself.
+/// `scopes` are the trackers the change writes to, `what` the change, for the message.
+pub fn refuse_if_unreadable<'a, 's>(
+    skipped: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    scopes: impl IntoIterator<Item = &'s str>,
+    what: &str,
+) -> Result<(), String> {
+    for scope in scopes {
+        if let Some((path, reason)) = unreadable_in_tracker(skipped.clone(), scope) {
+            return Err(format!("refusing to {what}: {path}, a file of its tracker, cannot be read ({reason})"));
+        }
+    }
+    Ok(())
 }
 
 /// Link targets exist if the walk saw them, or (for ignored or unread files) if the disk has them.
@@ -206,7 +385,9 @@ impl PathOracle for DiskPaths<'_> {
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.known.contains(path) || (!path.is_empty() && self.root.join(path).exists())
+        // A path in a folder taskmark may not read (permission denied) is not known to be
+        // missing: say nothing rather than call a link broken.
+        self.known.contains(path) || (!path.is_empty() && self.root.join(path).try_exists().unwrap_or(true))
     }
 }
 
@@ -290,6 +471,90 @@ impl PathFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_never_past_the_limit() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let fifo = dir.path().join("TODO.md");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("a path");
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        // Would block forever if it waited for a writer.
+        assert_eq!(read_text(&fifo).expect_err("a FIFO"), "not a regular file (a named pipe)");
+        assert_eq!(read_text(Path::new("/dev/zero")).expect_err("a device"), "not a regular file (a device)");
+        let big = dir.path().join("big.md");
+        std::fs::write(&big, "x".repeat(3000)).expect("a file");
+        assert_eq!(read_bounded(&big, 1000).expect_err("over the limit"), too_large(3000, 1000));
+        assert_eq!(read_bounded(&big, 3000).expect("at the limit").len(), 3000);
+    }
+
+    #[test]
+    fn classic_mac_line_breaks_are_named_not_silently_misread() {
+        assert_eq!(lone_carriage_return(b"a\r\nb\r\n"), None);
+        assert_eq!(lone_carriage_return(b"### 1. Task\r- **Status**: [PLANNED]\r"), Some(1));
+        assert_eq!(lone_carriage_return(b"one\ntwo\nthree\rfour"), Some(3));
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("TODO.md"), "# TODO\r- [ ] one\r").expect("a file");
+        let reason = read_text(&dir.path().join("TODO.md")).expect_err("CR line breaks");
+        assert!(reason.starts_with("a carriage return without a line feed at line 1"), "{reason}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_root_are_not_read_links_inside_are() {
+        let outside = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(outside.path().join("secret.md"), "- [ ] secret\n").expect("a file");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("real")).expect("a folder");
+        std::fs::write(root.join("real/TODO.md"), "- [ ] mine\n").expect("a file");
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("TODO.md")).expect("a link");
+        std::os::unix::fs::symlink("real/TODO.md", root.join("tasks.md")).expect("a link");
+        std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).expect("a folder link");
+        let reason = read_workspace_file(root, "TODO.md").expect_err("outside");
+        assert!(
+            reason.starts_with("a link to ") && reason.contains("outside the workspace root: not read"),
+            "{reason}"
+        );
+        assert_eq!(&*read_workspace_file(root, "tasks.md").expect("inside"), "- [ ] mine\n");
+        assert!(read_workspace_file(root, "elsewhere/secret.md").is_err(), "through a linked folder");
+
+        let loaded = load(root, Config::default(), &|_, _| {}).expect("a workspace");
+        let skipped: Vec<&str> = loaded.skipped.iter().map(|it| it.path.as_str()).collect();
+        assert_eq!(skipped, ["TODO.md"]);
+        assert!(loaded.index.file_id("tasks.md").is_some() && loaded.index.file_id("real/TODO.md").is_some());
+        assert!(loaded.index.file_id("elsewhere/secret.md").is_none(), "a linked folder is not entered");
+    }
+
+    #[test]
+    fn the_index_stops_at_its_limit_and_says_why() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for name in ["a", "b", "c"] {
+            std::fs::write(dir.path().join(format!("{name}/TODO.md").replace('/', "-")), "- [ ] x\n".repeat(100_000))
+                .expect("a file");
+        }
+        let mut config = Config::default();
+        config.index_limit_bytes = 1 << 20;
+        let loaded = load(dir.path(), config, &|_, _| {}).expect("a workspace");
+        assert_eq!(loaded.index.len(), 1, "800 kB fit in 1 MiB once");
+        assert_eq!(loaded.skipped.len(), 2);
+        assert!(loaded.skipped.iter().all(|it| it.reason.contains("passed the 1 MiB limit on indexed text")));
+        assert!(loaded.bytes_read <= 1 << 20);
+    }
+
+    #[test]
+    fn a_write_is_refused_while_a_file_of_its_tracker_cannot_be_read() {
+        let skipped = [("specs/state.json", "not valid UTF-8"), ("docs/notes.md", "binary")];
+        let message = refuse_if_unreadable(skipped, ["specs"], "change task 15").expect_err("refused");
+        assert_eq!(
+            message,
+            "refusing to change task 15: specs/state.json, a file of its tracker, cannot be read (not valid UTF-8)"
+        );
+        assert!(refuse_if_unreadable(skipped, ["process"], "fix").is_ok(), "another tracker's file does not matter");
+        let folder = [("specs/012_sync", "cannot list the folder: permission denied")];
+        assert!(refuse_if_unreadable(folder, ["specs"], "fix").is_err(), "a folder of the tracker may hold a place");
+    }
 
     #[test]
     fn the_watcher_filter_honours_nested_ignore_files_deepest_first() {

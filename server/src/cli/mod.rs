@@ -316,8 +316,18 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             write!(stdout, "{}", render::human(&workspace.index, &paths, &diagnostics, color))?;
-            for skipped in workspace.skipped.iter().filter(|it| it.tracker) {
+            // A workspace past its index limit skips thousands: name a few, count the rest.
+            const NAMED: usize = 20;
+            let skipped: Vec<&workspace::Skipped> = workspace.skipped.iter().filter(|it| it.tracker).collect();
+            for skipped in skipped.iter().take(NAMED) {
                 writeln!(stdout, "note: skipped {}: {}", paths.show(&skipped.path), skipped.reason)?;
+            }
+            if skipped.len() > NAMED {
+                writeln!(
+                    stdout,
+                    "note: skipped {} more tracker files (`--format json` lists them all)",
+                    skipped.len() - NAMED
+                )?;
             }
             writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
         }
@@ -404,6 +414,13 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
         }
     };
     let view = crate::engine::ide::task_summary(&workspace.index, key);
+    let skipped = workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
+    if let Some((path, reason)) = workspace::unreadable_in_tracker(skipped, &key.scope) {
+        eprintln!(
+            "taskmark: note: {} could not be read ({reason}): places of the task it holds are not shown",
+            paths.show(path)
+        );
+    }
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,

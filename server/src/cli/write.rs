@@ -78,6 +78,9 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         Ok(task) => task,
         Err(refusal) => return Ok(refused(&refusal)),
     };
+    if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], &format!("change task {task}")) {
+        return Ok(code);
+    }
     if let Some(expected) = request.expect_from
         && let Some(conflict) = crate::engine::edit::status_differs(index, &task, expected)
     {
@@ -150,9 +153,21 @@ pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest)
         println!("taskmark: nothing to fix");
         return Ok(exit::CLEAN);
     }
+    let scopes: Vec<String> = files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
+    if let Some(code) = refuse_unreadable(&workspace, scopes.iter().map(String::as_str), "fix") {
+        return Ok(code);
+    }
     let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
     let transaction = Transaction { label: "fix".into(), files };
     finish(&transaction, &format!("Fixed {summary}"), lock, request.dry_run)
+}
+
+/// [`crate::workspace::refuse_if_unreadable`], as the command line says it (exit 5).
+fn refuse_unreadable<'a>(workspace: &Workspace, scopes: impl IntoIterator<Item = &'a str>, what: &str) -> Option<u8> {
+    let skipped = workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
+    let message = crate::workspace::refuse_if_unreadable(skipped, scopes, what).err()?;
+    eprintln!("taskmark: error: {message}; nothing was written");
+    Some(exit::WRITE_FAILED)
 }
 
 fn writes<'a>(index: &WorkspaceIndex, files: impl Iterator<Item = (FileId, &'a [TextEdit])>) -> Vec<FileWrite> {

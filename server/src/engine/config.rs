@@ -22,8 +22,15 @@ pub struct Config {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub respect_gitignore: bool,
+    /// The most text a workspace load reads in all; files past it are skipped with a note.
+    pub index_limit_bytes: u64,
     pub vocabularies: Vocabularies,
 }
+
+/// The default [`Config::index_limit_bytes`]: far above the largest real trackers (a 50,000-file
+/// monorepo holds about 270 MB), low enough that a hostile or mistaken workspace cannot take the
+/// machine's memory.
+pub const DEFAULT_INDEX_LIMIT_MIB: u64 = 1024;
 
 /// Which vocabulary each tracker uses: the input of parsing.
 #[derive(Debug, Clone)]
@@ -74,6 +81,7 @@ impl Default for Config {
             include: Vec::new(),
             exclude: Vec::new(),
             respect_gitignore: true,
+            index_limit_bytes: DEFAULT_INDEX_LIMIT_MIB << 20,
             vocabularies: Vocabularies::default(),
         }
     }
@@ -130,6 +138,12 @@ impl Config {
         if let Some(respect) = raw.respect_gitignore {
             config.respect_gitignore = respect;
         }
+        if let Some(limit) = raw.index_limit_mib {
+            if !(1..=65536).contains(limit.get_ref()) {
+                return Err(err(limit.span(), "index_limit_mib".into(), "must be between 1 and 65536 (MiB)".into()));
+            }
+            config.index_limit_bytes = limit.into_inner() << 20;
+        }
 
         for (name, table) in &raw.profiles {
             let profile = build_profile(text, name.get_ref(), table, &config.vocabularies.profiles)?;
@@ -160,8 +174,18 @@ impl Config {
         }
         for (position, tracker) in raw.trackers.into_iter().enumerate() {
             config.check_profile_exists(text, &tracker.profile, &format!("trackers[{position}].profile"))?;
+            let root = tracker.root.get_ref();
+            let leaves =
+                root.starts_with(['/', '\\']) || root.contains(['\\', ':']) || root.split('/').any(|part| part == "..");
+            if leaves {
+                return Err(err(
+                    tracker.root.span(),
+                    format!("trackers[{position}].root"),
+                    "must be a folder inside the workspace, relative to its root (no leading `/`, no `..`)".into(),
+                ));
+            }
             config.vocabularies.trackers.push(TrackerOverride {
-                root: tracker.root.trim_matches('/').to_string(),
+                root: root.trim_matches('/').to_string(),
                 profile: tracker.profile.into_inner(),
             });
         }
@@ -243,6 +267,8 @@ struct RawConfig {
     exclude: Vec<Spanned<String>>,
     #[serde(default, rename = "respect_gitignore", alias = "respect-gitignore")]
     respect_gitignore: Option<bool>,
+    #[serde(default, rename = "index_limit_mib", alias = "index-limit-mib")]
+    index_limit_mib: Option<Spanned<u64>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
@@ -256,7 +282,7 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTracker {
-    root: String,
+    root: Spanned<String>,
     profile: Spanned<String>,
 }
 
@@ -598,5 +624,26 @@ in_review = ["completed", "implementing"]
         assert_eq!((error.line, error.key.as_str()), (3, "trackers[0].profile"));
         let error = Config::parse("include = [\"a/[\"]\n").unwrap_err();
         assert_eq!(error.key, "include");
+    }
+
+    #[test]
+    fn tracker_roots_stay_inside_the_workspace() {
+        for root in ["/etc", "../../..", "docs/../../x", "C:\\\\work", "\\\\server\\share"] {
+            let text = format!("[[trackers]]\nroot = {root:?}\nprofile = \"minsky\"\n");
+            let error = Config::parse(&text).expect_err(root);
+            assert_eq!((error.line, error.key.as_str()), (2, "trackers[0].root"), "{root}");
+            assert!(error.message.contains("inside the workspace"), "{error}");
+        }
+        let config =
+            Config::parse("[[trackers]]\nroot = \"docs/board/\"\nprofile = \"minsky\"\n").expect("a relative root");
+        assert_eq!(config.vocabularies.trackers[0].root, "docs/board");
+    }
+
+    #[test]
+    fn the_index_limit_is_configurable_within_bounds() {
+        assert_eq!(Config::default().index_limit_bytes, DEFAULT_INDEX_LIMIT_MIB << 20);
+        assert_eq!(Config::parse("index_limit_mib = 64\n").expect("a limit").index_limit_bytes, 64 << 20);
+        let error = Config::parse("index_limit_mib = 0\n").expect_err("zero");
+        assert_eq!(error.key, "index_limit_mib");
     }
 }

@@ -66,7 +66,7 @@ pub fn prepare(
         if world.versions.contains_key(&file_change.path) {
             continue;
         }
-        match workspace::read_text(&world.root.join(&file_change.path)) {
+        match workspace::read_workspace_file(&world.root, &file_change.path) {
             Ok(text) if *text == *world.index.text(file_change.file) => {}
             Ok(_) => drifted.push(file_change.path.clone()),
             Err(reason) => {
@@ -101,6 +101,18 @@ pub fn prepare(
     let expected =
         for_editor.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
     Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, warnings: change.warnings.clone() })
+}
+
+/// [`workspace::refuse_if_unreadable`] as an error answer (`RequestFailed`, the command line's
+/// exit 5).
+pub fn refuse_unreadable<'s>(
+    world: &World,
+    scopes: impl IntoIterator<Item = &'s str>,
+    what: &str,
+) -> Result<(), jsonrpc::Error> {
+    let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
+    workspace::refuse_if_unreadable(skipped, scopes, what)
+        .map_err(|message| write_failed(format!("{message}; nothing was changed")))
 }
 
 /// The files a [`prepare`] refusal found changed on disk since the world read them: read them
@@ -216,6 +228,7 @@ impl SetStatus {
         open_elsewhere: &HashSet<String>,
     ) -> Result<Option<(PlannedEdit, StatusChange)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
+        refuse_unreadable(world, [task.scope.as_str()], &format!("change task {task}"))?;
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
         {

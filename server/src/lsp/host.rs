@@ -184,10 +184,9 @@ impl Host {
     /// to it. When the saved state already holds that text, its copy is returned, so the
     /// sessions that apply the change share one text.
     pub fn disk(&self, path: &str) -> DiskFile {
-        let full = self.root.join(path);
-        let file = match workspace::read_text(&full) {
+        let file = match workspace::read_workspace_file(&self.root, path) {
             Ok(text) => DiskFile::Text(text),
-            Err(_) if !full.exists() => DiskFile::Missing,
+            Err(_) if std::fs::symlink_metadata(self.root.join(path)).is_err() => DiskFile::Missing,
             Err(reason) => DiskFile::Unreadable(reason),
         };
         let mut state = lock(&self.state);

@@ -366,6 +366,9 @@ impl Server {
                     if change.is_empty() {
                         return Ok(None);
                     }
+                    let scopes: Vec<String> =
+                        change.files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
+                    commands::refuse_unreadable(world, scopes.iter().map(String::as_str), "fix")?;
                     let edited: Vec<broadcast::EditedFile> = change
                         .files
                         .iter()
