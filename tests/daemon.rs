@@ -987,3 +987,234 @@ except OSError:
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+/// A stand-in for a daemon at `socket`, answering everything as if it had worked: `initialize`
+/// with no capabilities, `taskmark/serverInfo` with mode "fake", any command with "wrote".
+/// `answer` "huge-init" or "huge-command" answers that message with a frame announcing
+/// 100000000000 bytes instead. The socket is bound as the caller, chowned to `owner` when
+/// given, and listened on as `listener` when given (so its peer credentials are that user's).
+const FAKE_DAEMON: &str = r#"
+import json, os, socket, sys
+path, answer, owner, listener = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+if owner >= 0:
+    os.chown(path, owner, owner)
+if listener >= 0:
+    os.setgid(listener)
+    os.setuid(listener)
+server.listen(8)
+print("ready", flush=True)
+def frames(conn):
+    pending = b""
+    while True:
+        while b"\r\n\r\n" not in pending:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            pending += chunk
+        head, pending = pending.split(b"\r\n\r\n", 1)
+        length = int(head.split(b":", 1)[1])
+        while len(pending) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            pending += chunk
+        body, pending = pending[:length], pending[length:]
+        yield json.loads(body)
+def send(conn, message):
+    body = json.dumps(message).encode()
+    conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+while True:
+    conn, _ = server.accept()
+    print("connected", flush=True)
+    try:
+        for message in frames(conn):
+            method = message.get("method")
+            print("received", method, flush=True)
+            if "id" not in message:
+                continue
+            if answer == "huge-init" or (answer == "huge-command" and method == "workspace/executeCommand"):
+                conn.sendall(b"Content-Length: 100000000000\r\n\r\n{\"jsonrpc\":")
+                continue
+            if method == "initialize":
+                result = {"capabilities": {}}
+            elif method == "taskmark/serverInfo":
+                result = {"pid": 0, "mode": "fake", "version": "0"}
+            elif method == "shutdown":
+                result = None
+            else:
+                result = {"label": "FAKE", "applied": True, "written": ["specs/TODO.md", "specs/state.json"]}
+            send(conn, {"jsonrpc": "2.0", "id": message["id"], "result": result})
+    except OSError:
+        pass
+    conn.close()
+"#;
+
+struct FakeDaemon {
+    child: std::process::Child,
+    said: BufReader<std::process::ChildStdout>,
+}
+
+impl FakeDaemon {
+    fn start(setup: &Setup, answer: &str, owner: Option<u32>, listener: Option<u32>) -> FakeDaemon {
+        let id = |it: Option<u32>| it.map_or("-1".to_string(), |it| it.to_string());
+        let mut child = Command::new("python3")
+            .args(["-c", FAKE_DAEMON])
+            .arg(setup.runtime.join("daemon.sock"))
+            .args([answer, &id(owner), &id(listener)])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut said = BufReader::new(child.stdout.take().expect("its stdout"));
+        let mut line = String::new();
+        said.read_line(&mut line).expect("the fake daemon starts");
+        assert_eq!(line.trim(), "ready");
+        FakeDaemon { child, said }
+    }
+
+    /// What the fake daemon was sent, once it is stopped.
+    fn received(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = Vec::new();
+        let mut line = String::new();
+        while self.said.read_line(&mut line).is_ok_and(|it| it > 0) {
+            if let Some(method) = line.trim().strip_prefix("received ") {
+                out.push(method.to_string());
+            }
+            line.clear();
+        }
+        out
+    }
+}
+
+impl Drop for FakeDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private runtime folder, as the daemon makes it.
+fn plant_runtime(setup: &Setup) {
+    std::fs::create_dir_all(&setup.runtime).expect("the runtime folder");
+    std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+}
+
+fn set_14(setup: &Setup, root: &Path) -> std::process::Output {
+    setup.command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"]).arg(root).output().expect("runs")
+}
+
+/// `set` left the untrusted daemon alone and changed the files itself.
+fn assert_written_directly(output: &std::process::Output, root: &Path, why: &str) {
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{output:?}");
+    assert!(!stdout.contains("FAKE") && !stdout.contains("through the taskmark daemon"), "{stdout}");
+    assert!(stdout.contains("wrote"), "{stdout}");
+    let note = stderr.lines().find(|it| it.starts_with("taskmark: note:")).unwrap_or_default();
+    assert!(note.contains(why), "the note says why ({why}): {stderr}");
+    assert_eq!(stderr.matches("taskmark: note:").count(), 1, "{stderr}");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "the files really changed: {state}");
+}
+
+/// `taskmark lsp` with the planted runtime folder serves the editor itself.
+fn assert_served_in_process(setup: &Setup, root: &Path, why: &str) {
+    let mut editor = setup.editor(root);
+    let info = server_info(&mut editor);
+    assert_eq!(info["mode"], "standalone", "{info}");
+    assert!(editor.log().contains("serving in this process") && editor.log().contains(why), "{}", editor.log());
+    editor.stop();
+}
+
+fn is_root() -> bool {
+    // SAFETY: getuid(2) has no preconditions.
+    unsafe { libc::getuid() == 0 }
+}
+
+#[test]
+fn set_does_not_trust_a_runtime_folder_another_user_owns() {
+    if !is_root() {
+        println!("not root: nothing checked (a folder owned by another user needs root to make)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", Some(65534), None);
+    std::os::unix::fs::chown(&setup.runtime, Some(65534), Some(65534)).expect("chown");
+    assert_written_directly(&set_14(&setup, &root), &root, "belongs to user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_does_not_trust_a_runtime_folder_open_to_others() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", None, None);
+    std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_written_directly(&set_14(&setup, &root), &root, "its mode 0755 lets other users in");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_and_lsp_do_not_trust_a_socket_another_user_owns() {
+    if !is_root() {
+        println!("not root: nothing checked (a socket owned by another user needs root to make)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", Some(65534), None);
+    assert_written_directly(&set_14(&setup, &root), &root, "belongs to user 65534");
+    assert_served_in_process(&setup, &root, "belongs to user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_and_lsp_do_not_trust_a_daemon_another_user_runs() {
+    if !is_root() {
+        println!("not root: nothing checked here (the peer check is unit-tested over a socket pair)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    // Our socket file in our folder, but the process answering on it runs as another user.
+    let fake = FakeDaemon::start(&setup, "wrote", None, Some(65534));
+    let socket = std::fs::symlink_metadata(setup.runtime.join("daemon.sock")).expect("the socket");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&socket), 0);
+    assert_written_directly(&set_14(&setup, &root), &root, "answered by user 65534");
+    assert_served_in_process(&setup, &root, "answered by user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn an_unreadable_answer_from_the_daemon_never_aborts_set_or_claims_a_write() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let state_before = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+
+    // Unreadable before anything was asked: nothing can have changed, so `set` writes itself.
+    let fake = FakeDaemon::start(&setup, "huge-init", None, None);
+    let output = set_14(&setup, &root);
+    assert_written_directly(&output, &root, "over the");
+    assert_eq!(fake.received(), ["initialize"]);
+
+    // Unreadable after the change was asked for: the daemon may have made it, so `set` says
+    // so and fails rather than write again or claim anything.
+    std::fs::write(root.join("specs/state.json"), &state_before).expect("restore state.json");
+    std::fs::remove_file(setup.runtime.join("daemon.sock")).expect("remove the socket");
+    let fake = FakeDaemon::start(&setup, "huge-command", None, None);
+    let output = set_14(&setup, &root);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(!stdout.contains("wrote"), "{stdout}");
+    assert!(stderr.contains("may or may not have been applied"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(root.join("specs/state.json")).expect("state.json"), state_before);
+    assert!(fake.received().contains(&"workspace/executeCommand".to_string()));
+}

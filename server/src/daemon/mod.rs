@@ -30,6 +30,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 pub use proxy::run as run_proxy;
+pub use runtime_dir::connect_trusted;
 
 /// How long the daemon stays up after its last client leaves, unless told otherwise.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(5 * 60);
