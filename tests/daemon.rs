@@ -1218,3 +1218,28 @@ fn an_unreadable_answer_from_the_daemon_never_aborts_set_or_claims_a_write() {
     assert_eq!(std::fs::read_to_string(root.join("specs/state.json")).expect("state.json"), state_before);
     assert!(fake.received().contains(&"workspace/executeCommand".to_string()));
 }
+
+#[test]
+fn sigterm_and_sigint_remove_the_daemons_files() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let setup = setup();
+        let (mut daemon, _) = tcp_daemon(&setup);
+        let files = ["daemon.sock", "daemon.pid", "daemon.tcp", "daemon.token"].map(|it| setup.runtime.join(it));
+        wait_for("the daemon's files", || files.iter().all(|it| it.exists()));
+        // SAFETY: kill(2) on our own child, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(daemon.id() as libc::pid_t, signal) }, 0);
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = daemon.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit after signal {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "signal {signal}: {status}");
+        for file in &files {
+            assert!(!file.exists(), "signal {signal} left {}", file.display());
+        }
+        assert!(setup.runtime.join("daemon.lock").exists(), "the lock file stays (see daemon::run)");
+    }
+}

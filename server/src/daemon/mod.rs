@@ -58,7 +58,8 @@ pub enum Outcome {
     AlreadyRunning,
 }
 
-/// Runs the daemon in the foreground until it has been idle for `options.idle`.
+/// Runs the daemon in the foreground until it has been idle for `options.idle`, or until
+/// SIGTERM or SIGINT.
 pub fn run(options: Options) -> anyhow::Result<Outcome> {
     if let Some(address) = options.listen
         && !address.ip().is_loopback()
@@ -87,13 +88,28 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
     let log_file = options.log_file.clone().unwrap_or_else(|| dir.join(LOG));
     crate::lsp::init_logging(&options.log_level, Some(&log_file))?;
     crate::lsp::set_serving_mode(crate::lsp::ServingMode::Daemon);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("taskmark-daemon")
+        .build()
+        .context("cannot start the async runtime")?;
+    // Caught from before the first file is made, so that no signal ends the daemon with its
+    // files left behind.
+    let stop = {
+        let _context = runtime.enter();
+        StopSignals::new().context("cannot handle SIGTERM and SIGINT")?
+    };
     let pid_path = dir.join(PID);
-    let _ = fs::write(&pid_path, format!("{}\n", std::process::id()));
-    // What a daemon that died left: only the lock holder gets here, so none of it is in use.
     let (address_path, token_path) = (dir.join(TCP_ADDRESS), dir.join(tcp::TOKEN));
+    let socket_path = dir.join(SOCKET);
+    // Only the lock holder gets here: these files are its own, and it removes them however it
+    // ends (idle, a signal, an error below). Declared after `lock`, so they are removed before
+    // the lock is released and the next daemon may make its own.
+    let _files = OwnFiles(vec![socket_path.clone(), pid_path.clone(), address_path.clone(), token_path.clone()]);
+    let _ = fs::write(&pid_path, format!("{}\n", std::process::id()));
+    // What a daemon that died left.
     let _ = fs::remove_file(&address_path);
     tcp::remove_stale(&token_path)?;
-    let socket_path = dir.join(SOCKET);
     remove_stale_socket(&socket_path)?;
     let listener = std::os::unix::net::UnixListener::bind(&socket_path)
         .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
@@ -123,21 +139,52 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
         // Tests and scripts that asked for port 0 learn the port here.
         let _ = fs::write(&address_path, format!("{address}\n"));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("taskmark-daemon")
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(serve(listener, tcp, options.idle))?;
+    let ended = runtime.block_on(serve(listener, tcp, options.idle, stop))?;
     runtime.shutdown_background();
-    // Only the lock holder gets here: the socket is still ours.
-    let _ = fs::remove_file(&socket_path);
-    let _ = fs::remove_file(&pid_path);
-    let _ = fs::remove_file(&address_path);
-    let _ = fs::remove_file(&token_path);
-    drop(lock);
-    tracing::info!("no client for {} s: the daemon exits", options.idle.as_secs());
+    match ended {
+        Ended::Idle => tracing::info!("no client for {} s: the daemon exits", options.idle.as_secs()),
+        Ended::Signal(name) => tracing::info!("{name}: the daemon exits"),
+    }
     Ok(Outcome::Served)
+}
+
+/// Files the daemon made, removed when it ends. (The lock file stays: removing it while
+/// another daemon opens it would let two hold "the" lock.)
+struct OwnFiles(Vec<PathBuf>);
+
+impl Drop for OwnFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, which end the daemon as idleness does: files removed, exit status 0.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Needs a Tokio runtime's context.
+    fn new() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals { terminate: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    async fn received(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
+/// Why [`serve`] returned.
+enum Ended {
+    Idle,
+    Signal(&'static str),
 }
 
 /// A socket file left by a daemon that died: remove it, but never someone else's file.
@@ -157,7 +204,12 @@ struct TcpListener {
     token_path: Arc<Path>,
 }
 
-async fn serve(unix: std::os::unix::net::UnixListener, tcp: Option<TcpListener>, idle: Duration) -> anyhow::Result<()> {
+async fn serve(
+    unix: std::os::unix::net::UnixListener,
+    tcp: Option<TcpListener>,
+    idle: Duration,
+    mut stop: StopSignals,
+) -> anyhow::Result<Ended> {
     let unix = tokio::net::UnixListener::from_std(unix).context("cannot register the socket")?;
     let tcp = match tcp {
         Some(TcpListener { listener, token, token_path }) => {
@@ -219,7 +271,8 @@ async fn serve(unix: std::os::unix::net::UnixListener, tcp: Option<TcpListener>,
                 (Ok(_), None) => {}
                 (Err(error), _) => tracing::warn!("accepting a TCP connection failed: {error}"),
             },
-            () = idle_timer => return Ok(()),
+            () = idle_timer => return Ok(Ended::Idle),
+            name = stop.received() => return Ok(Ended::Signal(name)),
             () = changed.notified() => {}
         }
     }
