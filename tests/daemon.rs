@@ -727,14 +727,41 @@ fn receive(reader: &mut impl BufRead) -> Value {
     serde_json::from_slice(&body).expect("JSON")
 }
 
-#[test]
-fn tcp_is_loopback_only_and_speaks_lsp() {
-    let setup = setup();
-    let remote = setup.command(&["daemon", "--listen", "0.0.0.0:0"]).output().expect("taskmark daemon runs");
-    assert_eq!(remote.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&remote.stderr).contains("not a loopback address"), "{remote:?}");
+/// One message, or `None` when the other side closed the connection (or said nothing in time).
+fn try_receive(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
 
-    let mut daemon = setup
+/// Whether the other side closed the connection with nothing more to say (rather than
+/// answering, or leaving it open and silent).
+fn closed(reader: &mut impl BufRead) -> bool {
+    let mut rest = Vec::new();
+    match reader.read_to_end(&mut rest) {
+        Ok(_) => rest.is_empty(),
+        // It closed before reading what we sent after its answer.
+        Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+/// `taskmark daemon --listen 127.0.0.1:0`, and the address it listens on.
+fn tcp_daemon(setup: &Setup) -> (std::process::Child, String) {
+    let daemon = setup
         .command(&["daemon", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -742,19 +769,47 @@ fn tcp_is_loopback_only_and_speaks_lsp() {
         .expect("taskmark daemon starts");
     let address_file = setup.runtime.join("daemon.tcp");
     wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
-    let address = std::fs::read_to_string(&address_file).unwrap().trim().to_string();
-    let stream = std::net::TcpStream::connect(&address).expect("connects over TCP");
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
-    let root = setup.workspace("one");
+    let address = std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string();
+    (daemon, address)
+}
+
+fn tcp_connect(address: &str) -> (std::net::TcpStream, BufReader<std::net::TcpStream>) {
+    let stream = std::net::TcpStream::connect(address).expect("connects over TCP");
+    stream.set_read_timeout(Some(WAIT)).expect("a timeout");
+    let writer = stream.try_clone().expect("a second handle");
+    (writer, BufReader::new(stream))
+}
+
+fn initialize(root: &Path, options: Value) -> Value {
     let uri = format!("file://{}", root.display());
-    send(
-        &mut writer,
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": uri, "capabilities": {}}}),
-    );
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": uri, "capabilities": {}, "initializationOptions": options}})
+}
+
+/// The daemon's TCP secret, as its user reads it.
+fn token(setup: &Setup) -> String {
+    std::fs::read_to_string(setup.runtime.join("daemon.token")).expect("daemon.token").trim().to_string()
+}
+
+#[test]
+fn tcp_is_loopback_only_and_speaks_lsp() {
+    let setup = setup();
+    let remote = setup.command(&["daemon", "--listen", "0.0.0.0:0"]).output().expect("taskmark daemon runs");
+    assert_eq!(remote.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&remote.stderr).contains("not a loopback address"), "{remote:?}");
+
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let token_file = std::fs::symlink_metadata(setup.runtime.join("daemon.token")).expect("daemon.token");
+    assert!(token_file.is_file());
+    assert_eq!(token_file.permissions().mode() & 0o777, 0o600, "only its owner reads the token");
+    let secret = token(&setup);
+    assert!(secret.len() == 64 && secret.bytes().all(|it| it.is_ascii_hexdigit()), "{secret}");
+    let (mut writer, mut reader) = tcp_connect(&address);
+    let root = setup.workspace("one");
+    send(&mut writer, &initialize(&root, json!({ "taskmarkToken": secret, "diagnostics": "pull" })));
     let answer = receive(&mut reader);
     assert!(answer["result"]["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{answer}");
+    // The other settings in the options still count: pull diagnostics were asked for.
+    assert!(answer["result"]["capabilities"]["diagnosticProvider"].is_object(), "{answer}");
     send(&mut writer, &json!({"jsonrpc": "2.0", "id": 2, "method": "taskmark/serverInfo"}));
     let info = receive(&mut reader);
     assert_eq!(info["result"]["pid"].as_u64(), Some(u64::from(daemon.id())), "{info}");
@@ -769,4 +824,431 @@ fn tcp_is_loopback_only_and_speaks_lsp() {
     send(&mut writer, &json!({"jsonrpc": "2.0", "method": "exit"}));
     let status = daemon.wait().expect("the daemon exits once idle");
     assert!(status.success(), "{status}");
+    assert!(!setup.runtime.join("daemon.token").exists(), "the token goes with the daemon");
+}
+
+#[test]
+fn a_tcp_connection_without_the_right_token_is_refused_and_closed() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let secret = token(&setup);
+    let mut wrong = secret.clone().into_bytes();
+    wrong[63] = if wrong[63] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).expect("hex");
+    let first_messages = [
+        initialize(&root, Value::Null),
+        initialize(&root, json!({})),
+        initialize(&root, json!({ "taskmarkToken": wrong })),
+        initialize(&root, json!({ "taskmarkToken": &secret[..32] })),
+        initialize(&root, json!({ "taskmarkToken": 42 })),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "taskmark/serverInfo"}),
+        json!({"jsonrpc": "2.0", "method": "initialized", "params": { "taskmarkToken": secret }}),
+    ];
+    for first in first_messages {
+        let (mut writer, mut reader) = tcp_connect(&address);
+        send(&mut writer, &first);
+        let answer = try_receive(&mut reader).unwrap_or_else(|| panic!("no answer to {first}"));
+        assert_eq!(answer["error"]["code"], -32600, "{first} got {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("token") && message.contains("daemon.token"), "{message}");
+        // Nothing more is served on it.
+        let _ = std::io::Write::write_all(
+            &mut writer,
+            b"Content-Length: 52\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"taskmark/serverInfo\"}",
+        );
+        assert!(closed(&mut reader), "the connection stays open after {first}");
+    }
+    // Raw bytes that are not a frame at all are refused too.
+    let (mut writer, mut reader) = tcp_connect(&address);
+    let _ = writer.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let answer = try_receive(&mut reader).expect("an answer to garbage");
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    assert!(closed(&mut reader));
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    assert!(log.contains("refused"), "{log}");
+    assert!(!log.contains(&secret), "the log never holds the token");
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+const TCP_CLIENT: &str = r#"
+import json, socket, sys
+address, token_path, root_uri = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    open(token_path).read()
+    print("token readable", flush=True)
+except PermissionError:
+    print("token unreadable", flush=True)
+host, port = address.rsplit(":", 1)
+conn = socket.create_connection((host, int(port)), timeout=20)
+pending = b""
+def send(message):
+    body = json.dumps(message).encode()
+    conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+def receive():
+    global pending
+    while b"\r\n\r\n" not in pending:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        pending += chunk
+    head, pending = pending.split(b"\r\n\r\n", 1)
+    length = int(head.split(b":", 1)[1])
+    while len(pending) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        pending += chunk
+    body, pending = pending[:length], pending[length:]
+    return json.loads(body)
+def exchange(message):
+    try:
+        send(message)
+        answer = receive()
+    except OSError as error:
+        answer = None
+    print("closed" if answer is None else "answer " + json.dumps(answer), flush=True)
+exchange({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": root_uri, "capabilities": {}}})
+exchange({"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {"command": "taskmark.setStatus", "arguments": [{"task": "14", "status": "implementing"}]}})
+"#;
+
+#[test]
+fn another_user_cannot_act_through_the_tcp_listener() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    let state_before = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let (mut daemon, address) = tcp_daemon(&setup);
+    // SAFETY: getuid(2) has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        // Only the runtime folder's 0700 and the token's 0600 keep the token from another user.
+        let parent = setup.runtime.parent().expect("a parent");
+        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let attempt = Command::new("python3")
+            .args(["-c", TCP_CLIENT, &address])
+            .arg(setup.runtime.join("daemon.token"))
+            .arg(format!("file://{}", root.display()))
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("python3 runs as nobody");
+        let said = String::from_utf8_lossy(&attempt.stdout);
+        assert!(attempt.status.success(), "{attempt:?}");
+        let lines: Vec<&str> = said.lines().collect();
+        assert_eq!(lines.first(), Some(&"token unreadable"), "{said}");
+        assert!(lines.get(1).is_some_and(|it| it.contains("\"code\": -32600")), "{said}");
+        assert_eq!(lines.get(2), Some(&"closed"), "{said}");
+        assert!(!said.contains("\"result\""), "{said}");
+    } else {
+        println!("not root: checked the token file's mode only (switching users needs root)");
+    }
+    let mode = std::fs::metadata(setup.runtime.join("daemon.token")).expect("the token").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(root.join("specs/state.json")).expect("state.json"), state_before);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+#[test]
+fn another_user_is_refused_on_the_socket_even_when_its_modes_let_them_in() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    let mut editor = setup.editor(&root);
+    let pid = daemon_of(&mut editor);
+    let socket = setup.runtime.join("daemon.sock");
+    // SAFETY: getuid(2) has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        // Someone loosened every mode on the way: the daemon still checks who connects.
+        std::fs::set_permissions(setup.runtime.parent().expect("a parent"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let script = r#"
+import json, socket, sys
+conn = socket.socket(socket.AF_UNIX)
+conn.settimeout(20)
+conn.connect(sys.argv[1])
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "capabilities": {}}}).encode()
+try:
+    conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    print("answer" if conn.recv(65536) else "closed")
+except OSError:
+    print("closed")
+"#;
+        let attempt = Command::new("python3")
+            .args(["-c", script])
+            .arg(&socket)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("python3 runs as nobody");
+        assert_eq!(String::from_utf8_lossy(&attempt.stdout).trim(), "closed", "{attempt:?}");
+        let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+        assert!(log.contains("refused a connection from user 65534"), "{log}");
+        std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    } else {
+        println!("not root: nothing checked (connecting as another user needs root)");
+    }
+    // The owner is still served.
+    assert_eq!(server_info(&mut editor)["mode"], "daemon");
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// A stand-in for a daemon at `socket`, answering everything as if it had worked: `initialize`
+/// with no capabilities, `taskmark/serverInfo` with mode "fake", any command with "wrote".
+/// `answer` "huge-init" or "huge-command" answers that message with a frame announcing
+/// 100000000000 bytes instead. The socket is bound as the caller, chowned to `owner` when
+/// given, and listened on as `listener` when given (so its peer credentials are that user's).
+const FAKE_DAEMON: &str = r#"
+import json, os, socket, sys
+path, answer, owner, listener = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+if owner >= 0:
+    os.chown(path, owner, owner)
+if listener >= 0:
+    os.setgid(listener)
+    os.setuid(listener)
+server.listen(8)
+print("ready", flush=True)
+def frames(conn):
+    pending = b""
+    while True:
+        while b"\r\n\r\n" not in pending:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            pending += chunk
+        head, pending = pending.split(b"\r\n\r\n", 1)
+        length = int(head.split(b":", 1)[1])
+        while len(pending) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            pending += chunk
+        body, pending = pending[:length], pending[length:]
+        yield json.loads(body)
+def send(conn, message):
+    body = json.dumps(message).encode()
+    conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+while True:
+    conn, _ = server.accept()
+    print("connected", flush=True)
+    try:
+        for message in frames(conn):
+            method = message.get("method")
+            print("received", method, flush=True)
+            if "id" not in message:
+                continue
+            if answer == "huge-init" or (answer == "huge-command" and method == "workspace/executeCommand"):
+                conn.sendall(b"Content-Length: 100000000000\r\n\r\n{\"jsonrpc\":")
+                continue
+            if method == "initialize":
+                result = {"capabilities": {}}
+            elif method == "taskmark/serverInfo":
+                result = {"pid": 0, "mode": "fake", "version": "0"}
+            elif method == "shutdown":
+                result = None
+            else:
+                result = {"label": "FAKE", "applied": True, "written": ["specs/TODO.md", "specs/state.json"]}
+            send(conn, {"jsonrpc": "2.0", "id": message["id"], "result": result})
+    except OSError:
+        pass
+    conn.close()
+"#;
+
+struct FakeDaemon {
+    child: std::process::Child,
+    said: BufReader<std::process::ChildStdout>,
+}
+
+impl FakeDaemon {
+    fn start(setup: &Setup, answer: &str, owner: Option<u32>, listener: Option<u32>) -> FakeDaemon {
+        let id = |it: Option<u32>| it.map_or("-1".to_string(), |it| it.to_string());
+        let mut child = Command::new("python3")
+            .args(["-c", FAKE_DAEMON])
+            .arg(setup.runtime.join("daemon.sock"))
+            .args([answer, &id(owner), &id(listener)])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut said = BufReader::new(child.stdout.take().expect("its stdout"));
+        let mut line = String::new();
+        said.read_line(&mut line).expect("the fake daemon starts");
+        assert_eq!(line.trim(), "ready");
+        FakeDaemon { child, said }
+    }
+
+    /// What the fake daemon was sent, once it is stopped.
+    fn received(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = Vec::new();
+        let mut line = String::new();
+        while self.said.read_line(&mut line).is_ok_and(|it| it > 0) {
+            if let Some(method) = line.trim().strip_prefix("received ") {
+                out.push(method.to_string());
+            }
+            line.clear();
+        }
+        out
+    }
+}
+
+impl Drop for FakeDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private runtime folder, as the daemon makes it.
+fn plant_runtime(setup: &Setup) {
+    std::fs::create_dir_all(&setup.runtime).expect("the runtime folder");
+    std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+}
+
+fn set_14(setup: &Setup, root: &Path) -> std::process::Output {
+    setup.command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"]).arg(root).output().expect("runs")
+}
+
+/// `set` left the untrusted daemon alone and changed the files itself.
+fn assert_written_directly(output: &std::process::Output, root: &Path, why: &str) {
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{output:?}");
+    assert!(!stdout.contains("FAKE") && !stdout.contains("through the taskmark daemon"), "{stdout}");
+    assert!(stdout.contains("wrote"), "{stdout}");
+    let note = stderr.lines().find(|it| it.starts_with("taskmark: note:")).unwrap_or_default();
+    assert!(note.contains(why), "the note says why ({why}): {stderr}");
+    assert_eq!(stderr.matches("taskmark: note:").count(), 1, "{stderr}");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "the files really changed: {state}");
+}
+
+/// `taskmark lsp` with the planted runtime folder serves the editor itself.
+fn assert_served_in_process(setup: &Setup, root: &Path, why: &str) {
+    let mut editor = setup.editor(root);
+    let info = server_info(&mut editor);
+    assert_eq!(info["mode"], "standalone", "{info}");
+    assert!(editor.log().contains("serving in this process") && editor.log().contains(why), "{}", editor.log());
+    editor.stop();
+}
+
+fn is_root() -> bool {
+    // SAFETY: getuid(2) has no preconditions.
+    unsafe { libc::getuid() == 0 }
+}
+
+#[test]
+fn set_does_not_trust_a_runtime_folder_another_user_owns() {
+    if !is_root() {
+        println!("not root: nothing checked (a folder owned by another user needs root to make)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", Some(65534), None);
+    std::os::unix::fs::chown(&setup.runtime, Some(65534), Some(65534)).expect("chown");
+    assert_written_directly(&set_14(&setup, &root), &root, "belongs to user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_does_not_trust_a_runtime_folder_open_to_others() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", None, None);
+    std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_written_directly(&set_14(&setup, &root), &root, "its mode 0755 lets other users in");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_and_lsp_do_not_trust_a_socket_another_user_owns() {
+    if !is_root() {
+        println!("not root: nothing checked (a socket owned by another user needs root to make)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let fake = FakeDaemon::start(&setup, "wrote", Some(65534), None);
+    assert_written_directly(&set_14(&setup, &root), &root, "belongs to user 65534");
+    assert_served_in_process(&setup, &root, "belongs to user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn set_and_lsp_do_not_trust_a_daemon_another_user_runs() {
+    if !is_root() {
+        println!("not root: nothing checked here (the peer check is unit-tested over a socket pair)");
+        return;
+    }
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    // Our socket file in our folder, but the process answering on it runs as another user.
+    let fake = FakeDaemon::start(&setup, "wrote", None, Some(65534));
+    let socket = std::fs::symlink_metadata(setup.runtime.join("daemon.sock")).expect("the socket");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&socket), 0);
+    assert_written_directly(&set_14(&setup, &root), &root, "answered by user 65534");
+    assert_served_in_process(&setup, &root, "answered by user 65534");
+    assert_eq!(fake.received(), Vec::<String>::new(), "nothing was sent to it");
+}
+
+#[test]
+fn an_unreadable_answer_from_the_daemon_never_aborts_set_or_claims_a_write() {
+    let setup = setup();
+    let root = setup.workspace("one");
+    plant_runtime(&setup);
+    let state_before = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+
+    // Unreadable before anything was asked: nothing can have changed, so `set` writes itself.
+    let fake = FakeDaemon::start(&setup, "huge-init", None, None);
+    let output = set_14(&setup, &root);
+    assert_written_directly(&output, &root, "over the");
+    assert_eq!(fake.received(), ["initialize"]);
+
+    // Unreadable after the change was asked for: the daemon may have made it, so `set` says
+    // so and fails rather than write again or claim anything.
+    std::fs::write(root.join("specs/state.json"), &state_before).expect("restore state.json");
+    std::fs::remove_file(setup.runtime.join("daemon.sock")).expect("remove the socket");
+    let fake = FakeDaemon::start(&setup, "huge-command", None, None);
+    let output = set_14(&setup, &root);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(!stdout.contains("wrote"), "{stdout}");
+    assert!(stderr.contains("may or may not have been applied"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(root.join("specs/state.json")).expect("state.json"), state_before);
+    assert!(fake.received().contains(&"workspace/executeCommand".to_string()));
+}
+
+#[test]
+fn sigterm_and_sigint_remove_the_daemons_files() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let setup = setup();
+        let (mut daemon, _) = tcp_daemon(&setup);
+        let files = ["daemon.sock", "daemon.pid", "daemon.tcp", "daemon.token"].map(|it| setup.runtime.join(it));
+        wait_for("the daemon's files", || files.iter().all(|it| it.exists()));
+        // SAFETY: kill(2) on our own child, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(daemon.id() as libc::pid_t, signal) }, 0);
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = daemon.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit after signal {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "signal {signal}: {status}");
+        for file in &files {
+            assert!(!file.exists(), "signal {signal} left {}", file.display());
+        }
+        assert!(setup.runtime.join("daemon.lock").exists(), "the lock file stays (see daemon::run)");
+    }
 }

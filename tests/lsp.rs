@@ -671,6 +671,39 @@ fn bad_input_gets_an_answer_and_the_server_lives_on() {
 }
 
 #[test]
+fn a_malformed_frame_does_not_swallow_the_requests_after_it() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let lost = r#"{"jsonrpc":"2.0","id":900,"method":"workspace/symbol","params":{"query":"x"}}"#;
+    // A length that is not a number, with its body: the next request is still answered.
+    client.send_raw(format!("Content-Length: nope\r\n\r\n{lost}").as_bytes());
+    let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("answered after a bad length");
+    assert!(symbols.as_array().is_some_and(|it| !it.is_empty()), "{symbols}");
+    // A length too short: the rest of its body is skipped up to the next header.
+    client.send_raw(format!("Content-Length: 9\r\n\r\n{lost}").as_bytes());
+    let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("answered after a short length");
+    assert!(symbols.as_array().is_some_and(|it| !it.is_empty()), "{symbols}");
+    // Noise with no line break at all.
+    client.send_raw(b"\x00\x01 binary noise {{{ ");
+    let symbols = client.request("workspace/symbol", json!({ "query": "12" })).expect("answered after noise");
+    assert!(symbols.as_array().is_some_and(|it| !it.is_empty()), "{symbols}");
+    // The bad frames were answered with parse errors (with a null id: they had none to give).
+    let parse_errors = client.wait_until(WAIT, |it| {
+        it.orphan_responses.iter().filter(|error| error["error"]["code"] == -32700).count() >= 3
+    });
+    assert!(parse_errors, "{:?}", client.orphan_responses);
+    // A request for a `$/` method the server does not know gets MethodNotFound, not silence;
+    // `$/` notifications still pass.
+    client.notify("$/setTrace", json!({ "value": "off" }));
+    let unknown = client.request("$/unknown", json!({})).expect_err("no such method");
+    assert_eq!(unknown["code"], -32601, "{unknown}");
+    assert!(unknown["message"].as_str().is_some_and(|it| it.contains("$/unknown")), "{unknown}");
+    client.notify("$/cancelRequest", json!({ "id": 12345 }));
+    assert!(client.request("workspace/symbol", json!({ "query": "12" })).is_ok());
+    client.stop();
+}
+
+#[test]
 fn logs_go_to_the_requested_file() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let log = dir.path().join("server.log");

@@ -46,6 +46,8 @@ pub struct LspClient {
     pub notifications: Vec<Value>,
     /// Every request the server sent, in order.
     pub server_requests: Vec<Value>,
+    /// Responses with no request id of ours: the server's answers to frames it could not read.
+    pub orphan_responses: Vec<Value>,
     pub edit_mode: EditMode,
     /// The title to pick when the server shows a message request.
     pub pick: Option<String>,
@@ -153,6 +155,7 @@ impl LspClient {
             diagnostics: HashMap::new(),
             notifications: Vec::new(),
             server_requests: Vec::new(),
+            orphan_responses: Vec::new(),
             edit_mode: EditMode::Apply,
             pick: None,
             stash: HashMap::new(),
@@ -310,11 +313,12 @@ impl LspClient {
                 }
                 self.notifications.push(message);
             }
-            (None, Some(id)) => {
-                if let Some(id) = id.as_i64() {
+            (None, Some(id)) => match id.as_i64() {
+                Some(id) => {
                     self.stash.insert(id, message);
                 }
-            }
+                None => self.orphan_responses.push(message),
+            },
             (None, None) => panic!("a message that is neither request, response nor notification: {message}"),
         }
     }

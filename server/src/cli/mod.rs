@@ -84,11 +84,13 @@ struct LspArgs {
 #[derive(clap::Args, Debug)]
 struct DaemonArgs {
     /// Also accept LSP connections over TCP at this address (loopback only, e.g.
-    /// 127.0.0.1:7458; the connection is neither authenticated nor encrypted).
+    /// 127.0.0.1:7458). A connection is served only if its `initialize` carries the token the
+    /// daemon writes to daemon.token in its runtime folder (readable by you only) as
+    /// initializationOptions.taskmarkToken; the connection is not encrypted.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<std::net::SocketAddr>,
-    /// Allow --listen on an address other computers can reach. Anyone who can connect can read
-    /// and change your trackers.
+    /// Allow --listen on an address other computers can reach. The token then crosses the
+    /// network in clear: anyone who can see the traffic can read and change your trackers.
     #[arg(long, requires = "listen")]
     allow_remote: bool,
     /// Exit after this many seconds without a client.

@@ -3,6 +3,12 @@
 //! runs `taskmark.setStatus`; the daemon writes the files (the same transaction path) and
 //! broadcasts the change. With no daemon running, [`set`] says so and the caller writes the
 //! files itself.
+//!
+//! Only this user's own daemon is trusted with the workspace's path and the change, and only
+//! its answer is printed: a socket in a runtime folder that is not private, that someone else
+//! owns, or that another user answers on is left alone (with a note saying why), and the
+//! command writes the files itself. An answer is read with bounds, so a broken or hostile one
+//! is an error, never a crash.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -13,40 +19,78 @@ use serde_json::{Value, json};
 
 use crate::cli::exit;
 use crate::cli::write::SetRequest;
+use crate::lsp::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 
 /// How long the daemon may take to index the workspace for this connection.
 const INDEX_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A connection to the daemon, initialized for `root`; `None` when no daemon answers.
+/// A connection to the daemon, initialized for `root`; `None` when no daemon runs, or when
+/// the one found is not used (the note printed says why). Nothing about the change has been
+/// sent when this returns `None`, so the caller may write the files itself.
 fn connect(root: &Path, name: &str) -> Option<Connection> {
-    let stream = UnixStream::connect(crate::daemon::socket_path()).ok()?;
-    let mut connection = Connection::new(stream)?;
+    let stream = match crate::daemon::connect_trusted() {
+        Ok(stream) => stream?,
+        Err(reason) => {
+            not_used(&reason);
+            return None;
+        }
+    };
+    let mut connection = match Connection::new(stream) {
+        Ok(connection) => connection,
+        Err(error) => {
+            not_used(&format!("cannot set up its connection: {error}"));
+            return None;
+        }
+    };
     let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)?;
-    connection
-        .request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
-                "rootUri": uri.as_str(),
-                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
-                "capabilities": {},
-            }),
-        )
-        .ok()?;
+    let initialized = connection.request(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
+            "rootUri": uri.as_str(),
+            "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
+            "capabilities": {},
+        }),
+    );
+    if let Err(failure) = initialized {
+        not_used(&failure.to_string());
+        return None;
+    }
     connection.notify("initialized", json!({}));
     Some(connection)
 }
 
+fn not_used(reason: &str) {
+    eprintln!("taskmark: note: not using the taskmark daemon ({reason}); writing the files from this command");
+}
+
+/// Why a request got no result.
+enum Failure {
+    /// The daemon's error answer.
+    Refused(Value),
+    /// No readable answer: the connection broke or the answer was malformed.
+    Lost(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(error) => write!(out, "{}", error["message"].as_str().unwrap_or("an error answer")),
+            Failure::Lost(reason) => write!(out, "{reason}"),
+        }
+    }
+}
+
 impl Connection {
     /// Runs a taskmark command, asking again while this connection's index is being built.
-    fn command(&mut self, command: &str, arguments: Value) -> Result<Value, Value> {
+    fn command(&mut self, command: &str, arguments: Value) -> Result<Value, Failure> {
         let started = Instant::now();
         loop {
             let answer =
                 self.request("workspace/executeCommand", json!({ "command": command, "arguments": arguments }));
             match answer {
-                Err(error)
+                Err(Failure::Refused(error))
                     if error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
                         && started.elapsed() < INDEX_TIMEOUT =>
                 {
@@ -93,7 +137,7 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
             }
             exit::CLEAN
         }
-        Err(error) => report(&error),
+        Err(failure) => report(&failure),
     })
 }
 
@@ -136,7 +180,7 @@ pub fn fix(root: &Path, codes: &[crate::engine::rules::RuleCode]) -> Option<u8> 
     }
     connection.close();
     Some(match outcome {
-        Err(error) => report(&error),
+        Err(failure) => report(&failure),
         Ok(()) if fixed.is_empty() => {
             println!("taskmark: nothing to fix");
             exit::CLEAN
@@ -163,7 +207,18 @@ fn written(result: &Value) -> String {
 }
 
 /// The daemon's error, with the exit code the direct path would give.
-fn report(error: &Value) -> u8 {
+fn report(failure: &Failure) -> u8 {
+    let error = match failure {
+        Failure::Refused(error) => error,
+        Failure::Lost(reason) => {
+            // The request was sent: the daemon may have applied it before the answer broke, so
+            // writing the files from here could apply it twice.
+            eprintln!(
+                "taskmark: error: the taskmark daemon's answer was lost ({reason}); the change may or may not have been applied: check with `taskmark show` or `taskmark check` before trying again"
+            );
+            return exit::FAILURE;
+        }
+    };
     let message = error["message"].as_str().unwrap_or("the daemon refused the change");
     match error["code"].as_i64().unwrap_or(0) {
         -32801 => {
@@ -194,10 +249,10 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(stream: UnixStream) -> Option<Connection> {
-        stream.set_read_timeout(Some(INDEX_TIMEOUT)).ok()?;
-        let writer = stream.try_clone().ok()?;
-        Some(Connection { reader: BufReader::new(stream), writer, next_id: 0 })
+    fn new(stream: UnixStream) -> std::io::Result<Connection> {
+        stream.set_read_timeout(Some(INDEX_TIMEOUT))?;
+        let writer = stream.try_clone()?;
+        Ok(Connection { reader: BufReader::new(stream), writer, next_id: 0 })
     }
 
     fn send(&mut self, message: &Value) {
@@ -210,15 +265,13 @@ impl Connection {
         self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
 
-    /// The result, or the error object (a lost connection is an error too).
-    fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+    /// The result, the daemon's error answer, or why there is no answer to read.
+    fn request(&mut self, method: &str, params: Value) -> Result<Value, Failure> {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
         loop {
-            let Some(message) = self.receive() else {
-                return Err(json!({ "message": "the daemon closed the connection" }));
-            };
+            let message = self.receive().map_err(Failure::Lost)?;
             if message.get("method").is_some() {
                 if let Some(request_id) = message.get("id") {
                     // A request from the server (progress, registration): nothing to offer.
@@ -230,29 +283,54 @@ impl Connection {
                 continue;
             }
             if let Some(error) = message.get("error") {
-                return Err(error.clone());
+                return Err(Failure::Refused(error.clone()));
             }
             return Ok(message["result"].clone());
         }
     }
 
-    fn receive(&mut self) -> Option<Value> {
+    /// The next message, read within bounds: a header line over [`MAX_HEADER_LINE`] or a body
+    /// over [`MAX_MESSAGE_BYTES`] is an error, and a body is never allocated before it arrives.
+    fn receive(&mut self) -> Result<Value, String> {
         let mut length = None;
         loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).ok()? == 0 {
-                return None;
+            let mut line = Vec::new();
+            (&mut self.reader)
+                .take(MAX_HEADER_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|error| format!("cannot read its answer: {error}"))?;
+            if !line.ends_with(b"\n") {
+                return Err(if line.len() > MAX_HEADER_LINE {
+                    format!("an answer with a header line over {MAX_HEADER_LINE} bytes")
+                } else {
+                    "the daemon closed the connection".into()
+                });
             }
+            let line = String::from_utf8_lossy(&line);
             let line = line.trim_end();
             if line.is_empty() {
                 break;
             }
-            if let Some(value) = line.strip_prefix("Content-Length:") {
-                length = value.trim().parse::<usize>().ok();
+            if let Some((name, value)) = line.split_once(':')
+                && name.trim().eq_ignore_ascii_case("content-length")
+            {
+                let value = value.trim();
+                let parsed = value.parse::<usize>().map_err(|_| format!("an answer with Content-Length `{value}`"))?;
+                length = Some(parsed);
             }
         }
-        let mut body = vec![0; length?];
-        self.reader.read_exact(&mut body).ok()?;
-        serde_json::from_slice(&body).ok()
+        let length = length.ok_or("an answer without a Content-Length")?;
+        if length > MAX_MESSAGE_BYTES {
+            return Err(format!("a {length}-byte answer is over the {MAX_MESSAGE_BYTES}-byte limit"));
+        }
+        let mut body = Vec::new();
+        (&mut self.reader)
+            .take(length as u64)
+            .read_to_end(&mut body)
+            .map_err(|error| format!("cannot read its answer: {error}"))?;
+        if body.len() < length {
+            return Err("the daemon closed the connection in the middle of an answer".into());
+        }
+        serde_json::from_slice(&body).map_err(|error| format!("an answer that is not JSON: {error}"))
     }
 }

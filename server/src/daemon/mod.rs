@@ -2,17 +2,25 @@
 //! socket in the user's private runtime folder (and, on request, loopback TCP), and the
 //! `taskmark lsp` side that connects an editor's stdio to it, starting it when none runs.
 //!
-//! The daemon speaks LSP itself on every connection (no message is rewritten in between), so
-//! requests the server sends (`workspace/applyEdit`, progress, refreshes) reach the editor that
-//! owns the connection. Exactly one daemon serves a runtime folder: it holds an exclusive lock
-//! on `daemon.lock` for its whole life, and only the holder may remove and bind the socket.
+//! The daemon speaks LSP itself on every connection (no message is rewritten in between, but
+//! for the token a TCP connection's `initialize` carries), so requests the server sends
+//! (`workspace/applyEdit`, progress, refreshes) reach the editor that owns the connection.
+//! Exactly one daemon serves a runtime folder: it holds an exclusive lock on `daemon.lock` for
+//! its whole life, and only the holder may remove and bind the socket.
+//!
+//! Who may connect: on the Unix socket, this user only (the folder's and the socket's modes,
+//! and the peer's uid checked on every connection); over TCP, whoever shows the token in
+//! `daemon.token`, which only this user can read ([`tcp`]).
 
+mod peer;
 mod proxy;
 mod runtime_dir;
+mod tcp;
 
 use std::fs;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +30,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 pub use proxy::run as run_proxy;
+pub use runtime_dir::connect_trusted;
 
 /// How long the daemon stays up after its last client leaves, unless told otherwise.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(5 * 60);
@@ -29,6 +38,8 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(5 * 60);
 pub const SOCKET: &str = "daemon.sock";
 const LOCK: &str = "daemon.lock";
 const PID: &str = "daemon.pid";
+/// The TCP address, for clients (and tests) that asked for port 0.
+const TCP_ADDRESS: &str = "daemon.tcp";
 pub const LOG: &str = "daemon.log";
 
 pub struct Options {
@@ -47,14 +58,15 @@ pub enum Outcome {
     AlreadyRunning,
 }
 
-/// Runs the daemon in the foreground until it has been idle for `options.idle`.
+/// Runs the daemon in the foreground until it has been idle for `options.idle`, or until
+/// SIGTERM or SIGINT.
 pub fn run(options: Options) -> anyhow::Result<Outcome> {
     if let Some(address) = options.listen
         && !address.ip().is_loopback()
         && !options.allow_remote
     {
         bail!(
-            "--listen {address}: not a loopback address; the LSP connection is unauthenticated and unencrypted, so only 127.0.0.1 or ::1 are allowed unless --allow-remote is given"
+            "--listen {address}: not a loopback address; the LSP connection is unencrypted (its token would cross the network in clear), so only 127.0.0.1 or ::1 are allowed unless --allow-remote is given"
         );
     }
     let dir = runtime_dir::location();
@@ -76,9 +88,28 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
     let log_file = options.log_file.clone().unwrap_or_else(|| dir.join(LOG));
     crate::lsp::init_logging(&options.log_level, Some(&log_file))?;
     crate::lsp::set_serving_mode(crate::lsp::ServingMode::Daemon);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("taskmark-daemon")
+        .build()
+        .context("cannot start the async runtime")?;
+    // Caught from before the first file is made, so that no signal ends the daemon with its
+    // files left behind.
+    let stop = {
+        let _context = runtime.enter();
+        StopSignals::new().context("cannot handle SIGTERM and SIGINT")?
+    };
     let pid_path = dir.join(PID);
-    let _ = fs::write(&pid_path, format!("{}\n", std::process::id()));
+    let (address_path, token_path) = (dir.join(TCP_ADDRESS), dir.join(tcp::TOKEN));
     let socket_path = dir.join(SOCKET);
+    // Only the lock holder gets here: these files are its own, and it removes them however it
+    // ends (idle, a signal, an error below). Declared after `lock`, so they are removed before
+    // the lock is released and the next daemon may make its own.
+    let _files = OwnFiles(vec![socket_path.clone(), pid_path.clone(), address_path.clone(), token_path.clone()]);
+    let _ = fs::write(&pid_path, format!("{}\n", std::process::id()));
+    // What a daemon that died left.
+    let _ = fs::remove_file(&address_path);
+    tcp::remove_stale(&token_path)?;
     remove_stale_socket(&socket_path)?;
     let listener = std::os::unix::net::UnixListener::bind(&socket_path)
         .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
@@ -88,7 +119,9 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
         Some(address) => {
             let tcp = std::net::TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))?;
             tcp.set_nonblocking(true).context("cannot make the TCP listener non-blocking")?;
-            Some(tcp)
+            // Before the address is published: a client that finds the address finds the token.
+            let token = tcp::create_token(&dir)?;
+            Some(TcpListener { listener: tcp, token: token.into(), token_path: token_path.clone().into() })
         }
         None => None,
     };
@@ -97,26 +130,61 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
         socket_path.display(),
-        tcp.as_ref().and_then(|it| it.local_addr().ok()).map(|it| format!(" and tcp://{it}")).unwrap_or_default()
+        tcp.as_ref()
+            .and_then(|it| it.listener.local_addr().ok())
+            .map(|it| format!(" and tcp://{it} (token in {})", token_path.display()))
+            .unwrap_or_default()
     );
-    if let Some(address) = tcp.as_ref().and_then(|it| it.local_addr().ok()) {
+    if let Some(address) = tcp.as_ref().and_then(|it| it.listener.local_addr().ok()) {
         // Tests and scripts that asked for port 0 learn the port here.
-        let _ = fs::write(dir.join("daemon.tcp"), format!("{address}\n"));
+        let _ = fs::write(&address_path, format!("{address}\n"));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("taskmark-daemon")
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(serve(listener, tcp, options.idle))?;
+    let ended = runtime.block_on(serve(listener, tcp, options.idle, stop))?;
     runtime.shutdown_background();
-    // Only the lock holder gets here: the socket is still ours.
-    let _ = fs::remove_file(&socket_path);
-    let _ = fs::remove_file(&pid_path);
-    let _ = fs::remove_file(dir.join("daemon.tcp"));
-    drop(lock);
-    tracing::info!("no client for {} s: the daemon exits", options.idle.as_secs());
+    match ended {
+        Ended::Idle => tracing::info!("no client for {} s: the daemon exits", options.idle.as_secs()),
+        Ended::Signal(name) => tracing::info!("{name}: the daemon exits"),
+    }
     Ok(Outcome::Served)
+}
+
+/// Files the daemon made, removed when it ends. (The lock file stays: removing it while
+/// another daemon opens it would let two hold "the" lock.)
+struct OwnFiles(Vec<PathBuf>);
+
+impl Drop for OwnFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, which end the daemon as idleness does: files removed, exit status 0.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Needs a Tokio runtime's context.
+    fn new() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals { terminate: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    async fn received(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
+/// Why [`serve`] returned.
+enum Ended {
+    Idle,
+    Signal(&'static str),
 }
 
 /// A socket file left by a daemon that died: remove it, but never someone else's file.
@@ -129,14 +197,25 @@ fn remove_stale_socket(path: &Path) -> anyhow::Result<()> {
     fs::remove_file(path).with_context(|| format!("cannot remove the stale socket {}", path.display()))
 }
 
+/// The TCP listener and the secret its connections must show.
+struct TcpListener {
+    listener: std::net::TcpListener,
+    token: Arc<str>,
+    token_path: Arc<Path>,
+}
+
 async fn serve(
     unix: std::os::unix::net::UnixListener,
-    tcp: Option<std::net::TcpListener>,
+    tcp: Option<TcpListener>,
     idle: Duration,
-) -> anyhow::Result<()> {
+    mut stop: StopSignals,
+) -> anyhow::Result<Ended> {
     let unix = tokio::net::UnixListener::from_std(unix).context("cannot register the socket")?;
     let tcp = match tcp {
-        Some(it) => Some(tokio::net::TcpListener::from_std(it).context("cannot register the TCP listener")?),
+        Some(TcpListener { listener, token, token_path }) => {
+            let listener = tokio::net::TcpListener::from_std(listener).context("cannot register the TCP listener")?;
+            Some((listener, token, token_path))
+        }
         None => None,
     };
     let connections = Arc::new(AtomicUsize::new(0));
@@ -152,51 +231,68 @@ async fn serve(
         };
         let tcp_accept = async {
             match &tcp {
-                Some(listener) => listener.accept().await,
+                Some((listener, ..)) => listener.accept().await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             accepted = unix.accept() => match accepted {
                 Ok((stream, _)) => {
-                    served += 1;
-                    let (read, write) = stream.into_split();
-                    spawn_connection(served, "unix socket".into(), read, write, &connections, &changed);
+                    // The folder and socket modes keep others out; this holds even if someone
+                    // loosened them.
+                    let ours = runtime_dir::current_uid();
+                    match peer::peer_uid(stream.as_fd()) {
+                        Ok(uid) if uid == ours => {
+                            served += 1;
+                            let (read, write) = stream.into_split();
+                            let session = crate::lsp::serve(read, write);
+                            spawn_connection(served, "unix socket".into(), session, &connections, &changed);
+                        }
+                        Ok(uid) => tracing::warn!("refused a connection from user {uid} on the socket: only user {ours} is served"),
+                        Err(error) => tracing::warn!("refused a connection on the socket: cannot tell who made it ({error})"),
+                    }
                 }
                 Err(error) => tracing::warn!("accepting a connection failed: {error}"),
             },
-            accepted = tcp_accept => match accepted {
-                Ok((stream, peer)) => {
+            accepted = tcp_accept => match (accepted, &tcp) {
+                (Ok((stream, peer)), Some((_, token, token_path))) => {
                     served += 1;
                     let _ = stream.set_nodelay(true);
-                    let (read, write) = stream.into_split();
-                    spawn_connection(served, format!("tcp {peer}"), read, write, &connections, &changed);
+                    let (read, mut write) = stream.into_split();
+                    let (token, token_path, number) = (token.clone(), token_path.clone(), served);
+                    let session = async move {
+                        match tcp::admit(read, &mut write, &token, &token_path).await {
+                            Ok(read) => crate::lsp::serve(read, write).await,
+                            Err(reason) => tracing::warn!("connection {number} refused: {reason}"),
+                        }
+                    };
+                    spawn_connection(served, format!("tcp {peer}"), session, &connections, &changed);
                 }
-                Err(error) => tracing::warn!("accepting a TCP connection failed: {error}"),
+                (Ok(_), None) => {}
+                (Err(error), _) => tracing::warn!("accepting a TCP connection failed: {error}"),
             },
-            () = idle_timer => return Ok(()),
+            () = idle_timer => return Ok(Ended::Idle),
+            name = stop.received() => return Ok(Ended::Signal(name)),
             () = changed.notified() => {}
         }
     }
 }
 
-fn spawn_connection<R, W>(
+/// Runs one connection's `session`, counted among the open ones (a TCP connection still
+/// showing its token too, so the daemon does not exit under it).
+fn spawn_connection(
     number: u64,
     peer: String,
-    read: R,
-    write: W,
+    session: impl std::future::Future<Output = ()> + Send + 'static,
     connections: &Arc<AtomicUsize>,
     changed: &Arc<tokio::sync::Notify>,
-) where
-    R: tokio::io::AsyncRead + Unpin + Send + 'static,
-    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+) {
     let count = connections.fetch_add(1, Ordering::SeqCst) + 1;
     tracing::info!("connection {number} from {peer} ({count} open)");
     let connections = connections.clone();
     let changed = changed.clone();
     tokio::spawn(async move {
-        crate::lsp::serve(read, write).await;
+        session.await;
         let left = connections.fetch_sub(1, Ordering::SeqCst) - 1;
         tracing::info!("connection {number} closed ({left} open)");
         changed.notify_one();

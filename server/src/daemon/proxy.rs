@@ -1,6 +1,7 @@
 //! `taskmark lsp` as editors start it: connects stdin/stdout to the user's daemon, starting one
 //! when none answers, and copies bytes both ways without reading them. When no daemon can be
-//! reached it serves the editor in-process and logs why, so the editor always gets a server.
+//! reached, or the socket found is not this user's daemon's (the same checks as `taskmark
+//! set`'s), it serves the editor in-process and logs why, so the editor always gets a server.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -41,11 +42,13 @@ pub fn run(log_level: &str, log_file: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A connection to this user's daemon, started if none runs. `Err` says why the editor is
+/// served in this process instead: the runtime folder or the socket found in it is not to be
+/// trusted (see [`runtime_dir::connect_trusted_async`]), or no daemon came up in time.
 async fn connect_or_start() -> Result<UnixStream, String> {
     let dir = runtime_dir::location();
     runtime_dir::ensure(&dir)?;
-    let socket = dir.join(SOCKET);
-    if let Ok(stream) = UnixStream::connect(&socket).await {
+    if let Some(stream) = runtime_dir::connect_trusted_async().await? {
         return Ok(stream);
     }
     let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
@@ -64,21 +67,19 @@ async fn connect_or_start() -> Result<UnixStream, String> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
-        match UnixStream::connect(&socket).await {
-            Ok(stream) => return Ok(stream),
-            Err(error) if started.elapsed() >= START_TIMEOUT => {
-                return Err(format!(
-                    "the daemon did not open {} within {} s ({error}); see {}",
-                    socket.display(),
-                    START_TIMEOUT.as_secs(),
-                    dir.join(super::LOG).display()
-                ));
-            }
-            Err(_) => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(100));
-            }
+        if let Some(stream) = runtime_dir::connect_trusted_async().await? {
+            return Ok(stream);
         }
+        if started.elapsed() >= START_TIMEOUT {
+            return Err(format!(
+                "the daemon did not open {} within {} s; see {}",
+                dir.join(SOCKET).display(),
+                START_TIMEOUT.as_secs(),
+                dir.join(super::LOG).display()
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 

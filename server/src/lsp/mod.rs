@@ -21,6 +21,10 @@ use tower_lsp_server::{LspService, Server};
 use tracing_subscriber::EnvFilter;
 
 pub use settings::{DiagnosticMode, Settings};
+pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
+// The daemon reads a TCP connection's first frame itself, to check its token.
+#[cfg(unix)]
+pub(crate) use transport::{Frame, FrameReader, framed};
 
 /// Handlers that may run at once. tower-lsp-server's default of 4 deadlocks when four
 /// handlers wait on the client (an `applyEdit`, a message request) while the reader waits for
