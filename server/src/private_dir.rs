@@ -53,11 +53,21 @@ fn ensure_with(dir: &Path, forbidden: u32) -> Result<(), String> {
         Err(error) => return Err(format!("cannot create {}: {error}", dir.display())),
     }
     let metadata = fs::symlink_metadata(dir).map_err(|error| format!("cannot inspect {}: {error}", dir.display()))?;
+    check_folder(dir, &metadata, forbidden)
+}
+
+/// What [`ensure`] checks of an existing folder, from its `symlink_metadata`: a real folder
+/// (not a symlink), this user's, closed to everyone else.
+pub fn check_private_dir(dir: &Path, metadata: &fs::Metadata) -> Result<(), String> {
+    check_folder(dir, metadata, 0o077)
+}
+
+fn check_folder(dir: &Path, metadata: &fs::Metadata, forbidden: u32) -> Result<(), String> {
     if !metadata.is_dir() {
         return Err(format!("refusing to use {}: it is not a folder (a symlink or a file)", dir.display()));
     }
-    check_owner(dir, &metadata)?;
-    check_mode(dir, &metadata, forbidden)
+    check_owner(dir, metadata)?;
+    check_mode(dir, metadata, forbidden)
 }
 
 fn create_private(dir: &Path) -> io::Result<()> {
