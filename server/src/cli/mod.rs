@@ -346,7 +346,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 "baseline": baseline.as_ref().map(|it| it.label.clone()),
                 "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
             });
-            write!(stdout, "{}", render::json(&workspace.index, &paths, &diagnostics, summary))?;
+            render::json(&mut stdout, &workspace.index, &paths, &diagnostics, summary)?;
         }
         Format::Github => {
             write!(stdout, "{}", render::github(&workspace.index, &paths, &diagnostics))?;

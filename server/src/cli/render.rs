@@ -116,30 +116,56 @@ fn lsp_range(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Value {
     })
 }
 
-pub fn json(index: &WorkspaceIndex, paths: &Paths, diagnostics: &[Diagnostic], summary: Value) -> String {
-    let diagnostics: Vec<Value> = diagnostics
-        .iter()
-        .map(|it| {
-            json!({
-                "file": paths.show(index.path(it.file)),
-                "range": lsp_range(index, it.file, it.range),
-                "severity": it.severity.as_str(),
-                "code": it.code.as_str(),
-                "message": it.message,
-                "task": it.task.as_ref().map(|task| task.id.clone()),
-                "related": it.related.iter().map(|related| json!({
-                    "file": paths.show(index.path(related.file)),
-                    "range": lsp_range(index, related.file, related.range),
-                    "message": related.message,
-                })).collect::<Vec<_>>(),
-                "fixes": fix_titles(index, it),
-            })
-        })
-        .collect();
-    let mut text =
-        serde_json::to_string_pretty(&json!({ "diagnostics": diagnostics, "summary": summary })).unwrap_or_default();
-    text.push('\n');
-    text
+/// `{"diagnostics": [...], "summary": {...}}`, written to `out` one diagnostic at a time: a
+/// workspace with half a million findings is printed, not built as one JSON tree first.
+pub fn json(
+    out: &mut impl std::io::Write,
+    index: &WorkspaceIndex,
+    paths: &Paths,
+    diagnostics: &[Diagnostic],
+    summary: Value,
+) -> std::io::Result<()> {
+    struct Diagnostics<'a> {
+        index: &'a WorkspaceIndex,
+        paths: &'a Paths,
+        diagnostics: &'a [Diagnostic],
+    }
+    impl serde::Serialize for Diagnostics<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut sequence = serializer.serialize_seq(Some(self.diagnostics.len()))?;
+            for diagnostic in self.diagnostics {
+                sequence.serialize_element(&diagnostic_json(self.index, self.paths, diagnostic))?;
+            }
+            sequence.end()
+        }
+    }
+    // Fields in the order `json!` sorts them, so the output is what it always was.
+    #[derive(serde::Serialize)]
+    struct Report<'a> {
+        diagnostics: Diagnostics<'a>,
+        summary: Value,
+    }
+    let report = Report { diagnostics: Diagnostics { index, paths, diagnostics }, summary };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+fn diagnostic_json(index: &WorkspaceIndex, paths: &Paths, it: &Diagnostic) -> Value {
+    json!({
+        "file": paths.show(index.path(it.file)),
+        "range": lsp_range(index, it.file, it.range),
+        "severity": it.severity.as_str(),
+        "code": it.code.as_str(),
+        "message": it.message,
+        "task": it.task.as_ref().map(|task| task.id.clone()),
+        "related": it.related.iter().map(|related| json!({
+            "file": paths.show(index.path(related.file)),
+            "range": lsp_range(index, related.file, related.range),
+            "message": related.message,
+        })).collect::<Vec<_>>(),
+        "fixes": fix_titles(index, it),
+    })
 }
 
 /// GitHub Actions workflow commands, one per diagnostic.

@@ -293,6 +293,7 @@ fn spawn_connection(
     let changed = changed.clone();
     tokio::spawn(async move {
         session.await;
+        crate::lsp::release_freed_memory();
         let left = connections.fetch_sub(1, Ordering::SeqCst) - 1;
         tracing::info!("connection {number} closed ({left} open)");
         changed.notify_one();

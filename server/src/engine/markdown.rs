@@ -37,14 +37,35 @@ pub struct TableRow {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outline {
     pub headings: Vec<Heading>,
-    /// Code blocks, HTML blocks and the frontmatter, sorted: no status lives there.
+    /// Code blocks, HTML blocks, the frontmatter and unparsed pieces, sorted: no status is read
+    /// there.
     pub code: Vec<TextRange>,
     pub items: Vec<ListItem>,
     pub table_rows: Vec<TableRow>,
+    /// Pieces too big to parse within bounded memory (see [`PIECE_NODE_LIMIT`]): treated as
+    /// code, and reported.
+    pub unparsed: Vec<TextRange>,
 }
 
+/// The most parser tree nodes taskmark lets one piece take. pulldown-cmark keeps a node (about
+/// 50 bytes) for each inline punctuation byte (`[`, `]`, `*`, `_`, `` ` ``, `<`, `!`, `\`, `&`)
+/// and about three for each line of a piece until the piece is parsed, so a 30 MB line of `[`
+/// would take 2 GB: a piece estimated over this (about 200 MB of nodes) is not parsed. No real
+/// tracker comes near it: pieces end at headings.
+pub const PIECE_NODE_LIMIT: usize = 4 << 20;
+
+/// Pieces are at least this long, so a file of many short sections starts few parsers.
+const MIN_PIECE: usize = 64 << 10;
+
 impl Outline {
+    /// The outline of `text`, parsed in pieces between headings (sync points, as for
+    /// [`Outline::reparse`]), so the parser's memory is bounded by the largest piece, not the file.
     pub fn new(text: &str) -> Outline {
+        Outline::new_in_pieces(text, MIN_PIECE)
+    }
+
+    /// [`Outline::new`] with pieces of at least `min_piece` bytes (tests use small ones).
+    pub(crate) fn new_in_pieces(text: &str, min_piece: usize) -> Outline {
         let mut outline = Outline::default();
         let body_start = match frontmatter_block(text) {
             Some((block, body_start)) => {
@@ -53,11 +74,54 @@ impl Outline {
             }
             None => 0,
         };
-        let body = parse_slice(text, body_start, text.len());
-        outline.headings = body.headings;
-        outline.code.extend(body.code);
-        outline.items = body.items;
-        outline.table_rows = body.table_rows;
+        // The parser takes a lone carriage return for a line break, the line scanners do not:
+        // such a text is parsed whole.
+        let min_piece = if lone_carriage_return(text) { usize::MAX } else { min_piece.max(1) };
+        let bytes = text.as_bytes();
+        let mut start = body_start;
+        while start < text.len() || start == body_start {
+            let mut candidate = next_sync_candidate(text, start.saturating_add(min_piece));
+            // Each retry skips twice as many candidates as the one before (see `reparse`).
+            let mut skip = 1;
+            // Whether the piece already ends at the first sync point: a piece too big to parse
+            // is cut there, so the sections before the flood are read.
+            let mut shortest = false;
+            let (piece, end) = loop {
+                let end = candidate.unwrap_or(text.len());
+                let mut piece = parse_slice(text, start, candidate.map_or(text.len(), |it| line_end(bytes, it)));
+                if !piece.unparsed.is_empty() {
+                    let first = next_sync_candidate(text, line_end(bytes, start));
+                    if !shortest && first.is_some_and(|it| it < end) {
+                        (candidate, shortest) = (first, true);
+                        continue;
+                    }
+                    // It cannot tell whether a heading ends it; it ends at the candidate all
+                    // the same, its text read as nothing.
+                    piece.unparsed = vec![range(start, end)];
+                    piece.code = vec![range(start, end)];
+                    break (piece, end);
+                }
+                let Some(end) = candidate else { break (piece, text.len()) };
+                // Still a heading there: nothing was left open.
+                if piece.headings.last().is_some_and(|it| usize::from(it.line.start()) == end) {
+                    piece.headings.pop();
+                    break (piece, end);
+                }
+                for _ in 0..skip {
+                    candidate = candidate.and_then(|it| next_sync_candidate(text, line_end(bytes, it)));
+                }
+                skip *= 2;
+            };
+            outline.headings.extend(piece.headings);
+            outline.code.extend(piece.code);
+            outline.items.extend(piece.items);
+            outline.table_rows.extend(piece.table_rows);
+            outline.unparsed.extend(piece.unparsed);
+            if end >= text.len() {
+                break;
+            }
+            start = end;
+        }
         outline
     }
 
@@ -80,6 +144,10 @@ impl Outline {
         let everything = Change { start: 0, old_end: old.len(), new_end: new.len() };
         if change.is_empty() {
             return (self.clone(), change);
+        }
+        // Unparsed pieces are decided piece by piece, as only a whole parse cuts them.
+        if !self.unparsed.is_empty() {
+            return (Outline::new(new), everything);
         }
         let body_start = match (frontmatter_block(old), frontmatter_block(new)) {
             (None, None) => 0,
@@ -133,7 +201,7 @@ impl Outline {
             next_sync += skip;
             skip *= 2;
         };
-        if lone_return(new, &slice.headings) {
+        if lone_return(new, &slice.headings) || !slice.unparsed.is_empty() {
             return (Outline::new(new), everything);
         }
         let before = |range: TextRange| usize::from(range.start()) < slice_start;
@@ -169,7 +237,7 @@ impl Outline {
             },
         );
         let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
-        (Outline { headings, code, items, table_rows }, region)
+        (Outline { headings, code, items, table_rows, unparsed: Vec::new() }, region)
     }
 
     /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
@@ -214,6 +282,11 @@ impl Outline {
 fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
     let mut outline = Outline::default();
     let slice = &text[start..end];
+    if parser_nodes(slice.as_bytes()) > PIECE_NODE_LIMIT {
+        outline.code.push(range(start, end));
+        outline.unparsed.push(range(start, end));
+        return outline;
+    }
     let mut list_depth: u32 = 0;
     let mut in_table_head = false;
     let mut current_row: Option<TableRow> = None;
@@ -259,6 +332,65 @@ fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
     outline.code.sort_by_key(|it| it.start());
     outline.items.sort_by_key(|it| it.range.start());
     outline
+}
+
+/// The pieces of `text` too big to parse (see [`PIECE_NODE_LIMIT`]), cheaply: only a text
+/// estimated over the limit in all is parsed to find them.
+pub fn unparsed_pieces(text: &str) -> Vec<TextRange> {
+    if parser_nodes(text.as_bytes()) <= PIECE_NODE_LIMIT {
+        return Vec::new();
+    }
+    Outline::new(text).unparsed
+}
+
+/// About how many tree nodes pulldown-cmark keeps while parsing `bytes` (an overestimate: a
+/// run of `*` is one node, counted here once per byte).
+fn parser_nodes(bytes: &[u8]) -> usize {
+    // No byte counts for more than three.
+    if bytes.len() * 3 <= PIECE_NODE_LIMIT {
+        return 0;
+    }
+    bytes
+        .iter()
+        .map(|it| match it {
+            b'\n' => 3,
+            b'[' | b']' | b'*' | b'_' | b'`' | b'<' | b'!' | b'\\' | b'&' => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Whether `text` has a carriage return not followed by a line feed.
+fn lone_carriage_return(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(at, it)| *it == b'\r' && bytes.get(at + 1) != Some(&b'\n'))
+}
+
+/// The start of the first line at or after `from` that may be a sync point: an ATX heading at
+/// column 0 that [`can_sync`] would accept. Only a parse up to it tells whether it is one.
+fn next_sync_candidate(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // The start of the line holding `from`, unless `from` starts one.
+    let mut line = if from == 0 || bytes.get(from.checked_sub(1)?) == Some(&b'\n') {
+        from
+    } else {
+        line_end(bytes, from.min(bytes.len()))
+    };
+    while line < bytes.len() {
+        if bytes[line] == b'#' && is_atx_heading_line(&text[line..]) {
+            let line_range = crate::engine::text::line_range_at(text, line);
+            let heading = Heading { level: 0, line: line_range, content: heading_content(text, line_range) };
+            if can_sync(text, &heading) {
+                return Some(line);
+            }
+        }
+        // The next line that starts with `#`.
+        line = match bytes[line..].windows(2).position(|it| it == b"\n#") {
+            Some(at) => line + at + 1,
+            None => return None,
+        };
+    }
+    None
 }
 
 /// The frontmatter as pulldown-cmark's YAML metadata blocks recognize it, but only at the start

@@ -263,6 +263,10 @@ impl Analysis {
             everything = true;
             self.recheck(&mut world);
         }
+        let closed = {
+            let open = self.shared.documents();
+            documents.iter().any(|uri| open.get(uri.as_str()).is_none())
+        };
         for uri in &documents {
             self.apply_document(&mut world, uri, &mut touched, &mut everything);
         }
@@ -282,6 +286,9 @@ impl Analysis {
             self.deliver(&world, if everything { None } else { Some(&touched) });
         }
         drop(world);
+        if closed {
+            crate::lsp::release_freed_memory();
+        }
         self.shared.mark_applied(sequence);
         tracing::debug!(
             documents = documents.len(),

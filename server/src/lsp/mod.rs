@@ -48,6 +48,18 @@ pub enum ServingMode {
 
 static SERVING_MODE: std::sync::OnceLock<ServingMode> = std::sync::OnceLock::new();
 
+/// Hands memory freed by closed documents and sessions back to the operating system. glibc
+/// keeps freed pages in its arenas for reuse, so after an editor closed many large documents
+/// the process would stay at its peak for hours (measured: 1.2 GB with 300 documents of 1 MB
+/// open, still 550 to 680 MB after closing them all, 18 MB after a trim).
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim(3) has no preconditions; it only returns free pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub fn set_serving_mode(mode: ServingMode) {
     let _ = SERVING_MODE.set(mode);
 }

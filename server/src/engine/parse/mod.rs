@@ -32,6 +32,26 @@ pub struct ParseContext<'a> {
 }
 
 pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let mut parsed = parse_role(cx, text);
+    if !matches!(
+        cx.class.role,
+        Role::StateJson | Role::ArchiveStateJson | Role::TaskStateJson { .. } | Role::BacklogConfig
+    ) {
+        for piece in markdown::unparsed_pieces(text) {
+            parsed.problems.push(crate::engine::model::FileProblem {
+                range: crate::engine::text::line_range_at(text, usize::from(piece.start())),
+                message: format!(
+                    "the {} bytes from here to the next heading are too many lines and markdown punctuation to parse in bounded memory (over {} parser nodes); statuses there are not read: split the file with headings",
+                    u32::from(piece.len()),
+                    markdown::PIECE_NODE_LIMIT
+                ),
+            });
+        }
+    }
+    parsed
+}
+
+fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     match cx.class.role {
         Role::Todo => {
             if cx.class.family == Some(crate::engine::layout::Family::SpecFolder) {

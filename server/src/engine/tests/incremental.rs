@@ -78,6 +78,12 @@ pub(crate) fn apply(text: &str, at: &prop::sample::Index, length: &prop::sample:
 }
 
 proptest! {
+    /// Parsing in pieces (at any piece size) gives the outline of one parse of the whole text.
+    #[test]
+    fn parsing_in_pieces_equals_parsing_whole(text in document(), min_piece in 0usize..200) {
+        prop_assert_eq!(Outline::new_in_pieces(&text, min_piece), Outline::new_in_pieces(&text, usize::MAX));
+    }
+
     #[test]
     fn reparsed_outlines_equal_full_parses(text in document(), edits in prop::collection::vec(edit(), 1..8)) {
         let mut text = text;
@@ -90,6 +96,29 @@ proptest! {
             text = edited;
         }
     }
+}
+
+/// A piece the parser would need gigabytes for (a 30 MB line of `[` took 2 GB) is not parsed:
+/// it is reported, and the sections around it are read as usual.
+#[test]
+fn a_piece_too_big_to_parse_is_skipped_and_named_and_the_rest_is_read() {
+    let flood = "[".repeat(crate::engine::markdown::PIECE_NODE_LIMIT + 1);
+    let text = format!("# Before\n\n- [ ] one\n\n# Flood\n\n{flood}\n\n# After\n\n- [x] two\n");
+    let outline = Outline::new(&text);
+    let flood_start = text.find("# Flood").unwrap();
+    let after_start = text.find("# After").unwrap();
+    assert_eq!(outline.unparsed.len(), 1);
+    assert_eq!(
+        (usize::from(outline.unparsed[0].start()), usize::from(outline.unparsed[0].end())),
+        (flood_start, after_start)
+    );
+    assert!(outline.in_code(crate::engine::text::size(flood_start + 20)), "nothing is read in it");
+    let headings: Vec<&str> = outline.headings.iter().map(|it| &text[it.content]).collect();
+    assert_eq!(headings, ["Before", "After"]);
+    assert_eq!(outline.items.len(), 2, "the items before and after it are read");
+    assert_eq!(crate::engine::markdown::unparsed_pieces(&text), outline.unparsed);
+    // Far below the limit nothing changes.
+    assert!(Outline::new(&text.replace(&flood, "[[[")).unparsed.is_empty());
 }
 
 #[test]
