@@ -385,3 +385,137 @@ fn a_journal_taskmark_wrote_passes_its_own_checks_and_rolls_forward() {
     assert!(matches!(recovery, Recovery::Completed { .. }));
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
 }
+
+mod hostile_journals {
+    //! Journals as a tampered state folder or a bug could leave them: recovery acts only on what
+    //! it can prove it wrote, whatever the journal says.
+
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A path a journal may name: files of the workspace, its real temporary names, files
+    /// outside it, relative and `..` paths, the root itself.
+    #[derive(Debug, Clone)]
+    enum Named {
+        Inside(&'static str),
+        TempOf(&'static str, usize),
+        TempWithId(&'static str, &'static str, usize),
+        Outside(&'static str),
+        Relative(&'static str),
+        Climbing,
+        Root,
+    }
+
+    fn named() -> impl Strategy<Value = Named> {
+        let inside = prop::sample::select(vec!["a.md", "specs/TODO.md", "payload"]);
+        prop_oneof![
+            inside.clone().prop_map(Named::Inside),
+            (inside.clone(), 0usize..3).prop_map(|(it, n)| Named::TempOf(it, n)),
+            (inside, prop::sample::select(vec!["1-1", "../x", "", "1-1/.."]), 0usize..3)
+                .prop_map(|(it, id, n)| Named::TempWithId(it, id, n)),
+            prop::sample::select(vec!["victim.txt", "keep.txt"]).prop_map(Named::Outside),
+            prop::sample::select(vec!["a.md", "payload", "../victim.txt"]).prop_map(Named::Relative),
+            Just(Named::Climbing),
+            Just(Named::Root),
+        ]
+    }
+
+    fn resolve(named: &Named, root: &Path, outside: &Path, id: &str) -> PathBuf {
+        match named {
+            Named::Inside(path) => root.join(path),
+            Named::TempOf(path, number) => journal::temp_path(&root.join(path), id, *number).expect("a temporary path"),
+            Named::TempWithId(path, other, number) => {
+                journal::temp_path(&root.join(path), other, *number).expect("a temporary path")
+            }
+            Named::Outside(path) => outside.join(path),
+            Named::Relative(path) => PathBuf::from(path),
+            Named::Climbing => root.join("specs/../../victim.txt"),
+            Named::Root => root.to_path_buf(),
+        }
+    }
+
+    /// Every regular file under `dir`, with its bytes.
+    fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut found = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(folder) = stack.pop() {
+            for entry in fs::read_dir(&folder).expect("a folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    found.insert(path.clone(), fs::read(&path).unwrap_or_default());
+                }
+            }
+        }
+        found
+    }
+
+    proptest! {
+        #[test]
+        fn recovery_never_touches_a_file_it_cannot_prove_it_wrote(
+            committed in any::<bool>(),
+            id in prop::sample::select(vec!["1-1", "12-345", "x", "../1", "1-1-1", ""]),
+            entries in prop::collection::vec((named(), named(), any::<bool>()), 1..4),
+            temps_written in prop::collection::vec((prop::sample::select(vec!["a.md", "specs/TODO.md", "payload"]), 0usize..3), 0..3),
+        ) {
+            let outside = workspace(&[("victim.txt", b"precious"), ("keep.txt", b"keep")]);
+            let dir = workspace(&[("a.md", b"old a"), ("specs/TODO.md", b"old todo"), ("payload", b"payload")]);
+            let lock = lock(dir.path());
+            let root = lock.root().to_path_buf();
+            let outside_root = fs::canonicalize(outside.path()).unwrap();
+            // Temporary files as a crashed commit of transaction `id` would have left them.
+            for (path, number) in &temps_written {
+                if let Some(temp) = journal::temp_path(&root.join(path), id, *number) {
+                    let _ = fs::write(temp, b"new content");
+                }
+            }
+            let files = entries
+                .iter()
+                .map(|(target, temp, good_hash)| JournalFile {
+                    path: "x".into(),
+                    target: resolve(target, &root, &outside_root, id),
+                    temp: resolve(temp, &root, &outside_root, id),
+                    after_hash: if *good_hash { journal::hash(b"new content") } else { "00".into() },
+                })
+                .collect();
+            let state = if committed { JournalState::Committed } else { JournalState::Prepared };
+            Journal { id: id.into(), label: "planted".into(), root: root.clone(), state, files }
+                .store(lock.state_dir())
+                .expect("a journal");
+            let outside_before = contents(outside.path());
+            let inside_before = contents(&root);
+            let journal = Journal::load(lock.state_dir()).unwrap().expect("the journal");
+            let allowed = journal.check(&root).is_ok();
+            let _ = recover(&lock);
+
+            prop_assert_eq!(contents(outside.path()), outside_before, "a file outside the root changed");
+            let inside_after = contents(&root);
+            for (path, bytes) in &inside_before {
+                let is_temp = path.file_name().is_some_and(|it| it.to_string_lossy().contains(".taskmark-"));
+                match inside_after.get(path) {
+                    Some(after) if after == bytes => {}
+                    // A target may only ever receive a temporary file's content, from a journal
+                    // that passed every check.
+                    Some(after) => prop_assert!(allowed && after == b"new content", "{} changed", path.display()),
+                    // Only taskmark's own temporary files go away.
+                    None => prop_assert!(is_temp && allowed, "{} was removed", path.display()),
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_in_the_journal_are_refused_or_read_never_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let dir = workspace(&[("a.md", b"x")]);
+            let lock = lock(dir.path());
+            fs::write(lock.state_dir().join("journal"), &bytes).unwrap();
+            let _ = Journal::load(lock.state_dir());
+            let _ = recover(&lock);
+            prop_assert_eq!(fs::read(dir.path().join("a.md")).unwrap(), b"x".to_vec());
+        }
+    }
+}
