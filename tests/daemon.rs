@@ -7,6 +7,8 @@
 mod lsp_client;
 #[path = "support/state.rs"]
 mod state;
+#[path = "support/tracker.rs"]
+mod tracker;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -1251,4 +1253,54 @@ fn sigterm_and_sigint_remove_the_daemons_files() {
         }
         assert!(setup.runtime.join("daemon.lock").exists(), "the lock file stays (see daemon::run)");
     }
+}
+
+/// Commands through the daemon and commands writing directly, all at once on different tasks:
+/// each lands (the daemon plans under the workspace lock, against the files as the direct
+/// writers left them; it used to refuse some with a spurious "changed on disk"), and a `set` to
+/// the status a task already has exits 0 through the daemon as it does directly.
+#[test]
+fn commands_through_the_daemon_and_direct_writers_on_different_tasks_all_land() {
+    let setup = setup();
+    let root = setup.base.join("racing");
+    std::fs::create_dir_all(&root).expect("a workspace folder");
+    tracker::write_tracker(&root, 1, 32, tracker::Style::default());
+    let mut editor = setup.editor(&root);
+    wait_for("the workspace to be indexed", || {
+        editor
+            .request("workspace/symbol", json!({ "query": "Task 1" }))
+            .is_ok_and(|it| it.as_array().is_some_and(|list| !list.is_empty()))
+    });
+    let children: Vec<(u32, std::process::Child)> = (1..=32)
+        .map(|task| {
+            let mut command =
+                setup.command(&["set", &task.to_string(), "implementing", "--date", "2026-11-23", "--root"]);
+            command.arg(&root);
+            if task % 2 == 0 {
+                command.arg("--no-daemon");
+            }
+            (task, command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("taskmark set starts"))
+        })
+        .collect();
+    for (task, child) in children {
+        let output = child.wait_with_output().expect("taskmark set ends");
+        assert!(output.status.success(), "set {task}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    for task in 1..=32 {
+        let output = setup
+            .command(&["show", &task.to_string(), "--format", "json", "--root"])
+            .arg(&root)
+            .output()
+            .expect("show");
+        let view: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(view["status"], "[IMPLEMENTING]", "task {task}: {view}");
+        assert!(view["places"].as_array().expect("places").iter().all(|it| it["agrees"] == true), "{view}");
+    }
+    let again = setup.command(&["set", "3", "implementing", "--root"]).arg(&root).output().expect("set runs");
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("task 3 already says `implementing` everywhere; nothing to change"), "{said}");
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
 }
