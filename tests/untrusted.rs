@@ -16,7 +16,11 @@ use support::state::state_home;
 use support::tracker::{Style, write_tracker};
 
 fn command(root: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command_of(Path::new(env!("CARGO_BIN_EXE_taskmark")), root, args)
+}
+
+fn command_of(binary: &Path, root: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
     command
         .args(args)
         .arg("--root")
@@ -199,7 +203,12 @@ fn a_folder_taskmark_cannot_list_is_noted_and_its_files_are_not_called_missing()
     std::fs::set_permissions(root.join("specs/002_task"), std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let nobody = tempfile::tempdir().expect("a folder for nobody's state");
     std::os::unix::fs::chown(nobody.path(), Some(65534), Some(65534)).expect("chown");
-    let output = command(root, &["check", "--no-baseline"])
+    // A copy of the binary nobody can run, wherever the checkout is (root's home is closed).
+    let programs = tempfile::tempdir().expect("a folder for the binary");
+    std::fs::set_permissions(programs.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let binary = programs.path().join("taskmark");
+    std::fs::copy(env!("CARGO_BIN_EXE_taskmark"), &binary).expect("a copy of the binary");
+    let output = command_of(&binary, root, &["check", "--no-baseline"])
         .env("TASKMARK_STATE_DIR", nobody.path())
         .env("TASKMARK_RUNTIME_DIR", nobody.path().join("run"))
         .uid(65534)
