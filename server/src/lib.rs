@@ -13,5 +13,6 @@ pub mod engine;
 pub mod git;
 pub mod lsp;
 pub mod private_dir;
+pub mod read;
 pub mod transaction;
 pub mod workspace;

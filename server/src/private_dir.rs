@@ -126,31 +126,19 @@ pub fn open_file(path: &Path, create: bool) -> io::Result<fs::File> {
 /// Reads a file in a private folder (none: `Ok(None)`), never through a symlink, only if it is
 /// a regular file this user owns and at most `limit` bytes long.
 pub fn read_file(path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
-    let file = match options.open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(refused_link(path, error)),
-    };
-    let metadata = file.metadata()?;
-    check_own_regular(path, &metadata)?;
-    if metadata.len() > limit {
-        return Err(io::Error::other(format!(
-            "{} is {} bytes, over the {limit}-byte limit",
-            path.display(),
-            metadata.len()
-        )));
+    use crate::read::ReadError;
+    match crate::read::regular_file(path, limit, false) {
+        Ok((metadata, bytes)) => {
+            check_owner(path, &metadata).map_err(io::Error::other)?;
+            Ok(Some(bytes))
+        }
+        Err(ReadError::Io(error)) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(ReadError::Io(error)) => Err(refused_link(path, error)),
+        Err(ReadError::TooLarge(size)) => {
+            Err(io::Error::other(format!("{} is {size} bytes, over the {limit}-byte limit", path.display())))
+        }
+        Err(not_regular) => Err(io::Error::other(format!("refusing to use {}: {not_regular}", path.display()))),
     }
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::other(format!("{} grew over the {limit}-byte limit", path.display())));
-    }
-    Ok(Some(bytes))
 }
 
 /// Creates a new file (never an existing one, never through a symlink), mode 0600.

@@ -183,7 +183,7 @@ pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
     }
-    if let Some(line) = lone_carriage_return(&bytes) {
+    if let Some(line) = crate::engine::text::lone_carriage_return(&bytes) {
         return Err(format!(
             "a carriage return without a line feed at line {line} (classic Mac OS line breaks), which taskmark does not read; convert the file to LF or CRLF line breaks"
         ));
@@ -195,61 +195,12 @@ pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
 
 /// Reads a regular file of at most `limit` bytes, stopping at the limit rather than after.
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    // Opening a FIFO for reading otherwise waits for a writer, forever.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|error| format!("cannot open: {error}"))?;
-    let metadata = file.metadata().map_err(|error| format!("cannot open: {error}"))?;
-    if !metadata.is_file() {
-        return Err(format!("not a regular file (a {})", file_kind(&metadata.file_type())));
+    match crate::read::regular_file(path, limit, true) {
+        Ok((_, bytes)) => Ok(bytes),
+        Err(crate::read::ReadError::Io(error)) => Err(format!("cannot read: {error}")),
+        Err(crate::read::ReadError::TooLarge(size)) => Err(too_large(size, limit)),
+        Err(not_regular) => Err(not_regular.to_string()),
     }
-    if metadata.len() > limit {
-        return Err(too_large(metadata.len(), limit));
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    // It may grow while we read: never past the limit.
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|error| format!("cannot read: {error}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64, limit));
-    }
-    Ok(bytes)
-}
-
-fn file_kind(kind: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "named pipe";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "device";
-        }
-        if kind.is_socket() {
-            return "socket";
-        }
-    }
-    if kind.is_dir() { "folder" } else { "special file" }
-}
-
-/// The line of the first carriage return not followed by a line feed, counting either as a
-/// line break.
-fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
-    if !bytes.contains(&b'\r') {
-        return None;
-    }
-    let mut line = 1;
-    for (at, byte) in bytes.iter().enumerate() {
-        match byte {
-            b'\n' => line += 1,
-            b'\r' if bytes.get(at + 1) != Some(&b'\n') => return Some(line),
-            _ => {}
-        }
-    }
-    None
 }
 
 fn too_large(size: u64, limit: u64) -> String {
@@ -491,6 +442,7 @@ mod tests {
 
     #[test]
     fn classic_mac_line_breaks_are_named_not_silently_misread() {
+        use crate::engine::text::lone_carriage_return;
         assert_eq!(lone_carriage_return(b"a\r\nb\r\n"), None);
         assert_eq!(lone_carriage_return(b"### 1. Task\r- **Status**: [PLANNED]\r"), Some(1));
         assert_eq!(lone_carriage_return(b"one\ntwo\nthree\rfour"), Some(3));

@@ -76,7 +76,11 @@ impl Outline {
         };
         // The parser takes a lone carriage return for a line break, the line scanners do not:
         // such a text is parsed whole.
-        let min_piece = if lone_carriage_return(text) { usize::MAX } else { min_piece.max(1) };
+        let min_piece = if crate::engine::text::lone_carriage_return(text.as_bytes()).is_some() {
+            usize::MAX
+        } else {
+            min_piece.max(1)
+        };
         let bytes = text.as_bytes();
         let mut start = body_start;
         while start < text.len() || start == body_start {
@@ -358,12 +362,6 @@ fn parser_nodes(bytes: &[u8]) -> usize {
             _ => 0,
         })
         .sum()
-}
-
-/// Whether `text` has a carriage return not followed by a line feed.
-fn lone_carriage_return(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(at, it)| *it == b'\r' && bytes.get(at + 1) != Some(&b'\n'))
 }
 
 /// The start of the first line at or after `from` that may be a sync point: an ATX heading at

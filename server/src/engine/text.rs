@@ -97,6 +97,23 @@ pub fn line_range_at(text: &str, offset: usize) -> TextRange {
     range(start, end)
 }
 
+/// The line (one-based, counting either as a break) of the first carriage return not followed by
+/// a line feed: a line break to the markdown parser, but not to taskmark's line scanners.
+pub fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
+    if !bytes.contains(&b'\r') {
+        return None;
+    }
+    let mut line = 1;
+    for (at, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'\n' => line += 1,
+            b'\r' if bytes.get(at + 1) != Some(&b'\n') => return Some(line),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// One-based line number of `offset`, for human output.
 pub fn line_number(index: &LineIndex, offset: TextSize) -> u32 {
     index.try_line_col(offset).map_or(1, |it| it.line + 1)
