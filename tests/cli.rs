@@ -300,7 +300,10 @@ fn bad_input_is_reported_and_loses_nothing() {
     let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
     assert_eq!(output.status.code(), Some(1), "broken JSON is an error");
     let text = stdout(&output);
-    assert!(text.contains("note: skipped specs/TODO.md: not valid UTF-8 (first bad byte at offset 35)"), "{text}");
+    assert!(
+        text.contains("note: specs/TODO.md: not valid UTF-8 (first bad byte at offset 35, line 3): read with replacement characters, and never written"),
+        "{text}"
+    );
     assert!(text.contains("note: skipped specs/001_x/plans/implementation-001.md: binary file"), "{text}");
     assert!(text.contains("error[malformed-file]: not valid JSON"), "{text}");
     let after: Vec<Vec<u8>> = ["specs/TODO.md", "specs/state.json"]
@@ -310,7 +313,8 @@ fn bad_input_is_reported_and_loses_nothing() {
     assert_eq!(before, after, "check never writes");
     let deny = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
     let json: Value = serde_json::from_slice(&deny.stdout).expect("valid JSON");
-    assert_eq!(json["summary"]["skipped"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["summary"]["skipped"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["summary"]["notes"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]

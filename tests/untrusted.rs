@@ -118,37 +118,102 @@ fn a_tracker_file_linked_from_outside_the_root_is_noted_and_read_only_when_the_u
     assert_eq!(report["summary"]["skipped"].as_array().map(Vec::len), Some(0), "{report}");
 }
 
-#[test]
-fn set_refuses_when_a_file_of_the_tracker_cannot_be_read() {
+/// The tracker `set` and `fix` write to, with `specs/state.json` replaced by `bytes`, and the
+/// files they would write, as they are.
+fn tracker_with_state(bytes: &[u8]) -> (tempfile::TempDir, Vec<Vec<u8>>) {
     let dir = tracker();
     let root = dir.path();
-    let mut state = std::fs::read(root.join("specs/state.json")).expect("state.json");
-    state.extend_from_slice(b"\xff\xfe\n");
-    std::fs::write(root.join("specs/state.json"), &state).expect("state.json, no longer UTF-8");
-    let paths = ["specs/TODO.md", "specs/state.json", "specs/002_task/plans/implementation-001.md"];
-    let before = files(root, &paths);
-    let output = command(root, &["set", "2", "implementing", "--no-daemon"]).output().expect("set runs");
-    assert_eq!(output.status.code(), Some(5), "{}", text(&output.stderr));
-    let said = text(&output.stderr);
-    assert!(
-        said.contains(
-            "refusing to change task 2: specs/state.json, a file of its tracker, cannot be read (not valid UTF-8"
-        ),
-        "{said}"
-    );
-    assert!(said.contains("nothing was written"), "{said}");
-    assert_eq!(files(root, &paths), before);
+    std::fs::write(root.join("specs/state.json"), bytes).expect("state.json");
     // A counter `fix` would recompute, in the same tracker.
     let todo = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
     std::fs::write(root.join("specs/TODO.md"), todo.replace("next_project_number: 4", "next_project_number: 2"))
         .expect("a stale counter");
-    let before = files(root, &paths);
-    let fix = command(root, &["fix", "--no-daemon"]).output().expect("fix runs");
-    assert_eq!(fix.status.code(), Some(5), "{}{}", text(&fix.stdout), text(&fix.stderr));
-    assert!(text(&fix.stderr).contains("refusing to fix: specs/state.json"), "{}", text(&fix.stderr));
-    assert_eq!(files(root, &paths), before);
+    let before = files(root, &WRITTEN);
+    (dir, before)
+}
+
+const WRITTEN: [&str; 3] = ["specs/TODO.md", "specs/state.json", "specs/002_task/plans/implementation-001.md"];
+
+const SET: &[&str] = &["set", "2", "implementing", "--no-daemon"];
+const FIX: &[&str] = &["fix", "--no-daemon"];
+
+/// Runs each command, which must refuse (exit 5) saying `why`, and write nothing.
+fn writes_are_refused(root: &Path, commands: &[&[&str]], before: &[Vec<u8>], why: &str) {
+    for args in commands {
+        let output = command(root, args).output().expect("taskmark runs");
+        let said = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{args:?}: {said}{}", text(&output.stdout));
+        assert!(said.contains(why) && said.contains("nothing was written"), "{args:?}: {said}");
+        assert_eq!(files(root, &WRITTEN), before, "{args:?} wrote something");
+    }
+}
+
+#[test]
+fn set_and_fix_refuse_while_a_file_of_the_tracker_cannot_be_read() {
+    // Binary (NUL bytes): not read at all.
+    let mut state = b"{\"next_project_number\": 4}\n".to_vec();
+    state.extend_from_slice(&[0; 64]);
+    let (dir, before) = tracker_with_state(&state);
+    let root = dir.path();
+    writes_are_refused(
+        root,
+        &[SET, FIX],
+        &before,
+        "specs/state.json, a file of its tracker, cannot be read (binary file",
+    );
     let show = command(root, &["show", "2"]).output().expect("show runs");
     assert!(text(&show.stderr).contains("note: specs/state.json could not be read"), "{}", text(&show.stderr));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_read_with_a_note_and_never_written() {
+    let dir = tracker();
+    // A stray Latin-1 byte in a name: still JSON, but not UTF-8.
+    let state = std::fs::read(dir.path().join("specs/state.json")).expect("state.json");
+    let name = b"\"project_name\": \"task\"";
+    let at = state.windows(name.len()).position(|it| it == name).expect("a project name") + name.len() - 3;
+    let mut bytes = state.clone();
+    bytes[at] = 0xe4;
+    let (dir, before) = tracker_with_state(&bytes);
+    let root = dir.path();
+    // `set` must write state.json; `fix` only has TODO.md's counter to fix, and does.
+    writes_are_refused(
+        root,
+        &[SET],
+        &before,
+        "refusing to write specs/state.json: not valid UTF-8 (first bad byte at offset",
+    );
+    let fixed = command(root, FIX).output().expect("fix runs");
+    assert!(fixed.status.success(), "{}", text(&fixed.stderr));
+    assert_eq!(std::fs::read(root.join("specs/state.json")).expect("state.json"), before[1]);
+    let check = command(root, &["check", "--no-baseline"]).output().expect("check runs");
+    let said = text(&check.stdout);
+    assert!(said.contains("note: specs/state.json: not valid UTF-8 (first bad byte at offset"), "{said}");
+    assert!(said.contains("read with replacement characters, and never written"), "{said}");
+    // Its places are still read: task 2 shows its state.json entry.
+    let show = command(root, &["show", "2", "--format", "json"]).output().expect("show runs");
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).expect("JSON");
+    assert!(view["places"].as_array().expect("places").iter().any(|it| it["file"] == "specs/state.json"), "{view}");
+    assert!(text(&show.stderr).contains("note: specs/state.json: not valid UTF-8"), "{}", text(&show.stderr));
+}
+
+/// A markdown file with a few stray control bytes (as real plans have, from a mangled box
+/// drawing) is still a tracker file; one that is mostly NUL bytes is binary.
+#[test]
+fn stray_nul_bytes_are_text_a_file_full_of_them_is_binary() {
+    let dir = tracker();
+    let root = dir.path();
+    let plan = root.join("specs/002_task/plans/implementation-001.md");
+    let mut bytes = std::fs::read(&plan).expect("a plan");
+    bytes.extend_from_slice(b"\n## Project structure\n\n```text\nspecs/002_task/\n\x1c\x00\x00 plan.md   # this file, the implementation plan\n\x1c\x00\x00 research.md   # what was found before planning\n```\n");
+    std::fs::write(&plan, &bytes).expect("a plan with stray NULs");
+    std::fs::create_dir_all(root.join("docs")).expect("a folder");
+    std::fs::write(root.join("docs/TODO.md"), [b'-', 0, b' ', 0].repeat(64)).expect("a binary file");
+    let output = command(root, &["check", "--no-baseline", "--format", "json"]).output().expect("check runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let skipped: Vec<&str> =
+        report["summary"]["skipped"].as_array().expect("skipped").iter().filter_map(|it| it["file"].as_str()).collect();
+    assert_eq!(skipped, ["docs/TODO.md"], "{report}");
 }
 
 #[test]

@@ -320,7 +320,12 @@ fn parse_floor(root: &Path) -> anyhow::Result<(usize, u64)> {
             .par_iter()
             .map(|path| {
                 let path = root.join(path);
-                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    // Not UTF-8: taskmark skips it too.
+                    Err(error) if error.kind() == std::io::ErrorKind::InvalidData => return Ok(0),
+                    Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+                };
                 let events =
                     Parser::new_ext(&text, Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS)
                         .into_offset_iter()

@@ -33,6 +33,9 @@ pub struct Workspace {
     /// Every file the walk saw, read or not, for link checks.
     pub known: HashSet<String>,
     pub skipped: Vec<Skipped>,
+    /// Files read with a note (not valid UTF-8: read with replacement characters, never
+    /// written), as `Skipped` entries whose reason is the note.
+    pub noted: Vec<Skipped>,
     pub bytes_read: u64,
 }
 
@@ -66,9 +69,12 @@ pub fn load_config(root: &Path) -> anyhow::Result<Config> {
     if std::fs::symlink_metadata(&path).is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
         return Ok(Config::default());
     }
-    let text = read_workspace_file(root, config::FILE_NAME)
+    let file = read_workspace_file(root, config::FILE_NAME)
         .map_err(|reason| format_err!("cannot read {}: {reason}", path.display()))?;
-    Config::parse(&text).map_err(|error| format_err!("{}: {}", root.display(), error))
+    if let Some(note) = file.lossy {
+        anyhow::bail!("cannot read {}: {note}", path.display());
+    }
+    Config::parse(&file.text).map_err(|error| format_err!("{}: {}", root.display(), error))
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
@@ -175,22 +181,49 @@ fn unlisted_folder(error: &ignore::Error) -> Option<(&Path, &std::io::Error)> {
     }
 }
 
+/// A file's text as taskmark reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileText {
+    pub text: Arc<str>,
+    /// Set when the bytes were not valid UTF-8: the text has U+FFFD in place of each bad sequence
+    /// (the note says where). Such a file is read, never written: its bytes are not its text.
+    pub lossy: Option<String>,
+}
+
 /// Reads a file for the index: only a regular file (a FIFO would block, a device never ends),
-/// never more than [`MAX_FILE_BYTES`] (it stops reading there), valid UTF-8, not binary, with
-/// line breaks taskmark reads.
-pub fn read_text(path: &Path) -> Result<Arc<str>, String> {
+/// never more than [`MAX_FILE_BYTES`] (it stops reading there), not binary, with line breaks
+/// taskmark reads. A file with a few stray bytes is still a tracker: a NUL here and there is
+/// text, and bytes that are not UTF-8 are read as replacement characters, with a note. A file
+/// with more than one such byte in ten is binary.
+pub fn read_text(path: &Path) -> Result<FileText, String> {
     let bytes = read_bounded(path, MAX_FILE_BYTES)?;
-    if bytes[..bytes.len().min(8192)].contains(&0) {
-        return Err("binary file (contains NUL bytes)".into());
+    // Stray bytes, as a mangled character leaves them, against binary content: more than one
+    // NUL or byte that is not UTF-8 in ten (UTF-16 text has a NUL in every two, compressed data
+    // is mostly not UTF-8; the real plans with mangled box drawing have 3 in a thousand).
+    let nuls = bytes.iter().filter(|it| **it == 0).count();
+    let invalid: usize = bytes.utf8_chunks().map(|it| it.invalid().len()).sum();
+    if (nuls + invalid) * 10 > bytes.len() {
+        return Err(if nuls > 0 { "binary file (contains NUL bytes)" } else { "binary file (mostly not UTF-8)" }.into());
     }
     if let Some(line) = crate::engine::text::lone_carriage_return(&bytes) {
         return Err(format!(
             "a carriage return without a line feed at line {line} (classic Mac OS line breaks), which taskmark does not read; convert the file to LF or CRLF line breaks"
         ));
     }
-    String::from_utf8(bytes)
-        .map(Arc::from)
-        .map_err(|error| format!("not valid UTF-8 (first bad byte at offset {})", error.utf8_error().valid_up_to()))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(FileText { text: Arc::from(text), lossy: None }),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let line = text.as_bytes()[..at].iter().filter(|it| **it == b'\n').count() + 1;
+            Ok(FileText {
+                text: Arc::from(text),
+                lossy: Some(format!(
+                    "not valid UTF-8 (first bad byte at offset {at}, line {line}): read with replacement characters, and never written"
+                )),
+            })
+        }
+    }
 }
 
 /// Reads a regular file of at most `limit` bytes, stopping at the limit rather than after.
@@ -227,7 +260,7 @@ fn outside_root(canonical_root: &Path, full: &Path) -> Option<String> {
 
 /// Reads one workspace file, as [`read_text`] does, refusing a path that leads out of the root
 /// through a symlink.
-pub fn read_workspace_file(root: &Path, relative: &str) -> Result<Arc<str>, String> {
+pub fn read_workspace_file(root: &Path, relative: &str) -> Result<FileText, String> {
     let full = root.join(relative);
     let canonical_root =
         std::fs::canonicalize(root).map_err(|error| format!("cannot open the workspace root: {error}"))?;
@@ -248,14 +281,15 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
     let bytes_read = AtomicU64::new(0);
     let limit = config.index_limit_bytes;
     let skipped: Mutex<Vec<Skipped>> = Mutex::new(walked.unlisted);
+    let noted: Mutex<Vec<Skipped>> = Mutex::new(Vec::new());
     let read = |path: &str| {
         let full = root.join(path);
         let result = match walked.links.contains(path).then(|| outside_root(&canonical_root, &full)).flatten() {
             Some(reason) => Err(reason),
             None => read_text(&full),
         };
-        let result = result.and_then(|text| {
-            let size = text.len() as u64;
+        let result = result.and_then(|file| {
+            let size = file.text.len() as u64;
             if bytes_read.fetch_add(size, Ordering::Relaxed) + size > limit {
                 bytes_read.fetch_sub(size, Ordering::Relaxed);
                 return Err(format!(
@@ -264,14 +298,24 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
                     config::FILE_NAME
                 ));
             }
-            Ok(text)
+            Ok(file)
         });
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
         if finished.is_multiple_of(256) || finished == total {
             progress(finished, total);
         }
         match result {
-            Ok(text) => Some(text),
+            Ok(FileText { text, lossy }) => {
+                if let Some(reason) = lossy {
+                    let tracker = layout::classify(path).role.is_tracker();
+                    noted.lock().unwrap_or_else(PoisonError::into_inner).push(Skipped {
+                        path: path.to_string(),
+                        reason,
+                        tracker,
+                    });
+                }
+                Some(text)
+            }
             Err(reason) => {
                 let skip =
                     Skipped { path: path.to_string(), reason, tracker: layout::classify(path).role.is_tracker() };
@@ -285,8 +329,11 @@ pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync
     let index = readers.install(|| WorkspaceIndex::build_with(to_read, &config.vocabularies, read));
     let mut skipped = skipped.into_inner().unwrap_or_else(PoisonError::into_inner);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut noted = noted.into_inner().unwrap_or_else(PoisonError::into_inner);
+    noted.sort_by(|a, b| a.path.cmp(&b.path));
     let known: HashSet<String> = walked.paths.into_iter().collect();
-    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, bytes_read: bytes_read.into_inner() })
+    let bytes_read = bytes_read.into_inner();
+    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read })
 }
 
 /// The first file of the tracker at `scope` that could not be read (or folder that may hold
@@ -308,18 +355,22 @@ pub fn unreadable_in_tracker<'a>(
     })
 }
 
-/// Refuses a write to a tracker one of whose files could not be read: the change could not
-/// reach the place that file holds, and would leave the tracker disagreeing with itself.
-/// `scopes` are the trackers the change writes to, `what` the change, for the message.
-pub fn refuse_if_unreadable<'a, 's>(
-    skipped: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
-    scopes: impl IntoIterator<Item = &'s str>,
+/// Refuses a write to the tracker at `scope` while one of its files could not be read, or did
+/// not parse, where a place of `task` (any task, for `None`) could be: the change could not
+/// reach that place, and would leave the tracker disagreeing with itself. `skipped` is the
+/// workspace's `(path, reason)` list of files it could not read; `what` names the change.
+pub fn refuse_if_unreadable<'a>(
+    index: &WorkspaceIndex,
+    skipped: impl IntoIterator<Item = (&'a str, &'a str)>,
+    scope: &str,
+    task: Option<&crate::engine::model::TaskKey>,
     what: &str,
 ) -> Result<(), String> {
-    for scope in scopes {
-        if let Some((path, reason)) = unreadable_in_tracker(skipped.clone(), scope) {
-            return Err(format!("refusing to {what}: {path}, a file of its tracker, cannot be read ({reason})"));
-        }
+    if let Some((path, reason)) = unreadable_in_tracker(skipped, scope) {
+        return Err(format!("refusing to {what}: {path}, a file of its tracker, cannot be read ({reason})"));
+    }
+    if let Some((path, problem)) = index.unparsed_store(scope, task) {
+        return Err(format!("refusing to {what}: {path}, a file of its tracker, does not parse ({problem})"));
     }
     Ok(())
 }
@@ -469,7 +520,7 @@ mod tests {
             reason.starts_with("a link to ") && reason.contains("outside the workspace root: not read"),
             "{reason}"
         );
-        assert_eq!(&*read_workspace_file(root, "tasks.md").expect("inside"), "- [ ] mine\n");
+        assert_eq!(&*read_workspace_file(root, "tasks.md").expect("inside").text, "- [ ] mine\n");
         assert!(read_workspace_file(root, "elsewhere/secret.md").is_err(), "through a linked folder");
 
         let loaded = load(root, Config::default(), &|_, _| {}).expect("a workspace");
@@ -496,16 +547,48 @@ mod tests {
     }
 
     #[test]
-    fn a_write_is_refused_while_a_file_of_its_tracker_cannot_be_read() {
-        let skipped = [("specs/state.json", "not valid UTF-8"), ("docs/notes.md", "binary")];
-        let message = refuse_if_unreadable(skipped, ["specs"], "change task 15").expect_err("refused");
+    fn a_write_is_refused_while_a_file_of_its_tracker_cannot_be_read_or_parsed() {
+        use crate::engine::model::TaskKey;
+        let index = WorkspaceIndex::build(
+            vec![
+                crate::engine::index::SourceFile {
+                    path: "specs/TODO.md".into(),
+                    text: Arc::from("### 15. Task\n- **Status**: [PLANNED]\n"),
+                },
+                crate::engine::index::SourceFile {
+                    path: "specs/015_task/state.json".into(),
+                    text: Arc::from("{ not json"),
+                },
+            ],
+            &Config::default().vocabularies,
+        );
+        let task = TaskKey::new("specs", "15");
+        let other = TaskKey::new("specs", "16");
+        let skipped = [("specs/state.json", "binary file"), ("docs/notes.md", "binary")];
+        let message =
+            refuse_if_unreadable(&index, skipped, "specs", Some(&other), "change task 16").expect_err("refused");
         assert_eq!(
             message,
-            "refusing to change task 15: specs/state.json, a file of its tracker, cannot be read (not valid UTF-8)"
+            "refusing to change task 16: specs/state.json, a file of its tracker, cannot be read (binary file)"
         );
-        assert!(refuse_if_unreadable(skipped, ["process"], "fix").is_ok(), "another tracker's file does not matter");
+        assert!(
+            refuse_if_unreadable(&index, skipped, "process", None, "fix").is_ok(),
+            "another tracker's file does not matter"
+        );
         let folder = [("specs/012_sync", "cannot list the folder: permission denied")];
-        assert!(refuse_if_unreadable(folder, ["specs"], "fix").is_err(), "a folder of the tracker may hold a place");
+        assert!(
+            refuse_if_unreadable(&index, folder, "specs", None, "fix").is_err(),
+            "a folder of the tracker may hold a place"
+        );
+        let message = refuse_if_unreadable(&index, [], "specs", Some(&task), "change task 15").expect_err("its state");
+        assert!(
+            message.contains("specs/015_task/state.json, a file of its tracker, does not parse (not valid JSON"),
+            "{message}"
+        );
+        assert!(
+            refuse_if_unreadable(&index, [], "specs", Some(&other), "change task 16").is_ok(),
+            "another task's file"
+        );
     }
 
     #[test]

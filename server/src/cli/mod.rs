@@ -320,6 +320,9 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
             write!(stdout, "{}", render::human(&workspace.index, &paths, &diagnostics, color))?;
             // A workspace past its index limit skips thousands: name a few, count the rest.
             const NAMED: usize = 20;
+            for noted in workspace.noted.iter().filter(|it| it.tracker) {
+                writeln!(stdout, "note: {}: {}", paths.show(&noted.path), noted.reason)?;
+            }
             let skipped: Vec<&workspace::Skipped> = workspace.skipped.iter().filter(|it| it.tracker).collect();
             for skipped in skipped.iter().take(NAMED) {
                 writeln!(stdout, "note: skipped {}: {}", paths.show(&skipped.path), skipped.reason)?;
@@ -345,6 +348,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 "hints": counts.hints,
                 "baseline": baseline.as_ref().map(|it| it.label.clone()),
                 "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
+                "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).collect::<Vec<_>>(),
             });
             render::json(&mut stdout, &workspace.index, &paths, &diagnostics, summary)?;
         }
@@ -422,6 +426,9 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
             "taskmark: note: {} could not be read ({reason}): places of the task it holds are not shown",
             paths.show(path)
         );
+    }
+    for noted in workspace.noted.iter().filter(|it| view.places.iter().any(|place| place.path == it.path)) {
+        eprintln!("taskmark: note: {}: {}", paths.show(&noted.path), noted.reason);
     }
     let mut stdout = std::io::stdout().lock();
     match args.format {

@@ -78,7 +78,8 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         Ok(task) => task,
         Err(refusal) => return Ok(refused(&refusal)),
     };
-    if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], &format!("change task {task}")) {
+    if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))
+    {
         return Ok(code);
     }
     if let Some(expected) = request.expect_from
@@ -107,6 +108,9 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         label: format!("set {} {}", request.task, request.status),
         files: writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice()))),
     };
+    if let Some(code) = refuse_lossy(workspace, &transaction) {
+        return Ok(code);
+    }
     finish(&transaction, &change.label, lock, request.dry_run)
 }
 
@@ -154,19 +158,38 @@ pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest)
         return Ok(exit::CLEAN);
     }
     let scopes: Vec<String> = files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
-    if let Some(code) = refuse_unreadable(&workspace, scopes.iter().map(String::as_str), "fix") {
+    if let Some(code) = refuse_unreadable(&workspace, scopes.iter().map(String::as_str), None, "fix") {
         return Ok(code);
     }
     let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
     let transaction = Transaction { label: "fix".into(), files };
+    if let Some(code) = refuse_lossy(&workspace, &transaction) {
+        return Ok(code);
+    }
     finish(&transaction, &format!("Fixed {summary}"), lock, request.dry_run)
 }
 
-/// [`crate::workspace::refuse_if_unreadable`], as the command line says it (exit 5).
-fn refuse_unreadable<'a>(workspace: &Workspace, scopes: impl IntoIterator<Item = &'a str>, what: &str) -> Option<u8> {
-    let skipped = workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
-    let message = crate::workspace::refuse_if_unreadable(skipped, scopes, what).err()?;
+/// [`crate::workspace::refuse_if_unreadable`] for each tracker the change writes to, as the
+/// command line says it (exit 5).
+fn refuse_unreadable<'a>(
+    workspace: &Workspace,
+    scopes: impl IntoIterator<Item = &'a str>,
+    task: Option<&TaskKey>,
+    what: &str,
+) -> Option<u8> {
+    let skipped = || workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
+    let message = scopes.into_iter().find_map(|scope| {
+        crate::workspace::refuse_if_unreadable(&workspace.index, skipped(), scope, task, what).err()
+    })?;
     eprintln!("taskmark: error: {message}; nothing was written");
+    Some(exit::WRITE_FAILED)
+}
+
+/// Refuses (exit 5) a change to a file read with replacement characters: its bytes are not its
+/// text, so no edit of the text can be written back.
+fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> Option<u8> {
+    let noted = workspace.noted.iter().find(|note| transaction.files.iter().any(|it| it.path == note.path))?;
+    eprintln!("taskmark: error: refusing to write {}: {}; nothing was written", noted.path, noted.reason);
     Some(exit::WRITE_FAILED)
 }
 

@@ -647,6 +647,33 @@ impl WorkspaceIndex {
         entry.places.first().and_then(|it| self.profile(it.file))
     }
 
+    /// A file of the tracker at `scope` that did not parse, whole or in part, and could hold a
+    /// place of `task` (of any task, for `None`): a store the tracker's tasks share, or a file of
+    /// the task's own. A write to the tracker could not reach a place there, so writes refuse
+    /// while there is one. Returns the file's path and its first problem.
+    pub fn unparsed_store(&self, scope: &str, task: Option<&TaskKey>) -> Option<(&str, &str)> {
+        self.entries().find_map(|(_, entry)| {
+            let problem = entry.parsed.problems.first()?;
+            if entry.class.root != scope || !entry.class.role.is_tracker() {
+                return None;
+            }
+            let shared = matches!(
+                entry.class.role,
+                Role::Todo
+                    | Role::StateJson
+                    | Role::ArchiveStateJson
+                    | Role::MinskyIndex
+                    | Role::CompozyIndex
+                    | Role::PideaIndex
+                    | Role::SpecKitTasks
+            );
+            let its_own = task.is_some_and(|task| {
+                entry.parsed.places.iter().any(|it| it.task() == Some(task)) || folder_names_task(&entry.path, task)
+            });
+            (shared || its_own).then_some((entry.path.as_str(), problem.message.as_str()))
+        })
+    }
+
     /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
     pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
         let (scope, id) = match id.rsplit_once(':') {
@@ -828,6 +855,17 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         parts
     };
     key(a).cmp(&key(b))
+}
+
+/// Whether a folder of `path` is the task's own (`015_slug`, `15-slug` for task 15).
+fn folder_names_task(path: &str, task: &TaskKey) -> bool {
+    path.split('/').any(|folder| {
+        crate::engine::markdown::leading_number(folder).is_some_and(|(skip, digits)| {
+            skip == 0
+                && matches!(folder.as_bytes().get(digits.len()), Some(b'_' | b'-'))
+                && crate::engine::markdown::numeric_id(digits) == task.id
+        })
+    })
 }
 
 #[cfg(test)]

@@ -67,7 +67,10 @@ pub fn prepare(
             continue;
         }
         match workspace::read_workspace_file(&world.root, &file_change.path) {
-            Ok(text) if *text == *world.index.text(file_change.file) => {}
+            Ok(workspace::FileText { lossy: Some(note), .. }) => {
+                return Err(write_failed(format!("cannot change {}: {note}; nothing was changed", file_change.path)));
+            }
+            Ok(file) if *file.text == *world.index.text(file_change.file) => {}
             Ok(_) => drifted.push(file_change.path.clone()),
             Err(reason) => {
                 return Err(write_failed(format!("cannot change {}: {reason}; nothing was changed", file_change.path)));
@@ -103,16 +106,20 @@ pub fn prepare(
     Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, warnings: change.warnings.clone() })
 }
 
-/// [`workspace::refuse_if_unreadable`] as an error answer (`RequestFailed`, the command line's
-/// exit 5).
+/// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer
+/// (`RequestFailed`, the command line's exit 5).
 pub fn refuse_unreadable<'s>(
     world: &World,
     scopes: impl IntoIterator<Item = &'s str>,
+    task: Option<&TaskKey>,
     what: &str,
 ) -> Result<(), jsonrpc::Error> {
-    let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
-    workspace::refuse_if_unreadable(skipped, scopes, what)
-        .map_err(|message| write_failed(format!("{message}; nothing was changed")))
+    for scope in scopes {
+        let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
+        workspace::refuse_if_unreadable(&world.index, skipped, scope, task, what)
+            .map_err(|message| write_failed(format!("{message}; nothing was changed")))?;
+    }
+    Ok(())
 }
 
 /// The files a [`prepare`] refusal found changed on disk since the world read them: read them
@@ -228,7 +235,7 @@ impl SetStatus {
         open_elsewhere: &HashSet<String>,
     ) -> Result<Option<(PlannedEdit, StatusChange)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
-        refuse_unreadable(world, [task.scope.as_str()], &format!("change task {task}"))?;
+        refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
         {

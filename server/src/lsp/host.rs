@@ -185,7 +185,7 @@ impl Host {
     /// sessions that apply the change share one text.
     pub fn disk(&self, path: &str) -> DiskFile {
         let file = match workspace::read_workspace_file(&self.root, path) {
-            Ok(text) => DiskFile::Text(text),
+            Ok(file) => DiskFile::Text(file.text),
             Err(_) if std::fs::symlink_metadata(self.root.join(path)).is_err() => DiskFile::Missing,
             Err(reason) => DiskFile::Unreadable(reason),
         };

@@ -368,7 +368,7 @@ impl Server {
                     }
                     let scopes: Vec<String> =
                         change.files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
-                    commands::refuse_unreadable(world, scopes.iter().map(String::as_str), "fix")?;
+                    commands::refuse_unreadable(world, scopes.iter().map(String::as_str), None, "fix")?;
                     let edited: Vec<broadcast::EditedFile> = change
                         .files
                         .iter()
