@@ -729,27 +729,6 @@ fn receive(reader: &mut impl BufRead) -> Value {
     serde_json::from_slice(&body).expect("JSON")
 }
 
-/// One message, or `None` when the other side closed the connection (or said nothing in time).
-fn try_receive(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length:") {
-            length = value.trim().parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
 /// Whether the other side closed the connection with nothing more to say (rather than
 /// answering, or leaving it open and silent).
 fn closed(reader: &mut impl BufRead) -> bool {
@@ -850,7 +829,7 @@ fn a_tcp_connection_without_the_right_token_is_refused_and_closed() {
     for first in first_messages {
         let (mut writer, mut reader) = tcp_connect(&address);
         send(&mut writer, &first);
-        let answer = try_receive(&mut reader).unwrap_or_else(|| panic!("no answer to {first}"));
+        let answer = lsp_client::read_message(&mut reader).unwrap_or_else(|| panic!("no answer to {first}"));
         assert_eq!(answer["error"]["code"], -32600, "{first} got {answer}");
         let message = answer["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains("token") && message.contains("daemon.token"), "{message}");
@@ -864,7 +843,7 @@ fn a_tcp_connection_without_the_right_token_is_refused_and_closed() {
     // Raw bytes that are not a frame at all are refused too.
     let (mut writer, mut reader) = tcp_connect(&address);
     let _ = writer.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    let answer = try_receive(&mut reader).expect("an answer to garbage");
+    let answer = lsp_client::read_message(&mut reader).expect("an answer to garbage");
     assert_eq!(answer["error"]["code"], -32600, "{answer}");
     assert!(closed(&mut reader));
     let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();

@@ -467,11 +467,15 @@ fn taskmark_writes_nothing_through_links_a_repository_plants() {
     std::os::unix::fs::symlink(victim, root.join(".taskmark/lock")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("created"), root.join(".taskmark/.gitignore")).unwrap();
     let state = tempfile::tempdir().unwrap();
-    let output = command(root, &["set", "2", "implementing", "--date", DATE])
-        .env("TASKMARK_STATE_DIR", state.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    // `set`, with taskmark's state where it belongs: outside the work tree.
+    let set = |root: &Path| {
+        let output = command(root, &["set", "2", "implementing", "--date", DATE])
+            .env("TASKMARK_STATE_DIR", state.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    set(root);
     untouched(&targets);
     assert!(!outside.path().join("created").exists(), "a dangling link was followed");
 
@@ -479,11 +483,7 @@ fn taskmark_writes_nothing_through_links_a_repository_plants() {
     let dir = tracker(1, 3, Style::default());
     let root = dir.path();
     std::os::unix::fs::symlink(outside.path(), root.join(".taskmark")).unwrap();
-    let output = command(root, &["set", "2", "implementing", "--date", DATE])
-        .env("TASKMARK_STATE_DIR", state.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    set(root);
     untouched(&targets);
     let mut names: Vec<String> = std::fs::read_dir(outside.path())
         .unwrap()

@@ -487,7 +487,8 @@ fn log_file(root: &Path) -> std::fs::File {
     std::fs::File::create(log_path(root)).expect("server log file")
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+/// One message, or `None` when the other side closed the connection (or it was unreadable).
+pub fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut length = None;
     loop {
         let mut line = String::new();
