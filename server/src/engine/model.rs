@@ -128,11 +128,13 @@ impl PlaceKind {
     }
 
     /// Whether a place of this kind defines its task (the rest refer to a task defined
-    /// elsewhere). Used by `duplicate-task`.
+    /// elsewhere). Used by `duplicate-task`. A Task Order line only summarises: a task listed
+    /// twice (in two groups, or in a dependency tree, "see above") is not defined twice.
     pub fn defines_task(self) -> bool {
         !matches!(
             self,
-            PlaceKind::PlanHeader
+            PlaceKind::TaskOrderLine
+                | PlaceKind::PlanHeader
                 | PlaceKind::PlanPhase
                 | PlaceKind::StatusFolder
                 | PlaceKind::PhaseTableRow

@@ -372,7 +372,8 @@ fn has_status_field(section: &str) -> bool {
     })
 }
 
-/// `- **58** [BLOCKED] — title` and `152 [NOT STARTED] — title` lines.
+/// `- **58** [BLOCKED] — title`, `1. **58** [BLOCKED] — title`, `152 [NOT STARTED] — title` and
+/// dependency-tree lines such as `  └─ 153 [NOT STARTED] — title`.
 fn parse_task_order(cx: &ParseContext<'_>, text: &str, outline: &Outline, body: TextRange, out: &mut ParsedFile) {
     for (line, line_text) in outline.prose_lines(text, body) {
         let offset = usize::from(line.start());
@@ -390,9 +391,16 @@ type Span = (usize, usize);
 
 fn task_order_line(line: &str) -> Option<(Span, Span, &str)> {
     let mut at = line.len() - line.trim_start().len();
+    // A tree drawn with box characters: `└─ `, `├── `, `│  └─ `.
+    let tree = line[at..].len() - line[at..].trim_start_matches(['└', '├', '│', '─', ' ', '\t']).len();
+    if tree > 0 && line[at..at + tree].trim().chars().any(|it| it != '│') {
+        at += tree;
+    }
     if line[at..].starts_with(['-', '*', '+']) && line[at + 1..].starts_with([' ', '\t']) {
         at += 1;
         at += line[at..].len() - line[at..].trim_start().len();
+    } else if let Some(marker) = ordered_list_marker(&line[at..]) {
+        at += marker;
     }
     let bold = line[at..].starts_with("**");
     if bold {
@@ -422,6 +430,18 @@ fn task_order_line(line: &str) -> Option<(Span, Span, &str)> {
     let marker = (at, close + 1);
     let title = line[close + 1..].trim_start().trim_start_matches(['—', '–', '-', ':']).trim();
     Some((id, marker, title))
+}
+
+/// The length of an ordered list marker and the space after it (`1. `, `12) `), if `line` starts
+/// with one whose item goes on with a bold id: `1. 58 [X]` is a number, not a list item.
+fn ordered_list_marker(line: &str) -> Option<usize> {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if !(1..=9).contains(&digits) || !line[digits..].starts_with(['.', ')']) {
+        return None;
+    }
+    let rest = &line[digits + 1..];
+    let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    (spaces > 0 && rest[spaces..].starts_with("**")).then_some(digits + 1 + spaces)
 }
 
 /// `next_project_number` and `task_counts` from the frontmatter.
@@ -472,5 +492,20 @@ mod tests {
         assert_eq!((&line[id.0..id.1], &line[marker.0..marker.1]), ("152", "[NOT STARTED]"));
         assert!(task_order_line("- plain text").is_none());
         assert!(task_order_line("2026 was a year").is_none());
+        let line = "2. **68** [RESEARCHED] — Prove dense completeness";
+        let (id, marker, title) = task_order_line(line).unwrap();
+        assert_eq!(
+            (&line[id.0..id.1], &line[marker.0..marker.1], title),
+            ("68", "[RESEARCHED]", "Prove dense completeness")
+        );
+        let line = "      └─ 153 [NOT STARTED] — Sub-PR 2.9";
+        let (id, marker, title) = task_order_line(line).unwrap();
+        assert_eq!((&line[id.0..id.1], &line[marker.0..marker.1], title), ("153", "[NOT STARTED]", "Sub-PR 2.9"));
+        let line = "│  ├── **7** [PLANNED] - nested";
+        let (id, marker, _) = task_order_line(line).unwrap();
+        assert_eq!((&line[id.0..id.1], &line[marker.0..marker.1]), ("7", "[PLANNED]"));
+        // An ordered list item whose text starts with a number is not a task's line.
+        assert!(task_order_line("1. 2026 [was] a year").is_none());
+        assert!(task_order_line("│ plain").is_none());
     }
 }

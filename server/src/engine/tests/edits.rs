@@ -121,6 +121,54 @@ fn completing_a_task_edits_every_place() {
     );
 }
 
+/// Task Order lines written as an ordered list or as a dependency tree are places like any
+/// other: a status change edits every one of them (a task may appear in a tree several times).
+#[test]
+fn ordered_and_tree_task_order_lines_are_written_too() {
+    let fixture = r#"%! specs/TODO.md
+## Task Order
+
+### 1. Critical path
+
+1. **67** [PLANNED] — Glue lemma
+2. **68** [RESEARCHED] — Dense completeness (depends on #67)
+
+### 2. Sub-PRs
+
+146 [NOT STARTED] — Proof system hierarchy
+  └─ 150 [NOT STARTED] — K soundness
+    └─ 68 [RESEARCHED] — Dense completeness (see above)
+  └─ 151 [NOT STARTED] — T soundness
+
+## Tasks
+
+### 68. Dense completeness
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-03-01
+
+### 150. K soundness
+- **Status**: [NOT STARTED]
+"#;
+    let index = index(fixture);
+    let task = TaskKey::new("specs", "68");
+    let places: Vec<String> = index
+        .task(&task)
+        .expect("task 68")
+        .places
+        .iter()
+        .map(|it| format!("{}:{}", index.place(*it).kind.describe(), index.place(*it).marker.text))
+        .collect();
+    assert_eq!(places.len(), 3, "{places:?}");
+    let change = plan_status_change(&index, &task, "planning", &options()).unwrap();
+    let (after, rendered) = applied(fixture, &index, &change);
+    assert!(rendered.contains("2. **68** [PLANNING] — Dense completeness"), "{rendered}");
+    assert!(rendered.contains("    └─ 68 [PLANNING] — Dense completeness (see above)"), "{rendered}");
+    assert!(rendered.contains("  └─ 150 [NOT STARTED] — K soundness"), "{rendered}");
+    let found = rules::check(&after, &Config::default(), None, &crate::engine::fixture::paths(fixture));
+    let about_task: Vec<_> = found.iter().filter(|it| it.task.as_ref() == Some(&task)).collect();
+    assert!(about_task.is_empty(), "{}", crate::engine::fixture::render(&after, &found));
+}
+
 #[test]
 fn refusals_say_why() {
     let index = index(SPEC_FOLDER);
