@@ -287,20 +287,29 @@ fn display_paths(root: &Path) -> Paths {
     Paths { prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") } }
 }
 
-fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let workspace = open(args.root.as_deref(), &args.paths)?;
-    let baseline_files = if args.no_baseline {
+/// The index of the revision transitions are checked against: `since`, else `HEAD` when the
+/// workspace is in a git repository with one; `None` with `--no-baseline`.
+fn baseline_of(
+    workspace: &Workspace,
+    since: Option<&str>,
+    none: bool,
+) -> anyhow::Result<Option<(String, WorkspaceIndex)>> {
+    let files = if none {
         None
     } else {
-        match (&args.since, git::toplevel(&workspace.root)) {
-            (Some(revision), _) => Some((revision.clone(), git::files_at(&workspace.root, revision)?)),
+        match (since, git::toplevel(&workspace.root)) {
+            (Some(revision), _) => Some((revision.to_string(), git::files_at(&workspace.root, revision)?)),
             // HEAD is the default baseline when there is one; a fresh repository has none.
             (None, Some(_)) => git::files_at(&workspace.root, "HEAD").ok().map(|files| ("HEAD".to_string(), files)),
             (None, None) => None,
         }
     };
-    let baseline_index =
-        baseline_files.map(|(label, files)| (label, WorkspaceIndex::build(files, &workspace.config.vocabularies)));
+    Ok(files.map(|(label, files)| (label, WorkspaceIndex::build(files, &workspace.config.vocabularies))))
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let workspace = open(args.root.as_deref(), &args.paths)?;
+    let baseline_index = baseline_of(&workspace, args.since.as_deref(), args.no_baseline)?;
     let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
     let mut diagnostics = rules::check(&workspace.index, &workspace.config, baseline.as_ref(), &oracle);
@@ -537,8 +546,10 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let workspace = load(lock.root())?;
+    // Fixes are checked against what `check` compares with, so `fix && check` passes.
+    let baseline = baseline_of(&workspace, None, false)?;
     let request = write::FixRequest { codes, dry_run: args.dry_run, now: workspace::now() };
-    write::fix(workspace, &lock, &request)
+    write::fix(workspace, baseline, &lock, &request)
 }
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::exit;
-use crate::engine::edit::{Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change};
+use crate::engine::edit::{FixCheck, Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::rules::{self, RuleCode};
@@ -120,7 +120,13 @@ pub struct FixRequest {
     pub now: Now,
 }
 
-pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest) -> anyhow::Result<u8> {
+pub fn fix(
+    mut workspace: Workspace,
+    baseline: Option<(String, WorkspaceIndex)>,
+    lock: &WorkspaceLock,
+    request: &FixRequest,
+) -> anyhow::Result<u8> {
+    let baseline = baseline.as_ref().map(|(label, index)| rules::Baseline { index, label: label.clone() });
     // By path: a fix that re-classifies the workspace renumbers its files.
     let originals: BTreeMap<String, Arc<str>> =
         workspace.index.entries().map(|(_, entry)| (entry.path.clone(), entry.text.clone())).collect();
@@ -130,8 +136,14 @@ pub fn fix(mut workspace: Workspace, lock: &WorkspaceLock, request: &FixRequest)
     // is left, bounded in case two fixes undo each other.
     for _pass in 0..8 {
         let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
-        let diagnostics = rules::check(&workspace.index, &workspace.config, None, &oracle);
-        let (change, counts) = plan_safe_fixes(&workspace.index, &diagnostics, &request.codes, &options);
+        let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
+        let (change, counts) = match plan_safe_fixes(&workspace.index, &check, &request.codes, &options) {
+            Ok(it) => it,
+            Err(refusal) => {
+                eprintln!("taskmark: error: {refusal}; nothing was written");
+                return Ok(exit::WRITE_FAILED);
+            }
+        };
         if change.is_empty() {
             break;
         }
@@ -243,6 +255,10 @@ fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
 }
 
 fn refused(refusal: &Refusal) -> u8 {
+    if let Refusal::UnsafePlan { .. } = refusal {
+        eprintln!("taskmark: error: {refusal}; nothing was written");
+        return exit::WRITE_FAILED;
+    }
     eprintln!("taskmark: refused: {refusal}; nothing was written");
     exit::REFUSED
 }

@@ -152,6 +152,9 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
 /// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
 /// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
 pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
+    if let Refusal::UnsafePlan { .. } = refusal {
+        return write_failed(format!("taskmark: {refusal}"));
+    }
     let data = match refusal {
         Refusal::InvalidTransition { task, from, to, allowed } => json!({
             "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to,

@@ -360,9 +360,10 @@ impl Server {
                     if !world.indexed {
                         return Err(content_modified("no fixes yet: the workspace is still being indexed"));
                     }
-                    let diagnostics = world.store.all(&world.index);
-                    let (change, counts) =
-                        crate::engine::edit::plan_safe_fixes(&world.index, &diagnostics, &codes, &options);
+                    let paths = world.paths();
+                    let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
+                    let (change, counts) = crate::engine::edit::plan_safe_fixes(&world.index, &check, &codes, &options)
+                        .map_err(|it| crate::lsp::handlers::write_failed(format!("taskmark: {it}")))?;
                     if change.is_empty() {
                         return Ok(None);
                     }

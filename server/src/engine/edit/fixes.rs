@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::config::Config;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
+use crate::engine::model::TaskKey;
 use crate::engine::model::{FieldInsert, FieldStyle};
 use crate::engine::parse::is_timestamp_field;
-use crate::engine::rules::{Diagnostic, FixHint, Parent, RuleCode, counters};
+use crate::engine::rules::{self, Baseline, Diagnostic, FixHint, Parent, PathOracle, RuleCode, counters};
 use crate::engine::text::{TextEdit, line_ending, range};
 use crate::engine::vocabulary::{Kind, Spelling};
 
@@ -71,6 +73,17 @@ pub fn is_safe_fix(diagnostic: &Diagnostic) -> bool {
 
 /// Plans choice `choice` of the diagnostic's fix.
 pub fn plan_fix(
+    index: &WorkspaceIndex,
+    diagnostic: &Diagnostic,
+    choice: usize,
+    options: &StatusChangeOptions,
+) -> Result<WorkspaceChange, Refusal> {
+    let change = plan(index, diagnostic, choice, options)?;
+    change.validate(index)?;
+    Ok(change)
+}
+
+fn plan(
     index: &WorkspaceIndex,
     diagnostic: &Diagnostic,
     choice: usize,
@@ -233,38 +246,114 @@ pub fn plan_fix(
 /// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
 pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
 
-/// One pass of `taskmark fix`: the safe fixes of `diagnostics` whose codes are in `codes`, merged
-/// into one change (a fix whose edits overlap one already taken waits for the next pass), and
-/// how many of each code it fixes. Counters count statuses, so they are recounted only in a
-/// pass that fixes nothing else; callers run passes until one is empty.
+/// What `taskmark fix` checks its fixes against: the rules as the workspace configures them,
+/// the baseline of its transitions (if the check it must pass has one) and what exists on disk.
+pub struct FixCheck<'a> {
+    pub config: &'a Config,
+    pub baseline: Option<&'a Baseline<'a>>,
+    pub paths: &'a dyn PathOracle,
+}
+
+/// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
+/// `codes`, merged into one change (a fix whose edits overlap one already taken waits for the
+/// next pass), and how many of each code it fixes. Counters count statuses, so they are
+/// recounted only in a pass that fixes nothing else; callers run passes until one is empty.
+///
+/// A fix must not create drift: the pass is checked by applying it to a copy of the index and
+/// running the rules again. If any diagnostic appears that was not there (a respelled marker
+/// that now disagrees with its task's other places, say), the fixes are taken one at a time and
+/// each one that makes something appear is left out, its diagnostic left for the user.
 pub fn plan_safe_fixes(
     index: &WorkspaceIndex,
-    diagnostics: &[Diagnostic],
+    check: &FixCheck<'_>,
     codes: &[RuleCode],
     options: &StatusChangeOptions,
-) -> (WorkspaceChange, BTreeMap<RuleCode, usize>) {
+) -> Result<(WorkspaceChange, BTreeMap<RuleCode, usize>), Refusal> {
+    let diagnostics = rules::check(index, check.config, check.baseline, check.paths);
+    let before = tally(index, &diagnostics);
+    let creates_nothing = |change: &WorkspaceChange| {
+        let mut after = index.clone();
+        for (path, text) in change.apply(index) {
+            after.set_file(&path, Some(std::sync::Arc::from(text)));
+        }
+        let found = rules::check(&after, check.config, check.baseline, check.paths);
+        tally(&after, &found).into_iter().all(|(key, count)| count <= before.get(&key).copied().unwrap_or(0))
+    };
+    let fixable = |counters: bool| {
+        diagnostics.iter().filter(move |it| {
+            codes.contains(&it.code) && is_safe_fix(it) && (it.code == RuleCode::StaleCounts) == counters
+        })
+    };
+    let mut accepted = safe_pass(index, fixable(false), options, &creates_nothing);
+    if accepted.is_empty() {
+        accepted = safe_pass(index, fixable(true), options, &creates_nothing);
+    }
     let mut merged = WorkspaceChange { label: "Fix".into(), ..Default::default() };
     let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
-    let fixable: Vec<&Diagnostic> =
-        diagnostics.iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).collect();
-    let recount_later = fixable.iter().any(|it| it.code != RuleCode::StaleCounts);
-    for diagnostic in fixable.into_iter().filter(|it| !(recount_later && it.code == RuleCode::StaleCounts)) {
-        let Ok(change) = plan_fix(index, diagnostic, 0, options) else { continue };
-        if overlaps(&merged, &change) {
-            continue;
-        }
-        for file in change.files {
-            for edit in file.edits {
-                merged.edit(index, file.file, edit);
-            }
-        }
-        *fixed.entry(diagnostic.code).or_default() += 1;
+    for (code, change) in &accepted {
+        merge(index, &mut merged, change);
+        *fixed.entry(*code).or_default() += 1;
     }
     if !fixed.is_empty() {
         let summary: Vec<String> = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect();
         merged.label = format!("Fixed {}", summary.join(", "));
     }
-    (merged.finish(), fixed)
+    // Each fix was checked alone and none overlaps another, so the merge holds as well; checked
+    // all the same, since a corrupt merge would be applied to every file at once.
+    merged.validate(index)?;
+    Ok((merged.finish(), fixed))
+}
+
+/// The fixes of `diagnostics` one pass applies: each planned, none overlapping another, and
+/// together creating no diagnostic (else each one that does is left out).
+fn safe_pass<'d>(
+    index: &WorkspaceIndex,
+    diagnostics: impl Iterator<Item = &'d Diagnostic>,
+    options: &StatusChangeOptions,
+    creates_nothing: &dyn Fn(&WorkspaceChange) -> bool,
+) -> Vec<(RuleCode, WorkspaceChange)> {
+    let mut candidates: Vec<(RuleCode, WorkspaceChange)> = Vec::new();
+    let mut taken = WorkspaceChange::default();
+    for diagnostic in diagnostics {
+        let Ok(change) = plan_fix(index, diagnostic, 0, options) else { continue };
+        if overlaps(&taken, &change) {
+            continue;
+        }
+        merge(index, &mut taken, &change);
+        candidates.push((diagnostic.code, change));
+    }
+    if candidates.is_empty() || creates_nothing(&taken) {
+        return candidates;
+    }
+    let mut accepted = Vec::new();
+    let mut merged = WorkspaceChange::default();
+    for candidate in candidates {
+        let mut trial = merged.clone();
+        merge(index, &mut trial, &candidate.1);
+        if creates_nothing(&trial) {
+            merged = trial;
+            accepted.push(candidate);
+        }
+    }
+    accepted
+}
+
+fn merge(index: &WorkspaceIndex, into: &mut WorkspaceChange, change: &WorkspaceChange) {
+    for file in &change.files {
+        for edit in &file.edits {
+            into.edit(index, file.file, edit.clone());
+        }
+    }
+}
+
+/// How many diagnostics of each code a file has about each task: what "nothing new appeared"
+/// compares (positions move when a fix edits a file; these do not).
+fn tally(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> BTreeMap<(RuleCode, String, Option<TaskKey>), usize> {
+    let mut out = BTreeMap::new();
+    for it in diagnostics {
+        *out.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
+    }
+    out
 }
 
 fn overlaps(planned: &WorkspaceChange, change: &WorkspaceChange) -> bool {

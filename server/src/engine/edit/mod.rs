@@ -12,7 +12,7 @@ use crate::engine::model::TaskKey;
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
 
-pub use fixes::{SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
+pub use fixes::{FixCheck, SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
 pub use status_change::plan_status_change;
 
 /// The edits to one file, planned against its text as indexed.
@@ -55,6 +55,38 @@ impl WorkspaceChange {
             }
             None => self.files.push(FileChange { file, path: index.path(file).to_string(), edits: vec![edit] }),
         }
+    }
+
+    /// Checks that the change applies as planned: in every file each edit lies within the text
+    /// it was planned against and on character boundaries, and no two edits overlap or start at
+    /// the same place (their order would be a guess: `999` and `82` planned on one number gave
+    /// `99982`). A change that fails is a bug in a planner; it is refused, never applied.
+    pub fn validate(&self, index: &WorkspaceIndex) -> Result<(), Refusal> {
+        for file in &self.files {
+            let text = index.text(file.file);
+            let mut edits: Vec<&TextEdit> = file.edits.iter().collect();
+            edits.sort_by_key(|it| (it.range.start(), it.range.end()));
+            let unsafe_plan = |detail: String| Refusal::UnsafePlan { path: file.path.clone(), detail };
+            for (at, edit) in edits.iter().enumerate() {
+                let (start, end) = (usize::from(edit.range.start()), usize::from(edit.range.end()));
+                if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                    return Err(unsafe_plan(format!(
+                        "bytes {start}..{end} are not a range of its {}-byte text",
+                        text.len()
+                    )));
+                }
+                if let Some(previous) = at.checked_sub(1).map(|it| edits[it])
+                    && (edit.range.start() < previous.range.end() || edit.range.start() == previous.range.start())
+                {
+                    return Err(unsafe_plan(format!(
+                        "edits of bytes {}..{} and {start}..{end} overlap",
+                        usize::from(previous.range.start()),
+                        usize::from(previous.range.end())
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sorts edits by position and files by path, so output and tests are stable.
@@ -144,6 +176,11 @@ pub enum Refusal {
         field: String,
     },
     NoFix(String),
+    /// A planner produced edits that cannot be applied safely (see [`WorkspaceChange::validate`]).
+    UnsafePlan {
+        path: String,
+        detail: String,
+    },
 }
 
 impl fmt::Display for Refusal {
@@ -172,6 +209,10 @@ impl fmt::Display for Refusal {
                 write!(f, "`{status}` needs a **{field}**; give one with --reason")
             }
             Refusal::NoFix(why) => write!(f, "{why}"),
+            Refusal::UnsafePlan { path, detail } => write!(
+                f,
+                "refusing a change that would corrupt {path}: {detail} (a bug in taskmark's planner; please report it)"
+            ),
         }
     }
 }

@@ -15,6 +15,17 @@ pub fn plan_status_change(
     status: &str,
     options: &StatusChangeOptions,
 ) -> Result<WorkspaceChange, Refusal> {
+    let change = plan(index, task, status, options)?;
+    change.validate(index)?;
+    Ok(change)
+}
+
+fn plan(
+    index: &WorkspaceIndex,
+    task: &crate::engine::model::TaskKey,
+    status: &str,
+    options: &StatusChangeOptions,
+) -> Result<WorkspaceChange, Refusal> {
     let entry = index.task(task).ok_or_else(|| Refusal::UnknownTask(task.id.clone()))?;
     let profile = index.task_profile(task).ok_or_else(|| Refusal::UnknownTask(task.id.clone()))?;
     let task_statuses = || -> Vec<String> {

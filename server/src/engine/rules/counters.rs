@@ -35,6 +35,69 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
     }
 }
 
+/// What `next_project_number` should say, as one expectation however many things it must be
+/// above: a counter gets one diagnostic and one fix, never two edits of the same number.
+fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter: &Counter) -> Option<Expectation> {
+    let ids: Vec<u64> =
+        index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).collect();
+    let mut expected = 0;
+    let mut reasons = Vec::new();
+    if let Some(newest) = newest_id(&ids, counter.value) {
+        expected = newest + 1;
+        if counter.value < expected {
+            reasons.push(format!("task {newest} already exists"));
+        }
+    }
+    // TODO.md and state.json keep the same number.
+    if role == Role::Todo {
+        let mirror = index.entries().find_map(|(_, other)| {
+            (other.class.role == Role::StateJson && other.class.root == scope)
+                .then(|| other.parsed.counters.as_ref()?.next_project_number.clone())
+                .flatten()
+        });
+        if let Some(mirror) = mirror
+            && mirror.value > counter.value
+        {
+            expected = expected.max(mirror.value);
+            reasons.push(format!("state.json says {}", mirror.value));
+        }
+    }
+    (expected > 0).then(|| Expectation {
+        counter: counter.clone(),
+        expected,
+        at_least: true,
+        reason: if reasons.is_empty() {
+            String::new()
+        } else {
+            format!("next_project_number is {} but {}", counter.value, reasons.join(" and "))
+        },
+    })
+}
+
+/// The newest task id: the highest, unless the tracker allocates ids modulo a power of ten and
+/// has wrapped (tasks 953 to 998 written before tasks 1 to 68, `next_project_number: 69`). A wrap
+/// shows in the ids themselves: a gap of more than half the modulus between an old block that
+/// reaches up to the modulus and a young block from 1, with the counter in that gap, right above
+/// the young block.
+fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let highest = *sorted.last()?;
+    let modulus = 10u64.checked_pow(highest.checked_ilog10()? + 1)?;
+    let (below, above) = sorted
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .max_by_key(|(below, above)| above - below)
+        .unwrap_or((highest, highest));
+    let wrapped = above - below > modulus / 2
+        && modulus - highest <= modulus / 10
+        && sorted.first().is_some_and(|it| *it <= modulus / 10)
+        && counter > below
+        && counter < above;
+    Some(if wrapped { below } else { highest })
+}
+
 /// What each counter of `file` should say.
 pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectation> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
@@ -44,34 +107,7 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     let mut out = Vec::new();
 
     if let Some(counter) = &counters.next_project_number {
-        let highest =
-            index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).max();
-        if let Some(highest) = highest {
-            out.push(Expectation {
-                counter: counter.clone(),
-                expected: highest + 1,
-                at_least: true,
-                reason: format!("next_project_number is {} but task {highest} already exists", counter.value),
-            });
-        }
-        // TODO.md and state.json keep the same number.
-        if entry.class.role == Role::Todo {
-            let mirror = index.entries().find_map(|(_, other)| {
-                (other.class.role == Role::StateJson && other.class.root == scope)
-                    .then(|| other.parsed.counters.as_ref()?.next_project_number.clone())
-                    .flatten()
-            });
-            if let Some(mirror) = mirror
-                && mirror.value > counter.value
-            {
-                out.push(Expectation {
-                    counter: counter.clone(),
-                    expected: mirror.value,
-                    at_least: true,
-                    reason: format!("next_project_number is {} here but {} in state.json", counter.value, mirror.value),
-                });
-            }
-        }
+        out.extend(next_project_number(index, scope, entry.class.role, counter));
     }
 
     if counters.task_counts.is_empty() {
@@ -110,4 +146,23 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
         out.push(Expectation { counter: counter.clone(), expected: expected as u64, at_least, reason });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_id;
+
+    #[test]
+    fn ids_that_wrapped_at_a_power_of_ten_are_read_as_such() {
+        let wrapped: Vec<u64> = (953..=998).chain(1..=68).collect();
+        assert_eq!(newest_id(&wrapped, 69), Some(68), "69 is right after the young block");
+        assert_eq!(newest_id(&wrapped, 82), Some(68), "a counter further into the gap is above it too");
+        // Without a counter in the gap, or without the blocks at both ends, nothing wrapped.
+        assert_eq!(newest_id(&wrapped, 999), Some(998));
+        assert_eq!(newest_id(&[1, 2, 3, 800], 4), Some(800), "an old outlier far from the modulus' end");
+        assert_eq!(newest_id(&[1, 2, 3, 995], 4), Some(3));
+        assert_eq!(newest_id(&[1, 2, 3, 4], 2), Some(4));
+        assert_eq!(newest_id(&[], 2), None);
+        assert_eq!(newest_id(&[0], 1), None);
+    }
 }

@@ -332,3 +332,74 @@ next_project_number: 2
     }
     assert_snapshot!(out);
 }
+
+/// The tracker behind `next_project_number: 99982`: ids wrapped at 1000 (tasks 995 and 998
+/// predate tasks 1 to 80), TODO.md says 81 and state.json 82. One counter, two reasons: one
+/// edit, to 82, and nothing left to fix after it.
+#[test]
+fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids() {
+    let mut fixture = String::from("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n\n## Tasks\n");
+    let mut entries = Vec::new();
+    for id in [995, 998, 1, 2, 80] {
+        fixture.push_str(&format!("\n### {id}. Task {id}\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n"));
+        entries.push(format!("    {{\"project_number\": {id}, \"status\": \"planned\"}}"));
+    }
+    fixture.push_str(&format!(
+        "%! specs/state.json\n{{\n  \"next_project_number\": 82,\n  \"active_projects\": [\n{}\n  ]\n}}\n",
+        entries.join(",\n")
+    ));
+    let index = index(&fixture);
+    let paths = crate::engine::fixture::paths(&fixture);
+    let config = Config::default();
+    let check = crate::engine::edit::FixCheck { config: &config, baseline: None, paths: &paths };
+    let (change, counts) = crate::engine::edit::plan_safe_fixes(
+        &index,
+        &check,
+        &crate::engine::edit::SAFE_FIX_CODES,
+        &StatusChangeOptions { restamp: false, ..options() },
+    )
+    .expect("a valid plan");
+    assert_eq!(counts.get(&RuleCode::StaleCounts), Some(&1), "{change:?}");
+    let todo = &change.files.iter().find(|it| it.path == "specs/TODO.md").expect("TODO.md changes").edits;
+    assert_eq!(todo.len(), 1, "{todo:?}");
+    assert_eq!(todo[0].new_text, "82");
+    assert!(change.files.iter().all(|it| it.path != "specs/state.json"), "82 is right there: {change:?}");
+    let (after, rendered) = applied(&fixture, &index, &change);
+    assert!(rendered.contains("next_project_number: 82\n"), "{rendered}");
+    let left = rules::check(&after, &config, None, &paths);
+    assert!(
+        !left.iter().any(|it| it.code == RuleCode::StaleCounts),
+        "{}",
+        crate::engine::fixture::render(&after, &left)
+    );
+}
+
+/// A plan whose edits overlap, leave the text or split a character is refused, never applied.
+#[test]
+fn a_change_that_would_corrupt_a_file_is_refused() {
+    use crate::engine::text::{TextEdit, range};
+    let index = index("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n# é\n");
+    let file = index.file_id("specs/TODO.md").expect("TODO.md");
+    let number = range(25, 27);
+    let change = |edits: Vec<TextEdit>| WorkspaceChange {
+        label: "t".into(),
+        files: vec![crate::engine::edit::FileChange { file, path: "specs/TODO.md".into(), edits }],
+        warnings: Vec::new(),
+    };
+    let refused = |edits| match change(edits).validate(&index) {
+        Err(Refusal::UnsafePlan { path, detail }) => format!("{path}: {detail}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        refused(vec![TextEdit::replace(number, "999"), TextEdit::replace(number, "82")]),
+        "specs/TODO.md: edits of bytes 25..27 and 25..27 overlap"
+    );
+    assert!(
+        refused(vec![TextEdit::replace(range(20, 26), "x"), TextEdit::replace(range(25, 27), "y")]).contains("overlap")
+    );
+    assert!(refused(vec![TextEdit::replace(range(40, 90), "x")]).contains("not a range of its"));
+    assert!(refused(vec![TextEdit::replace(range(35, 36), "e")]).contains("not a range of its"), "inside é");
+    assert!(
+        change(vec![TextEdit::replace(number, "82"), TextEdit::replace(range(34, 36), "e")]).validate(&index).is_ok()
+    );
+}

@@ -370,3 +370,65 @@ proptest! {
         prop_assert_eq!(count(&after, RuleCode::StatusMismatch), 0, "every place was written");
     }
 }
+
+/// `taskmark fix` as the command line runs it: passes of the safe fixes until one plans nothing,
+/// checked against `baseline` as `check` would be (the files as committed).
+fn fixed(files: &[SourceFile], baseline: &WorkspaceIndex) -> Result<(Vec<SourceFile>, usize), TestCaseError> {
+    let mut current = files.to_vec();
+    let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
+    for pass in 0..8 {
+        let index = build(&current);
+        let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+        let config = Config::default();
+        let planned = crate::engine::edit::plan_safe_fixes(
+            &index,
+            &crate::engine::edit::FixCheck { config: &config, baseline: Some(&baseline), paths: &paths },
+            &crate::engine::edit::SAFE_FIX_CODES,
+            &StatusChangeOptions { restamp: false, ..options(false) },
+        );
+        let (change, _) = planned.map_err(|it| TestCaseError::fail(format!("a fix plan was refused: {it}")))?;
+        if change.is_empty() {
+            return Ok((current, pass));
+        }
+        for (path, text) in change.apply(&index) {
+            if let Some(file) = current.iter_mut().find(|it| it.path == path) {
+                file.text = Arc::from(text);
+            }
+        }
+    }
+    Err(TestCaseError::fail("fixes did not converge in 8 passes"))
+}
+
+/// How many diagnostics of each (code, file, task) a check against `baseline` finds.
+fn tally(
+    index: &WorkspaceIndex,
+    baseline: &WorkspaceIndex,
+) -> std::collections::BTreeMap<(RuleCode, String, Option<TaskKey>), usize> {
+    let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+    let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
+    let mut out = std::collections::BTreeMap::new();
+    for it in rules::check(index, &Config::default(), Some(&baseline), &paths) {
+        *out.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
+    }
+    out
+}
+
+proptest! {
+    /// After `fix`, nothing new appeared, invalid transitions against the committed files
+    /// included, and a second `fix` has nothing to do. What is left with a safe fix is what
+    /// fixing would make drift. (The 99982 bug: two fixes of one counter on one range.)
+    #[test]
+    fn fixes_converge_and_create_no_diagnostic(files in workspace(), committed in workspace()) {
+        // Committed as generated, or as another workspace: transitions from anything.
+        for baseline in [build(&files), build(&committed)] {
+            let (after_files, passes) = fixed(&files, &baseline)?;
+            let (before_tally, after_tally) = (tally(&build(&files), &baseline), tally(&build(&after_files), &baseline));
+            for (key, count) in &after_tally {
+                let was = before_tally.get(key).copied().unwrap_or(0);
+                prop_assert!(*count <= was, "fix made {:?} appear ({} after, {} before) in {} passes", key, count, was, passes);
+            }
+            let (_, again) = fixed(&after_files, &baseline)?;
+            prop_assert_eq!(again, 0, "a second fix changed something");
+        }
+    }
+}

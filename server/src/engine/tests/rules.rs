@@ -365,3 +365,21 @@ fn prose_documents_get_no_diagnostics() {
     );
     assert_eq!(found, "");
 }
+
+/// A plan header caught up with its phases (as `taskmark fix` does) is no forbidden jump: the
+/// header summarises the phases, whose own transitions are checked. A header that jumps ahead
+/// of its phases still is one.
+#[test]
+fn a_plan_header_caught_up_with_its_phases_is_no_invalid_transition() {
+    let plan = |header: &str, phase: &str| {
+        format!(
+            "%! specs/004_x/plans/implementation-001.md\n- **Status**: {header}\n\n### Phase 1: One [COMPLETED]\n- [x] a\n\n### Phase 2: Two {phase}\n- [x] b\n"
+        )
+    };
+    let before = plan("[NOT STARTED]", "[COMPLETED]");
+    let (_, found) = diagnostics(&plan("[COMPLETED]", "[COMPLETED]"), Some(&before));
+    assert!(!found.iter().any(|it| it.code == RuleCode::InvalidTransition), "{found:?}");
+    let before = plan("[NOT STARTED]", "[NOT STARTED]");
+    let (_, found) = diagnostics(&plan("[COMPLETED]", "[NOT STARTED]"), Some(&before));
+    assert!(found.iter().any(|it| it.code == RuleCode::InvalidTransition), "ahead of its phases: {found:?}");
+}
