@@ -272,7 +272,7 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
     let refused = client
         .request(
             "workspace/executeCommand",
-            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "completed" }] }),
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "completed", "force": true }] }),
         )
         .expect_err("refused by the editor");
     assert!(refused["message"].as_str().unwrap_or("").contains("refused by the test"), "{refused}");

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::exit;
-use crate::engine::edit::{FixCheck, Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change};
+use crate::engine::edit::{
+    FixCheck, Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change, refuse_new_drift,
+};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::rules::{self, RuleCode};
@@ -97,6 +99,14 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         Ok(change) => change,
         Err(refusal) => return Ok(refused(&refusal)),
     };
+    if !request.force && !change.is_empty() {
+        let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+        let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
+        let store = rules::DiagnosticStore::new(index, &workspace.config, None, &paths);
+        if let Err(refusal) = refuse_new_drift(index, &store, &check, &change) {
+            return Ok(refused(&refusal));
+        }
+    }
     for warning in &change.warnings {
         eprintln!("taskmark: warning: {warning}");
     }

@@ -167,6 +167,7 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
         Refusal::PlanAhead { task, path, .. } => {
             json!({ "kind": "planAhead", "task": task_argument(task), "path": path })
         }
+        Refusal::LeavesDrift { found, .. } => json!({ "kind": "leavesDrift", "found": found }),
         _ => json!({ "kind": "refused" }),
     };
     let message = match refusal {
@@ -178,6 +179,9 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
         Refusal::PlanAhead { task, path, phases } => format!(
             "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale (set `force` to override)"
         ),
+        Refusal::LeavesDrift { change, found } => {
+            format!("{change} would leave new problems: {} (set `force` to do it anyway)", found.join("; "))
+        }
         other => other.to_string(),
     };
     jsonrpc::Error { data: Some(data), ..invalid_params(message) }
@@ -254,6 +258,12 @@ impl SetStatus {
             .map_err(|it| refusal(&it))?;
         if change.is_empty() {
             return Ok(None);
+        }
+        if !self.force {
+            let paths = world.paths();
+            let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
+            crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
+                .map_err(|it| refusal(&it))?;
         }
         let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         let profile = world.index.task_profile(&task);

@@ -3,13 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::config::Config;
-use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
+use crate::engine::edit::{FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
-use crate::engine::model::TaskKey;
 use crate::engine::model::{FieldInsert, FieldStyle};
 use crate::engine::parse::is_timestamp_field;
-use crate::engine::rules::{self, Baseline, Diagnostic, FixHint, Parent, PathOracle, RuleCode, counters};
+use crate::engine::rules::{Diagnostic, DiagnosticStore, FixHint, Parent, RuleCode, counters};
 use crate::engine::text::{TextEdit, line_ending, range};
 use crate::engine::vocabulary::{Kind, Spelling};
 
@@ -246,14 +244,6 @@ fn plan(
 /// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
 pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
 
-/// What `taskmark fix` checks its fixes against: the rules as the workspace configures them,
-/// the baseline of its transitions (if the check it must pass has one) and what exists on disk.
-pub struct FixCheck<'a> {
-    pub config: &'a Config,
-    pub baseline: Option<&'a Baseline<'a>>,
-    pub paths: &'a dyn PathOracle,
-}
-
 /// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
 /// `codes`, merged into one change (a fix whose edits overlap one already taken waits for the
 /// next pass), and how many of each code it fixes. Counters count statuses, so they are
@@ -269,16 +259,9 @@ pub fn plan_safe_fixes(
     codes: &[RuleCode],
     options: &StatusChangeOptions,
 ) -> Result<(WorkspaceChange, BTreeMap<RuleCode, usize>), Refusal> {
-    let diagnostics = rules::check(index, check.config, check.baseline, check.paths);
-    let before = tally(index, &diagnostics);
-    let creates_nothing = |change: &WorkspaceChange| {
-        let mut after = index.clone();
-        for (path, text) in change.apply(index) {
-            after.set_file(&path, Some(std::sync::Arc::from(text)));
-        }
-        let found = rules::check(&after, check.config, check.baseline, check.paths);
-        tally(&after, &found).into_iter().all(|(key, count)| count <= before.get(&key).copied().unwrap_or(0))
-    };
+    let store = DiagnosticStore::new(index, check.config, check.baseline, check.paths);
+    let diagnostics = store.all(index);
+    let creates_nothing = |change: &WorkspaceChange| check.left_behind(index, &store, change, true).1.is_empty();
     let fixable = |counters: bool| {
         diagnostics.iter().filter(move |it| {
             codes.contains(&it.code) && is_safe_fix(it) && (it.code == RuleCode::StaleCounts) == counters
@@ -344,16 +327,6 @@ fn merge(index: &WorkspaceIndex, into: &mut WorkspaceChange, change: &WorkspaceC
             into.edit(index, file.file, edit.clone());
         }
     }
-}
-
-/// How many diagnostics of each code a file has about each task: what "nothing new appeared"
-/// compares (positions move when a fix edits a file; these do not).
-fn tally(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> BTreeMap<(RuleCode, String, Option<TaskKey>), usize> {
-    let mut out = BTreeMap::new();
-    for it in diagnostics {
-        *out.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
-    }
-    out
 }
 
 fn overlaps(planned: &WorkspaceChange, change: &WorkspaceChange) -> bool {

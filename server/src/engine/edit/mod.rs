@@ -5,14 +5,17 @@
 mod fixes;
 mod status_change;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::engine::config::Config;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
+use crate::engine::rules::{Baseline, Diagnostic, DiagnosticStore, PathOracle, RuleCode, Severity};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
 
-pub use fixes::{FixCheck, SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
+pub use fixes::{SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
 pub use status_change::plan_status_change;
 
 /// The edits to one file, planned against its text as indexed.
@@ -99,6 +102,78 @@ impl WorkspaceChange {
     }
 }
 
+/// What a change is checked against before it is written: the rules as the workspace
+/// configures them, the baseline of its transitions (if the check it must pass has one) and
+/// what exists on disk. Every write must leave no diagnostic that was not there.
+pub struct FixCheck<'a> {
+    pub config: &'a Config,
+    pub baseline: Option<&'a Baseline<'a>>,
+    pub paths: &'a dyn PathOracle,
+}
+
+impl FixCheck<'_> {
+    /// The diagnostics `change` would leave that were not there before (`store` holds the
+    /// workspace's diagnostics now), with the index they are positioned in: compared by code,
+    /// file and task, since positions move when a change edits a file. Hints are suggestions,
+    /// not drift: they count only with `with_hints` (fixes must not create even those).
+    pub fn left_behind(
+        &self,
+        index: &WorkspaceIndex,
+        store: &DiagnosticStore,
+        change: &WorkspaceChange,
+        with_hints: bool,
+    ) -> (WorkspaceIndex, Vec<Diagnostic>) {
+        let mut after = index.clone();
+        let mut after_store = store.clone();
+        for (path, text) in change.apply(index) {
+            let update = after.set_file(&path, Some(std::sync::Arc::from(text)));
+            after_store.update(&after, self.config, self.baseline, self.paths, &update);
+        }
+        let counted = |it: &&Diagnostic| with_hints || it.severity != Severity::Hint;
+        let mut before: BTreeMap<(RuleCode, String, Option<TaskKey>), usize> = BTreeMap::new();
+        for it in store.all(index).iter().filter(counted) {
+            *before.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
+        }
+        let mut out = Vec::new();
+        for it in after_store.all(&after).into_iter().filter(|it| counted(&it)) {
+            let key = (it.code, after.path(it.file).to_string(), it.task.clone());
+            match before.get_mut(&key) {
+                Some(left) if *left > 0 => *left -= 1,
+                _ => out.push(it),
+            }
+        }
+        (after, out)
+    }
+}
+
+/// Refuses a status change that would leave a diagnostic that was not there (a dependent now
+/// done before its dependency, boxes checked under a reopened task, a status folder that would
+/// have to move): the user asked for a status, not for new drift, and `--force` says otherwise.
+/// `store` holds the workspace's diagnostics now.
+pub fn refuse_new_drift(
+    index: &WorkspaceIndex,
+    store: &DiagnosticStore,
+    check: &FixCheck<'_>,
+    change: &WorkspaceChange,
+) -> Result<(), Refusal> {
+    let (after, left) = check.left_behind(index, store, change, false);
+    if left.is_empty() {
+        return Ok(());
+    }
+    let found = left
+        .iter()
+        .take(3)
+        .map(|it| {
+            let line = after
+                .entry(it.file)
+                .map_or(1, |entry| crate::engine::text::line_number(entry.line_index(), it.range.start()));
+            format!("{} at {}:{line}: {}", it.code, after.path(it.file), it.message)
+        })
+        .chain((left.len() > 3).then(|| format!("and {} more", left.len() - 3)))
+        .collect();
+    Err(Refusal::LeavesDrift { change: change.label.clone(), found })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChangeOptions {
     /// Allow a transition the vocabulary forbids.
@@ -176,6 +251,11 @@ pub enum Refusal {
         field: String,
     },
     NoFix(String),
+    /// The change would leave diagnostics that were not there (see [`refuse_new_drift`]).
+    LeavesDrift {
+        change: String,
+        found: Vec<String>,
+    },
     /// A planner produced edits that cannot be applied safely (see [`WorkspaceChange::validate`]).
     UnsafePlan {
         path: String,
@@ -209,6 +289,9 @@ impl fmt::Display for Refusal {
                 write!(f, "`{status}` needs a **{field}**; give one with --reason")
             }
             Refusal::NoFix(why) => write!(f, "{why}"),
+            Refusal::LeavesDrift { change, found } => {
+                write!(f, "{change} would leave new problems: {} (use --force to do it anyway)", found.join("; "))
+            }
             Refusal::UnsafePlan { path, detail } => write!(
                 f,
                 "refusing a change that would corrupt {path}: {detail} (a bug in taskmark's planner; please report it)"

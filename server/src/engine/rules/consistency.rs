@@ -312,7 +312,11 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
             }
             let Some((target_place, target_status)) = index.task_status(&target) else { continue };
             let target_profile = index.task_profile(&target).unwrap_or(profile);
-            if target_profile.kind(target_status) == Kind::Done {
+            let target_kind = target_profile.kind(target_status);
+            // Work on a task may start while what it depends on is under way (teams and agents
+            // work ahead all the time); not before that has started, and a task is not done
+            // before its dependencies are.
+            if target_kind == Kind::Done || (kind == Kind::Active && target_kind == Kind::Active) {
                 continue;
             }
             let mut it = diagnostic(

@@ -245,7 +245,7 @@ pub fn check(
 /// A workspace's diagnostics, kept by what they were computed from (a file's places, items and
 /// links, a task, the phases), so that after an index update only the rules whose inputs
 /// changed run again, and diagnostics of an edited file that did not change are moved.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DiagnosticStore {
     files: HashMap<FileId, FileDiagnostics>,
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
