@@ -56,6 +56,8 @@ fn main() {
         let name = snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?").to_string();
         let for_fix = snapshot.clone();
         trials.push(Trial::test(format!("fix_converges_on::{name}"), move || fix_converges(&for_fix)));
+        let for_show = snapshot.clone();
+        trials.push(Trial::test(format!("show_and_check_agree_on::{name}"), move || show_and_check_agree(&for_show)));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -656,4 +658,50 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     ensure(failures.is_empty(), || {
         format!("{} of {applied} changes left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
+}
+
+/// `show` and `check` share one notion of disagreement: a task whose places `show` says
+/// disagree has a `status-mismatch` diagnostic, and one with such a diagnostic is shown as
+/// disagreeing.
+fn show_and_check_agree(snapshot: &Path) -> Result<(), Failed> {
+    let workspace = snapshot_workspace(snapshot)?;
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let diagnostics = rules::check(&workspace.index, &workspace.config, None, &paths);
+    // A phase written in two places that disagree is a task's diagnostic too, but not a place
+    // of the task `show` lists.
+    let mismatched: BTreeSet<&TaskKey> = diagnostics
+        .iter()
+        .filter(|it| it.code == RuleCode::StatusMismatch && matches!(it.fix, Some(rules::FixHint::AlignTask { .. })))
+        .filter_map(|it| it.task.as_ref())
+        .collect();
+    let mut differences = Vec::new();
+    for task in workspace.index.tasks().keys() {
+        let summary = taskmark::engine::ide::task_summary(&workspace.index, task);
+        let shown = !summary.agrees();
+        if shown != mismatched.contains(task) {
+            let places: Vec<String> = summary
+                .places
+                .iter()
+                .map(|it| {
+                    format!(
+                        "{} {}:{} {}{}{}",
+                        it.kind,
+                        it.path,
+                        it.line,
+                        it.value,
+                        if it.agrees { "" } else { " ✗" },
+                        if it.current { "" } else { " (not current)" }
+                    )
+                })
+                .collect();
+            differences.push(format!(
+                "task {}: show says {}, check {}: {}",
+                task.id,
+                if shown { "disagree" } else { "agree" },
+                if mismatched.contains(task) { "reports a mismatch" } else { "is silent" },
+                places.join(", ")
+            ));
+        }
+    }
+    ensure(differences.is_empty(), || format!("{} tasks:\n{}", differences.len(), differences.join("\n")))
 }

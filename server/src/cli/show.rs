@@ -26,6 +26,8 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
         let location = format!("{}:{}", paths.show(&place.path), place.line);
         let note = if !place.current {
             "  (superseded plan)"
+        } else if !place.known {
+            "  ? not a status of its vocabulary"
         } else if place.agrees {
             ""
         } else {
@@ -76,6 +78,7 @@ pub fn json(view: &TaskSummary, paths: &Paths) -> Value {
             "line": it.line,
             "value": it.value,
             "agrees": it.agrees,
+            "known": it.known,
             "current": it.current,
         })).collect::<Vec<_>>(),
         "progress": view.progress.as_ref().map(|it| json!({

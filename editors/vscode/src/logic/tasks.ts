@@ -31,6 +31,8 @@ export interface Place {
   kind?: string;
   value?: string;
   agrees?: boolean;
+  /** False for a marker outside the vocabulary: it neither agrees nor disagrees. */
+  known?: boolean;
   current?: boolean;
   uri?: string;
 }
@@ -247,7 +249,7 @@ export function renderTaskMarkdown(info: TaskInfo, link: (place: Place) => strin
   lines.push(`# Task ${escapeCell(id)} — ${escapeCell(info.title ?? '(untitled)')}`);
   lines.push('');
   const places = info.places ?? [];
-  const disagree = places.filter((it) => it.current !== false && it.agrees === false).length;
+  const disagree = places.filter((it) => it.current !== false && it.known !== false && it.agrees === false).length;
   const scope = info.scope ? ` · tracker ${code(info.scope)}` : '';
   const archived = info.archived ? ' · archived' : '';
   lines.push(
@@ -263,7 +265,7 @@ export function renderTaskMarkdown(info: TaskInfo, link: (place: Place) => strin
     lines.push('| | Where | Kind | Value |');
     lines.push('|---|---|---|---|');
     for (const place of places) {
-      const mark = place.current === false ? '·' : place.agrees === false ? '✗' : '✓';
+      const mark = place.current === false ? '·' : place.known === false ? '?' : place.agrees === false ? '✗' : '✓';
       const where = `${place.file ?? '?'}:${place.line ?? '?'}`;
       const target = link(place);
       const cell = target ? `[${escapeCell(where)}](${target})` : escapeCell(where);

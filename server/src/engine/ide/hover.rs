@@ -67,6 +67,8 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
             };
             let verdict = if !place.current {
                 "superseded"
+            } else if !place.known {
+                "?"
             } else if place.agrees {
                 "✓"
             } else {

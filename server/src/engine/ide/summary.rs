@@ -16,6 +16,10 @@ pub struct PlaceRow {
     /// 1-based.
     pub line: u32,
     pub value: String,
+    /// Whether the marker names a status of the vocabulary; an unknown one is `unknown-status`'s
+    /// business, and neither agrees nor disagrees.
+    pub known: bool,
+    /// Whether it says what the task's status says (false for an unknown marker).
     pub agrees: bool,
     /// False for a superseded plan's header, which no longer has to agree.
     pub current: bool,
@@ -83,7 +87,7 @@ pub struct TaskSummary {
 impl TaskSummary {
     /// Whether every place that has to agree does.
     pub fn agrees(&self) -> bool {
-        self.places.iter().filter(|it| it.current).all(|it| it.agrees)
+        self.places.iter().filter(|it| it.current && it.known).all(|it| it.agrees)
     }
 }
 
@@ -125,6 +129,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
             path: index.path(place_ref.file).to_string(),
             line,
             value: place.shown(),
+            known: place.status.is_some(),
             agrees,
             current: agreeing.contains(place_ref) || place.status.is_none(),
         });

@@ -30,16 +30,9 @@ pub(super) fn context(index: &WorkspaceIndex) -> Context {
 
 pub(super) fn task(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
     let Some(profile) = index.task_profile(task) else { return };
-    // An archived task's leftovers (old plans, archive entries) are history, not drift.
-    let live = entry.places.iter().any(|it| {
-        !matches!(
-            index.place(*it).kind,
-            PlaceKind::ArchivedStateJson | PlaceKind::PlanHeader | PlaceKind::TaskStateJson
-        )
-    });
-    if live || !entry.archived {
-        mismatch(index, profile, task, &index.agreeing_places(task), sink);
-    }
+    // An archived task's superseded plans are history (agreeing places leave them out); its
+    // current plan still says what became of the task.
+    mismatch(index, profile, task, &index.agreeing_places(task), sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
         orphan(index, &cx.roles, task, sink);
