@@ -674,6 +674,31 @@ impl WorkspaceIndex {
         })
     }
 
+    /// Whether `file` is history: a file of the archive (tasks put away on purpose), or a plan
+    /// its task has moved on from (a later plan is the current one). No one edits history, and
+    /// the per-place, per-item and per-link rules leave it alone; how it compares with the live
+    /// files (a task archived as abandoned but still active) is still checked.
+    pub fn is_history(&self, file: FileId) -> bool {
+        let Some(entry) = self.entry(file) else { return false };
+        match entry.class.role {
+            Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
+            Role::Plan { archived: false } => {
+                let task = entry
+                    .parsed
+                    .places
+                    .iter()
+                    .find_map(|it| (it.kind == PlaceKind::PlanHeader).then(|| it.task()).flatten());
+                task.and_then(|it| self.task(it)).and_then(|it| it.current_plan).is_some_and(|current| current != file)
+            }
+            _ => false,
+        }
+    }
+
+    /// Every file of history (see [`WorkspaceIndex::is_history`]).
+    pub fn history(&self) -> std::collections::BTreeSet<FileId> {
+        self.entries().map(|(file, _)| file).filter(|file| self.is_history(*file)).collect()
+    }
+
     /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
     pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
         let (scope, id) = match id.rsplit_once(':') {

@@ -252,6 +252,9 @@ pub struct DiagnosticStore {
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has: when it changes, every task's orphan check changes.
     roles: HashSet<(usize, crate::engine::layout::Role)>,
+    /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
+    /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
+    history: BTreeSet<FileId>,
 }
 
 /// The per-file rules' diagnostics of one file, by what each was computed from.
@@ -419,7 +422,13 @@ impl DiagnosticStore {
             .collect();
         let mut sink = Sink { config, out: Vec::new() };
         consistency::phases(index, &mut sink);
-        DiagnosticStore { files, tasks, phases: sink.out, roles: consistency::roles(&cx).clone() }
+        DiagnosticStore {
+            files,
+            tasks,
+            phases: sink.out,
+            roles: consistency::roles(&cx).clone(),
+            history: index.history(),
+        }
     }
 
     /// Recomputes what `update` touched. Returns the files whose diagnostics may have changed.
@@ -460,6 +469,15 @@ impl DiagnosticStore {
                 self.files.insert(file, fresh);
             }
         }
+        // Plans that became history, or current again.
+        let history = index.history();
+        for file in history.symmetric_difference(&self.history) {
+            if Some(*file) != update.file && index.entry(*file).is_some() {
+                self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file));
+                touched.insert(*file);
+            }
+        }
+        self.history = history;
         // Other files: when a file came or went, every file with links (they may resolve now,
         // or not); counters, which count tasks across files.
         for (file, entry) in index.entries() {
@@ -665,8 +683,10 @@ fn check_whole_file(
     let mut sink = Sink { config, out: Vec::new() };
     let Some(entry) = index.entry(file) else { return sink.out };
     markers::whole(file, entry, &mut sink);
-    fields::whole(file, entry, &mut sink);
-    counters::file(index, file, &mut sink);
+    if !index.is_history(file) {
+        fields::whole(file, entry, &mut sink);
+        counters::file(index, file, &mut sink);
+    }
     if let Some(baseline) = baseline {
         transitions::file(index, baseline, file, entry, &mut sink);
     }
@@ -682,6 +702,9 @@ fn check_places(
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
         let mut sink = Sink { config, out: Vec::new() };
@@ -702,6 +725,9 @@ fn check_items(
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
     let items = &entry.parsed.items;
     let mut nested: Vec<Vec<usize>> = vec![Vec::new(); positions.len()];
     for position in positions.clone() {
@@ -728,6 +754,9 @@ fn check_links(
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (link, position) in entry.parsed.links[positions.clone()].iter().zip(positions) {
         let mut sink = Sink { config, out: Vec::new() };
