@@ -185,15 +185,13 @@ fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {
     let in_archive: Vec<&Diagnostic> =
         loaded.diagnostics.iter().filter(|it| loaded.index.path(it.file).ends_with(&archived)).collect();
     ensure(in_archive.is_empty(), || format!("{archived}: {} diagnostics in history", in_archive.len()))?;
-    for copy in [".opencode/specs"] {
-        let suffix = SEED_PLAN.replace("specs/", &format!("{copy}/"));
-        let stale = loaded.at(&suffix, RuleCode::PlanStatusStale);
-        ensure(stale.len() == 1, || format!("{suffix}: {} plan-status-stale", stale.len()))?;
-        ensure(loaded.line(stale[0]) == 4, || format!("stale header reported at line {}", loaded.line(stale[0])))?;
-        ensure(stale[0].message.contains("all 7 phases are closed (7 done)"), || stale[0].message.clone())?;
-        let open = loaded.at(&suffix, RuleCode::OpenChildren);
-        ensure(open.len() == 7, || format!("{suffix}: {} open-children, expected one per phase", open.len()))?;
-    }
+    let live = format!(".opencode/{SEED_PLAN}");
+    let stale = loaded.at(&live, RuleCode::PlanStatusStale);
+    ensure(stale.len() == 1, || format!("{live}: {} plan-status-stale", stale.len()))?;
+    ensure(loaded.line(stale[0]) == 4, || format!("stale header reported at line {}", loaded.line(stale[0])))?;
+    ensure(stale[0].message.contains("all 7 phases are closed (7 done)"), || stale[0].message.clone())?;
+    let open = loaded.at(&live, RuleCode::OpenChildren);
+    ensure(open.len() == 7, || format!("{live}: {} open-children, expected one per phase", open.len()))?;
     // In the live copy the plan header also disagrees with TODO.md and state.json.
     let mismatch = loaded.at(&format!(".opencode/{SEED_PLAN}"), RuleCode::StatusMismatch);
     ensure(mismatch.len() == 1 && mismatch[0].message.contains("`[COMPLETED]` in the TODO.md section"), || {
