@@ -13,19 +13,52 @@ use crate::engine::vocabulary::{Kind, Profile, StatusId};
 pub(super) struct Context {
     /// Which roles each tracker has files for: orphan detection asks per task.
     roles: HashSet<(usize, Role)>,
+    /// The spec-folder trackers whose state.json lists their not-started tasks too (most of
+    /// them have an entry): only there is a not-started task missing from it an orphan. Many
+    /// trackers add a task to state.json only when work on it starts.
+    mirrored: HashSet<usize>,
 }
 
-pub(super) fn roles(cx: &Context) -> &HashSet<(usize, Role)> {
-    &cx.roles
+/// What, when it changes, changes every task's orphan check.
+pub(super) type Shape = (HashSet<(usize, Role)>, HashSet<usize>);
+
+pub(super) fn shape(cx: &Context) -> Shape {
+    (cx.roles.clone(), cx.mirrored.clone())
 }
 
 /// The context of an index whose tracker roles are known not to have changed.
-pub(super) fn context_with_roles(roles: HashSet<(usize, Role)>) -> Context {
-    Context { roles }
+pub(super) fn context_with_roles(index: &WorkspaceIndex, roles: HashSet<(usize, Role)>) -> Context {
+    Context { roles, mirrored: mirrored(index) }
 }
 
 pub(super) fn context(index: &WorkspaceIndex) -> Context {
-    Context { roles: index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect() }
+    let roles = index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
+    context_with_roles(index, roles)
+}
+
+fn mirrored(index: &WorkspaceIndex) -> HashSet<usize> {
+    let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for (task, entry) in index.tasks() {
+        let Some(profile) = index.task_profile(task) else { continue };
+        let mut section = None;
+        let mut listed = false;
+        for place_ref in &entry.places {
+            let place = index.place(*place_ref);
+            match place.kind {
+                PlaceKind::TodoSection => section = Some((place_ref.file, place.status)),
+                PlaceKind::StateJson => listed = true,
+                _ => {}
+            }
+        }
+        let Some((file, Some(status))) = section else { continue };
+        let Some(tracker) = index.entry(file).and_then(|it| it.tracker) else { continue };
+        if profile.kind(status) == Kind::Todo {
+            let (with, all) = counts.entry(tracker).or_default();
+            *with += usize::from(listed);
+            *all += 1;
+        }
+    }
+    counts.into_iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| tracker).collect()
 }
 
 pub(super) fn task(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
@@ -35,7 +68,7 @@ pub(super) fn task(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, entry: 
     mismatch(index, profile, task, &index.agreeing_places(task), sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
-        orphan(index, &cx.roles, task, sink);
+        orphan(index, cx, task, sink);
     }
     dependencies(index, profile, task, sink);
 }
@@ -201,7 +234,8 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
 }
 
 /// Stores of a tracker that every live task should appear in.
-fn orphan(index: &WorkspaceIndex, roles: &HashSet<(usize, Role)>, task: &TaskKey, sink: &mut Sink<'_>) {
+fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<'_>) {
+    let roles = &cx.roles;
     let Some(entry) = index.task(task) else { return };
     let Some(first) = entry.places.first().map(|it| it.file).or(entry.mentions.first().copied()) else { return };
     let Some(tracker_id) = index.entry(first).and_then(|it| it.tracker) else { return };
@@ -225,7 +259,12 @@ fn orphan(index: &WorkspaceIndex, roles: &HashSet<(usize, Role)>, task: &TaskKey
             let todo_exists = has_role(Role::Todo);
             let state_exists = has_role(Role::StateJson);
             let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
-            if todo_exists && state_exists && in_todo && !in_state {
+            let not_started = index
+                .task_status(task)
+                .zip(index.task_profile(task))
+                .is_some_and(|((_, status), profile)| profile.kind(status) == Kind::Todo);
+            let expected_in_state = !not_started || cx.mirrored.contains(&tracker_id);
+            if todo_exists && state_exists && in_todo && !in_state && expected_in_state {
                 report(
                     sink,
                     place_of(PlaceKind::TodoSection),

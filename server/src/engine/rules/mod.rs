@@ -250,8 +250,9 @@ pub struct DiagnosticStore {
     files: HashMap<FileId, FileDiagnostics>,
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
     phases: Vec<Diagnostic>,
-    /// Which stores each tracker has: when it changes, every task's orphan check changes.
-    roles: HashSet<(usize, crate::engine::layout::Role)>,
+    /// Which stores each tracker has and whether its state.json lists not-started tasks: when
+    /// it changes, every task's orphan check changes.
+    shape: consistency::Shape,
     /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
     /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
     history: BTreeSet<FileId>,
@@ -422,13 +423,7 @@ impl DiagnosticStore {
             .collect();
         let mut sink = Sink { config, out: Vec::new() };
         consistency::phases(index, &mut sink);
-        DiagnosticStore {
-            files,
-            tasks,
-            phases: sink.out,
-            roles: consistency::roles(&cx).clone(),
-            history: index.history(),
-        }
+        DiagnosticStore { files, tasks, phases: sink.out, shape: consistency::shape(&cx), history: index.history() }
     }
 
     /// Recomputes what `update` touched. Returns the files whose diagnostics may have changed.
@@ -442,10 +437,10 @@ impl DiagnosticStore {
     ) -> BTreeSet<FileId> {
         // An edit in place keeps every file's class, so the trackers' roles stay as they were.
         let cx = match &update.edit {
-            Some(_) if !update.rebuilt => consistency::context_with_roles(self.roles.clone()),
+            Some(_) if !update.rebuilt => consistency::context_with_roles(index, self.shape.0.clone()),
             _ => consistency::context(index),
         };
-        if update.rebuilt || *consistency::roles(&cx) != self.roles {
+        if update.rebuilt || consistency::shape(&cx) != self.shape {
             let before: BTreeSet<FileId> = self.located().collect();
             *self = DiagnosticStore::new(index, config, baseline, paths);
             return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();

@@ -209,10 +209,14 @@ fn duplicates_orphans_and_archived_tasks() {
 
 ### 2. Not mirrored
 - **Status**: [NOT STARTED]
+
+### 6. Mirrored
+- **Status**: [NOT STARTED]
 %! specs/state.json
 {
   "active_projects": [
     {"project_number": 1, "status": "not_started"},
+    {"project_number": 6, "status": "not_started"},
     {"project_number": 3, "status": "planned"}
   ],
   "completed_projects": [{"project_number": 4, "completed": "2026-01-01"}]
@@ -223,6 +227,37 @@ fn duplicates_orphans_and_archived_tasks() {
 - **Status**: [NOT STARTED]
 "#
     ));
+}
+
+/// Many trackers add a task to state.json only when work on it starts: where most not-started
+/// tasks have no entry, a missing one is the convention, not an orphan; a started one still is.
+#[test]
+fn not_started_tasks_are_orphans_only_where_state_json_lists_them() {
+    let (_, found) = diagnostics(
+        r#"%! specs/TODO.md
+### 1. Waiting
+- **Status**: [NOT STARTED]
+
+### 2. Waiting too
+- **Status**: [NOT STARTED]
+
+### 3. Started
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+
+### 4. Started, not listed
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+%! specs/state.json
+{
+  "active_projects": [{"project_number": 3, "status": "planned"}]
+}
+"#,
+        None,
+    );
+    let orphans: Vec<_> =
+        found.iter().filter(|it| it.code == RuleCode::OrphanTask).map(|it| it.message.as_str()).collect();
+    assert_eq!(orphans, ["task 4 has a TODO.md section but no entry in state.json"]);
 }
 
 #[test]
