@@ -80,31 +80,70 @@ fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
     }
 }
 
-/// Started before Completed.
+/// Timestamps that contradict each other, and a creation or completion written twice with two
+/// values. Research, planning
+/// and work may be redone after a later step (a second research round stamps `Researched` again
+/// after `Planned`), so only what cannot be redone is checked: nothing happens to a task after it
+/// was `Completed`, nor on a day before it was `Created`.
 fn check_order(file: FileId, fields: &[Field], sink: &mut Sink<'_>) {
-    let find = |name: &str| {
-        fields
-            .iter()
-            .find(|it| it.name.eq_ignore_ascii_case(name))
-            .and_then(|it| timestamp::parse(&it.value).ok().map(|moment| (it, moment)))
+    // Research, planning, work and revisions may happen more than once and be logged each
+    // time; a task is created once and completed once.
+    let once = |name: &str| ["Created", "Completed"].iter().any(|it| it.eq_ignore_ascii_case(name));
+    for (position, field) in fields.iter().enumerate() {
+        if let Some(first) = fields[..position].iter().find(|it| it.name.eq_ignore_ascii_case(&field.name))
+            && once(&field.name)
+            && first.value.trim() != field.value.trim()
+        {
+            let mut it = diagnostic(
+                RuleCode::BadTimestamp,
+                file,
+                field.value_range,
+                format!(
+                    "{} is written twice: `{}` here, `{}` before",
+                    field.name,
+                    field.value.trim(),
+                    first.value.trim()
+                ),
+            );
+            it.related.push(Related {
+                file,
+                range: first.value_range,
+                message: format!("{}: {}", first.name, first.value),
+            });
+            sink.push(it);
+            return;
+        }
+    }
+    let stamp = |name: &str| {
+        let field = fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))?;
+        Some((field, timestamp::parse(&field.value).ok()?))
     };
-    let (Some((started, started_at)), Some((completed, completed_at))) = (find("Started"), find("Completed")) else {
-        return;
+    let lifecycle = ["Researched", "Planned", "Started", "Blocked", "Abandoned"];
+    let stamped = || lifecycle.iter().filter_map(|name| stamp(name));
+    // A date-only stamp on the day of a timed one is in order.
+    let after = |a: &timestamp::Moment, b: &timestamp::Moment| {
+        if a.date_only || b.date_only { a.at.date() > b.at.date() } else { a.at > b.at }
     };
-    // A date-only Started on the day of a timed Completed is in order.
-    let later = if started_at.date_only || completed_at.date_only {
-        started_at.at.date() > completed_at.at.date()
-    } else {
-        started_at.at > completed_at.at
+    let contradiction = match (stamp("Created"), stamp("Completed")) {
+        (_, Some(completed)) if let Some(later) = stamped().find(|(_, at)| after(at, &completed.1)) => {
+            Some((completed, later))
+        }
+        (Some(created), _)
+            if let Some(earlier) =
+                stamped().chain(stamp("Completed")).find(|(_, at)| at.at.date() < created.1.at.date()) =>
+        {
+            Some((earlier, created))
+        }
+        _ => None,
     };
-    if later {
+    if let Some(((early, _), (late, _))) = contradiction {
         let mut it = diagnostic(
             RuleCode::BadTimestamp,
             file,
-            completed.value_range,
-            format!("Completed `{}` is before Started `{}`", completed.value, started.value),
+            early.value_range,
+            format!("{} `{}` is before {} `{}`", early.name, early.value.trim(), late.name, late.value.trim()),
         );
-        it.related.push(Related { file, range: started.value_range, message: format!("Started: {}", started.value) });
+        it.related.push(Related { file, range: late.value_range, message: format!("{}: {}", late.name, late.value) });
         sink.push(it);
     }
 }

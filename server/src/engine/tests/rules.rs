@@ -418,3 +418,45 @@ fn a_plan_header_caught_up_with_its_phases_is_no_invalid_transition() {
     let (_, found) = diagnostics(&plan("[COMPLETED]", "[NOT STARTED]"), Some(&before));
     assert!(found.iter().any(|it| it.code == RuleCode::InvalidTransition), "ahead of its phases: {found:?}");
 }
+
+/// Timestamps that cannot both be true: nothing after `Completed`, nothing on a day before
+/// `Created`, no second `Completed` with another value. A second research round after planning
+/// is no contradiction.
+#[test]
+fn contradicting_timestamps_are_reported_redone_steps_are_not() {
+    let (_, found) = diagnostics(
+        r#"%! specs/TODO.md
+### 1. Planned after completion
+- **Status**: [COMPLETED]
+- **Planned**: 2026-01-14T23:29:00Z
+- **Completed**: 2026-01-14T22:32:00Z
+
+### 2. Researched again after planning
+- **Status**: [PLANNED]
+- **Created**: 2026-01-01
+- **Planned**: 2026-01-19
+- **Researched**: 2026-02-17
+
+### 3. Started before it was created
+- **Status**: [IMPLEMENTING]
+- **Created**: 2026-01-10
+- **Started**: 2025-01-16
+
+### 4. Completed twice
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+- **Completed**: 2026-01-05
+"#,
+        None,
+    );
+    let messages: Vec<&str> =
+        found.iter().filter(|it| it.code == RuleCode::BadTimestamp).map(|it| it.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Completed `2026-01-14T22:32:00Z` is before Planned `2026-01-14T23:29:00Z`",
+            "Started `2025-01-16` is before Created `2026-01-10`",
+            "Completed is written twice: `2026-01-05` here, `2026-01-02` before",
+        ]
+    );
+}
