@@ -113,8 +113,7 @@ pub struct FixCheck<'a> {
 
 impl FixCheck<'_> {
     /// The diagnostics `change` would leave that were not there before (`store` holds the
-    /// workspace's diagnostics now), with the index they are positioned in: compared by code,
-    /// file and task, since positions move when a change edits a file. Hints are suggestions,
+    /// workspace's diagnostics now), with the index they are positioned in: compared by [`drift_key`]. Hints are suggestions,
     /// not drift: they count only with `with_hints` (fixes must not create even those).
     pub fn left_behind(
         &self,
@@ -130,13 +129,13 @@ impl FixCheck<'_> {
             after_store.update(&after, self.config, self.baseline, self.paths, &update);
         }
         let counted = |it: &&Diagnostic| with_hints || it.severity != Severity::Hint;
-        let mut before: BTreeMap<(RuleCode, String, Option<TaskKey>), usize> = BTreeMap::new();
+        let mut before: BTreeMap<DriftKey, usize> = BTreeMap::new();
         for it in store.all(index).iter().filter(counted) {
-            *before.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
+            *before.entry(drift_key(index, it)).or_insert(0) += 1;
         }
         let mut out = Vec::new();
         for it in after_store.all(&after).into_iter().filter(|it| counted(&it)) {
-            let key = (it.code, after.path(it.file).to_string(), it.task.clone());
+            let key = drift_key(&after, &it);
             match before.get_mut(&key) {
                 Some(left) if *left > 0 => *left -= 1,
                 _ => out.push(it),
@@ -144,6 +143,22 @@ impl FixCheck<'_> {
         }
         (after, out)
     }
+}
+
+/// What "nothing new" compares diagnostics by: code, file and task, since positions move when
+/// a change edits a file.
+pub type DriftKey = (RuleCode, String, Option<TaskKey>);
+
+/// A diagnostic's [`DriftKey`]. A task's disagreement is one problem wherever it is reported
+/// (which place is behind moves as places change: a plan header caught up with its phases
+/// disagrees on its own account, a tie is reported at the task's first place), so a task's
+/// status-mismatch leaves the file out.
+pub fn drift_key(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> DriftKey {
+    let file = match (diagnostic.code, &diagnostic.task) {
+        (RuleCode::StatusMismatch, Some(_)) => String::new(),
+        _ => index.path(diagnostic.file).to_string(),
+    };
+    (diagnostic.code, file, diagnostic.task.clone())
 }
 
 /// Refuses a status change that would leave a diagnostic that was not there (a dependent now

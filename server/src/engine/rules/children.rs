@@ -208,12 +208,7 @@ fn stale_header(
         .filter_map(|it| parsed.places.get(*it))
         .filter_map(|phase| Some((phase, profile.kind(phase.status?))))
         .collect();
-    let Some(mut derived) = derived_kind(phases.iter().map(|(_, kind)| *kind)) else { return };
-    // A phase whose marker cannot be read may still be open: never claim more than "under way".
-    let unreadable = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).any(|it| it.status.is_none());
-    if unreadable && derived.is_closed() {
-        derived = Kind::Active;
-    }
+    let Some(derived) = derived_header_kind(parsed, place, profile) else { return };
     let header_kind = profile.kind(status);
     if header_kind.progress() >= derived.progress() {
         return;
@@ -246,6 +241,29 @@ fn stale_header(
         it.fix = Some(FixHint::DeriveHeader { place: place_index, status: target });
     }
     sink.push(it);
+}
+
+/// Whether the place is a plan header behind its phases (what `plan-status-stale` reports).
+pub(crate) fn header_behind_phases(index: &WorkspaceIndex, place_ref: crate::engine::index::PlaceRef) -> bool {
+    let place = index.place(place_ref);
+    if place.kind != PlaceKind::PlanHeader {
+        return false;
+    }
+    let (Some(profile), Some(status)) = (index.profile(place_ref.file), place.status) else { return false };
+    let parsed = index.parsed(place_ref.file);
+    derived_header_kind(parsed, place, profile)
+        .is_some_and(|derived| profile.kind(status).progress() < derived.progress())
+}
+
+/// What a plan header's phases add up to, never more than "under way" while a phase cannot be
+/// read (it may still be open).
+fn derived_header_kind(parsed: &ParsedFile, place: &Place, profile: &Profile) -> Option<Kind> {
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it));
+    let mut derived = derived_kind(phases.clone().filter_map(|phase| Some(profile.kind(phase.status?))))?;
+    if phases.clone().any(|it| it.status.is_none()) && derived.is_closed() {
+        derived = Kind::Active;
+    }
+    Some(derived)
 }
 
 /// The kind a set of phases adds up to: closed when all are closed (done if any is done),

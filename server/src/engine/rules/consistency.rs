@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::engine::index::{PlaceRef, TaskEntry, WorkspaceIndex};
+use crate::engine::index::{PlaceRef, TaskEntry, WorkspaceIndex, authority};
 use crate::engine::layout::{Family, Role};
 use crate::engine::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
-use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::rules::{Baseline, FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::timestamp::{self, Moment};
 use crate::engine::vocabulary::{Kind, Profile, StatusId};
 
 /// What the per-task rules share, computed once per check.
@@ -61,11 +62,18 @@ fn mirrored(index: &WorkspaceIndex) -> HashSet<usize> {
     counts.into_iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| tracker).collect()
 }
 
-pub(super) fn task(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
+pub(super) fn task(
+    index: &WorkspaceIndex,
+    cx: &Context,
+    baseline: Option<&Baseline<'_>>,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    sink: &mut Sink<'_>,
+) {
     let Some(profile) = index.task_profile(task) else { return };
     // An archived task's superseded plans are history (agreeing places leave them out); its
     // current plan still says what became of the task.
-    mismatch(index, profile, task, &index.agreeing_places(task), sink);
+    mismatch(index, profile, task, &index.agreeing_places(task), baseline, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
         orphan(index, cx, task, sink);
@@ -93,7 +101,7 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
             continue;
         }
         if let (Some(task), Some(profile)) = (phase.task.as_ref(), index.profile(places[0].file)) {
-            mismatch(index, profile, task, &places, sink);
+            mismatch(index, profile, task, &places, None, sink);
         }
     }
 }
@@ -112,34 +120,36 @@ fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
     }
 }
 
-fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
+fn mismatch(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    places: &[PlaceRef],
+    baseline: Option<&Baseline<'_>>,
+    sink: &mut Sink<'_>,
+) {
     if places.len() < 2 {
         return;
     }
-    // Clusters of places that agree with the cluster's first member; the largest one is the
-    // majority, and only places outside it are reported. With no single largest cluster every
-    // place is reported.
+    // A plan header behind its own phases is stale whatever the other places say: it never
+    // tells the task's status, and `plan-status-stale` gives the one help at its position.
+    let (behind, speaking): (Vec<PlaceRef>, Vec<PlaceRef>) =
+        places.iter().copied().partition(|it| super::children::header_behind_phases(index, *it));
+    // Clusters of places that agree with the cluster's first member.
     let mut clusters: Vec<Vec<PlaceRef>> = Vec::new();
-    for place in places {
+    for place in &speaking {
         let it = index.place(*place);
         match clusters.iter_mut().find(|cluster| agree(profile, index.place(cluster[0]), it)) {
             Some(cluster) => cluster.push(*place),
             None => clusters.push(vec![*place]),
         }
     }
-    if clusters.len() < 2 {
+    let Some(first) = clusters.first() else { return };
+    if clusters.len() == 1 && behind.iter().all(|it| agree(profile, index.place(first[0]), index.place(*it))) {
         return;
     }
-    let largest = clusters.iter().map(Vec::len).max().unwrap_or(0);
-    let majority: Vec<usize> = (0..clusters.len()).filter(|it| clusters[*it].len() == largest).collect();
-    let reported: Vec<PlaceRef> = clusters
-        .iter()
-        .enumerate()
-        .filter(|(position, _)| majority.len() > 1 || !majority.contains(position))
-        .flat_map(|(_, cluster)| cluster.iter().copied())
-        .collect();
     let mut candidates: Vec<StatusId> = Vec::new();
-    for place in places {
+    for place in speaking.iter().chain(&behind) {
         let it = index.place(*place);
         if let Some(status) = it.status
             && it.kind.task_vocabulary()
@@ -148,51 +158,155 @@ fn mismatch(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, places: &
             candidates.push(status);
         }
     }
-    for place_ref in reported {
-        let place = index.place(place_ref);
-        let others: Vec<String> = places
-            .iter()
-            .filter(|it| **it != place_ref && !agree(profile, index.place(**it), place))
-            .map(|it| {
-                format!(
-                    "`{}` in the {} ({})",
-                    index.place(*it).shown(),
-                    index.place(*it).kind.describe(),
-                    location(index, *it)
-                )
-            })
-            .collect();
-        if others.is_empty() {
-            continue;
-        }
-        let subject = match &place.subject {
-            Subject::Task(_) => format!("task {task}"),
-            Subject::Phase(phase) => format!("phase {} of task {task}", phase.number),
-        };
+    let told = match clusters.len() {
+        1 => Some((0, "its other places agree".to_string())),
+        _ => truth(index, profile, task, &speaking, &clusters, baseline),
+    };
+    // The first fix aligns every place with the one that tells the status now.
+    if let Some((truth, _)) = &told
+        && let Some(status) = clusters[*truth].iter().find_map(|it| {
+            let place = index.place(*it);
+            place.kind.task_vocabulary().then_some(place.status).flatten()
+        })
+        && let Some(at) = candidates.iter().position(|it| *it == status)
+    {
+        candidates[..=at].rotate_right(1);
+    }
+    let all: Vec<PlaceRef> = speaking.iter().chain(&behind).copied().collect();
+    let fix = |place: &Place| match &place.subject {
+        Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() },
+        Subject::Phase(_) => FixHint::AlignPlaces { places: all.clone(), candidates: candidates.clone() },
+    };
+    let subject = |place: &Place| match &place.subject {
+        Subject::Task(_) => format!("task {task}"),
+        Subject::Phase(phase) => format!("phase {} of task {task}", phase.number),
+    };
+    let described = |it: PlaceRef| {
+        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), location(index, it))
+    };
+    let Some((truth, why)) = told else {
+        // Nothing says which is newer: one diagnostic for the task, at its most authoritative
+        // place, listing them all.
+        let Some(at) = speaking.iter().copied().min_by_key(|it| authority(index.place(*it).kind)) else { return };
+        let place = index.place(at);
+        let listed: Vec<String> = all.iter().map(|it| described(*it)).collect();
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            at.file,
+            place.marker.range,
+            format!("{}'s places disagree: {}; nothing says which is newer", subject(place), listed.join(", ")),
+        );
+        it.task = Some(task.clone());
+        it.related = related(index, &all, at);
+        it.fix = Some(fix(place));
+        sink.push(it);
+        return;
+    };
+    let newer: Vec<String> = clusters[truth].iter().map(|it| described(*it)).collect();
+    let stale_headers: Vec<PlaceRef> = behind
+        .iter()
+        .copied()
+        .filter(|it| !agree(profile, index.place(clusters[truth][0]), index.place(*it)))
+        .collect();
+    let behind_truth = clusters.iter().enumerate().filter(|(position, _)| *position != truth).flat_map(|(_, it)| it);
+    for place_ref in behind_truth.chain(&stale_headers) {
+        let place = index.place(*place_ref);
+        let header = stale_headers.contains(place_ref);
         let mut it = diagnostic(
             RuleCode::StatusMismatch,
             place_ref.file,
             place.marker.range,
-            format!("{subject} is `{}` in this {} but {}", place.shown(), place.kind.describe(), others.join(" and ")),
+            format!(
+                "{} is `{}` in this {} but {} ({why}{})",
+                subject(place),
+                place.shown(),
+                place.kind.describe(),
+                newer.join(" and "),
+                if header { "; the header is behind its own phases too" } else { "" }
+            ),
         );
         it.task = Some(task.clone());
-        it.related = places
-            .iter()
-            .filter(|it| **it != place_ref)
-            .map(|other| {
-                let other_place = index.place(*other);
-                Related {
-                    file: other.file,
-                    range: other_place.marker.range,
-                    message: format!("{}: `{}`", other_place.kind.describe(), other_place.shown()),
-                }
-            })
-            .collect();
-        it.fix = Some(match &place.subject {
-            Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() },
-            Subject::Phase(_) => FixHint::AlignPlaces { places: places.to_vec(), candidates: candidates.clone() },
-        });
+        it.related = related(index, &clusters[truth], *place_ref);
+        // plan-status-stale's help catches the header up with its phases; a second help at the
+        // same position would contradict it.
+        it.fix = (!header).then(|| fix(place));
         sink.push(it);
+    }
+}
+
+fn related(index: &WorkspaceIndex, places: &[PlaceRef], except: PlaceRef) -> Vec<Related> {
+    places
+        .iter()
+        .filter(|it| **it != except)
+        .map(|other| {
+            let place = index.place(*other);
+            Related {
+                file: other.file,
+                range: place.marker.range,
+                message: format!("{}: `{}`", place.kind.describe(), place.shown()),
+            }
+        })
+        .collect()
+}
+
+/// Which cluster of agreeing places tells the task's status now, and why: the one whose status
+/// was entered last by the task's own timestamps (`Started` after `Researched`); else the one
+/// most places agree on; else the one whose places changed since the baseline while the others
+/// did not. `None` when nothing tells.
+fn truth(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    places: &[PlaceRef],
+    clusters: &[Vec<PlaceRef>],
+    baseline: Option<&Baseline<'_>>,
+) -> Option<(usize, String)> {
+    let unique_max = |scores: &[Option<Moment>]| -> Option<usize> {
+        let best = scores.iter().flatten().max()?;
+        let winners: Vec<usize> = (0..scores.len()).filter(|it| scores[*it].as_ref() == Some(best)).collect();
+        (winners.len() == 1).then(|| winners[0])
+    };
+    // When each cluster's status was entered, by the stamp that status writes, looked up in the
+    // task's places (state.json writes `started` where TODO.md writes `**Started**`).
+    let entered = |place: PlaceRef| -> Option<Moment> {
+        let stamp = profile.status(index.place(place).status?).stamp.clone()?;
+        places
+            .iter()
+            .filter_map(|it| index.place(*it).field(&stamp))
+            .filter_map(|it| timestamp::parse(&it.value).ok())
+            .max()
+    };
+    let scores: Vec<Option<Moment>> =
+        clusters.iter().map(|it| it.iter().filter_map(|place| entered(*place)).max()).collect();
+    // Only when every side has a stamp: a status that writes none (`[BLOCKED]`) may be newer.
+    if scores.iter().all(Option::is_some)
+        && let Some(newest) = unique_max(&scores)
+    {
+        let stamp = clusters[newest]
+            .iter()
+            .find_map(|it| profile.status(index.place(*it).status?).stamp.clone())
+            .unwrap_or_default();
+        return Some((newest, format!("newer, by the task's {stamp} timestamp")));
+    }
+    let largest = clusters.iter().map(Vec::len).max().unwrap_or(0);
+    let majority: Vec<usize> = (0..clusters.len()).filter(|it| clusters[*it].len() == largest).collect();
+    if let [only] = majority.as_slice() {
+        return Some((*only, "what most of its places say".into()));
+    }
+    let baseline = baseline?;
+    let old = baseline.index.task(task);
+    let changed = |place: PlaceRef| {
+        let now = index.place(place);
+        let before = old.into_iter().flat_map(|it| &it.places).find(|it| {
+            baseline.index.path(it.file) == index.path(place.file) && baseline.index.place(**it).kind == now.kind
+        });
+        before.is_none_or(|it| baseline.index.place(*it).marker.text != now.marker.text)
+    };
+    let moved: Vec<usize> =
+        (0..clusters.len()).filter(|it| clusters[*it].iter().any(|place| changed(*place))).collect();
+    match moved.as_slice() {
+        [only] => Some((*only, format!("changed since {}", baseline.label))),
+        _ => None,
     }
 }
 

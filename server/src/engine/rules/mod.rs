@@ -419,7 +419,7 @@ impl DiagnosticStore {
         let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
         let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
             .par_iter()
-            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, task, entry)))
+            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
             .collect();
         let mut sink = Sink { config, out: Vec::new() };
         consistency::phases(index, &mut sink);
@@ -536,7 +536,7 @@ impl DiagnosticStore {
         for task in tasks {
             let old = self.tasks.remove(&task).unwrap_or_default();
             let fresh = match index.task(&task) {
-                Some(entry) => check_task(index, config, &cx, &task, entry),
+                Some(entry) => check_task(index, config, &cx, baseline, &task, entry),
                 None => Vec::new(),
             };
             if old != fresh {
@@ -649,11 +649,12 @@ fn check_task(
     index: &WorkspaceIndex,
     config: &Config,
     cx: &consistency::Context,
+    baseline: Option<&Baseline<'_>>,
     task: &TaskKey,
     entry: &TaskEntry,
 ) -> Vec<Diagnostic> {
     let mut sink = Sink { config, out: Vec::new() };
-    consistency::task(index, cx, task, entry, &mut sink);
+    consistency::task(index, cx, baseline, task, entry, &mut sink);
     sink.out
 }
 

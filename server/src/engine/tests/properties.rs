@@ -9,7 +9,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use crate::engine::config::Config;
-use crate::engine::edit::{StatusChangeOptions, plan_status_change};
+use crate::engine::edit::{self, StatusChangeOptions, plan_status_change};
 use crate::engine::index::{SourceFile, WorkspaceIndex};
 use crate::engine::model::{PlaceKind, TaskKey};
 use crate::engine::rules::{self, Diagnostic, DiagnosticStore, RuleCode};
@@ -399,16 +399,13 @@ fn fixed(files: &[SourceFile], baseline: &WorkspaceIndex) -> Result<(Vec<SourceF
     Err(TestCaseError::fail("fixes did not converge in 8 passes"))
 }
 
-/// How many diagnostics of each (code, file, task) a check against `baseline` finds.
-fn tally(
-    index: &WorkspaceIndex,
-    baseline: &WorkspaceIndex,
-) -> std::collections::BTreeMap<(RuleCode, String, Option<TaskKey>), usize> {
+/// How many diagnostics of each drift key a check against `baseline` finds.
+fn tally(index: &WorkspaceIndex, baseline: &WorkspaceIndex) -> std::collections::BTreeMap<edit::DriftKey, usize> {
     let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
     let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
     let mut out = std::collections::BTreeMap::new();
     for it in rules::check(index, &Config::default(), Some(&baseline), &paths) {
-        *out.entry((it.code, index.path(it.file).to_string(), it.task.clone())).or_insert(0) += 1;
+        *out.entry(edit::drift_key(index, &it)).or_insert(0) += 1;
     }
     out
 }

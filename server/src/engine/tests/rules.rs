@@ -86,6 +86,10 @@ fn plan_header_agrees_by_kind_but_not_across_kinds() {
 ### 8. Done
 - **Status**: [COMPLETED]
 - **Completed**: 2026-01-11
+
+### 9. Ahead of its task
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-09
 %! specs/007_impl/plans/implementation-001.md
 - **Status**: [IN PROGRESS]
 
@@ -94,17 +98,35 @@ fn plan_header_agrees_by_kind_but_not_across_kinds() {
 - **Status**: [NOT STARTED]
 
 ### Phase 1: Done [COMPLETED]
+%! specs/009_ahead/plans/implementation-001.md
+- **Status**: [COMPLETED]
+
+### Phase 1: Done [COMPLETED]
 "#;
     let (index, found) = diagnostics(fixture, None);
     let codes: Vec<(String, RuleCode)> = found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
     assert!(!codes.iter().any(|(path, _)| path.contains("007_impl")), "{codes:?}");
+    // A header behind its phases gets one help at its position: catch it up with its phases
+    // (plan-status-stale's); the disagreement with its task is reported without a second one.
+    let mut done: Vec<(RuleCode, bool)> = found
+        .iter()
+        .filter(|it| index.path(it.file) == "specs/008_done/plans/implementation-001.md")
+        .map(|it| (it.code, it.fix.is_some()))
+        .collect();
+    done.sort();
+    assert_eq!(done, [(RuleCode::StatusMismatch, false), (RuleCode::PlanStatusStale, true)], "{codes:?}");
+    // A header that says what its phases say but not what its task says disagrees (nothing
+    // tells which is newer: one diagnostic for task 9, naming the plan).
+    let ahead: Vec<&str> = found
+        .iter()
+        .filter(|it| {
+            it.code == RuleCode::StatusMismatch && it.task.as_ref().is_some_and(|task| task.to_string() == "9")
+        })
+        .map(|it| it.message.as_str())
+        .collect();
     assert!(
-        codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::StatusMismatch)),
-        "{codes:?}"
-    );
-    assert!(
-        codes.contains(&("specs/008_done/plans/implementation-001.md".into(), RuleCode::PlanStatusStale)),
-        "{codes:?}"
+        matches!(ahead.as_slice(), [message] if message.contains("specs/009_ahead/plans/implementation-001.md")),
+        "{ahead:?}"
     );
 }
 
@@ -459,4 +481,74 @@ fn contradicting_timestamps_are_reported_redone_steps_are_not() {
             "Completed is written twice: `2026-01-05` here, `2026-01-02` before",
         ]
     );
+}
+
+/// A disagreement is reported at the places that are behind: by the task's own timestamps when
+/// every side has one, else by what most places say, else by what changed since the baseline;
+/// when nothing tells, once for the task, listing every place.
+#[test]
+fn status_mismatch_reports_the_places_that_are_behind() {
+    let now = r#"%! specs/TODO.md
+### 1. Stamped on both sides
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-10
+
+### 2. Blocked without a stamp
+- **Status**: [BLOCKED]
+
+### 3. Changed in one file
+- **Status**: [BLOCKED]
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 1, "status": "planned", "planned": "2026-01-12T08:00:00Z"},
+    {"project_number": 2, "status": "researched"},
+    {"project_number": 3, "status": "researched"}
+  ]
+}
+"#;
+    let before = r#"%! specs/TODO.md
+### 1. Stamped on both sides
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-10
+
+### 2. Blocked without a stamp
+- **Status**: [BLOCKED]
+
+### 3. Changed in one file
+- **Status**: [RESEARCHED]
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 1, "status": "researched"},
+    {"project_number": 2, "status": "researched"},
+    {"project_number": 3, "status": "researched"}
+  ]
+}
+"#;
+    let mismatches = |baseline: Option<&str>| {
+        let (index, found) = diagnostics(now, baseline);
+        let found: Vec<_> = found.into_iter().filter(|it| it.code == RuleCode::StatusMismatch).collect();
+        render(&index, &found).lines().filter(|it| !it.starts_with(' ')).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let without = mismatches(None);
+    // Task 1: state.json's `planned` is newer than TODO.md's `Researched`: TODO.md is behind.
+    assert!(
+        without
+            .iter()
+            .any(|it| it.starts_with("specs/TODO.md:2 ") && it.contains("(newer, by the task's Planned timestamp)")),
+        "{without:#?}"
+    );
+    assert!(!without.iter().any(|it| it.starts_with("specs/state.json:3 ")), "{without:#?}");
+    // Tasks 2 and 3: one place against one, nothing newer: one diagnostic each, listing both.
+    let ties: Vec<_> = without.iter().filter(|it| it.contains("nothing says which is newer")).collect();
+    assert_eq!(ties.len(), 2, "{without:#?}");
+    assert_eq!(without.len(), 3, "{without:#?}");
+    // Against the baseline, task 3's TODO.md changed and state.json did not: state.json is behind.
+    let with = mismatches(Some(before));
+    assert!(
+        with.iter().any(|it| it.starts_with("specs/state.json:5 ") && it.contains("(changed since HEAD)")),
+        "{with:#?}"
+    );
+    assert!(!with.iter().any(|it| it.starts_with("specs/TODO.md:9 ")), "{with:#?}");
 }
