@@ -13,14 +13,17 @@ use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::engine::config::Vocabularies;
+use crate::engine::config::{StandardSetting, Vocabularies};
+use crate::engine::conventions::{
+    self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written,
+};
 use crate::engine::layout::{self, Classification, Family, Role};
 use crate::engine::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
 use crate::engine::text::{Change, LineIndex};
-use crate::engine::vocabulary::Profile;
+use crate::engine::vocabulary::{Origin, Profile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -55,7 +58,12 @@ impl FileEntry {
 pub struct Tracker {
     pub family: Family,
     pub root: String,
+    /// The vocabulary the tracker's files are read in: `base` with the repository's status
+    /// standard and the markers the tracker uses consistently.
     pub profile: Arc<Profile>,
+    /// The profile alone: built-in, from `.taskmark.toml`, or Backlog.md's `config.yml`.
+    pub base: Arc<Profile>,
+    pub choice: VocabularyChoice,
 }
 
 /// One place of a task: a file and the place's index in that file's parse.
@@ -147,7 +155,19 @@ impl WorkspaceIndex {
     /// `None` leaves the file out) and parsing it right after, in parallel on the current rayon
     /// pool: a file is parsed while it is still in the cache, and no more texts are held than
     /// the index keeps.
-    pub fn build_with<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    pub fn build_with<R>(paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    where
+        R: Fn(&str) -> Option<Arc<str>> + Sync,
+    {
+        let mut index = WorkspaceIndex::parse_all(paths, vocabularies, read);
+        index.adapt_vocabularies(None);
+        index.rebuild_tasks();
+        index
+    }
+
+    /// Reads and parses every file in its tracker's profile, without the trackers' own
+    /// vocabularies and without the task table.
+    fn parse_all<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
     where
         R: Fn(&str) -> Option<Arc<str>> + Sync,
     {
@@ -221,7 +241,6 @@ impl WorkspaceIndex {
             index.by_path.insert(entry.path.clone(), id);
             index.files.push(Some(Arc::new(entry)));
         }
-        index.rebuild_tasks();
         index
     }
 
@@ -233,17 +252,32 @@ impl WorkspaceIndex {
             return Some(existing);
         }
         let name = self.vocabularies.profile_name(family, &class.root);
-        let profile = match (family, backlog_statuses) {
-            // Backlog.md's own statuses win unless the configuration names a profile for it.
-            (Family::Backlog, Some(statuses)) if name == "backlog" => profiles::backlog(statuses),
-            _ => self
-                .vocabularies
-                .profiles
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)),
-        };
-        self.trackers.push(Tracker { family, root: class.root.clone(), profile: Arc::new(profile) });
+        let (profile, base) =
+            match (family, backlog_statuses) {
+                // Backlog.md's own statuses win unless the configuration names a profile for it.
+                (Family::Backlog, Some(statuses)) if name == "backlog" => (
+                    profiles::backlog(statuses),
+                    BaseSource::BacklogConfig(if class.root.is_empty() {
+                        "config.yml".to_string()
+                    } else {
+                        format!("{}/config.yml", class.root)
+                    }),
+                ),
+                _ => (
+                    self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| {
+                        profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)
+                    }),
+                    BaseSource::Profile(self.vocabularies.profile_source(family, &class.root)),
+                ),
+            };
+        let profile = Arc::new(profile);
+        self.trackers.push(Tracker {
+            family,
+            root: class.root.clone(),
+            profile: Arc::clone(&profile),
+            base: profile,
+            choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
+        });
         Some(self.trackers.len() - 1)
     }
 
@@ -263,11 +297,17 @@ impl WorkspaceIndex {
                 let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 let was_config =
                     self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
+                // A standard that goes away changes the vocabulary of the trackers it applied to.
+                let was_standard = self.files[id.0 as usize].as_ref().is_some_and(|it| it.parsed.standard.is_some());
+                let tracker = self.files[id.0 as usize].as_ref().and_then(|it| it.tracker);
                 self.files[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
-                if was_config || roots_before != roots_after {
+                if was_config || was_standard || roots_before != roots_after {
                     self.rebuild_trackers();
                     rebuilt = true;
+                } else if let Some(tracker) = tracker {
+                    // Its markers no longer count towards the tracker's conventions.
+                    rebuilt = self.adapt_vocabularies(Some(tracker));
                 }
             }
             self.rebuild_tasks();
@@ -301,6 +341,9 @@ impl WorkspaceIndex {
         let tracker = self.tracker_for(&class, &statuses);
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
         tasks.extend(tasks_of(&entry.parsed));
+        let standard_changed = previous_id.map_or(entry.parsed.standard.is_some(), |id| {
+            self.entry(id).map(|it| &it.parsed.standard) != Some(&entry.parsed.standard)
+        });
         match previous_id {
             Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
             None => {
@@ -309,9 +352,13 @@ impl WorkspaceIndex {
                 self.files.push(Some(Arc::new(entry)));
             }
         }
-        let rebuilt = is_config || old_config || roots_changed || moved;
+        let mut rebuilt = is_config || old_config || roots_changed || moved || standard_changed;
         if rebuilt {
             self.rebuild_trackers();
+        } else if let Some(tracker) = tracker {
+            // The file's markers may make (or unmake) a convention of its tracker, and a new
+            // tracker has yet to read its standard.
+            rebuilt = self.adapt_vocabularies(Some(tracker));
         }
         self.rebuild_tasks();
         Update {
@@ -399,7 +446,32 @@ impl WorkspaceIndex {
                 }
             }
         }
+        // A marker the tracker's conventions count came or went: learn again, and when that
+        // changes the vocabulary, every file of the tracker is read in the new one.
+        let profile = &self.trackers[tracker_id].profile;
+        let new_items =
+            self.entry(id).map_or(&[][..], |it| &it.parsed.items[reparsed.items.start..reparsed.items.new_end]);
+        let counts = reparsed
+            .old_places
+            .iter()
+            .chain(new_places_of(self, id, &reparsed.places))
+            .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+            || new_items
+                .iter()
+                .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+            || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty());
         self.update_tasks(id, &reparsed.places, &touched);
+        if counts && self.adapt_vocabularies(Some(tracker_id)) {
+            self.rebuild_tasks();
+            return Some(Update {
+                rebuilt: true,
+                file: Some(id),
+                tasks: changed,
+                added_or_removed: false,
+                edit: None,
+                phases: true,
+            });
+        }
         Some(Update {
             rebuilt: false,
             file: Some(id),
@@ -490,15 +562,17 @@ impl WorkspaceIndex {
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
     /// vocabulary source changed.
     fn rebuild_trackers(&mut self) {
-        let files: Vec<SourceFile> =
-            self.entries().map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() }).collect();
+        let texts: HashMap<String, Arc<str>> =
+            self.entries().map(|(_, it)| (it.path.clone(), it.text.clone())).collect();
         let prose: Vec<(String, ParsedFile)> = self
             .entries()
             .filter(|(_, it)| it.class.role == Role::Prose)
             .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
             .collect();
-        let mut rebuilt = WorkspaceIndex::build(files, &self.vocabularies);
-        // Prose texts are not kept; their parse does not depend on vocabularies.
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        let mut rebuilt = WorkspaceIndex::parse_all(paths, &self.vocabularies, |path| texts.get(path).cloned());
+        // Prose texts are not kept; their parse does not depend on vocabularies (and holds the
+        // standards the trackers read next).
         for (path, parsed) in prose {
             if let Some(id) = rebuilt.by_path.get(&path).copied()
                 && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
@@ -506,7 +580,131 @@ impl WorkspaceIndex {
                 Arc::make_mut(entry).parsed = parsed;
             }
         }
+        rebuilt.adapt_vocabularies(None);
+        rebuilt.rebuild_tasks();
         *self = rebuilt;
+    }
+
+    /// The status standards the configuration lets trackers follow, with their paths.
+    fn standards(&self) -> Vec<(String, StatusStandard)> {
+        let documents = self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?)));
+        match &self.vocabularies.standard {
+            StandardSetting::Off => Vec::new(),
+            StandardSetting::Path(wanted) => {
+                documents.filter(|(path, _)| path == wanted).map(|(path, it)| (path.to_string(), it.clone())).collect()
+            }
+            StandardSetting::Auto => documents
+                .filter(|(path, it)| it.titled && conventions::may_be_standard(path))
+                .map(|(path, it)| (path.to_string(), it.clone()))
+                .collect(),
+        }
+    }
+
+    /// Reads the vocabulary of each tracker (of `only`, when given) from its repository's
+    /// standard and its own files, over its profile; re-parses the files of every tracker whose
+    /// vocabulary changed. Returns whether one did. Nothing is re-parsed when no tracker has a
+    /// standard or a convention, which is most workspaces.
+    fn adapt_vocabularies(&mut self, only: Option<usize>) -> bool {
+        let standards = self.standards();
+        let mut changed: Vec<usize> = Vec::new();
+        for position in 0..self.trackers.len() {
+            if only.is_some_and(|it| it != position) {
+                continue;
+            }
+            let (profile, standard, learned) = self.own_vocabulary(position, &standards);
+            let tracker = &mut self.trackers[position];
+            tracker.choice.standard = standard;
+            tracker.choice.learned = learned;
+            if *tracker.profile != *profile {
+                tracker.profile = profile;
+                changed.push(position);
+            }
+        }
+        if changed.is_empty() {
+            return false;
+        }
+        let trackers = &self.trackers;
+        let jobs: Vec<(FileId, Arc<FileEntry>)> = self
+            .entries()
+            .filter(|(_, it)| it.tracker.is_some_and(|tracker| changed.contains(&tracker)))
+            .filter_map(|(id, _)| Some((id, Arc::clone(self.files[id.0 as usize].as_ref()?))))
+            .collect();
+        let parsed: Vec<(FileId, FileEntry)> = jobs
+            .into_par_iter()
+            .map(|(id, old)| {
+                let tracker = old.tracker.map(|it| (it, &trackers[it]));
+                (id, parse_entry(old.path.clone(), old.text.clone(), old.class.clone(), tracker))
+            })
+            .collect();
+        for (id, entry) in parsed {
+            self.files[id.0 as usize] = Some(Arc::new(entry));
+        }
+        true
+    }
+
+    /// A tracker's profile with the standard that applies to it and the markers it uses
+    /// consistently.
+    fn own_vocabulary(
+        &self,
+        position: usize,
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+        let tracker = &self.trackers[position];
+        let base = &tracker.base;
+        // A standard of bracketed markers says nothing to a tracker of checkboxes or words.
+        let brackets = base.statuses.iter().any(|it| it.marker.is_some());
+        let choice = match (&self.vocabularies.standard, standards) {
+            (_, _) if !brackets => StandardChoice::None,
+            (StandardSetting::Path(_), [(path, standard), ..]) => StandardChoice::Chosen(path, standard),
+            _ => conventions::choose_standard(&tracker.root, standards),
+        };
+        let (with_standard, standard) = match choice {
+            StandardChoice::Chosen(path, standard) => (
+                Arc::new(conventions::apply_standard(base, standard)),
+                StandardUse::Applied {
+                    path: path.to_string(),
+                    line: standard.line,
+                    markers: standard.markers.iter().map(|it| format!("[{}]", it.marker)).collect(),
+                },
+            ),
+            StandardChoice::Ambiguous(paths) => {
+                (Arc::clone(base), StandardUse::Ambiguous(paths.into_iter().map(str::to_string).collect()))
+            }
+            StandardChoice::None => (Arc::clone(base), StandardUse::None),
+        };
+        let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
+        // Only markers the current vocabulary does not know plainly can be conventions: the
+        // rest are read the same with or without them.
+        let current = &tracker.profile;
+        let mut written: Vec<Written<'_>> = Vec::new();
+        for (_, entry) in self.entries().filter(|(_, it)| it.tracker == Some(position)) {
+            for place in &entry.parsed.places {
+                if counts_for_conventions(current, place.status, place.unknown.is_some(), &place.marker.text) {
+                    written.push(Written {
+                        spelling: place.marker.spelling,
+                        text: &place.marker.text,
+                        scope: place.marker.scope,
+                        subject: Some(&place.subject),
+                    });
+                }
+            }
+            for item in &entry.parsed.items {
+                if counts_for_conventions(current, item.status, item.unknown.is_some(), &item.marker.text) {
+                    written.push(Written {
+                        spelling: item.marker.spelling,
+                        text: &item.marker.text,
+                        scope: item.marker.scope,
+                        subject: None,
+                    });
+                }
+            }
+        }
+        let learned = conventions::learn(&with_standard, written.into_iter(), min_places);
+        if learned.is_empty() {
+            return (with_standard, standard, learned);
+        }
+        let profile = conventions::apply_learned(Arc::unwrap_or_clone(with_standard), &learned);
+        (Arc::new(profile), standard, learned)
     }
 
     fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
@@ -794,6 +992,24 @@ fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classifi
         }
     }
     class
+}
+
+/// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:
+/// unknown to it, or known only through what was learned.
+fn counts_for_conventions(
+    profile: &Profile,
+    status: Option<crate::engine::vocabulary::StatusId>,
+    unknown: bool,
+    text: &str,
+) -> bool {
+    unknown
+        || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
+        || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// The places an incremental re-parse of the file added.
+fn new_places_of<'a>(index: &'a WorkspaceIndex, file: FileId, splice: &todo::Splice) -> &'a [Place] {
+    index.entry(file).map_or(&[], |it| &it.parsed.places[splice.start..splice.new_end])
 }
 
 fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
