@@ -673,3 +673,72 @@ pub enum StandardUse {
     /// Several standards are equally near the tracker; none is applied.
     Ambiguous(Vec<String>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = "# Workflow Conventions\n\n## Status markers\n\n#### `[QUEUED]`\nWaiting.\n\n#### **[RUNNING]**\nUnder way.\n\n```markdown\n### `[NOT A DEFINITION]`\n{\"status\": \"running\"}\n```\n\n| Marker | state.json value | Meaning |\n|---|---|---|\n| `[FINISHED]` | `finished_ok` | done |\n\n| From | To |\n|---|---|\n| `[QUEUED]` | `[STUCK]` |\n\n| Legacy Value | Standard Value |\n|---|---|\n| `[OLD]` | `[FINISHED]` |\n\n- `[STUCK]`: waiting on someone\n- `[ELSEWHERE]` mentioned in passing\n";
+
+    #[test]
+    fn standards_are_read_from_headings_tables_and_definition_bullets() {
+        let standard = detect_standard(DOCUMENT).expect("a standard");
+        assert!(standard.titled);
+        assert_eq!(standard.line, 5);
+        let markers: Vec<(&str, Option<&str>)> =
+            standard.markers.iter().map(|it| (it.marker.as_str(), it.json.as_deref())).collect();
+        // The fenced example, the transition table's second column, the legacy table and a
+        // marker merely mentioned are not definitions; a json value from the document is used.
+        assert_eq!(
+            markers,
+            vec![("QUEUED", None), ("RUNNING", Some("running")), ("FINISHED", Some("finished_ok")), ("STUCK", None)]
+        );
+    }
+
+    #[test]
+    fn a_standard_needs_three_defined_markers_and_says_what_it_is() {
+        assert_eq!(detect_standard("# Status\n### `[A1]`\n### `[DONE]`\n### `[OPEN]`\n"), None, "not a marker");
+        assert_eq!(detect_standard("# Status\n### `[DONE]`\n### `[OPEN]`\n- `[HELD]`: a bullet\n"), None);
+        let untitled = detect_standard("# Glossary\n## [DONE]\n## [OPEN]\n## [HELD]\n").expect("markers");
+        assert!(!untitled.titled);
+        let titled = detect_standard("# Glossary\n## Status values\n## [DONE]\n## [OPEN]\n## [HELD]\n");
+        assert!(titled.is_some_and(|it| it.titled));
+        assert_eq!(detect_standard("no markers here [DONE] [OPEN] [HELD]\n"), None);
+    }
+
+    #[test]
+    fn the_nearest_standard_applies_and_equals_cancel_out() {
+        let standard = || detect_standard("# Status\n## [DONE]\n## [OPEN]\n## [HELD]\n").expect("a standard");
+        let at = |paths: &[&str]| -> Vec<(String, StatusStandard)> {
+            paths.iter().map(|it| (it.to_string(), standard())).collect()
+        };
+        let chosen = |root: &str, candidates: &[(String, StatusStandard)]| match choose_standard(root, candidates) {
+            StandardChoice::Chosen(path, _) => Some(path.to_string()),
+            _ => None,
+        };
+        let two = at(&[".opencode/context/status.md", ".claude/context/status.md"]);
+        assert_eq!(chosen(".opencode/specs", &two).as_deref(), Some(".opencode/context/status.md"));
+        assert_eq!(chosen(".claude/specs", &two).as_deref(), Some(".claude/context/status.md"));
+        assert!(matches!(choose_standard("specs", &two), StandardChoice::Ambiguous(paths) if paths.len() == 2));
+        // One standard anywhere applies to every tracker.
+        let one = at(&["docs/status.md"]);
+        assert_eq!(chosen("specs", &one).as_deref(), Some("docs/status.md"));
+        assert_eq!(choose_standard("specs", &[]), StandardChoice::None);
+        assert!(may_be_standard(".opencode/context/common/system/status-markers.md"));
+        assert!(!may_be_standard("specs/221_fix_status/reports/research-001.md"));
+        assert!(!may_be_standard("specs/archive/status-markers.md"));
+        assert!(!may_be_standard("specs/012-kit/status.md"));
+    }
+
+    #[test]
+    fn names_say_their_kind_when_people_agree_on_it() {
+        assert_eq!(guess_kind("NOT APPLICABLE"), Some(Kind::Cancelled));
+        assert_eq!(guess_kind("On Hold"), Some(Kind::Blocked));
+        assert_eq!(guess_kind("shipped"), Some(Kind::Done));
+        assert_eq!(guess_kind("in-review"), Some(Kind::Active));
+        assert_eq!(guess_kind("PR READY"), None);
+        assert_eq!(guess_box_kind('~'), Some(Kind::Active));
+        assert_eq!(guess_box_kind('*'), None);
+        assert_eq!(json_spelling("IN PROGRESS"), "in_progress");
+    }
+}
