@@ -228,24 +228,48 @@ pub fn may_be_standard(path: &str) -> bool {
     })
 }
 
-/// The standard among `candidates` (path, standard) that a tracker rooted at `root` follows:
-/// the one whose folder shares the most leading folders with the root (`.opencode/context/...`
-/// for `.opencode/specs`). A workspace with a single standard thus applies it to every tracker,
-/// and two equally near ones (`.opencode/` and `.claude/` copies beside a root `specs/`) cancel
-/// out rather than one winning by accident.
+/// The standard among `candidates` (path, standard) that a tracker rooted at `root` follows.
+/// A standard speaks for its project: only documents inside the tracker's project folder count
+/// (the root without its tracker folders, `specs/`, `tasks/prd-x/`, and agent folders such as
+/// `.opencode/`), so one project's standard never reaches a sibling project's tracker. Of
+/// those, the one whose folder shares the most leading folders with the root wins
+/// (`.opencode/context/...` for `.opencode/specs`); a project with a single standard thus
+/// applies it to all its trackers, and two equally near ones (`.opencode/` and `.claude/`
+/// copies beside a root `specs/`) cancel out rather than one winning by accident.
 pub fn choose_standard<'a>(root: &str, candidates: &'a [(String, StatusStandard)]) -> StandardChoice<'a> {
     let root: Vec<&str> = root.split('/').filter(|it| !it.is_empty()).collect();
-    let shared = |path: &str| {
-        let folders: Vec<&str> = path.split('/').collect();
-        let folders = &folders[..folders.len().saturating_sub(1)];
-        folders.iter().zip(&root).take_while(|(a, b)| a == b).count()
+    let project = project_folders(&root);
+    let folders = |path: &'a str| -> Vec<&'a str> {
+        let mut folders: Vec<&str> = path.split('/').collect();
+        folders.pop();
+        folders
     };
-    let Some(best) = candidates.iter().map(|(path, _)| shared(path)).max() else { return StandardChoice::None };
-    let nearest: Vec<&(String, StatusStandard)> = candidates.iter().filter(|(path, _)| shared(path) == best).collect();
+    let eligible: Vec<&(String, StatusStandard)> =
+        candidates.iter().filter(|(path, _)| folders(path).starts_with(project)).collect();
+    let shared = |path: &'a str| folders(path).iter().zip(&root).take_while(|(a, b)| a == b).count();
+    let Some(best) = eligible.iter().map(|(path, _)| shared(path)).max() else { return StandardChoice::None };
+    let nearest: Vec<&&(String, StatusStandard)> = eligible.iter().filter(|(path, _)| shared(path) == best).collect();
     match nearest.as_slice() {
         [(path, standard)] => StandardChoice::Chosen(path, standard),
         many => StandardChoice::Ambiguous(many.iter().map(|(path, _)| path.as_str()).collect()),
     }
+}
+
+/// The folders of a tracker root that make its project: the root without the folders trackers
+/// live in (`specs`, `tasks`, `process`, `backlog`, `prd-*`, and hidden agent folders).
+fn project_folders<'a, 'b>(root: &'b [&'a str]) -> &'b [&'a str] {
+    let mut end = root.len();
+    while end > 0 {
+        let folder = root[end - 1];
+        let tracker_folder = matches!(folder, "specs" | "tasks" | "process" | "backlog")
+            || folder.starts_with("prd-")
+            || folder.starts_with('.');
+        if !tracker_folder {
+            break;
+        }
+        end -= 1;
+    }
+    &root[..end]
 }
 
 /// `profile` with the standard's markers as known statuses. A marker the profile spells already
@@ -720,9 +744,13 @@ mod tests {
         assert_eq!(chosen(".opencode/specs", &two).as_deref(), Some(".opencode/context/status.md"));
         assert_eq!(chosen(".claude/specs", &two).as_deref(), Some(".claude/context/status.md"));
         assert!(matches!(choose_standard("specs", &two), StandardChoice::Ambiguous(paths) if paths.len() == 2));
-        // One standard anywhere applies to every tracker.
+        // One standard in a project applies to every tracker of it, and to no other project's.
         let one = at(&["docs/status.md"]);
         assert_eq!(chosen("specs", &one).as_deref(), Some("docs/status.md"));
+        assert_eq!(chosen(".claude/specs", &one).as_deref(), Some("docs/status.md"));
+        let sibling = at(&["web/docs/status.md"]);
+        assert_eq!(chosen("web/.agents/specs", &sibling).as_deref(), Some("web/docs/status.md"));
+        assert_eq!(choose_standard("api/specs", &sibling), StandardChoice::None);
         assert_eq!(choose_standard("specs", &[]), StandardChoice::None);
         assert!(may_be_standard(".opencode/context/common/system/status-markers.md"));
         assert!(!may_be_standard("specs/221_fix_status/reports/research-001.md"));
