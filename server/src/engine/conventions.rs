@@ -533,8 +533,16 @@ impl Learned {
 /// `min_places` places or more. A near miss of a known marker (`[IN PROGRES]`, `[completed]`,
 /// `[ IN PROGRESS ]`) is a typo however often it is copied; a status of the other scope and a
 /// legacy spelling are reported as such; only a marker with no close known spelling, or a
-/// documented alias of exactly one status, is learned.
-pub fn learn<'a>(profile: &Profile, written: impl Iterator<Item = Written<'a>>, min_places: usize) -> Vec<Learned> {
+/// documented alias of exactly one status, is learned. An alias is the tracker's habit only
+/// where it outnumbers the status's own spelling (`standard_uses` counts the places that write
+/// a status in its standard spelling): five `[COMPLETE]` among two hundred `[COMPLETED]` are
+/// drift.
+pub fn learn<'a>(
+    profile: &Profile,
+    written: impl Iterator<Item = Written<'a>>,
+    min_places: usize,
+    standard_uses: impl Fn(StatusId, &[Spelling]) -> usize,
+) -> Vec<Learned> {
     struct Group<'a> {
         spellings: Vec<(Spelling, String)>,
         places: usize,
@@ -594,6 +602,11 @@ pub fn learn<'a>(profile: &Profile, written: impl Iterator<Item = Written<'a>>, 
     groups
         .into_iter()
         .filter(|(_, group)| group.places >= min_places)
+        .filter(|(_, group)| {
+            let Some(status) = group.alias_of else { return true };
+            let spellings: Vec<Spelling> = group.spellings.iter().map(|(spelling, _)| *spelling).collect();
+            group.places > standard_uses(status, &spellings)
+        })
         .map(|((checkbox, key), mut group)| {
             group.spellings.sort_by(|a, b| (spelling_rank(a.0), &a.1).cmp(&(spelling_rank(b.0), &b.1)));
             let reading = match group.alias_of {

@@ -23,7 +23,7 @@ use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
 use crate::engine::text::{Change, LineIndex};
-use crate::engine::vocabulary::{Origin, Profile};
+use crate::engine::vocabulary::{Origin, Profile, Spelling};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -222,21 +222,42 @@ impl WorkspaceIndex {
             };
             tracker_of.push(tracker);
         }
-        let trackers = &index.trackers;
-        let entries: Vec<FileEntry> = paths
+        // Prose first: the standards among its documents are part of the trackers'
+        // vocabularies, so the tracker files are parsed once, in the vocabulary they end up in.
+        let parse_at = |position: usize, path: &str, class: &Classification, tracker: Option<(usize, &Tracker)>| {
+            let text = match early_texts.get(&position) {
+                Some(early) => early.clone()?,
+                None => read(path)?,
+            };
+            Some(parse_entry(path.to_string(), text, class.clone(), tracker))
+        };
+        let prose: Vec<(usize, FileEntry)> = (0..paths.len())
             .into_par_iter()
-            .zip(classes.into_par_iter())
-            .zip(tracker_of.into_par_iter())
-            .enumerate()
-            .filter_map(|(position, ((path, class), tracker))| {
-                let text = match early_texts.get(&position) {
-                    Some(early) => early.clone()?,
-                    None => read(&path)?,
-                };
-                Some(parse_entry(path, text, class, tracker.map(|it| (it, &trackers[it]))))
+            .filter(|it| classes[*it].role == Role::Prose)
+            .filter_map(|it| Some((it, parse_at(it, &paths[it], &classes[it], None)?)))
+            .collect();
+        let standards = select_standards(
+            prose.iter().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &index.vocabularies.standard,
+        );
+        for position in 0..index.trackers.len() {
+            let (profile, standard) = index.with_standard(position, &standards);
+            let tracker = &mut index.trackers[position];
+            tracker.profile = profile;
+            tracker.choice.standard = standard;
+        }
+        let trackers = &index.trackers;
+        let mut entries: Vec<(usize, FileEntry)> = (0..paths.len())
+            .into_par_iter()
+            .filter(|it| classes[*it].role != Role::Prose)
+            .filter_map(|it| {
+                let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
+                Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
             })
             .collect();
-        for entry in entries {
+        entries.extend(prose);
+        entries.sort_unstable_by_key(|(position, _)| *position);
+        for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
             index.by_path.insert(entry.path.clone(), id);
             index.files.push(Some(Arc::new(entry)));
@@ -587,17 +608,10 @@ impl WorkspaceIndex {
 
     /// The status standards the configuration lets trackers follow, with their paths.
     fn standards(&self) -> Vec<(String, StatusStandard)> {
-        let documents = self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?)));
-        match &self.vocabularies.standard {
-            StandardSetting::Off => Vec::new(),
-            StandardSetting::Path(wanted) => {
-                documents.filter(|(path, _)| path == wanted).map(|(path, it)| (path.to_string(), it.clone())).collect()
-            }
-            StandardSetting::Auto => documents
-                .filter(|(path, it)| it.titled && conventions::may_be_standard(path))
-                .map(|(path, it)| (path.to_string(), it.clone()))
-                .collect(),
-        }
+        select_standards(
+            self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &self.vocabularies.standard,
+        )
     }
 
     /// Reads the vocabulary of each tracker (of `only`, when given) from its repository's
@@ -606,16 +620,29 @@ impl WorkspaceIndex {
     /// standard or a convention, which is most workspaces.
     fn adapt_vocabularies(&mut self, only: Option<usize>) -> bool {
         let standards = self.standards();
-        let mut changed: Vec<usize> = Vec::new();
-        for position in 0..self.trackers.len() {
+        // Each tracker's files, in one pass over the workspace (it may hold hundreds of
+        // checklist trackers).
+        let mut files_of: Vec<Vec<&FileEntry>> = vec![Vec::new(); self.trackers.len()];
+        for (_, entry) in self.entries() {
+            if let Some(tracker) = entry.tracker.filter(|it| only.is_none_or(|only| only == *it)) {
+                files_of[tracker].push(entry);
+            }
+        }
+        let mut adapted = Vec::new();
+        for (position, files) in files_of.iter().enumerate() {
             if only.is_some_and(|it| it != position) {
                 continue;
             }
-            let (profile, standard, learned) = self.own_vocabulary(position, &standards);
+            adapted.push((position, self.own_vocabulary(position, files, &standards)));
+        }
+        let mut changed: Vec<usize> = Vec::new();
+        for (position, (profile, standard, learned)) in adapted {
             let tracker = &mut self.trackers[position];
             tracker.choice.standard = standard;
             tracker.choice.learned = learned;
-            if *tracker.profile != *profile {
+            // Most trackers have neither a standard nor a convention: their profile is still
+            // their base, the same allocation, and nothing is compared.
+            if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
                 tracker.profile = profile;
                 changed.push(position);
             }
@@ -642,23 +669,17 @@ impl WorkspaceIndex {
         true
     }
 
-    /// A tracker's profile with the standard that applies to it and the markers it uses
-    /// consistently.
-    fn own_vocabulary(
-        &self,
-        position: usize,
-        standards: &[(String, StatusStandard)],
-    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
-        let tracker = &self.trackers[position];
-        let base = &tracker.base;
+    /// A tracker's profile with the standard that applies to it, and which one that is.
+    fn with_standard(&self, position: usize, standards: &[(String, StatusStandard)]) -> (Arc<Profile>, StandardUse) {
+        let base = &self.trackers[position].base;
         // A standard of bracketed markers says nothing to a tracker of checkboxes or words.
         let brackets = base.statuses.iter().any(|it| it.marker.is_some());
         let choice = match (&self.vocabularies.standard, standards) {
             (_, _) if !brackets => StandardChoice::None,
             (StandardSetting::Path(_), [(path, standard), ..]) => StandardChoice::Chosen(path, standard),
-            _ => conventions::choose_standard(&tracker.root, standards),
+            _ => conventions::choose_standard(&self.trackers[position].root, standards),
         };
-        let (with_standard, standard) = match choice {
+        match choice {
             StandardChoice::Chosen(path, standard) => (
                 Arc::new(conventions::apply_standard(base, standard)),
                 StandardUse::Applied {
@@ -671,13 +692,25 @@ impl WorkspaceIndex {
                 (Arc::clone(base), StandardUse::Ambiguous(paths.into_iter().map(str::to_string).collect()))
             }
             StandardChoice::None => (Arc::clone(base), StandardUse::None),
-        };
+        }
+    }
+
+    /// A tracker's profile with the standard that applies to it and the markers it uses
+    /// consistently.
+    fn own_vocabulary(
+        &self,
+        position: usize,
+        files: &[&FileEntry],
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+        let (with_standard, standard) = self.with_standard(position, standards);
+        let tracker = &self.trackers[position];
         let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
         // Only markers the current vocabulary does not know plainly can be conventions: the
         // rest are read the same with or without them.
         let current = &tracker.profile;
         let mut written: Vec<Written<'_>> = Vec::new();
-        for (_, entry) in self.entries().filter(|(_, it)| it.tracker == Some(position)) {
+        for entry in files {
             for place in &entry.parsed.places {
                 if counts_for_conventions(current, place.status, place.unknown.is_some(), &place.marker.text) {
                     written.push(Written {
@@ -699,7 +732,29 @@ impl WorkspaceIndex {
                 }
             }
         }
-        let learned = conventions::learn(&with_standard, written.into_iter(), min_places);
+        // How many places write a status in one of its own spellings, for an alias that might
+        // be a habit rather than drift.
+        let standard_uses = |status: crate::engine::vocabulary::StatusId, spellings: &[Spelling]| {
+            let def = with_standard.status(status);
+            let own = |spelling: Spelling, text: &str| match spelling {
+                Spelling::Bracket => {
+                    def.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
+                }
+                Spelling::Json => def.json.as_deref() == Some(text),
+                Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
+                Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
+            };
+            let markers = files.iter().flat_map(|entry| {
+                let places = entry.parsed.places.iter().map(|it| (it.status, &it.marker));
+                places.chain(entry.parsed.items.iter().map(|it| (it.status, &it.marker)))
+            });
+            markers
+                .filter(|(it, marker)| {
+                    *it == Some(status) && spellings.contains(&marker.spelling) && own(marker.spelling, &marker.text)
+                })
+                .count()
+        };
+        let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
         if learned.is_empty() {
             return (with_standard, standard, learned);
         }
@@ -992,6 +1047,24 @@ fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classifi
         }
     }
     class
+}
+
+/// The documents among `documents` the configuration lets trackers follow as standards: the
+/// one it names, or (by default) every one that says what it is and is no task's own report.
+fn select_standards<'a>(
+    documents: impl Iterator<Item = (&'a str, &'a StatusStandard)>,
+    setting: &StandardSetting,
+) -> Vec<(String, StatusStandard)> {
+    let chosen = |path: &str, standard: &StatusStandard| match setting {
+        StandardSetting::Off => false,
+        StandardSetting::Path(wanted) => path == wanted,
+        StandardSetting::Auto => standard.titled && conventions::may_be_standard(path),
+    };
+    let mut out: Vec<(String, StatusStandard)> =
+        documents.filter(|(path, it)| chosen(path, it)).map(|(path, it)| (path.to_string(), it.clone())).collect();
+    // In path order, whichever order the documents came in.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:

@@ -288,6 +288,30 @@ fn markers_used_consistently_are_learned_and_near_misses_are_not() {
 }
 
 #[test]
+fn an_alias_is_a_habit_only_where_it_outnumbers_the_standard_spelling() {
+    let section =
+        |n: u32, marker: &str| format!("### {n}. Task\n- **Status**: {marker}\n- **Completed**: 2026-01-02\n\n");
+    let fixture = |aliases: u32, standard: u32| {
+        let mut text = "%! specs/TODO.md\n".to_string();
+        for n in 0..aliases {
+            text.push_str(&section(n + 1, "[COMPLETE]"));
+        }
+        for n in 0..standard {
+            text.push_str(&section(aliases + n + 1, "[COMPLETED]"));
+        }
+        text
+    };
+    let unknown = |fixture: &str| {
+        let (_, found) = diagnostics(fixture, None);
+        found.iter().filter(|it| it.code == RuleCode::UnknownStatus).count()
+    };
+    // Drift: the tracker writes `[COMPLETED]` more often.
+    assert_eq!(unknown(&fixture(3, 4)), 3);
+    // A habit: `[COMPLETE]` is how this tracker says it.
+    assert_eq!(unknown(&fixture(4, 3)), 0);
+}
+
+#[test]
 fn free_checklist_boxes_are_read_from_their_text() {
     assert_snapshot!(check(
         r#"%! notes/TODO.md
