@@ -41,6 +41,11 @@ pub struct StandardMarker {
 /// Fewer marker definitions than this is an example or a remark, not a standard.
 const MIN_DEFINED_MARKERS: usize = 3;
 
+/// More than this is a list of something else (or a hostile file), not a vocabulary; reading
+/// stops there, so a document of a million marker headings costs one pass.
+const MAX_DEFINED_MARKERS: usize = 64;
+const MAX_JSON_VALUES: usize = 256;
+
 /// Reads a prose document as a status standard. Conservative: at least three distinct
 /// bracketed upper-case markers defined by headings (`### `[NOT STARTED]``, `## [BLOCKED]`) or
 /// by the first column of a table about markers; definition bullets (``- `[PLANNING]`: ...``)
@@ -69,13 +74,19 @@ pub fn detect_standard(text: &str) -> Option<StatusStandard> {
             }
         };
     for (number, line) in text.lines().enumerate() {
-        let number = number as u32 + 1;
+        if defined.len() > MAX_DEFINED_MARKERS {
+            return None;
+        }
+        let number = u32::try_from(number + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim_start();
+        if json_values.len() < MAX_JSON_VALUES
+            && let Some(value) = json_status_value(line)
+        {
+            json_values.push(value);
+        }
         if let Some(open) = fence {
             if trimmed.starts_with(open) {
                 fence = None;
-            } else {
-                json_values.extend(json_status_value(line));
             }
             continue;
         }
@@ -84,7 +95,6 @@ pub fn detect_standard(text: &str) -> Option<StatusStandard> {
             table = None;
             continue;
         }
-        json_values.extend(json_status_value(line));
         if let Some(content) = heading(trimmed) {
             table = None;
             let (level, content) = content;
@@ -129,7 +139,9 @@ pub fn detect_standard(text: &str) -> Option<StatusStandard> {
             define(&mut defined, marker, None, number, false);
         }
     }
-    if defined.iter().filter(|(_, primary)| *primary).count() < MIN_DEFINED_MARKERS {
+    if defined.len() > MAX_DEFINED_MARKERS
+        || defined.iter().filter(|(_, primary)| *primary).count() < MIN_DEFINED_MARKERS
+    {
         return None;
     }
     let mut markers: Vec<StandardMarker> = defined.into_iter().map(|(it, _)| it).collect();
@@ -599,7 +611,7 @@ pub fn learn<'a>(
             group.spellings.push(spelled);
         }
     }
-    groups
+    let learned: Vec<Learned> = groups
         .into_iter()
         .filter(|(_, group)| group.places >= min_places)
         .filter(|(_, group)| {
@@ -625,7 +637,30 @@ pub fn learn<'a>(
                 reading,
             }
         })
-        .collect()
+        .collect();
+    most_used(learned)
+}
+
+/// A tracker has a handful of conventions; past this many, the most used are kept (a file of
+/// thousands of invented markers must not make every lookup slow).
+const MAX_LEARNED: usize = 32;
+
+/// The `MAX_LEARNED` most used of `learned`, in their original (key) order.
+fn most_used(mut learned: Vec<Learned>) -> Vec<Learned> {
+    if learned.len() <= MAX_LEARNED {
+        return learned;
+    }
+    let mut by_use: Vec<usize> = (0..learned.len()).collect();
+    by_use.sort_by(|a, b| learned[*b].places.cmp(&learned[*a].places).then(a.cmp(b)));
+    let mut kept: Vec<usize> = by_use.into_iter().take(MAX_LEARNED).collect();
+    kept.sort_unstable();
+    let mut position = 0;
+    learned.retain(|_| {
+        let keep = kept.binary_search(&position).is_ok();
+        position += 1;
+        keep
+    });
+    learned
 }
 
 fn spelling_rank(spelling: Spelling) -> u8 {
@@ -741,6 +776,22 @@ mod tests {
         let titled = detect_standard("# Glossary\n## Status values\n## [DONE]\n## [OPEN]\n## [HELD]\n");
         assert!(titled.is_some_and(|it| it.titled));
         assert_eq!(detect_standard("no markers here [DONE] [OPEN] [HELD]\n"), None);
+        // A document of many marker headings is a list of something else, read in one pass.
+        let many: String = (0..100_000).map(|it| format!("## [M{}]\n", to_letters(it))).collect();
+        assert_eq!(detect_standard(&format!("# Status\n{many}")), None);
+    }
+
+    /// `0` as `A`, `26` as `BA`: distinct upper-case marker names.
+    fn to_letters(mut n: usize) -> String {
+        let mut out = Vec::new();
+        loop {
+            out.push(b'A' + (n % 26) as u8);
+            n /= 26;
+            if n == 0 {
+                break;
+            }
+        }
+        String::from_utf8(out).unwrap_or_default()
     }
 
     #[test]
@@ -769,6 +820,23 @@ mod tests {
         assert!(!may_be_standard("specs/221_fix_status/reports/research-001.md"));
         assert!(!may_be_standard("specs/archive/status-markers.md"));
         assert!(!may_be_standard("specs/012-kit/status.md"));
+    }
+
+    #[test]
+    fn a_tracker_keeps_its_most_used_conventions_only() {
+        let profile = crate::engine::profiles::spec_folder();
+        let subject = Subject::Task(crate::engine::model::TaskKey::new("specs", "1"));
+        let markers: Vec<String> = (0..200).map(|it| format!("[Q{}]", to_letters(it))).collect();
+        let written = markers.iter().enumerate().flat_map(|(n, text)| {
+            let uses = if n == 7 { 5 } else { 3 };
+            std::iter::repeat_n(
+                Written { spelling: Spelling::Bracket, text, scope: Scope::Task, subject: Some(&subject) },
+                uses,
+            )
+        });
+        let learned = learn(&profile, written, 3, |_, _| 0);
+        assert_eq!(learned.len(), MAX_LEARNED);
+        assert!(learned.iter().any(|it| it.places == 5), "the most used is kept");
     }
 
     #[test]

@@ -165,8 +165,8 @@ impl WorkspaceIndex {
         index
     }
 
-    /// Reads and parses every file in its tracker's profile, without the trackers' own
-    /// vocabularies and without the task table.
+    /// Reads and parses every file, the tracker files in their profile with the repository's
+    /// standard that applies to them; without learned conventions and without the task table.
     fn parse_all<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
     where
         R: Fn(&str) -> Option<Arc<str>> + Sync,
