@@ -23,7 +23,7 @@ use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
 use crate::engine::text::{Change, LineIndex};
-use crate::engine::vocabulary::{Origin, Profile, Spelling};
+use crate::engine::vocabulary::{Origin, Profile, Scope, Spelling};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -468,15 +468,14 @@ impl WorkspaceIndex {
             }
         }
         // A marker the tracker's conventions count came or went: learn again, and when that
-        // changes the vocabulary, every file of the tracker is read in the new one.
+        // changes the vocabulary, every file of the tracker is read in the new one. A keystroke
+        // in the text of a section with such a marker leaves the markers as they were.
         let profile = &self.trackers[tracker_id].profile;
         let new_items =
             self.entry(id).map_or(&[][..], |it| &it.parsed.items[reparsed.items.start..reparsed.items.new_end]);
-        let counts = reparsed
-            .old_places
-            .iter()
-            .chain(new_places_of(self, id, &reparsed.places))
-            .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts.
+        let counts = learning_candidates(profile, &reparsed.old_places)
+            != learning_candidates(profile, new_places_of(self, id, &reparsed.places))
             || new_items
                 .iter()
                 .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
@@ -1078,6 +1077,30 @@ fn counts_for_conventions(
     unknown
         || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
         || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// What learning reads of the places that could be conventions: their markers and what they
+/// state the status of, sorted.
+fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, bool, &'a str, &'a Subject)> {
+    let mut out: Vec<(u8, bool, &str, &Subject)> = places
+        .iter()
+        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .map(|it| {
+            (spelling_rank(it.marker.spelling), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// An order of spellings, for sorting markers.
+fn spelling_rank(spelling: Spelling) -> u8 {
+    match spelling {
+        Spelling::Bracket => 0,
+        Spelling::Json => 1,
+        Spelling::Word => 2,
+        Spelling::Checkbox => 3,
+    }
 }
 
 /// The places an incremental re-parse of the file added.
