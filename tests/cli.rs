@@ -283,6 +283,85 @@ fn config_explain_prints_tables_and_mermaid() {
     assert!(stdout(&output).contains("configuration is valid"));
 }
 
+fn own_vocabulary() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/own-vocabulary")
+}
+
+/// A tracker read in its repository's own standard and its own conventions: their markers are
+/// no unknown statuses, and the places keep their statuses, so the disagreement and the
+/// dependency they hold are found.
+#[test]
+fn a_repository_standard_and_learned_markers_are_the_trackers_vocabulary() {
+    let output = taskmark(&own_vocabulary(), &["check", ".", "--no-baseline", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let found: Vec<(String, String, String)> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|it| {
+            let field = |name: &str| it[name].as_str().unwrap_or_default().to_string();
+            (field("code"), field("severity"), field("task"))
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("dependency-not-done", "warning", "2"),
+        // One place against one, nothing says which is newer: one diagnostic for the task.
+        ("status-mismatch", "error", "5"),
+        // `- [~] Translate the notes (60%)` counts as in progress: a hint, no error.
+        ("unknown-status", "hint", ""),
+    ]
+    .iter()
+    .map(|(code, severity, task)| (code.to_string(), severity.to_string(), task.to_string()))
+    .collect();
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    assert_eq!(found_sorted, expected, "{}", stdout(&output));
+
+    let output = taskmark(&own_vocabulary(), &["config", "--explain", "--root", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for wanted in [
+        "| .agents/specs | spec-folder | spec-folder | built-in + standard `.agents/docs/task-status.md:8` + learned from 3 places: `[SKIPPED]` |",
+        "| notes | checklist | github | built-in |",
+        "- Standard: the repository's own, `.agents/docs/task-status.md:8`, defines [NOT STARTED], [IN PROGRESS], [BLOCKED], [IN REVIEW], [COMPLETED].",
+        "  New statuses: `[IN REVIEW]` (active).",
+        "  - `[SKIPPED]` at 3 places (3 tasks, phases or boxes): a status of its own, cancelled",
+    ] {
+        assert!(text.contains(wanted), "`{wanted}` not in:\n{text}");
+    }
+
+    // `set` writes the standard's own spellings everywhere, and the disagreement is gone.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&own_vocabulary(), dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "5", "in_progress", "--no-daemon", "--date", "2026-03-07", "--root", "."])
+        .current_dir(dir.path())
+        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let state = std::fs::read_to_string(dir.path().join(".agents/specs/state.json")).expect("state.json");
+    assert!(state.contains("\"keyboard_shortcuts\", \"status\": \"in_progress\""), "{state}");
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert!(!json["diagnostics"].as_array().expect("diagnostics").iter().any(|it| it["task"] == "5"), "{json}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("a readable fixture") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("create a folder");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
 #[test]
 fn bad_input_is_reported_and_loses_nothing() {
     let mut not_utf8 = b"### 1. Broken\n- **Status**: [DONE]\n".to_vec();

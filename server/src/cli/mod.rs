@@ -182,7 +182,8 @@ struct FixArgs {
 
 #[derive(clap::Args, Debug)]
 struct ConfigArgs {
-    /// Print the effective vocabularies and their transition graphs (table and Mermaid).
+    /// Print, for each tracker, which vocabulary it uses and why (profile, the repository's
+    /// standard, learned markers), and each vocabulary as a table and a Mermaid graph.
     #[arg(long)]
     explain: bool,
     /// Explain this profile instead of the ones the workspace uses.
@@ -552,6 +553,30 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     write::fix(workspace, baseline, &lock, &request)
 }
 
+/// One table cell saying where a tracker's vocabulary comes from.
+fn vocabulary_summary(choice: &crate::engine::conventions::VocabularyChoice) -> String {
+    use crate::engine::config::ProfileSource;
+    use crate::engine::conventions::{BaseSource, StandardUse};
+    let mut parts = vec![match &choice.base {
+        BaseSource::Profile(ProfileSource::BuiltIn) => "built-in".to_string(),
+        BaseSource::Profile(ProfileSource::EditedBuiltIn | ProfileSource::Configured(_)) => {
+            ".taskmark.toml".to_string()
+        }
+        BaseSource::BacklogConfig(path) => format!("`{path}`"),
+    }];
+    match &choice.standard {
+        StandardUse::Applied { path, line, .. } => parts.push(format!("standard `{path}:{line}`")),
+        StandardUse::Ambiguous(paths) => parts.push(format!("{} standards, none applied", paths.len())),
+        StandardUse::None => {}
+    }
+    if !choice.learned.is_empty() {
+        let places: usize = choice.learned.iter().map(|it| it.places).sum();
+        let shown: Vec<String> = choice.learned.iter().flat_map(|it| it.shown()).map(|it| format!("`{it}`")).collect();
+        parts.push(format!("learned from {places} places: {}", shown.join(" ")));
+    }
+    parts.join(" + ")
+}
+
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {
     let root = workspace::find_root(args.root.as_deref(), &[])?;
     let config = workspace::load_config(&root)?;
@@ -580,17 +605,38 @@ fn config(args: ConfigArgs) -> anyhow::Result<u8> {
         return Ok(exit::CLEAN);
     }
     writeln!(stdout, "# Trackers\n")?;
-    writeln!(stdout, "| root | family | profile |\n|---|---|---|")?;
+    writeln!(stdout, "| root | family | profile | vocabulary |\n|---|---|---|---|")?;
     for tracker in trackers {
         let root = if tracker.root.is_empty() { "." } else { tracker.root.as_str() };
-        writeln!(stdout, "| {root} | {} | {} |", tracker.family.as_str(), tracker.profile.name)?;
+        writeln!(
+            stdout,
+            "| {root} | {} | {} | {} |",
+            tracker.family.as_str(),
+            tracker.profile.name,
+            vocabulary_summary(&tracker.choice)
+        )?;
     }
-    let mut explained: Vec<&crate::engine::vocabulary::Profile> = Vec::new();
+    // Trackers that read their files in the same vocabulary share one table.
+    let mut explained: Vec<(&crate::engine::vocabulary::Profile, &str)> = Vec::new();
     for tracker in trackers {
-        if explained.iter().any(|it| **it == *tracker.profile) {
+        let root = if tracker.root.is_empty() { "." } else { tracker.root.as_str() };
+        writeln!(stdout)?;
+        write!(
+            stdout,
+            "{}",
+            explain::explain_choice(
+                &tracker.root,
+                tracker.family.as_str(),
+                &tracker.profile,
+                &tracker.base,
+                &tracker.choice
+            )
+        )?;
+        if let Some((_, first)) = explained.iter().find(|(profile, _)| **profile == *tracker.profile) {
+            writeln!(stdout, "\nIts vocabulary is the one of `{first}` above.")?;
             continue;
         }
-        explained.push(&tracker.profile);
+        explained.push((&tracker.profile, root));
         writeln!(stdout)?;
         write!(stdout, "{}", explain::explain(&tracker.profile))?;
     }

@@ -41,6 +41,36 @@ pub struct Vocabularies {
     pub family_profiles: HashMap<Family, String>,
     /// Profiles for particular tracker roots.
     pub trackers: Vec<TrackerOverride>,
+    /// Whether the repository's own status standard is read, and which.
+    pub standard: StandardSetting,
+    /// Learn the markers a tracker uses at this many places or more (`None`: never learn).
+    pub learn_min_places: Option<usize>,
+}
+
+/// `[vocabulary] standard`: which document, if any, is a repository's status standard.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StandardSetting {
+    /// Found by its content and applied to the trackers nearest it.
+    #[default]
+    Auto,
+    Off,
+    /// This workspace-relative document, applied to every tracker with bracketed markers.
+    Path(String),
+}
+
+/// The default of `[vocabulary] learn_min_places`: a marker on three places is a habit, one on
+/// two could be a copied typo.
+pub const DEFAULT_LEARN_MIN_PLACES: usize = 3;
+
+/// Why a tracker uses the profile it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// The family's built-in profile.
+    BuiltIn,
+    /// The family's built-in profile as `[profiles.NAME]` of `.taskmark.toml` changed it.
+    EditedBuiltIn,
+    /// Named in `.taskmark.toml` (`[[trackers]]` or `[families]`): the key that named it.
+    Configured(String),
 }
 
 impl Default for Vocabularies {
@@ -52,6 +82,8 @@ impl Default for Vocabularies {
                 .collect(),
             family_profiles: HashMap::new(),
             trackers: Vec::new(),
+            standard: StandardSetting::Auto,
+            learn_min_places: Some(DEFAULT_LEARN_MIN_PLACES),
         }
     }
 }
@@ -65,6 +97,21 @@ impl Vocabularies {
             .map(|it| it.profile.as_str())
             .or_else(|| self.family_profiles.get(&family).map(String::as_str))
             .unwrap_or(family.default_profile())
+    }
+
+    /// Why [`Vocabularies::profile_name`] is what it is, for `config --explain`.
+    pub fn profile_source(&self, family: Family, root: &str) -> ProfileSource {
+        if let Some(position) = self.trackers.iter().position(|it| it.root.trim_end_matches('/') == root) {
+            return ProfileSource::Configured(format!("[[trackers]] root = \"{}\"", self.trackers[position].root));
+        }
+        if let Some(name) = self.family_profiles.get(&family) {
+            return ProfileSource::Configured(format!("[families] {} = \"{name}\"", family.as_str()));
+        }
+        let name = family.default_profile();
+        match (self.profiles.get(name), profiles::builtin(name)) {
+            (Some(configured), Some(builtin)) if *configured != builtin => ProfileSource::EditedBuiltIn,
+            _ => ProfileSource::BuiltIn,
+        }
     }
 }
 
@@ -137,6 +184,42 @@ impl Config {
         config.exclude = raw.exclude.into_iter().map(Spanned::into_inner).collect();
         if let Some(respect) = raw.respect_gitignore {
             config.respect_gitignore = respect;
+        }
+        if let Some(vocabulary) = &raw.vocabulary {
+            if let Some(standard) = &vocabulary.standard {
+                config.vocabularies.standard = match standard.get_ref().as_str() {
+                    "auto" => StandardSetting::Auto,
+                    "off" => StandardSetting::Off,
+                    path => {
+                        let path = path.trim_start_matches("./");
+                        if path.starts_with(['/', '\\']) || path.contains('\\') || path.split('/').any(|it| it == "..")
+                        {
+                            return Err(err(
+                                standard.span(),
+                                "vocabulary.standard".into(),
+                                "must be \"auto\", \"off\" or a document inside the workspace, relative to its root"
+                                    .into(),
+                            ));
+                        }
+                        StandardSetting::Path(path.to_string())
+                    }
+                };
+            }
+            if vocabulary.learn == Some(false) {
+                config.vocabularies.learn_min_places = None;
+            }
+            if let Some(min) = &vocabulary.learn_min_places {
+                if !(2..=1000).contains(min.get_ref()) {
+                    return Err(err(
+                        min.span(),
+                        "vocabulary.learn_min_places".into(),
+                        "must be between 2 and 1000".into(),
+                    ));
+                }
+                if config.vocabularies.learn_min_places.is_some() {
+                    config.vocabularies.learn_min_places = Some(*min.get_ref() as usize);
+                }
+            }
         }
         if let Some(limit) = raw.index_limit_mib {
             if !(1..=65536).contains(limit.get_ref()) {
@@ -277,6 +360,16 @@ struct RawConfig {
     trackers: Vec<RawTracker>,
     #[serde(default)]
     profiles: BTreeMap<Spanned<String>, RawProfile>,
+    vocabulary: Option<RawVocabulary>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawVocabulary {
+    standard: Option<Spanned<String>>,
+    learn: Option<bool>,
+    #[serde(alias = "learn-min-places")]
+    learn_min_places: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -354,6 +447,7 @@ fn build_profile(
             task_transitions: TransitionTable::default(),
             phase_transitions: TransitionTable::default(),
             agreement: Agreement::Kind,
+            conventions: Vec::new(),
         },
     };
     profile.name = name.to_string();

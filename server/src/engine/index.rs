@@ -13,14 +13,17 @@ use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::engine::config::Vocabularies;
+use crate::engine::config::{StandardSetting, Vocabularies};
+use crate::engine::conventions::{
+    self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written,
+};
 use crate::engine::layout::{self, Classification, Family, Role};
 use crate::engine::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
 use crate::engine::text::{Change, LineIndex};
-use crate::engine::vocabulary::Profile;
+use crate::engine::vocabulary::{Origin, Profile, Scope, Spelling};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -55,7 +58,12 @@ impl FileEntry {
 pub struct Tracker {
     pub family: Family,
     pub root: String,
+    /// The vocabulary the tracker's files are read in: `base` with the repository's status
+    /// standard and the markers the tracker uses consistently.
     pub profile: Arc<Profile>,
+    /// The profile alone: built-in, from `.taskmark.toml`, or Backlog.md's `config.yml`.
+    pub base: Arc<Profile>,
+    pub choice: VocabularyChoice,
 }
 
 /// One place of a task: a file and the place's index in that file's parse.
@@ -147,7 +155,19 @@ impl WorkspaceIndex {
     /// `None` leaves the file out) and parsing it right after, in parallel on the current rayon
     /// pool: a file is parsed while it is still in the cache, and no more texts are held than
     /// the index keeps.
-    pub fn build_with<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    pub fn build_with<R>(paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    where
+        R: Fn(&str) -> Option<Arc<str>> + Sync,
+    {
+        let mut index = WorkspaceIndex::parse_all(paths, vocabularies, read);
+        index.adapt_vocabularies(None);
+        index.rebuild_tasks();
+        index
+    }
+
+    /// Reads and parses every file, the tracker files in their profile with the repository's
+    /// standard that applies to them; without learned conventions and without the task table.
+    fn parse_all<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
     where
         R: Fn(&str) -> Option<Arc<str>> + Sync,
     {
@@ -202,26 +222,46 @@ impl WorkspaceIndex {
             };
             tracker_of.push(tracker);
         }
-        let trackers = &index.trackers;
-        let entries: Vec<FileEntry> = paths
+        // Prose first: the standards among its documents are part of the trackers'
+        // vocabularies, so the tracker files are parsed once, in the vocabulary they end up in.
+        let parse_at = |position: usize, path: &str, class: &Classification, tracker: Option<(usize, &Tracker)>| {
+            let text = match early_texts.get(&position) {
+                Some(early) => early.clone()?,
+                None => read(path)?,
+            };
+            Some(parse_entry(path.to_string(), text, class.clone(), tracker))
+        };
+        let prose: Vec<(usize, FileEntry)> = (0..paths.len())
             .into_par_iter()
-            .zip(classes.into_par_iter())
-            .zip(tracker_of.into_par_iter())
-            .enumerate()
-            .filter_map(|(position, ((path, class), tracker))| {
-                let text = match early_texts.get(&position) {
-                    Some(early) => early.clone()?,
-                    None => read(&path)?,
-                };
-                Some(parse_entry(path, text, class, tracker.map(|it| (it, &trackers[it]))))
+            .filter(|it| classes[*it].role == Role::Prose)
+            .filter_map(|it| Some((it, parse_at(it, &paths[it], &classes[it], None)?)))
+            .collect();
+        let standards = select_standards(
+            prose.iter().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &index.vocabularies.standard,
+        );
+        for position in 0..index.trackers.len() {
+            let (profile, standard) = index.with_standard(position, &standards);
+            let tracker = &mut index.trackers[position];
+            tracker.profile = profile;
+            tracker.choice.standard = standard;
+        }
+        let trackers = &index.trackers;
+        let mut entries: Vec<(usize, FileEntry)> = (0..paths.len())
+            .into_par_iter()
+            .filter(|it| classes[*it].role != Role::Prose)
+            .filter_map(|it| {
+                let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
+                Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
             })
             .collect();
-        for entry in entries {
+        entries.extend(prose);
+        entries.sort_unstable_by_key(|(position, _)| *position);
+        for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
             index.by_path.insert(entry.path.clone(), id);
             index.files.push(Some(Arc::new(entry)));
         }
-        index.rebuild_tasks();
         index
     }
 
@@ -233,17 +273,32 @@ impl WorkspaceIndex {
             return Some(existing);
         }
         let name = self.vocabularies.profile_name(family, &class.root);
-        let profile = match (family, backlog_statuses) {
-            // Backlog.md's own statuses win unless the configuration names a profile for it.
-            (Family::Backlog, Some(statuses)) if name == "backlog" => profiles::backlog(statuses),
-            _ => self
-                .vocabularies
-                .profiles
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)),
-        };
-        self.trackers.push(Tracker { family, root: class.root.clone(), profile: Arc::new(profile) });
+        let (profile, base) =
+            match (family, backlog_statuses) {
+                // Backlog.md's own statuses win unless the configuration names a profile for it.
+                (Family::Backlog, Some(statuses)) if name == "backlog" => (
+                    profiles::backlog(statuses),
+                    BaseSource::BacklogConfig(if class.root.is_empty() {
+                        "config.yml".to_string()
+                    } else {
+                        format!("{}/config.yml", class.root)
+                    }),
+                ),
+                _ => (
+                    self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| {
+                        profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)
+                    }),
+                    BaseSource::Profile(self.vocabularies.profile_source(family, &class.root)),
+                ),
+            };
+        let profile = Arc::new(profile);
+        self.trackers.push(Tracker {
+            family,
+            root: class.root.clone(),
+            profile: Arc::clone(&profile),
+            base: profile,
+            choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
+        });
         Some(self.trackers.len() - 1)
     }
 
@@ -263,11 +318,17 @@ impl WorkspaceIndex {
                 let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 let was_config =
                     self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
+                // A standard that goes away changes the vocabulary of the trackers it applied to.
+                let was_standard = self.files[id.0 as usize].as_ref().is_some_and(|it| it.parsed.standard.is_some());
+                let tracker = self.files[id.0 as usize].as_ref().and_then(|it| it.tracker);
                 self.files[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
-                if was_config || roots_before != roots_after {
+                if was_config || was_standard || roots_before != roots_after {
                     self.rebuild_trackers();
                     rebuilt = true;
+                } else if let Some(tracker) = tracker {
+                    // Its markers no longer count towards the tracker's conventions.
+                    rebuilt = self.adapt_vocabularies(Some(tracker));
                 }
             }
             self.rebuild_tasks();
@@ -301,6 +362,9 @@ impl WorkspaceIndex {
         let tracker = self.tracker_for(&class, &statuses);
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
         tasks.extend(tasks_of(&entry.parsed));
+        let standard_changed = previous_id.map_or(entry.parsed.standard.is_some(), |id| {
+            self.entry(id).map(|it| &it.parsed.standard) != Some(&entry.parsed.standard)
+        });
         match previous_id {
             Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
             None => {
@@ -309,9 +373,13 @@ impl WorkspaceIndex {
                 self.files.push(Some(Arc::new(entry)));
             }
         }
-        let rebuilt = is_config || old_config || roots_changed || moved;
+        let mut rebuilt = is_config || old_config || roots_changed || moved || standard_changed;
         if rebuilt {
             self.rebuild_trackers();
+        } else if let Some(tracker) = tracker {
+            // The file's markers may make (or unmake) a convention of its tracker, and a new
+            // tracker has yet to read its standard.
+            rebuilt = self.adapt_vocabularies(Some(tracker));
         }
         self.rebuild_tasks();
         Update {
@@ -399,7 +467,31 @@ impl WorkspaceIndex {
                 }
             }
         }
+        // A marker the tracker's conventions count came or went: learn again, and when that
+        // changes the vocabulary, every file of the tracker is read in the new one. A keystroke
+        // in the text of a section with such a marker leaves the markers as they were.
+        let profile = &self.trackers[tracker_id].profile;
+        let new_items =
+            self.entry(id).map_or(&[][..], |it| &it.parsed.items[reparsed.items.start..reparsed.items.new_end]);
+        // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts.
+        let counts = learning_candidates(profile, &reparsed.old_places)
+            != learning_candidates(profile, new_places_of(self, id, &reparsed.places))
+            || new_items
+                .iter()
+                .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+            || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty());
         self.update_tasks(id, &reparsed.places, &touched);
+        if counts && self.adapt_vocabularies(Some(tracker_id)) {
+            self.rebuild_tasks();
+            return Some(Update {
+                rebuilt: true,
+                file: Some(id),
+                tasks: changed,
+                added_or_removed: false,
+                edit: None,
+                phases: true,
+            });
+        }
         Some(Update {
             rebuilt: false,
             file: Some(id),
@@ -490,15 +582,17 @@ impl WorkspaceIndex {
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
     /// vocabulary source changed.
     fn rebuild_trackers(&mut self) {
-        let files: Vec<SourceFile> =
-            self.entries().map(|(_, it)| SourceFile { path: it.path.clone(), text: it.text.clone() }).collect();
+        let texts: HashMap<String, Arc<str>> =
+            self.entries().map(|(_, it)| (it.path.clone(), it.text.clone())).collect();
         let prose: Vec<(String, ParsedFile)> = self
             .entries()
             .filter(|(_, it)| it.class.role == Role::Prose)
             .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
             .collect();
-        let mut rebuilt = WorkspaceIndex::build(files, &self.vocabularies);
-        // Prose texts are not kept; their parse does not depend on vocabularies.
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        let mut rebuilt = WorkspaceIndex::parse_all(paths, &self.vocabularies, |path| texts.get(path).cloned());
+        // Prose texts are not kept; their parse does not depend on vocabularies (and holds the
+        // standards the trackers read next).
         for (path, parsed) in prose {
             if let Some(id) = rebuilt.by_path.get(&path).copied()
                 && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
@@ -506,7 +600,165 @@ impl WorkspaceIndex {
                 Arc::make_mut(entry).parsed = parsed;
             }
         }
+        rebuilt.adapt_vocabularies(None);
+        rebuilt.rebuild_tasks();
         *self = rebuilt;
+    }
+
+    /// The status standards the configuration lets trackers follow, with their paths.
+    fn standards(&self) -> Vec<(String, StatusStandard)> {
+        select_standards(
+            self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &self.vocabularies.standard,
+        )
+    }
+
+    /// Reads the vocabulary of each tracker (of `only`, when given) from its repository's
+    /// standard and its own files, over its profile; re-parses the files of every tracker whose
+    /// vocabulary changed. Returns whether one did. Nothing is re-parsed when no tracker has a
+    /// standard or a convention, which is most workspaces.
+    fn adapt_vocabularies(&mut self, only: Option<usize>) -> bool {
+        let standards = self.standards();
+        // Each tracker's files, in one pass over the workspace (it may hold hundreds of
+        // checklist trackers).
+        let mut files_of: Vec<Vec<&FileEntry>> = vec![Vec::new(); self.trackers.len()];
+        for (_, entry) in self.entries() {
+            if let Some(tracker) = entry.tracker.filter(|it| only.is_none_or(|only| only == *it)) {
+                files_of[tracker].push(entry);
+            }
+        }
+        let mut adapted = Vec::new();
+        for (position, files) in files_of.iter().enumerate() {
+            if only.is_some_and(|it| it != position) {
+                continue;
+            }
+            adapted.push((position, self.own_vocabulary(position, files, &standards)));
+        }
+        let mut changed: Vec<usize> = Vec::new();
+        for (position, (profile, standard, learned)) in adapted {
+            let tracker = &mut self.trackers[position];
+            tracker.choice.standard = standard;
+            tracker.choice.learned = learned;
+            // Most trackers have neither a standard nor a convention: their profile is still
+            // their base, the same allocation, and nothing is compared.
+            if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
+                tracker.profile = profile;
+                changed.push(position);
+            }
+        }
+        if changed.is_empty() {
+            return false;
+        }
+        let trackers = &self.trackers;
+        let jobs: Vec<(FileId, Arc<FileEntry>)> = self
+            .entries()
+            .filter(|(_, it)| it.tracker.is_some_and(|tracker| changed.contains(&tracker)))
+            .filter_map(|(id, _)| Some((id, Arc::clone(self.files[id.0 as usize].as_ref()?))))
+            .collect();
+        let parsed: Vec<(FileId, FileEntry)> = jobs
+            .into_par_iter()
+            .map(|(id, old)| {
+                let tracker = old.tracker.map(|it| (it, &trackers[it]));
+                (id, parse_entry(old.path.clone(), old.text.clone(), old.class.clone(), tracker))
+            })
+            .collect();
+        for (id, entry) in parsed {
+            self.files[id.0 as usize] = Some(Arc::new(entry));
+        }
+        true
+    }
+
+    /// A tracker's profile with the standard that applies to it, and which one that is.
+    fn with_standard(&self, position: usize, standards: &[(String, StatusStandard)]) -> (Arc<Profile>, StandardUse) {
+        let base = &self.trackers[position].base;
+        // A standard of bracketed markers says nothing to a tracker of checkboxes or words.
+        let brackets = base.statuses.iter().any(|it| it.marker.is_some());
+        let choice = match (&self.vocabularies.standard, standards) {
+            (_, _) if !brackets => StandardChoice::None,
+            (StandardSetting::Path(_), [(path, standard), ..]) => StandardChoice::Chosen(path, standard),
+            _ => conventions::choose_standard(&self.trackers[position].root, standards),
+        };
+        match choice {
+            StandardChoice::Chosen(path, standard) => (
+                Arc::new(conventions::apply_standard(base, standard)),
+                StandardUse::Applied {
+                    path: path.to_string(),
+                    line: standard.line,
+                    markers: standard.markers.iter().map(|it| format!("[{}]", it.marker)).collect(),
+                },
+            ),
+            StandardChoice::Ambiguous(paths) => {
+                (Arc::clone(base), StandardUse::Ambiguous(paths.into_iter().map(str::to_string).collect()))
+            }
+            StandardChoice::None => (Arc::clone(base), StandardUse::None),
+        }
+    }
+
+    /// A tracker's profile with the standard that applies to it and the markers it uses
+    /// consistently.
+    fn own_vocabulary(
+        &self,
+        position: usize,
+        files: &[&FileEntry],
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+        let (with_standard, standard) = self.with_standard(position, standards);
+        let tracker = &self.trackers[position];
+        let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
+        // Only markers the current vocabulary does not know plainly can be conventions: the
+        // rest are read the same with or without them.
+        let current = &tracker.profile;
+        let mut written: Vec<Written<'_>> = Vec::new();
+        for entry in files {
+            for place in &entry.parsed.places {
+                if counts_for_conventions(current, place.status, place.unknown.is_some(), &place.marker.text) {
+                    written.push(Written {
+                        spelling: place.marker.spelling,
+                        text: &place.marker.text,
+                        scope: place.marker.scope,
+                        subject: Some(&place.subject),
+                    });
+                }
+            }
+            for item in &entry.parsed.items {
+                if counts_for_conventions(current, item.status, item.unknown.is_some(), &item.marker.text) {
+                    written.push(Written {
+                        spelling: item.marker.spelling,
+                        text: &item.marker.text,
+                        scope: item.marker.scope,
+                        subject: None,
+                    });
+                }
+            }
+        }
+        // How many places write a status in one of its own spellings, for an alias that might
+        // be a habit rather than drift.
+        let standard_uses = |status: crate::engine::vocabulary::StatusId, spellings: &[Spelling]| {
+            let def = with_standard.status(status);
+            let own = |spelling: Spelling, text: &str| match spelling {
+                Spelling::Bracket => {
+                    def.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
+                }
+                Spelling::Json => def.json.as_deref() == Some(text),
+                Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
+                Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
+            };
+            let markers = files.iter().flat_map(|entry| {
+                let places = entry.parsed.places.iter().map(|it| (it.status, &it.marker));
+                places.chain(entry.parsed.items.iter().map(|it| (it.status, &it.marker)))
+            });
+            markers
+                .filter(|(it, marker)| {
+                    *it == Some(status) && spellings.contains(&marker.spelling) && own(marker.spelling, &marker.text)
+                })
+                .count()
+        };
+        let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
+        if learned.is_empty() {
+            return (with_standard, standard, learned);
+        }
+        let profile = conventions::apply_learned(Arc::unwrap_or_clone(with_standard), &learned);
+        (Arc::new(profile), standard, learned)
     }
 
     fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
@@ -819,6 +1071,66 @@ fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classifi
         }
     }
     class
+}
+
+/// The documents among `documents` the configuration lets trackers follow as standards: the
+/// one it names, or (by default) every one that says what it is and is no task's own report.
+fn select_standards<'a>(
+    documents: impl Iterator<Item = (&'a str, &'a StatusStandard)>,
+    setting: &StandardSetting,
+) -> Vec<(String, StatusStandard)> {
+    let chosen = |path: &str, standard: &StatusStandard| match setting {
+        StandardSetting::Off => false,
+        StandardSetting::Path(wanted) => path == wanted,
+        StandardSetting::Auto => standard.titled && conventions::may_be_standard(path),
+    };
+    let mut out: Vec<(String, StatusStandard)> =
+        documents.filter(|(path, it)| chosen(path, it)).map(|(path, it)| (path.to_string(), it.clone())).collect();
+    // In path order, whichever order the documents came in.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:
+/// unknown to it, or known only through what was learned.
+fn counts_for_conventions(
+    profile: &Profile,
+    status: Option<crate::engine::vocabulary::StatusId>,
+    unknown: bool,
+    text: &str,
+) -> bool {
+    unknown
+        || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
+        || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// What learning reads of the places that could be conventions: their markers and what they
+/// state the status of, sorted.
+fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, bool, &'a str, &'a Subject)> {
+    let mut out: Vec<(u8, bool, &str, &Subject)> = places
+        .iter()
+        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .map(|it| {
+            (spelling_rank(it.marker.spelling), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// An order of spellings, for sorting markers.
+fn spelling_rank(spelling: Spelling) -> u8 {
+    match spelling {
+        Spelling::Bracket => 0,
+        Spelling::Json => 1,
+        Spelling::Word => 2,
+        Spelling::Checkbox => 3,
+    }
+}
+
+/// The places an incremental re-parse of the file added.
+fn new_places_of<'a>(index: &'a WorkspaceIndex, file: FileId, splice: &todo::Splice) -> &'a [Place] {
+    index.entry(file).map_or(&[], |it| &it.parsed.places[splice.start..splice.new_end])
 }
 
 fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {

@@ -2,6 +2,7 @@
 //! to ask whether a path exists) and get plain values back.
 
 pub mod config;
+pub mod conventions;
 pub mod edit;
 pub mod explain;
 pub mod ide;

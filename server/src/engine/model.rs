@@ -375,6 +375,9 @@ pub struct ParsedFile {
     /// Task ids this file mentions as archived (state.json `completed_projects`): known on
     /// purpose, not orphans.
     pub archived: Vec<TaskKey>,
+    /// For a prose document that defines status markers, what it defines: the repository's own
+    /// status standard (kept here because prose texts are not kept).
+    pub standard: Option<Box<crate::engine::conventions::StatusStandard>>,
 }
 
 /// How a part of a parse moves when the text before it grew or shrank by `bytes` and the places

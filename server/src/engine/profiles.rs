@@ -85,6 +85,7 @@ fn profile(name: &str, description: &str, statuses: Vec<Status>) -> Profile {
         task_transitions: TransitionTable::default(),
         phase_transitions: TransitionTable::default(),
         agreement: Agreement::Kind,
+        conventions: Vec::new(),
     }
 }
 

@@ -104,6 +104,28 @@ impl Requirement {
     }
 }
 
+/// Where a status of a tracker's vocabulary comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// The built-in profile or `.taskmark.toml`.
+    #[default]
+    Vocabulary,
+    /// The repository's own status standard names it. `added` when the profile did not have it
+    /// before: it then has no transition rows of its own, so any change to or from it is
+    /// allowed.
+    Standard { added: bool },
+    /// Learned from the tracker's files: a marker used consistently enough to be a convention,
+    /// not a typo. Any change to or from it is allowed (its graph is unknown).
+    Learned,
+}
+
+impl Origin {
+    /// Whether the status has no transition graph of its own: every edge to or from it passes.
+    pub fn unconstrained(self) -> bool {
+        matches!(self, Origin::Learned | Origin::Standard { added: true })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusDef {
     /// Stable identifier used in configuration and on the command line (`not_started`).
@@ -128,6 +150,11 @@ pub struct StatusDef {
     /// The timestamp field written when a task enters this status (`Completed`, `Started`);
     /// state.json uses its lower-case form.
     pub stamp: Option<String>,
+    pub origin: Origin,
+    /// Its kind is a guess taskmark could not make (a learned `[PR READY]`): among a task's own
+    /// statuses it agrees only with itself, across vocabularies with anything; it counts as
+    /// open work.
+    pub opaque: bool,
 }
 
 impl StatusDef {
@@ -145,6 +172,8 @@ impl StatusDef {
             agrees_with: vec![kind],
             requires: Vec::new(),
             stamp: None,
+            origin: Origin::Vocabulary,
+            opaque: false,
         }
     }
 
@@ -212,6 +241,18 @@ pub struct Profile {
     pub task_transitions: TransitionTable,
     pub phase_transitions: TransitionTable,
     pub agreement: Agreement,
+    /// Spellings a tracker uses for one of these statuses, learned from its files or named by
+    /// its standard (`[COMPLETE]` written on every finished task): read as that status, never
+    /// reported.
+    pub conventions: Vec<Convention>,
+}
+
+/// A spelling that means a status in one tracker, exactly as written (`[COMPLETE]`, `done`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Convention {
+    pub spelling: Spelling,
+    pub text: String,
+    pub status: StatusId,
 }
 
 /// What a marker names.
@@ -228,6 +269,10 @@ pub enum Lookup {
 pub struct Unknown {
     pub reason: UnknownReason,
     pub suggestions: Vec<Suggestion>,
+    /// The status the marker is read as although it is not spelled right: a legacy spelling
+    /// (`[IN PROGRESS]` on a task), a documented alias or a case variant of exactly one status.
+    /// The place keeps this status, so it stays in the agreement and dependency checks.
+    pub stands_for: Option<StatusId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,8 +281,13 @@ pub enum UnknownReason {
     NotInVocabulary,
     /// A known status spelled differently: case, inner padding, a legacy form.
     Misspelled,
-    /// A status of the other scope (`[IN PROGRESS]` on a task in the spec-folder workflow).
+    /// A status of the other scope (`[IMPLEMENTING]` on a phase). With `stands_for`, a legacy
+    /// spelling: the other scope's status is a documented alias of one status of this scope
+    /// (`[IN PROGRESS]` on a task, read as `[IMPLEMENTING]`).
     WrongScope(StatusId),
+    /// Not a spelling of anything, but the text beside it says what it means (`- [~] refactor
+    /// (85%)`, read as in progress): `stands_for` is that reading.
+    Inferred,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +333,13 @@ impl Profile {
     /// Looks up the status a marker names. `text` is the marker as written: `[COMPLETED]` for
     /// brackets, `completed` for JSON, `To Do` for words, `x` for checkboxes.
     pub fn lookup(&self, spelling: Spelling, text: &str, scope: Scope) -> Lookup {
+        if let Some(convention) = self
+            .conventions
+            .iter()
+            .find(|it| it.spelling == spelling && it.text == text && self.status(it.status).in_scope(scope))
+        {
+            return Lookup::Known(convention.status);
+        }
         if let Some(id) = self.exact(spelling, text) {
             if self.status(id).in_scope(scope) {
                 return Lookup::Known(id);
@@ -304,10 +361,16 @@ impl Profile {
                     })
                 })
                 .collect();
+            // Only an alias names the status the marker stands for: the same kind alone is a
+            // guess (`[IMPLEMENTING]` on a phase could be `[IN PROGRESS]` or `[PARTIAL]`).
+            let stands_for = match suggestions.as_slice() {
+                [only] => Some(only.status),
+                _ => None,
+            };
             if suggestions.is_empty() {
                 suggestions = self.same_kind_in_scope(id, spelling, scope);
             }
-            return Lookup::Unknown(Unknown { reason: UnknownReason::WrongScope(id), suggestions });
+            return Lookup::Unknown(Unknown { reason: UnknownReason::WrongScope(id), suggestions, stands_for });
         }
         let inner = match spelling {
             Spelling::Bracket => text.trim().trim_start_matches('[').trim_end_matches(']'),
@@ -386,7 +449,7 @@ impl Profile {
                 push(&mut suggestions, id, SuggestionSource::Similar);
             }
         }
-        Lookup::Unknown(Unknown { reason, suggestions })
+        Lookup::Unknown(Unknown { stands_for: certain_reading(&suggestions), reason, suggestions })
     }
 
     fn exact(&self, spelling: Spelling, text: &str) -> Option<StatusId> {
@@ -444,6 +507,9 @@ impl Profile {
         if from == to {
             return true;
         }
+        if self.status(from).origin.unconstrained() || self.status(to).origin.unconstrained() {
+            return true;
+        }
         let table = self.transitions(scope);
         let Some(edges) = &table.edges else { return true };
         if edges.get(usize::from(from.0)).is_some_and(|next| next.contains(&to)) {
@@ -452,10 +518,14 @@ impl Profile {
         !self.kind(from).is_closed() && table.from_any_open.contains(&to)
     }
 
-    /// Statuses allowed after `from`, in vocabulary order.
+    /// Statuses allowed after `from`, in vocabulary order. A status without a graph of its own
+    /// (learned, new in a standard) is never refused, but only offered from another such status:
+    /// `[COMPLETED]` stays terminal when a tracker has learned `[PR READY]`.
     pub fn next(&self, scope: Scope, from: StatusId) -> Vec<StatusId> {
+        let from_unconstrained = self.status(from).origin.unconstrained();
         self.ids()
             .filter(|to| *to != from && self.status(*to).in_scope(scope) && self.allows(scope, from, *to))
+            .filter(|to| from_unconstrained || !self.status(*to).origin.unconstrained())
             .collect()
     }
 
@@ -466,10 +536,18 @@ impl Profile {
         if a == b {
             return true;
         }
-        if same_vocabulary || self.agreement == Agreement::Exact {
+        let (a, b) = (self.status(a), self.status(b));
+        // A status of no known kind (`[PR READY]`) differs from every other task status, but
+        // gives no ground to say a plan header or a checkbox disagrees with it.
+        if a.opaque || b.opaque {
+            return !same_vocabulary && self.agreement == Agreement::Kind;
+        }
+        // A learned status is the tracker's own word for its kind (`[SHIPPED]` for done): the
+        // mirrors that write the vocabulary's word for that kind say the same thing.
+        let learned = a.origin == Origin::Learned || b.origin == Origin::Learned;
+        if (same_vocabulary && !learned) || self.agreement == Agreement::Exact {
             return false;
         }
-        let (a, b) = (self.status(a), self.status(b));
         a.agrees_with.contains(&b.kind) || b.agrees_with.contains(&a.kind)
     }
 
@@ -502,6 +580,15 @@ impl Profile {
 
     pub fn display_list(&self, ids: &[StatusId]) -> String {
         shown_list(&ids.iter().map(|it| self.display(*it)).collect::<Vec<_>>())
+    }
+}
+
+/// The one status a misspelled marker can only mean: a documented alias or another case or
+/// padding of exactly one status. A closest spelling is a guess, never a reading.
+fn certain_reading(suggestions: &[Suggestion]) -> Option<StatusId> {
+    match suggestions {
+        [only] if matches!(only.why, SuggestionSource::Alias | SuggestionSource::Normalized) => Some(only.status),
+        _ => None,
     }
 }
 

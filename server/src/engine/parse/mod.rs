@@ -109,7 +109,8 @@ pub(crate) fn place(
     let marker_text = smol_str::SmolStr::new(&text[marker_range]);
     let (status, unknown) = match cx.profile.lookup(spelling, &marker_text, scope) {
         Lookup::Known(id) => (Some(id), None),
-        Lookup::Unknown(unknown) => (None, Some(unknown)),
+        // A marker with one certain reading keeps it, so the place stays in every check.
+        Lookup::Unknown(unknown) => (unknown.stands_for, Some(unknown)),
     };
     Place {
         subject,
@@ -194,9 +195,10 @@ pub(crate) fn item_from_checkbox(
     let marker_range = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
     let (status, unknown) = match cx.profile.lookup(Spelling::Checkbox, checkbox.state, Scope::Task) {
         Lookup::Known(id) => (Some(id), None),
-        Lookup::Unknown(unknown) => (None, Some(unknown)),
+        // A marker with one certain reading keeps it, so the place stays in every check.
+        Lookup::Unknown(unknown) => (unknown.stands_for, Some(unknown)),
     };
-    Some(Item {
+    let mut item = Item {
         marker: Marker {
             range: marker_range,
             text: checkbox.state.into(),
@@ -214,7 +216,9 @@ pub(crate) fn item_from_checkbox(
             let start = usize::from(line.start()) + checkbox.text_start;
             range(start, start + after.trim_end().len())
         },
-    })
+    };
+    checklist::read_item_text(cx.profile, text, &mut item);
+    Some(item)
 }
 
 /// A field read from a `**Name**: value` line.

@@ -171,7 +171,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 /// A plan header accepts both the task and the phase vocabulary (`[PLANNED]`, `[IN PROGRESS]`).
 fn header_place(cx: &ParseContext<'_>, task: TaskKey, text: &str, marker: TextRange, spelling: Spelling) -> Place {
     let mut place = place(cx, Subject::Task(task), PlaceKind::PlanHeader, text, marker, spelling, Scope::Task);
-    if place.status.is_none()
+    if place.unknown.is_some()
         && let Lookup::Known(id) = cx.profile.lookup(spelling, &place.marker.text, Scope::Phase)
     {
         place.status = Some(id);

@@ -1,11 +1,14 @@
 //! Family 5: status written only as prose with emoji (`### ✅ PHASE 3 COMPLETED`,
 //! `- ❌ Not implemented`). Indexed as information where it is unambiguous; never diagnosed.
+//! A prose document may also be the repository's status standard (`status-markers.md`): what
+//! it defines is kept for the trackers it applies to.
 
+use crate::engine::conventions::detect_standard;
 use crate::engine::model::{ParsedFile, ProseOutcome, ProseStatus};
 use crate::engine::text::{lines_with_offsets, range};
 
 pub fn parse(text: &str) -> ParsedFile {
-    let mut out = ParsedFile::default();
+    let mut out = ParsedFile { standard: detect_standard(text).map(Box::new), ..ParsedFile::default() };
     // Most prose has no status emoji at all; skip it without looking at lines.
     if !text.contains('✅') && !text.contains('❌') {
         return out;

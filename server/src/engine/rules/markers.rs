@@ -21,10 +21,14 @@ pub(super) fn place(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, pla
     if let Some(unknown) = &place.unknown {
         let mut it = unknown_marker(file, profile, &place.marker, unknown, place.kind.describe());
         it.task = place.task().cloned();
-        sink.push(it);
+        match read_anyway(unknown) {
+            Some(cap) => sink.push_capped(it, cap),
+            None => sink.push(it),
+        }
     }
     if let Some(trailing) = place.trailing
         && place.status.is_some()
+        && place.unknown.is_none()
         && place.marker.spelling == Spelling::Bracket
     {
         let text = &entry.text[trailing];
@@ -50,7 +54,21 @@ pub(super) fn item(index: &WorkspaceIndex, file: FileId, item: &Item, sink: &mut
     }
     let Some(profile) = index.profile(file) else { return };
     if let Some(unknown) = &item.unknown {
-        sink.push(unknown_marker(file, profile, &item.marker, unknown, "checkbox"));
+        // A box is a sub-step, not a task's status, and checklists invent boxes freely: an
+        // unknown one is worth a look, never a failed check.
+        let cap = read_anyway(unknown).unwrap_or(Severity::Warning);
+        sink.push_capped(unknown_marker(file, profile, &item.marker, unknown, "checkbox"), cap);
+    }
+}
+
+/// The most a marker that is read anyway deserves: a legacy spelling (`[IN PROGRESS]` on a
+/// task, which keeps its status) is a warning; a box read from the text beside it is a hint.
+/// `None` for a marker that is simply wrong.
+fn read_anyway(unknown: &Unknown) -> Option<Severity> {
+    match (&unknown.reason, unknown.stands_for) {
+        (UnknownReason::WrongScope(_), Some(_)) => Some(Severity::Warning),
+        (UnknownReason::Inferred, _) => Some(Severity::Hint),
+        _ => None,
     }
 }
 
@@ -75,6 +93,22 @@ fn unknown_marker(
         ),
     };
     let message = match &unknown.reason {
+        UnknownReason::WrongScope(_) if unknown.stands_for.is_some() => {
+            let read = reading(profile, marker, unknown);
+            let other = if marker.scope == Scope::Task { "phases" } else { "tasks" };
+            format!(
+                "`{shown}` on a {} is a legacy spelling of `{read}` (the {} vocabulary keeps `{shown}` for {other}); it counts as `{read}` in the agreement and dependency checks",
+                marker.scope.as_str(),
+                profile.name,
+            )
+        }
+        UnknownReason::Inferred => {
+            let read = reading(profile, marker, unknown);
+            format!(
+                "`{shown}` is not in the {} vocabulary; the text beside it says the work is under way, so it counts as `{read}`",
+                profile.name
+            )
+        }
         UnknownReason::WrongScope(_) => {
             let other = if marker.scope == Scope::Task { "phase" } else { "task" };
             format!(
@@ -107,6 +141,15 @@ fn unknown_marker(
         it.fix = Some(FixHint::ReplaceMarker { replacements: suggestions, certain });
     }
     it
+}
+
+/// The status an unknown marker is read as, spelled the way its place spells statuses.
+fn reading(profile: &Profile, marker: &Marker, unknown: &Unknown) -> String {
+    let Some(status) = unknown.stands_for else { return String::new() };
+    match profile.status(status).spelled(marker.spelling) {
+        Some(text) => show(marker.spelling, &text),
+        None => profile.display(status),
+    }
 }
 
 fn show(spelling: Spelling, text: &str) -> String {

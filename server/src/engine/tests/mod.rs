@@ -6,6 +6,7 @@ mod ide;
 mod incremental;
 mod properties;
 mod rules;
+mod vocabularies;
 
 /// The engine is pure: it takes text and gives values. This keeps it that way.
 #[test]
