@@ -131,7 +131,11 @@ fn exit_codes() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("taskmark: 0 errors, 0 warnings in 1 file (1 tracker, 1 task; no baseline)"));
 
-    let warnings = workspace(&[("specs/TODO.md", b"### 1. Done\n- **Status**: [COMPLETED]\n")]);
+    // Task 1 lacks the **Completed** field task 2 shows the tracker writes: a warning.
+    let warnings = workspace(&[(
+        "specs/TODO.md",
+        b"### 1. Done\n- **Status**: [COMPLETED]\n\n### 2. Dated\n- **Status**: [COMPLETED]\n- **Completed**: 2026-01-02\n",
+    )]);
     assert_eq!(taskmark(warnings.path(), &["check", ".", "--no-baseline"]).status.code(), Some(0));
     assert_eq!(
         taskmark(warnings.path(), &["check", ".", "--no-baseline", "--deny", "warnings"]).status.code(),

@@ -25,7 +25,7 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
     for place in &view.places {
         let location = format!("{}:{}", paths.show(&place.path), place.line);
         let note = if !place.current {
-            "  (superseded plan)"
+            "  (history: superseded or handed over, not compared)"
         } else if !place.known {
             "  ? not a status of its vocabulary"
         } else if place.agrees {

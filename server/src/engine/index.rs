@@ -940,7 +940,14 @@ impl WorkspaceIndex {
                     .places
                     .iter()
                     .find_map(|it| (it.kind == PlaceKind::PlanHeader).then(|| it.task()).flatten());
-                task.and_then(|it| self.task(it)).and_then(|it| it.current_plan).is_some_and(|current| current != file)
+                let Some(task) = task else { return false };
+                // A plan the task has moved on from; or any plan of a task that handed its work
+                // to others (`[EXPANDED]`), which nobody carries out any more.
+                let superseded = self.task(task).and_then(|it| it.current_plan).is_some_and(|current| current != file);
+                superseded
+                    || self.task_status(task).is_some_and(|(_, status)| {
+                        self.task_profile(task).is_some_and(|profile| profile.hands_off(status))
+                    })
             }
             _ => false,
         }
@@ -991,7 +998,7 @@ impl WorkspaceIndex {
     /// the current one, and only places whose marker is known.
     pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
         let Some(entry) = self.tasks.get(task) else { return Vec::new() };
-        entry
+        let mut places: Vec<PlaceRef> = entry
             .places
             .iter()
             .copied()
@@ -999,7 +1006,17 @@ impl WorkspaceIndex {
                 let place = self.place(*it);
                 place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })
-            .collect()
+            .collect();
+        // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
+        let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));
+        if let Some(speaker) = speaker
+            && speaker.kind != PlaceKind::PlanHeader
+            && let (Some(status), Some(profile)) = (speaker.status, self.task_profile(task))
+            && profile.hands_off(status)
+        {
+            places.retain(|it| self.place(*it).kind != PlaceKind::PlanHeader);
+        }
+        places
     }
 
     /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,

@@ -307,6 +307,14 @@ pub enum SuggestionSource {
 }
 
 impl Profile {
+    /// Whether the task status closes a task without its plan being carried out: a done
+    /// status no plan or phase can be in (`[EXPANDED]`: the work went to new tasks). Such a
+    /// task's plan and dependencies are handed over with the work.
+    pub fn hands_off(&self, status: StatusId) -> bool {
+        let it = self.status(status);
+        it.kind == Kind::Done && it.task && !it.phase
+    }
+
     pub fn status(&self, id: StatusId) -> &StatusDef {
         &self.statuses[usize::from(id.0)]
     }

@@ -66,7 +66,7 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
                 None => escape(&location),
             };
             let verdict = if !place.current {
-                "superseded"
+                "history"
             } else if !place.known {
                 "?"
             } else if place.agrees {

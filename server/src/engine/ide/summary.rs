@@ -21,7 +21,8 @@ pub struct PlaceRow {
     pub known: bool,
     /// Whether it says what the task's status says (false for an unknown marker).
     pub agrees: bool,
-    /// False for a superseded plan's header, which no longer has to agree.
+    /// False for a plan header that is history (a superseded plan, or the plan of a task that
+    /// handed its work over), which no longer has to agree.
     pub current: bool,
 }
 

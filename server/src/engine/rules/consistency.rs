@@ -439,7 +439,7 @@ fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<
 fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink: &mut Sink<'_>) {
     let Some((speaker, status)) = index.task_status(task) else { return };
     let kind = profile.kind(status);
-    if !matches!(kind, Kind::Active | Kind::Done) {
+    if !matches!(kind, Kind::Active | Kind::Done) || profile.hands_off(status) {
         return;
     }
     let Some(entry) = index.task(task) else { return };

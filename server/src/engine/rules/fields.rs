@@ -1,5 +1,7 @@
 //! `missing-field` and `bad-timestamp`.
 
+use std::collections::BTreeSet;
+
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Field, Place, PlaceKind};
 use crate::engine::parse::is_timestamp_key;
@@ -16,13 +18,36 @@ pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     }
 }
 
-/// `bad-timestamp` and `missing-field` of one place.
+/// The fields the vocabulary requires that the file's task sections write at least once. A
+/// requirement is a convention only where the tracker follows it: a TODO.md that never writes
+/// **Completed** is not missing it on every finished task (its state.json keeps the dates).
+pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTreeSet<String> {
+    let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else { return BTreeSet::new() };
+    let names: BTreeSet<&String> =
+        profile.statuses.iter().flat_map(|it| &it.requires).flat_map(|it| &it.any_of).collect();
+    let mut out = BTreeSet::new();
+    for place in entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
+        for name in &names {
+            if !out.contains(*name) && place.field(name).is_some_and(|it| !it.value.trim().is_empty()) {
+                out.insert((*name).clone());
+            }
+        }
+        if out.len() == names.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// `bad-timestamp` and `missing-field` of one place; `followed` is what
+/// [`followed_requirements`] found in its file.
 pub(super) fn place(
     index: &WorkspaceIndex,
     file: FileId,
     entry: &FileEntry,
     place_index: usize,
     place: &Place,
+    followed: &BTreeSet<String>,
     sink: &mut Sink<'_>,
 ) {
     if !entry.class.role.is_tracker() {
@@ -41,7 +66,7 @@ pub(super) fn place(
     for requirement in &profile.status(status).requires {
         let present =
             requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
-        if present {
+        if present || !requirement.any_of.iter().any(|it| followed.contains(it)) {
             continue;
         }
         let mut it = diagnostic(

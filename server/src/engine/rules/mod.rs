@@ -269,6 +269,9 @@ struct FileDiagnostics {
     places: Part,
     items: Part,
     links: Part,
+    /// The required fields the file's task sections write anywhere (what `missing-field`
+    /// enforces): when an edit changes them, every place is checked again.
+    followed: BTreeSet<String>,
 }
 
 /// The diagnostics of one kind of origin (places, items or links) and how many origins there
@@ -320,6 +323,7 @@ impl FileDiagnostics {
             places: part(parsed.places.len(), check_places(index, config, file, 0..parsed.places.len())),
             items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
             links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
+            followed: fields::followed_requirements(index, file),
         }
     }
 
@@ -343,6 +347,9 @@ impl FileDiagnostics {
             && agrees(&self.items, edit.items, parsed.items.len())
             && agrees(&self.links, edit.links, parsed.links.len()))
         {
+            return false;
+        }
+        if fields::followed_requirements(index, file) != self.followed {
             return false;
         }
         let fresh = check_places(index, config, file, edit.places.start..edit.places.new_end);
@@ -702,10 +709,11 @@ fn check_places(
         return Vec::new();
     }
     let mut out = Vec::new();
+    let followed = fields::followed_requirements(index, file);
     for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
         let mut sink = Sink { config, out: Vec::new() };
         markers::place(index, file, entry, place, &mut sink);
-        fields::place(index, file, entry, position, place, &mut sink);
+        fields::place(index, file, entry, position, place, &followed, &mut sink);
         children::place(index, file, entry, position, place, &mut sink);
         out.extend(sink.out.into_iter().map(|it| (position, it)));
     }

@@ -299,6 +299,10 @@ next_project_number: 2
 ### 3. Mismatch
 - **Status**: [RESEARCHED]
 - **Researched**: 2026-01-01
+
+### 5. Done with its date
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
 %! specs/state.json
 {"active_projects": [{"project_number": 3, "status": "planned"}]}
 %! specs/004_plan/plans/implementation-001.md

@@ -552,3 +552,52 @@ fn status_mismatch_reports_the_places_that_are_behind() {
     );
     assert!(!with.iter().any(|it| it.starts_with("specs/TODO.md:9 ")), "{with:#?}");
 }
+
+/// A required field is a convention only where the tracker writes it: a TODO.md that never
+/// writes **Completed** is not missing it on each finished task; one that writes it on some is.
+#[test]
+fn missing_field_only_where_the_tracker_writes_that_field() {
+    let without = r#"%! specs/TODO.md
+### 1. Done
+- **Status**: [COMPLETED]
+
+### 2. Done too
+- **Status**: [COMPLETED]
+"#;
+    let (_, found) = diagnostics(without, None);
+    assert!(!found.iter().any(|it| it.code == RuleCode::MissingField), "{found:?}");
+    let with = format!("{without}- **Completed**: 2026-01-02\n");
+    let (index, found) = diagnostics(&with, None);
+    let missing: Vec<String> = found
+        .iter()
+        .filter(|it| it.code == RuleCode::MissingField)
+        .map(|it| render(&index, std::slice::from_ref(it)))
+        .collect();
+    assert!(matches!(missing.as_slice(), [one] if one.starts_with("specs/TODO.md:2 ")), "{missing:?}");
+}
+
+/// A task expanded into others hands its plan and its dependencies over with the work: the
+/// plan it never carried out is history, and what it depended on is the new tasks' business.
+#[test]
+fn an_expanded_task_leaves_its_plan_and_dependencies_to_the_new_tasks() {
+    let fixture = r#"%! specs/TODO.md
+### 12. Split up
+- **Status**: [EXPANDED]
+- **Dependencies**: 41
+
+### 41. Not started
+- **Status**: [NOT STARTED]
+%! specs/012_split/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+
+### Phase 1: Never run [NOT STARTED]
+- [ ] Step
+"#;
+    let (_, found) = diagnostics(fixture, None);
+    let codes: Vec<RuleCode> = found.iter().filter(|it| it.severity != Severity::Hint).map(|it| it.code).collect();
+    assert!(codes.is_empty(), "{found:?}");
+    let completed = fixture.replace("[EXPANDED]", "[COMPLETED]\n- **Completed**: 2026-01-02");
+    let (_, found) = diagnostics(&completed, None);
+    let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+    assert!(codes.contains(&RuleCode::StatusMismatch) && codes.contains(&RuleCode::DependencyNotDone), "{codes:?}");
+}
