@@ -59,6 +59,8 @@ fn main() {
         trials.push(Trial::test(format!("fix_converges_on::{name}"), move || fix_converges(&for_fix)));
         let for_show = snapshot.clone();
         trials.push(Trial::test(format!("show_and_check_agree_on::{name}"), move || show_and_check_agree(&for_show)));
+        let for_fidelity = snapshot.clone();
+        trials.push(Trial::test(format!("fidelity::{name}"), move || fidelity(&for_fidelity)));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -716,6 +718,41 @@ fn appeared(before: &Tally, after: &Tally) -> Vec<String> {
 fn snapshot_workspace(snapshot: &Path) -> Result<workspace::Workspace, Failed> {
     let config = workspace::load_config(snapshot).map_err(|it| it.to_string())?;
     workspace::load(snapshot, config, &|_, _| {}).map_err(|it| Failed::from(it.to_string()))
+}
+
+/// What `check` finds on a snapshot (code, file, line, and the message's first words), against
+/// a checked-in expectation reviewed by hand (`tests/snapshots/fidelity/`): any change in what
+/// the real trackers produce shows up in review. `INSTA_UPDATE=always` writes new ones.
+fn fidelity(snapshot: &Path) -> Result<(), Failed> {
+    let name = snapshot.file_name().and_then(|it| it.to_str()).ok_or("snapshot name")?.to_string();
+    let workspace = snapshot_workspace(snapshot)?;
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let diagnostics = rules::check(&workspace.index, &workspace.config, None, &paths);
+    let mut lines: Vec<String> = diagnostics
+        .iter()
+        .filter(|it| it.severity != rules::Severity::Hint)
+        .map(|it| {
+            let entry = workspace.index.entry(it.file);
+            let line =
+                entry.map_or(0, |entry| taskmark::engine::text::line_number(entry.line_index(), it.range.start()));
+            let words: Vec<&str> = it.message.split_whitespace().take(8).collect();
+            format!("{} {}:{line} {}", it.code, workspace.index.path(it.file), words.join(" "))
+        })
+        .collect();
+    lines.sort();
+    let text = lines.join("\n");
+    let outcome = std::panic::catch_unwind(|| {
+        insta::with_settings!({
+            snapshot_path => "snapshots/fidelity",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name.replace('@', "_at_"), text);
+        });
+    });
+    outcome.map_err(|_| {
+        Failed::from(format!("{name}: the diagnostics differ from tests/snapshots/fidelity (review with cargo insta)"))
+    })
 }
 
 /// `taskmark fix` on a snapshot (in memory): every pass is a valid plan, nothing new appears,

@@ -8,7 +8,7 @@
 //! when a vocabulary source such as `backlog/config.yml` changed, the files of that tracker) and
 //! rebuilds the per-task tables, which is linear in the number of places.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
@@ -85,6 +85,17 @@ pub struct TaskEntry {
     /// The plan whose header counts for this task: the last one TODO.md links, else the
     /// highest-numbered one in the task folder.
     pub current_plan: Option<FileId>,
+}
+
+/// See [`WorkspaceIndex::reused_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReusedId {
+    /// The live task folder's name.
+    pub folder: String,
+    /// A place of the live task in that folder.
+    pub live: PlaceRef,
+    /// The archived entries of the task that had the id before.
+    pub archived: Vec<PlaceRef>,
 }
 
 /// What one [`WorkspaceIndex::set_file`] touched, so diagnostics can be recomputed for just that.
@@ -934,6 +945,8 @@ impl WorkspaceIndex {
         let Some(entry) = self.entry(file) else { return false };
         match entry.class.role {
             Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
+            // Backlog.md moves finished tasks to backlog/completed/ (`backlog cleanup`).
+            Role::BacklogTask => entry.path.rsplit('/').nth(1) == Some("completed"),
             Role::Plan { archived: false } => {
                 let task = entry
                     .parsed
@@ -994,6 +1007,58 @@ impl WorkspaceIndex {
         matches.next().is_none().then_some(first)
     }
 
+    /// An id handed out again: archived entries (`completed_projects`, the archive) whose
+    /// `project_name` shares no word with the name of the live task folder of the same id
+    /// (`190_meta_system_optimization` against an archived `improve_maintenance_md_documentation`).
+    /// Those entries are another task's, and are left out of this one's agreement.
+    pub fn reused_id(&self, task: &TaskKey) -> Option<ReusedId> {
+        let entry = self.tasks.get(task)?;
+        if !entry.places.iter().any(|it| self.place(*it).kind == PlaceKind::ArchivedStateJson) {
+            return None;
+        }
+        let words = |text: &str| -> HashSet<String> {
+            text.split(|it: char| !it.is_alphanumeric())
+                .filter(|it| it.len() > 2 && it.chars().any(char::is_alphabetic))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        // The live folder `NNN_slug` one of the task's places sits in.
+        let (folder, live) = entry.places.iter().find_map(|it| {
+            let path = self.path(it.file);
+            if path.split('/').any(|part| part == "archive") {
+                return None;
+            }
+            let folder = path.split('/').find(|part| {
+                part.split_once('_').is_some_and(|(number, _)| {
+                    crate::engine::markdown::leading_number(number).is_some_and(|(skip, digits)| {
+                        skip == 0
+                            && digits.len() == number.len()
+                            && crate::engine::markdown::numeric_id(digits) == task.id
+                    })
+                })
+            })?;
+            Some((folder.to_string(), *it))
+        })?;
+        let slug = words(folder.split_once('_').map_or("", |(_, it)| it));
+        if slug.is_empty() {
+            return None;
+        }
+        let archived: Vec<PlaceRef> = entry
+            .places
+            .iter()
+            .copied()
+            .filter(|it| {
+                let place = self.place(*it);
+                place.kind == PlaceKind::ArchivedStateJson
+                    && place.title.as_deref().is_some_and(|title| {
+                        let title = words(title);
+                        !title.is_empty() && title.is_disjoint(&slug)
+                    })
+            })
+            .collect();
+        (!archived.is_empty()).then_some(ReusedId { folder, live, archived })
+    }
+
     /// The places of `task` whose statuses must agree: every task place, but of the plans only
     /// the current one, and only places whose marker is known.
     pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
@@ -1007,6 +1072,9 @@ impl WorkspaceIndex {
                 place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })
             .collect();
+        if let Some(reused) = self.reused_id(task) {
+            places.retain(|it| !reused.archived.contains(it));
+        }
         // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
         let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));
         if let Some(speaker) = speaker

@@ -279,6 +279,11 @@ pub fn backlog(statuses: &[String]) -> Profile {
     if !defs.iter().any(|it| it.0.checkbox.contains(&'x')) {
         defs.push(Status::new("checked", Kind::Done).checkbox(&['x', 'X']));
     }
+    // Backlog.md writes `status: Draft` on the drafts it keeps in backlog/drafts/, whether or
+    // not its config lists it (its built-in defaults do).
+    if !statuses.iter().any(|it| normalize_word(it) == "draft") {
+        defs.push(Status::new("draft", Kind::Todo).words(&["Draft"]));
+    }
     defs.push(Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box());
     profile("backlog", "Backlog.md: YAML frontmatter status from backlog/config.yml", defs)
 }

@@ -11,7 +11,7 @@ use crate::engine::model::{
 };
 use crate::engine::parse::{ParseContext, is_timestamp_key, link, place};
 use crate::engine::text::{TextRange, line_range_at, range};
-use crate::engine::vocabulary::{Scope, Spelling};
+use crate::engine::vocabulary::{self, Scope, Spelling, StatusId};
 
 pub enum Kind {
     Main,
@@ -130,6 +130,40 @@ impl Reader<'_> {
         range(self.shift + it.start + 1, (self.shift + it.end).saturating_sub(1).max(self.shift + it.start + 1))
     }
 
+    /// A `completed_projects` entry without a `status` says "completed" by where it is: a
+    /// place of the task at its `project_number`, read as completed, never rewritten (there is
+    /// no status to rewrite; moving the entry is the user's call).
+    fn implied_completion(&self, object: &Object<'_>, key: TaskKey, out: &mut ParsedFile) {
+        let Some(Value::NumberLit(number)) = object.get("project_number").map(|it| &it.value) else { return };
+        let statuses = &self.cx.profile.statuses;
+        let completed = statuses.iter().position(|it| it.json.as_deref() == Some("completed"));
+        let Some(completed) = completed.or_else(|| {
+            statuses.iter().position(|it| it.kind == vocabulary::Kind::Done && it.task && it.json.is_some())
+        }) else {
+            return;
+        };
+        let id = StatusId(completed as u16);
+        let Some(json) = self.cx.profile.status(id).json.clone() else { return };
+        let mut place = place(
+            self.cx,
+            Subject::Task(key),
+            PlaceKind::ArchivedStateJson,
+            self.text,
+            self.range(number.range),
+            Spelling::Json,
+            Scope::Task,
+        );
+        place.marker.text = smol_str::SmolStr::new(format!("{json} (in completed_projects)"));
+        place.status = Some(id);
+        place.unknown = None;
+        place.editable = Editability::ReadOnly(
+            "the completed_projects entry has no status to change: move the entry by hand".into(),
+        );
+        place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.extent = self.range(object.range);
+        out.places.push(place);
+    }
+
     fn entry(&self, object: &Object<'_>, kind: PlaceKind, out: &mut ParsedFile) {
         let id = match object.get("project_number").map(|it| &it.value) {
             Some(Value::NumberLit(number)) => number.value.to_string(),
@@ -157,7 +191,8 @@ impl Reader<'_> {
         self.links(object, &key, out);
         let Some(status) = object.get_string("status") else {
             if kind == PlaceKind::ArchivedStateJson {
-                out.archived.push(key);
+                out.archived.push(key.clone());
+                self.implied_completion(object, key, out);
             }
             return;
         };

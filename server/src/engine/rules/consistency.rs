@@ -74,6 +74,7 @@ pub(super) fn task(
     // An archived task's superseded plans are history (agreeing places leave them out); its
     // current plan still says what became of the task.
     mismatch(index, profile, task, &index.agreeing_places(task), baseline, sink);
+    reused_id(index, task, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
         orphan(index, cx, task, sink);
@@ -311,15 +312,18 @@ fn truth(
 }
 
 fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
-    let mut first: BTreeMap<PlaceKind, PlaceRef> = BTreeMap::new();
+    // One definition per kind of place in each store: a task archived both in state.json's
+    // completed_projects and in the archive's state.json is kept twice on purpose.
+    let mut first: BTreeMap<(PlaceKind, bool), PlaceRef> = BTreeMap::new();
     for place_ref in places {
         let place = index.place(*place_ref);
         if !place.kind.defines_task() {
             continue;
         }
-        match first.get(&place.kind) {
+        let store = (place.kind, index.entry(place_ref.file).is_some_and(|it| it.class.role == Role::ArchiveStateJson));
+        match first.get(&store) {
             None => {
-                first.insert(place.kind, *place_ref);
+                first.insert(store, *place_ref);
             }
             Some(original) => {
                 let at = place.heading_number.map_or(place.line, |it| {
@@ -345,6 +349,27 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
             }
         }
     }
+}
+
+/// `duplicate-task` for an id handed out again (see [`WorkspaceIndex::reused_id`]).
+fn reused_id(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
+    let Some(reused) = index.reused_id(task) else { return };
+    let Some(first) = reused.archived.first() else { return };
+    let place = index.place(*first);
+    let mut it = diagnostic(
+        RuleCode::DuplicateTask,
+        reused.live.file,
+        index.place(reused.live).line,
+        format!(
+            "task {task}'s id is used twice: folder `{}` holds a new task, and `{}` was archived under the same id ({})",
+            reused.folder,
+            place.title.as_deref().unwrap_or_default(),
+            location(index, *first)
+        ),
+    );
+    it.task = Some(task.clone());
+    it.related = related(index, &reused.archived, reused.live);
+    sink.push(it);
 }
 
 /// Stores of a tracker that every live task should appear in.

@@ -1,6 +1,6 @@
 //! `missing-field` and `bad-timestamp`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Field, Place, PlaceKind};
@@ -18,25 +18,30 @@ pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     }
 }
 
-/// The fields the vocabulary requires that the file's task sections write at least once. A
-/// requirement is a convention only where the tracker follows it: a TODO.md that never writes
-/// **Completed** is not missing it on every finished task (its state.json keeps the dates).
+/// The requirements (by their first field name) the file's task sections follow: written on at
+/// least half of the sections whose status asks for them. A requirement is a convention only
+/// where the tracker follows it: a TODO.md that writes **Completed** on one finished task in
+/// ten keeps its dates elsewhere (its state.json), and is not missing it on the other nine.
 pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTreeSet<String> {
     let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else { return BTreeSet::new() };
-    let names: BTreeSet<&String> =
-        profile.statuses.iter().flat_map(|it| &it.requires).flat_map(|it| &it.any_of).collect();
-    let mut out = BTreeSet::new();
+    // First field name -> (sections asked, sections that wrote it).
+    let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for place in entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
-        for name in &names {
-            if !out.contains(*name) && place.field(name).is_some_and(|it| !it.value.trim().is_empty()) {
-                out.insert((*name).clone());
+        let Some(status) = place.status else { continue };
+        for requirement in &profile.status(status).requires {
+            let Some(first) = requirement.any_of.first() else { continue };
+            let counts = tally.entry(first.as_str()).or_default();
+            counts.0 += 1;
+            if requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty())) {
+                counts.1 += 1;
             }
         }
-        if out.len() == names.len() {
-            break;
-        }
     }
-    out
+    tally
+        .into_iter()
+        .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
+        .map(|(it, _)| it.to_string())
+        .collect()
 }
 
 /// `bad-timestamp` and `missing-field` of one place; `followed` is what
@@ -66,7 +71,7 @@ pub(super) fn place(
     for requirement in &profile.status(status).requires {
         let present =
             requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
-        if present || !requirement.any_of.iter().any(|it| followed.contains(it)) {
+        if present || requirement.any_of.first().is_none_or(|it| !followed.contains(it)) {
             continue;
         }
         let mut it = diagnostic(

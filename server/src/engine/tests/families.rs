@@ -197,3 +197,41 @@ fn root_todo_with_sections_joins_the_specs_tracker() {
     let kinds: Vec<PlaceKind> = task.places.iter().map(|it| index.place(*it).kind).collect();
     assert_eq!(kinds, vec![PlaceKind::TodoSection, PlaceKind::StateJson]);
 }
+
+/// Backlog.md's drafts say `status: Draft` whatever the config lists, and the tasks `backlog
+/// cleanup` moved to backlog/completed/ are history: left as they were finished.
+#[test]
+fn backlog_drafts_and_completed_tasks() {
+    let fixture = r#"%! backlog/config.yml
+statuses: ["To Do", "In Progress", "Done"]
+%! backlog/drafts/draft-3 - Idea.md
+---
+id: draft-3
+status: Draft
+---
+%! backlog/completed/task-103 - Shipped.md
+---
+id: task-103
+status: Done
+---
+<!-- AC:BEGIN -->
+- [ ] #1 never ticked
+<!-- AC:END -->
+%! backlog/tasks/task-104 - Live.md
+---
+id: task-104
+status: Done
+---
+<!-- AC:BEGIN -->
+- [ ] #1 never ticked
+<!-- AC:END -->
+"#;
+    let (index, found) = crate::engine::fixture::diagnostics(fixture, None);
+    let reported: Vec<(String, crate::engine::rules::RuleCode)> =
+        found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
+    assert_eq!(
+        reported,
+        [("backlog/tasks/task-104 - Live.md".to_string(), crate::engine::rules::RuleCode::OpenChildren)],
+        "{found:?}"
+    );
+}

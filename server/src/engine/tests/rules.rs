@@ -601,3 +601,46 @@ fn an_expanded_task_leaves_its_plan_and_dependencies_to_the_new_tasks() {
     let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
     assert!(codes.contains(&RuleCode::StatusMismatch) && codes.contains(&RuleCode::DependencyNotDone), "{codes:?}");
 }
+
+/// A `completed_projects` entry without a status says "completed" by where it is, so an archive
+/// that says the task was abandoned disagrees; and an archived entry whose name shares nothing
+/// with the live folder of the same id is another task: the id was handed out again.
+#[test]
+fn completed_projects_entries_and_reused_ids() {
+    let fixture = r#"%! specs/state.json
+{
+  "active_projects": [{"project_number": 190, "project_name": "meta_system_optimization", "status": "not_started"}],
+  "completed_projects": [
+    {"project_number": 190, "project_name": "improve_maintenance_md_documentation"},
+    {"project_number": 210, "project_name": "fix_lean_subagents_to_follow_rules"}
+  ]
+}
+%! specs/archive/state.json
+{"archived_projects": [{"project_number": 210, "project_name": "fix_lean_subagents", "status": "abandoned"}]}
+%! specs/TODO.md
+### 190. Meta system optimization
+- **Status**: [NOT STARTED]
+%! specs/190_meta_system_optimization/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let rendered = render(&index, &found);
+    let lines: Vec<&str> = rendered.lines().filter(|it| !it.starts_with(' ')).collect();
+    assert!(
+        lines.iter().any(|it| it.contains("error[status-mismatch] task 210")
+            && it.contains("`completed (in completed_projects)`")
+            && it.contains("`abandoned`")),
+        "{rendered}"
+    );
+    assert!(
+        lines.iter().any(
+            |it| it.contains("[duplicate-task] task 190's id is used twice: folder `190_meta_system_optimization`")
+        ),
+        "{rendered}"
+    );
+    // Task 190's live places agree: the archived entry is the old task's.
+    assert!(!lines.iter().any(|it| it.contains("[status-mismatch] task 190")), "{rendered}");
+    // The entry without a status is never rewritten.
+    let summary = crate::engine::ide::task_summary(&index, &crate::engine::model::TaskKey::new("specs", "210"));
+    assert!(!summary.agrees(), "{summary:?}");
+}
