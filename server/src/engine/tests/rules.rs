@@ -507,25 +507,13 @@ fn status_mismatch_reports_the_places_that_are_behind() {
   ]
 }
 "#;
-    let before = r#"%! specs/TODO.md
-### 1. Stamped on both sides
-- **Status**: [RESEARCHED]
-- **Researched**: 2026-01-10
-
-### 2. Blocked without a stamp
-- **Status**: [BLOCKED]
-
-### 3. Changed in one file
-- **Status**: [RESEARCHED]
-%! specs/state.json
-{
-  "active_projects": [
-    {"project_number": 1, "status": "researched"},
-    {"project_number": 2, "status": "researched"},
-    {"project_number": 3, "status": "researched"}
-  ]
-}
-"#;
+    // Before: task 3 agreed, and task 1's state.json had not moved on.
+    let before = now
+        .replace(
+            "### 3. Changed in one file\n- **Status**: [BLOCKED]",
+            "### 3. Changed in one file\n- **Status**: [RESEARCHED]",
+        )
+        .replace(r#""status": "planned", "planned": "2026-01-12T08:00:00Z""#, r#""status": "researched""#);
     let mismatches = |baseline: Option<&str>| {
         let (index, found) = diagnostics(now, baseline);
         let found: Vec<_> = found.into_iter().filter(|it| it.code == RuleCode::StatusMismatch).collect();
@@ -545,7 +533,7 @@ fn status_mismatch_reports_the_places_that_are_behind() {
     assert_eq!(ties.len(), 2, "{without:#?}");
     assert_eq!(without.len(), 3, "{without:#?}");
     // Against the baseline, task 3's TODO.md changed and state.json did not: state.json is behind.
-    let with = mismatches(Some(before));
+    let with = mismatches(Some(&before));
     assert!(
         with.iter().any(|it| it.starts_with("specs/state.json:5 ") && it.contains("(changed since HEAD)")),
         "{with:#?}"
