@@ -437,3 +437,57 @@ fn the_readme_configuration_example_is_valid() {
     assert!(text.contains("    in_review --> completed"), "{text}");
     assert!(!text.contains("expanded"), "{text}");
 }
+
+/// A Task Order written as a numbered list with a dependency tree (tests/fixtures/
+/// task-order-shapes): its statuses are read (task 4's `[BLOCKED]` there disagrees with the
+/// rest), and `set` rewrites the numbered line and the tree line with every other place, leaving
+/// nothing new behind.
+#[test]
+fn numbered_and_tree_task_order_lines_are_read_and_written() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/task-order-shapes");
+    let report = |root: &Path| -> Vec<(String, String, u64)> {
+        let output = taskmark(root, &["check", ".", "--no-baseline", "--format", "json"]);
+        let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|it| {
+                let text = |name: &str| it[name].as_str().unwrap_or_default().to_string();
+                (text("code"), text("task"), it["range"]["start"]["line"].as_u64().unwrap_or(0))
+            })
+            .collect()
+    };
+    let before = report(&fixture);
+    assert_eq!(before, [("status-mismatch".to_string(), "4".to_string(), 7)], "the numbered line of task 4");
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&fixture, dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "6", "planning", "--no-daemon", "--date", "2026-03-09", "--root", "."])
+        .current_dir(dir.path())
+        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).expect("TODO.md");
+    assert!(todo.contains("\n   └─ 6 [PLANNING] — Cache eviction policy\n"), "{todo}");
+    assert!(todo.contains("### 6. Cache eviction policy\n- **Status**: [PLANNING]"), "{todo}");
+    let state = std::fs::read_to_string(dir.path().join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"cache_eviction_policy\", \"status\": \"planning\""), "{state}");
+    assert_eq!(report(dir.path()), before, "set left something new");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "4", "blocked", "--no-daemon", "--date", "2026-03-09", "--root", "."])
+        .args(["--reason", "waits for the list grammar"])
+        .current_dir(dir.path())
+        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).expect("TODO.md");
+    assert!(todo.contains("\n1. **4** [BLOCKED] — Parser for nested lists\n"), "{todo}");
+    assert_eq!(report(dir.path()), [], "task 4 agrees everywhere now");
+}
