@@ -471,8 +471,25 @@ impl DiagnosticStore {
                 self.files.insert(file, fresh);
             }
         }
-        // Plans that became history, or current again.
-        let history = index.history();
+        // Plans that became history, or current again: only the files of tasks whose places
+        // changed can have (a file's history depends on its role, which an edit in place keeps,
+        // and on its task's current plan and status).
+        let mut history = self.history.clone();
+        history.retain(|it| index.entry(*it).is_some());
+        let candidates: BTreeSet<FileId> = update
+            .tasks
+            .iter()
+            .filter_map(|it| index.task(it))
+            .flat_map(|it| it.places.iter().map(|place| place.file))
+            .chain(update.file)
+            .collect();
+        for file in candidates {
+            if index.is_history(file) {
+                history.insert(file);
+            } else {
+                history.remove(&file);
+            }
+        }
         for file in history.symmetric_difference(&self.history) {
             if Some(*file) != update.file && index.entry(*file).is_some() {
                 self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file));
