@@ -18,6 +18,19 @@ fn taskmark(cwd: &Path, args: &[&str]) -> Output {
         .expect("the taskmark binary runs")
 }
 
+/// Runs a writing command in a copied workspace, directly (no daemon), with its state and
+/// runtime folders inside the copy so nothing leaks between tests.
+fn write_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .args(["--no-daemon", "--root", "."])
+        .current_dir(root)
+        .env("TASKMARK_STATE_DIR", root.join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", root.join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs")
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -338,13 +351,7 @@ fn a_repository_standard_and_learned_markers_are_the_trackers_vocabulary() {
     // `set` writes the standard's own spellings everywhere, and the disagreement is gone.
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&own_vocabulary(), dir.path());
-    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["set", "5", "in_progress", "--no-daemon", "--date", "2026-03-07", "--root", "."])
-        .current_dir(dir.path())
-        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
-        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
-        .output()
-        .expect("the taskmark binary runs");
+    let output = write_in(dir.path(), &["set", "5", "in_progress", "--date", "2026-03-07"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let state = std::fs::read_to_string(dir.path().join(".agents/specs/state.json")).expect("state.json");
     assert!(state.contains("\"keyboard_shortcuts\", \"status\": \"in_progress\""), "{state}");
@@ -463,13 +470,7 @@ fn numbered_and_tree_task_order_lines_are_read_and_written() {
 
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&fixture, dir.path());
-    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["set", "6", "planning", "--no-daemon", "--date", "2026-03-09", "--root", "."])
-        .current_dir(dir.path())
-        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
-        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
-        .output()
-        .expect("the taskmark binary runs");
+    let output = write_in(dir.path(), &["set", "6", "planning", "--date", "2026-03-09"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).expect("TODO.md");
     assert!(todo.contains("\n   └─ 6 [PLANNING] — Cache eviction policy\n"), "{todo}");
@@ -478,14 +479,10 @@ fn numbered_and_tree_task_order_lines_are_read_and_written() {
     assert!(state.contains("\"cache_eviction_policy\", \"status\": \"planning\""), "{state}");
     assert_eq!(report(dir.path()), before, "set left something new");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["set", "4", "blocked", "--no-daemon", "--date", "2026-03-09", "--root", "."])
-        .args(["--reason", "waits for the list grammar"])
-        .current_dir(dir.path())
-        .env("TASKMARK_STATE_DIR", dir.path().join(".state"))
-        .env("TASKMARK_RUNTIME_DIR", dir.path().join(".runtime"))
-        .output()
-        .expect("the taskmark binary runs");
+    let output = write_in(
+        dir.path(),
+        &["set", "4", "blocked", "--date", "2026-03-09", "--reason", "waits for the list grammar"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).expect("TODO.md");
     assert!(todo.contains("\n1. **4** [BLOCKED] — Parser for nested lists\n"), "{todo}");

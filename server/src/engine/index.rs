@@ -721,23 +721,16 @@ impl WorkspaceIndex {
         let current = &tracker.profile;
         let mut written: Vec<Written<'_>> = Vec::new();
         for entry in files {
-            for place in &entry.parsed.places {
-                if counts_for_conventions(current, place.status, place.unknown.is_some(), &place.marker.text) {
+            let places =
+                entry.parsed.places.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, Some(&it.subject)));
+            let items = entry.parsed.items.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, None));
+            for (status, unknown, marker, subject) in places.chain(items) {
+                if counts_for_conventions(current, status, unknown, &marker.text) {
                     written.push(Written {
-                        spelling: place.marker.spelling,
-                        text: &place.marker.text,
-                        scope: place.marker.scope,
-                        subject: Some(&place.subject),
-                    });
-                }
-            }
-            for item in &entry.parsed.items {
-                if counts_for_conventions(current, item.status, item.unknown.is_some(), &item.marker.text) {
-                    written.push(Written {
-                        spelling: item.marker.spelling,
-                        text: &item.marker.text,
-                        scope: item.marker.scope,
-                        subject: None,
+                        spelling: marker.spelling,
+                        text: &marker.text,
+                        scope: marker.scope,
+                        subject,
                     });
                 }
             }
@@ -1028,16 +1021,8 @@ impl WorkspaceIndex {
             if path.split('/').any(|part| part == "archive") {
                 return None;
             }
-            let folder = path.split('/').find(|part| {
-                part.split_once('_').is_some_and(|(number, _)| {
-                    crate::engine::markdown::leading_number(number).is_some_and(|(skip, digits)| {
-                        skip == 0
-                            && digits.len() == number.len()
-                            && crate::engine::markdown::numeric_id(digits) == task.id
-                    })
-                })
-            })?;
-            Some((folder.to_string(), *it))
+            let folder = crate::engine::layout::task_folder(path)?;
+            (crate::engine::layout::task_folder_id(path)? == task.id).then(|| (folder.to_string(), *it))
         })?;
         let slug = words(folder.split_once('_').map_or("", |(_, it)| it));
         if slug.is_empty() {

@@ -224,11 +224,16 @@ pub fn pidea_status_folder(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The task id a spec-folder path names through its `NNN_slug` folder.
-pub fn task_folder_id(path: &str) -> Option<String> {
+/// The `NNN_slug` folder a spec-folder path is in (the innermost one).
+pub fn task_folder(path: &str) -> Option<&str> {
     let mut parts = path.split('/').rev();
     parts.next();
-    parts.find(|it| is_task_folder(it)).map(|it| crate::engine::markdown::numeric_id(&it[..leading_digits(it)]))
+    parts.find(|it| is_task_folder(it))
+}
+
+/// The task id a spec-folder path names through its `NNN_slug` folder.
+pub fn task_folder_id(path: &str) -> Option<String> {
+    task_folder(path).map(|it| crate::engine::markdown::numeric_id(&it[..leading_digits(it)]))
 }
 
 #[cfg(test)]

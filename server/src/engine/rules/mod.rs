@@ -318,12 +318,13 @@ impl FileDiagnostics {
         let Some(entry) = index.entry(file) else { return FileDiagnostics::default() };
         let parsed = &entry.parsed;
         let part = |origins: usize, diagnostics| Part { origins, diagnostics };
+        let followed = fields::followed_requirements(index, file);
         FileDiagnostics {
             whole: check_whole_file(index, config, baseline, file),
-            places: part(parsed.places.len(), check_places(index, config, file, 0..parsed.places.len())),
+            places: part(parsed.places.len(), check_places(index, config, file, &followed, 0..parsed.places.len())),
             items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
             links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
-            followed: fields::followed_requirements(index, file),
+            followed,
         }
     }
 
@@ -352,7 +353,7 @@ impl FileDiagnostics {
         if fields::followed_requirements(index, file) != self.followed {
             return false;
         }
-        let fresh = check_places(index, config, file, edit.places.start..edit.places.new_end);
+        let fresh = check_places(index, config, file, &self.followed, edit.places.start..edit.places.new_end);
         if !self.places.follow(edit.places, fresh, file, edit) {
             return false;
         }
@@ -714,11 +715,12 @@ fn check_whole_file(
 }
 
 /// The per-place rules for the places at `positions`, with the index of the place each came
-/// from.
+/// from; `followed` is what [`fields::followed_requirements`] found in the file.
 fn check_places(
     index: &WorkspaceIndex,
     config: &Config,
     file: FileId,
+    followed: &BTreeSet<String>,
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
@@ -726,11 +728,10 @@ fn check_places(
         return Vec::new();
     }
     let mut out = Vec::new();
-    let followed = fields::followed_requirements(index, file);
     for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
         let mut sink = Sink { config, out: Vec::new() };
         markers::place(index, file, entry, place, &mut sink);
-        fields::place(index, file, entry, position, place, &followed, &mut sink);
+        fields::place(index, file, entry, position, place, followed, &mut sink);
         children::place(index, file, entry, position, place, &mut sink);
         out.extend(sink.out.into_iter().map(|it| (position, it)));
     }
