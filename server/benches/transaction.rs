@@ -98,13 +98,11 @@ fn one_transaction(root: &Path, commits: usize) -> anyhow::Result<Vec<f64>> {
         .map(|it| {
             let before = loaded.index.text(it.file).to_string();
             let after = taskmark::engine::text::apply_edits(&before, &it.edits);
-            FileWrite { path: it.path.clone(), before, after }
+            FileWrite::replace(it.path.clone(), before, after)
         })
         .collect();
-    let backward: Vec<FileWrite> = forward
-        .iter()
-        .map(|it| FileWrite { path: it.path.clone(), before: it.after.clone(), after: it.before.clone() })
-        .collect();
+    let backward: Vec<FileWrite> =
+        forward.iter().map(|it| FileWrite::replace(it.path.clone(), it.after.clone(), it.before.clone())).collect();
     let forward = Transaction { label: format!("set {} {status}", task.id), files: forward };
     let backward = Transaction { label: format!("undo set {} {status}", task.id), files: backward };
     let mut samples = Vec::with_capacity(commits);

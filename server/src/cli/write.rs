@@ -168,11 +168,7 @@ pub fn fix(
         .iter()
         .filter_map(|(path, before)| {
             let after = workspace.index.entry(workspace.index.file_id(path)?)?.text.clone();
-            (after != *before).then(|| FileWrite {
-                path: path.clone(),
-                before: before.to_string(),
-                after: after.to_string(),
-            })
+            (after != *before).then(|| FileWrite::replace(path.clone(), before.to_string(), after.to_string()))
         })
         .collect();
     if files.is_empty() {
@@ -220,11 +216,7 @@ fn writes<'a>(index: &WorkspaceIndex, files: impl Iterator<Item = (FileId, &'a [
         .filter(|(_, edits)| !edits.is_empty())
         .map(|(file, edits)| {
             let before = index.text(file);
-            FileWrite {
-                path: index.path(file).to_string(),
-                before: before.to_string(),
-                after: apply_edits(before, edits),
-            }
+            FileWrite::replace(index.path(file), before, apply_edits(before, edits))
         })
         .collect()
 }

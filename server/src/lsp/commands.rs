@@ -96,7 +96,7 @@ pub fn prepare(
             .filter(|it| !it.edits.is_empty() && !open_elsewhere.contains(&it.path))
             .map(|it| {
                 let before = world.index.text(it.file);
-                FileWrite { path: it.path, before: before.to_string(), after: apply_edits(before, &it.edits) }
+                FileWrite::replace(it.path, before, apply_edits(before, &it.edits))
             })
             .collect();
     }

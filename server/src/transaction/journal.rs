@@ -15,7 +15,9 @@ use crate::private_dir;
 use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directory};
 
 pub(super) const FILE_NAME: &str = "journal";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// Format 2 journals (before files could be created) read as format 3 ones without new files.
+const OLDEST_FORMAT: u32 = 2;
 /// Far more than a 512-file journal takes; a bigger one is not ours.
 const MAX_JOURNAL_BYTES: u64 = 4 << 20;
 
@@ -37,6 +39,9 @@ pub struct JournalFile {
     pub temp: PathBuf,
     /// BLAKE3 of the new content: how recovery knows a target was already renamed.
     pub after_hash: String,
+    /// A file the transaction creates: moved into place only if nothing is there.
+    #[serde(default)]
+    pub created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +52,10 @@ pub struct Journal {
     pub root: PathBuf,
     pub state: JournalState,
     pub files: Vec<JournalFile>,
+    /// Folders the transaction creates for new files, parents first: removed again (when
+    /// empty) if it rolls back.
+    #[serde(default)]
+    pub folders: Vec<PathBuf>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,7 +117,7 @@ impl Journal {
         };
         let stored: Stored = serde_json::from_slice(&bytes)
             .map_err(|error| untrusted(&path, format!("not a journal taskmark can read ({error})")))?;
-        if stored.format != FORMAT {
+        if !(OLDEST_FORMAT..=FORMAT).contains(&stored.format) {
             return Err(untrusted(
                 &path,
                 format!("journal format {} is not the one this taskmark writes ({FORMAT})", stored.format),
@@ -133,12 +142,21 @@ impl Journal {
         if self.files.len() > MAX_FILES {
             return Err(format!("it names {} files, over the limit of {MAX_FILES}", self.files.len()));
         }
+        let inside = |path: &Path| {
+            path.is_absolute()
+                && path.strip_prefix(canonical_root).is_ok_and(|rest| {
+                    rest.components().count() > 0 && rest.components().all(|it| matches!(it, Component::Normal(_)))
+                })
+        };
+        if self.folders.len() > MAX_FILES * 8 {
+            return Err(format!("it names {} folders to create, far more than taskmark creates", self.folders.len()));
+        }
+        if let Some(folder) = self.folders.iter().find(|it| !inside(it)) {
+            return Err(format!("the folder {} it would create is not inside the workspace root", folder.display()));
+        }
         for (number, file) in self.files.iter().enumerate() {
             let target = &file.target;
-            let inside = target.strip_prefix(canonical_root).is_ok_and(|rest| {
-                rest.components().count() > 0 && rest.components().all(|it| matches!(it, Component::Normal(_)))
-            });
-            if !target.is_absolute() || !inside {
+            if !inside(target) {
                 return Err(format!("its target {} is not a file inside the workspace root", target.display()));
             }
             if temp_path(target, &self.id, number).as_ref() != Some(&file.temp) {
@@ -165,11 +183,40 @@ impl Journal {
         sync_directory(state_dir)
     }
 
-    /// Removes the temporary files a prepared transaction wrote: no target has changed.
+    /// Creates the folders new files need, parents first. A folder that appeared meanwhile
+    /// is used only if it is a real folder (never a symlink someone planted).
+    pub fn create_folders(&self) -> Result<(), TransactionError> {
+        for folder in &self.folders {
+            match fs::create_dir(folder) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    let real = fs::symlink_metadata(folder).is_ok_and(|it| it.file_type().is_dir());
+                    if !real {
+                        return Err(TransactionError::Refused {
+                            path: folder.display().to_string(),
+                            reason: "something other than a folder appeared there".into(),
+                        });
+                    }
+                }
+                Err(error) => return Err(io_error(folder, error)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the temporary files a prepared transaction wrote, and the folders it created
+    /// that are still empty: no target has changed.
     pub fn roll_back(&self) -> Result<(), TransactionError> {
         for file in &self.files {
             if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
                 fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            }
+        }
+        for folder in self.folders.iter().rev() {
+            // Only an empty real folder goes: remove_dir refuses anything else, and a folder
+            // someone filled meanwhile is theirs now.
+            if fs::symlink_metadata(folder).is_ok_and(|it| it.file_type().is_dir()) {
+                let _ = fs::remove_dir(folder);
             }
         }
         Ok(())
@@ -179,13 +226,30 @@ impl Journal {
     /// crash in the middle: a target already renamed holds the new content's hash.
     pub fn roll_forward(&self) -> Result<(), TransactionError> {
         for (number, file) in self.files.iter().enumerate() {
-            if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
+            if file.created && linked_into_place(file) {
+                // A crash between the hard link and the removal of the temporary name.
+                fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            } else if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
                 // A folder swapped for a symlink since the plan would move the rename elsewhere.
                 let folder = file.target.parent().map(fs::canonicalize);
                 if !matches!(&folder, Some(Ok(real)) if Some(real.as_path()) == file.target.parent()) {
                     return Err(self.refuse(file, "its folder is no longer the one the transaction checked".into()));
                 }
-                fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
+                if file.created {
+                    rename_no_replace(&file.temp, &file.target).map_err(|error| match error.kind() {
+                        io::ErrorKind::AlreadyExists => TransactionError::Conflict {
+                            path: file.path.clone(),
+                            reason: format!(
+                                "a file appeared there before `{}` could create it; it was left as it is and the new text stays in {}",
+                                self.label,
+                                file.temp.display()
+                            ),
+                        },
+                        _ => io_error(&file.target, error),
+                    })?;
+                } else {
+                    fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
+                }
             } else {
                 let done = fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash);
                 if !done {
@@ -217,6 +281,26 @@ impl Journal {
     }
 }
 
+/// Whether a created file's temporary name and its target are one file holding the new text.
+fn linked_into_place(file: &JournalFile) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(temp), Ok(target)) = (fs::symlink_metadata(&file.temp), fs::symlink_metadata(&file.target)) else {
+            return false;
+        };
+        temp.file_type().is_file()
+            && temp.dev() == target.dev()
+            && temp.ino() == target.ino()
+            && fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
+}
+
 /// Whether the temporary file is there: `Err` when something is there that is not a regular
 /// file of this user's with one link (a symlink, a folder, a hard link to another file).
 fn own_temp_file(path: &Path) -> Result<bool, String> {
@@ -237,6 +321,38 @@ fn own_temp_file(path: &Path) -> Result<bool, String> {
         }
     }
     Ok(true)
+}
+
+/// Moves `from` to `to` unless something is at `to` (`AlreadyExists` then): a new file never
+/// replaces one that appeared after the checks. Linux does it in one step; elsewhere (or on a
+/// file system without `RENAME_NOREPLACE`) a hard link fails the same way, and the temporary
+/// name is removed after it.
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |path: &Path| std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other);
+        let (source, destination) = (c(from)?, c(to)?);
+        // SAFETY: both are valid NUL-terminated paths that outlive the call.
+        let result = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                source.as_ptr(),
+                libc::AT_FDCWD,
+                destination.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if !matches!(error.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
+            return Err(error);
+        }
+    }
+    fs::hard_link(from, to)?;
+    fs::remove_file(from)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), TransactionError> {

@@ -46,6 +46,19 @@ pub struct FileWrite {
     pub path: String,
     pub before: String,
     pub after: String,
+    /// A new file (`before` is empty): nothing may be at `path` yet, missing folders are
+    /// created, and the file is moved into place without ever replacing one that appeared.
+    pub create: bool,
+}
+
+impl FileWrite {
+    pub fn replace(path: impl Into<String>, before: impl Into<String>, after: impl Into<String>) -> FileWrite {
+        FileWrite { path: path.into(), before: before.into(), after: after.into(), create: false }
+    }
+
+    pub fn create(path: impl Into<String>, text: impl Into<String>) -> FileWrite {
+        FileWrite { path: path.into(), before: String::new(), after: text.into(), create: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +103,8 @@ struct Target<'a> {
     /// The file to replace: the symlink's target when `write.path` is a symlink.
     real: PathBuf,
     temp: PathBuf,
-    permissions: fs::Permissions,
+    /// The replaced file's mode, kept; `None` for a new file.
+    permissions: Option<fs::Permissions>,
 }
 
 /// What [`Transaction::commit`] wrote.
@@ -113,7 +127,7 @@ impl Transaction {
     /// prepares the files no editor has open, has the editor apply its part, and commits only
     /// if the editor did.
     pub fn prepare<'l>(&self, lock: &'l WorkspaceLock) -> Result<Prepared<'l>, TransactionError> {
-        let files: Vec<&FileWrite> = self.files.iter().filter(|it| it.before != it.after).collect();
+        let files: Vec<&FileWrite> = self.files.iter().filter(|it| it.create || it.before != it.after).collect();
         let id = transaction_id();
         let empty = Journal {
             id: id.clone(),
@@ -121,6 +135,7 @@ impl Transaction {
             root: lock.root().to_path_buf(),
             state: JournalState::Prepared,
             files: Vec::new(),
+            folders: Vec::new(),
         };
         if files.is_empty() {
             return Ok(Prepared { lock, journal: empty, paths: Vec::new(), finished: true });
@@ -139,8 +154,14 @@ impl Transaction {
             });
         }
         let mut targets = Vec::with_capacity(files.len());
+        let mut folders: Vec<PathBuf> = Vec::new();
         for (number, write) in files.iter().enumerate() {
-            targets.push(check_target(lock.root(), write, &id, number)?);
+            let target = if write.create {
+                check_new_target(lock.root(), write, &id, number, &mut folders)?
+            } else {
+                check_target(lock.root(), write, &id, number)?
+            };
+            targets.push(target);
         }
         let journal = Journal {
             root: lock.root().to_path_buf(),
@@ -151,8 +172,10 @@ impl Transaction {
                     target: it.real.clone(),
                     temp: it.temp.clone(),
                     after_hash: journal::hash(it.write.after.as_bytes()),
+                    created: it.write.create,
                 })
                 .collect(),
+            folders,
             ..empty.clone()
         };
         journal.store(lock.state_dir())?;
@@ -163,6 +186,8 @@ impl Transaction {
             paths: targets.iter().map(|it| it.write.path.clone()).collect(),
             finished: false,
         };
+        // The journal names the folders before they exist, so a crash from here on removes them.
+        prepared.journal.create_folders()?;
         write_temps(&targets)?;
         // The window for a lost update is from here to the renames: keep it short.
         for target in &targets {
@@ -399,13 +424,77 @@ fn check_target<'a>(
     let Some(temp) = journal::temp_path(&real, id, number) else {
         return Err(refuse("the path has no parent folder".into()));
     };
-    let target = Target { write, real, temp, permissions: metadata.permissions() };
+    let target = Target { write, real, temp, permissions: Some(metadata.permissions()) };
     ensure_unchanged(&target)?;
     Ok(target)
 }
 
-/// Fails unless the target still holds exactly the text the plan was made from.
+/// The checks for a file the transaction creates: a path of plain names inside the root, no
+/// file there yet, and every folder on the way either a real folder inside the root (no
+/// symlink may lead elsewhere) or missing, in which case it is added to `folders`, to be created
+/// after the journal names it.
+fn check_new_target<'a>(
+    canonical_root: &Path,
+    write: &'a FileWrite,
+    id: &str,
+    number: usize,
+    folders: &mut Vec<PathBuf>,
+) -> Result<Target<'a>, TransactionError> {
+    let refuse = |reason: String| TransactionError::Refused { path: write.path.clone(), reason };
+    let relative = Path::new(&write.path);
+    if relative.as_os_str().is_empty() || relative.components().any(|it| !matches!(it, Component::Normal(_))) {
+        return Err(refuse("the path leaves the workspace root".into()));
+    }
+    let target = canonical_root.join(relative);
+    let mut folder = canonical_root.to_path_buf();
+    let parts: Vec<Component<'_>> = relative.components().collect();
+    for part in &parts[..parts.len() - 1] {
+        folder.push(part);
+        if folders.contains(&folder) {
+            continue;
+        }
+        match fs::symlink_metadata(&folder) {
+            Ok(metadata) if metadata.file_type().is_dir() => {}
+            Ok(_) => {
+                return Err(refuse(format!(
+                    "{} is not a folder (a file or a symlink is in the way)",
+                    folder.display()
+                )));
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => folders.push(folder.clone()),
+            Err(error) => return Err(io_error(&folder, error)),
+        }
+    }
+    match fs::symlink_metadata(&target) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Ok(_) => {
+            return Err(TransactionError::Conflict {
+                path: write.path.clone(),
+                reason: "a file already exists there; nothing was written".into(),
+            });
+        }
+        Err(error) => return Err(io_error(&target, error)),
+    }
+    let Some(temp) = journal::temp_path(&target, id, number) else {
+        return Err(refuse("the path has no parent folder".into()));
+    };
+    // A new file gets the mode the user's umask gives any new file, as an editor's would.
+    Ok(Target { write, real: target, temp, permissions: None })
+}
+
+/// Fails unless the target still holds exactly the text the plan was made from (for a new
+/// file: unless nothing is there yet).
 fn ensure_unchanged(target: &Target<'_>) -> Result<(), TransactionError> {
+    if target.write.create {
+        return match fs::symlink_metadata(&target.real) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            _ => Err(TransactionError::Conflict {
+                path: target.write.path.clone(),
+                reason: "a file appeared there while taskmark worked; nothing was written, run the command again"
+                    .into(),
+            }),
+        };
+    }
     let bytes = fs::read(&target.real).map_err(|error| io_error(&target.real, error))?;
     if bytes == target.write.before.as_bytes() {
         return Ok(());
@@ -430,7 +519,9 @@ fn write_temps(targets: &[Target<'_>]) -> Result<(), TransactionError> {
             .open(&target.temp)
             .map_err(|error| io_error(&target.temp, error))?;
         file.write_all(target.write.after.as_bytes()).map_err(|error| io_error(&target.temp, error))?;
-        file.set_permissions(target.permissions.clone()).map_err(|error| io_error(&target.temp, error))?;
+        if let Some(permissions) = &target.permissions {
+            file.set_permissions(permissions.clone()).map_err(|error| io_error(&target.temp, error))?;
+        }
         file.sync_all().map_err(|error| io_error(&target.temp, error))?;
         fault::point(&format!("temp:{number}"));
     }

@@ -26,7 +26,7 @@ fn lock(root: &Path) -> WorkspaceLock {
 }
 
 fn write(path: &str, before: &str, after: &str) -> FileWrite {
-    FileWrite { path: path.into(), before: before.into(), after: after.into() }
+    FileWrite::replace(path, before, after)
 }
 
 /// Temporary files in the workspace, and the journal in its state folder.
@@ -169,14 +169,17 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
                 target: root.join("a.md"),
                 temp: temp_a.clone(),
                 after_hash: journal::hash(b"new a\n"),
+                created: false,
             },
             JournalFile {
                 path: "b.md".into(),
                 target: root.join("b.md"),
                 temp: temp_b.clone(),
                 after_hash: journal::hash(b"new b\n"),
+                created: false,
             },
         ],
+        folders: Vec::new(),
     };
 
     // Crashed while writing temporary files: nothing was replaced, the temporaries go.
@@ -254,7 +257,9 @@ fn plant_journal(lock: &WorkspaceLock, state: JournalState, id: &str, target: &P
             target: target.to_path_buf(),
             temp: temp.to_path_buf(),
             after_hash: journal::hash(b"payload"),
+            created: false,
         }],
+        folders: Vec::new(),
     }
     .store(lock.state_dir())
     .expect("a journal");
@@ -460,7 +465,8 @@ mod hostile_journals {
         fn recovery_never_touches_a_file_it_cannot_prove_it_wrote(
             committed in any::<bool>(),
             id in prop::sample::select(vec!["1-1", "12-345", "x", "../1", "1-1-1", ""]),
-            entries in prop::collection::vec((named(), named(), any::<bool>()), 1..4),
+            entries in prop::collection::vec((named(), named(), any::<bool>(), any::<bool>()), 1..4),
+            folders in prop::collection::vec(named(), 0..3),
             temps_written in prop::collection::vec((prop::sample::select(vec!["a.md", "specs/TODO.md", "payload"]), 0usize..3), 0..3),
         ) {
             let outside = workspace(&[("victim.txt", b"precious"), ("keep.txt", b"keep")]);
@@ -476,15 +482,17 @@ mod hostile_journals {
             }
             let files = entries
                 .iter()
-                .map(|(target, temp, good_hash)| JournalFile {
+                .map(|(target, temp, good_hash, created)| JournalFile {
                     path: "x".into(),
                     target: resolve(target, &root, &outside_root, id),
                     temp: resolve(temp, &root, &outside_root, id),
                     after_hash: if *good_hash { journal::hash(b"new content") } else { "00".into() },
+                    created: *created,
                 })
                 .collect();
+            let folders = folders.iter().map(|it| resolve(it, &root, &outside_root, id)).collect();
             let state = if committed { JournalState::Committed } else { JournalState::Prepared };
-            Journal { id: id.into(), label: "planted".into(), root: root.clone(), state, files }
+            Journal { id: id.into(), label: "planted".into(), root: root.clone(), state, files, folders }
                 .store(lock.state_dir())
                 .expect("a journal");
             let outside_before = contents(outside.path());
@@ -518,4 +526,156 @@ mod hostile_journals {
             prop_assert_eq!(fs::read(dir.path().join("a.md")).unwrap(), b"x".to_vec());
         }
     }
+}
+
+#[test]
+fn a_new_file_is_created_with_its_folders_and_never_replaces_one() {
+    let dir = workspace(&[("specs/TODO.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "new 17".into(),
+        files: vec![
+            write("specs/TODO.md", "old\n", "new\n"),
+            FileWrite::create("specs/017_audit/plans/implementation-001.md", "# Plan\n"),
+        ],
+    };
+    let committed = transaction.commit(&lock).expect("committed");
+    assert_eq!(committed.paths, ["specs/TODO.md", "specs/017_audit/plans/implementation-001.md"]);
+    assert_eq!(fs::read_to_string(dir.path().join("specs/017_audit/plans/implementation-001.md")).unwrap(), "# Plan\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+
+    // The same transaction again: the file exists now, so nothing is written, not even TODO.md.
+    let again = Transaction {
+        label: "new 17".into(),
+        files: vec![
+            write("specs/TODO.md", "new\n", "newer\n"),
+            FileWrite::create("specs/017_audit/plans/implementation-001.md", "# Other\n"),
+        ],
+    };
+    let error = again.commit(&lock).expect_err("a conflict");
+    assert!(matches!(error, TransactionError::Conflict { .. }), "{error}");
+    assert!(error.to_string().contains("specs/017_audit/plans/implementation-001.md"), "{error}");
+    assert_eq!(fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap(), "new\n");
+    assert_eq!(fs::read_to_string(dir.path().join("specs/017_audit/plans/implementation-001.md")).unwrap(), "# Plan\n");
+}
+
+#[test]
+fn a_rolled_back_creation_removes_its_new_folders_and_nothing_else() {
+    let dir = workspace(&[("specs/TODO.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "new 18".into(),
+        files: vec![FileWrite::create("specs/018_x/plans/a.md", "# A\n"), write("specs/TODO.md", "old\n", "new\n")],
+    };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    assert!(dir.path().join("specs/018_x/plans").is_dir(), "folders exist once prepared");
+    prepared.abort();
+    assert!(!dir.path().join("specs/018_x").exists(), "the new folders are gone again");
+    assert!(dir.path().join("specs").is_dir(), "a folder that was there stays");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+
+    // A crash after the temporary files were written: recovery removes them and the folders.
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    std::mem::forget(prepared);
+    let recovery = recover(&lock).expect("recovered").expect("a recovery");
+    assert!(matches!(recovery, Recovery::RolledBack { .. }), "{recovery}");
+    assert!(!dir.path().join("specs/018_x").exists());
+    assert_eq!(fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap(), "old\n");
+}
+
+#[test]
+fn a_created_file_is_never_written_through_a_link_or_outside_the_root() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = workspace(&[("specs/TODO.md", b"old\n")]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("specs/019_link")).unwrap();
+    let lock = lock(dir.path());
+    for path in ["../escape.md", "/tmp/escape.md", "specs/../../escape.md", ""] {
+        let transaction = Transaction { label: "new".into(), files: vec![FileWrite::create(path, "x")] };
+        let error = transaction.commit(&lock).expect_err("refused");
+        assert!(matches!(error, TransactionError::Refused { .. }), "{path}: {error}");
+    }
+    #[cfg(unix)]
+    {
+        let transaction =
+            Transaction { label: "new".into(), files: vec![FileWrite::create("specs/019_link/plan.md", "x")] };
+        let error = transaction.commit(&lock).expect_err("refused");
+        assert!(error.to_string().contains("not a folder"), "{error}");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing written through the link");
+    }
+}
+
+#[test]
+fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
+    let dir = workspace(&[("specs/TODO.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let root = lock.root().to_path_buf();
+    let target = root.join("specs/new.md");
+    let temp = journal::temp_path(&target, "9-9", 0).unwrap();
+    fs::write(&temp, "fresh\n").unwrap();
+    fs::hard_link(&temp, &target).unwrap();
+    Journal {
+        id: "9-9".into(),
+        label: "new 20".into(),
+        root: root.clone(),
+        state: JournalState::Committed,
+        files: vec![JournalFile {
+            path: "specs/new.md".into(),
+            target: target.clone(),
+            temp: temp.clone(),
+            after_hash: journal::hash(b"fresh\n"),
+            created: true,
+        }],
+        folders: Vec::new(),
+    }
+    .store(lock.state_dir())
+    .unwrap();
+    let recovery = recover(&lock).expect("recovered").expect("a recovery");
+    assert!(matches!(recovery, Recovery::Completed { .. }), "{recovery}");
+    assert!(!temp.exists());
+    assert_eq!(fs::read_to_string(&target).unwrap(), "fresh\n");
+
+    // A committed creation whose target someone else wrote meanwhile: left alone, reported.
+    fs::write(&temp, "mine\n").unwrap();
+    let theirs = root.join("specs/theirs.md");
+    fs::write(&theirs, "theirs\n").unwrap();
+    Journal {
+        id: "9-10".into(),
+        label: "new 21".into(),
+        root: root.clone(),
+        state: JournalState::Committed,
+        files: vec![JournalFile {
+            path: "specs/theirs.md".into(),
+            target: theirs.clone(),
+            temp: journal::temp_path(&theirs, "9-10", 0).unwrap(),
+            after_hash: journal::hash(b"mine\n"),
+            created: true,
+        }],
+        folders: Vec::new(),
+    }
+    .store(lock.state_dir())
+    .unwrap();
+    fs::rename(&temp, journal::temp_path(&theirs, "9-10", 0).unwrap()).unwrap();
+    let error = recover(&lock).expect_err("a conflict");
+    assert!(matches!(error, TransactionError::Conflict { .. }), "{error}");
+    assert_eq!(fs::read_to_string(&theirs).unwrap(), "theirs\n");
+}
+
+#[test]
+fn a_journal_naming_folders_outside_the_root_is_refused() {
+    let dir = workspace(&[("a.md", b"a\n")]);
+    let lock = lock(dir.path());
+    let outside = tempfile::tempdir().unwrap();
+    Journal {
+        id: "9-11".into(),
+        label: "planted".into(),
+        root: lock.root().to_path_buf(),
+        state: JournalState::Prepared,
+        files: Vec::new(),
+        folders: vec![outside.path().join("x"), lock.root().join("../y")],
+    }
+    .store(lock.state_dir())
+    .unwrap();
+    let message = refused_recovery(&lock);
+    assert!(message.contains("not inside the workspace root"), "{message}");
 }
