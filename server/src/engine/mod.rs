@@ -8,6 +8,7 @@ pub mod explain;
 pub mod ide;
 pub mod index;
 pub mod layout;
+pub mod lifecycle;
 pub mod markdown;
 pub mod model;
 pub mod parse;

@@ -26,10 +26,19 @@ pub struct FileChange {
     pub edits: Vec<TextEdit>,
 }
 
+/// A file a change creates (a new task's file, a plan skeleton).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub path: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WorkspaceChange {
     pub label: String,
     pub files: Vec<FileChange>,
+    /// Files that do not exist yet. Writing one refuses if anything is there by then.
+    pub created: Vec<NewFile>,
     /// Things the user should know: open phases left under a completed task, a folder that
     /// would have to move.
     pub warnings: Vec<String>,
@@ -37,15 +46,16 @@ pub struct WorkspaceChange {
 
 impl WorkspaceChange {
     pub fn is_empty(&self) -> bool {
-        self.files.iter().all(|it| it.edits.is_empty())
+        self.files.iter().all(|it| it.edits.is_empty()) && self.created.is_empty()
     }
 
-    /// The new text of every changed file.
+    /// The new text of every changed or created file.
     pub fn apply(&self, index: &WorkspaceIndex) -> Vec<(String, String)> {
         self.files
             .iter()
             .filter(|it| !it.edits.is_empty())
             .map(|it| (it.path.clone(), apply_edits(index.text(it.file), &it.edits)))
+            .chain(self.created.iter().map(|it| (it.path.clone(), it.text.clone())))
             .collect()
     }
 
@@ -65,6 +75,16 @@ impl WorkspaceChange {
     /// the same place (their order would be a guess: `999` and `82` planned on one number gave
     /// `99982`). A change that fails is a bug in a planner; it is refused, never applied.
     pub fn validate(&self, index: &WorkspaceIndex) -> Result<(), Refusal> {
+        for new in &self.created {
+            let plain = !new.path.is_empty()
+                && new.path.split('/').all(|it| !it.is_empty() && it != "." && it != ".." && !it.contains('\\'));
+            if !plain || index.file_id(&new.path).is_some() || self.files.iter().any(|it| it.path == new.path) {
+                return Err(Refusal::UnsafePlan {
+                    path: new.path.clone(),
+                    detail: "a new file must be a relative path of plain names where no file is".into(),
+                });
+            }
+        }
         for file in &self.files {
             let text = index.text(file.file);
             let mut edits: Vec<&TextEdit> = file.edits.iter().collect();
@@ -98,6 +118,7 @@ impl WorkspaceChange {
             file.edits.sort_by_key(|it| (it.range.start(), it.range.end()));
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.created.sort_by(|a, b| a.path.cmp(&b.path));
         self
     }
 }
@@ -266,6 +287,13 @@ pub enum Refusal {
         field: String,
     },
     NoFix(String),
+    /// What was asked for cannot be written as given (a title with a line break, an unknown
+    /// dependency, a tracker that cannot take new tasks).
+    BadRequest(String),
+    /// The tracker's own numbers disagree, so no id can be allocated safely.
+    InconsistentTracker {
+        detail: String,
+    },
     /// The change would leave diagnostics that were not there (see [`refuse_new_drift`]).
     LeavesDrift {
         change: String,
@@ -303,7 +331,11 @@ impl fmt::Display for Refusal {
             Refusal::NeedsReason { status, field } => {
                 write!(f, "`{status}` needs a **{field}**; give one with --reason")
             }
-            Refusal::NoFix(why) => write!(f, "{why}"),
+            Refusal::NoFix(why) | Refusal::BadRequest(why) => write!(f, "{why}"),
+            Refusal::InconsistentTracker { detail } => write!(
+                f,
+                "{detail}; no id can be allocated safely until they agree (`taskmark fix --code stale-counts` aligns the counters)"
+            ),
             Refusal::LeavesDrift { change, found } => {
                 write!(f, "{change} would leave new problems: {} (use --force to do it anyway)", found.join("; "))
             }

@@ -4,7 +4,7 @@
 //! sections, a plan without phases) yields fewer places; JSON or YAML that does not parse
 //! yields a [`FileProblem`] and whatever could be read.
 
-mod backlog;
+pub(crate) mod backlog;
 mod checklist;
 mod compozy;
 mod minsky;

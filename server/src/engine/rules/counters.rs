@@ -79,7 +79,7 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
 /// shows in the ids themselves: a gap of more than half the modulus between an old block that
 /// reaches up to the modulus and a young block from 1, with the counter in that gap, right above
 /// the young block.
-fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
+pub(crate) fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();

@@ -4,6 +4,7 @@ mod edits;
 mod families;
 mod ide;
 mod incremental;
+mod lifecycle;
 mod properties;
 mod rules;
 mod vocabularies;

@@ -1,0 +1,11 @@
+//! The task lifecycle beyond status changes: listing tasks, creating them with ids that never
+//! collide. Each write is planned as one [`crate::engine::edit::WorkspaceChange`] across every
+//! store of the tracker, validated and re-checked like a status change.
+
+pub mod create;
+pub mod ids;
+pub mod list;
+
+pub use create::{NewTask, PlannedTask, check_title, choose_tracker, plan_new_task};
+pub use ids::{IdShape, UsedIds, id_number};
+pub use list::{ListFilter, TaskRow, list_tasks};

@@ -1,0 +1,297 @@
+//! `new` in each family: the change is what the tracker's own tasks look like, and applying it
+//! leaves no diagnostic that was not there.
+
+use insta::assert_snapshot;
+
+use crate::engine::config::Config;
+use crate::engine::edit::{FixCheck, Refusal, WorkspaceChange};
+use crate::engine::fixture::index;
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::lifecycle::{NewTask, UsedIds, plan_new_task};
+use crate::engine::rules::DiagnosticStore;
+use crate::engine::timestamp::Now;
+
+fn now() -> Now {
+    Now::from_timestamp("2026-11-23T09:15:00Z".parse().unwrap())
+}
+
+fn request(title: &str) -> NewTask {
+    NewTask::new(title, now())
+}
+
+fn used(index: &WorkspaceIndex, scope: &str) -> UsedIds {
+    UsedIds::from_index(index, scope, "this worktree")
+}
+
+/// The changed and created files, for snapshots.
+fn render(index: &WorkspaceIndex, change: &WorkspaceChange) -> String {
+    let mut out = format!("# {}\n", change.label);
+    for (path, text) in change.apply(index) {
+        out.push_str(&format!("=== {path}\n{text}"));
+    }
+    out
+}
+
+/// Plans `request` and asserts the change leaves nothing new (hints included), with the
+/// created files known to exist.
+fn plan_clean(fixture: &str, request: &NewTask) -> (WorkspaceIndex, WorkspaceChange, String) {
+    let index = index(fixture);
+    let scope = crate::engine::lifecycle::choose_tracker(&index, request.tracker.as_deref()).unwrap().root.clone();
+    let planned = plan_new_task(&index, request, &used(&index, &scope)).unwrap_or_else(|it| panic!("{it}"));
+    let config = Config::default();
+    let mut paths = crate::engine::fixture::paths(fixture);
+    paths.extend(planned.change.created.iter().map(|it| it.path.clone()));
+    let check = FixCheck { config: &config, baseline: None, paths: &paths };
+    let store = DiagnosticStore::new(&index, &config, None, &paths);
+    let (_, left) = check.left_behind(&index, &store, &planned.change, true);
+    assert!(left.is_empty(), "new diagnostics: {left:#?}\n{}", render(&index, &planned.change));
+    let id = planned.task.map(|it| it.id).unwrap_or_default();
+    (index, planned.change, id)
+}
+
+const SPEC_FOLDER: &str = r#"%! specs/TODO.md
+---
+next_project_number: 17
+task_counts:
+  active: 2
+  completed: 1
+  not_started: 1
+  total: 3
+---
+
+# TODO
+
+## Task Order
+
+- **12** [IMPLEMENTING] — Sync engine
+- **15** [NOT STARTED] — CSV export
+
+## High Priority
+
+### 12. Sync engine
+- **Effort**: 6 hours
+- **Status**: [IMPLEMENTING]
+- **Priority**: High
+- **Created**: 2026-10-02
+- **Started**: 2026-10-07
+- **Plan**: [implementation-001.md](specs/012_sync_engine/plans/implementation-001.md)
+
+**Description**: Retry queue.
+
+---
+
+## Medium Priority
+
+### 15. CSV export
+- **Effort**: 1 hour
+- **Status**: [NOT STARTED]
+- **Priority**: Medium
+- **Created**: 2026-10-10
+- **Dependencies**: 12
+
+**Description**: Weekly report.
+
+---
+
+## Done
+
+### ✓ 11. Offline cache
+- **Status**: [COMPLETED]
+- **Created**: 2026-09-20
+- **Completed**: 2026-09-30
+
+---
+%! specs/state.json
+{
+  "next_project_number": 17,
+  "active_projects": [
+    {
+      "project_number": 12,
+      "project_name": "sync_engine",
+      "status": "implementing",
+      "created": "2026-10-02T09:12:00Z",
+      "started": "2026-10-07T08:30:00Z",
+      "last_updated": "2026-10-07T08:30:00Z"
+    },
+    {
+      "project_number": 15,
+      "project_name": "export_csv",
+      "status": "not_started",
+      "created": "2026-10-10T09:00:00Z",
+      "last_updated": "2026-10-10T09:00:00Z",
+      "dependencies": [12]
+    }
+  ],
+  "completed_projects": [
+    {
+      "project_number": 11,
+      "project_name": "offline_cache",
+      "status": "completed",
+      "completed": "2026-09-30T17:45:00Z"
+    }
+  ]
+}
+%! specs/012_sync_engine/plans/implementation-001.md
+# Plan
+- **Task**: 12 - Sync engine
+- **Status**: [IMPLEMENTING]
+
+### Phase 1: Queue [IN PROGRESS]
+"#;
+
+#[test]
+fn spec_folder_new_task_writes_every_store_in_its_style() {
+    let mut new = request("Audit log: who changed what");
+    new.priority = Some("medium".into());
+    new.depends_on = vec!["12".into()];
+    new.description = Some("Record every status change.".into());
+    let (index, change, id) = plan_clean(SPEC_FOLDER, &new);
+    assert_eq!(id, "17", "above the counter, which is above every id");
+    assert_snapshot!(render(&index, &change));
+}
+
+#[test]
+fn spec_folder_new_task_with_a_plan_creates_the_folder_and_links_it() {
+    let mut new = request("Export to PDF");
+    new.plan = true;
+    let (index, change, _) = plan_clean(SPEC_FOLDER, &new);
+    assert_eq!(change.created.len(), 1);
+    assert_eq!(change.created[0].path, "specs/017_export_to_pdf/plans/implementation-001.md");
+    assert_snapshot!(render(&index, &change));
+}
+
+#[test]
+fn ids_seen_elsewhere_are_never_handed_out() {
+    let index = index(SPEC_FOLDER);
+    let mut seen = used(&index, "specs");
+    seen.add(17, "branch feature");
+    seen.add(18, "worktree ../wt");
+    let planned = plan_new_task(&index, &request("Next"), &seen).unwrap();
+    assert_eq!(planned.task.unwrap().id, "19");
+}
+
+#[test]
+fn bad_requests_are_refused_with_the_reason() {
+    let index = index(SPEC_FOLDER);
+    let ids = used(&index, "specs");
+    let refusal = |new: NewTask| plan_new_task(&index, &new, &ids).unwrap_err().to_string();
+    assert!(refusal(request("two\nlines")).contains("line break"));
+    assert!(refusal(request("a [COMPLETED] title")).contains("markdown"));
+    assert!(refusal(request("   ")).contains("empty"));
+    assert!(refusal(request("## heading")).contains("heading"));
+    let mut unknown = request("Fine");
+    unknown.depends_on = vec!["99".into()];
+    assert!(refusal(unknown).contains("unknown dependency `99`"));
+    let mut status = request("Fine");
+    status.status = Some("[DONE-ISH]".into());
+    assert!(matches!(plan_new_task(&index, &status, &ids), Err(Refusal::UnknownStatus { .. })));
+    let mut tracker = request("Fine");
+    tracker.tracker = Some("backlog".into());
+    assert!(refusal(tracker).contains("no tracker `backlog`"));
+}
+
+#[test]
+fn a_tracker_whose_counters_disagree_is_refused_with_both_numbers() {
+    let fixture = SPEC_FOLDER.replacen("\"next_project_number\": 17", "\"next_project_number\": 18", 1);
+    let index = index(&fixture);
+    let error = plan_new_task(&index, &request("Next"), &used(&index, "specs")).unwrap_err().to_string();
+    assert!(error.contains("17") && error.contains("18") && error.contains("stale-counts"), "{error}");
+    let behind = SPEC_FOLDER.replace("next_project_number: 17", "next_project_number: 13").replace(
+        "\"next_project_number\": 17",
+        "\"next_project_number\": 13",
+    );
+    let index = crate::engine::fixture::index(&behind);
+    let error = plan_new_task(&index, &request("Next"), &used(&index, "specs")).unwrap_err().to_string();
+    assert!(error.contains("task 15 already exists"), "{error}");
+}
+
+#[test]
+fn a_store_that_does_not_parse_stops_the_write() {
+    let fixture = SPEC_FOLDER.replacen("\"active_projects\": [", "\"active_projects\": [,,", 1);
+    let index = index(&fixture);
+    let error = plan_new_task(&index, &request("Next"), &used(&index, "specs")).unwrap_err().to_string();
+    assert!(error.contains("specs/state.json"), "{error}");
+}
+
+const BACKLOG: &str = r#"%! backlog/config.yml
+project_name: "Demo"
+default_status: "To Do"
+statuses: ["To Do", "In Progress", "Done"]
+task_prefix: "back"
+%! backlog/tasks/back-7 - Ship-it.md
+---
+id: BACK-7
+title: Ship it
+status: In Progress
+assignee: []
+created_date: '2026-08-10 07:04'
+labels: []
+dependencies: []
+priority: low
+ordinal: 1000
+---
+
+## Description
+
+<!-- SECTION:DESCRIPTION:BEGIN -->
+Ship.
+<!-- SECTION:DESCRIPTION:END -->
+%! backlog/completed/back-9 - Old.md
+---
+id: BACK-9
+title: Old
+status: Done
+---
+"#;
+
+#[test]
+fn backlog_new_task_is_a_file_named_and_shaped_like_its_neighbours() {
+    let mut new = request("Wire the CLI: part 2");
+    new.depends_on = vec!["BACK-7".into()];
+    new.description = Some("Both halves.".into());
+    let (index, change, id) = plan_clean(BACKLOG, &new);
+    assert_eq!(id, "BACK-10", "above the completed task's id too");
+    assert_snapshot!(render(&index, &change));
+}
+
+const SPEC_KIT: &str = r#"%! specs/001-auth/tasks.md
+# Tasks
+
+## Phase 1: Setup
+
+- [X] T001 Create project structure
+- [ ] T002 [P] Configure linting
+"#;
+
+#[test]
+fn spec_kit_new_task_is_the_next_numbered_line() {
+    let (index, change, id) = plan_clean(SPEC_KIT, &request("Write the login form"));
+    assert_eq!(id, "T003");
+    assert_snapshot!(render(&index, &change));
+}
+
+const CHECKLIST: &str = r#"%! TODO.md
+# Project
+
+## Now
+
+- [ ] Fix the build
+  - [ ] on CI
+- [x] Write docs
+
+## Later
+
+- [ ] Port to Windows
+"#;
+
+#[test]
+fn checklist_new_box_goes_under_the_heading_named() {
+    let mut new = request("Release 1.0");
+    new.heading = Some("now".into());
+    let (index, change, _) = plan_clean(CHECKLIST, &new);
+    assert_snapshot!(render(&index, &change));
+    let mut missing = request("Release 1.0");
+    missing.heading = Some("Someday".into());
+    let error = plan_new_task(&index, &missing, &UsedIds::default()).unwrap_err().to_string();
+    assert!(error.contains("no heading `Someday`") && error.contains("Later"), "{error}");
+}
