@@ -488,3 +488,181 @@ fn numbered_and_tree_task_order_lines_are_read_and_written() {
     assert!(todo.contains("\n1. **4** [BLOCKED] — Parser for nested lists\n"), "{todo}");
     assert_eq!(report(dir.path()), [], "task 4 agrees everywhere now");
 }
+
+/// Runs a command in a copied workspace with its state and runtime folders inside the copy.
+fn run_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .args(["--root", "."])
+        .current_dir(root)
+        .env("TASKMARK_STATE_DIR", root.join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", root.join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs")
+}
+
+/// `(code, task)` of every diagnostic `check` reports, sorted: what "nothing new" compares.
+fn findings(root: &Path) -> Vec<(String, String)> {
+    let output = taskmark(root, &["check", ".", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let mut found: Vec<(String, String)> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|it| (it["code"].as_str().unwrap_or_default().into(), it["task"].as_str().unwrap_or_default().into()))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Asserts `after` is `before` with lines added, and changed lines differing only in their
+/// digits (counters) or in a JSON entry's new trailing comma: every byte the operation does not
+/// own is kept.
+fn only_owned_lines_changed(before: &str, after: &str, path: &str) {
+    let diff = similar::TextDiff::from_lines(before, after);
+    let removed: Vec<&str> =
+        diff.iter_all_changes().filter(|it| it.tag() == similar::ChangeTag::Delete).map(|it| it.value()).collect();
+    let added: Vec<&str> =
+        diff.iter_all_changes().filter(|it| it.tag() == similar::ChangeTag::Insert).map(|it| it.value()).collect();
+    let shape = |line: &str| line.replace(|it: char| it.is_ascii_digit(), "#");
+    for line in removed {
+        // A JSON entry that gains the comma before a new one keeps every other byte.
+        let comma = |it: &&str| it.trim_end().strip_suffix(',').is_some_and(|it| it.starts_with(line.trim_end()));
+        let counter = added.iter().any(|it| shape(it) == shape(line)) || added.iter().any(comma);
+        assert!(counter, "{path}: a line that is not the operation's changed: {line:?}\n{after}");
+    }
+}
+
+#[test]
+fn new_in_each_fixture_writes_every_store_and_leaves_nothing_new() {
+    let fixtures = [("example", "specs"), ("task-order-shapes", "specs"), ("own-vocabulary", ".agents/specs")];
+    for (name, specs) in fixtures {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
+        let dir = tempfile::tempdir().expect("temporary directory");
+        copy_tree(&fixture, dir.path());
+        let before_findings = findings(dir.path());
+        let todo_path = dir.path().join(specs).join("TODO.md");
+        let state_path = dir.path().join(specs).join("state.json");
+        let todo_before = std::fs::read_to_string(&todo_path).expect("TODO.md");
+        let state_before = std::fs::read_to_string(&state_path).unwrap_or_default();
+        let output = run_in(
+            dir.path(),
+            &[
+                "new",
+                "Webhooks for status changes",
+                "--date",
+                "2026-11-23",
+                "--priority",
+                "high",
+                "--format",
+                "json",
+                "--tracker",
+                specs,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let id = json["id"].as_str().expect("an id").to_string();
+        let todo = std::fs::read_to_string(&todo_path).expect("TODO.md");
+        assert!(todo.contains(". Webhooks for status changes\n"), "{name}: {todo}");
+        assert!(todo.contains(&format!("{id}. Webhooks")), "{name}: the heading has the new id");
+        only_owned_lines_changed(&todo_before, &todo, &format!("{name}/specs/TODO.md"));
+        if !state_before.is_empty() {
+            let state = std::fs::read_to_string(&state_path).expect("state.json");
+            assert!(state.contains(&format!("\"project_number\": {id}")), "{name}: {state}");
+            only_owned_lines_changed(&state_before, &state, &format!("{name}/specs/state.json"));
+        }
+        assert_eq!(findings(dir.path()), before_findings, "{name}: `new` left a new diagnostic");
+        let show = taskmark(dir.path(), &["show", &id]);
+        assert!(stdout(&show).contains("Webhooks for status changes"), "{}", stdout(&show));
+    }
+}
+
+#[test]
+fn new_dry_run_and_refusals_write_nothing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&example(), dir.path());
+    let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap();
+    let output = run_in(dir.path(), &["new", "Dry", "--dry-run", "--date", "2026-11-23"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("+### 17. Dry"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("dry run"), "{}", stdout(&output));
+    assert!(!dir.path().join(".state").exists(), "a dry run takes no lock and creates nothing");
+    for (args, wanted) in [
+        (vec!["new", "two\nlines"], "line break"),
+        (vec!["new", "Fine", "--depends-on", "99"], "unknown dependency `99`"),
+        (vec!["new", "Fine", "--status", "nonsense"], "unknown status"),
+        (vec!["new", "Fine", "--tracker", "backlog"], "no tracker `backlog`"),
+    ] {
+        let output = run_in(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(wanted), "{args:?}: {}", stderr(&output));
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap(), todo);
+    assert!(!dir.path().join(".taskmark").exists(), "nothing of taskmark's in the work tree");
+}
+
+#[test]
+fn two_branches_that_each_create_a_task_get_different_ids() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&example(), dir.path());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.path().join(".gitignore"), ".state/\n.runtime/\n").unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    git(dir.path(), &["checkout", "-q", "-b", "feature"]);
+    let id_of = |output: &Output| -> String {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        json["id"].as_str().expect("an id").to_string()
+    };
+    let on_feature = id_of(&run_in(dir.path(), &["new", "On the feature branch", "--format", "json"]));
+    git(dir.path(), &["commit", "-qam", "feature task"]);
+    git(dir.path(), &["checkout", "-q", "main"]);
+    let on_main = id_of(&run_in(dir.path(), &["new", "On main", "--format", "json"]));
+    assert_eq!(on_feature, "17");
+    assert_eq!(on_main, "18", "the feature branch's 17 is taken");
+    // A worktree checked out on another commit counts too, read from git objects.
+    git(dir.path(), &["commit", "-qam", "main task"]);
+    let worktree = tempfile::tempdir().expect("temporary directory");
+    let path = worktree.path().join("wt");
+    git(dir.path(), &["worktree", "add", "-q", "-b", "agent", path.to_str().unwrap(), "main"]);
+    let in_worktree = id_of(&run_in(&path, &["new", "In a worktree", "--format", "json"]));
+    assert_eq!(in_worktree, "19");
+    git(&path, &["commit", "-qam", "agent task"]);
+    let again = id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run"]));
+    assert_eq!(again, "20", "the worktree's branch holds 19");
+    let local_only =
+        id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run", "--no-branches"]));
+    assert_eq!(local_only, "19", "--no-branches reads this checkout only");
+}
+
+#[test]
+fn list_filters_and_fits_a_hundred_columns() {
+    let output = taskmark(&example(), &["list", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let ids = |rows: &Value| -> Vec<String> {
+        rows.as_array().expect("rows").iter().map(|it| it["id"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    assert_eq!(ids(&rows), ["12", "13", "14", "15", "16"], "archived tasks are left out");
+    let fourteen = &rows[2];
+    assert_eq!(fourteen["dependencies"][0]["id"], "12");
+    assert_eq!(fourteen["dependencies"][0]["done"], false);
+    assert_eq!(rows[0]["agrees"], false, "{}", rows[0]);
+    let with = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "--format", "json"];
+        all.extend_from_slice(args);
+        let output = taskmark(&example(), &all);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        ids(&serde_json::from_slice(&output.stdout).expect("JSON"))
+    };
+    assert_eq!(with(&["--archived"]).len(), 7);
+    assert_eq!(with(&["--status", "implementing"]), ["12"]);
+    assert_eq!(with(&["--kind", "todo", "--ready"]), with(&["--ready"]));
+    assert!(!with(&["--ready"]).contains(&"14".to_string()), "14 waits on 12");
+    assert_eq!(with(&["--tracker", "backlog"]), Vec::<String>::new());
+    let human = stdout(&taskmark(&example(), &["list"]));
+    assert!(human.lines().all(|it| it.chars().count() <= 100), "{human}");
+    assert!(human.contains("waits on 12"), "{human}");
+}

@@ -61,6 +61,9 @@ fn main() {
         trials.push(Trial::test(format!("show_and_check_agree_on::{name}"), move || show_and_check_agree(&for_show)));
         let for_fidelity = snapshot.clone();
         trials.push(Trial::test(format!("fidelity::{name}"), move || fidelity(&for_fidelity)));
+        let for_new = snapshot.clone();
+        trials
+            .push(Trial::test(format!("new_leaves_nothing_new_on::{name}"), move || new_leaves_nothing_new(&for_new)));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -843,6 +846,72 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     println!("{}: {applied} tasks set, {held_back} with no change `set` accepts without --force", snapshot.display());
     ensure(failures.is_empty(), || {
         format!("{} of {applied} changes left new diagnostics:\n{}", failures.len(), failures.join("\n"))
+    })
+}
+
+/// `new` in every tracker of the snapshot that takes new tasks (with a plan skeleton in
+/// spec-folder ones): the change leaves no diagnostic that was not there. A refusal is allowed
+/// only for the reasons `new` gives on purpose (counters that already disagree, a store that
+/// does not parse, several places to choose from), and is printed.
+fn new_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::engine::edit::Refusal;
+    use taskmark::engine::lifecycle::{NewTask, UsedIds, plan_new_task};
+    struct WithCreated<'a> {
+        disk: &'a DiskPaths<'a>,
+        created: HashSet<String>,
+    }
+    impl rules::PathOracle for WithCreated<'_> {
+        fn known(&self, path: &str) -> bool {
+            self.created.contains(path) || self.disk.known(path)
+        }
+        fn exists(&self, path: &str) -> bool {
+            self.created.contains(path) || self.disk.exists(path)
+        }
+    }
+    let workspace = snapshot_workspace(snapshot)?;
+    let disk = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let config = &workspace.config;
+    let no_hints = |diagnostics: Vec<Diagnostic>| -> Vec<Diagnostic> {
+        diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
+    };
+    let before = tally(&workspace.index, &no_hints(rules::check(&workspace.index, config, None, &disk)));
+    let (mut created, mut refused, mut failures) = (0, Vec::new(), Vec::new());
+    for tracker in workspace.index.trackers() {
+        let mut request = NewTask::new("Corpus check task", Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH));
+        request.tracker = Some(tracker.root.clone());
+        request.plan = tracker.family == layout::Family::SpecFolder;
+        let used = UsedIds::from_index(&workspace.index, &tracker.root, "snapshot");
+        let planned = match plan_new_task(&workspace.index, &request, &used) {
+            Ok(planned) => planned,
+            Err(refusal @ (Refusal::InconsistentTracker { .. } | Refusal::NotEditable { .. })) => {
+                refused.push(format!("{}: {refusal}", tracker.root));
+                continue;
+            }
+            Err(Refusal::BadRequest(why))
+                if why.contains("cannot add tasks") || why.contains("has no") || why.contains("has neither") =>
+            {
+                continue;
+            }
+            Err(refusal) => {
+                failures.push(format!("{}: refused: {refusal}", tracker.root));
+                continue;
+            }
+        };
+        created += 1;
+        let paths =
+            WithCreated { disk: &disk, created: planned.change.created.iter().map(|it| it.path.clone()).collect() };
+        let mut index = workspace.index.clone();
+        for (path, text) in planned.change.apply(&workspace.index) {
+            index.set_file(&path, Some(Arc::from(text)));
+        }
+        let new = appeared(&before, &tally(&index, &no_hints(rules::check(&index, config, None, &paths))));
+        if !new.is_empty() {
+            failures.push(format!("new in {}: {}", tracker.root, new.join("; ")));
+        }
+    }
+    println!("{}: {created} trackers took a new task; refused on purpose: {refused:?}", snapshot.display());
+    ensure(failures.is_empty(), || {
+        format!("{} new tasks left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
 }
 

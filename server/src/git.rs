@@ -71,9 +71,25 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
             wanted.push((relative.to_string(), oid.unwrap_or_default().to_string()));
         }
     }
+    let oids: Vec<String> = wanted.iter().map(|(_, oid)| oid.clone()).collect();
+    let texts = read_blobs(&top, oids)?;
+    let files = wanted
+        .into_iter()
+        .zip(texts)
+        .filter_map(|((path, _), text)| Some(SourceFile { path, text: Arc::from(text?) }))
+        .collect();
+    Ok(files)
+}
+
+/// The contents of `oids`, read with one `git cat-file --batch`; `None` for a missing object or
+/// one that is not UTF-8 (it has no statuses to read).
+fn read_blobs(top: &Path, oids: Vec<String>) -> anyhow::Result<Vec<Option<String>>> {
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut batch = Command::new("git")
         .arg("-C")
-        .arg(&top)
+        .arg(top)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -81,7 +97,7 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
         .spawn()
         .context("cannot run git cat-file")?;
     let mut stdin = batch.stdin.take().context("git cat-file has no stdin")?;
-    let oids: Vec<String> = wanted.iter().map(|(_, oid)| oid.clone()).collect();
+    let count = oids.len();
     // Feed object ids from another thread so a full stdout pipe never blocks us.
     let feeder = std::thread::spawn(move || -> std::io::Result<()> {
         for oid in oids {
@@ -90,28 +106,153 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
         Ok(())
     });
     let mut stdout = BufReader::new(batch.stdout.take().context("git cat-file has no stdout")?);
-    let mut files = Vec::with_capacity(wanted.len());
+    let mut texts = Vec::with_capacity(count);
     let mut header = String::new();
-    for (path, _) in wanted {
+    for _ in 0..count {
         header.clear();
         stdout.read_line(&mut header).context("git cat-file ended early")?;
-        let size: usize = header.split(' ').nth(2).and_then(|it| it.trim().parse().ok()).unwrap_or(0);
         if header.trim_end().ends_with("missing") {
+            texts.push(None);
             continue;
         }
+        let size: usize = header.split(' ').nth(2).and_then(|it| it.trim().parse().ok()).unwrap_or(0);
         let mut content = vec![0; size];
         stdout.read_exact(&mut content).context("git cat-file ended early")?;
         let mut newline = [0u8; 1];
         stdout.read_exact(&mut newline).context("git cat-file ended early")?;
-        // A file that is not UTF-8 at the baseline has no statuses to compare.
-        if let Ok(text) = String::from_utf8(content) {
-            files.push(SourceFile { path, text: Arc::from(text) });
-        }
+        texts.push(String::from_utf8(content).ok());
     }
     feeder
         .join()
         .map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?
         .context("cannot write to git cat-file")?;
     let _ = batch.wait();
-    Ok(files)
+    Ok(texts)
+}
+
+/// `git -C top ARGS`, its standard output; an error naming the command when it fails.
+fn git_output(top: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(args)
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot run git {}", args.join(" ")))?;
+    if !output.status.success() {
+        bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(output.stdout)
+}
+
+/// One version of a tracker's folder that some branch or worktree holds.
+#[derive(Debug, Clone)]
+pub struct TrackerVersion {
+    /// Where it was found: `branch feature-x`, `worktree /path (HEAD)`, and how many more.
+    pub label: String,
+    /// Every file of the tracker's folder: the stores that hold ids with their text, the rest
+    /// (task folders' files, Backlog.md task files, whose names carry ids) with none.
+    pub files: Vec<SourceFile>,
+}
+
+/// The versions of the tracker at `scope` (relative to the workspace `root`) that the local
+/// branches, the remote-tracking branches and every worktree's checked-out commit hold, each
+/// distinct folder once, read from git objects (never from the other checkouts, whose
+/// unsaved state is theirs). Empty outside a git repository.
+pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerVersion>> {
+    let Some(top) = toplevel(root) else { return Ok(Vec::new()) };
+    let prefix =
+        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
+    let folder = [prefix.as_str(), scope].iter().filter(|it| !it.is_empty()).copied().collect::<Vec<_>>().join("/");
+    let mut revisions: Vec<(String, String)> = Vec::new();
+    let refs =
+        git_output(&top, &["for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads", "refs/remotes"])?;
+    for line in String::from_utf8_lossy(&refs).lines() {
+        if let Some((commit, name)) = line.split_once(' ')
+            && !name.ends_with("/HEAD")
+        {
+            revisions.push((commit.to_string(), format!("branch {name}")));
+        }
+    }
+    let worktrees = git_output(&top, &["worktree", "list", "--porcelain"]).unwrap_or_default();
+    let mut worktree = String::new();
+    for line in String::from_utf8_lossy(&worktrees).lines() {
+        if let Some(path) = line.strip_prefix("worktree ") {
+            worktree = path.to_string();
+        } else if let Some(commit) = line.strip_prefix("HEAD ") {
+            revisions.push((commit.to_string(), format!("worktree {worktree}")));
+        }
+    }
+    // The folder's tree in each revision, each distinct tree once.
+    let mut check = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args(["cat-file", "--batch-check"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot run git cat-file")?;
+    {
+        let mut stdin = check.stdin.take().context("git cat-file has no stdin")?;
+        let names: Vec<String> = revisions.iter().map(|(commit, _)| format!("{commit}:{folder}")).collect();
+        std::thread::spawn(move || {
+            for name in names {
+                if writeln!(stdin, "{name}").is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let checked = check.wait_with_output().context("git cat-file --batch-check failed")?;
+    let mut trees: Vec<(String, String, usize)> = Vec::new();
+    for ((_, label), line) in revisions.iter().zip(String::from_utf8_lossy(&checked.stdout).lines()) {
+        let mut parts = line.split(' ');
+        let (Some(oid), Some("tree")) = (parts.next(), parts.next()) else { continue };
+        match trees.iter_mut().find(|(tree, _, _)| tree == oid) {
+            Some((_, _, more)) => *more += 1,
+            None => trees.push((oid.to_string(), label.clone(), 0)),
+        }
+    }
+    let mut versions = Vec::new();
+    for (tree, label, more) in trees {
+        let listing = git_output(&top, &["ls-tree", "-r", "-z", &tree])?;
+        let mut files: Vec<(String, Option<String>)> = Vec::new();
+        for record in listing.split(|it| *it == 0) {
+            let Ok(record) = std::str::from_utf8(record) else { continue };
+            let Some((meta, path)) = record.split_once('\t') else { continue };
+            let mut meta = meta.split(' ');
+            let (_, kind, oid) = (meta.next(), meta.next(), meta.next());
+            if kind != Some("blob") {
+                continue;
+            }
+            let relative = if scope.is_empty() { path.to_string() } else { format!("{scope}/{path}") };
+            let role = layout::classify(&relative).role;
+            let holds_ids = matches!(
+                role,
+                layout::Role::Todo
+                    | layout::Role::StateJson
+                    | layout::Role::ArchiveStateJson
+                    | layout::Role::SpecKitTasks
+                    | layout::Role::MinskyIndex
+                    | layout::Role::CompozyIndex
+                    | layout::Role::BacklogConfig
+            );
+            if holds_ids || role.is_tracker() {
+                files.push((relative, holds_ids.then(|| oid.unwrap_or_default().to_string())));
+            }
+        }
+        let oids: Vec<String> = files.iter().filter_map(|(_, oid)| oid.clone()).collect();
+        let mut texts = read_blobs(&top, oids)?.into_iter();
+        let files = files
+            .into_iter()
+            .map(|(path, oid)| {
+                let text = if oid.is_some() { texts.next().flatten().unwrap_or_default() } else { String::new() };
+                SourceFile { path, text: Arc::from(text) }
+            })
+            .collect();
+        let label = if more > 0 { format!("{label} (and {more} more)") } else { label };
+        versions.push(TrackerVersion { label, files });
+    }
+    Ok(versions)
 }

@@ -1,6 +1,7 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+mod lifecycle;
 pub(crate) mod render;
 pub(crate) mod show;
 #[cfg(unix)]
@@ -50,6 +51,12 @@ enum Command {
     Check(CheckArgs),
     /// Show every place of a task, its value, file and line, and its progress.
     Show(ShowArgs),
+    /// List the tasks of the workspace: id, status (and whether its places agree), kind,
+    /// dependencies, plan progress.
+    List(lifecycle::ListArgs),
+    /// Create a task in every store its tracker keeps, in the tracker's own style, with an id
+    /// no store, archive, branch or worktree has used.
+    New(lifecycle::NewArgs),
     /// Change a task's status in every file that states it, all at once or not at all.
     Set(SetArgs),
     /// Apply the fixes that only restate what the files already say (marker spellings, stale
@@ -207,7 +214,7 @@ enum Format {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum ShowFormat {
+pub(crate) enum ShowFormat {
     Human,
     Json,
 }
@@ -229,6 +236,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
+        Command::List(args) => lifecycle::list(args),
+        Command::New(args) => lifecycle::new(args),
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
@@ -245,13 +254,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
+pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
     let root = workspace::find_root(root, paths)?;
     write::note_pending(&root);
     load(&root)
 }
 
-fn load(root: &Path) -> anyhow::Result<Workspace> {
+pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
     let root = root.to_path_buf();
     let config = workspace::load_config(&root)?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -278,7 +287,7 @@ fn load(root: &Path) -> anyhow::Result<Workspace> {
     Ok(workspace)
 }
 
-fn display_paths(root: &Path) -> Paths {
+pub(crate) fn display_paths(root: &Path) -> Paths {
     let prefix = std::env::current_dir()
         .ok()
         .and_then(|cwd| std::fs::canonicalize(cwd).ok())

@@ -189,7 +189,7 @@ pub fn fix(
 
 /// [`crate::workspace::refuse_if_unreadable`] for each tracker the change writes to, as the
 /// command line says it (exit 5).
-fn refuse_unreadable<'a>(
+pub(crate) fn refuse_unreadable<'a>(
     workspace: &Workspace,
     scopes: impl IntoIterator<Item = &'a str>,
     task: Option<&TaskKey>,
@@ -205,13 +205,16 @@ fn refuse_unreadable<'a>(
 
 /// Refuses (exit 5) a change to a file read with replacement characters: its bytes are not its
 /// text, so no edit of the text can be written back.
-fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> Option<u8> {
+pub(crate) fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> Option<u8> {
     let noted = workspace.noted.iter().find(|note| transaction.files.iter().any(|it| it.path == note.path))?;
     eprintln!("taskmark: error: refusing to write {}: {}; nothing was written", noted.path, noted.reason);
     Some(exit::WRITE_FAILED)
 }
 
-fn writes<'a>(index: &WorkspaceIndex, files: impl Iterator<Item = (FileId, &'a [TextEdit])>) -> Vec<FileWrite> {
+pub(crate) fn writes<'a>(
+    index: &WorkspaceIndex,
+    files: impl Iterator<Item = (FileId, &'a [TextEdit])>,
+) -> Vec<FileWrite> {
     files
         .filter(|(_, edits)| !edits.is_empty())
         .map(|(file, edits)| {
@@ -256,7 +259,7 @@ fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
     }
 }
 
-fn refused(refusal: &Refusal) -> u8 {
+pub(crate) fn refused(refusal: &Refusal) -> u8 {
     if let Refusal::UnsafePlan { .. } = refusal {
         eprintln!("taskmark: error: {refusal}; nothing was written");
         return exit::WRITE_FAILED;
@@ -265,7 +268,7 @@ fn refused(refusal: &Refusal) -> u8 {
     exit::REFUSED
 }
 
-fn report_write_error(error: TransactionError) -> u8 {
+pub(crate) fn report_write_error(error: TransactionError) -> u8 {
     eprintln!("taskmark: error: {error}");
     match error {
         TransactionError::Conflict { .. } => exit::CONFLICT,

@@ -108,7 +108,7 @@ fn shown_root(root: &str) -> &str {
 /// marker, a link, a heading) by every store.
 pub fn check_title(title: &str) -> Result<&str, Refusal> {
     let trimmed = title.trim();
-    let bad = |why: &str| Err(Refusal::BadRequest(format!("the title {title:?} {why}; nothing was written")));
+    let bad = |why: &str| Err(Refusal::BadRequest(format!("the title {title:?} {why}")));
     if trimmed.is_empty() {
         return bad("is empty");
     }
@@ -119,7 +119,9 @@ pub fn check_title(title: &str) -> Result<&str, Refusal> {
         return bad("is over 200 characters: put the detail in --description");
     }
     if trimmed.contains(['[', ']', '`', '<', '>', '|']) || trimmed.contains("**") {
-        return bad("holds markdown (`[`, `]`, backticks, `**`, `<`, `>`, `|`) that the stores would read as structure");
+        return bad(
+            "holds markdown (`[`, `]`, backticks, `**`, `<`, `>`, `|`) that the stores would read as structure",
+        );
     }
     if trimmed.starts_with(['#', '-', '*', '+', '>']) {
         return bad("starts like a markdown heading or list item");
@@ -136,7 +138,9 @@ fn check_description(description: Option<&str>) -> Result<Option<String>, Refusa
         ));
     }
     if text.lines().any(|it| it.trim_start().starts_with('#')) {
-        return Err(Refusal::BadRequest("the description holds a markdown heading, which would start a new section".into()));
+        return Err(Refusal::BadRequest(
+            "the description holds a markdown heading, which would start a new section".into(),
+        ));
     }
     Ok(Some(text.lines().map(str::trim_end).collect::<Vec<_>>().join(" ").trim().to_string()))
 }
@@ -152,12 +156,16 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     }
     let profile = &tracker.profile;
     let status = match &request.status {
-        Some(wanted) => profile.by_id(wanted).filter(|it| profile.status(*it).task).ok_or_else(|| {
-            Refusal::UnknownStatus {
+        Some(wanted) => {
+            profile.by_id(wanted).filter(|it| profile.status(*it).task).ok_or_else(|| Refusal::UnknownStatus {
                 status: wanted.clone(),
-                known: profile.ids().filter(|it| profile.status(*it).task).map(|it| profile.status(it).id.clone()).collect(),
-            }
-        })?,
+                known: profile
+                    .ids()
+                    .filter(|it| profile.status(*it).task)
+                    .map(|it| profile.status(it).id.clone())
+                    .collect(),
+            })?
+        }
         None => default_status(profile)
             .ok_or_else(|| Refusal::BadRequest("the tracker's vocabulary has no not-started status".into()))?,
     };
@@ -193,7 +201,9 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
             checklist::plan(index, tracker, &new, &mut change)?;
             None
         }
-        other => return Err(Refusal::BadRequest(format!("taskmark cannot add tasks to {} trackers yet", other.as_str()))),
+        other => {
+            return Err(Refusal::BadRequest(format!("taskmark cannot add tasks to {} trackers yet", other.as_str())));
+        }
     };
     change.label = match &task {
         Some(task) => format!("new {} {}", task.id, new.title),
@@ -340,7 +350,8 @@ mod spec_folder {
         let folder_width = folder_width(index, tracker);
         let id = number.to_string();
         let key = TaskKey::new(tracker.root.clone(), id.clone());
-        let folder = format!("{}/{:0folder_width$}_{}", tracker.root, number, slug(&request.title, '_', 50));
+        let name = format!("{number:0folder_width$}_{}", slug(&request.title, '_', 50));
+        let folder = if tracker.root.is_empty() { name } else { format!("{}/{name}", tracker.root) };
         let plan_path = request.plan.then(|| format!("{folder}/plans/{}", plan_file_name(index, tracker)));
         if let Some(todo) = todo {
             section(index, todo, tracker, request, &id, plan_path.as_deref(), change);
@@ -443,10 +454,8 @@ mod spec_folder {
         };
         let with_created = sections.iter().filter(|it| all_fields(it).iter().any(|name| name == "Created")).count();
         let status_name = field_name(&["Status"], "Status");
-        let mut fields: Vec<(String, String)> = vec![(
-            status_name,
-            tracker.profile.status(request.status).spelled(Spelling::Bracket).unwrap_or_default(),
-        )];
+        let mut fields: Vec<(String, String)> =
+            vec![(status_name, tracker.profile.status(request.status).spelled(Spelling::Bracket).unwrap_or_default())];
         if let Some(priority) = &request.priority {
             fields.push((field_name(&["Priority"], "Priority"), capitalized(priority)));
         }
@@ -480,7 +489,8 @@ mod spec_folder {
                 ("#".repeat(hashes.max(2)), width)
             })
             .unwrap_or_else(|| ("###".to_string(), 0));
-        let separated = template.is_some_and(|it| lines_with_offsets(&text[it.extent]).any(|(_, line)| line.trim() == "---"));
+        let separated =
+            template.is_some_and(|it| lines_with_offsets(&text[it.extent]).any(|(_, line)| line.trim() == "---"));
         let number: u64 = id.parse().unwrap_or(0);
         let mut block = format!("{} {:0width$}. {}{newline}", heading.0, number, request.title, width = heading.1);
         for (name, value) in &fields {
@@ -576,7 +586,10 @@ mod spec_folder {
                 group.2.push(section);
             }
         }
-        out.into_iter().filter(|(_, _, members)| !members.is_empty()).map(|(name, _, members)| (name, members)).collect()
+        out.into_iter()
+            .filter(|(_, _, members)| !members.is_empty())
+            .map(|(name, _, members)| (name, members))
+            .collect()
     }
 
     /// A Task Order line shaped like the tracker's first top-level one, after its last line.
@@ -691,7 +704,12 @@ mod spec_folder {
                 let ids: Vec<u64> =
                     entries.iter().filter_map(|it| it.task().and_then(|task| id_number(&task.id))).collect();
                 let descending = ids.len() > 1 && ids.first() > ids.last();
-                let between = if inline { " ".to_string() } else { format!("{newline}{entry_indent}") };
+                // Entries each on their own line (even one-line ones) stay so.
+                let between = if inline && entry_indent.is_empty() {
+                    " ".to_string()
+                } else {
+                    format!("{newline}{entry_indent}")
+                };
                 if descending {
                     change.edit(index, state, TextEdit::insert(first.start(), format!("{object},{between}")));
                 } else {
@@ -754,7 +772,13 @@ mod spec_folder {
         out
     }
 
-    fn render_object(pairs: &[(&str, String)], inline: bool, entry_indent: &str, key_indent: &str, newline: &str) -> String {
+    fn render_object(
+        pairs: &[(&str, String)],
+        inline: bool,
+        entry_indent: &str,
+        key_indent: &str,
+        newline: &str,
+    ) -> String {
         if inline {
             let body: Vec<String> = pairs.iter().map(|(key, value)| format!("\"{key}\": {value}")).collect();
             return format!("{{{}}}", body.join(", "));
@@ -849,7 +873,8 @@ mod backlog {
                     (!value.is_empty()).then(|| format!("{}-", value.to_ascii_uppercase()))
                 })
             });
-        let learned = IdShape::learn(index.tasks().keys().filter(|it| it.scope == tracker.root).map(|it| it.id.as_str()));
+        let learned =
+            IdShape::learn(index.tasks().keys().filter(|it| it.scope == tracker.root).map(|it| it.id.as_str()));
         let shape = IdShape {
             prefix: config_prefix.unwrap_or_else(|| {
                 if learned.prefix.is_empty() { "TASK-".to_string() } else { learned.prefix.clone() }
@@ -903,7 +928,9 @@ mod backlog {
         }
         let order = |key: &str| frontmatter_keys.iter().position(|it| *it == key).unwrap_or(usize::MAX);
         pairs.retain(|(key, _)| {
-            frontmatter_keys.is_empty() || order(key) != usize::MAX || matches!(*key, "id" | "title" | "status")
+            frontmatter_keys.is_empty()
+                || order(key) != usize::MAX
+                || matches!(*key, "id" | "title" | "status")
                 || (*key == "priority" && request.priority.is_some())
                 || (*key == "dependencies" && !request.dependencies.is_empty())
         });
@@ -964,7 +991,11 @@ mod spec_kit {
         let places: Vec<&Place> =
             index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::ChecklistTask).collect();
         let shape = IdShape::learn(places.iter().filter_map(|it| it.task()).map(|it| it.id.as_str()));
-        let shape = if shape.prefix.is_empty() { IdShape { prefix: "T".into(), width: 3, suffix: String::new() } } else { shape };
+        let shape = if shape.prefix.is_empty() {
+            IdShape { prefix: "T".into(), width: 3, suffix: String::new() }
+        } else {
+            shape
+        };
         let id = shape.format(used.next());
         let marker = tracker.profile.status(request.status).spelled(Spelling::Checkbox).unwrap_or_else(|| " ".into());
         let newline = line_ending(text);
@@ -1018,18 +1049,20 @@ mod checklist {
             None => (0, text.len()),
         };
         let items = &index.parsed(file).items;
-        let last = items.iter().filter(|it| {
+        let mut last = items.iter().filter(|it| {
             let at = usize::from(it.line.start());
             at >= start && at < end && it.depth == 0
         });
-        let last = last.last();
+        let last = last.next_back();
         let marker = tracker.profile.status(request.status).spelled(Spelling::Checkbox).unwrap_or_else(|| " ".into());
         let (at, lead) = match last {
             Some(item) => {
                 // After the item and anything nested under it.
                 let nested_end = items
                     .iter()
-                    .filter(|it| it.line.start() > item.line.start() && usize::from(it.line.start()) < end && it.depth > 0)
+                    .filter(|it| {
+                        it.line.start() > item.line.start() && usize::from(it.line.start()) < end && it.depth > 0
+                    })
                     .map(|it| it.line.end())
                     .max()
                     .unwrap_or(item.line.end())

@@ -51,7 +51,8 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
             let profile = index.task_profile(task);
             let status = index.task_status(task).map(|(_, it)| it);
             if let Some(wanted) = &filter.status
-                && (profile.and_then(|it| it.by_id(wanted)).is_none() || profile.and_then(|it| it.by_id(wanted)) != status)
+                && (profile.and_then(|it| it.by_id(wanted)).is_none()
+                    || profile.and_then(|it| it.by_id(wanted)) != status)
             {
                 return None;
             }
@@ -65,7 +66,8 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
                 return None;
             }
             let started = matches!(kind, Some(Kind::Active | Kind::Blocked | Kind::Done));
-            if filter.blocked && !(started && !all_done) {
+            let waiting = started && !all_done;
+            if filter.blocked && !waiting {
                 return None;
             }
             Some(row)

@@ -196,10 +196,9 @@ fn a_tracker_whose_counters_disagree_is_refused_with_both_numbers() {
     let index = index(&fixture);
     let error = plan_new_task(&index, &request("Next"), &used(&index, "specs")).unwrap_err().to_string();
     assert!(error.contains("17") && error.contains("18") && error.contains("stale-counts"), "{error}");
-    let behind = SPEC_FOLDER.replace("next_project_number: 17", "next_project_number: 13").replace(
-        "\"next_project_number\": 17",
-        "\"next_project_number\": 13",
-    );
+    let behind = SPEC_FOLDER
+        .replace("next_project_number: 17", "next_project_number: 13")
+        .replace("\"next_project_number\": 17", "\"next_project_number\": 13");
     let index = crate::engine::fixture::index(&behind);
     let error = plan_new_task(&index, &request("Next"), &used(&index, "specs")).unwrap_err().to_string();
     assert!(error.contains("task 15 already exists"), "{error}");

@@ -1,0 +1,357 @@
+//! `taskmark list` and `taskmark new`: the engine's lifecycle operations on the command line.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use serde_json::{Value, json};
+
+use crate::cli::render::Paths;
+use crate::cli::{ShowFormat, exit, write};
+use crate::engine::edit::{FixCheck, refuse_new_drift};
+use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::rules::{self, PathOracle};
+use crate::engine::vocabulary::Kind;
+use crate::git;
+use crate::transaction::{FileWrite, Transaction};
+use crate::workspace::{self, DiskPaths, Workspace};
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Only tasks with this status (an id, marker or word of their vocabulary).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only tasks of this kind.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Only tasks of this tracker: its folder (`specs`) or family (`backlog`).
+    #[arg(long)]
+    tracker: Option<String>,
+    /// Only started or finished tasks with a dependency that is not done.
+    #[arg(long, conflicts_with = "ready")]
+    blocked: bool,
+    /// Only tasks not started whose dependencies are all done.
+    #[arg(long)]
+    ready: bool,
+    /// Include tasks archived on purpose.
+    #[arg(long)]
+    archived: bool,
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum KindArg {
+    Todo,
+    Active,
+    Blocked,
+    Done,
+    Cancelled,
+}
+
+impl From<KindArg> for Kind {
+    fn from(kind: KindArg) -> Kind {
+        match kind {
+            KindArg::Todo => Kind::Todo,
+            KindArg::Active => Kind::Active,
+            KindArg::Blocked => Kind::Blocked,
+            KindArg::Done => Kind::Done,
+            KindArg::Cancelled => Kind::Cancelled,
+        }
+    }
+}
+
+pub fn list(args: ListArgs) -> anyhow::Result<u8> {
+    let workspace = crate::cli::open(args.root.as_deref(), &[])?;
+    let filter = ListFilter {
+        status: args.status,
+        kind: args.kind.map(Kind::from),
+        tracker: args.tracker,
+        blocked: args.blocked,
+        ready: args.ready,
+        archived: args.archived,
+    };
+    let rows = lifecycle::list_tasks(&workspace.index, &filter);
+    let paths = crate::cli::display_paths(&workspace.root);
+    let several_trackers = workspace.index.trackers().len() > 1;
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        ShowFormat::Human => write!(stdout, "{}", table(&rows, several_trackers))?,
+        ShowFormat::Json => {
+            let rows: Vec<Value> = rows.iter().map(|it| row_json(it, &paths)).collect();
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?)?;
+        }
+    }
+    Ok(exit::CLEAN)
+}
+
+fn row_json(row: &TaskRow, paths: &Paths) -> Value {
+    let summary = &row.summary;
+    json!({
+        "task": format!("{}:{}", summary.task.scope, summary.task.id),
+        "id": summary.task.id,
+        "tracker": summary.task.scope,
+        "family": row.family.map(|it| it.as_str()),
+        "title": summary.title,
+        "status": summary.status,
+        "kind": row.kind.map(|it| it.as_str()),
+        "agrees": summary.agrees(),
+        "archived": summary.archived,
+        "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
+        "progress": summary.progress.as_ref().map(|it| json!({
+            "plan": paths.show(&it.plan),
+            "phases_done": it.phases_done,
+            "phases": it.phases,
+            "boxes_done": it.boxes_done,
+            "boxes": it.boxes,
+        })),
+    })
+}
+
+/// The human table: one line per task, within 100 columns (titles are cut to fit).
+fn table(rows: &[TaskRow], several_trackers: bool) -> String {
+    const WIDTH: usize = 100;
+    let id = |row: &TaskRow| {
+        if several_trackers {
+            format!("{}:{}", row.summary.task.scope, row.summary.task.id)
+        } else {
+            row.summary.task.id.clone()
+        }
+    };
+    let status = |row: &TaskRow| {
+        let status = row.summary.status.clone().unwrap_or_else(|| "?".into());
+        if row.summary.agrees() { status } else { format!("{status} ≠") }
+    };
+    let extra = |row: &TaskRow| {
+        let mut parts = Vec::new();
+        let open = row.open_dependencies();
+        if !open.is_empty() {
+            parts.push(format!("waits on {}", open.join(",")));
+        }
+        if let Some(progress) = row.summary.progress.as_ref().map(|it| it.label()).filter(|it| !it.is_empty()) {
+            parts.push(progress);
+        }
+        parts.join(" · ")
+    };
+    let width =
+        |values: Vec<String>, cap: usize| values.iter().map(|it| it.chars().count()).max().unwrap_or(0).min(cap);
+    let id_width = width(rows.iter().map(id).collect(), 24).max(2);
+    let status_width = width(rows.iter().map(status).collect(), 20).max(6);
+    let extra_width = width(rows.iter().map(extra).collect(), 34);
+    let title_width = WIDTH.saturating_sub(id_width + status_width + extra_width + 6).max(16);
+    let mut out = String::new();
+    out.push_str(&format!("{:<id_width$}  {:<status_width$}  TITLE\n", "ID", "STATUS"));
+    for row in rows {
+        let title = cut(row.summary.title.as_deref().unwrap_or(""), title_width);
+        let extra = cut(&extra(row), extra_width);
+        let line = format!(
+            "{:<id_width$}  {:<status_width$}  {:<title_width$}  {extra}",
+            cut(&id(row), id_width),
+            cut(&status(row), status_width),
+            title
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let disagreeing = rows.iter().filter(|it| !it.summary.agrees()).count();
+    out.push_str(&format!("{} tasks", rows.len()));
+    if disagreeing > 0 {
+        out.push_str(&format!(", {disagreeing} whose places disagree (≠; `taskmark show ID` says where)"));
+    }
+    out.push('\n');
+    out
+}
+
+/// `text` in at most `width` characters, with `…` when cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NewArgs {
+    /// The task's title: one line of plain text.
+    title: String,
+    /// Its status (default: the vocabulary's first not-started status).
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    priority: Option<String>,
+    /// A task it depends on (repeat, or separate with commas).
+    #[arg(long = "depends-on", value_name = "TASK", value_delimiter = ',')]
+    depends_on: Vec<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// The tracker to add it to, by folder (`specs`) or family (`backlog`), when the workspace
+    /// has several.
+    #[arg(long)]
+    tracker: Option<String>,
+    /// Also create the task folder with a plan skeleton (spec-folder trackers).
+    #[arg(long)]
+    plan: bool,
+    /// For a checklist: the heading to add the box under.
+    #[arg(long)]
+    heading: Option<String>,
+    /// The date (YYYY-MM-DD, or an RFC 3339 instant) for its timestamps (default: now).
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+    /// Do not read the other branches' and worktrees' trackers for ids in use (only this
+    /// checkout's files and archive).
+    #[arg(long)]
+    no_branches: bool,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// `json` prints the new id and the files written.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+/// What exists once the change is written: the files on disk and the ones it creates.
+struct PathsAfter<'a> {
+    disk: DiskPaths<'a>,
+    created: HashSet<String>,
+}
+
+impl PathOracle for PathsAfter<'_> {
+    fn known(&self, path: &str) -> bool {
+        self.created.contains(path) || self.disk.known(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.created.contains(path) || self.disk.exists(path)
+    }
+}
+
+/// Every id the tracker at `scope` has used: this checkout's stores and archive, and the
+/// trackers of every branch and worktree of its git repository.
+pub fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Result<UsedIds> {
+    let mut used = UsedIds::from_index(&workspace.index, scope, "this checkout");
+    if branches {
+        for version in git::tracker_versions(&workspace.root, scope)? {
+            let index = crate::engine::index::WorkspaceIndex::build(version.files, &workspace.config.vocabularies);
+            used.merge(UsedIds::from_index(&index, scope, &version.label));
+        }
+    }
+    Ok(used)
+}
+
+pub fn new(args: NewArgs) -> anyhow::Result<u8> {
+    let now = match args.date.as_deref().map(crate::engine::timestamp::Now::parse).transpose() {
+        Ok(now) => now.unwrap_or_else(workspace::now),
+        Err(message) => {
+            eprintln!("taskmark: error: {message}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let request = NewTask {
+        title: args.title.clone(),
+        status: args.status.clone(),
+        priority: args.priority.clone(),
+        depends_on: args.depends_on.iter().map(|it| it.trim().to_string()).filter(|it| !it.is_empty()).collect(),
+        description: args.description.clone(),
+        tracker: args.tracker.clone(),
+        plan: args.plan,
+        heading: args.heading.clone(),
+        now,
+    };
+    // A dry run reads, and writes nothing: not even the lock.
+    if args.dry_run {
+        write::note_pending(&root);
+        let workspace = crate::cli::load(&root)?;
+        return create(&workspace, None, &request, &args);
+    }
+    let lock = match write::lock(&root, &format!("taskmark new {}", args.title)) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = crate::cli::load(lock.root())?;
+    create(&workspace, Some(&lock), &request, &args)
+}
+
+fn create(
+    workspace: &Workspace,
+    lock: Option<&crate::transaction::WorkspaceLock>,
+    request: &NewTask,
+    args: &NewArgs,
+) -> anyhow::Result<u8> {
+    let index = &workspace.index;
+    let tracker = match lifecycle::choose_tracker(index, request.tracker.as_deref()) {
+        Ok(tracker) => tracker.root.clone(),
+        Err(refusal) => return Ok(write::refused(&refusal)),
+    };
+    if let Some(code) = write::refuse_unreadable(workspace, [tracker.as_str()], None, "add a task") {
+        return Ok(code);
+    }
+    let used = match used_ids(workspace, &tracker, !args.no_branches) {
+        Ok(used) => used,
+        Err(error) => {
+            eprintln!(
+                "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written (--no-branches skips them)"
+            );
+            return Ok(exit::FAILURE);
+        }
+    };
+    let planned = match lifecycle::plan_new_task(index, request, &used) {
+        Ok(planned) => planned,
+        Err(refusal) => return Ok(write::refused(&refusal)),
+    };
+    let change = &planned.change;
+    let paths = PathsAfter {
+        disk: DiskPaths { root: &workspace.root, known: &workspace.known },
+        created: change.created.iter().map(|it| it.path.clone()).collect(),
+    };
+    let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
+    let store = rules::DiagnosticStore::new(index, &workspace.config, None, &paths);
+    if let Err(refusal) = refuse_new_drift(index, &store, &check, change) {
+        return Ok(write::refused(&refusal));
+    }
+    let mut files = write::writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice())));
+    files.extend(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())));
+    let transaction = Transaction { label: change.label.clone(), files };
+    if let Some(code) = write::refuse_lossy(workspace, &transaction) {
+        return Ok(code);
+    }
+    let id = planned.task.as_ref().map(|it| it.id.clone());
+    let mut stdout = std::io::stdout().lock();
+    let written: Vec<String> = transaction.files.iter().map(|it| it.path.clone()).collect();
+    match lock {
+        None => {
+            if args.format == ShowFormat::Human {
+                for file in &transaction.files {
+                    write!(stdout, "{}", write::unified_diff(file))?;
+                }
+                writeln!(stdout, "{} (dry run: {} files would change, nothing written)", change.label, written.len())?;
+            }
+        }
+        Some(lock) => {
+            if let Err(error) = transaction.commit(lock) {
+                return Ok(write::report_write_error(error));
+            }
+            if args.format == ShowFormat::Human {
+                writeln!(stdout, "{}: wrote {}", change.label, written.join(", "))?;
+            }
+        }
+    }
+    if args.format == ShowFormat::Json {
+        let value = json!({
+            "id": id,
+            "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
+            "tracker": planned.tracker,
+            "files": written,
+            "dry_run": lock.is_none(),
+        });
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&value)?)?;
+    }
+    Ok(exit::CLEAN)
+}
