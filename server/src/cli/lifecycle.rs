@@ -1,6 +1,5 @@
 //! `taskmark list` and `taskmark new`: the engine's lifecycle operations on the command line.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -9,13 +8,11 @@ use serde_json::{Value, json};
 
 use crate::cli::render::Paths;
 use crate::cli::{ShowFormat, exit, write};
-use crate::engine::edit::{FixCheck, refuse_new_drift};
 use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
-use crate::engine::rules::{self, PathOracle};
 use crate::engine::vocabulary::Kind;
 use crate::git;
 use crate::transaction::{FileWrite, Transaction};
-use crate::workspace::{self, DiskPaths, Workspace};
+use crate::workspace::{self, Workspace};
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
@@ -216,25 +213,9 @@ pub struct NewArgs {
     root: Option<PathBuf>,
 }
 
-/// What exists once the change is written: the files on disk and the ones it creates.
-struct PathsAfter<'a> {
-    disk: DiskPaths<'a>,
-    created: HashSet<String>,
-}
-
-impl PathOracle for PathsAfter<'_> {
-    fn known(&self, path: &str) -> bool {
-        self.created.contains(path) || self.disk.known(path)
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.created.contains(path) || self.disk.exists(path)
-    }
-}
-
 /// Every id the tracker at `scope` has used: this checkout's stores and archive, and the
 /// trackers of every branch and worktree of its git repository.
-pub fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Result<UsedIds> {
+fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Result<UsedIds> {
     let mut used = UsedIds::from_index(&workspace.index, scope, "this checkout");
     if branches {
         for version in git::tracker_versions(&workspace.root, scope)? {
@@ -307,14 +288,8 @@ fn create(
         Err(refusal) => return Ok(write::refused(&refusal)),
     };
     let change = &planned.change;
-    let paths = PathsAfter {
-        disk: DiskPaths { root: &workspace.root, known: &workspace.known },
-        created: change.created.iter().map(|it| it.path.clone()).collect(),
-    };
-    let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
-    let store = rules::DiagnosticStore::new(index, &workspace.config, None, &paths);
-    if let Err(refusal) = refuse_new_drift(index, &store, &check, change) {
-        return Ok(write::refused(&refusal));
+    if let Some(code) = write::refuse_drift(workspace, change) {
+        return Ok(code);
     }
     let mut files = write::writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice())));
     files.extend(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())));

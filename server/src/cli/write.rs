@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::cli::exit;
 use crate::engine::edit::{
-    FixCheck, Refusal, StatusChangeOptions, plan_safe_fixes, plan_status_change, refuse_new_drift,
+    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_safe_fixes, plan_status_change, refuse_new_drift,
 };
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
@@ -99,13 +99,11 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
         Ok(change) => change,
         Err(refusal) => return Ok(refused(&refusal)),
     };
-    if !request.force && !change.is_empty() {
-        let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
-        let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
-        let store = rules::DiagnosticStore::new(index, &workspace.config, None, &paths);
-        if let Err(refusal) = refuse_new_drift(index, &store, &check, &change) {
-            return Ok(refused(&refusal));
-        }
+    if !request.force
+        && !change.is_empty()
+        && let Some(code) = refuse_drift(workspace, &change)
+    {
+        return Ok(code);
     }
     for warning in &change.warnings {
         eprintln!("taskmark: warning: {warning}");
@@ -209,6 +207,15 @@ pub(crate) fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> 
     let noted = workspace.noted.iter().find(|note| transaction.files.iter().any(|it| it.path == note.path))?;
     eprintln!("taskmark: error: refusing to write {}: {}; nothing was written", noted.path, noted.reason);
     Some(exit::WRITE_FAILED)
+}
+
+/// Refuses (exit 3) a change that would leave a diagnostic that was not there, checked against
+/// the workspace as read (see [`refuse_new_drift`]).
+pub(crate) fn refuse_drift(workspace: &Workspace, change: &WorkspaceChange) -> Option<u8> {
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
+    let store = rules::DiagnosticStore::new(&workspace.index, &workspace.config, None, &paths);
+    refuse_new_drift(&workspace.index, &store, &check, change).err().map(|refusal| refused(&refusal))
 }
 
 pub(crate) fn writes<'a>(
