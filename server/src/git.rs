@@ -50,14 +50,7 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
     }
     // `<mode> blob <oid>\t<path>` entries of tracker files under the workspace root.
     let mut wanted: Vec<(String, String)> = Vec::new();
-    for record in listing.stdout.split(|it| *it == 0) {
-        let Ok(record) = std::str::from_utf8(record) else { continue };
-        let Some((meta, path)) = record.split_once('\t') else { continue };
-        let mut meta = meta.split(' ');
-        let (_, kind, oid) = (meta.next(), meta.next(), meta.next());
-        if kind != Some("blob") {
-            continue;
-        }
+    for (path, oid) in blobs(&listing.stdout) {
         let relative = if prefix.is_empty() {
             path
         } else {
@@ -68,7 +61,7 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
         };
         let class = layout::classify(relative);
         if class.role.is_tracker() || class.role == layout::Role::BacklogConfig {
-            wanted.push((relative.to_string(), oid.unwrap_or_default().to_string()));
+            wanted.push((relative.to_string(), oid.to_string()));
         }
     }
     let oids: Vec<String> = wanted.iter().map(|(_, oid)| oid.clone()).collect();
@@ -87,24 +80,8 @@ fn read_blobs(top: &Path, oids: Vec<String>) -> anyhow::Result<Vec<Option<String
     if oids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut batch = Command::new("git")
-        .arg("-C")
-        .arg(top)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot run git cat-file")?;
-    let mut stdin = batch.stdin.take().context("git cat-file has no stdin")?;
     let count = oids.len();
-    // Feed object ids from another thread so a full stdout pipe never blocks us.
-    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        for oid in oids {
-            writeln!(stdin, "{oid}")?;
-        }
-        Ok(())
-    });
+    let (mut batch, feeder) = cat_file(top, "--batch", oids)?;
     let mut stdout = BufReader::new(batch.stdout.take().context("git cat-file has no stdout")?);
     let mut texts = Vec::with_capacity(count);
     let mut header = String::new();
@@ -122,12 +99,52 @@ fn read_blobs(top: &Path, oids: Vec<String>) -> anyhow::Result<Vec<Option<String
         stdout.read_exact(&mut newline).context("git cat-file ended early")?;
         texts.push(String::from_utf8(content).ok());
     }
+    joined(feeder)?;
+    let _ = batch.wait();
+    Ok(texts)
+}
+
+/// `git cat-file MODE` with `lines` written to its input from another thread, so that a full
+/// output pipe never blocks the writer: the caller reads the output, then [`joined`]s the feeder.
+fn cat_file(
+    top: &Path,
+    mode: &str,
+    lines: Vec<String>,
+) -> anyhow::Result<(std::process::Child, std::thread::JoinHandle<std::io::Result<()>>)> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", mode])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot run git cat-file")?;
+    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        for line in lines {
+            writeln!(stdin, "{line}")?;
+        }
+        Ok(())
+    });
+    Ok((child, feeder))
+}
+
+fn joined(feeder: std::thread::JoinHandle<std::io::Result<()>>) -> anyhow::Result<()> {
     feeder
         .join()
         .map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?
-        .context("cannot write to git cat-file")?;
-    let _ = batch.wait();
-    Ok(texts)
+        .context("cannot write to git cat-file")
+}
+
+/// The `(path, object id)` of each blob in `git ls-tree -r -z` output.
+fn blobs(listing: &[u8]) -> impl Iterator<Item = (&str, &str)> {
+    listing.split(|it| *it == 0).filter_map(|record| {
+        let (meta, path) = std::str::from_utf8(record).ok()?.split_once('\t')?;
+        let mut meta = meta.split(' ');
+        let (_, kind, oid) = (meta.next(), meta.next(), meta.next()?);
+        (kind == Some("blob")).then_some((path, oid))
+    })
 }
 
 /// `git -C top ARGS`, its standard output; an error naming the command when it fails.
@@ -184,27 +201,10 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
         }
     }
     // The folder's tree in each revision, each distinct tree once.
-    let mut check = Command::new("git")
-        .arg("-C")
-        .arg(&top)
-        .args(["cat-file", "--batch-check"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot run git cat-file")?;
-    {
-        let mut stdin = check.stdin.take().context("git cat-file has no stdin")?;
-        let names: Vec<String> = revisions.iter().map(|(commit, _)| format!("{commit}:{folder}")).collect();
-        std::thread::spawn(move || {
-            for name in names {
-                if writeln!(stdin, "{name}").is_err() {
-                    break;
-                }
-            }
-        });
-    }
+    let names: Vec<String> = revisions.iter().map(|(commit, _)| format!("{commit}:{folder}")).collect();
+    let (check, feeder) = cat_file(&top, "--batch-check", names)?;
     let checked = check.wait_with_output().context("git cat-file --batch-check failed")?;
+    joined(feeder)?;
     let mut trees: Vec<(String, String, usize)> = Vec::new();
     for ((_, label), line) in revisions.iter().zip(String::from_utf8_lossy(&checked.stdout).lines()) {
         let mut parts = line.split(' ');
@@ -218,14 +218,7 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
     for (tree, label, more) in trees {
         let listing = git_output(&top, &["ls-tree", "-r", "-z", &tree])?;
         let mut files: Vec<(String, Option<String>)> = Vec::new();
-        for record in listing.split(|it| *it == 0) {
-            let Ok(record) = std::str::from_utf8(record) else { continue };
-            let Some((meta, path)) = record.split_once('\t') else { continue };
-            let mut meta = meta.split(' ');
-            let (_, kind, oid) = (meta.next(), meta.next(), meta.next());
-            if kind != Some("blob") {
-                continue;
-            }
+        for (path, oid) in blobs(&listing) {
             let relative = if scope.is_empty() { path.to_string() } else { format!("{scope}/{path}") };
             let role = layout::classify(&relative).role;
             let holds_ids = matches!(
@@ -239,7 +232,7 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
                     | layout::Role::BacklogConfig
             );
             if holds_ids || role.is_tracker() {
-                files.push((relative, holds_ids.then(|| oid.unwrap_or_default().to_string())));
+                files.push((relative, holds_ids.then(|| oid.to_string())));
             }
         }
         let oids: Vec<String> = files.iter().filter_map(|(_, oid)| oid.clone()).collect();

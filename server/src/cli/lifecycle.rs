@@ -98,13 +98,7 @@ fn row_json(row: &TaskRow, paths: &Paths) -> Value {
         "agrees": summary.agrees(),
         "archived": summary.archived,
         "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
-        "progress": summary.progress.as_ref().map(|it| json!({
-            "plan": paths.show(&it.plan),
-            "phases_done": it.phases_done,
-            "phases": it.phases,
-            "boxes_done": it.boxes_done,
-            "boxes": it.boxes,
-        })),
+        "progress": summary.progress.as_ref().map(|it| crate::cli::show::progress_json(it, paths)),
     })
 }
 
@@ -227,13 +221,7 @@ fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Resul
 }
 
 pub fn new(args: NewArgs) -> anyhow::Result<u8> {
-    let now = match args.date.as_deref().map(crate::engine::timestamp::Now::parse).transpose() {
-        Ok(now) => now.unwrap_or_else(workspace::now),
-        Err(message) => {
-            eprintln!("taskmark: error: {message}");
-            return Ok(exit::FAILURE);
-        }
-    };
+    let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = workspace::find_root(args.root.as_deref(), &[])?;
     let request = NewTask {
         title: args.title.clone(),
@@ -297,36 +285,21 @@ fn create(
     if let Some(code) = write::refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    let id = planned.task.as_ref().map(|it| it.id.clone());
-    let mut stdout = std::io::stdout().lock();
-    let written: Vec<String> = transaction.files.iter().map(|it| it.path.clone()).collect();
-    match lock {
-        None => {
-            if args.format == ShowFormat::Human {
-                for file in &transaction.files {
-                    write!(stdout, "{}", write::unified_diff(file))?;
-                }
-                writeln!(stdout, "{} (dry run: {} files would change, nothing written)", change.label, written.len())?;
-            }
-        }
-        Some(lock) => {
-            if let Err(error) = transaction.commit(lock) {
-                return Ok(write::report_write_error(error));
-            }
-            if args.format == ShowFormat::Human {
-                writeln!(stdout, "{}: wrote {}", change.label, written.join(", "))?;
-            }
-        }
+    if args.format == ShowFormat::Human {
+        return write::finish(&transaction, &change.label, lock);
     }
-    if args.format == ShowFormat::Json {
-        let value = json!({
-            "id": id,
-            "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
-            "tracker": planned.tracker,
-            "files": written,
-            "dry_run": lock.is_none(),
-        });
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&value)?)?;
+    if let Some(lock) = lock
+        && let Err(error) = transaction.commit(lock)
+    {
+        return Ok(write::report_write_error(error));
     }
+    let value = json!({
+        "id": planned.task.as_ref().map(|it| it.id.clone()),
+        "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
+        "tracker": planned.tracker,
+        "files": transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(),
+        "dry_run": lock.is_none(),
+    });
+    writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&value)?)?;
     Ok(exit::CLEAN)
 }

@@ -492,14 +492,19 @@ fn daemon(_: DaemonArgs) -> anyhow::Result<u8> {
     anyhow::bail!("the taskmark daemon needs Unix domain sockets; use `taskmark lsp --standalone`")
 }
 
-fn set(args: SetArgs) -> anyhow::Result<u8> {
-    let now = match args.date.as_deref().map(crate::engine::timestamp::Now::parse).transpose() {
-        Ok(now) => now.unwrap_or_else(workspace::now),
+/// `--date` as the engine's `Now` (default: the clock); `None` after saying why it is not a date.
+pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp::Now> {
+    match date.map(crate::engine::timestamp::Now::parse).transpose() {
+        Ok(now) => Some(now.unwrap_or_else(workspace::now)),
         Err(message) => {
             eprintln!("taskmark: error: {message}");
-            return Ok(exit::FAILURE);
+            None
         }
-    };
+    }
+}
+
+fn set(args: SetArgs) -> anyhow::Result<u8> {
+    let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = workspace::find_root(args.root.as_deref(), &[])?;
     let request = write::SetRequest {
         task: &args.task,

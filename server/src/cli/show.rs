@@ -81,14 +81,19 @@ pub fn json(view: &TaskSummary, paths: &Paths) -> Value {
             "known": it.known,
             "current": it.current,
         })).collect::<Vec<_>>(),
-        "progress": view.progress.as_ref().map(|it| json!({
-            "plan": paths.show(&it.plan),
-            "phases_done": it.phases_done,
-            "phases": it.phases,
-            "checkboxes_done": it.boxes_done,
-            "checkboxes": it.boxes,
-        })),
+        "progress": view.progress.as_ref().map(|it| progress_json(it, paths)),
         "dependencies": view.dependencies.iter().map(|it| json!({"task": it.id, "status": it.status})).collect::<Vec<_>>(),
         "next": view.next.iter().map(|it| &it.display).collect::<Vec<_>>(),
+    })
+}
+
+/// A plan's progress as `show` and `list` print it in JSON.
+pub fn progress_json(progress: &crate::engine::ide::Progress, paths: &Paths) -> Value {
+    json!({
+        "plan": paths.show(&progress.plan),
+        "phases_done": progress.phases_done,
+        "phases": progress.phases,
+        "checkboxes_done": progress.boxes_done,
+        "checkboxes": progress.boxes,
     })
 }

@@ -119,7 +119,7 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &change.label, lock, request.dry_run)
+    finish(&transaction, &change.label, (!request.dry_run).then_some(lock))
 }
 
 pub struct FixRequest {
@@ -182,7 +182,7 @@ pub fn fix(
     if let Some(code) = refuse_lossy(&workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &format!("Fixed {summary}"), lock, request.dry_run)
+    finish(&transaction, &format!("Fixed {summary}"), (!request.dry_run).then_some(lock))
 }
 
 /// [`crate::workspace::refuse_if_unreadable`] for each tracker the change writes to, as the
@@ -231,15 +231,16 @@ pub(crate) fn writes<'a>(
         .collect()
 }
 
-fn finish(transaction: &Transaction, label: &str, lock: &WorkspaceLock, dry_run: bool) -> anyhow::Result<u8> {
+/// Writes the transaction under `lock`, or, without one (a dry run), prints it as a diff.
+pub(crate) fn finish(transaction: &Transaction, label: &str, lock: Option<&WorkspaceLock>) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
-    if dry_run {
+    let Some(lock) = lock else {
         for file in &transaction.files {
             write!(stdout, "{}", unified_diff(file))?;
         }
         writeln!(stdout, "{label} (dry run: {} files would change, nothing written)", transaction.files.len())?;
         return Ok(exit::CLEAN);
-    }
+    };
     match transaction.commit(lock) {
         Ok(committed) => {
             writeln!(stdout, "{label}: wrote {}", committed.paths.join(", "))?;

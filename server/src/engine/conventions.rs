@@ -620,7 +620,7 @@ pub fn learn<'a>(
             group.places > standard_uses(status, &spellings)
         })
         .map(|((checkbox, key), mut group)| {
-            group.spellings.sort_by(|a, b| (spelling_rank(a.0), &a.1).cmp(&(spelling_rank(b.0), &b.1)));
+            group.spellings.sort_by(|a, b| (a.0.rank(), &a.1).cmp(&(b.0.rank(), &b.1)));
             let reading = match group.alias_of {
                 Some(status) => Reading::Status(profile.status(status).id.clone()),
                 None => {
@@ -661,15 +661,6 @@ fn most_used(mut learned: Vec<Learned>) -> Vec<Learned> {
         keep
     });
     learned
-}
-
-fn spelling_rank(spelling: Spelling) -> u8 {
-    match spelling {
-        Spelling::Bracket => 0,
-        Spelling::Json => 1,
-        Spelling::Word => 2,
-        Spelling::Checkbox => 3,
-    }
 }
 
 /// `profile` with the learned markers: aliases become conventions of their status, the rest

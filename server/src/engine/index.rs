@@ -1180,22 +1180,10 @@ fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, b
     let mut out: Vec<(u8, bool, &str, &Subject)> = places
         .iter()
         .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
-        .map(|it| {
-            (spelling_rank(it.marker.spelling), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject)
-        })
+        .map(|it| (it.marker.spelling.rank(), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject))
         .collect();
     out.sort();
     out
-}
-
-/// An order of spellings, for sorting markers.
-fn spelling_rank(spelling: Spelling) -> u8 {
-    match spelling {
-        Spelling::Bracket => 0,
-        Spelling::Json => 1,
-        Spelling::Word => 2,
-        Spelling::Checkbox => 3,
-    }
 }
 
 /// The places an incremental re-parse of the file added.

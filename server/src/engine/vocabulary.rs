@@ -91,6 +91,18 @@ pub enum Spelling {
     Checkbox,
 }
 
+impl Spelling {
+    /// A fixed order of spellings, so that markers sort the same way everywhere.
+    pub fn rank(self) -> u8 {
+        match self {
+            Spelling::Bracket => 0,
+            Spelling::Json => 1,
+            Spelling::Word => 2,
+            Spelling::Checkbox => 3,
+        }
+    }
+}
+
 /// A status field requirement: one of `any_of` must be present (`Blocking Reason` or
 /// `Blocked by`).
 #[derive(Debug, Clone, PartialEq, Eq)]

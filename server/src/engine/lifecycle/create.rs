@@ -54,7 +54,7 @@ pub struct PlannedTask {
     pub change: WorkspaceChange,
 }
 
-/// The trackers `new` can write to, in workspace order.
+/// Whether `new` can write to trackers of this family.
 fn writable(family: Family) -> bool {
     matches!(family, Family::SpecFolder | Family::Backlog | Family::SpecKit | Family::Checklist)
 }
