@@ -1283,3 +1283,74 @@ fn commands_through_the_daemon_and_direct_writers_on_different_tasks_all_land() 
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+#[test]
+fn a_task_created_in_one_editor_reaches_the_others_buffers_and_the_disk_once() {
+    let setup = setup();
+    let root = setup.workspace("new-task");
+    let mut first = setup.editor(&root);
+    let mut second = setup.editor_with(&root, neovim_capabilities());
+    assert!(has_diagnostics(&mut first, "specs/state.json"));
+    assert!(has_diagnostics(&mut second, "specs/state.json"));
+    // TODO.md is open in the other editor only: its buffer gets the new section, the disk does not.
+    let todo_second = second.open("specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    second.settle(Duration::from_millis(300));
+    let result = first
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.newTask", "arguments": [{ "title": "Webhooks", "plan": true, "dependsOn": ["12"] }] }),
+        )
+        .expect("the task is created");
+    let plan = "specs/017_webhooks/plans/implementation-001.md";
+    assert_eq!(result["id"], "17", "{result}");
+    assert_eq!(result["files"], json!(["specs/TODO.md", "specs/state.json", plan]), "{result}");
+    assert_eq!(result["written"], json!(["specs/state.json", plan]), "{result}");
+    let followed = second.wait_until(WAIT, |it| {
+        it.documents[&todo_second].text.contains("### 17. Webhooks")
+            && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
+    });
+    assert!(followed, "{:?}", second.notifications.iter().map(|it| &it["method"]).collect::<Vec<_>>());
+    let text = &second.documents[&todo_second].text;
+    assert!(text.contains("- **17** [NOT STARTED] — Webhooks") && text.contains("- **Dependencies**: 12"), "{text}");
+    let told = second.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
+    let params = &told["params"];
+    assert_eq!(
+        (params["action"].as_str(), params["task"].as_str(), params["to"].as_str(), params["mine"].as_bool()),
+        (Some("created"), Some("specs:17"), Some("[NOT STARTED]"), Some(false)),
+        "{told}"
+    );
+    assert_eq!(params["files"], json!(["specs/TODO.md", "specs/state.json", plan]), "{told}");
+    assert!(params["origin"].as_str().is_some_and(|it| it.starts_with("taskmark-tests (session ")), "{told}");
+    // The first editor did not have TODO.md open, and left it to the one that has.
+    assert!(!first.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"));
+    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"project_number\": 17"), "{state}");
+    assert!(root.join(plan).is_file());
+    // Both editors' indexes know the new plan file (read from disk) and the new task.
+    for editor in [&mut first, &mut second] {
+        let known = editor.wait_until(WAIT, |_| true) && {
+            let mut found = false;
+            for _ in 0..200 {
+                let info = editor.request(
+                    "workspace/executeCommand",
+                    json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "17" }] }),
+                );
+                if info.as_ref().is_ok_and(|it| {
+                    it["places"].as_array().is_some_and(|places| places.iter().any(|p| p["file"] == plan))
+                }) {
+                    found = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            found
+        };
+        assert!(known, "an editor's index does not have task 17's plan");
+    }
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

@@ -947,3 +947,261 @@ fn a_status_change_is_refused_while_a_file_of_its_tracker_cannot_be_read() {
     assert_eq!(std::fs::read(root.join(STATE)).expect("state.json"), bytes);
     client.stop();
 }
+
+fn execute(client: &mut LspClient, command: &str, arguments: Value) -> Result<Value, Value> {
+    client.request("workspace/executeCommand", json!({ "command": command, "arguments": [arguments] }))
+}
+
+/// Every file of the workspace with a hash of its bytes, for "nothing was written" checks
+/// (taskmark's own state folder, which the tests keep in the workspace, left out).
+fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, u64> {
+    fn walk(dir: &Path, out: &mut std::collections::BTreeMap<PathBuf, u64>) {
+        for entry in std::fs::read_dir(dir).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|it| it == ".taskmark") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                use std::hash::{Hash, Hasher};
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&path).expect("a file").hash(&mut hasher);
+                out.insert(path.clone(), hasher.finish());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, &mut out);
+    out
+}
+
+/// `(file, code)` of every diagnostic `taskmark check` finds, with how often.
+fn findings(root: &Path) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for it in check_json(root)["diagnostics"].as_array().expect("diagnostics") {
+        let key = (it["file"].as_str().unwrap_or("").to_string(), it["code"].as_str().unwrap_or("").to_string());
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn new_task_writes_every_store_with_an_id_no_branch_used_open_buffers_through_the_editor() {
+    let (_dir, root) = workspace();
+    // Another branch already handed out 17: the editor's new task must not take it.
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    git(&root, &["checkout", "-qb", "other"]);
+    let other = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["new", "Taken on another branch", "--no-branches"])
+        .current_dir(&root)
+        .env("TASKMARK_STATE_DIR", root.join("../state"))
+        .output()
+        .expect("taskmark new runs");
+    assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
+    git(&root, &["commit", "-qam", "task 17 on another branch"]);
+    git(&root, &["checkout", "-q", "main"]);
+    let before = findings(&root);
+
+    let mut client = started(&root, neovim_capabilities(), json!({}));
+    let todo = client.open(TODO);
+    let todo_on_disk = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    let result = execute(
+        &mut client,
+        "taskmark.newTask",
+        json!({ "title": "Webhooks for status changes", "priority": "high", "dependsOn": ["12"], "plan": true }),
+    )
+    .expect("the task is created");
+    let plan = "specs/018_webhooks_for_status_changes/plans/implementation-001.md";
+    assert_eq!((result["id"].as_str(), result["task"].as_str()), (Some("18"), Some("specs:18")), "{result}");
+    assert_eq!(result["tracker"], "specs");
+    assert_eq!(result["files"], json!([TODO, STATE, plan]), "{result}");
+    assert_eq!(result["created"], json!([plan]), "{result}");
+    assert_eq!(result["written"], json!([STATE, plan]), "the closed and new files, written by the server: {result}");
+    assert_eq!(result["applied"], true);
+    // The open TODO.md changed in the editor (plain `changes` for Neovim), not on disk.
+    let apply =
+        client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
+    let changed: Vec<&String> = apply["params"]["edit"]["changes"].as_object().expect("changes").keys().collect();
+    assert_eq!(changed, [&todo], "{apply}");
+    let text = client.documents[&todo].text.clone();
+    assert!(text.contains("### 18. Webhooks for status changes\n- **Status**: [NOT STARTED]"), "{text}");
+    assert!(text.contains("- **18** [NOT STARTED] — Webhooks for status changes"), "{text}");
+    assert!(text.contains("next_project_number: 19"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(root.join(TODO)).expect("TODO.md"),
+        todo_on_disk,
+        "the buffer is the editor's to save"
+    );
+    let state = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+    assert!(state.contains("\"project_number\": 18") && state.contains("\"next_project_number\": 19"), "{state}");
+    let skeleton = std::fs::read_to_string(root.join(plan)).expect("the plan skeleton is on disk");
+    assert!(skeleton.contains("Webhooks for status changes"), "{skeleton}");
+    assert!(!client.documents.contains_key(&client.uri(plan)), "no buffer is opened for a new file");
+    // The editor was told as every editor on the workspace is, as its own change.
+    let told = client.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged"));
+    assert!(told);
+    let notice = client.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("notice");
+    assert_eq!(
+        (&notice["params"]["action"], &notice["params"]["task"], &notice["params"]["mine"]),
+        (&json!("created"), &json!("specs:18"), &json!(true)),
+        "{notice}"
+    );
+    // The server's index has the new task (its closed files re-read, the buffer analysed).
+    let found = client.wait_until(WAIT, |_| true)
+        && (0..200).any(|_| {
+            let info = execute(&mut client, "taskmark.taskInfo", json!({ "task": "18" }));
+            let done = info.as_ref().is_ok_and(|it| {
+                it["status"] == "[NOT STARTED]" && it["places"].as_array().is_some_and(|p| p.len() >= 4)
+            });
+            if !done {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            done
+        });
+    assert!(found, "taskInfo 18 after the change");
+    // Saved, the workspace has no diagnostic it did not have before.
+    std::fs::write(root.join(TODO), &text).expect("save TODO.md");
+    let after = findings(&root);
+    let new: Vec<_> = after.iter().filter(|(key, count)| before.get(key).is_none_or(|it| *it < **count)).collect();
+    assert!(new.is_empty(), "new diagnostics after newTask: {new:?}");
+    // The next one takes the next id, planned against the buffer that now holds 18.
+    let next =
+        execute(&mut client, "taskmark.newTask", json!({ "title": "Second", "noBranches": true })).expect("created");
+    assert_eq!(next["id"], "19", "{next}");
+    client.stop();
+}
+
+#[test]
+fn new_task_creates_files_through_the_editor_when_it_takes_closed_files_and_can_create_them() {
+    let (_dir, root) = workspace();
+    let state_before = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+    let mut client = started(&root, vscode_capabilities(), json!({ "closedFiles": "editor" }));
+    let result = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks", "plan": true }))
+        .expect("the task is created");
+    let plan = "specs/017_webhooks/plans/implementation-001.md";
+    assert_eq!(result["id"], "17", "{result}");
+    assert_eq!(result["written"], json!(null), "the server wrote nothing itself: {result}");
+    let apply =
+        client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
+    let operations = apply["params"]["edit"]["documentChanges"].as_array().expect("documentChanges");
+    assert_eq!(operations[0]["kind"], "create", "the new file is created first: {apply}");
+    assert_eq!(operations[0]["uri"], client.uri(plan));
+    assert_eq!(operations[0]["options"], json!({ "overwrite": false, "ignoreIfExists": false }));
+    let edited: Vec<&str> = operations[1..].iter().filter_map(|it| it["textDocument"]["uri"].as_str()).collect();
+    assert!(edited.contains(&client.uri(plan).as_str()) && edited.contains(&client.uri(TODO).as_str()), "{edited:?}");
+    let created = &client.documents[&client.uri(plan)].text;
+    assert!(created.contains("Webhooks"), "{created}");
+    assert!(client.documents[&client.uri(STATE)].text.contains("\"project_number\": 17"));
+    assert_eq!(std::fs::read_to_string(root.join(STATE)).expect("state.json"), state_before, "the editor saves it");
+    client.stop();
+
+    // An editor that cannot create files (Neovim 0.11) gets the edits of existing files; the
+    // new ones are written on disk.
+    let (_dir, root) = workspace();
+    let mut client = started(&root, neovim_capabilities(), json!({ "closedFiles": "editor" }));
+    let result = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks", "plan": true }))
+        .expect("the task is created");
+    assert_eq!(result["written"], json!([plan]), "{result}");
+    assert!(root.join(plan).is_file());
+    assert!(client.documents[&client.uri(STATE)].text.contains("\"project_number\": 17"));
+    client.stop();
+}
+
+#[test]
+fn new_task_refusals_and_dry_runs_write_nothing() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    client.open(TODO);
+    let untouched = snapshot(&root);
+    let refusals = [
+        (json!({ "title": "Two\nlines" }), "line break"),
+        (json!({ "title": "   " }), "is empty"),
+        (json!({ "title": "Has [brackets]" }), "markdown"),
+        (json!({ "title": "Fine", "dependsOn": ["99"] }), "unknown dependency `99`"),
+        (json!({ "title": "Fine", "status": "nonsense" }), "nonsense"),
+        (json!({ "title": "Fine", "tracker": "backlog" }), "no tracker `backlog`"),
+    ];
+    for (arguments, expected) in refusals {
+        let refused = execute(&mut client, "taskmark.newTask", arguments.clone()).expect_err("refused");
+        let message = refused["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{arguments}: {refused}");
+        assert_eq!(refused["code"], -32602, "{refused}");
+        assert!(refused["data"]["kind"].is_string(), "{refused}");
+    }
+    let unknown = execute(&mut client, "taskmark.newTask", json!({ "title": "Fine", "status": "nonsense" }))
+        .expect_err("an unknown status");
+    assert_eq!(unknown["data"]["kind"], "unknownStatus", "{unknown}");
+    assert!(unknown["data"]["known"].as_array().is_some_and(|it| it.contains(&json!("not_started"))), "{unknown}");
+    let usage = execute(&mut client, "taskmark.newTask", json!({ "tracker": "specs" })).expect_err("no title");
+    assert!(usage["message"].as_str().unwrap_or_default().contains("taskmark.newTask takes"), "{usage}");
+
+    let dry = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks", "plan": true, "dryRun": true }))
+        .expect("a dry run answers");
+    assert_eq!((dry["id"].as_str(), dry["dryRun"].as_bool()), (Some("17"), Some(true)), "{dry}");
+    let diff = dry["diff"].as_str().unwrap_or_default();
+    assert!(
+        diff.contains("+### 17. Webhooks") && diff.contains("+++ b/specs/017_webhooks/plans/implementation-001.md"),
+        "{diff}"
+    );
+    assert!(
+        !client.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"),
+        "the editor was asked nothing"
+    );
+    assert_eq!(snapshot(&root), untouched, "nothing was written");
+    client.stop();
+}
+
+#[test]
+fn list_tasks_takes_the_filters_of_taskmark_list_and_says_where_each_task_is() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let ids = |value: &Value| -> Vec<String> {
+        value.as_array().expect("a list").iter().filter_map(|it| it["id"].as_str().map(String::from)).collect()
+    };
+    let all = execute(&mut client, "taskmark.listTasks", json!({})).expect("list");
+    assert_eq!(ids(&all), ["12", "13", "14", "15", "16"], "archived tasks are left out: {all}");
+    let archived = execute(&mut client, "taskmark.listTasks", json!({ "archived": true })).expect("list");
+    assert_eq!(ids(&archived).len(), 7);
+    let ready = execute(&mut client, "taskmark.listTasks", json!({ "ready": true })).expect("list");
+    assert_eq!(ids(&ready), ["13", "15", "16"]);
+    let active = execute(&mut client, "taskmark.listTasks", json!({ "kind": "active" })).expect("list");
+    assert_eq!(ids(&active), ["12"]);
+    let planned =
+        execute(&mut client, "taskmark.listTasks", json!({ "status": "[PLANNED]", "tracker": "specs" })).expect("list");
+    assert_eq!(ids(&planned), ["14"]);
+    let none = execute(&mut client, "taskmark.listTasks", json!({ "tracker": "backlog" })).expect("list");
+    assert_eq!(ids(&none), Vec::<String>::new());
+    // The arguments it took before still work: a fuzzy filter, best match first, and a status.
+    let sync = execute(&mut client, "taskmark.listTasks", json!({ "filter": "sync" })).expect("list");
+    assert_eq!(ids(&sync).first().map(String::as_str), Some("12"));
+    let status = execute(&mut client, "taskmark.listTasks", json!({ "status": "not_started" })).expect("list");
+    assert_eq!(ids(&status), ["15", "16"]);
+    let waiting = &all.as_array().expect("a list")[2];
+    assert_eq!((waiting["id"].as_str(), waiting["kind"].as_str()), (Some("14"), Some("todo")), "{waiting}");
+    assert_eq!(waiting["dependencies"][0]["id"], "12");
+    assert_eq!(waiting["dependencies"][0]["done"], false);
+    assert_eq!(waiting["progress"]["phases"], 2, "{waiting}");
+    // Where to jump: the task's heading.
+    assert_eq!(waiting["uri"], client.uri(TODO));
+    let line = waiting["range"]["start"]["line"].as_u64().expect("a line") as usize;
+    let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    assert!(todo.lines().nth(line).is_some_and(|it| it.starts_with("### 14.")), "line {line}");
+    let bad = execute(&mut client, "taskmark.listTasks", json!({ "kind": "sideways" })).expect_err("unknown kind");
+    assert!(bad["message"].as_str().unwrap_or_default().contains("the kinds are todo"), "{bad}");
+    client.stop();
+}

@@ -249,3 +249,20 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
     }
     Ok(versions)
 }
+
+/// Every id the tracker at `scope` has used on the other branches and in the other worktrees
+/// of `root`'s git repository ([`tracker_versions`], each indexed with `vocabularies`): what
+/// `taskmark new` and the language server's `taskmark.newTask` add to the ids of the checkout
+/// itself before allocating one. Empty outside a git repository. Blocking: git runs here.
+pub fn used_ids_elsewhere(
+    root: &Path,
+    scope: &str,
+    vocabularies: &crate::engine::config::Vocabularies,
+) -> anyhow::Result<crate::engine::lifecycle::UsedIds> {
+    let mut used = crate::engine::lifecycle::UsedIds::default();
+    for version in tracker_versions(root, scope)? {
+        let index = crate::engine::index::WorkspaceIndex::build(version.files, vocabularies);
+        used.merge(crate::engine::lifecycle::UsedIds::from_index(&index, scope, &version.label));
+    }
+    Ok(used)
+}

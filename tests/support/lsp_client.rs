@@ -61,7 +61,11 @@ pub fn vscode_capabilities() -> Value {
         "general": { "positionEncodings": ["utf-16"] },
         "window": { "workDoneProgress": true, "showDocument": { "support": true } },
         "workspace": {
-            "workspaceEdit": { "documentChanges": true, "changeAnnotationSupport": { "groupsOnLabel": true } },
+            "workspaceEdit": {
+                "documentChanges": true,
+                "resourceOperations": ["create", "rename", "delete"],
+                "changeAnnotationSupport": { "groupsOnLabel": true }
+            },
             "didChangeWatchedFiles": { "dynamicRegistration": true },
             "diagnostics": { "refreshSupport": true },
             "codeLens": { "refreshSupport": true }
@@ -357,6 +361,29 @@ impl LspClient {
         }
         if let Some(changes) = edit["documentChanges"].as_array() {
             for change in changes {
+                // Resource operations, as VS Code does them: on disk at once.
+                match change["kind"].as_str() {
+                    Some("create") => {
+                        let path = self.path_of(change["uri"].as_str().unwrap_or_default()).expect("a file URI");
+                        assert!(!path.exists(), "asked to create {} which exists", path.display());
+                        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create the folder");
+                        std::fs::write(&path, "").expect("create the file");
+                        continue;
+                    }
+                    Some("rename") => {
+                        let from = self.path_of(change["oldUri"].as_str().unwrap_or_default()).expect("a file URI");
+                        let to = self.path_of(change["newUri"].as_str().unwrap_or_default()).expect("a file URI");
+                        std::fs::create_dir_all(to.parent().expect("a folder")).expect("create the folder");
+                        std::fs::rename(from, to).expect("rename the file");
+                        continue;
+                    }
+                    Some("delete") => {
+                        let path = self.path_of(change["uri"].as_str().unwrap_or_default()).expect("a file URI");
+                        std::fs::remove_file(path).expect("delete the file");
+                        continue;
+                    }
+                    _ => {}
+                }
                 let uri = change["textDocument"]["uri"].as_str().unwrap_or_default().to_string();
                 if let (Some(version), Some(document)) =
                     (change["textDocument"]["version"].as_i64(), self.documents.get(&uri))

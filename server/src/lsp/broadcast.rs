@@ -335,23 +335,51 @@ fn expected_texts(world: &crate::lsp::world::World, change: &WorkspaceChange) ->
         .collect()
 }
 
-/// Sends the edits of a fix to the other sessions on `root` that have the files open (against
-/// the text they were planned on; a buffer that differs is left alone). Like [`announce`].
-pub fn announce_edits(
-    origin: u64,
-    root: &std::path::Path,
-    label: String,
-    files: Vec<EditedFile>,
-) -> Vec<tokio::task::JoinHandle<()>> {
+/// A change to repeat in the other editors as the edits it made (a fix, a new task; not a
+/// status change, which each editor plans again against its own buffers, see [`announce`]).
+#[derive(Debug, Clone, Default)]
+pub struct Announcement {
+    pub label: String,
+    /// The files it edited, as they were before.
+    pub files: Vec<EditedFile>,
+    /// The files it created (written on disk, or by the editor that made the change).
+    pub created: Vec<String>,
+    /// The `taskmark/taskChanged` notification every editor on the root gets (`origin`,
+    /// `mine` and `files` are added per editor), or none (a fix tells no one).
+    pub notice: Option<Value>,
+}
+
+/// Sends the edits of a change to the other sessions on `root` that have the files open
+/// (against the text they were planned on; a buffer that differs is left alone), has every
+/// session read the files written on disk, and tells each the notice. Like [`announce`].
+pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
     let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    let origin_name = name_in(&peers, origin);
     let mut deliveries = Vec::new();
-    for peer in peers.iter().filter(|it| it.root == root && it.id != origin) {
+    for peer in peers.iter().filter(|it| it.root == root) {
+        let is_origin = peer.id == origin;
         let target = Target::of(peer);
         let name = peer.name.clone();
-        let (label, files) = (label.clone(), files.clone());
+        let change = change.clone();
+        let origin_name = origin_name.clone();
         deliveries.push(tokio::spawn(async move {
+            let Announcement { label, files, created, notice } = change;
             let delivery = async {
-                let paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
+                let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
+                if let Some(mut notice) = notice
+                    && let Some(object) = notice.as_object_mut()
+                {
+                    let mut all = paths.clone();
+                    all.extend(created.iter().cloned());
+                    object.insert("files".into(), json!(all));
+                    object.insert("origin".into(), json!(origin_name));
+                    object.insert("mine".into(), json!(is_origin));
+                    target.client.send_notification::<TaskChanged>(notice).await;
+                }
+                if is_origin {
+                    return;
+                }
+                paths.extend(created);
                 target.shared.caught_up().await;
                 let _hold = Hold::new(&target.jobs);
                 let (planned, left_alone) = {
@@ -386,7 +414,7 @@ pub fn announce_edits(
                 if !left_alone.is_empty() {
                     target
                         .tell(format!(
-                            "{label}: your unsaved {} differ from the files fixed, so they were left as they are",
+                            "{label}: your unsaved {} differ from the files changed, so they were left as they are",
                             left_alone.join(", ")
                         ))
                         .await;
@@ -399,7 +427,10 @@ pub fn announce_edits(
                         }
                         Applied::Diverged(uris) => {
                             target
-                                .tell(format!("{label}: {} changed while the fix was applied to it", file_names(&uris)))
+                                .tell(format!(
+                                    "{label}: {} changed while the change was applied to it",
+                                    file_names(&uris)
+                                ))
                                 .await
                         }
                     }

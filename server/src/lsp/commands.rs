@@ -28,7 +28,8 @@ pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
-pub const ALL: [&str; 7] = [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT, FIX];
+pub const ALL: [&str; 8] =
+    [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT, FIX, crate::lsp::lifecycle::NEW_TASK];
 
 /// A change ready to send, with what every file must say once it is applied.
 pub struct PlannedEdit {
@@ -86,6 +87,18 @@ pub fn prepare(
             ))
         });
     }
+    // A file to create must not be there yet (the transaction checks again when it writes).
+    for file in &change.created {
+        if world.index.file_id(&file.path).is_some()
+            || world.versions.contains_key(&file.path)
+            || std::fs::symlink_metadata(world.root.join(&file.path)).is_ok()
+        {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "exists", "path": file.path })),
+                ..write_failed(format!("cannot create {}: it already exists; nothing was changed", file.path))
+            });
+        }
+    }
     let (mut for_editor, mut disk) = (change.clone(), Vec::new());
     if closed_files == ClosedFiles::Disk {
         let (open, closed): (Vec<_>, Vec<_>) =
@@ -99,6 +112,12 @@ pub fn prepare(
                 FileWrite::replace(it.path, before, apply_edits(before, &it.edits))
             })
             .collect();
+    }
+    // New files are closed files: the editor creates them only when it is given the closed
+    // files (`closedFiles: "editor"`) and can create files in a workspace edit; otherwise they
+    // are written on disk, crash-safe, with the rest.
+    if closed_files == ClosedFiles::Disk || !client.create_files {
+        disk.extend(for_editor.created.drain(..).map(|it| FileWrite::create(it.path, it.text)));
     }
     let edit = convert::workspace_edit(world, &for_editor, client, forced).map_err(invalid_params)?;
     let expected =
@@ -397,53 +416,4 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
         object.insert("choices".into(), json!(choices));
     }
     value
-}
-
-/// `taskmark.listTasks {filter?, status?}`: every task matching, best match first.
-pub fn list_tasks(world: &World, arguments: &[Value]) -> Value {
-    let object = arguments.first().and_then(Value::as_object);
-    let filter = object.and_then(|it| it.get("filter")).and_then(Value::as_str).unwrap_or("");
-    let status = object.and_then(|it| it.get("status")).and_then(Value::as_str);
-    let table = world.symbols();
-    let tasks: Vec<Value> = table
-        .search(filter, usize::MAX)
-        .into_iter()
-        .filter(|entry| {
-            status.is_none_or(|wanted| {
-                let profile = world.index.task_profile(&entry.task);
-                let current = world.index.task_status(&entry.task).map(|(_, it)| it);
-                match (profile, current) {
-                    (Some(profile), Some(current)) => profile.by_id(wanted) == Some(current),
-                    _ => false,
-                }
-            })
-        })
-        .map(|entry| {
-            let places: Vec<Value> = world
-                .index
-                .task(&entry.task)
-                .map(|it| it.places.as_slice())
-                .unwrap_or_default()
-                .iter()
-                .map(|place| {
-                    let path = world.index.path(place.file);
-                    json!({
-                        "path": path,
-                        "uri": world.uri(path).map(|it| it.as_str().to_string()),
-                        "kind": world.index.place(*place).kind.describe(),
-                        "value": world.index.place(*place).shown(),
-                    })
-                })
-                .collect();
-            json!({
-                "task": task_argument(&entry.task),
-                "id": entry.task.id,
-                "scope": entry.task.scope,
-                "title": entry.title,
-                "status": entry.status,
-                "places": places,
-            })
-        })
-        .collect();
-    json!(tasks)
 }

@@ -19,6 +19,9 @@ pub struct ClientProfile {
     pub encoding: PositionEncoding,
     /// Versioned `documentChanges` in workspace edits (VS Code; not Neovim 0.11).
     pub document_changes: bool,
+    /// `CreateFile` operations in `documentChanges` (VS Code; Neovim declares them but not
+    /// `documentChanges`, so it cannot be sent them).
+    pub create_files: bool,
     pub change_annotations: bool,
     pub work_done_progress: bool,
     /// `codeAction/resolve` can fill in `edit`.
@@ -46,6 +49,10 @@ impl ClientProfile {
             name: params.client_info.as_ref().map_or_else(|| "an unnamed client".into(), |it| it.name.clone()),
             encoding,
             document_changes: edit.and_then(|it| it.document_changes).unwrap_or(false),
+            create_files: edit.and_then(|it| it.document_changes).unwrap_or(false)
+                && edit
+                    .and_then(|it| it.resource_operations.as_ref())
+                    .is_some_and(|it| it.contains(&lsp::ResourceOperationKind::Create)),
             change_annotations: edit.is_some_and(|it| it.change_annotation_support.is_some()),
             work_done_progress: caps.window.as_ref().and_then(|it| it.work_done_progress).unwrap_or(false),
             resolve_code_action_edit: text_document
@@ -153,7 +160,10 @@ pub fn diagnostic(world: &World, it: &Diagnostic, encoding: PositionEncoding) ->
 
 /// The change as one `WorkspaceEdit`: versioned `documentChanges` when the client declares
 /// them (a stale edit is then rejected whole), plain `changes` otherwise. Open documents carry
-/// the version the plan was made against; others `null` (the disk is the truth).
+/// the version the plan was made against; others `null` (the disk is the truth). Files the
+/// change creates become a `CreateFile` operation followed by an edit that writes their text,
+/// which only clients with `documentChanges` and the `create` resource operation can take
+/// ([`ClientProfile::create_files`]; the caller writes them on disk for the others).
 pub fn workspace_edit(
     world: &World,
     change: &WorkspaceChange,
@@ -162,12 +172,22 @@ pub fn workspace_edit(
 ) -> Result<lsp::WorkspaceEdit, String> {
     let annotation = "taskmark".to_string();
     let annotate = client.change_annotations && client.document_changes;
+    let uri_of = |path: &str| {
+        world.uri(path).ok_or_else(|| format!("cannot name {} as a file URI", world.root.join(path).display()))
+    };
+    let annotated = |edits: Vec<lsp::TextEdit>| -> Vec<lsp::OneOf<lsp::TextEdit, lsp::AnnotatedTextEdit>> {
+        edits
+            .into_iter()
+            .map(|text_edit| match annotate {
+                true => lsp::OneOf::Right(lsp::AnnotatedTextEdit { text_edit, annotation_id: annotation.clone() }),
+                false => lsp::OneOf::Left(text_edit),
+            })
+            .collect()
+    };
     let mut plain: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
     let mut versioned: Vec<lsp::TextDocumentEdit> = Vec::new();
     for file_change in change.files.iter().filter(|it| !it.edits.is_empty()) {
-        let uri = world
-            .uri(&file_change.path)
-            .ok_or_else(|| format!("cannot name {} as a file URI", world.root.join(&file_change.path).display()))?;
+        let uri = uri_of(&file_change.path)?;
         let edits: Vec<lsp::TextEdit> = file_change
             .edits
             .iter()
@@ -178,32 +198,51 @@ pub fn workspace_edit(
             .collect();
         if client.document_changes {
             let version = world.versions.get(&file_change.path).copied();
-            let edits = edits
-                .into_iter()
-                .map(|text_edit| match annotate {
-                    true => lsp::OneOf::Right(lsp::AnnotatedTextEdit { text_edit, annotation_id: annotation.clone() }),
-                    false => lsp::OneOf::Left(text_edit),
-                })
-                .collect();
             versioned.push(lsp::TextDocumentEdit {
                 text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version },
-                edits,
+                edits: annotated(edits),
             });
         } else {
             plain.insert(uri, edits);
         }
     }
-    if client.document_changes {
-        let change_annotations = annotate.then(|| {
-            HashMap::from([(
-                annotation,
-                lsp::ChangeAnnotation {
-                    label: change.label.clone(),
-                    needs_confirmation: Some(needs_confirmation),
-                    description: (!change.warnings.is_empty()).then(|| change.warnings.join("; ")),
-                },
-            )])
+    if !change.created.is_empty() && !client.create_files {
+        return Err(format!("{} cannot create files through a workspace edit", client.name));
+    }
+    let change_annotations = annotate.then(|| {
+        HashMap::from([(
+            annotation.clone(),
+            lsp::ChangeAnnotation {
+                label: change.label.clone(),
+                needs_confirmation: Some(needs_confirmation),
+                description: (!change.warnings.is_empty()).then(|| change.warnings.join("; ")),
+            },
+        )])
+    });
+    if !change.created.is_empty() {
+        // Created files first (an edit may not name a file before it exists), then every edit.
+        let mut operations = Vec::new();
+        for file in &change.created {
+            let uri = uri_of(&file.path)?;
+            operations.push(lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Create(lsp::CreateFile {
+                uri: uri.clone(),
+                options: Some(lsp::CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(false) }),
+                annotation_id: annotate.then(|| annotation.clone()),
+            })));
+            let whole = lsp::TextEdit { range: lsp::Range::default(), new_text: file.text.clone() };
+            versioned.push(lsp::TextDocumentEdit {
+                text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                edits: annotated(vec![whole]),
+            });
+        }
+        operations.extend(versioned.into_iter().map(lsp::DocumentChangeOperation::Edit));
+        return Ok(lsp::WorkspaceEdit {
+            changes: None,
+            document_changes: Some(lsp::DocumentChanges::Operations(operations)),
+            change_annotations,
         });
+    }
+    if client.document_changes {
         Ok(lsp::WorkspaceEdit {
             changes: None,
             document_changes: Some(lsp::DocumentChanges::Edits(versioned)),

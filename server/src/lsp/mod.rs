@@ -8,6 +8,7 @@ mod convert;
 mod documents;
 mod handlers;
 mod host;
+mod lifecycle;
 mod server;
 mod settings;
 mod transport;

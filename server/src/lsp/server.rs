@@ -29,6 +29,7 @@ use crate::lsp::convert::ClientProfile;
 use crate::lsp::documents::Change;
 use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params, write_refused};
 use crate::lsp::host::{Host, RecentChange, RecentChanges};
+use crate::lsp::lifecycle;
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
 use crate::transaction::{Transaction, WorkspaceLock};
@@ -319,7 +320,7 @@ impl Server {
                 })
                 .await?;
             let Some((planned, announced)) = planned else { return Ok(None) };
-            Ok(Some((self.write_status(&session, planned, lock).await?, announced)))
+            Ok(Some((self.write_change(&session, planned, lock).await?, announced)))
         };
         let written = in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
         let Some((result, announced)) = written else {
@@ -387,12 +388,13 @@ impl Server {
                 .await?;
             let Some((planned, counts, edited)) = planned else { return Ok(None) };
             let label = planned.label.clone();
-            Ok(Some((self.write_status(session, planned, lock).await?, counts, edited, label)))
+            Ok(Some((self.write_change(session, planned, lock).await?, counts, edited, label)))
         };
         let Some((mut result, counts, edited, label)) = in_turn(outcome).await? else {
             return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
         };
-        let deliveries = broadcast::announce_edits(session.registration.id(), &root, label, edited);
+        let announcement = broadcast::Announcement { label, files: edited, ..Default::default() };
+        let deliveries = broadcast::announce_edits(session.registration.id(), &root, announcement);
         pass_turn_after(turn, deliveries);
         let fixed: serde_json::Map<String, Value> =
             counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
@@ -400,6 +402,110 @@ impl Server {
             object.insert("fixed".into(), Value::Object(fixed));
         }
         Ok(result)
+    }
+
+    /// `taskmark.newTask`: a task in every store of its tracker, with an id above every id the
+    /// tracker used here and on the other branches and worktrees (read from git off the
+    /// runtime's threads, before the change takes its turn), written like a status change.
+    async fn new_task(&self, args: lifecycle::NewTaskArgs) -> Result<Value> {
+        let session = self.session_for_new_task(&args).await?;
+        let scope = self.query_in(&session, lifecycle::NEW_TASK, |world, _| args.tracker(world)).await?;
+        let elsewhere = if args.branches {
+            let (root, vocabularies) = {
+                let world = session.shared.read();
+                (world.root.clone(), world.config.vocabularies.clone())
+            };
+            tokio::task::spawn_blocking(move || crate::git::used_ids_elsewhere(&root, &scope, &vocabularies))
+                .await
+                .map_err(|error| internal_error(format!("{}: {error}", lifecycle::NEW_TASK)))?
+                .map_err(|error| {
+                    crate::lsp::handlers::write_failed(format!(
+                        "cannot read the other branches' trackers ({error:#}); nothing was changed (`noBranches` skips them)"
+                    ))
+                })?
+        } else {
+            crate::engine::lifecycle::UsedIds::default()
+        };
+        let label = format!("new {}", args.request.title.trim());
+        self.lifecycle(&session, &label, args.dry_run, "", |world, client, open_elsewhere| {
+            args.plan(world, client, &elsewhere, open_elsewhere)
+        })
+        .await
+    }
+
+    /// The folder a new task goes to: the one holding `uri` when the editor names a document,
+    /// else the first whose trackers can take it.
+    async fn session_for_new_task(&self, args: &lifecycle::NewTaskArgs) -> Result<Arc<Session>> {
+        if let Some(uri) = &args.uri {
+            return self.session_for(uri);
+        }
+        let sessions = self.sessions();
+        if sessions.len() > 1 {
+            for session in &sessions {
+                session.shared.caught_up().await;
+                if args.tracker(&session.shared.read()).is_ok() {
+                    return Ok(session.clone());
+                }
+            }
+        }
+        sessions.into_iter().next().ok_or_else(jsonrpc::Error::invalid_request)
+    }
+
+    /// A lifecycle change (a new task, and the edits and archiving to come), in turn with every
+    /// other change on the workspace exactly as a status change: planned by `plan` under the
+    /// workspace lock against what the previous change left, its open documents changed by the
+    /// editor, its closed and new files written crash-safe, every other editor told and its
+    /// buffers edited. A dry run plans and checks only (no turn, no lock), as `--dry-run` does.
+    /// `task` names the task a refusal is explained for (`""` for none yet).
+    async fn lifecycle(
+        &self,
+        session: &Session,
+        label: &str,
+        dry_run: bool,
+        task: &str,
+        plan: impl Fn(&World, &ClientProfile, &std::collections::HashSet<String>) -> Result<lifecycle::Planned>,
+    ) -> Result<Value> {
+        if dry_run {
+            let planned =
+                self.query_in(session, label, |world, client| plan(world, client, &Default::default())).await?;
+            return Ok(Value::Object(planned.answer));
+        }
+        let mut turn = session.host.changes.clone().lock_owned().await;
+        let root = session.root.clone();
+        let me = broadcast::name_of(session.registration.id());
+        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
+        let outcome = async {
+            let lock = self.lock_for_write(session, label).await?;
+            let planned =
+                self.plan_against_disk(session, label, |world, client| plan(world, client, &elsewhere)).await?;
+            let Some(write) = planned.write else { return Ok((planned.answer, None)) };
+            let written = self.write_change(session, write.edit, lock).await?;
+            Ok((planned.answer, Some((written, write.announcement))))
+        };
+        let (mut answer, written) = in_turn(outcome).await.map_err(|error| explained(error, &turn, task, &me))?;
+        let Some((written, announcement)) = written else { return Ok(Value::Object(answer)) };
+        answer.insert("applied".into(), json!(true));
+        // `files` names the workspace-relative paths; the documents the change reached, as URIs.
+        answer.insert("uris".into(), written["files"].clone());
+        answer.insert("written".into(), written["written"].clone());
+        if let Some(notice) = &announcement.notice
+            && let Some(task) = notice["task"].as_str()
+        {
+            turn.record(RecentChange {
+                task: task.to_string(),
+                from: notice["from"].as_str().map(str::to_string),
+                to: notice["to"].as_str().unwrap_or_default().to_string(),
+                origin: me,
+                files: answer["files"]
+                    .as_array()
+                    .map(|it| it.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default(),
+                at: Instant::now(),
+            });
+        }
+        let deliveries = broadcast::announce_edits(session.registration.id(), &root, announcement);
+        pass_turn_after(turn, deliveries);
+        Ok(Value::Object(answer))
     }
 
     /// Takes the workspace lock for a change, finishing first a transaction a crash left
@@ -449,9 +555,9 @@ impl Server {
         }
     }
 
-    /// Applies a planned status change under the workspace `lock`: the open documents through
-    /// the editor, the closed files on disk.
-    async fn write_status(
+    /// Applies a planned change (a status change, a fix, a lifecycle change) under the
+    /// workspace `lock`: the open documents through the editor, the closed and new files on disk.
+    async fn write_change(
         &self,
         session: &Session,
         planned: commands::PlannedEdit,
@@ -1036,9 +1142,12 @@ impl LanguageServer for Server {
             }
             commands::LIST_TASKS => {
                 let lists = self
-                    .query_all(commands::LIST_TASKS, |world, _| Ok(commands::list_tasks(world, &arguments)))
+                    .query_all(commands::LIST_TASKS, |world, client| lifecycle::list_tasks(world, client, &arguments))
                     .await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
+            }
+            lifecycle::NEW_TASK => {
+                self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
             }
             commands::FIX => {
                 let codes = commands::fix_codes(&arguments)?;

@@ -1,0 +1,321 @@
+//! The task lifecycle in the editor: `taskmark.listTasks` with `taskmark list`'s filters, and
+//! the commands that change a tracker beyond a status (`taskmark.newTask`, and the next ones
+//! built the same way). Each plans one [`WorkspaceChange`] with the engine against the
+//! session's world (open buffers included), and [`finish`] turns it into what the server
+//! writes: re-checked for new drift like a status change, its open documents for the editor,
+//! its closed and new files for the crash-safe transaction, its edits for the other editors.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value, json};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::cli::render::Paths;
+use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
+use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::model::TaskKey;
+use crate::engine::text::apply_edits;
+use crate::engine::timestamp::Now;
+use crate::engine::vocabulary::Kind;
+use crate::lsp::broadcast::{Announcement, EditedFile};
+use crate::lsp::commands::{self, PlannedEdit};
+use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
+use crate::lsp::world::World;
+use crate::transaction::FileWrite;
+
+pub const NEW_TASK: &str = "taskmark.newTask";
+
+fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
+    arguments.first().and_then(Value::as_object)
+}
+
+fn text(object: Option<&Map<String, Value>>, key: &str) -> Option<String> {
+    object?.get(key).and_then(Value::as_str).map(str::trim).filter(|it| !it.is_empty()).map(str::to_string)
+}
+
+fn flag(object: Option<&Map<String, Value>>, key: &str) -> bool {
+    object.and_then(|it| it.get(key)).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// `taskmark.listTasks {filter?, status?, kind?, tracker?, blocked?, ready?, archived?}`: the
+/// tasks `taskmark list` would print with those filters (archived ones only with `archived`),
+/// ordered by how well id and title match `filter` (all, in tracker and id order, without it).
+/// Each with where to jump (`uri`, `range` of its definition) and every place.
+pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let object = object(arguments);
+    let kind = match text(object, "kind") {
+        Some(kind) => Some(Kind::parse(&kind).ok_or_else(|| {
+            let kinds: Vec<&str> = Kind::ALL.iter().map(|it| it.as_str()).collect();
+            invalid_params(format!("`{kind}` is no kind of status; the kinds are {}", kinds.join(", ")))
+        })?),
+        None => None,
+    };
+    let filter = ListFilter {
+        status: text(object, "status"),
+        kind,
+        tracker: text(object, "tracker"),
+        blocked: flag(object, "blocked"),
+        ready: flag(object, "ready"),
+        archived: flag(object, "archived"),
+    };
+    let rows = lifecycle::list_tasks(&world.index, &filter);
+    let by_task: HashMap<&TaskKey, &TaskRow> = rows.iter().map(|it| (&it.summary.task, it)).collect();
+    let query = text(object, "filter").unwrap_or_default();
+    let table = world.symbols();
+    let paths = Paths { prefix: String::new() };
+    let tasks: Vec<Value> = table
+        .search(&query, usize::MAX)
+        .into_iter()
+        .filter_map(|entry| {
+            let row = by_task.get(&entry.task)?;
+            let places: Vec<Value> = world
+                .index
+                .task(&entry.task)
+                .map(|it| it.places.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|place| {
+                    let path = world.index.path(place.file);
+                    json!({
+                        "path": path,
+                        "uri": world.uri(path).map(|it| it.as_str().to_string()),
+                        "kind": world.index.place(*place).kind.describe(),
+                        "value": world.index.place(*place).shown(),
+                    })
+                })
+                .collect();
+            let location = entry.location;
+            let summary = &row.summary;
+            Some(json!({
+                "task": task_argument(&entry.task),
+                "id": entry.task.id,
+                "scope": entry.task.scope,
+                "title": entry.title,
+                "status": entry.status,
+                "kind": row.kind.map(|it| it.as_str()),
+                "family": row.family.map(|it| it.as_str()),
+                "agrees": summary.agrees(),
+                "archived": summary.archived,
+                "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
+                "progress": summary.progress.as_ref().map(|it| crate::cli::show::progress_json(it, &paths)),
+                "uri": world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
+                "range": convert::range(world, location.file, location.range, client.encoding),
+                "places": places,
+            }))
+        })
+        .collect();
+    Ok(json!(tasks))
+}
+
+/// Arguments of `taskmark.newTask`: `{title, tracker?, status?, priority?, dependsOn?,
+/// description?, plan?, heading?, date?, dryRun?, noBranches?, uri?}` or `[title]`.
+#[derive(Debug, Clone)]
+pub struct NewTaskArgs {
+    pub request: NewTask,
+    pub dry_run: bool,
+    /// Read the other branches' and worktrees' trackers for ids in use (`taskmark new` without
+    /// `--no-branches`).
+    pub branches: bool,
+    /// A document of the workspace folder to add the task to (a window of several folders).
+    pub uri: Option<Uri>,
+}
+
+impl NewTaskArgs {
+    pub fn parse(arguments: &[Value], now: Now) -> Result<NewTaskArgs, jsonrpc::Error> {
+        let usage = || {
+            invalid_params(
+                "taskmark.newTask takes {\"title\": \"…\", \"tracker\"?: \"specs\", \"status\"?: string, \"priority\"?: string, \"dependsOn\"?: [\"12\"], \"description\"?: string, \"plan\"?: bool, \"heading\"?: string, \"date\"?: string, \"dryRun\"?: bool, \"noBranches\"?: bool, \"uri\"?: string}",
+            )
+        };
+        if let [Value::String(title), ..] = arguments {
+            return Ok(NewTaskArgs {
+                request: NewTask::new(title.clone(), now),
+                dry_run: false,
+                branches: true,
+                uri: None,
+            });
+        }
+        let object = object(arguments).ok_or_else(usage)?;
+        // The title as given: the engine refuses a blank one or one with a line break by name.
+        let title = object.get("title").and_then(Value::as_str).ok_or_else(usage)?.to_string();
+        let now = match text(Some(object), "date") {
+            Some(date) => Now::parse(&date).map_err(invalid_params)?,
+            None => now,
+        };
+        let depends_on = match object.get("dependsOn") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(list)) => {
+                list.split(',').map(str::trim).filter(|it| !it.is_empty()).map(String::from).collect()
+            }
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|it| match it {
+                    Value::String(id) => Ok(id.trim().to_string()),
+                    Value::Number(id) => Ok(id.to_string()),
+                    _ => Err(usage()),
+                })
+                .filter(|it| it.as_ref().map_or(true, |id| !id.is_empty()))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(usage()),
+        };
+        let uri = match text(Some(object), "uri") {
+            Some(uri) => Some(uri.parse().map_err(|_| invalid_params(format!("`{uri}` is not a URI")))?),
+            None => None,
+        };
+        let request = NewTask {
+            status: text(Some(object), "status"),
+            priority: text(Some(object), "priority"),
+            depends_on,
+            description: object.get("description").and_then(Value::as_str).map(str::to_string),
+            tracker: text(Some(object), "tracker"),
+            plan: flag(Some(object), "plan"),
+            heading: text(Some(object), "heading"),
+            ..NewTask::new(title, now)
+        };
+        Ok(NewTaskArgs {
+            request,
+            dry_run: flag(Some(object), "dryRun"),
+            branches: !flag(Some(object), "noBranches"),
+            uri,
+        })
+    }
+
+    /// The tracker the task goes to (its root), refused as `taskmark new` refuses.
+    pub fn tracker(&self, world: &World) -> Result<String, jsonrpc::Error> {
+        if !world.indexed {
+            return Err(content_modified("no new task yet: the workspace is still being indexed"));
+        }
+        lifecycle::choose_tracker(&world.index, self.request.tracker.as_deref())
+            .map(|it| it.root.clone())
+            .map_err(|it| commands::refusal(&it))
+    }
+
+    /// Plans the task against the world, with ids above every id the tracker has used here
+    /// (open buffers included) and `elsewhere` (the other branches and worktrees).
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        elsewhere: &UsedIds,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        let scope = self.tracker(world)?;
+        commands::refuse_unreadable(world, [scope.as_str()], None, "add a task")?;
+        let mut used = UsedIds::from_index(&world.index, &scope, "this checkout");
+        used.merge(elsewhere.clone());
+        let planned =
+            lifecycle::plan_new_task(&world.index, &self.request, &used).map_err(|it| commands::refusal(&it))?;
+        let mut answer = Map::new();
+        answer.insert("id".into(), json!(planned.task.as_ref().map(|it| it.id.clone())));
+        answer.insert("task".into(), json!(planned.task.as_ref().map(task_argument)));
+        answer.insert("tracker".into(), json!(planned.tracker));
+        answer.insert("title".into(), json!(lifecycle::check_title(&self.request.title).unwrap_or_default()));
+        let status = status_shown(world, &planned.tracker, self.request.status.as_deref());
+        answer.insert("status".into(), json!(status));
+        let notice = json!({
+            "action": "created",
+            "task": answer["task"],
+            "title": answer["title"],
+            "from": null,
+            "to": status,
+        });
+        finish(
+            world,
+            client,
+            planned.change,
+            Change { answer, notice: Some(notice), dry_run: self.dry_run },
+            open_elsewhere,
+        )
+    }
+}
+
+/// How the tracker shows the status a new task gets (its vocabulary's default when none is asked for).
+fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<String> {
+    let profile = &world.index.trackers().iter().find(|it| it.root == tracker)?.profile;
+    let status = match wanted {
+        Some(wanted) => profile.by_id(wanted)?,
+        None => profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)?,
+    };
+    Some(profile.display(status))
+}
+
+/// What a lifecycle command adds to the plain change: its answer's own fields (`id`, `task`,
+/// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
+pub struct Change {
+    pub answer: Map<String, Value>,
+    pub notice: Option<Value>,
+    pub dry_run: bool,
+}
+
+/// A lifecycle change planned and checked: the answer, and what to write unless a dry run.
+pub struct Planned {
+    pub answer: Map<String, Value>,
+    pub write: Option<Write>,
+}
+
+/// What the server writes and tells for a planned change.
+pub struct Write {
+    pub edit: PlannedEdit,
+    pub announcement: Announcement,
+}
+
+/// Re-checks `change` for new drift (refused like a status change, with the same error data),
+/// then splits it as a status change is split: the documents open in this editor for its
+/// `workspace/applyEdit`, the closed and new files for the transaction (see
+/// [`commands::prepare`]), the edits for the other editors. A dry run stops after the check,
+/// with each file's unified diff in the answer.
+pub fn finish(
+    world: &World,
+    client: &ClientProfile,
+    change: WorkspaceChange,
+    extra: Change,
+    open_elsewhere: &HashSet<String>,
+) -> Result<Planned, jsonrpc::Error> {
+    let Change { mut answer, notice, dry_run } = extra;
+    if change.is_empty() {
+        return Err(invalid_params("nothing to change"));
+    }
+    let paths = world.paths();
+    let check = FixCheck { config: &world.config, baseline: None, paths: &paths };
+    refuse_new_drift(&world.index, &world.store, &check, &change).map_err(|it| commands::refusal(&it))?;
+    let edited_paths: Vec<String> =
+        change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect();
+    let created: Vec<String> = change.created.iter().map(|it| it.path.clone()).collect();
+    let mut files = edited_paths.clone();
+    files.extend(created.iter().cloned());
+    answer.insert("files".into(), json!(files));
+    answer.insert("created".into(), json!(created));
+    answer.insert("label".into(), json!(change.label));
+    answer.insert("warnings".into(), json!(change.warnings));
+    answer.insert("dryRun".into(), json!(dry_run));
+    if dry_run {
+        let diff: String = change
+            .files
+            .iter()
+            .filter(|it| !it.edits.is_empty())
+            .map(|it| {
+                let before = world.index.text(it.file);
+                FileWrite::replace(it.path.clone(), before, apply_edits(before, &it.edits))
+            })
+            .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
+            .map(|it| crate::cli::write::unified_diff(&it))
+            .collect();
+        answer.insert("diff".into(), json!(diff));
+        return Ok(Planned { answer, write: None });
+    }
+    let edited: Vec<EditedFile> = change
+        .files
+        .iter()
+        .filter(|it| !it.edits.is_empty())
+        .map(|it| EditedFile {
+            path: it.path.clone(),
+            before: world.index.text(it.file).into(),
+            edits: it.edits.clone(),
+        })
+        .collect();
+    let edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
+    let announcement = Announcement { label: change.label.clone(), files: edited, created, notice };
+    Ok(Planned { answer, write: Some(Write { edit, announcement }) })
+}
