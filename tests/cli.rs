@@ -1,5 +1,6 @@
 //! End-to-end tests of the `taskmark` binary: real processes, real files, real git.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -665,4 +666,108 @@ fn list_filters_and_fits_a_hundred_columns() {
     let human = stdout(&taskmark(&example(), &["list"]));
     assert!(human.lines().all(|it| it.chars().count() <= 100), "{human}");
     assert!(human.contains("waits on 12"), "{human}");
+}
+
+/// Every file under `root` with its text, by relative path (`.state` left out).
+fn tree_texts(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(root).expect("inside").to_string_lossy().replace('\\', "/");
+            if relative.starts_with(".state") || relative.starts_with(".git") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                out.insert(relative, text);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn edit_in_each_fixture_changes_only_the_fields_it_names() {
+    let fixtures = [("example", "specs"), ("task-order-shapes", "specs"), ("own-vocabulary", ".agents/specs")];
+    for (name, specs) in fixtures {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
+        let dir = tempfile::tempdir().expect("temporary directory");
+        copy_tree(&fixture, dir.path());
+        let before_findings = findings(dir.path());
+        let listed = run_in(dir.path(), &["list", "--format", "json", "--tracker", specs]);
+        let tasks: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+        let first = &tasks[0];
+        let id = first["id"].as_str().expect("an id").to_string();
+        let old_title = first["title"].as_str().expect("a title").to_string();
+        let before = tree_texts(dir.path());
+        let output = run_in(
+            dir.path(),
+            &[
+                "edit",
+                &id,
+                "--title",
+                "Renamed by the edit test",
+                "--priority",
+                "low",
+                "--description",
+                "A new description.",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let after = tree_texts(dir.path());
+        assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>(), "{name}: no file added");
+        let mut changed = 0;
+        for (path, old) in &before {
+            let new = &after[path];
+            if old == new {
+                continue;
+            }
+            changed += 1;
+            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+            // A description's paragraph goes on over the lines after its field line.
+            let mut in_description = false;
+            for change in diff.iter_all_changes() {
+                if change.tag() != similar::ChangeTag::Delete {
+                    in_description = false;
+                    continue;
+                }
+                let line = change.value();
+                in_description |= line.contains("**Description**") || line.contains("\"description\"");
+                let owned = in_description
+                    || line.contains(&old_title)
+                    || ["**Priority**", "\"priority\""].iter().any(|it| line.contains(it));
+                assert!(owned, "{name}/{path}: a line the edit does not own changed: {line:?}\n{new}");
+            }
+        }
+        assert!(changed >= 1, "{name}: nothing changed");
+        assert!(after.values().any(|it| it.contains("Renamed by the edit test")), "{name}");
+        assert_eq!(findings(dir.path()), before_findings, "{name}: `edit` left a new diagnostic");
+    }
+}
+
+#[test]
+fn edit_refusals_and_dry_runs_write_nothing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&example(), dir.path());
+    let before = tree_texts(dir.path());
+    let output = run_in(dir.path(), &["edit", "14", "--title", "Dry", "--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("+### 14. Dry"), "{}", stdout(&output));
+    for (args, wanted) in [
+        (vec!["edit", "14", "--title", "two\nlines"], "line break"),
+        (vec!["edit", "14", "--add-dependency", "99"], "unknown dependency `99`"),
+        (vec!["edit", "12", "--add-dependency", "14"], "cycle"),
+        (vec!["edit", "14"], "nothing to change"),
+        (vec!["edit", "404", "--title", "X"], "no task `404`"),
+    ] {
+        let output = run_in(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(wanted), "{args:?}: {}", stderr(&output));
+    }
+    assert_eq!(tree_texts(dir.path()), before, "a refusal or dry run writes nothing");
 }

@@ -64,6 +64,10 @@ fn main() {
         let for_new = snapshot.clone();
         trials
             .push(Trial::test(format!("new_leaves_nothing_new_on::{name}"), move || new_leaves_nothing_new(&for_new)));
+        let for_edit = snapshot.clone();
+        trials.push(Trial::test(format!("edit_leaves_nothing_new_on::{name}"), move || {
+            edit_leaves_nothing_new(&for_edit)
+        }));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -900,6 +904,71 @@ fn new_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     ensure(failures.is_empty(), || {
         format!("{} new tasks left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
+}
+
+/// `edit` of up to twelve tasks of the snapshot, spread over its trackers: a new title, a
+/// priority and description, and the first dependency removed. Each change leaves no
+/// diagnostic that was not there. A refusal is allowed only when no store keeps the field.
+fn edit_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::engine::edit::Refusal;
+    use taskmark::engine::lifecycle::{EditTask, plan_edit_task};
+    let workspace = snapshot_workspace(snapshot)?;
+    let disk = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let config = &workspace.config;
+    let no_hints = |diagnostics: Vec<Diagnostic>| -> Vec<Diagnostic> {
+        diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
+    };
+    let before = tally(&workspace.index, &no_hints(rules::check(&workspace.index, config, None, &disk)));
+    let tasks: Vec<&TaskKey> = workspace.index.tasks().keys().collect();
+    let step = (tasks.len() / 12).max(1);
+    let (mut edited, mut failures) = (0, Vec::new());
+    for (at, task) in tasks.iter().step_by(step).take(12).enumerate() {
+        let mut requests = Vec::new();
+        let mut title = EditTask::new((*task).clone());
+        title.title = Some(format!("Corpus edit {at}"));
+        requests.push(title);
+        let mut fields = EditTask::new((*task).clone());
+        fields.priority = Some("high".into());
+        fields.description = Some("Edited by the corpus suite.".into());
+        requests.push(fields);
+        let dependency = workspace.index.task(task).and_then(|entry| {
+            entry.places.iter().find_map(|it| workspace.index.place(*it).dependencies.first().map(|it| it.id.clone()))
+        });
+        if let Some(dependency) = dependency {
+            let mut remove = EditTask::new((*task).clone());
+            remove.remove_dependencies = vec![dependency];
+            requests.push(remove);
+        }
+        for request in requests {
+            let change = match plan_edit_task(&workspace.index, &request) {
+                Ok(change) => change,
+                Err(Refusal::BadRequest(why))
+                    if why.contains("keeps") || why.contains("archived") || why.contains("unknown dependency") =>
+                {
+                    continue;
+                }
+                Err(refusal @ Refusal::NotEditable { .. }) => {
+                    println!("{task}: {refusal}");
+                    continue;
+                }
+                Err(refusal) => {
+                    failures.push(format!("{}:{task}: refused: {refusal}", task.scope));
+                    continue;
+                }
+            };
+            edited += 1;
+            let mut index = workspace.index.clone();
+            for (path, text) in change.apply(&workspace.index) {
+                index.set_file(&path, Some(Arc::from(text)));
+            }
+            let new = appeared(&before, &tally(&index, &no_hints(rules::check(&index, config, None, &disk))));
+            if !new.is_empty() {
+                failures.push(format!("{} of {}:{task}: {}", change.label, task.scope, new.join("; ")));
+            }
+        }
+    }
+    println!("{}: {edited} edits", snapshot.display());
+    ensure(failures.is_empty(), || format!("{} edits left new diagnostics:\n{}", failures.len(), failures.join("\n")))
 }
 
 /// `show` and `check` share one notion of disagreement: a task whose places `show` says

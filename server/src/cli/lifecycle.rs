@@ -1,4 +1,4 @@
-//! `taskmark list` and `taskmark new`: the engine's lifecycle operations on the command line.
+//! `taskmark list`, `new` and `edit`: the engine's lifecycle operations on the command line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::cli::render::Paths;
 use crate::cli::{ShowFormat, exit, write};
-use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::edit::WorkspaceChange;
+use crate::engine::lifecycle::{self, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::vocabulary::Kind;
 use crate::git;
 use crate::transaction::{FileWrite, Transaction};
@@ -275,7 +276,24 @@ fn create(
         Ok(planned) => planned,
         Err(refusal) => return Ok(write::refused(&refusal)),
     };
-    let change = &planned.change;
+    let extra = json!({
+        "id": planned.task.as_ref().map(|it| it.id.clone()),
+        "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
+        "tracker": planned.tracker,
+    });
+    write_change(workspace, lock, &planned.change, args.format, extra)
+}
+
+/// Re-checks a planned change for new drift, then writes it (a dry run prints it). The JSON
+/// form is `extra` with the files written and whether it was a dry run.
+fn write_change(
+    workspace: &Workspace,
+    lock: Option<&crate::transaction::WorkspaceLock>,
+    change: &WorkspaceChange,
+    format: ShowFormat,
+    mut extra: Value,
+) -> anyhow::Result<u8> {
+    let index = &workspace.index;
     if let Some(code) = write::refuse_drift(workspace, change) {
         return Ok(code);
     }
@@ -285,7 +303,10 @@ fn create(
     if let Some(code) = write::refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    if args.format == ShowFormat::Human {
+    for warning in &change.warnings {
+        eprintln!("taskmark: note: {warning}");
+    }
+    if format == ShowFormat::Human {
         return write::finish(&transaction, &change.label, lock);
     }
     if let Some(lock) = lock
@@ -293,13 +314,81 @@ fn create(
     {
         return Ok(write::report_write_error(error));
     }
-    let value = json!({
-        "id": planned.task.as_ref().map(|it| it.id.clone()),
-        "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
-        "tracker": planned.tracker,
-        "files": transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(),
-        "dry_run": lock.is_none(),
-    });
-    writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&value)?)?;
+    extra["files"] = json!(transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>());
+    extra["dry_run"] = json!(lock.is_none());
+    writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&extra)?)?;
     Ok(exit::CLEAN)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EditArgs {
+    /// The task (`221`, or `specs:221` when several trackers have that id).
+    task: String,
+    /// A new title: one line of plain text.
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    priority: Option<String>,
+    /// A dependency to add (repeat, or separate with commas).
+    #[arg(long = "add-dependency", value_name = "TASK", value_delimiter = ',')]
+    add_dependency: Vec<String>,
+    /// A dependency to remove (repeat, or separate with commas).
+    #[arg(long = "remove-dependency", value_name = "TASK", value_delimiter = ',')]
+    remove_dependency: Vec<String>,
+    /// A new description (replaces the old one).
+    #[arg(long)]
+    description: Option<String>,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// `json` prints the task and the files written.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    if args.dry_run {
+        write::note_pending(&root);
+        let workspace = crate::cli::load(&root)?;
+        return edit_in(&workspace, None, &args);
+    }
+    let lock = match write::lock(&root, &format!("taskmark edit {}", args.task)) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = crate::cli::load(lock.root())?;
+    edit_in(&workspace, Some(&lock), &args)
+}
+
+fn edit_in(
+    workspace: &Workspace,
+    lock: Option<&crate::transaction::WorkspaceLock>,
+    args: &EditArgs,
+) -> anyhow::Result<u8> {
+    let index = &workspace.index;
+    let task = match crate::engine::edit::resolve_task(index, &args.task) {
+        Ok(task) => task,
+        Err(refusal) => return Ok(write::refused(&refusal)),
+    };
+    if let Some(code) = write::refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), "edit a task") {
+        return Ok(code);
+    }
+    let listed = |ids: &[String]| ids.iter().map(|it| it.trim().to_string()).filter(|it| !it.is_empty()).collect();
+    let request = EditTask {
+        task: task.clone(),
+        title: args.title.clone(),
+        priority: args.priority.clone(),
+        add_dependencies: listed(&args.add_dependency),
+        remove_dependencies: listed(&args.remove_dependency),
+        description: args.description.clone(),
+    };
+    let change = match lifecycle::plan_edit_task(index, &request) {
+        Ok(change) => change,
+        Err(refusal) => return Ok(write::refused(&refusal)),
+    };
+    let extra = json!({"id": task.id, "task": format!("{}:{}", task.scope, task.id)});
+    write_change(workspace, lock, &change, args.format, extra)
 }

@@ -57,6 +57,9 @@ enum Command {
     /// Create a task in every store its tracker keeps, in the tracker's own style, with an id
     /// no store, archive, branch or worktree has used.
     New(lifecycle::NewArgs),
+    /// Change a task's title, priority, dependencies or description in every store that keeps
+    /// them, leaving every other byte as it was.
+    Edit(lifecycle::EditArgs),
     /// Change a task's status in every file that states it, all at once or not at all.
     Set(SetArgs),
     /// Apply the fixes that only restate what the files already say (marker spellings, stale
@@ -238,6 +241,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show(args),
         Command::List(args) => lifecycle::list(args),
         Command::New(args) => lifecycle::new(args),
+        Command::Edit(args) => lifecycle::edit(args),
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),

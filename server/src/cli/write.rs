@@ -76,7 +76,7 @@ pub fn recover(root: &Path) -> u8 {
 
 pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
     let index = &workspace.index;
-    let task = match resolve_task(index, request.task) {
+    let task = match crate::engine::edit::resolve_task(index, request.task) {
         Ok(task) => task,
         Err(refusal) => return Ok(refused(&refusal)),
     };
@@ -256,15 +256,6 @@ pub fn unified_diff(file: &FileWrite) -> String {
         .context_radius(3)
         .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
         .to_string()
-}
-
-fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
-    let keys = index.find_tasks(id);
-    match keys.as_slice() {
-        [] => Err(Refusal::UnknownTask(id.to_string())),
-        [one] => Ok(one.clone()),
-        many => Err(Refusal::AmbiguousTask { id: id.to_string(), candidates: many.to_vec() }),
-    }
 }
 
 pub(crate) fn refused(refusal: &Refusal) -> u8 {

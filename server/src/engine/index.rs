@@ -970,6 +970,9 @@ impl WorkspaceIndex {
             Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
             None => (None, id),
         };
+        // Compozy writes `2.0` for its task 2.
+        let id =
+            id.strip_suffix(".0").filter(|it| !it.is_empty() && it.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
         let numeric = crate::engine::markdown::leading_number(id)
             .filter(|(skip, digits)| skip + digits.len() == id.len())
             .map(|(_, digits)| crate::engine::markdown::numeric_id(digits));

@@ -247,6 +247,16 @@ pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) ->
     }
 }
 
+/// The one task `id` names (`221`, `specs:221`), or why there is none.
+pub fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
+    let keys = index.find_tasks(id);
+    match keys.as_slice() {
+        [] => Err(Refusal::UnknownTask(id.to_string())),
+        [one] => Ok(one.clone()),
+        many => Err(Refusal::AmbiguousTask { id: id.to_string(), candidates: many.to_vec() }),
+    }
+}
+
 /// The allowed statuses of a refused transition as a sentence shows them.
 pub fn allowed_list(allowed: &[(String, String)]) -> String {
     crate::engine::vocabulary::shown_list(&allowed.iter().map(|(_, shown)| shown).collect::<Vec<_>>())

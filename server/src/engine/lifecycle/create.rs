@@ -6,6 +6,7 @@ use crate::engine::edit::{NewFile, Refusal, WorkspaceChange};
 use crate::engine::index::{FileId, Tracker, WorkspaceIndex};
 use crate::engine::layout::{self, Family, Role};
 use crate::engine::lifecycle::ids::{IdShape, UsedIds, id_number};
+use crate::engine::lifecycle::json_text;
 use crate::engine::model::{Place, PlaceKind, TaskKey};
 use crate::engine::rules::counters;
 use crate::engine::text::{TextEdit, line_ending, lines_with_offsets, size};
@@ -107,13 +108,18 @@ fn shown_root(root: &str) -> &str {
 /// A title is one line of plain text: markdown in it would be read back as structure (a
 /// marker, a link, a heading) by every store.
 pub fn check_title(title: &str) -> Result<&str, Refusal> {
+    check_one_line("title", title)
+}
+
+/// A value written on one line of every store (a title, a priority): plain text.
+pub(super) fn check_one_line<'t>(what: &str, title: &'t str) -> Result<&'t str, Refusal> {
     let trimmed = title.trim();
-    let bad = |why: &str| Err(Refusal::BadRequest(format!("the title {title:?} {why}")));
+    let bad = |why: &str| Err(Refusal::BadRequest(format!("the {what} {title:?} {why}")));
     if trimmed.is_empty() {
         return bad("is empty");
     }
     if trimmed.chars().any(char::is_control) {
-        return bad("has a line break or control character: a title is one line");
+        return bad("has a line break or control character: it must be one line");
     }
     if trimmed.chars().count() > 200 {
         return bad("is over 200 characters: put the detail in --description");
@@ -130,7 +136,7 @@ pub fn check_title(title: &str) -> Result<&str, Refusal> {
 }
 
 /// A description is plain text too, but may have several lines (it is written as a paragraph).
-fn check_description(description: Option<&str>) -> Result<Option<String>, Refusal> {
+pub(super) fn check_description(description: Option<&str>) -> Result<Option<String>, Refusal> {
     let Some(text) = description.map(str::trim).filter(|it| !it.is_empty()) else { return Ok(None) };
     if text.chars().any(|it| it.is_control() && it != '\n') || text.lines().any(|it| it.trim() == "---") {
         return Err(Refusal::BadRequest(
@@ -212,6 +218,20 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     let change = change.finish();
     change.validate(index)?;
     Ok(PlannedTask { task, tracker: tracker.root.clone(), change })
+}
+
+/// `high` -> `High`, as TODO.md writes priorities.
+pub(super) fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
+}
+
+/// A YAML scalar for `text`: plain when that reads back the same, else single-quoted.
+pub(super) fn yaml_string(text: &str) -> String {
+    let plain = !text.contains([':', '#', '\'', '"', '{', '}', ',', '&', '*', '!', '%', '@', '`'])
+        && !text.starts_with(['?', ' ', '-'])
+        && !text.ends_with(' ');
+    if plain { text.to_string() } else { format!("'{}'", text.replace('\'', "''")) }
 }
 
 /// The request after its checks.
@@ -541,12 +561,6 @@ mod spec_folder {
         change.edit(index, todo, TextEdit::insert(size(at), format!("{lead}{block}")));
     }
 
-    /// `high` -> `High`, as TODO.md writes priorities.
-    fn capitalized(text: &str) -> String {
-        let mut chars = text.chars();
-        chars.next().map_or(String::new(), |first| first.to_uppercase().chain(chars).collect())
-    }
-
     /// A link to `target` written the way the template's links are: `[name](path)` or a bare
     /// `[path]`, with paths from the repository root, from `specs/` or from the file.
     fn link(index: &WorkspaceIndex, todo: FileId, template: Option<&Place>, target: &str, name: &str) -> String {
@@ -653,10 +667,11 @@ mod spec_folder {
         let def = tracker.profile.status(request.status);
         let status = def.json.clone().unwrap_or_else(|| def.id.clone());
         let name = folder.rsplit('/').next().and_then(|it| it.split_once('_')).map_or("", |(_, it)| it).to_string();
-        let keys = template.map(|it| top_level_keys(&text[it.extent])).unwrap_or_default();
-        let has = |key: &str| keys.iter().any(|it| it.0 == key);
-        let value_of = |key: &str| keys.iter().find(|it| it.0 == key).map(|it| it.1.as_str());
-        let quoted = |value: &str| json_string(value);
+        let template_text = template.map_or("", |it| &text[it.extent]);
+        let keys = json_text::properties(template_text);
+        let has = |key: &str| keys.iter().any(|it| it.key == key);
+        let value_of = |key: &str| keys.iter().find(|it| it.key == key).map(|it| it.raw(template_text));
+        let quoted = json_text::string;
         let mut pairs: Vec<(&str, String)> = vec![
             (
                 "project_number",
@@ -676,12 +691,7 @@ mod spec_folder {
             pairs.push(("description", quoted(description)));
         }
         if !request.dependencies.is_empty() || has("dependencies") {
-            let numbers: Vec<String> = request
-                .dependencies
-                .iter()
-                .map(|it| if it.bytes().all(|b| b.is_ascii_digit()) { it.clone() } else { quoted(it) })
-                .collect();
-            pairs.push(("dependencies", format!("[{}]", numbers.join(", "))));
+            pairs.push(("dependencies", json_text::id_array(&request.dependencies)));
         }
         for key in ["created", "last_updated"] {
             if has(key) || (template.is_none() && key == "created") {
@@ -689,15 +699,15 @@ mod spec_folder {
                 pairs.push((key, quoted(&stamp_like(example.or(Some("2000-01-01T00:00:00Z")), &request.now))));
             }
         }
-        let order = |key: &str| keys.iter().position(|it| it.0 == key).unwrap_or(usize::MAX);
+        let order = |key: &str| keys.iter().position(|it| it.key == key).unwrap_or(usize::MAX);
         pairs.sort_by_key(|(key, _)| order(key));
 
         match template {
             Some(template) => {
                 let entry_text = &text[template.extent];
                 let inline = !entry_text.contains('\n');
-                let entry_indent = indentation_before(text, usize::from(template.extent.start()));
-                let key_indent = keys.first().map_or_else(|| format!("{entry_indent}  "), |it| it.2.clone());
+                let entry_indent = json_text::indentation_before(text, usize::from(template.extent.start()));
+                let key_indent = keys.first().map_or_else(|| format!("{entry_indent}  "), |it| it.indent.clone());
                 let object = render_object(&pairs, inline, &entry_indent, &key_indent, newline);
                 let first = entries.first().map(|it| it.extent).unwrap_or(template.extent);
                 let last = entries.last().map(|it| it.extent).unwrap_or(template.extent);
@@ -729,7 +739,7 @@ mod spec_folder {
                         reason: "its `active_projects` is not a list".into(),
                     });
                 };
-                let outer = indentation_before(text, at);
+                let outer = json_text::indentation_before(text, at);
                 let entry_indent = format!("{outer}  ");
                 let object = render_object(&pairs, false, &entry_indent, &format!("{entry_indent}  "), newline);
                 let empty = text[open + 1..].trim_start().starts_with(']');
@@ -753,25 +763,6 @@ mod spec_folder {
         Ok(())
     }
 
-    /// `text` as a JSON string literal.
-    pub(super) fn json_string(text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 2);
-        out.push('"');
-        for it in text.chars() {
-            match it {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                it if (it as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", it as u32)),
-                it => out.push(it),
-            }
-        }
-        out.push('"');
-        out
-    }
-
     fn render_object(
         pairs: &[(&str, String)],
         inline: bool,
@@ -785,61 +776,6 @@ mod spec_folder {
         }
         let body: Vec<String> = pairs.iter().map(|(key, value)| format!("{key_indent}\"{key}\": {value}")).collect();
         format!("{{{newline}{}{newline}{entry_indent}}}", body.join(&format!(",{newline}")))
-    }
-
-    /// The whitespace between the start of the line and `at`, if only whitespace is there.
-    fn indentation_before(text: &str, at: usize) -> String {
-        let line_start = text[..at].rfind('\n').map_or(0, |it| it + 1);
-        let before = &text[line_start..at];
-        if before.chars().all(char::is_whitespace) { before.to_string() } else { String::new() }
-    }
-
-    /// The keys of a JSON object's text at its top level, with their raw values and the
-    /// indentation of their lines.
-    fn top_level_keys(object: &str) -> Vec<(String, String, String)> {
-        let mut keys = Vec::new();
-        let bytes = object.as_bytes();
-        let (mut depth, mut at) = (0usize, 0usize);
-        while at < bytes.len() {
-            match bytes[at] {
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                b'"' => {
-                    let start = at;
-                    at += 1;
-                    while at < bytes.len() && bytes[at] != b'"' {
-                        at += if bytes[at] == b'\\' { 2 } else { 1 };
-                    }
-                    let end = at.min(bytes.len());
-                    let rest = object.get(end + 1..).unwrap_or("");
-                    if depth == 1 && rest.trim_start().starts_with(':') {
-                        let key = object.get(start + 1..end).unwrap_or("").to_string();
-                        let value_start = end + 1 + rest.find(':').unwrap_or(0) + 1;
-                        let value = object.get(value_start..).unwrap_or("").trim_start();
-                        let value_end = value.find([',', '\n', '}']).unwrap_or(value.len());
-                        let indent = indentation_before(object, start);
-                        keys.push((key, value[..value_end].trim().to_string(), indent));
-                    }
-                }
-                _ => {}
-            }
-            at += 1;
-        }
-        keys
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::top_level_keys;
-
-        #[test]
-        fn keys_of_an_object_at_its_top_level_only() {
-            let keys = top_level_keys("{\n  \"a\": 1,\n  \"b\": {\"c\": \"x\"},\n  \"d\": \"q\\\"r\"\n}");
-            let names: Vec<&str> = keys.iter().map(|it| it.0.as_str()).collect();
-            assert_eq!(names, ["a", "b", "d"]);
-            assert_eq!(keys[0].1, "1");
-            assert_eq!(keys[0].2, "  ");
-        }
     }
 }
 
@@ -962,14 +898,6 @@ mod backlog {
         let path = format!("{folder}/{} - {}.md", id.to_ascii_lowercase(), file_title);
         change.created.push(NewFile { path, text });
         Ok(TaskKey::new(tracker.root.clone(), crate::engine::parse::backlog::task_id(&id)))
-    }
-
-    /// A YAML scalar for `text`: plain when that reads back the same, else single-quoted.
-    fn yaml_string(text: &str) -> String {
-        let plain = !text.contains([':', '#', '\'', '"', '{', '}', ',', '&', '*', '!', '%', '@', '`'])
-            && !text.starts_with(['?', ' ', '-'])
-            && !text.ends_with(' ');
-        if plain { text.to_string() } else { format!("'{}'", text.replace('\'', "''")) }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `orphan-task` and
-//! `dependency-not-done`.
+//! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `id-reused`,
+//! `orphan-task` and `dependency-not-done`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -351,13 +351,13 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
     }
 }
 
-/// `duplicate-task` for an id handed out again (see [`WorkspaceIndex::reused_id`]).
+/// `id-reused` for an id handed out again (see [`WorkspaceIndex::reused_id`]).
 fn reused_id(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
     let Some(reused) = index.reused_id(task) else { return };
     let Some(first) = reused.archived.first() else { return };
     let place = index.place(*first);
     let mut it = diagnostic(
-        RuleCode::DuplicateTask,
+        RuleCode::IdReused,
         reused.live.file,
         index.place(reused.live).line,
         format!(

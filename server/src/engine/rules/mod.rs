@@ -37,6 +37,8 @@ pub enum RuleCode {
     BadTimestamp,
     BrokenLink,
     DuplicateTask,
+    /// An id allocated again after the task that had it was archived or completed.
+    IdReused,
     OrphanTask,
     StaleCounts,
     DependencyNotDone,
@@ -45,7 +47,7 @@ pub enum RuleCode {
 }
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 13] = [
+    pub const ALL: [RuleCode; 14] = [
         RuleCode::UnknownStatus,
         RuleCode::InvalidTransition,
         RuleCode::StatusMismatch,
@@ -55,6 +57,7 @@ impl RuleCode {
         RuleCode::BadTimestamp,
         RuleCode::BrokenLink,
         RuleCode::DuplicateTask,
+        RuleCode::IdReused,
         RuleCode::OrphanTask,
         RuleCode::StaleCounts,
         RuleCode::DependencyNotDone,
@@ -72,6 +75,7 @@ impl RuleCode {
             RuleCode::BadTimestamp => "bad-timestamp",
             RuleCode::BrokenLink => "broken-link",
             RuleCode::DuplicateTask => "duplicate-task",
+            RuleCode::IdReused => "id-reused",
             RuleCode::OrphanTask => "orphan-task",
             RuleCode::StaleCounts => "stale-counts",
             RuleCode::DependencyNotDone => "dependency-not-done",
@@ -89,6 +93,7 @@ impl RuleCode {
             | RuleCode::InvalidTransition
             | RuleCode::StatusMismatch
             | RuleCode::DuplicateTask
+            | RuleCode::IdReused
             | RuleCode::MalformedFile => Severity::Error,
             RuleCode::OpenChildren
             | RuleCode::PlanStatusStale
@@ -112,6 +117,7 @@ impl RuleCode {
             RuleCode::BadTimestamp => "an unparseable timestamp, or Started after Completed",
             RuleCode::BrokenLink => "a link to a file that does not exist, or an absolute local path",
             RuleCode::DuplicateTask => "one task id defined twice",
+            RuleCode::IdReused => "an id allocated again after its task was archived or completed",
             RuleCode::OrphanTask => "a task present in some stores and missing from the others",
             RuleCode::StaleCounts => "derived counters that no longer match",
             RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",

@@ -7,7 +7,7 @@ use crate::engine::config::Config;
 use crate::engine::edit::{FixCheck, Refusal, WorkspaceChange};
 use crate::engine::fixture::index;
 use crate::engine::index::WorkspaceIndex;
-use crate::engine::lifecycle::{NewTask, UsedIds, plan_new_task};
+use crate::engine::lifecycle::{EditTask, NewTask, UsedIds, plan_edit_task, plan_new_task};
 use crate::engine::rules::DiagnosticStore;
 use crate::engine::timestamp::Now;
 
@@ -292,4 +292,140 @@ fn checklist_new_box_goes_under_the_heading_named() {
     missing.heading = Some("Someday".into());
     let error = plan_new_task(&index, &missing, &UsedIds::default()).unwrap_err().to_string();
     assert!(error.contains("no heading `Someday`") && error.contains("Later"), "{error}");
+}
+
+/// Plans an edit of `task` and asserts it leaves nothing new; returns the rendered change.
+fn edit_clean(fixture: &str, task: &str, build: impl FnOnce(&mut EditTask)) -> String {
+    let index = index(fixture);
+    let key = crate::engine::edit::resolve_task(&index, task).unwrap_or_else(|it| panic!("{it}"));
+    let mut request = EditTask::new(key);
+    build(&mut request);
+    let change = plan_edit_task(&index, &request).unwrap_or_else(|it| panic!("{it}"));
+    let config = Config::default();
+    let paths = crate::engine::fixture::paths(fixture);
+    let check = FixCheck { config: &config, baseline: None, paths: &paths };
+    let store = DiagnosticStore::new(&index, &config, None, &paths);
+    let (_, left) = check.left_behind(&index, &store, &change, true);
+    assert!(left.is_empty(), "new diagnostics: {left:#?}\n{}", render(&index, &change));
+    render(&index, &change)
+}
+
+fn edit_refused(fixture: &str, task: &str, build: impl FnOnce(&mut EditTask)) -> String {
+    let index = index(fixture);
+    let key = crate::engine::edit::resolve_task(&index, task).unwrap_or_else(|it| panic!("{it}"));
+    let mut request = EditTask::new(key);
+    build(&mut request);
+    plan_edit_task(&index, &request).expect_err("refused").to_string()
+}
+
+#[test]
+fn spec_folder_edit_changes_only_the_fields_named_in_every_store() {
+    let out = edit_clean(SPEC_FOLDER, "15", |it| {
+        it.title = Some("CSV and TSV export".into());
+        it.priority = Some("high".into());
+        it.remove_dependencies = vec!["12".into()];
+        it.description = Some("Weekly and monthly reports.".into());
+    });
+    assert_snapshot!(out);
+}
+
+#[test]
+fn spec_folder_edit_adds_fields_the_section_lacks() {
+    let out = edit_clean(SPEC_FOLDER, "12", |it| {
+        it.add_dependencies = vec!["11".into()];
+        it.title = Some("Sync engine with retries".into());
+    });
+    assert!(out.contains("- **Dependencies**: 11\n"), "{out}");
+    assert!(out.contains("- **Task**: 12 - Sync engine with retries"), "the plan's task line follows: {out}");
+    assert!(out.contains("- **12** [IMPLEMENTING] — Sync engine with retries"), "{out}");
+}
+
+#[test]
+fn edit_refuses_cycles_unknown_tasks_and_empty_requests() {
+    let cycle = edit_refused(SPEC_FOLDER, "12", |it| it.add_dependencies = vec!["15".into()]);
+    assert!(cycle.contains("cycle (12 -> 15 -> 12)"), "{cycle}");
+    let own = edit_refused(SPEC_FOLDER, "12", |it| it.add_dependencies = vec!["12".into()]);
+    assert!(own.contains("itself"), "{own}");
+    let unknown = edit_refused(SPEC_FOLDER, "12", |it| it.add_dependencies = vec!["99".into()]);
+    assert!(unknown.contains("unknown dependency `99`"), "{unknown}");
+    let absent = edit_refused(SPEC_FOLDER, "12", |it| it.remove_dependencies = vec!["15".into()]);
+    assert!(absent.contains("does not depend on 15"), "{absent}");
+    let nothing = edit_refused(SPEC_FOLDER, "12", |_| {});
+    assert!(nothing.contains("nothing to change"), "{nothing}");
+    let markdown = edit_refused(SPEC_FOLDER, "12", |it| it.title = Some("now [COMPLETED]".into()));
+    assert!(markdown.contains("markdown"), "{markdown}");
+}
+
+#[test]
+fn backlog_edit_keeps_every_key_it_does_not_own() {
+    let out = edit_clean(BACKLOG, "BACK-7", |it| {
+        it.title = Some("Ship it now".into());
+        it.priority = Some("High".into());
+        it.add_dependencies = vec!["BACK-9".into()];
+        it.description = Some("Ship today.".into());
+    });
+    assert!(out.contains("ordinal: 1000\n") && out.contains("created_date: '2026-08-10 07:04'\n"), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn spec_kit_edit_renames_the_line_and_refuses_what_it_cannot_keep() {
+    let out = edit_clean(SPEC_KIT, "T002", |it| it.title = Some("Configure linting and formatting".into()));
+    assert!(out.contains("- [ ] T002 [P] Configure linting and formatting\n"), "{out}");
+    let priority = edit_refused(SPEC_KIT, "T002", |it| it.priority = Some("high".into()));
+    assert!(priority.contains("keeps a priority"), "{priority}");
+}
+
+const MINSKY_AND_COMPOZY: &str = r#"%! process/tasks.md
+# Tasks
+- [ ] Sync engine [#049](process/tasks/049-sync.md)
+%! process/tasks/049-sync.md
+# Task #049: Sync engine
+
+## Status
+
+TODO
+%! tasks/prd-kanban/_tasks.md
+## Tasks
+
+- [x] 1.0 Backend
+  - Depends on: none
+
+- [ ] 2.0 Board UI
+  - Depends on: 1.0
+%! tasks/prd-kanban/1_task.md
+---
+status: completed
+---
+# Task 1.0: Backend
+%! tasks/prd-kanban/2_task.md
+---
+status: pending
+---
+# Task 2.0: Board UI
+"#;
+
+#[test]
+fn minsky_and_compozy_edits_follow_the_index_and_the_task_file() {
+    let out = edit_clean(MINSKY_AND_COMPOZY, "process:49", |it| it.title = Some("Sync engine v2".into()));
+    assert!(out.contains("- [ ] Sync engine v2 [#049]"), "{out}");
+    assert!(out.contains("# Task #049: Sync engine v2\n"), "{out}");
+    let out = edit_clean(MINSKY_AND_COMPOZY, "2.0", |it| {
+        it.title = Some("Board and drag".into());
+        it.remove_dependencies = vec!["1.0".into()];
+    });
+    assert!(out.contains("- [ ] 2.0 Board and drag\n  - Depends on: none\n"), "{out}");
+    assert!(out.contains("# Task 2.0: Board and drag\n"), "{out}");
+}
+
+#[test]
+fn backlog_block_lists_stay_block_lists() {
+    let fixture = BACKLOG.replace("dependencies: []\n", "dependencies:\n  - BACK-9\n  - BACK-3\n").replace(
+        "%! backlog/completed/back-9 - Old.md",
+        "%! backlog/tasks/back-3 - Three.md\n---\nid: BACK-3\ntitle: Three\nstatus: Done\n---\n%! backlog/completed/back-9 - Old.md",
+    );
+    let out = edit_clean(&fixture, "BACK-7", |it| it.remove_dependencies = vec!["BACK-9".into()]);
+    assert!(out.contains("dependencies:\n  - BACK-3\npriority: low\n"), "{out}");
+    let out = edit_clean(&fixture, "BACK-7", |it| it.remove_dependencies = vec!["BACK-9".into(), "BACK-3".into()]);
+    assert!(out.contains("dependencies: []\npriority: low\n"), "{out}");
 }

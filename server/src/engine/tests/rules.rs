@@ -621,9 +621,9 @@ fn completed_projects_entries_and_reused_ids() {
         "{rendered}"
     );
     assert!(
-        lines.iter().any(
-            |it| it.contains("[duplicate-task] task 190's id is used twice: folder `190_meta_system_optimization`")
-        ),
+        lines
+            .iter()
+            .any(|it| it.contains("[id-reused] task 190's id is used twice: folder `190_meta_system_optimization`")),
         "{rendered}"
     );
     // Task 190's live places agree: the archived entry is the old task's.
