@@ -1205,3 +1205,28 @@ fn list_tasks_takes_the_filters_of_taskmark_list_and_says_where_each_task_is() {
     assert!(bad["message"].as_str().unwrap_or_default().contains("the kinds are todo"), "{bad}");
     client.stop();
 }
+
+#[test]
+fn trackers_feed_the_new_task_pickers_and_a_workspace_of_several_asks_which() {
+    let (_dir, root) = workspace();
+    std::fs::create_dir_all(root.join("notes")).expect("a folder");
+    std::fs::write(root.join("notes/TODO.md"), "# Notes\n\n## Next\n\n- [ ] Tidy the wiki\n").expect("a checklist");
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let trackers = execute(&mut client, "taskmark.trackers", json!({})).expect("trackers");
+    let specs = trackers.as_array().expect("a list").iter().find(|it| it["tracker"] == "specs").expect("specs");
+    assert_eq!((specs["family"].as_str(), specs["writable"].as_bool()), (Some("spec-folder"), Some(true)), "{specs}");
+    let statuses = specs["statuses"].as_array().expect("statuses");
+    let default: Vec<&Value> = statuses.iter().filter(|it| it["default"] == true).collect();
+    assert_eq!(default.len(), 1, "{statuses:?}");
+    assert_eq!(default[0]["display"], "[NOT STARTED]");
+    assert_eq!(specs["folder"], client.uri(""));
+    let asked = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks" })).expect_err("which tracker?");
+    assert_eq!(asked["data"]["kind"], "chooseTracker", "{asked}");
+    let offered: Vec<&str> =
+        asked["data"]["trackers"].as_array().expect("trackers").iter().filter_map(Value::as_str).collect();
+    assert!(offered.contains(&"specs") && offered.contains(&"notes"), "{offered:?}");
+    let created = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks", "tracker": "specs" }))
+        .expect("created in the tracker named");
+    assert_eq!(created["task"], "specs:17", "{created}");
+    client.stop();
+}

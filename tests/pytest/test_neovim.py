@@ -55,10 +55,10 @@ def run_spec(spec: str, tmp_path: Path) -> str:
     return completed.stdout
 
 
-def test_plugin_sets_shows_and_checks_in_a_real_neovim(tmp_path: Path) -> None:
+def test_plugin_sets_shows_checks_creates_and_lists_in_a_real_neovim(tmp_path: Path) -> None:
     out = run_spec("plugin_spec.lua", tmp_path)
     steps = [line for line in out.splitlines() if line.startswith("ok ")]
-    assert len(steps) == 6, out
+    assert len(steps) == 9, out
 
 
 def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: Path) -> None:
@@ -90,6 +90,9 @@ def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: P
     pids = {line.split()[1] for out in outputs.values() for line in out.splitlines() if line.startswith("pid ")}
     assert len(pids) == 1, f"both Neovims talk to one daemon: {outputs}"
     assert "ok the follower sees the other Neovim's change" in outputs["follower"], outputs["follower"]
+    assert "ok the follower sees a task created in the other Neovim" in outputs["follower"], outputs["follower"]
     # The setter wrote its buffer; the files no one had open were written by the daemon.
     assert "- **14** [IMPLEMENTING]" in (workspace / "specs" / "TODO.md").read_text()
     assert '"status": "implementing"' in (workspace / "specs" / "state.json").read_text()
+    assert '"project_number": 17' in (workspace / "specs" / "state.json").read_text()
+    assert "### 17. Webhooks" in (workspace / "specs" / "TODO.md").read_text()

@@ -120,6 +120,8 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.reindex",
         "taskmark.taskAt",
         "taskmark.fix",
+        "taskmark.newTask",
+        "taskmark.trackers",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

@@ -1,7 +1,7 @@
 -- The plugin in a real headless Neovim against the real server:
 --   nvim --headless --clean -l plugin_spec.lua PLUGIN_DIR WORKSPACE TASKMARK
--- Opens the workspace's TODO.md, waits for diagnostics, and drives :Taskmark show, check and
--- set (pickers answered by a script, as a user would), then checks buffers and files.
+-- Opens the workspace's TODO.md, waits for diagnostics, and drives :Taskmark show, check, set,
+-- new and list (pickers answered by a script, as a user would), then checks buffers and files.
 -- Prints `ok NAME` per step; exits non-zero on the first failure.
 
 local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
@@ -40,6 +40,13 @@ vim.ui.input = function(opts, on_confirm)
   local answer = table.remove(answers, 1)
   table.insert(offered, { prompt = opts.prompt })
   on_confirm(answer)
+end
+
+local notes = {}
+local original_notify = vim.notify
+vim.notify = function(message, level, opts)
+  table.insert(notes, message)
+  return original_notify(message, level, opts)
 end
 
 local taskmark = require('taskmark')
@@ -139,6 +146,74 @@ step(':Taskmark set asks for the reason a status needs', function()
     return read('specs/TODO.md'):find('**Blocking Reason**: waiting on the vendor', 1, true) ~= nil
   end)
   check(offered[1].prompt == 'Blocking Reason: ', 'asked for the reason: ' .. vim.inspect(offered[1]))
+end)
+
+step(':Taskmark new writes the task in every store, the open TODO.md through its buffer', function()
+  vim.api.nvim_set_current_buf(vim.fn.bufnr(todo_path))
+  local state_before = read('specs/state.json')
+  answers = { 'Write them' }
+  offered = {}
+  vim.cmd('Taskmark new --priority=high --depends-on=12 --plan Webhooks for status changes')
+  wait('the new task written', 20000, function()
+    return read('specs/TODO.md'):find('### 17. Webhooks for status changes', 1, true) ~= nil
+  end)
+  check(offered[1].prompt:find('taskmark changed 1 buffer', 1, true) ~= nil, vim.inspect(offered))
+  local todo = read('specs/TODO.md')
+  check(todo:find('- **17** [NOT STARTED] — Webhooks for status changes', 1, true) ~= nil, todo)
+  check(todo:find('- **Dependencies**: 12', 1, true) ~= nil, todo)
+  check(not vim.bo[vim.fn.bufnr(todo_path)].modified, 'the buffer was written')
+  -- The closed and new files were written by the server, not opened as buffers.
+  local state = read('specs/state.json')
+  check(state ~= state_before and state:find('"project_number": 17', 1, true) ~= nil, state)
+  local plan = 'specs/017_webhooks_for_status_changes/plans/implementation-001.md'
+  check(read(plan):find('Webhooks for status changes', 1, true) ~= nil, 'the plan skeleton')
+  check(vim.fn.bufloaded(workspace .. '/' .. plan) == 0, 'the plan was not loaded into a buffer')
+  check(#answers == 0, 'every scripted answer was used')
+end)
+
+step(':Taskmark new asks for the title, and a refusal writes nothing', function()
+  answers = { 'Audit export', 'Write them' }
+  offered = {}
+  vim.cmd('Taskmark new')
+  wait('the second task written', 20000, function()
+    return read('specs/TODO.md'):find('### 18. Audit export', 1, true) ~= nil
+  end)
+  check(offered[1].prompt == 'New task title: ', 'asked for the title: ' .. vim.inspect(offered[1]))
+  local state = read('specs/state.json')
+  notes = {}
+  vim.cmd('Taskmark new --depends-on=99 Depends on nothing')
+  wait('the refusal', 20000, function()
+    for _, message in ipairs(notes) do
+      if message:find('unknown dependency `99`', 1, true) then
+        return true
+      end
+    end
+    return false
+  end)
+  check(read('specs/state.json') == state, 'nothing was written')
+  check(read('specs/TODO.md'):find('Depends on nothing', 1, true) == nil, 'nothing was written to TODO.md')
+end)
+
+step(':Taskmark list ready offers the ready tasks and jumps to the one picked', function()
+  vim.cmd('enew')
+  answers = { '16 ' }
+  offered = {}
+  vim.cmd('Taskmark list ready')
+  wait('the jump to task 16', 20000, function()
+    return vim.api.nvim_buf_get_name(0) == todo_path and vim.api.nvim_get_current_line():find('^### 16%. ') ~= nil
+  end)
+  local ids = {}
+  for _, label in ipairs(offered[1].labels) do
+    table.insert(ids, label:match('^(%S+)'))
+  end
+  check(table.concat(ids, ',') == '15,16,18', 'ready tasks: ' .. vim.inspect(offered[1].labels))
+  answers = { '12 ' }
+  offered = {}
+  vim.cmd('Taskmark list kind=active')
+  wait('the jump to task 12', 20000, function()
+    return vim.api.nvim_get_current_line():find('^### 12%. ') ~= nil
+  end)
+  check(#offered[1].labels == 2, 'active tasks: ' .. vim.inspect(offered[1].labels))
 end)
 
 step(':checkhealth taskmark reports the binary, the server and the configuration', function()

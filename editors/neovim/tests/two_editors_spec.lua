@@ -2,8 +2,9 @@
 --   nvim --headless --clean -l two_editors_spec.lua PLUGIN_DIR WORKSPACE TASKMARK ROLE SYNC_DIR
 -- ROLE `follower` opens TODO.md, says it is ready (a file in SYNC_DIR), and waits until a status
 -- change made in the other Neovim shows in its buffer, unsaved and without a re-read, with a
--- notification naming where it came from. ROLE `setter` waits for that, runs `:Taskmark set 14
--- implementing` and writes its buffers. Both print the daemon's pid (`pid N`) so the caller can
+-- notification naming where it came from, then until a task created in the other Neovim does.
+-- ROLE `setter` waits for that, runs `:Taskmark set 14 implementing` and writes its buffers,
+-- then `:Taskmark new Webhooks`. Both print the daemon's pid (`pid N`) so the caller can
 -- check they shared one. Prints `ok NAME` per step; exits non-zero on the first failure.
 
 local plugin_dir, workspace, taskmark_bin, role, sync = arg[1], arg[2], arg[3], arg[4], arg[5]
@@ -76,6 +77,21 @@ if role == 'follower' then
     check(vim.bo[bufnr].modified, 'the follower\'s buffer is modified, not reloaded')
     signal('follower-done')
   end)
+  step('the follower sees a task created in the other Neovim in its buffer', function()
+    local bufnr = vim.fn.bufnr(todo_path)
+    wait('the new section in this buffer', 30000, function()
+      return vim.tbl_contains(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '### 17. Webhooks')
+    end)
+    wait('the notification', 10000, function()
+      for _, message in ipairs(notifications) do
+        if message:find('new task specs:17: Webhooks [NOT STARTED]', 1, true) then
+          return true
+        end
+      end
+      return false
+    end)
+    signal('follower-new-done')
+  end)
 else
   step('the setter changes task 14 once the follower is watching', function()
     wait('the follower', 30000, function()
@@ -89,6 +105,17 @@ else
     -- Stay connected until the follower has it, so the daemon is not left idle mid-broadcast.
     wait('the follower', 30000, function()
       return signalled('follower-done')
+    end)
+  end)
+  step('the setter creates a task the follower sees', function()
+    vim.cmd('Taskmark new Webhooks')
+    local bufnr = vim.fn.bufnr(todo_path)
+    wait('the new section in the setter\'s buffer, written', 20000, function()
+      return vim.tbl_contains(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '### 17. Webhooks')
+        and not vim.bo[bufnr].modified
+    end)
+    wait('the follower', 30000, function()
+      return signalled('follower-new-done')
     end)
   end)
 end

@@ -28,8 +28,17 @@ pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
-pub const ALL: [&str; 8] =
-    [SET_STATUS, PICK_STATUS, LIST_TASKS, TASK_INFO, REINDEX, TASK_AT, FIX, crate::lsp::lifecycle::NEW_TASK];
+pub const ALL: [&str; 9] = [
+    SET_STATUS,
+    PICK_STATUS,
+    LIST_TASKS,
+    TASK_INFO,
+    REINDEX,
+    TASK_AT,
+    FIX,
+    crate::lsp::lifecycle::NEW_TASK,
+    crate::lsp::lifecycle::TRACKERS,
+];
 
 /// A change ready to send, with what every file must say once it is applied.
 pub struct PlannedEdit {

@@ -26,6 +26,7 @@ use crate::lsp::world::World;
 use crate::transaction::FileWrite;
 
 pub const NEW_TASK: &str = "taskmark.newTask";
+pub const TRACKERS: &str = "taskmark.trackers";
 
 fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
     arguments.first().and_then(Value::as_object)
@@ -187,9 +188,17 @@ impl NewTaskArgs {
         if !world.indexed {
             return Err(content_modified("no new task yet: the workspace is still being indexed"));
         }
-        lifecycle::choose_tracker(&world.index, self.request.tracker.as_deref())
-            .map(|it| it.root.clone())
-            .map_err(|it| commands::refusal(&it))
+        lifecycle::choose_tracker(&world.index, self.request.tracker.as_deref()).map(|it| it.root.clone()).map_err(
+            |refusal| {
+                let mut error = commands::refusal(&refusal);
+                let writable = writable_trackers(world);
+                // Several could take it and none was named: the editor asks which.
+                if self.request.tracker.is_none() && writable.len() > 1 {
+                    error.data = Some(json!({ "kind": "chooseTracker", "trackers": writable }));
+                }
+                error
+            },
+        )
     }
 
     /// Plans the task against the world, with ids above every id the tracker has used here
@@ -229,6 +238,55 @@ impl NewTaskArgs {
             open_elsewhere,
         )
     }
+}
+
+/// The roots of the trackers `taskmark new` can add tasks to.
+fn writable_trackers(world: &World) -> Vec<String> {
+    world
+        .index
+        .trackers()
+        .iter()
+        .filter(|it| lifecycle::choose_tracker(&world.index, Some(&it.root)).is_ok())
+        .map(|it| it.root.clone())
+        .collect()
+}
+
+/// `taskmark.trackers`: the workspace folder's trackers, for the editors' New Task pickers:
+/// `{tracker, family, folder, writable, statuses: [{status, display, kind, default}]}`, the
+/// task statuses of its vocabulary in its order (the one a new task gets unless told is
+/// `default`).
+pub fn trackers(world: &World) -> Value {
+    let writable = writable_trackers(world);
+    let folder = Uri::from_file_path(&world.root).map(|it| it.as_str().to_string());
+    let trackers: Vec<Value> = world
+        .index
+        .trackers()
+        .iter()
+        .map(|tracker| {
+            let profile = &tracker.profile;
+            let default = status_shown(world, &tracker.root, None);
+            let statuses: Vec<Value> = profile
+                .ids()
+                .filter(|it| profile.status(*it).task)
+                .map(|it| {
+                    json!({
+                        "status": profile.status(it).id,
+                        "display": profile.display(it),
+                        "kind": profile.kind(it).as_str(),
+                        "default": default.as_deref() == Some(profile.display(it).as_str()),
+                    })
+                })
+                .collect();
+            json!({
+                "tracker": tracker.root,
+                "family": tracker.family.as_str(),
+                "folder": folder,
+                "writable": writable.contains(&tracker.root),
+                "statuses": statuses,
+            })
+        })
+        .collect();
+    json!(trackers)
 }
 
 /// How the tracker shows the status a new task gets (its vocabulary's default when none is asked for).

@@ -1146,6 +1146,10 @@ impl LanguageServer for Server {
                     .await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
+            lifecycle::TRACKERS => {
+                let lists = self.query_all(lifecycle::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
+                Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
+            }
             lifecycle::NEW_TASK => {
                 self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
             }

@@ -1,5 +1,5 @@
 -- taskmark for Neovim 0.11+: registers `taskmark lsp` for markdown and JSON files under a
--- tracker root and adds :Taskmark (set, show, check, log). Everything it shows comes from the
+-- tracker root and adds :Taskmark (set, show, new, list, check, log). Everything it shows comes from the
 -- server; this file only asks and displays.
 
 local M = {}
@@ -67,6 +67,13 @@ local function on_task_changed(_, params)
     return
   end
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
+  if params.action == 'created' then
+    notify(
+      string.format('new task %s: %s %s%s', params.task or '?', params.title or '', params.to or '', origin),
+      vim.log.levels.INFO
+    )
+    return
+  end
   notify(
     string.format('task %s: %s → %s%s', params.task or '?', params.from or '?', params.to or '?', origin),
     vim.log.levels.INFO
@@ -248,6 +255,175 @@ function M.set(task, status)
   end
 end
 
+--- `:Taskmark new` options, as `taskmark new` spells them: `--plan`, `--tracker=T`,
+--- `--status=S`, `--priority=P`, `--depends-on=12,14`, `--heading=H`, `--description=TEXT`,
+--- `--dry-run`; the other words are the title.
+function M.parse_new(args)
+  local request, title = {}, {}
+  local keys = {
+    tracker = 'tracker',
+    status = 'status',
+    priority = 'priority',
+    heading = 'heading',
+    description = 'description',
+    ['depends-on'] = 'dependsOn',
+  }
+  for _, word in ipairs(args or {}) do
+    local key, value = word:match('^%-%-([%w-]+)=(.*)$')
+    if key and keys[key] then
+      if key == 'depends-on' then
+        request.dependsOn = vim.split(value, ',', { trimempty = true })
+      else
+        request[keys[key]] = value
+      end
+    elseif word == '--plan' then
+      request.plan = true
+    elseif word == '--dry-run' then
+      request.dryRun = true
+    else
+      table.insert(title, word)
+    end
+  end
+  if #title > 0 then
+    request.title = table.concat(title, ' ')
+  end
+  return request
+end
+
+--- Creates a task (`taskmark.newTask`): asks for the title when there is none and for the
+--- tracker when the workspace has several, then offers to write the buffers it changed.
+--- `callback(result)` (optional) gets the server's answer.
+function M.new(request, callback)
+  request = vim.deepcopy(request or {})
+  if not request.title or vim.trim(request.title) == '' then
+    vim.ui.input({ prompt = 'New task title: ' }, function(input)
+      if input and vim.trim(input) ~= '' then
+        request.title = input
+        M.new(request, callback)
+      end
+    end)
+    return
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  if vim.api.nvim_buf_get_name(bufnr) ~= '' then
+    request.uri = request.uri or vim.uri_from_bufnr(bufnr)
+  end
+  M.execute('taskmark.newTask', request, function(err, result)
+    if err then
+      local data = type(err.data) == 'table' and err.data or {}
+      if data.kind == 'chooseTracker' and type(data.trackers) == 'table' and not request.tracker then
+        vim.ui.select(data.trackers, {
+          prompt = 'Add the task to which tracker?',
+          format_item = function(tracker)
+            return tracker == '' and '.' or tracker
+          end,
+        }, function(tracker)
+          if tracker then
+            request.tracker = tracker
+            M.new(request, callback)
+          end
+        end)
+        return
+      end
+      notify(err.message or tostring(err), vim.log.levels.ERROR)
+      return
+    end
+    result = result or {}
+    if result.dryRun then
+      notify('dry run: ' .. (result.label or 'new task') .. ' would change ' .. table.concat(result.files or {}, ', '))
+    else
+      notify(
+        string.format('new task %s: %s (%s)', result.task or result.id or '?', result.title or '', table.concat(result.files or {}, ', '))
+      )
+      for _, warning in ipairs(result.warnings or {}) do
+        notify(warning, vim.log.levels.WARN)
+      end
+      offer_to_write(result.uris)
+    end
+    if callback then
+      callback(result)
+    end
+  end)
+end
+
+--- `:Taskmark list` filters, as `taskmark list` spells them: `ready`, `blocked`, `archived`,
+--- `kind=K`, `status=S`, `tracker=T` (with or without `--`); other words search ids and titles.
+function M.parse_list(args)
+  local filter, words = {}, {}
+  for _, word in ipairs(args or {}) do
+    local bare = word:gsub('^%-%-', '')
+    local key, value = bare:match('^(%w+)=(.*)$')
+    if key == 'kind' or key == 'status' or key == 'tracker' then
+      filter[key] = value
+    elseif bare == 'ready' or bare == 'blocked' or bare == 'archived' then
+      filter[bare] = true
+    else
+      table.insert(words, word)
+    end
+  end
+  if #words > 0 then
+    filter.filter = table.concat(words, ' ')
+  end
+  return filter
+end
+
+--- The line of the `:Taskmark list` picker for one task.
+function M.format_task(task)
+  local status = (task.status or '') .. (task.agrees == false and ' ≠' or '')
+  local waits = {}
+  for _, dependency in ipairs(task.dependencies or {}) do
+    if not dependency.done then
+      table.insert(waits, dependency.id)
+    end
+  end
+  local extra = #waits > 0 and ('  waits on ' .. table.concat(waits, ',')) or ''
+  return string.format('%-8s %-16s %s%s', task.id or '?', status, task.title or '', extra)
+end
+
+--- Opens `uri` in the current window at the start of `range` (an LSP range in the client's
+--- position encoding), remembering where the cursor was in the jump list.
+function M.jump(uri, range)
+  local client = M.client()
+  local encoding = client and client.offset_encoding or 'utf-16'
+  local bufnr = vim.uri_to_bufnr(uri)
+  vim.cmd("normal! m'")
+  vim.bo[bufnr].buflisted = true
+  vim.api.nvim_win_set_buf(0, bufnr)
+  local row = range and range.start.line or 0
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  local col = 0
+  if range then
+    local ok, byte = pcall(vim.str_byteindex, line, encoding, range.start.character, false)
+    col = ok and byte or 0
+  end
+  vim.api.nvim_win_set_cursor(0, { math.min(row + 1, vim.api.nvim_buf_line_count(bufnr)), col })
+  vim.cmd('normal! zv')
+end
+
+--- Lists the tasks the filters select (`taskmark.listTasks`) in a picker, and jumps to the one
+--- chosen (its definition: the TODO.md heading, the index line, the task file).
+function M.list(filter, on_jump)
+  M.execute('taskmark.listTasks', filter or {}, function(err, tasks)
+    if err then
+      notify(err.message or tostring(err), vim.log.levels.ERROR)
+      return
+    end
+    if type(tasks) ~= 'table' or #tasks == 0 then
+      notify('no task matches', vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(tasks, { prompt = 'Go to task:', format_item = M.format_task }, function(task)
+      if not task or not task.uri then
+        return
+      end
+      M.jump(task.uri, task.range)
+      if on_jump then
+        on_jump(task)
+      end
+    end)
+  end)
+end
+
 --- The lines of the floating `:Taskmark show` window.
 function M.render_task(info)
   local lines = {
@@ -357,6 +533,12 @@ local subcommands = {
   show = function(args)
     M.show(args[1])
   end,
+  new = function(args)
+    M.new(M.parse_new(args))
+  end,
+  list = function(args)
+    M.list(M.parse_list(args))
+  end,
   check = function()
     M.check()
   end,
@@ -368,12 +550,20 @@ local subcommands = {
 local function complete(arglead, line)
   local words = vim.split(line, '%s+', { trimempty = true })
   local index = #words + (line:match('%s$') and 1 or 0)
+  local candidates = {}
   if index <= 2 then
-    return vim.tbl_filter(function(name)
-      return vim.startswith(name, arglead)
-    end, vim.tbl_keys(subcommands))
+    candidates = vim.tbl_keys(subcommands)
+  elseif words[2] == 'list' then
+    candidates = { 'ready', 'blocked', 'archived', 'status=', 'tracker=' }
+    for _, kind in ipairs({ 'todo', 'active', 'blocked', 'done', 'cancelled' }) do
+      table.insert(candidates, 'kind=' .. kind)
+    end
+  elseif words[2] == 'new' then
+    candidates = { '--plan', '--tracker=', '--status=', '--priority=', '--depends-on=', '--heading=', '--dry-run' }
   end
-  return {}
+  return vim.tbl_filter(function(name)
+    return vim.startswith(name, arglead)
+  end, candidates)
 end
 
 function M.setup(opts)
@@ -398,11 +588,11 @@ function M.setup(opts)
     local name = table.remove(args, 1) or 'show'
     local run = subcommands[name]
     if not run then
-      notify('unknown subcommand `' .. name .. '`; use set, show, check or log', vim.log.levels.ERROR)
+      notify('unknown subcommand `' .. name .. '`; use set, show, new, list, check or log', vim.log.levels.ERROR)
       return
     end
     run(args)
-  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, check, log' })
+  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, new, list, check, log' })
 end
 
 return M
