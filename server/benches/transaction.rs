@@ -103,8 +103,8 @@ fn one_transaction(root: &Path, commits: usize) -> anyhow::Result<Vec<f64>> {
         .collect();
     let backward: Vec<FileWrite> =
         forward.iter().map(|it| FileWrite::replace(it.path.clone(), it.after.clone(), it.before.clone())).collect();
-    let forward = Transaction { label: format!("set {} {status}", task.id), files: forward };
-    let backward = Transaction { label: format!("undo set {} {status}", task.id), files: backward };
+    let forward = Transaction::new(format!("set {} {status}", task.id), forward);
+    let backward = Transaction::new(format!("undo set {} {status}", task.id), backward);
     let mut samples = Vec::with_capacity(commits);
     for commit in 0..commits {
         let transaction = if commit % 2 == 0 { &forward } else { &backward };

@@ -299,7 +299,7 @@ fn write_change(
     }
     let mut files = write::writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice())));
     files.extend(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())));
-    let transaction = Transaction { label: change.label.clone(), files };
+    let transaction = Transaction::new(change.label.clone(), files);
     if let Some(code) = write::refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }

@@ -115,6 +115,7 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
     let transaction = Transaction {
         label: format!("set {} {}", request.task, request.status),
         files: writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice()))),
+        moves: Vec::new(),
     };
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
@@ -178,7 +179,7 @@ pub fn fix(
         return Ok(code);
     }
     let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
-    let transaction = Transaction { label: "fix".into(), files };
+    let transaction = Transaction::new("fix", files);
     if let Some(code) = refuse_lossy(&workspace, &transaction) {
         return Ok(code);
     }

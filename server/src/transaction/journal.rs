@@ -15,8 +15,9 @@ use crate::private_dir;
 use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directory};
 
 pub(super) const FILE_NAME: &str = "journal";
-const FORMAT: u32 = 3;
-/// Format 2 journals (before files could be created) read as format 3 ones without new files.
+const FORMAT: u32 = 4;
+/// Format 2 journals (before files could be created) and format 3 ones (before moves) read as
+/// format 4 ones without new files or moves.
 const OLDEST_FORMAT: u32 = 2;
 /// Far more than a 512-file journal takes; a bigger one is not ours.
 const MAX_JOURNAL_BYTES: u64 = 4 << 20;
@@ -44,6 +45,13 @@ pub struct JournalFile {
     pub created: bool,
 }
 
+/// A file or folder moved after the files are written, by absolute path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalMove {
+    pub from: PathBuf,
+    pub to: PathBuf,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
     pub id: String,
@@ -56,6 +64,9 @@ pub struct Journal {
     /// empty) if it rolls back.
     #[serde(default)]
     pub folders: Vec<PathBuf>,
+    /// Moves done after the files are written, in order.
+    #[serde(default)]
+    pub moves: Vec<JournalMove>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,6 +164,16 @@ impl Journal {
         }
         if let Some(folder) = self.folders.iter().find(|it| !inside(it)) {
             return Err(format!("the folder {} it would create is not inside the workspace root", folder.display()));
+        }
+        if self.moves.len() > MAX_FILES {
+            return Err(format!("it names {} moves, over the limit of {MAX_FILES}", self.moves.len()));
+        }
+        if let Some(moved) = self.moves.iter().find(|it| !inside(&it.from) || !inside(&it.to)) {
+            return Err(format!(
+                "its move of {} to {} leaves the workspace root",
+                moved.from.display(),
+                moved.to.display()
+            ));
         }
         for (number, file) in self.files.iter().enumerate() {
             let target = &file.target;
@@ -265,12 +286,55 @@ impl Journal {
             }
             fault::point(&format!("renamed:{number}"));
         }
-        let directories: BTreeSet<&Path> = self.files.iter().filter_map(|it| it.target.parent()).collect();
+        for (number, moved) in self.moves.iter().enumerate() {
+            self.move_once(moved)?;
+            fault::point(&format!("moved:{number}"));
+        }
+        let directories: BTreeSet<&Path> = self
+            .files
+            .iter()
+            .filter_map(|it| it.target.parent())
+            .chain(self.moves.iter().flat_map(|it| [it.from.parent(), it.to.parent()]).flatten())
+            .collect();
         for directory in directories {
             sync_directory(directory)?;
         }
         fault::point("synced");
         Ok(())
+    }
+
+    /// Does a move unless it is done: the source there and nothing at the destination moves;
+    /// the source gone and the destination there was moved before a crash.
+    fn move_once(&self, moved: &JournalMove) -> Result<(), TransactionError> {
+        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
+        let conflict = |reason: String| TransactionError::Conflict { path: moved.from.display().to_string(), reason };
+        match (exists(&moved.from), exists(&moved.to)) {
+            (true, false) => {
+                // A folder swapped for a symlink since the checks would move the rename elsewhere.
+                for path in [&moved.from, &moved.to] {
+                    let folder = path.parent().map(fs::canonicalize);
+                    if !matches!(&folder, Some(Ok(real)) if Some(real.as_path()) == path.parent()) {
+                        return Err(conflict(format!(
+                            "the folder of {} is no longer the one `{}` checked",
+                            path.display(),
+                            self.label
+                        )));
+                    }
+                }
+                rename_no_replace(&moved.from, &moved.to).map_err(|error| io_error(&moved.to, error))
+            }
+            (false, true) => Ok(()),
+            (true, true) => Err(conflict(format!(
+                "`{}` was to move it to {}, where something appeared; both were left as they are",
+                self.label,
+                moved.to.display()
+            ))),
+            (false, false) => Err(conflict(format!(
+                "`{}` was to move it to {}, but it is in neither place",
+                self.label,
+                moved.to.display()
+            ))),
+        }
     }
 
     fn refuse(&self, file: &JournalFile, reason: String) -> TransactionError {
@@ -350,6 +414,13 @@ fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
         if !matches!(error.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
             return Err(error);
         }
+    }
+    if fs::symlink_metadata(from)?.is_dir() {
+        // No hard links for folders: the caller checked that nothing is at `to`.
+        if fs::symlink_metadata(to).is_ok() {
+            return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+        }
+        return fs::rename(from, to);
     }
     fs::hard_link(from, to)?;
     fs::remove_file(from)

@@ -31,7 +31,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-pub use journal::{Journal, JournalFile, JournalState};
+pub use journal::{Journal, JournalFile, JournalMove, JournalState};
 pub use lock::WorkspaceLock;
 
 /// More files than any status change or fix batch touches: a bigger plan is a bug.
@@ -61,11 +61,28 @@ impl FileWrite {
     }
 }
 
+/// A file or folder the transaction moves (an archived task's folder, a Backlog.md task file
+/// moved to `completed/`). Moves happen after every file is written, and never replace
+/// anything at `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMove {
+    /// Relative to the workspace root, `/`-separated.
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Transaction {
     /// What the change is, for the journal and messages: `set 221 completed`.
     pub label: String,
     pub files: Vec<FileWrite>,
+    pub moves: Vec<PathMove>,
+}
+
+impl Transaction {
+    pub fn new(label: impl Into<String>, files: Vec<FileWrite>) -> Transaction {
+        Transaction { label: label.into(), files, moves: Vec::new() }
+    }
 }
 
 /// Why a transaction wrote nothing.
@@ -136,8 +153,9 @@ impl Transaction {
             state: JournalState::Prepared,
             files: Vec::new(),
             folders: Vec::new(),
+            moves: Vec::new(),
         };
-        if files.is_empty() {
+        if files.is_empty() && self.moves.is_empty() {
             return Ok(Prepared { lock, journal: empty, paths: Vec::new(), finished: true });
         }
         if files.len() > MAX_FILES {
@@ -163,6 +181,7 @@ impl Transaction {
             };
             targets.push(target);
         }
+        let moves = check_moves(lock.root(), &self.moves, &files, &mut folders)?;
         let journal = Journal {
             root: lock.root().to_path_buf(),
             files: targets
@@ -176,6 +195,7 @@ impl Transaction {
                 })
                 .collect(),
             folders,
+            moves,
             ..empty.clone()
         };
         journal.store(lock.state_dir())?;
@@ -183,7 +203,11 @@ impl Transaction {
         let prepared = Prepared {
             lock,
             journal,
-            paths: targets.iter().map(|it| it.write.path.clone()).collect(),
+            paths: targets
+                .iter()
+                .map(|it| it.write.path.clone())
+                .chain(self.moves.iter().flat_map(|it| [it.from.clone(), it.to.clone()]))
+                .collect(),
             finished: false,
         };
         // The journal names the folders before they exist, so a crash from here on removes them.
@@ -192,6 +216,9 @@ impl Transaction {
         // The window for a lost update is from here to the renames: keep it short.
         for target in &targets {
             ensure_unchanged(target)?;
+        }
+        for (planned, checked) in self.moves.iter().zip(&prepared.journal.moves) {
+            ensure_movable(planned, checked)?;
         }
         fault::point("checked");
         Ok(prepared)
@@ -480,6 +507,88 @@ fn check_new_target<'a>(
     };
     // A new file gets the mode the user's umask gives any new file, as an editor's would.
     Ok(Target { write, real: target, temp, permissions: None })
+}
+
+/// The checks for the moves: each source a real file or folder inside the root (a symlink is
+/// refused: moving it would move only the link), nothing at its destination, whose missing
+/// folders join `folders`; no write inside a moved path, no move inside another.
+fn check_moves(
+    canonical_root: &Path,
+    moves: &[PathMove],
+    files: &[&FileWrite],
+    folders: &mut Vec<PathBuf>,
+) -> Result<Vec<JournalMove>, TransactionError> {
+    let mut out = Vec::with_capacity(moves.len());
+    for planned in moves {
+        let refuse = |reason: String| TransactionError::Refused { path: planned.from.clone(), reason };
+        let plain =
+            |path: &str| !path.is_empty() && Path::new(path).components().all(|it| matches!(it, Component::Normal(_)));
+        if !plain(&planned.from) || !plain(&planned.to) {
+            return Err(refuse(format!("moving it to {} would leave the workspace root", planned.to)));
+        }
+        let under = |path: &str, folder: &str| path == folder || path.starts_with(&format!("{folder}/"));
+        if under(&planned.to, &planned.from) {
+            return Err(refuse(format!("it cannot move into itself ({})", planned.to)));
+        }
+        if let Some(write) = files.iter().find(|it| under(&it.path, &planned.from) || under(&it.path, &planned.to)) {
+            return Err(refuse(format!("{} is written by the same change that moves it", write.path)));
+        }
+        if let Some(other) = moves
+            .iter()
+            .find(|it| !std::ptr::eq(*it, planned) && (under(&it.from, &planned.from) || under(&it.to, &planned.to)))
+        {
+            return Err(refuse(format!("it overlaps another move ({} -> {})", other.from, other.to)));
+        }
+        let from = canonical_root.join(&planned.from);
+        let parent = from.parent().map(fs::canonicalize);
+        match &parent {
+            Some(Ok(real)) if real.starts_with(canonical_root) && Some(real.as_path()) == from.parent() => {}
+            Some(Err(error)) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(TransactionError::Conflict {
+                    path: planned.from.clone(),
+                    reason: "it was deleted since it was read".into(),
+                });
+            }
+            _ => return Err(refuse("its folder is not a real folder inside the workspace root".into())),
+        }
+        match fs::symlink_metadata(&from) {
+            Ok(metadata) if metadata.is_file() || metadata.is_dir() => {}
+            Ok(_) => {
+                return Err(refuse(
+                    "it is a symlink or special file; taskmark moves only real files and folders".into(),
+                ));
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(TransactionError::Conflict {
+                    path: planned.from.clone(),
+                    reason: "it was deleted since it was read".into(),
+                });
+            }
+            Err(error) => return Err(io_error(&from, error)),
+        }
+        // The destination is checked like a new file's path.
+        let probe = FileWrite::create(planned.to.clone(), String::new());
+        let target = check_new_target(canonical_root, &probe, "0-0", 0, folders)?;
+        out.push(JournalMove { from, to: target.real });
+    }
+    Ok(out)
+}
+
+/// Fails unless a move's source is still there and nothing is at its destination.
+fn ensure_movable(planned: &PathMove, checked: &JournalMove) -> Result<(), TransactionError> {
+    if fs::symlink_metadata(&checked.from).is_err() {
+        return Err(TransactionError::Conflict {
+            path: planned.from.clone(),
+            reason: "it was moved or deleted while taskmark worked; nothing was written, run the command again".into(),
+        });
+    }
+    if fs::symlink_metadata(&checked.to).is_ok() {
+        return Err(TransactionError::Conflict {
+            path: planned.to.clone(),
+            reason: "something appeared there while taskmark worked; nothing was written, run the command again".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Fails unless the target still holds exactly the text the plan was made from (for a new

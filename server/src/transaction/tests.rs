@@ -59,6 +59,7 @@ fn commit_writes_every_file_and_leaves_nothing_behind() {
             write("TODO.md", "a [PLANNED]\n", "a [COMPLETED]\n"),
             write("specs/state.json", "{\"s\": \"planned\"}\n", "{\"s\": \"completed\"}\n"),
         ],
+        moves: Vec::new(),
     };
     let committed = transaction.commit(&lock).expect("committed");
     assert_eq!(committed.paths, ["TODO.md", "specs/state.json"]);
@@ -73,7 +74,8 @@ fn commit_writes_every_file_and_leaves_nothing_behind() {
 fn a_prepared_transaction_replaces_nothing_until_committed() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction = Transaction { label: "t".into(), files: vec![write("a.md", "old\n", "new\n")] };
+    let transaction =
+        Transaction { label: "t".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
 
     let prepared = transaction.prepare(&lock).expect("prepared");
     assert_eq!(prepared.paths(), ["a.md"]);
@@ -99,6 +101,7 @@ fn a_file_changed_since_it_was_read_is_a_conflict_and_nothing_is_written() {
     let transaction = Transaction {
         label: "fix".into(),
         files: vec![write("a.md", "one\n", "ONE\n"), write("b.md", "two\n", "TWO\n")],
+        moves: Vec::new(),
     };
     let error = transaction.commit(&lock).expect_err("a conflict");
     assert!(matches!(&error, TransactionError::Conflict { path, .. } if path == "b.md"), "{error}");
@@ -113,7 +116,8 @@ fn unsafe_targets_are_refused_with_the_file_and_the_reason() {
     let dir = workspace(&[("a.md", b"x\n"), ("latin1.md", b"caf\xe9\n")]);
     let lock = lock(dir.path());
     let refused = |path: &str, before: &str| {
-        let transaction = Transaction { label: "t".into(), files: vec![write(path, before, "changed\n")] };
+        let transaction =
+            Transaction { label: "t".into(), files: vec![write(path, before, "changed\n")], moves: Vec::new() };
         match transaction.commit(&lock) {
             Err(TransactionError::Refused { path, reason }) => format!("{path}: {reason}"),
             other => panic!("expected a refusal, got {other:?}"),
@@ -143,7 +147,8 @@ fn symlinks_inside_the_root_write_their_target_and_permissions_are_kept() {
     fs::set_permissions(dir.path().join("real/TODO.md"), fs::Permissions::from_mode(0o640)).unwrap();
     std::os::unix::fs::symlink("real/TODO.md", dir.path().join("TODO.md")).unwrap();
     let lock = lock(dir.path());
-    let transaction = Transaction { label: "t".into(), files: vec![write("TODO.md", "old\n", "new\n")] };
+    let transaction =
+        Transaction { label: "t".into(), files: vec![write("TODO.md", "old\n", "new\n")], moves: Vec::new() };
     transaction.commit(&lock).expect("committed");
     assert!(fs::symlink_metadata(dir.path().join("TODO.md")).unwrap().file_type().is_symlink());
     assert_eq!(fs::read_to_string(dir.path().join("real/TODO.md")).unwrap(), "new\n");
@@ -180,6 +185,7 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
             },
         ],
         folders: Vec::new(),
+        moves: Vec::new(),
     };
 
     // Crashed while writing temporary files: nothing was replaced, the temporaries go.
@@ -231,7 +237,11 @@ fn a_long_file_name_still_gets_a_temporary_file() {
     let long = format!("backlog/tasks/back-1 - {}.md", "é".repeat(110));
     let dir = workspace(&[(long.as_str(), b"status: To Do\n")]);
     let lock = lock(dir.path());
-    let transaction = Transaction { label: "t".into(), files: vec![write(&long, "status: To Do\n", "status: Done\n")] };
+    let transaction = Transaction {
+        label: "t".into(),
+        files: vec![write(&long, "status: To Do\n", "status: Done\n")],
+        moves: Vec::new(),
+    };
     transaction.commit(&lock).expect("committed");
     assert_eq!(fs::read_to_string(dir.path().join(&long)).unwrap(), "status: Done\n");
 }
@@ -241,7 +251,7 @@ fn oversized_plans_are_refused() {
     let dir = workspace(&[("a.md", b"x\n")]);
     let lock = lock(dir.path());
     let files = (0..=MAX_FILES).map(|it| write(&format!("f{it}.md"), "x\n", "y\n")).collect();
-    let error = Transaction { label: "t".into(), files }.commit(&lock).expect_err("too many files");
+    let error = Transaction { label: "t".into(), files, moves: Vec::new() }.commit(&lock).expect_err("too many files");
     assert!(error.to_string().contains("over the limit of 512"), "{error}");
 }
 
@@ -260,6 +270,7 @@ fn plant_journal(lock: &WorkspaceLock, state: JournalState, id: &str, target: &P
             created: false,
         }],
         folders: Vec::new(),
+        moves: Vec::new(),
     }
     .store(lock.state_dir())
     .expect("a journal");
@@ -377,7 +388,8 @@ fn a_symlinked_lock_or_state_folder_is_refused() {
 fn a_journal_taskmark_wrote_passes_its_own_checks_and_rolls_forward() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction = Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")] };
+    let transaction =
+        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
     let prepared = transaction.prepare(&lock).expect("prepared");
     let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
     assert!(journal.check(lock.root()).is_ok(), "a journal taskmark wrote passes its own checks");
@@ -389,6 +401,108 @@ fn a_journal_taskmark_wrote_passes_its_own_checks_and_rolls_forward() {
     let recovery = recover(&lock).unwrap().expect("a recovery");
     assert!(matches!(recovery, Recovery::Completed { .. }));
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+}
+
+fn moving(from: &str, to: &str) -> PathMove {
+    PathMove { from: from.into(), to: to.into() }
+}
+
+#[test]
+fn moves_happen_after_the_writes_and_create_missing_folders() {
+    let dir = workspace(&[
+        ("specs/TODO.md", b"### 14. X\n"),
+        ("specs/014_x/plans/p.md", b"plan\n"),
+        ("specs/014_x/notes.txt", b"not indexed\n"),
+        ("backlog/tasks/t-1 - A.md", b"---\nid: T-1\n---\n"),
+    ]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "archive 14".into(),
+        files: vec![write("specs/TODO.md", "### 14. X\n", "")],
+        moves: vec![
+            moving("specs/014_x", "specs/archive/014_x"),
+            moving("backlog/tasks/t-1 - A.md", "backlog/completed/t-1 - A.md"),
+        ],
+    };
+    let committed = transaction.commit(&lock).expect("committed");
+    assert!(committed.paths.contains(&"specs/archive/014_x".to_string()), "{:?}", committed.paths);
+    assert_eq!(fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap(), "");
+    assert_eq!(fs::read_to_string(dir.path().join("specs/archive/014_x/plans/p.md")).unwrap(), "plan\n");
+    assert_eq!(fs::read_to_string(dir.path().join("specs/archive/014_x/notes.txt")).unwrap(), "not indexed\n");
+    assert!(!dir.path().join("specs/014_x").exists());
+    assert!(dir.path().join("backlog/completed/t-1 - A.md").is_file());
+    assert!(!dir.path().join("backlog/tasks/t-1 - A.md").exists());
+    assert!(leftovers(&lock).is_empty(), "{:?}", leftovers(&lock));
+}
+
+#[test]
+fn unsafe_moves_are_refused_and_nothing_changes() {
+    let dir = workspace(&[("specs/a/p.md", b"p\n"), ("specs/b/p.md", b"q\n"), ("TODO.md", b"old\n")]);
+    std::os::unix::fs::symlink("a", dir.path().join("specs/link")).unwrap();
+    let lock = lock(dir.path());
+    let attempt = |moves: Vec<PathMove>| {
+        let transaction =
+            Transaction { label: "archive".into(), files: vec![write("TODO.md", "old\n", "new\n")], moves };
+        transaction.commit(&lock).expect_err("refused").to_string()
+    };
+    assert!(attempt(vec![moving("specs/a", "specs/b")]).contains("already exists"));
+    assert!(attempt(vec![moving("specs/link", "specs/c")]).contains("symlink"));
+    assert!(attempt(vec![moving("specs/a", "../outside")]).contains("leave the workspace root"));
+    assert!(attempt(vec![moving("specs/a", "specs/a/inner")]).contains("into itself"));
+    assert!(attempt(vec![moving("specs/gone", "specs/c")]).contains("deleted"));
+    let inside = Transaction {
+        label: "archive".into(),
+        files: vec![write("specs/a/p.md", "p\n", "P\n")],
+        moves: vec![moving("specs/a", "specs/c")],
+    };
+    assert!(inside.commit(&lock).expect_err("refused").to_string().contains("written by the same change"));
+    assert_eq!(fs::read_to_string(dir.path().join("TODO.md")).unwrap(), "old\n");
+    assert!(dir.path().join("specs/a/p.md").is_file() && !dir.path().join("specs/c").exists());
+    assert!(leftovers(&lock).is_empty(), "{:?}", leftovers(&lock));
+}
+
+#[test]
+fn a_committed_journal_finishes_its_moves_once() {
+    let dir = workspace(&[("a.md", b"old\n"), ("specs/014_x/p.md", b"p\n"), ("specs/015_y/p.md", b"q\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction {
+        label: "archive 14 15".into(),
+        files: vec![write("a.md", "old\n", "new\n")],
+        moves: vec![moving("specs/014_x", "specs/archive/014_x"), moving("specs/015_y", "specs/archive/015_y")],
+    };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    std::mem::forget(prepared); // as if the process died after committing, one move done
+    let mut journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    assert!(journal.check(lock.root()).is_ok());
+    journal.state = JournalState::Committed;
+    journal.store(lock.state_dir()).unwrap();
+    fs::rename(dir.path().join("specs/014_x"), dir.path().join("specs/archive/014_x")).unwrap();
+    let recovery = recover(&lock).unwrap().expect("a recovery");
+    assert!(matches!(recovery, Recovery::Completed { .. }), "{recovery:?}");
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+    assert!(dir.path().join("specs/archive/014_x/p.md").is_file());
+    assert!(dir.path().join("specs/archive/015_y/p.md").is_file());
+    assert!(!dir.path().join("specs/015_y").exists());
+    assert!(recover(&lock).unwrap().is_none(), "nothing left to do");
+}
+
+#[test]
+fn a_journal_whose_move_leaves_the_root_is_not_acted_on() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let outside = workspace(&[("victim/keep.md", b"keep\n")]);
+    let lock = lock(dir.path());
+    let transaction = Transaction::new("t", vec![write("a.md", "old\n", "new\n")]);
+    std::mem::forget(transaction.prepare(&lock).expect("prepared"));
+    let mut journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    journal.state = JournalState::Committed;
+    journal.moves.push(JournalMove {
+        from: fs::canonicalize(outside.path()).unwrap().join("victim"),
+        to: lock.root().join("stolen"),
+    });
+    journal.store(lock.state_dir()).unwrap();
+    let error = recover(&lock).expect_err("refused");
+    assert!(error.to_string().contains("leaves the workspace root"), "{error}");
+    assert!(outside.path().join("victim/keep.md").is_file());
 }
 
 mod hostile_journals {
@@ -492,7 +606,7 @@ mod hostile_journals {
                 .collect();
             let folders = folders.iter().map(|it| resolve(it, &root, &outside_root, id)).collect();
             let state = if committed { JournalState::Committed } else { JournalState::Prepared };
-            Journal { id: id.into(), label: "planted".into(), root: root.clone(), state, files, folders }
+            Journal { id: id.into(), label: "planted".into(), root: root.clone(), state, files, folders, moves: Vec::new() }
                 .store(lock.state_dir())
                 .expect("a journal");
             let outside_before = contents(outside.path());
@@ -538,6 +652,7 @@ fn a_new_file_is_created_with_its_folders_and_never_replaces_one() {
             write("specs/TODO.md", "old\n", "new\n"),
             FileWrite::create("specs/017_audit/plans/implementation-001.md", "# Plan\n"),
         ],
+        moves: Vec::new(),
     };
     let committed = transaction.commit(&lock).expect("committed");
     assert_eq!(committed.paths, ["specs/TODO.md", "specs/017_audit/plans/implementation-001.md"]);
@@ -551,6 +666,7 @@ fn a_new_file_is_created_with_its_folders_and_never_replaces_one() {
             write("specs/TODO.md", "new\n", "newer\n"),
             FileWrite::create("specs/017_audit/plans/implementation-001.md", "# Other\n"),
         ],
+        moves: Vec::new(),
     };
     let error = again.commit(&lock).expect_err("a conflict");
     assert!(matches!(error, TransactionError::Conflict { .. }), "{error}");
@@ -566,6 +682,7 @@ fn a_rolled_back_creation_removes_its_new_folders_and_nothing_else() {
     let transaction = Transaction {
         label: "new 18".into(),
         files: vec![FileWrite::create("specs/018_x/plans/a.md", "# A\n"), write("specs/TODO.md", "old\n", "new\n")],
+        moves: Vec::new(),
     };
     let prepared = transaction.prepare(&lock).expect("prepared");
     assert!(dir.path().join("specs/018_x/plans").is_dir(), "folders exist once prepared");
@@ -591,14 +708,18 @@ fn a_created_file_is_never_written_through_a_link_or_outside_the_root() {
     std::os::unix::fs::symlink(outside.path(), dir.path().join("specs/019_link")).unwrap();
     let lock = lock(dir.path());
     for path in ["../escape.md", "/tmp/escape.md", "specs/../../escape.md", ""] {
-        let transaction = Transaction { label: "new".into(), files: vec![FileWrite::create(path, "x")] };
+        let transaction =
+            Transaction { label: "new".into(), files: vec![FileWrite::create(path, "x")], moves: Vec::new() };
         let error = transaction.commit(&lock).expect_err("refused");
         assert!(matches!(error, TransactionError::Refused { .. }), "{path}: {error}");
     }
     #[cfg(unix)]
     {
-        let transaction =
-            Transaction { label: "new".into(), files: vec![FileWrite::create("specs/019_link/plan.md", "x")] };
+        let transaction = Transaction {
+            label: "new".into(),
+            files: vec![FileWrite::create("specs/019_link/plan.md", "x")],
+            moves: Vec::new(),
+        };
         let error = transaction.commit(&lock).expect_err("refused");
         assert!(error.to_string().contains("not a folder"), "{error}");
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing written through the link");
@@ -627,6 +748,7 @@ fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
             created: true,
         }],
         folders: Vec::new(),
+        moves: Vec::new(),
     }
     .store(lock.state_dir())
     .unwrap();
@@ -652,6 +774,7 @@ fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
             created: true,
         }],
         folders: Vec::new(),
+        moves: Vec::new(),
     }
     .store(lock.state_dir())
     .unwrap();
@@ -673,6 +796,7 @@ fn a_journal_naming_folders_outside_the_root_is_refused() {
         state: JournalState::Prepared,
         files: Vec::new(),
         folders: vec![outside.path().join("x"), lock.root().join("../y")],
+        moves: Vec::new(),
     }
     .store(lock.state_dir())
     .unwrap();
