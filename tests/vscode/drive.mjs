@@ -1,5 +1,7 @@
 // Drives code-server in chromium (playwright-core) through the taskmark extension: diagnostics
-// in the Problems panel, a hover, and "Taskmark: Set Task Status…" changing every file.
+// in the Problems panel, a hover, "Taskmark: Set Task Status…" changing every file, another
+// editor's change, "Taskmark: New Task…" (with a second editor on the daemon following) and
+// "Taskmark: List Tasks".
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,7 +73,13 @@ async function otherEditor() {
   const rpc = require(process.env.E2E_JSONRPC);
   const child = spawn(taskmark, ['lsp', '--log-level', 'warn'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-  connection.onRequest('workspace/applyEdit', () => ({ applied: true }));
+  const notices = [];
+  const edits = [];
+  connection.onRequest('workspace/applyEdit', (params) => {
+    edits.push(params);
+    return { applied: true };
+  });
+  connection.onNotification('taskmark/taskChanged', (params) => notices.push(params));
   connection.onRequest(() => null);
   connection.listen();
   const root = pathToFileURL(workspace).href;
@@ -87,6 +95,13 @@ async function otherEditor() {
   await waitFor('the other editor to index the workspace', async () => (await execute('taskmark.listTasks', {})).length > 0);
   return {
     execute,
+    notices,
+    edits,
+    open(path) {
+      const uri = pathToFileURL(join(workspace, path)).href;
+      connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'markdown', version: 1, text: read(path) } });
+      return uri;
+    },
     close() {
       connection.dispose();
       child.kill();
@@ -308,7 +323,89 @@ try {
     await page.screenshot({ path: join(artifacts, 'show-task.png') });
   });
 
-  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task: ok (${timings.join(', ')})`);
+  await step('new task', async () => {
+    // TODO.md is unsaved in VS Code (the other editor's change): save it, so that a second
+    // editor opening it from disk has the same text and can follow the new task.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await palette('File: Save All');
+    await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).waitFor({ state: 'detached', timeout: 20_000 });
+    const other = await otherEditor();
+    try {
+      const todoUri = other.open('specs/TODO.md');
+      await sleep(500);
+      await palette('Taskmark: New Task');
+      const title = page.locator('.quick-input-widget input[placeholder="Title"]');
+      await title.waitFor({ state: 'visible', timeout: 20_000 });
+      await title.fill('Webhooks for status changes');
+      await page.keyboard.press('Enter');
+      // The status (the tracker's default first), then the priority.
+      await page.locator('.quick-input-widget input[placeholder^="Its status"]').waitFor({ state: 'visible', timeout: 20_000 });
+      await waitFor('the default status first in the picker', async () =>
+        (await page.locator('.quick-input-list .monaco-list-row.focused').innerText()).includes('[NOT STARTED]'),
+      );
+      await page.screenshot({ path: join(artifacts, 'new-task-status.png') });
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget input[placeholder^="Its priority"]').waitFor({ state: 'visible', timeout: 20_000 });
+      await page.locator('.quick-input-widget input').fill('High');
+      await waitFor('High in the priority picker', async () =>
+        (await page.locator('.quick-input-list .monaco-list-row.focused').innerText()).includes('High'),
+      );
+      await page.keyboard.press('Enter');
+
+      // The closed file is written by the server; the open TODO.md changes in VS Code.
+      await waitFor('specs/state.json on disk has task 17', async () => /"project_number": 17,[^}]*"status": "not_started"/s.test(read('specs/state.json')));
+      await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).waitFor({ timeout: 20_000 });
+      check(!read('specs/TODO.md').includes('### 17.'), 'specs/TODO.md (open in VS Code) was written on disk');
+      // The second editor on the daemon hears of it and gets the edit of its open TODO.md.
+      await waitFor('the other editor told of task 17', async () =>
+        other.notices.some((it) => it.action === 'created' && /(^|:)17$/.test(it.task ?? '') && it.mine === false),
+      );
+      await waitFor('the other editor\'s TODO.md edited', async () =>
+        other.edits.some((it) =>
+          JSON.stringify(it.edit).includes('### 17. Webhooks for status changes') && JSON.stringify(it.edit).includes(todoUri),
+        ),
+      );
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'new task 17' });
+      await toast.first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.screenshot({ path: join(artifacts, 'new-task.png') });
+      await toast.first().locator('.monaco-button', { hasText: 'Save them' }).click();
+      await waitFor('specs/TODO.md saved with task 17', async () => {
+        const text = read('specs/TODO.md');
+        return text.includes('### 17. Webhooks for status changes') && text.includes('- **17** [NOT STARTED] — Webhooks for status changes');
+      });
+      const shown = JSON.parse(execFileSync(taskmark, ['show', '17', '--root', workspace, '--format', 'json'], { encoding: 'utf8' }));
+      check(shown.status === '[NOT STARTED]', `taskmark show 17 says ${shown.status}`);
+      const disagreeing = shown.places.filter((it) => it.current !== false && !it.agrees);
+      check(disagreeing.length === 0, `places of task 17 disagree: ${JSON.stringify(disagreeing)}`);
+      const about17 = checkJson().diagnostics.filter((it) => String(it.task ?? '').match(/(^|:)17$/));
+      check(about17.length === 0, `taskmark check finds problems with task 17: ${JSON.stringify(about17)}`);
+    } finally {
+      other.close();
+    }
+  });
+
+  await step('list tasks', async () => {
+    await palette('Taskmark: List Tasks');
+    await page.locator('.quick-input-widget input[placeholder="Which tasks?"]').waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.quick-input-widget input').fill('Ready');
+    await waitFor('Ready in the filter picker', async () =>
+      (await page.locator('.quick-input-list .monaco-list-row.focused').innerText()).startsWith('Ready'),
+    );
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget input[placeholder$="Enter to open"]').waitFor({ state: 'visible', timeout: 20_000 });
+    const listed = await page.locator('.quick-input-list').innerText();
+    check(listed.includes('Webhooks for status changes') && !listed.includes('Sync engine'), `the ready tasks:\n${listed}`);
+    await page.screenshot({ path: join(artifacts, 'list-tasks.png') });
+    await page.locator('.quick-input-widget input').fill('Webhooks');
+    await waitFor('task 17 in the list', async () =>
+      (await page.locator('.quick-input-list .monaco-list-row.focused').innerText()).includes('17'),
+    );
+    await page.keyboard.press('Enter');
+    // The cursor is on task 17's heading: the status bar shows the task under it.
+    await page.locator('.statusbar-item', { hasText: '17 [NOT STARTED]' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  });
+
+  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

@@ -2,7 +2,8 @@
 # End-to-end test of the VS Code extension in a real VS Code (code-server 4) driven by
 # chromium through playwright-core. Installs what it needs into target/vscode-e2e/cache (once),
 # builds and packages the vsix, installs it offline into a fresh extensions folder, opens a
-# copy of tests/fixtures/example and checks diagnostics, hover and "Taskmark: Set Task Status…".
+# copy of tests/fixtures/example and checks diagnostics, hover, "Taskmark: Set Task Status…",
+# "Taskmark: New Task…" and "Taskmark: List Tasks".
 #
 #   TASKMARK_BIN=/path/to/taskmark bash tests/vscode/run-e2e.sh
 #

@@ -24,6 +24,18 @@ import { installInstructions } from './logic/install';
 import { ExtensionSettings, needsRestart, readSettings, serverArgs, serverSettings } from './logic/settings';
 import {
   CheckSummary,
+  ListedTask,
+  NewTaskResult,
+  TrackerInfo,
+  listFilterRows,
+  listTaskRows,
+  newTaskArguments,
+  newTaskStatusRows,
+  newTaskSummary,
+  priorityRows,
+  titleProblem,
+  trackerLabel,
+  trackerPickRows,
   taskArgument,
   PickRow,
   StatusPick,
@@ -86,6 +98,8 @@ class Extension {
       context.subscriptions.push(vscode.commands.registerCommand(id, run));
     register('taskmark.setStatusPicker', (arg?: { task?: string }) => this.setStatus(typeof arg === 'object' ? arg?.task : undefined));
     register('taskmark.showTask', (arg?: { task?: string }) => this.showTask(typeof arg === 'object' ? arg?.task : undefined));
+    register('taskmark.newTaskPicker', () => this.newTask());
+    register('taskmark.listTasksPicker', () => this.listTasks());
     register('taskmark.checkWorkspace', () => this.checkWorkspace());
     register('taskmark.restartServer', () => this.restart(true));
     register('taskmark.showLog', () => this.output.show(true));
@@ -379,6 +393,77 @@ class Extension {
     void vscode.window.showInformationMessage(`${summary}; unsaved: ${names}`, save).then(async (choice) => {
       if (choice === save) await Promise.all(dirty.map((doc) => doc.save()));
     });
+  }
+
+  /** New Task…: the tracker (asked when several can take it), the title, the status and the priority, then `taskmark.newTask`. */
+  async newTask(): Promise<void> {
+    try {
+      const trackers = (await this.execute<TrackerInfo[]>('taskmark.trackers', {})).filter((it) => it.writable);
+      if (trackers.length === 0) {
+        void vscode.window.showWarningMessage('taskmark: no tracker in this workspace can take new tasks (yet).');
+        return;
+      }
+      const tracker =
+        trackers.length === 1
+          ? trackers[0]
+          : await this.quickPick(trackerPickRows(trackers), 'Add the task to which tracker?', 'Taskmark: New Task');
+      if (!tracker) return;
+      const title = await vscode.window.showInputBox({
+        title: `Taskmark: New Task in ${trackerLabel(tracker)}`,
+        prompt: 'The title of the new task (one line of plain text)',
+        placeHolder: 'Title',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? titleProblem(value) : undefined),
+      });
+      if (!title || !title.trim()) return;
+      const status = await this.quickPick(newTaskStatusRows(tracker), 'Its status (Enter: the default)', `Taskmark: New Task "${title.trim()}"`);
+      if (status === undefined) return;
+      const priority = await this.quickPick(priorityRows(), 'Its priority', `Taskmark: New Task "${title.trim()}"`);
+      if (priority === undefined) return;
+      const result = await this.execute<NewTaskResult>(
+        'taskmark.newTask',
+        newTaskArguments({ title, tracker: tracker.tracker, status, priority, uri: tracker.folder }),
+      );
+      for (const warning of result?.warnings ?? []) void vscode.window.showWarningMessage(`taskmark: ${warning}`);
+      const summary = newTaskSummary(result);
+      this.output.appendLine(summary);
+      const dirty = vscode.workspace.textDocuments.filter((doc) => doc.isDirty && (result?.uris ?? []).includes(doc.uri.toString()));
+      const show = 'Show Task';
+      const save = 'Save them';
+      const buttons = dirty.length ? [save, show] : [show];
+      const names = dirty.map((doc) => vscode.workspace.asRelativePath(doc.uri)).join(', ');
+      void vscode.window
+        .showInformationMessage(dirty.length ? `${summary}; unsaved: ${names}` : summary, ...buttons)
+        .then(async (choice) => {
+          if (choice === save) await Promise.all(dirty.map((doc) => doc.save()));
+          if (choice === show && result?.task) await this.showTask(result.task);
+        });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
+    }
+  }
+
+  /** List Tasks: a filter (as `taskmark list`'s flags), then the tasks it selects; the one picked opens at its definition. */
+  async listTasks(): Promise<void> {
+    try {
+      const choice = await this.quickPick(listFilterRows(), 'Which tasks?', 'Taskmark: List Tasks');
+      if (!choice) return;
+      const tasks = await this.execute<ListedTask[]>('taskmark.listTasks', choice.filter);
+      if (!tasks || tasks.length === 0) {
+        void vscode.window.showInformationMessage(`taskmark: no task is ${choice.label.toLowerCase()}.`);
+        return;
+      }
+      const task = await this.quickPick(listTaskRows(tasks), `${tasks.length} tasks: type to search, Enter to open`, `Taskmark: ${choice.label}`);
+      if (!task?.uri) return;
+      const client = this.running();
+      const uri = client ? client.protocol2CodeConverter.asUri(task.uri) : vscode.Uri.parse(task.uri);
+      const start = task.range?.start ?? { line: 0, character: 0 };
+      const position = new vscode.Position(start.line, start.character);
+      const document = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position) });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
+    }
   }
 
   async showTask(task?: string): Promise<void> {

@@ -3,8 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  ListedTask,
+  NewTaskResult,
+  TaskChanged,
   TaskInfo,
   TaskListEntry,
+  TrackerInfo,
+  listFilterRows,
+  listTaskRows,
+  newTaskArguments,
+  newTaskStatusRows,
+  newTaskSummary,
+  priorityRows,
+  titleProblem,
+  trackerPickRows,
   allowedFromRefusal,
   checkSummaryMessage,
   forceConfirmation,
@@ -157,4 +169,73 @@ test('the task of a command\'s arguments', () => {
   assert.equal(taskArgument(undefined), null);
   assert.equal(taskArgument([{ status: 'x' }]), null);
   assert.equal(taskArgument(['  ']), null);
+});
+
+const trackers: TrackerInfo[] = fixture('trackers.json');
+const ready: ListedTask[] = fixture('listTasks-ready.json');
+const created: NewTaskResult = fixture('newTask.json');
+
+test('new task: trackers that can take it, statuses with the default first, priorities', () => {
+  const rows = trackerPickRows([...trackers, { tracker: 'process', family: 'minsky', writable: false }]);
+  assert.deepEqual(rows.map((it) => it.label), ['specs']);
+  assert.equal(rows[0].description, 'spec-folder');
+  const statuses = newTaskStatusRows(trackers[0]);
+  assert.equal(statuses[0].label, '[NOT STARTED]');
+  assert.equal(statuses[0].value, '', 'the default is the server\'s choice');
+  assert.equal(statuses[0].picked, true);
+  assert.ok(statuses.slice(1).every((it) => it.label !== '[NOT STARTED]'), 'the default once');
+  assert.ok(statuses.some((it) => it.value === 'planned'));
+  const kinds = statuses.slice(1).map((it) => it.description);
+  assert.ok(kinds.lastIndexOf('todo') < kinds.indexOf('active'), `not-started statuses first: ${kinds}`);
+  assert.deepEqual(priorityRows().map((it) => it.value), ['', 'high', 'medium', 'low']);
+});
+
+test('new task: titles the server would refuse are caught while typing', () => {
+  assert.equal(titleProblem('Webhooks for status changes'), undefined);
+  assert.match(titleProblem('Two\nlines') ?? '', /one line/);
+  assert.match(titleProblem('Use [brackets]') ?? '', /markdown/);
+  assert.match(titleProblem('**bold**') ?? '', /markdown/);
+  assert.match(titleProblem('# heading') ?? '', /heading/);
+  assert.match(titleProblem('  ') ?? '', /needed/);
+  assert.match(titleProblem('x'.repeat(201)) ?? '', /200/);
+});
+
+test('new task: arguments leave out the empty choices; the summary names id, status and files', () => {
+  assert.deepEqual(newTaskArguments({ title: ' Webhooks ', tracker: 'specs', status: '', priority: '' }), {
+    title: 'Webhooks',
+    tracker: 'specs',
+  });
+  assert.deepEqual(
+    newTaskArguments({ title: 'W', tracker: '', status: 'planned', priority: 'high', uri: 'file:///w', plan: true }),
+    { title: 'W', tracker: '', status: 'planned', priority: 'high', uri: 'file:///w', plan: true },
+  );
+  assert.equal(
+    newTaskSummary(created),
+    'taskmark: new task 17 [NOT STARTED] — Webhooks for status changes (2 files: specs/TODO.md, specs/state.json)',
+  );
+});
+
+test('taskChanged: a task created elsewhere is announced as new; this window\'s own is not', () => {
+  const notice: TaskChanged = fixture('taskCreated.json');
+  assert.equal(taskChangedMessage(notice), undefined);
+  assert.equal(
+    taskChangedMessage({ ...notice, mine: false }),
+    'taskmark: new task specs:17 — Webhooks for status changes [NOT STARTED] in 2 files by an unnamed client (session 1)',
+  );
+});
+
+test('list tasks: filters as taskmark list\'s flags, rows with status, disagreement, dependencies and progress', () => {
+  const filters = listFilterRows();
+  assert.deepEqual(filters[0].value?.filter, {});
+  assert.equal(filters[0].picked, true);
+  assert.deepEqual(filters.find((it) => it.label === 'Ready')?.value?.filter, { ready: true });
+  assert.deepEqual(filters.find((it) => it.label === 'Active')?.value?.filter, { kind: 'active' });
+  const rows = listTaskRows(ready);
+  assert.deepEqual(rows.map((it) => it.value?.id), ['13', '15', '16']);
+  assert.equal(rows[0].label, '13  Background upload throttling');
+  assert.match(rows[0].description ?? '', /^\[RESEARCHED\] ≠/);
+  assert.equal(rows[2].detail, '0/2 phases · 0/2 boxes');
+  const waiting = listTaskRows([{ ...ready[1], dependencies: [{ id: '12', done: false }, { id: '11', done: true }] }]);
+  assert.equal(waiting[0].detail, 'waits on 12');
+  assert.ok(ready.every((it) => it.uri && it.range), 'every task says where it is');
 });

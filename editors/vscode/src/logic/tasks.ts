@@ -58,8 +58,10 @@ export interface TaskInfo {
   choices?: StatusChoice[];
 }
 
-/** `taskmark/taskChanged`. */
+/** `taskmark/taskChanged` (`action: "created"` for a new task). */
 export interface TaskChanged {
+  action?: string;
+  title?: string | null;
   task?: string;
   from?: string | null;
   to?: string;
@@ -211,6 +213,9 @@ export function taskChangedMessage(params: TaskChanged | null | undefined): stri
   const files = params.files ?? [];
   const where = files.length ? ` in ${plural(files.length, 'file')}` : '';
   const origin = params.origin ? ` by ${params.origin}` : '';
+  if (params.action === 'created') {
+    return `taskmark: new task ${params.task ?? '?'}${params.title ? ` — ${params.title}` : ''} ${params.to ?? ''}${where}${origin}`;
+  }
   return `taskmark: task ${params.task ?? '?'} ${params.from ?? '?'} → ${params.to ?? '?'}${where}${origin}`;
 }
 
@@ -334,4 +339,165 @@ export function taskArgument(args: unknown[] | undefined): string | null {
     return (first as { task: string }).task;
   }
   return null;
+}
+
+// ---- the task lifecycle: New Task…, List Tasks -------------------------------------------
+
+/** One entry of `taskmark.trackers`. */
+export interface TrackerInfo {
+  tracker: string;
+  family?: string;
+  /** The workspace folder's URI (passed back as `uri`, so a window of several folders writes to the right one). */
+  folder?: string | null;
+  writable?: boolean;
+  statuses?: { status: string; display: string; kind?: string; default?: boolean }[];
+}
+
+/** `taskmark.newTask`'s answer. */
+export interface NewTaskResult {
+  id?: string | null;
+  task?: string | null;
+  tracker?: string;
+  title?: string;
+  status?: string | null;
+  /** Workspace-relative paths changed or created. */
+  files?: string[];
+  created?: string[];
+  /** URIs of the documents the change reached (the editor's and the ones written on disk). */
+  uris?: string[];
+  written?: string[] | null;
+  warnings?: string[];
+  dryRun?: boolean;
+}
+
+/** How a tracker is named in pickers: its folder (`.` for the workspace root) and family. */
+export function trackerLabel(tracker: TrackerInfo): string {
+  return tracker.tracker === '' ? '.' : tracker.tracker;
+}
+
+/** The tracker picker of New Task…: the trackers that can take new tasks. */
+export function trackerPickRows(trackers: TrackerInfo[]): PickRow<TrackerInfo>[] {
+  return trackers
+    .filter((it) => it.writable !== false)
+    .map((it) => ({ label: trackerLabel(it), description: it.family, value: it }));
+}
+
+/**
+ * Why a title would be refused, before asking the server (which checks it again): one line of
+ * plain text, no markdown the stores would read as structure. Undefined when it is fine.
+ */
+export function titleProblem(title: string): string | undefined {
+  const trimmed = title.trim();
+  if (!trimmed) return 'A title is needed.';
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return 'A title is one line.';
+  if (/[[\]`<>|]/.test(trimmed) || trimmed.includes('**')) return 'No markdown in a title: [ ] ` ** < > | are read as structure.';
+  if (/^[#\-*+>]/.test(trimmed)) return 'A title cannot start like a heading or a list item.';
+  if ([...trimmed].length > 200) return 'Over 200 characters: put the detail in the description.';
+  return undefined;
+}
+
+/** The status picker of New Task…: the tracker's default first (value `''`: let the server choose), then its other not-started statuses, then the rest. */
+export function newTaskStatusRows(tracker: TrackerInfo): PickRow<string>[] {
+  const statuses = tracker.statuses ?? [];
+  const fallback = statuses.find((it) => it.default);
+  const rows: PickRow<string>[] = [
+    { label: fallback ? fallback.display : '(the tracker\'s default)', description: 'default', value: '', picked: true },
+  ];
+  const rest = statuses.filter((it) => !it.default);
+  const todo = rest.filter((it) => it.kind === 'todo');
+  const other = rest.filter((it) => it.kind !== 'todo');
+  for (const status of [...todo, ...other]) rows.push({ label: status.display, description: status.kind, value: status.status });
+  return rows;
+}
+
+/** The priority picker of New Task… (the value goes to `priority`; `''` for none). */
+export function priorityRows(): PickRow<string>[] {
+  return [
+    { label: '(no priority)', value: '', picked: true },
+    { label: 'High', value: 'high' },
+    { label: 'Medium', value: 'medium' },
+    { label: 'Low', value: 'low' },
+  ];
+}
+
+/** Arguments of `taskmark.newTask`, without the empty choices. */
+export function newTaskArguments(choice: {
+  title: string;
+  tracker?: string;
+  status?: string;
+  priority?: string;
+  uri?: string | null;
+  plan?: boolean;
+}): Record<string, unknown> {
+  const args: Record<string, unknown> = { title: choice.title.trim() };
+  if (choice.tracker !== undefined) args.tracker = choice.tracker;
+  if (choice.status) args.status = choice.status;
+  if (choice.priority) args.priority = choice.priority;
+  if (choice.uri) args.uri = choice.uri;
+  if (choice.plan) args.plan = true;
+  return args;
+}
+
+/** The message after New Task… */
+export function newTaskSummary(result: NewTaskResult | null | undefined): string {
+  const id = result?.id ?? result?.task ?? '?';
+  const files = result?.files ?? [];
+  const status = result?.status ? ` ${result.status}` : '';
+  return `taskmark: new task ${id}${status} — ${result?.title ?? ''} (${plural(files.length, 'file')}: ${files.join(', ')})`;
+}
+
+/** One filter of List Tasks: the `taskmark.listTasks` arguments it sends. */
+export interface ListFilterChoice {
+  filter: Record<string, unknown>;
+  label: string;
+}
+
+/** The filter picker of List Tasks, as `taskmark list`'s flags. */
+export function listFilterRows(): PickRow<ListFilterChoice>[] {
+  const choices: [string, string, Record<string, unknown>][] = [
+    ['All tasks', 'every task not archived', {}],
+    ['Ready', 'not started, every dependency done (--ready)', { ready: true }],
+    ['Blocked', 'started or finished while a dependency is not done (--blocked)', { blocked: true }],
+    ['To do', 'kind todo', { kind: 'todo' }],
+    ['Active', 'kind active', { kind: 'active' }],
+    ['Blocked status', 'kind blocked', { kind: 'blocked' }],
+    ['Done', 'kind done', { kind: 'done' }],
+    ['Cancelled', 'kind cancelled', { kind: 'cancelled' }],
+    ['Everything, archived too', '--archived', { archived: true }],
+  ];
+  return choices.map(([label, description, filter], index) => ({
+    label,
+    description,
+    value: { label, filter },
+    picked: index === 0,
+  }));
+}
+
+/** One task of `taskmark.listTasks`, with what List Tasks shows and where it jumps. */
+export interface ListedTask extends TaskListEntry {
+  kind?: string | null;
+  agrees?: boolean;
+  archived?: boolean;
+  dependencies?: { id: string; status?: string | null; done?: boolean }[];
+  progress?: { phases?: number; phases_done?: number; checkboxes?: number; checkboxes_done?: number } | null;
+  uri?: string | null;
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+
+/** The rows of List Tasks: id and title, status (`≠` when places disagree), what it waits on and its progress. */
+export function listTaskRows(tasks: ListedTask[]): PickRow<ListedTask>[] {
+  return tasks.map((task) => {
+    const waits = (task.dependencies ?? []).filter((it) => !it.done).map((it) => it.id);
+    const parts: string[] = [];
+    if (waits.length) parts.push(`waits on ${waits.join(', ')}`);
+    const progress = task.progress;
+    if (progress?.phases) parts.push(`${progress.phases_done ?? 0}/${progress.phases} phases`);
+    if (progress?.checkboxes) parts.push(`${progress.checkboxes_done ?? 0}/${progress.checkboxes} boxes`);
+    return {
+      label: `${task.id}  ${task.title ?? '(untitled)'}`,
+      description: `${task.status ?? '(no status)'}${task.agrees === false ? ' ≠' : ''}${task.scope ? ` · ${task.scope}` : ''}`,
+      detail: parts.length ? parts.join(' · ') : undefined,
+      value: task,
+    };
+  });
 }
