@@ -576,7 +576,7 @@ impl Server {
         // Closed files are written here, in two phases around the editor's part: prepared
         // (temporary files written and checked, under the workspace lock) before the editor is
         // asked, committed only once it applied its part, rolled back if it did not.
-        let transaction = Transaction { label: planned.label.clone(), files: planned.disk.clone() };
+        let transaction = Transaction::new(planned.label.clone(), planned.disk.clone());
         let prepared = transaction.prepare(&lock).map_err(write_refused)?;
         let written: Vec<String> = prepared.paths().to_vec();
         let (label, warnings) = (planned.label.clone(), planned.warnings.clone());
