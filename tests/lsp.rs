@@ -1230,3 +1230,48 @@ fn trackers_feed_the_new_task_pickers_and_a_workspace_of_several_asks_which() {
     assert_eq!(created["task"], "specs:17", "{created}");
     client.stop();
 }
+
+#[test]
+fn edit_task_changes_the_fields_named_in_every_store_through_the_same_write_path() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let todo = client.open(TODO);
+    let before = findings(&root);
+    let untouched = snapshot(&root);
+    for (arguments, expected) in [
+        (json!({ "task": "999", "title": "Nothing" }), "no task `999`"),
+        (json!({ "task": "12", "addDependencies": ["14"] }), "cycle"),
+        (json!({ "task": "14", "title": "Two\nlines" }), "line"),
+        (json!({ "title": "No task" }), "taskmark.editTask takes"),
+    ] {
+        let refused = execute(&mut client, "taskmark.editTask", arguments.clone()).expect_err("refused");
+        assert!(refused["message"].as_str().unwrap_or_default().contains(expected), "{arguments}: {refused}");
+    }
+    assert_eq!(snapshot(&root), untouched, "a refusal writes nothing");
+    let result = execute(
+        &mut client,
+        "taskmark.editTask",
+        json!({ "task": "14", "title": "Conflict resolution screen", "addDependencies": ["13"] }),
+    )
+    .expect("edited");
+    assert_eq!((result["task"].as_str(), result["applied"].as_bool()), (Some("specs:14"), Some(true)), "{result}");
+    let files: Vec<&str> = result["files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
+    assert!(files.contains(&TODO), "{result}");
+    let text = client.documents[&todo].text.clone();
+    assert!(text.contains("### 14. Conflict resolution screen"), "{text}");
+    assert!(text.contains("- **14** [PLANNED] — Conflict resolution screen"), "{text}");
+    assert!(text.contains("- **Dependencies**: 12, 13"), "{text}");
+    if files.contains(&STATE) {
+        let state = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+        assert!(state.contains("\"dependencies\": [12, 13]"), "{state}");
+    }
+    let notice = client.wait_until(WAIT, |it| {
+        it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged" && n["params"]["action"] == "edited")
+    });
+    assert!(notice, "the edit is announced");
+    std::fs::write(root.join(TODO), &text).expect("save TODO.md");
+    let after = findings(&root);
+    let new: Vec<_> = after.iter().filter(|(key, count)| before.get(key).is_none_or(|it| *it < **count)).collect();
+    assert!(new.is_empty(), "new diagnostics after editTask: {new:?}");
+    client.stop();
+}

@@ -122,6 +122,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.fix",
         "taskmark.newTask",
         "taskmark.trackers",
+        "taskmark.editTask",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

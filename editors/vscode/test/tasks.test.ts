@@ -222,6 +222,10 @@ test('taskChanged: a task created elsewhere is announced as new; this window\'s 
     taskChangedMessage({ ...notice, mine: false }),
     'taskmark: new task specs:17 — Webhooks for status changes [NOT STARTED] in 2 files by an unnamed client (session 1)',
   );
+  assert.equal(
+    taskChangedMessage({ action: 'edited', task: 'specs:14', title: 'Conflict screen', files: ['specs/TODO.md'], mine: false, origin: 'Neovim' }),
+    'taskmark: task specs:14 edited — Conflict screen in 1 file by Neovim',
+  );
 });
 
 test('list tasks: filters as taskmark list\'s flags, rows with status, disagreement, dependencies and progress', () => {

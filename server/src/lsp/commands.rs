@@ -28,7 +28,7 @@ pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -38,6 +38,7 @@ pub const ALL: [&str; 9] = [
     FIX,
     crate::lsp::lifecycle::NEW_TASK,
     crate::lsp::lifecycle::TRACKERS,
+    crate::lsp::lifecycle::EDIT_TASK,
 ];
 
 /// A change ready to send, with what every file must say once it is applied.

@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::Uri;
 
 use crate::cli::render::Paths;
 use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
-use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::lifecycle::{self, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
@@ -27,6 +27,7 @@ use crate::transaction::FileWrite;
 
 pub const NEW_TASK: &str = "taskmark.newTask";
 pub const TRACKERS: &str = "taskmark.trackers";
+pub const EDIT_TASK: &str = "taskmark.editTask";
 
 fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
     arguments.first().and_then(Value::as_object)
@@ -34,6 +35,26 @@ fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
 
 fn text(object: Option<&Map<String, Value>>, key: &str) -> Option<String> {
     object?.get(key).and_then(Value::as_str).map(str::trim).filter(|it| !it.is_empty()).map(str::to_string)
+}
+
+/// A list of task ids: `["12", 14]` or `"12,14"`; `None` when it is neither.
+fn id_list(object: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
+    match object.get(key) {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::String(list)) => {
+            Some(list.split(',').map(str::trim).filter(|it| !it.is_empty()).map(String::from).collect())
+        }
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|it| match it {
+                Value::String(id) => Some(id.trim().to_string()),
+                Value::Number(id) => Some(id.to_string()),
+                _ => None,
+            })
+            .filter(|it| it.as_ref().is_none_or(|id| !id.is_empty()))
+            .collect(),
+        Some(_) => None,
+    }
 }
 
 fn flag(object: Option<&Map<String, Value>>, key: &str) -> bool {
@@ -145,22 +166,7 @@ impl NewTaskArgs {
             Some(date) => Now::parse(&date).map_err(invalid_params)?,
             None => now,
         };
-        let depends_on = match object.get("dependsOn") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(list)) => {
-                list.split(',').map(str::trim).filter(|it| !it.is_empty()).map(String::from).collect()
-            }
-            Some(Value::Array(list)) => list
-                .iter()
-                .map(|it| match it {
-                    Value::String(id) => Ok(id.trim().to_string()),
-                    Value::Number(id) => Ok(id.to_string()),
-                    _ => Err(usage()),
-                })
-                .filter(|it| it.as_ref().map_or(true, |id| !id.is_empty()))
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(usage()),
-        };
+        let depends_on = id_list(object, "dependsOn").ok_or_else(usage)?;
         let uri = match text(Some(object), "uri") {
             Some(uri) => Some(uri.parse().map_err(|_| invalid_params(format!("`{uri}` is not a URI")))?),
             None => None,
@@ -237,6 +243,68 @@ impl NewTaskArgs {
             Change { answer, notice: Some(notice), dry_run: self.dry_run },
             open_elsewhere,
         )
+    }
+}
+
+/// Arguments of `taskmark.editTask`: `{task, title?, priority?, addDependencies?,
+/// removeDependencies?, description?, dryRun?}`; only the fields named change.
+#[derive(Debug, Clone)]
+pub struct EditTaskArgs {
+    pub task: String,
+    pub title: Option<String>,
+    pub priority: Option<String>,
+    pub add_dependencies: Vec<String>,
+    pub remove_dependencies: Vec<String>,
+    pub description: Option<String>,
+    pub dry_run: bool,
+}
+
+impl EditTaskArgs {
+    pub fn parse(arguments: &[Value]) -> Result<EditTaskArgs, jsonrpc::Error> {
+        let usage = || {
+            invalid_params(
+                "taskmark.editTask takes {\"task\": \"221\", \"title\"?: string, \"priority\"?: string, \"addDependencies\"?: [\"12\"], \"removeDependencies\"?: [\"12\"], \"description\"?: string, \"dryRun\"?: bool}",
+            )
+        };
+        let object = object(arguments).ok_or_else(usage)?;
+        let given = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+        Ok(EditTaskArgs {
+            task: text(Some(object), "task").ok_or_else(usage)?,
+            title: given("title"),
+            priority: given("priority"),
+            add_dependencies: id_list(object, "addDependencies").ok_or_else(usage)?,
+            remove_dependencies: id_list(object, "removeDependencies").ok_or_else(usage)?,
+            description: given("description"),
+            dry_run: flag(Some(object), "dryRun"),
+        })
+    }
+
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        let task = commands::resolve_task(world, &self.task)?;
+        commands::refuse_unreadable(world, [task.scope.as_str()], Some(&task), "edit a task")?;
+        let request = EditTask {
+            title: self.title.clone(),
+            priority: self.priority.clone(),
+            add_dependencies: self.add_dependencies.clone(),
+            remove_dependencies: self.remove_dependencies.clone(),
+            description: self.description.clone(),
+            ..EditTask::new(task.clone())
+        };
+        let change = lifecycle::plan_edit_task(&world.index, &request).map_err(|it| commands::refusal(&it))?;
+        let mut answer = Map::new();
+        answer.insert("id".into(), json!(task.id));
+        answer.insert("task".into(), json!(task_argument(&task)));
+        let title = match &self.title {
+            Some(title) => Some(title.trim().to_string()),
+            None => crate::engine::ide::task_summary(&world.index, &task).title,
+        };
+        let notice = json!({ "action": "edited", "task": task_argument(&task), "title": title });
+        finish(world, client, change, Change { answer, notice: Some(notice), dry_run: self.dry_run }, open_elsewhere)
     }
 }
 

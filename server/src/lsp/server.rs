@@ -1150,6 +1150,15 @@ impl LanguageServer for Server {
                 let lists = self.query_all(lifecycle::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
+            lifecycle::EDIT_TASK => {
+                let args = lifecycle::EditTaskArgs::parse(&arguments)?;
+                let session = self.session_for_task(&args.task).await?;
+                let label = format!("edit {}", args.task);
+                self.lifecycle(&session, &label, args.dry_run, &args.task, |world, client, open_elsewhere| {
+                    args.plan(world, client, open_elsewhere)
+                })
+                .await?
+            }
             lifecycle::NEW_TASK => {
                 self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
             }

@@ -67,6 +67,10 @@ local function on_task_changed(_, params)
     return
   end
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
+  if params.action == 'edited' then
+    notify(string.format('task %s edited: %s%s', params.task or '?', params.title or '', origin), vim.log.levels.INFO)
+    return
+  end
   if params.action == 'created' then
     notify(
       string.format('new task %s: %s %s%s', params.task or '?', params.title or '', params.to or '', origin),

@@ -58,7 +58,7 @@ export interface TaskInfo {
   choices?: StatusChoice[];
 }
 
-/** `taskmark/taskChanged` (`action: "created"` for a new task). */
+/** `taskmark/taskChanged` (`action: "created"` for a new task, `"edited"` for an edited one). */
 export interface TaskChanged {
   action?: string;
   title?: string | null;
@@ -213,6 +213,9 @@ export function taskChangedMessage(params: TaskChanged | null | undefined): stri
   const files = params.files ?? [];
   const where = files.length ? ` in ${plural(files.length, 'file')}` : '';
   const origin = params.origin ? ` by ${params.origin}` : '';
+  if (params.action === 'edited') {
+    return `taskmark: task ${params.task ?? '?'} edited${params.title ? ` — ${params.title}` : ''}${where}${origin}`;
+  }
   if (params.action === 'created') {
     return `taskmark: new task ${params.task ?? '?'}${params.title ? ` — ${params.title}` : ''} ${params.to ?? ''}${where}${origin}`;
   }
