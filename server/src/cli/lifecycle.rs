@@ -213,10 +213,7 @@ pub struct NewArgs {
 fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Result<UsedIds> {
     let mut used = UsedIds::from_index(&workspace.index, scope, "this checkout");
     if branches {
-        for version in git::tracker_versions(&workspace.root, scope)? {
-            let index = crate::engine::index::WorkspaceIndex::build(version.files, &workspace.config.vocabularies);
-            used.merge(UsedIds::from_index(&index, scope, &version.label));
-        }
+        used.merge(git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?);
     }
     Ok(used)
 }
