@@ -771,3 +771,72 @@ fn edit_refusals_and_dry_runs_write_nothing() {
     }
     assert_eq!(tree_texts(dir.path()), before, "a refusal or dry run writes nothing");
 }
+
+/// A spec-folder tracker that keeps archived task folders under `specs/archive/`.
+const ARCHIVING_TRACKER: &[(&str, &str)] = &[
+    (
+        "specs/TODO.md",
+        "---\nnext_project_number: 15\n---\n\n# TODO\n\n## Task Order\n\n- **12** [IMPLEMENTING] — Sync engine\n- **13** [COMPLETED] — CSV export\n\n## Tasks\n\n### 12. Sync engine\n- **Status**: [IMPLEMENTING]\n- **Created**: 2026-10-02\n- **Started**: 2026-10-07\n- **Research**: [research-001.md](specs/013_csv_export/reports/research-001.md)\n\n---\n\n### 13. CSV export\n- **Status**: [COMPLETED]\n- **Created**: 2026-10-10\n- **Completed**: 2026-10-20\n- **Plan**: [implementation-001.md](specs/013_csv_export/plans/implementation-001.md)\n\n---\n",
+    ),
+    (
+        "specs/state.json",
+        "{\n  \"next_project_number\": 15,\n  \"active_projects\": [\n    {\n      \"project_number\": 12,\n      \"project_name\": \"sync_engine\",\n      \"status\": \"implementing\"\n    },\n    {\n      \"project_number\": 13,\n      \"project_name\": \"csv_export\",\n      \"status\": \"completed\"\n    }\n  ]\n}\n",
+    ),
+    (
+        "specs/013_csv_export/plans/implementation-001.md",
+        "# Implementation Plan: CSV export\n- **Task**: 13 - CSV export\n- **Status**: [COMPLETED]\n\n### Phase 1: Writer [COMPLETED]\n",
+    ),
+    ("specs/013_csv_export/reports/research-001.md", "# Research\n"),
+    ("specs/013_csv_export/data.csv", "a,b\n"),
+    (
+        "specs/archive/state.json",
+        "{\n  \"completed_projects\": [\n    {\n      \"project_number\": 14,\n      \"project_name\": \"fax\",\n      \"status\": \"abandoned\"\n    }\n  ]\n}\n",
+    ),
+    ("specs/archive/014_fax/plans/implementation-001.md", "# Plan\n- **Task**: 14 - Fax\n- **Status**: [ABANDONED]\n"),
+];
+
+fn write_tree(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
+        std::fs::write(path, text).expect("a file");
+    }
+}
+
+#[test]
+fn archive_moves_a_finished_task_everywhere_and_its_id_stays_reserved() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_tree(dir.path(), ARCHIVING_TRACKER);
+    let before_findings = findings(dir.path());
+    let before = tree_texts(dir.path());
+    let dry = run_in(dir.path(), &["archive", "13", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("move specs/013_csv_export -> specs/archive/013_csv_export"), "{}", stdout(&dry));
+    assert_eq!(tree_texts(dir.path()), before, "a dry run writes nothing");
+    let refused = run_in(dir.path(), &["archive", "12"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("not finished"), "{}", stderr(&refused));
+
+    let output = run_in(dir.path(), &["archive", "13", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["tasks"][0], "specs:13");
+    assert_eq!(json["moved"][0]["to"], "specs/archive/013_csv_export");
+    let root = dir.path();
+    assert!(root.join("specs/archive/013_csv_export/data.csv").is_file(), "files taskmark does not index move too");
+    assert!(!root.join("specs/013_csv_export").exists());
+    let todo = std::fs::read_to_string(root.join("specs/TODO.md")).unwrap();
+    assert!(!todo.contains("### 13.") && !todo.contains("**13**"), "{todo}");
+    assert!(todo.contains("(specs/archive/013_csv_export/reports/research-001.md)"), "the link follows: {todo}");
+    let archive = std::fs::read_to_string(root.join("specs/archive/state.json")).unwrap();
+    assert!(archive.contains("\"project_number\": 13"), "{archive}");
+    assert_eq!(findings(root), before_findings, "`archive` left a new diagnostic");
+
+    let new = run_in(root, &["new", "Next", "--format", "json", "--no-branches", "--date", "2026-11-24"]);
+    assert_eq!(new.status.code(), Some(0), "{}", stderr(&new));
+    let json: Value = serde_json::from_slice(&new.stdout).expect("JSON");
+    assert_eq!(json["id"], "15", "archived ids stay reserved");
+    let again = run_in(root, &["archive", "13"]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(stderr(&again).contains("archived already"), "{}", stderr(&again));
+}

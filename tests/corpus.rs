@@ -64,6 +64,10 @@ fn main() {
         let for_new = snapshot.clone();
         trials
             .push(Trial::test(format!("new_leaves_nothing_new_on::{name}"), move || new_leaves_nothing_new(&for_new)));
+        let for_archive = snapshot.clone();
+        trials.push(Trial::test(format!("archive_leaves_nothing_new_on::{name}"), move || {
+            archive_leaves_nothing_new(&for_archive)
+        }));
         let for_edit = snapshot.clone();
         trials.push(Trial::test(format!("edit_leaves_nothing_new_on::{name}"), move || {
             edit_leaves_nothing_new(&for_edit)
@@ -904,6 +908,53 @@ fn new_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     ensure(failures.is_empty(), || {
         format!("{} new tasks left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
+}
+
+/// `archive --done` on every spec-folder and Backlog.md tracker of the snapshot: the change,
+/// its moves included, leaves no diagnostic that was not there (ids archived stay reserved).
+/// A refusal is allowed only for a store that does not parse.
+fn archive_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::engine::edit::{FixCheck, Refusal};
+    use taskmark::engine::lifecycle::{ArchiveRequest, plan_archive};
+    let workspace = snapshot_workspace(snapshot)?;
+    let disk = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let config = &workspace.config;
+    let store = rules::DiagnosticStore::new(&workspace.index, config, None, &disk);
+    let check = FixCheck { config, baseline: None, paths: &disk };
+    let mut failures = Vec::new();
+    let mut archived = 0;
+    for tracker in workspace.index.trackers() {
+        if !matches!(tracker.family, layout::Family::SpecFolder | layout::Family::Backlog) {
+            continue;
+        }
+        let request = ArchiveRequest {
+            tasks: Vec::new(),
+            done: true,
+            tracker: Some(tracker.root.clone()),
+            now: Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH),
+        };
+        let planned = match plan_archive(&workspace.index, &request) {
+            Ok(planned) => planned,
+            Err(Refusal::BadRequest(why)) if why.contains("no finished task") => continue,
+            Err(refusal @ Refusal::NotEditable { .. }) => {
+                println!("{}: {refusal}", tracker.root);
+                continue;
+            }
+            Err(refusal) => {
+                failures.push(format!("{}: refused: {refusal}", tracker.root));
+                continue;
+            }
+        };
+        archived += planned.tasks.len();
+        let (after, left) = check.left_behind(&workspace.index, &store, &planned.change, false);
+        let new: Vec<String> =
+            left.iter().take(8).map(|it| format!("{} in {}: {}", it.code, after.path(it.file), it.message)).collect();
+        if !new.is_empty() {
+            failures.push(format!("{} ({} tasks): {}", tracker.root, planned.tasks.len(), new.join("; ")));
+        }
+    }
+    println!("{}: {archived} tasks archived", snapshot.display());
+    ensure(failures.is_empty(), || format!("archives left new diagnostics:\n{}", failures.join("\n")))
 }
 
 /// `edit` of up to twelve tasks of the snapshot, spread over its trackers: a new title, a

@@ -1,4 +1,5 @@
-//! `taskmark list`, `new` and `edit`: the engine's lifecycle operations on the command line.
+//! `taskmark list`, `new`, `edit` and `archive`: the engine's lifecycle operations on the command
+//! line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,10 +10,10 @@ use serde_json::{Value, json};
 use crate::cli::render::Paths;
 use crate::cli::{ShowFormat, exit, write};
 use crate::engine::edit::WorkspaceChange;
-use crate::engine::lifecycle::{self, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::vocabulary::Kind;
 use crate::git;
-use crate::transaction::{FileWrite, Transaction};
+use crate::transaction::{FileWrite, PathMove, Transaction};
 use crate::workspace::{self, Workspace};
 
 #[derive(clap::Args, Debug)]
@@ -296,7 +297,8 @@ fn write_change(
     }
     let mut files = write::writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice())));
     files.extend(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())));
-    let transaction = Transaction::new(change.label.clone(), files);
+    let mut transaction = Transaction::new(change.label.clone(), files);
+    transaction.moves = change.moved.iter().map(|it| PathMove { from: it.from.clone(), to: it.to.clone() }).collect();
     if let Some(code) = write::refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
@@ -312,6 +314,8 @@ fn write_change(
         return Ok(write::report_write_error(error));
     }
     extra["files"] = json!(transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>());
+    extra["moved"] =
+        json!(transaction.moves.iter().map(|it| json!({"from": it.from, "to": it.to})).collect::<Vec<_>>());
     extra["dry_run"] = json!(lock.is_none());
     writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&extra)?)?;
     Ok(exit::CLEAN)
@@ -388,4 +392,82 @@ fn edit_in(
     };
     let extra = json!({"id": task.id, "task": format!("{}:{}", task.scope, task.id)});
     write_change(workspace, lock, &change, args.format, extra)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArchiveArgs {
+    /// The finished tasks to archive (`221`, or `specs:221`).
+    #[arg(required_unless_present = "done", conflicts_with = "done")]
+    tasks: Vec<String>,
+    /// Archive every finished task that is not archived yet.
+    #[arg(long)]
+    done: bool,
+    /// With --done: only this tracker's, by folder (`specs`) or family (`backlog`).
+    #[arg(long, requires = "done")]
+    tracker: Option<String>,
+    /// The date (YYYY-MM-DD, or an RFC 3339 instant) for `archived` stamps (default: now).
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+    /// Print the change (diffs and moves) and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// `json` prints the tasks archived, the files written and the moves.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
+    let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    if args.dry_run {
+        write::note_pending(&root);
+        let workspace = crate::cli::load(&root)?;
+        return archive_in(&workspace, None, &args, now);
+    }
+    let purpose = if args.done {
+        "taskmark archive --done".to_string()
+    } else {
+        format!("taskmark archive {}", args.tasks.join(" "))
+    };
+    let lock = match write::lock(&root, &purpose) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let workspace = crate::cli::load(lock.root())?;
+    archive_in(&workspace, Some(&lock), &args, now)
+}
+
+fn archive_in(
+    workspace: &Workspace,
+    lock: Option<&crate::transaction::WorkspaceLock>,
+    args: &ArchiveArgs,
+    now: crate::engine::timestamp::Now,
+) -> anyhow::Result<u8> {
+    let index = &workspace.index;
+    let mut tasks = Vec::new();
+    for name in &args.tasks {
+        match crate::engine::edit::resolve_task(index, name) {
+            Ok(task) => tasks.push(task),
+            Err(refusal) => return Ok(write::refused(&refusal)),
+        }
+    }
+    let scopes: Vec<&str> = if args.done {
+        index.trackers().iter().map(|it| it.root.as_str()).collect()
+    } else {
+        tasks.iter().map(|it| it.scope.as_str()).collect()
+    };
+    if let Some(code) = write::refuse_unreadable(workspace, scopes, None, "archive tasks") {
+        return Ok(code);
+    }
+    let request = ArchiveRequest { tasks, done: args.done, tracker: args.tracker.clone(), now };
+    let planned = match lifecycle::plan_archive(index, &request) {
+        Ok(planned) => planned,
+        Err(refusal) => return Ok(write::refused(&refusal)),
+    };
+    let extra = json!({
+        "tasks": planned.tasks.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>(),
+    });
+    write_change(workspace, lock, &planned.change, args.format, extra)
 }

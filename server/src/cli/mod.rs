@@ -60,6 +60,9 @@ enum Command {
     /// Change a task's title, priority, dependencies or description in every store that keeps
     /// them, leaving every other byte as it was.
     Edit(lifecycle::EditArgs),
+    /// Move finished tasks to the tracker's archive the way it keeps one (state.json entries,
+    /// TODO.md sections, task folders, Backlog.md files), counters and links following.
+    Archive(lifecycle::ArchiveArgs),
     /// Change a task's status in every file that states it, all at once or not at all.
     Set(SetArgs),
     /// Apply the fixes that only restate what the files already say (marker spellings, stale
@@ -242,6 +245,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => lifecycle::list(args),
         Command::New(args) => lifecycle::new(args),
         Command::Edit(args) => lifecycle::edit(args),
+        Command::Archive(args) => lifecycle::archive(args),
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),

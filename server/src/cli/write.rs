@@ -239,7 +239,15 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: Option<&Works
         for file in &transaction.files {
             write!(stdout, "{}", unified_diff(file))?;
         }
-        writeln!(stdout, "{label} (dry run: {} files would change, nothing written)", transaction.files.len())?;
+        for moved in &transaction.moves {
+            writeln!(stdout, "move {} -> {}", moved.from, moved.to)?;
+        }
+        let moves = match transaction.moves.len() {
+            0 => String::new(),
+            1 => ", 1 move".to_string(),
+            many => format!(", {many} moves"),
+        };
+        writeln!(stdout, "{label} (dry run: {} files would change{moves}, nothing written)", transaction.files.len())?;
         return Ok(exit::CLEAN);
     };
     match transaction.commit(lock) {

@@ -33,12 +33,33 @@ pub struct NewFile {
     pub text: String,
 }
 
+/// A file or folder a change moves: an archived task's folder, a Backlog.md task file moved to
+/// `completed/`. Moves never replace anything and happen after every file is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedPath {
+    pub from: String,
+    pub to: String,
+}
+
+impl MovedPath {
+    /// Where `path` is after the move, if the move takes it along.
+    pub fn relocate(&self, path: &str) -> Option<String> {
+        if path == self.from {
+            return Some(self.to.clone());
+        }
+        let rest = path.strip_prefix(&self.from)?.strip_prefix('/')?;
+        Some(format!("{}/{rest}", self.to))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WorkspaceChange {
     pub label: String,
     pub files: Vec<FileChange>,
     /// Files that do not exist yet. Writing one refuses if anything is there by then.
     pub created: Vec<NewFile>,
+    /// Files and folders moved once every file is written.
+    pub moved: Vec<MovedPath>,
     /// Things the user should know: open phases left under a completed task, a folder that
     /// would have to move.
     pub warnings: Vec<String>,
@@ -46,7 +67,40 @@ pub struct WorkspaceChange {
 
 impl WorkspaceChange {
     pub fn is_empty(&self) -> bool {
-        self.files.iter().all(|it| it.edits.is_empty()) && self.created.is_empty()
+        self.files.iter().all(|it| it.edits.is_empty()) && self.created.is_empty() && self.moved.is_empty()
+    }
+
+    /// The indexed files the moves take along: each one's path before and after.
+    pub fn relocated(&self, index: &WorkspaceIndex) -> Vec<(String, String)> {
+        index
+            .entries()
+            .filter_map(|(_, entry)| {
+                self.moved.iter().find_map(|it| it.relocate(&entry.path)).map(|to| (entry.path.clone(), to))
+            })
+            .collect()
+    }
+
+    /// The workspace's index after the change (edited texts, created files, moved files),
+    /// calling `updated` after each step.
+    pub fn applied_to(
+        &self,
+        index: &WorkspaceIndex,
+        mut updated: impl FnMut(&WorkspaceIndex, &crate::engine::index::Update),
+    ) -> WorkspaceIndex {
+        let mut after = index.clone();
+        let mut step = |after: &mut WorkspaceIndex, path: &str, text: Option<std::sync::Arc<str>>| {
+            let update = after.set_file(path, text);
+            updated(after, &update);
+        };
+        for (path, text) in self.apply(index) {
+            step(&mut after, &path, Some(std::sync::Arc::from(text)));
+        }
+        for (from, to) in self.relocated(index) {
+            let Some(text) = after.text_at(&from).cloned() else { continue };
+            step(&mut after, &from, None);
+            step(&mut after, &to, Some(text));
+        }
+        after
     }
 
     /// The new text of every changed or created file.
@@ -85,6 +139,26 @@ impl WorkspaceChange {
                 });
             }
         }
+        for moved in &self.moved {
+            let plain = |path: &str| {
+                !path.is_empty()
+                    && path.split('/').all(|it| !it.is_empty() && it != "." && it != ".." && !it.contains('\\'))
+            };
+            let unsafe_move =
+                |detail: &str| Refusal::UnsafePlan { path: moved.from.clone(), detail: detail.to_string() };
+            if !plain(&moved.from) || !plain(&moved.to) || moved.relocate(&moved.to).is_some() {
+                return Err(unsafe_move("a move must be between relative paths of plain names, not into itself"));
+            }
+            let taken = |path: &str| {
+                index.entries().any(|(_, entry)| entry.path == path || entry.path.starts_with(&format!("{path}/")))
+            };
+            if taken(&moved.to) || self.created.iter().any(|it| moved.relocate(&it.path).is_some()) {
+                return Err(unsafe_move("something is already where it would move"));
+            }
+            if self.files.iter().any(|it| !it.edits.is_empty() && moved.relocate(&it.path).is_some()) {
+                return Err(unsafe_move("a file is both edited and moved"));
+            }
+        }
         for file in &self.files {
             let text = index.text(file.file);
             let mut edits: Vec<&TextEdit> = file.edits.iter().collect();
@@ -119,6 +193,7 @@ impl WorkspaceChange {
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.created.sort_by(|a, b| a.path.cmp(&b.path));
+        self.moved.sort_by(|a, b| a.from.cmp(&b.from));
         self
     }
 }
@@ -143,12 +218,11 @@ impl FixCheck<'_> {
         change: &WorkspaceChange,
         with_hints: bool,
     ) -> (WorkspaceIndex, Vec<Diagnostic>) {
-        let mut after = index.clone();
         let mut after_store = store.clone();
-        for (path, text) in change.apply(index) {
-            let update = after.set_file(&path, Some(std::sync::Arc::from(text)));
-            after_store.update(&after, self.config, self.baseline, self.paths, &update);
-        }
+        let moved = MovedPaths { inner: self.paths, moved: &change.moved };
+        let after = change.applied_to(index, |after, update| {
+            after_store.update(after, self.config, self.baseline, &moved, update);
+        });
         let counted = |it: &&Diagnostic| with_hints || it.severity != Severity::Hint;
         let mut before: BTreeMap<DriftKey, usize> = BTreeMap::new();
         for it in store.all(index).iter().filter(counted) {
@@ -163,6 +237,34 @@ impl FixCheck<'_> {
             }
         }
         (after, out)
+    }
+}
+
+/// What exists once a change's moves are done: nothing at a moved path, and at its new place
+/// what was at the old one.
+struct MovedPaths<'a> {
+    inner: &'a dyn PathOracle,
+    moved: &'a [MovedPath],
+}
+
+impl MovedPaths<'_> {
+    fn before(&self, path: &str) -> Option<String> {
+        if self.moved.iter().any(|it| it.relocate(path).is_some()) {
+            return None;
+        }
+        let back =
+            self.moved.iter().find_map(|it| MovedPath { from: it.to.clone(), to: it.from.clone() }.relocate(path));
+        Some(back.unwrap_or_else(|| path.to_string()))
+    }
+}
+
+impl PathOracle for MovedPaths<'_> {
+    fn known(&self, path: &str) -> bool {
+        self.before(path).is_some_and(|it| self.inner.known(&it))
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.before(path).is_some_and(|it| self.inner.exists(&it))
     }
 }
 

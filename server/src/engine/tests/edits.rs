@@ -388,8 +388,7 @@ fn a_change_that_would_corrupt_a_file_is_refused() {
     let change = |edits: Vec<TextEdit>| WorkspaceChange {
         label: "t".into(),
         files: vec![crate::engine::edit::FileChange { file, path: "specs/TODO.md".into(), edits }],
-        created: Vec::new(),
-        warnings: Vec::new(),
+        ..WorkspaceChange::default()
     };
     let refused = |edits| match change(edits).validate(&index) {
         Err(Refusal::UnsafePlan { path, detail }) => format!("{path}: {detail}"),

@@ -7,7 +7,9 @@ use crate::engine::config::Config;
 use crate::engine::edit::{FixCheck, Refusal, WorkspaceChange};
 use crate::engine::fixture::index;
 use crate::engine::index::WorkspaceIndex;
-use crate::engine::lifecycle::{EditTask, NewTask, UsedIds, plan_edit_task, plan_new_task};
+use crate::engine::lifecycle::{
+    ArchiveRequest, EditTask, NewTask, PlannedArchive, UsedIds, plan_archive, plan_edit_task, plan_new_task,
+};
 use crate::engine::rules::DiagnosticStore;
 use crate::engine::timestamp::Now;
 
@@ -428,4 +430,185 @@ fn backlog_block_lists_stay_block_lists() {
     assert!(out.contains("dependencies:\n  - BACK-3\npriority: low\n"), "{out}");
     let out = edit_clean(&fixture, "BACK-7", |it| it.remove_dependencies = vec!["BACK-9".into(), "BACK-3".into()]);
     assert!(out.contains("dependencies: []\npriority: low\n"), "{out}");
+}
+
+const ARCHIVING: &str = r#"%! specs/TODO.md
+---
+next_project_number: 15
+task_counts:
+  active: 1
+  completed: 1
+  abandoned: 1
+  total: 3
+---
+
+# TODO
+
+## Task Order
+
+- **12** [IMPLEMENTING] — Sync engine
+- **13** [COMPLETED] — CSV export
+- **14** [ABANDONED] — Fax support
+
+## Tasks
+
+### 12. Sync engine
+- **Status**: [IMPLEMENTING]
+- **Created**: 2026-10-02
+- **Started**: 2026-10-07
+- **Research**: [research-001.md](specs/013_csv_export/reports/research-001.md)
+
+---
+
+### 13. CSV export
+- **Status**: [COMPLETED]
+- **Created**: 2026-10-10
+- **Completed**: 2026-10-20
+- **Plan**: [implementation-001.md](specs/013_csv_export/plans/implementation-001.md)
+
+---
+
+### 14. Fax support
+- **Status**: [ABANDONED]
+- **Created**: 2026-10-11
+- **Abandoned**: 2026-10-12
+
+---
+%! specs/state.json
+{
+  "next_project_number": 15,
+  "active_projects": [
+    {
+      "project_number": 12,
+      "project_name": "sync_engine",
+      "status": "implementing",
+      "created": "2026-10-02T09:12:00Z"
+    },
+    {
+      "project_number": 13,
+      "project_name": "csv_export",
+      "status": "completed",
+      "created": "2026-10-10T09:00:00Z",
+      "artifacts": [
+        {"path": "specs/013_csv_export/plans/implementation-001.md", "type": "plan"}
+      ]
+    },
+    {
+      "project_number": 14,
+      "project_name": "fax_support",
+      "status": "abandoned",
+      "created": "2026-10-11T09:00:00Z"
+    }
+  ]
+}
+%! specs/013_csv_export/plans/implementation-001.md
+# Implementation Plan: CSV export
+- **Task**: 13 - CSV export
+- **Status**: [COMPLETED]
+
+### Phase 1: Writer [COMPLETED]
+%! specs/013_csv_export/reports/research-001.md
+# Research
+%! specs/archive/state.json
+{
+  "completed_projects": [
+    {
+      "project_number": 11,
+      "project_name": "offline_cache",
+      "status": "completed",
+      "archived": "2026-09-30T18:00:00Z"
+    }
+  ]
+}
+%! specs/archive/011_offline_cache/plans/implementation-001.md
+# Implementation Plan: Offline cache
+- **Task**: 11 - Offline cache
+- **Status**: [COMPLETED]
+"#;
+
+/// Plans an archive and asserts it leaves nothing new (the moved files checked at their new
+/// place); returns the rendered change.
+fn archive_clean(fixture: &str, tasks: &[&str], done: bool) -> (PlannedArchive, String) {
+    let index = index(fixture);
+    let tasks = tasks.iter().map(|it| crate::engine::edit::resolve_task(&index, it).unwrap()).collect();
+    let request = ArchiveRequest { tasks, done, tracker: None, now: now() };
+    let planned = plan_archive(&index, &request).unwrap_or_else(|it| panic!("{it}"));
+    let config = Config::default();
+    let paths = crate::engine::fixture::paths(fixture);
+    let check = FixCheck { config: &config, baseline: None, paths: &paths };
+    let store = DiagnosticStore::new(&index, &config, None, &paths);
+    let (_, left) = check.left_behind(&index, &store, &planned.change, false);
+    let mut out = render(&index, &planned.change);
+    for moved in &planned.change.moved {
+        out.push_str(&format!("=== moved {} -> {}\n", moved.from, moved.to));
+    }
+    assert!(left.is_empty(), "new diagnostics: {left:#?}\n{out}");
+    (planned, out)
+}
+
+#[test]
+fn spec_folder_archive_moves_the_entry_the_folder_and_the_links() {
+    let (planned, out) = archive_clean(ARCHIVING, &["13"], false);
+    assert_eq!(planned.change.moved.len(), 1);
+    assert_eq!(planned.change.moved[0].to, "specs/archive/013_csv_export");
+    assert!(out.contains("(specs/archive/013_csv_export/reports/research-001.md)"), "the link follows: {out}");
+    assert!(out.contains("\"path\": \"specs/archive/013_csv_export/plans/implementation-001.md\""), "{out}");
+    assert!(!out.contains("### 13."), "{out}");
+    assert_snapshot!(out);
+}
+
+#[test]
+fn archive_done_takes_every_finished_task_and_keeps_their_ids_reserved() {
+    let (planned, out) = archive_clean(ARCHIVING, &[], true);
+    let ids: Vec<&str> = planned.tasks.iter().map(|it| it.id.as_str()).collect();
+    assert_eq!(ids, ["13", "14"]);
+    assert!(out.contains("\"active_projects\": [\n    {\n      \"project_number\": 12,"), "{out}");
+    // The archive still holds every id: the next is above them.
+    let index = index(ARCHIVING);
+    let mut after = index.clone();
+    for (path, text) in planned.change.apply(&index) {
+        after.set_file(&path, Some(std::sync::Arc::from(text)));
+    }
+    assert_eq!(UsedIds::from_index(&after, "specs", "here").next(), 15);
+}
+
+#[test]
+fn archive_refuses_what_is_not_finished_or_already_archived() {
+    let index = index(ARCHIVING);
+    let refused = |id: &str| {
+        let task = crate::engine::edit::resolve_task(&index, id).unwrap();
+        let request = ArchiveRequest { tasks: vec![task], done: false, tracker: None, now: now() };
+        plan_archive(&index, &request).unwrap_err().to_string()
+    };
+    assert!(refused("12").contains("not finished"), "{}", refused("12"));
+    assert!(refused("11").contains("archived already"), "{}", refused("11"));
+    let checklist = index_of_checklist();
+    let request = ArchiveRequest { tasks: Vec::new(), done: true, tracker: None, now: now() };
+    let error = plan_archive(&checklist, &request).unwrap_err().to_string();
+    assert!(error.contains("no spec-folder or Backlog.md tracker"), "{error}");
+}
+
+fn index_of_checklist() -> WorkspaceIndex {
+    index(CHECKLIST)
+}
+
+#[test]
+fn a_tracker_without_an_archive_gets_one_in_its_own_style() {
+    let fixture = ARCHIVING.split("%! specs/archive/state.json").next().unwrap().to_string();
+    let (planned, out) = archive_clean(&fixture, &["14"], false);
+    assert!(planned.change.moved.is_empty(), "its folders stay where they are");
+    assert_eq!(planned.change.created.len(), 1);
+    assert_snapshot!(out);
+}
+
+#[test]
+fn backlog_archive_moves_the_task_file_to_completed() {
+    let fixture = BACKLOG.replace(
+        "%! backlog/completed/back-9 - Old.md",
+        "%! backlog/tasks/back-8 - Shipped.md\n---\nid: BACK-8\ntitle: Shipped\nstatus: Done\n---\n%! backlog/completed/back-9 - Old.md",
+    );
+    let (planned, _) = archive_clean(&fixture, &[], true);
+    assert_eq!(planned.change.moved.len(), 1);
+    assert_eq!(planned.change.moved[0].from, "backlog/tasks/back-8 - Shipped.md");
+    assert_eq!(planned.change.moved[0].to, "backlog/completed/back-8 - Shipped.md");
 }
