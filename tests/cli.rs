@@ -636,6 +636,37 @@ fn two_branches_that_each_create_a_task_get_different_ids() {
     let local_only =
         id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run", "--no-branches"]));
     assert_eq!(local_only, "19", "--no-branches reads this checkout only");
+
+    // An id taken without looking at the other branches collides; check sees it.
+    let collided = id_of(&run_in(dir.path(), &["new", "Main collides", "--format", "json", "--no-branches"]));
+    assert_eq!(collided, "19");
+    let codes = |args: &[&str]| -> Vec<(String, String)> {
+        let output = run_in(dir.path(), args);
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|it| it["code"] == "id-collision")
+            .map(|it| {
+                (
+                    it["task"].as_str().unwrap_or_default().to_string(),
+                    it["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(codes(&["check", "--format", "json"]).is_empty(), "only --against-branches reads the branches");
+    let found = codes(&["check", "--format", "json", "--against-branches"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "19");
+    assert!(found[0].1.contains("In a worktree") && found[0].1.contains("agent"), "{found:?}");
+    // Tasks both sides had before they parted are not collisions, even with edited titles.
+    git(dir.path(), &["commit", "-qam", "main collides"]);
+    let edited = run_in(dir.path(), &["edit", "14", "--title", "Conflict dialog, renamed on main"]);
+    assert_eq!(edited.status.code(), Some(0), "{}", stderr(&edited));
+    let found = codes(&["check", "--format", "json", "--against-branches"]);
+    assert_eq!(found.len(), 1, "{found:?}");
 }
 
 #[test]

@@ -167,6 +167,8 @@ fn git_output(top: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
 pub struct TrackerVersion {
     /// Where it was found: `branch feature-x`, `worktree /path (HEAD)`, and how many more.
     pub label: String,
+    /// The commit it was read from (the first of those holding this version).
+    pub commit: String,
     /// Every file of the tracker's folder: the stores that hold ids with their text, the rest
     /// (task folders' files, Backlog.md task files, whose names carry ids) with none.
     pub files: Vec<SourceFile>,
@@ -205,17 +207,17 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
     let (check, feeder) = cat_file(&top, "--batch-check", names)?;
     let checked = check.wait_with_output().context("git cat-file --batch-check failed")?;
     joined(feeder)?;
-    let mut trees: Vec<(String, String, usize)> = Vec::new();
-    for ((_, label), line) in revisions.iter().zip(String::from_utf8_lossy(&checked.stdout).lines()) {
+    let mut trees: Vec<(String, String, usize, String)> = Vec::new();
+    for ((commit, label), line) in revisions.iter().zip(String::from_utf8_lossy(&checked.stdout).lines()) {
         let mut parts = line.split(' ');
         let (Some(oid), Some("tree")) = (parts.next(), parts.next()) else { continue };
-        match trees.iter_mut().find(|(tree, _, _)| tree == oid) {
-            Some((_, _, more)) => *more += 1,
-            None => trees.push((oid.to_string(), label.clone(), 0)),
+        match trees.iter_mut().find(|(tree, _, _, _)| tree == oid) {
+            Some((_, _, more, _)) => *more += 1,
+            None => trees.push((oid.to_string(), label.clone(), 0, commit.clone())),
         }
     }
     let mut versions = Vec::new();
-    for (tree, label, more) in trees {
+    for (tree, label, more, commit) in trees {
         let listing = git_output(&top, &["ls-tree", "-r", "-z", &tree])?;
         let mut files: Vec<(String, Option<String>)> = Vec::new();
         for (path, oid) in blobs(&listing) {
@@ -245,9 +247,17 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
             })
             .collect();
         let label = if more > 0 { format!("{label} (and {more} more)") } else { label };
-        versions.push(TrackerVersion { label, files });
+        versions.push(TrackerVersion { label, commit, files });
     }
     Ok(versions)
+}
+
+/// The commit where `a` and `b` parted, if they share history.
+pub fn merge_base(root: &Path, a: &str, b: &str) -> Option<String> {
+    let top = toplevel(root)?;
+    let output = Command::new("git").arg("-C").arg(&top).args(["merge-base", a, b]).output().ok()?;
+    let commit = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
 }
 
 /// Every id the tracker at `scope` has used on the other branches and in the other worktrees

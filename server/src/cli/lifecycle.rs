@@ -471,3 +471,39 @@ fn archive_in(
     });
     write_change(workspace, lock, &planned.change, args.format, extra)
 }
+
+/// `id-collision`s against every other branch and worktree, each compared from where it and
+/// this checkout parted.
+pub(crate) fn collisions(workspace: &Workspace) -> anyhow::Result<Vec<crate::engine::rules::Diagnostic>> {
+    let vocabularies = &workspace.config.vocabularies;
+    let mut out = Vec::new();
+    for tracker in workspace.index.trackers() {
+        let versions = git::tracker_versions(&workspace.root, &tracker.root)?;
+        let mut ancestors: Vec<(String, crate::engine::index::WorkspaceIndex)> = Vec::new();
+        let indexes: Vec<(String, crate::engine::index::WorkspaceIndex, Option<String>)> = versions
+            .into_iter()
+            .map(|version| {
+                let base = git::merge_base(&workspace.root, "HEAD", &version.commit);
+                (version.label, crate::engine::index::WorkspaceIndex::build(version.files, vocabularies), base)
+            })
+            .collect();
+        for (_, _, base) in &indexes {
+            if let Some(base) = base
+                && !ancestors.iter().any(|(commit, _)| commit == base)
+            {
+                let files = git::files_at(&workspace.root, base)?;
+                ancestors.push((base.clone(), crate::engine::index::WorkspaceIndex::build(files, vocabularies)));
+            }
+        }
+        let others: Vec<lifecycle::OtherVersion<'_>> = indexes
+            .iter()
+            .map(|(label, index, base)| lifecycle::OtherVersion {
+                label,
+                index,
+                ancestor: base.as_ref().and_then(|base| ancestors.iter().find(|it| &it.0 == base).map(|it| &it.1)),
+            })
+            .collect();
+        out.extend(lifecycle::id_collisions(&workspace.index, &tracker.root, &others));
+    }
+    Ok(out)
+}

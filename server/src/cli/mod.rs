@@ -135,6 +135,10 @@ struct CheckArgs {
     /// Fail (exit 1) on warnings as well as errors.
     #[arg(long, value_enum)]
     deny: Option<Deny>,
+    /// Also report ids this checkout allocated that another branch or worktree of the git
+    /// repository allocated for another task (`id-collision`), read from git objects.
+    #[arg(long)]
+    against_branches: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -331,6 +335,12 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
     let mut diagnostics = rules::check(&workspace.index, &workspace.config, baseline.as_ref(), &oracle);
+    if args.against_branches {
+        diagnostics.extend(lifecycle::collisions(&workspace)?);
+        diagnostics.sort_by(|a, b| {
+            (workspace.index.path(a.file), a.range.start()).cmp(&(workspace.index.path(b.file), b.range.start()))
+        });
+    }
     let filters = report_filters(&workspace.root, &args.paths)?;
     if !filters.is_empty() {
         diagnostics.retain(|it| {

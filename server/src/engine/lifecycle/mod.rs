@@ -3,6 +3,7 @@
 //! store of the tracker, validated and re-checked like a status change.
 
 pub mod archive;
+pub mod collisions;
 pub mod create;
 pub mod edit;
 pub mod ids;
@@ -10,6 +11,7 @@ pub(crate) mod json_text;
 pub mod list;
 
 pub use archive::{ArchiveRequest, PlannedArchive, plan_archive};
+pub use collisions::{OtherVersion, id_collisions};
 pub use create::{NewTask, PlannedTask, check_title, choose_tracker, plan_new_task};
 pub use edit::{EditTask, plan_edit_task};
 pub use ids::{IdShape, UsedIds, id_number};

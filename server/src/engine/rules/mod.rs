@@ -39,6 +39,9 @@ pub enum RuleCode {
     DuplicateTask,
     /// An id allocated again after the task that had it was archived or completed.
     IdReused,
+    /// An id this checkout allocated that another branch or worktree allocated for another
+    /// task (`check --against-branches`).
+    IdCollision,
     OrphanTask,
     StaleCounts,
     DependencyNotDone,
@@ -47,7 +50,7 @@ pub enum RuleCode {
 }
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 14] = [
+    pub const ALL: [RuleCode; 15] = [
         RuleCode::UnknownStatus,
         RuleCode::InvalidTransition,
         RuleCode::StatusMismatch,
@@ -58,6 +61,7 @@ impl RuleCode {
         RuleCode::BrokenLink,
         RuleCode::DuplicateTask,
         RuleCode::IdReused,
+        RuleCode::IdCollision,
         RuleCode::OrphanTask,
         RuleCode::StaleCounts,
         RuleCode::DependencyNotDone,
@@ -76,6 +80,7 @@ impl RuleCode {
             RuleCode::BrokenLink => "broken-link",
             RuleCode::DuplicateTask => "duplicate-task",
             RuleCode::IdReused => "id-reused",
+            RuleCode::IdCollision => "id-collision",
             RuleCode::OrphanTask => "orphan-task",
             RuleCode::StaleCounts => "stale-counts",
             RuleCode::DependencyNotDone => "dependency-not-done",
@@ -94,6 +99,7 @@ impl RuleCode {
             | RuleCode::StatusMismatch
             | RuleCode::DuplicateTask
             | RuleCode::IdReused
+            | RuleCode::IdCollision
             | RuleCode::MalformedFile => Severity::Error,
             RuleCode::OpenChildren
             | RuleCode::PlanStatusStale
@@ -118,6 +124,7 @@ impl RuleCode {
             RuleCode::BrokenLink => "a link to a file that does not exist, or an absolute local path",
             RuleCode::DuplicateTask => "one task id defined twice",
             RuleCode::IdReused => "an id allocated again after its task was archived or completed",
+            RuleCode::IdCollision => "an id another branch or worktree allocated for another task",
             RuleCode::OrphanTask => "a task present in some stores and missing from the others",
             RuleCode::StaleCounts => "derived counters that no longer match",
             RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",
