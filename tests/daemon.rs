@@ -1354,3 +1354,82 @@ fn a_task_created_in_one_editor_reaches_the_others_buffers_and_the_disk_once() {
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+#[test]
+fn an_archive_moves_a_folder_once_and_every_editor_follows_or_is_asked_to_close_it_first() {
+    let setup = setup();
+    let root = setup.workspace("archive");
+    let archived = root.join("specs/archive/010_settings_screen/plans");
+    std::fs::create_dir_all(&archived).expect("a folder");
+    std::fs::write(archived.join("implementation-001.md"), "# Plan\n\n- **Status**: [COMPLETED]\n").expect("a plan");
+    let set = setup
+        .command(&["set", "16", "completed", "--force", "--no-daemon"])
+        .current_dir(&root)
+        .output()
+        .expect("taskmark set runs");
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let plan = "specs/016_audit_log/plans/implementation-001.md";
+    let mut first = setup.editor(&root);
+    let mut second = setup.editor(&root);
+    assert!(has_diagnostics(&mut first, "specs/state.json") && has_diagnostics(&mut second, "specs/state.json"));
+    let archive = |client: &mut LspClient| {
+        client.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.archiveTasks", "arguments": [{ "tasks": ["16"] }] }),
+        )
+    };
+    // The plan open in the other editor: its buffer would be left behind, so it is refused.
+    let plan_uri = second.open(plan);
+    second.settle(Duration::from_millis(300));
+    let refused = archive(&mut first).expect_err("refused");
+    assert_eq!(refused["data"]["kind"], "openElsewhere", "{refused}");
+    assert!(root.join(plan).is_file(), "nothing moved");
+    second.notify("textDocument/didClose", json!({ "textDocument": { "uri": plan_uri } }));
+    // Closed there, TODO.md open there instead: moved once, its buffer follows.
+    let todo = second.open("specs/TODO.md");
+    second.settle(Duration::from_millis(300));
+    let result = archive(&mut first).expect("archived");
+    assert_eq!(result["moved"], json!([{ "from": "specs/016_audit_log", "to": "specs/archive/016_audit_log" }]));
+    assert_eq!(
+        result["written"],
+        json!(["specs/state.json", "specs/016_audit_log", "specs/archive/016_audit_log"]),
+        "{result}"
+    );
+    assert!(root.join("specs/archive/016_audit_log/plans/implementation-001.md").is_file());
+    let followed = second.wait_until(WAIT, |it| {
+        !it.documents[&todo].text.contains("16. Audit log")
+            && it
+                .notifications
+                .iter()
+                .any(|n| n["method"] == "taskmark/taskChanged" && n["params"]["action"] == "archived")
+    });
+    assert!(followed, "the other editor's TODO.md follows and it is told");
+    assert!(
+        std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md").contains("16. Audit log"),
+        "TODO.md is open in the other editor: its buffer changed, not the file"
+    );
+    // Its index has the plan at the new place (read again after the move).
+    let moved = (0..200).any(|_| {
+        let listed = second
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.listTasks", "arguments": [{ "archived": true }] }),
+            )
+            .expect("list");
+        let found = listed.as_array().expect("a list").iter().any(|it| {
+            it["id"] == "16"
+                && it["places"].as_array().is_some_and(|places| {
+                    places.iter().any(|p| p["path"] == "specs/archive/016_audit_log/plans/implementation-001.md")
+                })
+        });
+        if !found {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        found
+    });
+    assert!(moved, "the other editor's index follows the move");
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

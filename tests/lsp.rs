@@ -1275,3 +1275,95 @@ fn edit_task_changes_the_fields_named_in_every_store_through_the_same_write_path
     assert!(new.is_empty(), "new diagnostics after editTask: {new:?}");
     client.stop();
 }
+
+/// The example workspace with task 16 finished and a tracker that keeps archived task folders
+/// under `specs/archive/`, so archiving 16 moves its folder.
+fn archiving_workspace() -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = workspace();
+    let archived = root.join("specs/archive/010_settings_screen/plans");
+    std::fs::create_dir_all(&archived).expect("a folder");
+    std::fs::write(archived.join("implementation-001.md"), "# Plan\n\n- **Status**: [COMPLETED]\n").expect("a plan");
+    let set = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "16", "completed", "--force", "--no-daemon"])
+        .current_dir(&root)
+        .env("TASKMARK_STATE_DIR", root.join("../state"))
+        .output()
+        .expect("taskmark set runs");
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    (dir, root)
+}
+
+#[test]
+fn archive_tasks_moves_folders_on_disk_or_through_an_editor_that_has_them_open() {
+    let plan_16 = "specs/016_audit_log/plans/implementation-001.md";
+    let archived_16 = "specs/archive/016_audit_log/plans/implementation-001.md";
+    // Nothing of the folder open: the server moves it, with the closed files, in one transaction.
+    let (_dir, root) = archiving_workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let todo = client.open(TODO);
+    let dry =
+        execute(&mut client, "taskmark.archiveTasks", json!({ "tasks": ["16"], "dryRun": true })).expect("a dry run");
+    assert!(
+        dry["diff"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rename from specs/016_audit_log\nrename to specs/archive/016_audit_log"),
+        "{dry}"
+    );
+    assert!(root.join(plan_16).is_file(), "a dry run moves nothing");
+    let result = execute(&mut client, "taskmark.archiveTasks", json!({ "tasks": ["16"] })).expect("archived");
+    assert_eq!(result["tasks"], json!(["specs:16"]), "{result}");
+    assert_eq!(
+        result["moved"],
+        json!([{ "from": "specs/016_audit_log", "to": "specs/archive/016_audit_log" }]),
+        "{result}"
+    );
+    assert!(root.join(archived_16).is_file() && !root.join("specs/016_audit_log").exists(), "the folder moved");
+    assert!(!client.documents[&todo].text.contains("16. Audit log"), "the open TODO.md lost the section in the editor");
+    let state = std::fs::read_to_string(root.join(STATE)).expect("state.json");
+    assert!(!state.contains("\"project_name\": \"audit_log\",\n      \"status\": \"not_started\""), "{state}");
+    // The index follows the move: the task is archived, its plan at the new place.
+    let moved = (0..200).any(|_| {
+        let listed = execute(&mut client, "taskmark.listTasks", json!({ "archived": true })).expect("list");
+        let found = listed.as_array().expect("a list").iter().any(|it| {
+            it["id"] == "16"
+                && it["places"].as_array().is_some_and(|places| places.iter().any(|p| p["path"] == archived_16))
+        });
+        if !found {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        found
+    });
+    assert!(moved, "task 16's plan at its new place in the index");
+    client.stop();
+
+    // Its plan open in an editor that cannot move files (Neovim 0.11): refused, nothing written.
+    let (_dir, root) = archiving_workspace();
+    let untouched = snapshot(&root);
+    let mut client = started(&root, neovim_capabilities(), json!({}));
+    client.open(plan_16);
+    let refused = execute(&mut client, "taskmark.archiveTasks", json!({ "tasks": ["16"] })).expect_err("refused");
+    assert_eq!(refused["data"]["kind"], "openMoved", "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("close it first"), "{refused}");
+    assert_eq!(snapshot(&root), untouched, "nothing was written");
+    client.stop();
+
+    // Open in an editor that can: the editor moves it (its buffer goes along), the server the rest.
+    let (_dir, root) = archiving_workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    client.open(plan_16);
+    let result = execute(&mut client, "taskmark.archiveTasks", json!({ "tasks": ["16"] })).expect("archived");
+    assert_eq!(result["tasks"], json!(["specs:16"]), "{result}");
+    let apply =
+        client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
+    let operations = apply["params"]["edit"]["documentChanges"].as_array().expect("documentChanges");
+    let rename = operations.iter().find(|it| it["kind"] == "rename").expect("a rename");
+    assert_eq!(
+        (&rename["oldUri"], &rename["newUri"]),
+        (&json!(client.uri("specs/016_audit_log")), &json!(client.uri("specs/archive/016_audit_log"))),
+        "{apply}"
+    );
+    assert!(root.join(archived_16).is_file(), "moved by the editor");
+    assert_eq!(result["written"], json!([TODO, STATE]), "{result}");
+    client.stop();
+}

@@ -123,6 +123,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.newTask",
         "taskmark.trackers",
         "taskmark.editTask",
+        "taskmark.archiveTasks",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

@@ -1,7 +1,7 @@
 // Drives code-server in chromium (playwright-core) through the taskmark extension: diagnostics
 // in the Problems panel, a hover, "Taskmark: Set Task Status…" changing every file, another
-// editor's change, "Taskmark: New Task…" (with a second editor on the daemon following) and
-// "Taskmark: List Tasks".
+// editor's change, "Taskmark: New Task…" (with a second editor on the daemon following),
+// "Taskmark: List Tasks" and "Taskmark: Archive Done Tasks".
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -405,7 +405,31 @@ try {
     await page.locator('.statusbar-item', { hasText: '17 [NOT STARTED]' }).first().waitFor({ state: 'visible', timeout: 20_000 });
   });
 
-  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks: ok (${timings.join(', ')})`);
+  await step('archive done tasks', async () => {
+    check(read('specs/TODO.md').includes('### ✓ 10. Settings screen'), 'the example keeps finished task 10 in TODO.md');
+    await palette('Taskmark: Archive Done Tasks');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    const asked = await dialog.innerText();
+    // 10 and 11 were done from the start, 12 was completed above.
+    check(asked.includes('Archive 3 finished tasks (10, 11, 12)?'), `the confirmation:\n${asked}`);
+    await page.screenshot({ path: join(artifacts, 'archive-confirm.png') });
+    await dialog.locator('.monaco-button', { hasText: /^Archive$/ }).click();
+    // TODO.md is open: its Done sections go in the editor, saved from the notification.
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'archived specs:10, specs:11, specs:12' });
+    await toast.first().waitFor({ state: 'visible', timeout: 20_000 });
+    await toast.first().locator('.monaco-button', { hasText: 'Save them' }).click();
+    await waitFor('specs/TODO.md saved without the archived sections', async () => {
+      const text = read('specs/TODO.md');
+      return !text.includes('10. Settings screen') && !text.includes('11. Offline cache') && !text.includes('12. Sync engine') && text.includes('### 17. Webhooks');
+    });
+    check(/"completed_projects": \[\s*\{\s*"project_number": 12,/.test(read('specs/state.json')), 'state.json (closed) moved 12 to completed_projects on disk');
+    const archived = JSON.parse(execFileSync(taskmark, ['list', '--archived', '--root', workspace, '--format', 'json'], { encoding: 'utf8' }));
+    const twelve = archived.find((it) => it.id === '12');
+    check(twelve && twelve.archived, `taskmark list --archived: ${JSON.stringify(twelve)}`);
+  });
+
+  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

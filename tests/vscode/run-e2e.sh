@@ -3,7 +3,7 @@
 # chromium through playwright-core. Installs what it needs into target/vscode-e2e/cache (once),
 # builds and packages the vsix, installs it offline into a fresh extensions folder, opens a
 # copy of tests/fixtures/example and checks diagnostics, hover, "Taskmark: Set Task Status…",
-# "Taskmark: New Task…" and "Taskmark: List Tasks".
+# "Taskmark: New Task…", "Taskmark: List Tasks" and "Taskmark: Archive Done Tasks".
 #
 #   TASKMARK_BIN=/path/to/taskmark bash tests/vscode/run-e2e.sh
 #

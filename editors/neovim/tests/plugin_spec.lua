@@ -1,7 +1,7 @@
 -- The plugin in a real headless Neovim against the real server:
 --   nvim --headless --clean -l plugin_spec.lua PLUGIN_DIR WORKSPACE TASKMARK
 -- Opens the workspace's TODO.md, waits for diagnostics, and drives :Taskmark show, check, set,
--- new and list (pickers answered by a script, as a user would), then checks buffers and files.
+-- new, list and archive (pickers answered by a script, as a user would), then checks buffers and files.
 -- Prints `ok NAME` per step; exits non-zero on the first failure.
 
 local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
@@ -214,6 +214,30 @@ step(':Taskmark list ready offers the ready tasks and jumps to the one picked', 
     return vim.api.nvim_get_current_line():find('^### 12%. ') ~= nil
   end)
   check(#offered[1].labels == 2, 'active tasks: ' .. vim.inspect(offered[1].labels))
+end)
+
+step(':Taskmark archive asks, then archives every finished task', function()
+  vim.api.nvim_set_current_buf(vim.fn.bufnr(todo_path))
+  check(read('specs/TODO.md'):find('10. Settings screen', 1, true) ~= nil, 'task 10 is in TODO.md')
+  answers = { 'Archive them', 'Write them' }
+  offered = {}
+  vim.cmd('Taskmark archive')
+  wait('the archived sections gone from TODO.md on disk', 20000, function()
+    local text = read('specs/TODO.md')
+    return text:find('10. Settings screen', 1, true) == nil and text:find('11. Offline cache', 1, true) == nil
+  end)
+  check(offered[1].prompt == 'Archive 2 finished task(s): 10, 11?', 'asked: ' .. vim.inspect(offered[1]))
+  check(not vim.bo[vim.fn.bufnr(todo_path)].modified, 'the buffer was written')
+  notes = {}
+  vim.cmd('Taskmark archive 14')
+  wait('the refusal', 20000, function()
+    for _, message in ipairs(notes) do
+      if message:find('not finished', 1, true) then
+        return true
+      end
+    end
+    return false
+  end)
 end)
 
 step(':checkhealth taskmark reports the binary, the server and the configuration', function()

@@ -23,6 +23,8 @@ import { resolveServerBinary } from './logic/binary';
 import { installInstructions } from './logic/install';
 import { ExtensionSettings, needsRestart, readSettings, serverArgs, serverSettings } from './logic/settings';
 import {
+  ArchiveResult,
+  archiveConfirmation,
   CheckSummary,
   ListedTask,
   NewTaskResult,
@@ -100,6 +102,7 @@ class Extension {
     register('taskmark.showTask', (arg?: { task?: string }) => this.showTask(typeof arg === 'object' ? arg?.task : undefined));
     register('taskmark.newTaskPicker', () => this.newTask());
     register('taskmark.listTasksPicker', () => this.listTasks());
+    register('taskmark.archiveDoneTasks', () => this.archiveDone());
     register('taskmark.checkWorkspace', () => this.checkWorkspace());
     register('taskmark.restartServer', () => this.restart(true));
     register('taskmark.showLog', () => this.output.show(true));
@@ -461,6 +464,40 @@ class Extension {
       const position = new vscode.Position(start.line, start.character);
       const document = await vscode.workspace.openTextDocument(uri);
       await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position) });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Archive Done Tasks: what `taskmark archive --done` would do, confirmed first, then done. */
+  async archiveDone(): Promise<void> {
+    try {
+      let plan: ArchiveResult;
+      try {
+        plan = await this.execute<ArchiveResult>('taskmark.archiveTasks', { done: true, dryRun: true });
+      } catch (error) {
+        const message = errorMessage(error);
+        if (/no finished task/.test(message)) {
+          void vscode.window.showInformationMessage(`taskmark: ${message}.`);
+          return;
+        }
+        throw error;
+      }
+      const { message, detail } = archiveConfirmation(plan);
+      const archive = 'Archive';
+      if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, archive)) !== archive) return;
+      const result = await this.execute<ArchiveResult>('taskmark.archiveTasks', { tasks: plan.tasks ?? [] });
+      for (const warning of result?.warnings ?? []) void vscode.window.showWarningMessage(`taskmark: ${warning}`);
+      const dirty = vscode.workspace.textDocuments.filter((doc) => doc.isDirty && (result?.uris ?? []).includes(doc.uri.toString()));
+      const summary = `taskmark: archived ${(result.tasks ?? []).join(', ')} (${(result.files ?? []).length} paths)`;
+      this.output.appendLine(summary);
+      const save = 'Save them';
+      const names = dirty.map((doc) => vscode.workspace.asRelativePath(doc.uri)).join(', ');
+      void vscode.window
+        .showInformationMessage(dirty.length ? `${summary}; unsaved: ${names}` : summary, ...(dirty.length ? [save] : []))
+        .then(async (choice) => {
+          if (choice === save) await Promise.all(dirty.map((doc) => doc.save()));
+        });
     } catch (error) {
       void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
     }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  archiveConfirmation,
   ListedTask,
   NewTaskResult,
   TaskChanged,
@@ -242,4 +243,18 @@ test('list tasks: filters as taskmark list\'s flags, rows with status, disagreem
   const waiting = listTaskRows([{ ...ready[1], dependencies: [{ id: '12', done: false }, { id: '11', done: true }] }]);
   assert.equal(waiting[0].detail, 'waits on 12');
   assert.ok(ready.every((it) => it.uri && it.range), 'every task says where it is');
+});
+
+test('archive: the confirmation names the tasks, the files and the folders that move; the notice names the tasks', () => {
+  const { message, detail } = archiveConfirmation({
+    tasks: ['specs:10', 'specs:16'],
+    files: ['specs/TODO.md', 'specs/state.json', 'specs/016_audit_log', 'specs/archive/016_audit_log'],
+    moved: [{ from: 'specs/016_audit_log', to: 'specs/archive/016_audit_log' }],
+  });
+  assert.equal(message, 'Archive 2 finished tasks (10, 16)?');
+  assert.equal(detail, 'Files changed: specs/TODO.md, specs/state.json.\nMoved: specs/016_audit_log → specs/archive/016_audit_log');
+  assert.equal(
+    taskChangedMessage({ action: 'archived', task: 'specs:10', tasks: ['specs:10', 'specs:16'], files: ['specs/TODO.md'], mine: false, origin: 'Neovim' }),
+    'taskmark: archived specs:10, specs:16 in 1 file by Neovim',
+  );
 });

@@ -344,6 +344,9 @@ pub struct Announcement {
     pub files: Vec<EditedFile>,
     /// The files it created (written on disk, or by the editor that made the change).
     pub created: Vec<String>,
+    /// The paths it moved (files or folders): every file under them is read again, at its old
+    /// place and its new one.
+    pub moved: Vec<(String, String)>,
     /// The `taskmark/taskChanged` notification every editor on the root gets (`origin`,
     /// `mine` and `files` are added per editor), or none (a fix tells no one).
     pub notice: Option<Value>,
@@ -362,8 +365,9 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
         let name = peer.name.clone();
         let change = change.clone();
         let origin_name = origin_name.clone();
+        let root = root.to_path_buf();
         deliveries.push(tokio::spawn(async move {
-            let Announcement { label, files, created, notice } = change;
+            let Announcement { label, files, created, moved, notice } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
                 if let Some(mut notice) = notice
@@ -371,6 +375,7 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
                 {
                     let mut all = paths.clone();
                     all.extend(created.iter().cloned());
+                    all.extend(moved.iter().flat_map(|(from, to)| [from.clone(), to.clone()]));
                     object.insert("files".into(), json!(all));
                     object.insert("origin".into(), json!(origin_name));
                     object.insert("mine".into(), json!(is_origin));
@@ -380,6 +385,7 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
                     return;
                 }
                 paths.extend(created);
+                paths.extend(crate::lsp::lifecycle::moved_files(&root, &moved));
                 target.shared.caught_up().await;
                 let _hold = Hold::new(&target.jobs);
                 let (planned, left_alone) = {

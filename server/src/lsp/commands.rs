@@ -18,7 +18,7 @@ use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument, write_failed};
 use crate::lsp::settings::ClosedFiles;
 use crate::lsp::world::World;
-use crate::transaction::FileWrite;
+use crate::transaction::{FileWrite, PathMove};
 use crate::workspace;
 
 pub const SET_STATUS: &str = "taskmark.setStatus";
@@ -28,7 +28,7 @@ pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 11] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -39,6 +39,7 @@ pub const ALL: [&str; 10] = [
     crate::lsp::lifecycle::NEW_TASK,
     crate::lsp::lifecycle::TRACKERS,
     crate::lsp::lifecycle::EDIT_TASK,
+    crate::lsp::lifecycle::ARCHIVE_TASKS,
 ];
 
 /// A change ready to send, with what every file must say once it is applied.
@@ -49,12 +50,24 @@ pub struct PlannedEdit {
     pub expected: Vec<(Uri, String)>,
     /// The files the server writes itself (closed in this editor), through a transaction.
     pub disk: Vec<FileWrite>,
+    /// The files and folders the server moves itself, in the same transaction.
+    pub moves: Vec<PathMove>,
     pub warnings: Vec<String>,
 }
 
 impl PlannedEdit {
     pub fn has_editor_part(&self) -> bool {
-        !self.expected.is_empty()
+        !self.expected.is_empty() || self.renames_in_editor()
+    }
+
+    /// Whether the editor's part moves paths (it then has no text to check for them).
+    pub fn renames_in_editor(&self) -> bool {
+        match &self.edit.document_changes {
+            Some(lsp::DocumentChanges::Operations(operations)) => {
+                operations.iter().any(|it| matches!(it, lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Rename(_))))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -129,10 +142,41 @@ pub fn prepare(
     if closed_files == ClosedFiles::Disk || !client.create_files {
         disk.extend(for_editor.created.drain(..).map(|it| FileWrite::create(it.path, it.text)));
     }
+    // A moved path holding a document open in this editor moves in the editor (its buffer goes
+    // along); one open in another editor is refused (that editor's buffer would be left at the
+    // old path); the others move on disk with the rest, or in the editor with the closed files.
+    let mut moves = Vec::new();
+    for moved in std::mem::take(&mut for_editor.moved) {
+        let open_here = world.versions.keys().any(|path| moved.relocate(path).is_some());
+        if let Some(path) = open_elsewhere.iter().find(|path| moved.relocate(path).is_some()) {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "openElsewhere", "path": path })),
+                ..write_failed(format!(
+                    "{path} is open in another editor and would move to {}; close it there first; nothing was changed",
+                    moved.relocate(path).unwrap_or_default()
+                ))
+            });
+        }
+        let in_editor = client.rename_files && (open_here || closed_files == ClosedFiles::Editor);
+        if open_here && !in_editor {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "openMoved", "path": moved.from })),
+                ..write_failed(format!(
+                    "{} would move to {} while a file of it is open here, and {} cannot move files in a workspace edit; close it first; nothing was changed",
+                    moved.from, moved.to, client.name
+                ))
+            });
+        }
+        if in_editor {
+            for_editor.moved.push(moved);
+        } else {
+            moves.push(PathMove { from: moved.from, to: moved.to });
+        }
+    }
     let edit = convert::workspace_edit(world, &for_editor, client, forced).map_err(invalid_params)?;
     let expected =
         for_editor.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
-    Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, warnings: change.warnings.clone() })
+    Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, moves, warnings: change.warnings.clone() })
 }
 
 /// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer

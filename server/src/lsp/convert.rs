@@ -22,6 +22,8 @@ pub struct ClientProfile {
     /// `CreateFile` operations in `documentChanges` (VS Code; Neovim declares them but not
     /// `documentChanges`, so it cannot be sent them).
     pub create_files: bool,
+    /// `RenameFile` operations, likewise.
+    pub rename_files: bool,
     pub change_annotations: bool,
     pub work_done_progress: bool,
     /// `codeAction/resolve` can fill in `edit`.
@@ -53,6 +55,10 @@ impl ClientProfile {
                 && edit
                     .and_then(|it| it.resource_operations.as_ref())
                     .is_some_and(|it| it.contains(&lsp::ResourceOperationKind::Create)),
+            rename_files: edit.and_then(|it| it.document_changes).unwrap_or(false)
+                && edit
+                    .and_then(|it| it.resource_operations.as_ref())
+                    .is_some_and(|it| it.contains(&lsp::ResourceOperationKind::Rename)),
             change_annotations: edit.is_some_and(|it| it.change_annotation_support.is_some()),
             work_done_progress: caps.window.as_ref().and_then(|it| it.work_done_progress).unwrap_or(false),
             resolve_code_action_edit: text_document
@@ -162,8 +168,9 @@ pub fn diagnostic(world: &World, it: &Diagnostic, encoding: PositionEncoding) ->
 /// them (a stale edit is then rejected whole), plain `changes` otherwise. Open documents carry
 /// the version the plan was made against; others `null` (the disk is the truth). Files the
 /// change creates become a `CreateFile` operation followed by an edit that writes their text,
-/// which only clients with `documentChanges` and the `create` resource operation can take
-/// ([`ClientProfile::create_files`]; the caller writes them on disk for the others).
+/// and the paths it moves `RenameFile` operations after every edit, which only clients with
+/// `documentChanges` and those resource operations can take ([`ClientProfile::create_files`],
+/// [`ClientProfile::rename_files`]; the caller writes and moves them on disk for the others).
 pub fn workspace_edit(
     world: &World,
     change: &WorkspaceChange,
@@ -209,6 +216,9 @@ pub fn workspace_edit(
     if !change.created.is_empty() && !client.create_files {
         return Err(format!("{} cannot create files through a workspace edit", client.name));
     }
+    if !change.moved.is_empty() && !client.rename_files {
+        return Err(format!("{} cannot move files through a workspace edit", client.name));
+    }
     let change_annotations = annotate.then(|| {
         HashMap::from([(
             annotation.clone(),
@@ -219,8 +229,9 @@ pub fn workspace_edit(
             },
         )])
     });
-    if !change.created.is_empty() {
-        // Created files first (an edit may not name a file before it exists), then every edit.
+    if !change.created.is_empty() || !change.moved.is_empty() {
+        // Created files first (an edit may not name a file before it exists), then every edit,
+        // then the moves (a moved file is never edited).
         let mut operations = Vec::new();
         for file in &change.created {
             let uri = uri_of(&file.path)?;
@@ -236,6 +247,14 @@ pub fn workspace_edit(
             });
         }
         operations.extend(versioned.into_iter().map(lsp::DocumentChangeOperation::Edit));
+        for moved in &change.moved {
+            operations.push(lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Rename(lsp::RenameFile {
+                old_uri: uri_of(&moved.from)?,
+                new_uri: uri_of(&moved.to)?,
+                options: Some(lsp::RenameFileOptions { overwrite: Some(false), ignore_if_exists: Some(false) }),
+                annotation_id: annotate.then(|| annotation.clone()),
+            })));
+        }
         return Ok(lsp::WorkspaceEdit {
             changes: None,
             document_changes: Some(lsp::DocumentChanges::Operations(operations)),

@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::Uri;
 
 use crate::cli::render::Paths;
 use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
-use crate::engine::lifecycle::{self, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
@@ -28,6 +28,7 @@ use crate::transaction::FileWrite;
 pub const NEW_TASK: &str = "taskmark.newTask";
 pub const TRACKERS: &str = "taskmark.trackers";
 pub const EDIT_TASK: &str = "taskmark.editTask";
+pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
 
 fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
     arguments.first().and_then(Value::as_object)
@@ -308,6 +309,80 @@ impl EditTaskArgs {
     }
 }
 
+/// Arguments of `taskmark.archiveTasks`: `{tasks?: ["12"], done?: bool, tracker?, date?,
+/// dryRun?}` (`taskmark archive TASK...` or `--done`).
+#[derive(Debug, Clone)]
+pub struct ArchiveArgs {
+    pub tasks: Vec<String>,
+    pub done: bool,
+    pub tracker: Option<String>,
+    pub date: Option<Now>,
+    pub dry_run: bool,
+}
+
+impl ArchiveArgs {
+    pub fn parse(arguments: &[Value]) -> Result<ArchiveArgs, jsonrpc::Error> {
+        let usage = || {
+            invalid_params(
+                "taskmark.archiveTasks takes {\"tasks\"?: [\"12\"], \"done\"?: bool, \"tracker\"?: string, \"date\"?: string, \"dryRun\"?: bool}, with tasks or done",
+            )
+        };
+        let empty = Map::new();
+        let object = object(arguments).unwrap_or(&empty);
+        let tasks = id_list(object, "tasks").ok_or_else(usage)?;
+        let done = flag(Some(object), "done");
+        if tasks.is_empty() != done {
+            return Err(usage());
+        }
+        let date = text(Some(object), "date").map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+        Ok(ArchiveArgs {
+            tasks,
+            done,
+            tracker: text(Some(object), "tracker"),
+            date,
+            dry_run: flag(Some(object), "dryRun"),
+        })
+    }
+
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        now: Now,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        if !world.indexed {
+            return Err(content_modified("nothing archived yet: the workspace is still being indexed"));
+        }
+        let tasks = self.tasks.iter().map(|it| commands::resolve_task(world, it)).collect::<Result<Vec<_>, _>>()?;
+        let mut scopes: Vec<&str> = tasks.iter().map(|it| it.scope.as_str()).collect();
+        scopes.extend(self.tracker.as_deref());
+        if self.done && scopes.is_empty() {
+            scopes.extend(world.index.trackers().iter().map(|it| it.root.as_str()));
+        }
+        scopes.dedup();
+        commands::refuse_unreadable(world, scopes, None, "archive tasks")?;
+        let request = ArchiveRequest {
+            tasks,
+            done: self.done,
+            tracker: self.tracker.clone(),
+            now: self.date.clone().unwrap_or(now),
+        };
+        let planned = lifecycle::plan_archive(&world.index, &request).map_err(|it| commands::refusal(&it))?;
+        let names: Vec<String> = planned.tasks.iter().map(task_argument).collect();
+        let mut answer = Map::new();
+        answer.insert("tasks".into(), json!(names));
+        let notice = json!({ "action": "archived", "task": names.first(), "tasks": names });
+        finish(
+            world,
+            client,
+            planned.change,
+            Change { answer, notice: Some(notice), dry_run: self.dry_run },
+            open_elsewhere,
+        )
+    }
+}
+
 /// The roots of the trackers `taskmark new` can add tasks to.
 fn writable_trackers(world: &World) -> Vec<String> {
     world
@@ -367,6 +442,40 @@ fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<St
     Some(profile.display(status))
 }
 
+/// Every file under the moved paths, where it was and where it is now (read from the disk
+/// after the move): what the sessions read again after a change that moved paths.
+pub fn moved_files(root: &std::path::Path, moved: &[(String, String)]) -> Vec<String> {
+    fn walk(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let relative = format!("{prefix}/{name}");
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => walk(&entry.path(), &relative, out),
+                Ok(kind) if kind.is_file() => out.push(relative),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (from, to) in moved {
+        let target = root.join(to);
+        let mut found = Vec::new();
+        if target.is_dir() {
+            walk(&target, to, &mut found);
+        } else {
+            found.push(to.clone());
+        }
+        for path in found {
+            if let Some(rest) = path.strip_prefix(to.as_str()) {
+                out.push(format!("{from}{rest}"));
+            }
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// What a lifecycle command adds to the plain change: its answer's own fields (`id`, `task`,
 /// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
 pub struct Change {
@@ -411,8 +520,13 @@ pub fn finish(
     let created: Vec<String> = change.created.iter().map(|it| it.path.clone()).collect();
     let mut files = edited_paths.clone();
     files.extend(created.iter().cloned());
+    files.extend(change.moved.iter().flat_map(|it| [it.from.clone(), it.to.clone()]));
     answer.insert("files".into(), json!(files));
     answer.insert("created".into(), json!(created));
+    answer.insert(
+        "moved".into(),
+        json!(change.moved.iter().map(|it| json!({ "from": it.from, "to": it.to })).collect::<Vec<_>>()),
+    );
     answer.insert("label".into(), json!(change.label));
     answer.insert("warnings".into(), json!(change.warnings));
     answer.insert("dryRun".into(), json!(dry_run));
@@ -427,6 +541,7 @@ pub fn finish(
             })
             .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
             .map(|it| crate::cli::write::unified_diff(&it))
+            .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
             .collect();
         answer.insert("diff".into(), json!(diff));
         return Ok(Planned { answer, write: None });
@@ -442,6 +557,7 @@ pub fn finish(
         })
         .collect();
     let edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
-    let announcement = Announcement { label: change.label.clone(), files: edited, created, notice };
+    let moved = change.moved.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
+    let announcement = Announcement { label: change.label.clone(), files: edited, created, moved, notice };
     Ok(Planned { answer, write: Some(Write { edit, announcement }) })
 }

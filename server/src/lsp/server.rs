@@ -563,20 +563,23 @@ impl Server {
         planned: commands::PlannedEdit,
         lock: WorkspaceLock,
     ) -> Result<Value> {
-        if planned.disk.is_empty() && !planned.has_editor_part() {
+        let on_disk = !planned.disk.is_empty() || !planned.moves.is_empty();
+        if !on_disk && !planned.has_editor_part() {
             // Every file is open in other editors: the broadcast edits their buffers.
             let label = planned.label;
             return Ok(
                 json!({ "applied": true, "label": label, "files": [], "written": [], "warnings": planned.warnings }),
             );
         }
-        if planned.disk.is_empty() {
+        if !on_disk {
             return self.apply(session, planned).await;
         }
         // Closed files are written here, in two phases around the editor's part: prepared
         // (temporary files written and checked, under the workspace lock) before the editor is
         // asked, committed only once it applied its part, rolled back if it did not.
-        let transaction = Transaction::new(planned.label.clone(), planned.disk.clone());
+        let transaction =
+            Transaction { label: planned.label.clone(), files: planned.disk.clone(), moves: planned.moves.clone() };
+        let moved: Vec<(String, String)> = planned.moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
         let prepared = transaction.prepare(&lock).map_err(write_refused)?;
         let written: Vec<String> = prepared.paths().to_vec();
         let (label, warnings) = (planned.label.clone(), planned.warnings.clone());
@@ -593,9 +596,13 @@ impl Server {
             let world = session.shared.read();
             files.extend(written.iter().filter_map(|path| world.uri(path)).map(|uri| uri.as_str().to_string()));
         }
-        // The next request (another status change) must plan against what was just written.
+        // The next request (another status change) must plan against what was just written:
+        // each file written, and each file a move took along, where it was and where it is.
+        let mut paths: Vec<String> =
+            written.iter().filter(|it| !moved.iter().any(|(from, to)| it == &from || it == &to)).cloned().collect();
+        paths.extend(lifecycle::moved_files(&session.root, &moved));
         let sequence = session.shared.submit();
-        let _ = session.jobs.send(Job::Written { paths: written.clone(), sequence });
+        let _ = session.jobs.send(Job::Written { paths, sequence });
         drop(hold);
         Ok(json!({ "applied": true, "label": label, "files": files, "written": written, "warnings": warnings }))
     }
@@ -1156,6 +1163,19 @@ impl LanguageServer for Server {
                 let label = format!("edit {}", args.task);
                 self.lifecycle(&session, &label, args.dry_run, &args.task, |world, client, open_elsewhere| {
                     args.plan(world, client, open_elsewhere)
+                })
+                .await?
+            }
+            lifecycle::ARCHIVE_TASKS => {
+                let args = lifecycle::ArchiveArgs::parse(&arguments)?;
+                let first = args.tasks.first().cloned().unwrap_or_default();
+                let session = match &args.tracker {
+                    None if first.is_empty() => self.session()?,
+                    _ => self.session_for_task(&first).await?,
+                };
+                let now = crate::workspace::now();
+                self.lifecycle(&session, "archive", args.dry_run, &first, |world, client, open_elsewhere| {
+                    args.plan(world, client, now.clone(), open_elsewhere)
                 })
                 .await?
             }

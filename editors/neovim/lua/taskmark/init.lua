@@ -1,5 +1,5 @@
 -- taskmark for Neovim 0.11+: registers `taskmark lsp` for markdown and JSON files under a
--- tracker root and adds :Taskmark (set, show, new, list, check, log). Everything it shows comes from the
+-- tracker root and adds :Taskmark (set, show, new, list, archive, check, log). Everything it shows comes from the
 -- server; this file only asks and displays.
 
 local M = {}
@@ -67,6 +67,10 @@ local function on_task_changed(_, params)
     return
   end
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
+  if params.action == 'archived' then
+    notify('archived ' .. table.concat(params.tasks or { params.task or '?' }, ', ') .. origin, vim.log.levels.INFO)
+    return
+  end
   if params.action == 'edited' then
     notify(string.format('task %s edited: %s%s', params.task or '?', params.title or '', origin), vim.log.levels.INFO)
     return
@@ -350,6 +354,52 @@ function M.new(request, callback)
   end)
 end
 
+--- Archives tasks (`taskmark.archiveTasks`): the ones named, or, with none, every finished
+--- task not archived yet (`taskmark archive --done`) after asking with `vim.ui.select`.
+function M.archive(tasks, callback)
+  local function run(arguments)
+    M.execute('taskmark.archiveTasks', arguments, function(err, result)
+      if err then
+        notify(err.message or tostring(err), vim.log.levels.ERROR)
+        return
+      end
+      result = result or {}
+      notify('archived ' .. table.concat(result.tasks or {}, ', ') .. ' (' .. table.concat(result.files or {}, ', ') .. ')')
+      for _, warning in ipairs(result.warnings or {}) do
+        notify(warning, vim.log.levels.WARN)
+      end
+      offer_to_write(result.uris)
+      if callback then
+        callback(result)
+      end
+    end)
+  end
+  if tasks and #tasks > 0 then
+    run({ tasks = tasks })
+    return
+  end
+  M.execute('taskmark.archiveTasks', { done = true, dryRun = true }, function(err, plan)
+    if err then
+      notify(err.message or tostring(err), vim.log.levels.WARN)
+      return
+    end
+    local ids = vim.tbl_map(function(task)
+      return (task:gsub('^.*:', ''))
+    end, plan.tasks or {})
+    local moves = ''
+    for _, moved in ipairs(plan.moved or {}) do
+      moves = moves .. '; ' .. moved.from .. ' → ' .. moved.to
+    end
+    vim.ui.select({ 'Archive them', 'Cancel' }, {
+      prompt = string.format('Archive %d finished task(s): %s%s?', #ids, table.concat(ids, ', '), moves),
+    }, function(choice)
+      if choice == 'Archive them' then
+        run({ tasks = plan.tasks })
+      end
+    end)
+  end)
+end
+
 --- `:Taskmark list` filters, as `taskmark list` spells them: `ready`, `blocked`, `archived`,
 --- `kind=K`, `status=S`, `tracker=T` (with or without `--`); other words search ids and titles.
 function M.parse_list(args)
@@ -543,6 +593,9 @@ local subcommands = {
   list = function(args)
     M.list(M.parse_list(args))
   end,
+  archive = function(args)
+    M.archive(args)
+  end,
   check = function()
     M.check()
   end,
@@ -592,11 +645,11 @@ function M.setup(opts)
     local name = table.remove(args, 1) or 'show'
     local run = subcommands[name]
     if not run then
-      notify('unknown subcommand `' .. name .. '`; use set, show, new, list, check or log', vim.log.levels.ERROR)
+      notify('unknown subcommand `' .. name .. '`; use set, show, new, list, archive, check or log', vim.log.levels.ERROR)
       return
     end
     run(args)
-  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, new, list, check, log' })
+  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, new, list, archive, check, log' })
 end
 
 return M

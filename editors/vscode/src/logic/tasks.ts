@@ -61,6 +61,8 @@ export interface TaskInfo {
 /** `taskmark/taskChanged` (`action: "created"` for a new task, `"edited"` for an edited one). */
 export interface TaskChanged {
   action?: string;
+  /** Every task an archive moved. */
+  tasks?: string[];
   title?: string | null;
   task?: string;
   from?: string | null;
@@ -213,6 +215,10 @@ export function taskChangedMessage(params: TaskChanged | null | undefined): stri
   const files = params.files ?? [];
   const where = files.length ? ` in ${plural(files.length, 'file')}` : '';
   const origin = params.origin ? ` by ${params.origin}` : '';
+  if (params.action === 'archived') {
+    const tasks = (params.tasks ?? [params.task ?? '?']).join(', ');
+    return `taskmark: archived ${tasks}${where}${origin}`;
+  }
   if (params.action === 'edited') {
     return `taskmark: task ${params.task ?? '?'} edited${params.title ? ` — ${params.title}` : ''}${where}${origin}`;
   }
@@ -354,6 +360,29 @@ export interface TrackerInfo {
   folder?: string | null;
   writable?: boolean;
   statuses?: { status: string; display: string; kind?: string; default?: boolean }[];
+}
+
+/** `taskmark.archiveTasks`'s answer (a dry run's too). */
+export interface ArchiveResult {
+  tasks?: string[];
+  files?: string[];
+  moved?: { from: string; to: string }[];
+  uris?: string[];
+  warnings?: string[];
+  dryRun?: boolean;
+}
+
+/** The confirmation before Archive Done Tasks: which tasks, which files, which folders move. */
+export function archiveConfirmation(plan: ArchiveResult): { message: string; detail: string } {
+  const tasks = (plan.tasks ?? []).map((it) => it.replace(/^.*:/, ''));
+  const moved = plan.moved ?? [];
+  const edited = (plan.files ?? []).filter((file) => !moved.some((it) => it.from === file || it.to === file));
+  const lines = [`Files changed: ${edited.join(', ') || 'none'}.`];
+  for (const it of moved) lines.push(`Moved: ${it.from} → ${it.to}`);
+  return {
+    message: `Archive ${plural(tasks.length, 'finished task')} (${tasks.join(', ')})?`,
+    detail: lines.join('\n'),
+  };
 }
 
 /** `taskmark.newTask`'s answer. */
