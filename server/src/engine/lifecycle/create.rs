@@ -57,7 +57,10 @@ pub struct PlannedTask {
 
 /// Whether `new` can write to trackers of this family.
 fn writable(family: Family) -> bool {
-    matches!(family, Family::SpecFolder | Family::Backlog | Family::SpecKit | Family::Checklist)
+    matches!(
+        family,
+        Family::SpecFolder | Family::Backlog | Family::SpecKit | Family::Checklist | Family::Minsky | Family::Compozy
+    )
 }
 
 /// Which tracker the request names, or the only one there is.
@@ -90,8 +93,14 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
         ))),
         many => {
             let writable: Vec<&Tracker> = many.iter().copied().filter(|it| writable(it.family)).collect();
+            // A folder that is a structured tracker and also holds loose checklists is the
+            // structured tracker.
+            let structured: Vec<&Tracker> =
+                writable.iter().copied().filter(|it| it.family != Family::Checklist).collect();
+            let same_root = writable.iter().all(|it| it.root == writable[0].root);
             match writable.as_slice() {
                 [one] => Ok(one),
+                _ if same_root && structured.len() == 1 => Ok(structured[0]),
                 _ => Err(Refusal::BadRequest(format!(
                     "this workspace has several trackers: {}; name one with --tracker",
                     names(many).join(", ")
@@ -203,6 +212,8 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
         Family::SpecFolder => Some(spec_folder::plan(index, tracker, &new, used, &mut change)?),
         Family::Backlog => Some(backlog::plan(index, tracker, &new, used, &mut change)?),
         Family::SpecKit => Some(spec_kit::plan(index, tracker, &new, used, &mut change)?),
+        Family::Minsky => Some(minsky::plan(index, tracker, &new, used, &mut change)?),
+        Family::Compozy => Some(compozy::plan(index, tracker, &new, used, &mut change)?),
         Family::Checklist => {
             checklist::plan(index, tracker, &new, &mut change)?;
             None
@@ -1004,5 +1015,155 @@ mod checklist {
         let new_line = format!("{lead}[{marker}] {}", request.title);
         change.edit(index, file, TextEdit::insert(size(at), new_line));
         Ok(())
+    }
+}
+
+/// After the last of `places` (an index line and the lines nested under it), the separator the
+/// index puts between items (a blank line or none) and the bullet of the last line.
+fn after_last_item(text: &str, places: &[&Place]) -> Option<(usize, String, String)> {
+    let last = places.last()?;
+    let newline = line_ending(text);
+    let end = usize::from(last.extent.end().max(last.line.end()));
+    // The extent may end after its line break: the insertion goes before it.
+    let end = if text[..end].ends_with('\n') { end - newline.len() } else { end };
+    // Items separated by a blank line (between an item's nested lines and the next item).
+    let spaced = places.len() > 1 && {
+        let previous = places[places.len() - 2];
+        let between = &text[usize::from(previous.line.end())..usize::from(last.line.start())];
+        let lines: Vec<&str> = between.split('\n').collect();
+        lines.len() > 2 && lines[1..lines.len() - 1].iter().any(|it| it.trim().is_empty())
+    };
+    let separator = if spaced { format!("{newline}{newline}") } else { newline.to_string() };
+    let line = &text[last.line];
+    let bullet = line[..line.find('[').unwrap_or(0)].to_string();
+    Some((end, separator, bullet))
+}
+
+mod minsky {
+    use super::*;
+
+    /// An index line `- [ ] Title [#NNN](process/tasks/NNN-slug.md)` after the last one, and the
+    /// spec file it links, shaped like the newest spec.
+    pub(super) fn plan(
+        index: &WorkspaceIndex,
+        tracker: &Tracker,
+        request: &Request,
+        used: &UsedIds,
+        change: &mut WorkspaceChange,
+    ) -> Result<TaskKey, Refusal> {
+        let Some(file) = files_with_role(index, tracker, Role::MinskyIndex).into_iter().next() else {
+            return Err(Refusal::BadRequest(format!("{} has no tasks.md index", shown_root(&tracker.root))));
+        };
+        let text = index.text(file);
+        let newline = line_ending(text);
+        let places: Vec<&Place> =
+            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
+        let width = places
+            .iter()
+            .filter_map(|it| {
+                let line = &text[it.line];
+                let at = line.find("[#")? + 2;
+                Some(layout::leading_digits(&line[at..]))
+            })
+            .max()
+            .unwrap_or(3);
+        let number = used.next();
+        let id = format!("{number:0width$}");
+        let folder = format!("{}/tasks", tracker.root);
+        let path = format!("{folder}/{id}-{}.md", slug(&request.title, '-', 80));
+        let marker = tracker.profile.status(request.status).spelled(Spelling::Checkbox).unwrap_or_else(|| " ".into());
+        // Links in the index are written from the repository root or from the index's folder.
+        let from_root = places.iter().any(|it| text[it.line].contains(&format!("]({folder}/")));
+        let target = if from_root || places.is_empty() {
+            path.clone()
+        } else {
+            path.trim_start_matches(&format!("{}/", tracker.root)).to_string()
+        };
+        match after_last_item(text, &places) {
+            Some((at, separator, bullet)) => {
+                let line = format!("{separator}{bullet}[{marker}] {} [#{id}]({target})", request.title);
+                change.edit(index, file, TextEdit::insert(size(at), line));
+            }
+            None => {
+                let lead = if text.is_empty() || text.ends_with('\n') { "" } else { newline };
+                let line = format!("{lead}- [{marker}] {} [#{id}]({target}){newline}", request.title);
+                change.edit(index, file, TextEdit::insert(size(text.len()), line));
+            }
+        }
+        let word = tracker.profile.status(request.status).spelled(Spelling::Word).unwrap_or_else(|| "TODO".into());
+        let hash = newest_heading_has_hash(index, tracker);
+        let mut spec =
+            format!("# Task {}{id}: {}\n\n## Status\n\n{word}\n", if hash { "#" } else { "" }, request.title);
+        if let Some(priority) = &request.priority {
+            spec.push_str(&format!("\n## Priority\n\n{}\n", priority.to_ascii_uppercase()));
+        }
+        if !request.dependencies.is_empty() {
+            let ids: Vec<String> = request.dependencies.iter().map(|it| format!("#{it:0>width$}")).collect();
+            spec.push_str(&format!("\n## Dependencies\n\n{}\n", ids.join(", ")));
+        }
+        if let Some(description) = &request.description {
+            spec.push_str(&format!("\n## Description\n\n{description}\n"));
+        }
+        change.created.push(NewFile { path, text: spec });
+        Ok(TaskKey::new(tracker.root.clone(), number.to_string()))
+    }
+
+    /// Whether the tracker's newest spec writes `# Task #049:` (else `# Task 049:`).
+    fn newest_heading_has_hash(index: &WorkspaceIndex, tracker: &Tracker) -> bool {
+        let specs: Vec<&Place> = files_with_role(index, tracker, Role::MinskySpec)
+            .into_iter()
+            .flat_map(|file| index.parsed(file).places.iter())
+            .filter(|it| it.kind == PlaceKind::SpecStatus)
+            .collect();
+        newest(specs.into_iter()).and_then(|it| it.title.as_deref()).is_none_or(|it| it.starts_with("Task #"))
+    }
+}
+
+mod compozy {
+    use super::*;
+
+    /// A `- [ ] N.0 Title` line (with its `Depends on:` line where the index writes them) after
+    /// the last one, and the task file `N_task.md` with its frontmatter.
+    pub(super) fn plan(
+        index: &WorkspaceIndex,
+        tracker: &Tracker,
+        request: &Request,
+        used: &UsedIds,
+        change: &mut WorkspaceChange,
+    ) -> Result<TaskKey, Refusal> {
+        let Some(file) = files_with_role(index, tracker, Role::CompozyIndex).into_iter().next() else {
+            return Err(Refusal::BadRequest(format!("{} has no _tasks.md", shown_root(&tracker.root))));
+        };
+        let text = index.text(file);
+        let newline = line_ending(text);
+        let places: Vec<&Place> =
+            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
+        let Some((at, separator, bullet)) = after_last_item(text, &places) else {
+            return Err(Refusal::BadRequest(format!(
+                "taskmark cannot add tasks to {} yet: it has no `- [ ] 1.0 Title` line to take the shape of (a table of tasks is not written yet)",
+                index.path(file)
+            )));
+        };
+        let number = used.next();
+        let marker = tracker.profile.status(request.status).spelled(Spelling::Checkbox).unwrap_or_else(|| " ".into());
+        let mut block = format!("{separator}{bullet}[{marker}] {number}.0 {}", request.title);
+        let writes_dependencies = places.iter().any(|it| text[it.extent].to_ascii_lowercase().contains("depends on:"));
+        if writes_dependencies {
+            let ids: Vec<String> = request.dependencies.iter().map(|it| format!("{it}.0")).collect();
+            let value = if ids.is_empty() { "none".to_string() } else { ids.join(", ") };
+            let indent = &bullet[..bullet.len() - bullet.trim_start().len()];
+            block.push_str(&format!("{newline}{indent}  - Depends on: {value}"));
+        }
+        change.edit(index, file, TextEdit::insert(size(at), block));
+        let status = tracker.profile.status(request.status).spelled(Spelling::Word).unwrap_or_else(|| "pending".into());
+        let mut task = format!("---\nstatus: {status}\n---\n\n# Task {number}.0: {}\n", request.title);
+        if let Some(description) = &request.description {
+            task.push_str(&format!("\n## Overview\n\n{description}\n"));
+        }
+        let folder = index.path(file).rsplit_once('/').map_or("", |it| it.0);
+        let name = format!("{number}_task.md");
+        let path = if folder.is_empty() { name } else { format!("{folder}/{name}") };
+        change.created.push(NewFile { path, text: task });
+        Ok(TaskKey::new(tracker.root.clone(), number.to_string()))
     }
 }

@@ -612,3 +612,65 @@ fn backlog_archive_moves_the_task_file_to_completed() {
     assert_eq!(planned.change.moved[0].from, "backlog/tasks/back-8 - Shipped.md");
     assert_eq!(planned.change.moved[0].to, "backlog/completed/back-8 - Shipped.md");
 }
+
+const MINSKY: &str = r#"%! process/tasks.md
+# Tasks
+
+- [x] Done task [#001](process/tasks/001-done-task.md)
+
+- [ ] Sync engine [#049](process/tasks/049-sync-engine.md)
+%! process/tasks/001-done-task.md
+# Task #001: Done task
+
+## Status
+
+DONE
+%! process/tasks/049-sync-engine.md
+# Task #049: Sync engine
+
+## Status
+
+TODO
+"#;
+
+#[test]
+fn minsky_new_task_is_an_index_line_and_a_spec() {
+    let mut new = request("Workspace sync, v2");
+    new.description = Some("Keep sessions in step.".into());
+    new.depends_on = vec!["49".into()];
+    let (index, change, id) = plan_clean(MINSKY, &new);
+    assert_eq!(id, "50");
+    assert_eq!(change.created[0].path, "process/tasks/050-workspace-sync-v2.md");
+    assert_snapshot!(render(&index, &change));
+}
+
+const COMPOZY: &str = r#"%! tasks/prd-kanban/_tasks.md
+## Tasks
+
+- [x] 1.0 Backend: SQLite
+  - Depends on: none
+  - Deliverables: `sqlite.ts`
+
+- [ ] 2.0 Board UI
+  - Depends on: 1.0
+%! tasks/prd-kanban/1_task.md
+---
+status: completed
+---
+# Task 1.0: Backend: SQLite
+%! tasks/prd-kanban/2_task.md
+---
+status: pending
+---
+# Task 2.0: Board UI
+"#;
+
+#[test]
+fn compozy_new_task_is_an_index_line_and_a_task_file() {
+    let mut new = request("Drag and drop");
+    new.depends_on = vec!["2".into()];
+    let (index, change, id) = plan_clean(COMPOZY, &new);
+    assert_eq!(id, "3");
+    assert_eq!(change.created[0].path, "tasks/prd-kanban/3_task.md");
+    assert_snapshot!(render(&index, &change));
+}
