@@ -488,13 +488,15 @@ impl Server {
         // `files` names the workspace-relative paths; the documents the change reached, as URIs.
         answer.insert("uris".into(), written["files"].clone());
         answer.insert("written".into(), written["written"].clone());
+        // A refusal names the last change of its task by someone else: a new task's status is
+        // one (edits and archives say no status).
         if let Some(notice) = &announcement.notice
-            && let Some(task) = notice["task"].as_str()
+            && let (Some(task), Some(to)) = (notice["task"].as_str(), notice["to"].as_str())
         {
             turn.record(RecentChange {
                 task: task.to_string(),
                 from: notice["from"].as_str().map(str::to_string),
-                to: notice["to"].as_str().unwrap_or_default().to_string(),
+                to: to.to_string(),
                 origin: me,
                 files: answer["files"]
                     .as_array()
