@@ -273,9 +273,22 @@ pub fn read_workspace_file(root: &Path, relative: &str) -> Result<FileText, Stri
 /// Walks, reads and indexes the workspace at `root`. Files are read on the IO threads and
 /// parsed as soon as they are read, until the configured limit on indexed text.
 pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync)) -> anyhow::Result<Workspace> {
+    load_selected(root, config, progress, |paths| paths.to_vec())
+}
+
+/// Like [`load`], but reads and indexes only the files `select` picks from those the walk
+/// found: a command that works on one tracker need not read the others. Every walked path
+/// still counts as existing (links resolve as they would in the whole workspace).
+pub fn load_selected(
+    root: &Path,
+    config: Config,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    select: impl FnOnce(&[String]) -> Vec<String>,
+) -> anyhow::Result<Workspace> {
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
     let walked = walk(root, &config)?;
-    let to_read: Vec<String> = walked.paths.iter().filter(|it| wanted(it)).cloned().collect();
+    let wanted_paths: Vec<String> = walked.paths.iter().filter(|it| wanted(it)).cloned().collect();
+    let to_read = select(&wanted_paths);
     let total = to_read.len();
     let done = AtomicUsize::new(0);
     let bytes_read = AtomicU64::new(0);

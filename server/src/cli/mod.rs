@@ -273,6 +273,41 @@ pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Wor
 }
 
 pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
+    load_with(root, |paths| paths.to_vec())
+}
+
+/// The workspace with only what a command on one tracker needs: that tracker's files (the one
+/// `wanted` names by folder or family, or the only one there is) and the documents that may
+/// define its vocabulary. The whole workspace when that is not one tracker.
+pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<Workspace> {
+    load_with(root, |paths| {
+        let classes: Vec<crate::engine::layout::Classification> =
+            paths.iter().map(|it| crate::engine::layout::classify(it)).collect();
+        let matches = |class: &crate::engine::layout::Classification| {
+            class.role.is_tracker()
+                && wanted.is_none_or(|wanted| {
+                    let wanted = wanted.trim_end_matches('/');
+                    class.root == wanted || class.family.is_some_and(|it| it.as_str() == wanted)
+                })
+        };
+        let mut roots: Vec<&str> = classes.iter().filter(|it| matches(it)).map(|it| it.root.as_str()).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        let [root] = roots.as_slice() else { return paths.to_vec() };
+        paths
+            .iter()
+            .zip(&classes)
+            .filter(|(path, class)| {
+                class.root == *root
+                    || (class.role == crate::engine::layout::Role::Prose
+                        && crate::engine::conventions::may_be_standard(path))
+            })
+            .map(|(path, _)| path.clone())
+            .collect()
+    })
+}
+
+fn load_with(root: &Path, select: impl FnOnce(&[String]) -> Vec<String>) -> anyhow::Result<Workspace> {
     let root = root.to_path_buf();
     let config = workspace::load_config(&root)?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -292,7 +327,7 @@ pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
             bar.set_position(done as u64);
         }
     };
-    let workspace = workspace::load(&root, config, &report)?;
+    let workspace = workspace::load_selected(&root, config, &report, select)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
