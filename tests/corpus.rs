@@ -90,6 +90,19 @@ fn main() {
         let name = format!("set_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
         trials.push(Trial::test(name, move || set_on_a_copy(&snapshot, task, status)));
     }
+    for (snapshot, tracker) in [
+        ("benbrastmckie__zed@d684b1b2", "specs"),
+        ("benbrastmckie__ProofChecker@0c581b4", ".opencode/specs"),
+        ("edobry__minsky@2b252b3", "process"),
+        ("MrLesk__Backlog.md@6286bf9", "backlog"),
+        ("rodrigobranas__iadevt1_4@bc7f6a0", "tasks/prd-kanban"),
+        ("liorfranko__Spectra@c508462", "specs/006-add-e2e-tests"),
+    ] {
+        let snapshot = corpus.join(snapshot);
+        let name =
+            format!("lifecycle_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
+        trials.push(Trial::test(name, move || lifecycle_on_a_copy(&snapshot, tracker)));
+    }
     // ProofChecker@0c581b4 writes its markers as its own standard says: nothing to respell there.
     for (snapshot, respells) in
         [("benbrastmckie__ProofChecker@af2d23d", true), ("benbrastmckie__ProofChecker@0c581b4", false)]
@@ -545,6 +558,99 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
         .filter(|it| it["task"] == task && status_codes.iter().any(|code| it["code"] == *code))
         .collect();
     ensure(left.is_empty(), || format!("status findings for task {task} after set: {left:?}"))
+}
+
+/// `new`, `edit` and `archive --done` through the binary on a writable copy of a real
+/// tracker: each succeeds (or, for archive, finds nothing finished), no task gets a diagnostic it
+/// did not have, and every line `new` removed comes back in the same shape (a counter bumped, a
+/// comma added): nothing it does not own changed.
+fn lifecycle_on_a_copy(snapshot: &Path, tracker: &str) -> Result<(), Failed> {
+    let (_dir, root) = writable_copy(snapshot, "copy")?;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(args)
+            .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
+            .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
+            .arg("--root")
+            .arg(&root)
+            .output()
+            .map_err(|it| it.to_string())
+    };
+    let tally = |root: &Path| -> Result<BTreeMap<(String, String), usize>, Failed> {
+        let mut out = BTreeMap::new();
+        for it in check_json(root)? {
+            let key = (it["code"].as_str().unwrap_or("").to_string(), it["task"].as_str().unwrap_or("").to_string());
+            *out.entry(key).or_insert(0) += 1;
+        }
+        Ok(out)
+    };
+    let texts = |root: &Path| -> BTreeMap<PathBuf, String> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.insert(path, text);
+                }
+            }
+        }
+        out
+    };
+    let before = tally(&root)?;
+    let files_before = texts(&root);
+    let new = run(&[
+        "new",
+        "Corpus lifecycle task",
+        "--tracker",
+        tracker,
+        "--no-branches",
+        "--date",
+        "2026-11-24",
+        "--format",
+        "json",
+    ])?;
+    ensure(new.status.success(), || format!("new: {}", String::from_utf8_lossy(&new.stderr)))?;
+    let answer: Value = serde_json::from_slice(&new.stdout).map_err(|it| it.to_string())?;
+    let task = answer["task"].as_str().unwrap_or_default().to_string();
+    ensure(!task.is_empty(), || format!("new answered no task: {answer}"))?;
+    // A last line without a line break gains one when a line is added after it: same line.
+    let shape = |line: &str| line.trim_end_matches(['\n', '\r']).replace(|it: char| it.is_ascii_digit(), "#");
+    for (path, old) in &files_before {
+        let Some(now) = std::fs::read_to_string(path).ok() else { continue };
+        if &now == old {
+            continue;
+        }
+        let diff = similar::TextDiff::from_lines(old.as_str(), now.as_str());
+        let added: Vec<&str> =
+            diff.iter_all_changes().filter(|it| it.tag() == similar::ChangeTag::Insert).map(|it| it.value()).collect();
+        for removed in diff.iter_all_changes().filter(|it| it.tag() == similar::ChangeTag::Delete) {
+            let line = removed.value();
+            let comma = |it: &&str| it.trim_end().strip_suffix(',').is_some_and(|it| it.starts_with(line.trim_end()));
+            ensure(added.iter().any(|it| shape(it) == shape(line)) || added.iter().any(comma), || {
+                format!("new changed a line it does not own in {}: {line:?}", path.display())
+            })?;
+        }
+    }
+    let edit = run(&["edit", &task, "--title", "Corpus lifecycle task, renamed"])?;
+    ensure(edit.status.success(), || format!("edit {task}: {}", String::from_utf8_lossy(&edit.stderr)))?;
+    let archive = run(&["archive", "--done", "--tracker", tracker])?;
+    let nothing = String::from_utf8_lossy(&archive.stderr).contains("no finished task")
+        || String::from_utf8_lossy(&archive.stderr).contains("keep no archive");
+    ensure(archive.status.success() || nothing, || {
+        format!("archive --done: {}", String::from_utf8_lossy(&archive.stderr))
+    })?;
+    let after = tally(&root)?;
+    let grew: Vec<String> = after
+        .iter()
+        .filter(|(key, count)| before.get(*key).copied().unwrap_or(0) < **count)
+        .map(|((code, task), count)| {
+            format!("{code} on {task}: {} -> {count}", before.get(&(code.clone(), task.clone())).copied().unwrap_or(0))
+        })
+        .collect();
+    ensure(grew.is_empty(), || format!("new, edit and archive left new diagnostics: {grew:?}"))
 }
 
 /// `taskmark fix` on a writable copy of a real tracker, through the binary: stale counters and

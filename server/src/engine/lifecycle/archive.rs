@@ -142,6 +142,15 @@ fn chosen_tasks(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<Vec<
             })
     };
     let scopes: Vec<&str> = index.trackers().iter().filter(|it| archiving(it)).map(|it| it.root.as_str()).collect();
+    let named = request.tracker.as_deref().map(|wanted| wanted.trim_end_matches('/'));
+    if scopes.is_empty()
+        && let Some(other) = index.trackers().iter().find(|it| named == Some(it.root.as_str()))
+    {
+        return Err(Refusal::BadRequest(format!(
+            "{} trackers keep no archive; taskmark archives spec-folder and Backlog.md tasks",
+            other.family.as_str()
+        )));
+    }
     if scopes.is_empty() {
         return Err(Refusal::BadRequest(match &request.tracker {
             Some(wanted) => format!("no spec-folder or Backlog.md tracker `{wanted}` in this workspace"),
