@@ -1433,3 +1433,220 @@ fn an_archive_moves_a_folder_once_and_every_editor_follows_or_is_asked_to_close_
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+/// `taskmark ARGS --root ROOT` with the test's runtime and state folders; its output.
+fn run_taskmark(setup: &Setup, root: &Path, args: &[&str]) -> std::process::Output {
+    setup.command(args).arg("--root").arg(root).output().expect("taskmark runs")
+}
+
+/// Two editors on the daemon with `path` open in both (VS Code, then Neovim), once both have
+/// their diagnostics and the daemon knows what they have open.
+fn two_editors_with(setup: &Setup, root: &Path, path: &str) -> (LspClient, String, LspClient, String) {
+    let mut first = setup.editor(root);
+    let mut second = setup.editor_with(root, neovim_capabilities());
+    assert!(has_diagnostics(&mut first, "specs/state.json") && has_diagnostics(&mut second, "specs/state.json"));
+    let (in_first, in_second) = (first.open(path), second.open(path));
+    first.settle(Duration::from_millis(300));
+    second.settle(Duration::from_millis(300));
+    (first, in_first, second, in_second)
+}
+
+/// Waits until `editor`'s buffer `uri` satisfies `wanted` and it was told of a change with
+/// `action` by the command `origin`; the notice.
+fn follows(editor: &mut LspClient, uri: &str, action: &str, origin: &str, wanted: impl Fn(&str) -> bool) -> Value {
+    let told = |it: &LspClient| {
+        it.notifications
+            .iter()
+            .find(|n| n["method"] == "taskmark/taskChanged" && n["params"]["action"] == action)
+            .cloned()
+    };
+    let followed = editor.wait_until(WAIT, |it| wanted(&it.documents[uri].text) && told(it).is_some());
+    assert!(followed, "the editor's buffer did not follow, or it was not told: {}", editor.documents[uri].text);
+    assert!(
+        editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"),
+        "the buffer changed through the editor"
+    );
+    let notice = told(editor).expect("told");
+    assert!(notice["params"]["origin"].as_str().is_some_and(|it| it.starts_with(origin)), "{notice}");
+    assert_eq!(notice["params"]["mine"], false, "{notice}");
+    notice
+}
+
+#[test]
+fn taskmark_new_goes_through_the_daemon_and_every_editor_follows() {
+    let setup = setup();
+    let root = setup.workspace("cli-new");
+    let (mut first, todo_first, mut second, todo_second) = two_editors_with(&setup, &root, "specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let state_on_disk = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+
+    // A refusal: written nowhere, said and exited as the command says it without a daemon.
+    let refused = run_taskmark(&setup, &root, &["new", "two\nlines"]);
+    let direct = run_taskmark(&setup, &root, &["new", "two\nlines", "--no-daemon"]);
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    assert_eq!(direct.status.code(), Some(3), "{direct:?}");
+    let said = |output: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        stderr.lines().find(|it| it.starts_with("taskmark: refused:")).map(str::to_string).unwrap_or(stderr)
+    };
+    assert!(said(&refused).contains("line break"), "{refused:?}");
+    assert_eq!(said(&refused), said(&direct));
+    assert!(!String::from_utf8_lossy(&refused.stderr).contains("not using the taskmark daemon"), "{refused:?}");
+    let unknown = run_taskmark(&setup, &root, &["new", "Fine", "--depends-on", "99"]);
+    assert_eq!(unknown.status.code(), Some(3), "{unknown:?}");
+    assert!(said(&unknown).contains("unknown dependency `99`"), "{unknown:?}");
+    first.settle(Duration::from_millis(200));
+    for editor in [&first, &second] {
+        assert!(!editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"), "no edit was sent");
+        assert!(!editor.notifications.iter().any(|it| it["method"] == "taskmark/taskChanged"), "nothing to tell");
+    }
+    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    assert_eq!(std::fs::read_to_string(root.join("specs/state.json")).expect("state.json"), state_on_disk);
+    assert!(!root.join("specs/017_webhooks").exists());
+
+    let output = run_taskmark(
+        &setup,
+        &root,
+        &["new", "Webhooks", "--plan", "--depends-on", "12", "--date", "2026-11-23", "--format", "json"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let plan = "specs/017_webhooks/plans/implementation-001.md";
+    assert_eq!(
+        answer,
+        json!({
+            "id": "17", "task": "specs:17", "tracker": "specs",
+            "files": ["specs/TODO.md", "specs/state.json", plan], "moved": [],
+            "written": ["specs/state.json", plan], "dry_run": false,
+        })
+    );
+    // Both editors' open TODO.md follow through the editor; the disk has the closed and new files.
+    for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
+        let notice = follows(editor, todo, "created", "taskmark new", |text| text.contains("### 17. Webhooks"));
+        assert_eq!(notice["params"]["task"], "specs:17", "{notice}");
+        let text = &editor.documents[todo].text;
+        assert!(
+            text.contains("- **17** [NOT STARTED] — Webhooks") && text.contains("- **Dependencies**: 12"),
+            "{text}"
+        );
+        assert!(text.contains("2026-11-23"), "the command's --date is used: {text}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"),
+        todo_on_disk,
+        "the editors' to save"
+    );
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"project_number\": 17"), "{state}");
+    assert!(root.join(plan).is_file());
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
+fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
+    let setup = setup();
+    let root = setup.workspace("cli-edit");
+    let (mut first, todo_first, mut second, todo_second) = two_editors_with(&setup, &root, "specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let plan = "specs/014_conflict_ui/plans/implementation-001.md";
+
+    let refused = run_taskmark(&setup, &root, &["edit", "12", "--add-dependency", "14"]);
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cycle"), "{refused:?}");
+    // A dry run never needs the daemon: it prints the diff and changes nothing anywhere.
+    let dry = run_taskmark(&setup, &root, &["edit", "14", "--title", "Dry", "--dry-run"]);
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("+### 14. Dry"), "{dry:?}");
+    first.settle(Duration::from_millis(200));
+    assert!(!first.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"), "nothing was sent");
+
+    let output = run_taskmark(&setup, &root, &["edit", "14", "--title", "Conflict dialog"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        stdout.trim(),
+        format!("edit 14: wrote {plan} (through the taskmark daemon; open editors were updated)"),
+        "{stdout}"
+    );
+    for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
+        follows(editor, todo, "edited", "taskmark edit 14", |text| {
+            text.contains("### 14. Conflict dialog\n") && text.contains("- **14** [PLANNED] — Conflict dialog\n")
+        });
+    }
+    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    let written = std::fs::read_to_string(root.join(plan)).expect("the plan");
+    assert!(written.contains("# Implementation Plan: Conflict dialog\n"), "{written}");
+
+    // JSON, as the command prints it writing the files itself.
+    let output = run_taskmark(&setup, &root, &["edit", "14", "--priority", "low", "--format", "json"]);
+    assert!(output.status.success(), "{output:?}");
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        answer,
+        json!({ "id": "14", "task": "specs:14", "files": ["specs/TODO.md"], "moved": [], "written": [], "dry_run": false })
+    );
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
+fn taskmark_archive_goes_through_the_daemon_and_every_editor_follows() {
+    let setup = setup();
+    let root = setup.workspace("cli-archive");
+    let archived = root.join("specs/archive/010_settings_screen/plans");
+    std::fs::create_dir_all(&archived).expect("a folder");
+    std::fs::write(archived.join("implementation-001.md"), "# Plan\n\n- **Status**: [COMPLETED]\n").expect("a plan");
+    let set = run_taskmark(&setup, &root, &["set", "16", "completed", "--force", "--no-daemon"]);
+    assert!(set.status.success(), "{set:?}");
+    let (mut first, todo_first, mut second, todo_second) = two_editors_with(&setup, &root, "specs/TODO.md");
+    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let plan = "specs/016_audit_log/plans/implementation-001.md";
+
+    // A document in the folder that would move, open in an editor: refused (its buffer would
+    // be left behind), exit 5 as a file that cannot be written, nothing moved.
+    let plan_uri = second.open(plan);
+    second.settle(Duration::from_millis(300));
+    let refused = run_taskmark(&setup, &root, &["archive", "16"]);
+    assert_eq!(refused.status.code(), Some(5), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&format!("taskmark: error: {plan} is open in another editor"))
+            && stderr.trim_end().ends_with("close it there first; nothing was written"),
+        "{stderr}"
+    );
+    assert!(root.join(plan).is_file(), "nothing moved");
+    let unfinished = run_taskmark(&setup, &root, &["archive", "12"]);
+    assert_eq!(unfinished.status.code(), Some(3), "{unfinished:?}");
+    assert!(String::from_utf8_lossy(&unfinished.stderr).contains("not finished"), "{unfinished:?}");
+    second.notify("textDocument/didClose", json!({ "textDocument": { "uri": plan_uri } }));
+    second.settle(Duration::from_millis(300));
+
+    let output = run_taskmark(&setup, &root, &["archive", "16", "--date", "2026-11-24", "--format", "json"]);
+    assert!(output.status.success(), "{output:?}");
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        answer,
+        json!({
+            "tasks": ["specs:16"], "files": ["specs/TODO.md", "specs/state.json"],
+            "moved": [{ "from": "specs/016_audit_log", "to": "specs/archive/016_audit_log" }],
+            "written": ["specs/state.json", "specs/016_audit_log", "specs/archive/016_audit_log"],
+            "dry_run": false,
+        })
+    );
+    for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
+        let notice = follows(editor, todo, "archived", "taskmark archive 16", |text| !text.contains("16. Audit log"));
+        assert_eq!(notice["params"]["tasks"], json!(["specs:16"]), "{notice}");
+    }
+    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    assert!(root.join("specs/archive/016_audit_log/plans/implementation-001.md").is_file());
+    assert!(!root.join("specs/016_audit_log").exists());
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

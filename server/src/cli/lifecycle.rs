@@ -202,6 +202,10 @@ pub struct NewArgs {
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Write the files from this process even when a taskmark daemon serves editors (they then
+    /// see the new task on disk instead of in their buffers).
+    #[arg(long)]
+    no_daemon: bool,
     /// `json` prints the new id and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -210,13 +214,40 @@ pub struct NewArgs {
 }
 
 /// Every id the tracker at `scope` has used: this checkout's stores and archive, and the
-/// trackers of every branch and worktree of its git repository.
-fn used_ids(workspace: &Workspace, scope: &str, branches: bool) -> anyhow::Result<UsedIds> {
+/// trackers of every branch and worktree of its git repository (from `early` when it scanned
+/// that tracker while the workspace was read).
+fn used_ids(workspace: &Workspace, scope: &str, branches: bool, early: Option<EarlyScan>) -> anyhow::Result<UsedIds> {
     let mut used = UsedIds::from_index(&workspace.index, scope, "this checkout");
     if branches {
-        used.merge(git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?);
+        let elsewhere = match early {
+            Some(early) if early.scope == scope => {
+                early.scan.join().map_err(|_| anyhow::anyhow!("the branch scan stopped unexpectedly"))??
+            }
+            _ => git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?,
+        };
+        used.merge(elsewhere);
     }
     Ok(used)
+}
+
+/// The branch and worktree scan of a tracker named by its folder, started before the workspace
+/// is read: git's processes run while taskmark reads and parses.
+struct EarlyScan {
+    scope: String,
+    scan: std::thread::JoinHandle<anyhow::Result<UsedIds>>,
+}
+
+impl EarlyScan {
+    fn start(root: &std::path::Path, args: &NewArgs) -> Option<EarlyScan> {
+        let scope = args.tracker.as_deref()?.trim_end_matches('/').to_string();
+        if args.no_branches {
+            return None;
+        }
+        let config = workspace::load_config(root).ok()?;
+        let (root, thread_scope) = (root.to_path_buf(), scope.clone());
+        let scan = std::thread::spawn(move || git::used_ids_elsewhere(&root, &thread_scope, &config.vocabularies));
+        Some(EarlyScan { scope, scan })
+    }
 }
 
 pub fn new(args: NewArgs) -> anyhow::Result<u8> {
@@ -233,18 +264,30 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
         heading: args.heading.clone(),
         now,
     };
+    let arguments = json!({
+        "title": args.title, "status": args.status, "priority": args.priority, "dependsOn": args.depends_on,
+        "description": args.description, "tracker": args.tracker, "plan": args.plan, "heading": args.heading,
+        "date": args.date, "noBranches": args.no_branches,
+    });
+    let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
+    let through = ("taskmark new", "taskmark.newTask");
+    if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task", "tracker"]) {
+        return Ok(code);
+    }
     // A dry run reads, and writes nothing: not even the lock.
     if args.dry_run {
         write::note_pending(&root);
-        let workspace = crate::cli::load(&root)?;
-        return create(&workspace, None, &request, &args);
+        let early = EarlyScan::start(&root, &args);
+        let workspace = crate::cli::load_tracker(&root, args.tracker.as_deref())?;
+        return create(&workspace, None, &request, &args, early);
     }
     let lock = match write::lock(&root, &format!("taskmark new {}", args.title)) {
         Ok(lock) => lock,
         Err(code) => return Ok(code),
     };
-    let workspace = crate::cli::load(lock.root())?;
-    create(&workspace, Some(&lock), &request, &args)
+    let early = EarlyScan::start(lock.root(), &args);
+    let workspace = crate::cli::load_tracker(lock.root(), args.tracker.as_deref())?;
+    create(&workspace, Some(&lock), &request, &args, early)
 }
 
 fn create(
@@ -252,6 +295,7 @@ fn create(
     lock: Option<&crate::transaction::WorkspaceLock>,
     request: &NewTask,
     args: &NewArgs,
+    early: Option<EarlyScan>,
 ) -> anyhow::Result<u8> {
     let index = &workspace.index;
     let tracker = match lifecycle::choose_tracker(index, request.tracker.as_deref()) {
@@ -261,7 +305,7 @@ fn create(
     if let Some(code) = write::refuse_unreadable(workspace, [tracker.as_str()], None, "add a task") {
         return Ok(code);
     }
-    let used = match used_ids(workspace, &tracker, !args.no_branches) {
+    let used = match used_ids(workspace, &tracker, !args.no_branches, early) {
         Ok(used) => used,
         Err(error) => {
             eprintln!(
@@ -283,7 +327,8 @@ fn create(
 }
 
 /// Re-checks a planned change for new drift, then writes it (a dry run prints it). The JSON
-/// form is `extra` with the files written and whether it was a dry run.
+/// form is `extra` with the files the change writes (`files`, and `moved`), the paths written
+/// on disk (`written`: none in a dry run) and whether it was a dry run.
 fn write_change(
     workspace: &Workspace,
     lock: Option<&crate::transaction::WorkspaceLock>,
@@ -308,12 +353,12 @@ fn write_change(
     if format == ShowFormat::Human {
         return write::finish(&transaction, &change.label, lock);
     }
-    if let Some(lock) = lock
-        && let Err(error) = transaction.commit(lock)
-    {
-        return Ok(write::report_write_error(error));
-    }
+    let written = match lock.map(|lock| transaction.commit(lock)).transpose() {
+        Ok(committed) => committed.map(|it| it.paths).unwrap_or_default(),
+        Err(error) => return Ok(write::report_write_error(error)),
+    };
     extra["files"] = json!(transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>());
+    extra["written"] = json!(written);
     extra["moved"] =
         json!(transaction.moves.iter().map(|it| json!({"from": it.from, "to": it.to})).collect::<Vec<_>>());
     extra["dry_run"] = json!(lock.is_none());
@@ -342,6 +387,9 @@ pub struct EditArgs {
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Write the files from this process even when a taskmark daemon serves editors.
+    #[arg(long)]
+    no_daemon: bool,
     /// `json` prints the task and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -351,6 +399,15 @@ pub struct EditArgs {
 
 pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let arguments = json!({
+        "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
+        "removeDependencies": args.remove_dependency, "description": args.description,
+    });
+    let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
+    let through = (&*format!("taskmark edit {}", args.task), "taskmark.editTask");
+    if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task"]) {
+        return Ok(code);
+    }
     if args.dry_run {
         write::note_pending(&root);
         let workspace = crate::cli::load(&root)?;
@@ -411,6 +468,10 @@ pub struct ArchiveArgs {
     /// Print the change (diffs and moves) and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Write the files (and move the folders) from this process even when a taskmark daemon
+    /// serves editors.
+    #[arg(long)]
+    no_daemon: bool,
     /// `json` prints the tasks archived, the files written and the moves.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -421,16 +482,22 @@ pub struct ArchiveArgs {
 pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = workspace::find_root(args.root.as_deref(), &[])?;
-    if args.dry_run {
-        write::note_pending(&root);
-        let workspace = crate::cli::load(&root)?;
-        return archive_in(&workspace, None, &args, now);
-    }
     let purpose = if args.done {
         "taskmark archive --done".to_string()
     } else {
         format!("taskmark archive {}", args.tasks.join(" "))
     };
+    let arguments = json!({ "tasks": args.tasks, "done": args.done, "tracker": args.tracker, "date": args.date });
+    let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
+    if let Some(code) = route.lifecycle(&root, (&purpose, "taskmark.archiveTasks"), arguments, args.format, &["tasks"])
+    {
+        return Ok(code);
+    }
+    if args.dry_run {
+        write::note_pending(&root);
+        let workspace = crate::cli::load(&root)?;
+        return archive_in(&workspace, None, &args, now);
+    }
     let lock = match write::lock(&root, &purpose) {
         Ok(lock) => lock,
         Err(code) => return Ok(code),

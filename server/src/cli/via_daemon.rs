@@ -1,14 +1,17 @@
-//! `taskmark set` and `taskmark fix` through a running daemon, so that the editors it serves update live: the
-//! command connects to the daemon's socket as one more LSP client with no open documents and
-//! runs `taskmark.setStatus`; the daemon writes the files (the same transaction path) and
-//! broadcasts the change. With no daemon running, [`set`] says so and the caller writes the
+//! The writing commands (`taskmark set`, `fix`, `new`, `edit`, `archive`) through a running
+//! daemon, so that the editors it serves update live: the command connects to the daemon's
+//! socket as one more LSP client with no open documents and runs the editor command that does
+//! the same (`taskmark.setStatus`, `taskmark.fix`, `taskmark.newTask`, `taskmark.editTask`,
+//! `taskmark.archiveTasks`); the daemon writes the files (the same transaction path) and
+//! broadcasts the change. With no daemon running, [`run`] says so and the caller writes the
 //! files itself.
 //!
 //! Only this user's own daemon is trusted with the workspace's path and the change, and only
 //! its answer is printed: a socket in a runtime folder that is not private, that someone else
 //! owns, or that another user answers on is left alone (with a note saying why), and the
 //! command writes the files itself. An answer is read with bounds, so a broken or hostile one
-//! is an error, never a crash.
+//! is an error, never a crash. A refusal is printed in the command line's words and with its
+//! exit code, as the command would give it writing the files itself.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -107,10 +110,23 @@ impl Connection {
     }
 }
 
-/// `Some(exit code)` when a daemon took the request (applied or refused), `None` when no
-/// daemon answers on the socket.
+/// Runs the editor command `command` with `arguments` through the daemon serving `root`, as the
+/// client `name` (how the editors are told who changed their files: `taskmark new`).
+/// `Some(exit code)` when a daemon took the request: `answer` prints its result, and a refusal
+/// is reported as the command would report it; `None` when no daemon answers on the socket (or
+/// the one found is not used), and nothing was sent.
+pub fn run(root: &Path, name: &str, command: &str, arguments: Value, answer: impl FnOnce(&Value) -> u8) -> Option<u8> {
+    let mut connection = connect(root, name)?;
+    let outcome = connection.command(command, arguments);
+    connection.close();
+    Some(match outcome {
+        Ok(result) => answer(&result),
+        Err(failure) => report(&failure),
+    })
+}
+
+/// `taskmark set` through the daemon: `taskmark.setStatus`.
 pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<u8> {
-    let mut connection = connect(root, "taskmark set")?;
     let arguments = json!([{
         "task": request.task,
         "status": request.status,
@@ -119,26 +135,81 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
         "expectFrom": request.expect_from,
         "date": date,
     }]);
-    let outcome = connection.command("taskmark.setStatus", arguments);
-    connection.close();
-    Some(match outcome {
-        Ok(result) if result["unchanged"] == true => {
+    run(root, "taskmark set", "taskmark.setStatus", arguments, |result| {
+        if result["unchanged"] == true {
             println!("{}", result["label"].as_str().unwrap_or("nothing to change"));
-            exit::CLEAN
+            return exit::CLEAN;
         }
-        Ok(result) => {
+        println!(
+            "{}: wrote {} (through the taskmark daemon; open editors were updated)",
+            result["label"].as_str().unwrap_or("status changed"),
+            written(result)
+        );
+        for warning in strings(&result["warnings"]) {
+            eprintln!("taskmark: warning: {warning}");
+        }
+        exit::CLEAN
+    })
+}
+
+/// `taskmark new`, `edit` or `archive` through the daemon (`taskmark.newTask`, `editTask`,
+/// `archiveTasks`), printed as the command prints a change it writes itself: the notes, then
+/// the label and the files written, or, in JSON, the answer's `fields` (the command's own:
+/// `id`, `task`, `tracker`, `tasks`) with `files` (the files the change edits or creates,
+/// whether the daemon wrote them or an editor's buffer took them), `moved`, `written` (what is
+/// on disk now) and `dry_run`.
+pub fn lifecycle(
+    root: &Path,
+    name: &str,
+    command: &str,
+    arguments: Value,
+    format: crate::cli::ShowFormat,
+    fields: &[&str],
+) -> Option<u8> {
+    run(root, name, command, json!([arguments]), |result| {
+        for warning in strings(&result["warnings"]) {
+            eprintln!("taskmark: note: {warning}");
+        }
+        if format == crate::cli::ShowFormat::Human {
             println!(
                 "{}: wrote {} (through the taskmark daemon; open editors were updated)",
-                result["label"].as_str().unwrap_or("status changed"),
-                written(&result)
+                result["label"].as_str().unwrap_or("changed"),
+                written(result)
             );
-            for warning in result["warnings"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                eprintln!("taskmark: warning: {warning}");
-            }
-            exit::CLEAN
+            return exit::CLEAN;
         }
-        Err(failure) => report(&failure),
+        let moved = result["moved"].as_array().cloned().unwrap_or_default();
+        let is_moved = |path: &str| moved.iter().any(|it| it["from"] == path || it["to"] == path);
+        let mut out = serde_json::Map::new();
+        for field in fields {
+            let value = match &result[*field] {
+                Value::Array(tasks) => Value::Array(tasks.iter().map(scoped).collect()),
+                task if *field == "task" => scoped(task),
+                other => other.clone(),
+            };
+            out.insert(field.to_string(), value);
+        }
+        // The answer's `files` also names each moved path, where it was and where it goes.
+        out.insert("files".into(), json!(strings(&result["files"]).filter(|it| !is_moved(it)).collect::<Vec<_>>()));
+        out.insert("moved".into(), json!(moved));
+        out.insert("written".into(), json!(strings(&result["written"]).collect::<Vec<_>>()));
+        out.insert("dry_run".into(), json!(false));
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        exit::CLEAN
     })
+}
+
+/// A task as the command line names it in JSON, `SCOPE:ID`: the daemon's answers leave out
+/// the scope of a tracker at the workspace root.
+fn scoped(task: &Value) -> Value {
+    match task.as_str() {
+        Some(name) if !name.contains(':') => json!(format!(":{name}")),
+        _ => task.clone(),
+    }
+}
+
+fn strings(list: &Value) -> impl Iterator<Item = &str> {
+    list.as_array().into_iter().flatten().filter_map(Value::as_str)
 }
 
 /// `taskmark fix` through the daemon: passes until one fixes nothing, as the direct path does.
@@ -202,7 +273,7 @@ pub fn fix(root: &Path, codes: &[crate::engine::rules::RuleCode]) -> Option<u8> 
 }
 
 fn written(result: &Value) -> String {
-    let written: Vec<&str> = result["written"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let written: Vec<&str> = strings(&result["written"]).collect();
     if written.is_empty() { "nothing on disk".to_string() } else { written.join(", ") }
 }
 
@@ -219,8 +290,14 @@ fn report(failure: &Failure) -> u8 {
             return exit::FAILURE;
         }
     };
-    let message = error["message"].as_str().unwrap_or("the daemon refused the change");
-    match error["code"].as_i64().unwrap_or(0) {
+    let code = error["code"].as_i64().unwrap_or(0);
+    let message = in_command_line_words(error["message"].as_str().unwrap_or("the daemon refused the change"), code);
+    if error["data"]["kind"] == "otherBranches" {
+        // Exit 2, as `taskmark new` says it when it reads the branches itself.
+        eprintln!("taskmark: error: {message}");
+        return exit::FAILURE;
+    }
+    match code {
         -32801 => {
             eprintln!("taskmark: conflict: {message}");
             exit::CONFLICT
@@ -238,6 +315,22 @@ fn report(failure: &Failure) -> u8 {
             exit::FAILURE
         }
     }
+}
+
+/// The daemon's message as the command would say it writing the files itself: without the
+/// `taskmark: ` the editors are shown, naming flags where the editor's words name arguments
+/// ([`EDITOR_WORDS`](crate::lsp::EDITOR_WORDS)), and "nothing was written" where a
+/// change that failed says "nothing was changed" (not a refusal's own text: the engine's
+/// refusals, `-32602`, are printed as they are, with the command's "; nothing was written").
+fn in_command_line_words(message: &str, code: i64) -> String {
+    let message = message.strip_prefix("taskmark: ").unwrap_or(message);
+    let mut message = crate::lsp::EDITOR_WORDS
+        .iter()
+        .fold(message.to_string(), |message, (command_line, editor)| message.replace(editor, command_line));
+    if code != -32602 {
+        message = message.replace("; nothing was changed", "; nothing was written");
+    }
+    message
 }
 
 /// A minimal JSON-RPC client over the socket: answers what the server asks with "nothing"
@@ -332,5 +425,57 @@ impl Connection {
             return Err("the daemon closed the connection in the middle of an answer".into());
         }
         serde_json::from_slice(&body).map_err(|error| format!("an answer that is not JSON: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::edit::Refusal;
+    use crate::engine::model::TaskKey;
+
+    /// A refusal through the daemon says what the command says writing the files itself, and
+    /// the editors still get their own words.
+    #[test]
+    fn refusals_come_back_in_the_command_lines_words() {
+        let task = TaskKey::new("specs", "14");
+        let cases = [
+            (
+                Refusal::InvalidTransition {
+                    task: task.clone(),
+                    from: "[PLANNED]".into(),
+                    to: "[RESEARCHING]".into(),
+                    allowed: vec![("implementing".into(), "[IMPLEMENTING]".into())],
+                },
+                "task 14: `[PLANNED]` -> `[RESEARCHING]` is not an allowed transition; from `[PLANNED]` the vocabulary allows [IMPLEMENTING] (set `force` to override)",
+            ),
+            (
+                Refusal::NeedsReason { status: "[BLOCKED]".into(), field: "Blocking Reason".into() },
+                "`[BLOCKED]` needs a **Blocking Reason**; pass it as `reason`",
+            ),
+            (
+                Refusal::PlanAhead { task: task.clone(), path: "plan.md".into(), phases: "2/3".into() },
+                "task 14: the phases of plan.md are further along (2/3); setting the task back would leave its plan header stale (set `force` to override)",
+            ),
+            (
+                Refusal::LeavesDrift { change: "new 17".into(), found: vec!["a".into(), "b".into()] },
+                "new 17 would leave new problems: a; b (set `force` to do it anyway)",
+            ),
+            (
+                Refusal::BadRequest("no store of task 14 keeps a priority; nothing was changed".into()),
+                "no store of task 14 keeps a priority; nothing was changed",
+            ),
+        ];
+        for (refusal, editor) in cases {
+            let error = crate::lsp::refusal_error(&refusal);
+            assert_eq!(error.message, editor);
+            assert_eq!(in_command_line_words(&error.message, error.code.code()), refusal.to_string());
+        }
+        let failed =
+            "taskmark: cannot read the other branches' trackers (x); nothing was changed (`noBranches` skips them)";
+        assert_eq!(
+            in_command_line_words(failed, -32803),
+            "cannot read the other branches' trackers (x); nothing was written (--no-branches skips them)"
+        );
     }
 }

@@ -30,6 +30,51 @@ pub struct SetRequest<'a> {
     pub expect_from: Option<&'a str>,
 }
 
+/// How `new`, `edit` and `archive` reach the files: through the taskmark daemon when one
+/// serves the workspace, as `taskmark set` does, so that the editors' open buffers change in
+/// the editors and every editor on the daemon follows; from this process with `--no-daemon`,
+/// for a dry run (which never needs the daemon), or when no daemon is used.
+pub(crate) struct Route {
+    pub dry_run: bool,
+    pub no_daemon: bool,
+}
+
+impl Route {
+    /// `Some(exit code)` when the daemon took the change (written, or refused with the
+    /// command's exit code and words): the editor command `command` (its client named `name`)
+    /// with `arguments`, the command's flags; its answer printed as the command prints a change
+    /// it writes, with the answer's `fields` in the JSON form. `None` when the command writes
+    /// the files itself.
+    pub fn lifecycle(
+        &self,
+        root: &Path,
+        (name, command): (&str, &str),
+        arguments: serde_json::Value,
+        format: crate::cli::ShowFormat,
+        fields: &[&str],
+    ) -> Option<u8> {
+        if self.dry_run || self.no_daemon {
+            return None;
+        }
+        through_daemon(root, name, command, arguments, format, fields)
+    }
+}
+
+#[cfg(unix)]
+use crate::cli::via_daemon::lifecycle as through_daemon;
+
+#[cfg(not(unix))]
+fn through_daemon(
+    _: &Path,
+    _: &str,
+    _: &str,
+    _: serde_json::Value,
+    _: crate::cli::ShowFormat,
+    _: &[&str],
+) -> Option<u8> {
+    None
+}
+
 /// Takes the workspace lock, finishing any transaction a crash left behind first.
 pub fn lock(root: &Path, purpose: &str) -> Result<WorkspaceLock, u8> {
     note_ignored_journal(root);

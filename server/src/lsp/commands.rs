@@ -220,6 +220,23 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
     }
 }
 
+/// The command line's words in the engine's refusals (its flags), and the editor's for the
+/// same (the editor commands' arguments). The command line, when the daemon answers for it,
+/// turns them back (see `cli::via_daemon`).
+pub const EDITOR_WORDS: &[(&str, &str)] = &[
+    ("(use --force to override)", "(set `force` to override)"),
+    ("(use --force to do it anyway)", "(set `force` to do it anyway)"),
+    ("; give one with --reason", "; pass it as `reason`"),
+    ("(--no-branches skips them)", "(`noBranches` skips them)"),
+];
+
+/// `message` with the command line's words replaced by the editor's ([`EDITOR_WORDS`]).
+pub fn in_editor_words(message: &str) -> String {
+    EDITOR_WORDS
+        .iter()
+        .fold(message.to_string(), |message, (command_line, editor)| message.replace(command_line, editor))
+}
+
 /// A refusal in the editor's words (the engine's mention the command line's flags), as an error
 /// answer: the message for people, `data` for editors' pickers
 /// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
@@ -243,21 +260,7 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
         Refusal::LeavesDrift { found, .. } => json!({ "kind": "leavesDrift", "found": found }),
         _ => json!({ "kind": "refused" }),
     };
-    let message = match refusal {
-        Refusal::InvalidTransition { task, from, to, allowed } => format!(
-            "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {} (set `force` to override)",
-            crate::engine::edit::allowed_list(allowed)
-        ),
-        Refusal::NeedsReason { status, field } => format!("`{status}` needs a **{field}**; pass it as `reason`"),
-        Refusal::PlanAhead { task, path, phases } => format!(
-            "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale (set `force` to override)"
-        ),
-        Refusal::LeavesDrift { change, found } => {
-            format!("{change} would leave new problems: {} (set `force` to do it anyway)", found.join("; "))
-        }
-        other => other.to_string(),
-    };
-    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
+    jsonrpc::Error { data: Some(data), ..invalid_params(in_editor_words(&refusal.to_string())) }
 }
 
 /// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or

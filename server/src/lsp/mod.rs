@@ -21,6 +21,10 @@ use anyhow::Context;
 use tower_lsp_server::{LspService, Server};
 use tracing_subscriber::EnvFilter;
 
+// The command line turns the editor's words in a refusal back into its own.
+pub(crate) use commands::EDITOR_WORDS;
+#[cfg(test)]
+pub(crate) use commands::refusal as refusal_error;
 pub use settings::{DiagnosticMode, Settings};
 pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 // The daemon reads a TCP connection's first frame itself, to check its token.

@@ -418,8 +418,9 @@ impl Server {
             tokio::task::spawn_blocking(move || crate::git::used_ids_elsewhere(&root, &scope, &vocabularies))
                 .await
                 .map_err(|error| internal_error(format!("{}: {error}", lifecycle::NEW_TASK)))?
-                .map_err(|error| {
-                    crate::lsp::handlers::write_failed(format!(
+                .map_err(|error| jsonrpc::Error {
+                    data: Some(json!({ "kind": "otherBranches" })),
+                    ..crate::lsp::handlers::write_failed(format!(
                         "cannot read the other branches' trackers ({error:#}); nothing was changed (`noBranches` skips them)"
                     ))
                 })?
