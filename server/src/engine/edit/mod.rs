@@ -449,7 +449,13 @@ impl fmt::Display for Refusal {
                 "{detail}; no id can be allocated safely until they agree (`taskmark fix --code stale-counts` aligns the counters)"
             ),
             Refusal::LeavesDrift { change, found } => {
-                write!(f, "{change} would leave new problems: {} (use --force to do it anyway)", found.join("; "))
+                // Only a status change can be forced; a lifecycle change is asked for again.
+                let way_out = if change.starts_with("set ") {
+                    "use --force to do it anyway"
+                } else {
+                    "change the request, or fix those first"
+                };
+                write!(f, "{change} would leave new problems: {} ({way_out})", found.join("; "))
             }
             Refusal::UnsafePlan { path, detail } => write!(
                 f,
