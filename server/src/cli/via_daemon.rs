@@ -459,7 +459,11 @@ mod tests {
             ),
             (
                 Refusal::LeavesDrift { change: "new 17".into(), found: vec!["a".into(), "b".into()] },
-                "new 17 would leave new problems: a; b (set `force` to do it anyway)",
+                "new 17 would leave new problems: a; b (change the request, or fix those first)",
+            ),
+            (
+                Refusal::LeavesDrift { change: "set 14 completed".into(), found: vec!["a".into()] },
+                "set 14 completed would leave new problems: a (set `force` to do it anyway)",
             ),
             (
                 Refusal::BadRequest("no store of task 14 keeps a priority; nothing was changed".into()),
