@@ -534,13 +534,22 @@ fn only_owned_lines_changed(before: &str, after: &str, path: &str) {
     }
 }
 
+/// Our fixtures with a spec-folder tracker, and its folder.
+const SPEC_FOLDER_FIXTURES: [(&str, &str); 3] =
+    [("example", "specs"), ("task-order-shapes", "specs"), ("own-vocabulary", ".agents/specs")];
+
+/// A writable copy of the fixture workspace `name`.
+fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&fixture, dir.path());
+    dir
+}
+
 #[test]
 fn new_in_each_fixture_writes_every_store_and_leaves_nothing_new() {
-    let fixtures = [("example", "specs"), ("task-order-shapes", "specs"), ("own-vocabulary", ".agents/specs")];
-    for (name, specs) in fixtures {
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
-        let dir = tempfile::tempdir().expect("temporary directory");
-        copy_tree(&fixture, dir.path());
+    for (name, specs) in SPEC_FOLDER_FIXTURES {
+        let dir = fixture_copy(name);
         let before_findings = findings(dir.path());
         let todo_path = dir.path().join(specs).join("TODO.md");
         let state_path = dir.path().join(specs).join("state.json");
@@ -722,11 +731,8 @@ fn tree_texts(root: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn edit_in_each_fixture_changes_only_the_fields_it_names() {
-    let fixtures = [("example", "specs"), ("task-order-shapes", "specs"), ("own-vocabulary", ".agents/specs")];
-    for (name, specs) in fixtures {
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
-        let dir = tempfile::tempdir().expect("temporary directory");
-        copy_tree(&fixture, dir.path());
+    for (name, specs) in SPEC_FOLDER_FIXTURES {
+        let dir = fixture_copy(name);
         let before_findings = findings(dir.path());
         let listed = run_in(dir.path(), &["list", "--format", "json", "--tracker", specs]);
         let tasks: Value = serde_json::from_slice(&listed.stdout).expect("JSON");

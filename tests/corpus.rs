@@ -529,20 +529,23 @@ fn deterministic(loaded: &Loaded) -> Result<(), Failed> {
 
 /// The language server over a copy of the project the seed plan comes from: the diagnostics
 /// `check` finds, hover on task 221, and the header fix applied to the files, drift gone.
+/// The binary run on a writable copy at `root`, with its own state folder and no daemon.
+fn taskmark_in_copy(root: &Path, args: &[&str]) -> Result<std::process::Output, String> {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
+        .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
+        .arg("--root")
+        .arg(root)
+        .output()
+        .map_err(|it| it.to_string())
+}
+
 /// `taskmark set` on a writable copy of a corpus snapshot changes every place of the task in
 /// one go: afterwards the places agree and `check` has no status finding for the task.
 fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed> {
     let (_dir, root) = writable_copy(snapshot, "copy")?;
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(args)
-            .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
-            .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
-            .arg("--root")
-            .arg(&root)
-            .output()
-            .map_err(|it| it.to_string())
-    };
+    let run = |args: &[&str]| taskmark_in_copy(&root, args);
     let set = run(&["set", task, status, "--date", "2026-11-23"])?;
     ensure(set.status.success(), || format!("set {task} {status}: {}", String::from_utf8_lossy(&set.stderr)))?;
     let show = run(&["show", task, "--format", "json"])?;
@@ -566,16 +569,7 @@ fn set_on_a_copy(snapshot: &Path, task: &str, status: &str) -> Result<(), Failed
 /// comma added): nothing it does not own changed.
 fn lifecycle_on_a_copy(snapshot: &Path, tracker: &str) -> Result<(), Failed> {
     let (_dir, root) = writable_copy(snapshot, "copy")?;
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_taskmark"))
-            .args(args)
-            .env("TASKMARK_RUNTIME_DIR", root.join(".no-daemon"))
-            .env("TASKMARK_STATE_DIR", root.join(".taskmark"))
-            .arg("--root")
-            .arg(&root)
-            .output()
-            .map_err(|it| it.to_string())
-    };
+    let run = |args: &[&str]| taskmark_in_copy(&root, args);
     let tally = |root: &Path| -> Result<BTreeMap<(String, String), usize>, Failed> {
         let mut out = BTreeMap::new();
         for it in check_json(root)? {

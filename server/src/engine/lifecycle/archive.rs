@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use crate::engine::edit::{MovedPath, NewFile, Refusal, WorkspaceChange};
 use crate::engine::index::{FileId, PlaceRef, Tracker, WorkspaceIndex};
 use crate::engine::layout::{self, Family, Role};
+use crate::engine::lifecycle::create::files_with_role;
 use crate::engine::lifecycle::ids::id_number;
 use crate::engine::lifecycle::json_text;
 use crate::engine::model::{PlaceKind, TaskKey};
@@ -164,17 +165,6 @@ fn chosen_tasks(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<Vec<
         .filter(|it| not_archivable(index, it).is_none())
         .cloned()
         .collect())
-}
-
-/// The files of `tracker` with `role`, in path order.
-fn files_with_role(index: &WorkspaceIndex, tracker: &Tracker, role: Role) -> Vec<FileId> {
-    let mut files: Vec<FileId> = index
-        .entries()
-        .filter(|(_, entry)| entry.class.root == tracker.root && entry.class.role == role)
-        .map(|(file, _)| file)
-        .collect();
-    files.sort_by(|a, b| index.path(*a).cmp(index.path(*b)));
-    files
 }
 
 fn under_root(tracker: &Tracker, path: &str) -> String {

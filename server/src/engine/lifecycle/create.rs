@@ -263,7 +263,7 @@ fn default_status(profile: &Profile) -> Option<StatusId> {
 }
 
 /// The files of `tracker` with `role`, in path order.
-fn files_with_role(index: &WorkspaceIndex, tracker: &Tracker, role: Role) -> Vec<FileId> {
+pub(super) fn files_with_role(index: &WorkspaceIndex, tracker: &Tracker, role: Role) -> Vec<FileId> {
     let mut files: Vec<FileId> = index
         .entries()
         .filter(|(_, entry)| entry.class.root == tracker.root && entry.class.role == role)
@@ -1018,6 +1018,19 @@ mod checklist {
     }
 }
 
+/// The tracker's checkbox index (`role`) and the task lines in it.
+fn index_lines<'i>(
+    index: &'i WorkspaceIndex,
+    tracker: &Tracker,
+    role: Role,
+    name: &str,
+) -> Result<(FileId, Vec<&'i Place>), Refusal> {
+    let Some(file) = files_with_role(index, tracker, role).into_iter().next() else {
+        return Err(Refusal::BadRequest(format!("{} has no {name}", shown_root(&tracker.root))));
+    };
+    Ok((file, index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect()))
+}
+
 /// After the last of `places` (an index line and the lines nested under it), the separator the
 /// index puts between items (a blank line or none) and the bullet of the last line.
 fn after_last_item(text: &str, places: &[&Place]) -> Option<(usize, String, String)> {
@@ -1051,13 +1064,9 @@ mod minsky {
         used: &UsedIds,
         change: &mut WorkspaceChange,
     ) -> Result<TaskKey, Refusal> {
-        let Some(file) = files_with_role(index, tracker, Role::MinskyIndex).into_iter().next() else {
-            return Err(Refusal::BadRequest(format!("{} has no tasks.md index", shown_root(&tracker.root))));
-        };
+        let (file, places) = index_lines(index, tracker, Role::MinskyIndex, "tasks.md index")?;
         let text = index.text(file);
         let newline = line_ending(text);
-        let places: Vec<&Place> =
-            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
         let width = places
             .iter()
             .filter_map(|it| {
@@ -1131,13 +1140,9 @@ mod compozy {
         used: &UsedIds,
         change: &mut WorkspaceChange,
     ) -> Result<TaskKey, Refusal> {
-        let Some(file) = files_with_role(index, tracker, Role::CompozyIndex).into_iter().next() else {
-            return Err(Refusal::BadRequest(format!("{} has no _tasks.md", shown_root(&tracker.root))));
-        };
+        let (file, places) = index_lines(index, tracker, Role::CompozyIndex, "_tasks.md")?;
         let text = index.text(file);
         let newline = line_ending(text);
-        let places: Vec<&Place> =
-            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
         let Some((at, separator, bullet)) = after_last_item(text, &places) else {
             return Err(Refusal::BadRequest(format!(
                 "taskmark cannot add tasks to {} yet: it has no `- [ ] 1.0 Title` line to take the shape of (a table of tasks is not written yet)",
