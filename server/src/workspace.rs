@@ -120,8 +120,15 @@ pub struct Walked {
 /// Lists the workspace's files, honouring `.gitignore` and the configured globs. Symlinked
 /// folders are not entered (a folder inside the root is walked where it really is).
 pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Walked> {
+    walk_under(root, config, None)
+}
+
+/// [`walk`] of the folder `under` (relative to the root) only, with the root's ignore rules and
+/// globs; paths stay relative to the root.
+pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::Result<Walked> {
     let overrides = overrides(root, config)?;
-    let mut builder = ignore::WalkBuilder::new(root);
+    let start = under.map_or_else(|| root.to_path_buf(), |it| root.join(it));
+    let mut builder = ignore::WalkBuilder::new(&start);
     builder
         .hidden(false)
         .git_ignore(config.respect_gitignore)
@@ -273,20 +280,22 @@ pub fn read_workspace_file(root: &Path, relative: &str) -> Result<FileText, Stri
 /// Walks, reads and indexes the workspace at `root`. Files are read on the IO threads and
 /// parsed as soon as they are read, until the configured limit on indexed text.
 pub fn load(root: &Path, config: Config, progress: &(dyn Fn(usize, usize) + Sync)) -> anyhow::Result<Workspace> {
-    load_selected(root, config, progress, |paths| paths.to_vec())
+    load_selected(root, config, progress, None, |paths| paths.to_vec())
 }
 
-/// Like [`load`], but reads and indexes only the files `select` picks from those the walk
-/// found: a command that works on one tracker need not read the others. Every walked path
-/// still counts as existing (links resolve as they would in the whole workspace).
+/// Like [`load`], but walks only the folder `under` (when given) and reads and indexes only the
+/// files `select` picks from those the walk found: a command that works on one tracker need
+/// not read the others. Every walked path counts as known; a link to a path outside them is
+/// resolved by asking the file system, as for any path not listed.
 pub fn load_selected(
     root: &Path,
     config: Config,
     progress: &(dyn Fn(usize, usize) + Sync),
+    under: Option<&str>,
     select: impl FnOnce(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Workspace> {
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
-    let walked = walk(root, &config)?;
+    let walked = walk_under(root, &config, under)?;
     let wanted_paths: Vec<String> = walked.paths.iter().filter(|it| wanted(it)).cloned().collect();
     let to_read = select(&wanted_paths);
     let total = to_read.len();

@@ -273,14 +273,21 @@ pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Wor
 }
 
 pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
-    load_with(root, |paths| paths.to_vec())
+    load_with(root, None, |paths| paths.to_vec())
 }
 
 /// The workspace with only what a command on one tracker needs: that tracker's files (the one
 /// `wanted` names by folder or family, or the only one there is) and the documents that may
-/// define its vocabulary. The whole workspace when that is not one tracker.
+/// define its vocabulary (those inside its project: [`crate::engine::conventions::project_of`]). A tracker
+/// named by its folder inside a project folder (`proj-0/specs`) is found by walking that project
+/// only. The whole workspace when the request is not one tracker.
 pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<Workspace> {
-    load_with(root, |paths| {
+    let project = wanted
+        .map(|it| it.trim_end_matches('/'))
+        .filter(|it| !it.is_empty() && root.join(it).is_dir())
+        .map(crate::engine::conventions::project_of)
+        .filter(|it| !it.is_empty() && root.join(it).is_dir());
+    load_with(root, project.as_deref(), |paths| {
         let classes: Vec<crate::engine::layout::Classification> =
             paths.iter().map(|it| crate::engine::layout::classify(it)).collect();
         let matches = |class: &crate::engine::layout::Classification| {
@@ -294,12 +301,16 @@ pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<
         roots.sort_unstable();
         roots.dedup();
         let [root] = roots.as_slice() else { return paths.to_vec() };
+        let project = crate::engine::conventions::project_of(root);
+        let project_folder = format!("{project}/");
         paths
             .iter()
             .zip(&classes)
             .filter(|(path, class)| {
+                let in_project = project.is_empty() || path.starts_with(&project_folder);
                 class.root == *root
                     || (class.role == crate::engine::layout::Role::Prose
+                        && in_project
                         && crate::engine::conventions::may_be_standard(path))
             })
             .map(|(path, _)| path.clone())
@@ -307,7 +318,11 @@ pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<
     })
 }
 
-fn load_with(root: &Path, select: impl FnOnce(&[String]) -> Vec<String>) -> anyhow::Result<Workspace> {
+fn load_with(
+    root: &Path,
+    under: Option<&str>,
+    select: impl FnOnce(&[String]) -> Vec<String>,
+) -> anyhow::Result<Workspace> {
     let root = root.to_path_buf();
     let config = workspace::load_config(&root)?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -327,7 +342,7 @@ fn load_with(root: &Path, select: impl FnOnce(&[String]) -> Vec<String>) -> anyh
             bar.set_position(done as u64);
         }
     };
-    let workspace = workspace::load_selected(&root, config, &report, select)?;
+    let workspace = workspace::load_selected(&root, config, &report, under, select)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -267,6 +267,13 @@ pub fn choose_standard<'a>(root: &str, candidates: &'a [(String, StatusStandard)
     }
 }
 
+/// The project folder of the tracker rooted at `root` (`proj-0` for `proj-0/specs`, empty for
+/// `specs` or `.opencode/specs`): only documents inside it may be the tracker's standard.
+pub fn project_of(root: &str) -> String {
+    let root: Vec<&str> = root.split('/').filter(|it| !it.is_empty()).collect();
+    project_folders(&root).join("/")
+}
+
 /// The folders of a tracker root that make its project: the root without the folders trackers
 /// live in (`specs`, `tasks`, `process`, `backlog`, `prd-*`, and hidden agent folders).
 fn project_folders<'a, 'b>(root: &'b [&'a str]) -> &'b [&'a str] {
