@@ -642,6 +642,17 @@ fn two_branches_that_each_create_a_task_get_different_ids() {
     git(&path, &["commit", "-qam", "agent task"]);
     let again = id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run"]));
     assert_eq!(again, "20", "the worktree's branch holds 19");
+    // The trees read are remembered by their git tree id in the private state folder; a cache
+    // that does not read is ignored, and the trees are read again.
+    let cache = std::fs::read_dir(dir.path().join(".state"))
+        .expect("the state folder")
+        .flatten()
+        .map(|it| it.path().join("ids.json"))
+        .find(|it| it.is_file())
+        .expect("the branch scan's cache");
+    std::fs::write(&cache, "not json").unwrap();
+    let unreadable = id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run"]));
+    assert_eq!(unreadable, "20", "a broken cache is read around");
     let local_only =
         id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run", "--no-branches"]));
     assert_eq!(local_only, "19", "--no-branches reads this checkout only");

@@ -2,7 +2,7 @@
 //! revision, read in bulk with one `git ls-tree` and one `git cat-file --batch`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -179,7 +179,19 @@ pub struct TrackerVersion {
 /// distinct folder once, read from git objects (never from the other checkouts, whose
 /// unsaved state is theirs). Empty outside a git repository.
 pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerVersion>> {
-    let Some(top) = toplevel(root) else { return Ok(Vec::new()) };
+    let Some((top, trees)) = tracker_trees(root, scope)? else { return Ok(Vec::new()) };
+    let mut versions = Vec::new();
+    for tree in trees {
+        let files = tree.files(&top, scope)?;
+        versions.push(TrackerVersion { label: tree.label, commit: tree.commit, files });
+    }
+    Ok(versions)
+}
+
+/// The distinct trees of the tracker's folder on the branches and in the worktrees, and the
+/// repository's top folder; `None` outside a git repository.
+fn tracker_trees(root: &Path, scope: &str) -> anyhow::Result<Option<(PathBuf, Vec<TrackerTree>)>> {
+    let Some(top) = toplevel(root) else { return Ok(None) };
     let prefix =
         root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
     let folder = [prefix.as_str(), scope].iter().filter(|it| !it.is_empty()).copied().collect::<Vec<_>>().join("/");
@@ -216,9 +228,30 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
             None => trees.push((oid.to_string(), label.clone(), 0, commit.clone())),
         }
     }
-    let mut versions = Vec::new();
-    for (tree, label, more, commit) in trees {
-        let listing = git_output(&top, &["ls-tree", "-r", "-z", &tree])?;
+    let trees = trees
+        .into_iter()
+        .map(|(oid, label, more, commit)| TrackerTree {
+            oid,
+            label: if more > 0 { format!("{label} (and {more} more)") } else { label },
+            commit,
+        })
+        .collect();
+    Ok(Some((top, trees)))
+}
+
+/// One distinct tree of a tracker's folder among the branches and worktrees, not read yet.
+struct TrackerTree {
+    /// The git tree id: the same id is the same content.
+    oid: String,
+    label: String,
+    commit: String,
+}
+
+impl TrackerTree {
+    /// Every file of the tree that names a tracker path: the stores that hold ids with their
+    /// text, the rest (whose names carry ids) with none.
+    fn files(&self, top: &Path, scope: &str) -> anyhow::Result<Vec<SourceFile>> {
+        let listing = git_output(top, &["ls-tree", "-r", "-z", &self.oid])?;
         let mut files: Vec<(String, Option<String>)> = Vec::new();
         for (path, oid) in blobs(&listing) {
             let relative = if scope.is_empty() { path.to_string() } else { format!("{scope}/{path}") };
@@ -238,18 +271,15 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
             }
         }
         let oids: Vec<String> = files.iter().filter_map(|(_, oid)| oid.clone()).collect();
-        let mut texts = read_blobs(&top, oids)?.into_iter();
-        let files = files
+        let mut texts = read_blobs(top, oids)?.into_iter();
+        Ok(files
             .into_iter()
             .map(|(path, oid)| {
                 let text = if oid.is_some() { texts.next().flatten().unwrap_or_default() } else { String::new() };
                 SourceFile { path, text: Arc::from(text) }
             })
-            .collect();
-        let label = if more > 0 { format!("{label} (and {more} more)") } else { label };
-        versions.push(TrackerVersion { label, commit, files });
+            .collect())
     }
-    Ok(versions)
 }
 
 /// The commit where `a` and `b` parted, if they share history.
@@ -269,10 +299,98 @@ pub fn used_ids_elsewhere(
     scope: &str,
     vocabularies: &crate::engine::config::Vocabularies,
 ) -> anyhow::Result<crate::engine::lifecycle::UsedIds> {
-    let mut used = crate::engine::lifecycle::UsedIds::default();
-    for version in tracker_versions(root, scope)? {
-        let index = crate::engine::index::WorkspaceIndex::build(version.files, vocabularies);
-        used.merge(crate::engine::lifecycle::UsedIds::from_index(&index, scope, &version.label));
+    use crate::engine::lifecycle::UsedIds;
+    let mut used = UsedIds::default();
+    let Some((top, trees)) = tracker_trees(root, scope)? else { return Ok(used) };
+    let mut cache = IdCache::load(root);
+    for tree in trees {
+        let key = format!("{}\t{scope}\t{}", env!("CARGO_PKG_VERSION"), tree.oid);
+        let ids = match cache.get(&key) {
+            Some(ids) => ids,
+            None => {
+                let index = crate::engine::index::WorkspaceIndex::build(tree.files(&top, scope)?, vocabularies);
+                let ids = UsedIds::from_index(&index, scope, "");
+                let cached = CachedIds {
+                    key,
+                    numbers: ids.numbers.keys().copied().collect(),
+                    counter: ids.counter.as_ref().map(|it| it.0),
+                };
+                cache.insert(cached.clone());
+                cached
+            }
+        };
+        for number in &ids.numbers {
+            used.add(*number, &tree.label);
+        }
+        if let Some(counter) = ids.counter {
+            used.add_counter(counter, &tree.label);
+        }
     }
+    cache.store();
     Ok(used)
+}
+
+/// The ids of one version of a tracker, by the git tree id of its folder (and taskmark's
+/// version, which reads them): a tree id names its content, so an entry is never stale.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct CachedIds {
+    key: String,
+    numbers: Vec<u64>,
+    counter: Option<u64>,
+}
+
+/// The branch scan's cache, `ids.json` in the workspace's private state folder: a tree already
+/// read is not listed, read and parsed again. It is read if it is there and readable, and
+/// written only where that folder exists already (taskmark never creates it for a cache);
+/// anything wrong with it is ignored, at the cost of reading the trees.
+struct IdCache {
+    path: Option<PathBuf>,
+    entries: Vec<CachedIds>,
+    changed: bool,
+}
+
+impl IdCache {
+    const FILE_NAME: &'static str = "ids.json";
+    /// Enough for every branch of a busy repository; the oldest go first.
+    const MAX_ENTRIES: usize = 256;
+
+    fn load(root: &Path) -> IdCache {
+        let folder = crate::transaction::state_dir::home()
+            .ok()
+            .zip(std::fs::canonicalize(root).ok())
+            .map(|(home, root)| crate::transaction::state_dir::path_for(&home, &root))
+            .filter(|it| it.is_dir());
+        let path = folder.map(|it| it.join(IdCache::FILE_NAME));
+        let entries = path
+            .as_deref()
+            .and_then(|path| crate::private_dir::read_file(path, 4 << 20).ok().flatten())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        IdCache { path, entries, changed: false }
+    }
+
+    fn get(&self, key: &str) -> Option<CachedIds> {
+        self.entries.iter().find(|it| it.key == key).cloned()
+    }
+
+    fn insert(&mut self, ids: CachedIds) {
+        self.entries.retain(|it| it.key != ids.key);
+        self.entries.push(ids);
+        let excess = self.entries.len().saturating_sub(IdCache::MAX_ENTRIES);
+        self.entries.drain(..excess);
+        self.changed = true;
+    }
+
+    /// Best effort: a cache that cannot be written is only a slower next scan.
+    fn store(&self) {
+        let Some(path) = self.path.as_deref().filter(|_| self.changed) else { return };
+        let Ok(text) = serde_json::to_vec(&self.entries) else { return };
+        let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        let written = crate::private_dir::create_new_file(&temp)
+            .and_then(|mut file| file.write_all(&text).and_then(|()| file.sync_all()))
+            .and_then(|()| std::fs::rename(&temp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
 }
