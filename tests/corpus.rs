@@ -914,10 +914,7 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
     let config = &workspace.config;
     let store = rules::DiagnosticStore::new(&workspace.index, config, None, &paths);
-    let no_hints = |diagnostics: Vec<Diagnostic>| -> Vec<Diagnostic> {
-        diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
-    };
-    let before = tally(&workspace.index, &no_hints(store.all(&workspace.index)));
+    let before = tally(&workspace.index, &without_hints(store.all(&workspace.index)));
     let check = taskmark::engine::edit::FixCheck { config, baseline: None, paths: &paths };
     let options = StatusChangeOptions {
         reason: Some("corpus test".into()),
@@ -946,7 +943,7 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
         for (path, text) in change.apply(&workspace.index) {
             index.set_file(&path, Some(Arc::from(text)));
         }
-        let new = appeared(&before, &tally(&index, &no_hints(rules::check(&index, config, None, &paths))));
+        let new = appeared(&before, &tally(&index, &without_hints(rules::check(&index, config, None, &paths))));
         if !new.is_empty() {
             failures.push(format!("set {} {}: {}", task.id, profile.status(next).id, new.join("; ")));
         }
@@ -955,6 +952,11 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     ensure(failures.is_empty(), || {
         format!("{} of {applied} changes left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
+}
+
+/// Diagnostics without hints: suggestions, not drift, in what "nothing new" compares.
+fn without_hints(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
 }
 
 /// `new` in every tracker of the snapshot that takes new tasks (with a plan skeleton in
@@ -967,10 +969,7 @@ fn new_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     let workspace = snapshot_workspace(snapshot)?;
     let disk = DiskPaths { root: &workspace.root, known: &workspace.known };
     let config = &workspace.config;
-    let no_hints = |diagnostics: Vec<Diagnostic>| -> Vec<Diagnostic> {
-        diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
-    };
-    let before = tally(&workspace.index, &no_hints(rules::check(&workspace.index, config, None, &disk)));
+    let before = tally(&workspace.index, &without_hints(rules::check(&workspace.index, config, None, &disk)));
     let (mut created, mut refused, mut failures) = (0, Vec::new(), Vec::new());
     for tracker in workspace.index.trackers() {
         let mut request = NewTask::new("Corpus check task", Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH));
@@ -999,7 +998,7 @@ fn new_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
             index.set_file(&path, Some(Arc::from(text)));
         }
         // A link to a created file resolves through the index, which now holds it.
-        let new = appeared(&before, &tally(&index, &no_hints(rules::check(&index, config, None, &disk))));
+        let new = appeared(&before, &tally(&index, &without_hints(rules::check(&index, config, None, &disk))));
         if !new.is_empty() {
             failures.push(format!("new in {}: {}", tracker.root, new.join("; ")));
         }
@@ -1066,10 +1065,7 @@ fn edit_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     let workspace = snapshot_workspace(snapshot)?;
     let disk = DiskPaths { root: &workspace.root, known: &workspace.known };
     let config = &workspace.config;
-    let no_hints = |diagnostics: Vec<Diagnostic>| -> Vec<Diagnostic> {
-        diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
-    };
-    let before = tally(&workspace.index, &no_hints(rules::check(&workspace.index, config, None, &disk)));
+    let before = tally(&workspace.index, &without_hints(rules::check(&workspace.index, config, None, &disk)));
     let tasks: Vec<&TaskKey> = workspace.index.tasks().keys().collect();
     let step = (tasks.len() / 12).max(1);
     let (mut edited, mut failures) = (0, Vec::new());
@@ -1112,7 +1108,7 @@ fn edit_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
             for (path, text) in change.apply(&workspace.index) {
                 index.set_file(&path, Some(Arc::from(text)));
             }
-            let new = appeared(&before, &tally(&index, &no_hints(rules::check(&index, config, None, &disk))));
+            let new = appeared(&before, &tally(&index, &without_hints(rules::check(&index, config, None, &disk))));
             if !new.is_empty() {
                 failures.push(format!("{} of {}:{task}: {}", change.label, task.scope, new.join("; ")));
             }

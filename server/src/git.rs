@@ -284,10 +284,9 @@ impl TrackerTree {
 
 /// The commit where `a` and `b` parted, if they share history.
 pub fn merge_base(root: &Path, a: &str, b: &str) -> Option<String> {
-    let top = toplevel(root)?;
-    let output = Command::new("git").arg("-C").arg(&top).args(["merge-base", a, b]).output().ok()?;
-    let commit = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    (output.status.success() && !commit.is_empty()).then_some(commit)
+    let output = git_output(&toplevel(root)?, &["merge-base", a, b]).ok()?;
+    let commit = String::from_utf8_lossy(&output).trim().to_string();
+    (!commit.is_empty()).then_some(commit)
 }
 
 /// Every id the tracker at `scope` has used on the other branches and in the other worktrees
