@@ -613,6 +613,24 @@ fn new_dry_run_and_refusals_write_nothing() {
 }
 
 #[test]
+fn new_reads_only_the_plans_it_needs_and_still_counts_every_task_folder() {
+    // `new` lists the tracker's plans without reading them (this one is not even text: read, it
+    // would be an unreadable file of the tracker and refuse the write), and a folder holding
+    // only a plan still keeps its id.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&example(), dir.path());
+    let orphan = dir.path().join("specs/040_orphan/plans");
+    std::fs::create_dir_all(&orphan).unwrap();
+    std::fs::write(orphan.join("implementation-001.md"), b"\x00\x01binary").unwrap();
+    let output = run_in(dir.path(), &["new", "After the orphan", "--format", "json", "--date", "2026-11-23"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["id"], "41", "{json}");
+    let todo = std::fs::read_to_string(dir.path().join("specs/TODO.md")).unwrap();
+    assert!(todo.contains("### 41. After the orphan"), "{todo}");
+}
+
+#[test]
 fn two_branches_that_each_create_a_task_get_different_ids() {
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&example(), dir.path());

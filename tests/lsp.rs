@@ -1294,6 +1294,43 @@ fn archiving_workspace() -> (tempfile::TempDir, PathBuf) {
 }
 
 #[test]
+fn archive_done_in_a_window_of_two_folders_archives_in_each() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let window = dir.path().join("window");
+    for folder in ["app", "web"] {
+        let (_source_dir, source) = archiving_workspace();
+        std::fs::create_dir_all(window.join(folder)).expect("folder");
+        copy_tree(&source, &window.join(folder));
+    }
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(["lsp", "--standalone"]);
+    let mut client = LspClient::launch_folders(&window, &["app", "web"], vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    let (app_state, web_state) = (client.uri(&format!("app/{STATE}")), client.uri(&format!("web/{STATE}")));
+    let indexed = client
+        .wait_until(WAIT, |it| it.diagnostics.contains_key(&app_state) && it.diagnostics.contains_key(&web_state));
+    assert!(indexed, "{}", client.log());
+    let result = execute(&mut client, "taskmark.archiveTasks", json!({ "done": true })).expect("archived");
+    let finished = ["specs:10", "specs:11", "specs:16"];
+    assert_eq!(result["tasks"], json!([finished, finished].concat()), "each folder's finished tasks: {result}");
+    let uris = result["uris"].as_array().expect("uris");
+    assert!(
+        ["app", "web"].iter().all(|folder| uris
+            .iter()
+            .any(|it| it.as_str().unwrap_or_default().contains(&format!("/window/{folder}/specs/TODO.md")))),
+        "{result}"
+    );
+    for folder in ["app", "web"] {
+        let moved = window.join(folder).join("specs/archive/016_audit_log");
+        assert!(moved.is_dir() && !window.join(folder).join("specs/016_audit_log").exists(), "{folder}: {result}");
+    }
+    // Nothing finished is left anywhere: the refusal of each folder, as an error.
+    let refused = execute(&mut client, "taskmark.archiveTasks", json!({ "done": true })).expect_err("nothing left");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("no finished task"), "{refused}");
+    client.stop();
+}
+
+#[test]
 fn archive_tasks_moves_folders_on_disk_or_through_an_editor_that_has_them_open() {
     let plan_16 = "specs/016_audit_log/plans/implementation-001.md";
     let archived_16 = "specs/archive/016_audit_log/plans/implementation-001.md";

@@ -348,7 +348,11 @@ pub fn load_selected(
     };
     let readers =
         rayon::ThreadPoolBuilder::new().num_threads(io_threads()).build().context("cannot start reader threads")?;
-    let index = readers.install(|| WorkspaceIndex::build_with(to_read, &config.vocabularies, read));
+    let read_paths: HashSet<&str> = to_read.iter().map(String::as_str).collect();
+    let listed: Vec<String> = wanted_paths.iter().filter(|it| !read_paths.contains(it.as_str())).cloned().collect();
+    drop(read_paths);
+    let mut index = readers.install(|| WorkspaceIndex::build_with(to_read, &config.vocabularies, read));
+    index.set_listed(listed);
     let mut skipped = skipped.into_inner().unwrap_or_else(PoisonError::into_inner);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut noted = noted.into_inner().unwrap_or_else(PoisonError::into_inner);

@@ -278,7 +278,7 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
     if args.dry_run {
         write::note_pending(&root);
         let early = EarlyScan::start(&root, &args);
-        let workspace = crate::cli::load_tracker(&root, args.tracker.as_deref())?;
+        let workspace = crate::cli::load_tracker(&root, args.tracker.as_deref(), &request.depends_on)?;
         return create(&workspace, None, &request, &args, early);
     }
     let lock = match write::lock(&root, &format!("taskmark new {}", args.title)) {
@@ -286,7 +286,7 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let early = EarlyScan::start(lock.root(), &args);
-    let workspace = crate::cli::load_tracker(lock.root(), args.tracker.as_deref())?;
+    let workspace = crate::cli::load_tracker(lock.root(), args.tracker.as_deref(), &request.depends_on)?;
     create(&workspace, Some(&lock), &request, &args, early)
 }
 

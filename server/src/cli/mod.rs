@@ -281,7 +281,21 @@ pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
 /// define its vocabulary (those inside its project: [`crate::engine::conventions::project_of`]). A tracker
 /// named by its folder inside a project folder (`proj-0/specs`) is found by walking that project
 /// only. The whole workspace when the request is not one tracker.
-pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<Workspace> {
+///
+/// Of the tracker's plans only those of the tasks in `plans_of` are read (a new task can meet no
+/// other plan's content: its id is in no folder, and of the other tasks it names only its
+/// dependencies); the others are listed, so that their folders still hold their ids.
+pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>, plans_of: &[String]) -> anyhow::Result<Workspace> {
+    use crate::engine::lifecycle::ids::id_number;
+    let wanted_plans: Vec<u64> =
+        plans_of.iter().filter_map(|it| id_number(it.rsplit(':').next().unwrap_or(it))).collect();
+    let plan_wanted = |path: &str, class: &crate::engine::layout::Classification| {
+        !matches!(class.role, crate::engine::layout::Role::Plan { .. })
+            || crate::engine::layout::task_folder_id(path)
+                .as_deref()
+                .and_then(id_number)
+                .is_none_or(|id| wanted_plans.contains(&id))
+    };
     let project = wanted
         .map(|it| it.trim_end_matches('/'))
         .filter(|it| !it.is_empty() && root.join(it).is_dir())
@@ -308,7 +322,7 @@ pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>) -> anyhow::Result<
             .zip(&classes)
             .filter(|(path, class)| {
                 let in_project = project.is_empty() || path.starts_with(&project_folder);
-                class.root == *root
+                (class.root == *root && plan_wanted(path, class))
                     || (class.role == crate::engine::layout::Role::Prose
                         && in_project
                         && crate::engine::conventions::may_be_standard(path))

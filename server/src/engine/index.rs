@@ -152,6 +152,10 @@ pub struct WorkspaceIndex {
     trackers: Vec<Tracker>,
     tasks: BTreeMap<TaskKey, TaskEntry>,
     vocabularies: Vocabularies,
+    /// Files the adapter listed and chose not to read (a command that needs only some of a
+    /// tracker's files): their paths still count where only a path does (task folders and their
+    /// ids, file names), their contents do not.
+    listed: Arc<[String]>,
 }
 
 impl WorkspaceIndex {
@@ -843,6 +847,19 @@ impl WorkspaceIndex {
 
     pub fn entries(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
         self.files.iter().enumerate().filter_map(|(index, it)| it.as_deref().map(|entry| (FileId(index as u32), entry)))
+    }
+
+    /// Records the files listed but not read (see `listed`); they are never entries.
+    pub fn set_listed(&mut self, paths: Vec<String>) {
+        self.listed = paths.into_iter().filter(|it| !self.by_path.contains_key(it)).collect();
+    }
+
+    /// The paths of the tracker at `root`: its indexed files, then the ones listed unread.
+    pub fn tracker_paths<'a>(&'a self, root: &'a str) -> impl Iterator<Item = &'a str> {
+        let indexed =
+            self.entries().filter(move |(_, entry)| entry.class.root == root).map(|(_, entry)| entry.path.as_str());
+        let listed = self.listed.iter().filter(move |path| layout::classify(path).root == root).map(String::as_str);
+        indexed.chain(listed)
     }
 
     pub fn entry(&self, file: FileId) -> Option<&FileEntry> {

@@ -391,25 +391,39 @@ pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Re
     )
 }
 
-/// One `taskmark.fix` answer for a window of several folders: the counts added up, the files
-/// and warnings of each.
-pub fn merge_fix_results(results: Vec<Value>) -> Value {
+/// The results of one command run in each folder of a window, as one: the lists (`files`,
+/// `written`, `warnings`, `tasks`, `moved`, `uris`, `created`) and dry runs' `diff`s joined, the `fixed` counts
+/// added; `refused` (folders' refusals while others succeeded) go to `warnings`.
+pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
     let mut results = results.into_iter();
     let Some(mut merged) = results.next() else { return json!({ "fixed": {}, "files": [], "written": [] }) };
-    for result in results {
-        for key in ["files", "written", "warnings"] {
-            let more = result.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
-            if let Some(list) = merged.get_mut(key).and_then(Value::as_array_mut) {
-                list.extend(more);
-            } else if let Some(object) = merged.as_object_mut() {
-                object.insert(key.into(), Value::Array(more));
-            }
+    let mut join = |key: &str, more: Vec<Value>| {
+        if more.is_empty() {
+            return;
         }
-        for (code, count) in result.get("fixed").and_then(Value::as_object).cloned().unwrap_or_default() {
-            let sum = merged["fixed"][&code].as_u64().unwrap_or(0) + count.as_u64().unwrap_or(0);
-            if let Some(fixed) = merged.get_mut("fixed").and_then(Value::as_object_mut) {
-                fixed.insert(code, json!(sum));
-            }
+        if let Some(list) = merged.get_mut(key).and_then(Value::as_array_mut) {
+            list.extend(more);
+        } else if let Some(object) = merged.as_object_mut() {
+            object.insert(key.into(), Value::Array(more));
+        }
+    };
+    let mut fixed: Vec<(String, Value)> = Vec::new();
+    let mut diffs: Vec<String> = Vec::new();
+    for result in results {
+        for key in ["files", "written", "warnings", "tasks", "moved", "uris", "created"] {
+            join(key, result.get(key).and_then(Value::as_array).cloned().unwrap_or_default());
+        }
+        fixed.extend(result.get("fixed").and_then(Value::as_object).cloned().unwrap_or_default());
+        diffs.extend(result.get("diff").and_then(Value::as_str).map(str::to_string));
+    }
+    join("warnings", refused.iter().map(|it| json!(it)).collect());
+    if let Some(Value::String(diff)) = merged.get_mut("diff") {
+        diffs.iter().for_each(|it| diff.push_str(it));
+    }
+    for (code, count) in fixed {
+        let sum = merged["fixed"][&code].as_u64().unwrap_or(0) + count.as_u64().unwrap_or(0);
+        if let Some(object) = merged.get_mut("fixed").and_then(Value::as_object_mut) {
+            object.insert(code, json!(sum));
         }
     }
     merged

@@ -1172,15 +1172,33 @@ impl LanguageServer for Server {
             lifecycle::ARCHIVE_TASKS => {
                 let args = lifecycle::ArchiveArgs::parse(&arguments)?;
                 let first = args.tasks.first().cloned().unwrap_or_default();
-                let session = match &args.tracker {
-                    None if first.is_empty() => self.session()?,
-                    _ => self.session_for_task(&first).await?,
-                };
                 let now = crate::workspace::now();
-                self.lifecycle(&session, "archive", args.dry_run, &first, |world, client, open_elsewhere| {
-                    args.plan(world, client, now.clone(), open_elsewhere)
-                })
-                .await?
+                // `done` with no task and no tracker: every folder of the window archives its own.
+                let sessions = match &args.tracker {
+                    None if first.is_empty() => self.sessions(),
+                    _ => vec![self.session_for_task(&first).await?],
+                };
+                let mut archived = Vec::new();
+                let mut refused = Vec::new();
+                for session in sessions {
+                    let folder = session.shared.read().root.display().to_string();
+                    let result = self
+                        .lifecycle(&session, "archive", args.dry_run, &first, |world, client, open_elsewhere| {
+                            args.plan(world, client, now.clone(), open_elsewhere)
+                        })
+                        .await;
+                    match result {
+                        Ok(result) => archived.push(result),
+                        Err(error) => refused.push((folder, error)),
+                    }
+                }
+                if archived.is_empty() && !refused.is_empty() {
+                    return Err(refused.swap_remove(0).1);
+                }
+                // A folder with nothing finished says so next to the others' results.
+                let refused: Vec<String> =
+                    refused.iter().map(|(folder, error)| format!("{folder}: {}", error.message)).collect();
+                commands::merge_results(archived, &refused)
             }
             lifecycle::NEW_TASK => {
                 self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
@@ -1191,7 +1209,7 @@ impl LanguageServer for Server {
                 for session in self.sessions() {
                     results.push(self.fix(&session, codes.clone()).await?);
                 }
-                commands::merge_fix_results(results)
+                commands::merge_results(results, &[])
             }
             commands::TASK_AT => {
                 let uri = commands::task_at_uri(&arguments)?;

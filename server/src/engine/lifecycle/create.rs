@@ -402,9 +402,8 @@ mod spec_folder {
     /// The zero padding of the tracker's task folders (`058_x`: 3), 3 when it has none yet.
     fn folder_width(index: &WorkspaceIndex, tracker: &Tracker) -> usize {
         let widths: Vec<usize> = index
-            .entries()
-            .filter(|(_, entry)| entry.class.root == tracker.root)
-            .filter_map(|(_, entry)| layout::task_folder(&entry.path))
+            .tracker_paths(&tracker.root)
+            .filter_map(layout::task_folder)
             .map(|folder| {
                 let digits = layout::leading_digits(folder);
                 if folder.starts_with('0') { digits } else { 0 }
@@ -420,9 +419,9 @@ mod spec_folder {
     /// `implementation-001.md`, or `01_slug.md` when most plans of the tracker are named so.
     fn plan_file_name(index: &WorkspaceIndex, tracker: &Tracker) -> String {
         let names: Vec<&str> = index
-            .entries()
-            .filter(|(_, entry)| entry.class.root == tracker.root && matches!(entry.class.role, Role::Plan { .. }))
-            .filter_map(|(_, entry)| entry.path.rsplit('/').next())
+            .tracker_paths(&tracker.root)
+            .filter(|path| matches!(layout::classify(path).role, Role::Plan { .. }))
+            .filter_map(|path| path.rsplit('/').next())
             .collect();
         let numbered = names.iter().filter(|it| layout::leading_digits(it) > 0).count();
         if numbered * 2 > names.len() { "01_plan.md".to_string() } else { "implementation-001.md".to_string() }

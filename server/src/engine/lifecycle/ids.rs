@@ -35,15 +35,17 @@ impl UsedIds {
             }
         }
         let family = index.trackers().iter().find(|it| it.root == scope).map(|it| it.family);
+        // A task folder with no tracker file in it yet (reports only) still holds its id.
+        if family == Some(Family::SpecFolder) {
+            for path in index.tracker_paths(scope) {
+                if let Some(number) = layout::task_folder_id(path).as_deref().and_then(id_number) {
+                    used.add(number, source);
+                }
+            }
+        }
         for (_, entry) in index.entries() {
             if entry.class.root != scope {
                 continue;
-            }
-            // A task folder with no tracker file in it yet (reports only) still holds its id.
-            if family == Some(Family::SpecFolder)
-                && let Some(number) = layout::task_folder_id(&entry.path).as_deref().and_then(id_number)
-            {
-                used.add(number, source);
             }
             for archived in &entry.parsed.archived {
                 if let Some(number) = id_number(&archived.id) {

@@ -674,3 +674,23 @@ fn compozy_new_task_is_an_index_line_and_a_task_file() {
     assert_eq!(change.created[0].path, "tasks/prd-kanban/3_task.md");
     assert_snapshot!(render(&index, &change));
 }
+
+#[test]
+fn files_listed_unread_still_hold_their_folders_ids_and_say_the_plans_names() {
+    // A command that reads only what it needs lists the other plans: a folder holding only an
+    // unread plan still keeps its id, and the unread plans' names still give the naming style.
+    let mut index = index(SPEC_FOLDER);
+    index.set_listed(vec![
+        "specs/040_orphan/plans/01_plan.md".to_string(),
+        "specs/041_other/plans/01_plan.md".to_string(),
+        "specs/041_other/plans/02_plan.md".to_string(),
+    ]);
+    assert_eq!(used(&index, "specs").next(), 42);
+    let planned = plan_new_task(&index, &NewTask { plan: true, ..request("Export to PDF") }, &used(&index, "specs"))
+        .unwrap_or_else(|it| panic!("{it}"));
+    assert_eq!(planned.task.map(|it| it.id).as_deref(), Some("42"));
+    assert_eq!(planned.change.created[0].path, "specs/042_export_to_pdf/plans/01_plan.md");
+    // A listed path that was also read is an entry, not listed twice.
+    index.set_listed(vec!["specs/TODO.md".to_string()]);
+    assert_eq!(index.tracker_paths("specs").filter(|it| *it == "specs/TODO.md").count(), 1);
+}
