@@ -17,11 +17,12 @@ use serde_json::Value;
 
 use taskmark::engine::config::Config;
 use taskmark::engine::conventions::{Reading, StandardUse};
+use taskmark::engine::diagnostic::{Diagnostic, RuleCode};
 use taskmark::engine::edit::{DriftKey, StatusChangeOptions, drift_key, plan_status_change};
 use taskmark::engine::index::{SourceFile, WorkspaceIndex};
 use taskmark::engine::layout::{self, Role};
 use taskmark::engine::model::{PlaceKind, TaskKey};
-use taskmark::engine::rules::{self, Diagnostic, RuleCode};
+use taskmark::engine::rules::{self};
 use taskmark::engine::timestamp::Now;
 use taskmark::engine::vocabulary::{Kind, Scope};
 use taskmark::workspace::{self, DiskPaths};
@@ -841,7 +842,7 @@ fn fidelity(snapshot: &Path) -> Result<(), Failed> {
     let diagnostics = rules::check(&workspace.index, &workspace.config, None, &paths);
     let mut lines: Vec<String> = diagnostics
         .iter()
-        .filter(|it| it.severity != rules::Severity::Hint)
+        .filter(|it| it.severity != taskmark::engine::diagnostic::Severity::Hint)
         .map(|it| {
             let entry = workspace.index.entry(it.file);
             let line =
@@ -956,7 +957,7 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
 
 /// Diagnostics without hints: suggestions, not drift, in what "nothing new" compares.
 fn without_hints(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diagnostics.into_iter().filter(|it| it.severity != rules::Severity::Hint).collect()
+    diagnostics.into_iter().filter(|it| it.severity != taskmark::engine::diagnostic::Severity::Hint).collect()
 }
 
 /// `new` in every tracker of the snapshot that takes new tasks (with a plan skeleton in
@@ -1129,7 +1130,10 @@ fn show_and_check_agree(snapshot: &Path) -> Result<(), Failed> {
     // of the task `show` lists.
     let mismatched: BTreeSet<&TaskKey> = diagnostics
         .iter()
-        .filter(|it| it.code == RuleCode::StatusMismatch && !matches!(it.fix, Some(rules::FixHint::AlignPlaces { .. })))
+        .filter(|it| {
+            it.code == RuleCode::StatusMismatch
+                && !matches!(it.fix, Some(taskmark::engine::diagnostic::FixHint::AlignPlaces { .. }))
+        })
         .filter_map(|it| it.task.as_ref())
         .collect();
     let mut differences = Vec::new();

@@ -4,7 +4,8 @@
 //! and plans edits. It takes text and gives values; it never touches the file system, a
 //! socket or a clock. The adapters do: [`workspace`] loads a workspace from disk, [`cli`] is
 //! the command line, [`lsp`] the language server and [`transaction`] the crash-safe write
-//! path both use to change files on disk.
+//! path both use to change files on disk; [`views`] shows engine values the same way in
+//! every adapter.
 
 pub mod cli;
 #[cfg(unix)]
@@ -15,4 +16,5 @@ pub mod lsp;
 pub mod private_dir;
 pub mod read;
 pub mod transaction;
+pub mod views;
 pub mod workspace;

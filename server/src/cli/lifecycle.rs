@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::{Value, json};
 
-use crate::cli::render::Paths;
 use crate::cli::{ShowFormat, exit, write};
 use crate::engine::edit::WorkspaceChange;
 use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::vocabulary::Kind;
 use crate::git;
 use crate::transaction::{FileWrite, PathMove, Transaction};
+use crate::views::Paths;
 use crate::workspace::{self, Workspace};
 
 #[derive(clap::Args, Debug)]
@@ -100,7 +100,7 @@ fn row_json(row: &TaskRow, paths: &Paths) -> Value {
         "agrees": summary.agrees(),
         "archived": summary.archived,
         "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
-        "progress": summary.progress.as_ref().map(|it| crate::cli::show::progress_json(it, paths)),
+        "progress": summary.progress.as_ref().map(|it| crate::views::progress_json(it, paths)),
     })
 }
 
@@ -541,7 +541,7 @@ fn archive_in(
 
 /// `id-collision`s against every other branch and worktree, each compared from where it and
 /// this checkout parted.
-pub(crate) fn collisions(workspace: &Workspace) -> anyhow::Result<Vec<crate::engine::rules::Diagnostic>> {
+pub(crate) fn collisions(workspace: &Workspace) -> anyhow::Result<Vec<crate::engine::diagnostic::Diagnostic>> {
     let vocabularies = &workspace.config.vocabularies;
     let mut out = Vec::new();
     for tracker in workspace.index.trackers() {

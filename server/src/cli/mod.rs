@@ -534,7 +534,9 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,
-        ShowFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&show::json(&view, &paths))?)?,
+        ShowFormat::Json => {
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&crate::views::task_summary_json(&view, &paths))?)?
+        }
     }
     Ok(exit::CLEAN)
 }
@@ -616,7 +618,7 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
 fn fix(args: FixArgs) -> anyhow::Result<u8> {
     let mut codes = Vec::new();
     for code in &args.codes {
-        match rules::RuleCode::parse(code).filter(|it| write::FIXABLE.contains(it)) {
+        match crate::engine::diagnostic::RuleCode::parse(code).filter(|it| write::FIXABLE.contains(it)) {
             Some(code) => codes.push(code),
             None => {
                 let fixable = write::FIXABLE.map(|it| it.as_str()).join(", ");

@@ -5,21 +5,11 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use crate::engine::diagnostic::{Diagnostic, Severity};
 use crate::engine::edit::fix_titles;
 use crate::engine::index::{FileId, WorkspaceIndex};
-use crate::engine::rules::{Diagnostic, Severity};
 use crate::engine::text::{self, PositionEncoding, TextRange};
-
-/// How paths are shown: relative to the current folder when the workspace is under it.
-pub struct Paths {
-    pub prefix: String,
-}
-
-impl Paths {
-    pub fn show(&self, path: &str) -> String {
-        format!("{}{path}", self.prefix)
-    }
-}
+pub use crate::views::Paths;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {

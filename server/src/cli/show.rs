@@ -2,10 +2,8 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
-
-use crate::cli::render::Paths;
 use crate::engine::ide::TaskSummary;
+use crate::views::Paths;
 
 pub fn human(view: &TaskSummary, paths: &Paths) -> String {
     let mut out = String::new();
@@ -63,37 +61,4 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
         let _ = writeln!(out, "next: {next}");
     }
     out
-}
-
-pub fn json(view: &TaskSummary, paths: &Paths) -> Value {
-    json!({
-        "task": view.task.id,
-        "scope": view.task.scope,
-        "title": view.title,
-        "status": view.status,
-        "archived": view.archived,
-        "places": view.places.iter().map(|it| json!({
-            "kind": it.kind,
-            "file": paths.show(&it.path),
-            "line": it.line,
-            "value": it.value,
-            "agrees": it.agrees,
-            "known": it.known,
-            "current": it.current,
-        })).collect::<Vec<_>>(),
-        "progress": view.progress.as_ref().map(|it| progress_json(it, paths)),
-        "dependencies": view.dependencies.iter().map(|it| json!({"task": it.id, "status": it.status})).collect::<Vec<_>>(),
-        "next": view.next.iter().map(|it| &it.display).collect::<Vec<_>>(),
-    })
-}
-
-/// A plan's progress as `show` and `list` print it in JSON.
-pub fn progress_json(progress: &crate::engine::ide::Progress, paths: &Paths) -> Value {
-    json!({
-        "plan": paths.show(&progress.plan),
-        "phases_done": progress.phases_done,
-        "phases": progress.phases,
-        "checkboxes_done": progress.boxes_done,
-        "checkboxes": progress.boxes,
-    })
 }

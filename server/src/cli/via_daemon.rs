@@ -213,7 +213,7 @@ fn strings(list: &Value) -> impl Iterator<Item = &str> {
 }
 
 /// `taskmark fix` through the daemon: passes until one fixes nothing, as the direct path does.
-pub fn fix(root: &Path, codes: &[crate::engine::rules::RuleCode]) -> Option<u8> {
+pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option<u8> {
     let mut connection = connect(root, "taskmark fix")?;
     let codes: Vec<&str> = codes.iter().map(|it| it.as_str()).collect();
     let mut fixed: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::exit;
+use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{
     FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_safe_fixes, plan_status_change, refuse_new_drift,
 };
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{self, RuleCode};
+use crate::engine::rules::{self};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
 use crate::transaction::{self, FileWrite, Transaction, TransactionError, WorkspaceLock};
@@ -282,7 +283,7 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: Option<&Works
     let mut stdout = std::io::stdout().lock();
     let Some(lock) = lock else {
         for file in &transaction.files {
-            write!(stdout, "{}", unified_diff(file))?;
+            write!(stdout, "{}", crate::views::unified_diff(file))?;
         }
         for moved in &transaction.moves {
             writeln!(stdout, "move {} -> {}", moved.from, moved.to)?;
@@ -302,14 +303,6 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: Option<&Works
         }
         Err(error) => Ok(report_write_error(error)),
     }
-}
-
-pub fn unified_diff(file: &FileWrite) -> String {
-    similar::TextDiff::from_lines(&file.before, &file.after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
-        .to_string()
 }
 
 pub(crate) fn refused(refusal: &Refusal) -> u8 {

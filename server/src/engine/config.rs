@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::layout::Family;
 use crate::engine::profiles;
-use crate::engine::rules::{RuleCode, Severity};
 use crate::engine::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable};
 
 pub const FILE_NAME: &str = ".taskmark.toml";

@@ -13,8 +13,9 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use crate::engine::config::Config;
+use crate::engine::diagnostic::Diagnostic;
 use crate::engine::index::{SourceFile, WorkspaceIndex};
-use crate::engine::rules::{self, Baseline, Diagnostic};
+use crate::engine::rules::{self, Baseline};
 use crate::engine::text::line_number;
 
 pub fn files(fixture: &str) -> Vec<SourceFile> {

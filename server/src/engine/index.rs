@@ -18,15 +18,13 @@ use crate::engine::conventions::{
     self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written,
 };
 use crate::engine::layout::{self, Classification, Family, Role};
+pub use crate::engine::model::{FileId, PlaceRef};
 use crate::engine::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::engine::parse::todo::{self, TodoLayout};
 use crate::engine::parse::{self, ParseContext};
 use crate::engine::profiles;
 use crate::engine::text::{Change, LineIndex};
 use crate::engine::vocabulary::{Origin, Profile, Scope, Spelling};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(pub u32);
 
 /// A file handed to the index.
 #[derive(Debug, Clone)]
@@ -64,13 +62,6 @@ pub struct Tracker {
     /// The profile alone: built-in, from `.taskmark.toml`, or Backlog.md's `config.yml`.
     pub base: Arc<Profile>,
     pub choice: VocabularyChoice,
-}
-
-/// One place of a task: a file and the place's index in that file's parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PlaceRef {
-    pub file: FileId,
-    pub index: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod conventions;
+pub mod diagnostic;
 pub mod edit;
 pub mod explain;
 pub mod ide;

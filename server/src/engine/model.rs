@@ -6,6 +6,17 @@ use std::fmt;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::{Scope, Spelling, StatusId, Unknown};
 
+/// A file of the index, by its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// One place of a task: a file and the place's index in that file's parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceRef {
+    pub file: FileId,
+    pub index: usize,
+}
+
 /// A task's identity: its id inside the tracker (`scope`) that defines it. Scopes keep
 /// `1.0` of one compozy PRD apart from `1.0` of another, and let one workspace hold several
 /// trackers.

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
-use crate::cli::render::Paths;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
@@ -19,6 +18,7 @@ use crate::lsp::handlers::{content_modified, invalid_params, task_argument, writ
 use crate::lsp::settings::ClosedFiles;
 use crate::lsp::world::World;
 use crate::transaction::{FileWrite, PathMove};
+use crate::views::Paths;
 use crate::workspace;
 
 pub const SET_STATUS: &str = "taskmark.setStatus";
@@ -430,7 +430,7 @@ pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
 }
 
 /// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).
-pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::rules::RuleCode>, jsonrpc::Error> {
+pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::RuleCode>, jsonrpc::Error> {
     let safe = crate::engine::edit::SAFE_FIX_CODES;
     let Some(codes) = arguments.first().and_then(|it| it.get("codes")).and_then(Value::as_array) else {
         return Ok(safe.to_vec());
@@ -438,12 +438,13 @@ pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::rules::RuleCo
     codes
         .iter()
         .map(|code| {
-            code.as_str().and_then(crate::engine::rules::RuleCode::parse).filter(|it| safe.contains(it)).ok_or_else(
-                || {
+            code.as_str()
+                .and_then(crate::engine::diagnostic::RuleCode::parse)
+                .filter(|it| safe.contains(it))
+                .ok_or_else(|| {
                     let names: Vec<&str> = safe.iter().map(|it| it.as_str()).collect();
                     invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
-                },
-            )
+                })
         })
         .collect()
 }
@@ -461,7 +462,7 @@ pub fn task_of(arguments: &[Value], command: &str) -> Result<String, jsonrpc::Er
 /// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places.
 pub fn task_info(world: &World, task: &TaskKey) -> Value {
     let summary = ide::task_summary(&world.index, task);
-    let mut value = crate::cli::show::json(&summary, &Paths { prefix: String::new() });
+    let mut value = crate::views::task_summary_json(&summary, &Paths { prefix: String::new() });
     if let Some(places) = value.get_mut("places").and_then(Value::as_array_mut) {
         for (place, row) in places.iter_mut().zip(&summary.places) {
             if let (Some(object), Some(uri)) = (place.as_object_mut(), world.uri(&row.path)) {

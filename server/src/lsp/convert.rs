@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::ls_types::Uri;
 
+use crate::engine::diagnostic::{Diagnostic, Severity};
 use crate::engine::edit::WorkspaceChange;
 use crate::engine::index::FileId;
-use crate::engine::rules::{Diagnostic, Severity};
 use crate::engine::text::{self, PositionEncoding, TextRange, TextSize};
 use crate::lsp::world::World;
 

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
+use crate::engine::diagnostic::RuleCode;
 use crate::engine::ide::{self, ActionKind, ActionTarget, HoverLinks};
 use crate::engine::index::FileId;
 use crate::engine::model::TaskKey;
-use crate::engine::rules::RuleCode;
 use crate::engine::text::{TextRange, size};
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::world::World;

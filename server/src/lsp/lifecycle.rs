@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::Uri;
 
-use crate::cli::render::Paths;
 use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
 use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::model::TaskKey;
@@ -24,6 +23,7 @@ use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
 use crate::lsp::world::World;
 use crate::transaction::FileWrite;
+use crate::views::Paths;
 
 pub const NEW_TASK: &str = "taskmark.newTask";
 pub const TRACKERS: &str = "taskmark.trackers";
@@ -122,7 +122,7 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
                 "agrees": summary.agrees(),
                 "archived": summary.archived,
                 "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
-                "progress": summary.progress.as_ref().map(|it| crate::cli::show::progress_json(it, &paths)),
+                "progress": summary.progress.as_ref().map(|it| crate::views::progress_json(it, &paths)),
                 "uri": world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
                 "range": convert::range(world, location.file, location.range, client.encoding),
                 "places": places,
@@ -540,7 +540,7 @@ pub fn finish(
                 FileWrite::replace(it.path.clone(), before, apply_edits(before, &it.edits))
             })
             .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
-            .map(|it| crate::cli::write::unified_diff(&it))
+            .map(|it| crate::views::unified_diff(&it))
             .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
             .collect();
         answer.insert("diff".into(), json!(diff));

@@ -345,7 +345,7 @@ impl Server {
 
     /// One pass of `taskmark fix` (the command line asks again until nothing is left): the
     /// same two-part write as a status change, and the other editors' open buffers follow.
-    async fn fix(&self, session: &Session, codes: Vec<crate::engine::rules::RuleCode>) -> Result<Value> {
+    async fn fix(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
         let turn = session.host.changes.clone().lock_owned().await;
         let root = session.shared.read().root.clone();
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::engine::config::Config;
-use crate::engine::rules::{RuleCode, Severity};
+use crate::engine::diagnostic::{RuleCode, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiagnosticMode {

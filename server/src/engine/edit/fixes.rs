@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::diagnostic::{Diagnostic, FixHint, Parent, RuleCode};
 use crate::engine::edit::{FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
 use crate::engine::model::{FieldInsert, FieldStyle};
 use crate::engine::parse::is_timestamp_field;
-use crate::engine::rules::{Diagnostic, DiagnosticStore, FixHint, Parent, RuleCode, counters};
+use crate::engine::rules::{DiagnosticStore, counters};
 use crate::engine::text::{TextEdit, line_ending, range};
 use crate::engine::vocabulary::{Kind, Spelling};
 

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::engine::config::Config;
+use crate::engine::diagnostic::{Diagnostic, RuleCode, Severity};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{Baseline, Diagnostic, DiagnosticStore, PathOracle, RuleCode, Severity};
+use crate::engine::rules::{Baseline, DiagnosticStore, PathOracle};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
 

@@ -1,12 +1,12 @@
 //! Code actions: the fixes of the diagnostics under the cursor and the status changes of the
 //! task there, listed cheaply; each one's edit is planned only when chosen.
 
+use crate::engine::diagnostic::{Diagnostic, RuleCode};
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, fix_titles, plan_fix, plan_status_change};
 use crate::engine::ide::navigation::task_at;
 use crate::engine::ide::summary::status_choices;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{Diagnostic, RuleCode};
 use crate::engine::text::TextRange;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

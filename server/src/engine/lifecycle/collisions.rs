@@ -2,9 +2,9 @@
 //! another task. Two tasks under one id merge into one in every store that keys by id, so the
 //! collision must be seen before the merge. Git is read by the adapters; this compares indexes.
 
+use crate::engine::diagnostic::{Diagnostic, RuleCode, diagnostic};
 use crate::engine::index::{PlaceRef, WorkspaceIndex};
 use crate::engine::model::{PlaceKind, TaskKey};
-use crate::engine::rules::{Diagnostic, RuleCode, diagnostic};
 
 /// Another version of the tracker: where it is, its index, and the index of the tracker where
 /// this checkout and that version parted (their merge base), when known.

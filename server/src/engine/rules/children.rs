@@ -1,8 +1,9 @@
 //! `open-children` and `plan-status-stale`: a parent and what is under it.
 
+use crate::engine::diagnostic::{FixHint, Parent, Related, RuleCode, Severity, diagnostic};
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Item, ParsedFile, Place, PlaceKind};
-use crate::engine::rules::{FixHint, Parent, Related, RuleCode, Severity, Sink, diagnostic};
+use crate::engine::rules::Sink;
 use crate::engine::text::TextRange;
 use crate::engine::vocabulary::{Kind, Profile, Scope, StatusId};
 

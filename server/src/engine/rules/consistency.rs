@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::engine::diagnostic::{FixHint, Related, RuleCode, diagnostic};
 use crate::engine::index::{PlaceRef, TaskEntry, WorkspaceIndex, authority};
 use crate::engine::layout::{Family, Role};
 use crate::engine::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
-use crate::engine::rules::{Baseline, FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::rules::{Baseline, Sink};
 use crate::engine::timestamp::{self, Moment};
 use crate::engine::vocabulary::{Kind, Profile, StatusId};
 

@@ -1,9 +1,10 @@
 //! `stale-counts`: TODO.md's `task_counts` and `next_project_number`, and state.json's.
 
+use crate::engine::diagnostic::{FixHint, RuleCode, diagnostic};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::layout::Role;
 use crate::engine::model::{Counter, PlaceKind};
-use crate::engine::rules::{FixHint, RuleCode, Sink, diagnostic};
+use crate::engine::rules::Sink;
 use crate::engine::vocabulary::Scope;
 
 /// A counter and the value it should have. `at_least` counters count archived tasks too, which

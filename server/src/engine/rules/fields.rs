@@ -2,10 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::engine::diagnostic::{FixHint, Related, RuleCode, diagnostic};
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Field, Place, PlaceKind};
 use crate::engine::parse::is_timestamp_key;
-use crate::engine::rules::{FixHint, Related, RuleCode, Sink, diagnostic};
+use crate::engine::rules::Sink;
 use crate::engine::timestamp;
 
 /// `bad-timestamp` of the file-level timestamps (`_last_updated`).

@@ -1,9 +1,10 @@
 //! `broken-link`: plan, report and spec links whose file does not exist, and absolute local
 //! paths that only work on one machine.
 
+use crate::engine::diagnostic::{RuleCode, diagnostic};
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::Link;
-use crate::engine::rules::{PathOracle, RuleCode, Sink, diagnostic};
+use crate::engine::rules::{PathOracle, Sink};
 
 /// `broken-link` of one link.
 pub(super) fn link(

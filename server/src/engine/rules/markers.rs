@@ -1,8 +1,9 @@
 //! `unknown-status` and `malformed-file`.
 
+use crate::engine::diagnostic::{FixHint, RuleCode, Severity, diagnostic};
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Item, Marker, Place};
-use crate::engine::rules::{FixHint, RuleCode, Severity, Sink, diagnostic};
+use crate::engine::rules::Sink;
 use crate::engine::vocabulary::{Profile, Scope, Spelling, SuggestionSource, Unknown, UnknownReason};
 
 /// `malformed-file`: what did not parse.
@@ -78,7 +79,7 @@ fn unknown_marker(
     marker: &Marker,
     unknown: &Unknown,
     place: &str,
-) -> crate::engine::rules::Diagnostic {
+) -> crate::engine::diagnostic::Diagnostic {
     let shown = match marker.spelling {
         Spelling::Checkbox => format!("[{}]", marker.text),
         _ => marker.text.to_string(),

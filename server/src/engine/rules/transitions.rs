@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::engine::diagnostic::{Related, RuleCode, diagnostic};
 use crate::engine::index::{FileEntry, FileId, WorkspaceIndex};
 use crate::engine::model::{Place, PlaceKind, Subject};
-use crate::engine::rules::{Baseline, Related, RuleCode, Sink, diagnostic};
+use crate::engine::rules::{Baseline, Sink};
 use crate::engine::vocabulary::{Lookup, Profile, Scope, StatusId};
 
 pub(super) fn file(

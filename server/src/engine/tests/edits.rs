@@ -3,11 +3,12 @@
 use insta::assert_snapshot;
 
 use crate::engine::config::Config;
+use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_fix, plan_status_change};
 use crate::engine::fixture::{diagnostics, files, index};
 use crate::engine::index::{SourceFile, WorkspaceIndex};
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{self, RuleCode};
+use crate::engine::rules::{self};
 use crate::engine::timestamp::Now;
 
 fn options() -> StatusChangeOptions {

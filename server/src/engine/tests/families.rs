@@ -227,11 +227,11 @@ status: Done
 <!-- AC:END -->
 "#;
     let (index, found) = crate::engine::fixture::diagnostics(fixture, None);
-    let reported: Vec<(String, crate::engine::rules::RuleCode)> =
+    let reported: Vec<(String, crate::engine::diagnostic::RuleCode)> =
         found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
     assert_eq!(
         reported,
-        [("backlog/tasks/task-104 - Live.md".to_string(), crate::engine::rules::RuleCode::OpenChildren)],
+        [("backlog/tasks/task-104 - Live.md".to_string(), crate::engine::diagnostic::RuleCode::OpenChildren)],
         "{found:?}"
     );
 }

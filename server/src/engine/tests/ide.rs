@@ -274,7 +274,7 @@ fn code_actions_fix_the_diagnostic_and_offer_status_changes() {
     assert!(forced.files.len() >= 2, "{forced:?}");
 
     // A fix whose diagnostic is gone is refused rather than applied somewhere else.
-    let stale = ActionTarget::Fix { code: crate::engine::rules::RuleCode::UnknownStatus, range, choice: 0 };
+    let stale = ActionTarget::Fix { code: crate::engine::diagnostic::RuleCode::UnknownStatus, range, choice: 0 };
     assert!(ide::plan_action(&index, &found, todo, &stale, &options).is_err());
 }
 

@@ -211,7 +211,7 @@ proptest! {
 /// Everything the rules report, with the fix hints, for comparing two stores exactly.
 fn rendered_with_fixes(
     index: &crate::engine::index::WorkspaceIndex,
-    diagnostics: &[crate::engine::rules::Diagnostic],
+    diagnostics: &[crate::engine::diagnostic::Diagnostic],
 ) -> Vec<String> {
     let mut out: Vec<String> = diagnostics
         .iter()

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use crate::engine::config::Config;
+use crate::engine::diagnostic::{Diagnostic, RuleCode};
 use crate::engine::edit::{self, StatusChangeOptions, plan_status_change};
 use crate::engine::index::{SourceFile, WorkspaceIndex};
 use crate::engine::model::{PlaceKind, TaskKey};
-use crate::engine::rules::{self, Diagnostic, DiagnosticStore, RuleCode};
+use crate::engine::rules::{self, DiagnosticStore};
 use crate::engine::text::TextRange;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Scope;

@@ -4,8 +4,8 @@
 use insta::assert_snapshot;
 
 use crate::engine::config::Config;
+use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::fixture::{check, diagnostics, diagnostics_with, render};
-use crate::engine::rules::{RuleCode, Severity};
 
 #[test]
 fn unknown_status_with_suggestions() {

@@ -8,10 +8,11 @@ use insta::assert_snapshot;
 
 use crate::engine::config::Config;
 use crate::engine::conventions::{Reading, StandardUse};
+use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::fixture::{check, diagnostics, diagnostics_with, files, index, render};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{DiagnosticStore, RuleCode, Severity};
+use crate::engine::rules::DiagnosticStore;
 use crate::engine::tests::properties::{build, canonical, rendered};
 use crate::engine::vocabulary::{Kind, Scope};
 
