@@ -10,7 +10,7 @@
 pub mod cli;
 #[cfg(unix)]
 pub mod daemon;
-pub mod engine;
+pub use taskmark_engine as engine;
 pub mod git;
 pub mod lsp;
 pub mod private_dir;
@@ -18,3 +18,6 @@ pub mod read;
 pub mod transaction;
 pub mod views;
 pub mod workspace;
+
+#[cfg(test)]
+mod boundaries;

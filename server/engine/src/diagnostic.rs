@@ -1,0 +1,216 @@
+//! The values the rules produce and everything else consumes: a rule's code and severity, a
+//! diagnostic with its related places, and the hint the edit planner builds a fix from. They
+//! sit below the rules (configuration names codes and severities; the index knows nothing of
+//! either), so that configuration, the rules and the adapters depend on them and not on one
+//! another.
+
+use std::fmt;
+
+use crate::model::{FileId, PlaceRef, TaskKey};
+use crate::text::TextRange;
+use crate::vocabulary::StatusId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleCode {
+    UnknownStatus,
+    InvalidTransition,
+    StatusMismatch,
+    OpenChildren,
+    PlanStatusStale,
+    MissingField,
+    BadTimestamp,
+    BrokenLink,
+    DuplicateTask,
+    /// An id allocated again after the task that had it was archived or completed.
+    IdReused,
+    /// An id this checkout allocated that another branch or worktree allocated for another
+    /// task (`check --against-branches`).
+    IdCollision,
+    OrphanTask,
+    StaleCounts,
+    DependencyNotDone,
+    /// A tracker file that does not parse (broken JSON or YAML).
+    MalformedFile,
+}
+
+impl RuleCode {
+    pub const ALL: [RuleCode; 15] = [
+        RuleCode::UnknownStatus,
+        RuleCode::InvalidTransition,
+        RuleCode::StatusMismatch,
+        RuleCode::OpenChildren,
+        RuleCode::PlanStatusStale,
+        RuleCode::MissingField,
+        RuleCode::BadTimestamp,
+        RuleCode::BrokenLink,
+        RuleCode::DuplicateTask,
+        RuleCode::IdReused,
+        RuleCode::IdCollision,
+        RuleCode::OrphanTask,
+        RuleCode::StaleCounts,
+        RuleCode::DependencyNotDone,
+        RuleCode::MalformedFile,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleCode::UnknownStatus => "unknown-status",
+            RuleCode::InvalidTransition => "invalid-transition",
+            RuleCode::StatusMismatch => "status-mismatch",
+            RuleCode::OpenChildren => "open-children",
+            RuleCode::PlanStatusStale => "plan-status-stale",
+            RuleCode::MissingField => "missing-field",
+            RuleCode::BadTimestamp => "bad-timestamp",
+            RuleCode::BrokenLink => "broken-link",
+            RuleCode::DuplicateTask => "duplicate-task",
+            RuleCode::IdReused => "id-reused",
+            RuleCode::IdCollision => "id-collision",
+            RuleCode::OrphanTask => "orphan-task",
+            RuleCode::StaleCounts => "stale-counts",
+            RuleCode::DependencyNotDone => "dependency-not-done",
+            RuleCode::MalformedFile => "malformed-file",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RuleCode> {
+        RuleCode::ALL.into_iter().find(|it| it.as_str() == text)
+    }
+
+    pub fn default_severity(self) -> Severity {
+        match self {
+            RuleCode::UnknownStatus
+            | RuleCode::InvalidTransition
+            | RuleCode::StatusMismatch
+            | RuleCode::DuplicateTask
+            | RuleCode::IdReused
+            | RuleCode::IdCollision
+            | RuleCode::MalformedFile => Severity::Error,
+            RuleCode::OpenChildren
+            | RuleCode::PlanStatusStale
+            | RuleCode::MissingField
+            | RuleCode::BadTimestamp
+            | RuleCode::BrokenLink
+            | RuleCode::OrphanTask
+            | RuleCode::StaleCounts
+            | RuleCode::DependencyNotDone => Severity::Warning,
+        }
+    }
+
+    pub fn summary(self) -> &'static str {
+        match self {
+            RuleCode::UnknownStatus => "a status marker outside the vocabulary",
+            RuleCode::InvalidTransition => "a status changed along an edge the vocabulary forbids",
+            RuleCode::StatusMismatch => "the places of one task disagree",
+            RuleCode::OpenChildren => "a done parent with open children, or everything done under an open parent",
+            RuleCode::PlanStatusStale => "a plan header behind what its phases say",
+            RuleCode::MissingField => "a status without the fields it requires",
+            RuleCode::BadTimestamp => "an unparseable timestamp, or Started after Completed",
+            RuleCode::BrokenLink => "a link to a file that does not exist, or an absolute local path",
+            RuleCode::DuplicateTask => "one task id defined twice",
+            RuleCode::IdReused => "an id allocated again after its task was archived or completed",
+            RuleCode::IdCollision => "an id another branch or worktree allocated for another task",
+            RuleCode::OrphanTask => "a task present in some stores and missing from the others",
+            RuleCode::StaleCounts => "derived counters that no longer match",
+            RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",
+            RuleCode::MalformedFile => "a tracker file that does not parse",
+        }
+    }
+}
+
+impl fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint].into_iter().find(|it| it.as_str() == text)
+    }
+}
+
+/// A parent in a file: a place (phase, plan, task) or a checkbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    Place(usize),
+    Item(usize),
+}
+
+/// Another place that explains a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// What the edit planner can do about a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixHint {
+    /// Replace the marker with one of these texts (alias table first, then closest spelling).
+    ReplaceMarker {
+        replacements: Vec<String>,
+        /// The marker is another spelling of exactly one status (a documented alias, other
+        /// case or padding): the replacement changes no meaning, so `taskmark fix` applies it.
+        certain: bool,
+    },
+    /// Make every place of the task agree on one of these statuses.
+    AlignTask { task: TaskKey, candidates: Vec<StatusId> },
+    /// Make these places (a phase written in two files) agree on one of these statuses.
+    AlignPlaces { places: Vec<PlaceRef>, candidates: Vec<StatusId> },
+    /// Set a plan header to what its phases say.
+    DeriveHeader { place: usize, status: StatusId },
+    /// Check the open boxes under a done parent, or demote the parent.
+    CloseChildren { parent: Parent },
+    /// Add the missing field with today's date (or a placeholder reason).
+    AddField { place: usize, field: String },
+    /// Recompute the counters of this file.
+    RecomputeCounters,
+    /// Remove the text after the marker.
+    RemoveTrailing { range: TextRange },
+    /// Replace the diagnostic's range with this text (a malformed timestamp's repair).
+    Replace { replacement: String, title: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: RuleCode,
+    pub severity: Severity,
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+    pub task: Option<TaskKey>,
+    pub related: Vec<Related>,
+    pub fix: Option<FixHint>,
+}
+
+/// A diagnostic with the rule's default severity; the sink applies the configured one.
+pub fn diagnostic(code: RuleCode, file: FileId, range: TextRange, message: String) -> Diagnostic {
+    Diagnostic {
+        code,
+        severity: code.default_severity(),
+        file,
+        range,
+        message,
+        task: None,
+        related: Vec::new(),
+        fix: None,
+    }
+}

@@ -1,0 +1,344 @@
+//! Fixes for diagnostics, as edit plans. Each fix hint offers one or more choices; the LSP
+//! shows them as code actions, `taskmark fix` applies the first safe one.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode};
+use crate::edit::{FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
+use crate::index::{PlaceRef, WorkspaceIndex};
+use crate::model::{FieldInsert, FieldStyle};
+use crate::parse::is_timestamp_field;
+use crate::rules::{DiagnosticStore, counters};
+use crate::text::{TextEdit, line_ending, range};
+use crate::vocabulary::{Kind, Spelling};
+
+/// The titles of the choices a diagnostic's fix offers, in order.
+pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String> {
+    let Some(fix) = &diagnostic.fix else { return Vec::new() };
+    let profile = index.profile(diagnostic.file);
+    match fix {
+        FixHint::ReplaceMarker { replacements, .. } => {
+            replacements.iter().map(|it| format!("Replace with `{it}`")).collect()
+        }
+        FixHint::AlignTask { task, candidates } => match index.task_profile(task) {
+            Some(profile) => candidates
+                .iter()
+                .map(|it| format!("Make every place of task {task} say `{}`", profile.display(*it)))
+                .collect(),
+            None => Vec::new(),
+        },
+        FixHint::DeriveHeader { status, .. } => match profile {
+            Some(profile) => vec![format!("Set the plan header to `{}` from its phases", profile.display(*status))],
+            None => Vec::new(),
+        },
+        FixHint::AlignPlaces { places, candidates } => match (profile, places.first()) {
+            (Some(profile), Some(first)) => {
+                let subject = match &index.place(*first).subject {
+                    crate::model::Subject::Phase(phase) => format!("phase {}", phase.number),
+                    crate::model::Subject::Task(task) => format!("task {task}"),
+                };
+                candidates
+                    .iter()
+                    .map(|it| format!("Make every place of {subject} say `{}`", profile.display(*it)))
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
+        FixHint::CloseChildren { parent } => {
+            let has_phases = matches!(parent, Parent::Place(place) if !index.parsed(diagnostic.file).places[*place].child_places.is_empty());
+            let close = if has_phases {
+                "Check the remaining boxes and close the open phases"
+            } else {
+                "Check the remaining boxes"
+            };
+            vec![close.into(), "Demote the parent to an open status".into()]
+        }
+        FixHint::AddField { field, .. } => vec![format!("Add the **{field}** field")],
+        FixHint::RecomputeCounters => vec!["Recompute the counters".into()],
+        FixHint::RemoveTrailing { .. } => vec!["Remove the text after the marker".into()],
+        FixHint::Replace { title, .. } => vec![title.clone()],
+    }
+}
+
+/// Whether the diagnostic's first fix choice only restates what the files already say (a
+/// marker's standard spelling, recounted counters, a plan header derived from its phases), so
+/// `taskmark fix` may apply it without asking.
+pub fn is_safe_fix(diagnostic: &Diagnostic) -> bool {
+    matches!(
+        diagnostic.fix,
+        Some(FixHint::ReplaceMarker { certain: true, .. } | FixHint::RecomputeCounters | FixHint::DeriveHeader { .. })
+    )
+}
+
+/// Plans choice `choice` of the diagnostic's fix.
+pub fn plan_fix(
+    index: &WorkspaceIndex,
+    diagnostic: &Diagnostic,
+    choice: usize,
+    options: &StatusChangeOptions,
+) -> Result<WorkspaceChange, Refusal> {
+    let change = plan(index, diagnostic, choice, options)?;
+    change.validate(index)?;
+    Ok(change)
+}
+
+fn plan(
+    index: &WorkspaceIndex,
+    diagnostic: &Diagnostic,
+    choice: usize,
+    options: &StatusChangeOptions,
+) -> Result<WorkspaceChange, Refusal> {
+    let fix =
+        diagnostic.fix.as_ref().ok_or_else(|| Refusal::NoFix(format!("{} has no automatic fix", diagnostic.code)))?;
+    let file = diagnostic.file;
+    let title = fix_titles(index, diagnostic)
+        .get(choice)
+        .cloned()
+        .ok_or_else(|| Refusal::NoFix(format!("no fix choice {choice}")))?;
+    let mut change = WorkspaceChange { label: title, ..Default::default() };
+    let profile = index.profile(file).ok_or_else(|| Refusal::NoFix("the file belongs to no tracker".into()))?;
+    match fix {
+        FixHint::ReplaceMarker { replacements, .. } => {
+            change.edit(index, file, TextEdit::replace(diagnostic.range, replacements[choice].clone()));
+        }
+        FixHint::AlignTask { task, candidates } => {
+            let status = &profile.status(candidates[choice]).id;
+            let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
+            let mut aligned = plan_status_change(index, task, status, &options)?;
+            aligned.label = change.label;
+            return Ok(aligned);
+        }
+        FixHint::DeriveHeader { place, status } => {
+            let place = &index.parsed(file).places[*place];
+            let text = profile
+                .status(*status)
+                .spelled(place.marker.spelling)
+                .ok_or_else(|| Refusal::NoFix("the header cannot spell that status".into()))?;
+            change.edit(index, file, TextEdit::replace(place.marker.range, text));
+        }
+        FixHint::AlignPlaces { places, candidates } => {
+            let target = candidates[choice];
+            for place_ref in places {
+                let place = index.place(*place_ref);
+                let Some(want) = profile.equivalent(target, place.marker.spelling, place.marker.scope) else {
+                    continue;
+                };
+                if place.status == Some(want) {
+                    continue;
+                }
+                if let Some(text) = profile.status(want).spelled(place.marker.spelling) {
+                    change.edit(index, place_ref.file, TextEdit::replace(place.marker.range, text));
+                }
+            }
+        }
+        FixHint::CloseChildren { parent } => {
+            let parsed = index.parsed(file);
+            let (items, places, marker): (Vec<usize>, Vec<usize>, &crate::model::Marker) = match parent {
+                Parent::Place(position) => {
+                    let place = &parsed.places[*position];
+                    (place.child_items.clone(), place.child_places.clone(), &place.marker)
+                }
+                Parent::Item(position) => (
+                    parsed
+                        .items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, it)| it.parent_item == Some(*position))
+                        .map(|(at, _)| at)
+                        .collect(),
+                    Vec::new(),
+                    &parsed.items[*position].marker,
+                ),
+            };
+            if choice == 0 {
+                let done_box = profile
+                    .ids()
+                    .find(|it| profile.kind(*it) == Kind::Done && !profile.status(*it).checkbox.is_empty())
+                    .and_then(|it| profile.status(it).spelled(Spelling::Checkbox));
+                for item in items.iter().filter_map(|it| parsed.items.get(*it)) {
+                    if item.status.is_some_and(|it| !profile.kind(it).is_closed())
+                        && let Some(done) = &done_box
+                    {
+                        change.edit(index, file, TextEdit::replace(item.marker.range, done.clone()));
+                    }
+                }
+                for child in places.iter().filter_map(|it| parsed.places.get(*it)) {
+                    if child.status.is_some_and(|it| !profile.kind(it).is_closed())
+                        && let Some(done) = profile.ids().find(|it| {
+                            let def = profile.status(*it);
+                            def.kind == Kind::Done
+                                && def.in_scope(child.marker.scope)
+                                && def.has_spelling(child.marker.spelling)
+                        })
+                        && let Some(text) = profile.status(done).spelled(child.marker.spelling)
+                    {
+                        change.edit(index, file, TextEdit::replace(child.marker.range, text));
+                    }
+                }
+            } else {
+                // Demote to the first open status the place can spell: under way if it can say so.
+                let open = [Kind::Active, Kind::Todo]
+                    .into_iter()
+                    .find_map(|kind| {
+                        profile.ids().find(|it| {
+                            let def = profile.status(*it);
+                            def.kind == kind && def.in_scope(marker.scope) && def.has_spelling(marker.spelling)
+                        })
+                    })
+                    .ok_or_else(|| Refusal::NoFix("the vocabulary has no open status for this place".into()))?;
+                if let Parent::Place(position) = parent
+                    && parsed.places[*position].kind.task_vocabulary()
+                    && let Some(task) = parsed.places[*position].task()
+                {
+                    // Demoting a task demotes it everywhere.
+                    let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
+                    let mut demoted = plan_status_change(index, task, &profile.status(open).id, &options)?;
+                    demoted.label = change.label;
+                    return Ok(demoted);
+                }
+                let text = profile.status(open).spelled(marker.spelling).unwrap_or_default();
+                change.edit(index, file, TextEdit::replace(marker.range, text));
+            }
+        }
+        FixHint::AddField { place, field } => {
+            let place_ref = PlaceRef { file, index: *place };
+            let place = index.place(place_ref);
+            let Some(FieldInsert { at, style: FieldStyle::Markdown { prefix, date_only } }) = &place.field_insert
+            else {
+                return Err(Refusal::NoFix("no place for a new field here".into()));
+            };
+            let value = if is_timestamp_field(field) {
+                if *date_only { options.now.date.clone() } else { options.now.timestamp.clone() }
+            } else {
+                options.reason.clone().ok_or_else(|| Refusal::NeedsReason {
+                    status: place.marker.text.to_string(),
+                    field: field.clone(),
+                })?
+            };
+            let eol = line_ending(index.text(file));
+            change.edit(index, file, TextEdit::insert(*at, format!("{eol}{prefix}**{field}**: {value}")));
+        }
+        FixHint::RecomputeCounters => {
+            for expectation in counters::expectations(index, file) {
+                if expectation.is_stale() {
+                    change.edit(
+                        index,
+                        file,
+                        TextEdit::replace(expectation.counter.range, expectation.expected.to_string()),
+                    );
+                }
+            }
+        }
+        FixHint::Replace { replacement, .. } => {
+            change.edit(index, file, TextEdit::replace(diagnostic.range, replacement.clone()));
+        }
+        FixHint::RemoveTrailing { range: trailing } => {
+            let text = index.text(file);
+            let start = usize::from(trailing.start());
+            let spaces = text[..start].len() - text[..start].trim_end_matches([' ', '\t']).len();
+            change.edit(index, file, TextEdit::replace(range(start - spaces, usize::from(trailing.end())), ""));
+        }
+    }
+    Ok(change.finish())
+}
+
+/// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
+pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
+
+/// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
+/// `codes`, merged into one change (a fix whose edits overlap one already taken waits for the
+/// next pass), and how many of each code it fixes. Counters count statuses, so they are
+/// recounted only in a pass that fixes nothing else; callers run passes until one is empty.
+///
+/// A fix must not create drift: the pass is checked by applying it to a copy of the index and
+/// running the rules again. If any diagnostic appears that was not there (a respelled marker
+/// that now disagrees with its task's other places, say), the fixes are taken one at a time and
+/// each one that makes something appear is left out, its diagnostic left for the user.
+pub fn plan_safe_fixes(
+    index: &WorkspaceIndex,
+    check: &FixCheck<'_>,
+    codes: &[RuleCode],
+    options: &StatusChangeOptions,
+) -> Result<(WorkspaceChange, BTreeMap<RuleCode, usize>), Refusal> {
+    let store = DiagnosticStore::new(index, check.config, check.baseline, check.paths);
+    let diagnostics = store.all(index);
+    let creates_nothing = |change: &WorkspaceChange| check.left_behind(index, &store, change, true).1.is_empty();
+    let fixable = |counters: bool| {
+        diagnostics.iter().filter(move |it| {
+            codes.contains(&it.code) && is_safe_fix(it) && (it.code == RuleCode::StaleCounts) == counters
+        })
+    };
+    let mut accepted = safe_pass(index, fixable(false), options, &creates_nothing);
+    if accepted.is_empty() {
+        accepted = safe_pass(index, fixable(true), options, &creates_nothing);
+    }
+    let mut merged = WorkspaceChange { label: "Fix".into(), ..Default::default() };
+    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
+    for (code, change) in &accepted {
+        merge(index, &mut merged, change);
+        *fixed.entry(*code).or_default() += 1;
+    }
+    if !fixed.is_empty() {
+        let summary: Vec<String> = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect();
+        merged.label = format!("Fixed {}", summary.join(", "));
+    }
+    // Each fix was checked alone and none overlaps another, so the merge holds as well; checked
+    // all the same, since a corrupt merge would be applied to every file at once.
+    merged.validate(index)?;
+    Ok((merged.finish(), fixed))
+}
+
+/// The fixes of `diagnostics` one pass applies: each planned, none overlapping another, and
+/// together creating no diagnostic (else each one that does is left out).
+fn safe_pass<'d>(
+    index: &WorkspaceIndex,
+    diagnostics: impl Iterator<Item = &'d Diagnostic>,
+    options: &StatusChangeOptions,
+    creates_nothing: &dyn Fn(&WorkspaceChange) -> bool,
+) -> Vec<(RuleCode, WorkspaceChange)> {
+    let mut candidates: Vec<(RuleCode, WorkspaceChange)> = Vec::new();
+    let mut taken = WorkspaceChange::default();
+    for diagnostic in diagnostics {
+        let Ok(change) = plan_fix(index, diagnostic, 0, options) else { continue };
+        if overlaps(&taken, &change) {
+            continue;
+        }
+        merge(index, &mut taken, &change);
+        candidates.push((diagnostic.code, change));
+    }
+    if candidates.is_empty() || creates_nothing(&taken) {
+        return candidates;
+    }
+    let mut accepted = Vec::new();
+    let mut merged = WorkspaceChange::default();
+    for candidate in candidates {
+        let mut trial = merged.clone();
+        merge(index, &mut trial, &candidate.1);
+        if creates_nothing(&trial) {
+            merged = trial;
+            accepted.push(candidate);
+        }
+    }
+    accepted
+}
+
+fn merge(index: &WorkspaceIndex, into: &mut WorkspaceChange, change: &WorkspaceChange) {
+    for file in &change.files {
+        for edit in &file.edits {
+            into.edit(index, file.file, edit.clone());
+        }
+    }
+}
+
+fn overlaps(planned: &WorkspaceChange, change: &WorkspaceChange) -> bool {
+    change.files.iter().any(|file| {
+        planned.files.iter().filter(|it| it.file == file.file).any(|taken| {
+            taken.edits.iter().any(|a| {
+                file.edits.iter().any(|b| {
+                    let (a, b) = (a.range, b.range);
+                    (a.start() < b.end() && b.start() < a.end()) || a.start() == b.start()
+                })
+            })
+        })
+    })
+}

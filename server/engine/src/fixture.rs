@@ -1,0 +1,110 @@
+//! Multi-file fixtures for engine tests, in texlab's style: `%! path` starts a file.
+//!
+//! ```text
+//! %! specs/TODO.md
+//! ### 1. First
+//! - **Status**: [COMPLETED]
+//! %! specs/state.json
+//! {"active_projects": [{"project_number": 1, "status": "completed"}]}
+//! ```
+
+use std::collections::HashSet;
+use std::fmt::Write;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::index::{SourceFile, WorkspaceIndex};
+use crate::rules::{self, Baseline};
+use crate::text::line_number;
+
+pub fn files(fixture: &str) -> Vec<SourceFile> {
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in fixture.split_inclusive('\n') {
+        if let Some(path) = line.strip_prefix("%! ") {
+            if let Some((path, text)) = current.take() {
+                files.push(SourceFile { path, text: Arc::from(text) });
+            }
+            current = Some((path.trim().to_string(), String::new()));
+        } else if let Some((_, text)) = current.as_mut() {
+            text.push_str(line);
+        }
+    }
+    if let Some((path, text)) = current {
+        files.push(SourceFile { path, text: Arc::from(text) });
+    }
+    files
+}
+
+pub fn index(fixture: &str) -> WorkspaceIndex {
+    WorkspaceIndex::build(files(fixture), &Config::default().vocabularies)
+}
+
+pub fn paths(fixture: &str) -> HashSet<String> {
+    files(fixture).into_iter().map(|it| it.path).collect()
+}
+
+/// Runs the rules with the default configuration, against `baseline` when given.
+pub fn diagnostics(fixture: &str, baseline: Option<&str>) -> (WorkspaceIndex, Vec<Diagnostic>) {
+    diagnostics_with(fixture, baseline, &Config::default())
+}
+
+pub fn diagnostics_with(fixture: &str, baseline: Option<&str>, config: &Config) -> (WorkspaceIndex, Vec<Diagnostic>) {
+    let index = WorkspaceIndex::build(files(fixture), &config.vocabularies);
+    let baseline_index = baseline.map(|it| WorkspaceIndex::build(files(it), &config.vocabularies));
+    let baseline = baseline_index.as_ref().map(|index| Baseline { index, label: "HEAD".into() });
+    let found = rules::check(&index, config, baseline.as_ref(), &paths(fixture));
+    (index, found)
+}
+
+/// `path:line severity[code] message`, related places and fix titles indented below.
+pub fn render(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for it in diagnostics {
+        let line = index.entry(it.file).map_or(0, |entry| line_number(entry.line_index(), it.range.start()));
+        let _ = writeln!(
+            out,
+            "{}:{line} {}[{}] {} `{}`",
+            index.path(it.file),
+            it.severity.as_str(),
+            it.code,
+            it.message,
+            &index.text(it.file)[it.range]
+        );
+        for related in &it.related {
+            let line =
+                index.entry(related.file).map_or(0, |entry| line_number(entry.line_index(), related.range.start()));
+            let _ = writeln!(out, "    = {}:{line}: {}", index.path(related.file), related.message);
+        }
+        for title in crate::edit::fix_titles(index, it) {
+            let _ = writeln!(out, "    fix: {title}");
+        }
+    }
+    out
+}
+
+pub fn check(fixture: &str) -> String {
+    let (index, found) = diagnostics(fixture, None);
+    render(&index, &found)
+}
+
+/// Indexes a fixture in which one file holds the cursor `$0`; returns the file and the
+/// cursor's offset (the marker removed).
+pub fn cursor(fixture: &str) -> (WorkspaceIndex, crate::index::FileId, crate::text::TextSize) {
+    let mut at = None;
+    let sources: Vec<SourceFile> = files(fixture)
+        .into_iter()
+        .map(|source| match source.text.find("$0") {
+            Some(offset) => {
+                at = Some((source.path.clone(), offset));
+                SourceFile { path: source.path, text: Arc::from(source.text.replacen("$0", "", 1)) }
+            }
+            None => source,
+        })
+        .collect();
+    let (path, offset) = at.expect("the fixture has a $0 cursor");
+    let index = WorkspaceIndex::build(sources, &Config::default().vocabularies);
+    let file = index.file_id(&path).expect("the cursor's file is indexed");
+    (index, file, crate::text::size(offset))
+}

@@ -1,0 +1,122 @@
+//! Code actions: the fixes of the diagnostics under the cursor and the status changes of the
+//! task there, listed cheaply; each one's edit is planned only when chosen.
+
+use crate::diagnostic::{Diagnostic, RuleCode};
+use crate::edit::{Refusal, StatusChangeOptions, WorkspaceChange, fix_titles, plan_fix, plan_status_change};
+use crate::ide::navigation::task_at;
+use crate::ide::summary::status_choices;
+use crate::index::{FileId, WorkspaceIndex};
+use crate::model::TaskKey;
+use crate::text::TextRange;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    QuickFix,
+    /// A status change that is not a fix (offered anywhere on a task).
+    Rewrite,
+}
+
+/// What an action does, enough to plan it later against the same index state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ActionTarget {
+    /// Choice `choice` of the fix of the diagnostic `code` at `range` in the file.
+    Fix {
+        code: RuleCode,
+        range: TextRange,
+        choice: usize,
+    },
+    SetStatus {
+        task: TaskKey,
+        status: String,
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionChoice {
+    pub title: String,
+    pub kind: ActionKind,
+    /// The diagnostic the action fixes.
+    pub fixes: Option<Diagnostic>,
+    pub preferred: bool,
+    pub target: ActionTarget,
+}
+
+/// The actions for `range` of `file`: fixes for `diagnostics` (the file's diagnostics; those
+/// overlapping the range are used), then the allowed status changes of the task at the range's
+/// start, then the forced ones, labelled as such.
+pub fn code_actions(
+    index: &WorkspaceIndex,
+    diagnostics: &[Diagnostic],
+    file: FileId,
+    range: TextRange,
+) -> Vec<ActionChoice> {
+    let mut out = Vec::new();
+    for diagnostic in diagnostics.iter().filter(|it| it.file == file && touches(it.range, range)) {
+        let titles = fix_titles(index, diagnostic);
+        let single = titles.len() == 1;
+        for (choice, title) in titles.into_iter().enumerate() {
+            out.push(ActionChoice {
+                title,
+                kind: ActionKind::QuickFix,
+                fixes: Some(diagnostic.clone()),
+                preferred: single,
+                target: ActionTarget::Fix { code: diagnostic.code, range: diagnostic.range, choice },
+            });
+        }
+    }
+    let Some(target) = task_at(index, file, range.start()) else { return out };
+    let Some(profile) = index.task_profile(&target.task) else { return out };
+    let current = index.task_status(&target.task);
+    let from = current.map(|(place, _)| index.place(place).shown());
+    for choice in status_choices(profile, current.map(|(_, status)| status)) {
+        let task = &target.task;
+        let title = if choice.allowed {
+            format!("Set status of {task} to {}", choice.display)
+        } else {
+            format!(
+                "Force status of {task} to {} (not allowed after {})",
+                choice.display,
+                from.as_deref().unwrap_or("its current status")
+            )
+        };
+        out.push(ActionChoice {
+            title,
+            kind: ActionKind::Rewrite,
+            fixes: None,
+            preferred: false,
+            target: ActionTarget::SetStatus { task: task.clone(), status: choice.id, force: !choice.allowed },
+        });
+    }
+    out
+}
+
+/// Plans the edit of an action chosen from [`code_actions`]. `diagnostics` are the file's
+/// current diagnostics: the one to fix is looked up again, so a stale choice is refused.
+pub fn plan_action(
+    index: &WorkspaceIndex,
+    diagnostics: &[Diagnostic],
+    file: FileId,
+    target: &ActionTarget,
+    options: &StatusChangeOptions,
+) -> Result<WorkspaceChange, Refusal> {
+    match target {
+        ActionTarget::Fix { code, range, choice } => {
+            let diagnostic = diagnostics
+                .iter()
+                .find(|it| it.file == file && it.code == *code && it.range == *range)
+                .ok_or_else(|| Refusal::NoFix(format!("the {code} diagnostic this fix was for is gone")))?;
+            plan_fix(index, diagnostic, *choice, options)
+        }
+        ActionTarget::SetStatus { task, status, force } => {
+            let options = StatusChangeOptions { force: *force || options.force, ..options.clone() };
+            plan_status_change(index, task, status, &options)
+        }
+    }
+}
+
+/// Whether a diagnostic at `diagnostic` concerns a request for `range`: they overlap, or the
+/// cursor (an empty range) touches it.
+fn touches(diagnostic: TextRange, range: TextRange) -> bool {
+    diagnostic.intersect(range).is_some()
+}

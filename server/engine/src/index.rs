@@ -1,0 +1,1311 @@
+//! The workspace index: every file's parse, the trackers and their vocabularies, and for each
+//! task the places that state its status.
+//!
+//! Built from texts the adapter read; updated one file at a time. An edit of a spec-folder
+//! TODO.md (the one large file people type into) is re-parsed in part: only the headings whose
+//! text the change reaches are read again, the rest of the parse is moved, and the task table is
+//! updated for the tasks whose places changed. Any other update re-parses the changed file (or,
+//! when a vocabulary source such as `backlog/config.yml` changed, the files of that tracker) and
+//! rebuilds the per-task tables, which is linear in the number of places.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::config::{StandardSetting, Vocabularies};
+use crate::conventions::{self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written};
+use crate::layout::{self, Classification, Family, Role};
+pub use crate::model::{FileId, PlaceRef};
+use crate::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
+use crate::parse::todo::{self, TodoLayout};
+use crate::parse::{self, ParseContext};
+use crate::profiles;
+use crate::text::{Change, LineIndex};
+use crate::vocabulary::{Origin, Profile, Scope, Spelling};
+
+/// A file handed to the index.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub path: String,
+    pub class: Classification,
+    pub tracker: Option<usize>,
+    /// The text, kept for tracker files (edits and messages need it); prose keeps none.
+    pub text: Arc<str>,
+    line_index: OnceLock<Arc<LineIndex>>,
+    pub parsed: ParsedFile,
+    /// For a spec-folder TODO.md, what an incremental re-parse of the next edit needs.
+    todo_layout: Option<Box<TodoLayout>>,
+}
+
+impl FileEntry {
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| Arc::new(LineIndex::new(&self.text)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracker {
+    pub family: Family,
+    pub root: String,
+    /// The vocabulary the tracker's files are read in: `base` with the repository's status
+    /// standard and the markers the tracker uses consistently.
+    pub profile: Arc<Profile>,
+    /// The profile alone: built-in, from `.taskmark.toml`, or Backlog.md's `config.yml`.
+    pub base: Arc<Profile>,
+    pub choice: VocabularyChoice,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskEntry {
+    /// Every place that states this task's status (phases excluded), in file order.
+    pub places: Vec<PlaceRef>,
+    /// Files that mention the task without stating a status.
+    pub mentions: Vec<FileId>,
+    /// Archived on purpose (a `completed_projects` entry, an archive state file, a plan under
+    /// `archive/`).
+    pub archived: bool,
+    /// The plan whose header counts for this task: the last one TODO.md links, else the
+    /// highest-numbered one in the task folder.
+    pub current_plan: Option<FileId>,
+}
+
+/// See [`WorkspaceIndex::reused_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReusedId {
+    /// The live task folder's name.
+    pub folder: String,
+    /// A place of the live task in that folder.
+    pub live: PlaceRef,
+    /// The archived entries of the task that had the id before.
+    pub archived: Vec<PlaceRef>,
+}
+
+/// What one [`WorkspaceIndex::set_file`] touched, so diagnostics can be recomputed for just that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The whole index was rebuilt (a vocabulary source or the trackers' layout changed): file
+    /// ids changed and everything must be recomputed.
+    pub rebuilt: bool,
+    /// The file, unless it was removed.
+    pub file: Option<FileId>,
+    /// Tasks whose places, mentions, links or archived state changed: their per-task rules run
+    /// again. After an edit re-parsed in part, only the tasks whose places really changed (not
+    /// those that merely moved); otherwise every task the file stated or mentioned, before or
+    /// after.
+    pub tasks: std::collections::BTreeSet<TaskKey>,
+    /// A path appeared or disappeared: links elsewhere may now resolve or break.
+    pub added_or_removed: bool,
+    /// The file was edited and re-parsed in part: how its text and parse moved, so that
+    /// diagnostics located in it can be moved instead of computed again.
+    pub edit: Option<FileEdit>,
+    /// The file has or had phase places (written in two files): the phase rule runs again.
+    pub phases: bool,
+}
+
+/// How an edited file's text and parse changed: `places`, `items` and `links` in the replaced
+/// ranges are new; those after moved by the splices' differences and the text change's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEdit {
+    pub change: Change,
+    pub places: todo::Splice,
+    pub items: todo::Splice,
+    pub links: todo::Splice,
+    /// The change added or removed line breaks: line numbers after it moved.
+    pub lines_moved: bool,
+}
+
+/// The tasks a file's parse speaks of.
+fn tasks_of(parsed: &ParsedFile) -> std::collections::BTreeSet<TaskKey> {
+    parsed
+        .places
+        .iter()
+        .filter_map(|it| it.task().cloned())
+        .chain(parsed.mentions.iter().map(|it| it.task.clone()))
+        .chain(parsed.archived.iter().cloned())
+        .collect()
+}
+
+/// Cloning an index is cheap: its entries are shared (an edit of a clone copies the one entry it
+/// changes), which is how every editor's view of a workspace shares one parse of its files.
+#[derive(Debug, Default, Clone)]
+pub struct WorkspaceIndex {
+    files: Vec<Option<Arc<FileEntry>>>,
+    by_path: HashMap<String, FileId>,
+    trackers: Vec<Tracker>,
+    tasks: BTreeMap<TaskKey, TaskEntry>,
+    vocabularies: Vocabularies,
+    /// Files the adapter listed and chose not to read (a command that needs only some of a
+    /// tracker's files): their paths still count where only a path does (task folders and their
+    /// ids, file names), their contents do not.
+    listed: Arc<[String]>,
+}
+
+impl WorkspaceIndex {
+    /// Indexes `files`, parsing in parallel.
+    pub fn build(files: Vec<SourceFile>, vocabularies: &Vocabularies) -> WorkspaceIndex {
+        let texts: HashMap<String, Arc<str>> = files.into_iter().map(|it| (it.path, it.text)).collect();
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        WorkspaceIndex::build_with(paths, vocabularies, |path| texts.get(path).cloned())
+    }
+
+    /// Indexes the files at `paths`, getting each one's text from `read` (the adapter's IO;
+    /// `None` leaves the file out) and parsing it right after, in parallel on the current rayon
+    /// pool: a file is parsed while it is still in the cache, and no more texts are held than
+    /// the index keeps.
+    pub fn build_with<R>(paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    where
+        R: Fn(&str) -> Option<Arc<str>> + Sync,
+    {
+        let mut index = WorkspaceIndex::parse_all(paths, vocabularies, read);
+        index.adapt_vocabularies(None);
+        index.rebuild_tasks();
+        index
+    }
+
+    /// Reads and parses every file, the tracker files in their profile with the repository's
+    /// standard that applies to them; without learned conventions and without the task table.
+    fn parse_all<R>(mut paths: Vec<String>, vocabularies: &Vocabularies, read: R) -> WorkspaceIndex
+    where
+        R: Fn(&str) -> Option<Arc<str>> + Sync,
+    {
+        paths.sort();
+        paths.dedup();
+        let mut index = WorkspaceIndex { vocabularies: vocabularies.clone(), ..WorkspaceIndex::default() };
+        // The files whose content decides a vocabulary are read first: TODO.md (spec-folder
+        // sections or a checklist) and Backlog.md's config.yml.
+        let mut classes: Vec<Classification> = paths.iter().map(|path| layout::classify(path)).collect();
+        let early: Vec<(usize, Option<Arc<str>>)> = classes
+            .par_iter()
+            .enumerate()
+            .filter(|(_, class)| matches!(class.role, Role::Todo | Role::BacklogConfig))
+            .map(|(position, _)| (position, read(&paths[position])))
+            .collect();
+        // Read once: a file that could not be read early is not read again.
+        let mut early_texts: HashMap<usize, Option<Arc<str>>> = HashMap::new();
+        for (position, text) in early {
+            if let Some(text) = &text {
+                classes[position] = classify(&paths[position], text);
+            }
+            early_texts.insert(position, text);
+        }
+        let spec_roots = spec_roots(paths.iter().map(String::as_str).zip(classes.iter()));
+        let classes: Vec<Classification> =
+            classes.into_iter().map(|class| adopt_spec_root(class, &spec_roots)).collect();
+        let backlog_statuses = |class: &Classification| -> Option<Vec<String>> {
+            if class.family != Some(Family::Backlog) {
+                return None;
+            }
+            let position = classes.iter().position(|it| it.role == Role::BacklogConfig && it.root == class.root)?;
+            parse::backlog_statuses(early_texts.get(&position)?.as_ref()?).ok()
+        };
+        // One tracker per family and root; a workspace can hold hundreds of checklists.
+        let mut known: HashMap<(Family, &str), usize> = HashMap::new();
+        let mut tracker_of: Vec<Option<usize>> = Vec::with_capacity(classes.len());
+        for class in &classes {
+            let Some(family) = class.family else {
+                tracker_of.push(None);
+                continue;
+            };
+            let tracker = match known.get(&(family, class.root.as_str())) {
+                Some(it) => Some(*it),
+                None => {
+                    let statuses = backlog_statuses(class);
+                    let it = index.tracker_for(class, &statuses);
+                    if let Some(it) = it {
+                        known.insert((family, class.root.as_str()), it);
+                    }
+                    it
+                }
+            };
+            tracker_of.push(tracker);
+        }
+        // Prose first: the standards among its documents are part of the trackers'
+        // vocabularies, so the tracker files are parsed once, in the vocabulary they end up in.
+        let parse_at = |position: usize, path: &str, class: &Classification, tracker: Option<(usize, &Tracker)>| {
+            let text = match early_texts.get(&position) {
+                Some(early) => early.clone()?,
+                None => read(path)?,
+            };
+            Some(parse_entry(path.to_string(), text, class.clone(), tracker))
+        };
+        let prose: Vec<(usize, FileEntry)> = (0..paths.len())
+            .into_par_iter()
+            .filter(|it| classes[*it].role == Role::Prose)
+            .filter_map(|it| Some((it, parse_at(it, &paths[it], &classes[it], None)?)))
+            .collect();
+        let standards = select_standards(
+            prose.iter().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &index.vocabularies.standard,
+        );
+        for position in 0..index.trackers.len() {
+            let (profile, standard) = index.with_standard(position, &standards);
+            let tracker = &mut index.trackers[position];
+            tracker.profile = profile;
+            tracker.choice.standard = standard;
+        }
+        let trackers = &index.trackers;
+        let mut entries: Vec<(usize, FileEntry)> = (0..paths.len())
+            .into_par_iter()
+            .filter(|it| classes[*it].role != Role::Prose)
+            .filter_map(|it| {
+                let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
+                Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
+            })
+            .collect();
+        entries.extend(prose);
+        entries.sort_unstable_by_key(|(position, _)| *position);
+        for (_, entry) in entries {
+            let id = FileId(index.files.len() as u32);
+            index.by_path.insert(entry.path.clone(), id);
+            index.files.push(Some(Arc::new(entry)));
+        }
+        index
+    }
+
+    /// Registers the tracker of `class` if new. `backlog_statuses` is the status list of the
+    /// tracker's `config.yml`, when it has one.
+    fn tracker_for(&mut self, class: &Classification, backlog_statuses: &Option<Vec<String>>) -> Option<usize> {
+        let family = class.family?;
+        if let Some(existing) = find_tracker(&self.trackers, class) {
+            return Some(existing);
+        }
+        let name = self.vocabularies.profile_name(family, &class.root);
+        let (profile, base) =
+            match (family, backlog_statuses) {
+                // Backlog.md's own statuses win unless the configuration names a profile for it.
+                (Family::Backlog, Some(statuses)) if name == "backlog" => (
+                    profiles::backlog(statuses),
+                    BaseSource::BacklogConfig(if class.root.is_empty() {
+                        "config.yml".to_string()
+                    } else {
+                        format!("{}/config.yml", class.root)
+                    }),
+                ),
+                _ => (
+                    self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| {
+                        profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)
+                    }),
+                    BaseSource::Profile(self.vocabularies.profile_source(family, &class.root)),
+                ),
+            };
+        let profile = Arc::new(profile);
+        self.trackers.push(Tracker {
+            family,
+            root: class.root.clone(),
+            profile: Arc::clone(&profile),
+            base: profile,
+            choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
+        });
+        Some(self.trackers.len() - 1)
+    }
+
+    /// Adds, replaces (`Some`) or removes (`None`) one file, and says what that touched.
+    pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) -> Update {
+        let previous_id = self.by_path.get(path).copied();
+        if let Some(id) = previous_id
+            && let Some(text) = &text
+            && let Some(update) = self.edit_todo(id, path, text)
+        {
+            return update;
+        }
+        let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
+        let Some(text) = text else {
+            let mut rebuilt = false;
+            if let Some(id) = self.by_path.remove(path) {
+                let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+                let was_config =
+                    self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
+                // A standard that goes away changes the vocabulary of the trackers it applied to.
+                let was_standard = self.files[id.0 as usize].as_ref().is_some_and(|it| it.parsed.standard.is_some());
+                let tracker = self.files[id.0 as usize].as_ref().and_then(|it| it.tracker);
+                self.files[id.0 as usize] = None;
+                let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+                if was_config || was_standard || roots_before != roots_after {
+                    self.rebuild_trackers();
+                    rebuilt = true;
+                } else if let Some(tracker) = tracker {
+                    // Its markers no longer count towards the tracker's conventions.
+                    rebuilt = self.adapt_vocabularies(Some(tracker));
+                }
+            }
+            self.rebuild_tasks();
+            return Update {
+                rebuilt,
+                file: None,
+                tasks,
+                added_or_removed: previous_id.is_some(),
+                edit: None,
+                phases: true,
+            };
+        };
+        let mut class = classify(path, &text);
+        let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
+        let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+        let roots = spec_roots(others().chain(std::iter::once((path, &class))));
+        // A new (or vanished) `specs/` folder can move other TODO.md files into or out of a
+        // tracker: then every file is classified again.
+        let roots_changed = roots != roots_before;
+        class = adopt_spec_root(class, &roots);
+        let is_config = class.role == Role::BacklogConfig;
+        let previous = previous_id.and_then(|id| self.entry(id)).map(|it| it.class.clone());
+        let old_config = previous.as_ref().is_some_and(|it| it.role == Role::BacklogConfig);
+        // A file that changes tracker (a TODO.md that gained task sections) leaves its old one.
+        let moved = previous.is_some_and(|it| it.family != class.family || it.root != class.root);
+        let statuses = if class.family == Some(Family::Backlog) {
+            self.backlog_statuses(&class.root, Some((path, &text)))
+        } else {
+            None
+        };
+        let tracker = self.tracker_for(&class, &statuses);
+        let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
+        tasks.extend(tasks_of(&entry.parsed));
+        let standard_changed = previous_id.map_or(entry.parsed.standard.is_some(), |id| {
+            self.entry(id).map(|it| &it.parsed.standard) != Some(&entry.parsed.standard)
+        });
+        match previous_id {
+            Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
+            None => {
+                let id = FileId(self.files.len() as u32);
+                self.by_path.insert(path.to_string(), id);
+                self.files.push(Some(Arc::new(entry)));
+            }
+        }
+        let mut rebuilt = is_config || old_config || roots_changed || moved || standard_changed;
+        if rebuilt {
+            self.rebuild_trackers();
+        } else if let Some(tracker) = tracker {
+            // The file's markers may make (or unmake) a convention of its tracker, and a new
+            // tracker has yet to read its standard.
+            rebuilt = self.adapt_vocabularies(Some(tracker));
+        }
+        self.rebuild_tasks();
+        Update {
+            rebuilt,
+            file: self.by_path.get(path).copied(),
+            tasks,
+            added_or_removed: previous_id.is_none(),
+            edit: None,
+            phases: true,
+        }
+    }
+
+    /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
+    /// updated for the tasks whose places changed. `None` when the edit needs the general path
+    /// (the file changes class).
+    fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>) -> Option<Update> {
+        let shared = self.files.get_mut(id.0 as usize)?.as_mut()?;
+        shared.tracker?;
+        shared.todo_layout.as_ref()?;
+        // Another view of the workspace may share this entry: it keeps the old one.
+        let entry = Arc::make_mut(shared);
+        let tracker_id = entry.tracker?;
+        // The class comes from the path and, for a TODO.md, whether it has spec sections; the
+        // tracker root from the path and the spec roots, which this file keeps as it was.
+        let class = classify(path, text);
+        if class.role != entry.class.role || class.family != entry.class.family {
+            return None;
+        }
+        let layout = entry.todo_layout.as_mut()?;
+        let old_text = std::mem::replace(&mut entry.text, text.clone());
+        entry.line_index = OnceLock::new();
+        let change = Change::between(&old_text, text);
+        let tracker = &self.trackers[tracker_id];
+        let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
+        let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);
+        let has_phase = |places: &[Place]| places.iter().any(|it| matches!(it.subject, Subject::Phase(_)));
+        let phases = has_phase(&reparsed.old_places)
+            || has_phase(&entry.parsed.places[reparsed.places.start..reparsed.places.new_end]);
+        let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
+        let lines_moved =
+            line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
+        let edit =
+            FileEdit { change, places: reparsed.places, items: reparsed.items, links: reparsed.links, lines_moved };
+        let new_places = &entry.parsed.places[reparsed.places.start..reparsed.places.new_end];
+        let new_links = &entry.parsed.links[reparsed.links.start..reparsed.links.new_end];
+        // Tasks whose places or links in the file changed, not just moved.
+        let mut changed: BTreeSet<TaskKey> = BTreeSet::new();
+        let mut touched: BTreeSet<TaskKey> = BTreeSet::new();
+        let moved = crate::model::Moved { bytes: change.delta(), places: 0, items: 0 };
+        let (old_by_task, new_by_task) = (places_by_task(&reparsed.old_places), places_by_task(new_places));
+        let same_place = |old: &Place, new: &Place| {
+            old == new
+                || (usize::from(old.extent.start()) >= change.old_end && {
+                    let mut shifted = old.clone();
+                    moved.place(&mut shifted);
+                    shifted == *new
+                })
+        };
+        for task in old_by_task.keys().chain(new_by_task.keys()) {
+            touched.insert(task.clone());
+            let (old, new) = (old_by_task.get(task), new_by_task.get(task));
+            let same = match (old, new) {
+                (Some(old), Some(new)) => old.len() == new.len() && old.iter().zip(new).all(|(a, b)| same_place(a, b)),
+                _ => false,
+            };
+            if !same {
+                changed.insert(task.clone());
+            }
+        }
+        let same_link = |old: &crate::model::Link, new: &crate::model::Link| {
+            old == new
+                || (usize::from(old.range.start()) >= change.old_end && {
+                    let mut shifted = old.clone();
+                    moved.link(&mut shifted);
+                    shifted == *new
+                })
+        };
+        let links_same = reparsed.old_links.len() == new_links.len()
+            && reparsed.old_links.iter().zip(new_links).all(|(a, b)| same_link(a, b));
+        if !links_same {
+            for link in reparsed.old_links.iter().chain(new_links) {
+                if let Some(task) = &link.task {
+                    changed.insert(task.clone());
+                    touched.insert(task.clone());
+                }
+            }
+        }
+        // A marker the tracker's conventions count came or went: learn again, and when that
+        // changes the vocabulary, every file of the tracker is read in the new one. A keystroke
+        // in the text of a section with such a marker leaves the markers as they were.
+        let profile = &self.trackers[tracker_id].profile;
+        let new_items =
+            self.entry(id).map_or(&[][..], |it| &it.parsed.items[reparsed.items.start..reparsed.items.new_end]);
+        // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts.
+        let counts = learning_candidates(profile, &reparsed.old_places)
+            != learning_candidates(profile, new_places_of(self, id, &reparsed.places))
+            || new_items
+                .iter()
+                .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+            || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty());
+        self.update_tasks(id, &reparsed.places, &touched);
+        if counts && self.adapt_vocabularies(Some(tracker_id)) {
+            self.rebuild_tasks();
+            return Some(Update {
+                rebuilt: true,
+                file: Some(id),
+                tasks: changed,
+                added_or_removed: false,
+                edit: None,
+                phases: true,
+            });
+        }
+        Some(Update {
+            rebuilt: false,
+            file: Some(id),
+            tasks: changed,
+            added_or_removed: false,
+            edit: Some(edit),
+            phases,
+        })
+    }
+
+    /// Replaces the file's places in the splice `places` in the task table, moves the indices of
+    /// the places after it, and computes the current plan again for `tasks` (the tasks of the
+    /// replaced and the new places).
+    fn update_tasks(&mut self, file: FileId, places: &todo::Splice, tasks: &BTreeSet<TaskKey>) {
+        let Some(parsed) = self.entry(file).map(|it| &it.parsed) else { return };
+        let mut added: BTreeMap<TaskKey, Vec<PlaceRef>> = BTreeMap::new();
+        for index in places.start..places.new_end {
+            let place = &parsed.places[index];
+            if let Some(task) = place.task()
+                && matches!(place.subject, Subject::Task(_))
+            {
+                added.entry(task.clone()).or_default().push(PlaceRef { file, index });
+            }
+        }
+        // Only the tasks of the replaced places have references into the splice.
+        for task in tasks {
+            if let Some(entry) = self.tasks.get_mut(task) {
+                entry.places.retain(|it| it.file != file || !(places.start..places.old_end).contains(&it.index));
+            }
+        }
+        if places.delta() != 0 {
+            for entry in self.tasks.values_mut() {
+                for place in entry.places.iter_mut().filter(|it| it.file == file && it.index >= places.old_end) {
+                    place.index = (place.index as i64 + places.delta()) as usize;
+                }
+            }
+        }
+        let mut gone = Vec::new();
+        for task in tasks {
+            let new_refs = added.remove(task).unwrap_or_default();
+            let entry = self.tasks.entry(task.clone()).or_default();
+            entry.places.extend(new_refs);
+            entry.places.sort();
+            // Without places here, the task stays only if something else names it: a mention,
+            // an archive entry, or a phase of it (a TODO.md neither archives nor mentions).
+            if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
+                gone.push(task);
+            }
+        }
+        if !gone.is_empty() {
+            // One pass over every place, however many tasks went (a fence opened above hundreds
+            // of sections).
+            let named: std::collections::HashSet<&TaskKey> =
+                self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
+            let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
+            for task in gone {
+                self.tasks.remove(&task);
+            }
+        }
+        let links = self.section_links(Some(tasks));
+        let plans: Vec<(TaskKey, Option<FileId>)> =
+            tasks.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
+        for (task, plan) in plans {
+            if let Some(entry) = self.tasks.get_mut(&task) {
+                entry.current_plan = plan;
+            }
+        }
+    }
+
+    /// The links of TODO.md sections, by task (only of `tasks`, when given).
+    fn section_links(&self, tasks: Option<&BTreeSet<TaskKey>>) -> SectionLinks<'_> {
+        let mut out: SectionLinks<'_> = HashMap::new();
+        for (file, entry) in self.entries() {
+            if entry.class.role != Role::Todo {
+                continue;
+            }
+            for link in &entry.parsed.links {
+                if let Some(task) = &link.task
+                    && tasks.is_none_or(|it| it.contains(task))
+                {
+                    out.entry(task.clone()).or_default().push((file, link));
+                }
+            }
+        }
+        out
+    }
+
+    /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
+    /// vocabulary source changed.
+    fn rebuild_trackers(&mut self) {
+        let texts: HashMap<String, Arc<str>> =
+            self.entries().map(|(_, it)| (it.path.clone(), it.text.clone())).collect();
+        let prose: Vec<(String, ParsedFile)> = self
+            .entries()
+            .filter(|(_, it)| it.class.role == Role::Prose)
+            .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
+            .collect();
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        let mut rebuilt = WorkspaceIndex::parse_all(paths, &self.vocabularies, |path| texts.get(path).cloned());
+        // Prose texts are not kept; their parse does not depend on vocabularies (and holds the
+        // standards the trackers read next).
+        for (path, parsed) in prose {
+            if let Some(id) = rebuilt.by_path.get(&path).copied()
+                && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
+            {
+                Arc::make_mut(entry).parsed = parsed;
+            }
+        }
+        rebuilt.adapt_vocabularies(None);
+        rebuilt.rebuild_tasks();
+        *self = rebuilt;
+    }
+
+    /// The status standards the configuration lets trackers follow, with their paths.
+    fn standards(&self) -> Vec<(String, StatusStandard)> {
+        select_standards(
+            self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &self.vocabularies.standard,
+        )
+    }
+
+    /// Reads the vocabulary of each tracker (of `only`, when given) from its repository's
+    /// standard and its own files, over its profile; re-parses the files of every tracker whose
+    /// vocabulary changed. Returns whether one did. Nothing is re-parsed when no tracker has a
+    /// standard or a convention, which is most workspaces.
+    fn adapt_vocabularies(&mut self, only: Option<usize>) -> bool {
+        let standards = self.standards();
+        // Each tracker's files, in one pass over the workspace (it may hold hundreds of
+        // checklist trackers).
+        let mut files_of: Vec<Vec<&FileEntry>> = vec![Vec::new(); self.trackers.len()];
+        for (_, entry) in self.entries() {
+            if let Some(tracker) = entry.tracker.filter(|it| only.is_none_or(|only| only == *it)) {
+                files_of[tracker].push(entry);
+            }
+        }
+        let mut adapted = Vec::new();
+        for (position, files) in files_of.iter().enumerate() {
+            if only.is_some_and(|it| it != position) {
+                continue;
+            }
+            adapted.push((position, self.own_vocabulary(position, files, &standards)));
+        }
+        let mut changed: Vec<usize> = Vec::new();
+        for (position, (profile, standard, learned)) in adapted {
+            let tracker = &mut self.trackers[position];
+            tracker.choice.standard = standard;
+            tracker.choice.learned = learned;
+            // Most trackers have neither a standard nor a convention: their profile is still
+            // their base, the same allocation, and nothing is compared.
+            if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
+                tracker.profile = profile;
+                changed.push(position);
+            }
+        }
+        if changed.is_empty() {
+            return false;
+        }
+        let trackers = &self.trackers;
+        let jobs: Vec<(FileId, Arc<FileEntry>)> = self
+            .entries()
+            .filter(|(_, it)| it.tracker.is_some_and(|tracker| changed.contains(&tracker)))
+            .filter_map(|(id, _)| Some((id, Arc::clone(self.files[id.0 as usize].as_ref()?))))
+            .collect();
+        let parsed: Vec<(FileId, FileEntry)> = jobs
+            .into_par_iter()
+            .map(|(id, old)| {
+                let tracker = old.tracker.map(|it| (it, &trackers[it]));
+                (id, parse_entry(old.path.clone(), old.text.clone(), old.class.clone(), tracker))
+            })
+            .collect();
+        for (id, entry) in parsed {
+            self.files[id.0 as usize] = Some(Arc::new(entry));
+        }
+        true
+    }
+
+    /// A tracker's profile with the standard that applies to it, and which one that is.
+    fn with_standard(&self, position: usize, standards: &[(String, StatusStandard)]) -> (Arc<Profile>, StandardUse) {
+        let base = &self.trackers[position].base;
+        // A standard of bracketed markers says nothing to a tracker of checkboxes or words.
+        let brackets = base.statuses.iter().any(|it| it.marker.is_some());
+        let choice = match (&self.vocabularies.standard, standards) {
+            (_, _) if !brackets => StandardChoice::None,
+            (StandardSetting::Path(_), [(path, standard), ..]) => StandardChoice::Chosen(path, standard),
+            _ => conventions::choose_standard(&self.trackers[position].root, standards),
+        };
+        match choice {
+            StandardChoice::Chosen(path, standard) => (
+                Arc::new(conventions::apply_standard(base, standard)),
+                StandardUse::Applied {
+                    path: path.to_string(),
+                    line: standard.line,
+                    markers: standard.markers.iter().map(|it| format!("[{}]", it.marker)).collect(),
+                },
+            ),
+            StandardChoice::Ambiguous(paths) => {
+                (Arc::clone(base), StandardUse::Ambiguous(paths.into_iter().map(str::to_string).collect()))
+            }
+            StandardChoice::None => (Arc::clone(base), StandardUse::None),
+        }
+    }
+
+    /// A tracker's profile with the standard that applies to it and the markers it uses
+    /// consistently.
+    fn own_vocabulary(
+        &self,
+        position: usize,
+        files: &[&FileEntry],
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+        let (with_standard, standard) = self.with_standard(position, standards);
+        let tracker = &self.trackers[position];
+        let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
+        // Only markers the current vocabulary does not know plainly can be conventions: the
+        // rest are read the same with or without them.
+        let current = &tracker.profile;
+        let mut written: Vec<Written<'_>> = Vec::new();
+        for entry in files {
+            let places =
+                entry.parsed.places.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, Some(&it.subject)));
+            let items = entry.parsed.items.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, None));
+            for (status, unknown, marker, subject) in places.chain(items) {
+                if counts_for_conventions(current, status, unknown, &marker.text) {
+                    written.push(Written {
+                        spelling: marker.spelling,
+                        text: &marker.text,
+                        scope: marker.scope,
+                        subject,
+                    });
+                }
+            }
+        }
+        // How many places write a status in one of its own spellings, for an alias that might
+        // be a habit rather than drift.
+        let standard_uses = |status: crate::vocabulary::StatusId, spellings: &[Spelling]| {
+            let def = with_standard.status(status);
+            let own = |spelling: Spelling, text: &str| match spelling {
+                Spelling::Bracket => {
+                    def.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
+                }
+                Spelling::Json => def.json.as_deref() == Some(text),
+                Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
+                Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
+            };
+            let markers = files.iter().flat_map(|entry| {
+                let places = entry.parsed.places.iter().map(|it| (it.status, &it.marker));
+                places.chain(entry.parsed.items.iter().map(|it| (it.status, &it.marker)))
+            });
+            markers
+                .filter(|(it, marker)| {
+                    *it == Some(status) && spellings.contains(&marker.spelling) && own(marker.spelling, &marker.text)
+                })
+                .count()
+        };
+        let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
+        if learned.is_empty() {
+            return (with_standard, standard, learned);
+        }
+        let profile = conventions::apply_learned(Arc::unwrap_or_clone(with_standard), &learned);
+        (Arc::new(profile), standard, learned)
+    }
+
+    fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
+        let config_path = format!("{}config.yml", if root.is_empty() { String::new() } else { format!("{root}/") });
+        let text = match replacing {
+            Some((path, text)) if path == config_path => text.to_string(),
+            _ => self.by_path.get(&config_path).and_then(|id| self.entry(*id)).map(|it| it.text.to_string())?,
+        };
+        parse::backlog_statuses(&text).ok()
+    }
+
+    fn rebuild_tasks(&mut self) {
+        let mut tasks: BTreeMap<TaskKey, TaskEntry> = BTreeMap::new();
+        for (file, entry) in self.entries() {
+            let archived_file = matches!(
+                entry.class.role,
+                Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
+            );
+            for (index, place) in entry.parsed.places.iter().enumerate() {
+                let Some(task) = place.task() else { continue };
+                let task_entry = tasks.entry(task.clone()).or_default();
+                if matches!(place.subject, crate::model::Subject::Task(_)) {
+                    task_entry.places.push(PlaceRef { file, index });
+                }
+                if archived_file || place.kind == PlaceKind::ArchivedStateJson {
+                    task_entry.archived = true;
+                }
+            }
+            for mention in &entry.parsed.mentions {
+                let task_entry = tasks.entry(mention.task.clone()).or_default();
+                task_entry.mentions.push(file);
+                if archived_file {
+                    task_entry.archived = true;
+                }
+            }
+            for task in &entry.parsed.archived {
+                tasks.entry(task.clone()).or_default().archived = true;
+            }
+        }
+        self.tasks = tasks;
+        let links = self.section_links(None);
+        let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
+        for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
+            task_entry.current_plan = plan;
+        }
+    }
+
+    /// The plan whose header counts for a task: the last plan its TODO.md section links, else
+    /// the highest-numbered one.
+    fn current_plan(&self, task: &TaskKey, section_links: &SectionLinks<'_>) -> Option<FileId> {
+        let task_entry = self.tasks.get(task)?;
+        let plans: Vec<FileId> = task_entry
+            .places
+            .iter()
+            .filter(|it| self.place(**it).kind == PlaceKind::PlanHeader)
+            .map(|it| it.file)
+            .chain(task_entry.mentions.iter().copied().filter(|it| matches!(self.role(*it), Some(Role::Plan { .. }))))
+            .collect();
+        if plans.is_empty() {
+            return None;
+        }
+        let linked = section_links
+            .get(task)
+            .into_iter()
+            .flatten()
+            .filter_map(|(file, link)| {
+                link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
+            })
+            .rfind(|file| plans.contains(file));
+        linked.or_else(|| {
+            plans
+                .iter()
+                .filter(|it| !matches!(self.role(**it), Some(Role::Plan { archived: true })))
+                .max_by(|a, b| natural_cmp(self.path(**a), self.path(**b)))
+                .copied()
+        })
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
+        self.files.iter().enumerate().filter_map(|(index, it)| it.as_deref().map(|entry| (FileId(index as u32), entry)))
+    }
+
+    /// Records the files listed but not read (see `listed`); they are never entries.
+    pub fn set_listed(&mut self, paths: Vec<String>) {
+        self.listed = paths.into_iter().filter(|it| !self.by_path.contains_key(it)).collect();
+    }
+
+    /// The paths of the tracker at `root`: its indexed files, then the ones listed unread.
+    pub fn tracker_paths<'a>(&'a self, root: &'a str) -> impl Iterator<Item = &'a str> {
+        let indexed =
+            self.entries().filter(move |(_, entry)| entry.class.root == root).map(|(_, entry)| entry.path.as_str());
+        let listed = self.listed.iter().filter(move |path| layout::classify(path).root == root).map(String::as_str);
+        indexed.chain(listed)
+    }
+
+    pub fn entry(&self, file: FileId) -> Option<&FileEntry> {
+        self.files.get(file.0 as usize).and_then(Option::as_deref)
+    }
+
+    /// The indexed text of the file at `path`.
+    pub fn text_at(&self, path: &str) -> Option<&Arc<str>> {
+        self.entry(self.file_id(path)?).map(|it| &it.text)
+    }
+
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn path(&self, file: FileId) -> &str {
+        self.entry(file).map_or("", |it| it.path.as_str())
+    }
+
+    pub fn text(&self, file: FileId) -> &str {
+        self.entry(file).map_or("", |it| &it.text)
+    }
+
+    pub fn role(&self, file: FileId) -> Option<Role> {
+        self.entry(file).map(|it| it.class.role)
+    }
+
+    pub fn parsed(&self, file: FileId) -> &ParsedFile {
+        static EMPTY: OnceLock<ParsedFile> = OnceLock::new();
+        self.entry(file).map_or_else(|| EMPTY.get_or_init(ParsedFile::default), |it| &it.parsed)
+    }
+
+    pub fn place(&self, place: PlaceRef) -> &Place {
+        &self.parsed(place.file).places[place.index]
+    }
+
+    pub fn tasks(&self) -> &BTreeMap<TaskKey, TaskEntry> {
+        &self.tasks
+    }
+
+    pub fn task(&self, task: &TaskKey) -> Option<&TaskEntry> {
+        self.tasks.get(task)
+    }
+
+    pub fn trackers(&self) -> &[Tracker] {
+        &self.trackers
+    }
+
+    /// The vocabulary a file's places are written in.
+    pub fn profile(&self, file: FileId) -> Option<&Profile> {
+        let tracker = self.entry(file)?.tracker?;
+        Some(&self.trackers[tracker].profile)
+    }
+
+    /// The vocabulary of the tracker that defines `task`.
+    pub fn task_profile(&self, task: &TaskKey) -> Option<&Profile> {
+        let entry = self.tasks.get(task)?;
+        entry.places.first().and_then(|it| self.profile(it.file))
+    }
+
+    /// A file of the tracker at `scope` that did not parse, whole or in part, and could hold a
+    /// place of `task` (of any task, for `None`): a store the tracker's tasks share, or a file of
+    /// the task's own. A write to the tracker could not reach a place there, so writes refuse
+    /// while there is one. Returns the file's path and its first problem.
+    pub fn unparsed_store(&self, scope: &str, task: Option<&TaskKey>) -> Option<(&str, &str)> {
+        self.entries().find_map(|(_, entry)| {
+            let problem = entry.parsed.problems.first()?;
+            if entry.class.root != scope || !entry.class.role.is_tracker() {
+                return None;
+            }
+            let shared = matches!(
+                entry.class.role,
+                Role::Todo
+                    | Role::StateJson
+                    | Role::ArchiveStateJson
+                    | Role::MinskyIndex
+                    | Role::CompozyIndex
+                    | Role::PideaIndex
+                    | Role::SpecKitTasks
+            );
+            let its_own = task.is_some_and(|task| {
+                entry.parsed.places.iter().any(|it| it.task() == Some(task)) || folder_names_task(&entry.path, task)
+            });
+            (shared || its_own).then_some((entry.path.as_str(), problem.message.as_str()))
+        })
+    }
+
+    /// Whether `file` is history: a file of the archive (tasks put away on purpose), or a plan
+    /// its task has moved on from (a later plan is the current one). No one edits history, and
+    /// the per-place, per-item and per-link rules leave it alone; how it compares with the live
+    /// files (a task archived as abandoned but still active) is still checked.
+    pub fn is_history(&self, file: FileId) -> bool {
+        let Some(entry) = self.entry(file) else { return false };
+        match entry.class.role {
+            Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
+            // Backlog.md moves finished tasks to backlog/completed/ (`backlog cleanup`).
+            Role::BacklogTask => entry.path.rsplit('/').nth(1) == Some("completed"),
+            Role::Plan { archived: false } => {
+                let task = entry
+                    .parsed
+                    .places
+                    .iter()
+                    .find_map(|it| (it.kind == PlaceKind::PlanHeader).then(|| it.task()).flatten());
+                let Some(task) = task else { return false };
+                // A plan the task has moved on from; or any plan of a task that handed its work
+                // to others (`[EXPANDED]`), which nobody carries out any more.
+                let superseded = self.task(task).and_then(|it| it.current_plan).is_some_and(|current| current != file);
+                superseded
+                    || self.task_status(task).is_some_and(|(_, status)| {
+                        self.task_profile(task).is_some_and(|profile| profile.hands_off(status))
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    /// Every file of history (see [`WorkspaceIndex::is_history`]).
+    pub fn history(&self) -> std::collections::BTreeSet<FileId> {
+        self.entries().map(|(file, _)| file).filter(|file| self.is_history(*file)).collect()
+    }
+
+    /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
+    pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
+        let (scope, id) = match id.rsplit_once(':') {
+            Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
+            None => (None, id),
+        };
+        // Compozy writes `2.0` for its task 2.
+        let id =
+            id.strip_suffix(".0").filter(|it| !it.is_empty() && it.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
+        let numeric = crate::markdown::leading_number(id)
+            .filter(|(skip, digits)| skip + digits.len() == id.len())
+            .map(|(_, digits)| crate::markdown::numeric_id(digits));
+        self.tasks
+            .keys()
+            .filter(|key| scope.is_none_or(|scope| key.scope == scope))
+            .filter(|key| key.id.eq_ignore_ascii_case(id) || numeric.as_deref() == Some(key.id.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// Resolves a dependency id in the task's tracker. Backlog.md ids changed prefix over time
+    /// (`task-24` for `BACK-24`), so a unique match on the number counts too.
+    pub fn resolve_dependency(&self, task: &TaskKey, id: &str) -> Option<TaskKey> {
+        let exact = TaskKey::new(task.scope.clone(), id);
+        if self.task(&exact).is_some() {
+            return Some(exact);
+        }
+        let tail = id.rsplit('-').next()?;
+        if tail == id {
+            return None;
+        }
+        let mut matches = self
+            .tasks
+            .keys()
+            .filter(|key| key.scope == task.scope && key.id.rsplit('-').next() == Some(tail) && key.id.contains('-'));
+        let first = matches.next()?.clone();
+        matches.next().is_none().then_some(first)
+    }
+
+    /// An id handed out again: archived entries (`completed_projects`, the archive) whose
+    /// `project_name` shares no word with the name of the live task folder of the same id
+    /// (`190_meta_system_optimization` against an archived `improve_maintenance_md_documentation`).
+    /// Those entries are another task's, and are left out of this one's agreement.
+    pub fn reused_id(&self, task: &TaskKey) -> Option<ReusedId> {
+        let entry = self.tasks.get(task)?;
+        if !entry.places.iter().any(|it| self.place(*it).kind == PlaceKind::ArchivedStateJson) {
+            return None;
+        }
+        let words = |text: &str| -> HashSet<String> {
+            text.split(|it: char| !it.is_alphanumeric())
+                .filter(|it| it.len() > 2 && it.chars().any(char::is_alphabetic))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        // The live folder `NNN_slug` one of the task's places sits in.
+        let (folder, live) = entry.places.iter().find_map(|it| {
+            let path = self.path(it.file);
+            if path.split('/').any(|part| part == "archive") {
+                return None;
+            }
+            let folder = crate::layout::task_folder(path)?;
+            (crate::layout::task_folder_id(path)? == task.id).then(|| (folder.to_string(), *it))
+        })?;
+        let slug = words(folder.split_once('_').map_or("", |(_, it)| it));
+        if slug.is_empty() {
+            return None;
+        }
+        let archived: Vec<PlaceRef> = entry
+            .places
+            .iter()
+            .copied()
+            .filter(|it| {
+                let place = self.place(*it);
+                place.kind == PlaceKind::ArchivedStateJson
+                    && place.title.as_deref().is_some_and(|title| {
+                        let title = words(title);
+                        !title.is_empty() && title.is_disjoint(&slug)
+                    })
+            })
+            .collect();
+        (!archived.is_empty()).then_some(ReusedId { folder, live, archived })
+    }
+
+    /// The places of `task` whose statuses must agree: every task place, but of the plans only
+    /// the current one, and only places whose marker is known.
+    pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
+        let Some(entry) = self.tasks.get(task) else { return Vec::new() };
+        let mut places: Vec<PlaceRef> = entry
+            .places
+            .iter()
+            .copied()
+            .filter(|it| {
+                let place = self.place(*it);
+                place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
+            })
+            .collect();
+        if let Some(reused) = self.reused_id(task) {
+            places.retain(|it| !reused.archived.contains(it));
+        }
+        // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
+        let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));
+        if let Some(speaker) = speaker
+            && speaker.kind != PlaceKind::PlanHeader
+            && let (Some(status), Some(profile)) = (speaker.status, self.task_profile(task))
+            && profile.hands_off(status)
+        {
+            places.retain(|it| self.place(*it).kind != PlaceKind::PlanHeader);
+        }
+        places
+    }
+
+    /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,
+    /// mirrors after.
+    pub fn task_status(&self, task: &TaskKey) -> Option<(PlaceRef, crate::vocabulary::StatusId)> {
+        let places = self.agreeing_places(task);
+        places
+            .iter()
+            .min_by_key(|it| authority(self.place(**it).kind))
+            .and_then(|it| Some((*it, self.place(*it).status?)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+}
+
+/// Which place speaks for a task when several do: the lower, the more authoritative.
+pub fn authority(kind: PlaceKind) -> u8 {
+    match kind {
+        PlaceKind::TodoSection => 0,
+        PlaceKind::IndexLine => 1,
+        PlaceKind::Frontmatter => 2,
+        PlaceKind::IndexStatus => 3,
+        PlaceKind::ChecklistTask => 4,
+        PlaceKind::StateJson => 5,
+        PlaceKind::TaskStateJson => 6,
+        PlaceKind::SpecStatus => 7,
+        PlaceKind::TaskOrderLine => 8,
+        PlaceKind::ArchivedStateJson => 9,
+        PlaceKind::PlanHeader => 10,
+        PlaceKind::StatusFolder => 11,
+        PlaceKind::PlanPhase | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile => 12,
+    }
+}
+
+fn classify(path: &str, text: &str) -> Classification {
+    let mut class = layout::classify(path);
+    if class.role == Role::Todo {
+        class.family = Some(if parse::has_spec_sections(text) { Family::SpecFolder } else { Family::Checklist });
+    }
+    class
+}
+
+/// The roots of spec-folder trackers that have a `specs/` directory.
+fn spec_roots<'a>(classes: impl Iterator<Item = (&'a str, &'a Classification)>) -> Vec<String> {
+    let mut roots: Vec<String> = classes
+        .filter(|(_, class)| class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() == Some("specs"))
+        .map(|(_, class)| class.root.clone())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// A spec-folder TODO.md next to a `specs/` directory belongs to that tracker.
+fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classification {
+    if class.role == Role::Todo
+        && class.family == Some(Family::SpecFolder)
+        && class.root.rsplit('/').next() != Some("specs")
+    {
+        let candidate = if class.root.is_empty() { "specs".to_string() } else { format!("{}/specs", class.root) };
+        if spec_roots.binary_search(&candidate).is_ok() {
+            class.root = candidate;
+        }
+    }
+    class
+}
+
+/// The documents among `documents` the configuration lets trackers follow as standards: the
+/// one it names, or (by default) every one that says what it is and is no task's own report.
+fn select_standards<'a>(
+    documents: impl Iterator<Item = (&'a str, &'a StatusStandard)>,
+    setting: &StandardSetting,
+) -> Vec<(String, StatusStandard)> {
+    let chosen = |path: &str, standard: &StatusStandard| match setting {
+        StandardSetting::Off => false,
+        StandardSetting::Path(wanted) => path == wanted,
+        StandardSetting::Auto => standard.titled && conventions::may_be_standard(path),
+    };
+    let mut out: Vec<(String, StatusStandard)> =
+        documents.filter(|(path, it)| chosen(path, it)).map(|(path, it)| (path.to_string(), it.clone())).collect();
+    // In path order, whichever order the documents came in.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:
+/// unknown to it, or known only through what was learned.
+fn counts_for_conventions(
+    profile: &Profile,
+    status: Option<crate::vocabulary::StatusId>,
+    unknown: bool,
+    text: &str,
+) -> bool {
+    unknown
+        || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
+        || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// What learning reads of the places that could be conventions: their markers and what they
+/// state the status of, sorted.
+fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, bool, &'a str, &'a Subject)> {
+    let mut out: Vec<(u8, bool, &str, &Subject)> = places
+        .iter()
+        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .map(|it| (it.marker.spelling.rank(), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The places an incremental re-parse of the file added.
+fn new_places_of<'a>(index: &'a WorkspaceIndex, file: FileId, splice: &todo::Splice) -> &'a [Place] {
+    index.entry(file).map_or(&[], |it| &it.parsed.places[splice.start..splice.new_end])
+}
+
+fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
+    let family = class.family?;
+    trackers.iter().position(|it| it.family == family && it.root == class.root)
+}
+
+/// TODO.md section links by task, with the file they are in.
+type SectionLinks<'a> = HashMap<TaskKey, Vec<(FileId, &'a crate::model::Link)>>;
+
+fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {
+    let mut out: BTreeMap<TaskKey, Vec<&Place>> = BTreeMap::new();
+    for place in places {
+        if let Some(task) = place.task() {
+            out.entry(task.clone()).or_default().push(place);
+        }
+    }
+    out
+}
+
+fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
+    let mut todo_layout = None;
+    let parsed = match (&tracker, class.role) {
+        (_, Role::Prose) => parse::prose(&text),
+        (Some((_, tracker)), Role::Todo) if class.family == Some(Family::SpecFolder) => {
+            let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
+            let (parsed, layout) = todo::parse_with_layout(&cx, &text);
+            todo_layout = Some(Box::new(layout));
+            parsed
+        }
+        (Some((_, tracker)), _) => parse::parse(
+            &ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root },
+            &text,
+        ),
+        (None, _) => ParsedFile::default(),
+    };
+    let text = if class.role == Role::Prose { Arc::from("") } else { text };
+    FileEntry { path, class, tracker: tracker.map(|it| it.0), text, line_index: OnceLock::new(), parsed, todo_layout }
+}
+
+/// Orders `implementation-010.md` after `implementation-009.md` and `10_x.md` after `9_x.md`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |s: &str| -> Vec<(String, u64)> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut digits = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+            } else {
+                if !digits.is_empty() {
+                    parts.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                    digits.clear();
+                }
+                text.push(c);
+            }
+        }
+        parts.push((text, digits.parse().unwrap_or(0)));
+        parts
+    };
+    key(a).cmp(&key(b))
+}
+
+/// Whether a folder of `path` is the task's own (`015_slug`, `15-slug` for task 15).
+fn folder_names_task(path: &str, task: &TaskKey) -> bool {
+    path.split('/').any(|folder| {
+        crate::markdown::leading_number(folder).is_some_and(|(skip, digits)| {
+            skip == 0
+                && matches!(folder.as_bytes().get(digits.len()), Some(b'_' | b'-'))
+                && crate::markdown::numeric_id(digits) == task.id
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_that_move_files_between_trackers_match_a_fresh_index() {
+        let vocabularies = crate::config::Config::default().vocabularies;
+        let todo = "### 5. Root section\n- **Status**: [PLANNED]\n";
+        let state = "{\"active_projects\": [{\"project_number\": 5, \"status\": \"planned\"}]}";
+        let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+        let mut index = WorkspaceIndex::build(vec![source("TODO.md", todo)], &vocabularies);
+        assert!(index.task(&TaskKey::new("", "5")).is_some());
+        // A specs/ folder appears: the root TODO.md joins its tracker.
+        index.set_file("specs/state.json", Some(Arc::from(state)));
+        let fresh =
+            WorkspaceIndex::build(vec![source("TODO.md", todo), source("specs/state.json", state)], &vocabularies);
+        assert_eq!(index.task(&TaskKey::new("specs", "5")).map(|it| it.places.len()), Some(2));
+        assert!(index.task(&TaskKey::new("", "5")).is_none());
+        assert_eq!(index.trackers(), fresh.trackers());
+        // The TODO.md loses its sections: it becomes a checklist of its own.
+        index.set_file("TODO.md", Some(Arc::from("- [ ] just a list\n")));
+        assert_eq!(index.task(&TaskKey::new("specs", "5")).map(|it| it.places.len()), Some(1));
+        let fresh = WorkspaceIndex::build(
+            vec![source("TODO.md", "- [ ] just a list\n"), source("specs/state.json", state)],
+            &vocabularies,
+        );
+        assert_eq!(index.trackers(), fresh.trackers());
+        index.set_file("specs/state.json", None);
+        assert_eq!(index.trackers().len(), 1);
+    }
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("implementation-010.md", "implementation-009.md"), std::cmp::Ordering::Greater);
+        assert_eq!(natural_cmp("plans/9_x.md", "plans/10_x.md"), std::cmp::Ordering::Less);
+    }
+}

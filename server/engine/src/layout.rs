@@ -1,0 +1,282 @@
+//! Which tracker a file belongs to and what role it plays there, decided from its path.
+//!
+//! The families of `formats.md` are recognisable by layout: `specs/TODO.md` beside
+//! `specs/state.json` and `specs/NNN_slug/plans/`, minsky's `process/tasks.md`, Backlog.md's
+//! `backlog/tasks/`, compozy's `_tasks.md`, spec-kit's `specs/NNN-slug/tasks.md`, PIDEA's
+//! `slug/slug-index.md`. A file that fits none is prose: indexed for nothing, never diagnosed.
+
+/// The tracker families taskmark understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    SpecFolder,
+    Minsky,
+    Checklist,
+    SpecKit,
+    Backlog,
+    Compozy,
+    Pidea,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::SpecFolder => "spec-folder",
+            Family::Minsky => "minsky",
+            Family::Checklist => "checklist",
+            Family::SpecKit => "spec-kit",
+            Family::Backlog => "backlog",
+            Family::Compozy => "compozy",
+            Family::Pidea => "pidea",
+        }
+    }
+
+    /// The built-in profile a tracker of this family uses unless configured otherwise.
+    pub fn default_profile(self) -> &'static str {
+        match self {
+            Family::SpecFolder => "spec-folder",
+            Family::Minsky => "minsky",
+            Family::Checklist => "github",
+            Family::SpecKit => "spec-kit",
+            Family::Backlog => "backlog",
+            Family::Compozy => "compozy",
+            Family::Pidea => "pidea",
+        }
+    }
+}
+
+/// What a file is to its tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `TODO.md`: spec-folder task sections, or a plain checklist; decided by its content.
+    Todo,
+    StateJson,
+    /// `specs/archive/state.json`: tasks archived on purpose.
+    ArchiveStateJson,
+    /// `specs/NNN_slug/state.json`.
+    TaskStateJson {
+        archived: bool,
+    },
+    Plan {
+        archived: bool,
+    },
+    MinskyIndex,
+    MinskySpec,
+    CompozyIndex,
+    CompozyTask,
+    SpecKitTasks,
+    BacklogTask,
+    BacklogConfig,
+    PideaIndex,
+    PideaPhase,
+    /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
+    /// diagnosed.
+    Prose,
+}
+
+impl Role {
+    /// Roles whose files may get diagnostics.
+    pub fn is_tracker(self) -> bool {
+        !matches!(self, Role::Prose | Role::BacklogConfig)
+    }
+}
+
+/// A file's place in the workspace: its role and the root of its tracker. The root doubles as
+/// the scope of task ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Classification {
+    pub role: Role,
+    pub family: Option<Family>,
+    pub root: String,
+}
+
+/// Classifies a workspace-relative `/`-separated path. `checklists` are extra globs the
+/// configuration declares as checklists.
+pub fn classify(path: &str) -> Classification {
+    let parts: Vec<&str> = path.split('/').collect();
+    let name = parts.last().copied().unwrap_or("");
+    let dir = |up: usize| -> String { parts[..parts.len().saturating_sub(up)].join("/") };
+    let lower = name.to_ascii_lowercase();
+    let is_markdown = lower.ends_with(".md") || lower.ends_with(".markdown");
+    let prose = Classification { role: Role::Prose, family: None, root: dir(1) };
+    let n = parts.len();
+    let at = |from_end: usize| -> &str { if from_end <= n { parts[n - from_end] } else { "" } };
+
+    // Backlog.md: backlog/config.yml and backlog/{tasks,completed,drafts}/*.md.
+    if name == "config.yml" && at(2) == "backlog" {
+        return Classification { role: Role::BacklogConfig, family: Some(Family::Backlog), root: dir(1) };
+    }
+    if is_markdown && at(3) == "backlog" && matches!(at(2), "tasks" | "completed" | "drafts") {
+        return Classification { role: Role::BacklogTask, family: Some(Family::Backlog), root: dir(2) };
+    }
+    if parts.contains(&"backlog") && parts.contains(&"archive") {
+        return prose;
+    }
+
+    // The spec-folder workflow: <x>/specs/...
+    if let Some(specs) = parts.iter().rposition(|it| *it == "specs") {
+        let root = parts[..=specs].join("/");
+        let inner = &parts[specs + 1..];
+        let spec = |role| Classification { role, family: Some(Family::SpecFolder), root: root.clone() };
+        match inner {
+            ["TODO.md"] => return spec(Role::Todo),
+            ["state.json"] => return spec(Role::StateJson),
+            ["archive", "state.json"] => return spec(Role::ArchiveStateJson),
+            [folder, "state.json"] if is_task_folder(folder) => {
+                return spec(Role::TaskStateJson { archived: false });
+            }
+            ["archive", folder, "state.json"] if is_task_folder(folder) => {
+                return spec(Role::TaskStateJson { archived: true });
+            }
+            [folder, "plans", file] if is_task_folder(folder) && is_markdown_name(file) => {
+                return spec(Role::Plan { archived: false });
+            }
+            ["archive", folder, "plans", file] if is_task_folder(folder) && is_markdown_name(file) => {
+                return spec(Role::Plan { archived: true });
+            }
+            // spec-kit: specs/001-slug/tasks.md.
+            [folder, "tasks.md"] if is_kit_folder(folder) => {
+                return Classification {
+                    role: Role::SpecKitTasks,
+                    family: Some(Family::SpecKit),
+                    root: format!("{root}/{folder}"),
+                };
+            }
+            _ => {}
+        }
+    }
+
+    // minsky: process/tasks.md and process/tasks/NNN-slug.md.
+    if at(2) == "process" && name == "tasks.md" {
+        return Classification { role: Role::MinskyIndex, family: Some(Family::Minsky), root: dir(1) };
+    }
+    if at(3) == "process" && at(2) == "tasks" && is_markdown && leading_digits(name) > 0 {
+        return Classification { role: Role::MinskySpec, family: Some(Family::Minsky), root: dir(2) };
+    }
+
+    // compozy: tasks/prd-x/_tasks.md and tasks/prd-x/N_task.md.
+    if name == "_tasks.md" {
+        return Classification { role: Role::CompozyIndex, family: Some(Family::Compozy), root: dir(1) };
+    }
+    if lower.ends_with("_task.md") && leading_digits(name) > 0 && name[leading_digits(name)..].starts_with("_task") {
+        return Classification { role: Role::CompozyTask, family: Some(Family::Compozy), root: dir(1) };
+    }
+
+    // PIDEA: <status>/.../<slug>/<slug>-index.md and <slug>-phase-N.md.
+    if is_markdown && n >= 2 {
+        let folder = at(2);
+        let stem = name.trim_end_matches(".md");
+        let pidea_root = || {
+            let status_dir = parts[..n - 1].iter().rposition(|it| pidea_status_folder(it).is_some());
+            match status_dir {
+                Some(index) => parts[..index].join("/"),
+                None => dir(2),
+            }
+        };
+        if !folder.is_empty() && stem == format!("{folder}-index") {
+            return Classification { role: Role::PideaIndex, family: Some(Family::Pidea), root: pidea_root() };
+        }
+        if !folder.is_empty()
+            && let Some(number) = stem.strip_prefix(&format!("{folder}-phase-"))
+            && !number.is_empty()
+            && number.chars().all(|c| c.is_ascii_digit())
+        {
+            return Classification { role: Role::PideaPhase, family: Some(Family::Pidea), root: pidea_root() };
+        }
+    }
+
+    // Any other TODO.md or tasks.md: spec-folder sections or a checklist.
+    if matches!(lower.as_str(), "todo.md" | "todo.markdown" | "tasks.md") {
+        return Classification { role: Role::Todo, family: Some(Family::Checklist), root: dir(1) };
+    }
+    prose
+}
+
+/// `NNN_slug`: the spec-folder task folder.
+pub fn is_task_folder(name: &str) -> bool {
+    let digits = leading_digits(name);
+    digits > 0 && name[digits..].starts_with('_')
+}
+
+/// `NNN-slug`: the spec-kit feature folder.
+fn is_kit_folder(name: &str) -> bool {
+    let digits = leading_digits(name);
+    digits > 0 && name[digits..].starts_with('-')
+}
+
+fn is_markdown_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown")
+}
+
+pub fn leading_digits(name: &str) -> usize {
+    name.len() - name.trim_start_matches(|c: char| c.is_ascii_digit()).len()
+}
+
+/// The status a PIDEA roadmap folder stands for.
+pub fn pidea_status_folder(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "pending" => "Pending",
+        "in-progress" => "In Progress",
+        "completed" => "Completed",
+        "blocked" => "Blocked",
+        "cancelled" => "Cancelled",
+        _ => return None,
+    })
+}
+
+/// The `NNN_slug` folder a spec-folder path is in (the innermost one).
+pub fn task_folder(path: &str) -> Option<&str> {
+    let mut parts = path.split('/').rev();
+    parts.next();
+    parts.find(|it| is_task_folder(it))
+}
+
+/// The task id a spec-folder path names through its `NNN_slug` folder.
+pub fn task_folder_id(path: &str) -> Option<String> {
+    task_folder(path).map(|it| crate::markdown::numeric_id(&it[..leading_digits(it)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(path: &str) -> (Role, String) {
+        let it = classify(path);
+        (it.role, it.root)
+    }
+
+    #[test]
+    fn spec_folder_layout() {
+        assert_eq!(role("specs/TODO.md"), (Role::Todo, "specs".into()));
+        assert_eq!(role("a/.opencode/specs/state.json"), (Role::StateJson, "a/.opencode/specs".into()));
+        assert_eq!(role("specs/221_fix/plans/implementation-001.md"), (Role::Plan { archived: false }, "specs".into()));
+        assert_eq!(
+            role("x/specs/archive/221_fix/plans/implementation-001.md"),
+            (Role::Plan { archived: true }, "x/specs".into())
+        );
+        assert_eq!(role("specs/221_fix/state.json"), (Role::TaskStateJson { archived: false }, "specs".into()));
+        assert_eq!(role("specs/221_fix/reports/research-001.md").0, Role::Prose);
+        assert_eq!(role("specs/maintenance/state.json").0, Role::Prose);
+        assert_eq!(task_folder_id("specs/058_bundle/plans/06_x.md").as_deref(), Some("58"));
+    }
+
+    #[test]
+    fn other_families() {
+        assert_eq!(role("process/tasks.md"), (Role::MinskyIndex, "process".into()));
+        assert_eq!(role("process/tasks/049-x.md"), (Role::MinskySpec, "process".into()));
+        assert_eq!(role("backlog/tasks/back-1 - A.md"), (Role::BacklogTask, "backlog".into()));
+        assert_eq!(role("backlog/config.yml"), (Role::BacklogConfig, "backlog".into()));
+        assert_eq!(role("backlog/archive/drafts/draft-1.md").0, Role::Prose);
+        assert_eq!(role("tasks/prd-k/_tasks.md"), (Role::CompozyIndex, "tasks/prd-k".into()));
+        assert_eq!(role("tasks/prd-k/10_task.md"), (Role::CompozyTask, "tasks/prd-k".into()));
+        assert_eq!(role("tasks/docs/_task-template.md").0, Role::Prose);
+        assert_eq!(role("specs/001-mvp/tasks.md"), (Role::SpecKitTasks, "specs/001-mvp".into()));
+        assert_eq!(
+            role("docs/roadmap/completed/2025-q3/auto/sync-step/sync-step-index.md"),
+            (Role::PideaIndex, "docs/roadmap".into())
+        );
+        assert_eq!(role("docs/roadmap/pending/x/sync/sync-phase-2.md").0, Role::PideaPhase);
+        assert_eq!(role("TODO.md"), (Role::Todo, "".into()));
+        assert_eq!(role("docs/README.md").0, Role::Prose);
+    }
+}

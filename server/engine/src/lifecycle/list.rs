@@ -1,0 +1,140 @@
+//! `taskmark list`: every task of the workspace with its status, whether its places agree, its
+//! dependencies and plan progress, filtered the way people triage (`--ready`, `--blocked`).
+
+use crate::ide::{self, TaskSummary};
+use crate::index::WorkspaceIndex;
+use crate::layout::Family;
+use crate::model::TaskKey;
+use crate::vocabulary::Kind;
+
+/// Which tasks to list. Every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// A status id, marker or word of the task's vocabulary (`implementing`, `[PLANNED]`, `Done`).
+    pub status: Option<String>,
+    pub kind: Option<Kind>,
+    /// A tracker root (`specs`, `.opencode/specs`) or family (`spec-folder`, `backlog`).
+    pub tracker: Option<String>,
+    /// Started or finished work with a dependency that is not done.
+    pub blocked: bool,
+    /// Not started, every dependency done.
+    pub ready: bool,
+    /// Include tasks archived on purpose (left out by default: they are history).
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    pub summary: TaskSummary,
+    pub family: Option<Family>,
+    pub kind: Option<Kind>,
+}
+
+impl TaskRow {
+    /// The dependencies that are not done, by id.
+    pub fn open_dependencies(&self) -> Vec<&str> {
+        self.summary.dependencies.iter().filter(|it| !it.done).map(|it| it.id.as_str()).collect()
+    }
+}
+
+/// The tasks `filter` selects, in tracker order and then by id as people count (`2` before `10`).
+pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
+    let mut keys: Vec<&TaskKey> = index.tasks().keys().collect();
+    keys.sort_by(|a, b| a.scope.cmp(&b.scope).then_with(|| crate::index::natural_cmp(&a.id, &b.id)));
+    keys.into_iter()
+        .filter(|task| selects_tracker(index, task, filter.tracker.as_deref()))
+        .filter_map(|task| {
+            let entry = index.task(task)?;
+            if entry.places.is_empty() || (entry.archived && !filter.archived) {
+                return None;
+            }
+            let profile = index.task_profile(task);
+            let status = index.task_status(task).map(|(_, it)| it);
+            // A status the task's vocabulary does not know selects none of its tasks.
+            if let Some(wanted) = &filter.status
+                && profile.and_then(|it| it.by_id(wanted)).is_none_or(|wanted| Some(wanted) != status)
+            {
+                return None;
+            }
+            let kind = profile.zip(status).map(|(profile, status)| profile.kind(status));
+            if filter.kind.is_some() && filter.kind != kind {
+                return None;
+            }
+            let row = TaskRow { summary: ide::task_summary(index, task), family: family_of(index, task), kind };
+            let all_done = row.summary.dependencies.iter().all(|it| it.done);
+            if filter.ready && !(kind == Some(Kind::Todo) && all_done) {
+                return None;
+            }
+            let started = matches!(kind, Some(Kind::Active | Kind::Blocked | Kind::Done));
+            let waiting = started && !all_done;
+            if filter.blocked && !waiting {
+                return None;
+            }
+            Some(row)
+        })
+        .collect()
+}
+
+fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
+    index.trackers().iter().find(|it| it.root == task.scope).map(|it| it.family)
+}
+
+fn selects_tracker(index: &WorkspaceIndex, task: &TaskKey, wanted: Option<&str>) -> bool {
+    let Some(wanted) = wanted else { return true };
+    let wanted = wanted.trim_end_matches('/');
+    task.scope == wanted || family_of(index, task).is_some_and(|it| it.as_str() == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+
+    const TODO: &str = "\
+## Tasks
+
+### 1. Base
+- **Status**: [COMPLETED]
+
+### 2. Built on base
+- **Status**: [NOT STARTED]
+- **Dependencies**: 1
+
+### 3. Needs two
+- **Status**: [NOT STARTED]
+- **Dependencies**: 2
+
+### 4. Started too early
+- **Status**: [IMPLEMENTING]
+- **Dependencies**: 2
+
+### 10. Last
+- **Status**: [PLANNED]
+";
+
+    fn ids(rows: &[TaskRow]) -> Vec<&str> {
+        rows.iter().map(|it| it.summary.task.id.as_str()).collect()
+    }
+
+    #[test]
+    fn filters_select_what_triage_asks_for() {
+        let index = fixture::index(&format!("%! specs/TODO.md\n{TODO}"));
+        let all = list_tasks(&index, &ListFilter::default());
+        assert_eq!(ids(&all), ["1", "2", "3", "4", "10"], "ids in counting order");
+        let ready = list_tasks(&index, &ListFilter { ready: true, ..ListFilter::default() });
+        assert_eq!(ids(&ready), ["2", "10"], "not started (planned is not started) with every dependency done");
+        let blocked = list_tasks(&index, &ListFilter { blocked: true, ..ListFilter::default() });
+        assert_eq!(ids(&blocked), ["4"], "started while a dependency is open");
+        let planned = list_tasks(&index, &ListFilter { status: Some("[PLANNED]".into()), ..ListFilter::default() });
+        assert_eq!(ids(&planned), ["10"]);
+        let todo = list_tasks(&index, &ListFilter { kind: Some(Kind::Todo), ..ListFilter::default() });
+        assert_eq!(ids(&todo), ["2", "3", "10"]);
+        let unknown = list_tasks(&index, &ListFilter { status: Some("nonsense".into()), ..ListFilter::default() });
+        assert!(unknown.is_empty());
+        let family = list_tasks(&index, &ListFilter { tracker: Some("spec-folder".into()), ..ListFilter::default() });
+        assert_eq!(family.len(), 5);
+        let other = list_tasks(&index, &ListFilter { tracker: Some("backlog".into()), ..ListFilter::default() });
+        assert!(other.is_empty());
+        assert_eq!(all[3].open_dependencies(), ["2"]);
+    }
+}

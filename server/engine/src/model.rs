@@ -1,0 +1,489 @@
+//! What parsing a file yields: the places that state a status, the checkbox items under them,
+//! links, dependencies and counters, each with exact byte ranges into the file's text.
+
+use std::fmt;
+
+use crate::text::TextRange;
+use crate::vocabulary::{Scope, Spelling, StatusId, Unknown};
+
+/// A file of the index, by its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// One place of a task: a file and the place's index in that file's parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceRef {
+    pub file: FileId,
+    pub index: usize,
+}
+
+/// A task's identity: its id inside the tracker (`scope`) that defines it. Scopes keep
+/// `1.0` of one compozy PRD apart from `1.0` of another, and let one workspace hold several
+/// trackers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    /// The tracker root, relative to the workspace root (`specs`, `.opencode/specs`, `process`).
+    pub scope: String,
+    /// The normalized id (`221`, `BACK-200`, `1.0`, `T001`).
+    pub id: String,
+}
+
+impl TaskKey {
+    pub fn new(scope: impl Into<String>, id: impl Into<String>) -> TaskKey {
+        TaskKey { scope: scope.into(), id: id.into() }
+    }
+}
+
+impl fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// A phase of a plan (or of a PIDEA task), identified by the file that lists the phases and its
+/// number there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhaseKey {
+    pub task: Option<TaskKey>,
+    pub container: String,
+    pub number: String,
+}
+
+/// What a place states the status of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Task(TaskKey),
+    Phase(PhaseKey),
+}
+
+impl Subject {
+    pub fn task(&self) -> Option<&TaskKey> {
+        match self {
+            Subject::Task(task) => Some(task),
+            Subject::Phase(phase) => phase.task.as_ref(),
+        }
+    }
+}
+
+/// The kinds of places, in the order a task's places are listed to users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlaceKind {
+    /// `### 221. Title` with `- **Status**: [COMPLETED]` in TODO.md.
+    TodoSection,
+    /// `- **58** [BLOCKED] — title` in TODO.md's `## Task Order`.
+    TaskOrderLine,
+    /// An `active_projects` entry of `specs/state.json`.
+    StateJson,
+    /// A `completed_projects` entry, or an entry of an archive state.json: archived on purpose.
+    ArchivedStateJson,
+    /// `specs/NNN_slug/state.json`.
+    TaskStateJson,
+    /// The metadata `**Status**` (or frontmatter `status:`) of a plan.
+    PlanHeader,
+    /// `### Phase 2: Title [COMPLETED]`.
+    PlanPhase,
+    /// A line of a checkbox index that names a task (minsky, compozy `_tasks.md`).
+    IndexLine,
+    /// A spec file's `## Status` section.
+    SpecStatus,
+    /// YAML frontmatter `status:` of a task file (Backlog.md, compozy).
+    Frontmatter,
+    /// A PIDEA index file's `**Status**`.
+    IndexStatus,
+    /// A row of a PIDEA phase table.
+    PhaseTableRow,
+    /// A PIDEA phase file's own `**Status**`.
+    PhaseFile,
+    /// A PIDEA status folder (`pending/`, `in-progress/`, `completed/`).
+    StatusFolder,
+    /// A checkbox item that names a task by id (spec-kit `T001`).
+    ChecklistTask,
+}
+
+impl PlaceKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PlaceKind::TodoSection => "TODO.md section",
+            PlaceKind::TaskOrderLine => "Task Order line",
+            PlaceKind::StateJson => "state.json",
+            PlaceKind::ArchivedStateJson => "archived state.json entry",
+            PlaceKind::TaskStateJson => "task state.json",
+            PlaceKind::PlanHeader => "plan header",
+            PlaceKind::PlanPhase => "plan phase",
+            PlaceKind::IndexLine => "checkbox index",
+            PlaceKind::SpecStatus => "spec file status",
+            PlaceKind::Frontmatter => "frontmatter status",
+            PlaceKind::IndexStatus => "index status",
+            PlaceKind::PhaseTableRow => "phase table row",
+            PlaceKind::PhaseFile => "phase file status",
+            PlaceKind::StatusFolder => "status folder",
+            PlaceKind::ChecklistTask => "checklist item",
+        }
+    }
+
+    /// Places that write the task vocabulary itself, compared exactly with each other. The
+    /// rest (plan headers, checkboxes, spec words, folders) are another vocabulary and agree by
+    /// the profile's mapping.
+    pub fn task_vocabulary(self) -> bool {
+        matches!(
+            self,
+            PlaceKind::TodoSection
+                | PlaceKind::TaskOrderLine
+                | PlaceKind::StateJson
+                | PlaceKind::ArchivedStateJson
+                | PlaceKind::TaskStateJson
+                | PlaceKind::Frontmatter
+                | PlaceKind::IndexStatus
+                | PlaceKind::PhaseFile
+        )
+    }
+
+    /// Whether a place of this kind defines its task (the rest refer to a task defined
+    /// elsewhere). Used by `duplicate-task`. A Task Order line only summarises: a task listed
+    /// twice (in two groups, or in a dependency tree, "see above") is not defined twice.
+    pub fn defines_task(self) -> bool {
+        !matches!(
+            self,
+            PlaceKind::TaskOrderLine
+                | PlaceKind::PlanHeader
+                | PlaceKind::PlanPhase
+                | PlaceKind::StatusFolder
+                | PlaceKind::PhaseTableRow
+                | PlaceKind::PhaseFile
+        )
+    }
+}
+
+/// The literal status text at a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// Exactly the bytes an edit replaces: `[COMPLETED]`, `completed` inside its quotes, `x`
+    /// inside `[x]`, `To Do` after `status: `.
+    pub range: TextRange,
+    /// Inline for every status spelling in practice: no allocation per checkbox.
+    pub text: smol_str::SmolStr,
+    pub spelling: Spelling,
+    pub scope: Scope,
+}
+
+/// A `**Name**: value` metadata field, a JSON property or a YAML key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub value_range: TextRange,
+    /// The whole line, without its line break.
+    pub line: TextRange,
+}
+
+/// Why a place cannot be edited by the planner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Editability {
+    Editable,
+    ReadOnly(String),
+}
+
+/// One spot in one file that states a status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub subject: Subject,
+    pub kind: PlaceKind,
+    pub marker: Marker,
+    /// `None` when the marker is outside the vocabulary; `unknown` then says why.
+    pub status: Option<StatusId>,
+    pub unknown: Option<Unknown>,
+    /// Text after the marker on its line (`[COMPLETED] -- all 7 phases COMPLETED`).
+    pub trailing: Option<TextRange>,
+    /// A status tag after an index line's title (`- [ ] 6.0 Title [DEFERRED]`) that refines the
+    /// checkbox; when present and known it is the place's status.
+    pub tag: Option<Marker>,
+    /// The marker's line, without its line break.
+    pub line: TextRange,
+    pub title: Option<String>,
+    /// Metadata fields that belong to this place: timestamps, reasons.
+    pub fields: Vec<Field>,
+    /// Where a new field line goes (just after the last metadata line), and the prefix new
+    /// field lines use (`- `, `  - `, or nothing).
+    pub field_insert: Option<FieldInsert>,
+    pub dependencies: Vec<Dependency>,
+    /// Child places in the same file (the phases under a plan header).
+    pub child_places: Vec<usize>,
+    /// Checkbox items under this place.
+    pub child_items: Vec<usize>,
+    pub editable: Editability,
+    /// For a heading that carries a done mark before its number (`### ✓ 221.`), the mark's range.
+    pub done_mark: Option<TextRange>,
+    /// The heading that starts a TODO.md section, for inserting a done mark.
+    pub heading_number: Option<TextRange>,
+    /// All the text the place speaks for: a TODO.md section from its heading to the next, a
+    /// state.json entry's object, a phase with its body, an index line with its nested lines.
+    /// The marker's line when there is nothing more.
+    pub extent: TextRange,
+}
+
+impl Place {
+    pub fn task(&self) -> Option<&TaskKey> {
+        self.subject.task()
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The marker as people read it: `[x]` for a checkbox, with its tag (`[ ] [DEFERRED]`).
+    pub fn shown(&self) -> String {
+        let marker = match self.marker.spelling {
+            crate::vocabulary::Spelling::Checkbox => format!("[{}]", self.marker.text),
+            _ => self.marker.text.to_string(),
+        };
+        match &self.tag {
+            Some(tag) => format!("{marker} {}", tag.text),
+            None => marker,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldInsert {
+    pub at: crate::text::TextSize,
+    pub style: FieldStyle,
+}
+
+/// How a file writes its fields, so inserted ones look like their neighbours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldStyle {
+    /// `{prefix}**{Name}**: {value}` lines.
+    Markdown { prefix: String, date_only: bool },
+    /// A JSON property inserted after the last one, on its own line with this indentation, or
+    /// on the same line when the object is written on one line.
+    Json { indent: String, after: crate::text::TextSize, inline: bool },
+    /// A `(Name: value)` line under a phase heading.
+    Parenthesized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The id as written (`529`, `task-24.1`, `1.0`).
+    pub id: String,
+    pub range: TextRange,
+}
+
+/// A checkbox list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The character between the brackets.
+    pub marker: Marker,
+    pub status: Option<StatusId>,
+    pub unknown: Option<Unknown>,
+    pub line: TextRange,
+    /// Nesting depth among checkbox items (0 = top level).
+    pub depth: u32,
+    pub parent_item: Option<usize>,
+    /// The place this item belongs to (a phase, a task section), if any.
+    pub owner: Option<usize>,
+    /// The item's text after the box.
+    pub text: TextRange,
+}
+
+/// A link from a tracker place to a plan, report or spec file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub target: String,
+    pub range: TextRange,
+    pub task: Option<TaskKey>,
+    pub absolute: bool,
+}
+
+impl Link {
+    /// Where a relative link from the file at `from` may point, in the order to try: the file's
+    /// folder first, then each folder above it (links are written relative to the repository
+    /// root, to `specs/`, or to the file). An absolute link has none.
+    pub fn candidates<'a>(&'a self, from: &'a str) -> impl Iterator<Item = String> + 'a {
+        let target = self.target.split('#').next().unwrap_or(&self.target);
+        let folders = from.rmatch_indices('/').map(|(at, _)| &from[..at]).chain(std::iter::once(""));
+        let mut seen: Vec<String> = Vec::new();
+        folders.filter(|_| !self.absolute).filter_map(move |folder| {
+            let joined = join(folder, target)?;
+            (!seen.contains(&joined)).then(|| {
+                seen.push(joined.clone());
+                joined
+            })
+        })
+    }
+}
+
+/// `folder/target` with `.` and `..` resolved; `None` when `..` climbs above the root.
+fn join(folder: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = folder.split('/').filter(|it| !it.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            it => parts.push(it),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Derived counters in a TODO.md frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Counters {
+    pub next_project_number: Option<Counter>,
+    pub task_counts: Vec<Counter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    pub key: String,
+    pub value: u64,
+    pub range: TextRange,
+}
+
+/// A status stated in prose (family 5): informational only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProseStatus {
+    pub line: TextRange,
+    pub outcome: ProseOutcome,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProseOutcome {
+    Done,
+    Failed,
+}
+
+/// A file's mention of a task that states no status (a spec file without `## Status`, a plan
+/// without a header status): enough to know the task exists in that store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub task: TaskKey,
+    pub kind: PlaceKind,
+    pub range: TextRange,
+}
+
+/// Something wrong with a file as a whole: JSON that does not parse, broken frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// Everything the engine knows about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedFile {
+    pub places: Vec<Place>,
+    pub mentions: Vec<Mention>,
+    pub items: Vec<Item>,
+    pub links: Vec<Link>,
+    pub counters: Option<Counters>,
+    pub prose: Vec<ProseStatus>,
+    /// File-level timestamps outside any place (`_last_updated` in state.json).
+    pub timestamps: Vec<Field>,
+    pub problems: Vec<FileProblem>,
+    /// Task ids this file mentions as archived (state.json `completed_projects`): known on
+    /// purpose, not orphans.
+    pub archived: Vec<TaskKey>,
+    /// For a prose document that defines status markers, what it defines: the repository's own
+    /// status standard (kept here because prose texts are not kept).
+    pub standard: Option<Box<crate::conventions::StatusStandard>>,
+}
+
+/// How a part of a parse moves when the text before it grew or shrank by `bytes` and the places
+/// and items before it grew or shrank in number: an incremental re-parse moves what it keeps
+/// after the changed region instead of parsing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Moved {
+    pub bytes: i64,
+    pub places: i64,
+    pub items: i64,
+}
+
+impl Moved {
+    pub fn offset(&self, offset: crate::text::TextSize) -> crate::text::TextSize {
+        crate::text::size((i64::from(u32::from(offset)) + self.bytes).max(0) as usize)
+    }
+
+    pub fn range(&self, range: TextRange) -> TextRange {
+        TextRange::new(self.offset(range.start()), self.offset(range.end()))
+    }
+
+    pub fn place_index(&self, index: usize) -> usize {
+        (index as i64 + self.places).max(0) as usize
+    }
+
+    pub fn item_index(&self, index: usize) -> usize {
+        (index as i64 + self.items).max(0) as usize
+    }
+
+    fn marker(&self, marker: &mut Marker) {
+        marker.range = self.range(marker.range);
+    }
+
+    /// Moves a place in place. Every field is named so that a new one cannot be forgotten.
+    pub fn place(&self, place: &mut Place) {
+        let Place {
+            subject: _,
+            kind: _,
+            marker,
+            status: _,
+            unknown: _,
+            trailing,
+            tag,
+            line,
+            title: _,
+            fields,
+            field_insert,
+            dependencies,
+            child_places,
+            child_items,
+            editable: _,
+            done_mark,
+            heading_number,
+            extent,
+        } = place;
+        self.marker(marker);
+        *trailing = trailing.map(|it| self.range(it));
+        if let Some(tag) = tag {
+            self.marker(tag);
+        }
+        *line = self.range(*line);
+        for field in fields {
+            field.value_range = self.range(field.value_range);
+            field.line = self.range(field.line);
+        }
+        if let Some(insert) = field_insert {
+            insert.at = self.offset(insert.at);
+            if let FieldStyle::Json { after, .. } = &mut insert.style {
+                *after = self.offset(*after);
+            }
+        }
+        for dependency in dependencies {
+            dependency.range = self.range(dependency.range);
+        }
+        for child in child_places {
+            *child = self.place_index(*child);
+        }
+        for child in child_items {
+            *child = self.item_index(*child);
+        }
+        *done_mark = done_mark.map(|it| self.range(it));
+        *heading_number = heading_number.map(|it| self.range(it));
+        *extent = self.range(*extent);
+    }
+
+    pub fn item(&self, item: &mut Item) {
+        let Item { marker, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
+        self.marker(marker);
+        *line = self.range(*line);
+        *parent_item = parent_item.map(|it| self.item_index(it));
+        *owner = owner.map(|it| self.place_index(it));
+        *text = self.range(*text);
+    }
+
+    pub fn link(&self, link: &mut Link) {
+        link.range = self.range(link.range);
+    }
+}

@@ -1,0 +1,157 @@
+//! Plain checklists (GitHub, Obsidian, [x]it!) and spec-kit `tasks.md`.
+
+use crate::markdown::Outline;
+use crate::model::{Item, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::parse::{ParseContext, collect_items, item_from_checkbox, place};
+use crate::text::range;
+use crate::vocabulary::{Kind, Profile, Scope, Spelling, StatusId, Suggestion, SuggestionSource, UnknownReason};
+
+/// Every checkbox of the document, nested as written.
+pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    collect_items(cx, text, &outline, range(0, text.len()), None, &mut out.items);
+    out
+}
+
+/// `- [X] T001 [P] [US1] Description`: a line with a task id is a place of that task; other
+/// checkboxes are plain items.
+pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
+        let line_text = &text[line];
+        let after = &line_text[checkbox.text_start..];
+        let id_len = spec_kit_id(after);
+        if id_len == 0 {
+            if let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) {
+                out.items.push(item);
+            }
+            continue;
+        }
+        let base = usize::from(line.start());
+        let key = TaskKey::new(cx.scope, &after[..id_len]);
+        let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
+        let state_char = checkbox.state.chars().next().unwrap_or(' ');
+        let known = cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char));
+        if !known && state_char.is_alphanumeric() && !matches!(state_char, 'x' | 'X') {
+            continue;
+        }
+        let mut place =
+            place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
+        place.title = Some(after[id_len..].trim().to_string());
+        out.places.push(place);
+    }
+    out
+}
+
+/// What an item's text says about its box, beyond the box's character. A box struck through
+/// as a whole (`- [ ] ~~only if the cache is cold~~ — not applicable`) is cancelled, so it no
+/// longer holds its finished parent open; an unknown `[~]` whose text says it is under way
+/// (`- [~] refactor - Phases 1-4 complete (85%)`) is read as in progress, with a hint.
+pub(crate) fn read_item_text(profile: &Profile, text: &str, item: &mut Item) {
+    let words = &text[item.text];
+    let open = item.status.is_none_or(|it| !profile.kind(it).is_closed());
+    if open && struck_through(words) {
+        if let Some(cancelled) = status_of_kind(profile, Kind::Cancelled) {
+            item.status = Some(cancelled);
+            item.unknown = None;
+        }
+        return;
+    }
+    if item.status.is_some() || item.marker.text != "~" || !says_progress(words) {
+        return;
+    }
+    let (Some(unknown), Some(active)) = (item.unknown.as_mut(), status_of_kind(profile, Kind::Active)) else {
+        return;
+    };
+    unknown.reason = UnknownReason::Inferred;
+    unknown.stands_for = Some(active);
+    // The vocabulary's own box for it, offered but never applied without asking.
+    unknown.suggestions = profile
+        .status(active)
+        .spelled(Spelling::Checkbox)
+        .map(|text| Suggestion { status: active, text, why: SuggestionSource::SameKind })
+        .into_iter()
+        .collect();
+    item.status = Some(active);
+}
+
+/// The vocabulary's status of `kind` for a box: one spelled as a box first, else any task status.
+fn status_of_kind(profile: &Profile, kind: Kind) -> Option<StatusId> {
+    let of_kind = |id: &StatusId| profile.kind(*id) == kind && !profile.status(*id).opaque;
+    profile
+        .ids()
+        .filter(of_kind)
+        .find(|it| profile.status(*it).has_spelling(Spelling::Checkbox))
+        .or_else(|| profile.ids().filter(of_kind).find(|it| profile.status(*it).task))
+}
+
+/// `~~the whole item~~`, optionally followed by a note after a dash, colon or parenthesis.
+fn struck_through(words: &str) -> bool {
+    let Some(rest) = words.trim().strip_prefix("~~") else { return false };
+    let Some(end) = rest.find("~~") else { return false };
+    if rest[..end].trim().is_empty() {
+        return false;
+    }
+    let after = rest[end + 2..].trim();
+    after.is_empty() || after.starts_with(['—', '–', '-', ':', '(', '→', '[']) || after.starts_with("->")
+}
+
+/// Whether an item's text says the work is under way: a percentage, or words saying so.
+fn says_progress(words: &str) -> bool {
+    let folded = words.to_lowercase();
+    let percentage = folded.match_indices('%').any(|(at, _)| folded[..at].ends_with(|c: char| c.is_ascii_digit()));
+    percentage
+        || [
+            "in progress",
+            "in-progress",
+            "wip",
+            "partial",
+            "partly",
+            "ongoing",
+            "underway",
+            "under way",
+            "started",
+            "halfway",
+            "half done",
+        ]
+        .iter()
+        .any(|it| folded.contains(it))
+}
+
+/// Length of a `T001`-style id at the start of `text`, followed by a space or the end.
+fn spec_kit_id(text: &str) -> usize {
+    let Some(rest) = text.strip_prefix('T') else { return 0 };
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 || !(rest[digits..].is_empty() || rest[digits..].starts_with([' ', '\t'])) {
+        return 0;
+    }
+    1 + digits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn struck_items_and_progress_words() {
+        assert!(struck_through("~~only if the cache is cold~~ — not applicable"));
+        assert!(struck_through("~~gone~~"));
+        assert!(!struck_through("~~gone~~ but the rest stays"));
+        assert!(!struck_through("keep ~~this~~ part"));
+        assert!(!struck_through("~~~~"));
+        assert!(says_progress("refactor - Phases 1-4 complete (85%)"));
+        assert!(says_progress("WIP: parser"));
+        assert!(!says_progress("Component optimization - could use refinement"));
+        assert!(!says_progress("100 % sure"));
+    }
+
+    #[test]
+    fn spec_kit_ids() {
+        assert_eq!(spec_kit_id("T001 [P] Create"), 4);
+        assert_eq!(spec_kit_id("T12"), 3);
+        assert_eq!(spec_kit_id("Tasks"), 0);
+        assert_eq!(spec_kit_id("tasks = different"), 0);
+    }
+}

@@ -1,0 +1,304 @@
+//! `specs/state.json` (`active_projects`, `completed_projects`), archive state files and the
+//! per-task `specs/NNN_slug/state.json`.
+
+use jsonc_parser::ast::{Object, Value};
+use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+
+use crate::markdown;
+use crate::model::{
+    Counter, Counters, Dependency, Editability, Field, FieldInsert, FieldStyle, FileProblem, ParsedFile, Place,
+    PlaceKind, Subject, TaskKey,
+};
+use crate::parse::{ParseContext, is_timestamp_key, link, place};
+use crate::text::{TextRange, line_range_at, range};
+use crate::vocabulary::{self, Scope, Spelling, StatusId};
+
+pub enum Kind {
+    Main,
+    Archive,
+    Task { archived: bool },
+}
+
+/// state.json is plain JSON; comments or trailing commas are errors worth reporting.
+fn strict() -> ParseOptions {
+    ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
+}
+
+pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shift = text.len() - body.len();
+    let ast = match parse_to_ast(body, &CollectOptions::default(), &strict()) {
+        Ok(it) => it,
+        Err(error) => {
+            let start = (shift + error.range().start).min(text.len());
+            out.problems
+                .push(FileProblem { range: line_range_at(text, start), message: format!("not valid JSON: {error}") });
+            return out;
+        }
+    };
+    let Some(Value::Object(root)) = ast.value else {
+        out.problems
+            .push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
+        return out;
+    };
+    let reader = Reader { cx, text, shift };
+    for object in std::iter::once(&root).chain(root.get_object("metadata")) {
+        for prop in &object.properties {
+            if let Value::StringLit(string) = &prop.value
+                && is_timestamp_key(prop.name.as_str())
+            {
+                out.timestamps.push(Field {
+                    name: prop.name.as_str().to_string(),
+                    value: string.value.to_string(),
+                    value_range: reader.string_range(string.range),
+                    line: line_range_at(text, shift + prop.range.start),
+                });
+            }
+        }
+    }
+    match kind {
+        Kind::Main => {
+            // Older trees keep tasks no command has touched yet in `pending_tasks`.
+            for key in ["active_projects", "pending_tasks"] {
+                for entry in array_objects(&root, key) {
+                    reader.entry(entry, PlaceKind::StateJson, &mut out);
+                }
+            }
+            for entry in array_objects(&root, "completed_projects") {
+                reader.entry(entry, PlaceKind::ArchivedStateJson, &mut out);
+            }
+            if let Some(Value::NumberLit(number)) = root.get("next_project_number").map(|it| &it.value)
+                && let Ok(value) = number.value.parse::<u64>()
+            {
+                out.counters = Some(Counters {
+                    next_project_number: Some(Counter {
+                        key: "next_project_number".into(),
+                        value,
+                        range: reader.range(number.range),
+                    }),
+                    task_counts: Vec::new(),
+                });
+            }
+        }
+        Kind::Archive => {
+            for key in ["archived_projects", "completed_projects", "active_projects"] {
+                for entry in array_objects(&root, key) {
+                    reader.entry(entry, PlaceKind::ArchivedStateJson, &mut out);
+                }
+            }
+        }
+        Kind::Task { archived } => {
+            let kind = if archived { PlaceKind::ArchivedStateJson } else { PlaceKind::TaskStateJson };
+            reader.entry(&root, kind, &mut out);
+        }
+    }
+    out
+}
+
+fn array_objects<'a, 'b>(root: &'b Object<'a>, key: &str) -> impl Iterator<Item = &'b Object<'a>> {
+    root.get_array(key).into_iter().flat_map(|it| it.elements.iter()).filter_map(|it| match it {
+        Value::Object(object) => Some(object),
+        _ => None,
+    })
+}
+
+struct Reader<'a> {
+    cx: &'a ParseContext<'a>,
+    text: &'a str,
+    shift: usize,
+}
+
+impl Reader<'_> {
+    fn range(&self, it: jsonc_parser::common::Range) -> TextRange {
+        range(self.shift + it.start, self.shift + it.end)
+    }
+
+    /// The inside of a string literal, without its quotes.
+    fn string_range(&self, it: jsonc_parser::common::Range) -> TextRange {
+        range(self.shift + it.start + 1, (self.shift + it.end).saturating_sub(1).max(self.shift + it.start + 1))
+    }
+
+    /// A `completed_projects` entry without a `status` says "completed" by where it is: a
+    /// place of the task at its `project_number`, read as completed, never rewritten (there is
+    /// no status to rewrite; moving the entry is the user's call).
+    fn implied_completion(&self, object: &Object<'_>, key: TaskKey, out: &mut ParsedFile) {
+        let Some(Value::NumberLit(number)) = object.get("project_number").map(|it| &it.value) else { return };
+        let statuses = &self.cx.profile.statuses;
+        let completed = statuses.iter().position(|it| it.json.as_deref() == Some("completed"));
+        let Some(completed) = completed.or_else(|| {
+            statuses.iter().position(|it| it.kind == vocabulary::Kind::Done && it.task && it.json.is_some())
+        }) else {
+            return;
+        };
+        let id = StatusId(completed as u16);
+        let Some(json) = self.cx.profile.status(id).json.clone() else { return };
+        let mut place = place(
+            self.cx,
+            Subject::Task(key),
+            PlaceKind::ArchivedStateJson,
+            self.text,
+            self.range(number.range),
+            Spelling::Json,
+            Scope::Task,
+        );
+        place.marker.text = smol_str::SmolStr::new(format!("{json} (in completed_projects)"));
+        place.status = Some(id);
+        place.unknown = None;
+        place.editable = Editability::ReadOnly(
+            "the completed_projects entry has no status to change: move the entry by hand".into(),
+        );
+        place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.extent = self.range(object.range);
+        out.places.push(place);
+    }
+
+    fn entry(&self, object: &Object<'_>, kind: PlaceKind, out: &mut ParsedFile) {
+        let id = match object.get("project_number").map(|it| &it.value) {
+            Some(Value::NumberLit(number)) => number.value.to_string(),
+            Some(Value::StringLit(string)) => string.value.to_string(),
+            _ => return,
+        };
+        let Some((_, digits)) = markdown::leading_number(&id) else { return };
+        let key = TaskKey::new(self.cx.scope, markdown::numeric_id(digits));
+        // Only timestamps are fields of a state.json place: descriptions and summaries are not
+        // read, so they are not copied.
+        let fields: Vec<Field> = object
+            .properties
+            .iter()
+            .filter(|prop| is_timestamp_key(prop.name.as_str()))
+            .filter_map(|prop| match &prop.value {
+                Value::StringLit(string) => Some(Field {
+                    name: prop.name.as_str().to_string(),
+                    value: string.value.to_string(),
+                    value_range: self.string_range(string.range),
+                    line: line_range_at(self.text, self.shift + prop.range.start),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.links(object, &key, out);
+        let Some(status) = object.get_string("status") else {
+            if kind == PlaceKind::ArchivedStateJson {
+                out.archived.push(key.clone());
+                self.implied_completion(object, key, out);
+            }
+            return;
+        };
+        let marker_range = self.string_range(status.range);
+        let mut place: Place =
+            place(self.cx, Subject::Task(key.clone()), kind, self.text, marker_range, Spelling::Json, Scope::Task);
+        if self.text[marker_range] != *status.value {
+            place.editable = Editability::ReadOnly("the status string contains escapes".into());
+        }
+        place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.extent = self.range(object.range);
+        place.dependencies = object
+            .get_array("dependencies")
+            .into_iter()
+            .flat_map(|it| it.elements.iter())
+            .filter_map(|element| {
+                let (raw, element_range) = match element {
+                    Value::NumberLit(number) => (number.value.to_string(), self.range(number.range)),
+                    Value::StringLit(string) => (string.value.to_string(), self.string_range(string.range)),
+                    _ => return None,
+                };
+                let (_, digits) = markdown::leading_number(&raw)?;
+                Some(Dependency { id: markdown::numeric_id(digits), range: element_range })
+            })
+            .collect();
+        if let Some(last) = object.properties.last() {
+            let line = line_range_at(self.text, self.shift + last.range.start);
+            let line_text = &self.text[line];
+            let indent = line_text[..line_text.len() - line_text.trim_start().len()].to_string();
+            let inline = line.contains(crate::text::size(self.shift + object.range.start));
+            place.field_insert = Some(FieldInsert {
+                at: self.range(last.range).end(),
+                style: FieldStyle::Json { indent, after: self.range(last.range).end(), inline },
+            });
+        }
+        place.fields = fields;
+        if kind == PlaceKind::ArchivedStateJson {
+            out.archived.push(key);
+        }
+        out.places.push(place);
+    }
+
+    /// `plan_path`, `artifacts` (strings or `{path}` objects), and `reports`/`plans`/`summaries`.
+    fn links(&self, object: &Object<'_>, key: &TaskKey, out: &mut ParsedFile) {
+        let mut push = |string: &jsonc_parser::ast::StringLit<'_>| {
+            let target = string.value.as_ref();
+            if target.ends_with('/') || target.contains("://") || target.is_empty() {
+                return;
+            }
+            out.links.push(link(target, self.string_range(string.range), Some(key.clone())));
+        };
+        if let Some(path) = object.get_string("plan_path") {
+            push(path);
+        }
+        for name in ["artifacts", "reports", "plans", "summaries"] {
+            for element in object.get_array(name).into_iter().flat_map(|it| it.elements.iter()) {
+                match element {
+                    Value::StringLit(string) => push(string),
+                    Value::Object(inner) => {
+                        if let Some(path) = inner.get_string("path") {
+                            push(path);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout;
+    use crate::profiles;
+
+    fn parse_main(text: &str) -> ParsedFile {
+        let class = layout::classify("specs/state.json");
+        let profile = profiles::spec_folder();
+        let cx = ParseContext { path: "specs/state.json", class: &class, profile: &profile, scope: "specs" };
+        parse(&cx, text, Kind::Main)
+    }
+
+    #[test]
+    fn entries_with_exact_marker_ranges() {
+        let text = "{\n  \"next_project_number\": 12,\n  \"active_projects\": [\n    {\n      \"project_number\": 7,\n      \"status\": \"researched\",\n      \"dependencies\": [5],\n      \"plan_path\": \"specs/007_x/plans/implementation-001.md\"\n    }\n  ],\n  \"completed_projects\": [{\"project_number\": 3, \"completed\": \"2026-01-01\"}]\n}\n";
+        let parsed = parse_main(text);
+        assert!(parsed.problems.is_empty());
+        let place = &parsed.places[0];
+        assert_eq!(&text[place.marker.range], "researched");
+        assert!(place.status.is_some());
+        assert_eq!(place.dependencies[0].id, "5");
+        assert_eq!(parsed.links[0].target, "specs/007_x/plans/implementation-001.md");
+        assert_eq!(parsed.archived, vec![TaskKey::new("specs", "3")]);
+        assert_eq!(parsed.counters.unwrap().next_project_number.unwrap().value, 12);
+        let Some(FieldInsert { style: FieldStyle::Json { indent, inline, .. }, .. }) = &place.field_insert else {
+            panic!()
+        };
+        assert_eq!((indent.as_str(), *inline), ("      ", false));
+    }
+
+    #[test]
+    fn broken_json_is_reported_with_its_line() {
+        let parsed = parse_main("{\n  \"active_projects\": [\n    {\"project_number\": 1,}\n  ]\n}\n");
+        assert_eq!(parsed.problems.len(), 1);
+        assert!(parsed.problems[0].message.starts_with("not valid JSON"), "{}", parsed.problems[0].message);
+        assert!(parsed.places.is_empty());
+    }
+}

@@ -1,0 +1,300 @@
+//! `open-children` and `plan-status-stale`: a parent and what is under it.
+
+use crate::diagnostic::{FixHint, Parent, Related, RuleCode, Severity, diagnostic};
+use crate::index::{FileEntry, FileId, WorkspaceIndex};
+use crate::model::{Item, ParsedFile, Place, PlaceKind};
+use crate::rules::Sink;
+use crate::text::TextRange;
+use crate::vocabulary::{Kind, Profile, Scope, StatusId};
+
+/// `open-children` and `plan-status-stale` of one place.
+pub(super) fn place(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    place_index: usize,
+    place: &Place,
+    sink: &mut Sink<'_>,
+) {
+    let Some(profile) = index.profile(file) else { return };
+    let parsed = &entry.parsed;
+    let Some(status) = place.status else { return };
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).map(Child::Place);
+    let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item);
+    let under = summarize(phases.chain(items), profile);
+    // A plan header behind its phases is `plan-status-stale`'s to report.
+    let hint = place.kind != PlaceKind::PlanHeader;
+    report(
+        file,
+        &entry.text,
+        Parent::Place(place_index),
+        Child::Place(place),
+        profile.kind(status),
+        &under,
+        hint,
+        sink,
+    );
+    if place.kind == PlaceKind::PlanHeader {
+        stale_header(file, parsed, place_index, place, profile, status, sink);
+    }
+}
+
+/// Nested checkboxes: a checked box over unchecked ones, as org-mode checks them. `nested`
+/// are the positions of the item's direct children.
+pub(super) fn item(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    position: usize,
+    nested: &[usize],
+    sink: &mut Sink<'_>,
+) {
+    let Some(profile) = index.profile(file) else { return };
+    let parsed = &entry.parsed;
+    let Some(item) = parsed.items.get(position) else { return };
+    let Some(status) = item.status else { return };
+    if nested.is_empty() {
+        return;
+    }
+    let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile);
+    report(file, &entry.text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
+}
+
+/// A phase or a checkbox under a parent (or the parent itself).
+#[derive(Clone, Copy)]
+enum Child<'a> {
+    Place(&'a Place),
+    Item(&'a Item),
+}
+
+impl Child<'_> {
+    fn status(&self) -> Option<StatusId> {
+        match self {
+            Child::Place(place) => place.status,
+            Child::Item(item) => item.status,
+        }
+    }
+
+    fn line(&self) -> TextRange {
+        match self {
+            Child::Place(place) => place.line,
+            Child::Item(item) => item.line,
+        }
+    }
+
+    fn marker(&self) -> TextRange {
+        match self {
+            Child::Place(place) => place.marker.range,
+            Child::Item(item) => item.marker.range,
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            Child::Place(place) => place.shown(),
+            Child::Item(item) => format!("[{}]", item.marker.text),
+        }
+    }
+
+    /// How a child is listed in a related note; built only for diagnostics that are reported.
+    fn describe(&self, text: &str) -> String {
+        match self {
+            Child::Place(place) => format!("{} {}", place.title.as_deref().unwrap_or("phase"), place.shown()),
+            Child::Item(item) => format!("[{}] {}", item.marker.text, &text[item.text]),
+        }
+    }
+}
+
+/// What is under a parent: the open children, and how many are done out of how many.
+struct Children<'a> {
+    open: Vec<Child<'a>>,
+    done: usize,
+    total: usize,
+}
+
+fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile) -> Children<'a> {
+    let mut out = Children { open: Vec::new(), done: 0, total: 0 };
+    for child in children {
+        let Some(status) = child.status() else { continue };
+        out.total += 1;
+        match profile.kind(status) {
+            Kind::Done => out.done += 1,
+            Kind::Cancelled => {}
+            _ => out.open.push(child),
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    file: FileId,
+    text: &str,
+    parent: Parent,
+    view: Child<'_>,
+    kind: Kind,
+    under: &Children<'_>,
+    hint: bool,
+    sink: &mut Sink<'_>,
+) {
+    if under.total == 0 {
+        return;
+    }
+    let (what, task, has_phases) = match view {
+        Child::Place(place) => (describe_parent(place), place.task().cloned(), !place.child_places.is_empty()),
+        Child::Item(_) => ("checkbox", None, false),
+    };
+    if kind.is_closed() && !under.open.is_empty() {
+        let items = if has_phases { "items and phases" } else { "items" };
+        let summary = if under.total == 1 {
+            "the only item under it is still open".to_string()
+        } else {
+            format!(
+                "{} of the {} {items} under it {} still open",
+                under.open.len(),
+                under.total,
+                if under.open.len() == 1 { "is" } else { "are" }
+            )
+        };
+        let mut it = diagnostic(
+            RuleCode::OpenChildren,
+            file,
+            view.marker(),
+            format!("{what} is `{}` but {summary}", view.shown()),
+        );
+        it.task = task;
+        it.related = under
+            .open
+            .iter()
+            .take(20)
+            .map(|child| Related { file, range: child.line(), message: format!("open: {}", child.describe(text)) })
+            .collect();
+        it.fix = Some(FixHint::CloseChildren { parent });
+        sink.push(it);
+    } else if !kind.is_closed() && under.done == under.total && hint {
+        // Everything under it is done: a hint, not a warning (the parent may have work of its own).
+        let message = if under.total == 1 {
+            format!("the only item under this {what} is done, but it is still `{}`", view.shown())
+        } else {
+            format!("all {} items under this {what} are done, but it is still `{}`", under.total, view.shown())
+        };
+        let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
+        it.task = task;
+        sink.push_capped(it, Severity::Hint);
+    }
+}
+
+fn describe_parent(place: &Place) -> &'static str {
+    match place.kind {
+        PlaceKind::PlanPhase | PlaceKind::PhaseFile => "phase",
+        PlaceKind::PlanHeader => "plan",
+        _ => "task",
+    }
+}
+
+/// A plan header behind its phases: `[NOT STARTED]` over seven `[COMPLETED]` phases. A header
+/// ahead of its phases is `open-children`'s business.
+fn stale_header(
+    file: FileId,
+    parsed: &ParsedFile,
+    place_index: usize,
+    place: &Place,
+    profile: &Profile,
+    status: StatusId,
+    sink: &mut Sink<'_>,
+) {
+    let phases: Vec<(&Place, Kind)> = place
+        .child_places
+        .iter()
+        .filter_map(|it| parsed.places.get(*it))
+        .filter_map(|phase| Some((phase, profile.kind(phase.status?))))
+        .collect();
+    let Some(derived) = derived_header_kind(parsed, place, profile) else { return };
+    let header_kind = profile.kind(status);
+    if header_kind.progress() >= derived.progress() {
+        return;
+    }
+    let done = phases.iter().filter(|(_, kind)| *kind == Kind::Done).count();
+    let started = phases.iter().filter(|(_, kind)| kind.progress() > 0).count();
+    let total = place.child_places.len();
+    let summary = if derived.progress() == 2 {
+        format!("all {total} phases are closed ({done} done)")
+    } else {
+        format!("{started} of {total} phases are under way or done")
+    };
+    let mut it = diagnostic(
+        RuleCode::PlanStatusStale,
+        file,
+        place.marker.range,
+        format!("plan header says `{}` but {summary}", place.shown()),
+    );
+    it.task = place.task().cloned();
+    it.related = phases
+        .iter()
+        .take(20)
+        .map(|(phase, _)| Related {
+            file,
+            range: phase.marker.range,
+            message: format!("{} {}", phase.title.as_deref().unwrap_or("phase"), phase.marker.text),
+        })
+        .collect();
+    if let Some(target) = representative(profile, derived, place.marker.spelling) {
+        it.fix = Some(FixHint::DeriveHeader { place: place_index, status: target });
+    }
+    sink.push(it);
+}
+
+/// Whether the place is a plan header behind its phases (what `plan-status-stale` reports).
+pub(crate) fn header_behind_phases(index: &WorkspaceIndex, place_ref: crate::index::PlaceRef) -> bool {
+    let place = index.place(place_ref);
+    if place.kind != PlaceKind::PlanHeader {
+        return false;
+    }
+    let (Some(profile), Some(status)) = (index.profile(place_ref.file), place.status) else { return false };
+    let parsed = index.parsed(place_ref.file);
+    derived_header_kind(parsed, place, profile)
+        .is_some_and(|derived| profile.kind(status).progress() < derived.progress())
+}
+
+/// What a plan header's phases add up to, never more than "under way" while a phase cannot be
+/// read (it may still be open).
+fn derived_header_kind(parsed: &ParsedFile, place: &Place, profile: &Profile) -> Option<Kind> {
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it));
+    let mut derived = derived_kind(phases.clone().filter_map(|phase| Some(profile.kind(phase.status?))))?;
+    if phases.clone().any(|it| it.status.is_none()) && derived.is_closed() {
+        derived = Kind::Active;
+    }
+    Some(derived)
+}
+
+/// The kind a set of phases adds up to: closed when all are closed (done if any is done),
+/// under way when any has started, not started otherwise.
+pub(crate) fn derived_kind(kinds: impl Iterator<Item = Kind>) -> Option<Kind> {
+    let kinds: Vec<Kind> = kinds.collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    if kinds.iter().all(|it| it.is_closed()) {
+        return Some(if kinds.contains(&Kind::Done) { Kind::Done } else { Kind::Cancelled });
+    }
+    if kinds.iter().any(|it| it.progress() > 0) {
+        return Some(if kinds.iter().all(|it| *it == Kind::Blocked || it.is_closed()) {
+            Kind::Blocked
+        } else {
+            Kind::Active
+        });
+    }
+    Some(Kind::Todo)
+}
+
+/// The status that stands for `kind` on a plan header written in `spelling`.
+pub(crate) fn representative(profile: &Profile, kind: Kind, spelling: crate::vocabulary::Spelling) -> Option<StatusId> {
+    profile
+        .ids()
+        .find(|it| {
+            profile.kind(*it) == kind
+                && profile.status(*it).in_scope(Scope::Phase)
+                && profile.status(*it).has_spelling(spelling)
+        })
+        .or_else(|| profile.ids().find(|it| profile.kind(*it) == kind && profile.status(*it).has_spelling(spelling)))
+}

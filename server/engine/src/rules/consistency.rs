@@ -1,0 +1,514 @@
+//! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `id-reused`,
+//! `orphan-task` and `dependency-not-done`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::diagnostic::{FixHint, Related, RuleCode, diagnostic};
+use crate::index::{PlaceRef, TaskEntry, WorkspaceIndex, authority};
+use crate::layout::{Family, Role};
+use crate::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
+use crate::rules::{Baseline, Sink};
+use crate::timestamp::{self, Moment};
+use crate::vocabulary::{Kind, Profile, StatusId};
+
+/// What the per-task rules share, computed once per check.
+pub(super) struct Context {
+    /// Which roles each tracker has files for: orphan detection asks per task.
+    roles: HashSet<(usize, Role)>,
+    /// The spec-folder trackers whose state.json lists their not-started tasks too (most of
+    /// them have an entry): only there is a not-started task missing from it an orphan. Many
+    /// trackers add a task to state.json only when work on it starts.
+    mirrored: HashSet<usize>,
+}
+
+/// What, when it changes, changes every task's orphan check.
+pub(super) type Shape = (HashSet<(usize, Role)>, HashSet<usize>);
+
+pub(super) fn shape(cx: &Context) -> Shape {
+    (cx.roles.clone(), cx.mirrored.clone())
+}
+
+/// The context of an index whose tracker roles are known not to have changed.
+pub(super) fn context_with_roles(index: &WorkspaceIndex, roles: HashSet<(usize, Role)>) -> Context {
+    Context { roles, mirrored: mirrored(index) }
+}
+
+pub(super) fn context(index: &WorkspaceIndex) -> Context {
+    let roles = index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
+    context_with_roles(index, roles)
+}
+
+fn mirrored(index: &WorkspaceIndex) -> HashSet<usize> {
+    let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for (task, entry) in index.tasks() {
+        let Some(profile) = index.task_profile(task) else { continue };
+        let mut section = None;
+        let mut listed = false;
+        for place_ref in &entry.places {
+            let place = index.place(*place_ref);
+            match place.kind {
+                PlaceKind::TodoSection => section = Some((place_ref.file, place.status)),
+                PlaceKind::StateJson => listed = true,
+                _ => {}
+            }
+        }
+        let Some((file, Some(status))) = section else { continue };
+        let Some(tracker) = index.entry(file).and_then(|it| it.tracker) else { continue };
+        if profile.kind(status) == Kind::Todo {
+            let (with, all) = counts.entry(tracker).or_default();
+            *with += usize::from(listed);
+            *all += 1;
+        }
+    }
+    counts.into_iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| tracker).collect()
+}
+
+pub(super) fn task(
+    index: &WorkspaceIndex,
+    cx: &Context,
+    baseline: Option<&Baseline<'_>>,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    sink: &mut Sink<'_>,
+) {
+    let Some(profile) = index.task_profile(task) else { return };
+    // An archived task's superseded plans are history (agreeing places leave them out); its
+    // current plan still says what became of the task.
+    mismatch(index, profile, task, &index.agreeing_places(task), baseline, sink);
+    reused_id(index, task, sink);
+    duplicates(index, task, &entry.places, sink);
+    if !entry.archived {
+        orphan(index, cx, task, sink);
+    }
+    dependencies(index, profile, task, sink);
+}
+
+pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
+    // Phases written in two places (a PIDEA phase table row and the phase's own file).
+    let mut phases: BTreeMap<&PhaseKey, Vec<PlaceRef>> = BTreeMap::new();
+    for (file, entry) in index.entries() {
+        for (position, place) in entry.parsed.places.iter().enumerate() {
+            // Phases written in two files; two headings of one plan with the same number are
+            // two phases, not two places of one.
+            if let Subject::Phase(phase) = &place.subject
+                && place.status.is_some()
+                && place.kind != PlaceKind::PlanPhase
+            {
+                phases.entry(phase).or_default().push(PlaceRef { file, index: position });
+            }
+        }
+    }
+    for (phase, places) in phases {
+        if places.len() < 2 {
+            continue;
+        }
+        if let (Some(task), Some(profile)) = (phase.task.as_ref(), index.profile(places[0].file)) {
+            mismatch(index, profile, task, &places, None, sink);
+        }
+    }
+}
+
+/// `specs/TODO.md:123` for messages.
+pub(crate) fn location(index: &WorkspaceIndex, place: PlaceRef) -> String {
+    let Some(entry) = index.entry(place.file) else { return String::new() };
+    let line = crate::text::line_number(entry.line_index(), index.place(place).marker.range.start());
+    format!("{}:{line}", entry.path)
+}
+
+fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
+    match (a.status, b.status) {
+        (Some(x), Some(y)) => profile.agree(x, y, a.kind.task_vocabulary() && b.kind.task_vocabulary()),
+        _ => true,
+    }
+}
+
+fn mismatch(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    places: &[PlaceRef],
+    baseline: Option<&Baseline<'_>>,
+    sink: &mut Sink<'_>,
+) {
+    if places.len() < 2 {
+        return;
+    }
+    // A plan header behind its own phases is stale whatever the other places say: it never
+    // tells the task's status, and `plan-status-stale` gives the one help at its position.
+    let (behind, speaking): (Vec<PlaceRef>, Vec<PlaceRef>) =
+        places.iter().copied().partition(|it| super::children::header_behind_phases(index, *it));
+    // Clusters of places that agree with the cluster's first member.
+    let mut clusters: Vec<Vec<PlaceRef>> = Vec::new();
+    for place in &speaking {
+        let it = index.place(*place);
+        match clusters.iter_mut().find(|cluster| agree(profile, index.place(cluster[0]), it)) {
+            Some(cluster) => cluster.push(*place),
+            None => clusters.push(vec![*place]),
+        }
+    }
+    let Some(first) = clusters.first() else { return };
+    if clusters.len() == 1 && behind.iter().all(|it| agree(profile, index.place(first[0]), index.place(*it))) {
+        return;
+    }
+    let mut candidates: Vec<StatusId> = Vec::new();
+    for place in speaking.iter().chain(&behind) {
+        let it = index.place(*place);
+        if let Some(status) = it.status
+            && it.kind.task_vocabulary()
+            && !candidates.contains(&status)
+        {
+            candidates.push(status);
+        }
+    }
+    let told = match clusters.len() {
+        1 => Some((0, "its other places agree".to_string())),
+        _ => truth(index, profile, task, &speaking, &clusters, baseline),
+    };
+    // The first fix aligns every place with the one that tells the status now.
+    if let Some((truth, _)) = &told
+        && let Some(status) = clusters[*truth].iter().find_map(|it| {
+            let place = index.place(*it);
+            place.kind.task_vocabulary().then_some(place.status).flatten()
+        })
+        && let Some(at) = candidates.iter().position(|it| *it == status)
+    {
+        candidates[..=at].rotate_right(1);
+    }
+    let all: Vec<PlaceRef> = speaking.iter().chain(&behind).copied().collect();
+    let fix = |place: &Place| match &place.subject {
+        Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() },
+        Subject::Phase(_) => FixHint::AlignPlaces { places: all.clone(), candidates: candidates.clone() },
+    };
+    let subject = |place: &Place| match &place.subject {
+        Subject::Task(_) => format!("task {task}"),
+        Subject::Phase(phase) => format!("phase {} of task {task}", phase.number),
+    };
+    let described = |it: PlaceRef| {
+        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), location(index, it))
+    };
+    let Some((truth, why)) = told else {
+        // Nothing says which is newer: one diagnostic for the task, at its most authoritative
+        // place, listing them all.
+        let Some(at) = speaking.iter().copied().min_by_key(|it| authority(index.place(*it).kind)) else { return };
+        let place = index.place(at);
+        let listed: Vec<String> = all.iter().map(|it| described(*it)).collect();
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            at.file,
+            place.marker.range,
+            format!("{}'s places disagree: {}; nothing says which is newer", subject(place), listed.join(", ")),
+        );
+        it.task = Some(task.clone());
+        it.related = related(index, &all, at);
+        it.fix = Some(fix(place));
+        sink.push(it);
+        return;
+    };
+    let newer: Vec<String> = clusters[truth].iter().map(|it| described(*it)).collect();
+    let stale_headers: Vec<PlaceRef> = behind
+        .iter()
+        .copied()
+        .filter(|it| !agree(profile, index.place(clusters[truth][0]), index.place(*it)))
+        .collect();
+    let behind_truth = clusters.iter().enumerate().filter(|(position, _)| *position != truth).flat_map(|(_, it)| it);
+    for place_ref in behind_truth.chain(&stale_headers) {
+        let place = index.place(*place_ref);
+        let header = stale_headers.contains(place_ref);
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            place_ref.file,
+            place.marker.range,
+            format!(
+                "{} is `{}` in this {} but {} ({why}{})",
+                subject(place),
+                place.shown(),
+                place.kind.describe(),
+                newer.join(" and "),
+                if header { "; the header is behind its own phases too" } else { "" }
+            ),
+        );
+        it.task = Some(task.clone());
+        it.related = related(index, &clusters[truth], *place_ref);
+        // plan-status-stale's help catches the header up with its phases; a second help at the
+        // same position would contradict it.
+        it.fix = (!header).then(|| fix(place));
+        sink.push(it);
+    }
+}
+
+fn related(index: &WorkspaceIndex, places: &[PlaceRef], except: PlaceRef) -> Vec<Related> {
+    places
+        .iter()
+        .filter(|it| **it != except)
+        .map(|other| {
+            let place = index.place(*other);
+            Related {
+                file: other.file,
+                range: place.marker.range,
+                message: format!("{}: `{}`", place.kind.describe(), place.shown()),
+            }
+        })
+        .collect()
+}
+
+/// Which cluster of agreeing places tells the task's status now, and why: the one whose status
+/// was entered last by the task's own timestamps (`Started` after `Researched`); else the one
+/// most places agree on; else the one whose places changed since the baseline while the others
+/// did not. `None` when nothing tells.
+fn truth(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    places: &[PlaceRef],
+    clusters: &[Vec<PlaceRef>],
+    baseline: Option<&Baseline<'_>>,
+) -> Option<(usize, String)> {
+    let unique_max = |scores: &[Option<Moment>]| -> Option<usize> {
+        let best = scores.iter().flatten().max()?;
+        let winners: Vec<usize> = (0..scores.len()).filter(|it| scores[*it].as_ref() == Some(best)).collect();
+        (winners.len() == 1).then(|| winners[0])
+    };
+    // When each cluster's status was entered, by the stamp that status writes, looked up in the
+    // task's places (state.json writes `started` where TODO.md writes `**Started**`).
+    let entered = |place: PlaceRef| -> Option<Moment> {
+        let stamp = profile.status(index.place(place).status?).stamp.clone()?;
+        places
+            .iter()
+            .filter_map(|it| index.place(*it).field(&stamp))
+            .filter_map(|it| timestamp::parse(&it.value).ok())
+            .max()
+    };
+    let scores: Vec<Option<Moment>> =
+        clusters.iter().map(|it| it.iter().filter_map(|place| entered(*place)).max()).collect();
+    // Only when every side has a stamp: a status that writes none (`[BLOCKED]`) may be newer.
+    if scores.iter().all(Option::is_some)
+        && let Some(newest) = unique_max(&scores)
+    {
+        let stamp = clusters[newest]
+            .iter()
+            .find_map(|it| profile.status(index.place(*it).status?).stamp.clone())
+            .unwrap_or_default();
+        return Some((newest, format!("newer, by the task's {stamp} timestamp")));
+    }
+    let largest = clusters.iter().map(Vec::len).max().unwrap_or(0);
+    let majority: Vec<usize> = (0..clusters.len()).filter(|it| clusters[*it].len() == largest).collect();
+    if let [only] = majority.as_slice() {
+        return Some((*only, "what most of its places say".into()));
+    }
+    let baseline = baseline?;
+    let old = baseline.index.task(task);
+    let changed = |place: PlaceRef| {
+        let now = index.place(place);
+        let before = old.into_iter().flat_map(|it| &it.places).find(|it| {
+            baseline.index.path(it.file) == index.path(place.file) && baseline.index.place(**it).kind == now.kind
+        });
+        before.is_none_or(|it| baseline.index.place(*it).marker.text != now.marker.text)
+    };
+    let moved: Vec<usize> =
+        (0..clusters.len()).filter(|it| clusters[*it].iter().any(|place| changed(*place))).collect();
+    match moved.as_slice() {
+        [only] => Some((*only, format!("changed since {}", baseline.label))),
+        _ => None,
+    }
+}
+
+fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
+    // One definition per kind of place in each store: a task archived both in state.json's
+    // completed_projects and in the archive's state.json is kept twice on purpose.
+    let mut first: BTreeMap<(PlaceKind, bool), PlaceRef> = BTreeMap::new();
+    for place_ref in places {
+        let place = index.place(*place_ref);
+        if !place.kind.defines_task() {
+            continue;
+        }
+        let store = (place.kind, index.entry(place_ref.file).is_some_and(|it| it.class.role == Role::ArchiveStateJson));
+        match first.get(&store) {
+            None => {
+                first.insert(store, *place_ref);
+            }
+            Some(original) => {
+                let at = place.heading_number.map_or(place.line, |it| {
+                    crate::text::line_range_at(index.text(place_ref.file), usize::from(it.start()))
+                });
+                let mut it = diagnostic(
+                    RuleCode::DuplicateTask,
+                    place_ref.file,
+                    at,
+                    format!(
+                        "task {task} is defined twice: another {} defines it at {}",
+                        place.kind.describe(),
+                        location(index, *original)
+                    ),
+                );
+                it.task = Some(task.clone());
+                it.related.push(Related {
+                    file: original.file,
+                    range: index.place(*original).line,
+                    message: "first definition".into(),
+                });
+                sink.push(it);
+            }
+        }
+    }
+}
+
+/// `id-reused` for an id handed out again (see [`WorkspaceIndex::reused_id`]).
+fn reused_id(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
+    let Some(reused) = index.reused_id(task) else { return };
+    let Some(first) = reused.archived.first() else { return };
+    let place = index.place(*first);
+    let mut it = diagnostic(
+        RuleCode::IdReused,
+        reused.live.file,
+        index.place(reused.live).line,
+        format!(
+            "task {task}'s id is used twice: folder `{}` holds a new task, and `{}` was archived under the same id ({})",
+            reused.folder,
+            place.title.as_deref().unwrap_or_default(),
+            location(index, *first)
+        ),
+    );
+    it.task = Some(task.clone());
+    it.related = related(index, &reused.archived, reused.live);
+    sink.push(it);
+}
+
+/// Stores of a tracker that every live task should appear in.
+fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<'_>) {
+    let roles = &cx.roles;
+    let Some(entry) = index.task(task) else { return };
+    let Some(first) = entry.places.first().map(|it| it.file).or(entry.mentions.first().copied()) else { return };
+    let Some(tracker_id) = index.entry(first).and_then(|it| it.tracker) else { return };
+    let tracker = &index.trackers()[tracker_id];
+    let has_role = |role: Role| roles.contains(&(tracker_id, role));
+    let kinds: Vec<PlaceKind> = entry.places.iter().map(|it| index.place(*it).kind).collect();
+    let mention_roles: Vec<Role> = entry.mentions.iter().filter_map(|it| index.role(*it)).collect();
+    let has = |kind: PlaceKind| kinds.contains(&kind);
+    let report = |sink: &mut Sink<'_>, at: Option<PlaceRef>, message: String| {
+        let (file, range) = match at {
+            Some(place) => (place.file, index.place(place).marker.range),
+            None => (first, crate::text::range(0, 0)),
+        };
+        let mut it = diagnostic(RuleCode::OrphanTask, file, range, message);
+        it.task = Some(task.clone());
+        sink.push(it);
+    };
+    let place_of = |kind: PlaceKind| entry.places.iter().copied().find(|it| index.place(*it).kind == kind);
+    match tracker.family {
+        Family::SpecFolder => {
+            let todo_exists = has_role(Role::Todo);
+            let state_exists = has_role(Role::StateJson);
+            let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
+            let not_started = index
+                .task_status(task)
+                .zip(index.task_profile(task))
+                .is_some_and(|((_, status), profile)| profile.kind(status) == Kind::Todo);
+            let expected_in_state = !not_started || cx.mirrored.contains(&tracker_id);
+            if todo_exists && state_exists && in_todo && !in_state && expected_in_state {
+                report(
+                    sink,
+                    place_of(PlaceKind::TodoSection),
+                    format!("task {task} has a TODO.md section but no entry in state.json"),
+                );
+            } else if todo_exists && state_exists && in_state && !in_todo {
+                report(
+                    sink,
+                    place_of(PlaceKind::StateJson),
+                    format!("task {task} is in state.json but has no section in TODO.md"),
+                );
+            } else if !in_todo && !in_state && (todo_exists || state_exists) {
+                let at = place_of(PlaceKind::TaskOrderLine)
+                    .or_else(|| place_of(PlaceKind::PlanHeader))
+                    .or_else(|| place_of(PlaceKind::TaskStateJson));
+                let what = if has(PlaceKind::TaskOrderLine) { "a Task Order line" } else { "files" };
+                if at.is_some() || mention_roles.iter().any(|it| matches!(it, Role::Plan { .. })) {
+                    report(
+                        sink,
+                        at,
+                        format!("task {task} has {what} but is in neither TODO.md nor state.json, nor archived"),
+                    );
+                }
+            }
+        }
+        Family::Minsky
+            if !has(PlaceKind::IndexLine)
+                && (has(PlaceKind::SpecStatus) || mention_roles.contains(&Role::MinskySpec))
+                && has_role(Role::MinskyIndex) =>
+        {
+            report(
+                sink,
+                place_of(PlaceKind::SpecStatus),
+                format!("task {task} has a spec file but no line in the task index"),
+            );
+        }
+        Family::Compozy => {
+            let in_index = has(PlaceKind::IndexLine);
+            let in_file = has(PlaceKind::Frontmatter) || mention_roles.contains(&Role::CompozyTask);
+            if in_file && !in_index && has_role(Role::CompozyIndex) {
+                report(
+                    sink,
+                    place_of(PlaceKind::Frontmatter),
+                    format!("task {task} has a task file but no line in _tasks.md"),
+                );
+            } else if in_index && !in_file && has_role(Role::CompozyTask) {
+                report(
+                    sink,
+                    place_of(PlaceKind::IndexLine),
+                    format!("task {task} is listed in _tasks.md but has no task file"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink: &mut Sink<'_>) {
+    let Some((speaker, status)) = index.task_status(task) else { return };
+    let kind = profile.kind(status);
+    if !matches!(kind, Kind::Active | Kind::Done) || profile.hands_off(status) {
+        return;
+    }
+    let Some(entry) = index.task(task) else { return };
+    let mut seen: Vec<String> = Vec::new();
+    for place_ref in &entry.places {
+        let place = index.place(*place_ref);
+        for dependency in &place.dependencies {
+            if seen.contains(&dependency.id) || dependency.id == task.id {
+                continue;
+            }
+            seen.push(dependency.id.clone());
+            let Some(target) = index.resolve_dependency(task, &dependency.id) else { continue };
+            let target_entry = index.task(&target);
+            if target_entry.is_some_and(|it| it.archived) && index.task_status(&target).is_none() {
+                continue;
+            }
+            let Some((target_place, target_status)) = index.task_status(&target) else { continue };
+            let target_profile = index.task_profile(&target).unwrap_or(profile);
+            let target_kind = target_profile.kind(target_status);
+            // Work on a task may start while what it depends on is under way (teams and agents
+            // work ahead all the time); not before that has started, and a task is not done
+            // before its dependencies are.
+            if target_kind == Kind::Done || (kind == Kind::Active && target_kind == Kind::Active) {
+                continue;
+            }
+            let mut it = diagnostic(
+                RuleCode::DependencyNotDone,
+                place_ref.file,
+                dependency.range,
+                format!(
+                    "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
+                    index.place(speaker).shown(),
+                    index.place(target_place).shown(),
+                    location(index, target_place)
+                ),
+            );
+            it.task = Some(task.clone());
+            it.related.push(Related {
+                file: target_place.file,
+                range: index.place(target_place).marker.range,
+                message: format!("task {target} is `{}`", index.place(target_place).shown()),
+            });
+            sink.push(it);
+        }
+    }
+}

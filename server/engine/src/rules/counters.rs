@@ -1,0 +1,169 @@
+//! `stale-counts`: TODO.md's `task_counts` and `next_project_number`, and state.json's.
+
+use crate::diagnostic::{FixHint, RuleCode, diagnostic};
+use crate::index::{FileId, WorkspaceIndex};
+use crate::layout::Role;
+use crate::model::{Counter, PlaceKind};
+use crate::rules::Sink;
+use crate::vocabulary::Scope;
+
+/// A counter and the value it should have. `at_least` counters count archived tasks too, which
+/// this workspace may not hold, so only a value below what is visible is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Expectation {
+    pub counter: Counter,
+    pub expected: u64,
+    pub at_least: bool,
+    pub reason: String,
+}
+
+impl Expectation {
+    pub(crate) fn is_stale(&self) -> bool {
+        if self.at_least { self.counter.value < self.expected } else { self.counter.value != self.expected }
+    }
+}
+
+pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
+    if !sink.enabled(RuleCode::StaleCounts) {
+        return;
+    }
+    for expectation in expectations(index, file) {
+        if expectation.is_stale() {
+            let mut it = diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
+            it.fix = Some(FixHint::RecomputeCounters);
+            sink.push(it);
+        }
+    }
+}
+
+/// What `next_project_number` should say, as one expectation however many things it must be
+/// above: a counter gets one diagnostic and one fix, never two edits of the same number.
+fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter: &Counter) -> Option<Expectation> {
+    let ids: Vec<u64> =
+        index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).collect();
+    let mut expected = 0;
+    let mut reasons = Vec::new();
+    if let Some(newest) = newest_id(&ids, counter.value) {
+        expected = newest + 1;
+        if counter.value < expected {
+            reasons.push(format!("task {newest} already exists"));
+        }
+    }
+    // TODO.md and state.json keep the same number.
+    if role == Role::Todo {
+        let mirror = index.entries().find_map(|(_, other)| {
+            (other.class.role == Role::StateJson && other.class.root == scope)
+                .then(|| other.parsed.counters.as_ref()?.next_project_number.clone())
+                .flatten()
+        });
+        if let Some(mirror) = mirror
+            && mirror.value > counter.value
+        {
+            expected = expected.max(mirror.value);
+            reasons.push(format!("state.json says {}", mirror.value));
+        }
+    }
+    (expected > 0).then(|| Expectation {
+        counter: counter.clone(),
+        expected,
+        at_least: true,
+        reason: if reasons.is_empty() {
+            String::new()
+        } else {
+            format!("next_project_number is {} but {}", counter.value, reasons.join(" and "))
+        },
+    })
+}
+
+/// The newest task id: the highest, unless the tracker allocates ids modulo a power of ten and
+/// has wrapped (tasks 953 to 998 written before tasks 1 to 68, `next_project_number: 69`). A wrap
+/// shows in the ids themselves: a gap of more than half the modulus between an old block that
+/// reaches up to the modulus and a young block from 1, with the counter in that gap, right above
+/// the young block.
+pub(crate) fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let highest = *sorted.last()?;
+    let modulus = 10u64.checked_pow(highest.checked_ilog10()? + 1)?;
+    let (below, above) = sorted
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .max_by_key(|(below, above)| above - below)
+        .unwrap_or((highest, highest));
+    let wrapped = above - below > modulus / 2
+        && modulus - highest <= modulus / 10
+        && sorted.first().is_some_and(|it| *it <= modulus / 10)
+        && counter > below
+        && counter < above;
+    Some(if wrapped { below } else { highest })
+}
+
+/// What each counter of `file` should say.
+pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectation> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    let Some(counters) = &entry.parsed.counters else { return Vec::new() };
+    let Some(profile) = index.profile(file) else { return Vec::new() };
+    let scope = entry.class.root.as_str();
+    let mut out = Vec::new();
+
+    if let Some(counter) = &counters.next_project_number {
+        out.extend(next_project_number(index, scope, entry.class.role, counter));
+    }
+
+    if counters.task_counts.is_empty() {
+        return out;
+    }
+    let statuses: Vec<_> =
+        entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection).filter_map(|it| it.status).collect();
+    for counter in &counters.task_counts {
+        let key = counter.key.as_str();
+        let (expected, at_least, what) = if key == "active" {
+            (statuses.iter().filter(|it| !profile.kind(**it).is_closed()).count(), false, "open".to_string())
+        } else if key == "total" {
+            (statuses.len(), true, String::new())
+        } else if let Some(status) = profile.ids().find(|it| {
+            let def = profile.status(*it);
+            def.in_scope(Scope::Task) && (def.json.as_deref() == Some(key) || def.id == key)
+        }) {
+            let count = statuses.iter().filter(|it| **it == status).count();
+            (count, profile.kind(status).is_closed(), format!("`{}`", profile.display(status)))
+        } else {
+            continue;
+        };
+        let tasks = if expected == 1 { "task" } else { "tasks" };
+        let what = if what.is_empty() {
+            tasks.to_string()
+        } else if what == "open" {
+            format!("open {tasks}")
+        } else {
+            format!("{tasks} {what}")
+        };
+        let reason = if at_least {
+            format!("task_counts.{key} is {} but TODO.md alone has {expected} {what}", counter.value)
+        } else {
+            format!("task_counts.{key} is {} but TODO.md has {expected} {what}", counter.value)
+        };
+        out.push(Expectation { counter: counter.clone(), expected: expected as u64, at_least, reason });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_id;
+
+    #[test]
+    fn ids_that_wrapped_at_a_power_of_ten_are_read_as_such() {
+        let wrapped: Vec<u64> = (953..=998).chain(1..=68).collect();
+        assert_eq!(newest_id(&wrapped, 69), Some(68), "69 is right after the young block");
+        assert_eq!(newest_id(&wrapped, 82), Some(68), "a counter further into the gap is above it too");
+        // Without a counter in the gap, or without the blocks at both ends, nothing wrapped.
+        assert_eq!(newest_id(&wrapped, 999), Some(998));
+        assert_eq!(newest_id(&[1, 2, 3, 800], 4), Some(800), "an old outlier far from the modulus' end");
+        assert_eq!(newest_id(&[1, 2, 3, 995], 4), Some(3));
+        assert_eq!(newest_id(&[1, 2, 3, 4], 2), Some(4));
+        assert_eq!(newest_id(&[], 2), None);
+        assert_eq!(newest_id(&[0], 1), None);
+    }
+}

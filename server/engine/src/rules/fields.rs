@@ -1,0 +1,180 @@
+//! `missing-field` and `bad-timestamp`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostic::{FixHint, Related, RuleCode, diagnostic};
+use crate::index::{FileEntry, FileId, WorkspaceIndex};
+use crate::model::{Field, Place, PlaceKind};
+use crate::parse::is_timestamp_key;
+use crate::rules::Sink;
+use crate::timestamp;
+
+/// `bad-timestamp` of the file-level timestamps (`_last_updated`).
+pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    if !entry.class.role.is_tracker() {
+        return;
+    }
+    for timestamp_field in &entry.parsed.timestamps {
+        check_timestamp(file, timestamp_field, sink);
+    }
+}
+
+/// The requirements (by their first field name) the file's task sections follow: written on at
+/// least half of the sections whose status asks for them. A requirement is a convention only
+/// where the tracker follows it: a TODO.md that writes **Completed** on one finished task in
+/// ten keeps its dates elsewhere (its state.json), and is not missing it on the other nine.
+pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTreeSet<String> {
+    let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else { return BTreeSet::new() };
+    // First field name -> (sections asked, sections that wrote it).
+    let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for place in entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
+        let Some(status) = place.status else { continue };
+        for requirement in &profile.status(status).requires {
+            let Some(first) = requirement.any_of.first() else { continue };
+            let counts = tally.entry(first.as_str()).or_default();
+            counts.0 += 1;
+            if requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty())) {
+                counts.1 += 1;
+            }
+        }
+    }
+    tally
+        .into_iter()
+        .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
+        .map(|(it, _)| it.to_string())
+        .collect()
+}
+
+/// `bad-timestamp` and `missing-field` of one place; `followed` is what
+/// [`followed_requirements`] found in its file.
+pub(super) fn place(
+    index: &WorkspaceIndex,
+    file: FileId,
+    entry: &FileEntry,
+    place_index: usize,
+    place: &Place,
+    followed: &BTreeSet<String>,
+    sink: &mut Sink<'_>,
+) {
+    if !entry.class.role.is_tracker() {
+        return;
+    }
+    for field in place.fields.iter().filter(|it| is_timestamp_key(&it.name)) {
+        check_timestamp(file, field, sink);
+    }
+    check_order(file, &place.fields, sink);
+    // Required fields are a convention of the task sections, where the standard
+    // defines them; state.json and plan phases carry their own timestamps.
+    if place.kind != PlaceKind::TodoSection {
+        return;
+    }
+    let (Some(profile), Some(status)) = (index.profile(file), place.status) else { return };
+    for requirement in &profile.status(status).requires {
+        let present =
+            requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+        if present || requirement.any_of.first().is_none_or(|it| !followed.contains(it)) {
+            continue;
+        }
+        let mut it = diagnostic(
+            RuleCode::MissingField,
+            file,
+            place.marker.range,
+            format!("`{}` needs {}", place.marker.text, requirement.describe()),
+        );
+        it.task = place.task().cloned();
+        it.fix = Some(FixHint::AddField { place: place_index, field: requirement.any_of[0].clone() });
+        sink.push(it);
+    }
+}
+
+fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
+    let value = field.value.trim();
+    if value.is_empty() {
+        return;
+    }
+    if let Err(error) = timestamp::parse(value) {
+        let mut it = diagnostic(
+            RuleCode::BadTimestamp,
+            file,
+            field.value_range,
+            format!("{}: {}", field.name, error.describe(value)),
+        );
+        if error == timestamp::TimestampError::OffsetAndZulu
+            && let Some(repaired) = field.value.trim_end().strip_suffix('Z')
+        {
+            it.fix = Some(FixHint::Replace {
+                replacement: repaired.to_string(),
+                title: "Remove the `Z` after the UTC offset".into(),
+            });
+        }
+        sink.push(it);
+    }
+}
+
+/// Timestamps that contradict each other, and a creation or completion written twice with two
+/// values. Research, planning
+/// and work may be redone after a later step (a second research round stamps `Researched` again
+/// after `Planned`), so only what cannot be redone is checked: nothing happens to a task after it
+/// was `Completed`, nor on a day before it was `Created`.
+fn check_order(file: FileId, fields: &[Field], sink: &mut Sink<'_>) {
+    // Research, planning, work and revisions may happen more than once and be logged each
+    // time; a task is created once and completed once.
+    let once = |name: &str| ["Created", "Completed"].iter().any(|it| it.eq_ignore_ascii_case(name));
+    for (position, field) in fields.iter().enumerate() {
+        if let Some(first) = fields[..position].iter().find(|it| it.name.eq_ignore_ascii_case(&field.name))
+            && once(&field.name)
+            && first.value.trim() != field.value.trim()
+        {
+            let mut it = diagnostic(
+                RuleCode::BadTimestamp,
+                file,
+                field.value_range,
+                format!(
+                    "{} is written twice: `{}` here, `{}` before",
+                    field.name,
+                    field.value.trim(),
+                    first.value.trim()
+                ),
+            );
+            it.related.push(Related {
+                file,
+                range: first.value_range,
+                message: format!("{}: {}", first.name, first.value),
+            });
+            sink.push(it);
+            return;
+        }
+    }
+    let stamp = |name: &str| {
+        let field = fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))?;
+        Some((field, timestamp::parse(&field.value).ok()?))
+    };
+    let lifecycle = ["Researched", "Planned", "Started", "Blocked", "Abandoned"];
+    let stamped = || lifecycle.iter().filter_map(|name| stamp(name));
+    // A date-only stamp on the day of a timed one is in order.
+    let after = |a: &timestamp::Moment, b: &timestamp::Moment| {
+        if a.date_only || b.date_only { a.at.date() > b.at.date() } else { a.at > b.at }
+    };
+    let contradiction = match (stamp("Created"), stamp("Completed")) {
+        (_, Some(completed)) if let Some(later) = stamped().find(|(_, at)| after(at, &completed.1)) => {
+            Some((completed, later))
+        }
+        (Some(created), _)
+            if let Some(earlier) =
+                stamped().chain(stamp("Completed")).find(|(_, at)| at.at.date() < created.1.at.date()) =>
+        {
+            Some((earlier, created))
+        }
+        _ => None,
+    };
+    if let Some(((early, _), (late, _))) = contradiction {
+        let mut it = diagnostic(
+            RuleCode::BadTimestamp,
+            file,
+            early.value_range,
+            format!("{} `{}` is before {} `{}`", early.name, early.value.trim(), late.name, late.value.trim()),
+        );
+        it.related.push(Related { file, range: late.value_range, message: format!("{}: {}", late.name, late.value) });
+        sink.push(it);
+    }
+}

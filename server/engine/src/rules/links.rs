@@ -1,0 +1,48 @@
+//! `broken-link`: plan, report and spec links whose file does not exist, and absolute local
+//! paths that only work on one machine.
+
+use crate::diagnostic::{RuleCode, diagnostic};
+use crate::index::{FileEntry, FileId, WorkspaceIndex};
+use crate::model::Link;
+use crate::rules::{PathOracle, Sink};
+
+/// `broken-link` of one link.
+pub(super) fn link(
+    index: &WorkspaceIndex,
+    paths: &dyn PathOracle,
+    file: FileId,
+    entry: &FileEntry,
+    link: &Link,
+    sink: &mut Sink<'_>,
+) {
+    if !sink.enabled(RuleCode::BrokenLink) {
+        return;
+    }
+    let message = if link.absolute {
+        format!(
+            "absolute local path `{}`: it only resolves on one machine; link relative to the repository",
+            link.target
+        )
+    } else if resolve(index, paths, link, &entry.path).is_some() {
+        return;
+    } else {
+        let folder = index.path(file).rsplit_once('/').map_or("", |(dir, _)| dir);
+        let folder = if folder.is_empty() { "the workspace root".to_string() } else { format!("{folder}/") };
+        format!("`{}` does not exist (tried relative to {folder} and every folder above it)", link.target)
+    };
+    let mut it = diagnostic(RuleCode::BrokenLink, file, link.range, message);
+    it.task = link.task.clone();
+    sink.push(it);
+}
+
+/// The first candidate of the link that exists, as a workspace path. Indexed and listed files
+/// are asked first: the oracle's `exists` may cost a file system lookup per candidate.
+pub(crate) fn resolve(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Link, from: &str) -> Option<String> {
+    let candidates: Vec<String> = link.candidates(from).collect();
+    let found = candidates
+        .iter()
+        .find(|it| index.file_id(it).is_some())
+        .or_else(|| candidates.iter().find(|it| paths.known(it)))
+        .or_else(|| candidates.iter().find(|it| paths.exists(it)));
+    found.cloned()
+}

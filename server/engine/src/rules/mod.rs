@@ -1,0 +1,638 @@
+//! The rules: pure functions from the index (and a baseline) to diagnostics.
+//!
+//! Every rule has a stable kebab-case code, a default severity that configuration can change
+//! or turn off, and produces diagnostics that carry the task, the related places and enough
+//! data for the edit planner to build its fix.
+
+pub(crate) mod children;
+mod consistency;
+pub(crate) mod counters;
+mod fields;
+pub(crate) mod links;
+mod markers;
+mod transitions;
+
+use std::ops::Range;
+
+use crate::config::Config;
+use rayon::prelude::*;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode, Severity};
+use crate::index::{FileEdit, FileId, TaskEntry, Update, WorkspaceIndex};
+use crate::model::TaskKey;
+use crate::parse::todo::Splice;
+use crate::text::TextRange;
+
+/// What the rules compare against to find transitions: the workspace at git HEAD (or
+/// `--since REV`), indexed like the working tree.
+pub struct Baseline<'a> {
+    pub index: &'a WorkspaceIndex,
+    /// A name for messages: `HEAD`, `main~3`.
+    pub label: String,
+}
+
+/// Answers whether a workspace-relative path exists. The adapter knows the disk; tests use a
+/// set.
+pub trait PathOracle: Sync {
+    /// Whether the path is among the files the adapter already listed: cheap.
+    fn known(&self, path: &str) -> bool;
+    /// Whether the path exists at all: may ask the file system.
+    fn exists(&self, path: &str) -> bool;
+}
+
+impl PathOracle for std::collections::HashSet<String> {
+    fn known(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+}
+
+/// Runs every enabled rule over the whole index: the per-file rules for each file and the
+/// per-task rules for each task, in parallel.
+pub fn check(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    paths: &dyn PathOracle,
+) -> Vec<Diagnostic> {
+    DiagnosticStore::new(index, config, baseline, paths).all(index)
+}
+
+/// A workspace's diagnostics, kept by what they were computed from (a file's places, items and
+/// links, a task, the phases), so that after an index update only the rules whose inputs
+/// changed run again, and diagnostics of an edited file that did not change are moved.
+#[derive(Debug, Default, Clone)]
+pub struct DiagnosticStore {
+    files: HashMap<FileId, FileDiagnostics>,
+    tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
+    phases: Vec<Diagnostic>,
+    /// Which stores each tracker has and whether its state.json lists not-started tasks: when
+    /// it changes, every task's orphan check changes.
+    shape: consistency::Shape,
+    /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
+    /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
+    history: BTreeSet<FileId>,
+}
+
+/// The per-file rules' diagnostics of one file, by what each was computed from.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct FileDiagnostics {
+    /// From the file as a whole: parse problems, file timestamps, counters (which count across
+    /// files), transitions (which match places by order).
+    whole: Vec<Diagnostic>,
+    /// With the index of the place, item or link each came from, sorted by it: most have none,
+    /// so only the diagnostics are stored.
+    places: Part,
+    items: Part,
+    links: Part,
+    /// The required fields the file's task sections write anywhere (what `missing-field`
+    /// enforces): when an edit changes them, every place is checked again.
+    followed: BTreeSet<String>,
+}
+
+/// The diagnostics of one kind of origin (places, items or links) and how many origins there
+/// were, which an edit's splice must agree with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Part {
+    origins: usize,
+    diagnostics: Vec<(usize, Diagnostic)>,
+}
+
+impl Part {
+    /// Replaces the diagnostics of the origins in the splice with `fresh` and moves those after
+    /// it. `false` when one cannot be moved.
+    fn follow(&mut self, splice: Splice, fresh: Vec<(usize, Diagnostic)>, file: FileId, edit: &FileEdit) -> bool {
+        let first = self.diagnostics.partition_point(|(origin, _)| *origin < splice.start);
+        let after = self.diagnostics.partition_point(|(origin, _)| *origin < splice.old_end);
+        for (origin, diagnostic) in &mut self.diagnostics[after..] {
+            *origin = (*origin as i64 + splice.delta()) as usize;
+            if !moved(diagnostic, file, edit) {
+                return false;
+            }
+        }
+        self.diagnostics.splice(first..after, fresh);
+        self.origins = (self.origins as i64 + splice.delta()) as usize;
+        true
+    }
+}
+
+impl FileDiagnostics {
+    fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        let parts = [&self.places, &self.items, &self.links];
+        self.whole
+            .iter()
+            .chain(parts.into_iter().flat_map(|it| it.diagnostics.iter().map(|(_, diagnostic)| diagnostic)))
+    }
+
+    fn compute(
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        file: FileId,
+    ) -> FileDiagnostics {
+        let Some(entry) = index.entry(file) else { return FileDiagnostics::default() };
+        let parsed = &entry.parsed;
+        let part = |origins: usize, diagnostics| Part { origins, diagnostics };
+        let followed = fields::followed_requirements(index, file);
+        FileDiagnostics {
+            whole: check_whole_file(index, config, baseline, file),
+            places: part(parsed.places.len(), check_places(index, config, file, &followed, 0..parsed.places.len())),
+            items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
+            links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
+            followed,
+        }
+    }
+
+    /// Follows an edit of the file: the diagnostics of the replaced places, items and links are
+    /// computed again, those after them moved. `false` when one cannot be moved or the stored
+    /// diagnostics are not of the parse the edit started from (the caller then computes
+    /// everything again).
+    fn follow(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        paths: &dyn PathOracle,
+        file: FileId,
+        edit: &FileEdit,
+    ) -> bool {
+        let parsed = index.parsed(file);
+        let agrees = |part: &Part, splice: Splice, now: usize| {
+            splice.old_end <= part.origins && part.origins as i64 + splice.delta() == now as i64
+        };
+        if !(agrees(&self.places, edit.places, parsed.places.len())
+            && agrees(&self.items, edit.items, parsed.items.len())
+            && agrees(&self.links, edit.links, parsed.links.len()))
+        {
+            return false;
+        }
+        if fields::followed_requirements(index, file) != self.followed {
+            return false;
+        }
+        let fresh = check_places(index, config, file, &self.followed, edit.places.start..edit.places.new_end);
+        if !self.places.follow(edit.places, fresh, file, edit) {
+            return false;
+        }
+        let fresh = check_items(index, config, file, edit.items.start..edit.items.new_end);
+        if !self.items.follow(edit.items, fresh, file, edit) {
+            return false;
+        }
+        let fresh = check_links(index, config, paths, file, edit.links.start..edit.links.new_end);
+        self.links.follow(edit.links, fresh, file, edit)
+    }
+}
+
+/// Moves a diagnostic that was computed before `edit` of `file` to where it is after it, when
+/// what it was computed from is outside the edit: its ranges in that file and the place and
+/// item indices of its fix. `false` when a range overlaps the changed text or an index was
+/// replaced (then it must be computed again).
+fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
+    let shift = |range: &mut TextRange| match edit.change.shift_range(*range) {
+        Some(moved) => {
+            *range = moved;
+            true
+        }
+        None => false,
+    };
+    let index = |index: &mut usize, splice: &Splice| {
+        if *index < splice.start {
+            true
+        } else if *index >= splice.old_end {
+            *index = (*index as i64 + splice.delta()) as usize;
+            true
+        } else {
+            false
+        }
+    };
+    if diagnostic.file == file && !shift(&mut diagnostic.range) {
+        return false;
+    }
+    for related in &mut diagnostic.related {
+        if related.file == file && !shift(&mut related.range) {
+            return false;
+        }
+    }
+    let in_file = diagnostic.file == file;
+    match &mut diagnostic.fix {
+        Some(FixHint::RemoveTrailing { range }) if in_file => shift(range),
+        Some(FixHint::AddField { place, .. }) | Some(FixHint::DeriveHeader { place, .. }) if in_file => {
+            index(place, &edit.places)
+        }
+        Some(FixHint::CloseChildren { parent: Parent::Place(place) }) if in_file => index(place, &edit.places),
+        Some(FixHint::CloseChildren { parent: Parent::Item(item) }) if in_file => index(item, &edit.items),
+        Some(FixHint::AlignPlaces { places, .. }) => {
+            places.iter_mut().filter(|it| it.file == file).all(|it| index(&mut it.index, &edit.places))
+        }
+        _ => true,
+    }
+}
+
+impl DiagnosticStore {
+    pub fn new(
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+    ) -> DiagnosticStore {
+        let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
+        let files: HashMap<FileId, FileDiagnostics> = files
+            .par_iter()
+            .map(|file| (*file, FileDiagnostics::compute(index, config, baseline, paths, *file)))
+            .collect();
+        let cx = consistency::context(index);
+        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
+        let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
+            .par_iter()
+            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
+            .collect();
+        let mut sink = Sink { config, out: Vec::new() };
+        consistency::phases(index, &mut sink);
+        DiagnosticStore { files, tasks, phases: sink.out, shape: consistency::shape(&cx), history: index.history() }
+    }
+
+    /// Recomputes what `update` touched. Returns the files whose diagnostics may have changed.
+    pub fn update(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        update: &Update,
+    ) -> BTreeSet<FileId> {
+        // An edit in place keeps every file's class, so the trackers' roles stay as they were.
+        let cx = match &update.edit {
+            Some(_) if !update.rebuilt => consistency::context_with_roles(index, self.shape.0.clone()),
+            _ => consistency::context(index),
+        };
+        if update.rebuilt || consistency::shape(&cx) != self.shape {
+            let before: BTreeSet<FileId> = self.located().collect();
+            *self = DiagnosticStore::new(index, config, baseline, paths);
+            return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
+        }
+        let mut touched: BTreeSet<FileId> = BTreeSet::new();
+        self.files.retain(|file, _| index.entry(*file).is_some());
+        // The edited file: its changed part, or all of it.
+        let edited = update.file.zip(update.edit.as_ref());
+        if let Some((file, edit)) = edited {
+            let stored = self.files.entry(file).or_default();
+            if stored.follow(index, config, paths, file, edit) {
+                stored.whole = check_whole_file(index, config, baseline, file);
+            } else {
+                *stored = FileDiagnostics::compute(index, config, baseline, paths, file);
+            }
+            touched.insert(file);
+        } else if let Some(file) = update.file {
+            let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
+            if self.files.get(&file) != Some(&fresh) {
+                touched.insert(file);
+                self.files.insert(file, fresh);
+            }
+        }
+        // Plans that became history, or current again: only the files of tasks whose places
+        // changed can have (a file's history depends on its role, which an edit in place keeps,
+        // and on its task's current plan and status).
+        let mut history = self.history.clone();
+        history.retain(|it| index.entry(*it).is_some());
+        let candidates: BTreeSet<FileId> = update
+            .tasks
+            .iter()
+            .filter_map(|it| index.task(it))
+            .flat_map(|it| it.places.iter().map(|place| place.file))
+            .chain(update.file)
+            .collect();
+        for file in candidates {
+            if index.is_history(file) {
+                history.insert(file);
+            } else {
+                history.remove(&file);
+            }
+        }
+        for file in history.symmetric_difference(&self.history) {
+            if Some(*file) != update.file && index.entry(*file).is_some() {
+                self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file));
+                touched.insert(*file);
+            }
+        }
+        self.history = history;
+        // Other files: when a file came or went, every file with links (they may resolve now,
+        // or not); counters, which count tasks across files.
+        for (file, entry) in index.entries() {
+            if Some(file) == update.file {
+                continue;
+            }
+            if update.added_or_removed && !entry.parsed.links.is_empty() {
+                let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
+                if self.files.get(&file) != Some(&fresh) {
+                    touched.insert(file);
+                    self.files.insert(file, fresh);
+                }
+            } else if entry.parsed.counters.is_some() {
+                let whole = check_whole_file(index, config, baseline, file);
+                let stored = self.files.entry(file).or_default();
+                if stored.whole != whole {
+                    touched.insert(file);
+                    stored.whole = whole;
+                }
+            }
+        }
+        // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
+        let mut tasks = update.tasks.clone();
+        let changed: HashSet<(&str, DependencyKey)> =
+            update.tasks.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
+        if !changed.is_empty() {
+            for (task, entry) in index.tasks() {
+                let depends = entry.places.iter().any(|place| {
+                    index.place(*place).dependencies.iter().any(|it| {
+                        DependencyKey::of(&it.id).into_iter().any(|key| changed.contains(&(task.scope.as_str(), key)))
+                    })
+                });
+                if depends {
+                    tasks.insert(task.clone());
+                }
+            }
+        }
+        // The other tasks' diagnostics in the edited file moved with the text. Their messages
+        // name line numbers, so when lines came or went they are computed again.
+        if let Some((file, edit)) = edited {
+            let touches = |it: &Diagnostic| it.file == file || it.related.iter().any(|related| related.file == file);
+            for (task, diagnostics) in self.tasks.iter_mut() {
+                if tasks.contains(task) || !diagnostics.iter().any(touches) {
+                    continue;
+                }
+                let mut moved_all = !edit.lines_moved;
+                let mut moved_diagnostics = diagnostics.clone();
+                if moved_all {
+                    moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
+                }
+                if moved_all {
+                    // Only what really moved is news to the files it is in.
+                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
+                    touched.extend(changed.map(|(_, after)| after.file));
+                    *diagnostics = moved_diagnostics;
+                } else {
+                    tasks.insert(task.clone());
+                }
+            }
+        }
+        for task in tasks {
+            let old = self.tasks.remove(&task).unwrap_or_default();
+            let fresh = match index.task(&task) {
+                Some(entry) => check_task(index, config, &cx, baseline, &task, entry),
+                None => Vec::new(),
+            };
+            if old != fresh {
+                touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
+            }
+            if !fresh.is_empty() || index.task(&task).is_some() {
+                self.tasks.insert(task, fresh);
+            }
+        }
+        // Phases written in two files: only a file that has or had phases changes them.
+        if update.phases || update.edit.is_none() {
+            let mut sink = Sink { config, out: Vec::new() };
+            consistency::phases(index, &mut sink);
+            if sink.out != self.phases {
+                touched.extend(self.phases.iter().chain(sink.out.iter()).map(|it| it.file));
+                self.phases = sink.out;
+            }
+        }
+        if let Some(file) = update.file {
+            touched.insert(file);
+        }
+        touched
+    }
+
+    /// The diagnostics located in `file`, sorted by position.
+    pub fn file(&self, file: FileId) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self.files.get(&file).map(|it| it.iter().cloned().collect()).unwrap_or_default();
+        out.extend(self.tasks.values().flatten().chain(self.phases.iter()).filter(|it| it.file == file).cloned());
+        sort(&mut out, |_| "");
+        out
+    }
+
+    /// Every diagnostic, grouped by file.
+    pub fn by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
+        let mut out: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
+        for it in self
+            .files
+            .values()
+            .flat_map(FileDiagnostics::iter)
+            .chain(self.tasks.values().flatten())
+            .chain(self.phases.iter())
+        {
+            out.entry(it.file).or_default().push(it.clone());
+        }
+        for list in out.values_mut() {
+            sort(list, |_| "");
+        }
+        out
+    }
+
+    /// Every diagnostic, sorted by path and position.
+    pub fn all(&self, index: &WorkspaceIndex) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .files
+            .values()
+            .flat_map(FileDiagnostics::iter)
+            .chain(self.tasks.values().flatten())
+            .chain(self.phases.iter())
+            .cloned()
+            .collect();
+        sort(&mut out, |file| index.path(file));
+        out
+    }
+
+    /// Files that have diagnostics.
+    fn located(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.files
+            .iter()
+            .filter(|(_, it)| it.iter().next().is_some())
+            .map(|(file, _)| *file)
+            .chain(self.tasks.values().flatten().chain(self.phases.iter()).map(|it| it.file))
+    }
+}
+
+fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str) {
+    diagnostics.sort_by(|a, b| {
+        path(a.file)
+            .cmp(path(b.file))
+            .then(a.file.cmp(&b.file))
+            .then(a.range.start().cmp(&b.range.start()))
+            .then(a.code.cmp(&b.code))
+            .then(a.message.cmp(&b.message))
+    });
+    diagnostics.dedup();
+}
+
+/// Whether a dependency id written in a file names the task `id` (`058` is `58`; Backlog.md's
+/// `task-24` may name `BACK-24`).
+/// How a written dependency (`task-24`, `BACK-7`, `221`) names a task, as hashable keys: it
+/// names every task that shares either key (the same id ignoring case, or the same number
+/// after the last `-`). Lets an update find the dependents of hundreds of changed tasks in one
+/// pass.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum DependencyKey {
+    Folded(String),
+    Suffix(String),
+}
+
+impl DependencyKey {
+    fn of(id: &str) -> [DependencyKey; 2] {
+        [
+            DependencyKey::Folded(id.to_ascii_lowercase()),
+            DependencyKey::Suffix(id.rsplit('-').next().unwrap_or(id).to_string()),
+        ]
+    }
+}
+
+/// The rules that look at one task.
+fn check_task(
+    index: &WorkspaceIndex,
+    config: &Config,
+    cx: &consistency::Context,
+    baseline: Option<&Baseline<'_>>,
+    task: &TaskKey,
+    entry: &TaskEntry,
+) -> Vec<Diagnostic> {
+    let mut sink = Sink { config, out: Vec::new() };
+    consistency::task(index, cx, baseline, task, entry, &mut sink);
+    sink.out
+}
+
+/// The rules that look at one file.
+pub fn check_file(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    paths: &dyn PathOracle,
+    file: FileId,
+) -> Vec<Diagnostic> {
+    FileDiagnostics::compute(index, config, baseline, paths, file).iter().cloned().collect()
+}
+
+/// The per-file rules that look at the file as a whole.
+fn check_whole_file(
+    index: &WorkspaceIndex,
+    config: &Config,
+    baseline: Option<&Baseline<'_>>,
+    file: FileId,
+) -> Vec<Diagnostic> {
+    let mut sink = Sink { config, out: Vec::new() };
+    let Some(entry) = index.entry(file) else { return sink.out };
+    markers::whole(file, entry, &mut sink);
+    if !index.is_history(file) {
+        fields::whole(file, entry, &mut sink);
+        counters::file(index, file, &mut sink);
+    }
+    if let Some(baseline) = baseline {
+        transitions::file(index, baseline, file, entry, &mut sink);
+    }
+    sink.out
+}
+
+/// The per-place rules for the places at `positions`, with the index of the place each came
+/// from; `followed` is what [`fields::followed_requirements`] found in the file.
+fn check_places(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    followed: &BTreeSet<String>,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::place(index, file, entry, place, &mut sink);
+        fields::place(index, file, entry, position, place, followed, &mut sink);
+        children::place(index, file, entry, position, place, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
+}
+
+/// The per-item rules for the items at `positions`. An item's children follow it among the
+/// items its parse added with it, so they are within the same positions.
+fn check_items(
+    index: &WorkspaceIndex,
+    config: &Config,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
+    let items = &entry.parsed.items;
+    let mut nested: Vec<Vec<usize>> = vec![Vec::new(); positions.len()];
+    for position in positions.clone() {
+        if let Some(parent) = items[position].parent_item.filter(|it| positions.contains(it)) {
+            nested[parent - positions.start].push(position);
+        }
+    }
+    let mut out = Vec::new();
+    for (position, nested) in positions.zip(nested) {
+        let mut sink = Sink { config, out: Vec::new() };
+        markers::item(index, file, &items[position], &mut sink);
+        children::item(index, file, entry, position, &nested, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
+}
+
+/// The per-link rules for the links at `positions`.
+fn check_links(
+    index: &WorkspaceIndex,
+    config: &Config,
+    paths: &dyn PathOracle,
+    file: FileId,
+    positions: Range<usize>,
+) -> Vec<(usize, Diagnostic)> {
+    let Some(entry) = index.entry(file) else { return Vec::new() };
+    if index.is_history(file) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (link, position) in entry.parsed.links[positions.clone()].iter().zip(positions) {
+        let mut sink = Sink { config, out: Vec::new() };
+        links::link(index, paths, file, entry, link, &mut sink);
+        out.extend(sink.out.into_iter().map(|it| (position, it)));
+    }
+    out
+}
+
+/// Collects diagnostics, applying configured severities; a rule turned off drops its output.
+pub(crate) struct Sink<'a> {
+    config: &'a Config,
+    out: Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    pub(crate) fn enabled(&self, code: RuleCode) -> bool {
+        self.config.severity(code).is_some()
+    }
+
+    /// Adds a diagnostic at the rule's configured severity.
+    pub(crate) fn push(&mut self, mut diagnostic: Diagnostic) {
+        if let Some(severity) = self.config.severity(diagnostic.code) {
+            diagnostic.severity = severity;
+            self.out.push(diagnostic);
+        }
+    }
+
+    /// Adds a diagnostic whose severity is at most `cap` (a hint stays a hint even when the
+    /// rule is configured as an error).
+    pub(crate) fn push_capped(&mut self, diagnostic: Diagnostic, cap: Severity) {
+        if let Some(severity) = self.config.severity(diagnostic.code) {
+            self.out.push(Diagnostic { severity: severity.max(cap), ..diagnostic });
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The edit planner: status changes across every place of a task, refusals, and fixes.
+
+use insta::assert_snapshot;
+
+use crate::config::Config;
+use crate::diagnostic::RuleCode;
+use crate::edit::{Refusal, StatusChangeOptions, WorkspaceChange, plan_fix, plan_status_change};
+use crate::fixture::{diagnostics, files, index};
+use crate::index::{SourceFile, WorkspaceIndex};
+use crate::model::TaskKey;
+use crate::rules::{self};
+use crate::timestamp::Now;
+
+fn options() -> StatusChangeOptions {
+    StatusChangeOptions::new(Now::from_timestamp("2026-11-22T05:33:43Z".parse().unwrap()))
+}
+
+/// The changed files after applying `change`, for snapshots.
+fn render(index: &WorkspaceIndex, change: &WorkspaceChange) -> String {
+    let mut out = format!("# {}\n", change.label);
+    for warning in &change.warnings {
+        out.push_str(&format!("# warning: {warning}\n"));
+    }
+    for (path, text) in change.apply(index) {
+        out.push_str(&format!("=== {path}\n{text}"));
+    }
+    out
+}
+
+/// Re-indexes the workspace with `change` applied.
+fn applied(fixture: &str, index: &WorkspaceIndex, change: &WorkspaceChange) -> (WorkspaceIndex, String) {
+    let mut sources = files(fixture);
+    for (path, text) in change.apply(index) {
+        let source = sources.iter_mut().find(|it| it.path == path).unwrap();
+        *source = SourceFile { path, text: text.into() };
+    }
+    let mut rendered = String::new();
+    for source in &sources {
+        rendered.push_str(&format!("%! {}\n{}", source.path, source.text));
+    }
+    (WorkspaceIndex::build(sources, &Config::default().vocabularies), rendered)
+}
+
+const SPEC_FOLDER: &str = r#"%! specs/TODO.md
+---
+next_project_number: 222
+task_counts:
+  active: 2
+  completed: 7
+  implementing: 1
+  total: 9
+---
+## Task Order
+- **221** [IMPLEMENTING] — Fix status updates
+- **220** [NOT STARTED] — Prepare
+
+### ✓ 219. Earlier work
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 221. Fix status updates
+- **Effort**: 10 hours
+- **Status**: [IMPLEMENTING]
+- **Created**: 2026-01-10
+- **Started**: 2026-01-12
+- **Dependencies**: 219
+- **Plan**: [implementation-001.md](specs/221_fix/plans/implementation-001.md)
+
+**Description**: Atomic updates.
+
+### 220. Prepare
+- **Status**: [NOT STARTED]
+%! specs/state.json
+{
+  "next_project_number": 222,
+  "active_projects": [
+    {
+      "project_number": 221,
+      "status": "implementing",
+      "started": "2026-01-12T09:00:00Z",
+      "last_updated": "2026-01-12T09:00:00Z"
+    },
+    {
+      "project_number": 220,
+      "status": "not_started"
+    }
+  ],
+  "completed_projects": [{"project_number": 219}]
+}
+%! specs/221_fix/plans/implementation-001.md
+# Implementation Plan: Fix status updates
+- **Task**: 221 - Fix status updates
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Refactor [COMPLETED]
+- **Completed**: 2026-01-12T10:00:00Z
+- [x] Read
+
+### Phase 2: Test [COMPLETED]
+- [x] Test
+%! specs/221_fix/state.json
+{
+  "project_number": 221,
+  "status": "implementing"
+}
+"#;
+
+#[test]
+fn completing_a_task_edits_every_place() {
+    let index = index(SPEC_FOLDER);
+    let task = TaskKey::new("specs", "221");
+    let change = plan_status_change(&index, &task, "completed", &options()).unwrap();
+    assert_snapshot!(render(&index, &change));
+    let (after, _) = applied(SPEC_FOLDER, &index, &change);
+    let found = rules::check(&after, &Config::default(), None, &crate::fixture::paths(SPEC_FOLDER));
+    let about_task: Vec<_> = found.iter().filter(|it| it.task.as_ref() == Some(&task)).collect();
+    assert!(about_task.is_empty(), "{}", crate::fixture::render(&after, &found));
+    assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &found));
+}
+
+/// Task Order lines written as an ordered list or as a dependency tree are places like any
+/// other: a status change edits every one of them (a task may appear in a tree several times).
+#[test]
+fn ordered_and_tree_task_order_lines_are_written_too() {
+    let fixture = r#"%! specs/TODO.md
+## Task Order
+
+### 1. Critical path
+
+1. **67** [PLANNED] — Glue lemma
+2. **68** [RESEARCHED] — Dense completeness (depends on #67)
+
+### 2. Sub-PRs
+
+146 [NOT STARTED] — Proof system hierarchy
+  └─ 150 [NOT STARTED] — K soundness
+    └─ 68 [RESEARCHED] — Dense completeness (see above)
+  └─ 151 [NOT STARTED] — T soundness
+
+## Tasks
+
+### 68. Dense completeness
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-03-01
+
+### 150. K soundness
+- **Status**: [NOT STARTED]
+"#;
+    let index = index(fixture);
+    let task = TaskKey::new("specs", "68");
+    let places: Vec<String> = index
+        .task(&task)
+        .expect("task 68")
+        .places
+        .iter()
+        .map(|it| format!("{}:{}", index.place(*it).kind.describe(), index.place(*it).marker.text))
+        .collect();
+    assert_eq!(places.len(), 3, "{places:?}");
+    let change = plan_status_change(&index, &task, "planning", &options()).unwrap();
+    let (after, rendered) = applied(fixture, &index, &change);
+    assert!(rendered.contains("2. **68** [PLANNING] — Dense completeness"), "{rendered}");
+    assert!(rendered.contains("    └─ 68 [PLANNING] — Dense completeness (see above)"), "{rendered}");
+    assert!(rendered.contains("  └─ 150 [NOT STARTED] — K soundness"), "{rendered}");
+    let found = rules::check(&after, &Config::default(), None, &crate::fixture::paths(fixture));
+    let about_task: Vec<_> = found.iter().filter(|it| it.task.as_ref() == Some(&task)).collect();
+    assert!(about_task.is_empty(), "{}", crate::fixture::render(&after, &found));
+}
+
+#[test]
+fn refusals_say_why() {
+    let index = index(SPEC_FOLDER);
+    let task = TaskKey::new("specs", "221");
+    let refusal = plan_status_change(&index, &task, "not_started", &options()).unwrap_err();
+    assert_eq!(
+        refusal.to_string(),
+        "task 221: `[IMPLEMENTING]` -> `[NOT STARTED]` is not an allowed transition; from `[IMPLEMENTING]` the vocabulary allows [PARTIAL], [BLOCKED], [ABANDONED], [COMPLETED], [EXPANDED] (use --force to override)"
+    );
+    assert!(matches!(plan_status_change(&index, &task, "shipped", &options()), Err(Refusal::UnknownStatus { .. })));
+    assert!(matches!(plan_status_change(&index, &task, "in_progress", &options()), Err(Refusal::UnknownStatus { .. })));
+    assert_eq!(
+        plan_status_change(&index, &task, "blocked", &options()).unwrap_err().to_string(),
+        "`[BLOCKED]` needs a **Blocking Reason**; give one with --reason"
+    );
+    assert!(matches!(
+        plan_status_change(&index, &TaskKey::new("specs", "999"), "completed", &options()),
+        Err(Refusal::UnknownTask(_))
+    ));
+}
+
+#[test]
+fn forcing_a_task_back_behind_its_phases_is_refused_unless_forced() {
+    let index = index(SPEC_FOLDER);
+    let task = TaskKey::new("specs", "220");
+    // 220 has no plan: going back is only a transition question.
+    assert!(plan_status_change(&index, &task, "completed", &options()).is_err());
+    let task = TaskKey::new("specs", "221");
+    let forced = StatusChangeOptions { force: true, ..options() };
+    let refusal = plan_status_change(&index, &task, "planned", &forced);
+    assert!(refusal.is_ok(), "{refusal:?}");
+    let unforced_but_allowed = plan_status_change(&index, &task, "partial", &options()).unwrap();
+    assert!(render(&index, &unforced_but_allowed).contains("- **Status**: [PARTIAL]"));
+    // Every phase is done: blocking the task would put its header behind them.
+    let with_reason = StatusChangeOptions { reason: Some("waiting".into()), ..options() };
+    assert!(matches!(plan_status_change(&index, &task, "blocked", &with_reason), Err(Refusal::PlanAhead { .. })));
+    let index =
+        crate::fixture::index(&SPEC_FOLDER.replace("### Phase 2: Test [COMPLETED]", "### Phase 2: Test [NOT STARTED]"));
+    let refusal = plan_status_change(&index, &task, "blocked", &with_reason);
+    assert!(refusal.is_ok(), "blocked keeps an under-way header: {refusal:?}");
+}
+
+#[test]
+fn blocking_with_a_reason_adds_both_fields() {
+    let index = index(&SPEC_FOLDER.replace("### Phase 2: Test [COMPLETED]", "### Phase 2: Test [NOT STARTED]"));
+    let task = TaskKey::new("specs", "221");
+    let options = StatusChangeOptions { reason: Some("upstream bug".into()), ..options() };
+    let change = plan_status_change(&index, &task, "BLOCKED", &options).unwrap();
+    let rendered = render(&index, &change);
+    assert!(
+        rendered
+            .contains("- **Started**: 2026-01-12\n- **Blocked**: 2026-11-22\n- **Blocking Reason**: upstream bug\n"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("\"status\": \"blocked\""), "{rendered}");
+    assert!(rendered.contains("- **Status**: [BLOCKED]"), "{rendered}");
+}
+
+#[test]
+fn crlf_files_get_crlf_lines_and_nothing_else_moves() {
+    let fixture = "%! specs/TODO.md\n### 1. Windows\r\n- **Status**: [IMPLEMENTING]\r\n- **Started**: 2026-01-01\r\n\r\nBody text\twith tab and ünïcode\r\n";
+    let index = index(fixture);
+    let change = plan_status_change(&index, &TaskKey::new("specs", "1"), "completed", &options()).unwrap();
+    let (_, text) = &change.apply(&index)[0];
+    assert_eq!(
+        text,
+        "### 1. Windows\r\n- **Status**: [COMPLETED]\r\n- **Started**: 2026-01-01\r\n- **Completed**: 2026-11-22\r\n\r\nBody text\twith tab and ünïcode\r\n"
+    );
+}
+
+#[test]
+fn other_families_keep_their_spelling() {
+    let fixture = r#"%! process/tasks.md
+- [+] Held [#154](process/tasks/154-held.md)
+%! process/tasks/154-held.md
+# Task 154: Held
+
+## Status
+
+IN-PROGRESS
+%! backlog/config.yml
+statuses: ["To Do", "In Progress", "Done"]
+%! backlog/tasks/back-7 - Seven.md
+---
+id: BACK-7
+status: To Do
+updated_date: '2025-09-06 21:22'
+---
+%! tasks/prd-x/_tasks.md
+- [ ] 6.0 Observability [DEFERRED]
+- [ ] 7.0 Plain
+%! tasks/prd-x/6_task.md
+---
+status: deferred
+---
+%! tasks/prd-x/7_task.md
+---
+status: pending
+---
+"#;
+    let index = index(fixture);
+    let mut out = String::new();
+    for (scope, id, status) in [
+        ("process", "154", "done"),
+        ("backlog", "BACK-7", "in progress"),
+        ("tasks/prd-x", "6", "completed"),
+        ("tasks/prd-x", "7", "excluded"),
+    ] {
+        let change = plan_status_change(&index, &TaskKey::new(scope, id), status, &options()).unwrap();
+        out.push_str(&render(&index, &change));
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn fixes_for_each_rule() {
+    let fixture = r#"%! specs/TODO.md
+---
+next_project_number: 2
+---
+### 1. Typo
+- **Status**: [IN PROGRES]
+
+### 2. Done without date
+- **Status**: [COMPLETED]
+
+### 3. Mismatch
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-01
+
+### 5. Done with its date
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+%! specs/state.json
+{"active_projects": [{"project_number": 3, "status": "planned"}]}
+%! specs/004_plan/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+
+### Phase 1: Done [COMPLETED]
+- [ ] left open
+- [x] closed
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let mut out = String::new();
+    for diagnostic in &found {
+        for (choice, title) in crate::edit::fix_titles(&index, diagnostic).iter().enumerate() {
+            out.push_str(&format!("## {} @ {}: {title}\n", diagnostic.code, index.path(diagnostic.file)));
+            match plan_fix(&index, diagnostic, choice, &options()) {
+                Ok(change) => {
+                    for file in &change.files {
+                        for edit in &file.edits {
+                            out.push_str(&format!(
+                                "{} {:?} -> {:?}\n",
+                                file.path,
+                                &index.text(file.file)[edit.range],
+                                edit.new_text
+                            ));
+                        }
+                    }
+                }
+                Err(refusal) => out.push_str(&format!("refused: {refusal}\n")),
+            }
+        }
+    }
+    assert_snapshot!(out);
+}
+
+/// The tracker behind `next_project_number: 99982`: ids wrapped at 1000 (tasks 995 and 998
+/// predate tasks 1 to 80), TODO.md says 81 and state.json 82. One counter, two reasons: one
+/// edit, to 82, and nothing left to fix after it.
+#[test]
+fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids() {
+    let mut fixture = String::from("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n\n## Tasks\n");
+    let mut entries = Vec::new();
+    for id in [995, 998, 1, 2, 80] {
+        fixture.push_str(&format!("\n### {id}. Task {id}\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n"));
+        entries.push(format!("    {{\"project_number\": {id}, \"status\": \"planned\"}}"));
+    }
+    fixture.push_str(&format!(
+        "%! specs/state.json\n{{\n  \"next_project_number\": 82,\n  \"active_projects\": [\n{}\n  ]\n}}\n",
+        entries.join(",\n")
+    ));
+    let index = index(&fixture);
+    let paths = crate::fixture::paths(&fixture);
+    let config = Config::default();
+    let check = crate::edit::FixCheck { config: &config, baseline: None, paths: &paths };
+    let (change, counts) = crate::edit::plan_safe_fixes(
+        &index,
+        &check,
+        &crate::edit::SAFE_FIX_CODES,
+        &StatusChangeOptions { restamp: false, ..options() },
+    )
+    .expect("a valid plan");
+    assert_eq!(counts.get(&RuleCode::StaleCounts), Some(&1), "{change:?}");
+    let todo = &change.files.iter().find(|it| it.path == "specs/TODO.md").expect("TODO.md changes").edits;
+    assert_eq!(todo.len(), 1, "{todo:?}");
+    assert_eq!(todo[0].new_text, "82");
+    assert!(change.files.iter().all(|it| it.path != "specs/state.json"), "82 is right there: {change:?}");
+    let (after, rendered) = applied(&fixture, &index, &change);
+    assert!(rendered.contains("next_project_number: 82\n"), "{rendered}");
+    let left = rules::check(&after, &config, None, &paths);
+    assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
+}
+
+/// A plan whose edits overlap, leave the text or split a character is refused, never applied.
+#[test]
+fn a_change_that_would_corrupt_a_file_is_refused() {
+    use crate::text::{TextEdit, range};
+    let index = index("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n# é\n");
+    let file = index.file_id("specs/TODO.md").expect("TODO.md");
+    let number = range(25, 27);
+    let change = |edits: Vec<TextEdit>| WorkspaceChange {
+        label: "t".into(),
+        files: vec![crate::edit::FileChange { file, path: "specs/TODO.md".into(), edits }],
+        ..WorkspaceChange::default()
+    };
+    let refused = |edits| match change(edits).validate(&index) {
+        Err(Refusal::UnsafePlan { path, detail }) => format!("{path}: {detail}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        refused(vec![TextEdit::replace(number, "999"), TextEdit::replace(number, "82")]),
+        "specs/TODO.md: edits of bytes 25..27 and 25..27 overlap"
+    );
+    assert!(
+        refused(vec![TextEdit::replace(range(20, 26), "x"), TextEdit::replace(range(25, 27), "y")]).contains("overlap")
+    );
+    assert!(refused(vec![TextEdit::replace(range(40, 90), "x")]).contains("not a range of its"));
+    assert!(refused(vec![TextEdit::replace(range(35, 36), "e")]).contains("not a range of its"), "inside é");
+    assert!(
+        change(vec![TextEdit::replace(number, "82"), TextEdit::replace(range(34, 36), "e")]).validate(&index).is_ok()
+    );
+}

@@ -1,0 +1,237 @@
+//! The other tracker families of `formats.md`: minsky, checklists, spec-kit, Backlog.md,
+//! compozy, PIDEA and prose.
+
+use insta::assert_snapshot;
+
+use crate::fixture::{check, index};
+use crate::model::{PlaceKind, ProseOutcome, TaskKey};
+
+#[test]
+fn minsky_index_and_specs() {
+    assert_snapshot!(check(
+        r#"%! process/tasks.md
+# Tasks
+- [x] Done task [#001](process/tasks/001-done.md)
+- [+] Held task [#154](process/tasks/154-held.md)
+- [-] In review [#042](process/tasks/042-review.md)
+- [?] Odd box [#043](process/tasks/043-odd.md)
+%! process/tasks/001-done.md
+# Task 001: Done task
+%! process/tasks/154-held.md
+# Task 154: Held task
+
+## Status
+
+**ON HOLD** - Waiting for completion of task 141
+%! process/tasks/042-review.md
+# Review
+
+## Status
+
+IN-REVIEW
+%! process/tasks/157-unlisted.md
+# Task 157: Not in the index
+
+## Status
+
+NEW
+"#
+    ));
+}
+
+#[test]
+fn github_checklist_nesting() {
+    assert_snapshot!(check(
+        r#"%! TODO.md
+# TODO
+- [x] Parent done
+  - [ ] Child still open
+- [ ] Parent open
+  - [x] Only child done
+- [/] In progress (Obsidian)
+- [-] Cancelled (Obsidian)
+- [~] Not a GitHub box
+- [P] a tag, not a box
+```
+- [~] in code: ignored
+```
+"#
+    ));
+}
+
+#[test]
+fn spec_kit_tasks() {
+    let fixture = r#"%! specs/001-mvp/tasks.md
+## Phase 1: Setup
+- [X] T001 Create project
+- [ ] T002 [P] Configure
+- [X] T002 Duplicate id
+- [P] tasks = different files (legend, not a task)
+"#;
+    let found = check(fixture);
+    assert!(found.contains("duplicate-task"), "{found}");
+    assert!(!found.contains("unknown-status"), "{found}");
+    let index = index(fixture);
+    assert!(index.task(&TaskKey::new("specs/001-mvp", "T001")).is_some());
+}
+
+#[test]
+fn backlog_statuses_come_from_config() {
+    assert_snapshot!(check(
+        r#"%! backlog/config.yml
+statuses: ["To Do", "In Progress", "Review", "Done"]
+%! backlog/tasks/back-1 - First.md
+---
+id: BACK-1
+title: First
+status: Review
+dependencies: [task-2]
+---
+## Acceptance Criteria
+<!-- AC:BEGIN -->
+- [x] #1 one
+- [x] #2 two
+<!-- AC:END -->
+%! backlog/tasks/back-2 - Second.md
+---
+id: BACK-2
+status: To Do
+assignee: @someone
+---
+%! backlog/tasks/back-3 - Third.md
+---
+id: BACK-3
+status: Done
+---
+<!-- AC:BEGIN -->
+- [ ] #1 unchecked
+<!-- AC:END -->
+%! backlog/tasks/back-4 - Fourth.md
+---
+id: BACK-4
+status: Blocked
+---
+"#
+    ));
+}
+
+#[test]
+fn compozy_index_and_task_files() {
+    assert_snapshot!(check(
+        r#"%! tasks/prd-kanban/_tasks.md
+## Tasks
+
+- [x] 1.0 Backend: SQLite
+  - Depends on: none
+
+- [ ] 6.0 Observability [DEFERRED]
+  - Depends on: 1.0
+
+- [ ] 9.0 Optimistic updates [DEFERRED]
+  - Depends on: 1.0
+
+- [x] 12.0 Not written yet
+%! tasks/prd-kanban/1_task.md
+---
+status: completed
+---
+# Task 1.0: Backend
+
+- [x] 1.1 Schema
+%! tasks/prd-kanban/6_task.md
+---
+status: deferred
+---
+%! tasks/prd-kanban/9_task.md
+---
+status: completed
+---
+"#
+    ));
+}
+
+#[test]
+fn pidea_index_phases_and_folder() {
+    assert_snapshot!(check(
+        r#"%! roadmap/completed/auto/sync/sync-index.md
+# Sync - Master Index
+## Overview
+- **Status**: Completed
+- **Completed**: 2025-09-28T17:54:16.000Z
+
+## Phases
+| Phase | File | Status | Time |
+|-------|------|--------|------|
+| 1 | [Phase 1](./sync-phase-1.md) | Completed | 2h |
+| 2 | [Phase 2](./sync-phase-2.md) | ✅ Ready | 3h |
+%! roadmap/completed/auto/sync/sync-phase-1.md
+- **Status**: Completed
+%! roadmap/completed/auto/sync/sync-phase-2.md
+- **Status**: In Progress
+"#
+    ));
+}
+
+#[test]
+fn prose_statuses_are_indexed_not_diagnosed() {
+    let fixture =
+        "%! memory-bank/progress.md\n## ✅ PHASE 3 COMPLETED\n- ❌ Not implemented\n- **Status**: [WHATEVER]\n";
+    assert_eq!(check(fixture), "");
+    let index = index(fixture);
+    let file = index.file_id("memory-bank/progress.md").unwrap();
+    let outcomes: Vec<ProseOutcome> = index.parsed(file).prose.iter().map(|it| it.outcome).collect();
+    assert_eq!(outcomes, vec![ProseOutcome::Done, ProseOutcome::Failed]);
+}
+
+#[test]
+fn root_todo_with_sections_joins_the_specs_tracker() {
+    let index = index(
+        r#"%! TODO.md
+### 5. Root section
+- **Status**: [PLANNED]
+%! specs/state.json
+{"active_projects": [{"project_number": 5, "status": "planned"}]}
+"#,
+    );
+    let task = index.task(&TaskKey::new("specs", "5")).unwrap();
+    let kinds: Vec<PlaceKind> = task.places.iter().map(|it| index.place(*it).kind).collect();
+    assert_eq!(kinds, vec![PlaceKind::TodoSection, PlaceKind::StateJson]);
+}
+
+/// Backlog.md's drafts say `status: Draft` whatever the config lists, and the tasks `backlog
+/// cleanup` moved to backlog/completed/ are history: left as they were finished.
+#[test]
+fn backlog_drafts_and_completed_tasks() {
+    let fixture = r#"%! backlog/config.yml
+statuses: ["To Do", "In Progress", "Done"]
+%! backlog/drafts/draft-3 - Idea.md
+---
+id: draft-3
+status: Draft
+---
+%! backlog/completed/task-103 - Shipped.md
+---
+id: task-103
+status: Done
+---
+<!-- AC:BEGIN -->
+- [ ] #1 never ticked
+<!-- AC:END -->
+%! backlog/tasks/task-104 - Live.md
+---
+id: task-104
+status: Done
+---
+<!-- AC:BEGIN -->
+- [ ] #1 never ticked
+<!-- AC:END -->
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    let reported: Vec<(String, crate::diagnostic::RuleCode)> =
+        found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
+    assert_eq!(
+        reported,
+        [("backlog/tasks/task-104 - Live.md".to_string(), crate::diagnostic::RuleCode::OpenChildren)],
+        "{found:?}"
+    );
+}

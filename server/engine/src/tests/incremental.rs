@@ -1,0 +1,276 @@
+//! Incremental re-parsing equals parsing from scratch: random edit sequences (fences opened and
+//! closed, `---` lines, headings inserted and removed, multi-byte characters, CRLF) applied to
+//! markdown give exactly `Outline::new`'s outline.
+
+use proptest::prelude::*;
+
+use crate::markdown::Outline;
+use crate::text::Change;
+
+/// Lines that change the block structure the most.
+fn markdown_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1usize..5, 1u32..9).prop_map(|(level, id)| format!("{} {id}. Task é", "#".repeat(level))),
+        Just("```".to_string()),
+        Just("~~~".to_string()),
+        Just("---".to_string()),
+        Just("...".to_string()),
+        Just("title: x".to_string()),
+        Just("<!-- open".to_string()),
+        Just("-->".to_string()),
+        Just("<div>".to_string()),
+        Just("- **Status**: [PLANNED]".to_string()),
+        Just("- [ ] box 🚀".to_string()),
+        Just("  - [x] nested".to_string()),
+        Just("> quote".to_string()),
+        Just("| A | B |".to_string()),
+        Just("|---|---|".to_string()),
+        Just("    indented".to_string()),
+        Just("Setext".to_string()),
+        Just("===".to_string()),
+        Just("#".to_string()),
+        Just("[a]:".to_string()),
+        Just(String::new()),
+        "[a-z日本é#`\\-\\[\\] ]{0,12}",
+    ]
+}
+
+fn document() -> impl Strategy<Value = String> {
+    (prop::collection::vec(markdown_line(), 0..40), any::<bool>()).prop_map(|(lines, crlf)| {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        lines.iter().map(|it| format!("{it}{eol}")).collect()
+    })
+}
+
+/// An edit: replace the bytes between two (character-boundary-snapped) positions with text.
+fn edit() -> impl Strategy<Value = (prop::sample::Index, prop::sample::Index, String)> {
+    (
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        prop_oneof![
+            markdown_line().prop_map(|it| format!("{it}\n")),
+            markdown_line().prop_map(|it| format!("\n{it}")),
+            Just("x".to_string()),
+            Just("é".to_string()),
+            Just("```\n".to_string()),
+            Just("---\n".to_string()),
+            Just("\r\n".to_string()),
+            Just(String::new()),
+        ],
+    )
+}
+
+pub(crate) fn apply(text: &str, at: &prop::sample::Index, length: &prop::sample::Index, insert: &str) -> String {
+    let mut start = at.index(text.len() + 1);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    // Mostly small deletions: a keystroke, a line, sometimes a bigger block.
+    let mut end = (start + length.index(12)).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..start]);
+    out.push_str(insert);
+    out.push_str(&text[end.max(start)..]);
+    out
+}
+
+proptest! {
+    /// Parsing in pieces (at any piece size) gives the outline of one parse of the whole text.
+    #[test]
+    fn parsing_in_pieces_equals_parsing_whole(text in document(), min_piece in 0usize..200) {
+        prop_assert_eq!(Outline::new_in_pieces(&text, min_piece), Outline::new_in_pieces(&text, usize::MAX));
+    }
+
+    #[test]
+    fn reparsed_outlines_equal_full_parses(text in document(), edits in prop::collection::vec(edit(), 1..8)) {
+        let mut text = text;
+        let mut outline = Outline::new(&text);
+        for (at, length, insert) in &edits {
+            let edited = apply(&text, at, length, insert);
+            let change = Change::between(&text, &edited);
+            outline = outline.reparse(&text, &edited, change);
+            prop_assert_eq!(&outline, &Outline::new(&edited), "after editing {:?} into {:?}", text, edited);
+            text = edited;
+        }
+    }
+}
+
+/// A piece the parser would need gigabytes for (a 30 MB line of `[` took 2 GB) is not parsed:
+/// it is reported, and the sections around it are read as usual.
+#[test]
+fn a_piece_too_big_to_parse_is_skipped_and_named_and_the_rest_is_read() {
+    let flood = "[".repeat(crate::markdown::PIECE_NODE_LIMIT + 1);
+    let text = format!("# Before\n\n- [ ] one\n\n# Flood\n\n{flood}\n\n# After\n\n- [x] two\n");
+    let outline = Outline::new(&text);
+    let flood_start = text.find("# Flood").unwrap();
+    let after_start = text.find("# After").unwrap();
+    assert_eq!(outline.unparsed.len(), 1);
+    assert_eq!(
+        (usize::from(outline.unparsed[0].start()), usize::from(outline.unparsed[0].end())),
+        (flood_start, after_start)
+    );
+    assert!(outline.in_code(crate::text::size(flood_start + 20)), "nothing is read in it");
+    let headings: Vec<&str> = outline.headings.iter().map(|it| &text[it.content]).collect();
+    assert_eq!(headings, ["Before", "After"]);
+    assert_eq!(outline.items.len(), 2, "the items before and after it are read");
+    assert_eq!(crate::markdown::unparsed_pieces(&text), outline.unparsed);
+    // Far below the limit nothing changes.
+    assert!(Outline::new(&text.replace(&flood, "[[[")).unparsed.is_empty());
+}
+
+#[test]
+fn a_fence_opened_above_swallows_the_sections_below_and_closing_it_frees_them() {
+    let text = "# A\n- [ ] a\n# B\n- [ ] b\n# C\n- [ ] c\n";
+    let outline = Outline::new(text);
+    let opened = text.replace("- [ ] a\n", "- [ ] a\n```\n");
+    let reparsed = outline.reparse(text, &opened, Change::between(text, &opened));
+    assert_eq!(reparsed, Outline::new(&opened));
+    assert_eq!(reparsed.headings.len(), 1);
+    let closed = reparsed.reparse(&opened, text, Change::between(&opened, text));
+    assert_eq!(closed, outline);
+}
+
+#[test]
+fn only_a_leading_metadata_block_is_frontmatter() {
+    let text = "---\ntitle: x\n---\n# A\n---\nnot: yaml\n---\n";
+    let outline = Outline::new(text);
+    assert_eq!(outline.code.len(), 1);
+    assert!(outline.in_code(crate::text::size(text.find("title").unwrap_or(0))));
+    assert!(!outline.in_code(crate::text::size(text.find("not").unwrap_or(0))));
+}
+
+/// Lines of a spec-folder TODO.md, with the structure-changing lines of [`markdown_line`] mixed in.
+fn todo_document() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        3 => super::properties::todo_line(),
+        1 => markdown_line(),
+        1 => Just("## Tasks".to_string()),
+        1 => (1u32..6).prop_map(|it| format!("#### {it}. Nested")),
+    ];
+    (any::<bool>(), prop::collection::vec(line, 0..50), any::<bool>()).prop_map(|(frontmatter, lines, crlf)| {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let head = if frontmatter {
+            format!("---{eol}next_project_number: 7{eol}task_counts:{eol}  active: 2{eol}---{eol}")
+        } else {
+            String::new()
+        };
+        head + &lines.iter().map(|it| format!("{it}{eol}")).collect::<String>()
+    })
+}
+
+fn todo_edit() -> impl Strategy<Value = (prop::sample::Index, prop::sample::Index, String)> {
+    (
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        prop_oneof![
+            super::properties::todo_line().prop_map(|it| format!("{it}\n")),
+            super::properties::todo_line().prop_map(|it| format!("\n{it}")),
+            markdown_line().prop_map(|it| format!("{it}\n")),
+            Just("x".to_string()),
+            Just("é".to_string()),
+            Just("```\n".to_string()),
+            Just("---\n".to_string()),
+            Just("\r\n".to_string()),
+            Just(String::new()),
+        ],
+    )
+}
+
+fn with_todo_context<T>(run: impl FnOnce(&crate::parse::ParseContext<'_>) -> T) -> T {
+    let mut class = crate::layout::classify("specs/TODO.md");
+    class.family = Some(crate::layout::Family::SpecFolder);
+    let profile = crate::profiles::builtin(crate::layout::Family::SpecFolder.default_profile())
+        .unwrap_or_else(crate::profiles::github);
+    run(&crate::parse::ParseContext { path: "specs/TODO.md", class: &class, profile: &profile, scope: "specs" })
+}
+
+proptest! {
+    #[test]
+    fn reparsed_todo_files_equal_full_parses(text in todo_document(), edits in prop::collection::vec(todo_edit(), 1..6)) {
+        use crate::parse::todo;
+        with_todo_context(|cx| {
+            let mut text = text;
+            let (mut parsed, mut layout) = todo::parse_with_layout(cx, &text);
+            for (at, length, insert) in &edits {
+                let edited = apply(&text, at, length, insert);
+                let change = Change::between(&text, &edited);
+                let reparsed = todo::reparse(cx, &text, &edited, change, &mut parsed, &mut layout);
+                let (full, full_layout) = todo::parse_with_layout(cx, &edited);
+                prop_assert_eq!(&parsed, &full, "after editing {:?} into {:?} ({:?})", text, edited, reparsed.region);
+                prop_assert_eq!(&layout, &full_layout);
+                text = edited;
+            }
+            Ok(())
+        })?;
+    }
+}
+
+/// Everything the rules report, with the fix hints, for comparing two stores exactly.
+fn rendered_with_fixes(
+    index: &crate::index::WorkspaceIndex,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) -> Vec<String> {
+    let mut out: Vec<String> = diagnostics
+        .iter()
+        .map(|it| {
+            let related: Vec<String> =
+                it.related.iter().map(|r| format!("{} {:?} {}", index.path(r.file), r.range, r.message)).collect();
+            format!(
+                "{} {:?} {} {} {:?} {:?} {:?} {:?}",
+                index.path(it.file),
+                it.range,
+                it.code,
+                it.message,
+                it.task,
+                it.severity,
+                related,
+                it.fix
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+proptest! {
+    #[test]
+    fn edits_of_a_todo_file_keep_index_and_diagnostics_equal_to_a_fresh_build(
+        files in super::properties::workspace(),
+        edits in prop::collection::vec((todo_edit(), 0usize..8), 1..6),
+        frontmatter in any::<bool>(),
+    ) {
+        use std::collections::HashSet;
+        use std::sync::Arc;
+        use crate::config::Config;
+        use crate::rules::DiagnosticStore;
+        use super::properties::{build, canonical, check};
+        let mut files = files;
+        if frontmatter && let Some(todo) = files.iter_mut().find(|it| it.path == "specs/TODO.md") {
+            let counted = format!("---\nnext_project_number: 3\ntask_counts:\n  active: 1\n  total: 2\n---\n{}", todo.text);
+            todo.text = Arc::from(counted);
+        }
+        let mut index = build(&files);
+        let mut current = files.clone();
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        let todo = current.iter().position(|it| it.path == "specs/TODO.md").unwrap_or(0);
+        for ((at, length, insert), target) in &edits {
+            // Mostly the TODO.md; sometimes another file, which takes the general path between
+            // two incremental ones.
+            let target = if *target < current.len() && *target % 3 == 0 { *target } else { todo };
+            let edited = apply(&current[target].text, at, length, insert);
+            let update = index.set_file(&current[target].path, Some(Arc::from(edited.as_str())));
+            store.update(&index, &config, None, &paths, &update);
+            current[target].text = Arc::from(edited);
+            let fresh = build(&current);
+            let (incremental, full) = (canonical(&index), canonical(&fresh));
+            let differing: Vec<(&str, &str)> = incremental.lines().zip(full.lines()).filter(|(a, b)| a != b).collect();
+            prop_assert_eq!(&incremental, &full, "first differing lines {:?}", differing.first());
+            prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! Property tests over generated trackers: parsing, indexing, the rules and the planner never
+//! panic, every range falls on a character boundary, incremental re-indexing equals indexing
+//! from scratch, and a planned change leaves the task consistent.
+
+use std::collections::HashSet;
+use std::fmt::Write;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, RuleCode};
+use crate::edit::{self, StatusChangeOptions, plan_status_change};
+use crate::index::{SourceFile, WorkspaceIndex};
+use crate::model::{PlaceKind, TaskKey};
+use crate::rules::{self, DiagnosticStore};
+use crate::text::TextRange;
+use crate::timestamp::Now;
+use crate::vocabulary::Scope;
+
+const MARKERS: &[&str] = &[
+    "[NOT STARTED]",
+    "[RESEARCHING]",
+    "[RESEARCHED]",
+    "[PLANNING]",
+    "[PLANNED]",
+    "[IMPLEMENTING]",
+    "[COMPLETED]",
+    "[PARTIAL]",
+    "[BLOCKED]",
+    "[ABANDONED]",
+    "[EXPANDED]",
+    "[IN PROGRESS]",
+    "[IN PROGRES]",
+    "[completed]",
+    "[ NOT STARTED ]",
+    "[SKIPPED]",
+    "Completed",
+    "[]",
+    "[",
+    "[COMPLETED] -- done",
+    "[ÉTÉ]",
+    "🚀",
+    "",
+];
+const JSON_STATUSES: &[&str] =
+    &["not_started", "researched", "planned", "implementing", "completed", "blocked", "in_progress", "wat", ""];
+const WORDS: &[&str] = &["To Do", "In Progress", "Done", "Blocked", "pending", "completed", "é", ""];
+const BOXES: &[&str] = &[" ", "x", "X", "/", "-", "~", "+", "?", "é", "P", "]"];
+
+fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+    prop::sample::select(pool)
+}
+
+/// Noise that stresses byte/char handling: multi-byte characters, tabs, lone markup.
+fn noise() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "é", "🚀", "日本", "\t", " ", "*", "[", "]", "`", "#", "-", ":", "|", "\r"]),
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+pub(super) fn todo_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u32..6, any::<bool>(), noise())
+            .prop_map(|(id, done, title)| format!("### {}{id}. {title}", if done { "✓ " } else { "" })),
+        pick(MARKERS).prop_map(|it| format!("- **Status**: {it}")),
+        pick(MARKERS).prop_map(|it| format!(" **Status**: {it}")),
+        (1u32..6).prop_map(|it| format!("- **Dependencies**: {it}, {}", it + 1)),
+        prop::sample::select(vec![
+            "- **Completed**: 2026-01-02",
+            "- **Started**: 2026-13-40",
+            "- **Blocked**: [RUN: date]",
+            "- **Started**: 2026-01-05T10:00:00+00:00Z"
+        ])
+        .prop_map(str::to_string),
+        (1u32..6, pick(MARKERS)).prop_map(|(id, it)| format!("- **{id}** {it} — order line")),
+        Just("## Task Order".to_string()),
+        Just("```".to_string()),
+        Just("---".to_string()),
+        (pick(BOXES), noise()).prop_map(|(state, text)| format!("- [{state}] {text}")),
+        (pick(BOXES), noise()).prop_map(|(state, text)| format!("  - [{state}] {text}")),
+        Just("- **Plan**: [p](specs/001_a/plans/implementation-001.md) [specs/002_b/plans/x.md]".to_string()),
+        noise(),
+    ]
+}
+
+fn plan_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        pick(MARKERS).prop_map(|it| format!("- **Status**: {it}")),
+        (1u32..5, noise(), pick(MARKERS)).prop_map(|(n, title, it)| format!("### Phase {n}: {title} {it}")),
+        Just("(Started: 2025-12-28T18:00:00Z)".to_string()),
+        Just("- **Completed**: 2025-12-28T17:00:00Z".to_string()),
+        (pick(BOXES), noise()).prop_map(|(state, text)| format!("- [{state}] {text}")),
+        Just("```".to_string()),
+        noise(),
+    ]
+}
+
+fn state_json() -> impl Strategy<Value = String> {
+    prop::collection::vec((1u32..6, pick(JSON_STATUSES), any::<bool>()), 0..5).prop_flat_map(|entries| {
+        let body = entries
+            .iter()
+            .map(|(id, status, dated)| {
+                let dated = if *dated { ", \"completed\": \"2026-01-01T00:00:00Z\"" } else { "" };
+                format!("    {{\"project_number\": {id}, \"status\": \"{status}\"{dated}}}")
+            })
+            .collect::<Vec<_>>()
+            .join(",\n");
+        let valid = format!("{{\n  \"next_project_number\": 4,\n  \"active_projects\": [\n{body}\n  ]\n}}\n");
+        // Sometimes truncated: broken JSON must be reported, not fatal.
+        (Just(valid.clone()), 0..valid.len() + 1).prop_map(|(text, cut)| {
+            if cut % 5 == 0 {
+                let mut at = cut.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                text[..at].to_string()
+            } else {
+                text
+            }
+        })
+    })
+}
+
+fn backlog_task() -> impl Strategy<Value = String> {
+    (pick(WORDS), pick(BOXES), any::<bool>()).prop_map(|(status, state, broken)| {
+        let extra = if broken { "assignee: @me\n" } else { "" };
+        format!("---\nid: BACK-1\nstatus: {status}\n{extra}dependencies: [task-2]\n---\n<!-- AC:BEGIN -->\n- [{state}] #1 thing\n<!-- AC:END -->\n")
+    })
+}
+
+fn join(lines: Vec<String>, crlf: bool) -> String {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut text = lines.join(eol);
+    text.push_str(eol);
+    text
+}
+
+prop_compose! {
+    pub(super) fn workspace()(
+        todo in prop::collection::vec(todo_line(), 0..40),
+        plan in prop::collection::vec(plan_line(), 0..25),
+        plan_two in prop::collection::vec(plan_line(), 0..10),
+        state in state_json(),
+        backlog in backlog_task(),
+        crlf in any::<bool>(),
+        checklist in prop::collection::vec((pick(BOXES), 0usize..3), 0..10),
+    ) -> Vec<SourceFile> {
+        let checklist: Vec<String> = checklist.into_iter().map(|(state, depth)| format!("{}- [{state}] item", "  ".repeat(depth))).collect();
+        vec![
+            SourceFile { path: "specs/TODO.md".into(), text: Arc::from(join(todo, crlf)) },
+            SourceFile { path: "specs/001_a/plans/implementation-001.md".into(), text: Arc::from(join(plan, crlf)) },
+            SourceFile { path: "specs/002_b/plans/implementation-002.md".into(), text: Arc::from(join(plan_two, false)) },
+            SourceFile { path: "specs/state.json".into(), text: Arc::from(state) },
+            SourceFile { path: "backlog/tasks/back-1 - One.md".into(), text: Arc::from(backlog) },
+            SourceFile { path: "backlog/config.yml".into(), text: Arc::from("statuses: [\"To Do\", \"In Progress\", \"Done\"]\n") },
+            SourceFile { path: "TODO.md".into(), text: Arc::from(join(checklist, crlf)) },
+        ]
+    }
+}
+
+pub(super) fn build(files: &[SourceFile]) -> WorkspaceIndex {
+    WorkspaceIndex::build(files.to_vec(), &Config::default().vocabularies)
+}
+
+pub(super) fn check(index: &WorkspaceIndex) -> Vec<Diagnostic> {
+    let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+    rules::check(index, &Config::default(), None, &paths)
+}
+
+/// Diagnostics with file ids replaced by paths, for comparing two indexes' results.
+pub(super) fn rendered(index: &WorkspaceIndex, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let mut out: Vec<String> = diagnostics
+        .iter()
+        .map(|it| format!("{} {:?} {} {} {:?}", index.path(it.file), it.range, it.code, it.message, it.task))
+        .collect();
+    out.sort();
+    out
+}
+
+fn on_boundaries(text: &str, range: TextRange) -> bool {
+    let (start, end) = (usize::from(range.start()), usize::from(range.end()));
+    start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end)
+}
+
+/// Everything the index holds, with file ids replaced by paths, for comparing two indexes.
+pub(super) fn canonical(index: &WorkspaceIndex) -> String {
+    let mut out = String::new();
+    let mut entries: Vec<_> = index.entries().collect();
+    entries.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    for (_, entry) in entries {
+        let _ = writeln!(out, "{} {:?} {:?}", entry.path, entry.class, entry.parsed);
+    }
+    for (task, entry) in index.tasks() {
+        let places: Vec<(String, usize)> =
+            entry.places.iter().map(|it| (index.path(it.file).to_string(), it.index)).collect();
+        let mentions: Vec<&str> = entry.mentions.iter().map(|it| index.path(*it)).collect();
+        let _ = writeln!(
+            out,
+            "{task:?} {places:?} {mentions:?} {} {:?}",
+            entry.archived,
+            entry.current_plan.map(|it| index.path(it))
+        );
+    }
+    out
+}
+
+fn options(force: bool) -> StatusChangeOptions {
+    StatusChangeOptions {
+        force,
+        reason: Some("because".into()),
+        ..StatusChangeOptions::new(Now::from_timestamp(
+            "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        ))
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::default())]
+
+    #[test]
+    fn ranges_fall_on_char_boundaries(files in workspace()) {
+        let index = build(&files);
+        for (_, entry) in index.entries() {
+            let text = &entry.text;
+            for place in &entry.parsed.places {
+                prop_assert!(on_boundaries(text, place.marker.range), "{} marker {:?}", entry.path, place.marker);
+                prop_assert!(on_boundaries(text, place.line));
+                prop_assert_eq!(&text[place.marker.range], place.marker.text.as_str());
+                for field in &place.fields {
+                    prop_assert!(on_boundaries(text, field.value_range));
+                }
+                for range in place.trailing.iter().chain(place.done_mark.iter()).chain(place.heading_number.iter()) {
+                    prop_assert!(on_boundaries(text, *range));
+                }
+            }
+            for item in &entry.parsed.items {
+                prop_assert!(on_boundaries(text, item.marker.range));
+                prop_assert_eq!(&text[item.marker.range], item.marker.text.as_str());
+            }
+            for link in &entry.parsed.links {
+                prop_assert!(on_boundaries(text, link.range));
+            }
+        }
+        for diagnostic in check(&index) {
+            let text = index.text(diagnostic.file);
+            prop_assert!(on_boundaries(text, diagnostic.range), "{:?}", diagnostic);
+            for related in &diagnostic.related {
+                prop_assert!(on_boundaries(index.text(related.file), related.range));
+            }
+            for (choice, _) in crate::edit::fix_titles(&index, &diagnostic).iter().enumerate() {
+                if let Ok(change) = crate::edit::plan_fix(&index, &diagnostic, choice, &options(false)) {
+                    for file in &change.files {
+                        for edit in &file.edits {
+                            prop_assert!(on_boundaries(index.text(file.file), edit.range));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_in_every_role_never_panics(text in "(\\PC|[\r\n\t])*", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let lossy = String::from_utf8_lossy(&bytes).into_owned();
+        let paths = [
+            "specs/TODO.md", "specs/state.json", "specs/archive/state.json", "specs/001_a/state.json",
+            "specs/001_a/plans/implementation-001.md", "process/tasks.md", "process/tasks/001-a.md",
+            "tasks/prd-a/_tasks.md", "tasks/prd-a/1_task.md", "specs/001-kit/tasks.md", "backlog/config.yml",
+            "backlog/tasks/back-1 - A.md", "road/pending/a/a-index.md", "road/pending/a/a-phase-1.md", "TODO.md", "notes.md",
+        ];
+        for content in [&text, &lossy] {
+            let files: Vec<SourceFile> = paths.iter().map(|path| SourceFile { path: path.to_string(), text: Arc::from(content.as_str()) }).collect();
+            let index = build(&files);
+            for diagnostic in check(&index) {
+                prop_assert!(on_boundaries(index.text(diagnostic.file), diagnostic.range));
+            }
+            for task in index.tasks().keys() {
+                let _ = plan_status_change(&index, task, "completed", &options(true));
+            }
+        }
+    }
+
+    #[test]
+    fn incremental_reindexing_equals_indexing_from_scratch(
+        files in workspace(),
+        task in 1u32..6,
+        status in pick(&["researching", "planned", "implementing", "completed", "blocked", "abandoned", "not_started"]),
+        edit_file in 0usize..7,
+        edit_line in 0usize..40,
+        replacement in todo_line(),
+    ) {
+        let mut index = build(&files);
+        let mut current = files.clone();
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        // A planned status change, applied file by file.
+        if let Ok(change) = plan_status_change(&index, &TaskKey::new("specs", task.to_string()), status, &options(true)) {
+            for (path, text) in change.apply(&index) {
+                let update = index.set_file(&path, Some(Arc::from(text.as_str())));
+                store.update(&index, &config, None, &paths, &update);
+                if let Some(file) = current.iter_mut().find(|it| it.path == path) {
+                    file.text = Arc::from(text);
+                }
+            }
+        }
+        // And an arbitrary edit of one line.
+        let file = &mut current[edit_file % files.len()];
+        let mut lines: Vec<&str> = file.text.split('\n').collect();
+        let at = edit_line % lines.len().max(1);
+        if at < lines.len() {
+            lines[at] = &replacement;
+        }
+        let edited = lines.join("\n");
+        let update = index.set_file(&file.path, Some(Arc::from(edited.as_str())));
+        store.update(&index, &config, None, &paths, &update);
+        file.text = Arc::from(edited);
+        let fresh = build(&current);
+        prop_assert_eq!(canonical(&index), canonical(&fresh));
+        prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)));
+        // Removing a file is an update too.
+        let update = index.set_file("specs/state.json", None);
+        store.update(&index, &config, None, &paths, &update);
+        current.retain(|it| it.path != "specs/state.json");
+        let fresh = build(&current);
+        prop_assert_eq!(canonical(&index), canonical(&fresh));
+        prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)));
+    }
+
+    #[test]
+    fn planned_changes_give_every_place_the_requested_status(files in workspace(), task in 1u32..6, pick_next in 0usize..8) {
+        let index = build(&files);
+        let key = TaskKey::new("specs", task.to_string());
+        let (Some(profile), Some((_, current))) = (index.task_profile(&key), index.task_status(&key)) else {
+            return Ok(());
+        };
+        let next = profile.next(Scope::Task, current);
+        let Some(target) = next.get(pick_next % next.len().max(1)).copied() else { return Ok(()) };
+        let Ok(change) = plan_status_change(&index, &key, &profile.status(target).id, &options(false)) else { return Ok(()) };
+        let mut after_files = files.clone();
+        for (path, text) in change.apply(&index) {
+            if let Some(file) = after_files.iter_mut().find(|it| it.path == path) {
+                file.text = Arc::from(text);
+            }
+        }
+        let after = build(&after_files);
+        let entry = after.task(&key).expect("the task is still indexed");
+        let current_plan = entry.current_plan;
+        for place_ref in &entry.places {
+            let place = after.place(*place_ref);
+            if matches!(place.kind, PlaceKind::ArchivedStateJson) || (place.kind == PlaceKind::PlanHeader && current_plan != Some(place_ref.file)) {
+                continue;
+            }
+            let status = place.status;
+            prop_assert!(status.is_some(), "{} at {} is unreadable after the change", place.marker.text, after.path(place_ref.file));
+            let status = status.unwrap_or(target);
+            if place.kind.task_vocabulary() {
+                prop_assert_eq!(status, target, "{} at {}", place.marker.text, after.path(place_ref.file));
+            } else {
+                prop_assert!(profile.agree(status, target, false), "{} at {}", place.marker.text, after.path(place_ref.file));
+            }
+        }
+        // No new diagnostics of rules 3 and 5 for the task.
+        let count = |index: &WorkspaceIndex, code: RuleCode| check(index).iter().filter(|it| it.code == code && it.task.as_ref() == Some(&key)).count();
+        for code in [RuleCode::StatusMismatch, RuleCode::PlanStatusStale] {
+            prop_assert!(count(&after, code) <= count(&index, code), "{} after setting {}", code, profile.status(target).id);
+        }
+        prop_assert_eq!(count(&after, RuleCode::StatusMismatch), 0, "every place was written");
+    }
+}
+
+/// `taskmark fix` as the command line runs it: passes of the safe fixes until one plans nothing,
+/// checked against `baseline` as `check` would be (the files as committed).
+fn fixed(files: &[SourceFile], baseline: &WorkspaceIndex) -> Result<(Vec<SourceFile>, usize), TestCaseError> {
+    let mut current = files.to_vec();
+    let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
+    for pass in 0..8 {
+        let index = build(&current);
+        let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+        let config = Config::default();
+        let planned = crate::edit::plan_safe_fixes(
+            &index,
+            &crate::edit::FixCheck { config: &config, baseline: Some(&baseline), paths: &paths },
+            &crate::edit::SAFE_FIX_CODES,
+            &StatusChangeOptions { restamp: false, ..options(false) },
+        );
+        let (change, _) = planned.map_err(|it| TestCaseError::fail(format!("a fix plan was refused: {it}")))?;
+        if change.is_empty() {
+            return Ok((current, pass));
+        }
+        for (path, text) in change.apply(&index) {
+            if let Some(file) = current.iter_mut().find(|it| it.path == path) {
+                file.text = Arc::from(text);
+            }
+        }
+    }
+    Err(TestCaseError::fail("fixes did not converge in 8 passes"))
+}
+
+/// How many diagnostics of each drift key a check against `baseline` finds.
+fn tally(index: &WorkspaceIndex, baseline: &WorkspaceIndex) -> std::collections::BTreeMap<edit::DriftKey, usize> {
+    let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+    let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
+    let mut out = std::collections::BTreeMap::new();
+    for it in rules::check(index, &Config::default(), Some(&baseline), &paths) {
+        *out.entry(edit::drift_key(index, &it)).or_insert(0) += 1;
+    }
+    out
+}
+
+proptest! {
+    /// After `fix`, nothing new appeared, invalid transitions against the committed files
+    /// included, and a second `fix` has nothing to do. What is left with a safe fix is what
+    /// fixing would make drift. (The 99982 bug: two fixes of one counter on one range.)
+    #[test]
+    fn fixes_converge_and_create_no_diagnostic(files in workspace(), committed in workspace()) {
+        // Committed as generated, or as another workspace: transitions from anything.
+        for baseline in [build(&files), build(&committed)] {
+            let (after_files, passes) = fixed(&files, &baseline)?;
+            let (before_tally, after_tally) = (tally(&build(&files), &baseline), tally(&build(&after_files), &baseline));
+            for (key, count) in &after_tally {
+                let was = before_tally.get(key).copied().unwrap_or(0);
+                prop_assert!(*count <= was, "fix made {:?} appear ({} after, {} before) in {} passes", key, count, was, passes);
+            }
+            let (_, again) = fixed(&after_files, &baseline)?;
+            prop_assert_eq!(again, 0, "a second fix changed something");
+        }
+    }
+}

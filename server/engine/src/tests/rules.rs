@@ -1,0 +1,634 @@
+//! One fixture per rule, modelled on the spec-folder workflow; the expected diagnostics are
+//! snapshots under `snapshots/`.
+
+use insta::assert_snapshot;
+
+use crate::config::Config;
+use crate::diagnostic::{RuleCode, Severity};
+use crate::fixture::{check, diagnostics, diagnostics_with, render};
+
+#[test]
+fn unknown_status_with_suggestions() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Typo
+- **Status**: [IN PROGRES]
+
+### 2. Lower case
+- **Status**: [completed]
+- **Completed**: 2026-01-02
+
+### 3. Padding
+- **Status**: [ NOT STARTED ]
+
+### 4. Legacy
+- **Status**: [COMPLETE]
+- **Completed**: 2026-01-02
+
+### 5. Not a status at all
+- **Status**: [SKIPPED]
+
+### 6. Phase status on a task
+- **Status**: [IN PROGRESS]
+
+### 7. Trailing text
+- **Status**: [COMPLETED] -- all 7 phases COMPLETED
+- **Completed**: 2026-01-02
+
+### 8. Bare legacy word
+- **Status**: Not Started
+"#
+    ));
+}
+
+#[test]
+fn status_mismatch_across_todo_order_state_and_plan() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+## Task Order
+- **58** [BLOCKED] — Bundle coherence
+- **59** [PLANNED] — Agreeing task
+
+## Tasks
+
+### 58. Bundle coherence
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-10
+
+### 59. Agreeing task
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-10
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 58, "status": "researched"},
+    {"project_number": 59, "status": "planned"}
+  ]
+}
+%! specs/059_agreeing/plans/implementation-001.md
+# Plan
+- **Task**: 59 - Agreeing task
+- **Status**: [NOT STARTED]
+
+### Phase 1: Only phase [NOT STARTED]
+- [ ] Do it
+"#
+    ));
+}
+
+#[test]
+fn plan_header_agrees_by_kind_but_not_across_kinds() {
+    let fixture = r#"%! specs/TODO.md
+### 7. Implementing
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-10
+
+### 8. Done
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-11
+
+### 9. Ahead of its task
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-09
+%! specs/007_impl/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Started [IN PROGRESS]
+%! specs/008_done/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+
+### Phase 1: Done [COMPLETED]
+%! specs/009_ahead/plans/implementation-001.md
+- **Status**: [COMPLETED]
+
+### Phase 1: Done [COMPLETED]
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let codes: Vec<(String, RuleCode)> = found.iter().map(|it| (index.path(it.file).to_string(), it.code)).collect();
+    assert!(!codes.iter().any(|(path, _)| path.contains("007_impl")), "{codes:?}");
+    // A header behind its phases gets one help at its position: catch it up with its phases
+    // (plan-status-stale's); the disagreement with its task is reported without a second one.
+    let mut done: Vec<(RuleCode, bool)> = found
+        .iter()
+        .filter(|it| index.path(it.file) == "specs/008_done/plans/implementation-001.md")
+        .map(|it| (it.code, it.fix.is_some()))
+        .collect();
+    done.sort();
+    assert_eq!(done, [(RuleCode::StatusMismatch, false), (RuleCode::PlanStatusStale, true)], "{codes:?}");
+    // A header that says what its phases say but not what its task says disagrees (nothing
+    // tells which is newer: one diagnostic for task 9, naming the plan).
+    let ahead: Vec<&str> = found
+        .iter()
+        .filter(|it| {
+            it.code == RuleCode::StatusMismatch && it.task.as_ref().is_some_and(|task| task.to_string() == "9")
+        })
+        .map(|it| it.message.as_str())
+        .collect();
+    assert!(
+        matches!(ahead.as_slice(), [message] if message.contains("specs/009_ahead/plans/implementation-001.md")),
+        "{ahead:?}"
+    );
+}
+
+#[test]
+fn seed_style_plan_is_stale_with_open_children() {
+    assert_snapshot!(check(
+        r#"%! specs/221_fix/plans/implementation-001.md
+# Implementation Plan: Fix status updates
+
+- **Task**: 221 - Fix status updates
+- **Status**: [NOT STARTED]
+
+## Implementation Phases
+
+### Phase 1: Refactor [COMPLETED]
+
+- **Started**: 2025-12-28T22:47:00Z
+- **Completed**: 2025-12-28T22:47:00Z
+- **Tasks**:
+  - [ ] Read the executor
+  - [ ] Replace direct updates
+
+### Phase 2: Parse plans [COMPLETED]
+(Started: 2025-12-28T22:48:00Z)
+(Completed: 2025-12-28T22:48:00Z)
+
+- [x] Parse
+- [x] Update
+
+### Phase 3: Half way [IN PROGRESS]
+- [x] One
+- [x] Two
+"#
+    ));
+}
+
+#[test]
+fn missing_fields_and_bad_timestamps() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Completed without date
+- **Status**: [COMPLETED]
+
+### 2. Blocked without reason
+- **Status**: [BLOCKED]
+- **Blocked**: 2026-01-03
+
+### 3. Blocked with an alternative reason field
+- **Status**: [BLOCKED]
+- **Blocked**: 2026-01-03
+- **Blocked by**: task 1
+
+### 4. Abandoned
+- **Status**: [ABANDONED]
+- **Abandoned**: 2026-01-03
+- **Abandonment Reason**: superseded
+
+### 5. Out of order
+- **Status**: [COMPLETED]
+- **Started**: 2026-01-05T10:00:00Z
+- **Completed**: 2026-01-04T10:00:00Z
+
+### 6. Malformed and placeholder
+- **Status**: [IMPLEMENTING]
+- **Started**: 2025-12-28T22:50:33+00:00Z
+- **Created**: [RUN: date -u +%Y-%m-%d]
+"#
+    ));
+}
+
+#[test]
+fn broken_and_absolute_links() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Links
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+- **Research**: [research-001.md](specs/001_links/reports/research-001.md)
+- **Plan**:
+  - [.opencode/specs/001_links/plans/implementation-009.md]
+  - [implementation-001.md](001_links/plans/implementation-001.md)
+- **Summary**: [summary](/home/someone/project/specs/001_links/summaries/s.md)
+
+**Description**: prose links like [the guide](docs/missing.md) are not checked.
+%! specs/001_links/reports/research-001.md
+# Research
+%! specs/001_links/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#
+    ));
+}
+
+#[test]
+fn duplicates_orphans_and_archived_tasks() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 1. Defined twice
+- **Status**: [NOT STARTED]
+
+### 1. Defined twice
+- **Status**: [NOT STARTED]
+
+### 2. Not mirrored
+- **Status**: [NOT STARTED]
+
+### 6. Mirrored
+- **Status**: [NOT STARTED]
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 1, "status": "not_started"},
+    {"project_number": 6, "status": "not_started"},
+    {"project_number": 3, "status": "planned"}
+  ],
+  "completed_projects": [{"project_number": 4, "completed": "2026-01-01"}]
+}
+%! specs/004_archived/plans/implementation-001.md
+- **Status**: [COMPLETED]
+%! specs/005_lost/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#
+    ));
+}
+
+/// Many trackers add a task to state.json only when work on it starts: where most not-started
+/// tasks have no entry, a missing one is the convention, not an orphan; a started one still is.
+#[test]
+fn not_started_tasks_are_orphans_only_where_state_json_lists_them() {
+    let (_, found) = diagnostics(
+        r#"%! specs/TODO.md
+### 1. Waiting
+- **Status**: [NOT STARTED]
+
+### 2. Waiting too
+- **Status**: [NOT STARTED]
+
+### 3. Started
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+
+### 4. Started, not listed
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+%! specs/state.json
+{
+  "active_projects": [{"project_number": 3, "status": "planned"}]
+}
+"#,
+        None,
+    );
+    let orphans: Vec<_> =
+        found.iter().filter(|it| it.code == RuleCode::OrphanTask).map(|it| it.message.as_str()).collect();
+    assert_eq!(orphans, ["task 4 has a TODO.md section but no entry in state.json"]);
+}
+
+#[test]
+fn stale_counters() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+---
+next_project_number: 3
+task_counts:
+  active: 5
+  not_started: 1
+  completed: 0
+  total: 2
+  in_progress: 9
+---
+### 3. Newest
+- **Status**: [NOT STARTED]
+
+### 2. Done
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+%! specs/state.json
+{"next_project_number": 7, "active_projects": [{"project_number": 3, "status": "not_started"}], "completed_projects": [{"project_number": 2}]}
+"#
+    ));
+}
+
+#[test]
+fn dependencies_not_done() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 10. Foundation
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-01
+
+### 11. Built on it
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+- **Dependencies**: 10, 12
+
+### 12. Finished dependency
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 13. Waiting is fine
+- **Status**: [NOT STARTED]
+- **Dependencies**: 10
+"#
+    ));
+}
+
+#[test]
+fn invalid_transitions_against_a_baseline() {
+    let before = r#"%! specs/TODO.md
+### 1. Reopened
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 2. Skipped ahead
+- **Status**: [NOT STARTED]
+
+### 3. Normal progress
+- **Status**: [PLANNED]
+- **Planned**: 2026-01-01
+%! specs/003_x/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Done and undone [COMPLETED]
+"#;
+    let after = r#"%! specs/TODO.md
+### 2. Skipped ahead
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+
+### 1. Reopened
+- **Status**: [NOT STARTED]
+
+### 3. Normal progress
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+%! specs/003_x/plans/implementation-001.md
+- **Status**: [IN PROGRESS]
+
+### Phase 1: Done and undone [NOT STARTED]
+"#;
+    let (index, found) = diagnostics(after, Some(before));
+    let transitions: Vec<_> = found.into_iter().filter(|it| it.code == RuleCode::InvalidTransition).collect();
+    assert_snapshot!(render(&index, &transitions));
+}
+
+#[test]
+fn configuration_changes_severities_and_vocabulary() {
+    let config = Config::parse(
+        r#"
+[rules]
+missing-field = "off"
+unknown-status = "hint"
+
+[profiles.spec-folder]
+statuses = [{ id = "in_review", kind = "active", marker = "IN REVIEW", json = "in_review" }]
+"#,
+    )
+    .unwrap();
+    let (index, found) = diagnostics_with(
+        r#"%! specs/TODO.md
+### 1. Reviewing
+- **Status**: [IN REVIEW]
+
+### 2. Done without date
+- **Status**: [COMPLETED]
+
+### 3. Typo
+- **Status**: [IN REVEIW]
+"#,
+        None,
+        &config,
+    );
+    let rendered = render(&index, &found);
+    assert!(!rendered.contains("missing-field"), "{rendered}");
+    assert_eq!(found.len(), 1, "{rendered}");
+    assert_eq!(found[0].severity, Severity::Hint);
+    assert!(rendered.contains("did you mean `[IN REVIEW]`"), "{rendered}");
+}
+
+#[test]
+fn prose_documents_get_no_diagnostics() {
+    let found = check(
+        r#"%! specs/001_x/reports/research-001.md
+# Research
+- **Status**: Would work but unnecessary
+- [~] strange box
+### Phase 1: Not a plan [WHATEVER]
+%! README.md
+- **Status**: ✅ Implemented and tested
+- [?] question
+%! docs/notes.md
+### 12. Numbered heading
+- **Status**: [NOT A STATUS]
+"#,
+    );
+    assert_eq!(found, "");
+}
+
+/// A plan header caught up with its phases (as `taskmark fix` does) is no forbidden jump: the
+/// header summarises the phases, whose own transitions are checked. A header that jumps ahead
+/// of its phases still is one.
+#[test]
+fn a_plan_header_caught_up_with_its_phases_is_no_invalid_transition() {
+    let plan = |header: &str, phase: &str| {
+        format!(
+            "%! specs/004_x/plans/implementation-001.md\n- **Status**: {header}\n\n### Phase 1: One [COMPLETED]\n- [x] a\n\n### Phase 2: Two {phase}\n- [x] b\n"
+        )
+    };
+    let before = plan("[NOT STARTED]", "[COMPLETED]");
+    let (_, found) = diagnostics(&plan("[COMPLETED]", "[COMPLETED]"), Some(&before));
+    assert!(!found.iter().any(|it| it.code == RuleCode::InvalidTransition), "{found:?}");
+    let before = plan("[NOT STARTED]", "[NOT STARTED]");
+    let (_, found) = diagnostics(&plan("[COMPLETED]", "[NOT STARTED]"), Some(&before));
+    assert!(found.iter().any(|it| it.code == RuleCode::InvalidTransition), "ahead of its phases: {found:?}");
+}
+
+/// Timestamps that cannot both be true: nothing after `Completed`, nothing on a day before
+/// `Created`, no second `Completed` with another value. A second research round after planning
+/// is no contradiction.
+#[test]
+fn contradicting_timestamps_are_reported_redone_steps_are_not() {
+    let (_, found) = diagnostics(
+        r#"%! specs/TODO.md
+### 1. Planned after completion
+- **Status**: [COMPLETED]
+- **Planned**: 2026-01-14T23:29:00Z
+- **Completed**: 2026-01-14T22:32:00Z
+
+### 2. Researched again after planning
+- **Status**: [PLANNED]
+- **Created**: 2026-01-01
+- **Planned**: 2026-01-19
+- **Researched**: 2026-02-17
+
+### 3. Started before it was created
+- **Status**: [IMPLEMENTING]
+- **Created**: 2026-01-10
+- **Started**: 2025-01-16
+
+### 4. Completed twice
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+- **Completed**: 2026-01-05
+"#,
+        None,
+    );
+    let messages: Vec<&str> =
+        found.iter().filter(|it| it.code == RuleCode::BadTimestamp).map(|it| it.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Completed `2026-01-14T22:32:00Z` is before Planned `2026-01-14T23:29:00Z`",
+            "Started `2025-01-16` is before Created `2026-01-10`",
+            "Completed is written twice: `2026-01-05` here, `2026-01-02` before",
+        ]
+    );
+}
+
+/// A disagreement is reported at the places that are behind: by the task's own timestamps when
+/// every side has one, else by what most places say, else by what changed since the baseline;
+/// when nothing tells, once for the task, listing every place.
+#[test]
+fn status_mismatch_reports_the_places_that_are_behind() {
+    let now = r#"%! specs/TODO.md
+### 1. Stamped on both sides
+- **Status**: [RESEARCHED]
+- **Researched**: 2026-01-10
+
+### 2. Blocked without a stamp
+- **Status**: [BLOCKED]
+
+### 3. Changed in one file
+- **Status**: [BLOCKED]
+%! specs/state.json
+{
+  "active_projects": [
+    {"project_number": 1, "status": "planned", "planned": "2026-01-12T08:00:00Z"},
+    {"project_number": 2, "status": "researched"},
+    {"project_number": 3, "status": "researched"}
+  ]
+}
+"#;
+    // Before: task 3 agreed, and task 1's state.json had not moved on.
+    let before = now
+        .replace(
+            "### 3. Changed in one file\n- **Status**: [BLOCKED]",
+            "### 3. Changed in one file\n- **Status**: [RESEARCHED]",
+        )
+        .replace(r#""status": "planned", "planned": "2026-01-12T08:00:00Z""#, r#""status": "researched""#);
+    let mismatches = |baseline: Option<&str>| {
+        let (index, found) = diagnostics(now, baseline);
+        let found: Vec<_> = found.into_iter().filter(|it| it.code == RuleCode::StatusMismatch).collect();
+        render(&index, &found).lines().filter(|it| !it.starts_with(' ')).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let without = mismatches(None);
+    // Task 1: state.json's `planned` is newer than TODO.md's `Researched`: TODO.md is behind.
+    assert!(
+        without
+            .iter()
+            .any(|it| it.starts_with("specs/TODO.md:2 ") && it.contains("(newer, by the task's Planned timestamp)")),
+        "{without:#?}"
+    );
+    assert!(!without.iter().any(|it| it.starts_with("specs/state.json:3 ")), "{without:#?}");
+    // Tasks 2 and 3: one place against one, nothing newer: one diagnostic each, listing both.
+    let ties: Vec<_> = without.iter().filter(|it| it.contains("nothing says which is newer")).collect();
+    assert_eq!(ties.len(), 2, "{without:#?}");
+    assert_eq!(without.len(), 3, "{without:#?}");
+    // Against the baseline, task 3's TODO.md changed and state.json did not: state.json is behind.
+    let with = mismatches(Some(&before));
+    assert!(
+        with.iter().any(|it| it.starts_with("specs/state.json:5 ") && it.contains("(changed since HEAD)")),
+        "{with:#?}"
+    );
+    assert!(!with.iter().any(|it| it.starts_with("specs/TODO.md:9 ")), "{with:#?}");
+}
+
+/// A required field is a convention only where the tracker writes it: a TODO.md that never
+/// writes **Completed** is not missing it on each finished task; one that writes it on some is.
+#[test]
+fn missing_field_only_where_the_tracker_writes_that_field() {
+    let without = r#"%! specs/TODO.md
+### 1. Done
+- **Status**: [COMPLETED]
+
+### 2. Done too
+- **Status**: [COMPLETED]
+"#;
+    let (_, found) = diagnostics(without, None);
+    assert!(!found.iter().any(|it| it.code == RuleCode::MissingField), "{found:?}");
+    let with = format!("{without}- **Completed**: 2026-01-02\n");
+    let (index, found) = diagnostics(&with, None);
+    let missing: Vec<String> = found
+        .iter()
+        .filter(|it| it.code == RuleCode::MissingField)
+        .map(|it| render(&index, std::slice::from_ref(it)))
+        .collect();
+    assert!(matches!(missing.as_slice(), [one] if one.starts_with("specs/TODO.md:2 ")), "{missing:?}");
+}
+
+/// A task expanded into others hands its plan and its dependencies over with the work: the
+/// plan it never carried out is history, and what it depended on is the new tasks' business.
+#[test]
+fn an_expanded_task_leaves_its_plan_and_dependencies_to_the_new_tasks() {
+    let fixture = r#"%! specs/TODO.md
+### 12. Split up
+- **Status**: [EXPANDED]
+- **Dependencies**: 41
+
+### 41. Not started
+- **Status**: [NOT STARTED]
+%! specs/012_split/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+
+### Phase 1: Never run [NOT STARTED]
+- [ ] Step
+"#;
+    let (_, found) = diagnostics(fixture, None);
+    let codes: Vec<RuleCode> = found.iter().filter(|it| it.severity != Severity::Hint).map(|it| it.code).collect();
+    assert!(codes.is_empty(), "{found:?}");
+    let completed = fixture.replace("[EXPANDED]", "[COMPLETED]\n- **Completed**: 2026-01-02");
+    let (_, found) = diagnostics(&completed, None);
+    let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+    assert!(codes.contains(&RuleCode::StatusMismatch) && codes.contains(&RuleCode::DependencyNotDone), "{codes:?}");
+}
+
+/// A `completed_projects` entry without a status says "completed" by where it is, so an archive
+/// that says the task was abandoned disagrees; and an archived entry whose name shares nothing
+/// with the live folder of the same id is another task: the id was handed out again.
+#[test]
+fn completed_projects_entries_and_reused_ids() {
+    let fixture = r#"%! specs/state.json
+{
+  "active_projects": [{"project_number": 190, "project_name": "meta_system_optimization", "status": "not_started"}],
+  "completed_projects": [
+    {"project_number": 190, "project_name": "improve_maintenance_md_documentation"},
+    {"project_number": 210, "project_name": "fix_lean_subagents_to_follow_rules"}
+  ]
+}
+%! specs/archive/state.json
+{"archived_projects": [{"project_number": 210, "project_name": "fix_lean_subagents", "status": "abandoned"}]}
+%! specs/TODO.md
+### 190. Meta system optimization
+- **Status**: [NOT STARTED]
+%! specs/190_meta_system_optimization/plans/implementation-001.md
+- **Status**: [NOT STARTED]
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let rendered = render(&index, &found);
+    let lines: Vec<&str> = rendered.lines().filter(|it| !it.starts_with(' ')).collect();
+    assert!(
+        lines.iter().any(|it| it.contains("error[status-mismatch] task 210")
+            && it.contains("`completed (in completed_projects)`")
+            && it.contains("`abandoned`")),
+        "{rendered}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|it| it.contains("[id-reused] task 190's id is used twice: folder `190_meta_system_optimization`")),
+        "{rendered}"
+    );
+    // Task 190's live places agree: the archived entry is the old task's.
+    assert!(!lines.iter().any(|it| it.contains("[status-mismatch] task 190")), "{rendered}");
+    // The entry without a status is never rewritten.
+    let summary = crate::ide::task_summary(&index, &crate::model::TaskKey::new("specs", "210"));
+    assert!(!summary.agrees(), "{summary:?}");
+}
