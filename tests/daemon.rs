@@ -578,6 +578,67 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
     wait_for("the idle daemon to exit", || !alive(pid));
 }
 
+/// `taskmark mcp` (an agent) through the daemon: its status change reaches the open editor
+/// live, its refusal carries the editors' data, and it shares the daemon with the editor.
+#[test]
+fn an_agent_through_mcp_changes_a_status_and_the_open_editor_follows() {
+    use std::io::{BufRead, BufReader, Write};
+    let setup = setup();
+    let root = setup.workspace("agent");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let todo = editor.open("specs/TODO.md");
+    let mut agent = setup
+        .command(&["mcp", "--root"])
+        .arg(&root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("taskmark mcp starts");
+    let mut input = agent.stdin.take().expect("stdin");
+    let mut output = BufReader::new(agent.stdout.take().expect("stdout"));
+    let mut ask = |id: u64, method: &str, params: Value| -> Value {
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        writeln!(input, "{message}").expect("send");
+        input.flush().expect("flush");
+        loop {
+            let mut line = String::new();
+            assert!(output.read_line(&mut line).expect("read") > 0, "taskmark mcp closed stdout");
+            let answer: Value = serde_json::from_str(&line).expect("a JSON-RPC line");
+            if answer["id"] == id {
+                return answer;
+            }
+        }
+    };
+    let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "test agent", "version": "1" } });
+    assert_eq!(ask(1, "initialize", init)["result"]["serverInfo"]["name"], "taskmark");
+    let call = |name: &str, arguments: Value| json!({ "name": name, "arguments": arguments });
+    let refused = ask(2, "tools/call", call("set_status", json!({ "task": "14", "status": "researching" })));
+    assert_eq!(refused["result"]["isError"], true, "{refused}");
+    assert_eq!(refused["result"]["structuredContent"]["data"]["kind"], "invalidTransition", "{refused}");
+    let set = ask(
+        3,
+        "tools/call",
+        call("set_status", json!({ "task": "14", "status": "implementing", "expect_from": "planned" })),
+    );
+    assert_eq!(set["result"]["structuredContent"]["applied"], true, "{set}");
+    let followed = editor.wait_until(WAIT, |it| {
+        it.documents[&todo].text.contains("- **14** [IMPLEMENTING]")
+            && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
+    });
+    assert!(followed, "{}", editor.documents[&todo].text);
+    let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
+    assert!(told["params"]["origin"].as_str().is_some_and(|it| it.contains("taskmark mcp")), "{told}");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"status\": \"implementing\""), "the closed file is written on disk");
+    drop(input);
+    let status = agent.wait().expect("taskmark mcp exits when its client leaves");
+    assert!(status.success(), "{status:?}");
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
 #[test]
 fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
     let setup = setup();

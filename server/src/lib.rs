@@ -13,6 +13,8 @@ pub mod daemon;
 pub use taskmark_engine as engine;
 pub mod git;
 pub mod lsp;
+pub mod lsp_client;
+pub mod mcp;
 pub mod private_dir;
 pub mod read;
 pub mod transaction;

@@ -1,10 +1,14 @@
 //! How engine values are shown, the same in every adapter (the command line, the language
 //! server and the agents' server): paths for display, a task's summary and a plan's progress
-//! as JSON, a file's change as a unified diff.
+//! as JSON, a diagnostic as JSON in LSP's shape, a file's change as a unified diff.
 
 use serde_json::{Value, json};
 
+use crate::engine::diagnostic::Diagnostic;
+use crate::engine::edit::fix_titles;
 use crate::engine::ide::{Progress, TaskSummary};
+use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::text::{self, PositionEncoding, TextRange};
 use crate::transaction::FileWrite;
 
 /// How paths are shown: relative to the current folder when the workspace is under it.
@@ -58,4 +62,31 @@ pub fn unified_diff(file: &FileWrite) -> String {
         .context_radius(3)
         .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
         .to_string()
+}
+
+/// A diagnostic as `check --format json`, the agents' `check` and `taskmark.diagnostics` give it.
+pub fn diagnostic_json(index: &WorkspaceIndex, paths: &Paths, it: &Diagnostic) -> Value {
+    json!({
+        "file": paths.show(index.path(it.file)),
+        "range": lsp_range(index, it.file, it.range),
+        "severity": it.severity.as_str(),
+        "code": it.code.as_str(),
+        "message": it.message,
+        "task": it.task.as_ref().map(|task| task.id.clone()),
+        "related": it.related.iter().map(|related| json!({
+            "file": paths.show(index.path(related.file)),
+            "range": lsp_range(index, related.file, related.range),
+            "message": related.message,
+        })).collect::<Vec<_>>(),
+        "fixes": fix_titles(index, it),
+    })
+}
+
+fn lsp_range(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Value {
+    let Some(entry) = index.entry(file) else { return json!(null) };
+    let it = text::position_range(&entry.text, entry.line_index(), range, PositionEncoding::Utf16);
+    json!({
+        "start": { "line": it.start.line, "character": it.start.character },
+        "end": { "line": it.end.line, "character": it.end.character },
+    })
 }

@@ -76,9 +76,24 @@ enum Command {
     /// Run the language server over stdin/stdout (editors start it this way): connects to the
     /// user's taskmark daemon, starting it if needed, unless --standalone.
     Lsp(LspArgs),
+    /// Serve coding agents over the Model Context Protocol on stdin/stdout: tools to list,
+    /// show, check, fix, create, edit, archive tasks and set their status, through the daemon
+    /// the editors use (so they follow live) unless --no-daemon.
+    Mcp(McpArgs),
     /// Serve every editor of this user from one process, over a Unix socket in the user's
     /// runtime folder (`taskmark lsp` starts it; it exits when idle).
     Daemon(DaemonArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct McpArgs {
+    /// The workspace root (default: the nearest folder above with .taskmark.toml or .git).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Work on disk alone, in a language server of this command's own, instead of through the
+    /// daemon that serves the editors.
+    #[arg(long)]
+    no_daemon: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -255,6 +270,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config(args),
         Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
         Command::Lsp(args) => lsp(args),
+        Command::Mcp(args) => mcp(args),
         Command::Daemon(args) => daemon(args),
     };
     match result {
@@ -548,6 +564,12 @@ fn lsp(args: LspArgs) -> anyhow::Result<u8> {
         return Ok(exit::CLEAN);
     }
     crate::lsp::run(crate::lsp::Options { log_level: args.log_level, log_file: args.log_file })?;
+    Ok(exit::CLEAN)
+}
+
+fn mcp(args: McpArgs) -> anyhow::Result<u8> {
+    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    crate::mcp::run(crate::mcp::Options { root, no_daemon: args.no_daemon || cfg!(not(unix)) })?;
     Ok(exit::CLEAN)
 }
 

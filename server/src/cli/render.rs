@@ -3,13 +3,14 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::engine::diagnostic::{Diagnostic, Severity};
 use crate::engine::edit::fix_titles;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::text::{self, PositionEncoding, TextRange};
 pub use crate::views::Paths;
+use crate::views::diagnostic_json;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -97,15 +98,6 @@ fn source_line(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Option
     Some((line_text.replace('\t', "    "), width(before), width(inside).max(1)))
 }
 
-fn lsp_range(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Value {
-    let Some(entry) = index.entry(file) else { return json!(null) };
-    let it = text::position_range(&entry.text, entry.line_index(), range, PositionEncoding::Utf16);
-    json!({
-        "start": { "line": it.start.line, "character": it.start.character },
-        "end": { "line": it.end.line, "character": it.end.character },
-    })
-}
-
 /// `{"diagnostics": [...], "summary": {...}}`, written to `out` one diagnostic at a time: a
 /// workspace with half a million findings is printed, not built as one JSON tree first.
 pub fn json(
@@ -139,23 +131,6 @@ pub fn json(
     let report = Report { diagnostics: Diagnostics { index, paths, diagnostics }, summary };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
-}
-
-fn diagnostic_json(index: &WorkspaceIndex, paths: &Paths, it: &Diagnostic) -> Value {
-    json!({
-        "file": paths.show(index.path(it.file)),
-        "range": lsp_range(index, it.file, it.range),
-        "severity": it.severity.as_str(),
-        "code": it.code.as_str(),
-        "message": it.message,
-        "task": it.task.as_ref().map(|task| task.id.clone()),
-        "related": it.related.iter().map(|related| json!({
-            "file": paths.show(index.path(related.file)),
-            "range": lsp_range(index, related.file, related.range),
-            "message": related.message,
-        })).collect::<Vec<_>>(),
-        "fixes": fix_titles(index, it),
-    })
 }
 
 /// GitHub Actions workflow commands, one per diagnostic.

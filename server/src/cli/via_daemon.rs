@@ -13,24 +13,19 @@
 //! is an error, never a crash. A refusal is printed in the command line's words and with its
 //! exit code, as the command would give it writing the files itself.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::cli::exit;
 use crate::cli::write::SetRequest;
-use crate::lsp::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
-
-/// How long the daemon may take to index the workspace for this connection.
-const INDEX_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::lsp_client::{Connection, Failure};
 
 /// A connection to the daemon, initialized for `root`; `None` when no daemon runs, or when
 /// the one found is not used (the note printed says why). Nothing about the change has been
 /// sent when this returns `None`, so the caller may write the files itself.
-fn connect(root: &Path, name: &str) -> Option<Connection> {
+fn connect(root: &Path, name: &str) -> Option<Connection<UnixStream, UnixStream>> {
     let stream = match crate::daemon::connect_trusted() {
         Ok(stream) => stream?,
         Err(reason) => {
@@ -38,7 +33,7 @@ fn connect(root: &Path, name: &str) -> Option<Connection> {
             return None;
         }
     };
-    let mut connection = match Connection::new(stream) {
+    let mut connection = match Connection::over_socket(stream) {
         Ok(connection) => connection,
         Err(error) => {
             not_used(&format!("cannot set up its connection: {error}"));
@@ -66,48 +61,6 @@ fn connect(root: &Path, name: &str) -> Option<Connection> {
 
 fn not_used(reason: &str) {
     eprintln!("taskmark: note: not using the taskmark daemon ({reason}); writing the files from this command");
-}
-
-/// Why a request got no result.
-enum Failure {
-    /// The daemon's error answer.
-    Refused(Value),
-    /// No readable answer: the connection broke or the answer was malformed.
-    Lost(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Refused(error) => write!(out, "{}", error["message"].as_str().unwrap_or("an error answer")),
-            Failure::Lost(reason) => write!(out, "{reason}"),
-        }
-    }
-}
-
-impl Connection {
-    /// Runs a taskmark command, asking again while this connection's index is being built.
-    fn command(&mut self, command: &str, arguments: Value) -> Result<Value, Failure> {
-        let started = Instant::now();
-        loop {
-            let answer =
-                self.request("workspace/executeCommand", json!({ "command": command, "arguments": arguments }));
-            match answer {
-                Err(Failure::Refused(error))
-                    if error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
-                        && started.elapsed() < INDEX_TIMEOUT =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                other => return other,
-            }
-        }
-    }
-
-    fn close(mut self) {
-        let _ = self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-    }
 }
 
 /// Runs the editor command `command` with `arguments` through the daemon serving `root`, as the
@@ -335,99 +288,6 @@ fn in_command_line_words(message: &str, code: i64) -> String {
 
 /// A minimal JSON-RPC client over the socket: answers what the server asks with "nothing"
 /// (this client has no documents, no UI), skips notifications.
-struct Connection {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
-    next_id: i64,
-}
-
-impl Connection {
-    fn new(stream: UnixStream) -> std::io::Result<Connection> {
-        stream.set_read_timeout(Some(INDEX_TIMEOUT))?;
-        let writer = stream.try_clone()?;
-        Ok(Connection { reader: BufReader::new(stream), writer, next_id: 0 })
-    }
-
-    fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        let _ = write!(self.writer, "Content-Length: {}\r\n\r\n{body}", body.len());
-        let _ = self.writer.flush();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
-    }
-
-    /// The result, the daemon's error answer, or why there is no answer to read.
-    fn request(&mut self, method: &str, params: Value) -> Result<Value, Failure> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        loop {
-            let message = self.receive().map_err(Failure::Lost)?;
-            if message.get("method").is_some() {
-                if let Some(request_id) = message.get("id") {
-                    // A request from the server (progress, registration): nothing to offer.
-                    self.send(&json!({ "jsonrpc": "2.0", "id": request_id, "result": null }));
-                }
-                continue;
-            }
-            if message["id"] != id {
-                continue;
-            }
-            if let Some(error) = message.get("error") {
-                return Err(Failure::Refused(error.clone()));
-            }
-            return Ok(message["result"].clone());
-        }
-    }
-
-    /// The next message, read within bounds: a header line over [`MAX_HEADER_LINE`] or a body
-    /// over [`MAX_MESSAGE_BYTES`] is an error, and a body is never allocated before it arrives.
-    fn receive(&mut self) -> Result<Value, String> {
-        let mut length = None;
-        loop {
-            let mut line = Vec::new();
-            (&mut self.reader)
-                .take(MAX_HEADER_LINE as u64 + 1)
-                .read_until(b'\n', &mut line)
-                .map_err(|error| format!("cannot read its answer: {error}"))?;
-            if !line.ends_with(b"\n") {
-                return Err(if line.len() > MAX_HEADER_LINE {
-                    format!("an answer with a header line over {MAX_HEADER_LINE} bytes")
-                } else {
-                    "the daemon closed the connection".into()
-                });
-            }
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.trim().eq_ignore_ascii_case("content-length")
-            {
-                let value = value.trim();
-                let parsed = value.parse::<usize>().map_err(|_| format!("an answer with Content-Length `{value}`"))?;
-                length = Some(parsed);
-            }
-        }
-        let length = length.ok_or("an answer without a Content-Length")?;
-        if length > MAX_MESSAGE_BYTES {
-            return Err(format!("a {length}-byte answer is over the {MAX_MESSAGE_BYTES}-byte limit"));
-        }
-        let mut body = Vec::new();
-        (&mut self.reader)
-            .take(length as u64)
-            .read_to_end(&mut body)
-            .map_err(|error| format!("cannot read its answer: {error}"))?;
-        if body.len() < length {
-            return Err("the daemon closed the connection in the middle of an answer".into());
-        }
-        serde_json::from_slice(&body).map_err(|error| format!("an answer that is not JSON: {error}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,8 @@ pub const TASK_INFO: &str = "taskmark.taskInfo";
 pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
-pub const ALL: [&str; 11] = [
+pub const DIAGNOSTICS: &str = "taskmark.diagnostics";
+pub const ALL: [&str; 12] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -36,6 +37,7 @@ pub const ALL: [&str; 11] = [
     REINDEX,
     TASK_AT,
     FIX,
+    DIAGNOSTICS,
     crate::lsp::lifecycle::NEW_TASK,
     crate::lsp::lifecycle::TRACKERS,
     crate::lsp::lifecycle::EDIT_TASK,
@@ -322,7 +324,13 @@ impl SetStatus {
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
         {
-            return Err(content_modified(format!("{conflict}; nothing was changed")));
+            let current = ide::task_summary(&world.index, &task).status;
+            return Err(jsonrpc::Error {
+                data: Some(json!({
+                    "kind": "conflict", "task": task_argument(&task), "expected": expected, "current": current,
+                })),
+                ..content_modified(format!("{conflict}; nothing was changed"))
+            });
         }
         let now = self.date.clone().unwrap_or(now);
         let options = StatusChangeOptions {
@@ -488,4 +496,82 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
         object.insert("choices".into(), json!(choices));
     }
     value
+}
+
+/// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is
+/// small), and at most.
+const DIAGNOSTICS_SHOWN: usize = 50;
+const DIAGNOSTICS_MOST: usize = 1000;
+
+/// `taskmark.diagnostics {paths?, codes?, limit?}`: the workspace's diagnostics as the editors
+/// have them, most severe first, at most `limit` of them (50 unless told, 1000 at most), with a
+/// summary that counts every one that matched. `paths` are files or folders relative to the
+/// workspace root; `codes` are rule codes.
+pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    use crate::engine::diagnostic::{RuleCode, Severity};
+    if !world.indexed {
+        return Err(content_modified("no diagnostics yet: the workspace is still being indexed"));
+    }
+    let object = arguments.first().and_then(Value::as_object);
+    let strings = |key: &str| -> Result<Vec<String>, jsonrpc::Error> {
+        match object.and_then(|it| it.get(key)) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|it| {
+                    it.as_str().map(str::to_string).ok_or_else(|| invalid_params(format!("`{key}` takes strings")))
+                })
+                .collect(),
+            Some(_) => Err(invalid_params(format!("`{key}` takes a list of strings"))),
+        }
+    };
+    let paths: Vec<String> =
+        strings("paths")?.into_iter().map(|it| it.trim_start_matches("./").trim_end_matches('/').to_string()).collect();
+    let codes = strings("codes")?
+        .into_iter()
+        .map(|code| {
+            RuleCode::parse(&code).ok_or_else(|| {
+                let known: Vec<&str> = RuleCode::ALL.iter().map(|it| it.as_str()).collect();
+                invalid_params(format!("no rule `{code}`; the rules are {}", known.join(", ")))
+            })
+        })
+        .collect::<Result<Vec<RuleCode>, _>>()?;
+    let limit = match object.and_then(|it| it.get("limit")) {
+        None | Some(Value::Null) => DIAGNOSTICS_SHOWN,
+        Some(value) => value
+            .as_u64()
+            .map(|it| usize::try_from(it).unwrap_or(usize::MAX).min(DIAGNOSTICS_MOST))
+            .ok_or_else(|| invalid_params("`limit` takes a whole number"))?,
+    };
+    let under = |path: &str| {
+        paths.is_empty()
+            || paths.iter().any(|wanted| wanted.is_empty() || path == wanted || path.starts_with(&format!("{wanted}/")))
+    };
+    let mut found: Vec<_> = world
+        .store
+        .all(&world.index)
+        .into_iter()
+        .filter(|it| codes.is_empty() || codes.contains(&it.code))
+        .filter(|it| under(world.index.path(it.file)))
+        .collect();
+    found.sort_by(|a, b| {
+        (a.severity, world.index.path(a.file), a.range.start()).cmp(&(
+            b.severity,
+            world.index.path(b.file),
+            b.range.start(),
+        ))
+    });
+    let count = |severity: Severity| found.iter().filter(|it| it.severity == severity).count();
+    let summary = json!({
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "infos": count(Severity::Info),
+        "hints": count(Severity::Hint),
+        "total": found.len(),
+        "shown": found.len().min(limit),
+    });
+    let paths = Paths { prefix: String::new() };
+    let shown: Vec<Value> =
+        found.iter().take(limit).map(|it| crate::views::diagnostic_json(&world.index, &paths, it)).collect();
+    Ok(json!({ "summary": summary, "diagnostics": shown }))
 }

@@ -1156,6 +1156,11 @@ impl LanguageServer for Server {
                     .await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
+            commands::DIAGNOSTICS => {
+                let mut answers =
+                    self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?;
+                if answers.len() == 1 { answers.pop().unwrap_or_default() } else { json!({ "folders": answers }) }
+            }
             lifecycle::TRACKERS => {
                 let lists = self.query_all(lifecycle::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())

@@ -1,0 +1,101 @@
+//! The language server an MCP session runs its commands in: `taskmark lsp` as a child process
+//! (through the daemon, or standalone), initialized for the workspace as an editor with no
+//! open documents.
+
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::lsp_client::{Connection, Failure};
+
+pub struct LanguageServer {
+    connection: Mutex<Option<Connection<ChildStdout, ChildStdin>>>,
+    child: Mutex<Child>,
+}
+
+impl LanguageServer {
+    /// Starts `taskmark lsp` for `root` and initializes it.
+    pub fn start(root: &Path, standalone: bool) -> anyhow::Result<LanguageServer> {
+        let program = std::env::current_exe().context("cannot find the taskmark binary")?;
+        let mut command = Command::new(program);
+        command.args(["lsp", "--log-level", "warn"]);
+        if standalone {
+            command.arg("--standalone");
+        }
+        let mut child = command
+            .current_dir(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start `taskmark lsp`")?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            anyhow::bail!("`taskmark lsp` started without pipes");
+        };
+        let mut connection = Connection::new(stdout, stdin);
+        let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
+            .with_context(|| format!("{} is not a path a language server can be given", root.display()))?;
+        let initialized = connection.request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "clientInfo": { "name": "taskmark mcp", "version": env!("CARGO_PKG_VERSION") },
+                "rootUri": uri.as_str(),
+                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
+                "capabilities": {},
+            }),
+        );
+        if let Err(failure) = initialized {
+            let _ = child.kill();
+            anyhow::bail!("the language server did not start: {failure}");
+        }
+        connection.notify("initialized", json!({}));
+        // Answers are about the whole workspace only once it is indexed: wait for that here
+        // (the diagnostics command refuses until then, and `command` asks again).
+        if let Err(failure) = connection.command(crate::lsp::DIAGNOSTICS, json!([{ "limit": 0 }])) {
+            let _ = child.kill();
+            anyhow::bail!("the language server did not index the workspace: {failure}");
+        }
+        Ok(LanguageServer { connection: Mutex::new(Some(connection)), child: Mutex::new(child) })
+    }
+
+    /// Runs `taskmark.*` command `name`, waiting while the session indexes the workspace. One
+    /// command at a time: the connection is a sequence of requests and answers.
+    pub fn command(&self, name: &str, arguments: Value) -> Result<Value, Failure> {
+        let mut guard = self.connection.lock().map_err(|_| Failure::Lost("the connection broke earlier".into()))?;
+        let connection = guard.as_mut().ok_or_else(|| Failure::Lost("the language server has stopped".into()))?;
+        let outcome = connection.command(name, json!([arguments]));
+        if matches!(outcome, Err(Failure::Lost(_))) {
+            // A connection that lost its place in the stream cannot be trusted again.
+            *guard = None;
+        }
+        outcome
+    }
+}
+
+impl Drop for LanguageServer {
+    fn drop(&mut self) {
+        if let Ok(mut guard) = self.connection.lock()
+            && let Some(connection) = guard.take()
+        {
+            connection.close();
+        }
+        if let Ok(mut child) = self.child.lock() {
+            // `exit` ends it at once; a server that does not is not waited for long.
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
