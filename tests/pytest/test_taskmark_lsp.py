@@ -124,6 +124,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.trackers",
         "taskmark.editTask",
         "taskmark.archiveTasks",
+        "taskmark.diagnostics",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None
