@@ -631,12 +631,84 @@ fn an_agent_through_mcp_changes_a_status_and_the_open_editor_follows() {
     assert!(told["params"]["origin"].as_str().is_some_and(|it| it.contains("taskmark mcp")), "{told}");
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"status\": \"implementing\""), "the closed file is written on disk");
+
+    // The agent's claim is held by the daemon: the editor's hover shows it, and ends with it.
+    let claim = ask(4, "tools/call", call("claim_task", json!({ "task": "12", "agent": "agent-7", "minutes": 5 })));
+    assert_eq!(claim["result"]["structuredContent"]["agent"], "agent-7", "{claim}");
+    let (line, character) = editor.position_of(&todo, "12. Sync engine");
+    let mut hover = || {
+        let position = json!({ "textDocument": { "uri": todo }, "position": { "line": line, "character": character } });
+        let hover = editor.request("textDocument/hover", position).expect("hover answers");
+        hover["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    assert!(hover().contains("**Claimed** by `agent-7` until"), "{}", hover());
+    let released = ask(5, "tools/call", call("release_task", json!({ "task": "12", "agent": "agent-7" })));
+    assert_eq!(released["result"]["structuredContent"]["released"], true, "{released}");
+    assert!(!hover().contains("Claimed"), "{}", hover());
     drop(input);
     let status = agent.wait().expect("taskmark mcp exits when its client leaves");
     assert!(status.success(), "{status:?}");
     let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// An agent killed while its `set_status` is on the way: whatever point the call reached, the
+/// files say one status for the task everywhere (the old or the new), and no transaction is
+/// left half-done.
+#[test]
+fn an_agent_that_disconnects_mid_call_leaves_nothing_half_written() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let setup = setup();
+    // Killed this long after the call was sent; `None`: after its answer came.
+    let cuts = [Some(0u64), Some(1), Some(3), Some(8), Some(20), None];
+    for (round, cut) in cuts.into_iter().enumerate() {
+        let root = setup.workspace(&format!("cut-{round}"));
+        let mut agent = setup
+            .command(&["mcp", "--no-daemon", "--root"])
+            .arg(&root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("taskmark mcp starts");
+        let mut input = agent.stdin.take().expect("stdin");
+        let mut output = BufReader::new(agent.stdout.take().expect("stdout"));
+        let mut send = |message: Value| {
+            writeln!(input, "{message}").expect("send");
+            input.flush().expect("flush");
+        };
+        let mut answer = || {
+            let mut line = String::new();
+            assert!(output.read_line(&mut line).expect("read") > 0, "taskmark mcp closed stdout");
+            line
+        };
+        let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } });
+        send(json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init }));
+        assert!(answer().contains("\"serverInfo\""), "initialized");
+        send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
+        send(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                     "params": { "name": "set_status", "arguments": { "task": "14", "status": "implementing" } } }));
+        match cut {
+            Some(delay_ms) => std::thread::sleep(Duration::from_millis(delay_ms)),
+            None => assert!(answer().contains("\"applied\":true"), "the call is answered"),
+        }
+        agent.kill().expect("the agent is killed");
+        agent.wait().expect("reaped");
+        // Its language server shares its stderr: the end of that stream is the end of both.
+        let mut log = String::new();
+        agent.stderr.take().expect("stderr").read_to_string(&mut log).expect("stderr read");
+
+        let listed = setup.command(&["list", "--format", "json", "--root"]).arg(&root).output().expect("list");
+        let tasks: Value = serde_json::from_slice(&listed.stdout).expect("list's JSON");
+        let task = tasks.as_array().and_then(|it| it.iter().find(|task| task["id"] == "14")).expect("task 14");
+        assert_eq!(task["agrees"], true, "round {round} ({cut:?} ms): {task}\n{log}");
+        let expected: &[&str] = if cut.is_some() { &["[PLANNED]", "[IMPLEMENTING]"] } else { &["[IMPLEMENTING]"] };
+        assert!(expected.contains(&task["status"].as_str().unwrap_or_default()), "round {round}: {task}");
+        let recover = setup.command(&["recover", "--root"]).arg(&root).output().expect("recover");
+        let said = String::from_utf8_lossy(&recover.stderr).to_string() + &String::from_utf8_lossy(&recover.stdout);
+        assert!(said.contains("no interrupted transaction"), "round {round}: {said}");
+    }
 }
 
 #[test]

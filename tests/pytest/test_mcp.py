@@ -8,6 +8,7 @@ it), the tools also run on a copy of a real tracker from the corpus.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ from typing import Any, AsyncIterator
 import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.types import Implementation
 
 from conftest import FIXTURE, taskmark_bin
 
@@ -31,20 +33,29 @@ TOOLS = {
     "new_task",
     "edit_task",
     "archive_tasks",
+    "claim_task",
+    "release_task",
 }
 
 
 @asynccontextmanager
-async def agent(root: Path, state: Path) -> AsyncIterator[ClientSession]:
+async def agent(root: Path, state: Path, daemon: bool = False, name: str = "pytest") -> AsyncIterator[ClientSession]:
+    """An MCP client session on `taskmark mcp` in `root`: on disk alone, or with `daemon`
+    through the daemon of the runtime folder under `state` (shared by the agents given the
+    same `state`; it exits a second after its last client)."""
     params = StdioServerParameters(
         command=taskmark_bin(),
-        args=["mcp", "--no-daemon"],
+        args=["mcp"] if daemon else ["mcp", "--no-daemon"],
         cwd=str(root),
-        env={"TASKMARK_STATE_DIR": str(state), "TASKMARK_RUNTIME_DIR": str(state / "runtime")},
+        env={
+            "TASKMARK_STATE_DIR": str(state),
+            "TASKMARK_RUNTIME_DIR": str(state / "runtime"),
+            "TASKMARK_DAEMON_IDLE_MS": "1000",
+        },
     )
     async with stdio_client(params) as streams:
         read, write = streams
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, client_info=Implementation(name=name, version="1")) as session:
             await session.initialize()
             yield session
 
@@ -224,6 +235,80 @@ async def test_bad_input_is_answered_and_changes_nothing(workspace: Path, tmp_pa
         assert not failed and listed["shown"] == 1
         assert snapshot(workspace) == files
         assert outside.read_text() == "# not the workspace\n"
+
+
+async def test_claims_two_agents_racing_through_one_daemon(workspace: Path, tmp_path: Path):
+    state = tmp_path / "state"
+    async with agent(workspace, state, daemon=True, name="agent-a") as a:
+        async with agent(workspace, state, daemon=True, name="agent-b") as b:
+            # Both claim task 14 at once: the daemon grants exactly one.
+            (a_failed, a_claim), (b_failed, b_claim) = await asyncio.gather(
+                call(a, "claim_task", {"task": "14", "minutes": 5}),
+                call(b, "claim_task", {"task": "14", "minutes": 5}),
+            )
+            assert a_failed != b_failed, (a_claim, b_claim)
+            winner, loser = (a, b) if not a_failed else (b, a)
+            granted, refused = (a_claim, b_claim) if not a_failed else (b_claim, a_claim)
+            assert granted["task"] == "specs:14" and granted["renewed"] is False, granted
+            assert refused["data"]["kind"] == "claimed", refused
+            assert refused["data"]["agent"] == granted["agent"], "the refusal names the holder"
+            assert refused["data"]["until"] == granted["until"], refused
+
+            # Every agent sees the claim; the loser may neither change the status nor release it.
+            _, shown = await call(loser, "show_task", {"task": "14"})
+            assert shown["claim"]["agent"] == granted["agent"], shown
+            _, listed = await call(loser, "list_tasks", {"query": "14"})
+            [listed_14] = [task for task in listed["tasks"] if task["id"] == "14"]
+            assert listed_14["claim"]["agent"] == granted["agent"], listed
+            files = snapshot(workspace)
+            failed, blocked = await call(loser, "set_status", {"task": "14", "status": "implementing"})
+            assert failed and blocked["data"]["kind"] == "claimed", blocked
+            assert snapshot(workspace) == files, "a refused change writes nothing"
+            failed, not_theirs = await call(loser, "release_task", {"task": "14"})
+            assert failed and not_theirs["data"]["kind"] == "claimed", not_theirs
+
+            # The holder renews, changes the status, and releases; then the other may claim.
+            failed, renewed = await call(winner, "claim_task", {"task": "14", "minutes": 10})
+            assert not failed and renewed["renewed"] is True and renewed["since"] == granted["since"], renewed
+            failed, changed = await call(winner, "set_status", {"task": "14", "status": "implementing"})
+            assert not failed and changed["applied"] is True, changed
+            failed, released = await call(winner, "release_task", {"task": "14"})
+            assert not failed and released["released"] is True, released
+            failed, again = await call(winner, "release_task", {"task": "14"})
+            assert not failed and again["released"] is False, "releasing nothing is no error"
+            failed, claimed = await call(loser, "claim_task", {"task": "14"})
+            assert not failed and claimed["agent"] != granted["agent"], claimed
+
+            # force overrules a claim (the holder's name is in the refusal to decide with).
+            failed, forced = await call(
+                winner, "set_status", {"task": "14", "status": "completed", "force": True}
+            )
+            assert not failed and forced["applied"] is True, forced
+
+
+async def test_resources_list_and_read_the_trackers_and_each_task(workspace: Path, tmp_path: Path):
+    async with agent(workspace, tmp_path / "state") as session:
+        listed = {str(resource.uri) for resource in (await session.list_resources()).resources}
+        assert listed == {"taskmark://trackers", "taskmark://tasks"}, listed
+        templates = (await session.list_resource_templates()).resource_templates
+        assert [template.uri_template for template in templates] == ["taskmark://task/{task}"]
+
+        def text(result: Any) -> Any:
+            [contents] = result.contents
+            assert contents.mime_type == "application/json"
+            return json.loads(contents.text)
+
+        trackers = text(await session.read_resource("taskmark://trackers"))
+        assert any(tracker.get("family") == "spec-folder" for tracker in trackers), trackers
+        tasks = text(await session.read_resource("taskmark://tasks"))
+        assert tasks["count"] == len(tasks["tasks"]) and tasks["count"] > 0, tasks
+        first = next(task for task in tasks["tasks"] if task["task"] == "specs:12")
+        task = text(await session.read_resource(first["resource"]))
+        assert task["id"] == "12" and task["places"], task
+        assert text(await session.read_resource("taskmark://task/specs%3A14"))["id"] == "14"
+        for missing in ["taskmark://task/9999", "taskmark://task/..%2F..%2Fetc%2Fpasswd", "taskmark://nothing"]:
+            with pytest.raises(Exception):
+                await session.read_resource(missing)
 
 
 def corpus_tracker() -> Path | None:

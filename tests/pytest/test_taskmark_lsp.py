@@ -125,6 +125,8 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.editTask",
         "taskmark.archiveTasks",
         "taskmark.diagnostics",
+        "taskmark.claimTask",
+        "taskmark.releaseTask",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

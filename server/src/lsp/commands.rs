@@ -2,6 +2,7 @@
 //! change safely, and the JSON the editors' pickers read.
 
 use std::collections::HashSet;
+use std::time::SystemTime;
 
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
@@ -13,6 +14,7 @@ use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::lsp::broadcast::StatusChange;
+use crate::lsp::claims::{self, Claim, Granted};
 use crate::lsp::convert::{self, ClientProfile};
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument, write_failed};
 use crate::lsp::settings::ClosedFiles;
@@ -29,7 +31,9 @@ pub const REINDEX: &str = "taskmark.reindex";
 pub const TASK_AT: &str = "taskmark.taskAt";
 pub const FIX: &str = "taskmark.fix";
 pub const DIAGNOSTICS: &str = "taskmark.diagnostics";
-pub const ALL: [&str; 12] = [
+pub const CLAIM_TASK: &str = "taskmark.claimTask";
+pub const RELEASE_TASK: &str = "taskmark.releaseTask";
+pub const ALL: [&str; 14] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -38,6 +42,8 @@ pub const ALL: [&str; 12] = [
     TASK_AT,
     FIX,
     DIAGNOSTICS,
+    CLAIM_TASK,
+    RELEASE_TASK,
     crate::lsp::lifecycle::NEW_TASK,
     crate::lsp::lifecycle::TRACKERS,
     crate::lsp::lifecycle::EDIT_TASK,
@@ -276,19 +282,23 @@ pub struct SetStatus {
     pub expect_from: Option<String>,
     /// The day or instant for the timestamp fields, instead of now (`taskmark set --date`).
     pub date: Option<Now>,
+    /// The agent asking (the MCP server names one): refused while another agent claims the
+    /// task, unless forced. A change that names none is a person's.
+    pub agent: Option<String>,
 }
 
 impl SetStatus {
     pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
         let usage = || {
             invalid_params(
-                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string}",
+                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}",
             )
         };
         match arguments {
             [Value::Object(object)] => {
                 let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
                 let date = text("date").map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+                let agent = text("agent").map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
                 Ok(SetStatus {
                     task: text("task").ok_or_else(usage)?,
                     status: text("status").ok_or_else(usage)?,
@@ -296,6 +306,7 @@ impl SetStatus {
                     reason: text("reason").filter(|it| !it.trim().is_empty()),
                     expect_from: text("expectFrom"),
                     date,
+                    agent,
                 })
             }
             [Value::String(task), Value::String(status), ..] => Ok(SetStatus {
@@ -305,6 +316,7 @@ impl SetStatus {
                 reason: None,
                 expect_from: None,
                 date: None,
+                agent: None,
             }),
             _ => Err(usage()),
         }
@@ -321,6 +333,11 @@ impl SetStatus {
     ) -> Result<Option<(PlannedEdit, StatusChange)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
         refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
+        if !self.force
+            && let Err(holder) = world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now())
+        {
+            return Err(claimed(&task, &holder, "its status was not changed; wait, or force it"));
+        }
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
         {
@@ -494,8 +511,86 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
             })
             .unwrap_or_default();
         object.insert("choices".into(), json!(choices));
+        let claim = world.claims.holder(&task_argument(task), SystemTime::now());
+        object.insert("claim".into(), claim.map_or(Value::Null, |it| it.to_json()));
     }
     value
+}
+
+/// A request refused because another agent claims the task: `data` names the holder and the
+/// end of its lease, as a compare-and-swap conflict would.
+fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Error {
+    let mut data = holder.to_json();
+    if let Some(object) = data.as_object_mut() {
+        object.insert("kind".into(), json!("claimed"));
+        object.insert("task".into(), json!(task_argument(task)));
+    }
+    jsonrpc::Error {
+        data: Some(data),
+        ..content_modified(format!("task {task} is claimed by {}; {what_happened}", holder.describe()))
+    }
+}
+
+/// `{task, agent}` and the optional lease of `taskmark.claimTask` / `taskmark.releaseTask`.
+struct ClaimArguments {
+    task: String,
+    agent: String,
+    minutes: u64,
+}
+
+impl ClaimArguments {
+    fn parse(arguments: &[Value], command: &str) -> Result<ClaimArguments, jsonrpc::Error> {
+        let usage = || {
+            invalid_params(format!(
+                "{command} takes {{\"task\": \"221\", \"agent\": \"your name\", \"minutes\"?: 1 to {}}}",
+                claims::MOST_MINUTES
+            ))
+        };
+        let [Value::Object(object), ..] = arguments else { return Err(usage()) };
+        let task = object.get("task").and_then(Value::as_str).ok_or_else(usage)?;
+        let agent = object.get("agent").and_then(Value::as_str).ok_or_else(usage)?;
+        let minutes = match object.get("minutes") {
+            None | Some(Value::Null) => claims::DEFAULT_MINUTES,
+            Some(minutes) => minutes.as_u64().filter(|it| (1..=claims::MOST_MINUTES).contains(it)).ok_or_else(usage)?,
+        };
+        let agent = claims::agent_name(agent).map_err(invalid_params)?;
+        Ok(ClaimArguments { task: task.to_string(), agent, minutes })
+    }
+}
+
+/// `taskmark.claimTask {task, agent, minutes?}`: the claim granted (or renewed, for its
+/// holder), or a refusal naming the agent that holds the task.
+pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let request = ClaimArguments::parse(arguments, CLAIM_TASK)?;
+    let task = resolve_task(world, &request.task)?;
+    let name = task_argument(&task);
+    match world.claims.claim(&name, &request.agent, request.minutes, SystemTime::now()) {
+        Ok(granted) => {
+            let (claim, renewed) = match granted {
+                Granted::New(claim) => (claim, false),
+                Granted::Renewed(claim) => (claim, true),
+            };
+            let mut answer = claim.to_json();
+            if let Some(object) = answer.as_object_mut() {
+                object.insert("task".into(), json!(name));
+                object.insert("renewed".into(), json!(renewed));
+            }
+            Ok(answer)
+        }
+        Err(holder) => Err(claimed(&task, &holder, "it was not claimed for you")),
+    }
+}
+
+/// `taskmark.releaseTask {task, agent}`: ends the agent's claim (`released: false` when it
+/// held none); refused when another agent holds the task.
+pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let request = ClaimArguments::parse(arguments, RELEASE_TASK)?;
+    let task = resolve_task(world, &request.task)?;
+    let name = task_argument(&task);
+    match world.claims.release(&name, &request.agent, SystemTime::now()) {
+        Ok(released) => Ok(json!({ "task": name, "agent": request.agent, "released": released })),
+        Err(holder) => Err(claimed(&task, &holder, "only its holder can release it")),
+    }
 }
 
 /// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is

@@ -94,11 +94,12 @@ pub fn hover(world: &World, client: &ClientProfile, params: &lsp::HoverParams) -
     let at = &params.text_document_position_params;
     let (file, offset) = locate(world, &at.text_document.uri, at.position, client)?;
     let info = ide::hover(&world.index, file, offset, &Links { world })?;
+    let mut markdown = info.markdown;
+    if let Some(claim) = world.claims.holder(&task_argument(&info.task), std::time::SystemTime::now()) {
+        markdown.push_str(&format!("\n\n**Claimed** by {}", claim.describe()));
+    }
     Some(lsp::Hover {
-        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-            kind: lsp::MarkupKind::Markdown,
-            value: info.markdown,
-        }),
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: markdown }),
         range: Some(convert::range(world, file, info.range, client.encoding)),
     })
 }

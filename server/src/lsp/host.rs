@@ -18,6 +18,7 @@ use crate::engine::config::{Config, ConfigError, Vocabularies};
 use crate::engine::index::WorkspaceIndex;
 use crate::git;
 use crate::lsp::analysis::Job;
+use crate::lsp::claims::Claims;
 use crate::lsp::watch;
 use crate::workspace::{self, PathFilter};
 use std::sync::mpsc::Sender;
@@ -70,6 +71,8 @@ pub struct Host {
     /// Status changes and fixes on this root, one at a time: each is planned against the
     /// files and buffers the previous one left, and the recent ones explain a refusal.
     pub changes: Arc<tokio::sync::Mutex<RecentChanges>>,
+    /// The agents' claims on this root's tasks, seen by every session on it.
+    pub claims: Arc<Claims>,
     state: Mutex<State>,
     /// Signalled when a load finishes, for sessions that wait on one already running.
     load_finished: Condvar,
@@ -103,6 +106,7 @@ impl Host {
         let host = Arc::new(Host {
             root: root.to_path_buf(),
             changes: Arc::new(tokio::sync::Mutex::new(RecentChanges::default())),
+            claims: Arc::new(Claims::default()),
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),

@@ -88,6 +88,7 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
     let query = text(object, "filter").unwrap_or_default();
     let table = world.symbols();
     let paths = Paths { prefix: String::new() };
+    let claims = world.claims.standing(std::time::SystemTime::now());
     let tasks: Vec<Value> = table
         .search(&query, usize::MAX)
         .into_iter()
@@ -111,8 +112,10 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
                 .collect();
             let location = entry.location;
             let summary = &row.summary;
+            let task = task_argument(&entry.task);
+            let claim = claims.get(&task).map_or(Value::Null, |it| it.to_json());
             Some(json!({
-                "task": task_argument(&entry.task),
+                "task": task,
                 "id": entry.task.id,
                 "scope": entry.task.scope,
                 "title": entry.title,
@@ -126,6 +129,7 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
                 "uri": world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
                 "range": convert::range(world, location.file, location.range, client.encoding),
                 "places": places,
+                "claim": claim,
             }))
         })
         .collect();

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod broadcast;
+mod claims;
 mod commands;
 mod convert;
 mod documents;
@@ -26,8 +27,8 @@ pub(crate) use commands::EDITOR_WORDS;
 #[cfg(test)]
 pub(crate) use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
-pub use commands::{DIAGNOSTICS, FIX, LIST_TASKS, SET_STATUS, TASK_INFO};
-pub use lifecycle::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK};
+pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
+pub use lifecycle::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
 pub use settings::{DiagnosticMode, Settings};
 pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 // The daemon reads a TCP connection's first frame itself, to check its token.

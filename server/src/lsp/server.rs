@@ -164,6 +164,17 @@ impl Server {
         sessions.into_iter().next().ok_or_else(jsonrpc::Error::invalid_request)
     }
 
+    /// Runs `f` on the world of the folder whose tracker has the arguments' `task`.
+    async fn query_task(
+        &self,
+        arguments: &[Value],
+        command: &str,
+        f: impl FnOnce(&World, &[Value]) -> Result<Value>,
+    ) -> Result<Value> {
+        let session = self.session_for_task(&commands::task_of(arguments, command)?).await?;
+        self.query_in(&session, command, |world, _| f(world, arguments)).await
+    }
+
     /// Runs `f` on the world of the folder holding `uri`.
     async fn query_at<T>(
         &self,
@@ -213,11 +224,13 @@ impl Server {
     /// A session for one workspace folder; its analysis starts with [`Server::start`] (the
     /// client drops what is sent before `initialized`).
     fn new_session(&self, root: PathBuf, client: &ClientProfile, settings: Settings) -> Arc<Session> {
-        let shared = Arc::new(Shared::new(World::new(root.clone(), config::Config::default(), settings)));
+        let host = Host::for_root(&root);
+        let mut world = World::new(root.clone(), config::Config::default(), settings);
+        world.claims = host.claims.clone();
+        let shared = Arc::new(Shared::new(world));
         let (jobs, inbox) = std::sync::mpsc::channel();
         let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
         let pending = std::sync::Mutex::new(Some((inbox, receiver)));
-        let host = Host::for_root(&root);
         let registration =
             broadcast::register(root.clone(), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
         Arc::new(Session { root, shared, host, registration, client: client.clone(), jobs, outgoing, pending })
@@ -650,6 +663,7 @@ impl Server {
             reason: None,
             expect_from: None,
             date: None,
+            agent: None,
         })
         .await
     }
@@ -1142,13 +1156,15 @@ impl LanguageServer for Server {
             commands::SET_STATUS => self.set_status(SetStatus::parse(&arguments)?).await?,
             commands::PICK_STATUS => self.pick_status(commands::task_of(&arguments, commands::PICK_STATUS)?).await?,
             commands::TASK_INFO => {
-                let task = commands::task_of(&arguments, commands::TASK_INFO)?;
-                let session = self.session_for_task(&task).await?;
-                self.query_in(&session, commands::TASK_INFO, |world, _| {
-                    let key = commands::resolve_task(world, &task)?;
+                self.query_task(&arguments, commands::TASK_INFO, |world, arguments| {
+                    let key = commands::resolve_task(world, &commands::task_of(arguments, commands::TASK_INFO)?)?;
                     Ok(commands::task_info(world, &key))
                 })
                 .await?
+            }
+            commands::CLAIM_TASK => self.query_task(&arguments, commands::CLAIM_TASK, commands::claim_task).await?,
+            commands::RELEASE_TASK => {
+                self.query_task(&arguments, commands::RELEASE_TASK, commands::release_task).await?
             }
             commands::LIST_TASKS => {
                 let lists = self

@@ -14,6 +14,7 @@ use crate::engine::config::{Config, ConfigError};
 use crate::engine::ide::SymbolTable;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::rules::{DiagnosticStore, PathOracle};
+use crate::lsp::claims::Claims;
 use crate::lsp::documents::Documents;
 use crate::lsp::settings::Settings;
 use crate::workspace::DiskPaths;
@@ -43,6 +44,8 @@ pub struct World {
     /// keystroke in its document, and should not cost a file system lookup each time. Emptied
     /// whenever the disk is known to have changed.
     pub exists: Mutex<HashMap<String, bool>>,
+    /// The agents' claims on the root's tasks (the host's: every session on the root sees them).
+    pub claims: Arc<Claims>,
 }
 
 impl World {
@@ -66,6 +69,7 @@ impl World {
             indexed: false,
             symbols: Mutex::new(None),
             exists,
+            claims: Arc::new(Claims::default()),
         }
     }
 

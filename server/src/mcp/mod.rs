@@ -10,6 +10,7 @@
 //! workspace is indexed once, not per call.
 
 mod link;
+mod resources;
 mod tools;
 
 use std::path::PathBuf;

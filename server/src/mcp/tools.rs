@@ -6,18 +6,25 @@ use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, JsonObject, ServerCapabilities, ServerConfig};
-use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, JsonObject, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::lsp_client::Failure;
 use crate::mcp::LanguageServer;
+use crate::mcp::resources::{self, Read};
 
 const INSTRUCTIONS: &str = "taskmark keeps this repository's task trackers (TODO.md, state.json, plans, task files) \
 consistent: one task's status is written in several files, and taskmark changes every one of them at once. \
 Change a task's status, create, edit or archive tasks with these tools (set_status, new_task, edit_task, \
-archive_tasks) instead of editing tracker files by hand, and read tasks with list_tasks and show_task. \
+archive_tasks) instead of editing tracker files by hand, read tasks with list_tasks and show_task, and \
+claim_task a task before working on it when other agents share the repository. \
 After editing any tracker file yourself, call check and fix what it reports.";
 
 /// How many tasks `list_tasks` gives when not told, and at most.
@@ -60,8 +67,31 @@ pub struct SetStatus {
     pub reason: Option<String>,
     /// Compare-and-swap: change the status only if it is still this one.
     pub expect_from: Option<String>,
-    /// Allow a transition the vocabulary does not allow, or leaving new problems behind.
+    /// Allow a transition the vocabulary does not allow, leaving new problems behind, or
+    /// overruling another agent's claim.
     pub force: Option<bool>,
+    /// Who asks (default: this MCP session): refused while another agent claims the task.
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ClaimTask {
+    /// The task: `221`, or `specs:221`.
+    pub task: String,
+    /// Who claims it (default: this MCP session). Another agent's set_status is refused while
+    /// the claim stands.
+    pub agent: Option<String>,
+    /// How long the claim lasts unless renewed (claim again) or released: 30 minutes unless
+    /// told, at most 1440.
+    pub minutes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ReleaseTask {
+    /// The task: `221`, or `specs:221`.
+    pub task: String,
+    /// Who releases it (default: this MCP session): only the agent holding the claim can.
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -132,6 +162,15 @@ pub struct Taskmark {
     tool_router: ToolRouter<Taskmark>,
 }
 
+/// The agent an MCP session is when it names none: its client's name and this server's
+/// process, which lives as long as the session (one agent's, over stdio).
+fn this_session(context: &RequestContext<RoleServer>) -> String {
+    let client = context.peer.peer_info().map(|it| it.client_info.name.clone()).unwrap_or_default();
+    let client = client.chars().filter(|it| !it.is_control()).take(60).collect::<String>();
+    let client = if client.trim().is_empty() { "mcp client".to_string() } else { client.trim().to_string() };
+    format!("{client} (session {})", std::process::id())
+}
+
 /// `value` without its null members: the commands read a missing key and a null one alike,
 /// but their messages name what was given.
 fn given(value: Value) -> Value {
@@ -167,6 +206,7 @@ fn task_schema() -> Arc<JsonObject> {
         "progress": { "type": ["object", "null"] },
         "dependencies": { "type": "array" },
         "next": { "type": "array", "items": { "type": "string" } },
+        "claim": { "type": ["object", "null"], "description": "the agent claiming the task, and until when" },
     }))
 }
 
@@ -176,6 +216,17 @@ fn change_schema() -> Arc<JsonObject> {
         "files": { "type": "array", "items": { "type": "string" }, "description": "every file the change writes" },
         "written": { "type": "array", "items": { "type": "string" } },
         "warnings": { "type": "array", "items": { "type": "string" } },
+    }))
+}
+
+fn claim_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "task": { "type": "string" },
+        "agent": { "type": "string" },
+        "since": { "type": "string", "description": "when the claim began (RFC 3339)" },
+        "until": { "type": "string", "description": "when it ends unless renewed (RFC 3339)" },
+        "renewed": { "type": "boolean", "description": "the agent held it already" },
+        "released": { "type": "boolean", "description": "release_task: the agent held a claim" },
     }))
 }
 
@@ -283,12 +334,50 @@ impl Taskmark {
         output_schema = change_schema(),
         annotations(destructive_hint = false, idempotent_hint = true)
     )]
-    async fn set_status(&self, Parameters(request): Parameters<SetStatus>) -> Result<CallToolResult, ErrorData> {
+    async fn set_status(
+        &self,
+        Parameters(request): Parameters<SetStatus>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
         let arguments = json!({
             "task": request.task, "status": request.status, "reason": request.reason,
             "expectFrom": request.expect_from, "force": request.force,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
         });
         self.answer(crate::lsp::SET_STATUS, arguments).await
+    }
+
+    #[tool(
+        description = "Claim a task for an agent for a while (a lease, default 30 minutes): granted unless another agent holds it (then a tool error naming the holder and when its claim ends); claiming again renews it. While it stands, other agents' set_status on the task is refused unless forced, and editors show the claim.",
+        output_schema = claim_schema()
+    )]
+    async fn claim_task(
+        &self,
+        Parameters(request): Parameters<ClaimTask>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task, "minutes": request.minutes,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+        });
+        self.answer(crate::lsp::CLAIM_TASK, arguments).await
+    }
+
+    #[tool(
+        description = "Release an agent's claim on a task (released: false when it held none). Refused when another agent holds it.",
+        output_schema = claim_schema(),
+        annotations(idempotent_hint = true)
+    )]
+    async fn release_task(
+        &self,
+        Parameters(request): Parameters<ReleaseTask>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+        });
+        self.answer(crate::lsp::RELEASE_TASK, arguments).await
     }
 
     #[tool(
@@ -360,8 +449,51 @@ impl Taskmark {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Taskmark {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(rmcp::model::Implementation::new("taskmark", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::listed()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let read = resources::parse(&request.uri).map_err(|it| ErrorData::resource_not_found(it, None))?;
+        let answer = match &read {
+            Read::Trackers => self.run(crate::lsp::TRACKERS, json!({})).await,
+            Read::Tasks => self.run(crate::lsp::LIST_TASKS, json!({})).await.map(|it| resources::compact_tasks(&it)),
+            Read::Task(task) => self.run(crate::lsp::TASK_INFO, json!({ "task": task })).await,
+        };
+        let value = match answer {
+            Ok(value) => value,
+            // A task the workspace does not have is a resource that does not exist.
+            Err(Ok(refused)) => {
+                let detail = refused.structured_content.unwrap_or(Value::Null);
+                let message = detail.get("error").and_then(Value::as_str).unwrap_or("refused").to_string();
+                return Err(ErrorData::resource_not_found(message, Some(detail)));
+            }
+            Err(Err(error)) => return Err(error),
+        };
+        let text = serde_json::to_string_pretty(&value)
+            .map_err(|error| ErrorData::internal_error(format!("{}: {error}", request.uri), None))?;
+        let contents = ResourceContents::text(text, request.uri).with_mime_type("application/json");
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }

@@ -31,6 +31,8 @@ impl HoverLinks for NoLinks {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoverInfo {
+    /// The task hovered, for adapters that add what only they know (an agent's claim).
+    pub task: TaskKey,
     pub range: TextRange,
     pub markdown: String,
 }
@@ -38,7 +40,7 @@ pub struct HoverInfo {
 pub fn hover(index: &WorkspaceIndex, file: FileId, offset: TextSize, links: &dyn HoverLinks) -> Option<HoverInfo> {
     let target = task_at(index, file, offset)?;
     let summary = task_summary(index, &target.task);
-    Some(HoverInfo { range: target.range, markdown: render(&summary, links) })
+    Some(HoverInfo { range: target.range, markdown: render(&summary, links), task: target.task })
 }
 
 /// The summary as markdown: a heading line, the places table, then progress, timestamps,
