@@ -71,6 +71,9 @@ pub struct TaskEntry {
     /// Archived on purpose (a `completed_projects` entry, an archive state file, a plan under
     /// `archive/`).
     pub archived: bool,
+    /// The files that archive it (`archived` is whether there is one), so that replacing one
+    /// file can tell whether another still does.
+    archived_in: Vec<FileId>,
     /// The plan whose header counts for this task: the last one TODO.md links, else the
     /// highest-numbered one in the task folder.
     pub current_plan: Option<FileId>,
@@ -130,6 +133,49 @@ fn tasks_of(parsed: &ParsedFile) -> std::collections::BTreeSet<TaskKey> {
         .chain(parsed.mentions.iter().map(|it| it.task.clone()))
         .chain(parsed.archived.iter().cloned())
         .collect()
+}
+
+/// Every task a file names: [`tasks_of`] and the tasks of its section links (which choose
+/// their current plans).
+fn tasks_named(parsed: &ParsedFile) -> BTreeSet<TaskKey> {
+    let mut tasks = tasks_of(parsed);
+    tasks.extend(parsed.links.iter().filter_map(|it| it.task.clone()));
+    tasks
+}
+
+/// Adds what one file says of each task to the task table: its places (phases only create the
+/// entry), mentions and archive entries. Files must be added in id order.
+fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &FileEntry) {
+    let archived_file = matches!(
+        entry.class.role,
+        Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
+    );
+    let archives = |task_entry: &mut TaskEntry| {
+        if task_entry.archived_in.last() != Some(&file) {
+            task_entry.archived_in.push(file);
+        }
+        task_entry.archived = true;
+    };
+    for (index, place) in entry.parsed.places.iter().enumerate() {
+        let Some(task) = place.task() else { continue };
+        let task_entry = tasks.entry(task.clone()).or_default();
+        if matches!(place.subject, Subject::Task(_)) {
+            task_entry.places.push(PlaceRef { file, index });
+        }
+        if archived_file || place.kind == PlaceKind::ArchivedStateJson {
+            archives(task_entry);
+        }
+    }
+    for mention in &entry.parsed.mentions {
+        let task_entry = tasks.entry(mention.task.clone()).or_default();
+        task_entry.mentions.push(file);
+        if archived_file {
+            archives(task_entry);
+        }
+    }
+    for task in &entry.parsed.archived {
+        archives(tasks.entry(task.clone()).or_default());
+    }
 }
 
 /// Cloning an index is cheap: its entries are shared (an edit of a clone copies the one entry it
@@ -316,6 +362,7 @@ impl WorkspaceIndex {
             return update;
         }
         let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
+        let named_before = previous_id.map(|id| tasks_named(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
             let mut rebuilt = false;
             if let Some(id) = self.by_path.remove(path) {
@@ -335,7 +382,11 @@ impl WorkspaceIndex {
                     rebuilt = self.adapt_vocabularies(Some(tracker));
                 }
             }
-            self.rebuild_tasks();
+            match previous_id {
+                _ if rebuilt => self.rebuild_tasks(),
+                Some(id) => self.retask_file(id, named_before),
+                None => {}
+            }
             return Update {
                 rebuilt,
                 file: None,
@@ -385,15 +436,12 @@ impl WorkspaceIndex {
             // tracker has yet to read its standard.
             rebuilt = self.adapt_vocabularies(Some(tracker));
         }
-        self.rebuild_tasks();
-        Update {
-            rebuilt,
-            file: self.by_path.get(path).copied(),
-            tasks,
-            added_or_removed: previous_id.is_none(),
-            edit: None,
-            phases: true,
+        let file = self.by_path.get(path).copied();
+        match file {
+            Some(file) if !rebuilt => self.retask_file(file, named_before),
+            _ => self.rebuild_tasks(),
         }
+        Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases: true }
     }
 
     /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
@@ -770,36 +818,60 @@ impl WorkspaceIndex {
     fn rebuild_tasks(&mut self) {
         let mut tasks: BTreeMap<TaskKey, TaskEntry> = BTreeMap::new();
         for (file, entry) in self.entries() {
-            let archived_file = matches!(
-                entry.class.role,
-                Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
-            );
-            for (index, place) in entry.parsed.places.iter().enumerate() {
-                let Some(task) = place.task() else { continue };
-                let task_entry = tasks.entry(task.clone()).or_default();
-                if matches!(place.subject, crate::model::Subject::Task(_)) {
-                    task_entry.places.push(PlaceRef { file, index });
-                }
-                if archived_file || place.kind == PlaceKind::ArchivedStateJson {
-                    task_entry.archived = true;
-                }
-            }
-            for mention in &entry.parsed.mentions {
-                let task_entry = tasks.entry(mention.task.clone()).or_default();
-                task_entry.mentions.push(file);
-                if archived_file {
-                    task_entry.archived = true;
-                }
-            }
-            for task in &entry.parsed.archived {
-                tasks.entry(task.clone()).or_default().archived = true;
-            }
+            add_to_tasks(&mut tasks, file, entry);
         }
         self.tasks = tasks;
         let links = self.section_links(None);
         let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
         for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
             task_entry.current_plan = plan;
+        }
+    }
+
+    /// The task table after `file` was replaced, added or removed (its entry already holds the
+    /// new parse, or none), when no tracker's vocabulary changed: only the tasks it named before
+    /// (`before`: places, mentions, archive entries and section links) or names now are
+    /// recomputed, so writing a file costs what the file holds, not what the workspace holds.
+    fn retask_file(&mut self, file: FileId, mut touched: BTreeSet<TaskKey>) {
+        for task in &touched {
+            if let Some(entry) = self.tasks.get_mut(task) {
+                entry.places.retain(|it| it.file != file);
+                entry.mentions.retain(|it| *it != file);
+                entry.archived_in.retain(|it| *it != file);
+            }
+        }
+        if let Some(entry) = self.files.get(file.0 as usize).cloned().flatten() {
+            touched.extend(tasks_named(&entry.parsed));
+            add_to_tasks(&mut self.tasks, file, &entry);
+        }
+        let mut gone = Vec::new();
+        for task in &touched {
+            let Some(entry) = self.tasks.get_mut(task) else { continue };
+            // File ids only grow, and each file's references are added in file order.
+            entry.places.sort();
+            entry.mentions.sort();
+            entry.archived_in.sort();
+            entry.archived = !entry.archived_in.is_empty();
+            if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
+                gone.push(task);
+            }
+        }
+        if !gone.is_empty() {
+            // A task with only phases left is still named.
+            let named: HashSet<&TaskKey> =
+                self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
+            let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
+            for task in gone {
+                self.tasks.remove(&task);
+            }
+        }
+        let links = self.section_links(Some(&touched));
+        let plans: Vec<(TaskKey, Option<FileId>)> =
+            touched.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
+        for (task, plan) in plans {
+            if let Some(entry) = self.tasks.get_mut(&task) {
+                entry.current_plan = plan;
+            }
         }
     }
 

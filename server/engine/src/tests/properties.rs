@@ -161,6 +161,90 @@ prop_compose! {
     }
 }
 
+/// A state.json whose tasks are active or completed (archived), as a tracker moves them.
+fn archiving_state_json() -> impl Strategy<Value = String> {
+    prop::collection::vec((1u32..6, any::<bool>()), 0..5).prop_map(|entries| {
+        let entry = |id: &u32, status: &str| format!("    {{\"project_number\": {id}, \"status\": \"{status}\"}}");
+        let active: Vec<String> = entries.iter().filter(|it| !it.1).map(|(id, _)| entry(id, "planned")).collect();
+        let done: Vec<String> = entries.iter().filter(|it| it.1).map(|(id, _)| entry(id, "completed")).collect();
+        format!(
+            "{{\n  \"next_project_number\": 6,\n  \"active_projects\": [\n{}\n  ],\n  \"completed_projects\": [\n{}\n  ]\n}}\n",
+            active.join(",\n"),
+            done.join(",\n")
+        )
+    })
+}
+
+/// One step of a workspace's life on disk: a file written (any of the shapes that name,
+/// mention or archive tasks) or removed.
+fn file_write() -> impl Strategy<Value = (&'static str, Option<String>)> {
+    let plan = || prop::collection::vec(plan_line(), 0..8).prop_map(|it| join(it, false));
+    let removed = |path: &'static str| Just((path, None::<String>));
+    prop_oneof![
+        prop::collection::vec(todo_line(), 0..20).prop_map(|it| ("specs/TODO.md", Some(join(it, false)))),
+        archiving_state_json().prop_map(|it| ("specs/state.json", Some(it))),
+        archiving_state_json().prop_map(|it| ("specs/archive/state.json", Some(it))),
+        plan().prop_map(|it| ("specs/001_a/plans/implementation-001.md", Some(it))),
+        plan().prop_map(|it| ("specs/001_a/plans/implementation-002.md", Some(it))),
+        plan().prop_map(|it| ("specs/archive/003_c/plans/implementation-001.md", Some(it))),
+        (1u32..4, pick(WORDS), 0u8..3).prop_map(|(id, status, shape)| (
+            "backlog/tasks/back-1 - One.md",
+            // With a status it states one; without, it only mentions its task.
+            Some(match shape {
+                0 => format!("---\nid: BACK-{id}\nstatus: {status}\ndependencies: [back-2]\n---\n"),
+                1 => format!("---\nid: BACK-{id}\n---\n"),
+                _ => "no frontmatter\n".to_string(),
+            })
+        )),
+        removed("specs/state.json"),
+        removed("specs/archive/state.json"),
+        removed("specs/001_a/plans/implementation-001.md"),
+        removed("specs/archive/003_c/plans/implementation-001.md"),
+        removed("backlog/tasks/back-1 - One.md"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::default())]
+
+    /// Every file written or removed one at a time (the general path, not a TODO.md keystroke):
+    /// after each step the task table (places, mentions, archived, current plan) equals an
+    /// index built from scratch, and the diagnostics kept up to date equal a full check.
+    #[test]
+    fn writing_and_removing_files_one_at_a_time_equals_indexing_from_scratch(
+        start in prop::collection::vec(file_write(), 0..6),
+        steps in prop::collection::vec(file_write(), 1..10),
+    ) {
+        let mut current: Vec<SourceFile> =
+            vec![SourceFile { path: "backlog/config.yml".into(), text: Arc::from("statuses: [\"To Do\", \"Done\"]\n") }];
+        let apply = |current: &mut Vec<SourceFile>, path: &str, text: &Option<String>| {
+            current.retain(|it| it.path != path);
+            if let Some(text) = text {
+                current.push(SourceFile { path: path.to_string(), text: Arc::from(text.as_str()) });
+            }
+        };
+        for (path, text) in &start {
+            apply(&mut current, path, text);
+        }
+        let mut index = build(&current);
+        let config = Config::default();
+        let paths: HashSet<String> = start.iter().chain(&steps).map(|it| it.0.to_string()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        for (step, (path, text)) in steps.iter().enumerate() {
+            let update = index.set_file(path, text.as_deref().map(Arc::from));
+            store.update(&index, &config, None, &paths, &update);
+            apply(&mut current, path, text);
+            let fresh = build(&current);
+            prop_assert_eq!(canonical(&index), canonical(&fresh), "after step {} ({})", step, path);
+            // A task's places are in the order its files were first seen (a fresh index sees
+            // them sorted), and which one speaks first can decide a rule: the incremental
+            // diagnostics are compared with a full check of the same index.
+            let expected = rules::check(&index, &config, None, &paths);
+            prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&index, &expected), "after step {}", step);
+        }
+    }
+}
+
 pub(super) fn build(files: &[SourceFile]) -> WorkspaceIndex {
     WorkspaceIndex::build(files.to_vec(), &Config::default().vocabularies)
 }
@@ -194,9 +278,12 @@ pub(super) fn canonical(index: &WorkspaceIndex) -> String {
         let _ = writeln!(out, "{} {:?} {:?}", entry.path, entry.class, entry.parsed);
     }
     for (task, entry) in index.tasks() {
-        let places: Vec<(String, usize)> =
+        // By path: file ids depend on the order files were first seen.
+        let mut places: Vec<(String, usize)> =
             entry.places.iter().map(|it| (index.path(it.file).to_string(), it.index)).collect();
-        let mentions: Vec<&str> = entry.mentions.iter().map(|it| index.path(*it)).collect();
+        places.sort();
+        let mut mentions: Vec<&str> = entry.mentions.iter().map(|it| index.path(*it)).collect();
+        mentions.sort();
         let _ = writeln!(
             out,
             "{task:?} {places:?} {mentions:?} {} {:?}",
