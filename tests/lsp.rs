@@ -1404,3 +1404,73 @@ fn archive_tasks_moves_folders_on_disk_or_through_an_editor_that_has_them_open()
     assert_eq!(result["written"], json!([TODO, STATE]), "{result}");
     client.stop();
 }
+
+/// The VS Code extension's unit tests (editors/vscode/test) run its logic on answers of the
+/// server recorded in `editors/vscode/test/fixtures`. They are regenerated here from the real
+/// server on the example workspace, so that the extension's types and the server's answers
+/// cannot drift apart unseen: a difference fails this test, and `TASKMARK_UPDATE_FIXTURES=1`
+/// rewrites the fixtures (then run `bash editors/vscode/ci.sh` and review the diff).
+#[test]
+fn the_vscode_extensions_recorded_answers_are_the_servers() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let root_uri = client.uri("");
+    let error = |error: Value| json!({ "code": error["code"], "message": error["message"], "data": error["data"] });
+    let mut answers: Vec<(&str, Value)> = Vec::new();
+    answers.push(("listTasks.json", execute(&mut client, "taskmark.listTasks", json!({})).expect("listTasks")));
+    let ready = execute(&mut client, "taskmark.listTasks", json!({ "ready": true })).expect("listTasks ready");
+    answers.push(("listTasks-ready.json", ready));
+    let todo = client.open(TODO);
+    let (line, character) = client.position_of(&todo, "12. Sync engine");
+    let at = json!({ "uri": todo, "position": { "line": line, "character": character } });
+    answers.push(("taskAt.json", execute(&mut client, "taskmark.taskAt", at).expect("taskAt")));
+    for task in ["10", "12"] {
+        let info = execute(&mut client, "taskmark.taskInfo", json!({ "task": task })).expect("taskInfo");
+        answers.push((if task == "10" { "taskInfo-10.json" } else { "taskInfo-12.json" }, info));
+    }
+    answers.push(("trackers.json", execute(&mut client, "taskmark.trackers", json!({})).expect("trackers")));
+    let refused = execute(&mut client, "taskmark.setStatus", json!({ "task": "14", "status": "completed" }));
+    answers.push(("refusal.json", error(refused.expect_err("an invalid transition"))));
+    let blocked = execute(&mut client, "taskmark.setStatus", json!({ "task": "14", "status": "blocked" }));
+    answers.push(("needsReason.json", error(blocked.expect_err("a status that needs a reason"))));
+    let set = execute(&mut client, "taskmark.setStatus", json!({ "task": "14", "status": "implementing" }));
+    answers.push(("setStatus.json", set.expect("setStatus")));
+    let told = |client: &LspClient, nth: usize| {
+        client
+            .notifications
+            .iter()
+            .filter(|it| it["method"] == "taskmark/taskChanged")
+            .nth(nth)
+            .map(|it| it["params"].clone())
+    };
+    assert!(client.wait_until(WAIT, |it| told(it, 0).is_some()), "no taskmark/taskChanged");
+    answers.push(("taskChanged.json", told(&client, 0).unwrap_or_default()));
+    let created = execute(&mut client, "taskmark.newTask", json!({ "title": "Webhooks for status changes" }));
+    answers.push(("newTask.json", created.expect("newTask")));
+    assert!(client.wait_until(WAIT, |it| told(it, 1).is_some()), "no taskmark/taskChanged for the new task");
+    answers.push(("taskCreated.json", told(&client, 1).unwrap_or_default()));
+    client.stop();
+
+    // Paths differ per machine: the workspace is `/workspace` in the recordings.
+    let root_path = root.display().to_string();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../editors/vscode/test/fixtures");
+    let update = std::env::var_os("TASKMARK_UPDATE_FIXTURES").is_some();
+    let mut drifted = Vec::new();
+    for (name, answer) in answers {
+        let text = serde_json::to_string_pretty(&answer).expect("JSON") + "\n";
+        let text = text.replace(&root_uri, "file:///workspace").replace(&root_path, "/workspace");
+        let path = fixtures.join(name);
+        let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+        if recorded != text {
+            if update {
+                std::fs::write(&path, &text).expect("fixture written");
+            } else {
+                drifted.push(name);
+            }
+        }
+    }
+    assert!(
+        drifted.is_empty(),
+        "the server's answers differ from the VS Code extension's recorded ones: {drifted:?}; rerun with TASKMARK_UPDATE_FIXTURES=1, then `bash editors/vscode/ci.sh`, and review the diff"
+    );
+}

@@ -221,7 +221,7 @@ test('taskChanged: a task created elsewhere is announced as new; this window\'s 
   assert.equal(taskChangedMessage(notice), undefined);
   assert.equal(
     taskChangedMessage({ ...notice, mine: false }),
-    'taskmark: new task specs:17 — Webhooks for status changes [NOT STARTED] in 2 files by an unnamed client (session 1)',
+    'taskmark: new task specs:17 — Webhooks for status changes [NOT STARTED] in 2 files by taskmark-tests (session 1)',
   );
   assert.equal(
     taskChangedMessage({ action: 'edited', task: 'specs:14', title: 'Conflict screen', files: ['specs/TODO.md'], mine: false, origin: 'Neovim' }),

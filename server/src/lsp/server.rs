@@ -325,15 +325,26 @@ impl Server {
         let root = session.shared.read().root.clone();
         let me = broadcast::name_of(session.registration.id());
         let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
+        let started = Instant::now();
         let outcome = async {
             let lock = self.lock_for_write(&session, &format!("set {} {}", request.task, request.status)).await?;
+            let locked = started.elapsed();
             let planned = self
                 .plan_against_disk(&session, commands::SET_STATUS, |world, client| {
                     request.plan(world, client, now.clone(), &elsewhere)
                 })
                 .await?;
+            let plan_done = started.elapsed();
             let Some((planned, announced)) = planned else { return Ok(None) };
-            Ok(Some((self.write_change(&session, planned, lock).await?, announced)))
+            let written = self.write_change(&session, planned, lock).await?;
+            tracing::debug!(
+                task = request.task,
+                locked_us = locked.as_micros() as u64,
+                planned_us = plan_done.as_micros() as u64,
+                written_us = started.elapsed().as_micros() as u64,
+                "status change, from its turn"
+            );
+            Ok(Some((written, announced)))
         };
         let written = in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
         let Some((result, announced)) = written else {
