@@ -185,6 +185,12 @@ fn a_multiedit_is_undone_edit_by_edit_and_problems_in_other_files_count() {
     assert!(message.contains("specs/state.json:"), "{message}");
     assert!(message.contains("status-mismatch]: task 14"), "{message}");
     assert!(!message.contains("invalid-transition"), "[PLANNED] -> [IMPLEMENTING] is allowed: {message}");
+    // The second edit wrote what task 12's section already said, so the payload cannot say
+    // which section it changed: the text before comes from git HEAD, and task 12's old
+    // problems stay old.
+    assert!(!message.contains("task 12"), "{message}");
+    // Task 14's plan, which the edit did not touch but now disagrees with, is read and named.
+    assert!(message.contains("specs/014_conflict_ui/plans/implementation-001.md:4: error[status-mismatch]"), "{message}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::cli::render::line_column;
 use crate::engine::diagnostic::{Diagnostic, FixHint, RuleCode, Severity};
 use crate::engine::edit::{fix_titles, is_safe_fix};
-use crate::engine::index::{SourceFile, WorkspaceIndex};
+use crate::engine::index::WorkspaceIndex;
 use crate::engine::layout;
 use crate::engine::rules::{self, Baseline};
 use crate::git::{self, FileAt};
@@ -234,8 +234,9 @@ enum Before {
 
 /// Undoes `replacements` (applied in order) on `after`, last first. Each undo must be the only
 /// way the replacement could have produced the text: applying it again to the result must give
-/// the text back. `None` when it cannot be undone that way (the edit was not applied as given, a
-/// deletion whose place cannot be found).
+/// the text back, and no other place could have been the one. `None` when it cannot be undone
+/// that way (the edit was not applied as given, a deletion whose place cannot be found, an edit
+/// that wrote what the file already said elsewhere).
 fn undo_replacements(after: &str, replacements: &[(String, String, bool)]) -> Option<String> {
     let mut text = after.to_string();
     for (old, new, every) in replacements.iter().rev() {
@@ -246,10 +247,16 @@ fn undo_replacements(after: &str, replacements: &[(String, String, bool)]) -> Op
             let candidate = text.replace(new.as_str(), old);
             (candidate.replace(old.as_str(), new) == text).then_some(candidate)
         } else {
-            text.match_indices(new.as_str()).find_map(|(at, _)| {
+            // Where `new` occurs more than once, several texts may have led to this one (the
+            // edit wrote what another line already said): then the payload cannot tell which.
+            let mut candidates = text.match_indices(new.as_str()).filter_map(|(at, _)| {
                 let candidate = format!("{}{old}{}", &text[..at], &text[at + new.len()..]);
                 (candidate.replacen(old.as_str(), new, 1) == text).then_some(candidate)
-            })
+            });
+            match (candidates.next(), candidates.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
         };
         text = undone?;
     }
@@ -330,7 +337,6 @@ struct Target {
 /// The problems of one tracker that its edited files' new text has and their old text had
 /// not, as the report's lines (empty when there are none).
 fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> anyhow::Result<String> {
-    let config = workspace::load_config(root)?;
     let mut versions: Vec<(&str, Option<Arc<str>>, Before)> = Vec::new();
     for target in targets {
         let after = match workspace::read_workspace_file(root, &target.relative) {
@@ -347,27 +353,21 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
     if versions.is_empty() {
         return Ok(String::new());
     }
-    // Of the tracker's plans only those of the tasks the edit touched are read (and the edited
-    // files' own): an edit can only change what the rules say about other files through the
+    // Of the tracker's plans only the edited files' own are read first, then those of the tasks
+    // the edit touched: an edit changes what the rules say about other files only through the
     // tasks whose places it changed. The others are listed, so their folders still hold ids.
-    let mut plans_of: Vec<String> = Vec::new();
-    for (relative, after, before) in &versions {
-        let before = match before {
-            Before::Text(text) => Some(text.as_str()),
-            _ => None,
-        };
-        plans_of.extend(touched_tasks(relative, before, after.as_deref(), &config.vocabularies));
-        plans_of.extend(layout::task_folder_id(relative));
-    }
+    let plans_of: Vec<String> = versions.iter().filter_map(|(relative, ..)| layout::task_folder_id(relative)).collect();
     let workspace = super::load_tracker(root, Some(scope), &plans_of)?;
     let mut after_index = workspace.index.clone();
     let mut before_index = workspace.index;
     let mut unknown: Vec<&str> = Vec::new();
+    let mut edited: Vec<&str> = Vec::new();
     for (relative, after, before) in &versions {
         if after.is_some() && !workspace.known.contains(*relative) {
             // Ignored by .gitignore or the configured globs: `check` does not read it either.
             continue;
         }
+        edited.push(relative);
         if after_index.text_at(relative) != after.as_ref() {
             after_index.set_file(relative, after.clone());
         }
@@ -382,6 +382,24 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
                 before_index = after_index.clone();
                 unknown.push(relative);
             }
+        }
+    }
+    let touched: Vec<String> =
+        edited.iter().flat_map(|relative| touched_tasks(&before_index, &after_index, relative)).collect();
+    let plans: Vec<String> = after_index
+        .tracker_paths(scope)
+        .filter(|path| {
+            matches!(layout::classify(path).role, layout::Role::Plan { .. })
+                && after_index.file_id(path).is_none()
+                && layout::task_folder_id(path).is_some_and(|id| touched.contains(&id))
+        })
+        .map(str::to_string)
+        .collect();
+    for path in plans {
+        // A plan that cannot be read is left out of both sides alike.
+        if let Ok(file) = workspace::read_workspace_file(root, &path) {
+            after_index.set_file(&path, Some(Arc::clone(&file.text)));
+            before_index.set_file(&path, Some(file.text));
         }
     }
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
@@ -406,31 +424,21 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
         return Ok(String::new());
     }
     let paths = display_paths(root, cwd);
-    let edited: Vec<String> = versions.iter().map(|(relative, ..)| paths.show(relative)).collect();
-    Ok(report(&after_index, &paths, &edited.join(", "), &new, !unknown.is_empty()))
+    let shown: Vec<String> = edited.iter().map(|relative| paths.show(relative)).collect();
+    Ok(report(&after_index, &paths, &shown.join(", "), &new, !unknown.is_empty()))
 }
 
-/// The ids of the tasks whose places in this file differ between the two texts (by the text
-/// each place speaks for, which an edit elsewhere in the file does not change).
-fn touched_tasks(
-    relative: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-    vocabularies: &crate::engine::config::Vocabularies,
-) -> Vec<String> {
-    let places = |text: Option<&str>| {
+/// The ids of the tasks whose places in the file at `path` differ between the two indexes (by
+/// the text each place speaks for, which an edit elsewhere in the file does not change).
+fn touched_tasks(before: &WorkspaceIndex, after: &WorkspaceIndex, path: &str) -> Vec<String> {
+    let places = |index: &WorkspaceIndex| {
         let mut by_task: HashMap<String, Vec<String>> = HashMap::new();
-        let Some(text) = text else { return by_task };
-        let index = WorkspaceIndex::build(
-            vec![SourceFile { path: relative.to_string(), text: Arc::from(text) }],
-            vocabularies,
-        );
-        for (file, _) in index.entries() {
-            for place in &index.parsed(file).places {
-                if let Some(task) = place.task() {
-                    let extent = text.get(std::ops::Range::<usize>::from(place.extent)).unwrap_or("");
-                    by_task.entry(task.id.clone()).or_default().push(extent.to_string());
-                }
+        let Some(file) = index.file_id(path) else { return by_task };
+        let text = index.text(file);
+        for place in &index.parsed(file).places {
+            if let Some(task) = place.task() {
+                let extent = text.get(std::ops::Range::<usize>::from(place.extent)).unwrap_or("");
+                by_task.entry(task.id.clone()).or_default().push(extent.to_string());
             }
         }
         by_task
@@ -577,6 +585,13 @@ mod tests {
             Some("zero")
         );
         assert_eq!(undo_replacements("text", &[edit("gone", "", false)]), None, "a deletion has no place");
+        // Task 14 now says what task 12 said: either line may be the one edited.
+        let twice = "12: [IMPLEMENTING]\n14: [IMPLEMENTING]\n";
+        assert_eq!(undo_replacements(twice, &[edit(": [PLANNED]", ": [IMPLEMENTING]", false)]), None);
+        assert_eq!(
+            undo_replacements(twice, &[edit("14: [PLANNED]", "14: [IMPLEMENTING]", false)]).as_deref(),
+            Some("12: [IMPLEMENTING]\n14: [PLANNED]\n")
+        );
         assert_eq!(undo_replacements("text", &[edit("a", "missing", false)]), None, "not applied as given");
     }
 
@@ -608,6 +623,15 @@ mod tests {
         assert_eq!(request.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(), ["specs/TODO.md", "specs/state.json"]);
         assert!(request.files.iter().all(|it| matches!(it.undo, Undo::Head)));
         assert!(Request::of(&json!({"tool_name": "Bash"}), Agent::Generic).is_none());
+        // Cursor's afterFileEdit: the file and its edits at the top, the workspace as a list.
+        let cursor = json!({
+            "hook_event_name": "afterFileEdit", "workspace_roots": ["/w"], "file_path": "/w/specs/TODO.md",
+            "edits": [{"old_string": "[PLANNED]", "new_string": "[IMPLEMENTING]"}],
+        });
+        let request = Request::of(&cursor, Agent::Generic).expect("an edit");
+        assert_eq!(request.cwd.as_deref(), Some("/w"));
+        assert!(matches!(&request.files[0].undo, Undo::Replacements(it) if it[0].1 == "[IMPLEMENTING]"));
+        assert!(Request::of(&cursor, Agent::Claude).is_none(), "not a PostToolUse event");
     }
 
     #[test]
