@@ -190,7 +190,10 @@ fn a_multiedit_is_undone_edit_by_edit_and_problems_in_other_files_count() {
     // problems stay old.
     assert!(!message.contains("task 12"), "{message}");
     // Task 14's plan, which the edit did not touch but now disagrees with, is read and named.
-    assert!(message.contains("specs/014_conflict_ui/plans/implementation-001.md:4: error[status-mismatch]"), "{message}");
+    assert!(
+        message.contains("specs/014_conflict_ui/plans/implementation-001.md:4: error[status-mismatch]"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -261,4 +264,32 @@ fn a_generic_payload_naming_files_is_compared_with_git_head() {
     // With the file as HEAD has it, nothing is new.
     std::fs::write(&state, text).expect("the edit undone");
     assert_silent(&hook(&root, &["generic"], &payload("generic-files.json", &root)));
+}
+
+#[test]
+fn a_deletion_outside_git_cannot_be_compared_and_says_so() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path().join("ws");
+    copy_dir(&fixtures().join("example"), &root);
+    let root = std::fs::canonicalize(&root).expect("a canonical root");
+    let payload = payload("edit-deletion.json", &root);
+    apply(&payload);
+    // A deleted line leaves no trace to undo, and there is no git HEAD to read.
+    let output = hook(&root, &["claude"], &payload);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("cannot tell what the file held before this edit"), "{message}");
+    assert!(message.contains("missing-field"), "the file's old problems are all listed: {message}");
+    assert!(!message.contains("specs/state.json:"), "only the edited file's: {message}");
+    // In a repository, HEAD is the text before: nothing is new.
+    git(&root, &["init", "-q"]);
+    std::fs::write(
+        root.join("specs/TODO.md"),
+        std::fs::read(fixtures().join("example/specs/TODO.md")).expect("the fixture"),
+    )
+    .expect("the edit undone");
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    apply(&payload);
+    assert_silent(&hook(&root, &["claude"], &payload));
 }

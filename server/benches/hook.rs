@@ -150,10 +150,7 @@ fn main() -> anyhow::Result<()> {
 fn walk_count(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|it| if it.path().is_dir() { walk_count(&it.path()) } else { 1 })
-                .sum()
+            entries.filter_map(Result::ok).map(|it| if it.path().is_dir() { walk_count(&it.path()) } else { 1 }).sum()
         })
         .unwrap_or(0)
 }

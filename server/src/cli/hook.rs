@@ -175,7 +175,8 @@ impl Request {
         });
         let input = payload.get("tool_input").filter(|it| it.is_object()).unwrap_or(payload);
         let mut files = Vec::new();
-        let single = ["file_path", "path", "filePath"].iter().find_map(|key| text(input, key).or_else(|| text(payload, key)));
+        let single =
+            ["file_path", "path", "filePath"].iter().find_map(|key| text(input, key).or_else(|| text(payload, key)));
         if let Some(path) = single {
             files.push(EditedFile { path, undo: Undo::of(input, payload.get("tool_response")) });
         }
@@ -286,9 +287,8 @@ fn project_root(explicit: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
         return std::fs::canonicalize(root).ok();
     }
     let cwd = std::fs::canonicalize(cwd).ok()?;
-    let found = cwd.ancestors().find(|dir| {
-        dir.join(crate::engine::config::FILE_NAME).is_file() || dir.join(".git").exists()
-    });
+    let found =
+        cwd.ancestors().find(|dir| dir.join(crate::engine::config::FILE_NAME).is_file() || dir.join(".git").exists());
     Some(found.unwrap_or(&cwd).to_path_buf())
 }
 
@@ -379,7 +379,10 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
                 before_index.set_file(relative, None);
             }
             Before::Unknown => {
-                before_index = after_index.clone();
+                // Both sides hold the file as it is now; its problems are all listed below.
+                if before_index.text_at(relative) != after.as_ref() {
+                    before_index.set_file(relative, after.clone());
+                }
                 unknown.push(relative);
             }
         }
@@ -614,13 +617,17 @@ mod tests {
         assert_eq!(request.cwd.as_deref(), Some("/w"));
         assert_eq!(request.files[0].path, "/w/specs/TODO.md");
         assert!(matches!(&request.files[0].undo, Undo::Replacements(it) if it.len() == 1));
-        let read = json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_input": {"file_path": "/w/a.md"}});
+        let read =
+            json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_input": {"file_path": "/w/a.md"}});
         assert!(Request::of(&read, Agent::Claude).is_none(), "reading changes nothing");
         let pre = json!({"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": {"file_path": "/w/a.md"}});
         assert!(Request::of(&pre, Agent::Claude).is_none(), "before the edit there is nothing to compare");
         let generic = json!({"files": ["specs/TODO.md", {"path": "specs/state.json"}]});
         let request = Request::of(&generic, Agent::Generic).expect("files");
-        assert_eq!(request.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(), ["specs/TODO.md", "specs/state.json"]);
+        assert_eq!(
+            request.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(),
+            ["specs/TODO.md", "specs/state.json"]
+        );
         assert!(request.files.iter().all(|it| matches!(it.undo, Undo::Head)));
         assert!(Request::of(&json!({"tool_name": "Bash"}), Agent::Generic).is_none());
         // Cursor's afterFileEdit: the file and its edits at the top, the workspace as a list.
