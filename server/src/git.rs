@@ -74,6 +74,34 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
     Ok(files)
 }
 
+/// What one file held at a revision (for `taskmark hook`, which needs a single file's earlier
+/// text, not the whole baseline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAt {
+    Text(String),
+    /// The revision exists and does not have the file.
+    Absent,
+    /// No git repository, no such revision, or content that is not UTF-8: nothing to compare.
+    Unknown,
+}
+
+/// The file at `relative` (to the workspace `root`) as `revision` has it, with one `git cat-file`
+/// (and one `rev-parse` only when that fails, to tell a missing file from a missing revision).
+pub fn file_at(root: &Path, revision: &str, relative: &str) -> FileAt {
+    // `REV:./PATH` is relative to the folder git runs in: the workspace root, wherever it is in
+    // the repository.
+    let object = format!("{revision}:./{relative}");
+    let Ok(output) =
+        Command::new("git").arg("-C").arg(root).args(["cat-file", "blob", &object]).stderr(Stdio::null()).output()
+    else {
+        return FileAt::Unknown;
+    };
+    if output.status.success() {
+        return String::from_utf8(output.stdout).map_or(FileAt::Unknown, FileAt::Text);
+    }
+    if commit_of(root, revision).is_some() { FileAt::Absent } else { FileAt::Unknown }
+}
+
 /// The contents of `oids`, read with one `git cat-file --batch`; `None` for a missing object or
 /// one that is not UTF-8 (it has no statuses to read).
 fn read_blobs(top: &Path, oids: Vec<String>) -> anyhow::Result<Vec<Option<String>>> {

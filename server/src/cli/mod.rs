@@ -1,6 +1,7 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+mod hook;
 mod lifecycle;
 pub(crate) mod render;
 pub(crate) mod show;
@@ -80,6 +81,10 @@ enum Command {
     /// show, check, fix, create, edit, archive tasks and set their status, through the daemon
     /// the editors use (so they follow live) unless --no-daemon.
     Mcp(McpArgs),
+    /// Run by a coding agent after it edits a file (Claude Code's PostToolUse hook, or any agent
+    /// that passes JSON naming the edited file on stdin): reports the problems the edit added to
+    /// a tracker, with their fixes, in the agent's hook protocol; silent otherwise.
+    Hook(hook::HookArgs),
     /// Serve every editor of this user from one process, over a Unix socket in the user's
     /// runtime folder (`taskmark lsp` starts it; it exits when idle).
     Daemon(DaemonArgs),
@@ -271,6 +276,7 @@ pub fn main() -> ExitCode {
         Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
         Command::Lsp(args) => lsp(args),
         Command::Mcp(args) => mcp(args),
+        Command::Hook(args) => hook::hook(args),
         Command::Daemon(args) => daemon(args),
     };
     match result {

@@ -36,7 +36,7 @@ impl Counts {
 }
 
 /// One-based line and character column of an offset, for people.
-fn line_column(index: &WorkspaceIndex, file: FileId, offset: text::TextSize) -> (u32, u32) {
+pub(crate) fn line_column(index: &WorkspaceIndex, file: FileId, offset: text::TextSize) -> (u32, u32) {
     let Some(entry) = index.entry(file) else { return (1, 1) };
     let position = text::position(&entry.text, entry.line_index(), offset, PositionEncoding::Utf8);
     let line_text = entry.line_index().line(position.line).map(|it| &entry.text[it]).unwrap_or("");

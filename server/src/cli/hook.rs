@@ -1,0 +1,649 @@
+//! `taskmark hook`: run by a coding agent after it edits a file (Claude Code's `PostToolUse`
+//! hook, or any agent whose hook gets JSON on stdin naming the edited file). When the edit
+//! touched a tracker file and left problems the tracker did not have before it, the agent is
+//! told which, and how to fix them; otherwise the command says nothing.
+//!
+//! The hook must never get in the agent's way on its own account: a payload it cannot read, a
+//! file it cannot find, a git that fails all end in a one-line note on stderr and exit status
+//! 0, because Claude Code treats exit status 2 as "show stderr to the model" and any other
+//! status as a non-blocking error.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use clap::ValueEnum;
+use serde_json::{Value, json};
+
+use crate::cli::render::line_column;
+use crate::engine::diagnostic::{Diagnostic, FixHint, RuleCode, Severity};
+use crate::engine::edit::{fix_titles, is_safe_fix};
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::layout;
+use crate::engine::rules::{self, Baseline};
+use crate::git::{self, FileAt};
+use crate::views::Paths;
+use crate::workspace::{self, DiskPaths};
+
+/// Claude Code shows the model the hook's stderr when it exits with this status.
+const BLOCK: u8 = 2;
+/// A payload is a tool call's input: a `Write` of a large file is the largest. Past this the
+/// payload is not read (and the hook stays quiet) rather than held in memory.
+const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
+/// Problems listed by name; the rest are counted.
+const LISTED: usize = 20;
+
+#[derive(clap::Args, Debug)]
+pub struct HookArgs {
+    /// The agent whose hook input and protocol to use: `claude` (Claude Code's PostToolUse hook:
+    /// only PostToolUse events of file-editing tools count) or `generic` (any JSON naming the
+    /// edited files: `file_path`, `tool_input.file_path`, `tool_input.path`, `files`).
+    #[arg(value_enum, default_value_t = Agent::Claude)]
+    agent: Agent,
+    /// `text`: the problems on stderr with exit status 2 (Claude Code shows them to the model);
+    /// `json`: Claude Code's decision object `{"decision": "block", "reason": ...}` on stdout,
+    /// exit status 0.
+    #[arg(long, value_enum, default_value_t = HookFormat::Text)]
+    format: HookFormat,
+    /// The workspace root (default: the nearest folder above the payload's `cwd` holding
+    /// .taskmark.toml or .git).
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Agent {
+    Claude,
+    Generic,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum HookFormat {
+    Text,
+    Json,
+}
+
+pub fn hook(args: HookArgs) -> anyhow::Result<u8> {
+    match run(&args) {
+        Ok(None) => Ok(super::exit::CLEAN),
+        Ok(Some(report)) => {
+            match args.format {
+                HookFormat::Text => {
+                    let _ = write!(std::io::stderr().lock(), "{report}");
+                    Ok(BLOCK)
+                }
+                HookFormat::Json => {
+                    // For PostToolUse, "block" does not undo the edit (it already happened):
+                    // it puts `reason` before the model.
+                    let decision = json!({ "decision": "block", "reason": report });
+                    writeln!(std::io::stdout().lock(), "{decision}")?;
+                    Ok(super::exit::CLEAN)
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("taskmark hook: note: nothing checked: {error:#}");
+            Ok(super::exit::CLEAN)
+        }
+    }
+}
+
+/// The report to show the agent, if the edit left anything new.
+fn run(args: &HookArgs) -> anyhow::Result<Option<String>> {
+    if std::io::stdin().is_terminal() {
+        anyhow::bail!("`taskmark hook` reads the agent's hook payload (JSON) on stdin");
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin().take(MAX_PAYLOAD_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PAYLOAD_BYTES {
+        anyhow::bail!("the payload is over {} MiB", MAX_PAYLOAD_BYTES >> 20);
+    }
+    let payload: Value =
+        serde_json::from_slice(&bytes).map_err(|error| anyhow::format_err!("the payload is not JSON ({error})"))?;
+    let Some(request) = Request::of(&payload, args.agent) else { return Ok(None) };
+    let cwd = match &request.cwd {
+        Some(cwd) => PathBuf::from(cwd),
+        None => std::env::current_dir()?,
+    };
+    let Some(project) = project_root(args.root.as_deref(), &cwd) else { return Ok(None) };
+    // The files that are tracker files under the root, grouped by workspace root and tracker:
+    // each tracker is loaded once, however many of its files the payload names.
+    let mut groups: Vec<(PathBuf, String, Vec<Target>)> = Vec::new();
+    for file in request.files {
+        let Some((root, relative)) = locate(&project, &cwd, &file.path) else { continue };
+        let class = layout::classify(&relative);
+        if !class.role.is_tracker() || !workspace::wanted(&relative) {
+            continue;
+        }
+        let target = Target { relative, undo: file.undo };
+        match groups.iter_mut().find(|(r, scope, _)| *r == root && *scope == class.root) {
+            Some((_, _, targets)) => targets.push(target),
+            None => groups.push((root, class.root, vec![target])),
+        }
+    }
+    let mut report = String::new();
+    for (root, scope, targets) in groups {
+        report.push_str(&check_tracker(&root, &scope, &targets, &cwd)?);
+    }
+    Ok((!report.is_empty()).then_some(report))
+}
+
+/// What the payload says was edited, and how to get each file's text from before the edit.
+struct Request {
+    cwd: Option<String>,
+    files: Vec<EditedFile>,
+}
+
+struct EditedFile {
+    path: String,
+    undo: Undo,
+}
+
+/// How to recover a file's text from before the edit.
+#[derive(Debug, Clone)]
+enum Undo {
+    /// The agent sent it (Claude Code's `tool_response.originalFile`); `None`: it created the
+    /// file.
+    Original(Option<String>),
+    /// Replacements the edit applied, in order: `(old, new, every occurrence)`.
+    Replacements(Vec<(String, String, bool)>),
+    /// Nothing in the payload: the file as git's HEAD has it.
+    Head,
+}
+
+impl Request {
+    /// `None` when the payload is not about editing files.
+    fn of(payload: &Value, agent: Agent) -> Option<Request> {
+        let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        if agent == Agent::Claude
+            && let Some(event) = payload.get("hook_event_name").and_then(Value::as_str)
+            && event != "PostToolUse"
+        {
+            return None;
+        }
+        // A `Read` names a file too: only tools that change files count.
+        if let Some(tool) = payload.get("tool_name").and_then(Value::as_str) {
+            let tool = tool.to_ascii_lowercase();
+            if !["edit", "write", "patch", "create", "replace"].iter().any(|it| tool.contains(it)) {
+                return None;
+            }
+        }
+        let cwd = text(payload, "cwd").or_else(|| {
+            // Cursor names its workspace folders instead of a working folder.
+            payload.get("workspace_roots").and_then(Value::as_array)?.first()?.as_str().map(str::to_string)
+        });
+        let input = payload.get("tool_input").filter(|it| it.is_object()).unwrap_or(payload);
+        let mut files = Vec::new();
+        let single =
+            ["file_path", "path", "filePath"].iter().find_map(|key| text(input, key).or_else(|| text(payload, key)));
+        if let Some(path) = single {
+            files.push(EditedFile { path, undo: Undo::of(input, payload.get("tool_response")) });
+        }
+        for list in [input.get("files"), payload.get("files")].into_iter().flatten() {
+            for item in list.as_array().into_iter().flatten() {
+                let path = item
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| ["file_path", "path", "filePath"].iter().find_map(|key| text(item, key)));
+                if let Some(path) = path
+                    && !files.iter().any(|it| it.path == path)
+                {
+                    files.push(EditedFile { path, undo: Undo::Head });
+                }
+            }
+        }
+        (!files.is_empty()).then_some(Request { cwd, files })
+    }
+}
+
+impl Undo {
+    fn of(input: &Value, response: Option<&Value>) -> Undo {
+        let string = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        if let Some(response) = response {
+            if let Some(original) = string(response, "originalFile") {
+                return Undo::Original(Some(original));
+            }
+            if response.get("type").and_then(Value::as_str) == Some("create") {
+                return Undo::Original(None);
+            }
+        }
+        let replacement = |edit: &Value| {
+            Some((
+                string(edit, "old_string")?,
+                string(edit, "new_string")?,
+                edit.get("replace_all").and_then(Value::as_bool).unwrap_or(false),
+            ))
+        };
+        if let Some(edits) = input.get("edits").and_then(Value::as_array) {
+            let replacements: Option<Vec<_>> = edits.iter().map(replacement).collect();
+            return replacements.map_or(Undo::Head, Undo::Replacements);
+        }
+        replacement(input).map_or(Undo::Head, |it| Undo::Replacements(vec![it]))
+    }
+}
+
+/// The text before the edit, given the text after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Before {
+    Text(String),
+    /// The edit created the file.
+    Absent,
+    /// Neither the payload nor git can say: every problem of the file is shown.
+    Unknown,
+}
+
+/// Undoes `replacements` (applied in order) on `after`, last first. Each undo must be the only
+/// way the replacement could have produced the text: applying it again to the result must give
+/// the text back, and no other place could have been the one. `None` when it cannot be undone
+/// that way (the edit was not applied as given, a deletion whose place cannot be found, an edit
+/// that wrote what the file already said elsewhere).
+fn undo_replacements(after: &str, replacements: &[(String, String, bool)]) -> Option<String> {
+    let mut text = after.to_string();
+    for (old, new, every) in replacements.iter().rev() {
+        if new.is_empty() || old == new {
+            return None;
+        }
+        let undone = if *every {
+            let candidate = text.replace(new.as_str(), old);
+            (candidate.replace(old.as_str(), new) == text).then_some(candidate)
+        } else {
+            // Where `new` occurs more than once, several texts may have led to this one (the
+            // edit wrote what another line already said): then the payload cannot tell which.
+            let mut candidates = text.match_indices(new.as_str()).filter_map(|(at, _)| {
+                let candidate = format!("{}{old}{}", &text[..at], &text[at + new.len()..]);
+                (candidate.replacen(old.as_str(), new, 1) == text).then_some(candidate)
+            });
+            match (candidates.next(), candidates.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        };
+        text = undone?;
+    }
+    Some(text)
+}
+
+fn before_text(root: &Path, relative: &str, after: Option<&str>, undo: &Undo) -> Before {
+    let from_head = || match git::file_at(root, "HEAD", relative) {
+        FileAt::Text(text) => Before::Text(text),
+        FileAt::Absent => Before::Absent,
+        FileAt::Unknown => Before::Unknown,
+    };
+    match (undo, after) {
+        (Undo::Original(Some(text)), _) => Before::Text(text.clone()),
+        (Undo::Original(None), _) => Before::Absent,
+        (Undo::Replacements(replacements), Some(after)) => {
+            undo_replacements(after, replacements).map_or_else(from_head, Before::Text)
+        }
+        _ => from_head(),
+    }
+}
+
+/// The folder hooks work in: `--root`, else the nearest folder at or above `cwd` holding
+/// `.taskmark.toml` or `.git`, else `cwd`; canonical. `None` when it does not exist.
+fn project_root(explicit: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
+    if let Some(root) = explicit {
+        return std::fs::canonicalize(root).ok();
+    }
+    let cwd = std::fs::canonicalize(cwd).ok()?;
+    let found =
+        cwd.ancestors().find(|dir| dir.join(crate::engine::config::FILE_NAME).is_file() || dir.join(".git").exists());
+    Some(found.unwrap_or(&cwd).to_path_buf())
+}
+
+/// `path` with `.` and `..` resolved by their names, as the agent meant them.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The workspace root and root-relative path of an edited file, if it lies inside `project`:
+/// its folder is resolved on disk (a symlinked folder that leads out of the project does not
+/// count), and a `.taskmark.toml` between the project and the file makes that folder the root,
+/// as `taskmark check FILE` would. Nothing outside the project is read.
+fn locate(project: &Path, cwd: &Path, path: &str) -> Option<(PathBuf, String)> {
+    let path = lexical(&cwd.join(path));
+    let folder = std::fs::canonicalize(path.parent()?).ok()?;
+    let real = folder.join(path.file_name()?);
+    if !real.starts_with(project) {
+        return None;
+    }
+    let root = folder
+        .ancestors()
+        .take_while(|dir| dir.starts_with(project) && *dir != project)
+        .find(|dir| dir.join(crate::engine::config::FILE_NAME).is_file())
+        .unwrap_or(project)
+        .to_path_buf();
+    let relative = real.strip_prefix(&root).ok()?.to_str()?.replace('\\', "/");
+    Some((root, relative))
+}
+
+/// One edited file of a tracker.
+struct Target {
+    relative: String,
+    undo: Undo,
+}
+
+/// The problems of one tracker that its edited files' new text has and their old text had
+/// not, as the report's lines (empty when there are none).
+fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> anyhow::Result<String> {
+    let mut versions: Vec<(&str, Option<Arc<str>>, Before)> = Vec::new();
+    for target in targets {
+        let after = match workspace::read_workspace_file(root, &target.relative) {
+            Ok(file) if file.lossy.is_none() => Some(file.text),
+            // Gone (the agent deleted it): what it held before still counts.
+            Err(_) if std::fs::symlink_metadata(root.join(&target.relative)).is_err() => None,
+            // A file taskmark does not read (binary, a link out of the root, not UTF-8): `check`
+            // says so; the hook has nothing to compare.
+            _ => continue,
+        };
+        let before = before_text(root, &target.relative, after.as_deref(), &target.undo);
+        versions.push((&target.relative, after, before));
+    }
+    if versions.is_empty() {
+        return Ok(String::new());
+    }
+    // Of the tracker's plans only the edited files' own are read first, then those of the tasks
+    // the edit touched: an edit changes what the rules say about other files only through the
+    // tasks whose places it changed. The others are listed, so their folders still hold ids.
+    let plans_of: Vec<String> = versions.iter().filter_map(|(relative, ..)| layout::task_folder_id(relative)).collect();
+    let workspace = super::load_tracker(root, Some(scope), &plans_of)?;
+    let mut after_index = workspace.index.clone();
+    let mut before_index = workspace.index;
+    let mut unknown: Vec<&str> = Vec::new();
+    let mut edited: Vec<&str> = Vec::new();
+    for (relative, after, before) in &versions {
+        if after.is_some() && !workspace.known.contains(*relative) {
+            // Ignored by .gitignore or the configured globs: `check` does not read it either.
+            continue;
+        }
+        edited.push(relative);
+        if after_index.text_at(relative) != after.as_ref() {
+            after_index.set_file(relative, after.clone());
+        }
+        match before {
+            Before::Text(text) => {
+                before_index.set_file(relative, Some(Arc::from(text.as_str())));
+            }
+            Before::Absent => {
+                before_index.set_file(relative, None);
+            }
+            Before::Unknown => {
+                // Both sides hold the file as it is now; its problems are all listed below.
+                if before_index.text_at(relative) != after.as_ref() {
+                    before_index.set_file(relative, after.clone());
+                }
+                unknown.push(relative);
+            }
+        }
+    }
+    let touched: Vec<String> =
+        edited.iter().flat_map(|relative| touched_tasks(&before_index, &after_index, relative)).collect();
+    let plans: Vec<String> = after_index
+        .tracker_paths(scope)
+        .filter(|path| {
+            matches!(layout::classify(path).role, layout::Role::Plan { .. })
+                && after_index.file_id(path).is_none()
+                && layout::task_folder_id(path).is_some_and(|id| touched.contains(&id))
+        })
+        .map(str::to_string)
+        .collect();
+    for path in plans {
+        // A plan that cannot be read is left out of both sides alike.
+        if let Ok(file) = workspace::read_workspace_file(root, &path) {
+            after_index.set_file(&path, Some(Arc::clone(&file.text)));
+            before_index.set_file(&path, Some(file.text));
+        }
+    }
+    let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let before = rules::check(&before_index, &workspace.config, None, &oracle);
+    // The text before the edit is the baseline: a status the edit moved along an edge the
+    // vocabulary forbids is an `invalid-transition` of this edit.
+    let baseline = Baseline { index: &before_index, label: "before this edit".into() };
+    let after = rules::check(&after_index, &workspace.config, Some(&baseline), &oracle);
+    let mut seen: HashMap<Key, usize> = HashMap::new();
+    for it in &before {
+        *seen.entry(Key::of(&before_index, it)).or_default() += 1;
+    }
+    let mut new: Vec<&Diagnostic> = Vec::new();
+    for it in after.iter().filter(|it| matches!(it.severity, Severity::Error | Severity::Warning)) {
+        let edited_unknown = unknown.contains(&after_index.path(it.file));
+        match seen.get_mut(&Key::of(&after_index, it)) {
+            Some(count) if *count > 0 && !edited_unknown => *count -= 1,
+            _ => new.push(it),
+        }
+    }
+    if new.is_empty() {
+        return Ok(String::new());
+    }
+    let paths = display_paths(root, cwd);
+    let shown: Vec<String> = edited.iter().map(|relative| paths.show(relative)).collect();
+    Ok(report(&after_index, &paths, &shown.join(", "), &new, !unknown.is_empty()))
+}
+
+/// The ids of the tasks whose places in the file at `path` differ between the two indexes (by
+/// the text each place speaks for, which an edit elsewhere in the file does not change).
+fn touched_tasks(before: &WorkspaceIndex, after: &WorkspaceIndex, path: &str) -> Vec<String> {
+    let places = |index: &WorkspaceIndex| {
+        let mut by_task: HashMap<String, Vec<String>> = HashMap::new();
+        let Some(file) = index.file_id(path) else { return by_task };
+        let text = index.text(file);
+        for place in &index.parsed(file).places {
+            if let Some(task) = place.task() {
+                let extent = text.get(std::ops::Range::<usize>::from(place.extent)).unwrap_or("");
+                by_task.entry(task.id.clone()).or_default().push(extent.to_string());
+            }
+        }
+        by_task
+    };
+    let (before, after) = (places(before), places(after));
+    let mut touched: Vec<String> = before
+        .iter()
+        .filter(|(id, extents)| after.get(*id) != Some(extents))
+        .map(|(id, _)| id.clone())
+        .chain(after.keys().filter(|id| !before.contains_key(*id)).cloned())
+        .collect();
+    touched.sort();
+    touched
+}
+
+/// A diagnostic as the comparison sees it: lines shift when an edit adds or removes some, so
+/// neither its range nor the line numbers in its message count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    code: RuleCode,
+    file: String,
+    message: String,
+    task: Option<String>,
+}
+
+impl Key {
+    fn of(index: &WorkspaceIndex, it: &Diagnostic) -> Key {
+        Key {
+            code: it.code,
+            file: index.path(it.file).to_string(),
+            message: without_line_numbers(&it.message),
+            task: it.task.as_ref().map(|task| format!("{}:{}", task.scope, task.id)),
+        }
+    }
+}
+
+/// `specs/TODO.md:16` becomes `specs/TODO.md:_`.
+fn without_line_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        if c == ':' && !previous.is_whitespace() && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push_str(":_");
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            previous = '_';
+            continue;
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
+}
+
+/// Paths relative to the agent's working folder when the root is under it.
+fn display_paths(root: &Path, cwd: &Path) -> Paths {
+    let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let prefix = match root.strip_prefix(&cwd) {
+        Ok(inside) if inside.as_os_str().is_empty() => String::new(),
+        Ok(inside) => format!("{}/", inside.to_string_lossy().replace('\\', "/")),
+        Err(_) => format!("{}/", root.display()),
+    };
+    Paths { prefix }
+}
+
+fn report(index: &WorkspaceIndex, paths: &Paths, edited: &str, new: &[&Diagnostic], unknown: bool) -> String {
+    let count = |n: usize| format!("{n} problem{}", if n == 1 { "" } else { "s" });
+    let mut out = if unknown {
+        format!(
+            "taskmark: {edited} has {} (taskmark cannot tell what the file held before this edit, so all are listed):\n",
+            count(new.len())
+        )
+    } else {
+        format!("taskmark: this edit of {edited} left {} the tracker did not have before:\n", count(new.len()))
+    };
+    for it in new.iter().take(LISTED) {
+        let (line, _) = line_column(index, it.file, it.range.start());
+        out.push_str(&format!(
+            "{}:{line}: {}[{}]: {}\n",
+            paths.show(index.path(it.file)),
+            it.severity.as_str(),
+            it.code,
+            it.message
+        ));
+        if let Some(fix) = fix_of(index, it) {
+            out.push_str(&format!("  fix: {fix}\n"));
+        }
+    }
+    if new.len() > LISTED {
+        out.push_str(&format!("and {} more (`taskmark check` lists them all)\n", new.len() - LISTED));
+    }
+    out.push_str(
+        "Change a task's status with `taskmark set ID STATUS` (or taskmark's MCP tools) rather than by editing the files: it updates every file that states it, with the fields the status needs.\n",
+    );
+    out
+}
+
+/// The exact fix: the command that makes it, else what to change.
+fn fix_of(index: &WorkspaceIndex, it: &Diagnostic) -> Option<String> {
+    let titles = fix_titles(index, it);
+    let described = (!titles.is_empty()).then(|| titles.join("; or "));
+    if is_safe_fix(it) {
+        let command = format!("`taskmark fix --code {}`", it.code);
+        return Some(described.map_or(command.clone(), |what| format!("{what} (or run {command})")));
+    }
+    if let Some(FixHint::AlignTask { task, .. }) = &it.fix {
+        // Which status the task should have is the agent's call; the command writes it to
+        // every place at once (and refuses a transition the vocabulary forbids).
+        let command = format!("undo this edit, then run `taskmark set {} STATUS`", task.id);
+        return Some(described.map_or(command.clone(), |what| format!("{what}: {command}")));
+    }
+    if it.code == RuleCode::InvalidTransition
+        && let Some(task) = &it.task
+    {
+        return Some(format!(
+            "undo the edit; `taskmark show {}` lists the statuses it may move to, and `taskmark set {} STATUS` moves it in every file",
+            task.id, task.id
+        ));
+    }
+    described
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(old: &str, new: &str, every: bool) -> (String, String, bool) {
+        (old.to_string(), new.to_string(), every)
+    }
+
+    #[test]
+    fn replacements_are_undone_only_where_they_could_have_been_made() {
+        let after = "- **Status**: [DONE]\n- **Status**: [PLANNED]\n";
+        assert_eq!(
+            undo_replacements(after, &[edit("[IMPLEMENTING]", "[DONE]", false)]).as_deref(),
+            Some("- **Status**: [IMPLEMENTING]\n- **Status**: [PLANNED]\n")
+        );
+        assert_eq!(undo_replacements("a x a x", &[edit("b", "a", true)]).as_deref(), Some("b x b x"));
+        // Two edits in order: the second changed what the first wrote.
+        assert_eq!(
+            undo_replacements("one three", &[edit("zero", "one two", false), edit("two", "three", false)]).as_deref(),
+            Some("zero")
+        );
+        assert_eq!(undo_replacements("text", &[edit("gone", "", false)]), None, "a deletion has no place");
+        // Task 14 now says what task 12 said: either line may be the one edited.
+        let twice = "12: [IMPLEMENTING]\n14: [IMPLEMENTING]\n";
+        assert_eq!(undo_replacements(twice, &[edit(": [PLANNED]", ": [IMPLEMENTING]", false)]), None);
+        assert_eq!(
+            undo_replacements(twice, &[edit("14: [PLANNED]", "14: [IMPLEMENTING]", false)]).as_deref(),
+            Some("12: [IMPLEMENTING]\n14: [PLANNED]\n")
+        );
+        assert_eq!(undo_replacements("text", &[edit("a", "missing", false)]), None, "not applied as given");
+    }
+
+    #[test]
+    fn line_numbers_do_not_count_in_messages() {
+        assert_eq!(
+            without_line_numbers("in the Task Order line (specs/TODO.md:16) at 10:30"),
+            "in the Task Order line (specs/TODO.md:_) at 10:_"
+        );
+        assert_eq!(without_line_numbers("ratio 1 : 2"), "ratio 1 : 2");
+    }
+
+    #[test]
+    fn payloads_name_their_files_and_how_to_undo() {
+        let claude = json!({
+            "hook_event_name": "PostToolUse", "cwd": "/w", "tool_name": "Edit",
+            "tool_input": {"file_path": "/w/specs/TODO.md", "old_string": "a", "new_string": "b"},
+        });
+        let request = Request::of(&claude, Agent::Claude).expect("an edit");
+        assert_eq!(request.cwd.as_deref(), Some("/w"));
+        assert_eq!(request.files[0].path, "/w/specs/TODO.md");
+        assert!(matches!(&request.files[0].undo, Undo::Replacements(it) if it.len() == 1));
+        let read =
+            json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_input": {"file_path": "/w/a.md"}});
+        assert!(Request::of(&read, Agent::Claude).is_none(), "reading changes nothing");
+        let pre = json!({"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": {"file_path": "/w/a.md"}});
+        assert!(Request::of(&pre, Agent::Claude).is_none(), "before the edit there is nothing to compare");
+        let generic = json!({"files": ["specs/TODO.md", {"path": "specs/state.json"}]});
+        let request = Request::of(&generic, Agent::Generic).expect("files");
+        assert_eq!(
+            request.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(),
+            ["specs/TODO.md", "specs/state.json"]
+        );
+        assert!(request.files.iter().all(|it| matches!(it.undo, Undo::Head)));
+        assert!(Request::of(&json!({"tool_name": "Bash"}), Agent::Generic).is_none());
+        // Cursor's afterFileEdit: the file and its edits at the top, the workspace as a list.
+        let cursor = json!({
+            "hook_event_name": "afterFileEdit", "workspace_roots": ["/w"], "file_path": "/w/specs/TODO.md",
+            "edits": [{"old_string": "[PLANNED]", "new_string": "[IMPLEMENTING]"}],
+        });
+        let request = Request::of(&cursor, Agent::Generic).expect("an edit");
+        assert_eq!(request.cwd.as_deref(), Some("/w"));
+        assert!(matches!(&request.files[0].undo, Undo::Replacements(it) if it[0].1 == "[IMPLEMENTING]"));
+        assert!(Request::of(&cursor, Agent::Claude).is_none(), "not a PostToolUse event");
+    }
+
+    #[test]
+    fn dot_dot_is_resolved_before_the_root_is_asked() {
+        assert_eq!(lexical(Path::new("/w/specs/../../etc/passwd")), Path::new("/etc/passwd"));
+        assert_eq!(lexical(Path::new("/w/./specs/TODO.md")), Path::new("/w/specs/TODO.md"));
+    }
+}

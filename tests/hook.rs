@@ -1,0 +1,295 @@
+//! `taskmark hook`: the real binary fed the payloads of `tests/fixtures/hook-payloads/` on stdin,
+//! after the edit each one describes was made to a copy of the example workspace (as the agent
+//! made it), in a git repository.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(from).expect("a fixture folder") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("a copied file");
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A copy of the example workspace committed in a fresh git repository, at `<tmp>/ws`.
+fn example_repository() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path().join("ws");
+    copy_dir(&fixtures().join("example"), &root);
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    let root = std::fs::canonicalize(&root).expect("a canonical root");
+    (dir, root)
+}
+
+/// The payload fixture `name` with `{ROOT}` standing for `root`.
+fn payload(name: &str, root: &Path) -> String {
+    let text = std::fs::read_to_string(fixtures().join("hook-payloads").join(name)).expect("a payload fixture");
+    // The root as it appears inside a JSON string.
+    let escaped = serde_json::to_string(&root.to_string_lossy()).expect("a JSON string");
+    text.replace("{ROOT}", escaped.trim_matches('"'))
+}
+
+/// Makes the edit the payload describes, as the agent did before its hook ran.
+fn apply(payload: &str) {
+    let payload: Value = serde_json::from_str(payload).expect("a JSON payload");
+    let input = &payload["tool_input"];
+    let cwd = PathBuf::from(payload["cwd"].as_str().expect("a cwd"));
+    let path = cwd.join(input["file_path"].as_str().expect("a file path"));
+    if let Some(content) = input["content"].as_str() {
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
+        std::fs::write(&path, content).expect("the written file");
+        return;
+    }
+    let edits = match input["edits"].as_array() {
+        Some(edits) => edits.clone(),
+        None => vec![input.clone()],
+    };
+    let mut text = std::fs::read_to_string(&path).expect("the edited file");
+    for edit in edits {
+        let (old, new) = (edit["old_string"].as_str().expect("old"), edit["new_string"].as_str().expect("new"));
+        assert_eq!(text.matches(old).count(), 1, "the payload's old_string is unique in {}", path.display());
+        text = text.replacen(old, new, 1);
+    }
+    std::fs::write(&path, text).expect("the edited file");
+}
+
+fn hook(cwd: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .arg("hook")
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("TASKMARK_STATE_DIR", cwd.join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", cwd.join(".runtime"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the taskmark binary runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("the payload is written");
+    child.wait_with_output().expect("the hook finishes")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the edit of payload `name` in a fresh example repository and then the hook.
+fn edited(name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf, Output) {
+    let (dir, root) = example_repository();
+    let payload = payload(name, &root);
+    apply(&payload);
+    let output = hook(&root, args, &payload);
+    (dir, root, output)
+}
+
+fn assert_silent(output: &Output) {
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(output));
+    assert_eq!(stderr(output), "", "nothing on stderr");
+    assert_eq!(stdout(output), "", "nothing on stdout");
+}
+
+#[test]
+fn an_invalid_marker_is_reported_with_its_code_and_fix_and_exit_status_2() {
+    let (_dir, _root, output) = edited("edit-invalid-marker.json", &["claude"]);
+    assert_eq!(output.status.code(), Some(2), "Claude Code shows stderr to the model on exit 2");
+    let message = stderr(&output);
+    assert!(message.starts_with("taskmark: this edit of specs/TODO.md left "), "{message}");
+    assert!(message.contains("specs/TODO.md:41: error[unknown-status]: unknown status `[PLANED]`"), "{message}");
+    assert!(message.contains("Replace with `[PLANNED]`"), "the exact fix: {message}");
+    assert!(message.contains("`taskmark set ID STATUS`"), "the way to change statuses: {message}");
+    assert_eq!(stdout(&output), "");
+    // Only what the edit added: the example's own problems (task 13's mismatch) are not listed.
+    assert!(!message.contains("task 13"), "{message}");
+}
+
+#[test]
+fn the_json_format_is_claude_codes_decision_object() {
+    let (_dir, _root, output) = edited("edit-invalid-marker.json", &["claude", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "the decision is in the JSON, not the status");
+    let decision: Value = serde_json::from_str(&stdout(&output)).expect("one JSON object");
+    assert_eq!(decision["decision"], "block");
+    let reason = decision["reason"].as_str().expect("a reason");
+    assert!(reason.contains("error[unknown-status]") && reason.contains("Replace with `[PLANNED]`"), "{reason}");
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn an_edit_that_leaves_the_old_problems_alone_is_silent() {
+    let (_dir, root, output) = edited("edit-leaves-old-problems.json", &["claude"]);
+    // The edit moved every line below it down by two: the old problems' lines changed, and
+    // they are still the old problems.
+    assert_silent(&output);
+    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline"])
+        .current_dir(&root)
+        .output()
+        .expect("check runs");
+    assert_eq!(check.status.code(), Some(1), "the workspace does have errors, from before the edit");
+    assert!(stdout(&check).contains("status-mismatch"));
+}
+
+#[test]
+fn a_file_that_is_not_a_tracker_file_is_silent() {
+    let (_dir, _root, output) = edited("edit-not-a-tracker.json", &["claude"]);
+    assert_silent(&output);
+}
+
+#[test]
+fn a_write_that_creates_a_plan_is_compared_with_no_file() {
+    let (_dir, _root, output) = edited("write-creates-plan.json", &["claude"]);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("this edit of specs/015_export_csv/plans/implementation-001.md"), "{message}");
+    assert!(message.contains("error[status-mismatch]: task 15"), "a plan done for a task not started: {message}");
+    assert!(message.contains("`taskmark set 15 STATUS`"), "{message}");
+}
+
+#[test]
+fn a_multiedit_is_undone_edit_by_edit_and_problems_in_other_files_count() {
+    let (_dir, _root, output) = edited("multiedit-status.json", &["claude"]);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    // TODO.md agrees with itself; state.json, which the edit did not touch, now disagrees.
+    assert!(message.contains("specs/state.json:"), "{message}");
+    assert!(message.contains("status-mismatch]: task 14"), "{message}");
+    assert!(!message.contains("invalid-transition"), "[PLANNED] -> [IMPLEMENTING] is allowed: {message}");
+    // The second edit wrote what task 12's section already said, so the payload cannot say
+    // which section it changed: the text before comes from git HEAD, and task 12's old
+    // problems stay old.
+    assert!(!message.contains("task 12"), "{message}");
+    // Task 14's plan, which the edit did not touch but now disagrees with, is read and named.
+    assert!(
+        message.contains("specs/014_conflict_ui/plans/implementation-001.md:4: error[status-mismatch]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_broken_payload_never_blocks_the_agent() {
+    let (dir, root) = example_repository();
+    let broken = payload("broken.json", &root);
+    let output = hook(&root, &["claude"], &broken);
+    assert_eq!(output.status.code(), Some(0));
+    let note = stderr(&output);
+    assert!(note.starts_with("taskmark hook: note: ") && note.contains("not JSON"), "{note}");
+    assert_eq!(note.lines().count(), 1, "one line: {note}");
+    let output = hook(&root, &["generic"], "");
+    assert_eq!(output.status.code(), Some(0), "an empty payload: {}", stderr(&output));
+    drop(dir);
+}
+
+#[test]
+fn a_path_outside_the_root_is_never_read() {
+    let (dir, root) = example_repository();
+    // A tracker beside the workspace with an edit that would be a new error there.
+    let outside = dir.path().join("outside");
+    copy_dir(&fixtures().join("example"), &outside);
+    let payload = payload("edit-outside-root.json", &root);
+    apply(&payload);
+    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline"])
+        .current_dir(&outside)
+        .output()
+        .expect("check runs");
+    assert!(stdout(&check).contains("[PLANED]"), "the outside tracker does have the problem");
+    assert_silent(&hook(&root, &["claude"], &payload));
+    // The same through a symlinked folder inside the root.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, root.join("linked")).expect("a link");
+        let through_link = payload.replace("/specs/../../outside/specs/TODO.md", "/linked/specs/TODO.md");
+        assert_ne!(through_link, payload);
+        assert_silent(&hook(&root, &["claude"], &through_link));
+    }
+}
+
+#[test]
+fn a_relative_path_is_read_from_the_payloads_cwd() {
+    let (_dir, root, _) = edited("edit-relative-path.json", &["claude"]);
+    let payload = payload("edit-relative-path.json", &root);
+    // The hook runs elsewhere: only the payload says where the agent was.
+    let elsewhere = tempfile::tempdir().expect("a temporary folder");
+    let output = hook(elsewhere.path(), &["claude"], &payload);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    // The root is above the agent's folder: paths are absolute, never ambiguous.
+    assert!(message.contains(&format!("this edit of {}/specs/state.json", root.display())), "{message}");
+    assert!(message.contains("unknown-status") && message.contains("in_review"), "{message}");
+}
+
+#[test]
+fn a_generic_payload_naming_files_is_compared_with_git_head() {
+    let (_dir, root) = example_repository();
+    let state = root.join("specs/state.json");
+    let text = std::fs::read_to_string(&state).expect("state.json");
+    std::fs::write(&state, text.replacen("\"status\": \"implementing\"", "\"status\": \"completed\"", 1))
+        .expect("an edit");
+    let output = hook(&root, &["generic"], &payload("generic-files.json", &root));
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("status-mismatch]: task 12"), "{message}");
+    assert!(!message.contains("task 13"), "task 13's mismatch was there at HEAD: {message}");
+    // With the file as HEAD has it, nothing is new.
+    std::fs::write(&state, text).expect("the edit undone");
+    assert_silent(&hook(&root, &["generic"], &payload("generic-files.json", &root)));
+}
+
+#[test]
+fn a_deletion_outside_git_cannot_be_compared_and_says_so() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path().join("ws");
+    copy_dir(&fixtures().join("example"), &root);
+    let root = std::fs::canonicalize(&root).expect("a canonical root");
+    let payload = payload("edit-deletion.json", &root);
+    apply(&payload);
+    // A deleted line leaves no trace to undo, and there is no git HEAD to read.
+    let output = hook(&root, &["claude"], &payload);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("cannot tell what the file held before this edit"), "{message}");
+    assert!(message.contains("missing-field"), "the file's old problems are all listed: {message}");
+    assert!(!message.contains("specs/state.json:"), "only the edited file's: {message}");
+    // In a repository, HEAD is the text before: nothing is new.
+    git(&root, &["init", "-q"]);
+    std::fs::write(
+        root.join("specs/TODO.md"),
+        std::fs::read(fixtures().join("example/specs/TODO.md")).expect("the fixture"),
+    )
+    .expect("the edit undone");
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    apply(&payload);
+    assert_silent(&hook(&root, &["claude"], &payload));
+}
