@@ -143,6 +143,16 @@ fn tasks_named(parsed: &ParsedFile) -> BTreeSet<TaskKey> {
     tasks
 }
 
+/// A task's places and mentions in the order of their files' paths (then within the file), the
+/// order an index built from scratch gives: files indexed later get later ids, and the order
+/// decides which of two equally authoritative places speaks for a task, so the daemon (which
+/// saw a file created) and `taskmark check` (which reads the workspace afresh) must agree.
+fn in_path_order(files: &[Option<Arc<FileEntry>>], entry: &mut TaskEntry) {
+    let path = |file: FileId| files.get(file.0 as usize).and_then(|it| it.as_deref()).map_or("", |it| it.path.as_str());
+    entry.places.sort_by(|a, b| path(a.file).cmp(path(b.file)).then(a.index.cmp(&b.index)));
+    entry.mentions.sort_by(|a, b| path(*a).cmp(path(*b)));
+}
+
 /// Adds what one file says of each task to the task table: its places (phases only create the
 /// entry), mentions and archive entries. Files must be added in id order.
 fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &FileEntry) {
@@ -586,7 +596,7 @@ impl WorkspaceIndex {
             let new_refs = added.remove(task).unwrap_or_default();
             let entry = self.tasks.entry(task.clone()).or_default();
             entry.places.extend(new_refs);
-            entry.places.sort();
+            in_path_order(&self.files, entry);
             // Without places here, the task stays only if something else names it: a mention,
             // an archive entry, or a phase of it (a TODO.md neither archives nor mentions).
             if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
@@ -820,6 +830,9 @@ impl WorkspaceIndex {
         for (file, entry) in self.entries() {
             add_to_tasks(&mut tasks, file, entry);
         }
+        for entry in tasks.values_mut() {
+            in_path_order(&self.files, entry);
+        }
         self.tasks = tasks;
         let links = self.section_links(None);
         let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
@@ -847,10 +860,7 @@ impl WorkspaceIndex {
         let mut gone = Vec::new();
         for task in &touched {
             let Some(entry) = self.tasks.get_mut(task) else { continue };
-            // File ids only grow, and each file's references are added in file order.
-            entry.places.sort();
-            entry.mentions.sort();
-            entry.archived_in.sort();
+            in_path_order(&self.files, entry);
             entry.archived = !entry.archived_in.is_empty();
             if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
                 gone.push(task);
