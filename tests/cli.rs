@@ -906,3 +906,66 @@ fn archive_moves_a_finished_task_everywhere_and_its_id_stays_reserved() {
     assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
     assert!(stderr(&again).contains("archived already"), "{}", stderr(&again));
 }
+
+/// Three worktrees of one repository, each moving the example's tasks its own way: `status
+/// --worktrees` lists exactly the tasks whose status differs (saved, uncommitted changes count),
+/// one line each, and writes nothing anywhere.
+#[test]
+fn status_across_worktrees_lists_each_task_that_differs_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let main = dir.path().join("repo");
+    std::fs::create_dir_all(&main).expect("a folder");
+    copy_tree(&example(), &main);
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "example"]);
+    git(&main, &["worktree", "add", "-q", "-b", "agent-b", "../wt-b"]);
+    git(&main, &["worktree", "add", "-q", "--detach", "../wt-c"]);
+    let (wt_b, wt_c) = (dir.path().join("wt-b"), dir.path().join("wt-c"));
+    // wt-b starts 14 (left uncommitted: the saved files are what counts); wt-c adds a task.
+    let set = write_in(&wt_b, &["set", "14", "implementing", "--date", "2026-11-25"]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let new = write_in(&wt_c, &["new", "Webhooks", "--no-branches"]);
+    assert!(new.status.success(), "{}", stderr(&new));
+    let before: Vec<String> = [&main, &wt_b, &wt_c]
+        .iter()
+        .map(|it| std::fs::read_to_string(it.join("specs/TODO.md")).expect("TODO.md"))
+        .collect();
+
+    let output = taskmark(&main, &["status", "--worktrees"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("3 worktrees: here (main), wt-b (agent-b), wt-c (detached at "), "{text}");
+    let lines: Vec<&str> = text.lines().filter(|it| it.starts_with("specs:")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("specs:14 Conflict resolution UI: [PLANNED] in here (main) · [IMPLEMENTING] in wt-b (agent-b) · [PLANNED] in wt-c"), "{text}");
+    assert!(
+        lines[1].starts_with(
+            "specs:17 Webhooks: not there in here (main) · not there in wt-b (agent-b) · [NOT STARTED] in wt-c"
+        ),
+        "{text}"
+    );
+
+    // The same from another worktree, as JSON: its own worktree comes first.
+    let output = taskmark(&wt_b, &["status", "--worktrees", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["worktrees"][0]["current"], true, "{json}");
+    assert_eq!(json["worktrees"][0]["branch"], "agent-b", "{json}");
+    let tasks = json["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 2, "{json}");
+    assert_eq!(tasks[0]["task"], "specs:14");
+    assert_eq!(tasks[0]["statuses"][0]["status"], "[IMPLEMENTING]");
+    assert_eq!(tasks[0]["statuses"][1]["status"], "[PLANNED]");
+    assert_eq!(tasks[1]["statuses"][0], Value::Null, "17 is not in wt-b");
+
+    let after: Vec<String> = [&main, &wt_b, &wt_c]
+        .iter()
+        .map(|it| std::fs::read_to_string(it.join("specs/TODO.md")).expect("TODO.md"))
+        .collect();
+    assert_eq!(before, after, "status writes nothing");
+    // Outside git there is nothing to compare, and it says so.
+    let alone = workspace(&[("specs/TODO.md", b"# TODO\n")]);
+    let output = taskmark(alone.path(), &["status", "--worktrees", "--root", "."]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("not in a git repository"), "{}", stderr(&output));
+}

@@ -190,6 +190,46 @@ fn git_output(top: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
     Ok(output.stdout)
 }
 
+/// One worktree of the repository, as `git worktree list --porcelain` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worktree {
+    pub path: PathBuf,
+    /// The branch checked out (`feature-x`), `None` when detached or bare.
+    pub branch: Option<String>,
+    /// The commit checked out.
+    pub head: Option<String>,
+}
+
+/// Every worktree of the repository `root` is in (the main one first), bare ones left out.
+pub fn worktrees(root: &Path) -> anyhow::Result<Vec<Worktree>> {
+    let listed = git_output(root, &["worktree", "list", "--porcelain"])?;
+    Ok(parse_worktrees(&String::from_utf8_lossy(&listed)))
+}
+
+fn parse_worktrees(listed: &str) -> Vec<Worktree> {
+    let mut out = Vec::new();
+    // Records are separated by empty lines; a bare repository has no files to read.
+    for record in listed.split("\n\n") {
+        let mut worktree = Worktree { path: PathBuf::new(), branch: None, head: None };
+        let mut bare = false;
+        for line in record.lines() {
+            if let Some(path) = line.strip_prefix("worktree ") {
+                worktree.path = PathBuf::from(path);
+            } else if let Some(head) = line.strip_prefix("HEAD ") {
+                worktree.head = Some(head.to_string());
+            } else if let Some(branch) = line.strip_prefix("branch ") {
+                worktree.branch = Some(branch.strip_prefix("refs/heads/").unwrap_or(branch).to_string());
+            } else if line == "bare" {
+                bare = true;
+            }
+        }
+        if !bare && !worktree.path.as_os_str().is_empty() {
+            out.push(worktree);
+        }
+    }
+    out
+}
+
 /// One version of a tracker's folder that some branch or worktree holds.
 #[derive(Debug, Clone)]
 pub struct TrackerVersion {
@@ -419,5 +459,17 @@ impl IdCache {
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn worktree_lists_give_path_branch_and_head_and_leave_bare_ones_out() {
+        let listed = "worktree /r\nHEAD aaa\nbranch refs/heads/main\n\nworktree /r-b\nHEAD bbb\ndetached\n\nworktree /bare\nbare\n\n";
+        let found = super::parse_worktrees(listed);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].path.to_str(), found[0].branch.as_deref()), (Some("/r"), Some("main")));
+        assert_eq!((found[1].head.as_deref(), found[1].branch.as_deref()), (Some("bbb"), None));
     }
 }

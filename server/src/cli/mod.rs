@@ -5,6 +5,7 @@ mod hook;
 mod lifecycle;
 pub(crate) mod render;
 pub(crate) mod show;
+mod status;
 #[cfg(unix)]
 mod via_daemon;
 pub(crate) mod write;
@@ -71,6 +72,9 @@ enum Command {
     Fix(FixArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
+    /// Compare the workspace across the repository's worktrees: every task whose status differs
+    /// between them, one line each.
+    Status(status::StatusArgs),
     /// Finish (or roll back) a `set` or `fix` that a crash interrupted. Read-only commands only
     /// report one; any write finishes it first too.
     Recover(RecoverArgs),
@@ -267,6 +271,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
         Command::List(args) => lifecycle::list(args),
+        Command::Status(args) => status::status(args),
         Command::New(args) => lifecycle::new(args),
         Command::Edit(args) => lifecycle::edit(args),
         Command::Archive(args) => lifecycle::archive(args),

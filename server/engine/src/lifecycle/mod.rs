@@ -2,6 +2,7 @@
 //! collide, editing their fields, archiving finished ones. Each write is planned as one [`crate::edit::WorkspaceChange`] across every
 //! store of the tracker, validated and re-checked like a status change.
 
+pub mod across;
 pub mod archive;
 pub mod collisions;
 pub mod create;
