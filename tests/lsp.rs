@@ -301,7 +301,7 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
             json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "implementing" }] }),
         )
         .expect("the change is applied");
-    assert_eq!(result["written"], json!(null), "{result}");
+    assert_eq!(result["written"], json!([]), "the server wrote nothing itself: {result}");
     let state = client.documents.get(&client.uri(STATE)).expect("state.json was opened by the edit");
     assert!(state.text.contains("\"implementing\""), "{}", state.text);
     assert_eq!(std::fs::read_to_string(root.join(STATE)).expect("state.json"), on_disk, "the editor saves it, not us");
@@ -1095,7 +1095,7 @@ fn new_task_creates_files_through_the_editor_when_it_takes_closed_files_and_can_
         .expect("the task is created");
     let plan = "specs/017_webhooks/plans/implementation-001.md";
     assert_eq!(result["id"], "17", "{result}");
-    assert_eq!(result["written"], json!(null), "the server wrote nothing itself: {result}");
+    assert_eq!(result["written"], json!([]), "the server wrote nothing itself: {result}");
     let apply =
         client.server_requests.iter().rev().find(|it| it["method"] == "workspace/applyEdit").expect("applyEdit");
     let operations = apply["params"]["edit"]["documentChanges"].as_array().expect("documentChanges");
@@ -1449,7 +1449,66 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
     answers.push(("newTask.json", created.expect("newTask")));
     assert!(client.wait_until(WAIT, |it| told(it, 1).is_some()), "no taskmark/taskChanged for the new task");
     answers.push(("taskCreated.json", told(&client, 1).unwrap_or_default()));
+
+    // The other commands, for the types only (the extension has no recording of them).
+    let mut more: Vec<(&str, Value)> = Vec::new();
+    let ok = |answer: Result<Value, Value>| answer.unwrap_or_else(|error| panic!("refused: {error}"));
+    more.push(("diagnostics", ok(execute(&mut client, "taskmark.diagnostics", json!({ "limit": 3 })))));
+    more.push(("claimTask", ok(execute(&mut client, "taskmark.claimTask", json!({ "task": "12", "agent": "a" })))));
+    let claimed = execute(&mut client, "taskmark.claimTask", json!({ "task": "12", "agent": "b" }));
+    more.push(("claimed", error(claimed.expect_err("claimed by a"))));
+    more.push(("taskInfo claimed", ok(execute(&mut client, "taskmark.taskInfo", json!({ "task": "12" })))));
+    more.push(("listTasks claimed", ok(execute(&mut client, "taskmark.listTasks", json!({ "filter": "12" })))));
+    more.push(("releaseTask", ok(execute(&mut client, "taskmark.releaseTask", json!({ "task": "12", "agent": "a" })))));
+    let edit = json!({ "task": "14", "title": "Conflict dialog", "dryRun": true });
+    more.push(("editTask dry", ok(execute(&mut client, "taskmark.editTask", edit))));
+    more.push((
+        "editTask",
+        ok(execute(&mut client, "taskmark.editTask", json!({ "task": "14", "title": "Conflict dialog" }))),
+    ));
+    more.push((
+        "archive dry",
+        ok(execute(&mut client, "taskmark.archiveTasks", json!({ "done": true, "dryRun": true }))),
+    ));
+    more.push(("archive", ok(execute(&mut client, "taskmark.archiveTasks", json!({ "done": true })))));
+    more.push(("fix", ok(execute(&mut client, "taskmark.fix", json!({})))));
+    assert!(client.wait_until(WAIT, |it| told(it, 3).is_some()), "no notices of the edit and the archive");
+    more.push(("edited", told(&client, 2).unwrap_or_default()));
+    more.push(("archived", told(&client, 3).unwrap_or_default()));
     client.stop();
+
+    // Every answer is what taskmark::lsp::ext says it is: read into its type and written back,
+    // it is the same JSON (a field the type lacks or names otherwise would not survive).
+    use taskmark::lsp::ext;
+    fn same_as<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, answer: &Value) {
+        let typed: T =
+            serde_json::from_value(answer.clone()).unwrap_or_else(|error| panic!("{name}: {error}\n{answer}"));
+        let back = serde_json::to_value(&typed).expect("JSON");
+        assert_eq!(&back, answer, "{name} is not what its type in lsp/ext.rs says");
+    }
+    for (name, answer) in answers.iter().chain(&more) {
+        let data = &answer["data"];
+        match *name {
+            "listTasks.json" | "listTasks-ready.json" | "listTasks claimed" => {
+                same_as::<Vec<ext::ListedTask>>(name, answer)
+            }
+            "taskAt.json" => same_as::<ext::TaskAt>(name, answer),
+            "taskInfo-10.json" | "taskInfo-12.json" | "taskInfo claimed" => same_as::<ext::TaskInfo>(name, answer),
+            "trackers.json" => same_as::<Vec<ext::TrackerInfo>>(name, answer),
+            "refusal.json" | "needsReason.json" | "claimed" => same_as::<ext::Refusal>(name, data),
+            "setStatus.json" | "fix" => same_as::<ext::ChangeResult>(name, answer),
+            "taskChanged.json" | "taskCreated.json" | "edited" | "archived" => {
+                same_as::<ext::TaskChanged>(name, answer)
+            }
+            "newTask.json" | "editTask dry" | "editTask" | "archive dry" | "archive" => {
+                same_as::<ext::LifecycleResult>(name, answer)
+            }
+            "claimTask" | "releaseTask" => same_as::<ext::ClaimResult>(name, answer),
+            "diagnostics" => same_as::<ext::DiagnosticsResult>(name, answer),
+            other => panic!("no type for {other}"),
+        }
+    }
+    assert!(more.iter().any(|(name, it)| *name == "taskInfo claimed" && !it["claim"].is_null()), "a claim is shown");
 
     // Paths differ per machine: the workspace is `/workspace` in the recordings.
     let root_path = root.display().to_string();

@@ -124,7 +124,7 @@ test('taskChanged: other editors are shown with task, from → to, origin; this 
     taskChangedMessage({ ...recorded, mine: false, origin: 'Neovim (session 3)' }),
     'taskmark: task specs:14 [PLANNED] → [IMPLEMENTING] in 3 files by Neovim (session 3)',
   );
-  assert.equal(taskChangedMessage({ task: '7', to: '[x]', mine: false }), 'taskmark: task 7 ? → [x]');
+  assert.equal(taskChangedMessage({ task: '7', to: '[x]', mine: false, files: [], origin: '' }), 'taskmark: task 7 ? → [x]');
   assert.equal(taskChangedMessage(null), undefined);
 });
 
@@ -147,7 +147,20 @@ test('task view markdown: places table with agreement marks and links, progress,
 });
 
 test('task view markdown: empty task, terminal status, pipes escaped', () => {
-  const markdown = renderTaskMarkdown({ task: 'x', title: 'a | b', status: '[DONE]', places: [], next: [] });
+  const markdown = renderTaskMarkdown({
+    task: 'x',
+    id: 'x',
+    scope: '',
+    title: 'a | b',
+    status: '[DONE]',
+    archived: false,
+    places: [],
+    progress: null,
+    dependencies: [],
+    next: [],
+    choices: [],
+    claim: null,
+  });
   assert.match(markdown, /# Task x — a \\\| b/);
   assert.match(markdown, /_No place states this task\._/);
   assert.match(markdown, /_None: the status is terminal\._/);
@@ -177,7 +190,7 @@ const ready: ListedTask[] = fixture('listTasks-ready.json');
 const created: NewTaskResult = fixture('newTask.json');
 
 test('new task: trackers that can take it, statuses with the default first, priorities', () => {
-  const rows = trackerPickRows([...trackers, { tracker: 'process', family: 'minsky', writable: false }]);
+  const rows = trackerPickRows([...trackers, { tracker: 'process', family: 'minsky', folder: null, writable: false, statuses: [] }]);
   assert.deepEqual(rows.map((it) => it.label), ['specs']);
   assert.equal(rows[0].description, 'spec-folder');
   const statuses = newTaskStatusRows(trackers[0]);

@@ -13,7 +13,6 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
 
@@ -21,16 +20,17 @@ use crate::engine::edit::{StatusChangeOptions, WorkspaceChange, plan_status_chan
 use crate::engine::timestamp::Now;
 use crate::lsp::analysis::{Hold, Job};
 use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::ext;
 use crate::lsp::world::Shared;
 
 /// How long one editor has to take a broadcast edit.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// `taskmark/taskChanged {task, from, to, files, origin, mine}`.
+/// `taskmark/taskChanged`, whose parameters are [`ext::TaskChanged`].
 pub enum TaskChanged {}
 
 impl Notification for TaskChanged {
-    type Params = Value;
+    type Params = ext::TaskChanged;
     const METHOD: &'static str = "taskmark/taskChanged";
 }
 
@@ -260,15 +260,19 @@ fn edited_uris(edit: &lsp::WorkspaceEdit) -> Vec<String> {
 }
 
 async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool) {
-    let params = json!({
-        "task": change.task,
-        "from": change.from,
-        "to": change.to,
-        "files": change.files,
-        "origin": origin,
+    let params = ext::TaskChanged {
+        task: change.task.clone(),
+        action: None,
+        from: change.from.clone(),
+        to: Some(change.to.clone()),
+        title: None,
+        tasks: None,
+        files: change.files.clone(),
+        origin,
         // The editor that made the change already said so to its user.
-        "mine": is_origin,
-    });
+        mine: is_origin,
+    };
+    let origin = params.origin.clone();
     target.client.send_notification::<TaskChanged>(params).await;
     if is_origin {
         return;
@@ -348,8 +352,8 @@ pub struct Announcement {
     /// place and its new one.
     pub moved: Vec<(String, String)>,
     /// The `taskmark/taskChanged` notification every editor on the root gets (`origin`,
-    /// `mine` and `files` are added per editor), or none (a fix tells no one).
-    pub notice: Option<Value>,
+    /// `mine` and `files` are set per editor), or none (a fix tells no one).
+    pub notice: Option<ext::TaskChanged>,
 }
 
 /// Sends the edits of a change to the other sessions on `root` that have the files open
@@ -370,15 +374,13 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
             let Announcement { label, files, created, moved, notice } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
-                if let Some(mut notice) = notice
-                    && let Some(object) = notice.as_object_mut()
-                {
+                if let Some(mut notice) = notice {
                     let mut all = paths.clone();
                     all.extend(created.iter().cloned());
                     all.extend(moved.iter().flat_map(|(from, to)| [from.clone(), to.clone()]));
-                    object.insert("files".into(), json!(all));
-                    object.insert("origin".into(), json!(origin_name));
-                    object.insert("mine".into(), json!(is_origin));
+                    notice.files = all;
+                    notice.origin = origin_name.clone();
+                    notice.mine = is_origin;
                     target.client.send_notification::<TaskChanged>(notice).await;
                 }
                 if is_origin {

@@ -20,6 +20,7 @@ use crate::engine::vocabulary::Kind;
 use crate::lsp::broadcast::{Announcement, EditedFile};
 use crate::lsp::commands::{self, PlannedEdit};
 use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::ext;
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument};
 use crate::lsp::world::World;
 use crate::transaction::FileWrite;
@@ -234,13 +235,11 @@ impl NewTaskArgs {
         answer.insert("title".into(), json!(lifecycle::check_title(&self.request.title).unwrap_or_default()));
         let status = status_shown(world, &planned.tracker, self.request.status.as_deref());
         answer.insert("status".into(), json!(status));
-        let notice = json!({
-            "action": "created",
-            "task": answer["task"],
-            "title": answer["title"],
-            "from": null,
-            "to": status,
-        });
+        let notice = ext::TaskChanged {
+            title: answer["title"].as_str().map(str::to_string),
+            to: status.clone(),
+            ..ext::TaskChanged::lifecycle("created", answer["task"].as_str().unwrap_or_default().to_string())
+        };
         finish(
             world,
             client,
@@ -308,7 +307,7 @@ impl EditTaskArgs {
             Some(title) => Some(title.trim().to_string()),
             None => crate::engine::ide::task_summary(&world.index, &task).title,
         };
-        let notice = json!({ "action": "edited", "task": task_argument(&task), "title": title });
+        let notice = ext::TaskChanged { title, ..ext::TaskChanged::lifecycle("edited", task_argument(&task)) };
         finish(world, client, change, Change { answer, notice: Some(notice), dry_run: self.dry_run }, open_elsewhere)
     }
 }
@@ -376,7 +375,8 @@ impl ArchiveArgs {
         let names: Vec<String> = planned.tasks.iter().map(task_argument).collect();
         let mut answer = Map::new();
         answer.insert("tasks".into(), json!(names));
-        let notice = json!({ "action": "archived", "task": names.first(), "tasks": names });
+        let first = names.first().cloned().unwrap_or_default();
+        let notice = ext::TaskChanged { tasks: Some(names.clone()), ..ext::TaskChanged::lifecycle("archived", first) };
         finish(
             world,
             client,
@@ -484,7 +484,7 @@ pub fn moved_files(root: &std::path::Path, moved: &[(String, String)]) -> Vec<St
 /// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
 pub struct Change {
     pub answer: Map<String, Value>,
-    pub notice: Option<Value>,
+    pub notice: Option<ext::TaskChanged>,
     pub dry_run: bool,
 }
 

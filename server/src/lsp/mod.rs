@@ -7,6 +7,7 @@ mod claims;
 mod commands;
 mod convert;
 mod documents;
+pub mod ext;
 mod handlers;
 mod host;
 mod lifecycle;

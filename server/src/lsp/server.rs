@@ -311,7 +311,9 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let files: Vec<&str> = planned.expected.iter().map(|(uri, _)| uri.as_str()).collect();
-        Ok(json!({ "applied": true, "label": planned.label, "files": files, "warnings": planned.warnings }))
+        Ok(
+            json!({ "applied": true, "label": planned.label, "files": files, "written": [], "warnings": planned.warnings }),
+        )
     }
 
     /// A status change, in turn with every other one on the workspace (from any editor or the
@@ -516,12 +518,12 @@ impl Server {
         // A refusal names the last change of its task by someone else: a new task's status is
         // one (edits and archives say no status).
         if let Some(notice) = &announcement.notice
-            && let (Some(task), Some(to)) = (notice["task"].as_str(), notice["to"].as_str())
+            && let Some(to) = &notice.to
         {
             turn.record(RecentChange {
-                task: task.to_string(),
-                from: notice["from"].as_str().map(str::to_string),
-                to: to.to_string(),
+                task: notice.task.clone(),
+                from: notice.from.clone(),
+                to: to.clone(),
                 origin: me,
                 files: answer["files"]
                     .as_array()

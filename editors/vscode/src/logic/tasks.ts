@@ -1,6 +1,11 @@
 // The server's task JSON, turned into what the pickers, the task view, the status bar and the
 // notifications show. No `vscode` import: unit-tested with plain node.
 
+import type { StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo } from '../lsp_ext';
+
+// The protocol's types, generated from the server (src/lsp_ext.ts).
+export type { StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo };
+
 /** One entry of `taskmark.listTasks`. */
 export interface TaskListEntry {
   task: string;
@@ -11,19 +16,7 @@ export interface TaskListEntry {
   places?: { path: string; uri?: string | null; kind: string; value: string }[];
 }
 
-/** `taskmark.taskAt`: the task under the cursor. */
-export interface TaskAt {
-  task: string;
-  id: string;
-  title?: string | null;
-  status?: string | null;
-}
 
-export interface StatusChoice {
-  status: string;
-  display: string;
-  allowed: boolean;
-}
 
 export interface Place {
   file?: string;
@@ -37,40 +30,7 @@ export interface Place {
   uri?: string;
 }
 
-/** `taskmark.taskInfo`: what `taskmark show --format json` prints, plus ids, URIs and choices. */
-export interface TaskInfo {
-  id?: string;
-  task?: string;
-  scope?: string | null;
-  title?: string | null;
-  status?: string | null;
-  archived?: boolean;
-  places?: Place[];
-  progress?: {
-    plan?: string;
-    phases?: number;
-    phases_done?: number;
-    checkboxes?: number;
-    checkboxes_done?: number;
-  } | null;
-  dependencies?: { task: string; status?: string | null }[];
-  next?: string[];
-  choices?: StatusChoice[];
-}
 
-/** `taskmark/taskChanged` (`action: "created"` for a new task, `"edited"` for an edited one). */
-export interface TaskChanged {
-  action?: string;
-  /** Every task an archive moved. */
-  tasks?: string[];
-  title?: string | null;
-  task?: string;
-  from?: string | null;
-  to?: string;
-  files?: string[];
-  origin?: string;
-  mine?: boolean;
-}
 
 /** A quick pick row, in the shape of vscode.QuickPickItem plus what was picked. */
 export interface PickRow<T> {
@@ -352,15 +312,6 @@ export function taskArgument(args: unknown[] | undefined): string | null {
 
 // ---- the task lifecycle: New Task…, List Tasks -------------------------------------------
 
-/** One entry of `taskmark.trackers`. */
-export interface TrackerInfo {
-  tracker: string;
-  family?: string;
-  /** The workspace folder's URI (passed back as `uri`, so a window of several folders writes to the right one). */
-  folder?: string | null;
-  writable?: boolean;
-  statuses?: { status: string; display: string; kind?: string; default?: boolean }[];
-}
 
 /** `taskmark.archiveTasks`'s answer (a dry run's too). */
 export interface ArchiveResult {

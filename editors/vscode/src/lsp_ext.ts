@@ -1,0 +1,281 @@
+// Generated from server/src/lsp/ext.rs by `cargo test` (ts-rs): do not edit.
+// `TASKMARK_UPDATE_FIXTURES=1 cargo test -p taskmark --lib lsp_ext` writes it again.
+
+export type Position = { line: number, character: number, };
+
+/**
+ * A position range, as LSP has it (zero-based lines, characters in the negotiated encoding).
+ */
+export type Range = { start: Position, end: Position, };
+
+/**
+ * `taskmark.setStatus` (also `[task, status]`).
+ */
+export type SetStatusParams = { 
+/**
+ * `221`, or `specs:221` when several trackers have that id.
+ */
+task: string, 
+/**
+ * A status id (`implementing`) or the tracker's marker (`[IMPLEMENTING]`).
+ */
+status: string, force?: boolean, reason?: string, 
+/**
+ * Compare-and-swap: only if the status is this one now.
+ */
+expectFrom?: string, 
+/**
+ * The day or instant for timestamp fields, instead of now.
+ */
+date?: string, 
+/**
+ * The agent asking: refused while another agent claims the task, unless forced.
+ */
+agent?: string, };
+
+/**
+ * `taskmark.taskInfo`, `taskmark.pickStatus` (also `[task]`).
+ */
+export type TaskParams = { task: string, };
+
+/**
+ * `taskmark.claimTask` and `taskmark.releaseTask` (`minutes` only for a claim: 1 to 1440,
+ * 30 unless given).
+ */
+export type ClaimParams = { task: string, agent: string, minutes?: number, };
+
+/**
+ * `taskmark.listTasks`.
+ */
+export type ListTasksParams = { status?: string, 
+/**
+ * todo, active, blocked, done or cancelled.
+ */
+kind?: string, tracker?: string, ready?: boolean, blocked?: boolean, archived?: boolean, 
+/**
+ * Fuzzy text over id and title, as workspace symbols match.
+ */
+filter?: string, };
+
+/**
+ * `taskmark.taskAt`.
+ */
+export type TaskAtParams = { uri: string, position: Position, };
+
+/**
+ * `taskmark.diagnostics`: files or folders relative to the root, rule codes, at most `limit`
+ * (50 unless given, 1000 at most).
+ */
+export type DiagnosticsParams = { paths?: Array<string>, codes?: Array<string>, limit?: number, };
+
+/**
+ * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given).
+ */
+export type FixParams = { codes?: Array<string>, };
+
+/**
+ * `taskmark.newTask` (also `[title]`).
+ */
+export type NewTaskParams = { title: string, tracker?: string, status?: string, priority?: string, dependsOn?: Array<string>, description?: string, plan?: boolean, heading?: string, date?: string, dryRun?: boolean, noBranches?: boolean, 
+/**
+ * The workspace folder to create it in, in a window of several.
+ */
+uri?: string, };
+
+/**
+ * `taskmark.editTask`.
+ */
+export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: Array<string>, removeDependencies?: Array<string>, description?: string, dryRun?: boolean, };
+
+/**
+ * `taskmark.archiveTasks`: the tasks named, or with `done` every finished one (of `tracker`).
+ */
+export type ArchiveTasksParams = { tasks?: Array<string>, done?: boolean, tracker?: string, date?: string, dryRun?: boolean, };
+
+/**
+ * An agent's claim on a task (RFC 3339 times).
+ */
+export type Claim = { agent: string, since: string, until: string, };
+
+/**
+ * A plan's progress.
+ */
+export type Progress = { plan: string, phases: number, phases_done: number, checkboxes: number, checkboxes_done: number, };
+
+/**
+ * A place of a task in `taskmark.listTasks`.
+ */
+export type ListedPlace = { path: string, uri: string | null, 
+/**
+ * What kind of place: `TODO.md section`, `state.json entry`, ...
+ */
+kind: string, value: string, };
+
+/**
+ * A dependency in `taskmark.listTasks`.
+ */
+export type ListedDependency = { id: string, status: string | null, done: boolean, };
+
+/**
+ * One entry of `taskmark.listTasks`.
+ */
+export type ListedTask = { 
+/**
+ * `specs:12`: what to pass back.
+ */
+task: string, id: string, scope: string, title: string | null, status: string | null, 
+/**
+ * todo, active, blocked, done or cancelled.
+ */
+kind: string | null, family: string | null, agrees: boolean, archived: boolean, dependencies: Array<ListedDependency>, progress: Progress | null, uri: string | null, range: Range, places: Array<ListedPlace>, claim: Claim | null, };
+
+/**
+ * `taskmark.taskAt`: the task under the cursor (`null` when there is none).
+ */
+export type TaskAt = { task: string, id: string, title: string | null, status: string | null, };
+
+/**
+ * A place of a task in `taskmark.taskInfo`.
+ */
+export type InfoPlace = { file: string, 
+/**
+ * One-based.
+ */
+line: number, kind: string, value: string, agrees: boolean, 
+/**
+ * False for a marker outside the vocabulary: it neither agrees nor disagrees.
+ */
+known: boolean, 
+/**
+ * False for a plan that is not the task's current one.
+ */
+current: boolean, uri?: string, };
+
+export type InfoDependency = { task: string, status: string | null, };
+
+/**
+ * A status the picker offers; `allowed` is false for one only force can reach.
+ */
+export type StatusChoice = { status: string, display: string, allowed: boolean, };
+
+/**
+ * `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs, choices and the
+ * claim.
+ */
+export type TaskInfo = { task: string, id: string, scope: string, title: string | null, status: string | null, archived: boolean, places: Array<InfoPlace>, progress: Progress | null, dependencies: Array<InfoDependency>, 
+/**
+ * The statuses the vocabulary allows next (displayed).
+ */
+next: Array<string>, choices: Array<StatusChoice>, claim: Claim | null, };
+
+export type TrackerStatus = { status: string, display: string, kind: string, 
+/**
+ * The status `taskmark.newTask` gives unless told.
+ */
+default: boolean, };
+
+/**
+ * One entry of `taskmark.trackers`.
+ */
+export type TrackerInfo = { tracker: string, family: string, 
+/**
+ * The workspace folder's URI.
+ */
+folder: string | null, writable: boolean, statuses: Array<TrackerStatus>, };
+
+/**
+ * What `taskmark.setStatus` and `taskmark.fix` answer once applied.
+ */
+export type ChangeResult = { applied: boolean, 
+/**
+ * Every place already said it: nothing was written.
+ */
+unchanged?: boolean, label: string, 
+/**
+ * URIs of every document the change reached.
+ */
+files: Array<string>, 
+/**
+ * Workspace-relative paths the server wrote on disk.
+ */
+written: Array<string>, warnings: Array<string>, 
+/**
+ * `taskmark.fix`: how many problems of each rule.
+ */
+fixed?: Record<string, number>, };
+
+export type Moved = { from: string, to: string, };
+
+/**
+ * What `taskmark.newTask`, `taskmark.editTask` and `taskmark.archiveTasks` answer (a dry run:
+ * `dryRun` and the `diff`, nothing written).
+ */
+export type LifecycleResult = { applied?: boolean, dryRun: boolean, label: string, 
+/**
+ * Workspace-relative paths changed.
+ */
+files: Array<string>, created: Array<string>, moved: Array<Moved>, warnings: Array<string>, written?: Array<string>, uris?: Array<string>, 
+/**
+ * A dry run's unified diff.
+ */
+diff?: string, 
+/**
+ * `newTask`, `editTask`: the task.
+ */
+task?: string, id?: string, 
+/**
+ * `newTask`: what it created.
+ */
+title?: string, status?: string, tracker?: string, 
+/**
+ * `archiveTasks`: the tasks archived.
+ */
+tasks?: Array<string>, };
+
+/**
+ * `taskmark.claimTask` (`renewed`) and `taskmark.releaseTask` (`released`).
+ */
+export type ClaimResult = { task: string, agent: string, since?: string, until?: string, renewed?: boolean, released?: boolean, };
+
+export type DiagnosticsSummary = { errors: number, warnings: number, infos: number, hints: number, 
+/**
+ * Every diagnostic that matched.
+ */
+total: number, 
+/**
+ * How many are in `diagnostics`.
+ */
+shown: number, };
+
+/**
+ * `taskmark.diagnostics`, most severe first. Each diagnostic is `taskmark check --format
+ * json`'s.
+ */
+export type DiagnosticsResult = { summary: DiagnosticsSummary, diagnostics: Array<Record<string, unknown>>, };
+
+/**
+ * The `data` of a refused command: why, in terms an editor or agent can act on.
+ */
+export type Refusal = { "kind": "invalidTransition", task: string, from: string, to: string, allowed: Array<string>, } | { "kind": "needsReason", status: string, field: string, } | { "kind": "unknownStatus", status: string, known: Array<string>, } | { "kind": "conflict", task: string, expected: string, current: string | null, } | { "kind": "claimed", task: string, agent: string, since: string, until: string, } | { "kind": "planAhead", task: string, path: string, } | { "kind": "leavesDrift", found: Array<string>, } | { "kind": "changedOnDisk", paths: Array<string>, } | { "kind": "openElsewhere", path: string, } | { "kind": "openMoved", path: string, } | { "kind": "exists", path: string, } | { "kind": "refused", };
+
+/**
+ * `taskmark/taskChanged`: a change every editor on the workspace hears of. A status change has
+ * `from`/`to`; a lifecycle change has `action` (`created`, `edited`, `archived`).
+ */
+export type TaskChanged = { task: string, action?: string, 
+/**
+ * The status before a status change (absent for lifecycle changes).
+ */
+from?: string, to?: string, title?: string, 
+/**
+ * `archived`: every task the archive moved.
+ */
+tasks?: Array<string>, files: Array<string>, 
+/**
+ * Who changed it: the editor or agent, and its session.
+ */
+origin: string, 
+/**
+ * The receiving editor made it.
+ */
+mine: boolean, };
