@@ -1533,3 +1533,33 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
         "the server's answers differ from the VS Code extension's recorded ones: {drifted:?}; rerun with TASKMARK_UPDATE_FIXTURES=1, then `bash editors/vscode/ci.sh`, and review the diff"
     );
 }
+
+/// Arguments are read into the protocol's types (lsp/ext.rs): a wrong type is refused with the
+/// command's usage, not ignored; the positional form still works.
+#[test]
+fn command_arguments_of_the_wrong_type_are_refused_with_the_usage() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let files = snapshot(&root);
+    let wrong =
+        execute(&mut client, "taskmark.setStatus", json!({ "task": "14", "status": "implementing", "force": "yes" }));
+    let error = wrong.expect_err("force must be a boolean");
+    assert_eq!(error["code"], -32602, "{error}");
+    assert!(
+        error["message"].as_str().is_some_and(|it| it.contains("taskmark.setStatus takes") && it.contains("force")),
+        "{error}"
+    );
+    for arguments in [json!({ "task": "12", "agent": "a", "minutes": 0 }), json!({ "task": "12", "agent": 7 })] {
+        let refused = execute(&mut client, "taskmark.claimTask", arguments).expect_err("bad claim arguments");
+        assert!(refused["message"].as_str().is_some_and(|it| it.contains("taskmark.claimTask takes")), "{refused}");
+    }
+    assert_eq!(snapshot(&root), files, "nothing was written");
+    let positional = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": ["14", "implementing"] }),
+        )
+        .expect("[task, status] still works");
+    assert_eq!(positional["applied"], true, "{positional}");
+    client.stop();
+}

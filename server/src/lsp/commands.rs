@@ -16,6 +16,7 @@ use crate::engine::timestamp::Now;
 use crate::lsp::broadcast::StatusChange;
 use crate::lsp::claims::{self, Claim, Granted};
 use crate::lsp::convert::{self, ClientProfile};
+use crate::lsp::ext;
 use crate::lsp::handlers::{content_modified, invalid_params, task_argument, write_failed};
 use crate::lsp::settings::ClosedFiles;
 use crate::lsp::world::World;
@@ -289,37 +290,26 @@ pub struct SetStatus {
 
 impl SetStatus {
     pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
-        let usage = || {
-            invalid_params(
-                "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}",
-            )
-        };
-        match arguments {
-            [Value::Object(object)] => {
-                let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
-                let date = text("date").map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
-                let agent = text("agent").map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
-                Ok(SetStatus {
-                    task: text("task").ok_or_else(usage)?,
-                    status: text("status").ok_or_else(usage)?,
-                    force: object.get("force").and_then(Value::as_bool).unwrap_or(false),
-                    reason: text("reason").filter(|it| !it.trim().is_empty()),
-                    expect_from: text("expectFrom"),
-                    date,
-                    agent,
-                })
+        const USAGE: &str = "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}";
+        let params = match arguments {
+            [object @ Value::Object(_)] => serde_json::from_value::<ext::SetStatusParams>(object.clone())
+                .map_err(|error| invalid_params(format!("{USAGE}: {error}")))?,
+            [Value::String(task), Value::String(status), ..] => {
+                ext::SetStatusParams { task: task.clone(), status: status.clone(), ..Default::default() }
             }
-            [Value::String(task), Value::String(status), ..] => Ok(SetStatus {
-                task: task.clone(),
-                status: status.clone(),
-                force: false,
-                reason: None,
-                expect_from: None,
-                date: None,
-                agent: None,
-            }),
-            _ => Err(usage()),
-        }
+            _ => return Err(invalid_params(USAGE)),
+        };
+        let date = params.date.map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+        let agent = params.agent.map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
+        Ok(SetStatus {
+            task: params.task,
+            status: params.status,
+            force: params.force.unwrap_or(false),
+            reason: params.reason.filter(|it| !it.trim().is_empty()),
+            expect_from: params.expect_from,
+            date,
+            agent,
+        })
     }
 
     /// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
@@ -457,21 +447,29 @@ pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
 /// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).
 pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::RuleCode>, jsonrpc::Error> {
     let safe = crate::engine::edit::SAFE_FIX_CODES;
-    let Some(codes) = arguments.first().and_then(|it| it.get("codes")).and_then(Value::as_array) else {
-        return Ok(safe.to_vec());
-    };
+    let params: ext::FixParams = params(arguments, "taskmark.fix takes {\"codes\"?: [rule]}")?;
+    let Some(codes) = params.codes else { return Ok(safe.to_vec()) };
     codes
         .iter()
         .map(|code| {
-            code.as_str()
-                .and_then(crate::engine::diagnostic::RuleCode::parse)
-                .filter(|it| safe.contains(it))
-                .ok_or_else(|| {
-                    let names: Vec<&str> = safe.iter().map(|it| it.as_str()).collect();
-                    invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
-                })
+            crate::engine::diagnostic::RuleCode::parse(code).filter(|it| safe.contains(it)).ok_or_else(|| {
+                let names: Vec<&str> = safe.iter().map(|it| it.as_str()).collect();
+                invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
+            })
         })
         .collect()
+}
+
+/// A command's argument object read into its protocol type (`usage` and serde's reason when it
+/// does not fit); no arguments, or `null`, are the type's defaults.
+fn params<T: serde::de::DeserializeOwned + Default>(arguments: &[Value], usage: &str) -> Result<T, jsonrpc::Error> {
+    match arguments.first() {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(object @ Value::Object(_)) => {
+            serde_json::from_value(object.clone()).map_err(|error| invalid_params(format!("{usage}: {error}")))
+        }
+        Some(_) => Err(invalid_params(usage.to_string())),
+    }
 }
 
 /// The argument object's `task`, for the commands that take only a task.
@@ -531,40 +529,33 @@ fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Erro
     }
 }
 
-/// `{task, agent}` and the optional lease of `taskmark.claimTask` / `taskmark.releaseTask`.
-struct ClaimArguments {
-    task: String,
-    agent: String,
-    minutes: u64,
-}
-
-impl ClaimArguments {
-    fn parse(arguments: &[Value], command: &str) -> Result<ClaimArguments, jsonrpc::Error> {
-        let usage = || {
-            invalid_params(format!(
-                "{command} takes {{\"task\": \"221\", \"agent\": \"your name\", \"minutes\"?: 1 to {}}}",
-                claims::MOST_MINUTES
-            ))
-        };
-        let [Value::Object(object), ..] = arguments else { return Err(usage()) };
-        let task = object.get("task").and_then(Value::as_str).ok_or_else(usage)?;
-        let agent = object.get("agent").and_then(Value::as_str).ok_or_else(usage)?;
-        let minutes = match object.get("minutes") {
-            None | Some(Value::Null) => claims::DEFAULT_MINUTES,
-            Some(minutes) => minutes.as_u64().filter(|it| (1..=claims::MOST_MINUTES).contains(it)).ok_or_else(usage)?,
-        };
-        let agent = claims::agent_name(agent).map_err(invalid_params)?;
-        Ok(ClaimArguments { task: task.to_string(), agent, minutes })
+/// `taskmark.claimTask` / `taskmark.releaseTask`'s arguments, checked: the lease within bounds,
+/// the agent's name one short line.
+fn claim_params(arguments: &[Value], command: &str) -> Result<ext::ClaimParams, jsonrpc::Error> {
+    let usage = || {
+        format!(
+            "{command} takes {{\"task\": \"221\", \"agent\": \"your name\", \"minutes\"?: 1 to {}}}",
+            claims::MOST_MINUTES
+        )
+    };
+    let [object @ Value::Object(_), ..] = arguments else { return Err(invalid_params(usage())) };
+    let mut params = serde_json::from_value::<ext::ClaimParams>(object.clone())
+        .map_err(|error| invalid_params(format!("{}: {error}", usage())))?;
+    if params.minutes.is_some_and(|it| !(1..=claims::MOST_MINUTES).contains(&it)) {
+        return Err(invalid_params(usage()));
     }
+    params.agent = claims::agent_name(&params.agent).map_err(invalid_params)?;
+    Ok(params)
 }
 
 /// `taskmark.claimTask {task, agent, minutes?}`: the claim granted (or renewed, for its
 /// holder), or a refusal naming the agent that holds the task.
 pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let request = ClaimArguments::parse(arguments, CLAIM_TASK)?;
+    let request = claim_params(arguments, CLAIM_TASK)?;
     let task = resolve_task(world, &request.task)?;
     let name = task_argument(&task);
-    match world.claims.claim(&name, &request.agent, request.minutes, SystemTime::now()) {
+    let minutes = request.minutes.unwrap_or(claims::DEFAULT_MINUTES);
+    match world.claims.claim(&name, &request.agent, minutes, SystemTime::now()) {
         Ok(granted) => {
             let (claim, renewed) = match granted {
                 Granted::New(claim) => (claim, false),
@@ -584,7 +575,7 @@ pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
 /// `taskmark.releaseTask {task, agent}`: ends the agent's claim (`released: false` when it
 /// held none); refused when another agent holds the task.
 pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let request = ClaimArguments::parse(arguments, RELEASE_TASK)?;
+    let request = claim_params(arguments, RELEASE_TASK)?;
     let task = resolve_task(world, &request.task)?;
     let name = task_argument(&task);
     match world.claims.release(&name, &request.agent, SystemTime::now()) {
@@ -607,22 +598,19 @@ pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc:
     if !world.indexed {
         return Err(content_modified("no diagnostics yet: the workspace is still being indexed"));
     }
-    let object = arguments.first().and_then(Value::as_object);
-    let strings = |key: &str| -> Result<Vec<String>, jsonrpc::Error> {
-        match object.and_then(|it| it.get(key)) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|it| {
-                    it.as_str().map(str::to_string).ok_or_else(|| invalid_params(format!("`{key}` takes strings")))
-                })
-                .collect(),
-            Some(_) => Err(invalid_params(format!("`{key}` takes a list of strings"))),
-        }
-    };
-    let paths: Vec<String> =
-        strings("paths")?.into_iter().map(|it| it.trim_start_matches("./").trim_end_matches('/').to_string()).collect();
-    let codes = strings("codes")?
+    let params: ext::DiagnosticsParams = params(
+        arguments,
+        "taskmark.diagnostics takes {\"paths\"?: [file or folder], \"codes\"?: [rule], \"limit\"?: 1 to 1000}",
+    )?;
+    let paths: Vec<String> = params
+        .paths
+        .unwrap_or_default()
+        .into_iter()
+        .map(|it| it.trim_start_matches("./").trim_end_matches('/').to_string())
+        .collect();
+    let codes = params
+        .codes
+        .unwrap_or_default()
         .into_iter()
         .map(|code| {
             RuleCode::parse(&code).ok_or_else(|| {
@@ -631,13 +619,8 @@ pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc:
             })
         })
         .collect::<Result<Vec<RuleCode>, _>>()?;
-    let limit = match object.and_then(|it| it.get("limit")) {
-        None | Some(Value::Null) => DIAGNOSTICS_SHOWN,
-        Some(value) => value
-            .as_u64()
-            .map(|it| usize::try_from(it).unwrap_or(usize::MAX).min(DIAGNOSTICS_MOST))
-            .ok_or_else(|| invalid_params("`limit` takes a whole number"))?,
-    };
+    let limit =
+        params.limit.map_or(DIAGNOSTICS_SHOWN, |it| usize::try_from(it).unwrap_or(usize::MAX).min(DIAGNOSTICS_MOST));
     let under = |path: &str| {
         paths.is_empty()
             || paths.iter().any(|wanted| wanted.is_empty() || path == wanted || path.starts_with(&format!("{wanted}/")))
