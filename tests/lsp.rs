@@ -1457,6 +1457,9 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
     more.push(("claimTask", ok(execute(&mut client, "taskmark.claimTask", json!({ "task": "12", "agent": "a" })))));
     let claimed = execute(&mut client, "taskmark.claimTask", json!({ "task": "12", "agent": "b" }));
     more.push(("claimed", error(claimed.expect_err("claimed by a"))));
+    let swap = json!({ "task": "13", "status": "planned", "expectFrom": "implementing" });
+    let lost = execute(&mut client, "taskmark.setStatus", swap).expect_err("13 is researched, not implementing");
+    more.push(("conflict", error(lost)));
     more.push(("taskInfo claimed", ok(execute(&mut client, "taskmark.taskInfo", json!({ "task": "12" })))));
     more.push(("listTasks claimed", ok(execute(&mut client, "taskmark.listTasks", json!({ "filter": "12" })))));
     more.push(("releaseTask", ok(execute(&mut client, "taskmark.releaseTask", json!({ "task": "12", "agent": "a" })))));
@@ -1495,7 +1498,7 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
             "taskAt.json" => same_as::<ext::TaskAt>(name, answer),
             "taskInfo-10.json" | "taskInfo-12.json" | "taskInfo claimed" => same_as::<ext::TaskInfo>(name, answer),
             "trackers.json" => same_as::<Vec<ext::TrackerInfo>>(name, answer),
-            "refusal.json" | "needsReason.json" | "claimed" => same_as::<ext::Refusal>(name, data),
+            "refusal.json" | "needsReason.json" | "claimed" | "conflict" => same_as::<ext::Refusal>(name, data),
             "setStatus.json" | "fix" => same_as::<ext::ChangeResult>(name, answer),
             "taskChanged.json" | "taskCreated.json" | "edited" | "archived" => {
                 same_as::<ext::TaskChanged>(name, answer)

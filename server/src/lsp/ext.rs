@@ -522,11 +522,21 @@ pub enum Refusal {
         status: String,
         known: Vec<String>,
     },
-    /// A compare-and-swap that lost.
+    /// A compare-and-swap that lost (`task`, `expected`, `current`), or a file that changed
+    /// on disk while it was being written (`path`).
     Conflict {
-        task: String,
-        expected: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        task: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        expected: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         current: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        path: Option<String>,
     },
     /// Another agent claims the task.
     Claimed {
@@ -554,6 +564,12 @@ pub enum Refusal {
     Exists {
         path: String,
     },
+    /// `newTask` without a tracker where several could take it: which.
+    ChooseTracker {
+        trackers: Vec<String>,
+    },
+    /// The other branches' ids could not be read (`newTask`).
+    OtherBranches {},
     Refused {},
 }
 
