@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::private_dir;
-use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directory};
+use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directories, sync_directory};
 
 pub(super) const FILE_NAME: &str = "journal";
 const FORMAT: u32 = 4;
@@ -296,9 +296,7 @@ impl Journal {
             .filter_map(|it| it.target.parent())
             .chain(self.moves.iter().flat_map(|it| [it.from.parent(), it.to.parent()]).flatten())
             .collect();
-        for directory in directories {
-            sync_directory(directory)?;
-        }
+        sync_directories(&directories.into_iter().collect::<Vec<_>>())?;
         fault::point("synced");
         Ok(())
     }
