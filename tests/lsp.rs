@@ -1557,6 +1557,15 @@ fn command_arguments_of_the_wrong_type_are_refused_with_the_usage() {
         assert!(refused["message"].as_str().is_some_and(|it| it.contains("taskmark.claimTask takes")), "{refused}");
     }
     assert_eq!(snapshot(&root), files, "nothing was written");
+    // Neovim sends an empty Lua table as `[]`: no arguments, not a wrong type.
+    let listed = execute(&mut client, "taskmark.listTasks", json!([])).expect("[] is no arguments");
+    assert!(listed.as_array().is_some_and(|it| !it.is_empty()), "{listed}");
+    let wrong = execute(&mut client, "taskmark.newTask", json!({ "title": "X", "dependsOn": [true] }));
+    assert!(
+        wrong.expect_err("ids are text or numbers")["message"]
+            .as_str()
+            .is_some_and(|it| it.contains("taskmark.newTask takes"))
+    );
     let positional = client
         .request(
             "workspace/executeCommand",

@@ -4,6 +4,16 @@
 export type Position = { line: number, character: number, };
 
 /**
+ * One task id, as text or as a number.
+ */
+export type Id = string | bigint;
+
+/**
+ * Task ids: a list (`["12", 14]`) or one text of ids separated by commas (`"12, 14"`).
+ */
+export type IdList = string | Array<Id>;
+
+/**
  * A position range, as LSP has it (zero-based lines, characters in the negotiated encoding).
  */
 export type Range = { start: Position, end: Position, };
@@ -76,7 +86,7 @@ export type FixParams = { codes?: Array<string>, };
 /**
  * `taskmark.newTask` (also `[title]`).
  */
-export type NewTaskParams = { title: string, tracker?: string, status?: string, priority?: string, dependsOn?: Array<string>, description?: string, plan?: boolean, heading?: string, date?: string, dryRun?: boolean, noBranches?: boolean, 
+export type NewTaskParams = { title: string, tracker?: string, status?: string, priority?: string, dependsOn?: IdList, description?: string, plan?: boolean, heading?: string, date?: string, dryRun?: boolean, noBranches?: boolean, 
 /**
  * The workspace folder to create it in, in a window of several.
  */
@@ -85,12 +95,12 @@ uri?: string, };
 /**
  * `taskmark.editTask`.
  */
-export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: Array<string>, removeDependencies?: Array<string>, description?: string, dryRun?: boolean, };
+export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: IdList, removeDependencies?: IdList, description?: string, dryRun?: boolean, };
 
 /**
  * `taskmark.archiveTasks`: the tasks named, or with `done` every finished one (of `tracker`).
  */
-export type ArchiveTasksParams = { tasks?: Array<string>, done?: boolean, tracker?: string, date?: string, dryRun?: boolean, };
+export type ArchiveTasksParams = { tasks?: IdList, done?: boolean, tracker?: string, date?: string, dryRun?: boolean, };
 
 /**
  * An agent's claim on a task (RFC 3339 times).

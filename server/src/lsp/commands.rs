@@ -464,7 +464,9 @@ pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::R
 /// does not fit); no arguments, or `null`, are the type's defaults.
 fn params<T: serde::de::DeserializeOwned + Default>(arguments: &[Value], usage: &str) -> Result<T, jsonrpc::Error> {
     match arguments.first() {
+        // Lua's empty table goes out as `[]` (Neovim): no arguments.
         None | Some(Value::Null) => Ok(T::default()),
+        Some(Value::Array(items)) if items.is_empty() => Ok(T::default()),
         Some(object @ Value::Object(_)) => {
             serde_json::from_value(object.clone()).map_err(|error| invalid_params(format!("{usage}: {error}")))
         }

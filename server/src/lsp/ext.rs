@@ -31,6 +31,41 @@ pub struct Position {
 
 // ---- arguments ------------------------------------------------------------------------------
 
+/// Task ids: a list (`["12", 14]`) or one text of ids separated by commas (`"12, 14"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(untagged)]
+pub enum IdList {
+    Text(String),
+    List(Vec<Id>),
+}
+
+/// One task id, as text or as a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(untagged)]
+pub enum Id {
+    Text(String),
+    Number(u64),
+}
+
+impl IdList {
+    /// The ids, trimmed, blanks left out.
+    pub fn ids(&self) -> Vec<String> {
+        let all: Vec<String> = match self {
+            IdList::Text(text) => text.split(',').map(str::to_string).collect(),
+            IdList::List(ids) => ids
+                .iter()
+                .map(|it| match it {
+                    Id::Text(text) => text.clone(),
+                    Id::Number(number) => number.to_string(),
+                })
+                .collect(),
+        };
+        all.iter().map(|it| it.trim()).filter(|it| !it.is_empty()).map(str::to_string).collect()
+    }
+}
+
 /// `taskmark.setStatus` (also `[task, status]`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -158,7 +193,7 @@ pub struct NewTaskParams {
     pub priority: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub depends_on: Option<Vec<String>>,
+    pub depends_on: Option<IdList>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub description: Option<String>,
@@ -197,10 +232,10 @@ pub struct EditTaskParams {
     pub priority: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub add_dependencies: Option<Vec<String>>,
+    pub add_dependencies: Option<IdList>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub remove_dependencies: Option<Vec<String>>,
+    pub remove_dependencies: Option<IdList>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub description: Option<String>,
@@ -216,7 +251,7 @@ pub struct EditTaskParams {
 pub struct ArchiveTasksParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
-    pub tasks: Option<Vec<String>>,
+    pub tasks: Option<IdList>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub done: Option<bool>,
@@ -631,6 +666,8 @@ mod tests {
         }
         vec![
             of::<Position>(),
+            of::<Id>(),
+            of::<IdList>(),
             of::<Range>(),
             of::<SetStatusParams>(),
             of::<TaskParams>(),
@@ -702,6 +739,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn id_lists_are_lists_or_comma_separated_text() {
+        let read = |json: serde_json::Value| serde_json::from_value::<IdList>(json).map(|it| it.ids());
+        assert_eq!(read(serde_json::json!(["12", 14, " "])).ok(), Some(vec!["12".to_string(), "14".to_string()]));
+        assert_eq!(read(serde_json::json!("12, 14,")).ok(), Some(vec!["12".to_string(), "14".to_string()]));
+        assert!(read(serde_json::json!([true])).is_err());
     }
 
     #[test]

@@ -31,36 +31,22 @@ pub const TRACKERS: &str = "taskmark.trackers";
 pub const EDIT_TASK: &str = "taskmark.editTask";
 pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
 
-fn object(arguments: &[Value]) -> Option<&Map<String, Value>> {
-    arguments.first().and_then(Value::as_object)
+/// The arguments' object (none: `{}`) read into its protocol type (lsp/ext.rs); `Err` is why
+/// not, to follow the command's usage.
+fn typed<T: serde::de::DeserializeOwned>(arguments: &[Value]) -> Result<T, String> {
+    let object = match arguments.first() {
+        // Lua's empty table goes out as `[]` (Neovim): no arguments.
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::Array(items)) if items.is_empty() => Value::Object(Map::new()),
+        Some(object @ Value::Object(_)) => object.clone(),
+        Some(_) => return Err(String::new()),
+    };
+    serde_json::from_value(object).map_err(|error| format!(": {error}"))
 }
 
-fn text(object: Option<&Map<String, Value>>, key: &str) -> Option<String> {
-    object?.get(key).and_then(Value::as_str).map(str::trim).filter(|it| !it.is_empty()).map(str::to_string)
-}
-
-/// A list of task ids: `["12", 14]` or `"12,14"`; `None` when it is neither.
-fn id_list(object: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
-    match object.get(key) {
-        None | Some(Value::Null) => Some(Vec::new()),
-        Some(Value::String(list)) => {
-            Some(list.split(',').map(str::trim).filter(|it| !it.is_empty()).map(String::from).collect())
-        }
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(|it| match it {
-                Value::String(id) => Some(id.trim().to_string()),
-                Value::Number(id) => Some(id.to_string()),
-                _ => None,
-            })
-            .filter(|it| it.as_ref().is_none_or(|id| !id.is_empty()))
-            .collect(),
-        Some(_) => None,
-    }
-}
-
-fn flag(object: Option<&Map<String, Value>>, key: &str) -> bool {
-    object.and_then(|it| it.get(key)).and_then(Value::as_bool).unwrap_or(false)
+/// A text argument, trimmed; blank is not given.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|it| it.trim().to_string()).filter(|it| !it.is_empty())
 }
 
 /// `taskmark.listTasks {filter?, status?, kind?, tracker?, blocked?, ready?, archived?}`: the
@@ -68,8 +54,12 @@ fn flag(object: Option<&Map<String, Value>>, key: &str) -> bool {
 /// ordered by how well id and title match `filter` (all, in tracker and id order, without it).
 /// Each with where to jump (`uri`, `range` of its definition) and every place.
 pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let object = object(arguments);
-    let kind = match text(object, "kind") {
+    let params: ext::ListTasksParams = typed(arguments).map_err(|why| {
+        invalid_params(format!(
+            "taskmark.listTasks takes {{\"filter\"?, \"status\"?, \"kind\"?, \"tracker\"?: string, \"ready\"?, \"blocked\"?, \"archived\"?: bool}}{why}"
+        ))
+    })?;
+    let kind = match given(params.kind) {
         Some(kind) => Some(Kind::parse(&kind).ok_or_else(|| {
             let kinds: Vec<&str> = Kind::ALL.iter().map(|it| it.as_str()).collect();
             invalid_params(format!("`{kind}` is no kind of status; the kinds are {}", kinds.join(", ")))
@@ -77,16 +67,16 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
         None => None,
     };
     let filter = ListFilter {
-        status: text(object, "status"),
+        status: given(params.status),
         kind,
-        tracker: text(object, "tracker"),
-        blocked: flag(object, "blocked"),
-        ready: flag(object, "ready"),
-        archived: flag(object, "archived"),
+        tracker: given(params.tracker),
+        blocked: params.blocked.unwrap_or(false),
+        ready: params.ready.unwrap_or(false),
+        archived: params.archived.unwrap_or(false),
     };
     let rows = lifecycle::list_tasks(&world.index, &filter);
     let by_task: HashMap<&TaskKey, &TaskRow> = rows.iter().map(|it| (&it.summary.task, it)).collect();
-    let query = text(object, "filter").unwrap_or_default();
+    let query = given(params.filter).unwrap_or_default();
     let table = world.symbols();
     let paths = Paths { prefix: String::new() };
     let claims = world.claims.standing(std::time::SystemTime::now());
@@ -152,10 +142,10 @@ pub struct NewTaskArgs {
 
 impl NewTaskArgs {
     pub fn parse(arguments: &[Value], now: Now) -> Result<NewTaskArgs, jsonrpc::Error> {
-        let usage = || {
-            invalid_params(
-                "taskmark.newTask takes {\"title\": \"…\", \"tracker\"?: \"specs\", \"status\"?: string, \"priority\"?: string, \"dependsOn\"?: [\"12\"], \"description\"?: string, \"plan\"?: bool, \"heading\"?: string, \"date\"?: string, \"dryRun\"?: bool, \"noBranches\"?: bool, \"uri\"?: string}",
-            )
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.newTask takes {{\"title\": \"…\", \"tracker\"?: \"specs\", \"status\"?: string, \"priority\"?: string, \"dependsOn\"?: [\"12\"], \"description\"?: string, \"plan\"?: bool, \"heading\"?: string, \"date\"?: string, \"dryRun\"?: bool, \"noBranches\"?: bool, \"uri\"?: string}}{why}"
+            ))
         };
         if let [Value::String(title), ..] = arguments {
             return Ok(NewTaskArgs {
@@ -165,32 +155,30 @@ impl NewTaskArgs {
                 uri: None,
             });
         }
-        let object = object(arguments).ok_or_else(usage)?;
-        // The title as given: the engine refuses a blank one or one with a line break by name.
-        let title = object.get("title").and_then(Value::as_str).ok_or_else(usage)?.to_string();
-        let now = match text(Some(object), "date") {
+        let params: ext::NewTaskParams = typed(arguments).map_err(usage)?;
+        let now = match given(params.date) {
             Some(date) => Now::parse(&date).map_err(invalid_params)?,
             None => now,
         };
-        let depends_on = id_list(object, "dependsOn").ok_or_else(usage)?;
-        let uri = match text(Some(object), "uri") {
+        let uri = match given(params.uri) {
             Some(uri) => Some(uri.parse().map_err(|_| invalid_params(format!("`{uri}` is not a URI")))?),
             None => None,
         };
+        // The title as given: the engine refuses a blank one or one with a line break by name.
         let request = NewTask {
-            status: text(Some(object), "status"),
-            priority: text(Some(object), "priority"),
-            depends_on,
-            description: object.get("description").and_then(Value::as_str).map(str::to_string),
-            tracker: text(Some(object), "tracker"),
-            plan: flag(Some(object), "plan"),
-            heading: text(Some(object), "heading"),
-            ..NewTask::new(title, now)
+            status: given(params.status),
+            priority: given(params.priority),
+            depends_on: params.depends_on.map(|it| it.ids()).unwrap_or_default(),
+            description: params.description,
+            tracker: given(params.tracker),
+            plan: params.plan.unwrap_or(false),
+            heading: given(params.heading),
+            ..NewTask::new(params.title, now)
         };
         Ok(NewTaskArgs {
             request,
-            dry_run: flag(Some(object), "dryRun"),
-            branches: !flag(Some(object), "noBranches"),
+            dry_run: params.dry_run.unwrap_or(false),
+            branches: !params.no_branches.unwrap_or(false),
             uri,
         })
     }
@@ -265,21 +253,21 @@ pub struct EditTaskArgs {
 
 impl EditTaskArgs {
     pub fn parse(arguments: &[Value]) -> Result<EditTaskArgs, jsonrpc::Error> {
-        let usage = || {
-            invalid_params(
-                "taskmark.editTask takes {\"task\": \"221\", \"title\"?: string, \"priority\"?: string, \"addDependencies\"?: [\"12\"], \"removeDependencies\"?: [\"12\"], \"description\"?: string, \"dryRun\"?: bool}",
-            )
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.editTask takes {{\"task\": \"221\", \"title\"?: string, \"priority\"?: string, \"addDependencies\"?: [\"12\"], \"removeDependencies\"?: [\"12\"], \"description\"?: string, \"dryRun\"?: bool}}{why}"
+            ))
         };
-        let object = object(arguments).ok_or_else(usage)?;
-        let given = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
+        let params: ext::EditTaskParams = typed(arguments).map_err(usage)?;
+        // The fields as given: the engine refuses a blank title by name.
         Ok(EditTaskArgs {
-            task: text(Some(object), "task").ok_or_else(usage)?,
-            title: given("title"),
-            priority: given("priority"),
-            add_dependencies: id_list(object, "addDependencies").ok_or_else(usage)?,
-            remove_dependencies: id_list(object, "removeDependencies").ok_or_else(usage)?,
-            description: given("description"),
-            dry_run: flag(Some(object), "dryRun"),
+            task: given(Some(params.task)).ok_or_else(|| usage(": no task".into()))?,
+            title: params.title,
+            priority: params.priority,
+            add_dependencies: params.add_dependencies.map(|it| it.ids()).unwrap_or_default(),
+            remove_dependencies: params.remove_dependencies.map(|it| it.ids()).unwrap_or_default(),
+            description: params.description,
+            dry_run: params.dry_run.unwrap_or(false),
         })
     }
 
@@ -325,26 +313,19 @@ pub struct ArchiveArgs {
 
 impl ArchiveArgs {
     pub fn parse(arguments: &[Value]) -> Result<ArchiveArgs, jsonrpc::Error> {
-        let usage = || {
-            invalid_params(
-                "taskmark.archiveTasks takes {\"tasks\"?: [\"12\"], \"done\"?: bool, \"tracker\"?: string, \"date\"?: string, \"dryRun\"?: bool}, with tasks or done",
-            )
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.archiveTasks takes {{\"tasks\"?: [\"12\"], \"done\"?: bool, \"tracker\"?: string, \"date\"?: string, \"dryRun\"?: bool}}, with tasks or done{why}"
+            ))
         };
-        let empty = Map::new();
-        let object = object(arguments).unwrap_or(&empty);
-        let tasks = id_list(object, "tasks").ok_or_else(usage)?;
-        let done = flag(Some(object), "done");
+        let params: ext::ArchiveTasksParams = typed(arguments).map_err(usage)?;
+        let tasks = params.tasks.map(|it| it.ids()).unwrap_or_default();
+        let done = params.done.unwrap_or(false);
         if tasks.is_empty() != done {
-            return Err(usage());
+            return Err(usage(String::new()));
         }
-        let date = text(Some(object), "date").map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
-        Ok(ArchiveArgs {
-            tasks,
-            done,
-            tracker: text(Some(object), "tracker"),
-            date,
-            dry_run: flag(Some(object), "dryRun"),
-        })
+        let date = given(params.date).map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+        Ok(ArchiveArgs { tasks, done, tracker: given(params.tracker), date, dry_run: params.dry_run.unwrap_or(false) })
     }
 
     pub fn plan(
