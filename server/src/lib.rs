@@ -20,6 +20,7 @@ pub mod read;
 pub mod transaction;
 pub mod views;
 pub mod workspace;
+pub mod write_path;
 
 #[cfg(test)]
 mod boundaries;

@@ -253,13 +253,17 @@ test('list tasks: filters as taskmark list\'s flags, rows with status, disagreem
   assert.equal(rows[0].label, '13  Background upload throttling');
   assert.match(rows[0].description ?? '', /^\[RESEARCHED\] ≠/);
   assert.equal(rows[2].detail, '0/2 phases · 0/2 boxes');
-  const waiting = listTaskRows([{ ...ready[1], dependencies: [{ id: '12', done: false }, { id: '11', done: true }] }]);
+  const waiting = listTaskRows([{ ...ready[1], dependencies: [{ id: '12', status: '[PLANNED]', done: false }, { id: '11', status: '[COMPLETED]', done: true }] }]);
   assert.equal(waiting[0].detail, 'waits on 12');
   assert.ok(ready.every((it) => it.uri && it.range), 'every task says where it is');
 });
 
 test('archive: the confirmation names the tasks, the files and the folders that move; the notice names the tasks', () => {
   const { message, detail } = archiveConfirmation({
+    dryRun: true,
+    label: 'archive 10, 16',
+    created: [],
+    warnings: [],
     tasks: ['specs:10', 'specs:16'],
     files: ['specs/TODO.md', 'specs/state.json', 'specs/016_audit_log', 'specs/archive/016_audit_log'],
     moved: [{ from: 'specs/016_audit_log', to: 'specs/archive/016_audit_log' }],

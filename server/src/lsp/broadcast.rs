@@ -387,7 +387,7 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
                     return;
                 }
                 paths.extend(created);
-                paths.extend(crate::lsp::lifecycle::moved_files(&root, &moved));
+                paths.extend(crate::write_path::moved_files(&root, &moved));
                 target.shared.caught_up().await;
                 let _hold = Hold::new(&target.jobs);
                 let (planned, left_alone) = {

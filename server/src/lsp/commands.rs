@@ -384,19 +384,23 @@ fn task_at_usage() -> jsonrpc::Error {
 
 /// The document `taskmark.taskAt` asks about (which workspace folder answers).
 pub fn task_at_uri(arguments: &[Value]) -> Result<Uri, jsonrpc::Error> {
-    let object = arguments.first().and_then(Value::as_object).ok_or_else(task_at_usage)?;
-    object.get("uri").and_then(Value::as_str).and_then(|it| it.parse().ok()).ok_or_else(task_at_usage)
+    let params = task_at_params(arguments)?;
+    params.uri.parse().map_err(|_| task_at_usage())
+}
+
+/// `taskmark.taskAt`'s argument object read into its protocol type.
+fn task_at_params(arguments: &[Value]) -> Result<ext::TaskAtParams, jsonrpc::Error> {
+    let object = arguments.first().filter(|it| it.is_object()).ok_or_else(task_at_usage)?;
+    serde_json::from_value(object.clone())
+        .map_err(|error| invalid_params(format!("{}: {error}", task_at_usage().message)))
 }
 
 /// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
 /// from), as `{task, title, status}`, or null.
 pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
     let uri = task_at_uri(arguments)?;
-    let position: lsp::Position = arguments
-        .first()
-        .and_then(|it| it.get("position"))
-        .and_then(|it| serde_json::from_value(it.clone()).ok())
-        .ok_or_else(task_at_usage)?;
+    let at = task_at_params(arguments)?.position;
+    let position = lsp::Position { line: at.line, character: at.character };
     let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
     let offset = convert::offset(world, file, position, client.encoding);
     let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };
@@ -474,14 +478,17 @@ fn params<T: serde::de::DeserializeOwned + Default>(arguments: &[Value], usage: 
     }
 }
 
-/// The argument object's `task`, for the commands that take only a task.
+/// The task of the commands that take only one: `{task}` ([`ext::TaskParams`]), or the task
+/// alone as text.
 pub fn task_of(arguments: &[Value], command: &str) -> Result<String, jsonrpc::Error> {
+    let usage = format!("{command} takes {{\"task\": \"221\"}}");
     match arguments {
-        [Value::Object(object), ..] => object.get("task").and_then(Value::as_str).map(str::to_string),
-        [Value::String(task), ..] => Some(task.clone()),
-        _ => None,
+        [object @ Value::Object(_), ..] => serde_json::from_value::<ext::TaskParams>(object.clone())
+            .map(|it| it.task)
+            .map_err(|error| invalid_params(format!("{usage}: {error}"))),
+        [Value::String(task), ..] => Ok(task.clone()),
+        _ => Err(invalid_params(usage)),
     }
-    .ok_or_else(|| invalid_params(format!("{command} takes {{\"task\": \"221\"}}")))
 }
 
 /// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places.

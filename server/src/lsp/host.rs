@@ -12,7 +12,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
 
 use crate::engine::config::{Config, ConfigError, Vocabularies};
 use crate::engine::index::WorkspaceIndex;
@@ -70,7 +69,7 @@ pub struct Host {
     root: PathBuf,
     /// Status changes and fixes on this root, one at a time: each is planned against the
     /// files and buffers the previous one left, and the recent ones explain a refusal.
-    pub changes: Arc<tokio::sync::Mutex<RecentChanges>>,
+    pub changes: Arc<tokio::sync::Mutex<crate::write_path::RecentChanges>>,
     /// The agents' claims on this root's tasks, seen by every session on it.
     pub claims: Arc<Claims>,
     state: Mutex<State>,
@@ -105,7 +104,7 @@ impl Host {
         }
         let host = Arc::new(Host {
             root: root.to_path_buf(),
-            changes: Arc::new(tokio::sync::Mutex::new(RecentChanges::default())),
+            changes: Arc::new(tokio::sync::Mutex::new(crate::write_path::RecentChanges::default())),
             claims: Arc::new(Claims::default()),
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
@@ -216,66 +215,6 @@ impl Host {
     }
 }
 
-/// The status changes made on a root lately, newest last, so that a refused change can say
-/// who changed what before it.
-#[derive(Default)]
-pub struct RecentChanges {
-    list: std::collections::VecDeque<RecentChange>,
-}
-
-pub struct RecentChange {
-    /// The task as commands name it (`specs:14`).
-    pub task: String,
-    pub from: Option<String>,
-    pub to: String,
-    /// Who made it: the editor's name and session.
-    pub origin: String,
-    pub files: Vec<String>,
-    pub at: Instant,
-}
-
-/// How long a change is worth mentioning in a refusal.
-const RECENT: Duration = Duration::from_secs(120);
-
-impl RecentChanges {
-    pub fn record(&mut self, change: RecentChange) {
-        self.list.retain(|it| it.at.elapsed() < RECENT);
-        if self.list.len() >= 64 {
-            self.list.pop_front();
-        }
-        self.list.push_back(change);
-    }
-
-    /// What happened lately to `task` (as the request named it: `14` or `specs:14`), or to a
-    /// file `message` names: the words a refusal ends with.
-    pub fn explain(&self, task: &str, message: &str, asker: &str) -> Option<String> {
-        let same_task = |it: &RecentChange| it.task == task || it.task.rsplit(':').next() == Some(task);
-        let names_file = |it: &RecentChange| it.files.iter().any(|file| message.contains(file.as_str()));
-        let change = self
-            .list
-            .iter()
-            .rev()
-            .filter(|it| it.at.elapsed() < RECENT && it.origin != asker)
-            .find(|it| same_task(it) || names_file(it))?;
-        let from = change.from.as_deref().map(|it| format!(" from {it}")).unwrap_or_default();
-        Some(format!(
-            "{} set task {}{from} to {} {} ago",
-            change.origin,
-            change.task.rsplit(':').next().unwrap_or(&change.task),
-            change.to,
-            ago(change.at.elapsed())
-        ))
-    }
-}
-
-fn ago(elapsed: Duration) -> String {
-    if elapsed < Duration::from_secs(1) {
-        format!("{} ms", elapsed.as_millis())
-    } else {
-        format!("{} s", elapsed.as_secs())
-    }
-}
-
 /// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.
 struct FinishLoad<'a>(&'a Host);
 
@@ -383,31 +322,6 @@ mod tests {
         assert!(outcome.is_err());
         // The panicked load does not leave the next session waiting forever.
         assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
-    }
-
-    #[test]
-    fn a_refusal_names_the_last_change_of_its_task_or_file_by_someone_else() {
-        let mut recent = RecentChanges::default();
-        let change = |task: &str, to: &str, origin: &str| RecentChange {
-            task: task.into(),
-            from: Some("[PLANNED]".into()),
-            to: to.into(),
-            origin: origin.into(),
-            files: vec!["specs/state.json".into()],
-            at: Instant::now(),
-        };
-        recent.record(change("specs:14", "[IMPLEMENTING]", "Visual Studio Code (session 1)"));
-        recent.record(change("specs:12", "[COMPLETED]", "Neovim (session 2)"));
-        let said = recent.explain("14", "cannot go there", "taskmark set (session 3)").expect("explained");
-        assert!(
-            said.starts_with("Visual Studio Code (session 1) set task 14 from [PLANNED] to [IMPLEMENTING] "),
-            "{said}"
-        );
-        let by_file =
-            recent.explain("99", "conflict on specs/state.json: changed", "taskmark set (session 3)").expect("by file");
-        assert!(by_file.starts_with("Neovim (session 2) set task 12"), "{by_file}");
-        assert_eq!(recent.explain("14", "x", "Visual Studio Code (session 1)"), None, "not one's own change");
-        assert_eq!(recent.explain("99", "no file named", "x"), None);
     }
 
     use std::panic::AssertUnwindSafe;

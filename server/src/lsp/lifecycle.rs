@@ -427,40 +427,6 @@ fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<St
     Some(profile.display(status))
 }
 
-/// Every file under the moved paths, where it was and where it is now (read from the disk
-/// after the move): what the sessions read again after a change that moved paths.
-pub fn moved_files(root: &std::path::Path, moved: &[(String, String)]) -> Vec<String> {
-    fn walk(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            let relative = format!("{prefix}/{name}");
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => walk(&entry.path(), &relative, out),
-                Ok(kind) if kind.is_file() => out.push(relative),
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (from, to) in moved {
-        let target = root.join(to);
-        let mut found = Vec::new();
-        if target.is_dir() {
-            walk(&target, to, &mut found);
-        } else {
-            found.push(to.clone());
-        }
-        for path in found {
-            if let Some(rest) = path.strip_prefix(to.as_str()) {
-                out.push(format!("{from}{rest}"));
-            }
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// What a lifecycle command adds to the plain change: its answer's own fields (`id`, `task`,
 /// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
 pub struct Change {

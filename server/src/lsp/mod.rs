@@ -6,6 +6,7 @@ mod broadcast;
 mod claims;
 mod commands;
 mod convert;
+mod desk;
 mod documents;
 pub mod ext;
 mod handlers;

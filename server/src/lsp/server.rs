@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, OnceLock, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -22,58 +22,18 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::engine::config;
 use crate::engine::text::Position;
-use crate::lsp::analysis::{Analysis, Hold, Job, Outgoing, panic_message};
+use crate::lsp::analysis::{Analysis, Job, Outgoing, panic_message};
 use crate::lsp::broadcast;
 use crate::lsp::commands::{self, SetStatus};
 use crate::lsp::convert::ClientProfile;
+use crate::lsp::desk::{Announcement, SessionDesk};
 use crate::lsp::documents::Change;
-use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params, write_refused};
-use crate::lsp::host::{Host, RecentChange, RecentChanges};
+use crate::lsp::handlers::{self, content_modified, internal_error, invalid_params};
+use crate::lsp::host::Host;
 use crate::lsp::lifecycle;
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{Shared, World, lock};
-use crate::transaction::{Transaction, WorkspaceLock};
-
-/// How long one change may hold its workspace's turn (mostly: its editor applying its part):
-/// 60 s, or `TASKMARK_TURN_TIMEOUT_MS` (for tests). Dropping the change then rolls back what it
-/// prepared on disk.
-fn turn_timeout() -> Duration {
-    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
-    *TIMEOUT.get_or_init(|| {
-        std::env::var("TASKMARK_TURN_TIMEOUT_MS")
-            .ok()
-            .and_then(|it| it.parse().ok())
-            .map_or(Duration::from_secs(60), Duration::from_millis)
-    })
-}
-
-async fn in_turn<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    let limit = turn_timeout();
-    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-        Err(content_modified(format!(
-            "the editor did not apply the change within {:.1} s; nothing was written, and the next change on the workspace goes ahead",
-            limit.as_secs_f64()
-        )))
-    })
-}
-
-/// Lets the answer go now and the workspace's next change wait until every editor has this one.
-fn pass_turn_after<T: Send + 'static>(turn: T, deliveries: Vec<tokio::task::JoinHandle<()>>) {
-    tokio::spawn(async move {
-        for delivery in deliveries {
-            let _ = delivery.await;
-        }
-        drop(turn);
-    });
-}
-
-/// A refused change, with the last change someone else made to its task or files.
-fn explained(mut error: jsonrpc::Error, recent: &RecentChanges, task: &str, asker: &str) -> jsonrpc::Error {
-    if let Some(note) = recent.explain(task, &error.message, asker) {
-        error.message = format!("{} ({note})", error.message).into();
-    }
-    error
-}
+use crate::write_path;
 
 /// How long an editor may take to answer a refresh request before the next one is sent.
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -85,23 +45,46 @@ pub struct Server {
 }
 
 /// Everything `initialize` decided.
-struct Session {
+pub struct Session {
     /// The workspace folder this session serves.
-    root: PathBuf,
-    shared: Arc<Shared>,
+    pub root: PathBuf,
+    pub shared: Arc<Shared>,
     /// The workspace as saved, shared with the other sessions on the same root, and the gate
     /// every status change on it passes.
-    host: Arc<Host>,
+    pub host: Arc<Host>,
     /// In the list of editors that hear of each other's status changes.
-    registration: broadcast::Registration,
-    client: ClientProfile,
-    jobs: Sender<Job>,
+    pub registration: broadcast::Registration,
+    pub client: ClientProfile,
+    pub jobs: Sender<Job>,
     outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
     /// Started by `initialized`: the analysis thread's inbox and the outgoing queue.
     pending: std::sync::Mutex<Option<(std::sync::mpsc::Receiver<Job>, Receivers)>>,
 }
 
 type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
+
+impl Session {
+    /// Runs `f` on a session's world once it holds every change made before this request. A
+    /// panic becomes an internal error answer; the server keeps serving.
+    pub async fn query<T>(&self, what: &str, f: impl FnOnce(&World, &ClientProfile) -> Result<T>) -> Result<T> {
+        self.shared.caught_up().await;
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let world = self.shared.read();
+            f(&world, &self.client)
+        }));
+        tracing::debug!(request = what, elapsed_us = started.elapsed().as_micros() as u64, "answered");
+        outcome.unwrap_or_else(|panic| {
+            let message = panic_message(&panic);
+            tracing::error!("{what} failed: {message}");
+            Err(jsonrpc::Error {
+                code: jsonrpc::ErrorCode::InternalError,
+                message: format!("taskmark: internal error in {what}: {message}").into(),
+                data: None,
+            })
+        })
+    }
+}
 
 impl Drop for Session {
     /// A connection that ends without `shutdown` (a killed editor, a broken pipe) must not
@@ -195,30 +178,19 @@ impl Server {
         Ok(out)
     }
 
-    /// Runs `f` on a session's world once it holds every change made before this request. A
-    /// panic becomes an internal error answer; the server keeps serving.
+    /// Runs `f` on a session's world once it holds every change made before this request.
     async fn query_in<T>(
         &self,
         session: &Session,
         what: &str,
         f: impl FnOnce(&World, &ClientProfile) -> Result<T>,
     ) -> Result<T> {
-        session.shared.caught_up().await;
-        let started = Instant::now();
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let world = session.shared.read();
-            f(&world, &session.client)
-        }));
-        tracing::debug!(request = what, elapsed_us = started.elapsed().as_micros() as u64, "answered");
-        outcome.unwrap_or_else(|panic| {
-            let message = panic_message(&panic);
-            tracing::error!("{what} failed: {message}");
-            Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::InternalError,
-                message: format!("taskmark: internal error in {what}: {message}").into(),
-                data: None,
-            })
-        })
+        session.query(what, f).await
+    }
+
+    /// The session as the write path's front door.
+    fn desk<'a>(&'a self, session: &'a Session) -> SessionDesk<'a> {
+        SessionDesk { client: &self.client, session }
     }
 
     /// A session for one workspace folder; its analysis starts with [`Server::start`] (the
@@ -268,160 +240,90 @@ impl Server {
         self.client.log_message(level, message).await;
     }
 
-    /// Sends `planned` to this client and checks that every file it changed really changed: an
-    /// editor can answer `applied: true` and still have skipped a document (Neovim does, for an
-    /// edit older than its buffer).
-    async fn apply(&self, session: &Session, planned: commands::PlannedEdit) -> Result<Value> {
-        let params = lsp::ApplyWorkspaceEditParams { label: Some(planned.label.clone()), edit: planned.edit };
-        let response = self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await?;
-        if !response.applied {
-            let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
-            return Err(content_modified(format!("the editor did not apply \"{}\": {reason}", planned.label)));
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            let missing: Vec<&Uri> = planned
-                .expected
-                .iter()
-                .filter(|(uri, text)| {
-                    let documents = session.shared.documents();
-                    match documents.get(uri.as_str()) {
-                        Some(document) => document.text != *text,
-                        // Not opened by the edit: a client may write such files directly.
-                        None => uri
-                            .to_file_path()
-                            .and_then(|path| std::fs::read_to_string(path).ok())
-                            .is_none_or(|disk| disk != *text),
-                    }
-                })
-                .map(|(uri, _)| uri)
-                .collect();
-            if missing.is_empty() {
-                break;
-            }
-            if Instant::now() >= deadline {
-                let files: Vec<&str> = missing.iter().map(|it| it.as_str()).collect();
-                return Err(content_modified(format!(
-                    "the editor reported \"{}\" applied, but {} did not change (a stale edit may have been skipped); run it again",
-                    planned.label,
-                    files.join(", ")
-                )));
-            }
-            // The editor sends its didChange right after answering: it is usually a millisecond away.
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        let files: Vec<&str> = planned.expected.iter().map(|(uri, _)| uri.as_str()).collect();
-        Ok(
-            json!({ "applied": true, "label": planned.label, "files": files, "written": [], "warnings": planned.warnings }),
-        )
-    }
-
-    /// A status change, in turn with every other one on the workspace (from any editor or the
-    /// command line): planned under the workspace lock once the previous one is in this
-    /// session's world, so it is validated against the state that one left (and the disk as no
-    /// other writer can change it now), and refused with who changed what otherwise.
+    /// A status change, through the write path: in turn with every other change on the
+    /// workspace (from any editor, the command line or an agent), validated against the state
+    /// the previous one left, and refused with who changed what otherwise.
     async fn set_status(&self, request: SetStatus) -> Result<Value> {
         let session = self.session_for_task(&request.task).await?;
-        let mut turn = session.host.changes.clone().lock_owned().await;
+        let desk = self.desk(&session);
         let now = crate::workspace::now();
-        let root = session.shared.read().root.clone();
-        let me = broadcast::name_of(session.registration.id());
-        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
-        let started = Instant::now();
-        let outcome = async {
-            let lock = self.lock_for_write(&session, &format!("set {} {}", request.task, request.status)).await?;
-            let locked = started.elapsed();
-            let planned = self
-                .plan_against_disk(&session, commands::SET_STATUS, |world, client| {
-                    request.plan(world, client, now.clone(), &elsewhere)
-                })
-                .await?;
-            let plan_done = started.elapsed();
-            let Some((planned, announced)) = planned else { return Ok(None) };
-            let written = self.write_change(&session, planned, lock).await?;
-            tracing::debug!(
-                task = request.task,
-                locked_us = locked.as_micros() as u64,
-                planned_us = plan_done.as_micros() as u64,
-                written_us = started.elapsed().as_micros() as u64,
-                "status change, from its turn"
-            );
-            Ok(Some((written, announced)))
-        };
-        let written = in_turn(outcome).await.map_err(|error| explained(error, &turn, &request.task, &me))?;
-        let Some((result, announced)) = written else {
+        let label = format!("set {} {}", request.task, request.status);
+        let (_, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere| {
+            let planned = request.plan(world, &session.client, now.clone(), elsewhere)?;
+            let change = planned.map(|(planned, announced)| write_path::Change {
+                status: Some(write_path::StatusSet {
+                    task: announced.task.clone(),
+                    from: announced.from.clone(),
+                    to: announced.to.clone(),
+                    files: announced.files.clone(),
+                }),
+                write: planned.into_write(),
+                announcement: Announcement::Status(announced),
+            });
+            Ok(write_path::Plan { answer: (), change })
+        })
+        .await?;
+        let Some(written) = written else {
             let label =
                 format!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
             return Ok(
                 json!({ "applied": true, "unchanged": true, "label": label, "files": [], "written": [], "warnings": [] }),
             );
         };
-        turn.record(RecentChange {
-            task: announced.task.clone(),
-            from: announced.from.clone(),
-            to: announced.to.clone(),
-            origin: me,
-            files: announced.files.clone(),
-            at: Instant::now(),
-        });
-        let deliveries = broadcast::announce(session.registration.id(), &root, announced);
-        pass_turn_after(turn, deliveries);
-        Ok(result)
+        Ok(desk.answer(&written))
     }
 
-    /// One pass of `taskmark fix` (the command line asks again until nothing is left): the
-    /// same two-part write as a status change, and the other editors' open buffers follow.
+    /// One pass of `taskmark fix` (the command line asks again until nothing is left), through
+    /// the write path as a status change; the other editors' open buffers follow.
     async fn fix(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
-        let turn = session.host.changes.clone().lock_owned().await;
-        let root = session.shared.read().root.clone();
-        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
+        let desk = self.desk(session);
         let now = crate::workspace::now();
-        let outcome = async {
-            let lock = self.lock_for_write(session, "fix").await?;
-            let planned = self
-                .plan_against_disk(session, commands::FIX, |world, client| {
-                    let options = crate::engine::edit::StatusChangeOptions {
-                        restamp: false,
-                        ..crate::engine::edit::StatusChangeOptions::new(now.clone())
-                    };
-                    if !world.indexed {
-                        return Err(content_modified("no fixes yet: the workspace is still being indexed"));
-                    }
-                    let paths = world.paths();
-                    let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
-                    let (change, counts) = crate::engine::edit::plan_safe_fixes(&world.index, &check, &codes, &options)
-                        .map_err(|it| crate::lsp::handlers::write_failed(format!("taskmark: {it}")))?;
-                    if change.is_empty() {
-                        return Ok(None);
-                    }
-                    let scopes: Vec<String> =
-                        change.files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
-                    commands::refuse_unreadable(world, scopes.iter().map(String::as_str), None, "fix")?;
-                    let edited: Vec<broadcast::EditedFile> = change
-                        .files
-                        .iter()
-                        .filter(|it| !it.edits.is_empty())
-                        .map(|it| broadcast::EditedFile {
-                            path: it.path.clone(),
-                            before: world.index.text(it.file).into(),
-                            edits: it.edits.clone(),
-                        })
-                        .collect();
-                    let planned =
-                        commands::prepare(world, client, &change, false, world.settings.closed_files, &elsewhere)?;
-                    Ok(Some((planned, counts, edited)))
+        let (counts, written) = write_path::change(&desk, "fix", "", |world, elsewhere| {
+            let options = crate::engine::edit::StatusChangeOptions {
+                restamp: false,
+                ..crate::engine::edit::StatusChangeOptions::new(now.clone())
+            };
+            if !world.indexed {
+                return Err(content_modified("no fixes yet: the workspace is still being indexed"));
+            }
+            let paths = world.paths();
+            let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
+            let (change, counts) = crate::engine::edit::plan_safe_fixes(&world.index, &check, &codes, &options)
+                .map_err(|it| crate::lsp::handlers::write_failed(format!("taskmark: {it}")))?;
+            if change.is_empty() {
+                return Ok(write_path::Plan { answer: Default::default(), change: None });
+            }
+            let scopes: Vec<String> =
+                change.files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
+            commands::refuse_unreadable(world, scopes.iter().map(String::as_str), None, "fix")?;
+            let edited: Vec<broadcast::EditedFile> = change
+                .files
+                .iter()
+                .filter(|it| !it.edits.is_empty())
+                .map(|it| broadcast::EditedFile {
+                    path: it.path.clone(),
+                    before: world.index.text(it.file).into(),
+                    edits: it.edits.clone(),
                 })
-                .await?;
-            let Some((planned, counts, edited)) = planned else { return Ok(None) };
-            let label = planned.label.clone();
-            Ok(Some((self.write_change(session, planned, lock).await?, counts, edited, label)))
-        };
-        let Some((mut result, counts, edited, label)) = in_turn(outcome).await? else {
+                .collect();
+            let planned =
+                commands::prepare(world, &session.client, &change, false, world.settings.closed_files, elsewhere)?;
+            let announcement =
+                broadcast::Announcement { label: planned.label.clone(), files: edited, ..Default::default() };
+            Ok(write_path::Plan {
+                answer: counts,
+                change: Some(write_path::Change {
+                    write: planned.into_write(),
+                    announcement: Announcement::Edits(announcement),
+                    status: None,
+                }),
+            })
+        })
+        .await?;
+        let Some(written) = written else {
             return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
         };
-        let announcement = broadcast::Announcement { label, files: edited, ..Default::default() };
-        let deliveries = broadcast::announce_edits(session.registration.id(), &root, announcement);
-        pass_turn_after(turn, deliveries);
+        let mut result = desk.answer(&written);
         let fixed: serde_json::Map<String, Value> =
             counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
         if let Some(object) = result.as_object_mut() {
@@ -478,162 +380,55 @@ impl Server {
         sessions.into_iter().next().ok_or_else(jsonrpc::Error::invalid_request)
     }
 
-    /// A lifecycle change (a new task, and the edits and archiving to come), in turn with every
-    /// other change on the workspace exactly as a status change: planned by `plan` under the
-    /// workspace lock against what the previous change left, its open documents changed by the
-    /// editor, its closed and new files written crash-safe, every other editor told and its
-    /// buffers edited. A dry run plans and checks only (no turn, no lock), as `--dry-run` does.
-    /// `task` names the task a refusal is explained for (`""` for none yet).
+    /// A lifecycle change (a new task, an edit, an archive) through the write path, exactly as
+    /// a status change. A dry run plans and checks only (no turn, no lock), as `--dry-run`
+    /// does. `task` names the task a refusal is explained for (`""` for none yet).
     async fn lifecycle(
         &self,
         session: &Session,
         label: &str,
         dry_run: bool,
         task: &str,
-        plan: impl Fn(&World, &ClientProfile, &std::collections::HashSet<String>) -> Result<lifecycle::Planned>,
+        plan: impl Fn(&World, &ClientProfile, &std::collections::HashSet<String>) -> Result<lifecycle::Planned>
+        + Send
+        + Sync,
     ) -> Result<Value> {
         if dry_run {
             let planned =
                 self.query_in(session, label, |world, client| plan(world, client, &Default::default())).await?;
             return Ok(Value::Object(planned.answer));
         }
-        let mut turn = session.host.changes.clone().lock_owned().await;
-        let root = session.root.clone();
-        let me = broadcast::name_of(session.registration.id());
-        let elsewhere = broadcast::open_elsewhere(session.registration.id(), &root);
-        let outcome = async {
-            let lock = self.lock_for_write(session, label).await?;
-            let planned =
-                self.plan_against_disk(session, label, |world, client| plan(world, client, &elsewhere)).await?;
-            let Some(write) = planned.write else { return Ok((planned.answer, None)) };
-            let written = self.write_change(session, write.edit, lock).await?;
-            Ok((planned.answer, Some((written, write.announcement))))
-        };
-        let (mut answer, written) = in_turn(outcome).await.map_err(|error| explained(error, &turn, task, &me))?;
-        let Some((written, announcement)) = written else { return Ok(Value::Object(answer)) };
+        let desk = self.desk(session);
+        let (mut answer, written) = write_path::change(&desk, label, task, |world, elsewhere| {
+            let planned = plan(world, &session.client, elsewhere)?;
+            let files: Vec<String> = planned.answer["files"]
+                .as_array()
+                .map(|it| it.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+            let change = planned.write.map(|write| write_path::Change {
+                // A refusal names the last change of its task by someone else: a new task's
+                // status is one (edits and archives set no status).
+                status: write.announcement.notice.as_ref().and_then(|notice| {
+                    Some(write_path::StatusSet {
+                        task: notice.task.clone(),
+                        from: notice.from.clone(),
+                        to: notice.to.clone()?,
+                        files: files.clone(),
+                    })
+                }),
+                write: write.edit.into_write(),
+                announcement: Announcement::Edits(write.announcement),
+            });
+            Ok(write_path::Plan { answer: planned.answer, change })
+        })
+        .await?;
+        let Some(written) = written else { return Ok(Value::Object(answer)) };
+        let result = desk.answer(&written);
         answer.insert("applied".into(), json!(true));
         // `files` names the workspace-relative paths; the documents the change reached, as URIs.
-        answer.insert("uris".into(), written["files"].clone());
-        answer.insert("written".into(), written["written"].clone());
-        // A refusal names the last change of its task by someone else: a new task's status is
-        // one (edits and archives say no status).
-        if let Some(notice) = &announcement.notice
-            && let Some(to) = &notice.to
-        {
-            turn.record(RecentChange {
-                task: notice.task.clone(),
-                from: notice.from.clone(),
-                to: to.clone(),
-                origin: me,
-                files: answer["files"]
-                    .as_array()
-                    .map(|it| it.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                    .unwrap_or_default(),
-                at: Instant::now(),
-            });
-        }
-        let deliveries = broadcast::announce_edits(session.registration.id(), &root, announcement);
-        pass_turn_after(turn, deliveries);
+        answer.insert("uris".into(), result["files"].clone());
+        answer.insert("written".into(), result["written"].clone());
         Ok(Value::Object(answer))
-    }
-
-    /// Takes the workspace lock for a change, finishing first a transaction a crash left
-    /// behind (and telling the user), so the change is planned and written with no other
-    /// writer in between.
-    async fn lock_for_write(&self, session: &Session, label: &str) -> Result<WorkspaceLock> {
-        let root = session.shared.read().root.clone();
-        let purpose = format!("language server: {label}");
-        let (lock, recovery) = tokio::task::spawn_blocking(move || {
-            crate::transaction::begin(&root, &purpose, crate::transaction::lock_timeout())
-        })
-        .await
-        .map_err(|error| internal_error(format!("{label}: {error}")))?
-        .map_err(write_refused)?;
-        if let Some(recovery) = recovery {
-            self.client.show_message(MessageType::WARNING, format!("taskmark: {recovery}")).await;
-            if let crate::transaction::Recovery::Completed { paths, .. } = recovery {
-                let sequence = session.shared.submit();
-                let _ = session.jobs.send(Job::Written { paths, sequence });
-            }
-        }
-        Ok(lock)
-    }
-
-    /// Plans a change with `plan`; when a file it would write changed on disk since this
-    /// session read it (another writer finished just before), reads those files again and plans
-    /// anew, so a change is not refused for a race the server can see past.
-    async fn plan_against_disk<T>(
-        &self,
-        session: &Session,
-        what: &str,
-        plan: impl Fn(&World, &ClientProfile) -> Result<T>,
-    ) -> Result<T> {
-        let mut attempts = 0;
-        loop {
-            match self.query_in(session, what, &plan).await {
-                Err(error)
-                    if attempts < 3
-                        && let Some(paths) = commands::changed_on_disk(&error) =>
-                {
-                    attempts += 1;
-                    let sequence = session.shared.submit();
-                    let _ = session.jobs.send(Job::Written { paths, sequence });
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Applies a planned change (a status change, a fix, a lifecycle change) under the
-    /// workspace `lock`: the open documents through the editor, the closed and new files on disk.
-    async fn write_change(
-        &self,
-        session: &Session,
-        planned: commands::PlannedEdit,
-        lock: WorkspaceLock,
-    ) -> Result<Value> {
-        let on_disk = !planned.disk.is_empty() || !planned.moves.is_empty();
-        if !on_disk && !planned.has_editor_part() {
-            // Every file is open in other editors: the broadcast edits their buffers.
-            let label = planned.label;
-            return Ok(
-                json!({ "applied": true, "label": label, "files": [], "written": [], "warnings": planned.warnings }),
-            );
-        }
-        if !on_disk {
-            return self.apply(session, planned).await;
-        }
-        // Closed files are written here, in two phases around the editor's part: prepared
-        // (temporary files written and checked, under the workspace lock) before the editor is
-        // asked, committed only once it applied its part, rolled back if it did not.
-        let transaction =
-            Transaction { label: planned.label.clone(), files: planned.disk.clone(), moves: planned.moves.clone() };
-        let moved: Vec<(String, String)> = planned.moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
-        let prepared = transaction.prepare(&lock).map_err(write_refused)?;
-        let written: Vec<String> = prepared.paths().to_vec();
-        let (label, warnings) = (planned.label.clone(), planned.warnings.clone());
-        let mut files: Vec<String> = planned.expected.iter().map(|(uri, _)| uri.as_str().to_string()).collect();
-        // The editor's part and the written files reach the analysis apart: publish once both are in.
-        let hold = Hold::new(&session.jobs);
-        if planned.has_editor_part() {
-            // On an error the prepared transaction is dropped: rolled back, nothing written.
-            self.apply(session, planned).await?;
-        }
-        prepared.commit().map_err(write_refused)?;
-        drop(lock);
-        {
-            let world = session.shared.read();
-            files.extend(written.iter().filter_map(|path| world.uri(path)).map(|uri| uri.as_str().to_string()));
-        }
-        // The next request (another status change) must plan against what was just written:
-        // each file written, and each file a move took along, where it was and where it is.
-        let mut paths: Vec<String> =
-            written.iter().filter(|it| !moved.iter().any(|(from, to)| it == &from || it == &to)).cloned().collect();
-        paths.extend(lifecycle::moved_files(&session.root, &moved));
-        let sequence = session.shared.submit();
-        let _ = session.jobs.send(Job::Written { paths, sequence });
-        drop(hold);
-        Ok(json!({ "applied": true, "label": label, "files": files, "written": written, "warnings": warnings }))
     }
 
     /// Asks the user for a status with the client's message buttons, then sets it.
@@ -1136,29 +931,28 @@ impl LanguageServer for Server {
             )));
         }
         let forced = matches!(target, crate::engine::ide::ActionTarget::SetStatus { force: true, .. });
-        let planned = self
-            .plan_against_disk(&session, "codeAction/resolve", |world, client| {
-                let file =
-                    world.file(&uri).ok_or_else(|| invalid_params(format!("{} is not indexed", uri.as_str())))?;
-                let path = world.index.path(file);
-                if world.versions.get(path).copied() != version {
-                    return Err(content_modified(format!("{path} changed since this action was offered; ask again")));
-                }
-                let diagnostics = world.store.file(file);
-                let options = crate::engine::edit::StatusChangeOptions::new(crate::workspace::now());
-                let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
-                    .map_err(|it| commands::refusal(&it))?;
-                // A code action's edit is the editor's to apply, all of it.
-                commands::prepare(
-                    world,
-                    client,
-                    &change,
-                    forced,
-                    crate::lsp::settings::ClosedFiles::Editor,
-                    &Default::default(),
-                )
-            })
-            .await?;
+        let client = &session.client;
+        let planned = write_path::plan_against_disk(&self.desk(&session), "codeAction/resolve", |world| {
+            let file = world.file(&uri).ok_or_else(|| invalid_params(format!("{} is not indexed", uri.as_str())))?;
+            let path = world.index.path(file);
+            if world.versions.get(path).copied() != version {
+                return Err(content_modified(format!("{path} changed since this action was offered; ask again")));
+            }
+            let diagnostics = world.store.file(file);
+            let options = crate::engine::edit::StatusChangeOptions::new(crate::workspace::now());
+            let change = crate::engine::ide::plan_action(&world.index, &diagnostics, file, &target, &options)
+                .map_err(|it| commands::refusal(&it))?;
+            // A code action's edit is the editor's to apply, all of it.
+            commands::prepare(
+                world,
+                client,
+                &change,
+                forced,
+                crate::lsp::settings::ClosedFiles::Editor,
+                &Default::default(),
+            )
+        })
+        .await?;
         action.edit = Some(planned.edit);
         Ok(action)
     }

@@ -342,6 +342,18 @@ pub fn begin(
     Ok((lock, recovery))
 }
 
+/// [`begin`] with the state folder given (tests use their own).
+pub fn begin_in(
+    home: &Path,
+    root: &Path,
+    purpose: &str,
+    timeout: std::time::Duration,
+) -> Result<(WorkspaceLock, Option<Recovery>), TransactionError> {
+    let lock = WorkspaceLock::acquire_in(home, root, purpose, timeout)?;
+    let recovery = recover(&lock)?;
+    Ok((lock, recovery))
+}
+
 /// A transaction a crash left behind, as read-only commands and the language server report it:
 /// they never act on it (that would write), the next write does.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,20 +1,18 @@
 // The server's task JSON, turned into what the pickers, the task view, the status bar and the
 // notifications show. No `vscode` import: unit-tested with plain node.
 
-import type { StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo } from '../lsp_ext';
+import type { LifecycleResult, ListedTask, StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo } from '../lsp_ext';
 
 // The protocol's types, generated from the server (src/lsp_ext.ts).
-export type { StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo };
+export type { ListedTask, StatusChoice, TaskAt, TaskChanged, TaskInfo, TrackerInfo };
 
-/** One entry of `taskmark.listTasks`. */
-export interface TaskListEntry {
-  task: string;
-  id: string;
-  scope?: string | null;
-  title?: string | null;
-  status?: string | null;
-  places?: { path: string; uri?: string | null; kind: string; value: string }[];
-}
+/** `taskmark.newTask`'s answer. */
+export type NewTaskResult = LifecycleResult;
+/** `taskmark.archiveTasks`'s answer (a dry run's too). */
+export type ArchiveResult = LifecycleResult;
+
+/** What the status picker needs of an entry of `taskmark.listTasks`. */
+export type TaskListEntry = Pick<ListedTask, 'task' | 'id' | 'scope' | 'title' | 'status' | 'places'>;
 
 
 
@@ -313,15 +311,6 @@ export function taskArgument(args: unknown[] | undefined): string | null {
 // ---- the task lifecycle: New Task…, List Tasks -------------------------------------------
 
 
-/** `taskmark.archiveTasks`'s answer (a dry run's too). */
-export interface ArchiveResult {
-  tasks?: string[];
-  files?: string[];
-  moved?: { from: string; to: string }[];
-  uris?: string[];
-  warnings?: string[];
-  dryRun?: boolean;
-}
 
 /** The confirmation before Archive Done Tasks: which tasks, which files, which folders move. */
 export function archiveConfirmation(plan: ArchiveResult): { message: string; detail: string } {
@@ -336,22 +325,6 @@ export function archiveConfirmation(plan: ArchiveResult): { message: string; det
   };
 }
 
-/** `taskmark.newTask`'s answer. */
-export interface NewTaskResult {
-  id?: string | null;
-  task?: string | null;
-  tracker?: string;
-  title?: string;
-  status?: string | null;
-  /** Workspace-relative paths changed or created. */
-  files?: string[];
-  created?: string[];
-  /** URIs of the documents the change reached (the editor's and the ones written on disk). */
-  uris?: string[];
-  written?: string[] | null;
-  warnings?: string[];
-  dryRun?: boolean;
-}
 
 /** How a tracker is named in pickers: its folder (`.` for the workspace root) and family. */
 export function trackerLabel(tracker: TrackerInfo): string {
@@ -456,16 +429,6 @@ export function listFilterRows(): PickRow<ListFilterChoice>[] {
   }));
 }
 
-/** One task of `taskmark.listTasks`, with what List Tasks shows and where it jumps. */
-export interface ListedTask extends TaskListEntry {
-  kind?: string | null;
-  agrees?: boolean;
-  archived?: boolean;
-  dependencies?: { id: string; status?: string | null; done?: boolean }[];
-  progress?: { phases?: number; phases_done?: number; checkboxes?: number; checkboxes_done?: number } | null;
-  uri?: string | null;
-  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-}
 
 /** The rows of List Tasks: id and title, status (`≠` when places disagree), what it waits on and its progress. */
 export function listTaskRows(tasks: ListedTask[]): PickRow<ListedTask>[] {

@@ -1,0 +1,702 @@
+//! The one write path of every change to a workspace (a status change, a fix, a new task, an
+//! edit, an archive), whichever front door it comes from: an editor's command, the command line
+//! through the daemon, an agent through `taskmark mcp` (the last two reach the daemon as its
+//! commands). It knows nothing of LSP or JSON-RPC: the front door is a [`Desk`] that plans
+//! against its view of the workspace, applies the editor's part of a change, and tells the other
+//! editors; this module decides the order of it all.
+//!
+//! A change, in order:
+//! 1. waits for its turn: one change at a time per workspace, from any editor or agent, and the
+//!    next one only after every editor has this one ([`Turn`]);
+//! 2. takes the workspace lock (finishing first a transaction a crash left behind), so no other
+//!    process writes in between;
+//! 3. is planned against the latest state, and planned again when a file it would write
+//!    changed on disk since the desk read it (another writer finished just before);
+//! 4. writes its closed files in two phases around the editor's part: prepared (temporary
+//!    files written and checked) before the editor is asked, committed only once the editor
+//!    applied its part, rolled back if it did not or took too long;
+//! 5. has the desk read what it wrote before the next change is planned, tells the other
+//!    editors, and remembers who changed which task, for the refusals of later changes.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::transaction::{self, FileWrite, PathMove, Recovery, Transaction, TransactionError, WorkspaceLock};
+
+/// What a change's planning, writing or editor may fail with, as each front door says it.
+pub trait ChangeError: Sized + Send {
+    /// The path's own failures, in this front door's words.
+    fn from_write(error: WriteError) -> Self;
+    fn message(&self) -> String;
+    /// Adds to the message (who changed the task last, when that explains a refusal).
+    fn add_note(&mut self, note: &str);
+    /// The files a plan found changed on disk since the desk read them: read them again and
+    /// plan anew, rather than refuse a race that is already over.
+    fn changed_on_disk(&self) -> Option<Vec<String>>;
+}
+
+/// The failures of the path itself, not of a plan.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The transaction refused the change or could not write it (names the file and reason).
+    Transaction(TransactionError),
+    /// The change held the turn longer than [`turn_timeout`] (its editor did not apply its part):
+    /// it is dropped, rolled back, and the next change goes ahead.
+    TimedOut(Duration),
+    /// A task of the path itself failed (a panic on a blocking thread).
+    Internal(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Transaction(error) => write!(f, "taskmark: {error}"),
+            WriteError::TimedOut(limit) => write!(
+                f,
+                "the editor did not apply the change within {:.1} s; nothing was written, and the next change on the workspace goes ahead",
+                limit.as_secs_f64()
+            ),
+            WriteError::Internal(message) => write!(f, "taskmark: internal error: {message}"),
+        }
+    }
+}
+
+/// A change as planned: the editor's part (in the desk's own form, opaque here) and what this
+/// process writes itself.
+pub struct Write<P> {
+    pub label: String,
+    /// What the desk's editor applies: its open documents, or every file when the editor takes
+    /// the closed ones too. `None` when the editor has nothing to do.
+    pub editor: Option<P>,
+    /// The documents the editor's part reaches, as the desk names them (for the answer).
+    pub reached: Vec<String>,
+    /// The closed and new files, written crash-safe by the transaction.
+    pub disk: Vec<FileWrite>,
+    /// The files and folders moved, in the same transaction.
+    pub moves: Vec<PathMove>,
+    pub warnings: Vec<String>,
+}
+
+/// A change as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub label: String,
+    /// The documents the editor's part reached (as the desk names them).
+    pub reached: Vec<String>,
+    /// The workspace-relative paths written on disk.
+    pub written: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A task's status as a change left it: the refusals of later changes name it.
+#[derive(Debug, Clone)]
+pub struct StatusSet {
+    /// As commands name it (`14` or `specs:14`).
+    pub task: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// Workspace-relative paths of the files it changed.
+    pub files: Vec<String>,
+}
+
+/// What a plan decided: its answer, and the change to write (none when there is nothing to
+/// change, or for a dry run).
+pub struct Plan<P, A, X> {
+    pub answer: X,
+    pub change: Option<Change<P, A>>,
+}
+
+pub struct Change<P, A> {
+    pub write: Write<P>,
+    /// What the other editors are told, in the desk's form.
+    pub announcement: A,
+    /// The status the change set, when it set one.
+    pub status: Option<StatusSet>,
+}
+
+/// The front door a change comes through: its view of the workspace, its editor and the
+/// editors it tells.
+pub trait Desk: Sync {
+    /// The workspace as this desk sees it (its index, open documents and settings).
+    type World;
+    /// The editor's part of a change, as this desk's editor takes it.
+    type Part: Send;
+    /// What the other editors are told of a change.
+    type Announcement: Send;
+    type Error: ChangeError;
+
+    fn root(&self) -> PathBuf;
+    /// The folder the workspace's lock and journal live in: the user's state folder, unless the
+    /// desk keeps its own (tests do).
+    fn state_home(&self) -> Option<PathBuf> {
+        None
+    }
+    /// Who makes the changes: the editor or agent and its session, as refusals name it.
+    fn name(&self) -> String;
+    /// The turn every change on this desk's workspace takes, shared by every desk on it.
+    fn turn(&self) -> Arc<tokio::sync::Mutex<RecentChanges>>;
+    /// The workspace-relative paths open in the other editors on the workspace (the
+    /// announcement changes those buffers; the plan must not write the files under them).
+    fn open_elsewhere(&self) -> HashSet<String>;
+    /// Runs `plan` on the desk's world once it holds every change made before.
+    fn plan<T>(
+        &self,
+        what: &str,
+        plan: impl FnOnce(&Self::World) -> Result<T, Self::Error> + Send,
+    ) -> impl Future<Output = Result<T, Self::Error>> + Send;
+    /// Has the desk read `paths` again from disk before it plans anything else.
+    fn read_again(&self, paths: Vec<String>);
+    /// Keeps the desk from publishing what it reads until the guard is dropped: the editor's
+    /// part and the written files reach it apart, and must be seen together.
+    fn hold(&self) -> impl Send + 'static;
+    /// Has the desk's editor apply its part; an editor that answers yes and changes nothing
+    /// must be an error too.
+    fn apply(&self, part: Self::Part) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Tells the user what recovering an interrupted transaction did.
+    fn recovered(&self, recovery: &Recovery) -> impl Future<Output = ()> + Send;
+    /// Tells every other editor on the workspace; the handles end when each has the change.
+    fn announce(&self, announcement: Self::Announcement) -> Vec<tokio::task::JoinHandle<()>>;
+}
+
+/// How long one change may hold its workspace's turn (mostly: its editor applying its part):
+/// 60 s, or `TASKMARK_TURN_TIMEOUT_MS` (for tests). Dropping the change then rolls back what it
+/// prepared on disk.
+pub fn turn_timeout() -> Duration {
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        std::env::var("TASKMARK_TURN_TIMEOUT_MS")
+            .ok()
+            .and_then(|it| it.parse().ok())
+            .map_or(Duration::from_secs(60), Duration::from_millis)
+    })
+}
+
+/// Plans and writes one change through `desk`, in turn with every other change on its
+/// workspace. `task` names the task a refusal is explained for (`""` for none).
+pub async fn change<D: Desk, X: Send>(
+    desk: &D,
+    label: &str,
+    task: &str,
+    plan: impl Fn(&D::World, &HashSet<String>) -> Result<Plan<D::Part, D::Announcement, X>, D::Error> + Send + Sync,
+) -> Result<(X, Option<Written>), D::Error> {
+    let mut turn = desk.turn().lock_owned().await;
+    let me = desk.name();
+    let elsewhere = desk.open_elsewhere();
+    let started = Instant::now();
+    let outcome = async {
+        let lock = lock_for_write(desk, label).await?;
+        let locked = started.elapsed();
+        let planned = plan_against_disk(desk, label, |world| plan(world, &elsewhere)).await?;
+        let planned_in = started.elapsed();
+        let Some(change) = planned.change else { return Ok((planned.answer, None)) };
+        let written = write(desk, change.write, lock).await?;
+        tracing::debug!(
+            change = label,
+            locked_us = locked.as_micros() as u64,
+            planned_us = planned_in.as_micros() as u64,
+            written_us = started.elapsed().as_micros() as u64,
+            "written, from its turn"
+        );
+        Ok((planned.answer, Some((written, change.announcement, change.status))))
+    };
+    let (answer, done) = in_turn(outcome).await.map_err(|mut error: D::Error| {
+        if let Some(note) = turn.explain(task, &error.message(), &me) {
+            error.add_note(&note);
+        }
+        error
+    })?;
+    let Some((written, announcement, status)) = done else { return Ok((answer, None)) };
+    if let Some(status) = status {
+        turn.record(RecentChange {
+            task: status.task,
+            from: status.from,
+            to: status.to,
+            origin: me,
+            files: status.files,
+            at: Instant::now(),
+        });
+    }
+    let deliveries = desk.announce(announcement);
+    // The answer goes now; the workspace's next change waits until every editor has this one.
+    tokio::spawn(async move {
+        for delivery in deliveries {
+            let _ = delivery.await;
+        }
+        drop(turn);
+    });
+    Ok((answer, Some(written)))
+}
+
+async fn in_turn<T, E: ChangeError>(work: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    within(turn_timeout(), work).await
+}
+
+async fn within<T, E: ChangeError>(limit: Duration, work: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| Err(E::from_write(WriteError::TimedOut(limit))))
+}
+
+/// Takes the workspace lock for a change, finishing first a transaction a crash left behind
+/// (and telling the user), so the change is planned and written with no other writer between.
+async fn lock_for_write<D: Desk>(desk: &D, label: &str) -> Result<WorkspaceLock, D::Error> {
+    let (root, home) = (desk.root(), desk.state_home());
+    let purpose = format!("language server: {label}");
+    let (lock, recovery) = tokio::task::spawn_blocking(move || match home {
+        Some(home) => transaction::begin_in(&home, &root, &purpose, transaction::lock_timeout()),
+        None => transaction::begin(&root, &purpose, transaction::lock_timeout()),
+    })
+    .await
+    .map_err(|error| D::Error::from_write(WriteError::Internal(format!("{label}: {error}"))))?
+    .map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+    if let Some(recovery) = recovery {
+        desk.recovered(&recovery).await;
+        if let Recovery::Completed { paths, .. } = recovery {
+            desk.read_again(paths);
+        }
+    }
+    Ok(lock)
+}
+
+/// Plans with `plan`; when a file it would write changed on disk since the desk read it, has
+/// the desk read those files again and plans anew (three times at most). Also what a change
+/// the editor applies itself (a code action) is planned with.
+pub async fn plan_against_disk<D: Desk, T>(
+    desk: &D,
+    what: &str,
+    plan: impl Fn(&D::World) -> Result<T, D::Error> + Send + Sync,
+) -> Result<T, D::Error> {
+    let mut attempts = 0;
+    loop {
+        match desk.plan(what, &plan).await {
+            Err(error)
+                if attempts < 3
+                    && let Some(paths) = error.changed_on_disk() =>
+            {
+                attempts += 1;
+                desk.read_again(paths);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Writes a planned change under the workspace `lock`: the editor's part through the desk,
+/// the closed and new files (and moves) through the transaction, prepared before the editor is
+/// asked and committed only once it applied its part.
+async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) -> Result<Written, D::Error> {
+    let Write { label, editor, reached, disk, moves, warnings } = write;
+    if disk.is_empty() && moves.is_empty() {
+        // Every file is open: in this editor (it applies its part), or in others (the
+        // announcement edits their buffers).
+        if let Some(part) = editor {
+            desk.apply(part).await?;
+        }
+        return Ok(Written { label, reached, written: Vec::new(), warnings });
+    }
+    let moved: Vec<(String, String)> = moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
+    let transaction = Transaction { label: label.clone(), files: disk, moves };
+    let prepared = transaction.prepare(&lock).map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+    let written: Vec<String> = prepared.paths().to_vec();
+    let hold = desk.hold();
+    if let Some(part) = editor {
+        // On an error the prepared transaction is dropped: rolled back, nothing written.
+        desk.apply(part).await?;
+    }
+    prepared.commit().map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+    drop(lock);
+    // The next change must plan against what was just written: each file written, and each
+    // file a move took along, where it was and where it is.
+    let mut paths: Vec<String> =
+        written.iter().filter(|it| !moved.iter().any(|(from, to)| *it == from || *it == to)).cloned().collect();
+    paths.extend(moved_files(&desk.root(), &moved));
+    desk.read_again(paths);
+    drop(hold);
+    Ok(Written { label, reached, written, warnings })
+}
+
+/// Every file under the moved paths, where it was and where it is now (read from the disk
+/// after the move): what the sessions read again after a change that moved paths.
+pub fn moved_files(root: &std::path::Path, moved: &[(String, String)]) -> Vec<String> {
+    fn walk(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let relative = format!("{prefix}/{name}");
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => walk(&entry.path(), &relative, out),
+                Ok(kind) if kind.is_file() => out.push(relative),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (from, to) in moved {
+        let target = root.join(to);
+        let mut found = Vec::new();
+        if target.is_dir() {
+            walk(&target, to, &mut found);
+        } else {
+            found.push(to.clone());
+        }
+        for path in found {
+            if let Some(rest) = path.strip_prefix(to.as_str()) {
+                out.push(format!("{from}{rest}"));
+            }
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The status changes made on a root lately, newest last, so that a refused change can say
+/// who changed what before it.
+#[derive(Default)]
+pub struct RecentChanges {
+    list: std::collections::VecDeque<RecentChange>,
+}
+
+pub struct RecentChange {
+    /// The task as commands name it (`specs:14`).
+    pub task: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// Who made it: the editor's name and session.
+    pub origin: String,
+    pub files: Vec<String>,
+    pub at: Instant,
+}
+
+/// How long a change is worth mentioning in a refusal.
+const RECENT: Duration = Duration::from_secs(120);
+
+impl RecentChanges {
+    pub fn record(&mut self, change: RecentChange) {
+        self.list.retain(|it| it.at.elapsed() < RECENT);
+        if self.list.len() >= 64 {
+            self.list.pop_front();
+        }
+        self.list.push_back(change);
+    }
+
+    /// What happened lately to `task` (as the request named it: `14` or `specs:14`), or to a
+    /// file `message` names: the words a refusal ends with.
+    pub fn explain(&self, task: &str, message: &str, asker: &str) -> Option<String> {
+        let same_task = |it: &RecentChange| it.task == task || it.task.rsplit(':').next() == Some(task);
+        let names_file = |it: &RecentChange| it.files.iter().any(|file| message.contains(file.as_str()));
+        let change = self
+            .list
+            .iter()
+            .rev()
+            .filter(|it| it.at.elapsed() < RECENT && it.origin != asker)
+            .find(|it| same_task(it) || names_file(it))?;
+        let from = change.from.as_deref().map(|it| format!(" from {it}")).unwrap_or_default();
+        Some(format!(
+            "{} set task {}{from} to {} {} ago",
+            change.origin,
+            change.task.rsplit(':').next().unwrap_or(&change.task),
+            change.to,
+            ago(change.at.elapsed())
+        ))
+    }
+}
+
+fn ago(elapsed: Duration) -> String {
+    if elapsed < Duration::from_secs(1) {
+        format!("{} ms", elapsed.as_millis())
+    } else {
+        format!("{} s", elapsed.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A front door with a real workspace on disk and a scripted editor.
+    struct FakeDesk {
+        root: tempfile::TempDir,
+        name: String,
+        turn: Arc<tokio::sync::Mutex<RecentChanges>>,
+        editor_refuses: bool,
+        /// What the next plans find changed on disk, one entry per plan.
+        stale: Mutex<Vec<Vec<String>>>,
+        plans: Mutex<usize>,
+        read_again: Mutex<Vec<Vec<String>>>,
+        applied: Mutex<Vec<String>>,
+        announced: Mutex<Vec<String>>,
+        /// Every other editor has an announced change once a permit is added.
+        delivered: Arc<tokio::sync::Semaphore>,
+    }
+
+    #[derive(Debug)]
+    struct TestError {
+        message: String,
+        stale: Option<Vec<String>>,
+    }
+
+    impl ChangeError for TestError {
+        fn from_write(error: WriteError) -> TestError {
+            TestError { message: error.to_string(), stale: None }
+        }
+        fn message(&self) -> String {
+            self.message.clone()
+        }
+        fn add_note(&mut self, note: &str) {
+            self.message = format!("{} ({note})", self.message);
+        }
+        fn changed_on_disk(&self) -> Option<Vec<String>> {
+            self.stale.clone()
+        }
+    }
+
+    fn state_home() -> PathBuf {
+        static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+        HOME.get_or_init(|| tempfile::tempdir().expect("a temporary state folder")).path().to_path_buf()
+    }
+
+    fn desk(name: &str, todo: &str) -> FakeDesk {
+        let root = tempfile::tempdir().expect("a workspace folder");
+        std::fs::write(root.path().join("TODO.md"), todo).expect("TODO.md");
+        FakeDesk {
+            root,
+            name: name.into(),
+            turn: Default::default(),
+            editor_refuses: false,
+            stale: Default::default(),
+            plans: Default::default(),
+            read_again: Default::default(),
+            applied: Default::default(),
+            announced: Default::default(),
+            delivered: Arc::new(tokio::sync::Semaphore::new(1_000)),
+        }
+    }
+
+    impl Desk for FakeDesk {
+        type World = PathBuf;
+        type Part = String;
+        type Announcement = String;
+        type Error = TestError;
+
+        fn root(&self) -> PathBuf {
+            self.root.path().to_path_buf()
+        }
+        fn state_home(&self) -> Option<PathBuf> {
+            Some(state_home())
+        }
+        fn name(&self) -> String {
+            self.name.clone()
+        }
+        fn turn(&self) -> Arc<tokio::sync::Mutex<RecentChanges>> {
+            self.turn.clone()
+        }
+        fn open_elsewhere(&self) -> HashSet<String> {
+            HashSet::new()
+        }
+        async fn plan<T>(
+            &self,
+            _: &str,
+            plan: impl FnOnce(&PathBuf) -> Result<T, TestError> + Send,
+        ) -> Result<T, TestError> {
+            *self.plans.lock().expect("plans") += 1;
+            let mut stale = self.stale.lock().expect("stale");
+            if !stale.is_empty() {
+                let paths = stale.remove(0);
+                return Err(TestError { message: format!("{} changed on disk", paths.join(", ")), stale: Some(paths) });
+            }
+            drop(stale);
+            plan(&self.root())
+        }
+        fn read_again(&self, paths: Vec<String>) {
+            self.read_again.lock().expect("read again").push(paths);
+        }
+        fn hold(&self) -> impl Send + 'static {}
+        async fn apply(&self, part: String) -> Result<(), TestError> {
+            if self.editor_refuses {
+                return Err(TestError { message: format!("the editor did not apply {part}"), stale: None });
+            }
+            self.applied.lock().expect("applied").push(part);
+            Ok(())
+        }
+        async fn recovered(&self, _: &Recovery) {}
+        fn announce(&self, announcement: String) -> Vec<tokio::task::JoinHandle<()>> {
+            self.announced.lock().expect("announced").push(announcement);
+            let delivered = self.delivered.clone();
+            vec![tokio::spawn(async move {
+                if let Ok(permit) = delivered.acquire().await {
+                    permit.forget();
+                }
+            })]
+        }
+    }
+
+    /// A plan that sets `TODO.md` to `after`, with an editor part and the status it sets.
+    fn set_todo(
+        after: &'static str,
+        task: &'static str,
+    ) -> impl Fn(&PathBuf, &HashSet<String>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync {
+        move |root, _| {
+            let before = std::fs::read_to_string(root.join("TODO.md")).expect("TODO.md");
+            Ok(Plan {
+                answer: (),
+                change: Some(Change {
+                    write: Write {
+                        label: format!("set {task}"),
+                        editor: Some(format!("open part of {task}")),
+                        reached: vec!["file:///open.md".into()],
+                        disk: vec![FileWrite::replace("TODO.md", before, after)],
+                        moves: Vec::new(),
+                        warnings: Vec::new(),
+                    },
+                    announcement: format!("announce {task}"),
+                    status: Some(StatusSet {
+                        task: task.into(),
+                        from: Some("[PLANNED]".into()),
+                        to: "[COMPLETED]".into(),
+                        files: vec!["TODO.md".into()],
+                    }),
+                }),
+            })
+        }
+    }
+
+    fn todo(desk: &FakeDesk) -> String {
+        std::fs::read_to_string(desk.root.path().join("TODO.md")).expect("TODO.md")
+    }
+
+    fn temporary_files(desk: &FakeDesk) -> Vec<String> {
+        std::fs::read_dir(desk.root.path())
+            .expect("the workspace")
+            .flatten()
+            .map(|it| it.file_name().to_string_lossy().into_owned())
+            .filter(|it| it.contains(".taskmark-"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_change_is_written_read_again_and_announced() {
+        let desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        let (_, written) = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("written");
+        let written = written.expect("a change");
+        assert_eq!(written.written, ["TODO.md"]);
+        assert_eq!(written.reached, ["file:///open.md"]);
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+        assert_eq!(*desk.applied.lock().expect("applied"), ["open part of 1"]);
+        assert_eq!(*desk.read_again.lock().expect("read"), [vec!["TODO.md".to_string()]]);
+        assert_eq!(*desk.announced.lock().expect("announced"), ["announce 1"]);
+        assert!(temporary_files(&desk).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_editor_that_refuses_its_part_leaves_the_disk_as_it_was_and_the_turn_free() {
+        let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        desk.editor_refuses = true;
+        let error = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect_err("refused");
+        assert!(error.message.contains("did not apply open part of 1"), "{}", error.message);
+        assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n", "the prepared transaction was rolled back");
+        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
+        assert!(desk.announced.lock().expect("announced").is_empty(), "a refused change is not announced");
+        desk.editor_refuses = false;
+        let (_, written) = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("next");
+        assert!(written.is_some());
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_finds_its_files_changed_on_disk_reads_them_again_and_plans_anew() {
+        let desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        *desk.stale.lock().expect("stale") = vec![vec!["TODO.md".into()], vec!["TODO.md".into()]];
+        let (_, written) = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("written");
+        assert!(written.is_some());
+        assert_eq!(*desk.plans.lock().expect("plans"), 3);
+        assert_eq!(
+            desk.read_again.lock().expect("read")[..2],
+            [vec!["TODO.md".to_string()], vec!["TODO.md".to_string()]]
+        );
+
+        // A file that keeps changing is refused, not planned forever.
+        *desk.stale.lock().expect("stale") = vec![vec!["TODO.md".into()]; 10];
+        let error = change(&desk, "set 1", "1", set_todo("x\n", "1")).await.expect_err("refused");
+        assert!(error.message.contains("TODO.md changed on disk"), "{}", error.message);
+        assert_eq!(*desk.plans.lock().expect("plans"), 3 + 4);
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_says_who_changed_the_task_last() {
+        let neovim = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        let mut agent = desk("taskmark mcp (session 2)", "");
+        agent.turn = neovim.turn.clone();
+        change(&neovim, "set 1", "specs:1", set_todo("- [x] a [COMPLETED]\n", "specs:1")).await.expect("written");
+        let refuse = |_: &PathBuf, _: &HashSet<String>| -> Result<Plan<String, String, ()>, TestError> {
+            Err(TestError { message: "cannot go from [COMPLETED] to [IN PROGRESS]".into(), stale: None })
+        };
+        let error = change(&agent, "set 1", "1", refuse).await.expect_err("refused");
+        assert!(
+            error.message.contains("(Neovim (session 1) set task 1 from [PLANNED] to [COMPLETED] "),
+            "{}",
+            error.message
+        );
+        // One's own change explains nothing.
+        let error = change(&neovim, "set 1", "1", refuse).await.expect_err("refused");
+        assert!(!error.message.contains("set task"), "{}", error.message);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_change_waits_until_every_editor_has_the_last_one() {
+        let mut first = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        first.delivered = Arc::new(tokio::sync::Semaphore::new(0));
+        let first = Arc::new(first);
+        change(&*first, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("answered before delivery");
+        let second = first.clone();
+        let waiting = tokio::spawn(async move {
+            change(&*second, "set 1", "1", set_todo("- [ ] a [PLANNED]\n", "1")).await.map(|_| ())
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "planned before the other editors had the last change");
+        assert_eq!(*first.plans.lock().expect("plans"), 1);
+        first.delivered.add_permits(1);
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("its turn came")
+            .expect("ran")
+            .expect("written");
+        assert_eq!(todo(&first), "- [ ] a [PLANNED]\n");
+    }
+
+    #[tokio::test]
+    async fn a_change_that_holds_the_turn_too_long_is_dropped() {
+        let error = within(Duration::from_millis(20), std::future::pending::<Result<(), TestError>>())
+            .await
+            .expect_err("timed out");
+        assert!(error.message.contains("did not apply the change within 0.0 s"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_refusal_names_the_last_change_of_its_task_or_file_by_someone_else() {
+        let mut recent = RecentChanges::default();
+        let change = |task: &str, to: &str, origin: &str| RecentChange {
+            task: task.into(),
+            from: Some("[PLANNED]".into()),
+            to: to.into(),
+            origin: origin.into(),
+            files: vec!["specs/state.json".into()],
+            at: Instant::now(),
+        };
+        recent.record(change("specs:14", "[IMPLEMENTING]", "Visual Studio Code (session 1)"));
+        recent.record(change("specs:12", "[COMPLETED]", "Neovim (session 2)"));
+        let said = recent.explain("14", "cannot go there", "taskmark set (session 3)").expect("explained");
+        assert!(
+            said.starts_with("Visual Studio Code (session 1) set task 14 from [PLANNED] to [IMPLEMENTING] "),
+            "{said}"
+        );
+        let by_file =
+            recent.explain("99", "conflict on specs/state.json: changed", "taskmark set (session 3)").expect("by file");
+        assert!(by_file.starts_with("Neovim (session 2) set task 12"), "{by_file}");
+        assert_eq!(recent.explain("14", "x", "Visual Studio Code (session 1)"), None, "not one's own change");
+        assert_eq!(recent.explain("99", "no file named", "x"), None);
+    }
+}
