@@ -2,8 +2,9 @@
 //! (through the daemon, or standalone), initialized for the workspace as an editor with no
 //! open documents.
 
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,14 +13,39 @@ use serde_json::{Value, json};
 
 use crate::lsp_client::{Connection, Failure};
 
+type Stream = Connection<Box<dyn Read + Send>, Box<dyn Write + Send>>;
+
 pub struct LanguageServer {
-    connection: Mutex<Option<Connection<ChildStdout, ChildStdin>>>,
-    child: Mutex<Child>,
+    connection: Mutex<Option<Stream>>,
+    /// `taskmark lsp`, when the session runs through one (no daemon was running yet, or
+    /// `--no-daemon`).
+    child: Mutex<Option<Child>>,
 }
 
 impl LanguageServer {
-    /// Starts `taskmark lsp` for `root` and initializes it.
+    /// Connects to the daemon serving the workspace's editors (the one process hop fewer than
+    /// going through `taskmark lsp`), or starts `taskmark lsp` for `root` (which starts the
+    /// daemon when none runs; `--standalone` for `--no-daemon`), and initializes it.
     pub fn start(root: &Path, standalone: bool) -> anyhow::Result<LanguageServer> {
+        #[cfg(unix)]
+        if !standalone {
+            match crate::daemon::connect_trusted() {
+                Ok(Some(stream)) => {
+                    stream.set_read_timeout(None).context("cannot set up the daemon's connection")?;
+                    let writer = stream.try_clone().context("cannot set up the daemon's connection")?;
+                    let connection: Stream = Connection::new(Box::new(stream), Box::new(writer));
+                    return LanguageServer::initialize(root, connection, None);
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    tracing::warn!("not connecting to the daemon directly ({reason}); through `taskmark lsp`")
+                }
+            }
+        }
+        LanguageServer::spawn(root, standalone)
+    }
+
+    fn spawn(root: &Path, standalone: bool) -> anyhow::Result<LanguageServer> {
         let program = std::env::current_exe().context("cannot find the taskmark binary")?;
         let mut command = Command::new(program);
         command.args(["lsp", "--log-level", "warn"]);
@@ -37,7 +63,16 @@ impl LanguageServer {
             let _ = child.kill();
             anyhow::bail!("`taskmark lsp` started without pipes");
         };
-        let mut connection = Connection::new(stdout, stdin);
+        let connection: Stream = Connection::new(Box::new(stdout), Box::new(stdin));
+        LanguageServer::initialize(root, connection, Some(child))
+    }
+
+    fn initialize(root: &Path, mut connection: Stream, mut child: Option<Child>) -> anyhow::Result<LanguageServer> {
+        let stop = |child: &mut Option<Child>| {
+            if let Some(child) = child {
+                let _ = child.kill();
+            }
+        };
         let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
             .with_context(|| format!("{} is not a path a language server can be given", root.display()))?;
         let initialized = connection.request(
@@ -51,14 +86,14 @@ impl LanguageServer {
             }),
         );
         if let Err(failure) = initialized {
-            let _ = child.kill();
+            stop(&mut child);
             anyhow::bail!("the language server did not start: {failure}");
         }
         connection.notify("initialized", json!({}));
         // Answers are about the whole workspace only once it is indexed: wait for that here
         // (the diagnostics command refuses until then, and `command` asks again).
         if let Err(failure) = connection.command(crate::lsp::DIAGNOSTICS, json!([{ "limit": 0 }])) {
-            let _ = child.kill();
+            stop(&mut child);
             anyhow::bail!("the language server did not index the workspace: {failure}");
         }
         Ok(LanguageServer { connection: Mutex::new(Some(connection)), child: Mutex::new(child) })
@@ -85,7 +120,9 @@ impl Drop for LanguageServer {
         {
             connection.close();
         }
-        if let Ok(mut child) = self.child.lock() {
+        if let Ok(mut guard) = self.child.lock()
+            && let Some(child) = guard.as_mut()
+        {
             // `exit` ends it at once; a server that does not is not waited for long.
             let deadline = Instant::now() + Duration::from_secs(2);
             while Instant::now() < deadline {
