@@ -144,6 +144,23 @@ fn hover_shows_the_task_across_files() {
         .expect("hover answers");
     assert_eq!(none, Value::Null);
     client.stop();
+
+    // A client that shows `command:` links as text (Neovim) gets the statuses as plain code,
+    // and still the links to the files.
+    let mut neovim = started(&root, neovim_capabilities(), json!({}));
+    let uri = neovim.open(TODO);
+    let (line, character) = neovim.position_of(&uri, "12. Sync engine");
+    let hover = neovim
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character + 2 } }),
+        )
+        .expect("hover answers");
+    let markdown = hover["contents"]["value"].as_str().expect("markdown hover");
+    assert!(!markdown.contains("command:"), "{markdown}");
+    assert!(markdown.contains("`[COMPLETED]`") || markdown.contains("`[REVISING]`"), "{markdown}");
+    assert!(markdown.contains("](file://"), "{markdown}");
+    neovim.stop();
 }
 
 /// Asks for code actions at `needle` in `uri` and returns them.

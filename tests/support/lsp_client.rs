@@ -74,7 +74,9 @@ pub fn vscode_capabilities() -> Value {
             "codeAction": { "resolveSupport": { "properties": ["edit"] } },
             "documentSymbol": { "hierarchicalDocumentSymbolSupport": true },
             "publishDiagnostics": { "relatedInformation": true }
-        }
+        },
+        // VS Code is known by its name to run `command:` links; this client is not VS Code.
+        "experimental": { "commandLinks": true }
     })
 }
 

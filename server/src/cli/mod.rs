@@ -107,8 +107,10 @@ struct McpArgs {
 
 #[derive(clap::Args, Debug)]
 struct LspArgs {
-    /// What to log to stderr: error, warn, info, debug or trace (or a tracing filter).
-    #[arg(long, default_value = "info")]
+    /// What to log to stderr: error, warn, info, debug or trace (or a tracing filter). Warnings
+    /// and errors only unless asked: editors show the server's stderr as errors (Neovim's log
+    /// marks every line `[ERROR]`), and what a user should see goes to `window/logMessage`.
+    #[arg(long, default_value = "warn")]
     log_level: String,
     /// Also append the log to this file.
     #[arg(long, value_name = "FILE")]

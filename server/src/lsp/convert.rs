@@ -34,6 +34,21 @@ pub struct ClientProfile {
     pub diagnostic_refresh: bool,
     pub code_lens_refresh: bool,
     pub inlay_hint_refresh: bool,
+    /// Runs `command:` links in hovers (VS Code and its forks do; Neovim shows them as text).
+    /// Other clients opt in with the experimental capability `commandLinks: true`.
+    pub command_links: bool,
+}
+
+/// Whether a client runs `command:` links in markdown: the VS Code family does (the clients
+/// name themselves, `Visual Studio Code`, `VSCodium`, `code-server`, `Cursor`), any other when
+/// it says so in `experimental.commandLinks`.
+fn runs_command_links(params: &lsp::InitializeParams) -> bool {
+    let declared = params.capabilities.experimental.as_ref().and_then(|it| it.get("commandLinks"));
+    if let Some(declared) = declared {
+        return declared.as_bool().unwrap_or(false);
+    }
+    let name = params.client_info.as_ref().map_or("", |it| it.name.as_str());
+    ["Visual Studio Code", "VSCodium", "code-server", "Cursor", "Windsurf"].iter().any(|it| name.contains(it))
 }
 
 impl ClientProfile {
@@ -85,6 +100,7 @@ impl ClientProfile {
                 .and_then(|it| it.inlay_hint.as_ref())
                 .and_then(|it| it.refresh_support)
                 .unwrap_or(false),
+            command_links: runs_command_links(params),
         }
     }
 

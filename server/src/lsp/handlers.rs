@@ -77,6 +77,21 @@ impl HoverLinks for Links<'_> {
     }
 }
 
+/// Links to files only, for clients that show `command:` links as text.
+struct FileLinks<'a> {
+    world: &'a World,
+}
+
+impl HoverLinks for FileLinks<'_> {
+    fn file(&self, path: &str, line: u32) -> Option<String> {
+        Links { world: self.world }.file(path, line)
+    }
+
+    fn set_status(&self, _: &TaskKey, _: &str) -> Option<String> {
+        None
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters, as command URIs need.
 fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
@@ -93,7 +108,11 @@ fn percent_encode(text: &str) -> String {
 pub fn hover(world: &World, client: &ClientProfile, params: &lsp::HoverParams) -> Option<lsp::Hover> {
     let at = &params.text_document_position_params;
     let (file, offset) = locate(world, &at.text_document.uri, at.position, client)?;
-    let info = ide::hover(&world.index, file, offset, &Links { world })?;
+    let info = if client.command_links {
+        ide::hover(&world.index, file, offset, &Links { world })?
+    } else {
+        ide::hover(&world.index, file, offset, &FileLinks { world })?
+    };
     let mut markdown = info.markdown;
     if let Some(claim) = world.claims.holder(&task_argument(&info.task), std::time::SystemTime::now()) {
         markdown.push_str(&format!("\n\n**Claimed** by {}", claim.describe()));

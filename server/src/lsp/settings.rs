@@ -66,7 +66,9 @@ impl Settings {
         let value = value.get("taskmark").unwrap_or(value);
         let mut problems = Vec::new();
         let Some(object) = value.as_object() else {
-            if !value.is_null() {
+            // Lua's empty table is sent as `[]` (Neovim's `settings = {}`): no settings.
+            let empty_table = value.as_array().is_some_and(Vec::is_empty);
+            if !value.is_null() && !empty_table {
                 problems.push(format!("taskmark settings must be an object, not `{value}`"));
             }
             return problems;
@@ -117,6 +119,7 @@ impl Settings {
                         }
                     }
                 }
+                None if rules.as_array().is_some_and(Vec::is_empty) => self.rules.clear(),
                 None => problems.push(format!("`rules` must be an object, not `{rules}`")),
             }
         }
@@ -166,5 +169,18 @@ mod tests {
         assert!(bare.inlay_hints);
         assert!(bare.merge(&Value::Null).is_empty());
         assert_eq!(bare.merge(&json!(3)).len(), 1);
+    }
+
+    /// Neovim sends Lua's empty table as `[]`: `setup({})` and `rules = {}` are no settings,
+    /// not a complaint on every start.
+    #[test]
+    fn an_empty_lua_table_is_no_settings() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.merge(&json!([])), Vec::<String>::new());
+        assert_eq!(settings.merge(&json!({ "taskmark": [] })), Vec::<String>::new());
+        assert_eq!(settings.merge(&json!({ "rules": { "stale-counts": "off" } })), Vec::<String>::new());
+        assert_eq!(settings.merge(&json!({ "rules": [] })), Vec::<String>::new());
+        assert!(settings.rules.is_empty(), "an empty table of rules clears them");
+        assert_eq!(settings.merge(&json!(["diagnostics"])).len(), 1, "a list with items is still wrong");
     }
 }
