@@ -1783,3 +1783,131 @@ fn taskmark_archive_goes_through_the_daemon_and_every_editor_follows() {
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A tracker of three tasks, as our own spec-folder TODO.md writes them.
+fn three_tasks(first: &str, second: &str, third: &str) -> String {
+    format!(
+        "# TODO\n\n### 1. Import the ledger\n- **Status**: {first}\n\n### 2. Retry queue\n- **Status**: {second}\n\n### 3. Audit log\n- **Status**: {third}\n"
+    )
+}
+
+/// The diagnostics `client` has for `path` with rule `code`, as (message) texts.
+fn with_code(client: &LspClient, path: &str, code: &str) -> Vec<String> {
+    let uri = client.uri(path);
+    client.diagnostics.get(&uri).map_or_else(Vec::new, |(_, list)| {
+        list.iter()
+            .filter(|it| it["code"] == code)
+            .map(|it| it["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    })
+}
+
+/// The hover over `needle` in `uri`, as markdown.
+fn hover_at(client: &mut LspClient, uri: &str, needle: &str) -> String {
+    let (line, character) = client.position_of(uri, needle);
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character + 1 } }),
+        )
+        .expect("hover answers");
+    hover["contents"]["value"].as_str().unwrap_or_default().to_string()
+}
+
+/// Three worktrees of one repository, an editor on the daemon in two of them: what the others
+/// do with a task shows in each one's hovers and diagnostics (read from their saved files,
+/// nothing written there), and what all of them inherited from where they parted says nothing.
+#[test]
+fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_alarms() {
+    let setup = setup();
+    let main = setup.base.join("main");
+    std::fs::create_dir_all(main.join("specs")).expect("a folder");
+    std::fs::write(main.join("specs/TODO.md"), three_tasks("[PLANNED]", "[IMPLEMENTING]", "[NOT STARTED]"))
+        .expect("TODO.md");
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"]);
+    git(&main, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "tracker"]);
+    let (agent_b, agent_c) = (setup.base.join("agent-b"), setup.base.join("agent-c"));
+    git(&main, &["worktree", "add", "-q", "-b", "agent-b", agent_b.to_str().expect("a path")]);
+    git(&main, &["worktree", "add", "-q", "-b", "agent-c", agent_c.to_str().expect("a path")]);
+    // This worktree starts task 1 (task 2 was under way before anyone branched).
+    std::fs::write(main.join("specs/TODO.md"), three_tasks("[IMPLEMENTING]", "[IMPLEMENTING]", "[NOT STARTED]"))
+        .expect("TODO.md");
+
+    let mut here = setup.editor_with(&main, neovim_capabilities());
+    let mut there = setup.editor_with(&agent_b, neovim_capabilities());
+    let todo = here.open("specs/TODO.md");
+    wait_for("the other worktrees in the hover", || {
+        hover_at(&mut here, &todo, "### 2.").contains("In other worktrees")
+    });
+    let hover = hover_at(&mut here, &todo, "### 2.");
+    assert!(hover.contains("`agent-b` `[IMPLEMENTING]`") && hover.contains("`agent-c` `[IMPLEMENTING]`"), "{hover}");
+    here.settle(Duration::from_millis(300));
+    assert_eq!(with_code(&here, "specs/TODO.md", "claimed-elsewhere"), Vec::<String>::new(), "inherited from main");
+    assert_eq!(with_code(&here, "specs/TODO.md", "behind-elsewhere"), Vec::<String>::new());
+
+    // Another session starts task 1 in agent-c (no editor there: the file is saved).
+    let started = Instant::now();
+    std::fs::write(agent_c.join("specs/TODO.md"), three_tasks("[IMPLEMENTING]", "[IMPLEMENTING]", "[NOT STARTED]"))
+        .expect("agent-c's TODO.md");
+    assert!(
+        here.wait_until(WAIT, |it| !with_code(it, "specs/TODO.md", "claimed-elsewhere").is_empty()),
+        "{}",
+        here.log()
+    );
+    let claimed_in = started.elapsed();
+    let claimed = with_code(&here, "specs/TODO.md", "claimed-elsewhere");
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    assert!(claimed[0].starts_with("task 1 is [IMPLEMENTING] here") && claimed[0].contains("`agent-c`"), "{claimed:?}");
+
+    // The editor in agent-b finishes task 3 there, through the daemon: its TODO.md is not open
+    // there, so the daemon writes the file (a buffer is seen once saved).
+    let started = Instant::now();
+    there
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "3", "status": "completed", "force": true }] }),
+        )
+        .expect("agent-b sets task 3");
+    let saved = std::fs::read_to_string(agent_b.join("specs/TODO.md")).expect("agent-b's TODO.md");
+    assert!(saved.contains("### 3. Audit log\n- **Status**: [COMPLETED]"), "{saved}");
+    assert!(
+        here.wait_until(WAIT, |it| !with_code(it, "specs/TODO.md", "behind-elsewhere").is_empty()),
+        "{}",
+        here.log()
+    );
+    let behind_in = started.elapsed();
+    let behind = with_code(&here, "specs/TODO.md", "behind-elsewhere");
+    assert!(
+        behind
+            .iter()
+            .any(|it| it.starts_with("task 3 is [NOT STARTED] here") && it.contains("`agent-b` ([COMPLETED])")),
+        "{behind:?}"
+    );
+    let hover = hover_at(&mut here, &todo, "### 3.");
+    assert!(hover.contains("`agent-b` `[COMPLETED]`"), "{hover}");
+    // agent-b sees main's start of task 1 too (and main is not behind on anything there).
+    assert!(there.wait_until(WAIT, |it| !with_code(it, "specs/TODO.md", "behind-elsewhere").is_empty()));
+    let theirs_behind = with_code(&there, "specs/TODO.md", "behind-elsewhere");
+    assert!(theirs_behind.iter().all(|it| it.starts_with("task 1 is [PLANNED] here")), "{theirs_behind:?}");
+    // Nothing was written in the worktrees the view only reads.
+    assert_eq!(
+        std::fs::read_to_string(agent_c.join("specs/TODO.md")).expect("agent-c's TODO.md"),
+        three_tasks("[IMPLEMENTING]", "[IMPLEMENTING]", "[NOT STARTED]")
+    );
+    eprintln!("seen in the other worktree's diagnostics after: claimed {claimed_in:?}, behind {behind_in:?}");
+    here.stop();
+    there.stop();
+}

@@ -176,7 +176,11 @@ export type TaskInfo = { task: string, id: string, scope: string, title: string 
 /**
  * The statuses the vocabulary allows next (displayed).
  */
-next: Array<string>, choices: Array<StatusChoice>, claim: Claim | null, };
+next: Array<string>, choices: Array<StatusChoice>, claim: Claim | null, 
+/**
+ * What the repository's other worktrees say of the task (absent when none has it).
+ */
+elsewhere?: Array<ElsewhereStatus>, };
 
 export type TrackerStatus = { status: string, display: string, kind: string, 
 /**

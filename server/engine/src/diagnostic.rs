@@ -31,10 +31,15 @@ pub enum RuleCode {
     DependencyNotDone,
     /// A tracker file that does not parse (broken JSON or YAML).
     MalformedFile,
+    /// A task active here and in another worktree of the repository at once (the language
+    /// server's view of the other worktrees).
+    ClaimedElsewhere,
+    /// A task another worktree has moved further along than this one.
+    BehindElsewhere,
 }
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 15] = [
+    pub const ALL: [RuleCode; 17] = [
         RuleCode::UnknownStatus,
         RuleCode::InvalidTransition,
         RuleCode::StatusMismatch,
@@ -50,6 +55,8 @@ impl RuleCode {
         RuleCode::StaleCounts,
         RuleCode::DependencyNotDone,
         RuleCode::MalformedFile,
+        RuleCode::ClaimedElsewhere,
+        RuleCode::BehindElsewhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +76,8 @@ impl RuleCode {
             RuleCode::StaleCounts => "stale-counts",
             RuleCode::DependencyNotDone => "dependency-not-done",
             RuleCode::MalformedFile => "malformed-file",
+            RuleCode::ClaimedElsewhere => "claimed-elsewhere",
+            RuleCode::BehindElsewhere => "behind-elsewhere",
         }
     }
 
@@ -92,7 +101,9 @@ impl RuleCode {
             | RuleCode::BrokenLink
             | RuleCode::OrphanTask
             | RuleCode::StaleCounts
-            | RuleCode::DependencyNotDone => Severity::Warning,
+            | RuleCode::DependencyNotDone
+            | RuleCode::ClaimedElsewhere
+            | RuleCode::BehindElsewhere => Severity::Warning,
         }
     }
 
@@ -113,6 +124,8 @@ impl RuleCode {
             RuleCode::StaleCounts => "derived counters that no longer match",
             RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",
             RuleCode::MalformedFile => "a tracker file that does not parse",
+            RuleCode::ClaimedElsewhere => "a task active here and in another worktree at once",
+            RuleCode::BehindElsewhere => "a task another worktree has moved further along",
         }
     }
 }

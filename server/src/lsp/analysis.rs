@@ -51,6 +51,8 @@ pub enum Job {
     Reindex,
     Loaded(u64, Box<Result<Loaded, String>>),
     Baseline(u64, Option<(String, Arc<WorkspaceIndex>)>),
+    /// The repository's other worktrees, as saved there now.
+    Elsewhere(Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>),
     Stop,
 }
 
@@ -112,6 +114,8 @@ pub struct Analysis {
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
+    /// This session hears of the repository's other worktrees (asked once, after the first load).
+    follows_elsewhere: bool,
     /// `Hold`s not yet released, and what changed meanwhile: these paths, or everything.
     held: u32,
     held_changes: Option<BTreeSet<String>>,
@@ -157,6 +161,7 @@ impl Analysis {
             filter: None,
             baseline: None,
             watch_disk,
+            follows_elsewhere: false,
             held: 0,
             held_changes: None,
             held_everything: false,
@@ -199,6 +204,7 @@ impl Analysis {
         let mut reindex = false;
         let mut loaded = None;
         let mut baseline = None;
+        let mut elsewhere = None;
         for job in batch {
             match job {
                 Job::Document { uri, sequence: it } => {
@@ -222,6 +228,7 @@ impl Analysis {
                 Job::Reindex => reindex = true,
                 Job::Loaded(generation, result) if generation == self.load_generation => loaded = Some(*result),
                 Job::Baseline(generation, result) if generation == self.load_generation => baseline = Some(result),
+                Job::Elsewhere(views) => elsewhere = Some(views),
                 Job::Loaded(..) | Job::Baseline(..) | Job::Stop => {}
             }
         }
@@ -246,6 +253,10 @@ impl Analysis {
             self.baseline = baseline;
             everything = true;
             self.recheck(&mut world);
+        }
+        if let Some(views) = elsewhere {
+            world.elsewhere = views;
+            everything = true;
         }
         if let Some(settings) = settings {
             let mode_changed = settings.diagnostics != world.settings.diagnostics;
@@ -437,6 +448,9 @@ impl Analysis {
             self.send(Outgoing::Log { level: MessageType::WARNING, message: message.clone() });
             self.send(Outgoing::Show { level: MessageType::WARNING, message });
         }
+        if !std::mem::replace(&mut self.follows_elsewhere, true) {
+            self.host.follow_elsewhere(&world.file_config, self.jobs_sender.clone());
+        }
         if std::mem::take(&mut self.watch_disk) {
             let folders = crate::lsp::watch::folders_of(world.known.iter());
             if let Err(error) = self.host.watch_disk(folders, self.jobs_sender.clone()) {
@@ -464,7 +478,7 @@ impl Analysis {
         let mut by_path: HashMap<String, Vec<lsp::Diagnostic>> = HashMap::new();
         match paths {
             None => {
-                for (file, diagnostics) in world.store.by_file() {
+                for (file, diagnostics) in world.diagnostics_by_file() {
                     let converted =
                         diagnostics.iter().map(|it| convert::diagnostic(world, it, self.encoding)).collect();
                     by_path.insert(world.index.path(file).to_string(), converted);
@@ -477,8 +491,7 @@ impl Analysis {
                 for path in paths {
                     let converted = match world.index.file_id(path) {
                         Some(file) => world
-                            .store
-                            .file(file)
+                            .diagnostics_of(file)
                             .iter()
                             .map(|it| convert::diagnostic(world, it, self.encoding))
                             .collect(),

@@ -520,6 +520,19 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
         object.insert("choices".into(), json!(choices));
         let claim = world.claims.holder(&task_argument(task), SystemTime::now());
         object.insert("claim".into(), claim.map_or(Value::Null, |it| it.to_json()));
+        let elsewhere: Vec<ext::ElsewhereStatus> =
+            crate::engine::lifecycle::across::seen_elsewhere(task, &world.elsewhere)
+                .into_iter()
+                .map(|it| ext::ElsewhereStatus {
+                    worktree: it.worktree,
+                    status: it.status,
+                    kind: it.kind.map(|kind| kind.as_str().to_string()),
+                    archived: it.archived,
+                })
+                .collect();
+        if !elsewhere.is_empty() {
+            object.insert("elsewhere".into(), json!(elsewhere));
+        }
     }
     value
 }
@@ -634,10 +647,11 @@ pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc:
         paths.is_empty()
             || paths.iter().any(|wanted| wanted.is_empty() || path == wanted || path.starts_with(&format!("{wanted}/")))
     };
+    // What the editors show: the rules', and what the other worktrees say.
     let mut found: Vec<_> = world
-        .store
-        .all(&world.index)
-        .into_iter()
+        .diagnostics_by_file()
+        .into_values()
+        .flatten()
         .filter(|it| codes.is_empty() || codes.contains(&it.code))
         .filter(|it| under(world.index.path(it.file)))
         .collect();

@@ -394,6 +394,22 @@ pub struct TaskInfo {
     pub next: Vec<String>,
     pub choices: Vec<StatusChoice>,
     pub claim: Option<Claim>,
+    /// What the repository's other worktrees say of the task (absent when none has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub elsewhere: Option<Vec<ElsewhereStatus>>,
+}
+
+/// A task as another worktree of the repository has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct ElsewhereStatus {
+    /// Its branch (or folder, when its HEAD is detached).
+    pub worktree: String,
+    pub status: Option<String>,
+    /// todo, active, blocked, done or cancelled.
+    pub kind: Option<String>,
+    pub archived: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -117,6 +117,18 @@ pub fn hover(world: &World, client: &ClientProfile, params: &lsp::HoverParams) -
     if let Some(claim) = world.claims.holder(&task_argument(&info.task), std::time::SystemTime::now()) {
         markdown.push_str(&format!("\n\n**Claimed** by {}", claim.describe()));
     }
+    let seen = crate::engine::lifecycle::across::seen_elsewhere(&info.task, &world.elsewhere);
+    if !seen.is_empty() {
+        let rows: Vec<String> = seen
+            .iter()
+            .map(|it| {
+                let status = it.status.as_deref().unwrap_or("no status");
+                let archived = if it.archived { " (archived)" } else { "" };
+                format!("`{}` `{status}`{archived}", it.worktree)
+            })
+            .collect();
+        markdown.push_str(&format!("\n\n**In other worktrees**: {}", rows.join(" · ")));
+    }
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: markdown }),
         range: Some(convert::range(world, file, info.range, client.encoding)),
@@ -415,7 +427,7 @@ pub fn result_id(diagnostics: &[lsp::Diagnostic]) -> String {
 }
 
 pub fn file_diagnostics(world: &World, client: &ClientProfile, file: FileId) -> Vec<lsp::Diagnostic> {
-    world.store.file(file).iter().map(|it| convert::diagnostic(world, it, client.encoding)).collect()
+    world.diagnostics_of(file).iter().map(|it| convert::diagnostic(world, it, client.encoding)).collect()
 }
 
 pub fn document_diagnostic(
@@ -448,7 +460,7 @@ pub fn workspace_diagnostic(
     let previous: HashMap<&str, &str> =
         params.previous_result_ids.iter().map(|it| (it.uri.as_str(), it.value.as_str())).collect();
     let mut items = Vec::new();
-    for (file, diagnostics) in world.store.by_file() {
+    for (file, diagnostics) in world.diagnostics_by_file() {
         let path = world.index.path(file);
         let Some(uri) = world.uri(path) else { continue };
         let converted: Vec<lsp::Diagnostic> =
@@ -458,7 +470,7 @@ pub fn workspace_diagnostic(
     // Files the client holds results for and that have none now.
     for (uri, _) in previous.iter() {
         let Ok(parsed) = uri.parse::<Uri>() else { continue };
-        let clean = world.file(&parsed).is_none_or(|file| world.store.file(file).is_empty());
+        let clean = world.file(&parsed).is_none_or(|file| world.diagnostics_of(file).is_empty());
         if clean {
             let version = world.relative(&parsed).and_then(|path| world.versions.get(&path).copied());
             items.push(report_item(parsed, version, Vec::new(), &previous));

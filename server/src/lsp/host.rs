@@ -78,6 +78,8 @@ pub struct Host {
     /// The sessions the root's one disk watcher tells of changes (those whose editor cannot
     /// watch files for them).
     disk_subscribers: watch::Subscribers,
+    /// The sessions told of the repository's other worktrees.
+    elsewhere: crate::lsp::elsewhere::Subscribers,
 }
 
 #[derive(Default)]
@@ -109,6 +111,7 @@ impl Host {
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),
+            elsewhere: Default::default(),
         });
         hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
         host
@@ -128,6 +131,12 @@ impl Host {
             state.watching = true;
         }
         Ok(())
+    }
+
+    /// Has `jobs` told of the repository's other worktrees (read with `config`), and of every
+    /// change there from now on.
+    pub fn follow_elsewhere(self: &Arc<Host>, config: &Config, jobs: Sender<Job>) {
+        crate::lsp::elsewhere::subscribe(&self.root, config, &self.elsewhere, jobs, Arc::downgrade(self));
     }
 
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).

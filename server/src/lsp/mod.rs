@@ -8,6 +8,7 @@ mod commands;
 mod convert;
 mod desk;
 mod documents;
+mod elsewhere;
 pub mod ext;
 mod handlers;
 mod host;

@@ -743,7 +743,7 @@ impl LanguageServer for Server {
             let uris: Vec<Uri> = {
                 let world = session.shared.read();
                 let mut paths: Vec<String> =
-                    world.store.by_file().into_keys().map(|file| world.index.path(file).to_string()).collect();
+                    world.diagnostics_by_file().into_keys().map(|file| world.index.path(file).to_string()).collect();
                 paths.extend(world.skipped.keys().cloned());
                 paths.push(config::FILE_NAME.to_string());
                 paths.iter().filter_map(|path| world.uri(path)).collect()

@@ -11,8 +11,10 @@ use std::time::Duration;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::engine::config::{Config, ConfigError};
+use crate::engine::diagnostic::Diagnostic;
 use crate::engine::ide::SymbolTable;
 use crate::engine::index::{FileId, WorkspaceIndex};
+use crate::engine::lifecycle::across::{OtherWorktree, elsewhere_diagnostics};
 use crate::engine::rules::{DiagnosticStore, PathOracle};
 use crate::lsp::claims::Claims;
 use crate::lsp::documents::Documents;
@@ -46,6 +48,8 @@ pub struct World {
     pub exists: Mutex<HashMap<String, bool>>,
     /// The agents' claims on the root's tasks (the host's: every session on the root sees them).
     pub claims: Arc<Claims>,
+    /// The repository's other worktrees as saved there (the host follows them).
+    pub elsewhere: Arc<Vec<OtherWorktree>>,
 }
 
 impl World {
@@ -70,6 +74,7 @@ impl World {
             symbols: Mutex::new(None),
             exists,
             claims: Arc::new(Claims::default()),
+            elsewhere: Arc::new(Vec::new()),
         }
     }
 
@@ -97,6 +102,33 @@ impl World {
     }
 
     /// Forgets derived tables after the index changed.
+    /// A file's diagnostics: the rules', and what the other worktrees say of its tasks.
+    pub fn diagnostics_of(&self, file: FileId) -> Vec<Diagnostic> {
+        let mut out = self.store.file(file);
+        out.extend(self.elsewhere_found(Some(file)));
+        out
+    }
+
+    /// Every file's diagnostics, as [`World::diagnostics_of`] gives them.
+    pub fn diagnostics_by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
+        let mut out = self.store.by_file();
+        for found in self.elsewhere_found(None) {
+            out.entry(found.file).or_default().push(found);
+        }
+        out
+    }
+
+    /// The `*-elsewhere` diagnostics, at the severity the configuration gives them.
+    fn elsewhere_found(&self, file: Option<FileId>) -> Vec<Diagnostic> {
+        elsewhere_diagnostics(&self.index, &self.elsewhere, file)
+            .into_iter()
+            .filter_map(|mut it| {
+                it.severity = self.config.severity(it.code)?;
+                Some(it)
+            })
+            .collect()
+    }
+
     pub fn invalidate(&self) {
         *lock(&self.symbols) = None;
     }

@@ -207,6 +207,16 @@ fn task_schema() -> Arc<JsonObject> {
         "dependencies": { "type": "array" },
         "next": { "type": "array", "items": { "type": "string" } },
         "claim": { "type": ["object", "null"], "description": "the agent claiming the task, and until when" },
+        "elsewhere": {
+            "type": "array",
+            "description": "the task in the repository's other worktrees (other sessions' branches), when any has it",
+            "items": { "type": "object", "properties": {
+                "worktree": { "type": "string" },
+                "status": { "type": ["string", "null"] },
+                "kind": { "type": ["string", "null"] },
+                "archived": { "type": "boolean" },
+            } },
+        },
     }))
 }
 

@@ -1,8 +1,14 @@
 //! One repository seen from several places at once (its worktrees): the tasks whose status is
-//! not the same in all of them, for `taskmark status --worktrees`.
+//! not the same in all of them, for `taskmark status --worktrees`; and, for the language
+//! server's view of the other worktrees, what each says of a task and the two warnings it
+//! gives (`claimed-elsewhere`, `behind-elsewhere`).
 
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, RuleCode, diagnostic};
 use crate::index::WorkspaceIndex;
-use crate::model::TaskKey;
+use crate::model::{FileId, TaskKey};
+use crate::vocabulary::Kind;
 
 /// A task as one view has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +64,131 @@ pub fn differing(views: &[&WorkspaceIndex]) -> Vec<Differing> {
         .collect()
 }
 
+/// Another worktree of the repository, as read from its saved files.
+#[derive(Debug, Clone)]
+pub struct OtherWorktree {
+    /// How people name it: its branch, or its folder when it has none (a detached HEAD).
+    pub name: String,
+    pub index: Arc<WorkspaceIndex>,
+    /// The workspace where this worktree's history and the other's parted (their merge base):
+    /// what both inherited, which is nobody's doing since. `None` when it cannot be read; the
+    /// warnings then stay silent rather than guess.
+    pub base: Option<Arc<WorkspaceIndex>>,
+}
+
+/// What another worktree says of a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenThere {
+    pub worktree: String,
+    pub status: Option<String>,
+    pub kind: Option<Kind>,
+    pub archived: bool,
+}
+
+/// A task's status and kind as a view has it.
+fn status_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<(String, Option<Kind>)> {
+    let (place, status) = index.task_status(task)?;
+    let kind = index.task_profile(task).map(|profile| profile.kind(status));
+    Some((index.place(place).shown(), kind))
+}
+
+/// What every other worktree that has `task` says of it, in the worktrees' order.
+pub fn seen_elsewhere(task: &TaskKey, others: &[OtherWorktree]) -> Vec<SeenThere> {
+    others
+        .iter()
+        .filter_map(|other| {
+            let entry = other.index.task(task)?;
+            let (status, kind) = status_of(&other.index, task).map_or((None, None), |(it, kind)| (Some(it), kind));
+            Some(SeenThere { worktree: other.name.clone(), status, kind, archived: entry.archived })
+        })
+        .collect()
+}
+
+/// How far along a kind is, for "further along elsewhere": not started, then started (active or
+/// blocked), then finished (done or cancelled).
+fn progress(kind: Kind) -> u8 {
+    match kind {
+        Kind::Todo => 0,
+        Kind::Active | Kind::Blocked => 1,
+        Kind::Done | Kind::Cancelled => 2,
+    }
+}
+
+/// The warnings the other worktrees give about this one's tasks (in `file` only, when given):
+/// `claimed-elsewhere` for a task active here and in another worktree at once, where it was not
+/// active yet when the two parted (two sessions started it); `behind-elsewhere` for a task
+/// another worktree has moved further along since they parted (finished there, started here).
+/// What both inherited from where they parted is nobody's doing and says nothing. Each sits on
+/// the task's authoritative place; archived tasks and tasks with no status are left alone.
+pub fn elsewhere_diagnostics(here: &WorkspaceIndex, others: &[OtherWorktree], file: Option<FileId>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if others.is_empty() {
+        return out;
+    }
+    for (task, entry) in here.tasks() {
+        if entry.archived {
+            continue;
+        }
+        let Some((place, _)) = here.task_status(task) else { continue };
+        if file.is_some_and(|it| it != place.file) {
+            continue;
+        }
+        let Some((ours, Some(our_kind))) = status_of(here, task) else { continue };
+        let mut active_there: Vec<SeenThere> = Vec::new();
+        let mut ahead_there: Vec<SeenThere> = Vec::new();
+        for other in others {
+            let Some(base) = &other.base else { continue };
+            let Some(seen) = seen_elsewhere(task, std::slice::from_ref(other)).pop() else { continue };
+            let inherited = status_of(base, task);
+            let active_before = inherited.as_ref().is_some_and(|(_, kind)| *kind == Some(Kind::Active));
+            let moved_there = inherited.as_ref().map(|(status, _)| status) != seen.status.as_ref();
+            if our_kind == Kind::Active && !seen.archived && seen.kind == Some(Kind::Active) && !active_before {
+                active_there.push(seen.clone());
+            }
+            if moved_there && seen.kind.is_some_and(|kind| progress(kind) > progress(our_kind)) {
+                ahead_there.push(seen);
+            }
+        }
+        let line = here.place(place).line;
+        let named = |list: &[SeenThere]| {
+            list.iter()
+                .map(|it| format!("`{}` ({})", it.worktree, it.status.as_deref().unwrap_or("no status")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if our_kind == Kind::Active && !active_there.is_empty() {
+            let mut found = diagnostic(
+                RuleCode::ClaimedElsewhere,
+                place.file,
+                line,
+                format!(
+                    "task {} is {ours} here and active in another worktree too: {}; two sessions are working on it",
+                    task.id,
+                    named(&active_there)
+                ),
+            );
+            found.task = Some(task.clone());
+            out.push(found);
+        }
+        if let Some(first) = ahead_there.first() {
+            let mut found = diagnostic(
+                RuleCode::BehindElsewhere,
+                place.file,
+                line,
+                format!(
+                    "task {} is {ours} here but further along in another worktree: {}{}",
+                    task.id,
+                    named(&ahead_there),
+                    if first.archived { " (archived there)" } else { "" }
+                ),
+            );
+            found.task = Some(task.clone());
+            out.push(found);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +226,65 @@ mod tests {
         assert_eq!(found[0].task, TaskKey::new("specs", "3"));
         assert_eq!(found[0].seen[0], None);
         assert!(differing(&[&here, &view(BASE)]).is_empty());
+    }
+
+    /// Another worktree whose history parted from this one's at `base`.
+    fn other(name: &str, todo: &str, base: &str) -> OtherWorktree {
+        OtherWorktree { name: name.into(), index: Arc::new(view(todo)), base: Some(Arc::new(view(base))) }
+    }
+
+    const PLANNED: &str = "# TODO\n\n### 1. One\n- **Status**: [PLANNED]\n\n### 2. Two\n- **Status**: [NOT STARTED]\n";
+    const ACTIVE: &str =
+        "# TODO\n\n### 1. One\n- **Status**: [IMPLEMENTING]\n\n### 2. Two\n- **Status**: [NOT STARTED]\n";
+
+    #[test]
+    fn a_task_started_here_and_in_another_worktree_since_they_parted_is_claimed_elsewhere() {
+        let here = view(ACTIVE);
+        let found =
+            elsewhere_diagnostics(&here, &[other("agent-b", ACTIVE, PLANNED), other("main", PLANNED, PLANNED)], None);
+        let claimed: Vec<&Diagnostic> = found.iter().filter(|it| it.code == RuleCode::ClaimedElsewhere).collect();
+        assert_eq!(claimed.len(), 1, "{found:?}");
+        assert_eq!(claimed[0].task.as_ref().map(|it| it.id.as_str()), Some("1"));
+        assert!(claimed[0].message.contains("`agent-b` ([IMPLEMENTING])"), "{}", claimed[0].message);
+        assert!(!claimed[0].message.contains("main"), "main has it planned: {}", claimed[0].message);
+    }
+
+    #[test]
+    fn what_both_worktrees_inherited_from_where_they_parted_says_nothing() {
+        // Both branched from a tracker where task 1 was already under way: one session's work.
+        let here = view(ACTIVE);
+        assert!(elsewhere_diagnostics(&here, &[other("agent-b", ACTIVE, ACTIVE)], None).is_empty());
+        // Without the merge base nothing can tell inherited from new: silent, not a guess.
+        let unknown = OtherWorktree { name: "x".into(), index: Arc::new(view(ACTIVE)), base: None };
+        assert!(elsewhere_diagnostics(&here, &[unknown], None).is_empty());
+    }
+
+    #[test]
+    fn a_task_finished_in_another_worktree_and_started_here_is_behind_elsewhere() {
+        let here = view(ACTIVE);
+        let done_there = ACTIVE.replace("[IMPLEMENTING]", "[COMPLETED]").replace("[NOT STARTED]", "[RESEARCHING]");
+        let found = elsewhere_diagnostics(&here, &[other("feature", &done_there, PLANNED)], None);
+        let codes: Vec<(RuleCode, &str)> =
+            found.iter().map(|it| (it.code, it.task.as_ref().map_or("", |task| task.id.as_str()))).collect();
+        assert_eq!(codes, [(RuleCode::BehindElsewhere, "1"), (RuleCode::BehindElsewhere, "2")]);
+        assert!(found[0].message.contains("is [IMPLEMENTING] here but further along"), "{}", found[0].message);
+        assert!(found[0].message.contains("`feature` ([COMPLETED])"), "{}", found[0].message);
+        // The other way round nothing is wrong here: this worktree is the one ahead.
+        let there = view(&done_there);
+        assert!(elsewhere_diagnostics(&there, &[other("here", ACTIVE, PLANNED)], None).is_empty());
+        // Finished where they parted and reopened here: the other worktree did nothing since.
+        assert!(elsewhere_diagnostics(&here, &[other("old", &done_there, &done_there)], None).is_empty());
+    }
+
+    #[test]
+    fn the_same_status_everywhere_or_no_other_worktree_says_nothing() {
+        let here = view(PLANNED);
+        assert!(elsewhere_diagnostics(&here, &[], None).is_empty());
+        assert!(elsewhere_diagnostics(&here, &[other("same", PLANNED, PLANNED)], None).is_empty());
+        let task = here.tasks().keys().next().expect("a task").clone();
+        let seen = seen_elsewhere(&task, &[other("b", ACTIVE, PLANNED)]);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].status.as_deref(), Some("[IMPLEMENTING]"));
+        assert_eq!(seen[0].kind, Some(Kind::Active));
     }
 }
