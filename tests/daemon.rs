@@ -1902,6 +1902,23 @@ fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_al
     assert!(there.wait_until(WAIT, |it| !with_code(it, "specs/TODO.md", "behind-elsewhere").is_empty()));
     let theirs_behind = with_code(&there, "specs/TODO.md", "behind-elsewhere");
     assert!(theirs_behind.iter().all(|it| it.starts_with("task 1 is [PLANNED] here")), "{theirs_behind:?}");
+    // A claim made in one worktree holds in every worktree of the repository.
+    here.request(
+        "workspace/executeCommand",
+        json!({ "command": "taskmark.claimTask", "arguments": [{ "task": "2", "agent": "agent-a", "minutes": 5 }] }),
+    )
+    .expect("claimed in main");
+    let info = there
+        .request("workspace/executeCommand", json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "2" }] }))
+        .expect("task 2 in agent-b");
+    assert_eq!(info["claim"]["agent"], "agent-a", "{info}");
+    let refused = there
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "2", "status": "blocked", "agent": "agent-b" }] }),
+        )
+        .expect_err("another agent's claim holds in agent-b too");
+    assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
     // Nothing was written in the worktrees the view only reads.
     assert_eq!(
         std::fs::read_to_string(agent_c.join("specs/TODO.md")).expect("agent-c's TODO.md"),

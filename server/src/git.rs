@@ -26,6 +26,16 @@ pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
     std::fs::canonicalize(rev_parse(root, &["--show-toplevel"])?).ok()
 }
 
+/// The repository `root` is in, the same from each of its worktrees (the common git folder),
+/// and where `root` is inside its worktree: what names one workspace folder across worktrees.
+pub fn folder_across_worktrees(root: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let common = rev_parse(root, &["--path-format=absolute", "--git-common-dir"])?;
+    let common = std::fs::canonicalize(common).ok()?;
+    let top = toplevel(root)?;
+    let inside = std::fs::canonicalize(root).ok()?.strip_prefix(&top).ok()?.to_path_buf();
+    Some((common, inside))
+}
+
 /// The commit `revision` names (`HEAD`, a branch, a tag), as a full object id.
 pub fn commit_of(root: &Path, revision: &str) -> Option<String> {
     rev_parse(root, &["--verify", "--quiet", &format!("{revision}^{{commit}}")])

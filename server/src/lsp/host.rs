@@ -107,7 +107,7 @@ impl Host {
         let host = Arc::new(Host {
             root: root.to_path_buf(),
             changes: Arc::new(tokio::sync::Mutex::new(crate::write_path::RecentChanges::default())),
-            claims: Arc::new(Claims::default()),
+            claims: claims_across_worktrees(root),
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),
@@ -222,6 +222,24 @@ impl Host {
         }
         file
     }
+}
+
+/// The claims of the workspace folder at `root`, shared with the same folder in the
+/// repository's other worktrees (an agent in one worktree claims a task for all of them); a
+/// folder outside git has its own.
+fn claims_across_worktrees(root: &Path) -> Arc<Claims> {
+    type Shared = HashMap<(PathBuf, PathBuf), Weak<Claims>>;
+    static CLAIMS: Mutex<Option<Shared>> = Mutex::new(None);
+    let Some(key) = git::folder_across_worktrees(root) else { return Arc::new(Claims::default()) };
+    let mut shared = lock(&CLAIMS);
+    let shared = shared.get_or_insert_with(HashMap::new);
+    shared.retain(|_, claims| claims.strong_count() > 0);
+    if let Some(claims) = shared.get(&key).and_then(Weak::upgrade) {
+        return claims;
+    }
+    let claims = Arc::new(Claims::default());
+    shared.insert(key, Arc::downgrade(&claims));
+    claims
 }
 
 /// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.
