@@ -122,6 +122,33 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     assert_eq!(snapshot(dir.path()), before);
 }
 
+/// A dry run or a refused change creates nothing at all: no file in the workspace and not even
+/// taskmark's own state folder (the lock is taken only once there is something to write).
+#[test]
+fn dry_runs_and_refusals_create_not_even_the_state_folder() {
+    let dir = tracker(1, 2, Style::default());
+    let root = dir.path();
+    let before = snapshot(root);
+    let state = state_home(root);
+    let attempts: [&[&str]; 6] = [
+        &["set", "1", "implementing", "--date", DATE, "--dry-run"],
+        &["set", "1", "completed"],
+        &["set", "99", "completed"],
+        &["fix", "--dry-run"],
+        &["new", "Dry", "--dry-run", "--date", DATE, "--no-branches"],
+        &["edit", "1", "--title", "Dry", "--dry-run"],
+    ];
+    for args in attempts {
+        let output = taskmark(root, args);
+        assert!(!state.exists(), "`taskmark {}` created {}: {}", args.join(" "), state.display(), text(&output.stderr));
+        assert_eq!(snapshot(root), before, "`taskmark {}` wrote in the workspace", args.join(" "));
+    }
+    // The same change, written, takes the lock in the state folder (and only there).
+    let written = taskmark(root, &["set", "1", "implementing", "--date", DATE]);
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    assert!(state.is_dir());
+}
+
 #[test]
 fn exit_codes_tell_refusal_conflict_and_write_failure_apart() {
     let dir = tracker(1, 2, Style::default());

@@ -274,25 +274,17 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
     if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task", "tracker"]) {
         return Ok(code);
     }
-    // A dry run reads, and writes nothing: not even the lock.
-    if args.dry_run {
-        write::note_pending(&root);
-        let early = EarlyScan::start(&root, &args);
-        let workspace = crate::cli::load_tracker(&root, args.tracker.as_deref(), &request.depends_on)?;
-        return create(&workspace, None, &request, &args, early);
-    }
-    let lock = match write::lock(&root, &format!("taskmark new {}", args.title)) {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let early = EarlyScan::start(lock.root(), &args);
-    let workspace = crate::cli::load_tracker(lock.root(), args.tracker.as_deref(), &request.depends_on)?;
-    create(&workspace, Some(&lock), &request, &args, early)
+    // A dry run, or a refused task, writes nothing: not even the lock.
+    write::under_lock(&root, &format!("taskmark new {}", args.title), args.dry_run, |lock| {
+        let early = EarlyScan::start(lock.root(), &args);
+        let workspace = crate::cli::load_tracker(lock.root(), args.tracker.as_deref(), &request.depends_on)?;
+        create(&workspace, lock, &request, &args, early)
+    })
 }
 
 fn create(
     workspace: &Workspace,
-    lock: Option<&crate::transaction::WorkspaceLock>,
+    lock: &mut write::LazyLock,
     request: &NewTask,
     args: &NewArgs,
     early: Option<EarlyScan>,
@@ -331,7 +323,7 @@ fn create(
 /// on disk (`written`: none in a dry run) and whether it was a dry run.
 fn write_change(
     workspace: &Workspace,
-    lock: Option<&crate::transaction::WorkspaceLock>,
+    lock: &mut write::LazyLock,
     change: &WorkspaceChange,
     format: ShowFormat,
     mut extra: Value,
@@ -353,15 +345,17 @@ fn write_change(
     if format == ShowFormat::Human {
         return write::finish(&transaction, &change.label, lock);
     }
-    let written = match lock.map(|lock| transaction.commit(lock)).transpose() {
-        Ok(committed) => committed.map(|it| it.paths).unwrap_or_default(),
-        Err(error) => return Ok(write::report_write_error(error)),
+    let dry_run = lock.dry_run();
+    let written = match lock.commit(&transaction) {
+        write::Commit::Written(paths) => paths,
+        write::Commit::DryRun => Vec::new(),
+        write::Commit::Failed(code) => return Ok(code),
     };
     extra["files"] = json!(transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>());
     extra["written"] = json!(written);
     extra["moved"] =
         json!(transaction.moves.iter().map(|it| json!({"from": it.from, "to": it.to})).collect::<Vec<_>>());
-    extra["dry_run"] = json!(lock.is_none());
+    extra["dry_run"] = json!(dry_run);
     writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&extra)?)?;
     Ok(exit::CLEAN)
 }
@@ -408,24 +402,13 @@ pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task"]) {
         return Ok(code);
     }
-    if args.dry_run {
-        write::note_pending(&root);
-        let workspace = crate::cli::load(&root)?;
-        return edit_in(&workspace, None, &args);
-    }
-    let lock = match write::lock(&root, &format!("taskmark edit {}", args.task)) {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let workspace = crate::cli::load(lock.root())?;
-    edit_in(&workspace, Some(&lock), &args)
+    write::under_lock(&root, &format!("taskmark edit {}", args.task), args.dry_run, |lock| {
+        let workspace = crate::cli::load(lock.root())?;
+        edit_in(&workspace, lock, &args)
+    })
 }
 
-fn edit_in(
-    workspace: &Workspace,
-    lock: Option<&crate::transaction::WorkspaceLock>,
-    args: &EditArgs,
-) -> anyhow::Result<u8> {
+fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -> anyhow::Result<u8> {
     let index = &workspace.index;
     let task = match crate::engine::edit::resolve_task(index, &args.task) {
         Ok(task) => task,
@@ -493,22 +476,15 @@ pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
     {
         return Ok(code);
     }
-    if args.dry_run {
-        write::note_pending(&root);
-        let workspace = crate::cli::load(&root)?;
-        return archive_in(&workspace, None, &args, now);
-    }
-    let lock = match write::lock(&root, &purpose) {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let workspace = crate::cli::load(lock.root())?;
-    archive_in(&workspace, Some(&lock), &args, now)
+    write::under_lock(&root, &purpose, args.dry_run, |lock| {
+        let workspace = crate::cli::load(lock.root())?;
+        archive_in(&workspace, lock, &args, now.clone())
+    })
 }
 
 fn archive_in(
     workspace: &Workspace,
-    lock: Option<&crate::transaction::WorkspaceLock>,
+    lock: &mut write::LazyLock,
     args: &ArchiveArgs,
     now: crate::engine::timestamp::Now,
 ) -> anyhow::Result<u8> {

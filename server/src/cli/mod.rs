@@ -629,7 +629,6 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         task: &args.task,
         status: &args.status,
         force: args.force,
-        dry_run: args.dry_run,
         reason: args.reason.clone(),
         now,
         expect_from: args.expect_from.as_deref(),
@@ -642,12 +641,11 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
     {
         return Ok(code);
     }
-    let lock = match write::lock(&root, &format!("taskmark set {} {}", args.task, args.status)) {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let workspace = load(lock.root())?;
-    write::set(&workspace, &lock, &request)
+    let purpose = format!("taskmark set {} {}", args.task, args.status);
+    write::under_lock(&root, &purpose, args.dry_run, |lock| {
+        let workspace = load(lock.root())?;
+        write::set(&workspace, lock, &request)
+    })
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<u8> {
@@ -675,15 +673,13 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     {
         return Ok(code);
     }
-    let lock = match write::lock(&root, "taskmark fix") {
-        Ok(lock) => lock,
-        Err(code) => return Ok(code),
-    };
-    let workspace = load(lock.root())?;
-    // Fixes are checked against what `check` compares with, so `fix && check` passes.
-    let baseline = baseline_of(&workspace, None, false)?;
-    let request = write::FixRequest { codes, dry_run: args.dry_run, now: workspace::now() };
-    write::fix(workspace, baseline, &lock, &request)
+    let request = write::FixRequest { codes, now: workspace::now() };
+    write::under_lock(&root, "taskmark fix", args.dry_run, |lock| {
+        let workspace = load(lock.root())?;
+        // Fixes are checked against what `check` compares with, so `fix && check` passes.
+        let baseline = baseline_of(&workspace, None, false)?;
+        write::fix(workspace, baseline, lock, &request)
+    })
 }
 
 /// One table cell saying where a tracker's vocabulary comes from.

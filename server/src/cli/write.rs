@@ -24,7 +24,6 @@ pub struct SetRequest<'a> {
     pub task: &'a str,
     pub status: &'a str,
     pub force: bool,
-    pub dry_run: bool,
     pub reason: Option<String>,
     pub now: Now,
     /// The status the task must have now (compare and swap), as an id, marker or word.
@@ -76,6 +75,107 @@ fn through_daemon(
     None
 }
 
+/// The workspace lock a writing command writes under, taken only once there is something to
+/// write: a dry run or a refused change creates nothing, not even the lock file in taskmark's
+/// state folder. The plan is safe without it: the transaction writes a file only if it still
+/// holds the text the plan was made from. Taken before anything is read when a crash left a
+/// transaction behind, so that it is finished (or rolled back) first.
+///
+/// A lock taken late can find that another writer changed a file between the read and the
+/// lock; [`under_lock`] then plans once more, with the lock held from the start, so writers
+/// that meet still take turns instead of refusing each other.
+pub struct LazyLock {
+    root: std::path::PathBuf,
+    purpose: String,
+    dry_run: bool,
+    held: Option<WorkspaceLock>,
+    /// Another writer changed a file the plan read before the lock was taken: plan again.
+    replan: bool,
+    /// This is the second plan, made under the lock.
+    replanned: bool,
+}
+
+/// What [`LazyLock::commit`] did.
+pub enum Commit {
+    DryRun,
+    Written(Vec<String>),
+    /// Nothing written; the exit code (the reason is already on stderr).
+    Failed(u8),
+}
+
+impl LazyLock {
+    fn new(root: &Path, purpose: &str, dry_run: bool) -> Result<LazyLock, u8> {
+        let mut lazy = LazyLock {
+            root: root.to_path_buf(),
+            purpose: purpose.to_string(),
+            dry_run,
+            held: None,
+            replan: false,
+            replanned: false,
+        };
+        if dry_run {
+            note_pending(root);
+        } else if matches!(transaction::pending(root), Ok(Some(_)) | Err(_)) {
+            lazy.held = Some(lock(root, purpose)?);
+        }
+        Ok(lazy)
+    }
+
+    /// Where the workspace is (the lock's canonical root once taken).
+    pub fn root(&self) -> &Path {
+        self.held.as_ref().map_or(&self.root, |it| it.root())
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Writes `transaction` under the lock, taken now if it was not yet; nothing for a dry run.
+    pub fn commit(&mut self, transaction: &Transaction) -> Commit {
+        if self.dry_run {
+            return Commit::DryRun;
+        }
+        if self.held.is_none() {
+            let lock = match lock(&self.root, &self.purpose) {
+                Ok(lock) => lock,
+                Err(code) => return Commit::Failed(code),
+            };
+            if !self.replanned && !transaction.unchanged_since_read(lock.root()) {
+                self.held = Some(lock);
+                self.replan = true;
+                return Commit::Failed(exit::CONFLICT);
+            }
+            self.held = Some(lock);
+        }
+        let Some(lock) = self.held.as_ref() else { return Commit::Failed(exit::WRITE_FAILED) };
+        match transaction.commit(lock) {
+            Ok(committed) => Commit::Written(committed.paths),
+            Err(error) => Commit::Failed(report_write_error(error)),
+        }
+    }
+}
+
+/// Runs a writing command's `attempt` (read, plan, [`LazyLock::commit`]) without the lock, and
+/// once more with it held from the start when another writer changed a file in between.
+pub fn under_lock(
+    root: &Path,
+    purpose: &str,
+    dry_run: bool,
+    mut attempt: impl FnMut(&mut LazyLock) -> anyhow::Result<u8>,
+) -> anyhow::Result<u8> {
+    let mut lock = match LazyLock::new(root, purpose, dry_run) {
+        Ok(lock) => lock,
+        Err(code) => return Ok(code),
+    };
+    let code = attempt(&mut lock)?;
+    if !lock.replan {
+        return Ok(code);
+    }
+    lock.replan = false;
+    lock.replanned = true;
+    attempt(&mut lock)
+}
+
 /// Takes the workspace lock, finishing any transaction a crash left behind first.
 pub fn lock(root: &Path, purpose: &str) -> Result<WorkspaceLock, u8> {
     note_ignored_journal(root);
@@ -120,7 +220,7 @@ pub fn recover(root: &Path) -> u8 {
     }
 }
 
-pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
+pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
     let index = &workspace.index;
     let task = match crate::engine::edit::resolve_task(index, request.task) {
         Ok(task) => task,
@@ -166,19 +266,18 @@ pub fn set(workspace: &Workspace, lock: &WorkspaceLock, request: &SetRequest<'_>
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &change.label, (!request.dry_run).then_some(lock))
+    finish(&transaction, &change.label, lock)
 }
 
 pub struct FixRequest {
     pub codes: Vec<RuleCode>,
-    pub dry_run: bool,
     pub now: Now,
 }
 
 pub fn fix(
     mut workspace: Workspace,
     baseline: Option<(String, WorkspaceIndex)>,
-    lock: &WorkspaceLock,
+    lock: &mut LazyLock,
     request: &FixRequest,
 ) -> anyhow::Result<u8> {
     let baseline = baseline.as_ref().map(|(label, index)| rules::Baseline { index, label: label.clone() });
@@ -229,7 +328,7 @@ pub fn fix(
     if let Some(code) = refuse_lossy(&workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &format!("Fixed {summary}"), (!request.dry_run).then_some(lock))
+    finish(&transaction, &format!("Fixed {summary}"), lock)
 }
 
 /// [`crate::workspace::refuse_if_unreadable`] for each tracker the change writes to, as the
@@ -278,30 +377,31 @@ pub(crate) fn writes<'a>(
         .collect()
 }
 
-/// Writes the transaction under `lock`, or, without one (a dry run), prints it as a diff.
-pub(crate) fn finish(transaction: &Transaction, label: &str, lock: Option<&WorkspaceLock>) -> anyhow::Result<u8> {
+/// Writes the transaction under the lock (taken now), or, for a dry run, prints it as a diff.
+pub(crate) fn finish(transaction: &Transaction, label: &str, lock: &mut LazyLock) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
-    let Some(lock) = lock else {
-        for file in &transaction.files {
-            write!(stdout, "{}", crate::views::unified_diff(file))?;
-        }
-        for moved in &transaction.moves {
-            writeln!(stdout, "move {} -> {}", moved.from, moved.to)?;
-        }
-        let moves = match transaction.moves.len() {
-            0 => String::new(),
-            1 => ", 1 move".to_string(),
-            many => format!(", {many} moves"),
-        };
-        writeln!(stdout, "{label} (dry run: {} files would change{moves}, nothing written)", transaction.files.len())?;
-        return Ok(exit::CLEAN);
-    };
-    match transaction.commit(lock) {
-        Ok(committed) => {
-            writeln!(stdout, "{label}: wrote {}", committed.paths.join(", "))?;
+    match lock.commit(transaction) {
+        Commit::Written(paths) => {
+            writeln!(stdout, "{label}: wrote {}", paths.join(", "))?;
             Ok(exit::CLEAN)
         }
-        Err(error) => Ok(report_write_error(error)),
+        Commit::Failed(code) => Ok(code),
+        Commit::DryRun => {
+            for file in &transaction.files {
+                write!(stdout, "{}", crate::views::unified_diff(file))?;
+            }
+            for moved in &transaction.moves {
+                writeln!(stdout, "move {} -> {}", moved.from, moved.to)?;
+            }
+            let moves = match transaction.moves.len() {
+                0 => String::new(),
+                1 => ", 1 move".to_string(),
+                many => format!(", {many} moves"),
+            };
+            let count = transaction.files.len();
+            writeln!(stdout, "{label} (dry run: {count} files would change{moves}, nothing written)")?;
+            Ok(exit::CLEAN)
+        }
     }
 }
 

@@ -138,6 +138,17 @@ impl Transaction {
         self.prepare(lock)?.commit()
     }
 
+    /// Whether every file still holds the text the plan read (and no file is yet where one is
+    /// to be created), as far as reading them says; [`Transaction::prepare`] checks for real.
+    /// For a writer that read before it took the lock and plans again if another writer went
+    /// in between.
+    pub fn unchanged_since_read(&self, root: &Path) -> bool {
+        self.files.iter().all(|write| match fs::read(root.join(&write.path)) {
+            Ok(bytes) => !write.create && bytes == write.before.as_bytes(),
+            Err(error) => write.create && error.kind() == io::ErrorKind::NotFound,
+        })
+    }
+
     /// The first phase: checks every target, writes and syncs the temporary files, and checks
     /// again that no target changed. Nothing is replaced yet: [`Prepared::commit`] does that,
     /// [`Prepared::abort`] (or dropping it) leaves every file as it was. The language server
