@@ -21,7 +21,7 @@ use crate::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::parse::todo::{self, TodoLayout};
 use crate::parse::{self, ParseContext};
 use crate::profiles;
-use crate::text::{Change, LineIndex};
+use crate::text::{Change, LineIndex, Shift, TextEdit};
 use crate::vocabulary::{Origin, Profile, Scope, Spelling};
 
 /// A file handed to the index.
@@ -364,6 +364,38 @@ impl WorkspaceIndex {
 
     /// Adds, replaces (`Some`) or removes (`None`) one file, and says what that touched.
     pub fn set_file(&mut self, path: &str, text: Option<Arc<str>>) -> Update {
+        self.replace_file(path, text, None)
+    }
+
+    /// Applies `edits` (planned against the file's text now, apart from one another) to one
+    /// file, calling `updated` with the index and what each step touched. A TODO.md re-parsed
+    /// in part takes them one at a time, each re-parsing only around itself: a status change
+    /// edits a section and the Task Order line, and one region spanning both would re-parse
+    /// every section between. Any other file takes them at once, re-parsed whole, and only the
+    /// tasks whose places, mentions or links changed (not merely moved with the text) count as
+    /// touched.
+    pub fn edit_file(&mut self, path: &str, edits: &[TextEdit], mut updated: impl FnMut(&WorkspaceIndex, &Update)) {
+        let Some(entry) = self.by_path.get(path).and_then(|id| self.entry(*id)) else { return };
+        let text = entry.text.clone();
+        if entry.todo_layout.is_some() && entry.tracker.is_some() && edits.len() > 1 {
+            let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+            sorted.sort_by_key(|it| std::cmp::Reverse((it.range.start(), it.range.end())));
+            let mut current = text.to_string();
+            for edit in sorted {
+                current = crate::text::apply_edits(&current, std::slice::from_ref(edit));
+                let update = self.replace_file(path, Some(Arc::from(current.as_str())), None);
+                updated(self, &update);
+            }
+            return;
+        }
+        let after = crate::text::apply_edits(&text, edits);
+        let update = self.replace_file(path, Some(Arc::from(after)), Some(Shift::of_edits(edits)));
+        updated(self, &update);
+    }
+
+    /// [`WorkspaceIndex::set_file`], where `shift` says how the text moved (when the caller
+    /// knows the edits; else it is found by comparing the texts).
+    fn replace_file(&mut self, path: &str, text: Option<Arc<str>>, shift: Option<Shift>) -> Update {
         let previous_id = self.by_path.get(path).copied();
         if let Some(id) = previous_id
             && let Some(text) = &text
@@ -371,6 +403,7 @@ impl WorkspaceIndex {
         {
             return update;
         }
+        let previous_entry = previous_id.and_then(|id| self.files.get(id.0 as usize).cloned().flatten());
         let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
         let named_before = previous_id.map(|id| tasks_named(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
@@ -407,13 +440,21 @@ impl WorkspaceIndex {
             };
         };
         let mut class = classify(path, &text);
-        let others = || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
-        let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
-        let roots = spec_roots(others().chain(std::iter::once((path, &class))));
         // A new (or vanished) `specs/` folder can move other TODO.md files into or out of a
-        // tracker: then every file is classified again.
-        let roots_changed = roots != roots_before;
-        class = adopt_spec_root(class, &roots);
+        // tracker: then every file is classified again. A file that names the same `specs/`
+        // folder as before (or none, before and after) changes no folder, and only a TODO.md
+        // outside one needs the folders to know its tracker: the others skip the walks.
+        let unmoved = previous_entry.as_ref().is_some_and(|it| spec_root_of(&it.class) == spec_root_of(&class));
+        let roots_changed = if unmoved && !may_adopt_spec_root(&class) {
+            false
+        } else {
+            let others =
+                || self.entries().filter(|(_, it)| it.path != path).map(|(_, it)| (it.path.as_str(), &it.class));
+            let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+            let roots = spec_roots(others().chain(std::iter::once((path, &class))));
+            class = adopt_spec_root(class, &roots);
+            roots != roots_before
+        };
         let is_config = class.role == Role::BacklogConfig;
         let previous = previous_id.and_then(|id| self.entry(id)).map(|it| it.class.clone());
         let old_config = previous.as_ref().is_some_and(|it| it.role == Role::BacklogConfig);
@@ -450,6 +491,10 @@ impl WorkspaceIndex {
         match file {
             Some(file) if !rebuilt => self.retask_file(file, named_before),
             _ => self.rebuild_tasks(),
+        }
+        if let (Some(previous), Some(entry), false) = (&previous_entry, file.and_then(|it| self.entry(it)), rebuilt) {
+            let shift = shift.unwrap_or_else(|| Shift::of_change(&Change::between(&previous.text, &entry.text)));
+            tasks = changed_tasks(&previous.parsed, &entry.parsed, &shift);
         }
         Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases: true }
     }
@@ -1211,21 +1256,26 @@ fn classify(path: &str, text: &str) -> Classification {
 
 /// The roots of spec-folder trackers that have a `specs/` directory.
 fn spec_roots<'a>(classes: impl Iterator<Item = (&'a str, &'a Classification)>) -> Vec<String> {
-    let mut roots: Vec<String> = classes
-        .filter(|(_, class)| class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() == Some("specs"))
-        .map(|(_, class)| class.root.clone())
-        .collect();
+    let mut roots: Vec<String> = classes.filter_map(|(_, class)| spec_root_of(class)).map(str::to_string).collect();
     roots.sort();
     roots.dedup();
     roots
 }
 
+/// The `specs/` folder a file is a spec-folder tracker's file in, if it is.
+fn spec_root_of(class: &Classification) -> Option<&str> {
+    (class.family == Some(Family::SpecFolder) && class.root.rsplit('/').next() == Some("specs"))
+        .then_some(class.root.as_str())
+}
+
+/// Whether the `specs/` folders decide the file's tracker: a spec-folder TODO.md outside one.
+fn may_adopt_spec_root(class: &Classification) -> bool {
+    class.role == Role::Todo && class.family == Some(Family::SpecFolder) && spec_root_of(class).is_none()
+}
+
 /// A spec-folder TODO.md next to a `specs/` directory belongs to that tracker.
 fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) -> Classification {
-    if class.role == Role::Todo
-        && class.family == Some(Family::SpecFolder)
-        && class.root.rsplit('/').next() != Some("specs")
-    {
+    if may_adopt_spec_root(&class) {
         let candidate = if class.root.is_empty() { "specs".to_string() } else { format!("{}/specs", class.root) };
         if spec_roots.binary_search(&candidate).is_ok() {
             class.root = candidate;
@@ -1289,6 +1339,68 @@ fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
 
 /// TODO.md section links by task, with the file they are in.
 type SectionLinks<'a> = HashMap<TaskKey, Vec<(FileId, &'a crate::model::Link)>>;
+
+/// The tasks whose places, mentions, links or archived state differ between two parses of one
+/// file, where `shift` says how the text moved: what only moved with the text is the same.
+fn changed_tasks(old: &ParsedFile, new: &ParsedFile, shift: &Shift) -> BTreeSet<TaskKey> {
+    fn differ<T: PartialEq + Clone>(
+        old: &BTreeMap<TaskKey, Vec<&T>>,
+        new: &BTreeMap<TaskKey, Vec<&T>>,
+        moved: impl Fn(&mut T),
+        out: &mut BTreeSet<TaskKey>,
+    ) {
+        for task in old.keys().chain(new.keys()) {
+            let same = match (old.get(task), new.get(task)) {
+                (Some(old), Some(new)) => {
+                    old.len() == new.len()
+                        && old.iter().zip(new).all(|(old, new)| {
+                            let mut shifted = (*old).clone();
+                            moved(&mut shifted);
+                            shifted == **new
+                        })
+                }
+                _ => false,
+            };
+            if !same {
+                out.insert(task.clone());
+            }
+        }
+    }
+    let by = |offset: crate::text::TextSize| crate::model::Moved { bytes: shift.at(offset), places: 0, items: 0 };
+    let mut out = BTreeSet::new();
+    differ(&places_by_task(&old.places), &places_by_task(&new.places), |it| by(it.extent.start()).place(it), &mut out);
+    fn grouped<T>(items: &[T], task: impl Fn(&T) -> Option<&TaskKey>) -> BTreeMap<TaskKey, Vec<&T>> {
+        let mut out: BTreeMap<TaskKey, Vec<&T>> = BTreeMap::new();
+        for item in items {
+            if let Some(task) = task(item) {
+                out.entry(task.clone()).or_default().push(item);
+            }
+        }
+        out
+    }
+    fn mention_task(mention: &crate::model::Mention) -> Option<&TaskKey> {
+        Some(&mention.task)
+    }
+    fn link_task(link: &crate::model::Link) -> Option<&TaskKey> {
+        link.task.as_ref()
+    }
+    differ(
+        &grouped(&old.mentions, mention_task),
+        &grouped(&new.mentions, mention_task),
+        |it| it.range = by(it.range.start()).range(it.range),
+        &mut out,
+    );
+    differ(
+        &grouped(&old.links, link_task),
+        &grouped(&new.links, link_task),
+        |it| by(it.range.start()).link(it),
+        &mut out,
+    );
+    let (archived_before, archived_after): (BTreeSet<&TaskKey>, BTreeSet<&TaskKey>) =
+        (old.archived.iter().collect(), new.archived.iter().collect());
+    out.extend(archived_before.symmetric_difference(&archived_after).map(|it| (*it).clone()));
+    out
+}
 
 fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {
     let mut out: BTreeMap<TaskKey, Vec<&Place>> = BTreeMap::new();

@@ -173,6 +173,53 @@ impl TextEdit {
     }
 }
 
+/// How far each offset of a text moved when some of its regions were replaced: the sum of the
+/// growth of every replaced region that ends at or before it. An offset inside a replaced region
+/// has no true counterpart; it gets the growth of the regions before it, and whatever it
+/// belonged to compares as changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shift {
+    /// The end of each replaced region in the old text, in order, and the growth of the text
+    /// up to and including it.
+    ends: Vec<(usize, i64)>,
+}
+
+impl Shift {
+    /// The shift of `edits` (planned against one text, apart from one another).
+    pub fn of_edits(edits: &[TextEdit]) -> Shift {
+        let mut regions: Vec<(usize, usize, usize)> = edits
+            .iter()
+            .map(|it| (usize::from(it.range.start()), usize::from(it.range.end()), it.new_text.len()))
+            .collect();
+        regions.sort_unstable();
+        Shift::of_regions(regions)
+    }
+
+    /// The shift of one replaced region.
+    pub fn of_change(change: &Change) -> Shift {
+        Shift::of_regions(vec![(change.start, change.old_end, change.new_end - change.start)])
+    }
+
+    fn of_regions(regions: Vec<(usize, usize, usize)>) -> Shift {
+        let mut growth = 0i64;
+        let ends = regions
+            .into_iter()
+            .map(|(start, old_end, new_len)| {
+                growth += new_len as i64 - (old_end - start) as i64;
+                (old_end, growth)
+            })
+            .collect();
+        Shift { ends }
+    }
+
+    /// How far the text at `offset` (in the old text) moved.
+    pub fn at(&self, offset: TextSize) -> i64 {
+        let offset = usize::from(offset);
+        let before = self.ends.partition_point(|(end, _)| *end <= offset);
+        before.checked_sub(1).map_or(0, |last| self.ends[last].1)
+    }
+}
+
 /// How a text changed, as one replaced region: `old[start..old_end]` became
 /// `new[start..new_end]`, everything before `start` and after the ends is the same. Found by
 /// comparing the texts (common prefix and suffix), so it needs no help from the editor; the
@@ -267,6 +314,28 @@ pub fn line_ending(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shift_moves_each_offset_by_the_regions_replaced_before_it() {
+        let text = "aaaa bbbb cccc dddd";
+        let edits = [
+            TextEdit::replace(TextRange::new(size(15), size(19)), "D"),
+            TextEdit::replace(TextRange::new(size(0), size(4)), "AAAAAA"),
+            TextEdit::insert(size(10), "++"),
+        ];
+        let after = apply_edits(text, &edits);
+        assert_eq!(after, "AAAAAA bbbb ++cccc D");
+        let shift = Shift::of_edits(&edits);
+        for (word, old) in [("bbbb", 5), ("cccc", 10)] {
+            let moved = (old as i64 + shift.at(size(old))) as usize;
+            assert_eq!(&after[moved..moved + 4], word, "{word}");
+        }
+        assert_eq!(shift.at(size(0)), 0);
+        assert_eq!(shift.at(size(19)), 2 + 2 - 3);
+        let one = Shift::of_change(&Change::between(text, &after));
+        assert_eq!(one.at(size(0)), 0);
+        assert_eq!(one.at(size(19)), 1);
+    }
 
     #[test]
     fn positions_round_trip_through_utf16() {

@@ -89,12 +89,15 @@ impl WorkspaceChange {
         mut updated: impl FnMut(&WorkspaceIndex, &crate::index::Update),
     ) -> WorkspaceIndex {
         let mut after = index.clone();
+        for file in self.files.iter().filter(|it| !it.edits.is_empty()) {
+            after.edit_file(&file.path, &file.edits, &mut updated);
+        }
         let mut step = |after: &mut WorkspaceIndex, path: &str, text: Option<std::sync::Arc<str>>| {
             let update = after.set_file(path, text);
             updated(after, &update);
         };
-        for (path, text) in self.apply(index) {
-            step(&mut after, &path, Some(std::sync::Arc::from(text)));
+        for created in &self.created {
+            step(&mut after, &created.path, Some(std::sync::Arc::from(created.text.as_str())));
         }
         for (from, to) in self.relocated(index) {
             let Some(text) = after.text_at(&from).cloned() else { continue };
@@ -221,9 +224,11 @@ impl FixCheck<'_> {
     ) -> (WorkspaceIndex, Vec<Diagnostic>) {
         let mut after_store = store.clone();
         let moved = MovedPaths { inner: self.paths, moved: &change.moved };
+        let mut pending = crate::rules::Pending::default();
         let after = change.applied_to(index, |after, update| {
-            after_store.update(after, self.config, self.baseline, &moved, update);
+            after_store.follow(after, self.config, self.baseline, &moved, update, &mut pending);
         });
+        after_store.settle(&after, self.config, self.baseline, &moved, pending);
         let counted = |it: &&Diagnostic| with_hints || it.severity != Severity::Hint;
         let mut before: BTreeMap<DriftKey, usize> = BTreeMap::new();
         for it in store.all(index).iter().filter(counted) {

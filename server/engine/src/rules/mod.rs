@@ -79,6 +79,42 @@ pub struct DiagnosticStore {
     history: BTreeSet<FileId>,
 }
 
+/// What the steps of one change left for [`DiagnosticStore::settle`]: the union of their
+/// [`Update`]s, and the files whose diagnostics they already changed.
+#[derive(Debug)]
+pub struct Pending {
+    rebuilt: bool,
+    /// Every step was an edit in place (no file changed class).
+    in_place: bool,
+    added_or_removed: bool,
+    phases: bool,
+    /// The tasks whose places changed.
+    changed: BTreeSet<TaskKey>,
+    /// Those, and the tasks whose diagnostics in an updated file could not be moved.
+    tasks: BTreeSet<TaskKey>,
+    /// The updated files.
+    files: BTreeSet<FileId>,
+    /// The file the last step updated: its diagnostics were computed on the final index.
+    last: Option<FileId>,
+    touched: BTreeSet<FileId>,
+}
+
+impl Default for Pending {
+    fn default() -> Pending {
+        Pending {
+            rebuilt: false,
+            in_place: true,
+            added_or_removed: false,
+            phases: false,
+            changed: BTreeSet::new(),
+            tasks: BTreeSet::new(),
+            files: BTreeSet::new(),
+            last: None,
+            touched: BTreeSet::new(),
+        }
+    }
+}
+
 /// The per-file rules' diagnostics of one file, by what each was computed from.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct FileDiagnostics {
@@ -264,17 +300,35 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
         update: &Update,
     ) -> BTreeSet<FileId> {
-        // An edit in place keeps every file's class, so the trackers' roles stay as they were.
-        let cx = match &update.edit {
-            Some(_) if !update.rebuilt => consistency::context_with_roles(index, self.shape.0.clone()),
-            _ => consistency::context(index),
-        };
-        if update.rebuilt || consistency::shape(&cx) != self.shape {
-            let before: BTreeSet<FileId> = self.located().collect();
-            *self = DiagnosticStore::new(index, config, baseline, paths);
-            return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
+        let mut pending = Pending::default();
+        self.follow(index, config, baseline, paths, update, &mut pending);
+        self.settle(index, config, baseline, paths, pending)
+    }
+
+    /// The part of [`DiagnosticStore::update`] that needs the index as `update` left it: the
+    /// updated file's own diagnostics, and the other tasks' diagnostics in it moved with its
+    /// text. What looks across the workspace (the per-task rules, counters, phases) waits in
+    /// `pending` for [`DiagnosticStore::settle`], once after all the steps of one change.
+    pub fn follow(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        update: &Update,
+        pending: &mut Pending,
+    ) {
+        pending.rebuilt |= update.rebuilt;
+        pending.in_place &= update.edit.is_some() && !update.rebuilt;
+        pending.added_or_removed |= update.added_or_removed;
+        pending.phases |= update.phases || update.edit.is_none();
+        pending.changed.extend(update.tasks.iter().cloned());
+        pending.tasks.extend(update.tasks.iter().cloned());
+        pending.files.extend(update.file);
+        pending.last = update.file;
+        if pending.rebuilt {
+            return;
         }
-        let mut touched: BTreeSet<FileId> = BTreeSet::new();
         self.files.retain(|file, _| index.entry(*file).is_some());
         // The edited file: its changed part, or all of it.
         let edited = update.file.zip(update.edit.as_ref());
@@ -285,25 +339,85 @@ impl DiagnosticStore {
             } else {
                 *stored = FileDiagnostics::compute(index, config, baseline, paths, file);
             }
-            touched.insert(file);
+            pending.touched.insert(file);
         } else if let Some(file) = update.file {
             let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
             if self.files.get(&file) != Some(&fresh) {
-                touched.insert(file);
+                pending.touched.insert(file);
                 self.files.insert(file, fresh);
             }
         }
+        // The other tasks' diagnostics in the edited file moved with the text. Their messages
+        // name line numbers, so when lines came or went they are computed again; so are they
+        // all after a re-parse of the whole file, which says where nothing moved to.
+        let touches = |file: FileId| {
+            move |it: &Diagnostic| it.file == file || it.related.iter().any(|related| related.file == file)
+        };
+        if let (Some(file), None) = (update.file, &update.edit) {
+            let touches = touches(file);
+            for (task, diagnostics) in &self.tasks {
+                if !pending.tasks.contains(task) && diagnostics.iter().any(touches) {
+                    pending.tasks.insert(task.clone());
+                }
+            }
+        }
+        if let Some((file, edit)) = edited {
+            let touches = touches(file);
+            for (task, diagnostics) in self.tasks.iter_mut() {
+                if pending.tasks.contains(task) || !diagnostics.iter().any(touches) {
+                    continue;
+                }
+                let mut moved_all = !edit.lines_moved;
+                let mut moved_diagnostics = diagnostics.clone();
+                if moved_all {
+                    moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
+                }
+                if moved_all {
+                    // Only what really moved is news to the files it is in.
+                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
+                    pending.touched.extend(changed.map(|(_, after)| after.file));
+                    *diagnostics = moved_diagnostics;
+                } else {
+                    pending.tasks.insert(task.clone());
+                }
+            }
+        }
+    }
+
+    /// Finishes what [`DiagnosticStore::follow`] left pending, on the index as the last step
+    /// left it. Returns the files whose diagnostics may have changed.
+    pub fn settle(
+        &mut self,
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+        pending: Pending,
+    ) -> BTreeSet<FileId> {
+        let Pending { rebuilt, in_place, added_or_removed, phases, changed, mut tasks, files, last, mut touched } =
+            pending;
+        // An edit in place keeps every file's class, so the trackers' roles stay as they were.
+        let cx = if in_place && !rebuilt {
+            consistency::context_with_roles(index, self.shape.0.clone())
+        } else {
+            consistency::context(index)
+        };
+        if rebuilt || consistency::shape(&cx) != self.shape {
+            let before: BTreeSet<FileId> = self.located().collect();
+            *self = DiagnosticStore::new(index, config, baseline, paths);
+            return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
+        }
+        self.files.retain(|file, _| index.entry(*file).is_some());
         // Plans that became history, or current again: only the files of tasks whose places
         // changed can have (a file's history depends on its role, which an edit in place keeps,
         // and on its task's current plan and status).
         let mut history = self.history.clone();
         history.retain(|it| index.entry(*it).is_some());
-        let candidates: BTreeSet<FileId> = update
-            .tasks
+        let candidates: BTreeSet<FileId> = changed
             .iter()
             .filter_map(|it| index.task(it))
             .flat_map(|it| it.places.iter().map(|place| place.file))
-            .chain(update.file)
+            .chain(files.iter().copied())
             .collect();
         for file in candidates {
             if index.is_history(file) {
@@ -312,8 +426,10 @@ impl DiagnosticStore {
                 history.remove(&file);
             }
         }
+        // A file updated by an earlier step is computed again too: a later step may have
+        // changed its history, added the file a link names or changed what counters count.
         for file in history.symmetric_difference(&self.history) {
-            if Some(*file) != update.file && index.entry(*file).is_some() {
+            if Some(*file) != last && index.entry(*file).is_some() {
                 self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file));
                 touched.insert(*file);
             }
@@ -322,10 +438,10 @@ impl DiagnosticStore {
         // Other files: when a file came or went, every file with links (they may resolve now,
         // or not); counters, which count tasks across files.
         for (file, entry) in index.entries() {
-            if Some(file) == update.file {
+            if Some(file) == last {
                 continue;
             }
-            if update.added_or_removed && !entry.parsed.links.is_empty() {
+            if added_or_removed && !entry.parsed.links.is_empty() {
                 let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
                 if self.files.get(&file) != Some(&fresh) {
                     touched.insert(file);
@@ -341,40 +457,18 @@ impl DiagnosticStore {
             }
         }
         // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
-        let mut tasks = update.tasks.clone();
-        let changed: HashSet<(&str, DependencyKey)> =
-            update.tasks.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
-        if !changed.is_empty() {
+        let dependencies: HashSet<(&str, DependencyKey)> =
+            changed.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
+        if !dependencies.is_empty() {
             for (task, entry) in index.tasks() {
                 let depends = entry.places.iter().any(|place| {
                     index.place(*place).dependencies.iter().any(|it| {
-                        DependencyKey::of(&it.id).into_iter().any(|key| changed.contains(&(task.scope.as_str(), key)))
+                        DependencyKey::of(&it.id)
+                            .into_iter()
+                            .any(|key| dependencies.contains(&(task.scope.as_str(), key)))
                     })
                 });
                 if depends {
-                    tasks.insert(task.clone());
-                }
-            }
-        }
-        // The other tasks' diagnostics in the edited file moved with the text. Their messages
-        // name line numbers, so when lines came or went they are computed again.
-        if let Some((file, edit)) = edited {
-            let touches = |it: &Diagnostic| it.file == file || it.related.iter().any(|related| related.file == file);
-            for (task, diagnostics) in self.tasks.iter_mut() {
-                if tasks.contains(task) || !diagnostics.iter().any(touches) {
-                    continue;
-                }
-                let mut moved_all = !edit.lines_moved;
-                let mut moved_diagnostics = diagnostics.clone();
-                if moved_all {
-                    moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
-                }
-                if moved_all {
-                    // Only what really moved is news to the files it is in.
-                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
-                    touched.extend(changed.map(|(_, after)| after.file));
-                    *diagnostics = moved_diagnostics;
-                } else {
                     tasks.insert(task.clone());
                 }
             }
@@ -393,7 +487,7 @@ impl DiagnosticStore {
             }
         }
         // Phases written in two files: only a file that has or had phases changes them.
-        if update.phases || update.edit.is_none() {
+        if phases {
             let mut sink = Sink { config, out: Vec::new() };
             consistency::phases(index, &mut sink);
             if sink.out != self.phases {
@@ -401,9 +495,7 @@ impl DiagnosticStore {
                 self.phases = sink.out;
             }
         }
-        if let Some(file) = update.file {
-            touched.insert(file);
-        }
+        touched.extend(files);
         touched
     }
 

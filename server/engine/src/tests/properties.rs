@@ -378,15 +378,22 @@ proptest! {
         let config = Config::default();
         let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
         let mut store = DiagnosticStore::new(&index, &config, None, &paths);
-        // A planned status change, applied file by file.
+        // A planned status change, applied file by file as its edits (a TODO.md one edit at a
+        // time, any other file at once, with only the tasks whose parse changed touched), the
+        // diagnostics following each step and settled once, as the re-check of a change does.
         if let Ok(change) = plan_status_change(&index, &TaskKey::new("specs", task.to_string()), status, &options(true)) {
             for (path, text) in change.apply(&index) {
-                let update = index.set_file(&path, Some(Arc::from(text.as_str())));
-                store.update(&index, &config, None, &paths, &update);
                 if let Some(file) = current.iter_mut().find(|it| it.path == path) {
                     file.text = Arc::from(text);
                 }
             }
+            let mut pending = rules::Pending::default();
+            for file in &change.files {
+                index.edit_file(&file.path, &file.edits, |index, update| {
+                    store.follow(index, &config, None, &paths, update, &mut pending);
+                });
+            }
+            store.settle(&index, &config, None, &paths, pending);
         }
         // And an arbitrary edit of one line.
         let file = &mut current[edit_file % files.len()];

@@ -1,0 +1,134 @@
+//! What an ordinary (unforced) status change costs before anything is written: planning it and
+//! re-checking it for new drift (`refuse_new_drift`: the change applied to a copy of the index
+//! and of the diagnostics, and the two compared), on the generated 5,000-file workspace, in
+//! one process, the way the daemon's session does it for an agent's `set_status`.
+//!
+//! Each step is timed on its own (the copy of the index, applying each file of the change,
+//! updating the diagnostics, the comparison), so a regression says where it is.
+//!
+//! `cargo bench --bench recheck` runs 200 changes; `-- --quick` is CI's smoke run (1,000 files,
+//! 20 changes).
+
+#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
+mod generate;
+#[allow(dead_code)] // The resident-set reader only the memory benchmarks use.
+mod measure;
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use measure::percentile;
+use taskmark::engine::config::Config;
+use taskmark::engine::edit::{FixCheck, StatusChangeOptions, plan_status_change, refuse_new_drift};
+use taskmark::engine::index::WorkspaceIndex;
+use taskmark::engine::model::TaskKey;
+use taskmark::engine::rules::DiagnosticStore;
+use taskmark::engine::timestamp::Now;
+use taskmark::workspace::{self, DiskPaths};
+
+const USAGE: &str = "usage: recheck [--quick] [--changes N]   (run through `cargo bench --bench recheck -- ...`)";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1).filter(|it| it != "--bench");
+    let (mut files, mut changes) = (5_000, 200);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => (files, changes) = (1_000, 20),
+            // Few changes, for a run under callgrind (instructions counted, not time).
+            "--changes" => changes = args.next().and_then(|it| it.parse().ok()).context(USAGE)?,
+            unknown => bail!("unknown option {unknown}\n{USAGE}"),
+        }
+    }
+    let target = generate::target_dir();
+    let dir = target.join("bench-workspace").join(format!("synthetic-{files}"));
+    std::fs::create_dir_all(dir.parent().context("a parent")?)?;
+    let generated = generate::ensure(&dir, files)?;
+    let workspace = workspace::load(&dir, Config::default(), &|_, _| {})?;
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let mut index = workspace.index.clone();
+    let mut store = DiagnosticStore::new(&index, &workspace.config, None, &paths);
+    let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
+    let (task, cycle) = a_task_with_a_cycle(&index)?;
+    let now = Now::parse("2026-11-25").map_err(anyhow::Error::msg)?;
+
+    let mut plan = Vec::with_capacity(changes);
+    let mut recheck = Vec::with_capacity(changes);
+    let mut recheck_cpu = Vec::with_capacity(changes);
+    for change in 0..changes {
+        let (status, reason) = &cycle[change % cycle.len()];
+        let options = StatusChangeOptions { reason: reason.clone(), ..StatusChangeOptions::new(now.clone()) };
+        let started = Instant::now();
+        let planned = plan_status_change(&index, &task, status, &options)
+            .map_err(|it| anyhow::anyhow!("change {change} to {status}: {it}"))?;
+        let planned_at = Instant::now();
+        let cpu_before = thread_cpu_ms();
+        if let Err(refusal) = refuse_new_drift(&index, &store, &check, &planned) {
+            bail!("change {change} of {task} to {status} was refused: {refusal}");
+        }
+        recheck_cpu.push(thread_cpu_ms() - cpu_before);
+        let checked_at = Instant::now();
+        plan.push((planned_at - started).as_secs_f64() * 1e3);
+        recheck.push((checked_at - planned_at).as_secs_f64() * 1e3);
+        // The session then reads what was written: the next change plans against it.
+        let after = planned.applied_to(&index, |after, update| {
+            store.update(after, &workspace.config, None, &paths, update);
+        });
+        index = after;
+    }
+    println!(
+        "\nAn unforced status change on {files} files ({:.1} MB), task {task} cycling through {}, {changes} changes:",
+        generated.bytes as f64 / 1e6,
+        cycle.iter().map(|(status, _)| status.as_str()).collect::<Vec<_>>().join(" -> ")
+    );
+    report("plan", &plan);
+    report("re-check for new drift", &recheck);
+    report("re-check, this thread's processor time", &recheck_cpu);
+    let total: Vec<f64> = plan.iter().zip(&recheck).map(|(a, b)| a + b).collect();
+    report("plan and re-check", &total);
+    Ok(())
+}
+
+/// The processor time this thread has used, in ms: steadier than the clock on a shared machine
+/// (the re-check runs on one thread).
+fn thread_cpu_ms() -> f64 {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid timespec for the call to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
+}
+
+fn report(what: &str, samples: &[f64]) {
+    println!(
+        "  {what}: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(samples, 50.0),
+        percentile(samples, 90.0),
+        percentile(samples, 99.0),
+        percentile(samples, 100.0),
+    );
+}
+
+/// A spec-folder task in the largest tracker whose places agree and that is implementing, and
+/// the allowed cycle implementing -> blocked (with its reason) -> implementing.
+#[allow(clippy::type_complexity)]
+fn a_task_with_a_cycle(index: &WorkspaceIndex) -> anyhow::Result<(TaskKey, Vec<(String, Option<String>)>)> {
+    let cycle =
+        vec![("blocked".to_string(), Some("waiting for the bench".to_string())), ("implementing".to_string(), None)];
+    let mut best: Option<(usize, TaskKey)> = None;
+    for (task, entry) in index.tasks() {
+        let Some((_, status)) = index.task_status(task) else { continue };
+        let Some(profile) = index.task_profile(task) else { continue };
+        if profile.status(status).id != "implementing" || entry.places.len() < 3 {
+            continue;
+        }
+        let statuses: Vec<_> = entry.places.iter().filter_map(|it| index.place(*it).status).collect();
+        if statuses.iter().any(|it| *it != status) {
+            continue;
+        }
+        let size: usize = entry.places.iter().map(|it| index.text(it.file).len()).sum();
+        if best.as_ref().is_none_or(|(largest, _)| size > *largest) {
+            best = Some((size, task.clone()));
+        }
+    }
+    let (_, task) = best.context("no implementing spec-folder task whose places agree in the generated workspace")?;
+    Ok((task, cycle))
+}
