@@ -49,7 +49,9 @@ local defaults = {
   args = {},
   -- Serve this Neovim in its own process instead of through the shared daemon.
   standalone = false,
-  log_level = 'info',
+  -- The server's --log-level: its log goes to stderr, which Neovim's LSP log marks `[ERROR]`
+  -- line by line, so warnings and errors only unless you ask for more.
+  log_level = 'warn',
   filetypes = { 'markdown', 'json' },
   -- Looked for upwards from the buffer, most specific first; the first that matches wins.
   root_markers = { '.taskmark.toml', 'specs/TODO.md', 'TODO.md', '.git' },
