@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURE, REPO, taskmark_bin
 
 PLUGIN = REPO / "editors" / "neovim"
@@ -35,17 +36,17 @@ def environment(tmp_path: Path, state: str = "state") -> dict[str, str]:
     )
 
 
-def spec_command(spec: str, workspace: Path, *extra: str) -> list[str]:
-    return [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(PLUGIN), str(workspace), taskmark_bin(), *extra]
+def spec_command(spec: str, workspace: Path, *extra: str, plugin: Path = PLUGIN) -> list[str]:
+    return [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(plugin), str(workspace), taskmark_bin(), *extra]
 
 
-def run_spec(spec: str, tmp_path: Path) -> str:
+def run_spec(spec: str, tmp_path: Path, *extra: str, plugin: Path = PLUGIN, env: dict[str, str] | None = None) -> str:
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURE, workspace)
     completed = subprocess.run(
-        spec_command(spec, workspace),
+        spec_command(spec, workspace, *extra, plugin=plugin),
         cwd=workspace,
-        env=environment(tmp_path),
+        env=env or environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -53,6 +54,17 @@ def run_spec(spec: str, tmp_path: Path) -> str:
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     return completed.stdout
+
+
+def steps_of(out: str) -> list[str]:
+    return [line[3:] for line in out.splitlines() if line.startswith("ok ")]
+
+
+def path_without_taskmark(tmp_path: Path) -> str:
+    """A $PATH with this virtualenv's nvim and the system's tools, and no `taskmark`."""
+    path = os.pathsep.join([str(Path(nvim()).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+    assert shutil.which("taskmark", path=path) is None, f"taskmark is installed system-wide: {shutil.which('taskmark', path=path)}"
+    return path
 
 
 def test_plugin_sets_shows_checks_creates_lists_and_archives_in_a_real_neovim(tmp_path: Path) -> None:
@@ -96,3 +108,46 @@ def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: P
     assert '"status": "implementing"' in (workspace / "specs" / "state.json").read_text()
     assert '"project_number": 17' in (workspace / "specs" / "state.json").read_text()
     assert "### 17. Webhooks" in (workspace / "specs" / "TODO.md").read_text()
+
+
+def test_setup_sends_objects_shows_current_line_keeps_the_picker_order_and_has_help(tmp_path: Path) -> None:
+    # A copy of the plugin: `:helptags` writes doc/tags into it.
+    plugin = tmp_path / "plugin"
+    shutil.copytree(PLUGIN, plugin, ignore=shutil.ignore_patterns("tags", "images"))
+    out = run_spec("setup_spec.lua", tmp_path, plugin=plugin)
+    assert steps_of(out) == [
+        "setup({}) sends its settings as JSON objects, never []",
+        "virtual_lines = 'current_line' shows the cursor line's diagnostics under it, only there",
+        "the task picker keeps the server's order, the task under the cursor first",
+        "hovers are plain text: no command: links for Neovim",
+        ":helptags and :help taskmark: every tag opens the help file, every link resolves",
+    ], out
+
+
+def test_vim_lsp_enable_without_setup_attaches_the_server(tmp_path: Path) -> None:
+    # `taskmark` on $PATH, as `cargo install` puts it there.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "taskmark").symlink_to(taskmark_bin())
+    env = environment(tmp_path)
+    env["PATH"] = os.pathsep.join([str(bin_dir), path_without_taskmark(tmp_path)])
+    out = run_spec("enable_spec.lua", tmp_path, env=env)
+    assert steps_of(out) == [
+        "vim.lsp.enable('taskmark') attaches lsp/taskmark.lua's server to TODO.md and state.json",
+        ":Taskmark (from plugin/taskmark.lua) works without setup()",
+    ], out
+
+
+@pytest.mark.parametrize("mode", ["setup", "enable"])
+def test_a_missing_executable_is_said_once_pointing_at_checkhealth(tmp_path: Path, mode: str) -> None:
+    outside = tmp_path / "elsewhere" / "notes.md"
+    outside.parent.mkdir()
+    outside.write_text("# Notes\n\n- [ ] not a tracker\n")
+    env = environment(tmp_path)
+    env["PATH"] = path_without_taskmark(tmp_path)
+    out = run_spec("missing_spec.lua", tmp_path, mode, str(outside), env=env)
+    assert steps_of(out) == [
+        "a markdown file under no tracker root: no notice",
+        "tracker files: one notice, pointing at :checkhealth taskmark",
+        ":checkhealth taskmark says the executable is missing and how to install it",
+    ], out

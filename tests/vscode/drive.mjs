@@ -4,7 +4,7 @@
 // "Taskmark: List Tasks" and "Taskmark: Archive Done Tasks".
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,8 @@ const port = process.env.E2E_PORT;
 const workspace = process.env.E2E_WORKSPACE;
 const artifacts = process.env.E2E_ARTIFACTS;
 const taskmark = process.env.TASKMARK_BIN;
+// The server inside the installed platform vsix (its real path): the extension must run it.
+const bundled = process.env.E2E_BUNDLED;
 const verbose = process.env.E2E_VERBOSE === '1';
 
 const log = (...args) => verbose && console.error('[e2e]', ...args);
@@ -109,7 +111,8 @@ async function otherEditor() {
   };
 }
 
-// The `taskmark lsp` processes of this run (not the daemon): their TASKMARK_RUNTIME_DIR is ours.
+// The `taskmark lsp` processes of this run started by VS Code (not the daemon, not the test's
+// other editor): their TASKMARK_RUNTIME_DIR is ours and their executable the bundled server.
 function lspProcesses() {
   const mine = `TASKMARK_RUNTIME_DIR=${process.env.TASKMARK_RUNTIME_DIR}`;
   const found = [];
@@ -117,7 +120,7 @@ function lspProcesses() {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args[0] !== taskmark || args[1] !== 'lsp') continue;
+      if (args[1] !== 'lsp' || readlinkSync(`/proc/${entry}/exe`) !== bundled) continue;
       if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(mine)) continue;
       const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
       if (state !== 'Z') found.push(Number(entry));
@@ -183,6 +186,12 @@ try {
     await todo.click();
     await page.locator('.tabs-container .tab', { hasText: 'TODO.md' }).waitFor({ timeout: 20_000 });
     await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 20_000 });
+  });
+
+  await step('the server is the one inside the extension', async () => {
+    // Nothing else is there to find: no taskmark on code-server's PATH, no setting, no ~/.cargo/bin.
+    const running = await waitFor('a taskmark lsp process running the bundled server', async () => lspProcesses().length === 1 && lspProcesses());
+    log(`taskmark lsp ${running[0]} runs ${bundled}`);
   });
 
   await step('diagnostics', async () => {
@@ -433,7 +442,7 @@ try {
     check(twelve && twelve.archived, `taskmark list --archived: ${JSON.stringify(twelve)}`);
   });
 
-  console.log(`vscode e2e: diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks: ok (${timings.join(', ')})`);
+  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

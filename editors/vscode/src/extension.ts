@@ -3,6 +3,7 @@
 // from the server; the logic that does not need VS Code lives in ./logic (unit-tested).
 import * as cp from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -19,7 +20,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { RestartBackoff } from './logic/backoff';
-import { resolveServerBinary } from './logic/binary';
+import { Resolution, bundledName, resolveServerBinary } from './logic/binary';
 import { installInstructions } from './logic/install';
 import { ExtensionSettings, needsRestart, readSettings, serverArgs, serverSettings } from './logic/settings';
 import {
@@ -120,11 +121,28 @@ class Extension {
 
   // ---- the server process -------------------------------------------------------------
 
-  async start(): Promise<void> {
-    this.current = settings();
-    const resolution = resolveServerBinary(this.current.path, {
+  /**
+   * The server binary: the setting, else the one a platform vsix carries in `server/`, else
+   * PATH, else ~/.cargo/bin (see logic/binary.ts).
+   */
+  private resolveBinary(): Resolution {
+    const bundled = path.join(this.context.extensionPath, 'server', bundledName(process.platform));
+    if (process.platform !== 'win32' && fs.existsSync(bundled)) {
+      // An unpacker that dropped the executable bit: give it back (the file is ours).
+      try {
+        fs.accessSync(bundled, fs.constants.X_OK);
+      } catch {
+        try {
+          fs.chmodSync(bundled, 0o755);
+        } catch (error) {
+          this.output.appendLine(`cannot make ${bundled} executable: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+    return resolveServerBinary(this.current.path, {
       pathEnv: process.env.PATH,
       home: process.env.HOME ?? process.env.USERPROFILE,
+      bundled,
       isExecutable: (file) => {
         try {
           fs.accessSync(file, fs.constants.X_OK);
@@ -134,6 +152,11 @@ class Extension {
         }
       },
     });
+  }
+
+  async start(): Promise<void> {
+    this.current = settings();
+    const resolution = this.resolveBinary();
     if (!resolution.ok) {
       this.output.appendLine(`taskmark.server.path as VS Code sees it: ${JSON.stringify(vscode.workspace.getConfiguration(SECTION).inspect('server.path'))}`);
       this.output.appendLine(`${resolution.message} Tried: ${resolution.tried.join(', ') || '(nothing)'}`);
@@ -141,7 +164,7 @@ class Extension {
       return;
     }
     const args = serverArgs(this.current);
-    this.output.appendLine(`starting ${resolution.path} ${args.join(' ')}`);
+    this.output.appendLine(`starting ${resolution.path} ${args.join(' ')} (from ${resolution.source === 'bundled' ? 'this extension' : resolution.source})`);
     const serverOptions: ServerOptions = { command: resolution.path, args, options: { env: process.env } };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
@@ -541,18 +564,7 @@ class Extension {
   async checkWorkspace(): Promise<void> {
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const resolution = resolveServerBinary(this.current.path, {
-      pathEnv: process.env.PATH,
-      home: process.env.HOME,
-      isExecutable: (file) => {
-        try {
-          fs.accessSync(file, fs.constants.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    });
+    const resolution = this.resolveBinary();
     if (!folder || folder.uri.scheme !== 'file' || !resolution.ok) return;
     const summary = await new Promise<CheckSummary | undefined>((resolve) => {
       cp.execFile(

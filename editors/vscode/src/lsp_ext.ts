@@ -182,6 +182,19 @@ next: Array<string>, choices: Array<StatusChoice>, claim: Claim | null,
  */
 elsewhere?: Array<ElsewhereStatus>, };
 
+/**
+ * A task as another worktree of the repository has it.
+ */
+export type ElsewhereStatus = { 
+/**
+ * Its branch (or folder, when its HEAD is detached).
+ */
+worktree: string, status: string | null, 
+/**
+ * todo, active, blocked, done or cancelled.
+ */
+kind: string | null, archived: boolean, };
+
 export type TrackerStatus = { status: string, display: string, kind: string, 
 /**
  * The status `taskmark.newTask` gives unless told.

@@ -705,6 +705,7 @@ mod tests {
             of::<InfoDependency>(),
             of::<StatusChoice>(),
             of::<TaskInfo>(),
+            of::<ElsewhereStatus>(),
             of::<TrackerStatus>(),
             of::<TrackerInfo>(),
             of::<ChangeResult>(),

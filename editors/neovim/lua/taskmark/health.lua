@@ -16,12 +16,18 @@ function M.check()
   local taskmark = require('taskmark')
   local config = taskmark.config
   vim.health.start('taskmark: executable')
-  local path = vim.fn.exepath(config.path)
+  -- The command Neovim would start: setup()'s `path`, or vim.lsp.config('taskmark')'s `cmd`.
+  local lsp_config = vim.lsp.config['taskmark']
+  local executable = lsp_config and type(lsp_config.cmd) == 'table' and lsp_config.cmd[1] or config.path
+  if not vim.lsp.is_enabled('taskmark') then
+    vim.health.warn("the taskmark server is not enabled: call require('taskmark').setup({}) or vim.lsp.enable('taskmark')")
+  end
+  local path = vim.fn.exepath(executable)
   if path == '' then
-    vim.health.error(
-      string.format('`%s` is not executable or not on $PATH', config.path),
-      { 'Install it: cargo install --path server (see the taskmark README)', 'or set `path` in setup()' }
-    )
+    vim.health.error(string.format('`%s` is not executable or not on $PATH', executable), {
+      'Install it from a clone of the taskmark repository: cargo install --locked --path server',
+      "or point at it: setup({ path = '/path/to/taskmark' }), or vim.lsp.config('taskmark', { cmd = { '/path/to/taskmark', 'lsp' } })",
+    })
     return
   end
   vim.health.ok('found ' .. path)

@@ -1,9 +1,47 @@
 -- taskmark for Neovim 0.11+: registers `taskmark lsp` for markdown and JSON files under a
 -- tracker root and adds :Taskmark (set, show, new, list, archive, check, log). Everything it shows comes from the
--- server; this file only asks and displays.
+-- server; this file only asks and displays. `lsp/taskmark.lua` (for `vim.lsp.enable('taskmark')`
+-- without setup()) and `plugin/taskmark.lua` (the command and the missing-binary notice) use it too.
 
 local M = {}
 
+--- The server's settings, sent as `initializationOptions` and `workspace/didChangeConfiguration`
+--- (always as a JSON object, never `[]`).
+---@class taskmark.Settings
+---@field diagnostics? 'push'|'pull' Pushed for every indexed file (default), or pulled by Neovim.
+---@field codeLens? boolean Progress and "set status…" code lenses (default true).
+---@field inlayHints? boolean The server's inlay hints (default false).
+---@field closedFiles? 'disk'|'editor' Files not open: written by the server (default) or opened as buffers.
+---@field rules? table<string, 'error'|'warning'|'info'|'hint'|'off'> Severity per rule over `.taskmark.toml`'s.
+---@field docsUrl? string Where a diagnostic code's documentation is (`{docsUrl}#{code}`).
+
+--- The plugin's options (`require('taskmark').config`, after setup()).
+---@class taskmark.Config
+---@field path string The taskmark executable: a name on $PATH or a path.
+---@field args string[] Extra arguments after `taskmark lsp`.
+---@field standalone boolean A server process per Neovim instead of the shared daemon.
+---@field log_level 'error'|'warn'|'info'|'debug'|'trace' The server's `--log-level`.
+---@field filetypes string[] The filetypes the server attaches to.
+---@field root_markers string[] Looked for upwards from the buffer, most specific first; the first that matches wins.
+---@field settings taskmark.Settings The server's settings.
+---@field offer_to_write boolean After a change, offer to write the buffers it changed.
+---@field virtual_text? boolean|vim.diagnostic.Opts.VirtualText taskmark's diagnostics as virtual text; nil leaves `vim.diagnostic.config()`'s.
+---@field virtual_lines? boolean|'current_line'|vim.diagnostic.Opts.VirtualLines taskmark's diagnostics as virtual lines below their line (`'current_line'`: the cursor's line only); nil leaves `vim.diagnostic.config()`'s.
+
+--- The argument of setup(): any of taskmark.Config's fields.
+---@class taskmark.Opts
+---@field path? string
+---@field args? string[]
+---@field standalone? boolean
+---@field log_level? 'error'|'warn'|'info'|'debug'|'trace'
+---@field filetypes? string[]
+---@field root_markers? string[]
+---@field settings? taskmark.Settings
+---@field offer_to_write? boolean
+---@field virtual_text? boolean|vim.diagnostic.Opts.VirtualText
+---@field virtual_lines? boolean|'current_line'|vim.diagnostic.Opts.VirtualLines
+
+---@type taskmark.Config
 local defaults = {
   -- The taskmark executable: a name on $PATH or a path.
   path = 'taskmark',
@@ -11,7 +49,9 @@ local defaults = {
   args = {},
   -- Serve this Neovim in its own process instead of through the shared daemon.
   standalone = false,
-  log_level = 'info',
+  -- The server's --log-level: its log goes to stderr, which Neovim's LSP log marks `[ERROR]`
+  -- line by line, so warnings and errors only unless you ask for more.
+  log_level = 'warn',
   filetypes = { 'markdown', 'json' },
   -- Looked for upwards from the buffer, most specific first; the first that matches wins.
   root_markers = { '.taskmark.toml', 'specs/TODO.md', 'TODO.md', '.git' },
@@ -19,16 +59,24 @@ local defaults = {
   settings = {},
   -- After a status change, offer to write the buffers it changed.
   offer_to_write = true,
+  -- How taskmark's diagnostics show, for its namespaces only (nil: as vim.diagnostic.config() says).
+  virtual_text = nil,
+  virtual_lines = nil,
 }
 
+---@type taskmark.Config
 M.config = vim.deepcopy(defaults)
 
 local NAME = 'taskmark'
 
---- The directory of the nearest marker above `path`, markers in priority order.
-function M.find_root(path)
+--- The directory of the nearest marker above `path`, markers in priority order (every parent is
+--- searched for the first marker before the second is looked for).
+---@param path string A file's path.
+---@param markers? string[] Default: the configured `root_markers`.
+---@return string? root
+function M.find_root(path, markers)
   local start = vim.fs.dirname(vim.fs.normalize(path))
-  for _, marker in ipairs(M.config.root_markers) do
+  for _, marker in ipairs(markers or M.config.root_markers) do
     for dir in vim.fs.parents(start .. '/.') do
       if vim.uv.fs_stat(dir .. '/' .. marker) then
         return dir
@@ -38,6 +86,8 @@ function M.find_root(path)
   return nil
 end
 
+--- The server's command line: `{path, 'lsp', '--log-level', level, ...}`.
+---@return string[]
 function M.command()
   local cmd = { M.config.path, 'lsp', '--log-level', M.config.log_level }
   if M.config.standalone then
@@ -48,12 +98,34 @@ function M.command()
 end
 
 --- The taskmark client serving `bufnr` (the current buffer by default), else any.
+---@param bufnr? integer
+---@return vim.lsp.Client?
 function M.client(bufnr)
   local clients = vim.lsp.get_clients({ name = NAME, bufnr = bufnr or 0 })
   if #clients == 0 then
     clients = vim.lsp.get_clients({ name = NAME })
   end
   return clients[1]
+end
+
+local empty_dict_mt = getmetatable(vim.empty_dict())
+
+--- Makes every empty table in `value` (itself included) encode as a JSON object `{}` instead of
+--- Lua's default, an array `[]`, in place; returns `value`. Settings are objects all the way down.
+---@generic T
+---@param value T
+---@return T
+function M.as_object(value)
+  if type(value) ~= 'table' or getmetatable(value) ~= nil and getmetatable(value) ~= empty_dict_mt then
+    return value
+  end
+  if next(value) == nil then
+    return setmetatable(value, empty_dict_mt)
+  end
+  for _, item in pairs(value) do
+    M.as_object(item)
+  end
+  return value
 end
 
 local function notify(message, level)
@@ -88,7 +160,12 @@ local function on_task_changed(_, params)
   )
 end
 
---- Runs a taskmark command on the server; `callback(err, result)`.
+--- Runs a taskmark command on the server (`workspace/executeCommand`); `callback(err, result)`
+--- is called on the main loop.
+---@param command string `taskmark.setStatus`, `taskmark.listTasks`, ...
+---@param arguments table The command's one argument.
+---@param callback fun(err: lsp.ResponseError|{message: string}|nil, result: any)
+---@param bufnr? integer The buffer whose client runs it (default: the current one, else any).
 function M.execute(command, arguments, callback, bufnr)
   local client = M.client(bufnr)
   if not client then
@@ -177,6 +254,22 @@ local function task_under_cursor(callback)
   end, bufnr)
 end
 
+--- `tasks` in the server's order with `current` (a task key) moved to the front; a new list.
+---@param tasks {task: string}[] The server's `taskmark.listTasks` answer.
+---@param current? string
+---@return {task: string}[]
+function M.current_first(tasks, current)
+  local ordered = {}
+  for _, task in ipairs(tasks) do
+    if task.task == current then
+      table.insert(ordered, 1, task)
+    else
+      table.insert(ordered, task)
+    end
+  end
+  return ordered
+end
+
 --- Asks for a task (the one under the cursor first); `callback(task_id)`.
 local function pick_task(prompt, callback)
   task_under_cursor(function(current)
@@ -185,11 +278,8 @@ local function pick_task(prompt, callback)
         notify(err and err.message or 'no tasks in this workspace', vim.log.levels.WARN)
         return
       end
-      if current then
-        table.sort(tasks, function(a, b)
-          return a.task == current.task and b.task ~= current.task
-        end)
-      end
+      -- The server's order, the task under the cursor first (a sort would not keep the rest's order).
+      tasks = M.current_first(tasks, current and current.task)
       vim.ui.select(tasks, {
         prompt = prompt,
         format_item = function(item)
@@ -246,6 +336,10 @@ local function pick_status(task, callback)
   end)
 end
 
+--- `:Taskmark set [TASK] [STATUS]`: asks for what is missing (the task under the cursor first,
+--- allowed statuses first), then changes the task's status in every file that states it.
+---@param task? string A task id (`12`, `specs:12`).
+---@param status? string A status id, marker or word.
 function M.set(task, status)
   local function with_task(id)
     if status then
@@ -266,6 +360,8 @@ end
 --- `:Taskmark new` options, as `taskmark new` spells them: `--plan`, `--tracker=T`,
 --- `--status=S`, `--priority=P`, `--depends-on=12,14`, `--heading=H`, `--description=TEXT`,
 --- `--dry-run`; the other words are the title.
+---@param args? string[]
+---@return table request The `taskmark.newTask` argument.
 function M.parse_new(args)
   local request, title = {}, {}
   local keys = {
@@ -301,6 +397,8 @@ end
 --- Creates a task (`taskmark.newTask`): asks for the title when there is none and for the
 --- tracker when the workspace has several, then offers to write the buffers it changed.
 --- `callback(result)` (optional) gets the server's answer.
+---@param request? table `taskmark.newTask`'s argument (see parse_new()).
+---@param callback? fun(result: table)
 function M.new(request, callback)
   request = vim.deepcopy(request or {})
   if not request.title or vim.trim(request.title) == '' then
@@ -356,6 +454,8 @@ end
 
 --- Archives tasks (`taskmark.archiveTasks`): the ones named, or, with none, every finished
 --- task not archived yet (`taskmark archive --done`) after asking with `vim.ui.select`.
+---@param tasks? string[]
+---@param callback? fun(result: table)
 function M.archive(tasks, callback)
   local function run(arguments)
     M.execute('taskmark.archiveTasks', arguments, function(err, result)
@@ -402,6 +502,8 @@ end
 
 --- `:Taskmark list` filters, as `taskmark list` spells them: `ready`, `blocked`, `archived`,
 --- `kind=K`, `status=S`, `tracker=T` (with or without `--`); other words search ids and titles.
+---@param args? string[]
+---@return table filter The `taskmark.listTasks` argument.
 function M.parse_list(args)
   local filter, words = {}, {}
   for _, word in ipairs(args or {}) do
@@ -422,6 +524,8 @@ function M.parse_list(args)
 end
 
 --- The line of the `:Taskmark list` picker for one task.
+---@param task table An item of `taskmark.listTasks`'s answer.
+---@return string
 function M.format_task(task)
   local status = (task.status or '') .. (task.agrees == false and ' ≠' or '')
   local waits = {}
@@ -436,6 +540,8 @@ end
 
 --- Opens `uri` in the current window at the start of `range` (an LSP range in the client's
 --- position encoding), remembering where the cursor was in the jump list.
+---@param uri string
+---@param range? lsp.Range
 function M.jump(uri, range)
   local client = M.client()
   local encoding = client and client.offset_encoding or 'utf-16'
@@ -456,6 +562,8 @@ end
 
 --- Lists the tasks the filters select (`taskmark.listTasks`) in a picker, and jumps to the one
 --- chosen (its definition: the TODO.md heading, the index line, the task file).
+---@param filter? table See parse_list().
+---@param on_jump? fun(task: table)
 function M.list(filter, on_jump)
   M.execute('taskmark.listTasks', filter or {}, function(err, tasks)
     if err then
@@ -479,6 +587,8 @@ function M.list(filter, on_jump)
 end
 
 --- The lines of the floating `:Taskmark show` window.
+---@param info table `taskmark.taskInfo`'s answer.
+---@return string[]
 function M.render_task(info)
   local lines = {
     string.format('Task %s — %s', info.id or info.task or '?', info.title or '(untitled)'),
@@ -524,6 +634,8 @@ function M.render_task(info)
   return lines
 end
 
+--- `:Taskmark show [TASK]`: the task (under the cursor by default) across files in a float.
+---@param task? string
 function M.show(task)
   local function open(id)
     M.execute('taskmark.taskInfo', { task = id }, function(err, info)
@@ -549,7 +661,8 @@ function M.show(task)
   end
 end
 
---- Every diagnostic the taskmark server published, in the quickfix list.
+--- Every diagnostic the taskmark server published, in the quickfix list (which it opens).
+---@return vim.quickfix.entry[]? items
 function M.check()
   local client = M.client()
   if not client then
@@ -576,6 +689,7 @@ function M.check()
   return list
 end
 
+--- Opens the LSP log in a new tab.
 function M.log()
   vim.cmd('tabnew ' .. vim.fn.fnameescape(vim.lsp.log.get_filename()))
 end
@@ -623,33 +737,156 @@ local function complete(arglead, line)
   end, candidates)
 end
 
-function M.setup(opts)
-  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
-  vim.lsp.config(NAME, {
+--- `:Taskmark {subcommand} [args]` (set, show, new, list, archive, check, log; show by default).
+---@param fargs string[]
+function M.run(fargs)
+  local args = vim.deepcopy(fargs)
+  local name = table.remove(args, 1) or 'show'
+  local run = subcommands[name]
+  if not run then
+    notify('unknown subcommand `' .. name .. '`; use set, show, new, list, archive, check or log', vim.log.levels.ERROR)
+    return
+  end
+  run(args)
+end
+
+--- Defines `:Taskmark` (setup() and plugin/taskmark.lua call it).
+function M.create_command()
+  vim.api.nvim_create_user_command('Taskmark', function(command)
+    M.run(command.fargs)
+  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, new, list, archive, check, log' })
+end
+
+--- The language server's configuration for `vim.lsp.config()`, from the plugin's options
+--- (`lsp/taskmark.lua` returns it, so that `vim.lsp.enable('taskmark')` works without setup()).
+---@return vim.lsp.Config
+function M.lsp_config()
+  local settings = M.as_object(vim.deepcopy(M.config.settings or {}))
+  return {
     cmd = M.command(),
     filetypes = M.config.filetypes,
+    root_markers = M.config.root_markers,
+    -- The markers in priority order (vim.fs.root would take the nearest folder holding any).
     root_dir = function(bufnr, on_dir)
       local name = vim.api.nvim_buf_get_name(bufnr)
-      local root = name ~= '' and M.find_root(name) or nil
+      local config = vim.lsp.config[NAME]
+      local root = name ~= '' and M.find_root(name, config and config.root_markers) or nil
       if root then
         on_dir(root)
       end
     end,
-    init_options = M.config.settings,
-    settings = { taskmark = M.config.settings },
+    init_options = settings,
+    settings = { taskmark = vim.deepcopy(settings) },
+    -- Whatever the settings became (a user's vim.lsp.config() included), an empty Lua table
+    -- in them goes out as `{}`: Lua's `{}` is a JSON array otherwise.
+    before_init = function(params, config)
+      params.initializationOptions = M.as_object(params.initializationOptions)
+      M.as_object(config.settings)
+    end,
     handlers = { ['taskmark/taskChanged'] = on_task_changed },
+  }
+end
+
+--- The `vim.diagnostic.config()` options for taskmark's namespaces from `virtual_text` and
+--- `virtual_lines`, or nil when neither is set.
+---@return vim.diagnostic.Opts?
+function M.diagnostic_options()
+  local opts = {}
+  if M.config.virtual_text ~= nil then
+    opts.virtual_text = M.config.virtual_text
+  end
+  local lines = M.config.virtual_lines
+  if lines == 'current_line' then
+    opts.virtual_lines = { current_line = true }
+  elseif lines ~= nil then
+    opts.virtual_lines = lines
+  end
+  return next(opts) and opts or nil
+end
+
+local missing_notified = false
+
+--- Says once per Neovim, when `bufnr` is a file under a tracker root that the enabled taskmark
+--- server would serve, that the executable is missing (Neovim itself only logs it).
+---@param bufnr integer
+---@return boolean notified
+function M.check_executable(bufnr)
+  if missing_notified or not vim.lsp.is_enabled(NAME) or not vim.api.nvim_buf_is_valid(bufnr) then
+    return false
+  end
+  if vim.bo[bufnr].buftype ~= '' then
+    return false
+  end
+  local config = vim.lsp.config[NAME]
+  if not config or type(config.cmd) ~= 'table' then
+    return false
+  end
+  if config.filetypes and not vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
+    return false
+  end
+  if vim.fn.executable(config.cmd[1]) == 1 then
+    return false
+  end
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local root = name ~= '' and M.find_root(name, config.root_markers) or nil
+  if not root then
+    return false
+  end
+  missing_notified = true
+  notify(
+    string.format(
+      '`%s` is not executable or not on $PATH, so %s has no language server. See :checkhealth taskmark',
+      config.cmd[1],
+      vim.fn.fnamemodify(root, ':~')
+    ),
+    vim.log.levels.WARN
+  )
+  return true
+end
+
+--- The autocommands of the `taskmark` group: the missing-executable notice (FileType) and the
+--- diagnostics' display options (LspAttach). Idempotent.
+function M.watch()
+  local group = vim.api.nvim_create_augroup('taskmark', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    desc = 'taskmark: say once when the executable is missing',
+    callback = function(args)
+      M.check_executable(args.buf)
+    end,
   })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    desc = "taskmark: virtual_text and virtual_lines for taskmark's diagnostics",
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      local opts = M.diagnostic_options()
+      if client and client.name == NAME and opts then
+        for _, pull in ipairs({ false, true }) do
+          vim.diagnostic.config(opts, vim.lsp.diagnostic.get_namespace(client.id, pull))
+        end
+      end
+    end,
+  })
+end
+
+--- Registers the server (`vim.lsp.config` + `vim.lsp.enable`) and `:Taskmark`.
+---@param opts? taskmark.Opts
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  vim.lsp.config(NAME, M.lsp_config())
   vim.lsp.enable(NAME)
-  vim.api.nvim_create_user_command('Taskmark', function(command)
-    local args = vim.deepcopy(command.fargs)
-    local name = table.remove(args, 1) or 'show'
-    local run = subcommands[name]
-    if not run then
-      notify('unknown subcommand `' .. name .. '`; use set, show, new, list, archive, check or log', vim.log.levels.ERROR)
-      return
+  M.create_command()
+  M.watch()
+  -- Buffers opened before setup() (a lazily loaded plugin): vim.lsp.enable attaches to them,
+  -- and they are checked for the executable too.
+  vim.schedule(function()
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        M.check_executable(bufnr)
+      end
     end
-    run(args)
-  end, { nargs = '*', complete = complete, desc = 'taskmark: set, show, new, list, archive, check, log' })
+  end)
 end
 
 return M
