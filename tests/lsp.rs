@@ -230,6 +230,40 @@ fn a_code_action_at_a_stale_plan_header_settles_it_and_its_disagreement() {
     client.stop();
 }
 
+/// A client that cannot resolve gets every edit with the list; an action that cannot be
+/// planned (a blocked status without its reason) is shown disabled with the reason, or left out
+/// for a client that cannot show that, and never takes the line's other actions down with it.
+#[test]
+fn code_actions_for_clients_that_cannot_resolve_leave_out_only_what_cannot_be_planned() {
+    let (_dir, root) = workspace();
+    for disabled_support in [true, false] {
+        let capabilities = json!({ "textDocument": { "codeAction": { "disabledSupport": disabled_support } } });
+        let mut client = started(&root, capabilities, json!({}));
+        let uri = client.open(PLAN);
+        let actions = actions_at(&mut client, &uri, "[NOT STARTED]");
+        let titles: Vec<&str> = actions.iter().filter_map(|it| it["title"].as_str()).collect();
+        let catch_up = actions
+            .iter()
+            .find(|it| it["title"] == "Set the plan header to `[IN PROGRESS]` from its phases")
+            .unwrap_or_else(|| panic!("no catch-up action in {titles:?}"));
+        assert!(catch_up["edit"].is_object(), "the edit comes with the list: {catch_up}");
+        let blocked: Vec<&Value> =
+            actions.iter().filter(|it| it["title"].as_str().is_some_and(|title| title.contains("[BLOCKED]"))).collect();
+        if disabled_support {
+            assert!(!blocked.is_empty(), "{titles:?}");
+            for action in blocked {
+                let reason = action["disabled"]["reason"].as_str().unwrap_or_else(|| panic!("not disabled: {action}"));
+                assert!(reason.contains("Blocking Reason"), "{reason}");
+                assert!(action.get("edit").is_none(), "{action}");
+            }
+        } else {
+            assert!(blocked.is_empty(), "{titles:?}");
+            assert!(actions.iter().all(|it| it["edit"].is_object()), "{titles:?}");
+        }
+        client.stop();
+    }
+}
+
 #[test]
 fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself() {
     let (_dir, root) = workspace();
@@ -1591,4 +1625,22 @@ fn command_arguments_of_the_wrong_type_are_refused_with_the_usage() {
         .expect("[task, status] still works");
     assert_eq!(positional["applied"], true, "{positional}");
     client.stop();
+}
+
+/// A command answers from the whole workspace, never from the documents opened before it was
+/// read: `listTasks` right after opening TODO.md listed the tasks that only state.json archives
+/// as live.
+#[test]
+fn commands_wait_for_the_workspace_to_be_read() {
+    for _ in 0..3 {
+        let (_dir, root) = workspace();
+        let mut client = LspClient::start(&root, neovim_capabilities(), json!({}));
+        let _ = client.open(TODO);
+        let listed = client
+            .request("workspace/executeCommand", json!({ "command": "taskmark.listTasks", "arguments": [{}] }))
+            .expect("listTasks answers");
+        let ids: Vec<&str> = listed.as_array().expect("a list").iter().filter_map(|it| it["id"].as_str()).collect();
+        assert_eq!(ids, ["12", "13", "14", "15", "16"]);
+        client.stop();
+    }
 }

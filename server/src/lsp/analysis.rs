@@ -420,6 +420,7 @@ impl Analysis {
         lock(&world.exists).clear();
         world.versions.clear();
         world.indexed = true;
+        self.shared.mark_indexed();
         self.filter = saved.filter;
         let open: Vec<(String, crate::lsp::documents::Document)> = {
             let documents = self.shared.documents();

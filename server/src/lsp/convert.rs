@@ -28,6 +28,8 @@ pub struct ClientProfile {
     pub work_done_progress: bool,
     /// `codeAction/resolve` can fill in `edit`.
     pub resolve_code_action_edit: bool,
+    /// Shows a code action greyed out with the reason it cannot be applied (`disabled`).
+    pub disabled_code_actions: bool,
     pub hierarchical_symbols: bool,
     pub watch_files_dynamically: bool,
     /// `workspace/diagnostic/refresh`.
@@ -80,6 +82,10 @@ impl ClientProfile {
                 .and_then(|it| it.code_action.as_ref())
                 .and_then(|it| it.resolve_support.as_ref())
                 .is_some_and(|it| it.properties.iter().any(|property| property == "edit")),
+            disabled_code_actions: text_document
+                .and_then(|it| it.code_action.as_ref())
+                .and_then(|it| it.disabled_support)
+                .unwrap_or(false),
             hierarchical_symbols: text_document
                 .and_then(|it| it.document_symbol.as_ref())
                 .and_then(|it| it.hierarchical_document_symbol_support)

@@ -37,6 +37,8 @@ use crate::write_path;
 
 /// How long an editor may take to answer a refresh request before the next one is sent.
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a command waits for its workspace to be read before it refuses.
+const INDEXING_WAIT: Duration = Duration::from_secs(60);
 
 pub struct Server {
     client: Client,
@@ -909,9 +911,25 @@ impl LanguageServer for Server {
         let session = self.session()?;
         let mut out = Vec::with_capacity(actions.len());
         for action in actions {
-            // Clients that cannot resolve get the edit now.
-            let action =
-                if session.client.resolve_code_action_edit { action } else { self.code_action_resolve(action).await? };
+            // Clients that cannot resolve get the edit now. An action that cannot be planned
+            // (a status that asks for a reason) is shown disabled with the reason, or left out:
+            // it must not take the line's other actions down with it.
+            let action = if session.client.resolve_code_action_edit {
+                action
+            } else {
+                match self.code_action_resolve(action.clone()).await {
+                    Ok(resolved) => resolved,
+                    Err(error) if session.client.disabled_code_actions => lsp::CodeAction {
+                        disabled: Some(lsp::CodeActionDisabled { reason: error.message.to_string() }),
+                        data: None,
+                        ..action
+                    },
+                    Err(error) => {
+                        tracing::debug!(title = action.title, reason = %error.message, "code action left out");
+                        continue;
+                    }
+                }
+            };
             out.push(lsp::CodeActionOrCommand::CodeAction(action));
         }
         Ok(Some(out))
@@ -959,6 +977,16 @@ impl LanguageServer for Server {
 
     async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<Value>> {
         let arguments = params.arguments;
+        // A command is about the workspace: it waits for the workspace to be read.
+        for session in self.sessions() {
+            if !session.shared.indexed(INDEXING_WAIT).await {
+                return Err(content_modified(format!(
+                    "{} is still being indexed after {} s; try again when it is",
+                    session.shared.read().root.display(),
+                    INDEXING_WAIT.as_secs()
+                )));
+            }
+        }
         let result = match params.command.as_str() {
             commands::SET_STATUS => self.set_status(SetStatus::parse(&arguments)?).await?,
             commands::PICK_STATUS => self.pick_status(commands::task_of(&arguments, commands::PICK_STATUS)?).await?,

@@ -179,6 +179,8 @@ pub struct Shared {
     submitted: AtomicU64,
     /// Document changes the analysis thread has applied to the world.
     applied: tokio::sync::watch::Sender<u64>,
+    /// The whole workspace is in the world (not only the documents opened before it was read).
+    indexed: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -188,6 +190,7 @@ impl Shared {
             documents: Mutex::new(Documents::default()),
             submitted: AtomicU64::new(0),
             applied: tokio::sync::watch::Sender::new(0),
+            indexed: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -217,6 +220,19 @@ impl Shared {
             }
             newer
         });
+    }
+
+    /// Called by the analysis thread once the whole workspace is in the world.
+    pub fn mark_indexed(&self) {
+        self.indexed.send_if_modified(|indexed| !std::mem::replace(indexed, true));
+    }
+
+    /// Waits until the whole workspace is in the world: a command about the workspace (its
+    /// tasks, a task's places) answered from the documents opened before it was read would
+    /// answer wrong, not only less. `false` when `limit` passed first.
+    pub async fn indexed(&self, limit: Duration) -> bool {
+        let mut indexed = self.indexed.subscribe();
+        tokio::time::timeout(limit, indexed.wait_for(|it| *it)).await.is_ok_and(|it| it.is_ok())
     }
 
     /// Waits (briefly) until the world holds every document change submitted before this call,

@@ -51,7 +51,9 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
             } else {
                 "Check the remaining boxes"
             };
-            vec![close.into(), "Demote the parent to an open status".into()]
+            // Named, so that the fixes of several parents in one selection tell apart.
+            let parent = parent_name(index, diagnostic.file, parent);
+            vec![format!("{close} under {parent}"), format!("Demote {parent} to an open status")]
         }
         FixHint::AddField { field, .. } => vec![format!("Add the **{field}** field")],
         FixHint::RecomputeCounters => vec!["Recompute the counters".into()],
@@ -341,4 +343,25 @@ fn overlaps(planned: &WorkspaceChange, change: &WorkspaceChange) -> bool {
             })
         })
     })
+}
+
+/// A done parent as a fix's title names it: `phase 2`, `task 14`, or its box's text.
+fn parent_name(index: &WorkspaceIndex, file: crate::index::FileId, parent: &Parent) -> String {
+    let parsed = index.parsed(file);
+    match parent {
+        Parent::Place(place) => match parsed.places.get(*place).map(|it| &it.subject) {
+            Some(crate::model::Subject::Phase(phase)) => format!("phase {}", phase.number),
+            Some(crate::model::Subject::Task(task)) => format!("task {task}"),
+            None => "the parent".into(),
+        },
+        Parent::Item(item) => {
+            let text =
+                parsed.items.get(*item).and_then(|it| index.text(file).get(std::ops::Range::<usize>::from(it.text)));
+            match text.map(str::trim).filter(|it| !it.is_empty()) {
+                Some(text) if text.chars().count() > 40 => format!("`{}…`", text.chars().take(40).collect::<String>()),
+                Some(text) => format!("`{text}`"),
+                None => "the parent box".into(),
+            }
+        }
+    }
 }

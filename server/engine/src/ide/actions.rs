@@ -1,7 +1,7 @@
 //! Code actions: the fixes of the diagnostics under the cursor and the status changes of the
 //! task there, listed cheaply; each one's edit is planned only when chosen.
 
-use crate::diagnostic::{Diagnostic, RuleCode};
+use crate::diagnostic::{Diagnostic, FixHint, RuleCode};
 use crate::edit::{Refusal, StatusChangeOptions, WorkspaceChange, fix_titles, plan_fix, plan_status_change};
 use crate::ide::navigation::task_at;
 use crate::ide::summary::status_choices;
@@ -65,11 +65,28 @@ pub fn code_actions(
             });
         }
     }
+    name_apart(index, &mut out);
     let Some(target) = task_at(index, file, range.start()) else { return out };
     let Some(profile) = index.task_profile(&target.task) else { return out };
     let current = index.task_status(&target.task);
     let from = current.map(|(place, _)| index.place(place).shown());
+    // A status a fix already aligns the task to is offered once, as the fix.
+    let aligned: Vec<crate::vocabulary::StatusId> = out
+        .iter()
+        .filter_map(|it| match (&it.fixes, &it.target) {
+            (Some(diagnostic), ActionTarget::Fix { choice, .. }) => match &diagnostic.fix {
+                Some(FixHint::AlignTask { task, candidates }) if *task == target.task => {
+                    candidates.get(*choice).copied()
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     for choice in status_choices(profile, current.map(|(_, status)| status)) {
+        if profile.by_id(&choice.id).is_some_and(|it| aligned.contains(&it)) {
+            continue;
+        }
         let task = &target.task;
         let title = if choice.allowed {
             format!("Set status of {task} to {}", choice.display)
@@ -89,6 +106,24 @@ pub fn code_actions(
         });
     }
     out
+}
+
+/// Fixes of several diagnostics in one selection can have one title (`Add the **Started**
+/// field` for two sections): each then says the line of the diagnostic it fixes.
+fn name_apart(index: &WorkspaceIndex, actions: &mut [ActionChoice]) {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for action in actions.iter() {
+        *counts.entry(action.title.clone()).or_default() += 1;
+    }
+    for action in actions.iter_mut() {
+        let Some(diagnostic) = &action.fixes else { continue };
+        if counts.get(&action.title).is_some_and(|it| *it > 1)
+            && let Some(entry) = index.entry(diagnostic.file)
+        {
+            let line = crate::text::line_number(entry.line_index(), diagnostic.range.start());
+            action.title = format!("{} (line {line})", action.title);
+        }
+    }
 }
 
 /// Plans the edit of an action chosen from [`code_actions`]. `diagnostics` are the file's

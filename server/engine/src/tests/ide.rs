@@ -279,6 +279,56 @@ fn code_actions_fix_the_diagnostic_and_offer_status_changes() {
 }
 
 #[test]
+fn a_status_a_fix_aligns_the_task_to_is_offered_once() {
+    let (index, found) = diagnostics(WORKSPACE, None);
+    let state = index.file_id("specs/state.json").unwrap();
+    let offset = index.text(state).find("\"planned\"").unwrap();
+    let actions = ide::code_actions(&index, &found, state, TextRange::empty(crate::text::size(offset + 2)));
+    let titles: Vec<&str> = actions.iter().map(|it| it.title.as_str()).collect();
+    let aligning: Vec<&&str> = titles.iter().filter(|it| it.starts_with("Make every place of task 221 say")).collect();
+    assert!(!aligning.is_empty(), "{titles:?}");
+    for title in aligning {
+        let status = title.rsplit('`').nth(1).unwrap();
+        let also = titles.iter().filter(|it| it.contains(&format!("status of 221 to {status}"))).count();
+        assert_eq!(also, 0, "{status} is offered twice: {titles:?}");
+    }
+    // The other statuses are still offered.
+    assert!(titles.iter().any(|it| it.starts_with("Set status of 221 to")), "{titles:?}");
+}
+
+#[test]
+fn fixes_with_one_title_in_one_selection_say_their_lines() {
+    let fixture = r#"%! specs/TODO.md
+### 3. Third
+- **Status**: [COMPLETED]
+
+### 2. Second
+- **Status**: [COMPLETED]
+
+### 1. First
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+
+### 4. Fourth
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-02
+
+### 5. Fifth
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-03
+"#;
+    let (index, found) = diagnostics(fixture, None);
+    let todo = index.file_id("specs/TODO.md").unwrap();
+    let whole = TextRange::new(crate::text::size(0), crate::text::size(index.text(todo).len()));
+    let actions = ide::code_actions(&index, &found, todo, whole);
+    let fields: Vec<&str> =
+        actions.iter().map(|it| it.title.as_str()).filter(|it| it.starts_with("Add the **Completed** field")).collect();
+    assert_eq!(fields.len(), 2, "{:?}", actions.iter().map(|it| &it.title).collect::<Vec<_>>());
+    assert_ne!(fields[0], fields[1]);
+    assert!(fields.iter().all(|it| it.contains("(line ")), "{fields:?}");
+}
+
+#[test]
 fn progress_hints_count_the_current_plan() {
     let index = index(WORKSPACE);
     let hint = |path: &str| -> Vec<(String, String)> {
