@@ -367,6 +367,30 @@ impl WorkspaceIndex {
         self.replace_file(path, text, None)
     }
 
+    /// Replaces one file's text (or adds the file), calling `updated` with the index and what
+    /// each step touched. A TODO.md re-parsed in part whose text changed in stretches far apart
+    /// (a status change another process wrote, read back from disk) takes each stretch as an
+    /// edit of its own, as [`WorkspaceIndex::edit_file`] does with a change's edits.
+    pub fn write_file(&mut self, path: &str, text: Arc<str>, mut updated: impl FnMut(&WorkspaceIndex, &Update)) {
+        /// Below this, one region re-parses little enough.
+        const SPLIT_ABOVE: usize = 4096;
+        if let Some(entry) = self.by_path.get(path).and_then(|id| self.entry(*id))
+            && entry.todo_layout.is_some()
+            && entry.tracker.is_some()
+        {
+            let change = Change::between(&entry.text, &text);
+            if change.old_end - change.start > SPLIT_ABOVE {
+                let edits = crate::text::line_edits(&entry.text, &text, change);
+                if edits.len() > 1 {
+                    self.edit_file(path, &edits, updated);
+                    return;
+                }
+            }
+        }
+        let update = self.set_file(path, Some(text));
+        updated(self, &update);
+    }
+
     /// Applies `edits` (planned against the file's text now, apart from one another) to one
     /// file, calling `updated` with the index and what each step touched. A TODO.md re-parsed
     /// in part takes them one at a time, each re-parsing only around itself: a status change

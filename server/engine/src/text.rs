@@ -220,6 +220,66 @@ impl Shift {
     }
 }
 
+/// The stretches of lines a rewrite of `old` into `new` changed, as edits of `old`, when
+/// `change` (their one region from the first difference to the last) holds several apart: a
+/// status change edits a TODO.md section and its Task Order line, hundreds of lines apart. One
+/// edit (the region) when the lines do not tell them apart.
+pub fn line_edits(old: &str, new: &str, change: Change) -> Vec<TextEdit> {
+    // Whole lines around the region, so that lines compare as lines.
+    let start = old[..change.start].rfind('\n').map_or(0, |it| it + 1);
+    let old_end = old[change.old_end..].find('\n').map_or(old.len(), |it| change.old_end + it + 1);
+    let new_end = (old_end as i64 + change.new_end as i64 - change.old_end as i64) as usize;
+    let whole = || vec![TextEdit::replace(range(start, old_end), &new[start..new_end])];
+    if !new.is_char_boundary(new_end) || new_end < start || new_end > new.len() {
+        return whole();
+    }
+    let old_lines: Vec<&str> = old[start..old_end].split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new[start..new_end].split_inclusive('\n').collect();
+    let offsets = |lines: &[&str]| -> Vec<usize> {
+        let mut at = start;
+        let mut out = Vec::with_capacity(lines.len() + 1);
+        out.push(at);
+        for line in lines {
+            at += line.len();
+            out.push(at);
+        }
+        out
+    };
+    let (old_at, new_at) = (offsets(&old_lines), offsets(&new_lines));
+    // The changed stretches in line numbers, old and new; touching or overlapping ones are one
+    // (edits of one text must be apart), whatever order the diff gives them in.
+    let mut stretches: Vec<(usize, usize, usize, usize)> =
+        similar::capture_diff_slices(similar::Algorithm::Patience, &old_lines, &new_lines)
+            .into_iter()
+            .map(|op| op.as_tag_tuple())
+            .filter(|(tag, _, _)| *tag != similar::DiffTag::Equal)
+            .map(|(_, old, new)| (old.start, old.end, new.start, new.end))
+            .collect();
+    stretches.sort_unstable();
+    let mut merged: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(stretches.len());
+    for stretch in stretches {
+        match merged.last_mut() {
+            Some(last) if stretch.0 <= last.1 => {
+                last.1 = last.1.max(stretch.1);
+                last.2 = last.2.min(stretch.2);
+                last.3 = last.3.max(stretch.3);
+            }
+            _ => merged.push(stretch),
+        }
+    }
+    let edits: Vec<TextEdit> = merged
+        .into_iter()
+        .map(|(old_start, old_end, new_start, new_end)| {
+            TextEdit::replace(range(old_at[old_start], old_at[old_end]), &new[new_at[new_start]..new_at[new_end]])
+        })
+        .collect();
+    // A diff is only as good as its rebuild: anything else is the one region.
+    if edits.is_empty() || apply_edits(old, &edits) != new {
+        return whole();
+    }
+    edits
+}
+
 /// How a text changed, as one replaced region: `old[start..old_end]` became
 /// `new[start..new_end]`, everything before `start` and after the ends is the same. Found by
 /// comparing the texts (common prefix and suffix), so it needs no help from the editor; the
@@ -313,7 +373,38 @@ pub fn line_ending(text: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// The stretches a rewrite changed, applied to the old text, give the new one, and
+        /// they are apart (edits of one text never touch).
+        #[test]
+        fn line_edits_rebuild_the_new_text(
+            old in prop::collection::vec("[ab]{0,3}(\n|\r\n)?", 0..30),
+            new in prop::collection::vec("[ab]{0,3}(\n|\r\n)?", 0..30),
+        ) {
+            let (old, new) = (old.concat(), new.concat());
+            let edits = line_edits(&old, &new, Change::between(&old, &new));
+            prop_assert_eq!(apply_edits(&old, &edits), new);
+            for pair in edits.windows(2) {
+                prop_assert!(pair[0].range.end() < pair[1].range.start(), "{:?}", edits);
+            }
+        }
+    }
+
+    #[test]
+    fn line_edits_find_the_stretches_of_a_status_change() {
+        let body: String = (0..200).map(|it| format!("line {it}\n")).collect();
+        let old = format!("- **Status**: [PLANNED]\n{body}- **1** [PLANNED] — title\n");
+        let new =
+            format!("- **Status**: [IMPLEMENTING]\n- **Started**: 2026-11-25\n{body}- **1** [IMPLEMENTING] — title\n");
+        let edits = line_edits(&old, &new, Change::between(&old, &new));
+        assert_eq!(edits.len(), 2, "{edits:?}");
+        assert_eq!(apply_edits(&old, &edits), new);
+        assert!(edits.iter().all(|it| it.range.len() < size(40)), "{edits:?}");
+    }
 
     #[test]
     fn a_shift_moves_each_offset_by_the_regions_replaced_before_it() {

@@ -316,14 +316,33 @@ impl Analysis {
         world.store = store;
     }
 
-    fn update(&self, world: &mut World, update: &Update, touched: &mut BTreeSet<String>, everything: &mut bool) {
+    /// Puts `text` (`None`: the file is gone) into the world's index, and its diagnostics up
+    /// to date: each step of the index (a TODO.md rewritten in several places takes them one
+    /// at a time) followed, and what looks across the workspace settled once.
+    fn write(
+        &self,
+        world: &mut World,
+        path: &str,
+        text: Option<Arc<str>>,
+        touched: &mut BTreeSet<String>,
+        everything: &mut bool,
+    ) {
         let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
         let World { index, config, root, known, store, exists, .. } = world;
         let paths = CachedPaths { root, known, exists };
-        let files = store.update(index, config, baseline.as_ref(), &paths, update);
-        if update.rebuilt {
-            *everything = true;
+        let mut pending = crate::engine::rules::Pending::default();
+        let mut follow = |index: &WorkspaceIndex, update: &Update| {
+            store.follow(index, config, baseline.as_ref(), &paths, update, &mut pending);
+        };
+        match text {
+            Some(text) => index.write_file(path, text, &mut follow),
+            None => {
+                let update = index.set_file(path, None);
+                follow(index, &update);
+            }
         }
+        *everything |= pending.rebuilt();
+        let files = store.settle(index, config, baseline.as_ref(), &paths, pending);
         touched.extend(files.into_iter().map(|it| index.path(it).to_string()));
     }
 
@@ -341,7 +360,7 @@ impl Analysis {
                 (it.version, it.text.len(), (!oversized).then(|| Arc::<str>::from(it.text.as_str())))
             })
         };
-        let update = match document {
+        let text = match document {
             Some((version, length, None)) => {
                 // Too large to be a tracker anyone edits by hand: say so instead of parsing it on
                 // every keystroke.
@@ -352,7 +371,7 @@ impl Analysis {
                 );
                 world.versions.insert(path.clone(), version);
                 world.skipped.insert(path.clone(), reason);
-                world.index.set_file(&path, None)
+                None
             }
             Some((version, _, Some(text))) => {
                 world.versions.insert(path.clone(), version);
@@ -362,7 +381,7 @@ impl Analysis {
                     return;
                 }
                 world.skipped.remove(&path);
-                world.index.set_file(&path, Some(text))
+                Some(text)
             }
             // Closed: the disk has the truth again (unsaved changes were dropped).
             None => {
@@ -370,11 +389,11 @@ impl Analysis {
                 if world.index.file_id(&path).is_none() && !world.root.join(&path).exists() {
                     return;
                 }
-                self.read_from_disk(world, &path)
+                self.disk_text(world, &path, self.host.disk(&path))
             }
         };
-        touched.insert(path);
-        self.update(world, &update, touched, everything);
+        touched.insert(path.clone());
+        self.write(world, &path, text, touched, everything);
     }
 
     fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, everything: &mut bool) {
@@ -397,13 +416,19 @@ impl Analysis {
             world.known.remove(path);
             return;
         }
-        let update = apply_disk_file(world, path, file);
+        let text = self.disk_text(world, path, file);
         touched.insert(path.to_string());
-        self.update(world, &update, touched, everything);
+        self.write(world, path, text, touched, everything);
     }
 
-    fn read_from_disk(&self, world: &mut World, path: &str) -> Update {
-        apply_disk_file(world, path, self.host.disk(path))
+    /// The text a file has on disk (`None`: gone or unreadable), with the world's record of
+    /// which files exist and which were skipped following it.
+    fn disk_text(&self, world: &mut World, path: &str, file: DiskFile) -> Option<Arc<str>> {
+        file.record(path, &mut world.known, &mut world.skipped);
+        match file {
+            DiskFile::Text(text) => Some(text),
+            DiskFile::Unreadable(_) | DiskFile::Missing => None,
+        }
     }
 
     /// Puts a finished load in place, with the open documents' texts over the disk's.
@@ -441,8 +466,7 @@ impl Analysis {
             if world.index.text_at(&path).is_some_and(|it| **it == *document.text) {
                 continue;
             }
-            let update = world.index.set_file(&path, Some(Arc::from(document.text)));
-            self.update(world, &update, &mut ignored, &mut everything);
+            self.write(world, &path, Some(Arc::from(document.text)), &mut ignored, &mut everything);
         }
         if let Some((error, _)) = &world.config_error {
             let message = format!("taskmark: {error}; using the defaults until it is fixed");
@@ -607,15 +631,6 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
 
 fn is_ignore_file(path: &str) -> bool {
     path == ".gitignore" || path.ends_with("/.gitignore")
-}
-
-/// Puts a file as the disk has it into a session's world.
-fn apply_disk_file(world: &mut World, path: &str, file: DiskFile) -> Update {
-    file.record(path, &mut world.known, &mut world.skipped);
-    match file {
-        DiskFile::Text(text) => world.index.set_file(path, Some(text)),
-        DiskFile::Unreadable(_) | DiskFile::Missing => world.index.set_file(path, None),
-    }
 }
 
 /// `.taskmark.toml`, or the defaults with the reason when it cannot be used.

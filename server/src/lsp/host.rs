@@ -212,7 +212,7 @@ impl Host {
                     return DiskFile::Text(current.clone());
                 }
                 tracing::debug!("{path} changed on disk");
-                saved.index.set_file(path, Some(text.clone()));
+                saved.index.write_file(path, text.clone(), |_, _| {});
             }
             DiskFile::Unreadable(_) | DiskFile::Missing => {
                 if saved.index.file_id(path).is_some() {

@@ -99,6 +99,13 @@ pub struct Pending {
     touched: BTreeSet<FileId>,
 }
 
+impl Pending {
+    /// A step rebuilt the index (file ids changed): everything is computed again.
+    pub fn rebuilt(&self) -> bool {
+        self.rebuilt
+    }
+}
+
 impl Default for Pending {
     fn default() -> Pending {
         Pending {

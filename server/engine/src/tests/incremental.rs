@@ -274,3 +274,45 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A TODO.md rewritten in stretches far apart (a change another process wrote, read back
+    /// from disk) is taken a stretch at a time, its diagnostics followed at each step and
+    /// settled once: the same index and diagnostics as a fresh build.
+    #[test]
+    fn a_todo_file_rewritten_in_stretches_apart_equals_a_fresh_build(
+        files in super::properties::workspace(),
+        edits in prop::collection::vec(todo_edit(), 2..4),
+    ) {
+        use std::collections::HashSet;
+        use std::sync::Arc;
+        use crate::config::Config;
+        use crate::rules::{DiagnosticStore, Pending};
+        use super::properties::{build, canonical, check};
+        let mut files = files;
+        let Some(todo) = files.iter().position(|it| it.path == "specs/TODO.md") else { return Ok(()) };
+        // Prose between the sections, so that edits before and after it are thousands of bytes
+        // apart.
+        let text = files[todo].text.to_string();
+        let middle = text.find("\n### ").map_or(text.len(), |it| it + 1);
+        let padding: String = (0..120).map(|it| format!("A paragraph of notes, number {it}, about nothing.\n\n")).collect();
+        files[todo].text = Arc::from(format!("{}{padding}{}", &text[..middle], &text[middle..]));
+        let mut index = build(&files);
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        let mut rewritten = files[todo].text.to_string();
+        for (at, length, insert) in &edits {
+            rewritten = apply(&rewritten, at, length, insert);
+        }
+        let mut pending = Pending::default();
+        index.write_file("specs/TODO.md", Arc::from(rewritten.as_str()), |index, update| {
+            store.follow(index, &config, None, &paths, update, &mut pending);
+        });
+        store.settle(&index, &config, None, &paths, pending);
+        files[todo].text = Arc::from(rewritten);
+        let fresh = build(&files);
+        prop_assert_eq!(canonical(&index), canonical(&fresh));
+        prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
+    }
+}
