@@ -42,6 +42,8 @@ pub struct FileEntry {
     pub parsed: ParsedFile,
     /// For a spec-folder TODO.md, what an incremental re-parse of the next edit needs.
     todo_layout: Option<Box<TodoLayout>>,
+    /// For a state.json, where its entries are: an edit inside one re-reads only that entry.
+    json_layout: Option<Box<parse::state_json::Layout>>,
 }
 
 impl FileEntry {
@@ -423,9 +425,13 @@ impl WorkspaceIndex {
         let previous_id = self.by_path.get(path).copied();
         if let Some(id) = previous_id
             && let Some(text) = &text
-            && let Some(update) = self.edit_todo(id, path, text)
         {
-            return update;
+            if let Some(update) = self.edit_todo(id, path, text) {
+                return update;
+            }
+            if let Some(update) = self.edit_json(id, path, text, shift.as_ref()) {
+                return update;
+            }
         }
         let previous_entry = previous_id.and_then(|id| self.files.get(id.0 as usize).cloned().flatten());
         let mut tasks = previous_id.map(|id| tasks_of(self.parsed(id))).unwrap_or_default();
@@ -631,6 +637,147 @@ impl WorkspaceIndex {
             edit: Some(edit),
             phases,
         })
+    }
+
+    /// An edit of a state.json inside one of its entries (a status change writes the entry's
+    /// status and stamps): that entry is read again, the rest of the parse moved, and the task
+    /// table updated for the entry's tasks. `None` when the edit needs the general path (it
+    /// reaches outside an entry or into two, the entry no longer parses, or it names another
+    /// task).
+    fn edit_json(&mut self, id: FileId, path: &str, text: &Arc<str>, shift: Option<&Shift>) -> Option<Update> {
+        let shared = self.files.get(id.0 as usize)?.as_ref()?;
+        let (tracker_id, layout) = (shared.tracker?, shared.json_layout.as_ref()?);
+        if classify(path, text).role != shared.class.role {
+            return None;
+        }
+        let found;
+        let shift = match shift {
+            Some(shift) => shift,
+            None => {
+                found = Shift::of_change(&Change::between(&shared.text, text));
+                &found
+            }
+        };
+        // Every replaced region strictly inside one entry, between its braces.
+        let mut regions = shift.regions();
+        let first = regions.next()?;
+        let at = layout
+            .entries
+            .iter()
+            .position(|it| usize::from(it.range.start()) < first.start && first.end < usize::from(it.range.end()))?;
+        let span = layout.entries[at].clone();
+        if regions.any(|it| !(usize::from(span.range.start()) < it.start && it.end < usize::from(span.range.end()))) {
+            return None;
+        }
+        let growth = shift.at(span.range.end());
+        let new_range = crate::text::range(
+            usize::from(span.range.start()),
+            (i64::from(u32::from(span.range.end())) + growth) as usize,
+        );
+        let tracker = &self.trackers[tracker_id];
+        let cx = ParseContext { path, class: &shared.class, profile: &tracker.profile, scope: &tracker.root };
+        let fresh = parse::state_json::reparse_entry(&cx, text, new_range, span.kind)?;
+        let old = &shared.parsed;
+        // The same tasks: a changed `project_number` moves places between tasks, read whole.
+        let keys = |places: &[Place], archived: &[TaskKey]| -> (BTreeSet<TaskKey>, Vec<TaskKey>) {
+            (places.iter().filter_map(|it| it.task().cloned()).collect(), archived.to_vec())
+        };
+        if keys(&old.places[span.places.clone()], &old.archived[span.archived.clone()])
+            != keys(&fresh.places, &fresh.archived)
+        {
+            return None;
+        }
+        let profile = &tracker.profile;
+        let counts = learning_candidates(profile, &old.places[span.places.clone()])
+            != learning_candidates(profile, &fresh.places);
+        let mut tasks: BTreeSet<TaskKey> = old.places[span.places.clone()]
+            .iter()
+            .filter_map(|it| it.task().cloned())
+            .chain(old.links[span.links.clone()].iter().filter_map(|it| it.task.clone()))
+            .chain(fresh.links.iter().filter_map(|it| it.task.clone()))
+            .collect();
+        tasks.extend(fresh.places.iter().filter_map(|it| it.task().cloned()));
+        let old_text = shared.text.clone();
+        let splice = |range: &std::ops::Range<usize>, fresh: usize| todo::Splice {
+            start: range.start,
+            old_end: range.end,
+            new_end: range.start + fresh,
+        };
+        let (places, links) = (splice(&span.places, fresh.places.len()), splice(&span.links, fresh.links.len()));
+        let archived = splice(&span.archived, fresh.archived.len());
+        // Another view of the workspace may share this entry: it keeps the old one.
+        let entry = Arc::make_mut(self.files.get_mut(id.0 as usize)?.as_mut()?);
+        let after = span.range.end();
+        let moved = crate::model::Moved { bytes: growth, places: 0, items: 0 };
+        let moves = |range: crate::text::TextRange| range.start() >= after;
+        let parsed = &mut entry.parsed;
+        for place in parsed.places.iter_mut().filter(|it| moves(it.extent)) {
+            moved.place(place);
+        }
+        for link in parsed.links.iter_mut().filter(|it| moves(it.range)) {
+            moved.link(link);
+        }
+        for field in parsed.timestamps.iter_mut().filter(|it| moves(it.line)) {
+            field.value_range = moved.range(field.value_range);
+            field.line = moved.range(field.line);
+        }
+        if let Some(counters) = &mut parsed.counters {
+            for counter in counters.next_project_number.iter_mut().chain(counters.task_counts.iter_mut()) {
+                if moves(counter.range) {
+                    counter.range = moved.range(counter.range);
+                }
+            }
+        }
+        parsed.places.splice(span.places.clone(), fresh.places);
+        parsed.links.splice(span.links.clone(), fresh.links);
+        parsed.archived.splice(span.archived.clone(), fresh.archived);
+        let layout = entry.json_layout.as_mut()?;
+        for (index, other) in layout.entries.iter_mut().enumerate() {
+            if index == at {
+                other.range = new_range;
+                other.places = places.start..places.new_end;
+                other.links = links.start..links.new_end;
+                other.archived = archived.start..archived.new_end;
+                continue;
+            }
+            if other.range.start() >= after {
+                other.range = moved.range(other.range);
+            }
+            if index > at {
+                let by = |range: &mut std::ops::Range<usize>, splice: todo::Splice| {
+                    *range =
+                        (range.start as i64 + splice.delta()) as usize..(range.end as i64 + splice.delta()) as usize;
+                };
+                by(&mut other.places, places);
+                by(&mut other.links, links);
+                by(&mut other.archived, archived);
+            }
+        }
+        entry.text = text.clone();
+        entry.line_index = OnceLock::new();
+        let change = Change {
+            start: usize::from(span.range.start()),
+            old_end: usize::from(span.range.end()),
+            new_end: usize::from(new_range.end()),
+        };
+        let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
+        let lines_moved =
+            line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
+        self.update_tasks(id, &places, &tasks);
+        if counts && self.adapt_vocabularies(Some(tracker_id)) {
+            self.rebuild_tasks();
+            return Some(Update {
+                rebuilt: true,
+                file: Some(id),
+                tasks,
+                added_or_removed: false,
+                edit: None,
+                phases: true,
+            });
+        }
+        let items = todo::Splice { start: 0, old_end: 0, new_end: 0 };
+        let edit = FileEdit { change, places, items, links, lines_moved };
+        Some(Update { rebuilt: false, file: Some(id), tasks, added_or_removed: false, edit: Some(edit), phases: false })
     }
 
     /// Replaces the file's places in the splice `places` in the task table, moves the indices of
@@ -1437,13 +1584,21 @@ fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {
 }
 
 fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Option<(usize, &Tracker)>) -> FileEntry {
-    let mut todo_layout = None;
+    let (mut todo_layout, mut json_layout) = (None, None);
     let parsed = match (&tracker, class.role) {
         (_, Role::Prose) => parse::prose(&text),
         (Some((_, tracker)), Role::Todo) if class.family == Some(Family::SpecFolder) => {
             let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
             let (parsed, layout) = todo::parse_with_layout(&cx, &text);
             todo_layout = Some(Box::new(layout));
+            parsed
+        }
+        (Some((_, tracker)), Role::StateJson | Role::ArchiveStateJson) => {
+            use parse::state_json::{Kind, parse_with_layout};
+            let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
+            let kind = if class.role == Role::StateJson { Kind::Main } else { Kind::Archive };
+            let (parsed, layout) = parse_with_layout(&cx, &text, kind);
+            json_layout = layout.map(Box::new);
             parsed
         }
         (Some((_, tracker)), _) => parse::parse(
@@ -1453,7 +1608,16 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
         (None, _) => ParsedFile::default(),
     };
     let text = if class.role == Role::Prose { Arc::from("") } else { text };
-    FileEntry { path, class, tracker: tracker.map(|it| it.0), text, line_index: OnceLock::new(), parsed, todo_layout }
+    FileEntry {
+        path,
+        class,
+        tracker: tracker.map(|it| it.0),
+        text,
+        line_index: OnceLock::new(),
+        parsed,
+        todo_layout,
+        json_layout,
+    }
 }
 
 /// Orders `implementation-010.md` after `implementation-009.md` and `10_x.md` after `9_x.md`.

@@ -182,6 +182,8 @@ pub struct Shift {
     /// The end of each replaced region in the old text, in order, and the growth of the text
     /// up to and including it.
     ends: Vec<(usize, i64)>,
+    /// Where each region starts in the old text.
+    starts: Vec<usize>,
 }
 
 impl Shift {
@@ -202,6 +204,7 @@ impl Shift {
 
     fn of_regions(regions: Vec<(usize, usize, usize)>) -> Shift {
         let mut growth = 0i64;
+        let starts = regions.iter().map(|it| it.0).collect();
         let ends = regions
             .into_iter()
             .map(|(start, old_end, new_len)| {
@@ -209,7 +212,12 @@ impl Shift {
                 (old_end, growth)
             })
             .collect();
-        Shift { ends }
+        Shift { ends, starts }
+    }
+
+    /// The replaced regions, as ranges of the old text, in order.
+    pub fn regions(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.starts.iter().zip(&self.ends).map(|(start, (end, _))| *start..*end)
     }
 
     /// How far the text at `offset` (in the old text) moved.

@@ -11,7 +11,7 @@ mod minsky;
 mod pidea;
 mod plan;
 mod prose;
-mod state_json;
+pub(crate) mod state_json;
 pub(crate) mod todo;
 
 use crate::layout::{Classification, Role};

@@ -35,7 +35,54 @@ fn strict() -> ParseOptions {
     }
 }
 
+/// Where each task entry of a `state.json` (or archive state file) is, and what it gave the
+/// parse, so that an edit inside one entry re-reads only that entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// In the order the parse read them (its places, links and archived tasks are in this
+    /// order too, each entry's together).
+    pub entries: Vec<EntrySpan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySpan {
+    /// The entry's object, braces included.
+    pub range: TextRange,
+    pub kind: PlaceKind,
+    pub places: std::ops::Range<usize>,
+    pub links: std::ops::Range<usize>,
+    pub archived: std::ops::Range<usize>,
+}
+
 pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
+    parse_with_layout(cx, text, kind).0
+}
+
+/// [`parse`], with where its entries are (none for a per-task state file, small enough to read
+/// whole, or for a file that does not parse).
+pub fn parse_with_layout(cx: &ParseContext<'_>, text: &str, kind: Kind) -> (ParsedFile, Option<Layout>) {
+    let mut layout = Layout { entries: Vec::new() };
+    let out = read(cx, text, kind, &mut layout);
+    let whole = out.problems.is_empty() && !layout.entries.is_empty();
+    (out, whole.then_some(layout))
+}
+
+/// Re-reads one entry after an edit inside it: `range` is the entry's object in the new
+/// `text`, braces included. `None` when the text there is no longer one JSON object (the file
+/// is then read whole).
+pub fn reparse_entry(cx: &ParseContext<'_>, text: &str, range: TextRange, kind: PlaceKind) -> Option<ParsedFile> {
+    let slice = text.get(std::ops::Range::<usize>::from(range))?;
+    let ast = parse_to_ast(slice, &CollectOptions::default(), &strict()).ok()?;
+    let Some(Value::Object(object)) = ast.value else { return None };
+    if object.range.start != 0 || object.range.end != slice.len() {
+        return None;
+    }
+    let mut out = ParsedFile::default();
+    Reader { cx, text, shift: usize::from(range.start()) }.entry(&object, kind, &mut out);
+    Some(out)
+}
+
+fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> ParsedFile {
     let mut out = ParsedFile::default();
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let shift = text.len() - body.len();
@@ -73,11 +120,11 @@ pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
             // Older trees keep tasks no command has touched yet in `pending_tasks`.
             for key in ["active_projects", "pending_tasks"] {
                 for entry in array_objects(&root, key) {
-                    reader.entry(entry, PlaceKind::StateJson, &mut out);
+                    reader.spanned_entry(entry, PlaceKind::StateJson, &mut out, layout);
                 }
             }
             for entry in array_objects(&root, "completed_projects") {
-                reader.entry(entry, PlaceKind::ArchivedStateJson, &mut out);
+                reader.spanned_entry(entry, PlaceKind::ArchivedStateJson, &mut out, layout);
             }
             if let Some(Value::NumberLit(number)) = root.get("next_project_number").map(|it| &it.value)
                 && let Ok(value) = number.value.parse::<u64>()
@@ -95,7 +142,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str, kind: Kind) -> ParsedFile {
         Kind::Archive => {
             for key in ["archived_projects", "completed_projects", "active_projects"] {
                 for entry in array_objects(&root, key) {
-                    reader.entry(entry, PlaceKind::ArchivedStateJson, &mut out);
+                    reader.spanned_entry(entry, PlaceKind::ArchivedStateJson, &mut out, layout);
                 }
             }
         }
@@ -162,6 +209,19 @@ impl Reader<'_> {
         place.title = object.get_string("project_name").map(|it| it.value.to_string());
         place.extent = self.range(object.range);
         out.places.push(place);
+    }
+
+    /// [`Reader::entry`], recording where the entry is and what it gave.
+    fn spanned_entry(&self, object: &Object<'_>, kind: PlaceKind, out: &mut ParsedFile, layout: &mut Layout) {
+        let (places, links, archived) = (out.places.len(), out.links.len(), out.archived.len());
+        self.entry(object, kind, out);
+        layout.entries.push(EntrySpan {
+            range: self.range(object.range),
+            kind,
+            places: places..out.places.len(),
+            links: links..out.links.len(),
+            archived: archived..out.archived.len(),
+        });
     }
 
     fn entry(&self, object: &Object<'_>, kind: PlaceKind, out: &mut ParsedFile) {
