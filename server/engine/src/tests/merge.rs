@@ -1,0 +1,364 @@
+//! The merge driver's logic on inline trackers: what the semantics decide, what stays a
+//! conflict, and that nothing either side added is lost.
+
+use insta::assert_snapshot;
+
+use crate::config::Vocabularies;
+use crate::index::SourceFile;
+use crate::merge::{Because, Decision, MergeInput, MergeOutcome, Markers, merge};
+
+fn merged_with(path: &str, base: &str, ours: &str, theirs: &str, context: &[SourceFile]) -> MergeOutcome {
+    let vocabularies = Vocabularies::default();
+    merge(&MergeInput {
+        path,
+        base: base.as_bytes(),
+        ours: ours.as_bytes(),
+        theirs: theirs.as_bytes(),
+        vocabularies: &vocabularies,
+        context,
+        markers: Markers::default(),
+    })
+}
+
+fn merged(path: &str, base: &str, ours: &str, theirs: &str) -> MergeOutcome {
+    merged_with(path, base, ours, theirs, &[])
+}
+
+fn text(outcome: &MergeOutcome) -> &str {
+    std::str::from_utf8(&outcome.text).expect("the merge is text")
+}
+
+fn clean(outcome: &MergeOutcome) -> &str {
+    assert_eq!(outcome.fallback, None, "merged task by task");
+    assert_eq!(outcome.conflicts, 0, "no conflict:\n{}", text(outcome));
+    assert!(!text(outcome).contains("<<<<<<<"), "{}", text(outcome));
+    text(outcome)
+}
+
+const TODO: &str = "\
+---
+next_project_number: 4
+task_counts:
+  active: 3
+  completed: 0
+---
+# TODO
+
+## Task Order
+
+- **1** [PLANNED] — Parser
+- **2** [NOT STARTED] — Exporter
+- **3** [RESEARCHED] — Docs
+
+## High Priority
+
+### 1. Parser
+- **Status**: [PLANNED]
+- **Created**: 2026-01-02
+
+### 2. Exporter
+- **Status**: [NOT STARTED]
+- **Created**: 2026-01-02
+
+### 3. Docs
+- **Status**: [RESEARCHED]
+- **Created**: 2026-01-02
+- **Researched**: 2026-01-03
+";
+
+fn edit(text: &str, edits: &[(&str, &str)]) -> String {
+    let mut out = text.to_string();
+    for (from, to) in edits {
+        assert!(out.contains(from), "`{from}` is in the text");
+        out = out.replacen(from, to, 1);
+    }
+    out
+}
+
+/// Task `id` appended to the fixture: its Task Order line and its section, counters bumped.
+fn with_task(text: &str, id: u32, title: &str) -> String {
+    let next = format!("next_project_number: {}", id + 1);
+    let mut out = edit(text, &[("next_project_number: 4", next.as_str()), ("  active: 3", "  active: 4")]);
+    out = out.replacen(
+        "- **3** [RESEARCHED] — Docs\n",
+        &format!("- **3** [RESEARCHED] — Docs\n- **{id}** [NOT STARTED] — {title}\n"),
+        1,
+    );
+    out.push_str(&format!("\n### {id}. {title}\n- **Status**: [NOT STARTED]\n- **Created**: 2026-02-01\n"));
+    out
+}
+
+#[test]
+fn status_changes_of_different_tasks_and_new_tasks_on_both_sides_merge() {
+    let ours = with_task(
+        &edit(TODO, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02")]),
+        4,
+        "Importer",
+    );
+    let theirs = with_task(
+        &edit(TODO, &[("- **2** [NOT STARTED]", "- **2** [BLOCKED]"), ("### 2. Exporter\n- **Status**: [NOT STARTED]", "### 2. Exporter\n- **Status**: [BLOCKED]\n- **Blocked**: 2026-02-03\n- **Blocking Reason**: waits for 1")]),
+        5,
+        "Search",
+    );
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    let result = clean(&out);
+    assert_snapshot!(result);
+    // Both new tasks, both status changes; the counters counted again from the merged tasks.
+    for wanted in [
+        "- **4** [NOT STARTED] — Importer",
+        "- **5** [NOT STARTED] — Search",
+        "### 4. Importer",
+        "### 5. Search",
+        "- **1** [IMPLEMENTING] — Parser",
+        "- **2** [BLOCKED] — Exporter",
+        "- **Started**: 2026-02-02",
+        "- **Blocking Reason**: waits for 1",
+        "next_project_number: 6",
+        "  active: 5",
+    ] {
+        assert!(result.contains(wanted), "{wanted} in\n{result}");
+    }
+    assert!(out.collisions.is_empty());
+}
+
+#[test]
+fn the_status_further_along_wins_with_its_timestamps() {
+    let ours = edit(
+        TODO,
+        &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02")],
+    );
+    let theirs = edit(
+        TODO,
+        &[
+            ("- **1** [PLANNED]", "- **1** [COMPLETED]"),
+            ("### 1. Parser\n- **Status**: [PLANNED]", "### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04"),
+            ("  active: 3\n  completed: 0", "  active: 2\n  completed: 1"),
+        ],
+    );
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    let result = clean(&out);
+    assert!(result.contains("### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04\n"), "{result}");
+    assert!(result.contains("- **1** [COMPLETED] — Parser"), "{result}");
+    assert!(!result.contains("2026-02-02"), "the losing side's timestamp goes with its status:\n{result}");
+    assert!(result.contains("  active: 2\n  completed: 1"), "{result}");
+    assert_eq!(out.statuses.len(), 1);
+    assert_eq!((out.statuses[0].decision, out.statuses[0].because), (Decision::Theirs, Because::Further));
+    assert_eq!(out.statuses[0].subject, "task 1");
+}
+
+#[test]
+fn statuses_neither_side_is_further_along_in_are_a_conflict_around_them_only() {
+    let ours = edit(TODO, &[("- **Status**: [PLANNED]", "- **Status**: [BLOCKED]"), ("- **1** [PLANNED]", "- **1** [BLOCKED]")]);
+    let theirs = edit(
+        TODO,
+        &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("### 3. Docs", "### 3. Documentation")],
+    );
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert_eq!(out.fallback, None);
+    assert_eq!(out.conflicts, 2, "{}", text(&out));
+    assert_snapshot!(text(&out));
+    assert!(text(&out).contains("### 3. Documentation"), "the other change is merged");
+    assert_eq!(out.statuses[0].decision, Decision::Conflict);
+}
+
+#[test]
+fn a_status_changed_on_one_side_and_a_title_on_the_other_are_both_kept() {
+    let ours = edit(TODO, &[("- **3** [RESEARCHED] — Docs", "- **3** [PLANNING] — Docs"), ("- **Status**: [RESEARCHED]", "- **Status**: [PLANNING]")]);
+    let theirs = edit(TODO, &[("- **3** [RESEARCHED] — Docs", "- **3** [RESEARCHED] — User docs"), ("### 3. Docs", "### 3. User docs")]);
+    let result = clean(&merged("specs/TODO.md", TODO, &ours, &theirs)).to_string();
+    assert!(result.contains("- **3** [PLANNING] — User docs"), "{result}");
+    assert!(result.contains("### 3. User docs\n- **Status**: [PLANNING]"), "{result}");
+}
+
+#[test]
+fn one_id_allocated_on_both_sides_keeps_both_tasks_and_says_so() {
+    let ours = with_task(TODO, 4, "Importer");
+    let theirs = with_task(TODO, 4, "Search");
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    let result = clean(&out);
+    for wanted in ["### 4. Importer", "### 4. Search", "- **4** [NOT STARTED] — Importer", "- **4** [NOT STARTED] — Search"] {
+        assert!(result.contains(wanted), "{wanted} in\n{result}");
+    }
+    assert_eq!(out.collisions.len(), 1);
+    assert_eq!((out.collisions[0].ours.as_str(), out.collisions[0].theirs.as_str()), ("Importer", "Search"));
+}
+
+#[test]
+fn the_same_task_added_on_both_sides_is_kept_once() {
+    let both = with_task(TODO, 4, "Importer");
+    let ours = edit(&both, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")]);
+    let result = clean(&merged("specs/TODO.md", TODO, &ours, &both)).to_string();
+    assert_eq!(result.matches("### 4. Importer").count(), 1);
+    assert_eq!(result, ours);
+}
+
+#[test]
+fn a_task_archived_on_one_side_and_another_changed_on_the_other() {
+    let done = edit(
+        TODO,
+        &[("- **3** [RESEARCHED]", "- **3** [COMPLETED]"), ("- **Status**: [RESEARCHED]", "- **Status**: [COMPLETED]\n- **Completed**: 2026-02-01")],
+    );
+    // Ours archives task 3: its line and section leave TODO.md.
+    let ours = done
+        .replace("- **3** [COMPLETED] — Docs\n", "")
+        .replace("\n### 3. Docs\n- **Status**: [COMPLETED]\n- **Created**: 2026-01-02\n- **Researched**: 2026-01-03\n- **Completed**: 2026-02-01\n", "")
+        .replace("  active: 3", "  active: 2");
+    let theirs = edit(&done, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")]);
+    let result = clean(&merged("specs/TODO.md", &done, &ours, &theirs)).to_string();
+    assert!(!result.contains("Docs"), "{result}");
+    assert!(result.contains("- **1** [IMPLEMENTING] — Parser"), "{result}");
+}
+
+#[test]
+fn a_task_removed_on_one_side_and_changed_on_the_other_is_a_conflict() {
+    let ours = TODO.replace("\n### 3. Docs\n- **Status**: [RESEARCHED]\n- **Created**: 2026-01-02\n- **Researched**: 2026-01-03\n", "");
+    let theirs = edit(TODO, &[("- **Researched**: 2026-01-03", "- **Researched**: 2026-01-03\n- **Effort**: 2 hours")]);
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert!(out.conflicts >= 1, "{}", text(&out));
+    assert!(text(&out).contains("- **Effort**: 2 hours"), "what theirs added is kept in the conflict");
+}
+
+#[test]
+fn crlf_files_stay_crlf() {
+    let crlf = |it: &str| it.replace('\n', "\r\n");
+    let ours = crlf(&with_task(TODO, 4, "Importer"));
+    let theirs = crlf(&edit(TODO, &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]")]));
+    let out = merged("specs/TODO.md", &crlf(TODO), &ours, &theirs);
+    let result = clean(&out);
+    assert!(result.contains("### 4. Importer\r\n"), "{result}");
+    assert!(result.contains("- **1** [IMPLEMENTING] — Parser\r\n"));
+    assert_eq!(result.matches('\n').count(), result.matches("\r\n").count(), "every line break is CRLF");
+}
+
+const STATE: &str = r#"{
+  "next_project_number": 3,
+  "_last_updated": "2026-01-02T10:00:00Z",
+  "active_projects": [
+    {
+      "project_number": 1,
+      "project_name": "parser",
+      "status": "planned",
+      "created": "2026-01-02"
+    },
+    {
+      "project_number": 2,
+      "project_name": "exporter",
+      "status": "not_started",
+      "created": "2026-01-02"
+    }
+  ],
+  "completed_projects": []
+}
+"#;
+
+fn entry(id: u32, name: &str) -> String {
+    format!(
+        ",\n    {{\n      \"project_number\": {id},\n      \"project_name\": \"{name}\",\n      \"status\": \"not_started\",\n      \"created\": \"2026-02-01\"\n    }}\n  ],\n  \"completed_projects\""
+    )
+}
+
+fn state_with(text: &str, id: u32, name: &str, updated: &str) -> String {
+    let closing = "\n    }\n  ],\n  \"completed_projects\"";
+    edit(
+        text,
+        &[
+            (closing, &format!("\n    }}{}", entry(id, name))),
+            ("\"next_project_number\": 3", &format!("\"next_project_number\": {}", id + 1)),
+            ("2026-01-02T10:00:00Z", updated),
+        ],
+    )
+}
+
+#[test]
+fn state_json_entries_appended_on_both_sides_give_valid_json_in_the_file_s_style() {
+    let ours = state_with(STATE, 3, "importer", "2026-02-01T09:00:00Z");
+    let theirs = edit(
+        &state_with(STATE, 4, "search", "2026-02-03T09:00:00Z"),
+        &[("\"status\": \"planned\"", "\"status\": \"implementing\",\n      \"started\": \"2026-02-03\"")],
+    );
+    let out = merged("specs/state.json", STATE, &ours, &theirs);
+    let result = clean(&out);
+    assert_snapshot!(result);
+    assert!(result.contains("\"next_project_number\": 5"), "{result}");
+    assert!(result.contains("\"_last_updated\": \"2026-02-03T09:00:00Z\""), "the later timestamp:\n{result}");
+    let index = crate::fixture::index(&format!("%! specs/state.json\n{result}"));
+    let file = index.file_id("specs/state.json").unwrap();
+    assert!(index.parsed(file).problems.is_empty(), "valid JSON");
+    assert_eq!(index.parsed(file).places.len(), 4);
+}
+
+#[test]
+fn state_json_statuses_changed_on_both_sides_follow_the_graph() {
+    let ours = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researching\",\n      \"started\": \"2026-02-01\"")]);
+    let theirs = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"")]);
+    let result = clean(&merged("specs/state.json", STATE, &ours, &theirs)).to_string();
+    assert!(result.contains("\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"\n"), "{result}");
+}
+
+#[test]
+fn a_side_that_does_not_parse_is_merged_as_plain_lines() {
+    let ours = STATE.replace("\"status\": \"planned\",", "\"status\": \"planned\",,");
+    let theirs = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researching\"")]);
+    let out = merged("specs/state.json", STATE, &ours, &theirs);
+    assert!(out.fallback.as_deref().is_some_and(|it| it.contains("ours does not parse")), "{:?}", out.fallback);
+    assert!(text(&out).contains("\"planned\",,") && text(&out).contains("researching"));
+}
+
+#[test]
+fn bytes_that_are_not_text_are_merged_as_plain_lines_without_loss() {
+    let base = b"a\n\xff\xfe\nb\n".to_vec();
+    let ours = b"a\n\xff\xfe\nb\nours\n".to_vec();
+    let theirs = b"theirs\na\n\xff\xfe\nb\n".to_vec();
+    let vocabularies = Vocabularies::default();
+    let out = merge(&MergeInput {
+        path: "specs/TODO.md",
+        base: &base,
+        ours: &ours,
+        theirs: &theirs,
+        vocabularies: &vocabularies,
+        context: &[],
+        markers: Markers::default(),
+    });
+    assert_eq!(out.text, b"theirs\na\n\xff\xfe\nb\nours\n");
+    assert!(out.fallback.is_some());
+}
+
+#[test]
+fn backlog_statuses_without_a_graph_go_by_kind() {
+    let config = SourceFile { path: "backlog/config.yml".into(), text: "statuses: [\"To Do\", \"In Progress\", \"Done\"]\n".into() };
+    let base = "---\nid: BACK-1\ntitle: Sync\nstatus: To Do\n---\n\n## Description\n\nSync the files.\n";
+    let ours = base.replace("status: To Do", "status: In Progress").replace("Sync the files.", "Sync the files, twice.");
+    let theirs = base.replace("status: To Do", "status: Done");
+    let out = merged_with("backlog/tasks/back-1 - Sync.md", base, &ours, &theirs, &[config]);
+    let result = clean(&out);
+    assert!(result.contains("status: Done") && result.contains("Sync the files, twice."), "{result}");
+    assert_eq!(out.statuses[0].because, Because::Kind);
+}
+
+#[test]
+fn checkboxes_checked_differently_go_by_their_vocabulary() {
+    let base = "# Todo\n\n- [ ] write the parser\n- [ ] write the docs\n";
+    let ours = "# Todo\n\n- [/] write the parser\n- [ ] write the docs\n- [ ] release\n";
+    let theirs = "# Todo\n\n- [x] write the parser\n- [x] write the docs\n";
+    let result = clean(&merged("TODO.md", base, ours, theirs)).to_string();
+    assert_eq!(result, "# Todo\n\n- [x] write the parser\n- [x] write the docs\n- [ ] release\n");
+}
+
+#[test]
+fn plan_phases_changed_on_both_sides() {
+    let base = "# Plan\n\n- **Status**: [IMPLEMENTING]\n\n### Phase 1: Parse [IN PROGRESS]\n- [ ] read\n\n### Phase 2: Write [NOT STARTED]\n- [ ] write\n";
+    let ours = base.replace("Parse [IN PROGRESS]", "Parse [COMPLETED]").replace("- [ ] read", "- [x] read");
+    let theirs = base.replace("Write [NOT STARTED]", "Write [IN PROGRESS]").replace("Parse [IN PROGRESS]", "Parse [BLOCKED]");
+    let out = merged("specs/001_x/plans/implementation-001.md", base, &ours, &theirs);
+    let result = clean(&out);
+    assert!(result.contains("### Phase 1: Parse [COMPLETED]") && result.contains("### Phase 2: Write [IN PROGRESS]"), "{result}");
+}
+
+#[test]
+fn lines_both_sides_changed_outside_tasks_are_an_ordinary_conflict() {
+    let ours = TODO.replace("# TODO\n", "# TODO (ours)\n");
+    let theirs = TODO.replace("# TODO\n", "# TODO (theirs)\n");
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert_eq!(out.conflicts, 1);
+    assert!(text(&out).contains("<<<<<<< ours\n# TODO (ours)\n=======\n# TODO (theirs)\n>>>>>>> theirs\n"), "{}", text(&out));
+}
