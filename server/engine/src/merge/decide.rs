@@ -1,7 +1,7 @@
 //! Which side's status of a task (or phase, or checkbox) the merge keeps: the one side that
 //! changed it; when both did, the one further along the vocabulary's transition graph.
 
-use crate::vocabulary::{Profile, Scope, StatusId};
+use crate::vocabulary::{Kind, Profile, Scope, StatusId};
 
 /// The merge's decision for one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,9 @@ pub fn decide(
     }
 }
 
-/// Whether `to` can follow `from` in one or more allowed transitions of `scope`.
+/// Whether `to` can follow `from` in one or more allowed transitions of `scope`, not passing
+/// through a blocked status (from `[BLOCKED]` a task may go back to researching or planning: a
+/// path through it says nothing about which status is further along).
 pub fn reachable(profile: &Profile, scope: Scope, from: StatusId, to: StatusId) -> bool {
     let count = profile.statuses.len();
     let valid = |it: StatusId| usize::from(it.0) < count;
@@ -88,7 +90,10 @@ pub fn reachable(profile: &Profile, scope: Scope, from: StatusId, to: StatusId) 
                 return true;
             }
             seen[usize::from(next.0)] = true;
-            queue.push(next);
+            // A blocked status leads back to almost anything: a detour, not progress.
+            if profile.kind(next) != Kind::Blocked {
+                queue.push(next);
+            }
         }
     }
     false

@@ -510,12 +510,22 @@ impl<'a> Merger<'a> {
     fn emit(&mut self, token: &OwnedToken, out: &mut Output, emitted: &mut HashSet<usize>) {
         match token {
             OwnedToken::Line(line) => out.push(line.clone(), false),
-            OwnedToken::Segment(id, _) => {
+            OwnedToken::Segment(id, _) | OwnedToken::Joined(id) => {
                 // A task both sides moved, to different places, is kept at the first.
                 if !emitted.insert(*id) {
                     return;
                 }
-                for (line, marker) in self.segment(*id) {
+                let lines = self.segment(*id);
+                // A section added beside one the other side added is set apart as sections are.
+                let heading = lines.first().is_some_and(|(line, _)| line.starts_with('#'));
+                if matches!(token, OwnedToken::Joined(_))
+                    && heading
+                    && out.lines.last().is_some_and(|it| !it.trim().is_empty())
+                {
+                    out.end_line();
+                    out.push("\n".to_string(), false);
+                }
+                for (line, marker) in lines {
                     out.push(line, marker);
                 }
             }
@@ -534,7 +544,13 @@ impl<'a> Merger<'a> {
             tokens.iter().filter_map(|it| if let OwnedToken::Line(line) = it { Some(line.clone()) } else { None }).collect()
         };
         let ids = |tokens: &[OwnedToken]| -> Vec<usize> {
-            tokens.iter().filter_map(|it| if let OwnedToken::Segment(id, _) = it { Some(*id) } else { None }).collect()
+            tokens
+                .iter()
+                .filter_map(|it| match it {
+                    OwnedToken::Segment(id, _) | OwnedToken::Joined(id) => Some(*id),
+                    OwnedToken::Line(_) => None,
+                })
+                .collect()
         };
         let (free_base, free_ours, free_theirs) = (free(base), free(ours), free(theirs));
         let (here_base, here_ours, here_theirs) = (ids(base), ids(ours), ids(theirs));
@@ -568,10 +584,10 @@ impl<'a> Merger<'a> {
             }
         }
         // Lines outside tasks: one side's, when the other left them as they were.
-        let (template, others) = if free_ours == free_base {
-            (theirs, kept_ours.iter().filter(|it| !here_theirs.contains(it)).copied().collect::<Vec<_>>())
-        } else if free_theirs == free_base || free_theirs == free_ours {
+        let (template, others) = if free_theirs == free_base || free_theirs == free_ours {
             (ours, kept_theirs.clone())
+        } else if free_ours == free_base {
+            (theirs, kept_ours.iter().filter(|it| !here_theirs.contains(it)).copied().collect::<Vec<_>>())
         } else {
             return None;
         };
@@ -581,15 +597,15 @@ impl<'a> Merger<'a> {
         for token in template {
             match token {
                 OwnedToken::Line(_) => out.push(token.clone()),
-                OwnedToken::Segment(id, _) if keep(id) => {
+                OwnedToken::Segment(id, _) | OwnedToken::Joined(id) if keep(id) => {
                     out.push(token.clone());
                     last_segment = Some(out.len());
                 }
-                OwnedToken::Segment(..) => {}
+                OwnedToken::Segment(..) | OwnedToken::Joined(_) => {}
             }
         }
         let at = last_segment.unwrap_or(out.len());
-        let inserted: Vec<OwnedToken> = others.iter().map(|id| OwnedToken::Segment(*id, 0)).collect();
+        let inserted: Vec<OwnedToken> = others.iter().map(|id| OwnedToken::Joined(*id)).collect();
         out.splice(at..at, inserted);
         Some(out)
     }
@@ -846,6 +862,8 @@ impl<'a> Merger<'a> {
 enum OwnedToken {
     Line(String),
     Segment(usize, u64),
+    /// A segment the other side added where this one added others.
+    Joined(usize),
 }
 
 impl From<Token<'_>> for OwnedToken {

@@ -199,10 +199,8 @@ fn a_task_archived_on_one_side_and_another_changed_on_the_other() {
         &[("- **3** [RESEARCHED]", "- **3** [COMPLETED]"), ("- **Status**: [RESEARCHED]", "- **Status**: [COMPLETED]\n- **Completed**: 2026-02-01")],
     );
     // Ours archives task 3: its line and section leave TODO.md.
-    let ours = done
-        .replace("- **3** [COMPLETED] — Docs\n", "")
-        .replace("\n### 3. Docs\n- **Status**: [COMPLETED]\n- **Created**: 2026-01-02\n- **Researched**: 2026-01-03\n- **Completed**: 2026-02-01\n", "")
-        .replace("  active: 3", "  active: 2");
+    let section = done.find("\n### 3. Docs").expect("task 3's section");
+    let ours = done[..section + 1].replace("- **3** [COMPLETED] — Docs\n", "").replace("  active: 3", "  active: 2");
     let theirs = edit(&done, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")]);
     let result = clean(&merged("specs/TODO.md", &done, &ours, &theirs)).to_string();
     assert!(!result.contains("Docs"), "{result}");
@@ -292,7 +290,7 @@ fn state_json_statuses_changed_on_both_sides_follow_the_graph() {
     let ours = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researching\",\n      \"started\": \"2026-02-01\"")]);
     let theirs = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"")]);
     let result = clean(&merged("specs/state.json", STATE, &ours, &theirs)).to_string();
-    assert!(result.contains("\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"\n"), "{result}");
+    assert!(result.contains("\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\",\n      \"created\""), "{result}");
 }
 
 #[test]
