@@ -52,6 +52,9 @@ pub fn decide(
         return (Decision::Ours, Because::OneSide);
     }
     let (Some(ours), Some(theirs)) = (ours, theirs) else { return (Decision::Conflict, Because::Undecided) };
+    // A plan header writes phase statuses for its task: the graph is the one both statuses are in.
+    let fits = |scope: Scope| profile.status(ours).in_scope(scope) && profile.status(theirs).in_scope(scope);
+    let scope = [scope, Scope::Task, Scope::Phase].into_iter().find(|it| fits(*it)).unwrap_or(scope);
     let forward = reachable(profile, scope, ours, theirs);
     let backward = reachable(profile, scope, theirs, ours);
     match (forward, backward) {

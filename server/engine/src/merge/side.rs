@@ -310,5 +310,11 @@ fn whole_lines(text: &str, starts: &[usize], extent: TextRange) -> Option<Range<
     if !text.get(end..line_end)?.trim().trim_start_matches(',').trim().is_empty() {
         return None;
     }
-    Some(first..last + 1)
+    // Blank lines at its end separate it from what follows: they are not the task's (a task
+    // added after it gives it one more, which is no change of the task).
+    let mut end_line = last + 1;
+    while end_line > first + 1 && text[starts[end_line - 1]..starts.get(end_line).copied().unwrap_or(text.len())].trim().is_empty() {
+        end_line -= 1;
+    }
+    Some(first..end_line)
 }

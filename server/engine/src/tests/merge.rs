@@ -360,3 +360,12 @@ fn lines_both_sides_changed_outside_tasks_are_an_ordinary_conflict() {
     assert_eq!(out.conflicts, 1);
     assert!(text(&out).contains("<<<<<<< ours\n# TODO (ours)\n=======\n# TODO (theirs)\n>>>>>>> theirs\n"), "{}", text(&out));
 }
+
+#[test]
+fn a_plan_header_completed_on_one_side_and_started_on_the_other() {
+    let base = "# Plan\n\n- **Task**: 1 - Parser\n- **Status**: [NOT STARTED]\n\n### Phase 1: Parse [NOT STARTED]\n- [ ] read\n";
+    let ours = base.replace("- **Status**: [NOT STARTED]", "- **Status**: [IN PROGRESS]");
+    let theirs = base.replace("- **Status**: [NOT STARTED]", "- **Status**: [COMPLETED]");
+    let out = merged("specs/001_parser/plans/implementation-001.md", base, &ours, &theirs);
+    assert!(clean(&out).contains("- **Status**: [COMPLETED]"), "{:?}", out.statuses);
+}
