@@ -31,7 +31,6 @@ mod lines;
 mod side;
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 pub use decide::{Because, Decision, decide, reachable};
@@ -199,7 +198,7 @@ fn semantic(input: &MergeInput<'_>, base: &str, ours: &str, theirs: &str) -> Res
 }
 
 /// A token of the skeleton: a line outside every task, or the lines of one task (its segment
-/// id and a hash of its content, so that a task changed on one side is a change there).
+/// id, and 1 where a side changed a task the other removed: see [`Merger::tokens`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Token<'a> {
     Line(&'a str),
@@ -226,7 +225,7 @@ struct Normalized {
 #[derive(Debug, Clone, Copy)]
 enum TokenSpec {
     Line(usize),
-    Segment(usize, u64),
+    Segment(usize),
 }
 
 const BASE: usize = 0;
@@ -425,9 +424,7 @@ impl<'a> Merger<'a> {
                     .clone()
                     .map(|it| side.owner.get(it).and_then(|it| it.as_ref()) == Some(&segment.subject))
                     .collect();
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                content.hash(&mut hasher);
-                tokens.push(TokenSpec::Segment(id, hasher.finish()));
+                tokens.push(TokenSpec::Segment(id));
                 segments.insert(id, SegmentLines { subject: segment.subject.clone(), lines: content, owned });
                 line = segment.lines.end;
             }
@@ -437,13 +434,18 @@ impl<'a> Merger<'a> {
         Ok(())
     }
 
+    /// A side's skeleton. A task is the same token wherever it is and whatever it holds (its
+    /// content is merged on its own), except where this side changed a task the other side
+    /// removed: that token differs from the ancestor's, so that the line merge sees both sides
+    /// changing the same place, and the conflict shows.
     fn tokens(&self, which: usize) -> Vec<Token<'_>> {
         let side = &self.normalized[which];
+        let removed_and_changed = |id: usize| which != BASE && self.removed_and_changed(id);
         side.tokens
             .iter()
             .map(|it| match *it {
                 TokenSpec::Line(line) => Token::Line(&side.lines[line]),
-                TokenSpec::Segment(id, hash) => Token::Segment(id, hash),
+                TokenSpec::Segment(id) => Token::Segment(id, u64::from(removed_and_changed(id))),
             })
             .collect()
     }
@@ -488,6 +490,9 @@ impl<'a> Merger<'a> {
                 }
             }
         }
+        if emitted != self.expected_segments() {
+            return Err("the task-by-task merge lost track of a task: merged as plain lines".into());
+        }
         self.check_nothing_lost(&out)?;
         self.conflicts = out.marker.iter().zip(&out.lines).filter(|(marker, line)| **marker && line.starts_with('<')).count();
         let values = self.values();
@@ -508,8 +513,32 @@ impl<'a> Merger<'a> {
     }
 
     fn emit(&mut self, token: &OwnedToken, out: &mut Output, emitted: &mut HashSet<usize>) {
+        // However the line merge lined the tasks up, one removed on one side and left alone on
+        // the other is gone.
+        if let OwnedToken::Segment(id, _) | OwnedToken::Joined(id) = token
+            && self.removed_unchanged(*id)
+        {
+            return;
+        }
         match token {
             OwnedToken::Line(line) => out.push(line.clone(), false),
+            OwnedToken::Segment(id, _) | OwnedToken::Joined(id) if self.removed_and_changed(*id) => {
+                // Changed on one side, removed on the other: a conflict between the task and
+                // nothing.
+                if !emitted.insert(*id) {
+                    return;
+                }
+                let mut changed = Output::default();
+                for (line, marker) in self.segment(*id) {
+                    changed.push(line, marker);
+                }
+                let removed = Output::default();
+                if self.segment_on(THEIRS, *id).is_none() {
+                    out.conflict(changed, removed, &self.input.markers);
+                } else {
+                    out.conflict(removed, changed, &self.input.markers);
+                }
+            }
             OwnedToken::Segment(id, _) | OwnedToken::Joined(id) => {
                 // A task both sides moved, to different places, is kept at the first.
                 if !emitted.insert(*id) {
@@ -529,6 +558,33 @@ impl<'a> Merger<'a> {
                     out.push(line, marker);
                 }
             }
+        }
+    }
+
+    /// Whether one side removed the segment and the other left it as it was.
+    fn removed_unchanged(&self, id: usize) -> bool {
+        let Some(base) = self.segment_on(BASE, id) else { return false };
+        match (self.segment_on(OURS, id), self.segment_on(THEIRS, id)) {
+            (Some(kept), None) | (None, Some(kept)) => kept.lines == base.lines,
+            _ => false,
+        }
+    }
+
+    /// Every segment either side has, but those one side removed and the other left alone.
+    fn expected_segments(&self) -> HashSet<usize> {
+        let mut out: HashSet<usize> = HashSet::new();
+        for which in [OURS, THEIRS] {
+            out.extend(self.normalized[which].segments.keys().copied().filter(|id| !self.removed_unchanged(*id)));
+        }
+        out
+    }
+
+    /// Whether one side removed the segment and the other changed it.
+    fn removed_and_changed(&self, id: usize) -> bool {
+        let Some(base) = self.segment_on(BASE, id) else { return false };
+        match (self.segment_on(OURS, id), self.segment_on(THEIRS, id)) {
+            (Some(kept), None) | (None, Some(kept)) => kept.lines != base.lines,
+            _ => false,
         }
     }
 
@@ -562,8 +618,10 @@ impl<'a> Merger<'a> {
         let keeps = |side: usize, other: usize, here_other: &[usize], id: usize| -> Option<bool> {
             let in_base_here = here_base.contains(&id);
             if anywhere(BASE, id) && !anywhere(other, id) {
-                // The other side removed it: fine if this side left it as it was.
-                return if self.segment_on(side, id) == self.segment_on(BASE, id) { Some(false) } else { None };
+                // The other side removed it: gone if this side left it as it was, else kept, to
+                // be shown as a conflict with nothing (see `emit`).
+                let same = self.segment_on(side, id).map(|it| &it.lines) == self.segment_on(BASE, id).map(|it| &it.lines);
+                return Some(!same);
             }
             if in_base_here && !here_other.contains(&id) && anywhere(other, id) {
                 // The other side moved it away from here.
@@ -714,37 +772,39 @@ impl<'a> Merger<'a> {
     /// decided against (or one of that status' timestamps).
     fn check_nothing_lost(&self, out: &Output) -> Result<(), String> {
         let present: HashSet<&str> = out.lines.iter().map(|it| lines::content(it)).collect();
-        let base = &self.normalized[BASE].lines;
+        // Added: written more often on the side than in the ancestor (by count, not by where a
+        // line diff puts it, which can take a moved line for an added one).
+        let mut in_base: HashMap<&str, usize> = HashMap::new();
+        for line in &self.normalized[BASE].lines {
+            *in_base.entry(lines::content(line)).or_default() += 1;
+        }
         for which in [OURS, THEIRS] {
-            let side = &self.normalized[which].lines;
             let owner = &self.sides[which].owner;
-            let base_refs: Vec<&str> = base.iter().map(|it| lines::content(it)).collect();
-            let side_refs: Vec<&str> = side.iter().map(|it| lines::content(it)).collect();
-            for op in similar::capture_diff_slices(similar::Algorithm::Myers, &base_refs, &side_refs) {
-                let (tag, _, added) = op.as_tag_tuple();
-                if tag == similar::DiffTag::Equal {
+            let mut in_side: HashMap<&str, usize> = HashMap::new();
+            for line in &self.normalized[which].lines {
+                *in_side.entry(lines::content(line)).or_default() += 1;
+            }
+            for (index, line) in self.normalized[which].lines.iter().enumerate() {
+                let line = lines::content(line);
+                if line.trim().is_empty()
+                    || present.contains(line)
+                    || in_side.get(line).copied().unwrap_or(0) <= in_base.get(line).copied().unwrap_or(0)
+                {
                     continue;
                 }
-                for index in added {
-                    let line = side_refs[index];
-                    if line.trim().is_empty() || present.contains(line) {
-                        continue;
+                let lost_decision = owner.get(index).and_then(|it| it.as_ref()).is_some_and(|subject| {
+                    match self.decisions.get(subject) {
+                        Some(Decision::Ours) | Some(Decision::Agreed) => which == THEIRS,
+                        Some(Decision::Theirs) => which == OURS,
+                        Some(Decision::Conflict) | None => false,
                     }
-                    let lost_decision = owner.get(index).and_then(|it| it.as_ref()).is_some_and(|subject| {
-                        match self.decisions.get(subject) {
-                            Some(Decision::Ours) => which == THEIRS,
-                            Some(Decision::Theirs) => which == OURS,
-                            Some(Decision::Agreed) => which == THEIRS,
-                            Some(Decision::Conflict) | None => false,
-                        }
-                    });
-                    if !lost_decision {
-                        return Err(format!(
-                            "the task-by-task merge would drop a line {} added ({}): merged as plain lines",
-                            if which == OURS { "ours" } else { "theirs" },
-                            line.trim()
-                        ));
-                    }
+                });
+                if !lost_decision {
+                    return Err(format!(
+                        "the task-by-task merge would drop a line {} added ({}): merged as plain lines",
+                        if which == OURS { "ours" } else { "theirs" },
+                        line.trim()
+                    ));
                 }
             }
         }

@@ -369,3 +369,246 @@ fn a_plan_header_completed_on_one_side_and_started_on_the_other() {
     let out = merged("specs/001_parser/plans/implementation-001.md", base, &ours, &theirs);
     assert!(clean(&out).contains("- **Status**: [COMPLETED]"), "{:?}", out.statuses);
 }
+
+mod properties {
+    //! Random edits on two sides of a generated tracker, merged: every task in the result is as
+    //! one side had it or inside a conflict, and nothing either side added is lost.
+
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::{merged, text};
+
+    const STATUSES: &[&str] = &[
+        "[NOT STARTED]",
+        "[RESEARCHING]",
+        "[RESEARCHED]",
+        "[PLANNING]",
+        "[PLANNED]",
+        "[IMPLEMENTING]",
+        "[PARTIAL]",
+        "[COMPLETED]",
+        "[BLOCKED]",
+        "[ABANDONED]",
+    ];
+    const WORDS: &[&str] = &["Parser", "Exporter", "Sync", "Docs", "Search", "Cache", "Audit"];
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Task {
+        id: u32,
+        title: String,
+        status: &'static str,
+        notes: Vec<String>,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Status(usize, usize),
+        Add(u32, usize),
+        Retitle(usize, usize),
+        Note(usize, usize),
+        Remove(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0..8usize, 0..STATUSES.len()).prop_map(|(task, status)| Edit::Status(task, status)),
+            (0..3u32, 0..WORDS.len()).prop_map(|(id, word)| Edit::Add(id, word)),
+            (0..8usize, 0..WORDS.len()).prop_map(|(task, word)| Edit::Retitle(task, word)),
+            (0..8usize, 0..WORDS.len()).prop_map(|(task, word)| Edit::Note(task, word)),
+            (0..8usize).prop_map(Edit::Remove),
+        ]
+    }
+
+    fn tracker() -> impl Strategy<Value = Vec<Task>> {
+        prop::collection::vec((0..STATUSES.len(), 0..WORDS.len()), 1..7).prop_map(|tasks| {
+            tasks
+                .into_iter()
+                .enumerate()
+                .map(|(at, (status, word))| Task {
+                    id: at as u32 + 1,
+                    title: format!("{} {}", WORDS[word], at + 1),
+                    status: STATUSES[status],
+                    notes: Vec::new(),
+                })
+                .collect()
+        })
+    }
+
+    /// Applies `edits`; new tasks take ids from `first_new` on (each side its own block, so that
+    /// no id is allocated twice).
+    fn apply(tasks: &[Task], edits: &[Edit], first_new: u32, side: &str) -> Vec<Task> {
+        let mut out = tasks.to_vec();
+        for edit in edits {
+            let len = out.len().max(1);
+            match edit {
+                Edit::Status(task, status) => {
+                    if let Some(it) = out.get_mut(task % len) {
+                        it.status = STATUSES[*status];
+                    }
+                }
+                Edit::Add(id, word) => {
+                    let id = first_new + id;
+                    if out.iter().all(|it| it.id != id) {
+                        out.push(Task { id, title: format!("{} {side} {id}", WORDS[*word]), status: "[NOT STARTED]", notes: Vec::new() });
+                    }
+                }
+                Edit::Retitle(task, word) => {
+                    if let Some(it) = out.get_mut(task % len) {
+                        it.title = format!("{} by {side}", WORDS[*word]);
+                    }
+                }
+                Edit::Note(task, word) => {
+                    if let Some(it) = out.get_mut(task % len) {
+                        it.notes.push(format!("{side} notes {}", WORDS[*word]));
+                    }
+                }
+                Edit::Remove(task) => {
+                    if out.len() > 1 {
+                        out.remove(task % len);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn render(tasks: &[Task]) -> String {
+        let next = tasks.iter().map(|it| it.id).max().unwrap_or(0) + 1;
+        let mut out = format!("---\nnext_project_number: {next}\n---\n# TODO\n\n## Task Order\n\n");
+        for task in tasks {
+            out.push_str(&format!("- **{}** {} — {}\n", task.id, task.status, task.title));
+        }
+        out.push_str("\n## Tasks\n");
+        for task in tasks {
+            out.push_str(&format!("\n### {}. {}\n- **Status**: {}\n", task.id, task.title, task.status));
+            for note in &task.notes {
+                out.push_str(&format!("- **Note**: {note}\n"));
+            }
+        }
+        out
+    }
+
+    /// Each task section's status in a merged text, `None` where its heading or status line is
+    /// inside a conflict.
+    fn statuses(text: &str) -> Vec<(u32, Option<String>)> {
+        let mut out = Vec::new();
+        let mut in_conflict = false;
+        let mut current: Option<(u32, bool)> = None;
+        for line in text.lines() {
+            if line.starts_with("<<<<<<<") {
+                in_conflict = true;
+                continue;
+            }
+            if line.starts_with(">>>>>>>") {
+                in_conflict = false;
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("### ")
+                && let Some((id, _)) = rest.split_once(". ")
+                && let Ok(id) = id.parse::<u32>()
+            {
+                current = Some((id, in_conflict));
+                if in_conflict {
+                    out.push((id, None));
+                }
+                continue;
+            }
+            if let Some(status) = line.strip_prefix("- **Status**: ")
+                && let Some((id, heading_in_conflict)) = current.take()
+                && !heading_in_conflict
+            {
+                out.push((id, (!in_conflict).then(|| status.to_string())));
+            }
+        }
+        out
+    }
+
+    /// Found by the property below: a note added to a task the other side removed, next to a
+    /// task removed on the first side, was merged away without a conflict.
+    #[test]
+    fn a_task_noted_on_one_side_and_removed_on_the_other_beside_another_removal() {
+        let base: Vec<Task> = (1..=4).map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() }).collect();
+        let ours = apply(&base, &[Edit::Note(0, 0), Edit::Remove(1)], 20, "ours");
+        let theirs = apply(&base, &[Edit::Remove(0)], 30, "theirs");
+        let out = merged("specs/TODO.md", &render(&base), &render(&ours), &render(&theirs));
+        let result = text(&out);
+        assert_eq!(out.conflicts, 1, "{result}");
+        assert!(result.contains("<<<<<<< ours\n### 1. Parser 1\n- **Status**: [NOT STARTED]\n- **Note**: ours notes Parser\n=======\n>>>>>>> theirs\n"), "{result}");
+        assert!(!result.contains("Parser 2"), "{result}");
+    }
+
+    /// Found by the property below: the line merge lined a kept task up with a removed one, and
+    /// a task removed on one side came back.
+    #[test]
+    fn a_task_removed_on_one_side_stays_removed_however_the_lines_align() {
+        let base: Vec<Task> = (1..=3).map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() }).collect();
+        let ours = apply(&base, &[Edit::Add(2, 0), Edit::Add(0, 0), Edit::Remove(7)], 20, "ours");
+        let theirs = apply(&base, &[Edit::Add(0, 0), Edit::Remove(1)], 30, "theirs");
+        let out = merged("specs/TODO.md", &render(&base), &render(&ours), &render(&theirs));
+        let result = text(&out);
+        assert_eq!(out.conflicts, 0, "{result}\n{:?}", out.fallback);
+        assert!(!result.contains("Parser 3") && !result.contains("Parser 2"), "{result}");
+        for id in [1, 20, 22, 30] {
+            assert!(result.contains(&format!("### {id}. ")), "{result}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_task_is_as_one_side_had_it_or_in_a_conflict(
+            base in tracker(),
+            ours_edits in prop::collection::vec(edit(), 0..5),
+            theirs_edits in prop::collection::vec(edit(), 0..5),
+        ) {
+            let ours = apply(&base, &ours_edits, 20, "ours");
+            let theirs = apply(&base, &theirs_edits, 30, "theirs");
+            let (base_text, ours_text, theirs_text) = (render(&base), render(&ours), render(&theirs));
+            let out = merged("specs/TODO.md", &base_text, &ours_text, &theirs_text);
+            let result = text(&out);
+            prop_assert!(out.fallback.is_none(), "{:?}\n{}", out.fallback, result);
+            prop_assert_eq!(out.conflicts > 0, result.contains("<<<<<<<"), "{}", result);
+            for (id, status) in statuses(result) {
+                let Some(status) = status else { continue };
+                let had = |tasks: &[super::properties::Task]| tasks.iter().find(|it| it.id == id).map(|it| it.status.to_string());
+                prop_assert!(
+                    had(&ours).as_deref() == Some(status.as_str()) || had(&theirs).as_deref() == Some(status.as_str()),
+                    "task {} is {} in\n{}\nours {:?} theirs {:?}", id, status, result, had(&ours), had(&theirs)
+                );
+            }
+            // Nothing either side added is lost: titles and notes (statuses are decided).
+            let lines: BTreeSet<&str> = result.lines().collect();
+            for (side, tasks) in [("ours", &ours), ("theirs", &theirs)] {
+                for task in tasks.iter() {
+                    let before = base.iter().find(|it| it.id == task.id);
+                    let heading = format!("### {}. {}", task.id, task.title);
+                    if before.is_none_or(|it| it.title != task.title) {
+                        prop_assert!(lines.contains(heading.as_str()), "{} added `{}`:\n{}", side, heading, result);
+                    }
+                    for note in &task.notes {
+                        let line = format!("- **Note**: {note}");
+                        prop_assert!(lines.contains(line.as_str()), "{} added `{}`:\n{}", side, line, result);
+                    }
+                }
+            }
+            if out.conflicts == 0 {
+                // The tasks are those both kept and those either added.
+                let ids = |tasks: &[super::properties::Task]| tasks.iter().map(|it| it.id).collect::<BTreeSet<u32>>();
+                let (base_ids, ours_ids, theirs_ids) = (ids(&base), ids(&ours), ids(&theirs));
+                let expected: BTreeSet<u32> = ours_ids
+                    .union(&theirs_ids)
+                    .filter(|id| !base_ids.contains(id) || (ours_ids.contains(id) && theirs_ids.contains(id)))
+                    .copied()
+                    .collect();
+                let found: BTreeSet<u32> = statuses(result).into_iter().map(|it| it.0).collect();
+                prop_assert_eq!(found, expected, "{}", result);
+                let next = result.lines().find_map(|it| it.strip_prefix("next_project_number: ")).and_then(|it| it.parse::<u32>().ok());
+                let highest = statuses(result).into_iter().map(|it| it.0).max().unwrap_or(0);
+                prop_assert!(next.is_some_and(|it| it > highest), "next_project_number above every id:\n{}", result);
+            }
+        }
+    }
+}
