@@ -1193,7 +1193,8 @@ fn merge_driver_on(root: &Path) -> Result<(), Failed> {
     let vocabularies = taskmark::engine::config::Vocabularies::default();
     for path in files {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let relative = path.strip_prefix(root).map_err(|_| "a path inside the snapshot")?.to_string_lossy().replace('\\', "/");
+        let relative =
+            path.strip_prefix(root).map_err(|_| "a path inside the snapshot")?.to_string_lossy().replace('\\', "/");
         let run = |base: &str, ours: &str, theirs: &str| {
             merge(&MergeInput {
                 path: &relative,
@@ -1206,9 +1207,14 @@ fn merge_driver_on(root: &Path) -> Result<(), Failed> {
             })
         };
         let same = run(&text, &text, &text);
-        ensure(same.text == text.as_bytes() && same.conflicts == 0, || format!("{relative} merged with itself changed"))?;
+        ensure(same.text == text.as_bytes() && same.conflicts == 0, || {
+            format!("{relative} merged with itself changed")
+        })?;
         // Two places of two different tasks, each given another status of its vocabulary.
-        let index = WorkspaceIndex::build(vec![SourceFile { path: relative.clone(), text: Arc::from(text.as_str()) }], &vocabularies);
+        let index = WorkspaceIndex::build(
+            vec![SourceFile { path: relative.clone(), text: Arc::from(text.as_str()) }],
+            &vocabularies,
+        );
         let Some(file) = index.file_id(&relative) else { continue };
         let Some(profile) = index.profile(file) else { continue };
         if !index.parsed(file).problems.is_empty() {
@@ -1221,7 +1227,9 @@ fn merge_driver_on(root: &Path) -> Result<(), Failed> {
             .filter(|it| it.editable == Editability::Editable && it.status.is_some() && it.task().is_some())
             .filter(|it| matches!(it.kind, PlaceKind::TodoSection | PlaceKind::StateJson))
             .collect();
-        let (Some(first), Some(last)) = (places.first(), places.iter().rev().find(|it| it.task() != places.first().and_then(|first| first.task()))) else {
+        let (Some(first), Some(last)) =
+            (places.first(), places.iter().rev().find(|it| it.task() != places.first().and_then(|first| first.task())))
+        else {
             continue;
         };
         let other = |place: &taskmark::engine::model::Place| {
@@ -1244,7 +1252,11 @@ fn merge_driver_on(root: &Path) -> Result<(), Failed> {
         let out = run(&text, &ours, &theirs);
         ensure(out.fallback.is_none(), || format!("{relative}: merged as plain lines: {:?}", out.fallback))?;
         ensure(out.conflicts == 0 && out.text == both.as_bytes(), || {
-            format!("{relative}: tasks {} and {} changed on either side do not merge to both changes", first.task().map(|it| it.id.as_str()).unwrap_or("?"), last.task().map(|it| it.id.as_str()).unwrap_or("?"))
+            format!(
+                "{relative}: tasks {} and {} changed on either side do not merge to both changes",
+                first.task().map(|it| it.id.as_str()).unwrap_or("?"),
+                last.task().map(|it| it.id.as_str()).unwrap_or("?")
+            )
         })?;
     }
     Ok(())

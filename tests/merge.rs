@@ -82,7 +82,13 @@ impl Repo {
         let mut all: Vec<&str> = args.to_vec();
         all.push("--no-daemon");
         let output = self.taskmark(cwd, &all);
-        assert_eq!(output.status.code(), Some(0), "taskmark {args:?}: {}{}", text(&output.stdout), text(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "taskmark {args:?}: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
     }
 
     fn setup_git(&self) {
@@ -137,13 +143,17 @@ const TRACKER_FILES: [&str; 2] = ["specs/TODO.md", "specs/state.json"];
 /// counters the merge recounts.
 fn decided(line: &str) -> bool {
     let trimmed = line.trim();
-    let field = |name: &str| trimmed.contains(&format!("**{name}**")) || trimmed.starts_with(&format!("\"{}\"", name.to_lowercase()));
+    let field = |name: &str| {
+        trimmed.contains(&format!("**{name}**")) || trimmed.starts_with(&format!("\"{}\"", name.to_lowercase()))
+    };
     ["Status", "Started", "Completed", "Blocked", "Blocking Reason", "Researched", "Planned", "Implemented", "Partial"]
         .iter()
         .any(|it| field(it))
         || trimmed.starts_with("- **") && trimmed.contains("] —")
         || trimmed.starts_with("### ✓")
-        || ["next_project_number", "active:", "completed:", "not_started:", "total:", "\"_last_updated\""].iter().any(|it| trimmed.contains(it))
+        || ["next_project_number", "active:", "completed:", "not_started:", "total:", "\"_last_updated\""]
+            .iter()
+            .any(|it| trimmed.contains(it))
 }
 
 /// Every line `side` added to `base` is in `merged`, but for what a status decision replaces.
@@ -322,12 +332,22 @@ fn statuses_neither_side_is_further_along_in_are_left_as_conflicts_and_the_rest_
     assert!(unmerged.contains("specs/TODO.md"), "{unmerged}");
     let todo = repo.read(&main, "specs/TODO.md");
     assert!(todo.contains("<<<<<<< ours\n- **1** [BLOCKED]"), "{todo}");
-    assert!(todo.contains("- **2** [IMPLEMENTING]") && todo.contains("- **3** [IMPLEMENTING]"), "the other tasks merged:\n{todo}");
+    assert!(
+        todo.contains("- **2** [IMPLEMENTING]") && todo.contains("- **3** [IMPLEMENTING]"),
+        "the other tasks merged:\n{todo}"
+    );
     // Every conflict is about task 1.
-    let conflicts: Vec<&str> = todo.split("<<<<<<< ").skip(1).map(|it| it.split(">>>>>>>").next().unwrap_or_default()).collect();
+    let conflicts: Vec<&str> =
+        todo.split("<<<<<<< ").skip(1).map(|it| it.split(">>>>>>>").next().unwrap_or_default()).collect();
     assert!(!conflicts.is_empty());
     for conflict in conflicts {
-        assert!(conflict.contains("[BLOCKED]") || conflict.contains("Blocked") || conflict.contains("Started") || conflict.contains("Blocking"), "{conflict}");
+        assert!(
+            conflict.contains("[BLOCKED]")
+                || conflict.contains("Blocked")
+                || conflict.contains("Started")
+                || conflict.contains("Blocking"),
+            "{conflict}"
+        );
     }
 }
 
@@ -367,9 +387,15 @@ fn setup_git_is_idempotent_keeps_what_is_there_and_dry_run_writes_nothing() {
     let attributes = repo.read(&main, ".gitattributes");
     assert!(attributes.starts_with("*.png binary\n"), "{attributes}");
     let declared: Vec<&str> = attributes.lines().filter(|it| it.ends_with(" merge=taskmark")).collect();
-    assert_eq!(declared, ["specs/*/plans/*.md merge=taskmark", "specs/TODO.md merge=taskmark", "specs/state.json merge=taskmark"]);
+    assert_eq!(
+        declared,
+        ["specs/*/plans/*.md merge=taskmark", "specs/TODO.md merge=taskmark", "specs/state.json merge=taskmark"]
+    );
     let driver = repo.git(&main, &["config", "--local", "--get", "merge.taskmark.driver"]);
-    assert!(driver.starts_with(env!("CARGO_BIN_EXE_taskmark")) && driver.contains("merge-driver %O %A %B %P"), "{driver}");
+    assert!(
+        driver.starts_with(env!("CARGO_BIN_EXE_taskmark")) && driver.contains("merge-driver %O %A %B %P"),
+        "{driver}"
+    );
     assert!(!repo.home().join(".gitconfig").exists(), "nothing global without --global");
     let second = repo.taskmark(&main, &["setup", "git"]);
     assert!(text(&second.stdout).contains("already set up"), "{}", text(&second.stdout));
@@ -380,9 +406,17 @@ fn setup_git_is_idempotent_keeps_what_is_there_and_dry_run_writes_nothing() {
     repo.git(&main, &["config", "--unset", "merge.taskmark.driver"]);
     let check = repo.taskmark(&main, &["setup", "git", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check.stdout));
-    assert!(text(&check.stdout).contains("declared") || text(&check.stdout).contains("no merge.taskmark.driver"), "{}", text(&check.stdout));
+    assert!(
+        text(&check.stdout).contains("declared") || text(&check.stdout).contains("no merge.taskmark.driver"),
+        "{}",
+        text(&check.stdout)
+    );
     let report = repo.taskmark(&main, &["check", "--no-baseline", "--root", "."]);
-    assert!(text(&report.stdout).contains("warning: .gitattributes names the taskmark merge driver"), "{}", text(&report.stdout));
+    assert!(
+        text(&report.stdout).contains("warning: .gitattributes names the taskmark merge driver"),
+        "{}",
+        text(&report.stdout)
+    );
 }
 
 #[test]
@@ -393,10 +427,12 @@ fn the_driver_falls_back_to_a_line_merge_for_a_side_that_does_not_parse() {
     let state = repo.read(&main, "specs/state.json");
     let broken = std::path::Path::new("specs/state.json");
     repo.git(&main, &["checkout", "-q", "-b", "feature"]);
-    std::fs::write(main.join(broken), state.replacen("\"status\": \"planned\",", "\"status\": \"planned\",,", 1)).expect("write");
+    std::fs::write(main.join(broken), state.replacen("\"status\": \"planned\",", "\"status\": \"planned\",,", 1))
+        .expect("write");
     repo.commit(&main, "feature breaks state.json");
     repo.git(&main, &["checkout", "-q", "main"]);
-    std::fs::write(main.join(broken), state.replace("\"next_project_number\": 7", "\"next_project_number\": 8")).expect("write");
+    std::fs::write(main.join(broken), state.replace("\"next_project_number\": 7", "\"next_project_number\": 8"))
+        .expect("write");
     repo.commit(&main, "main");
     let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
     assert!(text(&output.stderr).contains("does not parse"), "{}", text(&output.stderr));

@@ -63,7 +63,8 @@ fn replace_nth(text: &str, needle: &str, picks: &[usize], with: &str) -> String 
 fn todo_sides(text: &str) -> (String, String) {
     let ours = replace_nth(text, "**Status**: [", &[3, 40, 200], "IMPLEMENTING]");
     let theirs = replace_nth(text, "**Status**: [", &[3, 90, 300], "COMPLETED]");
-    let section = |id: u32, title: &str| format!("\n### {id}. {title}\n- **Status**: [NOT STARTED]\n- **Created**: 2026-11-01\n");
+    let section =
+        |id: u32, title: &str| format!("\n### {id}. {title}\n- **Status**: [NOT STARTED]\n- **Created**: 2026-11-01\n");
     (format!("{ours}{}", section(99_001, "Importer")), format!("{theirs}{}", section(99_002, "Search")))
 }
 
@@ -77,7 +78,8 @@ fn state_sides(text: &str) -> anyhow::Result<(String, String)> {
         )
     };
     let add = |side: &str, id: u32, name: &str| -> anyhow::Result<String> {
-        let at = side.find("\"active_projects\": [\n").context("an active_projects array")? + "\"active_projects\": [\n".len();
+        let at = side.find("\"active_projects\": [\n").context("an active_projects array")?
+            + "\"active_projects\": [\n".len();
         Ok(format!("{}{}{}", &side[..at], entry(id, name), &side[at..]))
     };
     Ok((add(&ours, 99_001, "importer")?, add(&theirs, 99_002, "search")?))
@@ -92,7 +94,9 @@ fn main() -> anyhow::Result<()> {
     generate::ensure(&source, files)?;
     let scratch = tempfile::tempdir()?;
     println!("workspace: {files} files");
-    println!("\n| file | size | lines | merge (engine, in process) median | p95 | `taskmark merge-driver` (process) median | p95 | conflicts |");
+    println!(
+        "\n| file | size | lines | merge (engine, in process) median | p95 | `taskmark merge-driver` (process) median | p95 | conflicts |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for name in ["TODO.md", "state.json"] {
         let path = largest(&source, name)?;
@@ -136,7 +140,11 @@ fn main() -> anyhow::Result<()> {
                 .output()?;
             process.push(started.elapsed().as_secs_f64() * 1e3);
             if output.status.code() != Some(i32::from(outcome.conflicts > 0)) {
-                bail!("taskmark merge-driver exited {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
+                bail!(
+                    "taskmark merge-driver exited {:?}: {}",
+                    output.status.code(),
+                    String::from_utf8_lossy(&output.stderr)
+                );
             }
         }
         // The first two runs warm the page cache.

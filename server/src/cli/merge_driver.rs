@@ -36,7 +36,9 @@ pub struct MergeDriverArgs {
 }
 
 pub fn merge_driver(args: MergeDriverArgs) -> anyhow::Result<u8> {
-    let read = |path: &Path| std::fs::read(path).map_err(|error| anyhow::format_err!("cannot read {}: {error}", path.display()));
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|error| anyhow::format_err!("cannot read {}: {error}", path.display()))
+    };
     // Git leaves ours in place when the driver fails: whatever goes wrong before the write,
     // nothing is lost, and git reports the file as conflicted.
     let base = read(&args.base)?;
@@ -60,16 +62,17 @@ pub fn merge_driver(args: MergeDriverArgs) -> anyhow::Result<u8> {
     };
     // The engine never panics on purpose; should it all the same, the plain line merge still
     // gives git a result with everything in it.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge::merge(&input))).unwrap_or_else(|_| {
-        let (text, conflicts) = merge::diff3::merge_bytes(&base, &ours, &theirs, &markers);
-        MergeOutcome {
-            text,
-            conflicts,
-            statuses: Vec::new(),
-            collisions: Vec::new(),
-            fallback: Some("the task-by-task merge failed: merged as plain lines".into()),
-        }
-    });
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge::merge(&input))).unwrap_or_else(|_| {
+            let (text, conflicts) = merge::diff3::merge_bytes(&base, &ours, &theirs, &markers);
+            MergeOutcome {
+                text,
+                conflicts,
+                statuses: Vec::new(),
+                collisions: Vec::new(),
+                fallback: Some("the task-by-task merge failed: merged as plain lines".into()),
+            }
+        });
     std::fs::write(&args.ours, &outcome.text)
         .map_err(|error| anyhow::format_err!("cannot write {}: {error}", args.ours.display()))?;
     report(&path, &outcome);
@@ -99,7 +102,8 @@ fn reading_context(path: &str) -> (String, Vocabularies, Vec<SourceFile>) {
     let mut context = Vec::new();
     let class = layout::classify(&relative);
     if class.family == Some(Family::Backlog) {
-        let config = if class.root.is_empty() { "config.yml".to_string() } else { format!("{}/config.yml", class.root) };
+        let config =
+            if class.root.is_empty() { "config.yml".to_string() } else { format!("{}/config.yml", class.root) };
         if let Ok(file) = crate::workspace::read_workspace_file(&root, &config)
             && file.lossy.is_none()
         {

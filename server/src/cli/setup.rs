@@ -100,8 +100,10 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
     };
     let driver = format!("{program} merge-driver %O %A %B %P --marker-size %L");
     let config = [("merge.taskmark.name", NAME.to_string()), ("merge.taskmark.driver", driver)];
-    let config_changes: Vec<&(&str, String)> =
-        config.iter().filter(|(key, value)| git::config_get(&top, key, Some(scope)).as_deref() != Some(value)).collect();
+    let config_changes: Vec<&(&str, String)> = config
+        .iter()
+        .filter(|(key, value)| git::config_get(&top, key, Some(scope)).as_deref() != Some(value))
+        .collect();
     let where_config = if args.global { "global git configuration" } else { "repository's git configuration" };
     if args.dry_run {
         if let Some(after) = &after {
@@ -180,9 +182,11 @@ pub(crate) fn driver_problem(top: &Path) -> Option<String> {
     let found = if program.contains('/') {
         Path::new(&program).is_file()
     } else {
-        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&program).is_file()))
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&program).is_file()))
     };
-    (!found).then(|| format!("merge.taskmark.driver runs `{program}`, which is not there: run `taskmark setup git` again"))
+    (!found)
+        .then(|| format!("merge.taskmark.driver runs `{program}`, which is not there: run `taskmark setup git` again"))
 }
 
 /// For `taskmark check`: the problem with a merge driver the repository's `.gitattributes`
@@ -236,7 +240,11 @@ fn declared_patterns(text: &str) -> BTreeSet<String> {
 }
 
 fn quoted_pattern(pattern: &str) -> String {
-    if pattern.contains([' ', '\t', '"']) { format!("\"{}\"", pattern.replace('"', "\\\"")) } else { pattern.to_string() }
+    if pattern.contains([' ', '\t', '"']) {
+        format!("\"{}\"", pattern.replace('"', "\\\""))
+    } else {
+        pattern.to_string()
+    }
 }
 
 /// The `.gitattributes` patterns (relative to the repository's top) that cover the tracker

@@ -148,6 +148,9 @@ mod tests {
 
     #[test]
     fn an_unknown_status_on_a_changed_side_is_a_conflict() {
-        assert_eq!(decide(&profiles::spec_folder(), Scope::Task, spec("planned"), None, spec("completed")).0, Decision::Conflict);
+        assert_eq!(
+            decide(&profiles::spec_folder(), Scope::Task, spec("planned"), None, spec("completed")).0,
+            Decision::Conflict
+        );
     }
 }

@@ -62,12 +62,7 @@ pub fn merge<T: Eq + Hash + Ord>(base: &[T], ours: &[T], theirs: &[T]) -> Vec<Ch
             t += 1;
         }
         if b > start.0 {
-            out.push(Chunk {
-                base: start.0..b,
-                ours: start.1..o,
-                theirs: start.2..t,
-                outcome: Outcome::Unchanged,
-            });
+            out.push(Chunk { base: start.0..b, ours: start.1..o, theirs: start.2..t, outcome: Outcome::Unchanged });
         }
         // The next base element both sides kept ends the unstable stretch.
         let next = (b..base.len()).find(|it| in_ours[*it].is_some() && in_theirs[*it].is_some());
@@ -118,8 +113,7 @@ fn unstable<T: Eq>(
     let (ours_side, theirs_side) = (&ours[o.clone()], &theirs[t.clone()]);
     let prefix = ours_side.iter().zip(theirs_side).take_while(|(a, b)| a == b).count();
     let rest = ours_side.len().min(theirs_side.len()) - prefix;
-    let suffix =
-        ours_side.iter().rev().zip(theirs_side.iter().rev()).take(rest).take_while(|(a, b)| a == b).count();
+    let suffix = ours_side.iter().rev().zip(theirs_side.iter().rev()).take(rest).take_while(|(a, b)| a == b).count();
     if prefix > 0 {
         out.push(Chunk {
             base: b.start..b.start,

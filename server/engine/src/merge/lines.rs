@@ -52,7 +52,8 @@ pub fn content(line: &str) -> &str {
 /// array; or one of the merge's placeholders, which stand for values).
 fn ends_value(line: &str) -> bool {
     let trimmed = line.trim_end();
-    trimmed.ends_with(['"', '}', ']', 'e', 'l', crate::merge::SLOT_END]) || trimmed.ends_with(|c: char| c.is_ascii_digit())
+    trimmed.ends_with(['"', '}', ']', 'e', 'l', crate::merge::SLOT_END])
+        || trimmed.ends_with(|c: char| c.is_ascii_digit())
 }
 
 /// Whether a line of pretty-printed JSON starts a value or a property.
@@ -139,6 +140,9 @@ mod tests {
     #[test]
     fn an_entry_appended_gets_its_comma() {
         let lines = owned("[\n  {\n    \"n\": 1\n  }\n  {\n    \"n\": 2\n  }\n]\n");
-        assert_eq!(restore_commas(&lines, &|_| false).concat(), "[\n  {\n    \"n\": 1\n  },\n  {\n    \"n\": 2\n  }\n]\n");
+        assert_eq!(
+            restore_commas(&lines, &|_| false).concat(),
+            "[\n  {\n    \"n\": 1\n  },\n  {\n    \"n\": 2\n  }\n]\n"
+        );
     }
 }

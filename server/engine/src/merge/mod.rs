@@ -285,9 +285,7 @@ impl<'a> Merger<'a> {
         for found in id_collisions(&ours.index, &scope, &[other]) {
             let Some(task) = found.task else { continue };
             let subject = format!("task {}", task.id);
-            let title = |side: &Side| {
-                side.subjects.get(&subject).and_then(|it| it.title.clone()).unwrap_or_default()
-            };
+            let title = |side: &Side| side.subjects.get(&subject).and_then(|it| it.title.clone()).unwrap_or_default();
             self.collisions.push(Collision { id: task.id.clone(), ours: title(ours), theirs: title(theirs) });
             self.collided.insert(subject);
         }
@@ -308,7 +306,8 @@ impl<'a> Merger<'a> {
                 (id(b.and_then(|it| it.status.as_ref())), id(o.status.as_ref()), id(t.status.as_ref()));
             let (mut decision, mut because) = decide(&self.profile, o.scope, b_status, o_status, t_status);
             let b_shown = b.map(|it| it.shown.as_str());
-            let both_rewrote = o.shown != t.shown && Some(o.shown.as_str()) != b_shown && Some(t.shown.as_str()) != b_shown;
+            let both_rewrote =
+                o.shown != t.shown && Some(o.shown.as_str()) != b_shown && Some(t.shown.as_str()) != b_shown;
             // Two markers the vocabulary does not know, each rewritten: nothing to go by.
             if decision == Decision::Agreed && both_rewrote && o_status.is_none() {
                 (decision, because) = (Decision::Conflict, Because::Undecided);
@@ -357,7 +356,12 @@ impl<'a> Merger<'a> {
                 if let Some(spelling) = slot.spelling {
                     self.spellings.entry(id).or_insert(spelling);
                 }
-                replacements.push((usize::from(slot.range.start()), usize::from(slot.range.end()), slot.value.clone(), id));
+                replacements.push((
+                    usize::from(slot.range.start()),
+                    usize::from(slot.range.end()),
+                    slot.value.clone(),
+                    id,
+                ));
             }
             replacements.sort_by_key(|it| (it.0, it.1));
             let mut text = String::with_capacity(side.text.len());
@@ -494,7 +498,8 @@ impl<'a> Merger<'a> {
             return Err("the task-by-task merge lost track of a task: merged as plain lines".into());
         }
         self.check_nothing_lost(&out)?;
-        self.conflicts = out.marker.iter().zip(&out.lines).filter(|(marker, line)| **marker && line.starts_with('<')).count();
+        self.conflicts =
+            out.marker.iter().zip(&out.lines).filter(|(marker, line)| **marker && line.starts_with('<')).count();
         let values = self.values();
         let mut lines: Vec<String> = out.lines.iter().map(|line| fill(line, &values)).collect();
         if self.json {
@@ -595,9 +600,17 @@ impl<'a> Merger<'a> {
     /// A stretch both sides changed: decided when what differs is which tasks are there (tasks
     /// added on both sides, moved, removed) and the lines around them changed on one side at
     /// most. `None` leaves it a conflict.
-    fn resolve_stretch(&self, base: &[OwnedToken], ours: &[OwnedToken], theirs: &[OwnedToken]) -> Option<Vec<OwnedToken>> {
+    fn resolve_stretch(
+        &self,
+        base: &[OwnedToken],
+        ours: &[OwnedToken],
+        theirs: &[OwnedToken],
+    ) -> Option<Vec<OwnedToken>> {
         let free = |tokens: &[OwnedToken]| -> Vec<String> {
-            tokens.iter().filter_map(|it| if let OwnedToken::Line(line) = it { Some(line.clone()) } else { None }).collect()
+            tokens
+                .iter()
+                .filter_map(|it| if let OwnedToken::Line(line) = it { Some(line.clone()) } else { None })
+                .collect()
         };
         let ids = |tokens: &[OwnedToken]| -> Vec<usize> {
             tokens
@@ -620,7 +633,8 @@ impl<'a> Merger<'a> {
             if anywhere(BASE, id) && !anywhere(other, id) {
                 // The other side removed it: gone if this side left it as it was, else kept, to
                 // be shown as a conflict with nothing (see `emit`).
-                let same = self.segment_on(side, id).map(|it| &it.lines) == self.segment_on(BASE, id).map(|it| &it.lines);
+                let same =
+                    self.segment_on(side, id).map(|it| &it.lines) == self.segment_on(BASE, id).map(|it| &it.lines);
                 return Some(!same);
             }
             if in_base_here && !here_other.contains(&id) && anywhere(other, id) {
@@ -702,7 +716,9 @@ impl<'a> Merger<'a> {
                 Outcome::Conflict => {
                     let base_owned = base.owned[chunk.base.clone()].iter().all(|it| *it);
                     let winner = match decision {
-                        Decision::Ours | Decision::Agreed => Some((ours, chunk.ours.clone(), theirs, chunk.theirs.clone())),
+                        Decision::Ours | Decision::Agreed => {
+                            Some((ours, chunk.ours.clone(), theirs, chunk.theirs.clone()))
+                        }
                         Decision::Theirs => Some((theirs, chunk.theirs.clone(), ours, chunk.ours.clone())),
                         Decision::Conflict => None,
                     };
@@ -725,7 +741,9 @@ impl<'a> Merger<'a> {
                         }
                         // Both only added lines at the same place: both are kept, unless two
                         // JSON properties of one name would be.
-                        _ if chunk.base.is_empty() && self.both_kept(&ours.lines[chunk.ours.clone()], &theirs.lines[chunk.theirs.clone()]) => {
+                        _ if chunk.base.is_empty()
+                            && self.both_kept(&ours.lines[chunk.ours.clone()], &theirs.lines[chunk.theirs.clone()]) =>
+                        {
                             take(&mut out, ours, chunk.ours.clone());
                             for line in &theirs.lines[chunk.theirs.clone()] {
                                 if !ours.lines[chunk.ours.clone()].contains(line) {
@@ -897,7 +915,8 @@ impl<'a> Merger<'a> {
         if changed.is_empty() {
             return text;
         }
-        let mut files: Vec<SourceFile> = self.input.context.iter().filter(|it| it.path != self.input.path).cloned().collect();
+        let mut files: Vec<SourceFile> =
+            self.input.context.iter().filter(|it| it.path != self.input.path).cloned().collect();
         files.push(SourceFile { path: self.input.path.to_string(), text: Arc::from(text.as_str()) });
         let index = WorkspaceIndex::build(files, self.input.vocabularies);
         let Some(file) = index.file_id(self.input.path) else { return text };

@@ -133,10 +133,7 @@ pub fn read(path: &str, text: String, vocabularies: &Vocabularies, context: &[So
     files.push(SourceFile { path: path.to_string(), text: Arc::from(text.as_str()) });
     let index = WorkspaceIndex::build(files, vocabularies);
     let file = index.file_id(path).unwrap_or(FileId(0));
-    let json = matches!(
-        index.role(file),
-        Some(Role::StateJson | Role::ArchiveStateJson | Role::TaskStateJson { .. })
-    );
+    let json = matches!(index.role(file), Some(Role::StateJson | Role::ArchiveStateJson | Role::TaskStateJson { .. }));
     let lines = super::lines::split(&text).len();
     let mut side = Side {
         text,
@@ -313,7 +310,9 @@ fn whole_lines(text: &str, starts: &[usize], extent: TextRange) -> Option<Range<
     // Blank lines at its end separate it from what follows: they are not the task's (a task
     // added after it gives it one more, which is no change of the task).
     let mut end_line = last + 1;
-    while end_line > first + 1 && text[starts[end_line - 1]..starts.get(end_line).copied().unwrap_or(text.len())].trim().is_empty() {
+    while end_line > first + 1
+        && text[starts[end_line - 1]..starts.get(end_line).copied().unwrap_or(text.len())].trim().is_empty()
+    {
         end_line -= 1;
     }
     Some(first..end_line)

@@ -5,7 +5,7 @@ use insta::assert_snapshot;
 
 use crate::config::Vocabularies;
 use crate::index::SourceFile;
-use crate::merge::{Because, Decision, MergeInput, MergeOutcome, Markers, merge};
+use crate::merge::{Because, Decision, Markers, MergeInput, MergeOutcome, merge};
 
 fn merged_with(path: &str, base: &str, ours: &str, theirs: &str, context: &[SourceFile]) -> MergeOutcome {
     let vocabularies = Vocabularies::default();
@@ -91,12 +91,27 @@ fn with_task(text: &str, id: u32, title: &str) -> String {
 #[test]
 fn status_changes_of_different_tasks_and_new_tasks_on_both_sides_merge() {
     let ours = with_task(
-        &edit(TODO, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02")]),
+        &edit(
+            TODO,
+            &[
+                ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"),
+                ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02"),
+            ],
+        ),
         4,
         "Importer",
     );
     let theirs = with_task(
-        &edit(TODO, &[("- **2** [NOT STARTED]", "- **2** [BLOCKED]"), ("### 2. Exporter\n- **Status**: [NOT STARTED]", "### 2. Exporter\n- **Status**: [BLOCKED]\n- **Blocked**: 2026-02-03\n- **Blocking Reason**: waits for 1")]),
+        &edit(
+            TODO,
+            &[
+                ("- **2** [NOT STARTED]", "- **2** [BLOCKED]"),
+                (
+                    "### 2. Exporter\n- **Status**: [NOT STARTED]",
+                    "### 2. Exporter\n- **Status**: [BLOCKED]\n- **Blocked**: 2026-02-03\n- **Blocking Reason**: waits for 1",
+                ),
+            ],
+        ),
         5,
         "Search",
     );
@@ -125,19 +140,30 @@ fn status_changes_of_different_tasks_and_new_tasks_on_both_sides_merge() {
 fn the_status_further_along_wins_with_its_timestamps() {
     let ours = edit(
         TODO,
-        &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02")],
+        &[
+            ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"),
+            ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02"),
+        ],
     );
     let theirs = edit(
         TODO,
         &[
             ("- **1** [PLANNED]", "- **1** [COMPLETED]"),
-            ("### 1. Parser\n- **Status**: [PLANNED]", "### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04"),
+            (
+                "### 1. Parser\n- **Status**: [PLANNED]",
+                "### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04",
+            ),
             ("  active: 3\n  completed: 0", "  active: 2\n  completed: 1"),
         ],
     );
     let out = merged("specs/TODO.md", TODO, &ours, &theirs);
     let result = clean(&out);
-    assert!(result.contains("### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04\n"), "{result}");
+    assert!(
+        result.contains(
+            "### ✓ 1. Parser\n- **Status**: [COMPLETED]\n- **Started**: 2026-02-01\n- **Completed**: 2026-02-04\n"
+        ),
+        "{result}"
+    );
     assert!(result.contains("- **1** [COMPLETED] — Parser"), "{result}");
     assert!(!result.contains("2026-02-02"), "the losing side's timestamp goes with its status:\n{result}");
     assert!(result.contains("  active: 2\n  completed: 1"), "{result}");
@@ -148,10 +174,17 @@ fn the_status_further_along_wins_with_its_timestamps() {
 
 #[test]
 fn statuses_neither_side_is_further_along_in_are_a_conflict_around_them_only() {
-    let ours = edit(TODO, &[("- **Status**: [PLANNED]", "- **Status**: [BLOCKED]"), ("- **1** [PLANNED]", "- **1** [BLOCKED]")]);
+    let ours = edit(
+        TODO,
+        &[("- **Status**: [PLANNED]", "- **Status**: [BLOCKED]"), ("- **1** [PLANNED]", "- **1** [BLOCKED]")],
+    );
     let theirs = edit(
         TODO,
-        &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("### 3. Docs", "### 3. Documentation")],
+        &[
+            ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"),
+            ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"),
+            ("### 3. Docs", "### 3. Documentation"),
+        ],
     );
     let out = merged("specs/TODO.md", TODO, &ours, &theirs);
     assert_eq!(out.fallback, None);
@@ -163,8 +196,17 @@ fn statuses_neither_side_is_further_along_in_are_a_conflict_around_them_only() {
 
 #[test]
 fn a_status_changed_on_one_side_and_a_title_on_the_other_are_both_kept() {
-    let ours = edit(TODO, &[("- **3** [RESEARCHED] — Docs", "- **3** [PLANNING] — Docs"), ("- **Status**: [RESEARCHED]", "- **Status**: [PLANNING]")]);
-    let theirs = edit(TODO, &[("- **3** [RESEARCHED] — Docs", "- **3** [RESEARCHED] — User docs"), ("### 3. Docs", "### 3. User docs")]);
+    let ours = edit(
+        TODO,
+        &[
+            ("- **3** [RESEARCHED] — Docs", "- **3** [PLANNING] — Docs"),
+            ("- **Status**: [RESEARCHED]", "- **Status**: [PLANNING]"),
+        ],
+    );
+    let theirs = edit(
+        TODO,
+        &[("- **3** [RESEARCHED] — Docs", "- **3** [RESEARCHED] — User docs"), ("### 3. Docs", "### 3. User docs")],
+    );
     let result = clean(&merged("specs/TODO.md", TODO, &ours, &theirs)).to_string();
     assert!(result.contains("- **3** [PLANNING] — User docs"), "{result}");
     assert!(result.contains("### 3. User docs\n- **Status**: [PLANNING]"), "{result}");
@@ -176,7 +218,9 @@ fn one_id_allocated_on_both_sides_keeps_both_tasks_and_says_so() {
     let theirs = with_task(TODO, 4, "Search");
     let out = merged("specs/TODO.md", TODO, &ours, &theirs);
     let result = clean(&out);
-    for wanted in ["### 4. Importer", "### 4. Search", "- **4** [NOT STARTED] — Importer", "- **4** [NOT STARTED] — Search"] {
+    for wanted in
+        ["### 4. Importer", "### 4. Search", "- **4** [NOT STARTED] — Importer", "- **4** [NOT STARTED] — Search"]
+    {
         assert!(result.contains(wanted), "{wanted} in\n{result}");
     }
     assert_eq!(out.collisions.len(), 1);
@@ -186,7 +230,10 @@ fn one_id_allocated_on_both_sides_keeps_both_tasks_and_says_so() {
 #[test]
 fn the_same_task_added_on_both_sides_is_kept_once() {
     let both = with_task(TODO, 4, "Importer");
-    let ours = edit(&both, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")]);
+    let ours = edit(
+        &both,
+        &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")],
+    );
     let result = clean(&merged("specs/TODO.md", TODO, &ours, &both)).to_string();
     assert_eq!(result.matches("### 4. Importer").count(), 1);
     assert_eq!(result, ours);
@@ -196,12 +243,18 @@ fn the_same_task_added_on_both_sides_is_kept_once() {
 fn a_task_archived_on_one_side_and_another_changed_on_the_other() {
     let done = edit(
         TODO,
-        &[("- **3** [RESEARCHED]", "- **3** [COMPLETED]"), ("- **Status**: [RESEARCHED]", "- **Status**: [COMPLETED]\n- **Completed**: 2026-02-01")],
+        &[
+            ("- **3** [RESEARCHED]", "- **3** [COMPLETED]"),
+            ("- **Status**: [RESEARCHED]", "- **Status**: [COMPLETED]\n- **Completed**: 2026-02-01"),
+        ],
     );
     // Ours archives task 3: its line and section leave TODO.md.
     let section = done.find("\n### 3. Docs").expect("task 3's section");
     let ours = done[..section + 1].replace("- **3** [COMPLETED] — Docs\n", "").replace("  active: 3", "  active: 2");
-    let theirs = edit(&done, &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")]);
+    let theirs = edit(
+        &done,
+        &[("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"), ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]")],
+    );
     let result = clean(&merged("specs/TODO.md", &done, &ours, &theirs)).to_string();
     assert!(!result.contains("Docs"), "{result}");
     assert!(result.contains("- **1** [IMPLEMENTING] — Parser"), "{result}");
@@ -209,7 +262,10 @@ fn a_task_archived_on_one_side_and_another_changed_on_the_other() {
 
 #[test]
 fn a_task_removed_on_one_side_and_changed_on_the_other_is_a_conflict() {
-    let ours = TODO.replace("\n### 3. Docs\n- **Status**: [RESEARCHED]\n- **Created**: 2026-01-02\n- **Researched**: 2026-01-03\n", "");
+    let ours = TODO.replace(
+        "\n### 3. Docs\n- **Status**: [RESEARCHED]\n- **Created**: 2026-01-02\n- **Researched**: 2026-01-03\n",
+        "",
+    );
     let theirs = edit(TODO, &[("- **Researched**: 2026-01-03", "- **Researched**: 2026-01-03\n- **Effort**: 2 hours")]);
     let out = merged("specs/TODO.md", TODO, &ours, &theirs);
     assert!(out.conflicts >= 1, "{}", text(&out));
@@ -220,7 +276,10 @@ fn a_task_removed_on_one_side_and_changed_on_the_other_is_a_conflict() {
 fn crlf_files_stay_crlf() {
     let crlf = |it: &str| it.replace('\n', "\r\n");
     let ours = crlf(&with_task(TODO, 4, "Importer"));
-    let theirs = crlf(&edit(TODO, &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]")]));
+    let theirs = crlf(&edit(
+        TODO,
+        &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]")],
+    ));
     let out = merged("specs/TODO.md", &crlf(TODO), &ours, &theirs);
     let result = clean(&out);
     assert!(result.contains("### 4. Importer\r\n"), "{result}");
@@ -287,8 +346,17 @@ fn state_json_entries_appended_on_both_sides_give_valid_json_in_the_file_s_style
 
 #[test]
 fn state_json_statuses_changed_on_both_sides_follow_the_graph() {
-    let ours = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researching\",\n      \"started\": \"2026-02-01\"")]);
-    let theirs = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"")]);
+    let ours = edit(
+        STATE,
+        &[("\"status\": \"not_started\"", "\"status\": \"researching\",\n      \"started\": \"2026-02-01\"")],
+    );
+    let theirs = edit(
+        STATE,
+        &[(
+            "\"status\": \"not_started\"",
+            "\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\"",
+        )],
+    );
     let result = clean(&merged("specs/state.json", STATE, &ours, &theirs)).to_string();
     assert!(result.contains("\"status\": \"researched\",\n      \"started\": \"2026-02-01\",\n      \"researched\": \"2026-02-02\",\n      \"created\""), "{result}");
 }
@@ -323,9 +391,13 @@ fn bytes_that_are_not_text_are_merged_as_plain_lines_without_loss() {
 
 #[test]
 fn backlog_statuses_without_a_graph_go_by_kind() {
-    let config = SourceFile { path: "backlog/config.yml".into(), text: "statuses: [\"To Do\", \"In Progress\", \"Done\"]\n".into() };
+    let config = SourceFile {
+        path: "backlog/config.yml".into(),
+        text: "statuses: [\"To Do\", \"In Progress\", \"Done\"]\n".into(),
+    };
     let base = "---\nid: BACK-1\ntitle: Sync\nstatus: To Do\n---\n\n## Description\n\nSync the files.\n";
-    let ours = base.replace("status: To Do", "status: In Progress").replace("Sync the files.", "Sync the files, twice.");
+    let ours =
+        base.replace("status: To Do", "status: In Progress").replace("Sync the files.", "Sync the files, twice.");
     let theirs = base.replace("status: To Do", "status: Done");
     let out = merged_with("backlog/tasks/back-1 - Sync.md", base, &ours, &theirs, &[config]);
     let result = clean(&out);
@@ -346,10 +418,14 @@ fn checkboxes_checked_differently_go_by_their_vocabulary() {
 fn plan_phases_changed_on_both_sides() {
     let base = "# Plan\n\n- **Status**: [IMPLEMENTING]\n\n### Phase 1: Parse [IN PROGRESS]\n- [ ] read\n\n### Phase 2: Write [NOT STARTED]\n- [ ] write\n";
     let ours = base.replace("Parse [IN PROGRESS]", "Parse [COMPLETED]").replace("- [ ] read", "- [x] read");
-    let theirs = base.replace("Write [NOT STARTED]", "Write [IN PROGRESS]").replace("Parse [IN PROGRESS]", "Parse [BLOCKED]");
+    let theirs =
+        base.replace("Write [NOT STARTED]", "Write [IN PROGRESS]").replace("Parse [IN PROGRESS]", "Parse [BLOCKED]");
     let out = merged("specs/001_x/plans/implementation-001.md", base, &ours, &theirs);
     let result = clean(&out);
-    assert!(result.contains("### Phase 1: Parse [COMPLETED]") && result.contains("### Phase 2: Write [IN PROGRESS]"), "{result}");
+    assert!(
+        result.contains("### Phase 1: Parse [COMPLETED]") && result.contains("### Phase 2: Write [IN PROGRESS]"),
+        "{result}"
+    );
 }
 
 #[test]
@@ -358,7 +434,11 @@ fn lines_both_sides_changed_outside_tasks_are_an_ordinary_conflict() {
     let theirs = TODO.replace("# TODO\n", "# TODO (theirs)\n");
     let out = merged("specs/TODO.md", TODO, &ours, &theirs);
     assert_eq!(out.conflicts, 1);
-    assert!(text(&out).contains("<<<<<<< ours\n# TODO (ours)\n=======\n# TODO (theirs)\n>>>>>>> theirs\n"), "{}", text(&out));
+    assert!(
+        text(&out).contains("<<<<<<< ours\n# TODO (ours)\n=======\n# TODO (theirs)\n>>>>>>> theirs\n"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -451,7 +531,12 @@ mod properties {
                 Edit::Add(id, word) => {
                     let id = first_new + id;
                     if out.iter().all(|it| it.id != id) {
-                        out.push(Task { id, title: format!("{} {side} {id}", WORDS[*word]), status: "[NOT STARTED]", notes: Vec::new() });
+                        out.push(Task {
+                            id,
+                            title: format!("{} {side} {id}", WORDS[*word]),
+                            status: "[NOT STARTED]",
+                            notes: Vec::new(),
+                        });
                     }
                 }
                 Edit::Retitle(task, word) => {
@@ -529,7 +614,9 @@ mod properties {
     /// task removed on the first side, was merged away without a conflict.
     #[test]
     fn a_task_noted_on_one_side_and_removed_on_the_other_beside_another_removal() {
-        let base: Vec<Task> = (1..=4).map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() }).collect();
+        let base: Vec<Task> = (1..=4)
+            .map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() })
+            .collect();
         let ours = apply(&base, &[Edit::Note(0, 0), Edit::Remove(1)], 20, "ours");
         let theirs = apply(&base, &[Edit::Remove(0)], 30, "theirs");
         let out = merged("specs/TODO.md", &render(&base), &render(&ours), &render(&theirs));
@@ -543,7 +630,9 @@ mod properties {
     /// a task removed on one side came back.
     #[test]
     fn a_task_removed_on_one_side_stays_removed_however_the_lines_align() {
-        let base: Vec<Task> = (1..=3).map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() }).collect();
+        let base: Vec<Task> = (1..=3)
+            .map(|id| Task { id, title: format!("Parser {id}"), status: "[NOT STARTED]", notes: Vec::new() })
+            .collect();
         let ours = apply(&base, &[Edit::Add(2, 0), Edit::Add(0, 0), Edit::Remove(7)], 20, "ours");
         let theirs = apply(&base, &[Edit::Add(0, 0), Edit::Remove(1)], 30, "theirs");
         let out = merged("specs/TODO.md", &render(&base), &render(&ours), &render(&theirs));
