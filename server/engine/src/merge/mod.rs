@@ -508,11 +508,13 @@ impl<'a> Merger<'a> {
         }
         let mut text = lines.concat();
         if self.conflicts == 0 {
-            text = self.recount(text);
-            let check = side::read(self.input.path, text.clone(), self.input.vocabularies, self.input.context);
-            if let Some(problem) = check.index.parsed(check.file).problems.first() {
+            // One parse of the merge serves both: recounting changes digits only, which cannot
+            // make the file stop parsing.
+            let index = self.index_of(&text);
+            if let Some(problem) = index.file_id(self.input.path).and_then(|it| index.parsed(it).problems.first()) {
                 return Err(format!("the merged file would not parse ({}): merged as plain lines", problem.message));
             }
+            text = self.recount(text, &index);
         }
         Ok(text)
     }
@@ -700,6 +702,13 @@ impl<'a> Merger<'a> {
             (Some(one), None) | (None, Some(one)) => return lines_of(one),
             (None, None) => return base.map(lines_of).unwrap_or_default(),
         };
+        // Most tasks are the same on every side, or changed on one.
+        if ours.lines == theirs.lines || base.is_some_and(|it| it.lines == theirs.lines) {
+            return lines_of(ours);
+        }
+        if base.is_some_and(|it| it.lines == ours.lines) {
+            return lines_of(theirs);
+        }
         let empty = SegmentLines { subject: ours.subject.clone(), lines: Vec::new(), owned: Vec::new() };
         let base = base.unwrap_or(&empty);
         let decision = self.decisions.get(&ours.subject).copied().unwrap_or(Decision::Conflict);
@@ -901,7 +910,14 @@ impl<'a> Merger<'a> {
 
     /// Counters either side changed, computed again from the merged tasks (`task_counts` exactly,
     /// `next_project_number` at least above every id).
-    fn recount(&self, text: String) -> String {
+    fn index_of(&self, text: &str) -> WorkspaceIndex {
+        let mut files: Vec<SourceFile> =
+            self.input.context.iter().filter(|it| it.path != self.input.path).cloned().collect();
+        files.push(SourceFile { path: self.input.path.to_string(), text: Arc::from(text) });
+        WorkspaceIndex::build(files, self.input.vocabularies)
+    }
+
+    fn recount(&self, text: String, index: &WorkspaceIndex) -> String {
         let changed: HashSet<&str> = self
             .slots
             .iter()
@@ -915,12 +931,8 @@ impl<'a> Merger<'a> {
         if changed.is_empty() {
             return text;
         }
-        let mut files: Vec<SourceFile> =
-            self.input.context.iter().filter(|it| it.path != self.input.path).cloned().collect();
-        files.push(SourceFile { path: self.input.path.to_string(), text: Arc::from(text.as_str()) });
-        let index = WorkspaceIndex::build(files, self.input.vocabularies);
         let Some(file) = index.file_id(self.input.path) else { return text };
-        let mut edits: Vec<(crate::text::TextRange, String)> = crate::rules::counters::expectations(&index, file)
+        let mut edits: Vec<(crate::text::TextRange, String)> = crate::rules::counters::expectations(index, file)
             .into_iter()
             .filter(|it| changed.contains(it.counter.key.as_str()))
             .filter_map(|it| {

@@ -155,9 +155,17 @@ impl Side {
             self.counters_and_timestamps();
             return;
         };
-        let parsed = self.index.parsed(self.file).clone();
-        let text = self.text.clone();
-        let starts = line_starts(&text);
+        // Taken out while the side's tables are filled in from them (no copy of a large parse).
+        let index = std::mem::take(&mut self.index);
+        let text = std::mem::take(&mut self.text);
+        self.collect_from(&profile, index.parsed(self.file), &text);
+        self.index = index;
+        self.text = text;
+        self.counters_and_timestamps();
+    }
+
+    fn collect_from(&mut self, profile: &Profile, parsed: &crate::model::ParsedFile, text: &str) {
+        let starts = line_starts(text);
         let line_of = |offset: usize| starts.partition_point(|it| *it <= offset).saturating_sub(1);
         let mut seen: HashMap<(String, PlaceKind), usize> = HashMap::new();
         let mut segments: HashMap<(String, &'static str), usize> = HashMap::new();
@@ -185,7 +193,7 @@ impl Side {
             }
             if let Some(group) = group(place.kind) {
                 let count = segments.entry((subject.clone(), group)).or_default();
-                if let Some(lines) = whole_lines(&text, &starts, place.extent) {
+                if let Some(lines) = whole_lines(text, &starts, place.extent) {
                     self.segments.push(Segment { subject: subject.clone(), group, n: *count, lines });
                 }
                 *count += 1;
@@ -257,7 +265,6 @@ impl Side {
                 spelling: Some((Spelling::Checkbox, item.marker.scope)),
             });
         }
-        self.counters_and_timestamps();
     }
 
     fn counters_and_timestamps(&mut self) {
