@@ -306,7 +306,7 @@ fn whole_lines(text: &str, starts: &[usize], extent: TextRange) -> Option<Range<
         return None;
     }
     let first = starts.partition_point(|it| *it <= start).saturating_sub(1);
-    let last = starts.partition_point(|it| *it <= end - 1).saturating_sub(1);
+    let last = starts.partition_point(|it| *it < end).saturating_sub(1);
     if !text[starts[first]..start].trim().is_empty() {
         return None;
     }
