@@ -439,3 +439,36 @@ fn the_driver_falls_back_to_a_line_merge_for_a_side_that_does_not_parse() {
     let merged = repo.read(&main, "specs/state.json");
     assert!(merged.contains("\"planned\",,") && merged.contains("\"next_project_number\": 8"), "{merged}");
 }
+
+/// The driver run by hand as git runs it, on files that are not tracker text: it never panics,
+/// never loses a byte either side added, and says what it did.
+#[test]
+fn the_driver_on_binary_and_broken_input_merges_lines_and_keeps_every_byte() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let base = write("base", b"# TODO\n\xff\x00\xfe binary\n- [ ] one\n");
+    let ours = write("ours", b"# TODO\n\xff\x00\xfe binary\n- [x] one\n");
+    let theirs = write("theirs", b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [ ] one\n");
+    let run = |args: &[&Path]| {
+        Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .arg("merge-driver")
+            .args(args)
+            .arg("TODO.md")
+            .current_dir(dir.path())
+            .output()
+            .expect("the driver runs")
+    };
+    let output = run(&[&base, &ours, &theirs]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("merged as plain lines"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read(&ours).expect("read"), b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [x] one\n");
+    // A side git could not give: an error, and ours as it was (git then reports a conflict).
+    let before = std::fs::read(&ours).expect("read");
+    let output = run(&[&dir.path().join("missing"), &ours, &theirs]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read(&ours).expect("read"), before);
+}

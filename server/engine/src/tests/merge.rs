@@ -450,6 +450,62 @@ fn a_plan_header_completed_on_one_side_and_started_on_the_other() {
     assert!(clean(&out).contains("- **Status**: [COMPLETED]"), "{:?}", out.statuses);
 }
 
+#[test]
+fn minsky_index_lines_added_on_both_sides_and_a_box_changed_on_both() {
+    let base =
+        "# Tasks\n\n- [ ] Parser [#001](process/tasks/001-parser.md)\n- [ ] Docs [#002](process/tasks/002-docs.md)\n";
+    let ours = base.replace("- [ ] Parser", "- [+] Parser") + "- [ ] Search [#003](process/tasks/003-search.md)\n";
+    let theirs = base.replace("- [ ] Parser", "- [x] Parser") + "- [ ] Cache [#004](process/tasks/004-cache.md)\n";
+    let out = merged("process/tasks.md", base, &ours, &theirs);
+    let result = clean(&out);
+    assert_eq!(
+        result,
+        "# Tasks\n\n- [x] Parser [#001](process/tasks/001-parser.md)\n- [ ] Docs [#002](process/tasks/002-docs.md)\n- [ ] Search [#003](process/tasks/003-search.md)\n- [ ] Cache [#004](process/tasks/004-cache.md)\n"
+    );
+}
+
+#[test]
+fn a_tracker_both_sides_created_merges_from_an_empty_ancestor() {
+    let ours = with_task(TODO, 4, "Importer");
+    let theirs = with_task(TODO, 5, "Search");
+    let result = clean(&merged("specs/TODO.md", "", &ours, &theirs)).to_string();
+    assert!(result.contains("### 4. Importer") && result.contains("### 5. Search"), "{result}");
+    assert_eq!(result.matches("### 1. Parser").count(), 1, "{result}");
+}
+
+#[test]
+fn a_file_with_both_line_break_styles_keeps_its_bytes() {
+    let base = "# Todo\r\n\n- [ ] one\n- [ ] two\r\n";
+    let ours = "# Todo\r\n\n- [x] one\n- [ ] two\r\n";
+    let theirs = "# Todo\r\n\n- [ ] one\n- [ ] two\r\n- [ ] three\n";
+    let result = clean(&merged("TODO.md", base, ours, theirs)).to_string();
+    assert_eq!(result, "# Todo\r\n\n- [x] one\n- [ ] two\r\n- [ ] three\n");
+}
+
+#[test]
+fn a_bom_stays() {
+    let bom = |it: &str| format!("\u{feff}{it}");
+    let ours = bom(&edit(
+        TODO,
+        &[("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]"), ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]")],
+    ));
+    let theirs = bom(&with_task(TODO, 4, "Importer"));
+    let result = clean(&merged("specs/TODO.md", &bom(TODO), &ours, &theirs)).to_string();
+    assert!(result.starts_with('\u{feff}') && result.matches('\u{feff}').count() == 1, "{result}");
+}
+
+#[test]
+fn huge_inputs_are_shown_whole_rather_than_diffed() {
+    let base = "line\n".repeat(600_000);
+    let ours = format!("{base}ours\n");
+    let theirs = format!("theirs\n{base}");
+    let out = merged("specs/TODO.md", &base, &ours, &theirs);
+    assert_eq!(out.conflicts, 1);
+    assert!(out.fallback.is_some());
+    let result = text(&out);
+    assert!(result.contains("ours\n") && result.contains("theirs\n") && result.len() > ours.len() + theirs.len());
+}
+
 mod properties {
     //! Random edits on two sides of a generated tracker, merged: every task in the result is as
     //! one side had it or inside a conflict, and nothing either side added is lost.
