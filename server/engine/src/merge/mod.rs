@@ -218,7 +218,7 @@ struct Normalized {
     lines: Vec<String>,
     tokens: Vec<TokenSpec>,
     segments: HashMap<usize, SegmentLines>,
-    /// The value of each placeholder on this side, with its marker's spelling.
+    /// The value of each placeholder on this side.
     values: HashMap<usize, String>,
 }
 

@@ -757,3 +757,176 @@ mod properties {
         }
     }
 }
+
+mod json_properties {
+    //! The same for state.json: random status changes, entries added, removed and changed on two
+    //! sides; the merge is valid JSON whenever it has no conflict, every entry's status is one
+    //! side's, and nothing is merged as plain lines.
+
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::{merged, text};
+
+    const STATUSES: &[&str] =
+        &["not_started", "researching", "researched", "planning", "planned", "implementing", "completed", "blocked"];
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Entry {
+        id: u32,
+        name: String,
+        status: &'static str,
+        notes: Option<String>,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Status(usize, usize),
+        Add(u32),
+        Rename(usize),
+        Note(usize),
+        Remove(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0..8usize, 0..STATUSES.len()).prop_map(|(entry, status)| Edit::Status(entry, status)),
+            (0..3u32).prop_map(Edit::Add),
+            (0..8usize).prop_map(Edit::Rename),
+            (0..8usize).prop_map(Edit::Note),
+            (0..8usize).prop_map(Edit::Remove),
+        ]
+    }
+
+    fn apply(entries: &[Entry], edits: &[Edit], first_new: u32, side: &str) -> Vec<Entry> {
+        let mut out = entries.to_vec();
+        for edit in edits {
+            let len = out.len().max(1);
+            match edit {
+                Edit::Status(at, status) => {
+                    if let Some(it) = out.get_mut(at % len) {
+                        it.status = STATUSES[*status];
+                    }
+                }
+                Edit::Add(id) => {
+                    let id = first_new + id;
+                    if out.iter().all(|it| it.id != id) {
+                        out.push(Entry { id, name: format!("{side}_{id}"), status: "not_started", notes: None });
+                    }
+                }
+                Edit::Rename(at) => {
+                    if let Some(it) = out.get_mut(at % len) {
+                        it.name = format!("renamed_by_{side}");
+                    }
+                }
+                Edit::Note(at) => {
+                    if let Some(it) = out.get_mut(at % len) {
+                        it.notes = Some(format!("noted by {side}"));
+                    }
+                }
+                Edit::Remove(at) => {
+                    if out.len() > 1 {
+                        out.remove(at % len);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn render(entries: &[Entry]) -> String {
+        let next = entries.iter().map(|it| it.id).max().unwrap_or(0) + 1;
+        let rendered: Vec<String> = entries
+            .iter()
+            .map(|it| {
+                let notes = it.notes.as_ref().map(|note| format!(",\n      \"notes\": \"{note}\"")).unwrap_or_default();
+                format!(
+                    "    {{\n      \"project_number\": {},\n      \"project_name\": \"{}\",\n      \"status\": \"{}\"{notes}\n    }}",
+                    it.id, it.name, it.status
+                )
+            })
+            .collect();
+        format!(
+            "{{\n  \"next_project_number\": {next},\n  \"active_projects\": [\n{}\n  ],\n  \"completed_projects\": []\n}}\n",
+            rendered.join(",\n")
+        )
+    }
+
+    /// Each entry's number and status, read from the merged JSON.
+    fn entries(text: &str) -> Option<Vec<(u32, String)>> {
+        let index = crate::fixture::index(&format!("%! specs/state.json\n{text}"));
+        let file = index.file_id("specs/state.json")?;
+        if !index.parsed(file).problems.is_empty() {
+            return None;
+        }
+        Some(
+            index
+                .parsed(file)
+                .places
+                .iter()
+                .filter_map(|it| Some((it.task()?.id.parse().ok()?, it.marker.text.to_string())))
+                .collect(),
+        )
+    }
+
+    fn tracker() -> impl Strategy<Value = Vec<Entry>> {
+        prop::collection::vec(0..STATUSES.len(), 1..6).prop_map(|statuses| {
+            statuses
+                .into_iter()
+                .enumerate()
+                .map(|(at, status)| Entry {
+                    id: at as u32 + 1,
+                    name: format!("task_{}", at + 1),
+                    status: STATUSES[status],
+                    notes: None,
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_entry_is_as_one_side_had_it_and_the_merge_is_json(
+            base in tracker(),
+            ours_edits in prop::collection::vec(edit(), 0..5),
+            theirs_edits in prop::collection::vec(edit(), 0..5),
+        ) {
+            let ours = apply(&base, &ours_edits, 20, "ours");
+            let theirs = apply(&base, &theirs_edits, 30, "theirs");
+            let out = merged("specs/state.json", &render(&base), &render(&ours), &render(&theirs));
+            let result = text(&out);
+            prop_assert!(out.fallback.is_none(), "{:?}\n{}", out.fallback, result);
+            for side in [&ours, &theirs] {
+                for entry in side.iter().filter(|it| it.notes.is_some()) {
+                    let note = entry.notes.clone().unwrap_or_default();
+                    prop_assert!(result.contains(&note), "{} is kept:\n{}", note, result);
+                }
+            }
+            prop_assert_eq!(out.conflicts > 0, result.contains("<<<<<<<"), "{}", result);
+            if out.conflicts > 0 {
+                return Ok(());
+            }
+            let found = entries(result);
+            prop_assert!(found.is_some(), "valid JSON:\n{}", result);
+            let found = found.unwrap_or_default();
+            for (id, status) in &found {
+                let had = |side: &[Entry]| side.iter().find(|it| it.id == *id).map(|it| it.status.to_string());
+                prop_assert!(
+                    had(&ours).as_deref() == Some(status.as_str()) || had(&theirs).as_deref() == Some(status.as_str()),
+                    "entry {} is {} in\n{}", id, status, result
+                );
+            }
+            let ids = |side: &[Entry]| side.iter().map(|it| it.id).collect::<BTreeSet<u32>>();
+            let (base_ids, ours_ids, theirs_ids) = (ids(&base), ids(&ours), ids(&theirs));
+            let expected: BTreeSet<u32> = ours_ids
+                .union(&theirs_ids)
+                .filter(|id| !base_ids.contains(id) || (ours_ids.contains(id) && theirs_ids.contains(id)))
+                .copied()
+                .collect();
+            prop_assert_eq!(found.iter().map(|it| it.0).collect::<BTreeSet<u32>>(), expected, "{}", result);
+        }
+    }
+}
