@@ -192,12 +192,14 @@ pub(crate) fn driver_problem(top: &Path) -> Option<String> {
 /// For `taskmark check`: the problem with a merge driver the repository's `.gitattributes`
 /// names, if it names one.
 pub(crate) fn declared_driver_problem(root: &Path) -> Option<String> {
-    let top = git::toplevel(root)?;
+    // The work tree's top is the nearest folder with `.git`: found without starting git, which
+    // is asked only when `.gitattributes` there names the driver.
+    let top = root.ancestors().find(|it| it.join(".git").exists())?;
     let text = std::fs::read_to_string(top.join(".gitattributes")).ok()?;
     if declared_patterns(&text).is_empty() {
         return None;
     }
-    driver_problem(&top)
+    driver_problem(top)
 }
 
 /// The first word of a shell command, unquoted.
