@@ -352,16 +352,20 @@ fn statuses_neither_side_is_further_along_in_are_left_as_conflicts_and_the_rest_
 }
 
 #[test]
-fn one_id_allocated_on_two_branches_keeps_both_tasks() {
+fn one_id_allocated_on_two_branches_keeps_both_tasks_and_fix_renumbers_the_newer() {
     let repo = Repo::new(tracker::Style::default());
     repo.setup_git();
     let main = repo.main();
     repo.git(&main, &["checkout", "-q", "-b", "feature"]);
-    repo.write(&main, &["new", "Importer", "--no-branches", "--date", "2026-11-01"]);
+    repo.write(&main, &["new", "Importer", "--plan", "--no-branches", "--date", "2026-11-01"]);
     repo.commit(&main, "feature");
     repo.git(&main, &["checkout", "-q", "main"]);
-    repo.write(&main, &["new", "Search", "--no-branches", "--date", "2026-11-02"]);
+    repo.write(&main, &["new", "Search", "--plan", "--no-branches", "--date", "2026-11-02"]);
     repo.commit(&main, "main");
+    let parents = [
+        repo.git(&main, &["rev-parse", "HEAD"]).trim().to_string(),
+        repo.git(&main, &["rev-parse", "feature"]).trim().to_string(),
+    ];
     let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("id 7 was allocated on both sides"), "{}", text(&output.stderr));
@@ -369,6 +373,42 @@ fn one_id_allocated_on_two_branches_keeps_both_tasks() {
     assert!(todo.contains("### 7. Importer") && todo.contains("### 7. Search"), "{todo}");
     let findings = repo.findings(&main);
     assert!(findings.iter().any(|(code, _, task)| code == "duplicate-task" && task.ends_with('7')), "{findings:?}");
+    // `fix --code duplicate-task` gives the newer task (Search, created later) the next id, in
+    // its section, Task Order line, state.json entry, folder and links.
+    let dry = repo.taskmark(&main, &["fix", "--code", "duplicate-task", "--dry-run", "--root", "."]);
+    assert_eq!(dry.status.code(), Some(0), "{}{}", text(&dry.stdout), text(&dry.stderr));
+    assert!(main.join("specs/007_search").is_dir(), "a dry run moves nothing");
+    repo.write(&main, &["fix", "--code", "duplicate-task", "--root", "."]);
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(todo.contains("### 7. Importer") && todo.contains("### 8. Search"), "{todo}");
+    assert!(
+        todo.contains("- **8** [NOT STARTED] — Search") && todo.contains("- **7** [NOT STARTED] — Importer"),
+        "{todo}"
+    );
+    assert!(todo.contains("specs/008_search/"), "{todo}");
+    assert!(main.join("specs/008_search").is_dir() && !main.join("specs/007_search").exists());
+    assert!(main.join("specs/007_importer").is_dir());
+    let plan = std::fs::read_dir(main.join("specs/008_search/plans"))
+        .expect("its plans")
+        .flatten()
+        .next()
+        .expect("a plan")
+        .path();
+    let plan = std::fs::read_to_string(plan).expect("a plan");
+    assert!(plan.contains("Task #8: Search") && plan.contains("- **Task**: 8 - Search"), "{plan}");
+    let state = repo.read(&main, "specs/state.json");
+    assert!(state.contains("\"next_project_number\": 9"), "{state}");
+    let findings = repo.findings(&main);
+    assert!(!findings.iter().any(|(code, _, _)| code == "duplicate-task"), "{findings:?}");
+    repo.commit(&main, "renumbered");
+    let mut before = BTreeSet::new();
+    for parent in &parents {
+        before.extend(repo.findings_at(parent));
+    }
+    let new: Vec<_> = findings.difference(&before).collect();
+    assert!(new.is_empty(), "nothing new after the merge and the renumbering: {new:?}");
+    let again = repo.taskmark(&main, &["fix", "--code", "duplicate-task", "--root", ".", "--no-daemon"]);
+    assert!(text(&again.stdout).contains("nothing to renumber"), "{}", text(&again.stdout));
 }
 
 #[test]

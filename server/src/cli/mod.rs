@@ -668,6 +668,15 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<u8> {
+    // Renumbering is no restatement of what the files say: only when asked, and on its own.
+    if args.codes.iter().any(|it| it == crate::engine::diagnostic::RuleCode::DuplicateTask.as_str()) {
+        if args.codes.len() > 1 {
+            eprintln!("taskmark: error: `--code duplicate-task` renumbers tasks: run it on its own");
+            return Ok(exit::FAILURE);
+        }
+        let root = workspace::find_root(args.root.as_deref(), &[])?;
+        return lifecycle::renumber(&root, args.dry_run);
+    }
     let mut codes = Vec::new();
     for code in &args.codes {
         match crate::engine::diagnostic::RuleCode::parse(code).filter(|it| write::FIXABLE.contains(it)) {

@@ -506,6 +506,124 @@ fn huge_inputs_are_shown_whole_rather_than_diffed() {
     assert!(result.contains("ours\n") && result.contains("theirs\n") && result.len() > ours.len() + theirs.len());
 }
 
+/// Two branches allocated 7, the merge kept both: the newer gets the next id everywhere that is
+/// its own.
+const SHARED_ID: &str = r#"%! specs/TODO.md
+---
+next_project_number: 8
+---
+# TODO
+
+## Task Order
+
+- **6** [PLANNED] — Parser
+- **7** [NOT STARTED] — Importer
+- **7** [NOT STARTED] — Search
+
+## Tasks
+
+### 6. Parser
+- **Status**: [PLANNED]
+- **Created**: 2026-01-02
+
+### 7. Importer
+- **Status**: [NOT STARTED]
+- **Created**: 2026-02-01
+- **Plan**: [implementation-001.md](specs/007_importer/plans/implementation-001.md)
+
+### 7. Search
+- **Status**: [NOT STARTED]
+- **Created**: 2026-02-03
+- **Dependencies**: 6
+- **Plan**: [implementation-001.md](specs/007_search/plans/implementation-001.md)
+%! specs/state.json
+{
+  "next_project_number": 8,
+  "active_projects": [
+    {
+      "project_number": 6,
+      "project_name": "parser",
+      "status": "planned"
+    },
+    {
+      "project_number": 7,
+      "project_name": "importer",
+      "status": "not_started",
+      "plan_path": "specs/007_importer/plans/implementation-001.md"
+    },
+    {
+      "project_number": 7,
+      "project_name": "search",
+      "status": "not_started",
+      "plan_path": "specs/007_search/plans/implementation-001.md"
+    }
+  ]
+}
+%! specs/007_importer/plans/implementation-001.md
+# Plan: Importer
+
+- **Status**: [NOT STARTED]
+
+### Phase 1: Read [NOT STARTED]
+- [ ] read
+%! specs/007_search/plans/implementation-001.md
+# Plan: Search
+
+- **Status**: [NOT STARTED]
+
+### Phase 1: Index [NOT STARTED]
+- [ ] index
+"#;
+
+#[test]
+fn the_newer_of_two_tasks_sharing_an_id_is_renumbered_everywhere_it_is_its_own() {
+    use crate::lifecycle::{UsedIds, plan_renumber, shared_ids};
+    let index = crate::fixture::index(SHARED_ID);
+    let shared = shared_ids(&index);
+    assert_eq!(shared, vec![crate::model::TaskKey::new("specs", "7")]);
+    let planned = plan_renumber(&index, &shared[0], &UsedIds::from_index(&index, "specs", "here")).expect("a plan");
+    assert_eq!((planned.id.as_str(), planned.title.as_str()), ("8", "Search"));
+    let texts: std::collections::BTreeMap<String, String> = planned.change.apply(&index).into_iter().collect();
+    let todo = &texts["specs/TODO.md"];
+    for wanted in [
+        "next_project_number: 9",
+        "- **7** [NOT STARTED] — Importer",
+        "- **8** [NOT STARTED] — Search",
+        "### 7. Importer",
+        "### 8. Search",
+        "(specs/007_importer/plans/implementation-001.md)",
+        "(specs/008_search/plans/implementation-001.md)",
+    ] {
+        assert!(todo.contains(wanted), "{wanted} in\n{todo}");
+    }
+    let state = &texts["specs/state.json"];
+    assert!(state.contains("\"project_number\": 8,\n      \"project_name\": \"search\""), "{state}");
+    assert!(state.contains("\"project_number\": 7,\n      \"project_name\": \"importer\""), "{state}");
+    assert!(state.contains("\"plan_path\": \"specs/008_search/plans/implementation-001.md\""), "{state}");
+    assert!(state.contains("\"next_project_number\": 9"), "{state}");
+    assert_eq!(
+        planned.change.moved,
+        vec![crate::edit::MovedPath { from: "specs/007_search".into(), to: "specs/008_search".into() }]
+    );
+    // Applied, the tracker defines each id once.
+    let after = planned.change.applied_to(&index, |_, _| {});
+    assert!(shared_ids(&after).is_empty());
+    assert_eq!(after.task(&crate::model::TaskKey::new("specs", "8")).map(|it| it.places.len()), Some(4));
+}
+
+#[test]
+fn a_renumbered_task_s_plans_name_its_new_number() {
+    let index = crate::fixture::index(
+        "%! specs/008_search/plans/implementation-001.md\n# Implementation Plan: Task #7: Search\n\n- **Task**: 7 - Search\n- **Status**: [NOT STARTED]\n- **Created**: 2026-11-07\n\n### Phase 1: Index 7 files [NOT STARTED]\n",
+    );
+    let change = crate::lifecycle::plan_plan_numbers(&index, "specs/008_search", 7, 8);
+    let texts = change.apply(&index);
+    assert_eq!(
+        texts[0].1,
+        "# Implementation Plan: Task #8: Search\n\n- **Task**: 8 - Search\n- **Status**: [NOT STARTED]\n- **Created**: 2026-11-07\n\n### Phase 1: Index 7 files [NOT STARTED]\n"
+    );
+}
+
 mod properties {
     //! Random edits on two sides of a generated tracker, merged: every task in the result is as
     //! one side had it or inside a conflict, and nothing either side added is lost.
