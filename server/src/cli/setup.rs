@@ -65,9 +65,7 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
     }
     let mut stdout = std::io::stdout().lock();
     let wanted = patterns(&root, &top)?;
-    if wanted.is_empty() {
-        writeln!(stdout, "no tracker files under {}: nothing to declare", root.display())?;
-    }
+    let nothing_to_declare = wanted.is_empty();
     let attributes_path = top.join(".gitattributes");
     let before = match std::fs::read(&attributes_path) {
         Ok(bytes) => Some(String::from_utf8(bytes).context(".gitattributes is not UTF-8 text: not changing it")?),
@@ -105,6 +103,9 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
         .filter(|(key, value)| git::config_get(&top, key, Some(scope)).as_deref() != Some(value))
         .collect();
     let where_config = if args.global { "global git configuration" } else { "repository's git configuration" };
+    if nothing_to_declare && args.dry_run {
+        writeln!(stdout, "no tracker files under {}: nothing to declare", root.display())?;
+    }
     if args.dry_run {
         if let Some(after) = &after {
             writeln!(stdout, "would add to {}:", attributes_path.display())?;
@@ -134,13 +135,22 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
         if let Err(error) = Transaction::new("taskmark setup git", vec![change]).commit(&lock) {
             return Ok(write::report_write_error(error));
         }
+    }
+    // Everything is written before anything is printed: a closed stdout must not leave the
+    // driver declared and not configured.
+    for (key, value) in &config_changes {
+        git::config_set(&top, key, value, scope)?;
+    }
+    if nothing_to_declare {
+        writeln!(stdout, "no tracker files under {}: nothing to declare", root.display())?;
+    }
+    if after.is_some() {
         writeln!(stdout, "{}: declared the taskmark merge driver for:", attributes_path.display())?;
         for pattern in &missing {
             writeln!(stdout, "  {}", quoted_pattern(pattern))?;
         }
     }
     for (key, value) in &config_changes {
-        git::config_set(&top, key, value, scope)?;
         writeln!(stdout, "set in the {where_config}: {key} = {value}")?;
     }
     if after.is_none() && config_changes.is_empty() {
