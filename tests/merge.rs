@@ -457,6 +457,14 @@ fn setup_git_is_idempotent_keeps_what_is_there_and_dry_run_writes_nothing() {
         "{}",
         text(&report.stdout)
     );
+    // --global: the user's configuration, and nothing in the repository's.
+    let global = repo.taskmark(&main, &["setup", "git", "--global", "--command", "taskmark"]);
+    assert_eq!(global.status.code(), Some(0), "{}", text(&global.stderr));
+    let user = std::fs::read_to_string(repo.home().join(".gitconfig"))
+        .or_else(|_| std::fs::read_to_string(repo.home().join(".config/git/config")))
+        .expect("the user's git configuration");
+    assert!(user.contains("driver = taskmark merge-driver %O %A %B %P"), "{user}");
+    assert!(repo.git_output(&main, &["config", "--local", "--get", "merge.taskmark.driver"]).stdout.is_empty());
 }
 
 #[test]
