@@ -73,6 +73,8 @@ fn main() {
         trials.push(Trial::test(format!("edit_leaves_nothing_new_on::{name}"), move || {
             edit_leaves_nothing_new(&for_edit)
         }));
+        let for_merge = snapshot.clone();
+        trials.push(Trial::test(format!("merge_driver_on::{name}"), move || merge_driver_on(&for_merge)));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -1166,4 +1168,96 @@ fn show_and_check_agree(snapshot: &Path) -> Result<(), Failed> {
         }
     }
     ensure(differences.is_empty(), || format!("{} tasks:\n{}", differences.len(), differences.join("\n")))
+}
+
+/// The merge driver's engine on every TODO.md and state.json of a snapshot: a file merged with
+/// itself is itself, and two sides that each changed the status of a different task merge to
+/// the file with both changes, with no conflict, task by task.
+fn merge_driver_on(root: &Path) -> Result<(), Failed> {
+    use taskmark::engine::merge::{Markers, MergeInput, merge};
+    use taskmark::engine::model::Editability;
+    use taskmark::engine::vocabulary::Lookup;
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|error| format!("{}: {error}", folder.display()))?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|it| it == "TODO.md" || it == "state.json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let vocabularies = taskmark::engine::config::Vocabularies::default();
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let relative =
+            path.strip_prefix(root).map_err(|_| "a path inside the snapshot")?.to_string_lossy().replace('\\', "/");
+        let run = |base: &str, ours: &str, theirs: &str| {
+            merge(&MergeInput {
+                path: &relative,
+                base: base.as_bytes(),
+                ours: ours.as_bytes(),
+                theirs: theirs.as_bytes(),
+                vocabularies: &vocabularies,
+                context: &[],
+                markers: Markers::default(),
+            })
+        };
+        let same = run(&text, &text, &text);
+        ensure(same.text == text.as_bytes() && same.conflicts == 0, || {
+            format!("{relative} merged with itself changed")
+        })?;
+        // Two places of two different tasks, each given another status of its vocabulary.
+        let index = WorkspaceIndex::build(
+            vec![SourceFile { path: relative.clone(), text: Arc::from(text.as_str()) }],
+            &vocabularies,
+        );
+        let Some(file) = index.file_id(&relative) else { continue };
+        let Some(profile) = index.profile(file) else { continue };
+        if !index.parsed(file).problems.is_empty() {
+            continue;
+        }
+        let places: Vec<_> = index
+            .parsed(file)
+            .places
+            .iter()
+            .filter(|it| it.editable == Editability::Editable && it.status.is_some() && it.task().is_some())
+            .filter(|it| matches!(it.kind, PlaceKind::TodoSection | PlaceKind::StateJson))
+            .collect();
+        let (Some(first), Some(last)) =
+            (places.first(), places.iter().rev().find(|it| it.task() != places.first().and_then(|first| first.task())))
+        else {
+            continue;
+        };
+        let other = |place: &taskmark::engine::model::Place| {
+            profile.ids().find_map(|id| {
+                let spelled = profile.status(id).spelled(place.marker.spelling)?;
+                let fits = profile.status(id).in_scope(Scope::Task) && Some(id) != place.status;
+                let known = matches!(profile.lookup(place.marker.spelling, &spelled, Scope::Task), Lookup::Known(it) if it == id);
+                (fits && known).then_some(spelled)
+            })
+        };
+        let (Some(first_status), Some(last_status)) = (other(first), other(last)) else { continue };
+        let replace = |text: &str, range: taskmark::engine::text::TextRange, with: &str| {
+            let range = std::ops::Range::<usize>::from(range);
+            format!("{}{with}{}", &text[..range.start], &text[range.end..])
+        };
+        let ours = replace(&text, first.marker.range, &first_status);
+        let theirs = replace(&text, last.marker.range, &last_status);
+        // The later place first, so that the earlier one's range still holds.
+        let both = replace(&replace(&text, last.marker.range, &last_status), first.marker.range, &first_status);
+        let out = run(&text, &ours, &theirs);
+        ensure(out.fallback.is_none(), || format!("{relative}: merged as plain lines: {:?}", out.fallback))?;
+        ensure(out.conflicts == 0 && out.text == both.as_bytes(), || {
+            format!(
+                "{relative}: tasks {} and {} changed on either side do not merge to both changes",
+                first.task().map(|it| it.id.as_str()).unwrap_or("?"),
+                last.task().map(|it| it.id.as_str()).unwrap_or("?")
+            )
+        })?;
+    }
+    Ok(())
 }

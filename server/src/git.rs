@@ -483,3 +483,48 @@ mod tests {
         assert_eq!((found[1].head.as_deref(), found[1].branch.as_deref()), (Some("bbb"), None));
     }
 }
+
+/// Where `git config` reads or writes: this repository's own configuration, or the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigScope {
+    Local,
+    Global,
+}
+
+impl ConfigScope {
+    fn flag(self) -> &'static str {
+        match self {
+            ConfigScope::Local => "--local",
+            ConfigScope::Global => "--global",
+        }
+    }
+}
+
+/// `git config --get KEY` in `scope` (any scope when `None`): the value git would use.
+pub fn config_get(top: &Path, key: &str, scope: Option<ConfigScope>) -> Option<String> {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(top).arg("config");
+    if let Some(scope) = scope {
+        command.arg(scope.flag());
+    }
+    let output = command.args(["--get", key]).stderr(Stdio::null()).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    Some(String::from_utf8(output.stdout).ok()?.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// `git config SCOPE KEY VALUE`: only `taskmark setup git` writes git's configuration, when the
+/// user runs it.
+pub fn config_set(top: &Path, key: &str, value: &str, scope: ConfigScope) -> anyhow::Result<()> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["config", scope.flag(), key, value])
+        .output()
+        .context("cannot run git config")?;
+    if !output.status.success() {
+        bail!("git config {key} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod index;
 pub mod layout;
 pub mod lifecycle;
 pub mod markdown;
+pub mod merge;
 pub mod model;
 pub mod parse;
 pub mod profiles;

@@ -550,3 +550,60 @@ pub(crate) fn collisions(workspace: &Workspace) -> anyhow::Result<Vec<crate::eng
     }
     Ok(out)
 }
+
+/// `taskmark fix --code duplicate-task`: the newer of two tasks that share an id (what a merge of
+/// two branches that allocated the same id leaves) gets an id no store, archive, branch or
+/// worktree has used, in every place of its own, its folder and links included. Written from
+/// this process, like every fix that moves folders.
+pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<u8> {
+    write::under_lock(root, "taskmark fix --code duplicate-task", dry_run, |lock| {
+        let mut done = 0;
+        loop {
+            let workspace = crate::cli::load(lock.root())?;
+            let shared = lifecycle::shared_ids(&workspace.index);
+            let Some(task) = shared.first() else { break };
+            let used = match used_ids(&workspace, &task.scope, true, None) {
+                Ok(used) => used,
+                Err(error) => {
+                    eprintln!(
+                        "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written"
+                    );
+                    return Ok(exit::FAILURE);
+                }
+            };
+            let planned = match lifecycle::plan_renumber(&workspace.index, task, &used) {
+                Ok(planned) => planned,
+                Err(refusal) => return Ok(write::refused(&refusal)),
+            };
+            let code = write_change(&workspace, lock, &planned.change, ShowFormat::Human, json!({}))?;
+            if code != exit::CLEAN {
+                return Ok(code);
+            }
+            done += 1;
+            // Its plans, now in the moved folder, get the new number too.
+            if let (Some(moved), false) = (planned.change.moved.first(), lock.dry_run()) {
+                let workspace = crate::cli::load(lock.root())?;
+                let old = lifecycle::id_number(&task.id).unwrap_or_default();
+                let new = lifecycle::id_number(&planned.id).unwrap_or_default();
+                let plans = lifecycle::plan_plan_numbers(&workspace.index, &moved.to, old, new);
+                if !plans.is_empty() {
+                    let code = write_change(&workspace, lock, &plans, ShowFormat::Human, json!({}))?;
+                    if code != exit::CLEAN {
+                        return Ok(code);
+                    }
+                }
+            }
+            // A dry run writes nothing: the next shared id would be planned on the same files.
+            if lock.dry_run() {
+                if shared.len() > 1 {
+                    println!("({} more id(s) shared by two tasks after this one)", shared.len() - 1);
+                }
+                return Ok(exit::CLEAN);
+            }
+        }
+        if done == 0 {
+            println!("no id is shared by two tasks of different titles: nothing to renumber");
+        }
+        Ok(exit::CLEAN)
+    })
+}

@@ -3,7 +3,9 @@
 
 mod hook;
 mod lifecycle;
+mod merge_driver;
 pub(crate) mod render;
+mod setup;
 pub(crate) mod show;
 mod status;
 #[cfg(unix)]
@@ -78,6 +80,11 @@ enum Command {
     /// Finish (or roll back) a `set` or `fix` that a crash interrupted. Read-only commands only
     /// report one; any write finishes it first too.
     Recover(RecoverArgs),
+    /// Git's merge driver for tracker files (git runs it as `taskmark merge-driver %O %A %B %P`):
+    /// merges task by task, writes the result over %A, exits 1 when conflicts are left.
+    MergeDriver(merge_driver::MergeDriverArgs),
+    /// Set taskmark up for a tool: `setup git` declares and configures the merge driver.
+    Setup(setup::SetupArgs),
     /// Run the language server over stdin/stdout (editors start it this way): connects to the
     /// user's taskmark daemon, starting it if needed, unless --standalone.
     Lsp(LspArgs),
@@ -281,6 +288,8 @@ pub fn main() -> ExitCode {
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
         Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
+        Command::MergeDriver(args) => merge_driver::merge_driver(args),
+        Command::Setup(args) => setup::setup(args),
         Command::Lsp(args) => lsp(args),
         Command::Mcp(args) => mcp(args),
         Command::Hook(args) => hook::hook(args),
@@ -443,6 +452,9 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     }
     let counts = Counts::of(&diagnostics);
     let paths = display_paths(&workspace.root);
+    // A merge driver the repository declares but git would not run: its tracker files would be
+    // merged as plain text.
+    let driver_problem = setup::declared_driver_problem(&workspace.root);
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Human => {
@@ -464,6 +476,9 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                     skipped.len() - NAMED
                 )?;
             }
+            if let Some(problem) = &driver_problem {
+                writeln!(stdout, "warning: {problem}")?;
+            }
             writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
         }
         Format::Json => {
@@ -478,17 +493,21 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 "hints": counts.hints,
                 "baseline": baseline.as_ref().map(|it| it.label.clone()),
                 "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
-                "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).collect::<Vec<_>>(),
+                "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).chain(driver_problem.iter().map(|it| json!({"file": ".gitattributes", "note": it}))).collect::<Vec<_>>(),
             });
             render::json(&mut stdout, &workspace.index, &paths, &diagnostics, summary)?;
         }
         Format::Github => {
             write!(stdout, "{}", render::github(&workspace.index, &paths, &diagnostics))?;
+            if let Some(problem) = &driver_problem {
+                writeln!(stdout, "::warning file=.gitattributes::{problem}")?;
+            }
             writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
         }
     }
     let skipped_tracker = workspace.skipped.iter().any(|it| it.tracker);
-    let failing = counts.errors > 0 || (args.deny == Some(Deny::Warnings) && (counts.warnings > 0 || skipped_tracker));
+    let failing = counts.errors > 0
+        || (args.deny == Some(Deny::Warnings) && (counts.warnings > 0 || skipped_tracker || driver_problem.is_some()));
     // The process exits next: freeing a large index piece by piece would only delay that.
     std::mem::forget(diagnostics);
     std::mem::forget(baseline_index);
@@ -649,6 +668,15 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<u8> {
+    // Renumbering is no restatement of what the files say: only when asked, and on its own.
+    if args.codes.iter().any(|it| it == crate::engine::diagnostic::RuleCode::DuplicateTask.as_str()) {
+        if args.codes.len() > 1 {
+            eprintln!("taskmark: error: `--code duplicate-task` renumbers tasks: run it on its own");
+            return Ok(exit::FAILURE);
+        }
+        let root = workspace::find_root(args.root.as_deref(), &[])?;
+        return lifecycle::renumber(&root, args.dry_run);
+    }
     let mut codes = Vec::new();
     for code in &args.codes {
         match crate::engine::diagnostic::RuleCode::parse(code).filter(|it| write::FIXABLE.contains(it)) {

@@ -5,6 +5,7 @@ mod families;
 mod ide;
 mod incremental;
 mod lifecycle;
+mod merge;
 mod properties;
 mod rules;
 mod vocabularies;

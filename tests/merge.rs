@@ -1,0 +1,522 @@
+//! The merge driver with real git: repositories with two and three branches and worktrees,
+//! changed with taskmark's own commands, merged by `git merge` through the driver `taskmark
+//! setup git` configured (this build's binary). Where the semantics decide there is no conflict
+//! marker, `taskmark check` on the merged tree reports nothing the parents did not, and nothing
+//! either side added is lost.
+
+#[path = "support/tracker.rs"]
+mod tracker;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A repository in a temporary folder, with taskmark's state, git's home and every worktree
+/// inside it.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(style: tracker::Style) -> Repo {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let repo = Repo { dir };
+        std::fs::create_dir_all(repo.home()).expect("a home folder");
+        std::fs::create_dir_all(repo.main()).expect("the repository folder");
+        repo.git(&repo.main(), &["init", "-q", "-b", "main"]);
+        tracker::write_tracker(&repo.main(), 1, 6, style);
+        repo.commit(&repo.main(), "six planned tasks");
+        repo
+    }
+
+    fn main(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn env(&self, command: &mut Command) {
+        command
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("TASKMARK_STATE_DIR", self.dir.path().join("state"))
+            .env("TASKMARK_RUNTIME_DIR", self.dir.path().join("runtime"))
+            .env("NO_COLOR", "1");
+    }
+
+    fn git_output(&self, cwd: &Path, args: &[&str]) -> Output {
+        let mut command = Command::new("git");
+        command
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(cwd);
+        self.env(&mut command);
+        command.output().expect("git runs")
+    }
+
+    fn git(&self, cwd: &Path, args: &[&str]) -> String {
+        let output = self.git_output(cwd, args);
+        assert!(output.status.success(), "git {args:?} failed: {}", text(&output.stderr));
+        text(&output.stdout)
+    }
+
+    fn commit(&self, cwd: &Path, message: &str) {
+        self.git(cwd, &["add", "-A"]);
+        self.git(cwd, &["commit", "-q", "-m", message]);
+    }
+
+    fn taskmark(&self, cwd: &Path, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        command.args(args).current_dir(cwd);
+        self.env(&mut command);
+        command.output().expect("the taskmark binary runs")
+    }
+
+    /// A writing command, without a daemon; it must succeed.
+    fn write(&self, cwd: &Path, args: &[&str]) {
+        let mut all: Vec<&str> = args.to_vec();
+        all.push("--no-daemon");
+        let output = self.taskmark(cwd, &all);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "taskmark {args:?}: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+    }
+
+    fn setup_git(&self) {
+        let output = self.taskmark(&self.main(), &["setup", "git"]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        self.commit(&self.main(), "merge tracker files with taskmark");
+    }
+
+    fn read(&self, cwd: &Path, path: &str) -> String {
+        std::fs::read_to_string(cwd.join(path)).expect("a tracker file")
+    }
+
+    fn show(&self, revision: &str, path: &str) -> String {
+        self.git(&self.main(), &["show", &format!("{revision}:{path}")])
+    }
+
+    /// `taskmark check`'s findings (code, file, task), without the git baseline.
+    fn findings(&self, cwd: &Path) -> BTreeSet<(String, String, String)> {
+        let output = self.taskmark(cwd, &["check", "--no-baseline", "--format", "json", "--root", "."]);
+        let json: Value = serde_json::from_slice(&output.stdout).expect("check's JSON");
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|it| {
+                (
+                    it["code"].as_str().unwrap_or_default().to_string(),
+                    it["file"].as_str().unwrap_or_default().to_string(),
+                    it["task"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The findings of the tree at `revision`, checked out in a worktree of its own.
+    fn findings_at(&self, revision: &str) -> BTreeSet<(String, String, String)> {
+        let folder = self.dir.path().join(format!("at-{}", revision.replace(['/', '~', '^'], "-")));
+        self.git(&self.main(), &["worktree", "add", "-q", "--detach", &folder.to_string_lossy(), revision]);
+        let found = self.findings(&folder);
+        self.git(&self.main(), &["worktree", "remove", "--force", &folder.to_string_lossy()]);
+        found
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const TRACKER_FILES: [&str; 2] = ["specs/TODO.md", "specs/state.json"];
+
+/// Lines a status decision may replace: markers, the timestamps and reasons statuses bring, the
+/// counters the merge recounts.
+fn decided(line: &str) -> bool {
+    let trimmed = line.trim();
+    let field = |name: &str| {
+        trimmed.contains(&format!("**{name}**")) || trimmed.starts_with(&format!("\"{}\"", name.to_lowercase()))
+    };
+    ["Status", "Started", "Completed", "Blocked", "Blocking Reason", "Researched", "Planned", "Implemented", "Partial"]
+        .iter()
+        .any(|it| field(it))
+        || trimmed.starts_with("- **") && trimmed.contains("] —")
+        || trimmed.starts_with("### ✓")
+        || ["next_project_number", "active:", "completed:", "not_started:", "total:", "\"_last_updated\""]
+            .iter()
+            .any(|it| trimmed.contains(it))
+}
+
+/// Every line `side` added to `base` is in `merged`, but for what a status decision replaces.
+fn assert_nothing_lost(base: &str, side: &str, merged: &str, what: &str) {
+    let base_lines: Vec<&str> = base.lines().collect();
+    let side_lines: Vec<&str> = side.lines().collect();
+    let merged_lines: BTreeSet<&str> = merged.lines().map(|it| it.trim_end_matches(',')).collect();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &base_lines, &side_lines) {
+        let (tag, _, added) = op.as_tag_tuple();
+        if tag == similar::DiffTag::Equal {
+            continue;
+        }
+        for line in &side_lines[added] {
+            let line = line.trim_end_matches(['\r', ',']);
+            if line.trim().is_empty() || decided(line) {
+                continue;
+            }
+            assert!(merged_lines.contains(line), "{what}: the line `{line}` it added is in the merge:\n{merged}");
+        }
+    }
+}
+
+fn assert_no_markers(merged: &str, what: &str) {
+    for marker in ["<<<<<<<", "=======\n", ">>>>>>>"] {
+        assert!(!merged.contains(marker), "{what} has no conflict marker:\n{merged}");
+    }
+}
+
+/// The merged tree reports nothing its parents did not.
+fn assert_nothing_new(repo: &Repo, merged: &Path, parents: &[&str]) {
+    let mut before = BTreeSet::new();
+    for parent in parents {
+        before.extend(repo.findings_at(parent));
+    }
+    let after = repo.findings(merged);
+    let new: Vec<_> = after.difference(&before).collect();
+    assert!(new.is_empty(), "the merge added findings {new:?}");
+}
+
+/// Merges `branch` into the current branch of `cwd` and checks it: clean, no markers, nothing
+/// lost from either side, nothing new for `check`.
+fn merge_cleanly(repo: &Repo, cwd: &Path, branch: &str) {
+    let ours = repo.git(cwd, &["rev-parse", "HEAD"]).trim().to_string();
+    let theirs = repo.git(cwd, &["rev-parse", branch]).trim().to_string();
+    let base = repo.git(cwd, &["merge-base", &ours, &theirs]).trim().to_string();
+    let output = repo.git_output(cwd, &["merge", "--no-edit", branch]);
+    assert!(
+        output.status.success(),
+        "git merge {branch}: {}{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr),
+        TRACKER_FILES.map(|path| repo.read(cwd, path)).join("\n")
+    );
+    for path in TRACKER_FILES {
+        let merged = repo.read(cwd, path);
+        assert_no_markers(&merged, path);
+        let at = |revision: &str| repo.show(revision, path);
+        assert_nothing_lost(&at(&base), &at(&ours), &merged, &format!("{path} ours"));
+        assert_nothing_lost(&at(&base), &at(&theirs), &merged, &format!("{path} theirs"));
+    }
+    assert!(serde_json::from_str::<Value>(&repo.read(cwd, "specs/state.json")).is_ok(), "state.json is JSON");
+    assert_nothing_new(repo, cwd, &[&ours, &theirs]);
+}
+
+#[test]
+fn two_branches_changing_the_same_and_different_tasks_merge_without_markers() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["set", "1", "implementing", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "2", "researching", "--force", "--date", "2026-11-01"]);
+    repo.write(&main, &["new", "Importer", "--no-branches", "--date", "2026-11-01"]);
+    repo.commit(&main, "feature: 1 and 2 under way, a new task");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["set", "1", "implementing", "--date", "2026-11-02"]);
+    repo.write(&main, &["set", "1", "completed", "--force", "--date", "2026-11-03"]);
+    repo.write(&main, &["set", "3", "blocked", "--reason", "waits for the parser", "--date", "2026-11-02"]);
+    // `new` reads the other branches: this id is above the feature's.
+    repo.write(&main, &["new", "Search", "--date", "2026-11-02"]);
+    repo.commit(&main, "main: 1 done, 3 blocked, a new task");
+    merge_cleanly(&repo, &main, "feature");
+    let todo = repo.read(&main, "specs/TODO.md");
+    for wanted in [
+        "- **1** [COMPLETED]",
+        "- **2** [RESEARCHING]",
+        "- **3** [BLOCKED]",
+        "- **7** [NOT STARTED] — Importer",
+        "- **8** [NOT STARTED] — Search",
+        "### 7. Importer",
+        "### 8. Search",
+        "next_project_number: 9",
+    ] {
+        assert!(todo.contains(wanted), "{wanted} in\n{todo}");
+    }
+    let state = repo.read(&main, "specs/state.json");
+    assert!(state.contains("\"next_project_number\": 9"), "{state}");
+    let list = text(&repo.taskmark(&main, &["list", "--format", "json", "--root", "."]).stdout);
+    let tasks: Value = serde_json::from_str(&list).expect("list's JSON");
+    assert_eq!(tasks.as_array().map(Vec::len).or(tasks["tasks"].as_array().map(Vec::len)), Some(8), "{list}");
+}
+
+#[test]
+fn three_worktrees_with_an_archive_move_merge_in_turn() {
+    let repo = Repo::new(tracker::Style::default());
+    let main = repo.main();
+    repo.write(&main, &["set", "6", "implementing", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "6", "completed", "--force", "--date", "2026-11-02"]);
+    repo.commit(&main, "6 done");
+    repo.setup_git();
+    let (b, c) = (repo.dir.path().join("wt-b"), repo.dir.path().join("wt-c"));
+    repo.git(&main, &["worktree", "add", "-q", "-b", "agent-b", &b.to_string_lossy()]);
+    repo.git(&main, &["worktree", "add", "-q", "-b", "agent-c", &c.to_string_lossy()]);
+    repo.write(&b, &["set", "4", "researching", "--force", "--date", "2026-11-03"]);
+    repo.write(&b, &["new", "Telemetry", "--date", "2026-11-03"]);
+    repo.commit(&b, "agent b");
+    repo.write(&c, &["archive", "6", "--date", "2026-11-04"]);
+    repo.write(&c, &["set", "5", "implementing", "--date", "2026-11-04"]);
+    repo.write(&c, &["new", "Backups", "--date", "2026-11-04"]);
+    repo.commit(&c, "agent c");
+    repo.write(&main, &["set", "4", "implementing", "--date", "2026-11-05"]);
+    repo.commit(&main, "main: 4 under way");
+    merge_cleanly(&repo, &main, "agent-b");
+    merge_cleanly(&repo, &main, "agent-c");
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(!todo.contains("### 6."), "task 6 was archived:\n{todo}");
+    assert!(todo.contains("- **4** [IMPLEMENTING]"), "implementing is further along than researching:\n{todo}");
+    assert!(todo.contains("- **5** [IMPLEMENTING]"), "{todo}");
+    assert!(todo.contains("Telemetry") && todo.contains("Backups"), "{todo}");
+    let state: Value = serde_json::from_str(&repo.read(&main, "specs/state.json")).expect("JSON");
+    let numbers = |key: &str| -> Vec<i64> {
+        state[key].as_array().into_iter().flatten().filter_map(|it| it["project_number"].as_i64()).collect()
+    };
+    assert!(!numbers("active_projects").contains(&6), "{state}");
+    assert!(numbers("completed_projects").contains(&6), "{state}");
+}
+
+#[test]
+fn crlf_trackers_stay_crlf() {
+    let repo = Repo::new(tracker::Style { crlf: true, ..tracker::Style::default() });
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["set", "2", "implementing", "--date", "2026-11-01"]);
+    repo.write(&main, &["new", "Importer", "--no-branches", "--date", "2026-11-01"]);
+    repo.commit(&main, "feature");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["set", "5", "implementing", "--date", "2026-11-02"]);
+    repo.write(&main, &["new", "Search", "--date", "2026-11-02"]);
+    repo.commit(&main, "main");
+    merge_cleanly(&repo, &main, "feature");
+    for path in TRACKER_FILES {
+        let merged = repo.read(&main, path);
+        assert_eq!(merged.matches('\n').count(), merged.matches("\r\n").count(), "{path} is CRLF throughout");
+    }
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(todo.contains("- **2** [IMPLEMENTING]") && todo.contains("- **5** [IMPLEMENTING]"), "{todo}");
+}
+
+#[test]
+fn statuses_neither_side_is_further_along_in_are_left_as_conflicts_and_the_rest_merges() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["set", "1", "implementing", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "2", "implementing", "--date", "2026-11-01"]);
+    repo.commit(&main, "feature");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["set", "1", "blocked", "--reason", "no parser yet", "--date", "2026-11-02"]);
+    repo.write(&main, &["set", "3", "implementing", "--date", "2026-11-02"]);
+    repo.commit(&main, "main");
+    let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
+    assert!(!output.status.success(), "task 1 is a conflict");
+    let unmerged = repo.git(&main, &["diff", "--name-only", "--diff-filter=U"]);
+    assert!(unmerged.contains("specs/TODO.md"), "{unmerged}");
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(todo.contains("<<<<<<< ours\n- **1** [BLOCKED]"), "{todo}");
+    assert!(
+        todo.contains("- **2** [IMPLEMENTING]") && todo.contains("- **3** [IMPLEMENTING]"),
+        "the other tasks merged:\n{todo}"
+    );
+    // Every conflict is about task 1.
+    let conflicts: Vec<&str> =
+        todo.split("<<<<<<< ").skip(1).map(|it| it.split(">>>>>>>").next().unwrap_or_default()).collect();
+    assert!(!conflicts.is_empty());
+    for conflict in conflicts {
+        assert!(
+            conflict.contains("[BLOCKED]")
+                || conflict.contains("Blocked")
+                || conflict.contains("Started")
+                || conflict.contains("Blocking"),
+            "{conflict}"
+        );
+    }
+}
+
+#[test]
+fn one_id_allocated_on_two_branches_keeps_both_tasks_and_fix_renumbers_the_newer() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["new", "Importer", "--plan", "--no-branches", "--date", "2026-11-01"]);
+    repo.commit(&main, "feature");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["new", "Search", "--plan", "--no-branches", "--date", "2026-11-02"]);
+    repo.commit(&main, "main");
+    let parents = [
+        repo.git(&main, &["rev-parse", "HEAD"]).trim().to_string(),
+        repo.git(&main, &["rev-parse", "feature"]).trim().to_string(),
+    ];
+    let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("id 7 was allocated on both sides"), "{}", text(&output.stderr));
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(todo.contains("### 7. Importer") && todo.contains("### 7. Search"), "{todo}");
+    let findings = repo.findings(&main);
+    assert!(findings.iter().any(|(code, _, task)| code == "duplicate-task" && task.ends_with('7')), "{findings:?}");
+    // `fix --code duplicate-task` gives the newer task (Search, created later) the next id, in
+    // its section, Task Order line, state.json entry, folder and links.
+    let dry = repo.taskmark(&main, &["fix", "--code", "duplicate-task", "--dry-run", "--root", "."]);
+    assert_eq!(dry.status.code(), Some(0), "{}{}", text(&dry.stdout), text(&dry.stderr));
+    assert!(main.join("specs/007_search").is_dir(), "a dry run moves nothing");
+    repo.write(&main, &["fix", "--code", "duplicate-task", "--root", "."]);
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(todo.contains("### 7. Importer") && todo.contains("### 8. Search"), "{todo}");
+    assert!(
+        todo.contains("- **8** [NOT STARTED] — Search") && todo.contains("- **7** [NOT STARTED] — Importer"),
+        "{todo}"
+    );
+    assert!(todo.contains("specs/008_search/"), "{todo}");
+    assert!(main.join("specs/008_search").is_dir() && !main.join("specs/007_search").exists());
+    assert!(main.join("specs/007_importer").is_dir());
+    let plan = std::fs::read_dir(main.join("specs/008_search/plans"))
+        .expect("its plans")
+        .flatten()
+        .next()
+        .expect("a plan")
+        .path();
+    let plan = std::fs::read_to_string(plan).expect("a plan");
+    assert!(plan.contains("Task #8: Search") && plan.contains("- **Task**: 8 - Search"), "{plan}");
+    let state = repo.read(&main, "specs/state.json");
+    assert!(state.contains("\"next_project_number\": 9"), "{state}");
+    let findings = repo.findings(&main);
+    assert!(!findings.iter().any(|(code, _, _)| code == "duplicate-task"), "{findings:?}");
+    repo.commit(&main, "renumbered");
+    let mut before = BTreeSet::new();
+    for parent in &parents {
+        before.extend(repo.findings_at(parent));
+    }
+    let new: Vec<_> = findings.difference(&before).collect();
+    assert!(new.is_empty(), "nothing new after the merge and the renumbering: {new:?}");
+    let again = repo.taskmark(&main, &["fix", "--code", "duplicate-task", "--root", ".", "--no-daemon"]);
+    assert!(text(&again.stdout).contains("nothing to renumber"), "{}", text(&again.stdout));
+}
+
+#[test]
+fn setup_git_is_idempotent_keeps_what_is_there_and_dry_run_writes_nothing() {
+    let repo = Repo::new(tracker::Style::default());
+    let main = repo.main();
+    std::fs::write(main.join(".gitattributes"), "*.png binary").expect("an attributes file");
+    repo.commit(&main, "attributes");
+    let dry = repo.taskmark(&main, &["setup", "git", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0));
+    assert!(text(&dry.stdout).contains("specs/TODO.md merge=taskmark"), "{}", text(&dry.stdout));
+    assert_eq!(repo.read(&main, ".gitattributes"), "*.png binary", "a dry run writes nothing");
+    assert!(repo.git_output(&main, &["config", "--get", "merge.taskmark.driver"]).stdout.is_empty());
+    let first = repo.taskmark(&main, &["setup", "git"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let attributes = repo.read(&main, ".gitattributes");
+    assert!(attributes.starts_with("*.png binary\n"), "{attributes}");
+    let declared: Vec<&str> = attributes.lines().filter(|it| it.ends_with(" merge=taskmark")).collect();
+    assert_eq!(
+        declared,
+        ["specs/*/plans/*.md merge=taskmark", "specs/TODO.md merge=taskmark", "specs/state.json merge=taskmark"]
+    );
+    let driver = repo.git(&main, &["config", "--local", "--get", "merge.taskmark.driver"]);
+    assert!(
+        driver.starts_with(env!("CARGO_BIN_EXE_taskmark")) && driver.contains("merge-driver %O %A %B %P"),
+        "{driver}"
+    );
+    assert!(!repo.home().join(".gitconfig").exists(), "nothing global without --global");
+    let second = repo.taskmark(&main, &["setup", "git"]);
+    assert!(text(&second.stdout).contains("already set up"), "{}", text(&second.stdout));
+    assert_eq!(repo.read(&main, ".gitattributes"), attributes);
+    let check = repo.taskmark(&main, &["setup", "git", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+    // Declared but no longer configured: --check fails and `check` says so.
+    repo.git(&main, &["config", "--unset", "merge.taskmark.driver"]);
+    let check = repo.taskmark(&main, &["setup", "git", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stdout));
+    assert!(
+        text(&check.stdout).contains("declared") || text(&check.stdout).contains("no merge.taskmark.driver"),
+        "{}",
+        text(&check.stdout)
+    );
+    let report = repo.taskmark(&main, &["check", "--no-baseline", "--root", "."]);
+    assert!(
+        text(&report.stdout).contains("warning: .gitattributes names the taskmark merge driver"),
+        "{}",
+        text(&report.stdout)
+    );
+    // --global: the user's configuration, and nothing in the repository's.
+    let global = repo.taskmark(&main, &["setup", "git", "--global", "--command", "taskmark"]);
+    assert_eq!(global.status.code(), Some(0), "{}", text(&global.stderr));
+    let user = std::fs::read_to_string(repo.home().join(".gitconfig"))
+        .or_else(|_| std::fs::read_to_string(repo.home().join(".config/git/config")))
+        .expect("the user's git configuration");
+    assert!(user.contains("driver = taskmark merge-driver %O %A %B %P"), "{user}");
+    assert!(repo.git_output(&main, &["config", "--local", "--get", "merge.taskmark.driver"]).stdout.is_empty());
+}
+
+#[test]
+fn the_driver_falls_back_to_a_line_merge_for_a_side_that_does_not_parse() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    let state = repo.read(&main, "specs/state.json");
+    let broken = std::path::Path::new("specs/state.json");
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(main.join(broken), state.replacen("\"status\": \"planned\",", "\"status\": \"planned\",,", 1))
+        .expect("write");
+    repo.commit(&main, "feature breaks state.json");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    std::fs::write(main.join(broken), state.replace("\"next_project_number\": 7", "\"next_project_number\": 8"))
+        .expect("write");
+    repo.commit(&main, "main");
+    let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
+    assert!(text(&output.stderr).contains("does not parse"), "{}", text(&output.stderr));
+    let merged = repo.read(&main, "specs/state.json");
+    assert!(merged.contains("\"planned\",,") && merged.contains("\"next_project_number\": 8"), "{merged}");
+}
+
+/// The driver run by hand as git runs it, on files that are not tracker text: it never panics,
+/// never loses a byte either side added, and says what it did.
+#[test]
+fn the_driver_on_binary_and_broken_input_merges_lines_and_keeps_every_byte() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let base = write("base", b"# TODO\n\xff\x00\xfe binary\n- [ ] one\n");
+    let ours = write("ours", b"# TODO\n\xff\x00\xfe binary\n- [x] one\n");
+    let theirs = write("theirs", b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [ ] one\n");
+    let run = |args: &[&Path]| {
+        Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .arg("merge-driver")
+            .args(args)
+            .arg("TODO.md")
+            .current_dir(dir.path())
+            .output()
+            .expect("the driver runs")
+    };
+    let output = run(&[&base, &ours, &theirs]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("merged as plain lines"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read(&ours).expect("read"), b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [x] one\n");
+    // A side git could not give: an error, and ours as it was (git then reports a conflict).
+    let before = std::fs::read(&ours).expect("read");
+    let output = run(&[&dir.path().join("missing"), &ours, &theirs]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read(&ours).expect("read"), before);
+}
