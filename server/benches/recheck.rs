@@ -3,8 +3,11 @@
 //! and of the diagnostics, and the two compared), on the generated 5,000-file workspace, in
 //! one process, the way the daemon's session does it for an agent's `set_status`.
 //!
-//! Each step is timed on its own (the copy of the index, applying each file of the change,
-//! updating the diagnostics, the comparison), so a regression says where it is.
+//! Also timed: what each editor's session then does with the written files (reads them back,
+//! re-indexes them and brings the diagnostics up to date), which the next change waits for.
+//! Under callgrind (`--changes 8`, `--toggle-collect='taskmark_engine::edit::refuse_new_drift'`
+//! or `--toggle-collect='recheck::read_back_written_files'`) the instruction counts say the same
+//! without the noise of a shared machine.
 //!
 //! `cargo bench --bench recheck` runs 200 changes; `-- --quick` is CI's smoke run (1,000 files,
 //! 20 changes).
@@ -14,6 +17,7 @@ mod generate;
 #[allow(dead_code)] // The resident-set reader only the memory benchmarks use.
 mod measure;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -22,7 +26,7 @@ use taskmark::engine::config::Config;
 use taskmark::engine::edit::{FixCheck, StatusChangeOptions, plan_status_change, refuse_new_drift};
 use taskmark::engine::index::WorkspaceIndex;
 use taskmark::engine::model::TaskKey;
-use taskmark::engine::rules::DiagnosticStore;
+use taskmark::engine::rules::{DiagnosticStore, Pending};
 use taskmark::engine::timestamp::Now;
 use taskmark::workspace::{self, DiskPaths};
 
@@ -54,6 +58,7 @@ fn main() -> anyhow::Result<()> {
     let mut plan = Vec::with_capacity(changes);
     let mut recheck = Vec::with_capacity(changes);
     let mut recheck_cpu = Vec::with_capacity(changes);
+    let (mut read_back, mut read_back_cpu) = (Vec::with_capacity(changes), Vec::with_capacity(changes));
     for change in 0..changes {
         let (status, reason) = &cycle[change % cycle.len()];
         let options = StatusChangeOptions { reason: reason.clone(), ..StatusChangeOptions::new(now.clone()) };
@@ -69,11 +74,14 @@ fn main() -> anyhow::Result<()> {
         let checked_at = Instant::now();
         plan.push((planned_at - started).as_secs_f64() * 1e3);
         recheck.push((checked_at - planned_at).as_secs_f64() * 1e3);
-        // The session then reads what was written: the next change plans against it.
-        let after = planned.applied_to(&index, |after, update| {
-            store.update(after, &workspace.config, None, &paths, update);
-        });
-        index = after;
+        // Each editor's session then reads back what was written, file by file, as its analysis
+        // thread does (the next change plans against it).
+        let read_back_at = Instant::now();
+        let cpu_before = thread_cpu_ms();
+        let written = planned.apply(&index);
+        read_back_written_files(&mut index, &mut store, &workspace.config, &paths, written);
+        read_back_cpu.push(thread_cpu_ms() - cpu_before);
+        read_back.push(read_back_at.elapsed().as_secs_f64() * 1e3);
     }
     println!(
         "\nAn unforced status change on {files} files ({:.1} MB), task {task} cycling through {}, {changes} changes:",
@@ -85,7 +93,28 @@ fn main() -> anyhow::Result<()> {
     report("re-check, this thread's processor time", &recheck_cpu);
     let total: Vec<f64> = plan.iter().zip(&recheck).map(|(a, b)| a + b).collect();
     report("plan and re-check", &total);
+    report("a session reading the written files back", &read_back);
+    report("reading back, this thread's processor time", &read_back_cpu);
     Ok(())
+}
+
+/// What an editor's session does with the files a change wrote (one function, for callgrind's
+/// `--toggle-collect=recheck::read_back_written_files`).
+#[inline(never)]
+fn read_back_written_files(
+    index: &mut WorkspaceIndex,
+    store: &mut DiagnosticStore,
+    config: &Config,
+    paths: &DiskPaths<'_>,
+    written: Vec<(String, String)>,
+) {
+    for (path, text) in written {
+        let mut pending = Pending::default();
+        index.write_file(&path, Arc::from(text), |index, update| {
+            store.follow(index, config, None, paths, update, &mut pending);
+        });
+        store.settle(index, config, None, paths, pending);
+    }
 }
 
 /// The processor time this thread has used, in ms: steadier than the clock on a shared machine

@@ -256,13 +256,14 @@ pub fn line_edits(old: &str, new: &str, change: Change) -> Vec<TextEdit> {
     let (old_at, new_at) = (offsets(&old_lines), offsets(&new_lines));
     // The changed stretches in line numbers, old and new; touching or overlapping ones are one
     // (edits of one text must be apart), whatever order the diff gives them in.
-    let mut stretches: Vec<(usize, usize, usize, usize)> =
+    let mut stretches = nearby_stretches(&old_lines, &new_lines).unwrap_or_else(|| {
         similar::capture_diff_slices(similar::Algorithm::Patience, &old_lines, &new_lines)
             .into_iter()
             .map(|op| op.as_tag_tuple())
             .filter(|(tag, _, _)| *tag != similar::DiffTag::Equal)
             .map(|(_, old, new)| (old.start, old.end, new.start, new.end))
-            .collect();
+            .collect()
+    });
     stretches.sort_unstable();
     let mut merged: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(stretches.len());
     for stretch in stretches {
@@ -286,6 +287,40 @@ pub fn line_edits(old: &str, new: &str, change: Change) -> Vec<TextEdit> {
         return whole();
     }
     edits
+}
+
+/// The changed stretches of lines (old start and end, new start and end) when every change is
+/// small and the lines after it agree again within a few lines, found by walking both sides
+/// once: what a status change does, and cheaper than a diff that hashes every line of a
+/// thousand-line region. `None` when a change is larger (the caller diffs).
+fn nearby_stretches(old: &[&str], new: &[&str]) -> Option<Vec<(usize, usize, usize, usize)>> {
+    /// How many lines a side may skip before the two agree again.
+    const WINDOW: usize = 8;
+    // Two lines in a row agree (or one agrees and both sides end there): an anchor, not a blank
+    // line by chance. Both sides ending is one too (a changed last line).
+    let anchored = |a: usize, b: usize| {
+        old.get(a).is_some_and(|line| new.get(b) == Some(line))
+            && (old.get(a + 1).zip(new.get(b + 1)).is_some_and(|(x, y)| x == y)
+                || (a + 1 == old.len() && b + 1 == new.len()))
+    };
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < old.len() || j < new.len() {
+        if i < old.len() && j < new.len() && old[i] == new[j] {
+            (i, j) = (i + 1, j + 1);
+            continue;
+        }
+        if i == old.len() || j == new.len() {
+            out.push((i, old.len(), j, new.len()));
+            break;
+        }
+        let skip = (1..=2 * WINDOW)
+            .flat_map(|distance| (0..=distance.min(WINDOW)).map(move |a| (a, distance - a)))
+            .find(|(a, b)| *b <= WINDOW && (anchored(i + a, j + b) || (i + a == old.len() && j + b == new.len())))?;
+        out.push((i, i + skip.0, j, j + skip.1));
+        (i, j) = (i + skip.0, j + skip.1);
+    }
+    Some(out)
 }
 
 /// How a text changed, as one replaced region: `old[start..old_end]` became
@@ -398,6 +433,37 @@ mod tests {
             prop_assert_eq!(apply_edits(&old, &edits), new);
             for pair in edits.windows(2) {
                 prop_assert!(pair[0].range.end() < pair[1].range.start(), "{:?}", edits);
+            }
+        }
+    }
+
+    proptest! {
+        /// The walk that finds nearby stretches, when it answers, answers right: the old lines
+        /// with its stretches replaced are the new lines.
+        #[test]
+        fn nearby_stretches_rebuild_the_new_lines(
+            old in prop::collection::vec("[abc]{0,2}", 0..40),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3, prop::collection::vec("[abcd]{0,2}", 0..3)), 0..4),
+        ) {
+            let mut new = old.clone();
+            for (at, remove, insert) in &edits {
+                let at = at.index(new.len() + 1);
+                let end = (at + remove).min(new.len());
+                new.splice(at..end, insert.iter().cloned());
+            }
+            let (old, new): (Vec<&str>, Vec<&str>) =
+                (old.iter().map(String::as_str).collect(), new.iter().map(String::as_str).collect());
+            if let Some(stretches) = nearby_stretches(&old, &new) {
+                let mut rebuilt: Vec<&str> = Vec::new();
+                let mut at = 0;
+                for (old_start, old_end, new_start, new_end) in stretches {
+                    prop_assert!(old_start >= at);
+                    rebuilt.extend(&old[at..old_start]);
+                    rebuilt.extend(&new[new_start..new_end]);
+                    at = old_end;
+                }
+                rebuilt.extend(&old[at..]);
+                prop_assert_eq!(rebuilt, new);
             }
         }
     }

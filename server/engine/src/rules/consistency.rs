@@ -29,38 +29,72 @@ pub(super) fn shape(cx: &Context) -> Shape {
 }
 
 /// The context of an index whose tracker roles are known not to have changed.
-pub(super) fn context_with_roles(index: &WorkspaceIndex, roles: HashSet<(usize, Role)>) -> Context {
-    Context { roles, mirrored: mirrored(index) }
+pub(super) fn context_with_roles(roles: HashSet<(usize, Role)>, mirror: &Mirror) -> Context {
+    Context { roles, mirrored: mirror.mirrored() }
 }
 
-pub(super) fn context(index: &WorkspaceIndex) -> Context {
+pub(super) fn context(index: &WorkspaceIndex, mirror: &Mirror) -> Context {
     let roles = index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
-    context_with_roles(index, roles)
+    context_with_roles(roles, mirror)
 }
 
-fn mirrored(index: &WorkspaceIndex) -> HashSet<usize> {
-    let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-    for (task, entry) in index.tasks() {
-        let Some(profile) = index.task_profile(task) else { continue };
-        let mut section = None;
-        let mut listed = false;
-        for place_ref in &entry.places {
-            let place = index.place(*place_ref);
-            match place.kind {
-                PlaceKind::TodoSection => section = Some((place_ref.file, place.status)),
-                PlaceKind::StateJson => listed = true,
-                _ => {}
+/// Which spec-folder trackers list their not-started tasks in state.json, counted task by task
+/// so that an update recounts only the tasks whose places changed.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Mirror {
+    /// Each not-started task with a TODO.md section: its tracker, and whether state.json lists it.
+    tasks: std::collections::HashMap<TaskKey, (usize, bool)>,
+    /// Per tracker: how many of those state.json lists, and how many there are.
+    counts: BTreeMap<usize, (usize, usize)>,
+}
+
+impl Mirror {
+    pub(super) fn of(index: &WorkspaceIndex) -> Mirror {
+        let mut mirror = Mirror::default();
+        mirror.update(index, index.tasks().keys());
+        mirror
+    }
+
+    /// Recounts `tasks` (their places changed, or they are gone).
+    pub(super) fn update<'a>(&mut self, index: &WorkspaceIndex, tasks: impl Iterator<Item = &'a TaskKey>) {
+        for task in tasks {
+            if let Some((tracker, listed)) = self.tasks.remove(task)
+                && let Some((with, all)) = self.counts.get_mut(&tracker)
+            {
+                *with -= usize::from(listed);
+                *all -= 1;
+            }
+            if let Some((tracker, listed)) = index.task(task).and_then(|entry| counted(index, task, entry)) {
+                let (with, all) = self.counts.entry(tracker).or_default();
+                *with += usize::from(listed);
+                *all += 1;
+                self.tasks.insert(task.clone(), (tracker, listed));
             }
         }
-        let Some((file, Some(status))) = section else { continue };
-        let Some(tracker) = index.entry(file).and_then(|it| it.tracker) else { continue };
-        if profile.kind(status) == Kind::Todo {
-            let (with, all) = counts.entry(tracker).or_default();
-            *with += usize::from(listed);
-            *all += 1;
+    }
+
+    /// The trackers most of whose not-started tasks state.json lists.
+    fn mirrored(&self) -> HashSet<usize> {
+        self.counts.iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| *tracker).collect()
+    }
+}
+
+/// A not-started task with a TODO.md section: its tracker and whether state.json lists it.
+fn counted(index: &WorkspaceIndex, task: &TaskKey, entry: &TaskEntry) -> Option<(usize, bool)> {
+    let profile = index.task_profile(task)?;
+    let mut section = None;
+    let mut listed = false;
+    for place_ref in &entry.places {
+        let place = index.place(*place_ref);
+        match place.kind {
+            PlaceKind::TodoSection => section = Some((place_ref.file, place.status)),
+            PlaceKind::StateJson => listed = true,
+            _ => {}
         }
     }
-    counts.into_iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| tracker).collect()
+    let (file, Some(status)) = section? else { return None };
+    let tracker = index.entry(file)?.tracker?;
+    (profile.kind(status) == Kind::Todo).then_some((tracker, listed))
 }
 
 pub(super) fn task(

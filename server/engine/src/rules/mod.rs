@@ -74,6 +74,8 @@ pub struct DiagnosticStore {
     /// Which stores each tracker has and whether its state.json lists not-started tasks: when
     /// it changes, every task's orphan check changes.
     shape: consistency::Shape,
+    /// What the `mirrored` half of the shape is counted from.
+    mirror: consistency::Mirror,
     /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
     /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
     history: BTreeSet<FileId>,
@@ -287,7 +289,8 @@ impl DiagnosticStore {
             .par_iter()
             .map(|file| (*file, FileDiagnostics::compute(index, config, baseline, paths, *file)))
             .collect();
-        let cx = consistency::context(index);
+        let mirror = consistency::Mirror::of(index);
+        let cx = consistency::context(index, &mirror);
         let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
         let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
             .par_iter()
@@ -295,7 +298,14 @@ impl DiagnosticStore {
             .collect();
         let mut sink = Sink { config, out: Vec::new() };
         consistency::phases(index, &mut sink);
-        DiagnosticStore { files, tasks, phases: sink.out, shape: consistency::shape(&cx), history: index.history() }
+        DiagnosticStore {
+            files,
+            tasks,
+            phases: sink.out,
+            shape: consistency::shape(&cx),
+            mirror,
+            history: index.history(),
+        }
     }
 
     /// Recomputes what `update` touched. Returns the files whose diagnostics may have changed.
@@ -404,10 +414,13 @@ impl DiagnosticStore {
         let Pending { rebuilt, in_place, added_or_removed, phases, changed, mut tasks, files, last, mut touched } =
             pending;
         // An edit in place keeps every file's class, so the trackers' roles stay as they were.
+        if !rebuilt {
+            self.mirror.update(index, changed.iter());
+        }
         let cx = if in_place && !rebuilt {
-            consistency::context_with_roles(index, self.shape.0.clone())
+            consistency::context_with_roles(self.shape.0.clone(), &self.mirror)
         } else {
-            consistency::context(index)
+            consistency::context(index, &self.mirror)
         };
         if rebuilt || consistency::shape(&cx) != self.shape {
             let before: BTreeSet<FileId> = self.located().collect();
@@ -443,7 +456,14 @@ impl DiagnosticStore {
         }
         self.history = history;
         // Other files: when a file came or went, every file with links (they may resolve now,
-        // or not); counters, which count tasks across files.
+        // or not); counters, which count their tracker's tasks across its files (every tracker's
+        // when a file came or went: a removed file's tracker is not known any more).
+        let scope_of = |entry: &crate::index::FileEntry| entry.tracker.map(|it| index.trackers()[it].root.as_str());
+        let scopes: HashSet<&str> = changed
+            .iter()
+            .map(|it| it.scope.as_str())
+            .chain(files.iter().filter_map(|it| index.entry(*it)).filter_map(scope_of))
+            .collect();
         for (file, entry) in index.entries() {
             if Some(file) == last {
                 continue;
@@ -454,7 +474,9 @@ impl DiagnosticStore {
                     touched.insert(file);
                     self.files.insert(file, fresh);
                 }
-            } else if entry.parsed.counters.is_some() {
+            } else if entry.parsed.counters.is_some()
+                && (added_or_removed || scope_of(entry).is_some_and(|it| scopes.contains(it)))
+            {
                 let whole = check_whole_file(index, config, baseline, file);
                 let stored = self.files.entry(file).or_default();
                 if stored.whole != whole {
@@ -464,9 +486,26 @@ impl DiagnosticStore {
             }
         }
         // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
-        let dependencies: HashSet<(&str, DependencyKey)> =
-            changed.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
-        if !dependencies.is_empty() {
+        // Every dependency in the workspace is looked at: against a few changed tasks one by
+        // one, against many through a hash set of their keys.
+        if changed.len() <= FEW {
+            let names = |id: &str, task: &TaskKey| {
+                id.eq_ignore_ascii_case(&task.id) || id.rsplit('-').next() == task.id.rsplit('-').next()
+            };
+            for (task, entry) in index.tasks() {
+                let depends =
+                    entry.places.iter().any(|place| {
+                        index.place(*place).dependencies.iter().any(|it| {
+                            changed.iter().any(|changed| changed.scope == task.scope && names(&it.id, changed))
+                        })
+                    });
+                if depends {
+                    tasks.insert(task.clone());
+                }
+            }
+        } else {
+            let dependencies: HashSet<(&str, DependencyKey)> =
+                changed.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
             for (task, entry) in index.tasks() {
                 let depends = entry.places.iter().any(|place| {
                     index.place(*place).dependencies.iter().any(|it| {
@@ -568,24 +607,28 @@ fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str)
     diagnostics.dedup();
 }
 
-/// Whether a dependency id written in a file names the task `id` (`058` is `58`; Backlog.md's
-/// `task-24` may name `BACK-24`).
+/// Up to how many changed tasks their dependents are found by comparing ids one by one.
+const FEW: usize = 16;
+
 /// How a written dependency (`task-24`, `BACK-7`, `221`) names a task, as hashable keys: it
 /// names every task that shares either key (the same id ignoring case, or the same number
 /// after the last `-`). Lets an update find the dependents of hundreds of changed tasks in one
-/// pass.
+/// pass; borrowed where the id is already lower case (most are numbers), since every
+/// dependency in the workspace is looked up.
 #[derive(Debug, PartialEq, Eq, Hash)]
-enum DependencyKey {
-    Folded(String),
-    Suffix(String),
+enum DependencyKey<'a> {
+    Folded(std::borrow::Cow<'a, str>),
+    Suffix(&'a str),
 }
 
-impl DependencyKey {
-    fn of(id: &str) -> [DependencyKey; 2] {
-        [
-            DependencyKey::Folded(id.to_ascii_lowercase()),
-            DependencyKey::Suffix(id.rsplit('-').next().unwrap_or(id).to_string()),
-        ]
+impl DependencyKey<'_> {
+    fn of(id: &str) -> [DependencyKey<'_>; 2] {
+        let folded = if id.bytes().any(|it| it.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(id.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(id)
+        };
+        [DependencyKey::Folded(folded), DependencyKey::Suffix(id.rsplit('-').next().unwrap_or(id))]
     }
 }
 
