@@ -12,6 +12,7 @@ use crate::engine::config::{self, Config};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::layout::{self, Role};
 use crate::engine::rules::PathOracle;
+use rayon::prelude::*;
 
 /// Files larger than this are not tracker files anyone edits by hand; they are skipped with a
 /// note rather than read into memory.
@@ -362,6 +363,66 @@ pub fn load_selected(
     Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read })
 }
 
+/// More files than this differing from the index a copy starts from (or a tenth of its files,
+/// if more), and indexing them one by one costs more than indexing the workspace afresh.
+const FEW_CHANGES: usize = 64;
+
+/// Whether `changes` files differing out of `files` are few enough to index one by one.
+pub fn few_changes(changes: usize, files: usize) -> bool {
+    changes <= FEW_CHANGES.max(files / 10)
+}
+
+/// The workspace at `root` indexed as a copy of `like`, the index of the same folder in
+/// another checkout of the repository (at `like_root`): the entries of the files that are the
+/// same in both are shared (their texts and parses), and only the files that differ are indexed.
+/// Several worktrees of one repository then cost little more memory than one. `None` when the
+/// configurations read the trackers differently or too many files differ (the caller loads the
+/// workspace afresh).
+pub fn load_like(root: &Path, config: &Config, like: &WorkspaceIndex, like_root: &Path) -> Option<WorkspaceIndex> {
+    if like.vocabularies() != &config.vocabularies {
+        return None;
+    }
+    let canonical_root = std::fs::canonicalize(root).ok()?;
+    let walked = walk_under(root, config, None).ok()?;
+    let read = |path: &str| -> Option<Arc<str>> {
+        let full = root.join(path);
+        if walked.links.contains(path) && outside_root(&canonical_root, &full).is_some() {
+            return None;
+        }
+        read_text(&full).ok().filter(|it| it.lossy.is_none()).map(|it| it.text)
+    };
+    let paths: Vec<&String> = walked.paths.iter().filter(|it| wanted(it)).collect();
+    let there: HashSet<&str> = paths.iter().map(|it| it.as_str()).collect();
+    // Each file there that is not as `like` has it: its text now (`None`: not indexable there).
+    let mut changes: Vec<(String, Option<Arc<str>>)> = paths
+        .par_iter()
+        .filter_map(|path| {
+            let text = read(path);
+            let same = match (like.file_id(path).and_then(|it| like.entry(it)), &text) {
+                (Some(entry), Some(text)) if entry.class.role != layout::Role::Prose => *entry.text == **text,
+                // Prose keeps no text: compare with the file where `like` was read.
+                (Some(_), Some(text)) => read_text(&like_root.join(path.as_str())).is_ok_and(|it| *it.text == **text),
+                (Some(_), None) => false,
+                (None, text) => text.is_none(),
+            };
+            (!same).then(|| (path.to_string(), text))
+        })
+        .collect();
+    changes.extend(
+        like.entries()
+            .filter(|(_, entry)| !there.contains(entry.path.as_str()))
+            .map(|(_, entry)| (entry.path.clone(), None)),
+    );
+    if !few_changes(changes.len(), like.len()) {
+        return None;
+    }
+    let mut index = like.clone();
+    for (path, text) in changes {
+        index.set_file(&path, text);
+    }
+    Some(index)
+}
+
 /// The first file of the tracker at `scope` that could not be read (or folder that may hold
 /// one), from a workspace's `(path, reason)` list of files it could not read.
 pub fn unreadable_in_tracker<'a>(
@@ -499,6 +560,72 @@ impl PathFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("a folder");
+        for entry in std::fs::read_dir(from).expect("a folder").flatten() {
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("a copy");
+            }
+        }
+    }
+
+    /// What a workspace's index says, for comparing two: every task's status and every
+    /// diagnostic.
+    fn said(root: &Path, index: &WorkspaceIndex) -> (Vec<String>, Vec<String>) {
+        let known: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+        let paths = DiskPaths { root, known: &known };
+        let statuses = index
+            .tasks()
+            .keys()
+            .map(|task| format!("{task} {:?}", index.task_status(task).map(|(place, _)| index.place(place).shown())))
+            .collect();
+        let diagnostics = crate::engine::rules::check(index, &Config::default(), None, &paths)
+            .iter()
+            .map(|it| format!("{} {:?} {} {}", index.path(it.file), it.range, it.code, it.message))
+            .collect();
+        (statuses, diagnostics)
+    }
+
+    #[test]
+    fn another_worktree_is_indexed_from_this_ones_index_sharing_what_is_the_same() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (here, there) = (dir.path().join("here"), dir.path().join("there"));
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example");
+        copy_tree(&example, &here);
+        copy_tree(&example, &there);
+        // There, a task moved on, a plan was added and a report removed.
+        let todo = there.join("specs/TODO.md");
+        let text = std::fs::read_to_string(&todo).expect("TODO.md");
+        std::fs::write(&todo, text.replacen("- **14** [PLANNED]", "- **14** [IMPLEMENTING]", 1)).expect("write");
+        std::fs::write(
+            there.join("specs/012_sync_engine/plans/implementation-002.md"),
+            "# Plan\n- **Task**: 12 - Sync engine\n- **Status**: [NOT STARTED]\n",
+        )
+        .expect("write");
+        std::fs::remove_file(there.join("specs/011_offline_cache/reports/research-001.md")).expect("remove");
+
+        let config = Config::default();
+        let here_index = load(&here, config.clone(), &|_, _| {}).expect("here").index;
+        let like = load_like(&there, &config, &here_index, &here).expect("few files differ");
+        let fresh = load(&there, config.clone(), &|_, _| {}).expect("there").index;
+        assert_eq!(said(&there, &like), said(&there, &fresh));
+        // The unchanged state.json is the same entry, text and parse, in both indexes.
+        fn entry<'a>(index: &'a WorkspaceIndex, path: &str) -> &'a crate::engine::index::FileEntry {
+            index.file_id(path).and_then(|it| index.entry(it)).expect("indexed")
+        }
+        assert!(std::ptr::eq(entry(&like, "specs/state.json"), entry(&here_index, "specs/state.json")));
+        assert!(!std::ptr::eq(entry(&like, "specs/TODO.md"), entry(&here_index, "specs/TODO.md")));
+        assert!(like.file_id("specs/011_offline_cache/reports/research-001.md").is_none());
+
+        // Read in other vocabularies, the other worktree is indexed afresh.
+        let mut other = config.clone();
+        other.vocabularies.learn_min_places = None;
+        assert!(load_like(&there, &other, &here_index, &here).is_none());
+    }
 
     #[cfg(unix)]
     #[test]

@@ -33,7 +33,7 @@ pub struct Config {
 pub const DEFAULT_INDEX_LIMIT_MIB: u64 = 1024;
 
 /// Which vocabulary each tracker uses: the input of parsing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vocabularies {
     /// Profiles by name: the built-ins, changed or joined by configuration.
     pub profiles: BTreeMap<String, Profile>,

@@ -1153,6 +1153,11 @@ impl WorkspaceIndex {
         self.files.get(file.0 as usize).and_then(Option::as_deref)
     }
 
+    /// The configured vocabularies the index reads its trackers in.
+    pub fn vocabularies(&self) -> &Vocabularies {
+        &self.vocabularies
+    }
+
     /// The indexed text of the file at `path`.
     pub fn text_at(&self, path: &str) -> Option<&Arc<str>> {
         self.entry(self.file_id(path)?).map(|it| &it.text)

@@ -16,7 +16,8 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::engine::config::Config;
-use crate::engine::index::WorkspaceIndex;
+use crate::engine::index::{SourceFile, WorkspaceIndex};
+use crate::engine::layout::Role;
 use crate::engine::lifecycle::across::OtherWorktree;
 use crate::git;
 use crate::lsp::analysis::Job;
@@ -68,7 +69,8 @@ struct Followed {
 /// of its own until `host` is gone.
 fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Host>) {
     let spawned = std::thread::Builder::new().name("taskmark-worktrees".into()).spawn(move || {
-        let mut followed = match discover(&root, &config) {
+        let here = host.upgrade().and_then(|it| it.saved_index());
+        let mut followed = match discover(&root, &config, here.as_ref()) {
             Ok(followed) => followed,
             Err(reason) => {
                 tracing::debug!("no view of other worktrees for {}: {reason}", root.display());
@@ -132,8 +134,11 @@ fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Hos
     }
 }
 
-/// The other worktrees with the workspace folder in them, each read as saved.
-fn discover(root: &Path, config: &Config) -> Result<Vec<Followed>, String> {
+/// The other worktrees with the workspace folder in them, each read as saved. Their indexes
+/// (and the merge bases') start from `saved`, this workspace's index as saved, when given: the
+/// files that are the same in both share their entries, so each further worktree costs about
+/// what differs in it.
+fn discover(root: &Path, config: &Config, saved: Option<&WorkspaceIndex>) -> Result<Vec<Followed>, String> {
     let top = git::toplevel(root).ok_or("not in a git repository")?;
     let inside = root.strip_prefix(&top).unwrap_or(Path::new("")).to_path_buf();
     let here = git::commit_of(root, "HEAD");
@@ -162,7 +167,7 @@ fn discover(root: &Path, config: &Config) -> Result<Vec<Followed>, String> {
                 bases
                     .entry(commit.clone())
                     .or_insert_with(|| match git::files_at(root, &commit) {
-                        Ok(files) => Some(Arc::new(WorkspaceIndex::build(files, &config.vocabularies))),
+                        Ok(files) => Some(Arc::new(at_commit(saved, files, config))),
                         Err(error) => {
                             tracing::warn!("cannot read the trackers at {commit}: {error:#}");
                             None
@@ -174,13 +179,48 @@ fn discover(root: &Path, config: &Config) -> Result<Vec<Followed>, String> {
         };
         // Each worktree as it is configured there (its `.taskmark.toml` may differ), else as here.
         let its_config = workspace::load_config(&view_root).unwrap_or_else(|_| config.clone());
-        match workspace::load(&view_root, its_config, &|_, _| {}) {
-            Ok(loaded) => followed
-                .push(Followed { root: view_root, view: OtherWorktree { name, index: Arc::new(loaded.index), base } }),
-            Err(error) => tracing::warn!("cannot read the worktree {}: {error:#}", view_root.display()),
-        }
+        let shared = saved.and_then(|saved| workspace::load_like(&view_root, &its_config, saved, root));
+        let index = match shared {
+            Some(index) => index,
+            None => match workspace::load(&view_root, its_config, &|_, _| {}) {
+                Ok(loaded) => loaded.index,
+                Err(error) => {
+                    tracing::warn!("cannot read the worktree {}: {error:#}", view_root.display());
+                    continue;
+                }
+            },
+        };
+        followed.push(Followed { root: view_root, view: OtherWorktree { name, index: Arc::new(index), base } });
     }
     Ok(followed)
+}
+
+/// The index of the tracker files at a commit: `here` with the files that differ there
+/// replaced (and the tracker files it lacks removed; the documents it reads as prose, the
+/// repository's standards among them, kept), or built from the files when too many differ.
+fn at_commit(here: Option<&WorkspaceIndex>, files: Vec<SourceFile>, config: &Config) -> WorkspaceIndex {
+    let Some(here) = here.filter(|it| it.vocabularies() == &config.vocabularies) else {
+        return WorkspaceIndex::build(files, &config.vocabularies);
+    };
+    let at: BTreeSet<&str> = files.iter().map(|it| it.path.as_str()).collect();
+    let gone: Vec<String> = here
+        .entries()
+        .filter(|(_, entry)| entry.class.role != Role::Prose && !at.contains(entry.path.as_str()))
+        .map(|(_, entry)| entry.path.clone())
+        .collect();
+    let differing: Vec<&SourceFile> =
+        files.iter().filter(|it| here.text_at(&it.path).is_none_or(|text| **text != *it.text)).collect();
+    if !workspace::few_changes(gone.len() + differing.len(), here.len()) {
+        return WorkspaceIndex::build(files, &config.vocabularies);
+    }
+    let mut index = here.clone();
+    for path in gone {
+        index.set_file(&path, None);
+    }
+    for file in differing {
+        index.set_file(&file.path, Some(file.text.clone()));
+    }
+    index
 }
 
 /// Reads the changed files of each worktree into its index; whether any index changed.

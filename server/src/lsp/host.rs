@@ -192,6 +192,11 @@ impl Host {
         Some(("HEAD".to_string(), index))
     }
 
+    /// The index of the files as saved, once read (a copy: its entries are shared).
+    pub fn saved_index(&self) -> Option<WorkspaceIndex> {
+        lock(&self.state).saved.as_ref().map(|it| it.index.clone())
+    }
+
     /// Reads `path` (relative to the root) as the disk has it now, and moves the saved state
     /// to it. When the saved state already holds that text, its copy is returned, so the
     /// sessions that apply the change share one text.
