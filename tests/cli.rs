@@ -10,6 +10,11 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
 }
 
+/// A folder's real path as a string: what the binary prints as a root.
+fn canonical(path: &Path) -> String {
+    std::fs::canonicalize(path).expect("an existing folder").display().to_string()
+}
+
 fn taskmark(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .args(args)
@@ -65,7 +70,7 @@ fn git(dir: &Path, args: &[&str]) {
 fn example_workspace_human_output() {
     let output = taskmark(&example(), &["check", ".", "--no-baseline"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(stdout(&output).replace(&canonical(&example()), "[EXAMPLE]"));
 }
 
 #[test]
@@ -162,6 +167,157 @@ fn exit_codes() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot open does/not/exist"), "{}", stderr(&output));
     assert_eq!(taskmark(clean.path(), &["--version"]).status.code(), Some(0));
+}
+
+/// Runs `taskmark` with `HOME` set to `home`, so the home-folder guard can be tested.
+fn taskmark_with_home(cwd: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .output()
+        .expect("the taskmark binary runs")
+}
+
+const ONE_TASK: &[u8] = b"### 1. Fine\n- **Status**: [NOT STARTED]\n";
+
+#[test]
+fn check_says_which_root_it_chose_and_why() {
+    let repository = workspace(&[("docs/specs/TODO.md", ONE_TASK)]);
+    git(repository.path(), &["init", "-q"]);
+    let root = canonical(repository.path());
+    let output = taskmark(&repository.path().join("docs"), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("taskmark: root {root} (the folder holding .git)\n")),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(stderr(&output), "", "a root a marker chose needs no note");
+
+    std::fs::write(repository.path().join("docs/.taskmark.toml"), "").expect("write");
+    let output = taskmark(&repository.path().join("docs/specs"), &["check", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["summary"]["root"], format!("{root}/docs"));
+    assert_eq!(json["summary"]["root_chosen_by"], "the folder holding .taskmark.toml");
+
+    let output = taskmark(repository.path(), &["check", "--no-baseline", "--root", "docs/specs", "--format", "github"]);
+    assert!(stdout(&output).contains(&format!("taskmark: root {root}/docs/specs (--root)\n")), "{}", stdout(&output));
+}
+
+#[test]
+fn a_root_no_marker_chose_is_named_and_bounded() {
+    let home = workspace(&[("specs/TODO.md", ONE_TASK)]);
+    let home_path = canonical(home.path());
+    let elsewhere = tempfile::tempdir().expect("a temporary folder");
+    // No .git or .taskmark.toml above a temporary folder: the current folder is the root, said so.
+    let output = taskmark_with_home(home.path(), elsewhere.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "taskmark: note: root {home_path} (the current folder; no .git or .taskmark.toml at or above it; --root DIR names another)"
+        )),
+        "{}",
+        stderr(&output)
+    );
+
+    // The same folder as the user's home is refused, naming --root; --root takes it.
+    let output = taskmark_with_home(home.path(), home.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("it is your home folder"), "{message}");
+    assert!(message.contains(&format!("pass --root {home_path} to index it anyway")), "{message}");
+    assert_eq!(stdout(&output), "", "nothing indexed");
+    for command in [&["show", "1"][..], &["list"], &["set", "1", "planning", "--dry-run"]] {
+        let output = taskmark_with_home(home.path(), home.path(), command);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {}", stderr(&output));
+    }
+    let output = taskmark_with_home(home.path(), home.path(), &["check", "--no-baseline", "--root", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // So is `/`, at once (it used to walk the whole file system for minutes).
+    if !Path::new("/.git").exists() && !Path::new("/.taskmark.toml").exists() {
+        let started = std::time::Instant::now();
+        let output = taskmark(Path::new("/"), &["check"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("it is the file system's root"), "{}", stderr(&output));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    // And a folder of more files than a tracker workspace has.
+    let big = workspace(&[("specs/TODO.md", ONE_TASK)]);
+    for n in 0..taskmark::workspace::UNMARKED_ROOT_MAX_FILES {
+        std::fs::write(big.path().join(format!("f{n}.txt")), "").expect("write");
+    }
+    let output = taskmark(big.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("it holds more than 5000 files"), "{}", stderr(&output));
+    assert_eq!(taskmark(big.path(), &["check", "--no-baseline", "--root", "."]).status.code(), Some(0));
+}
+
+#[test]
+fn no_tracker_under_the_root_is_said_plainly() {
+    let empty = workspace(&[("README.md", b"# Notes\n")]);
+    git(empty.path(), &["init", "-q"]);
+    let root = canonical(empty.path());
+    let output = taskmark(empty.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains(&format!("no tracker found under {root} (the folder holding .git)")),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "", "no report on zero files");
+    assert_eq!(taskmark(empty.path(), &["list"]).status.code(), Some(2));
+    let output = taskmark(empty.path(), &["show", "1"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains(&format!("no tracker found under {root}")), "{}", stderr(&output));
+}
+
+#[test]
+fn every_command_that_takes_a_root_explains_it() {
+    for command in
+        ["check", "show", "list", "new", "edit", "archive", "set", "fix", "config", "recover", "status", "mcp", "hook"]
+    {
+        let help = stdout(&taskmark(&example(), &[command, "--help"]));
+        let option = help.find("--root <DIR>").unwrap_or_else(|| panic!("{command}: {help}"));
+        let after = &help[option + "--root <DIR>".len()..];
+        let text = after.split("\n  -").next().unwrap_or("");
+        assert!(text.contains("workspace root"), "{command}: --root without help: {help}");
+    }
+}
+
+#[test]
+fn one_exit_code_per_kind_of_failure() {
+    use taskmark::cli::exit;
+    let dir = workspace(&[("specs/TODO.md", b"### 39. Sync\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n")]);
+    git(dir.path(), &["init", "-q"]);
+    let code = |args: &[&str]| taskmark(dir.path(), args).status.code();
+    // An unknown task is a refusal (3) for every command that names one.
+    assert_eq!(code(&["show", "9999"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "9999", "implementing", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["edit", "9999", "--title", "x", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["archive", "9999", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "39", "shipped", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "39", "completed", "--dry-run"]), Some(exit::REFUSED.into()), "a forbidden transition");
+    // Bad arguments are 2 everywhere.
+    assert_eq!(code(&["show"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["set", "39", "implementing", "--date", "yesterday"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["fix", "--code", "no-such-rule"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["check", "--no-baseline"]), Some(exit::CLEAN.into()));
+    // The table is listed once, in every command's --help and in README.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    for command in [&["--help"][..], &["check", "--help"], &["set", "--help"], &["show", "--help"]] {
+        let help = stdout(&taskmark(dir.path(), command));
+        assert!(help.contains("Exit status:"), "{command:?}: {help}");
+        for (code, meaning) in exit::TABLE {
+            assert!(help.contains(&format!("  {code}  {meaning}")), "{command:?} lacks {code}: {help}");
+        }
+    }
+    for (code, meaning) in exit::TABLE {
+        assert!(readme.contains(&format!("| {code} | {meaning} |")), "README's exit status table lacks {code}");
+    }
 }
 
 #[test]
@@ -268,7 +424,7 @@ fn show_a_task() {
         json["places"].as_array().into_iter().flatten().filter_map(|it| it["value"].as_str()).collect();
     assert_eq!(values, vec!["[RESEARCHED]", "planned", "[RESEARCHED]"]);
     let output = taskmark(&example(), &["show", "99"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     assert!(stderr(&output).contains("no task `99`"));
 }
 
@@ -279,7 +435,7 @@ fn show_asks_for_a_scope_when_ids_collide() {
         ("b/specs/TODO.md", b"### 1. Other\n- **Status**: [PLANNED]\n"),
     ]);
     let output = taskmark(dir.path(), &["show", "1", "--root", "."]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     assert!(stderr(&output).contains("a/specs:1, b/specs:1"), "{}", stderr(&output));
     let output = taskmark(dir.path(), &["show", "b/specs:1", "--root", "."]);
     assert!(stdout(&output).contains("status: [PLANNED]"), "{}", stdout(&output));

@@ -24,21 +24,52 @@ use crate::git;
 use crate::workspace::{self, DiskPaths, Workspace};
 use render::{Counts, Paths};
 
-/// Exit codes, as `taskmark check` documents them.
+/// Exit codes: one per kind of outcome, the same in every command. [`exit::TABLE`] is the one
+/// list `--help` prints (and README's table follows; a test compares them).
 pub mod exit {
+    /// Done (or nothing to do); for `check`, no errors.
     pub const CLEAN: u8 = 0;
+    /// `check` found errors (or warnings, with `--deny warnings`).
     pub const FINDINGS: u8 = 1;
+    /// The command cannot run as given: bad arguments, a path or `.taskmark.toml` that cannot
+    /// be read or is invalid, a root refused (no `.git` or `.taskmark.toml` and too big) or
+    /// holding no tracker, an answer of the daemon lost.
     pub const FAILURE: u8 = 2;
-    /// `set`/`fix`: the engine refused the change (an unknown task or status, a transition the
-    /// vocabulary forbids, a missing reason).
+    /// The request names what the workspace does not have, or asks what it does not allow: an
+    /// unknown or ambiguous task or status, a transition the vocabulary forbids, a missing
+    /// reason, a change that would leave new problems.
     pub const REFUSED: u8 = 3;
-    /// `set`/`fix`: a file changed since it was read, `--from` did not match, or another
-    /// command held the workspace lock too long.
+    /// A file changed since it was read, `--from` did not match, or another command held the
+    /// workspace lock too long.
     pub const CONFLICT: u8 = 4;
-    /// `set`/`fix`: a file could not be written safely (IO failure, read-only, outside the
-    /// root, not UTF-8).
+    /// A file could not be written safely (IO failure, read-only, outside the root, not UTF-8,
+    /// a store of the tracker that does not parse).
     pub const WRITE_FAILED: u8 = 5;
+
+    /// Every exit code with what it means, as `--help` lists them.
+    pub const TABLE: [(u8, &str); 6] = [
+        (CLEAN, "done, or nothing to do; for `check`, no errors"),
+        (FINDINGS, "`check` found errors (or warnings, with --deny warnings)"),
+        (FAILURE, "cannot run as given: bad arguments, unreadable path or config, no usable root or tracker"),
+        (REFUSED, "refused: unknown or ambiguous task or status, forbidden transition, missing reason"),
+        (CONFLICT, "conflict: a file changed since it was read, --from did not match, the lock was held"),
+        (WRITE_FAILED, "a file could not be written safely (nothing was written)"),
+    ];
+
+    /// The table as `--help` prints it after the options.
+    pub fn help() -> String {
+        let mut out = String::from("Exit status:\n");
+        for (code, meaning) in TABLE {
+            out.push_str(&format!("  {code}  {meaning}\n"));
+        }
+        out.push_str("  (`taskmark hook` exits 2 to hand an edit's problems to the agent, as its hook protocol asks)");
+        out
+    }
 }
+
+/// What `--root` says in every command's help.
+pub(crate) const ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the current one holding .taskmark.toml or .git; without either, the current folder, unless it is / or your home or holds more than 5,000 files (then --root is needed)";
+const CHECK_ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the first PATH holding .taskmark.toml, else that PATH; with no PATH, the nearest folder at or above the current one holding .taskmark.toml or .git. A folder found by neither is refused if it is / or your home or holds more than 5,000 files (then --root is needed)";
 
 #[derive(Parser, Debug)]
 #[command(name = "taskmark", version, about = "Keeps markdown task trackers honest", max_term_width = 100)]
@@ -96,8 +127,7 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct McpArgs {
-    /// The workspace root (default: the nearest folder above with .taskmark.toml or .git).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     /// Work on disk alone, in a language server of this command's own, instead of through the
     /// daemon that serves the editors.
@@ -147,8 +177,7 @@ struct DaemonArgs {
 struct CheckArgs {
     /// Files or folders to report on (the whole workspace is always indexed).
     paths: Vec<PathBuf>,
-    /// The workspace root (default: the nearest folder with a .taskmark.toml, else the path).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = CHECK_ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -171,7 +200,8 @@ struct CheckArgs {
 struct ShowArgs {
     /// A task id: `221`, `058`, `BACK-200`, or `SCOPE:ID` when several trackers use the id.
     task: String,
-    #[arg(long)]
+
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -203,7 +233,8 @@ struct SetArgs {
     /// see the change on disk instead of in their buffers).
     #[arg(long)]
     no_daemon: bool,
-    #[arg(long)]
+
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -219,7 +250,8 @@ struct FixArgs {
     /// Write the files from this process even when a taskmark daemon serves editors.
     #[arg(long)]
     no_daemon: bool,
-    #[arg(long)]
+
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -232,13 +264,14 @@ struct ConfigArgs {
     /// Explain this profile instead of the ones the workspace uses.
     #[arg(long)]
     profile: Option<String>,
-    #[arg(long)]
+
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
 struct RecoverArgs {
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -260,8 +293,17 @@ enum Deny {
     Warnings,
 }
 
+/// The command line as clap knows it, with the exit codes after every command's help: what
+/// parsing, `taskmark completions` and `taskmark man` all read.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let help = exit::help();
+    Cli::command().after_help(help.clone()).mut_subcommands(|it| it.after_long_help(help.clone()))
+}
+
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command().try_get_matches().and_then(|matches| Cli::from_arg_matches(&matches)) {
         Ok(it) => it,
         Err(error) => {
             let code = if error.use_stderr() { exit::FAILURE } else { exit::CLEAN };
@@ -280,7 +322,7 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
-        Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
+        Command::Recover(args) => find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root.path)),
         Command::Lsp(args) => lsp(args),
         Command::Mcp(args) => mcp(args),
         Command::Hook(args) => hook::hook(args),
@@ -295,10 +337,46 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
-    let root = workspace::find_root(root, paths)?;
-    write::note_pending(&root);
-    load(&root)
+/// The workspace root, as [`workspace::find_root`] picks it. A root no marker chose (no `.git`
+/// or `.taskmark.toml` at or above) is named on stderr: the user did not choose it either.
+pub(crate) fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<workspace::Root> {
+    let root = workspace::find_root(explicit, paths)?;
+    if let workspace::RootReason::Unmarked { .. } = root.reason {
+        eprintln!("taskmark: note: root {} ({}; --root DIR names another)", root.path.display(), root.why());
+    }
+    Ok(root)
+}
+
+/// The workspace of a read-only command, and its root (with why it was chosen).
+pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<(workspace::Root, Workspace)> {
+    let root = find_root(root, paths)?;
+    write::note_pending(&root.path);
+    let workspace = load(&root.path)?;
+    Ok((root, workspace))
+}
+
+/// Why a task named on the command line is unknown when the workspace has no tracker at all.
+pub(crate) fn note_no_tracker(workspace: &Workspace) {
+    if workspace.index.trackers().is_empty() {
+        eprintln!("taskmark: note: no tracker found under {}", workspace.root.display());
+    }
+}
+
+/// `no tracker found under ROOT`, for a command that needs one (exit 2): said plainly, rather
+/// than a report on zero files.
+pub(crate) fn no_tracker(workspace: &Workspace, root: Option<&workspace::Root>) -> Option<u8> {
+    let explained = workspace.skipped.iter().chain(&workspace.noted).any(|it| it.tracker);
+    if !workspace.index.trackers().is_empty() || explained {
+        return None;
+    }
+    let root = match root {
+        Some(root) => format!("{} ({})", root.path.display(), root.why()),
+        None => workspace.root.display().to_string(),
+    };
+    eprintln!(
+        "taskmark: error: no tracker found under {root}: no TODO.md, state.json, plan, checklist or Backlog.md that taskmark reads (--root DIR names another folder)"
+    );
+    Some(exit::FAILURE)
 }
 
 pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
@@ -423,7 +501,10 @@ fn baseline_of(
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let workspace = open(args.root.as_deref(), &args.paths)?;
+    let (root, workspace) = open(args.root.as_deref(), &args.paths)?;
+    if let Some(code) = no_tracker(&workspace, Some(&root)) {
+        return Ok(code);
+    }
     let baseline_index = baseline_of(&workspace, args.since.as_deref(), args.no_baseline)?;
     let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
@@ -464,10 +545,13 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                     skipped.len() - NAMED
                 )?;
             }
+            writeln!(stdout, "taskmark: {}", root.describe())?;
             writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
         }
         Format::Json => {
             let summary = json!({
+                "root": root.path,
+                "root_chosen_by": root.why(),
                 "files": workspace.index.len(),
                 "bytes": workspace.bytes_read,
                 "trackers": workspace.index.trackers().len(),
@@ -484,6 +568,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         }
         Format::Github => {
             write!(stdout, "{}", render::github(&workspace.index, &paths, &diagnostics))?;
+            writeln!(stdout, "taskmark: {}", root.describe())?;
             writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
         }
     }
@@ -531,24 +616,17 @@ fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>>
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<u8> {
-    let workspace = open(args.root.as_deref(), &[])?;
+    let (_, workspace) = open(args.root.as_deref(), &[])?;
     let paths = display_paths(&workspace.root);
-    let keys = workspace.index.find_tasks(&args.task);
-    let key = match keys.as_slice() {
-        [] => {
-            eprintln!("taskmark: error: no task `{}` in {}", args.task, workspace.root.display());
-            return Ok(exit::FAILURE);
-        }
-        [one] => one,
-        many => {
-            eprintln!(
-                "taskmark: error: task `{}` exists in several trackers: {}; write it as SCOPE:ID",
-                args.task,
-                many.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>().join(", ")
-            );
-            return Ok(exit::FAILURE);
+    let key = match crate::engine::edit::resolve_task(&workspace.index, &args.task) {
+        Ok(key) => key,
+        Err(refusal) => {
+            note_no_tracker(&workspace);
+            eprintln!("taskmark: error: {refusal}");
+            return Ok(exit::REFUSED);
         }
     };
+    let key = &key;
     let view = crate::engine::ide::task_summary(&workspace.index, key);
     let skipped = workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
     if let Some((path, reason)) = workspace::unreadable_in_tracker(skipped, &key.scope) {
@@ -581,7 +659,7 @@ fn lsp(args: LspArgs) -> anyhow::Result<u8> {
 }
 
 fn mcp(args: McpArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     crate::mcp::run(crate::mcp::Options { root, no_daemon: args.no_daemon || cfg!(not(unix)) })?;
     Ok(exit::CLEAN)
 }
@@ -624,7 +702,7 @@ pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
     let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = write::SetRequest {
         task: &args.task,
         status: &args.status,
@@ -665,7 +743,8 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     if codes.is_empty() {
         codes = write::FIXABLE.to_vec();
     }
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let found = find_root(args.root.as_deref(), &[])?;
+    let root = found.path.clone();
     #[cfg(unix)]
     if !args.dry_run
         && !args.no_daemon
@@ -676,6 +755,9 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     let request = write::FixRequest { codes, now: workspace::now() };
     write::under_lock(&root, "taskmark fix", args.dry_run, |lock| {
         let workspace = load(lock.root())?;
+        if let Some(code) = no_tracker(&workspace, Some(&found)) {
+            return Ok(code);
+        }
         // Fixes are checked against what `check` compares with, so `fix && check` passes.
         let baseline = baseline_of(&workspace, None, false)?;
         write::fix(workspace, baseline, lock, &request)
@@ -707,7 +789,7 @@ fn vocabulary_summary(choice: &crate::engine::conventions::VocabularyChoice) -> 
 }
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let config = workspace::load_config(&root)?;
     let mut stdout = std::io::stdout().lock();
     if !args.explain {

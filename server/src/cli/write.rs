@@ -224,7 +224,10 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     let index = &workspace.index;
     let task = match crate::engine::edit::resolve_task(index, request.task) {
         Ok(task) => task,
-        Err(refusal) => return Ok(refused(&refusal)),
+        Err(refusal) => {
+            crate::cli::note_no_tracker(workspace);
+            return Ok(refused(&refusal));
+        }
     };
     if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))
     {
