@@ -321,6 +321,38 @@ fn one_exit_code_per_kind_of_failure() {
 }
 
 #[test]
+fn misspelled_statuses_and_ids_get_suggestions() {
+    let dir = workspace(&[("specs/TODO.md", b"### 39. Sync\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n")]);
+    git(dir.path(), &["init", "-q"]);
+    let set = |args: &[&str]| {
+        let output = write_in(dir.path(), &[&["set"][..], args, &["--dry-run"]].concat());
+        (output.status.code(), stdout(&output), stderr(&output))
+    };
+    let (code, _, message) = set(&["39", "plannedd"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("unknown status `plannedd`; did you mean `[PLANNED]`?"), "{message}");
+    // The tracker's own marker spelling and a kind or alias with one status are understood.
+    for spelling in ["in-progress", "[IN PROGRESS]", "In Progress", "implementing", "[IMPLEMENTING]"] {
+        let (code, out, message) = set(&["39", spelling]);
+        assert_eq!(code, Some(0), "{spelling}: {message}");
+        assert!(out.contains("Set status of 39 to [IMPLEMENTING] (dry run"), "{spelling}: {out}");
+    }
+    // `done` is `[COMPLETED]` here; from `[PLANNED]` that is a transition the vocabulary forbids.
+    let (code, _, message) = set(&["39", "done"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("`[PLANNED]` -> `[COMPLETED]` is not an allowed transition"), "{message}");
+    let (code, _, message) = set(&["39", "failed"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("status `failed` could be `[BLOCKED]` or `[ABANDONED]`"), "{message}");
+    let (code, _, message) = set(&["38", "implementing"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("no task `38` in this workspace; did you mean `39`?"), "{message}");
+    let output = taskmark(dir.path(), &["show", "93"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains("no task `93` in this workspace; did you mean `39`?"), "{}", stderr(&output));
+}
+
+#[test]
 fn invalid_configuration_names_file_line_and_key() {
     let dir = workspace(&[
         (".taskmark.toml", b"[rules]\norphan-task = \"off\"\nstale-count = \"off\"\n"),
@@ -700,6 +732,35 @@ fn fixture_copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&fixture, dir.path());
     dir
+}
+
+#[test]
+fn set_says_what_it_changed_in_each_file() {
+    let dir = fixture_copy("example");
+    let output = write_in(dir.path(), &["set", "15", "researching", "--date", "2026-02-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Set status of 15 to [RESEARCHING]: wrote specs/TODO.md, specs/state.json\n  specs/TODO.md: status, Task Order line\n  specs/state.json: status\n"
+    );
+    // A dry run says it too, after the diff; JSON has it per file.
+    let output = write_in(dir.path(), &["set", "12", "completed", "--force", "--dry-run", "--date", "2026-02-01"]);
+    let text = stdout(&output);
+    assert!(
+        text.ends_with(
+            "(dry run: 3 files would change, nothing written)\n  specs/012_sync_engine/plans/implementation-001.md: header\n  specs/TODO.md: status, Task Order line, done mark, completed, task_counts\n  specs/state.json: status, last_updated, completed\n"
+        ),
+        "{text}"
+    );
+    let output =
+        write_in(dir.path(), &["set", "12", "completed", "--force", "--format", "json", "--date", "2026-02-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["files"][0]["path"], "specs/012_sync_engine/plans/implementation-001.md");
+    assert_eq!(json["files"][0]["changed"], serde_json::json!(["header"]));
+    assert_eq!(json["files"][2]["changed"], serde_json::json!(["status", "last_updated", "completed"]));
+    assert_eq!(json["written"].as_array().map(Vec::len), Some(3));
+    assert_eq!(json["dry_run"], false);
 }
 
 #[test]

@@ -38,7 +38,6 @@ pub struct ListArgs {
     archived: bool,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -213,7 +212,6 @@ pub struct NewArgs {
     /// `json` prints the new id and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -392,7 +390,6 @@ pub struct EditArgs {
     /// `json` prints the task and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -467,7 +464,6 @@ pub struct ArchiveArgs {
     /// `json` prints the tasks archived, the files written and the moves.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }

@@ -200,7 +200,6 @@ struct CheckArgs {
 struct ShowArgs {
     /// A task id: `221`, `058`, `BACK-200`, or `SCOPE:ID` when several trackers use the id.
     task: String,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
@@ -233,7 +232,9 @@ struct SetArgs {
     /// see the change on disk instead of in their buffers).
     #[arg(long)]
     no_daemon: bool,
-
+    /// `json` prints the task, each file with what changed in it, and the paths written.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -250,7 +251,6 @@ struct FixArgs {
     /// Write the files from this process even when a taskmark daemon serves editors.
     #[arg(long)]
     no_daemon: bool,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -264,7 +264,6 @@ struct ConfigArgs {
     /// Explain this profile instead of the ones the workspace uses.
     #[arg(long)]
     profile: Option<String>,
-
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -710,6 +709,7 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         reason: args.reason.clone(),
         now,
         expect_from: args.expect_from.as_deref(),
+        format: args.format,
     };
     // Through the daemon when one runs, so the editors it serves update their buffers live.
     #[cfg(unix)]

@@ -28,6 +28,7 @@ pub struct SetRequest<'a> {
     pub now: Now,
     /// The status the task must have now (compare and swap), as an id, marker or word.
     pub expect_from: Option<&'a str>,
+    pub format: crate::cli::ShowFormat,
 }
 
 /// How `new`, `edit` and `archive` reach the files: through the taskmark daemon when one
@@ -257,8 +258,18 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     for warning in &change.warnings {
         eprintln!("taskmark: warning: {warning}");
     }
+    let json = request.format == crate::cli::ShowFormat::Json;
     if change.is_empty() {
-        println!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
+        let label = format!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
+        if json {
+            let answer = serde_json::json!({
+                "label": label, "unchanged": true, "files": [], "written": [], "dry_run": lock.dry_run(),
+                "warnings": change.warnings,
+            });
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        } else {
+            println!("{label}");
+        }
         return Ok(exit::CLEAN);
     }
     let transaction = Transaction {
@@ -269,7 +280,43 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &change.label, lock)
+    let described = crate::engine::edit::describe_change(index, &change);
+    if !json {
+        let code = finish(&transaction, &change.label, lock)?;
+        if code == exit::CLEAN {
+            print!("{}", changed_lines(&described));
+        }
+        return Ok(code);
+    }
+    let dry_run = lock.dry_run();
+    let written = match lock.commit(&transaction) {
+        Commit::Written(paths) => paths,
+        Commit::DryRun => Vec::new(),
+        Commit::Failed(code) => return Ok(code),
+    };
+    let answer = serde_json::json!({
+        "label": change.label,
+        "unchanged": false,
+        "files": changed_json(&described),
+        "written": written,
+        "dry_run": dry_run,
+        "warnings": change.warnings,
+    });
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(exit::CLEAN)
+}
+
+/// What a change edits, one file a line under its label: `  specs/TODO.md: status, Task
+/// Order line, started`.
+pub(crate) fn changed_lines(described: &[crate::engine::edit::ChangedFile]) -> String {
+    described.iter().map(|it| format!("  {}: {}\n", it.path, it.parts.join(", "))).collect()
+}
+
+/// The same as JSON: `[{"path", "changed": [...]}]`.
+pub(crate) fn changed_json(described: &[crate::engine::edit::ChangedFile]) -> serde_json::Value {
+    serde_json::Value::Array(
+        described.iter().map(|it| serde_json::json!({ "path": it.path, "changed": it.parts })).collect(),
+    )
 }
 
 pub struct FixRequest {
