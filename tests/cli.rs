@@ -735,6 +735,43 @@ fn fixture_copy(name: &str) -> tempfile::TempDir {
 }
 
 #[test]
+fn check_counts_what_fix_would_fix_and_names_the_command() {
+    let dir = fixture_copy("example");
+    let total = |json: &Value| {
+        json["summary"]["errors"].as_u64().unwrap_or(0) + json["summary"]["warnings"].as_u64().unwrap_or(0)
+    };
+    let before = taskmark(dir.path(), &["check", "--no-baseline", "--root", ".", "--format", "json"]);
+    let before: Value = serde_json::from_slice(&before.stdout).expect("valid JSON");
+    assert_eq!(before["summary"]["fixable"], 2, "{}", before["summary"]);
+    let human = stdout(&taskmark(dir.path(), &["check", "--no-baseline", "--root", "."]));
+    assert!(
+        human.trim_end().ends_with("(1 tracker, 7 tasks; no baseline); 2 can be fixed with `taskmark fix`"),
+        "{human}"
+    );
+    let fixed = write_in(dir.path(), &["fix"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    let after = taskmark(dir.path(), &["check", "--no-baseline", "--root", ".", "--format", "json"]);
+    let after: Value = serde_json::from_slice(&after.stdout).expect("valid JSON");
+    // The counted ones are gone (fixing the plan header also settles task 12's disagreement),
+    // and nothing is left that fix would fix.
+    assert!(total(&after) <= total(&before) - 2, "{}", after["summary"]);
+    let codes = |json: &Value| -> Vec<String> {
+        json["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|it| it["code"].as_str().map(String::from))
+            .collect()
+    };
+    for code in ["plan-status-stale", "stale-counts"] {
+        assert!(codes(&before).iter().any(|it| it == code) && !codes(&after).iter().any(|it| it == code), "{code}");
+    }
+    assert_eq!(after["summary"]["fixable"], 0);
+    let human = stdout(&taskmark(dir.path(), &["check", "--no-baseline", "--root", "."]));
+    assert!(!human.contains("taskmark fix"), "nothing left to fix is not advertised: {human}");
+}
+
+#[test]
 fn set_says_what_it_changed_in_each_file() {
     let dir = fixture_copy("example");
     let output = write_in(dir.path(), &["set", "15", "researching", "--date", "2026-02-01"]);

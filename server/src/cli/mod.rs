@@ -522,6 +522,16 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         });
     }
     let counts = Counts::of(&diagnostics);
+    // What `taskmark fix` would really fix, found by running its passes on a copy.
+    let fixable = {
+        let check =
+            crate::engine::edit::FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
+        let options = crate::engine::edit::StatusChangeOptions {
+            restamp: false,
+            ..crate::engine::edit::StatusChangeOptions::new(workspace::now())
+        };
+        crate::engine::edit::fixable_by_fix(&workspace.index, &check, &write::FIXABLE, &options, &diagnostics)
+    };
     let paths = display_paths(&workspace.root);
     let mut stdout = std::io::stdout().lock();
     match args.format {
@@ -545,7 +555,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 )?;
             }
             writeln!(stdout, "taskmark: {}", root.describe())?;
-            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+            writeln!(stdout, "{}", summary_line(&workspace, counts, fixable, baseline.as_ref()))?;
         }
         Format::Json => {
             let summary = json!({
@@ -559,6 +569,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 "warnings": counts.warnings,
                 "infos": counts.infos,
                 "hints": counts.hints,
+                "fixable": fixable,
                 "baseline": baseline.as_ref().map(|it| it.label.clone()),
                 "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
                 "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).collect::<Vec<_>>(),
@@ -568,7 +579,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         Format::Github => {
             write!(stdout, "{}", render::github(&workspace.index, &paths, &diagnostics))?;
             writeln!(stdout, "taskmark: {}", root.describe())?;
-            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+            writeln!(stdout, "{}", summary_line(&workspace, counts, fixable, baseline.as_ref()))?;
         }
     }
     let skipped_tracker = workspace.skipped.iter().any(|it| it.tracker);
@@ -580,7 +591,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
 }
 
-fn summary_line(workspace: &Workspace, counts: Counts, baseline: Option<&Baseline<'_>>) -> String {
+fn summary_line(workspace: &Workspace, counts: Counts, fixable: usize, baseline: Option<&Baseline<'_>>) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut parts = vec![plural(counts.errors, "error"), plural(counts.warnings, "warning")];
     if counts.infos > 0 {
@@ -590,8 +601,9 @@ fn summary_line(workspace: &Workspace, counts: Counts, baseline: Option<&Baselin
         parts.push(plural(counts.hints, "hint"));
     }
     let against = baseline.map_or_else(|| "no baseline".to_string(), |it| format!("transitions since {}", it.label));
+    let fix = if fixable > 0 { format!("; {fixable} can be fixed with `taskmark fix`") } else { String::new() };
     format!(
-        "taskmark: {} in {} ({}, {}; {against})",
+        "taskmark: {} in {} ({}, {}; {against}){fix}",
         parts.join(", "),
         plural(workspace.index.len(), "file"),
         plural(workspace.index.trackers().len(), "tracker"),

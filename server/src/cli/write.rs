@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::exit;
 use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{
-    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_safe_fixes, plan_status_change, refuse_new_drift,
+    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change, refuse_new_drift, run_safe_fixes,
 };
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
@@ -335,29 +335,16 @@ pub fn fix(
     let originals: BTreeMap<String, Arc<str>> =
         workspace.index.entries().map(|(_, entry)| (entry.path.clone(), entry.text.clone())).collect();
     let options = StatusChangeOptions { restamp: false, ..StatusChangeOptions::new(request.now.clone()) };
-    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
-    // One fix can make another (a recounted counter after a marker fix): passes until nothing
-    // is left, bounded in case two fixes undo each other.
-    for _pass in 0..8 {
-        let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
-        let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
-        let (change, counts) = match plan_safe_fixes(&workspace.index, &check, &request.codes, &options) {
-            Ok(it) => it,
-            Err(refusal) => {
-                eprintln!("taskmark: error: {refusal}; nothing was written");
-                return Ok(exit::WRITE_FAILED);
-            }
-        };
-        if change.is_empty() {
-            break;
+    let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
+    let (fixed_index, fixed) = match run_safe_fixes(&workspace.index, &check, &request.codes, &options) {
+        Ok(it) => it,
+        Err(refusal) => {
+            eprintln!("taskmark: error: {refusal}; nothing was written");
+            return Ok(exit::WRITE_FAILED);
         }
-        for (code, count) in counts {
-            *fixed.entry(code).or_default() += count;
-        }
-        for (path, text) in change.apply(&workspace.index) {
-            workspace.index.set_file(&path, Some(Arc::from(text)));
-        }
-    }
+    };
+    workspace.index = fixed_index;
     let files: Vec<FileWrite> = originals
         .iter()
         .filter_map(|(path, before)| {

@@ -19,7 +19,9 @@ use crate::timestamp::Now;
 use crate::vocabulary::{NamedStatus, Profile, StatusId};
 
 pub use described::{ChangedFile, describe_change};
-pub use fixes::{SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
+pub use fixes::{
+    MAX_FIX_PASSES, SAFE_FIX_CODES, fix_titles, fixable_by_fix, is_safe_fix, plan_fix, plan_safe_fixes, run_safe_fixes,
+};
 pub use status_change::plan_status_change;
 
 /// The edits to one file, planned against its text as indexed.

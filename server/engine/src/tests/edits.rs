@@ -424,6 +424,14 @@ fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids(
     assert!(rendered.contains("next_project_number: 82\n"), "{rendered}");
     let left = rules::check(&after, &config, None, &paths);
     assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
+
+    // `check` counts it as what `taskmark fix` would fix, and only for the codes fix is given.
+    let found = rules::check(&index, &config, None, &paths);
+    let fixable = |codes: &[RuleCode]| {
+        crate::edit::fixable_by_fix(&index, &check, codes, &StatusChangeOptions { restamp: false, ..options() }, &found)
+    };
+    assert_eq!(fixable(&crate::edit::SAFE_FIX_CODES), 1, "{}", crate::fixture::render(&index, &found));
+    assert_eq!(fixable(&[RuleCode::PlanStatusStale]), 0);
 }
 
 /// A plan whose edits overlap, leave the text or split a character is refused, never applied.
