@@ -461,6 +461,35 @@ fn show_a_task() {
 }
 
 #[test]
+fn show_fits_a_hundred_columns_wrapping_long_paths() {
+    let folder = "specs/012_synchronise_the_offline_queue_with_the_server_after_reconnecting_and_retrying";
+    let plan = format!("{folder}/plans/implementation-001-with-a-rather-long-name.md");
+    let todo = format!(
+        "## Task Order\n- **12** [IMPLEMENTING] — Sync\n\n### 12. Synchronise the offline queue with the server after reconnecting, retrying with backoff and telling the user what happened\n- **Status**: [IMPLEMENTING]\n- **Started**: 2026-01-02\n- **Dependencies**: 10, 11\n- **Plan**: [plan]({plan})\n\n### 10. A\n- **Status**: [NOT STARTED]\n\n### 11. B\n- **Status**: [NOT STARTED]\n"
+    );
+    let plan_text = "# Plan\n- **Status**: [NOT STARTED]\n\n### Phase 1: One [COMPLETED]\n- [x] a\n";
+    let dir = workspace(&[("specs/TODO.md", todo.as_bytes()), (plan.as_str(), plan_text.as_bytes())]);
+    let output = taskmark(dir.path(), &["show", "12", "--root", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{} columns: {line}\n{text}", line.chars().count());
+    }
+    // The plan header's row: its path continues on the next line, the value and note stay.
+    let mut rows = text.lines().skip_while(|it| !it.starts_with("  plan header"));
+    let rows: Vec<&str> =
+        rows.next().into_iter().chain(rows.take_while(|it| it.starts_with(&" ".repeat(21)))).collect();
+    assert!(rows.len() > 1, "the path wraps: {text}");
+    assert!(rows[0].contains("[NOT STARTED]") && rows.concat().contains("✗ disagrees"), "{text}");
+    // The location is the third word of the row, then each continuation line.
+    let first = rows[0].split_whitespace().nth(2).unwrap_or_default();
+    let joined: String = std::iter::once(first).chain(rows[1..].iter().map(|it| it.trim())).collect();
+    assert!(joined.contains(&format!("{plan}:2")), "the whole path, in pieces: {text}");
+    // Nothing that had to wrap is lost: the title and the plan line.
+    assert!(text.replace("\n  ", " ").contains("retrying with backoff and telling the user what happened"), "{text}");
+}
+
+#[test]
 fn show_asks_for_a_scope_when_ids_collide() {
     let dir = workspace(&[
         ("a/specs/TODO.md", b"### 1. First\n- **Status**: [NOT STARTED]\n"),
