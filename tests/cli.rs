@@ -277,9 +277,7 @@ fn no_tracker_under_the_root_is_said_plainly() {
 
 #[test]
 fn every_command_that_takes_a_root_explains_it() {
-    for command in
-        ["check", "show", "list", "new", "edit", "archive", "set", "fix", "config", "recover", "status", "mcp", "hook"]
-    {
+    for command in COMMANDS.iter().filter(|it| !["completions", "man"].contains(it)).chain(&["mcp", "hook"]) {
         let help = stdout(&taskmark(&example(), &[command, "--help"]));
         let option = help.find("--root <DIR>").unwrap_or_else(|| panic!("{command}: {help}"));
         let after = &help[option + "--root <DIR>".len()..];
@@ -350,6 +348,82 @@ fn misspelled_statuses_and_ids_get_suggestions() {
     let output = taskmark(dir.path(), &["show", "93"]);
     assert_eq!(output.status.code(), Some(3));
     assert!(stderr(&output).contains("no task `93` in this workspace; did you mean `39`?"), "{}", stderr(&output));
+}
+
+const COMMANDS: [&str; 13] = [
+    "check",
+    "show",
+    "list",
+    "new",
+    "edit",
+    "archive",
+    "set",
+    "fix",
+    "config",
+    "status",
+    "recover",
+    "completions",
+    "man",
+];
+
+#[test]
+fn shell_completions_come_from_the_command_line_definitions() {
+    let bash = taskmark(&example(), &["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("_taskmark()") && script.contains("complete -F _taskmark"), "{script}");
+    for command in COMMANDS {
+        assert!(script.contains(&format!("taskmark,{command})")), "bash completes `{command}`");
+    }
+    assert!(script.contains("--root") && script.contains("--dry-run"), "and their options");
+    for shell in ["zsh", "fish", "powershell"] {
+        let output = taskmark(&example(), &["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(script.contains("check") && script.contains("--root"), "{shell}: {script}");
+    }
+    assert_eq!(taskmark(&example(), &["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_is_roff_from_the_command_line_definitions() {
+    let output = taskmark(&example(), &["man"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(page.contains("\n.TH taskmark 1 "), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(&format!("\n{section}\n")), "{section}: {page}");
+    }
+    assert!(page.contains("taskmark\\-check(1)"), "the commands are listed: {page}");
+    let check = stdout(&taskmark(&example(), &["man", "check"]));
+    assert!(check.contains("\n.TH taskmark\\-check 1 ") || check.contains("\n.TH taskmark-check 1 "), "{check}");
+    assert!(check.contains("\\-\\-root") && check.contains("Exit status:"), "{check}");
+    // Every request line is one of the man macros clap_mangen writes, and groff (where it is
+    // installed) reads the pages without a warning.
+    for page in [&page, &check] {
+        for line in page.lines().filter(|it| it.starts_with('.')) {
+            let request = line.split_whitespace().next().unwrap_or_default();
+            assert!(
+                [".TH", ".SH", ".SS", ".TP", ".IP", ".PP", ".RS", ".RE", ".br", ".ie", ".el", ".B", ".I"]
+                    .contains(&request),
+                "unexpected request `{line}`"
+            );
+        }
+        if let Ok(mut groff) = Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+        {
+            use std::io::Write;
+            groff.stdin.take().expect("stdin").write_all(page.as_bytes()).expect("groff reads");
+            let checked = groff.wait_with_output().expect("groff runs");
+            assert!(checked.status.success() && checked.stderr.is_empty(), "{}", stderr(&checked));
+        }
+    }
+    let output = taskmark(&example(), &["man", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no command `nope`; the commands are check, show,"), "{}", stderr(&output));
 }
 
 #[test]

@@ -123,6 +123,23 @@ enum Command {
     /// Serve every editor of this user from one process, over a Unix socket in the user's
     /// runtime folder (`taskmark lsp` starts it; it exits when idle).
     Daemon(DaemonArgs),
+    /// Print a completion script for a shell: `taskmark completions bash > ~/.local/share/bash-completion/completions/taskmark`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of taskmark, or of one of its commands: `taskmark man check | man -l -`.
+    Man(ManArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+struct ManArgs {
+    /// The command whose page to print (`check`, `set`, ...); taskmark's own page without one.
+    command: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -326,6 +343,8 @@ pub fn main() -> ExitCode {
         Command::Mcp(args) => mcp(args),
         Command::Hook(args) => hook::hook(args),
         Command::Daemon(args) => daemon(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -656,6 +675,39 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
             writeln!(stdout, "{}", serde_json::to_string_pretty(&crate::views::task_summary_json(&view, &paths))?)?
         }
     }
+    Ok(exit::CLEAN)
+}
+
+fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+    let mut command = command();
+    // Into memory first: clap_complete panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "taskmark", &mut script);
+    std::io::stdout().lock().write_all(&script)?;
+    Ok(exit::CLEAN)
+}
+
+fn man(args: ManArgs) -> anyhow::Result<u8> {
+    let command = command();
+    let page = match &args.command {
+        None => command,
+        Some(name) => {
+            let Some(sub) = command.find_subcommand(name) else {
+                let names: Vec<&str> = command.get_subcommands().map(|it| it.get_name()).collect();
+                eprintln!("taskmark: error: no command `{name}`; the commands are {}", names.join(", "));
+                return Ok(exit::FAILURE);
+            };
+            // `taskmark-check(1)`, as git names its commands' pages.
+            let title = format!("taskmark-{}", sub.get_name());
+            sub.clone()
+                .display_name(title)
+                .bin_name(format!("taskmark {}", sub.get_name()))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page).render(&mut out)?;
+    std::io::stdout().lock().write_all(&out)?;
     Ok(exit::CLEAN)
 }
 
