@@ -875,6 +875,58 @@ fn check_counts_what_fix_would_fix_and_names_the_command() {
 }
 
 #[test]
+fn config_init_writes_a_commented_file_that_changes_nothing() {
+    for name in ["example", "own-vocabulary", "task-order-shapes"] {
+        let dir = fixture_copy(name);
+        let root = dir.path();
+        let _ = std::fs::remove_file(root.join(".taskmark.toml"));
+        git(root, &["init", "-q"]);
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_taskmark"))
+                .args(args)
+                .current_dir(root)
+                .env("TASKMARK_STATE_DIR", root.join(".state"))
+                .output()
+                .expect("the taskmark binary runs")
+        };
+        let report = |output: Output| {
+            let mut json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+            json["summary"]["root_chosen_by"] = Value::Null;
+            json
+        };
+        let before = report(run(&["check", "--no-baseline", "--format", "json"]));
+        let said = stdout(&run(&["config"]));
+        assert_eq!(
+            said,
+            format!(
+                "no .taskmark.toml in {}; built-in profiles (`taskmark config --init` writes one to edit)\n",
+                canonical(root)
+            ),
+            "{name}"
+        );
+
+        let dry = run(&["config", "--init", "--dry-run"]);
+        assert_eq!(dry.status.code(), Some(0), "{name}: {}", stderr(&dry));
+        assert!(stdout(&dry).contains("\n# [[trackers]]\n"), "{name}: {}", stdout(&dry));
+        assert!(!root.join(".taskmark.toml").exists() && !root.join(".state").exists(), "a dry run creates nothing");
+
+        let written = run(&["config", "--init"]);
+        assert_eq!(written.status.code(), Some(0), "{name}: {}", stderr(&written));
+        let text = std::fs::read_to_string(root.join(".taskmark.toml")).expect("written");
+        assert_eq!(text, stdout(&dry), "{name}: the dry run showed what is written");
+        // The project's own parser reads it, and the checker reports exactly what it did.
+        taskmark::engine::config::Config::parse(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(stdout(&run(&["config"])).ends_with(".taskmark.toml: configuration is valid\n"), "{name}");
+        assert_eq!(report(run(&["check", "--no-baseline", "--format", "json"])), before, "{name}: nothing changed");
+
+        let again = run(&["config", "--init"]);
+        assert_eq!(again.status.code(), Some(3), "{name}");
+        assert!(stderr(&again).contains("never overwrites it"), "{}", stderr(&again));
+        assert_eq!(std::fs::read_to_string(root.join(".taskmark.toml")).expect("still there"), text);
+    }
+}
+
+#[test]
 fn set_says_what_it_changed_in_each_file() {
     let dir = fixture_copy("example");
     let output = write_in(dir.path(), &["set", "15", "researching", "--date", "2026-02-01"]);

@@ -281,6 +281,13 @@ struct ConfigArgs {
     /// Explain this profile instead of the ones the workspace uses.
     #[arg(long)]
     profile: Option<String>,
+    /// Write a commented .taskmark.toml for the trackers found: every setting at its default
+    /// (it changes nothing until edited). An existing one is never overwritten.
+    #[arg(long, conflicts_with_all = ["explain", "profile"])]
+    init: bool,
+    /// With --init: print the file instead of writing it.
+    #[arg(long, requires = "init")]
+    dry_run: bool,
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
@@ -828,6 +835,59 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// `taskmark config --init`: a commented `.taskmark.toml` for the trackers found, created
+/// through the transaction (never over a file that is there), or printed for a dry run.
+fn config_init(root: &Path, dry_run: bool) -> anyhow::Result<u8> {
+    use crate::engine::config::{DetectedTracker, FILE_NAME, starter};
+    write::under_lock(root, "taskmark config --init", dry_run, |lock| {
+        let path = lock.root().join(FILE_NAME);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            eprintln!(
+                "taskmark: refused: {} exists, and config --init never overwrites it (edit it, or move it away first); nothing was written",
+                path.display()
+            );
+            return Ok(exit::REFUSED);
+        }
+        let workspace = load(lock.root())?;
+        let vocabularies = &workspace.config.vocabularies;
+        let trackers: Vec<DetectedTracker> = workspace
+            .index
+            .trackers()
+            .iter()
+            .map(|it| DetectedTracker {
+                root: it.root.clone(),
+                family: it.family.as_str().to_string(),
+                profile: vocabularies.profile_name(it.family, &it.root).to_string(),
+                vocabulary: vocabulary_summary(&it.choice),
+            })
+            .collect();
+        let text = starter(&trackers);
+        if lock.dry_run() {
+            print!("{text}");
+            return Ok(exit::CLEAN);
+        }
+        let transaction = crate::transaction::Transaction::new(
+            "config --init",
+            vec![crate::transaction::FileWrite::create(FILE_NAME.to_string(), text)],
+        );
+        match lock.commit(&transaction) {
+            write::Commit::Written(_) => {
+                println!(
+                    "wrote {} for {} (every setting at its default: it changes nothing until edited)",
+                    path.display(),
+                    match trackers.len() {
+                        1 => "1 tracker".to_string(),
+                        many => format!("{many} trackers"),
+                    }
+                );
+                Ok(exit::CLEAN)
+            }
+            write::Commit::Failed(code) => Ok(code),
+            write::Commit::DryRun => Ok(exit::CLEAN),
+        }
+    })
+}
+
 /// One table cell saying where a tracker's vocabulary comes from.
 fn vocabulary_summary(choice: &crate::engine::conventions::VocabularyChoice) -> String {
     use crate::engine::config::ProfileSource;
@@ -854,10 +914,22 @@ fn vocabulary_summary(choice: &crate::engine::conventions::VocabularyChoice) -> 
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
+    if args.init {
+        return config_init(&root, args.dry_run);
+    }
     let config = workspace::load_config(&root)?;
     let mut stdout = std::io::stdout().lock();
     if !args.explain {
-        writeln!(stdout, "{}: configuration is valid", root.join(crate::engine::config::FILE_NAME).display())?;
+        let path = root.join(crate::engine::config::FILE_NAME);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            writeln!(stdout, "{}: configuration is valid", path.display())?;
+        } else {
+            writeln!(
+                stdout,
+                "no .taskmark.toml in {}; built-in profiles (`taskmark config --init` writes one to edit)",
+                root.display()
+            )?;
+        }
         return Ok(exit::CLEAN);
     }
     if let Some(name) = &args.profile {
