@@ -113,7 +113,10 @@ mod tests {
         let answer = service.call(boom).await.expect("answered").expect("a response");
         let json = serde_json::to_value(&answer).expect("JSON");
         assert_eq!(json["error"]["code"], -32603, "{json}");
-        assert!(json["error"]["message"].as_str().unwrap_or("").contains("internal error in boom: handler bug"), "{json}");
+        assert!(
+            json["error"]["message"].as_str().unwrap_or("").contains("internal error in boom: handler bug"),
+            "{json}"
+        );
         let fine = service.call(Request::build("ok").id(2).finish()).await.expect("answered").expect("a response");
         assert_eq!(serde_json::to_value(&fine).expect("JSON")["result"], "fine");
         // A notification that panics has no answer, and is no error of the connection.
