@@ -10,6 +10,11 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
 }
 
+/// A folder's real path as a string: what the binary prints as a root.
+fn canonical(path: &Path) -> String {
+    std::fs::canonicalize(path).expect("an existing folder").display().to_string()
+}
+
 fn taskmark(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .args(args)
@@ -65,7 +70,7 @@ fn git(dir: &Path, args: &[&str]) {
 fn example_workspace_human_output() {
     let output = taskmark(&example(), &["check", ".", "--no-baseline"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(stdout(&output).replace(&canonical(&example()), "[EXAMPLE]"));
 }
 
 #[test]
@@ -162,6 +167,263 @@ fn exit_codes() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot open does/not/exist"), "{}", stderr(&output));
     assert_eq!(taskmark(clean.path(), &["--version"]).status.code(), Some(0));
+}
+
+/// Runs `taskmark` with `HOME` set to `home`, so the home-folder guard can be tested.
+fn taskmark_with_home(cwd: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .output()
+        .expect("the taskmark binary runs")
+}
+
+const ONE_TASK: &[u8] = b"### 1. Fine\n- **Status**: [NOT STARTED]\n";
+
+#[test]
+fn check_says_which_root_it_chose_and_why() {
+    let repository = workspace(&[("docs/specs/TODO.md", ONE_TASK)]);
+    git(repository.path(), &["init", "-q"]);
+    let root = canonical(repository.path());
+    let output = taskmark(&repository.path().join("docs"), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("taskmark: root {root} (the folder holding .git)\n")),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(stderr(&output), "", "a root a marker chose needs no note");
+
+    std::fs::write(repository.path().join("docs/.taskmark.toml"), "").expect("write");
+    let output = taskmark(&repository.path().join("docs/specs"), &["check", "--no-baseline", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["summary"]["root"], format!("{root}/docs"));
+    assert_eq!(json["summary"]["root_chosen_by"], "the folder holding .taskmark.toml");
+
+    let output = taskmark(repository.path(), &["check", "--no-baseline", "--root", "docs/specs", "--format", "github"]);
+    assert!(stdout(&output).contains(&format!("taskmark: root {root}/docs/specs (--root)\n")), "{}", stdout(&output));
+}
+
+#[test]
+fn a_root_no_marker_chose_is_named_and_bounded() {
+    let home = workspace(&[("specs/TODO.md", ONE_TASK)]);
+    let home_path = canonical(home.path());
+    let elsewhere = tempfile::tempdir().expect("a temporary folder");
+    // No .git or .taskmark.toml above a temporary folder: the current folder is the root, said so.
+    let output = taskmark_with_home(home.path(), elsewhere.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "taskmark: note: root {home_path} (the current folder; no .git or .taskmark.toml at or above it; --root DIR names another)"
+        )),
+        "{}",
+        stderr(&output)
+    );
+
+    // The same folder as the user's home is refused, naming --root; --root takes it.
+    let output = taskmark_with_home(home.path(), home.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("it is your home folder"), "{message}");
+    assert!(message.contains(&format!("pass --root {home_path} to index it anyway")), "{message}");
+    assert_eq!(stdout(&output), "", "nothing indexed");
+    for command in [&["show", "1"][..], &["list"], &["set", "1", "planning", "--dry-run"]] {
+        let output = taskmark_with_home(home.path(), home.path(), command);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {}", stderr(&output));
+    }
+    let output = taskmark_with_home(home.path(), home.path(), &["check", "--no-baseline", "--root", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // So is `/`, at once (it used to walk the whole file system for minutes).
+    if !Path::new("/.git").exists() && !Path::new("/.taskmark.toml").exists() {
+        let started = std::time::Instant::now();
+        let output = taskmark(Path::new("/"), &["check"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("it is the file system's root"), "{}", stderr(&output));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    // And a folder of more files than a tracker workspace has.
+    let big = workspace(&[("specs/TODO.md", ONE_TASK)]);
+    for n in 0..taskmark::workspace::UNMARKED_ROOT_MAX_FILES {
+        std::fs::write(big.path().join(format!("f{n}.txt")), "").expect("write");
+    }
+    let output = taskmark(big.path(), &["check", "--no-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("it holds more than 5000 files"), "{}", stderr(&output));
+    assert_eq!(taskmark(big.path(), &["check", "--no-baseline", "--root", "."]).status.code(), Some(0));
+}
+
+#[test]
+fn no_tracker_under_the_root_is_said_plainly() {
+    let empty = workspace(&[("README.md", b"# Notes\n")]);
+    git(empty.path(), &["init", "-q"]);
+    let root = canonical(empty.path());
+    let output = taskmark(empty.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains(&format!("no tracker found under {root} (the folder holding .git)")),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "", "no report on zero files");
+    assert_eq!(taskmark(empty.path(), &["list"]).status.code(), Some(2));
+    let output = taskmark(empty.path(), &["show", "1"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains(&format!("no tracker found under {root}")), "{}", stderr(&output));
+}
+
+#[test]
+fn every_command_that_takes_a_root_explains_it() {
+    for command in COMMANDS.iter().filter(|it| !["completions", "man"].contains(it)).chain(&["mcp", "hook"]) {
+        let help = stdout(&taskmark(&example(), &[command, "--help"]));
+        let option = help.find("--root <DIR>").unwrap_or_else(|| panic!("{command}: {help}"));
+        let after = &help[option + "--root <DIR>".len()..];
+        let text = after.split("\n  -").next().unwrap_or("");
+        assert!(text.contains("workspace root"), "{command}: --root without help: {help}");
+    }
+}
+
+#[test]
+fn one_exit_code_per_kind_of_failure() {
+    use taskmark::cli::exit;
+    let dir = workspace(&[("specs/TODO.md", b"### 39. Sync\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n")]);
+    git(dir.path(), &["init", "-q"]);
+    let code = |args: &[&str]| taskmark(dir.path(), args).status.code();
+    // An unknown task is a refusal (3) for every command that names one.
+    assert_eq!(code(&["show", "9999"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "9999", "implementing", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["edit", "9999", "--title", "x", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["archive", "9999", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "39", "shipped", "--dry-run"]), Some(exit::REFUSED.into()));
+    assert_eq!(code(&["set", "39", "completed", "--dry-run"]), Some(exit::REFUSED.into()), "a forbidden transition");
+    // Bad arguments are 2 everywhere.
+    assert_eq!(code(&["show"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["set", "39", "implementing", "--date", "yesterday"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["fix", "--code", "no-such-rule"]), Some(exit::FAILURE.into()));
+    assert_eq!(code(&["check", "--no-baseline"]), Some(exit::CLEAN.into()));
+    // The table is listed once, in every command's --help and in README.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    for command in [&["--help"][..], &["check", "--help"], &["set", "--help"], &["show", "--help"]] {
+        let help = stdout(&taskmark(dir.path(), command));
+        assert!(help.contains("Exit status:"), "{command:?}: {help}");
+        for (code, meaning) in exit::TABLE {
+            assert!(help.contains(&format!("  {code}  {meaning}")), "{command:?} lacks {code}: {help}");
+        }
+    }
+    for (code, meaning) in exit::TABLE {
+        assert!(readme.contains(&format!("| {code} | {meaning} |")), "README's exit status table lacks {code}");
+    }
+}
+
+#[test]
+fn misspelled_statuses_and_ids_get_suggestions() {
+    let dir = workspace(&[("specs/TODO.md", b"### 39. Sync\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n")]);
+    git(dir.path(), &["init", "-q"]);
+    let set = |args: &[&str]| {
+        let output = write_in(dir.path(), &[&["set"][..], args, &["--dry-run"]].concat());
+        (output.status.code(), stdout(&output), stderr(&output))
+    };
+    let (code, _, message) = set(&["39", "plannedd"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("unknown status `plannedd`; did you mean `[PLANNED]`?"), "{message}");
+    // The tracker's own marker spelling and a kind or alias with one status are understood.
+    for spelling in ["in-progress", "[IN PROGRESS]", "In Progress", "implementing", "[IMPLEMENTING]"] {
+        let (code, out, message) = set(&["39", spelling]);
+        assert_eq!(code, Some(0), "{spelling}: {message}");
+        assert!(out.contains("Set status of 39 to [IMPLEMENTING] (dry run"), "{spelling}: {out}");
+    }
+    // `done` is `[COMPLETED]` here; from `[PLANNED]` that is a transition the vocabulary forbids.
+    let (code, _, message) = set(&["39", "done"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("`[PLANNED]` -> `[COMPLETED]` is not an allowed transition"), "{message}");
+    let (code, _, message) = set(&["39", "failed"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("status `failed` could be `[BLOCKED]` or `[ABANDONED]`"), "{message}");
+    let (code, _, message) = set(&["38", "implementing"]);
+    assert_eq!(code, Some(3));
+    assert!(message.contains("no task `38` in this workspace; did you mean `39`?"), "{message}");
+    let output = taskmark(dir.path(), &["show", "93"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains("no task `93` in this workspace; did you mean `39`?"), "{}", stderr(&output));
+}
+
+const COMMANDS: [&str; 13] = [
+    "check",
+    "show",
+    "list",
+    "new",
+    "edit",
+    "archive",
+    "set",
+    "fix",
+    "config",
+    "status",
+    "recover",
+    "completions",
+    "man",
+];
+
+#[test]
+fn shell_completions_come_from_the_command_line_definitions() {
+    let bash = taskmark(&example(), &["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("_taskmark()") && script.contains("complete -F _taskmark"), "{script}");
+    for command in COMMANDS {
+        assert!(script.contains(&format!("taskmark,{command})")), "bash completes `{command}`");
+    }
+    assert!(script.contains("--root") && script.contains("--dry-run"), "and their options");
+    for shell in ["zsh", "fish", "powershell"] {
+        let output = taskmark(&example(), &["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(script.contains("check") && script.contains("--root"), "{shell}: {script}");
+    }
+    assert_eq!(taskmark(&example(), &["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_is_roff_from_the_command_line_definitions() {
+    let output = taskmark(&example(), &["man"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(page.contains("\n.TH taskmark 1 "), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(&format!("\n{section}\n")), "{section}: {page}");
+    }
+    assert!(page.contains("taskmark\\-check(1)"), "the commands are listed: {page}");
+    let check = stdout(&taskmark(&example(), &["man", "check"]));
+    assert!(check.contains("\n.TH taskmark\\-check 1 ") || check.contains("\n.TH taskmark-check 1 "), "{check}");
+    assert!(check.contains("\\-\\-root") && check.contains("Exit status:"), "{check}");
+    // Every request line is one of the man macros clap_mangen writes, and groff (where it is
+    // installed) reads the pages without a warning.
+    for page in [&page, &check] {
+        for line in page.lines().filter(|it| it.starts_with('.')) {
+            let request = line.split_whitespace().next().unwrap_or_default();
+            assert!(
+                [".TH", ".SH", ".SS", ".TP", ".IP", ".PP", ".RS", ".RE", ".br", ".ie", ".el", ".B", ".I"]
+                    .contains(&request),
+                "unexpected request `{line}`"
+            );
+        }
+        if let Ok(mut groff) = Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+        {
+            use std::io::Write;
+            groff.stdin.take().expect("stdin").write_all(page.as_bytes()).expect("groff reads");
+            let checked = groff.wait_with_output().expect("groff runs");
+            assert!(checked.status.success() && checked.stderr.is_empty(), "{}", stderr(&checked));
+        }
+    }
+    let output = taskmark(&example(), &["man", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no command `nope`; the commands are check, show,"), "{}", stderr(&output));
 }
 
 #[test]
@@ -268,8 +530,37 @@ fn show_a_task() {
         json["places"].as_array().into_iter().flatten().filter_map(|it| it["value"].as_str()).collect();
     assert_eq!(values, vec!["[RESEARCHED]", "planned", "[RESEARCHED]"]);
     let output = taskmark(&example(), &["show", "99"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     assert!(stderr(&output).contains("no task `99`"));
+}
+
+#[test]
+fn show_fits_a_hundred_columns_wrapping_long_paths() {
+    let folder = "specs/012_synchronise_the_offline_queue_with_the_server_after_reconnecting_and_retrying";
+    let plan = format!("{folder}/plans/implementation-001-with-a-rather-long-name.md");
+    let todo = format!(
+        "## Task Order\n- **12** [IMPLEMENTING] — Sync\n\n### 12. Synchronise the offline queue with the server after reconnecting, retrying with backoff and telling the user what happened\n- **Status**: [IMPLEMENTING]\n- **Started**: 2026-01-02\n- **Dependencies**: 10, 11\n- **Plan**: [plan]({plan})\n\n### 10. A\n- **Status**: [NOT STARTED]\n\n### 11. B\n- **Status**: [NOT STARTED]\n"
+    );
+    let plan_text = "# Plan\n- **Status**: [NOT STARTED]\n\n### Phase 1: One [COMPLETED]\n- [x] a\n";
+    let dir = workspace(&[("specs/TODO.md", todo.as_bytes()), (plan.as_str(), plan_text.as_bytes())]);
+    let output = taskmark(dir.path(), &["show", "12", "--root", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{} columns: {line}\n{text}", line.chars().count());
+    }
+    // The plan header's row: its path continues on the next line, the value and note stay.
+    let mut rows = text.lines().skip_while(|it| !it.starts_with("  plan header"));
+    let rows: Vec<&str> =
+        rows.next().into_iter().chain(rows.take_while(|it| it.starts_with(&" ".repeat(21)))).collect();
+    assert!(rows.len() > 1, "the path wraps: {text}");
+    assert!(rows[0].contains("[NOT STARTED]") && rows.concat().contains("✗ disagrees"), "{text}");
+    // The location is the third word of the row, then each continuation line.
+    let first = rows[0].split_whitespace().nth(2).unwrap_or_default();
+    let joined: String = std::iter::once(first).chain(rows[1..].iter().map(|it| it.trim())).collect();
+    assert!(joined.contains(&format!("{plan}:2")), "the whole path, in pieces: {text}");
+    // Nothing that had to wrap is lost: the title and the plan line.
+    assert!(text.replace("\n  ", " ").contains("retrying with backoff and telling the user what happened"), "{text}");
 }
 
 #[test]
@@ -279,7 +570,7 @@ fn show_asks_for_a_scope_when_ids_collide() {
         ("b/specs/TODO.md", b"### 1. Other\n- **Status**: [PLANNED]\n"),
     ]);
     let output = taskmark(dir.path(), &["show", "1", "--root", "."]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     assert!(stderr(&output).contains("a/specs:1, b/specs:1"), "{}", stderr(&output));
     let output = taskmark(dir.path(), &["show", "b/specs:1", "--root", "."]);
     assert!(stdout(&output).contains("status: [PLANNED]"), "{}", stdout(&output));
@@ -544,6 +835,124 @@ fn fixture_copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&fixture, dir.path());
     dir
+}
+
+#[test]
+fn check_counts_what_fix_would_fix_and_names_the_command() {
+    let dir = fixture_copy("example");
+    let total = |json: &Value| {
+        json["summary"]["errors"].as_u64().unwrap_or(0) + json["summary"]["warnings"].as_u64().unwrap_or(0)
+    };
+    let before = taskmark(dir.path(), &["check", "--no-baseline", "--root", ".", "--format", "json"]);
+    let before: Value = serde_json::from_slice(&before.stdout).expect("valid JSON");
+    assert_eq!(before["summary"]["fixable"], 2, "{}", before["summary"]);
+    let human = stdout(&taskmark(dir.path(), &["check", "--no-baseline", "--root", "."]));
+    assert!(
+        human.trim_end().ends_with("(1 tracker, 7 tasks; no baseline); 2 can be fixed with `taskmark fix`"),
+        "{human}"
+    );
+    let fixed = write_in(dir.path(), &["fix"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    let after = taskmark(dir.path(), &["check", "--no-baseline", "--root", ".", "--format", "json"]);
+    let after: Value = serde_json::from_slice(&after.stdout).expect("valid JSON");
+    // The counted ones are gone (fixing the plan header also settles task 12's disagreement),
+    // and nothing is left that fix would fix.
+    assert!(total(&after) <= total(&before) - 2, "{}", after["summary"]);
+    let codes = |json: &Value| -> Vec<String> {
+        json["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|it| it["code"].as_str().map(String::from))
+            .collect()
+    };
+    for code in ["plan-status-stale", "stale-counts"] {
+        assert!(codes(&before).iter().any(|it| it == code) && !codes(&after).iter().any(|it| it == code), "{code}");
+    }
+    assert_eq!(after["summary"]["fixable"], 0);
+    let human = stdout(&taskmark(dir.path(), &["check", "--no-baseline", "--root", "."]));
+    assert!(!human.contains("taskmark fix"), "nothing left to fix is not advertised: {human}");
+}
+
+#[test]
+fn config_init_writes_a_commented_file_that_changes_nothing() {
+    for name in ["example", "own-vocabulary", "task-order-shapes"] {
+        let dir = fixture_copy(name);
+        let root = dir.path();
+        let _ = std::fs::remove_file(root.join(".taskmark.toml"));
+        git(root, &["init", "-q"]);
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_taskmark"))
+                .args(args)
+                .current_dir(root)
+                .env("TASKMARK_STATE_DIR", root.join(".state"))
+                .output()
+                .expect("the taskmark binary runs")
+        };
+        let report = |output: Output| {
+            let mut json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+            json["summary"]["root_chosen_by"] = Value::Null;
+            json
+        };
+        let before = report(run(&["check", "--no-baseline", "--format", "json"]));
+        let said = stdout(&run(&["config"]));
+        assert_eq!(
+            said,
+            format!(
+                "no .taskmark.toml in {}; built-in profiles (`taskmark config --init` writes one to edit)\n",
+                canonical(root)
+            ),
+            "{name}"
+        );
+
+        let dry = run(&["config", "--init", "--dry-run"]);
+        assert_eq!(dry.status.code(), Some(0), "{name}: {}", stderr(&dry));
+        assert!(stdout(&dry).contains("\n# [[trackers]]\n"), "{name}: {}", stdout(&dry));
+        assert!(!root.join(".taskmark.toml").exists() && !root.join(".state").exists(), "a dry run creates nothing");
+
+        let written = run(&["config", "--init"]);
+        assert_eq!(written.status.code(), Some(0), "{name}: {}", stderr(&written));
+        let text = std::fs::read_to_string(root.join(".taskmark.toml")).expect("written");
+        assert_eq!(text, stdout(&dry), "{name}: the dry run showed what is written");
+        // The project's own parser reads it, and the checker reports exactly what it did.
+        taskmark::engine::config::Config::parse(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(stdout(&run(&["config"])).ends_with(".taskmark.toml: configuration is valid\n"), "{name}");
+        assert_eq!(report(run(&["check", "--no-baseline", "--format", "json"])), before, "{name}: nothing changed");
+
+        let again = run(&["config", "--init"]);
+        assert_eq!(again.status.code(), Some(3), "{name}");
+        assert!(stderr(&again).contains("never overwrites it"), "{}", stderr(&again));
+        assert_eq!(std::fs::read_to_string(root.join(".taskmark.toml")).expect("still there"), text);
+    }
+}
+
+#[test]
+fn set_says_what_it_changed_in_each_file() {
+    let dir = fixture_copy("example");
+    let output = write_in(dir.path(), &["set", "15", "researching", "--date", "2026-02-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Set status of 15 to [RESEARCHING]: wrote specs/TODO.md, specs/state.json\n  specs/TODO.md: status, Task Order line\n  specs/state.json: status\n"
+    );
+    // A dry run says it too, after the diff; JSON has it per file.
+    let output = write_in(dir.path(), &["set", "12", "completed", "--force", "--dry-run", "--date", "2026-02-01"]);
+    let text = stdout(&output);
+    assert!(
+        text.ends_with(
+            "(dry run: 3 files would change, nothing written)\n  specs/012_sync_engine/plans/implementation-001.md: header\n  specs/TODO.md: status, Task Order line, done mark, completed, task_counts\n  specs/state.json: status, last_updated, completed\n"
+        ),
+        "{text}"
+    );
+    let output =
+        write_in(dir.path(), &["set", "12", "completed", "--force", "--format", "json", "--date", "2026-02-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["files"][0]["path"], "specs/012_sync_engine/plans/implementation-001.md");
+    assert_eq!(json["files"][0]["changed"], serde_json::json!(["header"]));
+    assert_eq!(json["files"][2]["changed"], serde_json::json!(["status", "last_updated", "completed"]));
+    assert_eq!(json["written"].as_array().map(Vec::len), Some(3));
+    assert_eq!(json["dry_run"], false);
 }
 
 #[test]

@@ -727,6 +727,9 @@ fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
     assert!(stdout.contains("through the taskmark daemon"), "{stdout}");
+    // What changed in each file, the editor's open TODO.md as well, as without the daemon.
+    assert!(stdout.contains("\n  specs/TODO.md: status, Task Order line, started"), "{stdout}");
+    assert!(stdout.contains("\n  specs/state.json: status"), "{stdout}");
     // The editor's buffer follows; the files it does not have open are written on disk.
     let updated = editor.wait_until(WAIT, |it| {
         it.documents[&todo].text.contains("- **14** [IMPLEMENTING]")

@@ -97,7 +97,7 @@ fn set_changes_every_place_of_the_task_in_one_go() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(
         text(&output.stdout),
-        "Set status of 2 to [IMPLEMENTING]: wrote specs/002_task/plans/implementation-001.md, specs/TODO.md, specs/state.json\n"
+        "Set status of 2 to [IMPLEMENTING]: wrote specs/002_task/plans/implementation-001.md, specs/TODO.md, specs/state.json\n  specs/002_task/plans/implementation-001.md: header\n  specs/TODO.md: status, Task Order line, started\n  specs/state.json: status, started\n"
     );
     let view = show(root, "2");
     assert_eq!(view["status"], "[IMPLEMENTING]");
@@ -118,7 +118,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     assert!(stdout.contains("--- a/specs/TODO.md\n+++ b/specs/TODO.md\n"), "{stdout}");
     assert!(stdout.contains("-- **Status**: [PLANNED]\n+- **Status**: [IMPLEMENTING]\n"), "{stdout}");
     assert!(stdout.contains(" - **Planned**: 2026-10-02\n+- **Started**: 2026-11-23\n"), "{stdout}");
-    assert!(stdout.ends_with("(dry run: 3 files would change, nothing written)\n"), "{stdout}");
+    assert!(stdout.contains("(dry run: 3 files would change, nothing written)\n  specs/"), "{stdout}");
     assert_eq!(snapshot(dir.path()), before);
 }
 

@@ -40,23 +40,127 @@ pub struct Workspace {
     pub bytes_read: u64,
 }
 
+/// A workspace root that has no `.git` or `.taskmark.toml` at or above it is a guess; past this
+/// many files the guess is refused rather than indexed (`taskmark check` run in a downloads
+/// folder or a home without a marker read 10,000 files and reported thousands of errors).
+pub const UNMARKED_ROOT_MAX_FILES: usize = 5_000;
+
+/// Why a folder is the workspace root: the command line says it, so a surprising root is seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootReason {
+    /// `--root DIR`.
+    Given,
+    /// The nearest folder at or above the start holding `.taskmark.toml`.
+    Configured,
+    /// The nearest folder at or above the current one holding `.git`.
+    Repository,
+    /// The folder a PATH argument names (or holds), inside a git repository, with no
+    /// `.taskmark.toml` at or above it.
+    PathInRepository,
+    /// No `.git` and no `.taskmark.toml` at or above the start: the folder the search started
+    /// from (the PATH's, or the current one), bounded by [`UNMARKED_ROOT_MAX_FILES`].
+    Unmarked { from_path: bool },
+}
+
+/// The workspace root and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub path: PathBuf,
+    pub reason: RootReason,
+}
+
+impl Root {
+    /// Why this folder, in a few words: `the folder holding .git`.
+    pub fn why(&self) -> &'static str {
+        match self.reason {
+            RootReason::Given => "--root",
+            RootReason::Configured => "the folder holding .taskmark.toml",
+            RootReason::Repository => "the folder holding .git",
+            RootReason::PathInRepository => "the folder given; no .taskmark.toml at or above it",
+            RootReason::Unmarked { from_path: true } => "the folder given; no .git or .taskmark.toml at or above it",
+            RootReason::Unmarked { from_path: false } => "the current folder; no .git or .taskmark.toml at or above it",
+        }
+    }
+
+    /// `root /x (the folder holding .git)`.
+    pub fn describe(&self) -> String {
+        format!("root {} ({})", self.path.display(), self.why())
+    }
+}
+
 /// Picks the workspace root: `--root`, else the nearest folder at or above the first path that
 /// holds a `.taskmark.toml`, else that path itself; with no path, the nearest folder above the
 /// current one holding `.taskmark.toml` or `.git`, else the current folder.
-pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<PathBuf> {
+///
+/// A root found by neither marker (nor given) is refused when it is `/` or the user's home
+/// folder, or holds more than [`UNMARKED_ROOT_MAX_FILES`] files: the message names `--root`,
+/// which takes any folder.
+pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Root> {
     if let Some(root) = explicit {
-        return std::fs::canonicalize(root).with_context(|| format!("cannot open workspace root {}", root.display()));
+        let path =
+            std::fs::canonicalize(root).with_context(|| format!("cannot open workspace root {}", root.display()))?;
+        return Ok(Root { path, reason: RootReason::Given });
     }
-    if let Some(first) = paths.first() {
+    let in_repository = |start: &Path| start.ancestors().any(|dir| dir.join(".git").exists());
+    let root = if let Some(first) = paths.first() {
         let first = std::fs::canonicalize(first).with_context(|| format!("cannot open {}", first.display()))?;
         let start =
             if first.is_dir() { first.clone() } else { first.parent().map_or(first.clone(), Path::to_path_buf) };
-        let configured = start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file());
-        return Ok(configured.unwrap_or(&start).to_path_buf());
+        match start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file()) {
+            Some(configured) => Root { path: configured.to_path_buf(), reason: RootReason::Configured },
+            None if in_repository(&start) => Root { path: start, reason: RootReason::PathInRepository },
+            None => Root { path: start, reason: RootReason::Unmarked { from_path: true } },
+        }
+    } else {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+        match cwd.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(".git").exists()) {
+            Some(found) if found.join(config::FILE_NAME).is_file() => {
+                Root { path: found.to_path_buf(), reason: RootReason::Configured }
+            }
+            Some(found) => Root { path: found.to_path_buf(), reason: RootReason::Repository },
+            None => Root { path: cwd, reason: RootReason::Unmarked { from_path: false } },
+        }
+    };
+    if let RootReason::Unmarked { .. } = root.reason {
+        refuse_unmarked(&root.path, home().as_deref(), UNMARKED_ROOT_MAX_FILES)?;
     }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let found = cwd.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(".git").exists());
-    Ok(found.unwrap_or(&cwd).to_path_buf())
+    Ok(root)
+}
+
+/// The user's home folder, as the root guard compares it.
+fn home() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").filter(|it| !it.is_empty())?;
+    Some(std::fs::canonicalize(&home).unwrap_or_else(|_| PathBuf::from(home)))
+}
+
+/// Refuses a root chosen without a marker that is `/`, `home`, or a folder of more than `limit`
+/// files (counted until the limit, so `/` or a huge folder costs a bounded walk, not minutes).
+fn refuse_unmarked(root: &Path, home: Option<&Path>, limit: usize) -> anyhow::Result<()> {
+    let refuse = |what: String| {
+        anyhow::format_err!(
+            "no .git or .taskmark.toml in {root} or any folder above it, and {what}: not indexing it as a workspace. Run taskmark inside a project (a git repository, or a folder with a .taskmark.toml), or pass --root {root} to index it anyway",
+            root = root.display()
+        )
+    };
+    if root.parent().is_none() {
+        return Err(refuse("it is the file system's root".to_string()));
+    }
+    if home == Some(root) {
+        return Err(refuse("it is your home folder".to_string()));
+    }
+    let mut files = 0usize;
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.hidden(false).filter_entry(|entry| !matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")));
+    for entry in walk.build().flatten() {
+        if entry.file_type().is_some_and(|it| it.is_file()) {
+            files += 1;
+            if files > limit {
+                return Err(refuse(format!("it holds more than {limit} files")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The clock the engine's timestamps come from (the engine itself has none).
@@ -625,6 +729,22 @@ mod tests {
         let mut other = config.clone();
         other.vocabularies.learn_min_places = None;
         assert!(load_like(&there, &other, &here_index, &here).is_none());
+    }
+
+    #[test]
+    fn a_root_without_a_marker_is_bounded() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for name in ["a.md", "b.md", "c.md"] {
+            std::fs::write(dir.path().join(name), "# x\n").expect("a file");
+        }
+        assert!(refuse_unmarked(dir.path(), None, 3).is_ok());
+        let message = refuse_unmarked(dir.path(), None, 2).expect_err("over the bound").to_string();
+        assert!(message.contains("it holds more than 2 files"), "{message}");
+        assert!(message.contains(&format!("--root {}", dir.path().display())), "{message}");
+        let message = refuse_unmarked(dir.path(), Some(dir.path()), 10).expect_err("home").to_string();
+        assert!(message.contains("it is your home folder"), "{message}");
+        let message = refuse_unmarked(Path::new("/"), None, 10).expect_err("the root").to_string();
+        assert!(message.contains("it is the file system's root"), "{message}");
     }
 
     #[cfg(unix)]

@@ -249,5 +249,14 @@ step(':checkhealth taskmark reports the binary, the server and the configuration
   check(text:find('configuration is valid', 1, true) ~= nil, text)
 end)
 
+step(':checkhealth taskmark without a .taskmark.toml says built-in profiles, not "valid"', function()
+  check(os.remove(workspace .. '/.taskmark.toml'), 'the example has a .taskmark.toml')
+  vim.cmd('checkhealth taskmark')
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  check(text:find('no .taskmark.toml in ', 1, true) ~= nil, text)
+  check(text:find('built-in profiles', 1, true) ~= nil, text)
+  check(text:find('configuration is valid', 1, true) == nil, text)
+end)
+
 vim.lsp.stop_client(vim.lsp.get_clients({ name = 'taskmark' }), true)
 vim.cmd('qall!')

@@ -229,7 +229,17 @@ written: Array<string>, warnings: Array<string>,
 /**
  * `taskmark.fix`: how many problems of each rule.
  */
-fixed?: Record<string, number>, };
+fixed?: Record<string, number>, 
+/**
+ * `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
+ */
+changed?: Array<ChangedFile>, };
+
+/**
+ * One file a status change edited, and what it edited there: `status`, `Task Order line`,
+ * `header`, the fields it wrote (`started`), counters (`task_counts`).
+ */
+export type ChangedFile = { path: string, changed: Array<string>, };
 
 export type Moved = { from: string, to: string, };
 

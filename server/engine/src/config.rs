@@ -289,6 +289,86 @@ impl Config {
     }
 }
 
+/// A tracker as `taskmark config --init` lists it in the file it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectedTracker {
+    /// Workspace-relative; empty for a tracker at the root.
+    pub root: String,
+    pub family: String,
+    /// The profile it is read with.
+    pub profile: String,
+    /// Where its vocabulary comes from, in a few words (`built-in + learned from 12 places`).
+    pub vocabulary: String,
+}
+
+/// The `.taskmark.toml` `taskmark config --init` writes: every setting at its default and the
+/// rest commented, each with what it does, and the trackers found with the profile each is read
+/// with. As written it changes nothing (it is [`Config::default`] once parsed); it is a place
+/// to start editing.
+pub fn starter(trackers: &[DetectedTracker]) -> String {
+    let mut out = String::from(
+        "# taskmark's configuration, written by `taskmark config --init`. Every setting below is at\n\
+         # its default, so this file changes nothing until you edit it; README.md (Configuration)\n\
+         # has the whole story, and `taskmark config --explain` shows each tracker's vocabulary.\n\n\
+         # Which files are read, as globs relative to this folder (empty: every markdown file,\n\
+         # state.json and Backlog.md config.yml that .gitignore does not ignore).\n\
+         include = []\n\
+         exclude = []\n\
+         respect_gitignore = true\n\
+         # The most text one workspace load reads; files past it are skipped with a note.\n",
+    );
+    out.push_str(&format!("index_limit_mib = {DEFAULT_INDEX_LIMIT_MIB}\n\n"));
+    if trackers.is_empty() {
+        out.push_str("# No tracker was found here yet: each would be listed with the profile it is read with.\n");
+    } else {
+        out.push_str("# The trackers found here, each with the profile it is read with and where its vocabulary\n");
+        out.push_str("# comes from. To read one with another profile, uncomment its [[trackers]] entry.\n");
+    }
+    // A folder name may hold a line break: in a comment it must not end the comment.
+    let comment = |text: &str| text.replace(|c: char| c.is_control(), " ");
+    for tracker in trackers {
+        let root = if tracker.root.is_empty() { "." } else { tracker.root.as_str() };
+        out.push_str(&format!(
+            "#\n# {}: {} tracker, profile {} ({})\n# [[trackers]]\n# root = {}\n# profile = {}\n",
+            comment(root),
+            comment(&tracker.family),
+            comment(&tracker.profile),
+            comment(&tracker.vocabulary),
+            toml_string(root),
+            toml_string(&tracker.profile)
+        ));
+    }
+    out.push_str(&format!(
+        "\n[vocabulary]\n\
+         # The repository's own status standard: \"auto\" (found by its content), \"off\", or a document.\n\
+         standard = \"auto\"\n\
+         # Learn the markers a tracker uses consistently, at this many places or more.\n\
+         learn = true\n\
+         learn_min_places = {DEFAULT_LEARN_MIN_PLACES}\n\n\
+         [rules]\n\
+         # Each rule's severity: error, warning, info, hint or off. These are the defaults.\n"
+    ));
+    for code in RuleCode::ALL {
+        out.push_str(&format!("# {} = \"{}\"\n", code.as_str(), code.default_severity().as_str()));
+    }
+    out
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A configuration error with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -659,6 +739,53 @@ fn table_from_rows(profile: &Profile, rows: Rows) -> TransitionTable {
 mod tests {
     use super::*;
     use crate::vocabulary::Scope;
+
+    /// What `config --init` writes parses, and is the default configuration in every respect.
+    #[test]
+    fn the_starter_file_parses_to_the_defaults() {
+        let trackers = [
+            DetectedTracker {
+                root: "docs/specs".into(),
+                family: "spec-folder".into(),
+                profile: "spec-folder".into(),
+                vocabulary: "built-in + learned from 12 places: `[REVIEW]`".into(),
+            },
+            DetectedTracker {
+                root: String::new(),
+                family: "checklist".into(),
+                profile: "github".into(),
+                vocabulary: "built-in".into(),
+            },
+            DetectedTracker {
+                root: "odd \"name\"\ninclude = [\"x\"]".into(),
+                family: "backlog".into(),
+                profile: "backlog".into(),
+                vocabulary: "`backlog/config.yml`".into(),
+            },
+        ];
+        for text in [starter(&trackers), starter(&[])] {
+            let config = Config::parse(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+            let default = Config::default();
+            for code in RuleCode::ALL {
+                assert_eq!(config.severity(code), default.severity(code), "{code}");
+            }
+            assert_eq!(
+                (&config.include, &config.exclude, config.respect_gitignore, config.index_limit_bytes),
+                (&default.include, &default.exclude, default.respect_gitignore, default.index_limit_bytes)
+            );
+            let (vocabularies, defaults) = (&config.vocabularies, &default.vocabularies);
+            assert_eq!(vocabularies.profiles, defaults.profiles);
+            assert_eq!(vocabularies.family_profiles, defaults.family_profiles);
+            assert_eq!(vocabularies.trackers, defaults.trackers);
+            assert_eq!(vocabularies.standard, defaults.standard);
+            assert_eq!(vocabularies.learn_min_places, defaults.learn_min_places);
+        }
+        // Uncommenting a tracker's entry names it as written.
+        let text = starter(&trackers).replace("# [[trackers]]\n# root = \"odd", "[[trackers]]\nroot = \"odd");
+        let text = text.replacen("# profile = \"backlog\"", "profile = \"backlog\"", 1);
+        let config = Config::parse(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+        assert_eq!(config.vocabularies.trackers[0].root, "odd \"name\"\ninclude = [\"x\"]");
+    }
 
     #[test]
     fn severities_and_profiles() {

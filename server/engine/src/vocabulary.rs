@@ -598,9 +598,76 @@ impl Profile {
         self.status(id).display()
     }
 
+    /// The task status a person or an agent names (`taskmark set 39 STATUS`, `--from`, `new
+    /// --status`), read as generously as it can be read without a guess: an id, marker, JSON
+    /// value or word of a task status (`planned`, `[PLANNED]`, `Planned`); else a documented
+    /// alias of exactly one task status (`in-progress` for `[IMPLEMENTING]`, `done` for
+    /// `[COMPLETED]`); else a kind with exactly one task status (`cancelled`). What fits several
+    /// statuses is [`NamedStatus::Ambiguous`]; what fits none comes with the closest spellings.
+    pub fn task_status_named(&self, name: &str) -> NamedStatus {
+        let wanted = normalize_word(name);
+        let task_statuses = || self.ids().filter(|it| self.status(*it).task);
+        let spellings = |def: &StatusDef| -> Vec<String> {
+            std::iter::once(&def.id)
+                .chain(def.marker.iter())
+                .chain(def.json.iter())
+                .chain(def.words.iter())
+                .map(|it| normalize_word(it))
+                .collect()
+        };
+        if let Some(found) = task_statuses().find(|it| spellings(self.status(*it)).contains(&wanted)) {
+            return NamedStatus::Found(found);
+        }
+        let aliased: Vec<StatusId> = task_statuses()
+            .filter(|it| self.status(*it).aliases.iter().any(|alias| normalize_word(alias) == wanted))
+            .collect();
+        let of_kind: Vec<StatusId> = match Kind::parse(&wanted.replace("canceled", "cancelled")) {
+            Some(kind) => task_statuses().filter(|it| self.kind(*it) == kind).collect(),
+            None => Vec::new(),
+        };
+        for candidates in [aliased, of_kind] {
+            match candidates.as_slice() {
+                [] => {}
+                [one] => return NamedStatus::Found(*one),
+                several => return NamedStatus::Ambiguous(several.to_vec()),
+            }
+        }
+        // A status of phases only (`in_progress` where tasks say `implementing`): the task
+        // statuses of its kind are what was meant.
+        if let Some(phase) = self.ids().find(|it| spellings(self.status(*it)).contains(&wanted)) {
+            let kind = self.kind(phase);
+            return NamedStatus::Unknown(task_statuses().filter(|it| self.kind(*it) == kind).collect());
+        }
+        let mut scored: Vec<(f64, StatusId)> = task_statuses()
+            .filter_map(|id| {
+                let def = self.status(id);
+                let aliases = def.aliases.iter().map(|it| normalize_word(it));
+                spellings(def)
+                    .into_iter()
+                    .chain(aliases)
+                    .map(|it| strsim::normalized_damerau_levenshtein(&it, &wanted))
+                    .max_by(f64::total_cmp)
+                    .map(|score| (score, id))
+            })
+            .filter(|(score, _)| *score >= 0.7)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        NamedStatus::Unknown(scored.into_iter().take(3).map(|(_, id)| id).collect())
+    }
+
     pub fn display_list(&self, ids: &[StatusId]) -> String {
         shown_list(&ids.iter().map(|it| self.display(*it)).collect::<Vec<_>>())
     }
+}
+
+/// How a status name given by a person reads in a vocabulary: [`Profile::task_status_named`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedStatus {
+    Found(StatusId),
+    /// The name fits each of these task statuses (an alias two share, a kind several have).
+    Ambiguous(Vec<StatusId>),
+    /// The name fits none; these are the closest (best first), maybe none.
+    Unknown(Vec<StatusId>),
 }
 
 /// The one status a misspelled marker can only mean: a documented alias or another case or
@@ -651,6 +718,38 @@ pub fn normalize_word(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::profiles;
+
+    #[test]
+    fn a_status_named_by_a_person_is_read_without_guessing() {
+        let profile = profiles::spec_folder();
+        let id = |name: &str| profile.by_id(name).unwrap_or_else(|| panic!("{name}"));
+        let named = |name: &str| profile.task_status_named(name);
+        for name in ["planned", "[PLANNED]", "Planned", " PLANNED "] {
+            assert_eq!(named(name), NamedStatus::Found(id("planned")), "{name}");
+        }
+        // The tracker's own legacy spelling on a task, and kind names with one status.
+        for name in ["[IN PROGRESS]", "In Progress", "in-progress", "in_progress"] {
+            assert_eq!(named(name), NamedStatus::Found(id("implementing")), "{name}");
+        }
+        assert_eq!(named("done"), NamedStatus::Found(id("completed")));
+        assert_eq!(named("cancelled"), NamedStatus::Found(id("abandoned")));
+        assert_eq!(named("canceled"), NamedStatus::Found(id("abandoned")));
+        // What fits several statuses is never picked.
+        assert_eq!(named("failed"), NamedStatus::Ambiguous(vec![id("blocked"), id("abandoned")]));
+        assert!(matches!(named("active"), NamedStatus::Ambiguous(several) if several.len() == 5));
+        // A misspelling gets the closest spellings, and nothing far from it.
+        assert_eq!(named("plannedd"), NamedStatus::Unknown(vec![id("planned")]));
+        assert_eq!(named("implmenting"), NamedStatus::Unknown(vec![id("implementing")]));
+        assert_eq!(named("shipped"), NamedStatus::Unknown(vec![]));
+
+        let backlog = profiles::backlog(&["To Do".into(), "In Progress".into(), "Done".into()]);
+        let found = |name: &str| match backlog.task_status_named(name) {
+            NamedStatus::Found(it) => backlog.display(it),
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(found("done"), "Done");
+        assert_eq!(found("in-progress"), "In Progress");
+    }
 
     fn lookup(text: &str, scope: Scope) -> Lookup {
         profiles::spec_folder().lookup(Spelling::Bracket, text, scope)

@@ -48,7 +48,7 @@ pub struct HookArgs {
     format: HookFormat,
     /// The workspace root (default: the nearest folder above the payload's `cwd` holding
     /// .taskmark.toml or .git).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
 }
 

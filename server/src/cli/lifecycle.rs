@@ -38,7 +38,7 @@ pub struct ListArgs {
     archived: bool,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -64,7 +64,10 @@ impl From<KindArg> for Kind {
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<u8> {
-    let workspace = crate::cli::open(args.root.as_deref(), &[])?;
+    let (root, workspace) = crate::cli::open(args.root.as_deref(), &[])?;
+    if let Some(code) = crate::cli::no_tracker(&workspace, Some(&root)) {
+        return Ok(code);
+    }
     let filter = ListFilter {
         status: args.status,
         kind: args.kind.map(Kind::from),
@@ -209,7 +212,7 @@ pub struct NewArgs {
     /// `json` prints the new id and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -252,7 +255,7 @@ impl EarlyScan {
 
 pub fn new(args: NewArgs) -> anyhow::Result<u8> {
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = NewTask {
         title: args.title.clone(),
         status: args.status.clone(),
@@ -387,12 +390,12 @@ pub struct EditArgs {
     /// `json` prints the task and the files written.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
 pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let arguments = json!({
         "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
         "removeDependencies": args.remove_dependency, "description": args.description,
@@ -412,7 +415,10 @@ fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -
     let index = &workspace.index;
     let task = match crate::engine::edit::resolve_task(index, &args.task) {
         Ok(task) => task,
-        Err(refusal) => return Ok(write::refused(&refusal)),
+        Err(refusal) => {
+            crate::cli::note_no_tracker(workspace);
+            return Ok(write::refused(&refusal));
+        }
     };
     if let Some(code) = write::refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), "edit a task") {
         return Ok(code);
@@ -458,13 +464,13 @@ pub struct ArchiveArgs {
     /// `json` prints the tasks archived, the files written and the moves.
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
 pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let purpose = if args.done {
         "taskmark archive --done".to_string()
     } else {
@@ -493,7 +499,10 @@ fn archive_in(
     for name in &args.tasks {
         match crate::engine::edit::resolve_task(index, name) {
             Ok(task) => tasks.push(task),
-            Err(refusal) => return Ok(write::refused(&refusal)),
+            Err(refusal) => {
+                crate::cli::note_no_tracker(workspace);
+                return Ok(write::refused(&refusal));
+            }
         }
     }
     let scopes: Vec<&str> = if args.done {

@@ -26,21 +26,52 @@ use crate::git;
 use crate::workspace::{self, DiskPaths, Workspace};
 use render::{Counts, Paths};
 
-/// Exit codes, as `taskmark check` documents them.
+/// Exit codes: one per kind of outcome, the same in every command. [`exit::TABLE`] is the one
+/// list `--help` prints (and README's table follows; a test compares them).
 pub mod exit {
+    /// Done (or nothing to do); for `check`, no errors.
     pub const CLEAN: u8 = 0;
+    /// `check` found errors (or warnings, with `--deny warnings`).
     pub const FINDINGS: u8 = 1;
+    /// The command cannot run as given: bad arguments, a path or `.taskmark.toml` that cannot
+    /// be read or is invalid, a root refused (no `.git` or `.taskmark.toml` and too big) or
+    /// holding no tracker, an answer of the daemon lost.
     pub const FAILURE: u8 = 2;
-    /// `set`/`fix`: the engine refused the change (an unknown task or status, a transition the
-    /// vocabulary forbids, a missing reason).
+    /// The request names what the workspace does not have, or asks what it does not allow: an
+    /// unknown or ambiguous task or status, a transition the vocabulary forbids, a missing
+    /// reason, a change that would leave new problems.
     pub const REFUSED: u8 = 3;
-    /// `set`/`fix`: a file changed since it was read, `--from` did not match, or another
-    /// command held the workspace lock too long.
+    /// A file changed since it was read, `--from` did not match, or another command held the
+    /// workspace lock too long.
     pub const CONFLICT: u8 = 4;
-    /// `set`/`fix`: a file could not be written safely (IO failure, read-only, outside the
-    /// root, not UTF-8).
+    /// A file could not be written safely (IO failure, read-only, outside the root, not UTF-8,
+    /// a store of the tracker that does not parse).
     pub const WRITE_FAILED: u8 = 5;
+
+    /// Every exit code with what it means, as `--help` lists them.
+    pub const TABLE: [(u8, &str); 6] = [
+        (CLEAN, "done, or nothing to do; for `check`, no errors"),
+        (FINDINGS, "`check` found errors (or warnings, with --deny warnings)"),
+        (FAILURE, "cannot run as given: bad arguments, unreadable path or config, no usable root or tracker"),
+        (REFUSED, "refused: unknown or ambiguous task or status, forbidden transition, missing reason"),
+        (CONFLICT, "conflict: a file changed since it was read, --from did not match, the lock was held"),
+        (WRITE_FAILED, "a file could not be written safely (nothing was written)"),
+    ];
+
+    /// The table as `--help` prints it after the options.
+    pub fn help() -> String {
+        let mut out = String::from("Exit status:\n");
+        for (code, meaning) in TABLE {
+            out.push_str(&format!("  {code}  {meaning}\n"));
+        }
+        out.push_str("  (`taskmark hook` exits 2 to hand an edit's problems to the agent, as its hook protocol asks)");
+        out
+    }
 }
+
+/// What `--root` says in every command's help.
+pub(crate) const ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the current one holding .taskmark.toml or .git; without either, the current folder, unless it is / or your home or holds more than 5,000 files (then --root is needed)";
+const CHECK_ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the first PATH holding .taskmark.toml, else that PATH; with no PATH, the nearest folder at or above the current one holding .taskmark.toml or .git. A folder found by neither is refused if it is / or your home or holds more than 5,000 files (then --root is needed)";
 
 #[derive(Parser, Debug)]
 #[command(name = "taskmark", version, about = "Keeps markdown task trackers honest", max_term_width = 100)]
@@ -99,12 +130,28 @@ enum Command {
     /// Serve every editor of this user from one process, over a Unix socket in the user's
     /// runtime folder (`taskmark lsp` starts it; it exits when idle).
     Daemon(DaemonArgs),
+    /// Print a completion script for a shell: `taskmark completions bash > ~/.local/share/bash-completion/completions/taskmark`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of taskmark, or of one of its commands: `taskmark man check | man -l -`.
+    Man(ManArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+struct ManArgs {
+    /// The command whose page to print (`check`, `set`, ...); taskmark's own page without one.
+    command: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
 struct McpArgs {
-    /// The workspace root (default: the nearest folder above with .taskmark.toml or .git).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     /// Work on disk alone, in a language server of this command's own, instead of through the
     /// daemon that serves the editors.
@@ -154,8 +201,7 @@ struct DaemonArgs {
 struct CheckArgs {
     /// Files or folders to report on (the whole workspace is always indexed).
     paths: Vec<PathBuf>,
-    /// The workspace root (default: the nearest folder with a .taskmark.toml, else the path).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = CHECK_ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -178,7 +224,7 @@ struct CheckArgs {
 struct ShowArgs {
     /// A task id: `221`, `058`, `BACK-200`, or `SCOPE:ID` when several trackers use the id.
     task: String,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -210,7 +256,10 @@ struct SetArgs {
     /// see the change on disk instead of in their buffers).
     #[arg(long)]
     no_daemon: bool,
-    #[arg(long)]
+    /// `json` prints the task, each file with what changed in it, and the paths written.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    format: ShowFormat,
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -226,7 +275,7 @@ struct FixArgs {
     /// Write the files from this process even when a taskmark daemon serves editors.
     #[arg(long)]
     no_daemon: bool,
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -239,13 +288,20 @@ struct ConfigArgs {
     /// Explain this profile instead of the ones the workspace uses.
     #[arg(long)]
     profile: Option<String>,
-    #[arg(long)]
+    /// Write a commented .taskmark.toml for the trackers found: every setting at its default
+    /// (it changes nothing until edited). An existing one is never overwritten.
+    #[arg(long, conflicts_with_all = ["explain", "profile"])]
+    init: bool,
+    /// With --init: print the file instead of writing it.
+    #[arg(long, requires = "init")]
+    dry_run: bool,
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
 struct RecoverArgs {
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
 }
 
@@ -267,8 +323,17 @@ enum Deny {
     Warnings,
 }
 
+/// The command line as clap knows it, with the exit codes after every command's help: what
+/// parsing, `taskmark completions` and `taskmark man` all read.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let help = exit::help();
+    Cli::command().after_help(help.clone()).mut_subcommands(|it| it.after_long_help(help.clone()))
+}
+
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command().try_get_matches().and_then(|matches| Cli::from_arg_matches(&matches)) {
         Ok(it) => it,
         Err(error) => {
             let code = if error.use_stderr() { exit::FAILURE } else { exit::CLEAN };
@@ -287,13 +352,15 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
-        Command::Recover(args) => workspace::find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root)),
+        Command::Recover(args) => find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root.path)),
         Command::MergeDriver(args) => merge_driver::merge_driver(args),
         Command::Setup(args) => setup::setup(args),
         Command::Lsp(args) => lsp(args),
         Command::Mcp(args) => mcp(args),
         Command::Hook(args) => hook::hook(args),
         Command::Daemon(args) => daemon(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -304,10 +371,46 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<Workspace> {
-    let root = workspace::find_root(root, paths)?;
-    write::note_pending(&root);
-    load(&root)
+/// The workspace root, as [`workspace::find_root`] picks it. A root no marker chose (no `.git`
+/// or `.taskmark.toml` at or above) is named on stderr: the user did not choose it either.
+pub(crate) fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<workspace::Root> {
+    let root = workspace::find_root(explicit, paths)?;
+    if let workspace::RootReason::Unmarked { .. } = root.reason {
+        eprintln!("taskmark: note: root {} ({}; --root DIR names another)", root.path.display(), root.why());
+    }
+    Ok(root)
+}
+
+/// The workspace of a read-only command, and its root (with why it was chosen).
+pub(crate) fn open(root: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<(workspace::Root, Workspace)> {
+    let root = find_root(root, paths)?;
+    write::note_pending(&root.path);
+    let workspace = load(&root.path)?;
+    Ok((root, workspace))
+}
+
+/// Why a task named on the command line is unknown when the workspace has no tracker at all.
+pub(crate) fn note_no_tracker(workspace: &Workspace) {
+    if workspace.index.trackers().is_empty() {
+        eprintln!("taskmark: note: no tracker found under {}", workspace.root.display());
+    }
+}
+
+/// `no tracker found under ROOT`, for a command that needs one (exit 2): said plainly, rather
+/// than a report on zero files.
+pub(crate) fn no_tracker(workspace: &Workspace, root: Option<&workspace::Root>) -> Option<u8> {
+    let explained = workspace.skipped.iter().chain(&workspace.noted).any(|it| it.tracker);
+    if !workspace.index.trackers().is_empty() || explained {
+        return None;
+    }
+    let root = match root {
+        Some(root) => format!("{} ({})", root.path.display(), root.why()),
+        None => workspace.root.display().to_string(),
+    };
+    eprintln!(
+        "taskmark: error: no tracker found under {root}: no TODO.md, state.json, plan, checklist or Backlog.md that taskmark reads (--root DIR names another folder)"
+    );
+    Some(exit::FAILURE)
 }
 
 pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
@@ -432,7 +535,10 @@ fn baseline_of(
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let workspace = open(args.root.as_deref(), &args.paths)?;
+    let (root, workspace) = open(args.root.as_deref(), &args.paths)?;
+    if let Some(code) = no_tracker(&workspace, Some(&root)) {
+        return Ok(code);
+    }
     let baseline_index = baseline_of(&workspace, args.since.as_deref(), args.no_baseline)?;
     let baseline = baseline_index.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
@@ -451,6 +557,16 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         });
     }
     let counts = Counts::of(&diagnostics);
+    // What `taskmark fix` would really fix, found by running its passes on a copy.
+    let fixable = {
+        let check =
+            crate::engine::edit::FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
+        let options = crate::engine::edit::StatusChangeOptions {
+            restamp: false,
+            ..crate::engine::edit::StatusChangeOptions::new(workspace::now())
+        };
+        crate::engine::edit::fixable_by_fix(&workspace.index, &check, &write::FIXABLE, &options, &diagnostics)
+    };
     let paths = display_paths(&workspace.root);
     // A merge driver the repository declares but git would not run: its tracker files would be
     // merged as plain text.
@@ -479,10 +595,13 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
             if let Some(problem) = &driver_problem {
                 writeln!(stdout, "warning: {problem}")?;
             }
-            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+            writeln!(stdout, "taskmark: {}", root.describe())?;
+            writeln!(stdout, "{}", summary_line(&workspace, counts, fixable, baseline.as_ref()))?;
         }
         Format::Json => {
             let summary = json!({
+                "root": root.path,
+                "root_chosen_by": root.why(),
                 "files": workspace.index.len(),
                 "bytes": workspace.bytes_read,
                 "trackers": workspace.index.trackers().len(),
@@ -491,6 +610,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 "warnings": counts.warnings,
                 "infos": counts.infos,
                 "hints": counts.hints,
+                "fixable": fixable,
                 "baseline": baseline.as_ref().map(|it| it.label.clone()),
                 "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
                 "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).chain(driver_problem.iter().map(|it| json!({"file": ".gitattributes", "note": it}))).collect::<Vec<_>>(),
@@ -502,7 +622,8 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
             if let Some(problem) = &driver_problem {
                 writeln!(stdout, "::warning file=.gitattributes::{problem}")?;
             }
-            writeln!(stdout, "{}", summary_line(&workspace, counts, baseline.as_ref()))?;
+            writeln!(stdout, "taskmark: {}", root.describe())?;
+            writeln!(stdout, "{}", summary_line(&workspace, counts, fixable, baseline.as_ref()))?;
         }
     }
     let skipped_tracker = workspace.skipped.iter().any(|it| it.tracker);
@@ -515,7 +636,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
 }
 
-fn summary_line(workspace: &Workspace, counts: Counts, baseline: Option<&Baseline<'_>>) -> String {
+fn summary_line(workspace: &Workspace, counts: Counts, fixable: usize, baseline: Option<&Baseline<'_>>) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut parts = vec![plural(counts.errors, "error"), plural(counts.warnings, "warning")];
     if counts.infos > 0 {
@@ -525,8 +646,9 @@ fn summary_line(workspace: &Workspace, counts: Counts, baseline: Option<&Baselin
         parts.push(plural(counts.hints, "hint"));
     }
     let against = baseline.map_or_else(|| "no baseline".to_string(), |it| format!("transitions since {}", it.label));
+    let fix = if fixable > 0 { format!("; {fixable} can be fixed with `taskmark fix`") } else { String::new() };
     format!(
-        "taskmark: {} in {} ({}, {}; {against})",
+        "taskmark: {} in {} ({}, {}; {against}){fix}",
         parts.join(", "),
         plural(workspace.index.len(), "file"),
         plural(workspace.index.trackers().len(), "tracker"),
@@ -550,24 +672,17 @@ fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>>
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<u8> {
-    let workspace = open(args.root.as_deref(), &[])?;
+    let (_, workspace) = open(args.root.as_deref(), &[])?;
     let paths = display_paths(&workspace.root);
-    let keys = workspace.index.find_tasks(&args.task);
-    let key = match keys.as_slice() {
-        [] => {
-            eprintln!("taskmark: error: no task `{}` in {}", args.task, workspace.root.display());
-            return Ok(exit::FAILURE);
-        }
-        [one] => one,
-        many => {
-            eprintln!(
-                "taskmark: error: task `{}` exists in several trackers: {}; write it as SCOPE:ID",
-                args.task,
-                many.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>().join(", ")
-            );
-            return Ok(exit::FAILURE);
+    let key = match crate::engine::edit::resolve_task(&workspace.index, &args.task) {
+        Ok(key) => key,
+        Err(refusal) => {
+            note_no_tracker(&workspace);
+            eprintln!("taskmark: error: {refusal}");
+            return Ok(exit::REFUSED);
         }
     };
+    let key = &key;
     let view = crate::engine::ide::task_summary(&workspace.index, key);
     let skipped = workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
     if let Some((path, reason)) = workspace::unreadable_in_tracker(skipped, &key.scope) {
@@ -589,6 +704,39 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
     Ok(exit::CLEAN)
 }
 
+fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+    let mut command = command();
+    // Into memory first: clap_complete panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "taskmark", &mut script);
+    std::io::stdout().lock().write_all(&script)?;
+    Ok(exit::CLEAN)
+}
+
+fn man(args: ManArgs) -> anyhow::Result<u8> {
+    let command = command();
+    let page = match &args.command {
+        None => command,
+        Some(name) => {
+            let Some(sub) = command.find_subcommand(name) else {
+                let names: Vec<&str> = command.get_subcommands().map(|it| it.get_name()).collect();
+                eprintln!("taskmark: error: no command `{name}`; the commands are {}", names.join(", "));
+                return Ok(exit::FAILURE);
+            };
+            // `taskmark-check(1)`, as git names its commands' pages.
+            let title = format!("taskmark-{}", sub.get_name());
+            sub.clone()
+                .display_name(title)
+                .bin_name(format!("taskmark {}", sub.get_name()))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page).render(&mut out)?;
+    std::io::stdout().lock().write_all(&out)?;
+    Ok(exit::CLEAN)
+}
+
 fn lsp(args: LspArgs) -> anyhow::Result<u8> {
     #[cfg(unix)]
     if !args.standalone {
@@ -600,7 +748,7 @@ fn lsp(args: LspArgs) -> anyhow::Result<u8> {
 }
 
 fn mcp(args: McpArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     crate::mcp::run(crate::mcp::Options { root, no_daemon: args.no_daemon || cfg!(not(unix)) })?;
     Ok(exit::CLEAN)
 }
@@ -643,7 +791,7 @@ pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
     let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = write::SetRequest {
         task: &args.task,
         status: &args.status,
@@ -651,6 +799,7 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         reason: args.reason.clone(),
         now,
         expect_from: args.expect_from.as_deref(),
+        format: args.format,
     };
     // Through the daemon when one runs, so the editors it serves update their buffers live.
     #[cfg(unix)]
@@ -674,7 +823,7 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
             eprintln!("taskmark: error: `--code duplicate-task` renumbers tasks: run it on its own");
             return Ok(exit::FAILURE);
         }
-        let root = workspace::find_root(args.root.as_deref(), &[])?;
+        let root = find_root(args.root.as_deref(), &[])?.path;
         return lifecycle::renumber(&root, args.dry_run);
     }
     let mut codes = Vec::new();
@@ -693,7 +842,8 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     if codes.is_empty() {
         codes = write::FIXABLE.to_vec();
     }
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let found = find_root(args.root.as_deref(), &[])?;
+    let root = found.path.clone();
     #[cfg(unix)]
     if !args.dry_run
         && !args.no_daemon
@@ -704,9 +854,65 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     let request = write::FixRequest { codes, now: workspace::now() };
     write::under_lock(&root, "taskmark fix", args.dry_run, |lock| {
         let workspace = load(lock.root())?;
+        if let Some(code) = no_tracker(&workspace, Some(&found)) {
+            return Ok(code);
+        }
         // Fixes are checked against what `check` compares with, so `fix && check` passes.
         let baseline = baseline_of(&workspace, None, false)?;
         write::fix(workspace, baseline, lock, &request)
+    })
+}
+
+/// `taskmark config --init`: a commented `.taskmark.toml` for the trackers found, created
+/// through the transaction (never over a file that is there), or printed for a dry run.
+fn config_init(root: &Path, dry_run: bool) -> anyhow::Result<u8> {
+    use crate::engine::config::{DetectedTracker, FILE_NAME, starter};
+    write::under_lock(root, "taskmark config --init", dry_run, |lock| {
+        let path = lock.root().join(FILE_NAME);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            eprintln!(
+                "taskmark: refused: {} exists, and config --init never overwrites it (edit it, or move it away first); nothing was written",
+                path.display()
+            );
+            return Ok(exit::REFUSED);
+        }
+        let workspace = load(lock.root())?;
+        let vocabularies = &workspace.config.vocabularies;
+        let trackers: Vec<DetectedTracker> = workspace
+            .index
+            .trackers()
+            .iter()
+            .map(|it| DetectedTracker {
+                root: it.root.clone(),
+                family: it.family.as_str().to_string(),
+                profile: vocabularies.profile_name(it.family, &it.root).to_string(),
+                vocabulary: vocabulary_summary(&it.choice),
+            })
+            .collect();
+        let text = starter(&trackers);
+        if lock.dry_run() {
+            print!("{text}");
+            return Ok(exit::CLEAN);
+        }
+        let transaction = crate::transaction::Transaction::new(
+            "config --init",
+            vec![crate::transaction::FileWrite::create(FILE_NAME.to_string(), text)],
+        );
+        match lock.commit(&transaction) {
+            write::Commit::Written(_) => {
+                println!(
+                    "wrote {} for {} (every setting at its default: it changes nothing until edited)",
+                    path.display(),
+                    match trackers.len() {
+                        1 => "1 tracker".to_string(),
+                        many => format!("{many} trackers"),
+                    }
+                );
+                Ok(exit::CLEAN)
+            }
+            write::Commit::Failed(code) => Ok(code),
+            write::Commit::DryRun => Ok(exit::CLEAN),
+        }
     })
 }
 
@@ -735,11 +941,23 @@ fn vocabulary_summary(choice: &crate::engine::conventions::VocabularyChoice) -> 
 }
 
 fn config(args: ConfigArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
+    if args.init {
+        return config_init(&root, args.dry_run);
+    }
     let config = workspace::load_config(&root)?;
     let mut stdout = std::io::stdout().lock();
     if !args.explain {
-        writeln!(stdout, "{}: configuration is valid", root.join(crate::engine::config::FILE_NAME).display())?;
+        let path = root.join(crate::engine::config::FILE_NAME);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            writeln!(stdout, "{}: configuration is valid", path.display())?;
+        } else {
+            writeln!(
+                stdout,
+                "no .taskmark.toml in {}; built-in profiles (`taskmark config --init` writes one to edit)",
+                root.display()
+            )?;
+        }
         return Ok(exit::CLEAN);
     }
     if let Some(name) = &args.profile {

@@ -12,7 +12,6 @@ use crate::cli::{exit, write};
 use crate::engine::layout::{Classification, Role};
 use crate::git::{self, ConfigScope};
 use crate::transaction::{FileWrite, Transaction};
-use crate::workspace;
 
 #[derive(clap::Args, Debug)]
 pub struct SetupArgs {
@@ -57,7 +56,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<u8> {
 }
 
 fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let root = std::fs::canonicalize(&root).with_context(|| format!("cannot open {}", root.display()))?;
     let top = git::toplevel(&root).with_context(|| format!("{} is not in a git repository", root.display()))?;
     if args.check {

@@ -11,15 +11,13 @@ use serde_json::{Value, json};
 use crate::cli::{ShowFormat, exit};
 use crate::engine::lifecycle::across::{self, Differing, Seen};
 use crate::git::{self, Worktree};
-use crate::workspace;
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
     /// Compare the workspace with the same folder in every other worktree of its repository.
     #[arg(long, required = true)]
     worktrees: bool,
-    /// The workspace root (default: the nearest folder above with .taskmark.toml or .git).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
     format: ShowFormat,
@@ -33,7 +31,7 @@ struct View {
 }
 
 pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
-    let root = workspace::find_root(args.root.as_deref(), &[])?;
+    let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let root = std::fs::canonicalize(&root).with_context(|| format!("cannot open {}", root.display()))?;
     let top = git::toplevel(&root)
         .with_context(|| format!("{} is not in a git repository: there are no worktrees to compare", root.display()))?;

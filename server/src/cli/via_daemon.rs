@@ -89,6 +89,21 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
         "date": date,
     }]);
     run(root, "taskmark set", "taskmark.setStatus", arguments, |result| {
+        for warning in strings(&result["warnings"]) {
+            eprintln!("taskmark: warning: {warning}");
+        }
+        if request.format == crate::cli::ShowFormat::Json {
+            let answer = json!({
+                "label": result["label"],
+                "unchanged": result["unchanged"] == true,
+                "files": result.get("changed").cloned().unwrap_or_else(|| json!([])),
+                "written": result["written"],
+                "dry_run": false,
+                "warnings": result["warnings"],
+            });
+            println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            return exit::CLEAN;
+        }
         if result["unchanged"] == true {
             println!("{}", result["label"].as_str().unwrap_or("nothing to change"));
             return exit::CLEAN;
@@ -98,8 +113,9 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
             result["label"].as_str().unwrap_or("status changed"),
             written(result)
         );
-        for warning in strings(&result["warnings"]) {
-            eprintln!("taskmark: warning: {warning}");
+        for file in result["changed"].as_array().into_iter().flatten() {
+            let parts: Vec<&str> = strings(&file["changed"]).collect();
+            println!("  {}: {}", file["path"].as_str().unwrap_or("?"), parts.join(", "));
         }
         exit::CLEAN
     })

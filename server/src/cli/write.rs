@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::exit;
 use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{
-    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_safe_fixes, plan_status_change, refuse_new_drift,
+    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change, refuse_new_drift, run_safe_fixes,
 };
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
@@ -28,6 +28,7 @@ pub struct SetRequest<'a> {
     pub now: Now,
     /// The status the task must have now (compare and swap), as an id, marker or word.
     pub expect_from: Option<&'a str>,
+    pub format: crate::cli::ShowFormat,
 }
 
 /// How `new`, `edit` and `archive` reach the files: through the taskmark daemon when one
@@ -224,7 +225,10 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     let index = &workspace.index;
     let task = match crate::engine::edit::resolve_task(index, request.task) {
         Ok(task) => task,
-        Err(refusal) => return Ok(refused(&refusal)),
+        Err(refusal) => {
+            crate::cli::note_no_tracker(workspace);
+            return Ok(refused(&refusal));
+        }
     };
     if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))
     {
@@ -254,8 +258,18 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     for warning in &change.warnings {
         eprintln!("taskmark: warning: {warning}");
     }
+    let json = request.format == crate::cli::ShowFormat::Json;
     if change.is_empty() {
-        println!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
+        let label = format!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
+        if json {
+            let answer = serde_json::json!({
+                "label": label, "unchanged": true, "files": [], "written": [], "dry_run": lock.dry_run(),
+                "warnings": change.warnings,
+            });
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        } else {
+            println!("{label}");
+        }
         return Ok(exit::CLEAN);
     }
     let transaction = Transaction {
@@ -266,7 +280,43 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &change.label, lock)
+    let described = crate::engine::edit::describe_change(index, &change);
+    if !json {
+        let code = finish(&transaction, &change.label, lock)?;
+        if code == exit::CLEAN {
+            print!("{}", changed_lines(&described));
+        }
+        return Ok(code);
+    }
+    let dry_run = lock.dry_run();
+    let written = match lock.commit(&transaction) {
+        Commit::Written(paths) => paths,
+        Commit::DryRun => Vec::new(),
+        Commit::Failed(code) => return Ok(code),
+    };
+    let answer = serde_json::json!({
+        "label": change.label,
+        "unchanged": false,
+        "files": changed_json(&described),
+        "written": written,
+        "dry_run": dry_run,
+        "warnings": change.warnings,
+    });
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(exit::CLEAN)
+}
+
+/// What a change edits, one file a line under its label: `  specs/TODO.md: status, Task
+/// Order line, started`.
+pub(crate) fn changed_lines(described: &[crate::engine::edit::ChangedFile]) -> String {
+    described.iter().map(|it| format!("  {}: {}\n", it.path, it.parts.join(", "))).collect()
+}
+
+/// The same as JSON: `[{"path", "changed": [...]}]`.
+pub(crate) fn changed_json(described: &[crate::engine::edit::ChangedFile]) -> serde_json::Value {
+    serde_json::Value::Array(
+        described.iter().map(|it| serde_json::json!({ "path": it.path, "changed": it.parts })).collect(),
+    )
 }
 
 pub struct FixRequest {
@@ -285,29 +335,16 @@ pub fn fix(
     let originals: BTreeMap<String, Arc<str>> =
         workspace.index.entries().map(|(_, entry)| (entry.path.clone(), entry.text.clone())).collect();
     let options = StatusChangeOptions { restamp: false, ..StatusChangeOptions::new(request.now.clone()) };
-    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
-    // One fix can make another (a recounted counter after a marker fix): passes until nothing
-    // is left, bounded in case two fixes undo each other.
-    for _pass in 0..8 {
-        let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
-        let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
-        let (change, counts) = match plan_safe_fixes(&workspace.index, &check, &request.codes, &options) {
-            Ok(it) => it,
-            Err(refusal) => {
-                eprintln!("taskmark: error: {refusal}; nothing was written");
-                return Ok(exit::WRITE_FAILED);
-            }
-        };
-        if change.is_empty() {
-            break;
+    let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
+    let (fixed_index, fixed) = match run_safe_fixes(&workspace.index, &check, &request.codes, &options) {
+        Ok(it) => it,
+        Err(refusal) => {
+            eprintln!("taskmark: error: {refusal}; nothing was written");
+            return Ok(exit::WRITE_FAILED);
         }
-        for (code, count) in counts {
-            *fixed.entry(code).or_default() += count;
-        }
-        for (path, text) in change.apply(&workspace.index) {
-            workspace.index.set_file(&path, Some(Arc::from(text)));
-        }
-    }
+    };
+    workspace.index = fixed_index;
     let files: Vec<FileWrite> = originals
         .iter()
         .filter_map(|(path, before)| {

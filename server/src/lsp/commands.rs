@@ -222,7 +222,13 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
         [] if !world.indexed => {
             Err(content_modified(format!("no task `{name}` yet: the workspace is still being indexed")))
         }
-        [] => Err(invalid_params(format!("no task `{name}` in this workspace"))),
+        [] => Err(invalid_params(
+            Refusal::UnknownTask {
+                id: name.to_string(),
+                similar: crate::engine::edit::similar_task_ids(&world.index, name.trim()),
+            }
+            .to_string(),
+        )),
         many => {
             Err(invalid_params(Refusal::AmbiguousTask { id: name.to_string(), candidates: many.to_vec() }.to_string()))
         }
@@ -260,7 +266,8 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
             "allowed": allowed.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         }),
         Refusal::NeedsReason { status, field } => json!({ "kind": "needsReason", "status": status, "field": field }),
-        Refusal::UnknownStatus { status, known } => {
+        Refusal::UnknownStatus { status, known, .. } => {
+            let known: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
             json!({ "kind": "unknownStatus", "status": status, "known": known })
         }
         Refusal::PlanAhead { task, path, .. } => {
@@ -320,7 +327,7 @@ impl SetStatus {
         client: &ClientProfile,
         now: Now,
         open_elsewhere: &HashSet<String>,
-    ) -> Result<Option<(PlannedEdit, StatusChange)>, jsonrpc::Error> {
+    ) -> Result<Option<(PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
         refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
         if !self.force
@@ -357,8 +364,9 @@ impl SetStatus {
                 .map_err(|it| refusal(&it))?;
         }
         let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
+        let described = crate::engine::edit::describe_change(&world.index, &change);
         let profile = world.index.task_profile(&task);
-        let target = profile.and_then(|it| it.by_id(&self.status));
+        let target = profile.and_then(|it| crate::engine::edit::task_status(it, &self.status).ok());
         let announced = StatusChange {
             task: task_argument(&task),
             from: world.index.task_status(&task).map(|(place, _)| world.index.place(place).shown()),
@@ -374,7 +382,7 @@ impl SetStatus {
             now,
             reason: self.reason.clone(),
         };
-        Ok(Some((planned, announced)))
+        Ok(Some((planned, announced, described)))
     }
 }
 

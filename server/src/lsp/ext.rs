@@ -453,6 +453,19 @@ pub struct ChangeResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional, type = "Record<string, number>"))]
     pub fixed: Option<std::collections::BTreeMap<String, u64>>,
+    /// `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub changed: Option<Vec<ChangedFile>>,
+}
+
+/// One file a status change edited, and what it edited there: `status`, `Task Order line`,
+/// `header`, the fields it wrote (`started`), counters (`task_counts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct ChangedFile {
+    pub path: String,
+    pub changed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -709,6 +722,7 @@ mod tests {
             of::<TrackerStatus>(),
             of::<TrackerInfo>(),
             of::<ChangeResult>(),
+            of::<ChangedFile>(),
             of::<Moved>(),
             of::<LifecycleResult>(),
             of::<ClaimResult>(),

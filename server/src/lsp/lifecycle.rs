@@ -421,7 +421,7 @@ pub fn trackers(world: &World) -> Value {
 fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<String> {
     let profile = &world.index.trackers().iter().find(|it| it.root == tracker)?.profile;
     let status = match wanted {
-        Some(wanted) => profile.by_id(wanted)?,
+        Some(wanted) => crate::engine::edit::task_status(profile, wanted).ok()?,
         None => profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)?,
     };
     Some(profile.display(status))

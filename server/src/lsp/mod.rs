@@ -16,6 +16,7 @@ mod lifecycle;
 mod server;
 mod settings;
 mod transport;
+mod unwind;
 mod watch;
 mod world;
 
@@ -106,6 +107,8 @@ where
         let (service, socket) = LspService::build(server::Server::new)
             .custom_method("taskmark/serverInfo", server::Server::server_info)
             .finish();
+        // Every request under catch_unwind (see `unwind`).
+        let service = unwind::CatchPanic(service);
         Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
     })
     .await;

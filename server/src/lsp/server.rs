@@ -250,9 +250,10 @@ impl Server {
         let desk = self.desk(&session);
         let now = crate::workspace::now();
         let label = format!("set {} {}", request.task, request.status);
-        let (_, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere| {
+        let (described, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere| {
             let planned = request.plan(world, &session.client, now.clone(), elsewhere)?;
-            let change = planned.map(|(planned, announced)| write_path::Change {
+            let described = planned.as_ref().map(|(_, _, described)| described.clone()).unwrap_or_default();
+            let change = planned.map(|(planned, announced, _)| write_path::Change {
                 status: Some(write_path::StatusSet {
                     task: announced.task.clone(),
                     from: announced.from.clone(),
@@ -262,7 +263,7 @@ impl Server {
                 write: planned.into_write(),
                 announcement: Announcement::Status(announced),
             });
-            Ok(write_path::Plan { answer: (), change })
+            Ok(write_path::Plan { answer: described, change })
         })
         .await?;
         let Some(written) = written else {
@@ -272,7 +273,16 @@ impl Server {
                 json!({ "applied": true, "unchanged": true, "label": label, "files": [], "written": [], "warnings": [] }),
             );
         };
-        Ok(desk.answer(&written))
+        let mut answer = desk.answer(&written);
+        // What the change edited in each file, as `taskmark set` prints it.
+        answer["changed"] = serde_json::to_value(
+            described
+                .iter()
+                .map(|it| crate::lsp::ext::ChangedFile { path: it.path.clone(), changed: it.parts.clone() })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default();
+        Ok(answer)
     }
 
     /// One pass of `taskmark fix` (the command line asks again until nothing is left), through

@@ -63,7 +63,10 @@ function M.check()
     return
   end
   local checked = run({ path, 'config', '--root', root })
-  if checked and checked.code == 0 then
+  if checked and checked.code == 0 and vim.startswith(checked.stdout, 'no .taskmark.toml') then
+    -- Nothing to validate: the built-in profiles (and what the repository teaches) apply.
+    vim.health.info(vim.trim(checked.stdout))
+  elseif checked and checked.code == 0 then
     vim.health.ok(vim.trim(checked.stdout))
   else
     vim.health.error(vim.trim((checked and (checked.stderr ~= '' and checked.stderr or checked.stdout)) or 'taskmark config did not run'))

@@ -247,6 +247,83 @@ fn plan(
 /// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
 pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
 
+/// How many passes [`run_safe_fixes`] makes at most: one fix can make another (a counter
+/// recounted after a marker fix), but two fixes that undo each other must not loop.
+pub const MAX_FIX_PASSES: usize = 8;
+
+/// What `taskmark fix` does to the workspace: [`plan_safe_fixes`] passes, each applied to the
+/// index the last one left, until one fixes nothing. The index after them, and how many of
+/// each code they fixed. `check` runs it too, on a copy, to count what `fix` would fix.
+pub fn run_safe_fixes(
+    index: &WorkspaceIndex,
+    check: &FixCheck<'_>,
+    codes: &[RuleCode],
+    options: &StatusChangeOptions,
+) -> Result<(WorkspaceIndex, BTreeMap<RuleCode, usize>), Refusal> {
+    let mut current = index.clone();
+    let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
+    for _pass in 0..MAX_FIX_PASSES {
+        let (change, counts) = plan_safe_fixes(&current, check, codes, options)?;
+        if change.is_empty() {
+            break;
+        }
+        for (code, count) in counts {
+            *fixed.entry(code).or_default() += count;
+        }
+        current = change.applied_to(&current, |_, _| {});
+    }
+    Ok((current, fixed))
+}
+
+/// Which of `diagnostics` (diagnostics of `index`) `taskmark fix` would fix: those of `codes`
+/// with a safe fix that [`run_safe_fixes`] leaves gone, compared by [`crate::edit::drift_key`]
+/// (positions move as files change). A fix `fix` leaves out because it would make something
+/// appear is not counted.
+pub fn fixable_by_fix(
+    index: &WorkspaceIndex,
+    check: &FixCheck<'_>,
+    codes: &[RuleCode],
+    options: &StatusChangeOptions,
+    diagnostics: &[Diagnostic],
+) -> usize {
+    let candidates: Vec<&Diagnostic> =
+        diagnostics.iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).collect();
+    if candidates.is_empty() {
+        return 0;
+    }
+    let Ok((after, fixed)) = run_safe_fixes(index, check, codes, options) else { return 0 };
+    if fixed.is_empty() {
+        return 0;
+    }
+    let store = DiagnosticStore::new(&after, check.config, check.baseline, check.paths);
+    let mut left: BTreeMap<crate::edit::DriftKey, usize> = BTreeMap::new();
+    for it in store.all(&after) {
+        *left.entry(crate::edit::drift_key(&after, &it)).or_default() += 1;
+    }
+    let mut before: BTreeMap<crate::edit::DriftKey, usize> = BTreeMap::new();
+    for it in DiagnosticStore::new(index, check.config, check.baseline, check.paths).all(index) {
+        *before.entry(crate::edit::drift_key(index, &it)).or_default() += 1;
+    }
+    // Of the diagnostics with one key, as many are fixed as fewer remain after.
+    let mut gone: BTreeMap<crate::edit::DriftKey, usize> = before
+        .into_iter()
+        .map(|(key, count)| {
+            let remaining = left.get(&key).copied().unwrap_or(0);
+            (key, count.saturating_sub(remaining))
+        })
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|it| match gone.get_mut(&crate::edit::drift_key(index, it)) {
+            Some(count) if *count > 0 => {
+                *count -= 1;
+                true
+            }
+            _ => false,
+        })
+        .count()
+}
+
 /// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
 /// `codes`, merged into one change (a fix whose edits overlap one already taken waits for the
 /// next pass), and how many of each code it fixes. Counters count statuses, so they are

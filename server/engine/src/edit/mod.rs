@@ -2,6 +2,7 @@
 //! diagnostic, as one [`WorkspaceChange`]. Nothing is written here; the adapters apply the
 //! change (an editor's `WorkspaceEdit`, the CLI's transaction).
 
+mod described;
 mod fixes;
 mod status_change;
 
@@ -15,8 +16,12 @@ use crate::model::TaskKey;
 use crate::rules::{Baseline, DiagnosticStore, PathOracle};
 use crate::text::{TextEdit, apply_edits};
 use crate::timestamp::Now;
+use crate::vocabulary::{NamedStatus, Profile, StatusId};
 
-pub use fixes::{SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes};
+pub use described::{ChangedFile, describe_change};
+pub use fixes::{
+    MAX_FIX_PASSES, SAFE_FIX_CODES, fix_titles, fixable_by_fix, is_safe_fix, plan_fix, plan_safe_fixes, run_safe_fixes,
+};
 pub use status_change::plan_status_change;
 
 /// The edits to one file, planned against its text as indexed.
@@ -340,8 +345,9 @@ impl StatusChangeOptions {
 /// two scripts racing to move one task cannot both win.
 pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) -> Option<String> {
     let profile = index.task_profile(task)?;
-    let Some(wanted) = profile.by_id(expected) else {
-        return Some(format!("`{expected}` is not a status of task {task}'s vocabulary"));
+    let wanted = match task_status(profile, expected) {
+        Ok(wanted) => wanted,
+        Err(refusal) => return Some(format!("{refusal} (--from)")),
     };
     match index.task_status(task) {
         Some((_, current)) if current == wanted => None,
@@ -354,14 +360,82 @@ pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) ->
     }
 }
 
-/// The one task `id` names (`221`, `specs:221`), or why there is none.
+/// The one task `id` names (`221`, `specs:221`), or why there is none (with the ids close to
+/// it, for a typo).
 pub fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal> {
     let keys = index.find_tasks(id);
     match keys.as_slice() {
-        [] => Err(Refusal::UnknownTask(id.to_string())),
+        [] => Err(Refusal::UnknownTask { id: id.to_string(), similar: similar_task_ids(index, id) }),
         [one] => Ok(one.clone()),
         many => Err(Refusal::AmbiguousTask { id: id.to_string(), candidates: many.to_vec() }),
     }
+}
+
+/// The ids of the workspace's tasks one or two edits away from `id` (two for ids longer than
+/// four characters), closest first, at most five: `BACK-20` for `BACK-200`, `125` for `152`.
+/// Each as the command line can name it: `SCOPE:ID` when several trackers have the id.
+pub fn similar_task_ids(index: &WorkspaceIndex, id: &str) -> Vec<String> {
+    let (scope, wanted) = match id.rsplit_once(':') {
+        Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
+        None => (None, id),
+    };
+    let fold = |id: &str| {
+        let lower = id.to_lowercase();
+        // `058` is task 58: zero padding is not a difference.
+        if lower.bytes().all(|it| it.is_ascii_digit()) && lower.len() > 1 {
+            let trimmed = lower.trim_start_matches('0');
+            return if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() };
+        }
+        lower
+    };
+    let wanted = fold(wanted);
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let most = if wanted.chars().count() > 4 { 2 } else { 1 };
+    let mut close: Vec<(usize, &TaskKey)> = index
+        .tasks()
+        .keys()
+        .filter(|key| scope.is_none_or(|scope| key.scope == scope))
+        .map(|key| (strsim::damerau_levenshtein(&fold(&key.id), &wanted), key))
+        .filter(|(distance, _)| (1..=most).contains(distance))
+        .collect();
+    close.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.len().cmp(&b.1.id.len())).then_with(|| a.1.cmp(b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, key) in close {
+        let shown = if scope.is_some() || index.find_tasks(&key.id).len() > 1 {
+            format!("{}:{}", key.scope, key.id)
+        } else {
+            key.id.clone()
+        };
+        if !out.contains(&shown) {
+            out.push(shown);
+        }
+        if out.len() == 5 {
+            break;
+        }
+    }
+    out
+}
+
+/// `name` as a task status of `profile` ([`Profile::task_status_named`]), or the refusal that
+/// says what it could have meant.
+pub fn task_status(profile: &Profile, name: &str) -> Result<StatusId, Refusal> {
+    let (suggestions, ambiguous) = match profile.task_status_named(name) {
+        NamedStatus::Found(id) => return Ok(id),
+        NamedStatus::Ambiguous(several) => (several, true),
+        NamedStatus::Unknown(closest) => (closest, false),
+    };
+    Err(Refusal::UnknownStatus {
+        status: name.to_string(),
+        known: profile
+            .ids()
+            .filter(|it| profile.status(*it).task)
+            .map(|it| (profile.status(it).id.clone(), profile.display(it)))
+            .collect(),
+        suggestions: suggestions.into_iter().map(|it| profile.display(it)).collect(),
+        ambiguous,
+    })
 }
 
 /// The allowed statuses of a refused transition as a sentence shows them.
@@ -372,14 +446,24 @@ pub fn allowed_list(allowed: &[(String, String)]) -> String {
 /// Why a change was not planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    UnknownTask(String),
+    UnknownTask {
+        id: String,
+        /// Ids close to it (a typo's likely meaning), closest first.
+        similar: Vec<String>,
+    },
     AmbiguousTask {
         id: String,
         candidates: Vec<TaskKey>,
     },
     UnknownStatus {
         status: String,
-        known: Vec<String>,
+        /// The task statuses of the vocabulary: the id a change names (`planned`) and how it is
+        /// shown (`[PLANNED]`).
+        known: Vec<(String, String)>,
+        /// What it may have meant, as shown: the closest spellings, or (`ambiguous`) every
+        /// status the name fits.
+        suggestions: Vec<String>,
+        ambiguous: bool,
     },
     InvalidTransition {
         task: TaskKey,
@@ -426,15 +510,31 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::UnknownTask(id) => write!(f, "no task `{id}` in this workspace"),
+            Refusal::UnknownTask { id, similar } => {
+                write!(f, "no task `{id}` in this workspace")?;
+                match similar.as_slice() {
+                    [] => Ok(()),
+                    [one] => write!(f, "; did you mean `{one}`?"),
+                    several => write!(f, "; did you mean one of {}?", quoted(several).join(", ")),
+                }
+            }
             Refusal::AmbiguousTask { id, candidates } => write!(
                 f,
                 "task `{id}` exists in several trackers: {}; write it as SCOPE:ID",
                 candidates.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>().join(", ")
             ),
-            Refusal::UnknownStatus { status, known } => {
-                write!(f, "unknown status `{status}`; this tracker's task statuses are {}", known.join(", "))
-            }
+            Refusal::UnknownStatus { status, known, suggestions, ambiguous } => match suggestions.as_slice() {
+                several if *ambiguous => {
+                    write!(f, "status `{status}` could be {}; name one of them", quoted(several).join(" or "))
+                }
+                [] => write!(
+                    f,
+                    "unknown status `{status}`; the task statuses here are {}",
+                    known.iter().map(|(_, shown)| shown.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                [one] => write!(f, "unknown status `{status}`; did you mean `{one}`?"),
+                several => write!(f, "unknown status `{status}`; did you mean {}?", quoted(several).join(" or ")),
+            },
             Refusal::InvalidTransition { task, from, to, allowed } => write!(
                 f,
                 "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {} (use --force to override)",
@@ -471,3 +571,7 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
+
+fn quoted(items: &[String]) -> Vec<String> {
+    items.iter().map(|it| format!("`{it}`")).collect()
+}

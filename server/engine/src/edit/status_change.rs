@@ -26,15 +26,10 @@ fn plan(
     status: &str,
     options: &StatusChangeOptions,
 ) -> Result<WorkspaceChange, Refusal> {
-    let entry = index.task(task).ok_or_else(|| Refusal::UnknownTask(task.id.clone()))?;
-    let profile = index.task_profile(task).ok_or_else(|| Refusal::UnknownTask(task.id.clone()))?;
-    let task_statuses = || -> Vec<String> {
-        profile.ids().filter(|it| profile.status(*it).task).map(|it| profile.status(it).id.clone()).collect()
-    };
-    let target = profile
-        .by_id(status)
-        .filter(|it| profile.status(*it).task)
-        .ok_or_else(|| Refusal::UnknownStatus { status: status.to_string(), known: task_statuses() })?;
+    let unknown = || Refusal::UnknownTask { id: task.id.clone(), similar: Vec::new() };
+    let entry = index.task(task).ok_or_else(unknown)?;
+    let profile = index.task_profile(task).ok_or_else(unknown)?;
+    let target = crate::edit::task_status(profile, status)?;
     if let Some((speaker, from)) = index.task_status(task)
         && from != target
         && !options.force

@@ -171,16 +171,7 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     }
     let profile = &tracker.profile;
     let status = match &request.status {
-        Some(wanted) => {
-            profile.by_id(wanted).filter(|it| profile.status(*it).task).ok_or_else(|| Refusal::UnknownStatus {
-                status: wanted.clone(),
-                known: profile
-                    .ids()
-                    .filter(|it| profile.status(*it).task)
-                    .map(|it| profile.status(it).id.clone())
-                    .collect(),
-            })?
-        }
+        Some(wanted) => crate::edit::task_status(profile, wanted)?,
         None => default_status(profile)
             .ok_or_else(|| Refusal::BadRequest("the tracker's vocabulary has no not-started status".into()))?,
     };

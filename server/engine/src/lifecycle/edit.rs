@@ -60,7 +60,9 @@ struct Taken {
 /// not plain text, and a field none of the task's stores keeps.
 pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<WorkspaceChange, Refusal> {
     let task = &request.task;
-    let Some(entry) = index.task(task) else { return Err(Refusal::UnknownTask(task.id.clone())) };
+    let Some(entry) = index.task(task) else {
+        return Err(Refusal::UnknownTask { id: task.id.clone(), similar: Vec::new() });
+    };
     if let Some((path, problem)) = index.unparsed_store(&task.scope, Some(task)) {
         return Err(Refusal::NotEditable { path: path.to_string(), reason: format!("it does not parse ({problem})") });
     }

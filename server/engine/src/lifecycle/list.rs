@@ -52,7 +52,9 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
             let status = index.task_status(task).map(|(_, it)| it);
             // A status the task's vocabulary does not know selects none of its tasks.
             if let Some(wanted) = &filter.status
-                && profile.and_then(|it| it.by_id(wanted)).is_none_or(|wanted| Some(wanted) != status)
+                && profile
+                    .and_then(|it| crate::edit::task_status(it, wanted).ok())
+                    .is_none_or(|wanted| Some(wanted) != status)
             {
                 return None;
             }

@@ -262,18 +262,30 @@ fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
             return false;
         }
     }
+    // Every hint is named, no `_` arm: a new hint with a position of its own fails to compile
+    // here until it is shifted too (a wildcard once left such hints pointing at old offsets).
     let in_file = diagnostic.file == file;
     match &mut diagnostic.fix {
-        Some(FixHint::RemoveTrailing { range }) if in_file => shift(range),
-        Some(FixHint::AddField { place, .. }) | Some(FixHint::DeriveHeader { place, .. }) if in_file => {
-            index(place, &edit.places)
+        None => true,
+        // Positions in the diagnostic's own file: another file's edit moves none of them.
+        Some(FixHint::RemoveTrailing { range }) => !in_file || shift(range),
+        Some(FixHint::AddField { place, .. } | FixHint::DeriveHeader { place, .. }) => {
+            !in_file || index(place, &edit.places)
         }
-        Some(FixHint::CloseChildren { parent: Parent::Place(place) }) if in_file => index(place, &edit.places),
-        Some(FixHint::CloseChildren { parent: Parent::Item(item) }) if in_file => index(item, &edit.items),
+        Some(FixHint::CloseChildren { parent: Parent::Place(place) }) => !in_file || index(place, &edit.places),
+        Some(FixHint::CloseChildren { parent: Parent::Item(item) }) => !in_file || index(item, &edit.items),
+        // Places in any file, this one's among them.
         Some(FixHint::AlignPlaces { places, .. }) => {
             places.iter_mut().filter(|it| it.file == file).all(|it| index(&mut it.index, &edit.places))
         }
-        _ => true,
+        // No position of their own: they act on the diagnostic's range (shifted above), on a
+        // task by its key, or on the file's counters found again when applied.
+        Some(
+            FixHint::ReplaceMarker { .. }
+            | FixHint::Replace { .. }
+            | FixHint::AlignTask { .. }
+            | FixHint::RecomputeCounters,
+        ) => true,
     }
 }
 

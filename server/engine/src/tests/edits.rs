@@ -118,6 +118,44 @@ fn completing_a_task_edits_every_place() {
     assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &found));
 }
 
+/// `taskmark set` says what it changed in each file: read back from the planned edits.
+#[test]
+fn a_status_change_says_what_it_edits_in_each_file() {
+    let index = index(SPEC_FOLDER);
+    let task = TaskKey::new("specs", "221");
+    let described = |change: &WorkspaceChange| -> Vec<String> {
+        crate::edit::describe_change(&index, change)
+            .into_iter()
+            .map(|it| format!("{}: {}", it.path, it.parts.join(", ")))
+            .collect()
+    };
+    let completed = plan_status_change(&index, &task, "completed", &options()).unwrap();
+    assert_eq!(
+        described(&completed),
+        [
+            "specs/221_fix/plans/implementation-001.md: header",
+            "specs/221_fix/state.json: status, completed",
+            "specs/TODO.md: status, Task Order line, done mark, completed, task_counts",
+            "specs/state.json: status, last_updated, completed",
+        ]
+    );
+    let blocked = StatusChangeOptions { reason: Some("waits on the API: v2".into()), force: true, ..options() };
+    let blocked = plan_status_change(&index, &task, "blocked", &blocked).unwrap();
+    assert_eq!(
+        described(&blocked),
+        [
+            "specs/221_fix/plans/implementation-001.md: header",
+            "specs/221_fix/state.json: status, blocked",
+            "specs/TODO.md: status, Task Order line, blocked, blocking reason, task_counts",
+            "specs/state.json: status, last_updated, blocked",
+        ]
+    );
+    // Every edit is accounted for: none is described only by its line.
+    for change in [&completed, &blocked] {
+        assert!(described(change).iter().all(|it| !it.contains("line ")), "{:?}", described(change));
+    }
+}
+
 /// Task Order lines written as an ordered list or as a dependency tree are places like any
 /// other: a status change edits every one of them (a task may appear in a tree several times).
 #[test]
@@ -176,14 +214,32 @@ fn refusals_say_why() {
         "task 221: `[IMPLEMENTING]` -> `[NOT STARTED]` is not an allowed transition; from `[IMPLEMENTING]` the vocabulary allows [PARTIAL], [BLOCKED], [ABANDONED], [COMPLETED], [EXPANDED] (use --force to override)"
     );
     assert!(matches!(plan_status_change(&index, &task, "shipped", &options()), Err(Refusal::UnknownStatus { .. })));
-    assert!(matches!(plan_status_change(&index, &task, "in_progress", &options()), Err(Refusal::UnknownStatus { .. })));
+    // `in_progress` is a phase status; on a task it is the legacy spelling of `[IMPLEMENTING]`,
+    // which task 221 already is everywhere.
+    assert!(plan_status_change(&index, &task, "in_progress", &options()).is_ok_and(|it| it.is_empty()));
+    let message = |status: &str| plan_status_change(&index, &task, status, &options()).unwrap_err().to_string();
+    assert_eq!(message("completd"), "unknown status `completd`; did you mean `[COMPLETED]`?");
+    assert_eq!(message("failed"), "status `failed` could be `[BLOCKED]` or `[ABANDONED]`; name one of them");
+    assert!(
+        message("shipped")
+            .starts_with("unknown status `shipped`; the task statuses here are [NOT STARTED], [RESEARCHING],"),
+        "{}",
+        message("shipped")
+    );
+    let unknown = |id: &str| crate::edit::resolve_task(&index, id).unwrap_err().to_string();
+    assert_eq!(unknown("222"), "no task `222` in this workspace; did you mean one of `220`, `221`?");
+    assert_eq!(
+        unknown("specs:212"),
+        "no task `specs:212` in this workspace; did you mean one of `specs:219`, `specs:221`?"
+    );
+    assert_eq!(unknown("9999"), "no task `9999` in this workspace");
     assert_eq!(
         plan_status_change(&index, &task, "blocked", &options()).unwrap_err().to_string(),
         "`[BLOCKED]` needs a **Blocking Reason**; give one with --reason"
     );
     assert!(matches!(
         plan_status_change(&index, &TaskKey::new("specs", "999"), "completed", &options()),
-        Err(Refusal::UnknownTask(_))
+        Err(Refusal::UnknownTask { .. })
     ));
 }
 
@@ -368,6 +424,14 @@ fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids(
     assert!(rendered.contains("next_project_number: 82\n"), "{rendered}");
     let left = rules::check(&after, &config, None, &paths);
     assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
+
+    // `check` counts it as what `taskmark fix` would fix, and only for the codes fix is given.
+    let found = rules::check(&index, &config, None, &paths);
+    let fixable = |codes: &[RuleCode]| {
+        crate::edit::fixable_by_fix(&index, &check, codes, &StatusChangeOptions { restamp: false, ..options() }, &found)
+    };
+    assert_eq!(fixable(&crate::edit::SAFE_FIX_CODES), 1, "{}", crate::fixture::render(&index, &found));
+    assert_eq!(fixable(&[RuleCode::PlanStatusStale]), 0);
 }
 
 /// A plan whose edits overlap, leave the text or split a character is refused, never applied.
