@@ -1057,8 +1057,11 @@ fn archive_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
         };
         archived += planned.tasks.len();
         let (after, left) = check.left_behind(&workspace.index, &store, &planned.change, false);
-        let new: Vec<String> =
-            left.iter().take(8).map(|it| format!("{} in {}: {}", it.code, after.path(it.file), it.message)).collect();
+        let new: Vec<String> = left
+            .iter()
+            .take(8)
+            .map(|it| format!("{} in {}: {}", it.code, after.index.path(it.file), it.message))
+            .collect();
         if !new.is_empty() {
             failures.push(format!("{} ({} tasks): {}", tracker.root, planned.tasks.len(), new.join("; ")));
         }

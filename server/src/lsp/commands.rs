@@ -360,8 +360,10 @@ impl SetStatus {
         if !self.force {
             let paths = world.paths();
             let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
-            crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
+            let checked = crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
                 .map_err(|it| refusal(&it))?;
+            // Freeing the copy is no part of the answer.
+            rayon::spawn(move || drop(checked));
         }
         let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         let described = crate::engine::edit::describe_change(&world.index, &change);

@@ -465,7 +465,9 @@ pub fn finish(
     }
     let paths = world.paths();
     let check = FixCheck { config: &world.config, baseline: None, paths: &paths };
-    refuse_new_drift(&world.index, &world.store, &check, &change).map_err(|it| commands::refusal(&it))?;
+    let checked = refuse_new_drift(&world.index, &world.store, &check, &change).map_err(|it| commands::refusal(&it))?;
+    // Freeing the copy is no part of the answer.
+    rayon::spawn(move || drop(checked));
     let edited_paths: Vec<String> =
         change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect();
     let created: Vec<String> = change.created.iter().map(|it| it.path.clone()).collect();

@@ -226,7 +226,7 @@ impl FixCheck<'_> {
         store: &DiagnosticStore,
         change: &WorkspaceChange,
         with_hints: bool,
-    ) -> (WorkspaceIndex, Vec<Diagnostic>) {
+    ) -> (Checked, Vec<Diagnostic>) {
         let mut after_store = store.clone();
         let moved = MovedPaths { inner: self.paths, moved: &change.moved };
         let mut pending = crate::rules::Pending::default();
@@ -247,8 +247,16 @@ impl FixCheck<'_> {
                 _ => out.push(it),
             }
         }
-        (after, out)
+        (Checked { index: after, store: after_store }, out)
     }
+}
+
+/// The workspace as a change would leave it, made for the change's re-check: the index and the
+/// diagnostics after it. Dropping it frees the copy's own parts (the files the change edited,
+/// the task tables), which an adapter may rather do off the path of its answer.
+pub struct Checked {
+    pub index: WorkspaceIndex,
+    pub store: DiagnosticStore,
 }
 
 /// What exists once a change's moves are done: nothing at a moved path, and at its new place
@@ -304,11 +312,12 @@ pub fn refuse_new_drift(
     store: &DiagnosticStore,
     check: &FixCheck<'_>,
     change: &WorkspaceChange,
-) -> Result<(), Refusal> {
-    let (after, left) = check.left_behind(index, store, change, false);
+) -> Result<Checked, Refusal> {
+    let (checked, left) = check.left_behind(index, store, change, false);
     if left.is_empty() {
-        return Ok(());
+        return Ok(checked);
     }
+    let after = &checked.index;
     let found = left
         .iter()
         .take(3)
