@@ -848,7 +848,7 @@ fn check_counts_what_fix_would_fix_and_names_the_command() {
     assert_eq!(before["summary"]["fixable"], 2, "{}", before["summary"]);
     let human = stdout(&taskmark(dir.path(), &["check", "--no-baseline", "--root", "."]));
     assert!(
-        human.trim_end().ends_with("(1 tracker, 7 tasks; no baseline); 2 can be fixed with `taskmark fix`"),
+        human.trim_end().ends_with("(1 tracker, 7 tasks; no baseline); 2 with a safe fix: `taskmark fix`"),
         "{human}"
     );
     let fixed = write_in(dir.path(), &["fix"]);

@@ -557,16 +557,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         });
     }
     let counts = Counts::of(&diagnostics);
-    // What `taskmark fix` would really fix, found by running its passes on a copy.
-    let fixable = {
-        let check =
-            crate::engine::edit::FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
-        let options = crate::engine::edit::StatusChangeOptions {
-            restamp: false,
-            ..crate::engine::edit::StatusChangeOptions::new(workspace::now())
-        };
-        crate::engine::edit::fixable_by_fix(&workspace.index, &check, &write::FIXABLE, &options, &diagnostics)
-    };
+    let fixable = crate::engine::edit::safely_fixable(&diagnostics, &write::FIXABLE);
     let paths = display_paths(&workspace.root);
     // A merge driver the repository declares but git would not run: its tracker files would be
     // merged as plain text.
@@ -646,7 +637,7 @@ fn summary_line(workspace: &Workspace, counts: Counts, fixable: usize, baseline:
         parts.push(plural(counts.hints, "hint"));
     }
     let against = baseline.map_or_else(|| "no baseline".to_string(), |it| format!("transitions since {}", it.label));
-    let fix = if fixable > 0 { format!("; {fixable} can be fixed with `taskmark fix`") } else { String::new() };
+    let fix = if fixable > 0 { format!("; {fixable} with a safe fix: `taskmark fix`") } else { String::new() };
     format!(
         "taskmark: {} in {} ({}, {}; {against}){fix}",
         parts.join(", "),

@@ -425,11 +425,9 @@ fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids(
     let left = rules::check(&after, &config, None, &paths);
     assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
 
-    // `check` counts it as what `taskmark fix` would fix, and only for the codes fix is given.
+    // `check` counts it as what `taskmark fix` fixes, and only for the codes fix is given.
     let found = rules::check(&index, &config, None, &paths);
-    let fixable = |codes: &[RuleCode]| {
-        crate::edit::fixable_by_fix(&index, &check, codes, &StatusChangeOptions { restamp: false, ..options() }, &found)
-    };
+    let fixable = |codes: &[RuleCode]| crate::edit::safely_fixable(&found, codes);
     assert_eq!(fixable(&crate::edit::SAFE_FIX_CODES), 1, "{}", crate::fixture::render(&index, &found));
     assert_eq!(fixable(&[RuleCode::PlanStatusStale]), 0);
 }
