@@ -31,7 +31,7 @@ use anyhow::{Context, bail};
 use measure::percentile;
 use serde_json::{Value, json};
 
-use lsp_client::{LspClient, vscode_capabilities};
+use lsp_client::{LspClient, copy_tree, vscode_capabilities};
 
 const USAGE: &str = "usage: mcp [--quick]   (run through `cargo bench --bench mcp -- ...`)";
 
@@ -43,9 +43,15 @@ fn main() -> anyhow::Result<()> {
     }
     let (files, changes) = if quick { (1_000, 10) } else { (5_000, 200) };
     let target = generate::target_dir();
-    let workspace = target.join("bench-workspace").join(format!("synthetic-{files}"));
-    std::fs::create_dir_all(workspace.parent().context("a parent")?)?;
-    let generated = generate::ensure(&workspace, files)?;
+    let generated_at = target.join("bench-workspace").join(format!("synthetic-{files}"));
+    std::fs::create_dir_all(generated_at.parent().context("a parent")?)?;
+    let generated = generate::ensure(&generated_at, files)?;
+    // The changes are written: into a copy, so the generated workspace stays as generated for
+    // the next run and the other benchmarks.
+    let scratch = tempfile::tempdir()?;
+    let workspace = scratch.path().join("workspace");
+    std::fs::create_dir_all(&workspace)?;
+    copy_tree(&generated_at, &workspace);
     let runtime = target.join("bench-runtime").join("mcp");
     let _ = std::fs::remove_dir_all(&runtime);
 
