@@ -257,7 +257,7 @@ fn proofchecker_mismatches(loaded: &Loaded) -> Result<(), Failed> {
             let names_both =
                 diagnostic.message.contains("TODO.md section") || diagnostic.message.contains("in the state.json");
             if let Some(task) = diagnostic.task.as_ref().filter(|_| names_both) {
-                found.insert(task.id.clone());
+                found.insert(task.id.to_string());
             }
         }
     }
@@ -322,7 +322,7 @@ fn other_families(loaded: &Loaded) -> Result<(), Failed> {
     let compozy: HashSet<String> = loaded
         .at("rodrigobranas__iadevt1_4@bc7f6a0/tasks/prd-kanban/_tasks.md", RuleCode::StatusMismatch)
         .iter()
-        .filter_map(|it| it.task.as_ref().map(|task| task.id.clone()))
+        .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
         .collect();
     ensure(compozy == HashSet::from(["9".to_string(), "10".to_string()]), || format!("compozy: {compozy:?}"))?;
     // One place against one and nothing says which is newer: one diagnostic, at the index,

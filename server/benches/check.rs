@@ -23,7 +23,11 @@ use taskmark::workspace::{self, DiskPaths};
 
 const FULL_FILES: usize = 10_000;
 const QUICK_FILES: usize = 1_000;
-const USAGE: &str = "usage: check [--quick] [--runs N] [--cold]   (run through `cargo bench --bench check -- ...`)";
+const USAGE: &str =
+    "usage: check [--quick] [--runs N] [--cold] [--dense N,N,...]   (run through `cargo bench --bench check -- ...`)
+
+--dense 5000,10000,50000 also measures task-dense workspaces of those sizes (a handful of spec-folder
+trackers holding a task per two files, their TODO.md and state.json very large).";
 
 fn main() -> anyhow::Result<()> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -63,6 +67,19 @@ fn main() -> anyhow::Result<()> {
     // water mark; the check's own peak comes from its child process.
     let bench_peak = status_kb("VmHWM")?;
 
+    for size in &args.dense {
+        let dir = target.join("bench-workspace").join(format!("dense-{size}"));
+        let generated =
+            generate::ensure_dense(&dir, *size).with_context(|| format!("cannot generate {}", dir.display()))?;
+        println!(
+            "workspace {}: {} files, {:.1} MB ({})",
+            dir.display(),
+            generated.files,
+            megabytes(generated.bytes),
+            if generated.fresh { "generated" } else { "reused" },
+        );
+        reports.push(measure_workspace(&format!("dense-{}k", size / 1000), &dir, args.runs, args.cold)?);
+    }
     match corpus_dir() {
         Corpus::Found(corpus) => reports.push(measure_workspace("corpus", &corpus, args.runs, args.cold)?),
         Corpus::Missing(note) => println!("corpus: skipped ({note})"),
@@ -106,6 +123,8 @@ struct Args {
     quick: bool,
     runs: usize,
     cold: bool,
+    /// Sizes of task-dense workspaces to measure too.
+    dense: Vec<usize>,
 }
 
 impl Args {
@@ -113,6 +132,7 @@ impl Args {
         let mut quick = false;
         let mut cold = false;
         let mut runs = None;
+        let mut dense = Vec::new();
         // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and only wants to
         // know that the bench works, so it gets the smoke run.
         let mut benching = false;
@@ -128,6 +148,12 @@ impl Args {
                     ensure!(value > 0, "--runs must be at least 1");
                     runs = Some(value);
                 }
+                "--dense" => {
+                    let value = args.next().context("--dense needs sizes, as 5000,10000,50000")?;
+                    for size in value.split(',') {
+                        dense.push(size.trim().parse().with_context(|| format!("--dense {size}: not a number"))?);
+                    }
+                }
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -136,7 +162,7 @@ impl Args {
             }
         }
         let quick = quick || !benching;
-        Ok(Args { quick, runs: runs.unwrap_or(if benching { 3 } else { 1 }), cold })
+        Ok(Args { quick, runs: runs.unwrap_or(if benching { 3 } else { 1 }), cold, dense })
     }
 }
 
@@ -183,7 +209,7 @@ impl Timing {
 }
 
 struct Report {
-    name: &'static str,
+    name: String,
     read: Timing,
     parse: Timing,
     check: Timing,
@@ -191,7 +217,7 @@ struct Report {
     check_details: CheckRun,
 }
 
-fn measure_workspace(name: &'static str, root: &Path, runs: usize, cold: bool) -> anyhow::Result<Report> {
+fn measure_workspace(name: &str, root: &Path, runs: usize, cold: bool) -> anyhow::Result<Report> {
     println!("measuring {name} ({})", root.display());
     // Warm: the first pass after generation (or ever, for the corpus) would measure the disk
     // rather than the code, so every measurement sees the same warm page cache. Cold: every
@@ -225,7 +251,7 @@ fn measure_workspace(name: &'static str, root: &Path, runs: usize, cold: bool) -
     let best = *children.iter().min_by_key(|it| it.total).context("at least one run")?;
     let check = Timing::of(best.files, best.bytes, children.iter().map(|it| it.total).collect());
     let check_peak_kb = children.iter().map(|it| it.peak_kb).max().unwrap_or(0);
-    Ok(Report { name, read, parse, check, check_peak_kb, check_details: best })
+    Ok(Report { name: name.to_string(), read, parse, check, check_peak_kb, check_details: best })
 }
 
 /// Empties the kernel's page cache so the next measurement reads from the disk.

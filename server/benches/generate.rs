@@ -30,6 +30,14 @@ pub fn ensure(dir: &Path, files: usize) -> io::Result<Generated> {
     ensure_shaped(dir, files, Shape::Mixed)
 }
 
+/// Makes sure `dir` holds a task-dense workspace of `files` files: a handful of spec-folder
+/// trackers holding almost every file, so that their TODO.md and state.json files are very large
+/// (about a task per two files: 2,500 tasks at 5,000 files, 25,000 at 50,000), as in a monorepo
+/// that keeps every agent session's specs.
+pub fn ensure_dense(dir: &Path, files: usize) -> io::Result<Generated> {
+    ensure_shaped(dir, files, Shape::Dense)
+}
+
 /// Makes sure `dir` holds one spec-folder tracker of `files` files: its TODO.md grows with it
 /// (about 1 MB at 2,600 files), for the keystroke benchmark.
 pub fn ensure_tracker(dir: &Path, files: usize) -> io::Result<Generated> {
@@ -41,6 +49,8 @@ enum Shape {
     /// Every family, as a monorepo might hold them.
     Mixed,
     OneTracker,
+    /// A handful of very large spec-folder trackers.
+    Dense,
 }
 
 fn ensure_shaped(dir: &Path, files: usize, shape: Shape) -> io::Result<Generated> {
@@ -69,6 +79,7 @@ fn ensure_shaped(dir: &Path, files: usize, shape: Shape) -> io::Result<Generated
     match shape {
         Shape::Mixed => populate(&mut writer, &mut Rng::new(SEED))?,
         Shape::OneTracker => spec_tracker(&mut writer, &mut Rng::new(SEED), "specs", files, true)?,
+        Shape::Dense => dense(&mut writer, &mut Rng::new(SEED))?,
     }
     fs::rename(&staging, dir)?;
     fs::write(&marker, format!("{key}bytes={}\n", writer.bytes))?;
@@ -116,6 +127,23 @@ fn populate(w: &mut Writer, rng: &mut Rng) -> io::Result<()> {
     let checklists = share(0.04);
     for k in 0..checklists {
         w.put(&format!("packages/pkg-{k:03}/TODO.md"), &checklist(rng))?;
+    }
+    let mut doc = 0;
+    while w.files < w.limit {
+        let area = AREAS[doc % AREAS.len()];
+        w.put(&format!("docs/{area}/{:03}-{}.md", doc / AREAS.len(), slug(&title(rng), '-')), &prose_doc(rng))?;
+        doc += 1;
+    }
+    Ok(())
+}
+
+/// Four spec-folder trackers share all but a few files; prose fills the rest.
+fn dense(w: &mut Writer, rng: &mut Rng) -> io::Result<()> {
+    const TRACKERS: usize = 4;
+    let budget = w.limit.saturating_sub(TRACKERS * 8) / TRACKERS;
+    for k in 0..TRACKERS {
+        let base = if k % 2 == 1 { format!("proj-{k}/.opencode/specs") } else { format!("proj-{k}/specs") };
+        spec_tracker(w, rng, &base, budget, k % 2 == 0)?;
     }
     let mut doc = 0;
     while w.files < w.limit {

@@ -131,7 +131,7 @@ fn sequential_sets(root: &Path, runs: usize) -> anyhow::Result<(Duration, Vec<f6
             let profile = index.task_profile(task)?;
             let (_, current) = index.task_status(task)?;
             let next = profile.next(Scope::Task, current).into_iter().next()?;
-            Some((task.id.clone(), profile.status(next).id.clone()))
+            Some((task.id.to_string(), profile.status(next).id.clone()))
         })
         .take(runs)
         .collect();

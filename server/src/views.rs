@@ -25,8 +25,8 @@ impl Paths {
 /// A task's summary as `show`, hovers' data and the agents' `show_task` give it in JSON.
 pub fn task_summary_json(view: &TaskSummary, paths: &Paths) -> Value {
     json!({
-        "task": view.task.id,
-        "scope": view.task.scope,
+        "task": *view.task.id,
+        "scope": *view.task.scope,
         "title": view.title,
         "status": view.status,
         "archived": view.archived,

@@ -1612,6 +1612,12 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
         ),
         (None, _) => ParsedFile::default(),
     };
+    let mut parsed = parsed;
+    // Kept for as long as the file is indexed: no room grown for more.
+    parsed.places.shrink_to_fit();
+    parsed.items.shrink_to_fit();
+    parsed.links.shrink_to_fit();
+    parsed.mentions.shrink_to_fit();
     let text = if class.role == Role::Prose { Arc::from("") } else { text };
     FileEntry {
         path,

@@ -1,6 +1,7 @@
 //! What parsing a file yields: the places that state a status, the checkbox items under them,
 //! links, dependencies and counters, each with exact byte ranges into the file's text.
 
+use smol_str::SmolStr;
 use std::fmt;
 
 use crate::text::TextRange;
@@ -23,14 +24,16 @@ pub struct PlaceRef {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskKey {
     /// The tracker root, relative to the workspace root (`specs`, `.opencode/specs`, `process`).
-    pub scope: String,
+    /// Kept inline (no allocation) up to 23 bytes, as every root and id in practice is: a
+    /// workspace holds a key per place, mention, link and diagnostic.
+    pub scope: SmolStr,
     /// The normalized id (`221`, `BACK-200`, `1.0`, `T001`).
-    pub id: String,
+    pub id: SmolStr,
 }
 
 impl TaskKey {
-    pub fn new(scope: impl Into<String>, id: impl Into<String>) -> TaskKey {
-        TaskKey { scope: scope.into(), id: id.into() }
+    pub fn new(scope: impl AsRef<str>, id: impl AsRef<str>) -> TaskKey {
+        TaskKey { scope: SmolStr::new(scope), id: SmolStr::new(id) }
     }
 }
 
@@ -169,8 +172,9 @@ pub struct Marker {
 /// A `**Name**: value` metadata field, a JSON property or a YAML key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    pub name: String,
-    pub value: String,
+    /// Short names and values (`Started`, a date) are kept inline, without an allocation.
+    pub name: SmolStr,
+    pub value: SmolStr,
     pub value_range: TextRange,
     /// The whole line, without its line break.
     pub line: TextRange,
@@ -189,9 +193,10 @@ pub struct Place {
     pub subject: Subject,
     pub kind: PlaceKind,
     pub marker: Marker,
-    /// `None` when the marker is outside the vocabulary; `unknown` then says why.
+    /// `None` when the marker is outside the vocabulary; `unknown` then says why (boxed: few
+    /// places have one, and every place would pay for its room).
     pub status: Option<StatusId>,
-    pub unknown: Option<Unknown>,
+    pub unknown: Option<Box<Unknown>>,
     /// Text after the marker on its line (`[COMPLETED] -- all 7 phases COMPLETED`).
     pub trailing: Option<TextRange>,
     /// A status tag after an index line's title (`- [ ] 6.0 Title [DEFERRED]`) that refines the
@@ -274,7 +279,8 @@ pub struct Item {
     /// The character between the brackets.
     pub marker: Marker,
     pub status: Option<StatusId>,
-    pub unknown: Option<Unknown>,
+    /// Boxed, as in [`Place`]: few items have one.
+    pub unknown: Option<Box<Unknown>>,
     pub line: TextRange,
     /// Nesting depth among checkbox items (0 = top level).
     pub depth: u32,

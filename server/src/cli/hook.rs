@@ -441,7 +441,7 @@ fn touched_tasks(before: &WorkspaceIndex, after: &WorkspaceIndex, path: &str) ->
         for place in &index.parsed(file).places {
             if let Some(task) = place.task() {
                 let extent = text.get(std::ops::Range::<usize>::from(place.extent)).unwrap_or("");
-                by_task.entry(task.id.clone()).or_default().push(extent.to_string());
+                by_task.entry(task.id.to_string()).or_default().push(extent.to_string());
             }
         }
         by_task

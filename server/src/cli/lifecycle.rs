@@ -94,8 +94,8 @@ fn row_json(row: &TaskRow, paths: &Paths) -> Value {
     let summary = &row.summary;
     json!({
         "task": format!("{}:{}", summary.task.scope, summary.task.id),
-        "id": summary.task.id,
-        "tracker": summary.task.scope,
+        "id": *summary.task.id,
+        "tracker": *summary.task.scope,
         "family": row.family.map(|it| it.as_str()),
         "title": summary.title,
         "status": summary.status,
@@ -114,7 +114,7 @@ fn table(rows: &[TaskRow], several_trackers: bool) -> String {
         if several_trackers {
             format!("{}:{}", row.summary.task.scope, row.summary.task.id)
         } else {
-            row.summary.task.id.clone()
+            row.summary.task.id.to_string()
         }
     };
     let status = |row: &TaskRow| {
@@ -436,7 +436,7 @@ fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -
         Ok(change) => change,
         Err(refusal) => return Ok(write::refused(&refusal)),
     };
-    let extra = json!({"id": task.id, "task": format!("{}:{}", task.scope, task.id)});
+    let extra = json!({"id": *task.id, "task": format!("{}:{}", task.scope, task.id)});
     write_change(workspace, lock, &change, args.format, extra)
 }
 

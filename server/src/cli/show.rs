@@ -12,7 +12,7 @@ const MIN_LOCATION: usize = 30;
 
 pub fn human(view: &TaskSummary, paths: &Paths) -> String {
     let mut lines: Vec<String> = Vec::new();
-    let scope = if view.task.scope.is_empty() { ".".to_string() } else { view.task.scope.clone() };
+    let scope = if view.task.scope.is_empty() { ".".to_string() } else { view.task.scope.to_string() };
     lines.push(format!("task {} — {} ({scope})", view.task.id, view.title.as_deref().unwrap_or("(untitled)")));
     lines.push(format!(
         "status: {}{}{}",

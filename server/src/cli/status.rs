@@ -141,7 +141,7 @@ fn task_json(task: &Differing) -> Value {
         .collect();
     json!({
         "task": format!("{}:{}", task.task.scope, task.task.id),
-        "id": task.task.id,
+        "id": *task.task.id,
         "title": task.title,
         "statuses": statuses,
     })

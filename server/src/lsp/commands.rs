@@ -416,7 +416,7 @@ pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Re
     let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };
     let summary = ide::task_summary(&world.index, &target.task);
     Ok(
-        json!({ "task": task_argument(&target.task), "id": target.task.id, "title": summary.title, "status": summary.status }),
+        json!({ "task": task_argument(&target.task), "id": *target.task.id, "title": summary.title, "status": summary.status }),
     )
 }
 
@@ -515,7 +515,7 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
     if let Some(object) = value.as_object_mut() {
         // As `listTasks` and `taskAt` name it: `task` to pass back, `id` to show.
         object.insert("task".into(), json!(task_argument(task)));
-        object.insert("id".into(), json!(task.id));
+        object.insert("id".into(), json!(*task.id));
         let choices: Vec<Value> = world
             .index
             .task_profile(task)

@@ -59,7 +59,7 @@ fn locate(
 
 /// How a task is named in command arguments: `SCOPE:ID`, which `find_tasks` reads back.
 pub fn task_argument(task: &TaskKey) -> String {
-    if task.scope.is_empty() { task.id.clone() } else { format!("{}:{}", task.scope, task.id) }
+    if task.scope.is_empty() { task.id.to_string() } else { format!("{}:{}", task.scope, task.id) }
 }
 
 struct Links<'a> {
@@ -346,7 +346,7 @@ pub fn action_data(uri: &Uri, version: Option<i32>, target: &ActionTarget) -> Va
             "fix": code.as_str(), "start": u32::from(range.start()), "end": u32::from(range.end()), "choice": choice,
         }),
         ActionTarget::SetStatus { task, status, force } => json!({
-            "scope": task.scope, "task": task.id, "status": status, "force": force,
+            "scope": *task.scope, "task": *task.id, "status": status, "force": force,
         }),
     };
     json!({ "uri": uri.as_str(), "version": version, "target": target })

@@ -107,8 +107,8 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
             let claim = claims.get(&task).map_or(Value::Null, |it| it.to_json());
             Some(json!({
                 "task": task,
-                "id": entry.task.id,
-                "scope": entry.task.scope,
+                "id": *entry.task.id,
+                "scope": *entry.task.scope,
                 "title": entry.title,
                 "status": entry.status,
                 "kind": row.kind.map(|it| it.as_str()),
@@ -289,7 +289,7 @@ impl EditTaskArgs {
         };
         let change = lifecycle::plan_edit_task(&world.index, &request).map_err(|it| commands::refusal(&it))?;
         let mut answer = Map::new();
-        answer.insert("id".into(), json!(task.id));
+        answer.insert("id".into(), json!(*task.id));
         answer.insert("task".into(), json!(task_argument(&task)));
         let title = match &self.title {
             Some(title) => Some(title.trim().to_string()),

@@ -415,7 +415,7 @@ pub fn similar_task_ids(index: &WorkspaceIndex, id: &str) -> Vec<String> {
         let shown = if scope.is_some() || index.find_tasks(&key.id).len() > 1 {
             format!("{}:{}", key.scope, key.id)
         } else {
-            key.id.clone()
+            key.id.to_string()
         };
         if !out.contains(&shown) {
             out.push(shown);

@@ -26,7 +26,7 @@ fn plan(
     status: &str,
     options: &StatusChangeOptions,
 ) -> Result<WorkspaceChange, Refusal> {
-    let unknown = || Refusal::UnknownTask { id: task.id.clone(), similar: Vec::new() };
+    let unknown = || Refusal::UnknownTask { id: task.id.to_string(), similar: Vec::new() };
     let entry = index.task(task).ok_or_else(unknown)?;
     let profile = index.task_profile(task).ok_or_else(unknown)?;
     let target = crate::edit::task_status(profile, status)?;

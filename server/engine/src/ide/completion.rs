@@ -183,11 +183,11 @@ impl Context<'_> {
                 let title = summary.and_then(|it| it.title.clone()).unwrap_or_default();
                 let status = summary.map(|it| it.shown()).unwrap_or_default();
                 Completion {
-                    label: task.id.clone(),
+                    label: task.id.to_string(),
                     detail: Some(format!("{status} {title}").trim().to_string()),
                     kind: CompletionKind::Task,
                     replace: range(start, self.offset_usize()),
-                    insert: task.id.clone(),
+                    insert: task.id.to_string(),
                     sort: format!("{position:06}"),
                     preselect: false,
                 }

@@ -112,7 +112,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
                 .fields
                 .iter()
                 .filter(|it| is_timestamp_field(&it.name) && !it.value.trim().is_empty())
-                .map(|it| (it.name.clone(), it.value.trim().to_string()))
+                .map(|it| (it.name.to_string(), it.value.trim().to_string()))
                 .collect();
         }
         let agrees = match (profile, speaker, place.status) {

@@ -125,7 +125,7 @@ fn chosen_tasks(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<Vec<
     if !request.done {
         for task in &request.tasks {
             if index.task(task).is_none() {
-                return Err(Refusal::UnknownTask { id: task.id.clone(), similar: Vec::new() });
+                return Err(Refusal::UnknownTask { id: task.id.to_string(), similar: Vec::new() });
             }
             if let Some(why) = not_archivable(index, task) {
                 return Err(Refusal::BadRequest(why));

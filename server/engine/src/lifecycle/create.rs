@@ -184,8 +184,8 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
                 shown_root(&tracker.root)
             )));
         };
-        if !dependencies.contains(&task.id) {
-            dependencies.push(task.id.clone());
+        if !dependencies.iter().any(|it| *it == task.id) {
+            dependencies.push(task.id.to_string());
         }
     }
     let new = Request {

@@ -61,7 +61,7 @@ struct Taken {
 pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<WorkspaceChange, Refusal> {
     let task = &request.task;
     let Some(entry) = index.task(task) else {
-        return Err(Refusal::UnknownTask { id: task.id.clone(), similar: Vec::new() });
+        return Err(Refusal::UnknownTask { id: task.id.to_string(), similar: Vec::new() });
     };
     if let Some((path, problem)) = index.unparsed_store(&task.scope, Some(task)) {
         return Err(Refusal::NotEditable { path: path.to_string(), reason: format!("it does not parse ({problem})") });
@@ -306,7 +306,7 @@ impl Edits<'_> {
                     let value = &text[field.value];
                     let tokens = comma_tokens(text, field.value, &place.dependencies);
                     let mut kept = self.kept_dependencies(&tokens);
-                    kept.extend(self.checked.add.iter().map(|it| it.id.clone()));
+                    kept.extend(self.checked.add.iter().map(|it| it.id.to_string()));
                     let joined = if kept.is_empty() {
                         if value.trim().is_empty() { String::new() } else { "None".to_string() }
                     } else {
@@ -411,7 +411,7 @@ impl Edits<'_> {
             let numeric = current.iter().all(|(raw, _)| !raw.starts_with('"'));
             kept.extend(self.checked.add.iter().map(|it| {
                 if numeric && it.id.bytes().all(|b| b.is_ascii_digit()) {
-                    it.id.clone()
+                    it.id.to_string()
                 } else {
                     json_text::string(&it.id)
                 }
@@ -503,7 +503,7 @@ impl Edits<'_> {
             let lower = current.iter().any(|(raw, _)| raw.chars().any(|it| it.is_ascii_lowercase()));
             let mut kept = self.kept_dependencies(&current);
             kept.extend(
-                self.checked.add.iter().map(|it| if lower { it.id.to_ascii_lowercase() } else { it.id.clone() }),
+                self.checked.add.iter().map(|it| if lower { it.id.to_ascii_lowercase() } else { it.id.to_string() }),
             );
             let value = format!("[{}]", kept.join(", "));
             match key {
@@ -574,7 +574,7 @@ impl Edits<'_> {
         let Some(value) = nested else { return };
         let tokens = comma_tokens(text, value, &place.dependencies);
         let mut kept = self.kept_dependencies(&tokens);
-        kept.extend(self.checked.add.iter().map(|it| it.id.clone()));
+        kept.extend(self.checked.add.iter().map(|it| it.id.to_string()));
         let joined = if kept.is_empty() { "none".to_string() } else { kept.join(", ") };
         self.edit(TextEdit::replace(value, joined));
         self.taken.dependencies = true;

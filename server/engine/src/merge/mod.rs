@@ -286,7 +286,7 @@ impl<'a> Merger<'a> {
             let Some(task) = found.task else { continue };
             let subject = format!("task {}", task.id);
             let title = |side: &Side| side.subjects.get(&subject).and_then(|it| it.title.clone()).unwrap_or_default();
-            self.collisions.push(Collision { id: task.id.clone(), ours: title(ours), theirs: title(theirs) });
+            self.collisions.push(Collision { id: task.id.to_string(), ours: title(ours), theirs: title(theirs) });
             self.collided.insert(subject);
         }
     }

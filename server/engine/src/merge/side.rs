@@ -101,7 +101,7 @@ fn subject_key(subject: &Subject) -> String {
         Subject::Task(task) => format!("task {}", task.id),
         Subject::Phase(phase) => format!(
             "phase {} {}",
-            phase.task.as_ref().map_or_else(|| phase.container.clone(), |it| it.id.clone()),
+            phase.task.as_ref().map_or_else(|| phase.container.clone(), |it| it.id.to_string()),
             phase.number
         ),
     }
@@ -284,7 +284,7 @@ impl Side {
         for field in &parsed.timestamps {
             let count = names.entry(field.name.as_str()).or_default();
             self.slots.push(Slot {
-                key: SlotKey::Timestamp { name: field.name.clone(), n: *count },
+                key: SlotKey::Timestamp { name: field.name.clone().to_string(), n: *count },
                 range: field.value_range,
                 value: text[field.value_range].to_string(),
                 spelling: None,

@@ -63,8 +63,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             .filter_map(|(key, value)| {
                 let scalar = value.as_scalar()?;
                 Some(Field {
-                    name: key.value.clone(),
-                    value: scalar.value.clone(),
+                    name: key.value.clone().into(),
+                    value: scalar.value.clone().into(),
                     value_range: scalar.range,
                     line: crate::text::line_range_at(text, usize::from(key.range.start())),
                 })

@@ -117,7 +117,7 @@ pub(crate) fn place(
         kind,
         marker: Marker { range: marker_range, text: marker_text, spelling, scope },
         status,
-        unknown,
+        unknown: unknown.map(Box::new),
         trailing: None,
         tag: None,
         line: crate::text::line_range_at(text, usize::from(marker_range.start())),
@@ -206,7 +206,7 @@ pub(crate) fn item_from_checkbox(
             scope: Scope::Task,
         },
         status,
-        unknown,
+        unknown: unknown.map(Box::new),
         line,
         depth,
         parent_item: None,
@@ -225,8 +225,8 @@ pub(crate) fn item_from_checkbox(
 pub(crate) fn field_from_line(line: TextRange, field: &markdown::FieldLine<'_>) -> Field {
     let base = usize::from(line.start());
     Field {
-        name: field.name.to_string(),
-        value: field.value.to_string(),
+        name: field.name.to_string().into(),
+        value: field.value.to_string().into(),
         value_range: range(base + field.value_start, base + field.value_start + field.value.len()),
         line,
     }

@@ -85,7 +85,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                 folder_place.status = Some(id);
                 folder_place.unknown = None;
             }
-            Lookup::Unknown(unknown) => folder_place.unknown = Some(unknown),
+            Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
         }
         folder_place.editable = Editability::ReadOnly("the status folder is changed by moving the task folder".into());
         out.places.push(folder_place);

@@ -217,8 +217,8 @@ fn parenthesized_field(line: &str, offset: usize) -> Option<Field> {
     let start =
         offset + (line.len() - line.trim_start().len()) + 1 + name.len() + 1 + (value.len() - value.trim_start().len());
     Some(Field {
-        name: name.trim().to_string(),
-        value: value_trimmed.to_string(),
+        name: name.trim().to_string().into(),
+        value: value_trimmed.to_string().into(),
         value_range: range(start, start + value_trimmed.len()),
         line: range(offset, offset + line.len()),
     })

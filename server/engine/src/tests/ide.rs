@@ -227,7 +227,7 @@ fn workspace_symbols_rank_ids_before_titles() {
     let table = SymbolTable::new(&index);
     assert_eq!(table.len(), 3);
     let ids =
-        |query: &str| -> Vec<String> { table.search(query, 10).into_iter().map(|it| it.task.id.clone()).collect() };
+        |query: &str| -> Vec<String> { table.search(query, 10).into_iter().map(|it| it.task.id.to_string()).collect() };
     assert_eq!(ids("220"), ["220"]);
     assert_eq!(ids("0220"), ["220"]);
     assert_eq!(ids("22"), ["220", "221"]);

@@ -47,7 +47,7 @@ fn plan_clean(fixture: &str, request: &NewTask) -> (WorkspaceIndex, WorkspaceCha
     let (_, left) = check.left_behind(&index, &store, &planned.change, true);
     assert!(left.is_empty(), "new diagnostics: {left:#?}\n{}", render(&index, &planned.change));
     let id = planned.task.map(|it| it.id).unwrap_or_default();
-    (index, planned.change, id)
+    (index, planned.change, id.to_string())
 }
 
 const SPEC_FOLDER: &str = r#"%! specs/TODO.md

@@ -95,7 +95,7 @@ const TRACKER: &str = r#"%! .agents/specs/TODO.md
 
 fn codes(fixture: &str) -> Vec<(RuleCode, Option<String>)> {
     let (_, found) = diagnostics(fixture, None);
-    found.into_iter().map(|it| (it.code, it.task.map(|task| task.id))).collect()
+    found.into_iter().map(|it| (it.code, it.task.map(|task| task.id.to_string()))).collect()
 }
 
 #[test]
