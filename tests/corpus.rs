@@ -78,6 +78,10 @@ fn main() {
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
+    let every_file = corpus.clone();
+    trials.push(Trial::test("the_line_reader_agrees_with_the_parser_on_every_markdown_file", move || {
+        line_reader_agrees_with_the_parser(&every_file)
+    }));
     let whole = corpus.clone();
     trials.push(Trial::test("binary_runs_clean_on_the_whole_corpus", move || binary_runs_clean(&whole)));
     let seed = corpus.join("benbrastmckie__ProofChecker@0c581b4");
@@ -137,6 +141,32 @@ fn main() {
         trials.push(Trial::test(name, move || test(&shared)));
     }
     libtest_mimic::run(&arguments, trials).exit();
+}
+
+/// Every markdown file of the corpus has the same outline read by lines where it can be (the
+/// way indexing reads it) as parsed by pulldown-cmark alone.
+fn line_reader_agrees_with_the_parser(corpus: &Path) -> Result<(), Failed> {
+    use taskmark::engine::markdown::Outline;
+    let mut pending = vec![corpus.to_path_buf()];
+    let mut compared = 0;
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|it| format!("cannot list {}: {it}", folder.display()))? {
+            let path = entry.map_err(|it| format!("cannot list {}: {it}", folder.display()))?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().and_then(|it| it.to_str()) != Some("md") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            ensure(Outline::new(&text) == Outline::new_by_parser_only(&text), || {
+                format!("the line reader and the parser disagree on {}", path.display())
+            })?;
+            compared += 1;
+        }
+    }
+    ensure(compared > 1000, || format!("only {compared} markdown files compared: is the corpus complete?"))
 }
 
 /// A test over the corpus indexed once.

@@ -9,6 +9,8 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::text::{Change, TextRange, TextSize, range, size};
 
+mod simple_sections;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heading {
     pub level: u8,
@@ -64,8 +66,18 @@ impl Outline {
         Outline::new_in_pieces(text, MIN_PIECE)
     }
 
+    /// [`Outline::new`] with every piece parsed by pulldown-cmark, none read by lines: the
+    /// reference the line reader is checked against (on the corpus too).
+    pub fn new_by_parser_only(text: &str) -> Outline {
+        Outline::pieces(text, MIN_PIECE, pulldown_slice)
+    }
+
     /// [`Outline::new`] with pieces of at least `min_piece` bytes (tests use small ones).
     pub(crate) fn new_in_pieces(text: &str, min_piece: usize) -> Outline {
+        Outline::pieces(text, min_piece, parse_slice)
+    }
+
+    fn pieces(text: &str, min_piece: usize, parse_slice: fn(&str, usize, usize) -> Outline) -> Outline {
         let mut outline = Outline::default();
         let body_start = match frontmatter_block(text) {
             Some((block, body_start)) => {
@@ -113,11 +125,7 @@ impl Outline {
                 }
                 skip *= 2;
             };
-            outline.headings.extend(piece.headings);
-            outline.code.extend(piece.code);
-            outline.items.extend(piece.items);
-            outline.table_rows.extend(piece.table_rows);
-            outline.unparsed.extend(piece.unparsed);
+            outline.append(piece);
             if end >= text.len() {
                 break;
             }
@@ -241,6 +249,15 @@ impl Outline {
         (Outline { headings, code, items, table_rows, unparsed: Vec::new() }, region)
     }
 
+    /// Adds what `later`, an outline of the text after this one's, holds.
+    fn append(&mut self, later: Outline) {
+        self.headings.extend(later.headings);
+        self.code.extend(later.code);
+        self.items.extend(later.items);
+        self.table_rows.extend(later.table_rows);
+        self.unparsed.extend(later.unparsed);
+    }
+
     /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
     pub fn in_code(&self, offset: TextSize) -> bool {
         let after = self.code.partition_point(|it| it.start() <= offset);
@@ -282,12 +299,56 @@ impl Outline {
 /// the parser's state is clean (the start of the body or a sync point).
 fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
     let mut outline = Outline::default();
-    let slice = &text[start..end];
-    if parser_nodes(slice.as_bytes()) > PIECE_NODE_LIMIT {
+    if parser_nodes(&text.as_bytes()[start..end]) > PIECE_NODE_LIMIT {
         outline.code.push(range(start, end));
         outline.unparsed.push(range(start, end));
         return outline;
     }
+    let mut at = start;
+    while at < end {
+        at = match simple_sections::read(text, at, end) {
+            Some((section, section_end)) => {
+                outline.headings.extend(section.headings);
+                outline.code.extend(section.code);
+                outline.items.extend(section.items);
+                section_end
+            }
+            None => parse_until_sync_point(text, at, end, &mut outline),
+        };
+    }
+    outline
+}
+
+/// Parses `text[start..]` with pulldown-cmark up to the first sync point after its first line
+/// that the parse confirms (or `end`), adding what it finds to `outline`; returns where it
+/// stopped.
+fn parse_until_sync_point(text: &str, start: usize, end: usize, outline: &mut Outline) -> usize {
+    let bytes = text.as_bytes();
+    let mut candidate = next_sync_candidate(&text[..end], line_end(bytes, start));
+    // Each retry skips twice as many candidates as the one before (see `Outline::reparse`).
+    let mut skip = 1;
+    loop {
+        let Some(sync) = candidate else {
+            outline.append(pulldown_slice(text, start, end));
+            return end;
+        };
+        let mut piece = pulldown_slice(text, start, line_end(bytes, sync));
+        if piece.headings.last().is_some_and(|it| usize::from(it.line.start()) == sync) {
+            piece.headings.pop();
+            outline.append(piece);
+            return sync;
+        }
+        for _ in 0..skip {
+            candidate = candidate.and_then(|it| next_sync_candidate(&text[..end], line_end(bytes, it)));
+        }
+        skip *= 2;
+    }
+}
+
+/// Parses `text[start..end]` on its own with pulldown-cmark, with offsets into `text`.
+fn pulldown_slice(text: &str, start: usize, end: usize) -> Outline {
+    let mut outline = Outline::default();
+    let slice = &text[start..end];
     let mut list_depth: u32 = 0;
     let mut in_table_head = false;
     let mut current_row: Option<TableRow> = None;
@@ -718,6 +779,162 @@ pub fn numeric_id(digits: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines of every kind the simple-section reader reads or must give up on.
+    const LINE_KINDS: &[&str] = &[
+        "",
+        "   ",
+        "# Title",
+        "## Phase 1: Setup [COMPLETED]",
+        "#",
+        "#tag",
+        "####### seven",
+        "# h #",
+        "- [ ] task",
+        "- [x] done",
+        "* item",
+        "+ item",
+        "1. one",
+        "2. two",
+        "3) three",
+        "0. zero",
+        "-",
+        "- ",
+        "-  two spaces",
+        "-     five spaces",
+        "-\ttab",
+        "  - nested",
+        "    code",
+        "\tTab",
+        "text",
+        "**Bold**: value",
+        "- **Status**: [PLANNED]",
+        "more `code` and [link](x.md)",
+        "| a | b |",
+        "|---|---|",
+        "a | b",
+        "```",
+        "```rust",
+        "~~~",
+        "````",
+        "  ```",
+        "``` a`b",
+        "---",
+        "***",
+        "___",
+        "- - -",
+        "* * *",
+        "===",
+        "--",
+        "> quote",
+        "<div>",
+        "<!-- note -->",
+        "[ref]: /url",
+        "[ref]: /url \"title\"",
+        "'title'",
+        "text\r",
+        "- # heading in item",
+        "- > quoted",
+        "- ```",
+        "1. - nested",
+        "2024 was a year",
+        "1.5 hours",
+        "10. ten",
+        "- [ ] box with | pipe",
+        "  continued",
+        "   ```",
+        "Setext",
+        "- 1. x",
+        "*emphasis*",
+    ];
+
+    fn kinds_to_text(kinds: &[usize], trailing_newline: bool) -> String {
+        let mut text = kinds.iter().map(|it| LINE_KINDS[*it % LINE_KINDS.len()]).collect::<Vec<_>>().join("\n");
+        if trailing_newline {
+            text.push('\n');
+        }
+        text
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// Reading simple sections by lines gives exactly what pulldown-cmark gives.
+        #[test]
+        fn simple_sections_read_as_the_parser_does(
+            kinds in proptest::collection::vec(0..LINE_KINDS.len(), 0..24),
+            trailing_newline in proptest::bool::ANY,
+        ) {
+            let text = kinds_to_text(&kinds, trailing_newline);
+            proptest::prop_assert_eq!(parse_slice(&text, 0, text.len()), pulldown_slice(&text, 0, text.len()), "{:?}", text);
+            proptest::prop_assert_eq!(Outline::new_in_pieces(&text, 1), Outline::pieces(&text, 1, pulldown_slice), "{:?}", text);
+            proptest::prop_assert_eq!(Outline::new(&text), Outline::new_by_parser_only(&text), "{:?}", text);
+        }
+    }
+
+    /// The kinds of line the reader reads itself, so that long texts are read by it whole.
+    const SIMPLE_KINDS: &[&str] = &[
+        "",
+        "   ",
+        "# Title",
+        "## Phase 1: Setup [COMPLETED]",
+        "#",
+        "#tag",
+        "# h #",
+        "- [ ] task",
+        "- [x] done",
+        "* item",
+        "+ item",
+        "1. one",
+        "2. two",
+        "3) three",
+        "0. zero",
+        "-  two spaces",
+        "text",
+        "**Bold**: value",
+        "- **Status**: [PLANNED]",
+        "more `code` and [link](x.md)",
+        "```",
+        "```rust",
+        "~~~",
+        "````",
+        "  ```",
+        "---",
+        "***",
+        "2024 was a year",
+        "1.5 hours",
+        "10. ten",
+        "*emphasis*",
+        "- [ ] `a` **b** [c](d)",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        #[test]
+        fn long_simple_texts_read_as_the_parser_does(
+            kinds in proptest::collection::vec(0..SIMPLE_KINDS.len(), 0..60),
+            trailing_newline in proptest::bool::ANY,
+        ) {
+            let mut text = kinds.iter().map(|it| SIMPLE_KINDS[*it]).collect::<Vec<_>>().join("\n");
+            if trailing_newline {
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(parse_slice(&text, 0, text.len()), pulldown_slice(&text, 0, text.len()), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn a_plan_is_read_without_the_parser_except_its_table() {
+        let text = "# Plan\n\n- **Status**: [PLANNED]\n- **Effort**: 2 hours\n\n## Risks\n\n| Risk | Impact |\n|---|---|\n| a | b |\n\n### Phase 1: Setup [NOT STARTED]\n\n**Tasks**:\n- [ ] one\n- [x] two\n\n```sh\n- [ ] not a task\n```\n";
+        let (first, end) = simple_sections::read(text, 0, text.len()).expect("the preamble is simple");
+        assert_eq!(&text[end..end + 8], "## Risks");
+        assert_eq!(first.items.len(), 2);
+        assert!(simple_sections::read(text, end, text.len()).is_none(), "the table section is left to the parser");
+        let phase = text.find("### Phase").unwrap();
+        let (last, _) = simple_sections::read(text, phase, text.len()).expect("the phase is simple");
+        assert_eq!((last.items.len(), last.code.len()), (2, 1));
+        assert_eq!(parse_slice(text, 0, text.len()), pulldown_slice(text, 0, text.len()));
+        assert_eq!(Outline::new(text).table_rows.len(), 2);
+    }
 
     #[test]
     fn field_lines_in_every_written_form() {
