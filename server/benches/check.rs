@@ -419,6 +419,8 @@ fn spawn_check(root: &Path) -> anyhow::Result<CheckRun> {
 /// The child side: one cold-process `check` without a git baseline, as `taskmark check
 /// --no-baseline` runs it minus printing, reported as `key=value` words on stdout.
 fn measure_check(root: &Path) -> anyhow::Result<()> {
+    // As the `taskmark` binary starts.
+    taskmark::allocator::one_arena_per_core();
     // The floors run on an already started pool; starting this one is not the check's cost.
     rayon::broadcast(|_| ());
     let start_kb = status_kb("VmRSS")?;

@@ -7,6 +7,7 @@
 //! path both use to change files on disk; [`views`] shows engine values the same way in
 //! every adapter.
 
+pub mod allocator;
 pub mod cli;
 #[cfg(unix)]
 pub mod daemon;

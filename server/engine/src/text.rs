@@ -91,8 +91,9 @@ pub fn offset(text: &str, index: &LineIndex, position: Position, encoding: Posit
 /// The range of the line that contains `offset`, without its line break.
 pub fn line_range_at(text: &str, offset: usize) -> TextRange {
     let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map_or(0, |it| it + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |it| offset + it);
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |it| it + 1);
+    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(text.len(), |it| offset + it);
     let end = if end > start && text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
     range(start, end)
 }
@@ -100,9 +101,7 @@ pub fn line_range_at(text: &str, offset: usize) -> TextRange {
 /// The line (one-based, counting either as a break) of the first carriage return not followed by
 /// a line feed: a line break to the markdown parser, but not to taskmark's line scanners.
 pub fn lone_carriage_return(bytes: &[u8]) -> Option<usize> {
-    if !bytes.contains(&b'\r') {
-        return None;
-    }
+    memchr::memchr(b'\r', bytes)?;
     let mut line = 1;
     for (at, byte) in bytes.iter().enumerate() {
         match byte {
@@ -128,7 +127,7 @@ pub fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
             return None;
         }
         let rest = &text[start..];
-        let (line, advance) = match rest.find('\n') {
+        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(newline) => (&rest[..newline], newline + 1),
             None => (rest, rest.len()),
         };
