@@ -905,13 +905,13 @@ impl WorkspaceIndex {
                 files_of[tracker].push(entry);
             }
         }
-        let mut adapted = Vec::new();
-        for (position, files) in files_of.iter().enumerate() {
-            if only.is_some_and(|it| it != position) {
-                continue;
-            }
-            adapted.push((position, self.own_vocabulary(position, files, &standards)));
-        }
+        // Trackers learn their vocabularies apart from one another.
+        let adapted: Vec<_> = files_of
+            .par_iter()
+            .enumerate()
+            .filter(|(position, _)| only.is_none_or(|it| it == *position))
+            .map(|(position, files)| (position, self.own_vocabulary(position, files, &standards)))
+            .collect();
         let mut changed: Vec<usize> = Vec::new();
         for (position, (profile, standard, learned)) in adapted {
             let tracker = &mut self.trackers[position];
@@ -1051,7 +1051,8 @@ impl WorkspaceIndex {
         }
         self.tasks = tasks;
         let links = self.section_links(None);
-        let plans: Vec<Option<FileId>> = self.tasks.keys().map(|task| self.current_plan(task, &links)).collect();
+        let keys: Vec<&TaskKey> = self.tasks.keys().collect();
+        let plans: Vec<Option<FileId>> = keys.par_iter().map(|task| self.current_plan(task, &links)).collect();
         for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
             task_entry.current_plan = plan;
         }

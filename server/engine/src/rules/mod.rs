@@ -187,9 +187,15 @@ impl FileDiagnostics {
         let followed = fields::followed_requirements(index, file);
         FileDiagnostics {
             whole: check_whole_file(index, config, baseline, file),
-            places: part(parsed.places.len(), check_places(index, config, file, &followed, 0..parsed.places.len())),
+            places: part(
+                parsed.places.len(),
+                in_chunks(parsed.places.len(), |range| check_places(index, config, file, &followed, range)),
+            ),
             items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
-            links: part(parsed.links.len(), check_links(index, config, paths, file, 0..parsed.links.len())),
+            links: part(
+                parsed.links.len(),
+                in_chunks(parsed.links.len(), |range| check_links(index, config, paths, file, range)),
+            ),
             followed,
         }
     }
@@ -691,6 +697,19 @@ fn check_whole_file(
 
 /// The per-place rules for the places at `positions`, with the index of the place each came
 /// from; `followed` is what [`fields::followed_requirements`] found in the file.
+/// The per-origin diagnostics of `0..len`, computed in chunks on the thread pool when there are
+/// many: the rules of one place or link do not depend on the others', and a task-dense TODO.md
+/// of thousands of sections would otherwise be one thread's work while the others wait.
+fn in_chunks(len: usize, check: impl Fn(Range<usize>) -> Vec<(usize, Diagnostic)> + Sync) -> Vec<(usize, Diagnostic)> {
+    const CHUNK: usize = 512;
+    if len <= CHUNK {
+        return check(0..len);
+    }
+    let chunks: Vec<Range<usize>> = (0..len).step_by(CHUNK).map(|start| start..(start + CHUNK).min(len)).collect();
+    let parts: Vec<Vec<(usize, Diagnostic)>> = chunks.into_par_iter().map(&check).collect();
+    parts.into_iter().flatten().collect()
+}
+
 fn check_places(
     index: &WorkspaceIndex,
     config: &Config,
