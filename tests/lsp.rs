@@ -823,11 +823,11 @@ fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it
             json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "12", "status": "blocked", "reason": "waiting", "force": true }] }),
         )
         .expect("the status change goes ahead");
-    let told = shown(&client);
-    assert!(
-        told.iter().any(|it| it.starts_with("taskmark: completed an interrupted transaction (set 13 planned")),
-        "{told:?}"
-    );
+    // The message is sent before the answer, but the two travel apart to the client.
+    let completed = |client: &LspClient| {
+        shown(client).iter().any(|it| it.starts_with("taskmark: completed an interrupted transaction (set 13 planned"))
+    };
+    assert!(client.wait_until(WAIT, completed), "{:?}", shown(&client));
     assert_eq!(state::journals(&home), Vec::<std::path::PathBuf>::new());
     // The index read the completed files: task 13 says `[PLANNED]` everywhere, no drift left.
     let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");

@@ -32,7 +32,10 @@ use taskmark::workspace::{self, DiskPaths};
 
 /// Files of the one-tracker workspace whose TODO.md is about 1 MB.
 const TRACKER_FILES: usize = 2_600;
-const USAGE: &str = "usage: lsp [--quick] [--runs N]   (run through `cargo bench --bench lsp -- ...`)";
+const USAGE: &str = "usage: lsp [--quick] [--runs N] [--dense N,N,...]   (run through `cargo bench --bench lsp -- ...`)
+
+--dense 5000,10000,50000 also measures the first diagnostics on task-dense workspaces of those
+sizes (the check benchmark's), next to `taskmark check` on the same workspace.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|it| it != "--bench").collect();
@@ -42,7 +45,18 @@ fn main() -> anyhow::Result<()> {
         None if quick => 1,
         None => 5,
     };
-    if let Some(unknown) = args.iter().find(|it| it.starts_with("--") && !matches!(it.as_str(), "--quick" | "--runs")) {
+    let dense: Vec<usize> = match args.iter().position(|it| it == "--dense") {
+        Some(at) => args
+            .get(at + 1)
+            .context(USAGE)?
+            .split(',')
+            .map(|it| it.trim().parse().with_context(|| format!("bad size `{it}`\n{USAGE}")))
+            .collect::<anyhow::Result<_>>()?,
+        None => Vec::new(),
+    };
+    if let Some(unknown) =
+        args.iter().find(|it| it.starts_with("--") && !matches!(it.as_str(), "--quick" | "--runs" | "--dense"))
+    {
         bail!("unknown option {unknown}\n{USAGE}");
     }
     let started = Instant::now();
@@ -55,13 +69,28 @@ fn main() -> anyhow::Result<()> {
         generate::ensure(&dir, files).with_context(|| format!("cannot generate {}", dir.display()))?;
         rows.push(first_diagnostics(&dir, runs)?);
     }
+    for &files in &dense {
+        let dir = target.join("bench-workspace").join(format!("dense-{files}"));
+        std::fs::create_dir_all(dir.parent().context("a parent")?)?;
+        generate::ensure_dense(&dir, files).with_context(|| format!("cannot generate {}", dir.display()))?;
+        let mut row = first_diagnostics(&dir, runs)?;
+        row.check = Some(check_time(&dir, runs)?);
+        rows.push(row);
+    }
     println!(
-        "\n| workspace | files indexed | MB indexed | first complete diagnostics (median of {runs}) | best | RSS after indexing | RSS / bytes indexed |"
+        "\n| workspace | files indexed | MB indexed | first complete diagnostics (median of {runs}) | best | `taskmark check` (median) | LSP / check | RSS after indexing | RSS / bytes indexed |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
+        let (check, ratio) = match row.check {
+            Some(check) => (
+                format!("{:.0} ms", check.as_secs_f64() * 1e3),
+                format!("{:.2}x", row.median.as_secs_f64() / check.as_secs_f64()),
+            ),
+            None => ("-".to_string(), "-".to_string()),
+        };
         println!(
-            "| {} | {} | {:.1} | **{:.0} ms** | {:.0} ms | {:.1} MB | {:.2}x |",
+            "| {} | {} | {:.1} | **{:.0} ms** | {:.0} ms | {check} | {ratio} | {:.1} MB | {:.2}x |",
             row.name,
             row.files,
             row.bytes as f64 / 1e6,
@@ -97,7 +126,32 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The median wall-clock time of the `taskmark` binary's `check --no-baseline` on `root`,
+/// its report thrown away.
+fn check_time(root: &Path, runs: usize) -> anyhow::Result<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..runs.max(3) {
+        let started = Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(["check", "--no-baseline", "--format", "json", "--root"])
+            .arg(root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .context("cannot run taskmark check")?;
+        times.push(started.elapsed());
+        // 0: nothing found; 1: diagnostics found. Anything else is a failure.
+        if !matches!(output.code(), Some(0 | 1)) {
+            bail!("taskmark check failed on {} ({output})", root.display());
+        }
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
 struct FirstDiagnostics {
+    /// `taskmark check`'s time on the same workspace, for the task-dense ones.
+    check: Option<Duration>,
     name: String,
     files: usize,
     bytes: u64,
@@ -139,6 +193,7 @@ fn first_diagnostics(root: &Path, runs: usize) -> anyhow::Result<FirstDiagnostic
     }
     times.sort();
     Ok(FirstDiagnostics {
+        check: None,
         name: root.file_name().and_then(|it| it.to_str()).unwrap_or("workspace").to_string(),
         files,
         bytes,
