@@ -848,8 +848,9 @@ mod tests {
         "*emphasis*",
     ];
 
-    fn kinds_to_text(kinds: &[usize], trailing_newline: bool) -> String {
-        let mut text = kinds.iter().map(|it| LINE_KINDS[*it % LINE_KINDS.len()]).collect::<Vec<_>>().join("\n");
+    /// The lines of `table` that `kinds` picks, one per line.
+    fn kinds_to_text(table: &[&str], kinds: &[usize], trailing_newline: bool) -> String {
+        let mut text = kinds.iter().map(|it| table[*it]).collect::<Vec<_>>().join("\n");
         if trailing_newline {
             text.push('\n');
         }
@@ -864,7 +865,7 @@ mod tests {
             kinds in proptest::collection::vec(0..LINE_KINDS.len(), 0..24),
             trailing_newline in proptest::bool::ANY,
         ) {
-            let text = kinds_to_text(&kinds, trailing_newline);
+            let text = kinds_to_text(LINE_KINDS, &kinds, trailing_newline);
             proptest::prop_assert_eq!(parse_slice(&text, 0, text.len()), pulldown_slice(&text, 0, text.len()), "{:?}", text);
             proptest::prop_assert_eq!(Outline::new_in_pieces(&text, 1), Outline::pieces(&text, 1, pulldown_slice), "{:?}", text);
             proptest::prop_assert_eq!(Outline::new(&text), Outline::new_by_parser_only(&text), "{:?}", text);
@@ -914,10 +915,7 @@ mod tests {
             kinds in proptest::collection::vec(0..SIMPLE_KINDS.len(), 0..60),
             trailing_newline in proptest::bool::ANY,
         ) {
-            let mut text = kinds.iter().map(|it| SIMPLE_KINDS[*it]).collect::<Vec<_>>().join("\n");
-            if trailing_newline {
-                text.push('\n');
-            }
+            let text = kinds_to_text(SIMPLE_KINDS, &kinds, trailing_newline);
             proptest::prop_assert_eq!(parse_slice(&text, 0, text.len()), pulldown_slice(&text, 0, text.len()), "{:?}", text);
         }
     }

@@ -115,8 +115,7 @@ pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Section, usi
             // A break closes the list: the item takes the blank lines before it.
             close_item(&mut item, &mut section);
             previous = Previous::Break;
-        } else if let Some((marker, number)) = list_marker(content) {
-            let (marker, rest) = marker;
+        } else if let Some((marker, rest, number)) = list_marker(content) {
             let content_start = item_content(rest)?;
             // An ordered list starting at another number than 1 cannot interrupt a paragraph:
             // the line is then paragraph text, unless it continues an ordered list.
@@ -239,8 +238,7 @@ fn is_setext_underline(content: &[u8]) -> bool {
 /// A list marker at the start of `content`: `-`, `*`, `+` or one to nine digits and `.` or `)`,
 /// then a space, a tab or the end of the line. Returns the marker with what follows it, and the
 /// number of an ordered item.
-#[allow(clippy::type_complexity)]
-fn list_marker(content: &[u8]) -> Option<((Marker, &[u8]), Option<u64>)> {
+fn list_marker(content: &[u8]) -> Option<(Marker, &[u8], Option<u64>)> {
     let (marker, width, number) = match content.first()? {
         character @ (b'-' | b'*' | b'+') => (Marker::Bullet(*character), 1, None),
         b'0'..=b'9' => {
@@ -255,7 +253,7 @@ fn list_marker(content: &[u8]) -> Option<((Marker, &[u8]), Option<u64>)> {
         _ => return None,
     };
     let rest = &content[width..];
-    matches!(rest.first(), None | Some(b' ' | b'\t')).then_some(((marker, rest), number))
+    matches!(rest.first(), None | Some(b' ' | b'\t')).then_some((marker, rest, number))
 }
 
 /// The item's content after its marker: one to four spaces and then text. An empty item, a tab
