@@ -64,6 +64,9 @@ pub struct Tracker {
     pub choice: VocabularyChoice,
 }
 
+/// The task table: each task's entry behind an `Arc`, so that a clone of the index shares them.
+pub type TaskTable = BTreeMap<TaskKey, Arc<TaskEntry>>;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskEntry {
     /// Every place that states this task's status (phases excluded), in file order.
@@ -157,7 +160,7 @@ fn in_path_order(files: &[Option<Arc<FileEntry>>], entry: &mut TaskEntry) {
 
 /// Adds what one file says of each task to the task table: its places (phases only create the
 /// entry), mentions and archive entries. Files must be added in id order.
-fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &FileEntry) {
+fn add_to_tasks(tasks: &mut TaskTable, file: FileId, entry: &FileEntry) {
     let archived_file = matches!(
         entry.class.role,
         Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
@@ -170,7 +173,7 @@ fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &
     };
     for (index, place) in entry.parsed.places.iter().enumerate() {
         let Some(task) = place.task() else { continue };
-        let task_entry = tasks.entry(task.clone()).or_default();
+        let task_entry = Arc::make_mut(tasks.entry(task.clone()).or_default());
         if matches!(place.subject, Subject::Task(_)) {
             task_entry.places.push(PlaceRef { file, index });
         }
@@ -179,14 +182,14 @@ fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &
         }
     }
     for mention in &entry.parsed.mentions {
-        let task_entry = tasks.entry(mention.task.clone()).or_default();
+        let task_entry = Arc::make_mut(tasks.entry(mention.task.clone()).or_default());
         task_entry.mentions.push(file);
         if archived_file {
             archives(task_entry);
         }
     }
     for task in &entry.parsed.archived {
-        archives(tasks.entry(task.clone()).or_default());
+        archives(Arc::make_mut(tasks.entry(task.clone()).or_default()));
     }
 }
 
@@ -195,9 +198,13 @@ fn add_to_tasks(tasks: &mut BTreeMap<TaskKey, TaskEntry>, file: FileId, entry: &
 #[derive(Debug, Default, Clone)]
 pub struct WorkspaceIndex {
     files: Vec<Option<Arc<FileEntry>>>,
-    by_path: HashMap<String, FileId>,
+    /// Shared between clones (a what-if copy for a re-check, each editor's view) until one adds
+    /// or removes a file.
+    by_path: Arc<HashMap<String, FileId>>,
     trackers: Vec<Tracker>,
-    tasks: BTreeMap<TaskKey, TaskEntry>,
+    /// Each task's entry shared between clones until one changes it: a copy of the index
+    /// made to re-check a change copies the few entries the change touches.
+    tasks: TaskTable,
     vocabularies: Vocabularies,
     /// Files the adapter listed and chose not to read (a command that needs only some of a
     /// tracker's files): their paths still count where only a path does (task folders and their
@@ -321,7 +328,7 @@ impl WorkspaceIndex {
         entries.sort_unstable_by_key(|(position, _)| *position);
         for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
-            index.by_path.insert(entry.path.clone(), id);
+            Arc::make_mut(&mut index.by_path).insert(entry.path.clone(), id);
             index.files.push(Some(Arc::new(entry)));
         }
         index
@@ -438,7 +445,7 @@ impl WorkspaceIndex {
         let named_before = previous_id.map(|id| tasks_named(self.parsed(id))).unwrap_or_default();
         let Some(text) = text else {
             let mut rebuilt = false;
-            if let Some(id) = self.by_path.remove(path) {
+            if let Some(id) = Arc::make_mut(&mut self.by_path).remove(path) {
                 let roots_before = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 let was_config =
                     self.files[id.0 as usize].as_ref().is_some_and(|it| it.class.role == Role::BacklogConfig);
@@ -505,7 +512,7 @@ impl WorkspaceIndex {
             Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
             None => {
                 let id = FileId(self.files.len() as u32);
-                self.by_path.insert(path.to_string(), id);
+                Arc::make_mut(&mut self.by_path).insert(path.to_string(), id);
                 self.files.push(Some(Arc::new(entry)));
             }
         }
@@ -575,8 +582,25 @@ impl WorkspaceIndex {
                     shifted == *new
                 })
         };
+        // The task table holds references to a task's places by index: only the tasks whose
+        // references into the window differ need it updated (editing one line of a Task Order
+        // re-reads all of it, and all of its tasks but one keep their places).
+        fn references(places: &[Place]) -> BTreeMap<&TaskKey, Vec<usize>> {
+            let mut out: BTreeMap<&TaskKey, Vec<usize>> = BTreeMap::new();
+            for (at, place) in places.iter().enumerate() {
+                if let Some(task) = place.task()
+                    && matches!(place.subject, Subject::Task(_))
+                {
+                    out.entry(task).or_default().push(at);
+                }
+            }
+            out
+        }
+        let (old_references, new_references) = (references(&reparsed.old_places), references(new_places));
         for task in old_by_task.keys().chain(new_by_task.keys()) {
-            touched.insert(task.clone());
+            if old_references.get(task) != new_references.get(task) {
+                touched.insert(task.clone());
+            }
             let (old, new) = (old_by_task.get(task), new_by_task.get(task));
             let same = match (old, new) {
                 (Some(old), Some(new)) => old.len() == new.len() && old.iter().zip(new).all(|(a, b)| same_place(a, b)),
@@ -796,13 +820,14 @@ impl WorkspaceIndex {
         }
         // Only the tasks of the replaced places have references into the splice.
         for task in tasks {
-            if let Some(entry) = self.tasks.get_mut(task) {
+            if let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) {
                 entry.places.retain(|it| it.file != file || !(places.start..places.old_end).contains(&it.index));
             }
         }
         if places.delta() != 0 {
-            for entry in self.tasks.values_mut() {
-                for place in entry.places.iter_mut().filter(|it| it.file == file && it.index >= places.old_end) {
+            let moves = |it: &PlaceRef| it.file == file && it.index >= places.old_end;
+            for entry in self.tasks.values_mut().filter(|it| it.places.iter().any(moves)) {
+                for place in Arc::make_mut(entry).places.iter_mut().filter(|it| moves(it)) {
                     place.index = (place.index as i64 + places.delta()) as usize;
                 }
             }
@@ -810,7 +835,7 @@ impl WorkspaceIndex {
         let mut gone = Vec::new();
         for task in tasks {
             let new_refs = added.remove(task).unwrap_or_default();
-            let entry = self.tasks.entry(task.clone()).or_default();
+            let entry = Arc::make_mut(self.tasks.entry(task.clone()).or_default());
             entry.places.extend(new_refs);
             in_path_order(&self.files, entry);
             // Without places here, the task stays only if something else names it: a mention,
@@ -829,11 +854,14 @@ impl WorkspaceIndex {
                 self.tasks.remove(&task);
             }
         }
+        if tasks.is_empty() {
+            return;
+        }
         let links = self.section_links(Some(tasks));
         let plans: Vec<(TaskKey, Option<FileId>)> =
             tasks.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
         for (task, plan) in plans {
-            if let Some(entry) = self.tasks.get_mut(&task) {
+            if let Some(entry) = self.tasks.get_mut(&task).map(Arc::make_mut) {
                 entry.current_plan = plan;
             }
         }
@@ -1042,19 +1070,19 @@ impl WorkspaceIndex {
     }
 
     fn rebuild_tasks(&mut self) {
-        let mut tasks: BTreeMap<TaskKey, TaskEntry> = BTreeMap::new();
+        let mut tasks = TaskTable::new();
         for (file, entry) in self.entries() {
             add_to_tasks(&mut tasks, file, entry);
         }
         for entry in tasks.values_mut() {
-            in_path_order(&self.files, entry);
+            in_path_order(&self.files, Arc::make_mut(entry));
         }
         self.tasks = tasks;
         let links = self.section_links(None);
         let keys: Vec<&TaskKey> = self.tasks.keys().collect();
         let plans: Vec<Option<FileId>> = keys.par_iter().map(|task| self.current_plan(task, &links)).collect();
         for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
-            task_entry.current_plan = plan;
+            Arc::make_mut(task_entry).current_plan = plan;
         }
     }
 
@@ -1064,7 +1092,7 @@ impl WorkspaceIndex {
     /// recomputed, so writing a file costs what the file holds, not what the workspace holds.
     fn retask_file(&mut self, file: FileId, mut touched: BTreeSet<TaskKey>) {
         for task in &touched {
-            if let Some(entry) = self.tasks.get_mut(task) {
+            if let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) {
                 entry.places.retain(|it| it.file != file);
                 entry.mentions.retain(|it| *it != file);
                 entry.archived_in.retain(|it| *it != file);
@@ -1076,7 +1104,7 @@ impl WorkspaceIndex {
         }
         let mut gone = Vec::new();
         for task in &touched {
-            let Some(entry) = self.tasks.get_mut(task) else { continue };
+            let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) else { continue };
             in_path_order(&self.files, entry);
             entry.archived = !entry.archived_in.is_empty();
             if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
@@ -1096,7 +1124,7 @@ impl WorkspaceIndex {
         let plans: Vec<(TaskKey, Option<FileId>)> =
             touched.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
         for (task, plan) in plans {
-            if let Some(entry) = self.tasks.get_mut(&task) {
+            if let Some(entry) = self.tasks.get_mut(&task).map(Arc::make_mut) {
                 entry.current_plan = plan;
             }
         }
@@ -1189,12 +1217,12 @@ impl WorkspaceIndex {
         &self.parsed(place.file).places[place.index]
     }
 
-    pub fn tasks(&self) -> &BTreeMap<TaskKey, TaskEntry> {
+    pub fn tasks(&self) -> &TaskTable {
         &self.tasks
     }
 
     pub fn task(&self, task: &TaskKey) -> Option<&TaskEntry> {
-        self.tasks.get(task)
+        self.tasks.get(task).map(|it| &**it)
     }
 
     pub fn trackers(&self) -> &[Tracker] {

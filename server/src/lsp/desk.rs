@@ -48,10 +48,15 @@ impl SessionDesk<'_> {
     /// `written` the paths written on disk.
     pub fn answer(&self, written: &Written) -> Value {
         let mut files = written.reached.clone();
-        {
-            let world = self.session.shared.read();
-            files.extend(written.written.iter().filter_map(|path| world.uri(path)).map(|uri| uri.as_str().to_string()));
-        }
+        // From the session's root, not its world: the world is the analysis thread's while it
+        // reads the written files back, and the answer must not wait for that.
+        files.extend(
+            written
+                .written
+                .iter()
+                .filter_map(|path| Uri::from_file_path(self.session.root.join(path)))
+                .map(|uri| uri.as_str().to_string()),
+        );
         json!({
             "applied": true,
             "label": written.label,

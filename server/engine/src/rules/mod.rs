@@ -18,6 +18,7 @@ use crate::config::Config;
 use rayon::prelude::*;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode, Severity};
 use crate::index::{FileEdit, FileId, TaskEntry, Update, WorkspaceIndex};
@@ -68,7 +69,9 @@ pub fn check(
 /// changed run again, and diagnostics of an edited file that did not change are moved.
 #[derive(Debug, Default, Clone)]
 pub struct DiagnosticStore {
-    files: HashMap<FileId, FileDiagnostics>,
+    /// Each file's behind an `Arc`: the copy a change's re-check makes shares every file's but
+    /// the few the change edits, and finding what is new compares only those.
+    files: HashMap<FileId, Arc<FileDiagnostics>>,
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has and whether its state.json lists not-started tasks: when
@@ -167,6 +170,10 @@ impl Part {
 }
 
 impl FileDiagnostics {
+    fn is_empty(&self) -> bool {
+        self.whole.is_empty() && [&self.places, &self.items, &self.links].iter().all(|it| it.diagnostics.is_empty())
+    }
+
     fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         let parts = [&self.places, &self.items, &self.links];
         self.whole
@@ -303,13 +310,13 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
     ) -> DiagnosticStore {
         let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
-        let files: HashMap<FileId, FileDiagnostics> = files
+        let files: HashMap<FileId, Arc<FileDiagnostics>> = files
             .par_iter()
-            .map(|file| (*file, FileDiagnostics::compute(index, config, baseline, paths, *file)))
+            .map(|file| (*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file))))
             .collect();
         let mirror = consistency::Mirror::of(index);
         let cx = consistency::context(index, &mirror);
-        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().collect();
+        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().map(|(key, entry)| (key, &**entry)).collect();
         let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
             .par_iter()
             .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
@@ -368,7 +375,7 @@ impl DiagnosticStore {
         // The edited file: its changed part, or all of it.
         let edited = update.file.zip(update.edit.as_ref());
         if let Some((file, edit)) = edited {
-            let stored = self.files.entry(file).or_default();
+            let stored = Arc::make_mut(self.files.entry(file).or_default());
             if stored.follow(index, config, paths, file, edit) {
                 stored.whole = check_whole_file(index, config, baseline, file);
             } else {
@@ -377,9 +384,9 @@ impl DiagnosticStore {
             pending.touched.insert(file);
         } else if let Some(file) = update.file {
             let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
-            if self.files.get(&file) != Some(&fresh) {
+            if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                 pending.touched.insert(file);
-                self.files.insert(file, fresh);
+                self.files.insert(file, Arc::new(fresh));
             }
         }
         // The other tasks' diagnostics in the edited file moved with the text. Their messages
@@ -468,7 +475,7 @@ impl DiagnosticStore {
         // changed its history, added the file a link names or changed what counters count.
         for file in history.symmetric_difference(&self.history) {
             if Some(*file) != last && index.entry(*file).is_some() {
-                self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file));
+                self.files.insert(*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file)));
                 touched.insert(*file);
             }
         }
@@ -488,9 +495,9 @@ impl DiagnosticStore {
             }
             if added_or_removed && !entry.parsed.links.is_empty() {
                 let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
-                if self.files.get(&file) != Some(&fresh) {
+                if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                     touched.insert(file);
-                    self.files.insert(file, fresh);
+                    self.files.insert(file, Arc::new(fresh));
                 }
             } else if entry.parsed.counters.is_some()
                 && (added_or_removed || scope_of(entry).is_some_and(|it| scopes.contains(it)))
@@ -499,7 +506,7 @@ impl DiagnosticStore {
                 let stored = self.files.entry(file).or_default();
                 if stored.whole != whole {
                     touched.insert(file);
-                    stored.whole = whole;
+                    Arc::make_mut(stored).whole = whole;
                 }
             }
         }
@@ -574,12 +581,8 @@ impl DiagnosticStore {
     /// Every diagnostic, grouped by file.
     pub fn by_file(&self) -> HashMap<FileId, Vec<Diagnostic>> {
         let mut out: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
-        for it in self
-            .files
-            .values()
-            .flat_map(FileDiagnostics::iter)
-            .chain(self.tasks.values().flatten())
-            .chain(self.phases.iter())
+        for it in
+            self.files.values().flat_map(|it| it.iter()).chain(self.tasks.values().flatten()).chain(self.phases.iter())
         {
             out.entry(it.file).or_default().push(it.clone());
         }
@@ -594,13 +597,48 @@ impl DiagnosticStore {
         let mut out: Vec<Diagnostic> = self
             .files
             .values()
-            .flat_map(FileDiagnostics::iter)
+            .flat_map(|it| it.iter())
             .chain(self.tasks.values().flatten())
             .chain(self.phases.iter())
             .cloned()
             .collect();
         sort(&mut out, |file| index.path(file));
         out
+    }
+
+    /// The diagnostics of this store and of `after` (a copy of it that followed a change to the
+    /// index `after_index`), as [`DiagnosticStore::all`] sorts them, leaving out on both sides
+    /// the files whose diagnostics the two still share: what is left is all a change can have
+    /// changed, found without going through every file's diagnostics.
+    pub fn unshared(
+        &self,
+        index: &WorkspaceIndex,
+        after: &DiagnosticStore,
+        after_index: &WorkspaceIndex,
+    ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+        fn side(store: &DiagnosticStore, other: &DiagnosticStore, path: &dyn Fn(FileId) -> String) -> Vec<Diagnostic> {
+            let shared = |file: &FileId| {
+                store.files.get(file).filter(|it| other.files.get(file).is_some_and(|other| Arc::ptr_eq(it, other)))
+            };
+            let mut out: Vec<Diagnostic> = store
+                .files
+                .iter()
+                .filter(|(file, it)| !it.is_empty() && shared(file).is_none())
+                .flat_map(|(_, it)| it.iter())
+                .chain(store.tasks.values().flatten())
+                .chain(store.phases.iter())
+                // What `all` would drop as a duplicate of a shared file's diagnostic.
+                .filter(|it| !shared(&it.file).is_some_and(|file| file.iter().any(|same| same == *it)))
+                .cloned()
+                .collect();
+            let paths: HashMap<FileId, String> = out.iter().map(|it| (it.file, path(it.file))).collect();
+            sort(&mut out, |file| paths.get(&file).map_or("", String::as_str));
+            out
+        }
+        (
+            side(self, after, &|file| index.path(file).to_string()),
+            side(after, self, &|file| after_index.path(file).to_string()),
+        )
     }
 
     /// Files that have diagnostics.
