@@ -296,6 +296,7 @@ async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) ->
         return Ok(Written { label, reached, written: Vec::new(), warnings });
     }
     let moved: Vec<(String, String)> = moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
+    let label_for_log = label.clone();
     let transaction = Transaction { label: label.clone(), files: disk, moves };
     let prepared = transaction.prepare(&lock).map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
     let written: Vec<String> = prepared.paths().to_vec();
@@ -304,8 +305,15 @@ async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) ->
         // On an error the prepared transaction is dropped: rolled back, nothing written.
         desk.apply(part).await?;
     }
-    prepared.commit().map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
-    drop(lock);
+    let (_, journal) =
+        prepared.commit_keeping_journal().map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+    // Every file is in place: the answer does not wait for the journal to go, the lock does.
+    tokio::task::spawn_blocking(move || {
+        if let Err(error) = journal.remove() {
+            tracing::warn!("{label_for_log}: the transaction is complete but its journal stays: {error}");
+        }
+        drop(lock);
+    });
     // The next change must plan against what was just written: each file written, and each
     // file a move took along, where it was and where it is.
     let mut paths: Vec<String> =

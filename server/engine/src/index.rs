@@ -415,8 +415,18 @@ impl WorkspaceIndex {
             sorted.sort_by_key(|it| std::cmp::Reverse((it.range.start(), it.range.end())));
             let mut current = text.to_string();
             for edit in sorted {
-                current = crate::text::apply_edits(&current, std::slice::from_ref(edit));
-                let update = self.replace_file(path, Some(Arc::from(current.as_str())), None);
+                let (start, end) = (usize::from(edit.range.start()), usize::from(edit.range.end()));
+                let in_place = end <= current.len() && current.is_char_boundary(start) && current.is_char_boundary(end);
+                // Where the edit is known, neither the text is copied again to apply it nor
+                // compared whole to find what changed.
+                let shift = if in_place {
+                    current.replace_range(start..end, &edit.new_text);
+                    Some(Shift::of_edits(std::slice::from_ref(edit)))
+                } else {
+                    current = crate::text::apply_edits(&current, std::slice::from_ref(edit));
+                    None
+                };
+                let update = self.replace_file(path, Some(Arc::from(current.as_str())), shift);
                 updated(self, &update);
             }
             return;
@@ -433,7 +443,7 @@ impl WorkspaceIndex {
         if let Some(id) = previous_id
             && let Some(text) = &text
         {
-            if let Some(update) = self.edit_todo(id, path, text) {
+            if let Some(update) = self.edit_todo(id, path, text, shift.as_ref()) {
                 return update;
             }
             if let Some(update) = self.edit_json(id, path, text, shift.as_ref()) {
@@ -539,7 +549,7 @@ impl WorkspaceIndex {
     /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
     /// updated for the tasks whose places changed. `None` when the edit needs the general path
     /// (the file changes class).
-    fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>) -> Option<Update> {
+    fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>, shift: Option<&Shift>) -> Option<Update> {
         let shared = self.files.get_mut(id.0 as usize)?.as_mut()?;
         shared.tracker?;
         shared.todo_layout.as_ref()?;
@@ -555,7 +565,14 @@ impl WorkspaceIndex {
         let layout = entry.todo_layout.as_mut()?;
         let old_text = std::mem::replace(&mut entry.text, text.clone());
         entry.line_index = OnceLock::new();
-        let change = Change::between(&old_text, text);
+        let change = match shift.map(|it| (it, it.regions().collect::<Vec<_>>())) {
+            Some((shift, regions)) if regions.len() == 1 => {
+                let end = regions[0].end;
+                let new_end = end as i64 + shift.at(crate::text::size(end));
+                Change { start: regions[0].start, old_end: end, new_end: new_end as usize }
+            }
+            _ => Change::between(&old_text, text),
+        };
         let tracker = &self.trackers[tracker_id];
         let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
         let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);

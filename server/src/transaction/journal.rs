@@ -117,6 +117,22 @@ impl Journal {
         sync_directory(state_dir)
     }
 
+    /// Marks the stored journal committed by appending one line to it and syncing the file:
+    /// one sync where storing it again would take two (the file, then its folder). A crash in
+    /// the middle leaves at most part of the line, which [`Journal::load`] reads as not
+    /// committed.
+    pub fn mark_committed(&self, state_dir: &Path) -> Result<(), TransactionError> {
+        let path = state_dir.join(FILE_NAME);
+        let mut file = fs::OpenOptions::new().append(true).open(&path).map_err(|error| io_error(&path, error))?;
+        file.write_all(self.committed_line().as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|error| io_error(&path, error))
+    }
+
+    fn committed_line(&self) -> String {
+        format!("\ncommitted {}\n", self.id)
+    }
+
     /// The journal a transaction left, if any, as written: [`Journal::check`] says whether it
     /// can be acted on.
     pub fn load(state_dir: &Path) -> Result<Option<Journal>, TransactionError> {
@@ -126,15 +142,29 @@ impl Journal {
             Ok(None) => return Ok(None),
             Err(error) => return Err(untrusted(&path, error.to_string())),
         };
-        let stored: Stored = serde_json::from_slice(&bytes)
-            .map_err(|error| untrusted(&path, format!("not a journal taskmark can read ({error})")))?;
+        let unreadable =
+            |error: serde_json::Error| untrusted(&path, format!("not a journal taskmark can read ({error})"));
+        let mut values = serde_json::Deserializer::from_slice(&bytes).into_iter::<Stored>();
+        let stored = match values.next() {
+            Some(stored) => stored.map_err(unreadable)?,
+            None => return Err(untrusted(&path, "not a journal taskmark can read (it is empty)".into())),
+        };
         if !(OLDEST_FORMAT..=FORMAT).contains(&stored.format) {
             return Err(untrusted(
                 &path,
                 format!("journal format {} is not the one this taskmark writes ({FORMAT})", stored.format),
             ));
         }
-        Ok(Some(stored.journal))
+        let mut journal = stored.journal;
+        // After the journal, nothing, its commit line, or the part of it a crash left.
+        let rest = &bytes[values.byte_offset()..];
+        let committed = journal.committed_line();
+        if rest == committed.as_bytes() {
+            journal.state = JournalState::Committed;
+        } else if !committed.as_bytes().starts_with(rest) {
+            return Err(untrusted(&path, "not a journal taskmark can read (something follows it)".into()));
+        }
+        Ok(Some(journal))
     }
 
     /// Whether recovery may act on this journal for the workspace at `canonical_root`: every

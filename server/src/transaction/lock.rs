@@ -29,6 +29,14 @@ impl WorkspaceLock {
         WorkspaceLock::acquire_in(&home, root, purpose, timeout)
     }
 
+    /// Whether a transaction holds the lock of the workspace whose state folder is `state_dir`
+    /// now (it is then under way, not interrupted), found without taking it for more than an
+    /// instant or creating anything.
+    pub fn is_held(state_dir: &Path) -> bool {
+        let Ok(file) = private_dir::open_file(&state_dir.join("lock"), false) else { return false };
+        matches!(file.try_lock_shared(), Err(fs::TryLockError::WouldBlock))
+    }
+
     /// [`WorkspaceLock::acquire`] with the state folder given (tests use their own).
     pub fn acquire_in(
         home: &Path,

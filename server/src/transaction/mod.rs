@@ -254,20 +254,33 @@ impl Prepared<'_> {
 
     /// Replaces every target. Once the journal says committed, the transaction completes even
     /// if this process dies: the next command rolls it forward.
-    pub fn commit(mut self) -> Result<Committed, TransactionError> {
+    pub fn commit(self) -> Result<Committed, TransactionError> {
+        let (committed, journal) = self.commit_keeping_journal()?;
+        journal.remove()?;
+        Ok(committed)
+    }
+
+    /// [`Prepared::commit`] up to the removal of the journal, which the caller does with
+    /// [`CommittedJournal::remove`] while it still holds the lock: every target is replaced and
+    /// synced when this returns, and an answer need not wait for the journal to go (a journal
+    /// left by a crash in between names a finished transaction, which recovery completes by
+    /// doing nothing).
+    pub fn commit_keeping_journal(mut self) -> Result<(Committed, CommittedJournal), TransactionError> {
         if self.paths.is_empty() {
             self.finished = true;
-            return Ok(Committed { id: String::new(), paths: Vec::new() });
+            return Ok((Committed { id: String::new(), paths: Vec::new() }, CommittedJournal { state_dir: None }));
         }
-        self.journal.state = JournalState::Committed;
         // If this fails, dropping `self` rolls back: nothing was replaced yet.
-        self.journal.store(self.lock.state_dir())?;
+        self.journal.mark_committed(self.lock.state_dir())?;
+        self.journal.state = JournalState::Committed;
         // From here on the transaction only goes forward, now or at the next start.
         self.finished = true;
         fault::point("committed");
         self.journal.roll_forward()?;
-        Journal::remove(self.lock.state_dir())?;
-        Ok(Committed { id: self.journal.id.clone(), paths: std::mem::take(&mut self.paths) })
+        Ok((
+            Committed { id: self.journal.id.clone(), paths: std::mem::take(&mut self.paths) },
+            CommittedJournal { state_dir: Some(self.lock.state_dir().to_path_buf()) },
+        ))
     }
 
     /// Removes the temporary files and the journal: every target stays as it was.
@@ -283,6 +296,22 @@ impl Prepared<'_> {
         // the next write's recovery removes it.
         if self.journal.roll_back().is_ok() {
             let _ = Journal::remove(self.lock.state_dir());
+        }
+    }
+}
+
+/// The journal of a transaction whose files are all in place: to remove under the lock.
+#[derive(Debug)]
+#[must_use = "the journal stays until removed"]
+pub struct CommittedJournal {
+    state_dir: Option<PathBuf>,
+}
+
+impl CommittedJournal {
+    pub fn remove(self) -> Result<(), TransactionError> {
+        match &self.state_dir {
+            Some(state_dir) => Journal::remove(state_dir),
+            None => Ok(()),
         }
     }
 }
@@ -393,8 +422,18 @@ impl fmt::Display for Pending {
 /// creating anything.
 pub fn pending(root: &Path) -> Result<Option<Pending>, TransactionError> {
     let Ok(home) = state_dir::home() else { return Ok(None) };
+    pending_in(&home, root)
+}
+
+/// [`pending`] with the state folder given (tests use their own).
+pub fn pending_in(home: &Path, root: &Path) -> Result<Option<Pending>, TransactionError> {
     let Ok(root) = fs::canonicalize(root) else { return Ok(None) };
-    let journal = Journal::load(&state_dir::path_for(&home, &root))?;
+    let state_dir = state_dir::path_for(home, &root);
+    // A journal under a held lock belongs to a transaction under way, not an interrupted one.
+    if WorkspaceLock::is_held(&state_dir) {
+        return Ok(None);
+    }
+    let journal = Journal::load(&state_dir)?;
     Ok(journal.map(|it| Pending { id: it.id, label: it.label, committed: it.state == JournalState::Committed }))
 }
 

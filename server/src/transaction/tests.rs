@@ -803,3 +803,89 @@ fn a_journal_naming_folders_outside_the_root_is_refused() {
     let message = refused_recovery(&lock);
     assert!(message.contains("not inside the workspace root"), "{message}");
 }
+
+#[test]
+fn a_commit_line_cut_short_by_a_crash_reads_as_not_committed() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction =
+        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    std::mem::forget(prepared); // as if the process died while appending the commit line
+    let path = lock.state_dir().join("journal");
+    let stored = fs::read(&path).unwrap();
+    let line = format!("\ncommitted {}\n", journal.id);
+    for cut in 0..line.len() {
+        let mut torn = stored.clone();
+        torn.extend_from_slice(&line.as_bytes()[..cut]);
+        fs::write(&path, &torn).unwrap();
+        assert_eq!(Journal::load(lock.state_dir()).unwrap().expect("a journal").state, JournalState::Prepared);
+    }
+    fs::write(&path, [stored.as_slice(), b"\ncommitted 1-2\n"].concat()).unwrap();
+    let refused = Journal::load(lock.state_dir()).expect_err("another transaction's line is not this one's");
+    assert!(refused.to_string().contains("something follows it"), "{refused}");
+    // Cut short, it rolls back: a.md keeps its text and nothing is left.
+    fs::write(&path, [stored.as_slice(), &line.as_bytes()[..4]].concat()).unwrap();
+    assert!(matches!(recover(&lock).unwrap(), Some(Recovery::RolledBack { .. })));
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "old\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+}
+
+#[test]
+fn a_whole_commit_line_rolls_forward() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction =
+        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    std::mem::forget(prepared);
+    journal.mark_committed(lock.state_dir()).unwrap();
+    assert_eq!(Journal::load(lock.state_dir()).unwrap().expect("a journal").state, JournalState::Committed);
+    assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+}
+
+#[test]
+fn a_journal_kept_after_the_commit_names_a_finished_transaction_until_removed() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction =
+        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
+    let (committed, journal) =
+        transaction.prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
+    assert_eq!(committed.paths, ["a.md"]);
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+    assert_eq!(leftovers(&lock), ["journal"], "only the journal waits");
+    journal.remove().unwrap();
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+
+    // Had the process died before removing it, recovery finds every file done.
+    let transaction =
+        Transaction { label: "set 1 again".into(), files: vec![write("a.md", "new\n", "newer\n")], moves: Vec::new() };
+    let (_, journal) = transaction.prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
+    std::mem::forget(journal);
+    assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "newer\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+}
+
+#[test]
+fn a_journal_under_a_held_lock_is_not_reported_as_interrupted() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let transaction =
+        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
+    let prepared = transaction.prepare(&lock).expect("prepared");
+    assert!(WorkspaceLock::is_held(lock.state_dir()), "the transaction under way holds it");
+    assert_eq!(pending_in(state_home(), dir.path()).unwrap(), None, "under way, not interrupted");
+    std::mem::forget(prepared); // as if the process died here
+    let state_dir = lock.state_dir().to_path_buf();
+    drop(lock);
+    assert!(!WorkspaceLock::is_held(&state_dir), "released with its holder");
+    let pending = pending_in(state_home(), dir.path()).unwrap().expect("the interrupted transaction");
+    assert!(!pending.committed);
+    assert_eq!(pending.label, "set 1 done");
+}

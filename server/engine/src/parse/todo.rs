@@ -1,7 +1,7 @@
 //! The spec-folder `TODO.md`: task sections, the Task Order summary and frontmatter counters.
 
 use crate::markdown::{self, Outline};
-use crate::model::{Counter, Counters, FieldInsert, FieldStyle, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::model::{Counter, Counters, FieldInsert, FieldStyle, ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::parse::{
     ParseContext, collect_items, field_from_line, is_artifact_field, is_timestamp_field, link, numeric_dependencies,
     place, split_status_value,
@@ -144,6 +144,10 @@ pub fn reparse(
     layout: &mut TodoLayout,
 ) -> Reparsed {
     let (outline, region) = layout.outline.reparse_with_region(old, new, change);
+    if let Some(reparsed) = reparse_task_order_line(cx, old, new, change, parsed, layout, &outline, region) {
+        layout.outline = outline;
+        return reparsed;
+    }
     let old_outline = &layout.outline;
     // Headings from `last` on start after the region in the old text.
     let last = old_outline.headings.partition_point(|it| usize::from(it.line.start()) < region.old_end);
@@ -222,6 +226,79 @@ pub fn reparse(
     layout.outline = outline;
     layout.frontmatter_end = new_frontmatter_end;
     Reparsed { region, places, items, links, old_places, old_links }
+}
+
+/// An edit inside one line of the Task Order that leaves it a Task Order line (a status change
+/// rewrites its marker): only that line's place is read again, not the hundreds of lines of a
+/// long Task Order, whose parse is line by line. `None` for any other edit.
+#[allow(clippy::too_many_arguments)]
+fn reparse_task_order_line(
+    cx: &ParseContext<'_>,
+    old: &str,
+    new: &str,
+    change: crate::text::Change,
+    parsed: &mut ParsedFile,
+    layout: &TodoLayout,
+    outline: &Outline,
+    region: crate::text::Change,
+) -> Option<Reparsed> {
+    let (old_changed, new_changed) = (&old[change.start..change.old_end], &new[change.start..change.new_end]);
+    if old_changed.contains('\n') || new_changed.contains('\n') || change.start == 0 {
+        return None;
+    }
+    // Same headings (the edit is in one line that is no heading before or after).
+    if outline.headings.len() != layout.outline.headings.len() {
+        return None;
+    }
+    let line_start = old[..change.start].rfind('\n').map_or(0, |it| it + 1);
+    let line_end = |text: &str, from: usize| text[from..].find('\n').map_or(text.len(), |it| from + it);
+    let (old_line, new_line) =
+        (&old[line_start..line_end(old, change.old_end)], &new[line_start..line_end(new, change.new_end)]);
+    if outline.in_code(crate::text::size(line_start)) || layout.frontmatter_end.is_some_and(|end| line_start < end) {
+        return None;
+    }
+    // The heading whose part holds the line must be the Task Order, and the line one of its
+    // places.
+    let heading = layout.outline.headings.partition_point(|it| usize::from(it.line.start()) <= line_start);
+    let heading = heading.checked_sub(1)?;
+    if !is_task_order(&old[layout.outline.headings[heading].content]) {
+        return None;
+    }
+    let unit_start: usize = layout.units[..heading].iter().map(|it| it.places).sum();
+    let unit = unit_start..unit_start + layout.units[heading].places;
+    let on_line =
+        |place: &Place| (line_start..line_start + old_line.len()).contains(&usize::from(place.extent.start()));
+    let at = unit.clone().find(|it| on_line(&parsed.places[*it]))?;
+    if parsed.places[at].kind != PlaceKind::TaskOrderLine
+        || unit.clone().filter(|it| on_line(&parsed.places[*it])).count() != 1
+    {
+        return None;
+    }
+    task_order_line(old_line)?;
+    let mut place = task_order_place(cx, new, crate::text::range(line_start, line_start + new_line.len()), new_line)?;
+    let items_before = parsed.items.partition_point(|it| usize::from(it.line.start()) < line_start);
+    let links_before = parsed.links.partition_point(|it| usize::from(it.range.start()) < line_start);
+    crate::model::Moved { bytes: 0, places: at as i64, items: items_before as i64 }.place(&mut place);
+    let after = crate::model::Moved { bytes: change.delta(), places: 0, items: 0 };
+    for place in &mut parsed.places[at + 1..] {
+        after.place(place);
+    }
+    for item in &mut parsed.items[items_before..] {
+        after.item(item);
+    }
+    for link in &mut parsed.links[links_before..] {
+        after.link(link);
+    }
+    let old_place = std::mem::replace(&mut parsed.places[at], place);
+    let unchanged = |start: usize| Splice { start, old_end: start, new_end: start };
+    Some(Reparsed {
+        region,
+        places: Splice { start: at, old_end: at + 1, new_end: at + 1 },
+        items: unchanged(items_before),
+        links: unchanged(links_before),
+        old_places: vec![old_place],
+        old_links: Vec::new(),
+    })
 }
 
 /// Where the frontmatter ends, its closing line included.
@@ -376,15 +453,20 @@ fn has_status_field(section: &str) -> bool {
 /// dependency-tree lines such as `  └─ 153 [NOT STARTED] — title`.
 fn parse_task_order(cx: &ParseContext<'_>, text: &str, outline: &Outline, body: TextRange, out: &mut ParsedFile) {
     for (line, line_text) in outline.prose_lines(text, body) {
-        let offset = usize::from(line.start());
-        let Some((id, marker, title)) = task_order_line(line_text) else { continue };
-        let key = TaskKey::new(cx.scope, markdown::numeric_id(&line_text[id.0..id.1]));
-        let marker_range = range(offset + marker.0, offset + marker.1);
-        let mut place =
-            place(cx, Subject::Task(key), PlaceKind::TaskOrderLine, text, marker_range, Spelling::Bracket, Scope::Task);
-        place.title = Some(title.to_string());
-        out.places.push(place);
+        out.places.extend(task_order_place(cx, text, line, line_text));
     }
+}
+
+/// The place a Task Order line states, if it is one.
+fn task_order_place(cx: &ParseContext<'_>, text: &str, line: TextRange, line_text: &str) -> Option<Place> {
+    let offset = usize::from(line.start());
+    let (id, marker, title) = task_order_line(line_text)?;
+    let key = TaskKey::new(cx.scope, markdown::numeric_id(&line_text[id.0..id.1]));
+    let marker_range = range(offset + marker.0, offset + marker.1);
+    let mut place =
+        place(cx, Subject::Task(key), PlaceKind::TaskOrderLine, text, marker_range, Spelling::Bracket, Scope::Task);
+    place.title = Some(title.to_string());
+    Some(place)
 }
 
 type Span = (usize, usize);

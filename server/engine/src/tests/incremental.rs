@@ -316,3 +316,39 @@ proptest! {
         prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
     }
 }
+
+#[test]
+fn an_edit_of_one_task_order_line_reparses_that_line_alone_as_a_full_parse_reads_it() {
+    use crate::parse::todo;
+    let text = "---\nnext_project_number: 9\n---\n# TODO\n\n## Task Order\n\n- **8** [PLANNED] — Eight\n- **7** [BLOCKED] — Seven\n```\n- **6** [PLANNED] — In a fence\n```\n1. **5** [NOT STARTED] — Five\n\n## Tasks\n\n### 8. Eight\n- **Status**: [PLANNED]\n- [ ] a box\n\n### 7. Seven\n- **Status**: [BLOCKED]\n";
+    // Whether only the one place is read again (the general path reads the whole Task Order).
+    let edits: [(&str, &str, Option<bool>); 7] = [
+        ("[PLANNED] — Eight", "[COMPLETED] — Eight", Some(true)),
+        ("[BLOCKED] — Seven", "[IN PROGRES] — Seven", Some(true)),
+        ("[NOT STARTED] — Five", "[BLOCKED] — Five", Some(true)),
+        ("— Seven", "— Seven, retitled", Some(true)),
+        // In a fence, not a place: the general path.
+        ("[PLANNED] — In a fence", "[COMPLETED] — In a fence", Some(false)),
+        // No longer a Task Order line: the general path.
+        ("- **8** [PLANNED]", "- **8** PLANNED", Some(false)),
+        // A section's status line: the general path, which reads that section alone.
+        ("- **Status**: [BLOCKED]", "- **Status**: [COMPLETED]", None),
+    ];
+    with_todo_context(|cx| {
+        for (from, to, alone) in edits {
+            let (mut parsed, mut layout) = todo::parse_with_layout(cx, text);
+            let edited = text.replacen(from, to, 1);
+            assert_ne!(edited, text, "{from}");
+            let reparsed = todo::reparse(cx, text, &edited, Change::between(text, &edited), &mut parsed, &mut layout);
+            let (full, full_layout) = todo::parse_with_layout(cx, &edited);
+            assert_eq!(parsed, full, "{from} -> {to}");
+            assert_eq!(layout, full_layout, "{from} -> {to}");
+            let one_place = reparsed.places.old_end - reparsed.places.start == 1
+                && reparsed.places.new_end - reparsed.places.start == 1
+                && reparsed.old_places.len() == 1;
+            if let Some(alone) = alone {
+                assert_eq!(one_place, alone, "{from} -> {to}: {reparsed:?}");
+            }
+        }
+    });
+}
