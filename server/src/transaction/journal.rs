@@ -123,7 +123,12 @@ impl Journal {
     /// committed.
     pub fn mark_committed(&self, state_dir: &Path) -> Result<(), TransactionError> {
         let path = state_dir.join(FILE_NAME);
-        let mut file = fs::OpenOptions::new().append(true).open(&path).map_err(|error| io_error(&path, error))?;
+        let mut options = fs::OpenOptions::new();
+        options.append(true);
+        // Never through a link, as everything in the state folder.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        let mut file = options.open(&path).map_err(|error| io_error(&path, error))?;
         file.write_all(self.committed_line().as_bytes())
             .and_then(|()| file.sync_data())
             .map_err(|error| io_error(&path, error))
