@@ -252,8 +252,11 @@ fn reparse_task_order_line(
     }
     let line_start = old[..change.start].rfind('\n').map_or(0, |it| it + 1);
     let line_end = |text: &str, from: usize| text[from..].find('\n').map_or(text.len(), |it| from + it);
+    // As `prose_lines` gives them: without a CRLF file's `\r`.
     let (old_line, new_line) =
         (&old[line_start..line_end(old, change.old_end)], &new[line_start..line_end(new, change.new_end)]);
+    let (old_line, new_line) =
+        (old_line.strip_suffix('\r').unwrap_or(old_line), new_line.strip_suffix('\r').unwrap_or(new_line));
     if outline.in_code(crate::text::size(line_start)) || layout.frontmatter_end.is_some_and(|end| line_start < end) {
         return None;
     }

@@ -334,8 +334,9 @@ fn an_edit_of_one_task_order_line_reparses_that_line_alone_as_a_full_parse_reads
         // A section's status line: the general path, which reads that section alone.
         ("- **Status**: [BLOCKED]", "- **Status**: [COMPLETED]", None),
     ];
+    let crlf = text.replace('\n', "\r\n");
     with_todo_context(|cx| {
-        for (from, to, alone) in edits {
+        for ((from, to, alone), text) in edits.iter().flat_map(|it| [(*it, text), (*it, crlf.as_str())]) {
             let (mut parsed, mut layout) = todo::parse_with_layout(cx, text);
             let edited = text.replacen(from, to, 1);
             assert_ne!(edited, text, "{from}");
