@@ -565,14 +565,7 @@ impl WorkspaceIndex {
         let layout = entry.todo_layout.as_mut()?;
         let old_text = std::mem::replace(&mut entry.text, text.clone());
         entry.line_index = OnceLock::new();
-        let change = match shift.map(|it| (it, it.regions().collect::<Vec<_>>())) {
-            Some((shift, regions)) if regions.len() == 1 => {
-                let end = regions[0].end;
-                let new_end = end as i64 + shift.at(crate::text::size(end));
-                Change { start: regions[0].start, old_end: end, new_end: new_end as usize }
-            }
-            _ => Change::between(&old_text, text),
-        };
+        let change = shift.and_then(Shift::as_change).unwrap_or_else(|| Change::between(&old_text, text));
         let tracker = &self.trackers[tracker_id];
         let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
         let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);

@@ -219,6 +219,16 @@ impl Shift {
         self.starts.iter().zip(&self.ends).map(|(start, (end, _))| *start..*end)
     }
 
+    /// The one replaced region as a [`Change`], when there is exactly one.
+    pub fn as_change(&self) -> Option<Change> {
+        match (self.starts.as_slice(), self.ends.as_slice()) {
+            ([start], [(end, growth)]) => {
+                Some(Change { start: *start, old_end: *end, new_end: (*end as i64 + growth) as usize })
+            }
+            _ => None,
+        }
+    }
+
     /// How far the text at `offset` (in the old text) moved.
     pub fn at(&self, offset: TextSize) -> i64 {
         let offset = usize::from(offset);
@@ -499,6 +509,11 @@ mod tests {
         let one = Shift::of_change(&Change::between(text, &after));
         assert_eq!(one.at(size(0)), 0);
         assert_eq!(one.at(size(19)), 1);
+        // One region reads back as the change it came from; several are no one change.
+        assert_eq!(one.as_change(), Some(Change::between(text, &after)));
+        assert_eq!(shift.as_change(), None);
+        let single = Shift::of_edits(&edits[..1]);
+        assert_eq!(single.as_change(), Some(Change { start: 15, old_end: 19, new_end: 16 }));
     }
 
     #[test]

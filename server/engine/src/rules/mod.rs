@@ -616,7 +616,7 @@ impl DiagnosticStore {
         after: &DiagnosticStore,
         after_index: &WorkspaceIndex,
     ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-        fn side(store: &DiagnosticStore, other: &DiagnosticStore, path: &dyn Fn(FileId) -> String) -> Vec<Diagnostic> {
+        fn side(store: &DiagnosticStore, other: &DiagnosticStore, index: &WorkspaceIndex) -> Vec<Diagnostic> {
             let shared = |file: &FileId| {
                 store.files.get(file).filter(|it| other.files.get(file).is_some_and(|other| Arc::ptr_eq(it, other)))
             };
@@ -631,21 +631,17 @@ impl DiagnosticStore {
                 .filter(|it| !shared(&it.file).is_some_and(|file| file.iter().any(|same| same == *it)))
                 .cloned()
                 .collect();
-            let paths: HashMap<FileId, String> = out.iter().map(|it| (it.file, path(it.file))).collect();
-            sort(&mut out, |file| paths.get(&file).map_or("", String::as_str));
+            sort(&mut out, |file| index.path(file));
             out
         }
-        (
-            side(self, after, &|file| index.path(file).to_string()),
-            side(after, self, &|file| after_index.path(file).to_string()),
-        )
+        (side(self, after, index), side(after, self, after_index))
     }
 
     /// Files that have diagnostics.
     fn located(&self) -> impl Iterator<Item = FileId> + '_ {
         self.files
             .iter()
-            .filter(|(_, it)| it.iter().next().is_some())
+            .filter(|(_, it)| !it.is_empty())
             .map(|(file, _)| *file)
             .chain(self.tasks.values().flatten().chain(self.phases.iter()).map(|it| it.file))
     }
