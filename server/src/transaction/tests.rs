@@ -388,19 +388,25 @@ fn a_symlinked_lock_or_state_folder_is_refused() {
 fn a_journal_taskmark_wrote_passes_its_own_checks_and_rolls_forward() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction =
-        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
-    let prepared = transaction.prepare(&lock).expect("prepared");
-    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
+    let mut journal = died_after_preparing(&lock, &set_a_done());
     assert!(journal.check(lock.root()).is_ok(), "a journal taskmark wrote passes its own checks");
-    std::mem::forget(prepared); // as if the process died here
-    let mut journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
     journal.state = JournalState::Committed;
     journal.store(lock.state_dir()).unwrap();
     assert_eq!(leftovers(&lock).len(), 2);
     let recovery = recover(&lock).unwrap().expect("a recovery");
     assert!(matches!(recovery, Recovery::Completed { .. }));
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
+}
+
+/// `set 1 done`: a.md from `old` to `new`.
+fn set_a_done() -> Transaction {
+    Transaction::new("set 1 done", vec![write("a.md", "old\n", "new\n")])
+}
+
+/// The journal a process leaves that died right after preparing `transaction`.
+fn died_after_preparing(lock: &WorkspaceLock, transaction: &Transaction) -> Journal {
+    std::mem::forget(transaction.prepare(lock).expect("prepared"));
+    Journal::load(lock.state_dir()).unwrap().expect("a journal")
 }
 
 fn moving(from: &str, to: &str) -> PathMove {
@@ -808,11 +814,8 @@ fn a_journal_naming_folders_outside_the_root_is_refused() {
 fn a_commit_line_cut_short_by_a_crash_reads_as_not_committed() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction =
-        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
-    let prepared = transaction.prepare(&lock).expect("prepared");
-    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
-    std::mem::forget(prepared); // as if the process died while appending the commit line
+    // As if the process died while appending the commit line.
+    let journal = died_after_preparing(&lock, &set_a_done());
     let path = lock.state_dir().join("journal");
     let stored = fs::read(&path).unwrap();
     let line = format!("\ncommitted {}\n", journal.id);
@@ -836,11 +839,7 @@ fn a_commit_line_cut_short_by_a_crash_reads_as_not_committed() {
 fn a_whole_commit_line_rolls_forward() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction =
-        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
-    let prepared = transaction.prepare(&lock).expect("prepared");
-    let journal = Journal::load(lock.state_dir()).unwrap().expect("a journal");
-    std::mem::forget(prepared);
+    let journal = died_after_preparing(&lock, &set_a_done());
     journal.mark_committed(lock.state_dir()).unwrap();
     assert_eq!(Journal::load(lock.state_dir()).unwrap().expect("a journal").state, JournalState::Committed);
     assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
@@ -852,10 +851,8 @@ fn a_whole_commit_line_rolls_forward() {
 fn a_journal_kept_after_the_commit_names_a_finished_transaction_until_removed() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction =
-        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
     let (committed, journal) =
-        transaction.prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
+        set_a_done().prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
     assert_eq!(committed.paths, ["a.md"]);
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
     assert_eq!(leftovers(&lock), ["journal"], "only the journal waits");
@@ -876,9 +873,7 @@ fn a_journal_kept_after_the_commit_names_a_finished_transaction_until_removed() 
 fn a_journal_under_a_held_lock_is_not_reported_as_interrupted() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
-    let transaction =
-        Transaction { label: "set 1 done".into(), files: vec![write("a.md", "old\n", "new\n")], moves: Vec::new() };
-    let prepared = transaction.prepare(&lock).expect("prepared");
+    let prepared = set_a_done().prepare(&lock).expect("prepared");
     assert!(WorkspaceLock::is_held(lock.state_dir()), "the transaction under way holds it");
     assert_eq!(pending_in(state_home(), dir.path()).unwrap(), None, "under way, not interrupted");
     std::mem::forget(prepared); // as if the process died here
