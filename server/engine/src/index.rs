@@ -543,7 +543,10 @@ impl WorkspaceIndex {
             let shift = shift.unwrap_or_else(|| Shift::of_change(&Change::between(&previous.text, &entry.text)));
             tasks = changed_tasks(&previous.parsed, &entry.parsed, &shift);
         }
-        Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases: true }
+        let phases = rebuilt
+            || previous_entry.as_ref().is_some_and(|it| has_phases_of_two_files(&it.parsed.places))
+            || file.and_then(|it| self.entry(it)).is_some_and(|it| has_phases_of_two_files(&it.parsed.places));
+        Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases }
     }
 
     /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
@@ -1615,6 +1618,12 @@ fn changed_tasks(old: &ParsedFile, new: &ParsedFile, shift: &Shift) -> BTreeSet<
         (old.archived.iter().collect(), new.archived.iter().collect());
     out.extend(archived_before.symmetric_difference(&archived_after).map(|it| (*it).clone()));
     out
+}
+
+/// Whether `places` hold a phase of the kind a phase rule matches across files (a PIDEA table
+/// row, a phase's own file), not only the phases of a plan, which speak for themselves.
+fn has_phases_of_two_files(places: &[Place]) -> bool {
+    places.iter().any(|it| matches!(it.subject, Subject::Phase(_)) && it.kind != PlaceKind::PlanPhase)
 }
 
 fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {

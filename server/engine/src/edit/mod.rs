@@ -238,15 +238,15 @@ impl FixCheck<'_> {
         // The files whose diagnostics the copy still shares are the same on both sides.
         let (before_list, after_list) = store.unshared(index, &after_store, &after);
         let mut before: BTreeMap<DriftKey, usize> = BTreeMap::new();
-        for it in before_list.iter().filter(counted) {
+        for it in before_list.into_iter().filter(counted) {
             *before.entry(drift_key(index, it)).or_insert(0) += 1;
         }
         let mut out = Vec::new();
-        for it in after_list.into_iter().filter(|it| counted(&it)) {
-            let key = drift_key(&after, &it);
+        for it in after_list.into_iter().filter(counted) {
+            let key = drift_key(&after, it);
             match before.get_mut(&key) {
                 Some(left) if *left > 0 => *left -= 1,
-                _ => out.push(it),
+                _ => out.push(it.clone()),
             }
         }
         (Checked { index: after, store: after_store }, out)

@@ -132,10 +132,13 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
             }
         }
     }
-    for (phase, places) in phases {
+    for (phase, mut places) in phases {
         if places.len() < 2 {
             continue;
         }
+        // In path order, as a task's places are: file ids follow the order files were read in,
+        // and the diagnostics must not depend on it.
+        places.sort_by(|a, b| index.path(a.file).cmp(index.path(b.file)).then(a.index.cmp(&b.index)));
         if let (Some(task), Some(profile)) = (phase.task.as_ref(), index.profile(places[0].file)) {
             mismatch(index, profile, task, &places, None, sink);
         }

@@ -7,6 +7,7 @@
 pub(crate) mod children;
 mod consistency;
 pub(crate) mod counters;
+mod dependents;
 mod fields;
 pub(crate) mod links;
 mod markers;
@@ -72,6 +73,7 @@ pub struct DiagnosticStore {
     /// Each file's behind an `Arc`: the copy a change's re-check makes shares every file's but
     /// the few the change edits, and finding what is new compares only those.
     files: HashMap<FileId, Arc<FileDiagnostics>>,
+    /// The tasks that have diagnostics (most have none, and a re-check copies this).
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has and whether its state.json lists not-started tasks: when
@@ -82,6 +84,11 @@ pub struct DiagnosticStore {
     /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
     /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
     history: BTreeSet<FileId>,
+    /// Whose per-task rules a change to a task runs again besides its own.
+    dependents: Arc<dependents::Dependents>,
+    /// The files with counters (which count their tracker's tasks across its files): a change
+    /// to a task checks its tracker's, without a look at every file.
+    counted: Arc<BTreeSet<FileId>>,
 }
 
 /// What the steps of one change left for [`DiagnosticStore::settle`]: the union of their
@@ -99,7 +106,11 @@ pub struct Pending {
     tasks: BTreeSet<TaskKey>,
     /// The updated files.
     files: BTreeSet<FileId>,
-    /// The file the last step updated: its diagnostics were computed on the final index.
+    /// Edited files whose whole-file rules wait for the last step: they look at the whole
+    /// file, and at the tracker's other files (counters).
+    whole: BTreeSet<FileId>,
+    /// The file the last step updated: its diagnostics were computed (or followed, its
+    /// whole-file rules aside) on the final index.
     last: Option<FileId>,
     touched: BTreeSet<FileId>,
 }
@@ -121,6 +132,7 @@ impl Default for Pending {
             changed: BTreeSet::new(),
             tasks: BTreeSet::new(),
             files: BTreeSet::new(),
+            whole: BTreeSet::new(),
             last: None,
             touched: BTreeSet::new(),
         }
@@ -320,6 +332,7 @@ impl DiagnosticStore {
         let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
             .par_iter()
             .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
+            .filter(|(_, diagnostics)| !diagnostics.is_empty())
             .collect();
         let mut sink = Sink { config, out: Vec::new() };
         consistency::phases(index, &mut sink);
@@ -330,6 +343,10 @@ impl DiagnosticStore {
             shape: consistency::shape(&cx),
             mirror,
             history: index.history(),
+            dependents: Arc::new(dependents::Dependents::of(index)),
+            counted: Arc::new(
+                index.entries().filter(|(_, it)| it.parsed.counters.is_some()).map(|(file, _)| file).collect(),
+            ),
         }
     }
 
@@ -363,7 +380,7 @@ impl DiagnosticStore {
         pending.rebuilt |= update.rebuilt;
         pending.in_place &= update.edit.is_some() && !update.rebuilt;
         pending.added_or_removed |= update.added_or_removed;
-        pending.phases |= update.phases || update.edit.is_none();
+        pending.phases |= update.phases;
         pending.changed.extend(update.tasks.iter().cloned());
         pending.tasks.extend(update.tasks.iter().cloned());
         pending.files.extend(update.file);
@@ -371,15 +388,29 @@ impl DiagnosticStore {
         if pending.rebuilt {
             return;
         }
-        self.files.retain(|file, _| index.entry(*file).is_some());
+        if update.added_or_removed {
+            self.files.retain(|file, _| index.entry(*file).is_some());
+        }
+        if let Some(file) = update.file {
+            let counted = index.entry(file).is_some_and(|it| it.parsed.counters.is_some());
+            if counted != self.counted.contains(&file) {
+                let all = Arc::make_mut(&mut self.counted);
+                if counted {
+                    all.insert(file)
+                } else {
+                    all.remove(&file)
+                };
+            }
+        }
         // The edited file: its changed part, or all of it.
         let edited = update.file.zip(update.edit.as_ref());
         if let Some((file, edit)) = edited {
             let stored = Arc::make_mut(self.files.entry(file).or_default());
             if stored.follow(index, config, paths, file, edit) {
-                stored.whole = check_whole_file(index, config, baseline, file);
+                pending.whole.insert(file);
             } else {
                 *stored = FileDiagnostics::compute(index, config, baseline, paths, file);
+                pending.whole.remove(&file);
             }
             pending.touched.insert(file);
         } else if let Some(file) = update.file {
@@ -436,8 +467,18 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
         pending: Pending,
     ) -> BTreeSet<FileId> {
-        let Pending { rebuilt, in_place, added_or_removed, phases, changed, mut tasks, files, last, mut touched } =
-            pending;
+        let Pending {
+            rebuilt,
+            in_place,
+            added_or_removed,
+            phases,
+            changed,
+            mut tasks,
+            files,
+            mut whole,
+            last,
+            mut touched,
+        } = pending;
         // An edit in place keeps every file's class, so the trackers' roles stay as they were.
         if !rebuilt {
             self.mirror.update(index, changed.iter());
@@ -452,7 +493,9 @@ impl DiagnosticStore {
             *self = DiagnosticStore::new(index, config, baseline, paths);
             return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
         }
-        self.files.retain(|file, _| index.entry(*file).is_some());
+        if added_or_removed {
+            self.files.retain(|file, _| index.entry(*file).is_some());
+        }
         // Plans that became history, or current again: only the files of tasks whose places
         // changed can have (a file's history depends on its role, which an edit in place keeps,
         // and on its task's current plan and status).
@@ -482,68 +525,53 @@ impl DiagnosticStore {
         self.history = history;
         // Other files: when a file came or went, every file with links (they may resolve now,
         // or not); counters, which count their tracker's tasks across its files (every tracker's
-        // when a file came or went: a removed file's tracker is not known any more).
+        // when a file came or went: a removed file's tracker is not known any more). With the
+        // edited files, their whole-file rules run once, on the final index.
         let scope_of = |entry: &crate::index::FileEntry| entry.tracker.map(|it| index.trackers()[it].root.as_str());
         let scopes: HashSet<&str> = changed
             .iter()
             .map(|it| it.scope.as_str())
             .chain(files.iter().filter_map(|it| index.entry(*it)).filter_map(scope_of))
             .collect();
-        for (file, entry) in index.entries() {
-            if Some(file) == last {
+        let in_scope = |file: &FileId| index.entry(*file).and_then(scope_of).is_some_and(|it| scopes.contains(it));
+        if added_or_removed {
+            let mut counted = BTreeSet::new();
+            for (file, entry) in index.entries() {
+                if entry.parsed.counters.is_some() {
+                    counted.insert(file);
+                }
+                if Some(file) == last {
+                    continue;
+                }
+                if !entry.parsed.links.is_empty() {
+                    let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
+                    whole.remove(&file);
+                    if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
+                        touched.insert(file);
+                        self.files.insert(file, Arc::new(fresh));
+                    }
+                } else if entry.parsed.counters.is_some() {
+                    whole.insert(file);
+                }
+            }
+            self.counted = Arc::new(counted);
+        } else {
+            whole.extend(self.counted.iter().filter(|it| Some(**it) != last && in_scope(it)));
+        }
+        for file in whole {
+            if index.entry(file).is_none() {
                 continue;
             }
-            if added_or_removed && !entry.parsed.links.is_empty() {
-                let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
-                if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
-                    touched.insert(file);
-                    self.files.insert(file, Arc::new(fresh));
-                }
-            } else if entry.parsed.counters.is_some()
-                && (added_or_removed || scope_of(entry).is_some_and(|it| scopes.contains(it)))
-            {
-                let whole = check_whole_file(index, config, baseline, file);
-                let stored = self.files.entry(file).or_default();
-                if stored.whole != whole {
-                    touched.insert(file);
-                    Arc::make_mut(stored).whole = whole;
-                }
+            let fresh = check_whole_file(index, config, baseline, file);
+            let stored = self.files.entry(file).or_default();
+            if stored.whole != fresh {
+                touched.insert(file);
+                Arc::make_mut(stored).whole = fresh;
             }
         }
         // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
-        // Every dependency in the workspace is looked at: against a few changed tasks one by
-        // one, against many through a hash set of their keys.
-        if changed.len() <= FEW {
-            let names = |id: &str, task: &TaskKey| {
-                id.eq_ignore_ascii_case(&task.id) || id.rsplit('-').next() == task.id.rsplit('-').next()
-            };
-            for (task, entry) in index.tasks() {
-                let depends =
-                    entry.places.iter().any(|place| {
-                        index.place(*place).dependencies.iter().any(|it| {
-                            changed.iter().any(|changed| changed.scope == task.scope && names(&it.id, changed))
-                        })
-                    });
-                if depends {
-                    tasks.insert(task.clone());
-                }
-            }
-        } else {
-            let dependencies: HashSet<(&str, DependencyKey)> =
-                changed.iter().flat_map(|it| DependencyKey::of(&it.id).map(|key| (it.scope.as_str(), key))).collect();
-            for (task, entry) in index.tasks() {
-                let depends = entry.places.iter().any(|place| {
-                    index.place(*place).dependencies.iter().any(|it| {
-                        DependencyKey::of(&it.id)
-                            .into_iter()
-                            .any(|key| dependencies.contains(&(task.scope.as_str(), key)))
-                    })
-                });
-                if depends {
-                    tasks.insert(task.clone());
-                }
-            }
-        }
+        dependents::Dependents::follow(&mut self.dependents, index, &changed);
+        tasks.extend(self.dependents.of_tasks(&changed).into_iter().cloned());
         for task in tasks {
             let old = self.tasks.remove(&task).unwrap_or_default();
             let fresh = match index.task(&task) {
@@ -553,7 +581,7 @@ impl DiagnosticStore {
             if old != fresh {
                 touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
             }
-            if !fresh.is_empty() || index.task(&task).is_some() {
+            if !fresh.is_empty() {
                 self.tasks.insert(task, fresh);
             }
         }
@@ -610,26 +638,32 @@ impl DiagnosticStore {
     /// index `after_index`), as [`DiagnosticStore::all`] sorts them, leaving out on both sides
     /// the files whose diagnostics the two still share: what is left is all a change can have
     /// changed, found without going through every file's diagnostics.
-    pub fn unshared(
-        &self,
+    pub fn unshared<'a>(
+        &'a self,
         index: &WorkspaceIndex,
-        after: &DiagnosticStore,
+        after: &'a DiagnosticStore,
         after_index: &WorkspaceIndex,
-    ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-        fn side(store: &DiagnosticStore, other: &DiagnosticStore, index: &WorkspaceIndex) -> Vec<Diagnostic> {
-            let shared = |file: &FileId| {
-                store.files.get(file).filter(|it| other.files.get(file).is_some_and(|other| Arc::ptr_eq(it, other)))
+    ) -> (Vec<&'a Diagnostic>, Vec<&'a Diagnostic>) {
+        fn side<'a>(
+            store: &'a DiagnosticStore,
+            other: &DiagnosticStore,
+            index: &WorkspaceIndex,
+        ) -> Vec<&'a Diagnostic> {
+            let shares = |file: &FileId, it: &Arc<FileDiagnostics>| {
+                other.files.get(file).is_some_and(|other| Arc::ptr_eq(it, other))
             };
-            let mut out: Vec<Diagnostic> = store
+            let shared = |file: &FileId| store.files.get(file).filter(|it| shares(file, it));
+            let mut out: Vec<&Diagnostic> = store
                 .files
                 .iter()
-                .filter(|(file, it)| !it.is_empty() && shared(file).is_none())
+                // Compared by address first: most files are shared, and their diagnostics are
+                // not looked at.
+                .filter(|(file, it)| !shares(file, it) && !it.is_empty())
                 .flat_map(|(_, it)| it.iter())
                 .chain(store.tasks.values().flatten())
                 .chain(store.phases.iter())
                 // What `all` would drop as a duplicate of a shared file's diagnostic.
                 .filter(|it| !shared(&it.file).is_some_and(|file| file.iter().any(|same| same == *it)))
-                .cloned()
                 .collect();
             sort(&mut out, |file| index.path(file));
             out
@@ -647,8 +681,12 @@ impl DiagnosticStore {
     }
 }
 
-fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str) {
+fn sort<'a, D: std::borrow::Borrow<Diagnostic> + PartialEq>(
+    diagnostics: &mut Vec<D>,
+    path: impl Fn(FileId) -> &'a str,
+) {
     diagnostics.sort_by(|a, b| {
+        let (a, b) = (a.borrow(), b.borrow());
         path(a.file)
             .cmp(path(b.file))
             .then(a.file.cmp(&b.file))
@@ -657,31 +695,6 @@ fn sort<'a>(diagnostics: &mut Vec<Diagnostic>, path: impl Fn(FileId) -> &'a str)
             .then(a.message.cmp(&b.message))
     });
     diagnostics.dedup();
-}
-
-/// Up to how many changed tasks their dependents are found by comparing ids one by one.
-const FEW: usize = 16;
-
-/// How a written dependency (`task-24`, `BACK-7`, `221`) names a task, as hashable keys: it
-/// names every task that shares either key (the same id ignoring case, or the same number
-/// after the last `-`). Lets an update find the dependents of hundreds of changed tasks in one
-/// pass; borrowed where the id is already lower case (most are numbers), since every
-/// dependency in the workspace is looked up.
-#[derive(Debug, PartialEq, Eq, Hash)]
-enum DependencyKey<'a> {
-    Folded(std::borrow::Cow<'a, str>),
-    Suffix(&'a str),
-}
-
-impl DependencyKey<'_> {
-    fn of(id: &str) -> [DependencyKey<'_>; 2] {
-        let folded = if id.bytes().any(|it| it.is_ascii_uppercase()) {
-            std::borrow::Cow::Owned(id.to_ascii_lowercase())
-        } else {
-            std::borrow::Cow::Borrowed(id)
-        };
-        [DependencyKey::Folded(folded), DependencyKey::Suffix(id.rsplit('-').next().unwrap_or(id))]
-    }
 }
 
 /// The rules that look at one task.

@@ -45,6 +45,7 @@ const MARKERS: &[&str] = &[
 ];
 const JSON_STATUSES: &[&str] =
     &["not_started", "researched", "planned", "implementing", "completed", "blocked", "in_progress", "wat", ""];
+const PIDEA_STATUSES: &[&str] = &["Completed", "✅ Ready", "In Progress", "Pending", "Blocked", "wat"];
 const WORDS: &[&str] = &["To Do", "In Progress", "Done", "Blocked", "pending", "completed", "é", ""];
 const BOXES: &[&str] = &[" ", "x", "X", "/", "-", "~", "+", "?", "é", "P", "]"];
 
@@ -196,6 +197,15 @@ fn file_write() -> impl Strategy<Value = (&'static str, Option<String>)> {
                 _ => "no frontmatter\n".to_string(),
             })
         )),
+        // A phase written in two files: a PIDEA index's table row and the phase's own file.
+        (pick(PIDEA_STATUSES), pick(PIDEA_STATUSES)).prop_map(|(one, two)| (
+            "docs/roadmap/pending/auto/sync/sync-index.md",
+            Some(format!(
+                "# Sync - Master Index\n## Overview\n- **Status**: In Progress\n\n## Phases\n| Phase | File | Status | Time |\n|-------|------|--------|------|\n| 1 | [Phase 1](./sync-phase-1.md) | {one} | 2h |\n| 2 | [Phase 2](./sync-phase-2.md) | {two} | 3h |\n"
+            ))
+        )),
+        pick(PIDEA_STATUSES).prop_map(|it| ("docs/roadmap/pending/auto/sync/sync-phase-1.md", Some(format!("- **Status**: {it}\n")))),
+        removed("docs/roadmap/pending/auto/sync/sync-phase-1.md"),
         removed("specs/state.json"),
         removed("specs/archive/state.json"),
         removed("specs/001_a/plans/implementation-001.md"),
