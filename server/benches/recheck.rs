@@ -10,7 +10,8 @@
 //! without the noise of a shared machine.
 //!
 //! `cargo bench --bench recheck` runs 200 changes; `-- --quick` is CI's smoke run (1,000 files,
-//! 20 changes).
+//! 20 changes); `-- --pace 150` waits 150 ms before each change, as an agent's calls come apart
+//! (the processor idle in between, its caches cold).
 
 #[allow(dead_code)] // The tracker shapes only the other benchmarks use.
 mod generate;
@@ -30,16 +31,21 @@ use taskmark::engine::rules::{DiagnosticStore, Pending};
 use taskmark::engine::timestamp::Now;
 use taskmark::workspace::{self, DiskPaths};
 
-const USAGE: &str = "usage: recheck [--quick] [--changes N]   (run through `cargo bench --bench recheck -- ...`)";
+const USAGE: &str =
+    "usage: recheck [--quick] [--changes N] [--pace MS]   (run through `cargo bench --bench recheck -- ...`)";
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).filter(|it| it != "--bench");
-    let (mut files, mut changes) = (5_000, 200);
+    let (mut files, mut changes, mut pace) = (5_000, 200, std::time::Duration::ZERO);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => (files, changes) = (1_000, 20),
             // Few changes, for a run under callgrind (instructions counted, not time).
             "--changes" => changes = args.next().and_then(|it| it.parse().ok()).context(USAGE)?,
+            // A pause before each change, as between an agent's calls.
+            "--pace" => {
+                pace = std::time::Duration::from_millis(args.next().and_then(|it| it.parse().ok()).context(USAGE)?)
+            }
             unknown => bail!("unknown option {unknown}\n{USAGE}"),
         }
     }
@@ -61,6 +67,8 @@ fn main() -> anyhow::Result<()> {
     let (mut read_back, mut read_back_cpu) = (Vec::with_capacity(changes), Vec::with_capacity(changes));
     for change in 0..changes {
         let (status, reason) = &cycle[change % cycle.len()];
+        // An agent calls between model turns: the processor has gone idle, its caches cold.
+        std::thread::sleep(pace);
         let options = StatusChangeOptions { reason: reason.clone(), ..StatusChangeOptions::new(now.clone()) };
         let started = Instant::now();
         let planned = plan_status_change(&index, &task, status, &options)
@@ -87,9 +95,10 @@ fn main() -> anyhow::Result<()> {
         read_back.push(read_back_at.elapsed().as_secs_f64() * 1e3);
     }
     println!(
-        "\nAn unforced status change on {files} files ({:.1} MB), task {task} cycling through {}, {changes} changes:",
+        "\nAn unforced status change on {files} files ({:.1} MB), task {task} cycling through {}, {changes} changes, {} ms apart:",
         generated.bytes as f64 / 1e6,
-        cycle.iter().map(|(status, _)| status.as_str()).collect::<Vec<_>>().join(" -> ")
+        cycle.iter().map(|(status, _)| status.as_str()).collect::<Vec<_>>().join(" -> "),
+        pace.as_millis()
     );
     report("plan", &plan);
     report("re-check for new drift", &recheck);

@@ -24,7 +24,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::transaction::{self, FileWrite, PathMove, Recovery, Transaction, TransactionError, WorkspaceLock};
+use crate::transaction::{
+    self, CommittedJournal, FileWrite, PathMove, Prepared, Recovery, Transaction, TransactionError, WorkspaceLock,
+};
 
 /// What a change's planning, writing or editor may fail with, as each front door says it.
 pub trait ChangeError: Sized + Send {
@@ -180,7 +182,9 @@ pub async fn change<D: Desk, X: Send>(
     desk: &D,
     label: &str,
     task: &str,
-    plan: impl Fn(&D::World, &HashSet<String>) -> Result<Plan<D::Part, D::Announcement, X>, D::Error> + Send + Sync,
+    plan: impl Fn(&D::World, &HashSet<String>, &Early<'_>) -> Result<Plan<D::Part, D::Announcement, X>, D::Error>
+    + Send
+    + Sync,
 ) -> Result<(X, Option<Written>), D::Error> {
     let mut turn = desk.turn().lock_owned().await;
     let me = desk.name();
@@ -189,10 +193,21 @@ pub async fn change<D: Desk, X: Send>(
     let outcome = async {
         let lock = lock_for_write(desk, label).await?;
         let locked = started.elapsed();
-        let planned = plan_against_disk(desk, label, |world| plan(world, &elsewhere)).await?;
+        let early = Early { lock: &lock, prepared: std::sync::Mutex::new(None) };
+        let planned = plan_against_disk(desk, label, |world| plan(world, &elsewhere, &early)).await?;
         let planned_in = started.elapsed();
+        // Dropped with the plan when it changes nothing: rolled back.
+        let early = early.into_prepared();
         let Some(change) = planned.change else { return Ok((planned.answer, None)) };
-        let written = write(desk, change.write, lock).await?;
+        let (written, journal) = write(desk, change.write, &lock, early).await?;
+        // Every file is in place: the answer does not wait for the journal to go, the lock does.
+        let label_for_log = label.to_string();
+        tokio::task::spawn_blocking(move || {
+            if let Some(Err(error)) = journal.map(CommittedJournal::remove) {
+                tracing::warn!("{label_for_log}: the transaction is complete but its journal stays: {error}");
+            }
+            drop(lock);
+        });
         tracing::debug!(
             change = label,
             locked_us = locked.as_micros() as u64,
@@ -282,23 +297,82 @@ pub async fn plan_against_disk<D: Desk, T>(
     }
 }
 
+/// A change's closed files prepared on disk by its plan while the plan still checks the change
+/// ([`Early::prepare_while`]): [`change`] then commits them instead of preparing them itself.
+pub struct Early<'l> {
+    lock: &'l WorkspaceLock,
+    /// At most one: the workspace has one journal, and one transaction under its lock.
+    prepared: std::sync::Mutex<Option<Prepared<'l>>>,
+}
+
+impl<'l> Early<'l> {
+    fn into_prepared(self) -> Option<Prepared<'l>> {
+        self.prepared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Prepares `disk` (the temporary files written and synced, nothing replaced) on another
+    /// thread while `check` runs on this one: the one waits on the disk, the other on the
+    /// processor, and the change waits for the slower instead of both. When `check` refuses
+    /// (or the files cannot be prepared), what was prepared is rolled back.
+    pub fn prepare_while<T, E: ChangeError>(
+        &self,
+        label: &str,
+        disk: Vec<FileWrite>,
+        check: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        // An earlier attempt's files (the plan ran again) go first: rolling them back removes
+        // the journal, which must not be the new one.
+        drop(self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take());
+        let transaction = Transaction::new(label, disk);
+        let lock = self.lock;
+        let (prepared, checked) = std::thread::scope(|scope| {
+            let preparing = scope.spawn(|| transaction.prepare(lock));
+            let checked = check();
+            (preparing.join(), checked)
+        });
+        let prepared = prepared
+            .map_err(|_| E::from_write(WriteError::Internal(format!("{label}: preparing its files panicked"))))
+            .and_then(|it| it.map_err(|error| E::from_write(WriteError::Transaction(error))));
+        let checked = checked?;
+        *self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(prepared?);
+        Ok(checked)
+    }
+}
+
 /// Writes a planned change under the workspace `lock`: the editor's part through the desk,
 /// the closed and new files (and moves) through the transaction, prepared before the editor is
-/// asked and committed only once it applied its part.
-async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) -> Result<Written, D::Error> {
+/// asked (by the plan itself when `early` has them) and committed only once it applied its
+/// part. Gives back the journal (none when nothing was written on disk), for the caller to
+/// remove while it still holds the lock.
+async fn write<'l, D: Desk>(
+    desk: &D,
+    write: Write<D::Part>,
+    lock: &'l WorkspaceLock,
+    early: Option<Prepared<'l>>,
+) -> Result<(Written, Option<CommittedJournal>), D::Error> {
     let Write { label, editor, reached, disk, moves, warnings } = write;
-    if disk.is_empty() && moves.is_empty() {
-        // Every file is open: in this editor (it applies its part), or in others (the
-        // announcement edits their buffers).
-        if let Some(part) = editor {
-            desk.apply(part).await?;
+    let (prepared, moved) = match early {
+        Some(_) if !disk.is_empty() || !moves.is_empty() => {
+            let message = format!("{label}: planned files both prepared early and to prepare");
+            return Err(D::Error::from_write(WriteError::Internal(message)));
         }
-        return Ok(Written { label, reached, written: Vec::new(), warnings });
-    }
-    let moved: Vec<(String, String)> = moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
-    let label_for_log = label.clone();
-    let transaction = Transaction { label: label.clone(), files: disk, moves };
-    let prepared = transaction.prepare(&lock).map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+        Some(prepared) => (prepared, Vec::new()),
+        None if disk.is_empty() && moves.is_empty() => {
+            // Every file is open: in this editor (it applies its part), or in others (the
+            // announcement edits their buffers).
+            if let Some(part) = editor {
+                desk.apply(part).await?;
+            }
+            return Ok((Written { label, reached, written: Vec::new(), warnings }, None));
+        }
+        None => {
+            let moved: Vec<(String, String)> = moves.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
+            let prepared = Transaction { label: label.clone(), files: disk, moves }
+                .prepare(lock)
+                .map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+            (prepared, moved)
+        }
+    };
     let written: Vec<String> = prepared.paths().to_vec();
     let hold = desk.hold();
     if let Some(part) = editor {
@@ -307,13 +381,6 @@ async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) ->
     }
     let (_, journal) =
         prepared.commit_keeping_journal().map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
-    // Every file is in place: the answer does not wait for the journal to go, the lock does.
-    tokio::task::spawn_blocking(move || {
-        if let Err(error) = journal.remove() {
-            tracing::warn!("{label_for_log}: the transaction is complete but its journal stays: {error}");
-        }
-        drop(lock);
-    });
     // The next change must plan against what was just written: each file written, and each
     // file a move took along, where it was and where it is.
     let mut paths: Vec<String> =
@@ -321,7 +388,7 @@ async fn write<D: Desk>(desk: &D, write: Write<D::Part>, lock: WorkspaceLock) ->
     paths.extend(moved_files(&desk.root(), &moved));
     desk.read_again(paths);
     drop(hold);
-    Ok(Written { label, reached, written, warnings })
+    Ok((Written { label, reached, written, warnings }, Some(journal)))
 }
 
 /// Every file under the moved paths, where it was and where it is now (read from the disk
@@ -545,8 +612,9 @@ mod tests {
     fn set_todo(
         after: &'static str,
         task: &'static str,
-    ) -> impl Fn(&PathBuf, &HashSet<String>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync {
-        move |root, _| {
+    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync
+    {
+        move |root, _, _| {
             let before = std::fs::read_to_string(root.join("TODO.md")).expect("TODO.md");
             Ok(Plan {
                 answer: (),
@@ -598,6 +666,122 @@ mod tests {
         assert!(temporary_files(&desk).is_empty());
     }
 
+    /// A plan that prepares TODO.md's new text early while `check` runs, and then fails if
+    /// `fail_after` says so.
+    fn set_todo_early(
+        after: &'static str,
+        check: impl Fn() -> Result<(), TestError> + Send + Sync,
+        fail_after: bool,
+    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync
+    {
+        let plan = set_todo(after, "1");
+        move |root, elsewhere, early| {
+            let mut planned = plan(root, elsewhere, early)?;
+            let change = planned.change.as_mut().expect("a change");
+            let disk = std::mem::take(&mut change.write.disk);
+            early.prepare_while("set 1", disk, &check)?;
+            if fail_after {
+                return Err(TestError { message: "the plan failed after preparing".into(), stale: None });
+            }
+            Ok(planned)
+        }
+    }
+
+    /// Whether the workspace's journal is still there (its removal is not on the answer's path:
+    /// waited for a while).
+    async fn journal_stays(desk: &FakeDesk) -> bool {
+        let canonical = desk.root.path().canonicalize().expect("a canonical root");
+        let journal = transaction::state_dir::path_for(&state_home(), &canonical).join("journal");
+        for _ in 0..200 {
+            if !journal.exists() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    #[tokio::test]
+    async fn files_prepared_while_the_plan_checks_are_committed_with_the_change() {
+        let desk = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n");
+        let plan = set_todo_early("- [x] a [COMPLETED]\n", || Ok(()), false);
+        let (_, written) = change(&desk, "set 1", "1", plan).await.expect("written");
+        let written = written.expect("a change");
+        assert_eq!(written.written, ["TODO.md"]);
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+        assert_eq!(*desk.applied.lock().expect("applied"), ["open part of 1"]);
+        assert_eq!(*desk.read_again.lock().expect("read"), [vec!["TODO.md".to_string()]]);
+        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
+        assert!(!journal_stays(&desk).await, "the journal was removed");
+    }
+
+    #[tokio::test]
+    async fn a_check_that_refuses_rolls_back_the_files_prepared_beside_it() {
+        let desk = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n");
+        let refuse = || Err(TestError { message: "the change leaves drift".into(), stale: None });
+        let error = change(&desk, "set 1", "1", set_todo_early("- [x] a [COMPLETED]\n", refuse, false))
+            .await
+            .expect_err("refused");
+        assert_eq!(error.message, "the change leaves drift");
+        assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n");
+        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
+        assert!(!journal_stays(&desk).await, "the journal was removed");
+        assert!(desk.announced.lock().expect("announced").is_empty());
+
+        // A plan that fails after its files were prepared leaves nothing either.
+        let error = change(&desk, "set 1", "1", set_todo_early("- [x] a [COMPLETED]\n", || Ok(()), true))
+            .await
+            .expect_err("failed");
+        assert_eq!(error.message, "the plan failed after preparing");
+        assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n");
+        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
+        assert!(!journal_stays(&desk).await, "the journal was removed");
+
+        // And the workspace takes the next change.
+        let plan = set_todo_early("- [x] a [COMPLETED]\n", || Ok(()), false);
+        change(&desk, "set 1", "1", plan).await.expect("written");
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+    }
+
+    #[tokio::test]
+    async fn a_plan_run_again_prepares_its_files_again_and_only_the_last_are_written() {
+        let desk = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n");
+        let attempts = std::sync::atomic::AtomicUsize::new(0);
+        let plan = |root: &PathBuf, _: &HashSet<String>, early: &Early<'_>| {
+            let attempt = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let before = std::fs::read_to_string(root.join("TODO.md")).expect("TODO.md");
+            let after = format!("- [x] a [COMPLETED] attempt {attempt}\n");
+            early.prepare_while("set 1", vec![FileWrite::replace("TODO.md", before, after)], || Ok(()))?;
+            if attempt == 0 {
+                // Found stale after preparing: planned again.
+                return Err(TestError {
+                    message: "TODO.md changed on disk".into(),
+                    stale: Some(vec!["TODO.md".into()]),
+                });
+            }
+            Ok(Plan {
+                answer: (),
+                change: Some(Change {
+                    write: Write {
+                        label: "set 1".into(),
+                        editor: None,
+                        reached: Vec::new(),
+                        disk: Vec::new(),
+                        moves: Vec::new(),
+                        warnings: Vec::new(),
+                    },
+                    announcement: "announce 1".into(),
+                    status: None,
+                }),
+            })
+        };
+        let (_, written) = change(&desk, "set 1", "1", plan).await.expect("written");
+        assert_eq!(written.expect("a change").written, ["TODO.md"]);
+        assert_eq!(todo(&desk), "- [x] a [COMPLETED] attempt 1\n");
+        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
+        assert!(!journal_stays(&desk).await, "the journal was removed");
+    }
+
     #[tokio::test]
     async fn an_editor_that_refuses_its_part_leaves_the_disk_as_it_was_and_the_turn_free() {
         let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
@@ -639,7 +823,7 @@ mod tests {
         let mut agent = desk("taskmark mcp (session 2)", "");
         agent.turn = neovim.turn.clone();
         change(&neovim, "set 1", "specs:1", set_todo("- [x] a [COMPLETED]\n", "specs:1")).await.expect("written");
-        let refuse = |_: &PathBuf, _: &HashSet<String>| -> Result<Plan<String, String, ()>, TestError> {
+        let refuse = |_: &PathBuf, _: &HashSet<String>, _: &Early<'_>| -> Result<Plan<String, String, ()>, TestError> {
             Err(TestError { message: "cannot go from [COMPLETED] to [IN PROGRESS]".into(), stale: None })
         };
         let error = change(&agent, "set 1", "1", refuse).await.expect_err("refused");

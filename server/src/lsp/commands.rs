@@ -327,6 +327,7 @@ impl SetStatus {
         client: &ClientProfile,
         now: Now,
         open_elsewhere: &HashSet<String>,
+        early: &crate::write_path::Early<'_>,
     ) -> Result<Option<(PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>)>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task)?;
         refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
@@ -357,15 +358,23 @@ impl SetStatus {
         if change.is_empty() {
             return Ok(None);
         }
+        let mut planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         if !self.force {
             let paths = world.paths();
             let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
-            let checked = crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
-                .map_err(|it| refusal(&it))?;
+            let recheck = || {
+                crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
+                    .map_err(|it| refusal(&it))
+            };
+            // The closed files are written (not yet in place) while the change is re-checked.
+            let checked = if planned.disk.is_empty() || !planned.moves.is_empty() {
+                recheck()?
+            } else {
+                early.prepare_while(&planned.label, std::mem::take(&mut planned.disk), recheck)?
+            };
             // Freeing the copy is no part of the answer.
             rayon::spawn(move || drop(checked));
         }
-        let planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
         let described = crate::engine::edit::describe_change(&world.index, &change);
         let profile = world.index.task_profile(&task);
         let target = profile.and_then(|it| crate::engine::edit::task_status(it, &self.status).ok());

@@ -250,8 +250,8 @@ impl Server {
         let desk = self.desk(&session);
         let now = crate::workspace::now();
         let label = format!("set {} {}", request.task, request.status);
-        let (described, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere| {
-            let planned = request.plan(world, &session.client, now.clone(), elsewhere)?;
+        let (described, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere, early| {
+            let planned = request.plan(world, &session.client, now.clone(), elsewhere, early)?;
             let described = planned.as_ref().map(|(_, _, described)| described.clone()).unwrap_or_default();
             let change = planned.map(|(planned, announced, _)| write_path::Change {
                 status: Some(write_path::StatusSet {
@@ -290,7 +290,7 @@ impl Server {
     async fn fix(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
         let desk = self.desk(session);
         let now = crate::workspace::now();
-        let (counts, written) = write_path::change(&desk, "fix", "", |world, elsewhere| {
+        let (counts, written) = write_path::change(&desk, "fix", "", |world, elsewhere, _| {
             let options = crate::engine::edit::StatusChangeOptions {
                 restamp: false,
                 ..crate::engine::edit::StatusChangeOptions::new(now.clone())
@@ -411,7 +411,7 @@ impl Server {
             return Ok(Value::Object(planned.answer));
         }
         let desk = self.desk(session);
-        let (mut answer, written) = write_path::change(&desk, label, task, |world, elsewhere| {
+        let (mut answer, written) = write_path::change(&desk, label, task, |world, elsewhere, _| {
             let planned = plan(world, &session.client, elsewhere)?;
             let files: Vec<String> = planned.answer["files"]
                 .as_array()
