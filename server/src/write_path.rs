@@ -200,7 +200,8 @@ pub async fn change<D: Desk, X: Send>(
         let early = early.into_prepared();
         let Some(change) = planned.change else { return Ok((planned.answer, None)) };
         let (written, journal) = write(desk, change.write, &lock, early).await?;
-        // Every file is in place: the answer does not wait for the journal to go, the lock does.
+        // Every file is in place and the change is durable (its journal says committed): the
+        // answer does not wait for the renames to be synced and the journal to go, the lock does.
         let label_for_log = label.to_string();
         tokio::task::spawn_blocking(move || {
             if let Some(Err(error)) = journal.map(CommittedJournal::remove) {

@@ -281,6 +281,13 @@ impl Journal {
     /// Renames what is still to be renamed and syncs the folders. Safe to run again after a
     /// crash in the middle: a target already renamed holds the new content's hash.
     pub fn roll_forward(&self) -> Result<(), TransactionError> {
+        let directories = self.move_into_place()?;
+        sync_directories(&directories)
+    }
+
+    /// [`Journal::roll_forward`] but the sync: gives the folders whose renames
+    /// [`sync_directories`] must make durable before the journal may go.
+    pub fn move_into_place(&self) -> Result<Vec<PathBuf>, TransactionError> {
         for (number, file) in self.files.iter().enumerate() {
             if file.created && linked_into_place(file) {
                 // A crash between the hard link and the removal of the temporary name.
@@ -331,9 +338,7 @@ impl Journal {
             .filter_map(|it| it.target.parent())
             .chain(self.moves.iter().flat_map(|it| [it.from.parent(), it.to.parent()]).flatten())
             .collect();
-        sync_directories(&directories.into_iter().collect::<Vec<_>>())?;
-        fault::point("synced");
-        Ok(())
+        Ok(directories.into_iter().map(Path::to_path_buf).collect())
     }
 
     /// Does a move unless it is done: the source there and nothing at the destination moves;

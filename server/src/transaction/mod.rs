@@ -260,15 +260,16 @@ impl Prepared<'_> {
         Ok(committed)
     }
 
-    /// [`Prepared::commit`] up to the removal of the journal, which the caller does with
-    /// [`CommittedJournal::remove`] while it still holds the lock: every target is replaced and
-    /// synced when this returns, and an answer need not wait for the journal to go (a journal
-    /// left by a crash in between names a finished transaction, which recovery completes by
-    /// doing nothing).
+    /// [`Prepared::commit`] up to the sync of the renames and the removal of the journal,
+    /// which the caller does with [`CommittedJournal::remove`] while it still holds the lock.
+    /// Every target is replaced when this returns (what a reader sees), and the change is
+    /// durable: the journal says committed, so a crash before the renames reach the disk leaves
+    /// it for recovery to complete. An answer need not wait for the rest.
     pub fn commit_keeping_journal(mut self) -> Result<(Committed, CommittedJournal), TransactionError> {
         if self.paths.is_empty() {
             self.finished = true;
-            return Ok((Committed { id: String::new(), paths: Vec::new() }, CommittedJournal { state_dir: None }));
+            let nothing = CommittedJournal { state_dir: None, directories: Vec::new() };
+            return Ok((Committed { id: String::new(), paths: Vec::new() }, nothing));
         }
         // If this fails, dropping `self` rolls back: nothing was replaced yet.
         self.journal.mark_committed(self.lock.state_dir())?;
@@ -276,10 +277,10 @@ impl Prepared<'_> {
         // From here on the transaction only goes forward, now or at the next start.
         self.finished = true;
         fault::point("committed");
-        self.journal.roll_forward()?;
+        let directories = self.journal.move_into_place()?;
         Ok((
             Committed { id: self.journal.id.clone(), paths: std::mem::take(&mut self.paths) },
-            CommittedJournal { state_dir: Some(self.lock.state_dir().to_path_buf()) },
+            CommittedJournal { state_dir: Some(self.lock.state_dir().to_path_buf()), directories },
         ))
     }
 
@@ -300,19 +301,23 @@ impl Prepared<'_> {
     }
 }
 
-/// The journal of a transaction whose files are all in place: to remove under the lock.
+/// The journal of a transaction whose files are all in place: to remove under the lock, once
+/// the renames are durable. Until then a crash leaves the journal committed, and recovery
+/// completes what the disk may have lost.
 #[derive(Debug)]
 #[must_use = "the journal stays until removed"]
 pub struct CommittedJournal {
     state_dir: Option<PathBuf>,
+    /// The folders whose renames are still to be synced.
+    directories: Vec<PathBuf>,
 }
 
 impl CommittedJournal {
+    /// Syncs the folders of the renames, then removes the journal.
     pub fn remove(self) -> Result<(), TransactionError> {
-        match &self.state_dir {
-            Some(state_dir) => Journal::remove(state_dir),
-            None => Ok(()),
-        }
+        let Some(state_dir) = &self.state_dir else { return Ok(()) };
+        sync_directories(&self.directories)?;
+        Journal::remove(state_dir)
     }
 }
 
@@ -726,13 +731,14 @@ fn together<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> io::Result<R> + 
 }
 
 /// Makes the renames and removals in `directories` durable, together.
-fn sync_directories(directories: &[&Path]) -> Result<(), TransactionError> {
+fn sync_directories(directories: &[PathBuf]) -> Result<(), TransactionError> {
     #[cfg(unix)]
     for (directory, outcome) in directories.iter().zip(together(directories, |it| fs::File::open(it)?.sync_all())) {
         outcome.map_err(|error| io_error(directory, error))?;
     }
     #[cfg(not(unix))]
     let _ = directories;
+    fault::point("synced");
     Ok(())
 }
 
