@@ -3,40 +3,39 @@
 //! every task in the workspace.
 
 use std::collections::{BTreeSet, HashMap};
-
-use smol_str::SmolStr;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::index::{TaskEntry, WorkspaceIndex};
 use crate::model::TaskKey;
 
-/// What a dependency's id is matched on. It names a task of its own tracker when the two ids
-/// are equal but for ASCII case, or when their last `-`-separated parts are equal (`task-24`
-/// and `24`): each id gives both keys, and two ids match when they share one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Key {
-    Folded(SmolStr),
-    Suffix(SmolStr),
-}
-
-impl Key {
-    fn of(id: &str) -> [Key; 2] {
-        [Key::Folded(id.to_ascii_lowercase().into()), Key::Suffix(id.rsplit('-').next().unwrap_or(id).into())]
-    }
+/// A dependency names a task of its own tracker when the two ids are equal but for ASCII
+/// case, or when their last `-`-separated parts are equal (`task-24` and `24`). Each id gives
+/// a key for each, hashed with the tracker's scope, and two ids may match when they share one.
+/// Hashes (in one space for both kinds) keep the table small in every editor's session; two
+/// ids that share one by chance only make a task's rules run again for nothing.
+fn keys_of_id(scope: &str, id: &str) -> [u64; 2] {
+    let key = |text: &str| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (scope, text).hash(&mut hasher);
+        hasher.finish()
+    };
+    [key(&id.to_ascii_lowercase()), key(id.rsplit('-').next().unwrap_or(id))]
 }
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Dependents {
-    /// The keys of the ids each task with dependencies depends on, sorted.
-    keys: HashMap<TaskKey, Vec<Key>>,
-    /// By a dependent's scope and a key of an id it depends on: the dependents.
-    by_key: HashMap<(SmolStr, Key), BTreeSet<TaskKey>>,
+    /// The keys of the ids each task with dependencies depends on, sorted, once each.
+    keys: HashMap<TaskKey, Box<[u64]>>,
+    /// By a key of an id they depend on: the dependents (a few each).
+    by_key: HashMap<u64, Vec<TaskKey>>,
 }
 
 impl Dependents {
     pub(super) fn of(index: &WorkspaceIndex) -> Dependents {
         let mut out = Dependents::default();
         for (task, entry) in index.tasks() {
-            out.set(task, keys_of(index, Some(entry)));
+            out.set(task, keys_of(index, task, Some(entry)));
         }
         out
     }
@@ -45,77 +44,71 @@ impl Dependents {
     /// their dependencies stayed as they were, as a status change leaves them: a copy of the
     /// store made to re-check the change then still shares this with the original.
     pub(super) fn follow<'a>(
-        this: &mut std::sync::Arc<Dependents>,
+        this: &mut Arc<Dependents>,
         index: &WorkspaceIndex,
         changed: impl IntoIterator<Item = &'a TaskKey>,
     ) {
-        let moved: Vec<(&TaskKey, Vec<Key>)> = changed
+        let moved: Vec<(&TaskKey, Vec<u64>)> = changed
             .into_iter()
-            .map(|task| (task, keys_of(index, index.task(task))))
-            .filter(|(task, keys)| this.keys.get(*task).map_or(&[][..], Vec::as_slice) != keys.as_slice())
+            .map(|task| (task, keys_of(index, task, index.task(task))))
+            .filter(|(task, keys)| this.keys.get(*task).map_or(&[][..], |it| &it[..]) != keys.as_slice())
             .collect();
         if moved.is_empty() {
             return;
         }
-        let this = std::sync::Arc::make_mut(this);
+        let this = Arc::make_mut(this);
         for (task, keys) in moved {
             this.set(task, keys);
         }
     }
 
-    /// The tasks that depend on any of `tasks`.
+    /// The tasks that depend on any of `tasks` (and, rarely, a few that do not).
     pub(super) fn of_tasks<'a>(&'a self, tasks: impl IntoIterator<Item = &'a TaskKey>) -> BTreeSet<&'a TaskKey> {
         let mut out = BTreeSet::new();
         for task in tasks {
-            for key in Key::of(&task.id) {
-                if let Some(dependents) = self.by_key.get(&(task.scope.clone(), key)) {
-                    out.extend(dependents);
-                }
+            for key in keys_of_id(&task.scope, &task.id) {
+                out.extend(self.by_key.get(&key).into_iter().flatten());
             }
         }
         out
     }
 
-    fn set(&mut self, task: &TaskKey, keys: Vec<Key>) {
-        if let Some(old) = self.keys.remove(task) {
-            for key in old {
-                let slot = (task.scope.clone(), key);
-                if let Some(dependents) = self.by_key.get_mut(&slot) {
-                    dependents.remove(task);
-                    if dependents.is_empty() {
-                        self.by_key.remove(&slot);
-                    }
+    fn set(&mut self, task: &TaskKey, keys: Vec<u64>) {
+        for key in self.keys.remove(task).into_iter().flatten() {
+            if let Some(dependents) = self.by_key.get_mut(&key) {
+                dependents.retain(|it| it != task);
+                if dependents.is_empty() {
+                    self.by_key.remove(&key);
                 }
             }
         }
         if keys.is_empty() {
             return;
         }
+        // Each key once, and the task's old entries are gone: no dependent is listed twice.
         for key in &keys {
-            self.by_key.entry((task.scope.clone(), key.clone())).or_default().insert(task.clone());
+            self.by_key.entry(*key).or_default().push(task.clone());
         }
-        self.keys.insert(task.clone(), keys);
+        self.keys.insert(task.clone(), keys.into_boxed_slice());
     }
 }
 
 /// The keys of every id the task's places depend on, sorted and once each.
-fn keys_of(index: &WorkspaceIndex, entry: Option<&TaskEntry>) -> Vec<Key> {
+fn keys_of(index: &WorkspaceIndex, task: &TaskKey, entry: Option<&TaskEntry>) -> Vec<u64> {
     let Some(entry) = entry else { return Vec::new() };
-    let mut keys: Vec<Key> = entry
+    let mut keys: Vec<u64> = entry
         .places
         .iter()
         .flat_map(|place| index.place(*place).dependencies.iter())
-        .flat_map(|it| Key::of(&it.id))
+        .flat_map(|it| keys_of_id(&task.scope, &it.id))
         .collect();
-    keys.sort();
+    keys.sort_unstable();
     keys.dedup();
     keys
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::fixture;
 
