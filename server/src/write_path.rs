@@ -688,18 +688,20 @@ mod tests {
         }
     }
 
-    /// Whether the workspace's journal is still there (its removal is not on the answer's path:
-    /// waited for a while).
-    async fn journal_stays(desk: &FakeDesk) -> bool {
+    /// Asserts that TODO.md says `todo` and that the change left nothing behind: no temporary
+    /// file, and no journal (its removal is not on the answer's path: waited for a while).
+    async fn assert_left(desk: &FakeDesk, todo_text: &str) {
+        assert_eq!(todo(desk), todo_text);
+        assert!(temporary_files(desk).is_empty(), "{:?}", temporary_files(desk));
         let canonical = desk.root.path().canonicalize().expect("a canonical root");
         let journal = transaction::state_dir::path_for(&state_home(), &canonical).join("journal");
         for _ in 0..200 {
             if !journal.exists() {
-                return false;
+                return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        true
+        panic!("the journal stays: {}", journal.display());
     }
 
     #[tokio::test]
@@ -709,11 +711,9 @@ mod tests {
         let (_, written) = change(&desk, "set 1", "1", plan).await.expect("written");
         let written = written.expect("a change");
         assert_eq!(written.written, ["TODO.md"]);
-        assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
         assert_eq!(*desk.applied.lock().expect("applied"), ["open part of 1"]);
         assert_eq!(*desk.read_again.lock().expect("read"), [vec!["TODO.md".to_string()]]);
-        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
-        assert!(!journal_stays(&desk).await, "the journal was removed");
+        assert_left(&desk, "- [x] a [COMPLETED]\n").await;
     }
 
     #[tokio::test]
@@ -724,9 +724,7 @@ mod tests {
             .await
             .expect_err("refused");
         assert_eq!(error.message, "the change leaves drift");
-        assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n");
-        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
-        assert!(!journal_stays(&desk).await, "the journal was removed");
+        assert_left(&desk, "- [ ] a [PLANNED]\n").await;
         assert!(desk.announced.lock().expect("announced").is_empty());
 
         // A plan that fails after its files were prepared leaves nothing either.
@@ -734,9 +732,7 @@ mod tests {
             .await
             .expect_err("failed");
         assert_eq!(error.message, "the plan failed after preparing");
-        assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n");
-        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
-        assert!(!journal_stays(&desk).await, "the journal was removed");
+        assert_left(&desk, "- [ ] a [PLANNED]\n").await;
 
         // And the workspace takes the next change.
         let plan = set_todo_early("- [x] a [COMPLETED]\n", || Ok(()), false);
@@ -778,9 +774,7 @@ mod tests {
         };
         let (_, written) = change(&desk, "set 1", "1", plan).await.expect("written");
         assert_eq!(written.expect("a change").written, ["TODO.md"]);
-        assert_eq!(todo(&desk), "- [x] a [COMPLETED] attempt 1\n");
-        assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
-        assert!(!journal_stays(&desk).await, "the journal was removed");
+        assert_left(&desk, "- [x] a [COMPLETED] attempt 1\n").await;
     }
 
     #[tokio::test]
