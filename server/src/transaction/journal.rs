@@ -341,6 +341,24 @@ impl Journal {
         Ok(directories.into_iter().map(Path::to_path_buf).collect())
     }
 
+    /// Whether a committed transaction is complete on disk and only its journal is left: every
+    /// temporary file is gone, every target holds the new content, every move is done. A
+    /// process killed after its renames (between answering and removing the journal) leaves
+    /// this; it is nothing to warn about or recover.
+    pub fn finished(&self) -> bool {
+        let gone =
+            |path: &Path| matches!(fs::symlink_metadata(path), Err(error) if error.kind() == io::ErrorKind::NotFound);
+        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
+        // Read only a regular file: something put in its place since (a FIFO) could block.
+        let holds = |path: &Path, after_hash: &str| {
+            fs::metadata(path).is_ok_and(|it| it.is_file())
+                && fs::read(path).is_ok_and(|bytes| hash(&bytes) == after_hash)
+        };
+        self.state == JournalState::Committed
+            && self.files.iter().all(|file| gone(&file.temp) && holds(&file.target, &file.after_hash))
+            && self.moves.iter().all(|moved| gone(&moved.from) && exists(&moved.to))
+    }
+
     /// Does a move unless it is done: the source there and nothing at the destination moves;
     /// the source gone and the destination there was moved before a crash.
     fn move_once(&self, moved: &JournalMove) -> Result<(), TransactionError> {

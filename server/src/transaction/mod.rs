@@ -358,6 +358,13 @@ pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionErro
     let state_dir = lock.state_dir();
     let Some(journal) = Journal::load(state_dir)? else { return Ok(None) };
     journal.check(lock.root()).map_err(|reason| journal::untrusted(&state_dir.join(journal::FILE_NAME), reason))?;
+    if journal.finished() {
+        // Its renames may not be synced yet if its process was killed right after them.
+        journal.roll_forward()?;
+        Journal::remove(state_dir)?;
+        tracing::debug!(id = journal.id, label = journal.label, "removed the journal of a finished transaction");
+        return Ok(None);
+    }
     let recovery = match journal.state {
         JournalState::Prepared => {
             journal.roll_back()?;
@@ -438,8 +445,12 @@ pub fn pending_in(home: &Path, root: &Path) -> Result<Option<Pending>, Transacti
     if WorkspaceLock::is_held(&state_dir) {
         return Ok(None);
     }
-    let journal = Journal::load(&state_dir)?;
-    Ok(journal.map(|it| Pending { id: it.id, label: it.label, committed: it.state == JournalState::Committed }))
+    let Some(journal) = Journal::load(&state_dir)? else { return Ok(None) };
+    // Only a journal the root's own checks accept is looked into; any other is reported.
+    if journal.check(&root).is_ok() && journal.finished() {
+        return Ok(None);
+    }
+    Ok(Some(Pending { id: journal.id, label: journal.label, committed: journal.state == JournalState::Committed }))
 }
 
 /// A note for a workspace that holds `.taskmark/journal`: taskmark before 0.2 kept its journal

@@ -859,13 +859,41 @@ fn a_journal_kept_after_the_commit_names_a_finished_transaction_until_removed() 
     journal.remove().unwrap();
     assert_eq!(leftovers(&lock), Vec::<String>::new());
 
-    // Had the process died before removing it, recovery finds every file done.
+    // Had the process died before removing it (an agent's server killed right after its
+    // answer), nothing is pending: read-only commands stay quiet and the next write removes it
+    // without a word.
     let transaction =
         Transaction { label: "set 1 again".into(), files: vec![write("a.md", "new\n", "newer\n")], moves: Vec::new() };
     let (_, journal) = transaction.prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
     std::mem::forget(journal);
-    assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
+    let state_dir = lock.state_dir().to_path_buf();
+    drop(lock);
+    assert_eq!(pending_in(state_home(), dir.path()).unwrap(), None, "finished, not interrupted");
+    let lock = self::lock(dir.path());
+    assert_eq!(recover(&lock).unwrap(), None);
     assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "newer\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+    assert_eq!(Journal::load(&state_dir).unwrap(), None);
+}
+
+#[test]
+fn a_kept_journal_whose_file_changed_since_is_still_reported() {
+    let dir = workspace(&[("a.md", b"old\n")]);
+    let lock = lock(dir.path());
+    let (_, journal) = set_a_done().prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
+    std::mem::forget(journal);
+    drop(lock);
+    // Not the content the transaction wrote: whether it was renamed cannot be told from here.
+    fs::write(dir.path().join("a.md"), "edited since\n").unwrap();
+    let pending = pending_in(state_home(), dir.path()).unwrap().expect("reported");
+    assert!(pending.committed);
+    // A temporary file still there means a rename is still to do.
+    fs::write(dir.path().join("a.md"), "new\n").unwrap();
+    let temp = journal::temp_path(&fs::canonicalize(dir.path()).unwrap().join("a.md"), &pending.id, 0).unwrap();
+    fs::write(&temp, "new\n").unwrap();
+    assert!(pending_in(state_home(), dir.path()).unwrap().is_some(), "a temporary file is left");
+    let lock = self::lock(dir.path());
+    assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
     assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
