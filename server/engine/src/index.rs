@@ -298,9 +298,11 @@ impl WorkspaceIndex {
                 Some(early) => early.clone()?,
                 None => read(path)?,
             };
-            Some(parse_entry(path.to_string(), text, class.clone(), tracker))
+            // Shared from the start: the entries are moved once, as pointers (a `FileEntry` is
+            // hundreds of bytes, and two copies of every one would be the load's peak).
+            Some(Arc::new(parse_entry(path.to_string(), text, class.clone(), tracker)))
         };
-        let prose: Vec<(usize, FileEntry)> = (0..paths.len())
+        let prose: Vec<(usize, Arc<FileEntry>)> = (0..paths.len())
             .into_par_iter()
             .filter(|it| classes[*it].role == Role::Prose)
             .filter_map(|it| Some((it, parse_at(it, &paths[it], &classes[it], None)?)))
@@ -316,20 +318,29 @@ impl WorkspaceIndex {
             tracker.choice.standard = standard;
         }
         let trackers = &index.trackers;
-        let mut entries: Vec<(usize, FileEntry)> = (0..paths.len())
-            .into_par_iter()
-            .filter(|it| classes[*it].role != Role::Prose)
-            .filter_map(|it| {
-                let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
-                Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
-            })
-            .collect();
+        let parse_where = |wanted: &(dyn Fn(Role) -> bool + Sync)| -> Vec<(usize, Arc<FileEntry>)> {
+            (0..paths.len())
+                .into_par_iter()
+                .filter(|it| wanted(classes[*it].role))
+                .filter_map(|it| {
+                    let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
+                    Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
+                })
+                .collect()
+        };
+        // A tracker's TODO.md and state.json files are its largest, and a state.json is parsed
+        // through a syntax tree many times its size: parsed first, their transient memory is
+        // gone before every other file's text is held, and no thread is left with one at the
+        // end while the other waits.
+        let largest = |role: Role| matches!(role, Role::Todo | Role::StateJson | Role::ArchiveStateJson);
+        let mut entries = parse_where(&largest);
+        entries.extend(parse_where(&|role| role != Role::Prose && !largest(role)));
         entries.extend(prose);
         entries.sort_unstable_by_key(|(position, _)| *position);
         for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
             Arc::make_mut(&mut index.by_path).insert(entry.path.clone(), id);
-            index.files.push(Some(Arc::new(entry)));
+            index.files.push(Some(entry));
         }
         index
     }

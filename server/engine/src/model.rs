@@ -48,8 +48,10 @@ impl fmt::Display for TaskKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhaseKey {
     pub task: Option<TaskKey>,
-    pub container: String,
-    pub number: String,
+    /// Shared by the phases of one file: a plan holds several, a workspace tens of thousands.
+    pub container: std::sync::Arc<str>,
+    /// Short (`2`, `2.1`): kept inline.
+    pub number: SmolStr,
 }
 
 /// What a place states the status of.
@@ -257,11 +259,12 @@ pub struct FieldInsert {
 /// How a file writes its fields, so inserted ones look like their neighbours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldStyle {
-    /// `{prefix}**{Name}**: {value}` lines.
-    Markdown { prefix: String, date_only: bool },
+    /// `{prefix}**{Name}**: {value}` lines. The prefix and indentation are a few spaces and a
+    /// dash, kept inline: nearly every task's place has one.
+    Markdown { prefix: SmolStr, date_only: bool },
     /// A JSON property inserted after the last one, on its own line with this indentation, or
     /// on the same line when the object is written on one line.
-    Json { indent: String, after: crate::text::TextSize, inline: bool },
+    Json { indent: SmolStr, after: crate::text::TextSize, inline: bool },
     /// A `(Name: value)` line under a phase heading.
     Parenthesized,
 }
@@ -284,11 +287,31 @@ pub struct Item {
     pub line: TextRange,
     /// Nesting depth among checkbox items (0 = top level).
     pub depth: u32,
-    pub parent_item: Option<usize>,
+    /// Indices into the file's items and places, as `u32` (a file holds far fewer than 2^32):
+    /// a workspace holds hundreds of thousands of items.
+    pub parent_item: Option<u32>,
     /// The place this item belongs to (a phase, a task section), if any.
-    pub owner: Option<usize>,
+    pub owner: Option<u32>,
     /// The item's text after the box.
     pub text: TextRange,
+}
+
+impl Item {
+    /// The index of the checkbox item this one is nested in.
+    pub fn parent(&self) -> Option<usize> {
+        self.parent_item.map(|it| it as usize)
+    }
+
+    /// The index of the place this item belongs to.
+    pub fn owner_place(&self) -> Option<usize> {
+        self.owner.map(|it| it as usize)
+    }
+}
+
+/// An index into a file's items or places as an item keeps it (a file's text, and so its
+/// count of either, is under 4 GiB).
+pub fn slot(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 /// A link from a tracker place to a plan, report or spec file.
@@ -484,8 +507,8 @@ impl Moved {
         let Item { marker, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
         self.marker(marker);
         *line = self.range(*line);
-        *parent_item = parent_item.map(|it| self.item_index(it));
-        *owner = owner.map(|it| self.place_index(it));
+        *parent_item = parent_item.map(|it| slot(self.item_index(it as usize)));
+        *owner = owner.map(|it| slot(self.place_index(it as usize)));
         *text = self.range(*text);
     }
 

@@ -145,7 +145,7 @@ fn plan(
                         .items
                         .iter()
                         .enumerate()
-                        .filter(|(_, it)| it.parent_item == Some(*position))
+                        .filter(|(_, it)| it.parent() == Some(*position))
                         .map(|(at, _)| at)
                         .collect(),
                     Vec::new(),

@@ -456,7 +456,7 @@ mod spec_folder {
                 }) => Some(prefix.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| "- ".to_string());
+            .unwrap_or_else(|| "- ".into());
         let field_name = |wanted: &[&str], default: &str| -> String {
             sections
                 .iter()

@@ -284,7 +284,7 @@ impl Edits<'_> {
         let mut new_lines: Vec<String> = Vec::new();
         let prefix = match &place.field_insert {
             Some(FieldInsert { style: FieldStyle::Markdown { prefix, .. }, .. }) => prefix.clone(),
-            _ => "- ".to_string(),
+            _ => "- ".into(),
         };
         if let Some(priority) = &self.checked.priority {
             let written = |old: &str| {

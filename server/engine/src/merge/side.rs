@@ -101,7 +101,7 @@ fn subject_key(subject: &Subject) -> String {
         Subject::Task(task) => format!("task {}", task.id),
         Subject::Phase(phase) => format!(
             "phase {} {}",
-            phase.task.as_ref().map_or_else(|| phase.container.clone(), |it| it.id.to_string()),
+            phase.task.as_ref().map_or_else(|| phase.container.to_string(), |it| it.id.to_string()),
             phase.number
         ),
     }
@@ -239,7 +239,7 @@ impl Side {
         // the same subject on every side as long as its words did not change.
         let mut boxes: HashMap<String, usize> = HashMap::new();
         for item in &parsed.items {
-            let owner = item.owner.and_then(|it| parsed.places.get(it)).map(|it| subject_key(&it.subject));
+            let owner = item.owner_place().and_then(|it| parsed.places.get(it)).map(|it| subject_key(&it.subject));
             let words = format!(
                 "{}{}",
                 &text[TextRange::new(item.line.start(), item.marker.range.start())],

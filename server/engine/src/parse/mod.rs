@@ -170,7 +170,11 @@ pub(crate) fn collect_items(
             stack.pop();
         }
         let index = items.len();
-        items.push(Item { parent_item: stack.last().map(|it| it.1), owner, ..item });
+        items.push(Item {
+            parent_item: stack.last().map(|it| crate::model::slot(it.1)),
+            owner: owner.map(crate::model::slot),
+            ..item
+        });
         stack.push((list_item.depth, index, list_item.range.end()));
         added.push(index);
     }

@@ -28,6 +28,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 
     // The phase table: rows after a header naming `Phase` and `Status` columns.
     let mut columns: Option<(usize, usize)> = None;
+    let container: std::sync::Arc<str> = std::sync::Arc::from(cx.path);
     for row in &outline.table_rows {
         if outline.in_code(row.range.start()) {
             continue;
@@ -50,11 +51,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let inner = raw.trim().trim_matches('|').trim();
         let Some(offset) = raw.find(inner) else { continue };
         let start = usize::from(status_cell.start()) + offset;
-        let subject = Subject::Phase(PhaseKey {
-            task: Some(key.clone()),
-            container: cx.path.to_string(),
-            number: number.to_string(),
-        });
+        let subject =
+            Subject::Phase(PhaseKey { task: Some(key.clone()), container: container.clone(), number: number.into() });
         let row_place = place(
             cx,
             subject,
@@ -101,8 +99,8 @@ pub fn parse_phase(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     let (dir, slug, name) = folder_and_name(cx.path);
-    let number = name.trim_end_matches(".md").rsplit('-').next().unwrap_or("").to_string();
-    let container = format!("{dir}/{slug}-index.md");
+    let number = name.trim_end_matches(".md").rsplit('-').next().unwrap_or("").into();
+    let container = format!("{dir}/{slug}-index.md").into();
     let subject = Subject::Phase(PhaseKey { task: Some(TaskKey::new(cx.scope, slug)), container, number });
     let Some((place, _)) = status_place(cx, text, &outline, subject, PlaceKind::PhaseFile) else { return out };
     let index = out.places.len();

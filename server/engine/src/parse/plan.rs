@@ -10,6 +10,7 @@ use crate::parse::{ParseContext, collect_items, field_from_line, is_timestamp_fi
 use crate::text::{TextRange, lines_with_offsets, range, size};
 use crate::vocabulary::{Lookup, Scope, Spelling};
 use crate::yaml;
+use smol_str::SmolStr;
 
 pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
@@ -72,6 +73,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut parenthesized_style = false;
     let mut markdown_prefix: Option<String> = None;
     let mut phase_indexes = Vec::new();
+    let container: std::sync::Arc<str> = std::sync::Arc::from(cx.path);
     for (heading_index, phase) in &phases {
         let heading = &outline.headings[*heading_index];
         let Some(marker) = phase.marker else { continue };
@@ -84,8 +86,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let marker_range = range(base + marker.0, base + marker.1);
         let subject = Subject::Phase(PhaseKey {
             task: task.clone(),
-            container: cx.path.to_string(),
-            number: phase.number.clone(),
+            container: container.clone(),
+            number: phase.number.as_str().into(),
         });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
         place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
@@ -113,7 +115,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         }
         place.field_insert = Some(FieldInsert {
             at: last_timestamp.unwrap_or(heading.line).end(),
-            style: FieldStyle::Markdown { prefix: String::new(), date_only: false },
+            style: FieldStyle::Markdown { prefix: SmolStr::default(), date_only: false },
         });
         let index = out.places.len();
         out.places.push(place);
@@ -124,7 +126,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let style = if parenthesized_style {
         FieldStyle::Parenthesized
     } else {
-        FieldStyle::Markdown { prefix: markdown_prefix.unwrap_or_else(|| "- ".to_string()), date_only: false }
+        FieldStyle::Markdown { prefix: markdown_prefix.map_or_else(|| "- ".into(), SmolStr::from), date_only: false }
     };
     for index in &phase_indexes {
         if let Some(insert) = out.places[*index].field_insert.as_mut() {
@@ -150,7 +152,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                 place.trailing = trailing;
                 place.field_insert = Some(FieldInsert {
                     at: field.line.end(),
-                    style: FieldStyle::Markdown { prefix: prefix.clone(), date_only: false },
+                    style: FieldStyle::Markdown { prefix: prefix.as_str().into(), date_only: false },
                 });
                 Some(place)
             },

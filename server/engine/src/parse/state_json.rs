@@ -285,7 +285,7 @@ impl Reader<'_> {
             let inline = line.contains(crate::text::size(self.shift + object.range.start));
             place.field_insert = Some(FieldInsert {
                 at: self.range(last.range).end(),
-                style: FieldStyle::Json { indent, after: self.range(last.range).end(), inline },
+                style: FieldStyle::Json { indent: indent.into(), after: self.range(last.range).end(), inline },
             });
         }
         place.fields = fields;

@@ -434,7 +434,7 @@ fn parse_section(
     let insert_after =
         last_timestamp_line.filter(|it| it.start() > status_field.line.start()).unwrap_or(status_field.line);
     place.field_insert =
-        Some(FieldInsert { at: insert_after.end(), style: FieldStyle::Markdown { prefix, date_only } });
+        Some(FieldInsert { at: insert_after.end(), style: FieldStyle::Markdown { prefix: prefix.into(), date_only } });
     place.fields = fields;
     place.dependencies = dependencies;
     place.done_mark = task.done_mark.map(|(start, end)| range(base + start, base + end));

@@ -794,7 +794,7 @@ fn check_items(
     let items = &entry.parsed.items;
     let mut nested: Vec<Vec<usize>> = vec![Vec::new(); positions.len()];
     for position in positions.clone() {
-        if let Some(parent) = items[position].parent_item.filter(|it| positions.contains(it)) {
+        if let Some(parent) = items[position].parent().filter(|it| positions.contains(it)) {
             nested[parent - positions.start].push(position);
         }
     }
