@@ -111,6 +111,36 @@ fn has_diagnostics(client: &mut LspClient, path: &str) -> bool {
     client.wait_until(WAIT, |it| it.diagnostics.contains_key(&uri))
 }
 
+/// An editor that comes while a daemon is ending (idle: it still holds the lock, its socket is
+/// gone) is served by the next daemon, not in its own process, where the others' changes would
+/// not reach it.
+#[test]
+fn an_editor_that_comes_as_the_daemon_ends_is_served_by_the_next_one() {
+    let setup = setup();
+    let root = setup.workspace("late");
+    std::fs::create_dir_all(&setup.runtime).expect("the runtime folder");
+    std::fs::set_permissions(&setup.runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("0700");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(setup.runtime.join("daemon.lock"))
+        .expect("the daemon's lock file");
+    lock.lock().expect("held, as by a daemon that is ending");
+    let released = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(lock);
+    });
+    let mut editor = setup.editor(&root);
+    released.join().expect("released");
+    let info = server_info(&mut editor);
+    assert_eq!(info["mode"], "daemon", "{info}\n{}", editor.log());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"), "{}", editor.log());
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
 #[test]
 fn two_editors_started_at_once_share_one_daemon_that_exits_when_idle() {
     let setup = setup();

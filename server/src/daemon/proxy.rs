@@ -16,6 +16,8 @@ use crate::daemon::{SOCKET, runtime_dir};
 
 /// How long a freshly started daemon has to open its socket.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many times a daemon that left without listening is started again within that time.
+const MAX_RESTARTS: u32 = 8;
 
 pub fn run(log_level: &str, log_file: Option<&Path>) -> anyhow::Result<()> {
     crate::lsp::init_logging(log_level, log_file)?;
@@ -54,23 +56,35 @@ async fn connect_or_start() -> Result<UnixStream, String> {
     let executable = std::env::current_exe().map_err(|error| format!("cannot find this executable: {error}"))?;
     // Its own process group, so the editor's Ctrl-C or a closed terminal does not reach it;
     // every editor shares it and it exits on its own once idle.
-    let mut daemon = Command::new(executable)
-        .arg("daemon")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|error| format!("cannot start the daemon: {error}"))?;
-    // Reap it if it exits early (another daemon won the race); never wait for it otherwise.
-    std::thread::spawn(move || daemon.wait());
+    let start = || {
+        Command::new(&executable)
+            .arg("daemon")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|error| format!("cannot start the daemon: {error}"))
+    };
+    let mut daemon = start()?;
+    let mut restarts = 0;
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
         if let Some(stream) = runtime_dir::connect_trusted_async().await? {
+            // Reaped when it exits; never waited for here.
+            std::thread::spawn(move || daemon.wait());
             return Ok(stream);
         }
+        // The one started left without a socket: it found the lock held, by a daemon that was
+        // ending (idle) as this editor came, or by one another editor started a moment ago.
+        // Started again (a few times at most) until one holds the lock and listens.
+        if restarts < MAX_RESTARTS && matches!(daemon.try_wait(), Ok(Some(_))) {
+            daemon = start()?;
+            restarts += 1;
+        }
         if started.elapsed() >= START_TIMEOUT {
+            std::thread::spawn(move || daemon.wait());
             return Err(format!(
                 "the daemon did not open {} within {} s; see {}",
                 dir.join(SOCKET).display(),
