@@ -71,10 +71,18 @@ async fn connect_or_start() -> Result<UnixStream, String> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
-        if let Some(stream) = runtime_dir::connect_trusted_async().await? {
-            // Reaped when it exits; never waited for here.
-            std::thread::spawn(move || daemon.wait());
-            return Ok(stream);
+        // The daemon started is reaped when it exits, never waited for here.
+        let reap = |mut daemon: std::process::Child| drop(std::thread::spawn(move || daemon.wait()));
+        match runtime_dir::connect_trusted_async().await {
+            Ok(None) => {}
+            Ok(Some(stream)) => {
+                reap(daemon);
+                return Ok(stream);
+            }
+            Err(reason) => {
+                reap(daemon);
+                return Err(reason);
+            }
         }
         // The one started left without a socket: it found the lock held, by a daemon that was
         // ending (idle) as this editor came, or by one another editor started a moment ago.
@@ -84,7 +92,7 @@ async fn connect_or_start() -> Result<UnixStream, String> {
             restarts += 1;
         }
         if started.elapsed() >= START_TIMEOUT {
-            std::thread::spawn(move || daemon.wait());
+            reap(daemon);
             return Err(format!(
                 "the daemon did not open {} within {} s; see {}",
                 dir.join(SOCKET).display(),
