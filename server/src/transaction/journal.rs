@@ -332,13 +332,18 @@ impl Journal {
             self.move_once(moved)?;
             fault::point(&format!("moved:{number}"));
         }
+        Ok(self.directories())
+    }
+
+    /// The folders the transaction renames into and moves between, once each.
+    pub fn directories(&self) -> Vec<PathBuf> {
         let directories: BTreeSet<&Path> = self
             .files
             .iter()
             .filter_map(|it| it.target.parent())
             .chain(self.moves.iter().flat_map(|it| [it.from.parent(), it.to.parent()]).flatten())
             .collect();
-        Ok(directories.into_iter().map(Path::to_path_buf).collect())
+        directories.into_iter().map(Path::to_path_buf).collect()
     }
 
     /// Whether a committed transaction is complete on disk and only its journal is left: every

@@ -359,9 +359,9 @@ pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionErro
     let Some(journal) = Journal::load(state_dir)? else { return Ok(None) };
     journal.check(lock.root()).map_err(|reason| journal::untrusted(&state_dir.join(journal::FILE_NAME), reason))?;
     if journal.finished() {
-        // Its renames may not be synced yet if its process was killed right after them.
-        journal.roll_forward()?;
-        Journal::remove(state_dir)?;
+        // Its renames may not be synced yet if its process was killed right after them: what
+        // its own process would have done next.
+        CommittedJournal { state_dir: Some(state_dir.to_path_buf()), directories: journal.directories() }.remove()?;
         tracing::debug!(id = journal.id, label = journal.label, "removed the journal of a finished transaction");
         return Ok(None);
     }
