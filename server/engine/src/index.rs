@@ -1631,10 +1631,9 @@ fn changed_tasks(old: &ParsedFile, new: &ParsedFile, shift: &Shift) -> BTreeSet<
     out
 }
 
-/// Whether `places` hold a phase of the kind a phase rule matches across files (a PIDEA table
-/// row, a phase's own file), not only the phases of a plan, which speak for themselves.
+/// Whether `places` hold a phase the phase rule compares across files.
 fn has_phases_of_two_files(places: &[Place]) -> bool {
-    places.iter().any(|it| matches!(it.subject, Subject::Phase(_)) && it.kind != PlaceKind::PlanPhase)
+    places.iter().any(Place::is_phase_across_files)
 }
 
 fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>> {

@@ -233,6 +233,12 @@ impl Place {
         self.subject.task()
     }
 
+    /// A phase the phase rule compares with its places in other files (a PIDEA phase table
+    /// row, a phase's own file); a plan's phase headings speak only for themselves.
+    pub fn is_phase_across_files(&self) -> bool {
+        matches!(self.subject, Subject::Phase(_)) && self.kind != PlaceKind::PlanPhase
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))
     }

@@ -126,7 +126,7 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
             // two phases, not two places of one.
             if let Subject::Phase(phase) = &place.subject
                 && place.status.is_some()
-                && place.kind != PlaceKind::PlanPhase
+                && place.is_phase_across_files()
             {
                 phases.entry(phase).or_default().push(PlaceRef { file, index: position });
             }
