@@ -600,7 +600,7 @@ fn conflicting_status_changes_from_many_editors_leave_the_files_consistent() {
     let view: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let places = view["places"].as_array().expect("places");
     assert!(places.iter().all(|it| it["agrees"] == true), "{view}");
-    assert_eq!(state::journals(&setup.state), Vec::<PathBuf>::new());
+    assert_eq!(state::journals_left_after(&setup.state, Duration::from_secs(10)), Vec::<PathBuf>::new());
     let pid = daemon_of(&mut editors[0]);
     for editor in editors {
         editor.stop();
