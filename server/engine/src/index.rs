@@ -115,6 +115,9 @@ pub struct Update {
     pub edit: Option<FileEdit>,
     /// The file has or had phase places (written in two files): the phase rule runs again.
     pub phases: bool,
+    /// The file was there before and kept its role and tracker, so the trackers' roles across
+    /// the workspace are as they were (an edit that keeps the file's class, as most do).
+    pub roles_kept: bool,
 }
 
 /// How an edited file's text and parse changed: `places`, `items` and `links` in the replaced
@@ -495,6 +498,7 @@ impl WorkspaceIndex {
                 added_or_removed: previous_id.is_some(),
                 edit: None,
                 phases: true,
+                roles_kept: false,
             };
         };
         let mut class = classify(path, &text);
@@ -557,7 +561,11 @@ impl WorkspaceIndex {
         let phases = rebuilt
             || previous_entry.as_ref().is_some_and(|it| has_phases_of_two_files(&it.parsed.places))
             || file.and_then(|it| self.entry(it)).is_some_and(|it| has_phases_of_two_files(&it.parsed.places));
-        Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases }
+        let roles_kept = !rebuilt
+            && previous_entry.as_ref().zip(file.and_then(|it| self.entry(it))).is_some_and(|(before, after)| {
+                before.class.role == after.class.role && before.tracker == after.tracker
+            });
+        Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases, roles_kept }
     }
 
     /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
@@ -675,6 +683,7 @@ impl WorkspaceIndex {
                 added_or_removed: false,
                 edit: None,
                 phases: true,
+                roles_kept: false,
             });
         }
         Some(Update {
@@ -684,6 +693,7 @@ impl WorkspaceIndex {
             added_or_removed: false,
             edit: Some(edit),
             phases,
+            roles_kept: true,
         })
     }
 
@@ -821,11 +831,20 @@ impl WorkspaceIndex {
                 added_or_removed: false,
                 edit: None,
                 phases: true,
+                roles_kept: false,
             });
         }
         let items = todo::Splice { start: 0, old_end: 0, new_end: 0 };
         let edit = FileEdit { change, places, items, links, lines_moved };
-        Some(Update { rebuilt: false, file: Some(id), tasks, added_or_removed: false, edit: Some(edit), phases: false })
+        Some(Update {
+            rebuilt: false,
+            file: Some(id),
+            tasks,
+            added_or_removed: false,
+            edit: Some(edit),
+            phases: false,
+            roles_kept: true,
+        })
     }
 
     /// Replaces the file's places in the splice `places` in the task table, moves the indices of

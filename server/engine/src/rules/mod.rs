@@ -17,6 +17,7 @@ use std::ops::Range;
 
 use crate::config::Config;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -72,7 +73,7 @@ pub fn check(
 pub struct DiagnosticStore {
     /// Each file's behind an `Arc`: the copy a change's re-check makes shares every file's but
     /// the few the change edits, and finding what is new compares only those.
-    files: HashMap<FileId, Arc<FileDiagnostics>>,
+    files: FxHashMap<FileId, Arc<FileDiagnostics>>,
     /// The tasks that have diagnostics (most have none, and a re-check copies this).
     tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
     phases: Vec<Diagnostic>,
@@ -96,8 +97,8 @@ pub struct DiagnosticStore {
 #[derive(Debug)]
 pub struct Pending {
     rebuilt: bool,
-    /// Every step was an edit in place (no file changed class).
-    in_place: bool,
+    /// No step changed a file's role or tracker: the trackers' roles are as they were.
+    roles_kept: bool,
     added_or_removed: bool,
     phases: bool,
     /// The tasks whose places changed.
@@ -126,7 +127,7 @@ impl Default for Pending {
     fn default() -> Pending {
         Pending {
             rebuilt: false,
-            in_place: true,
+            roles_kept: true,
             added_or_removed: false,
             phases: false,
             changed: BTreeSet::new(),
@@ -322,7 +323,7 @@ impl DiagnosticStore {
         paths: &dyn PathOracle,
     ) -> DiagnosticStore {
         let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
-        let files: HashMap<FileId, Arc<FileDiagnostics>> = files
+        let files: FxHashMap<FileId, Arc<FileDiagnostics>> = files
             .par_iter()
             .map(|file| (*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file))))
             .collect();
@@ -378,7 +379,7 @@ impl DiagnosticStore {
         pending: &mut Pending,
     ) {
         pending.rebuilt |= update.rebuilt;
-        pending.in_place &= update.edit.is_some() && !update.rebuilt;
+        pending.roles_kept &= update.roles_kept && !update.rebuilt;
         pending.added_or_removed |= update.added_or_removed;
         pending.phases |= update.phases;
         pending.changed.extend(update.tasks.iter().cloned());
@@ -469,7 +470,7 @@ impl DiagnosticStore {
     ) -> BTreeSet<FileId> {
         let Pending {
             rebuilt,
-            in_place,
+            roles_kept,
             added_or_removed,
             phases,
             changed,
@@ -479,11 +480,10 @@ impl DiagnosticStore {
             last,
             mut touched,
         } = pending;
-        // An edit in place keeps every file's class, so the trackers' roles stay as they were.
         if !rebuilt {
             self.mirror.update(index, changed.iter());
         }
-        let cx = if in_place && !rebuilt {
+        let cx = if roles_kept && !rebuilt {
             consistency::context_with_roles(self.shape.0.clone(), &self.mirror)
         } else {
             consistency::context(index, &self.mirror)
