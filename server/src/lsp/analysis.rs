@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
 use crate::engine::config::{self, Config, ConfigError};
 use crate::engine::index::{Update, WorkspaceIndex};
-use crate::engine::rules::{Baseline, DiagnosticStore};
+use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
 use crate::lsp::convert;
 use crate::lsp::host::{DiskFile, Host, Saved};
@@ -278,15 +278,17 @@ impl Analysis {
             let open = self.shared.documents();
             documents.iter().any(|uri| open.get(uri.as_str()).is_none())
         };
+        let mut pending = None;
         for uri in &documents {
-            self.apply_document(&mut world, uri, &mut touched, &mut everything);
+            self.apply_document(&mut world, uri, &mut touched, &mut pending);
         }
         if !disk.is_empty() {
             lock(&world.exists).clear();
         }
         for path in &disk {
-            self.apply_disk(&mut world, path, &mut touched, &mut everything);
+            self.apply_disk(&mut world, path, &mut touched, &mut pending);
         }
+        self.settle(&mut world, pending, &mut touched, &mut everything);
         world.invalidate();
         if self.held > 0 {
             self.held_everything |= everything;
@@ -316,23 +318,18 @@ impl Analysis {
         world.store = store;
     }
 
-    /// Puts `text` (`None`: the file is gone) into the world's index, and its diagnostics up
-    /// to date: each step of the index (a TODO.md rewritten in several places takes them one
-    /// at a time) followed, and what looks across the workspace settled once.
-    fn write(
-        &self,
-        world: &mut World,
-        path: &str,
-        text: Option<Arc<str>>,
-        touched: &mut BTreeSet<String>,
-        everything: &mut bool,
-    ) {
+    /// Puts `text` (`None`: the file is gone) into the world's index and follows each of its
+    /// steps (a TODO.md rewritten in several places takes them one at a time) in the
+    /// diagnostics. What looks across the workspace waits in `pending` for
+    /// [`Analysis::settle`], once for every file of a batch: a change written to state.json and
+    /// a plan is one change, and its per-task and counter rules run once, on the final index.
+    fn write(&self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
         let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
         let World { index, config, root, known, store, exists, .. } = world;
         let paths = CachedPaths { root, known, exists };
-        let mut pending = crate::engine::rules::Pending::default();
+        let pending = pending.get_or_insert_with(Pending::default);
         let mut follow = |index: &WorkspaceIndex, update: &Update| {
-            store.follow(index, config, baseline.as_ref(), &paths, update, &mut pending);
+            store.follow(index, config, baseline.as_ref(), &paths, update, pending);
         };
         match text {
             Some(text) => index.write_file(path, text, &mut follow),
@@ -341,12 +338,33 @@ impl Analysis {
                 follow(index, &update);
             }
         }
+    }
+
+    /// Brings the diagnostics up to date with what [`Analysis::write`] followed, adding the
+    /// files whose diagnostics may have changed to `touched`.
+    fn settle(
+        &self,
+        world: &mut World,
+        pending: Option<Pending>,
+        touched: &mut BTreeSet<String>,
+        everything: &mut bool,
+    ) {
+        let Some(pending) = pending else { return };
         *everything |= pending.rebuilt();
+        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+        let World { index, config, root, known, store, exists, .. } = world;
+        let paths = CachedPaths { root, known, exists };
         let files = store.settle(index, config, baseline.as_ref(), &paths, pending);
         touched.extend(files.into_iter().map(|it| index.path(it).to_string()));
     }
 
-    fn apply_document(&self, world: &mut World, uri: &Uri, touched: &mut BTreeSet<String>, everything: &mut bool) {
+    fn apply_document(
+        &self,
+        world: &mut World,
+        uri: &Uri,
+        touched: &mut BTreeSet<String>,
+        pending: &mut Option<Pending>,
+    ) {
         let Some(path) = world.relative(uri) else { return };
         if path == config::FILE_NAME || !workspace::wanted(&path) {
             return;
@@ -393,10 +411,10 @@ impl Analysis {
             }
         };
         touched.insert(path.clone());
-        self.write(world, &path, text, touched, everything);
+        self.write(world, &path, text, pending);
     }
 
-    fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, everything: &mut bool) {
+    fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, pending: &mut Option<Pending>) {
         if !workspace::wanted(path) {
             return;
         }
@@ -416,9 +434,17 @@ impl Analysis {
             world.known.remove(path);
             return;
         }
+        // The watcher reports a file this session already read (it wrote the file and read it
+        // back, or another session's change reached it first): the same text parses the same.
+        if let DiskFile::Text(text) = &file
+            && !world.skipped.contains_key(path)
+            && world.index.text_at(path).is_some_and(|it| Arc::ptr_eq(it, text) || **it == **text)
+        {
+            return;
+        }
         let text = self.disk_text(world, path, file);
         touched.insert(path.to_string());
-        self.write(world, path, text, touched, everything);
+        self.write(world, path, text, pending);
     }
 
     /// The text a file has on disk (`None`: gone or unreadable), with the world's record of
@@ -457,7 +483,7 @@ impl Analysis {
                 })
                 .collect()
         };
-        let (mut ignored, mut everything) = (BTreeSet::new(), true);
+        let mut pending = None;
         for (path, document) in open {
             if path == config::FILE_NAME || !workspace::wanted(&path) {
                 continue;
@@ -466,8 +492,10 @@ impl Analysis {
             if world.index.text_at(&path).is_some_and(|it| **it == *document.text) {
                 continue;
             }
-            self.write(world, &path, Some(Arc::from(document.text)), &mut ignored, &mut everything);
+            self.write(world, &path, Some(Arc::from(document.text)), &mut pending);
         }
+        // Everything is published after a load: which files changed does not matter.
+        self.settle(world, pending, &mut BTreeSet::new(), &mut true);
         if let Some((error, _)) = &world.config_error {
             let message = format!("taskmark: {error}; using the defaults until it is fixed");
             self.send(Outgoing::Log { level: MessageType::WARNING, message: message.clone() });
