@@ -186,7 +186,9 @@ pub async fn change<D: Desk, X: Send>(
     + Send
     + Sync,
 ) -> Result<(X, Option<Written>), D::Error> {
+    let arrived = Instant::now();
     let mut turn = desk.turn().lock_owned().await;
+    let turn_waited = arrived.elapsed();
     let me = desk.name();
     let elsewhere = desk.open_elsewhere();
     let started = Instant::now();
@@ -211,6 +213,7 @@ pub async fn change<D: Desk, X: Send>(
         });
         tracing::debug!(
             change = label,
+            turn_us = turn_waited.as_micros() as u64,
             locked_us = locked.as_micros() as u64,
             planned_us = planned_in.as_micros() as u64,
             written_us = started.elapsed().as_micros() as u64,

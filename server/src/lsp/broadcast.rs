@@ -158,9 +158,11 @@ impl Target {
         }
     }
 
-    /// Has the session read `paths` from disk again (the daemon wrote them), and waits until its
-    /// world has them.
-    async fn reread(&self, paths: &[String]) {
+    /// Has the session read `paths` from disk again (the daemon wrote them). Not waited for:
+    /// the session's own requests and deliveries wait until it is caught up, so whatever it
+    /// answers or plans next sees the files; the workspace's next change, planned in another
+    /// session, does not need this one's view of the disk.
+    fn reread(&self, paths: &[String]) {
         // Its open documents are its editor's: the disk does not count for them.
         let paths: Vec<String> = {
             let world = self.shared.read();
@@ -171,7 +173,6 @@ impl Target {
         }
         let sequence = self.shared.submit();
         let _ = self.jobs.send(Job::Written { paths, sequence });
-        self.shared.caught_up().await;
     }
 
     /// Sends an edit of the session's open buffers, then waits until the editor's changes are
@@ -307,7 +308,7 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
             ))
             .await,
     }
-    target.reread(&change.files).await;
+    target.reread(&change.files);
 }
 
 /// The same change planned against this editor's own buffers, for the documents it has open.
@@ -443,7 +444,7 @@ pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement)
                         }
                     }
                 }
-                target.reread(&paths).await;
+                target.reread(&paths);
             };
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());

@@ -83,6 +83,9 @@ impl LanguageServer {
                 "rootUri": uri.as_str(),
                 "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
                 "capabilities": {},
+                // An agent asks for diagnostics (the `check` tool); pushed ones would only pile up
+                // unread on the connection after every change, for the next call to parse first.
+                "initializationOptions": { "diagnostics": "pull" },
             }),
         );
         if let Err(failure) = initialized {
