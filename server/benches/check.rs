@@ -9,6 +9,8 @@
 
 #[allow(dead_code)] // The keystroke benchmark's one-tracker workspace is not used here.
 mod generate;
+#[allow(dead_code)] // The percentiles and resident-set reader the latency benchmarks use.
+mod measure;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -222,7 +224,7 @@ struct Report {
     parse: Timing,
     check: Timing,
     check_peak_kb: u64,
-    /// The same check run by the `taskmark` binary (see [`binary_check_peak_kb`]).
+    /// The same check run by the `taskmark` binary.
     binary_peak_kb: u64,
     check_details: CheckRun,
 }
@@ -262,36 +264,11 @@ fn measure_workspace(name: &str, root: &Path, runs: usize, cold: bool) -> anyhow
     let check = Timing::of(best.files, best.bytes, children.iter().map(|it| it.total).collect());
     let check_peak_kb = children.iter().map(|it| it.peak_kb).max().unwrap_or(0);
     prepare()?;
-    let binary_peak_kb = binary_check_peak_kb(root)?;
+    // The in-process figure leaves out the code the binary maps for its other commands (the
+    // language server, the daemon, MCP), about 15 MB of it resident: at 5,000 files that is the
+    // difference between under and over twice the bytes read.
+    let binary_peak_kb = measure::binary_check(root)?.peak_kb;
     Ok(Report { name: name.to_string(), read, parse, check, check_peak_kb, binary_peak_kb, check_details: best })
-}
-
-/// The peak resident set of the `taskmark` binary's own `check --no-baseline` of `root`, in
-/// KiB. The in-process figure leaves out the code the binary maps for its other commands (the
-/// language server, the daemon, MCP), about 15 MB of it resident: at 5,000 files that is the
-/// difference between under and over twice the bytes read.
-fn binary_check_peak_kb(root: &Path) -> anyhow::Result<u64> {
-    let child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline", "--format", "json", "--root"])
-        .arg(root)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("cannot run taskmark check")?;
-    let pid = libc::pid_t::try_from(child.id()).context("a process id")?;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is this process's child, not yet waited for; both pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    ensure!(waited == pid, "cannot wait for taskmark check: {}", std::io::Error::last_os_error());
-    // Diagnostics found exit 1; anything else is a failure.
-    ensure!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
-        "taskmark check of {} failed (wait status {status})",
-        root.display()
-    );
-    Ok(u64::try_from(usage.ru_maxrss).unwrap_or(0))
 }
 
 /// Empties the kernel's page cache so the next measurement reads from the disk.

@@ -16,6 +16,7 @@
 mod generate;
 #[path = "../../tests/support/lsp_client.rs"]
 mod lsp_client;
+#[allow(dead_code)] // The binary's check only the check and lsp benchmarks run.
 mod measure;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,10 @@
-//! What the benchmarks share for reporting: percentiles and a process's resident memory.
+//! What the benchmarks share for reporting: percentiles, a process's resident memory, and the
+//! `taskmark` binary's own `check` timed and measured.
 
-use anyhow::Context;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
 
 /// The `at`-th percentile (0 to 100) of `samples`, nearest rank.
 pub fn percentile(samples: &[f64], at: f64) -> f64 {
@@ -18,4 +22,39 @@ pub fn resident_kb(pid: u32) -> anyhow::Result<u64> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|it| it.trim().trim_end_matches("kB").trim().parse().ok())
         .context("no VmRSS in /proc/PID/status")
+}
+
+/// One run of the `taskmark` binary's `check --no-baseline` (its report thrown away).
+pub struct BinaryCheck {
+    pub elapsed: Duration,
+    /// The process's peak resident set in KiB (wait4's `ru_maxrss`): with the code the binary
+    /// maps for its other commands, which a check run inside a benchmark does not have.
+    pub peak_kb: u64,
+}
+
+/// Runs the `taskmark` binary's `check --no-baseline` on `root`: exit 0 (nothing found) or 1
+/// (diagnostics found); anything else is a failure.
+pub fn binary_check(root: &Path) -> anyhow::Result<BinaryCheck> {
+    let started = Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline", "--format", "json", "--root"])
+        .arg(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot run taskmark check")?;
+    let pid = libc::pid_t::try_from(child.id()).context("a process id")?;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is this process's child, not yet waited for; both pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    ensure!(waited == pid, "cannot wait for taskmark check: {}", std::io::Error::last_os_error());
+    ensure!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+        "taskmark check of {} failed (wait status {status})",
+        root.display()
+    );
+    Ok(BinaryCheck { elapsed, peak_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0) })
 }
