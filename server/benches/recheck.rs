@@ -120,13 +120,14 @@ fn read_back_written_files(
     paths: &DiskPaths<'_>,
     written: Vec<(String, String)>,
 ) {
+    // As a session's analysis thread takes a batch: every file followed, settled once.
+    let mut pending = Pending::default();
     for (path, text) in written {
-        let mut pending = Pending::default();
         index.write_file(&path, Arc::from(text), |index, update| {
             store.follow(index, config, None, paths, update, &mut pending);
         });
-        store.settle(index, config, None, paths, pending);
     }
+    store.settle(index, config, None, paths, pending);
 }
 
 /// The processor time this thread has used, in ms: steadier than the clock on a shared machine
