@@ -116,7 +116,8 @@ pub struct Update {
     /// The file has or had phase places (written in two files): the phase rule runs again.
     pub phases: bool,
     /// The file was there before and kept its role and tracker, so the trackers' roles across
-    /// the workspace are as they were (an edit that keeps the file's class, as most do).
+    /// the workspace are as they were (an edit that keeps the file's class, as most do). Never
+    /// with `rebuilt`.
     pub roles_kept: bool,
 }
 

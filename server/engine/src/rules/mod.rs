@@ -379,7 +379,7 @@ impl DiagnosticStore {
         pending: &mut Pending,
     ) {
         pending.rebuilt |= update.rebuilt;
-        pending.roles_kept &= update.roles_kept && !update.rebuilt;
+        pending.roles_kept &= update.roles_kept;
         pending.added_or_removed |= update.added_or_removed;
         pending.phases |= update.phases;
         pending.changed.extend(update.tasks.iter().cloned());
@@ -483,7 +483,7 @@ impl DiagnosticStore {
         if !rebuilt {
             self.mirror.update(index, changed.iter());
         }
-        let cx = if roles_kept && !rebuilt {
+        let cx = if roles_kept {
             consistency::context_with_roles(self.shape.0.clone(), &self.mirror)
         } else {
             consistency::context(index, &self.mirror)
