@@ -70,19 +70,13 @@ async fn connect_or_start() -> Result<UnixStream, String> {
     let mut restarts = 0;
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
+    // The daemon started is reaped when it exits, never waited for here.
+    let reap = |mut daemon: std::process::Child| drop(std::thread::spawn(move || daemon.wait()));
     loop {
-        // The daemon started is reaped when it exits, never waited for here.
-        let reap = |mut daemon: std::process::Child| drop(std::thread::spawn(move || daemon.wait()));
-        match runtime_dir::connect_trusted_async().await {
-            Ok(None) => {}
-            Ok(Some(stream)) => {
-                reap(daemon);
-                return Ok(stream);
-            }
-            Err(reason) => {
-                reap(daemon);
-                return Err(reason);
-            }
+        // Connected (to the daemon started or to another), or a socket that cannot be trusted.
+        if let Some(outcome) = runtime_dir::connect_trusted_async().await.transpose() {
+            reap(daemon);
+            return outcome;
         }
         // The one started left without a socket: it found the lock held, by a daemon that was
         // ending (idle) as this editor came, or by one another editor started a moment ago.
