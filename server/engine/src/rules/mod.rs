@@ -63,7 +63,67 @@ pub fn check(
     baseline: Option<&Baseline<'_>>,
     paths: &dyn PathOracle,
 ) -> Vec<Diagnostic> {
-    DiagnosticStore::new(index, config, baseline, paths).all(index)
+    // A one-off check needs none of what a store keeps to follow later updates (the history,
+    // the dependents, the counted files: 5% of a check of 50,000 files).
+    Computed::new(index, config, baseline, paths).all(index)
+}
+
+/// Every rule's diagnostics over a whole index, as a store holds them.
+struct Computed {
+    files: FxHashMap<FileId, Arc<FileDiagnostics>>,
+    tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
+    phases: Vec<Diagnostic>,
+    shape: consistency::Shape,
+    mirror: consistency::Mirror,
+}
+
+impl Computed {
+    fn new(
+        index: &WorkspaceIndex,
+        config: &Config,
+        baseline: Option<&Baseline<'_>>,
+        paths: &dyn PathOracle,
+    ) -> Computed {
+        let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
+        let files: FxHashMap<FileId, Arc<FileDiagnostics>> = files
+            .par_iter()
+            .map(|file| (*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file))))
+            .collect();
+        let mirror = consistency::Mirror::of(index);
+        let cx = consistency::context(index, &mirror);
+        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().map(|(key, entry)| (key, &**entry)).collect();
+        let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
+            .par_iter()
+            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
+            .filter(|(_, diagnostics)| !diagnostics.is_empty())
+            .collect();
+        let mut sink = Sink { config, out: Vec::new() };
+        consistency::phases(index, &mut sink);
+        let shape = consistency::shape(&cx);
+        Computed { files, tasks, phases: sink.out, shape, mirror }
+    }
+
+    fn all(&self, index: &WorkspaceIndex) -> Vec<Diagnostic> {
+        all(&self.files, &self.tasks, &self.phases, index)
+    }
+}
+
+/// Every diagnostic of the three parts of a store, sorted.
+fn all(
+    files: &FxHashMap<FileId, Arc<FileDiagnostics>>,
+    tasks: &BTreeMap<TaskKey, Vec<Diagnostic>>,
+    phases: &[Diagnostic],
+    index: &WorkspaceIndex,
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = files
+        .values()
+        .flat_map(|it| it.iter())
+        .chain(tasks.values().flatten())
+        .chain(phases.iter())
+        .cloned()
+        .collect();
+    sort(&mut out, |file| index.path(file));
+    out
 }
 
 /// A workspace's diagnostics, kept by what they were computed from (a file's places, items and
@@ -322,26 +382,12 @@ impl DiagnosticStore {
         baseline: Option<&Baseline<'_>>,
         paths: &dyn PathOracle,
     ) -> DiagnosticStore {
-        let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
-        let files: FxHashMap<FileId, Arc<FileDiagnostics>> = files
-            .par_iter()
-            .map(|file| (*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file))))
-            .collect();
-        let mirror = consistency::Mirror::of(index);
-        let cx = consistency::context(index, &mirror);
-        let tasks: Vec<(&TaskKey, &TaskEntry)> = index.tasks().iter().map(|(key, entry)| (key, &**entry)).collect();
-        let tasks: BTreeMap<TaskKey, Vec<Diagnostic>> = tasks
-            .par_iter()
-            .map(|(task, entry)| ((*task).clone(), check_task(index, config, &cx, baseline, task, entry)))
-            .filter(|(_, diagnostics)| !diagnostics.is_empty())
-            .collect();
-        let mut sink = Sink { config, out: Vec::new() };
-        consistency::phases(index, &mut sink);
+        let Computed { files, tasks, phases, shape, mirror } = Computed::new(index, config, baseline, paths);
         DiagnosticStore {
             files,
             tasks,
-            phases: sink.out,
-            shape: consistency::shape(&cx),
+            phases,
+            shape,
             mirror,
             history: index.history(),
             dependents: Arc::new(dependents::Dependents::of(index)),
@@ -622,16 +668,7 @@ impl DiagnosticStore {
 
     /// Every diagnostic, sorted by path and position.
     pub fn all(&self, index: &WorkspaceIndex) -> Vec<Diagnostic> {
-        let mut out: Vec<Diagnostic> = self
-            .files
-            .values()
-            .flat_map(|it| it.iter())
-            .chain(self.tasks.values().flatten())
-            .chain(self.phases.iter())
-            .cloned()
-            .collect();
-        sort(&mut out, |file| index.path(file));
-        out
+        all(&self.files, &self.tasks, &self.phases, index)
     }
 
     /// The diagnostics of this store and of `after` (a copy of it that followed a change to the
