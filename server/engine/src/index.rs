@@ -670,9 +670,9 @@ impl WorkspaceIndex {
         // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts.
         let counts = learning_candidates(profile, &reparsed.old_places)
             != learning_candidates(profile, new_places_of(self, id, &reparsed.places))
-            || new_items
-                .iter()
-                .any(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+            || new_items.iter().any(|it| {
+                counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
+            })
             || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty());
         self.update_tasks(id, &reparsed.places, &touched);
         if counts && self.adapt_vocabularies(Some(tracker_id)) {
@@ -1060,17 +1060,22 @@ impl WorkspaceIndex {
         let current = &tracker.profile;
         let mut written: Vec<Written<'_>> = Vec::new();
         for entry in files {
-            let places =
-                entry.parsed.places.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, Some(&it.subject)));
-            let items = entry.parsed.items.iter().map(|it| (it.status, it.unknown.is_some(), &it.marker, None));
-            for (status, unknown, marker, subject) in places.chain(items) {
-                if counts_for_conventions(current, status, unknown, &marker.text) {
-                    written.push(Written {
-                        spelling: marker.spelling,
-                        text: &marker.text,
-                        scope: marker.scope,
-                        subject,
-                    });
+            let places = entry.parsed.places.iter().map(|it| {
+                (
+                    it.status,
+                    it.unknown.is_some(),
+                    it.marker.spelling,
+                    it.marker.text.as_str(),
+                    it.marker.scope,
+                    Some(&it.subject),
+                )
+            });
+            let items = entry.parsed.items.iter().map(|it| {
+                (it.status, it.unknown.is_some(), Spelling::Checkbox, it.state_text(&entry.text), Scope::Task, None)
+            });
+            for (status, unknown, spelling, text, scope, subject) in places.chain(items) {
+                if counts_for_conventions(current, status, unknown, text) {
+                    written.push(Written { spelling, text, scope, subject });
                 }
             }
         }
@@ -1087,12 +1092,15 @@ impl WorkspaceIndex {
                 Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
             };
             let markers = files.iter().flat_map(|entry| {
-                let places = entry.parsed.places.iter().map(|it| (it.status, &it.marker));
-                places.chain(entry.parsed.items.iter().map(|it| (it.status, &it.marker)))
+                let places =
+                    entry.parsed.places.iter().map(|it| (it.status, it.marker.spelling, it.marker.text.as_str()));
+                let items =
+                    entry.parsed.items.iter().map(|it| (it.status, Spelling::Checkbox, it.state_text(&entry.text)));
+                places.chain(items)
             });
             markers
-                .filter(|(it, marker)| {
-                    *it == Some(status) && spellings.contains(&marker.spelling) && own(marker.spelling, &marker.text)
+                .filter(|(it, spelling, text)| {
+                    *it == Some(status) && spellings.contains(spelling) && own(*spelling, text)
                 })
                 .count()
         };

@@ -186,7 +186,7 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Editability {
     Editable,
-    ReadOnly(String),
+    ReadOnly(&'static str),
 }
 
 /// One spot in one file that states a status.
@@ -214,9 +214,9 @@ pub struct Place {
     pub field_insert: Option<FieldInsert>,
     pub dependencies: Vec<Dependency>,
     /// Child places in the same file (the phases under a plan header).
-    pub child_places: Vec<usize>,
+    pub child_places: Children,
     /// Checkbox items under this place.
-    pub child_items: Vec<usize>,
+    pub child_items: Children,
     pub editable: Editability,
     /// For a heading that carries a done mark before its number (`### ✓ 221.`), the mark's range.
     pub done_mark: Option<TextRange>,
@@ -256,6 +256,57 @@ impl Place {
     }
 }
 
+/// A place's children among its file's places or items, by index: always a run of consecutive
+/// ones (the phases of a plan follow one another, as do the boxes under a section), kept as its
+/// bounds rather than a list of every index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Children {
+    start: u32,
+    end: u32,
+}
+
+impl Children {
+    /// No children is one value, wherever the run would have started: a place compares equal
+    /// however its file was parsed (whole, or in part after an edit).
+    pub fn new(indices: std::ops::Range<usize>) -> Children {
+        if indices.is_empty() {
+            return Children::default();
+        }
+        let bound = |it: usize| u32::try_from(it).unwrap_or(u32::MAX);
+        Children { start: bound(indices.start), end: bound(indices.end) }
+    }
+
+    pub fn iter(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The same children after the indices before them moved: each index through `moved`.
+    fn moved(self, moved: impl Fn(usize) -> usize) -> Children {
+        if self.is_empty() {
+            return self;
+        }
+        let start = moved(self.start as usize);
+        Children::new(start..start + self.len())
+    }
+}
+
+impl IntoIterator for Children {
+    type Item = usize;
+    type IntoIter = std::ops::Range<usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldInsert {
     pub at: crate::text::TextSize,
@@ -282,22 +333,25 @@ pub struct Dependency {
     pub range: TextRange,
 }
 
-/// A checkbox list item.
+/// A checkbox list item. A workspace holds hundreds of thousands (ten per plan phase), so it
+/// keeps only positions and small numbers: its marker is the one character between the
+/// brackets, and [`Item::marker`] builds the [`Marker`] when one is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
-    /// The character between the brackets.
-    pub marker: Marker,
+    /// The character between the brackets (a checkbox holds exactly one).
+    pub state: char,
+    /// Where that character is.
+    pub marker_range: TextRange,
     pub status: Option<StatusId>,
     /// Boxed, as in [`Place`]: few items have one.
     pub unknown: Option<Box<Unknown>>,
     pub line: TextRange,
     /// Nesting depth among checkbox items (0 = top level).
     pub depth: u32,
-    /// Indices into the file's items and places, as `u32` (a file holds far fewer than 2^32):
-    /// a workspace holds hundreds of thousands of items.
-    pub parent_item: Option<u32>,
+    /// The checkbox item this one is nested in.
+    pub parent_item: Option<Slot>,
     /// The place this item belongs to (a phase, a task section), if any.
-    pub owner: Option<u32>,
+    pub owner: Option<Slot>,
     /// The item's text after the box.
     pub text: TextRange,
 }
@@ -305,19 +359,46 @@ pub struct Item {
 impl Item {
     /// The index of the checkbox item this one is nested in.
     pub fn parent(&self) -> Option<usize> {
-        self.parent_item.map(|it| it as usize)
+        self.parent_item.map(Slot::index)
     }
 
     /// The index of the place this item belongs to.
     pub fn owner_place(&self) -> Option<usize> {
-        self.owner.map(|it| it as usize)
+        self.owner.map(Slot::index)
+    }
+
+    /// The character between the brackets, as the file has it (`text` is the file's text).
+    pub fn state_text<'a>(&self, text: &'a str) -> &'a str {
+        text.get(self.marker_range.start().into()..self.marker_range.end().into()).unwrap_or_default()
+    }
+
+    /// The box's marker, as a place's is kept (a one-character text is held inline: building
+    /// one allocates nothing).
+    pub fn marker(&self) -> Marker {
+        Marker {
+            range: self.marker_range,
+            text: SmolStr::new(self.state.encode_utf8(&mut [0; 4])),
+            spelling: Spelling::Checkbox,
+            scope: Scope::Task,
+        }
     }
 }
 
-/// An index into a file's items or places as an item keeps it (a file's text, and so its
-/// count of either, is under 4 GiB).
-pub fn slot(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(u32::MAX)
+/// An index into a file's items or places as an item keeps it: one more than the index, so that
+/// an absent one takes no room of its own (`Option<Slot>` is four bytes, and a file's text, and
+/// so its count of either, is under 4 GiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slot(std::num::NonZeroU32);
+
+impl Slot {
+    pub fn new(index: usize) -> Slot {
+        let stored = u32::try_from(index).ok().and_then(|it| it.checked_add(1)).unwrap_or(u32::MAX);
+        Slot(std::num::NonZeroU32::new(stored).unwrap_or(std::num::NonZeroU32::MAX))
+    }
+
+    pub fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
 }
 
 /// A link from a tracker place to a plan, report or spec file.
@@ -498,23 +579,19 @@ impl Moved {
         for dependency in dependencies {
             dependency.range = self.range(dependency.range);
         }
-        for child in child_places {
-            *child = self.place_index(*child);
-        }
-        for child in child_items {
-            *child = self.item_index(*child);
-        }
+        *child_places = child_places.moved(|it| self.place_index(it));
+        *child_items = child_items.moved(|it| self.item_index(it));
         *done_mark = done_mark.map(|it| self.range(it));
         *heading_number = heading_number.map(|it| self.range(it));
         *extent = self.range(*extent);
     }
 
     pub fn item(&self, item: &mut Item) {
-        let Item { marker, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
-        self.marker(marker);
+        let Item { state: _, marker_range, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
+        *marker_range = self.range(*marker_range);
         *line = self.range(*line);
-        *parent_item = parent_item.map(|it| slot(self.item_index(it as usize)));
-        *owner = owner.map(|it| slot(self.place_index(it as usize)));
+        *parent_item = parent_item.map(|it| Slot::new(self.item_index(it.index())));
+        *owner = owner.map(|it| Slot::new(self.place_index(it.index())));
         *text = self.range(*text);
     }
 

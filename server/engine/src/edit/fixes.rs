@@ -135,10 +135,10 @@ fn plan(
         }
         FixHint::CloseChildren { parent } => {
             let parsed = index.parsed(file);
-            let (items, places, marker): (Vec<usize>, Vec<usize>, &crate::model::Marker) = match parent {
+            let (items, places, marker): (Vec<usize>, Vec<usize>, crate::model::Marker) = match parent {
                 Parent::Place(position) => {
                     let place = &parsed.places[*position];
-                    (place.child_items.clone(), place.child_places.clone(), &place.marker)
+                    (place.child_items.iter().collect(), place.child_places.iter().collect(), place.marker.clone())
                 }
                 Parent::Item(position) => (
                     parsed
@@ -149,7 +149,7 @@ fn plan(
                         .map(|(at, _)| at)
                         .collect(),
                     Vec::new(),
-                    &parsed.items[*position].marker,
+                    parsed.items[*position].marker(),
                 ),
             };
             if choice == 0 {
@@ -161,7 +161,7 @@ fn plan(
                     if item.status.is_some_and(|it| !profile.kind(it).is_closed())
                         && let Some(done) = &done_box
                     {
-                        change.edit(index, file, TextEdit::replace(item.marker.range, done.clone()));
+                        change.edit(index, file, TextEdit::replace(item.marker_range, done.clone()));
                     }
                 }
                 for child in places.iter().filter_map(|it| parsed.places.get(*it)) {

@@ -123,7 +123,7 @@ impl Planner<'_> {
             if let Editability::ReadOnly(reason) = &place.editable {
                 return Err(Refusal::NotEditable {
                     path: self.index.path(place_ref.file).to_string(),
-                    reason: reason.clone(),
+                    reason: reason.to_string(),
                 });
             }
             let Some(text) = self.profile.status(want).spelled(place.marker.spelling) else {
@@ -185,7 +185,7 @@ impl Planner<'_> {
         let kinds = place
             .child_places
             .iter()
-            .filter_map(|it| parsed.places.get(*it))
+            .filter_map(|it| parsed.places.get(it))
             .filter_map(|it| it.status.map(|status| self.profile.kind(status)));
         let Some(derived) = children::derived_kind(kinds) else { return Ok(()) };
         if self.profile.kind(want).progress() < derived.progress() {

@@ -139,8 +139,7 @@ pub struct DocumentSymbol {
 pub fn document_symbols(index: &WorkspaceIndex, file: FileId) -> Vec<DocumentSymbol> {
     let parsed = index.parsed(file);
     let text = index.text(file);
-    let nested: std::collections::HashSet<usize> =
-        parsed.places.iter().flat_map(|it| it.child_places.iter().copied()).collect();
+    let nested: std::collections::HashSet<usize> = parsed.places.iter().flat_map(|it| it.child_places.iter()).collect();
     let symbol = |place: &Place| -> DocumentSymbol {
         let (name, kind) = match &place.subject {
             Subject::Task(task) => match place.title.as_deref().filter(|it| !it.is_empty()) {
@@ -171,8 +170,8 @@ pub fn document_symbols(index: &WorkspaceIndex, file: FileId) -> Vec<DocumentSym
             continue;
         }
         let mut parent = symbol(place);
-        for child in &place.child_places {
-            if let Some(child) = parsed.places.get(*child) {
+        for child in place.child_places {
+            if let Some(child) = parsed.places.get(child) {
                 let child = symbol(child);
                 parent.range = parent.range.cover(child.range);
                 parent.children.push(child);

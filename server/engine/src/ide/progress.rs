@@ -34,7 +34,7 @@ pub fn progress_hints(index: &WorkspaceIndex, file: FileId) -> Vec<ProgressHint>
                     boxes_done: place
                         .child_items
                         .iter()
-                        .filter_map(|it| parsed.items.get(*it))
+                        .filter_map(|it| parsed.items.get(it))
                         .filter(|it| it.status.zip(profile).is_some_and(|(status, p)| p.kind(status) == Kind::Done))
                         .count(),
                     boxes: place.child_items.len(),

@@ -242,8 +242,8 @@ impl Side {
             let owner = item.owner_place().and_then(|it| parsed.places.get(it)).map(|it| subject_key(&it.subject));
             let words = format!(
                 "{}{}",
-                &text[TextRange::new(item.line.start(), item.marker.range.start())],
-                &text[TextRange::new(item.marker.range.end(), item.line.end())]
+                &text[TextRange::new(item.line.start(), item.marker_range.start())],
+                &text[TextRange::new(item.marker_range.end(), item.line.end())]
             );
             let name = format!("box {} {}", owner.unwrap_or_default(), words.trim());
             let count = boxes.entry(name.clone()).or_default();
@@ -253,16 +253,16 @@ impl Side {
                 subject.clone(),
                 SubjectView {
                     status: item.status.map(|it| profile.status(it).id.clone()),
-                    scope: item.marker.scope,
+                    scope: Scope::Task,
                     title: None,
-                    shown: format!("[{}]", item.marker.text),
+                    shown: format!("[{}]", item.state),
                 },
             );
             self.slots.push(Slot {
                 key: SlotKey::Marker { subject: subject.clone(), kind: PlaceKind::ChecklistTask, n: 0 },
-                range: item.marker.range,
-                value: text[item.marker.range].to_string(),
-                spelling: Some((Spelling::Checkbox, item.marker.scope)),
+                range: item.marker_range,
+                value: text[item.marker_range].to_string(),
+                spelling: Some((Spelling::Checkbox, Scope::Task)),
             });
         }
     }

@@ -54,7 +54,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut place =
         place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
     if !status.exact {
-        place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value".into());
+        place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value");
     }
     if let Yaml::Map(entries) = &yaml {
         place.fields = entries
@@ -82,13 +82,14 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let index = out.places.len();
     out.places.push(place);
     let outline = Outline::new(text);
-    let mut children = Vec::new();
+    // Both blocks' boxes are the task's: pushed one block after the other, they are one run.
+    let first_item = out.items.len();
     for (begin, end) in [("<!-- AC:BEGIN -->", "<!-- AC:END -->"), ("<!-- DOD:BEGIN -->", "<!-- DOD:END -->")] {
         if let Some(start) = text.find(begin) {
             let stop = text[start..].find(end).map_or(text.len(), |it| start + it);
-            children.extend(collect_items(cx, text, &outline, range(start, stop), Some(index), &mut out.items));
+            collect_items(cx, text, &outline, range(start, stop), Some(index), &mut out.items);
         }
     }
-    out.places[index].child_items = children;
+    out.places[index].child_items = crate::model::Children::new(first_item..out.items.len());
     out
 }

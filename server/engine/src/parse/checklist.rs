@@ -59,7 +59,7 @@ pub(crate) fn read_item_text(profile: &Profile, text: &str, item: &mut Item) {
         }
         return;
     }
-    if item.status.is_some() || item.marker.text != "~" || !says_progress(words) {
+    if item.status.is_some() || item.state != '~' || !says_progress(words) {
         return;
     }
     let (Some(unknown), Some(active)) = (item.unknown.as_mut(), status_of_kind(profile, Kind::Active)) else {

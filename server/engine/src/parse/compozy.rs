@@ -120,7 +120,7 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut place =
         place(cx, Subject::Task(key), PlaceKind::Frontmatter, text, status.range, Spelling::Word, Scope::Task);
     if !status.exact {
-        place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value".into());
+        place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value");
     }
     place.title = outline.headings.first().map(|it| text[it.content].to_string());
     let index = out.places.len();

@@ -16,7 +16,9 @@ pub(crate) mod todo;
 
 use crate::layout::{Classification, Role};
 use crate::markdown::{self, Outline};
-use crate::model::{Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Subject};
+use crate::model::{
+    Children, Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Slot, Subject,
+};
 use crate::text::{TextRange, range};
 use crate::vocabulary::{Lookup, Profile, Scope, Spelling};
 
@@ -125,8 +127,8 @@ pub(crate) fn place(
         fields: Vec::new(),
         field_insert: None,
         dependencies: Vec::new(),
-        child_places: Vec::new(),
-        child_items: Vec::new(),
+        child_places: Children::default(),
+        child_items: Children::default(),
         editable: Editability::Editable,
         done_mark: None,
         heading_number: None,
@@ -160,8 +162,8 @@ pub(crate) fn collect_items(
     within: TextRange,
     owner: Option<usize>,
     items: &mut Vec<Item>,
-) -> Vec<usize> {
-    let mut added = Vec::new();
+) -> Children {
+    let first = items.len();
     // Open checkbox ancestors: (depth, item index, end of its range).
     let mut stack: Vec<(u32, usize, crate::text::TextSize)> = Vec::new();
     for (list_item, line, checkbox) in outline.checkboxes(text, within) {
@@ -170,15 +172,10 @@ pub(crate) fn collect_items(
             stack.pop();
         }
         let index = items.len();
-        items.push(Item {
-            parent_item: stack.last().map(|it| crate::model::slot(it.1)),
-            owner: owner.map(crate::model::slot),
-            ..item
-        });
+        items.push(Item { parent_item: stack.last().map(|it| Slot::new(it.1)), owner: owner.map(Slot::new), ..item });
         stack.push((list_item.depth, index, list_item.range.end()));
-        added.push(index);
     }
-    added
+    Children::new(first..items.len())
 }
 
 pub(crate) fn item_from_checkbox(
@@ -188,7 +185,11 @@ pub(crate) fn item_from_checkbox(
     checkbox: &markdown::CheckboxLine<'_>,
     depth: u32,
 ) -> Option<Item> {
-    let state_char = checkbox.state.chars().next()?;
+    let mut chars = checkbox.state.chars();
+    let state_char = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
     let known = cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char));
     // `- [P] tasks = ...` and `- [1] footnote`: a letter or digit that is no status of this
     // vocabulary is a tag, not a checkbox.
@@ -203,12 +204,8 @@ pub(crate) fn item_from_checkbox(
         Lookup::Unknown(unknown) => (unknown.stands_for, Some(unknown)),
     };
     let mut item = Item {
-        marker: Marker {
-            range: marker_range,
-            text: checkbox.state.into(),
-            spelling: Spelling::Checkbox,
-            scope: Scope::Task,
-        },
+        state: state_char,
+        marker_range,
         status,
         unknown: unknown.map(Box::new),
         line,

@@ -65,7 +65,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.places.push(row_place);
     }
     // The rows are the places pushed so far; the index place goes last.
-    index_place.child_places = (0..out.places.len()).collect();
+    index_place.child_places = crate::model::Children::new(0..out.places.len());
 
     if let Some(folder) = cx.path.split('/').rev().skip(1).find_map(pidea_status_folder) {
         let mut folder_place = place(
@@ -85,7 +85,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             }
             Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
         }
-        folder_place.editable = Editability::ReadOnly("the status folder is changed by moving the task folder".into());
+        folder_place.editable = Editability::ReadOnly("the status folder is changed by moving the task folder");
         out.places.push(folder_place);
     }
     let index = out.places.len();

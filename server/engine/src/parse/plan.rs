@@ -4,7 +4,7 @@
 use crate::layout;
 use crate::markdown::{self, Outline};
 use crate::model::{
-    Editability, Field, FieldInsert, FieldStyle, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey,
+    Children, Editability, Field, FieldInsert, FieldStyle, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey,
 };
 use crate::parse::{ParseContext, collect_items, field_from_line, is_timestamp_field, place, split_status_value};
 use crate::text::{TextRange, lines_with_offsets, range, size};
@@ -72,7 +72,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     // Phases first, so the header can list them as children.
     let mut parenthesized_style = false;
     let mut markdown_prefix: Option<String> = None;
-    let mut phase_indexes = Vec::new();
+    let first_phase_place = out.places.len();
     let container: std::sync::Arc<str> = std::sync::Arc::from(cx.path);
     for (heading_index, phase) in &phases {
         let heading = &outline.headings[*heading_index];
@@ -121,15 +121,16 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.places.push(place);
         let items = collect_items(cx, text, &outline, body, Some(index), &mut out.items);
         out.places[index].child_items = items;
-        phase_indexes.push(index);
     }
+    // The phases are the places pushed so far, one after another.
+    let phase_places = Children::new(first_phase_place..out.places.len());
     let style = if parenthesized_style {
         FieldStyle::Parenthesized
     } else {
         FieldStyle::Markdown { prefix: markdown_prefix.map_or_else(|| "- ".into(), SmolStr::from), date_only: false }
     };
-    for index in &phase_indexes {
-        if let Some(insert) = out.places[*index].field_insert.as_mut() {
+    for index in phase_places {
+        if let Some(insert) = out.places[index].field_insert.as_mut() {
             insert.style = style.clone();
         }
     }
@@ -139,7 +140,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         task.clone().map(|key| {
             let mut place = header_place(cx, key, text, status.range, Spelling::Json);
             if !status.exact {
-                place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value".into());
+                place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value");
             }
             place
         })
@@ -161,7 +162,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     if let Some(mut header) = header {
         header.fields =
             preamble_fields.into_iter().map(|(field, _)| field).filter(|field| cx.keeps_field(&field.name)).collect();
-        header.child_places = phase_indexes;
+        header.child_places = phase_places;
         header.title = outline.headings.first().filter(|it| it.level == 1).map(|it| text[it.content].to_string());
         out.places.push(header);
     }

@@ -203,9 +203,8 @@ impl Reader<'_> {
         place.marker.text = smol_str::SmolStr::new(format!("{json} (in completed_projects)"));
         place.status = Some(id);
         place.unknown = None;
-        place.editable = Editability::ReadOnly(
-            "the completed_projects entry has no status to change: move the entry by hand".into(),
-        );
+        place.editable =
+            Editability::ReadOnly("the completed_projects entry has no status to change: move the entry by hand");
         place.title = object.get_string("project_name").map(|it| it.value.to_string());
         place.extent = self.range(object.range);
         out.places.push(place);
@@ -260,7 +259,7 @@ impl Reader<'_> {
         let mut place: Place =
             place(self.cx, Subject::Task(key.clone()), kind, self.text, marker_range, Spelling::Json, Scope::Task);
         if self.text[marker_range] != *status.value {
-            place.editable = Editability::ReadOnly("the status string contains escapes".into());
+            place.editable = Editability::ReadOnly("the status string contains escapes");
         }
         place.title = object.get_string("project_name").map(|it| it.value.to_string());
         place.extent = self.range(object.range);

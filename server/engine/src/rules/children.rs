@@ -19,8 +19,8 @@ pub(super) fn place(
     let Some(profile) = index.profile(file) else { return };
     let parsed = &entry.parsed;
     let Some(status) = place.status else { return };
-    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it)).map(Child::Place);
-    let items = place.child_items.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item);
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
+    let items = place.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
     let under = summarize(phases.chain(items), profile);
     // A plan header behind its phases is `plan-status-stale`'s to report.
     let hint = place.kind != PlaceKind::PlanHeader;
@@ -85,14 +85,14 @@ impl Child<'_> {
     fn marker(&self) -> TextRange {
         match self {
             Child::Place(place) => place.marker.range,
-            Child::Item(item) => item.marker.range,
+            Child::Item(item) => item.marker_range,
         }
     }
 
     fn shown(&self) -> String {
         match self {
             Child::Place(place) => place.shown(),
-            Child::Item(item) => format!("[{}]", item.marker.text),
+            Child::Item(item) => format!("[{}]", item.state),
         }
     }
 
@@ -100,7 +100,7 @@ impl Child<'_> {
     fn describe(&self, text: &str) -> String {
         match self {
             Child::Place(place) => format!("{} {}", place.title.as_deref().unwrap_or("phase"), place.shown()),
-            Child::Item(item) => format!("[{}] {}", item.marker.text, &text[item.text]),
+            Child::Item(item) => format!("[{}] {}", item.state, &text[item.text]),
         }
     }
 }
@@ -206,7 +206,7 @@ fn stale_header(
     let phases: Vec<(&Place, Kind)> = place
         .child_places
         .iter()
-        .filter_map(|it| parsed.places.get(*it))
+        .filter_map(|it| parsed.places.get(it))
         .filter_map(|phase| Some((phase, profile.kind(phase.status?))))
         .collect();
     let Some(derived) = derived_header_kind(parsed, place, profile) else { return };
@@ -259,7 +259,7 @@ pub(crate) fn header_behind_phases(index: &WorkspaceIndex, place_ref: crate::ind
 /// What a plan header's phases add up to, never more than "under way" while a phase cannot be
 /// read (it may still be open).
 fn derived_header_kind(parsed: &ParsedFile, place: &Place, profile: &Profile) -> Option<Kind> {
-    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(*it));
+    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it));
     let mut derived = derived_kind(phases.clone().filter_map(|phase| Some(profile.kind(phase.status?))))?;
     if phases.clone().any(|it| it.status.is_none()) && derived.is_closed() {
         derived = Kind::Active;

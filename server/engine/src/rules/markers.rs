@@ -58,7 +58,7 @@ pub(super) fn item(index: &WorkspaceIndex, file: FileId, item: &Item, sink: &mut
         // A box is a sub-step, not a task's status, and checklists invent boxes freely: an
         // unknown one is worth a look, never a failed check.
         let cap = read_anyway(unknown).unwrap_or(Severity::Warning);
-        sink.push_capped(unknown_marker(file, profile, &item.marker, unknown, "checkbox"), cap);
+        sink.push_capped(unknown_marker(file, profile, &item.marker(), unknown, "checkbox"), cap);
     }
 }
 

@@ -115,13 +115,8 @@ fn all(
     phases: &[Diagnostic],
     index: &WorkspaceIndex,
 ) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = files
-        .values()
-        .flat_map(|it| it.iter())
-        .chain(tasks.values().flatten())
-        .chain(phases.iter())
-        .cloned()
-        .collect();
+    let mut out: Vec<Diagnostic> =
+        files.values().flat_map(|it| it.iter()).chain(tasks.values().flatten()).chain(phases.iter()).cloned().collect();
     sort(&mut out, |file| index.path(file));
     out
 }

@@ -78,7 +78,7 @@ fn summarises_its_phases(entry: &FileEntry, place: &Place, profile: &Profile, to
     let phases: Option<Vec<_>> = place
         .child_places
         .iter()
-        .map(|it| entry.parsed.places.get(*it).and_then(|phase| phase.status).map(|it| profile.kind(it)))
+        .map(|it| entry.parsed.places.get(it).and_then(|phase| phase.status).map(|it| profile.kind(it)))
         .collect();
     phases.and_then(|kinds| super::children::derived_kind(kinds.into_iter())) == Some(profile.kind(to))
 }

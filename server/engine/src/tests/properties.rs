@@ -328,8 +328,8 @@ proptest! {
                 }
             }
             for item in &entry.parsed.items {
-                prop_assert!(on_boundaries(text, item.marker.range));
-                prop_assert_eq!(&text[item.marker.range], item.marker.text.as_str());
+                prop_assert!(on_boundaries(text, item.marker_range));
+                prop_assert_eq!(&text[item.marker_range], item.state.to_string());
             }
             for link in &entry.parsed.links {
                 prop_assert!(on_boundaries(text, link.range));
