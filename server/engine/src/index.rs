@@ -1699,7 +1699,12 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
         (None, _) => ParsedFile::default(),
     };
     let mut parsed = parsed;
-    // Kept for as long as the file is indexed: no room grown for more.
+    // Kept for as long as the file is indexed: no room grown for more (a place's first field
+    // grows room for four, 256 bytes, where most places keep one or two).
+    for place in &mut parsed.places {
+        place.fields.shrink_to_fit();
+        place.dependencies.shrink_to_fit();
+    }
     parsed.places.shrink_to_fit();
     parsed.items.shrink_to_fit();
     parsed.links.shrink_to_fit();

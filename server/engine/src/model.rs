@@ -203,7 +203,7 @@ pub struct Place {
     pub trailing: Option<TextRange>,
     /// A status tag after an index line's title (`- [ ] 6.0 Title [DEFERRED]`) that refines the
     /// checkbox; when present and known it is the place's status.
-    pub tag: Option<Marker>,
+    pub tag: Option<Box<Marker>>,
     /// The marker's line, without its line break.
     pub line: TextRange,
     pub title: Option<String>,

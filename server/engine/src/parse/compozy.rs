@@ -57,12 +57,12 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             if let Lookup::Known(id) = cx.profile.lookup(Spelling::Bracket, tag_text, Scope::Task) {
                 let tag_start =
                     base + checkbox.text_start + len + (after[len..].len() - after[len..].trim_start().len()) + open;
-                place.tag = Some(Marker {
+                place.tag = Some(Box::new(Marker {
                     range: range(tag_start, tag_start + tag_text.len()),
                     text: tag_text.into(),
                     spelling: Spelling::Bracket,
                     scope: Scope::Task,
-                });
+                }));
                 place.status = Some(id);
                 place.unknown = None;
             }
