@@ -162,38 +162,83 @@ fn in_path_order(files: &[Option<Arc<FileEntry>>], entry: &mut TaskEntry) {
     entry.mentions.sort_by(|a, b| path(*a).cmp(path(*b)));
 }
 
-/// Adds what one file says of each task to the task table: its places (phases only create the
-/// entry), mentions and archive entries. Files must be added in id order.
-fn add_to_tasks(tasks: &mut TaskTable, file: FileId, entry: &FileEntry) {
+/// What a file says of a task, for the task table.
+#[derive(Debug, Clone, Copy)]
+enum Said {
+    /// A place (`states`: a status of the task itself, not of one of its phases; `archives`: it
+    /// puts the task away on purpose).
+    Place {
+        index: u32,
+        states: bool,
+        archives: bool,
+    },
+    Mention {
+        archives: bool,
+    },
+    /// An archive entry that states nothing more (`completed_projects`).
+    Archived,
+}
+
+/// What one file says of each task, in the file's order: its places (phases only name the
+/// task), mentions and archive entries.
+fn said_of(file: FileId, entry: &FileEntry) -> impl Iterator<Item = (&TaskKey, FileId, Said)> {
     let archived_file = matches!(
         entry.class.role,
         Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
     );
-    let archives = |task_entry: &mut TaskEntry| {
-        if task_entry.archived_in.last() != Some(&file) {
-            task_entry.archived_in.push(file);
-        }
-        task_entry.archived = true;
-    };
-    for (index, place) in entry.parsed.places.iter().enumerate() {
-        let Some(task) = place.task() else { continue };
-        let task_entry = Arc::make_mut(tasks.entry(task.clone()).or_default());
-        if matches!(place.subject, Subject::Task(_)) {
-            task_entry.places.push(PlaceRef { file, index });
-        }
-        if archived_file || place.kind == PlaceKind::ArchivedStateJson {
-            archives(task_entry);
+    // A place that only names a task the place before it named adds nothing (a plan's phases
+    // name the plan's task; listing each would be most of the list).
+    let mut named: Option<&TaskKey> = None;
+    let places = entry.parsed.places.iter().enumerate().filter_map(move |(index, place)| {
+        let task = place.task()?;
+        let said = Said::Place {
+            index: index as u32,
+            states: matches!(place.subject, Subject::Task(_)),
+            archives: archived_file || place.kind == PlaceKind::ArchivedStateJson,
+        };
+        let adds = !matches!(said, Said::Place { states: false, archives: false, .. }) || named != Some(task);
+        named = Some(task);
+        adds.then_some((task, file, said))
+    });
+    let mentions =
+        entry.parsed.mentions.iter().map(move |it| (&it.task, file, Said::Mention { archives: archived_file }));
+    let archived = entry.parsed.archived.iter().map(move |it| (it, file, Said::Archived));
+    places.chain(mentions).chain(archived)
+}
+
+/// Adds what one file says of each task to the task table. Files must be added in id order.
+fn add_to_tasks(tasks: &mut TaskTable, file: FileId, entry: &FileEntry) {
+    for (task, file, said) in said_of(file, entry) {
+        Arc::make_mut(tasks.entry(task.clone()).or_default()).add(file, said);
+    }
+}
+
+impl TaskEntry {
+    fn add(&mut self, file: FileId, said: Said) {
+        match said {
+            Said::Place { index, states, archives } => {
+                if states {
+                    self.places.push(PlaceRef { file, index: index as usize });
+                }
+                if archives {
+                    self.archive(file);
+                }
+            }
+            Said::Mention { archives } => {
+                self.mentions.push(file);
+                if archives {
+                    self.archive(file);
+                }
+            }
+            Said::Archived => self.archive(file),
         }
     }
-    for mention in &entry.parsed.mentions {
-        let task_entry = Arc::make_mut(tasks.entry(mention.task.clone()).or_default());
-        task_entry.mentions.push(file);
-        if archived_file {
-            archives(task_entry);
+
+    fn archive(&mut self, file: FileId) {
+        if self.archived_in.last() != Some(&file) {
+            self.archived_in.push(file);
         }
-    }
-    for task in &entry.parsed.archived {
-        archives(Arc::make_mut(tasks.entry(task.clone()).or_default()));
+        self.archived = true;
     }
 }
 
@@ -1060,22 +1105,19 @@ impl WorkspaceIndex {
         let current = &tracker.profile;
         let mut written: Vec<Written<'_>> = Vec::new();
         for entry in files {
-            let places = entry.parsed.places.iter().map(|it| {
-                (
-                    it.status,
-                    it.unknown.is_some(),
-                    it.marker.spelling,
-                    it.marker.text.as_str(),
-                    it.marker.scope,
-                    Some(&it.subject),
-                )
-            });
-            let items = entry.parsed.items.iter().map(|it| {
-                (it.status, it.unknown.is_some(), Spelling::Checkbox, it.state_text(&entry.text), Scope::Task, None)
-            });
-            for (status, unknown, spelling, text, scope, subject) in places.chain(items) {
-                if counts_for_conventions(current, status, unknown, text) {
-                    written.push(Written { spelling, text, scope, subject });
+            for it in &entry.parsed.places {
+                if counts_for_conventions(current, it.status, it.unknown.is_some(), &it.marker.text) {
+                    let marker = &it.marker;
+                    let (spelling, text, scope) = (marker.spelling, marker.text.as_str(), marker.scope);
+                    written.push(Written { spelling, text, scope, subject: Some(&it.subject) });
+                }
+            }
+            // A box's character is read from the item itself: its text is taken from the file
+            // (another memory access per item) only for the few boxes that count.
+            for it in &entry.parsed.items {
+                if counts_for_conventions(current, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4])) {
+                    let text = it.state_text(&entry.text);
+                    written.push(Written { spelling: Spelling::Checkbox, text, scope: Scope::Task, subject: None });
                 }
             }
         }
@@ -1091,18 +1133,23 @@ impl WorkspaceIndex {
                 Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
                 Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
             };
-            let markers = files.iter().flat_map(|entry| {
-                let places =
-                    entry.parsed.places.iter().map(|it| (it.status, it.marker.spelling, it.marker.text.as_str()));
-                let items =
-                    entry.parsed.items.iter().map(|it| (it.status, Spelling::Checkbox, it.state_text(&entry.text)));
-                places.chain(items)
-            });
-            markers
-                .filter(|(it, spelling, text)| {
-                    *it == Some(status) && spellings.contains(spelling) && own(*spelling, text)
+            let boxes = spellings.contains(&Spelling::Checkbox);
+            files
+                .iter()
+                .map(|entry| {
+                    let places = entry.parsed.places.iter().filter(|it| {
+                        it.status == Some(status)
+                            && spellings.contains(&it.marker.spelling)
+                            && own(it.marker.spelling, &it.marker.text)
+                    });
+                    let items = entry
+                        .parsed
+                        .items
+                        .iter()
+                        .filter(|it| boxes && it.status == Some(status) && def.checkbox.contains(&it.state));
+                    places.count() + items.count()
                 })
-                .count()
+                .sum()
         };
         let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
         if learned.is_empty() {
@@ -1121,14 +1168,46 @@ impl WorkspaceIndex {
         parse::backlog_statuses(&text).ok()
     }
 
+    /// The task table from scratch. What each file says of each task is listed in parallel, in
+    /// file order, and grouped by task in that order (a hash table numbers the tasks as they
+    /// come); each task's entry is built from its group, in parallel, and the table from the
+    /// entries sorted once by task, rather than by a tree search, with its string comparisons,
+    /// for every place on one thread.
     fn rebuild_tasks(&mut self) {
-        let mut tasks = TaskTable::new();
-        for (file, entry) in self.entries() {
-            add_to_tasks(&mut tasks, file, entry);
+        let said: Vec<(&TaskKey, FileId, Said)> = self
+            .files
+            .par_iter()
+            .enumerate()
+            .filter_map(|(id, entry)| Some((FileId(id as u32), entry.as_deref()?)))
+            .flat_map_iter(|(file, entry)| said_of(file, entry))
+            .collect();
+        let mut numbers: HashMap<&TaskKey, u32> = HashMap::new();
+        let mut groups: Vec<Vec<(FileId, Said)>> = Vec::new();
+        for (task, file, said) in said {
+            let next = groups.len() as u32;
+            let number = *numbers.entry(task).or_insert(next);
+            if number == next {
+                groups.push(Vec::new());
+            }
+            groups[number as usize].push((file, said));
         }
-        for entry in tasks.values_mut() {
-            in_path_order(&self.files, Arc::make_mut(entry));
-        }
+        let mut keys: Vec<(&TaskKey, u32)> = numbers.into_iter().collect();
+        keys.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let files = &self.files;
+        let tasks: Vec<(TaskKey, Arc<TaskEntry>)> = keys
+            .par_iter()
+            .map(|(task, number)| {
+                let mut entry = TaskEntry::default();
+                for (file, said) in &groups[*number as usize] {
+                    entry.add(*file, *said);
+                }
+                in_path_order(files, &mut entry);
+                ((*task).clone(), Arc::new(entry))
+            })
+            .collect();
+        drop(groups);
+        // Sorted: built at once, without a search per key.
+        let tasks: TaskTable = tasks.into_iter().collect();
         self.tasks = tasks;
         let links = self.section_links(None);
         let keys: Vec<&TaskKey> = self.tasks.keys().collect();
@@ -1201,7 +1280,12 @@ impl WorkspaceIndex {
             .into_iter()
             .flatten()
             .filter_map(|(file, link)| {
-                link.candidates(self.path(*file)).find_map(|candidate| self.by_path.get(&candidate).copied())
+                let mut found = None;
+                link.find_candidate(self.path(*file), |candidate| {
+                    found = self.by_path.get(candidate).copied();
+                    found.is_some()
+                });
+                found
             })
             .rfind(|file| plans.contains(file));
         linked.or_else(|| {
@@ -1289,7 +1373,11 @@ impl WorkspaceIndex {
 
     /// The vocabulary of the tracker that defines `task`.
     pub fn task_profile(&self, task: &TaskKey) -> Option<&Profile> {
-        let entry = self.tasks.get(task)?;
+        self.profile_of(self.tasks.get(task)?)
+    }
+
+    /// [`WorkspaceIndex::task_profile`] of a task entry already at hand.
+    pub fn profile_of(&self, entry: &TaskEntry) -> Option<&Profile> {
         entry.places.first().and_then(|it| self.profile(it.file))
     }
 
@@ -1398,7 +1486,11 @@ impl WorkspaceIndex {
     /// (`190_meta_system_optimization` against an archived `improve_maintenance_md_documentation`).
     /// Those entries are another task's, and are left out of this one's agreement.
     pub fn reused_id(&self, task: &TaskKey) -> Option<ReusedId> {
-        let entry = self.tasks.get(task)?;
+        self.reused_id_of(task, self.tasks.get(task)?)
+    }
+
+    /// [`WorkspaceIndex::reused_id`] of a task entry already at hand.
+    pub fn reused_id_of(&self, task: &TaskKey, entry: &TaskEntry) -> Option<ReusedId> {
         if !entry.places.iter().any(|it| self.place(*it).kind == PlaceKind::ArchivedStateJson) {
             return None;
         }
@@ -1441,6 +1533,11 @@ impl WorkspaceIndex {
     /// the current one, and only places whose marker is known.
     pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
         let Some(entry) = self.tasks.get(task) else { return Vec::new() };
+        self.agreeing_places_of(task, entry)
+    }
+
+    /// [`WorkspaceIndex::agreeing_places`] of a task entry already at hand.
+    pub fn agreeing_places_of(&self, task: &TaskKey, entry: &TaskEntry) -> Vec<PlaceRef> {
         let mut places: Vec<PlaceRef> = entry
             .places
             .iter()
@@ -1450,14 +1547,14 @@ impl WorkspaceIndex {
                 place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })
             .collect();
-        if let Some(reused) = self.reused_id(task) {
+        if let Some(reused) = self.reused_id_of(task, entry) {
             places.retain(|it| !reused.archived.contains(it));
         }
         // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
         let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));
         if let Some(speaker) = speaker
             && speaker.kind != PlaceKind::PlanHeader
-            && let (Some(status), Some(profile)) = (speaker.status, self.task_profile(task))
+            && let (Some(status), Some(profile)) = (speaker.status, self.profile_of(entry))
             && profile.hands_off(status)
         {
             places.retain(|it| self.place(*it).kind != PlaceKind::PlanHeader);
@@ -1468,8 +1565,13 @@ impl WorkspaceIndex {
     /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,
     /// mirrors after.
     pub fn task_status(&self, task: &TaskKey) -> Option<(PlaceRef, crate::vocabulary::StatusId)> {
-        let places = self.agreeing_places(task);
-        places
+        self.speaker(&self.agreeing_places(task))
+    }
+
+    /// The place that speaks for a task among its agreeing places, and its status: what
+    /// [`WorkspaceIndex::task_status`] gives, from agreeing places already at hand.
+    pub fn speaker(&self, agreeing: &[PlaceRef]) -> Option<(PlaceRef, crate::vocabulary::StatusId)> {
+        agreeing
             .iter()
             .min_by_key(|it| authority(self.place(**it).kind))
             .and_then(|it| Some((*it, self.place(*it).status?)))

@@ -426,10 +426,48 @@ impl Link {
             })
         })
     }
+
+    /// The first of [`Link::candidates`] that `accepts`. A plain target's candidates are built
+    /// one after the other in one buffer, and only the accepted one is kept: resolving the links
+    /// of a large tracker built and dropped several paths per link.
+    pub fn find_candidate(&self, from: &str, mut accepts: impl FnMut(&str) -> bool) -> Option<String> {
+        if self.absolute {
+            return None;
+        }
+        let target = self.target.split('#').next().unwrap_or(&self.target);
+        let folder = from.rsplit_once('/').map_or("", |(folder, _)| folder);
+        if !(plain(target) && (folder.is_empty() || plain(folder))) {
+            return self.candidates(from).find(|it| accepts(it));
+        }
+        // The file's folder, then each folder above it, as `candidates` gives them.
+        let folders = from.rmatch_indices('/').map(|(at, _)| &from[..at]).chain(std::iter::once(""));
+        let mut candidate = String::with_capacity(from.len() + target.len() + 1);
+        for folder in folders {
+            candidate.clear();
+            if !folder.is_empty() {
+                candidate.push_str(folder);
+                candidate.push('/');
+            }
+            candidate.push_str(target);
+            if accepts(&candidate) {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+}
+
+/// Whether a path is made of plain names only: no empty, `.` or `..` part. Nearly every link
+/// target and workspace path is, and joins as it is written.
+fn plain(path: &str) -> bool {
+    path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// `folder/target` with `.` and `..` resolved; `None` when `..` climbs above the root.
 fn join(folder: &str, target: &str) -> Option<String> {
+    if plain(target) && (folder.is_empty() || plain(folder)) {
+        return Some(if folder.is_empty() { target.to_string() } else { format!("{folder}/{target}") });
+    }
     let mut parts: Vec<&str> = folder.split('/').filter(|it| !it.is_empty()).collect();
     for part in target.split('/') {
         match part {

@@ -38,10 +38,21 @@ impl TimestampError {
 /// Parses a timestamp field's value. Trailing remarks (`2026-01-17 (estimated)`) are ignored.
 pub fn parse(value: &str) -> Result<Moment, TimestampError> {
     let value = value.trim().trim_matches('`').trim_matches('*').trim();
-    if value.starts_with('[') || value.starts_with('{') || value.starts_with('<') || value.contains("date -u") {
+    // A remark and the `date -u` placeholder both start with a space or a comma, which most
+    // values (`2026-01-17`, `2025-12-28T22:48:00Z`) have none of: they skip the searches.
+    let remarks = value.bytes().any(|it| it == b' ' || it == b',');
+    if value.starts_with('[')
+        || value.starts_with('{')
+        || value.starts_with('<')
+        || remarks && value.contains("date -u")
+    {
         return Err(TimestampError::Placeholder);
     }
-    let core = [" (", " - ", " — ", ", "].iter().filter_map(|it| value.find(it)).min().map_or(value, |at| &value[..at]);
+    let core = if remarks {
+        [" (", " - ", " — ", ", "].iter().filter_map(|it| value.find(it)).min().map_or(value, |at| &value[..at])
+    } else {
+        value
+    };
     let core = core.trim();
     if core.ends_with('Z') && core.len() > 7 {
         let before = &core[..core.len() - 1];
@@ -51,6 +62,40 @@ pub fn parse(value: &str) -> Result<Moment, TimestampError> {
             return Err(TimestampError::OffsetAndZulu);
         }
     }
+    if let Some(moment) = common_form(core) {
+        return Ok(moment);
+    }
+    general_form(core)
+}
+
+/// `2026-01-17` and `2025-12-28T22:48:00Z`, the forms nearly every tracker writes, read from
+/// their digits: the general parser below was most of what checking timestamps cost. `None`
+/// for anything else, and for digits that make no valid date or time (the general parser then
+/// says why); years from 1 to 9998 only, well inside what the general parser takes.
+fn common_form(core: &str) -> Option<Moment> {
+    let bytes = core.as_bytes();
+    let number = |at: std::ops::Range<usize>| -> Option<i16> {
+        bytes.get(at)?.iter().try_fold(0i16, |sum, it| it.is_ascii_digit().then(|| sum * 10 + i16::from(it - b'0')))
+    };
+    let at = |position: usize, byte: u8| bytes.get(position) == Some(&byte);
+    if !(at(4, b'-') && at(7, b'-')) {
+        return None;
+    }
+    let year = number(0..4).filter(|it| (1..=9998).contains(it))?;
+    let date = Date::new(year, i8::try_from(number(5..7)?).ok()?, i8::try_from(number(8..10)?).ok()?).ok()?;
+    match bytes.len() {
+        10 => Some(Moment { at: date.at(0, 0, 0, 0), date_only: true }),
+        20 if at(10, b'T') && at(13, b':') && at(16, b':') && at(19, b'Z') => {
+            let part = |at: std::ops::Range<usize>| number(at).and_then(|it| i8::try_from(it).ok());
+            let time = jiff::civil::Time::new(part(11..13)?, part(14..16)?, part(17..19)?, 0).ok()?;
+            Some(Moment { at: date.to_datetime(time), date_only: false })
+        }
+        _ => None,
+    }
+}
+
+/// Any other form trackers write, through jiff's parser.
+fn general_form(core: &str) -> Result<Moment, TimestampError> {
     if core.len() == 10 {
         return core
             .parse::<Date>()
@@ -107,6 +152,39 @@ mod tests {
         assert!(parse("2025-09-06 21:22").is_ok());
         assert!(parse("2026-01-17T12:23:06.000000").is_ok());
         assert!(parse("2026-01-17 (estimated)").is_ok());
+    }
+
+    #[test]
+    fn the_common_forms_read_as_the_general_parser_reads_them() {
+        let samples = [
+            "2026-01-17",
+            "2024-02-29",
+            "2023-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "0000-01-01",
+            "9999-12-31",
+            "2025-12-28T22:48:00Z",
+            "2025-12-28T24:00:00Z",
+            "2025-12-28T23:59:60Z",
+            "2025-12-28T23:60:00Z",
+            "9999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z",
+            "2025-12-28t22:48:00z",
+            "2025-1-28",
+            "2025/12/28",
+        ];
+        assert!(common_form("2026-01-17").is_some() && common_form("2025-12-28T22:48:00Z").is_some());
+        for sample in samples {
+            if let Some(fast) = common_form(sample) {
+                assert_eq!(Ok(fast), general_form(sample), "{sample}");
+            }
+        }
+        proptest::proptest!(|(value in "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?")| {
+            if let Some(fast) = common_form(&value) {
+                proptest::prop_assert_eq!(Ok(fast), general_form(&value));
+            }
+        });
     }
 
     #[test]

@@ -363,6 +363,23 @@ mod tests {
     }
 
     #[test]
+    fn the_first_accepted_candidate_is_the_one_candidates_would_give() {
+        let files = ["a/specs/1_x/plans/p.md", "specs/1_x/plans/p.md", "a/x.md", "x.md", "a/b/r.md"];
+        let accepts = |it: &str| files.contains(&it);
+        for target in
+            ["specs/1_x/plans/p.md", "1_x/plans/p.md", "x.md#top", "../x.md", "./b/r.md", "b//r.md", "nowhere.md"]
+        {
+            for from in ["a/specs/TODO.md", "a/b/c.md", "TODO.md", "a//b/c.md"] {
+                let it = link(target, range(0, 1), None);
+                let expected = it.candidates(from).find(|it| accepts(it));
+                assert_eq!(it.find_candidate(from, accepts), expected, "{target} from {from}");
+            }
+        }
+        let absolute = link("/x.md", range(0, 1), None);
+        assert_eq!(absolute.find_candidate("a/TODO.md", |_| true), None);
+    }
+
+    #[test]
     fn status_values_split_off_trailing_text() {
         let value = "[COMPLETED] -- all 7 phases";
         let (marker, trailing) = split_status_value(value, 10);

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{FixHint, Related, RuleCode, diagnostic};
 use crate::index::{PlaceRef, TaskEntry, WorkspaceIndex, authority};
 use crate::layout::{Family, Role};
@@ -34,7 +36,18 @@ pub(super) fn context_with_roles(roles: HashSet<(usize, Role)>, mirror: &Mirror)
 }
 
 pub(super) fn context(index: &WorkspaceIndex, mirror: &Mirror) -> Context {
-    let roles = index.entries().filter_map(|(_, file)| Some((file.tracker?, file.class.role))).collect();
+    let mut roles = HashSet::new();
+    let mut last = None;
+    for (_, file) in index.entries() {
+        // Neighbouring files mostly share their tracker and role: hashed once per run of them.
+        let role = file.tracker.map(|tracker| (tracker, file.class.role));
+        if role != last
+            && let Some(role) = role
+        {
+            roles.insert(role);
+        }
+        last = role;
+    }
     context_with_roles(roles, mirror)
 }
 
@@ -50,8 +63,16 @@ pub(super) struct Mirror {
 
 impl Mirror {
     pub(super) fn of(index: &WorkspaceIndex) -> Mirror {
+        // Counted in parallel: each task's places are read from all over the index.
+        let tasks: Vec<(&TaskKey, (usize, bool))> =
+            index.tasks().par_iter().filter_map(|(task, entry)| Some((task, counted(index, task, entry)?))).collect();
         let mut mirror = Mirror::default();
-        mirror.update(index, index.tasks().keys());
+        for (task, (tracker, listed)) in tasks {
+            let (with, all) = mirror.counts.entry(tracker).or_default();
+            *with += usize::from(listed);
+            *all += 1;
+            mirror.tasks.insert(task.clone(), (tracker, listed));
+        }
         mirror
     }
 
@@ -105,16 +126,18 @@ pub(super) fn task(
     entry: &TaskEntry,
     sink: &mut Sink<'_>,
 ) {
-    let Some(profile) = index.task_profile(task) else { return };
+    let Some(profile) = index.profile_of(entry) else { return };
     // An archived task's superseded plans are history (agreeing places leave them out); its
-    // current plan still says what became of the task.
-    mismatch(index, profile, task, &index.agreeing_places(task), baseline, sink);
-    reused_id(index, task, sink);
+    // current plan still says what became of the task. Found once for the task's rules.
+    let agreeing = index.agreeing_places_of(task, entry);
+    let status = index.speaker(&agreeing);
+    mismatch(index, profile, task, &agreeing, baseline, sink);
+    reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
-        orphan(index, cx, task, sink);
+        orphan(index, cx, task, entry, status, sink);
     }
-    dependencies(index, profile, task, sink);
+    dependencies(index, profile, task, entry, status, sink);
 }
 
 pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
@@ -390,8 +413,8 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
 }
 
 /// `id-reused` for an id handed out again (see [`WorkspaceIndex::reused_id`]).
-fn reused_id(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
-    let Some(reused) = index.reused_id(task) else { return };
+fn reused_id(index: &WorkspaceIndex, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
+    let Some(reused) = index.reused_id_of(task, entry) else { return };
     let Some(first) = reused.archived.first() else { return };
     let place = index.place(*first);
     let mut it = diagnostic(
@@ -411,9 +434,15 @@ fn reused_id(index: &WorkspaceIndex, task: &TaskKey, sink: &mut Sink<'_>) {
 }
 
 /// Stores of a tracker that every live task should appear in.
-fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<'_>) {
+fn orphan(
+    index: &WorkspaceIndex,
+    cx: &Context,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    status: Option<(PlaceRef, StatusId)>,
+    sink: &mut Sink<'_>,
+) {
     let roles = &cx.roles;
-    let Some(entry) = index.task(task) else { return };
     let Some(first) = entry.places.first().map(|it| it.file).or(entry.mentions.first().copied()) else { return };
     let Some(tracker_id) = index.entry(first).and_then(|it| it.tracker) else { return };
     let tracker = &index.trackers()[tracker_id];
@@ -436,9 +465,8 @@ fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<
             let todo_exists = has_role(Role::Todo);
             let state_exists = has_role(Role::StateJson);
             let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
-            let not_started = index
-                .task_status(task)
-                .zip(index.task_profile(task))
+            let not_started = status
+                .zip(index.profile_of(entry))
                 .is_some_and(|((_, status), profile)| profile.kind(status) == Kind::Todo);
             let expected_in_state = !not_started || cx.mirrored.contains(&tracker_id);
             if todo_exists && state_exists && in_todo && !in_state && expected_in_state {
@@ -499,13 +527,19 @@ fn orphan(index: &WorkspaceIndex, cx: &Context, task: &TaskKey, sink: &mut Sink<
     }
 }
 
-fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink: &mut Sink<'_>) {
-    let Some((speaker, status)) = index.task_status(task) else { return };
+fn dependencies(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    status: Option<(PlaceRef, StatusId)>,
+    sink: &mut Sink<'_>,
+) {
+    let Some((speaker, status)) = status else { return };
     let kind = profile.kind(status);
     if !matches!(kind, Kind::Active | Kind::Done) || profile.hands_off(status) {
         return;
     }
-    let Some(entry) = index.task(task) else { return };
     let mut seen: Vec<String> = Vec::new();
     for place_ref in &entry.places {
         let place = index.place(*place_ref);
@@ -515,10 +549,7 @@ fn dependencies(index: &WorkspaceIndex, profile: &Profile, task: &TaskKey, sink:
             }
             seen.push(dependency.id.clone());
             let Some(target) = index.resolve_dependency(task, &dependency.id) else { continue };
-            let target_entry = index.task(&target);
-            if target_entry.is_some_and(|it| it.archived) && index.task_status(&target).is_none() {
-                continue;
-            }
+            // A task without a status (archived, or none of its places read) has nothing to wait on.
             let Some((target_place, target_status)) = index.task_status(&target) else { continue };
             let target_profile = index.task_profile(&target).unwrap_or(profile);
             let target_kind = target_profile.kind(target_status);

@@ -15,7 +15,7 @@ pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
         return;
     }
     for timestamp_field in &entry.parsed.timestamps {
-        check_timestamp(file, timestamp_field, sink);
+        check_timestamp(file, timestamp_field, &timestamp::parse(&timestamp_field.value), sink);
     }
 }
 
@@ -59,10 +59,15 @@ pub(super) fn place(
     if !entry.class.role.is_tracker() {
         return;
     }
-    for field in place.fields.iter().filter(|it| is_timestamp_key(&it.name)) {
-        check_timestamp(file, field, sink);
+    // Each timestamp is parsed once, for both checks.
+    let stamps: Vec<Stamp> =
+        place.fields.iter().map(|it| is_timestamp_key(&it.name).then(|| timestamp::parse(&it.value))).collect();
+    for (field, stamp) in place.fields.iter().zip(&stamps) {
+        if let Some(parsed) = stamp {
+            check_timestamp(file, field, parsed, sink);
+        }
     }
-    check_order(file, &place.fields, sink);
+    check_order(file, &place.fields, &stamps, sink);
     // Required fields are a convention of the task sections, where the standard
     // defines them; state.json and plan phases carry their own timestamps.
     if place.kind != PlaceKind::TodoSection {
@@ -87,19 +92,27 @@ pub(super) fn place(
     }
 }
 
-fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
+/// A field's value read as a timestamp, when its name says it holds one.
+type Stamp = Option<Result<timestamp::Moment, timestamp::TimestampError>>;
+
+fn check_timestamp(
+    file: FileId,
+    field: &Field,
+    parsed: &Result<timestamp::Moment, timestamp::TimestampError>,
+    sink: &mut Sink<'_>,
+) {
     let value = field.value.trim();
     if value.is_empty() {
         return;
     }
-    if let Err(error) = timestamp::parse(value) {
+    if let Err(error) = parsed {
         let mut it = diagnostic(
             RuleCode::BadTimestamp,
             file,
             field.value_range,
             format!("{}: {}", field.name, error.describe(value)),
         );
-        if error == timestamp::TimestampError::OffsetAndZulu
+        if *error == timestamp::TimestampError::OffsetAndZulu
             && let Some(repaired) = field.value.trim_end().strip_suffix('Z')
         {
             it.fix = Some(FixHint::Replace {
@@ -116,7 +129,7 @@ fn check_timestamp(file: FileId, field: &Field, sink: &mut Sink<'_>) {
 /// and work may be redone after a later step (a second research round stamps `Researched` again
 /// after `Planned`), so only what cannot be redone is checked: nothing happens to a task after it
 /// was `Completed`, nor on a day before it was `Created`.
-fn check_order(file: FileId, fields: &[Field], sink: &mut Sink<'_>) {
+fn check_order(file: FileId, fields: &[Field], stamps: &[Stamp], sink: &mut Sink<'_>) {
     // Research, planning, work and revisions may happen more than once and be logged each
     // time; a task is created once and completed once.
     let once = |name: &str| ["Created", "Completed"].iter().any(|it| it.eq_ignore_ascii_case(name));
@@ -146,22 +159,28 @@ fn check_order(file: FileId, fields: &[Field], sink: &mut Sink<'_>) {
         }
     }
     let stamp = |name: &str| {
-        let field = fields.iter().find(|it| it.name.eq_ignore_ascii_case(name))?;
-        Some((field, timestamp::parse(&field.value).ok()?))
+        let position = fields.iter().position(|it| it.name.eq_ignore_ascii_case(name))?;
+        let parsed = stamps.get(position)?.as_ref()?.as_ref().ok()?;
+        Some((&fields[position], *parsed))
     };
-    let lifecycle = ["Researched", "Planned", "Started", "Blocked", "Abandoned"];
-    let stamped = || lifecycle.iter().filter_map(|name| stamp(name));
+    let (created, completed) = (stamp("Created"), stamp("Completed"));
+    if created.is_none() && completed.is_none() {
+        return;
+    }
+    // Each stamp parsed once.
+    let stamped: Vec<(&Field, timestamp::Moment)> =
+        ["Researched", "Planned", "Started", "Blocked", "Abandoned"].iter().filter_map(|name| stamp(name)).collect();
     // A date-only stamp on the day of a timed one is in order.
     let after = |a: &timestamp::Moment, b: &timestamp::Moment| {
         if a.date_only || b.date_only { a.at.date() > b.at.date() } else { a.at > b.at }
     };
-    let contradiction = match (stamp("Created"), stamp("Completed")) {
-        (_, Some(completed)) if let Some(later) = stamped().find(|(_, at)| after(at, &completed.1)) => {
-            Some((completed, later))
+    let contradiction = match (created, completed) {
+        (_, Some(completed)) if let Some(later) = stamped.iter().find(|(_, at)| after(at, &completed.1)) => {
+            Some((completed, *later))
         }
         (Some(created), _)
             if let Some(earlier) =
-                stamped().chain(stamp("Completed")).find(|(_, at)| at.at.date() < created.1.at.date()) =>
+                stamped.iter().copied().chain(completed).find(|(_, at)| at.at.date() < created.1.at.date()) =>
         {
             Some((earlier, created))
         }

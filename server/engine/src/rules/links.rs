@@ -38,11 +38,12 @@ pub(super) fn link(
 /// The first candidate of the link that exists, as a workspace path. Indexed and listed files
 /// are asked first: the oracle's `exists` may cost a file system lookup per candidate.
 pub(crate) fn resolve(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Link, from: &str) -> Option<String> {
+    // Most links name an indexed file, and most of those the first or second candidate: the
+    // rest are built only when no indexed file matches.
+    if let Some(indexed) = link.find_candidate(from, |it| index.file_id(it).is_some()) {
+        return Some(indexed);
+    }
     let candidates: Vec<String> = link.candidates(from).collect();
-    let found = candidates
-        .iter()
-        .find(|it| index.file_id(it).is_some())
-        .or_else(|| candidates.iter().find(|it| paths.known(it)))
-        .or_else(|| candidates.iter().find(|it| paths.exists(it)));
+    let found = candidates.iter().find(|it| paths.known(it)).or_else(|| candidates.iter().find(|it| paths.exists(it)));
     found.cloned()
 }

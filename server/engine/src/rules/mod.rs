@@ -260,16 +260,18 @@ impl FileDiagnostics {
         let parsed = &entry.parsed;
         let part = |origins: usize, diagnostics| Part { origins, diagnostics };
         let followed = fields::followed_requirements(index, file);
+        // Asked once: whether a plan is history looks up its task's current plan and status.
+        let history = index.is_history(file);
         FileDiagnostics {
-            whole: check_whole_file(index, config, baseline, file),
+            whole: check_whole_file(index, config, baseline, file, history),
             places: part(
                 parsed.places.len(),
-                in_chunks(parsed.places.len(), |range| check_places(index, config, file, &followed, range)),
+                in_chunks(parsed.places.len(), |range| check_places(index, config, file, history, &followed, range)),
             ),
-            items: part(parsed.items.len(), check_items(index, config, file, 0..parsed.items.len())),
+            items: part(parsed.items.len(), check_items(index, config, file, history, 0..parsed.items.len())),
             links: part(
                 parsed.links.len(),
-                in_chunks(parsed.links.len(), |range| check_links(index, config, paths, file, range)),
+                in_chunks(parsed.links.len(), |range| check_links(index, config, paths, file, history, range)),
             ),
             followed,
         }
@@ -300,15 +302,16 @@ impl FileDiagnostics {
         if fields::followed_requirements(index, file) != self.followed {
             return false;
         }
-        let fresh = check_places(index, config, file, &self.followed, edit.places.start..edit.places.new_end);
+        let history = index.is_history(file);
+        let fresh = check_places(index, config, file, history, &self.followed, edit.places.start..edit.places.new_end);
         if !self.places.follow(edit.places, fresh, file, edit) {
             return false;
         }
-        let fresh = check_items(index, config, file, edit.items.start..edit.items.new_end);
+        let fresh = check_items(index, config, file, history, edit.items.start..edit.items.new_end);
         if !self.items.follow(edit.items, fresh, file, edit) {
             return false;
         }
-        let fresh = check_links(index, config, paths, file, edit.links.start..edit.links.new_end);
+        let fresh = check_links(index, config, paths, file, history, edit.links.start..edit.links.new_end);
         self.links.follow(edit.links, fresh, file, edit)
     }
 }
@@ -603,7 +606,7 @@ impl DiagnosticStore {
             if index.entry(file).is_none() {
                 continue;
             }
-            let fresh = check_whole_file(index, config, baseline, file);
+            let fresh = check_whole_file(index, config, baseline, file, index.is_history(file));
             let stored = self.files.entry(file).or_default();
             if stored.whole != fresh {
                 touched.insert(file);
@@ -760,11 +763,12 @@ fn check_whole_file(
     config: &Config,
     baseline: Option<&Baseline<'_>>,
     file: FileId,
+    history: bool,
 ) -> Vec<Diagnostic> {
     let mut sink = Sink { config, out: Vec::new() };
     let Some(entry) = index.entry(file) else { return sink.out };
     markers::whole(file, entry, &mut sink);
-    if !index.is_history(file) {
+    if !history {
         fields::whole(file, entry, &mut sink);
         counters::file(index, file, &mut sink);
     }
@@ -793,11 +797,12 @@ fn check_places(
     index: &WorkspaceIndex,
     config: &Config,
     file: FileId,
+    history: bool,
     followed: &BTreeSet<String>,
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
-    if index.is_history(file) {
+    if history {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -817,10 +822,11 @@ fn check_items(
     index: &WorkspaceIndex,
     config: &Config,
     file: FileId,
+    history: bool,
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
-    if index.is_history(file) {
+    if history {
         return Vec::new();
     }
     let items = &entry.parsed.items;
@@ -846,10 +852,11 @@ fn check_links(
     config: &Config,
     paths: &dyn PathOracle,
     file: FileId,
+    history: bool,
     positions: Range<usize>,
 ) -> Vec<(usize, Diagnostic)> {
     let Some(entry) = index.entry(file) else { return Vec::new() };
-    if index.is_history(file) {
+    if history {
         return Vec::new();
     }
     let mut out = Vec::new();
