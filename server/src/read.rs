@@ -2,8 +2,9 @@
 //! device never ends), and never past a limit (reading stops there, not after).
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Why [`regular_file`] read nothing.
 #[derive(Debug)]
@@ -29,6 +30,67 @@ impl std::fmt::Display for ReadError {
 /// without following a symlink: `ELOOP` then), checks that it is a regular file of at most
 /// `limit` bytes and reads it, stopping at the limit.
 pub fn regular_file(path: &Path, limit: u64, follow_links: bool) -> Result<(fs::Metadata, Vec<u8>), ReadError> {
+    let (file, metadata) = open_regular(path, limit, follow_links)?;
+    let expected = metadata_len(&metadata);
+    Ok((metadata, read_rest(file, limit, expected)?))
+}
+
+/// [`regular_file`] read straight into a shared buffer of the size the file has when opened,
+/// which the caller can keep as it is (an index keeps every tracker file's text): no copy of
+/// every byte into an `Arc` of its own after the read. A file whose size changed while it was
+/// read is read again from its start, as [`regular_file`] reads it.
+pub fn regular_file_shared(path: &Path, limit: u64, follow_links: bool) -> Result<Arc<[u8]>, ReadError> {
+    let (mut file, metadata) = open_regular(path, limit, follow_links)?;
+    let size = metadata_len(&metadata);
+    let mut shared: Arc<[u8]> = std::iter::repeat_n(0, size).collect();
+    if let Some(buffer) = Arc::get_mut(&mut shared) {
+        let filled = fill(&mut file, buffer).map_err(ReadError::Io)?;
+        let mut probe = [0; 1];
+        if filled == size && read_retrying(&mut file, &mut probe).map_err(ReadError::Io)? == 0 {
+            return Ok(shared);
+        }
+    }
+    file.seek(io::SeekFrom::Start(0)).map_err(ReadError::Io)?;
+    Ok(Arc::from(read_rest(file, limit, size)?))
+}
+
+fn metadata_len(metadata: &fs::Metadata) -> usize {
+    usize::try_from(metadata.len()).unwrap_or(usize::MAX)
+}
+
+/// Reads until `buffer` is full or the file ends; how many bytes it read.
+fn fill(file: &mut fs::File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match read_retrying(file, &mut buffer[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}
+
+fn read_retrying(file: &mut fs::File, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buffer) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The rest of an open file, never more than `limit` bytes (`expected`: the size it had).
+fn read_rest(file: fs::File, limit: u64, expected: usize) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::with_capacity(expected);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` as [`regular_file`] does and checks what it is and its size.
+fn open_regular(path: &Path, limit: u64, follow_links: bool) -> Result<(fs::File, fs::Metadata), ReadError> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -47,12 +109,7 @@ pub fn regular_file(path: &Path, limit: u64, follow_links: bool) -> Result<(fs::
     if metadata.len() > limit {
         return Err(ReadError::TooLarge(metadata.len()));
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge(bytes.len() as u64));
-    }
-    Ok((metadata, bytes))
+    Ok((file, metadata))
 }
 
 fn kind(kind: &fs::FileType) -> &'static str {
@@ -70,4 +127,30 @@ fn kind(kind: &fs::FileType) -> &'static str {
         }
     }
     if kind.is_dir() { "folder" } else { "special file" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_read_holds_the_whole_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("TODO.md");
+        std::fs::write(&path, "# Tasks\n- [ ] one\n").expect("written");
+        let bytes = regular_file_shared(&path, 1000, false).expect("read");
+        assert_eq!(&bytes[..], b"# Tasks\n- [ ] one\n");
+        assert!(matches!(regular_file_shared(&path, 5, false), Err(ReadError::TooLarge(18))));
+    }
+
+    /// A file whose size is not what it holds (as one that grows while read, or a /proc file,
+    /// which says 0 bytes) is read again whole, not cut at the size it had.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_larger_than_its_size_said_is_read_whole() {
+        let path = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(path).expect("its size").len(), 0);
+        let bytes = regular_file_shared(path, 1 << 20, true).expect("read");
+        assert!(bytes.starts_with(b"Name:") && bytes.len() > 100, "{}", String::from_utf8_lossy(&bytes));
+    }
 }

@@ -316,9 +316,10 @@ pub fn read_text(path: &Path) -> Result<FileText, String> {
         None => 0,
         Some(first) => memchr::memchr_iter(0, &bytes[first..]).count(),
     };
-    // Valid UTF-8 (almost every file) is told by the fast check alone.
-    let invalid: usize = match std::str::from_utf8(&bytes) {
-        Ok(_) => 0,
+    // Valid UTF-8 (almost every file) is told by the fast check alone, done once.
+    let utf8 = std::str::from_utf8(&bytes).map(|_| ()).map_err(|error| error.valid_up_to());
+    let invalid: usize = match utf8 {
+        Ok(()) => 0,
         Err(_) => bytes.utf8_chunks().map(|it| it.invalid().len()).sum(),
     };
     if (nuls + invalid) * 10 > bytes.len() {
@@ -329,12 +330,13 @@ pub fn read_text(path: &Path) -> Result<FileText, String> {
             "a carriage return without a line feed at line {line} (classic Mac OS line breaks), which taskmark does not read; convert the file to LF or CRLF line breaks"
         ));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(FileText { text: Arc::from(text), lossy: None }),
-        Err(error) => {
-            let at = error.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            let line = text.as_bytes()[..at].iter().filter(|it| **it == b'\n').count() + 1;
+    match utf8 {
+        // SAFETY: the bytes are valid UTF-8 (checked above), and `str` has the layout of `[u8]`:
+        // the text is the buffer the file was read into, not a copy of it.
+        Ok(()) => Ok(FileText { text: unsafe { Arc::from_raw(Arc::into_raw(bytes) as *const str) }, lossy: None }),
+        Err(at) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let line = bytes[..at].iter().filter(|it| **it == b'\n').count() + 1;
             Ok(FileText {
                 text: Arc::from(text),
                 lossy: Some(format!(
@@ -346,9 +348,9 @@ pub fn read_text(path: &Path) -> Result<FileText, String> {
 }
 
 /// Reads a regular file of at most `limit` bytes, stopping at the limit rather than after.
-fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    match crate::read::regular_file(path, limit, true) {
-        Ok((_, bytes)) => Ok(bytes),
+fn read_bounded(path: &Path, limit: u64) -> Result<Arc<[u8]>, String> {
+    match crate::read::regular_file_shared(path, limit, true) {
+        Ok(bytes) => Ok(bytes),
         Err(crate::read::ReadError::Io(error)) => Err(format!("cannot read: {error}")),
         Err(crate::read::ReadError::TooLarge(size)) => Err(too_large(size, limit)),
         Err(not_regular) => Err(not_regular.to_string()),
