@@ -17,7 +17,7 @@ use crate::config::{StandardSetting, Vocabularies};
 use crate::conventions::{self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written};
 use crate::layout::{self, Classification, Family, Role};
 pub use crate::model::{FileId, PlaceRef};
-use crate::model::{ParsedFile, Place, PlaceKind, Subject, TaskKey};
+use crate::model::{Parsed, ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::parse::todo::{self, TodoLayout};
 use crate::parse::{self, ParseContext};
 use crate::profiles;
@@ -39,7 +39,7 @@ pub struct FileEntry {
     /// The text, kept for tracker files (edits and messages need it); prose keeps none.
     pub text: Arc<str>,
     line_index: OnceLock<Arc<LineIndex>>,
-    pub parsed: ParsedFile,
+    pub parsed: Parsed,
     /// For a spec-folder TODO.md, what an incremental re-parse of the next edit needs.
     todo_layout: Option<Box<TodoLayout>>,
     /// For a state.json, where its entries are: an edit inside one re-reads only that entry.
@@ -979,7 +979,7 @@ impl WorkspaceIndex {
     fn rebuild_trackers(&mut self) {
         let texts: HashMap<String, Arc<str>> =
             self.entries().map(|(_, it)| (it.path.clone(), it.text.clone())).collect();
-        let prose: Vec<(String, ParsedFile)> = self
+        let prose: Vec<(String, Parsed)> = self
             .entries()
             .filter(|(_, it)| it.class.role == Role::Prose)
             .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
@@ -1346,7 +1346,7 @@ impl WorkspaceIndex {
 
     pub fn parsed(&self, file: FileId) -> &ParsedFile {
         static EMPTY: OnceLock<ParsedFile> = OnceLock::new();
-        self.entry(file).map_or_else(|| EMPTY.get_or_init(ParsedFile::default), |it| &it.parsed)
+        self.entry(file).map_or_else(|| EMPTY.get_or_init(ParsedFile::default), |it| &*it.parsed)
     }
 
     pub fn place(&self, place: PlaceRef) -> &Place {
@@ -1818,7 +1818,7 @@ fn parse_entry(path: String, text: Arc<str>, class: Classification, tracker: Opt
         tracker: tracker.map(|it| it.0),
         text,
         line_index: OnceLock::new(),
-        parsed,
+        parsed: parsed.into(),
         todo_layout,
         json_layout,
     }

@@ -206,7 +206,7 @@ pub struct Place {
     pub tag: Option<Box<Marker>>,
     /// The marker's line, without its line break.
     pub line: TextRange,
-    pub title: Option<String>,
+    pub title: Option<Box<str>>,
     /// Metadata fields that belong to this place: timestamps, reasons.
     pub fields: Vec<Field>,
     /// Where a new field line goes (just after the last metadata line), and the prefix new
@@ -345,7 +345,6 @@ pub struct Item {
     pub status: Option<StatusId>,
     /// Boxed, as in [`Place`]: few items have one.
     pub unknown: Option<Box<Unknown>>,
-    pub line: TextRange,
     /// Nesting depth among checkbox items (0 = top level).
     pub depth: u32,
     /// The checkbox item this one is nested in.
@@ -365,6 +364,11 @@ impl Item {
     /// The index of the place this item belongs to.
     pub fn owner_place(&self) -> Option<usize> {
         self.owner.map(Slot::index)
+    }
+
+    /// The item's line, without its line break (`text` is the file's text).
+    pub fn line(&self, text: &str) -> TextRange {
+        crate::text::line_range_at(text, usize::from(self.marker_range.start()))
     }
 
     /// The character between the brackets, as the file has it (`text` is the file's text).
@@ -545,6 +549,52 @@ pub struct ParsedFile {
     pub standard: Option<Box<crate::conventions::StatusStandard>>,
 }
 
+/// A file's parse as the index keeps it: boxed, and a parse that found nothing (most prose
+/// documents, half the files of a large workspace) is no allocation at all, but the one empty
+/// parse every such file shares. Reads as a [`ParsedFile`]; writing to it boxes it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Parsed(Option<Box<ParsedFile>>);
+
+/// What every file with an empty parse reads.
+static EMPTY: ParsedFile = ParsedFile {
+    places: Vec::new(),
+    mentions: Vec::new(),
+    items: Vec::new(),
+    links: Vec::new(),
+    counters: None,
+    prose: Vec::new(),
+    timestamps: Vec::new(),
+    problems: Vec::new(),
+    archived: Vec::new(),
+    standard: None,
+};
+
+impl From<ParsedFile> for Parsed {
+    fn from(parsed: ParsedFile) -> Parsed {
+        Parsed((parsed != EMPTY).then(|| Box::new(parsed)))
+    }
+}
+
+impl std::ops::Deref for Parsed {
+    type Target = ParsedFile;
+
+    fn deref(&self) -> &ParsedFile {
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+impl std::ops::DerefMut for Parsed {
+    fn deref_mut(&mut self) -> &mut ParsedFile {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 /// How a part of a parse moves when the text before it grew or shrank by `bytes` and the places
 /// and items before it grew or shrank in number: an incremental re-parse moves what it keeps
 /// after the changed region instead of parsing it again.
@@ -625,9 +675,8 @@ impl Moved {
     }
 
     pub fn item(&self, item: &mut Item) {
-        let Item { state: _, marker_range, status: _, unknown: _, line, depth: _, parent_item, owner, text } = item;
+        let Item { state: _, marker_range, status: _, unknown: _, depth: _, parent_item, owner, text } = item;
         *marker_range = self.range(*marker_range);
-        *line = self.range(*line);
         *parent_item = parent_item.map(|it| Slot::new(self.item_index(it.index())));
         *owner = owner.map(|it| Slot::new(self.place_index(it.index())));
         *text = self.range(*text);

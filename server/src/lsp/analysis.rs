@@ -431,7 +431,9 @@ impl Analysis {
         }
         if matches!(file, DiskFile::Missing) && world.index.file_id(path).is_none() && !world.skipped.contains_key(path)
         {
-            world.known.remove(path);
+            if world.known.contains(path) {
+                Arc::make_mut(&mut world.known).remove(path);
+            }
             return;
         }
         // The watcher reports a file this session already read (it wrote the file and read it
@@ -654,7 +656,7 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
     let loaded = workspace::load(root, file_config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
     let filter = PathFilter::new(root, &file_config).ok().map(Arc::new);
     let skipped = loaded.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
-    Ok(Saved { file_config, config_error, index: loaded.index, known: loaded.known, skipped, filter })
+    Ok(Saved { file_config, config_error, index: loaded.index, known: Arc::new(loaded.known), skipped, filter })
 }
 
 fn is_ignore_file(path: &str) -> bool {

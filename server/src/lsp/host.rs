@@ -29,8 +29,9 @@ pub struct Saved {
     pub file_config: Config,
     pub config_error: Option<(ConfigError, String)>,
     pub index: WorkspaceIndex,
-    /// Every file the walk saw, read or not, for link checks.
-    pub known: HashSet<String>,
+    /// Every file the walk saw, read or not, for link checks; shared by the sessions until one
+    /// of them sees a file come or go.
+    pub known: Arc<HashSet<String>>,
     /// Tracker files that could not be read, with the reason.
     pub skipped: HashMap<String, String>,
     pub filter: Option<Arc<PathFilter>>,
@@ -47,19 +48,23 @@ pub enum DiskFile {
 impl DiskFile {
     /// Notes the file in a workspace's list of files seen (for links) and of files that could
     /// not be indexed, the saved state's or a session's.
-    pub fn record(&self, path: &str, known: &mut HashSet<String>, skipped: &mut HashMap<String, String>) {
-        match self {
-            DiskFile::Text(_) => {
+    pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) {
+        // The set of paths is shared with every session: copied only when this file changes it.
+        let there = !matches!(self, DiskFile::Missing);
+        if known.contains(path) != there {
+            let known = Arc::make_mut(known);
+            if there {
                 known.insert(path.to_string());
+            } else {
+                known.remove(path);
+            }
+        }
+        match self {
+            DiskFile::Text(_) | DiskFile::Missing => {
                 skipped.remove(path);
             }
             DiskFile::Unreadable(reason) => {
-                known.insert(path.to_string());
                 skipped.insert(path.to_string(), reason.clone());
-            }
-            DiskFile::Missing => {
-                known.remove(path);
-                skipped.remove(path);
             }
         }
     }
@@ -281,7 +286,7 @@ mod tests {
             file_config: Config::default(),
             config_error: None,
             index: loaded.index,
-            known: loaded.known,
+            known: Arc::new(loaded.known),
             skipped: HashMap::new(),
             filter: None,
         })

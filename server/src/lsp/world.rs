@@ -33,8 +33,9 @@ pub struct World {
     pub settings: Settings,
     pub index: WorkspaceIndex,
     pub store: DiagnosticStore,
-    /// Every file the walk saw (link targets).
-    pub known: HashSet<String>,
+    /// Every file the walk saw (link targets), shared with the host's saved state and the other
+    /// sessions until a file comes or goes.
+    pub known: Arc<HashSet<String>>,
     /// Tracker files that could not be read, with the reason.
     pub skipped: HashMap<String, String>,
     /// The document version each indexed file's text has, for files the editor has open.
@@ -55,7 +56,7 @@ pub struct World {
 impl World {
     pub fn new(root: PathBuf, config: Config, settings: Settings) -> World {
         let index = WorkspaceIndex::default();
-        let known = HashSet::new();
+        let known = Arc::new(HashSet::new());
         let exists = Mutex::new(HashMap::new());
         let store =
             DiagnosticStore::new(&index, &config, None, &CachedPaths { root: &root, known: &known, exists: &exists });

@@ -212,7 +212,7 @@ impl SymbolTable {
                 let place = index.place(*places.first()?);
                 let title = places
                     .iter()
-                    .find_map(|it| index.place(*it).title.clone().filter(|it| !it.is_empty()))
+                    .find_map(|it| index.place(*it).title.as_deref().filter(|it| !it.is_empty()).map(str::to_string))
                     .unwrap_or_default();
                 let haystack = format!("{} {}", task.id, title).to_lowercase();
                 Some(SymbolEntry { task: task.clone(), title, status: place.shown(), location, haystack })

@@ -105,7 +105,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
     for place_ref in &ordered {
         let place = index.place(*place_ref);
         if title.is_none() {
-            title = place.title.clone().filter(|it| !it.is_empty());
+            title = place.title.as_deref().filter(|it| !it.is_empty()).map(str::to_string);
         }
         if timestamps.is_empty() {
             timestamps = place

@@ -48,7 +48,12 @@ pub fn id_collisions(index: &WorkspaceIndex, scope: &str, others: &[OtherVersion
             .filter(|other| other.ancestor.is_none_or(|ancestor| ancestor.task(task).is_none()))
             .filter_map(|other| {
                 let (_, theirs) = title(other.index, task)?;
-                let shown = other.index.place(title(other.index, task)?.0).title.clone().unwrap_or(theirs.clone());
+                let shown = other
+                    .index
+                    .place(title(other.index, task)?.0)
+                    .title
+                    .as_deref()
+                    .map_or_else(|| theirs.clone(), str::to_string);
                 (theirs != ours).then_some((shown, other.label))
             })
             .collect();

@@ -978,7 +978,7 @@ mod checklist {
         };
         let items = &index.parsed(file).items;
         let mut last = items.iter().filter(|it| {
-            let at = usize::from(it.line.start());
+            let at = usize::from(it.line(text).start());
             at >= start && at < end && it.depth == 0
         });
         let last = last.next_back();
@@ -989,13 +989,15 @@ mod checklist {
                 let nested_end = items
                     .iter()
                     .filter(|it| {
-                        it.line.start() > item.line.start() && usize::from(it.line.start()) < end && it.depth > 0
+                        it.line(text).start() > item.line(text).start()
+                            && usize::from(it.line(text).start()) < end
+                            && it.depth > 0
                     })
-                    .map(|it| it.line.end())
+                    .map(|it| it.line(text).end())
                     .max()
-                    .unwrap_or(item.line.end())
-                    .max(item.line.end());
-                let line = &text[item.line];
+                    .unwrap_or(item.line(text).end())
+                    .max(item.line(text).end());
+                let line = &text[item.line(text)];
                 let bullet_end = line.find("[").unwrap_or(0);
                 (usize::from(nested_end), format!("{newline}{}", &line[..bullet_end]))
             }

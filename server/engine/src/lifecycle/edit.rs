@@ -584,7 +584,7 @@ impl Edits<'_> {
     fn line_title(&mut self) {
         let (Some(new), Some(old)) = (&self.checked.title, &self.place.title) else { return };
         // Tags before the title (`[P] [US1]` of spec-kit) are not the title.
-        let mut old = old.as_str();
+        let mut old = &**old;
         while let Some(rest) = old.strip_prefix('[').and_then(|it| it.split_once(']')).map(|it| it.1.trim_start()) {
             old = rest;
         }

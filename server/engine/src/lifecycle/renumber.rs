@@ -72,7 +72,7 @@ pub fn plan_renumber(index: &WorkspaceIndex, task: &TaskKey, used: &UsedIds) -> 
     // The newer: created later; the later section when the dates say nothing.
     let newer = if created(*first) > created(*second) { *first } else { *second };
     let older = if newer == *first { *second } else { *first };
-    let title = index.place(newer).title.clone().unwrap_or_default();
+    let title = index.place(newer).title.as_deref().unwrap_or_default().to_string();
     let own = words(&title);
     if own.is_empty() || own == words(index.place(older).title.as_deref().unwrap_or_default()) {
         return Err(refuse(format!("the two tasks {task} have the same title: nothing tells their places apart")));

@@ -186,7 +186,7 @@ impl Side {
                     SubjectView {
                         status: place.status.map(|it| profile.status(it).id.clone()),
                         scope: place.marker.scope,
-                        title: place.title.clone(),
+                        title: place.title.as_deref().map(str::to_string),
                         shown: place.shown(),
                     },
                 );
@@ -242,8 +242,8 @@ impl Side {
             let owner = item.owner_place().and_then(|it| parsed.places.get(it)).map(|it| subject_key(&it.subject));
             let words = format!(
                 "{}{}",
-                &text[TextRange::new(item.line.start(), item.marker_range.start())],
-                &text[TextRange::new(item.marker_range.end(), item.line.end())]
+                &text[TextRange::new(item.line(text).start(), item.marker_range.start())],
+                &text[TextRange::new(item.marker_range.end(), item.line(text).end())]
             );
             let name = format!("box {} {}", owner.unwrap_or_default(), words.trim());
             let count = boxes.entry(name.clone()).or_default();

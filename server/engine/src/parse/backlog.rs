@@ -71,7 +71,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             })
             .collect();
     }
-    place.title = yaml.get("title").and_then(|it| it.as_scalar()).map(|it| it.value.clone());
+    place.title = yaml.get("title").and_then(|it| it.as_scalar()).map(|it| it.value.as_str().into());
     place.dependencies = yaml
         .get("dependencies")
         .map(|it| it.scalars())

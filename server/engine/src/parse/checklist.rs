@@ -39,7 +39,7 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         }
         let mut place =
             place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
-        place.title = Some(after[id_len..].trim().to_string());
+        place.title = Some(after[id_len..].trim().into());
         out.places.push(place);
     }
     out

@@ -67,7 +67,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                 place.unknown = None;
             }
         }
-        place.title = Some(title.to_string());
+        place.title = Some(title.into());
         place.extent = list_item.range;
         // `  - Depends on: 1.0, 2.0` under the item.
         let item_start = usize::from(list_item.range.start());
@@ -122,7 +122,7 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     if !status.exact {
         place.editable = Editability::ReadOnly("the frontmatter status is not a single-line value");
     }
-    place.title = outline.headings.first().map(|it| text[it.content].to_string());
+    place.title = outline.headings.first().map(|it| text[it.content].into());
     let index = out.places.len();
     out.places.push(place);
     let body_start = front.map_or(0, |it| usize::from(it.body.end()));

@@ -24,7 +24,7 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
         let mut place =
             place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
-        place.title = Some(title.to_string());
+        place.title = Some(title.into());
         place.extent = list_item.range;
         for (start, end, target) in markdown::file_links(line_text) {
             out.links.push(link(target, range(base + start, base + end), Some(key.clone())));
@@ -87,7 +87,7 @@ pub fn parse_spec(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Scope::Task,
     );
     place.trailing = trailing.map(|(start, end)| range(offset + start, offset + end));
-    place.title = outline.headings.first().map(|it| text[it.content].to_string());
+    place.title = outline.headings.first().map(|it| text[it.content].into());
     out.places.push(place);
     out
 }

@@ -208,7 +208,6 @@ pub(crate) fn item_from_checkbox(
         marker_range,
         status,
         unknown: unknown.map(Box::new),
-        line,
         depth,
         parent_item: None,
         owner: None,

@@ -154,6 +154,6 @@ fn status_place(
         .collect();
     let mut place = place(cx, subject, kind, text, status.value_range, Spelling::Word, Scope::Task);
     place.fields = section_fields;
-    place.title = outline.headings.first().map(|it| text[it.content].to_string());
+    place.title = outline.headings.first().map(|it| text[it.content].into());
     Some((place, section))
 }

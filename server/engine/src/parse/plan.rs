@@ -90,7 +90,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             number: phase.number.as_str().into(),
         });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
-        place.title = Some(text[heading.content][..marker.0].trim_end().to_string());
+        place.title = Some(text[heading.content][..marker.0].trim_end().into());
         place.extent = TextRange::new(heading.line.start(), body.end());
         let mut last_timestamp: Option<TextRange> = None;
         for (line, line_text) in outline.prose_lines(text, body) {
@@ -163,7 +163,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         header.fields =
             preamble_fields.into_iter().map(|(field, _)| field).filter(|field| cx.keeps_field(&field.name)).collect();
         header.child_places = phase_places;
-        header.title = outline.headings.first().filter(|it| it.level == 1).map(|it| text[it.content].to_string());
+        header.title = outline.headings.first().filter(|it| it.level == 1).map(|it| text[it.content].into());
         out.places.push(header);
     }
     out

@@ -205,7 +205,7 @@ impl Reader<'_> {
         place.unknown = None;
         place.editable =
             Editability::ReadOnly("the completed_projects entry has no status to change: move the entry by hand");
-        place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.title = object.get_string("project_name").map(|it| (*it.value).into());
         place.extent = self.range(object.range);
         out.places.push(place);
     }
@@ -261,7 +261,7 @@ impl Reader<'_> {
         if self.text[marker_range] != *status.value {
             place.editable = Editability::ReadOnly("the status string contains escapes");
         }
-        place.title = object.get_string("project_name").map(|it| it.value.to_string());
+        place.title = object.get_string("project_name").map(|it| (*it.value).into());
         place.extent = self.range(object.range);
         place.dependencies = object
             .get_array("dependencies")

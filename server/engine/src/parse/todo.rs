@@ -279,7 +279,8 @@ fn reparse_task_order_line(
     }
     task_order_line(old_line)?;
     let mut place = task_order_place(cx, new, crate::text::range(line_start, line_start + new_line.len()), new_line)?;
-    let items_before = parsed.items.partition_point(|it| usize::from(it.line.start()) < line_start);
+    // An item's marker is on its line, after the line's start.
+    let items_before = parsed.items.partition_point(|it| usize::from(it.marker_range.start()) < line_start);
     let links_before = parsed.links.partition_point(|it| usize::from(it.range.start()) < line_start);
     crate::model::Moved { bytes: 0, places: at as i64, items: items_before as i64 }.place(&mut place);
     let after = crate::model::Moved { bytes: change.delta(), places: 0, items: 0 };
@@ -426,7 +427,7 @@ fn parse_section(
     let mut place =
         place(cx, Subject::Task(key), PlaceKind::TodoSection, text, marker_range, Spelling::Bracket, Scope::Task);
     place.trailing = trailing;
-    place.title = Some(content[task.title_start..].trim().to_string());
+    place.title = Some(content[task.title_start..].trim().into());
     let date_only = !fields
         .iter()
         .filter(|it| is_timestamp_field(&it.name))
@@ -468,7 +469,7 @@ fn task_order_place(cx: &ParseContext<'_>, text: &str, line: TextRange, line_tex
     let marker_range = range(offset + marker.0, offset + marker.1);
     let mut place =
         place(cx, Subject::Task(key), PlaceKind::TaskOrderLine, text, marker_range, Spelling::Bracket, Scope::Task);
-    place.title = Some(title.to_string());
+    place.title = Some(title.into());
     Some(place)
 }
 

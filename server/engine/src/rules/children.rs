@@ -75,10 +75,10 @@ impl Child<'_> {
         }
     }
 
-    fn line(&self) -> TextRange {
+    fn line(&self, text: &str) -> TextRange {
         match self {
             Child::Place(place) => place.line,
-            Child::Item(item) => item.line,
+            Child::Item(item) => item.line(text),
         }
     }
 
@@ -167,7 +167,7 @@ fn report(
             .open
             .iter()
             .take(20)
-            .map(|child| Related { file, range: child.line(), message: format!("open: {}", child.describe(text)) })
+            .map(|child| Related { file, range: child.line(text), message: format!("open: {}", child.describe(text)) })
             .collect();
         it.fix = Some(FixHint::CloseChildren { parent });
         sink.push(it);

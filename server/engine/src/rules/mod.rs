@@ -87,7 +87,7 @@ impl Computed {
         let files: Vec<FileId> = index.entries().map(|(file, _)| file).collect();
         let files: FxHashMap<FileId, Arc<FileDiagnostics>> = files
             .par_iter()
-            .map(|file| (*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file))))
+            .map(|file| (*file, FileDiagnostics::compute(index, config, baseline, paths, *file).shared()))
             .collect();
         let mirror = consistency::Mirror::of(index);
         let cx = consistency::context(index, &mirror);
@@ -247,6 +247,13 @@ impl FileDiagnostics {
         self.whole
             .iter()
             .chain(parts.into_iter().flat_map(|it| it.diagnostics.iter().map(|(_, diagnostic)| diagnostic)))
+    }
+
+    /// Behind an `Arc`: most files have no diagnostics, and share one empty value rather than
+    /// holding one each (changing a shared one copies it first, as any shared file's does).
+    fn shared(self) -> Arc<FileDiagnostics> {
+        static EMPTY: std::sync::LazyLock<Arc<FileDiagnostics>> = std::sync::LazyLock::new(Arc::default);
+        if self == FileDiagnostics::default() { Arc::clone(&EMPTY) } else { Arc::new(self) }
     }
 
     fn compute(
@@ -562,7 +569,7 @@ impl DiagnosticStore {
         // changed its history, added the file a link names or changed what counters count.
         for file in history.symmetric_difference(&self.history) {
             if Some(*file) != last && index.entry(*file).is_some() {
-                self.files.insert(*file, Arc::new(FileDiagnostics::compute(index, config, baseline, paths, *file)));
+                self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file).shared());
                 touched.insert(*file);
             }
         }
