@@ -29,13 +29,27 @@ use serde_json::json;
 
 use lsp_client::{LspClient, copy_tree, vscode_capabilities};
 
-const USAGE: &str = "usage: daemon [--quick]   (run through `cargo bench --bench daemon -- ...`)";
+const USAGE: &str = "usage: daemon [--quick] [--dense N,N,...]   (run through `cargo bench --bench daemon -- ...`)
+
+--dense 5000,10000 also measures the daemon's resident set once one editor, then all of them, have
+indexed a task-dense workspace of each size (the one `cargo bench --bench check -- --dense` uses).";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|it| it != "--bench").collect();
-    let quick = args.iter().any(|it| it == "--quick");
-    if let Some(unknown) = args.iter().find(|it| it.as_str() != "--quick") {
-        bail!("unknown option {unknown}\n{USAGE}");
+    let mut quick = false;
+    let mut dense: Vec<usize> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--dense" => {
+                let sizes = rest.next().context("--dense needs sizes, as 5000,10000")?;
+                for size in sizes.split(',') {
+                    dense.push(size.trim().parse().with_context(|| format!("--dense {size}: not a number"))?);
+                }
+            }
+            unknown => bail!("unknown option {unknown}\n{USAGE}"),
+        }
     }
     let started = Instant::now();
     let target = generate::target_dir();
@@ -69,6 +83,21 @@ fn main() -> anyhow::Result<()> {
         percentile(&joined.others_ms, 50.0),
         percentile(&joined.others_ms, 100.0),
     );
+    for size in dense {
+        let workspace = target.join("bench-workspace").join(format!("dense-{size}"));
+        let generated = generate::ensure_dense(&workspace, size)?;
+        let joined = memory(&target, &workspace, editors)?;
+        let ratio = |kb: u64| (kb * 1024) as f64 / generated.bytes.max(1) as f64;
+        println!(
+            "daemon resident set on the task-dense {size}-file workspace ({:.1} MB): {:.1} MB with one editor ({:.2}x the bytes), {:.1} MB with {editors} ({:.2}x); first editor indexed in {:.0} ms",
+            generated.bytes as f64 / 1e6,
+            joined.single_kb as f64 / 1024.0,
+            ratio(joined.single_kb),
+            joined.rss_kb as f64 / 1024.0,
+            ratio(joined.rss_kb),
+            joined.first_ms,
+        );
+    }
     println!("\ntotal bench time: {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -180,6 +209,8 @@ fn memory(target: &Path, workspace: &Path, editors: usize) -> anyhow::Result<Joi
         let took = launched.elapsed().as_secs_f64() * 1000.0;
         if at == 0 {
             first_ms = took;
+            // The diagnostics of the end of indexing computed and sent.
+            client.settle(Duration::from_millis(300));
             single_kb = resident_kb(daemon_pid(&runtime)?)?;
         } else {
             others_ms.push(took);
