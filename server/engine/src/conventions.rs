@@ -50,9 +50,20 @@ const MAX_JSON_VALUES: usize = 256;
 /// bracketed upper-case markers defined by headings (`### `[NOT STARTED]``, `## [BLOCKED]`) or
 /// by the first column of a table about markers; definition bullets (``- `[PLANNING]`: ...``)
 /// add markers to a document that qualifies, never make one qualify.
+/// Whether `text` holds `# [`, `# `[`, `| [` or `| `[` (a marker defined in a heading or a
+/// table row), found in one pass over its brackets rather than one search per pattern.
+fn may_define_markers(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'[', bytes).any(|at| {
+        let before = &bytes[..at];
+        let before = before.strip_suffix(b"`").unwrap_or(before);
+        before.ends_with(b"# ") || before.ends_with(b"| ")
+    })
+}
+
 pub fn detect_standard(text: &str) -> Option<StatusStandard> {
     // Most prose defines nothing: skip it without looking at lines.
-    if !["# `[", "# [", "| `[", "| ["].iter().any(|it| text.contains(it)) {
+    if !may_define_markers(text) {
         return None;
     }
     let mut defined: Vec<(StandardMarker, bool)> = Vec::new();
@@ -747,6 +758,35 @@ pub enum StandardUse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_marker_prefilter_finds_what_the_four_patterns_find() {
+        let patterns = ["# `[", "# [", "| `[", "| ["];
+        for text in [
+            "",
+            "[x]",
+            "# [DONE]",
+            "## `[DONE]`",
+            "| [DONE] |",
+            "| `[x]` |",
+            "#[x]",
+            "# ``[x]",
+            "|[x]",
+            "a # [x]",
+            "`[x]",
+            "# `",
+            "text [link](x.md) | `code` [a]",
+            "||`[",
+            "# `` [",
+        ] {
+            let expected = patterns.iter().any(|it| text.contains(it));
+            assert_eq!(may_define_markers(text), expected, "{text:?}");
+        }
+        proptest::proptest!(|(text in "[#| `\\[a]{0,12}")| {
+            let expected = patterns.iter().any(|it| text.contains(it));
+            proptest::prop_assert_eq!(may_define_markers(&text), expected);
+        });
+    }
 
     const DOCUMENT: &str = "# Workflow Conventions\n\n## Status markers\n\n#### `[QUEUED]`\nWaiting.\n\n#### **[RUNNING]**\nUnder way.\n\n```markdown\n### `[NOT A DEFINITION]`\n{\"status\": \"running\"}\n```\n\n| Marker | state.json value | Meaning |\n|---|---|---|\n| `[FINISHED]` | `finished_ok` | done |\n\n| From | To |\n|---|---|\n| `[QUEUED]` | `[STUCK]` |\n\n| Legacy Value | Standard Value |\n|---|---|\n| `[OLD]` | `[FINISHED]` |\n\n- `[STUCK]`: waiting on someone\n- `[ELSEWHERE]` mentioned in passing\n";
 

@@ -225,8 +225,8 @@ pub(crate) fn item_from_checkbox(
 pub(crate) fn field_from_line(line: TextRange, field: &markdown::FieldLine<'_>) -> Field {
     let base = usize::from(line.start());
     Field {
-        name: field.name.to_string().into(),
-        value: field.value.to_string().into(),
+        name: smol_str::SmolStr::new(field.name),
+        value: smol_str::SmolStr::new(field.value),
         value_range: range(base + field.value_start, base + field.value_start + field.value.len()),
         line,
     }
@@ -312,7 +312,7 @@ pub(crate) fn is_timestamp_key(name: &str) -> bool {
         || same(name, "archived")
 }
 
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 

@@ -6,7 +6,9 @@ use crate::markdown::{self, Outline};
 use crate::model::{
     Children, Editability, Field, FieldInsert, FieldStyle, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey,
 };
-use crate::parse::{ParseContext, collect_items, field_from_line, is_timestamp_field, place, split_status_value};
+use crate::parse::{
+    ParseContext, collect_items, contains_ignore_case, field_from_line, is_timestamp_field, place, split_status_value,
+};
 use crate::text::{TextRange, lines_with_offsets, range, size};
 use crate::vocabulary::{Lookup, Scope, Spelling};
 use crate::yaml;
@@ -20,7 +22,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.problems.extend(problem);
         yaml
     });
-    let phases: Vec<(usize, PhaseHeading)> = outline
+    let phases: Vec<(usize, PhaseHeading<'_>)> = outline
         .headings
         .iter()
         .enumerate()
@@ -29,7 +31,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let first_phase = phases.first().map_or(size(text.len()), |(index, _)| outline.headings[*index].line.start());
 
     // The preamble: metadata before the first section, and any `## Metadata` section.
-    let mut preamble_fields: Vec<(Field, String)> = Vec::new();
+    let mut preamble_fields: Vec<(Field, &str)> = Vec::new();
     let mut in_metadata = true;
     let mut heading_cursor = 0;
     for (offset, line_text) in lines_with_offsets(&text[..usize::from(first_phase)]) {
@@ -38,7 +40,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         {
             let heading = &outline.headings[heading_cursor];
             if usize::from(heading.line.start()) == offset && heading.level >= 2 {
-                in_metadata = text[heading.content].to_ascii_lowercase().contains("metadata");
+                in_metadata = contains_ignore_case(&text[heading.content], "metadata");
             }
             heading_cursor += 1;
         }
@@ -48,8 +50,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         if let Some(field) = markdown::field_line(line_text)
             && field.indent <= 1
         {
-            preamble_fields
-                .push((field_from_line(range(offset, offset + line_text.len()), &field), field.prefix.to_string()));
+            preamble_fields.push((field_from_line(range(offset, offset + line_text.len()), &field), field.prefix));
         }
     }
 
@@ -84,11 +85,8 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let body = TextRange::new(heading.line.end().min(end), end);
         let base = usize::from(heading.content.start());
         let marker_range = range(base + marker.0, base + marker.1);
-        let subject = Subject::Phase(PhaseKey {
-            task: task.clone(),
-            container: container.clone(),
-            number: phase.number.as_str().into(),
-        });
+        let subject =
+            Subject::Phase(PhaseKey { task: task.clone(), container: container.clone(), number: phase.number.into() });
         let mut place = place(cx, subject, PlaceKind::PlanPhase, text, marker_range, Spelling::Bracket, Scope::Phase);
         place.title = Some(text[heading.content][..marker.0].trim_end().into());
         place.extent = TextRange::new(heading.line.start(), body.end());
@@ -153,7 +151,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
                 place.trailing = trailing;
                 place.field_insert = Some(FieldInsert {
                     at: field.line.end(),
-                    style: FieldStyle::Markdown { prefix: prefix.as_str().into(), date_only: false },
+                    style: FieldStyle::Markdown { prefix: (*prefix).into(), date_only: false },
                 });
                 Some(place)
             },
@@ -181,14 +179,14 @@ fn header_place(cx: &ParseContext<'_>, task: TaskKey, text: &str, marker: TextRa
     place
 }
 
-struct PhaseHeading {
-    number: String,
+struct PhaseHeading<'a> {
+    number: &'a str,
     /// The `[STATUS]` at the end of the heading content, if any.
     marker: Option<(usize, usize)>,
 }
 
 /// `Phase 2: Title [COMPLETED]`, `Phase 3 - Title [IN PROGRESS] ✅`.
-fn phase_heading(content: &str) -> Option<PhaseHeading> {
+fn phase_heading(content: &str) -> Option<PhaseHeading<'_>> {
     let rest = content.strip_prefix("Phase ").or_else(|| content.strip_prefix("PHASE "))?;
     let number_len = rest
         .char_indices()
@@ -205,7 +203,7 @@ fn phase_heading(content: &str) -> Option<PhaseHeading> {
     } else {
         None
     };
-    Some(PhaseHeading { number: number.to_string(), marker })
+    Some(PhaseHeading { number, marker })
 }
 
 /// `(Started: 2025-12-28T18:00:00Z)` lines.
@@ -220,8 +218,8 @@ fn parenthesized_field(line: &str, offset: usize) -> Option<Field> {
     let start =
         offset + (line.len() - line.trim_start().len()) + 1 + name.len() + 1 + (value.len() - value.trim_start().len());
     Some(Field {
-        name: name.trim().to_string().into(),
-        value: value_trimmed.to_string().into(),
+        name: SmolStr::new(name.trim()),
+        value: SmolStr::new(value_trimmed),
         value_range: range(start, start + value_trimmed.len()),
         line: range(offset, offset + line.len()),
     })
@@ -241,7 +239,7 @@ mod tests {
         let (start, end) = phase_heading(content).unwrap().marker.unwrap();
         assert_eq!(&content[start..end], "[COMPLETED]");
         let it = phase_heading("Phase 1.5: Setup").unwrap();
-        assert_eq!((it.number.as_str(), it.marker), ("1.5", None));
+        assert_eq!((it.number, it.marker), ("1.5", None));
         assert!(phase_heading("Phases 2-4: Not Applicable").is_none());
         assert!(phase_heading("Phase Dependencies").is_none());
     }

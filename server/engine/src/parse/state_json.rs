@@ -107,8 +107,8 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
                 && is_timestamp_key(prop.name.as_str())
             {
                 out.timestamps.push(Field {
-                    name: prop.name.as_str().to_string().into(),
-                    value: string.value.to_string().into(),
+                    name: smol_str::SmolStr::new(prop.name.as_str()),
+                    value: smol_str::SmolStr::new(&*string.value),
                     value_range: reader.string_range(string.range),
                     line: line_range_at(text, shift + prop.range.start),
                 });
@@ -239,8 +239,8 @@ impl Reader<'_> {
             .filter(|prop| is_timestamp_key(prop.name.as_str()))
             .filter_map(|prop| match &prop.value {
                 Value::StringLit(string) => Some(Field {
-                    name: prop.name.as_str().to_string().into(),
-                    value: string.value.to_string().into(),
+                    name: smol_str::SmolStr::new(prop.name.as_str()),
+                    value: smol_str::SmolStr::new(&*string.value),
                     value_range: self.string_range(string.range),
                     line: line_range_at(self.text, self.shift + prop.range.start),
                 }),
