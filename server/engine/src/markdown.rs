@@ -306,13 +306,8 @@ fn parse_slice(text: &str, start: usize, end: usize) -> Outline {
     }
     let mut at = start;
     while at < end {
-        at = match simple_sections::read(text, at, end) {
-            Some((section, section_end)) => {
-                outline.headings.extend(section.headings);
-                outline.code.extend(section.code);
-                outline.items.extend(section.items);
-                section_end
-            }
+        at = match simple_sections::read_into(text, at, end, &mut outline) {
+            Some(section_end) => section_end,
             None => parse_until_sync_point(text, at, end, &mut outline),
         };
     }

@@ -12,14 +12,14 @@
 
 use crate::text::{TextRange, range};
 
-use super::{Heading, ListItem, heading_content};
+use super::{Heading, ListItem, Outline, heading_content};
 
-/// What a simple section holds, in text order.
-#[derive(Debug, Default)]
-pub(super) struct Section {
-    pub headings: Vec<Heading>,
-    pub code: Vec<TextRange>,
-    pub items: Vec<ListItem>,
+/// Where a simple section's headings, code blocks and list items go, in text order: the
+/// outline being built, so that a section's findings are not gathered apart and copied over.
+struct Section<'a> {
+    headings: &'a mut Vec<Heading>,
+    code: &'a mut Vec<TextRange>,
+    items: &'a mut Vec<ListItem>,
 }
 
 /// An open list item: where it starts and what kind of list it belongs to.
@@ -46,11 +46,30 @@ enum Previous {
 }
 
 /// Reads `text[start..end]` as the parser would read that slice on its own, up to the first ATX
-/// heading at column 0 after its first line (outside code), or `end`. Returns the section and
-/// where it ends, or `None` when the section holds anything this reader does not know exactly.
-pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Section, usize)> {
+/// heading at column 0 after its first line (outside code), or `end`, adding what it finds to
+/// `outline`. Returns where the section ends, or `None` when the section holds anything this
+/// reader does not know exactly (then `outline` is as it was).
+pub(super) fn read_into(text: &str, start: usize, end: usize, outline: &mut Outline) -> Option<usize> {
+    let lengths = (outline.headings.len(), outline.code.len(), outline.items.len());
+    let section = Section { headings: &mut outline.headings, code: &mut outline.code, items: &mut outline.items };
+    let read = read_section(text, start, end, section);
+    if read.is_none() {
+        outline.headings.truncate(lengths.0);
+        outline.code.truncate(lengths.1);
+        outline.items.truncate(lengths.2);
+    }
+    read
+}
+
+/// [`read_into`] of an outline of its own.
+#[cfg(test)]
+pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Outline, usize)> {
+    let mut outline = Outline::default();
+    read_into(text, start, end, &mut outline).map(|end| (outline, end))
+}
+
+fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) -> Option<usize> {
     let bytes = &text.as_bytes()[..end];
-    let mut section = Section::default();
     let mut item: Option<OpenItem> = None;
     let mut previous = Previous::Break;
     // An open fence: where it starts, its character and its length.
@@ -89,7 +108,7 @@ pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Section, usi
         if matches!(content[0], b' ' | b'\t') {
             return None;
         }
-        let close_item = |item: &mut Option<OpenItem>, section: &mut Section| {
+        let close_item = |item: &mut Option<OpenItem>, section: &mut Section<'_>| {
             if let Some(open) = item.take() {
                 section.items.push(ListItem { range: range(open.start, line_start), depth: 0 });
             }
@@ -97,7 +116,7 @@ pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Section, usi
         if content[0] == b'#' && is_atx_heading(content) {
             if line_start > start {
                 close_item(&mut item, &mut section);
-                return Some((section, line_start));
+                return Some(line_start);
             }
             let line_range = range(line_start, line_start + content.len());
             let level = content.iter().take_while(|it| **it == b'#').count() as u8;
@@ -149,7 +168,7 @@ pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Section, usi
     if let Some(open) = item {
         section.items.push(ListItem { range: range(open.start, end), depth: 0 });
     }
-    Some((section, end))
+    Some(end)
 }
 
 /// One to six `#`s at column 0, then whitespace or the end of the line.
