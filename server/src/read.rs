@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io::{self, Read, Seek};
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,32 +43,53 @@ pub fn regular_file(path: &Path, limit: u64, follow_links: bool) -> Result<(fs::
 pub fn regular_file_shared(path: &Path, limit: u64, follow_links: bool) -> Result<Arc<[u8]>, ReadError> {
     let (mut file, metadata) = open_regular(path, limit, follow_links)?;
     let size = metadata_len(&metadata);
-    let mut shared: Arc<[u8]> = std::iter::repeat_n(0, size).collect();
+    let mut shared: Arc<[MaybeUninit<u8>]> = Arc::new_uninit_slice(size);
     if let Some(buffer) = Arc::get_mut(&mut shared) {
-        let filled = fill(&mut file, buffer).map_err(ReadError::Io)?;
+        let filled = fill_uninit(&mut file, buffer).map_err(ReadError::Io)?;
         let mut probe = [0; 1];
         if filled == size && read_retrying(&mut file, &mut probe).map_err(ReadError::Io)? == 0 {
-            return Ok(shared);
+            // SAFETY: the reads wrote every one of the `size` bytes.
+            return Ok(unsafe { shared.assume_init() });
         }
     }
     file.seek(io::SeekFrom::Start(0)).map_err(ReadError::Io)?;
     Ok(Arc::from(read_rest(file, limit, size)?))
 }
 
-fn metadata_len(metadata: &fs::Metadata) -> usize {
-    usize::try_from(metadata.len()).unwrap_or(usize::MAX)
+/// Reads until `buffer` is full or the file ends, into memory not yet written (zeroing a text's
+/// whole buffer first cost a pass over every byte indexed); how many bytes it read, the first
+/// ones of `buffer`, which are then initialized.
+fn fill_uninit(file: &mut fs::File, buffer: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let mut filled = 0;
+        while filled < buffer.len() {
+            let rest = &mut buffer[filled..];
+            // SAFETY: `rest` is valid for writes of `rest.len()` bytes, and read(2) writes at
+            // most that many; the bytes it reports written are initialized.
+            let read = unsafe { libc::read(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len()) };
+            match read {
+                0 => break,
+                read if read > 0 => filled += read as usize,
+                _ => match io::Error::last_os_error() {
+                    error if error.kind() == io::ErrorKind::Interrupted => continue,
+                    error => return Err(error),
+                },
+            }
+        }
+        Ok(filled)
+    }
+    // Elsewhere the caller reads the file the plain way, into a vector it then copies.
+    #[cfg(not(unix))]
+    {
+        let _ = (file, buffer);
+        Ok(0)
+    }
 }
 
-/// Reads until `buffer` is full or the file ends; how many bytes it read.
-fn fill(file: &mut fs::File, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match read_retrying(file, &mut buffer[filled..])? {
-            0 => break,
-            read => filled += read,
-        }
-    }
-    Ok(filled)
+fn metadata_len(metadata: &fs::Metadata) -> usize {
+    usize::try_from(metadata.len()).unwrap_or(usize::MAX)
 }
 
 fn read_retrying(file: &mut fs::File, buffer: &mut [u8]) -> io::Result<usize> {

@@ -318,8 +318,8 @@ pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 
 /// Field names whose links point at plans, reports, summaries and specs.
 pub(crate) fn is_artifact_field(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    ["plan", "research", "report", "summar", "artifact", "spec"].iter().any(|it| lower.contains(it))
+    // Asked of every field of every place: compared in place, without a lowercase copy.
+    ["plan", "research", "report", "summar", "artifact", "spec"].iter().any(|it| contains_ignore_case(name, it))
 }
 
 #[cfg(test)]

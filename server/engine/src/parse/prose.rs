@@ -10,7 +10,7 @@ use crate::text::{lines_with_offsets, range};
 pub fn parse(text: &str) -> ParsedFile {
     let mut out = ParsedFile { standard: detect_standard(text).map(Box::new), ..ParsedFile::default() };
     // Most prose has no status emoji at all; skip it without looking at lines.
-    if !text.contains('✅') && !text.contains('❌') {
+    if !has_status_emoji(text) {
         return out;
     }
     let mut in_fence = false;
@@ -34,9 +34,23 @@ pub fn parse(text: &str) -> ParsedFile {
     out
 }
 
+/// Whether `text` holds a ✅ (`E2 9C 85`) or a ❌ (`E2 9D 8C`): one pass over the bytes that
+/// start either, rather than a search for each.
+fn has_status_emoji(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(0xE2, bytes).any(|at| matches!(bytes.get(at + 1..at + 3), Some([0x9C, 0x85] | [0x9D, 0x8C])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_emoji_are_found_among_other_characters_of_their_block() {
+        for text in ["", "plain", "— → …", "done ✅", "❌ no", "✓ ✔ ✗ ❎", "x✅", "❌"] {
+            assert_eq!(has_status_emoji(text), text.contains('✅') || text.contains('❌'), "{text:?}");
+        }
+    }
 
     #[test]
     fn emoji_statuses_in_headings_and_bullets_only() {
