@@ -590,6 +590,13 @@ pub struct FieldLine<'a> {
     pub indent: usize,
 }
 
+/// Where `text` first has `**`: the same as `text.find("**")`, without building a substring
+/// searcher for every line read.
+pub fn find_double_star(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'*', bytes).find(|at| bytes.get(at + 1) == Some(&b'*'))
+}
+
 pub fn field_line(line: &str) -> Option<FieldLine<'_>> {
     let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
     let mut rest = &line[indent..];
@@ -602,7 +609,7 @@ pub fn field_line(line: &str) -> Option<FieldLine<'_>> {
     }
     let prefix_len = line.len() - rest.len();
     let after_open = rest.strip_prefix("**")?;
-    let close = after_open.find("**")?;
+    let close = find_double_star(after_open)?;
     let raw_name = &after_open[..close];
     let mut after_close = &after_open[close + 2..];
     let name = if let Some(name) = raw_name.strip_suffix(':') {
@@ -927,6 +934,13 @@ mod tests {
         assert_eq!((last.items.len(), last.code.len()), (2, 1));
         assert_eq!(parse_slice(text, 0, text.len()), pulldown_slice(text, 0, text.len()));
         assert_eq!(Outline::new(text).table_rows.len(), 2);
+    }
+
+    #[test]
+    fn double_stars_are_found_where_find_finds_them() {
+        for text in ["", "*", "**", "a*b**c", "***", "* * **", "é**", "no stars", "*a*"] {
+            assert_eq!(find_double_star(text), text.find("**"), "{text:?}");
+        }
     }
 
     #[test]

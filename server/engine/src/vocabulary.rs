@@ -691,11 +691,20 @@ pub fn shown_list<S: AsRef<str>>(shown: &[S]) -> String {
 /// separators (`in-progress`, `in_progress`, `In Progress`) and trailing remarks
 /// (`In Progress (75%)`, `ON HOLD - waiting for 141`) all fold away.
 pub fn normalize_word(text: &str) -> String {
-    let text = text.replace("**", "");
+    // Most words have neither bold markers nor a remark after them: no copy, no searches.
+    let unbolded;
+    let text = if crate::markdown::find_double_star(text).is_some() {
+        unbolded = text.replace("**", "");
+        unbolded.as_str()
+    } else {
+        text
+    };
     let mut text = text.trim();
-    for cut in [" (", " - ", " — ", " -- ", " – "] {
-        if let Some(at) = text.find(cut) {
-            text = &text[..at];
+    if text.contains(' ') {
+        for cut in [" (", " - ", " — ", " -- ", " – "] {
+            if let Some(at) = text.find(cut) {
+                text = &text[..at];
+            }
         }
     }
     let mut out = String::with_capacity(text.len());
