@@ -10,7 +10,8 @@
 # --target: a vsce target (linux-x64, linux-arm64, linux-armhf, alpine-x64, alpine-arm64,
 #   darwin-x64, darwin-arm64, win32-x64, win32-arm64); default: this machine's.
 # --binary: the taskmark binary built for that target; default: $TASKMARK_BIN, else the
-#   repository's target/release/taskmark (`cargo build --release -p taskmark`).
+#   repository's target/dist/taskmark (`cargo build --profile dist -p taskmark`: the shipped
+#   build, link-time optimised), else its target/release/taskmark.
 # Needs node_modules (npm ci; editors/vscode/ci.sh runs it) and python3 (to check the package).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -36,21 +37,23 @@ host_target() {
 }
 
 target=""
-binary="${TASKMARK_BIN:-$ROOT/target/release/taskmark}"
+default_binary="$ROOT/target/release/taskmark"
+[ -x "$ROOT/target/dist/taskmark" ] && default_binary="$ROOT/target/dist/taskmark"
+binary="${TASKMARK_BIN:-$default_binary}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="${2:?--target needs a value}"; shift 2 ;;
     --target=*) target="${1#--target=}"; shift ;;
     --binary) binary="${2:?--binary needs a value}"; shift 2 ;;
     --binary=*) binary="${1#--binary=}"; shift ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]##*/}"; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
 [ -n "$target" ] || target="$(host_target)"
 
 # The binary must exist and be built for the target (its header: ELF machine, Mach-O, PE).
-[ -f "$binary" ] && [ -x "$binary" ] || fail "$binary is not an executable file (cargo build --release -p taskmark, or --binary)"
+[ -f "$binary" ] && [ -x "$binary" ] || fail "$binary is not an executable file (cargo build --profile dist -p taskmark, or --binary)"
 header="$(od -An -tx1 -N20 "$binary" | tr -d ' \n')"
 case "$target" in
   linux-* | alpine-*)
@@ -79,7 +82,7 @@ mkdir server
 trap 'rm -rf server' EXIT
 cp "$binary" "server/$name"
 chmod 755 "server/$name"
-# The release profile keeps line tables (for backtraces): 97 MB instead of 15 MB. The package
+# The release and dist profiles keep line tables (for backtraces): 97 MB instead of 15 MB. The package
 # gets a stripped copy when this machine's strip reads the target's format.
 if command -v strip >/dev/null && strip "server/$name" 2>/dev/null; then
   stripped=" (stripped)"
