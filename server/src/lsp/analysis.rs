@@ -249,7 +249,11 @@ impl Analysis {
                 }),
             }
         }
-        if let Some(baseline) = baseline {
+        // No baseline after none (outside git, or a repository without a commit) changes nothing:
+        // the diagnostics of the load stand, and are not computed and sent again.
+        if let Some(baseline) = baseline
+            && (baseline.is_some() || self.baseline.is_some())
+        {
             self.baseline = baseline;
             everything = true;
             self.recheck(&mut world);
@@ -267,12 +271,17 @@ impl Analysis {
                 });
             }
             let mode = world.settings.diagnostics;
+            let rules_changed = settings.rules != world.settings.rules;
             world.settings = Settings { diagnostics: mode, ..settings };
-            let mut config = world.file_config.clone();
-            world.settings.apply(&mut config);
-            world.config = config;
             everything = true;
-            self.recheck(&mut world);
+            // Only the rule settings change what the rules find (the rest changes how it is
+            // shown, which the delivery of everything below takes care of).
+            if rules_changed {
+                let mut config = world.file_config.clone();
+                world.settings.apply(&mut config);
+                world.config = config;
+                self.recheck(&mut world);
+            }
         }
         let closed = {
             let open = self.shared.documents();
@@ -628,8 +637,10 @@ fn load(
     let saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
     let mut config = saved.file_config.clone();
     settings.apply(&mut config);
-    let paths = DiskPaths { root: host.root(), known: &saved.known };
-    let store = DiagnosticStore::new(&saved.index, &config, None, &paths);
+    let store = host.store(&saved, &settings.rules, || {
+        let paths = DiskPaths { root: host.root(), known: &saved.known };
+        DiagnosticStore::new(&saved.index, &config, None, &paths)
+    });
     Ok(Loaded { saved, config, store, elapsed: started.elapsed() })
 }
 
@@ -656,7 +667,15 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
     let loaded = workspace::load(root, file_config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
     let filter = PathFilter::new(root, &file_config).ok().map(Arc::new);
     let skipped = loaded.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
-    Ok(Saved { file_config, config_error, index: loaded.index, known: Arc::new(loaded.known), skipped, filter })
+    Ok(Saved {
+        file_config,
+        config_error,
+        index: loaded.index,
+        known: Arc::new(loaded.known),
+        skipped,
+        filter,
+        generation: 0,
+    })
 }
 
 fn is_ignore_file(path: &str) -> bool {

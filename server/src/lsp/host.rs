@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::engine::config::{Config, ConfigError, Vocabularies};
+use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::WorkspaceIndex;
+use crate::engine::rules::DiagnosticStore;
 use crate::git;
 use crate::lsp::analysis::Job;
 use crate::lsp::claims::Claims;
@@ -35,6 +37,9 @@ pub struct Saved {
     /// Tracker files that could not be read, with the reason.
     pub skipped: HashMap<String, String>,
     pub filter: Option<Arc<PathFilter>>,
+    /// Which state of the root this is: the host counts every change to its saved state, so
+    /// that what was computed from one state is used only with that state.
+    pub generation: u64,
 }
 
 /// A file as the disk has it now.
@@ -90,11 +95,23 @@ pub struct Host {
 #[derive(Default)]
 struct State {
     saved: Option<Saved>,
+    /// The count of changes to `saved` (see [`Saved::generation`]).
+    generation: u64,
+    /// The diagnostics the last session computed on the saved state: a session on the same
+    /// state with the same rule settings starts from a copy, which shares every file's
+    /// diagnostics (each session of a daemon held its own, computed again).
+    store: Option<SavedStore>,
     loading: bool,
     /// The disk watcher runs.
     watching: bool,
     /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
+}
+
+struct SavedStore {
+    generation: u64,
+    rules: Vec<(RuleCode, Option<Severity>)>,
+    store: DiagnosticStore,
 }
 
 /// The hosts alive in this process, by root. Weak: a host lives as long as one of its sessions.
@@ -171,7 +188,11 @@ impl Host {
         let finished = FinishLoad(self);
         let result = load();
         let mut state = lock(&self.state);
-        if let Ok(saved) = &result {
+        let mut result = result;
+        if let Ok(saved) = &mut result {
+            state.generation += 1;
+            saved.generation = state.generation;
+            state.store = None;
             state.saved = Some(saved.clone());
             // The configuration may have changed the vocabularies the baseline was parsed with.
             state.baseline = None;
@@ -179,6 +200,32 @@ impl Host {
         drop(state);
         drop(finished);
         result
+    }
+
+    /// The diagnostics of `saved` (a state this host handed out) under the rule settings
+    /// `rules`: a copy of those another session computed on the same state, else `compute`'s,
+    /// kept for the next session while the state lasts.
+    pub fn store(
+        &self,
+        saved: &Saved,
+        rules: &[(RuleCode, Option<Severity>)],
+        compute: impl FnOnce() -> DiagnosticStore,
+    ) -> DiagnosticStore {
+        if let Some(kept) = &lock(&self.state).store
+            && kept.generation == saved.generation
+            && kept.rules == rules
+        {
+            tracing::debug!("diagnostics of state {}: copied from another session's", saved.generation);
+            return kept.store.clone();
+        }
+        tracing::debug!("diagnostics of state {}: computed", saved.generation);
+        let store = compute();
+        let mut state = lock(&self.state);
+        if state.generation == saved.generation {
+            state.store =
+                Some(SavedStore { generation: saved.generation, rules: rules.to_vec(), store: store.clone() });
+        }
+        store
     }
 
     /// The git baseline for `invalid-transition`: the tracker files at `HEAD`, indexed once per
@@ -212,7 +259,11 @@ impl Host {
             Err(reason) => DiskFile::Unreadable(reason),
         };
         let mut state = lock(&self.state);
+        state.generation += 1;
+        state.store = None;
+        let generation = state.generation;
         let Some(saved) = state.saved.as_mut() else { return file };
+        saved.generation = generation;
         file.record(path, &mut saved.known, &mut saved.skipped);
         match &file {
             DiskFile::Text(text) => {
@@ -289,6 +340,7 @@ mod tests {
             known: Arc::new(loaded.known),
             skipped: HashMap::new(),
             filter: None,
+            generation: 0,
         })
     }
 
@@ -329,6 +381,37 @@ mod tests {
         let after = host.saved(false, || panic!("no second walk")).expect("fork");
         assert!(after.index.file_id("specs/TODO.md").is_none());
         assert!(!after.known.contains("specs/TODO.md"));
+    }
+
+    #[test]
+    fn sessions_on_one_state_share_its_diagnostics_until_the_state_changes() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        let computed = std::sync::atomic::AtomicUsize::new(0);
+        let store_of = |saved: &Saved, rules: &[(RuleCode, Option<Severity>)]| {
+            host.store(saved, rules, || {
+                computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let paths = workspace::DiskPaths { root: &root, known: &saved.known };
+                DiagnosticStore::new(&saved.index, &Config::default(), None, &paths)
+            })
+        };
+        let count = || computed.load(std::sync::atomic::Ordering::SeqCst);
+        let first = host.saved(false, || saved_from(&root)).expect("load");
+        let one = store_of(&first, &[]);
+        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let two = store_of(&second, &[]);
+        assert_eq!(count(), 1, "the second session copies the first one's diagnostics");
+        assert_eq!(one.all(&first.index), two.all(&second.index));
+        store_of(&second, &[(RuleCode::StatusMismatch, None)]);
+        assert_eq!(count(), 2, "other rule settings: computed for them");
+
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        host.disk("specs/TODO.md");
+        let third = host.saved(false, || panic!("no second walk")).expect("fork");
+        store_of(&third, &[]);
+        assert_eq!(count(), 3, "the changed state has diagnostics of its own");
+        store_of(&first, &[]);
+        assert_eq!(count(), 4, "a session still on the old state does not take the new state's");
     }
 
     #[test]
