@@ -1858,6 +1858,51 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// The git baseline (invalid transitions since `HEAD`) reaches every editor on a daemon, the
+/// later ones from the first one's work, and a new commit is a new baseline.
+#[test]
+fn every_editor_sees_transitions_since_head_and_a_commit_moves_the_baseline() {
+    let setup = setup();
+    let root = setup.base.join("baseline");
+    std::fs::create_dir_all(root.join("specs")).expect("a folder");
+    std::fs::write(root.join("specs/TODO.md"), three_tasks("[COMPLETED]", "[PLANNED]", "[NOT STARTED]"))
+        .expect("write");
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "."]);
+    git(&root, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first"]);
+    // Task 1 goes back from a terminal status: not an allowed transition since HEAD.
+    std::fs::write(root.join("specs/TODO.md"), three_tasks("[NOT STARTED]", "[PLANNED]", "[NOT STARTED]"))
+        .expect("write");
+    let since_head = |client: &mut LspClient| {
+        client.wait_until(WAIT, |it| !with_code(it, "specs/TODO.md", "invalid-transition").is_empty())
+    };
+    let mut first = setup.editor(&root);
+    assert!(since_head(&mut first), "the first editor hears of the transition");
+    let mut second = setup.editor(&root);
+    assert!(since_head(&mut second), "so does a later one");
+    assert_eq!(
+        with_code(&first, "specs/TODO.md", "invalid-transition"),
+        with_code(&second, "specs/TODO.md", "invalid-transition")
+    );
+    assert!(with_code(&second, "specs/TODO.md", "invalid-transition")[0].contains("since HEAD"));
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    // The first session computes twice (without the baseline, then with it), the second copies.
+    assert_eq!(log.matches(": computed").count(), 2, "{log}");
+    assert_eq!(log.matches("copied from another session's").count(), 1, "{log}");
+    // Once committed, the status is the baseline's: an editor connecting now is not told of it.
+    git(&root, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "second"]);
+    let mut third = setup.editor(&root);
+    let daemon_log = || std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    wait_for("the third editor's load", || daemon_log().matches("indexed 1 files").count() == 3);
+    third.settle(Duration::from_millis(1000));
+    assert!(with_code(&third, "specs/TODO.md", "invalid-transition").is_empty(), "{:?}", third.codes("specs/TODO.md"));
+    let pid = daemon_of(&mut first);
+    first.stop();
+    second.stop();
+    third.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
 /// A tracker of three tasks, as our own spec-folder TODO.md writes them.
 fn three_tasks(first: &str, second: &str, third: &str) -> String {
     format!(

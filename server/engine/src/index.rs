@@ -251,9 +251,10 @@ pub struct WorkspaceIndex {
     /// or removes a file.
     by_path: Arc<HashMap<String, FileId>>,
     trackers: Vec<Tracker>,
-    /// Each task's entry shared between clones until one changes it: a copy of the index
-    /// made to re-check a change copies the few entries the change touches.
-    tasks: TaskTable,
+    /// The table, and each task's entry in it, shared between clones until one changes them:
+    /// the views of many editors on one saved state hold one table, and a copy of the index
+    /// made to re-check a change copies the table and the few entries the change touches.
+    tasks: Arc<TaskTable>,
     vocabularies: Vocabularies,
     /// Files the adapter listed and chose not to read (a command that needs only some of a
     /// tracker's files): their paths still count where only a path does (task folders and their
@@ -909,13 +910,13 @@ impl WorkspaceIndex {
         }
         // Only the tasks of the replaced places have references into the splice.
         for task in tasks {
-            if let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) {
+            if let Some(entry) = self.tasks_mut().get_mut(task).map(Arc::make_mut) {
                 entry.places.retain(|it| it.file != file || !(places.start..places.old_end).contains(&it.index));
             }
         }
         if places.delta() != 0 {
             let moves = |it: &PlaceRef| it.file == file && it.index >= places.old_end;
-            for entry in self.tasks.values_mut().filter(|it| it.places.iter().any(moves)) {
+            for entry in self.tasks_mut().values_mut().filter(|it| it.places.iter().any(moves)) {
                 for place in Arc::make_mut(entry).places.iter_mut().filter(|it| moves(it)) {
                     place.index = (place.index as i64 + places.delta()) as usize;
                 }
@@ -924,7 +925,7 @@ impl WorkspaceIndex {
         let mut gone = Vec::new();
         for task in tasks {
             let new_refs = added.remove(task).unwrap_or_default();
-            let entry = Arc::make_mut(self.tasks.entry(task.clone()).or_default());
+            let entry = Arc::make_mut(Arc::make_mut(&mut self.tasks).entry(task.clone()).or_default());
             entry.places.extend(new_refs);
             in_path_order(&self.files, entry);
             // Without places here, the task stays only if something else names it: a mention,
@@ -940,7 +941,7 @@ impl WorkspaceIndex {
                 self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
             let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
             for task in gone {
-                self.tasks.remove(&task);
+                self.tasks_mut().remove(&task);
             }
         }
         if tasks.is_empty() {
@@ -950,7 +951,7 @@ impl WorkspaceIndex {
         let plans: Vec<(TaskKey, Option<FileId>)> =
             tasks.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
         for (task, plan) in plans {
-            if let Some(entry) = self.tasks.get_mut(&task).map(Arc::make_mut) {
+            if let Some(entry) = self.tasks_mut().get_mut(&task).map(Arc::make_mut) {
                 entry.current_plan = plan;
             }
         }
@@ -1208,11 +1209,11 @@ impl WorkspaceIndex {
         drop(groups);
         // Sorted: built at once, without a search per key.
         let tasks: TaskTable = tasks.into_iter().collect();
-        self.tasks = tasks;
+        self.tasks = Arc::new(tasks);
         let links = self.section_links(None);
         let keys: Vec<&TaskKey> = self.tasks.keys().collect();
         let plans: Vec<Option<FileId>> = keys.par_iter().map(|task| self.current_plan(task, &links)).collect();
-        for (task_entry, plan) in self.tasks.values_mut().zip(plans) {
+        for (task_entry, plan) in self.tasks_mut().values_mut().zip(plans) {
             Arc::make_mut(task_entry).current_plan = plan;
         }
     }
@@ -1223,7 +1224,7 @@ impl WorkspaceIndex {
     /// recomputed, so writing a file costs what the file holds, not what the workspace holds.
     fn retask_file(&mut self, file: FileId, mut touched: BTreeSet<TaskKey>) {
         for task in &touched {
-            if let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) {
+            if let Some(entry) = self.tasks_mut().get_mut(task).map(Arc::make_mut) {
                 entry.places.retain(|it| it.file != file);
                 entry.mentions.retain(|it| *it != file);
                 entry.archived_in.retain(|it| *it != file);
@@ -1231,11 +1232,11 @@ impl WorkspaceIndex {
         }
         if let Some(entry) = self.files.get(file.0 as usize).cloned().flatten() {
             touched.extend(tasks_named(&entry.parsed));
-            add_to_tasks(&mut self.tasks, file, &entry);
+            add_to_tasks(self.tasks_mut(), file, &entry);
         }
         let mut gone = Vec::new();
         for task in &touched {
-            let Some(entry) = self.tasks.get_mut(task).map(Arc::make_mut) else { continue };
+            let Some(entry) = Arc::make_mut(&mut self.tasks).get_mut(task).map(Arc::make_mut) else { continue };
             in_path_order(&self.files, entry);
             entry.archived = !entry.archived_in.is_empty();
             if entry.places.is_empty() && entry.mentions.is_empty() && !entry.archived {
@@ -1248,14 +1249,14 @@ impl WorkspaceIndex {
                 self.entries().flat_map(|(_, entry)| entry.parsed.places.iter().filter_map(Place::task)).collect();
             let gone: Vec<TaskKey> = gone.into_iter().filter(|it| !named.contains(it)).cloned().collect();
             for task in gone {
-                self.tasks.remove(&task);
+                self.tasks_mut().remove(&task);
             }
         }
         let links = self.section_links(Some(&touched));
         let plans: Vec<(TaskKey, Option<FileId>)> =
             touched.iter().map(|task| (task.clone(), self.current_plan(task, &links))).collect();
         for (task, plan) in plans {
-            if let Some(entry) = self.tasks.get_mut(&task).map(Arc::make_mut) {
+            if let Some(entry) = self.tasks_mut().get_mut(&task).map(Arc::make_mut) {
                 entry.current_plan = plan;
             }
         }
@@ -1355,6 +1356,11 @@ impl WorkspaceIndex {
 
     pub fn tasks(&self) -> &TaskTable {
         &self.tasks
+    }
+
+    /// The task table to change: copied first while another clone of the index shares it.
+    fn tasks_mut(&mut self) -> &mut TaskTable {
+        Arc::make_mut(&mut self.tasks)
     }
 
     pub fn task(&self, task: &TaskKey) -> Option<&TaskEntry> {
@@ -1887,6 +1893,32 @@ mod tests {
         assert_eq!(index.trackers(), fresh.trackers());
         index.set_file("specs/state.json", None);
         assert_eq!(index.trackers().len(), 1);
+    }
+
+    #[test]
+    fn clones_share_the_task_table_until_one_changes_it() {
+        let vocabularies = crate::config::Config::default().vocabularies;
+        let todo = "### 5. Root section\n- **Status**: [PLANNED]\n\n### 6. Next\n- **Status**: [PLANNED]\n";
+        let saved =
+            WorkspaceIndex::build(vec![SourceFile { path: "TODO.md".into(), text: Arc::from(todo) }], &vocabularies);
+        let mut view = saved.clone();
+        assert!(std::ptr::eq(saved.tasks(), view.tasks()), "a clone holds the same table");
+        // A status change moves no place between tasks: the table stays shared.
+        view.set_file("TODO.md", Some(Arc::from(todo.replacen("[PLANNED]", "[COMPLETED]", 1))));
+        assert!(std::ptr::eq(saved.tasks(), view.tasks()));
+        let status = |index: &WorkspaceIndex| {
+            let entry = index.task(&TaskKey::new("", "5")).expect("task 5");
+            index.place(entry.places[0]).marker.text.to_string()
+        };
+        assert_eq!(status(&saved), "[PLANNED]", "the original is untouched");
+        assert_eq!(status(&view), "[COMPLETED]");
+        // A new task changes the table: the view's own copy, the original untouched, and the
+        // entries the change did not touch still shared.
+        view.set_file("TODO.md", Some(Arc::from(format!("{todo}\n### 7. Later\n- **Status**: [PLANNED]\n"))));
+        assert!(!std::ptr::eq(saved.tasks(), view.tasks()));
+        assert!(view.task(&TaskKey::new("", "7")).is_some() && saved.task(&TaskKey::new("", "7")).is_none());
+        let six = |index: &WorkspaceIndex| index.tasks().get(&TaskKey::new("", "6")).map(Arc::as_ptr);
+        assert_eq!(six(&saved), six(&view));
     }
 
     #[test]

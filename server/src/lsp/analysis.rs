@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
 use crate::engine::config::{self, Config, ConfigError};
+use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
 use crate::lsp::convert;
-use crate::lsp::host::{DiskFile, Host, Saved};
+use crate::lsp::host::{DiskFile, Host, Saved, StoreKey};
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{CachedPaths, Shared, World, lock};
 use crate::workspace::{self, DiskPaths, PathFilter};
@@ -89,9 +90,16 @@ pub enum Outgoing {
 
 /// The workspace as this session sees it once loaded: the host's saved state, with this
 /// session's configuration and diagnostics.
+/// How messages name the git baseline.
+const BASELINE_LABEL: &str = "HEAD";
+
 pub struct Loaded {
     saved: Saved,
     config: Config,
+    /// The rule settings `config` and `store` were made with.
+    rules: Vec<(RuleCode, Option<Severity>)>,
+    /// The git baseline `store` was computed with (see [`Host::current_baseline`]).
+    baseline: Option<(String, Arc<WorkspaceIndex>)>,
     store: DiagnosticStore,
     elapsed: Duration,
 }
@@ -111,7 +119,12 @@ pub struct Analysis {
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
     filter: Option<Arc<PathFilter>>,
+    /// The git baseline (`HEAD`'s commit and its index) for invalid transitions.
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
+    /// The generation of the saved state this session's world still is (nothing written to
+    /// it since it was installed): its diagnostics are the same as any other session's on
+    /// that state, and are shared through the host.
+    pristine: Option<u64>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
     /// This session hears of the repository's other worktrees (asked once, after the first load).
@@ -160,6 +173,7 @@ impl Analysis {
             load_generation: 0,
             filter: None,
             baseline: None,
+            pristine: None,
             watch_disk,
             follows_elsewhere: false,
             held: 0,
@@ -249,10 +263,10 @@ impl Analysis {
                 }),
             }
         }
-        // No baseline after none (outside git, or a repository without a commit) changes nothing:
-        // the diagnostics of the load stand, and are not computed and sent again.
+        // The baseline the load already used (or no baseline after none: outside git, in a
+        // repository without a commit) changes nothing: the diagnostics of the load stand.
         if let Some(baseline) = baseline
-            && (baseline.is_some() || self.baseline.is_some())
+            && baseline.as_ref().map(|it| &it.0) != self.baseline.as_ref().map(|it| &it.0)
         {
             self.baseline = baseline;
             everything = true;
@@ -320,11 +334,27 @@ impl Analysis {
         );
     }
 
-    /// Recomputes every diagnostic (configuration or baseline changed).
+    /// Recomputes every diagnostic (configuration or baseline changed): on the saved state,
+    /// through the host, so that the other sessions on it share them.
     fn recheck(&self, world: &mut World) {
-        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
-        let store = DiagnosticStore::new(&world.index, &world.config, baseline.as_ref(), &world.paths());
+        let baseline = self.baseline();
+        let compute = || DiagnosticStore::new(&world.index, &world.config, baseline.as_ref(), &world.paths());
+        let store = match self.pristine {
+            Some(generation) => {
+                let key = StoreKey {
+                    generation,
+                    rules: world.settings.rules.clone(),
+                    baseline: self.baseline.as_ref().map(|it| it.0.clone()),
+                };
+                self.host.store(key, compute)
+            }
+            None => compute(),
+        };
         world.store = store;
+    }
+
+    fn baseline(&self) -> Option<Baseline<'_>> {
+        self.baseline.as_ref().map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() })
     }
 
     /// Puts `text` (`None`: the file is gone) into the world's index and follows each of its
@@ -332,8 +362,9 @@ impl Analysis {
     /// diagnostics. What looks across the workspace waits in `pending` for
     /// [`Analysis::settle`], once for every file of a batch: a change written to state.json and
     /// a plan is one change, and its per-task and counter rules run once, on the final index.
-    fn write(&self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
-        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+    fn write(&mut self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
+        self.pristine = None;
+        let baseline = self.baseline();
         let World { index, config, root, known, store, exists, .. } = world;
         let paths = CachedPaths { root, known, exists };
         let pending = pending.get_or_insert_with(Pending::default);
@@ -360,7 +391,7 @@ impl Analysis {
     ) {
         let Some(pending) = pending else { return };
         *everything |= pending.rebuilt();
-        let baseline = self.baseline.as_ref().map(|(label, index)| Baseline { index, label: label.clone() });
+        let baseline = self.baseline();
         let World { index, config, root, known, store, exists, .. } = world;
         let paths = CachedPaths { root, known, exists };
         let files = store.settle(index, config, baseline.as_ref(), &paths, pending);
@@ -368,7 +399,7 @@ impl Analysis {
     }
 
     fn apply_document(
-        &self,
+        &mut self,
         world: &mut World,
         uri: &Uri,
         touched: &mut BTreeSet<String>,
@@ -423,7 +454,13 @@ impl Analysis {
         self.write(world, &path, text, pending);
     }
 
-    fn apply_disk(&self, world: &mut World, path: &str, touched: &mut BTreeSet<String>, pending: &mut Option<Pending>) {
+    fn apply_disk(
+        &mut self,
+        world: &mut World,
+        path: &str,
+        touched: &mut BTreeSet<String>,
+        pending: &mut Option<Pending>,
+    ) {
         if !workspace::wanted(path) {
             return;
         }
@@ -470,7 +507,7 @@ impl Analysis {
 
     /// Puts a finished load in place, with the open documents' texts over the disk's.
     fn install(&mut self, world: &mut World, loaded: Loaded) {
-        let Loaded { saved, config, store, elapsed } = loaded;
+        let Loaded { saved, config, rules, baseline, store, elapsed } = loaded;
         let files = saved.index.len();
         world.file_config = saved.file_config;
         world.config = config;
@@ -479,7 +516,16 @@ impl Analysis {
         world.known = saved.known;
         world.skipped = saved.skipped;
         world.store = store;
+        self.baseline = baseline;
+        self.pristine = Some(saved.generation);
         lock(&world.exists).clear();
+        if rules != world.settings.rules {
+            // The rule settings changed while the workspace loaded.
+            let mut config = world.file_config.clone();
+            world.settings.apply(&mut config);
+            world.config = config;
+            self.recheck(world);
+        }
         world.versions.clear();
         world.indexed = true;
         self.shared.mark_indexed();
@@ -637,11 +683,19 @@ fn load(
     let saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
     let mut config = saved.file_config.clone();
     settings.apply(&mut config);
-    let store = host.store(&saved, &settings.rules, || {
+    // A later session starts with the baseline (and so the diagnostics) of the first.
+    let baseline = host.current_baseline();
+    let key = StoreKey {
+        generation: saved.generation,
+        rules: settings.rules.clone(),
+        baseline: baseline.as_ref().map(|it| it.0.clone()),
+    };
+    let store = host.store(key, || {
         let paths = DiskPaths { root: host.root(), known: &saved.known };
-        DiagnosticStore::new(&saved.index, &config, None, &paths)
+        let baseline = baseline.as_ref().map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() });
+        DiagnosticStore::new(&saved.index, &config, baseline.as_ref(), &paths)
     });
-    Ok(Loaded { saved, config, store, elapsed: started.elapsed() })
+    Ok(Loaded { saved, config, rules: settings.rules.clone(), baseline, store, elapsed: started.elapsed() })
 }
 
 /// Reads the configuration and the workspace from disk, reporting progress.

@@ -100,7 +100,7 @@ struct State {
     /// The diagnostics the last session computed on the saved state: a session on the same
     /// state with the same rule settings starts from a copy, which shares every file's
     /// diagnostics (each session of a daemon held its own, computed again).
-    store: Option<SavedStore>,
+    store: Option<(StoreKey, DiagnosticStore)>,
     loading: bool,
     /// The disk watcher runs.
     watching: bool,
@@ -108,10 +108,15 @@ struct State {
     baseline: Option<(String, Arc<WorkspaceIndex>)>,
 }
 
-struct SavedStore {
-    generation: u64,
-    rules: Vec<(RuleCode, Option<Severity>)>,
-    store: DiagnosticStore,
+/// What a session's diagnostics of a saved state depend on besides the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreKey {
+    /// [`Saved::generation`].
+    pub generation: u64,
+    /// The session's rule settings over the configuration file's.
+    pub rules: Vec<(RuleCode, Option<Severity>)>,
+    /// The commit of the git baseline the diagnostics were computed with, if any.
+    pub baseline: Option<String>,
 }
 
 /// The hosts alive in this process, by root. Weak: a host lives as long as one of its sessions.
@@ -202,46 +207,51 @@ impl Host {
         result
     }
 
-    /// The diagnostics of `saved` (a state this host handed out) under the rule settings
-    /// `rules`: a copy of those another session computed on the same state, else `compute`'s,
-    /// kept for the next session while the state lasts.
-    pub fn store(
-        &self,
-        saved: &Saved,
-        rules: &[(RuleCode, Option<Severity>)],
-        compute: impl FnOnce() -> DiagnosticStore,
-    ) -> DiagnosticStore {
-        if let Some(kept) = &lock(&self.state).store
-            && kept.generation == saved.generation
-            && kept.rules == rules
+    /// The diagnostics of the saved state `key` names: a copy of those another session
+    /// computed for the same key, else `compute`'s, kept for the next session while the state
+    /// lasts (one key at a time: the sessions of a daemon mostly agree on settings).
+    pub fn store(&self, key: StoreKey, compute: impl FnOnce() -> DiagnosticStore) -> DiagnosticStore {
+        if let Some((kept, store)) = &lock(&self.state).store
+            && *kept == key
         {
-            tracing::debug!("diagnostics of state {}: copied from another session's", saved.generation);
-            return kept.store.clone();
+            tracing::info!("diagnostics of state {}: copied from another session's", key.generation);
+            return store.clone();
         }
-        tracing::debug!("diagnostics of state {}: computed", saved.generation);
+        tracing::info!("diagnostics of state {}: computed", key.generation);
         let store = compute();
         let mut state = lock(&self.state);
-        if state.generation == saved.generation {
-            state.store =
-                Some(SavedStore { generation: saved.generation, rules: rules.to_vec(), store: store.clone() });
+        if state.generation == key.generation {
+            state.store = Some((key, store.clone()));
         }
         store
     }
 
     /// The git baseline for `invalid-transition`: the tracker files at `HEAD`, indexed once per
-    /// commit for every session. `None` outside a git repository.
+    /// commit for every session, with that commit. `None` outside a git repository.
     pub fn baseline(&self, vocabularies: &Vocabularies) -> Option<(String, Arc<WorkspaceIndex>)> {
         // Fails outside a git repository too.
         let commit = git::commit_of(&self.root, "HEAD")?;
-        if let Some((cached, index)) = &lock(&self.state).baseline
-            && *cached == commit
-        {
-            return Some(("HEAD".to_string(), index.clone()));
+        if let Some(cached) = self.cached_baseline(&commit) {
+            return Some(cached);
         }
         let files = git::files_at(&self.root, &commit).ok()?;
         let index = Arc::new(WorkspaceIndex::build(files, vocabularies));
-        lock(&self.state).baseline = Some((commit, index.clone()));
-        Some(("HEAD".to_string(), index))
+        lock(&self.state).baseline = Some((commit.clone(), index.clone()));
+        Some((commit, index))
+    }
+
+    /// The baseline another session already indexed, when `HEAD` is still at its commit: a
+    /// session can start with it, and with the diagnostics computed with it.
+    pub fn current_baseline(&self) -> Option<(String, Arc<WorkspaceIndex>)> {
+        // Nothing indexed yet: the first session does not wait for git.
+        lock(&self.state).baseline.as_ref()?;
+        self.cached_baseline(&git::commit_of(&self.root, "HEAD")?)
+    }
+
+    fn cached_baseline(&self, commit: &str) -> Option<(String, Arc<WorkspaceIndex>)> {
+        let state = lock(&self.state);
+        let (cached, index) = state.baseline.as_ref()?;
+        (cached == commit).then(|| (cached.clone(), index.clone()))
     }
 
     /// The index of the files as saved, once read (a copy: its entries are shared).
@@ -389,7 +399,8 @@ mod tests {
         let host = Host::for_root(&root);
         let computed = std::sync::atomic::AtomicUsize::new(0);
         let store_of = |saved: &Saved, rules: &[(RuleCode, Option<Severity>)]| {
-            host.store(saved, rules, || {
+            let key = StoreKey { generation: saved.generation, rules: rules.to_vec(), baseline: None };
+            host.store(key, || {
                 computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let paths = workspace::DiskPaths { root: &root, known: &saved.known };
                 DiagnosticStore::new(&saved.index, &Config::default(), None, &paths)

@@ -129,14 +129,15 @@ pub struct DiagnosticStore {
     /// Each file's behind an `Arc`: the copy a change's re-check makes shares every file's but
     /// the few the change edits, and finding what is new compares only those.
     files: FxHashMap<FileId, Arc<FileDiagnostics>>,
-    /// The tasks that have diagnostics (most have none, and a re-check copies this).
-    tasks: BTreeMap<TaskKey, Vec<Diagnostic>>,
+    /// The tasks that have diagnostics (most have none). Shared between copies (a re-check's,
+    /// every editor's on one saved state) until one changes it.
+    tasks: Arc<BTreeMap<TaskKey, Vec<Diagnostic>>>,
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has and whether its state.json lists not-started tasks: when
     /// it changes, every task's orphan check changes.
     shape: consistency::Shape,
-    /// What the `mirrored` half of the shape is counted from.
-    mirror: consistency::Mirror,
+    /// What the `mirrored` half of the shape is counted from (shared like `tasks`).
+    mirror: Arc<consistency::Mirror>,
     /// Files of history (see [`WorkspaceIndex::is_history`]), which the per-place rules leave
     /// alone. An edit elsewhere (a new plan, a TODO.md plan link) can make a plan history.
     history: BTreeSet<FileId>,
@@ -390,10 +391,10 @@ impl DiagnosticStore {
         let Computed { files, tasks, phases, shape, mirror } = Computed::new(index, config, baseline, paths);
         DiagnosticStore {
             files,
-            tasks,
+            tasks: Arc::new(tasks),
             phases,
             shape,
-            mirror,
+            mirror: Arc::new(mirror),
             history: index.history(),
             dependents: Arc::new(dependents::Dependents::of(index)),
             counted: Arc::new(
@@ -480,7 +481,7 @@ impl DiagnosticStore {
         };
         if let (Some(file), None) = (update.file, &update.edit) {
             let touches = touches(file);
-            for (task, diagnostics) in &self.tasks {
+            for (task, diagnostics) in self.tasks.iter() {
                 if !pending.tasks.contains(task) && diagnostics.iter().any(touches) {
                     pending.tasks.insert(task.clone());
                 }
@@ -488,7 +489,8 @@ impl DiagnosticStore {
         }
         if let Some((file, edit)) = edited {
             let touches = touches(file);
-            for (task, diagnostics) in self.tasks.iter_mut() {
+            let mut moved_tasks = Vec::new();
+            for (task, diagnostics) in self.tasks.iter() {
                 if pending.tasks.contains(task) || !diagnostics.iter().any(touches) {
                     continue;
                 }
@@ -501,10 +503,15 @@ impl DiagnosticStore {
                     // Only what really moved is news to the files it is in.
                     let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
                     pending.touched.extend(changed.map(|(_, after)| after.file));
-                    *diagnostics = moved_diagnostics;
+                    if *diagnostics != moved_diagnostics {
+                        moved_tasks.push((task.clone(), moved_diagnostics));
+                    }
                 } else {
                     pending.tasks.insert(task.clone());
                 }
+            }
+            if !moved_tasks.is_empty() {
+                Arc::make_mut(&mut self.tasks).extend(moved_tasks);
             }
         }
     }
@@ -531,8 +538,8 @@ impl DiagnosticStore {
             last,
             mut touched,
         } = pending;
-        if !rebuilt {
-            self.mirror.update(index, changed.iter());
+        if !rebuilt && !changed.is_empty() {
+            Arc::make_mut(&mut self.mirror).update(index, changed.iter());
         }
         let cx = if roles_kept {
             consistency::context_with_roles(self.shape.0.clone(), &self.mirror)
@@ -624,16 +631,20 @@ impl DiagnosticStore {
         dependents::Dependents::follow(&mut self.dependents, index, &changed);
         tasks.extend(self.dependents.of_tasks(&changed).into_iter().cloned());
         for task in tasks {
-            let old = self.tasks.remove(&task).unwrap_or_default();
             let fresh = match index.task(&task) {
                 Some(entry) => check_task(index, config, &cx, baseline, &task, entry),
                 None => Vec::new(),
             };
-            if old != fresh {
-                touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
+            let old = self.tasks.get(&task).map_or(&[][..], Vec::as_slice);
+            if old == fresh.as_slice() {
+                continue;
             }
-            if !fresh.is_empty() {
-                self.tasks.insert(task, fresh);
+            touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
+            let stored = Arc::make_mut(&mut self.tasks);
+            if fresh.is_empty() {
+                stored.remove(&task);
+            } else {
+                stored.insert(task, fresh);
             }
         }
         // Phases written in two files: only a file that has or had phases changes them.
