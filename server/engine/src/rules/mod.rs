@@ -489,8 +489,8 @@ impl DiagnosticStore {
         }
         if let Some((file, edit)) = edited {
             let touches = touches(file);
-            let mut moved_tasks = Vec::new();
-            for (task, diagnostics) in self.tasks.iter() {
+            // In place: copied first (once) while another copy of the store shares the table.
+            for (task, diagnostics) in Arc::make_mut(&mut self.tasks).iter_mut() {
                 if pending.tasks.contains(task) || !diagnostics.iter().any(touches) {
                     continue;
                 }
@@ -503,15 +503,10 @@ impl DiagnosticStore {
                     // Only what really moved is news to the files it is in.
                     let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
                     pending.touched.extend(changed.map(|(_, after)| after.file));
-                    if *diagnostics != moved_diagnostics {
-                        moved_tasks.push((task.clone(), moved_diagnostics));
-                    }
+                    *diagnostics = moved_diagnostics;
                 } else {
                     pending.tasks.insert(task.clone());
                 }
-            }
-            if !moved_tasks.is_empty() {
-                Arc::make_mut(&mut self.tasks).extend(moved_tasks);
             }
         }
     }
