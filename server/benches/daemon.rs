@@ -73,8 +73,8 @@ fn main() -> anyhow::Result<()> {
     println!(
         "daemon resident set with {editors} editors on {files} files ({:.1} MB): {:.1} MB ({:.1} MB with one editor)",
         generated.bytes as f64 / 1e6,
-        joined.rss_kb as f64 / 1024.0,
-        joined.single_kb as f64 / 1024.0,
+        joined.rss_kb as f64 * 1024.0 / 1e6,
+        joined.single_kb as f64 * 1024.0 / 1e6,
     );
     println!(
         "launch to indexed: first editor {:.0} ms (starts the daemon, which reads the workspace); the other {}: median {:.0} ms, max {:.0} ms (they fork it)",
@@ -91,9 +91,9 @@ fn main() -> anyhow::Result<()> {
         println!(
             "daemon resident set on the task-dense {size}-file workspace ({:.1} MB): {:.1} MB with one editor ({:.2}x the bytes), {:.1} MB with {editors} ({:.2}x); first editor indexed in {:.0} ms",
             generated.bytes as f64 / 1e6,
-            joined.single_kb as f64 / 1024.0,
+            joined.single_kb as f64 * 1024.0 / 1e6,
             ratio(joined.single_kb),
-            joined.rss_kb as f64 / 1024.0,
+            joined.rss_kb as f64 * 1024.0 / 1e6,
             ratio(joined.rss_kb),
             joined.first_ms,
         );

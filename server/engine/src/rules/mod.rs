@@ -127,8 +127,9 @@ fn all(
 #[derive(Debug, Default, Clone)]
 pub struct DiagnosticStore {
     /// Each file's behind an `Arc`: the copy a change's re-check makes shares every file's but
-    /// the few the change edits, and finding what is new compares only those.
-    files: FxHashMap<FileId, Arc<FileDiagnostics>>,
+    /// the few the change edits, and finding what is new compares only those. The map too is
+    /// shared between copies (every editor's on one saved state) until one changes it.
+    files: Arc<FxHashMap<FileId, Arc<FileDiagnostics>>>,
     /// The tasks that have diagnostics (most have none). Shared between copies (a re-check's,
     /// every editor's on one saved state) until one changes it.
     tasks: Arc<BTreeMap<TaskKey, Vec<Diagnostic>>>,
@@ -390,7 +391,7 @@ impl DiagnosticStore {
     ) -> DiagnosticStore {
         let Computed { files, tasks, phases, shape, mirror } = Computed::new(index, config, baseline, paths);
         DiagnosticStore {
-            files,
+            files: Arc::new(files),
             tasks: Arc::new(tasks),
             phases,
             shape,
@@ -442,7 +443,7 @@ impl DiagnosticStore {
             return;
         }
         if update.added_or_removed {
-            self.files.retain(|file, _| index.entry(*file).is_some());
+            self.files_mut().retain(|file, _| index.entry(*file).is_some());
         }
         if let Some(file) = update.file {
             let counted = index.entry(file).is_some_and(|it| it.parsed.counters.is_some());
@@ -458,7 +459,7 @@ impl DiagnosticStore {
         // The edited file: its changed part, or all of it.
         let edited = update.file.zip(update.edit.as_ref());
         if let Some((file, edit)) = edited {
-            let stored = Arc::make_mut(self.files.entry(file).or_default());
+            let stored = Arc::make_mut(self.files_mut().entry(file).or_default());
             if stored.follow(index, config, paths, file, edit) {
                 pending.whole.insert(file);
             } else {
@@ -470,7 +471,7 @@ impl DiagnosticStore {
             let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
             if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                 pending.touched.insert(file);
-                self.files.insert(file, Arc::new(fresh));
+                self.files_mut().insert(file, Arc::new(fresh));
             }
         }
         // The other tasks' diagnostics in the edited file moved with the text. Their messages
@@ -547,7 +548,7 @@ impl DiagnosticStore {
             return before.into_iter().chain(index.entries().map(|(file, _)| file)).collect();
         }
         if added_or_removed {
-            self.files.retain(|file, _| index.entry(*file).is_some());
+            self.files_mut().retain(|file, _| index.entry(*file).is_some());
         }
         // Plans that became history, or current again: only the files of tasks whose places
         // changed can have (a file's history depends on its role, which an edit in place keeps,
@@ -571,7 +572,8 @@ impl DiagnosticStore {
         // changed its history, added the file a link names or changed what counters count.
         for file in history.symmetric_difference(&self.history) {
             if Some(*file) != last && index.entry(*file).is_some() {
-                self.files.insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file).shared());
+                Arc::make_mut(&mut self.files)
+                    .insert(*file, FileDiagnostics::compute(index, config, baseline, paths, *file).shared());
                 touched.insert(*file);
             }
         }
@@ -601,7 +603,7 @@ impl DiagnosticStore {
                     whole.remove(&file);
                     if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                         touched.insert(file);
-                        self.files.insert(file, Arc::new(fresh));
+                        self.files_mut().insert(file, Arc::new(fresh));
                     }
                 } else if entry.parsed.counters.is_some() {
                     whole.insert(file);
@@ -616,7 +618,7 @@ impl DiagnosticStore {
                 continue;
             }
             let fresh = check_whole_file(index, config, baseline, file, index.is_history(file));
-            let stored = self.files.entry(file).or_default();
+            let stored = self.files_mut().entry(file).or_default();
             if stored.whole != fresh {
                 touched.insert(file);
                 Arc::make_mut(stored).whole = fresh;
@@ -717,6 +719,11 @@ impl DiagnosticStore {
             out
         }
         (side(self, after, index), side(after, self, after_index))
+    }
+
+    /// The per-file diagnostics to change: copied first while another copy shares them.
+    fn files_mut(&mut self) -> &mut FxHashMap<FileId, Arc<FileDiagnostics>> {
+        Arc::make_mut(&mut self.files)
     }
 
     /// Files that have diagnostics.

@@ -257,6 +257,10 @@ proptest! {
         let config = Config::default();
         let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
         let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        // Copies share their tables (every editor's view of one saved state): the edits below
+        // must leave this one as it was.
+        let (saved_index, saved_store) = (index.clone(), store.clone());
+        let saved = rendered_with_fixes(&saved_index, &saved_store.all(&saved_index));
         let todo = current.iter().position(|it| it.path == "specs/TODO.md").unwrap_or(0);
         for ((at, length, insert), target) in &edits {
             // Mostly the TODO.md; sometimes another file, which takes the general path between
@@ -272,6 +276,8 @@ proptest! {
             prop_assert_eq!(&incremental, &full, "first differing lines {:?}", differing.first());
             prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
         }
+        prop_assert_eq!(rendered_with_fixes(&saved_index, &saved_store.all(&saved_index)), saved);
+        prop_assert_eq!(canonical(&saved_index), canonical(&build(&files)));
     }
 }
 
