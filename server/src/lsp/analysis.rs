@@ -88,11 +88,11 @@ pub enum Outgoing {
     },
 }
 
-/// The workspace as this session sees it once loaded: the host's saved state, with this
-/// session's configuration and diagnostics.
 /// How messages name the git baseline.
 const BASELINE_LABEL: &str = "HEAD";
 
+/// The workspace as this session sees it once loaded: the host's saved state, with this
+/// session's configuration and diagnostics.
 pub struct Loaded {
     saved: Saved,
     config: Config,

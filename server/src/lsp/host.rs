@@ -97,9 +97,9 @@ struct State {
     saved: Option<Saved>,
     /// The count of changes to `saved` (see [`Saved::generation`]).
     generation: u64,
-    /// The diagnostics the last session computed on the saved state: a session on the same
-    /// state with the same rule settings starts from a copy, which shares every file's
-    /// diagnostics (each session of a daemon held its own, computed again).
+    /// The diagnostics the last session computed on the saved state: a session with the same
+    /// key (state, rule settings, baseline) starts from a copy, which shares them all until it
+    /// changes them (each session of a daemon held its own, computed again).
     store: Option<(StoreKey, DiagnosticStore)>,
     loading: bool,
     /// The disk watcher runs.
@@ -191,9 +191,8 @@ impl Host {
         drop(state);
         // A panicking load must not leave every later session waiting for it.
         let finished = FinishLoad(self);
-        let result = load();
+        let mut result = load();
         let mut state = lock(&self.state);
-        let mut result = result;
         if let Ok(saved) = &mut result {
             state.generation += 1;
             saved.generation = state.generation;
