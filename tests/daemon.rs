@@ -1853,6 +1853,10 @@ fn git(dir: &Path, args: &[&str]) {
         .args(args)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .expect("git runs");
     assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
@@ -1869,7 +1873,7 @@ fn every_editor_sees_transitions_since_head_and_a_commit_moves_the_baseline() {
         .expect("write");
     git(&root, &["init", "-q"]);
     git(&root, &["add", "."]);
-    git(&root, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first"]);
+    git(&root, &["commit", "-q", "-m", "first"]);
     // Task 1 goes back from a terminal status: not an allowed transition since HEAD.
     std::fs::write(root.join("specs/TODO.md"), three_tasks("[NOT STARTED]", "[PLANNED]", "[NOT STARTED]"))
         .expect("write");
@@ -1890,7 +1894,7 @@ fn every_editor_sees_transitions_since_head_and_a_commit_moves_the_baseline() {
     assert_eq!(log.matches(": computed").count(), 2, "{log}");
     assert_eq!(log.matches("copied from another session's").count(), 1, "{log}");
     // Once committed, the status is the baseline's: an editor connecting now is not told of it.
-    git(&root, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "second"]);
+    git(&root, &["commit", "-q", "-am", "second"]);
     let mut third = setup.editor(&root);
     let daemon_log = || std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
     wait_for("the third editor's load", || daemon_log().matches("indexed 1 files").count() == 3);
@@ -1944,8 +1948,8 @@ fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_al
     std::fs::write(main.join("specs/TODO.md"), three_tasks("[PLANNED]", "[IMPLEMENTING]", "[NOT STARTED]"))
         .expect("TODO.md");
     git(&main, &["init", "-q", "-b", "main"]);
-    git(&main, &["-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"]);
-    git(&main, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "tracker"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "tracker"]);
     let (agent_b, agent_c) = (setup.base.join("agent-b"), setup.base.join("agent-c"));
     git(&main, &["worktree", "add", "-q", "-b", "agent-b", agent_b.to_str().expect("a path")]);
     git(&main, &["worktree", "add", "-q", "-b", "agent-c", agent_c.to_str().expect("a path")]);

@@ -46,10 +46,6 @@ const MIN_DEFINED_MARKERS: usize = 3;
 const MAX_DEFINED_MARKERS: usize = 64;
 const MAX_JSON_VALUES: usize = 256;
 
-/// Reads a prose document as a status standard. Conservative: at least three distinct
-/// bracketed upper-case markers defined by headings (`### `[NOT STARTED]``, `## [BLOCKED]`) or
-/// by the first column of a table about markers; definition bullets (``- `[PLANNING]`: ...``)
-/// add markers to a document that qualifies, never make one qualify.
 /// Whether `text` holds `# [`, `# `[`, `| [` or `| `[` (a marker defined in a heading or a
 /// table row), found in one pass over its brackets rather than one search per pattern.
 fn may_define_markers(text: &str) -> bool {
@@ -61,6 +57,10 @@ fn may_define_markers(text: &str) -> bool {
     })
 }
 
+/// Reads a prose document as a status standard. Conservative: at least three distinct
+/// bracketed upper-case markers defined by headings (`### `[NOT STARTED]``, `## [BLOCKED]`) or
+/// by the first column of a table about markers; definition bullets (``- `[PLANNING]`: ...``)
+/// add markers to a document that qualifies, never make one qualify.
 pub fn detect_standard(text: &str) -> Option<StatusStandard> {
     // Most prose defines nothing: skip it without looking at lines.
     if !may_define_markers(text) {

@@ -22,7 +22,7 @@ use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
 use crate::lsp::convert;
-use crate::lsp::host::{DiskFile, Host, Saved, StoreKey};
+use crate::lsp::host::{DiskFile, HeadBaseline, Host, Saved, StoreKey};
 use crate::lsp::settings::{DiagnosticMode, Settings};
 use crate::lsp::world::{CachedPaths, Shared, World, lock};
 use crate::workspace::{self, DiskPaths, PathFilter};
@@ -51,7 +51,7 @@ pub enum Job {
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
     Loaded(u64, Box<Result<Loaded, String>>),
-    Baseline(u64, Option<(String, Arc<WorkspaceIndex>)>),
+    Baseline(u64, Option<HeadBaseline>),
     /// The repository's other worktrees, as saved there now.
     Elsewhere(Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>),
     Stop,
@@ -91,6 +91,16 @@ pub enum Outgoing {
 /// How messages name the git baseline.
 const BASELINE_LABEL: &str = "HEAD";
 
+/// `baseline` as the rules take it.
+fn rules_baseline(baseline: Option<&HeadBaseline>) -> Option<Baseline<'_>> {
+    baseline.map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() })
+}
+
+/// What the diagnostics of the saved state `generation` depend on besides it.
+fn store_key(generation: u64, rules: &[(RuleCode, Option<Severity>)], baseline: Option<&HeadBaseline>) -> StoreKey {
+    StoreKey { generation, rules: rules.to_vec(), baseline: baseline.map(|(commit, _)| commit.clone()) }
+}
+
 /// The workspace as this session sees it once loaded: the host's saved state, with this
 /// session's configuration and diagnostics.
 pub struct Loaded {
@@ -99,7 +109,7 @@ pub struct Loaded {
     /// The rule settings `config` and `store` were made with.
     rules: Vec<(RuleCode, Option<Severity>)>,
     /// The git baseline `store` was computed with (see [`Host::current_baseline`]).
-    baseline: Option<(String, Arc<WorkspaceIndex>)>,
+    baseline: Option<HeadBaseline>,
     store: DiagnosticStore,
     elapsed: Duration,
 }
@@ -119,8 +129,8 @@ pub struct Analysis {
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
     filter: Option<Arc<PathFilter>>,
-    /// The git baseline (`HEAD`'s commit and its index) for invalid transitions.
-    baseline: Option<(String, Arc<WorkspaceIndex>)>,
+    /// The git baseline for invalid transitions.
+    baseline: Option<HeadBaseline>,
     /// The generation of the saved state this session's world still is (nothing written to
     /// it since it was installed): its diagnostics are the same as any other session's on
     /// that state, and are shared through the host.
@@ -341,12 +351,7 @@ impl Analysis {
         let compute = || DiagnosticStore::new(&world.index, &world.config, baseline.as_ref(), &world.paths());
         let store = match self.pristine {
             Some(generation) => {
-                let key = StoreKey {
-                    generation,
-                    rules: world.settings.rules.clone(),
-                    baseline: self.baseline.as_ref().map(|it| it.0.clone()),
-                };
-                self.host.store(key, compute)
+                self.host.store(store_key(generation, &world.settings.rules, self.baseline.as_ref()), compute)
             }
             None => compute(),
         };
@@ -354,7 +359,7 @@ impl Analysis {
     }
 
     fn baseline(&self) -> Option<Baseline<'_>> {
-        self.baseline.as_ref().map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() })
+        rules_baseline(self.baseline.as_ref())
     }
 
     /// Puts `text` (`None`: the file is gone) into the world's index and follows each of its
@@ -685,15 +690,9 @@ fn load(
     settings.apply(&mut config);
     // A later session starts with the baseline (and so the diagnostics) of the first.
     let baseline = host.current_baseline();
-    let key = StoreKey {
-        generation: saved.generation,
-        rules: settings.rules.clone(),
-        baseline: baseline.as_ref().map(|it| it.0.clone()),
-    };
-    let store = host.store(key, || {
+    let store = host.store(store_key(saved.generation, &settings.rules, baseline.as_ref()), || {
         let paths = DiskPaths { root: host.root(), known: &saved.known };
-        let baseline = baseline.as_ref().map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() });
-        DiagnosticStore::new(&saved.index, &config, baseline.as_ref(), &paths)
+        DiagnosticStore::new(&saved.index, &config, rules_baseline(baseline.as_ref()).as_ref(), &paths)
     });
     Ok(Loaded { saved, config, rules: settings.rules.clone(), baseline, store, elapsed: started.elapsed() })
 }

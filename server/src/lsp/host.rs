@@ -52,11 +52,12 @@ pub enum DiskFile {
 
 impl DiskFile {
     /// Notes the file in a workspace's list of files seen (for links) and of files that could
-    /// not be indexed, the saved state's or a session's.
-    pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) {
+    /// not be indexed, the saved state's or a session's. Returns whether either list changed.
+    pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) -> bool {
         // The set of paths is shared with every session: copied only when this file changes it.
         let there = !matches!(self, DiskFile::Missing);
-        if known.contains(path) != there {
+        let moved = known.contains(path) != there;
+        if moved {
             let known = Arc::make_mut(known);
             if there {
                 known.insert(path.to_string());
@@ -64,14 +65,11 @@ impl DiskFile {
                 known.remove(path);
             }
         }
-        match self {
-            DiskFile::Text(_) | DiskFile::Missing => {
-                skipped.remove(path);
-            }
-            DiskFile::Unreadable(reason) => {
-                skipped.insert(path.to_string(), reason.clone());
-            }
-        }
+        let skipped_changed = match self {
+            DiskFile::Text(_) | DiskFile::Missing => skipped.remove(path).is_some(),
+            DiskFile::Unreadable(reason) => skipped.insert(path.to_string(), reason.clone()).as_ref() != Some(reason),
+        };
+        moved || skipped_changed
     }
 }
 
@@ -105,8 +103,11 @@ struct State {
     /// The disk watcher runs.
     watching: bool,
     /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
-    baseline: Option<(String, Arc<WorkspaceIndex>)>,
+    baseline: Option<HeadBaseline>,
 }
+
+/// The git baseline: `HEAD`'s commit and the index of its tracker files.
+pub type HeadBaseline = (String, Arc<WorkspaceIndex>);
 
 /// What a session's diagnostics of a saved state depend on besides the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,7 +228,7 @@ impl Host {
 
     /// The git baseline for `invalid-transition`: the tracker files at `HEAD`, indexed once per
     /// commit for every session, with that commit. `None` outside a git repository.
-    pub fn baseline(&self, vocabularies: &Vocabularies) -> Option<(String, Arc<WorkspaceIndex>)> {
+    pub fn baseline(&self, vocabularies: &Vocabularies) -> Option<HeadBaseline> {
         // Fails outside a git repository too.
         let commit = git::commit_of(&self.root, "HEAD")?;
         if let Some(cached) = self.cached_baseline(&commit) {
@@ -241,13 +242,13 @@ impl Host {
 
     /// The baseline another session already indexed, when `HEAD` is still at its commit: a
     /// session can start with it, and with the diagnostics computed with it.
-    pub fn current_baseline(&self) -> Option<(String, Arc<WorkspaceIndex>)> {
+    pub fn current_baseline(&self) -> Option<HeadBaseline> {
         // Nothing indexed yet: the first session does not wait for git.
         lock(&self.state).baseline.as_ref()?;
         self.cached_baseline(&git::commit_of(&self.root, "HEAD")?)
     }
 
-    fn cached_baseline(&self, commit: &str) -> Option<(String, Arc<WorkspaceIndex>)> {
+    fn cached_baseline(&self, commit: &str) -> Option<HeadBaseline> {
         let state = lock(&self.state);
         let (cached, index) = state.baseline.as_ref()?;
         (cached == commit).then(|| (cached.clone(), index.clone()))
@@ -268,27 +269,33 @@ impl Host {
             Err(reason) => DiskFile::Unreadable(reason),
         };
         let mut state = lock(&self.state);
-        state.generation += 1;
-        state.store = None;
-        let generation = state.generation;
-        let Some(saved) = state.saved.as_mut() else { return file };
-        saved.generation = generation;
-        file.record(path, &mut saved.known, &mut saved.skipped);
-        match &file {
-            DiskFile::Text(text) => {
-                if let Some(current) = saved.index.text_at(path)
-                    && **current == **text
-                {
-                    return DiskFile::Text(current.clone());
+        let State { saved, generation, store, .. } = &mut *state;
+        let Some(saved) = saved.as_mut() else { return file };
+        let mut changed = file.record(path, &mut saved.known, &mut saved.skipped);
+        let file = match file {
+            DiskFile::Text(text) => match saved.index.text_at(path) {
+                Some(current) if **current == *text => DiskFile::Text(current.clone()),
+                _ => {
+                    tracing::debug!("{path} changed on disk");
+                    saved.index.write_file(path, text.clone(), |_, _| {});
+                    changed = true;
+                    DiskFile::Text(text)
                 }
-                tracing::debug!("{path} changed on disk");
-                saved.index.write_file(path, text.clone(), |_, _| {});
-            }
+            },
             DiskFile::Unreadable(_) | DiskFile::Missing => {
                 if saved.index.file_id(path).is_some() {
                     saved.index.set_file(path, None);
+                    changed = true;
                 }
+                file
             }
+        };
+        // Every session reads the same change: only the first one moves the state on, and the
+        // diagnostics kept for it stay good for the next session as long as it does not move.
+        if changed {
+            *generation += 1;
+            saved.generation = *generation;
+            *store = None;
         }
         file
     }
@@ -422,6 +429,12 @@ mod tests {
         assert_eq!(count(), 3, "the changed state has diagnostics of its own");
         store_of(&first, &[]);
         assert_eq!(count(), 4, "a session still on the old state does not take the new state's");
+        // Another session reading the same change from the disk moves nothing on.
+        host.disk("specs/TODO.md");
+        let fourth = host.saved(false, || panic!("no second walk")).expect("fork");
+        assert_eq!(fourth.generation, third.generation);
+        store_of(&fourth, &[]);
+        assert_eq!(count(), 4, "the state the change made keeps its diagnostics");
     }
 
     #[test]

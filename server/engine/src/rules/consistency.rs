@@ -68,10 +68,7 @@ impl Mirror {
             index.tasks().par_iter().filter_map(|(task, entry)| Some((task, counted(index, task, entry)?))).collect();
         let mut mirror = Mirror::default();
         for (task, (tracker, listed)) in tasks {
-            let (with, all) = mirror.counts.entry(tracker).or_default();
-            *with += usize::from(listed);
-            *all += 1;
-            mirror.tasks.insert(task.clone(), (tracker, listed));
+            mirror.count(task, tracker, listed);
         }
         mirror
     }
@@ -86,12 +83,16 @@ impl Mirror {
                 *all -= 1;
             }
             if let Some((tracker, listed)) = index.task(task).and_then(|entry| counted(index, task, entry)) {
-                let (with, all) = self.counts.entry(tracker).or_default();
-                *with += usize::from(listed);
-                *all += 1;
-                self.tasks.insert(task.clone(), (tracker, listed));
+                self.count(task, tracker, listed);
             }
         }
+    }
+
+    fn count(&mut self, task: &TaskKey, tracker: usize, listed: bool) {
+        let (with, all) = self.counts.entry(tracker).or_default();
+        *with += usize::from(listed);
+        *all += 1;
+        self.tasks.insert(task.clone(), (tracker, listed));
     }
 
     /// The trackers most of whose not-started tasks state.json lists.
@@ -135,7 +136,7 @@ pub(super) fn task(
     reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
-        orphan(index, cx, task, entry, status, sink);
+        orphan(index, cx, profile, task, entry, status, sink);
     }
     dependencies(index, profile, task, entry, status, sink);
 }
@@ -437,6 +438,7 @@ fn reused_id(index: &WorkspaceIndex, task: &TaskKey, entry: &TaskEntry, sink: &m
 fn orphan(
     index: &WorkspaceIndex,
     cx: &Context,
+    profile: &Profile,
     task: &TaskKey,
     entry: &TaskEntry,
     status: Option<(PlaceRef, StatusId)>,
@@ -465,9 +467,7 @@ fn orphan(
             let todo_exists = has_role(Role::Todo);
             let state_exists = has_role(Role::StateJson);
             let (in_todo, in_state) = (has(PlaceKind::TodoSection), has(PlaceKind::StateJson));
-            let not_started = status
-                .zip(index.profile_of(entry))
-                .is_some_and(|((_, status), profile)| profile.kind(status) == Kind::Todo);
+            let not_started = status.is_some_and(|(_, status)| profile.kind(status) == Kind::Todo);
             let expected_in_state = !not_started || cx.mirrored.contains(&tracker_id);
             if todo_exists && state_exists && in_todo && !in_state && expected_in_state {
                 report(

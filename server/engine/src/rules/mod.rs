@@ -471,7 +471,7 @@ impl DiagnosticStore {
             let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
             if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                 pending.touched.insert(file);
-                self.files_mut().insert(file, Arc::new(fresh));
+                self.files_mut().insert(file, fresh.shared());
             }
         }
         // The other tasks' diagnostics in the edited file moved with the text. Their messages
@@ -603,7 +603,7 @@ impl DiagnosticStore {
                     whole.remove(&file);
                     if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
                         touched.insert(file);
-                        self.files_mut().insert(file, Arc::new(fresh));
+                        self.files_mut().insert(file, fresh.shared());
                     }
                 } else if entry.parsed.counters.is_some() {
                     whole.insert(file);
