@@ -562,6 +562,97 @@ fn files_changed_on_disk_update_diagnostics() {
     client.stop();
 }
 
+/// How many times diagnostics were published for `path`.
+fn times_published(client: &LspClient, path: &str) -> usize {
+    let uri = client.uri(path);
+    client
+        .notifications
+        .iter()
+        .filter(|it| it["method"] == "textDocument/publishDiagnostics" && it["params"]["uri"] == uri.as_str())
+        .count()
+}
+
+/// A file's diagnostics are sent again only when they change: typing in one task's description
+/// leaves another task's plan as it was published, while a line added above that task moves the
+/// TODO.md places its disagreement points at, and so sends it again. The edited document gets
+/// its diagnostics at every version.
+#[test]
+fn diagnostics_are_sent_again_only_when_they_change() {
+    let (_dir, root) = workspace();
+    let mut client = started(&root, vscode_capabilities(), json!({}));
+    client.settle(Duration::from_millis(300));
+    let todo = client.open(TODO);
+    let at = client.position_of(&todo, "Show both versions");
+    let plan_before = times_published(&client, PLAN);
+    let related_line = |client: &LspClient| {
+        let (_, plan) = &client.diagnostics[&client.uri(PLAN)];
+        let mismatch = plan.iter().find(|it| it["code"] == "status-mismatch").expect("the plan header mismatch");
+        mismatch["relatedInformation"]
+            .as_array()
+            .expect("related")
+            .iter()
+            .find(|it| it["location"]["uri"] == client.uri(TODO).as_str())
+            .and_then(|it| it["location"]["range"]["start"]["line"].as_u64())
+            .expect("a related place in TODO.md")
+    };
+    let line_before = related_line(&client);
+    for version in 2..=4 {
+        client.change(&todo, at, at, "x");
+        let published =
+            client.wait_until(WAIT, |it| it.diagnostics.get(&todo).is_some_and(|(v, _)| *v == Some(version)));
+        assert!(published, "no diagnostics for version {version}");
+    }
+    client.settle(Duration::from_millis(300));
+    assert_eq!(times_published(&client, PLAN), plan_before, "the plan's diagnostics did not change");
+    let top = client.position_of(&todo, "## Task Order");
+    client.change(&todo, top, top, "Notes.\n\n");
+    let sent = client.wait_until(WAIT, |it| times_published(it, PLAN) > plan_before);
+    assert!(sent, "the plan's related place moved: its diagnostics are sent again");
+    assert_eq!(related_line(&client), line_before + 2);
+    client.stop();
+}
+
+/// An editor typing while the server starts: the edits it made before the git baseline was
+/// read (checked off the analysis thread, on the files as saved) are written again over it, and
+/// the diagnostics end where a fresh start on the edited text does.
+#[test]
+fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
+    let (_dir, root) = workspace();
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    let on_disk = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    // Task 11 leaves a terminal status (not an allowed transition since HEAD), task 14's
+    // description changes.
+    let edited = on_disk
+        .replacen(
+            "- **Status**: [COMPLETED]\n- **Created**: 2026-09-20",
+            "- **Status**: [NOT STARTED]\n- **Created**: 2026-09-20",
+            1,
+        )
+        .replacen("Show both versions", "Show both versions (and a merge)", 1);
+    assert_ne!(edited, on_disk);
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let todo = client.open_with(TODO, &edited);
+    let at = client.position_of(&todo, "Cache the last synced state");
+    client.change(&todo, at, at, "Always ");
+    let since_head = |client: &LspClient| client.codes(TODO).contains(&"invalid-transition".to_string());
+    assert!(client.wait_until(WAIT, since_head), "{:?}\n{}", client.codes(TODO), client.log());
+    client.settle(Duration::from_millis(500));
+    let log = client.log();
+    assert!(log.contains("baseline rechecked on the saved state; 1 files written since"), "{log}");
+    let typed = published(&client);
+    let text = client.documents[&todo].text.clone();
+    client.stop();
+
+    std::fs::write(root.join(TODO), text).expect("write TODO.md");
+    let mut fresh = LspClient::start(&root, vscode_capabilities(), json!({}));
+    assert!(fresh.wait_until(WAIT, since_head), "{:?}", fresh.codes(TODO));
+    fresh.settle(Duration::from_millis(500));
+    assert_eq!(published(&fresh), typed);
+    fresh.stop();
+}
+
 /// Makes task 13's state.json entry agree with TODO.md.
 fn fix_state_json(root: &Path) {
     let path = root.join(STATE);

@@ -33,10 +33,12 @@ use taskmark::workspace::{self, DiskPaths};
 
 /// Files of the one-tracker workspace whose TODO.md is about 1 MB.
 const TRACKER_FILES: usize = 2_600;
-const USAGE: &str = "usage: lsp [--quick] [--runs N] [--dense N,N,...]   (run through `cargo bench --bench lsp -- ...`)
+const USAGE: &str = "usage: lsp [--quick] [--runs N] [--dense N,N,...] [--keystrokes N]   (run through `cargo bench --bench lsp -- ...`)
 
 --dense 5000,10000,50000 also measures the first diagnostics on task-dense workspaces of those
-sizes (the check benchmark's), next to `taskmark check` on the same workspace.";
+sizes (the check benchmark's), next to `taskmark check` on the same workspace.
+--keystrokes N measures only the keystroke latency, N times (to compare two builds, run them in
+turn).";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|it| it != "--bench").collect();
@@ -55,13 +57,24 @@ fn main() -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
         None => Vec::new(),
     };
-    if let Some(unknown) =
-        args.iter().find(|it| it.starts_with("--") && !matches!(it.as_str(), "--quick" | "--runs" | "--dense"))
+    let keystroke_runs: Option<usize> = match args.iter().position(|it| it == "--keystrokes") {
+        Some(at) => Some(args.get(at + 1).and_then(|it| it.parse().ok()).context(USAGE)?),
+        None => None,
+    };
+    if let Some(unknown) = args
+        .iter()
+        .find(|it| it.starts_with("--") && !matches!(it.as_str(), "--quick" | "--runs" | "--dense" | "--keystrokes"))
     {
         bail!("unknown option {unknown}\n{USAGE}");
     }
     let started = Instant::now();
     let target = generate::target_dir();
+    if let Some(runs) = keystroke_runs {
+        for _ in 0..runs {
+            print_keystrokes(&keystroke(&target, 400)?);
+        }
+        return Ok(());
+    }
     let sizes: &[usize] = if quick { &[1_000] } else { &[5_000, 10_000] };
     let mut rows = Vec::new();
     for &files in sizes {
@@ -103,17 +116,8 @@ fn main() -> anyhow::Result<()> {
     }
 
     let base = target.join("bench-workspace").join(format!("synthetic-{}", sizes[0]));
-    let keystrokes = keystroke(&target, if quick { 40 } else { 400 })?;
-    println!(
-        "\nkeystroke to publishDiagnostics on a {:.2} MB TODO.md ({} sections, {} edits): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        keystrokes.bytes as f64 / 1e6,
-        keystrokes.sections,
-        keystrokes.samples.len(),
-        percentile(&keystrokes.samples, 50.0),
-        percentile(&keystrokes.samples, 90.0),
-        percentile(&keystrokes.samples, 99.0),
-        percentile(&keystrokes.samples, 100.0),
-    );
+    println!();
+    print_keystrokes(&keystroke(&target, if quick { 40 } else { 400 })?);
     let resolve = resolve(&base, if quick { 20 } else { 200 })?;
     println!(
         "codeAction/resolve of `{}` editing {} files: median {:.2} ms, p99 {:.2} ms ({} requests)",
@@ -190,6 +194,19 @@ fn first_diagnostics(root: &Path, runs: usize) -> anyhow::Result<FirstDiagnostic
         median: times[times.len() / 2],
         rss_kb,
     })
+}
+
+fn print_keystrokes(keystrokes: &Keystrokes) {
+    println!(
+        "keystroke to publishDiagnostics on a {:.2} MB TODO.md ({} sections, {} edits): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        keystrokes.bytes as f64 / 1e6,
+        keystrokes.sections,
+        keystrokes.samples.len(),
+        percentile(&keystrokes.samples, 50.0),
+        percentile(&keystrokes.samples, 90.0),
+        percentile(&keystrokes.samples, 99.0),
+        percentile(&keystrokes.samples, 100.0),
+    );
 }
 
 struct Keystrokes {

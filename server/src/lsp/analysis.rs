@@ -51,7 +51,8 @@ pub enum Job {
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
     Loaded(u64, Box<Result<Loaded, String>>),
-    Baseline(u64, Option<HeadBaseline>),
+    /// The git baseline, found after the load numbered so.
+    Baseline(u64, Box<FoundBaseline>),
     /// The repository's other worktrees, as saved there now.
     Elsewhere(Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>),
     Stop,
@@ -114,6 +115,23 @@ pub struct Loaded {
     elapsed: Duration,
 }
 
+/// The git baseline a load found after it, and, when the load had used another one, the saved
+/// state's diagnostics rechecked with it: on the loader thread, so that editing never waits
+/// behind a whole-workspace recheck.
+pub struct FoundBaseline {
+    baseline: Option<HeadBaseline>,
+    rechecked: Option<Rechecked>,
+}
+
+/// A saved state's diagnostics computed again (with a new baseline).
+struct Rechecked {
+    /// The saved state's index they were computed on.
+    index: WorkspaceIndex,
+    /// The rule settings they were computed with.
+    rules: Vec<(RuleCode, Option<Severity>)>,
+    store: DiagnosticStore,
+}
+
 pub struct Analysis {
     shared: Arc<Shared>,
     /// The saved workspace this session's world forks, shared with the process's other
@@ -124,8 +142,9 @@ pub struct Analysis {
     jobs_sender: Sender<Job>,
     outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
     encoding: PositionEncoding,
-    /// Paths whose last published diagnostics were not empty (push mode).
-    published: HashSet<String>,
+    /// Paths whose last published diagnostics were not empty (push mode), with what was
+    /// published: a file whose diagnostics did not change is not sent again.
+    published: HashMap<String, Published>,
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
     filter: Option<Arc<PathFilter>>,
@@ -135,6 +154,10 @@ pub struct Analysis {
     /// it since it was installed): its diagnostics are the same as any other session's on
     /// that state, and are shared through the host.
     pristine: Option<u64>,
+    /// The last text written to each file since the last load was installed, kept until its
+    /// baseline arrives: rechecked on the saved state, the diagnostics are brought up to this
+    /// session's world by writing them again.
+    written: Option<HashMap<String, Option<Arc<str>>>>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
     watch_disk: bool,
     /// This session hears of the repository's other worktrees (asked once, after the first load).
@@ -143,6 +166,34 @@ pub struct Analysis {
     held: u32,
     held_changes: Option<BTreeSet<String>>,
     held_everything: bool,
+}
+
+/// What was last published for a file.
+#[derive(PartialEq, Eq)]
+struct Published {
+    version: Option<i32>,
+    fingerprint: u64,
+}
+
+/// A hash of `diagnostics` as the client receives them (keyed per process, so a repository
+/// cannot choose its collisions).
+fn fingerprint(diagnostics: &[lsp::Diagnostic]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    struct Writer<H>(H);
+    impl<H: Hasher> std::io::Write for Writer<H> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = Writer(KEYS.get_or_init(std::hash::RandomState::new).build_hasher());
+    // Serializing diagnostics into a sink that cannot fail does not fail.
+    let _ = serde_json::to_writer(&mut writer, diagnostics);
+    writer.0.finish()
 }
 
 /// Holds a session's diagnostics back while it lives (see [`Job::Hold`]); dropping it (also
@@ -179,11 +230,12 @@ impl Analysis {
             jobs_sender,
             outgoing,
             encoding,
-            published: HashSet::new(),
+            published: HashMap::new(),
             load_generation: 0,
             filter: None,
             baseline: None,
             pristine: None,
+            written: None,
             watch_disk,
             follows_elsewhere: false,
             held: 0,
@@ -273,14 +325,8 @@ impl Analysis {
                 }),
             }
         }
-        // The baseline the load already used (or no baseline after none: outside git, in a
-        // repository without a commit) changes nothing: the diagnostics of the load stand.
-        if let Some(baseline) = baseline
-            && baseline.as_ref().map(|it| &it.0) != self.baseline.as_ref().map(|it| &it.0)
-        {
-            self.baseline = baseline;
-            everything = true;
-            self.recheck(&mut world);
+        if let Some(found) = baseline {
+            everything |= self.found_baseline(&mut world, *found);
         }
         if let Some(views) = elsewhere {
             world.elsewhere = views;
@@ -362,6 +408,37 @@ impl Analysis {
         rules_baseline(self.baseline.as_ref())
     }
 
+    /// Takes the baseline the last load found after it; says whether the diagnostics changed.
+    fn found_baseline(&mut self, world: &mut World, found: FoundBaseline) -> bool {
+        let written = self.written.take().unwrap_or_default();
+        let FoundBaseline { baseline, rechecked } = found;
+        // The baseline the load already used (or no baseline after none: outside git, in a
+        // repository without a commit) changes nothing: the diagnostics of the load stand.
+        if baseline.as_ref().map(|it| &it.0) == self.baseline.as_ref().map(|it| &it.0) {
+            return false;
+        }
+        self.baseline = baseline;
+        match rechecked {
+            // Rechecked with the rule settings the session has now: what it wrote since is
+            // written again over the saved state, as an edit would be (a keystroke's worth of
+            // work, where a recheck is the whole workspace's).
+            Some(rechecked) if rechecked.rules == world.settings.rules => {
+                world.index = rechecked.index;
+                world.store = rechecked.store;
+                let mut written: Vec<(String, Option<Arc<str>>)> = written.into_iter().collect();
+                written.sort_by(|a, b| a.0.cmp(&b.0));
+                tracing::debug!("baseline rechecked on the saved state; {} files written since", written.len());
+                let mut pending = None;
+                for (path, text) in written {
+                    self.write(world, &path, text, &mut pending);
+                }
+                self.settle(world, pending, &mut BTreeSet::new(), &mut true);
+            }
+            _ => self.recheck(world),
+        }
+        true
+    }
+
     /// Puts `text` (`None`: the file is gone) into the world's index and follows each of its
     /// steps (a TODO.md rewritten in several places takes them one at a time) in the
     /// diagnostics. What looks across the workspace waits in `pending` for
@@ -369,6 +446,9 @@ impl Analysis {
     /// a plan is one change, and its per-task and counter rules run once, on the final index.
     fn write(&mut self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
         self.pristine = None;
+        if let Some(written) = &mut self.written {
+            written.insert(path.to_string(), text.clone());
+        }
         let baseline = self.baseline();
         let World { index, config, root, known, store, exists, .. } = world;
         let paths = CachedPaths { root, known, exists };
@@ -523,6 +603,7 @@ impl Analysis {
         world.store = store;
         self.baseline = baseline;
         self.pristine = Some(saved.generation);
+        self.written = Some(HashMap::new());
         lock(&world.exists).clear();
         if rules != world.settings.rules {
             // The rule settings changed while the workspace loaded.
@@ -623,22 +704,35 @@ impl Analysis {
         }
         if paths.is_none() {
             // Files that had diagnostics and have none now (or are gone).
-            for path in &self.published {
+            for path in self.published.keys() {
                 by_path.entry(path.clone()).or_default();
             }
             by_path.insert(config::FILE_NAME.to_string(), config_diagnostics(world, self.encoding));
         }
-        let mut ordered: Vec<(String, Vec<lsp::Diagnostic>)> = by_path.into_iter().collect();
-        ordered.sort_by(|a, b| a.0.cmp(&b.0));
-        for (path, diagnostics) in ordered {
-            if diagnostics.is_empty() && !self.published.remove(&path) {
-                continue;
-            }
-            if !diagnostics.is_empty() {
-                self.published.insert(path.clone());
+        let mut ordered: Vec<(String, Option<i32>, Vec<lsp::Diagnostic>)> = by_path
+            .into_iter()
+            .map(|(path, diagnostics)| {
+                let version = world.versions.get(&path).copied();
+                (path, version, diagnostics)
+            })
+            .collect();
+        // The documents being edited first: their diagnostics are the ones someone is waiting for.
+        ordered.sort_by(|a, b| (a.1.is_none(), &a.0).cmp(&(b.1.is_none(), &b.0)));
+        for (path, version, diagnostics) in ordered {
+            if diagnostics.is_empty() {
+                if self.published.remove(&path).is_none() {
+                    continue;
+                }
+            } else {
+                // A document's every version gets its diagnostics (editors drop the ones of
+                // an older version); any other file only when they changed.
+                let published = Published { version, fingerprint: fingerprint(&diagnostics) };
+                if self.published.get(&path) == Some(&published) {
+                    continue;
+                }
+                self.published.insert(path.clone(), published);
             }
             let Some(uri) = world.uri(&path) else { continue };
-            let version = world.versions.get(&path).copied();
             self.send(Outgoing::Diagnostics { uri, version, diagnostics });
         }
         if changed {
@@ -660,19 +754,67 @@ impl Analysis {
             let _ = outgoing.send(Outgoing::ProgressBegin { title: "Indexing tasks".into() });
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, fresh, &settings, &outgoing)))
                 .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
-            let vocabularies = result.as_ref().ok().map(|it| it.config.vocabularies.clone());
+            let after = result.as_ref().ok().map(After::of);
             if jobs.send(Job::Loaded(generation, Box::new(result))).is_err() {
                 return;
             }
             // The git baseline (for invalid transitions) comes after: the first diagnostics do
             // not wait for it.
-            if let Some(vocabularies) = vocabularies {
-                let _ = jobs.send(Job::Baseline(generation, host.baseline(&vocabularies)));
+            if let Some(after) = after {
+                let found = std::panic::catch_unwind(AssertUnwindSafe(|| after.find_baseline(&host)));
+                match found {
+                    Ok(found) => {
+                        let _ = jobs.send(Job::Baseline(generation, Box::new(found)));
+                    }
+                    Err(panic) => tracing::error!("cannot read the git baseline: {}", panic_message(&panic)),
+                }
             }
         });
         if let Err(error) = spawned {
             tracing::error!("cannot start the loader thread: {error}");
         }
+    }
+}
+
+/// What finding the baseline after a load needs of it.
+struct After {
+    generation: u64,
+    index: WorkspaceIndex,
+    known: Arc<HashSet<String>>,
+    config: Config,
+    rules: Vec<(RuleCode, Option<Severity>)>,
+    /// The commit of the baseline the load used.
+    used: Option<String>,
+}
+
+impl After {
+    fn of(loaded: &Loaded) -> After {
+        After {
+            generation: loaded.saved.generation,
+            index: loaded.saved.index.clone(),
+            known: loaded.saved.known.clone(),
+            config: loaded.config.clone(),
+            rules: loaded.rules.clone(),
+            used: loaded.baseline.as_ref().map(|it| it.0.clone()),
+        }
+    }
+
+    /// The baseline at `HEAD` now, with the saved state rechecked with it if the load used
+    /// another (through the host, so that the other sessions on that state share them).
+    fn find_baseline(self, host: &Host) -> FoundBaseline {
+        let baseline = host.baseline(&self.config.vocabularies);
+        let rechecked = match &baseline {
+            Some(found) if Some(&found.0) != self.used.as_ref() => {
+                let After { generation, index, known, config, rules, .. } = self;
+                let store = host.store(store_key(generation, &rules, Some(found)), || {
+                    let paths = DiskPaths { root: host.root(), known: &known };
+                    DiagnosticStore::new(&index, &config, rules_baseline(Some(found)).as_ref(), &paths)
+                });
+                Some(Rechecked { index, rules, store })
+            }
+            _ => None,
+        };
+        FoundBaseline { baseline, rechecked }
     }
 }
 
