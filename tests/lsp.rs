@@ -562,6 +562,22 @@ fn files_changed_on_disk_update_diagnostics() {
     client.stop();
 }
 
+/// An editor that never answers `window/workDoneProgress/create` gets no progress bar, but
+/// its diagnostics all the same (they wait behind that request otherwise).
+#[test]
+fn an_editor_that_never_answers_the_progress_request_still_gets_diagnostics() {
+    let (_dir, root) = workspace();
+    let mut client = LspClient::launch(&root, vscode_capabilities(), json!({}), "debug");
+    client.unanswered.push("window/workDoneProgress/create");
+    client.notify("initialized", json!({}));
+    let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
+    assert!(indexed, "{}", client.log());
+    assert!(client.server_requests.iter().any(|it| it["method"] == "window/workDoneProgress/create"));
+    assert!(!client.notifications.iter().any(|it| it["method"] == "$/progress"));
+    assert!(client.log().contains("indexing without a progress bar"));
+    client.stop();
+}
+
 /// How many times diagnostics were published for `path`.
 fn times_published(client: &LspClient, path: &str) -> usize {
     let uri = client.uri(path);

@@ -49,6 +49,8 @@ pub struct LspClient {
     /// Responses with no request id of ours: the server's answers to frames it could not read.
     pub orphan_responses: Vec<Value>,
     pub edit_mode: EditMode,
+    /// Requests from the server this client never answers (an editor that is stuck or buggy).
+    pub unanswered: Vec<&'static str>,
     /// The title to pick when the server shows a message request.
     pub pick: Option<String>,
     stash: HashMap<i64, Value>,
@@ -163,6 +165,7 @@ impl LspClient {
             server_requests: Vec::new(),
             orphan_responses: Vec::new(),
             edit_mode: EditMode::Apply,
+            unanswered: Vec::new(),
             pick: None,
             stash: HashMap::new(),
         };
@@ -304,7 +307,9 @@ impl LspClient {
         match (method, message.get("id").cloned()) {
             (Some(method), Some(id)) => {
                 self.server_requests.push(message.clone());
-                if method == "workspace/applyEdit" && matches!(self.edit_mode, EditMode::Hang) {
+                if method == "workspace/applyEdit" && matches!(self.edit_mode, EditMode::Hang)
+                    || self.unanswered.contains(&method.as_str())
+                {
                     return;
                 }
                 let result = self.answer(&method, &message["params"]);

@@ -4,6 +4,7 @@
 //! column and key, because a configuration mistake is found by a person reading a terminal.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -35,8 +36,9 @@ pub const DEFAULT_INDEX_LIMIT_MIB: u64 = 1024;
 /// Which vocabulary each tracker uses: the input of parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vocabularies {
-    /// Profiles by name: the built-ins, changed or joined by configuration.
-    pub profiles: BTreeMap<String, Profile>,
+    /// Profiles by name: the built-ins, changed or joined by configuration. Shared between
+    /// copies (every editor's configuration and index holds one) until one changes it.
+    pub profiles: Arc<BTreeMap<String, Profile>>,
     /// The profile each family uses.
     pub family_profiles: HashMap<Family, String>,
     /// Profiles for particular tracker roots.
@@ -76,10 +78,12 @@ pub enum ProfileSource {
 impl Default for Vocabularies {
     fn default() -> Vocabularies {
         Vocabularies {
-            profiles: profiles::BUILTIN
-                .iter()
-                .filter_map(|name| Some((name.to_string(), profiles::builtin(name)?)))
-                .collect(),
+            profiles: Arc::new(
+                profiles::BUILTIN
+                    .iter()
+                    .filter_map(|name| Some((name.to_string(), profiles::builtin(name)?)))
+                    .collect(),
+            ),
             family_profiles: HashMap::new(),
             trackers: Vec::new(),
             standard: StandardSetting::Auto,
@@ -230,7 +234,7 @@ impl Config {
 
         for (name, table) in &raw.profiles {
             let profile = build_profile(text, name.get_ref(), table, &config.vocabularies.profiles)?;
-            config.vocabularies.profiles.insert(name.get_ref().clone(), profile);
+            Arc::make_mut(&mut config.vocabularies.profiles).insert(name.get_ref().clone(), profile);
         }
         let family_names = ["spec-folder", "minsky", "checklist", "spec-kit", "backlog", "compozy", "pidea"];
         for (family_name, profile) in raw.families {

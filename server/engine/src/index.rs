@@ -246,7 +246,9 @@ impl TaskEntry {
 /// changes), which is how every editor's view of a workspace shares one parse of its files.
 #[derive(Debug, Default, Clone)]
 pub struct WorkspaceIndex {
-    files: Vec<Option<Arc<FileEntry>>>,
+    /// Shared between clones until one changes a file: each editor's view of a saved state
+    /// holds one pointer, not a copy of the list.
+    files: Arc<Vec<Option<Arc<FileEntry>>>>,
     /// Shared between clones (a what-if copy for a re-check, each editor's view) until one adds
     /// or removes a file.
     by_path: Arc<HashMap<String, FileId>>,
@@ -390,7 +392,7 @@ impl WorkspaceIndex {
         for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
             Arc::make_mut(&mut index.by_path).insert(entry.path.clone(), id);
-            index.files.push(Some(entry));
+            Arc::make_mut(&mut index.files).push(Some(entry));
         }
         index
     }
@@ -523,7 +525,7 @@ impl WorkspaceIndex {
                 // A standard that goes away changes the vocabulary of the trackers it applied to.
                 let was_standard = self.files[id.0 as usize].as_ref().is_some_and(|it| it.parsed.standard.is_some());
                 let tracker = self.files[id.0 as usize].as_ref().and_then(|it| it.tracker);
-                self.files[id.0 as usize] = None;
+                Arc::make_mut(&mut self.files)[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 if was_config || was_standard || roots_before != roots_after {
                     self.rebuild_trackers();
@@ -581,11 +583,11 @@ impl WorkspaceIndex {
             self.entry(id).map(|it| &it.parsed.standard) != Some(&entry.parsed.standard)
         });
         match previous_id {
-            Some(id) => self.files[id.0 as usize] = Some(Arc::new(entry)),
+            Some(id) => Arc::make_mut(&mut self.files)[id.0 as usize] = Some(Arc::new(entry)),
             None => {
                 let id = FileId(self.files.len() as u32);
                 Arc::make_mut(&mut self.by_path).insert(path.to_string(), id);
-                self.files.push(Some(Arc::new(entry)));
+                Arc::make_mut(&mut self.files).push(Some(Arc::new(entry)));
             }
         }
         let mut rebuilt = is_config || old_config || roots_changed || moved || standard_changed;
@@ -619,7 +621,7 @@ impl WorkspaceIndex {
     /// updated for the tasks whose places changed. `None` when the edit needs the general path
     /// (the file changes class).
     fn edit_todo(&mut self, id: FileId, path: &str, text: &Arc<str>, shift: Option<&Shift>) -> Option<Update> {
-        let shared = self.files.get_mut(id.0 as usize)?.as_mut()?;
+        let shared = Arc::make_mut(&mut self.files).get_mut(id.0 as usize)?.as_mut()?;
         shared.tracker?;
         shared.todo_layout.as_ref()?;
         // Another view of the workspace may share this entry: it keeps the old one.
@@ -811,7 +813,7 @@ impl WorkspaceIndex {
         let (places, links) = (splice(&span.places, fresh.places.len()), splice(&span.links, fresh.links.len()));
         let archived = splice(&span.archived, fresh.archived.len());
         // Another view of the workspace may share this entry: it keeps the old one.
-        let entry = Arc::make_mut(self.files.get_mut(id.0 as usize)?.as_mut()?);
+        let entry = Arc::make_mut(Arc::make_mut(&mut self.files).get_mut(id.0 as usize)?.as_mut()?);
         let after = span.range.end();
         let moved = crate::model::Moved { bytes: growth, places: 0, items: 0 };
         let moves = |range: crate::text::TextRange| range.start() >= after;
@@ -991,7 +993,7 @@ impl WorkspaceIndex {
         // standards the trackers read next).
         for (path, parsed) in prose {
             if let Some(id) = rebuilt.by_path.get(&path).copied()
-                && let Some(entry) = rebuilt.files[id.0 as usize].as_mut()
+                && let Some(entry) = Arc::make_mut(&mut rebuilt.files)[id.0 as usize].as_mut()
             {
                 Arc::make_mut(entry).parsed = parsed;
             }
@@ -1059,7 +1061,7 @@ impl WorkspaceIndex {
             })
             .collect();
         for (id, entry) in parsed {
-            self.files[id.0 as usize] = Some(Arc::new(entry));
+            Arc::make_mut(&mut self.files)[id.0 as usize] = Some(Arc::new(entry));
         }
         true
     }
@@ -1896,13 +1898,14 @@ mod tests {
     }
 
     #[test]
-    fn clones_share_the_task_table_until_one_changes_it() {
+    fn clones_share_the_file_list_and_task_table_until_one_changes_them() {
         let vocabularies = crate::config::Config::default().vocabularies;
         let todo = "### 5. Root section\n- **Status**: [PLANNED]\n\n### 6. Next\n- **Status**: [PLANNED]\n";
         let saved =
             WorkspaceIndex::build(vec![SourceFile { path: "TODO.md".into(), text: Arc::from(todo) }], &vocabularies);
         let mut view = saved.clone();
         assert!(std::ptr::eq(saved.tasks(), view.tasks()), "a clone holds the same table");
+        assert!(Arc::ptr_eq(&saved.files, &view.files), "and the same list of files");
         // A status change moves no place between tasks: the table stays shared.
         view.set_file("TODO.md", Some(Arc::from(todo.replacen("[PLANNED]", "[COMPLETED]", 1))));
         assert!(std::ptr::eq(saved.tasks(), view.tasks()));
@@ -1912,6 +1915,7 @@ mod tests {
         };
         assert_eq!(status(&saved), "[PLANNED]", "the original is untouched");
         assert_eq!(status(&view), "[COMPLETED]");
+        assert!(!Arc::ptr_eq(&saved.files, &view.files), "the changed file has its own entry, in a list of its own");
         // A new task changes the table: the view's own copy, the original untouched, and the
         // entries the change did not touch still shared.
         view.set_file("TODO.md", Some(Arc::from(format!("{todo}\n### 7. Later\n- **Status**: [PLANNED]\n"))));

@@ -37,6 +37,9 @@ use crate::write_path;
 
 /// How long an editor may take to answer a refresh request before the next one is sent.
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an editor may take to answer `window/workDoneProgress/create` before indexing goes
+/// on without a progress bar.
+const PROGRESS_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a command waits for its workspace to be read before it refuses.
 const INDEXING_WAIT: Duration = Duration::from_secs(60);
 
@@ -575,8 +578,14 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
                 }
                 let next = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed) + 1;
                 let token = lsp::NumberOrString::String(format!("taskmark/indexing/{next}"));
-                if client.create_work_done_progress(token.clone()).await.is_ok() {
-                    progress = Some(client.progress(token, title).with_percentage(0).begin().await);
+                // This loop delivers the diagnostics too: an editor that never answers does
+                // not get a progress bar, rather than no diagnostics ever again.
+                match tokio::time::timeout(PROGRESS_TIMEOUT, client.create_work_done_progress(token.clone())).await {
+                    Ok(Ok(())) => progress = Some(client.progress(token, title).with_percentage(0).begin().await),
+                    Ok(Err(_)) => {}
+                    Err(_) => tracing::warn!(
+                        "the editor did not answer window/workDoneProgress/create within {PROGRESS_TIMEOUT:?}; indexing without a progress bar"
+                    ),
                 }
             }
             Outgoing::ProgressReport { done, total } => {

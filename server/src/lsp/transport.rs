@@ -29,6 +29,9 @@ const READ_CHUNK: usize = 8 * 1024;
 /// The most it asks for at once while it reads a body it knows the length of.
 const BODY_CHUNK: usize = 1024 * 1024;
 
+/// The most each pipe between the checks and tower-lsp-server holds.
+const PIPE_BYTES: usize = 16 * 1024;
+
 /// Where a frame starts: what the reader looks for after losing its place, in any case.
 const CONTENT_LENGTH: &[u8] = b"content-length:";
 
@@ -290,8 +293,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     async fn fill(&mut self, wanted: usize) -> usize {
         self.buffer.drain(..self.start);
         self.start = 0;
-        // Do not keep a large body's allocation for the small frames after it.
-        if self.buffer.capacity() > 4 * BODY_CHUNK && self.buffer.len() < READ_CHUNK {
+        // Do not keep a large body's allocation for the small frames after it: a daemon holds
+        // two readers per editor, and the largest message one saw (the diagnostics of a large
+        // file, a whole document) would otherwise stay allocated for as long as the editor.
+        if self.buffer.capacity() > 4 * READ_CHUNK && self.buffer.len() < READ_CHUNK {
             self.buffer.shrink_to(2 * READ_CHUNK);
         }
         let had = self.buffer.len();
@@ -391,8 +396,11 @@ where
     F: FnOnce(tokio::io::ReadHalf<tokio::io::SimplexStream>, tokio::io::WriteHalf<tokio::io::SimplexStream>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let (server_input, to_server) = tokio::io::simplex(1 << 16);
-    let (from_server, server_output) = tokio::io::simplex(1 << 16);
+    // The pipes to and from tower-lsp-server keep the largest buffer they ever needed, up to
+    // their size, for as long as the connection lasts (a daemon has one pair per editor): large
+    // messages pass in several turns instead.
+    let (server_input, to_server) = tokio::io::simplex(PIPE_BYTES);
+    let (from_server, server_output) = tokio::io::simplex(PIPE_BYTES);
     let (replies, mut replies_out) = mpsc::unbounded_channel::<Vec<u8>>();
 
     // Client -> server: check each frame.
