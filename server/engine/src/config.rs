@@ -744,6 +744,19 @@ mod tests {
     use super::*;
     use crate::vocabulary::Scope;
 
+    /// Every editor's configuration and index holds a copy of the vocabularies: the copies share
+    /// the profiles, and one that changes them (a configuration with a profile of its own) has
+    /// its own.
+    #[test]
+    fn copies_share_the_profiles_until_one_changes_them() {
+        let defaults = Config::default();
+        let copy = defaults.clone();
+        assert!(Arc::ptr_eq(&defaults.vocabularies.profiles, &copy.vocabularies.profiles));
+        let own = Config::parse("[profiles.ours]\nextends = \"spec-folder\"\n").expect("a profile of its own");
+        assert!(own.vocabularies.profiles.contains_key("ours"));
+        assert!(!defaults.vocabularies.profiles.contains_key("ours"));
+    }
+
     /// What `config --init` writes parses, and is the default configuration in every respect.
     #[test]
     fn the_starter_file_parses_to_the_defaults() {

@@ -638,6 +638,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_large_body_is_not_kept_allocated_for_the_frames_after_it() {
+        let large = format!(r#"{{"jsonrpc":"2.0","method":"x","params":{{"text":"{}"}}}}"#, "a".repeat(300_000));
+        let input = format!("{}{}", message(&large), message(&request(1)));
+        let mut reader = FrameReader::new(std::io::Cursor::new(input.into_bytes()));
+        assert_eq!(reader.next().await, Some(Frame::Message(large.into_bytes())));
+        assert_eq!(reader.next().await, Some(Frame::Message(request(1).into_bytes())));
+        assert!(reader.buffer.capacity() <= 4 * READ_CHUNK, "kept {} bytes", reader.buffer.capacity());
+    }
+
+    #[tokio::test]
     async fn what_was_read_ahead_is_handed_over() {
         let input = format!("{}{}tail", message(&request(1)), message(&request(2)));
         let mut reader = FrameReader::new(std::io::Cursor::new(input.into_bytes()));
