@@ -628,9 +628,11 @@ fn diagnostics_are_sent_again_only_when_they_change() {
     client.stop();
 }
 
-/// An editor typing while the server starts: the edits it made before the git baseline was
-/// read (checked off the analysis thread, on the files as saved) are written again over it, and
-/// the diagnostics end where a fresh start on the edited text does.
+/// An editor typing while the server starts: the open document is written over the files as
+/// saved by the loader or, when it comes later, by the analysis thread, which writes what it
+/// wrote since the load again once the git baseline's recheck (done off that thread, on the
+/// loaded files) lands. Either way the diagnostics end where a fresh start on the edited text
+/// does.
 #[test]
 fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
     let (_dir, root) = workspace();
@@ -656,7 +658,16 @@ fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
     assert!(client.wait_until(WAIT, since_head), "{:?}\n{}", client.codes(TODO), client.log());
     client.settle(Duration::from_millis(500));
     let log = client.log();
-    assert!(log.contains("baseline rechecked on the saved state; 1 files written since"), "{log}");
+    let written_since_load = log
+        .split("baseline rechecked off the analysis thread; ")
+        .nth(1)
+        .and_then(|it| it.split(' ').next())
+        .and_then(|it| it.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("the baseline was rechecked off the analysis thread\n{log}"));
+    assert!(
+        written_since_load > 0 || log.contains("the loader wrote the open documents over the files as saved"),
+        "{log}"
+    );
     let typed = published(&client);
     let text = client.documents[&todo].text.clone();
     client.stop();
@@ -665,6 +676,77 @@ fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
     let mut fresh = LspClient::start(&root, vscode_capabilities(), json!({}));
     assert!(fresh.wait_until(WAIT, since_head), "{:?}", fresh.codes(TODO));
     fresh.settle(Duration::from_millis(500));
+    assert_eq!(published(&fresh), typed);
+    fresh.stop();
+}
+
+/// Edits made after the load and before the git baseline lands (made late here) are written
+/// again over the baseline's recheck, which was computed without them, and the diagnostics end
+/// where a fresh start on the edited text does.
+#[test]
+fn edits_made_while_the_baseline_is_read_are_written_again_over_its_recheck() {
+    let (_dir, root) = workspace();
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "example"]);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(["lsp", "--standalone", "--log-level", "debug"]).env("TASKMARK_TEST_LOADER_DELAY_MS", "1000");
+    let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
+    assert!(indexed, "{}", client.log());
+    let todo = client.open(TODO);
+    let status = client.position_of(&todo, "[COMPLETED]\n- **Created**: 2026-09-20");
+    client.change(&todo, status, (status.0, status.1 + "[COMPLETED]".len() as u32), "[NOT STARTED]");
+    let at = client.position_of(&todo, "Cache the last synced state");
+    client.change(&todo, at, at, "Always ");
+    let before_baseline = client.wait_until(WAIT, |it| it.diagnostics.get(&todo).is_some_and(|(v, _)| *v == Some(3)));
+    assert!(
+        before_baseline && !client.codes(TODO).contains(&"invalid-transition".to_string()),
+        "{:?}",
+        client.codes(TODO)
+    );
+    let since_head = |client: &LspClient| client.codes(TODO).contains(&"invalid-transition".to_string());
+    assert!(client.wait_until(WAIT, since_head), "{:?}\n{}", client.codes(TODO), client.log());
+    client.settle(Duration::from_millis(300));
+    let log = client.log();
+    assert!(log.contains("baseline rechecked off the analysis thread; 1 files written since the load"), "{log}");
+    let typed = published(&client);
+    let text = client.documents[&todo].text.clone();
+    client.stop();
+
+    std::fs::write(root.join(TODO), text).expect("write TODO.md");
+    let mut fresh = LspClient::start(&root, vscode_capabilities(), json!({}));
+    assert!(fresh.wait_until(WAIT, since_head), "{:?}", fresh.codes(TODO));
+    fresh.settle(Duration::from_millis(500));
+    assert_eq!(published(&fresh), typed);
+    fresh.stop();
+}
+
+/// A document opened while the workspace loads is written over the files as saved by the
+/// loader, its diagnostics followed there: they end where a fresh start on that text does.
+#[test]
+fn documents_opened_while_the_workspace_loads_are_written_in_by_the_loader() {
+    let (_dir, root) = workspace();
+    let on_disk = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    let edited = on_disk.replacen("- **Status**: [PLANNED]", "- **Status**: [PLANED]", 1);
+    assert_ne!(edited, on_disk);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(["lsp", "--standalone", "--log-level", "debug"]).env("TASKMARK_TEST_LOADER_DELAY_MS", "1000");
+    let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    client.open_with(TODO, &edited);
+    let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
+    assert!(indexed, "{}", client.log());
+    client.settle(Duration::from_millis(300));
+    assert!(client.codes(TODO).contains(&"unknown-status".to_string()), "{:?}", client.codes(TODO));
+    assert!(client.log().contains("the loader wrote the open documents over the files as saved"), "{}", client.log());
+    let typed = published(&client);
+    client.stop();
+
+    std::fs::write(root.join(TODO), &edited).expect("write TODO.md");
+    let mut fresh = started(&root, vscode_capabilities(), json!({}));
+    fresh.settle(Duration::from_millis(300));
     assert_eq!(published(&fresh), typed);
     fresh.stop();
 }

@@ -105,7 +105,10 @@ fn store_key(generation: u64, rules: &[(RuleCode, Option<Severity>)], baseline: 
 /// The workspace as this session sees it once loaded: the host's saved state, with this
 /// session's configuration and diagnostics.
 pub struct Loaded {
+    /// The saved state, its index with the editor's open documents written over it.
     saved: Saved,
+    /// No open document differed from the saved state: the index is the saved one.
+    pristine: bool,
     config: Config,
     /// The rule settings `config` and `store` were made with.
     rules: Vec<(RuleCode, Option<Severity>)>,
@@ -115,17 +118,17 @@ pub struct Loaded {
     elapsed: Duration,
 }
 
-/// The git baseline a load found after it, and, when the load had used another one, the saved
-/// state's diagnostics rechecked with it: on the loader thread, so that editing never waits
+/// The git baseline a load found after it, and, when the load had used another one, the loaded
+/// index's diagnostics rechecked with it: on the loader thread, so that editing never waits
 /// behind a whole-workspace recheck.
 pub struct FoundBaseline {
     baseline: Option<HeadBaseline>,
     rechecked: Option<Rechecked>,
 }
 
-/// A saved state's diagnostics computed again (with a new baseline).
+/// A load's diagnostics computed again (with a new baseline).
 struct Rechecked {
-    /// The saved state's index they were computed on.
+    /// The loaded index they were computed on (the saved state's, with the open documents).
     index: WorkspaceIndex,
     /// The rule settings they were computed with.
     rules: Vec<(RuleCode, Option<Severity>)>,
@@ -155,7 +158,7 @@ pub struct Analysis {
     /// that state, and are shared through the host.
     pristine: Option<u64>,
     /// The last text written to each file since the last load was installed, kept until its
-    /// baseline arrives: rechecked on the saved state, the diagnostics are brought up to this
+    /// baseline arrives: rechecked on the loaded index, the diagnostics are brought up to this
     /// session's world by writing them again.
     written: Option<HashMap<String, Option<Arc<str>>>>,
     /// Watch the disk ourselves (the client cannot); started after the first load.
@@ -419,15 +422,18 @@ impl Analysis {
         }
         self.baseline = baseline;
         match rechecked {
-            // Rechecked with the rule settings the session has now: what it wrote since is
-            // written again over the saved state, as an edit would be (a keystroke's worth of
-            // work, where a recheck is the whole workspace's).
+            // Rechecked with the rule settings the session has now: what it wrote since the
+            // load is written again over the loaded index, as an edit would be (a keystroke's
+            // worth of work, where a recheck is the whole workspace's).
             Some(rechecked) if rechecked.rules == world.settings.rules => {
                 world.index = rechecked.index;
                 world.store = rechecked.store;
                 let mut written: Vec<(String, Option<Arc<str>>)> = written.into_iter().collect();
                 written.sort_by(|a, b| a.0.cmp(&b.0));
-                tracing::debug!("baseline rechecked on the saved state; {} files written since", written.len());
+                tracing::debug!(
+                    "baseline rechecked off the analysis thread; {} files written since the load",
+                    written.len()
+                );
                 let mut pending = None;
                 for (path, text) in written {
                     self.write(world, &path, text, &mut pending);
@@ -592,7 +598,7 @@ impl Analysis {
 
     /// Puts a finished load in place, with the open documents' texts over the disk's.
     fn install(&mut self, world: &mut World, loaded: Loaded) {
-        let Loaded { saved, config, rules, baseline, store, elapsed } = loaded;
+        let Loaded { saved, pristine, config, rules, baseline, store, elapsed } = loaded;
         let files = saved.index.len();
         world.file_config = saved.file_config;
         world.config = config;
@@ -602,7 +608,7 @@ impl Analysis {
         world.skipped = saved.skipped;
         world.store = store;
         self.baseline = baseline;
-        self.pristine = Some(saved.generation);
+        self.pristine = pristine.then_some(saved.generation);
         self.written = Some(HashMap::new());
         lock(&world.exists).clear();
         if rules != world.settings.rules {
@@ -748,12 +754,15 @@ impl Analysis {
         let generation = self.load_generation;
         let settings = self.shared.read().settings.clone();
         let host = self.host.clone();
+        let shared = self.shared.clone();
         let jobs = self.jobs_sender.clone();
         let outgoing = self.outgoing.clone();
         let spawned = std::thread::Builder::new().name("taskmark-loader".into()).spawn(move || {
             let _ = outgoing.send(Outgoing::ProgressBegin { title: "Indexing tasks".into() });
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, fresh, &settings, &outgoing)))
-                .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
+            test_loader_delay();
+            let result =
+                std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, &shared, fresh, &settings, &outgoing)))
+                    .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
             let after = result.as_ref().ok().map(After::of);
             if jobs.send(Job::Loaded(generation, Box::new(result))).is_err() {
                 return;
@@ -761,6 +770,7 @@ impl Analysis {
             // The git baseline (for invalid transitions) comes after: the first diagnostics do
             // not wait for it.
             if let Some(after) = after {
+                test_loader_delay();
                 let found = std::panic::catch_unwind(AssertUnwindSafe(|| after.find_baseline(&host)));
                 match found {
                     Ok(found) => {
@@ -776,9 +786,24 @@ impl Analysis {
     }
 }
 
+/// `TASKMARK_TEST_LOADER_DELAY_MS`: the tests make the loader wait this long before it loads
+/// (to open documents while it does) and again before it reads the git baseline (to edit while
+/// it does).
+fn test_loader_delay() {
+    static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    let delay = DELAY
+        .get_or_init(|| std::env::var("TASKMARK_TEST_LOADER_DELAY_MS").ok()?.parse().ok().map(Duration::from_millis));
+    if let Some(delay) = delay {
+        std::thread::sleep(*delay);
+    }
+}
+
 /// What finding the baseline after a load needs of it.
 struct After {
     generation: u64,
+    /// The index is the saved state's (no open document written over it): the recheck is
+    /// shared with the other sessions on it.
+    pristine: bool,
     index: WorkspaceIndex,
     known: Arc<HashSet<String>>,
     config: Config,
@@ -791,6 +816,7 @@ impl After {
     fn of(loaded: &Loaded) -> After {
         After {
             generation: loaded.saved.generation,
+            pristine: loaded.pristine,
             index: loaded.saved.index.clone(),
             known: loaded.saved.known.clone(),
             config: loaded.config.clone(),
@@ -799,17 +825,22 @@ impl After {
         }
     }
 
-    /// The baseline at `HEAD` now, with the saved state rechecked with it if the load used
-    /// another (through the host, so that the other sessions on that state share them).
+    /// The baseline at `HEAD` now, with the loaded index rechecked with it if the load used
+    /// another (through the host when that index is the saved state's, so that the other
+    /// sessions on it share them).
     fn find_baseline(self, host: &Host) -> FoundBaseline {
         let baseline = host.baseline(&self.config.vocabularies);
         let rechecked = match &baseline {
             Some(found) if Some(&found.0) != self.used.as_ref() => {
-                let After { generation, index, known, config, rules, .. } = self;
-                let store = host.store(store_key(generation, &rules, Some(found)), || {
+                let After { generation, pristine, index, known, config, rules, .. } = self;
+                let compute = || {
                     let paths = DiskPaths { root: host.root(), known: &known };
                     DiagnosticStore::new(&index, &config, rules_baseline(Some(found)).as_ref(), &paths)
-                });
+                };
+                let store = match pristine {
+                    true => host.store(store_key(generation, &rules, Some(found)), compute),
+                    false => compute(),
+                };
                 Some(Rechecked { index, rules, store })
             }
             _ => None,
@@ -822,6 +853,7 @@ impl After {
 /// `fresh`), with the session's settings over its configuration, and its diagnostics.
 fn load(
     host: &Host,
+    shared: &Shared,
     fresh: bool,
     settings: &Settings,
     outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
@@ -832,11 +864,48 @@ fn load(
     settings.apply(&mut config);
     // A later session starts with the baseline (and so the diagnostics) of the first.
     let baseline = host.current_baseline();
-    let store = host.store(store_key(saved.generation, &settings.rules, baseline.as_ref()), || {
+    let mut saved = saved;
+    let mut store = host.store(store_key(saved.generation, &settings.rules, baseline.as_ref()), || {
         let paths = DiskPaths { root: host.root(), known: &saved.known };
         DiagnosticStore::new(&saved.index, &config, rules_baseline(baseline.as_ref()).as_ref(), &paths)
     });
-    Ok(Loaded { saved, config, rules: settings.rules.clone(), baseline, store, elapsed: started.elapsed() })
+    // The editor's open documents are written over it here, not on the analysis thread (which
+    // then catches up only with what changed since): a large TODO.md edited in many places
+    // while the workspace loaded costs a keystroke's work per place edited.
+    let documents = open_documents_differing(shared, host.root(), &saved.index);
+    let pristine = documents.is_empty();
+    if !pristine {
+        let paths = DiskPaths { root: host.root(), known: &saved.known };
+        let rules_view = rules_baseline(baseline.as_ref());
+        let mut pending = Pending::default();
+        for (path, text) in documents {
+            saved.index.write_file(&path, text, |index, update| {
+                store.follow(index, &config, rules_view.as_ref(), &paths, update, &mut pending);
+            });
+        }
+        store.settle(&saved.index, &config, rules_view.as_ref(), &paths, pending);
+        tracing::debug!("the loader wrote the open documents over the files as saved");
+    }
+    let rules = settings.rules.clone();
+    Ok(Loaded { saved, pristine, config, rules, baseline, store, elapsed: started.elapsed() })
+}
+
+/// The open documents (as workspace paths, with their texts) whose text is not `index`'s.
+fn open_documents_differing(shared: &Shared, root: &Path, index: &WorkspaceIndex) -> Vec<(String, Arc<str>)> {
+    let documents = shared.documents();
+    let mut out: Vec<(String, Arc<str>)> = documents
+        .uris()
+        .filter_map(|uri| {
+            let path = crate::lsp::world::relative_path(root, &uri.parse().ok()?)?;
+            if path == config::FILE_NAME || !workspace::wanted(&path) {
+                return None;
+            }
+            let text = &documents.get(uri)?.text;
+            (index.text_at(&path).is_none_or(|it| **it != **text)).then(|| (path, Arc::from(text.as_str())))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Reads the configuration and the workspace from disk, reporting progress.
