@@ -859,19 +859,18 @@ fn load(
     outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
 ) -> Result<Loaded, String> {
     let started = Instant::now();
-    let saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
+    let mut saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
     let mut config = saved.file_config.clone();
     settings.apply(&mut config);
     // A later session starts with the baseline (and so the diagnostics) of the first.
     let baseline = host.current_baseline();
-    let mut saved = saved;
     let mut store = host.store(store_key(saved.generation, &settings.rules, baseline.as_ref()), || {
         let paths = DiskPaths { root: host.root(), known: &saved.known };
         DiagnosticStore::new(&saved.index, &config, rules_baseline(baseline.as_ref()).as_ref(), &paths)
     });
-    // The editor's open documents are written over it here, not on the analysis thread (which
-    // then catches up only with what changed since): a large TODO.md edited in many places
-    // while the workspace loaded costs a keystroke's work per place edited.
+    // The editor's open documents are written over the saved state here, not on the analysis
+    // thread (which then catches up only with what changed since): a large TODO.md edited in
+    // many places while the workspace loaded costs a keystroke's work per place edited.
     let documents = open_documents_differing(shared, host.root(), &saved.index);
     let pristine = documents.is_empty();
     if !pristine {
