@@ -622,26 +622,12 @@ impl Analysis {
         world.indexed = true;
         self.shared.mark_indexed();
         self.filter = saved.filter;
-        let open: Vec<(String, crate::lsp::documents::Document)> = {
-            let documents = self.shared.documents();
-            documents
-                .uris()
-                .filter_map(|uri| {
-                    let path = world.relative(&uri.parse().ok()?)?;
-                    Some((path, documents.get(uri)?.clone()))
-                })
-                .collect()
-        };
         let mut pending = None;
-        for (path, document) in open {
-            if path == config::FILE_NAME || !workspace::wanted(&path) {
-                continue;
+        for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
+            world.versions.insert(path.clone(), version);
+            if let Some(text) = differing {
+                self.write(world, &path, Some(text), &mut pending);
             }
-            world.versions.insert(path.clone(), document.version);
-            if world.index.text_at(&path).is_some_and(|it| **it == *document.text) {
-                continue;
-            }
-            self.write(world, &path, Some(Arc::from(document.text)), &mut pending);
         }
         // Everything is published after a load: which files changed does not matter.
         self.settle(world, pending, &mut BTreeSet::new(), &mut true);
@@ -871,7 +857,10 @@ fn load(
     // The editor's open documents are written over the saved state here, not on the analysis
     // thread (which then catches up only with what changed since): a large TODO.md edited in
     // many places while the workspace loaded costs a keystroke's work per place edited.
-    let documents = open_documents_differing(shared, host.root(), &saved.index);
+    let documents: Vec<(String, Arc<str>)> = open_documents(shared, host.root(), &saved.index)
+        .into_iter()
+        .filter_map(|it| Some((it.path, it.differing?)))
+        .collect();
     let pristine = documents.is_empty();
     if !pristine {
         let paths = DiskPaths { root: host.root(), known: &saved.known };
@@ -889,21 +878,32 @@ fn load(
     Ok(Loaded { saved, pristine, config, rules, baseline, store, elapsed: started.elapsed() })
 }
 
-/// The open documents (as workspace paths, with their texts) whose text is not `index`'s.
-fn open_documents_differing(shared: &Shared, root: &Path, index: &WorkspaceIndex) -> Vec<(String, Arc<str>)> {
+/// A document the editor has open, as the workspace's path.
+struct OpenDocument {
+    path: String,
+    version: i32,
+    /// Its text, when the index has another (copied only then).
+    differing: Option<Arc<str>>,
+}
+
+/// The editor's open documents that are workspace tracker files, by path, each with its text
+/// when `index` has another.
+fn open_documents(shared: &Shared, root: &Path, index: &WorkspaceIndex) -> Vec<OpenDocument> {
     let documents = shared.documents();
-    let mut out: Vec<(String, Arc<str>)> = documents
+    let mut out: Vec<OpenDocument> = documents
         .uris()
         .filter_map(|uri| {
             let path = crate::lsp::world::relative_path(root, &uri.parse().ok()?)?;
             if path == config::FILE_NAME || !workspace::wanted(&path) {
                 return None;
             }
-            let text = &documents.get(uri)?.text;
-            (index.text_at(&path).is_none_or(|it| **it != **text)).then(|| (path, Arc::from(text.as_str())))
+            let document = documents.get(uri)?;
+            let differing =
+                index.text_at(&path).is_none_or(|it| **it != *document.text).then(|| Arc::from(document.text.as_str()));
+            Some(OpenDocument { path, version: document.version, differing })
         })
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 
