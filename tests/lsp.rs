@@ -636,9 +636,7 @@ fn diagnostics_are_sent_again_only_when_they_change() {
 #[test]
 fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
     let (_dir, root) = workspace();
-    git(&root, &["init", "-q"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-qm", "example"]);
+    commit_everything(&root);
     let on_disk = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     // Task 11 leaves a terminal status (not an allowed transition since HEAD), task 14's
     // description changes.
@@ -671,13 +669,7 @@ fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
     let typed = published(&client);
     let text = client.documents[&todo].text.clone();
     client.stop();
-
-    std::fs::write(root.join(TODO), text).expect("write TODO.md");
-    let mut fresh = LspClient::start(&root, vscode_capabilities(), json!({}));
-    assert!(fresh.wait_until(WAIT, since_head), "{:?}", fresh.codes(TODO));
-    fresh.settle(Duration::from_millis(500));
-    assert_eq!(published(&fresh), typed);
-    fresh.stop();
+    assert_a_fresh_start_agrees(&root, &text, &typed, since_head);
 }
 
 /// Edits made after the load and before the git baseline lands (made late here) are written
@@ -686,13 +678,8 @@ fn edits_made_before_the_baseline_arrives_end_where_a_fresh_start_does() {
 #[test]
 fn edits_made_while_the_baseline_is_read_are_written_again_over_its_recheck() {
     let (_dir, root) = workspace();
-    git(&root, &["init", "-q"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-qm", "example"]);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
-    command.args(["lsp", "--standalone", "--log-level", "debug"]).env("TASKMARK_TEST_LOADER_DELAY_MS", "1000");
-    let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
-    client.notify("initialized", json!({}));
+    commit_everything(&root);
+    let mut client = with_a_late_loader(&root);
     let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
     assert!(indexed, "{}", client.log());
     let todo = client.open(TODO);
@@ -714,13 +701,7 @@ fn edits_made_while_the_baseline_is_read_are_written_again_over_its_recheck() {
     let typed = published(&client);
     let text = client.documents[&todo].text.clone();
     client.stop();
-
-    std::fs::write(root.join(TODO), text).expect("write TODO.md");
-    let mut fresh = LspClient::start(&root, vscode_capabilities(), json!({}));
-    assert!(fresh.wait_until(WAIT, since_head), "{:?}", fresh.codes(TODO));
-    fresh.settle(Duration::from_millis(500));
-    assert_eq!(published(&fresh), typed);
-    fresh.stop();
+    assert_a_fresh_start_agrees(&root, &text, &typed, since_head);
 }
 
 /// A document opened while the workspace loads is written over the files as saved by the
@@ -731,10 +712,7 @@ fn documents_opened_while_the_workspace_loads_are_written_in_by_the_loader() {
     let on_disk = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     let edited = on_disk.replacen("- **Status**: [PLANNED]", "- **Status**: [PLANED]", 1);
     assert_ne!(edited, on_disk);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
-    command.args(["lsp", "--standalone", "--log-level", "debug"]).env("TASKMARK_TEST_LOADER_DELAY_MS", "1000");
-    let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
-    client.notify("initialized", json!({}));
+    let mut client = with_a_late_loader(&root);
     client.open_with(TODO, &edited);
     let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
     assert!(indexed, "{}", client.log());
@@ -743,10 +721,37 @@ fn documents_opened_while_the_workspace_loads_are_written_in_by_the_loader() {
     assert!(client.log().contains("the loader wrote the open documents over the files as saved"), "{}", client.log());
     let typed = published(&client);
     client.stop();
+    assert_a_fresh_start_agrees(&root, &edited, &typed, |_| true);
+}
 
-    std::fs::write(root.join(TODO), &edited).expect("write TODO.md");
-    let mut fresh = started(&root, vscode_capabilities(), json!({}));
-    fresh.settle(Duration::from_millis(300));
+/// Commits the whole workspace, as the git baseline to check transitions against.
+fn commit_everything(root: &Path) {
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "example"]);
+}
+
+/// A client on a server whose loader waits a second before loading and again before reading
+/// the git baseline (`TASKMARK_TEST_LOADER_DELAY_MS`), initialized.
+fn with_a_late_loader(root: &Path) -> LspClient {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command.args(["lsp", "--standalone", "--log-level", "debug"]).env("TASKMARK_TEST_LOADER_DELAY_MS", "1000");
+    let mut client = LspClient::launch_command(root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    client
+}
+
+/// With `todo` saved as TODO.md, a server started afresh publishes `typed`, once `ready`.
+fn assert_a_fresh_start_agrees(
+    root: &Path,
+    todo: &str,
+    typed: &[(String, u64, u64, String)],
+    ready: impl Fn(&LspClient) -> bool,
+) {
+    std::fs::write(root.join(TODO), todo).expect("write TODO.md");
+    let mut fresh = started(root, vscode_capabilities(), json!({}));
+    assert!(fresh.wait_until(WAIT, ready), "{:?}", fresh.codes(TODO));
+    fresh.settle(Duration::from_millis(500));
     assert_eq!(published(&fresh), typed);
     fresh.stop();
 }
@@ -1260,9 +1265,7 @@ fn git(root: &Path, args: &[&str]) {
 fn new_task_writes_every_store_with_an_id_no_branch_used_open_buffers_through_the_editor() {
     let (_dir, root) = workspace();
     // Another branch already handed out 17: the editor's new task must not take it.
-    git(&root, &["init", "-q"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-qm", "example"]);
+    commit_everything(&root);
     git(&root, &["checkout", "-qb", "other"]);
     let other = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .args(["new", "Taken on another branch", "--no-branches"])
