@@ -1049,6 +1049,51 @@ fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it
     client.stop();
 }
 
+/// A write killed after its renames, before it removed its journal (where agent hosts kill
+/// the daemon), then one of its files edited: the transaction is complete, so the editor is
+/// told of nothing pending and its next change goes through (it used to be refused forever).
+#[cfg(unix)]
+#[test]
+fn a_finished_transaction_whose_files_were_edited_since_never_blocks_the_next_change() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_dir, root) = workspace();
+    let home = state::state_home(&root);
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["set", "13", "planned", "--force", "--no-daemon", "--date", "2026-11-23", "--root"])
+        .arg(&root)
+        .env("TASKMARK_TEST_FAULT", "synced")
+        .env("TASKMARK_STATE_DIR", &home)
+        .output()
+        .expect("taskmark set runs");
+    assert_eq!(killed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&killed.stderr));
+    assert_eq!(state::journals(&home).len(), 1);
+    let mut todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    todo.push_str("\nA line a person added after the crash.\n");
+    std::fs::write(root.join(TODO), &todo).expect("an edit");
+
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
+    assert!(indexed, "no diagnostics after indexing; log:\n{}", client.log());
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "12", "status": "blocked", "reason": "waiting", "force": true }] }),
+        )
+        .expect("the status change goes ahead");
+    let told: Vec<String> = client
+        .notifications
+        .iter()
+        .filter(|it| it["method"] == "window/showMessage")
+        .map(|it| it["params"]["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!told.iter().any(|it| it.contains("interrupted transaction")), "{told:?}");
+    assert_eq!(state::journals_left_after(&home, WAIT), Vec::<std::path::PathBuf>::new());
+    let todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
+    assert!(todo.contains("A line a person added after the crash."), "the edit was kept: {todo}");
+    assert!(todo.contains("- **12** [BLOCKED]"), "{todo}");
+    client.stop();
+}
+
 #[test]
 fn every_folder_of_a_multi_root_window_is_served_and_folders_can_come_later() {
     let dir = tempfile::tempdir().expect("temporary folder");

@@ -528,3 +528,113 @@ fn taskmark_writes_nothing_through_links_a_repository_plants() {
     names.sort();
     assert_eq!(names, ["keep.txt", "victim.txt"], "nothing was written in the linked folder");
 }
+
+/// Kills `set 2 implementing` at `step` and gives the files' contents right after.
+#[cfg(unix)]
+fn killed_set(root: &Path, step: &str) -> BTreeMap<String, Vec<u8>> {
+    use std::os::unix::process::ExitStatusExt;
+    let killed = command(root, &["set", "2", "implementing", "--date", DATE])
+        .env("TASKMARK_TEST_FAULT", step)
+        .output()
+        .expect("taskmark runs");
+    assert_eq!(killed.status.signal(), Some(9), "{step}: not killed: {}", text(&killed.stderr));
+    snapshot(root)
+}
+
+/// Appends a line to a tracker file as an editor, `git pull` or an agent would.
+fn edit_by_hand(root: &Path, path: &str) -> Vec<u8> {
+    let mut bytes = std::fs::read(root.join(path)).expect("a tracker file");
+    bytes.extend_from_slice(b"\nEdited by hand after the crash.\n");
+    std::fs::write(root.join(path), &bytes).expect("an edit");
+    bytes
+}
+
+/// A write killed after its renames (where the README says an agent host may kill the daemon)
+/// whose files are then edited is complete: nothing is pending, every later write goes through.
+#[cfg(unix)]
+#[test]
+fn a_write_killed_after_its_renames_and_edited_since_leaves_nothing_stuck() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    let crashed = killed_set(root, "renamed:2");
+    assert!(!journals(&state_home(root)).is_empty(), "the journal is left behind");
+    let edited = edit_by_hand(root, "specs/TODO.md");
+
+    let shown = taskmark(root, &["show", "2"]);
+    assert!(!text(&shown.stderr).contains("pending"), "{}", text(&shown.stderr));
+    let output = taskmark(root, &["set", "3", "implementing", "--date", DATE]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).is_empty(), "a finished transaction goes without a word: {}", text(&output.stderr));
+    let now = snapshot(root);
+    assert!(text(&now["specs/TODO.md"]).contains("Edited by hand after the crash."), "the edit was kept");
+    assert_ne!(now["specs/TODO.md"], edited, "set 3 wrote TODO.md");
+    assert_ne!(crashed["specs/state.json"], now["specs/state.json"]);
+    let recover = taskmark(root, &["recover"]);
+    assert!(text(&recover.stdout).contains("no interrupted transaction is pending"), "{}", text(&recover.stdout));
+    assert_eq!(leftovers(root), Vec::<String>::new());
+}
+
+/// Killed between its renames, then a renamed file and a file still to be renamed are edited:
+/// recovery finishes the rest, keeps both edits (never renaming over a change it did not see),
+/// and says which file it left as it found it.
+#[cfg(unix)]
+#[test]
+fn recovery_finishes_what_it_can_and_keeps_edits_made_since_the_crash() {
+    let reference = tracker(1, 3, Style::default());
+    let old = snapshot(reference.path());
+    let after_first = killed_set(reference.path(), "renamed:0");
+    let renamed: Vec<&String> = old.keys().filter(|path| after_first[*path] != old[*path]).collect();
+    assert_eq!(renamed.len(), 1, "one file renamed before the kill");
+    let renamed = renamed[0].clone();
+
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    killed_set(root, "renamed:0");
+    let still_old = ["specs/TODO.md", "specs/state.json", "specs/002_task/plans/implementation-001.md"]
+        .into_iter()
+        .find(|it| **it != renamed)
+        .expect("a file not yet renamed");
+    let kept_renamed = edit_by_hand(root, &renamed);
+    let kept_old = edit_by_hand(root, still_old);
+
+    let recover = taskmark(root, &["recover"]);
+    assert!(recover.status.success(), "{}", text(&recover.stderr));
+    let said = text(&recover.stdout);
+    assert!(said.contains("completed an interrupted transaction (set 2 implementing"), "{said}");
+    assert!(said.contains(still_old) && said.contains("changed after the crash"), "{said}");
+    let now = snapshot(root);
+    assert_eq!(now[&renamed], kept_renamed);
+    assert_eq!(now[still_old], kept_old);
+    assert_eq!(leftovers(root), Vec::<String>::new());
+    let output = taskmark(root, &["set", "3", "implementing", "--date", DATE]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// A journal recovery cannot act on (here, unreadable) stops writes with a message that names
+/// the way out, and `recover --discard` takes it: no file touched, the next write goes through.
+#[cfg(unix)]
+#[test]
+fn a_journal_recovery_refuses_is_discarded_on_request_and_nothing_else_is_touched() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    killed_set(root, "prepared");
+    let journal = journals(&state_home(root)).pop().expect("a journal");
+    std::fs::write(&journal, "{ not a journal").expect("a damaged journal");
+    let before = snapshot(root);
+
+    let refused = taskmark(root, &["set", "3", "implementing", "--date", DATE]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("`taskmark recover --discard` forgets"), "{}", text(&refused.stderr));
+    let recovered = taskmark(root, &["recover"]);
+    assert!(!recovered.status.success(), "plain recover does not act on it: {}", text(&recovered.stdout));
+
+    let discarded = taskmark(root, &["recover", "--discard"]);
+    assert!(discarded.status.success(), "{}", text(&discarded.stderr));
+    assert!(text(&discarded.stdout).contains("discarded the journal of an interrupted transaction"));
+    assert_eq!(snapshot(root), before, "no workspace file was touched");
+    assert_eq!(leftovers(root), Vec::<String>::new());
+    let output = taskmark(root, &["set", "3", "implementing", "--date", DATE]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let again = taskmark(root, &["recover", "--discard"]);
+    assert!(text(&again.stdout).contains("no interrupted transaction is pending"), "{}", text(&again.stdout));
+}

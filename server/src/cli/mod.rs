@@ -303,6 +303,11 @@ struct ConfigArgs {
 struct RecoverArgs {
     #[arg(long, value_name = "DIR", help = crate::cli::ROOT_HELP)]
     root: Option<PathBuf>,
+    /// Forget the interrupted transaction without acting on it: only its journal (in
+    /// taskmark's private state folder) is removed, no workspace file is touched. For a journal
+    /// recovery refuses to act on; `taskmark check` then shows where the files stand.
+    #[arg(long)]
+    discard: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,7 +357,9 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
-        Command::Recover(args) => find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root.path)),
+        Command::Recover(args) => {
+            find_root(args.root.as_deref(), &[]).map(|root| write::recover(&root.path, args.discard))
+        }
         Command::MergeDriver(args) => merge_driver::merge_driver(args),
         Command::Setup(args) => setup::setup(args),
         Command::Lsp(args) => lsp(args),

@@ -205,10 +205,17 @@ fn note_ignored_journal(root: &Path) {
     }
 }
 
-/// `taskmark recover`: finishes (or rolls back) what a crash left behind, and says what it did.
-pub fn recover(root: &Path) -> u8 {
+/// `taskmark recover`: finishes (or rolls back) what a crash left behind, and says what it did;
+/// with `discard`, forgets it without touching a file.
+pub fn recover(root: &Path, discard: bool) -> u8 {
     note_ignored_journal(root);
-    match transaction::begin(root, "taskmark recover", transaction::lock_timeout()) {
+    let recovered = if discard {
+        transaction::WorkspaceLock::acquire(root, "taskmark recover --discard", transaction::lock_timeout())
+            .and_then(|lock| transaction::discard(&lock).map(|it| (lock, it)))
+    } else {
+        transaction::begin(root, "taskmark recover", transaction::lock_timeout())
+    };
+    match recovered {
         Ok((_, Some(recovery))) => {
             println!("taskmark: {recovery}");
             exit::CLEAN

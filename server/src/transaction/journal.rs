@@ -15,9 +15,9 @@ use crate::private_dir;
 use crate::transaction::{MAX_FILES, TransactionError, fault, io_error, sync_directories, sync_directory};
 
 pub(super) const FILE_NAME: &str = "journal";
-const FORMAT: u32 = 4;
-/// Format 2 journals (before files could be created) and format 3 ones (before moves) read as
-/// format 4 ones without new files or moves.
+const FORMAT: u32 = 5;
+/// Format 2 journals (before files could be created), format 3 ones (before moves) and format 4
+/// ones (before the replaced content's hash) read as format 5 ones without those.
 const OLDEST_FORMAT: u32 = 2;
 /// Far more than a 512-file journal takes; a bigger one is not ours.
 const MAX_JOURNAL_BYTES: u64 = 4 << 20;
@@ -40,6 +40,11 @@ pub struct JournalFile {
     pub temp: PathBuf,
     /// BLAKE3 of the new content: how recovery knows a target was already renamed.
     pub after_hash: String,
+    /// BLAKE3 of the content replaced (none for a created file, or in an older journal): how
+    /// recovery knows a target still to be renamed was not changed since the crash, so that it
+    /// never renames over an edit it did not see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_hash: Option<String>,
     /// A file the transaction creates: moved into place only if nothing is there.
     #[serde(default)]
     pub created: bool,
@@ -222,7 +227,8 @@ impl Journal {
                     target.display()
                 ));
             }
-            if file.after_hash.len() != 64 || !file.after_hash.bytes().all(|it| it.is_ascii_hexdigit()) {
+            let is_hash = |hash: &str| hash.len() == 64 && hash.bytes().all(|it| it.is_ascii_hexdigit());
+            if !is_hash(&file.after_hash) || file.before_hash.as_deref().is_some_and(|it| !is_hash(it)) {
                 return Err(format!("the hash for {} is not a BLAKE3 hash", target.display()));
             }
         }
@@ -261,11 +267,16 @@ impl Journal {
     }
 
     /// Removes the temporary files a prepared transaction wrote, and the folders it created
-    /// that are still empty: no target has changed.
-    pub fn roll_back(&self) -> Result<(), TransactionError> {
+    /// that are still empty: no target has changed. Gives what it left as it found it, and why:
+    /// something at a temporary file's name that is not the file taskmark wrote is never
+    /// touched, and never keeps the workspace from moving on either.
+    pub fn roll_back(&self) -> Result<Vec<String>, TransactionError> {
+        let mut left = Vec::new();
         for file in &self.files {
-            if own_temp_file(&file.temp).map_err(|reason| self.refuse(file, reason))? {
-                fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            match own_temp_file(&file.temp) {
+                Ok(true) => fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?,
+                Ok(false) => {}
+                Err(reason) => left.push(format!("left {} as it is: it {reason}", file.temp.display())),
             }
         }
         for folder in self.folders.iter().rev() {
@@ -275,14 +286,98 @@ impl Journal {
                 let _ = fs::remove_dir(folder);
             }
         }
-        Ok(())
+        Ok(left)
     }
 
-    /// Renames what is still to be renamed and syncs the folders. Safe to run again after a
-    /// crash in the middle: a target already renamed holds the new content's hash.
-    pub fn roll_forward(&self) -> Result<(), TransactionError> {
-        let directories = self.move_into_place()?;
-        sync_directories(&directories)
+    /// Finishes a committed transaction a crash interrupted: renames what is still to be
+    /// renamed, does the moves still to do, and syncs the folders. Its renames are the
+    /// transaction: a temporary file that is gone was renamed (nothing else removes it once the
+    /// journal says committed), so the file is done, whatever happened to it since. A file
+    /// still to be renamed is renamed only over the content the transaction replaced: one
+    /// changed since the crash (an editor, `git pull`, an agent) is kept, and so is whatever
+    /// appeared where a file was to be created or a path moved. Gives those, each with why:
+    /// recovery always ends, and never writes over a change it did not see.
+    pub fn roll_forward(&self) -> Result<Vec<String>, TransactionError> {
+        let mut kept = Vec::new();
+        for file in &self.files {
+            if let Some(note) = self.finish_file(file)? {
+                kept.push(note);
+            }
+        }
+        for moved in &self.moves {
+            match self.move_once(moved) {
+                Ok(()) => {}
+                Err(TransactionError::Conflict { path, reason }) => {
+                    kept.push(format!("left {path} as it is: {reason}"))
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        sync_directories(&self.directories())?;
+        Ok(kept)
+    }
+
+    /// One file of [`Journal::roll_forward`]: `Some(why)` when it was left as it is now.
+    fn finish_file(&self, file: &JournalFile) -> Result<Option<String>, TransactionError> {
+        let path = &file.path;
+        if file.created && linked_into_place(file) {
+            // A crash between the hard link and the removal of the temporary name.
+            fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            return Ok(None);
+        }
+        match own_temp_file(&file.temp) {
+            Err(reason) => return Ok(Some(format!("left {path} as it is: {} {reason}", file.temp.display()))),
+            Ok(false) => {
+                let now = content_hash(&file.target);
+                return Ok(match &file.before_hash {
+                    Some(before) if now.as_ref() == Some(before) && !file.created => Some(format!(
+                        "{path} still holds its content from before: its temporary file was removed before it could be renamed into place"
+                    )),
+                    _ => None,
+                });
+            }
+            Ok(true) => {}
+        }
+        // A folder swapped for a symlink since the plan would move the rename elsewhere.
+        let folder = file.target.parent().map(fs::canonicalize);
+        if !matches!(&folder, Some(Ok(real)) if Some(real.as_path()) == file.target.parent()) {
+            return Ok(Some(format!(
+                "left {path} as it is: its folder is no longer the one the transaction checked (its new text stays in {})",
+                file.temp.display()
+            )));
+        }
+        let drop_temp = |why: String| -> Result<Option<String>, TransactionError> {
+            fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
+            Ok(Some(why))
+        };
+        if file.created {
+            return match rename_no_replace(&file.temp, &file.target) {
+                Ok(()) => Ok(None),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => drop_temp(format!(
+                    "kept the {path} that appeared after the crash, without the file `{}` was to create",
+                    self.label
+                )),
+                Err(error) => Err(io_error(&file.target, error)),
+            };
+        }
+        let now = content_hash(&file.target);
+        if now.as_ref() == Some(&file.after_hash) {
+            // Someone made the same change meanwhile.
+            return drop_temp(String::new()).map(|_| None);
+        }
+        let unchanged = match &file.before_hash {
+            Some(before) => now.as_ref() == Some(before),
+            // An older journal did not keep the replaced content's hash: as before, renamed.
+            None => true,
+        };
+        if !unchanged {
+            return drop_temp(format!(
+                "kept {path} as it is: it changed after the crash, so it does not have `{}`'s change",
+                self.label
+            ));
+        }
+        fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
+        Ok(None)
     }
 
     /// [`Journal::roll_forward`] but the sync: gives the folders whose renames
@@ -346,22 +441,26 @@ impl Journal {
         directories.into_iter().map(Path::to_path_buf).collect()
     }
 
-    /// Whether a committed transaction is complete on disk and only its journal is left: every
-    /// temporary file is gone, every target holds the new content, every move is done. A
-    /// process killed after its renames (between answering and removing the journal) leaves
-    /// this; it is nothing to warn about or recover.
+    /// Whether a committed transaction is complete and only its journal is left: every
+    /// temporary file is gone (renamed: nothing else removes one once the journal says
+    /// committed) and every move's source is gone. A process killed after its renames
+    /// (between answering and removing the journal) leaves this, and the files may have been
+    /// edited since (an editor, `git pull`): it is nothing to warn about or recover. A target
+    /// that still holds the content it replaced was not renamed (its temporary file was
+    /// removed by someone else): that one is reported.
     pub fn finished(&self) -> bool {
         let gone =
             |path: &Path| matches!(fs::symlink_metadata(path), Err(error) if error.kind() == io::ErrorKind::NotFound);
-        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
-        // Read only a regular file: something put in its place since (a FIFO) could block.
-        let holds = |path: &Path, after_hash: &str| {
-            fs::metadata(path).is_ok_and(|it| it.is_file())
-                && fs::read(path).is_ok_and(|bytes| hash(&bytes) == after_hash)
-        };
         self.state == JournalState::Committed
-            && self.files.iter().all(|file| gone(&file.temp) && holds(&file.target, &file.after_hash))
-            && self.moves.iter().all(|moved| gone(&moved.from) && exists(&moved.to))
+            && self.files.iter().all(|file| {
+                gone(&file.temp)
+                    && (file.created
+                        || file
+                            .before_hash
+                            .as_ref()
+                            .is_none_or(|before| content_hash(&file.target).as_ref() != Some(before)))
+            })
+            && self.moves.iter().all(|moved| gone(&moved.from))
     }
 
     /// Does a move unless it is done: the source there and nothing at the destination moves;
@@ -424,6 +523,27 @@ fn linked_into_place(file: &JournalFile) -> bool {
         let _ = file;
         false
     }
+}
+
+/// The BLAKE3 hash of a regular file's content, read through no link and in pieces (a file
+/// swapped for a FIFO, a device or a huge file never blocks or fills memory); `None` when no
+/// regular file is there.
+fn content_hash(path: &Path) -> Option<String> {
+    let metadata = fs::symlink_metadata(path).ok()?;
+    if !metadata.file_type().is_file() {
+        return None;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+    );
+    let file = options.open(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(file).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
 }
 
 /// Whether the temporary file is there: `Err` when something is there that is not a regular
@@ -497,6 +617,6 @@ fn remove_if_present(path: &Path) -> Result<(), TransactionError> {
 pub(super) fn untrusted(path: &Path, reason: String) -> TransactionError {
     TransactionError::Refused {
         path: path.display().to_string(),
-        reason: format!("{reason}; taskmark will not act on this journal. Check the files it names, then delete it"),
+        reason: format!("{reason}; taskmark will not act on this journal. Check the files it names"),
     }
 }

@@ -19,7 +19,9 @@
 //! [`recover`] runs before the next write to the workspace (never from a read-only command): a
 //! prepared journal is rolled back (its temporary files removed, no target was changed yet), a
 //! committed one is rolled forward (the remaining renames done). Either way every file ends all
-//! old or all new. Recovery acts only on what it can verify it wrote itself.
+//! old or all new, unless someone changed a file after the crash: that change is kept and named
+//! (recovery never renames over content it did not replace), and recovery still ends, so a
+//! workspace is never stuck. Recovery acts only on what it can verify it wrote itself.
 
 mod fault;
 mod journal;
@@ -202,6 +204,7 @@ impl Transaction {
                     target: it.real.clone(),
                     temp: it.temp.clone(),
                     after_hash: journal::hash(it.write.after.as_bytes()),
+                    before_hash: (!it.write.create).then(|| journal::hash(it.write.before.as_bytes())),
                     created: it.write.create,
                 })
                 .collect(),
@@ -332,55 +335,123 @@ impl Drop for Prepared<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recovery {
     /// The transaction had not committed: its temporary files are gone and no file changed.
-    RolledBack { id: String, label: String },
-    /// The transaction had committed: the remaining files were renamed into place.
-    Completed { id: String, label: String, paths: Vec<String> },
+    RolledBack { id: String, label: String, left: Vec<String> },
+    /// The transaction had committed: the remaining files were renamed into place, but those
+    /// in `kept` (each with why), which were left as they are now.
+    Completed { id: String, label: String, paths: Vec<String>, kept: Vec<String> },
+    /// The journal was forgotten on request (`taskmark recover --discard`): no file was touched.
+    Discarded { id: String, label: String },
+}
+
+impl Recovery {
+    /// The files the recovery may have changed, which anything that indexed them reads again.
+    pub fn paths(&self) -> &[String] {
+        match self {
+            Recovery::Completed { paths, .. } => paths,
+            Recovery::RolledBack { .. } | Recovery::Discarded { .. } => &[],
+        }
+    }
 }
 
 impl fmt::Display for Recovery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let notes =
+            |f: &mut fmt::Formatter<'_>, notes: &[String]| notes.iter().try_for_each(|note| write!(f, "; {note}"));
         match self {
-            Recovery::RolledBack { id, label } => write!(
+            Recovery::RolledBack { id, label, left } => {
+                write!(
+                    f,
+                    "rolled back an interrupted transaction ({label}, {id}): it stopped before committing, no file was changed"
+                )?;
+                notes(f, left)
+            }
+            Recovery::Completed { id, label, paths, kept } => {
+                write!(f, "completed an interrupted transaction ({label}, {id}): ")?;
+                let done = paths.iter().filter(|path| !kept.iter().any(|note| mentions(note, path)));
+                let done: Vec<&str> = done.map(String::as_str).collect();
+                match done.as_slice() {
+                    [] => write!(f, "no file needed its new content")?,
+                    done => write!(f, "{} now hold its new content", done.join(", "))?,
+                }
+                notes(f, kept)
+            }
+            Recovery::Discarded { id, label } => write!(
                 f,
-                "rolled back an interrupted transaction ({label}, {id}): it stopped before committing, no file was changed"
-            ),
-            Recovery::Completed { id, label, paths } => write!(
-                f,
-                "completed an interrupted transaction ({label}, {id}): {} now hold its new content",
-                paths.join(", ")
+                "discarded the journal of an interrupted transaction ({label}, {id}) without touching any file: run `taskmark check` to see where its files stand"
             ),
         }
     }
 }
 
-/// Finishes or undoes a transaction a crash left behind. The caller holds the lock.
+/// Whether a recovery note is about `path` (notes start by naming what they left).
+fn mentions(note: &str, path: &str) -> bool {
+    note.split(' ').take(3).any(|word| word == path)
+}
+
+/// Finishes or undoes a transaction a crash left behind. The caller holds the lock. It always
+/// ends: what it finds changed since the crash, or not as it left it, it leaves as it is and
+/// names (see [`Journal::roll_forward`]). Only a journal it cannot trust (another workspace's,
+/// unreadable, naming paths outside the root) or a failing file system stops it, and the error
+/// says that `taskmark recover --discard` forgets the journal.
 pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionError> {
     let state_dir = lock.state_dir();
-    let Some(journal) = Journal::load(state_dir)? else { return Ok(None) };
-    journal.check(lock.root()).map_err(|reason| journal::untrusted(&state_dir.join(journal::FILE_NAME), reason))?;
+    let discard_hint = |error: TransactionError| match error {
+        TransactionError::Refused { path, reason } => {
+            TransactionError::Refused { path, reason: with_discard_hint(reason) }
+        }
+        TransactionError::Conflict { path, reason } => {
+            TransactionError::Conflict { path, reason: with_discard_hint(reason) }
+        }
+        TransactionError::Io { path, error } => {
+            TransactionError::Io { path, error: io::Error::new(error.kind(), with_discard_hint(error.to_string())) }
+        }
+    };
+    let Some(journal) = Journal::load(state_dir).map_err(discard_hint)? else { return Ok(None) };
+    journal
+        .check(lock.root())
+        .map_err(|reason| discard_hint(journal::untrusted(&state_dir.join(journal::FILE_NAME), reason)))?;
     if journal.finished() {
         // Its renames may not be synced yet if its process was killed right after them: what
         // its own process would have done next.
-        CommittedJournal { state_dir: Some(state_dir.to_path_buf()), directories: journal.directories() }.remove()?;
+        CommittedJournal { state_dir: Some(state_dir.to_path_buf()), directories: journal.directories() }
+            .remove()
+            .map_err(discard_hint)?;
         tracing::debug!(id = journal.id, label = journal.label, "removed the journal of a finished transaction");
         return Ok(None);
     }
+    let (id, label) = (journal.id.clone(), journal.label.clone());
     let recovery = match journal.state {
-        JournalState::Prepared => {
-            journal.roll_back()?;
-            Recovery::RolledBack { id: journal.id.clone(), label: journal.label.clone() }
-        }
-        JournalState::Committed => {
-            journal.roll_forward()?;
-            Recovery::Completed {
-                id: journal.id.clone(),
-                label: journal.label.clone(),
-                paths: journal.files.iter().map(|it| it.path.clone()).collect(),
-            }
-        }
+        JournalState::Prepared => Recovery::RolledBack { id, label, left: journal.roll_back().map_err(discard_hint)? },
+        JournalState::Committed => Recovery::Completed {
+            id,
+            label,
+            paths: journal.files.iter().map(|it| it.path.clone()).collect(),
+            kept: journal.roll_forward().map_err(discard_hint)?,
+        },
+    };
+    Journal::remove(state_dir).map_err(discard_hint)?;
+    Ok(Some(recovery))
+}
+
+fn with_discard_hint(reason: String) -> String {
+    format!(
+        "{reason} (`taskmark recover --discard` forgets the interrupted transaction and leaves every file as it is now)"
+    )
+}
+
+/// Forgets the journal a crash left behind without acting on it: what `taskmark recover
+/// --discard` does for a journal recovery cannot act on. No workspace file is touched (not
+/// even a temporary file it names: the journal is not trusted). The caller holds the lock.
+pub fn discard(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionError> {
+    let state_dir = lock.state_dir();
+    let (id, label) = match Journal::load(state_dir) {
+        Ok(Some(journal)) => (journal.id, journal.label),
+        Ok(None) => return Ok(None),
+        // Unreadable: named by its file.
+        Err(_) => (state_dir.join(journal::FILE_NAME).display().to_string(), "a journal taskmark cannot read".into()),
     };
     Journal::remove(state_dir)?;
-    Ok(Some(recovery))
+    Ok(Some(Recovery::Discarded { id, label }))
 }
 
 /// Takes the workspace lock for a write, finishing first any transaction a crash left behind.

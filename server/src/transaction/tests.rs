@@ -175,6 +175,7 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
                 temp: temp_a.clone(),
                 after_hash: journal::hash(b"new a\n"),
                 created: false,
+                before_hash: None,
             },
             JournalFile {
                 path: "b.md".into(),
@@ -182,6 +183,7 @@ fn recovery_rolls_a_prepared_journal_back_and_a_committed_one_forward() {
                 temp: temp_b.clone(),
                 after_hash: journal::hash(b"new b\n"),
                 created: false,
+                before_hash: None,
             },
         ],
         folders: Vec::new(),
@@ -217,7 +219,7 @@ fn a_journal_that_cannot_be_read_stops_everything_and_says_where() {
     let error = recover(&lock).expect_err("an unreadable journal");
     let message = error.to_string();
     assert!(message.contains(&lock.state_dir().join("journal").display().to_string()), "{message}");
-    assert!(message.contains("delete it"), "{message}");
+    assert!(message.contains("`taskmark recover --discard` forgets"), "{message}");
 }
 
 #[test]
@@ -268,12 +270,21 @@ fn plant_journal(lock: &WorkspaceLock, state: JournalState, id: &str, target: &P
             temp: temp.to_path_buf(),
             after_hash: journal::hash(b"payload"),
             created: false,
+            before_hash: None,
         }],
         folders: Vec::new(),
         moves: Vec::new(),
     }
     .store(lock.state_dir())
     .expect("a journal");
+}
+
+/// What recovery said when it left a file it cannot prove its own as it is, and went on.
+fn recovery_leaving_alone(lock: &WorkspaceLock) -> String {
+    match recover(lock) {
+        Ok(Some(recovery)) if recovery.to_string().contains(" as it is: ") => recovery.to_string(),
+        other => panic!("expected recovery to leave a file alone and end, got {other:?}"),
+    }
 }
 
 fn refused_recovery(lock: &WorkspaceLock) -> String {
@@ -325,7 +336,7 @@ fn recovery_touches_nothing_outside_the_root_or_not_named_as_its_own() {
 
 #[cfg(unix)]
 #[test]
-fn recovery_acts_only_on_regular_temporary_files_of_this_user() {
+fn recovery_acts_only_on_regular_temporary_files_of_this_user_and_still_ends() {
     let outside = workspace(&[("secret.txt", b"secret\n")]);
     let dir = workspace(&[("TODO.md", b"x\n")]);
     let lock = lock(dir.path());
@@ -336,16 +347,16 @@ fn recovery_acts_only_on_regular_temporary_files_of_this_user() {
     // A symlink under the temporary file's name, pointing outside.
     std::os::unix::fs::symlink(outside.path().join("secret.txt"), &temp).unwrap();
     plant_journal(&lock, JournalState::Committed, "5-5", &target, &temp);
-    assert!(refused_recovery(&lock).contains("is not a regular file"));
+    assert!(recovery_leaving_alone(&lock).contains("is not a regular file"));
     plant_journal(&lock, JournalState::Prepared, "5-5", &target, &temp);
-    assert!(refused_recovery(&lock).contains("is not a regular file"));
+    assert!(recovery_leaving_alone(&lock).contains("is not a regular file"));
     assert!(fs::symlink_metadata(&temp).unwrap().file_type().is_symlink(), "the link was left alone");
     fs::remove_file(&temp).unwrap();
 
     // A hard link to a file outside, under the temporary file's name.
     if fs::hard_link(outside.path().join("secret.txt"), &temp).is_ok() {
         plant_journal(&lock, JournalState::Committed, "5-5", &target, &temp);
-        assert!(refused_recovery(&lock).contains("hard links"));
+        assert!(recovery_leaving_alone(&lock).contains("hard links"));
         fs::remove_file(&temp).unwrap();
     }
 
@@ -355,7 +366,7 @@ fn recovery_acts_only_on_regular_temporary_files_of_this_user() {
         fs::write(&temp, "theirs").unwrap();
         std::os::unix::fs::chown(&temp, Some(65534), Some(65534)).unwrap();
         plant_journal(&lock, JournalState::Prepared, "5-5", &target, &temp);
-        assert!(refused_recovery(&lock).contains("belongs to another user"));
+        assert!(recovery_leaving_alone(&lock).contains("belongs to another user"));
         assert!(temp.exists(), "another user's file is not deleted");
     } else {
         println!("not root: another user's temporary file was not tried");
@@ -608,6 +619,7 @@ mod hostile_journals {
                     temp: resolve(temp, &root, &outside_root, id),
                     after_hash: if *good_hash { journal::hash(b"new content") } else { "00".into() },
                     created: *created,
+                    before_hash: None,
                 })
                 .collect();
             let folders = folders.iter().map(|it| resolve(it, &root, &outside_root, id)).collect();
@@ -752,6 +764,7 @@ fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
             temp: temp.clone(),
             after_hash: journal::hash(b"fresh\n"),
             created: true,
+            before_hash: None,
         }],
         folders: Vec::new(),
         moves: Vec::new(),
@@ -778,6 +791,7 @@ fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
             temp: journal::temp_path(&theirs, "9-10", 0).unwrap(),
             after_hash: journal::hash(b"mine\n"),
             created: true,
+            before_hash: None,
         }],
         folders: Vec::new(),
         moves: Vec::new(),
@@ -785,9 +799,13 @@ fn recovery_finishes_a_creation_that_crashed_between_link_and_unlink() {
     .store(lock.state_dir())
     .unwrap();
     fs::rename(&temp, journal::temp_path(&theirs, "9-10", 0).unwrap()).unwrap();
-    let error = recover(&lock).expect_err("a conflict");
-    assert!(matches!(error, TransactionError::Conflict { .. }), "{error}");
+    let recovery = recover(&lock).expect("recovery ends").expect("a recovery");
+    assert_eq!(
+        recovery.to_string(),
+        "completed an interrupted transaction (new 21, 9-10): no file needed its new content; kept the specs/theirs.md that appeared after the crash, without the file `new 21` was to create"
+    );
     assert_eq!(fs::read_to_string(&theirs).unwrap(), "theirs\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
 #[test]
@@ -877,23 +895,52 @@ fn a_journal_kept_after_the_commit_names_a_finished_transaction_until_removed() 
 }
 
 #[test]
-fn a_kept_journal_whose_file_changed_since_is_still_reported() {
+fn a_kept_journal_whose_file_changed_since_is_finished_and_keeps_the_change() {
     let dir = workspace(&[("a.md", b"old\n")]);
     let lock = lock(dir.path());
     let (_, journal) = set_a_done().prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
     std::mem::forget(journal);
     drop(lock);
-    // Not the content the transaction wrote: whether it was renamed cannot be told from here.
+    // Edited since (an editor, `git pull`): its temporary file is gone, so it was renamed, and
+    // the transaction is complete whatever the file holds now.
     fs::write(dir.path().join("a.md"), "edited since\n").unwrap();
+    assert_eq!(pending_in(state_home(), dir.path()).unwrap(), None, "finished, not interrupted");
+    let lock = self::lock(dir.path());
+    assert_eq!(recover(&lock).unwrap(), None);
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "edited since\n");
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+    drop(lock);
+
+    // Back at the content it replaced with its temporary file gone: the rename never happened
+    // (someone removed the temporary file), which is reported, and recovery still ends.
+    let lock = self::lock(dir.path());
+    fs::write(dir.path().join("a.md"), "old\n").unwrap();
+    let (_, journal) = set_a_done().prepare(&lock).expect("prepared").commit_keeping_journal().expect("committed");
+    std::mem::forget(journal);
+    drop(lock);
+    fs::write(dir.path().join("a.md"), "old\n").unwrap();
     let pending = pending_in(state_home(), dir.path()).unwrap().expect("reported");
     assert!(pending.committed);
-    // A temporary file still there means a rename is still to do.
-    fs::write(dir.path().join("a.md"), "new\n").unwrap();
-    let temp = journal::temp_path(&fs::canonicalize(dir.path()).unwrap().join("a.md"), &pending.id, 0).unwrap();
-    fs::write(&temp, "new\n").unwrap();
+    let lock = self::lock(dir.path());
+    let recovery = recover(&lock).unwrap().expect("a recovery");
+    assert!(
+        recovery.to_string().ends_with(
+            "no file needed its new content; a.md still holds its content from before: its temporary file was removed before it could be renamed into place"
+        ),
+        "{recovery}"
+    );
+    assert_eq!(leftovers(&lock), Vec::<String>::new());
+    drop(lock);
+
+    // A temporary file still there means a rename is still to do: over the old content, done.
+    let lock = self::lock(dir.path());
+    let journal = died_after_preparing(&lock, &set_a_done());
+    journal.mark_committed(lock.state_dir()).unwrap();
+    drop(lock);
     assert!(pending_in(state_home(), dir.path()).unwrap().is_some(), "a temporary file is left");
     let lock = self::lock(dir.path());
     assert!(matches!(recover(&lock).unwrap(), Some(Recovery::Completed { .. })));
+    assert_eq!(fs::read_to_string(dir.path().join("a.md")).unwrap(), "new\n");
     assert_eq!(leftovers(&lock), Vec::<String>::new());
 }
 
