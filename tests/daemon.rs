@@ -2039,3 +2039,29 @@ fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_al
     here.stop();
     there.stop();
 }
+
+/// `taskmark set ... | head -0` through the daemon: the change is made, so exit 0 and the
+/// report on stderr, never a panic.
+#[test]
+fn a_set_through_the_daemon_whose_stdout_is_closed_succeeds() {
+    let setup = setup();
+    let root = setup.workspace("shared");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = setup
+        .command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"])
+        .arg(&root)
+        .stdout(writer)
+        .output()
+        .expect("taskmark set runs");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("through the taskmark daemon"), "the report is on stderr: {said}");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "{state}");
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

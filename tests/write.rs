@@ -638,3 +638,28 @@ fn a_journal_recovery_refuses_is_discarded_on_request_and_nothing_else_is_touche
     let again = taskmark(root, &["recover", "--discard"]);
     assert!(text(&again.stdout).contains("no interrupted transaction is pending"), "{}", text(&again.stdout));
 }
+
+/// `taskmark set ... | head -0`: the reader is gone before the report. The files are written,
+/// so the exit status is 0 and the report goes to stderr instead.
+#[test]
+fn a_write_whose_stdout_is_closed_succeeds_and_reports_on_stderr() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    for args in [
+        &["set", "2", "implementing", "--date", DATE][..],
+        &["set", "3", "implementing", "--date", DATE, "--format", "json"],
+        &["new", "A task written with nobody reading"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = command(root, args).stdout(writer).stderr(Stdio::piped()).output().expect("taskmark runs");
+        let said = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {said}");
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        assert!(said.contains("specs/TODO.md"), "{args:?}: the report is on stderr: {said}");
+    }
+    assert_eq!(show(root, "2")["status"], "[IMPLEMENTING]");
+    assert_eq!(show(root, "3")["status"], "[IMPLEMENTING]");
+    let listed = taskmark(root, &["list", "--format", "json"]);
+    assert!(text(&listed.stdout).contains("A task written with nobody reading"), "{}", text(&listed.stdout));
+}

@@ -77,7 +77,7 @@ pub fn hook(args: HookArgs) -> anyhow::Result<u8> {
                     // For PostToolUse, "block" does not undo the edit (it already happened):
                     // it puts `reason` before the model.
                     let decision = json!({ "decision": "block", "reason": report });
-                    writeln!(std::io::stdout().lock(), "{decision}")?;
+                    writeln!(crate::cli::output::stdout(), "{decision}")?;
                     Ok(super::exit::CLEAN)
                 }
             }

@@ -1,6 +1,7 @@
 //! `taskmark list`, `new`, `edit` and `archive`: the engine's lifecycle operations on the command
 //! line.
 
+use crate::cli::output::outln;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -79,7 +80,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
     let rows = lifecycle::list_tasks(&workspace.index, &filter);
     let paths = crate::cli::display_paths(&workspace.root);
     let several_trackers = workspace.index.trackers().len() > 1;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", table(&rows, several_trackers))?,
         ShowFormat::Json => {
@@ -359,7 +360,7 @@ fn write_change(
     extra["moved"] =
         json!(transaction.moves.iter().map(|it| json!({"from": it.from, "to": it.to})).collect::<Vec<_>>());
     extra["dry_run"] = json!(dry_run);
-    writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&extra)?)?;
+    writeln!(crate::cli::output::stdout(), "{}", serde_json::to_string_pretty(&extra)?)?;
     Ok(exit::CLEAN)
 }
 
@@ -605,13 +606,13 @@ pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<
             // A dry run writes nothing: the next shared id would be planned on the same files.
             if lock.dry_run() {
                 if shared.len() > 1 {
-                    println!("({} more id(s) shared by two tasks after this one)", shared.len() - 1);
+                    outln!("({} more id(s) shared by two tasks after this one)", shared.len() - 1);
                 }
                 return Ok(exit::CLEAN);
             }
         }
         if done == 0 {
-            println!("no id is shared by two tasks of different titles: nothing to renumber");
+            outln!("no id is shared by two tasks of different titles: nothing to renumber");
         }
         Ok(exit::CLEAN)
     })

@@ -4,6 +4,7 @@
 mod hook;
 mod lifecycle;
 mod merge_driver;
+pub(crate) mod output;
 pub(crate) mod render;
 mod setup;
 pub(crate) mod show;
@@ -12,6 +13,7 @@ mod status;
 mod via_daemon;
 pub(crate) mod write;
 
+use crate::cli::output::{out, outln};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -346,6 +348,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let writes = matches!(
+        cli.command,
+        Command::Set(_)
+            | Command::Fix(_)
+            | Command::New(_)
+            | Command::Edit(_)
+            | Command::Archive(_)
+            | Command::Recover(_)
+            | Command::Setup(_)
+    );
+    if writes {
+        output::reports_a_write();
+    }
     let result = match cli.command {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
@@ -370,7 +385,7 @@ pub fn main() -> ExitCode {
         Command::Man(args) => man(args),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => ExitCode::from(output::exit_status(code)),
         Err(error) => {
             eprintln!("taskmark: error: {error:#}");
             ExitCode::from(exit::FAILURE)
@@ -569,7 +584,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     // A merge driver the repository declares but git would not run: its tracker files would be
     // merged as plain text.
     let driver_problem = setup::declared_driver_problem(&workspace.root);
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     match args.format {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -692,7 +707,7 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
     for noted in workspace.noted.iter().filter(|it| view.places.iter().any(|place| place.path == it.path)) {
         eprintln!("taskmark: note: {}: {}", paths.show(&noted.path), noted.reason);
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,
         ShowFormat::Json => {
@@ -707,7 +722,7 @@ fn completions(args: CompletionsArgs) -> anyhow::Result<u8> {
     // Into memory first: clap_complete panics on a write error (a closed pipe).
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "taskmark", &mut script);
-    std::io::stdout().lock().write_all(&script)?;
+    crate::cli::output::stdout().write_all(&script)?;
     Ok(exit::CLEAN)
 }
 
@@ -731,7 +746,7 @@ fn man(args: ManArgs) -> anyhow::Result<u8> {
     };
     let mut out = Vec::new();
     clap_mangen::Man::new(page).render(&mut out)?;
-    std::io::stdout().lock().write_all(&out)?;
+    crate::cli::output::stdout().write_all(&out)?;
     Ok(exit::CLEAN)
 }
 
@@ -889,7 +904,7 @@ fn config_init(root: &Path, dry_run: bool) -> anyhow::Result<u8> {
             .collect();
         let text = starter(&trackers);
         if lock.dry_run() {
-            print!("{text}");
+            out!("{text}");
             return Ok(exit::CLEAN);
         }
         let transaction = crate::transaction::Transaction::new(
@@ -898,7 +913,7 @@ fn config_init(root: &Path, dry_run: bool) -> anyhow::Result<u8> {
         );
         match lock.commit(&transaction) {
             write::Commit::Written(_) => {
-                println!(
+                outln!(
                     "wrote {} for {} (every setting at its default: it changes nothing until edited)",
                     path.display(),
                     match trackers.len() {
@@ -944,7 +959,7 @@ fn config(args: ConfigArgs) -> anyhow::Result<u8> {
         return config_init(&root, args.dry_run);
     }
     let config = workspace::load_config(&root)?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     if !args.explain {
         let path = root.join(crate::engine::config::FILE_NAME);
         if std::fs::symlink_metadata(&path).is_ok() {

@@ -62,7 +62,7 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
     if args.check {
         return check_git(&top, &root);
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     let wanted = patterns(&root, &top)?;
     let nothing_to_declare = wanted.is_empty();
     let attributes_path = top.join(".gitattributes");
@@ -159,7 +159,7 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
 }
 
 fn check_git(top: &Path, root: &Path) -> anyhow::Result<u8> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     let text = std::fs::read_to_string(top.join(".gitattributes")).unwrap_or_default();
     let declared = declared_patterns(&text);
     if declared.is_empty() {

@@ -56,7 +56,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
     let loaded = views.iter().map(|view| crate::cli::load(&view.root)).collect::<anyhow::Result<Vec<_>>>()?;
     let indexes: Vec<_> = loaded.iter().map(|it| &it.index).collect();
     let found = across::differing(&indexes);
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Json => {
             let worktrees: Vec<Value> = views

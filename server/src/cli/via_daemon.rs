@@ -13,6 +13,7 @@
 //! is an error, never a crash. A refusal is printed in the command line's words and with its
 //! exit code, as the command would give it writing the files itself.
 
+use crate::cli::output::outln;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
@@ -101,21 +102,21 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
                 "dry_run": false,
                 "warnings": result["warnings"],
             });
-            println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
             return exit::CLEAN;
         }
         if result["unchanged"] == true {
-            println!("{}", result["label"].as_str().unwrap_or("nothing to change"));
+            outln!("{}", result["label"].as_str().unwrap_or("nothing to change"));
             return exit::CLEAN;
         }
-        println!(
+        outln!(
             "{}: wrote {} (through the taskmark daemon; open editors were updated)",
             result["label"].as_str().unwrap_or("status changed"),
             written(result)
         );
         for file in result["changed"].as_array().into_iter().flatten() {
             let parts: Vec<&str> = strings(&file["changed"]).collect();
-            println!("  {}: {}", file["path"].as_str().unwrap_or("?"), parts.join(", "));
+            outln!("  {}: {}", file["path"].as_str().unwrap_or("?"), parts.join(", "));
         }
         exit::CLEAN
     })
@@ -140,7 +141,7 @@ pub fn lifecycle(
             eprintln!("taskmark: note: {warning}");
         }
         if format == crate::cli::ShowFormat::Human {
-            println!(
+            outln!(
                 "{}: wrote {} (through the taskmark daemon; open editors were updated)",
                 result["label"].as_str().unwrap_or("changed"),
                 written(result)
@@ -163,7 +164,7 @@ pub fn lifecycle(
         out.insert("moved".into(), json!(moved));
         out.insert("written".into(), json!(strings(&result["written"]).collect::<Vec<_>>()));
         out.insert("dry_run".into(), json!(false));
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         exit::CLEAN
     })
 }
@@ -222,7 +223,7 @@ pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option
     Some(match outcome {
         Err(failure) => report(&failure),
         Ok(()) if fixed.is_empty() => {
-            println!("taskmark: nothing to fix");
+            outln!("taskmark: nothing to fix");
             exit::CLEAN
         }
         Ok(()) => {
@@ -232,7 +233,7 @@ pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option
             } else {
                 files.into_iter().collect::<Vec<_>>().join(", ")
             };
-            println!(
+            outln!(
                 "Fixed {}: wrote {wrote} (through the taskmark daemon; open editors were updated)",
                 summary.join(", ")
             );

@@ -1,5 +1,6 @@
 //! `taskmark set` and `taskmark fix`: plan with the engine, write with [`crate::transaction`].
 
+use crate::cli::output::{out, outln};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -217,11 +218,11 @@ pub fn recover(root: &Path, discard: bool) -> u8 {
     };
     match recovered {
         Ok((_, Some(recovery))) => {
-            println!("taskmark: {recovery}");
+            outln!("taskmark: {recovery}");
             exit::CLEAN
         }
         Ok((_, None)) => {
-            println!("taskmark: no interrupted transaction is pending in {}", root.display());
+            outln!("taskmark: no interrupted transaction is pending in {}", root.display());
             exit::CLEAN
         }
         Err(error) => report_write_error(error),
@@ -273,9 +274,9 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
                 "label": label, "unchanged": true, "files": [], "written": [], "dry_run": lock.dry_run(),
                 "warnings": change.warnings,
             });
-            println!("{}", serde_json::to_string_pretty(&answer)?);
+            outln!("{}", serde_json::to_string_pretty(&answer)?);
         } else {
-            println!("{label}");
+            outln!("{label}");
         }
         return Ok(exit::CLEAN);
     }
@@ -291,7 +292,7 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     if !json {
         let code = finish(&transaction, &change.label, lock)?;
         if code == exit::CLEAN {
-            print!("{}", changed_lines(&described));
+            out!("{}", changed_lines(&described));
         }
         return Ok(code);
     }
@@ -309,7 +310,7 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
         "dry_run": dry_run,
         "warnings": change.warnings,
     });
-    println!("{}", serde_json::to_string_pretty(&answer)?);
+    outln!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(exit::CLEAN)
 }
 
@@ -360,7 +361,7 @@ pub fn fix(
         })
         .collect();
     if files.is_empty() {
-        println!("taskmark: nothing to fix");
+        outln!("taskmark: nothing to fix");
         return Ok(exit::CLEAN);
     }
     let scopes: Vec<String> = files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
@@ -423,7 +424,7 @@ pub(crate) fn writes<'a>(
 
 /// Writes the transaction under the lock (taken now), or, for a dry run, prints it as a diff.
 pub(crate) fn finish(transaction: &Transaction, label: &str, lock: &mut LazyLock) -> anyhow::Result<u8> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::cli::output::stdout();
     match lock.commit(transaction) {
         Commit::Written(paths) => {
             writeln!(stdout, "{label}: wrote {}", paths.join(", "))?;

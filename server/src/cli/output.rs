@@ -1,0 +1,107 @@
+//! The command line's standard output. A reader that goes away (`taskmark set ... | head -0`, a
+//! pager quit early) is not a failure of the command: a write that happened is reported with
+//! exit 0, never a panic (`println!` panics on a closed pipe) or an error after the files
+//! changed. Once stdout is closed, what follows is dropped, except in a command that wrote
+//! files ([`reports_a_write`]), whose report goes to stderr so it is said somewhere.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static CLOSED: AtomicBool = AtomicBool::new(false);
+static REPORTS_A_WRITE: AtomicBool = AtomicBool::new(false);
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Declares that this command writes files: its report goes to stderr if stdout is closed.
+pub fn reports_a_write() {
+    REPORTS_A_WRITE.store(true, Ordering::Relaxed);
+}
+
+/// Standard output, as every command prints to it: whole lines, each flushed (as the standard
+/// library's line buffering does), so that what a closed reader did not take is known and can
+/// go to stderr. A last line without a newline goes when the value is dropped.
+pub fn stdout() -> Stdout {
+    Stdout { pending: Vec::new() }
+}
+
+pub struct Stdout {
+    pending: Vec<u8>,
+}
+
+impl Stdout {
+    fn emit(&mut self, upto: usize) -> io::Result<()> {
+        let lines: Vec<u8> = self.pending.drain(..upto).collect();
+        if !CLOSED.load(Ordering::Relaxed) {
+            let mut out = io::stdout().lock();
+            match out.write_all(&lines).and_then(|()| out.flush()) {
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => CLOSED.store(true, Ordering::Relaxed),
+                other => return other,
+            }
+        }
+        if REPORTS_A_WRITE.load(Ordering::Relaxed) {
+            // Best effort: with stderr closed too, there is nobody left to tell.
+            let _ = io::stderr().lock().write_all(&lines);
+        }
+        Ok(())
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        if let Some(last) = memchr::memrchr(b'\n', &self.pending) {
+            self.emit(last + 1)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit(self.pending.len())
+    }
+}
+
+impl Drop for Stdout {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() && self.flush().is_err() {
+            FAILED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `print!` to [`stdout`]: a closed reader is not an error; any other failure to write (a full
+/// disk behind a redirection) is said once on stderr, and [`exit_status`] makes it count.
+pub fn print(arguments: std::fmt::Arguments<'_>) {
+    if let Err(error) = stdout().write_fmt(arguments)
+        && !FAILED.swap(true, Ordering::Relaxed)
+    {
+        eprintln!("taskmark: error: cannot write to standard output: {error}");
+    }
+}
+
+/// The exit status once the command is done: a command that only reads and could not write
+/// its output (other than to a reader that left) failed; one that wrote files keeps its own
+/// status, since the files are written.
+pub fn exit_status(code: u8) -> u8 {
+    if FAILED.load(Ordering::Relaxed) && !REPORTS_A_WRITE.load(Ordering::Relaxed) && code == super::exit::CLEAN {
+        return super::exit::FAILURE;
+    }
+    code
+}
+
+/// `println!` for the command line, through [`print`].
+macro_rules! outln {
+    () => {
+        $crate::cli::output::print(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for the command line, through [`print`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::print(format_args!($($arg)*))
+    };
+}
+
+pub(crate) use {out, outln};
