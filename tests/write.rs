@@ -663,3 +663,33 @@ fn a_write_whose_stdout_is_closed_succeeds_and_reports_on_stderr() {
     let listed = taskmark(root, &["list", "--format", "json"]);
     assert!(text(&listed.stdout).contains("A task written with nobody reading"), "{}", text(&listed.stdout));
 }
+
+/// A reason with a line break would forge a field line (a second `**Status**`, a `**Completed**`
+/// stamp): refused with nothing written; `check` would not have noticed the forgery.
+#[test]
+fn a_reason_or_field_that_would_forge_a_tracker_line_is_refused() {
+    let dir = tracker(1, 3, Style::default());
+    let root = dir.path();
+    let before = snapshot(root);
+    for args in [
+        &["set", "2", "blocked", "--reason", "waiting\n- **Status**: [COMPLETED]"][..],
+        &["set", "2", "blocked", "--reason", "waiting\r- **Completed**: 2026-01-01", "--force"],
+        &["set", "2", "blocked", "--reason", "waiting\u{2028}- **Plan**: [plan](x.md)"],
+        &["new", "Fine", "--priority", "high\n- **Status**: [COMPLETED]"],
+        &["edit", "2", "--priority", "high\n- **Status**: [COMPLETED]"],
+        &["edit", "2", "--description", "x\n### 9. Forged"],
+    ] {
+        let output = taskmark(root, args);
+        assert!(!output.status.success(), "{args:?}: {}", text(&output.stdout));
+        assert!(
+            text(&output.stderr).contains("line") || text(&output.stderr).contains("heading"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        assert_eq!(snapshot(root), before, "{args:?} wrote something");
+    }
+    let output = taskmark(root, &["set", "2", "blocked", "--reason", "  waits on the API  "]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let todo = text(&snapshot(root)["specs/TODO.md"]);
+    assert!(todo.contains(": waits on the API\n"), "the reason is trimmed: {todo}");
+}

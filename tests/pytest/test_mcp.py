@@ -237,6 +237,29 @@ async def test_bad_input_is_answered_and_changes_nothing(workspace: Path, tmp_pa
         assert outside.read_text() == "# not the workspace\n"
 
 
+async def test_values_that_would_forge_tracker_lines_are_refused(workspace: Path, tmp_path: Path):
+    """A reason, title or priority with a line break would write a second `**Status**` line or a
+    `**Completed**` stamp no transition made: refused, nothing written."""
+    async with agent(workspace, tmp_path / "state") as session:
+        files = snapshot(workspace)
+        for reason in ["waiting\n- **Status**: [COMPLETED]", "waiting\r- **Completed**: 2026-01-01", "a\u2028b"]:
+            failed, refused = await call(
+                session, "set_status", {"task": "14", "status": "blocked", "reason": reason, "force": True}
+            )
+            assert failed and "reason" in refused["error"], refused
+        failed, refused = await call(session, "new_task", {"title": "Fine", "priority": "high\n- **Status**: [COMPLETED]"})
+        assert failed and "priority" in refused["error"], refused
+        failed, refused = await call(session, "edit_task", {"task": "14", "description": "x\n## 99. Forged"})
+        assert failed and "heading" in refused["error"], refused
+        assert snapshot(workspace) == files, "a refusal writes nothing"
+        failed, blocked = await call(
+            session, "set_status", {"task": "14", "status": "blocked", "reason": "waits on `**Status**: [x]`"}
+        )
+        assert not failed, blocked
+        todo = (workspace / "specs/TODO.md").read_text()
+        assert todo.count("**Status**: [BLOCKED]") == 1, todo
+
+
 async def test_claims_two_agents_racing_through_one_daemon(workspace: Path, tmp_path: Path):
     state = tmp_path / "state"
     async with agent(workspace, state, daemon=True, name="agent-a") as a:

@@ -220,7 +220,10 @@ impl NewTaskArgs {
         answer.insert("id".into(), json!(planned.task.as_ref().map(|it| it.id.clone())));
         answer.insert("task".into(), json!(planned.task.as_ref().map(task_argument)));
         answer.insert("tracker".into(), json!(planned.tracker));
-        answer.insert("title".into(), json!(lifecycle::check_title(&self.request.title).unwrap_or_default()));
+        answer.insert(
+            "title".into(),
+            json!(crate::engine::edit::user_text::title(&self.request.title).unwrap_or_default()),
+        );
         let status = status_shown(world, &planned.tracker, self.request.status.as_deref());
         answer.insert("status".into(), json!(status));
         let notice = ext::TaskChanged {

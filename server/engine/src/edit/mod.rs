@@ -5,6 +5,7 @@
 mod described;
 mod fixes;
 mod status_change;
+pub mod user_text;
 
 use std::collections::BTreeMap;
 use std::fmt;

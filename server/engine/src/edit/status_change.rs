@@ -26,6 +26,17 @@ fn plan(
     status: &str,
     options: &StatusChangeOptions,
 ) -> Result<WorkspaceChange, Refusal> {
+    // The reason as written: checked to be one line (every front door gives it as received),
+    // trimmed, and an empty one is none.
+    let given = options.reason.as_deref().filter(|it| !it.trim().is_empty());
+    let reason = given.map(crate::edit::user_text::reason).transpose()?;
+    let checked;
+    let options = if reason == options.reason.as_deref() {
+        options
+    } else {
+        checked = StatusChangeOptions { reason: reason.map(str::to_string), ..options.clone() };
+        &checked
+    };
     let unknown = || Refusal::UnknownTask { id: task.id.to_string(), similar: Vec::new() };
     let entry = index.task(task).ok_or_else(unknown)?;
     let profile = index.task_profile(task).ok_or_else(unknown)?;

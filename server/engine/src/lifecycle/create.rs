@@ -2,7 +2,7 @@
 //! style, learned from the tasks it already has (field names and order, timestamp form, link
 //! form, Task Order line shape, zero padding, id prefix), planned as one [`WorkspaceChange`].
 
-use crate::edit::{NewFile, Refusal, WorkspaceChange};
+use crate::edit::{NewFile, Refusal, WorkspaceChange, user_text};
 use crate::index::{FileId, Tracker, WorkspaceIndex};
 use crate::layout::{self, Family, Role};
 use crate::lifecycle::ids::{IdShape, UsedIds, id_number};
@@ -114,57 +114,13 @@ fn shown_root(root: &str) -> &str {
     if root.is_empty() { "." } else { root }
 }
 
-/// A title is one line of plain text: markdown in it would be read back as structure (a
-/// marker, a link, a heading) by every store.
-pub fn check_title(title: &str) -> Result<&str, Refusal> {
-    check_one_line("title", title)
-}
-
-/// A value written on one line of every store (a title, a priority): plain text.
-pub(super) fn check_one_line<'t>(what: &str, title: &'t str) -> Result<&'t str, Refusal> {
-    let trimmed = title.trim();
-    let bad = |why: &str| Err(Refusal::BadRequest(format!("the {what} {title:?} {why}")));
-    if trimmed.is_empty() {
-        return bad("is empty");
-    }
-    if trimmed.chars().any(char::is_control) {
-        return bad("has a line break or control character: it must be one line");
-    }
-    if trimmed.chars().count() > 200 {
-        return bad("is over 200 characters: put the detail in --description");
-    }
-    if trimmed.contains(['[', ']', '`', '<', '>', '|']) || trimmed.contains("**") {
-        return bad(
-            "holds markdown (`[`, `]`, backticks, `**`, `<`, `>`, `|`) that the stores would read as structure",
-        );
-    }
-    if trimmed.starts_with(['#', '-', '*', '+', '>']) {
-        return bad("starts like a markdown heading or list item");
-    }
-    Ok(trimmed)
-}
-
-/// A description is plain text too, but may have several lines (it is written as a paragraph).
-pub(super) fn check_description(description: Option<&str>) -> Result<Option<String>, Refusal> {
-    let Some(text) = description.map(str::trim).filter(|it| !it.is_empty()) else { return Ok(None) };
-    if text.chars().any(|it| it.is_control() && it != '\n') || text.lines().any(|it| it.trim() == "---") {
-        return Err(Refusal::BadRequest(
-            "the description holds a control character or a `---` line, which would end the task's section".into(),
-        ));
-    }
-    if text.lines().any(|it| it.trim_start().starts_with('#')) {
-        return Err(Refusal::BadRequest(
-            "the description holds a markdown heading, which would start a new section".into(),
-        ));
-    }
-    Ok(Some(text.lines().map(str::trim_end).collect::<Vec<_>>().join(" ").trim().to_string()))
-}
-
 /// Plans the new task: checks the request, allocates the id above everything in `used`, and
 /// writes every store of the tracker. Validated like any change; the caller re-checks it.
 pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) -> Result<PlannedTask, Refusal> {
-    let title = check_title(&request.title)?.to_string();
-    let description = check_description(request.description.as_deref())?;
+    let title = user_text::title(&request.title)?.to_string();
+    let description = user_text::description(request.description.as_deref())?;
+    let priority = request.priority.as_deref().map(str::trim).filter(|it| !it.is_empty());
+    let priority = priority.map(|it| user_text::one_line("priority", it)).transpose()?.map(str::to_string);
     let tracker = choose_tracker(index, request.tracker.as_deref())?;
     if let Some((path, problem)) = index.unparsed_store(&tracker.root, None) {
         return Err(Refusal::NotEditable { path: path.to_string(), reason: format!("it does not parse ({problem})") });
@@ -192,7 +148,7 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
         title,
         description,
         status,
-        priority: request.priority.as_deref().map(str::trim).filter(|it| !it.is_empty()).map(str::to_string),
+        priority,
         dependencies,
         plan: request.plan,
         heading: request.heading.clone(),
@@ -876,7 +832,7 @@ mod backlog {
             text.push_str(&format!("{key}: {value}\n"));
         }
         text.push_str("---\n");
-        if let Some(description) = &request.description {
+        if let Some(description) = request.description.as_deref().map(user_text::paragraph) {
             if template_text.contains("<!-- SECTION:DESCRIPTION:BEGIN -->") {
                 text.push_str(&format!(
                     "\n## Description\n\n<!-- SECTION:DESCRIPTION:BEGIN -->\n{description}\n<!-- SECTION:DESCRIPTION:END -->\n"
@@ -1101,7 +1057,7 @@ mod minsky {
             let ids: Vec<String> = request.dependencies.iter().map(|it| format!("#{it:0>width$}")).collect();
             spec.push_str(&format!("\n## Dependencies\n\n{}\n", ids.join(", ")));
         }
-        if let Some(description) = &request.description {
+        if let Some(description) = request.description.as_deref().map(user_text::paragraph) {
             spec.push_str(&format!("\n## Description\n\n{description}\n"));
         }
         change.created.push(NewFile { path, text: spec });
@@ -1153,7 +1109,7 @@ mod compozy {
         change.edit(index, file, TextEdit::insert(size(at), block));
         let status = tracker.profile.status(request.status).spelled(Spelling::Word).unwrap_or_else(|| "pending".into());
         let mut task = format!("---\nstatus: {status}\n---\n\n# Task {number}.0: {}\n", request.title);
-        if let Some(description) = &request.description {
+        if let Some(description) = request.description.as_deref().map(user_text::paragraph) {
             task.push_str(&format!("\n## Overview\n\n{description}\n"));
         }
         let folder = index.path(file).rsplit_once('/').map_or("", |it| it.0);

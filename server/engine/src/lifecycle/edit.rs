@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use crate::edit::user_text;
 use crate::edit::{Refusal, WorkspaceChange};
 use crate::index::{FileId, PlaceRef, WorkspaceIndex};
 use crate::layout::Family;
-use crate::lifecycle::create::{capitalized, check_description, check_one_line, yaml_string};
+use crate::lifecycle::create::{capitalized, yaml_string};
 use crate::lifecycle::json_text;
 use crate::markdown;
 use crate::model::{Dependency, FieldInsert, FieldStyle, Place, PlaceKind, TaskKey};
@@ -135,11 +136,11 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
 
 fn check(index: &WorkspaceIndex, request: &EditTask) -> Result<Checked, Refusal> {
     let task = &request.task;
-    let title = request.title.as_deref().map(|it| check_one_line("title", it)).transpose()?.map(str::to_string);
+    let title = request.title.as_deref().map(|it| user_text::one_line("title", it)).transpose()?.map(str::to_string);
     let priority =
-        request.priority.as_deref().map(|it| check_one_line("priority", it)).transpose()?.map(str::to_string);
+        request.priority.as_deref().map(|it| user_text::one_line("priority", it)).transpose()?.map(str::to_string);
     let description = match &request.description {
-        Some(text) => Some(check_description(Some(text))?.ok_or_else(|| {
+        Some(text) => Some(user_text::description(Some(text))?.ok_or_else(|| {
             Refusal::BadRequest("the description is empty; an edit does not remove descriptions".into())
         })?),
         None => None,
@@ -601,6 +602,7 @@ impl Edits<'_> {
 /// A Backlog.md `## Description` section (with its `SECTION:DESCRIPTION` markers when the file
 /// has them), replaced, or added after the frontmatter.
 fn description_section(edits: &mut Edits<'_>, body_start: crate::text::TextSize, description: &str) {
+    let description = user_text::paragraph(description);
     let text = edits.text();
     let newline = line_ending(text);
     let begin = "<!-- SECTION:DESCRIPTION:BEGIN -->";

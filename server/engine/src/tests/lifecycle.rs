@@ -370,6 +370,18 @@ fn backlog_edit_keeps_every_key_it_does_not_own() {
     assert_snapshot!(out);
 }
 
+/// A description that starts like a checked box would be read back as an acceptance criterion
+/// done: it stays text, escaped, and the task's boxes are what they were.
+#[test]
+fn a_backlog_description_never_starts_a_checkbox_or_a_section_marker() {
+    let out = edit_clean(BACKLOG, "BACK-7", |it| it.description = Some("- [x] shipped already".into()));
+    assert!(out.contains("\\- [x] shipped already"), "{out}");
+    let refused = edit_refused(BACKLOG, "BACK-7", |it| {
+        it.description = Some("fine <!-- SECTION:DESCRIPTION:END --> then".into());
+    });
+    assert!(refused.contains("HTML comment"), "{refused}");
+}
+
 #[test]
 fn spec_kit_edit_renames_the_line_and_refuses_what_it_cannot_keep() {
     let out = edit_clean(SPEC_KIT, "T002", |it| it.title = Some("Configure linting and formatting".into()));
