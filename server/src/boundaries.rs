@@ -151,3 +151,32 @@ fn the_architecture_guide_names_every_module() {
     assert!(checked > 100, "only {checked} files checked");
     assert!(missing.is_empty(), "docs/architecture.md's code map does not name {missing:?}");
 }
+
+/// The test-only switches (`TASKMARK_TEST_*`) are read only in code compiled with the
+/// `test-hooks` feature: a shipped binary cannot be killed mid-commit or slowed down by an
+/// environment variable it inherits. Each read must sit in a function whose attributes, just
+/// above it, say `#[cfg(feature = "test-hooks")]`.
+#[test]
+fn test_switches_are_compiled_only_into_test_builds() {
+    let mut reads = 0;
+    for (path, source) in sources_under("") {
+        let lines: Vec<&str> = source.lines().collect();
+        for (number, line) in lines.iter().enumerate() {
+            if !line.contains("\"TASKMARK_TEST_") || line.trim_start().starts_with("//") {
+                continue;
+            }
+            reads += 1;
+            let function = lines[..number]
+                .iter()
+                .rposition(|it| it.starts_with("fn ") || it.starts_with("pub(super) fn ") || it.starts_with("pub fn "))
+                .unwrap_or_else(|| panic!("{path}:{}: a test switch read outside a function", number + 1));
+            let gated = lines[..function]
+                .iter()
+                .rev()
+                .take_while(|it| it.starts_with("#[") || it.starts_with("///"))
+                .any(|it| it.trim() == "#[cfg(feature = \"test-hooks\")]");
+            assert!(gated, "{path}:{}: reads a test switch in code every build has", number + 1);
+        }
+    }
+    assert!(reads >= 2, "only {reads} test switch reads found: update this test");
+}

@@ -409,7 +409,9 @@ fn key_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |it| it + 1);
     let line = text[line_start..].lines().next().unwrap_or("");
-    let table = text[..line_start]
+    // The table the line is in: the nearest header at or above it (an error on the header
+    // itself, as a `[[trackers]]` entry missing its `root`, is that table's).
+    let table = text[..line_start + line.len()]
         .lines()
         .rev()
         .find_map(|it| {
@@ -850,6 +852,9 @@ in_review = ["completed", "implementing"]
         let error = Config::parse("[rules]\norphan-task = \"loud\"\n").unwrap_err();
         assert_eq!((error.line, error.column), (2, 15));
         assert!(error.to_string().starts_with(".taskmark.toml:2:15: `rules.orphan-task`: unknown severity"), "{error}");
+        let error = Config::parse("[rules]\norphan-task = \"warning\"\n\n[[trackers]]\nprofile = \"spec-folder\"\n")
+            .unwrap_err();
+        assert_eq!((error.line, error.key.as_str()), (4, "trackers"), "{error}");
         let error = Config::parse("bogus = 1\n").unwrap_err();
         assert_eq!(error.line, 1);
         assert!(error.message.contains("bogus"), "{error}");

@@ -1453,7 +1453,7 @@ impl WorkspaceIndex {
     /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
     pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
         let (scope, id) = match id.rsplit_once(':') {
-            Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
+            Some((scope, id)) => (Some(crate::layout::tracker_root_named(scope)), id),
             None => (None, id),
         };
         // Compozy writes `2.0` for its task 2.

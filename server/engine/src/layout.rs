@@ -192,6 +192,18 @@ pub fn classify(path: &str) -> Classification {
 }
 
 /// `NNN_slug`: the spec-folder task folder.
+/// A tracker root as a person names it on the command line or in a tool call (`specs`,
+/// `specs/`, `./specs`, and `.` or `./` for a tracker at the workspace root) as the index keeps
+/// it (`specs`, and the empty string for the root).
+pub fn tracker_root_named(name: &str) -> &str {
+    let mut name = name.trim();
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest.trim_start_matches('/');
+    }
+    let name = name.trim_end_matches('/');
+    if name == "." { "" } else { name }
+}
+
 pub fn is_task_folder(name: &str) -> bool {
     let digits = leading_digits(name);
     digits > 0 && name[digits..].starts_with('_')

@@ -774,7 +774,12 @@ impl Analysis {
 
 /// `TASKMARK_TEST_LOADER_DELAY_MS`: the tests make the loader wait this long before it loads
 /// (to open documents while it does) and again before it reads the git baseline (to edit while
-/// it does).
+/// it does). Only with the `test-hooks` feature (the tests' builds).
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+fn test_loader_delay() {}
+
+#[cfg(feature = "test-hooks")]
 fn test_loader_delay() {
     static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
     let delay = DELAY

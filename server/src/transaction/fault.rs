@@ -2,15 +2,20 @@
 //! process with SIGKILL when the commit reaches STEP (`prepared`, `temp:N`, `checked`,
 //! `committed`, `renamed:N`, `synced`); `STEP=pause` instead prints `paused at STEP` to stderr
 //! and waits for a line on stdin, so a test can change a file in the middle of a commit.
-//! Unset, a point costs one load of a cached value.
+//! Unset, a point costs one load of a cached value. Compiled only with the `test-hooks` feature
+//! (the tests' builds): in a shipped binary a point is nothing, and no environment a process
+//! inherits can kill or pause its commits.
 
+#[cfg(feature = "test-hooks")]
 use std::sync::OnceLock;
 
+#[cfg(feature = "test-hooks")]
 enum Action {
     Kill,
     Pause,
 }
 
+#[cfg(feature = "test-hooks")]
 fn configured() -> Option<&'static (String, Action)> {
     static FAULT: OnceLock<Option<(String, Action)>> = OnceLock::new();
     FAULT
@@ -25,6 +30,11 @@ fn configured() -> Option<&'static (String, Action)> {
         .as_ref()
 }
 
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub(super) fn point(_step: &str) {}
+
+#[cfg(feature = "test-hooks")]
 pub(super) fn point(step: &str) {
     let Some((wanted, action)) = configured() else { return };
     if wanted != step {
@@ -40,6 +50,7 @@ pub(super) fn point(step: &str) {
     }
 }
 
+#[cfg(feature = "test-hooks")]
 fn kill_self() {
     #[cfg(unix)]
     {

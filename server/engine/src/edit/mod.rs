@@ -388,7 +388,7 @@ pub fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal
 /// Each as the command line can name it: `SCOPE:ID` when several trackers have the id.
 pub fn similar_task_ids(index: &WorkspaceIndex, id: &str) -> Vec<String> {
     let (scope, wanted) = match id.rsplit_once(':') {
-        Some((scope, id)) => (Some(scope.trim_end_matches('/')), id),
+        Some((scope, id)) => (Some(crate::layout::tracker_root_named(scope)), id),
         None => (None, id),
     };
     let fold = |id: &str| {

@@ -138,12 +138,12 @@ fn chosen_tasks(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<Vec<
     let archiving = |tracker: &Tracker| {
         matches!(tracker.family, Family::SpecFolder | Family::Backlog)
             && request.tracker.as_deref().is_none_or(|wanted| {
-                let wanted = wanted.trim_end_matches('/');
+                let wanted = crate::layout::tracker_root_named(wanted);
                 tracker.root == wanted || tracker.family.as_str() == wanted
             })
     };
     let scopes: Vec<&str> = index.trackers().iter().filter(|it| archiving(it)).map(|it| it.root.as_str()).collect();
-    let named = request.tracker.as_deref().map(|wanted| wanted.trim_end_matches('/'));
+    let named = request.tracker.as_deref().map(crate::layout::tracker_root_named);
     if scopes.is_empty()
         && let Some(other) = index.trackers().iter().find(|it| named == Some(it.root.as_str()))
     {

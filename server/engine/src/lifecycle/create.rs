@@ -70,7 +70,7 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
         .iter()
         .filter(|it| {
             wanted.is_none_or(|wanted| {
-                let wanted = wanted.trim_end_matches('/');
+                let wanted = layout::tracker_root_named(wanted);
                 it.root == wanted || it.family.as_str() == wanted
             })
         })

@@ -83,7 +83,7 @@ fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
 
 fn selects_tracker(index: &WorkspaceIndex, task: &TaskKey, wanted: Option<&str>) -> bool {
     let Some(wanted) = wanted else { return true };
-    let wanted = wanted.trim_end_matches('/');
+    let wanted = crate::layout::tracker_root_named(wanted);
     task.scope == wanted || family_of(index, task).is_some_and(|it| it.as_str() == wanted)
 }
 

@@ -284,6 +284,24 @@ const CHECKLIST: &str = r#"%! TODO.md
 - [ ] Port to Windows
 "#;
 
+/// A tracker at the workspace root is named `.` (or `./`), as `list` and `show` print it.
+#[test]
+fn a_tracker_at_the_workspace_root_is_named_by_a_dot() {
+    let both = format!("{CHECKLIST}{SPEC_FOLDER}");
+    let index = index(&both);
+    for name in [".", "./", " . "] {
+        let tracker = crate::lifecycle::choose_tracker(&index, Some(name)).unwrap_or_else(|it| panic!("{name}: {it}"));
+        assert_eq!(tracker.root, "", "{name}");
+    }
+    for name in ["specs", "specs/", "./specs"] {
+        assert_eq!(crate::lifecycle::choose_tracker(&index, Some(name)).expect(name).root, "specs");
+    }
+    let mut new = request("Release 1.0");
+    new.tracker = Some(".".into());
+    let planned = plan_new_task(&index, &new, &UsedIds::default()).expect("planned");
+    assert_eq!(planned.tracker, "");
+}
+
 #[test]
 fn checklist_new_box_goes_under_the_heading_named() {
     let mut new = request("Release 1.0");
