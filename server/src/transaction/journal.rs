@@ -50,6 +50,14 @@ pub struct JournalFile {
     pub created: bool,
 }
 
+/// A path recovery left as it found it, and why (in words that name it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    /// As the plan named it (a move's source, by absolute path).
+    pub path: String,
+    pub note: String,
+}
+
 /// A file or folder moved after the files are written, by absolute path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalMove {
@@ -297,18 +305,18 @@ impl Journal {
     /// changed since the crash (an editor, `git pull`, an agent) is kept, and so is whatever
     /// appeared where a file was to be created or a path moved. Gives those, each with why:
     /// recovery always ends, and never writes over a change it did not see.
-    pub fn roll_forward(&self) -> Result<Vec<String>, TransactionError> {
+    pub fn roll_forward(&self) -> Result<Vec<Left>, TransactionError> {
         let mut kept = Vec::new();
         for file in &self.files {
             if let Some(note) = self.finish_file(file)? {
-                kept.push(note);
+                kept.push(Left { path: file.path.clone(), note });
             }
         }
         for moved in &self.moves {
             match self.move_once(moved) {
                 Ok(()) => {}
                 Err(TransactionError::Conflict { path, reason }) => {
-                    kept.push(format!("left {path} as it is: {reason}"))
+                    kept.push(Left { note: format!("left {path} as it is: {reason}"), path })
                 }
                 Err(error) => return Err(error),
             }
@@ -346,24 +354,25 @@ impl Journal {
                 file.temp.display()
             )));
         }
-        let drop_temp = |why: String| -> Result<Option<String>, TransactionError> {
-            fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error))?;
-            Ok(Some(why))
-        };
+        let remove_temp = || fs::remove_file(&file.temp).map_err(|error| io_error(&file.temp, error));
         if file.created {
             return match rename_no_replace(&file.temp, &file.target) {
                 Ok(()) => Ok(None),
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => drop_temp(format!(
-                    "kept the {path} that appeared after the crash, without the file `{}` was to create",
-                    self.label
-                )),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    remove_temp()?;
+                    Ok(Some(format!(
+                        "kept the {path} that appeared after the crash, without the file `{}` was to create",
+                        self.label
+                    )))
+                }
                 Err(error) => Err(io_error(&file.target, error)),
             };
         }
         let now = content_hash(&file.target);
         if now.as_ref() == Some(&file.after_hash) {
             // Someone made the same change meanwhile.
-            return drop_temp(String::new()).map(|_| None);
+            remove_temp()?;
+            return Ok(None);
         }
         let unchanged = match &file.before_hash {
             Some(before) => now.as_ref() == Some(before),
@@ -371,10 +380,11 @@ impl Journal {
             None => true,
         };
         if !unchanged {
-            return drop_temp(format!(
+            remove_temp()?;
+            return Ok(Some(format!(
                 "kept {path} as it is: it changed after the crash, so it does not have `{}`'s change",
                 self.label
-            ));
+            )));
         }
         fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
         Ok(None)

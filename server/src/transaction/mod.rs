@@ -33,7 +33,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-pub use journal::{Journal, JournalFile, JournalMove, JournalState};
+pub use journal::{Journal, JournalFile, JournalMove, JournalState, Left};
 pub use lock::WorkspaceLock;
 
 /// More files than any status change or fix batch touches: a bigger plan is a bug.
@@ -338,7 +338,7 @@ pub enum Recovery {
     RolledBack { id: String, label: String, left: Vec<String> },
     /// The transaction had committed: the remaining files were renamed into place, but those
     /// in `kept` (each with why), which were left as they are now.
-    Completed { id: String, label: String, paths: Vec<String>, kept: Vec<String> },
+    Completed { id: String, label: String, paths: Vec<String>, kept: Vec<Left> },
     /// The journal was forgotten on request (`taskmark recover --discard`): no file was touched.
     Discarded { id: String, label: String },
 }
@@ -367,13 +367,13 @@ impl fmt::Display for Recovery {
             }
             Recovery::Completed { id, label, paths, kept } => {
                 write!(f, "completed an interrupted transaction ({label}, {id}): ")?;
-                let done = paths.iter().filter(|path| !kept.iter().any(|note| mentions(note, path)));
+                let done = paths.iter().filter(|path| !kept.iter().any(|it| it.path == **path));
                 let done: Vec<&str> = done.map(String::as_str).collect();
                 match done.as_slice() {
                     [] => write!(f, "no file needed its new content")?,
                     done => write!(f, "{} now hold its new content", done.join(", "))?,
                 }
-                notes(f, kept)
+                kept.iter().try_for_each(|it| write!(f, "; {}", it.note))
             }
             Recovery::Discarded { id, label } => write!(
                 f,
@@ -381,11 +381,6 @@ impl fmt::Display for Recovery {
             ),
         }
     }
-}
-
-/// Whether a recovery note is about `path` (notes start by naming what they left).
-fn mentions(note: &str, path: &str) -> bool {
-    note.split(' ').take(3).any(|word| word == path)
 }
 
 /// Finishes or undoes a transaction a crash left behind. The caller holds the lock. It always
