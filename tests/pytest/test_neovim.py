@@ -7,6 +7,7 @@ a test starts is its own, and exits soon after the test)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from conftest import FIXTURE, REPO, taskmark_bin
 
 PLUGIN = REPO / "editors" / "neovim"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def nvim() -> str:
@@ -40,9 +42,16 @@ def spec_command(spec: str, workspace: Path, *extra: str, plugin: Path = PLUGIN)
     return [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(plugin), str(workspace), taskmark_bin(), *extra]
 
 
-def run_spec(spec: str, tmp_path: Path, *extra: str, plugin: Path = PLUGIN, env: dict[str, str] | None = None) -> str:
+def run_spec(
+    spec: str,
+    tmp_path: Path,
+    *extra: str,
+    plugin: Path = PLUGIN,
+    env: dict[str, str] | None = None,
+    fixture: Path = FIXTURE,
+) -> str:
     workspace = tmp_path / "workspace"
-    shutil.copytree(FIXTURE, workspace)
+    shutil.copytree(fixture, workspace)
     completed = subprocess.run(
         spec_command(spec, workspace, *extra, plugin=plugin),
         cwd=workspace,
@@ -108,6 +117,30 @@ def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: P
     assert '"status": "implementing"' in (workspace / "specs" / "state.json").read_text()
     assert '"project_number": 17' in (workspace / "specs" / "state.json").read_text()
     assert "### 17. Webhooks" in (workspace / "specs" / "TODO.md").read_text()
+
+
+def test_new_tasks_at_the_end_of_todo_md_are_written_whole_each_with_its_own_id(tmp_path: Path) -> None:
+    # TODO.md shaped like ProofChecker's: the newest task's section is the last thing in the file,
+    # so a new section is inserted after the final line break. Neovim used to add it as whole
+    # lines plus one blank line, the server took the buffer for unchanged and dropped state.json,
+    # and the next `new` found the id taken.
+    titles = ["Webhooks for status changes", "Audit export"]
+    out = run_spec("new_at_end_spec.lua", tmp_path, *titles, fixture=FIXTURES / "section-at-end")
+    ids = [line.split()[2] for line in out.splitlines() if line.startswith("id ")]
+    assert ids == ["34", "35"], out
+    workspace = tmp_path / "workspace"
+    state = json.loads((workspace / "specs" / "state.json").read_text())
+    assert state["next_project_number"] == 36, state
+    assert [it["project_number"] for it in state["active_projects"]][-2:] == [34, 35], state
+    # Through the editor, TODO.md is what `taskmark new` writes on the command line: no blank
+    # line more or less.
+    by_cli = tmp_path / "by-cli"
+    shutil.copytree(FIXTURES / "section-at-end", by_cli)
+    for title in titles:
+        subprocess.run(
+            [taskmark_bin(), "new", "--no-daemon", title], cwd=by_cli, env=environment(tmp_path, "state-cli"), check=True, capture_output=True
+        )
+    assert (workspace / "specs" / "TODO.md").read_text() == (by_cli / "specs" / "TODO.md").read_text()
 
 
 def test_setup_sends_objects_shows_current_line_keeps_the_picker_order_and_has_help(tmp_path: Path) -> None:

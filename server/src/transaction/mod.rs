@@ -353,6 +353,13 @@ impl fmt::Display for Recovery {
     }
 }
 
+/// Whether the workspace under `lock` has a journal marked committed: a commit that failed
+/// after that mark still goes forward (the next write's recovery completes it), one that failed
+/// before it left every target as it was.
+pub fn committed_journal(lock: &WorkspaceLock) -> bool {
+    Journal::load(lock.state_dir()).ok().flatten().is_some_and(|it| it.state == JournalState::Committed)
+}
+
 /// Finishes or undoes a transaction a crash left behind. The caller holds the lock.
 pub fn recover(lock: &WorkspaceLock) -> Result<Option<Recovery>, TransactionError> {
     let state_dir = lock.state_dir();

@@ -1,0 +1,68 @@
+-- :Taskmark new where the new section goes at the very end of TODO.md, in a real headless
+-- Neovim against the real server:
+--   nvim --headless --clean -l new_at_end_spec.lua PLUGIN_DIR WORKSPACE TASKMARK TITLE...
+-- Opens specs/TODO.md, runs `:Taskmark new TITLE` once per title, writes the buffer each time
+-- ('Write them'), and checks that every one was answered as written, with its own id, in the
+-- buffer and in state.json alike. Prints `ok NAME` per step; exits non-zero on the first failure.
+
+local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
+local titles = { unpack(arg, 4) }
+vim.opt.rtp:prepend(plugin_dir)
+vim.o.swapfile = false
+
+local harness = dofile(vim.fs.dirname(arg[0]) .. '/harness.lua')(nil)
+local check, wait, step = harness.check, harness.wait, harness.step
+
+local function read(path)
+  local file = assert(io.open(workspace .. '/' .. path, 'rb'))
+  local text = file:read('*a')
+  file:close()
+  return text
+end
+
+vim.ui.select = function(items, opts, on_choice)
+  check(vim.tbl_contains(items, 'Write them'), 'an unexpected picker: ' .. tostring(opts.prompt))
+  on_choice('Write them', 1)
+end
+
+local notes = {}
+vim.notify = function(message, level)
+  table.insert(notes, { message = message, level = level })
+end
+
+local taskmark = require('taskmark')
+taskmark.setup({ path = taskmark_bin })
+local todo_path = workspace .. '/specs/TODO.md'
+
+step('attaches to TODO.md', function()
+  vim.cmd.edit(vim.fn.fnameescape(todo_path))
+  wait('the server', 20000, function()
+    return taskmark.client() ~= nil and taskmark.client().initialized
+  end)
+end)
+
+for index, title in ipairs(titles) do
+  step(':Taskmark new ' .. title .. ' writes the section at the end of the buffer and the task in state.json', function()
+    notes = {}
+    vim.api.nvim_set_current_buf(vim.fn.bufnr(todo_path))
+    vim.cmd('Taskmark new ' .. title)
+    wait('the answer', 20000, function()
+      return #notes > 0
+    end)
+    local said = notes[1]
+    check(said.level ~= vim.log.levels.ERROR and said.message:find('new task ', 1, true) ~= nil, 'answered: ' .. said.message)
+    local id = said.message:match('new task %S-(%d+):')
+    check(id ~= nil, 'the answer names the new id: ' .. said.message)
+    wait('the buffer written', 20000, function()
+      return not vim.bo[vim.fn.bufnr(todo_path)].modified and read('specs/TODO.md'):find('### ' .. id .. '. ' .. title, 1, true) ~= nil
+    end)
+    check(read('specs/state.json'):find('"project_number": ' .. id, 1, true) ~= nil, 'state.json has task ' .. id .. ':\n' .. read('specs/state.json'))
+    local lines = vim.api.nvim_buf_get_lines(vim.fn.bufnr(todo_path), 0, -1, false)
+    local text = read('specs/TODO.md')
+    check(table.concat(lines, '\n') .. '\n' == text, 'the buffer is the file as written')
+    io.stdout:write('id ' .. index .. ' ' .. id .. '\n')
+  end)
+end
+
+vim.lsp.stop_client(vim.lsp.get_clients({ name = 'taskmark' }), true)
+vim.cmd('qall!')
