@@ -128,6 +128,10 @@ def test_new_tasks_at_the_end_of_todo_md_are_written_whole_each_with_its_own_id(
     out = run_spec("new_at_end_spec.lua", tmp_path, *titles, fixture=FIXTURES / "section-at-end")
     ids = [line.split()[2] for line in out.splitlines() if line.startswith("id ")]
     assert ids == ["34", "35"], out
+    assert steps_of(out)[-2:] == [
+        "an edit Neovim says it applied but the buffer does not hold is set back, and nothing is written",
+        "an edit Neovim fails halfway is set back, and nothing is written",
+    ], out
     workspace = tmp_path / "workspace"
     state = json.loads((workspace / "specs" / "state.json").read_text())
     assert state["next_project_number"] == 36, state

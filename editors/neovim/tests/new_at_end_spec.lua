@@ -3,7 +3,9 @@
 --   nvim --headless --clean -l new_at_end_spec.lua PLUGIN_DIR WORKSPACE TASKMARK TITLE...
 -- Opens specs/TODO.md, runs `:Taskmark new TITLE` once per title, writes the buffer each time
 -- ('Write them'), and checks that every one was answered as written, with its own id, in the
--- buffer and in state.json alike. Prints `ok NAME` per step; exits non-zero on the first failure.
+-- buffer and in state.json alike; then spoils the edit in Neovim twice and checks that the buffer
+-- is set back and nothing is written. Prints `ok NAME` per step; exits non-zero on the first
+-- failure.
 
 local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
 local titles = { unpack(arg, 4) }
@@ -63,6 +65,40 @@ for index, title in ipairs(titles) do
     io.stdout:write('id ' .. index .. ' ' .. id .. '\n')
   end)
 end
+
+-- The editor's part failing after Neovim changed the buffer: `how` gets to spoil the edit once.
+local function spoiled_once(name, how, said)
+  step(name, function()
+    local bufnr = vim.fn.bufnr(todo_path)
+    local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+    local todo, state = read('specs/TODO.md'), read('specs/state.json')
+    local apply = vim.lsp.util.apply_workspace_edit
+    vim.lsp.util.apply_workspace_edit = function(edit, encoding)
+      vim.lsp.util.apply_workspace_edit = apply
+      apply(edit, encoding)
+      how(bufnr)
+    end
+    notes = {}
+    vim.cmd('Taskmark new Spoiled')
+    wait('the answer', 20000, function()
+      return #notes > 0
+    end)
+    vim.lsp.util.apply_workspace_edit = apply
+    check(notes[1].level == vim.log.levels.ERROR and notes[1].message:find(said, 1, true) ~= nil, 'answered: ' .. notes[1].message)
+    wait('the buffer set back', 20000, function()
+      return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n') == table.concat(lines, '\n')
+    end)
+    check(read('specs/TODO.md') == todo and read('specs/state.json') == state, 'nothing was written on disk')
+  end)
+end
+
+spoiled_once('an edit Neovim says it applied but the buffer does not hold is set back, and nothing is written', function(bufnr)
+  vim.api.nvim_buf_set_lines(bufnr, 0, 0, false, { 'a line no one planned' })
+end, 'does not hold it; nothing was changed; run it again')
+
+spoiled_once('an edit Neovim fails halfway is set back, and nothing is written', function()
+  error('spoiled by the test')
+end, 'spoiled by the test')
 
 vim.lsp.stop_client(vim.lsp.get_clients({ name = 'taskmark' }), true)
 vim.cmd('qall!')
