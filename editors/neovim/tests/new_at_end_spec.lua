@@ -16,10 +16,7 @@ local harness = dofile(vim.fs.dirname(arg[0]) .. '/harness.lua')(nil)
 local check, wait, step = harness.check, harness.wait, harness.step
 
 local function read(path)
-  local file = assert(io.open(workspace .. '/' .. path, 'rb'))
-  local text = file:read('*a')
-  file:close()
-  return text
+  return harness.read_file(workspace .. '/' .. path)
 end
 
 vim.ui.select = function(items, opts, on_choice)
