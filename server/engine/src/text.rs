@@ -484,18 +484,19 @@ pub fn same_but_final_line_break(held: &str, expected: &str) -> bool {
 }
 
 /// `edits` of `text` with each insertion after its final line break moved before that line
-/// break (`X\n` inserted at the end becomes `\nX` inserted before the last `\n`): the same
-/// result, with no edit on the line after the last. An editor that takes an insertion there as
-/// whole lines (Neovim does) would otherwise end the text with one blank line more. Left as
-/// they are when another edit reaches into the final line break or an insertion there does
-/// not end with one.
+/// break (`X\n` inserted at the end becomes `\nX` inserted before the last `\n`), and an empty
+/// one there dropped: the same result, with no edit on the line after the last. An editor that
+/// takes an insertion there as whole lines (Neovim does) would otherwise end the text with one
+/// blank line more. Left as they are when another edit reaches into the final line break or an
+/// insertion there does not end with one.
 pub fn insertions_before_final_line_break(text: &str, mut edits: Vec<TextEdit>) -> Vec<TextEdit> {
     let Some(line_break) = final_line_break(text) else { return edits };
     let before_it = text.len() - line_break.len();
-    let at_end = |edit: &TextEdit| usize::from(edit.range.start()) >= text.len() && !edit.new_text.is_empty();
+    edits.retain(|edit| usize::from(edit.range.start()) < text.len() || !edit.new_text.is_empty());
+    let at_end = |edit: &TextEdit| usize::from(edit.range.start()) >= text.len();
     let movable = edits.iter().all(|edit| match at_end(edit) {
         true => edit.new_text.ends_with(line_break),
-        false => usize::from(edit.range.end()) <= before_it || edit.new_text.is_empty() && edit.range.is_empty(),
+        false => usize::from(edit.range.end()) <= before_it,
     });
     if !movable {
         return edits;
@@ -682,7 +683,7 @@ mod tests {
 
     proptest! {
         /// Moving the insertions at the end before the final line break changes nothing in the
-        /// result, and leaves no insertion after it when it moves them.
+        /// result, and leaves no edit after it when every one there can move.
         #[test]
         fn insertions_moved_before_the_final_line_break_give_the_same_text(
             lines in prop::collection::vec("[ab]{0,3}(\n|\r\n)?", 0..8),
@@ -701,6 +702,17 @@ mod tests {
             }
             let moved = insertions_before_final_line_break(&text, edits.clone());
             prop_assert_eq!(apply_edits(&text, &moved), apply_edits(&text, &edits));
+            // Every insertion at the end ends with the final line break, and no other edit
+            // reaches into it: none is left after it.
+            let at_end = |it: &TextEdit| usize::from(it.range.start()) >= text.len();
+            if let Some(line_break) = final_line_break(&text)
+                && edits.iter().all(|it| match at_end(it) {
+                    true => it.new_text.is_empty() || it.new_text.ends_with(line_break),
+                    false => usize::from(it.range.end()) <= text.len() - line_break.len(),
+                })
+            {
+                prop_assert!(!moved.iter().any(at_end), "{:?}", moved);
+            }
         }
     }
 
