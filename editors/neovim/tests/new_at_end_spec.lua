@@ -1,14 +1,15 @@
 -- :Taskmark new where the new section goes at the very end of TODO.md, in a real headless
 -- Neovim against the real server:
---   nvim --headless --clean -l new_at_end_spec.lua PLUGIN_DIR WORKSPACE TASKMARK TITLE...
--- Opens specs/TODO.md, runs `:Taskmark new TITLE` once per title, writes the buffer each time
--- ('Write them'), and checks that every one was answered as written, with its own id, in the
--- buffer and in state.json alike; then spoils the edit in Neovim twice and checks that the buffer
--- is set back and nothing is written. Prints `ok NAME` per step; exits non-zero on the first
--- failure.
+--   nvim --headless --clean -l new_at_end_spec.lua PLUGIN_DIR WORKSPACE TASKMARK SPECS TITLE...
+-- Opens SPECS/TODO.md (SPECS: the tracker's folder in WORKSPACE), runs `:Taskmark new TITLE`
+-- once per title (picking SPECS's tracker when asked), writes the buffer each time ('Write
+-- them'), and checks that every one was answered as written, with its own id, in the buffer and
+-- in SPECS/state.json alike; then spoils the edit in Neovim twice and checks that the buffer is
+-- set back and nothing is written. Prints `ok NAME` per step and `id N ID` per task; exits
+-- non-zero on the first failure.
 
-local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
-local titles = { unpack(arg, 4) }
+local plugin_dir, workspace, taskmark_bin, specs = arg[1], arg[2], arg[3], arg[4]
+local titles = { unpack(arg, 5) }
 vim.opt.rtp:prepend(plugin_dir)
 vim.o.swapfile = false
 
@@ -19,9 +20,15 @@ local function read(path)
   return harness.read_file(workspace .. '/' .. path)
 end
 
+-- Writes the buffers; picks the tracker whose folder is SPECS (named from the server's root).
 vim.ui.select = function(items, opts, on_choice)
-  check(vim.tbl_contains(items, 'Write them'), 'an unexpected picker: ' .. tostring(opts.prompt))
-  on_choice('Write them', 1)
+  for index, item in ipairs(items) do
+    if item == 'Write them' or item == specs or vim.endswith(specs, '/' .. item) then
+      on_choice(item, index)
+      return
+    end
+  end
+  harness.fail('an unexpected picker: ' .. tostring(opts.prompt) .. ' ' .. vim.inspect(items))
 end
 
 local notes = {}
@@ -31,7 +38,8 @@ end
 
 local taskmark = require('taskmark')
 taskmark.setup({ path = taskmark_bin })
-local todo_path = workspace .. '/specs/TODO.md'
+local todo, state_json = specs .. '/TODO.md', specs .. '/state.json'
+local todo_path = workspace .. '/' .. todo
 
 step('attaches to TODO.md', function()
   vim.cmd.edit(vim.fn.fnameescape(todo_path))
@@ -53,11 +61,11 @@ for index, title in ipairs(titles) do
     local id = said.message:match('new task %S-(%d+):')
     check(id ~= nil, 'the answer names the new id: ' .. said.message)
     wait('the buffer written', 20000, function()
-      return not vim.bo[vim.fn.bufnr(todo_path)].modified and read('specs/TODO.md'):find('### ' .. id .. '. ' .. title, 1, true) ~= nil
+      return not vim.bo[vim.fn.bufnr(todo_path)].modified and read(todo):find('### ' .. id .. '. ' .. title, 1, true) ~= nil
     end)
-    check(read('specs/state.json'):find('"project_number": ' .. id, 1, true) ~= nil, 'state.json has task ' .. id .. ':\n' .. read('specs/state.json'))
+    check(read(state_json):find('"project_number": ' .. id, 1, true) ~= nil, 'state.json has task ' .. id .. ':\n' .. read(state_json))
     local lines = vim.api.nvim_buf_get_lines(vim.fn.bufnr(todo_path), 0, -1, false)
-    local text = read('specs/TODO.md')
+    local text = read(todo)
     check(table.concat(lines, '\n') .. '\n' == text, 'the buffer is the file as written')
     io.stdout:write('id ' .. index .. ' ' .. id .. '\n')
   end)
@@ -68,7 +76,7 @@ local function spoiled_once(name, how, said)
   step(name, function()
     local bufnr = vim.fn.bufnr(todo_path)
     local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    local todo, state = read('specs/TODO.md'), read('specs/state.json')
+    local todo_text, state_text = read(todo), read(state_json)
     local apply = vim.lsp.util.apply_workspace_edit
     vim.lsp.util.apply_workspace_edit = function(edit, encoding)
       vim.lsp.util.apply_workspace_edit = apply
@@ -85,7 +93,7 @@ local function spoiled_once(name, how, said)
     wait('the buffer set back', 20000, function()
       return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n') == table.concat(lines, '\n')
     end)
-    check(read('specs/TODO.md') == todo and read('specs/state.json') == state, 'nothing was written on disk')
+    check(read(todo) == todo_text and read(state_json) == state_text, 'nothing was written on disk')
   end)
 end
 
