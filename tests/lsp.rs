@@ -322,7 +322,7 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
     let caught = client
         .request("workspace/executeCommand", json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "blocked", "reason": "waiting" }] }))
         .expect_err("the skipped edit is reported");
-    assert!(caught["message"].as_str().unwrap_or("").contains("did not change"), "{caught}");
+    assert!(caught["message"].as_str().unwrap_or("").contains("does not hold it; nothing was changed"), "{caught}");
     client.edit_mode = EditMode::Refuse;
     let refused = client
         .request(

@@ -13,8 +13,10 @@
 //! 3. is planned against the latest state, and planned again when a file it would write
 //!    changed on disk since the desk read it (another writer finished just before);
 //! 4. writes its closed files in two phases around the editor's part: prepared (temporary
-//!    files written and checked) before the editor is asked, committed only once the editor
-//!    applied its part, rolled back if it did not or took too long;
+//!    files written and checked) before the editor is asked, committed only once every
+//!    document the editor's part edits holds its new text, rolled back if one does not or the
+//!    editor took too long; the editor's documents are then set back to their text before
+//!    (and checked) before the change answers, so it is written whole or not at all;
 //! 5. has the desk read what it wrote before the next change is planned, tells the other
 //!    editors, and remembers who changed which task, for the refusals of later changes.
 
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::engine::text::same_but_final_line_break;
 use crate::transaction::{
     self, CommittedJournal, FileWrite, PathMove, Prepared, Recovery, Transaction, TransactionError, WorkspaceLock,
 };
@@ -50,6 +53,32 @@ pub enum WriteError {
     TimedOut(Duration),
     /// A task of the path itself failed (a panic on a blocking thread).
     Internal(String),
+    /// The editor answered that it applied its part, but these documents (as the desk names
+    /// them) do not hold their new text. Nothing was written on disk.
+    NotHeld { label: String, documents: Vec<String>, set_back: SetBack },
+}
+
+/// What setting the editor's documents back to their text before did, after a failed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetBack {
+    /// Every document holds its text before (none had changed, or they were set back).
+    Done,
+    /// These documents still hold some of the change: the editor did not take it back.
+    Left(Vec<String>),
+}
+
+impl SetBack {
+    /// The words a failed change ends with.
+    fn said(&self) -> String {
+        match self {
+            SetBack::Done => "nothing was changed".into(),
+            SetBack::Left(documents) => format!(
+                "nothing was written on disk, but setting the editor's buffers back failed: {} still {} part of the change (undo it there)",
+                documents.join(", "),
+                if documents.len() == 1 { "holds" } else { "hold" }
+            ),
+        }
+    }
 }
 
 impl std::fmt::Display for WriteError {
@@ -62,6 +91,14 @@ impl std::fmt::Display for WriteError {
                 limit.as_secs_f64()
             ),
             WriteError::Internal(message) => write!(f, "taskmark: internal error: {message}"),
+            WriteError::NotHeld { label, documents, set_back } => write!(
+                f,
+                "the editor reported \"{label}\" applied, but {} {} not hold it; {}{}",
+                documents.join(", "),
+                if documents.len() == 1 { "does" } else { "do" },
+                set_back.said(),
+                if *set_back == SetBack::Done { "; run it again" } else { "" }
+            ),
         }
     }
 }
@@ -73,13 +110,25 @@ pub struct Write<P> {
     /// What the desk's editor applies: its open documents, or every file when the editor takes
     /// the closed ones too. `None` when the editor has nothing to do.
     pub editor: Option<P>,
-    /// The documents the editor's part reaches, as the desk names them (for the answer).
-    pub reached: Vec<String>,
+    /// The documents the editor's part edits, with their texts before and after: what is
+    /// checked once the editor says it applied its part, and set back when the change fails.
+    pub documents: Vec<EditorDocument>,
     /// The closed and new files, written crash-safe by the transaction.
     pub disk: Vec<FileWrite>,
     /// The files and folders moved, in the same transaction.
     pub moves: Vec<PathMove>,
     pub warnings: Vec<String>,
+}
+
+/// A document the editor's part of a change edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditorDocument {
+    /// As the desk names it (a URI).
+    pub name: String,
+    /// Its text when the change was planned; `None` for a document the change creates.
+    pub before: Option<String>,
+    /// The text it must hold once the editor applied its part.
+    pub after: String,
 }
 
 /// A change as written.
@@ -154,9 +203,25 @@ pub trait Desk: Sync {
     /// Keeps the desk from publishing what it reads until the guard is dropped: the editor's
     /// part and the written files reach it apart, and must be seen together.
     fn hold(&self) -> impl Send + 'static;
-    /// Has the desk's editor apply its part; an editor that answers yes and changes nothing
-    /// must be an error too.
+    /// Has the desk's editor apply its part: done when the editor answers that it did (the
+    /// write path then checks what its documents hold), an error when it says it did not.
     fn apply(&self, part: Self::Part) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Has `look` see the text a document (as the desk names it) holds now: the editor's
+    /// buffer as its last change reported it, or the file on disk when the editor does not have
+    /// it open; `None` when there is neither.
+    fn held<T>(&self, document: &str, look: impl FnOnce(Option<&str>) -> T) -> T;
+    /// Has the desk's editor set each document back to the text given, from what it holds now:
+    /// done when the editor answers that it did (the write path checks it).
+    fn set_back(
+        &self,
+        label: &str,
+        documents: Vec<(String, String)>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// How long the editor may take to report the changes it made to its documents once it
+    /// answered (Neovim sends them after its answer, up to 150 ms later).
+    fn follow_timeout(&self) -> Duration {
+        Duration::from_secs(3)
+    }
     /// Tells the user what recovering an interrupted transaction did.
     fn recovered(&self, recovery: &Recovery) -> impl Future<Output = ()> + Send;
     /// Tells every other editor on the workspace; the handles end when each has the change.
@@ -345,16 +410,19 @@ impl<'l> Early<'l> {
 
 /// Writes a planned change under the workspace `lock`: the editor's part through the desk,
 /// the closed and new files (and moves) through the transaction, prepared before the editor is
-/// asked (by the plan itself when `early` has them) and committed only once it applied its
-/// part. Gives back the journal (none when nothing was written on disk), for the caller to
-/// remove while it still holds the lock.
+/// asked (by the plan itself when `early` has them) and committed only once every document the
+/// editor's part edits holds its new text. A change that fails on either side is undone on the
+/// other before the error is returned: written whole or not at all. Gives back the journal
+/// (none when nothing was written on disk), for the caller to remove while it still holds the
+/// lock.
 async fn write<'l, D: Desk>(
     desk: &D,
     write: Write<D::Part>,
     lock: &'l WorkspaceLock,
     early: Option<Prepared<'l>>,
 ) -> Result<(Written, Option<CommittedJournal>), D::Error> {
-    let Write { label, editor, reached, disk, moves, warnings } = write;
+    let Write { label, editor, documents, disk, moves, warnings } = write;
+    let reached: Vec<String> = documents.iter().map(|it| it.name.clone()).collect();
     let (prepared, moved) = match early {
         Some(_) if !disk.is_empty() || !moves.is_empty() => {
             let message = format!("{label}: planned files both prepared early and to prepare");
@@ -365,7 +433,7 @@ async fn write<'l, D: Desk>(
             // Every file is open: in this editor (it applies its part), or in others (the
             // announcement edits their buffers).
             if let Some(part) = editor {
-                desk.apply(part).await?;
+                apply_whole(desk, &label, part, &documents).await?;
             }
             return Ok((Written { label, reached, written: Vec::new(), warnings }, None));
         }
@@ -379,12 +447,26 @@ async fn write<'l, D: Desk>(
     };
     let written: Vec<String> = prepared.paths().to_vec();
     let hold = desk.hold();
+    let in_editor = editor.is_some();
     if let Some(part) = editor {
         // On an error the prepared transaction is dropped: rolled back, nothing written.
-        desk.apply(part).await?;
+        apply_whole(desk, &label, part, &documents).await?;
     }
-    let (_, journal) =
-        prepared.commit_keeping_journal().map_err(|error| D::Error::from_write(WriteError::Transaction(error)))?;
+    let journal = match prepared.commit_keeping_journal() {
+        Ok((_, journal)) => journal,
+        Err(error) => {
+            let mut error = D::Error::from_write(WriteError::Transaction(error));
+            if in_editor {
+                if transaction::committed_journal(lock) {
+                    error.add_note("the editor has the change, and the files on disk get it when the interrupted transaction is finished: by the next change, or `taskmark recover`");
+                } else {
+                    // Nothing was replaced on disk: the editor's documents go back too.
+                    error.add_note(&set_back(desk, &label, &documents).await.said());
+                }
+            }
+            return Err(error);
+        }
+    };
     // The next change must plan against what was just written: each file written, and each
     // file a move took along, where it was and where it is.
     let mut paths: Vec<String> =
@@ -393,6 +475,95 @@ async fn write<'l, D: Desk>(
     desk.read_again(paths);
     drop(hold);
     Ok((Written { label, reached, written, warnings }, Some(journal)))
+}
+
+/// Has the editor apply its part, then waits until every document it edits holds its new text
+/// (one final line break more or less is the same text: [`same_but_final_line_break`]). An
+/// editor can answer that it applied an edit and not hold it: Neovim skips an edit older than
+/// its buffer, and inserts lines after the last one differently. When a document does not hold
+/// it in time, or the editor says it did not apply the part, the documents are set back to
+/// their text before, and checked, before the error is returned.
+async fn apply_whole<D: Desk>(
+    desk: &D,
+    label: &str,
+    part: D::Part,
+    documents: &[EditorDocument],
+) -> Result<(), D::Error> {
+    let mut error = match desk.apply(part).await {
+        Ok(()) => {
+            let holds_after = |it: &EditorDocument| {
+                desk.held(&it.name, |held| held.is_some_and(|held| same_but_final_line_break(held, &it.after)))
+            };
+            let missing = wait_until(desk, documents.iter().collect(), holds_after).await;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            let set_back = set_back(desk, label, documents).await;
+            return Err(D::Error::from_write(WriteError::NotHeld {
+                label: label.into(),
+                documents: missing,
+                set_back,
+            }));
+        }
+        Err(error) => error,
+    };
+    // An editor that says no may have changed some documents before it stopped, and reports
+    // those changes after its answer.
+    tokio::time::sleep(desk.follow_timeout() / 10).await;
+    if let left @ SetBack::Left(_) = set_back(desk, label, documents).await {
+        error.add_note(&left.said());
+    }
+    Err(error)
+}
+
+/// Waits until every one of `documents` passes `holds`, for the desk's follow timeout at most,
+/// and gives the names of those that do not.
+async fn wait_until<D: Desk>(
+    desk: &D,
+    documents: Vec<&EditorDocument>,
+    holds: impl Fn(&EditorDocument) -> bool,
+) -> Vec<String> {
+    let deadline = Instant::now() + desk.follow_timeout();
+    loop {
+        let missing: Vec<String> = documents.iter().filter(|it| !holds(it)).map(|it| it.name.clone()).collect();
+        if missing.is_empty() || Instant::now() >= deadline {
+            return missing;
+        }
+        // The editor reports its changes right after answering: usually a millisecond away.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Sets the documents of a failed change back to their text before, through the desk's editor,
+/// and checks that they hold it again (twice at most: a change the editor reports late can
+/// land after the first). A document that holds its text before already is left alone; one
+/// the change created cannot be set back, and is named if the editor has it.
+async fn set_back<D: Desk>(desk: &D, label: &str, documents: &[EditorDocument]) -> SetBack {
+    let holds_before = |it: &EditorDocument| {
+        desk.held(&it.name, |held| match (&it.before, held) {
+            (Some(before), Some(held)) => same_but_final_line_break(held, before),
+            (None, held) => held.is_none_or(str::is_empty),
+            // Neither open nor on disk: nothing of the change is there.
+            (Some(_), None) => true,
+        })
+    };
+    for _ in 0..2 {
+        let changed: Vec<&EditorDocument> =
+            documents.iter().filter(|it| it.before.is_some() && !holds_before(it)).collect();
+        if changed.is_empty() {
+            break;
+        }
+        let texts = changed.iter().filter_map(|it| Some((it.name.clone(), it.before.clone()?))).collect();
+        if let Err(error) = desk.set_back(label, texts).await {
+            tracing::warn!("{label}: the editor did not set its documents back: {}", error.message());
+            break;
+        }
+        if wait_until(desk, changed, holds_before).await.is_empty() {
+            break;
+        }
+    }
+    let left: Vec<String> = documents.iter().filter(|it| !holds_before(it)).map(|it| it.name.clone()).collect();
+    if left.is_empty() { SetBack::Done } else { SetBack::Left(left) }
 }
 
 /// Every file under the moved paths, where it was and where it is now (read from the disk
@@ -500,7 +671,16 @@ mod tests {
         root: tempfile::TempDir,
         name: String,
         turn: Arc<tokio::sync::Mutex<RecentChanges>>,
-        editor_refuses: bool,
+        /// What the editor does with its part.
+        editor: Editor,
+        /// Whether the editor sets its documents back when asked.
+        sets_back: bool,
+        /// The editor's documents, by name.
+        buffers: Mutex<std::collections::HashMap<String, String>>,
+        /// What the editor was asked to set back, each time.
+        set_back: Mutex<Vec<Vec<(String, String)>>>,
+        /// Runs when the editor applies its part, given the workspace root.
+        on_apply: Option<fn(&std::path::Path)>,
         /// What the next plans find changed on disk, one entry per plan.
         stale: Mutex<Vec<Vec<String>>>,
         plans: Mutex<usize>,
@@ -510,6 +690,27 @@ mod tests {
         /// Every other editor has an announced change once a permit is added.
         delivered: Arc<tokio::sync::Semaphore>,
     }
+
+    /// What the fake editor does with its part.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Editor {
+        /// Its documents hold exactly the text planned.
+        Applies,
+        /// It answers that it applied the part, and its documents hold the text planned with
+        /// one line break more at the end (as Neovim did with an insertion after the last line).
+        AddsAFinalLineBreak,
+        /// It answers that it applied the part, and its documents hold something else.
+        Garbles,
+        /// It changes its documents, then answers that it did not apply the part.
+        Refuses,
+    }
+
+    /// The fake editor's part: its label, and the text each document gets.
+    type FakePart = (String, Vec<(String, String)>);
+
+    /// The document the editor has open in every change of these tests.
+    const OPEN: &str = "file:///open.md";
+    const OPEN_BEFORE: &str = "- [ ] a [PLANNED]\n";
 
     #[derive(Debug)]
     struct TestError {
@@ -544,7 +745,11 @@ mod tests {
             root,
             name: name.into(),
             turn: Default::default(),
-            editor_refuses: false,
+            editor: Editor::Applies,
+            sets_back: true,
+            buffers: Mutex::new([(OPEN.to_string(), OPEN_BEFORE.to_string())].into()),
+            set_back: Default::default(),
+            on_apply: None,
             stale: Default::default(),
             plans: Default::default(),
             read_again: Default::default(),
@@ -556,7 +761,7 @@ mod tests {
 
     impl Desk for FakeDesk {
         type World = PathBuf;
-        type Part = String;
+        type Part = FakePart;
         type Announcement = String;
         type Error = TestError;
 
@@ -593,12 +798,38 @@ mod tests {
             self.read_again.lock().expect("read again").push(paths);
         }
         fn hold(&self) -> impl Send + 'static {}
-        async fn apply(&self, part: String) -> Result<(), TestError> {
-            if self.editor_refuses {
+        async fn apply(&self, (part, texts): FakePart) -> Result<(), TestError> {
+            if let Some(on_apply) = self.on_apply {
+                on_apply(self.root.path());
+            }
+            let mut buffers = self.buffers.lock().expect("buffers");
+            for (document, text) in texts {
+                let held = match self.editor {
+                    Editor::Applies | Editor::Refuses => text,
+                    Editor::AddsAFinalLineBreak => format!("{text}\n"),
+                    Editor::Garbles => format!("{text}garbled\n"),
+                };
+                buffers.insert(document, held);
+            }
+            if self.editor == Editor::Refuses {
                 return Err(TestError { message: format!("the editor did not apply {part}"), stale: None });
             }
             self.applied.lock().expect("applied").push(part);
             Ok(())
+        }
+        fn held<T>(&self, document: &str, look: impl FnOnce(Option<&str>) -> T) -> T {
+            look(self.buffers.lock().expect("buffers").get(document).map(String::as_str))
+        }
+        async fn set_back(&self, _: &str, documents: Vec<(String, String)>) -> Result<(), TestError> {
+            self.set_back.lock().expect("set back").push(documents.clone());
+            if !self.sets_back {
+                return Err(TestError { message: "the editor did not set it back".into(), stale: None });
+            }
+            self.buffers.lock().expect("buffers").extend(documents);
+            Ok(())
+        }
+        fn follow_timeout(&self) -> Duration {
+            Duration::from_millis(200)
         }
         async fn recovered(&self, _: &Recovery) {}
         fn announce(&self, announcement: String) -> Vec<tokio::task::JoinHandle<()>> {
@@ -616,7 +847,7 @@ mod tests {
     fn set_todo(
         after: &'static str,
         task: &'static str,
-    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync
+    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<FakePart, String, ()>, TestError> + Send + Sync
     {
         move |root, _, _| {
             let before = std::fs::read_to_string(root.join("TODO.md")).expect("TODO.md");
@@ -625,8 +856,12 @@ mod tests {
                 change: Some(Change {
                     write: Write {
                         label: format!("set {task}"),
-                        editor: Some(format!("open part of {task}")),
-                        reached: vec!["file:///open.md".into()],
+                        editor: Some((format!("open part of {task}"), vec![(OPEN.into(), after.into())])),
+                        documents: vec![EditorDocument {
+                            name: OPEN.into(),
+                            before: Some(OPEN_BEFORE.into()),
+                            after: after.into(),
+                        }],
                         disk: vec![FileWrite::replace("TODO.md", before, after)],
                         moves: Vec::new(),
                         warnings: Vec::new(),
@@ -676,7 +911,7 @@ mod tests {
         after: &'static str,
         check: impl Fn() -> Result<(), TestError> + Send + Sync,
         fail_after: bool,
-    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<String, String, ()>, TestError> + Send + Sync
+    ) -> impl Fn(&PathBuf, &HashSet<String>, &Early<'_>) -> Result<Plan<FakePart, String, ()>, TestError> + Send + Sync
     {
         let plan = set_todo(after, "1");
         move |root, elsewhere, early| {
@@ -765,7 +1000,7 @@ mod tests {
                     write: Write {
                         label: "set 1".into(),
                         editor: None,
-                        reached: Vec::new(),
+                        documents: Vec::new(),
                         disk: Vec::new(),
                         moves: Vec::new(),
                         warnings: Vec::new(),
@@ -783,16 +1018,84 @@ mod tests {
     #[tokio::test]
     async fn an_editor_that_refuses_its_part_leaves_the_disk_as_it_was_and_the_turn_free() {
         let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
-        desk.editor_refuses = true;
+        desk.editor = Editor::Refuses;
         let error = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect_err("refused");
         assert!(error.message.contains("did not apply open part of 1"), "{}", error.message);
         assert_eq!(todo(&desk), "- [ ] a [PLANNED]\n", "the prepared transaction was rolled back");
+        // What the editor changed before it said no was set back.
+        assert_eq!(buffer(&desk), OPEN_BEFORE);
+        assert_eq!(*desk.set_back.lock().expect("set back"), [vec![(OPEN.to_string(), OPEN_BEFORE.to_string())]]);
         assert!(temporary_files(&desk).is_empty(), "{:?}", temporary_files(&desk));
         assert!(desk.announced.lock().expect("announced").is_empty(), "a refused change is not announced");
-        desk.editor_refuses = false;
+        desk.editor = Editor::Applies;
         let (_, written) = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("next");
         assert!(written.is_some());
         assert_eq!(todo(&desk), "- [x] a [COMPLETED]\n");
+    }
+
+    fn buffer(desk: &FakeDesk) -> String {
+        desk.buffers.lock().expect("buffers")[OPEN].clone()
+    }
+
+    #[tokio::test]
+    async fn an_editor_whose_buffer_has_the_change_and_a_line_break_more_has_it_whole() {
+        let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        desk.editor = Editor::AddsAFinalLineBreak;
+        let (_, written) = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("written");
+        assert_eq!(written.expect("a change").written, ["TODO.md"]);
+        assert_eq!(buffer(&desk), "- [x] a [COMPLETED]\n\n");
+        assert_left(&desk, "- [x] a [COMPLETED]\n").await;
+        assert!(desk.set_back.lock().expect("set back").is_empty());
+        assert_eq!(*desk.announced.lock().expect("announced"), ["announce 1"]);
+    }
+
+    #[tokio::test]
+    async fn an_editor_that_says_applied_and_holds_something_else_is_set_back_and_the_disk_left() {
+        let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        desk.editor = Editor::Garbles;
+        let error = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect_err("refused");
+        assert_eq!(
+            error.message,
+            "the editor reported \"set 1\" applied, but file:///open.md does not hold it; nothing was changed; run it again"
+        );
+        assert_eq!(buffer(&desk), OPEN_BEFORE, "the buffer was set back");
+        assert_eq!(*desk.set_back.lock().expect("set back"), [vec![(OPEN.to_string(), OPEN_BEFORE.to_string())]]);
+        assert_left(&desk, "- [ ] a [PLANNED]\n").await;
+        assert!(desk.announced.lock().expect("announced").is_empty());
+        assert!(desk.read_again.lock().expect("read").is_empty());
+
+        // An editor that does not set it back either: the answer says what is left where.
+        desk.sets_back = false;
+        desk.buffers.lock().expect("buffers").insert(OPEN.into(), OPEN_BEFORE.into());
+        let error = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect_err("refused");
+        assert_eq!(
+            error.message,
+            "the editor reported \"set 1\" applied, but file:///open.md does not hold it; nothing was written on disk, but setting the editor's buffers back failed: file:///open.md still holds part of the change (undo it there)"
+        );
+        assert_left(&desk, "- [ ] a [PLANNED]\n").await;
+
+        // The workspace takes the next change, whole.
+        desk.editor = Editor::Applies;
+        desk.buffers.lock().expect("buffers").insert(OPEN.into(), OPEN_BEFORE.into());
+        change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("written");
+        assert_eq!(buffer(&desk), "- [x] a [COMPLETED]\n");
+        assert_left(&desk, "- [x] a [COMPLETED]\n").await;
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_fails_after_the_editor_applied_its_part_sets_the_editor_back() {
+        let mut desk = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
+        // The journal gone before it is marked committed: the commit fails with nothing replaced.
+        desk.on_apply = Some(|root| {
+            let canonical = root.canonicalize().expect("a canonical root");
+            let journal = transaction::state_dir::path_for(&state_home(), &canonical).join("journal");
+            std::fs::remove_file(journal).expect("the prepared journal");
+        });
+        let error = change(&desk, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect_err("failed");
+        assert!(error.message.ends_with("(nothing was changed)"), "{}", error.message);
+        assert_eq!(buffer(&desk), OPEN_BEFORE, "the buffer was set back");
+        assert_left(&desk, "- [ ] a [PLANNED]\n").await;
+        assert!(desk.announced.lock().expect("announced").is_empty());
     }
 
     #[tokio::test]
@@ -821,9 +1124,10 @@ mod tests {
         let mut agent = desk("taskmark mcp (session 2)", "");
         agent.turn = neovim.turn.clone();
         change(&neovim, "set 1", "specs:1", set_todo("- [x] a [COMPLETED]\n", "specs:1")).await.expect("written");
-        let refuse = |_: &PathBuf, _: &HashSet<String>, _: &Early<'_>| -> Result<Plan<String, String, ()>, TestError> {
-            Err(TestError { message: "cannot go from [COMPLETED] to [IN PROGRESS]".into(), stale: None })
-        };
+        let refuse =
+            |_: &PathBuf, _: &HashSet<String>, _: &Early<'_>| -> Result<Plan<FakePart, String, ()>, TestError> {
+                Err(TestError { message: "cannot go from [COMPLETED] to [IN PROGRESS]".into(), stale: None })
+            };
         let error = change(&agent, "set 1", "1", refuse).await.expect_err("refused");
         assert!(
             error.message.contains("(Neovim (session 1) set task 1 from [PLANNED] to [COMPLETED] "),

@@ -7,6 +7,7 @@ a test starts is its own, and exits soon after the test)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from conftest import FIXTURE, REPO, taskmark_bin
 
 PLUGIN = REPO / "editors" / "neovim"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def nvim() -> str:
@@ -40,9 +42,16 @@ def spec_command(spec: str, workspace: Path, *extra: str, plugin: Path = PLUGIN)
     return [nvim(), "--headless", "--clean", "-l", str(PLUGIN / "tests" / spec), str(plugin), str(workspace), taskmark_bin(), *extra]
 
 
-def run_spec(spec: str, tmp_path: Path, *extra: str, plugin: Path = PLUGIN, env: dict[str, str] | None = None) -> str:
+def run_spec(
+    spec: str,
+    tmp_path: Path,
+    *extra: str,
+    plugin: Path = PLUGIN,
+    env: dict[str, str] | None = None,
+    fixture: Path = FIXTURE,
+) -> str:
     workspace = tmp_path / "workspace"
-    shutil.copytree(FIXTURE, workspace)
+    shutil.copytree(fixture, workspace)
     completed = subprocess.run(
         spec_command(spec, workspace, *extra, plugin=plugin),
         cwd=workspace,
@@ -108,6 +117,62 @@ def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: P
     assert '"status": "implementing"' in (workspace / "specs" / "state.json").read_text()
     assert '"project_number": 17' in (workspace / "specs" / "state.json").read_text()
     assert "### 17. Webhooks" in (workspace / "specs" / "TODO.md").read_text()
+
+
+def new_tasks_at_the_end(tmp_path: Path, source: Path, specs: str, titles: list[str], first_id: int) -> None:
+    """Runs new_at_end_spec.lua on a copy of `source` and checks that each title became a task
+    with the next id, written whole: in state.json, and in TODO.md exactly as `taskmark new` on
+    the command line writes it (no blank line more or less)."""
+    out = run_spec("new_at_end_spec.lua", tmp_path, specs, *titles, fixture=source)
+    ids = [line.split()[2] for line in out.splitlines() if line.startswith("id ")]
+    assert ids == [str(first_id + n) for n in range(len(titles))], out
+    assert steps_of(out)[-2:] == [
+        "an edit Neovim says it applied but the buffer does not hold is set back, and nothing is written",
+        "an edit Neovim fails halfway is set back, and nothing is written",
+    ], out
+    workspace = tmp_path / "workspace"
+    state_text = (workspace / specs / "state.json").read_text()
+    assert json.loads(state_text)["next_project_number"] == first_id + len(titles), state_text
+    for n in range(len(titles)):
+        # In the list the tracker grows (`active_projects`, or ProofChecker's `pending_tasks`).
+        assert f'"project_number": {first_id + n},' in state_text, state_text
+    by_cli = tmp_path / "by-cli"
+    shutil.copytree(source, by_cli)
+    for title in titles:
+        subprocess.run(
+            [taskmark_bin(), "new", "--no-daemon", "--tracker", specs, title],
+            cwd=by_cli,
+            env=environment(tmp_path, "state-cli"),
+            check=True,
+            capture_output=True,
+        )
+    assert (workspace / specs / "TODO.md").read_text() == (by_cli / specs / "TODO.md").read_text()
+
+
+def test_new_tasks_at_the_end_of_todo_md_are_written_whole_each_with_its_own_id(tmp_path: Path) -> None:
+    # TODO.md shaped like ProofChecker's: the newest task's section is the last thing in the file,
+    # so a new section is inserted after the final line break. Neovim used to add it as whole
+    # lines plus one blank line, the server took the buffer for unchanged and dropped state.json,
+    # and the next `new` found the id taken.
+    titles = ["Webhooks for status changes", "Audit export"]
+    new_tasks_at_the_end(tmp_path, FIXTURES / "section-at-end", "specs", titles, 34)
+
+
+def test_new_tasks_at_the_end_of_proofcheckers_todo_md(tmp_path: Path) -> None:
+    corpus = os.environ.get("TASKMARK_CORPUS")
+    if not corpus:
+        pytest.skip("TASKMARK_CORPUS is not set: ProofChecker's tracker from the corpus was not tried")
+    # Where issue 30 found it: ProofChecker@0c581b4, whose next task is 222.
+    snapshot = "benbrastmckie__ProofChecker@0c581b4"
+    manifest = (Path(corpus) / "MANIFEST.tsv").read_text()
+    assert any(line.startswith(snapshot + "\t") for line in manifest.splitlines()), f"{snapshot} is not in the corpus"
+    # The corpus is read-only; the copy is the test's to change.
+    source = tmp_path / "proofchecker"
+    shutil.copytree(Path(corpus) / snapshot, source, copy_function=shutil.copyfile)
+    for folder in [source, *source.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o755)
+    new_tasks_at_the_end(tmp_path, source, ".opencode/specs", ["Webhooks for status changes", "Audit export"], 222)
 
 
 def test_setup_sends_objects_shows_current_line_keeps_the_picker_order_and_has_help(tmp_path: Path) -> None:

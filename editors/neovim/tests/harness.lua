@@ -31,5 +31,13 @@ return function(label)
     io.stdout:flush()
   end
 
+  -- A file's bytes, as a spec checks what was written on disk.
+  function harness.read_file(path)
+    local file = assert(io.open(path, 'rb'))
+    local text = file:read('*a')
+    file:close()
+    return text
+  end
+
   return harness
 end

@@ -12,10 +12,7 @@ local harness = dofile(vim.fs.dirname(arg[0]) .. '/harness.lua')(nil)
 local fail, check, wait, step = harness.fail, harness.check, harness.wait, harness.step
 
 local function read(path)
-  local file = assert(io.open(workspace .. '/' .. path, 'rb'))
-  local text = file:read('*a')
-  file:close()
-  return text
+  return harness.read_file(workspace .. '/' .. path)
 end
 
 -- Scripted answers for vim.ui.select / vim.ui.input, in order; each records what was offered.

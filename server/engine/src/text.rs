@@ -460,6 +460,54 @@ pub fn line_ending(text: &str) -> &'static str {
     }
 }
 
+/// The line break a text ends with (`\r\n` or `\n`), if any.
+fn final_line_break(text: &str) -> Option<&'static str> {
+    if text.ends_with("\r\n") {
+        Some("\r\n")
+    } else if text.ends_with('\n') {
+        Some("\n")
+    } else {
+        None
+    }
+}
+
+/// Whether an editor's buffer holds `expected`, as its file would be written: the same text,
+/// or one final line break more or less. Editors keep whether the last line ends with a line
+/// break apart from the lines (Neovim's 'eol', and 'fixeol', which adds it on write), so the
+/// text they report can gain or lose that one line break and mean the same file.
+pub fn same_but_final_line_break(held: &str, expected: &str) -> bool {
+    let (shorter, longer) = if held.len() <= expected.len() { (held, expected) } else { (expected, held) };
+    match longer.strip_prefix(shorter) {
+        Some(rest) => rest.is_empty() || final_line_break(longer) == Some(rest),
+        None => false,
+    }
+}
+
+/// `edits` of `text` with each insertion after its final line break moved before that line
+/// break (`X\n` inserted at the end becomes `\nX` inserted before the last `\n`), and an empty
+/// one there dropped: the same result, with no edit on the line after the last. An editor that
+/// takes an insertion there as whole lines (Neovim does) would otherwise end the text with one
+/// blank line more. Left as they are when another edit reaches into the final line break or an
+/// insertion there does not end with one.
+pub fn insertions_before_final_line_break(text: &str, mut edits: Vec<TextEdit>) -> Vec<TextEdit> {
+    let Some(line_break) = final_line_break(text) else { return edits };
+    let before_it = text.len() - line_break.len();
+    edits.retain(|edit| usize::from(edit.range.start()) < text.len() || !edit.new_text.is_empty());
+    let at_end = |edit: &TextEdit| usize::from(edit.range.start()) >= text.len();
+    let movable = edits.iter().all(|edit| match at_end(edit) {
+        true => edit.new_text.ends_with(line_break),
+        false => usize::from(edit.range.end()) <= before_it,
+    });
+    if !movable {
+        return edits;
+    }
+    for edit in edits.iter_mut().filter(|it| at_end(it)) {
+        let kept = &edit.new_text[..edit.new_text.len() - line_break.len()];
+        *edit = TextEdit::insert(size(before_it), format!("{line_break}{kept}"));
+    }
+    edits
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -631,5 +679,67 @@ mod tests {
         let edited = format!("{}X{}", &long[..333], &long[333..]);
         assert_eq!(Change::between(&long, &edited), Change { start: 333, old_end: 333, new_end: 334 });
         assert_eq!(Change::between(&edited, &long), Change { start: 333, old_end: 334, new_end: 333 });
+    }
+
+    proptest! {
+        /// Moving the insertions at the end before the final line break changes nothing in the
+        /// result, and leaves no edit after it when every one there can move.
+        #[test]
+        fn insertions_moved_before_the_final_line_break_give_the_same_text(
+            lines in prop::collection::vec("[ab]{0,3}(\n|\r\n)?", 0..8),
+            insertions in prop::collection::vec("[ab\n]{0,4}(\n|\r\n)?", 0..3),
+            replaced in prop::option::of((0usize..40, 0usize..4, "[ab\n]{0,3}")),
+        ) {
+            let text = lines.concat();
+            let mut edits: Vec<TextEdit> =
+                insertions.iter().map(|it| TextEdit::insert(size(text.len()), it.clone())).collect();
+            if let Some((start, length, new_text)) = replaced {
+                let start = start.min(text.len());
+                let end = (start + length).min(text.len());
+                if text.is_char_boundary(start) && text.is_char_boundary(end) && end < text.len() {
+                    edits.insert(0, TextEdit::replace(range(start, end), new_text));
+                }
+            }
+            let moved = insertions_before_final_line_break(&text, edits.clone());
+            prop_assert_eq!(apply_edits(&text, &moved), apply_edits(&text, &edits));
+            // Every insertion at the end ends with the final line break, and no other edit
+            // reaches into it: none is left after it.
+            let at_end = |it: &TextEdit| usize::from(it.range.start()) >= text.len();
+            if let Some(line_break) = final_line_break(&text)
+                && edits.iter().all(|it| match at_end(it) {
+                    true => it.new_text.is_empty() || it.new_text.ends_with(line_break),
+                    false => usize::from(it.range.end()) <= text.len() - line_break.len(),
+                })
+            {
+                prop_assert!(!moved.iter().any(at_end), "{:?}", moved);
+            }
+        }
+    }
+
+    #[test]
+    fn an_insertion_at_the_end_moves_before_the_final_line_break() {
+        let edits = insertions_before_final_line_break("a\nb\n", vec![TextEdit::insert(size(4), "\n### 2\n")]);
+        assert_eq!(edits, [TextEdit::insert(size(3), "\n\n### 2")]);
+        let crlf = insertions_before_final_line_break("a\r\n", vec![TextEdit::insert(size(3), "b\r\n")]);
+        assert_eq!(crlf, [TextEdit::insert(size(1), "\r\nb")]);
+        // Not without a final line break, nor for an insertion without one, nor when another
+        // edit takes the final line break.
+        let kept = |text: &str, edits: Vec<TextEdit>| insertions_before_final_line_break(text, edits.clone()) == edits;
+        assert!(kept("a", vec![TextEdit::insert(size(1), "\nb\n")]));
+        assert!(kept("a\n", vec![TextEdit::insert(size(2), "b")]));
+        assert!(kept("a\n", vec![TextEdit::replace(range(0, 2), "c\n"), TextEdit::insert(size(2), "b\n")]));
+    }
+
+    #[test]
+    fn a_final_line_break_more_or_less_is_the_same_text_once_written() {
+        assert!(same_but_final_line_break("a\n", "a\n"));
+        assert!(same_but_final_line_break("a\n\n", "a\n"));
+        assert!(same_but_final_line_break("a", "a\n"));
+        assert!(same_but_final_line_break("a\r\n", "a"));
+        assert!(same_but_final_line_break("", "\n"));
+        assert!(!same_but_final_line_break("a\n\n\n", "a\n"));
+        assert!(!same_but_final_line_break("a\nb\n", "a\n"));
+        assert!(!same_but_final_line_break("a \n", "a\n"));
+        assert!(!same_but_final_line_break("a\r", "a"));
     }
 }

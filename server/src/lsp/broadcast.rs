@@ -216,7 +216,9 @@ impl Target {
         let documents = self.shared.documents();
         let diverged: Vec<String> = expected
             .iter()
-            .filter(|(uri, text)| documents.get(uri).is_some_and(|it| it.text != *text))
+            .filter(|(uri, text)| {
+                documents.get(uri).is_some_and(|it| !crate::engine::text::same_but_final_line_break(&it.text, text))
+            })
             .map(|(uri, _)| uri.clone())
             .collect();
         if diverged.is_empty() { Applied::Done } else { Applied::Diverged(diverged) }

@@ -23,6 +23,7 @@ use crate::lsp::world::World;
 use crate::transaction::{FileWrite, PathMove};
 use crate::views::Paths;
 use crate::workspace;
+use crate::write_path::EditorDocument;
 
 pub const SET_STATUS: &str = "taskmark.setStatus";
 pub const PICK_STATUS: &str = "taskmark.pickStatus";
@@ -56,7 +57,8 @@ pub struct PlannedEdit {
     pub label: String,
     /// The editor's part: every file, or only the open ones when closed files go to disk.
     pub edit: lsp::WorkspaceEdit,
-    pub expected: Vec<(Uri, String)>,
+    /// The documents the editor's part edits, with their texts before and after.
+    pub documents: Vec<EditorDocument>,
     /// The files the server writes itself (closed in this editor), through a transaction.
     pub disk: Vec<FileWrite>,
     /// The files and folders the server moves itself, in the same transaction.
@@ -66,7 +68,7 @@ pub struct PlannedEdit {
 
 impl PlannedEdit {
     pub fn has_editor_part(&self) -> bool {
-        !self.expected.is_empty() || self.renames_in_editor()
+        !self.documents.is_empty() || self.renames_in_editor()
     }
 
     /// Whether the editor's part moves paths (it then has no text to check for them).
@@ -183,9 +185,15 @@ pub fn prepare(
         }
     }
     let edit = convert::workspace_edit(world, &for_editor, client, forced).map_err(invalid_params)?;
-    let expected =
-        for_editor.apply(&world.index).into_iter().filter_map(|(path, text)| Some((world.uri(&path)?, text))).collect();
-    Ok(PlannedEdit { label: change.label.clone(), edit, expected, disk, moves, warnings: change.warnings.clone() })
+    let documents = for_editor
+        .apply(&world.index)
+        .into_iter()
+        .filter_map(|(path, after)| {
+            let before = world.index.file_id(&path).map(|file| world.index.text(file).to_string());
+            Some(EditorDocument { name: world.uri(&path)?.as_str().to_string(), before, after })
+        })
+        .collect();
+    Ok(PlannedEdit { label: change.label.clone(), edit, documents, disk, moves, warnings: change.warnings.clone() })
 }
 
 /// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer

@@ -131,6 +131,28 @@ pub fn range(world: &World, file: FileId, range: TextRange, encoding: PositionEn
     }
 }
 
+/// Edits of `text` as the client's text edits, an insertion at the very end sent before the
+/// final line break (see [`text::insertions_before_final_line_break`]: Neovim would end the
+/// text with a blank line more).
+pub fn text_edits(
+    text: &str,
+    line_index: &text::LineIndex,
+    edits: Vec<text::TextEdit>,
+    encoding: PositionEncoding,
+) -> Vec<lsp::TextEdit> {
+    let lsp_position = |offset| {
+        let it = text::position(text, line_index, offset, encoding);
+        lsp::Position { line: it.line, character: it.character }
+    };
+    text::insertions_before_final_line_break(text, edits)
+        .into_iter()
+        .map(|edit| lsp::TextEdit {
+            range: lsp::Range { start: lsp_position(edit.range.start()), end: lsp_position(edit.range.end()) },
+            new_text: edit.new_text,
+        })
+        .collect()
+}
+
 /// A client position in an indexed file as a byte offset, clamped into the text.
 pub fn offset(world: &World, file: FileId, position: lsp::Position, encoding: PositionEncoding) -> TextSize {
     let Some(entry) = world.index.entry(file) else { return TextSize::from(0) };
@@ -217,14 +239,10 @@ pub fn workspace_edit(
     let mut versioned: Vec<lsp::TextDocumentEdit> = Vec::new();
     for file_change in change.files.iter().filter(|it| !it.edits.is_empty()) {
         let uri = uri_of(&file_change.path)?;
-        let edits: Vec<lsp::TextEdit> = file_change
-            .edits
-            .iter()
-            .map(|edit| lsp::TextEdit {
-                range: range(world, file_change.file, edit.range, client.encoding),
-                new_text: edit.new_text.clone(),
-            })
-            .collect();
+        let edits = match world.index.entry(file_change.file) {
+            Some(entry) => text_edits(&entry.text, entry.line_index(), file_change.edits.clone(), client.encoding),
+            None => Vec::new(),
+        };
         if client.document_changes {
             let version = world.versions.get(&file_change.path).copied();
             versioned.push(lsp::TextDocumentEdit {

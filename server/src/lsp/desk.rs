@@ -2,31 +2,31 @@
 //! world to plan on, its editor (`workspace/applyEdit`) for the open documents, the broadcast to
 //! the other editors, and JSON-RPC errors for what the path refuses.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 
+use crate::engine::text;
 use crate::lsp::analysis::{Hold, Job};
 use crate::lsp::broadcast;
 use crate::lsp::commands;
+use crate::lsp::convert;
 use crate::lsp::handlers::{content_modified, internal_error, write_refused};
 use crate::lsp::server::Session;
 use crate::lsp::world::World;
 use crate::transaction::Recovery;
 use crate::write_path::{ChangeError, Desk, RecentChanges, WriteError, Written};
 
-/// The editor's part of a change: the workspace edit, and the text each document must have
-/// once it is applied.
+/// The editor's part of a change: the workspace edit (what each document must hold once it is
+/// applied goes to the write path with it, [`crate::write_path::Write::documents`]).
 pub struct EditorPart {
     pub label: String,
     pub edit: lsp::WorkspaceEdit,
-    pub expected: Vec<(Uri, String)>,
 }
 
 /// What the other editors on the workspace are told.
@@ -70,20 +70,29 @@ impl SessionDesk<'_> {
 impl commands::PlannedEdit {
     /// The change as the write path takes it.
     pub fn into_write(self) -> crate::write_path::Write<EditorPart> {
-        let reached = self.expected.iter().map(|(uri, _)| uri.as_str().to_string()).collect();
-        let editor = self.has_editor_part().then(|| EditorPart {
-            label: self.label.clone(),
-            edit: self.edit,
-            expected: self.expected,
-        });
+        let editor = self.has_editor_part().then(|| EditorPart { label: self.label.clone(), edit: self.edit });
         crate::write_path::Write {
             label: self.label,
             editor,
-            reached,
+            documents: self.documents,
             disk: self.disk,
             moves: self.moves,
             warnings: self.warnings,
         }
+    }
+}
+
+impl SessionDesk<'_> {
+    /// Sends `edit` to this client (`workspace/applyEdit`); an error when it says it did not
+    /// apply it.
+    async fn send_edit(&self, label: &str, edit: lsp::WorkspaceEdit) -> Result<(), jsonrpc::Error> {
+        let params = lsp::ApplyWorkspaceEditParams { label: Some(label.to_string()), edit };
+        let response = self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await?;
+        if !response.applied {
+            let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
+            return Err(content_modified(format!("the editor did not apply \"{label}\": {reason}")));
+        }
+        Ok(())
     }
 }
 
@@ -128,47 +137,66 @@ impl Desk for SessionDesk<'_> {
         Hold::new(&self.session.jobs)
     }
 
-    /// Sends the part to this client and checks that every file it changed really changed: an
-    /// editor can answer `applied: true` and still have skipped a document (Neovim does, for an
+    /// Sends the part to this client; the write path then checks what its documents hold (an
+    /// editor can answer `applied: true` and still have skipped a document: Neovim does, for an
     /// edit older than its buffer).
     async fn apply(&self, part: EditorPart) -> Result<(), jsonrpc::Error> {
-        let EditorPart { label, edit, expected } = part;
-        let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
-        let response = self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await?;
-        if !response.applied {
-            let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
-            return Err(content_modified(format!("the editor did not apply \"{label}\": {reason}")));
+        let EditorPart { label, edit } = part;
+        self.send_edit(&label, edit).await
+    }
+
+    fn held<T>(&self, document: &str, look: impl FnOnce(Option<&str>) -> T) -> T {
+        if let Some(open) = self.session.shared.documents().get(document) {
+            return look(Some(&open.text));
         }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            let missing: Vec<&Uri> = expected
-                .iter()
-                .filter(|(uri, text)| {
-                    let documents = self.session.shared.documents();
-                    match documents.get(uri.as_str()) {
-                        Some(document) => document.text != *text,
-                        // Not opened by the edit: a client may write such files directly.
-                        None => uri
-                            .to_file_path()
-                            .and_then(|path| std::fs::read_to_string(path).ok())
-                            .is_none_or(|disk| disk != *text),
-                    }
-                })
-                .map(|(uri, _)| uri)
-                .collect();
-            if missing.is_empty() {
-                return Ok(());
+        // Not open in the editor: a client may write such files directly.
+        let root = &self.session.root;
+        let on_disk = document
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| crate::lsp::world::relative_path(root, &uri))
+            .and_then(|path| crate::workspace::read_workspace_file(root, &path).ok());
+        look(on_disk.as_ref().map(|it| &*it.text))
+    }
+
+    /// Sends one edit per document that replaces what differs between the text it holds and
+    /// `text` (versioned, for an editor that takes versions: one that changed since is refused).
+    async fn set_back(&self, label: &str, documents: Vec<(String, String)>) -> Result<(), jsonrpc::Error> {
+        let client = &self.session.client;
+        let mut plain = HashMap::new();
+        let mut versioned = Vec::new();
+        for (document, text) in documents {
+            let Ok(uri) = document.parse::<Uri>() else { continue };
+            // The version and the text it is of, together (a rare path: copying the text is fine).
+            let open = self.session.shared.documents().get(&document).map(|it| (it.version, it.text.clone()));
+            let (version, held) = match open {
+                Some((version, held)) => (Some(version), held),
+                None => match self.held(&document, |held| held.map(str::to_string)) {
+                    Some(held) => (None, held),
+                    None => continue,
+                },
+            };
+            let change = text::Change::between(&held, &text);
+            let edit =
+                text::TextEdit::replace(text::range(change.start, change.old_end), &text[change.start..change.new_end]);
+            let edits = convert::text_edits(&held, &text::LineIndex::new(&held), vec![edit], client.encoding);
+            if client.document_changes {
+                versioned.push(lsp::TextDocumentEdit {
+                    text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version },
+                    edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+                });
+            } else {
+                plain.insert(uri, edits);
             }
-            if Instant::now() >= deadline {
-                let files: Vec<&str> = missing.iter().map(|it| it.as_str()).collect();
-                return Err(content_modified(format!(
-                    "the editor reported \"{label}\" applied, but {} did not change (a stale edit may have been skipped); run it again",
-                    files.join(", ")
-                )));
-            }
-            // The editor sends its didChange right after answering: it is usually a millisecond away.
-            tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        let edit = match client.document_changes {
+            true => lsp::WorkspaceEdit {
+                document_changes: Some(lsp::DocumentChanges::Edits(versioned)),
+                ..Default::default()
+            },
+            false => lsp::WorkspaceEdit { changes: Some(plain), ..Default::default() },
+        };
+        self.send_edit(&format!("undo {label}"), edit).await
     }
 
     async fn recovered(&self, recovery: &Recovery) {
@@ -188,7 +216,7 @@ impl ChangeError for jsonrpc::Error {
     fn from_write(error: WriteError) -> jsonrpc::Error {
         match error {
             WriteError::Transaction(error) => write_refused(error),
-            WriteError::TimedOut(_) => content_modified(error.to_string()),
+            WriteError::TimedOut(_) | WriteError::NotHeld { .. } => content_modified(error.to_string()),
             WriteError::Internal(_) => internal_error(error.to_string()),
         }
     }

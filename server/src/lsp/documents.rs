@@ -95,6 +95,23 @@ mod tests {
         assert_eq!((document.version, document.text.as_str()), (3, "- **Status**: [COMPLETED] 🚀 e\nafter\n"));
     }
 
+    /// What Neovim 0.11 sent for an insertion after the final line break (recorded from its LSP
+    /// log, `:Taskmark new` on ProofChecker's TODO.md): it adds the inserted text's lines after
+    /// the last line, one empty line more than the text ends with, and reports the result from
+    /// the end of the last line. The buffer then holds the planned text and one line break more:
+    /// what the write path takes for the same text, as the file would be written.
+    #[test]
+    fn neovim_reports_an_insertion_after_the_last_line_with_one_line_break_more() {
+        let mut documents = Documents::default();
+        documents.open("u", 1, "a\nb\n".into());
+        let planned = "a\nb\n\n### 3\n- x\n\n";
+        let change = Change { range: Some((at(1, 1), at(2, 0))), text: "\n\n### 3\n- x\n\n\n".into() };
+        documents.change("u", 2, vec![change], PositionEncoding::Utf8).unwrap();
+        let held = &documents.get("u").unwrap().text;
+        assert_eq!(*held, format!("{planned}\n"));
+        assert!(crate::engine::text::same_but_final_line_break(held, planned));
+    }
+
     #[test]
     fn out_of_range_positions_are_clamped_and_whole_text_changes_replace() {
         let mut documents = Documents::default();

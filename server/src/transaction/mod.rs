@@ -383,6 +383,13 @@ impl fmt::Display for Recovery {
     }
 }
 
+/// Whether the workspace under `lock` has a journal marked committed: a commit that failed
+/// after that mark still goes forward (the next write's recovery completes it), one that failed
+/// before it left every target as it was.
+pub fn committed_journal(lock: &WorkspaceLock) -> bool {
+    Journal::load(lock.state_dir()).ok().flatten().is_some_and(|it| it.state == JournalState::Committed)
+}
+
 /// Finishes or undoes a transaction a crash left behind. The caller holds the lock. It always
 /// ends: what it finds changed since the crash, or not as it left it, it leaves as it is and
 /// names (see [`Journal::roll_forward`]). Only a journal it cannot trust (another workspace's,
