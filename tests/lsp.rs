@@ -990,22 +990,29 @@ fn logs_go_to_the_requested_file() {
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }
 
+/// Runs `taskmark set 13 planned` directly and kills it at the commit's `step`, leaving its
+/// journal behind in `home`.
 #[cfg(unix)]
-#[test]
-fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it() {
+fn kill_set_13_at(root: &std::path::Path, home: &std::path::Path, step: &str) {
     use std::os::unix::process::ExitStatusExt;
-    let (_dir, root) = workspace();
-    let home = state::state_home(&root);
-    // `taskmark set` killed between committing its journal and renaming its files.
     let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .args(["set", "13", "planned", "--force", "--no-daemon", "--date", "2026-11-23", "--root"])
-        .arg(&root)
-        .env("TASKMARK_TEST_FAULT", "committed")
-        .env("TASKMARK_STATE_DIR", &home)
+        .arg(root)
+        .env("TASKMARK_TEST_FAULT", step)
+        .env("TASKMARK_STATE_DIR", home)
         .output()
         .expect("taskmark set runs");
     assert_eq!(killed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&killed.stderr));
-    assert_eq!(state::journals(&home).len(), 1);
+    assert_eq!(state::journals(home).len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it() {
+    let (_dir, root) = workspace();
+    let home = state::state_home(&root);
+    // `taskmark set` killed between committing its journal and renaming its files.
+    kill_set_13_at(&root, &home, "committed");
     let todo_before = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
     let indexed = client.wait_until(WAIT, |it| it.diagnostics.contains_key(&it.uri(PLAN)));
@@ -1055,18 +1062,9 @@ fn the_server_reports_a_transaction_a_crash_left_and_its_next_change_finishes_it
 #[cfg(unix)]
 #[test]
 fn a_finished_transaction_whose_files_were_edited_since_never_blocks_the_next_change() {
-    use std::os::unix::process::ExitStatusExt;
     let (_dir, root) = workspace();
     let home = state::state_home(&root);
-    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["set", "13", "planned", "--force", "--no-daemon", "--date", "2026-11-23", "--root"])
-        .arg(&root)
-        .env("TASKMARK_TEST_FAULT", "synced")
-        .env("TASKMARK_STATE_DIR", &home)
-        .output()
-        .expect("taskmark set runs");
-    assert_eq!(killed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&killed.stderr));
-    assert_eq!(state::journals(&home).len(), 1);
+    kill_set_13_at(&root, &home, "synced");
     let mut todo = std::fs::read_to_string(root.join(TODO)).expect("TODO.md");
     todo.push_str("\nA line a person added after the crash.\n");
     std::fs::write(root.join(TODO), &todo).expect("an edit");
