@@ -149,30 +149,68 @@ fn cat_file(
     mode: &str,
     lines: Vec<String>,
 ) -> anyhow::Result<(std::process::Child, std::thread::JoinHandle<std::io::Result<()>>)> {
+    fed(top, &["cat-file", mode], lines, b'\n')
+}
+
+/// `git ARGS` with `items` written to its input, each ended by `end`, from another thread.
+fn fed(
+    top: &Path,
+    args: &[&str],
+    items: Vec<String>,
+    end: u8,
+) -> anyhow::Result<(std::process::Child, std::thread::JoinHandle<std::io::Result<()>>)> {
+    let name = args.first().copied().unwrap_or_default();
     let mut child = Command::new("git")
         .arg("-C")
         .arg(top)
-        .args(["cat-file", mode])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .context("cannot run git cat-file")?;
-    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
+        .with_context(|| format!("cannot run git {name}"))?;
+    let mut stdin = child.stdin.take().with_context(|| format!("git {name} has no stdin"))?;
     let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        for line in lines {
-            writeln!(stdin, "{line}")?;
+        let mut stdin = std::io::BufWriter::new(&mut stdin);
+        for item in items {
+            stdin.write_all(item.as_bytes())?;
+            stdin.write_all(&[end])?;
         }
-        Ok(())
+        stdin.flush()
     });
     Ok((child, feeder))
 }
 
 fn joined(feeder: std::thread::JoinHandle<std::io::Result<()>>) -> anyhow::Result<()> {
-    feeder
-        .join()
-        .map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?
-        .context("cannot write to git cat-file")
+    feeder.join().map_err(|_| anyhow::format_err!("a git feeder panicked"))?.context("cannot write to git")
+}
+
+/// The value git gives `attribute` for each of `paths` (relative to the work tree's top `top`),
+/// in order, as `git check-attr` says it: the value (`taskmark`), or `set`, `unset`,
+/// `unspecified`. Git reads the `.gitattributes` of every folder on the way to each path: the
+/// caller makes sure none of them is a special file that would hang it.
+pub fn check_attr(top: &Path, attribute: &str, paths: &[String]) -> anyhow::Result<Vec<String>> {
+    let count = paths.len();
+    let (child, feeder) = fed(top, &["check-attr", "--stdin", "-z", attribute], paths.to_vec(), 0)?;
+    let output = child.wait_with_output().context("git check-attr failed")?;
+    joined(feeder)?;
+    if !output.status.success() {
+        bail!("git check-attr failed");
+    }
+    // `path NUL attribute NUL value NUL` for each path, in order.
+    let fields: Vec<&[u8]> = output.stdout.split(|it| *it == 0).collect();
+    let values: Vec<String> = fields.chunks_exact(3).map(|it| String::from_utf8_lossy(it[2]).into_owned()).collect();
+    if values.len() != count {
+        bail!("git check-attr answered for {} of {count} paths", values.len());
+    }
+    Ok(values)
+}
+
+/// Where git keeps `what` (`info/attributes`) for the repository `top` is in, as `git rev-parse
+/// --git-path` says (the common folder of a worktree's repository).
+pub fn git_path(top: &Path, what: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(rev_parse(top, &["--git-path", what])?);
+    Some(if path.is_absolute() { path } else { top.join(path) })
 }
 
 /// The `(path, object id)` of each blob in `git ls-tree -r -z` output.

@@ -1,6 +1,7 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+mod gitattributes;
 mod hook;
 mod lifecycle;
 mod merge_driver;
