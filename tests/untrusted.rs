@@ -435,7 +435,7 @@ fn the_command_line_names_a_configuration_that_is_a_pipe_or_an_outside_link() {
 fn language_server(root: &Path) -> LspClient {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
     command
-        .args(["lsp", "--standalone"])
+        .args(["lsp", "--standalone", "--log-level", "info"])
         .env_remove("TASKMARK_FOLLOW_OUTSIDE_LINKS")
         .env("TASKMARK_STATE_DIR", state_home(root));
     let mut client = LspClient::launch_command(root, vscode_capabilities(), json!({}), command);
@@ -677,4 +677,66 @@ fn setup_git_check_is_true_only_when_git_really_merges_the_tracker_files_with_th
         assert!(!text(&verify.stdout).contains("and configured"), "{folder:?}: {}", said(&verify));
         std::fs::remove_dir_all(root.join(folder)).expect("removed");
     }
+}
+
+/// A repository at `<dir>/repo` with one real worktree (`<dir>/legit`, where task 2 is under
+/// way) and two entries forged in its git folder (`.git/worktrees/X/gitdir`, as a repository
+/// copied as it is may hold) naming folders outside it, each a copy of the tracker where task 3
+/// is under way: `outside-gone` (no `.git`: git marks it prunable) and `outside-repo` (a
+/// repository of its own, whose `.git` leads elsewhere).
+fn forged_worktrees() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let base = dir.path().canonicalize().expect("a path");
+    let main = base.join("repo");
+    write_tracker(&main, 1, 3, Style::default());
+    for args in [&["init", "-q", "-b", "main"][..], &["add", "-A"], &["commit", "-qm", "tracker"]] {
+        assert!(git_in(&main, args).status.success(), "git {args:?}");
+    }
+    let legit = base.join("legit");
+    assert!(git_in(&main, &["worktree", "add", "-q", "-b", "legit", legit.to_str().expect("a path")]).status.success());
+    let set = command(&legit, &["set", "2", "implementing", "--no-daemon"]).output().expect("set runs");
+    assert!(set.status.success(), "{}", said(&set));
+    for (entry, folder) in [("evil-gone", "outside-gone"), ("evil-other", "outside-repo")] {
+        let outside = base.join(folder);
+        write_tracker(&outside, 1, 3, Style::default());
+        let set = command(&outside, &["set", "3", "implementing", "--no-daemon"]).output().expect("set runs");
+        assert!(set.status.success(), "{}", said(&set));
+        let forged = main.join(".git/worktrees").join(entry);
+        std::fs::create_dir_all(&forged).expect("an entry");
+        std::fs::copy(main.join(".git/worktrees/legit/HEAD"), forged.join("HEAD")).expect("HEAD");
+        std::fs::write(forged.join("commondir"), "../..\n").expect("commondir");
+        std::fs::write(forged.join("gitdir"), format!("{}\n", outside.join(".git").display())).expect("gitdir");
+    }
+    assert!(git_in(&base.join("outside-repo"), &["init", "-q"]).status.success());
+    let listed = text(&git_in(&main, &["worktree", "list", "--porcelain"]).stdout);
+    assert_eq!(listed.matches("\nworktree ").count(), 3, "git lists all four: {listed}");
+    assert_eq!(listed.matches("prunable").count(), 1, "git marks one prunable: {listed}");
+    (dir, main)
+}
+
+#[test]
+fn status_across_worktrees_reads_only_the_worktrees_that_lead_back_to_the_repository() {
+    let (dir, main) = forged_worktrees();
+    let output = run_within(command(&main, &["status", "--worktrees"]), Duration::from_secs(20));
+    let said = said(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.starts_with("2 worktrees: here (main), legit (legit)\n"), "{said}");
+    let base = dir.path().canonicalize().expect("a path");
+    let gone = format!("not compared: {} (git marks it prunable (", base.join("outside-gone").display());
+    assert!(said.contains(&gone), "{said}");
+    let other = format!("not compared: {} (its .git is another repository's", base.join("outside-repo").display());
+    assert!(said.contains(&other), "{said}");
+    assert!(said.contains("specs:2 ") && !said.contains("specs:3 "), "only the real worktree's change: {said}");
+}
+
+#[test]
+fn the_language_server_follows_only_the_worktrees_that_lead_back_to_the_repository() {
+    let (_dir, main) = forged_worktrees();
+    let mut client = language_server(&main);
+    let following = "taskmark::lsp::elsewhere: following ";
+    let followed = client.wait_until(Duration::from_secs(20), |it| it.log().contains(following));
+    let log = client.log();
+    assert!(followed, "{log}");
+    assert!(log.contains(&format!("{following}1 other worktrees: legit\n")), "{log}");
+    assert!(log.contains("not following the worktree") && log.contains("outside-repo: its .git is another"), "{log}");
 }

@@ -248,34 +248,112 @@ pub struct Worktree {
     pub head: Option<String>,
 }
 
-/// Every worktree of the repository `root` is in (the main one first), bare ones left out.
-pub fn worktrees(root: &Path) -> anyhow::Result<Vec<Worktree>> {
-    let listed = git_output(root, &["worktree", "list", "--porcelain"])?;
-    Ok(parse_worktrees(&String::from_utf8_lossy(&listed)))
+/// The repository's worktrees that taskmark reads: those git lists, and why it leaves out the
+/// others.
+#[derive(Debug, Default)]
+pub struct Worktrees {
+    /// The main one first, each checked out where git says, and leading back to this repository.
+    pub found: Vec<Worktree>,
+    /// `(path, why)` of each one left out.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
-fn parse_worktrees(listed: &str) -> Vec<Worktree> {
-    let mut out = Vec::new();
-    // Records are separated by empty lines; a bare repository has no files to read.
-    for record in listed.split("\n\n") {
-        let mut worktree = Worktree { path: PathBuf::new(), branch: None, head: None };
-        let mut bare = false;
-        for line in record.lines() {
-            if let Some(path) = line.strip_prefix("worktree ") {
-                worktree.path = PathBuf::from(path);
-            } else if let Some(head) = line.strip_prefix("HEAD ") {
-                worktree.head = Some(head.to_string());
-            } else if let Some(branch) = line.strip_prefix("branch ") {
-                worktree.branch = Some(branch.strip_prefix("refs/heads/").unwrap_or(branch).to_string());
-            } else if line == "bare" {
-                bare = true;
-            }
+/// Every worktree of the repository `root` is in, as git itself lists them (the main one
+/// first), with those it is not safe to read left out: bare ones, those git marks prunable, and
+/// those whose `.git` does not lead back to this repository. A worktree's entry is a file in
+/// the repository's git folder (`worktrees/X/gitdir`), which a repository copied as it is can
+/// forge to name any folder (the home folder, `/`): only a checkout whose own `.git` names
+/// that entry, and whose entry names it, is one.
+pub fn worktrees(root: &Path) -> anyhow::Result<Worktrees> {
+    // `-z` (git 2.36) keeps a path with a line break whole.
+    let listed = match git_output(root, &["worktree", "list", "--porcelain", "-z"]) {
+        Ok(listed) => parse_worktrees(&String::from_utf8_lossy(&listed), '\0'),
+        Err(_) => {
+            parse_worktrees(&String::from_utf8_lossy(&git_output(root, &["worktree", "list", "--porcelain"])?), '\n')
         }
-        if !bare && !worktree.path.as_os_str().is_empty() {
-            out.push(worktree);
+    };
+    let common = rev_parse(root, &["--path-format=absolute", "--git-common-dir"])
+        .and_then(|it| std::fs::canonicalize(it).ok())
+        .context("git names no common folder for the repository")?;
+    let mut out = Worktrees::default();
+    for listed in listed {
+        match listed.unusable.or_else(|| leads_elsewhere(&listed.worktree.path, &common)) {
+            Some(why) => out.skipped.push((listed.worktree.path, why)),
+            None => out.found.push(listed.worktree),
+        }
+    }
+    Ok(out)
+}
+
+/// A worktree as listed, and why it is not to be read when git says so (bare, prunable).
+struct Listed {
+    worktree: Worktree,
+    unusable: Option<String>,
+}
+
+/// The records of `git worktree list --porcelain`, whose lines end with `end` (`-z`: NUL).
+fn parse_worktrees(listed: &str, end: char) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for line in listed.split(end) {
+        if let Some(path) = line.strip_prefix("worktree ") {
+            let worktree = Worktree { path: PathBuf::from(path), branch: None, head: None };
+            out.push(Listed { worktree, unusable: None });
+            continue;
+        }
+        let Some(Listed { worktree, unusable }) = out.last_mut() else { continue };
+        if let Some(head) = line.strip_prefix("HEAD ") {
+            worktree.head = Some(head.to_string());
+        } else if let Some(branch) = line.strip_prefix("branch ") {
+            worktree.branch = Some(branch.strip_prefix("refs/heads/").unwrap_or(branch).to_string());
+        } else if line == "bare" {
+            // A bare repository has no files to read.
+            *unusable = Some("a bare repository".into());
+        } else if line == "prunable" || line.starts_with("prunable ") {
+            let reason = line.strip_prefix("prunable ").unwrap_or("no reason given");
+            *unusable = Some(format!("git marks it prunable ({reason}); `git worktree prune` forgets it"));
         }
     }
     out
+}
+
+/// Why the checkout at `path` is not a worktree of the repository whose common git folder is
+/// `common`: it is gone, or its `.git` leads elsewhere (a folder, or a `gitdir:` file, naming
+/// another repository or another entry), or the entry it names does not name it back.
+fn leads_elsewhere(path: &Path, common: &Path) -> Option<String> {
+    let Ok(path) = std::fs::canonicalize(path) else {
+        return Some("gone; `git worktree prune` forgets it".into());
+    };
+    let dot_git = path.join(".git");
+    let Ok(metadata) = std::fs::symlink_metadata(&dot_git) else { return Some("it has no .git".into()) };
+    if metadata.is_dir() {
+        // The main worktree: its `.git` is the repository's git folder.
+        let same = std::fs::canonicalize(&dot_git).is_ok_and(|it| it == common);
+        return (!same).then(|| format!("its .git is another repository's, not {}", common.display()));
+    }
+    let Some(git_dir) = small_text(&dot_git)
+        .and_then(|text| text.lines().next()?.strip_prefix("gitdir: ").map(str::to_string))
+        .and_then(|it| std::fs::canonicalize(path.join(it.trim())).ok())
+    else {
+        return Some("its .git file names no git folder".into());
+    };
+    // A main worktree whose git folder lives elsewhere (`git init --separate-git-dir`).
+    if git_dir == common {
+        return None;
+    }
+    if git_dir.parent() != Some(common.join("worktrees").as_path()) {
+        return Some(format!("its .git leads to {}, not to {}", git_dir.display(), common.join("worktrees").display()));
+    }
+    // The entry must name this checkout back (relative to the entry, as git 2.48 may write it).
+    let named = small_text(&git_dir.join("gitdir"))
+        .and_then(|text| std::fs::canonicalize(git_dir.join(text.trim_end_matches(['\n', '\r']))).ok());
+    (named.as_deref() != Some(dot_git.as_path()))
+        .then(|| format!("its .git leads to {}, which names another checkout", git_dir.display()))
+}
+
+/// A small file of git's own (`.git`, `gitdir`), read as any other: a regular file, bounded.
+fn small_text(path: &Path) -> Option<String> {
+    let (_, bytes) = crate::read::regular_file(path, 64 * 1024, true).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// One version of a tracker's folder that some branch or worktree holds.
@@ -321,13 +399,9 @@ fn tracker_trees(root: &Path, scope: &str) -> anyhow::Result<Option<(PathBuf, Ve
             revisions.push((commit.to_string(), format!("branch {name}")));
         }
     }
-    let worktrees = git_output(&top, &["worktree", "list", "--porcelain"]).unwrap_or_default();
-    let mut worktree = String::new();
-    for line in String::from_utf8_lossy(&worktrees).lines() {
-        if let Some(path) = line.strip_prefix("worktree ") {
-            worktree = path.to_string();
-        } else if let Some(commit) = line.strip_prefix("HEAD ") {
-            revisions.push((commit.to_string(), format!("worktree {worktree}")));
+    for worktree in worktrees(&top).map(|it| it.found).unwrap_or_default() {
+        if let Some(commit) = worktree.head {
+            revisions.push((commit, format!("worktree {}", worktree.path.display())));
         }
     }
     // The folder's tree in each revision, each distinct tree once.
@@ -513,12 +587,17 @@ impl IdCache {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn worktree_lists_give_path_branch_and_head_and_leave_bare_ones_out() {
-        let listed = "worktree /r\nHEAD aaa\nbranch refs/heads/main\n\nworktree /r-b\nHEAD bbb\ndetached\n\nworktree /bare\nbare\n\n";
-        let found = super::parse_worktrees(listed);
-        assert_eq!(found.len(), 2);
-        assert_eq!((found[0].path.to_str(), found[0].branch.as_deref()), (Some("/r"), Some("main")));
-        assert_eq!((found[1].head.as_deref(), found[1].branch.as_deref()), (Some("bbb"), None));
+    fn worktree_lists_give_path_branch_and_head_and_mark_bare_and_prunable_ones() {
+        let listed = "worktree /r\0HEAD aaa\0branch refs/heads/main\0\0worktree /r-b\0HEAD bbb\0detached\0\0worktree /bare\0bare\0\0worktree /gone\nx\0HEAD ccc\0prunable gitdir file points to non-existent location\0\0";
+        let found = super::parse_worktrees(listed, '\0');
+        assert_eq!(found.len(), 4);
+        let worktree = |at: usize| &found[at].worktree;
+        assert_eq!((worktree(0).path.to_str(), worktree(0).branch.as_deref()), (Some("/r"), Some("main")));
+        assert_eq!((worktree(1).head.as_deref(), worktree(1).branch.as_deref()), (Some("bbb"), None));
+        assert!(found[0].unusable.is_none() && found[1].unusable.is_none());
+        assert_eq!(found[2].unusable.as_deref(), Some("a bare repository"));
+        assert_eq!(worktree(3).path.to_str(), Some("/gone\nx"), "a line break in a path");
+        assert!(found[3].unusable.as_deref().is_some_and(|it| it.contains("prunable (gitdir file points")));
     }
 }
 
