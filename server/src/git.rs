@@ -97,17 +97,32 @@ pub enum FileAt {
 
 /// The file at `relative` (to the workspace `root`) as `revision` has it, with one `git cat-file`
 /// (and one `rev-parse` only when that fails, to tell a missing file from a missing revision).
+/// A file larger than a tracker file taskmark reads is not read past that size: `Unknown`.
 pub fn file_at(root: &Path, revision: &str, relative: &str) -> FileAt {
     // `REV:./PATH` is relative to the folder git runs in: the workspace root, wherever it is in
     // the repository.
     let object = format!("{revision}:./{relative}");
-    let Ok(output) =
-        Command::new("git").arg("-C").arg(root).args(["cat-file", "blob", &object]).stderr(Stdio::null()).output()
+    let Ok(mut child) = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["cat-file", "blob", &object])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
     else {
         return FileAt::Unknown;
     };
-    if output.status.success() {
-        return String::from_utf8(output.stdout).map_or(FileAt::Unknown, FileAt::Text);
+    let limit = crate::workspace::MAX_FILE_BYTES;
+    let mut bytes = Vec::new();
+    let read = child.stdout.take().map(|it| it.take(limit + 1).read_to_end(&mut bytes));
+    if bytes.len() as u64 > limit {
+        let _ = child.kill();
+        let _ = child.wait();
+        return FileAt::Unknown;
+    }
+    let Ok(status) = child.wait() else { return FileAt::Unknown };
+    if status.success() && matches!(read, Some(Ok(_))) {
+        return String::from_utf8(bytes).map_or(FileAt::Unknown, FileAt::Text);
     }
     if commit_of(root, revision).is_some() { FileAt::Absent } else { FileAt::Unknown }
 }

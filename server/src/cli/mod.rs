@@ -429,7 +429,7 @@ pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
 /// dependencies); the others are listed, so that their folders still hold their ids.
 pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>, plans_of: &[String]) -> anyhow::Result<Workspace> {
     use crate::engine::lifecycle::ids::id_number;
-    let wanted_plans: Vec<u64> =
+    let wanted_plans: std::collections::HashSet<u64> =
         plans_of.iter().filter_map(|it| id_number(it.rsplit(':').next().unwrap_or(it))).collect();
     let plan_wanted = |path: &str, class: &crate::engine::layout::Classification| {
         !matches!(class.role, crate::engine::layout::Role::Plan { .. })
