@@ -82,22 +82,16 @@ fn apply(payload: &str) {
 }
 
 fn hook(cwd: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .arg("hook")
-        .args(args)
-        // A debug build on a loaded machine is not what the hook's own time limit is for.
-        .args(["--time-limit", "600"])
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("TASKMARK_STATE_DIR", cwd.join(".state"))
-        .env("TASKMARK_RUNTIME_DIR", cwd.join(".runtime"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the taskmark binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("the payload is written");
-    child.wait_with_output().expect("the hook finishes")
+    hook_within(cwd, args, stdin.to_string(), Duration::from_secs(120)).0
+}
+
+/// `taskmark check --no-baseline` in `root`.
+fn check_in(root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline"])
+        .current_dir(root)
+        .output()
+        .expect("check runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -154,11 +148,7 @@ fn an_edit_that_leaves_the_old_problems_alone_is_silent() {
     // The edit moved every line below it down by two: the old problems' lines changed, and
     // they are still the old problems.
     assert_silent(&output);
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline"])
-        .current_dir(&root)
-        .output()
-        .expect("check runs");
+    let check = check_in(&root);
     assert_eq!(check.status.code(), Some(1), "the workspace does have errors, from before the edit");
     assert!(stdout(&check).contains("status-mismatch"));
 }
@@ -221,11 +211,7 @@ fn a_path_outside_the_root_is_never_read() {
     copy_dir(&fixtures().join("example"), &outside);
     let payload = payload("edit-outside-root.json", &root);
     apply(&payload);
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline"])
-        .current_dir(&outside)
-        .output()
-        .expect("check runs");
+    let check = check_in(&outside);
     assert!(stdout(&check).contains("[PLANED]"), "the outside tracker does have the problem");
     assert_silent(&hook(&root, &["claude"], &payload));
     // The same through a symlinked folder inside the root.
@@ -303,23 +289,28 @@ fn an_edit_that_fixes_a_phase_marker_is_not_blocked() {
     // warning from "2 of 3 phases" into "3 of 3", the same problem with new words.
     let (_dir, root, output) = edited("edit-fixes-phase-marker.json", &["claude"]);
     assert_silent(&output);
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline"])
-        .current_dir(&root)
-        .output()
-        .expect("check runs");
+    let check = check_in(&root);
     assert!(stdout(&check).contains("3 of 3 phases are under way or done"), "the warning is still there, reworded");
 }
 
 /// Runs the hook with `stdin` (written from another thread, so a hook that does not read it all
 /// still ends), killing it and failing past `limit`: the old hook took minutes on these inputs.
 fn hook_within(cwd: &Path, args: &[&str], stdin: String, limit: Duration) -> (Output, Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+    // Its own time limit (5 s) is not what these tests measure: a loaded machine must not turn
+    // the answer into a note.
+    let mut child = spawn_hook(cwd, &[args, &["--time-limit", "600"]].concat());
+    let mut input = child.stdin.take().expect("stdin");
+    std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    finished_within(child, limit)
+}
+
+/// `taskmark hook ARGS` started in `cwd`, its stdin, stdout and stderr piped.
+fn spawn_hook(cwd: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
         .arg("hook")
         .args(args)
-        // Its own time limit (5 s) is not what these tests measure: a loaded machine must not
-        // turn the answer into a note.
-        .args(["--time-limit", "600"])
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("TASKMARK_STATE_DIR", cwd.join(".state"))
@@ -328,11 +319,12 @@ fn hook_within(cwd: &Path, args: &[&str], stdin: String, limit: Duration) -> (Ou
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the taskmark binary runs");
-    let mut input = child.stdin.take().expect("stdin");
-    std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
+        .expect("the taskmark binary runs")
+}
+
+/// The hook's output once it exits, and how long that took; killed, and the test failed, past
+/// `limit`.
+fn finished_within(mut child: std::process::Child, limit: Duration) -> (Output, Duration) {
     let started = Instant::now();
     while child.try_wait().expect("waitable").is_none() {
         if started.elapsed() > limit {
@@ -456,25 +448,10 @@ fn an_original_file_over_the_tracker_file_limit_is_refused_with_a_note() {
 fn a_hook_past_its_time_limit_says_so_and_lets_the_agent_go_on() {
     let (_dir, root) = example_repository();
     // An agent that never ends its payload: the hook reads stdin until the limit.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["hook", "claude", "--time-limit", "1"])
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the taskmark binary runs");
+    let mut child = spawn_hook(&root, &["claude", "--time-limit", "1"]);
     let mut input = child.stdin.take().expect("stdin");
     input.write_all(b"{\"cwd\": ").expect("a payload begun");
-    let started = Instant::now();
-    while child.try_wait().expect("waitable").is_none() {
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("the hook held the agent for {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("its output");
+    let (output, _) = finished_within(child, LIMIT);
     drop(input);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
