@@ -138,7 +138,6 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
             return Ok(write::report_write_error(error));
         }
     }
-
     // Everything is written before anything is printed: a closed stdout must not leave the
     // driver declared and not configured.
     for (key, value) in &config_changes {
