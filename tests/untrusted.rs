@@ -740,3 +740,28 @@ fn the_language_server_follows_only_the_worktrees_that_lead_back_to_the_reposito
     assert!(log.contains(&format!("{following}1 other worktrees: legit\n")), "{log}");
     assert!(log.contains("not following the worktree") && log.contains("outside-repo: its .git is another"), "{log}");
 }
+
+/// A backslash is a character of a folder's name, not a separator, everywhere but Windows: the
+/// tracker in it is read, its problems reported under its own name, and an editor's document
+/// there is that file.
+#[test]
+fn a_tracker_in_a_folder_named_with_a_backslash_is_read_under_its_name() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("back\\slash")).expect("a folder");
+    std::fs::write(root.join("back\\slash/TODO.md"), "# TODO\n\n- [ ] one\n- [?] two\n").expect("a tracker");
+    assert!(git_in(root, &["init", "-q"]).status.success());
+    let check = command(root, &["check", "--no-baseline", "back\\slash"]).output().expect("check runs");
+    assert!(text(&check.stdout).contains("back\\slash/TODO.md:4:"), "{}", said(&check));
+    assert!(!text(&check.stdout).contains("skipped"), "{}", said(&check));
+    let mut client = language_server(root);
+    let uri = client.open("back\\slash/TODO.md");
+    let published = client
+        .wait_until(Duration::from_secs(20), |it| it.diagnostics.get(&uri).is_some_and(|(_, list)| !list.is_empty()));
+    assert!(published, "{:?}\n{}", client.diagnostics, client.log());
+    // The editor's text is that file's: fixing the box there clears its problem.
+    client.change_full(&uri, "# TODO\n\n- [ ] one\n- [x] two\n");
+    let cleared = client
+        .wait_until(Duration::from_secs(20), |it| it.diagnostics.get(&uri).is_some_and(|(_, list)| list.is_empty()));
+    assert!(cleared, "{:?}\n{}", client.diagnostics, client.log());
+}

@@ -44,8 +44,7 @@ pub fn commit_of(root: &Path, revision: &str) -> Option<String> {
 /// The tracker files of the workspace at `revision`. Paths are relative to the workspace root.
 pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> {
     let Some(top) = toplevel(root) else { bail!("{} is not in a git repository", root.display()) };
-    let prefix =
-        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
+    let prefix = root.strip_prefix(&top).ok().and_then(crate::workspace::slash_path).unwrap_or_default();
     if commit_of(&top, revision).is_none() {
         bail!("unknown git revision `{revision}`");
     }
@@ -401,8 +400,7 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
 /// repository's top folder; `None` outside a git repository.
 fn tracker_trees(root: &Path, scope: &str) -> anyhow::Result<Option<(PathBuf, Vec<TrackerTree>)>> {
     let Some(top) = toplevel(root) else { return Ok(None) };
-    let prefix =
-        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
+    let prefix = root.strip_prefix(&top).ok().and_then(crate::workspace::slash_path).unwrap_or_default();
     let folder = [prefix.as_str(), scope].iter().filter(|it| !it.is_empty()).copied().collect::<Vec<_>>().join("/");
     let mut revisions: Vec<(String, String)> = Vec::new();
     let refs =

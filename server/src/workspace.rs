@@ -234,8 +234,16 @@ fn overrides(root: &Path, config: &Config) -> anyhow::Result<ignore::overrides::
 /// backslash is a separator only where the system says so (Windows); elsewhere it is a
 /// character of a name like any other, kept. `None` when the path is not UTF-8.
 pub fn slash_path(path: &Path) -> Option<String> {
-    let text = path.to_str()?;
-    Some(if std::path::MAIN_SEPARATOR == '/' { text.to_string() } else { text.replace(std::path::MAIN_SEPARATOR, "/") })
+    path.to_str().map(with_slashes)
+}
+
+/// [`slash_path`] for showing a path: what is not UTF-8 shown as replacement characters.
+pub fn slash_path_lossy(path: &Path) -> String {
+    with_slashes(&path.to_string_lossy())
+}
+
+fn with_slashes(text: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '/' { text.to_string() } else { text.replace(std::path::MAIN_SEPARATOR, "/") }
 }
 
 /// What the walk found.

@@ -427,7 +427,7 @@ fn locate(project: &Path, cwd: &Path, path: &str) -> Option<(PathBuf, String)> {
         .find(|dir| dir.join(crate::engine::config::FILE_NAME).is_file())
         .unwrap_or(project)
         .to_path_buf();
-    let relative = real.strip_prefix(&root).ok()?.to_str()?.replace('\\', "/");
+    let relative = workspace::slash_path(real.strip_prefix(&root).ok()?)?;
     Some((root, relative))
 }
 
@@ -596,7 +596,7 @@ fn display_paths(root: &Path, cwd: &Path) -> Paths {
     let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     let prefix = match root.strip_prefix(&cwd) {
         Ok(inside) if inside.as_os_str().is_empty() => String::new(),
-        Ok(inside) => format!("{}/", inside.to_string_lossy().replace('\\', "/")),
+        Ok(inside) => format!("{}/", workspace::slash_path_lossy(inside)),
         Err(_) => format!("{}/", root.display()),
     };
     Paths { prefix }

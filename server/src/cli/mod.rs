@@ -510,7 +510,7 @@ pub(crate) fn display_paths(root: &Path) -> Paths {
         .ok()
         .and_then(|cwd| std::fs::canonicalize(cwd).ok())
         .and_then(|cwd| root.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .map(|it| it.to_string_lossy().replace('\\', "/"))
+        .map(|it| workspace::slash_path_lossy(&it))
         .unwrap_or_else(|| root.to_string_lossy().into_owned());
     Paths { prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") } }
 }
@@ -658,7 +658,7 @@ fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>>
             let relative = absolute.strip_prefix(root).map_err(|_| {
                 anyhow::format_err!("{} is outside the workspace root {}", path.display(), root.display())
             })?;
-            Ok(relative.to_string_lossy().replace('\\', "/"))
+            Ok(workspace::slash_path_lossy(relative))
         })
         .collect()
 }

@@ -234,7 +234,7 @@ fn read_again(followed: &mut [Followed], changed: &BTreeSet<PathBuf>) -> bool {
         let paths: Vec<String> = changed
             .iter()
             .filter_map(|path| path.strip_prefix(&other.root).ok())
-            .map(|path| path.to_string_lossy().replace('\\', "/"))
+            .map(workspace::slash_path_lossy)
             .filter(|path| other.view.index.file_id(path).is_some() || indexable(path))
             .collect();
         if paths.is_empty() {
