@@ -5,8 +5,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -81,20 +82,16 @@ fn apply(payload: &str) {
 }
 
 fn hook(cwd: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .arg("hook")
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("TASKMARK_STATE_DIR", cwd.join(".state"))
-        .env("TASKMARK_RUNTIME_DIR", cwd.join(".runtime"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the taskmark binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("the payload is written");
-    child.wait_with_output().expect("the hook finishes")
+    hook_within(cwd, args, stdin.to_string(), Duration::from_secs(120)).0
+}
+
+/// `taskmark check --no-baseline` in `root`.
+fn check_in(root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--no-baseline"])
+        .current_dir(root)
+        .output()
+        .expect("check runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -151,11 +148,7 @@ fn an_edit_that_leaves_the_old_problems_alone_is_silent() {
     // The edit moved every line below it down by two: the old problems' lines changed, and
     // they are still the old problems.
     assert_silent(&output);
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline"])
-        .current_dir(&root)
-        .output()
-        .expect("check runs");
+    let check = check_in(&root);
     assert_eq!(check.status.code(), Some(1), "the workspace does have errors, from before the edit");
     assert!(stdout(&check).contains("status-mismatch"));
 }
@@ -218,11 +211,7 @@ fn a_path_outside_the_root_is_never_read() {
     copy_dir(&fixtures().join("example"), &outside);
     let payload = payload("edit-outside-root.json", &root);
     apply(&payload);
-    let check = Command::new(env!("CARGO_BIN_EXE_taskmark"))
-        .args(["check", "--no-baseline"])
-        .current_dir(&outside)
-        .output()
-        .expect("check runs");
+    let check = check_in(&outside);
     assert!(stdout(&check).contains("[PLANED]"), "the outside tracker does have the problem");
     assert_silent(&hook(&root, &["claude"], &payload));
     // The same through a symlinked folder inside the root.
@@ -292,4 +281,188 @@ fn a_deletion_outside_git_cannot_be_compared_and_says_so() {
     git(&root, &["commit", "-qm", "example"]);
     apply(&payload);
     assert_silent(&hook(&root, &["claude"], &payload));
+}
+
+#[test]
+fn an_edit_that_fixes_a_phase_marker_is_not_blocked() {
+    // The phase's `[IN PROGRES]` counted for nothing: fixing it turns the plan's stale-header
+    // warning from "2 of 3 phases" into "3 of 3", the same problem with new words.
+    let (_dir, root, output) = edited("edit-fixes-phase-marker.json", &["claude"]);
+    assert_silent(&output);
+    let check = check_in(&root);
+    assert!(stdout(&check).contains("3 of 3 phases are under way or done"), "the warning is still there, reworded");
+}
+
+/// Runs the hook with `stdin` (written from another thread, so a hook that does not read it all
+/// still ends), killing it and failing past `limit`: the old hook took minutes on these inputs.
+fn hook_within(cwd: &Path, args: &[&str], stdin: String, limit: Duration) -> (Output, Duration) {
+    // Its own time limit (5 s) is not what these tests measure: a loaded machine must not turn
+    // the answer into a note.
+    let mut child = spawn_hook(cwd, &[args, &["--time-limit", "600"]].concat());
+    let mut input = child.stdin.take().expect("stdin");
+    std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    finished_within(child, limit)
+}
+
+/// `taskmark hook ARGS` started in `cwd`, its stdin, stdout and stderr piped.
+fn spawn_hook(cwd: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .arg("hook")
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("TASKMARK_STATE_DIR", cwd.join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", cwd.join(".runtime"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the taskmark binary runs")
+}
+
+/// The hook's output once it exits, and how long that took; killed, and the test failed, past
+/// `limit`.
+fn finished_within(mut child: std::process::Child, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    while child.try_wait().expect("waitable").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("taskmark hook did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child.wait_with_output().expect("its output"), started.elapsed())
+}
+
+/// A generous limit for inputs the hook must get through in well under a second (a debug
+/// build, on a loaded machine); the quadratic hook took 219 s and more than 90 s on them.
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_payload_naming_a_hundred_thousand_files_is_answered_at_once() {
+    let (_dir, root) = example_repository();
+    let named = |count: usize| -> Vec<String> {
+        (0..count).map(|it| format!("{}/specs/{it:06}_task/plans/implementation-001.md", root.display())).collect()
+    };
+    let payload = json!({ "cwd": root, "files": named(100_000) }).to_string();
+    let (output, took) = hook_within(&root, &["generic"], payload, LIMIT);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let note = stderr(&output);
+    assert!(
+        note.starts_with("taskmark hook: note: nothing checked: the payload names 100000 files, more than the 10000"),
+        "{note}"
+    );
+    eprintln!("100,000 files named: {took:?}");
+    // At the limit, each one is still looked at: the real edit among them is reported.
+    let todo = root.join("specs/TODO.md");
+    let text = std::fs::read_to_string(&todo).expect("TODO.md");
+    std::fs::write(&todo, text.replacen("[PLANNED]", "[PLANED]", 1)).expect("an edit");
+    let mut files = named(9_999);
+    files.push(todo.display().to_string());
+    let payload = json!({ "cwd": root, "files": files }).to_string();
+    let (output, took) = hook_within(&root, &["generic"], payload, LIMIT);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("unknown status `[PLANED]`"), "{}", stderr(&output));
+    eprintln!("10,000 files named, one edited: {took:?}");
+}
+
+/// A spec-folder TODO.md of `count` tasks (about 220 bytes each), committed at `<tmp>/ws`.
+fn large_repository(count: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(root.join("specs")).expect("a folder");
+    let mut todo = format!("---\nnext_project_number: {}\n---\n\n# TODO\n\n## Tasks\n", count + 1);
+    for task in 1..=count {
+        todo.push_str(&format!(
+            "\n### {task}. Task {task}\n- **Effort**: 1 hour\n- **Status**: [PLANNED]\n- **Priority**: Medium\n- **Created**: 2026-10-01\n\n**Description**: Task {task} does one thing, and this sentence makes it about as long as a real one.\n\n---\n"
+        ));
+    }
+    std::fs::write(root.join("specs/TODO.md"), todo).expect("TODO.md");
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "tracker"]);
+    let root = std::fs::canonicalize(&root).expect("a canonical root");
+    (dir, root)
+}
+
+#[test]
+fn undoing_a_replacement_that_does_not_match_a_large_tracker_takes_no_time() {
+    let (_dir, root) = large_repository(15_000);
+    let path = root.join("specs/TODO.md");
+    let size = std::fs::metadata(&path).expect("TODO.md").len();
+    assert!(size > 3_200_000, "{size} bytes");
+    let todo = path.display().to_string();
+    // `new_string` stands at 15,000 places, and at none of them does putting `old_string` back
+    // give a text the replacement turns into this one (the first `# TODO` would be replaced):
+    // the text before comes from git HEAD, the same as now.
+    let single = json!({
+        "hook_event_name": "PostToolUse", "cwd": root, "tool_name": "Edit",
+        "tool_input": { "file_path": todo, "old_string": "# TODO", "new_string": "- **Status**: [PLANNED]" },
+    });
+    let (output, took) = hook_within(&root, &["claude"], single.to_string(), LIMIT);
+    assert_silent(&output);
+    eprintln!("one replacement that does not match a {size}-byte TODO.md: {took:?}");
+    // A MultiEdit of 2,000 replacements, each undone over the whole text: past a bounded amount
+    // of work the text before comes from git HEAD (where it is the same).
+    let edits: Vec<Value> = (1..=2_000)
+        .map(|it| json!({ "old_string": format!("### {it}. Task {it}\n"), "new_string": format!("### {it}. Task {it} (renamed)\n") }))
+        .collect();
+    let mut text = std::fs::read_to_string(&path).expect("TODO.md");
+    for edit in &edits {
+        text = text.replacen(edit["old_string"].as_str().expect("old"), edit["new_string"].as_str().expect("new"), 1);
+    }
+    std::fs::write(&path, text).expect("the edits made");
+    let multi = json!({
+        "hook_event_name": "PostToolUse", "cwd": root, "tool_name": "MultiEdit",
+        "tool_input": { "file_path": todo, "edits": edits },
+    });
+    let (output, took) = hook_within(&root, &["claude"], multi.to_string(), LIMIT);
+    assert_silent(&output);
+    eprintln!("2,000 replacements over a {size}-byte TODO.md: {took:?}");
+}
+
+#[test]
+fn an_original_file_over_the_tracker_file_limit_is_refused_with_a_note() {
+    let (_dir, root) = example_repository();
+    let todo = format!("{}/specs/TODO.md", root.display());
+    let original = "- [ ] a task that is not there\n".repeat((60 << 20) / 31 + 1);
+    let payload = json!({
+        "hook_event_name": "PostToolUse", "cwd": root, "tool_name": "Write",
+        "tool_input": { "file_path": todo, "content": "" },
+        "tool_response": { "type": "update", "filePath": todo, "originalFile": original },
+    });
+    let (output, took) = hook_within(&root, &["claude"], payload.to_string(), LIMIT);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let note = stderr(&output);
+    assert!(
+        note.starts_with("taskmark hook: note: nothing checked: the text of ")
+            && note.contains("before the edit (originalFile) is 60 MiB, over the 32 MiB limit for tracker files"),
+        "{note}"
+    );
+    eprintln!("a 60 MiB originalFile: {took:?}");
+}
+
+#[test]
+fn a_hook_past_its_time_limit_says_so_and_lets_the_agent_go_on() {
+    let (_dir, root) = example_repository();
+    // An agent that never ends its payload: the hook reads stdin until the limit.
+    let mut child = spawn_hook(&root, &["claude", "--time-limit", "1"]);
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(b"{\"cwd\": ").expect("a payload begun");
+    let (output, _) = finished_within(child, LIMIT);
+    drop(input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "taskmark hook: note: nothing checked: the check took longer than 1 s (--time-limit)\n"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["hook", "claude", "--time-limit=-1"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the taskmark binary runs");
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("`-1` is not a number of seconds (0 or more)"), "{}", stderr(&bad));
 }

@@ -44,8 +44,7 @@ pub fn commit_of(root: &Path, revision: &str) -> Option<String> {
 /// The tracker files of the workspace at `revision`. Paths are relative to the workspace root.
 pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> {
     let Some(top) = toplevel(root) else { bail!("{} is not in a git repository", root.display()) };
-    let prefix =
-        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
+    let prefix = root.strip_prefix(&top).ok().and_then(crate::workspace::slash_path).unwrap_or_default();
     if commit_of(&top, revision).is_none() {
         bail!("unknown git revision `{revision}`");
     }
@@ -97,17 +96,32 @@ pub enum FileAt {
 
 /// The file at `relative` (to the workspace `root`) as `revision` has it, with one `git cat-file`
 /// (and one `rev-parse` only when that fails, to tell a missing file from a missing revision).
+/// A file larger than a tracker file taskmark reads is not read past that size: `Unknown`.
 pub fn file_at(root: &Path, revision: &str, relative: &str) -> FileAt {
     // `REV:./PATH` is relative to the folder git runs in: the workspace root, wherever it is in
     // the repository.
     let object = format!("{revision}:./{relative}");
-    let Ok(output) =
-        Command::new("git").arg("-C").arg(root).args(["cat-file", "blob", &object]).stderr(Stdio::null()).output()
+    let Ok(mut child) = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["cat-file", "blob", &object])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
     else {
         return FileAt::Unknown;
     };
-    if output.status.success() {
-        return String::from_utf8(output.stdout).map_or(FileAt::Unknown, FileAt::Text);
+    let limit = crate::workspace::MAX_FILE_BYTES;
+    let mut bytes = Vec::new();
+    let read = child.stdout.take().map(|it| it.take(limit + 1).read_to_end(&mut bytes));
+    if bytes.len() as u64 > limit {
+        let _ = child.kill();
+        let _ = child.wait();
+        return FileAt::Unknown;
+    }
+    let Ok(status) = child.wait() else { return FileAt::Unknown };
+    if status.success() && matches!(read, Some(Ok(_))) {
+        return String::from_utf8(bytes).map_or(FileAt::Unknown, FileAt::Text);
     }
     if commit_of(root, revision).is_some() { FileAt::Absent } else { FileAt::Unknown }
 }
@@ -149,30 +163,68 @@ fn cat_file(
     mode: &str,
     lines: Vec<String>,
 ) -> anyhow::Result<(std::process::Child, std::thread::JoinHandle<std::io::Result<()>>)> {
+    fed(top, &["cat-file", mode], lines, b'\n')
+}
+
+/// `git ARGS` with `items` written to its input, each ended by `end`, from another thread.
+fn fed(
+    top: &Path,
+    args: &[&str],
+    items: Vec<String>,
+    end: u8,
+) -> anyhow::Result<(std::process::Child, std::thread::JoinHandle<std::io::Result<()>>)> {
+    let name = args.first().copied().unwrap_or_default();
     let mut child = Command::new("git")
         .arg("-C")
         .arg(top)
-        .args(["cat-file", mode])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .context("cannot run git cat-file")?;
-    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
+        .with_context(|| format!("cannot run git {name}"))?;
+    let mut stdin = child.stdin.take().with_context(|| format!("git {name} has no stdin"))?;
     let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        for line in lines {
-            writeln!(stdin, "{line}")?;
+        let mut stdin = std::io::BufWriter::new(&mut stdin);
+        for item in items {
+            stdin.write_all(item.as_bytes())?;
+            stdin.write_all(&[end])?;
         }
-        Ok(())
+        stdin.flush()
     });
     Ok((child, feeder))
 }
 
 fn joined(feeder: std::thread::JoinHandle<std::io::Result<()>>) -> anyhow::Result<()> {
-    feeder
-        .join()
-        .map_err(|_| anyhow::format_err!("git cat-file feeder panicked"))?
-        .context("cannot write to git cat-file")
+    feeder.join().map_err(|_| anyhow::format_err!("a git feeder panicked"))?.context("cannot write to git")
+}
+
+/// The value git gives `attribute` for each of `paths` (relative to the work tree's top `top`),
+/// in order, as `git check-attr` says it: the value (`taskmark`), or `set`, `unset`,
+/// `unspecified`. Git reads the `.gitattributes` of every folder on the way to each path: the
+/// caller makes sure none of them is a special file that would hang it.
+pub fn check_attr(top: &Path, attribute: &str, paths: &[String]) -> anyhow::Result<Vec<String>> {
+    let count = paths.len();
+    let (child, feeder) = fed(top, &["check-attr", "--stdin", "-z", attribute], paths.to_vec(), 0)?;
+    let output = child.wait_with_output().context("git check-attr failed")?;
+    joined(feeder)?;
+    if !output.status.success() {
+        bail!("git check-attr failed");
+    }
+    // `path NUL attribute NUL value NUL` for each path, in order.
+    let fields: Vec<&[u8]> = output.stdout.split(|it| *it == 0).collect();
+    let values: Vec<String> = fields.chunks_exact(3).map(|it| String::from_utf8_lossy(it[2]).into_owned()).collect();
+    if values.len() != count {
+        bail!("git check-attr answered for {} of {count} paths", values.len());
+    }
+    Ok(values)
+}
+
+/// Where git keeps `what` (`info/attributes`) for the repository `top` is in, as `git rev-parse
+/// --git-path` says (the common folder of a worktree's repository).
+pub fn git_path(top: &Path, what: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(rev_parse(top, &["--git-path", what])?);
+    Some(if path.is_absolute() { path } else { top.join(path) })
 }
 
 /// The `(path, object id)` of each blob in `git ls-tree -r -z` output.
@@ -210,34 +262,112 @@ pub struct Worktree {
     pub head: Option<String>,
 }
 
-/// Every worktree of the repository `root` is in (the main one first), bare ones left out.
-pub fn worktrees(root: &Path) -> anyhow::Result<Vec<Worktree>> {
-    let listed = git_output(root, &["worktree", "list", "--porcelain"])?;
-    Ok(parse_worktrees(&String::from_utf8_lossy(&listed)))
+/// The repository's worktrees that taskmark reads: those git lists, and why it leaves out the
+/// others.
+#[derive(Debug, Default)]
+pub struct Worktrees {
+    /// The main one first, each checked out where git says, and leading back to this repository.
+    pub found: Vec<Worktree>,
+    /// `(path, why)` of each one left out.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
-fn parse_worktrees(listed: &str) -> Vec<Worktree> {
-    let mut out = Vec::new();
-    // Records are separated by empty lines; a bare repository has no files to read.
-    for record in listed.split("\n\n") {
-        let mut worktree = Worktree { path: PathBuf::new(), branch: None, head: None };
-        let mut bare = false;
-        for line in record.lines() {
-            if let Some(path) = line.strip_prefix("worktree ") {
-                worktree.path = PathBuf::from(path);
-            } else if let Some(head) = line.strip_prefix("HEAD ") {
-                worktree.head = Some(head.to_string());
-            } else if let Some(branch) = line.strip_prefix("branch ") {
-                worktree.branch = Some(branch.strip_prefix("refs/heads/").unwrap_or(branch).to_string());
-            } else if line == "bare" {
-                bare = true;
-            }
+/// Every worktree of the repository `root` is in, as git itself lists them (the main one
+/// first), with those it is not safe to read left out: bare ones, those git marks prunable, and
+/// those whose `.git` does not lead back to this repository. A worktree's entry is a file in
+/// the repository's git folder (`worktrees/X/gitdir`), which a repository copied as it is can
+/// forge to name any folder (the home folder, `/`): only a checkout whose own `.git` names
+/// that entry, and whose entry names it, is one.
+pub fn worktrees(root: &Path) -> anyhow::Result<Worktrees> {
+    // `-z` (git 2.36) keeps a path with a line break whole.
+    let listed = match git_output(root, &["worktree", "list", "--porcelain", "-z"]) {
+        Ok(listed) => parse_worktrees(&String::from_utf8_lossy(&listed), '\0'),
+        Err(_) => {
+            parse_worktrees(&String::from_utf8_lossy(&git_output(root, &["worktree", "list", "--porcelain"])?), '\n')
         }
-        if !bare && !worktree.path.as_os_str().is_empty() {
-            out.push(worktree);
+    };
+    let common = rev_parse(root, &["--path-format=absolute", "--git-common-dir"])
+        .and_then(|it| std::fs::canonicalize(it).ok())
+        .context("git names no common folder for the repository")?;
+    let mut out = Worktrees::default();
+    for listed in listed {
+        match listed.unusable.or_else(|| leads_elsewhere(&listed.worktree.path, &common)) {
+            Some(why) => out.skipped.push((listed.worktree.path, why)),
+            None => out.found.push(listed.worktree),
+        }
+    }
+    Ok(out)
+}
+
+/// A worktree as listed, and why it is not to be read when git says so (bare, prunable).
+struct Listed {
+    worktree: Worktree,
+    unusable: Option<String>,
+}
+
+/// The records of `git worktree list --porcelain`, whose lines end with `end` (`-z`: NUL).
+fn parse_worktrees(listed: &str, end: char) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for line in listed.split(end) {
+        if let Some(path) = line.strip_prefix("worktree ") {
+            let worktree = Worktree { path: PathBuf::from(path), branch: None, head: None };
+            out.push(Listed { worktree, unusable: None });
+            continue;
+        }
+        let Some(Listed { worktree, unusable }) = out.last_mut() else { continue };
+        if let Some(head) = line.strip_prefix("HEAD ") {
+            worktree.head = Some(head.to_string());
+        } else if let Some(branch) = line.strip_prefix("branch ") {
+            worktree.branch = Some(branch.strip_prefix("refs/heads/").unwrap_or(branch).to_string());
+        } else if line == "bare" {
+            // A bare repository has no files to read.
+            *unusable = Some("a bare repository".into());
+        } else if line == "prunable" || line.starts_with("prunable ") {
+            let reason = line.strip_prefix("prunable ").unwrap_or("no reason given");
+            *unusable = Some(format!("git marks it prunable ({reason}); `git worktree prune` forgets it"));
         }
     }
     out
+}
+
+/// Why the checkout at `path` is not a worktree of the repository whose common git folder is
+/// `common`: it is gone, or its `.git` leads elsewhere (a folder, or a `gitdir:` file, naming
+/// another repository or another entry), or the entry it names does not name it back.
+fn leads_elsewhere(path: &Path, common: &Path) -> Option<String> {
+    let Ok(path) = std::fs::canonicalize(path) else {
+        return Some("gone; `git worktree prune` forgets it".into());
+    };
+    let dot_git = path.join(".git");
+    let Ok(metadata) = std::fs::symlink_metadata(&dot_git) else { return Some("it has no .git".into()) };
+    if metadata.is_dir() {
+        // The main worktree: its `.git` is the repository's git folder.
+        let same = std::fs::canonicalize(&dot_git).is_ok_and(|it| it == common);
+        return (!same).then(|| format!("its .git is another repository's, not {}", common.display()));
+    }
+    let Some(git_dir) = small_text(&dot_git)
+        .and_then(|text| text.lines().next()?.strip_prefix("gitdir: ").map(str::to_string))
+        .and_then(|it| std::fs::canonicalize(path.join(it.trim())).ok())
+    else {
+        return Some("its .git file names no git folder".into());
+    };
+    // A main worktree whose git folder lives elsewhere (`git init --separate-git-dir`).
+    if git_dir == common {
+        return None;
+    }
+    if git_dir.parent() != Some(common.join("worktrees").as_path()) {
+        return Some(format!("its .git leads to {}, not to {}", git_dir.display(), common.join("worktrees").display()));
+    }
+    // The entry must name this checkout back (relative to the entry, as git 2.48 may write it).
+    let named = small_text(&git_dir.join("gitdir"))
+        .and_then(|text| std::fs::canonicalize(git_dir.join(text.trim_end_matches(['\n', '\r']))).ok());
+    (named.as_deref() != Some(dot_git.as_path()))
+        .then(|| format!("its .git leads to {}, which names another checkout", git_dir.display()))
+}
+
+/// A small file of git's own (`.git`, `gitdir`), read as any other: a regular file, bounded.
+fn small_text(path: &Path) -> Option<String> {
+    let (_, bytes) = crate::read::regular_file(path, 64 * 1024, true).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// One version of a tracker's folder that some branch or worktree holds.
@@ -270,8 +400,7 @@ pub fn tracker_versions(root: &Path, scope: &str) -> anyhow::Result<Vec<TrackerV
 /// repository's top folder; `None` outside a git repository.
 fn tracker_trees(root: &Path, scope: &str) -> anyhow::Result<Option<(PathBuf, Vec<TrackerTree>)>> {
     let Some(top) = toplevel(root) else { return Ok(None) };
-    let prefix =
-        root.strip_prefix(&top).ok().and_then(|it| it.to_str()).map(|it| it.replace('\\', "/")).unwrap_or_default();
+    let prefix = root.strip_prefix(&top).ok().and_then(crate::workspace::slash_path).unwrap_or_default();
     let folder = [prefix.as_str(), scope].iter().filter(|it| !it.is_empty()).copied().collect::<Vec<_>>().join("/");
     let mut revisions: Vec<(String, String)> = Vec::new();
     let refs =
@@ -283,13 +412,9 @@ fn tracker_trees(root: &Path, scope: &str) -> anyhow::Result<Option<(PathBuf, Ve
             revisions.push((commit.to_string(), format!("branch {name}")));
         }
     }
-    let worktrees = git_output(&top, &["worktree", "list", "--porcelain"]).unwrap_or_default();
-    let mut worktree = String::new();
-    for line in String::from_utf8_lossy(&worktrees).lines() {
-        if let Some(path) = line.strip_prefix("worktree ") {
-            worktree = path.to_string();
-        } else if let Some(commit) = line.strip_prefix("HEAD ") {
-            revisions.push((commit.to_string(), format!("worktree {worktree}")));
+    for worktree in worktrees(&top).map(|it| it.found).unwrap_or_default() {
+        if let Some(commit) = worktree.head {
+            revisions.push((commit, format!("worktree {}", worktree.path.display())));
         }
     }
     // The folder's tree in each revision, each distinct tree once.
@@ -475,12 +600,17 @@ impl IdCache {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn worktree_lists_give_path_branch_and_head_and_leave_bare_ones_out() {
-        let listed = "worktree /r\nHEAD aaa\nbranch refs/heads/main\n\nworktree /r-b\nHEAD bbb\ndetached\n\nworktree /bare\nbare\n\n";
-        let found = super::parse_worktrees(listed);
-        assert_eq!(found.len(), 2);
-        assert_eq!((found[0].path.to_str(), found[0].branch.as_deref()), (Some("/r"), Some("main")));
-        assert_eq!((found[1].head.as_deref(), found[1].branch.as_deref()), (Some("bbb"), None));
+    fn worktree_lists_give_path_branch_and_head_and_mark_bare_and_prunable_ones() {
+        let listed = "worktree /r\0HEAD aaa\0branch refs/heads/main\0\0worktree /r-b\0HEAD bbb\0detached\0\0worktree /bare\0bare\0\0worktree /gone\nx\0HEAD ccc\0prunable gitdir file points to non-existent location\0\0";
+        let found = super::parse_worktrees(listed, '\0');
+        assert_eq!(found.len(), 4);
+        let worktree = |at: usize| &found[at].worktree;
+        assert_eq!((worktree(0).path.to_str(), worktree(0).branch.as_deref()), (Some("/r"), Some("main")));
+        assert_eq!((worktree(1).head.as_deref(), worktree(1).branch.as_deref()), (Some("bbb"), None));
+        assert!(found[0].unusable.is_none() && found[1].unusable.is_none());
+        assert_eq!(found[2].unusable.as_deref(), Some("a bare repository"));
+        assert_eq!(worktree(3).path.to_str(), Some("/gone\nx"), "a line break in a path");
+        assert!(found[3].unusable.as_deref().is_some_and(|it| it.contains("prunable (gitdir file points")));
     }
 }
 

@@ -134,7 +134,7 @@ fn open_regular(path: &Path, limit: u64, follow_links: bool) -> Result<(fs::File
     Ok((file, metadata))
 }
 
-fn kind(kind: &fs::FileType) -> &'static str {
+pub(crate) fn kind(kind: &fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

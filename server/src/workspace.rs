@@ -150,8 +150,16 @@ fn refuse_unmarked(root: &Path, home: Option<&Path>, limit: usize) -> anyhow::Re
         return Err(refuse("it is your home folder".to_string()));
     }
     let mut files = 0usize;
+    let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
+    refuse_unsafe_ignore_files(&canonical_root, &canonical_root)?;
     let mut walk = ignore::WalkBuilder::new(root);
-    walk.hidden(false).filter_entry(|entry| !matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")));
+    // A folder whose ignore files cannot be read safely is not counted (nor indexed, later).
+    walk.hidden(false).filter_entry(move |entry| {
+        let special = matches!(entry.file_name().to_str(), Some(".git" | ".taskmark"));
+        let unsafe_folder = entry.file_type().is_some_and(|it| it.is_dir())
+            && ignore_files_problem(entry.path(), Some(&canonical_root)).is_some();
+        !special && !unsafe_folder
+    });
     for entry in walk.build().flatten() {
         if entry.file_type().is_some_and(|it| it.is_file()) {
             files += 1;
@@ -170,16 +178,27 @@ pub fn now() -> crate::engine::timestamp::Now {
 
 /// Reads `.taskmark.toml` at the root, if there is one.
 pub fn load_config(root: &Path) -> anyhow::Result<Config> {
+    let Some(text) = read_config_text(root).map_err(|reason| format_err!("{reason}"))? else {
+        return Ok(Config::default());
+    };
+    Config::parse(&text).map_err(|error| format_err!("{}: {}", root.display(), error))
+}
+
+/// The text of `.taskmark.toml` at the root (`None`: there is none), read as every workspace
+/// file is ([`read_workspace_file`]: a named pipe, a device or a link out of the root is not
+/// read); the error names the file and why. The command line and the language server both
+/// read it here.
+pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
     let path = root.join(config::FILE_NAME);
     if std::fs::symlink_metadata(&path).is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound) {
-        return Ok(Config::default());
+        return Ok(None);
     }
     let file = read_workspace_file(root, config::FILE_NAME)
-        .map_err(|reason| format_err!("cannot read {}: {reason}", path.display()))?;
-    if let Some(note) = file.lossy {
-        anyhow::bail!("cannot read {}: {note}", path.display());
+        .map_err(|reason| format!("cannot read {}: {reason}", path.display()))?;
+    match file.lossy {
+        Some(note) => Err(format!("cannot read {}: {note}", path.display())),
+        None => Ok(Some(file.text)),
     }
-    Config::parse(&file.text).map_err(|error| format_err!("{}: {}", root.display(), error))
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
@@ -211,6 +230,22 @@ fn overrides(root: &Path, config: &Config) -> anyhow::Result<ignore::overrides::
     overrides.build().context("bad include/exclude globs")
 }
 
+/// A relative path as taskmark names workspace files: its components joined by `/`. A
+/// backslash is a separator only where the system says so (Windows); elsewhere it is a
+/// character of a name like any other, kept. `None` when the path is not UTF-8.
+pub fn slash_path(path: &Path) -> Option<String> {
+    path.to_str().map(with_slashes)
+}
+
+/// [`slash_path`] for showing a path: what is not UTF-8 shown as replacement characters.
+pub fn slash_path_lossy(path: &Path) -> String {
+    with_slashes(&path.to_string_lossy())
+}
+
+fn with_slashes(text: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '/' { text.to_string() } else { text.replace(std::path::MAIN_SEPARATOR, "/") }
+}
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct Walked {
@@ -233,19 +268,45 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Walked> {
 pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::Result<Walked> {
     let overrides = overrides(root, config)?;
     let start = under.map_or_else(|| root.to_path_buf(), |it| root.join(it));
+    let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
+    let reads_ignore_files = config.respect_gitignore;
+    if reads_ignore_files {
+        let canonical_start =
+            std::fs::canonicalize(&start).with_context(|| format!("cannot open {}", start.display()))?;
+        refuse_unsafe_ignore_files(&canonical_start, &canonical_root)?;
+    }
+    // Folders left out because their ignore files cannot be read safely, with the reason.
+    let unsafe_folders: Arc<Mutex<Vec<(PathBuf, String)>>> = Arc::default();
     let mut builder = ignore::WalkBuilder::new(&start);
     builder
         .hidden(false)
-        .git_ignore(config.respect_gitignore)
-        .git_exclude(config.respect_gitignore)
+        .git_ignore(reads_ignore_files)
+        .git_exclude(reads_ignore_files)
         .git_global(false)
-        .ignore(config.respect_gitignore)
-        .parents(config.respect_gitignore)
+        .ignore(reads_ignore_files)
+        .parents(reads_ignore_files)
         .overrides(overrides)
         .threads(io_threads())
-        .filter_entry(|entry| !matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")));
+        .filter_entry({
+            let unsafe_folders = unsafe_folders.clone();
+            move |entry| {
+                if matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")) {
+                    return false;
+                }
+                // The walk reads a folder's ignore files before anything in it: a folder it
+                // cannot read them from safely is not entered (it is unlisted, its files unknown).
+                if reads_ignore_files
+                    && entry.file_type().is_some_and(|it| it.is_dir())
+                    && let Some(problem) = ignore_files_problem(entry.path(), Some(&canonical_root))
+                {
+                    unsafe_folders.lock().unwrap_or_else(PoisonError::into_inner).push((entry.path().into(), problem));
+                    return false;
+                }
+                true
+            }
+        });
     let found: Mutex<Walked> = Mutex::new(Walked::default());
-    let relative = |path: &Path| -> Option<String> { Some(path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/")) };
+    let relative = |path: &Path| -> Option<String> { slash_path(path.strip_prefix(root).ok()?) };
     builder.build_parallel().run(|| {
         let found = &found;
         Box::new(move |entry| {
@@ -276,9 +337,98 @@ pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::
         })
     });
     let mut walked = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    for (folder, problem) in std::mem::take(&mut *unsafe_folders.lock().unwrap_or_else(PoisonError::into_inner)) {
+        if let Some(path) = relative(&folder) {
+            walked.unlisted.push(Skipped { path, reason: format!("not walked: {problem}"), tracker: true });
+        }
+    }
     walked.paths.sort();
     walked.unlisted.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
+}
+
+/// The ignore files the walk reads in a folder (through the `ignore` crate, which opens each
+/// as it is): a named pipe there would hold the walk forever, a device would never end, and a
+/// link out of the root would read a file elsewhere. So each is looked at first.
+const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
+
+/// Why the walk cannot read the ignore files of `folder` safely (its `.gitignore`, `.ignore`,
+/// and its git folder's `info/exclude`), or `None`. A link out of `canonical_root` counts only
+/// for folders inside the root (`Some`): the folders above it are not the workspace's.
+fn ignore_files_problem(folder: &Path, canonical_root: Option<&Path>) -> Option<String> {
+    for name in IGNORE_FILES {
+        let path = folder.join(name);
+        if let Err(reason) = safe_to_open(&path, canonical_root) {
+            return Some(format!("{} is {reason}", path.display()));
+        }
+    }
+    // The crate reads `.git/info/exclude`, or, for a `.git` file (a worktree, a submodule), the
+    // `info/exclude` of the folder its `gitdir:` and then `commondir` name.
+    let git = folder.join(".git");
+    let exclude = match std::fs::metadata(&git) {
+        Ok(it) if it.is_dir() => git.join("info/exclude"),
+        Ok(it) if it.is_file() => match linked_git_folder(&git) {
+            Ok(Some(common)) => common.join("info/exclude"),
+            Ok(None) => return None,
+            Err(reason) => return Some(format!("{} names {reason}", git.display())),
+        },
+        _ => return None,
+    };
+    safe_to_open(&exclude, None).err().map(|reason| format!("{} is {reason}", exclude.display()))
+}
+
+/// The common git folder a `.git` file leads to, found the way the `ignore` crate finds it
+/// (the `gitdir:` line as it is, then that folder's `commondir`); `None` where it finds none.
+fn linked_git_folder(git_file: &Path) -> Result<Option<PathBuf>, String> {
+    const SMALL: u64 = 64 * 1024;
+    let first_line = |path: &Path| -> Result<Option<String>, String> {
+        match crate::read::regular_file(path, SMALL, true) {
+            Ok((_, bytes)) => Ok(String::from_utf8_lossy(&bytes).lines().next().map(str::to_string)),
+            Err(crate::read::ReadError::Io(_)) => Ok(None),
+            Err(problem) => Err(format!("{}, which is {problem}", path.display())),
+        }
+    };
+    let Some(git_dir) = first_line(git_file)?.and_then(|it| it.strip_prefix("gitdir: ").map(PathBuf::from)) else {
+        return Ok(None);
+    };
+    let Some(common) = first_line(&git_dir.join("commondir"))? else { return Ok(None) };
+    Ok(Some(if common.starts_with('.') { git_dir.join(common) } else { PathBuf::from(common) }))
+}
+
+/// Whether a reader that opens `path` as it is (following links) would read a regular file of
+/// at most [`MAX_FILE_BYTES`], inside `canonical_root` when given; absent is fine too.
+fn safe_to_open(path: &Path, canonical_root: Option<&Path>) -> Result<(), String> {
+    // A file that cannot be looked at cannot be opened either: nothing is read.
+    let Ok(metadata) = std::fs::metadata(path) else { return Ok(()) };
+    if !metadata.is_file() {
+        return Err(format!("not a regular file (a {})", crate::read::kind(&metadata.file_type())));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!("{} MiB long, over the {} MiB limit", metadata.len() >> 20, MAX_FILE_BYTES >> 20));
+    }
+    if let Some(root) = canonical_root
+        && std::fs::symlink_metadata(path).is_ok_and(|it| it.is_symlink())
+        && let Some(reason) = outside_root(root, path)
+    {
+        return Err(reason);
+    }
+    Ok(())
+}
+
+/// Refuses a walk from `start` whose own ignore files, or those of a folder above it (which the
+/// walk reads too), cannot be read safely.
+fn refuse_unsafe_ignore_files(start: &Path, canonical_root: &Path) -> anyhow::Result<()> {
+    for folder in start.ancestors() {
+        let inside = folder.starts_with(canonical_root).then_some(canonical_root);
+        if let Some(problem) = ignore_files_problem(folder, inside) {
+            let whose = if inside.is_some() { "the folders it walks" } else { "the folders above the workspace" };
+            anyhow::bail!(
+                "cannot walk {}: {problem}, and the walk reads the ignore files of {whose}; remove or replace it",
+                start.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The folder and IO error of a walk error that is a folder it could not read.
@@ -389,6 +539,26 @@ pub fn read_workspace_file(root: &Path, relative: &str) -> Result<FileText, Stri
         return Err(reason);
     }
     read_text(&full)
+}
+
+/// A file git reads from the work tree (`.gitattributes`), read as git reads it there: never
+/// through a symlink (git does not follow one since 2.32, so a linked file says nothing to it),
+/// only a regular file (a named pipe would hang, a device never end), at most
+/// [`MAX_FILE_BYTES`], as UTF-8 text. `Ok(None)`: there is none. The error says why, in words.
+pub fn read_git_file(folder: &Path, name: &str) -> Result<Option<String>, String> {
+    let path = folder.join(name);
+    match crate::read::regular_file(&path, MAX_FILE_BYTES, false) {
+        Ok((_, bytes)) => String::from_utf8(bytes).map(Some).map_err(|_| "not UTF-8 text".to_string()),
+        Err(crate::read::ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::read::ReadError::Io(_)) if std::fs::symlink_metadata(&path).is_ok_and(|it| it.is_symlink()) => {
+            Err("a symbolic link, which git does not follow there either: not read".to_string())
+        }
+        Err(crate::read::ReadError::Io(error)) => Err(format!("cannot read: {error}")),
+        Err(crate::read::ReadError::TooLarge(size)) => {
+            Err(format!("{} MiB is over the {} MiB limit", size >> 20, MAX_FILE_BYTES >> 20))
+        }
+        Err(not_regular) => Err(not_regular.to_string()),
+    }
 }
 
 /// Walks, reads and indexes the workspace at `root`. Files are read on the IO threads and
@@ -603,6 +773,7 @@ pub struct PathFilter {
     respect_gitignore: bool,
     /// The root's `.gitignore` with `.git/info/exclude`.
     gitignore: Option<ignore::gitignore::Gitignore>,
+    canonical_root: PathBuf,
     /// Each folder's own `.gitignore`, read when a path under it is first asked about (`None`:
     /// it has none). A changed ignore file makes the server walk the workspace again, with a new
     /// filter.
@@ -613,14 +784,14 @@ impl PathFilter {
     pub fn new(root: &Path, config: &Config) -> anyhow::Result<PathFilter> {
         let overrides = overrides(root, config)?;
         let respect_gitignore = config.respect_gitignore && root.ancestors().any(|folder| folder.join(".git").exists());
+        let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
         let gitignore = respect_gitignore.then(|| {
             let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
-            // Missing files are fine; a malformed line only loses that line.
-            let _ = builder.add(root.join(".gitignore"));
-            let _ = builder.add(root.join(".git/info/exclude"));
+            add_ignore_file(&mut builder, &root.join(".gitignore"), Some(&canonical_root));
+            add_ignore_file(&mut builder, &root.join(".git/info/exclude"), None);
             builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
         });
-        Ok(PathFilter { overrides, respect_gitignore, gitignore, nested: Mutex::new(HashMap::new()) })
+        Ok(PathFilter { overrides, respect_gitignore, gitignore, canonical_root, nested: Mutex::new(HashMap::new()) })
     }
 
     pub fn accepts(&self, root: &Path, relative: &str) -> bool {
@@ -662,11 +833,24 @@ impl PathFilter {
                 let file = folder.join(".gitignore");
                 file.is_file().then(|| {
                     let mut builder = ignore::gitignore::GitignoreBuilder::new(folder);
-                    let _ = builder.add(&file);
+                    add_ignore_file(&mut builder, &file, Some(&self.canonical_root));
                     Arc::new(builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty()))
                 })
             })
             .clone()
+    }
+}
+
+/// Adds the lines of the ignore file at `path` to `builder`, if it can be read safely (as
+/// [`safe_to_open`] says); a missing file adds nothing, and a malformed line only loses itself.
+fn add_ignore_file(builder: &mut ignore::gitignore::GitignoreBuilder, path: &Path, canonical_root: Option<&Path>) {
+    if safe_to_open(path, canonical_root).is_err() {
+        return;
+    }
+    let Ok((_, bytes)) = crate::read::regular_file(path, MAX_FILE_BYTES, true) else { return };
+    let text = String::from_utf8_lossy(&bytes);
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        let _ = builder.add_line(Some(path.to_path_buf()), line);
     }
 }
 

@@ -4,14 +4,17 @@
 //! told which, and how to fix them; otherwise the command says nothing.
 //!
 //! The hook must never get in the agent's way on its own account: a payload it cannot read, a
-//! file it cannot find, a git that fails all end in a one-line note on stderr and exit status
-//! 0, because Claude Code treats exit status 2 as "show stderr to the model" and any other
-//! status as a non-blocking error.
+//! file it cannot find, a git that fails, an input past its limits, a check that takes longer
+//! than its time limit all end in a one-line note on stderr and exit status 0, because Claude
+//! Code treats exit status 2 as "show stderr to the model" and any other status as a
+//! non-blocking error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 
 use clap::ValueEnum;
 use serde_json::{Value, json};
@@ -31,6 +34,14 @@ const BLOCK: u8 = 2;
 /// A payload is a tool call's input: a `Write` of a large file is the largest. Past this the
 /// payload is not read (and the hook stays quiet) rather than held in memory.
 const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
+/// More files than this named by one payload are not an edit to check (nothing is checked).
+const MAX_FILES: usize = 10_000;
+/// The most text the hook reads or rebuilds itself, the edited files' texts before and after
+/// the edit together (the tracker around them is loaded within `index_limit_mib`): one tracker
+/// file of the largest size taskmark reads, before and after.
+const MAX_EDITED_BYTES: u64 = 2 * workspace::MAX_FILE_BYTES;
+/// The bytes undoing an edit's replacements may look at before it gives up for git's `HEAD`.
+const UNDO_WORK: usize = 1 << 26;
 /// Problems listed by name; the rest are counted.
 const LISTED: usize = 20;
 
@@ -50,6 +61,16 @@ pub struct HookArgs {
     /// .taskmark.toml or .git).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Give up after this long (reading the payload included), with a note on stderr and exit
+    /// status 0: a hook must not hold the agent.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    time_limit: Duration,
+}
+
+/// A number of seconds, as `--time-limit` takes it.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is not a number of seconds (0 or more)"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +86,26 @@ enum HookFormat {
 }
 
 pub fn hook(args: HookArgs) -> anyhow::Result<u8> {
-    match run(&args) {
+    let (limit, format) = (args.time_limit, args.format);
+    // The check runs on a thread of its own, watched: past the limit the process ends with a
+    // note, whatever the check (or a payload that never ends) is doing.
+    let (done, outcome) = std::sync::mpsc::channel();
+    let outcome = match std::thread::Builder::new().name("taskmark-hook".into()).spawn(move || {
+        let _ = done.send(run(&args));
+    }) {
+        Err(error) => Err(anyhow::Error::from(error).context("cannot start the check")),
+        Ok(_) => match outcome.recv_timeout(limit) {
+            Ok(outcome) => outcome,
+            Err(RecvTimeoutError::Timeout) => {
+                Err(anyhow::format_err!("the check took longer than {} s (--time-limit)", limit.as_secs_f64()))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(anyhow::format_err!("the check stopped on an internal error")),
+        },
+    };
+    match outcome {
         Ok(None) => Ok(super::exit::CLEAN),
         Ok(Some(report)) => {
-            match args.format {
+            match format {
                 HookFormat::Text => {
                     let _ = write!(std::io::stderr().lock(), "{report}");
                     Ok(BLOCK)
@@ -102,14 +139,35 @@ fn run(args: &HookArgs) -> anyhow::Result<Option<String>> {
     let payload: Value =
         serde_json::from_slice(&bytes).map_err(|error| anyhow::format_err!("the payload is not JSON ({error})"))?;
     let Some(request) = Request::of(&payload, args.agent) else { return Ok(None) };
+    // The request holds what it needs of them: a payload of a large file is held once, not thrice.
+    drop((bytes, payload));
     let cwd = match &request.cwd {
         Some(cwd) => PathBuf::from(cwd),
         None => std::env::current_dir()?,
     };
+    if request.files.len() > MAX_FILES {
+        anyhow::bail!(
+            "the payload names {} files, more than the {MAX_FILES} an edit is checked for",
+            request.files.len()
+        );
+    }
+    for file in &request.files {
+        if let Undo::Original(Some(text)) = &file.undo
+            && text.len() as u64 > workspace::MAX_FILE_BYTES
+        {
+            anyhow::bail!(
+                "the text of {} before the edit (originalFile) is {} MiB, over the {} MiB limit for tracker files",
+                file.path,
+                text.len() >> 20,
+                workspace::MAX_FILE_BYTES >> 20
+            );
+        }
+    }
     let Some(project) = project_root(args.root.as_deref(), &cwd) else { return Ok(None) };
     // The files that are tracker files under the root, grouped by workspace root and tracker:
     // each tracker is loaded once, however many of its files the payload names.
     let mut groups: Vec<(PathBuf, String, Vec<Target>)> = Vec::new();
+    let mut group_of: HashMap<(PathBuf, String), usize> = HashMap::new();
     for file in request.files {
         let Some((root, relative)) = locate(&project, &cwd, &file.path) else { continue };
         let class = layout::classify(&relative);
@@ -117,14 +175,16 @@ fn run(args: &HookArgs) -> anyhow::Result<Option<String>> {
             continue;
         }
         let target = Target { relative, undo: file.undo };
-        match groups.iter_mut().find(|(r, scope, _)| *r == root && *scope == class.root) {
-            Some((_, _, targets)) => targets.push(target),
-            None => groups.push((root, class.root, vec![target])),
-        }
+        let at = *group_of.entry((root.clone(), class.root.clone())).or_insert_with(|| {
+            groups.push((root, class.root, Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].2.push(target);
     }
     let mut report = String::new();
+    let mut budget = MAX_EDITED_BYTES;
     for (root, scope, targets) in groups {
-        report.push_str(&check_tracker(&root, &scope, &targets, &cwd)?);
+        report.push_str(&check_tracker(&root, &scope, &targets, &cwd, &mut budget)?);
     }
     Ok((!report.is_empty()).then_some(report))
 }
@@ -177,7 +237,9 @@ impl Request {
         let mut files = Vec::new();
         let single =
             ["file_path", "path", "filePath"].iter().find_map(|key| text(input, key).or_else(|| text(payload, key)));
+        let mut named: HashSet<String> = HashSet::new();
         if let Some(path) = single {
+            named.insert(path.clone());
             files.push(EditedFile { path, undo: Undo::of(input, payload.get("tool_response")) });
         }
         for list in [input.get("files"), payload.get("files")].into_iter().flatten() {
@@ -187,7 +249,7 @@ impl Request {
                     .map(str::to_string)
                     .or_else(|| ["file_path", "path", "filePath"].iter().find_map(|key| text(item, key)));
                 if let Some(path) = path
-                    && !files.iter().any(|it| it.path == path)
+                    && named.insert(path.clone())
                 {
                     files.push(EditedFile { path, undo: Undo::Head });
                 }
@@ -237,31 +299,72 @@ enum Before {
 /// way the replacement could have produced the text: applying it again to the result must give
 /// the text back, and no other place could have been the one. `None` when it cannot be undone
 /// that way (the edit was not applied as given, a deletion whose place cannot be found, an edit
-/// that wrote what the file already said elsewhere).
+/// that wrote what the file already said elsewhere), or not within [`UNDO_WORK`] bytes looked
+/// at, or when the text before would be larger than a tracker file taskmark reads.
 fn undo_replacements(after: &str, replacements: &[(String, String, bool)]) -> Option<String> {
+    let mut work = 0usize;
     let mut text = after.to_string();
     for (old, new, every) in replacements.iter().rev() {
-        if new.is_empty() || old == new {
+        if new.is_empty() || old.is_empty() || old == new {
+            return None;
+        }
+        work = work.saturating_add(text.len());
+        if work > UNDO_WORK {
             return None;
         }
         let undone = if *every {
+            // The text before is as long as this: count before building it.
+            let count = memchr::memmem::find_iter(text.as_bytes(), new.as_bytes()).count();
+            let before = (text.len() - count * new.len()).saturating_add(count.saturating_mul(old.len()));
+            if before as u64 > workspace::MAX_FILE_BYTES {
+                return None;
+            }
             let candidate = text.replace(new.as_str(), old);
             (candidate.replace(old.as_str(), new) == text).then_some(candidate)
         } else {
-            // Where `new` occurs more than once, several texts may have led to this one (the
-            // edit wrote what another line already said): then the payload cannot tell which.
-            let mut candidates = text.match_indices(new.as_str()).filter_map(|(at, _)| {
-                let candidate = format!("{}{old}{}", &text[..at], &text[at + new.len()..]);
-                (candidate.replacen(old.as_str(), new, 1) == text).then_some(candidate)
-            });
-            match (candidates.next(), candidates.next()) {
-                (Some(only), None) => Some(only),
-                _ => None,
-            }
+            undo_one(&text, old, new, &mut work)
         };
         text = undone?;
     }
     Some(text)
+}
+
+/// The text before one replacement of the first `old` by `new` that gave `text`: the one place
+/// where `new` stands such that the first `old` of the text with it put back is there (so that
+/// the replacement gives `text` again). `None` when no place is, or two are (the edit wrote
+/// what another line already said: the payload cannot tell which), or past [`UNDO_WORK`].
+/// Each place costs the length of `old`, not of the text.
+fn undo_one(text: &str, old: &str, new: &str, work: &mut usize) -> Option<String> {
+    if text.len().saturating_sub(new.len()).saturating_add(old.len()) as u64 > workspace::MAX_FILE_BYTES {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let first_old = memchr::memmem::find(bytes, old.as_bytes());
+    let mut found = None;
+    let mut window: Vec<u8> = Vec::with_capacity(2 * old.len());
+    for at in memchr::memmem::find_iter(bytes, new.as_bytes()) {
+        // An `old` wholly before this place would be the first: not here, nor further on.
+        if first_old.is_some_and(|first| first + old.len() <= at) {
+            break;
+        }
+        *work = work.saturating_add(2 * old.len());
+        if *work > UNDO_WORK {
+            return None;
+        }
+        // Nor here if an `old` starts just before and runs into the one put back.
+        let from = at.saturating_sub(old.len() - 1);
+        window.clear();
+        window.extend_from_slice(&bytes[from..at]);
+        window.extend_from_slice(old.as_bytes());
+        if memchr::memmem::find(&window, old.as_bytes()) != Some(at - from) {
+            continue;
+        }
+        if found.replace(at).is_some() {
+            return None;
+        }
+    }
+    let at = found?;
+    Some(format!("{}{old}{}", &text[..at], &text[at + new.len()..]))
 }
 
 fn before_text(root: &Path, relative: &str, after: Option<&str>, undo: &Undo) -> Before {
@@ -324,7 +427,7 @@ fn locate(project: &Path, cwd: &Path, path: &str) -> Option<(PathBuf, String)> {
         .find(|dir| dir.join(crate::engine::config::FILE_NAME).is_file())
         .unwrap_or(project)
         .to_path_buf();
-    let relative = real.strip_prefix(&root).ok()?.to_str()?.replace('\\', "/");
+    let relative = workspace::slash_path(real.strip_prefix(&root).ok()?)?;
     Some((root, relative))
 }
 
@@ -336,7 +439,7 @@ struct Target {
 
 /// The problems of one tracker that its edited files' new text has and their old text had
 /// not, as the report's lines (empty when there are none).
-fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> anyhow::Result<String> {
+fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budget: &mut u64) -> anyhow::Result<String> {
     let mut versions: Vec<(&str, Option<Arc<str>>, Before)> = Vec::new();
     for target in targets {
         let after = match workspace::read_workspace_file(root, &target.relative) {
@@ -348,6 +451,13 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
             _ => continue,
         };
         let before = before_text(root, &target.relative, after.as_deref(), &target.undo);
+        let size = after.as_ref().map_or(0, |it| it.len()) + if let Before::Text(it) = &before { it.len() } else { 0 };
+        *budget = budget.checked_sub(size as u64).ok_or_else(|| {
+            anyhow::format_err!(
+                "the edited files hold more than {} MiB of text before and after the edit",
+                MAX_EDITED_BYTES >> 20
+            )
+        })?;
         versions.push((&target.relative, after, before));
     }
     if versions.is_empty() {
@@ -360,7 +470,7 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
     let workspace = super::load_tracker(root, Some(scope), &plans_of)?;
     let mut after_index = workspace.index.clone();
     let mut before_index = workspace.index;
-    let mut unknown: Vec<&str> = Vec::new();
+    let mut unknown: HashSet<&str> = HashSet::new();
     let mut edited: Vec<&str> = Vec::new();
     for (relative, after, before) in &versions {
         if after.is_some() && !workspace.known.contains(*relative) {
@@ -383,11 +493,11 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path) -> an
                 if before_index.text_at(relative) != after.as_ref() {
                     before_index.set_file(relative, after.clone());
                 }
-                unknown.push(relative);
+                unknown.insert(relative);
             }
         }
     }
-    let touched: Vec<String> =
+    let touched: HashSet<String> =
         edited.iter().flat_map(|relative| touched_tasks(&before_index, &after_index, relative)).collect();
     let plans: Vec<String> = after_index
         .tracker_paths(scope)
@@ -457,45 +567,28 @@ fn touched_tasks(before: &WorkspaceIndex, after: &WorkspaceIndex, path: &str) ->
     touched
 }
 
-/// A diagnostic as the comparison sees it: lines shift when an edit adds or removes some, so
-/// neither its range nor the line numbers in its message count.
+/// A diagnostic as the comparison sees it: what it is about (its rule, file and task, and the
+/// text it points at), not its wording. Lines shift when an edit adds or removes some, so its
+/// range does not count; and a message counts what it is about (`2 of 3 phases`), so an edit
+/// that fixes a phase would change the message of a problem it did not make.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     code: RuleCode,
     file: String,
-    message: String,
     task: Option<String>,
+    place: String,
 }
 
 impl Key {
     fn of(index: &WorkspaceIndex, it: &Diagnostic) -> Key {
+        let place = index.text(it.file).get(std::ops::Range::<usize>::from(it.range)).unwrap_or_default();
         Key {
             code: it.code,
             file: index.path(it.file).to_string(),
-            message: without_line_numbers(&it.message),
             task: it.task.as_ref().map(|task| format!("{}:{}", task.scope, task.id)),
+            place: place.to_string(),
         }
     }
-}
-
-/// `specs/TODO.md:16` becomes `specs/TODO.md:_`.
-fn without_line_numbers(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars().peekable();
-    let mut previous = ' ';
-    while let Some(c) = chars.next() {
-        if c == ':' && !previous.is_whitespace() && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push_str(":_");
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
-            previous = '_';
-            continue;
-        }
-        out.push(c);
-        previous = c;
-    }
-    out
 }
 
 /// Paths relative to the agent's working folder when the root is under it.
@@ -503,7 +596,7 @@ fn display_paths(root: &Path, cwd: &Path) -> Paths {
     let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     let prefix = match root.strip_prefix(&cwd) {
         Ok(inside) if inside.as_os_str().is_empty() => String::new(),
-        Ok(inside) => format!("{}/", inside.to_string_lossy().replace('\\', "/")),
+        Ok(inside) => format!("{}/", workspace::slash_path_lossy(inside)),
         Err(_) => format!("{}/", root.display()),
     };
     Paths { prefix }
@@ -568,6 +661,8 @@ fn fix_of(index: &WorkspaceIndex, it: &Diagnostic) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     fn edit(old: &str, new: &str, every: bool) -> (String, String, bool) {
@@ -598,13 +693,50 @@ mod tests {
         assert_eq!(undo_replacements("text", &[edit("a", "missing", false)]), None, "not applied as given");
     }
 
+    /// Undoing one replacement place by place (each place costs `old`'s length) finds the text
+    /// before when it is the only one, as rebuilding the text at every place and replacing
+    /// again finds it, on every short text.
     #[test]
-    fn line_numbers_do_not_count_in_messages() {
-        assert_eq!(
-            without_line_numbers("in the Task Order line (specs/TODO.md:16) at 10:30"),
-            "in the Task Order line (specs/TODO.md:_) at 10:_"
-        );
-        assert_eq!(without_line_numbers("ratio 1 : 2"), "ratio 1 : 2");
+    fn a_replacement_is_undone_only_where_rebuilding_at_every_place_agrees() {
+        // Every text before that gives `text` again, and those whose first `old` is the one put back.
+        fn candidates(text: &str, old: &str, new: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+            let (mut every, mut first) = (BTreeSet::new(), BTreeSet::new());
+            for (at, _) in text.match_indices(new) {
+                let candidate = format!("{}{old}{}", &text[..at], &text[at + new.len()..]);
+                if candidate.replacen(old, new, 1) == text {
+                    if candidate.find(old) == Some(at) {
+                        first.insert(candidate.clone());
+                    }
+                    every.insert(candidate);
+                }
+            }
+            (every, first)
+        }
+        let strings = |lengths: std::ops::RangeInclusive<u32>| -> Vec<String> {
+            lengths
+                .flat_map(|length| {
+                    (0..1u32 << length)
+                        .map(move |bits| (0..length).map(|i| if bits >> i & 1 == 1 { 'a' } else { 'b' }).collect())
+                })
+                .collect()
+        };
+        let (words, texts) = (strings(1..=3), strings(0..=7));
+        let mut undone = 0;
+        for text in &texts {
+            for old in &words {
+                for new in words.iter().filter(|it| *it != old) {
+                    let (every, first) = candidates(text, old, new);
+                    let found = undo_one(text, old, new, &mut 0);
+                    let only = (first.len() == 1).then(|| first.first().cloned()).flatten();
+                    assert_eq!(found, only, "{text} {old} {new}");
+                    if let Some(found) = found {
+                        assert_eq!(every, BTreeSet::from([found]), "no other text before: {text} {old} {new}");
+                        undone += 1;
+                    }
+                }
+            }
+        }
+        assert!(undone > 1000, "{undone}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+mod gitattributes;
 mod hook;
 mod lifecycle;
 mod merge_driver;
@@ -450,7 +451,7 @@ pub(crate) fn load(root: &Path) -> anyhow::Result<Workspace> {
 /// dependencies); the others are listed, so that their folders still hold their ids.
 pub(crate) fn load_tracker(root: &Path, wanted: Option<&str>, plans_of: &[String]) -> anyhow::Result<Workspace> {
     use crate::engine::lifecycle::ids::id_number;
-    let wanted_plans: Vec<u64> =
+    let wanted_plans: std::collections::HashSet<u64> =
         plans_of.iter().filter_map(|it| id_number(it.rsplit(':').next().unwrap_or(it))).collect();
     let plan_wanted = |path: &str, class: &crate::engine::layout::Classification| {
         !matches!(class.role, crate::engine::layout::Role::Plan { .. })
@@ -531,7 +532,7 @@ pub(crate) fn display_paths(root: &Path) -> Paths {
         .ok()
         .and_then(|cwd| std::fs::canonicalize(cwd).ok())
         .and_then(|cwd| root.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .map(|it| it.to_string_lossy().replace('\\', "/"))
+        .map(|it| workspace::slash_path_lossy(&it))
         .unwrap_or_else(|| root.to_string_lossy().into_owned());
     Paths { prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") } }
 }
@@ -679,7 +680,7 @@ fn report_filters(root: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<String>>
             let relative = absolute.strip_prefix(root).map_err(|_| {
                 anyhow::format_err!("{} is outside the workspace root {}", path.display(), root.display())
             })?;
-            Ok(relative.to_string_lossy().replace('\\', "/"))
+            Ok(workspace::slash_path_lossy(relative))
         })
         .collect()
 }

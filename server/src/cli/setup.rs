@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cli::{exit, write};
+use crate::cli::{exit, gitattributes, write};
 use crate::engine::layout::{Classification, Role};
 use crate::git::{self, ConfigScope};
 use crate::transaction::{FileWrite, Transaction};
+use crate::workspace;
 
 #[derive(clap::Args, Debug)]
 pub struct SetupArgs {
@@ -46,6 +47,7 @@ struct GitArgs {
 }
 
 const ATTRIBUTE: &str = "merge=taskmark";
+const ATTRIBUTES: &str = ".gitattributes";
 const HEADER: &str = "# Tracker files are merged task by task by `taskmark merge-driver` (see `taskmark setup git`).";
 const NAME: &str = "taskmark: tracker files merged task by task";
 
@@ -63,16 +65,14 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
         return check_git(&top, &root);
     }
     let mut stdout = crate::cli::output::stdout();
-    let wanted = patterns(&root, &top)?;
-    let nothing_to_declare = wanted.is_empty();
-    let attributes_path = top.join(".gitattributes");
-    let before = match std::fs::read(&attributes_path) {
-        Ok(bytes) => Some(String::from_utf8(bytes).context(".gitattributes is not UTF-8 text: not changing it")?),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-        Err(error) => return Err(error).context("cannot read .gitattributes"),
-    };
+    let trackers = TrackerFiles::of(&root, &top)?;
+    let (wanted, inexpressible) = trackers.lines();
+    let nothing_to_declare = wanted.is_empty() && inexpressible.is_empty();
+    let attributes_path = top.join(ATTRIBUTES);
+    let before = workspace::read_git_file(&top, ATTRIBUTES)
+        .map_err(|reason| anyhow::format_err!("{}: {reason}; not changing it", attributes_path.display()))?;
     let declared = declared_patterns(before.as_deref().unwrap_or_default());
-    let missing: Vec<&String> = wanted.iter().filter(|it| !declared.contains(*it)).collect();
+    let missing: Vec<&Line> = wanted.iter().filter(|it| !declared.contains(&it.pattern)).collect();
     let after = (!missing.is_empty()).then(|| {
         let mut text = before.clone().unwrap_or_default();
         if !text.is_empty() && !text.ends_with('\n') {
@@ -85,8 +85,9 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
             text.push_str(HEADER);
             text.push('\n');
         }
-        for pattern in &missing {
-            text.push_str(&format!("{} {ATTRIBUTE}\n", quoted_pattern(pattern)));
+        for line in &missing {
+            text.push_str(&line.text);
+            text.push('\n');
         }
         text
     });
@@ -102,16 +103,18 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
         .filter(|(key, value)| git::config_get(&top, key, Some(scope)).as_deref() != Some(value))
         .collect();
     let where_config = if args.global { "global git configuration" } else { "repository's git configuration" };
+    for refused in &inexpressible {
+        eprintln!("taskmark: cannot declare the merge driver for {refused}");
+    }
     if nothing_to_declare && args.dry_run {
         writeln!(stdout, "no tracker files under {}: nothing to declare", root.display())?;
     }
     if args.dry_run {
-        if let Some(after) = &after {
+        if after.is_some() {
             writeln!(stdout, "would add to {}:", attributes_path.display())?;
-            for pattern in &missing {
-                writeln!(stdout, "  {} {ATTRIBUTE}", quoted_pattern(pattern))?;
+            for line in &missing {
+                writeln!(stdout, "  {}", line.text)?;
             }
-            let _ = after;
         }
         for (key, value) in &config_changes {
             writeln!(stdout, "would set in the {where_config}: {key} = {value}")?;
@@ -140,27 +143,47 @@ fn setup_git(args: GitArgs) -> anyhow::Result<u8> {
     for (key, value) in &config_changes {
         git::config_set(&top, key, value, scope)?;
     }
+    // What git makes of the file now: a later line, or a `.gitattributes` further down, can
+    // still give a tracker file another merge.
+    let not_merged = trackers.not_merged_by_the_driver(&top);
     if nothing_to_declare {
         writeln!(stdout, "no tracker files under {}: nothing to declare", root.display())?;
     }
     if after.is_some() {
         writeln!(stdout, "{}: declared the taskmark merge driver for:", attributes_path.display())?;
-        for pattern in &missing {
-            writeln!(stdout, "  {}", quoted_pattern(pattern))?;
+        for line in &missing {
+            writeln!(stdout, "  {}", gitattributes::shown(&line.pattern))?;
         }
     }
     for (key, value) in &config_changes {
         writeln!(stdout, "set in the {where_config}: {key} = {value}")?;
     }
-    if after.is_none() && config_changes.is_empty() {
+    if after.is_none() && config_changes.is_empty() && inexpressible.is_empty() {
         writeln!(stdout, "already set up: nothing to do")?;
     }
-    Ok(exit::CLEAN)
+    for problem in &not_merged {
+        eprintln!("taskmark: {problem}");
+    }
+    Ok(if !inexpressible.is_empty() {
+        exit::REFUSED
+    } else if !not_merged.is_empty() {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
 }
 
+/// `--check`: whether git really merges every tracker file with the driver (asked of git
+/// itself, `git check-attr`), and the driver is configured and there.
 fn check_git(top: &Path, root: &Path) -> anyhow::Result<u8> {
     let mut stdout = crate::cli::output::stdout();
-    let text = std::fs::read_to_string(top.join(".gitattributes")).unwrap_or_default();
+    let text = match workspace::read_git_file(top, ATTRIBUTES) {
+        Ok(text) => text.unwrap_or_default(),
+        Err(reason) => {
+            writeln!(stdout, "error: {}: {reason}", top.join(ATTRIBUTES).display())?;
+            return Ok(exit::FINDINGS);
+        }
+    };
     let declared = declared_patterns(&text);
     if declared.is_empty() {
         writeln!(stdout, "no .gitattributes line names the taskmark merge driver (`taskmark setup git` adds them)")?;
@@ -170,12 +193,19 @@ fn check_git(top: &Path, root: &Path) -> anyhow::Result<u8> {
         writeln!(stdout, "error: {problem}")?;
         return Ok(exit::FINDINGS);
     }
-    let wanted = patterns(root, top)?;
-    let undeclared: Vec<&String> = wanted.iter().filter(|it| !declared.contains(*it)).collect();
-    for pattern in &undeclared {
-        writeln!(stdout, "note: {pattern} holds tracker files the driver is not declared for")?;
+    let trackers = TrackerFiles::of(root, top)?;
+    let not_merged = trackers.not_merged_by_the_driver(top);
+    for problem in &not_merged {
+        writeln!(stdout, "error: {problem}")?;
     }
-    writeln!(stdout, "the taskmark merge driver is declared for {} pattern(s) and configured", declared.len())?;
+    if !not_merged.is_empty() {
+        return Ok(exit::FINDINGS);
+    }
+    writeln!(
+        stdout,
+        "the taskmark merge driver is configured, and git merges all {} tracker files with it",
+        trackers.files.len()
+    )?;
     Ok(exit::CLEAN)
 }
 
@@ -204,7 +234,14 @@ pub(crate) fn declared_driver_problem(root: &Path) -> Option<String> {
     // The work tree's top is the nearest folder with `.git`: found without starting git, which
     // is asked only when `.gitattributes` there names the driver.
     let top = root.ancestors().find(|it| it.join(".git").exists())?;
-    let text = std::fs::read_to_string(top.join(".gitattributes")).ok()?;
+    let text = match workspace::read_git_file(top, ATTRIBUTES) {
+        Ok(text) => text?,
+        Err(reason) => {
+            return Some(format!(
+                "{ATTRIBUTES} was not read ({reason}): whether git merges the tracker files with taskmark is not known"
+            ));
+        }
+    };
     if declared_patterns(&text).is_empty() {
         return None;
     }
@@ -232,54 +269,131 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-/// The patterns `.gitattributes` gives `merge=taskmark` to, unquoted.
+/// The patterns `.gitattributes` gives `merge=taskmark` to, as globs (unquoted).
 fn declared_patterns(text: &str) -> BTreeSet<String> {
-    text.lines()
-        .filter(|line| !line.trim_start().starts_with('#'))
-        .filter_map(|line| {
-            let line = line.trim();
-            let (pattern, rest) = if let Some(quoted) = line.strip_prefix('"') {
-                let end = quoted.find('"')?;
-                (quoted[..end].replace("\\\"", "\""), &quoted[end + 1..])
-            } else {
-                let mut parts = line.splitn(2, char::is_whitespace);
-                (parts.next()?.to_string(), parts.next().unwrap_or_default())
-            };
-            rest.split_whitespace().any(|it| it == ATTRIBUTE).then_some(pattern)
-        })
+    gitattributes::entries(text)
+        .filter(|(_, attributes)| attributes.contains(&ATTRIBUTE))
+        .map(|(pattern, _)| pattern)
         .collect()
 }
 
-fn quoted_pattern(pattern: &str) -> String {
-    if pattern.contains([' ', '\t', '"']) {
-        format!("\"{}\"", pattern.replace('"', "\\\""))
-    } else {
-        pattern.to_string()
+/// A line `setup git` adds, and the glob it declares the driver for.
+struct Line {
+    pattern: String,
+    text: String,
+}
+
+/// The workspace's tracker files, and the patterns (globs relative to the repository's top)
+/// that cover them: only what it holds.
+struct TrackerFiles {
+    /// Relative to the repository's top.
+    files: Vec<String>,
+    patterns: BTreeSet<String>,
+}
+
+/// Past this many, the tracker files git does not merge with the driver are counted, not named.
+const NAMED: usize = 20;
+
+impl TrackerFiles {
+    fn of(root: &Path, top: &Path) -> anyhow::Result<TrackerFiles> {
+        let workspace = crate::cli::load(root)?;
+        let prefix = root.strip_prefix(top).ok().and_then(workspace::slash_path).unwrap_or_default();
+        let mut files = Vec::new();
+        let mut patterns = BTreeSet::new();
+        for (_, entry) in workspace.index.entries() {
+            if !entry.class.role.is_tracker() {
+                continue;
+            }
+            let under_top = |path: &str| if prefix.is_empty() { path.to_string() } else { format!("{prefix}/{path}") };
+            files.push(under_top(&entry.path));
+            let pattern = pattern_for(&entry.path, &entry.class);
+            let full =
+                if prefix.is_empty() { pattern } else { format!("{}/{pattern}", gitattributes::literal(&prefix)) };
+            // A pattern without a slash would match the name in every folder: anchor it.
+            let anchored = if full.contains('/') { full } else { format!("/{full}") };
+            patterns.insert(gitattributes::line_start(anchored));
+        }
+        Ok(TrackerFiles { files, patterns })
+    }
+
+    /// The lines declaring the driver for each pattern, and the patterns no line can declare
+    /// (with why).
+    fn lines(&self) -> (Vec<Line>, Vec<String>) {
+        let mut lines = Vec::new();
+        let mut refused = Vec::new();
+        for pattern in &self.patterns {
+            match gitattributes::line(pattern, ATTRIBUTE) {
+                Ok(text) => lines.push(Line { pattern: pattern.clone(), text }),
+                Err(reason) => refused.push(format!("{pattern:?}: {reason}")),
+            }
+        }
+        (lines, refused)
+    }
+
+    /// What keeps git from merging each tracker file with the driver, as git itself says
+    /// (`git check-attr merge`), at most [`NAMED`] of them and a count of the rest; or why git
+    /// could not be asked.
+    fn not_merged_by_the_driver(&self, top: &Path) -> Vec<String> {
+        if self.files.is_empty() {
+            return Vec::new();
+        }
+        if let Some(problem) = special_attributes_file(top, &self.files) {
+            return vec![problem];
+        }
+        let values = match git::check_attr(top, "merge", &self.files) {
+            Ok(values) => values,
+            Err(error) => return vec![format!("cannot ask git what it merges with the driver: {error:#}")],
+        };
+        let wanted = ATTRIBUTE.trim_start_matches("merge=");
+        let other: Vec<String> = self
+            .files
+            .iter()
+            .zip(&values)
+            .filter(|(_, value)| *value != wanted)
+            .map(|(file, value)| {
+                format!("git does not merge {file:?} with the taskmark driver: its merge attribute is `{value}`")
+            })
+            .collect();
+        let mut out: Vec<String> = other.iter().take(NAMED).cloned().collect();
+        if other.len() > NAMED {
+            out.push(format!("and {} more tracker files", other.len() - NAMED));
+        }
+        out
     }
 }
 
-/// The `.gitattributes` patterns (relative to the repository's top) that cover the tracker
-/// files of the workspace: only what it holds.
-fn patterns(root: &Path, top: &Path) -> anyhow::Result<BTreeSet<String>> {
-    let workspace = crate::cli::load(root)?;
-    let prefix = root.strip_prefix(top).ok().map(|it| it.to_string_lossy().replace('\\', "/")).unwrap_or_default();
-    let mut out = BTreeSet::new();
-    for (_, entry) in workspace.index.entries() {
-        if !entry.class.role.is_tracker() {
-            continue;
+/// A `.gitattributes` git would read on the way to one of `files` (or its `info/attributes`)
+/// that is a named pipe, a device or a socket: git opens such a file as it is and waits, or
+/// reads without end, so it is not asked.
+fn special_attributes_file(top: &Path, files: &[String]) -> Option<String> {
+    let mut folders: BTreeSet<&str> = BTreeSet::from([""]);
+    for file in files {
+        let mut rest = file.as_str();
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            if !folders.insert(folder) {
+                break;
+            }
+            rest = folder;
         }
-        let pattern = pattern_for(&entry.path, &entry.class);
-        let full = if prefix.is_empty() { pattern } else { format!("{prefix}/{pattern}") };
-        // A pattern without a slash would match the name in every folder: anchor it.
-        out.insert(if full.contains('/') { full } else { format!("/{full}") });
     }
-    Ok(out)
+    let in_tree = folders.into_iter().map(|folder| top.join(folder).join(ATTRIBUTES));
+    // In the work tree git opens the file without following a link; `info/attributes` it follows.
+    let special = |path: &Path, metadata: std::io::Result<std::fs::Metadata>| {
+        let kind = metadata.ok()?.file_type();
+        (!(kind.is_file() || kind.is_dir() || kind.is_symlink()))
+            .then(|| format!("{} is not a regular file: git was not asked what it merges", path.display()))
+    };
+    in_tree
+        .into_iter()
+        .find_map(|path| special(&path, std::fs::symlink_metadata(&path)))
+        .or_else(|| git::git_path(top, "info/attributes").and_then(|path| special(&path, std::fs::metadata(&path))))
 }
 
 /// One pattern per kind of tracker file: a file's own path where the tracker has one such file,
-/// a glob over the folder where it has many.
+/// a glob over the folder where it has many. Every name in it is escaped ([`gitattributes::literal`]).
 fn pattern_for(path: &str, class: &Classification) -> String {
-    let at = |rest: &str| if class.root.is_empty() { rest.to_string() } else { format!("{}/{rest}", class.root) };
+    let root = gitattributes::literal(&class.root);
+    let at = |rest: &str| if root.is_empty() { rest.to_string() } else { format!("{root}/{rest}") };
     let folder = path.rsplit_once('/').map_or("", |it| it.0);
     let name = path.rsplit('/').next().unwrap_or(path);
     match class.role {
@@ -289,10 +403,10 @@ fn pattern_for(path: &str, class: &Classification) -> String {
         Role::Plan { archived: true } => at("archive/*/plans/*.md"),
         Role::MinskySpec => at("tasks/*.md"),
         Role::CompozyTask => at("*_task.md"),
-        Role::BacklogTask => format!("{folder}/*.md"),
+        Role::BacklogTask => format!("{}/*.md", gitattributes::literal(folder)),
         // PIDEA moves a task's folder between status folders: its files by name.
-        Role::PideaIndex | Role::PideaPhase => at(&format!("**/{name}")),
-        _ => path.to_string(),
+        Role::PideaIndex | Role::PideaPhase => at(&format!("**/{}", gitattributes::literal(name))),
+        _ => gitattributes::literal(path),
     }
 }
 
@@ -305,7 +419,6 @@ mod tests {
         let text = "*.png binary\nspecs/TODO.md merge=taskmark\n\"my notes/TODO.md\" merge=taskmark\n# specs/x merge=taskmark\nother merge=union\n";
         let found: Vec<String> = declared_patterns(text).into_iter().collect();
         assert_eq!(found, vec!["my notes/TODO.md", "specs/TODO.md"]);
-        assert_eq!(quoted_pattern("my notes/TODO.md"), "\"my notes/TODO.md\"");
     }
 
     #[test]

@@ -37,8 +37,10 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("{} is not in a git repository: there are no worktrees to compare", root.display()))?;
     let inside = root.strip_prefix(&top).unwrap_or(Path::new("")).to_path_buf();
     let mut views = Vec::new();
-    let mut missing = Vec::new();
-    for worktree in git::worktrees(&root)? {
+    let listed = git::worktrees(&root)?;
+    let mut missing: Vec<String> =
+        listed.skipped.iter().map(|(path, why)| format!("{} ({why})", path.display())).collect();
+    for worktree in listed.found {
         let Ok(path) = std::fs::canonicalize(&worktree.path) else {
             missing.push(format!("{} (gone; `git worktree prune` forgets it)", worktree.path.display()));
             continue;

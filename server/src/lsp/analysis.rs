@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -952,16 +952,17 @@ fn is_ignore_file(path: &str) -> bool {
 
 /// `.taskmark.toml`, or the defaults with the reason when it cannot be used.
 fn read_config(root: &Path) -> (Config, Option<(ConfigError, String)>) {
-    let path: PathBuf = root.join(config::FILE_NAME);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => match Config::parse(&text) {
+    // Read as the command line reads it: a named pipe there would hold the loader (and every
+    // request waiting for the index) forever, and a link out of the root would publish another
+    // file's text in the configuration's diagnostic.
+    match workspace::read_config_text(root) {
+        Ok(None) => (Config::default(), None),
+        Ok(Some(text)) => match Config::parse(&text) {
             Ok(config) => (config, None),
-            Err(error) => (Config::default(), Some((error, text))),
+            Err(error) => (Config::default(), Some((error, text.to_string()))),
         },
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
-        Err(error) => {
-            let problem =
-                ConfigError { line: 1, column: 1, key: String::new(), message: format!("cannot read: {error}") };
+        Err(reason) => {
+            let problem = ConfigError { line: 1, column: 1, key: String::new(), message: reason };
             (Config::default(), Some((problem, String::new())))
         }
     }

@@ -145,7 +145,11 @@ fn discover(root: &Path, config: &Config, saved: Option<&WorkspaceIndex>) -> Res
     // Worktrees branched from one commit share their merge base: read each base once.
     let mut bases: std::collections::HashMap<String, Option<Arc<WorkspaceIndex>>> = Default::default();
     let mut followed = Vec::new();
-    for worktree in git::worktrees(root).map_err(|error| error.to_string())? {
+    let listed = git::worktrees(root).map_err(|error| error.to_string())?;
+    for (path, why) in &listed.skipped {
+        tracing::info!("not following the worktree {}: {why}", path.display());
+    }
+    for worktree in listed.found {
         let Ok(path) = std::fs::canonicalize(&worktree.path) else { continue };
         if path == top {
             continue;
@@ -230,7 +234,7 @@ fn read_again(followed: &mut [Followed], changed: &BTreeSet<PathBuf>) -> bool {
         let paths: Vec<String> = changed
             .iter()
             .filter_map(|path| path.strip_prefix(&other.root).ok())
-            .map(|path| path.to_string_lossy().replace('\\', "/"))
+            .map(workspace::slash_path_lossy)
             .filter(|path| other.view.index.file_id(path).is_some() || indexable(path))
             .collect();
         if paths.is_empty() {

@@ -168,7 +168,7 @@ pub fn relative_path(root: &Path, uri: &Uri) -> Option<String> {
     }
     let path = uri.to_file_path()?;
     let relative = path.strip_prefix(root).ok()?;
-    let relative = relative.to_str()?.replace('\\', "/");
+    let relative = crate::workspace::slash_path(relative)?;
     (!relative.is_empty()).then_some(relative)
 }
 
