@@ -419,7 +419,7 @@ impl Journal {
                     fs::rename(&file.temp, &file.target).map_err(|error| io_error(&file.target, error))?;
                 }
             } else {
-                let done = fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash);
+                let done = content_hash(&file.target).is_some_and(|it| it == file.after_hash);
                 if !done {
                     return Err(TransactionError::Conflict {
                         path: file.path.clone(),
@@ -526,7 +526,7 @@ fn linked_into_place(file: &JournalFile) -> bool {
         temp.file_type().is_file()
             && temp.dev() == target.dev()
             && temp.ino() == target.ino()
-            && fs::read(&file.target).is_ok_and(|bytes| hash(&bytes) == file.after_hash)
+            && content_hash(&file.target).is_some_and(|it| it == file.after_hash)
     }
     #[cfg(not(unix))]
     {

@@ -145,9 +145,12 @@ impl Transaction {
     /// For a writer that read before it took the lock and plans again if another writer went
     /// in between.
     pub fn unchanged_since_read(&self, root: &Path) -> bool {
-        self.files.iter().all(|write| match fs::read(root.join(&write.path)) {
-            Ok(bytes) => !write.create && bytes == write.before.as_bytes(),
-            Err(error) => write.create && error.kind() == io::ErrorKind::NotFound,
+        self.files.iter().all(|write| {
+            match crate::read::regular_file(&root.join(&write.path), MAX_BYTES as u64, true) {
+                Ok((_, bytes)) => !write.create && bytes == write.before.as_bytes(),
+                Err(crate::read::ReadError::Io(error)) => write.create && error.kind() == io::ErrorKind::NotFound,
+                Err(_) => false,
+            }
         })
     }
 
@@ -755,7 +758,18 @@ fn ensure_unchanged(target: &Target<'_>) -> Result<(), TransactionError> {
             }),
         };
     }
-    let bytes = fs::read(&target.real).map_err(|error| io_error(&target.real, error))?;
+    // Through the guarded reader: a target swapped for a pipe since it was checked must not
+    // block the write, nor a device fill memory.
+    let bytes = match crate::read::regular_file(&target.real, MAX_BYTES as u64, false) {
+        Ok((_, bytes)) => bytes,
+        Err(crate::read::ReadError::Io(error)) => return Err(io_error(&target.real, error)),
+        Err(other) => {
+            return Err(TransactionError::Conflict {
+                path: target.write.path.clone(),
+                reason: format!("it is now {other}; nothing was written"),
+            });
+        }
+    };
     if bytes == target.write.before.as_bytes() {
         return Ok(());
     }
