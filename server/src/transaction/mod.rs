@@ -21,7 +21,7 @@
 //! committed one is rolled forward (the remaining renames done). Either way every file ends all
 //! old or all new. Recovery acts only on what it can verify it wrote itself.
 
-mod fault;
+pub(crate) mod fault;
 mod journal;
 mod lock;
 pub mod state_dir;
