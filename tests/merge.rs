@@ -9,7 +9,8 @@ mod tracker;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -467,8 +468,10 @@ fn setup_git_is_idempotent_keeps_what_is_there_and_dry_run_writes_nothing() {
     assert!(repo.git_output(&main, &["config", "--local", "--get", "merge.taskmark.driver"]).stdout.is_empty());
 }
 
+/// A side the file's parser cannot read is not merged, as git does not merge a binary file: ours
+/// stays as it was, git is told the file is a conflict, and the driver says why.
 #[test]
-fn the_driver_falls_back_to_a_line_merge_for_a_side_that_does_not_parse() {
+fn a_side_that_does_not_parse_leaves_ours_as_it_was_and_the_file_a_conflict() {
     let repo = Repo::new(tracker::Style::default());
     repo.setup_git();
     let main = repo.main();
@@ -479,28 +482,28 @@ fn the_driver_falls_back_to_a_line_merge_for_a_side_that_does_not_parse() {
         .expect("write");
     repo.commit(&main, "feature breaks state.json");
     repo.git(&main, &["checkout", "-q", "main"]);
-    std::fs::write(main.join(broken), state.replace("\"next_project_number\": 7", "\"next_project_number\": 8"))
-        .expect("write");
+    let ours = state.replace("\"next_project_number\": 7", "\"next_project_number\": 8");
+    std::fs::write(main.join(broken), &ours).expect("write");
     repo.commit(&main, "main");
     let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
-    assert!(text(&output.stderr).contains("does not parse"), "{}", text(&output.stderr));
-    let merged = repo.read(&main, "specs/state.json");
-    assert!(merged.contains("\"planned\",,") && merged.contains("\"next_project_number\": 8"), "{merged}");
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "git merge stops: {stderr}");
+    assert!(stderr.contains("theirs does not parse") && stderr.contains("not merged"), "{stderr}");
+    let unmerged = repo.git(&main, &["diff", "--name-only", "--diff-filter=U"]);
+    assert_eq!(unmerged.trim(), "specs/state.json");
+    assert_eq!(repo.read(&main, "specs/state.json"), ours, "ours as it was");
 }
 
-/// The driver run by hand as git runs it, on files that are not tracker text: it never panics,
-/// never loses a byte either side added, and says what it did.
+/// The driver run by hand as git runs it, on files that are not text: git's way with a binary
+/// file (ours as it was, exit 1, a conflict), said on stderr; never a line merge of bytes.
 #[test]
-fn the_driver_on_binary_and_broken_input_merges_lines_and_keeps_every_byte() {
+fn the_driver_on_binary_input_keeps_ours_and_reports_a_conflict() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write");
         path
     };
-    let base = write("base", b"# TODO\n\xff\x00\xfe binary\n- [ ] one\n");
-    let ours = write("ours", b"# TODO\n\xff\x00\xfe binary\n- [x] one\n");
-    let theirs = write("theirs", b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [ ] one\n");
     let run = |args: &[&Path]| {
         Command::new(env!("CARGO_BIN_EXE_taskmark"))
             .arg("merge-driver")
@@ -510,13 +513,207 @@ fn the_driver_on_binary_and_broken_input_merges_lines_and_keeps_every_byte() {
             .output()
             .expect("the driver runs")
     };
-    let output = run(&[&base, &ours, &theirs]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("merged as plain lines"), "{}", text(&output.stderr));
-    assert_eq!(std::fs::read(&ours).expect("read"), b"# TODO\n- [ ] \xc3\x28 two\n\xff\x00\xfe binary\n- [x] one\n");
+    let base = write("base", b"# TODO\n- [ ] one\n");
+    let theirs = write("theirs", b"# TODO\n- [ ] two\n- [ ] one\n");
+    for (what, ours_bytes) in [
+        ("NUL bytes", b"# TODO\n\xff\x00\xfe binary\n- [x] one\n".as_slice()),
+        ("not UTF-8", b"# TODO\n- [x] \xc3\x28 one\n".as_slice()),
+    ] {
+        let ours = write("ours", ours_bytes);
+        let output = run(&[&base, &ours, &theirs]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains(what) && stderr.contains("not merged; ours is left as it was"), "{what}: {stderr}");
+        assert!(!stderr.contains("with markers"), "{what}: no markers were written: {stderr}");
+        assert_eq!(std::fs::read(&ours).expect("read"), ours_bytes, "{what}: ours as it was");
+    }
     // A side git could not give: an error, and ours as it was (git then reports a conflict).
-    let before = std::fs::read(&ours).expect("read");
+    let ours = write("ours", b"# TODO\n- [x] one\n");
     let output = run(&[&dir.path().join("missing"), &ours, &theirs]);
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(std::fs::read(&ours).expect("read"), before);
+    assert_eq!(std::fs::read(&ours).expect("read"), b"# TODO\n- [x] one\n");
+}
+
+/// The lines of a merged text outside its conflict blocks, and the conflict blocks themselves.
+fn outside_and_conflicts(merged: &str) -> (Vec<&str>, Vec<String>) {
+    let (mut outside, mut conflicts) = (Vec::new(), Vec::new());
+    let mut current: Option<String> = None;
+    for line in merged.lines() {
+        if line.starts_with("<<<<<<<") {
+            current = Some(String::new());
+        } else if line.starts_with(">>>>>>>") {
+            conflicts.extend(current.take());
+        } else if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+        } else {
+            outside.push(line);
+        }
+    }
+    (outside, conflicts)
+}
+
+/// Both branches add the same task (same id, same title) with fields that differ: a status
+/// neither is further along in, or a single-valued field such as the priority. Those are not
+/// lists: writing both lines would say two things of one task, so each is a conflict with
+/// markers, and git is told (the merge stops).
+#[test]
+fn the_same_task_added_on_both_sides_with_different_fields_is_a_conflict_git_sees() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["new", "Importer", "--priority", "High", "--no-branches", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "7", "implementing", "--date", "2026-11-01"]);
+    repo.write(&main, &["new", "Exporter", "--priority", "High", "--no-branches", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "8", "implementing", "--date", "2026-11-01"]);
+    repo.commit(&main, "feature");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["new", "Importer", "--priority", "High", "--no-branches", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "7", "blocked", "--reason", "no parser", "--date", "2026-11-02"]);
+    repo.write(&main, &["new", "Exporter", "--priority", "Low", "--no-branches", "--date", "2026-11-01"]);
+    repo.write(&main, &["set", "8", "implementing", "--date", "2026-11-01"]);
+    repo.commit(&main, "main");
+    let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "git merge stops: {stderr}");
+    let unmerged = repo.git(&main, &["diff", "--name-only", "--diff-filter=U"]);
+    assert!(unmerged.contains("specs/TODO.md") && unmerged.contains("specs/state.json"), "{unmerged}\n{stderr}");
+    let todo = repo.read(&main, "specs/TODO.md");
+    let (outside, conflicts) = outside_and_conflicts(&todo);
+    // Task 7: [BLOCKED] here, [IMPLEMENTING] there, each a status line only inside a conflict.
+    for status in ["[BLOCKED]", "[IMPLEMENTING]"] {
+        assert!(
+            !outside.iter().any(|it| it.contains("**7**") && it.contains(status)),
+            "7's Task Order line with {status} is inside a conflict:\n{todo}"
+        );
+        assert!(
+            conflicts.iter().any(|it| it.contains(&format!("- **Status**: {status}"))),
+            "7's {status} is inside a conflict:\n{todo}"
+        );
+    }
+    let section = |id: &str| -> Vec<&str> {
+        let heading = format!("### {id}. ");
+        outside
+            .iter()
+            .skip_while(|it| !it.starts_with(&heading))
+            .skip(1)
+            .take_while(|it| !it.starts_with("### "))
+            .copied()
+            .collect()
+    };
+    assert!(outside.contains(&"### 7. Importer") && outside.contains(&"### 8. Exporter"), "each task once:\n{todo}");
+    assert!(!section("7").iter().any(|it| it.starts_with("- **Status**:")), "7's status is undecided:\n{todo}");
+    // Task 8: the same status on both sides (kept once), a priority on each: a conflict.
+    let eight = section("8");
+    assert_eq!(eight.iter().filter(|it| it.starts_with("- **Status**:")).count(), 1, "{todo}");
+    assert!(!eight.iter().any(|it| it.starts_with("- **Priority**:")), "8's priority is not written twice:\n{todo}");
+    assert!(
+        conflicts.iter().any(|it| it.contains("- **Priority**: Low") && it.contains("- **Priority**: High")),
+        "8's priority is a conflict:\n{todo}"
+    );
+    assert!(stderr.contains("specs/TODO.md") && stderr.contains("conflict"), "{stderr}");
+}
+
+/// The driver run by hand, as git runs it, on three files of `dir` (`base`, `ours`, `theirs`);
+/// killed (and the test failed) past `limit`, so that a merge that stalls fails the suite
+/// instead of hanging it.
+fn driver_within(dir: &Path, path: &str, fault: Option<&str>, limit: Duration) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    command
+        .arg("merge-driver")
+        .args(["base", "ours", "theirs", path])
+        .current_dir(dir)
+        .env_remove("TASKMARK_TEST_FAULT");
+    if let Some(step) = fault {
+        command.env("TASKMARK_TEST_FAULT", step);
+    }
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the driver starts");
+    let started = Instant::now();
+    while child.try_wait().expect("the driver can be waited for").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the merge driver ran for more than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the driver's output")
+}
+
+/// The merge is written over %A whole or not at all: killed once its temporary file is on disk,
+/// the driver leaves %A as git wrote it; killed right after the rename, %A is the merge; and %A
+/// keeps its permissions.
+#[test]
+fn the_driver_replaces_ours_whole_or_not_at_all() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (ours_before, merged) = ("A\nb\nc\nd\n".repeat(2000), "A\nb\nC\nd\n".repeat(2000));
+    std::fs::write(dir.path().join("base"), "a\nb\nc\nd\n".repeat(2000)).expect("write");
+    std::fs::write(dir.path().join("theirs"), "a\nb\nC\nd\n".repeat(2000)).expect("write");
+    let ours = dir.path().join("ours");
+    let fresh_ours = || {
+        std::fs::write(&ours, &ours_before).expect("write");
+        std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    };
+    for (step, expected) in [("merge:temp", &ours_before), ("merge:renamed", &merged)] {
+        fresh_ours();
+        let output = driver_within(dir.path(), "notes.md", Some(step), Duration::from_secs(60));
+        assert_eq!(output.status.signal(), Some(9), "killed at {step}: {}", text(&output.stderr));
+        assert_eq!(&std::fs::read_to_string(&ours).expect("read"), expected, "killed at {step}");
+    }
+    fresh_ours();
+    let output = driver_within(dir.path(), "notes.md", None, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&ours).expect("read"), merged);
+    assert_eq!(std::fs::metadata(&ours).expect("metadata").permissions().mode() & 0o777, 0o640);
+    let temporary: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .flatten()
+        .map(|it| it.file_name().to_string_lossy().into_owned())
+        .filter(|it| it.contains(".tmp") && !it.contains(&std::process::id().to_string()))
+        .collect();
+    // The killed runs left theirs; the clean run left none of its own.
+    assert_eq!(temporary.len(), 1, "{temporary:?}");
+}
+
+/// Every diff the driver runs has a cost limit. Sides that differ in each of 100,000 lines, or
+/// that reorder them all, took a quadratic diff minutes (more than 300 s in a release build);
+/// now they are merged in bounded time, as conflicts where both sides changed the same lines,
+/// and nothing either side wrote is lost. The limit is generous, for a debug build on a busy
+/// machine.
+#[test]
+fn a_hostile_merge_of_many_differing_lines_finishes_in_bounded_time() {
+    let lines = |make: &dyn Fn(usize) -> String| -> String { (0..100_000).map(|it| make(it) + "\n").collect() };
+    let base_items: Vec<String> = (0..100_000).map(|it| format!("- item {}\n", it % 1000)).collect();
+    let cases = [
+        (
+            "differing",
+            lines(&|it| format!("base line {it}")),
+            lines(&|it| format!("ours line {it}")),
+            lines(&|it| format!("theirs line {it}")),
+        ),
+        (
+            "reordered",
+            base_items.concat(),
+            base_items.iter().rev().cloned().collect::<String>(),
+            lines(&|it| format!("- item {}", it * 7 % 1000)),
+        ),
+    ];
+    for (what, base, ours, theirs) in cases {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for (name, content) in [("base", &base), ("ours", &ours), ("theirs", &theirs)] {
+            std::fs::write(dir.path().join(name), content).expect("write");
+        }
+        let output = driver_within(dir.path(), "specs/TODO.md", None, Duration::from_secs(20));
+        assert_eq!(output.status.code(), Some(1), "{what}: {}", text(&output.stderr));
+        let merged = std::fs::read_to_string(dir.path().join("ours")).expect("read");
+        let (_, conflicts) = outside_and_conflicts(&merged);
+        assert!(!conflicts.is_empty(), "{what}: both sides changed the same lines");
+        let present: BTreeSet<&str> = merged.lines().collect();
+        for line in ours.lines().chain(theirs.lines()) {
+            assert!(present.contains(line), "{what}: `{line}` is in the merge");
+        }
+    }
 }

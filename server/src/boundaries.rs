@@ -168,7 +168,9 @@ fn test_switches_are_compiled_only_into_test_builds() {
             reads += 1;
             let function = lines[..number]
                 .iter()
-                .rposition(|it| it.starts_with("fn ") || it.starts_with("pub(super) fn ") || it.starts_with("pub fn "))
+                .rposition(|it| {
+                    ["fn ", "pub fn ", "pub(super) fn ", "pub(crate) fn "].iter().any(|start| it.starts_with(start))
+                })
                 .unwrap_or_else(|| panic!("{path}:{}: a test switch read outside a function", number + 1));
             let gated = lines[..function]
                 .iter()

@@ -12,6 +12,7 @@ use crate::engine::config::{FILE_NAME, Vocabularies};
 use crate::engine::index::SourceFile;
 use crate::engine::layout::{self, Family};
 use crate::engine::merge::{self, Decision, Markers, MergeInput, MergeOutcome};
+use crate::transaction::fault;
 use crate::workspace;
 
 #[derive(clap::Args, Debug)]
@@ -60,23 +61,51 @@ pub fn merge_driver(args: MergeDriverArgs) -> anyhow::Result<u8> {
         context: &context,
         markers: markers.clone(),
     };
-    // The engine never panics on purpose; should it all the same, the plain line merge still
-    // gives git a result with everything in it.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge::merge(&input))).unwrap_or_else(|_| {
-            let (text, conflicts) = merge::diff3::merge_bytes(&base, &ours, &theirs, &markers);
-            MergeOutcome {
-                text,
-                conflicts,
-                statuses: Vec::new(),
-                collisions: Vec::new(),
-                fallback: Some("the task-by-task merge failed: merged as plain lines".into()),
-            }
-        });
-    std::fs::write(&args.ours, &outcome.text)
-        .map_err(|error| anyhow::format_err!("cannot write {}: {error}", args.ours.display()))?;
+    // The engine never panics on purpose; should it all the same, ours stays as it was and the
+    // file is a conflict, as for a file git cannot merge.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge::merge(&input)))
+        .unwrap_or_else(|_| MergeOutcome::kept_ours(&ours, "the task-by-task merge failed".into()));
+    if !outcome.kept_ours {
+        replace_whole(&args.ours, &outcome.text)?;
+    }
     report(&path, &outcome);
-    Ok(if outcome.conflicts == 0 { exit::CLEAN } else { exit::FINDINGS })
+    Ok(if outcome.resolved() { exit::CLEAN } else { exit::FINDINGS })
+}
+
+/// Writes the merge over %A whole or not at all: into a new file beside it, flushed to disk,
+/// given %A's permissions and renamed over it. Killed at any point, the driver leaves %A as git
+/// wrote it (git then reports the file as conflicted) or as merged, never cut short.
+fn replace_whole(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let failed = |error: std::io::Error| anyhow::format_err!("cannot write {}: {error}", target.display());
+    let folder = match target.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let name = target.file_name().map(|it| it.to_string_lossy()).unwrap_or_default();
+    let temp = folder.join(format!(".{name}.taskmark-{}.tmp", std::process::id()));
+    let permissions = std::fs::metadata(target).map_err(failed)?.permissions();
+    // A file of that name is what a driver of the same process id left when it was killed.
+    let _ = std::fs::remove_file(&temp);
+    let written = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.set_permissions(permissions)?;
+        file.sync_all()
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(failed(error));
+    }
+    fault::point("merge:temp");
+    if let Err(error) = std::fs::rename(&temp, target) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(failed(error));
+    }
+    fault::point("merge:renamed");
+    // The rename itself made durable; a merge already in place is not undone when this fails.
+    if let Ok(folder) = std::fs::File::open(folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
 }
 
 /// The file's path as the configuration that applies to it sees it, its vocabularies and the
@@ -114,11 +143,27 @@ fn reading_context(path: &str) -> (String, Vocabularies, Vec<SourceFile>) {
 }
 
 /// What git's output shows under `Auto-merging PATH`: what the semantics decided, what they
-/// could not, and ids both sides allocated.
+/// could not, ids both sides allocated, and last whether the file is left as a conflict (what
+/// the exit status says).
 fn report(path: &str, outcome: &MergeOutcome) {
     let mut stderr = std::io::stderr().lock();
-    if let Some(reason) = &outcome.fallback {
-        let _ = writeln!(stderr, "taskmark: {path}: {reason}");
+    match &outcome.fallback {
+        Some(reason) if outcome.kept_ours => {
+            let _ = writeln!(
+                stderr,
+                "taskmark: {path}: {reason}: not merged; ours is left as it was and the file as a conflict (`git checkout --theirs -- {path}` takes theirs)"
+            );
+        }
+        Some(reason) => {
+            let _ = writeln!(stderr, "taskmark: {path}: {reason}");
+        }
+        None => {}
+    }
+    if outcome.cost_limited {
+        let _ = writeln!(
+            stderr,
+            "taskmark: {path}: the sides differ too much to be lined up line by line within the merge's cost limit: the stretches left over are merged whole (a conflict where both sides changed one)"
+        );
     }
     for status in &outcome.statuses {
         let what = match status.decision {
@@ -140,7 +185,16 @@ fn report(path: &str, outcome: &MergeOutcome) {
             collision.id, collision.ours, collision.theirs
         );
     }
-    if outcome.conflicts > 0 {
-        let _ = writeln!(stderr, "taskmark: {path}: {} conflict(s) left with markers", outcome.conflicts);
+    if outcome.kept_ours || outcome.resolved() {
+        return;
     }
+    let _ = if outcome.conflicts > 0 {
+        writeln!(
+            stderr,
+            "taskmark: {path}: {} conflict(s) left with markers: resolve them, then `git add {path}`",
+            outcome.conflicts
+        )
+    } else {
+        writeln!(stderr, "taskmark: {path}: a status is left undecided: the file is left as a conflict")
+    };
 }

@@ -1,7 +1,8 @@
 //! Fault injection for the crash and conflict tests: `TASKMARK_TEST_FAULT=STEP` kills the
 //! process with SIGKILL when the commit reaches STEP (`prepared`, `temp:N`, `checked`,
-//! `committed`, `renamed:N`, `synced`); `STEP=pause` instead prints `paused at STEP` to stderr
-//! and waits for a line on stdin, so a test can change a file in the middle of a commit.
+//! `committed`, `renamed:N`, `synced`; the merge driver's `merge:temp`, `merge:renamed`);
+//! `STEP=pause` instead prints `paused at STEP` to stderr and waits for a line on stdin, so a
+//! test can change a file in the middle of a commit.
 //! Unset, a point costs one load of a cached value. Compiled only with the `test-hooks` feature
 //! (the tests' builds): in a shipped binary a point is nothing, and no environment a process
 //! inherits can kill or pause its commits.
@@ -32,10 +33,10 @@ fn configured() -> Option<&'static (String, Action)> {
 
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
-pub(super) fn point(_step: &str) {}
+pub(crate) fn point(_step: &str) {}
 
 #[cfg(feature = "test-hooks")]
-pub(super) fn point(step: &str) {
+pub(crate) fn point(step: &str) {
     let Some((wanted, action)) = configured() else { return };
     if wanted != step {
         return;

@@ -23,7 +23,7 @@
 //! (recovery never renames over content it did not replace), and recovery still ends, so a
 //! workspace is never stuck. Recovery acts only on what it can verify it wrote itself.
 
-mod fault;
+pub(crate) mod fault;
 mod journal;
 mod lock;
 pub mod state_dir;

@@ -2,12 +2,13 @@
 //! parts both sides left alone, the parts one side changed (taken), the parts both changed the
 //! same way (taken once) and the parts both changed differently (conflicts). Generic over the
 //! elements, so that the same code merges lines of text, raw byte lines of a file that is not
-//! text, and the token sequences the semantic merge builds.
+//! text, and the token sequences the semantic merge builds; on the diffs of `diff.rs`, under the
+//! merge's cost limit.
 
 use std::hash::Hash;
 use std::ops::Range;
 
-use similar::{Algorithm, DiffOp, capture_diff_slices};
+use super::diff::{Budget, kept};
 
 /// One stretch of the merge: ranges into base, ours and theirs that belong together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,25 +33,12 @@ pub enum Outcome {
     Conflict,
 }
 
-/// For each element of `base`, the index of the element of `side` it was kept as, if any.
-fn kept<T: Eq + Hash + Ord>(base: &[T], side: &[T]) -> Vec<Option<usize>> {
-    let mut out = vec![None; base.len()];
-    for op in capture_diff_slices(Algorithm::Myers, base, side) {
-        if let DiffOp::Equal { old_index, new_index, len } = op {
-            for step in 0..len {
-                out[old_index + step] = Some(new_index + step);
-            }
-        }
-    }
-    out
-}
-
 /// The chunks of the three-way merge, in order, covering the three sequences entirely. A
 /// conflict is kept as small as the two sides allow: what both sides wrote alike at its start or
-/// end is taken out of it (as git's merge does).
-pub fn merge<T: Eq + Hash + Ord>(base: &[T], ours: &[T], theirs: &[T]) -> Vec<Chunk> {
-    let in_ours = kept(base, ours);
-    let in_theirs = kept(base, theirs);
+/// end is taken out of it (as git's merge does). The two diffs are paid from `budget`.
+pub fn merge<T: Eq + Hash>(base: &[T], ours: &[T], theirs: &[T], budget: &Budget) -> Vec<Chunk> {
+    let in_ours = kept(base, ours, budget);
+    let in_theirs = kept(base, theirs, budget);
     let mut out = Vec::new();
     let (mut b, mut o, mut t) = (0, 0, 0);
     loop {
@@ -182,7 +170,7 @@ pub fn byte_lines(text: &[u8]) -> Vec<&[u8]> {
 /// The plain three-way line merge of three files as bytes, with conflict markers: what the
 /// merge driver falls back to when a side is not a tracker file it can read. Returns the text
 /// and the number of conflicts. Nothing either side added is left out: a conflict shows both.
-pub fn merge_bytes(base: &[u8], ours: &[u8], theirs: &[u8], markers: &Markers) -> (Vec<u8>, usize) {
+pub fn merge_bytes(base: &[u8], ours: &[u8], theirs: &[u8], markers: &Markers, budget: &Budget) -> (Vec<u8>, usize) {
     let (base_lines, ours_lines, theirs_lines) = (byte_lines(base), byte_lines(ours), byte_lines(theirs));
     let crlf = ours_lines.first().is_some_and(|it| it.ends_with(b"\r\n"));
     let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
@@ -199,7 +187,7 @@ pub fn merge_bytes(base: &[u8], ours: &[u8], theirs: &[u8], markers: &Markers) -
             out.extend_from_slice(eol);
         }
     };
-    for chunk in merge(&base_lines, &ours_lines, &theirs_lines) {
+    for chunk in merge(&base_lines, &ours_lines, &theirs_lines, budget) {
         match chunk.outcome {
             Outcome::Unchanged | Outcome::Ours | Outcome::Both => push_lines(&mut out, &ours_lines[chunk.ours]),
             Outcome::Theirs => push_lines(&mut out, &theirs_lines[chunk.theirs]),
@@ -227,7 +215,8 @@ mod tests {
     use super::*;
 
     fn merged(base: &str, ours: &str, theirs: &str) -> (String, usize) {
-        let (out, conflicts) = merge_bytes(base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), &Markers::default());
+        let (out, conflicts) =
+            merge_bytes(base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), &Markers::default(), &Budget::default());
         (String::from_utf8(out).unwrap(), conflicts)
     }
 
@@ -275,7 +264,7 @@ mod tests {
         let base = ["a", "b", "c", "d", "e"];
         let ours = ["a", "x", "c", "d", "e", "f"];
         let theirs = ["a", "b", "c", "y", "e"];
-        let chunks = merge(&base, &ours, &theirs);
+        let chunks = merge(&base, &ours, &theirs, &Budget::default());
         assert_eq!(chunks.last().map(|it| (it.base.end, it.ours.end, it.theirs.end)), Some((5, 6, 5)));
         for pair in chunks.windows(2) {
             assert_eq!(

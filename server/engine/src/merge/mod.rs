@@ -5,9 +5,10 @@
 //! How a tracker file is merged:
 //!
 //! 1. Each side is parsed by the engine's own parser for the file's role (from its path and, for
-//!    a TODO.md, its content). A side that does not parse (JSON that is not JSON, broken
-//!    frontmatter), a file that is not text, or one that is not a tracker file is merged as
-//!    plain lines instead ([`diff3::merge_bytes`]).
+//!    a TODO.md, its content). A file that is not text, or a side that does not parse (JSON that
+//!    is not JSON, broken frontmatter), is not merged at all: ours stays, and the file is a
+//!    conflict, as git leaves a binary file. One that is not a tracker file is merged as plain
+//!    lines instead ([`diff3::merge_bytes`]).
 //! 2. Every task's status is decided once for the file ([`decide`]): the side that changed it
 //!    wins; when both did, the one further along the vocabulary's transition graph; otherwise
 //!    it is a conflict. The same goes for phases and checkboxes.
@@ -19,14 +20,19 @@
 //! 4. The token sequences are merged as lines are (diff3); a stretch both sides changed is
 //!    decided task by task where it holds only tasks; each task's own lines are merged the same
 //!    way, the lines that state its status (its marker line, timestamps, reasons) following the
-//!    decision.
+//!    decision. Lines both sides wrote at one place are all kept where they are a list's items;
+//!    a field (`**Priority**:`, a JSON property) each side wrote its own way, prose each side
+//!    wrote, or a status left undecided is a conflict (`fields.rs`). Every diff is paid from one
+//!    cost budget for the whole merge (`diff.rs`).
 //! 5. The placeholders get their decided values back; counters that either side changed are
 //!    computed again from the merged tasks; state.json gets its commas back and must parse.
 //! 6. Whatever either side added must still be there, unless it was a status (or its
 //!    timestamps) the merge decided against: otherwise the plain line merge is used instead.
 
 mod decide;
+mod diff;
 pub mod diff3;
+mod fields;
 mod lines;
 mod side;
 
@@ -34,6 +40,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use decide::{Because, Decision, decide, reachable};
+pub use diff::Budget;
 pub use diff3::Markers;
 
 use crate::config::Vocabularies;
@@ -73,14 +80,46 @@ pub struct MergeInput<'a> {
 #[derive(Debug, Clone)]
 pub struct MergeOutcome {
     pub text: Vec<u8>,
-    /// The conflict blocks left in `text`; 0 means merged cleanly.
+    /// The conflict blocks left in `text` (or 1 where the file was not merged at all); 0 means
+    /// merged cleanly.
     pub conflicts: usize,
     /// Subjects whose status both sides changed, and what became of each.
     pub statuses: Vec<StatusMerge>,
     /// Ids both sides allocated for different tasks: both tasks are kept.
     pub collisions: Vec<Collision>,
-    /// Why the file was merged as plain lines, when it was.
+    /// Why the file was merged as plain lines, or not merged at all, when it was.
     pub fallback: Option<String>,
+    /// Not merged at all (a side is not text, or does not parse): `text` is ours as it was, and
+    /// the file is one conflict, as git leaves a binary file.
+    pub kept_ours: bool,
+    /// The diffs ran out of their cost limit: what they could not line up is merged in larger
+    /// stretches (a conflict where both sides changed one).
+    pub cost_limited: bool,
+}
+
+impl MergeOutcome {
+    fn new(text: Vec<u8>, conflicts: usize, fallback: Option<String>) -> MergeOutcome {
+        MergeOutcome {
+            text,
+            conflicts,
+            statuses: Vec::new(),
+            collisions: Vec::new(),
+            fallback,
+            kept_ours: false,
+            cost_limited: false,
+        }
+    }
+
+    /// Ours as it was, and the file one conflict: git's way with a file it cannot merge.
+    pub fn kept_ours(ours: &[u8], reason: String) -> MergeOutcome {
+        MergeOutcome { kept_ours: true, ..MergeOutcome::new(ours.to_vec(), 1, Some(reason)) }
+    }
+
+    /// Whether the file is merged: no conflict left in it, no status left undecided, not ours
+    /// kept instead of a merge. What the merge driver's exit status says.
+    pub fn resolved(&self) -> bool {
+        self.conflicts == 0 && !self.kept_ours && self.statuses.iter().all(|it| it.decision != Decision::Conflict)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,32 +148,72 @@ pub fn merge(input: &MergeInput<'_>) -> MergeOutcome {
     if ours == base {
         return taken(theirs);
     }
-    let line_count = |text: &[u8]| text.iter().filter(|it| **it == b'\n').count();
+    // A file that is not text is not merged, as git does not merge a binary file: ours stays as
+    // it was and the file is a conflict.
+    for (name, bytes) in SIDE_NAMES.into_iter().zip([base, ours, theirs]) {
+        if memchr::memchr(0, bytes).is_some() {
+            return kept_ours(input, format!("{name} holds NUL bytes, so it is not text"));
+        }
+        if std::str::from_utf8(bytes).is_err() {
+            return kept_ours(input, format!("{name} is not UTF-8 text"));
+        }
+    }
+    let line_count = |text: &[u8]| memchr::memchr_iter(b'\n', text).count();
     if [base, ours, theirs].iter().any(|it| line_count(it) > MAX_LINES) {
         return whole_conflict(input, format!("more than {MAX_LINES} lines: both sides are shown whole"));
     }
     let plain = |reason: String| {
-        let (text, conflicts) = diff3::merge_bytes(base, ours, theirs, &input.markers);
-        MergeOutcome { text, conflicts, statuses: Vec::new(), collisions: Vec::new(), fallback: Some(reason) }
+        let budget = Budget::default();
+        let (text, conflicts) = diff3::merge_bytes(base, ours, theirs, &input.markers, &budget);
+        if conflicts == 0
+            && text.len() <= MAX_SEMANTIC_BYTES
+            && let Some(problem) = std::str::from_utf8(&text).ok().and_then(|it| parse_problem(input, it))
+        {
+            return kept_ours(input, format!("{reason}, but the merged lines would not parse ({problem})"));
+        }
+        MergeOutcome {
+            cost_limited: budget.spent(),
+            ..MergeOutcome::new(text, conflicts, Some(format!("{reason}: merged as plain lines")))
+        }
     };
     if [base, ours, theirs].iter().any(|it| it.len() > MAX_SEMANTIC_BYTES) {
-        return plain(format!("larger than {} MiB: merged as plain lines", MAX_SEMANTIC_BYTES >> 20));
+        return plain(format!("larger than {} MiB", MAX_SEMANTIC_BYTES >> 20));
     }
-    let texts = [base, ours, theirs].map(std::str::from_utf8);
-    let [Ok(base), Ok(ours), Ok(theirs)] = texts else {
-        return plain("not UTF-8 text: merged as plain lines".into());
+    let [Ok(base), Ok(ours), Ok(theirs)] = [base, ours, theirs].map(std::str::from_utf8) else {
+        return kept_ours(input, "a side is not UTF-8 text".into());
     };
-    if [base, ours, theirs].iter().any(|it| it.contains('\0')) {
-        return plain("holds NUL bytes: merged as plain lines".into());
-    }
     match semantic(input, base, ours, theirs) {
         Ok(outcome) => outcome,
-        Err(reason) => plain(reason),
+        Err(Fallback::Plain(reason)) => plain(reason),
+        Err(Fallback::Unreadable(reason)) => kept_ours(input, reason),
+        Err(Fallback::Whole(reason)) => whole_conflict(input, format!("{reason}: both sides are shown whole")),
+    }
+}
+
+const SIDE_NAMES: [&str; 3] = ["the common ancestor", "ours", "theirs"];
+
+/// Why the task-by-task merge gave way.
+enum Fallback {
+    /// To the plain line merge, git's own for text.
+    Plain(String),
+    /// To no merge at all: a side the file's parser cannot read.
+    Unreadable(String),
+    /// To the two sides shown whole, as one conflict.
+    Whole(String),
+}
+
+impl From<String> for Fallback {
+    fn from(reason: String) -> Fallback {
+        Fallback::Plain(reason)
     }
 }
 
 fn taken(text: &[u8]) -> MergeOutcome {
-    MergeOutcome { text: text.to_vec(), conflicts: 0, statuses: Vec::new(), collisions: Vec::new(), fallback: None }
+    MergeOutcome::new(text.to_vec(), 0, None)
+}
+
+fn kept_ours(input: &MergeInput<'_>, reason: String) -> MergeOutcome {
+    MergeOutcome::kept_ours(input.ours, reason)
 }
 
 fn whole_conflict(input: &MergeInput<'_>, reason: String) -> MergeOutcome {
@@ -154,14 +233,28 @@ fn whole_conflict(input: &MergeInput<'_>, reason: String) -> MergeOutcome {
     end_line(&mut text);
     text.extend_from_slice(input.markers.end().as_bytes());
     text.push(b'\n');
-    MergeOutcome { text, conflicts: 1, statuses: Vec::new(), collisions: Vec::new(), fallback: Some(reason) }
+    MergeOutcome::new(text, 1, Some(reason))
+}
+
+/// The file's text in a one-file workspace (with the files that shape its vocabulary).
+fn index_of(input: &MergeInput<'_>, text: &str) -> WorkspaceIndex {
+    let mut files: Vec<SourceFile> = input.context.iter().filter(|it| it.path != input.path).cloned().collect();
+    files.push(SourceFile { path: input.path.to_string(), text: Arc::from(text) });
+    WorkspaceIndex::build(files, input.vocabularies)
+}
+
+/// What keeps the file's parser from reading `text`, if anything does.
+fn parse_problem(input: &MergeInput<'_>, text: &str) -> Option<String> {
+    let index = index_of(input, text);
+    let file = index.file_id(input.path)?;
+    index.parsed(file).problems.first().map(|it| it.message.to_string())
 }
 
 const BOM: &str = "\u{feff}";
 
-fn semantic(input: &MergeInput<'_>, base: &str, ours: &str, theirs: &str) -> Result<MergeOutcome, String> {
+fn semantic(input: &MergeInput<'_>, base: &str, ours: &str, theirs: &str) -> Result<MergeOutcome, Fallback> {
     if [base, ours, theirs].iter().any(|it| it.contains(SLOT_START) || it.contains(SLOT_END)) {
-        return Err("holds the private-use characters U+E000/U+E001 the merge works with: merged as plain lines".into());
+        return Err(Fallback::Plain("holds the private-use characters U+E000/U+E001 the merge works with".into()));
     }
     let boms = [base, ours, theirs].map(|it| it.starts_with(BOM));
     let bom = if boms[1] == boms[0] { boms[2] } else { boms[1] };
@@ -175,11 +268,11 @@ fn semantic(input: &MergeInput<'_>, base: &str, ours: &str, theirs: &str) -> Res
     let sides = [read(base_text), read(ours_text), read(theirs_text)];
     let role = sides[1].role();
     if !role.is_some_and(Role::is_tracker) || sides[1].profile().is_none() {
-        return Err("not a tracker file taskmark reads: merged as plain lines".into());
+        return Err(Fallback::Plain("not a tracker file taskmark reads".into()));
     }
-    for (name, side) in ["the common ancestor", "ours", "theirs"].iter().zip(&sides) {
+    for (name, side) in SIDE_NAMES.iter().zip(&sides) {
         if let Some(problem) = side.index.parsed(side.file).problems.first() {
-            return Err(format!("{name} does not parse ({}): merged as plain lines", problem.message));
+            return Err(Fallback::Unreadable(format!("{name} does not parse ({})", problem.message)));
         }
     }
     let mut merger = Merger::new(input, sides)?;
@@ -189,11 +282,10 @@ fn semantic(input: &MergeInput<'_>, base: &str, ours: &str, theirs: &str) -> Res
         text.insert_str(0, BOM);
     }
     Ok(MergeOutcome {
-        text: text.into_bytes(),
-        conflicts: merger.conflicts,
         statuses: merger.reports,
         collisions: merger.collisions,
-        fallback: None,
+        cost_limited: merger.budget.spent(),
+        ..MergeOutcome::new(text.into_bytes(), merger.conflicts, None)
     })
 }
 
@@ -247,6 +339,8 @@ struct Merger<'a> {
     json: bool,
     conflicts: usize,
     merged_segments: HashMap<usize, Vec<(String, bool)>>,
+    /// What every diff of this merge may cost, together.
+    budget: Budget,
 }
 
 impl<'a> Merger<'a> {
@@ -268,6 +362,7 @@ impl<'a> Merger<'a> {
             json,
             conflicts: 0,
             merged_segments: HashMap::new(),
+            budget: Budget::default(),
         };
         merger.find_collisions();
         merger.decide_statuses();
@@ -381,7 +476,7 @@ impl<'a> Merger<'a> {
             text.push_str(&side.text[at..]);
             let mut lines: Vec<String> = lines::split(&text).into_iter().map(str::to_string).collect();
             if lines.len() != side.owner.len() {
-                return Err("the placeholders changed the lines: merged as plain lines".into());
+                return Err("the placeholders changed the lines".into());
             }
             if self.json {
                 let stripped = lines::strip_commas(&lines);
@@ -454,12 +549,14 @@ impl<'a> Merger<'a> {
             .collect()
     }
 
-    fn run(&mut self) -> Result<String, String> {
+    fn run(&mut self) -> Result<String, Fallback> {
         let tokens = [self.tokens(BASE), self.tokens(OURS), self.tokens(THEIRS)];
-        let chunks = diff3::merge(&tokens[BASE], &tokens[OURS], &tokens[THEIRS]);
+        let chunks = diff3::merge(&tokens[BASE], &tokens[OURS], &tokens[THEIRS], &self.budget);
         let owned_tokens: [Vec<OwnedToken>; 3] = tokens.map(|side| side.into_iter().map(OwnedToken::from).collect());
         let mut out = Output::default();
         let mut emitted: HashSet<usize> = HashSet::new();
+        // The lines outside tasks the merge took (not those in conflicts).
+        let mut free: Vec<String> = Vec::new();
         for chunk in chunks {
             let pick = |which: usize, range: std::ops::Range<usize>| owned_tokens[which][range].to_vec();
             let resolved = match chunk.outcome {
@@ -474,30 +571,42 @@ impl<'a> Merger<'a> {
             match resolved {
                 Some(tokens) => {
                     for token in tokens {
-                        self.emit(&token, &mut out, &mut emitted);
+                        if let OwnedToken::Line(line) = &token {
+                            free.push(line.clone());
+                        }
+                        self.emit(&token, &mut out, &mut |id| emitted.insert(id));
                     }
                 }
                 None => {
-                    let mut ours = Output::default();
-                    let mut theirs = Output::default();
-                    let mut seen_ours = emitted.clone();
-                    for token in &owned_tokens[OURS][chunk.ours.clone()] {
-                        self.emit(token, &mut ours, &mut seen_ours);
+                    // Each side of the conflict shows its tasks that are not already out.
+                    let mut sides =
+                        [(OURS, chunk.ours.clone()), (THEIRS, chunk.theirs.clone())].map(|(which, range)| {
+                            let mut lines = Output::default();
+                            let mut seen = HashSet::new();
+                            for token in &owned_tokens[which][range] {
+                                self.emit(token, &mut lines, &mut |id| !emitted.contains(&id) && seen.insert(id));
+                            }
+                            (lines, seen)
+                        });
+                    for (_, seen) in &mut sides {
+                        emitted.extend(seen.drain());
                     }
-                    let mut seen_theirs = emitted.clone();
-                    for token in &owned_tokens[THEIRS][chunk.theirs.clone()] {
-                        self.emit(token, &mut theirs, &mut seen_theirs);
-                    }
-                    emitted.extend(seen_ours);
-                    emitted.extend(seen_theirs);
+                    let [(ours, _), (theirs, _)] = sides;
                     out.conflict(ours, theirs, &self.input.markers);
                 }
             }
         }
         if emitted != self.expected_segments() {
-            return Err("the task-by-task merge lost track of a task: merged as plain lines".into());
+            return Err(Fallback::Plain("the task-by-task merge lost track of a task".into()));
         }
         self.check_nothing_lost(&out)?;
+        // Lines outside tasks (a plan's header, a task file's fields) merged apart can still say
+        // two things of one field: then neither side's version is taken over the other's.
+        let [ours_free, theirs_free] = [OURS, THEIRS].map(|which| self.free_lines(which));
+        let merged = free.iter().map(|it| (it.as_str(), false));
+        if let Some(name) = fields::written_twice(merged, &ours_free, &theirs_free, self.json) {
+            return Err(Fallback::Whole(format!("each side wrote `{name}` its own way")));
+        }
         self.conflicts =
             out.marker.iter().zip(&out.lines).filter(|(marker, line)| **marker && line.starts_with('<')).count();
         let values = self.values();
@@ -510,16 +619,27 @@ impl<'a> Merger<'a> {
         if self.conflicts == 0 {
             // One parse of the merge serves both: recounting changes digits only, which cannot
             // make the file stop parsing.
-            let index = self.index_of(&text);
+            let index = index_of(self.input, &text);
             if let Some(problem) = index.file_id(self.input.path).and_then(|it| index.parsed(it).problems.first()) {
-                return Err(format!("the merged file would not parse ({}): merged as plain lines", problem.message));
+                return Err(Fallback::Plain(format!("the merged file would not parse ({})", problem.message)));
             }
             text = self.recount(text, &index);
         }
         Ok(text)
     }
 
-    fn emit(&mut self, token: &OwnedToken, out: &mut Output, emitted: &mut HashSet<usize>) {
+    /// A side's lines outside tasks.
+    fn free_lines(&self, which: usize) -> Vec<String> {
+        let side = &self.normalized[which];
+        side.tokens
+            .iter()
+            .filter_map(|it| if let TokenSpec::Line(line) = it { side.lines.get(*line).cloned() } else { None })
+            .collect()
+    }
+
+    /// Writes a token's lines; `first` says whether a task is written here for the first time
+    /// (and notes that it is).
+    fn emit(&mut self, token: &OwnedToken, out: &mut Output, first: &mut dyn FnMut(usize) -> bool) {
         // However the line merge lined the tasks up, one removed on one side and left alone on
         // the other is gone.
         if let OwnedToken::Segment(id, _) | OwnedToken::Joined(id) = token
@@ -532,7 +652,7 @@ impl<'a> Merger<'a> {
             OwnedToken::Segment(id, _) | OwnedToken::Joined(id) if self.removed_and_changed(*id) => {
                 // Changed on one side, removed on the other: a conflict between the task and
                 // nothing.
-                if !emitted.insert(*id) {
+                if !first(*id) {
                     return;
                 }
                 let mut changed = Output::default();
@@ -548,7 +668,7 @@ impl<'a> Merger<'a> {
             }
             OwnedToken::Segment(id, _) | OwnedToken::Joined(id) => {
                 // A task both sides moved, to different places, is kept at the first.
-                if !emitted.insert(*id) {
+                if !first(*id) {
                     return;
                 }
                 let lines = self.segment(*id);
@@ -628,10 +748,13 @@ impl<'a> Merger<'a> {
         if here_ours.is_empty() && here_theirs.is_empty() {
             return None;
         }
+        // Looked up once per task: sets, so that a stretch of many tasks costs no more than it holds.
+        let set = |ids: &[usize]| -> HashSet<usize> { ids.iter().copied().collect() };
+        let (in_base_here, in_ours_here, in_theirs_here) = (set(&here_base), set(&here_ours), set(&here_theirs));
         let anywhere = |which: usize, id: usize| self.segment_on(which, id).is_some();
         // Whether a segment of `side`'s stretch stays here, given what the other side did to it.
-        let keeps = |side: usize, other: usize, here_other: &[usize], id: usize| -> Option<bool> {
-            let in_base_here = here_base.contains(&id);
+        let keeps = |side: usize, other: usize, here_other: &HashSet<usize>, id: usize| -> Option<bool> {
+            let in_base_here = in_base_here.contains(&id);
             if anywhere(BASE, id) && !anywhere(other, id) {
                 // The other side removed it: gone if this side left it as it was, else kept, to
                 // be shown as a conflict with nothing (see `emit`).
@@ -647,13 +770,13 @@ impl<'a> Merger<'a> {
         };
         let mut kept_ours = Vec::new();
         for id in &here_ours {
-            if keeps(OURS, THEIRS, &here_theirs, *id)? {
+            if keeps(OURS, THEIRS, &in_theirs_here, *id)? {
                 kept_ours.push(*id);
             }
         }
         let mut kept_theirs = Vec::new();
-        for id in here_theirs.iter().filter(|it| !here_ours.contains(it)) {
-            if keeps(THEIRS, OURS, &here_ours, *id)? {
+        for id in here_theirs.iter().filter(|it| !in_ours_here.contains(it)) {
+            if keeps(THEIRS, OURS, &in_ours_here, *id)? {
                 kept_theirs.push(*id);
             }
         }
@@ -661,11 +784,12 @@ impl<'a> Merger<'a> {
         let (template, others) = if free_theirs == free_base || free_theirs == free_ours {
             (ours, kept_theirs.clone())
         } else if free_ours == free_base {
-            (theirs, kept_ours.iter().filter(|it| !here_theirs.contains(it)).copied().collect::<Vec<_>>())
+            (theirs, kept_ours.iter().filter(|it| !in_theirs_here.contains(it)).copied().collect::<Vec<_>>())
         } else {
             return None;
         };
-        let keep = |id: &usize| kept_ours.contains(id) || kept_theirs.contains(id);
+        let kept: HashSet<usize> = kept_ours.iter().chain(&kept_theirs).copied().collect();
+        let keep = |id: &usize| kept.contains(id);
         let mut out: Vec<OwnedToken> = Vec::new();
         let mut last_segment = None;
         for token in template {
@@ -713,86 +837,87 @@ impl<'a> Merger<'a> {
         let base = base.unwrap_or(&empty);
         let decision = self.decisions.get(&ours.subject).copied().unwrap_or(Decision::Conflict);
         let mut out = Output::default();
-        for chunk in diff3::merge(&base.lines, &ours.lines, &theirs.lines) {
-            let take = |out: &mut Output, side: &SegmentLines, range: std::ops::Range<usize>| {
-                for line in &side.lines[range] {
-                    out.push(line.clone(), false);
-                }
-            };
+        let take = |out: &mut Output, side: &SegmentLines, range: std::ops::Range<usize>| {
+            for line in &side.lines[range] {
+                out.push(line.clone(), false);
+            }
+        };
+        for chunk in diff3::merge(&base.lines, &ours.lines, &theirs.lines, &self.budget) {
             match chunk.outcome {
                 Outcome::Unchanged | Outcome::Ours | Outcome::Both => take(&mut out, ours, chunk.ours),
                 Outcome::Theirs => take(&mut out, theirs, chunk.theirs),
-                Outcome::Conflict => {
-                    let base_owned = base.owned[chunk.base.clone()].iter().all(|it| *it);
-                    let winner = match decision {
-                        Decision::Ours | Decision::Agreed => {
-                            Some((ours, chunk.ours.clone(), theirs, chunk.theirs.clone()))
-                        }
-                        Decision::Theirs => Some((theirs, chunk.theirs.clone(), ours, chunk.ours.clone())),
-                        Decision::Conflict => None,
-                    };
-                    let status_lines = ours.owned[chunk.ours.clone()].iter().any(|it| *it)
-                        || theirs.owned[chunk.theirs.clone()].iter().any(|it| *it);
-                    match winner {
-                        // The lines that state the status follow the decision; what else the
-                        // losing side added stays, after them.
-                        Some((won, won_range, lost, lost_range)) if base_owned && status_lines => {
-                            take(&mut out, won, won_range.clone());
-                            for index in lost_range {
-                                let line = &lost.lines[index];
-                                if !lost.owned[index]
-                                    && !won.lines[won_range.clone()].contains(line)
-                                    && !base.lines[chunk.base.clone()].contains(line)
-                                {
-                                    out.push(line.clone(), false);
-                                }
-                            }
-                        }
-                        // Both only added lines at the same place: both are kept, unless two
-                        // JSON properties of one name would be.
-                        _ if chunk.base.is_empty()
-                            && self.both_kept(&ours.lines[chunk.ours.clone()], &theirs.lines[chunk.theirs.clone()]) =>
-                        {
-                            take(&mut out, ours, chunk.ours.clone());
-                            for line in &theirs.lines[chunk.theirs.clone()] {
-                                if !ours.lines[chunk.ours.clone()].contains(line) {
-                                    out.push(line.clone(), false);
-                                }
-                            }
-                        }
-                        _ => {
-                            let mut mine = Output::default();
-                            take(&mut mine, ours, chunk.ours);
-                            let mut other = Output::default();
-                            take(&mut other, theirs, chunk.theirs);
-                            out.conflict(mine, other, &self.input.markers);
+                Outcome::Conflict => match self.resolve_lines(decision, base, ours, theirs, &chunk) {
+                    Some(lines) => {
+                        for line in lines {
+                            out.push(line.clone(), false);
                         }
                     }
-                }
+                    None => {
+                        let mut mine = Output::default();
+                        take(&mut mine, ours, chunk.ours);
+                        let mut other = Output::default();
+                        take(&mut other, theirs, chunk.theirs);
+                        out.conflict(mine, other, &self.input.markers);
+                    }
+                },
             }
+        }
+        // Lines merged apart can still say two things of one task (a priority each side added
+        // at a different place): then the task is one conflict.
+        let merged = out.lines.iter().map(String::as_str).zip(out.marker.iter().copied());
+        if fields::written_twice(merged, &ours.lines, &theirs.lines, self.json).is_some() {
+            return whole_conflict_of(&ours.lines, &theirs.lines, &self.input.markers);
         }
         out.lines.into_iter().zip(out.marker).collect()
     }
 
-    /// Whether lines both sides added at one place of a task can all be kept: always in
-    /// markdown; in JSON unless both sides added a property of the same name.
-    fn both_kept(&self, ours: &[String], theirs: &[String]) -> bool {
-        if !self.json {
-            return true;
+    /// The lines of a stretch of a task both sides changed, when the merge can decide them: the
+    /// lines that state the status follow the decision, with what else the losing side added
+    /// after them; lines both sides only added are all kept. Unless, either way, the two sides
+    /// wrote one field differently, or each its own prose, or the status is undecided: `None`,
+    /// a conflict.
+    fn resolve_lines<'s>(
+        &self,
+        decision: Decision,
+        base: &'s SegmentLines,
+        ours: &'s SegmentLines,
+        theirs: &'s SegmentLines,
+        chunk: &diff3::Chunk,
+    ) -> Option<Vec<&'s String>> {
+        let base_owned = base.owned[chunk.base.clone()].iter().all(|it| *it);
+        let status_lines = ours.owned[chunk.ours.clone()].iter().any(|it| *it)
+            || theirs.owned[chunk.theirs.clone()].iter().any(|it| *it);
+        let decided = decision != Decision::Conflict;
+        if !decided && status_lines {
+            return None;
         }
-        let names = |lines: &[String]| -> Vec<String> {
-            lines
-                .iter()
-                .filter_map(|line| {
-                    let trimmed = line.trim_start();
-                    let rest = trimmed.strip_prefix('"')?;
-                    let end = rest.find('"')?;
-                    rest[end + 1..].trim_start().starts_with(':').then(|| rest[..end].to_string())
-                })
-                .collect()
+        let (won, won_range, lost, lost_range) = if decision == Decision::Theirs {
+            (theirs, chunk.theirs.clone(), ours, chunk.ours.clone())
+        } else {
+            (ours, chunk.ours.clone(), theirs, chunk.theirs.clone())
         };
-        let theirs = names(theirs);
-        names(ours).iter().all(|it| !theirs.contains(it))
+        let unowned = |side: &'s SegmentLines, range: std::ops::Range<usize>| {
+            range.filter(move |it| !side.owned[*it]).map(move |it| &side.lines[it])
+        };
+        // The lines taken as they are, the lines of the other side added after them, and the
+        // lines of each side that must not say two things of one field.
+        let (first, added, compared): (&[String], Vec<&String>, [Vec<&String>; 2]) =
+            if decided && base_owned && status_lines {
+                let won_lines = &won.lines[won_range.clone()];
+                let known: HashSet<&String> = won_lines.iter().chain(&base.lines[chunk.base.clone()]).collect();
+                let added: Vec<&String> = unowned(lost, lost_range).filter(|line| !known.contains(line)).collect();
+                (won_lines, added.clone(), [unowned(won, won_range).collect(), added])
+            } else if chunk.base.is_empty() {
+                // Both only added lines at the same place: ours, then what theirs has besides.
+                let (ours_lines, theirs_lines) = (&ours.lines[chunk.ours.clone()], &theirs.lines[chunk.theirs.clone()]);
+                let known: HashSet<&String> = ours_lines.iter().collect();
+                let added: Vec<&String> = theirs_lines.iter().filter(|line| !known.contains(line)).collect();
+                (ours_lines, added, [ours_lines.iter().collect(), theirs_lines.iter().collect()])
+            } else {
+                return None;
+            };
+        let [one, other] = compared.map(|lines| lines.into_iter().map(String::as_str));
+        fields::both_kept(one, other, self.json).then(|| first.iter().chain(added).collect())
     }
 
     /// Every line either side added is in the merge, unless it states a status the merge
@@ -828,7 +953,7 @@ impl<'a> Merger<'a> {
                 });
                 if !lost_decision {
                     return Err(format!(
-                        "the task-by-task merge would drop a line {} added ({}): merged as plain lines",
+                        "the task-by-task merge would drop a line {} added ({})",
                         if which == OURS { "ours" } else { "theirs" },
                         line.trim()
                     ));
@@ -910,13 +1035,6 @@ impl<'a> Merger<'a> {
 
     /// Counters either side changed, computed again from the merged tasks (`task_counts` exactly,
     /// `next_project_number` at least above every id).
-    fn index_of(&self, text: &str) -> WorkspaceIndex {
-        let mut files: Vec<SourceFile> =
-            self.input.context.iter().filter(|it| it.path != self.input.path).cloned().collect();
-        files.push(SourceFile { path: self.input.path.to_string(), text: Arc::from(text) });
-        WorkspaceIndex::build(files, self.input.vocabularies)
-    }
-
     fn recount(&self, text: String, index: &WorkspaceIndex) -> String {
         let changed: HashSet<&str> = self
             .slots
@@ -999,6 +1117,27 @@ impl Output {
         self.end_line();
         self.push(format!("{}\n", markers.end()), true);
     }
+}
+
+/// Two versions of a task as one conflict, with the lines they begin and end with alike outside
+/// it.
+fn whole_conflict_of(ours: &[String], theirs: &[String], markers: &Markers) -> Vec<(String, bool)> {
+    let prefix = ours.iter().zip(theirs).take_while(|(a, b)| a == b).count();
+    let rest = ours.len().min(theirs.len()) - prefix;
+    let suffix = ours.iter().rev().zip(theirs.iter().rev()).take(rest).take_while(|(a, b)| a == b).count();
+    let lines = |side: &[String]| {
+        let mut out = Output::default();
+        for line in side {
+            out.push(line.clone(), false);
+        }
+        out
+    };
+    let mut out = lines(&ours[..prefix]);
+    out.conflict(lines(&ours[prefix..ours.len() - suffix]), lines(&theirs[prefix..theirs.len() - suffix]), markers);
+    let end = lines(&ours[ours.len() - suffix..]);
+    out.lines.extend(end.lines);
+    out.marker.extend(end.marker);
+    out.lines.into_iter().zip(out.marker).collect()
 }
 
 /// A line with its placeholders replaced by their values.

@@ -362,16 +362,17 @@ fn state_json_statuses_changed_on_both_sides_follow_the_graph() {
 }
 
 #[test]
-fn a_side_that_does_not_parse_is_merged_as_plain_lines() {
+fn a_side_that_does_not_parse_is_not_merged_and_ours_stays() {
     let ours = STATE.replace("\"status\": \"planned\",", "\"status\": \"planned\",,");
     let theirs = edit(STATE, &[("\"status\": \"not_started\"", "\"status\": \"researching\"")]);
     let out = merged("specs/state.json", STATE, &ours, &theirs);
     assert!(out.fallback.as_deref().is_some_and(|it| it.contains("ours does not parse")), "{:?}", out.fallback);
-    assert!(text(&out).contains("\"planned\",,") && text(&out).contains("researching"));
+    assert!(out.kept_ours && !out.resolved() && out.conflicts == 1);
+    assert_eq!(text(&out), ours);
 }
 
 #[test]
-fn bytes_that_are_not_text_are_merged_as_plain_lines_without_loss() {
+fn bytes_that_are_not_text_are_not_merged_and_ours_stays() {
     let base = b"a\n\xff\xfe\nb\n".to_vec();
     let ours = b"a\n\xff\xfe\nb\nours\n".to_vec();
     let theirs = b"theirs\na\n\xff\xfe\nb\n".to_vec();
@@ -385,8 +386,78 @@ fn bytes_that_are_not_text_are_merged_as_plain_lines_without_loss() {
         context: &[],
         markers: Markers::default(),
     });
-    assert_eq!(out.text, b"theirs\na\n\xff\xfe\nb\nours\n");
-    assert!(out.fallback.is_some());
+    assert_eq!(out.text, ours);
+    assert!(out.kept_ours && !out.resolved());
+    assert!(out.fallback.as_deref().is_some_and(|it| it.contains("not UTF-8")), "{:?}", out.fallback);
+}
+
+/// Task 4 added on both sides with the same status, ours with one priority and theirs with
+/// another (and a step each): the priority is one value, a conflict; the steps are a list, both
+/// kept.
+#[test]
+fn the_same_task_added_on_both_sides_with_different_fields_keeps_lists_and_conflicts_on_values() {
+    let added = with_task(TODO, 4, "Importer");
+    let ours =
+        added.replace("- **Created**: 2026-02-01\n", "- **Created**: 2026-02-01\n- **Priority**: High\n- [ ] read\n");
+    let theirs =
+        added.replace("- **Created**: 2026-02-01\n", "- **Created**: 2026-02-01\n- **Priority**: Low\n- [ ] write\n");
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert_eq!(out.fallback, None);
+    assert_eq!(out.conflicts, 1, "{}", text(&out));
+    assert!(!out.resolved());
+    assert!(
+        text(&out).contains("<<<<<<< ours\n- **Priority**: High\n- [ ] read\n=======\n- **Priority**: Low\n- [ ] write\n>>>>>>> theirs\n"),
+        "{}",
+        text(&out)
+    );
+    // Steps alone are a list: both kept, in the order each side wrote them.
+    let ours = added.replace("- **Created**: 2026-02-01\n", "- **Created**: 2026-02-01\n- [ ] read\n");
+    let theirs = added.replace("- **Created**: 2026-02-01\n", "- **Created**: 2026-02-01\n- [ ] write\n");
+    let result = clean(&merged("specs/TODO.md", TODO, &ours, &theirs)).to_string();
+    assert!(result.ends_with("- **Created**: 2026-02-01\n- [ ] read\n- [ ] write\n"), "{result}");
+}
+
+/// The same task added on both sides, in statuses neither is further along in: its status
+/// lines are a conflict, in its section and in its Task Order line.
+#[test]
+fn the_same_task_added_on_both_sides_in_undecided_statuses_is_a_conflict() {
+    let added = with_task(TODO, 4, "Importer");
+    let ours = added.replace("[NOT STARTED] — Importer", "[BLOCKED] — Importer").replace(
+        "### 4. Importer\n- **Status**: [NOT STARTED]",
+        "### 4. Importer\n- **Status**: [BLOCKED]\n- **Blocking Reason**: no parser",
+    );
+    let theirs = added
+        .replace("[NOT STARTED] — Importer", "[IMPLEMENTING] — Importer")
+        .replace("### 4. Importer\n- **Status**: [NOT STARTED]", "### 4. Importer\n- **Status**: [IMPLEMENTING]");
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert_eq!(out.conflicts, 2, "{}", text(&out));
+    assert!(!out.resolved());
+    let result = text(&out);
+    assert!(
+        result.contains(
+            "<<<<<<< ours\n- **4** [BLOCKED] — Importer\n=======\n- **4** [IMPLEMENTING] — Importer\n>>>>>>> theirs\n"
+        ),
+        "{result}"
+    );
+    assert!(result.contains("<<<<<<< ours\n- **Status**: [BLOCKED]\n- **Blocking Reason**: no parser\n=======\n- **Status**: [IMPLEMENTING]\n>>>>>>> theirs\n"), "{result}");
+}
+
+/// A priority each side added to one task, at places the line merge keeps apart: merged line by
+/// line the task would have two; it is one conflict instead.
+#[test]
+fn a_field_both_sides_added_at_different_places_of_a_task_is_a_conflict() {
+    let ours = TODO.replace("### 2. Exporter\n", "### 2. Exporter\n- **Priority**: High\n");
+    let theirs = TODO.replace(
+        "- **Status**: [NOT STARTED]\n- **Created**: 2026-01-02\n",
+        "- **Status**: [NOT STARTED]\n- **Created**: 2026-01-02\n- **Priority**: Low\n",
+    );
+    let out = merged("specs/TODO.md", TODO, &ours, &theirs);
+    assert_eq!(out.conflicts, 1, "{}", text(&out));
+    let result = text(&out);
+    assert_eq!(result.matches("- **Priority**:").count(), 2, "{result}");
+    let conflict =
+        result.split("<<<<<<< ours\n").nth(1).and_then(|it| it.split(">>>>>>> theirs").next()).unwrap_or_default();
+    assert!(conflict.contains("- **Priority**: High") && conflict.contains("- **Priority**: Low"), "{result}");
 }
 
 #[test]
@@ -448,6 +519,19 @@ fn a_plan_header_completed_on_one_side_and_started_on_the_other() {
     let theirs = base.replace("- **Status**: [NOT STARTED]", "- **Status**: [COMPLETED]");
     let out = merged("specs/001_parser/plans/implementation-001.md", base, &ours, &theirs);
     assert!(clean(&out).contains("- **Status**: [COMPLETED]"), "{:?}", out.statuses);
+}
+
+/// A plan's header is not a task's section, but its fields are one value each all the same: an
+/// effort each side added at a different place is not merged into two.
+#[test]
+fn a_header_field_both_sides_added_apart_shows_both_sides_whole() {
+    let base = "# Plan\n\n- **Task**: 1 - Parser\n- **Status**: [NOT STARTED]\n- **Created**: 2026-01-02\n\n### Phase 1: Parse [NOT STARTED]\n- [ ] read\n";
+    let ours = base.replace("- **Task**: 1 - Parser\n", "- **Task**: 1 - Parser\n- **Effort**: 2 hours\n");
+    let theirs = base.replace("- **Created**: 2026-01-02\n", "- **Created**: 2026-01-02\n- **Effort**: 4 hours\n");
+    let out = merged("specs/001_parser/plans/implementation-001.md", base, &ours, &theirs);
+    assert!(!out.resolved() && out.conflicts == 1, "{}", text(&out));
+    assert!(out.fallback.as_deref().is_some_and(|it| it.contains("`Effort`")), "{:?}", out.fallback);
+    assert_eq!(text(&out), format!("<<<<<<< ours\n{ours}=======\n{theirs}>>>>>>> theirs\n"));
 }
 
 #[test]
@@ -834,6 +918,8 @@ mod properties {
             let result = text(&out);
             prop_assert!(out.fallback.is_none(), "{:?}\n{}", out.fallback, result);
             prop_assert_eq!(out.conflicts > 0, result.contains("<<<<<<<"), "{}", result);
+            // What the driver's exit status says: a status left undecided is a conflict in the text.
+            prop_assert_eq!(out.resolved(), out.conflicts == 0, "{:?}\n{}", out.statuses, result);
             for (id, status) in statuses(result) {
                 let Some(status) = status else { continue };
                 let had = |tasks: &[super::properties::Task]| tasks.iter().find(|it| it.id == id).map(|it| it.status.to_string());
@@ -1024,6 +1110,8 @@ mod json_properties {
                 }
             }
             prop_assert_eq!(out.conflicts > 0, result.contains("<<<<<<<"), "{}", result);
+            // What the driver's exit status says: a status left undecided is a conflict in the text.
+            prop_assert_eq!(out.resolved(), out.conflicts == 0, "{:?}\n{}", out.statuses, result);
             if out.conflicts > 0 {
                 return Ok(());
             }
