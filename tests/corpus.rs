@@ -245,7 +245,11 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
         let columns: Vec<&str> = row.split('\t').collect();
         let (Some(snapshot), Some(path)) = (columns.first(), columns.get(3)) else { continue };
         let full = format!("{snapshot}/{path}");
-        let wanted = path.ends_with(".md") || path.ends_with("state.json") || path.ends_with("config.yml");
+        // As the walk chooses (`workspace::wanted`): markdown, files named exactly `state.json`
+        // (not Conductor's `setup_state.json`), and config.yml (Backlog.md's, which the index
+        // keeps when it is one).
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let wanted = path.ends_with(".md") || name == "state.json" || path.ends_with("config.yml");
         if wanted {
             expected += 1;
             ensure(loaded.index.file_id(&full).is_some(), || format!("{full} was not indexed"))?;
