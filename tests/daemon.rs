@@ -2039,3 +2039,159 @@ fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_al
     here.stop();
     there.stop();
 }
+
+/// The example workspace committed in a git repository, and a bare copy of it to clone from:
+/// on `main` as it is, on `later` with task 16 `researching`.
+fn example_repository(setup: &Setup) -> PathBuf {
+    let source = setup.workspace("source");
+    git(&source, &["init", "-q", "-b", "main"]);
+    git(&source, &["add", "-A"]);
+    git(&source, &["commit", "-q", "-m", "example"]);
+    git(&source, &["checkout", "-q", "-b", "later"]);
+    let path = source.join("specs/state.json");
+    let state = std::fs::read_to_string(&path).expect("state.json");
+    let (at, _) = state.match_indices("\"not_started\"").nth(1).expect("task 16 is not started");
+    let researching = format!("{}\"researching\"{}", &state[..at], &state[at + "\"not_started\"".len()..]);
+    std::fs::write(&path, researching).expect("write state.json");
+    git(&source, &["commit", "-q", "-am", "16 researching"]);
+    let origin = setup.base.join("origin.git");
+    git(&setup.base, &["clone", "-q", "--bare", path_str(&source), path_str(&origin)]);
+    origin
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// Task `task`'s status in `root`'s state.json, as written there.
+fn status_in_state_json(root: &Path, task: u64) -> String {
+    let text = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let state: Value = serde_json::from_str(&text).expect("JSON");
+    let projects = ["active_projects", "completed_projects"]
+        .into_iter()
+        .flat_map(|list| state[list].as_array().cloned().unwrap_or_default());
+    let project = projects.into_iter().find(|it| it["project_number"] == task);
+    project.and_then(|it| it["status"].as_str().map(str::to_string)).unwrap_or_else(|| format!("no task {task}"))
+}
+
+/// `taskmark set 14 blocked` through the daemon: it must write (task 14 is `planned` on disk),
+/// never answer from what it read of an earlier folder at that path.
+fn assert_block_14_is_written(setup: &Setup, root: &Path, when: &str) {
+    assert_eq!(status_in_state_json(root, 14), "planned", "{when}: the test starts from `planned`");
+    let output = run_taskmark(setup, root, &["set", "14", "blocked", "--reason", "waiting on review"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{when}: {stdout}{stderr}");
+    assert!(stdout.contains("wrote") && stdout.contains("through the taskmark daemon"), "{when}: {stdout}{stderr}");
+    assert!(!stdout.contains("nothing to change"), "{when}: {stdout}");
+    assert_eq!(status_in_state_json(root, 14), "blocked", "{when}: {stdout}");
+}
+
+/// `rm -rf` of a workspace and `git clone` to the same path while the daemon serves an editor
+/// there: the commands through the daemon, and the editor, see the new folder (the daemon used
+/// to answer "already says `blocked` everywhere; nothing to change" from what it had read of
+/// the old one, and fail on its paths).
+#[test]
+fn a_workspace_deleted_and_cloned_again_is_read_again_by_the_daemon() {
+    let setup = setup();
+    let origin = example_repository(&setup);
+    let root = setup.base.join("clone");
+    git(&setup.base, &["clone", "-q", path_str(&origin), path_str(&root)]);
+    // The editor keeps the daemon's view of the folder alive between the commands; the daemon
+    // watches the disk for it (Neovim cannot).
+    let mut editor = setup.editor_with(&root, neovim_capabilities());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert_block_14_is_written(&setup, &root, "the first clone");
+    let new = run_taskmark(&setup, &root, &["new", "Webhooks"]);
+    assert!(new.status.success(), "{new:?}");
+
+    std::fs::remove_dir_all(&root).expect("rm -rf");
+    git(&setup.base, &["clone", "-q", path_str(&origin), path_str(&root)]);
+    assert_block_14_is_written(&setup, &root, "cloned again");
+    // The task `new` made in the old folder is not in the new one.
+    let gone = run_taskmark(&setup, &root, &["set", "17", "researching"]);
+    let stderr = String::from_utf8_lossy(&gone.stderr);
+    assert_eq!(gone.status.code(), Some(3), "{gone:?}");
+    assert!(stderr.contains("17") && !stderr.contains("No such file"), "{stderr}");
+    // The editor's own view follows the new folder too (the daemon watches it for Neovim).
+    std::fs::remove_dir_all(&root).expect("rm -rf");
+    git(&setup.base, &["clone", "-q", "-b", "later", path_str(&origin), path_str(&root)]);
+    assert_eq!(status_in_state_json(&root, 16), "researching");
+    wait_for("the editor to read the new folder", || {
+        let info = editor.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "16" }] }),
+        );
+        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        places.iter().any(|it| it["file"] == "specs/state.json" && it["value"] == "researching")
+    });
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// `git worktree remove` and `add` at the same path, and a restore (`git checkout -- .`) that
+/// no watcher reported: a command through the daemon reads the task's files again before it
+/// says there is nothing to change.
+#[test]
+fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
+    let setup = setup();
+    let main = setup.workspace("main");
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "example"]);
+    let worktree = setup.base.join("agent");
+    git(&main, &["worktree", "add", "-q", "-b", "agent", path_str(&worktree)]);
+    // VS Code watches files itself (this test's client reports nothing): the daemon hears of
+    // no change on disk but its own.
+    let mut editor = setup.editor(&worktree);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert_block_14_is_written(&setup, &worktree, "the first worktree");
+
+    git(&main, &["worktree", "remove", "--force", path_str(&worktree)]);
+    git(&main, &["worktree", "add", "-q", path_str(&worktree), "agent"]);
+    assert_block_14_is_written(&setup, &worktree, "the worktree added again");
+
+    git(&worktree, &["checkout", "--", "."]);
+    assert_block_14_is_written(&setup, &worktree, "restored by git checkout");
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
+/// read, and it is watched again (its watch died with the old folder).
+#[test]
+fn a_watched_folder_deleted_and_made_again_is_watched_again() {
+    let setup = setup();
+    let root = setup.workspace("refolder");
+    let mut editor = setup.editor_with(&root, neovim_capabilities());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let folder = root.join("specs/014_conflict_ui");
+    let kept = setup.base.join("kept");
+    copy_tree(&folder, &kept);
+    std::fs::remove_dir_all(&folder).expect("rm -rf");
+    copy_tree(&kept, &folder);
+    let plan_header = |editor: &mut LspClient| {
+        let info = editor
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
+            )
+            .unwrap_or_default();
+        let places = info["places"].as_array().cloned().unwrap_or_default();
+        places
+            .iter()
+            .find(|it| it["file"] == "specs/014_conflict_ui/plans/implementation-001.md")
+            .map(|it| it["value"].as_str().unwrap_or_default().to_string())
+    };
+    wait_for("the plan made again to be read", || plan_header(&mut editor).is_some());
+    // A change in the folder made again reaches the editor: the folder is watched.
+    let plan = folder.join("plans/implementation-001.md");
+    let text = std::fs::read_to_string(&plan).expect("the plan");
+    std::fs::write(&plan, text.replacen("- **Status**: [NOT STARTED]", "- **Status**: [IMPLEMENTING]", 1))
+        .expect("write the plan");
+    wait_for("the plan's change to be read", || plan_header(&mut editor).is_some_and(|it| it.contains("IMPLEMENTING")));
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

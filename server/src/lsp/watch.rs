@@ -6,7 +6,12 @@
 //!
 //! Each folder the walk saw is watched on its own (a recursive watch of the root would also
 //! watch `node_modules/` and `target/`, and run into inotify's limits); a folder that appears
-//! later is added when it does, and the files already in it are reported.
+//! later is added when it does (with the folders under it), and the files already in it are
+//! reported. A folder removed loses its watch, so one made again at its path is watched again;
+//! the root's own replacement cannot be heard (its parent is not watched): the watcher looks
+//! at the folder at the root every [`LIVENESS_CHECK`], after every change and when the host
+//! asks ([`Control::check`]), and when it is another one, watches that one and has the host
+//! tell every session to read it again.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -14,10 +19,11 @@ use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::event::{ModifyKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::lsp::analysis::Job;
-use crate::lsp::host::Host;
+use crate::lsp::host::{FolderIdentity, Host};
 
 /// Folders never worth watching: version control, our own state, dependency and build trees.
 const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".venv"];
@@ -25,69 +31,176 @@ const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".ven
 /// The sessions told of each change: analysis threads' inboxes.
 pub type Subscribers = Arc<Mutex<Vec<Sender<Job>>>>;
 
-/// How often an idle watcher checks whether anyone still needs it.
+/// How often an idle watcher checks whether anyone still needs it, and whether the folder at
+/// the root is still the one it watches.
 const LIVENESS_CHECK: Duration = Duration::from_secs(2);
 
-/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root), telling every
-/// subscriber. It lives as long as `host` does.
-pub fn spawn(root: PathBuf, folders: Vec<String>, jobs: Subscribers, host: Weak<Host>) -> anyhow::Result<()> {
-    let (events, received) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher = notify::recommended_watcher(move |event| {
-        let _ = events.send(event);
-    })?;
-    let mut watched: HashSet<PathBuf> = HashSet::new();
-    for folder in folders {
-        let path = root.join(&folder);
-        if watched.insert(path.clone())
-            && let Err(error) = watcher.watch(&path, RecursiveMode::NonRecursive)
-        {
+/// What the watcher thread hears: the disk, or the host.
+enum Message {
+    Event(notify::Result<notify::Event>),
+    /// The host found the folder at the root replaced.
+    Check,
+}
+
+/// The host's hold on its watcher.
+pub struct Control(Sender<Message>);
+
+impl Control {
+    /// Has the watcher look at the folder at the root now (rather than at its next check).
+    pub fn check(&self) {
+        let _ = self.0.send(Message::Check);
+    }
+}
+
+/// The folders watched, and the watcher watching them.
+struct Watches {
+    watcher: notify::RecommendedWatcher,
+    watched: HashSet<PathBuf>,
+}
+
+impl Watches {
+    fn new(messages: Sender<Message>) -> notify::Result<Watches> {
+        let watcher = notify::recommended_watcher(move |event| {
+            let _ = messages.send(Message::Event(event));
+        })?;
+        Ok(Watches { watcher, watched: HashSet::new() })
+    }
+
+    fn add(&mut self, path: PathBuf) {
+        if !self.watched.insert(path.clone()) {
+            return;
+        }
+        if let Err(error) = self.watcher.watch(&path, RecursiveMode::NonRecursive) {
             tracing::warn!("cannot watch {}: {error}", path.display());
+            self.watched.remove(&path);
         }
     }
-    tracing::info!("watching {} folders for changes made outside the editor", watched.len());
+
+    /// A folder (or file) removed: its watches died with it, so a folder made again at its
+    /// path (or under it) is watched again.
+    fn forget(&mut self, path: &Path) {
+        self.watched.retain(|it| !it.starts_with(path));
+    }
+}
+
+/// A session is left to tell: `Err` once none is.
+type Told = Result<(), ()>;
+
+/// The watcher thread's state.
+struct Watcher {
+    root: PathBuf,
+    /// The folder at the root the watches are of.
+    identity: Option<FolderIdentity>,
+    watches: Watches,
+    /// For a new watcher when the root is replaced.
+    messages: Sender<Message>,
+    jobs: Subscribers,
+    host: Weak<Host>,
+}
+
+/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root) of the folder
+/// `identity` at `root`, telling every subscriber. It lives as long as `host` does.
+pub fn spawn(
+    root: PathBuf,
+    identity: Option<FolderIdentity>,
+    folders: Vec<String>,
+    jobs: Subscribers,
+    host: Weak<Host>,
+) -> anyhow::Result<Control> {
+    let (messages, received) = std::sync::mpsc::channel::<Message>();
+    let mut watches = Watches::new(messages.clone())?;
+    for folder in folders {
+        watches.add(root.join(&folder));
+    }
+    tracing::info!("watching {} folders for changes made outside the editor", watches.watched.len());
+    let control = Control(messages.clone());
+    let mut watcher = Watcher { root, identity, watches, messages, jobs, host };
     std::thread::Builder::new().name("taskmark-watcher".into()).spawn(move || {
         loop {
-            let event = match received.recv_timeout(LIVENESS_CHECK) {
-                Ok(event) => event,
-                Err(RecvTimeoutError::Timeout) if host.strong_count() > 0 => continue,
-                Err(_) => {
-                    tracing::info!("no session watches {} any more: watcher stopped", root.display());
-                    return;
-                }
-            };
-            let event = match event {
-                Ok(event) => event,
-                Err(error) => {
+            let told = match received.recv_timeout(LIVENESS_CHECK) {
+                Ok(Message::Event(Ok(event))) => watcher.changed(event),
+                Ok(Message::Event(Err(error))) => {
                     tracing::warn!("file watcher: {error}");
-                    continue;
+                    Ok(())
                 }
-            };
-            if matches!(event.kind, EventKind::Access(_)) {
-                continue;
-            }
-            for path in event.paths {
-                if path.is_dir() {
-                    if skipped(&root, &path) || !watched.insert(path.clone()) {
-                        continue;
-                    }
-                    if let Err(error) = watcher.watch(&path, RecursiveMode::NonRecursive) {
-                        tracing::warn!("cannot watch {}: {error}", path.display());
-                    }
-                    // Files may have landed before the watch did (a checkout, an unpacked folder).
-                    for file in files_under(&path) {
-                        if send(&root, &file, &jobs).is_err() {
-                            return;
-                        }
-                    }
-                    continue;
-                }
-                if send(&root, &path, &jobs).is_err() {
+                Ok(Message::Check) => Ok(()),
+                Err(RecvTimeoutError::Timeout) if watcher.host.strong_count() > 0 => Ok(()),
+                Err(_) => {
+                    tracing::info!("no session watches {} any more: watcher stopped", watcher.root.display());
                     return;
                 }
+            };
+            if told.and_then(|()| watcher.follow_a_replaced_root()).is_err() {
+                return;
             }
         }
     })?;
-    Ok(())
+    Ok(control)
+}
+
+impl Watcher {
+    /// Tells the subscribers of what `event` changed.
+    fn changed(&mut self, event: notify::Event) -> Told {
+        if matches!(event.kind, EventKind::Access(_)) {
+            return Ok(());
+        }
+        let removed =
+            matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)));
+        for path in event.paths {
+            if removed {
+                self.watches.forget(&path);
+            }
+            if path.is_dir() {
+                if skipped(&self.root, &path) || self.watches.watched.contains(&path) {
+                    continue;
+                }
+                // Files and folders may have landed before the watch did (a checkout, an
+                // unpacked folder, a folder deleted and made again).
+                let (folders, files) = under(&self.root, &path);
+                self.watches.add(path);
+                for folder in folders {
+                    self.watches.add(folder);
+                }
+                for file in files {
+                    send(&self.root, &file, &self.jobs)?;
+                }
+                continue;
+            }
+            send(&self.root, &path, &self.jobs)?;
+        }
+        Ok(())
+    }
+
+    /// When the folder at the root is another one than the watches are of (deleted and made
+    /// again): watches the new one, reports its files (a session may have read it before the
+    /// watches were there), and has the host tell every session to read it again.
+    fn follow_a_replaced_root(&mut self) -> Told {
+        if !FolderIdentity::replaced(self.identity, &self.root) {
+            return Ok(());
+        }
+        let Some(host) = self.host.upgrade() else { return Ok(()) };
+        self.identity = FolderIdentity::of(&self.root);
+        // The old folder's watches are dropped with their watcher.
+        match Watches::new(self.messages.clone()) {
+            Ok(watches) => self.watches = watches,
+            Err(error) => tracing::warn!("file watcher: {error}"),
+        }
+        self.watches.add(self.root.clone());
+        let walked = crate::workspace::walk(&self.root, &host.file_config()).unwrap_or_else(|error| {
+            tracing::warn!("cannot list {} again: {error:#}", self.root.display());
+            Default::default()
+        });
+        for folder in folders_of(walked.paths.iter()) {
+            self.watches.add(self.root.join(folder));
+        }
+        tracing::info!("watching {} folders of the new {}", self.watches.watched.len(), self.root.display());
+        host.tell_replaced();
+        drop(host);
+        for path in walked.paths.iter().filter(|it| crate::workspace::wanted(it)) {
+            send(&self.root, &self.root.join(path), &self.jobs)?;
+        }
+        Ok(())
+    }
 }
 
 /// Tells every live subscriber; `Err` once none is left.
@@ -107,21 +220,26 @@ fn skipped(root: &Path, path: &Path) -> bool {
         .map_or(true, |relative| relative.components().any(|it| SKIPPED.iter().any(|skip| it.as_os_str() == *skip)))
 }
 
-fn files_under(folder: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
+/// The folders (but those never watched) and files under `folder`.
+fn under(root: &Path, folder: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut folders, mut files) = (Vec::new(), Vec::new());
     let mut stack = vec![folder.to_path_buf()];
     while let Some(next) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&next) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
             match entry.file_type() {
-                Ok(kind) if kind.is_dir() => stack.push(path),
-                Ok(_) => out.push(path),
+                Ok(kind) if kind.is_dir() && !skipped(root, &path) => {
+                    folders.push(path.clone());
+                    stack.push(path);
+                }
+                Ok(kind) if kind.is_dir() => {}
+                Ok(_) => files.push(path),
                 Err(_) => {}
             }
         }
     }
-    out
+    (folders, files)
 }
 
 /// The folders holding the files the walk saw, the root included.
