@@ -2195,3 +2195,179 @@ fn a_watched_folder_deleted_and_made_again_is_watched_again() {
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+/// Connections that never show the token, from another user when the test runs as root (as
+/// any local user could): `hold` opens COUNT connections, each declaring a 1 MiB first message
+/// and sending a few bytes of it, prints `opened N` and keeps them SECONDS; `churn` keeps
+/// opening such connections for SECONDS (at most 50 open), then prints `done`.
+const FLOOD: &str = r#"
+import socket, sys, time
+address, mode, count, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+host, port = address.rsplit(":", 1)
+first = b"Content-Length: 1048576\r\n\r\n{\"jsonrpc\": \"2.0\", \"id\": 1, "
+def connect():
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    conn.sendall(first)
+    return conn
+open_ = []
+if mode == "hold":
+    for _ in range(count):
+        try:
+            open_.append(connect())
+        except OSError:
+            pass
+    print("opened", len(open_), flush=True)
+    time.sleep(seconds)
+else:
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            open_.append(connect())
+        except OSError:
+            pass
+        if len(open_) > 50:
+            open_.pop(0).close()
+        time.sleep(0.02)
+    print("done", flush=True)
+"#;
+
+/// `python3 -c FLOOD ADDRESS MODE COUNT SECONDS`, as user 65534 when the test runs as root.
+fn flood(address: &str, mode: &str, count: usize, seconds: f64) -> std::process::Child {
+    let mut command = Command::new("python3");
+    command.args(["-c", FLOOD, address, mode, &count.to_string(), &seconds.to_string()]).stdout(Stdio::piped());
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        command.uid(65534).gid(65534);
+    } else {
+        println!("not root: the connections come from this user (switching users needs root)");
+    }
+    command.spawn().expect("python3 runs")
+}
+
+/// The first line `child` prints.
+fn first_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("its stdout")).read_line(&mut line).expect("a line");
+    line.trim().to_string()
+}
+
+/// The resident memory of process `pid`, in bytes.
+fn resident(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let line = status.lines().find(|it| it.starts_with("VmRSS:")).expect("VmRSS");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|it| it.parse().ok()).expect("a size");
+    kib * 1024
+}
+
+/// `initialize` with the token over TCP, answered: the owner is served.
+fn owner_initializes_over_tcp(setup: &Setup, address: &str, root: &Path) {
+    let (mut writer, mut reader) = tcp_connect(address);
+    send(&mut writer, &initialize(root, json!({ "taskmarkToken": token(setup) })));
+    let answer = lsp_client::read_message(&mut reader).expect("an answer to the owner's initialize");
+    assert!(answer["result"]["capabilities"].is_object(), "{answer}");
+}
+
+/// Hundreds of connections without the token, each declaring a 1 MiB first message: the daemon
+/// holds little for them (it used to allocate each declared megabyte, 944 MB for 900), and the
+/// owner is served meanwhile, over the socket and over TCP.
+#[test]
+fn connections_without_the_token_cost_the_daemon_little_and_keep_no_one_out() {
+    let setup = setup();
+    let root = setup.workspace("flooded");
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let mut editor = setup.editor(&root);
+    assert_eq!(daemon_of(&mut editor), daemon.id());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let before = resident(daemon.id());
+    let mut flooder = flood(&address, "hold", 300, 20.0);
+    assert!(first_line(&mut flooder).starts_with("opened"));
+    let mut most = 0;
+    for _ in 0..10 {
+        most = most.max(resident(daemon.id()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let grown = most.saturating_sub(before);
+    eprintln!(
+        "resident memory {} MB before, {} MB at most with 300 connections without the token",
+        before >> 20,
+        most >> 20
+    );
+    assert!(grown < 48 << 20, "the daemon grew by {} MB", grown >> 20);
+    assert_eq!(server_info(&mut editor)["mode"], "daemon");
+    owner_initializes_over_tcp(&setup, &address, &root);
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    assert!(log.lines().filter(|it| it.contains("refused")).count() <= 3, "{log}");
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    editor.stop();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+/// Connections that never show the token are nobody's: the daemon exits when idle though
+/// another user keeps opening them (they used to count as clients, and each one restarted the
+/// idle timer).
+#[test]
+fn a_daemon_with_only_connections_without_the_token_exits_when_idle() {
+    let setup = setup();
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let mut flooder = flood(&address, "churn", 0, 15.0);
+    let started = Instant::now();
+    let exited = loop {
+        if let Some(status) = daemon.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let status =
+        exited.expect("the daemon did not exit for idleness while connections without the token came and went");
+    assert!(status.success(), "{status}");
+    eprintln!("exited after {:?} (idle timeout {IDLE_MS} ms)", started.elapsed());
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    assert!(log.contains("no client for"), "{log}");
+}
+
+/// A daemon out of descriptors (a low limit, and connections without the token holding them):
+/// accepting pauses, a line per pause, instead of failing in a loop (62 MB of log in 13 s),
+/// and the owner is served once the flood is gone.
+#[test]
+fn a_daemon_out_of_descriptors_pauses_accepting_and_logs_little() {
+    let setup = setup();
+    let root = setup.workspace("descriptors");
+    let mut daemon = Command::new("sh")
+        .args(["-c", "ulimit -n 48 && exec \"$0\" daemon --listen 127.0.0.1:0", env!("CARGO_BIN_EXE_taskmark")])
+        .env("TASKMARK_RUNTIME_DIR", &setup.runtime)
+        .env("TASKMARK_STATE_DIR", &setup.state)
+        .env("TASKMARK_DAEMON_IDLE_MS", "60000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("taskmark daemon starts");
+    let address_file = setup.runtime.join("daemon.tcp");
+    wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
+    let address = std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string();
+    let mut flooder = flood(&address, "hold", 200, 4.0);
+    assert!(first_line(&mut flooder).starts_with("opened"));
+    std::thread::sleep(Duration::from_secs(3));
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    let failures = log.lines().filter(|it| it.contains("accepting a TCP connection failed")).count();
+    eprintln!("{failures} lines of accept failures, {} bytes of log", log.len());
+    assert!(failures >= 1, "the limit was not reached: {log}");
+    assert!(failures <= 20, "{failures} lines: {}", &log[log.len().saturating_sub(2000)..]);
+    assert!(log.len() < 64 * 1024, "{} bytes of log", log.len());
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    assert!(daemon.try_wait().expect("wait").is_none(), "the daemon is still there");
+    wait_for("the owner to be served again", || {
+        std::panic::catch_unwind(|| owner_initializes_over_tcp(&setup, &address, &root)).is_ok()
+    });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
