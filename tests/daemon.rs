@@ -2371,3 +2371,78 @@ fn a_daemon_out_of_descriptors_pauses_accepting_and_logs_little() {
     let _ = daemon.kill();
     let _ = daemon.wait();
 }
+
+/// A request over `taskmark mcp`'s 16 MiB limit is answered with an error (with its id when
+/// its first bytes show it, else null) and the next request is served; it used to be dropped
+/// without a word, and the agent waited forever.
+#[test]
+fn an_mcp_request_over_the_limit_is_answered_and_the_next_one_served() {
+    let setup = setup();
+    let root = setup.workspace("agent-large");
+    let mut agent = Killed(
+        setup
+            .command(&["mcp", "--no-daemon", "--root"])
+            .arg(&root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("taskmark mcp starts"),
+    );
+    let mut input = agent.0.stdin.take().expect("stdin");
+    let output = BufReader::new(agent.0.stdout.take().expect("stdout"));
+    let (lines, answers) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in output.lines().map_while(Result::ok) {
+            let _ = lines.send(serde_json::from_str(&line).unwrap_or(Value::String(line)));
+        }
+    });
+    let answer_to = |id: Value| -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let answer = answers.recv_timeout(left).unwrap_or_else(|_| panic!("no answer to request {id}"));
+            if answer["id"] == id {
+                return answer;
+            }
+        }
+    };
+    let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "test agent", "version": "1" } });
+    writeln!(input, "{}", json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init })).expect("send");
+    assert_eq!(answer_to(json!(1))["result"]["serverInfo"]["name"], "taskmark");
+    writeln!(input, "{}", json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).expect("send");
+    let pad = "a".repeat(17 << 20);
+    // The id first (as clients write it), then one after 17 MiB of parameters.
+    let first = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "list_tasks", "arguments": { "query": pad } } });
+    let second = format!(
+        r#"{{"jsonrpc":"2.0","method":"tools/call","params":{{"name":"list_tasks","arguments":{{"query":"{pad}"}}}},"id":3}}"#
+    );
+    let writer = std::thread::spawn(move || {
+        for message in [first.to_string(), second] {
+            writeln!(input, "{message}").expect("send a large request");
+        }
+        let next = json!({ "jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": { "name": "list_tasks", "arguments": {} } });
+        writeln!(input, "{next}").expect("send");
+        input
+    });
+    let refused = answer_to(json!(2));
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("16777216 bytes"), "{message}");
+    let unnamed = answer_to(Value::Null);
+    assert_eq!(unnamed["error"]["code"], -32600, "{unnamed}");
+    let listed = answer_to(json!(4));
+    assert!(listed["result"]["structuredContent"]["tasks"].is_array(), "{listed}");
+    drop(writer.join().expect("the requests were sent"));
+    let status = agent.0.wait().expect("taskmark mcp exits when its client leaves");
+    assert!(status.success(), "{status:?}");
+}
+
+/// A child process killed when the test ends, passed or failed.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
