@@ -347,6 +347,11 @@ impl Host {
         (cached == commit).then(|| (cached.clone(), index.clone()))
     }
 
+    /// Which paths the saved state's walk takes (`None` before it is read, or without one).
+    pub fn filter(&self) -> Option<Arc<PathFilter>> {
+        lock(&self.state).saved.as_ref().and_then(|it| it.filter.clone())
+    }
+
     /// `.taskmark.toml` as the saved state read it (the defaults before it is read).
     pub fn file_config(&self) -> Config {
         lock(&self.state).saved.as_ref().map(|it| it.file_config.clone()).unwrap_or_default()

@@ -13,17 +13,19 @@
 //! asks ([`Control::check`]), and when it is another one, watches that one and has the host
 //! tell every session to read it again.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::event::{ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::lsp::analysis::Job;
 use crate::lsp::host::{FolderIdentity, Host};
+use crate::workspace::PathFilter;
 
 /// Folders never worth watching: version control, our own state, dependency and build trees.
 const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".venv"];
@@ -34,6 +36,10 @@ pub type Subscribers = Arc<Mutex<Vec<Sender<Job>>>>;
 /// How often an idle watcher checks whether anyone still needs it, and whether the folder at
 /// the root is still the one it watches.
 const LIVENESS_CHECK: Duration = Duration::from_secs(2);
+
+/// How often, at most, a busy watcher looks at the folder at the root (a checkout is thousands
+/// of changes).
+const ROOT_LOOK: Duration = Duration::from_millis(250);
 
 /// What the watcher thread hears: the disk, or the host.
 enum Message {
@@ -55,7 +61,8 @@ impl Control {
 /// The folders watched, and the watcher watching them.
 struct Watches {
     watcher: notify::RecommendedWatcher,
-    watched: HashSet<PathBuf>,
+    /// Sorted, so that the folders under one are together (paths compare by component).
+    watched: BTreeSet<PathBuf>,
 }
 
 impl Watches {
@@ -63,7 +70,7 @@ impl Watches {
         let watcher = notify::recommended_watcher(move |event| {
             let _ = messages.send(Message::Event(event));
         })?;
-        Ok(Watches { watcher, watched: HashSet::new() })
+        Ok(Watches { watcher, watched: BTreeSet::new() })
     }
 
     fn add(&mut self, path: PathBuf) {
@@ -77,9 +84,17 @@ impl Watches {
     }
 
     /// A folder (or file) removed: its watches died with it, so a folder made again at its
-    /// path (or under it) is watched again.
+    /// path (or under it) is watched again. (A file costs a lookup: a removed tree is thousands.)
     fn forget(&mut self, path: &Path) {
-        self.watched.retain(|it| !it.starts_with(path));
+        let under: Vec<PathBuf> = self
+            .watched
+            .range::<Path, _>((Bound::Included(path), Bound::Unbounded))
+            .take_while(|it| it.starts_with(path))
+            .cloned()
+            .collect();
+        for folder in under {
+            self.watched.remove(&folder);
+        }
     }
 }
 
@@ -96,6 +111,8 @@ struct Watcher {
     messages: Sender<Message>,
     jobs: Subscribers,
     host: Weak<Host>,
+    /// When it last looked at the folder at the root.
+    looked: Instant,
 }
 
 /// Starts a watcher thread for `folders` (workspace-relative, `""` for the root) of the folder
@@ -114,23 +131,24 @@ pub fn spawn(
     }
     tracing::info!("watching {} folders for changes made outside the editor", watches.watched.len());
     let control = Control(messages.clone());
-    let mut watcher = Watcher { root, identity, watches, messages, jobs, host };
+    let mut watcher = Watcher { root, identity, watches, messages, jobs, host, looked: Instant::now() };
     std::thread::Builder::new().name("taskmark-watcher".into()).spawn(move || {
         loop {
-            let told = match received.recv_timeout(LIVENESS_CHECK) {
-                Ok(Message::Event(Ok(event))) => watcher.changed(event),
+            let (told, look) = match received.recv_timeout(LIVENESS_CHECK) {
+                Ok(Message::Event(Ok(event))) => (watcher.changed(event), watcher.looked.elapsed() >= ROOT_LOOK),
                 Ok(Message::Event(Err(error))) => {
                     tracing::warn!("file watcher: {error}");
-                    Ok(())
+                    (Ok(()), false)
                 }
-                Ok(Message::Check) => Ok(()),
-                Err(RecvTimeoutError::Timeout) if watcher.host.strong_count() > 0 => Ok(()),
+                Ok(Message::Check) => (Ok(()), true),
+                Err(RecvTimeoutError::Timeout) if watcher.host.strong_count() > 0 => (Ok(()), true),
                 Err(_) => {
                     tracing::info!("no session watches {} any more: watcher stopped", watcher.root.display());
                     return;
                 }
             };
-            if told.and_then(|()| watcher.follow_a_replaced_root()).is_err() {
+            let told = if look { told.and_then(|()| watcher.follow_a_replaced_root()) } else { told };
+            if told.is_err() {
                 return;
             }
         }
@@ -151,12 +169,16 @@ impl Watcher {
                 self.watches.forget(&path);
             }
             if path.is_dir() {
-                if skipped(&self.root, &path) || self.watches.watched.contains(&path) {
+                let filter = self.host.upgrade().and_then(|it| it.filter());
+                if skipped(&self.root, &path)
+                    || left_out(&self.root, filter.as_deref(), &path)
+                    || self.watches.watched.contains(&path)
+                {
                     continue;
                 }
                 // Files and folders may have landed before the watch did (a checkout, an
                 // unpacked folder, a folder deleted and made again).
-                let (folders, files) = under(&self.root, &path);
+                let (folders, files) = under(&self.root, filter.as_deref(), &path);
                 self.watches.add(path);
                 for folder in folders {
                     self.watches.add(folder);
@@ -175,6 +197,7 @@ impl Watcher {
     /// again): watches the new one, reports its files (a session may have read it before the
     /// watches were there), and has the host tell every session to read it again.
     fn follow_a_replaced_root(&mut self) -> Told {
+        self.looked = Instant::now();
         if !FolderIdentity::replaced(self.identity, &self.root) {
             return Ok(());
         }
@@ -220,8 +243,17 @@ fn skipped(root: &Path, path: &Path) -> bool {
         .map_or(true, |relative| relative.components().any(|it| SKIPPED.iter().any(|skip| it.as_os_str() == *skip)))
 }
 
-/// The folders (but those never watched) and files under `folder`.
-fn under(root: &Path, folder: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+/// Whether the workspace's walk leaves `folder` out (`.gitignore`, the configured globs). A
+/// path inside it is asked about: a folder pattern (`build/`) matches a folder as the parent of
+/// a path.
+fn left_out(root: &Path, filter: Option<&PathFilter>, folder: &Path) -> bool {
+    let Some(filter) = filter else { return false };
+    let Some(relative) = folder.strip_prefix(root).ok().and_then(Path::to_str) else { return false };
+    !relative.is_empty() && !filter.accepts(root, &format!("{}/-", relative.replace('\\', "/")))
+}
+
+/// The folders (but those never watched or left out) and files under `folder`.
+fn under(root: &Path, filter: Option<&PathFilter>, folder: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let (mut folders, mut files) = (Vec::new(), Vec::new());
     let mut stack = vec![folder.to_path_buf()];
     while let Some(next) = stack.pop() {
@@ -229,7 +261,7 @@ fn under(root: &Path, folder: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
         for entry in entries.flatten() {
             let path = entry.path();
             match entry.file_type() {
-                Ok(kind) if kind.is_dir() && !skipped(root, &path) => {
+                Ok(kind) if kind.is_dir() && !skipped(root, &path) && !left_out(root, filter, &path) => {
                     folders.push(path.clone());
                     stack.push(path);
                 }
@@ -257,4 +289,49 @@ pub fn folders_of<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<String> {
     let mut out: Vec<String> = folders.into_iter().collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_folder_forgets_the_folders_under_it_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let folders = ["a", "a/b", "a/b/c", "a2", "ab", "b"];
+        for folder in folders {
+            std::fs::create_dir_all(dir.path().join(folder)).expect("a folder");
+        }
+        let (messages, _received) = std::sync::mpsc::channel();
+        let mut watches = Watches::new(messages).expect("a watcher");
+        for folder in folders {
+            watches.add(dir.path().join(folder));
+        }
+        watches.forget(&dir.path().join("a/b/c/file.md"));
+        assert_eq!(watches.watched.len(), folders.len(), "a file is no watched folder");
+        watches.forget(&dir.path().join("a"));
+        let left: Vec<&Path> = watches.watched.iter().filter_map(|it| it.strip_prefix(dir.path()).ok()).collect();
+        assert_eq!(left, [Path::new("a2"), Path::new("ab"), Path::new("b")]);
+    }
+
+    #[test]
+    fn folders_the_walk_leaves_out_are_not_watched() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).expect("a repository");
+        std::fs::write(root.join(".gitignore"), "build/\n").expect(".gitignore");
+        let mut config = crate::engine::config::Config::default();
+        config.exclude = vec!["drafts/**".into()];
+        let filter = PathFilter::new(root, &config).expect("a filter");
+        for (folder, out) in [("build", true), ("drafts", true), ("specs", false), ("specs/build", true), ("", false)] {
+            assert_eq!(left_out(root, Some(&filter), &root.join(folder)), out, "{folder}");
+        }
+        for folder in ["specs/014/plans", "build/out", "drafts/x"] {
+            std::fs::create_dir_all(root.join(folder)).expect("a folder");
+        }
+        let (folders, _) = under(root, Some(&filter), root);
+        let mut found: Vec<&Path> = folders.iter().filter_map(|it| it.strip_prefix(root).ok()).collect();
+        found.sort();
+        assert_eq!(found, [Path::new("specs"), Path::new("specs/014"), Path::new("specs/014/plans")]);
+    }
 }
