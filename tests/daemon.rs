@@ -2040,6 +2040,13 @@ fn the_other_worktrees_show_in_hovers_and_diagnostics_without_inherited_false_al
     there.stop();
 }
 
+/// Stops `editor`, the daemon's last client, and waits for the daemon to exit when idle.
+fn stop_the_last_editor(mut editor: LspClient) {
+    let pid = daemon_of(&mut editor);
+    editor.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
 /// The example workspace committed in a git repository, and a bare copy of it to clone from:
 /// on `main` as it is, on `later` with task 16 `researching`.
 fn example_repository(setup: &Setup) -> PathBuf {
@@ -2124,9 +2131,7 @@ fn a_workspace_deleted_and_cloned_again_is_read_again_by_the_daemon() {
         let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
         places.iter().any(|it| it["file"] == "specs/state.json" && it["value"] == "researching")
     });
-    let pid = daemon_of(&mut editor);
-    editor.stop();
-    wait_for("the idle daemon to exit", || !alive(pid));
+    stop_the_last_editor(editor);
 }
 
 /// `git worktree remove` and `add` at the same path, and a restore (`git checkout -- .`) that
@@ -2153,9 +2158,7 @@ fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
 
     git(&worktree, &["checkout", "--", "."]);
     assert_block_14_is_written(&setup, &worktree, "restored by git checkout");
-    let pid = daemon_of(&mut editor);
-    editor.stop();
-    wait_for("the idle daemon to exit", || !alive(pid));
+    stop_the_last_editor(editor);
 }
 
 /// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
@@ -2191,9 +2194,7 @@ fn a_watched_folder_deleted_and_made_again_is_watched_again() {
     std::fs::write(&plan, text.replacen("- **Status**: [NOT STARTED]", "- **Status**: [IMPLEMENTING]", 1))
         .expect("write the plan");
     wait_for("the plan's change to be read", || plan_header(&mut editor).is_some_and(|it| it.contains("IMPLEMENTING")));
-    let pid = daemon_of(&mut editor);
-    editor.stop();
-    wait_for("the idle daemon to exit", || !alive(pid));
+    stop_the_last_editor(editor);
 }
 
 /// Connections that never show the token, from another user when the test runs as root (as

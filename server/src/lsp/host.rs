@@ -352,11 +352,6 @@ impl Host {
         lock(&self.state).saved.as_ref().and_then(|it| it.filter.clone())
     }
 
-    /// `.taskmark.toml` as the saved state read it (the defaults before it is read).
-    pub fn file_config(&self) -> Config {
-        lock(&self.state).saved.as_ref().map(|it| it.file_config.clone()).unwrap_or_default()
-    }
-
     /// The index of the files as saved, once read (a copy: its entries are shared).
     pub fn saved_index(&self) -> Option<WorkspaceIndex> {
         lock(&self.state).saved.as_ref().map(|it| it.index.clone())

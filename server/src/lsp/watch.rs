@@ -83,6 +83,31 @@ impl Watches {
         }
     }
 
+    /// Watches `folder` and the folders under it (but those never watched, left out by the
+    /// walk, or watched already), each before it is listed, so that a file is either listed or
+    /// heard of; returns the files listed.
+    fn add_tree(&mut self, root: &Path, filter: Option<&PathFilter>, folder: PathBuf) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut stack = vec![folder];
+        while let Some(next) = stack.pop() {
+            self.add(next.clone());
+            let Ok(entries) = std::fs::read_dir(&next) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => {
+                        if !skipped(root, &path) && !left_out(root, filter, &path) && !self.watched.contains(&path) {
+                            stack.push(path);
+                        }
+                    }
+                    Ok(_) => files.push(path),
+                    Err(_) => {}
+                }
+            }
+        }
+        files
+    }
+
     /// A folder (or file) removed: its watches died with it, so a folder made again at its
     /// path (or under it) is watched again. (A file costs a lookup: a removed tree is thousands.)
     fn forget(&mut self, path: &Path) {
@@ -178,12 +203,7 @@ impl Watcher {
                 }
                 // Files and folders may have landed before the watch did (a checkout, an
                 // unpacked folder, a folder deleted and made again).
-                let (folders, files) = under(&self.root, filter.as_deref(), &path);
-                self.watches.add(path);
-                for folder in folders {
-                    self.watches.add(folder);
-                }
-                for file in files {
+                for file in self.watches.add_tree(&self.root, filter.as_deref(), path) {
                     send(&self.root, &file, &self.jobs)?;
                 }
                 continue;
@@ -194,8 +214,9 @@ impl Watcher {
     }
 
     /// When the folder at the root is another one than the watches are of (deleted and made
-    /// again): watches the new one, reports its files (a session may have read it before the
-    /// watches were there), and has the host tell every session to read it again.
+    /// again): watches the new one (as the walk would have it), has the host tell every
+    /// session to read it again, and reports its files (a session may have read it before the
+    /// watches were there).
     fn follow_a_replaced_root(&mut self) -> Told {
         self.looked = Instant::now();
         if !FolderIdentity::replaced(self.identity, &self.root) {
@@ -208,19 +229,12 @@ impl Watcher {
             Ok(watches) => self.watches = watches,
             Err(error) => tracing::warn!("file watcher: {error}"),
         }
-        self.watches.add(self.root.clone());
-        let walked = crate::workspace::walk(&self.root, &host.file_config()).unwrap_or_else(|error| {
-            tracing::warn!("cannot list {} again: {error:#}", self.root.display());
-            Default::default()
-        });
-        for folder in folders_of(walked.paths.iter()) {
-            self.watches.add(self.root.join(folder));
-        }
+        let files = self.watches.add_tree(&self.root, host.filter().as_deref(), self.root.clone());
         tracing::info!("watching {} folders of the new {}", self.watches.watched.len(), self.root.display());
         host.tell_replaced();
         drop(host);
-        for path in walked.paths.iter().filter(|it| crate::workspace::wanted(it)) {
-            send(&self.root, &self.root.join(path), &self.jobs)?;
+        for file in files {
+            send(&self.root, &file, &self.jobs)?;
         }
         Ok(())
     }
@@ -250,28 +264,6 @@ fn left_out(root: &Path, filter: Option<&PathFilter>, folder: &Path) -> bool {
     let Some(filter) = filter else { return false };
     let Some(relative) = folder.strip_prefix(root).ok().and_then(Path::to_str) else { return false };
     !relative.is_empty() && !filter.accepts(root, &format!("{}/-", relative.replace('\\', "/")))
-}
-
-/// The folders (but those never watched or left out) and files under `folder`.
-fn under(root: &Path, filter: Option<&PathFilter>, folder: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let (mut folders, mut files) = (Vec::new(), Vec::new());
-    let mut stack = vec![folder.to_path_buf()];
-    while let Some(next) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&next) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() && !skipped(root, &path) && !left_out(root, filter, &path) => {
-                    folders.push(path.clone());
-                    stack.push(path);
-                }
-                Ok(kind) if kind.is_dir() => {}
-                Ok(_) => files.push(path),
-                Err(_) => {}
-            }
-        }
-    }
-    (folders, files)
 }
 
 /// The folders holding the files the walk saw, the root included.
@@ -329,9 +321,14 @@ mod tests {
         for folder in ["specs/014/plans", "build/out", "drafts/x"] {
             std::fs::create_dir_all(root.join(folder)).expect("a folder");
         }
-        let (folders, _) = under(root, Some(&filter), root);
-        let mut found: Vec<&Path> = folders.iter().filter_map(|it| it.strip_prefix(root).ok()).collect();
-        found.sort();
-        assert_eq!(found, [Path::new("specs"), Path::new("specs/014"), Path::new("specs/014/plans")]);
+        std::fs::write(root.join("specs/014/plans/plan.md"), "# Plan\n").expect("a plan");
+        let (messages, _received) = std::sync::mpsc::channel();
+        let mut watches = Watches::new(messages).expect("a watcher");
+        let mut files = watches.add_tree(root, Some(&filter), root.to_path_buf());
+        files.sort();
+        assert_eq!(files, [root.join(".gitignore"), root.join("specs/014/plans/plan.md")]);
+        let found: Vec<&Path> = watches.watched.iter().filter_map(|it| it.strip_prefix(root).ok()).collect();
+        let expected = ["", "specs", "specs/014", "specs/014/plans"].map(Path::new);
+        assert_eq!(found, expected, "neither .git nor the folders left out");
     }
 }
