@@ -250,7 +250,7 @@ impl Analysis {
     }
 
     pub fn run(mut self) {
-        self.host.join(self.jobs_sender.clone());
+        self.host.join(&self.shared, self.jobs_sender.clone());
         self.start_loading(false);
         while let Ok(first) = self.jobs.recv() {
             let mut batch = vec![first];

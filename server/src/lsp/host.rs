@@ -27,6 +27,7 @@ use crate::git;
 use crate::lsp::analysis::Job;
 use crate::lsp::claims::Claims;
 use crate::lsp::watch;
+use crate::lsp::world::Shared;
 use crate::workspace::{self, PathFilter};
 use std::sync::mpsc::Sender;
 
@@ -129,9 +130,9 @@ pub struct Host {
     disk_subscribers: watch::Subscribers,
     /// The sessions told of the repository's other worktrees.
     elsewhere: crate::lsp::elsewhere::Subscribers,
-    /// Every session on the root (its analysis thread's inbox), told when the folder at the
-    /// root was replaced.
-    sessions: Mutex<Vec<Sender<Job>>>,
+    /// Every session on the root (while its state lives, its analysis thread's inbox), told
+    /// when the folder at the root was replaced.
+    sessions: Mutex<Vec<(Weak<Shared>, Sender<Job>)>>,
 }
 
 #[derive(Default)]
@@ -144,7 +145,8 @@ struct State {
     /// changes them (each session of a daemon held its own, computed again).
     store: Option<(StoreKey, DiagnosticStore)>,
     loading: bool,
-    /// The disk watcher runs: told to watch a replaced folder's folders once it is read.
+    /// The disk watcher, once it runs (asked to look at the root when a load finds the folder
+    /// there replaced).
     watcher: Option<watch::Control>,
     /// The replaced folder the sessions were last told of (each replacement is told once).
     told: Option<FolderIdentity>,
@@ -215,9 +217,12 @@ impl Host {
         Ok(())
     }
 
-    /// Counts `jobs` among the sessions on the root (see [`Host::tell_replaced`]).
-    pub fn join(&self, jobs: Sender<Job>) {
-        lock(&self.sessions).push(jobs);
+    /// Counts the session whose state is `shared` and inbox `jobs` among the sessions on the
+    /// root (see [`Host::tell_replaced`]) while its state lives.
+    pub fn join(&self, shared: &Arc<Shared>, jobs: Sender<Job>) {
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|(alive, _)| alive.strong_count() > 0);
+        sessions.push((Arc::downgrade(shared), jobs));
     }
 
     /// The folder at the root was replaced: tells every session on the root to load it again
@@ -232,7 +237,7 @@ impl Host {
             state.told = Some(now);
         }
         tracing::info!("{}: the folder was deleted and made again; every session reads it again", self.root.display());
-        lock(&self.sessions).retain(|it| it.send(Job::Replaced).is_ok());
+        lock(&self.sessions).retain(|(_, jobs)| jobs.send(Job::Replaced).is_ok());
     }
 
     /// Has `jobs` told of the repository's other worktrees (read with `config`), and of every
@@ -244,6 +249,7 @@ impl Host {
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).
     /// A session that asks while another one's load runs waits for that load instead of
     /// walking the disk a second time.
+    ///
     /// The saved state is read again when the folder at the root is another one than it was
     /// read from, and the other sessions are told to load it.
     pub fn saved(&self, fresh: bool, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
