@@ -2343,7 +2343,7 @@ fn a_daemon_out_of_descriptors_pauses_accepting_and_logs_little() {
     let setup = setup();
     let root = setup.workspace("descriptors");
     let mut daemon = Command::new("sh")
-        .args(["-c", "ulimit -n 48 && exec \"$0\" daemon --listen 127.0.0.1:0", env!("CARGO_BIN_EXE_taskmark")])
+        .args(["-c", "ulimit -n 32 && exec \"$0\" daemon --listen 127.0.0.1:0", env!("CARGO_BIN_EXE_taskmark")])
         .env("TASKMARK_RUNTIME_DIR", &setup.runtime)
         .env("TASKMARK_STATE_DIR", &setup.state)
         .env("TASKMARK_DAEMON_IDLE_MS", "60000")
