@@ -943,10 +943,14 @@ fn tcp_daemon(setup: &Setup) -> (std::process::Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("taskmark daemon starts");
+    (daemon, tcp_address(setup))
+}
+
+/// The TCP address the daemon of `setup` listens on, once it does.
+fn tcp_address(setup: &Setup) -> String {
     let address_file = setup.runtime.join("daemon.tcp");
     wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
-    let address = std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string();
-    (daemon, address)
+    std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string()
 }
 
 fn tcp_connect(address: &str) -> (std::net::TcpStream, BufReader<std::net::TcpStream>) {
@@ -2351,9 +2355,7 @@ fn a_daemon_out_of_descriptors_pauses_accepting_and_logs_little() {
         .stderr(Stdio::null())
         .spawn()
         .expect("taskmark daemon starts");
-    let address_file = setup.runtime.join("daemon.tcp");
-    wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
-    let address = std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string();
+    let address = tcp_address(&setup);
     let mut flooder = flood(&address, "hold", 200, 4.0);
     assert!(first_line(&mut flooder).starts_with("opened"));
     std::thread::sleep(Duration::from_secs(3));
