@@ -943,10 +943,14 @@ fn tcp_daemon(setup: &Setup) -> (std::process::Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("taskmark daemon starts");
+    (daemon, tcp_address(setup))
+}
+
+/// The TCP address the daemon of `setup` listens on, once it does.
+fn tcp_address(setup: &Setup) -> String {
     let address_file = setup.runtime.join("daemon.tcp");
     wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
-    let address = std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string();
-    (daemon, address)
+    std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string()
 }
 
 fn tcp_connect(address: &str) -> (std::net::TcpStream, BufReader<std::net::TcpStream>) {
@@ -2061,7 +2065,411 @@ fn a_set_through_the_daemon_whose_stdout_is_closed_succeeds() {
     assert!(said.contains("through the taskmark daemon"), "the report is on stderr: {said}");
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "{state}");
+    stop_the_last_editor(editor);
+}
+
+/// Stops `editor`, the daemon's last client, and waits for the daemon to exit when idle.
+fn stop_the_last_editor(mut editor: LspClient) {
     let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+/// The example workspace committed in a git repository, and a bare copy of it to clone from:
+/// on `main` as it is, on `later` with task 16 `researching`.
+fn example_repository(setup: &Setup) -> PathBuf {
+    let source = setup.workspace("source");
+    git(&source, &["init", "-q", "-b", "main"]);
+    git(&source, &["add", "-A"]);
+    git(&source, &["commit", "-q", "-m", "example"]);
+    git(&source, &["checkout", "-q", "-b", "later"]);
+    let path = source.join("specs/state.json");
+    let state = std::fs::read_to_string(&path).expect("state.json");
+    let (at, _) = state.match_indices("\"not_started\"").nth(1).expect("task 16 is not started");
+    let researching = format!("{}\"researching\"{}", &state[..at], &state[at + "\"not_started\"".len()..]);
+    std::fs::write(&path, researching).expect("write state.json");
+    git(&source, &["commit", "-q", "-am", "16 researching"]);
+    let origin = setup.base.join("origin.git");
+    git(&setup.base, &["clone", "-q", "--bare", path_str(&source), path_str(&origin)]);
+    origin
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// Task `task`'s status in `root`'s state.json, as written there.
+fn status_in_state_json(root: &Path, task: u64) -> String {
+    let text = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let state: Value = serde_json::from_str(&text).expect("JSON");
+    let projects = ["active_projects", "completed_projects"]
+        .into_iter()
+        .flat_map(|list| state[list].as_array().cloned().unwrap_or_default());
+    let project = projects.into_iter().find(|it| it["project_number"] == task);
+    project.and_then(|it| it["status"].as_str().map(str::to_string)).unwrap_or_else(|| format!("no task {task}"))
+}
+
+/// `taskmark set 14 blocked` through the daemon: it must write (task 14 is `planned` on disk),
+/// never answer from what it read of an earlier folder at that path.
+fn assert_block_14_is_written(setup: &Setup, root: &Path, when: &str) {
+    assert_eq!(status_in_state_json(root, 14), "planned", "{when}: the test starts from `planned`");
+    let output = run_taskmark(setup, root, &["set", "14", "blocked", "--reason", "waiting on review"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{when}: {stdout}{stderr}");
+    assert!(stdout.contains("wrote") && stdout.contains("through the taskmark daemon"), "{when}: {stdout}{stderr}");
+    assert!(!stdout.contains("nothing to change"), "{when}: {stdout}");
+    assert_eq!(status_in_state_json(root, 14), "blocked", "{when}: {stdout}");
+}
+
+/// `rm -rf` of a workspace and `git clone` to the same path while the daemon serves an editor
+/// there: the commands through the daemon, and the editor, see the new folder (the daemon used
+/// to answer "already says `blocked` everywhere; nothing to change" from what it had read of
+/// the old one, and fail on its paths).
+#[test]
+fn a_workspace_deleted_and_cloned_again_is_read_again_by_the_daemon() {
+    let setup = setup();
+    let origin = example_repository(&setup);
+    let root = setup.base.join("clone");
+    git(&setup.base, &["clone", "-q", path_str(&origin), path_str(&root)]);
+    // The editor keeps the daemon's view of the folder alive between the commands; the daemon
+    // watches the disk for it (Neovim cannot).
+    let mut editor = setup.editor_with(&root, neovim_capabilities());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert_block_14_is_written(&setup, &root, "the first clone");
+    let new = run_taskmark(&setup, &root, &["new", "Webhooks"]);
+    assert!(new.status.success(), "{new:?}");
+
+    std::fs::remove_dir_all(&root).expect("rm -rf");
+    git(&setup.base, &["clone", "-q", path_str(&origin), path_str(&root)]);
+    assert_block_14_is_written(&setup, &root, "cloned again");
+    // The task `new` made in the old folder is not in the new one.
+    let gone = run_taskmark(&setup, &root, &["set", "17", "researching"]);
+    let stderr = String::from_utf8_lossy(&gone.stderr);
+    assert_eq!(gone.status.code(), Some(3), "{gone:?}");
+    assert!(stderr.contains("17") && !stderr.contains("No such file"), "{stderr}");
+    // The editor's own view follows the new folder too (the daemon watches it for Neovim).
+    std::fs::remove_dir_all(&root).expect("rm -rf");
+    git(&setup.base, &["clone", "-q", "-b", "later", path_str(&origin), path_str(&root)]);
+    assert_eq!(status_in_state_json(&root, 16), "researching");
+    wait_for("the editor to read the new folder", || {
+        let info = editor.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "16" }] }),
+        );
+        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        places.iter().any(|it| it["file"] == "specs/state.json" && it["value"] == "researching")
+    });
+    stop_the_last_editor(editor);
+}
+
+/// `git worktree remove` and `add` at the same path, and a restore (`git checkout -- .`) that
+/// no watcher reported: a command through the daemon reads the task's files again before it
+/// says there is nothing to change.
+#[test]
+fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
+    let setup = setup();
+    let main = setup.workspace("main");
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "example"]);
+    let worktree = setup.base.join("agent");
+    git(&main, &["worktree", "add", "-q", "-b", "agent", path_str(&worktree)]);
+    // VS Code watches files itself (this test's client reports nothing): the daemon hears of
+    // no change on disk but its own.
+    let mut editor = setup.editor(&worktree);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert_block_14_is_written(&setup, &worktree, "the first worktree");
+
+    git(&main, &["worktree", "remove", "--force", path_str(&worktree)]);
+    git(&main, &["worktree", "add", "-q", path_str(&worktree), "agent"]);
+    assert_block_14_is_written(&setup, &worktree, "the worktree added again");
+
+    git(&worktree, &["checkout", "--", "."]);
+    assert_block_14_is_written(&setup, &worktree, "restored by git checkout");
+    stop_the_last_editor(editor);
+}
+
+/// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
+/// read, and it is watched again (its watch died with the old folder).
+#[test]
+fn a_watched_folder_deleted_and_made_again_is_watched_again() {
+    let setup = setup();
+    let root = setup.workspace("refolder");
+    let mut editor = setup.editor_with(&root, neovim_capabilities());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let folder = root.join("specs/014_conflict_ui");
+    let kept = setup.base.join("kept");
+    copy_tree(&folder, &kept);
+    std::fs::remove_dir_all(&folder).expect("rm -rf");
+    copy_tree(&kept, &folder);
+    let plan_header = |editor: &mut LspClient| {
+        let info = editor
+            .request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
+            )
+            .unwrap_or_default();
+        let places = info["places"].as_array().cloned().unwrap_or_default();
+        places
+            .iter()
+            .find(|it| it["file"] == "specs/014_conflict_ui/plans/implementation-001.md")
+            .map(|it| it["value"].as_str().unwrap_or_default().to_string())
+    };
+    wait_for("the plan made again to be read", || plan_header(&mut editor).is_some());
+    // A change in the folder made again reaches the editor: the folder is watched.
+    let plan = folder.join("plans/implementation-001.md");
+    let text = std::fs::read_to_string(&plan).expect("the plan");
+    std::fs::write(&plan, text.replacen("- **Status**: [NOT STARTED]", "- **Status**: [IMPLEMENTING]", 1))
+        .expect("write the plan");
+    wait_for("the plan's change to be read", || plan_header(&mut editor).is_some_and(|it| it.contains("IMPLEMENTING")));
+    stop_the_last_editor(editor);
+}
+
+/// Connections that never show the token, from another user when the test runs as root (as
+/// any local user could): `hold` opens COUNT connections, each declaring a 1 MiB first message
+/// and sending a few bytes of it, prints `opened N` and keeps them SECONDS; `churn` keeps
+/// opening such connections for SECONDS (at most 50 open), then prints `done`.
+const FLOOD: &str = r#"
+import socket, sys, time
+address, mode, count, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+host, port = address.rsplit(":", 1)
+first = b"Content-Length: 1048576\r\n\r\n{\"jsonrpc\": \"2.0\", \"id\": 1, "
+def connect():
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    conn.sendall(first)
+    return conn
+open_ = []
+if mode == "hold":
+    for _ in range(count):
+        try:
+            open_.append(connect())
+        except OSError:
+            pass
+    print("opened", len(open_), flush=True)
+    time.sleep(seconds)
+else:
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            open_.append(connect())
+        except OSError:
+            pass
+        if len(open_) > 50:
+            open_.pop(0).close()
+        time.sleep(0.02)
+    print("done", flush=True)
+"#;
+
+/// `python3 -c FLOOD ADDRESS MODE COUNT SECONDS`, as user 65534 when the test runs as root.
+fn flood(address: &str, mode: &str, count: usize, seconds: f64) -> std::process::Child {
+    let mut command = Command::new("python3");
+    command.args(["-c", FLOOD, address, mode, &count.to_string(), &seconds.to_string()]).stdout(Stdio::piped());
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        command.uid(65534).gid(65534);
+    } else {
+        println!("not root: the connections come from this user (switching users needs root)");
+    }
+    command.spawn().expect("python3 runs")
+}
+
+/// The first line `child` prints.
+fn first_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("its stdout")).read_line(&mut line).expect("a line");
+    line.trim().to_string()
+}
+
+/// The resident memory of process `pid`, in bytes.
+fn resident(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let line = status.lines().find(|it| it.starts_with("VmRSS:")).expect("VmRSS");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|it| it.parse().ok()).expect("a size");
+    kib * 1024
+}
+
+/// `initialize` with the token over TCP, answered: the owner is served.
+fn owner_initializes_over_tcp(setup: &Setup, address: &str, root: &Path) {
+    let (mut writer, mut reader) = tcp_connect(address);
+    send(&mut writer, &initialize(root, json!({ "taskmarkToken": token(setup) })));
+    let answer = lsp_client::read_message(&mut reader).expect("an answer to the owner's initialize");
+    assert!(answer["result"]["capabilities"].is_object(), "{answer}");
+}
+
+/// Hundreds of connections without the token, each declaring a 1 MiB first message: the daemon
+/// holds little for them (it used to allocate each declared megabyte, 944 MB for 900), and the
+/// owner is served meanwhile, over the socket and over TCP.
+#[test]
+fn connections_without_the_token_cost_the_daemon_little_and_keep_no_one_out() {
+    let setup = setup();
+    let root = setup.workspace("flooded");
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let mut editor = setup.editor(&root);
+    assert_eq!(daemon_of(&mut editor), daemon.id());
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let before = resident(daemon.id());
+    let mut flooder = flood(&address, "hold", 300, 20.0);
+    assert!(first_line(&mut flooder).starts_with("opened"));
+    let mut most = 0;
+    for _ in 0..10 {
+        most = most.max(resident(daemon.id()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let grown = most.saturating_sub(before);
+    eprintln!(
+        "resident memory {} MB before, {} MB at most with 300 connections without the token",
+        before >> 20,
+        most >> 20
+    );
+    assert!(grown < 48 << 20, "the daemon grew by {} MB", grown >> 20);
+    assert_eq!(server_info(&mut editor)["mode"], "daemon");
+    owner_initializes_over_tcp(&setup, &address, &root);
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    assert!(log.lines().filter(|it| it.contains("refused")).count() <= 3, "{log}");
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    editor.stop();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+/// Connections that never show the token are nobody's: the daemon exits when idle though
+/// another user keeps opening them (they used to count as clients, and each one restarted the
+/// idle timer).
+#[test]
+fn a_daemon_with_only_connections_without_the_token_exits_when_idle() {
+    let setup = setup();
+    let (mut daemon, address) = tcp_daemon(&setup);
+    let mut flooder = flood(&address, "churn", 0, 15.0);
+    let started = Instant::now();
+    let exited = loop {
+        if let Some(status) = daemon.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let status =
+        exited.expect("the daemon did not exit for idleness while connections without the token came and went");
+    assert!(status.success(), "{status}");
+    eprintln!("exited after {:?} (idle timeout {IDLE_MS} ms)", started.elapsed());
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    assert!(log.contains("no client for"), "{log}");
+}
+
+/// A daemon out of descriptors (a low limit, and connections without the token holding them):
+/// accepting pauses, a line per pause, instead of failing in a loop (62 MB of log in 13 s),
+/// and the owner is served once the flood is gone.
+#[test]
+fn a_daemon_out_of_descriptors_pauses_accepting_and_logs_little() {
+    let setup = setup();
+    let root = setup.workspace("descriptors");
+    let mut daemon = Command::new("sh")
+        .args(["-c", "ulimit -n 32 && exec \"$0\" daemon --listen 127.0.0.1:0", env!("CARGO_BIN_EXE_taskmark")])
+        .env("TASKMARK_RUNTIME_DIR", &setup.runtime)
+        .env("TASKMARK_STATE_DIR", &setup.state)
+        .env("TASKMARK_DAEMON_IDLE_MS", "60000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("taskmark daemon starts");
+    let address = tcp_address(&setup);
+    let mut flooder = flood(&address, "hold", 200, 4.0);
+    assert!(first_line(&mut flooder).starts_with("opened"));
+    std::thread::sleep(Duration::from_secs(3));
+    let log = std::fs::read_to_string(setup.runtime.join("daemon.log")).unwrap_or_default();
+    let failures = log.lines().filter(|it| it.contains("accepting a TCP connection failed")).count();
+    eprintln!("{failures} lines of accept failures, {} bytes of log", log.len());
+    assert!(failures >= 1, "the limit was not reached: {log}");
+    assert!(failures <= 20, "{failures} lines: {}", &log[log.len().saturating_sub(2000)..]);
+    assert!(log.len() < 64 * 1024, "{} bytes of log", log.len());
+    let _ = flooder.kill();
+    let _ = flooder.wait();
+    assert!(daemon.try_wait().expect("wait").is_none(), "the daemon is still there");
+    wait_for("the owner to be served again", || {
+        std::panic::catch_unwind(|| owner_initializes_over_tcp(&setup, &address, &root)).is_ok()
+    });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+/// A request over `taskmark mcp`'s 16 MiB limit is answered with an error (with its id when
+/// its first bytes show it, else null) and the next request is served; it used to be dropped
+/// without a word, and the agent waited forever.
+#[test]
+fn an_mcp_request_over_the_limit_is_answered_and_the_next_one_served() {
+    let setup = setup();
+    let root = setup.workspace("agent-large");
+    let mut agent = Killed(
+        setup
+            .command(&["mcp", "--no-daemon", "--root"])
+            .arg(&root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("taskmark mcp starts"),
+    );
+    let mut input = agent.0.stdin.take().expect("stdin");
+    let output = BufReader::new(agent.0.stdout.take().expect("stdout"));
+    let (lines, answers) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in output.lines().map_while(Result::ok) {
+            let _ = lines.send(serde_json::from_str(&line).unwrap_or(Value::String(line)));
+        }
+    });
+    let answer_to = |id: Value| -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let answer = answers.recv_timeout(left).unwrap_or_else(|_| panic!("no answer to request {id}"));
+            if answer["id"] == id {
+                return answer;
+            }
+        }
+    };
+    let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "test agent", "version": "1" } });
+    writeln!(input, "{}", json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init })).expect("send");
+    assert_eq!(answer_to(json!(1))["result"]["serverInfo"]["name"], "taskmark");
+    writeln!(input, "{}", json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).expect("send");
+    let pad = "a".repeat(17 << 20);
+    // The id first (as clients write it), then one after 17 MiB of parameters.
+    let first = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "list_tasks", "arguments": { "query": pad } } });
+    let second = format!(
+        r#"{{"jsonrpc":"2.0","method":"tools/call","params":{{"name":"list_tasks","arguments":{{"query":"{pad}"}}}},"id":3}}"#
+    );
+    let writer = std::thread::spawn(move || {
+        for message in [first.to_string(), second] {
+            writeln!(input, "{message}").expect("send a large request");
+        }
+        let next = json!({ "jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": { "name": "list_tasks", "arguments": {} } });
+        writeln!(input, "{next}").expect("send");
+        input
+    });
+    let refused = answer_to(json!(2));
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("16777216 bytes"), "{message}");
+    let unnamed = answer_to(Value::Null);
+    assert_eq!(unnamed["error"]["code"], -32600, "{unnamed}");
+    let listed = answer_to(json!(4));
+    assert!(listed["result"]["structuredContent"]["tasks"].is_array(), "{listed}");
+    drop(writer.join().expect("the requests were sent"));
+    let status = agent.0.wait().expect("taskmark mcp exits when its client leaves");
+    assert!(status.success(), "{status:?}");
+}
+
+/// A child process killed when the test ends, passed or failed.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -10,8 +10,12 @@
 //!
 //! Who may connect: on the Unix socket, this user only (the folder's and the socket's modes,
 //! and the peer's uid checked on every connection); over TCP, whoever shows the token in
-//! `daemon.token`, which only this user can read ([`tcp`]).
+//! `daemon.token`, which only this user can read ([`tcp`]). Until it has, a TCP connection is
+//! anyone's, and costs the daemon little ([`admission`]); a listener out of descriptors pauses
+//! ([`backoff`]).
 
+mod admission;
+mod backoff;
 mod peer;
 mod proxy;
 mod runtime_dir;
@@ -25,9 +29,10 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use backoff::AcceptBackoff;
 
 pub use proxy::run as run_proxy;
 pub use runtime_dir::connect_trusted;
@@ -218,86 +223,142 @@ async fn serve(
         }
         None => None,
     };
-    let connections = Arc::new(AtomicUsize::new(0));
-    let changed = Arc::new(tokio::sync::Notify::new());
+    let clients = Clients::default();
+    let gate = admission::Gate::new();
+    let (mut unix_backoff, mut tcp_backoff) = (AcceptBackoff::new("unix socket"), AcceptBackoff::new("TCP"));
     let mut served: u64 = 0;
+    // Since when no client has been connected (connections still to show their token are not
+    // clients: anyone can open them).
+    let mut idle_since = Some(Instant::now());
     loop {
+        match clients.open() {
+            0 => idle_since = idle_since.or_else(|| Some(Instant::now())),
+            _ => idle_since = None,
+        }
         let idle_timer = async {
-            if connections.load(Ordering::SeqCst) == 0 {
-                tokio::time::sleep(idle).await;
-            } else {
-                std::future::pending::<()>().await;
+            match idle_since {
+                Some(since) => tokio::time::sleep_until((since + idle).into()).await,
+                None => std::future::pending::<()>().await,
             }
         };
+        let unix_paused = unix_backoff.paused_until();
+        let unix_accept = async {
+            if let Some(until) = unix_paused {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            unix.accept().await
+        };
+        let tcp_paused = tcp_backoff.paused_until().max(gate.paused_until());
         let tcp_accept = async {
             match &tcp {
-                Some((listener, ..)) => listener.accept().await,
+                Some((listener, ..)) => {
+                    if let Some(until) = tcp_paused {
+                        tokio::time::sleep_until(until.into()).await;
+                    }
+                    listener.accept().await
+                }
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
-            accepted = unix.accept() => match accepted {
+            accepted = unix_accept => match accepted {
                 Ok((stream, _)) => {
+                    unix_backoff.accepted();
                     // The folder and socket modes keep others out; this holds even if someone
                     // loosened them.
                     let ours = runtime_dir::current_uid();
                     match peer::peer_uid(stream.as_fd()) {
                         Ok(uid) if uid == ours => {
                             served += 1;
+                            let client = clients.client(served, "unix socket");
                             let (read, write) = stream.into_split();
-                            let session = crate::lsp::serve(read, write);
-                            spawn_connection(served, "unix socket".into(), session, &connections, &changed);
+                            tokio::spawn(async move {
+                                crate::lsp::serve(read, write).await;
+                                drop(client);
+                            });
                         }
                         Ok(uid) => tracing::warn!("refused a connection from user {uid} on the socket: only user {ours} is served"),
                         Err(error) => tracing::warn!("refused a connection on the socket: cannot tell who made it ({error})"),
                     }
                 }
-                Err(error) => tracing::warn!("accepting a connection failed: {error}"),
+                Err(error) => unix_backoff.failed(&error),
             },
             accepted = tcp_accept => match (accepted, &tcp) {
                 (Ok((stream, peer)), Some((_, token, token_path))) => {
+                    tcp_backoff.accepted();
                     served += 1;
                     let _ = stream.set_nodelay(true);
+                    let mut waiting = gate.enter();
                     let (read, mut write) = stream.into_split();
                     let (token, token_path, number) = (token.clone(), token_path.clone(), served);
-                    let session = async move {
-                        match tcp::admit(read, &mut write, &token, &token_path).await {
-                            Ok(read) => crate::lsp::serve(read, write).await,
-                            Err(reason) => tracing::warn!("connection {number} refused: {reason}"),
+                    let (gate, clients) = (gate.clone(), clients.clone());
+                    tokio::spawn(async move {
+                        let admitted = tokio::select! {
+                            admitted = tcp::admit(read, &mut write, &token, &token_path) => admitted,
+                            _ = &mut waiting.pushed_out => Err(format!(
+                                "newer connections pushed it out ({} were waiting to show the token)",
+                                admission::MAX_WAITING
+                            )),
+                        };
+                        drop(waiting);
+                        match admitted {
+                            Ok(read) => {
+                                let client = clients.client(number, &format!("tcp {peer}"));
+                                crate::lsp::serve(read, write).await;
+                                drop(client);
+                            }
+                            Err(reason) => gate.refused(number, &peer.to_string(), &reason),
                         }
-                    };
-                    spawn_connection(served, format!("tcp {peer}"), session, &connections, &changed);
+                    });
                 }
                 (Ok(_), None) => {}
-                (Err(error), _) => tracing::warn!("accepting a TCP connection failed: {error}"),
+                (Err(error), _) => tcp_backoff.failed(&error),
             },
-            () = idle_timer => return Ok(Ended::Idle),
+            () = idle_timer => if clients.open() == 0 {
+                return Ok(Ended::Idle);
+            },
             name = stop.received() => return Ok(Ended::Signal(name)),
-            () = changed.notified() => {}
+            () = clients.changed.notified() => {}
         }
     }
 }
 
-/// Runs one connection's `session`, counted among the open ones (a TCP connection still
-/// showing its token too, so the daemon does not exit under it).
-fn spawn_connection(
+/// The connections being served (a TCP connection once it showed the token): while one is, the
+/// daemon does not exit for idleness.
+#[derive(Clone, Default)]
+struct Clients {
+    open: Arc<AtomicUsize>,
+    /// Told when one closes.
+    changed: Arc<tokio::sync::Notify>,
+}
+
+impl Clients {
+    fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Counts connection `number` from `peer` until the guard is dropped.
+    fn client(&self, number: u64, peer: &str) -> Client {
+        let count = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::info!("connection {number} from {peer} ({count} open)");
+        self.changed.notify_one();
+        Client { number, clients: self.clone() }
+    }
+}
+
+/// One connection being served.
+struct Client {
     number: u64,
-    peer: String,
-    session: impl std::future::Future<Output = ()> + Send + 'static,
-    connections: &Arc<AtomicUsize>,
-    changed: &Arc<tokio::sync::Notify>,
-) {
-    let count = connections.fetch_add(1, Ordering::SeqCst) + 1;
-    tracing::info!("connection {number} from {peer} ({count} open)");
-    let connections = connections.clone();
-    let changed = changed.clone();
-    tokio::spawn(async move {
-        session.await;
+    clients: Clients,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
         crate::lsp::release_freed_memory();
-        let left = connections.fetch_sub(1, Ordering::SeqCst) - 1;
-        tracing::info!("connection {number} closed ({left} open)");
-        changed.notify_one();
-    });
+        let left = self.clients.open.fetch_sub(1, Ordering::SeqCst) - 1;
+        tracing::info!("connection {} closed ({left} open)", self.number);
+        self.clients.changed.notify_one();
+    }
 }
 
 /// Where the daemon of this user listens (for `taskmark daemon --status` and the editors).

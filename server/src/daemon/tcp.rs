@@ -26,8 +26,11 @@ const TOKEN_KEY: &str = "taskmarkToken";
 /// How long a new connection has to send its first message.
 const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The largest first message read before the token is checked (an `initialize` is a few KiB).
-const MAX_FIRST_MESSAGE: usize = 1024 * 1024;
+/// The largest first message read before the token is checked (an `initialize` is a few KiB;
+/// VS Code's, with every capability, about 10). Anyone on the machine can connect, so what a
+/// connection may cost before it is trusted is kept small: room for the message grows only
+/// with the bytes that arrive, up to this.
+pub const MAX_FIRST_MESSAGE: usize = 64 * 1024;
 
 /// Writes a fresh token to `dir/daemon.token` (mode 0600, never through a symlink or over a
 /// file someone else made) and returns it.
@@ -77,7 +80,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin,
 {
-    let mut frames = FrameReader::with_max_body(input, MAX_FIRST_MESSAGE);
+    let mut frames = FrameReader::first_message(input, MAX_FIRST_MESSAGE);
     let first = tokio::time::timeout(FIRST_MESSAGE_TIMEOUT, frames.next()).await;
     let checked = match first {
         Err(_) => return Err(format!("no message within {} s", FIRST_MESSAGE_TIMEOUT.as_secs())),

@@ -50,6 +50,8 @@ pub enum Job {
     Release,
     /// Walk, read and index everything again (also after `.taskmark.toml` changed).
     Reindex,
+    /// The folder at the root may have been deleted and made again (see [`Host::tell_replaced`]).
+    Replaced,
     Loaded(u64, Box<Result<Loaded, String>>),
     /// The git baseline, found after the load numbered so.
     Baseline(u64, Box<FoundBaseline>),
@@ -248,6 +250,7 @@ impl Analysis {
     }
 
     pub fn run(mut self) {
+        self.host.join(&self.shared, self.jobs_sender.clone());
         self.start_loading(false);
         while let Ok(first) = self.jobs.recv() {
             let mut batch = vec![first];
@@ -281,6 +284,8 @@ impl Analysis {
         let mut disk: BTreeSet<String> = BTreeSet::new();
         let mut settings = None;
         let mut reindex = false;
+        // Files changed on disk, or were written: the folder at the root may be another one.
+        let mut heard_of_disk = false;
         let mut loaded = None;
         let mut baseline = None;
         let mut elsewhere = None;
@@ -295,12 +300,15 @@ impl Analysis {
                 // Which files belong to the workspace may have changed: walk it again.
                 Job::Disk { path } if path == config::FILE_NAME || is_ignore_file(&path) => reindex = true,
                 Job::Disk { path } => {
+                    heard_of_disk = true;
                     disk.insert(path);
                 }
                 Job::Written { paths, sequence: it } => {
+                    heard_of_disk = true;
                     sequence = sequence.max(it);
                     disk.extend(paths);
                 }
+                Job::Replaced => heard_of_disk = true,
                 Job::Settings(it) => settings = Some(it),
                 Job::Hold => self.held += 1,
                 Job::Release => self.held = self.held.saturating_sub(1),
@@ -313,6 +321,10 @@ impl Analysis {
         }
         if reindex {
             self.start_loading(true);
+        } else if heard_of_disk && self.root_replaced() {
+            // Applied to the old folder's world, the new folder's files would mix the two; a
+            // write planned next (it waits for this batch) must see the new folder whole.
+            loaded = Some(self.load_now());
         }
         let shared = self.shared.clone();
         let mut world = shared.write();
@@ -604,6 +616,7 @@ impl Analysis {
         world.config = config;
         world.config_error = saved.config_error;
         world.index = saved.index;
+        world.identity = saved.identity;
         world.known = saved.known;
         world.skipped = saved.skipped;
         world.store = store;
@@ -733,6 +746,32 @@ impl Analysis {
         }
     }
 
+    /// Whether this session's world was read from another folder than the one at the root now.
+    fn root_replaced(&self) -> bool {
+        self.shared.read().root_replaced()
+    }
+
+    /// Loads the workspace on this thread (the host reads it once for every session), for a
+    /// batch that must not be applied to the world it has; the git baseline follows as a job.
+    fn load_now(&mut self) -> Result<Loaded, String> {
+        self.load_generation += 1;
+        let generation = self.load_generation;
+        let settings = self.shared.read().settings.clone();
+        let (host, shared, outgoing) = (&self.host, &self.shared, &self.outgoing);
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(host, shared, false, &settings, outgoing)))
+            .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
+        if let Ok(loaded) = &result {
+            let (after, host, jobs) = (After::of(loaded), self.host.clone(), self.jobs_sender.clone());
+            let spawned = std::thread::Builder::new()
+                .name("taskmark-loader".into())
+                .spawn(move || send_baseline(&host, &jobs, generation, after));
+            if let Err(error) = spawned {
+                tracing::error!("cannot start the loader thread: {error}");
+            }
+        }
+        result
+    }
+
     /// Starts reading the workspace on a thread of its own; the result comes back as a job.
     /// Unless `fresh`, the host's saved state is used when another session already read it.
     fn start_loading(&mut self, fresh: bool) {
@@ -756,19 +795,23 @@ impl Analysis {
             // The git baseline (for invalid transitions) comes after: the first diagnostics do
             // not wait for it.
             if let Some(after) = after {
-                test_loader_delay();
-                let found = std::panic::catch_unwind(AssertUnwindSafe(|| after.find_baseline(&host)));
-                match found {
-                    Ok(found) => {
-                        let _ = jobs.send(Job::Baseline(generation, Box::new(found)));
-                    }
-                    Err(panic) => tracing::error!("cannot read the git baseline: {}", panic_message(&panic)),
-                }
+                send_baseline(&host, &jobs, generation, after);
             }
         });
         if let Err(error) = spawned {
             tracing::error!("cannot start the loader thread: {error}");
         }
+    }
+}
+
+/// Finds the git baseline after the load numbered `generation`, and sends it as a job.
+fn send_baseline(host: &Host, jobs: &Sender<Job>, generation: u64, after: After) {
+    test_loader_delay();
+    match std::panic::catch_unwind(AssertUnwindSafe(|| after.find_baseline(host))) {
+        Ok(found) => {
+            let _ = jobs.send(Job::Baseline(generation, Box::new(found)));
+        }
+        Err(panic) => tracing::error!("cannot read the git baseline: {}", panic_message(&panic)),
     }
 }
 
@@ -943,6 +986,7 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
         skipped,
         filter,
         generation: 0,
+        identity: None,
     })
 }
 

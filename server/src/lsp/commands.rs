@@ -107,19 +107,17 @@ pub fn prepare(
             }
             Ok(file) if *file.text == *world.index.text(file_change.file) => {}
             Ok(_) => drifted.push(file_change.path.clone()),
+            // Gone since it was read (its folder deleted, made again without it): read again.
+            Err(_) if std::fs::symlink_metadata(world.root.join(&file_change.path)).is_err() => {
+                drifted.push(file_change.path.clone());
+            }
             Err(reason) => {
                 return Err(write_failed(format!("cannot change {}: {reason}; nothing was changed", file_change.path)));
             }
         }
     }
     if !drifted.is_empty() {
-        return Err(jsonrpc::Error {
-            data: Some(json!({ "kind": "changedOnDisk", "paths": drifted })),
-            ..content_modified(format!(
-                "{} changed on disk since taskmark read it; nothing was changed, try again in a moment",
-                drifted.join(", ")
-            ))
-        });
+        return Err(changed_since_read(drifted, false));
     }
     // A file to create must not be there yet (the transaction checks again when it writes).
     for file in &change.created {
@@ -212,8 +210,45 @@ pub fn refuse_unreadable<'s>(
     Ok(())
 }
 
-/// The files a [`prepare`] refusal found changed on disk since the world read them: read them
-/// again and plan anew.
+/// Checks the files an answer that writes nothing rests on (nothing to change, a refusal)
+/// against the disk before it is given: a watcher misses changes (a folder deleted and cloned
+/// again, a restore while no editor watched), and an answer from what was read before would be
+/// false. Files that differ from the world's, and a root folder replaced since the world was
+/// read, are a `changedOnDisk` error: the write path has the session read them again (the
+/// whole folder, when it was replaced) and plans anew. Open documents are the editor's.
+pub fn revalidate<'a>(world: &World, paths: impl IntoIterator<Item = &'a str>) -> Result<(), jsonrpc::Error> {
+    let replaced = world.root_replaced();
+    let differing: Vec<String> = paths
+        .into_iter()
+        .filter(|path| !world.versions.contains_key(*path) && (replaced || differs_on_disk(world, path)))
+        .map(str::to_string)
+        .collect();
+    if replaced || !differing.is_empty() { Err(changed_since_read(differing, replaced)) } else { Ok(()) }
+}
+
+/// Whether the disk's `path` is not what the world holds.
+fn differs_on_disk(world: &World, path: &str) -> bool {
+    match workspace::read_workspace_file(&world.root, path) {
+        Ok(file) => world.index.text_at(path).is_none_or(|text| **text != *file.text),
+        Err(_) => world.index.file_id(path).is_some(),
+    }
+}
+
+/// The refusal of a plan made on files (or a root folder, `replaced`) that changed on disk
+/// since the world read them; [`changed_on_disk`] reads it back.
+fn changed_since_read(paths: Vec<String>, replaced: bool) -> jsonrpc::Error {
+    let what = match replaced {
+        true => "the workspace folder was deleted and made again".to_string(),
+        false => format!("{} changed on disk", paths.join(", ")),
+    };
+    jsonrpc::Error {
+        data: Some(json!({ "kind": "changedOnDisk", "paths": paths })),
+        ..content_modified(format!("{what} since taskmark read it; nothing was changed, try again in a moment"))
+    }
+}
+
+/// The files a [`prepare`] or [`revalidate`] refusal found changed on disk since the world
+/// read them: read them again and plan anew.
 pub fn changed_on_disk(error: &jsonrpc::Error) -> Option<Vec<String>> {
     let data = error.data.as_ref()?;
     if data["kind"] != "changedOnDisk" {
@@ -303,6 +338,21 @@ pub struct SetStatus {
     pub agent: Option<String>,
 }
 
+/// A status change as planned: the edit, the change as the other editors are told of it, and
+/// what it changes in each file.
+pub type PlannedStatus = (PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>);
+
+/// The files that say something of `task` (where its status is written, where it is mentioned,
+/// its current plan): what an answer about it rests on.
+fn task_files<'w>(world: &'w World, task: &TaskKey) -> Vec<&'w str> {
+    let Some(entry) = world.index.task(task) else { return Vec::new() };
+    let files = entry.places.iter().map(|it| it.file).chain(entry.mentions.iter().copied()).chain(entry.current_plan);
+    let mut paths: Vec<&str> = files.map(|it| world.index.path(it)).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths
+}
+
 impl SetStatus {
     pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
         const USAGE: &str = "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}";
@@ -328,7 +378,8 @@ impl SetStatus {
     }
 
     /// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
-    /// place already says the status.
+    /// place already says the status. An answer that writes nothing (that, or a refusal) is
+    /// given only once the task's files are found as the world has them ([`revalidate`]).
     pub fn plan(
         &self,
         world: &World,
@@ -336,8 +387,27 @@ impl SetStatus {
         now: Now,
         open_elsewhere: &HashSet<String>,
         early: &crate::write_path::Early<'_>,
-    ) -> Result<Option<(PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>)>, jsonrpc::Error> {
-        let task = resolve_task(world, &self.task)?;
+    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
+        let task = resolve_task(world, &self.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
+        match self.plan_task(world, task.clone(), client, now, open_elsewhere, early) {
+            Ok(Some(planned)) => Ok(Some(planned)),
+            Err(error) if changed_on_disk(&error).is_some() => Err(error),
+            answer => {
+                revalidate(world, task_files(world, &task))?;
+                answer
+            }
+        }
+    }
+
+    fn plan_task(
+        &self,
+        world: &World,
+        task: TaskKey,
+        client: &ClientProfile,
+        now: Now,
+        open_elsewhere: &HashSet<String>,
+        early: &crate::write_path::Early<'_>,
+    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
         refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
         if !self.force
             && let Err(holder) = world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now())

@@ -8,6 +8,12 @@
 //! editor's watcher, our own watcher, a file the server wrote) is read here, and the text the
 //! host keeps is handed out, so sessions share it instead of reading their own copy. A session
 //! that starts later forks an index that already has those changes.
+//!
+//! The root is a path, and the folder at that path can be replaced whole (`rm -rf` and `git
+//! clone`, `git worktree remove` and `add`, a restore from a backup): the watches die with the
+//! old folder and what the host read of it says nothing of the new one. The host keeps the
+//! identity of the folder it read ([`FolderIdentity`]); a load finds the folder replaced and
+//! reads it again, and every session on the root is told to load it again.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,6 +27,7 @@ use crate::git;
 use crate::lsp::analysis::Job;
 use crate::lsp::claims::Claims;
 use crate::lsp::watch;
+use crate::lsp::world::Shared;
 use crate::workspace::{self, PathFilter};
 use std::sync::mpsc::Sender;
 
@@ -40,6 +47,41 @@ pub struct Saved {
     /// Which state of the root this is: the host counts every change to its saved state, so
     /// that what was computed from one state is used only with that state.
     pub generation: u64,
+    /// The folder at the root when it was read (taken before the walk).
+    pub identity: Option<FolderIdentity>,
+}
+
+/// Which folder a path names: its device, inode and birth time. A folder deleted and made again
+/// at the same path is another folder (often with the same inode number, which the file system
+/// hands out again at once: its birth time tells them apart, where the file system keeps one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderIdentity {
+    device: u64,
+    inode: u64,
+    born: Option<std::time::SystemTime>,
+}
+
+impl FolderIdentity {
+    /// The folder at `path` now; `None` when there is none (or it cannot be told).
+    pub fn of(path: &Path) -> Option<FolderIdentity> {
+        let metadata = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_dir)?;
+        let born = metadata.created().ok();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FolderIdentity { device: metadata.dev(), inode: metadata.ino(), born })
+        }
+        #[cfg(not(unix))]
+        {
+            born.map(|born| FolderIdentity { device: 0, inode: 0, born: Some(born) })
+        }
+    }
+
+    /// Whether the folder at `path` is another one than `read` (the one something was read
+    /// from). A folder that is gone is not replaced yet: there is nothing to read instead.
+    pub fn replaced(read: Option<FolderIdentity>, path: &Path) -> bool {
+        read.is_some_and(|read| FolderIdentity::of(path).is_some_and(|now| now != read))
+    }
 }
 
 /// A file as the disk has it now.
@@ -88,6 +130,9 @@ pub struct Host {
     disk_subscribers: watch::Subscribers,
     /// The sessions told of the repository's other worktrees.
     elsewhere: crate::lsp::elsewhere::Subscribers,
+    /// Every session on the root (while its state lives, its analysis thread's inbox), told
+    /// when the folder at the root was replaced.
+    sessions: Mutex<Vec<(Weak<Shared>, Sender<Job>)>>,
 }
 
 #[derive(Default)]
@@ -100,8 +145,11 @@ struct State {
     /// changes them (each session of a daemon held its own, computed again).
     store: Option<(StoreKey, DiagnosticStore)>,
     loading: bool,
-    /// The disk watcher runs.
-    watching: bool,
+    /// The disk watcher, once it runs (asked to look at the root when a load finds the folder
+    /// there replaced).
+    watcher: Option<watch::Control>,
+    /// The replaced folder the sessions were last told of (each replacement is told once).
+    told: Option<FolderIdentity>,
     /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
     baseline: Option<HeadBaseline>,
 }
@@ -140,6 +188,7 @@ impl Host {
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),
             elsewhere: Default::default(),
+            sessions: Mutex::new(Vec::new()),
         });
         hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
         host
@@ -154,11 +203,41 @@ impl Host {
     pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::Result<()> {
         lock(&self.disk_subscribers).push(jobs);
         let mut state = lock(&self.state);
-        if !state.watching {
-            watch::spawn(self.root.clone(), folders, self.disk_subscribers.clone(), Arc::downgrade(self))?;
-            state.watching = true;
+        if state.watcher.is_none() {
+            let identity = state.saved.as_ref().and_then(|it| it.identity);
+            let control = watch::spawn(
+                self.root.clone(),
+                identity,
+                folders,
+                self.disk_subscribers.clone(),
+                Arc::downgrade(self),
+            )?;
+            state.watcher = Some(control);
         }
         Ok(())
+    }
+
+    /// Counts the session whose state is `shared` and inbox `jobs` among the sessions on the
+    /// root (see [`Host::tell_replaced`]) while its state lives.
+    pub fn join(&self, shared: &Arc<Shared>, jobs: Sender<Job>) {
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|(alive, _)| alive.strong_count() > 0);
+        sessions.push((Arc::downgrade(shared), jobs));
+    }
+
+    /// The folder at the root was replaced: tells every session on the root to load it again
+    /// (once per replacement; the first load reads it, the others share that read).
+    pub fn tell_replaced(&self) {
+        let Some(now) = FolderIdentity::of(&self.root) else { return };
+        {
+            let mut state = lock(&self.state);
+            if state.told == Some(now) {
+                return;
+            }
+            state.told = Some(now);
+        }
+        tracing::info!("{}: the folder was deleted and made again; every session reads it again", self.root.display());
+        lock(&self.sessions).retain(|(_, jobs)| jobs.send(Job::Replaced).is_ok());
     }
 
     /// Has `jobs` told of the repository's other worktrees (read with `config`), and of every
@@ -170,6 +249,9 @@ impl Host {
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).
     /// A session that asks while another one's load runs waits for that load instead of
     /// walking the disk a second time.
+    ///
+    /// The saved state is read again when the folder at the root is another one than it was
+    /// read from, and the other sessions are told to load it.
     pub fn saved(&self, fresh: bool, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
         let mut state = lock(&self.state);
         let mut fresh = fresh;
@@ -181,6 +263,10 @@ impl Host {
                 continue;
             }
             match &state.saved {
+                Some(saved) if !fresh && FolderIdentity::replaced(saved.identity, &self.root) => {
+                    tracing::info!("{}: another folder than the one read: reading it", self.root.display());
+                    break;
+                }
                 Some(saved) if !fresh => {
                     tracing::info!("{}: the files as saved, already read for another session", self.root.display());
                     return Ok(saved.clone());
@@ -189,21 +275,34 @@ impl Host {
             }
         }
         state.loading = true;
+        let read_before = state.saved.as_ref().and_then(|it| it.identity);
         drop(state);
         // A panicking load must not leave every later session waiting for it.
         let finished = FinishLoad(self);
+        // Taken before the walk: a folder replaced during it is found replaced next time.
+        let identity = FolderIdentity::of(&self.root);
         let mut result = load();
         let mut state = lock(&self.state);
+        let mut replaced = false;
         if let Ok(saved) = &mut result {
             state.generation += 1;
             saved.generation = state.generation;
+            saved.identity = identity;
             state.store = None;
             state.saved = Some(saved.clone());
             // The configuration may have changed the vocabularies the baseline was parsed with.
             state.baseline = None;
+            replaced = read_before.is_some() && identity.is_some() && read_before != identity;
+            if replaced && let Some(watcher) = &state.watcher {
+                // The old folder's watches died with it.
+                watcher.check();
+            }
         }
         drop(state);
         drop(finished);
+        if replaced {
+            self.tell_replaced();
+        }
         result
     }
 
@@ -252,6 +351,11 @@ impl Host {
         let state = lock(&self.state);
         let (cached, index) = state.baseline.as_ref()?;
         (cached == commit).then(|| (cached.clone(), index.clone()))
+    }
+
+    /// Which paths the saved state's walk takes (`None` before it is read, or without one).
+    pub fn filter(&self) -> Option<Arc<PathFilter>> {
+        lock(&self.state).saved.as_ref().and_then(|it| it.filter.clone())
     }
 
     /// The index of the files as saved, once read (a copy: its entries are shared).
@@ -357,6 +461,7 @@ mod tests {
             skipped: HashMap::new(),
             filter: None,
             generation: 0,
+            identity: None,
         })
     }
 
@@ -465,6 +570,26 @@ mod tests {
         assert!(outcome.is_err());
         // The panicked load does not leave the next session waiting forever.
         assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
+    }
+
+    /// `rm -rf` and a new folder at the same path (the file system often gives it the same
+    /// inode number): the saved state is read again, once, rather than handed out.
+    #[test]
+    fn a_root_deleted_and_made_again_is_read_again_once() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        let read = host.saved(false, || saved_from(&root)).expect("load");
+        assert_eq!(read.identity, FolderIdentity::of(&root));
+        std::fs::remove_dir_all(&root).expect("rm -rf");
+        assert!(!FolderIdentity::replaced(read.identity, &root), "a folder that is gone is not replaced yet");
+        std::fs::create_dir_all(root.join("specs")).expect("the folder again");
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        assert!(FolderIdentity::replaced(read.identity, &root));
+        let again = host.saved(false, || saved_from(&root)).expect("read again");
+        let id = again.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(again.index.text(id).contains("[COMPLETED]"), "{}", again.index.text(id));
+        assert_eq!(again.identity, FolderIdentity::of(&root));
+        host.saved(false, || panic!("the new folder is read once")).expect("kept");
     }
 
     use std::panic::AssertUnwindSafe;

@@ -464,6 +464,8 @@ pub fn finish(
 ) -> Result<Planned, jsonrpc::Error> {
     let Change { mut answer, notice, dry_run } = extra;
     if change.is_empty() {
+        // Said only while the world is still the folder's.
+        commands::revalidate(world, [])?;
         return Err(invalid_params("nothing to change"));
     }
     let paths = world.paths();

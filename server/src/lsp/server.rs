@@ -306,6 +306,8 @@ impl Server {
             let (change, counts) = crate::engine::edit::plan_safe_fixes(&world.index, &check, &codes, &options)
                 .map_err(|it| crate::lsp::handlers::write_failed(format!("taskmark: {it}")))?;
             if change.is_empty() {
+                // Nothing to fix in the world: said only while it is still the folder's.
+                commands::revalidate(world, [])?;
                 return Ok(write_path::Plan { answer: Default::default(), change: None });
             }
             let scopes: Vec<String> =

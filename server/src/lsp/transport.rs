@@ -55,12 +55,17 @@ pub struct FrameReader<R> {
     buffer: Vec<u8>,
     start: usize,
     max_body: usize,
+    /// A body over `max_body` is read past (the next frame follows it), rather than refused
+    /// with the body unread (the connection then has nothing more to say).
+    skip_oversized: bool,
     /// A frame's header was broken: skip to the next `Content-Length:` before reading on.
     lost: bool,
     /// The garbage being skipped has been reported already; more of it is skipped silently.
     reported: bool,
     #[cfg(test)]
     high_water: usize,
+    #[cfg(test)]
+    high_capacity: usize,
 }
 
 /// What a header block said.
@@ -95,11 +100,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             buffer: Vec::new(),
             start: 0,
             max_body,
+            skip_oversized: true,
             lost: false,
             reported: false,
             #[cfg(test)]
             high_water: 0,
+            #[cfg(test)]
+            high_capacity: 0,
         }
+    }
+
+    /// A reader of a connection's first message, from a peer not trusted yet: a body over
+    /// `max_body` bytes is refused as soon as its header says so, without a byte of it read.
+    pub fn first_message(input: R, max_body: usize) -> FrameReader<R> {
+        FrameReader { skip_oversized: false, ..FrameReader::with_max_body(input, max_body) }
     }
 
     /// The bytes read ahead of the last frame, and the input to read the rest from.
@@ -239,7 +253,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     async fn body(&mut self, length: usize) -> Option<Frame> {
         if length > self.max_body {
-            self.skip(length).await?;
+            if self.skip_oversized {
+                self.skip(length).await?;
+            }
             let message = format!("a {length}-byte message is over the {}-byte limit", self.max_body);
             return Some(bad(-32600, message, Value::Null));
         }
@@ -300,12 +316,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             self.buffer.shrink_to(2 * READ_CHUNK);
         }
         let had = self.buffer.len();
-        self.buffer.resize(had + wanted.clamp(READ_CHUNK, BODY_CHUNK), 0);
+        // A declared length is a promise, not bytes: room grows with what arrived (at most
+        // doubling what is held), so a peer that declares a large body and sends nothing costs
+        // one read's worth, not the body.
+        let room = wanted.clamp(READ_CHUNK, BODY_CHUNK).min(had.max(READ_CHUNK));
+        self.buffer.resize(had + room, 0);
         let read = self.input.read(&mut self.buffer[had..]).await.unwrap_or(0);
         self.buffer.truncate(had + read);
         #[cfg(test)]
         {
             self.high_water = self.high_water.max(self.buffer.len());
+            self.high_capacity = self.high_capacity.max(self.buffer.capacity());
         }
         read
     }
@@ -635,6 +656,30 @@ mod tests {
         assert_eq!(reader.next().await, Some(Frame::Message(request(1).into_bytes())));
         assert_eq!(reader.next().await, None);
         assert!(reader.high_water() <= HEADER_BOUND, "held {} bytes", reader.high_water());
+    }
+
+    /// A peer that declares a large body and sends a little of it holds about what it sent.
+    #[tokio::test]
+    async fn a_declared_length_allocates_nothing_before_its_bytes_arrive() {
+        let mut input = format!("Content-Length: {}\r\n\r\n", 50 * 1024 * 1024).into_bytes();
+        input.extend(b"{\"jsonrpc\":\"2.0\"");
+        let mut reader = FrameReader::new(std::io::Cursor::new(input));
+        assert_eq!(reader.next().await, None, "the input ends inside the body");
+        assert!(reader.high_capacity <= 4 * READ_CHUNK, "allocated {} bytes", reader.high_capacity);
+        // Sent whole, a large body is read whole.
+        let large = format!(r#"{{"jsonrpc":"2.0","method":"x","params":{{"text":"{}"}}}}"#, "a".repeat(3_000_000));
+        let mut reader = FrameReader::new(std::io::Cursor::new(message(&large).into_bytes()));
+        assert_eq!(reader.next().await, Some(Frame::Message(large.into_bytes())));
+    }
+
+    /// A first message over the limit is refused from its header, its body unread.
+    #[tokio::test]
+    async fn a_first_message_over_the_limit_is_refused_without_reading_it() {
+        let mut input = format!("Content-Length: {}\r\n\r\n", 1024 * 1024).into_bytes();
+        input.extend(vec![b'{'; 1024 * 1024]);
+        let mut reader = FrameReader::first_message(std::io::Cursor::new(input), 64 * 1024);
+        assert_eq!(reader.next().await.as_ref().map(code), Some(-32600));
+        assert!(reader.high_capacity <= 4 * READ_CHUNK, "allocated {} bytes", reader.high_capacity);
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use crate::engine::lifecycle::across::{OtherWorktree, elsewhere_diagnostics};
 use crate::engine::rules::{DiagnosticStore, PathOracle};
 use crate::lsp::claims::Claims;
 use crate::lsp::documents::Documents;
+use crate::lsp::host::FolderIdentity;
 use crate::lsp::settings::Settings;
 use crate::workspace::DiskPaths;
 
@@ -42,6 +43,8 @@ pub struct World {
     pub versions: HashMap<String, i32>,
     /// The whole workspace has been indexed (not only the open documents).
     pub indexed: bool,
+    /// The folder at the root the index was read from.
+    pub identity: Option<FolderIdentity>,
     symbols: Mutex<Option<Arc<SymbolTable>>>,
     /// Whether paths the walk did not list exist: a link to a missing file is checked on every
     /// keystroke in its document, and should not cost a file system lookup each time. Emptied
@@ -72,11 +75,18 @@ impl World {
             skipped: HashMap::new(),
             versions: HashMap::new(),
             indexed: false,
+            identity: None,
             symbols: Mutex::new(None),
             exists,
             claims: Arc::new(Claims::default()),
             elsewhere: Arc::new(Vec::new()),
         }
+    }
+
+    /// Whether the folder at the root is another one than the index was read from (deleted and
+    /// made again since).
+    pub fn root_replaced(&self) -> bool {
+        self.indexed && FolderIdentity::replaced(self.identity, &self.root)
     }
 
     pub fn paths(&self) -> CachedPaths<'_> {

@@ -11,6 +11,7 @@
 
 mod link;
 mod resources;
+mod stdio;
 mod tools;
 
 use std::path::PathBuf;
@@ -35,12 +36,17 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the MCP server's runtime")?;
-    runtime.block_on(async move {
-        let service = Taskmark::new(server)
-            .serve(rmcp::transport::stdio())
-            .await
-            .context("the MCP client's initialization failed")?;
-        service.waiting().await.context("the MCP connection failed")?;
-        anyhow::Ok(())
-    })
+    let served =
+        runtime.block_on(stdio::guarded(tokio::io::stdin(), tokio::io::stdout(), |input, output| async move {
+            // The bound is the guard's, which answers a request over it; rmcp would drop it silently.
+            let transport = rmcp::transport::async_rw::AsyncRwTransport::new_server(input, output)
+                .with_max_line_length(stdio::MAX_REQUEST_BYTES);
+            let service =
+                Taskmark::new(server).serve(transport).await.context("the MCP client's initialization failed")?;
+            service.waiting().await.context("the MCP connection failed")?;
+            anyhow::Ok(())
+        }));
+    // stdin's reader thread may still be parked in read(2): do not wait for it.
+    runtime.shutdown_background();
+    served
 }
