@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example")
 }
 
 /// A folder's real path as a string: what the binary prints as a root.
@@ -305,7 +305,8 @@ fn one_exit_code_per_kind_of_failure() {
     assert_eq!(code(&["fix", "--code", "no-such-rule"]), Some(exit::FAILURE.into()));
     assert_eq!(code(&["check", "--no-baseline"]), Some(exit::CLEAN.into()));
     // The table is listed once, in every command's --help and in README.
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
     for command in [&["--help"][..], &["check", "--help"], &["set", "--help"], &["show", "--help"]] {
         let help = stdout(&taskmark(dir.path(), command));
         assert!(help.contains("Exit status:"), "{command:?}: {help}");
@@ -593,7 +594,7 @@ fn config_explain_prints_tables_and_mermaid() {
 }
 
 fn own_vocabulary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/own-vocabulary")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/own-vocabulary")
 }
 
 /// A tracker read in its repository's own standard and its own conventions: their markers are
@@ -724,7 +725,7 @@ fn no_progress_bar_without_a_terminal() {
 #[test]
 fn the_readme_configuration_example_is_valid() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README.md");
     let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("the block ends");
     let dir = workspace(&[(".taskmark.toml", &readme.as_bytes()[start..end]), ("docs/board/TODO.md", b"- [ ] x\n")]);
@@ -743,7 +744,7 @@ fn the_readme_configuration_example_is_valid() {
 /// nothing new behind.
 #[test]
 fn numbered_and_tree_task_order_lines_are_read_and_written() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/task-order-shapes");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/task-order-shapes");
     let report = |root: &Path| -> Vec<(String, String, u64)> {
         let output = taskmark(root, &["check", ".", "--no-baseline", "--format", "json"]);
         let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
@@ -831,7 +832,7 @@ const SPEC_FOLDER_FIXTURES: [(&str, &str); 3] =
 
 /// A writable copy of the fixture workspace `name`.
 fn fixture_copy(name: &str) -> tempfile::TempDir {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name);
     let dir = tempfile::tempdir().expect("temporary directory");
     copy_tree(&fixture, dir.path());
     dir

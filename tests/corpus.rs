@@ -37,7 +37,7 @@ fn main() {
     };
     // Cargo runs tests from the package folder; a relative path means the repository root's.
     let corpus =
-        if corpus.is_relative() { Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(corpus) } else { corpus };
+        if corpus.is_relative() { Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(corpus) } else { corpus };
     if !corpus.join("MANIFEST.tsv").is_file() {
         eprintln!("corpus suite FAILED: TASKMARK_CORPUS={} holds no MANIFEST.tsv", corpus.display());
         std::process::exit(101);

@@ -44,7 +44,7 @@ impl Setup {
     fn workspace(&self, name: &str) -> PathBuf {
         let root = self.base.join(name);
         std::fs::create_dir_all(&root).expect("a workspace folder");
-        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example"), &root);
+        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example"), &root);
         root
     }
 
@@ -471,7 +471,7 @@ fn a_window_of_two_folders_follows_a_change_made_in_one_of_them_elsewhere() {
     let (app, web) = (window.join("app"), window.join("web"));
     for folder in [&app, &web] {
         std::fs::create_dir_all(folder).expect("a folder");
-        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example"), folder);
+        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example"), folder);
     }
     let mut both =
         LspClient::launch_folders(&window, &["app", "web"], vscode_capabilities(), json!({}), setup.command(&["lsp"]));

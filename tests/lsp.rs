@@ -17,7 +17,7 @@ const TODO: &str = "specs/TODO.md";
 const STATE: &str = "specs/state.json";
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/example")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example")
 }
 
 /// A copy of the example workspace in a fresh temporary folder.
@@ -1819,7 +1819,7 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
 
     // Paths differ per machine: the workspace is `/workspace` in the recordings.
     let root_path = root.display().to_string();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../editors/vscode/test/fixtures");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../editors/vscode/test/fixtures");
     let update = std::env::var_os("TASKMARK_UPDATE_FIXTURES").is_some();
     let mut drifted = Vec::new();
     for (name, answer) in answers {

@@ -45,8 +45,9 @@ fn outcomes(stdout: &str) -> Vec<Outcome> {
 fn main() {
     let arguments = Arguments::from_args();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the server crate lives one folder below the repository root");
+        .ancestors()
+        .nth(2)
+        .expect("the command line's crate lives two folders below the repository root (server/cli)");
     let script = repo.join("tests/pytest/run.sh");
     let output = Command::new("bash")
         .arg(&script)

@@ -359,4 +359,4 @@ def test_github_action_installs_taskmark_when_no_binary_is_given(tmp_path: Path,
         # The action's own copy of the repository: the server crate two folders up.
         assert args[4] == "--path", args
         assert (Path(args[5]) / "Cargo.toml").read_text().startswith('[package]\nname = "taskmark"\n'), args
-        assert Path(args[5]).resolve() == REPO / "server", args
+        assert Path(args[5]).resolve() == REPO / "server" / "cli", args

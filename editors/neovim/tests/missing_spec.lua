@@ -57,7 +57,7 @@ step(':checkhealth taskmark says the executable is missing and how to install it
   vim.cmd('checkhealth taskmark')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
   check(text:find('`taskmark` is not executable or not on $PATH', 1, true) ~= nil, text)
-  check(text:find('cargo install --locked --path server', 1, true) ~= nil, text)
+  check(text:find('cargo install --locked --path server/cli', 1, true) ~= nil, text)
 end)
 
 vim.cmd('qall!')

@@ -1,4 +1,4 @@
-// Generated from server/src/lsp/ext.rs by `cargo test` (ts-rs): do not edit.
+// Generated from server/lsp/src/ext.rs by `cargo test` (ts-rs): do not edit.
 // `TASKMARK_UPDATE_FIXTURES=1 cargo test -p taskmark --lib lsp_ext` writes it again.
 
 export type Position = { line: number, character: number, };

@@ -25,7 +25,7 @@ function M.check()
   local path = vim.fn.exepath(executable)
   if path == '' then
     vim.health.error(string.format('`%s` is not executable or not on $PATH', executable), {
-      'Install it from a clone of the taskmark repository: cargo install --locked --path server',
+      'Install it from a clone of the taskmark repository: cargo install --locked --path server/cli',
       "or point at it: setup({ path = '/path/to/taskmark' }), or vim.lsp.config('taskmark', { cmd = { '/path/to/taskmark', 'lsp' } })",
     })
     return

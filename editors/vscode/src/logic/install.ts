@@ -15,7 +15,7 @@ export function installInstructions(problem: string, tried: string[]): string {
     '',
     '```sh',
     'git clone <the taskmark repository> && cd taskmark',
-    'cargo install --locked --path server      # puts taskmark in ~/.cargo/bin',
+    'cargo install --locked --path server/cli      # puts taskmark in ~/.cargo/bin',
     'taskmark --version',
     '```',
     '',

@@ -1,0 +1,465 @@
+//! Status changes reach every editor this process serves on the same workspace: each gets a
+//! `taskmark/taskChanged` notification, and each other editor that has one of the changed
+//! documents open gets a `workspace/applyEdit` computed against its own buffers, so the
+//! editors show the same text without anyone saving. Files no editor has open were already
+//! written by the session that made the change.
+//!
+//! Every delivery runs on its own task under a timeout: a hung or slow editor never holds up
+//! the others or the one that made the change.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{self as lsp, notification::Notification};
+
+use crate::analysis::{Hold, Job};
+use crate::convert::{self, ClientProfile};
+use crate::engine::edit::{StatusChangeOptions, WorkspaceChange, plan_status_change};
+use crate::engine::timestamp::Now;
+use crate::ext;
+use crate::world::Shared;
+
+/// How long one editor has to take a broadcast edit.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `taskmark/taskChanged`, whose parameters are [`ext::TaskChanged`].
+pub enum TaskChanged {}
+
+impl Notification for TaskChanged {
+    type Params = ext::TaskChanged;
+    const METHOD: &'static str = "taskmark/taskChanged";
+}
+
+/// One connected editor, as the others see it.
+struct Peer {
+    id: u64,
+    root: PathBuf,
+    name: String,
+    client: Client,
+    shared: Arc<Shared>,
+    /// The session's analysis thread, told of files written for everyone.
+    jobs: Sender<Job>,
+    profile: ClientProfile,
+}
+
+static PEERS: Mutex<Vec<Peer>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Removes its editor from the broadcast list when the session ends.
+pub struct Registration {
+    id: u64,
+}
+
+impl Registration {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        PEERS.lock().unwrap_or_else(PoisonError::into_inner).retain(|it| it.id != self.id);
+    }
+}
+
+pub fn register(
+    root: PathBuf,
+    client: Client,
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+    profile: ClientProfile,
+) -> Registration {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{} (session {id})", profile.name);
+    PEERS.lock().unwrap_or_else(PoisonError::into_inner).push(Peer { id, root, name, client, shared, jobs, profile });
+    Registration { id }
+}
+
+/// How a session is named to the others: the editor's name and the session number.
+pub fn name_of(session: u64) -> String {
+    name_in(&PEERS.lock().unwrap_or_else(PoisonError::into_inner), session)
+}
+
+fn name_in(peers: &[Peer], session: u64) -> String {
+    peers.iter().find(|it| it.id == session).map_or_else(|| "an editor".to_string(), |it| it.name.clone())
+}
+
+/// The documents other editors on `root` have open (workspace-relative paths): a status change
+/// leaves those to the broadcast, which edits each editor's own buffer, instead of writing them
+/// on disk under the editor's feet.
+pub fn open_elsewhere(session: u64, root: &std::path::Path) -> std::collections::HashSet<String> {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    peers
+        .iter()
+        .filter(|it| it.id != session && it.root == root)
+        .flat_map(|it| it.shared.read().versions.keys().cloned().collect::<Vec<_>>())
+        .collect()
+}
+
+/// A status change one editor made, to repeat in the others.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// As commands name it: `221` or `SCOPE:ID`.
+    pub task: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// The vocabulary id of the new status, for planning it again.
+    pub status: String,
+    /// Workspace-relative paths of every file the change touched.
+    pub files: Vec<String>,
+    /// The clock the origin planned with: the same timestamps everywhere, so texts converge.
+    pub now: Now,
+    pub reason: Option<String>,
+}
+
+/// Tells every session on `root` of a status change, each in a task of its own with its own
+/// timeout. The handles finish when every editor has its buffers updated (or timed out), which
+/// is when the next change on the workspace may be planned.
+pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    let origin_name = name_in(&peers, origin);
+    let mut deliveries = Vec::new();
+    for peer in peers.iter().filter(|it| it.root == root) {
+        let is_origin = peer.id == origin;
+        let target = Target::of(peer);
+        let (change, origin_name, name) = (change.clone(), origin_name.clone(), peer.name.clone());
+        deliveries.push(tokio::spawn(async move {
+            let delivery = deliver(target, change, origin_name, is_origin);
+            if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
+                tracing::warn!(
+                    "{name} did not take a status change within {} s; it is left as it is",
+                    DELIVERY_TIMEOUT.as_secs()
+                );
+            }
+        }));
+    }
+    deliveries
+}
+
+/// One session a broadcast goes to.
+struct Target {
+    client: Client,
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+    profile: ClientProfile,
+}
+
+impl Target {
+    fn of(peer: &Peer) -> Target {
+        Target {
+            client: peer.client.clone(),
+            shared: peer.shared.clone(),
+            jobs: peer.jobs.clone(),
+            profile: peer.profile.clone(),
+        }
+    }
+
+    /// Has the session read `paths` from disk again (the daemon wrote them). Not waited for:
+    /// the session's own requests and deliveries wait until it is caught up, so whatever it
+    /// answers or plans next sees the files; the workspace's next change, planned in another
+    /// session, does not need this one's view of the disk.
+    fn reread(&self, paths: &[String]) {
+        // Its open documents are its editor's: the disk does not count for them.
+        let paths: Vec<String> = {
+            let world = self.shared.read();
+            paths.iter().filter(|it| !world.versions.contains_key(*it)).cloned().collect()
+        };
+        if paths.is_empty() {
+            return;
+        }
+        let sequence = self.shared.submit();
+        let _ = self.jobs.send(Job::Written { paths, sequence });
+    }
+
+    /// Sends an edit of the session's open buffers, then waits until the editor's changes are
+    /// in its world (an editor answers before or after sending its didChange) and checks that
+    /// its buffers say what they should: an editor without versioned edits (Neovim) applies a
+    /// plain edit to whatever its buffer holds by then.
+    async fn apply(&self, planned: BufferEdit) -> Applied {
+        let BufferEdit { label, edit, expected } = planned;
+        let uris = edited_uris(&edit);
+        let versions_before: Vec<Option<i32>> = {
+            let documents = self.shared.documents();
+            uris.iter().map(|uri| documents.get(uri).map(|it| it.version)).collect()
+        };
+        let params = lsp::ApplyWorkspaceEditParams { label: Some(label.clone()), edit };
+        match self.client.send_request::<lsp::request::ApplyWorkspaceEdit>(params).await {
+            Ok(response) if response.applied => {}
+            Ok(response) => {
+                let reason = response.failure_reason.unwrap_or_else(|| "no reason given".into());
+                tracing::info!("{label}: an editor declined the broadcast edit ({reason})");
+                return Applied::Declined(reason);
+            }
+            Err(error) => {
+                tracing::info!("{label}: the broadcast edit failed: {error}");
+                return Applied::Declined(error.to_string());
+            }
+        }
+        let deadline = std::time::Instant::now() + FOLLOW_TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            let changed = {
+                let documents = self.shared.documents();
+                uris.iter()
+                    .zip(&versions_before)
+                    .all(|(uri, before)| documents.get(uri).map(|it| it.version) != *before)
+            };
+            if changed {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        self.shared.caught_up().await;
+        let documents = self.shared.documents();
+        let diverged: Vec<String> = expected
+            .iter()
+            .filter(|(uri, text)| {
+                documents.get(uri).is_some_and(|it| !crate::engine::text::same_but_final_line_break(&it.text, text))
+            })
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        if diverged.is_empty() { Applied::Done } else { Applied::Diverged(diverged) }
+    }
+
+    /// Says to the editor's user what could not be done to their buffers.
+    async fn tell(&self, message: String) {
+        tracing::warn!("{message}");
+        self.client.show_message(lsp::MessageType::WARNING, format!("taskmark: {message}")).await;
+    }
+}
+
+/// An edit of one session's open buffers, and the texts they must hold afterwards (by URI).
+struct BufferEdit {
+    label: String,
+    edit: lsp::WorkspaceEdit,
+    expected: Vec<(String, String)>,
+}
+
+enum Applied {
+    Done,
+    /// The editor refused it (a versioned edit older than its buffer): why.
+    Declined(String),
+    /// Applied, but these buffers do not hold the planned text (they changed meanwhile).
+    Diverged(Vec<String>),
+}
+
+fn file_names(uris: &[String]) -> String {
+    uris.iter().map(|it| it.rsplit('/').next().unwrap_or(it)).collect::<Vec<_>>().join(", ")
+}
+
+/// How long an editor that applied an edit may take to send the didChange it caused.
+const FOLLOW_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn edited_uris(edit: &lsp::WorkspaceEdit) -> Vec<String> {
+    let mut uris: Vec<String> =
+        edit.changes.iter().flat_map(|it| it.keys().map(|uri| uri.as_str().to_string())).collect();
+    if let Some(lsp::DocumentChanges::Edits(edits)) = &edit.document_changes {
+        uris.extend(edits.iter().map(|it| it.text_document.uri.as_str().to_string()));
+    }
+    uris
+}
+
+async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool) {
+    let params = ext::TaskChanged {
+        task: change.task.clone(),
+        action: None,
+        from: change.from.clone(),
+        to: Some(change.to.clone()),
+        title: None,
+        tasks: None,
+        files: change.files.clone(),
+        origin,
+        // The editor that made the change already said so to its user.
+        mine: is_origin,
+    };
+    let origin = params.origin.clone();
+    target.client.send_notification::<TaskChanged>(params).await;
+    if is_origin {
+        return;
+    }
+    target.shared.caught_up().await;
+    // Its open buffers first (what its user sees), computed against them alone; then the files
+    // the daemon wrote, so that this session's next plan sees them. Its diagnostics wait for
+    // both.
+    let _hold = Hold::new(&target.jobs);
+    // A buffer that moved since the edit was planned gets a fresh one, planned against it.
+    let mut outcome = Applied::Done;
+    for _ in 0..2 {
+        let Some(planned) = follow(&target.shared, &target.profile, &change) else { break };
+        outcome = target.apply(planned).await;
+        if !matches!(outcome, Applied::Declined(_)) {
+            break;
+        }
+        target.shared.caught_up().await;
+    }
+    let what = format!("task {} set to {} by {origin}", change.task, change.to);
+    match outcome {
+        Applied::Done => {}
+        Applied::Declined(reason) => {
+            target
+                .tell(format!("{what}: your open buffers were left as they are ({reason}); the files on disk have it"))
+                .await
+        }
+        Applied::Diverged(uris) => target
+            .tell(format!(
+                "{what}: {} changed while the change was applied to it; check it against the other places of the task",
+                file_names(&uris)
+            ))
+            .await,
+    }
+    target.reread(&change.files);
+}
+
+/// The same change planned against this editor's own buffers, for the documents it has open.
+fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Option<BufferEdit> {
+    let world = shared.read();
+    let task = world.index.find_tasks(&change.task).into_iter().next()?;
+    // The origin validated the transition; here only the texts must follow.
+    let options = StatusChangeOptions {
+        force: true,
+        reason: change.reason.clone(),
+        restamp: true,
+        ..StatusChangeOptions::new(change.now.clone())
+    };
+    let mut planned = plan_status_change(&world.index, &task, &change.status, &options).ok()?;
+    planned.files.retain(|it| !it.edits.is_empty() && world.versions.contains_key(&it.path));
+    if planned.files.is_empty() {
+        return None;
+    }
+    let edit = convert::workspace_edit(&world, &planned, profile, false).ok()?;
+    let expected = expected_texts(&world, &planned);
+    Some(BufferEdit { label: planned.label, edit, expected })
+}
+
+fn expected_texts(world: &crate::world::World, change: &WorkspaceChange) -> Vec<(String, String)> {
+    change
+        .apply(&world.index)
+        .into_iter()
+        .filter_map(|(path, text)| Some((world.uri(&path)?.as_str().to_string(), text)))
+        .collect()
+}
+
+/// A change to repeat in the other editors as the edits it made (a fix, a new task; not a
+/// status change, which each editor plans again against its own buffers, see [`announce`]).
+#[derive(Debug, Clone, Default)]
+pub struct Announcement {
+    pub label: String,
+    /// The files it edited, as they were before.
+    pub files: Vec<EditedFile>,
+    /// The files it created (written on disk, or by the editor that made the change).
+    pub created: Vec<String>,
+    /// The paths it moved (files or folders): every file under them is read again, at its old
+    /// place and its new one.
+    pub moved: Vec<(String, String)>,
+    /// The `taskmark/taskChanged` notification every editor on the root gets (`origin`,
+    /// `mine` and `files` are set per editor), or none (a fix tells no one).
+    pub notice: Option<ext::TaskChanged>,
+}
+
+/// Sends the edits of a change to the other sessions on `root` that have the files open
+/// (against the text they were planned on; a buffer that differs is left alone), has every
+/// session read the files written on disk, and tells each the notice. Like [`announce`].
+pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
+    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
+    let origin_name = name_in(&peers, origin);
+    let mut deliveries = Vec::new();
+    for peer in peers.iter().filter(|it| it.root == root) {
+        let is_origin = peer.id == origin;
+        let target = Target::of(peer);
+        let name = peer.name.clone();
+        let change = change.clone();
+        let origin_name = origin_name.clone();
+        let root = root.to_path_buf();
+        deliveries.push(tokio::spawn(async move {
+            let Announcement { label, files, created, moved, notice } = change;
+            let delivery = async {
+                let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
+                if let Some(mut notice) = notice {
+                    let mut all = paths.clone();
+                    all.extend(created.iter().cloned());
+                    all.extend(moved.iter().flat_map(|(from, to)| [from.clone(), to.clone()]));
+                    notice.files = all;
+                    notice.origin = origin_name.clone();
+                    notice.mine = is_origin;
+                    target.client.send_notification::<TaskChanged>(notice).await;
+                }
+                if is_origin {
+                    return;
+                }
+                paths.extend(created);
+                paths.extend(crate::write_path::moved_files(&root, &moved));
+                target.shared.caught_up().await;
+                let _hold = Hold::new(&target.jobs);
+                let (planned, left_alone) = {
+                    let world = target.shared.read();
+                    let mut change = WorkspaceChange { label: label.clone(), ..Default::default() };
+                    let mut left_alone = Vec::new();
+                    for file in &files {
+                        if !world.versions.contains_key(&file.path) {
+                            continue;
+                        }
+                        let Some(id) = world.index.file_id(&file.path) else { continue };
+                        if *world.index.text(id) != *file.before {
+                            left_alone.push(file.path.clone());
+                            continue;
+                        }
+                        change.files.push(crate::engine::edit::FileChange {
+                            file: id,
+                            path: file.path.clone(),
+                            edits: file.edits.clone(),
+                        });
+                    }
+                    let planned = (!change.files.is_empty())
+                        .then(|| convert::workspace_edit(&world, &change, &target.profile, false).ok())
+                        .flatten()
+                        .map(|edit| BufferEdit {
+                            label: label.clone(),
+                            expected: expected_texts(&world, &change),
+                            edit,
+                        });
+                    (planned, left_alone)
+                };
+                if !left_alone.is_empty() {
+                    target
+                        .tell(format!(
+                            "{label}: your unsaved {} differ from the files changed, so they were left as they are",
+                            left_alone.join(", ")
+                        ))
+                        .await;
+                }
+                if let Some(planned) = planned {
+                    match target.apply(planned).await {
+                        Applied::Done => {}
+                        Applied::Declined(reason) => {
+                            target.tell(format!("{label}: your open buffers were left as they are ({reason})")).await
+                        }
+                        Applied::Diverged(uris) => {
+                            target
+                                .tell(format!(
+                                    "{label}: {} changed while the change was applied to it",
+                                    file_names(&uris)
+                                ))
+                                .await
+                        }
+                    }
+                }
+                target.reread(&paths);
+            };
+            if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
+                tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());
+            }
+        }));
+    }
+    deliveries
+}
+
+/// One file's part of a change, as [`announce_edits`] repeats it.
+#[derive(Debug, Clone)]
+pub struct EditedFile {
+    pub path: String,
+    pub before: Arc<str>,
+    pub edits: Vec<crate::engine::text::TextEdit>,
+}

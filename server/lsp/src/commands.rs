@@ -1,0 +1,778 @@
+//! `workspace/executeCommand` and the planning behind code actions: naming tasks, planning a
+//! change safely, and the JSON the editors' pickers read.
+
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::broadcast::StatusChange;
+use crate::claims::{self, Claim, Granted};
+use crate::convert::{self, ClientProfile};
+use crate::desk::DeskError;
+use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
+use crate::engine::ide;
+use crate::engine::model::TaskKey;
+use crate::engine::text::apply_edits;
+use crate::engine::timestamp::Now;
+use crate::ext;
+use crate::handlers::{content_modified, invalid_params, task_argument, write_failed};
+use crate::settings::ClosedFiles;
+use crate::transaction::{FileWrite, PathMove};
+use crate::views::Paths;
+use crate::workspace;
+use crate::world::World;
+use crate::write_path::EditorDocument;
+
+pub const SET_STATUS: &str = "taskmark.setStatus";
+pub const PICK_STATUS: &str = "taskmark.pickStatus";
+pub const LIST_TASKS: &str = "taskmark.listTasks";
+pub const TASK_INFO: &str = "taskmark.taskInfo";
+pub const REINDEX: &str = "taskmark.reindex";
+pub const TASK_AT: &str = "taskmark.taskAt";
+pub const FIX: &str = "taskmark.fix";
+pub const DIAGNOSTICS: &str = "taskmark.diagnostics";
+pub const CLAIM_TASK: &str = "taskmark.claimTask";
+pub const RELEASE_TASK: &str = "taskmark.releaseTask";
+pub const ALL: [&str; 14] = [
+    SET_STATUS,
+    PICK_STATUS,
+    LIST_TASKS,
+    TASK_INFO,
+    REINDEX,
+    TASK_AT,
+    FIX,
+    DIAGNOSTICS,
+    CLAIM_TASK,
+    RELEASE_TASK,
+    crate::lifecycle::NEW_TASK,
+    crate::lifecycle::TRACKERS,
+    crate::lifecycle::EDIT_TASK,
+    crate::lifecycle::ARCHIVE_TASKS,
+];
+
+/// A change ready to send, with what every file must say once it is applied.
+pub struct PlannedEdit {
+    pub label: String,
+    /// The editor's part: every file, or only the open ones when closed files go to disk.
+    pub edit: lsp::WorkspaceEdit,
+    /// The documents the editor's part edits, with their texts before and after.
+    pub documents: Vec<EditorDocument>,
+    /// The files the server writes itself (closed in this editor), through a transaction.
+    pub disk: Vec<FileWrite>,
+    /// The files and folders the server moves itself, in the same transaction.
+    pub moves: Vec<PathMove>,
+    pub warnings: Vec<String>,
+}
+
+impl PlannedEdit {
+    pub fn has_editor_part(&self) -> bool {
+        !self.documents.is_empty() || self.renames_in_editor()
+    }
+
+    /// Whether the editor's part moves paths (it then has no text to check for them).
+    pub fn renames_in_editor(&self) -> bool {
+        match &self.edit.document_changes {
+            Some(lsp::DocumentChanges::Operations(operations)) => {
+                operations.iter().any(|it| matches!(it, lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Rename(_))))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Converts a planned change to a workspace edit, refusing when a file the editor does not
+/// have open changed on disk since it was indexed: the edit's ranges would land in the wrong
+/// place.
+pub fn prepare(
+    world: &World,
+    client: &ClientProfile,
+    change: &WorkspaceChange,
+    forced: bool,
+    closed_files: ClosedFiles,
+    open_elsewhere: &HashSet<String>,
+) -> Result<PlannedEdit, jsonrpc::Error> {
+    if change.is_empty() {
+        return Err(invalid_params("nothing to change: every place already says that"));
+    }
+    let mut drifted = Vec::new();
+    for file_change in change.files.iter().filter(|it| !it.edits.is_empty()) {
+        if world.versions.contains_key(&file_change.path) {
+            continue;
+        }
+        match workspace::read_workspace_file(&world.root, &file_change.path) {
+            Ok(workspace::FileText { lossy: Some(note), .. }) => {
+                return Err(write_failed(format!("cannot change {}: {note}; nothing was changed", file_change.path)));
+            }
+            Ok(file) if *file.text == *world.index.text(file_change.file) => {}
+            Ok(_) => drifted.push(file_change.path.clone()),
+            // Gone since it was read (its folder deleted, made again without it): read again.
+            Err(_) if std::fs::symlink_metadata(world.root.join(&file_change.path)).is_err() => {
+                drifted.push(file_change.path.clone());
+            }
+            Err(reason) => {
+                return Err(write_failed(format!("cannot change {}: {reason}; nothing was changed", file_change.path)));
+            }
+        }
+    }
+    if !drifted.is_empty() {
+        return Err(changed_since_read(drifted, false));
+    }
+    // A file to create must not be there yet (the transaction checks again when it writes).
+    for file in &change.created {
+        if world.index.file_id(&file.path).is_some()
+            || world.versions.contains_key(&file.path)
+            || std::fs::symlink_metadata(world.root.join(&file.path)).is_ok()
+        {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "exists", "path": file.path })),
+                ..write_failed(format!("cannot create {}: it already exists; nothing was changed", file.path))
+            });
+        }
+    }
+    let (mut for_editor, mut disk) = (change.clone(), Vec::new());
+    if closed_files == ClosedFiles::Disk {
+        let (open, closed): (Vec<_>, Vec<_>) =
+            change.files.iter().cloned().partition(|it| world.versions.contains_key(&it.path));
+        for_editor.files = open;
+        disk = closed
+            .into_iter()
+            .filter(|it| !it.edits.is_empty() && !open_elsewhere.contains(&it.path))
+            .map(|it| {
+                let before = world.index.text(it.file);
+                FileWrite::replace(it.path, before, apply_edits(before, &it.edits))
+            })
+            .collect();
+    }
+    // New files are closed files: the editor creates them only when it is given the closed
+    // files (`closedFiles: "editor"`) and can create files in a workspace edit; otherwise they
+    // are written on disk, crash-safe, with the rest.
+    if closed_files == ClosedFiles::Disk || !client.create_files {
+        disk.extend(for_editor.created.drain(..).map(|it| FileWrite::create(it.path, it.text)));
+    }
+    // A moved path holding a document open in this editor moves in the editor (its buffer goes
+    // along); one open in another editor is refused (that editor's buffer would be left at the
+    // old path); the others move on disk with the rest, or in the editor with the closed files.
+    let mut moves = Vec::new();
+    for moved in std::mem::take(&mut for_editor.moved) {
+        let open_here = world.versions.keys().any(|path| moved.relocate(path).is_some());
+        if let Some(path) = open_elsewhere.iter().find(|path| moved.relocate(path).is_some()) {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "openElsewhere", "path": path })),
+                ..write_failed(format!(
+                    "{path} is open in another editor and would move to {}; close it there first; nothing was changed",
+                    moved.relocate(path).unwrap_or_default()
+                ))
+            });
+        }
+        let in_editor = client.rename_files && (open_here || closed_files == ClosedFiles::Editor);
+        if open_here && !in_editor {
+            return Err(jsonrpc::Error {
+                data: Some(json!({ "kind": "openMoved", "path": moved.from })),
+                ..write_failed(format!(
+                    "{} would move to {} while a file of it is open here, and {} cannot move files in a workspace edit; close it first; nothing was changed",
+                    moved.from, moved.to, client.name
+                ))
+            });
+        }
+        if in_editor {
+            for_editor.moved.push(moved);
+        } else {
+            moves.push(PathMove { from: moved.from, to: moved.to });
+        }
+    }
+    let edit = convert::workspace_edit(world, &for_editor, client, forced).map_err(invalid_params)?;
+    let documents = for_editor
+        .apply(&world.index)
+        .into_iter()
+        .filter_map(|(path, after)| {
+            let before = world.index.file_id(&path).map(|file| world.index.text(file).to_string());
+            Some(EditorDocument { name: world.uri(&path)?.as_str().to_string(), before, after })
+        })
+        .collect();
+    Ok(PlannedEdit { label: change.label.clone(), edit, documents, disk, moves, warnings: change.warnings.clone() })
+}
+
+/// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer
+/// (`RequestFailed`, the command line's exit 5).
+pub fn refuse_unreadable<'s>(
+    world: &World,
+    scopes: impl IntoIterator<Item = &'s str>,
+    task: Option<&TaskKey>,
+    what: &str,
+) -> Result<(), jsonrpc::Error> {
+    for scope in scopes {
+        let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
+        workspace::refuse_if_unreadable(&world.index, skipped, scope, task, what)
+            .map_err(|message| write_failed(format!("{message}; nothing was changed")))?;
+    }
+    Ok(())
+}
+
+/// Checks the files an answer that writes nothing rests on (nothing to change, a refusal)
+/// against the disk before it is given: a watcher misses changes (a folder deleted and cloned
+/// again, a restore while no editor watched), and an answer from what was read before would be
+/// false. Files that differ from the world's, and a root folder replaced since the world was
+/// read, are a `changedOnDisk` error: the write path has the session read them again (the
+/// whole folder, when it was replaced) and plans anew. Open documents are the editor's.
+pub fn revalidate<'a>(world: &World, paths: impl IntoIterator<Item = &'a str>) -> Result<(), jsonrpc::Error> {
+    let replaced = world.root_replaced();
+    let differing: Vec<String> = paths
+        .into_iter()
+        .filter(|path| !world.versions.contains_key(*path) && (replaced || differs_on_disk(world, path)))
+        .map(str::to_string)
+        .collect();
+    if replaced || !differing.is_empty() { Err(changed_since_read(differing, replaced)) } else { Ok(()) }
+}
+
+/// Whether the disk's `path` is not what the world holds.
+fn differs_on_disk(world: &World, path: &str) -> bool {
+    match workspace::read_workspace_file(&world.root, path) {
+        Ok(file) => world.index.text_at(path).is_none_or(|text| **text != *file.text),
+        Err(_) => world.index.file_id(path).is_some(),
+    }
+}
+
+/// The refusal of a plan made on files (or a root folder, `replaced`) that changed on disk
+/// since the world read them; [`changed_on_disk`] reads it back.
+fn changed_since_read(paths: Vec<String>, replaced: bool) -> jsonrpc::Error {
+    let what = match replaced {
+        true => "the workspace folder was deleted and made again".to_string(),
+        false => format!("{} changed on disk", paths.join(", ")),
+    };
+    jsonrpc::Error {
+        data: Some(json!({ "kind": "changedOnDisk", "paths": paths })),
+        ..content_modified(format!("{what} since taskmark read it; nothing was changed, try again in a moment"))
+    }
+}
+
+/// The files a [`prepare`] or [`revalidate`] refusal found changed on disk since the world
+/// read them: read them again and plan anew.
+pub fn changed_on_disk(error: &jsonrpc::Error) -> Option<Vec<String>> {
+    let data = error.data.as_ref()?;
+    if data["kind"] != "changedOnDisk" {
+        return None;
+    }
+    data["paths"].as_array().map(|paths| paths.iter().filter_map(Value::as_str).map(str::to_string).collect())
+}
+
+/// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
+pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error> {
+    let found = world.index.find_tasks(name.trim());
+    match found.as_slice() {
+        [task] => Ok(task.clone()),
+        [] if !world.indexed => {
+            Err(content_modified(format!("no task `{name}` yet: the workspace is still being indexed")))
+        }
+        [] => Err(invalid_params(
+            Refusal::UnknownTask {
+                id: name.to_string(),
+                similar: crate::engine::edit::similar_task_ids(&world.index, name.trim()),
+            }
+            .to_string(),
+        )),
+        many => {
+            Err(invalid_params(Refusal::AmbiguousTask { id: name.to_string(), candidates: many.to_vec() }.to_string()))
+        }
+    }
+}
+
+/// The command line's words in the engine's refusals (its flags), and the editor's for the
+/// same (the editor commands' arguments). The command line, when the daemon answers for it,
+/// turns them back (see `cli::via_daemon`).
+pub const EDITOR_WORDS: &[(&str, &str)] = &[
+    ("(use --force to override)", "(set `force` to override)"),
+    ("(use --force to do it anyway)", "(set `force` to do it anyway)"),
+    ("; give one with --reason", "; pass it as `reason`"),
+    ("(--no-branches skips them)", "(`noBranches` skips them)"),
+];
+
+/// `message` with the command line's words replaced by the editor's ([`EDITOR_WORDS`]).
+pub fn in_editor_words(message: &str) -> String {
+    EDITOR_WORDS
+        .iter()
+        .fold(message.to_string(), |message, (command_line, editor)| message.replace(command_line, editor))
+}
+
+/// A refusal in the editor's words (the engine's mention the command line's flags), as an error
+/// answer: the message for people, `data` for editors' pickers
+/// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
+/// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
+pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
+    if let Refusal::UnsafePlan { .. } = refusal {
+        return write_failed(format!("taskmark: {refusal}"));
+    }
+    let data = match refusal {
+        Refusal::InvalidTransition { task, from, to, allowed } => json!({
+            "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to,
+            "allowed": allowed.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        }),
+        Refusal::NeedsReason { status, field } => json!({ "kind": "needsReason", "status": status, "field": field }),
+        Refusal::UnknownStatus { status, known, .. } => {
+            let known: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
+            json!({ "kind": "unknownStatus", "status": status, "known": known })
+        }
+        Refusal::PlanAhead { task, path, .. } => {
+            json!({ "kind": "planAhead", "task": task_argument(task), "path": path })
+        }
+        Refusal::LeavesDrift { found, .. } => json!({ "kind": "leavesDrift", "found": found }),
+        _ => json!({ "kind": "refused" }),
+    };
+    jsonrpc::Error { data: Some(data), ..invalid_params(in_editor_words(&refusal.to_string())) }
+}
+
+/// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or
+/// `[task, status]`.
+pub struct SetStatus {
+    pub task: String,
+    pub status: String,
+    pub force: bool,
+    pub reason: Option<String>,
+    /// Only change the task if its status is this one now (`taskmark set --from`).
+    pub expect_from: Option<String>,
+    /// The day or instant for the timestamp fields, instead of now (`taskmark set --date`).
+    pub date: Option<Now>,
+    /// The agent asking (the MCP server names one): refused while another agent claims the
+    /// task, unless forced. A change that names none is a person's.
+    pub agent: Option<String>,
+}
+
+/// A status change as planned: the edit, the change as the other editors are told of it, and
+/// what it changes in each file.
+pub type PlannedStatus = (PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>);
+
+/// The files that say something of `task` (where its status is written, where it is mentioned,
+/// its current plan): what an answer about it rests on.
+fn task_files<'w>(world: &'w World, task: &TaskKey) -> Vec<&'w str> {
+    let Some(entry) = world.index.task(task) else { return Vec::new() };
+    let files = entry.places.iter().map(|it| it.file).chain(entry.mentions.iter().copied()).chain(entry.current_plan);
+    let mut paths: Vec<&str> = files.map(|it| world.index.path(it)).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths
+}
+
+impl SetStatus {
+    pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
+        const USAGE: &str = "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}";
+        let params = match arguments {
+            [object @ Value::Object(_)] => serde_json::from_value::<ext::SetStatusParams>(object.clone())
+                .map_err(|error| invalid_params(format!("{USAGE}: {error}")))?,
+            [Value::String(task), Value::String(status), ..] => {
+                ext::SetStatusParams { task: task.clone(), status: status.clone(), ..Default::default() }
+            }
+            _ => return Err(invalid_params(USAGE)),
+        };
+        let date = params.date.map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+        let agent = params.agent.map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
+        Ok(SetStatus {
+            task: params.task,
+            status: params.status,
+            force: params.force.unwrap_or(false),
+            reason: params.reason.filter(|it| !it.trim().is_empty()),
+            expect_from: params.expect_from,
+            date,
+            agent,
+        })
+    }
+
+    /// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
+    /// place already says the status. An answer that writes nothing (that, or a refusal) is
+    /// given only once the task's files are found as the world has them ([`revalidate`]).
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        now: Now,
+        open_elsewhere: &HashSet<String>,
+        early: &crate::write_path::Early<'_>,
+    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
+        let task = resolve_task(world, &self.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
+        match self.plan_task(world, task.clone(), client, now, open_elsewhere, early) {
+            Ok(Some(planned)) => Ok(Some(planned)),
+            Err(error) if changed_on_disk(&error).is_some() => Err(error),
+            answer => {
+                revalidate(world, task_files(world, &task))?;
+                answer
+            }
+        }
+    }
+
+    fn plan_task(
+        &self,
+        world: &World,
+        task: TaskKey,
+        client: &ClientProfile,
+        now: Now,
+        open_elsewhere: &HashSet<String>,
+        early: &crate::write_path::Early<'_>,
+    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
+        refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
+        if !self.force
+            && let Err(holder) = world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now())
+        {
+            return Err(claimed(&task, &holder, "its status was not changed; wait, or force it"));
+        }
+        if let Some(expected) = &self.expect_from
+            && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
+        {
+            let current = ide::task_summary(&world.index, &task).status;
+            return Err(jsonrpc::Error {
+                data: Some(json!({
+                    "kind": "conflict", "task": task_argument(&task), "expected": expected, "current": current,
+                })),
+                ..content_modified(format!("{conflict}; nothing was changed"))
+            });
+        }
+        let now = self.date.clone().unwrap_or(now);
+        let options = StatusChangeOptions {
+            force: self.force,
+            reason: self.reason.clone(),
+            ..StatusChangeOptions::new(now.clone())
+        };
+        let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
+            .map_err(|it| refusal(&it))?;
+        if change.is_empty() {
+            return Ok(None);
+        }
+        let mut planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
+        if !self.force {
+            let paths = world.paths();
+            let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
+            let recheck = || {
+                crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
+                    .map_err(|it| refusal(&it))
+            };
+            // The closed files are written (not yet in place) while the change is re-checked.
+            let checked = if planned.disk.is_empty() || !planned.moves.is_empty() {
+                recheck()?
+            } else {
+                early
+                    .prepare_while(&planned.label, std::mem::take(&mut planned.disk), || recheck().map_err(DeskError))
+                    .map_err(|it| it.0)?
+            };
+            // Freeing the copy is no part of the answer.
+            rayon::spawn(move || drop(checked));
+        }
+        let described = crate::engine::edit::describe_change(&world.index, &change);
+        let profile = world.index.task_profile(&task);
+        let target = profile.and_then(|it| crate::engine::edit::task_status(it, &self.status).ok());
+        let announced = StatusChange {
+            task: task_argument(&task),
+            from: world.index.task_status(&task).map(|(place, _)| world.index.place(place).shown()),
+            to: match (profile, target) {
+                (Some(profile), Some(target)) => profile.display(target),
+                _ => self.status.clone(),
+            },
+            status: match (profile, target) {
+                (Some(profile), Some(target)) => profile.status(target).id.clone(),
+                _ => self.status.clone(),
+            },
+            files: change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect(),
+            now,
+            reason: self.reason.clone(),
+        };
+        Ok(Some((planned, announced, described)))
+    }
+}
+
+fn task_at_usage() -> jsonrpc::Error {
+    invalid_params("taskmark.taskAt takes {\"uri\": \"file:///…\", \"position\": {\"line\": 0, \"character\": 0}}")
+}
+
+/// The document `taskmark.taskAt` asks about (which workspace folder answers).
+pub fn task_at_uri(arguments: &[Value]) -> Result<Uri, jsonrpc::Error> {
+    let params = task_at_params(arguments)?;
+    params.uri.parse().map_err(|_| task_at_usage())
+}
+
+/// `taskmark.taskAt`'s argument object read into its protocol type.
+fn task_at_params(arguments: &[Value]) -> Result<ext::TaskAtParams, jsonrpc::Error> {
+    let object = arguments.first().filter(|it| it.is_object()).ok_or_else(task_at_usage)?;
+    serde_json::from_value(object.clone())
+        .map_err(|error| invalid_params(format!("{}: {error}", task_at_usage().message)))
+}
+
+/// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
+/// from), as `{task, title, status}`, or null.
+pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let uri = task_at_uri(arguments)?;
+    let at = task_at_params(arguments)?.position;
+    let position = lsp::Position { line: at.line, character: at.character };
+    let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
+    let offset = convert::offset(world, file, position, client.encoding);
+    let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };
+    let summary = ide::task_summary(&world.index, &target.task);
+    Ok(
+        json!({ "task": task_argument(&target.task), "id": *target.task.id, "title": summary.title, "status": summary.status }),
+    )
+}
+
+/// The results of one command run in each folder of a window, as one: the lists (`files`,
+/// `written`, `warnings`, `tasks`, `moved`, `uris`, `created`) and dry runs' `diff`s joined, the `fixed` counts
+/// added; `refused` (folders' refusals while others succeeded) go to `warnings`.
+pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
+    let mut results = results.into_iter();
+    let Some(mut merged) = results.next() else { return json!({ "fixed": {}, "files": [], "written": [] }) };
+    let mut join = |key: &str, more: Vec<Value>| {
+        if more.is_empty() {
+            return;
+        }
+        if let Some(list) = merged.get_mut(key).and_then(Value::as_array_mut) {
+            list.extend(more);
+        } else if let Some(object) = merged.as_object_mut() {
+            object.insert(key.into(), Value::Array(more));
+        }
+    };
+    let mut fixed: Vec<(String, Value)> = Vec::new();
+    let mut diffs: Vec<String> = Vec::new();
+    for result in results {
+        for key in ["files", "written", "warnings", "tasks", "moved", "uris", "created"] {
+            join(key, result.get(key).and_then(Value::as_array).cloned().unwrap_or_default());
+        }
+        fixed.extend(result.get("fixed").and_then(Value::as_object).cloned().unwrap_or_default());
+        diffs.extend(result.get("diff").and_then(Value::as_str).map(str::to_string));
+    }
+    join("warnings", refused.iter().map(|it| json!(it)).collect());
+    if let Some(Value::String(diff)) = merged.get_mut("diff") {
+        diffs.iter().for_each(|it| diff.push_str(it));
+    }
+    for (code, count) in fixed {
+        let sum = merged["fixed"][&code].as_u64().unwrap_or(0) + count.as_u64().unwrap_or(0);
+        if let Some(object) = merged.get_mut("fixed").and_then(Value::as_object_mut) {
+            object.insert(code, json!(sum));
+        }
+    }
+    merged
+}
+
+/// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).
+pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::RuleCode>, jsonrpc::Error> {
+    let safe = crate::engine::edit::SAFE_FIX_CODES;
+    let params: ext::FixParams = params(arguments, "taskmark.fix takes {\"codes\"?: [rule]}")?;
+    let Some(codes) = params.codes else { return Ok(safe.to_vec()) };
+    codes
+        .iter()
+        .map(|code| {
+            crate::engine::diagnostic::RuleCode::parse(code).filter(|it| safe.contains(it)).ok_or_else(|| {
+                let names: Vec<&str> = safe.iter().map(|it| it.as_str()).collect();
+                invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
+            })
+        })
+        .collect()
+}
+
+/// A command's argument object read into its protocol type (`usage` and serde's reason when it
+/// does not fit); no arguments, or `null`, are the type's defaults.
+fn params<T: serde::de::DeserializeOwned + Default>(arguments: &[Value], usage: &str) -> Result<T, jsonrpc::Error> {
+    match arguments.first() {
+        // Lua's empty table goes out as `[]` (Neovim): no arguments.
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(Value::Array(items)) if items.is_empty() => Ok(T::default()),
+        Some(object @ Value::Object(_)) => {
+            serde_json::from_value(object.clone()).map_err(|error| invalid_params(format!("{usage}: {error}")))
+        }
+        Some(_) => Err(invalid_params(usage.to_string())),
+    }
+}
+
+/// The task of the commands that take only one: `{task}` ([`ext::TaskParams`]), or the task
+/// alone as text.
+pub fn task_of(arguments: &[Value], command: &str) -> Result<String, jsonrpc::Error> {
+    let usage = format!("{command} takes {{\"task\": \"221\"}}");
+    match arguments {
+        [object @ Value::Object(_), ..] => serde_json::from_value::<ext::TaskParams>(object.clone())
+            .map(|it| it.task)
+            .map_err(|error| invalid_params(format!("{usage}: {error}"))),
+        [Value::String(task), ..] => Ok(task.clone()),
+        _ => Err(invalid_params(usage)),
+    }
+}
+
+/// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places.
+pub fn task_info(world: &World, task: &TaskKey) -> Value {
+    let summary = ide::task_summary(&world.index, task);
+    let mut value = crate::views::task_summary_json(&summary, &Paths { prefix: String::new() });
+    if let Some(places) = value.get_mut("places").and_then(Value::as_array_mut) {
+        for (place, row) in places.iter_mut().zip(&summary.places) {
+            if let (Some(object), Some(uri)) = (place.as_object_mut(), world.uri(&row.path)) {
+                object.insert("uri".into(), json!(uri.as_str()));
+            }
+        }
+    }
+    if let Some(object) = value.as_object_mut() {
+        // As `listTasks` and `taskAt` name it: `task` to pass back, `id` to show.
+        object.insert("task".into(), json!(task_argument(task)));
+        object.insert("id".into(), json!(*task.id));
+        let choices: Vec<Value> = world
+            .index
+            .task_profile(task)
+            .map(|profile| {
+                let current = world.index.task_status(task).map(|(_, status)| status);
+                ide::status_choices(profile, current)
+                    .into_iter()
+                    .map(|it| json!({"status": it.id, "display": it.display, "allowed": it.allowed}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        object.insert("choices".into(), json!(choices));
+        let claim = world.claims.holder(&task_argument(task), SystemTime::now());
+        object.insert("claim".into(), claim.map_or(Value::Null, |it| it.to_json()));
+        let elsewhere: Vec<ext::ElsewhereStatus> =
+            crate::engine::lifecycle::across::seen_elsewhere(task, &world.elsewhere)
+                .into_iter()
+                .map(|it| ext::ElsewhereStatus {
+                    worktree: it.worktree,
+                    status: it.status,
+                    kind: it.kind.map(|kind| kind.as_str().to_string()),
+                    archived: it.archived,
+                })
+                .collect();
+        if !elsewhere.is_empty() {
+            object.insert("elsewhere".into(), json!(elsewhere));
+        }
+    }
+    value
+}
+
+/// A request refused because another agent claims the task: `data` names the holder and the
+/// end of its lease, as a compare-and-swap conflict would.
+fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Error {
+    let mut data = holder.to_json();
+    if let Some(object) = data.as_object_mut() {
+        object.insert("kind".into(), json!("claimed"));
+        object.insert("task".into(), json!(task_argument(task)));
+    }
+    jsonrpc::Error {
+        data: Some(data),
+        ..content_modified(format!("task {task} is claimed by {}; {what_happened}", holder.describe()))
+    }
+}
+
+/// `taskmark.claimTask` / `taskmark.releaseTask`'s arguments, checked: the lease within bounds,
+/// the agent's name one short line.
+fn claim_params(arguments: &[Value], command: &str) -> Result<ext::ClaimParams, jsonrpc::Error> {
+    let usage = || {
+        format!(
+            "{command} takes {{\"task\": \"221\", \"agent\": \"your name\", \"minutes\"?: 1 to {}}}",
+            claims::MOST_MINUTES
+        )
+    };
+    let [object @ Value::Object(_), ..] = arguments else { return Err(invalid_params(usage())) };
+    let mut params = serde_json::from_value::<ext::ClaimParams>(object.clone())
+        .map_err(|error| invalid_params(format!("{}: {error}", usage())))?;
+    if params.minutes.is_some_and(|it| !(1..=claims::MOST_MINUTES).contains(&it)) {
+        return Err(invalid_params(usage()));
+    }
+    params.agent = claims::agent_name(&params.agent).map_err(invalid_params)?;
+    Ok(params)
+}
+
+/// `taskmark.claimTask {task, agent, minutes?}`: the claim granted (or renewed, for its
+/// holder), or a refusal naming the agent that holds the task.
+pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let request = claim_params(arguments, CLAIM_TASK)?;
+    let task = resolve_task(world, &request.task)?;
+    let name = task_argument(&task);
+    let minutes = request.minutes.unwrap_or(claims::DEFAULT_MINUTES);
+    match world.claims.claim(&name, &request.agent, minutes, SystemTime::now()) {
+        Ok(granted) => {
+            let (claim, renewed) = match granted {
+                Granted::New(claim) => (claim, false),
+                Granted::Renewed(claim) => (claim, true),
+            };
+            let mut answer = claim.to_json();
+            if let Some(object) = answer.as_object_mut() {
+                object.insert("task".into(), json!(name));
+                object.insert("renewed".into(), json!(renewed));
+            }
+            Ok(answer)
+        }
+        Err(holder) => Err(claimed(&task, &holder, "it was not claimed for you")),
+    }
+}
+
+/// `taskmark.releaseTask {task, agent}`: ends the agent's claim (`released: false` when it
+/// held none); refused when another agent holds the task.
+pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let request = claim_params(arguments, RELEASE_TASK)?;
+    let task = resolve_task(world, &request.task)?;
+    let name = task_argument(&task);
+    match world.claims.release(&name, &request.agent, SystemTime::now()) {
+        Ok(released) => Ok(json!({ "task": name, "agent": request.agent, "released": released })),
+        Err(holder) => Err(claimed(&task, &holder, "only its holder can release it")),
+    }
+}
+
+/// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is
+/// small), and at most.
+const DIAGNOSTICS_SHOWN: usize = 50;
+const DIAGNOSTICS_MOST: usize = 1000;
+
+/// `taskmark.diagnostics {paths?, codes?, limit?}`: the workspace's diagnostics as the editors
+/// have them, most severe first, at most `limit` of them (50 unless told, 1000 at most), with a
+/// summary that counts every one that matched. `paths` are files or folders relative to the
+/// workspace root; `codes` are rule codes.
+pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    use crate::engine::diagnostic::{RuleCode, Severity};
+    if !world.indexed {
+        return Err(content_modified("no diagnostics yet: the workspace is still being indexed"));
+    }
+    let params: ext::DiagnosticsParams = params(
+        arguments,
+        "taskmark.diagnostics takes {\"paths\"?: [file or folder], \"codes\"?: [rule], \"limit\"?: 1 to 1000}",
+    )?;
+    let paths: Vec<String> = params
+        .paths
+        .unwrap_or_default()
+        .into_iter()
+        .map(|it| it.trim_start_matches("./").trim_end_matches('/').to_string())
+        .collect();
+    let codes = params
+        .codes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|code| {
+            RuleCode::parse(&code).ok_or_else(|| {
+                let known: Vec<&str> = RuleCode::ALL.iter().map(|it| it.as_str()).collect();
+                invalid_params(format!("no rule `{code}`; the rules are {}", known.join(", ")))
+            })
+        })
+        .collect::<Result<Vec<RuleCode>, _>>()?;
+    let limit =
+        params.limit.map_or(DIAGNOSTICS_SHOWN, |it| usize::try_from(it).unwrap_or(usize::MAX).min(DIAGNOSTICS_MOST));
+    let under = |path: &str| {
+        paths.is_empty()
+            || paths.iter().any(|wanted| wanted.is_empty() || path == wanted || path.starts_with(&format!("{wanted}/")))
+    };
+    // What the editors show: the rules', and what the other worktrees say.
+    let mut found: Vec<_> = world
+        .diagnostics_by_file()
+        .into_values()
+        .flatten()
+        .filter(|it| codes.is_empty() || codes.contains(&it.code))
+        .filter(|it| under(world.index.path(it.file)))
+        .collect();
+    found.sort_by(|a, b| {
+        (a.severity, world.index.path(a.file), a.range.start()).cmp(&(
+            b.severity,
+            world.index.path(b.file),
+            b.range.start(),
+        ))
+    });
+    let count = |severity: Severity| found.iter().filter(|it| it.severity == severity).count();
+    let summary = json!({
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "infos": count(Severity::Info),
+        "hints": count(Severity::Hint),
+        "total": found.len(),
+        "shown": found.len().min(limit),
+    });
+    let paths = Paths { prefix: String::new() };
+    let shown: Vec<Value> =
+        found.iter().take(limit).map(|it| crate::views::diagnostic_json(&world.index, &paths, it)).collect();
+    Ok(json!({ "summary": summary, "diagnostics": shown }))
+}

@@ -1,0 +1,266 @@
+//! The repository's other worktrees, as the language server sees them: each one's tracker
+//! files as saved there, read once and then followed by a watcher of its own, so that hovers,
+//! `taskmark.taskInfo` and the `claimed-elsewhere` / `behind-elsewhere` diagnostics can say what
+//! the other sessions (agents in their own worktrees, mostly) are doing with the same tasks.
+//!
+//! It only reads. Each worktree stays the owner of its files: nothing is ever written there.
+//! One view per workspace root (the host's), shared by every session on it; it ends when the
+//! host does.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::analysis::Job;
+use crate::engine::config::Config;
+use crate::engine::index::{SourceFile, WorkspaceIndex};
+use crate::engine::layout::Role;
+use crate::engine::lifecycle::across::OtherWorktree;
+use crate::git;
+use crate::host::Host;
+use crate::workspace;
+
+/// More worktrees than this are not followed (each costs its index in memory).
+const MAX_WORKTREES: usize = 8;
+/// Changes that arrive this close together are read as one.
+const SETTLE: Duration = Duration::from_millis(20);
+/// How often an idle follower checks whether anyone still needs it.
+const LIVENESS_CHECK: Duration = Duration::from_secs(2);
+
+/// Who hears of the other worktrees, and what they were last told.
+#[derive(Default)]
+pub struct Following {
+    /// The sessions' analysis threads.
+    subscribers: Vec<Sender<Job>>,
+    /// The newest view, for a session that connects later.
+    latest: Option<Arc<Vec<OtherWorktree>>>,
+    /// The follower runs (or found nothing to follow).
+    started: bool,
+}
+
+pub type Subscribers = Arc<Mutex<Following>>;
+
+/// Subscribes a session's analysis thread to the other worktrees of `root`, starting the
+/// follower with the first one; a later session gets the newest view at once.
+pub fn subscribe(root: &Path, config: &Config, subscribers: &Subscribers, jobs: Sender<Job>, host: Weak<Host>) {
+    let mut following = subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(latest) = &following.latest {
+        let _ = jobs.send(Job::Elsewhere(latest.clone()));
+    }
+    following.subscribers.push(jobs);
+    if !std::mem::replace(&mut following.started, true) {
+        spawn(root.to_path_buf(), config.clone(), subscribers.clone(), host);
+    }
+}
+
+/// Another worktree: where the workspace folder is in it, and its index as saved.
+struct Followed {
+    root: PathBuf,
+    view: OtherWorktree,
+}
+
+/// Finds the other worktrees of the repository holding `root`, reads the same workspace folder
+/// in each, and from then on tells `subscribers` each time one of them changes (the first time
+/// too). Nothing happens outside a git repository or with no other worktree. Runs on a thread
+/// of its own until `host` is gone.
+fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Host>) {
+    let spawned = std::thread::Builder::new().name("taskmark-worktrees".into()).spawn(move || {
+        let here = host.upgrade().and_then(|it| it.saved_index());
+        let mut followed = match discover(&root, &config, here.as_ref()) {
+            Ok(followed) => followed,
+            Err(reason) => {
+                tracing::debug!("no view of other worktrees for {}: {reason}", root.display());
+                return;
+            }
+        };
+        if followed.is_empty() {
+            return;
+        }
+        let (events, received) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+        let mut watcher = match notify::recommended_watcher(move |event| {
+            let _ = events.send(event);
+        }) {
+            Ok(watcher) => watcher,
+            Err(error) => {
+                tracing::warn!("cannot watch the other worktrees: {error}");
+                return;
+            }
+        };
+        for other in &followed {
+            let paths: Vec<&String> = other.view.index.entries().map(|(_, it)| &it.path).collect();
+            for folder in crate::watch::folders_of(paths.into_iter()) {
+                let path = other.root.join(&folder);
+                if let Err(error) = watcher.watch(&path, RecursiveMode::NonRecursive) {
+                    tracing::debug!("cannot watch {}: {error}", path.display());
+                }
+            }
+        }
+        tracing::info!(
+            "following {} other worktrees: {}",
+            followed.len(),
+            followed.iter().map(|it| it.view.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        tell(&subscribers, &followed);
+        loop {
+            let first = match received.recv_timeout(LIVENESS_CHECK) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) if host.strong_count() > 0 => continue,
+                Err(_) => return,
+            };
+            let mut changed: BTreeSet<PathBuf> = BTreeSet::new();
+            let mut note = |event: notify::Result<notify::Event>| {
+                if let Ok(event) = event {
+                    changed.extend(event.paths);
+                }
+            };
+            note(first);
+            while let Ok(event) = received.recv_timeout(SETTLE) {
+                note(event);
+            }
+            if host.strong_count() == 0 {
+                return;
+            }
+            if read_again(&mut followed, &changed) {
+                tell(&subscribers, &followed);
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!("cannot start following the other worktrees: {error}");
+    }
+}
+
+/// The other worktrees with the workspace folder in them, each read as saved. Their indexes
+/// (and the merge bases') start from `saved`, this workspace's index as saved, when given: the
+/// files that are the same in both share their entries, so each further worktree costs about
+/// what differs in it.
+fn discover(root: &Path, config: &Config, saved: Option<&WorkspaceIndex>) -> Result<Vec<Followed>, String> {
+    let top = git::toplevel(root).ok_or("not in a git repository")?;
+    let inside = root.strip_prefix(&top).unwrap_or(Path::new("")).to_path_buf();
+    let here = git::commit_of(root, "HEAD");
+    // Worktrees branched from one commit share their merge base: read each base once.
+    let mut bases: std::collections::HashMap<String, Option<Arc<WorkspaceIndex>>> = Default::default();
+    let mut followed = Vec::new();
+    let listed = git::worktrees(root).map_err(|error| error.to_string())?;
+    for (path, why) in &listed.skipped {
+        tracing::info!("not following the worktree {}: {why}", path.display());
+    }
+    for worktree in listed.found {
+        let Ok(path) = std::fs::canonicalize(&worktree.path) else { continue };
+        if path == top {
+            continue;
+        }
+        let view_root = path.join(&inside);
+        if !view_root.is_dir() {
+            continue;
+        }
+        if followed.len() == MAX_WORKTREES {
+            tracing::warn!("more than {MAX_WORKTREES} other worktrees: only the first {MAX_WORKTREES} are followed");
+            break;
+        }
+        let name = worktree.branch.clone().unwrap_or_else(|| {
+            path.file_name().map_or_else(|| path.display().to_string(), |it| it.to_string_lossy().into_owned())
+        });
+        // Where the two histories parted, read from git objects, as this workspace reads it.
+        let base = match (&here, &worktree.head) {
+            (Some(here), Some(there)) => git::merge_base(root, here, there).and_then(|commit| {
+                bases
+                    .entry(commit.clone())
+                    .or_insert_with(|| match git::files_at(root, &commit) {
+                        Ok(files) => Some(Arc::new(at_commit(saved, files, config))),
+                        Err(error) => {
+                            tracing::warn!("cannot read the trackers at {commit}: {error:#}");
+                            None
+                        }
+                    })
+                    .clone()
+            }),
+            _ => None,
+        };
+        // Each worktree as it is configured there (its `.taskmark.toml` may differ), else as here.
+        let its_config = workspace::load_config(&view_root).unwrap_or_else(|_| config.clone());
+        let shared = saved.and_then(|saved| workspace::load_like(&view_root, &its_config, saved, root));
+        let index = match shared {
+            Some(index) => index,
+            None => match workspace::load(&view_root, its_config, &|_, _| {}) {
+                Ok(loaded) => loaded.index,
+                Err(error) => {
+                    tracing::warn!("cannot read the worktree {}: {error:#}", view_root.display());
+                    continue;
+                }
+            },
+        };
+        followed.push(Followed { root: view_root, view: OtherWorktree { name, index: Arc::new(index), base } });
+    }
+    Ok(followed)
+}
+
+/// The index of the tracker files at a commit: `here` with the files that differ there
+/// replaced (and the tracker files it lacks removed; the documents it reads as prose, the
+/// repository's standards among them, kept), or built from the files when too many differ.
+fn at_commit(here: Option<&WorkspaceIndex>, files: Vec<SourceFile>, config: &Config) -> WorkspaceIndex {
+    let Some(here) = here.filter(|it| it.vocabularies() == &config.vocabularies) else {
+        return WorkspaceIndex::build(files, &config.vocabularies);
+    };
+    let at: BTreeSet<&str> = files.iter().map(|it| it.path.as_str()).collect();
+    let gone: Vec<String> = here
+        .entries()
+        .filter(|(_, entry)| entry.class.role != Role::Prose && !at.contains(entry.path.as_str()))
+        .map(|(_, entry)| entry.path.clone())
+        .collect();
+    let differing: Vec<&SourceFile> =
+        files.iter().filter(|it| here.text_at(&it.path).is_none_or(|text| **text != *it.text)).collect();
+    if !workspace::few_changes(gone.len() + differing.len(), here.len()) {
+        return WorkspaceIndex::build(files, &config.vocabularies);
+    }
+    let mut index = here.clone();
+    for path in gone {
+        index.set_file(&path, None);
+    }
+    for file in differing {
+        index.set_file(&file.path, Some(file.text.clone()));
+    }
+    index
+}
+
+/// Reads the changed files of each worktree into its index; whether any index changed.
+fn read_again(followed: &mut [Followed], changed: &BTreeSet<PathBuf>) -> bool {
+    let mut any = false;
+    for other in followed.iter_mut() {
+        let paths: Vec<String> = changed
+            .iter()
+            .filter_map(|path| path.strip_prefix(&other.root).ok())
+            .map(workspace::slash_path_lossy)
+            .filter(|path| other.view.index.file_id(path).is_some() || indexable(path))
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let index = Arc::make_mut(&mut other.view.index);
+        for path in paths {
+            let text = match workspace::read_workspace_file(&other.root, &path) {
+                Ok(file) => Some(file.text),
+                Err(_) => None,
+            };
+            index.set_file(&path, text);
+            any = true;
+        }
+    }
+    any
+}
+
+/// The files a tracker may be made of (a new one in another worktree is read as it appears).
+fn indexable(path: &str) -> bool {
+    path.ends_with(".md") || path.ends_with(".markdown") || path.ends_with("state.json") || path.ends_with(".yml")
+}
+
+fn tell(subscribers: &Subscribers, followed: &[Followed]) {
+    let views: Arc<Vec<OtherWorktree>> = Arc::new(followed.iter().map(|it| it.view.clone()).collect());
+    let mut following = subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+    following.latest = Some(views.clone());
+    following.subscribers.retain(|jobs| jobs.send(Job::Elsewhere(views.clone())).is_ok());
+}

@@ -1,0 +1,596 @@
+//! One workspace root as every session of this process sees it on disk: the saved files, read
+//! and parsed once, and the git baseline. In the daemon, twenty editors on one workspace share
+//! one host; each session's world is a copy-on-write fork of the host's index (cloning an index
+//! shares its entries), so a file costs memory again only in the sessions whose editor changed
+//! it in an unsaved buffer.
+//!
+//! The host follows the disk through its sessions: each file change any of them hears of (the
+//! editor's watcher, our own watcher, a file the server wrote) is read here, and the text the
+//! host keeps is handed out, so sessions share it instead of reading their own copy. A session
+//! that starts later forks an index that already has those changes.
+//!
+//! The root is a path, and the folder at that path can be replaced whole (`rm -rf` and `git
+//! clone`, `git worktree remove` and `add`, a restore from a backup): the watches die with the
+//! old folder and what the host read of it says nothing of the new one. The host keeps the
+//! identity of the folder it read ([`FolderIdentity`]); a load finds the folder replaced and
+//! reads it again, and every session on the root is told to load it again.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+
+use crate::analysis::Job;
+use crate::claims::Claims;
+use crate::engine::config::{Config, ConfigError, Vocabularies};
+use crate::engine::diagnostic::{RuleCode, Severity};
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::rules::DiagnosticStore;
+use crate::git;
+use crate::watch;
+use crate::workspace::{self, PathFilter};
+use crate::world::Shared;
+use std::sync::mpsc::Sender;
+
+/// The workspace as saved on disk, as the newest load read it and disk changes moved it since.
+#[derive(Clone)]
+pub struct Saved {
+    /// `.taskmark.toml` as read (the defaults when it cannot be used).
+    pub file_config: Config,
+    pub config_error: Option<(ConfigError, String)>,
+    pub index: WorkspaceIndex,
+    /// Every file the walk saw, read or not, for link checks; shared by the sessions until one
+    /// of them sees a file come or go.
+    pub known: Arc<HashSet<String>>,
+    /// Tracker files that could not be read, with the reason.
+    pub skipped: HashMap<String, String>,
+    pub filter: Option<Arc<PathFilter>>,
+    /// Which state of the root this is: the host counts every change to its saved state, so
+    /// that what was computed from one state is used only with that state.
+    pub generation: u64,
+    /// The folder at the root when it was read (taken before the walk).
+    pub identity: Option<FolderIdentity>,
+}
+
+/// Which folder a path names: its device, inode and birth time. A folder deleted and made again
+/// at the same path is another folder (often with the same inode number, which the file system
+/// hands out again at once: its birth time tells them apart, where the file system keeps one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderIdentity {
+    device: u64,
+    inode: u64,
+    born: Option<std::time::SystemTime>,
+}
+
+impl FolderIdentity {
+    /// The folder at `path` now; `None` when there is none (or it cannot be told).
+    pub fn of(path: &Path) -> Option<FolderIdentity> {
+        let metadata = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_dir)?;
+        let born = metadata.created().ok();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FolderIdentity { device: metadata.dev(), inode: metadata.ino(), born })
+        }
+        #[cfg(not(unix))]
+        {
+            born.map(|born| FolderIdentity { device: 0, inode: 0, born: Some(born) })
+        }
+    }
+
+    /// Whether the folder at `path` is another one than `read` (the one something was read
+    /// from). A folder that is gone is not replaced yet: there is nothing to read instead.
+    pub fn replaced(read: Option<FolderIdentity>, path: &Path) -> bool {
+        read.is_some_and(|read| FolderIdentity::of(path).is_some_and(|now| now != read))
+    }
+}
+
+/// A file as the disk has it now.
+pub enum DiskFile {
+    Text(Arc<str>),
+    /// There, but not indexable (too large, not UTF-8, unreadable): why.
+    Unreadable(String),
+    Missing,
+}
+
+impl DiskFile {
+    /// Notes the file in a workspace's list of files seen (for links) and of files that could
+    /// not be indexed, the saved state's or a session's. Returns whether either list changed.
+    pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) -> bool {
+        // The set of paths is shared with every session: copied only when this file changes it.
+        let there = !matches!(self, DiskFile::Missing);
+        let moved = known.contains(path) != there;
+        if moved {
+            let known = Arc::make_mut(known);
+            if there {
+                known.insert(path.to_string());
+            } else {
+                known.remove(path);
+            }
+        }
+        let skipped_changed = match self {
+            DiskFile::Text(_) | DiskFile::Missing => skipped.remove(path).is_some(),
+            DiskFile::Unreadable(reason) => skipped.insert(path.to_string(), reason.clone()).as_ref() != Some(reason),
+        };
+        moved || skipped_changed
+    }
+}
+
+pub struct Host {
+    root: PathBuf,
+    /// Status changes and fixes on this root, one at a time: each is planned against the
+    /// files and buffers the previous one left, and the recent ones explain a refusal.
+    pub changes: Arc<tokio::sync::Mutex<crate::write_path::RecentChanges>>,
+    /// The agents' claims on this root's tasks, seen by every session on it.
+    pub claims: Arc<Claims>,
+    state: Mutex<State>,
+    /// Signalled when a load finishes, for sessions that wait on one already running.
+    load_finished: Condvar,
+    /// The sessions the root's one disk watcher tells of changes (those whose editor cannot
+    /// watch files for them).
+    disk_subscribers: watch::Subscribers,
+    /// The sessions told of the repository's other worktrees.
+    elsewhere: crate::elsewhere::Subscribers,
+    /// Every session on the root (while its state lives, its analysis thread's inbox), told
+    /// when the folder at the root was replaced.
+    sessions: Mutex<Vec<(Weak<Shared>, Sender<Job>)>>,
+}
+
+#[derive(Default)]
+struct State {
+    saved: Option<Saved>,
+    /// The count of changes to `saved` (see [`Saved::generation`]).
+    generation: u64,
+    /// The diagnostics the last session computed on the saved state: a session with the same
+    /// key (state, rule settings, baseline) starts from a copy, which shares them all until it
+    /// changes them (each session of a daemon held its own, computed again).
+    store: Option<(StoreKey, DiagnosticStore)>,
+    loading: bool,
+    /// The disk watcher, once it runs (asked to look at the root when a load finds the folder
+    /// there replaced).
+    watcher: Option<watch::Control>,
+    /// The replaced folder the sessions were last told of (each replacement is told once).
+    told: Option<FolderIdentity>,
+    /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
+    baseline: Option<HeadBaseline>,
+}
+
+/// The git baseline: `HEAD`'s commit and the index of its tracker files.
+pub type HeadBaseline = (String, Arc<WorkspaceIndex>);
+
+/// What a session's diagnostics of a saved state depend on besides the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreKey {
+    /// [`Saved::generation`].
+    pub generation: u64,
+    /// The session's rule settings over the configuration file's.
+    pub rules: Vec<(RuleCode, Option<Severity>)>,
+    /// The commit of the git baseline the diagnostics were computed with, if any.
+    pub baseline: Option<String>,
+}
+
+/// The hosts alive in this process, by root. Weak: a host lives as long as one of its sessions.
+static HOSTS: Mutex<Option<HashMap<PathBuf, Weak<Host>>>> = Mutex::new(None);
+
+impl Host {
+    /// The host of `root`, shared with every other session of this process on that root.
+    pub fn for_root(root: &Path) -> Arc<Host> {
+        let mut hosts = lock(&HOSTS);
+        let hosts = hosts.get_or_insert_with(HashMap::new);
+        hosts.retain(|_, host| host.strong_count() > 0);
+        if let Some(host) = hosts.get(root).and_then(Weak::upgrade) {
+            return host;
+        }
+        let host = Arc::new(Host {
+            root: root.to_path_buf(),
+            changes: Arc::new(tokio::sync::Mutex::new(crate::write_path::RecentChanges::default())),
+            claims: claims_across_worktrees(root),
+            state: Mutex::new(State::default()),
+            load_finished: Condvar::new(),
+            disk_subscribers: Default::default(),
+            elsewhere: Default::default(),
+            sessions: Mutex::new(Vec::new()),
+        });
+        hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
+        host
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Tells `jobs` of every file changed under the root, starting the root's watcher (over
+    /// `folders`) unless it runs.
+    pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::Result<()> {
+        lock(&self.disk_subscribers).push(jobs);
+        let mut state = lock(&self.state);
+        if state.watcher.is_none() {
+            let identity = state.saved.as_ref().and_then(|it| it.identity);
+            let control = watch::spawn(
+                self.root.clone(),
+                identity,
+                folders,
+                self.disk_subscribers.clone(),
+                Arc::downgrade(self),
+            )?;
+            state.watcher = Some(control);
+        }
+        Ok(())
+    }
+
+    /// Counts the session whose state is `shared` and inbox `jobs` among the sessions on the
+    /// root (see [`Host::tell_replaced`]) while its state lives.
+    pub fn join(&self, shared: &Arc<Shared>, jobs: Sender<Job>) {
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|(alive, _)| alive.strong_count() > 0);
+        sessions.push((Arc::downgrade(shared), jobs));
+    }
+
+    /// The folder at the root was replaced: tells every session on the root to load it again
+    /// (once per replacement; the first load reads it, the others share that read).
+    pub fn tell_replaced(&self) {
+        let Some(now) = FolderIdentity::of(&self.root) else { return };
+        {
+            let mut state = lock(&self.state);
+            if state.told == Some(now) {
+                return;
+            }
+            state.told = Some(now);
+        }
+        tracing::info!("{}: the folder was deleted and made again; every session reads it again", self.root.display());
+        lock(&self.sessions).retain(|(_, jobs)| jobs.send(Job::Replaced).is_ok());
+    }
+
+    /// Has `jobs` told of the repository's other worktrees (read with `config`), and of every
+    /// change there from now on.
+    pub fn follow_elsewhere(self: &Arc<Host>, config: &Config, jobs: Sender<Job>) {
+        crate::elsewhere::subscribe(&self.root, config, &self.elsewhere, jobs, Arc::downgrade(self));
+    }
+
+    /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).
+    /// A session that asks while another one's load runs waits for that load instead of
+    /// walking the disk a second time.
+    ///
+    /// The saved state is read again when the folder at the root is another one than it was
+    /// read from, and the other sessions are told to load it.
+    pub fn saved(&self, fresh: bool, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
+        let mut state = lock(&self.state);
+        let mut fresh = fresh;
+        loop {
+            if state.loading {
+                state = self.load_finished.wait(state).unwrap_or_else(PoisonError::into_inner);
+                // The load that just finished started after this request was made.
+                fresh = false;
+                continue;
+            }
+            match &state.saved {
+                Some(saved) if !fresh && FolderIdentity::replaced(saved.identity, &self.root) => {
+                    tracing::info!("{}: another folder than the one read: reading it", self.root.display());
+                    break;
+                }
+                Some(saved) if !fresh => {
+                    tracing::info!("{}: the files as saved, already read for another session", self.root.display());
+                    return Ok(saved.clone());
+                }
+                _ => break,
+            }
+        }
+        state.loading = true;
+        let read_before = state.saved.as_ref().and_then(|it| it.identity);
+        drop(state);
+        // A panicking load must not leave every later session waiting for it.
+        let finished = FinishLoad(self);
+        // Taken before the walk: a folder replaced during it is found replaced next time.
+        let identity = FolderIdentity::of(&self.root);
+        let mut result = load();
+        let mut state = lock(&self.state);
+        let mut replaced = false;
+        if let Ok(saved) = &mut result {
+            state.generation += 1;
+            saved.generation = state.generation;
+            saved.identity = identity;
+            state.store = None;
+            state.saved = Some(saved.clone());
+            // The configuration may have changed the vocabularies the baseline was parsed with.
+            state.baseline = None;
+            replaced = read_before.is_some() && identity.is_some() && read_before != identity;
+            if replaced && let Some(watcher) = &state.watcher {
+                // The old folder's watches died with it.
+                watcher.check();
+            }
+        }
+        drop(state);
+        drop(finished);
+        if replaced {
+            self.tell_replaced();
+        }
+        result
+    }
+
+    /// The diagnostics of the saved state `key` names: a copy of those another session
+    /// computed for the same key, else `compute`'s, kept for the next session while the state
+    /// lasts (one key at a time: the sessions of a daemon mostly agree on settings).
+    pub fn store(&self, key: StoreKey, compute: impl FnOnce() -> DiagnosticStore) -> DiagnosticStore {
+        if let Some((kept, store)) = &lock(&self.state).store
+            && *kept == key
+        {
+            tracing::info!("diagnostics of state {}: copied from another session's", key.generation);
+            return store.clone();
+        }
+        tracing::info!("diagnostics of state {}: computed", key.generation);
+        let store = compute();
+        let mut state = lock(&self.state);
+        if state.generation == key.generation {
+            state.store = Some((key, store.clone()));
+        }
+        store
+    }
+
+    /// The git baseline for `invalid-transition`: the tracker files at `HEAD`, indexed once per
+    /// commit for every session, with that commit. `None` outside a git repository.
+    pub fn baseline(&self, vocabularies: &Vocabularies) -> Option<HeadBaseline> {
+        // Fails outside a git repository too.
+        let commit = git::commit_of(&self.root, "HEAD")?;
+        if let Some(cached) = self.cached_baseline(&commit) {
+            return Some(cached);
+        }
+        let files = git::files_at(&self.root, &commit).ok()?;
+        let index = Arc::new(WorkspaceIndex::build(files, vocabularies));
+        lock(&self.state).baseline = Some((commit.clone(), index.clone()));
+        Some((commit, index))
+    }
+
+    /// The baseline another session already indexed, when `HEAD` is still at its commit: a
+    /// session can start with it, and with the diagnostics computed with it.
+    pub fn current_baseline(&self) -> Option<HeadBaseline> {
+        // Nothing indexed yet: the first session does not wait for git.
+        lock(&self.state).baseline.as_ref()?;
+        self.cached_baseline(&git::commit_of(&self.root, "HEAD")?)
+    }
+
+    fn cached_baseline(&self, commit: &str) -> Option<HeadBaseline> {
+        let state = lock(&self.state);
+        let (cached, index) = state.baseline.as_ref()?;
+        (cached == commit).then(|| (cached.clone(), index.clone()))
+    }
+
+    /// Which paths the saved state's walk takes (`None` before it is read, or without one).
+    pub fn filter(&self) -> Option<Arc<PathFilter>> {
+        lock(&self.state).saved.as_ref().and_then(|it| it.filter.clone())
+    }
+
+    /// The index of the files as saved, once read (a copy: its entries are shared).
+    pub fn saved_index(&self) -> Option<WorkspaceIndex> {
+        lock(&self.state).saved.as_ref().map(|it| it.index.clone())
+    }
+
+    /// Reads `path` (relative to the root) as the disk has it now, and moves the saved state
+    /// to it. When the saved state already holds that text, its copy is returned, so the
+    /// sessions that apply the change share one text.
+    pub fn disk(&self, path: &str) -> DiskFile {
+        let file = match workspace::read_workspace_file(&self.root, path) {
+            Ok(file) => DiskFile::Text(file.text),
+            Err(_) if std::fs::symlink_metadata(self.root.join(path)).is_err() => DiskFile::Missing,
+            Err(reason) => DiskFile::Unreadable(reason),
+        };
+        let mut state = lock(&self.state);
+        let State { saved, generation, store, .. } = &mut *state;
+        let Some(saved) = saved.as_mut() else { return file };
+        let mut changed = file.record(path, &mut saved.known, &mut saved.skipped);
+        let file = match file {
+            DiskFile::Text(text) => match saved.index.text_at(path) {
+                Some(current) if **current == *text => DiskFile::Text(current.clone()),
+                _ => {
+                    tracing::debug!("{path} changed on disk");
+                    saved.index.write_file(path, text.clone(), |_, _| {});
+                    changed = true;
+                    DiskFile::Text(text)
+                }
+            },
+            DiskFile::Unreadable(_) | DiskFile::Missing => {
+                if saved.index.file_id(path).is_some() {
+                    saved.index.set_file(path, None);
+                    changed = true;
+                }
+                file
+            }
+        };
+        // Every session reads the same change: only the first one moves the state on, and the
+        // diagnostics kept for it stay good for the next session as long as it does not move.
+        if changed {
+            *generation += 1;
+            saved.generation = *generation;
+            *store = None;
+        }
+        file
+    }
+}
+
+/// The claims of the workspace folder at `root`, shared with the same folder in the
+/// repository's other worktrees (an agent in one worktree claims a task for all of them); a
+/// folder outside git has its own.
+fn claims_across_worktrees(root: &Path) -> Arc<Claims> {
+    type Shared = HashMap<(PathBuf, PathBuf), Weak<Claims>>;
+    static CLAIMS: Mutex<Option<Shared>> = Mutex::new(None);
+    let Some(key) = git::folder_across_worktrees(root) else { return Arc::new(Claims::default()) };
+    let mut shared = lock(&CLAIMS);
+    let shared = shared.get_or_insert_with(HashMap::new);
+    shared.retain(|_, claims| claims.strong_count() > 0);
+    if let Some(claims) = shared.get(&key).and_then(Weak::upgrade) {
+        return claims;
+    }
+    let claims = Arc::new(Claims::default());
+    shared.insert(key, Arc::downgrade(&claims));
+    claims
+}
+
+/// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.
+struct FinishLoad<'a>(&'a Host);
+
+impl Drop for FinishLoad<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).loading = false;
+        self.0.load_finished.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace with a `specs/TODO.md` holding `TODO`, in a folder of its own (hosts are
+    /// per root: each test gets its own).
+    fn workspace() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("specs")).expect("temp folder");
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        (dir, root)
+    }
+
+    fn saved_from(root: &Path) -> Result<Saved, String> {
+        let loaded = workspace::load(root, Config::default(), &|_, _| {}).map_err(|it| it.to_string())?;
+        Ok(Saved {
+            file_config: Config::default(),
+            config_error: None,
+            index: loaded.index,
+            known: Arc::new(loaded.known),
+            skipped: HashMap::new(),
+            filter: None,
+            generation: 0,
+            identity: None,
+        })
+    }
+
+    const TODO: &str =
+        "# TODO\n\n## Task Order\n\n- **1** [PLANNED] — First\n\n## Tasks\n\n### 1. First\n- **Status**: [PLANNED]\n";
+
+    #[test]
+    fn sessions_on_one_root_share_one_host_and_one_read_of_each_file() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        assert!(Arc::ptr_eq(&host, &Host::for_root(&root)), "a second session finds the same host");
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let load = || {
+            loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            saved_from(&root)
+        };
+        let first = host.saved(false, load).expect("first load");
+        let second = host.saved(false, || panic!("the second session must not walk the disk again")).expect("fork");
+        assert_eq!(loads.into_inner(), 1);
+        let id = first.index.file_id("specs/TODO.md").expect("indexed");
+        let (a, b) = (first.index.entry(id).expect("entry"), second.index.entry(id).expect("entry"));
+        assert!(std::ptr::eq(a, b), "both views share the parsed file");
+
+        // A change on disk is read once; every session applying it gets the same text.
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        let (DiskFile::Text(one), DiskFile::Text(two)) = (host.disk("specs/TODO.md"), host.disk("specs/TODO.md"))
+        else {
+            panic!("the file is there")
+        };
+        assert!(Arc::ptr_eq(&one, &two));
+        // A session starting now forks the changed state.
+        let later = host.saved(false, || panic!("no second walk")).expect("fork");
+        let id = later.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(later.index.text(id).contains("[COMPLETED]"));
+
+        std::fs::remove_file(root.join("specs/TODO.md")).expect("remove");
+        assert!(matches!(host.disk("specs/TODO.md"), DiskFile::Missing));
+        let after = host.saved(false, || panic!("no second walk")).expect("fork");
+        assert!(after.index.file_id("specs/TODO.md").is_none());
+        assert!(!after.known.contains("specs/TODO.md"));
+    }
+
+    #[test]
+    fn sessions_on_one_state_share_its_diagnostics_until_the_state_changes() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        let computed = std::sync::atomic::AtomicUsize::new(0);
+        let store_of = |saved: &Saved, rules: &[(RuleCode, Option<Severity>)]| {
+            let key = StoreKey { generation: saved.generation, rules: rules.to_vec(), baseline: None };
+            host.store(key, || {
+                computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let paths = workspace::DiskPaths { root: &root, known: &saved.known };
+                DiagnosticStore::new(&saved.index, &Config::default(), None, &paths)
+            })
+        };
+        let count = || computed.load(std::sync::atomic::Ordering::SeqCst);
+        let first = host.saved(false, || saved_from(&root)).expect("load");
+        let one = store_of(&first, &[]);
+        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let two = store_of(&second, &[]);
+        assert_eq!(count(), 1, "the second session copies the first one's diagnostics");
+        assert_eq!(one.all(&first.index), two.all(&second.index));
+        store_of(&second, &[(RuleCode::StatusMismatch, None)]);
+        assert_eq!(count(), 2, "other rule settings: computed for them");
+
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        host.disk("specs/TODO.md");
+        let third = host.saved(false, || panic!("no second walk")).expect("fork");
+        store_of(&third, &[]);
+        assert_eq!(count(), 3, "the changed state has diagnostics of its own");
+        store_of(&first, &[]);
+        assert_eq!(count(), 4, "a session still on the old state does not take the new state's");
+        // Another session reading the same change from the disk moves nothing on.
+        host.disk("specs/TODO.md");
+        let fourth = host.saved(false, || panic!("no second walk")).expect("fork");
+        assert_eq!(fourth.generation, third.generation);
+        store_of(&fourth, &[]);
+        assert_eq!(count(), 4, "the state the change made keeps its diagnostics");
+    }
+
+    #[test]
+    fn an_edit_in_one_view_leaves_the_saved_state_and_other_views_alone() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        let mut first = host.saved(false, || saved_from(&root)).expect("load");
+        let edited: Arc<str> = Arc::from(TODO.replace("First", "Renamed"));
+        let update = first.index.set_file("specs/TODO.md", Some(edited));
+        assert!(update.edit.is_some(), "edited in place (the copy-on-write path): {update:?}");
+        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let id = second.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(second.index.text(id).contains("First"), "{}", second.index.text(id));
+        let places = &second.index.parsed(id).places;
+        assert!(!format!("{places:?}").contains("Renamed"));
+    }
+
+    #[test]
+    fn a_fresh_load_reads_the_disk_again_and_a_failed_one_keeps_the_old_state() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        host.saved(false, || saved_from(&root)).expect("load");
+        let error = host.saved(true, || Err("disk on fire".into())).err();
+        assert_eq!(error.as_deref(), Some("disk on fire"));
+        let kept = host.saved(false, || panic!("the old state is kept")).expect("kept");
+        assert!(kept.index.file_id("specs/TODO.md").is_some());
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| host.saved(true, || panic!("loader bug"))));
+        assert!(outcome.is_err());
+        // The panicked load does not leave the next session waiting forever.
+        assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
+    }
+
+    /// `rm -rf` and a new folder at the same path (the file system often gives it the same
+    /// inode number): the saved state is read again, once, rather than handed out.
+    #[test]
+    fn a_root_deleted_and_made_again_is_read_again_once() {
+        let (_dir, root) = workspace();
+        let host = Host::for_root(&root);
+        let read = host.saved(false, || saved_from(&root)).expect("load");
+        assert_eq!(read.identity, FolderIdentity::of(&root));
+        std::fs::remove_dir_all(&root).expect("rm -rf");
+        assert!(!FolderIdentity::replaced(read.identity, &root), "a folder that is gone is not replaced yet");
+        std::fs::create_dir_all(root.join("specs")).expect("the folder again");
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        assert!(FolderIdentity::replaced(read.identity, &root));
+        let again = host.saved(false, || saved_from(&root)).expect("read again");
+        let id = again.index.file_id("specs/TODO.md").expect("indexed");
+        assert!(again.index.text(id).contains("[COMPLETED]"), "{}", again.index.text(id));
+        assert_eq!(again.identity, FolderIdentity::of(&root));
+        host.saved(false, || panic!("the new folder is read once")).expect("kept");
+    }
+
+    use std::panic::AssertUnwindSafe;
+}

@@ -1,0 +1,521 @@
+//! The task lifecycle in the editor: `taskmark.listTasks` with `taskmark list`'s filters, and
+//! the commands that change a tracker beyond a status (`taskmark.newTask`, and the next ones
+//! built the same way). Each plans one [`WorkspaceChange`] with the engine against the
+//! session's world (open buffers included), and [`finish`] turns it into what the server
+//! writes: re-checked for new drift like a status change, its open documents for the editor,
+//! its closed and new files for the crash-safe transaction, its edits for the other editors.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value, json};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::broadcast::{Announcement, EditedFile};
+use crate::commands::{self, PlannedEdit};
+use crate::convert::{self, ClientProfile};
+use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
+use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::model::TaskKey;
+use crate::engine::text::apply_edits;
+use crate::engine::timestamp::Now;
+use crate::engine::vocabulary::Kind;
+use crate::ext;
+use crate::handlers::{content_modified, invalid_params, task_argument};
+use crate::transaction::FileWrite;
+use crate::views::Paths;
+use crate::world::World;
+
+pub const NEW_TASK: &str = "taskmark.newTask";
+pub const TRACKERS: &str = "taskmark.trackers";
+pub const EDIT_TASK: &str = "taskmark.editTask";
+pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
+
+/// The arguments' object (none: `{}`) read into its protocol type (lsp/ext.rs); `Err` is why
+/// not, to follow the command's usage.
+fn typed<T: serde::de::DeserializeOwned>(arguments: &[Value]) -> Result<T, String> {
+    let object = match arguments.first() {
+        // Lua's empty table goes out as `[]` (Neovim): no arguments.
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::Array(items)) if items.is_empty() => Value::Object(Map::new()),
+        Some(object @ Value::Object(_)) => object.clone(),
+        Some(_) => return Err(String::new()),
+    };
+    serde_json::from_value(object).map_err(|error| format!(": {error}"))
+}
+
+/// A text argument, trimmed; blank is not given.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|it| it.trim().to_string()).filter(|it| !it.is_empty())
+}
+
+/// `taskmark.listTasks {filter?, status?, kind?, tracker?, blocked?, ready?, archived?}`: the
+/// tasks `taskmark list` would print with those filters (archived ones only with `archived`),
+/// ordered by how well id and title match `filter` (all, in tracker and id order, without it).
+/// Each with where to jump (`uri`, `range` of its definition) and every place.
+pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let params: ext::ListTasksParams = typed(arguments).map_err(|why| {
+        invalid_params(format!(
+            "taskmark.listTasks takes {{\"filter\"?, \"status\"?, \"kind\"?, \"tracker\"?: string, \"ready\"?, \"blocked\"?, \"archived\"?: bool}}{why}"
+        ))
+    })?;
+    let kind = match given(params.kind) {
+        Some(kind) => Some(Kind::parse(&kind).ok_or_else(|| {
+            let kinds: Vec<&str> = Kind::ALL.iter().map(|it| it.as_str()).collect();
+            invalid_params(format!("`{kind}` is no kind of status; the kinds are {}", kinds.join(", ")))
+        })?),
+        None => None,
+    };
+    let filter = ListFilter {
+        status: given(params.status),
+        kind,
+        tracker: given(params.tracker),
+        blocked: params.blocked.unwrap_or(false),
+        ready: params.ready.unwrap_or(false),
+        archived: params.archived.unwrap_or(false),
+    };
+    let rows = lifecycle::list_tasks(&world.index, &filter);
+    let by_task: HashMap<&TaskKey, &TaskRow> = rows.iter().map(|it| (&it.summary.task, it)).collect();
+    let query = given(params.filter).unwrap_or_default();
+    let table = world.symbols();
+    let paths = Paths { prefix: String::new() };
+    let claims = world.claims.standing(std::time::SystemTime::now());
+    let tasks: Vec<Value> = table
+        .search(&query, usize::MAX)
+        .into_iter()
+        .filter_map(|entry| {
+            let row = by_task.get(&entry.task)?;
+            let places: Vec<Value> = world
+                .index
+                .task(&entry.task)
+                .map(|it| it.places.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|place| {
+                    let path = world.index.path(place.file);
+                    json!({
+                        "path": path,
+                        "uri": world.uri(path).map(|it| it.as_str().to_string()),
+                        "kind": world.index.place(*place).kind.describe(),
+                        "value": world.index.place(*place).shown(),
+                    })
+                })
+                .collect();
+            let location = entry.location;
+            let summary = &row.summary;
+            let task = task_argument(&entry.task);
+            let claim = claims.get(&task).map_or(Value::Null, |it| it.to_json());
+            Some(json!({
+                "task": task,
+                "id": *entry.task.id,
+                "scope": *entry.task.scope,
+                "title": entry.title,
+                "status": entry.status,
+                "kind": row.kind.map(|it| it.as_str()),
+                "family": row.family.map(|it| it.as_str()),
+                "agrees": summary.agrees(),
+                "archived": summary.archived,
+                "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
+                "progress": summary.progress.as_ref().map(|it| crate::views::progress_json(it, &paths)),
+                "uri": world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
+                "range": convert::range(world, location.file, location.range, client.encoding),
+                "places": places,
+                "claim": claim,
+            }))
+        })
+        .collect();
+    Ok(json!(tasks))
+}
+
+/// Arguments of `taskmark.newTask`: `{title, tracker?, status?, priority?, dependsOn?,
+/// description?, plan?, heading?, date?, dryRun?, noBranches?, uri?}` or `[title]`.
+#[derive(Debug, Clone)]
+pub struct NewTaskArgs {
+    pub request: NewTask,
+    pub dry_run: bool,
+    /// Read the other branches' and worktrees' trackers for ids in use (`taskmark new` without
+    /// `--no-branches`).
+    pub branches: bool,
+    /// A document of the workspace folder to add the task to (a window of several folders).
+    pub uri: Option<Uri>,
+}
+
+impl NewTaskArgs {
+    pub fn parse(arguments: &[Value], now: Now) -> Result<NewTaskArgs, jsonrpc::Error> {
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.newTask takes {{\"title\": \"…\", \"tracker\"?: \"specs\", \"status\"?: string, \"priority\"?: string, \"dependsOn\"?: [\"12\"], \"description\"?: string, \"plan\"?: bool, \"heading\"?: string, \"date\"?: string, \"dryRun\"?: bool, \"noBranches\"?: bool, \"uri\"?: string}}{why}"
+            ))
+        };
+        if let [Value::String(title), ..] = arguments {
+            return Ok(NewTaskArgs {
+                request: NewTask::new(title.clone(), now),
+                dry_run: false,
+                branches: true,
+                uri: None,
+            });
+        }
+        let params: ext::NewTaskParams = typed(arguments).map_err(usage)?;
+        let now = match given(params.date) {
+            Some(date) => Now::parse(&date).map_err(invalid_params)?,
+            None => now,
+        };
+        let uri = match given(params.uri) {
+            Some(uri) => Some(uri.parse().map_err(|_| invalid_params(format!("`{uri}` is not a URI")))?),
+            None => None,
+        };
+        // The title as given: the engine refuses a blank one or one with a line break by name.
+        let request = NewTask {
+            status: given(params.status),
+            priority: given(params.priority),
+            depends_on: params.depends_on.map(|it| it.ids()).unwrap_or_default(),
+            description: params.description,
+            tracker: given(params.tracker),
+            plan: params.plan.unwrap_or(false),
+            heading: given(params.heading),
+            ..NewTask::new(params.title, now)
+        };
+        Ok(NewTaskArgs {
+            request,
+            dry_run: params.dry_run.unwrap_or(false),
+            branches: !params.no_branches.unwrap_or(false),
+            uri,
+        })
+    }
+
+    /// The tracker the task goes to (its root), refused as `taskmark new` refuses.
+    pub fn tracker(&self, world: &World) -> Result<String, jsonrpc::Error> {
+        if !world.indexed {
+            return Err(content_modified("no new task yet: the workspace is still being indexed"));
+        }
+        lifecycle::choose_tracker(&world.index, self.request.tracker.as_deref()).map(|it| it.root.clone()).map_err(
+            |refusal| {
+                let mut error = commands::refusal(&refusal);
+                let writable = writable_trackers(world);
+                // Several could take it and none was named: the editor asks which.
+                if self.request.tracker.is_none() && writable.len() > 1 {
+                    error.data = Some(json!({ "kind": "chooseTracker", "trackers": writable }));
+                }
+                error
+            },
+        )
+    }
+
+    /// Plans the task against the world, with ids above every id the tracker has used here
+    /// (open buffers included) and `elsewhere` (the other branches and worktrees).
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        elsewhere: &UsedIds,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        let scope = self.tracker(world)?;
+        commands::refuse_unreadable(world, [scope.as_str()], None, "add a task")?;
+        let mut used = UsedIds::from_index(&world.index, &scope, "this checkout");
+        used.merge(elsewhere.clone());
+        let planned =
+            lifecycle::plan_new_task(&world.index, &self.request, &used).map_err(|it| commands::refusal(&it))?;
+        let mut answer = Map::new();
+        answer.insert("id".into(), json!(planned.task.as_ref().map(|it| it.id.clone())));
+        answer.insert("task".into(), json!(planned.task.as_ref().map(task_argument)));
+        answer.insert("tracker".into(), json!(planned.tracker));
+        answer.insert(
+            "title".into(),
+            json!(crate::engine::edit::user_text::title(&self.request.title).unwrap_or_default()),
+        );
+        let status = status_shown(world, &planned.tracker, self.request.status.as_deref());
+        answer.insert("status".into(), json!(status));
+        let notice = ext::TaskChanged {
+            title: answer["title"].as_str().map(str::to_string),
+            to: status.clone(),
+            ..ext::TaskChanged::lifecycle("created", answer["task"].as_str().unwrap_or_default().to_string())
+        };
+        finish(
+            world,
+            client,
+            planned.change,
+            Change { answer, notice: Some(notice), dry_run: self.dry_run },
+            open_elsewhere,
+        )
+    }
+}
+
+/// Arguments of `taskmark.editTask`: `{task, title?, priority?, addDependencies?,
+/// removeDependencies?, description?, dryRun?}`; only the fields named change.
+#[derive(Debug, Clone)]
+pub struct EditTaskArgs {
+    pub task: String,
+    pub title: Option<String>,
+    pub priority: Option<String>,
+    pub add_dependencies: Vec<String>,
+    pub remove_dependencies: Vec<String>,
+    pub description: Option<String>,
+    pub dry_run: bool,
+}
+
+impl EditTaskArgs {
+    pub fn parse(arguments: &[Value]) -> Result<EditTaskArgs, jsonrpc::Error> {
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.editTask takes {{\"task\": \"221\", \"title\"?: string, \"priority\"?: string, \"addDependencies\"?: [\"12\"], \"removeDependencies\"?: [\"12\"], \"description\"?: string, \"dryRun\"?: bool}}{why}"
+            ))
+        };
+        let params: ext::EditTaskParams = typed(arguments).map_err(usage)?;
+        // The fields as given: the engine refuses a blank title by name.
+        Ok(EditTaskArgs {
+            task: given(Some(params.task)).ok_or_else(|| usage(": no task".into()))?,
+            title: params.title,
+            priority: params.priority,
+            add_dependencies: params.add_dependencies.map(|it| it.ids()).unwrap_or_default(),
+            remove_dependencies: params.remove_dependencies.map(|it| it.ids()).unwrap_or_default(),
+            description: params.description,
+            dry_run: params.dry_run.unwrap_or(false),
+        })
+    }
+
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        let task = commands::resolve_task(world, &self.task)?;
+        commands::refuse_unreadable(world, [task.scope.as_str()], Some(&task), "edit a task")?;
+        let request = EditTask {
+            title: self.title.clone(),
+            priority: self.priority.clone(),
+            add_dependencies: self.add_dependencies.clone(),
+            remove_dependencies: self.remove_dependencies.clone(),
+            description: self.description.clone(),
+            ..EditTask::new(task.clone())
+        };
+        let change = lifecycle::plan_edit_task(&world.index, &request).map_err(|it| commands::refusal(&it))?;
+        let mut answer = Map::new();
+        answer.insert("id".into(), json!(*task.id));
+        answer.insert("task".into(), json!(task_argument(&task)));
+        let title = match &self.title {
+            Some(title) => Some(title.trim().to_string()),
+            None => crate::engine::ide::task_summary(&world.index, &task).title,
+        };
+        let notice = ext::TaskChanged { title, ..ext::TaskChanged::lifecycle("edited", task_argument(&task)) };
+        finish(world, client, change, Change { answer, notice: Some(notice), dry_run: self.dry_run }, open_elsewhere)
+    }
+}
+
+/// Arguments of `taskmark.archiveTasks`: `{tasks?: ["12"], done?: bool, tracker?, date?,
+/// dryRun?}` (`taskmark archive TASK...` or `--done`).
+#[derive(Debug, Clone)]
+pub struct ArchiveArgs {
+    pub tasks: Vec<String>,
+    pub done: bool,
+    pub tracker: Option<String>,
+    pub date: Option<Now>,
+    pub dry_run: bool,
+}
+
+impl ArchiveArgs {
+    pub fn parse(arguments: &[Value]) -> Result<ArchiveArgs, jsonrpc::Error> {
+        let usage = |why: String| {
+            invalid_params(format!(
+                "taskmark.archiveTasks takes {{\"tasks\"?: [\"12\"], \"done\"?: bool, \"tracker\"?: string, \"date\"?: string, \"dryRun\"?: bool}}, with tasks or done{why}"
+            ))
+        };
+        let params: ext::ArchiveTasksParams = typed(arguments).map_err(usage)?;
+        let tasks = params.tasks.map(|it| it.ids()).unwrap_or_default();
+        let done = params.done.unwrap_or(false);
+        if tasks.is_empty() != done {
+            return Err(usage(String::new()));
+        }
+        let date = given(params.date).map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+        Ok(ArchiveArgs { tasks, done, tracker: given(params.tracker), date, dry_run: params.dry_run.unwrap_or(false) })
+    }
+
+    pub fn plan(
+        &self,
+        world: &World,
+        client: &ClientProfile,
+        now: Now,
+        open_elsewhere: &HashSet<String>,
+    ) -> Result<Planned, jsonrpc::Error> {
+        if !world.indexed {
+            return Err(content_modified("nothing archived yet: the workspace is still being indexed"));
+        }
+        let tasks = self.tasks.iter().map(|it| commands::resolve_task(world, it)).collect::<Result<Vec<_>, _>>()?;
+        let mut scopes: Vec<&str> = tasks.iter().map(|it| it.scope.as_str()).collect();
+        scopes.extend(self.tracker.as_deref());
+        if self.done && scopes.is_empty() {
+            scopes.extend(world.index.trackers().iter().map(|it| it.root.as_str()));
+        }
+        scopes.dedup();
+        commands::refuse_unreadable(world, scopes, None, "archive tasks")?;
+        let request = ArchiveRequest {
+            tasks,
+            done: self.done,
+            tracker: self.tracker.clone(),
+            now: self.date.clone().unwrap_or(now),
+        };
+        let planned = lifecycle::plan_archive(&world.index, &request).map_err(|it| commands::refusal(&it))?;
+        let names: Vec<String> = planned.tasks.iter().map(task_argument).collect();
+        let mut answer = Map::new();
+        answer.insert("tasks".into(), json!(names));
+        let first = names.first().cloned().unwrap_or_default();
+        let notice = ext::TaskChanged { tasks: Some(names.clone()), ..ext::TaskChanged::lifecycle("archived", first) };
+        finish(
+            world,
+            client,
+            planned.change,
+            Change { answer, notice: Some(notice), dry_run: self.dry_run },
+            open_elsewhere,
+        )
+    }
+}
+
+/// The roots of the trackers `taskmark new` can add tasks to.
+fn writable_trackers(world: &World) -> Vec<String> {
+    world
+        .index
+        .trackers()
+        .iter()
+        .filter(|it| lifecycle::choose_tracker(&world.index, Some(&it.root)).is_ok())
+        .map(|it| it.root.clone())
+        .collect()
+}
+
+/// `taskmark.trackers`: the workspace folder's trackers, for the editors' New Task pickers:
+/// `{tracker, family, folder, writable, statuses: [{status, display, kind, default}]}`, the
+/// task statuses of its vocabulary in its order (the one a new task gets unless told is
+/// `default`).
+pub fn trackers(world: &World) -> Value {
+    let writable = writable_trackers(world);
+    let folder = Uri::from_file_path(&world.root).map(|it| it.as_str().to_string());
+    let trackers: Vec<Value> = world
+        .index
+        .trackers()
+        .iter()
+        .map(|tracker| {
+            let profile = &tracker.profile;
+            let default = status_shown(world, &tracker.root, None);
+            let statuses: Vec<Value> = profile
+                .ids()
+                .filter(|it| profile.status(*it).task)
+                .map(|it| {
+                    json!({
+                        "status": profile.status(it).id,
+                        "display": profile.display(it),
+                        "kind": profile.kind(it).as_str(),
+                        "default": default.as_deref() == Some(profile.display(it).as_str()),
+                    })
+                })
+                .collect();
+            json!({
+                "tracker": tracker.root,
+                "family": tracker.family.as_str(),
+                "folder": folder,
+                "writable": writable.contains(&tracker.root),
+                "statuses": statuses,
+            })
+        })
+        .collect();
+    json!(trackers)
+}
+
+/// How the tracker shows the status a new task gets (its vocabulary's default when none is asked for).
+fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<String> {
+    let profile = &world.index.trackers().iter().find(|it| it.root == tracker)?.profile;
+    let status = match wanted {
+        Some(wanted) => crate::engine::edit::task_status(profile, wanted).ok()?,
+        None => profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)?,
+    };
+    Some(profile.display(status))
+}
+
+/// What a lifecycle command adds to the plain change: its answer's own fields (`id`, `task`,
+/// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
+pub struct Change {
+    pub answer: Map<String, Value>,
+    pub notice: Option<ext::TaskChanged>,
+    pub dry_run: bool,
+}
+
+/// A lifecycle change planned and checked: the answer, and what to write unless a dry run.
+pub struct Planned {
+    pub answer: Map<String, Value>,
+    pub write: Option<Write>,
+}
+
+/// What the server writes and tells for a planned change.
+pub struct Write {
+    pub edit: PlannedEdit,
+    pub announcement: Announcement,
+}
+
+/// Re-checks `change` for new drift (refused like a status change, with the same error data),
+/// then splits it as a status change is split: the documents open in this editor for its
+/// `workspace/applyEdit`, the closed and new files for the transaction (see
+/// [`commands::prepare`]), the edits for the other editors. A dry run stops after the check,
+/// with each file's unified diff in the answer.
+pub fn finish(
+    world: &World,
+    client: &ClientProfile,
+    change: WorkspaceChange,
+    extra: Change,
+    open_elsewhere: &HashSet<String>,
+) -> Result<Planned, jsonrpc::Error> {
+    let Change { mut answer, notice, dry_run } = extra;
+    if change.is_empty() {
+        // Said only while the world is still the folder's.
+        commands::revalidate(world, [])?;
+        return Err(invalid_params("nothing to change"));
+    }
+    let paths = world.paths();
+    let check = FixCheck { config: &world.config, baseline: None, paths: &paths };
+    let checked = refuse_new_drift(&world.index, &world.store, &check, &change).map_err(|it| commands::refusal(&it))?;
+    // Freeing the copy is no part of the answer.
+    rayon::spawn(move || drop(checked));
+    let edited_paths: Vec<String> =
+        change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect();
+    let created: Vec<String> = change.created.iter().map(|it| it.path.clone()).collect();
+    let mut files = edited_paths.clone();
+    files.extend(created.iter().cloned());
+    files.extend(change.moved.iter().flat_map(|it| [it.from.clone(), it.to.clone()]));
+    answer.insert("files".into(), json!(files));
+    answer.insert("created".into(), json!(created));
+    answer.insert(
+        "moved".into(),
+        json!(change.moved.iter().map(|it| json!({ "from": it.from, "to": it.to })).collect::<Vec<_>>()),
+    );
+    answer.insert("label".into(), json!(change.label));
+    answer.insert("warnings".into(), json!(change.warnings));
+    answer.insert("dryRun".into(), json!(dry_run));
+    if dry_run {
+        let diff: String = change
+            .files
+            .iter()
+            .filter(|it| !it.edits.is_empty())
+            .map(|it| {
+                let before = world.index.text(it.file);
+                FileWrite::replace(it.path.clone(), before, apply_edits(before, &it.edits))
+            })
+            .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
+            .map(|it| crate::views::unified_diff(&it))
+            .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
+            .collect();
+        answer.insert("diff".into(), json!(diff));
+        return Ok(Planned { answer, write: None });
+    }
+    let edited: Vec<EditedFile> = change
+        .files
+        .iter()
+        .filter(|it| !it.edits.is_empty())
+        .map(|it| EditedFile {
+            path: it.path.clone(),
+            before: world.index.text(it.file).into(),
+            edits: it.edits.clone(),
+        })
+        .collect();
+    let edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
+    let moved = change.moved.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
+    let announcement = Announcement { label: change.label.clone(), files: edited, created, moved, notice };
+    Ok(Planned { answer, write: Some(Write { edit, announcement }) })
+}

@@ -1,0 +1,334 @@
+//! Watching the disk ourselves, for clients that cannot watch files for us
+//! (`workspace/didChangeWatchedFiles` without dynamic registration).
+//!
+//! One watcher per workspace root serves every session on it that needs one (in the daemon,
+//! twenty Neovims share one set of inotify watches); it stops once the root's host is gone.
+//!
+//! Each folder the walk saw is watched on its own (a recursive watch of the root would also
+//! watch `node_modules/` and `target/`, and run into inotify's limits); a folder that appears
+//! later is added when it does (with the folders under it), and the files already in it are
+//! reported. A folder removed loses its watch, so one made again at its path is watched again;
+//! the root's own replacement cannot be heard (its parent is not watched): the watcher looks
+//! at the folder at the root every [`LIVENESS_CHECK`], after every change and when the host
+//! asks ([`Control::check`]), and when it is another one, watches that one and has the host
+//! tell every session to read it again.
+
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use notify::event::{ModifyKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher as _};
+
+use crate::analysis::Job;
+use crate::host::{FolderIdentity, Host};
+use crate::workspace::PathFilter;
+
+/// Folders never worth watching: version control, our own state, dependency and build trees.
+const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".venv"];
+
+/// The sessions told of each change: analysis threads' inboxes.
+pub type Subscribers = Arc<Mutex<Vec<Sender<Job>>>>;
+
+/// How often an idle watcher checks whether anyone still needs it, and whether the folder at
+/// the root is still the one it watches.
+const LIVENESS_CHECK: Duration = Duration::from_secs(2);
+
+/// How often, at most, a busy watcher looks at the folder at the root (a checkout is thousands
+/// of changes).
+const ROOT_LOOK: Duration = Duration::from_millis(250);
+
+/// What the watcher thread hears: the disk, or the host.
+enum Message {
+    Event(notify::Result<notify::Event>),
+    /// The host found the folder at the root replaced.
+    Check,
+}
+
+/// The host's hold on its watcher.
+pub struct Control(Sender<Message>);
+
+impl Control {
+    /// Has the watcher look at the folder at the root now (rather than at its next check).
+    pub fn check(&self) {
+        let _ = self.0.send(Message::Check);
+    }
+}
+
+/// The folders watched, and the watcher watching them.
+struct Watches {
+    watcher: notify::RecommendedWatcher,
+    /// Sorted, so that the folders under one are together (paths compare by component).
+    watched: BTreeSet<PathBuf>,
+}
+
+impl Watches {
+    fn new(messages: Sender<Message>) -> notify::Result<Watches> {
+        let watcher = notify::recommended_watcher(move |event| {
+            let _ = messages.send(Message::Event(event));
+        })?;
+        Ok(Watches { watcher, watched: BTreeSet::new() })
+    }
+
+    fn add(&mut self, path: PathBuf) {
+        if !self.watched.insert(path.clone()) {
+            return;
+        }
+        if let Err(error) = self.watcher.watch(&path, RecursiveMode::NonRecursive) {
+            tracing::warn!("cannot watch {}: {error}", path.display());
+            self.watched.remove(&path);
+        }
+    }
+
+    /// Watches `folder` and the folders under it (but those never watched, left out by the
+    /// walk, or watched already), each before it is listed, so that a file is either listed or
+    /// heard of; returns the files listed.
+    fn add_tree(&mut self, root: &Path, filter: Option<&PathFilter>, folder: PathBuf) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut stack = vec![folder];
+        while let Some(next) = stack.pop() {
+            self.add(next.clone());
+            let Ok(entries) = std::fs::read_dir(&next) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => {
+                        if !skipped(root, &path) && !left_out(root, filter, &path) && !self.watched.contains(&path) {
+                            stack.push(path);
+                        }
+                    }
+                    Ok(_) => files.push(path),
+                    Err(_) => {}
+                }
+            }
+        }
+        files
+    }
+
+    /// A folder (or file) removed: its watches died with it, so a folder made again at its
+    /// path (or under it) is watched again. (A file costs a lookup: a removed tree is thousands.)
+    fn forget(&mut self, path: &Path) {
+        let under: Vec<PathBuf> = self
+            .watched
+            .range::<Path, _>((Bound::Included(path), Bound::Unbounded))
+            .take_while(|it| it.starts_with(path))
+            .cloned()
+            .collect();
+        for folder in under {
+            self.watched.remove(&folder);
+        }
+    }
+}
+
+/// A session is left to tell: `Err` once none is.
+type Told = Result<(), ()>;
+
+/// The watcher thread's state.
+struct Watcher {
+    root: PathBuf,
+    /// The folder at the root the watches are of.
+    identity: Option<FolderIdentity>,
+    watches: Watches,
+    /// For a new watcher when the root is replaced.
+    messages: Sender<Message>,
+    jobs: Subscribers,
+    host: Weak<Host>,
+    /// When it last looked at the folder at the root.
+    looked: Instant,
+}
+
+/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root) of the folder
+/// `identity` at `root`, telling every subscriber. It lives as long as `host` does.
+pub fn spawn(
+    root: PathBuf,
+    identity: Option<FolderIdentity>,
+    folders: Vec<String>,
+    jobs: Subscribers,
+    host: Weak<Host>,
+) -> anyhow::Result<Control> {
+    let (messages, received) = std::sync::mpsc::channel::<Message>();
+    let mut watches = Watches::new(messages.clone())?;
+    for folder in folders {
+        watches.add(root.join(&folder));
+    }
+    tracing::info!("watching {} folders for changes made outside the editor", watches.watched.len());
+    let control = Control(messages.clone());
+    let mut watcher = Watcher { root, identity, watches, messages, jobs, host, looked: Instant::now() };
+    std::thread::Builder::new().name("taskmark-watcher".into()).spawn(move || {
+        loop {
+            let (told, look) = match received.recv_timeout(LIVENESS_CHECK) {
+                Ok(Message::Event(Ok(event))) => (watcher.changed(event), watcher.looked.elapsed() >= ROOT_LOOK),
+                Ok(Message::Event(Err(error))) => {
+                    tracing::warn!("file watcher: {error}");
+                    (Ok(()), false)
+                }
+                Ok(Message::Check) => (Ok(()), true),
+                Err(RecvTimeoutError::Timeout) if watcher.host.strong_count() > 0 => (Ok(()), true),
+                Err(_) => {
+                    tracing::info!("no session watches {} any more: watcher stopped", watcher.root.display());
+                    return;
+                }
+            };
+            let told = if look { told.and_then(|()| watcher.follow_a_replaced_root()) } else { told };
+            if told.is_err() {
+                return;
+            }
+        }
+    })?;
+    Ok(control)
+}
+
+impl Watcher {
+    /// Tells the subscribers of what `event` changed.
+    fn changed(&mut self, event: notify::Event) -> Told {
+        if matches!(event.kind, EventKind::Access(_)) {
+            return Ok(());
+        }
+        let removed =
+            matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)));
+        for path in event.paths {
+            if removed {
+                self.watches.forget(&path);
+            }
+            if path.is_dir() {
+                let filter = self.host.upgrade().and_then(|it| it.filter());
+                if skipped(&self.root, &path)
+                    || left_out(&self.root, filter.as_deref(), &path)
+                    || self.watches.watched.contains(&path)
+                {
+                    continue;
+                }
+                // Files and folders may have landed before the watch did (a checkout, an
+                // unpacked folder, a folder deleted and made again).
+                for file in self.watches.add_tree(&self.root, filter.as_deref(), path) {
+                    send(&self.root, &file, &self.jobs)?;
+                }
+                continue;
+            }
+            send(&self.root, &path, &self.jobs)?;
+        }
+        Ok(())
+    }
+
+    /// When the folder at the root is another one than the watches are of (deleted and made
+    /// again): watches the new one (as the walk would have it), has the host tell every
+    /// session to read it again, and reports its files (a session may have read it before the
+    /// watches were there).
+    fn follow_a_replaced_root(&mut self) -> Told {
+        self.looked = Instant::now();
+        if !FolderIdentity::replaced(self.identity, &self.root) {
+            return Ok(());
+        }
+        let Some(host) = self.host.upgrade() else { return Ok(()) };
+        self.identity = FolderIdentity::of(&self.root);
+        // The old folder's watches are dropped with their watcher.
+        match Watches::new(self.messages.clone()) {
+            Ok(watches) => self.watches = watches,
+            Err(error) => tracing::warn!("file watcher: {error}"),
+        }
+        let files = self.watches.add_tree(&self.root, host.filter().as_deref(), self.root.clone());
+        tracing::info!("watching {} folders of the new {}", self.watches.watched.len(), self.root.display());
+        host.tell_replaced();
+        drop(host);
+        for file in files {
+            send(&self.root, &file, &self.jobs)?;
+        }
+        Ok(())
+    }
+}
+
+/// Tells every live subscriber; `Err` once none is left.
+fn send(root: &Path, path: &Path, jobs: &Subscribers) -> Result<(), ()> {
+    let Some(relative) = path.strip_prefix(root).ok().and_then(Path::to_str) else { return Ok(()) };
+    let relative = relative.replace('\\', "/");
+    if relative.is_empty() {
+        return Ok(());
+    }
+    let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    jobs.retain(|it| it.send(Job::Disk { path: relative.clone() }).is_ok());
+    if jobs.is_empty() { Err(()) } else { Ok(()) }
+}
+
+fn skipped(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root)
+        .map_or(true, |relative| relative.components().any(|it| SKIPPED.iter().any(|skip| it.as_os_str() == *skip)))
+}
+
+/// Whether the workspace's walk leaves `folder` out (`.gitignore`, the configured globs). A
+/// path inside it is asked about: a folder pattern (`build/`) matches a folder as the parent of
+/// a path.
+fn left_out(root: &Path, filter: Option<&PathFilter>, folder: &Path) -> bool {
+    let Some(filter) = filter else { return false };
+    let Some(relative) = folder.strip_prefix(root).ok().and_then(Path::to_str) else { return false };
+    !relative.is_empty() && !filter.accepts(root, &format!("{}/-", relative.replace('\\', "/")))
+}
+
+/// The folders holding the files the walk saw, the root included.
+pub fn folders_of<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut folders: HashSet<String> = HashSet::from([String::new()]);
+    for path in paths {
+        let mut current = path.as_str();
+        while let Some((parent, _)) = current.rsplit_once('/') {
+            if !folders.insert(parent.to_string()) {
+                break;
+            }
+            current = parent;
+        }
+    }
+    let mut out: Vec<String> = folders.into_iter().collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_folder_forgets_the_folders_under_it_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let folders = ["a", "a/b", "a/b/c", "a2", "ab", "b"];
+        for folder in folders {
+            std::fs::create_dir_all(dir.path().join(folder)).expect("a folder");
+        }
+        let (messages, _received) = std::sync::mpsc::channel();
+        let mut watches = Watches::new(messages).expect("a watcher");
+        for folder in folders {
+            watches.add(dir.path().join(folder));
+        }
+        watches.forget(&dir.path().join("a/b/c/file.md"));
+        assert_eq!(watches.watched.len(), folders.len(), "a file is no watched folder");
+        watches.forget(&dir.path().join("a"));
+        let left: Vec<&Path> = watches.watched.iter().filter_map(|it| it.strip_prefix(dir.path()).ok()).collect();
+        assert_eq!(left, [Path::new("a2"), Path::new("ab"), Path::new("b")]);
+    }
+
+    #[test]
+    fn folders_the_walk_leaves_out_are_not_watched() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).expect("a repository");
+        std::fs::write(root.join(".gitignore"), "build/\n").expect(".gitignore");
+        let mut config = crate::engine::config::Config::default();
+        config.exclude = vec!["drafts/**".into()];
+        let filter = PathFilter::new(root, &config).expect("a filter");
+        for (folder, out) in [("build", true), ("drafts", true), ("specs", false), ("specs/build", true), ("", false)] {
+            assert_eq!(left_out(root, Some(&filter), &root.join(folder)), out, "{folder}");
+        }
+        for folder in ["specs/014/plans", "build/out", "drafts/x"] {
+            std::fs::create_dir_all(root.join(folder)).expect("a folder");
+        }
+        std::fs::write(root.join("specs/014/plans/plan.md"), "# Plan\n").expect("a plan");
+        let (messages, _received) = std::sync::mpsc::channel();
+        let mut watches = Watches::new(messages).expect("a watcher");
+        let mut files = watches.add_tree(root, Some(&filter), root.to_path_buf());
+        files.sort();
+        assert_eq!(files, [root.join(".gitignore"), root.join("specs/014/plans/plan.md")]);
+        let found: Vec<&Path> = watches.watched.iter().filter_map(|it| it.strip_prefix(root).ok()).collect();
+        let expected = ["", "specs", "specs/014", "specs/014/plans"].map(Path::new);
+        assert_eq!(found, expected, "neither .git nor the folders left out");
+    }
+}

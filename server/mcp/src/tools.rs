@@ -1,0 +1,509 @@
+//! The MCP tools, each a `taskmark.*` command of the language server: the arguments renamed
+//! into the command's, the answer passed back as structured content, a refusal as a tool error
+//! whose structured content carries the same `data` editors get.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, JsonObject, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::LanguageServer;
+use crate::lsp_client::Failure;
+use crate::resources::{self, Read};
+
+const INSTRUCTIONS: &str = "taskmark keeps this repository's task trackers (TODO.md, state.json, plans, task files) \
+consistent: one task's status is written in several files, and taskmark changes every one of them at once. \
+Change a task's status, create, edit or archive tasks with these tools (set_status, new_task, edit_task, \
+archive_tasks) instead of editing tracker files by hand, read tasks with list_tasks and show_task, and \
+claim_task a task before working on it when other agents share the repository. \
+After editing any tracker file yourself, call check and fix what it reports.";
+
+/// How many tasks `list_tasks` gives when not told, and at most.
+const TASKS_SHOWN: usize = 100;
+const TASKS_MOST: usize = 2000;
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ListTasks {
+    /// Only tasks with this status (an id such as `implementing`, or the tracker's marker).
+    pub status: Option<String>,
+    /// Only tasks whose status is of this kind: todo, active, blocked, done or cancelled.
+    pub kind: Option<String>,
+    /// Only tasks of this tracker (its folder, such as `specs`, or its family).
+    pub tracker: Option<String>,
+    /// Only tasks not started whose dependencies are all done.
+    pub ready: Option<bool>,
+    /// Only tasks started or done with a dependency not done.
+    pub blocked: Option<bool>,
+    /// Also archived tasks.
+    pub archived: Option<bool>,
+    /// Only tasks whose id or title contains this text (any case).
+    pub query: Option<String>,
+    /// At most this many tasks (100 unless told, 2000 at most).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ShowTask {
+    /// The task: `221`, or `specs:221` when several trackers have that id.
+    pub task: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SetStatus {
+    /// The task: `221`, or `specs:221` when several trackers have that id.
+    pub task: String,
+    /// The new status: an id such as `implementing`, or the tracker's marker (`[IMPLEMENTING]`).
+    pub status: String,
+    /// Why, for statuses that need a reason (blocked, abandoned).
+    pub reason: Option<String>,
+    /// Compare-and-swap: change the status only if it is still this one.
+    pub expect_from: Option<String>,
+    /// Allow a transition the vocabulary does not allow, leaving new problems behind, or
+    /// overruling another agent's claim.
+    pub force: Option<bool>,
+    /// Who asks (default: this MCP session): refused while another agent claims the task.
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ClaimTask {
+    /// The task: `221`, or `specs:221`.
+    pub task: String,
+    /// Who claims it (default: this MCP session). Another agent's set_status is refused while
+    /// the claim stands.
+    pub agent: Option<String>,
+    /// How long the claim lasts unless renewed (claim again) or released: 30 minutes unless
+    /// told, at most 1440.
+    pub minutes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ReleaseTask {
+    /// The task: `221`, or `specs:221`.
+    pub task: String,
+    /// Who releases it (default: this MCP session): only the agent holding the claim can.
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct Check {
+    /// Only diagnostics in these files or folders (relative to the workspace root).
+    pub paths: Option<Vec<String>>,
+    /// Only these rules (`status-mismatch`, `unknown-status`, ...).
+    pub codes: Option<Vec<String>>,
+    /// At most this many diagnostics, most severe first (50 unless told, 1000 at most).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct Fix {
+    /// Only these rules' safe fixes (default: every safe fix).
+    pub codes: Option<Vec<String>>,
+    /// Say what would be fixed and write nothing.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct NewTask {
+    /// The title: one line of plain text.
+    pub title: String,
+    /// The tracker to add it to (its folder), when the workspace has several.
+    pub tracker: Option<String>,
+    /// The first status (default: the tracker's first not-started status).
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    /// Tasks this one depends on.
+    pub depends_on: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Also write a plan skeleton (spec-folder trackers).
+    pub plan: Option<bool>,
+    /// The heading to add the box under (checklists).
+    pub heading: Option<String>,
+    /// Say what would be written and write nothing.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct EditTask {
+    /// The task: `221`, or `specs:221`.
+    pub task: String,
+    pub title: Option<String>,
+    pub priority: Option<String>,
+    pub add_dependencies: Option<Vec<String>>,
+    pub remove_dependencies: Option<Vec<String>>,
+    /// A new description (replaces the old one).
+    pub description: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ArchiveTasks {
+    /// The finished tasks to archive.
+    pub tasks: Option<Vec<String>>,
+    /// Every finished task instead.
+    pub done: Option<bool>,
+    /// Only this tracker's (with `done`).
+    pub tracker: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Clone)]
+pub struct Taskmark {
+    server: Arc<LanguageServer>,
+    tool_router: ToolRouter<Taskmark>,
+}
+
+/// The agent an MCP session is when it names none: its client's name and this server's
+/// process, which lives as long as the session (one agent's, over stdio).
+fn this_session(context: &RequestContext<RoleServer>) -> String {
+    let client = context.peer.peer_info().map(|it| it.client_info.name.clone()).unwrap_or_default();
+    let client = client.chars().filter(|it| !it.is_control()).take(60).collect::<String>();
+    let client = if client.trim().is_empty() { "mcp client".to_string() } else { client.trim().to_string() };
+    format!("{client} (session {})", std::process::id())
+}
+
+/// `value` without its null members: the commands read a missing key and a null one alike,
+/// but their messages name what was given.
+fn given(value: Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(object.into_iter().filter(|(_, it)| !it.is_null()).collect()),
+        other => other,
+    }
+}
+
+fn schema(properties: Value) -> Arc<JsonObject> {
+    let mut object = Map::new();
+    object.insert("type".into(), json!("object"));
+    object.insert("properties".into(), properties);
+    Arc::new(object)
+}
+
+fn tasks_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "tasks": { "type": "array", "items": { "type": "object" } },
+        "count": { "type": "integer", "description": "tasks that matched" },
+        "shown": { "type": "integer" },
+    }))
+}
+
+fn task_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "task": { "type": "string", "description": "the task with its tracker: `specs:12`" },
+        "id": { "type": "string" },
+        "scope": { "type": "string" },
+        "title": { "type": ["string", "null"] },
+        "status": { "type": ["string", "null"] },
+        "places": { "type": "array", "items": { "type": "object" } },
+        "progress": { "type": ["object", "null"] },
+        "dependencies": { "type": "array" },
+        "next": { "type": "array", "items": { "type": "string" } },
+        "claim": { "type": ["object", "null"], "description": "the agent claiming the task, and until when" },
+        "elsewhere": {
+            "type": "array",
+            "description": "the task in the repository's other worktrees (other sessions' branches), when any has it",
+            "items": { "type": "object", "properties": {
+                "worktree": { "type": "string" },
+                "status": { "type": ["string", "null"] },
+                "kind": { "type": ["string", "null"] },
+                "archived": { "type": "boolean" },
+            } },
+        },
+    }))
+}
+
+fn change_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "applied": { "type": "boolean" },
+        "files": { "type": "array", "items": { "type": "string" }, "description": "every file the change writes" },
+        "written": { "type": "array", "items": { "type": "string" } },
+        "warnings": { "type": "array", "items": { "type": "string" } },
+    }))
+}
+
+fn claim_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "task": { "type": "string" },
+        "agent": { "type": "string" },
+        "since": { "type": "string", "description": "when the claim began (RFC 3339)" },
+        "until": { "type": "string", "description": "when it ends unless renewed (RFC 3339)" },
+        "renewed": { "type": "boolean", "description": "the agent held it already" },
+        "released": { "type": "boolean", "description": "release_task: the agent held a claim" },
+    }))
+}
+
+fn fix_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "fixed": { "type": "object", "description": "how many problems of each rule were fixed" },
+        "files": { "type": "array", "items": { "type": "string" } },
+        "written": { "type": "array", "items": { "type": "string" } },
+        "summary": { "type": "object", "description": "with dry_run: the problems a fix would fix" },
+        "diagnostics": { "type": "array", "items": { "type": "object" } },
+    }))
+}
+
+fn check_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "summary": {
+            "type": "object",
+            "properties": {
+                "errors": { "type": "integer" }, "warnings": { "type": "integer" }, "infos": { "type": "integer" },
+                "hints": { "type": "integer" }, "total": { "type": "integer" }, "shown": { "type": "integer" },
+            },
+        },
+        "diagnostics": { "type": "array", "items": { "type": "object" } },
+    }))
+}
+
+impl Taskmark {
+    pub fn new(server: LanguageServer) -> Taskmark {
+        Taskmark { server: Arc::new(server), tool_router: Self::tool_router() }
+    }
+
+    /// Runs `command` off the runtime's threads (the link is blocking) and answers in MCP's
+    /// terms: the result as structured content, a refusal as a tool error carrying the
+    /// command's `message`, `code` and `data`, a lost connection as an internal error.
+    async fn run(&self, command: &'static str, arguments: Value) -> Result<Value, Result<CallToolResult, ErrorData>> {
+        let server = self.server.clone();
+        let arguments = given(arguments);
+        let outcome = tokio::task::spawn_blocking(move || server.command(command, arguments))
+            .await
+            .map_err(|error| Err(ErrorData::internal_error(format!("{command}: {error}"), None)))?;
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(Failure::Refused(error)) => Err(Ok(CallToolResult::structured_error(json!({
+                "error": error.get("message").cloned().unwrap_or(Value::Null),
+                "code": error.get("code").cloned().unwrap_or(Value::Null),
+                "data": error.get("data").cloned().unwrap_or(Value::Null),
+            })))),
+            Err(Failure::Lost(reason)) => {
+                Err(Err(ErrorData::internal_error(format!("the taskmark language server: {reason}"), None)))
+            }
+        }
+    }
+
+    async fn answer(&self, command: &'static str, arguments: Value) -> Result<CallToolResult, ErrorData> {
+        match self.run(command, arguments).await {
+            Ok(Value::Object(object)) => Ok(CallToolResult::structured(Value::Object(object))),
+            Ok(other) => Ok(CallToolResult::structured(json!({ "result": other }))),
+            Err(answer) => answer,
+        }
+    }
+}
+
+#[tool_router]
+impl Taskmark {
+    #[tool(
+        description = "List the workspace's tasks: id, title, status (and whether every file agrees), kind, dependencies, plan progress. Filters: status, kind, tracker, ready, blocked, archived, query.",
+        output_schema = tasks_schema(),
+        annotations(read_only_hint = true)
+    )]
+    async fn list_tasks(&self, Parameters(request): Parameters<ListTasks>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "status": request.status, "kind": request.kind, "tracker": request.tracker,
+            "ready": request.ready, "blocked": request.blocked, "archived": request.archived,
+        });
+        let listed = match self.run(crate::lsp::LIST_TASKS, arguments).await {
+            Ok(listed) => listed,
+            Err(answer) => return answer,
+        };
+        let query = request.query.map(|it| it.to_lowercase()).filter(|it| !it.is_empty());
+        let matches = |task: &Value| {
+            query.as_deref().is_none_or(|query| {
+                ["id", "title"].iter().any(|key| {
+                    task.get(*key).and_then(Value::as_str).is_some_and(|it| it.to_lowercase().contains(query))
+                })
+            })
+        };
+        let tasks: Vec<Value> = listed.as_array().into_iter().flatten().filter(|it| matches(it)).cloned().collect();
+        let limit = request.limit.map_or(TASKS_SHOWN, |it| usize::try_from(it).unwrap_or(usize::MAX).min(TASKS_MOST));
+        let count = tasks.len();
+        let shown: Vec<Value> = tasks.into_iter().take(limit).collect();
+        Ok(CallToolResult::structured(json!({ "count": count, "shown": shown.len(), "tasks": shown })))
+    }
+
+    #[tool(
+        description = "Show one task: every place its status is written (file, line, value, whether it agrees), plan progress, dependencies and the statuses it may move to next.",
+        output_schema = task_schema(),
+        annotations(read_only_hint = true)
+    )]
+    async fn show_task(&self, Parameters(request): Parameters<ShowTask>) -> Result<CallToolResult, ErrorData> {
+        self.answer(crate::lsp::TASK_INFO, json!({ "task": request.task })).await
+    }
+
+    #[tool(
+        description = "Set a task's status in every file that records it, at once, in each file's own spelling. expect_from makes it a compare-and-swap. Refused (a tool error with the reason and, in data, the allowed statuses) for a transition the tracker's vocabulary does not allow, a status that needs a reason, an unknown status, or a change that would leave new problems; force overrides.",
+        output_schema = change_schema(),
+        annotations(destructive_hint = false, idempotent_hint = true)
+    )]
+    async fn set_status(
+        &self,
+        Parameters(request): Parameters<SetStatus>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task, "status": request.status, "reason": request.reason,
+            "expectFrom": request.expect_from, "force": request.force,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+        });
+        self.answer(crate::lsp::SET_STATUS, arguments).await
+    }
+
+    #[tool(
+        description = "Claim a task for an agent for a while (a lease, default 30 minutes): granted unless another agent holds it (then a tool error naming the holder and when its claim ends); claiming again renews it. While it stands, other agents' set_status on the task is refused unless forced, and editors show the claim.",
+        output_schema = claim_schema()
+    )]
+    async fn claim_task(
+        &self,
+        Parameters(request): Parameters<ClaimTask>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task, "minutes": request.minutes,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+        });
+        self.answer(crate::lsp::CLAIM_TASK, arguments).await
+    }
+
+    #[tool(
+        description = "Release an agent's claim on a task (released: false when it held none). Refused when another agent holds it.",
+        output_schema = claim_schema(),
+        annotations(idempotent_hint = true)
+    )]
+    async fn release_task(
+        &self,
+        Parameters(request): Parameters<ReleaseTask>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+        });
+        self.answer(crate::lsp::RELEASE_TASK, arguments).await
+    }
+
+    #[tool(
+        description = "The workspace's problems (statuses that disagree between files, invalid markers and transitions, stale counters, broken links...), most severe first, with a summary and each one's fixes. Bounded by limit.",
+        output_schema = check_schema(),
+        annotations(read_only_hint = true)
+    )]
+    async fn check(&self, Parameters(request): Parameters<Check>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({ "paths": request.paths, "codes": request.codes, "limit": request.limit });
+        self.answer(crate::lsp::DIAGNOSTICS, arguments).await
+    }
+
+    #[tool(
+        description = "Apply the safe fixes (the ones that change no meaning: aliases of a status, counters, stale plan headers...) in every file at once. dry_run lists the problems it would fix.",
+        output_schema = fix_schema(),
+        annotations(destructive_hint = false)
+    )]
+    async fn fix(&self, Parameters(request): Parameters<Fix>) -> Result<CallToolResult, ErrorData> {
+        let safe: Vec<&str> = crate::engine::edit::SAFE_FIX_CODES.iter().map(|it| it.as_str()).collect();
+        let codes: Vec<String> = match request.codes {
+            Some(codes) => codes,
+            None => safe.iter().map(|it| it.to_string()).collect(),
+        };
+        if request.dry_run == Some(true) {
+            let fixable: Vec<String> = codes.into_iter().filter(|it| safe.contains(&it.as_str())).collect();
+            return self.answer(crate::lsp::DIAGNOSTICS, json!({ "codes": fixable, "limit": TASKS_MOST })).await;
+        }
+        self.answer(crate::lsp::FIX, json!({ "codes": codes })).await
+    }
+
+    #[tool(
+        description = "Create a task in every store its tracker keeps (TODO.md section and Task Order line, state.json entry and counters, task file...), in the tracker's own style, with an id no branch or worktree has used. Answers with the new id.",
+        output_schema = change_schema()
+    )]
+    async fn new_task(&self, Parameters(request): Parameters<NewTask>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "title": request.title, "tracker": request.tracker, "status": request.status,
+            "priority": request.priority, "dependsOn": request.depends_on, "description": request.description,
+            "plan": request.plan, "heading": request.heading, "dryRun": request.dry_run,
+        });
+        self.answer(crate::lsp::NEW_TASK, arguments).await
+    }
+
+    #[tool(
+        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own.",
+        output_schema = change_schema()
+    )]
+    async fn edit_task(&self, Parameters(request): Parameters<EditTask>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "task": request.task, "title": request.title, "priority": request.priority,
+            "addDependencies": request.add_dependencies, "removeDependencies": request.remove_dependencies,
+            "description": request.description, "dryRun": request.dry_run,
+        });
+        self.answer(crate::lsp::EDIT_TASK, arguments).await
+    }
+
+    #[tool(
+        description = "Move finished tasks to the tracker's archive the way the tracker does it (archive state, folders, links and counters follow). Give tasks, or done for every finished task.",
+        output_schema = change_schema()
+    )]
+    async fn archive_tasks(&self, Parameters(request): Parameters<ArchiveTasks>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({
+            "tasks": request.tasks, "done": request.done, "tracker": request.tracker, "dryRun": request.dry_run,
+        });
+        self.answer(crate::lsp::ARCHIVE_TASKS, arguments).await
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Taskmark {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
+            .with_server_info(rmcp::model::Implementation::new("taskmark", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::listed()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let read = resources::parse(&request.uri).map_err(|it| ErrorData::resource_not_found(it, None))?;
+        let answer = match &read {
+            Read::Trackers => self.run(crate::lsp::TRACKERS, json!({})).await,
+            Read::Tasks => self.run(crate::lsp::LIST_TASKS, json!({})).await.map(|it| resources::compact_tasks(&it)),
+            Read::Task(task) => self.run(crate::lsp::TASK_INFO, json!({ "task": task })).await,
+        };
+        let value = match answer {
+            Ok(value) => value,
+            // A task the workspace does not have is a resource that does not exist.
+            Err(Ok(refused)) => {
+                let detail = refused.structured_content.unwrap_or(Value::Null);
+                let message = detail.get("error").and_then(Value::as_str).unwrap_or("refused").to_string();
+                return Err(ErrorData::resource_not_found(message, Some(detail)));
+            }
+            Err(Err(error)) => return Err(error),
+        };
+        let text = serde_json::to_string_pretty(&value)
+            .map_err(|error| ErrorData::internal_error(format!("{}: {error}", request.uri), None))?;
+        let contents = ResourceContents::text(text, request.uri).with_mime_type("application/json");
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}

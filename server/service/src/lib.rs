@@ -1,0 +1,9 @@
+//! taskmark's use cases, protocol-free: what every front door (the command line, the language
+//! server, the MCP server, the agents' hook) asks of a workspace, and the one write path every
+//! change that reaches a language server session goes through.
+
+pub(crate) use taskmark_engine as engine;
+pub(crate) use taskmark_transaction as transaction;
+
+pub mod views;
+pub mod write_path;
