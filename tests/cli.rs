@@ -351,7 +351,7 @@ fn misspelled_statuses_and_ids_get_suggestions() {
     assert!(stderr(&output).contains("no task `93` in this workspace; did you mean `39`?"), "{}", stderr(&output));
 }
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 15] = [
     "check",
     "show",
     "list",
@@ -359,6 +359,8 @@ const COMMANDS: [&str; 13] = [
     "edit",
     "archive",
     "set",
+    "claim",
+    "release",
     "fix",
     "config",
     "status",

@@ -150,6 +150,34 @@ pub fn create_new_file(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
+/// Replaces the file at `path` in a private folder with `bytes`, durably: a temporary file
+/// beside it (`<name>.tmp`, created new, never through a symlink, mode 0600), synced, renamed
+/// over the old one, and the folder synced. A crash leaves the old contents or the new ones.
+/// The caller must be the only writer (it holds a lock): a temporary file found is one a crashed
+/// writer left, and is removed first.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = std::path::PathBuf::from(temp);
+    match fs::remove_file(&temp) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let written = create_new_file(&temp)
+        .and_then(|mut file| io::Write::write_all(&mut file, bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(error);
+    }
+    #[cfg(unix)]
+    if let Some(folder) = path.parent() {
+        fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// ELOOP from `O_NOFOLLOW` says "a symlink": say so in words.
 fn refused_link(path: &Path, error: io::Error) -> io::Error {
     #[cfg(unix)]

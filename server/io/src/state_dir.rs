@@ -37,10 +37,35 @@ pub fn path_for(home: &Path, canonical_root: &Path) -> PathBuf {
     home.join(key(canonical_root))
 }
 
+/// The name under which the same workspace folder in every worktree of one git repository
+/// keeps what they share (the agents' claims): keyed by the repository's common git folder and
+/// the folder's path inside the repository, so a task claimed in one worktree is claimed in
+/// all; outside git, by the canonical root, as [`for_workspace`] keys it.
+pub fn key_across_worktrees(root: &Path) -> Result<String, String> {
+    if let Some((common, inside)) = crate::git::folder_across_worktrees(root) {
+        // Named after the folder inside the repository, else the repository's: `.git`'s parent.
+        let repository = if common.file_name().is_some_and(|it| it == ".git") { common.parent() } else { None };
+        let label = inside.file_name().map(Path::new).or(repository).unwrap_or(&common);
+        let mut identity = b"git\0".to_vec();
+        identity.extend_from_slice(common.as_os_str().as_encoded_bytes());
+        identity.push(0);
+        identity.extend_from_slice(inside.as_os_str().as_encoded_bytes());
+        return Ok(key_of(label, &identity));
+    }
+    let canonical =
+        std::fs::canonicalize(root).map_err(|error| format!("cannot resolve {}: {error}", root.display()))?;
+    Ok(key(&canonical))
+}
+
 /// `<folder name>-<hash of the whole path>`: unique per root, and recognisable by a person
 /// looking in the folder.
 fn key(canonical_root: &Path) -> String {
-    let name: String = canonical_root
+    key_of(canonical_root, canonical_root.as_os_str().as_encoded_bytes())
+}
+
+/// `<label's folder name>-<hash of identity>`.
+fn key_of(label: &Path, identity: &[u8]) -> String {
+    let name: String = label
         .file_name()
         .map(|it| it.to_string_lossy())
         .unwrap_or_default()
@@ -49,7 +74,7 @@ fn key(canonical_root: &Path) -> String {
         .take(40)
         .collect();
     let name = name.trim_start_matches('.');
-    let hash = blake3::hash(canonical_root.as_os_str().as_encoded_bytes()).to_hex();
+    let hash = blake3::hash(identity).to_hex();
     format!("{}-{}", if name.is_empty() { "root" } else { name }, &hash[..16])
 }
 

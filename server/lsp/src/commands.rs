@@ -9,7 +9,7 @@ use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::broadcast::StatusChange;
-use crate::claims::{self, Claim, Granted};
+use crate::claims::{self, Claim, ClaimError, Granted, StoreError};
 use crate::convert::{self, ClientProfile};
 use crate::desk::DeskError;
 use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
@@ -287,6 +287,7 @@ pub const EDITOR_WORDS: &[(&str, &str)] = &[
     ("(use --force to do it anyway)", "(set `force` to do it anyway)"),
     ("; give one with --reason", "; pass it as `reason`"),
     ("(--no-branches skips them)", "(`noBranches` skips them)"),
+    ("; wait, or use --force", "; wait, or force it"),
 ];
 
 /// `message` with the command line's words replaced by the editor's ([`EDITOR_WORDS`]).
@@ -410,10 +411,18 @@ impl SetStatus {
         early: &crate::write_path::Early<'_>,
     ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
         refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
-        if !self.force
-            && let Err(holder) = world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now())
-        {
-            return Err(claimed(&task, &holder, "its status was not changed; wait, or force it"));
+        if !self.force {
+            match world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now()) {
+                Ok(()) => {}
+                Err(ClaimError::Held(holder)) => {
+                    return Err(claimed(&task, &holder, "its status was not changed; wait, or force it"));
+                }
+                // Whether another agent holds the task is unknown: an agent's change waits
+                // until it is known (or is forced), as it would for a claim.
+                Err(ClaimError::Store(error)) => {
+                    return Err(claims_unusable(&error, "its status was not changed; force it to go ahead anyway"));
+                }
+            }
         }
         if let Some(expected) = &self.expect_from
             && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
@@ -618,8 +627,11 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
             })
             .unwrap_or_default();
         object.insert("choices".into(), json!(choices));
-        let claim = world.claims.holder(&task_argument(task), SystemTime::now());
-        object.insert("claim".into(), claim.map_or(Value::Null, |it| it.to_json()));
+        let claim = world.claims.holder(&task_argument(task), SystemTime::now()).unwrap_or_else(|error| {
+            tracing::warn!("{error}");
+            None
+        });
+        object.insert("claim".into(), claim.as_ref().map_or(Value::Null, claim_json));
         let elsewhere: Vec<ext::ElsewhereStatus> =
             crate::engine::lifecycle::across::seen_elsewhere(task, &world.elsewhere)
                 .into_iter()
@@ -637,10 +649,21 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
     value
 }
 
+/// A claim as the editors and agents get it: `{agent, since, until}`, instants in RFC 3339.
+pub fn claim_json(claim: &Claim) -> Value {
+    json!({ "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text() })
+}
+
+/// A request that needed the claims file and could not use it (unreadable, corrupt, its lock
+/// held too long): the file and the reason, as a write that failed.
+fn claims_unusable(error: &StoreError, what_happened: &str) -> jsonrpc::Error {
+    write_failed(format!("taskmark: {error}; {what_happened}"))
+}
+
 /// A request refused because another agent claims the task: `data` names the holder and the
 /// end of its lease, as a compare-and-swap conflict would.
 fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Error {
-    let mut data = holder.to_json();
+    let mut data = claim_json(holder);
     if let Some(object) = data.as_object_mut() {
         object.insert("kind".into(), json!("claimed"));
         object.insert("task".into(), json!(task_argument(task)));
@@ -683,14 +706,15 @@ pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
                 Granted::New(claim) => (claim, false),
                 Granted::Renewed(claim) => (claim, true),
             };
-            let mut answer = claim.to_json();
+            let mut answer = claim_json(&claim);
             if let Some(object) = answer.as_object_mut() {
                 object.insert("task".into(), json!(name));
                 object.insert("renewed".into(), json!(renewed));
             }
             Ok(answer)
         }
-        Err(holder) => Err(claimed(&task, &holder, "it was not claimed for you")),
+        Err(ClaimError::Held(holder)) => Err(claimed(&task, &holder, "it was not claimed for you")),
+        Err(ClaimError::Store(error)) => Err(claims_unusable(&error, "it was not claimed")),
     }
 }
 
@@ -702,7 +726,8 @@ pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc
     let name = task_argument(&task);
     match world.claims.release(&name, &request.agent, SystemTime::now()) {
         Ok(released) => Ok(json!({ "task": name, "agent": request.agent, "released": released })),
-        Err(holder) => Err(claimed(&task, &holder, "only its holder can release it")),
+        Err(ClaimError::Held(holder)) => Err(claimed(&task, &holder, "only its holder can release it")),
+        Err(ClaimError::Store(error)) => Err(claims_unusable(&error, "it was not released")),
     }
 }
 

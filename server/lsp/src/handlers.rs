@@ -114,8 +114,11 @@ pub fn hover(world: &World, client: &ClientProfile, params: &lsp::HoverParams) -
         ide::hover(&world.index, file, offset, &FileLinks { world })?
     };
     let mut markdown = info.markdown;
-    if let Some(claim) = world.claims.holder(&task_argument(&info.task), std::time::SystemTime::now()) {
-        markdown.push_str(&format!("\n\n**Claimed** by {}", claim.describe()));
+    match world.claims.holder(&task_argument(&info.task), std::time::SystemTime::now()) {
+        Ok(Some(claim)) => markdown.push_str(&format!("\n\n**Claimed** by {}", claim.describe())),
+        Ok(None) => {}
+        // Said where the claim would be: the reader should not take "no claim" for granted.
+        Err(error) => markdown.push_str(&format!("\n\n**Claims** unknown: {error}")),
     }
     let seen = crate::engine::lifecycle::across::seen_elsewhere(&info.task, &world.elsewhere);
     if !seen.is_empty() {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::analysis::Job;
-use crate::claims::Claims;
+use crate::claims::ClaimStore;
 use crate::engine::config::{Config, ConfigError, Vocabularies};
 use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::WorkspaceIndex;
@@ -120,8 +120,9 @@ pub struct Host {
     /// Status changes and fixes on this root, one at a time: each is planned against the
     /// files and buffers the previous one left, and the recent ones explain a refusal.
     pub changes: Arc<tokio::sync::Mutex<crate::write_path::RecentChanges>>,
-    /// The agents' claims on this root's tasks, seen by every session on it.
-    pub claims: Arc<Claims>,
+    /// The agents' claims on this root's tasks: a handle on the file in the state folder that
+    /// every process and every worktree of the repository shares.
+    pub claims: Arc<ClaimStore>,
     state: Mutex<State>,
     /// Signalled when a load finishes, for sessions that wait on one already running.
     load_finished: Condvar,
@@ -183,7 +184,7 @@ impl Host {
         let host = Arc::new(Host {
             root: root.to_path_buf(),
             changes: Arc::new(tokio::sync::Mutex::new(crate::write_path::RecentChanges::default())),
-            claims: claims_across_worktrees(root),
+            claims: Arc::new(ClaimStore::for_workspace(root)),
             state: Mutex::new(State::default()),
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),
@@ -403,24 +404,6 @@ impl Host {
         }
         file
     }
-}
-
-/// The claims of the workspace folder at `root`, shared with the same folder in the
-/// repository's other worktrees (an agent in one worktree claims a task for all of them); a
-/// folder outside git has its own.
-fn claims_across_worktrees(root: &Path) -> Arc<Claims> {
-    type Shared = HashMap<(PathBuf, PathBuf), Weak<Claims>>;
-    static CLAIMS: Mutex<Option<Shared>> = Mutex::new(None);
-    let Some(key) = git::folder_across_worktrees(root) else { return Arc::new(Claims::default()) };
-    let mut shared = lock(&CLAIMS);
-    let shared = shared.get_or_insert_with(HashMap::new);
-    shared.retain(|_, claims| claims.strong_count() > 0);
-    if let Some(claims) = shared.get(&key).and_then(Weak::upgrade) {
-        return claims;
-    }
-    let claims = Arc::new(Claims::default());
-    shared.insert(key, Arc::downgrade(&claims));
-    claims
 }
 
 /// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.

@@ -3,12 +3,11 @@
 
 pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_io::{git, workspace};
-pub(crate) use taskmark_service::{views, write_path};
+pub(crate) use taskmark_service::{claims, views, write_path};
 pub(crate) use taskmark_transaction as transaction;
 
 mod analysis;
 mod broadcast;
-mod claims;
 pub mod client;
 mod commands;
 mod convert;

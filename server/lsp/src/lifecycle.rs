@@ -79,7 +79,11 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
     let query = given(params.filter).unwrap_or_default();
     let table = world.symbols();
     let paths = Paths { prefix: String::new() };
-    let claims = world.claims.standing(std::time::SystemTime::now());
+    let claims = world.claims.standing(std::time::SystemTime::now()).unwrap_or_else(|error| {
+        // The list is still worth having; the claims' trouble is the server log's to tell.
+        tracing::warn!("{error}");
+        HashMap::new()
+    });
     let tasks: Vec<Value> = table
         .search(&query, usize::MAX)
         .into_iter()
@@ -104,7 +108,7 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
             let location = entry.location;
             let summary = &row.summary;
             let task = task_argument(&entry.task);
-            let claim = claims.get(&task).map_or(Value::Null, |it| it.to_json());
+            let claim = claims.get(&task).map_or(Value::Null, crate::commands::claim_json);
             Some(json!({
                 "task": task,
                 "id": *entry.task.id,

@@ -202,8 +202,7 @@ impl Server {
     /// client drops what is sent before `initialized`).
     fn new_session(&self, root: PathBuf, client: &ClientProfile, settings: Settings) -> Arc<Session> {
         let host = Host::for_root(&root);
-        let mut world = World::new(root.clone(), config::Config::default(), settings);
-        world.claims = host.claims.clone();
+        let world = World::new(root.clone(), config::Config::default(), settings, host.claims.clone());
         let shared = Arc::new(Shared::new(world));
         let (jobs, inbox) = std::sync::mpsc::channel();
         let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();

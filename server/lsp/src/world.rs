@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tower_lsp_server::ls_types::Uri;
 
-use crate::claims::Claims;
+use crate::claims::ClaimStore;
 use crate::documents::Documents;
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::diagnostic::Diagnostic;
@@ -50,14 +50,15 @@ pub struct World {
     /// keystroke in its document, and should not cost a file system lookup each time. Emptied
     /// whenever the disk is known to have changed.
     pub exists: Mutex<HashMap<String, bool>>,
-    /// The agents' claims on the root's tasks (the host's: every session on the root sees them).
-    pub claims: Arc<Claims>,
+    /// The agents' claims on the root's tasks (the host's handle on the file every process and
+    /// worktree shares).
+    pub claims: Arc<ClaimStore>,
     /// The repository's other worktrees as saved there (the host follows them).
     pub elsewhere: Arc<Vec<OtherWorktree>>,
 }
 
 impl World {
-    pub fn new(root: PathBuf, config: Config, settings: Settings) -> World {
+    pub fn new(root: PathBuf, config: Config, settings: Settings, claims: Arc<ClaimStore>) -> World {
         let index = WorkspaceIndex::default();
         let known = Arc::new(HashSet::new());
         let exists = Mutex::new(HashMap::new());
@@ -78,7 +79,7 @@ impl World {
             identity: None,
             symbols: Mutex::new(None),
             exists,
-            claims: Arc::new(Claims::default()),
+            claims,
             elsewhere: Arc::new(Vec::new()),
         }
     }

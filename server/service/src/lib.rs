@@ -5,5 +5,6 @@
 pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_transaction as transaction;
 
+pub mod claims;
 pub mod views;
 pub mod write_path;

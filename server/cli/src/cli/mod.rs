@@ -1,6 +1,7 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+mod claims;
 mod gitattributes;
 mod hook;
 mod lifecycle;
@@ -103,6 +104,11 @@ enum Command {
     Archive(lifecycle::ArchiveArgs),
     /// Change a task's status in every file that states it, all at once or not at all.
     Set(SetArgs),
+    /// Claim a task for an agent for a while: granted unless another agent holds it; claiming
+    /// again renews it. While it stands, other agents' status changes are refused unless forced.
+    Claim(claims::ClaimArgs),
+    /// End an agent's claim on a task (only its holder can).
+    Release(claims::ReleaseArgs),
     /// Apply the fixes that only restate what the files already say (marker spellings, stale
     /// counters, plan headers behind their phases), in one transaction.
     Fix(FixArgs),
@@ -255,6 +261,11 @@ struct SetArgs {
     /// scripts and agents use it so that two of them never both move a task.
     #[arg(long = "from", value_name = "STATUS")]
     expect_from: Option<String>,
+    /// The agent making the change (default: the environment variable TASKMARK_AGENT): refused
+    /// while another agent claims the task, unless --force. A change naming no agent is a
+    /// person's, which claims do not bind.
+    #[arg(long, value_name = "NAME", env = "TASKMARK_AGENT")]
+    agent: Option<String>,
     /// Write the files from this process even when a taskmark daemon serves editors (they then
     /// see the change on disk instead of in their buffers).
     #[arg(long)]
@@ -352,6 +363,8 @@ pub fn main() -> ExitCode {
     let writes = matches!(
         cli.command,
         Command::Set(_)
+            | Command::Claim(_)
+            | Command::Release(_)
             | Command::Fix(_)
             | Command::New(_)
             | Command::Edit(_)
@@ -371,6 +384,8 @@ pub fn main() -> ExitCode {
         Command::Edit(args) => lifecycle::edit(args),
         Command::Archive(args) => lifecycle::archive(args),
         Command::Set(args) => set(args),
+        Command::Claim(args) => claims::claim(args),
+        Command::Release(args) => claims::release(args),
         Command::Fix(args) => fix(args),
         Command::Config(args) => config(args),
         Command::Recover(args) => {
@@ -805,6 +820,15 @@ pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
     let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
+    // An empty name (`TASKMARK_AGENT=`, as shells unset it) names no agent.
+    let agent = match args.agent.as_deref().filter(|it| !it.trim().is_empty()).map(crate::claims::agent_name) {
+        None => None,
+        Some(Ok(agent)) => Some(agent),
+        Some(Err(reason)) => {
+            eprintln!("taskmark: error: {reason}");
+            return Ok(exit::FAILURE);
+        }
+    };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = write::SetRequest {
         task: &args.task,
@@ -813,6 +837,7 @@ fn set(args: SetArgs) -> anyhow::Result<u8> {
         reason: args.reason.clone(),
         now,
         expect_from: args.expect_from.as_deref(),
+        agent,
         format: args.format,
     };
     // Through the daemon when one runs, so the editors it serves update their buffers live.

@@ -88,6 +88,7 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
         "reason": request.reason,
         "expectFrom": request.expect_from,
         "date": date,
+        "agent": request.agent,
     }]);
     run(root, "taskmark set", "taskmark.setStatus", arguments, |result| {
         for warning in strings(&result["warnings"]) {
@@ -262,6 +263,11 @@ fn report(failure: &Failure) -> u8 {
     };
     let code = error["code"].as_i64().unwrap_or(0);
     let message = in_command_line_words(error["message"].as_str().unwrap_or("the daemon refused the change"), code);
+    if error["data"]["kind"] == "claimed" {
+        // Exit 3, as `taskmark set --agent` says it when it reads the claims itself.
+        eprintln!("taskmark: refused: {message}");
+        return exit::REFUSED;
+    }
     if error["data"]["kind"] == "otherBranches" {
         // Exit 2, as `taskmark new` says it when it reads the branches itself.
         eprintln!("taskmark: error: {message}");

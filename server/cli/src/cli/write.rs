@@ -29,6 +29,8 @@ pub struct SetRequest<'a> {
     pub now: Now,
     /// The status the task must have now (compare and swap), as an id, marker or word.
     pub expect_from: Option<&'a str>,
+    /// The agent asking: refused while another agent claims the task, unless forced.
+    pub agent: Option<String>,
     pub format: crate::cli::ShowFormat,
 }
 
@@ -239,6 +241,11 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
         }
     };
     if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))
+    {
+        return Ok(code);
+    }
+    if !request.force
+        && let Some(code) = crate::cli::claims::refuse_claimed(&workspace.root, &task, request.agent.as_deref())
     {
         return Ok(code);
     }

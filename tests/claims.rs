@@ -1,0 +1,394 @@
+//! Agents' claims on tasks, honoured by every front door and kept across processes: the real
+//! binary, a private state folder per test (`TASKMARK_STATE_DIR`, where the claims are kept) and
+//! runtime folder (`TASKMARK_RUNTIME_DIR`, where the daemon listens), agents speaking MCP over
+//! `taskmark mcp`'s stdio and the command line's `set`, `claim` and `release`.
+#![cfg(unix)]
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+const REFUSED: i32 = 3;
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    runtime: PathBuf,
+    state: PathBuf,
+    base: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let runtime = dir.path().join("run");
+    let state = dir.path().join("state");
+    let base = dir.path().join("workspaces");
+    std::fs::create_dir_all(&base).expect("a folder");
+    Setup { runtime, state, base, _dir: dir }
+}
+
+impl Setup {
+    /// A fresh copy of the example workspace (task 14 is `[PLANNED]`).
+    fn workspace(&self, name: &str) -> PathBuf {
+        let root = self.base.join(name);
+        std::fs::create_dir_all(&root).expect("a workspace folder");
+        lsp_client::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example"), &root);
+        root
+    }
+
+    fn command(&self, root: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        command
+            .args(args)
+            .arg("--root")
+            .arg(root)
+            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
+            .env("TASKMARK_STATE_DIR", &self.state)
+            .env("TASKMARK_DAEMON_IDLE_MS", "1500")
+            .env_remove("TASKMARK_AGENT");
+        command
+    }
+
+    fn run(&self, root: &Path, args: &[&str]) -> Output {
+        self.command(root, args).output().expect("taskmark runs")
+    }
+
+    fn daemon_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.runtime.join("daemon.pid")).ok()?.trim().parse().ok()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn said(output: &Output) -> String {
+    format!("exit {:?}\nstdout: {}\nstderr: {}", output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+/// Every file under `root` (but taskmark's own state), byte for byte.
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, found: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("a readable folder").flatten() {
+            let path = entry.path();
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.insert(path.clone(), std::fs::read(&path).expect("a readable file"));
+            }
+        }
+    }
+    let mut found = BTreeMap::new();
+    walk(root, &mut found);
+    found
+}
+
+fn status_of_14(setup: &Setup, root: &Path) -> String {
+    let output = setup.run(root, &["show", "14", "--format", "json"]);
+    let view: Value = serde_json::from_slice(&output.stdout).expect("show's JSON");
+    view["status"].as_str().unwrap_or_default().to_string()
+}
+
+/// `taskmark mcp` speaking for an agent, each call answered within [`WAIT`].
+struct Agent {
+    child: std::process::Child,
+    input: Option<std::process::ChildStdin>,
+    answers: std::sync::mpsc::Receiver<String>,
+    next: u64,
+}
+
+impl Agent {
+    fn start(setup: &Setup, root: &Path, no_daemon: bool) -> Agent {
+        let args: &[&str] = if no_daemon { &["mcp", "--no-daemon"] } else { &["mcp"] };
+        let mut child = setup
+            .command(root, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("taskmark mcp starts");
+        let input = child.stdin.take();
+        let output = BufReader::new(child.stdout.take().expect("stdout"));
+        let (sender, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in output.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut agent = Agent { child, input, answers, next: 1 };
+        let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } });
+        agent.request("initialize", init);
+        agent.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
+        agent
+    }
+
+    fn send(&mut self, message: Value) {
+        let input = self.input.as_mut().expect("open");
+        writeln!(input, "{message}").expect("sent");
+        input.flush().expect("flushed");
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.answers.recv_timeout(left).unwrap_or_else(|_| panic!("no answer to {method} in time"));
+            let message: Value = serde_json::from_str(&line).expect("JSON");
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    /// A tool's structured answer: `Ok` when it succeeded, `Err` with its `{error, code, data}`.
+    fn tool(&mut self, name: &str, arguments: Value) -> Result<Value, Value> {
+        let answer = self.request("tools/call", json!({ "name": name, "arguments": arguments }));
+        let result = &answer["result"];
+        let content = result["structuredContent"].clone();
+        if result["isError"] == true { Err(content) } else { Ok(content) }
+    }
+
+    fn claim(&mut self, task: &str, agent: &str) -> Result<Value, Value> {
+        self.tool("claim_task", json!({ "task": task, "agent": agent, "minutes": 30 }))
+    }
+
+    fn stop(mut self) {
+        drop(self.input.take());
+        let deadline = Instant::now() + WAIT;
+        while self.child.try_wait().expect("a status").is_none() {
+            assert!(Instant::now() < deadline, "taskmark mcp did not exit when its client left");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// An agent claims task 14 through MCP: another agent's `taskmark set` is refused (exit 3, the
+/// holder and its end named, nothing written), whether it names itself with `--agent` or
+/// `TASKMARK_AGENT`; the holder, a person (no agent) and `--force` go through.
+#[test]
+fn a_claim_binds_another_agents_set_written_directly() {
+    let setup = setup();
+    let root = setup.workspace("direct");
+    let mut holder = Agent::start(&setup, &root, true);
+    let claim = holder.claim("14", "agent-a").expect("granted");
+    assert_eq!(claim["agent"], "agent-a", "{claim}");
+
+    let before = files(&root);
+    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    let message = text(&refused.stderr);
+    assert!(message.contains("agent-a") && message.contains("until"), "{message}");
+    assert_eq!(files(&root), before, "nothing written");
+    let from_environment = setup
+        .command(&root, &["set", "14", "implementing", "--no-daemon"])
+        .env("TASKMARK_AGENT", "agent-b")
+        .output()
+        .expect("taskmark runs");
+    assert_eq!(from_environment.status.code(), Some(REFUSED), "{}", said(&from_environment));
+    // Without a daemon running, `set` writes directly even without --no-daemon.
+    let no_daemon_running = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
+    assert_eq!(no_daemon_running.status.code(), Some(REFUSED), "{}", said(&no_daemon_running));
+    assert_eq!(files(&root), before, "nothing written");
+
+    let by_holder = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-a", "--no-daemon"]);
+    assert!(by_holder.status.success(), "{}", said(&by_holder));
+    assert_eq!(status_of_14(&setup, &root), "[IMPLEMENTING]");
+    let by_person = setup.run(&root, &["set", "14", "planned", "--force", "--no-daemon"]);
+    assert!(by_person.status.success(), "{}", said(&by_person));
+    let by_person = setup.run(&root, &["set", "14", "implementing", "--no-daemon"]);
+    assert!(by_person.status.success(), "a person is not bound by claims: {}", said(&by_person));
+    let forced = setup.run(&root, &["set", "14", "planned", "--agent", "agent-b", "--force", "--no-daemon"]);
+    assert!(forced.status.success(), "{}", said(&forced));
+    assert_eq!(status_of_14(&setup, &root), "[PLANNED]");
+    holder.stop();
+}
+
+/// The same through a running daemon: `taskmark set --agent` is refused by the language server
+/// the daemon runs, with the command line's exit code.
+#[test]
+fn a_claim_binds_another_agents_set_through_the_daemon() {
+    let setup = setup();
+    let root = setup.workspace("daemon");
+    let mut holder = Agent::start(&setup, &root, false);
+    holder.claim("14", "agent-a").expect("granted");
+    assert!(setup.daemon_pid().is_some(), "a daemon serves the agent");
+
+    let before = files(&root);
+    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    let message = text(&refused.stderr);
+    assert!(message.contains("agent-a") && message.contains("until"), "{message}");
+    assert!(!message.contains("not using the taskmark daemon"), "{message}");
+    assert_eq!(files(&root), before, "nothing written");
+
+    let by_holder = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-a"]);
+    assert!(by_holder.status.success(), "{}", said(&by_holder));
+    assert!(text(&by_holder.stdout).contains("through the taskmark daemon"), "{}", said(&by_holder));
+    let forced = setup.run(&root, &["set", "14", "planned", "--agent", "agent-b", "--force"]);
+    assert!(forced.status.success(), "{}", said(&forced));
+    let by_person = setup.run(&root, &["set", "14", "implementing"]);
+    assert!(by_person.status.success(), "{}", said(&by_person));
+    assert!(text(&by_person.stdout).contains("through the taskmark daemon"), "{}", said(&by_person));
+    holder.stop();
+}
+
+/// Two agents, each with a language server of its own (`--no-daemon`): the second claim of one
+/// task is refused, naming the first agent.
+#[test]
+fn two_servers_of_their_own_cannot_both_claim_a_task() {
+    let setup = setup();
+    let root = setup.workspace("two");
+    let mut first = Agent::start(&setup, &root, true);
+    let mut second = Agent::start(&setup, &root, true);
+    first.claim("14", "agent-a").expect("granted");
+    let refused = second.claim("14", "agent-b").expect_err("held by agent-a");
+    assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
+    assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
+    // The second one sees the claim in show_task too.
+    let shown = second.tool("show_task", json!({ "task": "14" })).expect("shown");
+    assert_eq!(shown["claim"]["agent"], "agent-a", "{shown}");
+    first.stop();
+    second.stop();
+}
+
+/// Several `taskmark claim` processes at once: exactly one is granted, the others refused.
+#[test]
+fn of_many_claimers_at_once_exactly_one_wins() {
+    let setup = setup();
+    let root = setup.workspace("many");
+    let claimers: Vec<std::process::Child> = (0..6)
+        .map(|it| {
+            setup
+                .command(&root, &["claim", "14", "--agent", &format!("agent-{it}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("taskmark claim starts")
+        })
+        .collect();
+    let outputs: Vec<Output> = claimers.into_iter().map(|it| it.wait_with_output().expect("an exit")).collect();
+    let granted = outputs.iter().filter(|it| it.status.success()).count();
+    let refused = outputs.iter().filter(|it| it.status.code() == Some(REFUSED)).count();
+    assert_eq!((granted, refused), (1, 5), "{:#?}", outputs.iter().map(said).collect::<Vec<_>>());
+}
+
+/// `taskmark claim` and `release`: granted, renewed, refused for another agent (exit 3, naming
+/// the holder), released only by the holder; JSON on request.
+#[test]
+fn claim_and_release_from_the_command_line() {
+    let setup = setup();
+    let root = setup.workspace("cli");
+    let granted = setup.run(&root, &["claim", "14", "--agent", "agent-a", "--minutes", "10", "--format", "json"]);
+    assert!(granted.status.success(), "{}", said(&granted));
+    let answer: Value = serde_json::from_slice(&granted.stdout).expect("JSON");
+    assert_eq!((answer["agent"].as_str(), answer["renewed"].as_bool()), (Some("agent-a"), Some(false)), "{answer}");
+    let renewed = setup
+        .command(&root, &["claim", "14", "--format", "json"])
+        .env("TASKMARK_AGENT", "agent-a")
+        .output()
+        .expect("taskmark runs");
+    assert!(renewed.status.success(), "{}", said(&renewed));
+    let answer: Value = serde_json::from_slice(&renewed.stdout).expect("JSON");
+    assert_eq!(answer["renewed"], true, "{answer}");
+    let refused = setup.run(&root, &["claim", "14", "--agent", "agent-b"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    assert!(text(&refused.stderr).contains("agent-a"), "{}", said(&refused));
+    let not_yours = setup.run(&root, &["release", "14", "--agent", "agent-b"]);
+    assert_eq!(not_yours.status.code(), Some(REFUSED), "{}", said(&not_yours));
+    let released = setup.run(&root, &["release", "14", "--agent", "agent-a"]);
+    assert!(released.status.success(), "{}", said(&released));
+    let now_b = setup.run(&root, &["claim", "14", "--agent", "agent-b"]);
+    assert!(now_b.status.success(), "{}", said(&now_b));
+    let unknown = setup.run(&root, &["claim", "9999", "--agent", "agent-b"]);
+    assert_eq!(unknown.status.code(), Some(REFUSED), "{}", said(&unknown));
+    let nobody = setup.run(&root, &["claim", "14"]);
+    assert_eq!(nobody.status.code(), Some(2), "an agent must be named: {}", said(&nobody));
+}
+
+/// A claim made through the daemon outlives it: killed and started again, the next daemon
+/// refuses another agent.
+#[test]
+fn claims_survive_a_daemon_restart() {
+    let setup = setup();
+    let root = setup.workspace("restart");
+    let mut holder = Agent::start(&setup, &root, false);
+    holder.claim("14", "agent-a").expect("granted");
+    let pid = setup.daemon_pid().expect("a daemon");
+    holder.stop();
+    let killed = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + WAIT;
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut other = Agent::start(&setup, &root, false);
+    let next = setup.daemon_pid().expect("a new daemon");
+    assert_ne!(next, pid, "another daemon");
+    let refused = other.claim("14", "agent-b").expect_err("still held by agent-a");
+    assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
+    let set = other.tool("set_status", json!({ "task": "14", "status": "implementing", "agent": "agent-b" }));
+    assert_eq!(set.expect_err("claimed")["data"]["kind"], "claimed");
+    other.stop();
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", text(&output.stderr));
+}
+
+/// Two worktrees of one repository share their claims: claimed in one, refused in the other, by
+/// the command line and by an agent's language server there.
+#[test]
+fn two_worktrees_share_a_claim() {
+    let setup = setup();
+    let main = setup.workspace("main");
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "tracker"]);
+    let other = setup.base.join("agent-b");
+    git(&main, &["worktree", "add", "-q", "-b", "agent-b", other.to_str().expect("a path")]);
+
+    let granted = setup.run(&main, &["claim", "14", "--agent", "agent-a"]);
+    assert!(granted.status.success(), "{}", said(&granted));
+    let before = files(&other);
+    let refused = setup.run(&other, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    assert_eq!(files(&other), before, "nothing written");
+    let refused = setup.run(&other, &["claim", "14", "--agent", "agent-b"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    let mut agent = Agent::start(&setup, &other, true);
+    let refused = agent.claim("14", "agent-b").expect_err("held in main");
+    assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
+    agent.stop();
+    // A folder outside the repository has claims of its own.
+    let elsewhere = setup.workspace("elsewhere");
+    let granted = setup.run(&elsewhere, &["claim", "14", "--agent", "agent-b"]);
+    assert!(granted.status.success(), "{}", said(&granted));
+}
