@@ -238,4 +238,17 @@ mod tests {
         assert_eq!(read_file(&victim, 3).expect_err("over the limit").kind(), io::ErrorKind::Other);
         assert_eq!(read_file(&dir.path().join("absent"), 3).unwrap(), None);
     }
+
+    #[test]
+    fn a_replaced_file_holds_the_new_bytes_and_no_temporary_file_is_left() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("claims.json");
+        replace_file(&path, b"one").expect("created");
+        // A temporary file a crashed writer left is no obstacle.
+        fs::write(dir.path().join("claims.json.tmp"), "half").unwrap();
+        replace_file(&path, b"two").expect("replaced");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!dir.path().join("claims.json.tmp").exists());
+    }
 }

@@ -92,4 +92,17 @@ mod tests {
         assert!(key(Path::new("/")).starts_with("root-"));
         assert!(key(Path::new("/x/../.. evil/")).chars().all(|it| it.is_ascii_alphanumeric() || "-_.".contains(it)));
     }
+
+    #[test]
+    fn outside_git_the_shared_key_is_the_roots_own() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().join("project");
+        std::fs::create_dir(&root).unwrap();
+        // Not in a repository (unless the temporary folder is: then it is the repository's).
+        if crate::git::folder_across_worktrees(&root).is_none() {
+            let canonical = std::fs::canonicalize(&root).unwrap();
+            assert_eq!(key_across_worktrees(&root), Ok(key(&canonical)));
+        }
+        assert!(key_across_worktrees(&dir.path().join("absent")).is_err());
+    }
 }
