@@ -392,3 +392,38 @@ fn two_worktrees_share_a_claim() {
     let granted = setup.run(&elsewhere, &["claim", "14", "--agent", "agent-b"]);
     assert!(granted.status.success(), "{}", said(&granted));
 }
+
+/// A claims file taskmark cannot read is never taken for "no claims": an agent's change and
+/// claim are refused naming the file (exit 5), through the command line and through an agent's
+/// language server, and the file is left as it was; a person's change does not read it.
+#[test]
+fn a_corrupt_claims_file_stops_agents_but_not_people() {
+    let setup = setup();
+    let root = setup.workspace("corrupt");
+    let granted = setup.run(&root, &["claim", "14", "--agent", "agent-a"]);
+    assert!(granted.status.success(), "{}", said(&granted));
+    let folder = setup.state.join("claims");
+    let file = std::fs::read_dir(&folder)
+        .expect("the claims folder")
+        .flatten()
+        .map(|it| it.path())
+        .find(|it| it.extension().is_some_and(|extension| extension == "json"))
+        .expect("the claims file");
+    std::fs::write(&file, "{ not json").expect("corrupted");
+
+    let before = files(&root);
+    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    assert_eq!(refused.status.code(), Some(5), "{}", said(&refused));
+    assert!(text(&refused.stderr).contains(&file.display().to_string()), "{}", said(&refused));
+    assert_eq!(files(&root), before, "nothing written");
+    let refused = setup.run(&root, &["claim", "13", "--agent", "agent-b"]);
+    assert_eq!(refused.status.code(), Some(5), "{}", said(&refused));
+    let mut agent = Agent::start(&setup, &root, true);
+    let refused = agent.claim("13", "agent-b").expect_err("the claims are unknown");
+    assert!(refused["error"].as_str().is_some_and(|it| it.contains("claims")), "{refused}");
+    agent.stop();
+    assert_eq!(std::fs::read_to_string(&file).expect("the claims file"), "{ not json", "left as it was");
+
+    let by_person = setup.run(&root, &["set", "14", "implementing", "--no-daemon"]);
+    assert!(by_person.status.success(), "{}", said(&by_person));
+}

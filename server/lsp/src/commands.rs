@@ -288,6 +288,7 @@ pub const EDITOR_WORDS: &[(&str, &str)] = &[
     ("; give one with --reason", "; pass it as `reason`"),
     ("(--no-branches skips them)", "(`noBranches` skips them)"),
     ("; wait, or use --force", "; wait, or force it"),
+    ("; use --force to go ahead without the claims", "; force it to go ahead without the claims"),
 ];
 
 /// `message` with the command line's words replaced by the editor's ([`EDITOR_WORDS`]).
@@ -420,7 +421,10 @@ impl SetStatus {
                 // Whether another agent holds the task is unknown: an agent's change waits
                 // until it is known (or is forced), as it would for a claim.
                 Err(ClaimError::Store(error)) => {
-                    return Err(claims_unusable(&error, "its status was not changed; force it to go ahead anyway"));
+                    return Err(claims_unusable(
+                        &error,
+                        "its status was not changed; force it to go ahead without the claims",
+                    ));
                 }
             }
         }

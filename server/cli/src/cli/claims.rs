@@ -130,7 +130,7 @@ pub fn refuse_claimed(root: &Path, task: &TaskKey, agent: Option<&str>) -> Optio
     match ClaimStore::for_workspace(root).allows(&claims::task_name(task), Some(agent), SystemTime::now()) {
         Ok(()) => None,
         Err(ClaimError::Store(error)) => {
-            Some(unusable(&error, "its status was not changed; --force goes ahead without the claims"))
+            Some(unusable(&error, "its status was not changed; use --force to go ahead without the claims"))
         }
         Err(held) => Some(refused(task, &held, "its status was not changed; wait, or use --force")),
     }
