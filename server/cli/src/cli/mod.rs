@@ -43,7 +43,7 @@ pub mod exit {
     pub const FAILURE: u8 = 2;
     /// The request names what the workspace does not have, or asks what it does not allow: an
     /// unknown or ambiguous task or status, a transition the vocabulary forbids, a missing
-    /// reason, a change that would leave new problems.
+    /// reason, a change that would leave new problems, a task another agent claims.
     pub const REFUSED: u8 = 3;
     /// A file changed since it was read, `--from` did not match, or another command held the
     /// workspace lock too long.
@@ -245,7 +245,8 @@ struct SetArgs {
     task: String,
     /// The new status: an id (`completed`), a marker (`[COMPLETED]`) or a word (`Done`).
     status: String,
-    /// Allow a transition the vocabulary forbids.
+    /// Allow a transition the vocabulary forbids, a change that leaves new problems, or one
+    /// another agent's claim on the task would refuse.
     #[arg(long)]
     force: bool,
     /// Print the change as a unified diff and write nothing.
