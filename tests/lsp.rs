@@ -1786,7 +1786,7 @@ fn the_vscode_extensions_recorded_answers_are_the_servers() {
     more.push(("archived", told(&client, 3).unwrap_or_default()));
     client.stop();
 
-    // Every answer is what taskmark::lsp::ext says it is: read into its type and written back,
+    // Every answer is what taskmark::lsp::ext (server/lsp/src/ext.rs) says it is: read into its type and written back,
     // it is the same JSON (a field the type lacks or names otherwise would not survive).
     use taskmark::lsp::ext;
     fn same_as<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, answer: &Value) {
