@@ -293,7 +293,7 @@ fn set_status_edits_open_documents_in_the_editor_and_writes_closed_files_itself(
         .expect_err("blocked needs a reason");
     assert_eq!(
         needs["data"],
-        json!({ "kind": "needsReason", "status": "[BLOCKED]", "field": "Blocking Reason" }),
+        json!({ "kind": "needsReason", "status": "[BLOCKED]", "field": "Blocking Reason", "override": "reason" }),
         "{needs}"
     );
 

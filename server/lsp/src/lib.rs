@@ -33,9 +33,10 @@ use anyhow::Context;
 use tower_lsp_server::{LspService, Server};
 use tracing_subscriber::EnvFilter;
 
-// The command line turns the editor's words in a refusal back into its own.
-pub use commands::EDITOR_WORDS;
-// A refusal as the editors get it: the command line's tests turn it back into its own words.
+// How an editor is told to override a refusal: the command line, given an editor's answer by
+// the daemon, says its own flags in their place.
+pub use commands::override_in_editor_words;
+// A refusal as the editors get it: the command line's tests check it says it in its own words.
 pub use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
 pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};

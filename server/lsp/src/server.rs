@@ -366,11 +366,15 @@ impl Server {
             tokio::task::spawn_blocking(move || crate::git::used_ids_elsewhere(&root, &scope, &vocabularies))
                 .await
                 .map_err(|error| internal_error(format!("{}: {error}", lifecycle::NEW_TASK)))?
-                .map_err(|error| jsonrpc::Error {
-                    data: Some(json!({ "kind": "otherBranches" })),
-                    ..crate::handlers::write_failed(format!(
-                        "cannot read the other branches' trackers ({error:#}); nothing was changed (`noBranches` skips them)"
-                    ))
+                .map_err(|error| {
+                    let how = crate::engine::edit::Override::SkipBranches;
+                    jsonrpc::Error {
+                        data: Some(json!({ "kind": "otherBranches", "override": how.as_str() })),
+                        ..crate::handlers::write_failed(format!(
+                            "cannot read the other branches' trackers ({error:#}); nothing was changed{}",
+                            commands::override_in_editor_words(how)
+                        ))
+                    }
                 })?
         } else {
             crate::engine::lifecycle::UsedIds::default()

@@ -804,6 +804,9 @@ pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp
 }
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
+    if args.format == ShowFormat::Json {
+        crate::cli::output::errors_in_json();
+    }
     let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = write::SetRequest {
