@@ -662,7 +662,7 @@ fn an_agent_through_mcp_changes_a_status_and_the_open_editor_follows() {
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"status\": \"implementing\""), "the closed file is written on disk");
 
-    // The agent's claim is held by the daemon: the editor's hover shows it, and ends with it.
+    // The agent's claim shows in the editor's hover until the agent releases it.
     let claim = ask(4, "tools/call", call("claim_task", json!({ "task": "12", "agent": "agent-7", "minutes": 5 })));
     assert_eq!(claim["result"]["structuredContent"]["agent"], "agent-7", "{claim}");
     let (line, character) = editor.position_of(&todo, "12. Sync engine");

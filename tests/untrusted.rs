@@ -733,7 +733,7 @@ fn status_across_worktrees_reads_only_the_worktrees_that_lead_back_to_the_reposi
 fn the_language_server_follows_only_the_worktrees_that_lead_back_to_the_repository() {
     let (_dir, main) = forged_worktrees();
     let mut client = language_server(&main);
-    let following = "taskmark::lsp::elsewhere: following ";
+    let following = "taskmark_lsp::elsewhere: following ";
     let followed = client.wait_until(Duration::from_secs(20), |it| it.log().contains(following));
     let log = client.log();
     assert!(followed, "{log}");

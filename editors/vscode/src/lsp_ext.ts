@@ -291,9 +291,16 @@ shown: number, };
 export type DiagnosticsResult = { summary: DiagnosticsSummary, diagnostics: Array<Record<string, unknown>>, };
 
 /**
+ * What makes a refused request go through when it is asked again: `force: true`, a
+ * `reason`, or `noBranches: true` (a refusal's `override`; absent where nothing does, and
+ * from servers older than it).
+ */
+export type Override = "force" | "reason" | "noBranches";
+
+/**
  * The `data` of a refused command: why, in terms an editor or agent can act on.
  */
-export type Refusal = { "kind": "invalidTransition", task: string, from: string, to: string, allowed: Array<string>, } | { "kind": "needsReason", status: string, field: string, } | { "kind": "unknownStatus", status: string, known: Array<string>, } | { "kind": "conflict", task?: string, expected?: string, current?: string, path?: string, } | { "kind": "claimed", task: string, agent: string, since: string, until: string, } | { "kind": "planAhead", task: string, path: string, } | { "kind": "leavesDrift", found: Array<string>, } | { "kind": "changedOnDisk", paths: Array<string>, } | { "kind": "openElsewhere", path: string, } | { "kind": "openMoved", path: string, } | { "kind": "exists", path: string, } | { "kind": "chooseTracker", trackers: Array<string>, } | { "kind": "otherBranches", } | { "kind": "refused", };
+export type Refusal = { "kind": "invalidTransition", task: string, from: string, to: string, allowed: Array<string>, override?: Override, } | { "kind": "needsReason", status: string, field: string, override?: Override, } | { "kind": "unknownStatus", status: string, known: Array<string>, } | { "kind": "conflict", task?: string, expected?: string, current?: string, path?: string, } | { "kind": "claimed", task: string, agent: string, since: string, until: string, } | { "kind": "planAhead", task: string, path: string, override?: Override, } | { "kind": "leavesDrift", found: Array<string>, override?: Override, } | { "kind": "changedOnDisk", paths: Array<string>, } | { "kind": "openElsewhere", path: string, } | { "kind": "openMoved", path: string, } | { "kind": "exists", path: string, } | { "kind": "chooseTracker", trackers: Array<string>, } | { "kind": "otherBranches", override?: Override, } | { "kind": "unreadable", path?: string, } | { "kind": "refused", };
 
 /**
  * `taskmark/taskChanged`: a change every editor on the workspace hears of. A status change has

@@ -100,7 +100,7 @@ test('the install page says what went wrong, how to install, and where it looked
   const { installInstructions } = await import('../src/logic/install');
   const page = installInstructions('taskmark is not on PATH', ['/usr/bin/taskmark']);
   assert.match(page, /\*\*taskmark is not on PATH\*\*/);
-  assert.match(page, /cargo install --locked --path server/cli/);
+  assert.match(page, /cargo install --locked --path server\/cli/);
   assert.match(page, /linux-x64/);
   assert.match(page, /taskmark\.server\.path/);
   assert.match(page, /- `\/usr\/bin\/taskmark`/);

@@ -95,7 +95,6 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
     }
     let log_file = options.log_file.clone().unwrap_or_else(|| dir.join(LOG));
     crate::lsp::init_logging(&options.log_level, Some(&log_file))?;
-    crate::lsp::set_serving_mode(crate::lsp::ServingMode::Daemon);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("taskmark-daemon")
@@ -227,6 +226,9 @@ async fn serve(
         None => None,
     };
     let clients = Clients::default();
+    // Every editor and agent this daemon serves shares one hub: one saved state per root, and
+    // each hears of the others' changes.
+    let hub = crate::lsp::Hub::new(crate::lsp::ServingMode::Daemon);
     let gate = admission::Gate::new();
     let (mut unix_backoff, mut tcp_backoff) = (AcceptBackoff::new("unix socket"), AcceptBackoff::new("TCP"));
     let mut served: u64 = 0;
@@ -275,8 +277,9 @@ async fn serve(
                             served += 1;
                             let client = clients.client(served, "unix socket");
                             let (read, write) = stream.into_split();
+                            let hub = hub.clone();
                             tokio::spawn(async move {
-                                crate::lsp::serve(read, write).await;
+                                crate::lsp::serve(read, write, hub).await;
                                 drop(client);
                             });
                         }
@@ -294,7 +297,7 @@ async fn serve(
                     let mut waiting = gate.enter();
                     let (read, mut write) = stream.into_split();
                     let (token, token_path, number) = (token.clone(), token_path.clone(), served);
-                    let (gate, clients) = (gate.clone(), clients.clone());
+                    let (gate, clients, hub) = (gate.clone(), clients.clone(), hub.clone());
                     tokio::spawn(async move {
                         let admitted = tokio::select! {
                             admitted = tcp::admit(read, &mut write, &token, &token_path) => admitted,
@@ -307,7 +310,7 @@ async fn serve(
                         match admitted {
                             Ok(read) => {
                                 let client = clients.client(number, &format!("tcp {peer}"));
-                                crate::lsp::serve(read, write).await;
+                                crate::lsp::serve(read, write, hub).await;
                                 drop(client);
                             }
                             Err(reason) => gate.refused(number, &peer.to_string(), &reason),

@@ -35,7 +35,8 @@ pub fn run(log_level: &str, log_file: Option<&Path>) -> anyhow::Result<()> {
             }
             Err(reason) => {
                 tracing::warn!("serving in this process: {reason}");
-                crate::lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
+                let hub = crate::lsp::Hub::new(crate::lsp::ServingMode::Standalone);
+                crate::lsp::serve(tokio::io::stdin(), tokio::io::stdout(), hub).await;
             }
         }
     });

@@ -46,58 +46,77 @@ struct Peer {
     profile: ClientProfile,
 }
 
-static PEERS: Mutex<Vec<Peer>> = Mutex::new(Vec::new());
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The editors one process serves (one [`crate::Hub`]'s), which hear of each other's changes.
+#[derive(Default)]
+pub struct Peers {
+    list: Mutex<Vec<Peer>>,
+    next_id: AtomicU64,
+}
 
-/// Removes its editor from the broadcast list when the session ends.
+/// An editor's place in the broadcast list, which it leaves when the session ends.
 pub struct Registration {
     id: u64,
+    peers: Arc<Peers>,
 }
 
 impl Registration {
-    pub fn id(&self) -> u64 {
-        self.id
+    /// How this session is named to the others: the editor's name and the session number.
+    pub fn name(&self) -> String {
+        name_in(&self.peers.lock(), self.id)
+    }
+
+    /// The documents the other editors on `root` have open (workspace-relative paths): a
+    /// status change leaves those to the broadcast, which edits each editor's own buffer,
+    /// instead of writing them on disk under the editor's feet.
+    pub fn open_elsewhere(&self, root: &std::path::Path) -> std::collections::HashSet<String> {
+        let peers = self.peers.lock();
+        peers
+            .iter()
+            .filter(|it| it.id != self.id && it.root == root)
+            .flat_map(|it| it.shared.read().versions.keys().cloned().collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Tells every session on `root` of this session's status change (see [`announce`]).
+    pub fn announce(&self, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
+        announce(&self.peers.lock(), self.id, root, change)
+    }
+
+    /// Sends this session's edits to the others on `root` (see [`announce_edits`]).
+    pub fn announce_edits(&self, root: &std::path::Path, change: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
+        announce_edits(&self.peers.lock(), self.id, root, change)
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        PEERS.lock().unwrap_or_else(PoisonError::into_inner).retain(|it| it.id != self.id);
+        self.peers.lock().retain(|it| it.id != self.id);
     }
 }
 
-pub fn register(
-    root: PathBuf,
-    client: Client,
-    shared: Arc<Shared>,
-    jobs: Sender<Job>,
-    profile: ClientProfile,
-) -> Registration {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let name = format!("{} (session {id})", profile.name);
-    PEERS.lock().unwrap_or_else(PoisonError::into_inner).push(Peer { id, root, name, client, shared, jobs, profile });
-    Registration { id }
-}
+impl Peers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Peer>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-/// How a session is named to the others: the editor's name and the session number.
-pub fn name_of(session: u64) -> String {
-    name_in(&PEERS.lock().unwrap_or_else(PoisonError::into_inner), session)
+    /// Adds an editor's session to the list; it stays there while the registration lives.
+    pub fn register(
+        self: &Arc<Self>,
+        root: PathBuf,
+        client: Client,
+        shared: Arc<Shared>,
+        jobs: Sender<Job>,
+        profile: ClientProfile,
+    ) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let name = format!("{} (session {id})", profile.name);
+        self.lock().push(Peer { id, root, name, client, shared, jobs, profile });
+        Registration { id, peers: self.clone() }
+    }
 }
 
 fn name_in(peers: &[Peer], session: u64) -> String {
     peers.iter().find(|it| it.id == session).map_or_else(|| "an editor".to_string(), |it| it.name.clone())
-}
-
-/// The documents other editors on `root` have open (workspace-relative paths): a status change
-/// leaves those to the broadcast, which edits each editor's own buffer, instead of writing them
-/// on disk under the editor's feet.
-pub fn open_elsewhere(session: u64, root: &std::path::Path) -> std::collections::HashSet<String> {
-    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
-    peers
-        .iter()
-        .filter(|it| it.id != session && it.root == root)
-        .flat_map(|it| it.shared.read().versions.keys().cloned().collect::<Vec<_>>())
-        .collect()
 }
 
 /// A status change one editor made, to repeat in the others.
@@ -119,9 +138,13 @@ pub struct StatusChange {
 /// Tells every session on `root` of a status change, each in a task of its own with its own
 /// timeout. The handles finish when every editor has its buffers updated (or timed out), which
 /// is when the next change on the workspace may be planned.
-pub fn announce(origin: u64, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
-    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
-    let origin_name = name_in(&peers, origin);
+fn announce(
+    peers: &[Peer],
+    origin: u64,
+    root: &std::path::Path,
+    change: StatusChange,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let origin_name = name_in(peers, origin);
     let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
         let is_origin = peer.id == origin;
@@ -362,9 +385,13 @@ pub struct Announcement {
 /// Sends the edits of a change to the other sessions on `root` that have the files open
 /// (against the text they were planned on; a buffer that differs is left alone), has every
 /// session read the files written on disk, and tells each the notice. Like [`announce`].
-pub fn announce_edits(origin: u64, root: &std::path::Path, change: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
-    let peers = PEERS.lock().unwrap_or_else(PoisonError::into_inner);
-    let origin_name = name_in(&peers, origin);
+fn announce_edits(
+    peers: &[Peer],
+    origin: u64,
+    root: &std::path::Path,
+    change: Announcement,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let origin_name = name_in(peers, origin);
     let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
         let is_origin = peer.id == origin;

@@ -12,7 +12,7 @@ use crate::broadcast::StatusChange;
 use crate::claims::{self, Claim, ClaimError, Granted, StoreError};
 use crate::convert::{self, ClientProfile};
 use crate::desk::DeskError;
-use crate::engine::edit::{Refusal, StatusChangeOptions, WorkspaceChange};
+use crate::engine::edit::{Override, Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
@@ -104,7 +104,11 @@ pub fn prepare(
         }
         match workspace::read_workspace_file(&world.root, &file_change.path) {
             Ok(workspace::FileText { lossy: Some(note), .. }) => {
-                return Err(write_failed(format!("cannot change {}: {note}; nothing was changed", file_change.path)));
+                return Err(jsonrpc::Error {
+                    data: Some(json!({ "kind": "unreadable", "path": file_change.path })),
+                    // In the command line's words for the same refusal (`write::refuse_lossy`).
+                    ..write_failed(format!("refusing to write {}: {note}; nothing was changed", file_change.path))
+                });
             }
             Ok(file) if *file.text == *world.index.text(file_change.file) => {}
             Ok(_) => drifted.push(file_change.path.clone()),
@@ -205,8 +209,12 @@ pub fn refuse_unreadable<'s>(
 ) -> Result<(), jsonrpc::Error> {
     for scope in scopes {
         let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
-        workspace::refuse_if_unreadable(&world.index, skipped, scope, task, what)
-            .map_err(|message| write_failed(format!("{message}; nothing was changed")))?;
+        workspace::refuse_if_unreadable(&world.index, skipped, scope, task, what).map_err(|message| {
+            jsonrpc::Error {
+                data: Some(json!({ "kind": "unreadable" })),
+                ..write_failed(format!("{message}; nothing was changed"))
+            }
+        })?;
     }
     Ok(())
 }
@@ -279,50 +287,49 @@ pub fn resolve_task(world: &World, name: &str) -> Result<TaskKey, jsonrpc::Error
     }
 }
 
-/// The command line's words in the engine's refusals (its flags), and the editor's for the
-/// same (the editor commands' arguments). The command line, when the daemon answers for it,
-/// turns them back (see `cli::via_daemon`).
-pub const EDITOR_WORDS: &[(&str, &str)] = &[
-    ("(use --force to override)", "(set `force` to override)"),
-    ("(use --force to do it anyway)", "(set `force` to do it anyway)"),
-    ("; give one with --reason", "; pass it as `reason`"),
-    ("(--no-branches skips them)", "(`noBranches` skips them)"),
-    ("; wait, or use --force", "; wait, or force it"),
-    ("; use --force to go ahead without the claims", "; force it to go ahead without the claims"),
-];
-
-/// `message` with the command line's words replaced by the editor's ([`EDITOR_WORDS`]).
-pub fn in_editor_words(message: &str) -> String {
-    EDITOR_WORDS
-        .iter()
-        .fold(message.to_string(), |message, (command_line, editor)| message.replace(command_line, editor))
+/// How an editor or agent overrides a refusal, in the words of its arguments (`force`,
+/// `reason`, `noBranches`), said after the refusal's own: the engine's refusals name no front
+/// door's words, and the command line says its flags instead.
+pub fn override_in_editor_words(how: Override) -> &'static str {
+    match how {
+        Override::Force => " (set `force` to override)",
+        Override::Reason => "; pass it as `reason`",
+        Override::SkipBranches => " (`noBranches` skips them)",
+    }
 }
 
-/// A refusal in the editor's words (the engine's mention the command line's flags), as an error
-/// answer: the message for people, `data` for editors' pickers
-/// (`{kind: "invalidTransition", from, to, allowed: [ids]}`, `{kind: "needsReason", status,
-/// field}`, `{kind: "unknownStatus", known}`, `{kind: "planAhead"}`, `{kind: "refused"}`).
+/// A refusal as an error answer: the message for people, with how to override it in the
+/// editor's words, and `data` for editors' pickers and agents
+/// (`{kind: "invalidTransition", from, to, allowed: [ids], override: "force"}`, `{kind:
+/// "needsReason", status, field, override: "reason"}`, `{kind: "unknownStatus", known}`,
+/// `{kind: "planAhead"}`, `{kind: "leavesDrift", found}`, `{kind: "refused"}`); `override`
+/// names the argument that makes the request go through, when one does.
 pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
     if let Refusal::UnsafePlan { .. } = refusal {
         return write_failed(format!("taskmark: {refusal}"));
     }
-    let data = match refusal {
+    let mut data = match refusal {
         Refusal::InvalidTransition { task, from, to, allowed } => json!({
-            "kind": "invalidTransition", "task": task_argument(task), "from": from, "to": to,
+            "kind": refusal.kind(), "task": task_argument(task), "from": from, "to": to,
             "allowed": allowed.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         }),
-        Refusal::NeedsReason { status, field } => json!({ "kind": "needsReason", "status": status, "field": field }),
+        Refusal::NeedsReason { status, field } => json!({ "kind": refusal.kind(), "status": status, "field": field }),
         Refusal::UnknownStatus { status, known, .. } => {
             let known: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
-            json!({ "kind": "unknownStatus", "status": status, "known": known })
+            json!({ "kind": refusal.kind(), "status": status, "known": known })
         }
         Refusal::PlanAhead { task, path, .. } => {
-            json!({ "kind": "planAhead", "task": task_argument(task), "path": path })
+            json!({ "kind": refusal.kind(), "task": task_argument(task), "path": path })
         }
-        Refusal::LeavesDrift { found, .. } => json!({ "kind": "leavesDrift", "found": found }),
+        Refusal::LeavesDrift { found, .. } => json!({ "kind": refusal.kind(), "found": found }),
         _ => json!({ "kind": "refused" }),
     };
-    jsonrpc::Error { data: Some(data), ..invalid_params(in_editor_words(&refusal.to_string())) }
+    let way_out = refusal.way_out();
+    if let (Some(how), Some(object)) = (way_out, data.as_object_mut()) {
+        object.insert("override".into(), json!(how.as_str()));
+    }
+    let message = format!("{refusal}{}", way_out.map_or("", override_in_editor_words));
+    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
 }
 
 /// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or
@@ -416,16 +423,11 @@ impl SetStatus {
             match world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now()) {
                 Ok(()) => {}
                 Err(ClaimError::Held(holder)) => {
-                    return Err(claimed(&task, &holder, "its status was not changed; wait, or force it"));
+                    return Err(claimed(&task, &holder, &not_changed_unless_forced()));
                 }
                 // Whether another agent holds the task is unknown: an agent's change waits
                 // until it is known (or is forced), as it would for a claim.
-                Err(ClaimError::Store(error)) => {
-                    return Err(claims_unusable(
-                        &error,
-                        "its status was not changed; force it to go ahead without the claims",
-                    ));
-                }
+                Err(ClaimError::Store(error)) => return Err(claims_unusable(&error, &not_changed_unless_forced())),
             }
         }
         if let Some(expected) = &self.expect_from
@@ -658,6 +660,12 @@ pub fn claim_json(claim: &Claim) -> Value {
     json!({ "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text() })
 }
 
+/// What an agent's status change refused by a claim (or by claims that cannot be read) says,
+/// with how the editor or agent overrides it (the command line says its flag instead).
+fn not_changed_unless_forced() -> String {
+    format!("its status was not changed{}", override_in_editor_words(Override::Force))
+}
+
 /// A request that needed the claims file and could not use it (unreadable, corrupt, its lock
 /// held too long): the file and the reason, as a write that failed.
 fn claims_unusable(error: &StoreError, what_happened: &str) -> jsonrpc::Error {
@@ -665,7 +673,8 @@ fn claims_unusable(error: &StoreError, what_happened: &str) -> jsonrpc::Error {
 }
 
 /// A request refused because another agent claims the task: `data` names the holder and the
-/// end of its lease, as a compare-and-swap conflict would.
+/// end of its lease. A refusal (-32602), as the command line's exit 3 says it: the request is
+/// not allowed while the claim stands, whatever the files say.
 fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Error {
     let mut data = claim_json(holder);
     if let Some(object) = data.as_object_mut() {
@@ -674,7 +683,7 @@ fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Erro
     }
     jsonrpc::Error {
         data: Some(data),
-        ..content_modified(format!("task {task} is claimed by {}; {what_happened}", holder.describe()))
+        ..invalid_params(format!("task {task} is claimed by {}; {what_happened}", holder.describe()))
     }
 }
 

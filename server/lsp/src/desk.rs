@@ -107,7 +107,7 @@ impl Desk for SessionDesk<'_> {
     }
 
     fn name(&self) -> String {
-        broadcast::name_of(self.session.registration.id())
+        self.session.registration.name()
     }
 
     fn turn(&self) -> Arc<tokio::sync::Mutex<RecentChanges>> {
@@ -115,7 +115,7 @@ impl Desk for SessionDesk<'_> {
     }
 
     fn open_elsewhere(&self) -> HashSet<String> {
-        broadcast::open_elsewhere(self.session.registration.id(), &self.session.root)
+        self.session.registration.open_elsewhere(&self.session.root)
     }
 
     async fn plan<T>(
@@ -204,10 +204,10 @@ impl Desk for SessionDesk<'_> {
     }
 
     fn announce(&self, announcement: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
-        let (origin, root) = (self.session.registration.id(), &self.session.root);
+        let (registration, root) = (&self.session.registration, &self.session.root);
         match announcement {
-            Announcement::Status(change) => broadcast::announce(origin, root, change),
-            Announcement::Edits(change) => broadcast::announce_edits(origin, root, change),
+            Announcement::Status(change) => registration.announce(root, change),
+            Announcement::Edits(change) => registration.announce_edits(root, change),
         }
     }
 }

@@ -567,6 +567,18 @@ pub struct DiagnosticsResult {
     pub diagnostics: Vec<Value>,
 }
 
+/// What makes a refused request go through when it is asked again: `force: true`, a
+/// `reason`, or `noBranches: true` (a refusal's `override`; absent where nothing does, and
+/// from servers older than it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Override {
+    Force,
+    Reason,
+    NoBranches,
+}
+
 /// The `data` of a refused command: why, in terms an editor or agent can act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -577,10 +589,16 @@ pub enum Refusal {
         from: String,
         to: String,
         allowed: Vec<String>,
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
     },
     NeedsReason {
         status: String,
         field: String,
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
     },
     UnknownStatus {
         status: String,
@@ -612,9 +630,17 @@ pub enum Refusal {
     PlanAhead {
         task: String,
         path: String,
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
     },
+    /// `override` for a status change (forced, it goes through); none for a new task, an edit
+    /// or an archive, which can only be asked for otherwise.
     LeavesDrift {
         found: Vec<String>,
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
     },
     ChangedOnDisk {
         paths: Vec<String>,
@@ -633,7 +659,19 @@ pub enum Refusal {
         trackers: Vec<String>,
     },
     /// The other branches' ids could not be read (`newTask`).
-    OtherBranches {},
+    OtherBranches {
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
+    },
+    /// A file of the task's tracker cannot be read (binary, not a regular file, a store that
+    /// does not parse), or holds bytes that are not its text (`path`): nothing could be
+    /// written there.
+    Unreadable {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        path: Option<String>,
+    },
     Refused {},
 }
 
@@ -728,6 +766,7 @@ mod tests {
             of::<ClaimResult>(),
             of::<DiagnosticsSummary>(),
             of::<DiagnosticsResult>(),
+            of::<Override>(),
             of::<Refusal>(),
             of::<TaskChanged>(),
         ]
@@ -782,11 +821,15 @@ mod tests {
 
     #[test]
     fn refusals_are_tagged_by_kind() {
-        let refusal = Refusal::NeedsReason { status: "[BLOCKED]".into(), field: "Blocking Reason".into() };
+        let refusal = Refusal::NeedsReason {
+            status: "[BLOCKED]".into(),
+            field: "Blocking Reason".into(),
+            way_out: Some(Override::Reason),
+        };
         let json = serde_json::to_value(&refusal).expect("JSON");
         assert_eq!(
             json,
-            serde_json::json!({ "kind": "needsReason", "status": "[BLOCKED]", "field": "Blocking Reason" })
+            serde_json::json!({ "kind": "needsReason", "status": "[BLOCKED]", "field": "Blocking Reason", "override": "reason" })
         );
         assert!(serde_json::from_value::<Refusal>(serde_json::json!({ "kind": "nope" })).is_err());
     }

@@ -169,14 +169,14 @@ pub struct StoreKey {
     pub baseline: Option<String>,
 }
 
-/// The hosts alive in this process, by root. Weak: a host lives as long as one of its sessions.
-static HOSTS: Mutex<Option<HashMap<PathBuf, Weak<Host>>>> = Mutex::new(None);
+/// The hosts of one [`crate::Hub`], by root. Weak: a host lives as long as one of its sessions.
+#[derive(Default)]
+pub struct Hosts(Mutex<HashMap<PathBuf, Weak<Host>>>);
 
-impl Host {
-    /// The host of `root`, shared with every other session of this process on that root.
-    pub fn for_root(root: &Path) -> Arc<Host> {
-        let mut hosts = lock(&HOSTS);
-        let hosts = hosts.get_or_insert_with(HashMap::new);
+impl Hosts {
+    /// The host of `root`, shared with every other session of the hub on that root.
+    pub fn for_root(&self, root: &Path) -> Arc<Host> {
+        let mut hosts = lock(&self.0);
         hosts.retain(|_, host| host.strong_count() > 0);
         if let Some(host) = hosts.get(root).and_then(Weak::upgrade) {
             return host;
@@ -194,7 +194,9 @@ impl Host {
         hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
         host
     }
+}
 
+impl Host {
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -454,8 +456,9 @@ mod tests {
     #[test]
     fn sessions_on_one_root_share_one_host_and_one_read_of_each_file() {
         let (_dir, root) = workspace();
-        let host = Host::for_root(&root);
-        assert!(Arc::ptr_eq(&host, &Host::for_root(&root)), "a second session finds the same host");
+        let hosts = Hosts::default();
+        let host = hosts.for_root(&root);
+        assert!(Arc::ptr_eq(&host, &hosts.for_root(&root)), "a second session finds the same host");
         let loads = std::sync::atomic::AtomicUsize::new(0);
         let load = || {
             loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -490,7 +493,8 @@ mod tests {
     #[test]
     fn sessions_on_one_state_share_its_diagnostics_until_the_state_changes() {
         let (_dir, root) = workspace();
-        let host = Host::for_root(&root);
+        let hosts = Hosts::default();
+        let host = hosts.for_root(&root);
         let computed = std::sync::atomic::AtomicUsize::new(0);
         let store_of = |saved: &Saved, rules: &[(RuleCode, Option<Severity>)]| {
             let key = StoreKey { generation: saved.generation, rules: rules.to_vec(), baseline: None };
@@ -528,7 +532,8 @@ mod tests {
     #[test]
     fn an_edit_in_one_view_leaves_the_saved_state_and_other_views_alone() {
         let (_dir, root) = workspace();
-        let host = Host::for_root(&root);
+        let hosts = Hosts::default();
+        let host = hosts.for_root(&root);
         let mut first = host.saved(false, || saved_from(&root)).expect("load");
         let edited: Arc<str> = Arc::from(TODO.replace("First", "Renamed"));
         let update = first.index.set_file("specs/TODO.md", Some(edited));
@@ -543,7 +548,8 @@ mod tests {
     #[test]
     fn a_fresh_load_reads_the_disk_again_and_a_failed_one_keeps_the_old_state() {
         let (_dir, root) = workspace();
-        let host = Host::for_root(&root);
+        let hosts = Hosts::default();
+        let host = hosts.for_root(&root);
         host.saved(false, || saved_from(&root)).expect("load");
         let error = host.saved(true, || Err("disk on fire".into())).err();
         assert_eq!(error.as_deref(), Some("disk on fire"));
@@ -560,7 +566,8 @@ mod tests {
     #[test]
     fn a_root_deleted_and_made_again_is_read_again_once() {
         let (_dir, root) = workspace();
-        let host = Host::for_root(&root);
+        let hosts = Hosts::default();
+        let host = hosts.for_root(&root);
         let read = host.saved(false, || saved_from(&root)).expect("load");
         assert_eq!(read.identity, FolderIdentity::of(&root));
         std::fs::remove_dir_all(&root).expect("rm -rf");

@@ -17,6 +17,7 @@ mod elsewhere;
 pub mod ext;
 mod handlers;
 mod host;
+mod hub;
 mod lifecycle;
 mod server;
 mod settings;
@@ -31,12 +32,14 @@ use anyhow::Context;
 use tower_lsp_server::{LspService, Server};
 use tracing_subscriber::EnvFilter;
 
-// The command line turns the editor's words in a refusal back into its own.
-pub use commands::EDITOR_WORDS;
-// A refusal as the editors get it: the command line's tests turn it back into its own words.
+// How an editor is told to override a refusal: the command line, given an editor's answer by
+// the daemon, says its own flags in their place.
+pub use commands::override_in_editor_words;
+// A refusal as the editors get it: the command line's tests check it says it in its own words.
 pub use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
 pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
+pub use hub::{Hub, ServingMode};
 pub use lifecycle::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
 pub use settings::{DiagnosticMode, Settings};
 pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
@@ -56,16 +59,6 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
 }
 
-/// How this process serves: `taskmark/serverInfo` says it, so editors' health checks and the
-/// tests can tell a daemon from an in-process server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServingMode {
-    Standalone,
-    Daemon,
-}
-
-static SERVING_MODE: std::sync::OnceLock<ServingMode> = std::sync::OnceLock::new();
-
 /// Hands memory freed by closed documents and sessions back to the operating system. glibc
 /// keeps freed pages in its arenas for reuse, so after an editor closed many large documents
 /// the process would stay at its peak for hours (measured: 1.2 GB with 300 documents of 1 MB
@@ -78,14 +71,6 @@ pub fn release_freed_memory() {
     }
 }
 
-pub fn set_serving_mode(mode: ServingMode) {
-    let _ = SERVING_MODE.set(mode);
-}
-
-pub(crate) fn serving_mode() -> ServingMode {
-    SERVING_MODE.get().copied().unwrap_or(ServingMode::Standalone)
-}
-
 /// Serves one client over stdin/stdout until it exits.
 pub fn run(options: Options) -> anyhow::Result<()> {
     init_logging(&options.log_level, options.log_file.as_deref())?;
@@ -95,21 +80,22 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .thread_name("taskmark-lsp")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout(), Hub::new(ServingMode::Standalone)));
     // stdin's reader thread may still be parked in read(2): do not wait for it.
     runtime.shutdown_background();
     Ok(())
 }
 
 /// Serves one connection, behind a transport that answers malformed messages instead of
-/// letting them end the connection.
-pub async fn serve<I, O>(input: I, output: O)
+/// letting them end the connection. Its sessions share `hub` with every other connection
+/// served with it.
+pub async fn serve<I, O>(input: I, output: O, hub: std::sync::Arc<Hub>)
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    transport::guarded(input, output, |input, output| async move {
-        let (service, socket) = LspService::build(server::Server::new)
+    transport::guarded(input, output, move |input, output| async move {
+        let (service, socket) = LspService::build(move |client| server::Server::new(client, hub))
             .custom_method("taskmark/serverInfo", server::Server::server_info)
             .finish();
         // Every request under catch_unwind (see `unwind`).

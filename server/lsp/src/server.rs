@@ -30,6 +30,7 @@ use crate::engine::config;
 use crate::engine::text::Position;
 use crate::handlers::{self, content_modified, internal_error, invalid_params};
 use crate::host::Host;
+use crate::hub::Hub;
 use crate::lifecycle;
 use crate::settings::{DiagnosticMode, Settings};
 use crate::world::{Shared, World, lock};
@@ -45,6 +46,8 @@ const INDEXING_WAIT: Duration = Duration::from_secs(60);
 
 pub struct Server {
     client: Client,
+    /// What this connection's sessions share with the other connections of the process.
+    hub: Arc<Hub>,
     /// One session per workspace folder of the editor's window, in the editor's order.
     sessions: std::sync::RwLock<Vec<Arc<Session>>>,
 }
@@ -100,13 +103,13 @@ impl Drop for Session {
 }
 
 impl Server {
-    pub fn new(client: Client) -> Server {
-        Server { client, sessions: std::sync::RwLock::new(Vec::new()) }
+    pub fn new(client: Client, hub: Arc<Hub>) -> Server {
+        Server { client, hub, sessions: std::sync::RwLock::new(Vec::new()) }
     }
 
     /// `taskmark/serverInfo`: which process serves this connection, and how.
     pub async fn server_info(&self) -> Result<serde_json::Value> {
-        let mode = match crate::serving_mode() {
+        let mode = match self.hub.mode() {
             crate::ServingMode::Standalone => "standalone",
             crate::ServingMode::Daemon => "daemon",
         };
@@ -201,14 +204,14 @@ impl Server {
     /// A session for one workspace folder; its analysis starts with [`Server::start`] (the
     /// client drops what is sent before `initialized`).
     fn new_session(&self, root: PathBuf, client: &ClientProfile, settings: Settings) -> Arc<Session> {
-        let host = Host::for_root(&root);
+        let host = self.hub.hosts.for_root(&root);
         let world = World::new(root.clone(), config::Config::default(), settings, host.claims.clone());
         let shared = Arc::new(Shared::new(world));
         let (jobs, inbox) = std::sync::mpsc::channel();
         let (outgoing, receiver) = tokio::sync::mpsc::unbounded_channel();
         let pending = std::sync::Mutex::new(Some((inbox, receiver)));
         let registration =
-            broadcast::register(root.clone(), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
+            self.hub.peers.register(root.clone(), self.client.clone(), shared.clone(), jobs.clone(), client.clone());
         Arc::new(Session { root, shared, host, registration, client: client.clone(), jobs, outgoing, pending })
     }
 
@@ -362,11 +365,15 @@ impl Server {
             tokio::task::spawn_blocking(move || crate::git::used_ids_elsewhere(&root, &scope, &vocabularies))
                 .await
                 .map_err(|error| internal_error(format!("{}: {error}", lifecycle::NEW_TASK)))?
-                .map_err(|error| jsonrpc::Error {
-                    data: Some(json!({ "kind": "otherBranches" })),
-                    ..crate::handlers::write_failed(format!(
-                        "cannot read the other branches' trackers ({error:#}); nothing was changed (`noBranches` skips them)"
-                    ))
+                .map_err(|error| {
+                    let how = crate::engine::edit::Override::SkipBranches;
+                    jsonrpc::Error {
+                        data: Some(json!({ "kind": "otherBranches", "override": how.as_str() })),
+                        ..crate::handlers::write_failed(format!(
+                            "cannot read the other branches' trackers ({error:#}); nothing was changed{}",
+                            commands::override_in_editor_words(how)
+                        ))
+                    }
                 })?
         } else {
             crate::engine::lifecycle::UsedIds::default()
@@ -1141,7 +1148,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_becomes_an_internal_error_and_the_server_goes_on() {
-        let (service, _socket) = tower_lsp_server::LspService::new(Server::new);
+        let (service, _socket) =
+            tower_lsp_server::LspService::new(|client| Server::new(client, Hub::new(crate::ServingMode::Standalone)));
         let server = service.inner();
         let root = std::env::temp_dir();
         let folder = lsp::WorkspaceFolder { uri: Uri::from_file_path(&root).expect("a file URI"), name: "tmp".into() };

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::claims::{self, ClaimError, ClaimStore, Granted, StoreError};
 use crate::cli::exit;
-use crate::cli::output::outln;
+use crate::cli::output::{self, outln};
 use crate::engine::model::TaskKey;
 
 /// What `--agent` says in every command's help.
@@ -129,10 +129,10 @@ pub fn refuse_claimed(root: &Path, task: &TaskKey, agent: Option<&str>) -> Optio
     let agent = agent?;
     match ClaimStore::for_workspace(root).allows(&claims::task_name(task), Some(agent), SystemTime::now()) {
         Ok(()) => None,
-        Err(ClaimError::Store(error)) => {
-            Some(unusable(&error, "its status was not changed; use --force to go ahead without the claims"))
+        Err(error) => {
+            let forced = crate::cli::write::override_in_command_line_words(crate::engine::edit::Override::Force);
+            Some(refused(task, &error, &format!("its status was not changed{forced}")))
         }
-        Err(held) => Some(refused(task, &held, "its status was not changed; wait, or use --force")),
     }
 }
 
@@ -141,14 +141,15 @@ pub fn refuse_claimed(root: &Path, task: &TaskKey, agent: Option<&str>) -> Optio
 fn refused(task: &TaskKey, error: &ClaimError, what_happened: &str) -> u8 {
     match error {
         ClaimError::Held(holder) => {
-            eprintln!("taskmark: refused: task {task} is claimed by {}; {what_happened}", holder.describe());
+            let message = format!("task {task} is claimed by {}; {what_happened}", holder.describe());
+            output::refusal("refused", "claimed", &message);
             exit::REFUSED
         }
-        ClaimError::Store(error) => unusable(error, "nothing was changed"),
+        ClaimError::Store(error) => unusable(error, what_happened),
     }
 }
 
 fn unusable(error: &StoreError, what_happened: &str) -> u8 {
-    eprintln!("taskmark: error: {error}; {what_happened}");
+    output::refusal("error", "writeFailed", &format!("{error}; {what_happened}"));
     exit::WRITE_FAILED
 }

@@ -305,7 +305,8 @@ fn create(
         Ok(used) => used,
         Err(error) => {
             eprintln!(
-                "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written (--no-branches skips them)"
+                "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written{}",
+                write::override_in_command_line_words(crate::engine::edit::Override::SkipBranches)
             );
             return Ok(exit::FAILURE);
         }

@@ -820,6 +820,9 @@ pub(crate) fn date_or_now(date: Option<&str>) -> Option<crate::engine::timestamp
 }
 
 fn set(args: SetArgs) -> anyhow::Result<u8> {
+    if args.format == ShowFormat::Json {
+        crate::cli::output::errors_in_json();
+    }
     let Some(now) = date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     // An empty name (`TASKMARK_AGENT=`, as shells unset it) names no agent.
     let agent = match args.agent.as_deref().filter(|it| !it.trim().is_empty()).map(crate::claims::agent_name) {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static CLOSED: AtomicBool = AtomicBool::new(false);
 static REPORTS_A_WRITE: AtomicBool = AtomicBool::new(false);
 static FAILED: AtomicBool = AtomicBool::new(false);
+static ERRORS_IN_JSON: AtomicBool = AtomicBool::new(false);
 
 /// Declares that this command writes files: its report goes to stderr if stdout is closed.
 pub fn reports_a_write() {
@@ -85,6 +86,26 @@ pub fn exit_status(code: u8) -> u8 {
         return super::exit::FAILURE;
     }
     code
+}
+
+/// Declares that this command answers in JSON (`set --format json`): a refusal or failure
+/// ([`refusal`]) is then also its answer on stdout, so that a script tells one refusal from
+/// another by the JSON it parses rather than by the words on stderr.
+pub fn errors_in_json() {
+    ERRORS_IN_JSON.store(true, Ordering::Relaxed);
+}
+
+/// Says why a command did not do what it was asked: on stderr as `taskmark: LABEL: MESSAGE`
+/// (`refused`, `conflict`, `error`), and, in a command that answers in JSON
+/// ([`errors_in_json`]), on stdout as `{"error": {"kind": KIND, "message": MESSAGE}}`, `KIND`
+/// being what the editors' and agents' refusals call it (`data.kind`: `conflict`,
+/// `invalidTransition`, `unknownStatus`, `leavesDrift`, `unreadable`, ...).
+pub fn refusal(label: &str, kind: &str, message: &str) {
+    eprintln!("taskmark: {label}: {message}");
+    if ERRORS_IN_JSON.load(Ordering::Relaxed) {
+        let answer = serde_json::json!({ "error": { "kind": kind, "message": message } });
+        print(format_args!("{}\n", serde_json::to_string_pretty(&answer).unwrap_or_default()));
+    }
 }
 
 /// `println!` for the command line, through [`print`].

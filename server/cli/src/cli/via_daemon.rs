@@ -13,14 +13,15 @@
 //! is an error, never a crash. A refusal is printed in the command line's words and with its
 //! exit code, as the command would give it writing the files itself.
 
-use crate::cli::output::outln;
+use crate::cli::output::{self, outln};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use serde_json::{Value, json};
 
 use crate::cli::exit;
-use crate::cli::write::SetRequest;
+use crate::cli::write::{SetRequest, override_in_command_line_words};
+use crate::engine::edit::Override;
 use crate::lsp_client::{Connection, Failure};
 
 /// A connection to the daemon, initialized for `root`; `None` when no daemon runs, or when
@@ -255,58 +256,82 @@ fn report(failure: &Failure) -> u8 {
         Failure::Lost(reason) => {
             // The request was sent: the daemon may have applied it before the answer broke, so
             // writing the files from here could apply it twice.
-            eprintln!(
-                "taskmark: error: the taskmark daemon's answer was lost ({reason}); the change may or may not have been applied: check with `taskmark show` or `taskmark check` before trying again"
+            let message = format!(
+                "the taskmark daemon's answer was lost ({reason}); the change may or may not have been applied: check with `taskmark show` or `taskmark check` before trying again"
             );
+            output::refusal("error", "lost", &message);
             return exit::FAILURE;
         }
     };
     let code = error["code"].as_i64().unwrap_or(0);
-    let message = in_command_line_words(error["message"].as_str().unwrap_or("the daemon refused the change"), code);
-    if error["data"]["kind"] == "claimed" {
-        // Exit 3, as `taskmark set --agent` says it when it reads the claims itself.
-        eprintln!("taskmark: refused: {message}");
-        return exit::REFUSED;
+    let message = command_line_message(error);
+    let kind = error["data"]["kind"].as_str();
+    if kind == Some("claimed") || message.contains("the agents' claims") {
+        // Said as `taskmark set --agent` says it when it reads the claims itself: exit 3 for
+        // another agent's claim, 5 for a claims file that cannot be used, with this command's
+        // flag for forcing.
+        let force = crate::engine::edit::Override::Force;
+        let message = message.replacen(
+            crate::lsp::override_in_editor_words(force),
+            crate::cli::write::override_in_command_line_words(force),
+            1,
+        );
+        if kind == Some("claimed") {
+            output::refusal("refused", "claimed", &message);
+            return exit::REFUSED;
+        }
+        output::refusal("error", "writeFailed", &message);
+        return exit::WRITE_FAILED;
     }
-    if error["data"]["kind"] == "otherBranches" {
+    if kind == Some("otherBranches") {
         // Exit 2, as `taskmark new` says it when it reads the branches itself.
-        eprintln!("taskmark: error: {message}");
+        output::refusal("error", "otherBranches", &message);
         return exit::FAILURE;
     }
     match code {
         -32801 => {
-            eprintln!("taskmark: conflict: {message}");
+            output::refusal("conflict", kind.unwrap_or("conflict"), &message);
             exit::CONFLICT
         }
         -32803 => {
-            eprintln!("taskmark: error: {message}");
+            output::refusal("error", kind.unwrap_or("writeFailed"), &message);
             exit::WRITE_FAILED
         }
         -32602 => {
-            eprintln!("taskmark: refused: {message}; nothing was written");
+            output::refusal("refused", kind.unwrap_or("refused"), &format!("{message}; nothing was written"));
             exit::REFUSED
         }
         _ => {
-            eprintln!("taskmark: error: {message}");
+            output::refusal("error", kind.unwrap_or("failed"), &message);
             exit::FAILURE
         }
     }
 }
 
-/// The daemon's message as the command would say it writing the files itself: without the
-/// `taskmark: ` the editors are shown, naming flags where the editor's words name arguments
-/// ([`EDITOR_WORDS`](crate::lsp::EDITOR_WORDS)), and "nothing was written" where a
-/// change that failed says "nothing was changed" (not a refusal's own text: the engine's
-/// refusals, `-32602`, are printed as they are, with the command's "; nothing was written").
-fn in_command_line_words(message: &str, code: i64) -> String {
+/// The daemon's refusal (an editor's answer) as the command would say it writing the files
+/// itself: without the `taskmark: ` the editors are shown, with this command's flags where the
+/// editors are told their arguments (the answer's `data.override` says which), "(--from)"
+/// after a compare-and-swap that lost, and "nothing was written" where a change that failed
+/// says "nothing was changed" (not a refusal's own words: the engine's refusals, `-32602`,
+/// get the command's "; nothing was written" after them).
+fn command_line_message(error: &Value) -> String {
+    let message = error["message"].as_str().unwrap_or("the daemon refused the change");
     let message = message.strip_prefix("taskmark: ").unwrap_or(message);
-    let mut message = crate::lsp::EDITOR_WORDS
-        .iter()
-        .fold(message.to_string(), |message, (command_line, editor)| message.replace(editor, command_line));
-    if code != -32602 {
-        message = message.replace("; nothing was changed", "; nothing was written");
+    // The override the editors are told, said with this command's flag instead (a note of
+    // who changed the task last may follow it).
+    let message = match error["data"]["override"].as_str().and_then(Override::parse) {
+        Some(how) => {
+            message.replacen(crate::lsp::override_in_editor_words(how), override_in_command_line_words(how), 1)
+        }
+        None => message.to_string(),
+    };
+    let code = error["code"].as_i64().unwrap_or(0);
+    match (code, error["data"]["kind"].as_str()) {
+        // The flag that asked for the compare-and-swap, before what the write path may add.
+        (-32801, Some("conflict")) => message.replacen("; nothing was changed", " (--from); nothing was written", 1),
+        (-32602, _) => message,
+        _ => message.replace("; nothing was changed", "; nothing was written"),
     }
-    message
 }
 
 /// A minimal JSON-RPC client over the socket: answers what the server asks with "nothing"
@@ -318,7 +343,8 @@ mod tests {
     use crate::engine::model::TaskKey;
 
     /// A refusal through the daemon says what the command says writing the files itself, and
-    /// the editors still get their own words.
+    /// the editors get their own words (the VS Code extension reads the allowed statuses out
+    /// of `(set \`force\` to override)`).
     #[test]
     fn refusals_come_back_in_the_command_lines_words() {
         let task = TaskKey::new("specs", "14");
@@ -346,7 +372,7 @@ mod tests {
             ),
             (
                 Refusal::LeavesDrift { change: "set 14 completed".into(), found: vec!["a".into()] },
-                "set 14 completed would leave new problems: a (set `force` to do it anyway)",
+                "set 14 completed would leave new problems: a (set `force` to override)",
             ),
             (
                 Refusal::BadRequest("no store of task 14 keeps a priority; nothing was changed".into()),
@@ -356,13 +382,26 @@ mod tests {
         for (refusal, editor) in cases {
             let error = crate::lsp::refusal_error(&refusal);
             assert_eq!(error.message, editor);
-            assert_eq!(in_command_line_words(&error.message, error.code.code()), refusal.to_string());
+            let answer = json!({ "code": error.code.code(), "message": error.message, "data": error.data });
+            assert_eq!(command_line_message(&answer), crate::cli::write::in_command_line_words(&refusal));
         }
-        let failed =
-            "taskmark: cannot read the other branches' trackers (x); nothing was changed (`noBranches` skips them)";
+        let failed = json!({
+            "code": -32803,
+            "message": "taskmark: cannot read the other branches' trackers (x); nothing was changed (`noBranches` skips them)",
+            "data": { "kind": "otherBranches", "override": "noBranches" },
+        });
         assert_eq!(
-            in_command_line_words(failed, -32803),
+            command_line_message(&failed),
             "cannot read the other branches' trackers (x); nothing was written (--no-branches skips them)"
+        );
+        let lost = json!({
+            "code": -32801,
+            "message": "task 14 is `[PLANNED]` now, not `[COMPLETED]` as expected; nothing was changed",
+            "data": { "kind": "conflict", "task": "14", "expected": "completed", "current": "[PLANNED]" },
+        });
+        assert_eq!(
+            command_line_message(&lost),
+            "task 14 is `[PLANNED]` now, not `[COMPLETED]` as expected (--from); nothing was written"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! `taskmark set` and `taskmark fix`: plan with the engine, write with [`crate::transaction`].
 
-use crate::cli::output::{out, outln};
+use crate::cli::output::{self, out, outln};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -9,7 +9,8 @@ use std::sync::Arc;
 use crate::cli::exit;
 use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{
-    FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change, refuse_new_drift, run_safe_fixes,
+    FixCheck, Override, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change, refuse_new_drift,
+    run_safe_fixes,
 };
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
@@ -252,7 +253,7 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     if let Some(expected) = request.expect_from
         && let Some(conflict) = crate::engine::edit::status_differs(index, &task, expected)
     {
-        eprintln!("taskmark: conflict: {conflict}; nothing was written");
+        output::refusal("conflict", "conflict", &format!("{conflict} (--from); nothing was written"));
         return Ok(exit::CONFLICT);
     }
     let options = StatusChangeOptions {
@@ -395,7 +396,7 @@ pub(crate) fn refuse_unreadable<'a>(
     let message = scopes.into_iter().find_map(|scope| {
         crate::workspace::refuse_if_unreadable(&workspace.index, skipped(), scope, task, what).err()
     })?;
-    eprintln!("taskmark: error: {message}; nothing was written");
+    output::refusal("error", "unreadable", &format!("{message}; nothing was written"));
     Some(exit::WRITE_FAILED)
 }
 
@@ -403,7 +404,8 @@ pub(crate) fn refuse_unreadable<'a>(
 /// text, so no edit of the text can be written back.
 pub(crate) fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> Option<u8> {
     let noted = workspace.noted.iter().find(|note| transaction.files.iter().any(|it| it.path == note.path))?;
-    eprintln!("taskmark: error: refusing to write {}: {}; nothing was written", noted.path, noted.reason);
+    let message = format!("refusing to write {}: {}; nothing was written", noted.path, noted.reason);
+    output::refusal("error", "unreadable", &message);
     Some(exit::WRITE_FAILED)
 }
 
@@ -458,18 +460,36 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: &mut LazyLock
 }
 
 pub(crate) fn refused(refusal: &Refusal) -> u8 {
+    let message = format!("{}; nothing was written", in_command_line_words(refusal));
     if let Refusal::UnsafePlan { .. } = refusal {
-        eprintln!("taskmark: error: {refusal}; nothing was written");
+        output::refusal("error", "unsafePlan", &message);
         return exit::WRITE_FAILED;
     }
-    eprintln!("taskmark: refused: {refusal}; nothing was written");
+    output::refusal("refused", refusal.kind(), &message);
     exit::REFUSED
 }
 
-pub(crate) fn report_write_error(error: TransactionError) -> u8 {
-    eprintln!("taskmark: error: {error}");
-    match error {
-        TransactionError::Conflict { .. } => exit::CONFLICT,
-        TransactionError::Refused { .. } | TransactionError::Io { .. } => exit::WRITE_FAILED,
+/// The engine's refusal as the command line says it: its neutral words, then how to override
+/// it with this command's flags.
+pub(crate) fn in_command_line_words(refusal: &Refusal) -> String {
+    format!("{refusal}{}", refusal.way_out().map_or("", override_in_command_line_words))
+}
+
+/// How the command line overrides a refusal: its flags, where an editor names its arguments
+/// (`crate::lsp::override_in_editor_words`).
+pub(crate) fn override_in_command_line_words(how: Override) -> &'static str {
+    match how {
+        Override::Force => " (use --force to override)",
+        Override::Reason => "; give one with --reason",
+        Override::SkipBranches => " (--no-branches skips them)",
     }
+}
+
+pub(crate) fn report_write_error(error: TransactionError) -> u8 {
+    let (kind, code) = match error {
+        TransactionError::Conflict { .. } => ("conflict", exit::CONFLICT),
+        TransactionError::Refused { .. } | TransactionError::Io { .. } => ("writeFailed", exit::WRITE_FAILED),
+    };
+    output::refusal("error", kind, &error.to_string());
+    code
 }

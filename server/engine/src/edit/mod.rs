@@ -308,7 +308,7 @@ pub fn drift_key(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> DriftKey {
 
 /// Refuses a status change that would leave a diagnostic that was not there (a dependent now
 /// done before its dependency, boxes checked under a reopened task, a status folder that would
-/// have to move): the user asked for a status, not for new drift, and `--force` says otherwise.
+/// have to move): the user asked for a status, not for new drift, and forcing it says otherwise.
 /// `store` holds the workspace's diagnostics now.
 pub fn refuse_new_drift(
     index: &WorkspaceIndex,
@@ -359,16 +359,16 @@ pub fn status_differs(index: &WorkspaceIndex, task: &TaskKey, expected: &str) ->
     let profile = index.task_profile(task)?;
     let wanted = match task_status(profile, expected) {
         Ok(wanted) => wanted,
-        Err(refusal) => return Some(format!("{refusal} (--from)")),
+        Err(refusal) => return Some(format!("the status expected: {refusal}")),
     };
     match index.task_status(task) {
         Some((_, current)) if current == wanted => None,
         Some((place, _)) => Some(format!(
-            "task {task} is `{}` now, not `{}` as expected (--from)",
+            "task {task} is `{}` now, not `{}` as expected",
             index.place(place).shown(),
             profile.display(wanted)
         )),
-        None => Some(format!("task {task} has no status now, not `{}` as expected (--from)", profile.display(wanted))),
+        None => Some(format!("task {task} has no status now, not `{}` as expected", profile.display(wanted))),
     }
 }
 
@@ -455,6 +455,34 @@ pub fn allowed_list(allowed: &[(String, String)]) -> String {
     crate::vocabulary::shown_list(&allowed.iter().map(|(_, shown)| shown).collect::<Vec<_>>())
 }
 
+/// How a refused request can be made all the same, named by what to ask, not in any front
+/// door's words: the command line says `--force`, an editor's or agent's arguments `force`.
+/// The engine's refusals say why in words every front door can show, and leave this to each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Override {
+    /// Ask again with force (a forbidden transition, a plan left behind, new drift).
+    Force,
+    /// Ask again with a reason (a status that asks for one).
+    Reason,
+    /// Ask again without reading the other branches (a new task's id).
+    SkipBranches,
+}
+
+impl Override {
+    /// The name protocols carry it by (`data.override` of an editor's refusal).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Override::Force => "force",
+            Override::Reason => "reason",
+            Override::SkipBranches => "noBranches",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Override> {
+        [Override::Force, Override::Reason, Override::SkipBranches].into_iter().find(|it| it.as_str() == name)
+    }
+}
+
 /// Why a change was not planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -519,6 +547,34 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// How the request could be made anyway, if it can: each front door says it in its own
+    /// words after the refusal's.
+    pub fn way_out(&self) -> Option<Override> {
+        match self {
+            Refusal::InvalidTransition { .. } | Refusal::PlanAhead { .. } => Some(Override::Force),
+            Refusal::NeedsReason { .. } => Some(Override::Reason),
+            // Only a status change can be forced; a lifecycle change is asked for again.
+            Refusal::LeavesDrift { change, .. } if change.starts_with("set ") => Some(Override::Force),
+            _ => None,
+        }
+    }
+
+    /// The kind of refusal, one name for every front door (the editors' and agents'
+    /// `data.kind`, the command line's `error.kind` in JSON); `refused` for the kinds no
+    /// client acts on differently.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::InvalidTransition { .. } => "invalidTransition",
+            Refusal::NeedsReason { .. } => "needsReason",
+            Refusal::UnknownStatus { .. } => "unknownStatus",
+            Refusal::PlanAhead { .. } => "planAhead",
+            Refusal::LeavesDrift { .. } => "leavesDrift",
+            _ => "refused",
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -549,16 +605,16 @@ impl fmt::Display for Refusal {
             },
             Refusal::InvalidTransition { task, from, to, allowed } => write!(
                 f,
-                "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {} (use --force to override)",
+                "task {task}: `{from}` -> `{to}` is not an allowed transition; from `{from}` the vocabulary allows {}",
                 allowed_list(allowed)
             ),
             Refusal::NotEditable { path, reason } => write!(f, "cannot edit {path}: {reason}"),
             Refusal::PlanAhead { task, path, phases } => write!(
                 f,
-                "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale (use --force to override)"
+                "task {task}: the phases of {path} are further along ({phases}); setting the task back would leave its plan header stale"
             ),
             Refusal::NeedsReason { status, field } => {
-                write!(f, "`{status}` needs a **{field}**; give one with --reason")
+                write!(f, "`{status}` needs a **{field}**")
             }
             Refusal::NoFix(why) | Refusal::BadRequest(why) => write!(f, "{why}"),
             Refusal::InconsistentTracker { detail } => write!(
@@ -566,13 +622,13 @@ impl fmt::Display for Refusal {
                 "{detail}; no id can be allocated safely until they agree (`taskmark fix --code stale-counts` aligns the counters)"
             ),
             Refusal::LeavesDrift { change, found } => {
-                // Only a status change can be forced; a lifecycle change is asked for again.
-                let way_out = if change.starts_with("set ") {
-                    "use --force to do it anyway"
-                } else {
-                    "change the request, or fix those first"
-                };
-                write!(f, "{change} would leave new problems: {} ({way_out})", found.join("; "))
+                write!(f, "{change} would leave new problems: {}", found.join("; "))?;
+                // A status change can be forced (its front door says how); a lifecycle change
+                // can only be asked for otherwise.
+                match self.way_out() {
+                    Some(_) => Ok(()),
+                    None => write!(f, " (change the request, or fix those first)"),
+                }
             }
             Refusal::UnsafePlan { path, detail } => write!(
                 f,

@@ -211,8 +211,11 @@ fn refusals_say_why() {
     let refusal = plan_status_change(&index, &task, "not_started", &options()).unwrap_err();
     assert_eq!(
         refusal.to_string(),
-        "task 221: `[IMPLEMENTING]` -> `[NOT STARTED]` is not an allowed transition; from `[IMPLEMENTING]` the vocabulary allows [PARTIAL], [BLOCKED], [ABANDONED], [COMPLETED], [EXPANDED] (use --force to override)"
+        "task 221: `[IMPLEMENTING]` -> `[NOT STARTED]` is not an allowed transition; from `[IMPLEMENTING]` the vocabulary allows [PARTIAL], [BLOCKED], [ABANDONED], [COMPLETED], [EXPANDED]"
     );
+    // The engine says why in neutral words; how to override is each front door's to say.
+    assert_eq!(refusal.way_out(), Some(crate::edit::Override::Force));
+    assert_eq!(refusal.kind(), "invalidTransition");
     assert!(matches!(plan_status_change(&index, &task, "shipped", &options()), Err(Refusal::UnknownStatus { .. })));
     // `in_progress` is a phase status; on a task it is the legacy spelling of `[IMPLEMENTING]`,
     // which task 221 already is everywhere.
@@ -233,10 +236,9 @@ fn refusals_say_why() {
         "no task `specs:212` in this workspace; did you mean one of `specs:219`, `specs:221`?"
     );
     assert_eq!(unknown("9999"), "no task `9999` in this workspace");
-    assert_eq!(
-        plan_status_change(&index, &task, "blocked", &options()).unwrap_err().to_string(),
-        "`[BLOCKED]` needs a **Blocking Reason**; give one with --reason"
-    );
+    let needs_reason = plan_status_change(&index, &task, "blocked", &options()).unwrap_err();
+    assert_eq!(needs_reason.to_string(), "`[BLOCKED]` needs a **Blocking Reason**");
+    assert_eq!(needs_reason.way_out(), Some(crate::edit::Override::Reason));
     assert!(matches!(
         plan_status_change(&index, &TaskKey::new("specs", "999"), "completed", &options()),
         Err(Refusal::UnknownTask { .. })

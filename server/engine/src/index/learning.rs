@@ -1,0 +1,247 @@
+//! Each tracker's vocabulary: its profile, the repository's status standard it follows, and
+//! the conventions learned from its own files; files re-parsed when a vocabulary changed.
+
+use super::*;
+
+impl WorkspaceIndex {
+    /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
+    /// vocabulary source changed.
+    pub(super) fn rebuild_trackers(&mut self) {
+        let texts: HashMap<String, Arc<str>> =
+            self.entries().map(|(_, it)| (it.path.clone(), it.text.clone())).collect();
+        let prose: Vec<(String, Parsed)> = self
+            .entries()
+            .filter(|(_, it)| it.class.role == Role::Prose)
+            .map(|(_, it)| (it.path.clone(), it.parsed.clone()))
+            .collect();
+        let paths: Vec<String> = texts.keys().cloned().collect();
+        let mut rebuilt = WorkspaceIndex::parse_all(paths, &self.vocabularies, |path| texts.get(path).cloned());
+        // Prose texts are not kept; their parse does not depend on vocabularies (and holds the
+        // standards the trackers read next).
+        for (path, parsed) in prose {
+            if let Some(id) = rebuilt.by_path.get(&path).copied()
+                && let Some(entry) = Arc::make_mut(&mut rebuilt.files)[id.0 as usize].as_mut()
+            {
+                Arc::make_mut(entry).parsed = parsed;
+            }
+        }
+        rebuilt.adapt_vocabularies(None);
+        rebuilt.rebuild_tasks();
+        *self = rebuilt;
+    }
+
+    /// The status standards the configuration lets trackers follow, with their paths.
+    pub(super) fn standards(&self) -> Vec<(String, StatusStandard)> {
+        select_standards(
+            self.entries().filter_map(|(_, it)| Some((it.path.as_str(), it.parsed.standard.as_deref()?))),
+            &self.vocabularies.standard,
+        )
+    }
+
+    /// Reads the vocabulary of each tracker (of `only`, when given) from its repository's
+    /// standard and its own files, over its profile; re-parses the files of every tracker whose
+    /// vocabulary changed. Returns whether one did. Nothing is re-parsed when no tracker has a
+    /// standard or a convention, which is most workspaces.
+    pub(super) fn adapt_vocabularies(&mut self, only: Option<usize>) -> bool {
+        let standards = self.standards();
+        // Each tracker's files, in one pass over the workspace (it may hold hundreds of
+        // checklist trackers).
+        let mut files_of: Vec<Vec<&FileEntry>> = vec![Vec::new(); self.trackers.len()];
+        for (_, entry) in self.entries() {
+            if let Some(tracker) = entry.tracker.filter(|it| only.is_none_or(|only| only == *it)) {
+                files_of[tracker].push(entry);
+            }
+        }
+        // Trackers learn their vocabularies apart from one another.
+        let adapted: Vec<_> = files_of
+            .par_iter()
+            .enumerate()
+            .filter(|(position, _)| only.is_none_or(|it| it == *position))
+            .map(|(position, files)| (position, self.own_vocabulary(position, files, &standards)))
+            .collect();
+        let mut changed: Vec<usize> = Vec::new();
+        for (position, (profile, standard, learned)) in adapted {
+            let tracker = &mut self.trackers[position];
+            tracker.choice.standard = standard;
+            tracker.choice.learned = learned;
+            // Most trackers have neither a standard nor a convention: their profile is still
+            // their base, the same allocation, and nothing is compared.
+            if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
+                tracker.profile = profile;
+                changed.push(position);
+            }
+        }
+        if changed.is_empty() {
+            return false;
+        }
+        let trackers = &self.trackers;
+        let jobs: Vec<(FileId, Arc<FileEntry>)> = self
+            .entries()
+            .filter(|(_, it)| it.tracker.is_some_and(|tracker| changed.contains(&tracker)))
+            .filter_map(|(id, _)| Some((id, Arc::clone(self.files[id.0 as usize].as_ref()?))))
+            .collect();
+        let parsed: Vec<(FileId, FileEntry)> = jobs
+            .into_par_iter()
+            .map(|(id, old)| {
+                let tracker = old.tracker.map(|it| (it, &trackers[it]));
+                (id, parse_entry(old.path.clone(), old.text.clone(), old.class.clone(), tracker))
+            })
+            .collect();
+        for (id, entry) in parsed {
+            Arc::make_mut(&mut self.files)[id.0 as usize] = Some(Arc::new(entry));
+        }
+        true
+    }
+
+    /// A tracker's profile with the standard that applies to it, and which one that is.
+    pub(super) fn with_standard(
+        &self,
+        position: usize,
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse) {
+        let base = &self.trackers[position].base;
+        // A standard of bracketed markers says nothing to a tracker of checkboxes or words.
+        let brackets = base.statuses.iter().any(|it| it.marker.is_some());
+        let choice = match (&self.vocabularies.standard, standards) {
+            (_, _) if !brackets => StandardChoice::None,
+            (StandardSetting::Path(_), [(path, standard), ..]) => StandardChoice::Chosen(path, standard),
+            _ => conventions::choose_standard(&self.trackers[position].root, standards),
+        };
+        match choice {
+            StandardChoice::Chosen(path, standard) => (
+                Arc::new(conventions::apply_standard(base, standard)),
+                StandardUse::Applied {
+                    path: path.to_string(),
+                    line: standard.line,
+                    markers: standard.markers.iter().map(|it| format!("[{}]", it.marker)).collect(),
+                },
+            ),
+            StandardChoice::Ambiguous(paths) => {
+                (Arc::clone(base), StandardUse::Ambiguous(paths.into_iter().map(str::to_string).collect()))
+            }
+            StandardChoice::None => (Arc::clone(base), StandardUse::None),
+        }
+    }
+
+    /// A tracker's profile with the standard that applies to it and the markers it uses
+    /// consistently.
+    pub(super) fn own_vocabulary(
+        &self,
+        position: usize,
+        files: &[&FileEntry],
+        standards: &[(String, StatusStandard)],
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+        let (with_standard, standard) = self.with_standard(position, standards);
+        let tracker = &self.trackers[position];
+        let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
+        // Only markers the current vocabulary does not know plainly can be conventions: the
+        // rest are read the same with or without them.
+        let current = &tracker.profile;
+        let mut written: Vec<Written<'_>> = Vec::new();
+        for entry in files {
+            for it in &entry.parsed.places {
+                if counts_for_conventions(current, it.status, it.unknown.is_some(), &it.marker.text) {
+                    let marker = &it.marker;
+                    let (spelling, text, scope) = (marker.spelling, marker.text.as_str(), marker.scope);
+                    written.push(Written { spelling, text, scope, subject: Some(&it.subject) });
+                }
+            }
+            // A box's character is read from the item itself: its text is taken from the file
+            // (another memory access per item) only for the few boxes that count.
+            for it in &entry.parsed.items {
+                if counts_for_conventions(current, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4])) {
+                    let text = it.state_text(&entry.text);
+                    written.push(Written { spelling: Spelling::Checkbox, text, scope: Scope::Task, subject: None });
+                }
+            }
+        }
+        // How many places write a status in one of its own spellings, for an alias that might
+        // be a habit rather than drift.
+        let standard_uses = |status: crate::vocabulary::StatusId, spellings: &[Spelling]| {
+            let def = with_standard.status(status);
+            let own = |spelling: Spelling, text: &str| match spelling {
+                Spelling::Bracket => {
+                    def.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
+                }
+                Spelling::Json => def.json.as_deref() == Some(text),
+                Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
+                Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
+            };
+            let boxes = spellings.contains(&Spelling::Checkbox);
+            files
+                .iter()
+                .map(|entry| {
+                    let places = entry.parsed.places.iter().filter(|it| {
+                        it.status == Some(status)
+                            && spellings.contains(&it.marker.spelling)
+                            && own(it.marker.spelling, &it.marker.text)
+                    });
+                    let items = entry
+                        .parsed
+                        .items
+                        .iter()
+                        .filter(|it| boxes && it.status == Some(status) && def.checkbox.contains(&it.state));
+                    places.count() + items.count()
+                })
+                .sum()
+        };
+        let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
+        if learned.is_empty() {
+            return (with_standard, standard, learned);
+        }
+        let profile = conventions::apply_learned(Arc::unwrap_or_clone(with_standard), &learned);
+        (Arc::new(profile), standard, learned)
+    }
+
+    pub(super) fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
+        let config_path = format!("{}config.yml", if root.is_empty() { String::new() } else { format!("{root}/") });
+        let text = match replacing {
+            Some((path, text)) if path == config_path => text.to_string(),
+            _ => self.by_path.get(&config_path).and_then(|id| self.entry(*id)).map(|it| it.text.to_string())?,
+        };
+        parse::backlog_statuses(&text).ok()
+    }
+}
+
+/// The documents among `documents` the configuration lets trackers follow as standards: the
+/// one it names, or (by default) every one that says what it is and is no task's own report.
+pub(super) fn select_standards<'a>(
+    documents: impl Iterator<Item = (&'a str, &'a StatusStandard)>,
+    setting: &StandardSetting,
+) -> Vec<(String, StatusStandard)> {
+    let chosen = |path: &str, standard: &StatusStandard| match setting {
+        StandardSetting::Off => false,
+        StandardSetting::Path(wanted) => path == wanted,
+        StandardSetting::Auto => standard.titled && conventions::may_be_standard(path),
+    };
+    let mut out: Vec<(String, StatusStandard)> =
+        documents.filter(|(path, it)| chosen(path, it)).map(|(path, it)| (path.to_string(), it.clone())).collect();
+    // In path order, whichever order the documents came in.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:
+/// unknown to it, or known only through what was learned.
+pub(super) fn counts_for_conventions(
+    profile: &Profile,
+    status: Option<crate::vocabulary::StatusId>,
+    unknown: bool,
+    text: &str,
+) -> bool {
+    unknown
+        || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
+        || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// What learning reads of the places that could be conventions: their markers and what they
+/// state the status of, sorted.
+pub(super) fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, bool, &'a str, &'a Subject)> {
+    let mut out: Vec<(u8, bool, &str, &Subject)> = places
+        .iter()
+        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .map(|it| (it.marker.spelling.rank(), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject))
+        .collect();
+    out.sort();
+    out
+}

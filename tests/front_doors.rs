@@ -1,0 +1,412 @@
+//! One status change, every front door: the command line writing the files itself
+//! (`--no-daemon`), the command line through a running daemon, an editor's
+//! `taskmark.setStatus` and an agent's MCP `set_status`. For each kind of refusal the same
+//! request goes through all four; each must refuse it the same way (one kind, one class of
+//! outcome), say it in its own words only (no `--force` shown to an editor or agent, no
+//! `force` argument shown on the command line), and leave every file as it was, byte for byte.
+//! Kinds: a compare-and-swap that lost, a forbidden transition, a missing reason, an unknown
+//! status, new drift, a file of the task that cannot be read (binary) or written back (bytes
+//! that are not UTF-8), a task another agent claims (tests/claims.rs tests the claims further).
+#![cfg(unix)]
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+#[path = "support/tracker.rs"]
+mod tracker;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lsp_client::{LspClient, vscode_capabilities};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One status change, as every front door takes it.
+struct Request {
+    task: &'static str,
+    status: &'static str,
+    /// The compare-and-swap: the status the task must have now.
+    from: Option<&'static str>,
+    /// The agent asking (`--agent`, `agent`); none: a person.
+    agent: Option<&'static str>,
+}
+
+/// How a front door answered, in one vocabulary for all of them: the class of outcome (the
+/// command line's exit status and the JSON-RPC error code say the same thing:
+/// `refused` is exit 3 and -32602, `conflict` exit 4 and -32801, `notWritten` exit 5 and
+/// -32803) and the kind of refusal (the command line's `--format json` `error.kind`, the
+/// editors' and agents' `data.kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refused {
+    class: &'static str,
+    kind: String,
+}
+
+/// What a front door said, for the words check.
+struct Answer {
+    refused: Refused,
+    message: String,
+}
+
+fn class_of_exit(code: Option<i32>) -> &'static str {
+    match code {
+        Some(0) => "done",
+        Some(3) => "refused",
+        Some(4) => "conflict",
+        Some(5) => "notWritten",
+        _ => "other",
+    }
+}
+
+fn class_of_error_code(code: i64) -> &'static str {
+    match code {
+        -32602 => "refused",
+        -32801 => "conflict",
+        -32803 => "notWritten",
+        _ => "other",
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    runtime: PathBuf,
+    state: PathBuf,
+    base: PathBuf,
+    daemon: Option<Child>,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let runtime = dir.path().join("run");
+        let state = dir.path().join("state");
+        let base = dir.path().join("workspaces");
+        std::fs::create_dir_all(&base).expect("a folder");
+        Setup { runtime, state, base, daemon: None, _dir: dir }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        command
+            .args(args)
+            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
+            .env("TASKMARK_STATE_DIR", &self.state)
+            // The daemon lives as long as the test; it is ended at the end.
+            .env("TASKMARK_DAEMON_IDLE_MS", "600000");
+        command
+    }
+
+    /// A daemon on this test's runtime folder, for the command line to go through.
+    fn start_daemon(&mut self) {
+        let daemon = self
+            .command(&["daemon"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("taskmark daemon starts");
+        self.daemon = Some(daemon);
+        let socket = self.runtime.join("daemon.sock");
+        let started = Instant::now();
+        while !socket.exists() {
+            assert!(started.elapsed() < WAIT, "the daemon's socket never appeared");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A fresh spec-folder tracker of tasks 1 to 3, all `[PLANNED]`, each scenario its own (so
+    /// that no session of the daemon has read it before).
+    fn workspace(&self, name: &str) -> PathBuf {
+        let root = self.base.join(name);
+        tracker::write_tracker(&root, 1, 3, tracker::Style::default());
+        root
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.daemon.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+    }
+}
+
+/// Every file under `root`, path and bytes.
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, folder: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(folder).expect("a readable folder") {
+            let path = entry.expect("an entry").path();
+            let kind = std::fs::symlink_metadata(&path).expect("metadata").file_type();
+            if kind.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let bytes = if kind.is_file() { std::fs::read(&path).expect("a readable file") } else { Vec::new() };
+                out.insert(path.strip_prefix(root).expect("under the root").to_path_buf(), bytes);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// `taskmark set` as a script runs it: `--format json`, through the daemon or not.
+fn command_line(setup: &Setup, root: &Path, request: &Request, through_daemon: bool) -> Answer {
+    let mut command = setup.command(&["set", request.task, request.status, "--format", "json", "--root"]);
+    command.arg(root);
+    if let Some(from) = request.from {
+        command.args(["--from", from]);
+    }
+    if let Some(agent) = request.agent {
+        command.args(["--agent", agent]);
+    }
+    if !through_daemon {
+        command.arg("--no-daemon");
+    }
+    let output = command.output().expect("taskmark set runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!stderr.contains("not using the taskmark daemon"), "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}\n{stderr}"));
+    let error = &answer["error"];
+    assert_eq!(error["message"].as_str().map(|it| stderr.contains(it)), Some(true), "{answer}\n{stderr}");
+    Answer {
+        refused: Refused {
+            class: class_of_exit(output.status.code()),
+            kind: error["kind"].as_str().unwrap_or("none").to_string(),
+        },
+        message: stderr,
+    }
+}
+
+/// A JSON-RPC error as an answer.
+fn from_error(error: &Value) -> Answer {
+    Answer {
+        refused: Refused {
+            class: class_of_error_code(error["code"].as_i64().unwrap_or(0)),
+            kind: error["data"]["kind"].as_str().unwrap_or("none").to_string(),
+        },
+        message: error["message"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+/// An editor's `taskmark.setStatus`, through a language server of its own.
+fn editor(setup: &Setup, root: &Path, request: &Request) -> Answer {
+    let mut command = setup.command(&["lsp", "--standalone"]);
+    command.env("TASKMARK_STATE_DIR", &setup.state);
+    let mut client = LspClient::launch_command(root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    let mut arguments = json!({ "task": request.task, "status": request.status });
+    if let Some(from) = request.from {
+        arguments["expectFrom"] = json!(from);
+    }
+    if let Some(agent) = request.agent {
+        arguments["agent"] = json!(agent);
+    }
+    let started = Instant::now();
+    let error = loop {
+        let answer = client.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [arguments.clone()] }),
+        );
+        match answer {
+            Ok(result) => panic!("the editor's change went through: {result}"),
+            // Asked before the workspace is read: ask again.
+            Err(error)
+                if error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
+                    && started.elapsed() < WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(error) => break error,
+        }
+    };
+    client.stop();
+    from_error(&error)
+}
+
+/// An agent's MCP `set_status`, through `taskmark mcp` and its own language server.
+fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
+    let mut agent = setup
+        .command(&["mcp", "--no-daemon", "--root"])
+        .arg(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("taskmark mcp starts");
+    let mut input = agent.stdin.take().expect("stdin");
+    let mut output = BufReader::new(agent.stdout.take().expect("stdout"));
+    let mut ask = |id: u64, method: &str, params: Value| -> Value {
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        writeln!(input, "{message}").expect("send");
+        input.flush().expect("flush");
+        loop {
+            let mut line = String::new();
+            assert!(output.read_line(&mut line).expect("read") > 0, "taskmark mcp closed stdout");
+            let answer: Value = serde_json::from_str(&line).expect("a JSON-RPC line");
+            if answer["id"] == id {
+                return answer;
+            }
+        }
+    };
+    let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "doors", "version": "1" } });
+    assert_eq!(ask(1, "initialize", init)["result"]["serverInfo"]["name"], "taskmark");
+    let mut arguments = json!({ "task": request.task, "status": request.status });
+    if let Some(from) = request.from {
+        arguments["expect_from"] = json!(from);
+    }
+    if let Some(agent) = request.agent {
+        arguments["agent"] = json!(agent);
+    }
+    let started = Instant::now();
+    let mut id = 2;
+    let refused = loop {
+        let answer = ask(id, "tools/call", json!({ "name": "set_status", "arguments": arguments.clone() }));
+        id += 1;
+        assert_eq!(answer["result"]["isError"], true, "the agent's change went through: {answer}");
+        let content = answer["result"]["structuredContent"].clone();
+        let indexing = content["error"].as_str().is_some_and(|it| it.contains("still being indexed"));
+        if !indexing || started.elapsed() > WAIT {
+            break content;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(input);
+    let _ = agent.wait();
+    from_error(&json!({ "code": refused["code"], "message": refused["error"], "data": refused["data"] }))
+}
+
+/// Sends `request` through every front door on `root` and checks they agree on `expected`,
+/// speak their own words, and leave every file as it was.
+fn every_door_refuses(setup: &Setup, root: &Path, request: &Request, expected: (&'static str, &str)) {
+    let before = files(root);
+    let doors = [
+        ("command line", command_line(setup, root, request, false)),
+        ("command line through the daemon", command_line(setup, root, request, true)),
+        ("editor", editor(setup, root, request)),
+        ("agent", agent(setup, root, request)),
+    ];
+    let expected = Refused { class: expected.0, kind: expected.1.to_string() };
+    for (door, answer) in &doors {
+        assert_eq!(answer.refused, expected, "{door}: {}", answer.message);
+        let foreign: &[&str] = match *door {
+            "command line" | "command line through the daemon" => &["`force`", "`reason`", "expectFrom", "expect_from"],
+            _ => &["--force", "--reason", "--from", "--no-"],
+        };
+        for word in foreign {
+            assert!(!answer.message.contains(word), "{door} says {word}: {}", answer.message);
+        }
+        assert_eq!(files(root), before, "{door} changed a file");
+    }
+    // Both command lines say it in the same words, and so do the editor and the agent.
+    assert_eq!(doors[0].1.message, doors[1].1.message, "the command line through the daemon says it otherwise");
+    assert_eq!(doors[2].1.message, doors[3].1.message, "the agent is told otherwise than the editor");
+}
+
+#[test]
+fn every_front_door_refuses_the_same_way_and_writes_nothing() {
+    let mut setup = Setup::new();
+    setup.start_daemon();
+
+    // A compare-and-swap that lost: task 1 is planned, not completed.
+    let root = setup.workspace("conflict");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "1", status: "implementing", from: Some("completed"), agent: None },
+        ("conflict", "conflict"),
+    );
+
+    // A transition the vocabulary forbids: from planned, not straight to researching.
+    let root = setup.workspace("forbidden");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "1", status: "researching", from: None, agent: None },
+        ("refused", "invalidTransition"),
+    );
+
+    // A status that asks for a reason, given none.
+    let root = setup.workspace("reason");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "1", status: "blocked", from: None, agent: None },
+        ("refused", "needsReason"),
+    );
+
+    // A status the tracker does not have.
+    let root = setup.workspace("unknown");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "1", status: "bogus", from: None, agent: None },
+        ("refused", "unknownStatus"),
+    );
+
+    // Completing a task whose plan still has a phase not started would leave new drift.
+    let root = setup.workspace("drift");
+    let started = setup
+        .command(&["set", "2", "implementing", "--no-daemon", "--root"])
+        .arg(&root)
+        .output()
+        .expect("taskmark set runs");
+    assert!(started.status.success(), "{started:?}");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "2", status: "completed", from: None, agent: None },
+        ("refused", "leavesDrift"),
+    );
+
+    // A plan of the task that is not text (binary): its place cannot be read, nor written.
+    let root = setup.workspace("binary");
+    std::fs::write(
+        root.join("specs/003_task/plans/implementation-001.md"),
+        [0xff_u8, 0xfe, 0, 0, 0xff, 0, 1, 2].repeat(64),
+    )
+    .expect("a binary plan");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "3", status: "implementing", from: None, agent: None },
+        ("notWritten", "unreadable"),
+    );
+
+    // Another agent claims the task (`taskmark claim`; the claims are kept where every door
+    // reads them).
+    let root = setup.workspace("claimed");
+    let claimed =
+        setup.command(&["claim", "1", "--agent", "holder", "--root"]).arg(&root).output().expect("taskmark claim runs");
+    assert!(claimed.status.success(), "{claimed:?}");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "1", status: "implementing", from: None, agent: Some("other") },
+        ("refused", "claimed"),
+    );
+
+    // A plan of the task with a stray byte that is not UTF-8: read, but never written back.
+    let root = setup.workspace("lossy");
+    let plan = root.join("specs/003_task/plans/implementation-001.md");
+    let mut bytes = std::fs::read(&plan).expect("the plan");
+    bytes.extend_from_slice(b"\nA stray \xff byte.\n");
+    std::fs::write(&plan, bytes).expect("a plan with a stray byte");
+    every_door_refuses(
+        &setup,
+        &root,
+        &Request { task: "3", status: "implementing", from: None, agent: None },
+        ("notWritten", "unreadable"),
+    );
+
+    // The command line did go through the daemon: a change it allows is written there.
+    let root = setup.workspace("allowed");
+    let output = setup.command(&["set", "1", "implementing", "--root"]).arg(&root).output().expect("taskmark set runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && stdout.contains("through the taskmark daemon"), "{output:?}");
+}
