@@ -745,6 +745,25 @@ fn one_id_allocated_on_both_sides_among_unequal_appends_is_kept_twice_and_said()
     );
 }
 
+/// Issue 32 in a plan: phases appended on both sides in unequal numbers (distinct numbers) are
+/// all kept, ours first, each set apart as phases are.
+#[test]
+fn plan_phases_appended_in_unequal_numbers_are_all_kept() {
+    let plan = |phases: &[u32]| {
+        let mut out = String::from(
+            "# Implementation Plan: Task #1: Parser\n\n- **Task**: 1 - Parser\n- **Status**: [NOT STARTED]\n- **Created**: 2026-01-02\n\n### Phase 1: Base [NOT STARTED]\n- [ ] base\n",
+        );
+        for n in phases {
+            out.push_str(&format!("\n### Phase {n}: Step {n} [NOT STARTED]\n- [ ] do {n}\n"));
+        }
+        out
+    };
+    let result =
+        clean(&merged("specs/001_parser/plans/implementation-001.md", &plan(&[]), &plan(&[2, 3]), &plan(&[4, 5, 6])))
+            .to_string();
+    assert_eq!(result, plan(&[2, 3, 4, 5, 6]));
+}
+
 /// `STATE` with entries `ids` appended to `active_projects`.
 fn state_appended(text: &str, ids: &[u32], side: &str) -> String {
     let Some(&highest) = ids.iter().max() else { return text.to_string() };
