@@ -292,6 +292,94 @@ fn three_worktrees_with_an_archive_move_merge_in_turn() {
     assert!(numbers("completed_projects").contains(&6), "{state}");
 }
 
+/// Issue 32: two tasks created on one branch and three on the other, all ids distinct: git
+/// merges the tracker through the driver without a conflict, and every task is there once, in
+/// TODO.md's sections and Task Order list and in state.json, ours (the branch merged into)
+/// before theirs.
+#[test]
+fn tasks_created_on_two_branches_in_unequal_numbers_all_merge() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    for title in ["Importer", "Uploader"] {
+        repo.write(&main, &["new", title, "--no-branches", "--date", "2026-11-01"]);
+    }
+    repo.commit(&main, "feature: two new tasks");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    repo.write(&main, &["set", "1", "implementing", "--date", "2026-11-02"]);
+    // `new` reads the other branches: these ids are above the feature's.
+    for title in ["Search", "Cache", "Audit"] {
+        repo.write(&main, &["new", title, "--date", "2026-11-02"]);
+    }
+    repo.commit(&main, "main: task 1 started, three new tasks");
+    merge_cleanly(&repo, &main, "feature");
+    let added = [(9, "Search"), (10, "Cache"), (11, "Audit"), (7, "Importer"), (8, "Uploader")];
+    let todo = repo.read(&main, "specs/TODO.md");
+    let mut at = [0, 0];
+    for (id, title) in added {
+        for (n, wanted) in
+            [format!("\n### {id}. {title}\n"), format!("\n- **{id}** [NOT STARTED] — {title}")].iter().enumerate()
+        {
+            assert_eq!(todo.matches(wanted.as_str()).count(), 1, "`{wanted}` once in\n{todo}");
+            let found = todo.find(wanted.as_str()).unwrap_or_default();
+            assert!(found > at[n], "`{wanted}` after the tasks before it in\n{todo}");
+            at[n] = found;
+        }
+    }
+    assert!(todo.contains("- **1** [IMPLEMENTING]") && todo.contains("next_project_number: 12"), "{todo}");
+    let state: Value = serde_json::from_str(&repo.read(&main, "specs/state.json")).expect("state.json is JSON");
+    let numbers: Vec<u64> = state["active_projects"]
+        .as_array()
+        .map(|it| it.iter().filter_map(|entry| entry["project_number"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 9, 10, 11, 7, 8], "{state}");
+    assert_eq!(state["next_project_number"].as_u64(), Some(12), "{state}");
+}
+
+/// Tasks created in unequal numbers on two branches do not hide a real conflict: one field of
+/// one task written two ways is left with markers (the driver exits 1, git stops), and around
+/// it every new task is kept.
+#[test]
+fn a_field_written_two_ways_stays_a_conflict_beside_tasks_created_in_unequal_numbers() {
+    let repo = Repo::new(tracker::Style::default());
+    repo.setup_git();
+    let main = repo.main();
+    let effort = |cwd: &Path, value: &str| {
+        let todo = repo.read(cwd, "specs/TODO.md");
+        let section = todo.find("\n### 2. ").expect("task 2's section");
+        let (before, after) = todo.split_at(section);
+        let after = after.replacen("- **Effort**: 1 hour", &format!("- **Effort**: {value}"), 1);
+        std::fs::write(cwd.join("specs/TODO.md"), format!("{before}{after}")).expect("TODO.md written");
+    };
+    repo.git(&main, &["checkout", "-q", "-b", "feature"]);
+    repo.write(&main, &["new", "Importer", "--no-branches", "--date", "2026-11-01"]);
+    effort(&main, "3 hours");
+    repo.commit(&main, "feature");
+    repo.git(&main, &["checkout", "-q", "main"]);
+    for title in ["Search", "Cache", "Audit"] {
+        repo.write(&main, &["new", title, "--date", "2026-11-02"]);
+    }
+    effort(&main, "2 hours");
+    repo.commit(&main, "main");
+    let output = repo.git_output(&main, &["merge", "--no-edit", "feature"]);
+    assert!(!output.status.success(), "task 2's effort is a conflict");
+    let said = text(&output.stderr);
+    assert!(said.contains("specs/TODO.md: 1 conflict(s) left with markers"), "{said}");
+    let unmerged = repo.git(&main, &["diff", "--name-only", "--diff-filter=U"]);
+    assert_eq!(unmerged.trim(), "specs/TODO.md", "state.json merged: {unmerged}");
+    let todo = repo.read(&main, "specs/TODO.md");
+    assert!(
+        todo.contains("<<<<<<< ours\n- **Effort**: 2 hours\n=======\n- **Effort**: 3 hours\n>>>>>>> theirs\n"),
+        "{todo}"
+    );
+    assert_eq!(todo.matches("<<<<<<<").count(), 1, "{todo}");
+    for (id, title) in [(8, "Search"), (9, "Cache"), (10, "Audit"), (7, "Importer")] {
+        assert_eq!(todo.matches(&format!("\n### {id}. {title}\n")).count(), 1, "{todo}");
+        assert_eq!(todo.matches(&format!("\n- **{id}** [NOT STARTED] — {title}")).count(), 1, "{todo}");
+    }
+}
+
 #[test]
 fn crlf_trackers_stay_crlf() {
     let repo = Repo::new(tracker::Style { crlf: true, ..tracker::Style::default() });

@@ -780,10 +780,21 @@ impl<'a> Merger<'a> {
                 kept_theirs.push(*id);
             }
         }
-        // Lines outside tasks: one side's, when the other left them as they were.
-        let (template, others) = if free_theirs == free_base || free_theirs == free_ours {
+        // Lines outside tasks: one side's, when the other left them as they were. Blank lines
+        // between tasks only set them apart (each task a side adds brings one, so two sides that
+        // added different numbers of tasks differ in them, issue 32): a side that changed no
+        // other line outside tasks left them as they were, and the tasks the other side's lines
+        // go without are set apart again as they are written (`emit`). Ours is the template
+        // whenever it can be, so that the tasks both sides added come ours first, as they do
+        // wherever the sides differ in nothing else.
+        let (prose_base, prose_ours, prose_theirs) = (prose(&free_base), prose(&free_ours), prose(&free_theirs));
+        let (template, others) = if free_theirs == free_base
+            || free_theirs == free_ours
+            || prose_theirs == prose_base
+            || prose_theirs == prose_ours
+        {
             (ours, kept_theirs.clone())
-        } else if free_ours == free_base {
+        } else if prose_ours == prose_base {
             (theirs, kept_ours.iter().filter(|it| !in_theirs_here.contains(it)).copied().collect::<Vec<_>>())
         } else {
             return None;
@@ -1138,6 +1149,11 @@ fn whole_conflict_of(ours: &[String], theirs: &[String], markers: &Markers) -> V
     out.lines.extend(end.lines);
     out.marker.extend(end.marker);
     out.lines.into_iter().zip(out.marker).collect()
+}
+
+/// The lines outside tasks that say something: all but the blank ones.
+fn prose(lines: &[String]) -> Vec<&str> {
+    lines.iter().map(String::as_str).filter(|it| !it.trim().is_empty()).collect()
 }
 
 /// A line with its placeholders replaced by their values.

@@ -590,6 +590,231 @@ fn huge_inputs_are_shown_whole_rather_than_diffed() {
     assert!(result.contains("ours\n") && result.contains("theirs\n") && result.len() > ours.len() + theirs.len());
 }
 
+/// A tracker of one task, for tasks appended on each side.
+const ONE: &str = "\
+---
+next_project_number: 2
+task_counts:
+  active: 1
+  completed: 0
+---
+# TODO
+
+## Task Order
+
+- **1** [PLANNED] — Parser
+
+## High Priority
+
+### 1. Parser
+- **Status**: [PLANNED]
+- **Created**: 2026-01-02
+- **Effort**: 1 hour
+";
+
+/// `text` (`ONE`, maybe edited) with tasks `ids` appended as `new` appends them: Task Order lines
+/// after the last one, sections at the end, counters bumped.
+fn appended(text: &str, ids: &[u32], side: &str) -> String {
+    let Some(&highest) = ids.iter().max() else { return text.to_string() };
+    let next = format!("next_project_number: {}", highest + 1);
+    let active = format!("  active: {}", 1 + ids.len());
+    let mut out = edit(text, &[("next_project_number: 2", next.as_str()), ("  active: 1", active.as_str())]);
+    let order: String = ids.iter().map(|id| format!("- **{id}** [NOT STARTED] — {side} {id}\n")).collect();
+    out = edit(&out, &[("\n## High Priority", &format!("{order}\n## High Priority"))]);
+    for id in ids {
+        out.push_str(&format!("\n### {id}. {side} {id}\n- **Status**: [NOT STARTED]\n- **Created**: 2026-02-01\n"));
+    }
+    out
+}
+
+/// `ONE` with task 1 started.
+fn one_started() -> String {
+    edit(
+        ONE,
+        &[
+            ("- **1** [PLANNED]", "- **1** [IMPLEMENTING]"),
+            ("- **Status**: [PLANNED]", "- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02"),
+        ],
+    )
+}
+
+/// Every appended task once in its section and once in the Task Order list, ours before theirs
+/// in both, and the counters counted from them.
+fn assert_appended_once(result: &str, ours: &[u32], theirs: &[u32]) {
+    let sides = ours.iter().map(|id| ("ours", *id)).chain(theirs.iter().map(|id| ("theirs", *id)));
+    let mut at = [0, 0];
+    for (side, id) in sides {
+        let heading = format!("### {id}. {side} {id}\n");
+        let line = format!("- **{id}** [NOT STARTED] — {side} {id}\n");
+        for (n, wanted) in [heading, line].iter().enumerate() {
+            assert_eq!(result.matches(wanted.as_str()).count(), 1, "`{wanted}` once in\n{result}");
+            let found = result.find(wanted.as_str()).unwrap_or_default();
+            assert!(found > at[n], "`{wanted}` after the tasks before it in\n{result}");
+            at[n] = found;
+        }
+    }
+    let highest = ours.iter().chain(theirs).copied().max().unwrap_or(1);
+    assert!(result.contains(&format!("next_project_number: {}\n", highest + 1)), "{result}");
+    assert!(result.contains(&format!("  active: {}\n", 1 + ours.len() + theirs.len())), "{result}");
+}
+
+/// Issue 32: tasks appended on both sides, as many on one as on the other or not, are all kept,
+/// ours first; with task 1 edited on one side as well.
+#[test]
+fn tasks_appended_on_both_sides_in_unequal_numbers_are_all_kept() {
+    let cases: [(&[u32], &[u32]); 5] = [
+        (&[2, 3], &[10, 11, 12]),
+        (&[], &[10, 11, 12]),
+        (&[2], &[10, 11, 12, 13]),
+        (&[2, 3, 4, 5], &[10]),
+        (&[2, 3], &[10, 11]),
+    ];
+    for (ours_ids, theirs_ids) in cases {
+        for started in [None, Some("ours"), Some("theirs")] {
+            let base = |side: &str| if started == Some(side) { one_started() } else { ONE.to_string() };
+            let ours = appended(&base("ours"), ours_ids, "ours");
+            let theirs = appended(&base("theirs"), theirs_ids, "theirs");
+            if ours == ONE || theirs == ONE {
+                // One side changed nothing: taken whole, not this merge.
+                continue;
+            }
+            let out = merged("specs/TODO.md", ONE, &ours, &theirs);
+            let result = clean(&out);
+            assert!(out.resolved(), "{ours_ids:?} and {theirs_ids:?}, {started:?} started:\n{result}");
+            assert_appended_once(result, ours_ids, theirs_ids);
+            if started.is_some() {
+                assert!(result.contains("- **1** [IMPLEMENTING] — Parser\n"), "{result}");
+                assert!(result.contains("- **Status**: [IMPLEMENTING]\n- **Started**: 2026-02-02\n"), "{result}");
+            }
+            assert!(out.collisions.is_empty());
+        }
+    }
+}
+
+/// Issue 32: two ids appended on one side, three on the other, the sections set apart by a
+/// blank line as each side wrote them.
+#[test]
+fn two_tasks_appended_here_and_three_there_merge_as_sections_are_written() {
+    let ours = appended(ONE, &[2, 3], "ours");
+    let theirs = appended(ONE, &[10, 11, 12], "theirs");
+    let result = clean(&merged("specs/TODO.md", ONE, &ours, &theirs)).to_string();
+    assert_snapshot!(result);
+}
+
+/// The same field of task 1 written differently on both sides stays a conflict, whatever was
+/// appended around it; the appended tasks are all kept outside it.
+#[test]
+fn a_field_changed_on_both_sides_stays_a_conflict_beside_unequal_appends() {
+    let ours = appended(&edit(ONE, &[("- **Effort**: 1 hour", "- **Effort**: 2 hours")]), &[2, 3], "ours");
+    let theirs = appended(&edit(ONE, &[("- **Effort**: 1 hour", "- **Effort**: 3 hours")]), &[10, 11, 12], "theirs");
+    let out = merged("specs/TODO.md", ONE, &ours, &theirs);
+    let result = text(&out);
+    assert_eq!(out.fallback, None);
+    assert_eq!(out.conflicts, 1, "{result}");
+    assert!(!out.resolved());
+    assert!(
+        result.contains("<<<<<<< ours\n- **Effort**: 2 hours\n=======\n- **Effort**: 3 hours\n>>>>>>> theirs\n"),
+        "{result}"
+    );
+    for id in [2, 3, 10, 11, 12] {
+        assert_eq!(result.matches(&format!("### {id}. ")).count(), 1, "{result}");
+        assert_eq!(result.matches(&format!("- **{id}** ")).count(), 1, "{result}");
+    }
+}
+
+/// One id appended on both sides for different tasks, among unequal appends: both kept, and
+/// said so (`fix --code duplicate-task` renumbers the newer).
+#[test]
+fn one_id_allocated_on_both_sides_among_unequal_appends_is_kept_twice_and_said() {
+    let ours = appended(ONE, &[2, 3], "ours");
+    let theirs = appended(ONE, &[2, 4, 5], "theirs");
+    let out = merged("specs/TODO.md", ONE, &ours, &theirs);
+    let result = clean(&out);
+    for wanted in
+        ["### 2. ours 2", "### 2. theirs 2", "- **2** [NOT STARTED] — ours 2", "- **2** [NOT STARTED] — theirs 2"]
+    {
+        assert_eq!(result.matches(wanted).count(), 1, "{wanted} once in\n{result}");
+    }
+    for id in [3, 4, 5] {
+        assert_eq!(result.matches(&format!("### {id}. ")).count(), 1, "{result}");
+    }
+    assert_eq!(out.collisions.len(), 1, "{:?}", out.collisions);
+    assert_eq!(
+        (out.collisions[0].id.as_str(), out.collisions[0].ours.as_str(), out.collisions[0].theirs.as_str()),
+        ("2", "ours 2", "theirs 2")
+    );
+}
+
+/// Issue 32 in a plan: phases appended on both sides in unequal numbers (distinct numbers) are
+/// all kept, ours first, each set apart as phases are.
+#[test]
+fn plan_phases_appended_in_unequal_numbers_are_all_kept() {
+    let plan = |phases: &[u32]| {
+        let mut out = String::from(
+            "# Implementation Plan: Task #1: Parser\n\n- **Task**: 1 - Parser\n- **Status**: [NOT STARTED]\n- **Created**: 2026-01-02\n\n### Phase 1: Base [NOT STARTED]\n- [ ] base\n",
+        );
+        for n in phases {
+            out.push_str(&format!("\n### Phase {n}: Step {n} [NOT STARTED]\n- [ ] do {n}\n"));
+        }
+        out
+    };
+    let result =
+        clean(&merged("specs/001_parser/plans/implementation-001.md", &plan(&[]), &plan(&[2, 3]), &plan(&[4, 5, 6])))
+            .to_string();
+    assert_eq!(result, plan(&[2, 3, 4, 5, 6]));
+}
+
+/// `STATE` with entries `ids` appended to `active_projects`.
+fn state_appended(text: &str, ids: &[u32], side: &str) -> String {
+    let Some(&highest) = ids.iter().max() else { return text.to_string() };
+    let closing = "\n    }\n  ],\n  \"completed_projects\"";
+    let mut out = edit(text, &[("\"next_project_number\": 3", &format!("\"next_project_number\": {}", highest + 1))]);
+    for id in ids {
+        out = edit(&out, &[(closing, &format!("\n    }}{}", entry(*id, &format!("{side}_{id}"))))]);
+    }
+    out
+}
+
+/// Issue 32 in state.json: entries appended to `active_projects` on both sides, in unequal
+/// numbers, all kept once, ours first, and the file valid JSON.
+#[test]
+fn state_json_entries_appended_in_unequal_numbers_are_all_kept() {
+    let cases: [(&[u32], &[u32]); 5] = [
+        (&[3, 4], &[10, 11, 12]),
+        (&[], &[10, 11, 12]),
+        (&[3], &[10, 11, 12, 13]),
+        (&[3, 4, 5, 6], &[10]),
+        (&[3, 4], &[10, 11]),
+    ];
+    let planned = "\"status\": \"planned\"";
+    let started = "\"status\": \"implementing\",\n      \"started\": \"2026-02-03\"";
+    for (ours_ids, theirs_ids) in cases {
+        for edited in [None, Some("ours"), Some("theirs")] {
+            let base =
+                |side: &str| if edited == Some(side) { edit(STATE, &[(planned, started)]) } else { STATE.to_string() };
+            let ours = state_appended(&base("ours"), ours_ids, "ours");
+            let theirs = state_appended(&base("theirs"), theirs_ids, "theirs");
+            if ours == STATE || theirs == STATE {
+                continue;
+            }
+            let out = merged("specs/state.json", STATE, &ours, &theirs);
+            let result = clean(&out);
+            let index = crate::fixture::index(&format!("%! specs/state.json\n{result}"));
+            let file = index.file_id("specs/state.json").expect("the file");
+            assert!(index.parsed(file).problems.is_empty(), "valid JSON:\n{result}");
+            let numbers: Vec<String> =
+                index.parsed(file).places.iter().filter_map(|it| Some(it.task()?.id.to_string())).collect();
+            let wanted: Vec<String> = [1, 2].iter().chain(ours_ids).chain(theirs_ids).map(u32::to_string).collect();
+            assert_eq!(numbers, wanted, "{ours_ids:?} and {theirs_ids:?}, {edited:?} edited:\n{result}");
+            let highest = ours_ids.iter().chain(theirs_ids).copied().max().unwrap_or(2);
+            assert!(result.contains(&format!("\"next_project_number\": {},", highest + 1)), "{result}");
+            if edited.is_some() {
+                assert!(result.contains(started), "{result}");
+            }
+        }
+    }
+}
+
 /// Two branches allocated 7, the merge kept both: the newer gets the next id everywhere that is
 /// its own.
 const SHARED_ID: &str = r#"%! specs/TODO.md
@@ -960,6 +1185,47 @@ mod properties {
             }
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Issue 32: any number of tasks appended on each side (distinct ids), maybe a status
+        /// changed on one side: the merge is clean and holds every task exactly once, in its
+        /// section and its Task Order line, ours before theirs.
+        #[test]
+        fn tasks_appended_on_both_sides_are_all_kept_once_whatever_their_numbers(
+            base in tracker(),
+            ours_added in 0..7u32,
+            theirs_added in 0..7u32,
+            words in prop::collection::vec(0..WORDS.len(), 7),
+            changed in prop::option::of((any::<bool>(), 0..8usize, 0..STATUSES.len())),
+        ) {
+            let adds = |count: u32| -> Vec<Edit> { (0..count).map(|id| Edit::Add(id, words[id as usize])).collect() };
+            let mut ours_edits = adds(ours_added);
+            let mut theirs_edits = adds(theirs_added);
+            if let Some((on_ours, task, status)) = changed {
+                let edits = if on_ours { &mut ours_edits } else { &mut theirs_edits };
+                edits.insert(0, Edit::Status(task, status));
+            }
+            let ours = apply(&base, &ours_edits, 20, "ours");
+            let theirs = apply(&base, &theirs_edits, 30, "theirs");
+            let out = merged("specs/TODO.md", &render(&base), &render(&ours), &render(&theirs));
+            let result = text(&out);
+            prop_assert!(out.fallback.is_none(), "{:?}\n{}", out.fallback, result);
+            prop_assert_eq!(out.conflicts, 0, "{}", result);
+            prop_assert!(out.resolved());
+            let mut wanted: Vec<u32> = base.iter().map(|it| it.id).collect();
+            wanted.extend((0..ours_added).map(|it| 20 + it));
+            wanted.extend((0..theirs_added).map(|it| 30 + it));
+            let sections: Vec<u32> = statuses(result).into_iter().map(|it| it.0).collect();
+            prop_assert_eq!(&sections, &wanted, "{}", result);
+            let order: Vec<u32> = result
+                .lines()
+                .filter_map(|it| it.strip_prefix("- **")?.split_once("**")?.0.parse().ok())
+                .collect();
+            prop_assert_eq!(&order, &wanted, "{}", result);
+        }
+    }
 }
 
 mod json_properties {
@@ -1133,6 +1399,43 @@ mod json_properties {
                 .copied()
                 .collect();
             prop_assert_eq!(found.iter().map(|it| it.0).collect::<BTreeSet<u32>>(), expected, "{}", result);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Issue 32 in state.json: any number of entries appended on each side (distinct ids),
+        /// maybe a status changed on one side: the merge is clean, valid JSON, and holds every
+        /// entry exactly once, ours before theirs.
+        #[test]
+        fn entries_appended_on_both_sides_are_all_kept_once_whatever_their_numbers(
+            base in tracker(),
+            ours_added in 0..7u32,
+            theirs_added in 0..7u32,
+            changed in prop::option::of((any::<bool>(), 0..8usize, 0..STATUSES.len())),
+        ) {
+            let adds = |count: u32| -> Vec<Edit> { (0..count).map(Edit::Add).collect() };
+            let mut ours_edits = adds(ours_added);
+            let mut theirs_edits = adds(theirs_added);
+            if let Some((on_ours, entry, status)) = changed {
+                let edits = if on_ours { &mut ours_edits } else { &mut theirs_edits };
+                edits.insert(0, Edit::Status(entry, status));
+            }
+            let ours = apply(&base, &ours_edits, 20, "ours");
+            let theirs = apply(&base, &theirs_edits, 30, "theirs");
+            let out = merged("specs/state.json", &render(&base), &render(&ours), &render(&theirs));
+            let result = text(&out);
+            prop_assert!(out.fallback.is_none(), "{:?}\n{}", out.fallback, result);
+            prop_assert_eq!(out.conflicts, 0, "{}", result);
+            prop_assert!(out.resolved());
+            let found = entries(result);
+            prop_assert!(found.is_some(), "valid JSON:\n{}", result);
+            let mut wanted: Vec<u32> = base.iter().map(|it| it.id).collect();
+            wanted.extend((0..ours_added).map(|it| 20 + it));
+            wanted.extend((0..theirs_added).map(|it| 30 + it));
+            let ids: Vec<u32> = found.unwrap_or_default().into_iter().map(|it| it.0).collect();
+            prop_assert_eq!(ids, wanted, "{}", result);
         }
     }
 }
