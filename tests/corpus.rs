@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
+use taskmark_test_support::lsp_client;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;

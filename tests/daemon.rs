@@ -3,12 +3,9 @@
 //! connections over TCP and from another user.
 #![cfg(unix)]
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-#[path = "support/state.rs"]
-mod state;
-#[path = "support/tracker.rs"]
-mod tracker;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::state;
+use taskmark_test_support::tracker;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;

@@ -9,10 +9,8 @@
 //! that are not UTF-8), a task another agent claims (tests/claims.rs tests the claims further).
 #![cfg(unix)]
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-#[path = "support/tracker.rs"]
-mod tracker;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::tracker;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

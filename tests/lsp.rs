@@ -1,10 +1,8 @@
 //! End-to-end tests of `taskmark lsp`: the real binary, JSON-RPC over its stdin/stdout, a
 //! copy of the example workspace on disk.
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-#[path = "support/state.rs"]
-mod state;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::state;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -4,8 +4,7 @@
 //! marker, `taskmark check` on the merged tree reports nothing the parents did not, and nothing
 //! either side added is lost.
 
-#[path = "support/tracker.rs"]
-mod tracker;
+use taskmark_test_support::tracker;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -3,11 +3,7 @@
 //! configuration, and a folder another user closed. Each test is a crafted workspace.
 #![cfg(unix)]
 
-mod support {
-    pub mod lsp_client;
-    pub mod state;
-    pub mod tracker;
-}
+use taskmark_test_support as support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -1,10 +1,7 @@
 //! `taskmark set` and `taskmark fix` end to end: the real binary on workspaces of our own
 //! writing, killed in the middle of commits, raced by concurrent copies of itself.
 
-mod support {
-    pub mod state;
-    pub mod tracker;
-}
+use taskmark_test_support as support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -7,10 +7,8 @@
 //! its own, not the generator's or the floors'. Once more, the `taskmark` binary itself checks
 //! each workspace for its peak memory: the binary maps code this benchmark does not have.
 
-#[allow(dead_code)] // The keystroke benchmark's one-tracker workspace is not used here.
-mod generate;
-#[allow(dead_code)] // The percentiles and resident-set reader the latency benchmarks use.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::measure;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

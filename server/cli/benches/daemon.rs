@@ -12,12 +12,9 @@
 //! `cargo bench --bench daemon` runs both; `-- --quick` is CI's smoke run (5 editors, a
 //! 1,000-file workspace, a few changes).
 
-#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
-mod generate;
-#[path = "../../../tests/support/lsp_client.rs"]
-mod lsp_client;
-#[allow(dead_code)] // The binary's check only the check and lsp benchmarks run.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::measure;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

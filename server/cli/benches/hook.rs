@@ -9,10 +9,8 @@
 //!
 //! `cargo bench --bench hook` (`-- --quick`: the 1,000-file workspace, 5 runs).
 
-#[allow(dead_code)]
-mod generate;
-#[allow(dead_code)]
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::measure;
 
 use std::io::Write;
 use std::path::Path;

@@ -10,12 +10,9 @@
 //!
 //! `cargo bench --bench lsp` runs everything (a few minutes); `-- --quick` is CI's smoke run.
 
-#[allow(dead_code)] // The mixed workspace's helpers only the check benchmark uses.
-mod generate;
-#[path = "../../../tests/support/lsp_client.rs"]
-mod lsp_client;
-#[allow(dead_code)] // The binary check's peak memory only the check benchmark reports.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::measure;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -15,12 +15,9 @@
 //! `cargo bench --bench mcp` runs 200 changes per series; `-- --quick` is CI's smoke run (1,000
 //! files, 10 changes).
 
-#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
-mod generate;
-#[path = "../../../tests/support/lsp_client.rs"]
-mod lsp_client;
-#[allow(dead_code)] // The resident-set reader only the memory benchmarks use.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::measure;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

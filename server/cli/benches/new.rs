@@ -5,10 +5,8 @@
 //!
 //! `cargo bench --bench new` (`-- --quick`: the 1,000-file workspace, 3 runs).
 
-#[allow(dead_code)]
-mod generate;
-#[allow(dead_code)]
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::measure;
 
 use std::path::Path;
 use std::process::Command;

@@ -13,10 +13,8 @@
 //! 20 changes); `-- --pace 150` waits 150 ms before each change, as an agent's calls come apart
 //! (the processor idle in between, its caches cold).
 
-#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
-mod generate;
-#[allow(dead_code)] // The resident-set reader only the memory benchmarks use.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::measure;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -9,8 +9,7 @@
 //!
 //! `cargo bench --bench reparse` runs 2,000 edits; `-- --quick` is CI's smoke run.
 
-#[allow(dead_code)] // The mixed workspace's helpers only the check benchmark uses.
-mod generate;
+use taskmark_test_support::generate;
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -8,10 +8,8 @@
 //!
 //! `cargo bench --bench transaction` runs both; `-- --quick` is CI's smoke run.
 
-#[allow(dead_code)] // The mixed workspace's helpers only the check benchmark uses.
-mod generate;
-#[allow(dead_code)] // Not every benchmark reports memory.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::measure;
 
 use std::path::Path;
 use std::process::Command;

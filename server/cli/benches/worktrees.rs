@@ -7,12 +7,9 @@
 //!
 //! `cargo bench --bench worktrees`; `-- --quick` is CI's smoke run (1,000 files).
 
-#[allow(dead_code)] // The tracker shapes only the other benchmarks use.
-mod generate;
-#[path = "../../../tests/support/lsp_client.rs"]
-mod lsp_client;
-#[allow(dead_code)] // The percentiles only the latency benchmarks use.
-mod measure;
+use taskmark_test_support::generate;
+use taskmark_test_support::lsp_client;
+use taskmark_test_support::measure;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,8 +2,6 @@
 //! chooses with `TASKMARK_STATE_DIR`, so no test writes in the user's own state folder and each
 //! can see the journals it left.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 /// The state folder tests give a workspace's commands: `.taskmark` at its root, which the walk,

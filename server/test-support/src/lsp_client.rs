@@ -2,8 +2,6 @@
 //! over its stdin/stdout, answers the server's requests the way an editor would, and keeps
 //! the diagnostics it publishes.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -107,7 +105,7 @@ impl LspClient {
     /// Starts an in-process server (`taskmark lsp --standalone`) and answers its `initialize`,
     /// but does not send `initialized` yet.
     pub fn launch(root: &Path, capabilities: Value, options: Value, log_level: &str) -> LspClient {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
+        let mut command = Command::new(crate::taskmark_binary());
         command.args(["lsp", "--standalone", "--log-level", log_level]);
         LspClient::launch_command(root, capabilities, options, command)
     }

@@ -37,7 +37,7 @@ pub struct BinaryCheck {
 pub fn binary_check(root: &Path) -> anyhow::Result<BinaryCheck> {
     use std::os::unix::process::CommandExt;
     let started = Instant::now();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"));
+    let mut command = std::process::Command::new(crate::taskmark_binary());
     command
         .args(["check", "--no-baseline", "--format", "json", "--root"])
         .arg(root)
