@@ -4,8 +4,7 @@
 //! `taskmark mcp`'s stdio and the command line's `set`, `claim` and `release`.
 #![cfg(unix)]
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
+use taskmark_test_support::lsp_client;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
