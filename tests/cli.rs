@@ -493,6 +493,79 @@ fn transitions_against_git_head_and_since() {
     assert!(stderr(&output).contains("unknown git revision `no-such-rev`"), "{}", stderr(&output));
 }
 
+/// The invalid transitions `check` finds against HEAD, as (task, message).
+fn invalid_transitions(root: &Path) -> Vec<(String, String)> {
+    let output = taskmark(root, &["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check prints JSON");
+    report["diagnostics"]
+        .as_array()
+        .expect("a diagnostics array")
+        .iter()
+        .filter(|it| it["code"] == "invalid-transition")
+        .map(|it| {
+            (
+                it["task"].as_str().unwrap_or_default().to_string(),
+                it["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An agent's workflow between two commits: research, plan, implement, each `set` one allowed
+/// step from the status before it. HEAD is several steps back, and `check` (the pre-commit
+/// gate) must not call the whole path a forbidden jump; a jump no path allows still is one.
+#[test]
+fn several_allowed_steps_between_commits_are_no_invalid_transition() {
+    let dir = workspace(&[
+        (
+            "specs/TODO.md",
+            b"# TODO\n\n## Task Order\n\n- **1** [NOT STARTED] \xe2\x80\x94 Workflow\n- **2** [IMPLEMENTING] \xe2\x80\x94 Under way\n\n## Tasks\n\n### 1. Workflow\n- **Status**: [NOT STARTED]\n- **Created**: 2026-01-01\n\n### 2. Under way\n- **Status**: [IMPLEMENTING]\n- **Created**: 2026-01-01\n- **Started**: 2026-01-02\n",
+        ),
+        (
+            "specs/state.json",
+            b"{\n  \"next_project_number\": 3,\n  \"active_projects\": [\n    {\"project_number\": 1, \"project_name\": \"workflow\", \"status\": \"not_started\", \"created\": \"2026-01-01T00:00:00Z\"},\n    {\"project_number\": 2, \"project_name\": \"under_way\", \"status\": \"implementing\", \"created\": \"2026-01-01T00:00:00Z\", \"started\": \"2026-01-02T00:00:00Z\"}\n  ]\n}\n",
+        ),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    let mut steps = Vec::new();
+    for status in ["researching", "researched", "planning", "planned", "implementing"] {
+        let output = write_in(dir.path(), &["set", "1", status, "--date", "2026-02-01"]);
+        assert_eq!(output.status.code(), Some(0), "set 1 {status}: {}", stderr(&output));
+        steps.push(status);
+        assert_eq!(invalid_transitions(dir.path()), Vec::<(String, String)>::new(), "after {steps:?}");
+    }
+
+    // By hand, task 2 back to the start: nothing leads to NOT STARTED.
+    for (path, from, to) in [
+        ("specs/TODO.md", "[IMPLEMENTING] \u{2014} Under way", "[NOT STARTED] \u{2014} Under way"),
+        (
+            "specs/TODO.md",
+            "- **Status**: [IMPLEMENTING]\n- **Created**: 2026-01-01\n- **Started**: 2026-01-02\n",
+            "- **Status**: [NOT STARTED]\n- **Created**: 2026-01-01\n",
+        ),
+        (
+            "specs/state.json",
+            "\"under_way\", \"status\": \"implementing\"",
+            "\"under_way\", \"status\": \"not_started\"",
+        ),
+    ] {
+        let full = dir.path().join(path);
+        let text = std::fs::read_to_string(&full).expect("read");
+        assert!(text.contains(from), "{path} holds {from}: {text}");
+        std::fs::write(&full, text.replacen(from, to, 1)).expect("write");
+    }
+    let found = invalid_transitions(dir.path());
+    assert!(!found.is_empty() && found.iter().all(|(task, _)| task == "2"), "{found:?}");
+    assert!(
+        found.iter().any(|(_, message)| message.contains(
+            "`[IMPLEMENTING]` -> `[NOT STARTED]` is not an allowed transition (since HEAD); from `[IMPLEMENTING]` the spec-folder vocabulary allows"
+        ) && message.ends_with("; no path of allowed steps leads to `[NOT STARTED]`")),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn baseline_of_a_workspace_inside_a_bigger_repository() {
     let dir = workspace(&[(

@@ -5,6 +5,7 @@
 //! outside `profiles.rs`; rules only ask a profile questions ("what status does this marker
 //! name?", "may A become B?", "do these two places agree?").
 
+use std::collections::VecDeque;
 use std::fmt;
 
 /// The coarse meaning of a status, shared by every vocabulary. Agreement across vocabularies,
@@ -538,6 +539,45 @@ impl Profile {
         !self.kind(from).is_closed() && table.from_any_open.contains(&to)
     }
 
+    /// Which statuses a place of `scope` can reach from `from` in one or more allowed steps,
+    /// indexed by status id (`from` itself only through a cycle). Several steps may happen
+    /// between a baseline and now (`set 1 researching`, then `set 1 researched`, no commit
+    /// between), so the baseline is compared with where some path leads, not with one step.
+    /// Only the table's own edges are walked: a status without a graph of its own (learned,
+    /// new in a standard) is reached by any edge into it but leads nowhere known, else it
+    /// would make every status reachable from every other and `[COMPLETED]` no longer terminal.
+    /// A breadth-first walk with a visited set: tables have a few dozen statuses and cycles
+    /// (`REVISING` <-> `REVISED`).
+    pub fn reachable(&self, scope: Scope, from: StatusId) -> Vec<bool> {
+        let table = self.transitions(scope);
+        let Some(edges) = &table.edges else { return vec![true; self.statuses.len()] };
+        let mut seen = vec![false; self.statuses.len()];
+        let mut queue = VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            let any_open: &[StatusId] = if self.kind(at).is_closed() { &[] } else { &table.from_any_open };
+            let row = edges.get(usize::from(at.0)).map(Vec::as_slice).unwrap_or_default();
+            for &to in row.iter().chain(any_open) {
+                let Some(visited) = seen.get_mut(usize::from(to.0)) else { continue };
+                if *visited {
+                    continue;
+                }
+                *visited = true;
+                let def = self.status(to);
+                if def.in_scope(scope) && !def.origin.unconstrained() {
+                    queue.push_back(to);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Whether a place of `scope` may have gone from `from` to `to` through allowed steps: one
+    /// ([`Profile::allows`]) or several ([`Profile::reachable`]). For many questions about one
+    /// profile, keep `reachable`'s answer per `from` instead.
+    pub fn reaches(&self, scope: Scope, from: StatusId, to: StatusId) -> bool {
+        self.allows(scope, from, to) || self.reachable(scope, from).get(usize::from(to.0)).is_some_and(|it| *it)
+    }
+
     /// Statuses allowed after `from`, in vocabulary order. A status without a graph of its own
     /// (learned, new in a standard) is never refused, but only offered from another such status:
     /// `[COMPLETED]` stays terminal when a tracker has learned `[PR READY]`.
@@ -809,6 +849,47 @@ mod tests {
         assert!(profile.allows(Scope::Task, id("planned"), id("expanded")));
         assert!(!profile.allows(Scope::Task, id("completed"), id("expanded")));
         assert_eq!(profile.display_list(&profile.next(Scope::Task, id("completed"))), "none (terminal)");
+    }
+
+    #[test]
+    fn reachability_follows_allowed_steps_through_cycles_and_stops_at_terminals() {
+        let mut profile = profiles::spec_folder();
+        let id = |profile: &Profile, name: &str| profile.by_id(name).unwrap();
+        let reaches =
+            |profile: &Profile, from: &str, to: &str| profile.reaches(Scope::Task, id(profile, from), id(profile, to));
+        assert!(reaches(&profile, "not_started", "researched"), "researching between");
+        assert!(reaches(&profile, "not_started", "completed"), "implementing between");
+        assert!(reaches(&profile, "planned", "revised"), "revising between");
+        assert!(!reaches(&profile, "implementing", "not_started"), "nothing leads back to the start");
+        assert!(!reaches(&profile, "completed", "implementing"), "terminal");
+        assert!(!reaches(&profile, "abandoned", "researching"), "terminal for tasks");
+        // A cycle leads back to where it starts, and the walk ends.
+        let revised = id(&profile, "revised");
+        assert!(profile.reachable(Scope::Task, revised)[usize::from(revised.0)]);
+        assert!(profile.reaches(Scope::Phase, id(&profile, "abandoned"), id(&profile, "completed")));
+        assert!(!profile.reaches(Scope::Phase, id(&profile, "completed"), id(&profile, "in_progress")));
+
+        // A learned status is reached from anywhere and leads anywhere in one step, but is no
+        // way through: `[COMPLETED]` stays terminal.
+        let mut learned = profile.status(id(&profile, "implementing")).clone();
+        learned.id = "shipped".to_string();
+        learned.marker = Some("SHIPPED".to_string());
+        learned.origin = Origin::Learned;
+        profile.statuses.push(learned);
+        for table in [&mut profile.task_transitions, &mut profile.phase_transitions] {
+            if let Some(edges) = &mut table.edges {
+                edges.push(Vec::new());
+            }
+        }
+        assert!(reaches(&profile, "completed", "shipped"));
+        assert!(reaches(&profile, "shipped", "not_started"));
+        assert!(!reaches(&profile, "completed", "not_started"));
+        assert!(!reaches(&profile, "implementing", "not_started"));
+
+        // No table at all: every status follows every other.
+        let minsky = profiles::minsky();
+        assert!(minsky.task_transitions.edges.is_none());
+        assert!(minsky.ids().all(|from| minsky.ids().all(|to| minsky.reaches(Scope::Task, from, to))));
     }
 
     #[test]

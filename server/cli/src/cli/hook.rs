@@ -517,8 +517,8 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
     }
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
     let before = rules::check(&before_index, &workspace.config, None, &oracle);
-    // The text before the edit is the baseline: a status the edit moved along an edge the
-    // vocabulary forbids is an `invalid-transition` of this edit.
+    // The text before the edit is the baseline: a status the edit moved to one no path of
+    // allowed steps reaches is an `invalid-transition` of this edit.
     let baseline = Baseline { index: &before_index, label: "before this edit".into() };
     let after = rules::check(&after_index, &workspace.config, Some(&baseline), &oracle);
     let mut seen: HashMap<Key, usize> = HashMap::new();
