@@ -2186,6 +2186,39 @@ fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
     stop_the_last_editor(editor);
 }
 
+/// A restore the daemon hears of only in part (the editor reports TODO.md and the plan, not
+/// state.json): a status change must not trust the mirror it leaves alone because its stale
+/// view says that mirror already agrees. It used to write TODO.md and the plan and leave
+/// state.json at `planned`: drift made by a write.
+#[test]
+fn a_change_reads_again_the_task_files_it_leaves_alone_when_they_changed_on_disk() {
+    let setup = setup();
+    let root = setup.workspace("main");
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    // VS Code watches files itself: the daemon hears only what this editor reports.
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert_block_14_is_written(&setup, &root, "before the restore");
+    git(&root, &["checkout", "--", "."]);
+    let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
+        .into_iter()
+        .map(|path| json!({ "uri": editor.uri(path), "type": 2 }))
+        .collect();
+    editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
+    wait_for("the daemon to read the reported TODO.md again", || {
+        let info = editor.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
+        );
+        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        places.iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
+    });
+    assert_block_14_is_written(&setup, &root, "after a restore reported in part");
+    stop_the_last_editor(editor);
+}
+
 /// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
 /// read, and it is watched again (its watch died with the old folder).
 #[test]

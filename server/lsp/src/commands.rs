@@ -400,7 +400,15 @@ impl SetStatus {
     ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
         let task = resolve_task(world, &self.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
         match self.plan_task(world, task.clone(), client, now, open_elsewhere, early) {
-            Ok(Some(planned)) => Ok(Some(planned)),
+            Ok(Some(planned)) => {
+                // The transaction checks the files it writes; the task's other files are left
+                // alone because the world says they already agree, which is only true if the
+                // world still holds them as they are (a restore the editor reported in part
+                // left state.json stale, and the change wrote TODO.md and the plan only).
+                let written: HashSet<&str> = planned.1.files.iter().map(String::as_str).collect();
+                revalidate(world, task_files(world, &task).into_iter().filter(|it| !written.contains(it)))?;
+                Ok(Some(planned))
+            }
             Err(error) if changed_on_disk(&error).is_some() => Err(error),
             answer => {
                 revalidate(world, task_files(world, &task))?;
