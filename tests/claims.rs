@@ -4,7 +4,7 @@
 //! `taskmark mcp`'s stdio and the command line's `set`, `claim` and `release`.
 #![cfg(unix)]
 
-use taskmark_test_support::lsp_client;
+use taskmark_test_support::scratch::Scratch;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -17,50 +17,30 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(20);
 const REFUSED: i32 = 3;
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    runtime: PathBuf,
-    state: PathBuf,
-    base: PathBuf,
+/// The test's folders (`Scratch`: workspaces, runtime and state).
+struct Setup(Scratch);
+
+impl std::ops::Deref for Setup {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        &self.0
+    }
 }
 
 fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let runtime = dir.path().join("run");
-    let state = dir.path().join("state");
-    let base = dir.path().join("workspaces");
-    std::fs::create_dir_all(&base).expect("a folder");
-    Setup { runtime, state, base, _dir: dir }
+    Setup(Scratch::new(1500))
 }
 
 impl Setup {
-    /// A fresh copy of the example workspace (task 14 is `[PLANNED]`).
-    fn workspace(&self, name: &str) -> PathBuf {
-        let root = self.base.join(name);
-        std::fs::create_dir_all(&root).expect("a workspace folder");
-        lsp_client::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example"), &root);
-        root
-    }
-
+    /// `taskmark ARGS --root ROOT` on the test's folders.
     fn command(&self, root: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
-        command
-            .args(args)
-            .arg("--root")
-            .arg(root)
-            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
-            .env("TASKMARK_STATE_DIR", &self.state)
-            .env("TASKMARK_DAEMON_IDLE_MS", "1500")
-            .env_remove("TASKMARK_AGENT");
+        let mut command = self.0.command(args);
+        command.arg("--root").arg(root);
         command
     }
 
     fn run(&self, root: &Path, args: &[&str]) -> Output {
         self.command(root, args).output().expect("taskmark runs")
-    }
-
-    fn daemon_pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.runtime.join("daemon.pid")).ok()?.trim().parse().ok()
     }
 }
 

@@ -4,6 +4,7 @@
 #![cfg(unix)]
 
 use taskmark_test_support::lsp_client;
+use taskmark_test_support::scratch::Scratch;
 use taskmark_test_support::state;
 use taskmark_test_support::tracker;
 
@@ -16,45 +17,24 @@ use std::time::{Duration, Instant};
 use lsp_client::{LspClient, copy_tree, neovim_capabilities, vscode_capabilities};
 use serde_json::{Value, json};
 
-const IDLE_MS: &str = "1500";
+const IDLE_MS: u64 = 1500;
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    runtime: PathBuf,
-    /// taskmark's per-user state (locks, journals) for every workspace of the test.
-    state: PathBuf,
-    base: PathBuf,
+/// The test's folders (`Scratch`: workspaces, runtime and state), and its editors.
+struct Setup(Scratch);
+
+impl std::ops::Deref for Setup {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        &self.0
+    }
 }
 
 fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let runtime = dir.path().join("run");
-    let state = dir.path().join("state");
-    let base = dir.path().join("workspaces");
-    std::fs::create_dir_all(&base).expect("a folder");
-    Setup { runtime, state, base, _dir: dir }
+    Setup(Scratch::new(IDLE_MS))
 }
 
 impl Setup {
-    /// A fresh copy of the example workspace.
-    fn workspace(&self, name: &str) -> PathBuf {
-        let root = self.base.join(name);
-        std::fs::create_dir_all(&root).expect("a workspace folder");
-        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example"), &root);
-        root
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
-        command
-            .args(args)
-            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
-            .env("TASKMARK_STATE_DIR", &self.state)
-            .env("TASKMARK_DAEMON_IDLE_MS", IDLE_MS);
-        command
-    }
-
     /// An editor that starts `taskmark lsp` the way editors do (through the daemon).
     fn editor(&self, root: &Path) -> LspClient {
         self.editor_with(root, vscode_capabilities())
@@ -65,10 +45,6 @@ impl Setup {
             LspClient::launch_command(root, capabilities, json!({}), self.command(&["lsp", "--log-level", "debug"]));
         client.notify("initialized", json!({}));
         client
-    }
-
-    fn daemon_pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.runtime.join("daemon.pid")).ok()?.trim().parse().ok()
     }
 }
 

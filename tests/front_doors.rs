@@ -10,12 +10,13 @@
 #![cfg(unix)]
 
 use taskmark_test_support::lsp_client;
+use taskmark_test_support::scratch::Scratch;
 use taskmark_test_support::tracker;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use lsp_client::{LspClient, vscode_capabilities};
@@ -69,33 +70,23 @@ fn class_of_error_code(code: i64) -> &'static str {
     }
 }
 
+/// The test's folders (`Scratch`) and the daemon it starts.
 struct Setup {
-    _dir: tempfile::TempDir,
-    runtime: PathBuf,
-    state: PathBuf,
-    base: PathBuf,
+    scratch: Scratch,
     daemon: Option<Child>,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        &self.scratch
+    }
 }
 
 impl Setup {
     fn new() -> Setup {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let runtime = dir.path().join("run");
-        let state = dir.path().join("state");
-        let base = dir.path().join("workspaces");
-        std::fs::create_dir_all(&base).expect("a folder");
-        Setup { runtime, state, base, daemon: None, _dir: dir }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskmark"));
-        command
-            .args(args)
-            .env("TASKMARK_RUNTIME_DIR", &self.runtime)
-            .env("TASKMARK_STATE_DIR", &self.state)
-            // The daemon lives as long as the test; it is ended at the end.
-            .env("TASKMARK_DAEMON_IDLE_MS", "600000");
-        command
+        // The daemon lives as long as the test; it is ended at the end.
+        Setup { scratch: Scratch::new(600_000), daemon: None }
     }
 
     /// A daemon on this test's runtime folder, for the command line to go through.

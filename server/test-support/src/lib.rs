@@ -6,6 +6,7 @@
 pub mod generate;
 pub mod lsp_client;
 pub mod measure;
+pub mod scratch;
 pub mod state;
 pub mod tracker;
 
