@@ -4,6 +4,7 @@
 //! `taskmark mcp`'s stdio and the command line's `set`, `claim` and `release`.
 #![cfg(unix)]
 
+use taskmark_test_support::git;
 use taskmark_test_support::scratch::Scratch;
 
 use std::collections::BTreeMap;
@@ -324,22 +325,6 @@ fn claims_survive_a_daemon_restart() {
     let set = other.tool("set_status", json!({ "task": "14", "status": "implementing", "agent": "agent-b" }));
     assert_eq!(set.expect_err("claimed")["data"]["kind"], "claimed");
     other.stop();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", text(&output.stderr));
 }
 
 /// Two worktrees of one repository share their claims: claimed in one, refused in the other, by

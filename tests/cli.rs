@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use taskmark_test_support::git;
 
 use serde_json::Value;
 
@@ -54,16 +55,6 @@ fn workspace(files: &[(&str, &[u8])]) -> tempfile::TempDir {
         std::fs::write(full, content).expect("write fixture file");
     }
     dir
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?} failed");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! connections over TCP and from another user.
 #![cfg(unix)]
 
+use taskmark_test_support::git;
 use taskmark_test_support::lsp_client;
 use taskmark_test_support::scratch::Scratch;
 use taskmark_test_support::state;
@@ -1821,22 +1822,6 @@ fn taskmark_archive_goes_through_the_daemon_and_every_editor_follows() {
     first.stop();
     second.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// The git baseline (invalid transitions since `HEAD`) reaches every editor on a daemon, the

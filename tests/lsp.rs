@@ -1,6 +1,7 @@
 //! End-to-end tests of `taskmark lsp`: the real binary, JSON-RPC over its stdin/stdout, a
 //! copy of the example workspace on disk.
 
+use taskmark_test_support::git;
 use taskmark_test_support::lsp_client;
 use taskmark_test_support::state;
 
@@ -1290,18 +1291,6 @@ fn findings(root: &Path) -> std::collections::BTreeMap<(String, String), usize> 
         *out.entry(key).or_insert(0) += 1;
     }
     out
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .current_dir(root)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 #[test]

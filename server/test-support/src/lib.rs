@@ -27,3 +27,22 @@ pub fn taskmark_binary() -> PathBuf {
         panic!("no taskmark binary beside {:?}: run through cargo test or cargo bench", std::env::current_exe())
     })
 }
+
+/// Runs `git ARGS` in `dir` as a test needs it: the user's and the system's configuration
+/// ignored (no hooks, signing or templates of the machine), a fixed author and committer,
+/// `main` as the first branch; panics with git's own words when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?} in {}: {}", dir.display(), String::from_utf8_lossy(&output.stderr));
+}
