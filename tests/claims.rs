@@ -239,8 +239,9 @@ fn two_servers_of_their_own_cannot_both_claim_a_task() {
     let refused = second.claim("14", "agent-b").expect_err("held by agent-a");
     assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
     assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
-    // The second one sees the claim in show_task too.
-    let shown = second.tool("show_task", json!({ "task": "14" })).expect("shown");
+    // The second one sees the claim in show_task too, with the task named as agents often do,
+    // by a JSON number.
+    let shown = second.tool("show_task", json!({ "task": 14 })).expect("shown");
     assert_eq!(shown["claim"]["agent"], "agent-a", "{shown}");
     first.stop();
     second.stop();

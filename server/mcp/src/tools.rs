@@ -31,6 +31,30 @@ After editing any tracker file yourself, call check and fix what it reports.";
 const TASKS_SHOWN: usize = 100;
 const TASKS_MOST: usize = 2000;
 
+/// A task as agents name it: `"221"`, `221` (agents send ids as JSON numbers as often as
+/// strings) or `"specs:221"`. Passed on to the language server as text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum TaskName {
+    Text(String),
+    Number(u64),
+}
+
+impl std::fmt::Display for TaskName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskName::Text(text) => f.write_str(text),
+            TaskName::Number(number) => write!(f, "{number}"),
+        }
+    }
+}
+
+impl serde::Serialize for TaskName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListTasks {
     /// Only tasks with this status (an id such as `implementing`, or the tracker's marker).
@@ -54,13 +78,13 @@ pub struct ListTasks {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ShowTask {
     /// The task: `221`, or `specs:221` when several trackers have that id.
-    pub task: String,
+    pub task: TaskName,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SetStatus {
     /// The task: `221`, or `specs:221` when several trackers have that id.
-    pub task: String,
+    pub task: TaskName,
     /// The new status: an id such as `implementing`, or the tracker's marker (`[IMPLEMENTING]`).
     pub status: String,
     /// Why, for statuses that need a reason (blocked, abandoned).
@@ -77,7 +101,7 @@ pub struct SetStatus {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ClaimTask {
     /// The task: `221`, or `specs:221`.
-    pub task: String,
+    pub task: TaskName,
     /// Who claims it (default: this MCP session). Another agent's set_status is refused while
     /// the claim stands.
     pub agent: Option<String>,
@@ -89,7 +113,7 @@ pub struct ClaimTask {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ReleaseTask {
     /// The task: `221`, or `specs:221`.
-    pub task: String,
+    pub task: TaskName,
     /// Who releases it (default: this MCP session): only the agent holding the claim can.
     pub agent: Option<String>,
 }
@@ -135,11 +159,11 @@ pub struct NewTask {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct EditTask {
     /// The task: `221`, or `specs:221`.
-    pub task: String,
+    pub task: TaskName,
     pub title: Option<String>,
     pub priority: Option<String>,
-    pub add_dependencies: Option<Vec<String>>,
-    pub remove_dependencies: Option<Vec<String>>,
+    pub add_dependencies: Option<Vec<TaskName>>,
+    pub remove_dependencies: Option<Vec<TaskName>>,
     /// A new description (replaces the old one).
     pub description: Option<String>,
     pub dry_run: Option<bool>,
@@ -148,7 +172,7 @@ pub struct EditTask {
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ArchiveTasks {
     /// The finished tasks to archive.
-    pub tasks: Option<Vec<String>>,
+    pub tasks: Option<Vec<TaskName>>,
     /// Every finished task instead.
     pub done: Option<bool>,
     /// Only this tracker's (with `done`).
@@ -505,5 +529,29 @@ impl ServerHandler for Taskmark {
             .map_err(|error| ErrorData::internal_error(format!("{}: {error}", request.uri), None))?;
         let contents = ResourceContents::text(text, request.uri).with_mime_type("application/json");
         Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_named_by_a_json_number_is_the_same_as_by_text() {
+        let by_number: SetStatus = serde_json::from_value(json!({ "task": 220, "status": "planned" })).expect("parsed");
+        let by_text: SetStatus = serde_json::from_value(json!({ "task": "220", "status": "planned" })).expect("parsed");
+        assert_eq!(json!({ "task": by_number.task }), json!({ "task": "220" }));
+        assert_eq!(by_number.task.to_string(), by_text.task.to_string());
+        let archive: ArchiveTasks = serde_json::from_value(json!({ "tasks": [7, "specs:8"] })).expect("parsed");
+        assert_eq!(json!(archive.tasks), json!(["7", "specs:8"]));
+        assert!(serde_json::from_value::<SetStatus>(json!({ "task": -1, "status": "x" })).is_err());
+        assert!(serde_json::from_value::<SetStatus>(json!({ "task": 1.5, "status": "x" })).is_err());
+    }
+
+    #[test]
+    fn the_task_s_schema_offers_text_and_whole_numbers() {
+        let schema = serde_json::to_value(schemars::schema_for!(SetStatus)).expect("JSON");
+        let text = schema.to_string();
+        assert!(text.contains("\"integer\"") && text.contains("\"string\""), "{text}");
     }
 }
