@@ -387,10 +387,11 @@ pub fn resolve_task(index: &WorkspaceIndex, id: &str) -> Result<TaskKey, Refusal
 /// four characters), closest first, at most five: `BACK-20` for `BACK-200`, `125` for `152`.
 /// Each as the command line can name it: `SCOPE:ID` when several trackers have the id.
 pub fn similar_task_ids(index: &WorkspaceIndex, id: &str) -> Vec<String> {
-    let (scope, wanted) = match id.rsplit_once(':') {
-        Some((scope, id)) => (Some(crate::layout::tracker_root_named(scope)), id),
+    let (scopes, wanted) = match id.rsplit_once(':') {
+        Some((scope, id)) => (Some(index.scopes_named(scope)), id),
         None => (None, id),
     };
+    let scope = scopes.as_ref();
     let fold = |id: &str| {
         let lower = id.to_lowercase();
         // `058` is task 58: zero padding is not a difference.
@@ -408,7 +409,7 @@ pub fn similar_task_ids(index: &WorkspaceIndex, id: &str) -> Vec<String> {
     let mut close: Vec<(usize, &TaskKey)> = index
         .tasks()
         .keys()
-        .filter(|key| scope.is_none_or(|scope| key.scope == scope))
+        .filter(|key| scope.is_none_or(|scopes| scopes.contains(&key.scope.as_str())))
         .map(|key| (strsim::damerau_levenshtein(&fold(&key.id), &wanted), key))
         .filter(|(distance, _)| (1..=most).contains(distance))
         .collect();

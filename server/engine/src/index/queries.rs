@@ -154,12 +154,29 @@ impl WorkspaceIndex {
         self.entries().map(|(file, _)| file).filter(|file| self.is_history(*file)).collect()
     }
 
+    /// The scopes (tracker roots) a person's name for a tracker means: the root itself
+    /// (`.opencode/specs`), or else every root it ends (`specs` for `.opencode/specs`, as the
+    /// tools' descriptions and people write it).
+    pub fn scopes_named(&self, name: &str) -> Vec<&str> {
+        let name = crate::layout::tracker_root_named(name);
+        let roots = || self.tasks.keys().map(|key| key.scope.as_str());
+        let mut exact: Vec<&str> = roots().filter(|root| *root == name).collect();
+        if exact.is_empty() && !name.is_empty() {
+            let suffix = format!("/{name}");
+            exact = roots().filter(|root| root.ends_with(&suffix)).collect();
+        }
+        exact.sort_unstable();
+        exact.dedup();
+        exact
+    }
+
     /// Tasks whose id is `id` (`221`, `058`, `BACK-200`, `specs:221`) in any tracker.
     pub fn find_tasks(&self, id: &str) -> Vec<TaskKey> {
-        let (scope, id) = match id.rsplit_once(':') {
-            Some((scope, id)) => (Some(crate::layout::tracker_root_named(scope)), id),
+        let (scopes, id) = match id.rsplit_once(':') {
+            Some((scope, id)) => (Some(self.scopes_named(scope)), id),
             None => (None, id),
         };
+        let scope = scopes.as_ref();
         // Compozy writes `2.0` for its task 2.
         let id =
             id.strip_suffix(".0").filter(|it| !it.is_empty() && it.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
@@ -168,7 +185,7 @@ impl WorkspaceIndex {
             .map(|(_, digits)| crate::markdown::numeric_id(digits));
         self.tasks
             .keys()
-            .filter(|key| scope.is_none_or(|scope| key.scope == scope))
+            .filter(|key| scope.is_none_or(|scopes| scopes.contains(&key.scope.as_str())))
             .filter(|key| key.id.eq_ignore_ascii_case(id) || numeric.as_deref() == Some(key.id.as_str()))
             .cloned()
             .collect()

@@ -463,3 +463,20 @@ fn a_change_that_would_corrupt_a_file_is_refused() {
         change(vec![TextEdit::replace(number, "82"), TextEdit::replace(range(34, 36), "e")]).validate(&index).is_ok()
     );
 }
+
+/// A tracker in `.opencode/specs` is `specs` to the people and agents who name it (the tools'
+/// descriptions write `specs:221`); a tracker whose root is exactly the name wins over one it
+/// only ends.
+#[test]
+fn a_tracker_is_named_by_its_root_or_the_folders_it_ends_with() {
+    let nested = SPEC_FOLDER.replace("%! specs/", "%! .opencode/specs/");
+    let only_nested = index(&nested);
+    let found = |id: &str| crate::edit::resolve_task(&only_nested, id).map(|it| it.scope);
+    assert_eq!(found("specs:221"), Ok(".opencode/specs".into()));
+    assert_eq!(found(".opencode/specs:221"), Ok(".opencode/specs".into()));
+    assert!(found("pecs:221").is_err(), "only whole folder names count");
+    assert!(found("opencode/specs:221").is_err(), "only whole folder names count");
+    let both = index(&format!("{nested}{SPEC_FOLDER}"));
+    let key = crate::edit::resolve_task(&both, "specs:221").expect("the tracker named exactly");
+    assert_eq!(key.scope, "specs");
+}
