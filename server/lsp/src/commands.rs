@@ -219,8 +219,8 @@ pub fn refuse_unreadable<'s>(
     Ok(())
 }
 
-/// Checks the files an answer that writes nothing rests on (nothing to change, a refusal)
-/// against the disk before it is given: a watcher misses changes (a folder deleted and cloned
+/// Checks the files an answer rests on without writing them (nothing to change, a refusal, or
+/// the task's files a change leaves alone) against the disk before it is given: a watcher misses changes (a folder deleted and cloned
 /// again, a restore while no editor watched), and an answer from what was read before would be
 /// false. Files that differ from the world's, and a root folder replaced since the world was
 /// read, are a `changedOnDisk` error: the write path has the session read them again (the
