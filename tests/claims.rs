@@ -302,7 +302,7 @@ fn claim_and_release_from_the_command_line() {
 }
 
 /// A claim made through the daemon outlives it: killed and started again, the next daemon
-/// refuses another agent.
+/// refuses another agent while the holder's session lives.
 #[test]
 fn claims_survive_a_daemon_restart() {
     let setup = setup();
@@ -310,7 +310,6 @@ fn claims_survive_a_daemon_restart() {
     let mut holder = Agent::start(&setup, &root, false);
     holder.claim("14", "agent-a").expect("granted");
     let pid = setup.daemon_pid().expect("a daemon");
-    holder.stop();
     let killed = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let deadline = Instant::now() + WAIT;
@@ -325,6 +324,56 @@ fn claims_survive_a_daemon_restart() {
     assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
     let set = other.tool("set_status", json!({ "task": "14", "status": "implementing", "agent": "agent-b" }));
     assert_eq!(set.expect_err("claimed")["data"]["kind"], "claimed");
+    other.stop();
+    holder.stop();
+}
+
+/// Issue 32, item 5: a SIGKILLed holder blocked everyone for its whole lease. A claim an agent's
+/// session holds ends with its process: another agent claims at once, through the daemon and
+/// directly; a claim from the command line (no session) lasts its lease.
+#[test]
+fn a_killed_holder_s_claim_ends_at_once() {
+    let setup = setup();
+    let root = setup.workspace("killed");
+    let mut holder = Agent::start(&setup, &root, false);
+    let claim = holder.claim("14", "agent-a").expect("granted");
+    assert_eq!(claim["holderPid"], holder.child.id(), "held by the agent's session: {claim}");
+    holder.claim("13", "agent-a").expect("granted");
+    let mut other = Agent::start(&setup, &root, false);
+    other.claim("14", "agent-b").expect_err("held while the holder lives");
+    let killed = Command::new("kill").args(["-9", &holder.child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    holder.child.wait().expect("reaped");
+    let granted = other.claim("14", "agent-b").expect("its holder is gone");
+    assert_eq!(granted["agent"], "agent-b", "{granted}");
+    let direct = setup.run(&root, &["claim", "13", "--agent", "agent-c"]);
+    assert!(direct.status.success(), "{}", said(&direct));
+    let refused = setup.run(&root, &["claim", "13", "--agent", "agent-d"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "a command line claim lasts its lease: {}", said(&refused));
+    other.stop();
+}
+
+/// Issue 32, item 5: any session could release another agent's claim by naming it. A session's
+/// claim is renewed and released by that session only, unless forced.
+#[test]
+fn a_session_s_claim_is_released_by_that_session_only_unless_forced() {
+    let setup = setup();
+    let root = setup.workspace("sessions");
+    let mut holder = Agent::start(&setup, &root, true);
+    holder.claim("14", "agent-a").expect("granted");
+    let mut other = Agent::start(&setup, &root, true);
+    let refused = other.tool("release_task", json!({ "task": "14", "agent": "agent-a" })).expect_err("not its claim");
+    assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
+    assert_eq!(refused["data"]["override"], "force", "{refused}");
+    other.claim("14", "agent-a").expect_err("nor to renew under the same name");
+    let by_hand = setup.run(&root, &["release", "14", "--agent", "agent-a"]);
+    assert_eq!(by_hand.status.code(), Some(REFUSED), "{}", said(&by_hand));
+    assert!(text(&by_hand.stderr).contains("--force"), "{}", said(&by_hand));
+    let renewed = holder.claim("14", "agent-a").expect("its own session renews");
+    assert_eq!(renewed["renewed"], true, "{renewed}");
+    let forced = other.tool("release_task", json!({ "task": "14", "agent": "agent-a", "force": true }));
+    assert_eq!(forced.expect("forced")["released"], true);
+    holder.stop();
     other.stop();
 }
 
@@ -391,4 +440,101 @@ fn a_corrupt_claims_file_stops_agents_but_not_people() {
 
     let by_person = setup.run(&root, &["set", "14", "implementing", "--no-daemon"]);
     assert!(by_person.status.success(), "{}", said(&by_person));
+}
+
+/// A repository with the example tracker committed on `main` and `count` more worktrees, each on
+/// a branch of its own: the folders, main's first.
+fn worktrees(setup: &Setup, count: usize) -> Vec<PathBuf> {
+    let main = setup.workspace("main");
+    git(&main, &["init", "-q", "-b", "main"]);
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-q", "-m", "tracker"]);
+    let mut folders = vec![main.clone()];
+    for n in 1..=count {
+        let folder = setup.base.join(format!("agent-{n}"));
+        git(&main, &["worktree", "add", "-q", "-b", &format!("agent-{n}"), folder.to_str().expect("a path")]);
+        folders.push(folder);
+    }
+    folders
+}
+
+/// The id `taskmark new TITLE --format json` gave, after checking it succeeded.
+fn new_task(setup: &Setup, root: &Path, title: &str, extra: &[&str]) -> String {
+    let mut args = vec!["new", title, "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = setup.run(root, &args);
+    assert!(output.status.success(), "{}", said(&output));
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("new's JSON");
+    answer["id"].as_str().expect("an id").to_string()
+}
+
+/// Issue 32, item 1: a task made in one worktree and not committed is invisible to git's
+/// trees, and a second worktree gave the same id again. The id is reserved in the common git
+/// folder, so the second gets the next one, with and without the daemon; a dry run reserves
+/// nothing.
+#[test]
+fn new_tasks_in_two_worktrees_get_different_ids_before_any_commit() {
+    let setup = setup();
+    let folders = worktrees(&setup, 2);
+    let first = new_task(&setup, &folders[1], "A", &["--no-daemon"]);
+    let dry = setup.run(&folders[2], &["new", "B", "--dry-run", "--format", "json"]);
+    assert!(dry.status.success(), "{}", said(&dry));
+    let second = new_task(&setup, &folders[2], "B", &["--no-daemon"]);
+    assert_ne!(first, second, "the second worktree reused the first one's uncommitted id");
+    let third = new_task(&setup, &folders[0], "C", &[]);
+    assert!(![&first, &second].contains(&&third), "{first} {second} {third}");
+    let reserved = std::fs::read_to_string(folders[0].join(".git/taskmark/ids.json")).expect("the reservations");
+    let reserved: Value = serde_json::from_str(&reserved).expect("JSON");
+    let numbers: Vec<u64> =
+        reserved["reservations"].as_array().expect("a list").iter().filter_map(|it| it["number"].as_u64()).collect();
+    assert_eq!(numbers.len(), 3, "one per task written, none for the dry run: {reserved}");
+    // `status --worktrees` shows them, with the worktree of each.
+    let status = setup.run(&folders[0], &["status", "--worktrees", "--format", "json"]);
+    assert!(status.status.success(), "{}", said(&status));
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status's JSON");
+    let shown: Vec<(u64, bool)> = status["reserved"]
+        .as_array()
+        .expect("the reserved ids")
+        .iter()
+        .map(|it| (it["number"].as_u64().unwrap_or(0), it["worktree"].as_str().unwrap_or("").ends_with("agent-1")))
+        .collect();
+    assert_eq!(shown.len(), 3, "{status}");
+    assert!(shown.contains(&(first.parse().expect("a number"), true)), "{status}");
+    let human = setup.run(&folders[0], &["status", "--worktrees"]);
+    assert!(text(&human.stdout).contains(&format!("{first} (agent-1)")), "{}", said(&human));
+}
+
+/// Issue 32, item 1, as the agents met it: four agents in four worktrees, each making two tasks
+/// at once, got 2 distinct ids for 8 tasks. Every one is distinct now.
+#[test]
+fn four_agents_in_four_worktrees_making_tasks_at_once_never_share_an_id() {
+    let setup = setup();
+    let folders = worktrees(&setup, 4);
+    let agents: Vec<std::process::Child> = folders[1..]
+        .iter()
+        .map(|folder| {
+            let script =
+                "set -e; for title in one two; do taskmark_binary new \"$title\" --no-daemon --format json; done";
+            let mut command = Command::new("sh");
+            command
+                .args(["-c", &script.replace("taskmark_binary", "\"$TASKMARK\"")])
+                .env("TASKMARK", taskmark_test_support::taskmark_binary())
+                .env("TASKMARK_STATE_DIR", &setup.state)
+                .env("TASKMARK_RUNTIME_DIR", &setup.runtime)
+                .current_dir(folder)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            command.spawn().expect("an agent")
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for agent in agents {
+        let output = agent.wait_with_output().expect("the agent finished");
+        assert!(output.status.success(), "{}", said(&output));
+        let answers = serde_json::Deserializer::from_slice(&output.stdout).into_iter::<Value>();
+        ids.extend(answers.map(|it| it.expect("new's JSON")["id"].as_str().expect("an id").to_string()));
+    }
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 8, "ids shared between worktrees: {ids:?}");
 }

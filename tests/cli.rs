@@ -1151,7 +1151,9 @@ fn two_branches_that_each_create_a_task_get_different_ids() {
         id_of(&run_in(dir.path(), &["new", "Main again", "--format", "json", "--dry-run", "--no-branches"]));
     assert_eq!(local_only, "19", "--no-branches reads this checkout only");
 
-    // An id taken without looking at the other branches collides; check sees it.
+    // An id taken without looking at the other branches collides; check sees it. (The
+    // worktree reserved 19 for its task; forgotten here, as in another clone.)
+    std::fs::remove_file(dir.path().join(".git/taskmark/ids.json")).expect("the reservations");
     let collided = id_of(&run_in(dir.path(), &["new", "Main collides", "--format", "json", "--no-branches"]));
     assert_eq!(collided, "19");
     let codes = |args: &[&str]| -> Vec<(String, String)> {

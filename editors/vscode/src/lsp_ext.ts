@@ -50,9 +50,11 @@ export type TaskParams = { task: string, };
 
 /**
  * `taskmark.claimTask` and `taskmark.releaseTask` (`minutes` only for a claim: 1 to 1440,
- * 30 unless given).
+ * 30 unless given). `holderPid` names the process the claim ends with (an agent's MCP server
+ * on this machine): its claims are its session's, which another session renews or releases
+ * only with `force`.
  */
-export type ClaimParams = { task: string, agent: string, minutes?: number, };
+export type ClaimParams = { task: string, agent: string, minutes?: number, holderPid?: number, force?: boolean, };
 
 /**
  * `taskmark.listTasks`.

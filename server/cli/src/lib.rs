@@ -16,6 +16,7 @@ pub use taskmark_io::{git, private_dir, read, workspace};
 pub use taskmark_lsp as lsp;
 pub use taskmark_lsp::client as lsp_client;
 pub use taskmark_mcp as mcp;
+pub use taskmark_service as service;
 pub use taskmark_service::{claims, views, write_path};
 pub use taskmark_transaction as transaction;
 

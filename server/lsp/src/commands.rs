@@ -9,16 +9,18 @@ use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::broadcast::StatusChange;
-use crate::claims::{self, Claim, ClaimError, Granted, StoreError};
+use crate::claims::{self, Claim, Holder};
 use crate::convert::{self, ClientProfile};
 use crate::desk::DeskError;
-use crate::engine::edit::{Override, Refusal, StatusChangeOptions, WorkspaceChange};
+use crate::engine::edit::{Override, Refusal, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::ext;
 use crate::handlers::{content_modified, invalid_params, task_argument, write_failed};
+use crate::service::claiming::{self, ClaimRequest, ReleaseRequest};
+use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
 use crate::settings::ClosedFiles;
 use crate::transaction::{FileWrite, PathMove};
 use crate::views::Paths;
@@ -332,22 +334,6 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
     jsonrpc::Error { data: Some(data), ..invalid_params(message) }
 }
 
-/// Arguments of `taskmark.setStatus`: `{task, status, force?, reason?, expectFrom?, date?}` or
-/// `[task, status]`.
-pub struct SetStatus {
-    pub task: String,
-    pub status: String,
-    pub force: bool,
-    pub reason: Option<String>,
-    /// Only change the task if its status is this one now (`taskmark set --from`).
-    pub expect_from: Option<String>,
-    /// The day or instant for the timestamp fields, instead of now (`taskmark set --date`).
-    pub date: Option<Now>,
-    /// The agent asking (the MCP server names one): refused while another agent claims the
-    /// task, unless forced. A change that names none is a person's.
-    pub agent: Option<String>,
-}
-
 /// A status change as planned: the edit, the change as the other editors are told of it, and
 /// what it changes in each file.
 pub type PlannedStatus = (PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>);
@@ -363,142 +349,136 @@ fn task_files<'w>(world: &'w World, task: &TaskKey) -> Vec<&'w str> {
     paths
 }
 
-impl SetStatus {
-    pub fn parse(arguments: &[Value]) -> Result<SetStatus, jsonrpc::Error> {
-        const USAGE: &str = "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}";
-        let params = match arguments {
-            [object @ Value::Object(_)] => serde_json::from_value::<ext::SetStatusParams>(object.clone())
-                .map_err(|error| invalid_params(format!("{USAGE}: {error}")))?,
-            [Value::String(task), Value::String(status), ..] => {
-                ext::SetStatusParams { task: task.clone(), status: status.clone(), ..Default::default() }
-            }
-            _ => return Err(invalid_params(USAGE)),
-        };
-        let date = params.date.map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
-        let agent = params.agent.map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
-        Ok(SetStatus {
-            task: params.task,
-            status: params.status,
-            force: params.force.unwrap_or(false),
-            reason: params.reason.filter(|it| !it.trim().is_empty()),
-            expect_from: params.expect_from,
-            date,
-            agent,
-        })
-    }
+/// `taskmark.setStatus`'s arguments, `{task, status, force?, reason?, expectFrom?, date?,
+/// agent?}` or `[task, status]`, as the service's request.
+pub fn parse_set_status(arguments: &[Value]) -> Result<SetStatusRequest, jsonrpc::Error> {
+    const USAGE: &str = "taskmark.setStatus takes {\"task\": \"221\", \"status\": \"completed\", \"force\"?: bool, \"reason\"?: string, \"expectFrom\"?: string, \"date\"?: string, \"agent\"?: string}";
+    let params = match arguments {
+        [object @ Value::Object(_)] => serde_json::from_value::<ext::SetStatusParams>(object.clone())
+            .map_err(|error| invalid_params(format!("{USAGE}: {error}")))?,
+        [Value::String(task), Value::String(status), ..] => {
+            ext::SetStatusParams { task: task.clone(), status: status.clone(), ..Default::default() }
+        }
+        _ => return Err(invalid_params(USAGE)),
+    };
+    let date = params.date.map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
+    let agent = params.agent.map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
+    Ok(SetStatusRequest {
+        task: params.task,
+        status: params.status,
+        force: params.force.unwrap_or(false),
+        reason: params.reason.filter(|it| !it.trim().is_empty()),
+        expect_from: params.expect_from,
+        date,
+        agent,
+    })
+}
 
-    /// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
-    /// place already says the status. An answer that writes nothing (that, or a refusal) is
-    /// given only once the task's files are found as the world has them ([`revalidate`]).
-    pub fn plan(
-        &self,
-        world: &World,
-        client: &ClientProfile,
-        now: Now,
-        open_elsewhere: &HashSet<String>,
-        early: &crate::write_path::Early<'_>,
-    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
-        let task = resolve_task(world, &self.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
-        match self.plan_task(world, task.clone(), client, now, open_elsewhere, early) {
-            Ok(Some(planned)) => {
-                // The transaction checks the files it writes; the task's other files are left
-                // alone because the world says they already agree, which is only true if the
-                // world still holds them as they are (a restore the editor reported in part
-                // left state.json stale, and the change wrote TODO.md and the plan only).
-                let written: HashSet<&str> = planned.1.files.iter().map(String::as_str).collect();
-                revalidate(world, task_files(world, &task).into_iter().filter(|it| !written.contains(it)))?;
-                Ok(Some(planned))
-            }
-            Err(error) if changed_on_disk(&error).is_some() => Err(error),
-            answer => {
-                revalidate(world, task_files(world, &task))?;
-                answer
-            }
+/// The edit, and the change as the other editors will be told of it; `Ok(None)` when every
+/// place already says the status. An answer that writes nothing (that, or a refusal) is
+/// given only once the task's files are found as the world has them ([`revalidate`]).
+pub fn plan_status(
+    request: &SetStatusRequest,
+    world: &World,
+    client: &ClientProfile,
+    now: Now,
+    open_elsewhere: &HashSet<String>,
+    early: &crate::write_path::Early<'_>,
+) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
+    let task = resolve_task(world, &request.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
+    match plan_task(request, world, client, now, open_elsewhere, early) {
+        Ok(Some(planned)) => {
+            // The transaction checks the files it writes; the task's other files are left
+            // alone because the world says they already agree, which is only true if the
+            // world still holds them as they are (a restore the editor reported in part
+            // left state.json stale, and the change wrote TODO.md and the plan only).
+            let written: HashSet<&str> = planned.1.files.iter().map(String::as_str).collect();
+            revalidate(world, task_files(world, &task).into_iter().filter(|it| !written.contains(it)))?;
+            Ok(Some(planned))
+        }
+        Err(error) if changed_on_disk(&error).is_some() => Err(error),
+        answer => {
+            revalidate(world, task_files(world, &task))?;
+            answer
         }
     }
+}
 
-    fn plan_task(
-        &self,
-        world: &World,
-        task: TaskKey,
-        client: &ClientProfile,
-        now: Now,
-        open_elsewhere: &HashSet<String>,
-        early: &crate::write_path::Early<'_>,
-    ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
-        refuse_unreadable(world, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
-        if !self.force {
-            match world.claims.allows(&task_argument(&task), self.agent.as_deref(), SystemTime::now()) {
-                Ok(()) => {}
-                Err(ClaimError::Held(holder)) => {
-                    return Err(claimed(&task, &holder, &not_changed_unless_forced()));
-                }
-                // Whether another agent holds the task is unknown: an agent's change waits
-                // until it is known (or is forced), as it would for a claim.
-                Err(ClaimError::Store(error)) => return Err(claims_unusable(&error, &not_changed_unless_forced())),
-            }
-        }
-        if let Some(expected) = &self.expect_from
-            && let Some(conflict) = crate::engine::edit::status_differs(&world.index, &task, expected)
-        {
-            let current = ide::task_summary(&world.index, &task).status;
-            return Err(jsonrpc::Error {
-                data: Some(json!({
-                    "kind": "conflict", "task": task_argument(&task), "expected": expected, "current": current,
-                })),
-                ..content_modified(format!("{conflict}; nothing was changed"))
-            });
-        }
-        let now = self.date.clone().unwrap_or(now);
-        let options = StatusChangeOptions {
-            force: self.force,
-            reason: self.reason.clone(),
-            ..StatusChangeOptions::new(now.clone())
-        };
-        let change = crate::engine::edit::plan_status_change(&world.index, &task, &self.status, &options)
-            .map_err(|it| refusal(&it))?;
-        if change.is_empty() {
-            return Ok(None);
-        }
-        let mut planned = prepare(world, client, &change, self.force, world.settings.closed_files, open_elsewhere)?;
-        if !self.force {
-            let paths = world.paths();
-            let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
-            let recheck = || {
-                crate::engine::edit::refuse_new_drift(&world.index, &world.store, &check, &change)
-                    .map_err(|it| refusal(&it))
-            };
-            // The closed files are written (not yet in place) while the change is re-checked.
-            let checked = if planned.disk.is_empty() || !planned.moves.is_empty() {
-                recheck()?
-            } else {
-                early
-                    .prepare_while(&planned.label, std::mem::take(&mut planned.disk), || recheck().map_err(DeskError))
-                    .map_err(|it| it.0)?
-            };
-            // Freeing the copy is no part of the answer.
-            rayon::spawn(move || drop(checked));
-        }
-        let described = crate::engine::edit::describe_change(&world.index, &change);
-        let profile = world.index.task_profile(&task);
-        let target = profile.and_then(|it| crate::engine::edit::task_status(it, &self.status).ok());
-        let announced = StatusChange {
-            task: task_argument(&task),
-            from: world.index.task_status(&task).map(|(place, _)| world.index.place(place).shown()),
-            to: match (profile, target) {
-                (Some(profile), Some(target)) => profile.display(target),
-                _ => self.status.clone(),
-            },
-            status: match (profile, target) {
-                (Some(profile), Some(target)) => profile.status(target).id.clone(),
-                _ => self.status.clone(),
-            },
-            files: change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect(),
-            now,
-            reason: self.reason.clone(),
-        };
-        Ok(Some((planned, announced, described)))
+/// The world as the service's use cases read it.
+pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules::PathOracle) -> TaskWorkspace<'w> {
+    TaskWorkspace {
+        index: &world.index,
+        config: &world.config,
+        paths,
+        store: Some(&world.store),
+        unreadable: world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str())).collect(),
+        claims: &world.claims,
     }
+}
+
+/// A status change's refusal as an error answer, in the editors' words ([`refusal`] for the
+/// engine's).
+pub fn status_refusal(refused: &Refused) -> jsonrpc::Error {
+    match refused {
+        Refused::Plan(it) => refusal(it),
+        Refused::Unreadable(message) => {
+            jsonrpc::Error { data: Some(json!({ "kind": refused.kind() })), ..write_failed(message.clone()) }
+        }
+        Refused::Claimed { task, holder, .. } => claimed(task, holder, &refused.message(), refused.way_out()),
+        Refused::ClaimsUnusable { .. } => write_failed(format!(
+            "taskmark: {}{}",
+            refused.message(),
+            refused.way_out().map_or("", override_in_editor_words)
+        )),
+        Refused::Conflict(conflict) => jsonrpc::Error {
+            data: Some(json!({
+                "kind": refused.kind(), "task": task_argument(&conflict.task), "expected": conflict.expected,
+                "current": conflict.current,
+            })),
+            ..content_modified(format!("{}; nothing was changed", conflict.message))
+        },
+    }
+}
+
+fn plan_task(
+    request: &SetStatusRequest,
+    world: &World,
+    client: &ClientProfile,
+    now: Now,
+    open_elsewhere: &HashSet<String>,
+    early: &crate::write_path::Early<'_>,
+) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
+    let paths = world.paths();
+    let view = task_workspace(world, &paths);
+    let planned = status_change::plan_set_status(&view, request, now).map_err(|it| status_refusal(&it))?;
+    if planned.is_unchanged() {
+        return Ok(None);
+    }
+    let change = &planned.change;
+    let mut prepared = prepare(world, client, change, request.force, world.settings.closed_files, open_elsewhere)?;
+    if planned.check_drift {
+        let recheck = || planned.leaves_no_new_drift(&view).map_err(|it| status_refusal(&it));
+        // The closed files are written (not yet in place) while the change is re-checked.
+        let checked = if prepared.disk.is_empty() || !prepared.moves.is_empty() {
+            recheck()?
+        } else {
+            early
+                .prepare_while(&prepared.label, std::mem::take(&mut prepared.disk), || recheck().map_err(DeskError))
+                .map_err(|it| it.0)?
+        };
+        // Freeing the copy is no part of the answer.
+        rayon::spawn(move || drop(checked));
+    }
+    let announced = StatusChange {
+        task: task_argument(&planned.task),
+        from: planned.from.clone(),
+        to: planned.to.clone(),
+        status: planned.status.clone(),
+        files: planned.edited_files(),
+        now: planned.now.clone(),
+        reason: request.reason.clone(),
+    };
+    Ok(Some((prepared, announced, planned.described)))
 }
 
 fn task_at_usage() -> jsonrpc::Error {
@@ -663,36 +643,30 @@ pub fn task_info(world: &World, task: &TaskKey) -> Value {
     value
 }
 
-/// A claim as the editors and agents get it: `{agent, since, until}`, instants in RFC 3339.
+/// A claim as the editors and agents get it: `{agent, since, until, holderPid?}`, instants in
+/// RFC 3339.
 pub fn claim_json(claim: &Claim) -> Value {
-    json!({ "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text() })
-}
-
-/// What an agent's status change refused by a claim (or by claims that cannot be read) says,
-/// with how the editor or agent overrides it (the command line says its flag instead).
-fn not_changed_unless_forced() -> String {
-    format!("its status was not changed{}", override_in_editor_words(Override::Force))
-}
-
-/// A request that needed the claims file and could not use it (unreadable, corrupt, its lock
-/// held too long): the file and the reason, as a write that failed.
-fn claims_unusable(error: &StoreError, what_happened: &str) -> jsonrpc::Error {
-    write_failed(format!("taskmark: {error}; {what_happened}"))
+    let mut value = json!({ "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text() });
+    if let (Some(holder), Some(object)) = (claim.holder, value.as_object_mut()) {
+        object.insert("holderPid".into(), json!(holder.pid));
+    }
+    value
 }
 
 /// A request refused because another agent claims the task: `data` names the holder and the
 /// end of its lease. A refusal (-32602), as the command line's exit 3 says it: the request is
 /// not allowed while the claim stands, whatever the files say.
-fn claimed(task: &TaskKey, holder: &Claim, what_happened: &str) -> jsonrpc::Error {
+fn claimed(task: &TaskKey, holder: &Claim, message: &str, way_out: Option<Override>) -> jsonrpc::Error {
     let mut data = claim_json(holder);
     if let Some(object) = data.as_object_mut() {
         object.insert("kind".into(), json!("claimed"));
         object.insert("task".into(), json!(task_argument(task)));
+        if let Some(how) = way_out {
+            object.insert("override".into(), json!(how.as_str()));
+        }
     }
-    jsonrpc::Error {
-        data: Some(data),
-        ..invalid_params(format!("task {task} is claimed by {}; {what_happened}", holder.describe()))
-    }
+    let message = format!("{message}{}", way_out.map_or("", override_in_editor_words));
+    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
 }
 
 /// `taskmark.claimTask` / `taskmark.releaseTask`'s arguments, checked: the lease within bounds,
@@ -714,42 +688,47 @@ fn claim_params(arguments: &[Value], command: &str) -> Result<ext::ClaimParams, 
     Ok(params)
 }
 
-/// `taskmark.claimTask {task, agent, minutes?}`: the claim granted (or renewed, for its
-/// holder), or a refusal naming the agent that holds the task.
-pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let request = claim_params(arguments, CLAIM_TASK)?;
-    let task = resolve_task(world, &request.task)?;
-    let name = task_argument(&task);
-    let minutes = request.minutes.unwrap_or(claims::DEFAULT_MINUTES);
-    match world.claims.claim(&name, &request.agent, minutes, SystemTime::now()) {
-        Ok(granted) => {
-            let (claim, renewed) = match granted {
-                Granted::New(claim) => (claim, false),
-                Granted::Renewed(claim) => (claim, true),
-            };
-            let mut answer = claim_json(&claim);
-            if let Some(object) = answer.as_object_mut() {
-                object.insert("task".into(), json!(name));
-                object.insert("renewed".into(), json!(renewed));
-            }
-            Ok(answer)
-        }
-        Err(ClaimError::Held(holder)) => Err(claimed(&task, &holder, "it was not claimed for you")),
-        Err(ClaimError::Store(error)) => Err(claims_unusable(&error, "it was not claimed")),
-    }
+/// The process a claim request names as its holder, checked to be running.
+fn holder(params: &ext::ClaimParams) -> Result<Option<Holder>, jsonrpc::Error> {
+    params
+        .holder_pid
+        .map(|pid| Holder::process(pid).ok_or_else(|| invalid_params(format!("process {pid} is not running"))))
+        .transpose()
 }
 
-/// `taskmark.releaseTask {task, agent}`: ends the agent's claim (`released: false` when it
-/// held none); refused when another agent holds the task.
+/// `taskmark.claimTask {task, agent, minutes?, holderPid?, force?}`: the claim granted (or
+/// renewed, for its holder), or a refusal naming the agent that holds the task.
+pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    let params = claim_params(arguments, CLAIM_TASK)?;
+    let request = ClaimRequest {
+        holder: holder(&params)?,
+        task: params.task,
+        agent: params.agent,
+        minutes: params.minutes,
+        force: params.force.unwrap_or(false),
+    };
+    resolve_task(world, &request.task)?;
+    let paths = world.paths();
+    let (_, answer) =
+        claiming::claim_task(&task_workspace(world, &paths), &request).map_err(|it| status_refusal(&it))?;
+    serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
+}
+
+/// `taskmark.releaseTask {task, agent, holderPid?, force?}`: ends the agent's claim
+/// (`released: false` when it held none); refused when another agent or session holds it.
 pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
-    let request = claim_params(arguments, RELEASE_TASK)?;
-    let task = resolve_task(world, &request.task)?;
-    let name = task_argument(&task);
-    match world.claims.release(&name, &request.agent, SystemTime::now()) {
-        Ok(released) => Ok(json!({ "task": name, "agent": request.agent, "released": released })),
-        Err(ClaimError::Held(holder)) => Err(claimed(&task, &holder, "only its holder can release it")),
-        Err(ClaimError::Store(error)) => Err(claims_unusable(&error, "it was not released")),
-    }
+    let params = claim_params(arguments, RELEASE_TASK)?;
+    let request = ReleaseRequest {
+        holder: holder(&params)?,
+        task: params.task,
+        agent: params.agent,
+        force: params.force.unwrap_or(false),
+    };
+    resolve_task(world, &request.task)?;
+    let paths = world.paths();
+    let (_, answer) =
+        claiming::release_task(&task_workspace(world, &paths), &request).map_err(|it| status_refusal(&it))?;
+    serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 
 /// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is

@@ -103,15 +103,24 @@ pub struct TaskParams {
 }
 
 /// `taskmark.claimTask` and `taskmark.releaseTask` (`minutes` only for a claim: 1 to 1440,
-/// 30 unless given).
+/// 30 unless given). `holderPid` names the process the claim ends with (an agent's MCP server
+/// on this machine): its claims are its session's, which another session renews or releases
+/// only with `force`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
 pub struct ClaimParams {
     pub task: String,
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional, type = "number"))]
     pub minutes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
+    pub holder_pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub force: Option<bool>,
 }
 
 /// `taskmark.listTasks`.

@@ -3,6 +3,7 @@
 
 pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_io::{git, workspace};
+pub(crate) use taskmark_service as service;
 pub(crate) use taskmark_service::{claims, views, write_path};
 pub(crate) use taskmark_transaction as transaction;
 

@@ -14,14 +14,15 @@ use tower_lsp_server::ls_types::Uri;
 use crate::broadcast::{Announcement, EditedFile};
 use crate::commands::{self, PlannedEdit};
 use crate::convert::{self, ClientProfile};
-use crate::engine::edit::{FixCheck, WorkspaceChange, refuse_new_drift};
-use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Kind;
 use crate::ext;
 use crate::handlers::{content_modified, invalid_params, task_argument};
+use crate::service::id_reservations::IdReservations;
+use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, PlannedLifecycle};
 use crate::transaction::FileWrite;
 use crate::views::Paths;
 use crate::world::World;
@@ -192,17 +193,16 @@ impl NewTaskArgs {
         if !world.indexed {
             return Err(content_modified("no new task yet: the workspace is still being indexed"));
         }
-        lifecycle::choose_tracker(&world.index, self.request.tracker.as_deref()).map(|it| it.root.clone()).map_err(
-            |refusal| {
-                let mut error = commands::refusal(&refusal);
-                let writable = writable_trackers(world);
-                // Several could take it and none was named: the editor asks which.
-                if self.request.tracker.is_none() && writable.len() > 1 {
-                    error.data = Some(json!({ "kind": "chooseTracker", "trackers": writable }));
-                }
-                error
-            },
-        )
+        let paths = world.paths();
+        service::tracker_for_new_task(&commands::task_workspace(world, &paths), &self.request).map_err(|refusal| {
+            let mut error = commands::status_refusal(&refusal);
+            let writable = writable_trackers(world);
+            // Several could take it and none was named: the editor asks which.
+            if self.request.tracker.is_none() && writable.len() > 1 {
+                error.data = Some(json!({ "kind": "chooseTracker", "trackers": writable }));
+            }
+            error
+        })
     }
 
     /// Plans the task against the world, with ids above every id the tracker has used here
@@ -214,34 +214,19 @@ impl NewTaskArgs {
         elsewhere: &UsedIds,
         open_elsewhere: &HashSet<String>,
     ) -> Result<Planned, jsonrpc::Error> {
-        let scope = self.tracker(world)?;
-        commands::refuse_unreadable(world, [scope.as_str()], None, "add a task")?;
-        let mut used = UsedIds::from_index(&world.index, &scope, "this checkout");
-        used.merge(elsewhere.clone());
-        let planned =
-            lifecycle::plan_new_task(&world.index, &self.request, &used).map_err(|it| commands::refusal(&it))?;
-        let mut answer = Map::new();
-        answer.insert("id".into(), json!(planned.task.as_ref().map(|it| it.id.clone())));
-        answer.insert("task".into(), json!(planned.task.as_ref().map(task_argument)));
-        answer.insert("tracker".into(), json!(planned.tracker));
-        answer.insert(
-            "title".into(),
-            json!(crate::engine::edit::user_text::title(&self.request.title).unwrap_or_default()),
-        );
-        let status = status_shown(world, &planned.tracker, self.request.status.as_deref());
-        answer.insert("status".into(), json!(status));
+        self.tracker(world)?;
+        let paths = world.paths();
+        let view = commands::task_workspace(world, &paths);
+        // A dry run keeps no id from the other worktrees.
+        let reservations = if self.dry_run { None } else { IdReservations::for_workspace(&world.root) };
+        let planned = service::plan_new_task(&view, &self.request, Some(elsewhere.clone()), reservations.as_ref())
+            .map_err(|it| commands::status_refusal(&it))?;
         let notice = ext::TaskChanged {
-            title: answer["title"].as_str().map(str::to_string),
-            to: status.clone(),
-            ..ext::TaskChanged::lifecycle("created", answer["task"].as_str().unwrap_or_default().to_string())
+            title: planned.answer.title.clone(),
+            to: planned.answer.status.clone(),
+            ..ext::TaskChanged::lifecycle("created", planned.answer.task.clone().unwrap_or_default())
         };
-        finish(
-            world,
-            client,
-            planned.change,
-            Change { answer, notice: Some(notice), dry_run: self.dry_run },
-            open_elsewhere,
-        )
+        finish(world, client, planned, Some(notice), self.dry_run, open_elsewhere)
     }
 }
 
@@ -284,26 +269,24 @@ impl EditTaskArgs {
         client: &ClientProfile,
         open_elsewhere: &HashSet<String>,
     ) -> Result<Planned, jsonrpc::Error> {
-        let task = commands::resolve_task(world, &self.task)?;
-        commands::refuse_unreadable(world, [task.scope.as_str()], Some(&task), "edit a task")?;
-        let request = EditTask {
+        // Said as the editors say it while the workspace is still being indexed.
+        commands::resolve_task(world, &self.task)?;
+        let request = EditTaskRequest {
+            task: self.task.clone(),
             title: self.title.clone(),
             priority: self.priority.clone(),
             add_dependencies: self.add_dependencies.clone(),
             remove_dependencies: self.remove_dependencies.clone(),
             description: self.description.clone(),
-            ..EditTask::new(task.clone())
         };
-        let change = lifecycle::plan_edit_task(&world.index, &request).map_err(|it| commands::refusal(&it))?;
-        let mut answer = Map::new();
-        answer.insert("id".into(), json!(*task.id));
-        answer.insert("task".into(), json!(task_argument(&task)));
-        let title = match &self.title {
-            Some(title) => Some(title.trim().to_string()),
-            None => crate::engine::ide::task_summary(&world.index, &task).title,
+        let paths = world.paths();
+        let planned = service::plan_edit_task(&commands::task_workspace(world, &paths), &request)
+            .map_err(|it| commands::status_refusal(&it))?;
+        let notice = ext::TaskChanged {
+            title: planned.answer.title.clone(),
+            ..ext::TaskChanged::lifecycle("edited", planned.answer.task.clone().unwrap_or_default())
         };
-        let notice = ext::TaskChanged { title, ..ext::TaskChanged::lifecycle("edited", task_argument(&task)) };
-        finish(world, client, change, Change { answer, notice: Some(notice), dry_run: self.dry_run }, open_elsewhere)
+        finish(world, client, planned, Some(notice), self.dry_run, open_elsewhere)
     }
 }
 
@@ -345,33 +328,19 @@ impl ArchiveArgs {
         if !world.indexed {
             return Err(content_modified("nothing archived yet: the workspace is still being indexed"));
         }
-        let tasks = self.tasks.iter().map(|it| commands::resolve_task(world, it)).collect::<Result<Vec<_>, _>>()?;
-        let mut scopes: Vec<&str> = tasks.iter().map(|it| it.scope.as_str()).collect();
-        scopes.extend(self.tracker.as_deref());
-        if self.done && scopes.is_empty() {
-            scopes.extend(world.index.trackers().iter().map(|it| it.root.as_str()));
-        }
-        scopes.dedup();
-        commands::refuse_unreadable(world, scopes, None, "archive tasks")?;
-        let request = ArchiveRequest {
-            tasks,
+        let request = ArchiveTasksRequest {
+            tasks: self.tasks.clone(),
             done: self.done,
             tracker: self.tracker.clone(),
-            now: self.date.clone().unwrap_or(now),
+            date: self.date.clone(),
         };
-        let planned = lifecycle::plan_archive(&world.index, &request).map_err(|it| commands::refusal(&it))?;
-        let names: Vec<String> = planned.tasks.iter().map(task_argument).collect();
-        let mut answer = Map::new();
-        answer.insert("tasks".into(), json!(names));
+        let paths = world.paths();
+        let planned = service::plan_archive_tasks(&commands::task_workspace(world, &paths), &request, now)
+            .map_err(|it| commands::status_refusal(&it))?;
+        let names = planned.answer.tasks.clone().unwrap_or_default();
         let first = names.first().cloned().unwrap_or_default();
-        let notice = ext::TaskChanged { tasks: Some(names.clone()), ..ext::TaskChanged::lifecycle("archived", first) };
-        finish(
-            world,
-            client,
-            planned.change,
-            Change { answer, notice: Some(notice), dry_run: self.dry_run },
-            open_elsewhere,
-        )
+        let notice = ext::TaskChanged { tasks: Some(names), ..ext::TaskChanged::lifecycle("archived", first) };
+        finish(world, client, planned, Some(notice), self.dry_run, open_elsewhere)
     }
 }
 
@@ -426,20 +395,8 @@ pub fn trackers(world: &World) -> Value {
 
 /// How the tracker shows the status a new task gets (its vocabulary's default when none is asked for).
 fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<String> {
-    let profile = &world.index.trackers().iter().find(|it| it.root == tracker)?.profile;
-    let status = match wanted {
-        Some(wanted) => crate::engine::edit::task_status(profile, wanted).ok()?,
-        None => profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)?,
-    };
-    Some(profile.display(status))
-}
-
-/// What a lifecycle command adds to the plain change: its answer's own fields (`id`, `task`,
-/// `tracker`…) and the `taskmark/taskChanged` notice for every editor.
-pub struct Change {
-    pub answer: Map<String, Value>,
-    pub notice: Option<ext::TaskChanged>,
-    pub dry_run: bool,
+    let paths = world.paths();
+    service::status_of_new_task(&commands::task_workspace(world, &paths), tracker, wanted)
 }
 
 /// A lifecycle change planned and checked: the answer, and what to write unless a dry run.
@@ -454,29 +411,28 @@ pub struct Write {
     pub announcement: Announcement,
 }
 
-/// Re-checks `change` for new drift (refused like a status change, with the same error data),
-/// then splits it as a status change is split: the documents open in this editor for its
-/// `workspace/applyEdit`, the closed and new files for the transaction (see
-/// [`commands::prepare`]), the edits for the other editors. A dry run stops after the check,
-/// with each file's unified diff in the answer.
+/// Splits a change the service planned and checked as a status change is split: the documents
+/// open in this editor for its `workspace/applyEdit`, the closed and new files for the
+/// transaction (see [`commands::prepare`]), the edits for the other editors, and `notice` for
+/// every editor. A dry run stops before, with each file's unified diff in the answer.
 pub fn finish(
     world: &World,
     client: &ClientProfile,
-    change: WorkspaceChange,
-    extra: Change,
+    planned: PlannedLifecycle,
+    notice: Option<ext::TaskChanged>,
+    dry_run: bool,
     open_elsewhere: &HashSet<String>,
 ) -> Result<Planned, jsonrpc::Error> {
-    let Change { mut answer, notice, dry_run } = extra;
+    let PlannedLifecycle { change, answer } = planned;
+    let mut answer = match serde_json::to_value(answer) {
+        Ok(Value::Object(answer)) => answer,
+        _ => Map::new(),
+    };
     if change.is_empty() {
         // Said only while the world is still the folder's.
         commands::revalidate(world, [])?;
         return Err(invalid_params("nothing to change"));
     }
-    let paths = world.paths();
-    let check = FixCheck { config: &world.config, baseline: None, paths: &paths };
-    let checked = refuse_new_drift(&world.index, &world.store, &check, &change).map_err(|it| commands::refusal(&it))?;
-    // Freeing the copy is no part of the answer.
-    rayon::spawn(move || drop(checked));
     let edited_paths: Vec<String> =
         change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect();
     let created: Vec<String> = change.created.iter().map(|it| it.path.clone()).collect();

@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::analysis::{Analysis, Job, Outgoing, panic_message};
 use crate::broadcast;
-use crate::commands::{self, SetStatus};
+use crate::commands;
 use crate::convert::ClientProfile;
 use crate::desk::{Announcement, SessionDesk};
 use crate::documents::Change;
@@ -32,6 +32,7 @@ use crate::handlers::{self, content_modified, internal_error, invalid_params};
 use crate::host::Host;
 use crate::hub::Hub;
 use crate::lifecycle;
+use crate::service::status_change::SetStatusRequest;
 use crate::settings::{DiagnosticMode, Settings};
 use crate::world::{Shared, World, lock};
 use crate::write_path;
@@ -250,13 +251,13 @@ impl Server {
     /// A status change, through the write path: in turn with every other change on the
     /// workspace (from any editor, the command line or an agent), validated against the state
     /// the previous one left, and refused with who changed what otherwise.
-    async fn set_status(&self, request: SetStatus) -> Result<Value> {
+    async fn set_status(&self, request: SetStatusRequest) -> Result<Value> {
         let session = self.session_for_task(&request.task).await?;
         let desk = self.desk(&session);
         let now = crate::workspace::now();
         let label = format!("set {} {}", request.task, request.status);
         let (described, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere, early| {
-            let planned = request.plan(world, &session.client, now.clone(), elsewhere, early)?;
+            let planned = commands::plan_status(&request, world, &session.client, now.clone(), elsewhere, early)?;
             let described = planned.as_ref().map(|(_, _, described)| described.clone()).unwrap_or_default();
             let change = planned.map(|(planned, announced, _)| write_path::Change {
                 status: Some(write_path::StatusSet {
@@ -487,14 +488,11 @@ impl Server {
             return Err(invalid_params(format!("`{}` is not one of the offered statuses", picked.title)));
         };
         let task = handlers::task_argument(&key);
-        self.set_status(SetStatus {
+        self.set_status(SetStatusRequest {
             task,
             status: choice.id.clone(),
             force: !choice.allowed,
-            reason: None,
-            expect_from: None,
-            date: None,
-            agent: None,
+            ..SetStatusRequest::default()
         })
         .await
     }
@@ -1015,7 +1013,7 @@ impl LanguageServer for Server {
             }
         }
         let result = match params.command.as_str() {
-            commands::SET_STATUS => self.set_status(SetStatus::parse(&arguments)?).await?,
+            commands::SET_STATUS => self.set_status(commands::parse_set_status(&arguments)?).await?,
             commands::PICK_STATUS => self.pick_status(commands::task_of(&arguments, commands::PICK_STATUS)?).await?,
             commands::TASK_INFO => {
                 self.query_task(&arguments, commands::TASK_INFO, |world, arguments| {

@@ -106,16 +106,21 @@ pub struct ClaimTask {
     /// the claim stands.
     pub agent: Option<String>,
     /// How long the claim lasts unless renewed (claim again) or released: 30 minutes unless
-    /// told, at most 1440.
+    /// told, at most 1440. It ends sooner if this session ends.
     pub minutes: Option<u64>,
+    /// Take the task over from another agent or another session.
+    pub force: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ReleaseTask {
     /// The task: `221`, or `specs:221`.
     pub task: TaskName,
-    /// Who releases it (default: this MCP session): only the agent holding the claim can.
+    /// Who releases it (default: this MCP session): only the agent and session holding the
+    /// claim can, unless forced.
     pub agent: Option<String>,
+    /// End another agent's or another session's claim.
+    pub force: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -382,7 +387,7 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "Claim a task for an agent for a while (a lease, default 30 minutes): granted unless another agent holds it (then a tool error naming the holder and when its claim ends); claiming again renews it. While it stands, other agents' set_status on the task is refused unless forced, and editors show the claim.",
+        description = "Claim a task for an agent for a while (a lease, default 30 minutes, ended at once if this session ends): granted unless another agent or session holds it (then a tool error naming the holder and when its claim ends; force takes it over); claiming again renews it. While it stands, other agents' set_status on the task is refused unless forced, and editors show the claim.",
         output_schema = claim_schema()
     )]
     async fn claim_task(
@@ -390,15 +395,16 @@ impl Taskmark {
         Parameters(request): Parameters<ClaimTask>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
+        // The claim is this session's: it ends with this process (the agent's connection).
         let arguments = json!({
-            "task": request.task, "minutes": request.minutes,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+            "task": request.task, "minutes": request.minutes, "force": request.force,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
         });
         self.answer(crate::lsp::CLAIM_TASK, arguments).await
     }
 
     #[tool(
-        description = "Release an agent's claim on a task (released: false when it held none). Refused when another agent holds it.",
+        description = "Release an agent's claim on a task (released: false when it held none). Refused when another agent or session holds it, unless forced.",
         output_schema = claim_schema(),
         annotations(idempotent_hint = true)
     )]
@@ -408,8 +414,8 @@ impl Taskmark {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let arguments = json!({
-            "task": request.task,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+            "task": request.task, "force": request.force,
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
         });
         self.answer(crate::lsp::RELEASE_TASK, arguments).await
     }

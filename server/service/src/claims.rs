@@ -36,22 +36,113 @@ const MOST_BYTES: u64 = 1 << 20;
 const FORMAT: u32 = 1;
 /// How long an operation waits for another process's turn on the file before it says so: each
 /// turn is one small read and write, so a lock held this long is held by something stuck.
-const LOCK_WAIT: Duration = Duration::from_secs(5);
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub agent: String,
     pub since: SystemTime,
     pub until: SystemTime,
+    /// The process that holds the claim for as long as it lives (an agent's MCP server): the
+    /// claim ends with it, whatever its lease. `None` for a claim made from the command line,
+    /// which lasts its lease.
+    pub holder: Option<Holder>,
+}
+
+/// A process on this machine, named so that another process given its pid later is not taken
+/// for it: its pid and when it started (in the kernel's clock ticks since boot, where the
+/// system says; Linux's `/proc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<u64>,
+}
+
+impl Holder {
+    /// The running process `pid`; `None` when it is not running.
+    pub fn process(pid: u32) -> Option<Holder> {
+        match process_started(pid) {
+            Liveness::Running(started) => Some(Holder { pid, started }),
+            Liveness::Gone => None,
+        }
+    }
+
+    /// This process.
+    pub fn this_process() -> Holder {
+        let pid = std::process::id();
+        Holder::process(pid).unwrap_or(Holder { pid, started: None })
+    }
+
+    /// Whether the process still runs (the same one: a pid given to another process since is
+    /// gone). Where the system does not say, it runs, and the claim lasts its lease.
+    pub fn is_alive(&self) -> bool {
+        match process_started(self.pid) {
+            Liveness::Gone => false,
+            Liveness::Running(started) => self.started.is_none() || started.is_none() || started == self.started,
+        }
+    }
+}
+
+enum Liveness {
+    /// Running, started at this tick when the system says.
+    Running(Option<u64>),
+    Gone,
+}
+
+/// Whether `pid` runs, and when it started: `/proc/<pid>/stat`'s 22nd field where there is a
+/// `/proc`; elsewhere every process is taken to run.
+fn process_started(pid: u32) -> Liveness {
+    let proc = Path::new("/proc");
+    if !proc.join("self/stat").exists() {
+        return Liveness::Running(None);
+    }
+    let Ok(stat) = fs::read_to_string(proc.join(pid.to_string()).join("stat")) else { return Liveness::Gone };
+    // `pid (command) state ppid ...`: the command may hold spaces and parentheses, so fields
+    // are counted after its last `)`; the start time is the 20th of those.
+    let started = stat.rfind(')').and_then(|end| stat[end + 1..].split_whitespace().nth(19)?.parse().ok());
+    // A zombie has exited: its claim is over even before its parent reaps it.
+    let state = stat.rfind(')').and_then(|end| stat[end + 1..].split_whitespace().next());
+    if state == Some("Z") || state == Some("X") {
+        return Liveness::Gone;
+    }
+    Liveness::Running(started)
+}
+
+/// Who asks to claim or release a task: the agent's name, the process holding the claim when
+/// there is one (see [`Claim::holder`]), and whether to take the task over from another
+/// agent or another session.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    pub agent: &'a str,
+    pub holder: Option<Holder>,
+    pub force: bool,
+}
+
+impl<'a> Claimant<'a> {
+    /// An agent on the command line: no holder process, not forced.
+    pub fn named(agent: &'a str) -> Claimant<'a> {
+        Claimant { agent, holder: None, force: false }
+    }
+
+    /// Whether `claim` is this claimant's own: the same agent and the same session (a claim a
+    /// session holds is not another session's to renew or release, even under the same name).
+    fn owns(&self, claim: &StoredClaim) -> bool {
+        claim.agent == self.agent && (claim.holder.is_none() || claim.holder == self.holder)
+    }
 }
 
 impl Claim {
-    /// `` `agent-7` until 14:05 UTC `` for hovers and messages.
+    /// `` `agent-7` until 14:05 UTC `` for hovers and messages (`or until its session ends`
+    /// when a process holds it).
     pub fn describe(&self) -> String {
         let until = jiff::Timestamp::try_from(self.until)
             .map(|it| it.strftime("%H:%M UTC").to_string())
             .unwrap_or_else(|_| "later".to_string());
-        format!("`{}` until {until}", self.agent)
+        match self.holder {
+            Some(holder) => format!("`{}` until {until} or until its process {} ends", self.agent, holder.pid),
+            None => format!("`{}` until {until}", self.agent),
+        }
     }
 
     /// When the claim began, as an RFC 3339 instant to the second.
@@ -143,11 +234,23 @@ struct StoredClaim {
     agent: String,
     since: u64,
     until: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<Holder>,
 }
 
 impl StoredClaim {
     fn claim(&self) -> Claim {
-        Claim { agent: self.agent.clone(), since: at_second(self.since), until: at_second(self.until) }
+        Claim {
+            agent: self.agent.clone(),
+            since: at_second(self.since),
+            until: at_second(self.until),
+            holder: self.holder,
+        }
+    }
+
+    /// Whether the claim still stands at `now` (seconds): its lease runs and its holder lives.
+    fn stands(&self, now: u64) -> bool {
+        self.until > now && self.holder.is_none_or(|it| it.is_alive())
     }
 }
 
@@ -209,28 +312,50 @@ impl ClaimStore {
     /// Claims `task` for `agent` for `minutes` (at least one, at most [`MOST_MINUTES`]):
     /// [`ClaimError::Held`] while another agent holds it.
     pub fn claim(&self, task: &str, agent: &str, minutes: u64, now: SystemTime) -> Result<Granted, ClaimError> {
+        self.claim_for(task, &Claimant::named(agent), minutes, now)
+    }
+
+    /// Claims `task` for `claimant` for `minutes`: [`ClaimError::Held`] while another agent or
+    /// another session holds it, unless forced (the claim is then the claimant's).
+    pub fn claim_for(
+        &self,
+        task: &str,
+        claimant: &Claimant<'_>,
+        minutes: u64,
+        now: SystemTime,
+    ) -> Result<Granted, ClaimError> {
         let now = at_second(seconds(now));
         let until = now + Duration::from_secs(minutes.clamp(1, MOST_MINUTES) * 60);
-        self.change(now, |claims| match claims.get(task).map(StoredClaim::claim) {
-            Some(holder) if holder.agent != agent => Err(ClaimError::Held(holder)),
-            Some(holder) => {
-                let renewed = Claim { agent: agent.to_string(), since: holder.since, until };
-                claims.insert(task.to_string(), stored(&renewed));
-                Ok(Granted::Renewed(renewed))
-            }
-            None => {
-                let claim = Claim { agent: agent.to_string(), since: now, until };
-                claims.insert(task.to_string(), stored(&claim));
-                Ok(Granted::New(claim))
-            }
+        self.change(now, |claims| {
+            let since = match claims.get(task) {
+                Some(holder) if !claimant.force && !claimant.owns(holder) => {
+                    return Err(ClaimError::Held(holder.claim()));
+                }
+                Some(holder) if claimant.owns(holder) => Some(at_second(holder.since)),
+                _ => None,
+            };
+            let claim = Claim {
+                agent: claimant.agent.to_string(),
+                since: since.unwrap_or(now),
+                until,
+                holder: claimant.holder,
+            };
+            claims.insert(task.to_string(), stored(&claim));
+            Ok(if since.is_some() { Granted::Renewed(claim) } else { Granted::New(claim) })
         })
     }
 
     /// Ends `agent`'s claim on `task`: `Ok(true)` when it held one, `Ok(false)` when nobody
     /// did, [`ClaimError::Held`] when another agent holds it.
     pub fn release(&self, task: &str, agent: &str, now: SystemTime) -> Result<bool, ClaimError> {
+        self.release_for(task, &Claimant::named(agent), now)
+    }
+
+    /// Ends the claim on `task` of `claimant`, or of anyone when forced: `Ok(false)` when
+    /// nobody held it, [`ClaimError::Held`] when another agent or session holds it.
+    pub fn release_for(&self, task: &str, claimant: &Claimant<'_>, now: SystemTime) -> Result<bool, ClaimError> {
         self.change(now, |claims| match claims.get(task) {
-            Some(holder) if holder.agent != agent => Err(ClaimError::Held(holder.claim())),
+            Some(holder) if !claimant.force && !claimant.owns(holder) => Err(ClaimError::Held(holder.claim())),
             Some(_) => Ok(claims.remove(task).is_some()),
             None => Ok(false),
         })
@@ -265,7 +390,7 @@ impl ClaimStore {
             Err(error) => return Err(place.error(&place.lock, error.to_string())),
         };
         let stored = place.read()?;
-        Ok(stored.claims.iter().filter(|(_, it)| it.until > now).map(|(task, it)| (task.clone(), it.claim())).collect())
+        Ok(stored.claims.iter().filter(|(_, it)| it.stands(now)).map(|(task, it)| (task.clone(), it.claim())).collect())
     }
 
     /// Runs `decide` on the standing claims under the exclusive lock, and writes them back
@@ -281,15 +406,44 @@ impl ClaimStore {
         let _turn = place.turn(file, true, self.lock_wait)?;
         let mut stored = place.read()?;
         let now = seconds(now);
-        stored.claims.retain(|_, it| it.until > now);
+        stored.claims.retain(|_, it| it.stands(now));
         let answer = decide(&mut stored.claims)?;
         place.write(&Stored { format: FORMAT, claims: stored.claims })?;
         Ok(answer)
     }
 }
 
+/// The lock on `file` (the lock file at `path`), exclusive or shared, waited for at most
+/// `wait`: a process stuck holding it makes the operation fail with a message, never hang.
+pub(crate) fn take_turn(file: File, exclusive: bool, wait: Duration, path: &Path) -> Result<File, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let tried = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+        match tried {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let reason = format!("another process held its lock for {:.1} s", wait.as_secs_f64());
+                return Err(StoreError { path: path.to_path_buf(), reason });
+            }
+            Err(fs::TryLockError::Error(error)) => {
+                return Err(StoreError { path: path.to_path_buf(), reason: error.to_string() });
+            }
+        }
+    }
+}
+
 fn stored(claim: &Claim) -> StoredClaim {
-    StoredClaim { agent: claim.agent.clone(), since: seconds(claim.since), until: seconds(claim.until) }
+    StoredClaim {
+        agent: claim.agent.clone(),
+        since: seconds(claim.since),
+        until: seconds(claim.until),
+        holder: claim.holder,
+    }
 }
 
 impl Place {
@@ -314,26 +468,8 @@ impl Place {
         private_dir::ensure(&self.folder).map_err(|reason| self.error(&self.folder, reason))
     }
 
-    /// The lock on `file`, exclusive or shared, waited for at most `wait`: a process stuck
-    /// holding it makes the operation fail with a message, never hang.
     fn turn(&self, file: File, exclusive: bool, wait: Duration) -> Result<File, StoreError> {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            let tried = if exclusive { file.try_lock() } else { file.try_lock_shared() };
-            match tried {
-                Ok(()) => return Ok(file),
-                Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    let reason = format!("another process held its lock for {:.1} s", wait.as_secs_f64());
-                    return Err(self.error(&self.lock, reason));
-                }
-                Err(fs::TryLockError::Error(error)) => return Err(self.error(&self.lock, error.to_string())),
-            }
-        }
+        take_turn(file, exclusive, wait, &self.lock)
     }
 
     /// The claims as written; none when there is no file. A file that is not ours to trust
@@ -525,6 +661,44 @@ mod tests {
             claimers.into_iter().map(|it| it.join().expect("a claimer")).collect()
         });
         assert_eq!(granted.iter().filter(|it| **it).count(), 1, "{granted:?}");
+    }
+
+    /// A process that has exited (reaped), for a holder that is gone.
+    fn gone_process() -> Holder {
+        let mut child = std::process::Command::new("true").spawn().expect("a process");
+        let pid = child.id();
+        let holder = Holder::process(pid).unwrap_or(Holder { pid, started: None });
+        child.wait().expect("it ends");
+        holder
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_claim_ends_with_its_holder_process_and_stands_while_it_lives() {
+        let (_dir, claims) = store();
+        let now = SystemTime::now();
+        let alive = Claimant { agent: "a", holder: Some(Holder::this_process()), force: false };
+        assert!(matches!(claims.claim_for("12", &alive, 60, now), Ok(Granted::New(_))));
+        assert_eq!(claims.allows("12", Some("b"), now).map_err(held_by), Err("a".to_string()), "it lives");
+        let dead = Claimant { agent: "a", holder: Some(gone_process()), force: false };
+        claims.claim_for("13", &dead, 60, now).expect("granted");
+        assert_eq!(claims.holder("13", now).unwrap(), None, "its process is gone: the claim with it");
+        assert!(matches!(claims.claim("13", "b", 10, now), Ok(Granted::New(_))), "another agent gets it at once");
+    }
+
+    #[test]
+    fn a_session_s_claim_is_not_another_session_s_to_renew_or_release_unless_forced() {
+        let (_dir, claims) = store();
+        let now = SystemTime::now();
+        let mine = Claimant { agent: "claude", holder: Some(Holder::this_process()), force: false };
+        claims.claim_for("12", &mine, 60, now).expect("granted");
+        let same_name = Claimant::named("claude");
+        assert!(matches!(claims.claim_for("12", &same_name, 60, now), Err(ClaimError::Held(_))), "renewal");
+        assert!(matches!(claims.release_for("12", &same_name, now), Err(ClaimError::Held(_))), "release");
+        assert!(matches!(claims.claim_for("12", &mine, 90, now), Ok(Granted::Renewed(_))), "its own session");
+        let forced = Claimant { force: true, ..Claimant::named("person") };
+        assert_eq!(claims.release_for("12", &forced, now), Ok(true), "forced");
+        assert_eq!(claims.holder("12", now).unwrap(), None);
     }
 
     #[test]

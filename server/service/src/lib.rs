@@ -5,6 +5,11 @@
 pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_transaction as transaction;
 
+pub mod claiming;
 pub mod claims;
+pub mod guards;
+pub mod id_reservations;
+pub mod lifecycle;
+pub mod status_change;
 pub mod views;
 pub mod write_path;

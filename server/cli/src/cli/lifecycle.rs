@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 
 use crate::cli::{ShowFormat, exit, write};
 use crate::engine::edit::WorkspaceChange;
-use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, ListFilter, NewTask, TaskRow, UsedIds};
+use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::vocabulary::Kind;
 use crate::git;
+use crate::service::guards::Refused;
+use crate::service::id_reservations::IdReservations;
+use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, LifecycleAnswer};
 use crate::transaction::{FileWrite, PathMove, Transaction};
 use crate::views::Paths;
 use crate::workspace::{self, Workspace};
@@ -200,7 +203,7 @@ pub struct NewArgs {
     #[arg(long, value_name = "DATE")]
     date: Option<String>,
     /// Do not read the other branches' and worktrees' trackers for ids in use (only this
-    /// checkout's files and archive).
+    /// checkout's files and archive, and the ids other worktrees reserved).
     #[arg(long)]
     no_branches: bool,
     /// Print the change as a unified diff and write nothing.
@@ -222,16 +225,30 @@ pub struct NewArgs {
 /// that tracker while the workspace was read).
 fn used_ids(workspace: &Workspace, scope: &str, branches: bool, early: Option<EarlyScan>) -> anyhow::Result<UsedIds> {
     let mut used = UsedIds::from_index(&workspace.index, scope, "this checkout");
-    if branches {
-        let elsewhere = match early {
-            Some(early) if early.scope == scope => {
-                early.scan.join().map_err(|_| anyhow::anyhow!("the branch scan stopped unexpectedly"))??
-            }
-            _ => git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?,
-        };
+    if let Some(elsewhere) = used_elsewhere(workspace, scope, branches, early)? {
         used.merge(elsewhere);
     }
     Ok(used)
+}
+
+/// The ids the other branches and worktrees use in the tracker `scope` (none read without
+/// `branches`).
+fn used_elsewhere(
+    workspace: &Workspace,
+    scope: &str,
+    branches: bool,
+    early: Option<EarlyScan>,
+) -> anyhow::Result<Option<UsedIds>> {
+    if !branches {
+        return Ok(None);
+    }
+    let elsewhere = match early {
+        Some(early) if early.scope == scope => {
+            early.scan.join().map_err(|_| anyhow::anyhow!("the branch scan stopped unexpectedly"))??
+        }
+        _ => git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?,
+    };
+    Ok(Some(elsewhere))
 }
 
 /// The branch and worktree scan of a tracker named by its folder, started before the workspace
@@ -293,48 +310,70 @@ fn create(
     args: &NewArgs,
     early: Option<EarlyScan>,
 ) -> anyhow::Result<u8> {
-    let index = &workspace.index;
-    let tracker = match lifecycle::choose_tracker(index, request.tracker.as_deref()) {
-        Ok(tracker) => tracker.root.clone(),
-        Err(refusal) => return Ok(write::refused(&refusal)),
-    };
-    if let Some(code) = write::refuse_unreadable(workspace, [tracker.as_str()], None, "add a task") {
-        return Ok(code);
-    }
-    let used = match used_ids(workspace, &tracker, !args.no_branches, early) {
-        Ok(used) => used,
-        Err(error) => {
-            eprintln!(
-                "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written{}",
-                write::override_in_command_line_words(crate::engine::edit::Override::SkipBranches)
-            );
-            return Ok(exit::FAILURE);
+    write::with_task_workspace(workspace, |view| {
+        let tracker = match service::tracker_for_new_task(view, request) {
+            Ok(tracker) => tracker,
+            Err(refusal) => return Ok(write::refused_status(&refusal)),
+        };
+        let elsewhere = match used_elsewhere(workspace, &tracker, !args.no_branches, early) {
+            Ok(elsewhere) => elsewhere,
+            Err(error) => {
+                eprintln!(
+                    "taskmark: error: cannot read the other branches' trackers ({error:#}); nothing was written{}",
+                    write::override_in_command_line_words(crate::engine::edit::Override::SkipBranches)
+                );
+                return Ok(exit::FAILURE);
+            }
+        };
+        // A dry run keeps no id from the other worktrees.
+        let reservations = if lock.dry_run() { None } else { IdReservations::for_workspace(&workspace.root) };
+        match service::plan_new_task(view, request, elsewhere, reservations.as_ref()) {
+            Ok(planned) => write_change(workspace, lock, &planned.change, args.format, planned.answer, Drift::Checked),
+            Err(refusal) => Ok(write::refused_status(&refusal)),
         }
-    };
-    let planned = match lifecycle::plan_new_task(index, request, &used) {
-        Ok(planned) => planned,
-        Err(refusal) => return Ok(write::refused(&refusal)),
-    };
-    let extra = json!({
-        "id": planned.task.as_ref().map(|it| it.id.clone()),
-        "task": planned.task.as_ref().map(|it| format!("{}:{}", it.scope, it.id)),
-        "tracker": planned.tracker,
-    });
-    write_change(workspace, lock, &planned.change, args.format, extra)
+    })
 }
 
-/// Re-checks a planned change for new drift, then writes it (a dry run prints it). The JSON
-/// form is `extra` with the files the change writes (`files`, and `moved`), the paths written
-/// on disk (`written`: none in a dry run) and whether it was a dry run.
+/// Whether a change was checked for new drift by the service, or is still to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drift {
+    Checked,
+    ToCheck,
+}
+
+/// `new`, `edit` and `archive`'s JSON answer: the use case's own fields, the files the change
+/// writes (`files`, and `moved`), the paths written on disk (`written`: none in a dry run) and
+/// whether it was a dry run.
+#[derive(serde::Serialize)]
+struct WrittenAnswer {
+    #[serde(flatten)]
+    answer: LifecycleAnswer,
+    files: Vec<String>,
+    written: Vec<String>,
+    moved: Vec<Moved>,
+    dry_run: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Moved {
+    from: String,
+    to: String,
+}
+
+/// Writes a planned change (a dry run prints it), checking it for new drift first unless the
+/// service did.
 fn write_change(
     workspace: &Workspace,
     lock: &mut write::LazyLock,
     change: &WorkspaceChange,
     format: ShowFormat,
-    mut extra: Value,
+    answer: LifecycleAnswer,
+    drift: Drift,
 ) -> anyhow::Result<u8> {
     let index = &workspace.index;
-    if let Some(code) = write::refuse_drift(workspace, change) {
+    if drift == Drift::ToCheck
+        && let Some(code) = write::refuse_drift(workspace, change)
+    {
         return Ok(code);
     }
     let mut files = write::writes(index, change.files.iter().map(|it| (it.file, it.edits.as_slice())));
@@ -356,12 +395,14 @@ fn write_change(
         write::Commit::DryRun => Vec::new(),
         write::Commit::Failed(code) => return Ok(code),
     };
-    extra["files"] = json!(transaction.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>());
-    extra["written"] = json!(written);
-    extra["moved"] =
-        json!(transaction.moves.iter().map(|it| json!({"from": it.from, "to": it.to})).collect::<Vec<_>>());
-    extra["dry_run"] = json!(dry_run);
-    writeln!(crate::cli::output::stdout(), "{}", serde_json::to_string_pretty(&extra)?)?;
+    let answer = WrittenAnswer {
+        answer,
+        files: transaction.files.iter().map(|it| it.path.clone()).collect(),
+        written,
+        moved: transaction.moves.iter().map(|it| Moved { from: it.from.clone(), to: it.to.clone() }).collect(),
+        dry_run,
+    };
+    writeln!(crate::cli::output::stdout(), "{}", serde_json::to_string_pretty(&answer)?)?;
     Ok(exit::CLEAN)
 }
 
@@ -414,32 +455,28 @@ pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
 }
 
 fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -> anyhow::Result<u8> {
-    let index = &workspace.index;
-    let task = match crate::engine::edit::resolve_task(index, &args.task) {
-        Ok(task) => task,
-        Err(refusal) => {
-            crate::cli::note_no_tracker(workspace);
-            return Ok(write::refused(&refusal));
-        }
-    };
-    if let Some(code) = write::refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), "edit a task") {
-        return Ok(code);
-    }
-    let listed = |ids: &[String]| ids.iter().map(|it| it.trim().to_string()).filter(|it| !it.is_empty()).collect();
-    let request = EditTask {
-        task: task.clone(),
+    let request = EditTaskRequest {
+        task: args.task.clone(),
         title: args.title.clone(),
         priority: args.priority.clone(),
-        add_dependencies: listed(&args.add_dependency),
-        remove_dependencies: listed(&args.remove_dependency),
+        add_dependencies: args.add_dependency.clone(),
+        remove_dependencies: args.remove_dependency.clone(),
         description: args.description.clone(),
     };
-    let change = match lifecycle::plan_edit_task(index, &request) {
-        Ok(change) => change,
-        Err(refusal) => return Ok(write::refused(&refusal)),
-    };
-    let extra = json!({"id": *task.id, "task": format!("{}:{}", task.scope, task.id)});
-    write_change(workspace, lock, &change, args.format, extra)
+    let planned = write::with_task_workspace(workspace, |view| service::plan_edit_task(view, &request));
+    match planned {
+        Ok(planned) => write_change(workspace, lock, &planned.change, args.format, planned.answer, Drift::Checked),
+        Err(refusal) => Ok(refused(workspace, &refusal)),
+    }
+}
+
+/// A lifecycle refusal as the command line says it, with the note that no tracker was found
+/// when the task was unknown for that reason.
+fn refused(workspace: &Workspace, refusal: &Refused) -> u8 {
+    if matches!(refusal, Refused::Plan(crate::engine::edit::Refusal::UnknownTask { .. })) {
+        crate::cli::note_no_tracker(workspace);
+    }
+    write::refused_status(refusal)
 }
 
 #[derive(clap::Args, Debug)]
@@ -496,34 +533,13 @@ fn archive_in(
     args: &ArchiveArgs,
     now: crate::engine::timestamp::Now,
 ) -> anyhow::Result<u8> {
-    let index = &workspace.index;
-    let mut tasks = Vec::new();
-    for name in &args.tasks {
-        match crate::engine::edit::resolve_task(index, name) {
-            Ok(task) => tasks.push(task),
-            Err(refusal) => {
-                crate::cli::note_no_tracker(workspace);
-                return Ok(write::refused(&refusal));
-            }
-        }
+    let request =
+        ArchiveTasksRequest { tasks: args.tasks.clone(), done: args.done, tracker: args.tracker.clone(), date: None };
+    let planned = write::with_task_workspace(workspace, |view| service::plan_archive_tasks(view, &request, now));
+    match planned {
+        Ok(planned) => write_change(workspace, lock, &planned.change, args.format, planned.answer, Drift::Checked),
+        Err(refusal) => Ok(refused(workspace, &refusal)),
     }
-    let scopes: Vec<&str> = if args.done {
-        index.trackers().iter().map(|it| it.root.as_str()).collect()
-    } else {
-        tasks.iter().map(|it| it.scope.as_str()).collect()
-    };
-    if let Some(code) = write::refuse_unreadable(workspace, scopes, None, "archive tasks") {
-        return Ok(code);
-    }
-    let request = ArchiveRequest { tasks, done: args.done, tracker: args.tracker.clone(), now };
-    let planned = match lifecycle::plan_archive(index, &request) {
-        Ok(planned) => planned,
-        Err(refusal) => return Ok(write::refused(&refusal)),
-    };
-    let extra = json!({
-        "tasks": planned.tasks.iter().map(|it| format!("{}:{}", it.scope, it.id)).collect::<Vec<_>>(),
-    });
-    write_change(workspace, lock, &planned.change, args.format, extra)
 }
 
 /// `id-collision`s against every other branch and worktree, each compared from where it and
@@ -586,7 +602,14 @@ pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<
                 Ok(planned) => planned,
                 Err(refusal) => return Ok(write::refused(&refusal)),
             };
-            let code = write_change(&workspace, lock, &planned.change, ShowFormat::Human, json!({}))?;
+            let code = write_change(
+                &workspace,
+                lock,
+                &planned.change,
+                ShowFormat::Human,
+                LifecycleAnswer::default(),
+                Drift::ToCheck,
+            )?;
             if code != exit::CLEAN {
                 return Ok(code);
             }
@@ -598,7 +621,14 @@ pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<
                 let new = lifecycle::id_number(&planned.id).unwrap_or_default();
                 let plans = lifecycle::plan_plan_numbers(&workspace.index, &moved.to, old, new);
                 if !plans.is_empty() {
-                    let code = write_change(&workspace, lock, &plans, ShowFormat::Human, json!({}))?;
+                    let code = write_change(
+                        &workspace,
+                        lock,
+                        &plans,
+                        ShowFormat::Human,
+                        LifecycleAnswer::default(),
+                        Drift::ToCheck,
+                    )?;
                     if code != exit::CLEAN {
                         return Ok(code);
                     }

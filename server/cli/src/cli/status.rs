@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+use crate::service::id_reservations::{IdReservations, by_tracker};
 use serde_json::{Value, json};
 
 use crate::cli::{ShowFormat, exit};
@@ -58,6 +60,15 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
     let loaded = views.iter().map(|view| crate::cli::load(&view.root)).collect::<anyhow::Result<Vec<_>>>()?;
     let indexes: Vec<_> = loaded.iter().map(|it| &it.index).collect();
     let found = across::differing(&indexes);
+    // The ids new tasks reserved across the worktrees (taken by no other new task).
+    let reserved = match IdReservations::for_workspace(&root).map(|it| it.standing(std::time::SystemTime::now())) {
+        Some(Ok(reserved)) => reserved,
+        Some(Err(error)) => {
+            missing.push(error.to_string());
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
     let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Json => {
@@ -71,7 +82,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
                 })
                 .collect();
             let tasks: Vec<Value> = found.iter().map(task_json).collect();
-            let answer = json!({ "worktrees": worktrees, "tasks": tasks, "skipped": missing });
+            let answer = json!({ "worktrees": worktrees, "tasks": tasks, "reserved": reserved, "skipped": missing });
             writeln!(stdout, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         ShowFormat::Human => {
@@ -85,6 +96,16 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
             }
             for task in &found {
                 writeln!(stdout, "{}", line(task, &names))?;
+            }
+            for (tracker, reservations) in by_tracker(&reserved) {
+                let each: Vec<String> = reservations
+                    .iter()
+                    .map(|it| {
+                        let folder = Path::new(&it.worktree).file_name().map(|it| it.to_string_lossy().into_owned());
+                        format!("{} ({})", it.number, folder.unwrap_or_else(|| it.worktree.clone()))
+                    })
+                    .collect();
+                writeln!(stdout, "ids reserved by new tasks in {tracker}: {}", each.join(", "))?;
             }
         }
     }

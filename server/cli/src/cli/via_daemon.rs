@@ -367,11 +367,11 @@ mod tests {
                 "task 14: the phases of plan.md are further along (2/3); setting the task back would leave its plan header stale (set `force` to override)",
             ),
             (
-                Refusal::LeavesDrift { change: "new 17".into(), found: vec!["a".into(), "b".into()] },
+                Refusal::LeavesDrift { change: "new 17".into(), found: vec!["a".into(), "b".into()], forcible: false },
                 "new 17 would leave new problems: a; b (change the request, or fix those first)",
             ),
             (
-                Refusal::LeavesDrift { change: "set 14 completed".into(), found: vec!["a".into()] },
+                Refusal::LeavesDrift { change: "set 14 completed".into(), found: vec!["a".into()], forcible: true },
                 "set 14 completed would leave new problems: a (set `force` to override)",
             ),
             (

@@ -8,15 +8,13 @@ use std::sync::Arc;
 
 use crate::cli::exit;
 use crate::engine::diagnostic::RuleCode;
-use crate::engine::edit::{
-    FixCheck, Override, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change, refuse_new_drift,
-    run_safe_fixes,
-};
+use crate::engine::edit::{FixCheck, Override, Refusal, StatusChangeOptions, WorkspaceChange, run_safe_fixes};
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::model::TaskKey;
 use crate::engine::rules::{self};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
+use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
 use crate::transaction::{self, FileWrite, Transaction, TransactionError, WorkspaceLock};
 use crate::workspace::{DiskPaths, Workspace};
 
@@ -234,54 +232,48 @@ pub fn recover(root: &Path, discard: bool) -> u8 {
 
 pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>) -> anyhow::Result<u8> {
     let index = &workspace.index;
-    let task = match crate::engine::edit::resolve_task(index, request.task) {
-        Ok(task) => task,
-        Err(refusal) => {
-            crate::cli::note_no_tracker(workspace);
-            return Ok(refused(&refusal));
-        }
-    };
-    if let Some(code) = refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))
-    {
-        return Ok(code);
-    }
-    if !request.force
-        && let Some(code) = crate::cli::claims::refuse_claimed(&workspace.root, &task, request.agent.as_deref())
-    {
-        return Ok(code);
-    }
-    if let Some(expected) = request.expect_from
-        && let Some(conflict) = crate::engine::edit::status_differs(index, &task, expected)
-    {
-        output::refusal("conflict", "conflict", &format!("{conflict} (--from); nothing was written"));
-        return Ok(exit::CONFLICT);
-    }
-    let options = StatusChangeOptions {
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
+    let view = task_workspace(workspace, &paths, &claims);
+    let asked = SetStatusRequest {
+        task: request.task.to_string(),
+        status: request.status.to_string(),
         force: request.force,
         reason: request.reason.clone(),
-        ..StatusChangeOptions::new(request.now.clone())
+        expect_from: request.expect_from.map(str::to_string),
+        agent: request.agent.clone(),
+        date: None,
     };
-    let change = match plan_status_change(index, &task, request.status, &options) {
-        Ok(change) => change,
-        Err(refusal) => return Ok(refused(&refusal)),
+    let planned = match status_change::plan_set_status(&view, &asked, request.now.clone()) {
+        Ok(planned) => planned,
+        Err(refusal) => {
+            if matches!(refusal, Refused::Plan(Refusal::UnknownTask { .. })) {
+                crate::cli::note_no_tracker(workspace);
+            }
+            return Ok(refused_status(&refusal));
+        }
     };
-    if !request.force
-        && !change.is_empty()
-        && let Some(code) = refuse_drift(workspace, &change)
+    if planned.check_drift
+        && let Err(refusal) = planned.leaves_no_new_drift(&view)
     {
-        return Ok(code);
+        return Ok(refused_status(&refusal));
     }
+    let change = &planned.change;
     for warning in &change.warnings {
         eprintln!("taskmark: warning: {warning}");
     }
     let json = request.format == crate::cli::ShowFormat::Json;
-    if change.is_empty() {
+    if planned.is_unchanged() {
         let label = format!("task {} already says `{}` everywhere; nothing to change", request.task, request.status);
         if json {
-            let answer = serde_json::json!({
-                "label": label, "unchanged": true, "files": [], "written": [], "dry_run": lock.dry_run(),
-                "warnings": change.warnings,
-            });
+            let answer = SetAnswer {
+                label,
+                unchanged: true,
+                files: Vec::new(),
+                written: Vec::new(),
+                dry_run: lock.dry_run(),
+                warnings: change.warnings.clone(),
+            };
             outln!("{}", serde_json::to_string_pretty(&answer)?);
         } else {
             outln!("{label}");
@@ -296,11 +288,10 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    let described = crate::engine::edit::describe_change(index, &change);
     if !json {
         let code = finish(&transaction, &change.label, lock)?;
         if code == exit::CLEAN {
-            out!("{}", changed_lines(&described));
+            out!("{}", changed_lines(&planned.described));
         }
         return Ok(code);
     }
@@ -310,29 +301,91 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
         Commit::DryRun => Vec::new(),
         Commit::Failed(code) => return Ok(code),
     };
-    let answer = serde_json::json!({
-        "label": change.label,
-        "unchanged": false,
-        "files": changed_json(&described),
-        "written": written,
-        "dry_run": dry_run,
-        "warnings": change.warnings,
-    });
+    let answer = SetAnswer {
+        label: change.label.clone(),
+        unchanged: false,
+        files: changed_files(&planned.described),
+        written,
+        dry_run,
+        warnings: change.warnings.clone(),
+    };
     outln!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(exit::CLEAN)
+}
+
+/// `taskmark set --format json`'s answer.
+#[derive(serde::Serialize)]
+struct SetAnswer {
+    label: String,
+    unchanged: bool,
+    files: Vec<ChangedFileAnswer>,
+    written: Vec<String>,
+    dry_run: bool,
+    warnings: Vec<String>,
+}
+
+/// A file a change edits and what it edits there: `{"path", "changed": [...]}`.
+#[derive(serde::Serialize)]
+pub(crate) struct ChangedFileAnswer {
+    path: String,
+    changed: Vec<String>,
+}
+
+pub(crate) fn changed_files(described: &[crate::engine::edit::ChangedFile]) -> Vec<ChangedFileAnswer> {
+    described.iter().map(|it| ChangedFileAnswer { path: it.path.clone(), changed: it.parts.clone() }).collect()
+}
+
+/// The command line's workspace as the service's use cases read it.
+pub(crate) fn task_workspace<'a>(
+    workspace: &'a Workspace,
+    paths: &'a DiskPaths<'a>,
+    claims: &'a crate::claims::ClaimStore,
+) -> TaskWorkspace<'a> {
+    TaskWorkspace {
+        index: &workspace.index,
+        config: &workspace.config,
+        paths,
+        store: None,
+        unreadable: workspace
+            .skipped
+            .iter()
+            .filter(|it| it.tracker)
+            .map(|it| (it.path.as_str(), it.reason.as_str()))
+            .collect(),
+        claims,
+    }
+}
+
+/// A status change's refusal as the command line says it: on stderr (or as `{"error"}` with
+/// `--format json`), in its flags' words, with its exit code.
+pub(crate) fn refused_status(refusal: &Refused) -> u8 {
+    let forced = refusal.way_out().map_or("", override_in_command_line_words);
+    match refusal {
+        Refused::Plan(refusal) => refused(refusal),
+        Refused::Unreadable(message) => {
+            output::refusal("error", refusal.kind(), message);
+            exit::WRITE_FAILED
+        }
+        Refused::ClaimsUnusable { .. } => {
+            output::refusal("error", refusal.kind(), &format!("{}{forced}", refusal.message()));
+            exit::WRITE_FAILED
+        }
+        Refused::Claimed { .. } => {
+            output::refusal("refused", refusal.kind(), &format!("{}{forced}", refusal.message()));
+            exit::REFUSED
+        }
+        Refused::Conflict(conflict) => {
+            let message = format!("{} (--from); nothing was written", conflict.message);
+            output::refusal("conflict", refusal.kind(), &message);
+            exit::CONFLICT
+        }
+    }
 }
 
 /// What a change edits, one file a line under its label: `  specs/TODO.md: status, Task
 /// Order line, started`.
 pub(crate) fn changed_lines(described: &[crate::engine::edit::ChangedFile]) -> String {
     described.iter().map(|it| format!("  {}: {}\n", it.path, it.parts.join(", "))).collect()
-}
-
-/// The same as JSON: `[{"path", "changed": [...]}]`.
-pub(crate) fn changed_json(described: &[crate::engine::edit::ChangedFile]) -> serde_json::Value {
-    serde_json::Value::Array(
-        described.iter().map(|it| serde_json::json!({ "path": it.path, "changed": it.parts })).collect(),
-    )
 }
 
 pub struct FixRequest {
@@ -384,7 +437,14 @@ pub fn fix(
     finish(&transaction, &format!("Fixed {summary}"), lock)
 }
 
-/// [`crate::workspace::refuse_if_unreadable`] for each tracker the change writes to, as the
+/// Runs `use_case` on the command line's workspace as the service reads it.
+pub(crate) fn with_task_workspace<T>(workspace: &Workspace, use_case: impl FnOnce(&TaskWorkspace<'_>) -> T) -> T {
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
+    use_case(&task_workspace(workspace, &paths, &claims))
+}
+
+/// The service's unreadable-tracker guard for each tracker the change writes to, as the
 /// command line says it (exit 5).
 pub(crate) fn refuse_unreadable<'a>(
     workspace: &Workspace,
@@ -392,12 +452,9 @@ pub(crate) fn refuse_unreadable<'a>(
     task: Option<&TaskKey>,
     what: &str,
 ) -> Option<u8> {
-    let skipped = || workspace.skipped.iter().filter(|it| it.tracker).map(|it| (it.path.as_str(), it.reason.as_str()));
-    let message = scopes.into_iter().find_map(|scope| {
-        crate::workspace::refuse_if_unreadable(&workspace.index, skipped(), scope, task, what).err()
-    })?;
-    output::refusal("error", "unreadable", &format!("{message}; nothing was written"));
-    Some(exit::WRITE_FAILED)
+    with_task_workspace(workspace, |view| status_change::refuse_unreadable(view, scopes, task, what))
+        .err()
+        .map(|it| refused_status(&it))
 }
 
 /// Refuses (exit 5) a change to a file read with replacement characters: its bytes are not its
@@ -410,12 +467,11 @@ pub(crate) fn refuse_lossy(workspace: &Workspace, transaction: &Transaction) -> 
 }
 
 /// Refuses (exit 3) a change that would leave a diagnostic that was not there, checked against
-/// the workspace as read (see [`refuse_new_drift`]).
+/// the workspace as read (the service's new-drift guard).
 pub(crate) fn refuse_drift(workspace: &Workspace, change: &WorkspaceChange) -> Option<u8> {
-    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
-    let check = FixCheck { config: &workspace.config, baseline: None, paths: &paths };
-    let store = rules::DiagnosticStore::new(&workspace.index, &workspace.config, None, &paths);
-    refuse_new_drift(&workspace.index, &store, &check, change).err().map(|refusal| refused(&refusal))
+    with_task_workspace(workspace, |view| status_change::leaves_no_new_drift(view, change))
+        .err()
+        .map(|it| refused_status(&it))
 }
 
 pub(crate) fn writes<'a>(

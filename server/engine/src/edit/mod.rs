@@ -331,7 +331,7 @@ pub fn refuse_new_drift(
         })
         .chain((left.len() > 3).then(|| format!("and {} more", left.len() - 3)))
         .collect();
-    Err(Refusal::LeavesDrift { change: change.label.clone(), found })
+    Err(Refusal::LeavesDrift { change: change.label.clone(), found, forcible: false })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -540,6 +540,9 @@ pub enum Refusal {
     LeavesDrift {
         change: String,
         found: Vec<String>,
+        /// Whether the request can be forced through (a status change), or only asked for
+        /// otherwise (a lifecycle change): the use case says, not the change's label.
+        forcible: bool,
     },
     /// A planner produced edits that cannot be applied safely (see [`WorkspaceChange::validate`]).
     UnsafePlan {
@@ -555,8 +558,7 @@ impl Refusal {
         match self {
             Refusal::InvalidTransition { .. } | Refusal::PlanAhead { .. } => Some(Override::Force),
             Refusal::NeedsReason { .. } => Some(Override::Reason),
-            // Only a status change can be forced; a lifecycle change is asked for again.
-            Refusal::LeavesDrift { change, .. } if change.starts_with("set ") => Some(Override::Force),
+            Refusal::LeavesDrift { forcible: true, .. } => Some(Override::Force),
             _ => None,
         }
     }
@@ -622,7 +624,7 @@ impl fmt::Display for Refusal {
                 f,
                 "{detail}; no id can be allocated safely until they agree (`taskmark fix --code stale-counts` aligns the counters)"
             ),
-            Refusal::LeavesDrift { change, found } => {
+            Refusal::LeavesDrift { change, found, .. } => {
                 write!(f, "{change} would leave new problems: {}", found.join("; "))?;
                 // A status change can be forced (its front door says how); a lifecycle change
                 // can only be asked for otherwise.

@@ -1,0 +1,172 @@
+//! The guards every use case runs before it writes, and what they refuse with: the workspace
+//! as a use case reads it ([`TaskWorkspace`]), whichever front door holds it, and one refusal
+//! type ([`Refused`]) each front door says in its own words.
+
+use std::time::SystemTime;
+
+use crate::claims::{self, Claim, ClaimError, ClaimStore, StoreError};
+use crate::engine::config::Config;
+use crate::engine::edit::{Checked, FixCheck, Override, Refusal, WorkspaceChange, refuse_new_drift};
+use crate::engine::index::WorkspaceIndex;
+use crate::engine::model::TaskKey;
+use crate::engine::rules::{DiagnosticStore, PathOracle};
+
+/// What a use case reads of a workspace, whichever front door holds it.
+pub struct TaskWorkspace<'a> {
+    pub index: &'a WorkspaceIndex,
+    pub config: &'a Config,
+    pub paths: &'a dyn PathOracle,
+    /// The diagnostics of `index` when the front door keeps them (the language server); made
+    /// when needed otherwise.
+    pub store: Option<&'a DiagnosticStore>,
+    /// Tracker files that could not be read, with the reason.
+    pub unreadable: Vec<(&'a str, &'a str)>,
+    pub claims: &'a ClaimStore,
+}
+
+/// Why a use case changed nothing: the same kinds through every front door.
+#[derive(Debug)]
+pub enum Refused {
+    /// A file of the task's tracker could not be read or does not parse.
+    Unreadable(String),
+    /// Another agent (or another session) claims the task.
+    Claimed { task: TaskKey, holder: Box<Claim>, blocked: Blocked },
+    /// Whether another agent claims the task is unknown: the claims file cannot be used.
+    ClaimsUnusable { error: StoreError, blocked: Blocked },
+    /// The task's status is not the one the request expects (`message` says both).
+    Conflict(Box<Conflict>),
+    /// The engine's refusal (unknown task or status, forbidden transition, a reason needed,
+    /// new drift, a plan it cannot make safely).
+    Plan(Refusal),
+}
+
+/// What a claim kept from happening, for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    StatusChange,
+    Claim,
+    Release,
+}
+
+impl Blocked {
+    fn said(self) -> &'static str {
+        match self {
+            Blocked::StatusChange => "its status was not changed",
+            Blocked::Claim => "it was not claimed for you",
+            Blocked::Release => "it was not released",
+        }
+    }
+}
+
+/// A compare-and-swap that lost: the task's status is not the one the request expects.
+#[derive(Debug)]
+pub struct Conflict {
+    pub task: TaskKey,
+    pub expected: String,
+    /// The status the task has, as its place of record shows it.
+    pub current: Option<String>,
+    /// Both statuses, for people.
+    pub message: String,
+}
+
+impl Refused {
+    /// What the claims said to `blocked` on `task`.
+    pub fn from_claims(task: &TaskKey, error: ClaimError, blocked: Blocked) -> Refused {
+        match error {
+            ClaimError::Held(holder) => Refused::Claimed { task: task.clone(), holder: Box::new(holder), blocked },
+            ClaimError::Store(error) => Refused::ClaimsUnusable { error, blocked },
+        }
+    }
+
+    /// The refusal's kind as every front door names it (`data.kind`, `{"error": {"kind"}}`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refused::Unreadable(_) => "unreadable",
+            Refused::Claimed { .. } => "claimed",
+            Refused::ClaimsUnusable { .. } => "writeFailed",
+            Refused::Conflict(_) => "conflict",
+            Refused::Plan(refusal) => refusal.kind(),
+        }
+    }
+
+    /// How the request is made to go through, when a flag or argument does that.
+    pub fn way_out(&self) -> Option<Override> {
+        match self {
+            Refused::Claimed { .. } => Some(Override::Force),
+            // Forcing a change goes ahead without the claims; a claim or a release needs them.
+            Refused::ClaimsUnusable { blocked: Blocked::StatusChange, .. } => Some(Override::Force),
+            Refused::ClaimsUnusable { .. } => None,
+            Refused::Plan(refusal) => refusal.way_out(),
+            Refused::Unreadable(_) | Refused::Conflict(_) => None,
+        }
+    }
+
+    /// The refusal in neutral words (no front door's flags or arguments), ending with what
+    /// happened; each front door adds its way out ([`Refused::way_out`]).
+    pub fn message(&self) -> String {
+        match self {
+            Refused::Unreadable(message) => message.clone(),
+            Refused::Claimed { task, holder, blocked: Blocked::Release } => {
+                format!("task {task} is claimed by {}; only its holder can release it", holder.describe())
+            }
+            Refused::Claimed { task, holder, blocked } => {
+                format!("task {task} is claimed by {}; {}", holder.describe(), blocked.said())
+            }
+            Refused::ClaimsUnusable { error, blocked } => format!("{error}; {}", blocked.said()),
+            Refused::Conflict(conflict) => format!("{}; nothing was written", conflict.message),
+            Refused::Plan(refusal) => refusal.to_string(),
+        }
+    }
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused::Plan(refusal)
+    }
+}
+
+/// Refuses a change that would leave a diagnostic that was not there, checked against
+/// the workspace as read. The copy of the diagnostics it made is returned so that the caller
+/// frees it when it suits (it is large on a big tracker).
+pub fn leaves_no_new_drift(workspace: &TaskWorkspace<'_>, change: &WorkspaceChange) -> Result<Checked, Refused> {
+    let check = FixCheck { config: workspace.config, baseline: None, paths: workspace.paths };
+    let made;
+    let store = match workspace.store {
+        Some(store) => store,
+        None => {
+            made = DiagnosticStore::new(workspace.index, workspace.config, None, workspace.paths);
+            &made
+        }
+    };
+    Ok(refuse_new_drift(workspace.index, store, &check, change)?)
+}
+
+/// Refuses a change to a tracker with a file that could not be read or does not parse, for each tracker (`scopes`) a change writes to; `what` names the change in the
+/// message (`change task 221`, `fix`).
+pub fn refuse_unreadable<'s>(
+    workspace: &TaskWorkspace<'_>,
+    scopes: impl IntoIterator<Item = &'s str>,
+    task: Option<&TaskKey>,
+    what: &str,
+) -> Result<(), Refused> {
+    for scope in scopes {
+        taskmark_io::workspace::refuse_if_unreadable(
+            workspace.index,
+            workspace.unreadable.iter().copied(),
+            scope,
+            task,
+            what,
+        )
+        .map_err(|message| Refused::Unreadable(format!("{message}; nothing was written")))?;
+    }
+    Ok(())
+}
+
+/// Another agent's claim on `task` refuses `agent`'s change; a person's change (no
+/// agent) goes through.
+pub fn refuse_claimed(claims: &ClaimStore, task: &TaskKey, agent: Option<&str>) -> Result<(), Refused> {
+    match claims.allows(&claims::task_name(task), agent, SystemTime::now()) {
+        Ok(()) => Ok(()),
+        Err(error) => Err(Refused::from_claims(task, error, Blocked::StatusChange)),
+    }
+}
