@@ -538,3 +538,36 @@ fn four_agents_in_four_worktrees_making_tasks_at_once_never_share_an_id() {
     let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), 8, "ids shared between worktrees: {ids:?}");
 }
+
+/// Issue 32, item 6: four agents all started task 14 and each got `warnings: []`. An agent
+/// whose change (or claim) touches a task another worktree's session has taken up since they
+/// parted is told so, naming the worktree.
+#[test]
+fn an_agent_is_told_of_a_task_taken_up_in_another_worktree() {
+    let setup = setup();
+    let folders = worktrees(&setup, 2);
+    let mut first = Agent::start(&setup, &folders[1], false);
+    let started = first.tool("set_status", json!({ "task": "14", "status": "implementing" })).expect("started");
+    assert!(!started["warnings"].to_string().contains("worktree"), "nobody else has it: {started}");
+    let mut second = Agent::start(&setup, &folders[2], false);
+    // The daemon follows the other worktrees: wait until it has read the first one's change.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let shown = second.tool("show_task", json!({ "task": "14" })).expect("shown");
+        let seen = shown["elsewhere"].as_array().cloned().unwrap_or_default();
+        if seen.iter().any(|it| it["worktree"] == "agent-1" && it["status"] == "[IMPLEMENTING]") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the other worktree's change was never seen: {shown}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let claimed = second.claim("14", "agent-b").expect("no claim stands");
+    let warned = claimed["warnings"].to_string();
+    assert!(warned.contains("agent-1") && warned.contains("[IMPLEMENTING]"), "{claimed}");
+    // Its own session's claim, made under another name, does not stop it.
+    let set = second.tool("set_status", json!({ "task": "14", "status": "implementing" })).expect("set");
+    let warned = set["warnings"].to_string();
+    assert!(warned.contains("`agent-1` ([IMPLEMENTING])"), "{set}");
+    first.stop();
+    second.stop();
+}

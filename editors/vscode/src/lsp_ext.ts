@@ -41,7 +41,12 @@ date?: string,
 /**
  * The agent asking: refused while another agent claims the task, unless forced.
  */
-agent?: string, };
+agent?: string, 
+/**
+ * The agent's session (its MCP server's process): a claim that session holds is its own,
+ * whatever name either was made under.
+ */
+holderPid?: number, };
 
 /**
  * `taskmark.taskInfo`, `taskmark.pickStatus` (also `[task]`).
@@ -107,7 +112,11 @@ export type ArchiveTasksParams = { tasks?: IdList, done?: boolean, tracker?: str
 /**
  * An agent's claim on a task (RFC 3339 times).
  */
-export type Claim = { agent: string, since: string, until: string, };
+export type Claim = { agent: string, since: string, until: string, 
+/**
+ * The process the claim ends with (an agent's session), when one holds it.
+ */
+holderPid?: number, };
 
 /**
  * A plan's progress.
@@ -274,7 +283,15 @@ tasks?: Array<string>, };
 /**
  * `taskmark.claimTask` (`renewed`) and `taskmark.releaseTask` (`released`).
  */
-export type ClaimResult = { task: string, agent: string, since?: string, until?: string, renewed?: boolean, released?: boolean, };
+export type ClaimResult = { task: string, agent: string, since?: string, until?: string, renewed?: boolean, released?: boolean, 
+/**
+ * `claimTask`: the process the claim ends with (an agent's session), when one holds it.
+ */
+holderPid?: number, 
+/**
+ * `claimTask`: what the claimant should know (another worktree took the task up).
+ */
+warnings?: Array<string>, };
 
 export type DiagnosticsSummary = { errors: number, warnings: number, infos: number, hints: number, 
 /**
@@ -302,7 +319,7 @@ export type Override = "force" | "reason" | "noBranches";
 /**
  * The `data` of a refused command: why, in terms an editor or agent can act on.
  */
-export type Refusal = { "kind": "invalidTransition", task: string, from: string, to: string, allowed: Array<string>, override?: Override, } | { "kind": "needsReason", status: string, field: string, override?: Override, } | { "kind": "unknownStatus", status: string, known: Array<string>, } | { "kind": "conflict", task?: string, expected?: string, current?: string, path?: string, } | { "kind": "claimed", task: string, agent: string, since: string, until: string, } | { "kind": "planAhead", task: string, path: string, override?: Override, } | { "kind": "leavesDrift", found: Array<string>, override?: Override, } | { "kind": "changedOnDisk", paths: Array<string>, } | { "kind": "openElsewhere", path: string, } | { "kind": "openMoved", path: string, } | { "kind": "exists", path: string, } | { "kind": "chooseTracker", trackers: Array<string>, } | { "kind": "otherBranches", override?: Override, } | { "kind": "unreadable", path?: string, } | { "kind": "refused", };
+export type Refusal = { "kind": "invalidTransition", task: string, from: string, to: string, allowed: Array<string>, override?: Override, } | { "kind": "needsReason", status: string, field: string, override?: Override, } | { "kind": "unknownStatus", status: string, known: Array<string>, } | { "kind": "conflict", task?: string, expected?: string, current?: string, path?: string, } | { "kind": "claimed", task: string, agent: string, since: string, until: string, holderPid?: number, override?: Override, } | { "kind": "planAhead", task: string, path: string, override?: Override, } | { "kind": "leavesDrift", found: Array<string>, override?: Override, } | { "kind": "changedOnDisk", paths: Array<string>, } | { "kind": "openElsewhere", path: string, } | { "kind": "openMoved", path: string, } | { "kind": "exists", path: string, } | { "kind": "chooseTracker", trackers: Array<string>, } | { "kind": "otherBranches", override?: Override, } | { "kind": "unreadable", path?: string, } | { "kind": "refused", };
 
 /**
  * `taskmark/taskChanged`: a change every editor on the workspace hears of. A status change has

@@ -363,7 +363,10 @@ pub fn parse_set_status(arguments: &[Value]) -> Result<SetStatusRequest, jsonrpc
     };
     let date = params.date.map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
     let agent = params.agent.map(|it| claims::agent_name(&it)).transpose().map_err(invalid_params)?;
+    // A session that is gone holds nothing: the change is checked as its agent's name alone.
+    let holder = params.holder_pid.and_then(Holder::process);
     Ok(SetStatusRequest {
+        holder,
         task: params.task,
         status: params.status,
         force: params.force.unwrap_or(false),
@@ -413,6 +416,7 @@ pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules:
         store: Some(&world.store),
         unreadable: world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str())).collect(),
         claims: &world.claims,
+        elsewhere: &world.elsewhere,
     }
 }
 

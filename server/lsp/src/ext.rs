@@ -93,6 +93,11 @@ pub struct SetStatusParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub agent: Option<String>,
+    /// The agent's session (its MCP server's process): a claim that session holds is its own,
+    /// whatever name either was made under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
+    pub holder_pid: Option<u32>,
 }
 
 /// `taskmark.taskInfo`, `taskmark.pickStatus` (also `[task]`).
@@ -284,6 +289,10 @@ pub struct Claim {
     pub agent: String,
     pub since: String,
     pub until: String,
+    /// The process the claim ends with (an agent's session), when one holds it.
+    #[serde(rename = "holderPid", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
+    pub holder_pid: Option<u32>,
 }
 
 /// A plan's progress.
@@ -551,6 +560,14 @@ pub struct ClaimResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub released: Option<bool>,
+    /// `claimTask`: the process the claim ends with (an agent's session), when one holds it.
+    #[serde(rename = "holderPid", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
+    pub holder_pid: Option<u32>,
+    /// `claimTask`: what the claimant should know (another worktree took the task up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub warnings: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -629,12 +646,19 @@ pub enum Refusal {
         #[cfg_attr(test, ts(optional))]
         path: Option<String>,
     },
-    /// Another agent claims the task.
+    /// Another agent (or another session) claims the task; `holderPid` is the process the
+    /// claim ends with, when one holds it.
     Claimed {
         task: String,
         agent: String,
         since: String,
         until: String,
+        #[serde(rename = "holderPid", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional, type = "number"))]
+        holder_pid: Option<u32>,
+        #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        way_out: Option<Override>,
     },
     PlanAhead {
         task: String,

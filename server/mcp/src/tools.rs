@@ -381,7 +381,7 @@ impl Taskmark {
         let arguments = json!({
             "task": request.task, "status": request.status, "reason": request.reason,
             "expectFrom": request.expect_from, "force": request.force,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)),
+            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
         });
         self.answer(crate::lsp::SET_STATUS, arguments).await
     }

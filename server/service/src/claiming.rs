@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::claims::{self, Claim, Claimant, Granted, Holder};
 use crate::engine::edit::resolve_task;
 use crate::engine::model::TaskKey;
-use crate::guards::{Blocked, Refused, TaskWorkspace};
+use crate::guards::{Blocked, Refused, TaskWorkspace, taken_up_elsewhere};
 
 /// A claim (or its renewal) as every front door asks it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct ClaimAnswer {
     pub renewed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder_pid: Option<u32>,
+    /// What the claimant should know (another worktree has taken the task up).
+    pub warnings: Vec<String>,
 }
 
 impl ClaimAnswer {
@@ -58,6 +60,7 @@ impl ClaimAnswer {
             until: claim.until_text(),
             renewed,
             holder_pid: claim.holder.map(|it| it.pid),
+            warnings: Vec::new(),
         }
     }
 }
@@ -81,7 +84,9 @@ pub fn claim_task(workspace: &TaskWorkspace<'_>, request: &ClaimRequest) -> Resu
         Ok(Granted::Renewed(claim)) => (claim, true),
         Err(error) => return Err(Refused::from_claims(&task, error, Blocked::Claim)),
     };
-    Ok((task, ClaimAnswer::of(name, &claim, renewed)))
+    let mut answer = ClaimAnswer::of(name, &claim, renewed);
+    answer.warnings.extend(taken_up_elsewhere(workspace, &task));
+    Ok((task, answer))
 }
 
 /// Ends the request's agent's claim on the task (anyone's, forced).

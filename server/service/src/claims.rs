@@ -370,9 +370,23 @@ impl ClaimStore {
     /// holds the task. A change that names no agent is a person's, and claims do not bind
     /// people: the file is not even read.
     pub fn allows(&self, task: &str, agent: Option<&str>, now: SystemTime) -> Result<(), ClaimError> {
+        self.allows_for(task, agent, None, now)
+    }
+
+    /// [`ClaimStore::allows`] for an agent's session: a claim `session` holds is its own,
+    /// whatever name it was made under.
+    pub fn allows_for(
+        &self,
+        task: &str,
+        agent: Option<&str>,
+        session: Option<Holder>,
+        now: SystemTime,
+    ) -> Result<(), ClaimError> {
         let Some(agent) = agent else { return Ok(()) };
         match self.holder(task, now)? {
-            Some(holder) if holder.agent != agent => Err(ClaimError::Held(holder)),
+            Some(claim) if claim.agent != agent && (session.is_none() || claim.holder != session) => {
+                Err(ClaimError::Held(claim))
+            }
             _ => Ok(()),
         }
     }

@@ -4,10 +4,11 @@
 
 use std::time::SystemTime;
 
-use crate::claims::{self, Claim, ClaimError, ClaimStore, StoreError};
+use crate::claims::{self, Claim, ClaimError, ClaimStore, Holder, StoreError};
 use crate::engine::config::Config;
 use crate::engine::edit::{Checked, FixCheck, Override, Refusal, WorkspaceChange, refuse_new_drift};
 use crate::engine::index::WorkspaceIndex;
+use crate::engine::lifecycle::across::{self, OtherWorktree};
 use crate::engine::model::TaskKey;
 use crate::engine::rules::{DiagnosticStore, PathOracle};
 
@@ -22,6 +23,23 @@ pub struct TaskWorkspace<'a> {
     /// Tracker files that could not be read, with the reason.
     pub unreadable: Vec<(&'a str, &'a str)>,
     pub claims: &'a ClaimStore,
+    /// The repository's other worktrees as the front door follows them (none when it does not).
+    pub elsewhere: &'a [OtherWorktree],
+}
+
+/// What a change to `task` should say of the other worktrees: another session has taken the
+/// task up there since the two parted (started or finished it, committed or not).
+pub fn taken_up_elsewhere(workspace: &TaskWorkspace<'_>, task: &TaskKey) -> Option<String> {
+    let taken = across::taken_up_elsewhere(task, workspace.elsewhere);
+    if taken.is_empty() {
+        return None;
+    }
+    let named: Vec<String> =
+        taken.iter().map(|it| format!("`{}` ({})", it.worktree, it.status.as_deref().unwrap_or("no status"))).collect();
+    Some(format!(
+        "task {task} was taken up in another worktree since they parted: {}; another session may be working on it",
+        named.join(", ")
+    ))
 }
 
 /// Why a use case changed nothing: the same kinds through every front door.
@@ -162,10 +180,15 @@ pub fn refuse_unreadable<'s>(
     Ok(())
 }
 
-/// Another agent's claim on `task` refuses `agent`'s change; a person's change (no
-/// agent) goes through.
-pub fn refuse_claimed(claims: &ClaimStore, task: &TaskKey, agent: Option<&str>) -> Result<(), Refused> {
-    match claims.allows(&claims::task_name(task), agent, SystemTime::now()) {
+/// Another agent's claim on `task` refuses `agent`'s change, unless the claim is held by the
+/// asking session (`holder`); a person's change (no agent) goes through.
+pub fn refuse_claimed(
+    claims: &ClaimStore,
+    task: &TaskKey,
+    agent: Option<&str>,
+    holder: Option<Holder>,
+) -> Result<(), Refused> {
+    match claims.allows_for(&claims::task_name(task), agent, holder, SystemTime::now()) {
         Ok(()) => Ok(()),
         Err(error) => Err(Refused::from_claims(task, error, Blocked::StatusChange)),
     }

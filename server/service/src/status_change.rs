@@ -17,6 +17,7 @@
 //!
 //! What is left to the front door is where the text lives (buffers or disk) and the commit.
 
+use crate::claims::Holder;
 use crate::engine::edit::{
     ChangedFile, Checked, Refusal, StatusChangeOptions, WorkspaceChange, describe_change, plan_status_change,
     resolve_task, status_differs, task_status,
@@ -24,7 +25,9 @@ use crate::engine::edit::{
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::timestamp::Now;
-pub use crate::guards::{Conflict, Refused, TaskWorkspace, leaves_no_new_drift, refuse_claimed, refuse_unreadable};
+pub use crate::guards::{
+    Conflict, Refused, TaskWorkspace, leaves_no_new_drift, refuse_claimed, refuse_unreadable, taken_up_elsewhere,
+};
 
 /// A status change as every front door asks it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub struct SetStatusRequest {
     pub expect_from: Option<String>,
     /// The agent asking: refused while another agent claims the task, unless forced.
     pub agent: Option<String>,
+    /// The agent's session: a claim it holds is its own, under whatever name.
+    pub holder: Option<Holder>,
     /// The day or instant for the timestamp fields, instead of now.
     pub date: Option<Now>,
 }
@@ -98,7 +103,7 @@ pub fn plan_set_status(
     let task = resolve_task(index, request.task.trim())?;
     refuse_unreadable(workspace, [task.scope.as_str()], Some(&task), &format!("change task {task}"))?;
     if !request.force {
-        refuse_claimed(workspace.claims, &task, request.agent.as_deref())?;
+        refuse_claimed(workspace.claims, &task, request.agent.as_deref(), request.holder)?;
     }
     if let Some(expected) = &request.expect_from
         && let Some(message) = status_differs(index, &task, expected)
@@ -112,7 +117,10 @@ pub fn plan_set_status(
         reason: request.reason.clone(),
         ..StatusChangeOptions::new(now.clone())
     };
-    let change = plan_status_change(index, &task, &request.status, &options)?;
+    let mut change = plan_status_change(index, &task, &request.status, &options)?;
+    if !change.is_empty() {
+        change.warnings.extend(taken_up_elsewhere(workspace, &task));
+    }
     let described = describe_change(index, &change);
     let profile = index.task_profile(&task);
     let target = profile.and_then(|it| task_status(it, &request.status).ok());

@@ -242,6 +242,7 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
         reason: request.reason.clone(),
         expect_from: request.expect_from.map(str::to_string),
         agent: request.agent.clone(),
+        holder: None,
         date: None,
     };
     let planned = match status_change::plan_set_status(&view, &asked, request.now.clone()) {
@@ -353,6 +354,9 @@ pub(crate) fn task_workspace<'a>(
             .map(|it| (it.path.as_str(), it.reason.as_str()))
             .collect(),
         claims,
+        // The command line writing by itself does not read the other worktrees (the daemon,
+        // which follows them, does).
+        elsewhere: &[],
     }
 }
 

@@ -104,6 +104,24 @@ pub fn seen_elsewhere(task: &TaskKey, others: &[OtherWorktree]) -> Vec<SeenThere
         .collect()
 }
 
+/// The other worktrees where another session has taken `task` up: started or finished there,
+/// and changed there since the two worktrees parted (what both inherited is nobody's doing),
+/// committed or not. Archived there is left alone; so is a worktree whose parting point cannot
+/// be read.
+pub fn taken_up_elsewhere(task: &TaskKey, others: &[OtherWorktree]) -> Vec<SeenThere> {
+    others
+        .iter()
+        .filter_map(|other| {
+            let base = other.base.as_ref()?;
+            let seen = seen_elsewhere(task, std::slice::from_ref(other)).pop()?;
+            let inherited = status_of(base, task).map(|(status, _)| status);
+            let moved_there = inherited.as_ref() != seen.status.as_ref();
+            let started = seen.kind.is_some_and(|kind| progress(kind) > 0);
+            (moved_there && started && !seen.archived).then_some(seen)
+        })
+        .collect()
+}
+
 /// How far along a kind is, for "further along elsewhere": not started, then started (active or
 /// blocked), then finished (done or cancelled).
 fn progress(kind: Kind) -> u8 {
@@ -202,6 +220,17 @@ mod tests {
     }
 
     const BASE: &str = "# TODO\n\n### 1. One\n- **Status**: [PLANNED]\n\n### 2. Two\n- **Status**: [COMPLETED]\n";
+
+    #[test]
+    fn a_task_taken_up_in_another_worktree_since_they_parted_is_named_and_an_inherited_one_is_not() {
+        let task = TaskKey::new("specs", "1");
+        let started = other("agent-2", ACTIVE, PLANNED);
+        let inherited = other("agent-3", ACTIVE, ACTIVE);
+        let untouched = other("agent-4", PLANNED, PLANNED);
+        let taken: Vec<String> =
+            taken_up_elsewhere(&task, &[started, inherited, untouched]).into_iter().map(|it| it.worktree).collect();
+        assert_eq!(taken, vec!["agent-2".to_string()]);
+    }
 
     #[test]
     fn only_the_tasks_whose_status_differs_somewhere_are_listed_with_every_views_status() {
