@@ -99,9 +99,19 @@ fn plan(
         }
         planner.place(*place_ref, target)?;
     }
+    // A mirror the tracker keeps and the task lacks is completed, not left to be an orphan.
+    crate::lifecycle::create::complete_state_json(index, task, target, &options.now, planner.change)?;
     planner.warn_about_children(task, target);
     planner.warn_about_dependencies(task, target);
     Ok(change.finish())
+}
+
+/// Whether a stamp field keeps its first value through every later transition: when work
+/// started is written once (the spec-folder standard says `**Started**` is preserved through
+/// all transitions); the others (`Completed`, `Planned`, ...) say when the task last entered
+/// their status.
+fn kept_once_set(field: &str) -> bool {
+    field.eq_ignore_ascii_case("started")
 }
 
 pub(crate) struct Planner<'a> {
@@ -301,7 +311,7 @@ impl Planner<'_> {
             match place.field(&name) {
                 Some(existing) => {
                     let replace = if is_stamp {
-                        self.options.restamp || existing.value.trim().is_empty()
+                        (self.options.restamp && !kept_once_set(&name)) || existing.value.trim().is_empty()
                     } else {
                         self.options.reason.is_some()
                     };
@@ -328,7 +338,7 @@ impl Planner<'_> {
         if let Some(stamp) = &self.profile.status(want).stamp {
             let key = stamp.to_ascii_lowercase();
             match place.field(&key) {
-                Some(existing) if self.options.restamp && existing.value != *now => {
+                Some(existing) if self.options.restamp && !kept_once_set(&key) && existing.value != *now => {
                     self.change.edit(self.index, place_ref.file, TextEdit::replace(existing.value_range, now.clone()));
                 }
                 Some(_) => {}
@@ -418,8 +428,9 @@ impl Planner<'_> {
         }
     }
 
+    /// A task finished over open phases: said (an abandoned task's open phases are moot).
     fn warn_about_children(&mut self, task: &crate::model::TaskKey, target: StatusId) {
-        if !self.profile.kind(target).is_closed() {
+        if self.profile.kind(target) != Kind::Done {
             return;
         }
         let Some(plan) = self.index.task(task).and_then(|it| it.current_plan) else { return };

@@ -204,6 +204,54 @@ struct Request {
     now: Now,
 }
 
+/// A spec-folder task that has a TODO.md section and no state.json entry gets its entry, as
+/// the tracker's status-sync-manager adds it when the task is first worked on: shaped like the
+/// newest entry, with the section's title, priority and dependencies, `status` and the task's
+/// folder (the one it has, else the one `taskmark new` would make). Nothing when the tracker
+/// keeps no state.json, the task has an entry, or `status` is the vocabulary's first
+/// not-started status (a task not started yet needs none).
+pub(crate) fn complete_state_json(
+    index: &WorkspaceIndex,
+    task: &TaskKey,
+    status: StatusId,
+    now: &Now,
+    change: &mut WorkspaceChange,
+) -> Result<(), Refusal> {
+    let Some(tracker) = index.trackers().iter().find(|it| it.root == *task.scope) else { return Ok(()) };
+    if tracker.family != Family::SpecFolder || default_status(&tracker.profile) == Some(status) {
+        return Ok(());
+    }
+    let Some(entry) = index.task(task) else { return Ok(()) };
+    let places: Vec<&Place> = entry.places.iter().map(|it| index.place(*it)).collect();
+    if places.iter().any(|it| it.kind == PlaceKind::StateJson) {
+        return Ok(());
+    }
+    let Some(section) = places.iter().find(|it| it.kind == PlaceKind::TodoSection) else { return Ok(()) };
+    let Some(state) = files_with_role(index, tracker, Role::StateJson).into_iter().next() else { return Ok(()) };
+    let Some(number) = id_number(&task.id) else { return Ok(()) };
+    let title = section.title.as_deref().unwrap_or_default().trim().to_string();
+    let existing = index.tracker_paths(&tracker.root).find_map(|path| {
+        let folder = layout::task_folder(path)?;
+        (layout::task_folder_id(path).as_deref() == Some(&*task.id)).then(|| folder.to_string())
+    });
+    let name = existing.unwrap_or_else(|| {
+        let width = spec_folder::folder_width(index, tracker);
+        format!("{number:0width$}_{}", slug(&title, '_', 50))
+    });
+    let folder = if tracker.root.is_empty() { name } else { format!("{}/{name}", tracker.root) };
+    let request = Request {
+        title,
+        description: None,
+        status,
+        priority: section.field("Priority").map(|it| it.value.trim().to_string()).filter(|it| !it.is_empty()),
+        dependencies: section.dependencies.iter().map(|it| it.id.to_string()).collect(),
+        plan: false,
+        heading: None,
+        now: now.clone(),
+    };
+    spec_folder::state_entry(index, state, tracker, &request, number, &folder, change)
+}
+
 /// The vocabulary's first task status of kind todo (`not_started`, `To Do`, `pending`).
 fn default_status(profile: &Profile) -> Option<StatusId> {
     profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)
@@ -347,7 +395,7 @@ mod spec_folder {
     }
 
     /// The zero padding of the tracker's task folders (`058_x`: 3), 3 when it has none yet.
-    fn folder_width(index: &WorkspaceIndex, tracker: &Tracker) -> usize {
+    pub(super) fn folder_width(index: &WorkspaceIndex, tracker: &Tracker) -> usize {
         let widths: Vec<usize> = index
             .tracker_paths(&tracker.root)
             .filter_map(layout::task_folder)
@@ -606,7 +654,7 @@ mod spec_folder {
 
     /// The state.json entry, shaped like the newest one (key order, indentation, value forms),
     /// at the end of `active_projects` the tracker grows from.
-    fn state_entry(
+    pub(super) fn state_entry(
         index: &WorkspaceIndex,
         state: FileId,
         tracker: &Tracker,

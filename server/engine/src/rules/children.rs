@@ -144,7 +144,10 @@ fn report(
         Child::Place(place) => (describe_parent(place), place.task().cloned(), !place.child_places.is_empty()),
         Child::Item(_) => ("checkbox", None, false),
     };
-    if kind.is_closed() && !under.open.is_empty() {
+    // A cancelled parent's open children are moot: nothing more will be done under it (the
+    // vocabulary says so by the kind), so abandoning a task with open boxes leaves no problem.
+    // A done parent over open children is one.
+    if kind == Kind::Done && !under.open.is_empty() {
         let items = if has_phases { "items and phases" } else { "items" };
         let summary = if under.total == 1 {
             "the only item under it is still open".to_string()

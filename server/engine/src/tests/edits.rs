@@ -480,3 +480,51 @@ fn a_tracker_is_named_by_its_root_or_the_folders_it_ends_with() {
     let key = crate::edit::resolve_task(&both, "specs:221").expect("the tracker named exactly");
     assert_eq!(key.scope, "specs");
 }
+
+/// Issue 32, item 4: a task with a TODO.md section and no state.json entry could not be
+/// started (the change left it an orphan, and no tool added the entry). Starting it writes its
+/// entry, shaped like the newest one, as the tracker's status-sync-manager does; the workspace
+/// then has nothing to say about it.
+#[test]
+fn starting_a_task_the_state_json_lacks_adds_its_entry() {
+    let fixture = SPEC_FOLDER.replace(
+        "    {\n      \"project_number\": 220,\n      \"status\": \"not_started\"\n    }\n",
+        "    {\n      \"project_number\": 218,\n      \"status\": \"not_started\"\n    }\n",
+    );
+    let fixture = fixture.replace(
+        "- **220** [NOT STARTED] — Prepare",
+        "- **220** [NOT STARTED] — Prepare\n- **218** [NOT STARTED] — Other",
+    );
+    let fixture = fixture.replace("### 220. Prepare\n- **Status**: [NOT STARTED]\n", "### 220. Prepare\n- **Status**: [NOT STARTED]\n- **Priority**: High\n- **Dependencies**: 219\n\n### 218. Other\n- **Status**: [NOT STARTED]\n");
+    let index = index(&fixture);
+    let task = TaskKey::new("specs", "220");
+    let not_yet = plan_status_change(&index, &task, "not_started", &StatusChangeOptions { force: true, ..options() });
+    assert!(not_yet.is_ok_and(|it| it.is_empty()), "a task not started needs no entry");
+    let change = plan_status_change(&index, &task, "researching", &options()).unwrap();
+    let (after, rendered) = applied(&fixture, &index, &change);
+    let state = rendered.split("%! specs/state.json\n").nth(1).unwrap().split("%! ").next().unwrap();
+    let entry = state.split("\"project_number\": 220,").nth(1).and_then(|it| it.split('}').next()).unwrap_or("");
+    for wanted in ["\"status\": \"researching\"", "\"project_name\": \"prepare\"", "\"dependencies\": [219]"] {
+        assert!(entry.contains(wanted), "{wanted} in {state}");
+    }
+    let entry = after.task(&task).expect("task 220").places.iter().map(|it| after.place(*it).kind).collect::<Vec<_>>();
+    assert!(entry.contains(&crate::model::PlaceKind::StateJson), "read back as an entry: {entry:?}");
+    let found = rules::check(&after, &Config::default(), None, &crate::fixture::paths(&fixture));
+    let about_task: Vec<_> = found.iter().filter(|it| it.task.as_ref() == Some(&task)).collect();
+    assert!(about_task.is_empty(), "{}", crate::fixture::render(&after, &found));
+}
+
+/// Issue 32, item 4: `set` rewrote `**Started**`, which the spec-folder standard preserves
+/// through every transition (and a later stamp before it was a bad-timestamp). Started keeps
+/// its first value; the other stamps say when the task last entered their status.
+#[test]
+fn started_is_kept_through_every_later_transition() {
+    let index = index(SPEC_FOLDER);
+    let task = TaskKey::new("specs", "221");
+    let partial = plan_status_change(&index, &task, "partial", &options()).unwrap();
+    let (after, _) = applied(SPEC_FOLDER, &index, &partial);
+    let again = plan_status_change(&after, &task, "implementing", &options()).unwrap();
+    let rendered = render(&after, &again);
+    assert!(rendered.contains("- **Started**: 2026-01-12\n"), "{rendered}");
+    assert!(rendered.contains("\"started\": \"2026-01-12T09:00:00Z\""), "{rendered}");
+}

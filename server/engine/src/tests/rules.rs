@@ -711,3 +711,20 @@ fn completed_projects_entries_and_reused_ids() {
     let summary = crate::ide::task_summary(&index, &crate::model::TaskKey::new("specs", "210"));
     assert!(!summary.agrees(), "{summary:?}");
 }
+
+/// Issue 32, item 4: abandoning a task with open acceptance boxes was refused (open-children).
+/// A cancelled parent's open children are moot; a completed one over open children is still
+/// reported.
+#[test]
+fn open_children_matter_under_a_done_parent_and_not_under_an_abandoned_one() {
+    let phases = |status: &str| {
+        format!(
+            "%! specs/221_fix/plans/implementation-001.md\n# Implementation Plan: Fix\n\n- **Task**: 221 - Fix\n- **Status**: [{status}]\n\n### Phase 1: Refactor [{status}]\n- [x] Read\n- [ ] Replace\n"
+        )
+    };
+    let open_children = |fixture: &str| {
+        diagnostics(fixture, None).1.iter().filter(|it| it.code == crate::diagnostic::RuleCode::OpenChildren).count()
+    };
+    assert!(open_children(&phases("COMPLETED")) > 0, "a done phase over an open box");
+    assert_eq!(open_children(&phases("ABANDONED")), 0, "an abandoned one's open boxes are moot");
+}
