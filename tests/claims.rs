@@ -5,10 +5,10 @@
 #![cfg(unix)]
 
 use taskmark_test_support::git;
+use taskmark_test_support::mcp_agent::McpAgent;
 use taskmark_test_support::scratch::Scratch;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -79,81 +79,20 @@ fn status_of_14(setup: &Setup, root: &Path) -> String {
     view["status"].as_str().unwrap_or_default().to_string()
 }
 
-/// `taskmark mcp` speaking for an agent, each call answered within [`WAIT`].
-struct Agent {
-    child: std::process::Child,
-    input: Option<std::process::ChildStdin>,
-    answers: std::sync::mpsc::Receiver<String>,
-    next: u64,
+/// An agent: `taskmark mcp` on `root` (with its own language server, or through the daemon).
+fn start_agent(setup: &Setup, root: &Path, no_daemon: bool) -> McpAgent {
+    let args: &[&str] = if no_daemon { &["mcp", "--no-daemon"] } else { &["mcp"] };
+    McpAgent::start(setup.command(root, args), "t")
 }
 
-impl Agent {
-    fn start(setup: &Setup, root: &Path, no_daemon: bool) -> Agent {
-        let args: &[&str] = if no_daemon { &["mcp", "--no-daemon"] } else { &["mcp"] };
-        let mut child = setup
-            .command(root, args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("taskmark mcp starts");
-        let input = child.stdin.take();
-        let output = BufReader::new(child.stdout.take().expect("stdout"));
-        let (sender, answers) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in output.lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut agent = Agent { child, input, answers, next: 1 };
-        let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } });
-        agent.request("initialize", init);
-        agent.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
-        agent
-    }
+/// The claims tool as these tests call it: for 30 minutes.
+trait ClaimTool {
+    fn claim(&mut self, task: &str, agent: &str) -> Result<Value, Value>;
+}
 
-    fn send(&mut self, message: Value) {
-        let input = self.input.as_mut().expect("open");
-        writeln!(input, "{message}").expect("sent");
-        input.flush().expect("flushed");
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next;
-        self.next += 1;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.answers.recv_timeout(left).unwrap_or_else(|_| panic!("no answer to {method} in time"));
-            let message: Value = serde_json::from_str(&line).expect("JSON");
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-
-    /// A tool's structured answer: `Ok` when it succeeded, `Err` with its `{error, code, data}`.
-    fn tool(&mut self, name: &str, arguments: Value) -> Result<Value, Value> {
-        let answer = self.request("tools/call", json!({ "name": name, "arguments": arguments }));
-        let result = &answer["result"];
-        let content = result["structuredContent"].clone();
-        if result["isError"] == true { Err(content) } else { Ok(content) }
-    }
-
+impl ClaimTool for McpAgent {
     fn claim(&mut self, task: &str, agent: &str) -> Result<Value, Value> {
         self.tool("claim_task", json!({ "task": task, "agent": agent, "minutes": 30 }))
-    }
-
-    fn stop(mut self) {
-        drop(self.input.take());
-        let deadline = Instant::now() + WAIT;
-        while self.child.try_wait().expect("a status").is_none() {
-            assert!(Instant::now() < deadline, "taskmark mcp did not exit when its client left");
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 
@@ -164,7 +103,7 @@ impl Agent {
 fn a_claim_binds_another_agents_set_written_directly() {
     let setup = setup();
     let root = setup.workspace("direct");
-    let mut holder = Agent::start(&setup, &root, true);
+    let mut holder = start_agent(&setup, &root, true);
     let claim = holder.claim("14", "agent-a").expect("granted");
     assert_eq!(claim["agent"], "agent-a", "{claim}");
 
@@ -204,7 +143,7 @@ fn a_claim_binds_another_agents_set_written_directly() {
 fn a_claim_binds_another_agents_set_through_the_daemon() {
     let setup = setup();
     let root = setup.workspace("daemon");
-    let mut holder = Agent::start(&setup, &root, false);
+    let mut holder = start_agent(&setup, &root, false);
     holder.claim("14", "agent-a").expect("granted");
     assert!(setup.daemon_pid().is_some(), "a daemon serves the agent");
 
@@ -233,8 +172,8 @@ fn a_claim_binds_another_agents_set_through_the_daemon() {
 fn two_servers_of_their_own_cannot_both_claim_a_task() {
     let setup = setup();
     let root = setup.workspace("two");
-    let mut first = Agent::start(&setup, &root, true);
-    let mut second = Agent::start(&setup, &root, true);
+    let mut first = start_agent(&setup, &root, true);
+    let mut second = start_agent(&setup, &root, true);
     first.claim("14", "agent-a").expect("granted");
     let refused = second.claim("14", "agent-b").expect_err("held by agent-a");
     assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
@@ -307,7 +246,7 @@ fn claim_and_release_from_the_command_line() {
 fn claims_survive_a_daemon_restart() {
     let setup = setup();
     let root = setup.workspace("restart");
-    let mut holder = Agent::start(&setup, &root, false);
+    let mut holder = start_agent(&setup, &root, false);
     holder.claim("14", "agent-a").expect("granted");
     let pid = setup.daemon_pid().expect("a daemon");
     let killed = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill runs");
@@ -317,7 +256,7 @@ fn claims_survive_a_daemon_restart() {
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    let mut other = Agent::start(&setup, &root, false);
+    let mut other = start_agent(&setup, &root, false);
     let next = setup.daemon_pid().expect("a new daemon");
     assert_ne!(next, pid, "another daemon");
     let refused = other.claim("14", "agent-b").expect_err("still held by agent-a");
@@ -335,11 +274,11 @@ fn claims_survive_a_daemon_restart() {
 fn a_killed_holder_s_claim_ends_at_once() {
     let setup = setup();
     let root = setup.workspace("killed");
-    let mut holder = Agent::start(&setup, &root, false);
+    let mut holder = start_agent(&setup, &root, false);
     let claim = holder.claim("14", "agent-a").expect("granted");
     assert_eq!(claim["holderPid"], holder.child.id(), "held by the agent's session: {claim}");
     holder.claim("13", "agent-a").expect("granted");
-    let mut other = Agent::start(&setup, &root, false);
+    let mut other = start_agent(&setup, &root, false);
     other.claim("14", "agent-b").expect_err("held while the holder lives");
     let killed = Command::new("kill").args(["-9", &holder.child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
@@ -359,9 +298,9 @@ fn a_killed_holder_s_claim_ends_at_once() {
 fn a_session_s_claim_is_released_by_that_session_only_unless_forced() {
     let setup = setup();
     let root = setup.workspace("sessions");
-    let mut holder = Agent::start(&setup, &root, true);
+    let mut holder = start_agent(&setup, &root, true);
     holder.claim("14", "agent-a").expect("granted");
-    let mut other = Agent::start(&setup, &root, true);
+    let mut other = start_agent(&setup, &root, true);
     let refused = other.tool("release_task", json!({ "task": "14", "agent": "agent-a" })).expect_err("not its claim");
     assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
     assert_eq!(refused["data"]["override"], "force", "{refused}");
@@ -397,7 +336,7 @@ fn two_worktrees_share_a_claim() {
     assert_eq!(files(&other), before, "nothing written");
     let refused = setup.run(&other, &["claim", "14", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
-    let mut agent = Agent::start(&setup, &other, true);
+    let mut agent = start_agent(&setup, &other, true);
     let refused = agent.claim("14", "agent-b").expect_err("held in main");
     assert_eq!(refused["data"]["agent"], "agent-a", "{refused}");
     agent.stop();
@@ -432,7 +371,7 @@ fn a_corrupt_claims_file_stops_agents_but_not_people() {
     assert_eq!(files(&root), before, "nothing written");
     let refused = setup.run(&root, &["claim", "13", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(5), "{}", said(&refused));
-    let mut agent = Agent::start(&setup, &root, true);
+    let mut agent = start_agent(&setup, &root, true);
     let refused = agent.claim("13", "agent-b").expect_err("the claims are unknown");
     assert!(refused["error"].as_str().is_some_and(|it| it.contains("claims")), "{refused}");
     agent.stop();
@@ -546,10 +485,10 @@ fn four_agents_in_four_worktrees_making_tasks_at_once_never_share_an_id() {
 fn an_agent_is_told_of_a_task_taken_up_in_another_worktree() {
     let setup = setup();
     let folders = worktrees(&setup, 2);
-    let mut first = Agent::start(&setup, &folders[1], false);
+    let mut first = start_agent(&setup, &folders[1], false);
     let started = first.tool("set_status", json!({ "task": "14", "status": "implementing" })).expect("started");
     assert!(!started["warnings"].to_string().contains("worktree"), "nobody else has it: {started}");
-    let mut second = Agent::start(&setup, &folders[2], false);
+    let mut second = start_agent(&setup, &folders[2], false);
     // The daemon follows the other worktrees: wait until it has read the first one's change.
     let deadline = Instant::now() + WAIT;
     loop {

@@ -10,11 +10,11 @@
 #![cfg(unix)]
 
 use taskmark_test_support::lsp_client;
+use taskmark_test_support::mcp_agent::McpAgent;
 use taskmark_test_support::scratch::Scratch;
 use taskmark_test_support::tracker;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -220,31 +220,9 @@ fn editor(setup: &Setup, root: &Path, request: &Request) -> Answer {
 
 /// An agent's MCP `set_status`, through `taskmark mcp` and its own language server.
 fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
-    let mut agent = setup
-        .command(&["mcp", "--no-daemon", "--root"])
-        .arg(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("taskmark mcp starts");
-    let mut input = agent.stdin.take().expect("stdin");
-    let mut output = BufReader::new(agent.stdout.take().expect("stdout"));
-    let mut ask = |id: u64, method: &str, params: Value| -> Value {
-        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        writeln!(input, "{message}").expect("send");
-        input.flush().expect("flush");
-        loop {
-            let mut line = String::new();
-            assert!(output.read_line(&mut line).expect("read") > 0, "taskmark mcp closed stdout");
-            let answer: Value = serde_json::from_str(&line).expect("a JSON-RPC line");
-            if answer["id"] == id {
-                return answer;
-            }
-        }
-    };
-    let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "doors", "version": "1" } });
-    assert_eq!(ask(1, "initialize", init)["result"]["serverInfo"]["name"], "taskmark");
+    let mut command = setup.command(&["mcp", "--no-daemon", "--root"]);
+    command.arg(root);
+    let mut agent = McpAgent::start(command, "doors");
     let mut arguments = json!({ "task": request.task, "status": request.status });
     if let Some(from) = request.from {
         arguments["expect_from"] = json!(from);
@@ -253,10 +231,8 @@ fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
         arguments["agent"] = json!(agent);
     }
     let started = Instant::now();
-    let mut id = 2;
     let refused = loop {
-        let answer = ask(id, "tools/call", json!({ "name": "set_status", "arguments": arguments.clone() }));
-        id += 1;
+        let answer = agent.call_tool("set_status", arguments.clone());
         assert_eq!(answer["result"]["isError"], true, "the agent's change went through: {answer}");
         let content = answer["result"]["structuredContent"].clone();
         let indexing = content["error"].as_str().is_some_and(|it| it.contains("still being indexed"));
@@ -265,8 +241,7 @@ fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    drop(input);
-    let _ = agent.wait();
+    agent.stop();
     from_error(&json!({ "code": refused["code"], "message": refused["error"], "data": refused["data"] }))
 }
 

@@ -5,13 +5,13 @@
 
 use taskmark_test_support as support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::lsp_client::{LspClient, vscode_capabilities};
+use support::mcp_agent::McpAgent;
 use support::state::state_home;
 use support::tracker::{Style, write_tracker};
 
@@ -475,71 +475,6 @@ fn the_language_server_answers_with_a_configuration_or_attributes_that_are_pipes
     }
 }
 
-/// `taskmark mcp` speaking to `root`: each call answered within `LIMIT`, or the test fails.
-struct Agent {
-    child: std::process::Child,
-    input: std::process::ChildStdin,
-    answers: std::sync::mpsc::Receiver<String>,
-}
-
-impl Agent {
-    const LIMIT: Duration = Duration::from_secs(20);
-
-    fn start(root: &Path) -> Agent {
-        let mut child = command(root, &["mcp", "--no-daemon"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("taskmark mcp starts");
-        let input = child.stdin.take().expect("stdin");
-        let output = BufReader::new(child.stdout.take().expect("stdout"));
-        let (sender, answers) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in output.lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut agent = Agent { child, input, answers };
-        let init = json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } });
-        agent.call(1, "initialize", init);
-        agent.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
-        agent
-    }
-
-    fn send(&mut self, message: Value) {
-        writeln!(self.input, "{message}").expect("sent");
-        self.input.flush().expect("flushed");
-    }
-
-    /// The answer to request `id`.
-    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        let deadline = Instant::now() + Agent::LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.answers.recv_timeout(left).unwrap_or_else(|_| panic!("no answer to {method} in time"));
-            let message: Value = serde_json::from_str(&line).expect("JSON");
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-
-    fn tool(&mut self, id: u64, name: &str, arguments: Value) -> Value {
-        self.call(id, "tools/call", json!({ "name": name, "arguments": arguments }))
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn an_agent_is_answered_with_a_configuration_or_attributes_that_are_pipes_or_outside_links() {
     let outside = tempfile::tempdir().expect("a temporary folder");
@@ -548,10 +483,10 @@ fn an_agent_is_answered_with_a_configuration_or_attributes_that_are_pipes_or_out
             let dir = repository();
             let root = dir.path();
             hostile.plant(root, file, outside.path());
-            let mut agent = Agent::start(root);
-            let listed = agent.tool(2, "list_tasks", json!({}));
+            let mut agent = McpAgent::start(command(root, &["mcp", "--no-daemon"]), "t");
+            let listed = agent.call_tool("list_tasks", json!({}));
             assert_eq!(listed["result"]["structuredContent"]["count"], 3, "{file} {hostile:?}: {listed}");
-            let checked = agent.tool(3, "check", json!({}));
+            let checked = agent.call_tool("check", json!({}));
             assert!(checked.get("result").is_some(), "{file} {hostile:?}: {checked}");
             for answer in [&listed, &checked] {
                 assert!(!answer.to_string().contains(SECRET), "{file} {hostile:?}: {answer}");

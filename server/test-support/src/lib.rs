@@ -5,6 +5,7 @@
 
 pub mod generate;
 pub mod lsp_client;
+pub mod mcp_agent;
 pub mod measure;
 pub mod scratch;
 pub mod state;
