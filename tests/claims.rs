@@ -330,6 +330,9 @@ fn two_worktrees_share_a_claim() {
 
     let granted = setup.run(&main, &["claim", "14", "--agent", "agent-a"]);
     assert!(granted.status.success(), "{}", said(&granted));
+    // Issue 32, item 5: `status --worktrees` shows the claims every worktree shares.
+    let status = setup.run(&other, &["status", "--worktrees"]);
+    assert!(text(&status.stdout).contains("task specs:14 is claimed by `agent-a`"), "{}", said(&status));
     let before = files(&other);
     let refused = setup.run(&other, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));

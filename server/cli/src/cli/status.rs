@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::claims::ClaimStore;
 use crate::service::id_reservations::{IdReservations, by_tracker};
 use serde_json::{Value, json};
 
@@ -69,6 +70,14 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
         }
         None => Vec::new(),
     };
+    // The agents' claims, which every worktree of the repository shares.
+    let claims = match ClaimStore::for_workspace(&root).standing(std::time::SystemTime::now()) {
+        Ok(claims) => claims.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+        Err(error) => {
+            missing.push(error.to_string());
+            Default::default()
+        }
+    };
     let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Json => {
@@ -82,7 +91,18 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
                 })
                 .collect();
             let tasks: Vec<Value> = found.iter().map(task_json).collect();
-            let answer = json!({ "worktrees": worktrees, "tasks": tasks, "reserved": reserved, "skipped": missing });
+            let claims: Vec<Value> = claims
+                .iter()
+                .map(|(task, claim)| {
+                    json!({
+                        "task": task, "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text(),
+                        "holderPid": claim.holder.map(|it| it.pid),
+                    })
+                })
+                .collect();
+            let answer = json!({
+                "worktrees": worktrees, "tasks": tasks, "reserved": reserved, "claims": claims, "skipped": missing,
+            });
             writeln!(stdout, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         ShowFormat::Human => {
@@ -106,6 +126,9 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
                     })
                     .collect();
                 writeln!(stdout, "ids reserved by new tasks in {tracker}: {}", each.join(", "))?;
+            }
+            for (task, claim) in &claims {
+                writeln!(stdout, "task {task} is claimed by {}", claim.describe())?;
             }
         }
     }
