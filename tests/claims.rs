@@ -236,6 +236,14 @@ fn claim_and_release_from_the_command_line() {
     assert!(now_b.status.success(), "{}", said(&now_b));
     let unknown = setup.run(&root, &["claim", "9999", "--agent", "agent-b"]);
     assert_eq!(unknown.status.code(), Some(REFUSED), "{}", said(&unknown));
+    // With `--format json`, a refusal is an `{"error"}` object on stdout too, as for `set`.
+    let refused = setup.run(&root, &["claim", "14", "--agent", "agent-c", "--format", "json"]);
+    assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
+    let answer: Value = serde_json::from_slice(&refused.stdout).expect("an error object");
+    assert_eq!(answer["error"]["kind"], "claimed", "{answer}");
+    let refused = setup.run(&root, &["new", "", "--format", "json", "--no-daemon"]);
+    let answer: Value = serde_json::from_slice(&refused.stdout).expect("an error object");
+    assert!(answer["error"]["message"].as_str().is_some_and(|it| it.contains("title")), "{answer}");
     let nobody = setup.run(&root, &["claim", "14"]);
     assert_eq!(nobody.status.code(), Some(2), "an agent must be named: {}", said(&nobody));
 }

@@ -52,7 +52,7 @@ pub struct ReleaseArgs {
 /// The agent's name checked as every front door checks it; `Err(exit code)` after saying why.
 fn agent(name: &str) -> Result<String, u8> {
     claims::agent_name(name).map_err(|reason| {
-        eprintln!("taskmark: error: {reason}");
+        crate::cli::output::refusal("error", "badRequest", &reason);
         exit::FAILURE
     })
 }
@@ -73,6 +73,7 @@ fn on_workspace<T>(
 }
 
 pub fn claim(args: ClaimArgs) -> anyhow::Result<u8> {
+    crate::cli::lifecycle::answer_errors_in(args.format);
     let agent = match agent(&args.agent) {
         Ok(agent) => agent,
         Err(code) => return Ok(code),
@@ -95,6 +96,7 @@ pub fn claim(args: ClaimArgs) -> anyhow::Result<u8> {
 }
 
 pub fn release(args: ReleaseArgs) -> anyhow::Result<u8> {
+    crate::cli::lifecycle::answer_errors_in(args.format);
     let agent = match agent(&args.agent) {
         Ok(agent) => agent,
         Err(code) => return Ok(code),

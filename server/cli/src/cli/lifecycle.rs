@@ -272,6 +272,7 @@ impl EarlyScan {
 }
 
 pub fn new(args: NewArgs) -> anyhow::Result<u8> {
+    answer_errors_in(args.format);
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let request = NewTask {
@@ -332,6 +333,14 @@ fn create(
             Err(refusal) => Ok(write::refused_status(&refusal)),
         }
     })
+}
+
+/// With `--format json`, a refusal is also printed as `{"error": {kind, message}}` on stdout,
+/// as `taskmark set` does.
+pub(crate) fn answer_errors_in(format: ShowFormat) {
+    if format == ShowFormat::Json {
+        crate::cli::output::errors_in_json();
+    }
 }
 
 /// Whether a change was checked for new drift by the service, or is still to be.
@@ -438,6 +447,7 @@ pub struct EditArgs {
 }
 
 pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
+    answer_errors_in(args.format);
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let arguments = json!({
         "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
@@ -508,6 +518,7 @@ pub struct ArchiveArgs {
 }
 
 pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
+    answer_errors_in(args.format);
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     let purpose = if args.done {
