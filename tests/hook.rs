@@ -456,3 +456,75 @@ fn a_hook_past_its_time_limit_says_so_and_lets_the_agent_go_on() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("`-1` is not a number of seconds (0 or more)"), "{}", stderr(&bad));
 }
+
+/// A Claude Code `Write` of `relative` with `content`, as the event `event` sends it (no
+/// `originalFile`: the agent's payload says nothing of what the file held).
+fn write_payload(root: &Path, event: &str, relative: &str, content: &str) -> String {
+    serde_json::json!({
+        "hook_event_name": event, "session_id": "session-1", "cwd": root, "tool_name": "Write",
+        "tool_input": { "file_path": relative, "content": content }, "tool_response": {},
+    })
+    .to_string()
+}
+
+/// Issue 32, item 8: a Write was judged against git's HEAD, so what changed since the last
+/// commit (a problem already there, `taskmark set`s not committed) was blamed on it. With the
+/// PreToolUse hook, the file as it was just before the Write is the baseline: a harmless Write
+/// is silent, and a Write that adds a problem is still reported. Without the PreToolUse hook
+/// the judgement falls back to HEAD, as before.
+#[test]
+fn a_write_is_judged_against_the_file_just_before_it_when_the_pre_tool_use_hook_kept_it() {
+    let (_dir, root) = example_repository();
+    let todo = root.join("specs/TODO.md");
+    // A problem made since the last commit, by hand: not this Write's doing.
+    let before = std::fs::read_to_string(&todo).expect("TODO.md").replace("[RESEARCHED]", "[RESERCHED]");
+    std::fs::write(&todo, &before).expect("written");
+    let harmless = before.replace("Show both versions side by side", "Show both versions next to each other");
+
+    let pre = hook(&root, &["claude"], &write_payload(&root, "PreToolUse", "specs/TODO.md", &harmless));
+    assert_silent(&pre);
+    std::fs::write(&todo, &harmless).expect("the Write");
+    let post = hook(&root, &["claude"], &write_payload(&root, "PostToolUse", "specs/TODO.md", &harmless));
+    assert_silent(&post);
+
+    // The same Write with no PreToolUse before it is judged against HEAD, which lacks the
+    // problem.
+    std::fs::write(&todo, &before).expect("restored");
+    std::fs::write(&todo, &harmless).expect("the Write");
+    let post = hook(&root, &["claude"], &write_payload(&root, "PostToolUse", "specs/TODO.md", &harmless));
+    assert_eq!(post.status.code(), Some(2), "{}", stderr(&post));
+    assert!(stderr(&post).contains("RESERCHED"), "{}", stderr(&post));
+
+    // A Write that adds a problem of its own is reported against the kept file.
+    std::fs::write(&todo, &before).expect("restored");
+    let harmful = before.replace("[PLANNED]", "[PLANED]");
+    let pre = hook(&root, &["claude"], &write_payload(&root, "PreToolUse", "specs/TODO.md", &harmful));
+    assert_silent(&pre);
+    std::fs::write(&todo, &harmful).expect("the Write");
+    let post = hook(&root, &["claude"], &write_payload(&root, "PostToolUse", "specs/TODO.md", &harmful));
+    assert_eq!(post.status.code(), Some(2), "{}", stderr(&post));
+    let said = stderr(&post);
+    assert!(said.contains("PLANED") && !said.contains("RESERCHED"), "only the Write's own problem: {said}");
+}
+
+/// Issue 32, item 8: after a Write that broke state.json, `malformed-file` came 15th, after 14
+/// problems that follow from it and whose fixes mislead. It comes alone, first, with a count
+/// of what follows.
+#[test]
+fn a_file_the_edit_broke_is_reported_alone_before_what_follows_from_it() {
+    let (_dir, root) = example_repository();
+    let state = root.join("specs/state.json");
+    let broken = std::fs::read_to_string(&state).expect("state.json").replacen(
+        "\"active_projects\": [",
+        "\"active_projects\": [[",
+        1,
+    );
+    std::fs::write(&state, &broken).expect("the Write");
+    let post = hook(&root, &["claude"], &write_payload(&root, "PostToolUse", "specs/state.json", &broken));
+    assert_eq!(post.status.code(), Some(2), "{}", stderr(&post));
+    let said = stderr(&post);
+    let first = said.lines().nth(1).unwrap_or_default();
+    assert!(first.contains("[malformed-file]"), "the root cause first: {said}");
+    assert!(!said.contains("[orphan-task]") && !said.contains("[status-mismatch]"), "{said}");
+    assert!(said.contains("Fix that first:") && said.contains("follow"), "what follows is counted: {said}");
+}

@@ -1,7 +1,9 @@
 //! `taskmark hook`: run by a coding agent after it edits a file (Claude Code's `PostToolUse`
 //! hook, or any agent whose hook gets JSON on stdin naming the edited file). When the edit
 //! touched a tracker file and left problems the tracker did not have before it, the agent is
-//! told which, and how to fix them; otherwise the command says nothing.
+//! told which, and how to fix them; otherwise the command says nothing. Run as a `PreToolUse`
+//! hook too, it keeps the tracker files a `Write` is about to replace, so that the judgement
+//! after it compares with what they held just before rather than with git's `HEAD`.
 //!
 //! The hook must never get in the agent's way on its own account: a payload it cannot read, a
 //! file it cannot find, a git that fails, an input past its limits, a check that takes longer
@@ -47,8 +49,9 @@ const LISTED: usize = 20;
 
 #[derive(clap::Args, Debug)]
 pub struct HookArgs {
-    /// The agent whose hook input and protocol to use: `claude` (Claude Code's PostToolUse hook:
-    /// only PostToolUse events of file-editing tools count) or `generic` (any JSON naming the
+    /// The agent whose hook input and protocol to use: `claude` (Claude Code's PostToolUse hook,
+    /// and its PreToolUse hook to keep what a Write replaces: only those events of file-editing
+    /// tools count) or `generic` (any JSON naming the
     /// edited files: `file_path`, `tool_input.file_path`, `tool_input.path`, `files`).
     #[arg(value_enum, default_value_t = Agent::Claude)]
     agent: Agent,
@@ -181,6 +184,27 @@ fn run(args: &HookArgs) -> anyhow::Result<Option<String>> {
         });
         groups[at].2.push(target);
     }
+    if request.before_the_edit {
+        // Nothing is judged before the edit: its files are kept for the judgement after it.
+        for (root, _, targets) in &groups {
+            for target in targets {
+                snapshots::keep(request.session.as_deref(), root, &target.relative);
+            }
+        }
+        return Ok(None);
+    }
+    for (root, _, targets) in &mut groups {
+        for target in targets.iter_mut() {
+            // A Write says nothing of what the file held: what it held just before, kept by the
+            // PreToolUse hook, rather than git's HEAD (changes made since the last commit, by
+            // `taskmark set` or by hand, are not this edit's).
+            if matches!(target.undo, Undo::Head)
+                && let Some(kept) = snapshots::take(request.session.as_deref(), root, &target.relative)
+            {
+                target.undo = Undo::Original(kept);
+            }
+        }
+    }
     let mut report = String::new();
     let mut budget = MAX_EDITED_BYTES;
     for (root, scope, targets) in groups {
@@ -193,6 +217,11 @@ fn run(args: &HookArgs) -> anyhow::Result<Option<String>> {
 struct Request {
     cwd: Option<String>,
     files: Vec<EditedFile>,
+    /// The agent's session, when the payload names it (Claude Code's `session_id`).
+    session: Option<String>,
+    /// A `PreToolUse` event: the edit is about to happen; the files are kept as they are, for
+    /// the `PostToolUse` that follows to compare with.
+    before_the_edit: bool,
 }
 
 struct EditedFile {
@@ -216,10 +245,9 @@ impl Request {
     /// `None` when the payload is not about editing files.
     fn of(payload: &Value, agent: Agent) -> Option<Request> {
         let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
-        if agent == Agent::Claude
-            && let Some(event) = payload.get("hook_event_name").and_then(Value::as_str)
-            && event != "PostToolUse"
-        {
+        let event = payload.get("hook_event_name").and_then(Value::as_str);
+        let before_the_edit = event == Some("PreToolUse");
+        if agent == Agent::Claude && event.is_some_and(|it| it != "PostToolUse" && it != "PreToolUse") {
             return None;
         }
         // A `Read` names a file too: only tools that change files count.
@@ -255,7 +283,8 @@ impl Request {
                 }
             }
         }
-        (!files.is_empty()).then_some(Request { cwd, files })
+        let session = text(payload, "session_id").filter(|it| !it.is_empty() && it.len() <= 200);
+        (!files.is_empty()).then_some(Request { cwd, files, session, before_the_edit })
     }
 }
 
@@ -380,6 +409,79 @@ fn before_text(root: &Path, relative: &str, after: Option<&str>, undo: &Undo) ->
             undo_replacements(after, replacements).map_or_else(from_head, Before::Text)
         }
         _ => from_head(),
+    }
+}
+
+/// What a `PreToolUse` hook keeps of a tracker file about to be edited, for the `PostToolUse`
+/// hook of the same session to compare with: in this user's state folder (owner-only, never
+/// in the work tree), one file per session and path, taken (and removed) by the first judgement
+/// that reads it, and dropped after a day if none does.
+mod snapshots {
+    use std::hash::{Hash, Hasher};
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, SystemTime};
+
+    use crate::private_dir;
+
+    /// A snapshot not taken back within this long belongs to an edit that never finished.
+    const KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+    /// What a file that did not exist is kept as (a real text never starts with a NUL).
+    const ABSENT: &[u8] = b"\0absent";
+
+    fn folder() -> Option<PathBuf> {
+        Some(taskmark_io::state_dir::home().ok()?.join("hook-snapshots"))
+    }
+
+    /// The snapshot's file: by session, workspace and path, hashed (a name of fixed length
+    /// that no payload can steer out of the folder).
+    fn file(session: &str, root: &Path, relative: &str) -> Option<PathBuf> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (session, root, relative).hash(&mut hasher);
+        Some(folder()?.join(format!("{:016x}", hasher.finish())))
+    }
+
+    /// Keeps `relative` as it is now (or that it is absent), for the session's next judgement.
+    pub(super) fn keep(session: Option<&str>, root: &Path, relative: &str) {
+        let (Some(session), Some(folder)) = (session, folder()) else { return };
+        let Some(path) = file(session, root, relative) else { return };
+        // The state folder must be closed to other users' writes, as for locks and claims.
+        let home_is_ours = folder.parent().is_some_and(|home| private_dir::ensure_unwritable(home).is_ok());
+        if !home_is_ours || private_dir::ensure(&folder).is_err() {
+            return;
+        }
+        let bytes = match crate::workspace::read_workspace_file(root, relative) {
+            Ok(file) if file.lossy.is_none() => file.text.as_bytes().to_vec(),
+            Err(_) if std::fs::symlink_metadata(root.join(relative)).is_err() => ABSENT.to_vec(),
+            // Not text taskmark reads: nothing to compare with later.
+            _ => return,
+        };
+        let _ = private_dir::replace_file(&path, &bytes);
+        prune(&folder);
+    }
+
+    /// The text kept for `relative` (`Some(None)`: it did not exist), removed as it is read.
+    pub(super) fn take(session: Option<&str>, root: &Path, relative: &str) -> Option<Option<String>> {
+        let path = file(session?, root, relative)?;
+        let bytes = private_dir::read_file(&path, crate::workspace::MAX_FILE_BYTES).ok()??;
+        let _ = std::fs::remove_file(&path);
+        if bytes == ABSENT {
+            return Some(None);
+        }
+        String::from_utf8(bytes).ok().map(Some)
+    }
+
+    /// Drops the snapshots no judgement took back.
+    fn prune(folder: &Path) {
+        let Ok(entries) = std::fs::read_dir(folder) else { return };
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|it| it.modified())
+                .is_ok_and(|it| SystemTime::now().duration_since(it).unwrap_or_default() > KEPT);
+            if old {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
@@ -536,9 +638,26 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
     if new.is_empty() {
         return Ok(String::new());
     }
+    // A file that no longer parses comes first, alone: what the rules say of its tasks follows
+    // from it, and their fixes would mislead until it parses again.
+    let followers = if new.iter().any(|it| it.code == RuleCode::MalformedFile) {
+        let before = new.len();
+        new.retain(|it| it.code == RuleCode::MalformedFile);
+        before - new.len()
+    } else {
+        0
+    };
     let paths = display_paths(root, cwd);
     let shown: Vec<String> = edited.iter().map(|relative| paths.show(relative)).collect();
-    Ok(report(&after_index, &paths, &shown.join(", "), &new, !unknown.is_empty()))
+    let mut said = report(&after_index, &paths, &shown.join(", "), &new, !unknown.is_empty());
+    if followers > 0 {
+        said.push_str(&format!(
+            "Fix that first: {followers} other problem{} follow{} from it and will be checked again then.\n",
+            if followers == 1 { "" } else { "s" },
+            if followers == 1 { "s" } else { "" }
+        ));
+    }
+    Ok(said)
 }
 
 /// The ids of the tasks whose places in the file at `path` differ between the two indexes (by
