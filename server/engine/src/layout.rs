@@ -184,11 +184,24 @@ pub fn classify(path: &str) -> Classification {
         }
     }
 
-    // Any other TODO.md or tasks.md: spec-folder sections or a checklist.
-    if matches!(lower.as_str(), "todo.md" | "todo.markdown" | "tasks.md") {
+    // Any other TODO.md or tasks.md: spec-folder sections or a checklist, unless it documents
+    // the format rather than tracks work (a standard, a template, an example, an agent's
+    // context: `.opencode/context/common/standards/tasks.md`).
+    if matches!(lower.as_str(), "todo.md" | "todo.markdown" | "tasks.md") && !documents_a_format(&parts[..n - 1]) {
         return Classification { role: Role::Todo, family: Some(Family::Checklist), root: dir(1) };
     }
     prose
+}
+
+/// Whether a folder path (its segments) is where a project documents how it writes things
+/// (standards, templates, examples, an agent's `context/` under its dot-folder) rather than
+/// where it tracks work: a `tasks.md` there describes the format, and is no tracker.
+fn documents_a_format(folders: &[&str]) -> bool {
+    folders.iter().enumerate().any(|(at, folder)| {
+        let folder = folder.to_ascii_lowercase();
+        matches!(folder.as_str(), "standards" | "standard" | "templates" | "template" | "examples" | "example")
+            || (folder == "context" && at > 0 && folders[at - 1].starts_with('.'))
+    })
 }
 
 /// `NNN_slug`: the spec-folder task folder.
@@ -275,6 +288,11 @@ mod tests {
     #[test]
     fn other_families() {
         assert_eq!(role("process/tasks.md"), (Role::MinskyIndex, "process".into()));
+        // A document of the format is no tracker; a folder that only mentions one is.
+        assert_eq!(role(".opencode/context/common/standards/tasks.md").0, Role::Prose);
+        assert_eq!(role("docs/templates/TODO.md").0, Role::Prose);
+        assert_eq!(role("openspec/changes/enforce-quality-standards/tasks.md").0, Role::Todo);
+        assert_eq!(role("src/context/TODO.md").0, Role::Todo);
         assert_eq!(role("process/tasks/049-x.md"), (Role::MinskySpec, "process".into()));
         assert_eq!(role("backlog/tasks/back-1 - A.md"), (Role::BacklogTask, "backlog".into()));
         assert_eq!(role("backlog/config.yml"), (Role::BacklogConfig, "backlog".into()));
