@@ -497,6 +497,24 @@ mod spec_folder {
             let file = plan.rsplit('/').next().unwrap_or(plan);
             fields.push(("Plan".to_string(), link(index, todo, template, plan, file)));
         }
+        // The description as the tracker's tasks write it: a field of the list
+        // (`- **Description**: ...`) or a paragraph after it (`**Description**: ...`).
+        let (mut as_field, mut as_paragraph) = (0, 0);
+        for section in &sections {
+            for (_, line) in lines_with_offsets(&text[section.extent]) {
+                let trimmed = line.trim_start();
+                let listed = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* "));
+                match listed {
+                    Some(rest) if rest.starts_with("**Description**") => as_field += 1,
+                    None if trimmed.starts_with("**Description**") => as_paragraph += 1,
+                    _ => {}
+                }
+            }
+        }
+        let description_as_field = as_field > as_paragraph;
+        if let (Some(description), true) = (&request.description, description_as_field) {
+            fields.push(("Description".to_string(), description.clone()));
+        }
         // The template's order, the rest after the status.
         let order = template.map(all_fields).unwrap_or_default();
         let position = |name: &str| order.iter().position(|it| it.eq_ignore_ascii_case(name));
@@ -520,7 +538,7 @@ mod spec_folder {
         for (name, value) in &fields {
             block.push_str(&format!("{prefix}**{name}**: {value}{newline}"));
         }
-        if let Some(description) = &request.description {
+        if let (Some(description), false) = (&request.description, description_as_field) {
             block.push_str(&format!("{newline}**Description**: {description}{newline}"));
         }
         block.push_str(newline);

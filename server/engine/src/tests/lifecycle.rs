@@ -724,3 +724,20 @@ fn files_listed_unread_still_hold_their_folders_ids_and_say_the_plans_names() {
     index.set_listed(vec!["specs/TODO.md".to_string()]);
     assert_eq!(index.tracker_paths("specs").filter(|it| *it == "specs/TODO.md").count(), 1);
 }
+
+/// Issue 32, item 10: `new` wrote `**Description**:` as a paragraph where 26 of 27 tasks of the
+/// tracker write `- **Description**:` as a field of the list. The description follows the
+/// tracker's own tasks, either way.
+#[test]
+fn a_new_task_s_description_is_written_as_the_tracker_writes_its_others() {
+    let listed = "%! specs/TODO.md\n## Tasks\n\n### 1. One\n- **Status**: [NOT STARTED]\n- **Description**: the first\n\n### 2. Two\n- **Status**: [NOT STARTED]\n- **Description**: the second\n";
+    let paragraph =
+        "%! specs/TODO.md\n## Tasks\n\n### 1. One\n- **Status**: [NOT STARTED]\n\n**Description**: the first\n";
+    let with_description = NewTask { description: Some("Make it so".into()), ..request("Three") };
+    let (index, change, _) = plan_clean(listed, &with_description);
+    let rendered = render(&index, &change);
+    assert!(rendered.contains("- **Status**: [NOT STARTED]\n- **Description**: Make it so\n"), "{rendered}");
+    let (index, change, _) = plan_clean(paragraph, &with_description);
+    let rendered = render(&index, &change);
+    assert!(rendered.contains("- **Status**: [NOT STARTED]\n\n**Description**: Make it so\n"), "{rendered}");
+}
