@@ -871,8 +871,12 @@ mod tests {
         let read =
             json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_input": {"file_path": "/w/a.md"}});
         assert!(Request::of(&read, Agent::Claude).is_none(), "reading changes nothing");
-        let pre = json!({"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": {"file_path": "/w/a.md"}});
-        assert!(Request::of(&pre, Agent::Claude).is_none(), "before the edit there is nothing to compare");
+        let pre =
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": {"file_path": "/w/a.md"}});
+        let before = Request::of(&pre, Agent::Claude).expect("a Write about to happen");
+        assert!(before.before_the_edit, "its files are kept, not judged");
+        let other = json!({"hook_event_name": "Stop", "tool_name": "Write", "tool_input": {"file_path": "/w/a.md"}});
+        assert!(Request::of(&other, Agent::Claude).is_none(), "only the events around a tool count");
         let generic = json!({"files": ["specs/TODO.md", {"path": "specs/state.json"}]});
         let request = Request::of(&generic, Agent::Generic).expect("files");
         assert_eq!(
