@@ -18,31 +18,10 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(20);
 const REFUSED: i32 = 3;
 
-/// The test's folders (`Scratch`: workspaces, runtime and state).
-struct Setup(Scratch);
-
-impl std::ops::Deref for Setup {
-    type Target = Scratch;
-    fn deref(&self) -> &Scratch {
-        &self.0
-    }
-}
-
-fn setup() -> Setup {
-    Setup(Scratch::new(1500))
-}
-
-impl Setup {
-    /// `taskmark ARGS --root ROOT` on the test's folders.
-    fn command(&self, root: &Path, args: &[&str]) -> Command {
-        let mut command = self.0.command(args);
-        command.arg("--root").arg(root);
-        command
-    }
-
-    fn run(&self, root: &Path, args: &[&str]) -> Output {
-        self.command(root, args).output().expect("taskmark runs")
-    }
+/// The test's own folders (workspaces, runtime and state); daemons it starts end 1.5 s after
+/// their last client.
+fn setup() -> Scratch {
+    Scratch::new(1500)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -73,16 +52,16 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     found
 }
 
-fn status_of_14(setup: &Setup, root: &Path) -> String {
-    let output = setup.run(root, &["show", "14", "--format", "json"]);
+fn status_of_14(setup: &Scratch, root: &Path) -> String {
+    let output = setup.run_at(root, &["show", "14", "--format", "json"]);
     let view: Value = serde_json::from_slice(&output.stdout).expect("show's JSON");
     view["status"].as_str().unwrap_or_default().to_string()
 }
 
 /// An agent: `taskmark mcp` on `root` (with its own language server, or through the daemon).
-fn start_agent(setup: &Setup, root: &Path, no_daemon: bool) -> McpAgent {
+fn start_agent(setup: &Scratch, root: &Path, no_daemon: bool) -> McpAgent {
     let args: &[&str] = if no_daemon { &["mcp", "--no-daemon"] } else { &["mcp"] };
-    McpAgent::start(setup.command(root, args), "t")
+    McpAgent::start(setup.command_at(root, args), "t")
 }
 
 /// The claims tool as these tests call it: for 30 minutes.
@@ -108,30 +87,30 @@ fn a_claim_binds_another_agents_set_written_directly() {
     assert_eq!(claim["agent"], "agent-a", "{claim}");
 
     let before = files(&root);
-    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    let refused = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     let message = text(&refused.stderr);
     assert!(message.contains("agent-a") && message.contains("until"), "{message}");
     assert_eq!(files(&root), before, "nothing written");
     let from_environment = setup
-        .command(&root, &["set", "14", "implementing", "--no-daemon"])
+        .command_at(&root, &["set", "14", "implementing", "--no-daemon"])
         .env("TASKMARK_AGENT", "agent-b")
         .output()
         .expect("taskmark runs");
     assert_eq!(from_environment.status.code(), Some(REFUSED), "{}", said(&from_environment));
     // Without a daemon running, `set` writes directly even without --no-daemon.
-    let no_daemon_running = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
+    let no_daemon_running = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
     assert_eq!(no_daemon_running.status.code(), Some(REFUSED), "{}", said(&no_daemon_running));
     assert_eq!(files(&root), before, "nothing written");
 
-    let by_holder = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-a", "--no-daemon"]);
+    let by_holder = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-a", "--no-daemon"]);
     assert!(by_holder.status.success(), "{}", said(&by_holder));
     assert_eq!(status_of_14(&setup, &root), "[IMPLEMENTING]");
-    let by_person = setup.run(&root, &["set", "14", "planned", "--force", "--no-daemon"]);
+    let by_person = setup.run_at(&root, &["set", "14", "planned", "--force", "--no-daemon"]);
     assert!(by_person.status.success(), "{}", said(&by_person));
-    let by_person = setup.run(&root, &["set", "14", "implementing", "--no-daemon"]);
+    let by_person = setup.run_at(&root, &["set", "14", "implementing", "--no-daemon"]);
     assert!(by_person.status.success(), "a person is not bound by claims: {}", said(&by_person));
-    let forced = setup.run(&root, &["set", "14", "planned", "--agent", "agent-b", "--force", "--no-daemon"]);
+    let forced = setup.run_at(&root, &["set", "14", "planned", "--agent", "agent-b", "--force", "--no-daemon"]);
     assert!(forced.status.success(), "{}", said(&forced));
     assert_eq!(status_of_14(&setup, &root), "[PLANNED]");
     holder.stop();
@@ -148,19 +127,19 @@ fn a_claim_binds_another_agents_set_through_the_daemon() {
     assert!(setup.daemon_pid().is_some(), "a daemon serves the agent");
 
     let before = files(&root);
-    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
+    let refused = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     let message = text(&refused.stderr);
     assert!(message.contains("agent-a") && message.contains("until"), "{message}");
     assert!(!message.contains("not using the taskmark daemon"), "{message}");
     assert_eq!(files(&root), before, "nothing written");
 
-    let by_holder = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-a"]);
+    let by_holder = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-a"]);
     assert!(by_holder.status.success(), "{}", said(&by_holder));
     assert!(text(&by_holder.stdout).contains("through the taskmark daemon"), "{}", said(&by_holder));
-    let forced = setup.run(&root, &["set", "14", "planned", "--agent", "agent-b", "--force"]);
+    let forced = setup.run_at(&root, &["set", "14", "planned", "--agent", "agent-b", "--force"]);
     assert!(forced.status.success(), "{}", said(&forced));
-    let by_person = setup.run(&root, &["set", "14", "implementing"]);
+    let by_person = setup.run_at(&root, &["set", "14", "implementing"]);
     assert!(by_person.status.success(), "{}", said(&by_person));
     assert!(text(&by_person.stdout).contains("through the taskmark daemon"), "{}", said(&by_person));
     holder.stop();
@@ -194,7 +173,7 @@ fn of_many_claimers_at_once_exactly_one_wins() {
     let claimers: Vec<std::process::Child> = (0..6)
         .map(|it| {
             setup
-                .command(&root, &["claim", "14", "--agent", &format!("agent-{it}")])
+                .command_at(&root, &["claim", "14", "--agent", &format!("agent-{it}")])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -213,38 +192,38 @@ fn of_many_claimers_at_once_exactly_one_wins() {
 fn claim_and_release_from_the_command_line() {
     let setup = setup();
     let root = setup.workspace("cli");
-    let granted = setup.run(&root, &["claim", "14", "--agent", "agent-a", "--minutes", "10", "--format", "json"]);
+    let granted = setup.run_at(&root, &["claim", "14", "--agent", "agent-a", "--minutes", "10", "--format", "json"]);
     assert!(granted.status.success(), "{}", said(&granted));
     let answer: Value = serde_json::from_slice(&granted.stdout).expect("JSON");
     assert_eq!((answer["agent"].as_str(), answer["renewed"].as_bool()), (Some("agent-a"), Some(false)), "{answer}");
     let renewed = setup
-        .command(&root, &["claim", "14", "--format", "json"])
+        .command_at(&root, &["claim", "14", "--format", "json"])
         .env("TASKMARK_AGENT", "agent-a")
         .output()
         .expect("taskmark runs");
     assert!(renewed.status.success(), "{}", said(&renewed));
     let answer: Value = serde_json::from_slice(&renewed.stdout).expect("JSON");
     assert_eq!(answer["renewed"], true, "{answer}");
-    let refused = setup.run(&root, &["claim", "14", "--agent", "agent-b"]);
+    let refused = setup.run_at(&root, &["claim", "14", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     assert!(text(&refused.stderr).contains("agent-a"), "{}", said(&refused));
-    let not_yours = setup.run(&root, &["release", "14", "--agent", "agent-b"]);
+    let not_yours = setup.run_at(&root, &["release", "14", "--agent", "agent-b"]);
     assert_eq!(not_yours.status.code(), Some(REFUSED), "{}", said(&not_yours));
-    let released = setup.run(&root, &["release", "14", "--agent", "agent-a"]);
+    let released = setup.run_at(&root, &["release", "14", "--agent", "agent-a"]);
     assert!(released.status.success(), "{}", said(&released));
-    let now_b = setup.run(&root, &["claim", "14", "--agent", "agent-b"]);
+    let now_b = setup.run_at(&root, &["claim", "14", "--agent", "agent-b"]);
     assert!(now_b.status.success(), "{}", said(&now_b));
-    let unknown = setup.run(&root, &["claim", "9999", "--agent", "agent-b"]);
+    let unknown = setup.run_at(&root, &["claim", "9999", "--agent", "agent-b"]);
     assert_eq!(unknown.status.code(), Some(REFUSED), "{}", said(&unknown));
     // With `--format json`, a refusal is an `{"error"}` object on stdout too, as for `set`.
-    let refused = setup.run(&root, &["claim", "14", "--agent", "agent-c", "--format", "json"]);
+    let refused = setup.run_at(&root, &["claim", "14", "--agent", "agent-c", "--format", "json"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     let answer: Value = serde_json::from_slice(&refused.stdout).expect("an error object");
     assert_eq!(answer["error"]["kind"], "claimed", "{answer}");
-    let refused = setup.run(&root, &["new", "", "--format", "json", "--no-daemon"]);
+    let refused = setup.run_at(&root, &["new", "", "--format", "json", "--no-daemon"]);
     let answer: Value = serde_json::from_slice(&refused.stdout).expect("an error object");
     assert!(answer["error"]["message"].as_str().is_some_and(|it| it.contains("title")), "{answer}");
-    let nobody = setup.run(&root, &["claim", "14"]);
+    let nobody = setup.run_at(&root, &["claim", "14"]);
     assert_eq!(nobody.status.code(), Some(2), "an agent must be named: {}", said(&nobody));
 }
 
@@ -293,9 +272,9 @@ fn a_killed_holder_s_claim_ends_at_once() {
     holder.child.wait().expect("reaped");
     let granted = other.claim("14", "agent-b").expect("its holder is gone");
     assert_eq!(granted["agent"], "agent-b", "{granted}");
-    let direct = setup.run(&root, &["claim", "13", "--agent", "agent-c"]);
+    let direct = setup.run_at(&root, &["claim", "13", "--agent", "agent-c"]);
     assert!(direct.status.success(), "{}", said(&direct));
-    let refused = setup.run(&root, &["claim", "13", "--agent", "agent-d"]);
+    let refused = setup.run_at(&root, &["claim", "13", "--agent", "agent-d"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "a command line claim lasts its lease: {}", said(&refused));
     other.stop();
 }
@@ -313,7 +292,7 @@ fn a_session_s_claim_is_released_by_that_session_only_unless_forced() {
     assert_eq!(refused["data"]["kind"], "claimed", "{refused}");
     assert_eq!(refused["data"]["override"], "force", "{refused}");
     other.claim("14", "agent-a").expect_err("nor to renew under the same name");
-    let by_hand = setup.run(&root, &["release", "14", "--agent", "agent-a"]);
+    let by_hand = setup.run_at(&root, &["release", "14", "--agent", "agent-a"]);
     assert_eq!(by_hand.status.code(), Some(REFUSED), "{}", said(&by_hand));
     assert!(text(&by_hand.stderr).contains("--force"), "{}", said(&by_hand));
     let renewed = holder.claim("14", "agent-a").expect("its own session renews");
@@ -336,16 +315,16 @@ fn two_worktrees_share_a_claim() {
     let other = setup.base.join("agent-b");
     git(&main, &["worktree", "add", "-q", "-b", "agent-b", other.to_str().expect("a path")]);
 
-    let granted = setup.run(&main, &["claim", "14", "--agent", "agent-a"]);
+    let granted = setup.run_at(&main, &["claim", "14", "--agent", "agent-a"]);
     assert!(granted.status.success(), "{}", said(&granted));
     // Issue 32, item 5: `status --worktrees` shows the claims every worktree shares.
-    let status = setup.run(&other, &["status", "--worktrees"]);
+    let status = setup.run_at(&other, &["status", "--worktrees"]);
     assert!(text(&status.stdout).contains("task specs:14 is claimed by `agent-a`"), "{}", said(&status));
     let before = files(&other);
-    let refused = setup.run(&other, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    let refused = setup.run_at(&other, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     assert_eq!(files(&other), before, "nothing written");
-    let refused = setup.run(&other, &["claim", "14", "--agent", "agent-b"]);
+    let refused = setup.run_at(&other, &["claim", "14", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(REFUSED), "{}", said(&refused));
     let mut agent = start_agent(&setup, &other, true);
     let refused = agent.claim("14", "agent-b").expect_err("held in main");
@@ -353,7 +332,7 @@ fn two_worktrees_share_a_claim() {
     agent.stop();
     // A folder outside the repository has claims of its own.
     let elsewhere = setup.workspace("elsewhere");
-    let granted = setup.run(&elsewhere, &["claim", "14", "--agent", "agent-b"]);
+    let granted = setup.run_at(&elsewhere, &["claim", "14", "--agent", "agent-b"]);
     assert!(granted.status.success(), "{}", said(&granted));
 }
 
@@ -364,7 +343,7 @@ fn two_worktrees_share_a_claim() {
 fn a_corrupt_claims_file_stops_agents_but_not_people() {
     let setup = setup();
     let root = setup.workspace("corrupt");
-    let granted = setup.run(&root, &["claim", "14", "--agent", "agent-a"]);
+    let granted = setup.run_at(&root, &["claim", "14", "--agent", "agent-a"]);
     assert!(granted.status.success(), "{}", said(&granted));
     let folder = setup.state.join("claims");
     let file = std::fs::read_dir(&folder)
@@ -376,11 +355,11 @@ fn a_corrupt_claims_file_stops_agents_but_not_people() {
     std::fs::write(&file, "{ not json").expect("corrupted");
 
     let before = files(&root);
-    let refused = setup.run(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
+    let refused = setup.run_at(&root, &["set", "14", "implementing", "--agent", "agent-b", "--no-daemon"]);
     assert_eq!(refused.status.code(), Some(5), "{}", said(&refused));
     assert!(text(&refused.stderr).contains(&file.display().to_string()), "{}", said(&refused));
     assert_eq!(files(&root), before, "nothing written");
-    let refused = setup.run(&root, &["claim", "13", "--agent", "agent-b"]);
+    let refused = setup.run_at(&root, &["claim", "13", "--agent", "agent-b"]);
     assert_eq!(refused.status.code(), Some(5), "{}", said(&refused));
     let mut agent = start_agent(&setup, &root, true);
     let refused = agent.claim("13", "agent-b").expect_err("the claims are unknown");
@@ -388,13 +367,13 @@ fn a_corrupt_claims_file_stops_agents_but_not_people() {
     agent.stop();
     assert_eq!(std::fs::read_to_string(&file).expect("the claims file"), "{ not json", "left as it was");
 
-    let by_person = setup.run(&root, &["set", "14", "implementing", "--no-daemon"]);
+    let by_person = setup.run_at(&root, &["set", "14", "implementing", "--no-daemon"]);
     assert!(by_person.status.success(), "{}", said(&by_person));
 }
 
 /// A repository with the example tracker committed on `main` and `count` more worktrees, each on
 /// a branch of its own: the folders, main's first.
-fn worktrees(setup: &Setup, count: usize) -> Vec<PathBuf> {
+fn worktrees(setup: &Scratch, count: usize) -> Vec<PathBuf> {
     let main = setup.workspace("main");
     git(&main, &["init", "-q", "-b", "main"]);
     git(&main, &["add", "-A"]);
@@ -409,10 +388,10 @@ fn worktrees(setup: &Setup, count: usize) -> Vec<PathBuf> {
 }
 
 /// The id `taskmark new TITLE --format json` gave, after checking it succeeded.
-fn new_task(setup: &Setup, root: &Path, title: &str, extra: &[&str]) -> String {
+fn new_task(setup: &Scratch, root: &Path, title: &str, extra: &[&str]) -> String {
     let mut args = vec!["new", title, "--format", "json"];
     args.extend_from_slice(extra);
-    let output = setup.run(root, &args);
+    let output = setup.run_at(root, &args);
     assert!(output.status.success(), "{}", said(&output));
     let answer: Value = serde_json::from_slice(&output.stdout).expect("new's JSON");
     answer["id"].as_str().expect("an id").to_string()
@@ -427,7 +406,7 @@ fn new_tasks_in_two_worktrees_get_different_ids_before_any_commit() {
     let setup = setup();
     let folders = worktrees(&setup, 2);
     let first = new_task(&setup, &folders[1], "A", &["--no-daemon"]);
-    let dry = setup.run(&folders[2], &["new", "B", "--dry-run", "--format", "json"]);
+    let dry = setup.run_at(&folders[2], &["new", "B", "--dry-run", "--format", "json"]);
     assert!(dry.status.success(), "{}", said(&dry));
     let second = new_task(&setup, &folders[2], "B", &["--no-daemon"]);
     assert_ne!(first, second, "the second worktree reused the first one's uncommitted id");
@@ -439,7 +418,7 @@ fn new_tasks_in_two_worktrees_get_different_ids_before_any_commit() {
         reserved["reservations"].as_array().expect("a list").iter().filter_map(|it| it["number"].as_u64()).collect();
     assert_eq!(numbers.len(), 3, "one per task written, none for the dry run: {reserved}");
     // `status --worktrees` shows them, with the worktree of each.
-    let status = setup.run(&folders[0], &["status", "--worktrees", "--format", "json"]);
+    let status = setup.run_at(&folders[0], &["status", "--worktrees", "--format", "json"]);
     assert!(status.status.success(), "{}", said(&status));
     let status: Value = serde_json::from_slice(&status.stdout).expect("status's JSON");
     let shown: Vec<(u64, bool)> = status["reserved"]
@@ -450,7 +429,7 @@ fn new_tasks_in_two_worktrees_get_different_ids_before_any_commit() {
         .collect();
     assert_eq!(shown.len(), 3, "{status}");
     assert!(shown.contains(&(first.parse().expect("a number"), true)), "{status}");
-    let human = setup.run(&folders[0], &["status", "--worktrees"]);
+    let human = setup.run_at(&folders[0], &["status", "--worktrees"]);
     assert!(text(&human.stdout).contains(&format!("{first} (agent-1)")), "{}", said(&human));
 }
 

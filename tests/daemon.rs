@@ -21,32 +21,10 @@ use serde_json::{Value, json};
 const IDLE_MS: u64 = 1500;
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The test's folders (`Scratch`: workspaces, runtime and state), and its editors.
-struct Setup(Scratch);
-
-impl std::ops::Deref for Setup {
-    type Target = Scratch;
-    fn deref(&self) -> &Scratch {
-        &self.0
-    }
-}
-
-fn setup() -> Setup {
-    Setup(Scratch::new(IDLE_MS))
-}
-
-impl Setup {
-    /// An editor that starts `taskmark lsp` the way editors do (through the daemon).
-    fn editor(&self, root: &Path) -> LspClient {
-        self.editor_with(root, vscode_capabilities())
-    }
-
-    fn editor_with(&self, root: &Path, capabilities: Value) -> LspClient {
-        let mut client =
-            LspClient::launch_command(root, capabilities, json!({}), self.command(&["lsp", "--log-level", "debug"]));
-        client.notify("initialized", json!({}));
-        client
-    }
+/// The test's own folders (workspaces, runtime and state); its editors come from
+/// `Scratch::editor`.
+fn setup() -> Scratch {
+    Scratch::new(IDLE_MS)
 }
 
 fn server_info(client: &mut LspClient) -> Value {
@@ -371,7 +349,7 @@ fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
     let setup = setup();
     let root = setup.workspace("hung");
     let state_before = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
-    let editor = |setup: &Setup| {
+    let editor = |setup: &Scratch| {
         let mut command = setup.command(&["lsp"]);
         command.env("TASKMARK_TURN_TIMEOUT_MS", "1500");
         let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
@@ -910,7 +888,7 @@ fn closed(reader: &mut impl BufRead) -> bool {
 }
 
 /// `taskmark daemon --listen 127.0.0.1:0`, and the address it listens on.
-fn tcp_daemon(setup: &Setup) -> (std::process::Child, String) {
+fn tcp_daemon(setup: &Scratch) -> (std::process::Child, String) {
     let daemon = setup
         .command(&["daemon", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
@@ -921,7 +899,7 @@ fn tcp_daemon(setup: &Setup) -> (std::process::Child, String) {
 }
 
 /// The TCP address the daemon of `setup` listens on, once it does.
-fn tcp_address(setup: &Setup) -> String {
+fn tcp_address(setup: &Scratch) -> String {
     let address_file = setup.runtime.join("daemon.tcp");
     wait_for("the TCP address", || std::fs::read_to_string(&address_file).is_ok_and(|it| it.ends_with('\n')));
     std::fs::read_to_string(&address_file).expect("daemon.tcp").trim().to_string()
@@ -940,7 +918,7 @@ fn initialize(root: &Path, options: Value) -> Value {
 }
 
 /// The daemon's TCP secret, as its user reads it.
-fn token(setup: &Setup) -> String {
+fn token(setup: &Scratch) -> String {
     std::fs::read_to_string(setup.runtime.join("daemon.token")).expect("daemon.token").trim().to_string()
 }
 
@@ -1220,7 +1198,7 @@ struct FakeDaemon {
 }
 
 impl FakeDaemon {
-    fn start(setup: &Setup, answer: &str, owner: Option<u32>, listener: Option<u32>) -> FakeDaemon {
+    fn start(setup: &Scratch, answer: &str, owner: Option<u32>, listener: Option<u32>) -> FakeDaemon {
         let id = |it: Option<u32>| it.map_or("-1".to_string(), |it| it.to_string());
         let mut child = Command::new("python3")
             .args(["-c", FAKE_DAEMON])
@@ -1260,12 +1238,12 @@ impl Drop for FakeDaemon {
 }
 
 /// A private runtime folder, as the daemon makes it.
-fn plant_runtime(setup: &Setup) {
+fn plant_runtime(setup: &Scratch) {
     std::fs::create_dir_all(&setup.runtime).expect("the runtime folder");
     std::fs::set_permissions(&setup.runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
 }
 
-fn set_14(setup: &Setup, root: &Path) -> std::process::Output {
+fn set_14(setup: &Scratch, root: &Path) -> std::process::Output {
     setup.command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"]).arg(root).output().expect("runs")
 }
 
@@ -1283,7 +1261,7 @@ fn assert_written_directly(output: &std::process::Output, root: &Path, why: &str
 }
 
 /// `taskmark lsp` with the planted runtime folder serves the editor itself.
-fn assert_served_in_process(setup: &Setup, root: &Path, why: &str) {
+fn assert_served_in_process(setup: &Scratch, root: &Path, why: &str) {
     let mut editor = setup.editor(root);
     let info = server_info(&mut editor);
     assert_eq!(info["mode"], "standalone", "{info}");
@@ -1608,13 +1586,13 @@ fn an_archive_moves_a_folder_once_and_every_editor_follows_or_is_asked_to_close_
 }
 
 /// `taskmark ARGS --root ROOT` with the test's runtime and state folders; its output.
-fn run_taskmark(setup: &Setup, root: &Path, args: &[&str]) -> std::process::Output {
+fn run_taskmark(setup: &Scratch, root: &Path, args: &[&str]) -> std::process::Output {
     setup.command(args).arg("--root").arg(root).output().expect("taskmark runs")
 }
 
 /// Two editors on the daemon with `path` open in both (VS Code, then Neovim), once both have
 /// their diagnostics and the daemon knows what they have open.
-fn two_editors_with(setup: &Setup, root: &Path, path: &str) -> (LspClient, String, LspClient, String) {
+fn two_editors_with(setup: &Scratch, root: &Path, path: &str) -> (LspClient, String, LspClient, String) {
     let mut first = setup.editor(root);
     let mut second = setup.editor_with(root, neovim_capabilities());
     assert!(has_diagnostics(&mut first, "specs/state.json") && has_diagnostics(&mut second, "specs/state.json"));
@@ -2035,7 +2013,7 @@ fn stop_the_last_editor(mut editor: LspClient) {
 
 /// The example workspace committed in a git repository, and a bare copy of it to clone from:
 /// on `main` as it is, on `later` with task 16 `researching`.
-fn example_repository(setup: &Setup) -> PathBuf {
+fn example_repository(setup: &Scratch) -> PathBuf {
     let source = setup.workspace("source");
     git(&source, &["init", "-q", "-b", "main"]);
     git(&source, &["add", "-A"]);
@@ -2069,7 +2047,7 @@ fn status_in_state_json(root: &Path, task: u64) -> String {
 
 /// `taskmark set 14 blocked` through the daemon: it must write (task 14 is `planned` on disk),
 /// never answer from what it read of an earlier folder at that path.
-fn assert_block_14_is_written(setup: &Setup, root: &Path, when: &str) {
+fn assert_block_14_is_written(setup: &Scratch, root: &Path, when: &str) {
     assert_eq!(status_in_state_json(root, 14), "planned", "{when}: the test starts from `planned`");
     let output = run_taskmark(setup, root, &["set", "14", "blocked", "--reason", "waiting on review"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
@@ -2280,7 +2258,7 @@ fn resident(pid: u32) -> u64 {
 }
 
 /// `initialize` with the token over TCP, answered: the owner is served.
-fn owner_initializes_over_tcp(setup: &Setup, address: &str, root: &Path) {
+fn owner_initializes_over_tcp(setup: &Scratch, address: &str, root: &Path) {
     let (mut writer, mut reader) = tcp_connect(address);
     send(&mut writer, &initialize(root, json!({ "taskmarkToken": token(setup) })));
     let answer = lsp_client::read_message(&mut reader).expect("an answer to the owner's initialize");

@@ -76,13 +76,6 @@ struct Setup {
     daemon: Option<Child>,
 }
 
-impl std::ops::Deref for Setup {
-    type Target = Scratch;
-    fn deref(&self) -> &Scratch {
-        &self.scratch
-    }
-}
-
 impl Setup {
     fn new() -> Setup {
         // The daemon lives as long as the test; it is ended at the end.
@@ -92,13 +85,14 @@ impl Setup {
     /// A daemon on this test's runtime folder, for the command line to go through.
     fn start_daemon(&mut self) {
         let daemon = self
+            .scratch
             .command(&["daemon"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("taskmark daemon starts");
         self.daemon = Some(daemon);
-        let socket = self.runtime.join("daemon.sock");
+        let socket = self.scratch.runtime.join("daemon.sock");
         let started = Instant::now();
         while !socket.exists() {
             assert!(started.elapsed() < WAIT, "the daemon's socket never appeared");
@@ -109,7 +103,7 @@ impl Setup {
     /// A fresh spec-folder tracker of tasks 1 to 3, all `[PLANNED]`, each scenario its own (so
     /// that no session of the daemon has read it before).
     fn workspace(&self, name: &str) -> PathBuf {
-        let root = self.base.join(name);
+        let root = self.scratch.base.join(name);
         tracker::write_tracker(&root, 1, 3, tracker::Style::default());
         root
     }
@@ -145,7 +139,7 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// `taskmark set` as a script runs it: `--format json`, through the daemon or not.
 fn command_line(setup: &Setup, root: &Path, request: &Request, through_daemon: bool) -> Answer {
-    let mut command = setup.command(&["set", request.task, request.status, "--format", "json", "--root"]);
+    let mut command = setup.scratch.command(&["set", request.task, request.status, "--format", "json", "--root"]);
     command.arg(root);
     if let Some(from) = request.from {
         command.args(["--from", from]);
@@ -185,8 +179,8 @@ fn from_error(error: &Value) -> Answer {
 
 /// An editor's `taskmark.setStatus`, through a language server of its own.
 fn editor(setup: &Setup, root: &Path, request: &Request) -> Answer {
-    let mut command = setup.command(&["lsp", "--standalone"]);
-    command.env("TASKMARK_STATE_DIR", &setup.state);
+    let mut command = setup.scratch.command(&["lsp", "--standalone"]);
+    command.env("TASKMARK_STATE_DIR", &setup.scratch.state);
     let mut client = LspClient::launch_command(root, vscode_capabilities(), json!({}), command);
     client.notify("initialized", json!({}));
     let mut arguments = json!({ "task": request.task, "status": request.status });
@@ -220,7 +214,7 @@ fn editor(setup: &Setup, root: &Path, request: &Request) -> Answer {
 
 /// An agent's MCP `set_status`, through `taskmark mcp` and its own language server.
 fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
-    let mut command = setup.command(&["mcp", "--no-daemon", "--root"]);
+    let mut command = setup.scratch.command(&["mcp", "--no-daemon", "--root"]);
     command.arg(root);
     let mut agent = McpAgent::start(command, "doors");
     let mut arguments = json!({ "task": request.task, "status": request.status });
@@ -316,6 +310,7 @@ fn every_front_door_refuses_the_same_way_and_writes_nothing() {
     // Completing a task whose plan still has a phase not started would leave new drift.
     let root = setup.workspace("drift");
     let started = setup
+        .scratch
         .command(&["set", "2", "implementing", "--no-daemon", "--root"])
         .arg(&root)
         .output()
@@ -345,8 +340,12 @@ fn every_front_door_refuses_the_same_way_and_writes_nothing() {
     // Another agent claims the task (`taskmark claim`; the claims are kept where every door
     // reads them).
     let root = setup.workspace("claimed");
-    let claimed =
-        setup.command(&["claim", "1", "--agent", "holder", "--root"]).arg(&root).output().expect("taskmark claim runs");
+    let claimed = setup
+        .scratch
+        .command(&["claim", "1", "--agent", "holder", "--root"])
+        .arg(&root)
+        .output()
+        .expect("taskmark claim runs");
     assert!(claimed.status.success(), "{claimed:?}");
     every_door_refuses(
         &setup,
@@ -370,7 +369,8 @@ fn every_front_door_refuses_the_same_way_and_writes_nothing() {
 
     // The command line did go through the daemon: a change it allows is written there.
     let root = setup.workspace("allowed");
-    let output = setup.command(&["set", "1", "implementing", "--root"]).arg(&root).output().expect("taskmark set runs");
+    let output =
+        setup.scratch.command(&["set", "1", "implementing", "--root"]).arg(&root).output().expect("taskmark set runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success() && stdout.contains("through the taskmark daemon"), "{output:?}");
 }

@@ -41,6 +41,33 @@ impl Scratch {
         command
     }
 
+    /// `taskmark ARGS --root ROOT` on the test's folders.
+    pub fn command_at(&self, root: &Path, args: &[&str]) -> Command {
+        let mut command = self.command(args);
+        command.arg("--root").arg(root);
+        command
+    }
+
+    /// [`Scratch::command_at`] run to its end.
+    pub fn run_at(&self, root: &Path, args: &[&str]) -> std::process::Output {
+        self.command_at(root, args).output().expect("taskmark runs")
+    }
+
+    /// An editor (VS Code's capabilities) that starts `taskmark lsp` as editors do, through
+    /// the test's daemon, initialized.
+    pub fn editor(&self, root: &Path) -> crate::lsp_client::LspClient {
+        self.editor_with(root, crate::lsp_client::vscode_capabilities())
+    }
+
+    /// [`Scratch::editor`] with other capabilities (Neovim's, say).
+    pub fn editor_with(&self, root: &Path, capabilities: serde_json::Value) -> crate::lsp_client::LspClient {
+        let command = self.command(&["lsp", "--log-level", "debug"]);
+        let mut client =
+            crate::lsp_client::LspClient::launch_command(root, capabilities, serde_json::json!({}), command);
+        client.notify("initialized", serde_json::json!({}));
+        client
+    }
+
     /// A fresh copy of the example workspace (`tests/fixtures/example`; task 14 is `[PLANNED]`).
     pub fn workspace(&self, name: &str) -> PathBuf {
         let root = self.base.join(name);
