@@ -159,8 +159,9 @@ pub fn leaves_no_new_drift(workspace: &TaskWorkspace<'_>, change: &WorkspaceChan
     Ok(refuse_new_drift(workspace.index, store, &check, change)?)
 }
 
-/// Refuses a change to a tracker with a file that could not be read or does not parse, for each tracker (`scopes`) a change writes to; `what` names the change in the
-/// message (`change task 221`, `fix`).
+/// Refuses a change to a tracker with a file that could not be read or does not parse, for
+/// each tracker (`scopes`) the change writes to; `what` names the change in the message
+/// (`change task 221`, `fix`).
 pub fn refuse_unreadable<'s>(
     workspace: &TaskWorkspace<'_>,
     scopes: impl IntoIterator<Item = &'s str>,
