@@ -487,6 +487,11 @@ fn an_agent_is_answered_with_a_configuration_or_attributes_that_are_pipes_or_out
             let listed = agent.call_tool("list_tasks", json!({}));
             assert_eq!(listed["result"]["structuredContent"]["count"], 3, "{file} {hostile:?}: {listed}");
             let checked = agent.call_tool("check", json!({}));
+            // Arguments that do not fit a tool's schema are a structured refusal too.
+            let misfit = agent.tool("set_status", json!({ "task": [14], "status": 3 })).expect_err("refused");
+            assert_eq!(misfit["data"]["kind"], "badArguments", "{misfit}");
+            assert_eq!(misfit["code"], -32602, "{misfit}");
+            assert!(misfit["error"].as_str().is_some_and(|it| !it.is_empty()), "{misfit}");
             assert!(checked.get("result").is_some(), "{file} {hostile:?}: {checked}");
             for answer in [&listed, &checked] {
                 assert!(!answer.to_string().contains(SECRET), "{file} {hostile:?}: {answer}");

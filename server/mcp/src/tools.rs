@@ -486,8 +486,36 @@ impl Taskmark {
     }
 }
 
+/// A tool error rmcp made itself (arguments that do not fit the tool's schema: a list where a
+/// task id goes, a negative limit) carries its reason as text only; agents read every refusal
+/// from the structured content, so it gets the same shape as taskmark's own:
+/// `{error, code: -32602, data: {kind: "badArguments"}}`.
+fn structured(result: CallToolResult) -> CallToolResult {
+    if result.is_error != Some(true) || result.structured_content.is_some() {
+        return result;
+    }
+    let text: Vec<&str> = result.content.iter().filter_map(|it| it.as_text()).map(|it| it.text.as_str()).collect();
+    CallToolResult::structured_error(json!({
+        "error": text.join("\n"),
+        "code": ErrorData::invalid_params("", None).code.0,
+        "data": { "kind": "badArguments" },
+    }))
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Taskmark {
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        Ok(match self.tool_router.call(call).await? {
+            rmcp::model::CallToolResponse::Complete(result) => structured(result).into(),
+            other => other,
+        })
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(rmcp::model::Implementation::new("taskmark", env!("CARGO_PKG_VERSION")))
