@@ -2442,3 +2442,36 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// A store the daemon read while git was rewriting it (`git checkout` truncates a file before
+/// writing it): the world holds state.json empty, with no place of task 14 in it, while the disk
+/// has it whole. A status change must read it again rather than plan without it: it used to
+/// write TODO.md and the plan only and leave state.json at `planned` (seen as a flaky
+/// `a_change_reads_again_...` under load).
+#[test]
+fn a_store_read_while_it_was_being_rewritten_is_read_again_before_a_change() {
+    let setup = setup();
+    let root = setup.workspace("main");
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    // VS Code watches files itself: the daemon hears only what this editor reports.
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let state = root.join("specs/state.json");
+    let whole = std::fs::read_to_string(&state).expect("state.json");
+    std::fs::write(&state, "").expect("truncated");
+    let changed = json!({ "changes": [{ "uri": editor.uri("specs/state.json"), "type": 2 }] });
+    editor.notify("workspace/didChangeWatchedFiles", changed);
+    wait_for("the daemon to read the truncated state.json", || {
+        let info = editor.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
+        );
+        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        !places.is_empty() && !places.iter().any(|it| it["file"] == "specs/state.json")
+    });
+    std::fs::write(&state, &whole).expect("written whole, unreported");
+    assert_block_14_is_written(&setup, &root, "after a store read half-written");
+    stop_the_last_editor(editor);
+}

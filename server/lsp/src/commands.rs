@@ -339,11 +339,30 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
 pub type PlannedStatus = (PlannedEdit, StatusChange, Vec<crate::engine::edit::ChangedFile>);
 
 /// The files that say something of `task` (where its status is written, where it is mentioned,
-/// its current plan): what an answer about it rests on.
-fn task_files<'w>(world: &'w World, task: &TaskKey) -> Vec<&'w str> {
-    let Some(entry) = world.index.task(task) else { return Vec::new() };
-    let files = entry.places.iter().map(|it| it.file).chain(entry.mentions.iter().copied()).chain(entry.current_plan);
-    let mut paths: Vec<&str> = files.map(|it| world.index.path(it)).collect();
+/// its current plan), and its tracker's stores (TODO.md, state.json), whether the world holds
+/// them as places of the task or not: what an answer about it rests on. A store the world read
+/// while git was rewriting it (gone for an instant, or empty) holds no place of the task there,
+/// and a change planned without it would leave it saying the old status.
+fn task_files(world: &World, task: &TaskKey) -> Vec<String> {
+    let mut paths: Vec<String> = match world.index.task(task) {
+        Some(entry) => {
+            let files =
+                entry.places.iter().map(|it| it.file).chain(entry.mentions.iter().copied()).chain(entry.current_plan);
+            files.map(|it| world.index.path(it).to_string()).collect()
+        }
+        None => Vec::new(),
+    };
+    let stores = ["TODO.md", "state.json"].map(|name| match task.scope.as_ref() {
+        "" => name.to_string(),
+        scope => format!("{scope}/{name}"),
+    });
+    // Only the stores the workspace reads (indexed, or seen by the walk): one it ignores on
+    // purpose is no part of the answer.
+    paths.extend(stores.into_iter().filter(|path| {
+        let role = crate::engine::layout::classify(path).role;
+        matches!(role, crate::engine::layout::Role::Todo | crate::engine::layout::Role::StateJson)
+            && (world.index.file_id(path).is_some() || world.known.contains(path))
+    }));
     paths.sort_unstable();
     paths.dedup();
     paths
@@ -396,12 +415,13 @@ pub fn plan_status(
             // world still holds them as they are (a restore the editor reported in part
             // left state.json stale, and the change wrote TODO.md and the plan only).
             let written: HashSet<&str> = planned.1.files.iter().map(String::as_str).collect();
-            revalidate(world, task_files(world, &task).into_iter().filter(|it| !written.contains(it)))?;
+            let files = task_files(world, &task);
+            revalidate(world, files.iter().map(String::as_str).filter(|it| !written.contains(it)))?;
             Ok(Some(planned))
         }
         Err(error) if changed_on_disk(&error).is_some() => Err(error),
         answer => {
-            revalidate(world, task_files(world, &task))?;
+            revalidate(world, task_files(world, &task).iter().map(String::as_str))?;
             answer
         }
     }
