@@ -283,7 +283,10 @@ struct Place {
 /// claimed in has no file.
 #[derive(Debug, Clone)]
 pub struct ClaimStore {
-    place: Result<Place, StoreError>,
+    /// The workspace folder whose claims these are, placed on first use: finding the key runs
+    /// git, which a person's change (no agent, so no claim is read) never needs.
+    root: PathBuf,
+    place: std::sync::OnceLock<Result<Place, StoreError>>,
     lock_wait: Duration,
 }
 
@@ -292,21 +295,29 @@ impl ClaimStore {
     /// ([`state_dir::home`]), keyed by [`state_dir::key_across_worktrees`]. When neither can be
     /// found, every operation says why.
     pub fn for_workspace(root: &Path) -> ClaimStore {
-        let place = state_dir::home()
-            .and_then(|home| Ok((state_dir::key_across_worktrees(root)?, home)))
-            .map(|(key, home)| Place::new(Some(home.clone()), &home.join("claims"), &key))
-            .map_err(|reason| StoreError { path: root.to_path_buf(), reason });
-        ClaimStore { place, lock_wait: LOCK_WAIT }
+        ClaimStore { root: root.to_path_buf(), place: std::sync::OnceLock::new(), lock_wait: LOCK_WAIT }
     }
 
     /// The store named `key` in `folder` (tests use their own).
     pub fn in_folder(folder: &Path, key: &str) -> ClaimStore {
-        ClaimStore { place: Ok(Place::new(None, folder, key)), lock_wait: LOCK_WAIT }
+        let place = std::sync::OnceLock::from(Ok(Place::new(None, folder, key)));
+        ClaimStore { root: folder.to_path_buf(), place, lock_wait: LOCK_WAIT }
+    }
+
+    /// Where the claims file is, found the first time it is needed.
+    fn place(&self) -> Result<&Place, StoreError> {
+        let placed = self.place.get_or_init(|| {
+            state_dir::home()
+                .and_then(|home| Ok((state_dir::key_across_worktrees(&self.root)?, home)))
+                .map(|(key, home)| Place::new(Some(home.clone()), &home.join("claims"), &key))
+                .map_err(|reason| StoreError { path: self.root.clone(), reason })
+        });
+        placed.as_ref().map_err(Clone::clone)
     }
 
     /// The claims file, when it could be placed.
     pub fn path(&self) -> Option<&Path> {
-        self.place.as_ref().ok().map(|it| it.file.as_path())
+        self.place().ok().map(|it| it.file.as_path())
     }
 
     /// Claims `task` for `agent` for `minutes` (at least one, at most [`MOST_MINUTES`]):
@@ -393,7 +404,7 @@ impl ClaimStore {
 
     /// The claims standing now, by task (for lists).
     pub fn standing(&self, now: SystemTime) -> Result<HashMap<String, Claim>, StoreError> {
-        let place = self.place.as_ref().map_err(Clone::clone)?;
+        let place = self.place()?;
         let now = seconds(now);
         // A writer replaces the file whole (rename), so a reader sees the old one or the new
         // one; the shared lock only keeps it from reading while a writer decides. No lock
@@ -414,7 +425,7 @@ impl ClaimStore {
         now: SystemTime,
         decide: impl FnOnce(&mut BTreeMap<String, StoredClaim>) -> Result<T, ClaimError>,
     ) -> Result<T, ClaimError> {
-        let place = self.place.as_ref().map_err(Clone::clone)?;
+        let place = self.place()?;
         place.ensure_folder()?;
         let file = private_dir::open_file(&place.lock, true).map_err(|it| place.error(&place.lock, it.to_string()))?;
         let _turn = place.turn(file, true, self.lock_wait)?;
@@ -645,7 +656,7 @@ mod tests {
         let (_dir, mut claims) = store();
         claims.claim("12", "a", 10, at(0)).unwrap();
         claims.lock_wait = Duration::from_millis(50);
-        let place = claims.place.clone().unwrap();
+        let place = claims.place().unwrap().clone();
         let held = private_dir::open_file(&place.lock, false).unwrap();
         held.lock().unwrap();
         let started = Instant::now();
