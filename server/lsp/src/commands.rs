@@ -731,11 +731,7 @@ pub fn claim_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
         minutes: params.minutes,
         force: params.force.unwrap_or(false),
     };
-    resolve_task(world, &request.task)?;
-    let paths = world.paths();
-    let (_, answer) =
-        claiming::claim_task(&task_workspace(world, &paths), &request).map_err(|it| status_refusal(&it))?;
-    serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
+    claims_answer(world, &request.task, |workspace| claiming::claim_task(workspace, &request))
 }
 
 /// `taskmark.releaseTask {task, agent, holderPid?, force?}`: ends the agent's claim
@@ -748,10 +744,19 @@ pub fn release_task(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc
         agent: params.agent,
         force: params.force.unwrap_or(false),
     };
-    resolve_task(world, &request.task)?;
+    claims_answer(world, &request.task, |workspace| claiming::release_task(workspace, &request))
+}
+
+/// A claims use case run on the world, answered as its JSON; `task` resolves first, as the
+/// editors say it while the workspace is still being indexed.
+fn claims_answer<T: serde::Serialize>(
+    world: &World,
+    task: &str,
+    use_case: impl FnOnce(&TaskWorkspace<'_>) -> Result<(TaskKey, T), Refused>,
+) -> Result<Value, jsonrpc::Error> {
+    resolve_task(world, task)?;
     let paths = world.paths();
-    let (_, answer) =
-        claiming::release_task(&task_workspace(world, &paths), &request).map_err(|it| status_refusal(&it))?;
+    let (_, answer) = use_case(&task_workspace(world, &paths)).map_err(|it| status_refusal(&it))?;
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 

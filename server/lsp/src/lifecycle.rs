@@ -234,12 +234,7 @@ impl NewTaskArgs {
 /// removeDependencies?, description?, dryRun?}`; only the fields named change.
 #[derive(Debug, Clone)]
 pub struct EditTaskArgs {
-    pub task: String,
-    pub title: Option<String>,
-    pub priority: Option<String>,
-    pub add_dependencies: Vec<String>,
-    pub remove_dependencies: Vec<String>,
-    pub description: Option<String>,
+    pub request: EditTaskRequest,
     pub dry_run: bool,
 }
 
@@ -253,12 +248,14 @@ impl EditTaskArgs {
         let params: ext::EditTaskParams = typed(arguments).map_err(usage)?;
         // The fields as given: the engine refuses a blank title by name.
         Ok(EditTaskArgs {
-            task: given(Some(params.task)).ok_or_else(|| usage(": no task".into()))?,
-            title: params.title,
-            priority: params.priority,
-            add_dependencies: params.add_dependencies.map(|it| it.ids()).unwrap_or_default(),
-            remove_dependencies: params.remove_dependencies.map(|it| it.ids()).unwrap_or_default(),
-            description: params.description,
+            request: EditTaskRequest {
+                task: given(Some(params.task)).ok_or_else(|| usage(": no task".into()))?,
+                title: params.title,
+                priority: params.priority,
+                add_dependencies: params.add_dependencies.map(|it| it.ids()).unwrap_or_default(),
+                remove_dependencies: params.remove_dependencies.map(|it| it.ids()).unwrap_or_default(),
+                description: params.description,
+            },
             dry_run: params.dry_run.unwrap_or(false),
         })
     }
@@ -270,17 +267,9 @@ impl EditTaskArgs {
         open_elsewhere: &HashSet<String>,
     ) -> Result<Planned, jsonrpc::Error> {
         // Said as the editors say it while the workspace is still being indexed.
-        commands::resolve_task(world, &self.task)?;
-        let request = EditTaskRequest {
-            task: self.task.clone(),
-            title: self.title.clone(),
-            priority: self.priority.clone(),
-            add_dependencies: self.add_dependencies.clone(),
-            remove_dependencies: self.remove_dependencies.clone(),
-            description: self.description.clone(),
-        };
+        commands::resolve_task(world, &self.request.task)?;
         let paths = world.paths();
-        let planned = service::plan_edit_task(&commands::task_workspace(world, &paths), &request)
+        let planned = service::plan_edit_task(&commands::task_workspace(world, &paths), &self.request)
             .map_err(|it| commands::status_refusal(&it))?;
         let notice = ext::TaskChanged {
             title: planned.answer.title.clone(),
@@ -294,10 +283,7 @@ impl EditTaskArgs {
 /// dryRun?}` (`taskmark archive TASK...` or `--done`).
 #[derive(Debug, Clone)]
 pub struct ArchiveArgs {
-    pub tasks: Vec<String>,
-    pub done: bool,
-    pub tracker: Option<String>,
-    pub date: Option<Now>,
+    pub request: ArchiveTasksRequest,
     pub dry_run: bool,
 }
 
@@ -315,7 +301,8 @@ impl ArchiveArgs {
             return Err(usage(String::new()));
         }
         let date = given(params.date).map(|it| Now::parse(&it)).transpose().map_err(invalid_params)?;
-        Ok(ArchiveArgs { tasks, done, tracker: given(params.tracker), date, dry_run: params.dry_run.unwrap_or(false) })
+        let request = ArchiveTasksRequest { tasks, done, tracker: given(params.tracker), date };
+        Ok(ArchiveArgs { request, dry_run: params.dry_run.unwrap_or(false) })
     }
 
     pub fn plan(
@@ -328,14 +315,8 @@ impl ArchiveArgs {
         if !world.indexed {
             return Err(content_modified("nothing archived yet: the workspace is still being indexed"));
         }
-        let request = ArchiveTasksRequest {
-            tasks: self.tasks.clone(),
-            done: self.done,
-            tracker: self.tracker.clone(),
-            date: self.date.clone(),
-        };
         let paths = world.paths();
-        let planned = service::plan_archive_tasks(&commands::task_workspace(world, &paths), &request, now)
+        let planned = service::plan_archive_tasks(&commands::task_workspace(world, &paths), &self.request, now)
             .map_err(|it| commands::status_refusal(&it))?;
         let names = planned.answer.tasks.clone().unwrap_or_default();
         let first = names.first().cloned().unwrap_or_default();

@@ -1043,19 +1043,20 @@ impl LanguageServer for Server {
             }
             lifecycle::EDIT_TASK => {
                 let args = lifecycle::EditTaskArgs::parse(&arguments)?;
-                let session = self.session_for_task(&args.task).await?;
-                let label = format!("edit {}", args.task);
-                self.lifecycle(&session, &label, args.dry_run, &args.task, |world, client, open_elsewhere| {
+                let task = &args.request.task;
+                let session = self.session_for_task(task).await?;
+                let label = format!("edit {task}");
+                self.lifecycle(&session, &label, args.dry_run, task, |world, client, open_elsewhere| {
                     args.plan(world, client, open_elsewhere)
                 })
                 .await?
             }
             lifecycle::ARCHIVE_TASKS => {
                 let args = lifecycle::ArchiveArgs::parse(&arguments)?;
-                let first = args.tasks.first().cloned().unwrap_or_default();
+                let first = args.request.tasks.first().cloned().unwrap_or_default();
                 let now = crate::workspace::now();
                 // `done` with no task and no tracker: every folder of the window archives its own.
-                let sessions = match &args.tracker {
+                let sessions = match &args.request.tracker {
                     None if first.is_empty() => self.sessions(),
                     _ => vec![self.session_for_task(&first).await?],
                 };
