@@ -2125,6 +2125,28 @@ fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
     stop_the_last_editor(editor);
 }
 
+/// The example workspace committed in a fresh repository, and an editor on it through the
+/// daemon once it has its diagnostics. VS Code watches files itself: the daemon hears only what
+/// this editor reports.
+fn committed_example_with_editor(setup: &Scratch) -> (PathBuf, LspClient) {
+    let root = setup.workspace("main");
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    (root, editor)
+}
+
+/// Task 14's places as the editor's `taskmark.taskInfo` gives them (none while it cannot say).
+fn places_of_14(editor: &mut LspClient) -> Vec<Value> {
+    let info = editor.request(
+        "workspace/executeCommand",
+        json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
+    );
+    info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default()
+}
+
 /// A restore the daemon hears of only in part (the editor reports TODO.md and the plan, not
 /// state.json): a status change must not trust the mirror it leaves alone because its stale
 /// view says that mirror already agrees. It used to write TODO.md and the plan and leave
@@ -2132,13 +2154,7 @@ fn a_worktree_added_again_and_a_restore_are_read_again_by_the_daemon() {
 #[test]
 fn a_change_reads_again_the_task_files_it_leaves_alone_when_they_changed_on_disk() {
     let setup = setup();
-    let root = setup.workspace("main");
-    git(&root, &["init", "-q", "-b", "main"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-q", "-m", "example"]);
-    // VS Code watches files itself: the daemon hears only what this editor reports.
-    let mut editor = setup.editor(&root);
-    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let (root, mut editor) = committed_example_with_editor(&setup);
     assert_block_14_is_written(&setup, &root, "before the restore");
     git(&root, &["checkout", "--", "."]);
     let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
@@ -2147,12 +2163,7 @@ fn a_change_reads_again_the_task_files_it_leaves_alone_when_they_changed_on_disk
         .collect();
     editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
     wait_for("the daemon to read the reported TODO.md again", || {
-        let info = editor.request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
-        );
-        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
-        places.iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
+        places_of_14(&mut editor).iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
     });
     assert_block_14_is_written(&setup, &root, "after a restore reported in part");
     stop_the_last_editor(editor);
@@ -2451,24 +2462,14 @@ impl Drop for Killed {
 #[test]
 fn a_store_read_while_it_was_being_rewritten_is_read_again_before_a_change() {
     let setup = setup();
-    let root = setup.workspace("main");
-    git(&root, &["init", "-q", "-b", "main"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-q", "-m", "example"]);
-    // VS Code watches files itself: the daemon hears only what this editor reports.
-    let mut editor = setup.editor(&root);
-    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let (root, mut editor) = committed_example_with_editor(&setup);
     let state = root.join("specs/state.json");
     let whole = std::fs::read_to_string(&state).expect("state.json");
     std::fs::write(&state, "").expect("truncated");
     let changed = json!({ "changes": [{ "uri": editor.uri("specs/state.json"), "type": 2 }] });
     editor.notify("workspace/didChangeWatchedFiles", changed);
     wait_for("the daemon to read the truncated state.json", || {
-        let info = editor.request(
-            "workspace/executeCommand",
-            json!({ "command": "taskmark.taskInfo", "arguments": [{ "task": "14" }] }),
-        );
-        let places = info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        let places = places_of_14(&mut editor);
         !places.is_empty() && !places.iter().any(|it| it["file"] == "specs/state.json")
     });
     std::fs::write(&state, &whole).expect("written whole, unreported");
