@@ -2169,6 +2169,40 @@ fn a_change_reads_again_the_task_files_it_leaves_alone_when_they_changed_on_disk
     stop_the_last_editor(editor);
 }
 
+/// The same restore when the daemon read state.json in the instant the checkout had removed
+/// it (git replaces a file by removing it): the world holds state.json as gone while the disk
+/// has it again, and nobody reports it. A status change must find it on disk and write it
+/// (it used to write TODO.md and the plan only, a race that failed one full run in three).
+#[test]
+fn a_change_finds_on_disk_a_store_the_daemon_last_saw_missing() {
+    let setup = setup();
+    let (root, mut editor) = committed_example_with_editor(&setup);
+    assert_block_14_is_written(&setup, &root, "before the restore");
+    let state = root.join("specs/state.json");
+    let kept = std::fs::read(&state).expect("state.json");
+    std::fs::remove_file(&state).expect("rm state.json");
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": editor.uri("specs/state.json"), "type": 3 }] }),
+    );
+    wait_for("the daemon to see state.json gone", || {
+        let places = places_of_14(&mut editor);
+        !places.is_empty() && places.iter().all(|it| it["file"] != "specs/state.json")
+    });
+    std::fs::write(&state, kept).expect("state.json back");
+    git(&root, &["checkout", "--", "."]);
+    let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
+        .into_iter()
+        .map(|path| json!({ "uri": editor.uri(path), "type": 2 }))
+        .collect();
+    editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
+    wait_for("the daemon to read the reported TODO.md again", || {
+        places_of_14(&mut editor).iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
+    });
+    assert_block_14_is_written(&setup, &root, "after state.json came back unreported");
+    stop_the_last_editor(editor);
+}
+
 /// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
 /// read, and it is watched again (its watch died with the old folder).
 #[test]

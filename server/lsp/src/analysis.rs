@@ -152,7 +152,6 @@ pub struct Analysis {
     published: HashMap<String, Published>,
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
-    filter: Option<Arc<PathFilter>>,
     /// The git baseline for invalid transitions.
     baseline: Option<HeadBaseline>,
     /// The generation of the saved state this session's world still is (nothing written to
@@ -237,7 +236,6 @@ impl Analysis {
             encoding,
             published: HashMap::new(),
             load_generation: 0,
-            filter: None,
             baseline: None,
             pristine: None,
             written: None,
@@ -568,7 +566,7 @@ impl Analysis {
             return;
         }
         let exists = world.root.join(path).exists();
-        if exists && self.filter.as_ref().is_some_and(|it| !it.accepts(&world.root, path)) {
+        if exists && !world.walks(path) {
             return;
         }
         // The saved state follows the disk even for a file open here: other sessions, and
@@ -634,7 +632,7 @@ impl Analysis {
         world.versions.clear();
         world.indexed = true;
         self.shared.mark_indexed();
-        self.filter = saved.filter;
+        world.filter = saved.filter;
         let mut pending = None;
         for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
             world.versions.insert(path.clone(), version);

@@ -356,12 +356,13 @@ fn task_files(world: &World, task: &TaskKey) -> Vec<String> {
         "" => name.to_string(),
         scope => format!("{scope}/{name}"),
     });
-    // Only the stores the workspace reads (indexed, or seen by the walk): one it ignores on
-    // purpose is no part of the answer.
+    // Only the stores the workspace reads (one it ignores on purpose is no part of the
+    // answer), and also one this world holds as gone: read while a checkout replaced it, it
+    // was missing for an instant, and nobody may tell of it again.
     paths.extend(stores.into_iter().filter(|path| {
         let role = crate::engine::layout::classify(path).role;
         matches!(role, crate::engine::layout::Role::Todo | crate::engine::layout::Role::StateJson)
-            && (world.index.file_id(path).is_some() || world.known.contains(path))
+            && (world.index.file_id(path).is_some() || world.known.contains(path) || world.walks(path))
     }));
     paths.sort_unstable();
     paths.dedup();

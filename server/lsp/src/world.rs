@@ -20,7 +20,7 @@ use crate::engine::lifecycle::across::{OtherWorktree, elsewhere_diagnostics};
 use crate::engine::rules::{DiagnosticStore, PathOracle};
 use crate::host::FolderIdentity;
 use crate::settings::Settings;
-use crate::workspace::DiskPaths;
+use crate::workspace::{DiskPaths, PathFilter};
 
 /// The workspace as indexed.
 pub struct World {
@@ -45,6 +45,9 @@ pub struct World {
     pub indexed: bool,
     /// The folder at the root the index was read from.
     pub identity: Option<FolderIdentity>,
+    /// Which paths the workspace's walk takes (`None` before the load, or without one): a file
+    /// it leaves out is none of the workspace's, even when a change names it.
+    pub filter: Option<Arc<PathFilter>>,
     symbols: Mutex<Option<Arc<SymbolTable>>>,
     /// Whether paths the walk did not list exist: a link to a missing file is checked on every
     /// keystroke in its document, and should not cost a file system lookup each time. Emptied
@@ -77,6 +80,7 @@ impl World {
             versions: HashMap::new(),
             indexed: false,
             identity: None,
+            filter: None,
             symbols: Mutex::new(None),
             exists,
             claims,
@@ -88,6 +92,11 @@ impl World {
     /// made again since).
     pub fn root_replaced(&self) -> bool {
         self.indexed && FolderIdentity::replaced(self.identity, &self.root)
+    }
+
+    /// Whether the walk takes `path` (relative to the root).
+    pub fn walks(&self, path: &str) -> bool {
+        self.filter.as_ref().is_none_or(|it| it.accepts(&self.root, path))
     }
 
     pub fn paths(&self) -> CachedPaths<'_> {
