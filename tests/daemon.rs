@@ -604,15 +604,20 @@ fn an_agent_through_mcp_changes_a_status_and_the_open_editor_follows() {
         call("set_status", json!({ "task": "14", "status": "implementing", "expect_from": "planned" })),
     );
     assert_eq!(set["result"]["structuredContent"]["applied"], true, "{set}");
-    let followed = editor.wait_until(WAIT, |it| {
-        it.documents[&todo].text.contains("- **14** [IMPLEMENTING]")
-            && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
-    });
-    assert!(followed, "{}", editor.documents[&todo].text);
-    let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
-    assert!(told["params"]["origin"].as_str().is_some_and(|it| it.contains("taskmark mcp")), "{told}");
+    // On disk when the tool answers, the file the editor has open too (an agent commits next),
+    // and the answer names it.
+    let written = &set["result"]["structuredContent"]["written"];
+    assert!(written.as_array().is_some_and(|it| it.contains(&json!("specs/TODO.md"))), "{set}");
+    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(todo_now.contains("- **14** [IMPLEMENTING]"), "{todo_now}");
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"status\": \"implementing\""), "the closed file is written on disk");
+    let told = editor.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged"));
+    assert!(told, "the editor is told");
+    let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
+    assert!(told["params"]["origin"].as_str().is_some_and(|it| it.contains("taskmark mcp")), "{told}");
+    // The editor reloads its clean buffer (VS Code on its own, the Neovim plugin on the notice).
+    editor.change_full(&todo, &todo_now);
 
     // The agent's claim shows in the editor's hover until the agent releases it.
     let claim = ask(4, "tools/call", call("claim_task", json!({ "task": "12", "agent": "agent-7", "minutes": 5 })));
@@ -722,14 +727,19 @@ fn an_agent_that_disconnects_mid_call_leaves_nothing_half_written() {
     }
 }
 
+/// `taskmark set` through the daemon while an editor has TODO.md open: the disk is the truth
+/// for the command line (a commit right after must see the change), so every file is written
+/// there, the open one too. The editor's clean buffer is left for the editor to reload (an
+/// edit would leave it modified with what the disk already says); a buffer with unsaved
+/// changes gets the same change, and its user is told.
 #[test]
-fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
+fn taskmark_set_goes_through_the_daemon_and_writes_the_files_open_editors_hold() {
     let setup = setup();
     let root = setup.workspace("shared");
     let mut editor = setup.editor(&root);
-    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    assert!(has_diagnostics(&mut editor, "specs/TODO.md"));
     let todo = editor.open("specs/TODO.md");
-    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let buffer_before = editor.documents[&todo].text.clone();
     let output = setup
         .command(&["set", "14", "implementing", "--date", "2026-11-23", "--root"])
         .arg(&root)
@@ -738,35 +748,59 @@ fn taskmark_set_goes_through_the_daemon_and_open_editors_update_live() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
     assert!(stdout.contains("through the taskmark daemon"), "{stdout}");
-    // What changed in each file, the editor's open TODO.md as well, as without the daemon.
+    assert!(stdout.contains("wrote ") && stdout.contains("specs/TODO.md"), "the open file is written: {stdout}");
     assert!(stdout.contains("\n  specs/TODO.md: status, Task Order line, started"), "{stdout}");
     assert!(stdout.contains("\n  specs/state.json: status"), "{stdout}");
-    // The editor's buffer follows; the files it does not have open are written on disk.
-    let updated = editor.wait_until(WAIT, |it| {
-        it.documents[&todo].text.contains("- **14** [IMPLEMENTING]")
-            && it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged")
-    });
-    assert!(updated, "{}", editor.documents[&todo].text);
-    assert!(editor.documents[&todo].text.contains("- **Started**: 2026-11-23"), "the command's --date is used");
+    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(
+        todo_now.contains("- **14** [IMPLEMENTING]") && todo_now.contains("- **Started**: 2026-11-23"),
+        "{todo_now}"
+    );
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"started\": \"2026-11-23T00:00:00Z\""), "{state}");
-    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
-    assert_eq!(todo_now, todo_on_disk, "an open file is the editor's to save");
+    // The editor is told, with the file to reload; its clean buffer is not edited.
+    let told = editor.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["method"] == "taskmark/taskChanged"));
+    assert!(told, "the editor is told of the change");
     let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
     assert!(told["params"]["origin"].as_str().is_some_and(|it| it.starts_with("taskmark set")), "{told}");
+    assert!(told["params"]["files"].as_array().is_some_and(|it| it.contains(&json!("specs/TODO.md"))), "{told}");
+    editor.wait_until(Duration::from_millis(500), |_| false);
+    assert_eq!(editor.documents[&todo].text, buffer_before, "a clean buffer is the editor's to reload");
+    // The editor reloads it (as VS Code does on its own, and the Neovim plugin on the notice).
+    editor.change_full(&todo, &todo_now);
 
-    // The user saves; a command sees saved files (not other editors' unsaved buffers).
-    std::fs::write(root.join("specs/TODO.md"), &editor.documents[&todo].text).expect("save");
-    editor.notify("textDocument/didSave", json!({ "textDocument": { "uri": todo } }));
-
-    // Refusals keep their exit codes through the daemon.
-    let refused = setup.command(&["set", "14", "researching", "--root"]).arg(&root).output().expect("runs");
-    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
-    let stale = setup
-        .command(&["set", "14", "blocked", "--from", "planned", "--reason", "x", "--root"])
+    // With unsaved changes in the buffer: the disk gets the change without them, the buffer
+    // gets it with them, and the user is told.
+    let note = "\n<!-- an unsaved note -->\n";
+    editor.change_full(&todo, &format!("{todo_now}{note}"));
+    let output = setup
+        .command(&["set", "14", "blocked", "--reason", "waiting on review", "--root"])
         .arg(&root)
         .output()
-        .expect("runs");
+        .expect("taskmark set runs");
+    assert!(output.status.success(), "{output:?}");
+    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(todo_now.contains("- **14** [BLOCKED]") && !todo_now.contains("unsaved note"), "{todo_now}");
+    let followed = editor.wait_until(WAIT, |it| {
+        let text = &it.documents[&todo].text;
+        text.contains("- **14** [BLOCKED]") && text.contains("unsaved note")
+    });
+    assert!(followed, "{}", editor.documents[&todo].text);
+    let said = editor.wait_until(WAIT, |it| {
+        it.notifications.iter().any(|n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|it| it.contains("written on disk") && it.contains("specs/TODO.md"))
+        })
+    });
+    assert!(said, "{:?}", editor.notifications);
+
+    // Refusals keep their exit codes through the daemon.
+    let refused = setup.command(&["set", "14", "completed", "--root"]).arg(&root).output().expect("runs");
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    let stale =
+        setup.command(&["set", "14", "implementing", "--from", "planned", "--root"]).arg(&root).output().expect("runs");
     assert_eq!(stale.status.code(), Some(4), "{stale:?}");
     let pid = daemon_of(&mut editor);
     editor.stop();
@@ -780,17 +814,19 @@ fn taskmark_fix_goes_through_the_daemon_too() {
     let mut editor = setup.editor(&root);
     assert!(has_diagnostics(&mut editor, "specs/state.json"));
     let todo = editor.open("specs/TODO.md");
-    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let buffer_before = editor.documents[&todo].text.clone();
     let output = setup.command(&["fix", "--root"]).arg(&root).output().expect("taskmark fix runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
-    // The example's stale counters (in the open TODO.md) and its stale plan header (closed).
-    assert!(stdout.starts_with("Fixed 1 plan-status-stale, 1 stale-counts: wrote specs/012_sync_engine/plans/implementation-001.md (through the taskmark daemon"), "{stdout}");
+    // The example's stale counters (in the open TODO.md) and its stale plan header (closed),
+    // both on disk: the editor's clean buffer is its to reload.
+    assert!(stdout.starts_with("Fixed 1 plan-status-stale, 1 stale-counts: wrote specs/012_sync_engine/plans/implementation-001.md, specs/TODO.md (through the taskmark daemon"), "{stdout}");
     let plan = std::fs::read_to_string(root.join("specs/012_sync_engine/plans/implementation-001.md")).expect("plan");
     assert!(plan.contains("- **Status**: [IN PROGRESS]"), "{plan}");
-    let recounted = editor.wait_until(WAIT, |it| it.documents[&todo].text.contains("  not_started: 2\n"));
-    assert!(recounted, "{}", editor.documents[&todo].text);
-    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
+    let todo_now = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(todo_now.contains("  not_started: 2\n"), "{todo_now}");
+    editor.wait_until(Duration::from_millis(500), |_| false);
+    assert_eq!(editor.documents[&todo].text, buffer_before, "a clean buffer is the editor's to reload");
     let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));
@@ -1602,24 +1638,29 @@ fn two_editors_with(setup: &Scratch, root: &Path, path: &str) -> (LspClient, Str
     (first, in_first, second, in_second)
 }
 
-/// Waits until `editor`'s buffer `uri` satisfies `wanted` and it was told of a change with
-/// `action` by the command `origin`; the notice.
-fn follows(editor: &mut LspClient, uri: &str, action: &str, origin: &str, wanted: impl Fn(&str) -> bool) -> Value {
+/// Waits until `editor` was told of a change with `action` by the command `origin`, checks
+/// that its clean buffer `uri` was left for it to reload (a command's change is on disk; an
+/// edit would leave the buffer modified with what the disk says), and reloads it as VS Code
+/// does on its own and the Neovim plugin on the notice; the notice.
+fn reloads(editor: &mut LspClient, uri: &str, action: &str, origin: &str) -> Value {
     let told = |it: &LspClient| {
         it.notifications
             .iter()
             .find(|n| n["method"] == "taskmark/taskChanged" && n["params"]["action"] == action)
             .cloned()
     };
-    let followed = editor.wait_until(WAIT, |it| wanted(&it.documents[uri].text) && told(it).is_some());
-    assert!(followed, "the editor's buffer did not follow, or it was not told: {}", editor.documents[uri].text);
-    assert!(
-        editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"),
-        "the buffer changed through the editor"
-    );
+    assert!(editor.wait_until(WAIT, |it| told(it).is_some()), "the editor was not told");
     let notice = told(editor).expect("told");
     assert!(notice["params"]["origin"].as_str().is_some_and(|it| it.starts_with(origin)), "{notice}");
     assert_eq!(notice["params"]["mine"], false, "{notice}");
+    editor.settle(Duration::from_millis(300));
+    assert!(
+        !editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"),
+        "a clean buffer is the editor's to reload"
+    );
+    let path = editor.path_of(uri).expect("a file URI");
+    let on_disk = std::fs::read_to_string(path).expect("the file");
+    editor.change_full(uri, &on_disk);
     notice
 }
 
@@ -1668,25 +1709,17 @@ fn taskmark_new_goes_through_the_daemon_and_every_editor_follows() {
         json!({
             "id": "17", "task": "specs:17", "tracker": "specs",
             "files": ["specs/TODO.md", "specs/state.json", plan], "moved": [],
-            "written": ["specs/state.json", plan], "dry_run": false,
+            "written": ["specs/TODO.md", "specs/state.json", plan], "dry_run": false,
         })
     );
-    // Both editors' open TODO.md follow through the editor; the disk has the closed and new files.
+    // Every file on disk, the open TODO.md too; both editors are told and reload it.
+    let text = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(text.contains("- **17** [NOT STARTED] — Webhooks") && text.contains("- **Dependencies**: 12"), "{text}");
+    assert!(text.contains("2026-11-23"), "the command's --date is used: {text}");
     for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
-        let notice = follows(editor, todo, "created", "taskmark new", |text| text.contains("### 17. Webhooks"));
+        let notice = reloads(editor, todo, "created", "taskmark new");
         assert_eq!(notice["params"]["task"], "specs:17", "{notice}");
-        let text = &editor.documents[todo].text;
-        assert!(
-            text.contains("- **17** [NOT STARTED] — Webhooks") && text.contains("- **Dependencies**: 12"),
-            "{text}"
-        );
-        assert!(text.contains("2026-11-23"), "the command's --date is used: {text}");
     }
-    assert_eq!(
-        std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"),
-        todo_on_disk,
-        "the editors' to save"
-    );
     let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
     assert!(state.contains("\"project_number\": 17"), "{state}");
     assert!(root.join(plan).is_file());
@@ -1701,7 +1734,6 @@ fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
     let setup = setup();
     let root = setup.workspace("cli-edit");
     let (mut first, todo_first, mut second, todo_second) = two_editors_with(&setup, &root, "specs/TODO.md");
-    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
     let plan = "specs/014_conflict_ui/plans/implementation-001.md";
 
     let refused = run_taskmark(&setup, &root, &["edit", "12", "--add-dependency", "14"]);
@@ -1719,15 +1751,17 @@ fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         stdout.trim(),
-        format!("edit 14: wrote {plan} (through the taskmark daemon; open editors were updated)"),
+        format!("edit 14: wrote {plan}, specs/TODO.md (through the taskmark daemon; open editors were updated)"),
         "{stdout}"
     );
+    let text = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(
+        text.contains("### 14. Conflict dialog\n") && text.contains("- **14** [PLANNED] — Conflict dialog\n"),
+        "{text}"
+    );
     for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
-        follows(editor, todo, "edited", "taskmark edit 14", |text| {
-            text.contains("### 14. Conflict dialog\n") && text.contains("- **14** [PLANNED] — Conflict dialog\n")
-        });
+        reloads(editor, todo, "edited", "taskmark edit 14");
     }
-    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
     let written = std::fs::read_to_string(root.join(plan)).expect("the plan");
     assert!(written.contains("# Implementation Plan: Conflict dialog\n"), "{written}");
 
@@ -1737,7 +1771,7 @@ fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
     let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(
         answer,
-        json!({ "id": "14", "task": "specs:14", "files": ["specs/TODO.md"], "moved": [], "written": [], "dry_run": false })
+        json!({ "id": "14", "task": "specs:14", "files": ["specs/TODO.md"], "moved": [], "written": ["specs/TODO.md"], "dry_run": false })
     );
     let pid = daemon_of(&mut first);
     first.stop();
@@ -1755,7 +1789,6 @@ fn taskmark_archive_goes_through_the_daemon_and_every_editor_follows() {
     let set = run_taskmark(&setup, &root, &["set", "16", "completed", "--force", "--no-daemon"]);
     assert!(set.status.success(), "{set:?}");
     let (mut first, todo_first, mut second, todo_second) = two_editors_with(&setup, &root, "specs/TODO.md");
-    let todo_on_disk = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
     let plan = "specs/016_audit_log/plans/implementation-001.md";
 
     // A document in the folder that would move, open in an editor: refused (its buffer would
@@ -1785,15 +1818,16 @@ fn taskmark_archive_goes_through_the_daemon_and_every_editor_follows() {
         json!({
             "tasks": ["specs:16"], "files": ["specs/TODO.md", "specs/state.json"],
             "moved": [{ "from": "specs/016_audit_log", "to": "specs/archive/016_audit_log" }],
-            "written": ["specs/state.json", "specs/016_audit_log", "specs/archive/016_audit_log"],
+            "written": ["specs/TODO.md", "specs/state.json", "specs/016_audit_log", "specs/archive/016_audit_log"],
             "dry_run": false,
         })
     );
+    let text = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    assert!(!text.contains("16. Audit log"), "{text}");
     for (editor, todo) in [(&mut first, &todo_first), (&mut second, &todo_second)] {
-        let notice = follows(editor, todo, "archived", "taskmark archive 16", |text| !text.contains("16. Audit log"));
+        let notice = reloads(editor, todo, "archived", "taskmark archive 16");
         assert_eq!(notice["params"]["tasks"], json!(["specs:16"]), "{notice}");
     }
-    assert_eq!(std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md"), todo_on_disk);
     assert!(root.join("specs/archive/016_audit_log/plans/implementation-001.md").is_file());
     assert!(!root.join("specs/016_audit_log").exists());
     let pid = daemon_of(&mut first);

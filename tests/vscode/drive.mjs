@@ -442,7 +442,28 @@ try {
     check(twelve && twelve.archived, `taskmark list --archived: ${JSON.stringify(twelve)}`);
   });
 
-  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks: ok (${timings.join(', ')})`);
+  await step('change from the command line', async () => {
+    // A terminal or an agent (`taskmark set` through the daemon): every file is written on
+    // disk, TODO.md too though VS Code has it open, and the clean buffer reloads from disk and
+    // stays clean: nothing for the user to save, nothing left out of the agent's commit.
+    await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).waitFor({ state: 'detached', timeout: 20_000 });
+    const said = execFileSync(taskmark, ['set', '17', 'researching', '--root', workspace], { encoding: 'utf8' });
+    check(said.includes('through the taskmark daemon') && said.includes('specs/TODO.md'), `taskmark set said: ${said}`);
+    const disk = read('specs/TODO.md');
+    check(disk.includes('- **17** [RESEARCHING]'), `specs/TODO.md on disk does not have the change:\n${disk}`);
+    const heading = disk.split('\n').findIndex((it) => it.startsWith('### 17.')) + 1;
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await goToLine(heading + 1, 1);
+    await waitFor('VS Code shows task 17 researching', async () =>
+      (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes('**Status**: [RESEARCHING]'),
+    );
+    // The status bar follows the text read again under the cursor.
+    await page.locator('.statusbar-item', { hasText: '17 [RESEARCHING]' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page.screenshot({ path: join(artifacts, 'command-line-change.png') });
+    check((await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).count()) === 0, 'TODO.md is left modified in VS Code');
+  });
+
+  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks, a command line change: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

@@ -237,6 +237,28 @@ step(':Taskmark archive asks, then archives every finished task', function()
   end)
 end)
 
+step('a change from the command line reloads the clean buffer, which stays unmodified', function()
+  local bufnr = vim.fn.bufnr(todo_path)
+  vim.api.nvim_set_current_buf(bufnr)
+  check(not vim.bo[bufnr].modified, 'the buffer starts clean')
+  local done
+  vim.system(
+    { taskmark_bin, 'set', '14', 'blocked', '--reason', 'set from a terminal' },
+    { cwd = workspace, text = true },
+    function(result)
+      done = result
+    end
+  )
+  wait('the command and the reloaded buffer', 20000, function()
+    local text = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
+    return done ~= nil and text:find('**Blocking Reason**: set from a terminal', 1, true) ~= nil
+  end)
+  check(done.code == 0, vim.inspect(done))
+  check(done.stdout:find('through the taskmark daemon', 1, true) ~= nil, done.stdout)
+  check(read('specs/TODO.md'):find('**Blocking Reason**: set from a terminal', 1, true) ~= nil, 'on disk')
+  check(not vim.bo[bufnr].modified, 'the buffer is as the disk has it, unmodified')
+end)
+
 step(':checkhealth taskmark reports the binary, the server and the configuration', function()
   vim.cmd('checkhealth taskmark')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')

@@ -116,6 +116,11 @@ class Extension {
       }),
       vscode.window.onDidChangeTextEditorSelection(() => this.scheduleStatus()),
       vscode.window.onDidChangeActiveTextEditor(() => this.scheduleStatus(0)),
+      // The text under the cursor changed without the cursor moving: a file read again from
+      // disk (a change from the command line or an agent), an edit from another editor.
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.document === vscode.window.activeTextEditor?.document) this.scheduleStatus();
+      }),
     );
   }
 

@@ -7,6 +7,7 @@
 //! Every delivery runs on its own task under a timeout: a hung or slow editor never holds up
 //! the others or the one that made the change.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -133,6 +134,8 @@ pub struct StatusChange {
     /// The clock the origin planned with: the same timestamps everywhere, so texts converge.
     pub now: Now,
     pub reason: Option<String>,
+    /// The files open in other editors the origin wrote on disk, with the text they had.
+    pub under_editors: Vec<(String, Arc<str>)>,
 }
 
 /// Tells every session on `root` of a status change, each in a task of its own with its own
@@ -310,6 +313,7 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     let _hold = Hold::new(&target.jobs);
     // A buffer that moved since the edit was planned gets a fresh one, planned against it.
     let mut outcome = Applied::Done;
+    let unsaved = unsaved_under_disk(&target.shared.read(), &change.under_editors);
     for _ in 0..2 {
         let Some(planned) = follow(&target.shared, &target.profile, &change) else { break };
         outcome = target.apply(planned).await;
@@ -320,6 +324,14 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     }
     let what = format!("task {} set to {} by {origin}", change.task, change.to);
     match outcome {
+        Applied::Done if !unsaved.is_empty() => {
+            target
+                .tell(format!(
+                    "{what} and written on disk; your unsaved {} got the same change (save to keep both)",
+                    unsaved.join(", ")
+                ))
+                .await
+        }
         Applied::Done => {}
         Applied::Declined(reason) => {
             target
@@ -348,13 +360,42 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
         ..StatusChangeOptions::new(change.now.clone())
     };
     let mut planned = plan_status_change(&world.index, &task, &change.status, &options).ok()?;
-    planned.files.retain(|it| !it.edits.is_empty() && world.versions.contains_key(&it.path));
+    let reloading = reloading_from_disk(&world, &change.under_editors);
+    planned.files.retain(|it| {
+        !it.edits.is_empty() && world.versions.contains_key(&it.path) && !reloading.contains(it.path.as_str())
+    });
     if planned.files.is_empty() {
         return None;
     }
     let edit = convert::workspace_edit(&world, &planned, profile, false).ok()?;
     let expected = expected_texts(&world, &planned);
     Some(BufferEdit { label: planned.label, edit, expected })
+}
+
+/// The files the origin wrote on disk ([`StatusChange::under_editors`]) that this session's
+/// editor has open as they were on disk (no unsaved change): the editor reloads those from
+/// disk itself (VS Code does, the Neovim plugin checks them on `taskmark/taskChanged`), and an
+/// edit would only leave its buffer modified with what the disk already says.
+fn reloading_from_disk<'c>(world: &crate::world::World, under_editors: &'c [(String, Arc<str>)]) -> HashSet<&'c str> {
+    under_editors
+        .iter()
+        .filter(|(path, before)| {
+            world.versions.contains_key(path) && world.index.text_at(path).is_some_and(|it| **it == **before)
+        })
+        .map(|(path, _)| path.as_str())
+        .collect()
+}
+
+/// The files the origin wrote on disk that this session's editor has open with unsaved
+/// changes: its user is told that the disk has the change too.
+fn unsaved_under_disk(world: &crate::world::World, under_editors: &[(String, Arc<str>)]) -> Vec<String> {
+    let reloading = reloading_from_disk(world, under_editors);
+    under_editors
+        .iter()
+        .map(|(path, _)| path)
+        .filter(|path| world.versions.contains_key(*path) && !reloading.contains(path.as_str()))
+        .cloned()
+        .collect()
 }
 
 fn expected_texts(world: &crate::world::World, change: &WorkspaceChange) -> Vec<(String, String)> {
@@ -380,6 +421,8 @@ pub struct Announcement {
     /// The `taskmark/taskChanged` notification every editor on the root gets (`origin`,
     /// `mine` and `files` are set per editor), or none (a fix tells no one).
     pub notice: Option<ext::TaskChanged>,
+    /// The files open in other editors the origin wrote on disk, with the text they had.
+    pub under_editors: Vec<(String, Arc<str>)>,
 }
 
 /// Sends the edits of a change to the other sessions on `root` that have the files open
@@ -401,7 +444,7 @@ fn announce_edits(
         let origin_name = origin_name.clone();
         let root = root.to_path_buf();
         deliveries.push(tokio::spawn(async move {
-            let Announcement { label, files, created, moved, notice } = change;
+            let Announcement { label, files, created, moved, notice, under_editors } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
                 if let Some(mut notice) = notice {
@@ -424,8 +467,9 @@ fn announce_edits(
                     let world = target.shared.read();
                     let mut change = WorkspaceChange { label: label.clone(), ..Default::default() };
                     let mut left_alone = Vec::new();
+                    let reloading = reloading_from_disk(&world, &under_editors);
                     for file in &files {
-                        if !world.versions.contains_key(&file.path) {
+                        if !world.versions.contains_key(&file.path) || reloading.contains(file.path.as_str()) {
                             continue;
                         }
                         let Some(id) = world.index.file_id(&file.path) else { continue };
@@ -450,9 +494,11 @@ fn announce_edits(
                     (planned, left_alone)
                 };
                 if !left_alone.is_empty() {
+                    let on_disk = left_alone.iter().all(|path| under_editors.iter().any(|(it, _)| it == path));
+                    let written = if on_disk { format!(" (written on disk by {origin_name})") } else { String::new() };
                     target
                         .tell(format!(
-                            "{label}: your unsaved {} differ from the files changed, so they were left as they are",
+                            "{label}{written}: your unsaved {} differ from the files changed, so they were left as they are",
                             left_alone.join(", ")
                         ))
                         .await;

@@ -21,7 +21,7 @@ use crate::ext;
 use crate::handlers::{content_modified, invalid_params, task_argument, write_failed};
 use crate::service::claiming::{self, ClaimRequest, ReleaseRequest};
 use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
-use crate::settings::ClosedFiles;
+use crate::settings::{ClosedFiles, OpenElsewhere};
 use crate::transaction::{FileWrite, PathMove};
 use crate::views::Paths;
 use crate::workspace;
@@ -67,6 +67,10 @@ pub struct PlannedEdit {
     /// The files and folders the server moves itself, in the same transaction.
     pub moves: Vec<PathMove>,
     pub warnings: Vec<String>,
+    /// The files another editor has open that [`Self::disk`] writes (a session whose changes
+    /// go to disk, [`OpenElsewhere::Disk`]), with the text they had: that editor's buffer
+    /// follows the disk when it held that text (see [`crate::broadcast`]).
+    pub under_editors: Vec<(String, std::sync::Arc<str>)>,
 }
 
 impl PlannedEdit {
@@ -138,14 +142,22 @@ pub fn prepare(
             });
         }
     }
-    let (mut for_editor, mut disk) = (change.clone(), Vec::new());
+    let (mut for_editor, mut disk, mut under_editors) = (change.clone(), Vec::new(), Vec::new());
     if closed_files == ClosedFiles::Disk {
         let (open, closed): (Vec<_>, Vec<_>) =
             change.files.iter().cloned().partition(|it| world.versions.contains_key(&it.path));
         for_editor.files = open;
+        let to_disk = world.settings.open_elsewhere == OpenElsewhere::Disk;
+        if to_disk {
+            under_editors = closed
+                .iter()
+                .filter(|it| !it.edits.is_empty() && open_elsewhere.contains(&it.path))
+                .filter_map(|it| Some((it.path.clone(), world.index.text_at(&it.path)?.clone())))
+                .collect();
+        }
         disk = closed
             .into_iter()
-            .filter(|it| !it.edits.is_empty() && !open_elsewhere.contains(&it.path))
+            .filter(|it| !it.edits.is_empty() && (to_disk || !open_elsewhere.contains(&it.path)))
             .map(|it| {
                 let before = world.index.text(it.file);
                 FileWrite::replace(it.path, before, apply_edits(before, &it.edits))
@@ -198,7 +210,15 @@ pub fn prepare(
             Some(EditorDocument { name: world.uri(&path)?.as_str().to_string(), before, after })
         })
         .collect();
-    Ok(PlannedEdit { label: change.label.clone(), edit, documents, disk, moves, warnings: change.warnings.clone() })
+    Ok(PlannedEdit {
+        label: change.label.clone(),
+        edit,
+        documents,
+        disk,
+        moves,
+        warnings: change.warnings.clone(),
+        under_editors,
+    })
 }
 
 /// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer
@@ -502,6 +522,7 @@ fn plan_task(
         files: planned.edited_files(),
         now: planned.now.clone(),
         reason: request.reason.clone(),
+        under_editors: prepared.under_editors.clone(),
     };
     Ok(Some((prepared, announced, planned.described)))
 }

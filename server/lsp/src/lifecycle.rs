@@ -457,6 +457,13 @@ pub fn finish(
         .collect();
     let edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
     let moved = change.moved.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
-    let announcement = Announcement { label: change.label.clone(), files: edited, created, moved, notice };
+    let announcement = Announcement {
+        label: change.label.clone(),
+        files: edited,
+        created,
+        moved,
+        notice,
+        under_editors: edit.under_editors.clone(),
+    };
     Ok(Planned { answer, write: Some(Write { edit, announcement }) })
 }

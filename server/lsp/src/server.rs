@@ -328,8 +328,12 @@ impl Server {
                 .collect();
             let planned =
                 commands::prepare(world, &session.client, &change, false, world.settings.closed_files, elsewhere)?;
-            let announcement =
-                broadcast::Announcement { label: planned.label.clone(), files: edited, ..Default::default() };
+            let announcement = broadcast::Announcement {
+                label: planned.label.clone(),
+                files: edited,
+                under_editors: planned.under_editors.clone(),
+                ..Default::default()
+            };
             Ok(write_path::Plan {
                 answer: counts,
                 change: Some(write_path::Change {

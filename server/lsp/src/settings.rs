@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! { "diagnostics": "push", "codeLens": true, "inlayHints": false, "closedFiles": "disk",
-//!   "rules": { "stale-counts": "off", "orphan-task": "hint" }, "docsUrl": "https://…" }
+//!   "openElsewhere": "editor", "rules": { "stale-counts": "off", "orphan-task": "hint" }, "docsUrl": "https://…" }
 //! ```
 //!
 //! Settings may come bare or under a `taskmark` key (VS Code sends its section). Unknown keys
@@ -35,6 +35,19 @@ pub enum ClosedFiles {
     Editor,
 }
 
+/// Where a change this session makes goes for the files another editor has open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenElsewhere {
+    /// Into that editor's buffer, for its user to save (an editor's change: its user and the
+    /// other editor's work on the same files).
+    #[default]
+    Editor,
+    /// On disk, like every other file: the command line and agents, whose next step (a
+    /// commit) reads the disk. The other editor's buffer follows: a clean one reloads from
+    /// disk, one with unsaved changes gets the change too and its user is told.
+    Disk,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub diagnostics: DiagnosticMode,
@@ -45,6 +58,7 @@ pub struct Settings {
     /// Where a diagnostic code's documentation is: `{docs_url}#{code}`.
     pub docs_url: Option<String>,
     pub closed_files: ClosedFiles,
+    pub open_elsewhere: OpenElsewhere,
 }
 
 impl Default for Settings {
@@ -56,6 +70,7 @@ impl Default for Settings {
             rules: Vec::new(),
             docs_url: None,
             closed_files: ClosedFiles::Disk,
+            open_elsewhere: OpenElsewhere::Editor,
         }
     }
 }
@@ -85,6 +100,13 @@ impl Settings {
                 Some("disk") => self.closed_files = ClosedFiles::Disk,
                 Some("editor") => self.closed_files = ClosedFiles::Editor,
                 _ => problems.push(format!("`closedFiles` must be \"disk\" or \"editor\", not `{closed}`")),
+            }
+        }
+        if let Some(open) = object.get("openElsewhere") {
+            match open.as_str() {
+                Some("editor") => self.open_elsewhere = OpenElsewhere::Editor,
+                Some("disk") => self.open_elsewhere = OpenElsewhere::Disk,
+                _ => problems.push(format!("`openElsewhere` must be \"editor\" or \"disk\", not `{open}`")),
             }
         }
         for (key, field) in [("codeLens", &mut self.code_lens), ("inlayHints", &mut self.inlay_hints)] {
@@ -146,6 +168,7 @@ mod tests {
             "taskmark": {
                 "diagnostics": "pull",
                 "closedFiles": "editor",
+                "openElsewhere": "disk",
                 "codeLens": false,
                 "inlayHints": "yes",
                 "rules": { "stale-counts": "off", "orphan-task": "hint", "no-such-rule": "error", "broken-link": "loud" }
@@ -153,6 +176,7 @@ mod tests {
         }));
         assert_eq!(settings.diagnostics, DiagnosticMode::Pull);
         assert_eq!(settings.closed_files, ClosedFiles::Editor);
+        assert_eq!(settings.open_elsewhere, OpenElsewhere::Disk);
         assert!(!settings.code_lens);
         assert!(!settings.inlay_hints);
         assert_eq!(settings.rules, [(RuleCode::OrphanTask, Some(Severity::Hint)), (RuleCode::StaleCounts, None)]);
@@ -166,6 +190,8 @@ mod tests {
         assert!(bare.merge(&json!({"inlayHints": true})).is_empty());
         assert_eq!(bare.closed_files, ClosedFiles::Disk);
         assert_eq!(bare.merge(&json!({"closedFiles": "nowhere"})).len(), 1);
+        assert_eq!(bare.open_elsewhere, OpenElsewhere::Editor);
+        assert_eq!(bare.merge(&json!({"openElsewhere": true})).len(), 1);
         assert!(bare.inlay_hints);
         assert!(bare.merge(&Value::Null).is_empty());
         assert_eq!(bare.merge(&json!(3)).len(), 1);

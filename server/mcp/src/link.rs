@@ -85,7 +85,9 @@ impl LanguageServer {
                 "capabilities": {},
                 // An agent asks for diagnostics (the `check` tool); pushed ones would only pile up
                 // unread on the connection after every change, for the next call to parse first.
-                "initializationOptions": { "diagnostics": "pull" },
+                // An agent's next step (a commit) reads the disk: files editors have open are
+                // written there too, and their buffers follow.
+                "initializationOptions": { "diagnostics": "pull", "openElsewhere": "disk" },
             }),
         );
         if let Err(failure) = initialized {

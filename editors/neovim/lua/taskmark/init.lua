@@ -132,12 +132,38 @@ local function notify(message, level)
   vim.notify('taskmark: ' .. message, level or vim.log.levels.INFO, { title = 'taskmark' })
 end
 
+--- Reloads from disk the loaded buffers of `files` (workspace-relative) that have no unsaved
+--- change: a change the command line or an agent made is written on disk, and the server
+--- leaves a clean buffer for its editor to read again (an edit would leave it modified with
+--- what the disk already says). A buffer with unsaved changes got the change as an edit.
+local function reload_clean(files, client_id)
+  local client = client_id and vim.lsp.get_client_by_id(client_id)
+  local root = client and client.root_dir
+  if type(files) ~= 'table' or not root then
+    return
+  end
+  local wanted = {}
+  for _, file in ipairs(files) do
+    if type(file) == 'string' then
+      wanted[vim.fs.normalize(root .. '/' .. file)] = true
+    end
+  end
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    local name = vim.fs.normalize(vim.api.nvim_buf_get_name(bufnr))
+    if wanted[name] and vim.api.nvim_buf_is_loaded(bufnr) and not vim.bo[bufnr].modified then
+      -- With 'autoread' (Neovim's default) the buffer is read again without a prompt.
+      vim.cmd.checktime(bufnr)
+    end
+  end
+end
+
 --- `taskmark/taskChanged {task, from, to, files, origin, mine}` from the server.
-local function on_task_changed(_, params)
+local function on_task_changed(_, params, ctx)
   -- The change this Neovim made was already reported by :Taskmark set.
   if type(params) ~= 'table' or params.mine == true then
     return
   end
+  reload_clean(params.files, ctx and ctx.client_id)
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
   if params.action == 'archived' then
     notify('archived ' .. table.concat(params.tasks or { params.task or '?' }, ', ') .. origin, vim.log.levels.INFO)

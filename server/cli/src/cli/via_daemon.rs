@@ -51,6 +51,9 @@ fn connect(root: &Path, name: &str) -> Option<Connection<UnixStream, UnixStream>
             "rootUri": uri.as_str(),
             "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
             "capabilities": {},
+            // The command's next step (a commit, a script) reads the disk: files other editors
+            // have open are written there too, and their buffers follow.
+            "initializationOptions": { "openElsewhere": "disk" },
         }),
     );
     if let Err(failure) = initialized {
