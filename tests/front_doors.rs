@@ -374,3 +374,69 @@ fn every_front_door_refuses_the_same_way_and_writes_nothing() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success() && stdout.contains("through the taskmark daemon"), "{output:?}");
 }
+
+/// The section `new` with fields and acceptance criteria wrote in `root`'s TODO.md (task 4),
+/// from its heading to the line before the next blank one.
+fn section_of_4(root: &Path) -> String {
+    let todo = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+    let start = todo.find("### 4. ").unwrap_or_else(|| panic!("no task 4 in {todo}"));
+    todo[start..].split("\n\n").next().unwrap_or_default().to_string()
+}
+
+/// Issue 32, item 10: a new task with the fields the tracker's standard asks for and its
+/// acceptance criteria, through the command line (writing itself, and through the daemon) and
+/// an agent's MCP `new_task`: every door writes the same section, in the tracker's style.
+#[test]
+fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
+    let mut setup = Setup::new();
+    let mut sections = Vec::new();
+    let cli = ["new", "Prove it", "--field", "Language=lean", "--field", "Effort=3 hours", "--criterion", "`lake build` passes", "--criterion", "no sorry left", "--root"];
+    let root = setup.workspace("new-direct");
+    let output = setup.scratch.command(&cli).arg(&root).arg("--no-daemon").output().expect("taskmark new runs");
+    assert!(output.status.success(), "{output:?}");
+    sections.push(("command line", section_of_4(&root)));
+
+    setup.start_daemon();
+    let root = setup.workspace("new-daemon");
+    let output = setup.scratch.command(&cli).arg(&root).output().expect("taskmark new runs");
+    assert!(output.status.success() && String::from_utf8_lossy(&output.stdout).contains("through the taskmark daemon"), "{output:?}");
+    sections.push(("daemon", section_of_4(&root)));
+
+    let root = setup.workspace("new-agent");
+    let mut command = setup.scratch.command(&["mcp", "--no-daemon", "--root"]);
+    command.arg(&root);
+    let mut agent = McpAgent::start(command, "doors");
+    let arguments = json!({
+        "title": "Prove it", "fields": { "Effort": "3 hours", "Language": "lean" },
+        "acceptance_criteria": ["`lake build` passes", "no sorry left"],
+    });
+    let started = Instant::now();
+    loop {
+        let answer = agent.call_tool("new_task", arguments.clone());
+        let content = &answer["result"]["structuredContent"];
+        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        break;
+    }
+    agent.stop();
+    sections.push(("agent", section_of_4(&root)));
+
+    let (_, first) = &sections[0];
+    for wanted in ["- **Effort**: 3 hours\n", "- **Language**: lean\n", "- **Acceptance Criteria**:\n  - [ ] `lake build` passes\n  - [ ] no sorry left"] {
+        assert!(first.contains(wanted), "{wanted:?} in {first}");
+    }
+    for (door, section) in &sections {
+        assert_eq!(section, first, "{door} wrote another section");
+    }
+
+    // A field taskmark writes from its own option is refused by name, writing nothing.
+    let root = setup.workspace("new-refused");
+    let before = files(&root);
+    let output = setup.scratch.command(&["new", "X", "--field", "Status=done", "--root"]).arg(&root).output().expect("runs");
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("use status"), "{output:?}");
+    assert_eq!(files(&root), before);
+}

@@ -93,7 +93,15 @@ export type FixParams = { codes?: Array<string>, };
 /**
  * `taskmark.newTask` (also `[title]`).
  */
-export type NewTaskParams = { title: string, tracker?: string, status?: string, priority?: string, dependsOn?: IdList, description?: string, plan?: boolean, heading?: string, date?: string, dryRun?: boolean, noBranches?: boolean, 
+export type NewTaskParams = { title: string, tracker?: string, status?: string, priority?: string, dependsOn?: IdList, description?: string, plan?: boolean, heading?: string, 
+/**
+ * Other fields the tracker's task standard asks for, by name (`{"Language": "lean"}`).
+ */
+fields?: { [key in string]?: string }, 
+/**
+ * Acceptance criteria, each written as an open box.
+ */
+acceptanceCriteria?: Array<string>, date?: string, dryRun?: boolean, noBranches?: boolean, 
 /**
  * The workspace folder to create it in, in a window of several.
  */

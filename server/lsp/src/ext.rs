@@ -217,6 +217,14 @@ pub struct NewTaskParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub heading: Option<String>,
+    /// Other fields the tracker's task standard asks for, by name (`{"Language": "lean"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+    /// Acceptance criteria, each written as an open box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub acceptance_criteria: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub date: Option<String>,

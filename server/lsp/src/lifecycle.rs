@@ -178,6 +178,8 @@ impl NewTaskArgs {
             tracker: given(params.tracker),
             plan: params.plan.unwrap_or(false),
             heading: given(params.heading),
+            fields: params.fields.unwrap_or_default().into_iter().collect(),
+            acceptance_criteria: params.acceptance_criteria.unwrap_or_default(),
             ..NewTask::new(params.title, now)
         };
         Ok(NewTaskArgs {

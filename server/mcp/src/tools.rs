@@ -157,6 +157,12 @@ pub struct NewTask {
     pub plan: Option<bool>,
     /// The heading to add the box under (checklists).
     pub heading: Option<String>,
+    /// Other fields the tracker's task standard asks for, by name: `{"Language": "lean",
+    /// "Effort": "3 hours"}` (spec-folder trackers; also the state.json entry's keys of the same
+    /// name).
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+    /// Acceptance criteria, each written as an open box (spec-folder trackers).
+    pub acceptance_criteria: Option<Vec<String>>,
     /// Say what would be written and write nothing.
     pub dry_run: Option<bool>,
 }
@@ -456,7 +462,8 @@ impl Taskmark {
         let arguments = json!({
             "title": request.title, "tracker": request.tracker, "status": request.status,
             "priority": request.priority, "dependsOn": request.depends_on, "description": request.description,
-            "plan": request.plan, "heading": request.heading, "dryRun": request.dry_run,
+            "plan": request.plan, "heading": request.heading, "fields": request.fields,
+            "acceptanceCriteria": request.acceptance_criteria, "dryRun": request.dry_run,
         });
         self.answer(crate::lsp::NEW_TASK, arguments).await
     }

@@ -199,6 +199,13 @@ pub struct NewArgs {
     /// For a checklist: the heading to add the box under.
     #[arg(long)]
     heading: Option<String>,
+    /// Another field the tracker's task standard asks for, as NAME=VALUE (repeat):
+    /// `--field Language=lean --field "Effort=3 hours"` (spec-folder trackers).
+    #[arg(long = "field", value_name = "NAME=VALUE", value_parser = name_and_value)]
+    fields: Vec<(String, String)>,
+    /// An acceptance criterion, written as an open box (repeat; spec-folder trackers).
+    #[arg(long = "criterion", value_name = "TEXT")]
+    acceptance_criteria: Vec<String>,
     /// The date (YYYY-MM-DD, or an RFC 3339 instant) for its timestamps (default: now).
     #[arg(long, value_name = "DATE")]
     date: Option<String>,
@@ -271,6 +278,14 @@ impl EarlyScan {
     }
 }
 
+/// `--field NAME=VALUE`.
+fn name_and_value(argument: &str) -> Result<(String, String), String> {
+    match argument.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+        _ => Err(format!("`{argument}` is not NAME=VALUE")),
+    }
+}
+
 pub fn new(args: NewArgs) -> anyhow::Result<u8> {
     answer_errors_in(args.format);
     let Some(now) = crate::cli::date_or_now(args.date.as_deref()) else { return Ok(exit::FAILURE) };
@@ -284,11 +299,16 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
         tracker: args.tracker.clone(),
         plan: args.plan,
         heading: args.heading.clone(),
+        fields: args.fields.clone(),
+        acceptance_criteria: args.acceptance_criteria.clone(),
         now,
     };
+    let fields: serde_json::Map<String, serde_json::Value> =
+        args.fields.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
     let arguments = json!({
         "title": args.title, "status": args.status, "priority": args.priority, "dependsOn": args.depends_on,
         "description": args.description, "tracker": args.tracker, "plan": args.plan, "heading": args.heading,
+        "fields": fields, "acceptanceCriteria": args.acceptance_criteria,
         "date": args.date, "noBranches": args.no_branches,
     });
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };

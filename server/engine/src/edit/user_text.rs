@@ -59,6 +59,51 @@ pub fn reason(reason: &str) -> Result<&str, Refusal> {
     Ok(trimmed)
 }
 
+/// A field a new task is given by name (`Language`, `Effort`), written `- **Name**: value`:
+/// the name is plain one-line text without `:`, and not one of the fields taskmark writes from
+/// its own options (the refusal names the option); the value is written like a reason.
+pub fn field<'t>(name: &'t str, value: &'t str) -> Result<(&'t str, &'t str), Refusal> {
+    const OWN: [(&str, &str); 7] = [
+        ("status", "status"),
+        ("priority", "priority"),
+        ("dependencies", "depends-on"),
+        ("depends on", "depends-on"),
+        ("description", "description"),
+        ("plan", "plan"),
+        ("acceptance criteria", "criterion"),
+    ];
+    let name = one_line("field name", name)?;
+    if name.contains(':') || name.chars().count() > 40 {
+        return Err(Refusal::BadRequest(format!("the field name {name:?} has a `:` or is over 40 characters")));
+    }
+    if let Some((_, option)) = OWN.iter().find(|(own, _)| own.eq_ignore_ascii_case(name)) {
+        return Err(Refusal::BadRequest(format!("the field {name:?} is written from its own option: use {option}")));
+    }
+    if crate::parse::is_timestamp_key(name) {
+        return Err(Refusal::BadRequest(format!("the field {name:?} is a timestamp taskmark writes itself")));
+    }
+    let value = reason(value).map_err(|_| {
+        Refusal::BadRequest(format!(
+            "the value of the field {name:?} must be one non-empty line of at most {MAX_REASON_CHARS} characters"
+        ))
+    })?;
+    Ok((name, value))
+}
+
+/// An item of a checklist (an acceptance criterion), written `  - [ ] item`: one line, where
+/// inline markdown (code, links) is fine, but not a line break, a comment or a heading.
+pub fn list_item<'t>(what: &str, item: &'t str) -> Result<&'t str, Refusal> {
+    let trimmed = reason(item).map_err(|_| {
+        Refusal::BadRequest(format!(
+            "the {what} {item:?} must be one non-empty line of at most {MAX_REASON_CHARS} characters"
+        ))
+    })?;
+    if trimmed.contains("<!--") || trimmed.starts_with('#') {
+        return Err(Refusal::BadRequest(format!("the {what} {item:?} holds a comment or starts like a heading")));
+    }
+    Ok(trimmed)
+}
+
 /// A description is plain text too, but may have several lines: they are joined into one
 /// paragraph. Gives `None` for none or an empty one.
 pub fn description(description: Option<&str>) -> Result<Option<String>, Refusal> {

@@ -28,6 +28,11 @@ pub struct NewTask {
     pub plan: bool,
     /// For a checklist: the heading the new box goes under.
     pub heading: Option<String>,
+    /// Other fields the tracker's task standard asks for (`Language`, `Effort`), in order:
+    /// written as the section's fields, and as the state.json entry's keys of the same name.
+    pub fields: Vec<(String, String)>,
+    /// Acceptance criteria, each an open box under `- **Acceptance Criteria**:`.
+    pub acceptance_criteria: Vec<String>,
     pub now: Now,
 }
 
@@ -42,6 +47,8 @@ impl NewTask {
             tracker: None,
             plan: false,
             heading: None,
+            fields: Vec::new(),
+            acceptance_criteria: Vec::new(),
             now,
         }
     }
@@ -121,7 +128,30 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     let description = user_text::description(request.description.as_deref())?;
     let priority = request.priority.as_deref().map(str::trim).filter(|it| !it.is_empty());
     let priority = priority.map(|it| user_text::one_line("priority", it)).transpose()?.map(str::to_string);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, value) in &request.fields {
+        let (name, value) = user_text::field(name, value)?;
+        if fields.iter().any(|(it, _)| it.eq_ignore_ascii_case(name)) {
+            return Err(Refusal::BadRequest(format!("the field {name:?} is given twice")));
+        }
+        fields.push((name.to_string(), value.to_string()));
+    }
+    // The tracker's own order places the fields it knows; the others follow by name, whatever
+    // order a front door passed them in.
+    fields.sort_by_key(|(name, _)| name.to_lowercase());
+    let acceptance_criteria = request
+        .acceptance_criteria
+        .iter()
+        .map(|it| user_text::list_item("acceptance criterion", it).map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
     let tracker = choose_tracker(index, request.tracker.as_deref())?;
+    if (!fields.is_empty() || !acceptance_criteria.is_empty()) && tracker.family != Family::SpecFolder {
+        return Err(Refusal::BadRequest(format!(
+            "fields and acceptance criteria are written to spec-folder trackers only, not yet to {} ({})",
+            tracker.family.as_str(),
+            shown_root(&tracker.root)
+        )));
+    }
     if let Some((path, problem)) = index.unparsed_store(&tracker.root, None) {
         return Err(Refusal::NotEditable { path: path.to_string(), reason: format!("it does not parse ({problem})") });
     }
@@ -153,6 +183,8 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
         plan: request.plan,
         heading: request.heading.clone(),
         now: request.now.clone(),
+        fields,
+        acceptance_criteria,
     };
     let mut change = WorkspaceChange::default();
     let task = match tracker.family {
@@ -202,6 +234,10 @@ struct Request {
     plan: bool,
     heading: Option<String>,
     now: Now,
+    /// Other fields (`Language`): the section's, and values for the state.json entry's keys
+    /// of the same name.
+    fields: Vec<(String, String)>,
+    acceptance_criteria: Vec<String>,
 }
 
 /// A spec-folder task that has a TODO.md section and no state.json entry gets its entry, as
@@ -222,11 +258,13 @@ pub(crate) fn complete_state_json(
         return Ok(());
     }
     let Some(entry) = index.task(task) else { return Ok(()) };
-    let places: Vec<&Place> = entry.places.iter().map(|it| index.place(*it)).collect();
-    if places.iter().any(|it| it.kind == PlaceKind::StateJson) {
+    let places: Vec<(FileId, &Place)> = entry.places.iter().map(|it| (it.file, index.place(*it))).collect();
+    if places.iter().any(|(_, it)| it.kind == PlaceKind::StateJson) {
         return Ok(());
     }
-    let Some(section) = places.iter().find(|it| it.kind == PlaceKind::TodoSection) else { return Ok(()) };
+    let Some(&(section_file, section)) = places.iter().find(|(_, it)| it.kind == PlaceKind::TodoSection) else {
+        return Ok(());
+    };
     let Some(state) = files_with_role(index, tracker, Role::StateJson).into_iter().next() else { return Ok(()) };
     let Some(number) = id_number(&task.id) else { return Ok(()) };
     let title = section.title.as_deref().unwrap_or_default().trim().to_string();
@@ -239,17 +277,50 @@ pub(crate) fn complete_state_json(
         format!("{number:0width$}_{}", slug(&title, '_', 50))
     });
     let folder = if tracker.root.is_empty() { name } else { format!("{}/{name}", tracker.root) };
+    let fields = section_fields(index.text(section_file), section);
+    let priority = fields.iter().find(|(it, _)| it.eq_ignore_ascii_case("Priority")).map(|(_, value)| value.clone());
     let request = Request {
         title,
         description: None,
         status,
-        priority: section.field("Priority").map(|it| it.value.trim().to_string()).filter(|it| !it.is_empty()),
+        priority,
         dependencies: section.dependencies.iter().map(|it| it.id.to_string()).collect(),
         plan: false,
         heading: None,
         now: now.clone(),
+        fields,
+        acceptance_criteria: Vec::new(),
     };
     spec_folder::state_entry(index, state, tracker, &request, number, &folder, change)
+}
+
+/// A TODO.md section's `- **Name**: value` fields (top level, non-empty values), in order.
+fn section_fields(text: &str, section: &Place) -> Vec<(String, String)> {
+    text[section.extent]
+        .lines()
+        .filter_map(crate::markdown::field_line)
+        .filter(|it| it.indent <= 1 && !it.value.trim().is_empty())
+        .map(|it| (it.name.trim().to_string(), it.value.trim().to_string()))
+        .collect()
+}
+
+/// The keys of the newest entry of `state` whose values are strings, other than those every
+/// entry is given anyway, each with whether its value is written in lower case.
+fn newest_entry_text_keys(index: &WorkspaceIndex, state: FileId) -> Vec<(String, bool)> {
+    const GIVEN: [&str; 6] = ["project_number", "project_name", "status", "priority", "description", "dependencies"];
+    let text = index.text(state);
+    let entries = index.parsed(state).places.iter().filter(|it| it.kind == PlaceKind::StateJson);
+    let Some(template) = newest(entries) else { return Vec::new() };
+    let template_text = &text[template.extent];
+    json_text::properties(template_text)
+        .iter()
+        .filter(|it| !GIVEN.contains(&it.key.as_str()) && !crate::parse::is_timestamp_key(&it.key))
+        .filter_map(|it| {
+            let raw = it.raw(template_text);
+            let value = raw.strip_prefix('"')?.strip_suffix('"')?;
+            Some((it.key.clone(), value == value.to_lowercase()))
+        })
+        .collect()
 }
 
 /// The vocabulary's first task status of kind todo (`not_started`, `To Do`, `pending`).
@@ -480,6 +551,21 @@ mod spec_folder {
         let status_name = field_name(&["Status"], "Status");
         let mut fields: Vec<(String, String)> =
             vec![(status_name, tracker.profile.status(request.status).spelled(Spelling::Bracket).unwrap_or_default())];
+        // The fields given by name, spelled as the tracker's sections spell them.
+        let spelled = |wanted: &str| -> String {
+            sections
+                .iter()
+                .rev()
+                .flat_map(|it| all_fields(it))
+                .find(|name| name.eq_ignore_ascii_case(wanted))
+                .unwrap_or_else(|| wanted.to_string())
+        };
+        fields.extend(request.fields.iter().map(|(name, value)| (spelled(name), value.clone())));
+        let criteria_name = spelled("Acceptance Criteria");
+        if !request.acceptance_criteria.is_empty() {
+            // Its items follow on their own lines (below).
+            fields.push((criteria_name.clone(), String::new()));
+        }
         if let Some(priority) = &request.priority {
             fields.push((field_name(&["Priority"], "Priority"), capitalized(priority)));
         }
@@ -536,7 +622,14 @@ mod spec_folder {
         let number: u64 = id.parse().unwrap_or(0);
         let mut block = format!("{} {:0width$}. {}{newline}", heading.0, number, request.title, width = heading.1);
         for (name, value) in &fields {
-            block.push_str(&format!("{prefix}**{name}**: {value}{newline}"));
+            if value.is_empty() && *name == criteria_name {
+                block.push_str(&format!("{prefix}**{name}**:{newline}"));
+                for item in &request.acceptance_criteria {
+                    block.push_str(&format!("  - [ ] {item}{newline}"));
+                }
+            } else {
+                block.push_str(&format!("{prefix}**{name}**: {value}{newline}"));
+            }
         }
         if let (Some(description), false) = (&request.description, description_as_field) {
             block.push_str(&format!("{newline}**Description**: {description}{newline}"));
@@ -712,6 +805,17 @@ mod spec_folder {
         if let Some(description) = &request.description {
             pairs.push(("description", quoted(description)));
         }
+        // The newest entry's other text keys the request's fields name too (ProofChecker's
+        // `language`), written as the entries write them.
+        let entry_values: Vec<(String, String)> = newest_entry_text_keys(index, state)
+            .into_iter()
+            .filter_map(|(key, lower)| {
+                let (_, value) =
+                    request.fields.iter().find(|(name, _)| name.replace(' ', "_").eq_ignore_ascii_case(&key))?;
+                Some((key, if lower { value.to_lowercase() } else { value.clone() }))
+            })
+            .collect();
+        pairs.extend(entry_values.iter().map(|(key, value)| (key.as_str(), quoted(value))));
         if !request.dependencies.is_empty() || has("dependencies") {
             pairs.push(("dependencies", json_text::id_array(&request.dependencies)));
         }

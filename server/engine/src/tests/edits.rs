@@ -514,6 +514,35 @@ fn starting_a_task_the_state_json_lacks_adds_its_entry() {
     assert!(about_task.is_empty(), "{}", crate::fixture::render(&after, &found));
 }
 
+/// The entry a status change adds carries what the section states for the newest entry's
+/// other keys (ProofChecker's `priority` and `language`), written as the entries write them
+/// (`Low` and `Lean` become `low` and `lean`); a key the section does not state is left out.
+#[test]
+fn an_added_entry_carries_the_section_s_values_for_the_entries_keys() {
+    let fixture = SPEC_FOLDER
+        .replace(
+            "      \"project_number\": 221,\n      \"status\": \"implementing\",\n",
+            "      \"project_number\": 221,\n      \"status\": \"implementing\",\n      \"priority\": \"high\",\n      \"language\": \"markdown\",\n      \"type\": \"bugfix\",\n",
+        )
+        .replace("    {\n      \"project_number\": 220,\n      \"status\": \"not_started\"\n    }\n", "")
+        .replace("    },\n  ],", "    }\n  ],")
+        .replace(
+            "### 220. Prepare\n- **Status**: [NOT STARTED]\n",
+            "### 220. Prepare\n- **Status**: [NOT STARTED]\n- **Priority**: Low\n- **Language**: Lean\n- **Effort**: 3 hours\n",
+        );
+    assert!(fixture.contains("\"language\": \"markdown\""), "the fixture changed: {fixture}");
+    let index = index(&fixture);
+    let task = TaskKey::new("specs", "220");
+    let change = plan_status_change(&index, &task, "researching", &options()).unwrap();
+    let (_, rendered) = applied(&fixture, &index, &change);
+    let state = rendered.split("%! specs/state.json\n").nth(1).unwrap().split("%! ").next().unwrap();
+    let entry = state.split("\"project_number\": 220,").nth(1).and_then(|it| it.split('}').next()).unwrap_or("");
+    for wanted in ["\"priority\": \"low\"", "\"language\": \"lean\""] {
+        assert!(entry.contains(wanted), "{wanted} in {state}");
+    }
+    assert!(!entry.contains("type") && !entry.contains("effort"), "{state}");
+}
+
 /// Issue 32, item 4: `set` rewrote `**Started**`, which the spec-folder standard preserves
 /// through every transition (and a later stamp before it was a bad-timestamp). Started keeps
 /// its first value; the other stamps say when the task last entered their status.

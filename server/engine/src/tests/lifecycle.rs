@@ -741,3 +741,38 @@ fn a_new_task_s_description_is_written_as_the_tracker_writes_its_others() {
     let rendered = render(&index, &change);
     assert!(rendered.contains("- **Status**: [NOT STARTED]\n\n**Description**: Make it so\n"), "{rendered}");
 }
+
+/// Issue 32, item 10: `new_task` had no way to give the fields the tracker's task standard asks
+/// for. Fields given by name are written in the tracker's order and spelling, acceptance
+/// criteria as open boxes under their field, and the state.json entry gets the keys its newest
+/// entry has (`language`, in lower case as the entries write it).
+#[test]
+fn a_new_task_gets_the_fields_and_acceptance_criteria_it_is_given() {
+    let tracker = "%! specs/TODO.md\n## Tasks\n\n### 1. One\n- **Effort**: 2 hours\n- **Status**: [NOT STARTED]\n- **Priority**: High\n- **Language**: lean\n- **Description**: the first\n- **Acceptance Criteria**:\n  - [ ] it works\n\n%! specs/state.json\n{\n  \"next_project_number\": 2,\n  \"active_projects\": [\n    {\n      \"project_number\": 1,\n      \"project_name\": \"one\",\n      \"status\": \"not_started\",\n      \"priority\": \"high\",\n      \"language\": \"lean\"\n    }\n  ]\n}\n";
+    let wanted = NewTask {
+        priority: Some("Low".into()),
+        description: Some("Prove it".into()),
+        fields: vec![("language".into(), "Markdown".into()), ("Effort".into(), "3 hours".into())],
+        acceptance_criteria: vec!["`lake build` passes".into(), "no sorry left".into()],
+        ..request("Two")
+    };
+    let (index, change, id) = plan_clean(tracker, &wanted);
+    assert_eq!(id, "2");
+    let rendered = render(&index, &change);
+    assert!(
+        rendered.contains("### 2. Two\n- **Effort**: 3 hours\n- **Status**: [NOT STARTED]\n- **Priority**: Low\n- **Language**: Markdown\n- **Description**: Prove it\n- **Acceptance Criteria**:\n  - [ ] `lake build` passes\n  - [ ] no sorry left\n"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("\"priority\": \"low\",\n      \"language\": \"markdown\""), "{rendered}");
+    for (fields, criteria, refused) in [
+        (vec![("Status".to_string(), "x".to_string())], vec![], "its own option"),
+        (vec![("Language".into(), "a".into()), ("language".into(), "b".into())], vec![], "given twice"),
+        (vec![("Na:me".into(), "a".into())], vec![], "`:`"),
+        (vec![], vec!["two\nlines".to_string()], "one non-empty line"),
+    ] {
+        let bad = NewTask { fields, acceptance_criteria: criteria, ..request("Three") };
+        let index = crate::fixture::index(tracker);
+        let answer = plan_new_task(&index, &bad, &UsedIds::default());
+        assert!(answer.as_ref().is_err_and(|it| it.to_string().contains(refused)), "{refused}: {answer:?}");
+    }
+}
