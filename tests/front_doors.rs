@@ -390,7 +390,19 @@ fn section_of_4(root: &Path) -> String {
 fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
     let mut setup = Setup::new();
     let mut sections = Vec::new();
-    let cli = ["new", "Prove it", "--field", "Language=lean", "--field", "Effort=3 hours", "--criterion", "`lake build` passes", "--criterion", "no sorry left", "--root"];
+    let cli = [
+        "new",
+        "Prove it",
+        "--field",
+        "Language=lean",
+        "--field",
+        "Effort=3 hours",
+        "--criterion",
+        "`lake build` passes",
+        "--criterion",
+        "no sorry left",
+        "--root",
+    ];
     let root = setup.workspace("new-direct");
     let output = setup.scratch.command(&cli).arg(&root).arg("--no-daemon").output().expect("taskmark new runs");
     assert!(output.status.success(), "{output:?}");
@@ -399,7 +411,10 @@ fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
     setup.start_daemon();
     let root = setup.workspace("new-daemon");
     let output = setup.scratch.command(&cli).arg(&root).output().expect("taskmark new runs");
-    assert!(output.status.success() && String::from_utf8_lossy(&output.stdout).contains("through the taskmark daemon"), "{output:?}");
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("through the taskmark daemon"),
+        "{output:?}"
+    );
     sections.push(("daemon", section_of_4(&root)));
 
     let root = setup.workspace("new-agent");
@@ -425,7 +440,11 @@ fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
     sections.push(("agent", section_of_4(&root)));
 
     let (_, first) = &sections[0];
-    for wanted in ["- **Effort**: 3 hours\n", "- **Language**: lean\n", "- **Acceptance Criteria**:\n  - [ ] `lake build` passes\n  - [ ] no sorry left"] {
+    for wanted in [
+        "- **Effort**: 3 hours\n",
+        "- **Language**: lean\n",
+        "- **Acceptance Criteria**:\n  - [ ] `lake build` passes\n  - [ ] no sorry left",
+    ] {
         assert!(first.contains(wanted), "{wanted:?} in {first}");
     }
     for (door, section) in &sections {
@@ -435,8 +454,53 @@ fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
     // A field taskmark writes from its own option is refused by name, writing nothing.
     let root = setup.workspace("new-refused");
     let before = files(&root);
-    let output = setup.scratch.command(&["new", "X", "--field", "Status=done", "--root"]).arg(&root).output().expect("runs");
+    let output =
+        setup.scratch.command(&["new", "X", "--field", "Status=done", "--root"]).arg(&root).output().expect("runs");
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("use status"), "{output:?}");
     assert_eq!(files(&root), before);
+}
+
+/// Issue 32, item 7: completing a task with open acceptance criteria is refused (open-children),
+/// and no tool ticked them: agents hand-edited TODO.md or forced. `edit --tick` (MCP `edit_task`
+/// `tick`) ticks them, through every door, and the task then completes without force.
+#[test]
+fn a_task_s_criteria_ticked_through_any_door_let_it_complete() {
+    let mut setup = Setup::new();
+    setup.start_daemon();
+    for door in ["command line", "daemon", "agent"] {
+        let root = setup.workspace(&format!("tick-{}", door.replace(' ', "-")));
+        let run = |args: &[&str]| {
+            let mut command = setup.scratch.command(args);
+            command.arg("--root").arg(&root);
+            if door == "command line" {
+                command.arg("--no-daemon");
+            }
+            command.output().expect("taskmark runs")
+        };
+        let made = run(&["new", "Prove it", "--criterion", "lemma proven", "--criterion", "no sorry, anywhere"]);
+        assert!(made.status.success(), "{made:?}");
+        for status in ["researching", "researched", "planning", "planned", "implementing"] {
+            let set = run(&["set", "4", status]);
+            assert!(set.status.success(), "{door}: {status}: {set:?}");
+        }
+        let refused = run(&["set", "4", "completed"]);
+        assert_eq!(refused.status.code(), Some(3), "{door}: {refused:?}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("open-children"), "{refused:?}");
+        if door == "agent" {
+            let mut command = setup.scratch.command(&["mcp", "--root"]);
+            command.arg(&root);
+            let mut agent = McpAgent::start(command, "ticker");
+            let answer = agent.call_tool("edit_task", json!({ "task": 4, "tick": [1, "no sorry, anywhere"] }));
+            assert_eq!(answer["result"]["isError"], false, "{answer}");
+            agent.stop();
+        } else {
+            let ticked = run(&["edit", "4", "--tick", "1", "--tick", "no sorry, anywhere"]);
+            assert!(ticked.status.success(), "{door}: {ticked:?}");
+        }
+        let todo = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");
+        assert!(todo.contains("  - [x] lemma proven\n  - [x] no sorry, anywhere\n"), "{door}: {todo}");
+        let done = run(&["set", "4", "completed"]);
+        assert!(done.status.success(), "{door}: {done:?}");
+    }
 }

@@ -110,7 +110,19 @@ uri?: string, };
 /**
  * `taskmark.editTask`.
  */
-export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: IdList, removeDependencies?: IdList, description?: string, dryRun?: boolean, };
+export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: IdList, removeDependencies?: IdList, description?: string, 
+/**
+ * Boxes to tick: numbers from 1, pieces of their text (commas and all), or `all`.
+ */
+tick?: Array<Id>, 
+/**
+ * Boxes to open again, named the same way.
+ */
+untick?: Array<Id>, 
+/**
+ * Whose boxes: that phase of the task's current plan (default: the task's own).
+ */
+phase?: Id, dryRun?: boolean, };
 
 /**
  * `taskmark.archiveTasks`: the tasks named, or with `done` every finished one (of `tracker`).

@@ -49,18 +49,21 @@ pub enum Id {
     Number(u64),
 }
 
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Id::Text(text) => f.write_str(text),
+            Id::Number(number) => write!(f, "{number}"),
+        }
+    }
+}
+
 impl IdList {
     /// The ids, trimmed, blanks left out.
     pub fn ids(&self) -> Vec<String> {
         let all: Vec<String> = match self {
             IdList::Text(text) => text.split(',').map(str::to_string).collect(),
-            IdList::List(ids) => ids
-                .iter()
-                .map(|it| match it {
-                    Id::Text(text) => text.clone(),
-                    Id::Number(number) => number.to_string(),
-                })
-                .collect(),
+            IdList::List(ids) => ids.iter().map(Id::to_string).collect(),
         };
         all.iter().map(|it| it.trim()).filter(|it| !it.is_empty()).map(str::to_string).collect()
     }
@@ -261,6 +264,18 @@ pub struct EditTaskParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub description: Option<String>,
+    /// Boxes to tick: numbers from 1, pieces of their text (commas and all), or `all`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tick: Option<Vec<Id>>,
+    /// Boxes to open again, named the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub untick: Option<Vec<Id>>,
+    /// Whose boxes: that phase of the task's current plan (default: the task's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub phase: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub dry_run: Option<bool>,

@@ -257,6 +257,9 @@ impl EditTaskArgs {
                 add_dependencies: params.add_dependencies.map(|it| it.ids()).unwrap_or_default(),
                 remove_dependencies: params.remove_dependencies.map(|it| it.ids()).unwrap_or_default(),
                 description: params.description,
+                tick: params.tick.unwrap_or_default().iter().map(ext::Id::to_string).collect(),
+                untick: params.untick.unwrap_or_default().iter().map(ext::Id::to_string).collect(),
+                phase: params.phase.map(|it| it.to_string()),
             },
             dry_run: params.dry_run.unwrap_or(false),
         })

@@ -177,6 +177,13 @@ pub struct EditTask {
     pub remove_dependencies: Option<Vec<TaskName>>,
     /// A new description (replaces the old one).
     pub description: Option<String>,
+    /// Boxes to tick (acceptance criteria, checklist items, a phase's steps): numbers from 1,
+    /// pieces of their text, or "all".
+    pub tick: Option<Vec<TaskName>>,
+    /// Boxes to open again, named the same way.
+    pub untick: Option<Vec<TaskName>>,
+    /// Whose boxes: this phase of the task's current plan (default: the task's own).
+    pub phase: Option<TaskName>,
     pub dry_run: Option<bool>,
 }
 
@@ -469,14 +476,15 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own.",
+        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own; or tick (untick) its boxes: acceptance criteria and checklist items, or with phase the steps of a phase of its plan, by number from 1, a piece of their text, or \"all\". Tick the acceptance criteria before completing a task.",
         output_schema = change_schema()
     )]
     async fn edit_task(&self, Parameters(request): Parameters<EditTask>) -> Result<CallToolResult, ErrorData> {
         let arguments = json!({
             "task": request.task, "title": request.title, "priority": request.priority,
             "addDependencies": request.add_dependencies, "removeDependencies": request.remove_dependencies,
-            "description": request.description, "dryRun": request.dry_run,
+            "description": request.description, "tick": request.tick, "untick": request.untick,
+            "phase": request.phase, "dryRun": request.dry_run,
         });
         self.answer(crate::lsp::EDIT_TASK, arguments).await
     }

@@ -55,6 +55,11 @@ pub struct EditTaskRequest {
     pub add_dependencies: Vec<String>,
     pub remove_dependencies: Vec<String>,
     pub description: Option<String>,
+    /// Boxes to tick and to open again (a number from 1, a piece of their text, or `all`),
+    /// the task's own or those of `phase` of its plan.
+    pub tick: Vec<String>,
+    pub untick: Vec<String>,
+    pub phase: Option<String>,
 }
 
 /// An archive of finished tasks as every front door asks it: `tasks` by name, or every one
@@ -149,6 +154,9 @@ pub fn plan_edit_task(workspace: &TaskWorkspace<'_>, request: &EditTaskRequest) 
         add_dependencies: listed(&request.add_dependencies),
         remove_dependencies: listed(&request.remove_dependencies),
         description: request.description.clone(),
+        tick: request.tick.clone(),
+        untick: request.untick.clone(),
+        phase: request.phase.clone(),
         ..EditTask::new(task.clone())
     };
     let change = lifecycle::plan_edit_task(workspace.index, &edit)?;

@@ -453,6 +453,16 @@ pub struct EditArgs {
     /// A new description (replaces the old one).
     #[arg(long)]
     description: Option<String>,
+    /// Tick a box of the task (acceptance criteria, a checklist): its number from 1, a piece
+    /// of its text, or `all` (repeat).
+    #[arg(long, value_name = "BOX")]
+    tick: Vec<String>,
+    /// Open a box again, named as for --tick (repeat).
+    #[arg(long, value_name = "BOX")]
+    untick: Vec<String>,
+    /// Tick or open the boxes of this phase of the task's current plan instead.
+    #[arg(long, value_name = "N")]
+    phase: Option<String>,
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -472,6 +482,7 @@ pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     let arguments = json!({
         "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
         "removeDependencies": args.remove_dependency, "description": args.description,
+        "tick": args.tick, "untick": args.untick, "phase": args.phase,
     });
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
     let through = (&*format!("taskmark edit {}", args.task), "taskmark.editTask");
@@ -492,6 +503,9 @@ fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -
         add_dependencies: args.add_dependency.clone(),
         remove_dependencies: args.remove_dependency.clone(),
         description: args.description.clone(),
+        tick: args.tick.clone(),
+        untick: args.untick.clone(),
+        phase: args.phase.clone(),
     };
     let planned = write::with_task_workspace(workspace, |view| service::plan_edit_task(view, &request));
     match planned {

@@ -1,5 +1,6 @@
 //! `taskmark edit`: a task's title, priority, dependencies and description changed in every
-//! store that keeps them, planned as one [`WorkspaceChange`]. Each store's edit covers only the
+//! store that keeps them, and its boxes (acceptance criteria, a plan phase's steps) ticked or
+//! opened again, planned as one [`WorkspaceChange`]. Each store's edit covers only the
 //! value it owns (a heading's title, a field's value, one JSON property, one YAML key); every
 //! other byte, unknown keys and comments included, stays as it was.
 
@@ -12,7 +13,7 @@ use crate::layout::Family;
 use crate::lifecycle::create::{capitalized, yaml_string};
 use crate::lifecycle::json_text;
 use crate::markdown;
-use crate::model::{Dependency, FieldInsert, FieldStyle, Place, PlaceKind, TaskKey};
+use crate::model::{Dependency, FieldInsert, FieldStyle, Item, Place, PlaceKind, Subject, TaskKey};
 use crate::text::{TextEdit, TextRange, line_ending, line_range_at, lines_with_offsets, range, size};
 
 /// What `taskmark edit` was asked to change. `None` and empty lists leave a field alone.
@@ -24,6 +25,14 @@ pub struct EditTask {
     pub add_dependencies: Vec<String>,
     pub remove_dependencies: Vec<String>,
     pub description: Option<String>,
+    /// Boxes to tick: a position (`2`, counted from 1 in the task's boxes), a piece of the
+    /// box's text, or `all`.
+    pub tick: Vec<String>,
+    /// Boxes to open again, named the same way.
+    pub untick: Vec<String>,
+    /// Whose boxes: the plan phase of that number in the task's current plan; by default the
+    /// task's own (its acceptance criteria, its checklist).
+    pub phase: Option<String>,
 }
 
 impl EditTask {
@@ -35,7 +44,14 @@ impl EditTask {
             add_dependencies: Vec::new(),
             remove_dependencies: Vec::new(),
             description: None,
+            tick: Vec::new(),
+            untick: Vec::new(),
+            phase: None,
         }
+    }
+
+    fn ticks(&self) -> bool {
+        !self.tick.is_empty() || !self.untick.is_empty()
     }
 }
 
@@ -108,6 +124,11 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
             heading_title(index, mention, old, new, &mut change);
         }
     }
+    if request.ticks() {
+        tick_boxes(index, task, &places, request, &mut change)?;
+    } else if request.phase.is_some() {
+        return Err(Refusal::BadRequest("a phase is named only with boxes to tick or untick".into()));
+    }
     let missing: Vec<&str> = [
         (checked.title.is_some() && !taken.title, "a title"),
         (checked.priority.is_some() && !taken.priority, "a priority"),
@@ -132,6 +153,119 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
     let change = change.finish();
     change.validate(index)?;
     Ok(change)
+}
+
+/// A box of a task: its file, and the item.
+type TaskBox<'i> = (FileId, &'i Item);
+
+/// Ticks and unticks the boxes `request` names among the task's (or its plan phase's).
+fn tick_boxes(
+    index: &WorkspaceIndex,
+    task: &TaskKey,
+    places: &[PlaceRef],
+    request: &EditTask,
+    change: &mut WorkspaceChange,
+) -> Result<(), Refusal> {
+    let owners: Vec<PlaceRef> = match &request.phase {
+        Some(wanted) => {
+            let wanted = wanted.trim().trim_start_matches(['P', 'p']);
+            let plan = index
+                .task(task)
+                .and_then(|it| it.current_plan)
+                .ok_or_else(|| Refusal::BadRequest(format!("task {task} has no plan, so no phase {wanted}")))?;
+            let phases = index.parsed(plan).places.iter().enumerate().filter(|(_, it)| it.kind == PlaceKind::PlanPhase);
+            let found: Vec<PlaceRef> = phases
+                .filter(|(_, it)| matches!(&it.subject, Subject::Phase(phase) if phase.number == wanted))
+                .map(|(position, _)| PlaceRef { file: plan, index: position })
+                .collect();
+            if found.is_empty() {
+                return Err(Refusal::BadRequest(format!(
+                    "the plan of task {task} ({}) has no phase {wanted}",
+                    index.path(plan)
+                )));
+            }
+            found
+        }
+        None => places
+            .iter()
+            .copied()
+            .filter(|it| !matches!(index.place(*it).kind, PlaceKind::PlanHeader | PlaceKind::PlanPhase))
+            .collect(),
+    };
+    let boxes: Vec<TaskBox<'_>> = owners
+        .iter()
+        .flat_map(|owner| {
+            let parsed = index.parsed(owner.file);
+            let children = &parsed.places[owner.index].child_items;
+            children.iter().filter_map(move |it| parsed.items.get(it)).map(move |item| (owner.file, item))
+        })
+        .collect();
+    let whose = match &request.phase {
+        Some(phase) => format!("phase {} of task {task}", phase.trim()),
+        None => format!("task {task}"),
+    };
+    if boxes.is_empty() {
+        return Err(Refusal::BadRequest(format!("{whose} has no boxes to tick")));
+    }
+    let listed = || {
+        boxes
+            .iter()
+            .enumerate()
+            .map(|(at, (file, item))| format!("{}. [{}] {}", at + 1, item.state, index.text(*file)[item.text].trim()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let chosen = |wanted: &str| -> Result<Vec<usize>, Refusal> {
+        let wanted = wanted.trim();
+        if wanted.eq_ignore_ascii_case("all") {
+            return Ok((0..boxes.len()).collect());
+        }
+        if let Ok(position) = wanted.parse::<usize>() {
+            return match position {
+                1.. if position <= boxes.len() => Ok(vec![position - 1]),
+                _ => Err(Refusal::BadRequest(format!(
+                    "{whose} has {} boxes, no box {position}: {}",
+                    boxes.len(),
+                    listed()
+                ))),
+            };
+        }
+        let lower = wanted.to_lowercase();
+        let matching: Vec<usize> = (0..boxes.len())
+            .filter(|at| {
+                let (file, item) = boxes[*at];
+                index.text(file)[item.text].to_lowercase().contains(&lower)
+            })
+            .collect();
+        match matching.len() {
+            1 => Ok(matching),
+            0 => Err(Refusal::BadRequest(format!("no box of {whose} says {wanted:?}: {}", listed()))),
+            _ => Err(Refusal::BadRequest(format!(
+                "{} boxes of {whose} say {wanted:?}; name one by its number: {}",
+                matching.len(),
+                listed()
+            ))),
+        }
+    };
+    let mut states: Vec<Option<char>> = vec![None; boxes.len()];
+    for (selectors, state) in [(&request.tick, 'x'), (&request.untick, ' ')] {
+        for selector in selectors {
+            for at in chosen(selector)? {
+                if states[at].is_some_and(|it| it != state) {
+                    return Err(Refusal::BadRequest(format!("box {} is both ticked and unticked", at + 1)));
+                }
+                states[at] = Some(state);
+            }
+        }
+    }
+    for ((file, item), state) in boxes.iter().zip(states) {
+        let Some(state) = state else { continue };
+        // `[X]` is ticked already; `[-]` or `[~]` (cancelled, in progress) is not.
+        if !item.state.eq_ignore_ascii_case(&state) {
+            change.edit(index, *file, TextEdit::replace(item.marker_range, state.to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn check(index: &WorkspaceIndex, request: &EditTask) -> Result<Checked, Refusal> {
@@ -179,12 +313,13 @@ fn check(index: &WorkspaceIndex, request: &EditTask) -> Result<Checked, Refusal>
         }
         remove.push(dependency);
     }
-    if title.is_none() && priority.is_none() && add.is_empty() && remove.is_empty() && description.is_none() {
+    let nothing = title.is_none() && priority.is_none() && add.is_empty() && remove.is_empty();
+    if nothing && description.is_none() && !request.ticks() {
         let asked = !request.add_dependencies.is_empty();
         return Err(Refusal::BadRequest(if asked {
             format!("task {task} already has every dependency named; nothing to change")
         } else {
-            "nothing to change: name a title, priority, dependency to add or remove, or description".into()
+            "nothing to change: name a title, priority, dependency to add or remove, description, or boxes to tick or untick".into()
         }));
     }
     Ok(Checked { title, priority, add, remove, description })

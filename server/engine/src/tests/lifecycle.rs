@@ -316,6 +316,12 @@ fn checklist_new_box_goes_under_the_heading_named() {
 
 /// Plans an edit of `task` and asserts it leaves nothing new; returns the rendered change.
 fn edit_clean(fixture: &str, task: &str, build: impl FnOnce(&mut EditTask)) -> String {
+    edit_leaving(fixture, task, build, true)
+}
+
+/// [`edit_clean`], hints allowed when `hints` is false (as `taskmark edit` allows them: ticking
+/// a task's last box hints that its status could follow).
+fn edit_leaving(fixture: &str, task: &str, build: impl FnOnce(&mut EditTask), hints: bool) -> String {
     let index = index(fixture);
     let key = crate::edit::resolve_task(&index, task).unwrap_or_else(|it| panic!("{it}"));
     let mut request = EditTask::new(key);
@@ -325,7 +331,7 @@ fn edit_clean(fixture: &str, task: &str, build: impl FnOnce(&mut EditTask)) -> S
     let paths = crate::fixture::paths(fixture);
     let check = FixCheck { config: &config, baseline: None, paths: &paths };
     let store = DiagnosticStore::new(&index, &config, None, &paths);
-    let (_, left) = check.left_behind(&index, &store, &change, true);
+    let (_, left) = check.left_behind(&index, &store, &change, hints);
     assert!(left.is_empty(), "new diagnostics: {left:#?}\n{}", render(&index, &change));
     render(&index, &change)
 }
@@ -774,5 +780,63 @@ fn a_new_task_gets_the_fields_and_acceptance_criteria_it_is_given() {
         let index = crate::fixture::index(tracker);
         let answer = plan_new_task(&index, &bad, &UsedIds::default());
         assert!(answer.as_ref().is_err_and(|it| it.to_string().contains(refused)), "{refused}: {answer:?}");
+    }
+}
+
+const WITH_BOXES: &str = "%! specs/TODO.md\n## Tasks\n\n### 1. Prove it\n- **Status**: [IMPLEMENTING]\n- **Plan**: [implementation-001.md](001_prove_it/plans/implementation-001.md)\n- **Acceptance Criteria**:\n  - [ ] lemma proven\n  - [ ] no sorry left\n  - [ ] tests added for the lemma\n\n%! specs/001_prove_it/plans/implementation-001.md\n# Implementation Plan: Prove it\n\n- **Status**: [IMPLEMENTING]\n\n## Phases\n\n### Phase 1: Setup [COMPLETED]\n- [x] read the paper\n\n### Phase 2: Proof [IN PROGRESS]\n- [ ] write the lemma\n- [-] try the other way\n";
+
+/// Issue 32, item 7: completing a task was refused (open-children) until an agent hand-edited
+/// its acceptance criteria, and no tool ticked a plan phase's steps. `edit --tick` ticks boxes
+/// by number, by a piece of their text or all of them, `--untick` opens them again, `--phase`
+/// names a phase of the task's current plan; only the box characters change.
+#[test]
+fn edit_ticks_and_unticks_a_task_s_boxes_and_a_phase_s() {
+    let out = edit_clean(WITH_BOXES, "1", |it| it.tick = vec!["1".into(), "SORRY".into()]);
+    assert!(out.contains("  - [x] lemma proven\n  - [x] no sorry left\n  - [ ] tests added"), "{out}");
+    assert!(!out.contains("=== specs/001_prove_it"), "the plan is not touched: {out}");
+    let out = edit_leaving(WITH_BOXES, "1", |it| it.tick = vec!["all".into()], false);
+    assert!(out.contains("  - [x] lemma proven\n  - [x] no sorry left\n  - [x] tests added"), "{out}");
+    let phase_done = |it: &mut EditTask| {
+        it.phase = Some("2".into());
+        it.tick = vec!["all".into()];
+    };
+    let out = edit_leaving(WITH_BOXES, "1", phase_done, false);
+    assert!(out.contains("- [x] write the lemma\n- [x] try the other way\n"), "{out}");
+    assert!(!out.contains("=== specs/TODO.md"), "the task's own boxes are left: {out}");
+    let out = edit_clean(WITH_BOXES, "1", |it| {
+        it.phase = Some("2".into());
+        it.untick = vec!["other way".into()];
+    });
+    assert!(out.contains("- [ ] write the lemma\n- [ ] try the other way\n"), "{out}");
+
+    for (build, refused) in [
+        (Box::new(|it: &mut EditTask| it.tick = vec!["4".into()]) as Box<dyn FnOnce(&mut EditTask)>, "no box 4"),
+        (Box::new(|it: &mut EditTask| it.tick = vec!["lemma".into()]), "name one by its number"),
+        (Box::new(|it: &mut EditTask| it.tick = vec!["nowhere".into()]), "no box of task"),
+        (
+            Box::new(|it: &mut EditTask| {
+                it.tick = vec!["1".into()];
+                it.untick = vec!["lemma proven".into()];
+            }),
+            "both ticked and unticked",
+        ),
+        (
+            Box::new(|it: &mut EditTask| {
+                it.phase = Some("9".into());
+                it.tick = vec!["all".into()];
+            }),
+            "has no phase 9",
+        ),
+        (
+            Box::new(|it: &mut EditTask| {
+                it.phase = Some("2".into());
+                it.title = Some("Prove it well".into());
+            }),
+            "only with boxes",
+        ),
+        (Box::new(|it: &mut EditTask| it.phase = Some("2".into())), "nothing to change"),
+    ] {
+        let error = edit_refused(WITH_BOXES, "1", build);
+        assert!(error.contains(refused), "{refused}: {error}");
     }
 }
