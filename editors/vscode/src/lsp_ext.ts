@@ -122,7 +122,11 @@ untick?: Array<Id>,
 /**
  * Whose boxes: that phase of the task's current plan (default: the task's own).
  */
-phase?: Id, dryRun?: boolean, };
+phase?: Id, 
+/**
+ * A status for that phase (`completed`).
+ */
+phaseStatus?: string, dryRun?: boolean, };
 
 /**
  * `taskmark.archiveTasks`: the tasks named, or with `done` every finished one (of `tracker`).

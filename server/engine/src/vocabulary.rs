@@ -644,6 +644,31 @@ impl Profile {
     /// alias of exactly one task status (`in-progress` for `[IMPLEMENTING]`, `done` for
     /// `[COMPLETED]`); else a kind with exactly one task status (`cancelled`). What fits several
     /// statuses is [`NamedStatus::Ambiguous`]; what fits none comes with the closest spellings.
+    /// A status of plan phases by any of its names (`completed`, `[COMPLETED]`), or the first
+    /// phase status of the kind a task status so named has (`implementing`: the phase's
+    /// `[IN PROGRESS]`).
+    pub fn phase_status_named(&self, name: &str) -> Option<StatusId> {
+        let wanted = normalize_word(name);
+        let phases = || self.ids().filter(|it| self.status(*it).phase);
+        let named = |id: &StatusId| {
+            let def = self.status(*id);
+            std::iter::once(&def.id)
+                .chain(def.marker.iter())
+                .chain(def.json.iter())
+                .chain(def.words.iter())
+                .any(|it| normalize_word(it) == wanted)
+        };
+        if let Some(found) = phases().find(named) {
+            return Some(found);
+        }
+        let kind = match self.task_status_named(name) {
+            NamedStatus::Found(task) => self.kind(task),
+            _ => Kind::parse(&wanted)?,
+        };
+        // The vocabulary's first phase status of that kind (`[IN PROGRESS]` before `[PARTIAL]`).
+        phases().find(|it| self.kind(*it) == kind)
+    }
+
     pub fn task_status_named(&self, name: &str) -> NamedStatus {
         let wanted = normalize_word(name);
         let task_statuses = || self.ids().filter(|it| self.status(*it).task);

@@ -260,6 +260,7 @@ impl EditTaskArgs {
                 tick: params.tick.unwrap_or_default().iter().map(ext::Id::to_string).collect(),
                 untick: params.untick.unwrap_or_default().iter().map(ext::Id::to_string).collect(),
                 phase: params.phase.map(|it| it.to_string()),
+                phase_status: params.phase_status,
             },
             dry_run: params.dry_run.unwrap_or(false),
         })

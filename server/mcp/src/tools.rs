@@ -184,6 +184,8 @@ pub struct EditTask {
     pub untick: Option<Vec<TaskName>>,
     /// Whose boxes: this phase of the task's current plan (default: the task's own).
     pub phase: Option<TaskName>,
+    /// A status for that phase (`completed`, `in_progress`), set with its boxes.
+    pub phase_status: Option<String>,
     pub dry_run: Option<bool>,
 }
 
@@ -476,7 +478,7 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own; or tick (untick) its boxes: acceptance criteria and checklist items, or with phase the steps of a phase of its plan, by number from 1, a piece of their text, or \"all\". Tick the acceptance criteria before completing a task.",
+        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own; or tick (untick) its boxes: acceptance criteria and checklist items, or with phase the steps of a phase of its plan, by number from 1, a piece of their text, or \"all\"; phase_status sets that phase's status. Tick the acceptance criteria and complete the plan's phases before completing a task.",
         output_schema = change_schema()
     )]
     async fn edit_task(&self, Parameters(request): Parameters<EditTask>) -> Result<CallToolResult, ErrorData> {
@@ -484,7 +486,7 @@ impl Taskmark {
             "task": request.task, "title": request.title, "priority": request.priority,
             "addDependencies": request.add_dependencies, "removeDependencies": request.remove_dependencies,
             "description": request.description, "tick": request.tick, "untick": request.untick,
-            "phase": request.phase, "dryRun": request.dry_run,
+            "phase": request.phase, "phaseStatus": request.phase_status, "dryRun": request.dry_run,
         });
         self.answer(crate::lsp::EDIT_TASK, arguments).await
     }

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use crate::claims::{self, Claim, ClaimError, ClaimStore, Holder, StoreError};
 use crate::engine::config::Config;
-use crate::engine::edit::{Checked, FixCheck, Override, Refusal, WorkspaceChange, refuse_new_drift};
+use crate::engine::diagnostic::{Diagnostic, RuleCode};
+use crate::engine::edit::{Checked, FixCheck, Override, Refusal, WorkspaceChange, refuse_new_drift_but};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::lifecycle::across::{self, OtherWorktree};
 use crate::engine::model::TaskKey;
@@ -147,6 +148,16 @@ impl From<Refusal> for Refused {
 /// the workspace as read. The copy of the diagnostics it made is returned so that the caller
 /// frees it when it suits (it is large on a big tracker).
 pub fn leaves_no_new_drift(workspace: &TaskWorkspace<'_>, change: &WorkspaceChange) -> Result<Checked, Refused> {
+    leaves_only_expected_drift(workspace, change, &[]).map(|(checked, _)| checked)
+}
+
+/// [`leaves_no_new_drift`], where new diagnostics of the codes `expected` are given back
+/// instead of refused (see [`refuse_new_drift_but`]).
+pub fn leaves_only_expected_drift(
+    workspace: &TaskWorkspace<'_>,
+    change: &WorkspaceChange,
+    expected: &[RuleCode],
+) -> Result<(Checked, Vec<Diagnostic>), Refused> {
     let check = FixCheck { config: workspace.config, baseline: None, paths: workspace.paths };
     let made;
     let store = match workspace.store {
@@ -156,7 +167,7 @@ pub fn leaves_no_new_drift(workspace: &TaskWorkspace<'_>, change: &WorkspaceChan
             &made
         }
     };
-    Ok(refuse_new_drift(workspace.index, store, &check, change)?)
+    Ok(refuse_new_drift_but(workspace.index, store, &check, change, expected)?)
 }
 
 /// Refuses a change to a tracker with a file that could not be read or does not parse, for

@@ -8,12 +8,13 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::engine::diagnostic::RuleCode;
 use crate::engine::edit::{WorkspaceChange, resolve_task, task_status, user_text};
 use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, NewTask, UsedIds};
 use crate::engine::model::TaskKey;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Kind;
-use crate::guards::{Refused, TaskWorkspace, leaves_no_new_drift, refuse_unreadable};
+use crate::guards::{Refused, TaskWorkspace, leaves_no_new_drift, leaves_only_expected_drift, refuse_unreadable};
 use crate::id_reservations::{IdReservations, Reservation, Reserved};
 
 /// What a lifecycle change reports beside its files: the fields its command names.
@@ -60,6 +61,8 @@ pub struct EditTaskRequest {
     pub tick: Vec<String>,
     pub untick: Vec<String>,
     pub phase: Option<String>,
+    /// A status for `phase` (`completed`).
+    pub phase_status: Option<String>,
 }
 
 /// An archive of finished tasks as every front door asks it: `tasks` by name, or every one
@@ -157,15 +160,24 @@ pub fn plan_edit_task(workspace: &TaskWorkspace<'_>, request: &EditTaskRequest) 
         tick: request.tick.clone(),
         untick: request.untick.clone(),
         phase: request.phase.clone(),
+        phase_status: request.phase_status.clone(),
         ..EditTask::new(task.clone())
     };
-    let change = lifecycle::plan_edit_task(workspace.index, &edit)?;
+    let mut change = lifecycle::plan_edit_task(workspace.index, &edit)?;
     let title = match &request.title {
         Some(title) => Some(title.trim().to_string()),
         None => crate::engine::ide::task_summary(workspace.index, &task).title,
     };
     let answer =
         LifecycleAnswer { id: Some(task.id.to_string()), task: Some(task_name(&task)), title, ..Default::default() };
+    if request.phase_status.is_some() && !change.is_empty() {
+        // Completing a plan's last phase leaves its header behind until the task's own status
+        // changes (the next step of the workflow, which moves the header): said, not refused.
+        let (copy, lagging) = leaves_only_expected_drift(workspace, &change, &[RuleCode::PlanStatusStale])?;
+        rayon::spawn(move || drop(copy));
+        change.warnings.extend(lagging.iter().map(|it| format!("{}; set the task's status next", it.message)));
+        return Ok(PlannedLifecycle { change, answer });
+    }
     checked(workspace, change, answer)
 }
 

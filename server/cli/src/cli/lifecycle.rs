@@ -463,6 +463,9 @@ pub struct EditArgs {
     /// Tick or open the boxes of this phase of the task's current plan instead.
     #[arg(long, value_name = "N")]
     phase: Option<String>,
+    /// Set the status of the phase named by --phase (`completed`, `in_progress`).
+    #[arg(long, value_name = "STATUS", requires = "phase")]
+    phase_status: Option<String>,
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -482,7 +485,7 @@ pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     let arguments = json!({
         "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
         "removeDependencies": args.remove_dependency, "description": args.description,
-        "tick": args.tick, "untick": args.untick, "phase": args.phase,
+        "tick": args.tick, "untick": args.untick, "phase": args.phase, "phaseStatus": args.phase_status,
     });
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
     let through = (&*format!("taskmark edit {}", args.task), "taskmark.editTask");
@@ -506,6 +509,7 @@ fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -
         tick: args.tick.clone(),
         untick: args.untick.clone(),
         phase: args.phase.clone(),
+        phase_status: args.phase_status.clone(),
     };
     let planned = write::with_task_workspace(workspace, |view| service::plan_edit_task(view, &request));
     match planned {

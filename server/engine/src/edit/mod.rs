@@ -316,9 +316,24 @@ pub fn refuse_new_drift(
     check: &FixCheck<'_>,
     change: &WorkspaceChange,
 ) -> Result<Checked, Refusal> {
-    let (checked, left) = check.left_behind(index, store, change, false);
+    refuse_new_drift_but(index, store, check, change, &[]).map(|(checked, _)| checked)
+}
+
+/// [`refuse_new_drift`], where new diagnostics of the codes `expected` are no refusal: a step
+/// of a workflow that leaves them for its next step to settle (a plan phase completed before
+/// the task is: the plan header lags until the task's status changes). They are given back.
+pub fn refuse_new_drift_but(
+    index: &WorkspaceIndex,
+    store: &DiagnosticStore,
+    check: &FixCheck<'_>,
+    change: &WorkspaceChange,
+    expected: &[RuleCode],
+) -> Result<(Checked, Vec<Diagnostic>), Refusal> {
+    let (checked, all) = check.left_behind(index, store, change, false);
+    let (tolerated, left): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        all.into_iter().partition(|it| expected.contains(&it.code));
     if left.is_empty() {
-        return Ok(checked);
+        return Ok((checked, tolerated));
     }
     let after = &checked.index;
     let found = left

@@ -33,6 +33,8 @@ pub struct EditTask {
     /// Whose boxes: the plan phase of that number in the task's current plan; by default the
     /// task's own (its acceptance criteria, its checklist).
     pub phase: Option<String>,
+    /// A status for the phase named by `phase` (`completed`, `[IN PROGRESS]`).
+    pub phase_status: Option<String>,
 }
 
 impl EditTask {
@@ -47,6 +49,7 @@ impl EditTask {
             tick: Vec::new(),
             untick: Vec::new(),
             phase: None,
+            phase_status: None,
         }
     }
 
@@ -126,8 +129,14 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
     }
     if request.ticks() {
         tick_boxes(index, task, &places, request, &mut change)?;
-    } else if request.phase.is_some() {
-        return Err(Refusal::BadRequest("a phase is named only with boxes to tick or untick".into()));
+    }
+    match (&request.phase, &request.phase_status) {
+        (Some(phase), Some(status)) => set_phase_status(index, task, phase, status, &mut change)?,
+        (None, Some(_)) => return Err(Refusal::BadRequest("name the phase whose status to set".into())),
+        (Some(_), None) if !request.ticks() => {
+            return Err(Refusal::BadRequest("a phase is named only with boxes to tick or a status to set".into()));
+        }
+        _ => {}
     }
     let missing: Vec<&str> = [
         (checked.title.is_some() && !taken.title, "a title"),
@@ -155,6 +164,57 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
     Ok(change)
 }
 
+/// The places of phase `wanted` (`2`, `P2`) in the task's current plan.
+fn phase_places(index: &WorkspaceIndex, task: &TaskKey, wanted: &str) -> Result<Vec<PlaceRef>, Refusal> {
+    let wanted = wanted.trim().trim_start_matches(['P', 'p']);
+    let plan = index
+        .task(task)
+        .and_then(|it| it.current_plan)
+        .ok_or_else(|| Refusal::BadRequest(format!("task {task} has no plan, so no phase {wanted}")))?;
+    let phases = index.parsed(plan).places.iter().enumerate().filter(|(_, it)| it.kind == PlaceKind::PlanPhase);
+    let found: Vec<PlaceRef> = phases
+        .filter(|(_, it)| matches!(&it.subject, Subject::Phase(phase) if phase.number == wanted))
+        .map(|(position, _)| PlaceRef { file: plan, index: position })
+        .collect();
+    if found.is_empty() {
+        return Err(Refusal::BadRequest(format!(
+            "the plan of task {task} ({}) has no phase {wanted}",
+            index.path(plan)
+        )));
+    }
+    Ok(found)
+}
+
+/// Gives phase `phase` of the task's current plan the phase status `wanted`, spelled as its
+/// marker is (the change is checked like any: a phase done over open steps is refused).
+fn set_phase_status(
+    index: &WorkspaceIndex,
+    task: &TaskKey,
+    phase: &str,
+    wanted: &str,
+    change: &mut WorkspaceChange,
+) -> Result<(), Refusal> {
+    for place_ref in phase_places(index, task, phase)? {
+        let Some(profile) = index.profile(place_ref.file) else { continue };
+        let status = profile.phase_status_named(wanted).ok_or_else(|| {
+            let known: Vec<String> =
+                profile.ids().filter(|it| profile.status(*it).phase).map(|it| profile.display(it)).collect();
+            Refusal::BadRequest(format!(
+                "`{wanted}` is no status of plan phases here; they are {}",
+                crate::vocabulary::shown_list(&known)
+            ))
+        })?;
+        let place = index.place(place_ref);
+        let spelled = profile.status(status).spelled(place.marker.spelling).ok_or_else(|| {
+            Refusal::BadRequest(format!("`{wanted}` cannot be written where phase {phase} keeps its status"))
+        })?;
+        if place.marker.text != spelled {
+            change.edit(index, place_ref.file, TextEdit::replace(place.marker.range, spelled));
+        }
+    }
+    Ok(())
+}
+
 /// A box of a task: its file, and the item.
 type TaskBox<'i> = (FileId, &'i Item);
 
@@ -167,25 +227,7 @@ fn tick_boxes(
     change: &mut WorkspaceChange,
 ) -> Result<(), Refusal> {
     let owners: Vec<PlaceRef> = match &request.phase {
-        Some(wanted) => {
-            let wanted = wanted.trim().trim_start_matches(['P', 'p']);
-            let plan = index
-                .task(task)
-                .and_then(|it| it.current_plan)
-                .ok_or_else(|| Refusal::BadRequest(format!("task {task} has no plan, so no phase {wanted}")))?;
-            let phases = index.parsed(plan).places.iter().enumerate().filter(|(_, it)| it.kind == PlaceKind::PlanPhase);
-            let found: Vec<PlaceRef> = phases
-                .filter(|(_, it)| matches!(&it.subject, Subject::Phase(phase) if phase.number == wanted))
-                .map(|(position, _)| PlaceRef { file: plan, index: position })
-                .collect();
-            if found.is_empty() {
-                return Err(Refusal::BadRequest(format!(
-                    "the plan of task {task} ({}) has no phase {wanted}",
-                    index.path(plan)
-                )));
-            }
-            found
-        }
+        Some(wanted) => phase_places(index, task, wanted)?,
         None => places
             .iter()
             .copied()
@@ -314,12 +356,12 @@ fn check(index: &WorkspaceIndex, request: &EditTask) -> Result<Checked, Refusal>
         remove.push(dependency);
     }
     let nothing = title.is_none() && priority.is_none() && add.is_empty() && remove.is_empty();
-    if nothing && description.is_none() && !request.ticks() {
+    if nothing && description.is_none() && !request.ticks() && request.phase_status.is_none() {
         let asked = !request.add_dependencies.is_empty();
         return Err(Refusal::BadRequest(if asked {
             format!("task {task} already has every dependency named; nothing to change")
         } else {
-            "nothing to change: name a title, priority, dependency to add or remove, description, or boxes to tick or untick".into()
+            "nothing to change: name a title, priority, dependency to add or remove, description, boxes to tick or untick, or a phase's status".into()
         }));
     }
     Ok(Checked { title, priority, add, remove, description })

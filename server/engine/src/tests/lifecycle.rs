@@ -835,8 +835,39 @@ fn edit_ticks_and_unticks_a_task_s_boxes_and_a_phase_s() {
             "only with boxes",
         ),
         (Box::new(|it: &mut EditTask| it.phase = Some("2".into())), "nothing to change"),
+        (Box::new(|it: &mut EditTask| it.phase_status = Some("completed".into())), "name the phase"),
+        (
+            Box::new(|it: &mut EditTask| {
+                it.phase = Some("2".into());
+                it.phase_status = Some("frobbed".into());
+            }),
+            "no status of plan phases",
+        ),
     ] {
         let error = edit_refused(WITH_BOXES, "1", build);
         assert!(error.contains(refused), "{refused}: {error}");
     }
+}
+
+/// Issue 32, item 7: no tool set a plan phase's status; an agent that ticked a phase's steps
+/// could not complete the task (the plan's phases stayed `[NOT STARTED]`) without editing the
+/// plan by hand. `edit --phase N --status S` sets it, named as the task statuses are named
+/// (`implementing` is the phase's `[IN PROGRESS]`), in the same change as its boxes.
+#[test]
+fn edit_sets_a_plan_phase_s_status_with_its_boxes() {
+    // The plan's last phase done: its header lags (plan-status-stale) until the task's status
+    // moves it, which the service says instead of refusing.
+    let index = index(WITH_BOXES);
+    let mut request = EditTask::new(crate::edit::resolve_task(&index, "1").expect("task 1"));
+    request.phase = Some("2".into());
+    request.tick = vec!["write the lemma".into(), "other way".into()];
+    request.phase_status = Some("completed".into());
+    let out = render(&index, &plan_edit_task(&index, &request).unwrap_or_else(|it| panic!("{it}")));
+    assert!(out.contains("### Phase 2: Proof [COMPLETED]\n- [x] write the lemma\n- [x] try the other way\n"), "{out}");
+    let out = edit_clean(WITH_BOXES, "1", |it| {
+        it.phase = Some("P1".into());
+        it.untick = vec!["all".into()];
+        it.phase_status = Some("implementing".into());
+    });
+    assert!(out.contains("### Phase 1: Setup [IN PROGRESS]\n- [ ] read the paper\n"), "{out}");
 }
