@@ -34,6 +34,7 @@ mod diff;
 pub mod diff3;
 mod fields;
 mod lines;
+mod lists;
 mod side;
 
 use std::collections::{HashMap, HashSet};
@@ -557,6 +558,7 @@ impl<'a> Merger<'a> {
         let mut emitted: HashSet<usize> = HashSet::new();
         // The lines outside tasks the merge took (not those in conflicts).
         let mut free: Vec<String> = Vec::new();
+        let mut pieces: Vec<(Option<Vec<OwnedToken>>, diff3::Chunk)> = Vec::new();
         for chunk in chunks {
             let pick = |which: usize, range: std::ops::Range<usize>| owned_tokens[which][range].to_vec();
             let resolved = match chunk.outcome {
@@ -568,6 +570,20 @@ impl<'a> Merger<'a> {
                     &owned_tokens[THEIRS][chunk.theirs.clone()],
                 ),
             };
+            pieces.push((resolved, chunk));
+        }
+        if self.json && pieces.iter().all(|(resolved, _)| resolved.is_some()) {
+            // Stretches merged apart can leave an entry in another list than the one its side
+            // put it in (an entry moved to `completed_projects` on one side, entries added
+            // after it on the other): each goes back to its list.
+            let merged: Vec<OwnedToken> = pieces.iter().flat_map(|(it, _)| it.iter().flatten().cloned()).collect();
+            let relocated = lists::relocate(merged, &owned_tokens)
+                .ok_or_else(|| Fallback::Plain("an entry's list could not be told after the merge".into()))?;
+            if let Some((_, chunk)) = pieces.first() {
+                pieces = vec![(Some(relocated), chunk.clone())];
+            }
+        }
+        for (resolved, chunk) in pieces {
             match resolved {
                 Some(tokens) => {
                     for token in tokens {

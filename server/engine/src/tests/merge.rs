@@ -1439,3 +1439,38 @@ mod json_properties {
         }
     }
 }
+
+/// Found by the four-agent scenario (tests/agents.rs): one side archived task 302 (its entry
+/// moved from `active_projects` to `completed_projects`), the other added tasks to
+/// `active_projects`. The added entries followed 302 into `completed_projects`, tasks not
+/// started among the completed ones. Each side's new entries stay in the list they were added
+/// to.
+#[test]
+fn entries_added_to_a_list_stay_there_when_the_other_side_moves_an_entry_out() {
+    let entry = |number: u32, status: &str| {
+        format!("    {{\n      \"project_number\": {number},\n      \"status\": \"{status}\"\n    }}")
+    };
+    let state = |active: &[String], completed: &[String], next: u32| {
+        let list = |entries: &[String]| match entries {
+            [] => "[]".to_string(),
+            _ => format!("[\n{}\n  ]", entries.join(",\n")),
+        };
+        format!(
+            "{{\n  \"next_project_number\": {next},\n  \"active_projects\": {},\n  \"completed_projects\": {}\n}}\n",
+            list(active),
+            list(completed)
+        )
+    };
+    let base = state(&[entry(302, "planned")], &[], 309);
+    let ours = state(&[entry(302, "planned"), entry(313, "not_started"), entry(301, "completed")], &[], 314);
+    let theirs = state(&[entry(309, "not_started")], &[entry(302, "completed")], 310);
+    let outcome = merged("specs/state.json", &base, &ours, &theirs);
+    let out = clean(&outcome);
+    let (active, completed) = out.split_once("\"completed_projects\"").expect("both lists");
+    for number in [301, 309, 313] {
+        assert!(active.contains(&format!("\"project_number\": {number},")), "{number} active:\n{out}");
+    }
+    assert!(!active.contains("\"project_number\": 302,"), "{out}");
+    assert!(completed.contains("\"project_number\": 302,"), "{out}");
+    assert_eq!(completed.matches("project_number").count(), 1, "{out}");
+}
