@@ -35,7 +35,8 @@ pub(super) fn place(
         sink,
     );
     if place.kind == PlaceKind::PlanHeader {
-        stale_header(file, parsed, place_index, place, profile, status, sink);
+        let agrees = task_agrees_with_header(index, place, profile, status);
+        stale_header(file, parsed, place_index, place, profile, status, agrees, sink);
     }
 }
 
@@ -197,6 +198,22 @@ fn describe_parent(place: &Place) -> &'static str {
 
 /// A plan header behind its phases: `[NOT STARTED]` over seven `[COMPLETED]` phases. A header
 /// ahead of its phases is `open-children`'s business.
+/// Whether every other place of the plan's task (its TODO.md section, its state.json entry)
+/// says a status of the header's kind: the plan's phases are then ahead of the whole task, not
+/// of the header alone.
+fn task_agrees_with_header(index: &WorkspaceIndex, header: &Place, profile: &Profile, status: StatusId) -> bool {
+    let Some(entry) = header.task().and_then(|it| index.task(it)) else { return false };
+    let others: Vec<Kind> = entry
+        .places
+        .iter()
+        .map(|it| index.place(*it))
+        .filter(|it| !matches!(it.kind, PlaceKind::PlanHeader | PlaceKind::PlanPhase))
+        .filter_map(|it| Some(profile.kind(it.status?)))
+        .collect();
+    !others.is_empty() && others.iter().all(|it| *it == profile.kind(status))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn stale_header(
     file: FileId,
     parsed: &ParsedFile,
@@ -204,6 +221,7 @@ fn stale_header(
     place: &Place,
     profile: &Profile,
     status: StatusId,
+    task_agrees: bool,
     sink: &mut Sink<'_>,
 ) {
     let phases: Vec<(&Place, Kind)> = place
@@ -241,6 +259,13 @@ fn stale_header(
             message: format!("{} {}", phase.title.as_deref().unwrap_or("phase"), phase.marker.text),
         })
         .collect();
+    // Every phase closed under a header still under way, as the whole task is: the moment
+    // before the task is completed (which moves the header), as a task over ticked boxes is.
+    // A hint, as there. A task other places say is done (or not started) keeps the warning.
+    if derived.progress() == 2 && header_kind.progress() == 1 && task_agrees {
+        sink.push_capped(it, Severity::Hint);
+        return;
+    }
     if let Some(target) = representative(profile, derived, place.marker.spelling) {
         it.fix = Some(FixHint::DeriveHeader { place: place_index, status: target });
     }

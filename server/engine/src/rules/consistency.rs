@@ -95,9 +95,12 @@ impl Mirror {
         self.tasks.insert(task.clone(), (tracker, listed));
     }
 
-    /// The trackers most of whose not-started tasks state.json lists.
+    /// The trackers whose state.json lists their not-started tasks as a rule: four in five at
+    /// least. A bare majority is no convention: it flips when agents add a few listed tasks
+    /// to a tracker that lists only tasks under way (issue 32's four agents, 8 new of 11), and
+    /// every untouched task became an orphan.
     fn mirrored(&self) -> HashSet<usize> {
-        self.counts.iter().filter(|(_, (with, all))| with * 2 > *all).map(|(tracker, _)| *tracker).collect()
+        self.counts.iter().filter(|(_, (with, all))| with * 5 >= all * 4).map(|(tracker, _)| *tracker).collect()
     }
 }
 

@@ -234,12 +234,20 @@ fn duplicates_orphans_and_archived_tasks() {
 
 ### 6. Mirrored
 - **Status**: [NOT STARTED]
+
+### 7. Mirrored too
+- **Status**: [NOT STARTED]
+
+### 8. Mirrored as well
+- **Status**: [NOT STARTED]
 %! specs/state.json
 {
   "active_projects": [
     {"project_number": 1, "status": "not_started"},
     {"project_number": 6, "status": "not_started"},
-    {"project_number": 3, "status": "planned"}
+    {"project_number": 3, "status": "planned"},
+    {"project_number": 7, "status": "not_started"},
+    {"project_number": 8, "status": "not_started"}
   ],
   "completed_projects": [{"project_number": 4, "completed": "2026-01-01"}]
 }
@@ -280,6 +288,48 @@ fn not_started_tasks_are_orphans_only_where_state_json_lists_them() {
     let orphans: Vec<_> =
         found.iter().filter(|it| it.code == RuleCode::OrphanTask).map(|it| it.message.as_str()).collect();
     assert_eq!(orphans, ["task 4 has a TODO.md section but no entry in state.json"]);
+}
+
+/// Issue 32's four agents: a tracker listing only tasks under way got eight new tasks, each
+/// created with its entry; 8 of 11 not-started tasks listed made the tracker "mirrored" by a
+/// bare majority, and the three untouched ones orphans. A convention is four in five at least.
+#[test]
+fn a_bare_majority_of_listed_not_started_tasks_is_no_convention() {
+    let tracker = |listed: usize, unlisted: usize| {
+        let mut todo = String::from("%! specs/TODO.md\n");
+        let mut entries = Vec::new();
+        for id in 1..=listed + unlisted {
+            todo.push_str(&format!("### {id}. Task\n- **Status**: [NOT STARTED]\n\n"));
+            if id > unlisted {
+                entries.push(format!("{{\"project_number\": {id}, \"status\": \"not_started\"}}"));
+            }
+        }
+        format!("{todo}%! specs/state.json\n{{\"active_projects\": [{}]}}\n", entries.join(", "))
+    };
+    let orphans = |text: &str| {
+        let (_, found) = diagnostics(text, None);
+        found.iter().filter(|it| it.code == RuleCode::OrphanTask).count()
+    };
+    assert_eq!(orphans(&tracker(8, 3)), 0, "8 of 11 listed");
+    assert_eq!(orphans(&tracker(8, 2)), 2, "8 of 10 listed: the two unlisted are orphans");
+}
+
+/// A plan whose phases are all closed under a header still under way, of a task under way
+/// everywhere: the moment before the task is completed. A hint, as a task over ticked boxes
+/// is; a task that other places say is done keeps the warning.
+#[test]
+fn a_plan_ahead_of_its_whole_task_is_a_hint_and_of_its_header_alone_a_warning() {
+    let tracker = |todo_status: &str| {
+        format!(
+            "%! specs/TODO.md\n### 1. Task\n- **Status**: {todo_status}\n- **Started**: 2026-01-02\n- **Plan**: [plan](001_task/plans/implementation-001.md)\n%! specs/001_task/plans/implementation-001.md\n# Plan\n\n- **Status**: [IN PROGRESS]\n\n## Phases\n\n### Phase 1: One [COMPLETED]\n\n### Phase 2: Two [COMPLETED]\n"
+        )
+    };
+    let stale = |text: &str| {
+        let (_, found) = diagnostics(text, None);
+        found.iter().filter(|it| it.code == RuleCode::PlanStatusStale).map(|it| it.severity).collect::<Vec<_>>()
+    };
+    assert_eq!(stale(&tracker("[IMPLEMENTING]")), [crate::diagnostic::Severity::Hint]);
+    assert_eq!(stale(&tracker("[COMPLETED]\n- **Completed**: 2026-01-03")), [crate::diagnostic::Severity::Warning]);
 }
 
 #[test]
