@@ -1,5 +1,6 @@
 //! Issue 32's scenario, end to end: four agents, each an MCP client of its own `taskmark mcp`
-//! (through the user's daemon), in four git worktrees of one clone of an agent team's tracker
+//! (through the user's daemon), or each on the command line writing the files itself, in four
+//! git worktrees of one clone of an agent team's tracker
 //! (`tests/fixtures/agent-team`, modelled on ProofChecker's `.opencode/specs/`). Each claims a
 //! task and takes it through research, plan, implementation (its plan's phases and its
 //! acceptance criteria ticked through the tools) to completion, releases it, and creates two
@@ -60,11 +61,18 @@ fn diagnostics(setup: &Scratch, root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// One agent: its MCP session, its worktree, and what `check` said at the start there.
+/// How an agent reaches taskmark: an MCP session of its own, or the command line writing the
+/// files itself (`--no-daemon`), as a script or a person in that worktree would.
+enum Door {
+    Mcp(McpAgent),
+    CommandLine,
+}
+
+/// One agent: its door, its worktree, and what `check` said at the start there.
 struct Agent<'s> {
     name: String,
     root: PathBuf,
-    mcp: McpAgent,
+    door: Door,
     setup: &'s Scratch,
     start: BTreeSet<String>,
     /// Every step, for the failure messages.
@@ -72,22 +80,42 @@ struct Agent<'s> {
 }
 
 impl Agent<'_> {
-    /// Calls tool `name`; the step must be accepted, and leave nothing new for `check`.
+    /// Calls tool `name` (or its command); the step must be accepted, and leave nothing new for
+    /// `check`.
     fn step(&mut self, name: &str, arguments: Value) -> Value {
-        let started = Instant::now();
-        let answer = loop {
-            match self.mcp.tool(name, arguments.clone()) {
-                Ok(answer) => break answer,
-                // The session asked before its language server read the worktree.
-                Err(error)
-                    if error["error"].as_str().is_some_and(|it| it.contains("still being indexed"))
-                        && started.elapsed() < Duration::from_secs(30) =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
+        let answer = match &mut self.door {
+            Door::Mcp(mcp) => {
+                let started = Instant::now();
+                loop {
+                    match mcp.tool(name, arguments.clone()) {
+                        Ok(answer) => break answer,
+                        // The session asked before its language server read the worktree.
+                        Err(error)
+                            if error["error"].as_str().is_some_and(|it| it.contains("still being indexed"))
+                                && started.elapsed() < Duration::from_secs(30) =>
+                        {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        Err(error) => {
+                            panic!("{}: {name} {arguments} was refused: {error}\nsteps: {:#?}", self.name, self.steps)
+                        }
+                    }
                 }
-                Err(error) => {
-                    panic!("{}: {name} {arguments} was refused: {error}\nsteps: {:#?}", self.name, self.steps)
-                }
+            }
+            Door::CommandLine => {
+                let args = command_line(name, &arguments);
+                let mut command =
+                    self.setup.command_at(&self.root, &args.iter().map(String::as_str).collect::<Vec<_>>());
+                let output = command.env("TASKMARK_AGENT", &self.name).output().expect("taskmark runs");
+                assert!(
+                    output.status.success(),
+                    "{}: taskmark {args:?} was refused: {}{}\nsteps: {:#?}",
+                    self.name,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr),
+                    self.steps
+                );
+                serde_json::from_slice(&output.stdout).unwrap_or(json!({ "applied": true, "agent": self.name }))
             }
         };
         self.steps.push(format!("{name} {arguments}"));
@@ -155,6 +183,44 @@ impl Agent<'_> {
     }
 }
 
+/// A tool call as the command that does the same.
+fn command_line(tool: &str, arguments: &Value) -> Vec<String> {
+    let text = |value: &Value| value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    let task = text(&arguments["task"]);
+    let mut args: Vec<String> = match tool {
+        "claim_task" => vec!["claim".into(), task, "--minutes".into(), text(&arguments["minutes"])],
+        "release_task" => vec!["release".into(), task],
+        "set_status" => vec!["set".into(), task, text(&arguments["status"])],
+        "edit_task" => vec!["edit".into(), task],
+        "new_task" => vec!["new".into(), text(&arguments["title"]), "--format".into(), "json".into()],
+        "archive_tasks" => {
+            let tasks = arguments["tasks"].as_array().cloned().unwrap_or_default();
+            std::iter::once("archive".to_string()).chain(tasks.iter().map(text)).collect()
+        }
+        _ => panic!("no command for the tool {tool}"),
+    };
+    let flags =
+        [("reason", "--reason"), ("priority", "--priority"), ("phase", "--phase"), ("phase_status", "--phase-status")];
+    for (key, flag) in flags {
+        if let Some(value) = arguments.get(key) {
+            args.extend([flag.to_string(), text(value)]);
+        }
+    }
+    for (key, flag) in [("tick", "--tick"), ("acceptance_criteria", "--criterion")] {
+        for value in arguments[key].as_array().into_iter().flatten() {
+            args.extend([flag.to_string(), text(value)]);
+        }
+    }
+    for (name, value) in arguments["fields"].as_object().into_iter().flatten() {
+        args.extend(["--field".to_string(), format!("{name}={}", text(value))]);
+    }
+    // The writing commands write the files themselves (claims have one store, daemon or not).
+    if !tool.ends_with("_task") || tool == "new_task" || tool == "edit_task" {
+        args.push("--no-daemon".into());
+    }
+    args
+}
+
 /// The status `list --format json` gives each task of `root` (archived ones included).
 fn statuses(setup: &Scratch, root: &Path) -> BTreeMap<String, (String, bool)> {
     let mut found = BTreeMap::new();
@@ -177,6 +243,17 @@ fn statuses(setup: &Scratch, root: &Path) -> BTreeMap<String, (String, bool)> {
 
 #[test]
 fn four_agents_in_four_worktrees_work_the_whole_flow_and_merge_back() {
+    the_whole_flow(true);
+}
+
+/// The same scenario with the command line only, each writing the files itself.
+#[test]
+fn four_people_on_the_command_line_work_the_whole_flow_and_merge_back() {
+    the_whole_flow(false);
+}
+
+/// Four agents (MCP sessions when `mcp`, else the command line) in four worktrees.
+fn the_whole_flow(mcp: bool) {
     let setup = Scratch::new(60_000);
     let (main, worktrees) = repository(&setup);
     let start_on_main = diagnostics(&setup, &main);
@@ -196,10 +273,15 @@ fn four_agents_in_four_worktrees_work_the_whole_flow_and_merge_back() {
                 let setup = &setup;
                 scope.spawn(move || {
                     let name = format!("agent-{}", at + 1);
-                    let mut command = setup.command(&["mcp", "--root"]);
-                    command.arg(root);
+                    let door = if mcp {
+                        let mut command = setup.command(&["mcp", "--root"]);
+                        command.arg(root);
+                        Door::Mcp(McpAgent::start(command, &name))
+                    } else {
+                        Door::CommandLine
+                    };
                     let mut agent = Agent {
-                        mcp: McpAgent::start(command, &name),
+                        door,
                         start: diagnostics(setup, root),
                         name,
                         root: root.clone(),
@@ -224,7 +306,9 @@ fn four_agents_in_four_worktrees_work_the_whole_flow_and_merge_back() {
                         }
                         _ => {}
                     }
-                    agent.mcp.stop();
+                    if let Door::Mcp(mcp) = agent.door {
+                        mcp.stop();
+                    }
                     made
                 })
             })
