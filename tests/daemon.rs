@@ -2237,6 +2237,28 @@ fn a_change_finds_on_disk_a_store_the_daemon_last_saw_missing() {
     stop_the_last_editor(editor);
 }
 
+/// A daemon that read the folder while it was being filled (a `git clone` still writing) and
+/// was told of nothing since: a command naming a task it does not know reads the folder again
+/// before it says there is no such task (it said "no task `14`" of a task on disk, one CI run
+/// in a few).
+#[test]
+fn a_task_the_daemon_does_not_know_is_looked_for_on_disk_again() {
+    let setup = setup();
+    let root = setup.base.join("filled-later");
+    std::fs::create_dir_all(&root).expect("the folder");
+    std::fs::write(root.join("README.md"), "# Not yet cloned\n").expect("a README");
+    let mut editor = setup.editor(&root);
+    editor.settle(Duration::from_millis(500));
+    // The rest arrives with no watcher to say so (the editor reports nothing).
+    let example = setup.workspace("example");
+    copy_tree(&example, &root);
+    assert_block_14_is_written(&setup, &root, "after the folder was filled");
+    let unknown = run_taskmark(&setup, &root, &["set", "99", "blocked", "--reason", "x"]);
+    assert_eq!(unknown.status.code(), Some(3), "{unknown:?}");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no task `99`"), "{unknown:?}");
+    stop_the_last_editor(editor);
+}
+
 /// A folder the daemon watches, deleted and made again (`rm -rf` and a checkout): its files are
 /// read, and it is watched again (its watch died with the old folder).
 #[test]

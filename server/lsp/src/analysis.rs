@@ -284,6 +284,8 @@ impl Analysis {
         let mut reindex = false;
         // Files changed on disk, or were written: the folder at the root may be another one.
         let mut heard_of_disk = false;
+        // A change found the world missing what the disk has: walk and read it all again.
+        let mut read_whole = false;
         let mut loaded = None;
         let mut baseline = None;
         let mut elsewhere = None;
@@ -304,7 +306,8 @@ impl Analysis {
                 Job::Written { paths, sequence: it } => {
                     heard_of_disk = true;
                     sequence = sequence.max(it);
-                    disk.extend(paths);
+                    read_whole |= paths.iter().any(|it| it == crate::commands::WHOLE_WORKSPACE);
+                    disk.extend(paths.into_iter().filter(|it| it != crate::commands::WHOLE_WORKSPACE));
                 }
                 Job::Replaced => heard_of_disk = true,
                 Job::Settings(it) => settings = Some(it),
@@ -317,12 +320,15 @@ impl Analysis {
                 Job::Loaded(..) | Job::Baseline(..) | Job::Stop => {}
             }
         }
-        if reindex {
+        if read_whole {
+            // The change that asked waits for this batch: read now, not on a loader thread.
+            loaded = Some(self.load_now(true));
+        } else if reindex {
             self.start_loading(true);
         } else if heard_of_disk && self.root_replaced() {
             // Applied to the old folder's world, the new folder's files would mix the two; a
             // write planned next (it waits for this batch) must see the new folder whole.
-            loaded = Some(self.load_now());
+            loaded = Some(self.load_now(false));
         }
         let shared = self.shared.clone();
         let mut world = shared.write();
@@ -751,12 +757,12 @@ impl Analysis {
 
     /// Loads the workspace on this thread (the host reads it once for every session), for a
     /// batch that must not be applied to the world it has; the git baseline follows as a job.
-    fn load_now(&mut self) -> Result<Loaded, String> {
+    fn load_now(&mut self, fresh: bool) -> Result<Loaded, String> {
         self.load_generation += 1;
         let generation = self.load_generation;
         let settings = self.shared.read().settings.clone();
         let (host, shared, outgoing) = (&self.host, &self.shared, &self.outgoing);
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(host, shared, false, &settings, outgoing)))
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(host, shared, fresh, &settings, outgoing)))
             .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
         if let Ok(loaded) = &result {
             let (after, host, jobs) = (After::of(loaded), self.host.clone(), self.jobs_sender.clone());

@@ -265,6 +265,9 @@ fn differs_on_disk(world: &World, path: &str) -> bool {
     }
 }
 
+/// A path [`changed_on_disk`] may name: the whole workspace, to be walked and read again.
+pub const WHOLE_WORKSPACE: &str = ".";
+
 /// The refusal of a plan made on files (or a root folder, `replaced`) that changed on disk
 /// since the world read them; [`changed_on_disk`] reads it back.
 fn changed_since_read(paths: Vec<String>, replaced: bool) -> jsonrpc::Error {
@@ -427,8 +430,21 @@ pub fn plan_status(
     now: Now,
     open_elsewhere: &HashSet<String>,
     early: &crate::write_path::Early<'_>,
+    read_whole: &std::sync::atomic::AtomicBool,
 ) -> Result<Option<PlannedStatus>, jsonrpc::Error> {
-    let task = resolve_task(world, &request.task).map_err(|error| revalidate(world, []).err().unwrap_or(error))?;
+    let task = resolve_task(world, &request.task).map_err(|error| {
+        if let Err(changed) = revalidate(world, []) {
+            return changed;
+        }
+        // No such task here: the world may have been read while the folder was being written
+        // (a clone), with no watcher to tell of the rest. Read all of it again, once, before
+        // saying so.
+        let unknown = world.indexed && world.index.find_tasks(request.task.trim()).is_empty();
+        if unknown && !read_whole.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return changed_since_read(vec![WHOLE_WORKSPACE.to_string()], false);
+        }
+        error
+    })?;
     match plan_task(request, world, client, now, open_elsewhere, early) {
         Ok(Some(planned)) => {
             // The transaction checks the files it writes; the task's other files are left

@@ -256,8 +256,10 @@ impl Server {
         let desk = self.desk(&session);
         let now = crate::workspace::now();
         let label = format!("set {} {}", request.task, request.status);
+        let read_whole = std::sync::atomic::AtomicBool::new(false);
         let (described, written) = write_path::change(&desk, &label, &request.task, |world, elsewhere, early| {
-            let planned = commands::plan_status(&request, world, &session.client, now.clone(), elsewhere, early)?;
+            let planned =
+                commands::plan_status(&request, world, &session.client, now.clone(), elsewhere, early, &read_whole)?;
             let described = planned.as_ref().map(|(_, _, described)| described.clone()).unwrap_or_default();
             let change = planned.map(|(planned, announced, _)| write_path::Change {
                 status: Some(write_path::StatusSet {
