@@ -22,7 +22,7 @@ use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
-use crate::host::{DiskFile, HeadBaseline, Host, Saved, StoreKey};
+use crate::host::{DiskFile, HeadBaseline, Host, Reading, Saved, StoreKey};
 use crate::settings::{DiagnosticMode, Settings};
 use crate::workspace::{self, DiskPaths, PathFilter};
 use crate::world::{CachedPaths, Shared, World, lock};
@@ -152,6 +152,10 @@ pub struct Analysis {
     published: HashMap<String, Published>,
     /// The newest load started; older ones finishing late are dropped.
     load_generation: u64,
+    /// Files heard changed on disk while a load runs on its thread (`Some` then): its walk may
+    /// have read them before they changed (a clone still writing the folder), so they are read
+    /// again once it is in.
+    heard_while_loading: Option<BTreeSet<String>>,
     /// The git baseline for invalid transitions.
     baseline: Option<HeadBaseline>,
     /// The generation of the saved state this session's world still is (nothing written to
@@ -236,6 +240,7 @@ impl Analysis {
             encoding,
             published: HashMap::new(),
             load_generation: 0,
+            heard_while_loading: None,
             baseline: None,
             pristine: None,
             written: None,
@@ -322,20 +327,25 @@ impl Analysis {
         }
         if read_whole {
             // The change that asked waits for this batch: read now, not on a loader thread.
-            loaded = Some(self.load_now(true));
+            loaded = Some(self.load_now(Reading::AgainFromNow));
         } else if reindex {
             self.start_loading(true);
         } else if heard_of_disk && self.root_replaced() {
             // Applied to the old folder's world, the new folder's files would mix the two; a
             // write planned next (it waits for this batch) must see the new folder whole.
-            loaded = Some(self.load_now(false));
+            loaded = Some(self.load_now(Reading::Shared));
         }
         let shared = self.shared.clone();
         let mut world = shared.write();
         let mut everything = false;
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        if let Some(heard) = &mut self.heard_while_loading {
+            heard.extend(disk.iter().cloned());
+        }
         if let Some(loaded) = loaded {
             everything = true;
+            // Read again on top of the load: what changed while it walked.
+            disk.extend(self.heard_while_loading.take().unwrap_or_default());
             match loaded {
                 Ok(loaded) => self.install(&mut world, loaded),
                 Err(message) => self.send(Outgoing::Show {
@@ -757,12 +767,12 @@ impl Analysis {
 
     /// Loads the workspace on this thread (the host reads it once for every session), for a
     /// batch that must not be applied to the world it has; the git baseline follows as a job.
-    fn load_now(&mut self, fresh: bool) -> Result<Loaded, String> {
+    fn load_now(&mut self, reading: Reading) -> Result<Loaded, String> {
         self.load_generation += 1;
         let generation = self.load_generation;
         let settings = self.shared.read().settings.clone();
         let (host, shared, outgoing) = (&self.host, &self.shared, &self.outgoing);
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(host, shared, fresh, &settings, outgoing)))
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| load(host, shared, reading, &settings, outgoing)))
             .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
         if let Ok(loaded) = &result {
             let (after, host, jobs) = (After::of(loaded), self.host.clone(), self.jobs_sender.clone());
@@ -779,6 +789,8 @@ impl Analysis {
     /// Starts reading the workspace on a thread of its own; the result comes back as a job.
     /// Unless `fresh`, the host's saved state is used when another session already read it.
     fn start_loading(&mut self, fresh: bool) {
+        let reading = if fresh { Reading::Again } else { Reading::Shared };
+        self.heard_while_loading.get_or_insert_with(BTreeSet::new);
         self.load_generation += 1;
         let generation = self.load_generation;
         let settings = self.shared.read().settings.clone();
@@ -790,7 +802,7 @@ impl Analysis {
             let _ = outgoing.send(Outgoing::ProgressBegin { title: "Indexing tasks".into() });
             test_loader_delay();
             let result =
-                std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, &shared, fresh, &settings, &outgoing)))
+                std::panic::catch_unwind(AssertUnwindSafe(|| load(&host, &shared, reading, &settings, &outgoing)))
                     .unwrap_or_else(|panic| Err(format!("internal error: {}", panic_message(&panic))));
             let after = result.as_ref().ok().map(After::of);
             if jobs.send(Job::Loaded(generation, Box::new(result))).is_err() {
@@ -892,12 +904,12 @@ impl After {
 fn load(
     host: &Host,
     shared: &Shared,
-    fresh: bool,
+    reading: Reading,
     settings: &Settings,
     outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>,
 ) -> Result<Loaded, String> {
     let started = Instant::now();
-    let mut saved = host.saved(fresh, || read_saved(host.root(), outgoing))?;
+    let mut saved = host.saved(reading, || read_saved(host.root(), outgoing))?;
     let mut config = saved.file_config.clone();
     settings.apply(&mut config);
     // A later session starts with the baseline (and so the diagnostics) of the first.

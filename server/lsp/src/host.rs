@@ -255,14 +255,16 @@ impl Host {
     ///
     /// The saved state is read again when the folder at the root is another one than it was
     /// read from, and the other sessions are told to load it.
-    pub fn saved(&self, fresh: bool, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
+    pub fn saved(&self, reading: Reading, load: impl FnOnce() -> Result<Saved, String>) -> Result<Saved, String> {
         let mut state = lock(&self.state);
-        let mut fresh = fresh;
+        let mut fresh = reading != Reading::Shared;
         loop {
             if state.loading {
                 state = self.load_finished.wait(state).unwrap_or_else(PoisonError::into_inner);
-                // The load that just finished started after this request was made.
-                fresh = false;
+                // A read another session finished meanwhile serves a session that only wants
+                // one newer than its request; it may have walked the folder before this request
+                // was made, so it does not serve one that found the disk ahead of it.
+                fresh = reading == Reading::AgainFromNow;
                 continue;
             }
             match &state.saved {
@@ -408,6 +410,18 @@ impl Host {
     }
 }
 
+/// How a session wants the files as saved ([`Host::saved`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// What another session read, while the folder is still the one it read.
+    Shared,
+    /// Read again (the configuration changed); a read another session finishes meanwhile will do.
+    Again,
+    /// Read again by a walk that starts after the request: the session found its view missing
+    /// what the disk has (read while a clone was still writing the folder).
+    AgainFromNow,
+}
+
 /// Ends a load on drop, even one that panicked, and wakes the sessions waiting for it.
 struct FinishLoad<'a>(&'a Host);
 
@@ -464,8 +478,9 @@ mod tests {
             loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             saved_from(&root)
         };
-        let first = host.saved(false, load).expect("first load");
-        let second = host.saved(false, || panic!("the second session must not walk the disk again")).expect("fork");
+        let first = host.saved(Reading::Shared, load).expect("first load");
+        let second =
+            host.saved(Reading::Shared, || panic!("the second session must not walk the disk again")).expect("fork");
         assert_eq!(loads.into_inner(), 1);
         let id = first.index.file_id("specs/TODO.md").expect("indexed");
         let (a, b) = (first.index.entry(id).expect("entry"), second.index.entry(id).expect("entry"));
@@ -479,13 +494,13 @@ mod tests {
         };
         assert!(Arc::ptr_eq(&one, &two));
         // A session starting now forks the changed state.
-        let later = host.saved(false, || panic!("no second walk")).expect("fork");
+        let later = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         let id = later.index.file_id("specs/TODO.md").expect("indexed");
         assert!(later.index.text(id).contains("[COMPLETED]"));
 
         std::fs::remove_file(root.join("specs/TODO.md")).expect("remove");
         assert!(matches!(host.disk("specs/TODO.md"), DiskFile::Missing));
-        let after = host.saved(false, || panic!("no second walk")).expect("fork");
+        let after = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         assert!(after.index.file_id("specs/TODO.md").is_none());
         assert!(!after.known.contains("specs/TODO.md"));
     }
@@ -505,9 +520,9 @@ mod tests {
             })
         };
         let count = || computed.load(std::sync::atomic::Ordering::SeqCst);
-        let first = host.saved(false, || saved_from(&root)).expect("load");
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
         let one = store_of(&first, &[]);
-        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let second = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         let two = store_of(&second, &[]);
         assert_eq!(count(), 1, "the second session copies the first one's diagnostics");
         assert_eq!(one.all(&first.index), two.all(&second.index));
@@ -516,14 +531,14 @@ mod tests {
 
         std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
         host.disk("specs/TODO.md");
-        let third = host.saved(false, || panic!("no second walk")).expect("fork");
+        let third = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         store_of(&third, &[]);
         assert_eq!(count(), 3, "the changed state has diagnostics of its own");
         store_of(&first, &[]);
         assert_eq!(count(), 4, "a session still on the old state does not take the new state's");
         // Another session reading the same change from the disk moves nothing on.
         host.disk("specs/TODO.md");
-        let fourth = host.saved(false, || panic!("no second walk")).expect("fork");
+        let fourth = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         assert_eq!(fourth.generation, third.generation);
         store_of(&fourth, &[]);
         assert_eq!(count(), 4, "the state the change made keeps its diagnostics");
@@ -534,11 +549,11 @@ mod tests {
         let (_dir, root) = workspace();
         let hosts = Hosts::default();
         let host = hosts.for_root(&root);
-        let mut first = host.saved(false, || saved_from(&root)).expect("load");
+        let mut first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
         let edited: Arc<str> = Arc::from(TODO.replace("First", "Renamed"));
         let update = first.index.set_file("specs/TODO.md", Some(edited));
         assert!(update.edit.is_some(), "edited in place (the copy-on-write path): {update:?}");
-        let second = host.saved(false, || panic!("no second walk")).expect("fork");
+        let second = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
         let id = second.index.file_id("specs/TODO.md").expect("indexed");
         assert!(second.index.text(id).contains("First"), "{}", second.index.text(id));
         let places = &second.index.parsed(id).places;
@@ -550,15 +565,16 @@ mod tests {
         let (_dir, root) = workspace();
         let hosts = Hosts::default();
         let host = hosts.for_root(&root);
-        host.saved(false, || saved_from(&root)).expect("load");
-        let error = host.saved(true, || Err("disk on fire".into())).err();
+        host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let error = host.saved(Reading::Again, || Err("disk on fire".into())).err();
         assert_eq!(error.as_deref(), Some("disk on fire"));
-        let kept = host.saved(false, || panic!("the old state is kept")).expect("kept");
+        let kept = host.saved(Reading::Shared, || panic!("the old state is kept")).expect("kept");
         assert!(kept.index.file_id("specs/TODO.md").is_some());
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| host.saved(true, || panic!("loader bug"))));
+        let outcome =
+            std::panic::catch_unwind(AssertUnwindSafe(|| host.saved(Reading::Again, || panic!("loader bug"))));
         assert!(outcome.is_err());
         // The panicked load does not leave the next session waiting forever.
-        assert!(host.saved(false, || panic!("the old state is still there")).is_ok());
+        assert!(host.saved(Reading::Shared, || panic!("the old state is still there")).is_ok());
     }
 
     /// `rm -rf` and a new folder at the same path (the file system often gives it the same
@@ -568,18 +584,18 @@ mod tests {
         let (_dir, root) = workspace();
         let hosts = Hosts::default();
         let host = hosts.for_root(&root);
-        let read = host.saved(false, || saved_from(&root)).expect("load");
+        let read = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
         assert_eq!(read.identity, FolderIdentity::of(&root));
         std::fs::remove_dir_all(&root).expect("rm -rf");
         assert!(!FolderIdentity::replaced(read.identity, &root), "a folder that is gone is not replaced yet");
         std::fs::create_dir_all(root.join("specs")).expect("the folder again");
         std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
         assert!(FolderIdentity::replaced(read.identity, &root));
-        let again = host.saved(false, || saved_from(&root)).expect("read again");
+        let again = host.saved(Reading::Shared, || saved_from(&root)).expect("read again");
         let id = again.index.file_id("specs/TODO.md").expect("indexed");
         assert!(again.index.text(id).contains("[COMPLETED]"), "{}", again.index.text(id));
         assert_eq!(again.identity, FolderIdentity::of(&root));
-        host.saved(false, || panic!("the new folder is read once")).expect("kept");
+        host.saved(Reading::Shared, || panic!("the new folder is read once")).expect("kept");
     }
 
     use std::panic::AssertUnwindSafe;
