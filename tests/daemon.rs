@@ -2181,6 +2181,20 @@ fn places_of_14(editor: &mut LspClient) -> Vec<Value> {
     info.map(|it| it["places"].as_array().cloned().unwrap_or_default()).unwrap_or_default()
 }
 
+/// `git checkout -- .` with the editor reporting TODO.md and the plan changed (not
+/// state.json), once the daemon has read the reported TODO.md again.
+fn restore_reported_in_part(root: &Path, editor: &mut LspClient) {
+    git(root, &["checkout", "--", "."]);
+    let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
+        .into_iter()
+        .map(|path| json!({ "uri": editor.uri(path), "type": 2 }))
+        .collect();
+    editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
+    wait_for("the daemon to read the reported TODO.md again", || {
+        places_of_14(editor).iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
+    });
+}
+
 /// A restore the daemon hears of only in part (the editor reports TODO.md and the plan, not
 /// state.json): a status change must not trust the mirror it leaves alone because its stale
 /// view says that mirror already agrees. It used to write TODO.md and the plan and leave
@@ -2190,15 +2204,7 @@ fn a_change_reads_again_the_task_files_it_leaves_alone_when_they_changed_on_disk
     let setup = setup();
     let (root, mut editor) = committed_example_with_editor(&setup);
     assert_block_14_is_written(&setup, &root, "before the restore");
-    git(&root, &["checkout", "--", "."]);
-    let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
-        .into_iter()
-        .map(|path| json!({ "uri": editor.uri(path), "type": 2 }))
-        .collect();
-    editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
-    wait_for("the daemon to read the reported TODO.md again", || {
-        places_of_14(&mut editor).iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
-    });
+    restore_reported_in_part(&root, &mut editor);
     assert_block_14_is_written(&setup, &root, "after a restore reported in part");
     stop_the_last_editor(editor);
 }
@@ -2224,15 +2230,7 @@ fn a_change_finds_on_disk_a_store_the_daemon_last_saw_missing() {
         !places.is_empty() && places.iter().all(|it| it["file"] != "specs/state.json")
     });
     std::fs::write(&state, kept).expect("state.json back");
-    git(&root, &["checkout", "--", "."]);
-    let changes: Vec<Value> = ["specs/TODO.md", "specs/014_conflict_ui/plans/implementation-001.md"]
-        .into_iter()
-        .map(|path| json!({ "uri": editor.uri(path), "type": 2 }))
-        .collect();
-    editor.notify("workspace/didChangeWatchedFiles", json!({ "changes": changes }));
-    wait_for("the daemon to read the reported TODO.md again", || {
-        places_of_14(&mut editor).iter().any(|it| it["file"] == "specs/TODO.md" && it["value"] == "[PLANNED]")
-    });
+    restore_reported_in_part(&root, &mut editor);
     assert_block_14_is_written(&setup, &root, "after state.json came back unreported");
     stop_the_last_editor(editor);
 }

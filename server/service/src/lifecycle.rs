@@ -14,7 +14,7 @@ use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, NewTask, UsedIds}
 use crate::engine::model::TaskKey;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Kind;
-use crate::guards::{Refused, TaskWorkspace, leaves_no_new_drift, leaves_only_expected_drift, refuse_unreadable};
+use crate::guards::{Refused, TaskWorkspace, leaves_only_expected_drift, refuse_unreadable};
 use crate::id_reservations::{IdReservations, Reservation, Reserved};
 
 /// What a lifecycle change reports beside its files: the fields its command names.
@@ -163,22 +163,17 @@ pub fn plan_edit_task(workspace: &TaskWorkspace<'_>, request: &EditTaskRequest) 
         phase_status: request.phase_status.clone(),
         ..EditTask::new(task.clone())
     };
-    let mut change = lifecycle::plan_edit_task(workspace.index, &edit)?;
+    let change = lifecycle::plan_edit_task(workspace.index, &edit)?;
     let title = match &request.title {
         Some(title) => Some(title.trim().to_string()),
         None => crate::engine::ide::task_summary(workspace.index, &task).title,
     };
     let answer =
         LifecycleAnswer { id: Some(task.id.to_string()), task: Some(task_name(&task)), title, ..Default::default() };
-    if request.phase_status.is_some() && !change.is_empty() {
-        // Completing a plan's last phase leaves its header behind until the task's own status
-        // changes (the next step of the workflow, which moves the header): said, not refused.
-        let (copy, lagging) = leaves_only_expected_drift(workspace, &change, &[RuleCode::PlanStatusStale])?;
-        rayon::spawn(move || drop(copy));
-        change.warnings.extend(lagging.iter().map(|it| format!("{}; set the task's status next", it.message)));
-        return Ok(PlannedLifecycle { change, answer });
-    }
-    checked(workspace, change, answer)
+    // Completing a plan's last phase leaves its header behind until the task's own status
+    // changes (the next step of the workflow, which moves the header): said, not refused.
+    let lagging: &[RuleCode] = if request.phase_status.is_some() { &[RuleCode::PlanStatusStale] } else { &[] };
+    checked_leaving(workspace, change, answer, lagging)
 }
 
 /// An archive of finished tasks; `now` stamps them unless the request names a date.
@@ -229,10 +224,22 @@ fn checked(
     change: WorkspaceChange,
     answer: LifecycleAnswer,
 ) -> Result<PlannedLifecycle, Refused> {
+    checked_leaving(workspace, change, answer, &[])
+}
+
+/// [`checked`], where new diagnostics of the codes `for_next_step` (a state the workflow's
+/// next step settles) are warnings of the answer instead of a refusal.
+fn checked_leaving(
+    workspace: &TaskWorkspace<'_>,
+    mut change: WorkspaceChange,
+    answer: LifecycleAnswer,
+    for_next_step: &[RuleCode],
+) -> Result<PlannedLifecycle, Refused> {
     if !change.is_empty() {
-        let copy = leaves_no_new_drift(workspace, &change)?;
+        let (copy, left) = leaves_only_expected_drift(workspace, &change, for_next_step)?;
         // Freeing the copy of the diagnostics is no part of the answer.
         rayon::spawn(move || drop(copy));
+        change.warnings.extend(left.iter().map(|it| format!("{}; set the task's status next", it.message)));
     }
     Ok(PlannedLifecycle { change, answer })
 }
