@@ -431,6 +431,25 @@ fn new_tasks_in_two_worktrees_get_different_ids_before_any_commit() {
     assert!(shown.contains(&(first.parse().expect("a number"), true)), "{status}");
     let human = setup.run_at(&folders[0], &["status", "--worktrees"]);
     assert!(text(&human.stdout).contains(&format!("{first} (agent-1)")), "{}", said(&human));
+
+    // Once the first worktree commits its task, git's trees hold the id: the next new task
+    // releases the reservation, and still does not take the number.
+    git(&folders[1], &["add", "-A"]);
+    git(&folders[1], &["commit", "-q", "-m", "task A"]);
+    let fourth = new_task(&setup, &folders[2], "D", &["--no-daemon"]);
+    assert!(![&first, &second, &third].contains(&&fourth), "{first} {second} {third} {fourth}");
+    let reserved = std::fs::read_to_string(folders[0].join(".git/taskmark/ids.json")).expect("the reservations");
+    let reserved: Value = serde_json::from_str(&reserved).expect("JSON");
+    let mut numbers: Vec<String> = reserved["reservations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|it| it["number"].as_u64().map(|it| it.to_string()))
+        .collect();
+    numbers.sort();
+    let mut expected = vec![second, third, fourth];
+    expected.sort();
+    assert_eq!(numbers, expected, "the committed task's reservation is released: {reserved}");
 }
 
 /// Issue 32, item 1, as the agents met it: four agents in four worktrees, each making two tasks

@@ -217,6 +217,9 @@ fn a_status_change_in_one_editor_reaches_the_other() {
     );
     assert_eq!(params["mine"], false);
     assert!(params["origin"].as_str().is_some_and(|it| it.starts_with("taskmark-tests (session ")), "{told}");
+    // Another editor's change comes as an edit; reading the file again would race it (the other
+    // editor may save it at any moment).
+    assert!(params.get("reload").is_none(), "{told}");
     assert_eq!(second.documents[&todo_second].text, first.documents[&todo_first].text, "the buffers converge");
     // Its buffer changed before the written files were re-read, yet it was never shown the
     // half-applied state as a disagreement about task 14.
@@ -616,6 +619,7 @@ fn an_agent_through_mcp_changes_a_status_and_the_open_editor_follows() {
     assert!(told, "the editor is told");
     let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
     assert!(told["params"]["origin"].as_str().is_some_and(|it| it.contains("taskmark mcp")), "{told}");
+    assert_eq!(told["params"]["reload"], json!(["specs/TODO.md"]), "{told}");
     // The editor reloads its clean buffer (VS Code on its own, the Neovim plugin on the notice).
     editor.change_full(&todo, &todo_now);
 
@@ -764,6 +768,7 @@ fn taskmark_set_goes_through_the_daemon_and_writes_the_files_open_editors_hold()
     let told = editor.notifications.iter().find(|it| it["method"] == "taskmark/taskChanged").expect("told");
     assert!(told["params"]["origin"].as_str().is_some_and(|it| it.starts_with("taskmark set")), "{told}");
     assert!(told["params"]["files"].as_array().is_some_and(|it| it.contains(&json!("specs/TODO.md"))), "{told}");
+    assert_eq!(told["params"]["reload"], json!(["specs/TODO.md"]), "{told}");
     editor.wait_until(Duration::from_millis(500), |_| false);
     assert_eq!(editor.documents[&todo].text, buffer_before, "a clean buffer is the editor's to reload");
     // The editor reloads it (as VS Code does on its own, and the Neovim plugin on the notice).
@@ -1653,6 +1658,9 @@ fn reloads(editor: &mut LspClient, uri: &str, action: &str, origin: &str) -> Val
     let notice = told(editor).expect("told");
     assert!(notice["params"]["origin"].as_str().is_some_and(|it| it.starts_with(origin)), "{notice}");
     assert_eq!(notice["params"]["mine"], false, "{notice}");
+    let relative = editor.path_of(uri).and_then(|it| it.strip_prefix(&editor.root).ok().map(|it| it.to_path_buf()));
+    let relative = relative.and_then(|it| it.to_str().map(str::to_string)).expect("a file of the workspace");
+    assert_eq!(notice["params"]["reload"], json!([relative]), "{notice}");
     editor.settle(Duration::from_millis(300));
     assert!(
         !editor.server_requests.iter().any(|it| it["method"] == "workspace/applyEdit"),

@@ -359,6 +359,13 @@ from?: string, to?: string, title?: string,
  */
 tasks?: Array<string>, files: Array<string>, 
 /**
+ * The files of `files` the origin wrote on disk that the receiving editor has open with no
+ * unsaved change: the editor reads those again from disk, and gets no edit for them. Every
+ * other open file of the change comes as an edit, so reading it again would race that
+ * edit.
+ */
+reload?: Array<string>, 
+/**
  * Who changed it: the editor or agent, and its session.
  */
 origin: string, 

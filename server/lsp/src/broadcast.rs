@@ -7,7 +7,6 @@
 //! Every delivery runs on its own task under a timeout: a hung or slow editor never holds up
 //! the others or the one that made the change.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -289,6 +288,8 @@ fn edited_uris(edit: &lsp::WorkspaceEdit) -> Vec<String> {
 }
 
 async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool) {
+    // Decided once: the editor reads these again itself, so no edit may race that read.
+    let reload = if is_origin { Vec::new() } else { reloading_from_disk(&target.shared.read(), &change.under_editors) };
     let params = ext::TaskChanged {
         task: change.task.clone(),
         action: None,
@@ -297,6 +298,7 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
         title: None,
         tasks: None,
         files: change.files.clone(),
+        reload: reload.clone(),
         origin,
         // The editor that made the change already said so to its user.
         mine: is_origin,
@@ -313,9 +315,9 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     let _hold = Hold::new(&target.jobs);
     // A buffer that moved since the edit was planned gets a fresh one, planned against it.
     let mut outcome = Applied::Done;
-    let unsaved = unsaved_under_disk(&target.shared.read(), &change.under_editors);
+    let unsaved = unsaved_under_disk(&target.shared.read(), &change.under_editors, &reload);
     for _ in 0..2 {
-        let Some(planned) = follow(&target.shared, &target.profile, &change) else { break };
+        let Some(planned) = follow(&target.shared, &target.profile, &change, &reload) else { break };
         outcome = target.apply(planned).await;
         if !matches!(outcome, Applied::Declined(_)) {
             break;
@@ -349,7 +351,7 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
 }
 
 /// The same change planned against this editor's own buffers, for the documents it has open.
-fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Option<BufferEdit> {
+fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange, reload: &[String]) -> Option<BufferEdit> {
     let world = shared.read();
     let task = world.index.find_tasks(&change.task).into_iter().next()?;
     // The origin validated the transition; here only the texts must follow.
@@ -360,10 +362,9 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
         ..StatusChangeOptions::new(change.now.clone())
     };
     let mut planned = plan_status_change(&world.index, &task, &change.status, &options).ok()?;
-    let reloading = reloading_from_disk(&world, &change.under_editors);
-    planned.files.retain(|it| {
-        !it.edits.is_empty() && world.versions.contains_key(&it.path) && !reloading.contains(it.path.as_str())
-    });
+    planned
+        .files
+        .retain(|it| !it.edits.is_empty() && world.versions.contains_key(&it.path) && !reload.contains(&it.path));
     if planned.files.is_empty() {
         return None;
     }
@@ -376,24 +377,28 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange) -> Op
 /// editor has open as they were on disk (no unsaved change): the editor reloads those from
 /// disk itself (VS Code does, the Neovim plugin checks them on `taskmark/taskChanged`), and an
 /// edit would only leave its buffer modified with what the disk already says.
-fn reloading_from_disk<'c>(world: &crate::world::World, under_editors: &'c [(String, Arc<str>)]) -> HashSet<&'c str> {
+/// The notice names them ([`ext::TaskChanged::reload`]) and they get no edit.
+fn reloading_from_disk(world: &crate::world::World, under_editors: &[(String, Arc<str>)]) -> Vec<String> {
     under_editors
         .iter()
         .filter(|(path, before)| {
             world.versions.contains_key(path) && world.index.text_at(path).is_some_and(|it| **it == **before)
         })
-        .map(|(path, _)| path.as_str())
+        .map(|(path, _)| path.clone())
         .collect()
 }
 
 /// The files the origin wrote on disk that this session's editor has open with unsaved
 /// changes: its user is told that the disk has the change too.
-fn unsaved_under_disk(world: &crate::world::World, under_editors: &[(String, Arc<str>)]) -> Vec<String> {
-    let reloading = reloading_from_disk(world, under_editors);
+fn unsaved_under_disk(
+    world: &crate::world::World,
+    under_editors: &[(String, Arc<str>)],
+    reload: &[String],
+) -> Vec<String> {
     under_editors
         .iter()
         .map(|(path, _)| path)
-        .filter(|path| world.versions.contains_key(*path) && !reloading.contains(path.as_str()))
+        .filter(|path| world.versions.contains_key(*path) && !reload.contains(path))
         .cloned()
         .collect()
 }
@@ -447,6 +452,9 @@ fn announce_edits(
             let Announcement { label, files, created, moved, notice, under_editors } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
+                // Decided once: the editor reads these again itself, so no edit may race that read.
+                let reload =
+                    if is_origin { Vec::new() } else { reloading_from_disk(&target.shared.read(), &under_editors) };
                 if let Some(mut notice) = notice {
                     let mut all = paths.clone();
                     all.extend(created.iter().cloned());
@@ -454,6 +462,7 @@ fn announce_edits(
                     notice.files = all;
                     notice.origin = origin_name.clone();
                     notice.mine = is_origin;
+                    notice.reload = reload.clone();
                     target.client.send_notification::<TaskChanged>(notice).await;
                 }
                 if is_origin {
@@ -467,9 +476,8 @@ fn announce_edits(
                     let world = target.shared.read();
                     let mut change = WorkspaceChange { label: label.clone(), ..Default::default() };
                     let mut left_alone = Vec::new();
-                    let reloading = reloading_from_disk(&world, &under_editors);
                     for file in &files {
-                        if !world.versions.contains_key(&file.path) || reloading.contains(file.path.as_str()) {
+                        if !world.versions.contains_key(&file.path) || reload.contains(&file.path) {
                             continue;
                         }
                         let Some(id) = world.index.file_id(&file.path) else { continue };

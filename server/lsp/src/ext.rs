@@ -759,6 +759,13 @@ pub struct TaskChanged {
     #[cfg_attr(test, ts(optional))]
     pub tasks: Option<Vec<String>>,
     pub files: Vec<String>,
+    /// The files of `files` the origin wrote on disk that the receiving editor has open with no
+    /// unsaved change: the editor reads those again from disk, and gets no edit for them. Every
+    /// other open file of the change comes as an edit, so reading it again would race that
+    /// edit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
+    pub reload: Vec<String>,
     /// Who changed it: the editor or agent, and its session.
     pub origin: String,
     /// The receiving editor made it.
@@ -776,6 +783,7 @@ impl TaskChanged {
             title: None,
             tasks: None,
             files: Vec::new(),
+            reload: Vec::new(),
             origin: String::new(),
             mine: false,
         }

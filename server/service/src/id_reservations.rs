@@ -4,10 +4,10 @@
 //! same id, whether or not a daemon runs and whichever front door they use. Another worktree's
 //! uncommitted task is invisible to git's trees; its reservation is not.
 //!
-//! A reservation is only a number kept from others: once the task is committed, git's trees
-//! hold its id as well, and a reservation of a task never written (a refused or abandoned
-//! change) only skips a number. Reservations are dropped when their worktree is gone, and after
-//! [`KEPT_DAYS`] days.
+//! A reservation is only a number kept from others, released ([`IdReservations::release`])
+//! once git's trees hold the id (the task is committed) or once its own worktree no longer has
+//! the task (a change refused, undone or abandoned, after [`RELEASE_GRACE`]). The others are
+//! dropped when their worktree is gone, and after [`KEPT_DAYS`] days.
 //!
 //! The folder is `taskmark/` in the common git folder, owner-only like the state folder: a
 //! repository another user owns gets no reservations from us (its ids are then checked
@@ -26,6 +26,9 @@ use crate::claims::{LOCK_WAIT, take_turn};
 /// How long a reservation is kept when its worktree is still there: a task not written or
 /// committed in that time was abandoned.
 pub const KEPT_DAYS: u64 = 30;
+/// How long a worktree's own reservation is kept when its checkout does not have the task: long
+/// enough for a front door that reserved to write it, and for a daemon to see it written.
+pub const RELEASE_GRACE: Duration = Duration::from_secs(10 * 60);
 /// The file holds a hundred bytes per reservation: anything near this is not ours.
 const MOST_BYTES: u64 = 4 << 20;
 const FORMAT: u32 = 1;
@@ -141,6 +144,44 @@ impl IdReservations {
         Ok(stored.reservations)
     }
 
+    /// Drops the tracker `scope`'s reservations that keep a number from nobody any more: those
+    /// `committed` says a git tree holds (every worktree sees those ids in git), and this
+    /// worktree's own that `in_checkout` says its files do not hold, once [`RELEASE_GRACE`] has
+    /// passed (the task was never written, or was undone). Another worktree's uncommitted task
+    /// keeps its reservation. Answers how many were released; creates nothing.
+    pub fn release(
+        &self,
+        scope: &str,
+        committed: impl Fn(u64) -> bool,
+        in_checkout: impl Fn(u64) -> bool,
+        now: SystemTime,
+    ) -> Result<usize, ReservationError> {
+        let place = &self.place;
+        let file = match private_dir::open_file(&place.lock, false) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(error) => return Err(place.error(error.to_string())),
+        };
+        let _turn = take_turn(file, true, LOCK_WAIT, &place.lock).map_err(|it| place.error(it.reason))?;
+        let mut stored = place.read()?;
+        let before = stored.reservations.len();
+        let tracker = self.tracker(scope);
+        let grace = RELEASE_GRACE.as_secs();
+        stored.reservations.retain(|it| {
+            let released = it.tracker == tracker
+                && (committed(it.number)
+                    || (it.worktree == self.worktree
+                        && !in_checkout(it.number)
+                        && seconds(now).saturating_sub(it.at) >= grace));
+            standing(it, now) && !released
+        });
+        let released = before - stored.reservations.len();
+        if released > 0 {
+            place.write(&Stored { format: FORMAT, reservations: stored.reservations })?;
+        }
+        Ok(released)
+    }
+
     /// Reserves `number` in the tracker `scope` for this worktree, unless another worktree did
     /// first (then [`Reserved::Taken`] names it, and the caller picks another number).
     pub fn reserve(&self, scope: &str, number: u64, now: SystemTime) -> Result<Reserved, ReservationError> {
@@ -243,6 +284,45 @@ mod tests {
         assert!(second.reserved_elsewhere("specs", at(KEPT_DAYS * 24 * 60 + 1)).expect("read").is_empty());
         std::fs::remove_dir_all(&one).expect("removed");
         assert!(second.reserved_elsewhere("specs", at(4)).expect("read").is_empty());
+    }
+
+    #[test]
+    fn committed_numbers_and_this_worktrees_undone_tasks_are_released() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+        std::fs::create_dir_all(&one).expect("folder");
+        std::fs::create_dir_all(&two).expect("folder");
+        let folder = dir.path().join("common/taskmark");
+        let first = IdReservations::in_folder(&folder, "", &one.display().to_string());
+        let second = IdReservations::in_folder(&folder, "", &two.display().to_string());
+        let nowhere = |_: u64| false;
+        assert_eq!(first.release("specs", nowhere, nowhere, at(0)), Ok(0), "no store yet");
+        assert!(!folder.exists(), "releasing creates nothing");
+        for (store, number) in [(&first, 230), (&first, 231), (&second, 232), (&second, 233)] {
+            assert_eq!(store.reserve("specs", number, at(0)), Ok(Reserved::Granted));
+        }
+        assert_eq!(first.reserve("other", 230, at(0)), Ok(Reserved::Granted));
+        let numbers = |store: &IdReservations| -> Vec<(String, u64)> {
+            let mut all: Vec<(String, u64)> =
+                store.standing(at(1)).expect("read").into_iter().map(|it| (it.tracker, it.number)).collect();
+            all.sort();
+            all
+        };
+        // 230 is committed: released, whoever reserved it, in this tracker only.
+        assert_eq!(first.release("specs", |it| it == 230, nowhere, at(1)), Ok(1));
+        assert_eq!(
+            numbers(&first),
+            [("other", 230), ("specs", 231), ("specs", 232), ("specs", 233)].map(|(t, n)| (t.to_string(), n))
+        );
+        // 231 is this worktree's and not in its checkout: kept while it may still be written,
+        // released after the grace; the other worktree's uncommitted 232 and 233 are kept.
+        assert_eq!(first.release("specs", nowhere, nowhere, at(1)), Ok(0), "within the grace");
+        let later = at(RELEASE_GRACE.as_secs() / 60 + 1);
+        assert_eq!(first.release("specs", nowhere, |it| it == 231, later), Ok(0), "written, so kept");
+        assert_eq!(first.release("specs", nowhere, nowhere, later), Ok(1));
+        assert_eq!(numbers(&second), [("other", 230), ("specs", 232), ("specs", 233)].map(|(t, n)| (t.to_string(), n)));
+        assert_eq!(second.release("specs", |it| it == 233, |it| it == 232, later), Ok(1));
+        assert_eq!(numbers(&second), [("other", 230), ("specs", 232)].map(|(t, n)| (t.to_string(), n)));
     }
 
     #[test]

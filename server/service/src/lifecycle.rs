@@ -102,12 +102,20 @@ pub fn plan_new_task(
     let tracker = tracker_for_new_task(workspace, request)?;
     refuse_unreadable(workspace, [tracker.as_str()], None, "add a task")?;
     let mut used = UsedIds::from_index(workspace.index, &tracker, "this checkout");
-    if let Some(elsewhere) = elsewhere {
-        used.merge(elsewhere);
-    }
     let now = SystemTime::now();
     let mut not_reserved = None;
     if let Some(store) = reservations {
+        // Numbers git's trees now hold need no reservation, nor this worktree's tasks undone.
+        let committed = |number| elsewhere.as_ref().is_some_and(|it| it.numbers.contains_key(&number));
+        let in_checkout = |number| used.numbers.contains_key(&number);
+        if let Err(error) = store.release(&tracker, committed, in_checkout, now) {
+            not_reserved = Some(error);
+        }
+    }
+    if let Some(elsewhere) = elsewhere {
+        used.merge(elsewhere);
+    }
+    if let (Some(store), None) = (reservations, &not_reserved) {
         match store.reserved_elsewhere(&tracker, now) {
             Ok(reserved) => reserved.iter().for_each(|it| used.add(it.number, &reserved_by(it))),
             Err(error) => not_reserved = Some(error),

@@ -132,10 +132,11 @@ local function notify(message, level)
   vim.notify('taskmark: ' .. message, level or vim.log.levels.INFO, { title = 'taskmark' })
 end
 
---- Reloads from disk the loaded buffers of `files` (workspace-relative) that have no unsaved
---- change: a change the command line or an agent made is written on disk, and the server
---- leaves a clean buffer for its editor to read again (an edit would leave it modified with
---- what the disk already says). A buffer with unsaved changes got the change as an edit.
+--- Reloads from disk the loaded buffers of `files` (workspace-relative, the notice's `reload`)
+--- that have no unsaved change: a change the command line or an agent made is written on disk,
+--- and the server leaves such a buffer for its editor to read again (an edit would leave it
+--- modified with what the disk already says). Every other buffer of the change gets an edit,
+--- and reading it again meanwhile (another editor may have saved the file) would race it.
 local function reload_clean(files, client_id)
   local client = client_id and vim.lsp.get_client_by_id(client_id)
   local root = client and client.root_dir
@@ -157,13 +158,13 @@ local function reload_clean(files, client_id)
   end
 end
 
---- `taskmark/taskChanged {task, from, to, files, origin, mine}` from the server.
+--- `taskmark/taskChanged {task, from, to, files, reload, origin, mine}` from the server.
 local function on_task_changed(_, params, ctx)
   -- The change this Neovim made was already reported by :Taskmark set.
   if type(params) ~= 'table' or params.mine == true then
     return
   end
-  reload_clean(params.files, ctx and ctx.client_id)
+  reload_clean(params.reload, ctx and ctx.client_id)
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
   if params.action == 'archived' then
     notify('archived ' .. table.concat(params.tasks or { params.task or '?' }, ', ') .. origin, vim.log.levels.INFO)
