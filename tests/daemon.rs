@@ -832,6 +832,20 @@ fn taskmark_fix_goes_through_the_daemon_too() {
     assert!(todo_now.contains("  not_started: 2\n"), "{todo_now}");
     editor.wait_until(Duration::from_millis(500), |_| false);
     assert_eq!(editor.documents[&todo].text, buffer_before, "a clean buffer is the editor's to reload");
+    // Told of each pass, with the open file to read again (the Neovim plugin does so on the
+    // notice): the plan's pass names none, the counters' pass names TODO.md.
+    let notices: Vec<&Value> = editor
+        .notifications
+        .iter()
+        .filter(|it| it["method"] == "taskmark/taskChanged" && it["params"]["action"] == "fixed")
+        .collect();
+    let notice = notices
+        .iter()
+        .find(|it| it["params"]["files"] == json!(["specs/TODO.md"]))
+        .unwrap_or_else(|| panic!("no notice of the fix of TODO.md: {notices:?}"));
+    assert_eq!(notice["params"]["reload"], json!(["specs/TODO.md"]), "{notice}");
+    assert!(notice["params"]["origin"].as_str().is_some_and(|it| it.starts_with("taskmark fix")), "{notice}");
+    assert!(notice["params"]["title"].as_str().is_some_and(|it| it.contains("stale-counts")), "{notice}");
     let pid = daemon_of(&mut editor);
     editor.stop();
     wait_for("the idle daemon to exit", || !alive(pid));

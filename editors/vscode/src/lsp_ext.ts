@@ -347,7 +347,8 @@ export type Refusal = { "kind": "invalidTransition", task: string, from: string,
 
 /**
  * `taskmark/taskChanged`: a change every editor on the workspace hears of. A status change has
- * `from`/`to`; a lifecycle change has `action` (`created`, `edited`, `archived`).
+ * `from`/`to`; a lifecycle change has `action` (`created`, `edited`, `archived`); `fixed` is
+ * `taskmark fix` (no one task: `task` is empty and `title` says what was fixed).
  */
 export type TaskChanged = { task: string, action?: string, 
 /**

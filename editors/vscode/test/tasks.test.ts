@@ -125,6 +125,10 @@ test('taskChanged: other editors are shown with task, from → to, origin; this 
     'taskmark: task specs:14 [PLANNED] → [IMPLEMENTING] in 3 files by Neovim (session 3)',
   );
   assert.equal(taskChangedMessage({ task: '7', to: '[x]', mine: false, files: [], origin: '' }), 'taskmark: task 7 ? → [x]');
+  assert.equal(
+    taskChangedMessage({ task: '', action: 'fixed', title: 'Fix 1 stale-counts', mine: false, files: ['specs/TODO.md'], origin: 'taskmark fix' }),
+    'taskmark: Fix 1 stale-counts in 1 file by taskmark fix',
+  );
   assert.equal(taskChangedMessage(null), undefined);
 });
 

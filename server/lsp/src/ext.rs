@@ -736,7 +736,8 @@ pub enum Refusal {
 }
 
 /// `taskmark/taskChanged`: a change every editor on the workspace hears of. A status change has
-/// `from`/`to`; a lifecycle change has `action` (`created`, `edited`, `archived`).
+/// `from`/`to`; a lifecycle change has `action` (`created`, `edited`, `archived`); `fixed` is
+/// `taskmark fix` (no one task: `task` is empty and `title` says what was fixed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct TaskChanged {

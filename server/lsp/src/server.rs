@@ -330,10 +330,16 @@ impl Server {
                 .collect();
             let planned =
                 commands::prepare(world, &session.client, &change, false, world.settings.closed_files, elsewhere)?;
+            // Every editor hears of it: one with a file open as it was on disk reads it again.
+            let notice = crate::ext::TaskChanged {
+                title: Some(planned.label.clone()),
+                ..crate::ext::TaskChanged::lifecycle("fixed", String::new())
+            };
             let announcement = broadcast::Announcement {
                 label: planned.label.clone(),
                 files: edited,
                 under_editors: planned.under_editors.clone(),
+                notice: Some(notice),
                 ..Default::default()
             };
             Ok(write_path::Plan {

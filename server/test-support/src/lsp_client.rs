@@ -17,6 +17,10 @@ pub enum EditMode {
     /// Apply it: change open documents (sending `didChange`), open the others with the new
     /// text (as Neovim loads a buffer), answer `applied: true`.
     Apply,
+    /// As [`EditMode::Apply`], but an edit for a version the document has left is declined
+    /// (`applied: false`), as VS Code does, where `Apply` fails the test: for clients that
+    /// change their documents while the server plans (the benches' busy editors).
+    ApplyCurrent,
     /// Answer `applied: true` and change nothing (what Neovim does with an edit older than
     /// its buffer).
     Pretend,
@@ -339,6 +343,13 @@ impl LspClient {
                     self.apply_workspace_edit(&params["edit"]);
                     json!({ "applied": true })
                 }
+                EditMode::ApplyCurrent if self.stale_versions(&params["edit"]) => {
+                    json!({ "applied": false, "failureReason": "the document changed since the edit was made" })
+                }
+                EditMode::ApplyCurrent => {
+                    self.apply_workspace_edit(&params["edit"]);
+                    json!({ "applied": true })
+                }
                 EditMode::Pretend => json!({ "applied": true }),
                 EditMode::Refuse | EditMode::Hang => {
                     json!({ "applied": false, "failureReason": "refused by the test" })
@@ -353,6 +364,17 @@ impl LspClient {
             }
             _ => Value::Null,
         }
+    }
+
+    /// Whether `edit` names a version of an open document other than the one it has.
+    fn stale_versions(&self, edit: &Value) -> bool {
+        edit["documentChanges"].as_array().into_iter().flatten().any(|change| {
+            let uri = change["textDocument"]["uri"].as_str().unwrap_or_default();
+            match (change["textDocument"]["version"].as_i64(), self.documents.get(uri)) {
+                (Some(version), Some(document)) => version != document.version,
+                _ => false,
+            }
+        })
     }
 
     /// Applies a `WorkspaceEdit` as an editor would: to open documents (with `didChange`), and

@@ -152,8 +152,12 @@ local function reload_clean(files, client_id)
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     local name = vim.fs.normalize(vim.api.nvim_buf_get_name(bufnr))
     if wanted[name] and vim.api.nvim_buf_is_loaded(bufnr) and not vim.bo[bufnr].modified then
-      -- With 'autoread' (Neovim's default) the buffer is read again without a prompt.
-      vim.cmd.checktime(bufnr)
+      -- `:edit`, not `:checktime`: the server says the file changed, so it is read again
+      -- whatever 'autoread' says (without it `:checktime` asks) and however coarse the file
+      -- system's timestamps are. The reload is kept in the buffer's undo history.
+      pcall(vim.api.nvim_buf_call, bufnr, function()
+        vim.cmd('silent edit')
+      end)
     end
   end
 end
@@ -168,6 +172,10 @@ local function on_task_changed(_, params, ctx)
   local origin = params.origin and (' (' .. tostring(params.origin) .. ')') or ''
   if params.action == 'archived' then
     notify('archived ' .. table.concat(params.tasks or { params.task or '?' }, ', ') .. origin, vim.log.levels.INFO)
+    return
+  end
+  if params.action == 'fixed' then
+    notify((params.title or 'fixed') .. origin, vim.log.levels.INFO)
     return
   end
   if params.action == 'edited' then

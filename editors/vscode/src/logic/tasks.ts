@@ -177,6 +177,9 @@ export function taskChangedMessage(params: TaskChanged | null | undefined): stri
     const tasks = (params.tasks ?? [params.task ?? '?']).join(', ');
     return `taskmark: archived ${tasks}${where}${origin}`;
   }
+  if (params.action === 'fixed') {
+    return `taskmark: ${params.title ?? 'fixed'}${where}${origin}`;
+  }
   if (params.action === 'edited') {
     return `taskmark: task ${params.task ?? '?'} edited${params.title ? ` — ${params.title}` : ''}${where}${origin}`;
   }
