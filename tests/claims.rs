@@ -519,3 +519,75 @@ fn an_agent_is_told_of_a_task_taken_up_in_another_worktree() {
     first.stop();
     second.stop();
 }
+
+/// The ids of a `next_tasks` answer's ready (or held) tasks, in order.
+fn ranked(answer: &Value, list: &str) -> Vec<String> {
+    answer[list].as_array().into_iter().flatten().filter_map(|it| it["id"].as_str().map(str::to_string)).collect()
+}
+
+/// The reasons a `next_tasks` answer gives for `id` in `list`.
+fn why(answer: &Value, list: &str, id: &str) -> String {
+    answer[list]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|it| it["id"] == id)
+        .map(|it| it["why"].to_string())
+        .unwrap_or_default()
+}
+
+/// Issue 32, item 7 (`next_tasks`), as a team of agents uses it: each asks for the next task,
+/// claims the first one offered and starts it. The next agent is never offered a task another
+/// agent claimed or another worktree took up, and is told why each held task is held; the
+/// command line (through the daemon, and without it) says the same.
+#[test]
+fn next_tasks_offers_each_agent_what_nobody_else_took() {
+    let setup = setup();
+    let folders = worktrees(&setup, 1);
+    let mut first = start_agent(&setup, &folders[0], false);
+    let offered = first.tool("next_tasks", json!({})).expect("ranked");
+    // The example: 13 and 15 (medium), then 16 (low); 14 waits on 12, which is under way.
+    assert_eq!(ranked(&offered, "ready"), ["13", "15", "16"], "{offered}");
+    assert_eq!(ranked(&offered, "held"), ["14"], "{offered}");
+    assert!(why(&offered, "held", "14").contains("depends on 12"), "{offered}");
+    assert!(why(&offered, "ready", "13").contains("priority Medium"), "{offered}");
+
+    // Another worktree's agent takes up 15 there (not committed).
+    let mut elsewhere = start_agent(&setup, &folders[1], false);
+    elsewhere.tool("set_status", json!({ "task": "15", "status": "researching" })).expect("started there");
+    // The first agent claims the first task offered.
+    first.claim("13", "agent-a").expect("claimed");
+    let mut second = start_agent(&setup, &folders[0], false);
+    let deadline = Instant::now() + WAIT;
+    let offered = loop {
+        let offered = second.tool("next_tasks", json!({ "limit": 5 })).expect("ranked");
+        if ranked(&offered, "ready") == ["16"] {
+            break offered;
+        }
+        assert!(Instant::now() < deadline, "still offered what others took: {offered}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(why(&offered, "held", "13").contains("claimed by `agent-a`"), "{offered}");
+    assert!(why(&offered, "held", "15").contains("taken up in the worktree `agent-1`"), "{offered}");
+    assert_eq!((offered["readyCount"].as_u64(), offered["heldCount"].as_u64()), (Some(1), Some(3)), "{offered}");
+    second.claim("16", "agent-b").expect("claimed");
+
+    // The command line through the daemon says the same; without it, the claims (kept on
+    // disk) still hold, and it says the other worktrees were not read.
+    let through = setup.run_at(&folders[0], &["next", "--explain"]);
+    assert!(through.status.success(), "{}", said(&through));
+    let shown = text(&through.stdout);
+    assert!(shown.starts_with("No task is ready to start.\n"), "{}", said(&through));
+    assert!(shown.contains("claimed by `agent-b`") && shown.contains("taken up in the worktree `agent-1`"), "{shown}");
+    let alone = setup.run_at(&folders[0], &["next", "--explain", "--no-daemon"]);
+    let shown = text(&alone.stdout);
+    assert!(alone.status.success() && shown.contains("claimed by `agent-a`"), "{}", said(&alone));
+    assert!(!shown.contains("taken up in the worktree"), "{shown}");
+    assert!(shown.contains("other worktrees was not taken into account"), "{shown}");
+    let json = setup.run_at(&folders[0], &["next", "--format", "json", "--no-daemon", "--limit", "1"]);
+    let answer: Value = serde_json::from_slice(&json.stdout).expect("next's JSON");
+    assert_eq!(ranked(&answer, "ready"), ["15"], "15 is not taken up in this worktree's files: {answer}");
+    for agent in [first, second, elsewhere] {
+        agent.stop();
+    }
+}

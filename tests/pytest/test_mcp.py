@@ -35,6 +35,7 @@ TOOLS = {
     "archive_tasks",
     "claim_task",
     "release_task",
+    "next_tasks",
 }
 
 

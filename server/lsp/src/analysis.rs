@@ -649,6 +649,13 @@ impl Analysis {
         world.indexed = true;
         self.shared.mark_indexed();
         world.filter = saved.filter;
+        // The other worktrees as already followed for this root, before anything is published
+        // or answered.
+        if !std::mem::replace(&mut self.follows_elsewhere, true)
+            && let Some(latest) = self.host.follow_elsewhere(&world.file_config, self.jobs_sender.clone())
+        {
+            world.elsewhere = latest;
+        }
         let mut pending = None;
         for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
             world.versions.insert(path.clone(), version);
@@ -662,9 +669,6 @@ impl Analysis {
             let message = format!("taskmark: {error}; using the defaults until it is fixed");
             self.send(Outgoing::Log { level: MessageType::WARNING, message: message.clone() });
             self.send(Outgoing::Show { level: MessageType::WARNING, message });
-        }
-        if !std::mem::replace(&mut self.follows_elsewhere, true) {
-            self.host.follow_elsewhere(&world.file_config, self.jobs_sender.clone());
         }
         if std::mem::take(&mut self.watch_disk) {
             let folders = crate::watch::folders_of(world.known.iter());

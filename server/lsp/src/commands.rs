@@ -38,7 +38,8 @@ pub const FIX: &str = "taskmark.fix";
 pub const DIAGNOSTICS: &str = "taskmark.diagnostics";
 pub const CLAIM_TASK: &str = "taskmark.claimTask";
 pub const RELEASE_TASK: &str = "taskmark.releaseTask";
-pub const ALL: [&str; 14] = [
+pub const NEXT_TASKS: &str = "taskmark.nextTasks";
+pub const ALL: [&str; 15] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -49,6 +50,7 @@ pub const ALL: [&str; 14] = [
     DIAGNOSTICS,
     CLAIM_TASK,
     RELEASE_TASK,
+    NEXT_TASKS,
     crate::lifecycle::NEW_TASK,
     crate::lifecycle::TRACKERS,
     crate::lifecycle::EDIT_TASK,
@@ -807,6 +809,24 @@ const DIAGNOSTICS_MOST: usize = 1000;
 /// have them, most severe first, at most `limit` of them (50 unless told, 1000 at most), with a
 /// summary that counts every one that matched. `paths` are files or folders relative to the
 /// workspace root; `codes` are rule codes.
+/// `taskmark.nextTasks`: [`crate::service::next::next_tasks`] on this session's world, with its
+/// claims and the other worktrees it follows.
+pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    if !world.indexed {
+        return Err(content_modified("no ranking yet: the workspace is still being indexed"));
+    }
+    let params: ext::NextTasksParams =
+        params(arguments, "taskmark.nextTasks takes {\"tracker\"?: folder or family, \"limit\"?: 1 to 200}")?;
+    let paths = world.paths();
+    let request = crate::service::next::NextRequest {
+        tracker: params.tracker,
+        limit: params.limit.map(|it| usize::try_from(it).unwrap_or(usize::MAX)),
+    };
+    let answer =
+        crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now());
+    serde_json::to_value(answer).map_err(|error| write_failed(format!("taskmark: {error}")))
+}
+
 pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
     use crate::engine::diagnostic::{RuleCode, Severity};
     if !world.indexed {

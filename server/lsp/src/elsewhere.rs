@@ -45,16 +45,22 @@ pub struct Following {
 pub type Subscribers = Arc<Mutex<Following>>;
 
 /// Subscribes a session's analysis thread to the other worktrees of `root`, starting the
-/// follower with the first one; a later session gets the newest view at once.
-pub fn subscribe(root: &Path, config: &Config, subscribers: &Subscribers, jobs: Sender<Job>, host: Weak<Host>) {
+/// follower with the first one. A later session gets the newest view as the answer, for the
+/// world it is loading: its first answers (`taskmark next` through the daemon asks once and
+/// goes) already know the other worktrees.
+pub fn subscribe(
+    root: &Path,
+    config: &Config,
+    subscribers: &Subscribers,
+    jobs: Sender<Job>,
+    host: Weak<Host>,
+) -> Option<Arc<Vec<OtherWorktree>>> {
     let mut following = subscribers.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(latest) = &following.latest {
-        let _ = jobs.send(Job::Elsewhere(latest.clone()));
-    }
     following.subscribers.push(jobs);
     if !std::mem::replace(&mut following.started, true) {
         spawn(root.to_path_buf(), config.clone(), subscribers.clone(), host);
     }
+    following.latest.clone()
 }
 
 /// Another worktree: where the workspace folder is in it, and its index as saved.

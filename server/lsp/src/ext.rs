@@ -184,6 +184,21 @@ pub struct DiagnosticsParams {
     pub limit: Option<u64>,
 }
 
+/// `taskmark.nextTasks`: the tasks ready to start, ranked, and what holds the others back
+/// (the answer is the service's `NextAnswer`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct NextTasksParams {
+    /// A tracker's folder or family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tracker: Option<String>,
+    /// How many ready tasks (and held ones) to give: 10 unless given, 200 at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub limit: Option<u32>,
+}
+
 /// `taskmark.fix`: only these rules' safe fixes (every safe fix unless given).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -811,6 +826,7 @@ mod tests {
             of::<ListTasksParams>(),
             of::<TaskAtParams>(),
             of::<DiagnosticsParams>(),
+            of::<NextTasksParams>(),
             of::<FixParams>(),
             of::<NewTaskParams>(),
             of::<EditTaskParams>(),

@@ -243,10 +243,14 @@ impl Host {
         lock(&self.sessions).retain(|(_, jobs)| jobs.send(Job::Replaced).is_ok());
     }
 
-    /// Has `jobs` told of the repository's other worktrees (read with `config`), and of every
-    /// change there from now on.
-    pub fn follow_elsewhere(self: &Arc<Host>, config: &Config, jobs: Sender<Job>) {
-        crate::elsewhere::subscribe(&self.root, config, &self.elsewhere, jobs, Arc::downgrade(self));
+    /// Has `jobs` told of every change in the repository's other worktrees (read with
+    /// `config`) from now on; answers the newest view of them, when there is one yet.
+    pub fn follow_elsewhere(
+        self: &Arc<Host>,
+        config: &Config,
+        jobs: Sender<Job>,
+    ) -> Option<Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>> {
+        crate::elsewhere::subscribe(&self.root, config, &self.elsewhere, jobs, Arc::downgrade(self))
     }
 
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).

@@ -39,7 +39,7 @@ pub use commands::override_in_editor_words;
 // A refusal as the editors get it: the command line's tests check it says it in its own words.
 pub use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
-pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
+pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, NEXT_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
 pub use hub::{Hub, ServingMode};
 pub use lifecycle::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
 pub use settings::{DiagnosticMode, Settings};

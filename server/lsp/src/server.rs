@@ -1044,6 +1044,11 @@ impl LanguageServer for Server {
                     .await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
+            commands::NEXT_TASKS => {
+                let mut answers =
+                    self.query_all(commands::NEXT_TASKS, |world, _| commands::next_tasks(world, &arguments)).await?;
+                if answers.len() == 1 { answers.pop().unwrap_or_default() } else { json!({ "folders": answers }) }
+            }
             commands::DIAGNOSTICS => {
                 let mut answers =
                     self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?;

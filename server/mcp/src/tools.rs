@@ -23,8 +23,8 @@ use crate::resources::{self, Read};
 const INSTRUCTIONS: &str = "taskmark keeps this repository's task trackers (TODO.md, state.json, plans, task files) \
 consistent: one task's status is written in several files, and taskmark changes every one of them at once. \
 Change a task's status, create, edit or archive tasks with these tools (set_status, new_task, edit_task, \
-archive_tasks) instead of editing tracker files by hand, read tasks with list_tasks and show_task, and \
-claim_task a task before working on it when other agents share the repository. \
+archive_tasks) instead of editing tracker files by hand, read tasks with list_tasks and show_task, pick the \
+next one with next_tasks, and claim_task a task before working on it when other agents share the repository. \
 After editing any tracker file yourself, call check and fix what it reports.";
 
 /// How many tasks `list_tasks` gives when not told, and at most.
@@ -53,6 +53,14 @@ impl serde::Serialize for TaskName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct NextTasks {
+    /// Only this tracker: its folder (`specs`, `.opencode/specs`) or family (`backlog`).
+    pub tracker: Option<String>,
+    /// How many ready tasks (and as many held ones) to give: 10 unless given, 200 at most.
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -239,6 +247,26 @@ fn tasks_schema() -> Arc<JsonObject> {
     }))
 }
 
+fn next_schema() -> Arc<JsonObject> {
+    let task = json!({ "type": "object", "properties": {
+        "task": { "type": "string", "description": "the task with its tracker: `specs:12`" },
+        "id": { "type": "string" },
+        "tracker": { "type": "string" },
+        "title": { "type": ["string", "null"] },
+        "status": { "type": ["string", "null"] },
+        "priority": { "type": ["string", "null"] },
+        "unblocks": { "type": "array", "items": { "type": "string" }, "description": "open tasks that wait on it" },
+        "why": { "type": "array", "items": { "type": "string" }, "description": "why it ranks where it does, or what holds it back" },
+    } });
+    schema(json!({
+        "ready": { "type": "array", "items": task, "description": "ready to start, best first" },
+        "held": { "type": "array", "items": task, "description": "not ready, with what holds each back" },
+        "readyCount": { "type": "integer" },
+        "heldCount": { "type": "integer" },
+        "warnings": { "type": "array", "items": { "type": "string" } },
+    }))
+}
+
 fn task_schema() -> Arc<JsonObject> {
     schema(json!({
         "task": { "type": "string", "description": "the task with its tracker: `specs:12`" },
@@ -372,6 +400,19 @@ impl Taskmark {
         let count = tasks.len();
         let shown: Vec<Value> = tasks.into_iter().take(limit).collect();
         Ok(CallToolResult::structured(json!({ "count": count, "shown": shown.len(), "tasks": shown })))
+    }
+
+    #[tool(
+        description = "The tasks ready to start, best first: not started, every dependency done, not claimed by another agent, not taken up in another worktree; ranked by priority, then how many open tasks wait on it, then age, each with the reasons for its place (why). Also the tasks held back, each with what holds it (a dependency not done, a claim, another worktree, a blocked status). Take the first ready one and claim_task it.",
+        output_schema = next_schema(),
+        annotations(read_only_hint = true)
+    )]
+    async fn next_tasks(&self, Parameters(request): Parameters<NextTasks>) -> Result<CallToolResult, ErrorData> {
+        let arguments = json!({ "tracker": request.tracker, "limit": request.limit });
+        match self.run(crate::lsp::NEXT_TASKS, arguments).await {
+            Ok(answer) => Ok(CallToolResult::structured(answer)),
+            Err(answer) => answer,
+        }
     }
 
     #[tool(

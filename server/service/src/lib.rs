@@ -10,6 +10,7 @@ pub mod claims;
 pub mod guards;
 pub mod id_reservations;
 pub mod lifecycle;
+pub mod next;
 pub mod status_change;
 pub mod views;
 pub mod write_path;

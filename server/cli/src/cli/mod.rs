@@ -6,6 +6,7 @@ mod gitattributes;
 mod hook;
 mod lifecycle;
 mod merge_driver;
+mod next;
 pub(crate) mod output;
 pub(crate) mod render;
 mod setup;
@@ -93,6 +94,9 @@ enum Command {
     /// List the tasks of the workspace: id, status (and whether its places agree), kind,
     /// dependencies, plan progress.
     List(lifecycle::ListArgs),
+    /// The tasks ready to start, best first (priority, what waits on them, age), without the
+    /// ones another agent claims or another worktree has taken up; --explain says why.
+    Next(next::NextArgs),
     /// Create a task in every store its tracker keeps, in the tracker's own style, with an id
     /// no store, archive, branch or worktree has used.
     New(lifecycle::NewArgs),
@@ -380,6 +384,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Show(args) => show(args),
         Command::List(args) => lifecycle::list(args),
+        Command::Next(args) => next::next(args),
         Command::Status(args) => status::status(args),
         Command::New(args) => lifecycle::new(args),
         Command::Edit(args) => lifecycle::edit(args),

@@ -28,17 +28,28 @@ use crate::lsp_client::{Connection, Failure};
 /// the one found is not used (the note printed says why). Nothing about the change has been
 /// sent when this returns `None`, so the caller may write the files itself.
 fn connect(root: &Path, name: &str) -> Option<Connection<UnixStream, UnixStream>> {
+    connect_for(root, name, Fallback::Write)
+}
+
+/// What the command does itself when the daemon is not used, for the note that says so.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    Write,
+    Read,
+}
+
+fn connect_for(root: &Path, name: &str, fallback: Fallback) -> Option<Connection<UnixStream, UnixStream>> {
     let stream = match crate::daemon::connect_trusted() {
         Ok(stream) => stream?,
         Err(reason) => {
-            not_used(&reason);
+            not_used(&reason, fallback);
             return None;
         }
     };
     let mut connection = match Connection::over_socket(stream) {
         Ok(connection) => connection,
         Err(error) => {
-            not_used(&format!("cannot set up its connection: {error}"));
+            not_used(&format!("cannot set up its connection: {error}"), fallback);
             return None;
         }
     };
@@ -57,15 +68,19 @@ fn connect(root: &Path, name: &str) -> Option<Connection<UnixStream, UnixStream>
         }),
     );
     if let Err(failure) = initialized {
-        not_used(&failure.to_string());
+        not_used(&failure.to_string(), fallback);
         return None;
     }
     connection.notify("initialized", json!({}));
     Some(connection)
 }
 
-fn not_used(reason: &str) {
-    eprintln!("taskmark: note: not using the taskmark daemon ({reason}); writing the files from this command");
+fn not_used(reason: &str, fallback: Fallback) {
+    let instead = match fallback {
+        Fallback::Write => "writing the files from this command",
+        Fallback::Read => "reading the files from this command (the other worktrees are not read)",
+    };
+    eprintln!("taskmark: note: not using the taskmark daemon ({reason}); {instead}");
 }
 
 /// Runs the editor command `command` with `arguments` through the daemon serving `root`, as the
@@ -74,13 +89,33 @@ fn not_used(reason: &str) {
 /// is reported as the command would report it; `None` when no daemon answers on the socket (or
 /// the one found is not used), and nothing was sent.
 pub fn run(root: &Path, name: &str, command: &str, arguments: Value, answer: impl FnOnce(&Value) -> u8) -> Option<u8> {
-    let mut connection = connect(root, name)?;
+    Some(command_through(connect(root, name)?, command, arguments, answer))
+}
+
+fn command_through(
+    mut connection: Connection<UnixStream, UnixStream>,
+    command: &str,
+    arguments: Value,
+    answer: impl FnOnce(&Value) -> u8,
+) -> u8 {
     let outcome = connection.command(command, arguments);
     connection.close();
-    Some(match outcome {
+    match outcome {
         Ok(result) => answer(&result),
         Err(failure) => report(&failure),
-    })
+    }
+}
+
+/// A reading command through the daemon serving `root` (which follows the other worktrees and
+/// holds the claims), as [`run`] does a writing one: `None` when no daemon answers.
+pub fn query(
+    root: &Path,
+    name: &str,
+    command: &str,
+    arguments: Value,
+    answer: impl FnOnce(&Value) -> u8,
+) -> Option<u8> {
+    Some(command_through(connect_for(root, name, Fallback::Read)?, command, arguments, answer))
 }
 
 /// `taskmark set` through the daemon: `taskmark.setStatus`.

@@ -10,6 +10,7 @@ pub mod edit;
 pub mod ids;
 pub(crate) mod json_text;
 pub mod list;
+pub mod next;
 pub mod renumber;
 
 pub use archive::{ArchiveRequest, PlannedArchive, plan_archive};
@@ -18,4 +19,5 @@ pub use create::{NewTask, PlannedTask, choose_tracker, plan_new_task};
 pub use edit::{EditTask, plan_edit_task};
 pub use ids::{IdShape, UsedIds, id_number};
 pub use list::{ListFilter, TaskRow, list_tasks};
+pub use next::{Candidate, Held, NextFilter, NextTasks, next_tasks};
 pub use renumber::{PlannedRenumber, plan_plan_numbers, plan_renumber, shared_ids};

@@ -1,0 +1,106 @@
+//! `next`: which task to start, for every front door (`taskmark next`, the MCP `next_tasks`
+//! tool, the language server's `taskmark.nextTasks`). The engine ranks what the files say
+//! ([`crate::engine::lifecycle::next`]); this adds what only a front door knows: the agents'
+//! claims and the work other worktrees have taken up.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{Claim, task_name};
+use crate::engine::lifecycle::across;
+use crate::engine::lifecycle::next::{self, NextFilter};
+use crate::engine::model::TaskKey;
+use crate::guards::TaskWorkspace;
+
+/// How many ready tasks an answer gives unless told, and at most.
+pub const DEFAULT_LIMIT: usize = 10;
+pub const MOST: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextRequest {
+    /// A tracker's folder or family, as `list --tracker` takes it.
+    #[serde(default)]
+    pub tracker: Option<String>,
+    /// How many ready tasks (and as many held ones) to give.
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextAnswer {
+    /// Best first.
+    pub ready: Vec<NextTask>,
+    /// Not started (or blocked) and not ready, most urgent first, with what holds each back.
+    pub held: Vec<NextTask>,
+    /// How many of each there were before the limit.
+    pub ready_count: usize,
+    pub held_count: usize,
+    /// What could not be taken into account (the claims file could not be read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTask {
+    /// `SCOPE:ID` (the id alone at the workspace root), as every command takes it.
+    pub task: String,
+    pub id: String,
+    pub tracker: String,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    /// Ready tasks: the open tasks that wait on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unblocks: Vec<String>,
+    /// Ready tasks: why it ranks where it does. Held tasks: what holds it back.
+    pub why: Vec<String>,
+}
+
+/// The ranked ready tasks and the held ones of `workspace`.
+pub fn next_tasks(workspace: &TaskWorkspace<'_>, request: &NextRequest, now: SystemTime) -> NextAnswer {
+    let mut warnings = Vec::new();
+    let claims: HashMap<String, Claim> = workspace.claims.standing(now).unwrap_or_else(|error| {
+        warnings.push(format!("{error}; claims were not taken into account"));
+        HashMap::new()
+    });
+    let kept = |task: &TaskKey| -> Vec<String> {
+        let mut why = Vec::new();
+        if let Some(claim) = claims.get(&task_name(task)) {
+            why.push(format!("claimed by {}", claim.describe()));
+        }
+        for seen in across::taken_up_elsewhere(task, workspace.elsewhere) {
+            let status = seen.status.as_deref().unwrap_or("no status");
+            why.push(format!("taken up in the worktree `{}` ({status})", seen.worktree));
+        }
+        why
+    };
+    let ranked = next::next_tasks(workspace.index, &NextFilter { tracker: request.tracker.clone() }, &kept);
+    let limit = request.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MOST);
+    let described = |row: &crate::engine::lifecycle::TaskRow, priority: &Option<String>, why: &[String]| NextTask {
+        task: task_name(&row.summary.task),
+        id: row.summary.task.id.to_string(),
+        tracker: row.summary.task.scope.to_string(),
+        title: row.summary.title.clone(),
+        status: row.summary.status.clone(),
+        priority: priority.clone(),
+        unblocks: Vec::new(),
+        why: why.to_vec(),
+    };
+    NextAnswer {
+        ready_count: ranked.ready.len(),
+        held_count: ranked.held.len(),
+        ready: ranked
+            .ready
+            .iter()
+            .take(limit)
+            .map(|it| NextTask { unblocks: it.unblocks.clone(), ..described(&it.row, &it.priority, &it.reasons) })
+            .collect(),
+        held: ranked.held.iter().take(limit).map(|it| described(&it.row, &it.priority, &it.why)).collect(),
+        warnings,
+    }
+}
