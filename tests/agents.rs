@@ -153,10 +153,24 @@ impl Agent<'_> {
         }
         self.step("set_status", json!({ "task": task, "status": "implementing" }));
         for phase in phases {
-            self.step(
+            let done = self.step(
                 "edit_task",
                 json!({ "task": task, "phase": phase, "tick": ["all"], "phase_status": "completed" }),
             );
+            // Stamped under its heading, as the standard writes a finished phase.
+            let plans: Vec<PathBuf> = std::fs::read_dir(self.root.join(format!("{SPECS}/{folder}/plans")))
+                .expect("the task's plans")
+                .flatten()
+                .map(|it| it.path())
+                .collect();
+            assert!(!plans.is_empty(), "the task has a plan: {done}");
+            for plan in plans {
+                let text = std::fs::read_to_string(&plan).expect("the plan");
+                let heading = format!("### Phase {phase}:");
+                let after = text.split_once(&heading).map(|(_, rest)| rest).unwrap_or_default();
+                let stamp = after.lines().nth(1).unwrap_or_default();
+                assert!(stamp.starts_with("- **Completed**: 20"), "phase {phase} of {task} unstamped:\n{text}");
+            }
         }
         self.step("edit_task", json!({ "task": task, "tick": ["all"] }));
         let done = self.step("set_status", json!({ "task": task, "status": "completed" }));

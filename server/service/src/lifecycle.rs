@@ -169,6 +169,7 @@ pub fn plan_edit_task(workspace: &TaskWorkspace<'_>, request: &EditTaskRequest) 
         untick: request.untick.clone(),
         phase: request.phase.clone(),
         phase_status: request.phase_status.clone(),
+        now: Some(crate::engine::timestamp::Now::from_timestamp(jiff::Timestamp::now())),
         ..EditTask::new(task.clone())
     };
     let change = lifecycle::plan_edit_task(workspace.index, &edit)?;

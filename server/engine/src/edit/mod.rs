@@ -24,6 +24,7 @@ pub use fixes::{
     MAX_FIX_PASSES, SAFE_FIX_CODES, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes, run_safe_fixes, safely_fixable,
 };
 pub use status_change::plan_status_change;
+pub(crate) use status_change::stamp_phase;
 
 /// The edits to one file, planned against its text as indexed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -106,6 +106,32 @@ fn plan(
     Ok(change.finish())
 }
 
+/// The timestamps of a plan phase moved to `want`, in the phase's style, as the spec-folder
+/// standard writes them under the phase heading: `**Started**` when it is taken up (kept once
+/// set, as a task's is), and the status's own stamp (`**Completed**`, `**Blocked**`).
+pub(crate) fn stamp_phase(
+    index: &WorkspaceIndex,
+    place_ref: PlaceRef,
+    profile: &Profile,
+    want: StatusId,
+    now: &crate::timestamp::Now,
+    change: &mut WorkspaceChange,
+) -> Result<(), Refusal> {
+    // Only stamps are written: a reason the status asks for is the edit's to give.
+    let options = StatusChangeOptions { force: true, restamp: true, ..StatusChangeOptions::new(now.clone()) };
+    let mut names: Vec<(String, bool)> = Vec::new();
+    if profile.kind(want) == Kind::Active {
+        names.push(("Started".to_string(), true));
+    }
+    if let Some(stamp) = &profile.status(want).stamp
+        && !names.iter().any(|(name, _)| name.eq_ignore_ascii_case(stamp))
+    {
+        names.push((stamp.clone(), true));
+    }
+    let mut planner = Planner { index, profile, options: &options, change };
+    planner.fields_named(place_ref, want, names)
+}
+
 /// Whether a stamp field keeps its first value through every later transition: when work
 /// started is written once (the spec-folder standard says `**Started**` is preserved through
 /// all transitions); the others (`Completed`, `Planned`, ...) say when the task last entered
@@ -280,9 +306,6 @@ impl Planner<'_> {
     /// The stamp of the new status and the fields it requires, in a TODO.md section.
     fn markdown_fields(&mut self, place_ref: PlaceRef, want: StatusId) -> Result<(), Refusal> {
         let place = self.index.place(place_ref);
-        let Some(FieldInsert { at, style: FieldStyle::Markdown { prefix, date_only } }) = &place.field_insert else {
-            return Ok(());
-        };
         let def = self.profile.status(want);
         let mut names: Vec<(String, bool)> = def.stamp.iter().map(|it| (it.clone(), true)).collect();
         for requirement in &def.requires {
@@ -293,6 +316,17 @@ impl Planner<'_> {
                 names.push((first.clone(), false));
             }
         }
+        self.fields_named(place_ref, want, names)
+    }
+
+    /// Writes `names` (`true`: a stamp of the status) at a markdown place: a timestamp now, any
+    /// other field the reason; an existing stamp is replaced unless it keeps its first value.
+    fn fields_named(&mut self, place_ref: PlaceRef, want: StatusId, names: Vec<(String, bool)>) -> Result<(), Refusal> {
+        let place = self.index.place(place_ref);
+        let Some(FieldInsert { at, style: FieldStyle::Markdown { prefix, date_only } }) = &place.field_insert else {
+            return Ok(());
+        };
+        let def = self.profile.status(want);
         let eol = line_ending(self.index.text(place_ref.file));
         let mut inserted = String::new();
         for (name, is_stamp) in names {

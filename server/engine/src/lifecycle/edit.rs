@@ -35,6 +35,8 @@ pub struct EditTask {
     pub phase: Option<String>,
     /// A status for the phase named by `phase` (`completed`, `[IN PROGRESS]`).
     pub phase_status: Option<String>,
+    /// When the edit happens: a phase status change stamps the phase with it.
+    pub now: Option<crate::timestamp::Now>,
 }
 
 impl EditTask {
@@ -50,6 +52,7 @@ impl EditTask {
             untick: Vec::new(),
             phase: None,
             phase_status: None,
+            now: None,
         }
     }
 
@@ -131,7 +134,7 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
         tick_boxes(index, task, &places, request, &mut change)?;
     }
     match (&request.phase, &request.phase_status) {
-        (Some(phase), Some(status)) => set_phase_status(index, task, phase, status, &mut change)?,
+        (Some(phase), Some(status)) => set_phase_status(index, task, phase, status, request.now.as_ref(), &mut change)?,
         (None, Some(_)) => return Err(Refusal::BadRequest("name the phase whose status to set".into())),
         (Some(_), None) if !request.ticks() => {
             return Err(Refusal::BadRequest("a phase is named only with boxes to tick or a status to set".into()));
@@ -186,12 +189,14 @@ fn phase_places(index: &WorkspaceIndex, task: &TaskKey, wanted: &str) -> Result<
 }
 
 /// Gives phase `phase` of the task's current plan the phase status `wanted`, spelled as its
-/// marker is (the change is checked like any: a phase done over open steps is refused).
+/// marker is, stamped at `now` (the change is checked like any: a phase done over open steps is
+/// refused).
 fn set_phase_status(
     index: &WorkspaceIndex,
     task: &TaskKey,
     phase: &str,
     wanted: &str,
+    now: Option<&crate::timestamp::Now>,
     change: &mut WorkspaceChange,
 ) -> Result<(), Refusal> {
     for place_ref in phase_places(index, task, phase)? {
@@ -210,6 +215,9 @@ fn set_phase_status(
         })?;
         if place.marker.text != spelled {
             change.edit(index, place_ref.file, TextEdit::replace(place.marker.range, spelled));
+            if let Some(now) = now {
+                crate::edit::stamp_phase(index, place_ref, profile, status, now, change)?;
+            }
         }
     }
     Ok(())

@@ -871,3 +871,44 @@ fn edit_sets_a_plan_phase_s_status_with_its_boxes() {
     });
     assert!(out.contains("### Phase 1: Setup [IN PROGRESS]\n- [ ] read the paper\n"), "{out}");
 }
+
+/// Issue 32, item 7: a phase's status is set with its timestamps, as the spec-folder standard
+/// writes them under the phase heading (`- **Started**:` when taken up, kept once set;
+/// `- **Completed**:` when done), in the style of the plan's other phase fields.
+#[test]
+fn a_phase_s_status_is_stamped_as_the_standard_writes_it() {
+    let now = crate::timestamp::Now::parse("2026-11-26T10:00:00Z").expect("an instant");
+    // The plan's last phase done: its header lags until the task's status moves it (a hint).
+    let index = index(WITH_BOXES);
+    let mut request = EditTask::new(crate::edit::resolve_task(&index, "1").expect("task 1"));
+    request.phase = Some("2".into());
+    request.tick = vec!["all".into()];
+    request.phase_status = Some("completed".into());
+    request.now = Some(now.clone());
+    let out = render(&index, &plan_edit_task(&index, &request).unwrap_or_else(|it| panic!("{it}")));
+    assert!(
+        out.contains("### Phase 2: Proof [COMPLETED]\n- **Completed**: 2026-11-26T10:00:00Z\n- [x] write the lemma\n"),
+        "{out}"
+    );
+    let started = WITH_BOXES.replace(
+        "### Phase 1: Setup [COMPLETED]\n",
+        "### Phase 1: Setup [COMPLETED]\n- **Started**: 2026-11-01T08:00:00Z\n",
+    );
+    let out = edit_clean(&started, "1", |it| {
+        it.phase = Some("1".into());
+        it.untick = vec!["all".into()];
+        it.phase_status = Some("implementing".into());
+        it.now = Some(now.clone());
+    });
+    assert!(
+        out.contains("### Phase 1: Setup [IN PROGRESS]\n- **Started**: 2026-11-01T08:00:00Z\n- [ ]"),
+        "kept once set: {out}"
+    );
+    let out = edit_clean(WITH_BOXES, "1", |it| {
+        it.phase = Some("1".into());
+        it.untick = vec!["all".into()];
+        it.phase_status = Some("implementing".into());
+        it.now = Some(now.clone());
+    });
+    assert!(out.contains("### Phase 1: Setup [IN PROGRESS]\n- **Started**: 2026-11-26T10:00:00Z\n- [ ] read"), "{out}");
+}
