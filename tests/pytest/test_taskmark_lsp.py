@@ -127,6 +127,7 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.diagnostics",
         "taskmark.claimTask",
         "taskmark.releaseTask",
+        "taskmark.nextTasks",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

@@ -86,6 +86,20 @@ export type TaskAtParams = { uri: string, position: Position, };
 export type DiagnosticsParams = { paths?: Array<string>, codes?: Array<string>, limit?: number, };
 
 /**
+ * `taskmark.nextTasks`: the tasks ready to start, ranked, and what holds the others back
+ * (the answer is the service's `NextAnswer`).
+ */
+export type NextTasksParams = { 
+/**
+ * A tracker's folder or family.
+ */
+tracker?: string, 
+/**
+ * How many ready tasks (and held ones) to give: 10 unless given, 200 at most.
+ */
+limit?: number, };
+
+/**
  * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given).
  */
 export type FixParams = { codes?: Array<string>, };

@@ -374,10 +374,10 @@ fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange, reloa
 }
 
 /// The files the origin wrote on disk ([`StatusChange::under_editors`]) that this session's
-/// editor has open as they were on disk (no unsaved change): the editor reloads those from
-/// disk itself (VS Code does, the Neovim plugin checks them on `taskmark/taskChanged`), and an
-/// edit would only leave its buffer modified with what the disk already says.
-/// The notice names them ([`ext::TaskChanged::reload`]) and they get no edit.
+/// editor has open as they were on disk (no unsaved change): the editor reads those again
+/// itself (VS Code on its own, the Neovim plugin those the notice names in
+/// [`ext::TaskChanged::reload`]), and they get no edit, which would only leave the buffer
+/// modified with what the disk already says.
 fn reloading_from_disk(world: &crate::world::World, under_editors: &[(String, Arc<str>)]) -> Vec<String> {
     under_editors
         .iter()
