@@ -10,3 +10,4 @@ pub mod private_dir;
 pub mod read;
 pub mod state_dir;
 pub mod workspace;
+pub mod worktrees;

@@ -17,15 +17,10 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::analysis::Job;
 use crate::engine::config::Config;
-use crate::engine::index::{SourceFile, WorkspaceIndex};
-use crate::engine::layout::Role;
 use crate::engine::lifecycle::across::OtherWorktree;
-use crate::git;
 use crate::host::Host;
 use crate::workspace;
 
-/// More worktrees than this are not followed (each costs its index in memory).
-const MAX_WORKTREES: usize = 8;
 /// Changes that arrive this close together are read as one.
 const SETTLE: Duration = Duration::from_millis(20);
 /// How often an idle follower checks whether anyone still needs it.
@@ -63,11 +58,8 @@ pub fn subscribe(
     following.latest.clone()
 }
 
-/// Another worktree: where the workspace folder is in it, and its index as saved.
-struct Followed {
-    root: PathBuf,
-    view: OtherWorktree,
-}
+/// Another worktree as followed: where the workspace folder is in it, and its index as saved.
+type Followed = crate::worktrees::WorktreeRead;
 
 /// Finds the other worktrees of the repository holding `root`, reads the same workspace folder
 /// in each, and from then on tells `subscribers` each time one of them changes (the first time
@@ -76,7 +68,7 @@ struct Followed {
 fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Host>) {
     let spawned = std::thread::Builder::new().name("taskmark-worktrees".into()).spawn(move || {
         let here = host.upgrade().and_then(|it| it.saved_index());
-        let mut followed = match discover(&root, &config, here.as_ref()) {
+        let mut followed = match crate::worktrees::read_all(&root, &config, here.as_ref()) {
             Ok(followed) => followed,
             Err(reason) => {
                 tracing::debug!("no view of other worktrees for {}: {reason}", root.display());
@@ -138,99 +130,6 @@ fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Hos
     if let Err(error) = spawned {
         tracing::warn!("cannot start following the other worktrees: {error}");
     }
-}
-
-/// The other worktrees with the workspace folder in them, each read as saved. Their indexes
-/// (and the merge bases') start from `saved`, this workspace's index as saved, when given: the
-/// files that are the same in both share their entries, so each further worktree costs about
-/// what differs in it.
-fn discover(root: &Path, config: &Config, saved: Option<&WorkspaceIndex>) -> Result<Vec<Followed>, String> {
-    let top = git::toplevel(root).ok_or("not in a git repository")?;
-    let inside = root.strip_prefix(&top).unwrap_or(Path::new("")).to_path_buf();
-    let here = git::commit_of(root, "HEAD");
-    // Worktrees branched from one commit share their merge base: read each base once.
-    let mut bases: std::collections::HashMap<String, Option<Arc<WorkspaceIndex>>> = Default::default();
-    let mut followed = Vec::new();
-    let listed = git::worktrees(root).map_err(|error| error.to_string())?;
-    for (path, why) in &listed.skipped {
-        tracing::info!("not following the worktree {}: {why}", path.display());
-    }
-    for worktree in listed.found {
-        let Ok(path) = std::fs::canonicalize(&worktree.path) else { continue };
-        if path == top {
-            continue;
-        }
-        let view_root = path.join(&inside);
-        if !view_root.is_dir() {
-            continue;
-        }
-        if followed.len() == MAX_WORKTREES {
-            tracing::warn!("more than {MAX_WORKTREES} other worktrees: only the first {MAX_WORKTREES} are followed");
-            break;
-        }
-        let name = worktree.branch.clone().unwrap_or_else(|| {
-            path.file_name().map_or_else(|| path.display().to_string(), |it| it.to_string_lossy().into_owned())
-        });
-        // Where the two histories parted, read from git objects, as this workspace reads it.
-        let base = match (&here, &worktree.head) {
-            (Some(here), Some(there)) => git::merge_base(root, here, there).and_then(|commit| {
-                bases
-                    .entry(commit.clone())
-                    .or_insert_with(|| match git::files_at(root, &commit) {
-                        Ok(files) => Some(Arc::new(at_commit(saved, files, config))),
-                        Err(error) => {
-                            tracing::warn!("cannot read the trackers at {commit}: {error:#}");
-                            None
-                        }
-                    })
-                    .clone()
-            }),
-            _ => None,
-        };
-        // Each worktree as it is configured there (its `.taskmark.toml` may differ), else as here.
-        let its_config = workspace::load_config(&view_root).unwrap_or_else(|_| config.clone());
-        let shared = saved.and_then(|saved| workspace::load_like(&view_root, &its_config, saved, root));
-        let index = match shared {
-            Some(index) => index,
-            None => match workspace::load(&view_root, its_config, &|_, _| {}) {
-                Ok(loaded) => loaded.index,
-                Err(error) => {
-                    tracing::warn!("cannot read the worktree {}: {error:#}", view_root.display());
-                    continue;
-                }
-            },
-        };
-        followed.push(Followed { root: view_root, view: OtherWorktree { name, index: Arc::new(index), base } });
-    }
-    Ok(followed)
-}
-
-/// The index of the tracker files at a commit: `here` with the files that differ there
-/// replaced (and the tracker files it lacks removed; the documents it reads as prose, the
-/// repository's standards among them, kept), or built from the files when too many differ.
-fn at_commit(here: Option<&WorkspaceIndex>, files: Vec<SourceFile>, config: &Config) -> WorkspaceIndex {
-    let Some(here) = here.filter(|it| it.vocabularies() == &config.vocabularies) else {
-        return WorkspaceIndex::build(files, &config.vocabularies);
-    };
-    let at: BTreeSet<&str> = files.iter().map(|it| it.path.as_str()).collect();
-    let gone: Vec<String> = here
-        .entries()
-        .filter(|(_, entry)| entry.class.role != Role::Prose && !at.contains(entry.path.as_str()))
-        .map(|(_, entry)| entry.path.clone())
-        .collect();
-    let differing: Vec<&SourceFile> =
-        files.iter().filter(|it| here.text_at(&it.path).is_none_or(|text| **text != *it.text)).collect();
-    if !workspace::few_changes(gone.len() + differing.len(), here.len()) {
-        return WorkspaceIndex::build(files, &config.vocabularies);
-    }
-    let mut index = here.clone();
-    for path in gone {
-        index.set_file(&path, None);
-    }
-    for file in differing {
-        index.set_file(&file.path, Some(file.text.clone()));
-    }
-    index
 }
 
 /// Reads the changed files of each worktree into its index; whether any index changed.

@@ -2,7 +2,7 @@
 //! engine; every answer comes from [`crate::engine`].
 
 pub(crate) use taskmark_engine as engine;
-pub(crate) use taskmark_io::{git, workspace};
+pub(crate) use taskmark_io::{git, workspace, worktrees};
 pub(crate) use taskmark_service as service;
 pub(crate) use taskmark_service::{claims, views, write_path};
 pub(crate) use taskmark_transaction as transaction;

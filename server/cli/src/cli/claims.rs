@@ -59,12 +59,19 @@ fn agent(name: &str) -> Result<String, u8> {
 
 /// Runs a claims use case on the workspace at `root`; a refusal is said as the command line
 /// says it (with a note when no tracker was found for an unknown task).
+/// A claim also reads the other worktrees, to say which of them has taken the task up.
 fn on_workspace<T>(
     root: Option<&Path>,
+    worktrees: bool,
     use_case: impl FnOnce(&TaskWorkspace<'_>) -> Result<T, Refused>,
 ) -> anyhow::Result<Result<T, u8>> {
     let (_, workspace) = crate::cli::open(root, &[])?;
-    Ok(crate::cli::write::with_task_workspace(&workspace, use_case).map_err(|refusal| {
+    let outcome = if worktrees {
+        crate::cli::write::with_other_worktrees(&workspace, use_case)
+    } else {
+        crate::cli::write::with_task_workspace(&workspace, use_case)
+    };
+    Ok(outcome.map_err(|refusal| {
         if matches!(refusal, Refused::Plan(crate::engine::edit::Refusal::UnknownTask { .. })) {
             crate::cli::note_no_tracker(&workspace);
         }
@@ -80,7 +87,7 @@ pub fn claim(args: ClaimArgs) -> anyhow::Result<u8> {
     };
     let request =
         ClaimRequest { task: args.task.clone(), agent, minutes: Some(args.minutes), holder: None, force: args.force };
-    let (task, answer) = match on_workspace(args.root.as_deref(), |view| claiming::claim_task(view, &request))? {
+    let (task, answer) = match on_workspace(args.root.as_deref(), true, |view| claiming::claim_task(view, &request))? {
         Ok(claimed) => claimed,
         Err(code) => return Ok(code),
     };
@@ -90,6 +97,9 @@ pub fn claim(args: ClaimArgs) -> anyhow::Result<u8> {
             let done = if answer.renewed { "renewed the claim" } else { "claimed" };
             let until = answer.until.as_deref().unwrap_or("later");
             outln!("{done} task {task} for `{}` until {until}", answer.agent);
+            for warning in &answer.warnings {
+                eprintln!("taskmark: warning: {warning}");
+            }
         }
     }
     Ok(exit::CLEAN)
@@ -102,7 +112,8 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let request = ReleaseRequest { task: args.task.clone(), agent, holder: None, force: args.force };
-    let (task, answer) = match on_workspace(args.root.as_deref(), |view| claiming::release_task(view, &request))? {
+    let (task, answer) = match on_workspace(args.root.as_deref(), false, |view| claiming::release_task(view, &request))?
+    {
         Ok(released) => released,
         Err(code) => return Ok(code),
     };

@@ -1,7 +1,7 @@
 //! `taskmark next`: the tasks ready to start, best first, and with `--explain` why each is
 //! where it is and what holds the others back ([`crate::service::next`]). Through the daemon
-//! when one serves the workspace (it follows the other worktrees and holds the claims); else
-//! from the files, with the claims and without the other worktrees.
+//! when one serves the workspace (it follows the other worktrees already); else from the files,
+//! the claims and the other worktrees read for this command.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ pub struct NextArgs {
     /// Say why each ready task ranks where it does, and what holds the others back.
     #[arg(long)]
     explain: bool,
-    /// Read the files from this command even when a daemon runs (the other worktrees are then
-    /// not taken into account).
+    /// Read the files, the claims and the other worktrees from this command even when a daemon
+    /// runs.
     #[arg(long)]
     no_daemon: bool,
     #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
@@ -39,7 +39,7 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
         let arguments = json!([{ "tracker": request.tracker, "limit": request.limit }]);
         let answered = crate::cli::via_daemon::query(&root, "taskmark next", "taskmark.nextTasks", arguments, |it| {
             match serde_json::from_value::<NextAnswer>(it.clone()) {
-                Ok(answer) => print(&answer, &args, true),
+                Ok(answer) => print(&answer, &args),
                 Err(error) => {
                     eprintln!("taskmark: error: the daemon's answer is not a ranking ({error})");
                     exit::FAILURE
@@ -54,17 +54,17 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
     if let Some(code) = crate::cli::no_tracker(&workspace, Some(&root)) {
         return Ok(code);
     }
-    let answer = crate::cli::write::with_task_workspace(&workspace, |view| {
+    let answer = crate::cli::write::with_other_worktrees(&workspace, |view| {
         service::next_tasks(view, &request, std::time::SystemTime::now())
     });
-    Ok(print(&answer, &args, false))
+    Ok(print(&answer, &args))
 }
 
-fn print(answer: &NextAnswer, args: &NextArgs, worktrees_read: bool) -> u8 {
+fn print(answer: &NextAnswer, args: &NextArgs) -> u8 {
     let mut stdout = crate::cli::output::stdout();
     let written = match args.format {
         ShowFormat::Json => serde_json::to_string_pretty(answer).map(|it| writeln!(stdout, "{it}")),
-        ShowFormat::Human => Ok(write!(stdout, "{}", human(answer, args.explain, worktrees_read))),
+        ShowFormat::Human => Ok(write!(stdout, "{}", human(answer, args.explain))),
     };
     for warning in &answer.warnings {
         eprintln!("taskmark: warning: {warning}");
@@ -85,7 +85,7 @@ fn print(answer: &NextAnswer, args: &NextArgs, worktrees_read: bool) -> u8 {
 
 /// The ranking as people read it: one line per ready task, the reasons under each with
 /// `--explain`, then the held tasks (or how many there are).
-fn human(answer: &NextAnswer, explain: bool, worktrees_read: bool) -> String {
+fn human(answer: &NextAnswer, explain: bool) -> String {
     let mut out = String::new();
     if answer.ready.is_empty() {
         out.push_str("No task is ready to start.\n");
@@ -115,9 +115,6 @@ fn human(answer: &NextAnswer, explain: bool, worktrees_read: bool) -> String {
         } else {
             out.push_str(&format!("{} more not ready (--explain says why).\n", answer.held_count));
         }
-    }
-    if !worktrees_read {
-        out.push_str("(No daemon: work taken up in other worktrees was not taken into account.)\n");
     }
     out
 }
@@ -156,10 +153,10 @@ mod tests {
             warnings: Vec::new(),
         };
         assert_eq!(
-            human(&answer, false, true),
+            human(&answer, false),
             "Ready to start (2 of 3), best first:\n  1. specs:6 [NOT STARTED] Task 6 (priority High)\n  2. specs:3 [NOT STARTED] Task 3\n1 more not ready (--explain says why).\n"
         );
-        let explained = human(&answer, true, false);
+        let explained = human(&answer, true);
         assert!(
             explained
                 .contains("  1. specs:6 [NOT STARTED] Task 6 (priority High)\n       priority High; no dependencies\n"),
@@ -171,6 +168,5 @@ mod tests {
             ),
             "{explained}"
         );
-        assert!(explained.ends_with("(No daemon: work taken up in other worktrees was not taken into account.)\n"));
     }
 }

@@ -78,7 +78,7 @@ fn connect_for(root: &Path, name: &str, fallback: Fallback) -> Option<Connection
 fn not_used(reason: &str, fallback: Fallback) {
     let instead = match fallback {
         Fallback::Write => "writing the files from this command",
-        Fallback::Read => "reading the files from this command (the other worktrees are not read)",
+        Fallback::Read => "reading the files from this command",
     };
     eprintln!("taskmark: note: not using the taskmark daemon ({reason}); {instead}");
 }
@@ -106,8 +106,8 @@ fn command_through(
     }
 }
 
-/// A reading command through the daemon serving `root` (which follows the other worktrees and
-/// holds the claims), as [`run`] does a writing one: `None` when no daemon answers.
+/// A reading command through the daemon serving `root` (which already follows the other
+/// worktrees), as [`run`] does a writing one: `None` when no daemon answers.
 pub fn query(
     root: &Path,
     name: &str,

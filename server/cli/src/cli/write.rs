@@ -234,7 +234,9 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     let index = &workspace.index;
     let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
     let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
-    let view = task_workspace(workspace, &paths, &claims);
+    // A task another worktree has taken up is said, as the daemon says it.
+    let elsewhere = other_worktrees(workspace);
+    let view = task_workspace(workspace, &paths, &claims, &elsewhere);
     let asked = SetStatusRequest {
         task: request.task.to_string(),
         status: request.status.to_string(),
@@ -341,6 +343,7 @@ pub(crate) fn task_workspace<'a>(
     workspace: &'a Workspace,
     paths: &'a DiskPaths<'a>,
     claims: &'a crate::claims::ClaimStore,
+    elsewhere: &'a [crate::engine::lifecycle::across::OtherWorktree],
 ) -> TaskWorkspace<'a> {
     TaskWorkspace {
         index: &workspace.index,
@@ -354,9 +357,7 @@ pub(crate) fn task_workspace<'a>(
             .map(|it| (it.path.as_str(), it.reason.as_str()))
             .collect(),
         claims,
-        // The command line writing by itself does not read the other worktrees (the daemon,
-        // which follows them, does).
-        elsewhere: &[],
+        elsewhere,
     }
 }
 
@@ -445,7 +446,22 @@ pub fn fix(
 pub(crate) fn with_task_workspace<T>(workspace: &Workspace, use_case: impl FnOnce(&TaskWorkspace<'_>) -> T) -> T {
     let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
     let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
-    use_case(&task_workspace(workspace, &paths, &claims))
+    use_case(&task_workspace(workspace, &paths, &claims, &[]))
+}
+
+/// [`with_task_workspace`] with the repository's other worktrees read, for the use cases that
+/// say what another worktree has taken up (a claim, the next task).
+pub(crate) fn with_other_worktrees<T>(workspace: &Workspace, use_case: impl FnOnce(&TaskWorkspace<'_>) -> T) -> T {
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
+    let elsewhere = other_worktrees(workspace);
+    use_case(&task_workspace(workspace, &paths, &claims, &elsewhere))
+}
+
+/// The other worktrees of the repository as saved there, read once for this command (none
+/// outside git or with none); the daemon follows them instead.
+fn other_worktrees(workspace: &Workspace) -> Vec<crate::engine::lifecycle::across::OtherWorktree> {
+    crate::worktrees::views(&workspace.root, &workspace.config, Some(&workspace.index))
 }
 
 /// The service's unreadable-tracker guard for each tracker the change writes to, as the
