@@ -146,7 +146,18 @@ impl Agent<'_> {
         assert_eq!(claimed["agent"], self.name.as_str(), "{claimed}");
         if phases.is_empty() {
             self.step("set_status", json!({ "task": task, "status": "researching" }));
-            self.write(&format!("{SPECS}/{folder}/reports/research-001.md"), "# Research\n\nFindings.\n");
+            let report = format!("{SPECS}/{folder}/reports/research-001.md");
+            self.write(&report, "# Research\n\nFindings.\n");
+            // Linked from the task the tracker's way, in TODO.md and state.json at once.
+            self.step("edit_task", json!({ "task": task, "artifacts": [{ "kind": "research", "path": report }] }));
+            let todo = std::fs::read_to_string(self.root.join(format!("{SPECS}/TODO.md"))).expect("TODO.md");
+            // Written as the tracker writes its links (this one: `[path]` from the root).
+            let linked = format!("{folder}/reports/research-001.md");
+            let section = todo.split(&format!("### {task}.")).nth(1).unwrap_or_default();
+            let section = section.split("\n### ").next().unwrap_or_default();
+            assert!(section.contains(&linked), "{} not linked from task {task}:\n{section}", report);
+            let state = std::fs::read_to_string(self.root.join(format!("{SPECS}/state.json"))).expect("state.json");
+            assert!(state.contains(&format!("\"path\": \"{report}\"")), "{report} not in state.json:\n{state}");
             self.step("set_status", json!({ "task": task, "status": "researched" }));
             self.step("set_status", json!({ "task": task, "status": "planning" }));
             self.step("set_status", json!({ "task": task, "status": "planned" }));
@@ -224,6 +235,9 @@ fn command_line(tool: &str, arguments: &Value) -> Vec<String> {
         for value in arguments[key].as_array().into_iter().flatten() {
             args.extend([flag.to_string(), text(value)]);
         }
+    }
+    for artifact in arguments["artifacts"].as_array().into_iter().flatten() {
+        args.extend(["--artifact".to_string(), format!("{}={}", text(&artifact["kind"]), text(&artifact["path"]))]);
     }
     for (name, value) in arguments["fields"].as_object().into_iter().flatten() {
         args.extend(["--field".to_string(), format!("{name}={}", text(value))]);

@@ -122,6 +122,12 @@ acceptanceCriteria?: Array<string>, date?: string, dryRun?: boolean, noBranches?
 uri?: string, };
 
 /**
+ * A file the task produced, to link from it: `{kind: "research", path:
+ * "specs/302_x/reports/research-001.md"}` (the path from the workspace root).
+ */
+export type ArtifactLink = { kind: string, path: string, };
+
+/**
  * `taskmark.editTask`.
  */
 export type EditTaskParams = { task: string, title?: string, priority?: string, addDependencies?: IdList, removeDependencies?: IdList, description?: string, 
@@ -140,7 +146,11 @@ phase?: Id,
 /**
  * A status for that phase (`completed`).
  */
-phaseStatus?: string, dryRun?: boolean, };
+phaseStatus?: string, 
+/**
+ * Files to link from the task as its artifacts.
+ */
+artifacts?: Array<ArtifactLink>, dryRun?: boolean, };
 
 /**
  * `taskmark.archiveTasks`: the tasks named, or with `done` every finished one (of `tracker`).

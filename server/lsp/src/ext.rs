@@ -184,6 +184,15 @@ pub struct DiagnosticsParams {
     pub limit: Option<u64>,
 }
 
+/// A file the task produced, to link from it: `{kind: "research", path:
+/// "specs/302_x/reports/research-001.md"}` (the path from the workspace root).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct ArtifactLink {
+    pub kind: String,
+    pub path: String,
+}
+
 /// `taskmark.nextTasks`: the tasks ready to start, ranked, and what holds the others back
 /// (the answer is the service's `NextAnswer`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -295,6 +304,10 @@ pub struct EditTaskParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub phase_status: Option<String>,
+    /// Files to link from the task as its artifacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub artifacts: Option<Vec<ArtifactLink>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub dry_run: Option<bool>,
@@ -829,6 +842,7 @@ mod tests {
             of::<NextTasksParams>(),
             of::<FixParams>(),
             of::<NewTaskParams>(),
+            of::<ArtifactLink>(),
             of::<EditTaskParams>(),
             of::<ArchiveTasksParams>(),
             of::<Claim>(),

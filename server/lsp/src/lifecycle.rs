@@ -261,6 +261,12 @@ impl EditTaskArgs {
                 untick: params.untick.unwrap_or_default().iter().map(ext::Id::to_string).collect(),
                 phase: params.phase.map(|it| it.to_string()),
                 phase_status: params.phase_status,
+                artifacts: params
+                    .artifacts
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|it| crate::engine::lifecycle::Artifact { kind: it.kind, path: it.path })
+                    .collect(),
             },
             dry_run: params.dry_run.unwrap_or(false),
         })

@@ -13,7 +13,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::LanguageServer;
@@ -194,7 +194,17 @@ pub struct EditTask {
     pub phase: Option<TaskName>,
     /// A status for that phase (`completed`, `in_progress`), set with its boxes.
     pub phase_status: Option<String>,
+    /// Files the task produced, to link from it the tracker's way (written first).
+    pub artifacts: Option<Vec<ArtifactLink>>,
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+pub struct ArtifactLink {
+    /// `research`, `plan`, `summary`, or another one-word kind.
+    pub kind: String,
+    /// The file, from the workspace root: `specs/302_x/reports/research-001.md`.
+    pub path: String,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -519,7 +529,7 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own; or tick (untick) its boxes: acceptance criteria and checklist items, or with phase the steps of a phase of its plan, by number from 1, a piece of their text, or \"all\"; phase_status sets that phase's status. Tick the acceptance criteria and complete the plan's phases before completing a task.",
+        description = "Change a task's title, priority, dependencies or description in every store, keeping every byte it does not own; or tick (untick) its boxes: acceptance criteria and checklist items, or with phase the steps of a phase of its plan, by number from 1, a piece of their text, or \"all\"; phase_status sets that phase's status (stamped); artifacts links files the task produced (a research report, a plan, a summary; write them first) in every store the tracker's way. Tick the acceptance criteria and complete the plan's phases before completing a task.",
         output_schema = change_schema()
     )]
     async fn edit_task(&self, Parameters(request): Parameters<EditTask>) -> Result<CallToolResult, ErrorData> {
@@ -527,7 +537,8 @@ impl Taskmark {
             "task": request.task, "title": request.title, "priority": request.priority,
             "addDependencies": request.add_dependencies, "removeDependencies": request.remove_dependencies,
             "description": request.description, "tick": request.tick, "untick": request.untick,
-            "phase": request.phase, "phaseStatus": request.phase_status, "dryRun": request.dry_run,
+            "phase": request.phase, "phaseStatus": request.phase_status, "artifacts": request.artifacts,
+            "dryRun": request.dry_run,
         });
         self.answer(crate::lsp::EDIT_TASK, arguments).await
     }

@@ -63,6 +63,8 @@ pub struct EditTaskRequest {
     pub phase: Option<String>,
     /// A status for `phase` (`completed`).
     pub phase_status: Option<String>,
+    /// Files to link from the task as its artifacts (a research report, a plan, a summary).
+    pub artifacts: Vec<crate::engine::lifecycle::Artifact>,
 }
 
 /// An archive of finished tasks as every front door asks it: `tasks` by name, or every one
@@ -169,6 +171,7 @@ pub fn plan_edit_task(workspace: &TaskWorkspace<'_>, request: &EditTaskRequest) 
         untick: request.untick.clone(),
         phase: request.phase.clone(),
         phase_status: request.phase_status.clone(),
+        artifacts: request.artifacts.clone(),
         now: Some(crate::engine::timestamp::Now::from_timestamp(jiff::Timestamp::now())),
         ..EditTask::new(task.clone())
     };

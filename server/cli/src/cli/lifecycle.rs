@@ -466,6 +466,10 @@ pub struct EditArgs {
     /// Set the status of the phase named by --phase (`completed`, `in_progress`).
     #[arg(long, value_name = "STATUS", requires = "phase")]
     phase_status: Option<String>,
+    /// Link a file the task produced, the tracker's way: `research=PATH`, `plan=PATH`,
+    /// `summary=PATH` (the path from the workspace root; repeat).
+    #[arg(long, value_name = "KIND=PATH", value_parser = artifact_link)]
+    artifact: Vec<(String, String)>,
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -479,6 +483,13 @@ pub struct EditArgs {
     root: Option<PathBuf>,
 }
 
+/// `--artifact research=specs/302_x/reports/research-001.md`.
+fn artifact_link(value: &str) -> Result<(String, String), String> {
+    let (kind, path) =
+        value.split_once('=').ok_or("give KIND=PATH, such as research=specs/302_x/reports/research-001.md")?;
+    Ok((kind.trim().to_string(), path.trim().to_string()))
+}
+
 pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     answer_errors_in(args.format);
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
@@ -486,6 +497,7 @@ pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
         "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
         "removeDependencies": args.remove_dependency, "description": args.description,
         "tick": args.tick, "untick": args.untick, "phase": args.phase, "phaseStatus": args.phase_status,
+        "artifacts": args.artifact.iter().map(|(kind, path)| json!({ "kind": kind, "path": path })).collect::<Vec<_>>(),
     });
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
     let through = (&*format!("taskmark edit {}", args.task), "taskmark.editTask");
@@ -510,6 +522,11 @@ fn edit_in(workspace: &Workspace, lock: &mut write::LazyLock, args: &EditArgs) -
         untick: args.untick.clone(),
         phase: args.phase.clone(),
         phase_status: args.phase_status.clone(),
+        artifacts: args
+            .artifact
+            .iter()
+            .map(|(kind, path)| crate::engine::lifecycle::Artifact { kind: kind.clone(), path: path.clone() })
+            .collect(),
     };
     let planned = write::with_task_workspace(workspace, |view| service::plan_edit_task(view, &request));
     match planned {

@@ -424,7 +424,7 @@ fn refuse_stale_counters(index: &WorkspaceIndex, files: &[FileId]) -> Result<(),
     Ok(())
 }
 
-mod spec_folder {
+pub(crate) mod spec_folder {
     use super::*;
 
     /// TODO.md section (and Task Order line), state.json entry, both counters, and with `plan`
@@ -678,14 +678,21 @@ mod spec_folder {
 
     /// A link to `target` written the way the template's links are: `[name](path)` or a bare
     /// `[path]`, with paths from the repository root, from `specs/` or from the file.
-    fn link(index: &WorkspaceIndex, todo: FileId, template: Option<&Place>, target: &str, name: &str) -> String {
+    pub(crate) fn link(
+        index: &WorkspaceIndex,
+        todo: FileId,
+        template: Option<&Place>,
+        target: &str,
+        name: &str,
+    ) -> String {
         let root_of_tracker = index.entry(todo).map(|it| it.class.root.clone()).unwrap_or_default();
         let example = template.and_then(|place| {
             let links = &index.parsed(todo).links;
             links.iter().find(|it| place.extent.contains_range(it.range) && !it.absolute)
         });
         let Some(example) = example else { return format!("[{name}]({target})") };
-        let written = &index.text(todo)[example.range];
+        // A link's range is its target: `](` just before it is the `[name](path)` form.
+        let inline = index.text(todo)[..usize::from(example.range.start())].trim_end().ends_with("](");
         // The example's folder part (`specs/012_x/plans/a.md` -> prefix `specs/`) says where
         // links start from.
         let relative_to_tracker = !example.target.starts_with(&format!("{root_of_tracker}/"));
@@ -694,7 +701,7 @@ mod spec_folder {
         } else {
             target.to_string()
         };
-        if written.contains("](") { format!("[{name}]({path})") } else { format!("[{path}]") }
+        if inline { format!("[{name}]({path})") } else { format!("[{path}]") }
     }
 
     /// TODO.md's `## ` groups and the sections in each, in file order.

@@ -37,6 +37,19 @@ pub struct EditTask {
     pub phase_status: Option<String>,
     /// When the edit happens: a phase status change stamps the phase with it.
     pub now: Option<crate::timestamp::Now>,
+    /// Files of the workspace to link from the task as its artifacts.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A file the task produced (a research report, a plan, a summary), linked from the task the
+/// tracker's way: a `**Research**:` line in its TODO.md section, an `artifacts` entry in
+/// state.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// `research`, `plan`, `summary`, or another one-word kind.
+    pub kind: String,
+    /// The file, from the workspace root (`specs/302_x/reports/research-001.md`).
+    pub path: String,
 }
 
 impl EditTask {
@@ -53,6 +66,7 @@ impl EditTask {
             phase: None,
             phase_status: None,
             now: None,
+            artifacts: Vec::new(),
         }
     }
 
@@ -68,6 +82,7 @@ struct Checked {
     add: Vec<TaskKey>,
     remove: Vec<TaskKey>,
     description: Option<String>,
+    artifacts: Vec<Artifact>,
 }
 
 /// What each store did with the request, so a field no store keeps is refused, not ignored.
@@ -77,6 +92,7 @@ struct Taken {
     priority: bool,
     dependencies: bool,
     description: bool,
+    artifacts: bool,
 }
 
 /// Plans the edit. Refuses an unknown task or dependency, a dependency cycle, a value that is
@@ -146,6 +162,7 @@ pub fn plan_edit_task(index: &WorkspaceIndex, request: &EditTask) -> Result<Work
         (checked.priority.is_some() && !taken.priority, "a priority"),
         ((!checked.add.is_empty() || !checked.remove.is_empty()) && !taken.dependencies, "dependencies"),
         (checked.description.is_some() && !taken.description, "a description"),
+        (!checked.artifacts.is_empty() && !taken.artifacts, "artifact links"),
     ]
     .into_iter()
     .filter_map(|(missing, what)| missing.then_some(what))
@@ -363,16 +380,89 @@ fn check(index: &WorkspaceIndex, request: &EditTask) -> Result<Checked, Refusal>
         }
         remove.push(dependency);
     }
-    let nothing = title.is_none() && priority.is_none() && add.is_empty() && remove.is_empty();
+    let artifacts = checked_artifacts(index, &request.artifacts)?;
+    let nothing = title.is_none() && priority.is_none() && add.is_empty() && remove.is_empty() && artifacts.is_empty();
     if nothing && description.is_none() && !request.ticks() && request.phase_status.is_none() {
         let asked = !request.add_dependencies.is_empty();
         return Err(Refusal::BadRequest(if asked {
             format!("task {task} already has every dependency named; nothing to change")
         } else {
-            "nothing to change: name a title, priority, dependency to add or remove, description, boxes to tick or untick, or a phase's status".into()
+            "nothing to change: name a title, priority, dependency to add or remove, description, boxes to tick or untick, a phase's status, or an artifact to link".into()
         }));
     }
-    Ok(Checked { title, priority, add, remove, description })
+    Ok(Checked { title, priority, add, remove, description, artifacts })
+}
+
+/// The artifacts to link: a one-word kind, a file the workspace has (written first, linked
+/// next), named from the root; one already linked from the task is said, not linked twice.
+fn checked_artifacts(index: &WorkspaceIndex, wanted: &[Artifact]) -> Result<Vec<Artifact>, Refusal> {
+    let mut out: Vec<Artifact> = Vec::new();
+    for artifact in wanted {
+        let kind = artifact.kind.trim().to_ascii_lowercase();
+        if kind.is_empty() || !kind.chars().all(|it| it.is_ascii_alphanumeric() || it == '_' || it == '-') {
+            return Err(Refusal::BadRequest(format!(
+                "`{}` is no artifact kind: one word such as research, plan or summary",
+                artifact.kind
+            )));
+        }
+        let path = artifact.path.trim().trim_start_matches("./").replace('\\', "/");
+        if path.is_empty() || path.starts_with('/') || path.split('/').any(|it| it == ".." || it.is_empty()) {
+            return Err(Refusal::BadRequest(format!(
+                "`{}` is no file of the workspace: give its path from the workspace root",
+                artifact.path
+            )));
+        }
+        if index.file_id(&path).is_none() {
+            return Err(Refusal::BadRequest(format!(
+                "no file `{path}` in the workspace: write the artifact first, then link it"
+            )));
+        }
+        if !out.iter().any(|it| it.path == path) {
+            out.push(Artifact { kind, path });
+        }
+    }
+    Ok(out)
+}
+
+/// The field name this TODO.md uses most for an artifact of one of `names` (its sections may
+/// say `**Research Report**` where others say `**Research**`), else the usual one.
+fn learned_field_name(text: &str, names: &[String]) -> String {
+    let mut counts: Vec<usize> = vec![0; names.len()];
+    for line in text.lines() {
+        if let Some(field) = markdown::field_line(line)
+            && let Some(at) = names.iter().position(|it| it.eq_ignore_ascii_case(field.name))
+        {
+            counts[at] += 1;
+        }
+    }
+    let best = counts.iter().enumerate().max_by_key(|(at, count)| (**count, std::cmp::Reverse(*at))).map(|it| it.0);
+    names[best.filter(|it| counts[*it] > 0).unwrap_or(0)].clone()
+}
+
+/// A link to `path` from the TODO.md section `place`, written as this file's links are: the
+/// section's own, else the newest section's that has one.
+fn artifact_link(index: &WorkspaceIndex, file: FileId, place: &Place, path: &str) -> String {
+    let parsed = index.parsed(file);
+    let linked =
+        |candidate: &Place| parsed.links.iter().any(|it| candidate.extent.contains_range(it.range) && !it.absolute);
+    let template = if linked(place) {
+        Some(place)
+    } else {
+        parsed.places.iter().rev().filter(|it| it.kind == PlaceKind::TodoSection).find(|it| linked(it))
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    crate::lifecycle::create::spec_folder::link(index, file, template, path, name)
+}
+
+/// The field names a TODO.md section gives an artifact of `kind`, the usual one first.
+fn artifact_field_names(kind: &str) -> Vec<String> {
+    let known: &[&str] = match kind {
+        "research" => &["Research", "Research Report", "Research Reports", "Research Artifacts"],
+        "plan" => &["Plan", "Implementation Plan"],
+        "summary" => &["Summary", "Implementation Summary"],
+        _ => &[],
+    };
+    if known.is_empty() { vec![capitalized(kind)] } else { known.iter().map(|it| it.to_string()).collect() }
 }
 
 /// The tasks `task` depends on, by any of its live stores.
@@ -509,6 +599,35 @@ impl Edits<'_> {
             self.taken.dependencies = true;
         }
         let newline = line_ending(text);
+        for artifact in &self.checked.artifacts {
+            let names = artifact_field_names(&artifact.kind);
+            let link = artifact_link(index, file, place, &artifact.path);
+            // Linked already, in whatever form: nothing to add.
+            let tracker_relative = artifact.path.split_once('/').map_or(artifact.path.as_str(), |it| it.1);
+            let section = &text[place.extent];
+            if section.contains(&format!("]({})", artifact.path))
+                || section.contains(&format!("]({tracker_relative})"))
+                || section.contains(&format!("[{}]", artifact.path))
+            {
+                self.taken.artifacts = true;
+                continue;
+            }
+            let named: Vec<&str> = names.iter().map(String::as_str).collect();
+            match find(&named) {
+                Some(field) if text[field.value].trim().is_empty() => {
+                    // `- **Research**:` with the links listed under it: one more item.
+                    match nested_items_end(text, field.line.end(), place.extent.end()) {
+                        Some((end, indent)) => {
+                            self.edit(TextEdit::insert(end, format!("{newline}{indent}- {link}")));
+                        }
+                        None => self.edit(TextEdit::replace(field.value, link)),
+                    }
+                }
+                Some(field) => self.edit(TextEdit::insert(field.value.end(), format!(", {link}"))),
+                None => new_lines.push(format!("{prefix}**{}**: {link}", learned_field_name(text, &names))),
+            }
+            self.taken.artifacts = true;
+        }
         if let Some(description) = &self.checked.description {
             match find(&["Description"]) {
                 Some(field) => {
@@ -517,7 +636,7 @@ impl Edits<'_> {
                 }
                 None => {
                     // After the metadata block, as its own paragraph (as `new` writes it).
-                    let block_end = metadata_end(&fields, place);
+                    let block_end = metadata_end(text, &fields, place);
                     self.edit(TextEdit::insert(
                         block_end,
                         format!(
@@ -531,7 +650,7 @@ impl Edits<'_> {
             self.taken.description = true;
         }
         if !new_lines.is_empty() {
-            let at = metadata_end(&fields, place);
+            let at = metadata_end(text, &fields, place);
             self.edit(TextEdit::insert(at, lines_joined(&new_lines, newline)));
         }
     }
@@ -612,6 +731,9 @@ impl Edits<'_> {
         {
             self.taken.description = true;
         }
+        if !self.checked.artifacts.is_empty() {
+            self.json_artifacts(&properties, &mut added);
+        }
         if !added.is_empty() {
             let Some(last) = properties.last() else { return };
             let inline = !object.contains('\n');
@@ -627,6 +749,95 @@ impl Edits<'_> {
                 })
                 .collect();
             self.edit(TextEdit::insert(size(base + last.value.1), inserted));
+        }
+    }
+
+    /// The `artifacts` list of a state.json entry (`{"type": "research", "path": ...}`), its
+    /// objects shaped like the file's others. The spec-folder format keeps a task's artifacts
+    /// there, so an entry without the list gets one.
+    fn json_artifacts(&mut self, properties: &[json_text::Property], added: &mut Vec<(String, String)>) {
+        let (index, file, place) = (self.index, self.file, self.place);
+        let text = index.text(file);
+        let base = usize::from(place.extent.start());
+        let object = &text[place.extent];
+        let existing = properties.iter().find(|it| it.key == "artifacts");
+        // The key order of the file's artifact objects (`type` first, or `path`).
+        let path_first = text.find("\"artifacts\"").and_then(|at| {
+            let after = &text[at..];
+            Some(after.find("\"path\"")? < after.find("\"type\"")?)
+        });
+        let listed = |artifact: &Artifact| {
+            let path = format!("\"path\": {}", json_text::string(&artifact.path));
+            let kind = format!("\"type\": {}", json_text::string(&artifact.kind));
+            if path_first == Some(true) { [path, kind] } else { [kind, path] }
+        };
+        let newline = line_ending(text);
+        match existing {
+            Some(property) => {
+                let items = array_items(object, property.value);
+                let already = |artifact: &Artifact| {
+                    items.iter().any(|(start, end)| object[*start..*end].contains(&json_text::string(&artifact.path)))
+                };
+                let new: Vec<&Artifact> = self.checked.artifacts.iter().filter(|it| !already(it)).collect();
+                self.taken.artifacts = true;
+                if new.is_empty() {
+                    return;
+                }
+                let (indent, inner) = match items.last() {
+                    Some((start, _)) => {
+                        let indent = json_text::indentation_before(object, *start);
+                        let inner = object[*start..]
+                            .lines()
+                            .nth(1)
+                            .map(|line| line[..line.len() - line.trim_start().len()].to_string());
+                        (indent.clone(), inner.unwrap_or_else(|| format!("{indent}  ")))
+                    }
+                    None => {
+                        let indent = format!("{}  ", property.indent);
+                        (indent.clone(), format!("{indent}  "))
+                    }
+                };
+                let shaped: Vec<String> = new
+                    .iter()
+                    .map(|artifact| {
+                        let [first, second] = listed(artifact);
+                        format!("{{{newline}{inner}{first},{newline}{inner}{second}{newline}{indent}}}")
+                    })
+                    .collect();
+                let (at, inserted) = match items.last() {
+                    Some((_, end)) => {
+                        (*end, shaped.iter().map(|it| format!(",{newline}{indent}{it}")).collect::<String>())
+                    }
+                    None => (
+                        property.value.0 + 1,
+                        format!(
+                            "{newline}{indent}{}{newline}{}",
+                            shaped.join(&format!(",{newline}{indent}")),
+                            property.indent
+                        ),
+                    ),
+                };
+                self.edit(TextEdit::insert(size(base + at), inserted));
+            }
+            None => {
+                let Some(last) = properties.last() else { return };
+                let indent = format!("{}  ", last.indent);
+                let inner = format!("{indent}  ");
+                let shaped: Vec<String> = self
+                    .checked
+                    .artifacts
+                    .iter()
+                    .map(|artifact| {
+                        let [first, second] = listed(artifact);
+                        format!("{indent}{{{newline}{inner}{first},{newline}{inner}{second}{newline}{indent}}}")
+                    })
+                    .collect();
+                added.push((
+                    "artifacts".to_string(),
+                    format!("[{newline}{}{newline}{}]", shaped.join(&format!(",{newline}")), last.indent),
+                ));
+                self.taken.artifacts = true;
+            }
         }
     }
 
@@ -866,9 +1077,36 @@ fn markdown_fields(text: &str, extent: TextRange) -> Vec<MarkdownField> {
         .collect()
 }
 
+/// The end of the list nested under a field line ending at `after` (its last item's line end)
+/// and the items' indentation, when such a list follows.
+fn nested_items_end(
+    text: &str,
+    after: crate::text::TextSize,
+    limit: crate::text::TextSize,
+) -> Option<(crate::text::TextSize, String)> {
+    let start = usize::from(after);
+    let rest = text.get(start..usize::from(limit))?;
+    let mut found = None;
+    for (offset, line) in lines_with_offsets(rest).skip(1) {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        if indent.is_empty() || !(trimmed.starts_with("- ") || trimmed.starts_with("* ")) {
+            break;
+        }
+        found = Some((size(start + offset + line.trim_end_matches(['\r', '\n']).len()), indent.to_string()));
+    }
+    found
+}
+
 /// The end of the metadata block that holds the status line: the last field line of the run
-/// of field lines the status line is in.
-fn metadata_end(fields: &[MarkdownField], place: &Place) -> crate::text::TextSize {
+/// of field lines the status line is in, and the list nested under that last field (the boxes
+/// under `- **Acceptance Criteria**:` belong to it: a field added after it goes below them).
+fn metadata_end(text: &str, fields: &[MarkdownField], place: &Place) -> crate::text::TextSize {
+    let end = field_run_end(fields, place);
+    nested_items_end(text, end, place.extent.end()).map_or(end, |(end, _)| end)
+}
+
+fn field_run_end(fields: &[MarkdownField], place: &Place) -> crate::text::TextSize {
     let mut end = place.line.end();
     for field in fields.iter().filter(|it| it.line.start() > place.line.start()) {
         // A field line right after the block's end continues it.

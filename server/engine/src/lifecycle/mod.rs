@@ -16,7 +16,7 @@ pub mod renumber;
 pub use archive::{ArchiveRequest, PlannedArchive, plan_archive};
 pub use collisions::{OtherVersion, id_collisions};
 pub use create::{NewTask, PlannedTask, choose_tracker, plan_new_task};
-pub use edit::{EditTask, plan_edit_task};
+pub use edit::{Artifact, EditTask, plan_edit_task};
 pub use ids::{IdShape, UsedIds, id_number};
 pub use list::{ListFilter, TaskRow, list_tasks};
 pub use next::{Candidate, Held, NextFilter, NextTasks, next_tasks};

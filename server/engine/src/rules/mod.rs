@@ -578,6 +578,24 @@ impl DiagnosticStore {
             }
         }
         self.history = history;
+        // A plan header's staleness depends on its task's other places (`children`'s
+        // `task_agrees_with_header`): a task whose places changed has its plans' files computed
+        // again, whichever file the change was in.
+        let plans: BTreeSet<FileId> = changed
+            .iter()
+            .filter_map(|it| index.task(it))
+            .flat_map(|entry| entry.places.iter())
+            .filter(|place| index.place(**place).kind == crate::model::PlaceKind::PlanHeader)
+            .map(|place| place.file)
+            .filter(|file| Some(*file) != last)
+            .collect();
+        for file in plans {
+            let fresh = FileDiagnostics::compute(index, config, baseline, paths, file);
+            if self.files.get(&file).map(|it| &**it) != Some(&fresh) {
+                touched.insert(file);
+                self.files_mut().insert(file, fresh.shared());
+            }
+        }
         // Other files: when a file came or went, every file with links (they may resolve now,
         // or not); counters, which count their tracker's tasks across its files (every tracker's
         // when a file came or went: a removed file's tracker is not known any more). With the

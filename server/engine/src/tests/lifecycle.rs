@@ -912,3 +912,104 @@ fn a_phase_s_status_is_stamped_as_the_standard_writes_it() {
     });
     assert!(out.contains("### Phase 1: Setup [IN PROGRESS]\n- **Started**: 2026-11-26T10:00:00Z\n- [ ] read"), "{out}");
 }
+
+const WITH_ARTIFACTS: &str = r#"%! specs/TODO.md
+## Tasks
+
+### 301. Done before
+- **Status**: [COMPLETED]
+- **Research Report**: [research-001.md](301_done_before/reports/research-001.md)
+
+### 302. Prove the truth lemma
+- **Status**: [RESEARCHING]
+- **Language**: lean
+- **Acceptance Criteria**:
+  - [ ] lemma proven
+
+### 303. Nested
+- **Status**: [PLANNED]
+- **Research Report**:
+  - [research-001.md](303_nested/reports/research-001.md)
+
+%! specs/state.json
+{
+  "active_projects": [
+    {
+      "project_number": 301,
+      "status": "completed",
+      "artifacts": [
+        {
+          "type": "research",
+          "path": "specs/301_done_before/reports/research-001.md"
+        }
+      ]
+    },
+    {
+      "project_number": 302,
+      "status": "researching"
+    },
+    {
+      "project_number": 303,
+      "status": "planned",
+      "artifacts": []
+    }
+  ]
+}
+%! specs/301_done_before/reports/research-001.md
+# Research
+%! specs/302_prove_the_truth_lemma/reports/research-001.md
+# Research
+%! specs/303_nested/reports/research-001.md
+# Research
+%! specs/303_nested/reports/research-002.md
+# Research
+"#;
+
+fn artifact(kind: &str, path: &str) -> crate::lifecycle::edit::Artifact {
+    crate::lifecycle::edit::Artifact { kind: kind.into(), path: path.into() }
+}
+
+/// Issue 32, item 7: no tool linked an artifact; an agent hand-edited TODO.md and state.json
+/// after each research or plan. `edit --artifact research=PATH` links it the tracker's way: a
+/// field named as this TODO.md names it (`**Research Report**` here), the link written as its
+/// links are, an `artifacts` object in state.json shaped like the file's others; a nested list
+/// gets one more item; a new field goes below the list nested under the block's last field (the
+/// first run wrote it between `**Acceptance Criteria**:` and its boxes); a file already linked
+/// is not linked twice.
+#[test]
+fn an_artifact_is_linked_in_every_store_the_tracker_s_way() {
+    let report = "specs/302_prove_the_truth_lemma/reports/research-001.md";
+    let out = edit_clean(WITH_ARTIFACTS, "302", |it| it.artifacts = vec![artifact("research", report)]);
+    assert!(
+        out.contains("- **Language**: lean\n- **Acceptance Criteria**:\n  - [ ] lemma proven\n- **Research Report**: [research-001.md](302_prove_the_truth_lemma/reports/research-001.md)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      \"status\": \"researching\",\n      \"artifacts\": [\n        {\n          \"type\": \"research\",\n          \"path\": \"specs/302_prove_the_truth_lemma/reports/research-001.md\"\n        }\n      ]\n    },"),
+        "{out}"
+    );
+    let second = "specs/303_nested/reports/research-002.md";
+    let out = edit_clean(WITH_ARTIFACTS, "303", |it| it.artifacts = vec![artifact("research", second)]);
+    assert!(
+        out.contains("- **Research Report**:\n  - [research-001.md](303_nested/reports/research-001.md)\n  - [research-002.md](303_nested/reports/research-002.md)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\"artifacts\": [\n        {\n          \"type\": \"research\",\n          \"path\": \"specs/303_nested/reports/research-002.md\"\n        }\n      ]"), "{out}");
+    // Linked already: the section and the entry say so, nothing is written twice.
+    let first = "specs/301_done_before/reports/research-001.md";
+    let index = index(WITH_ARTIFACTS);
+    let mut request = EditTask::new(crate::edit::resolve_task(&index, "301").expect("task 301"));
+    request.artifacts = vec![artifact("research", first)];
+    let change = plan_edit_task(&index, &request).unwrap_or_else(|it| panic!("{it}"));
+    assert!(change.files.iter().all(|it| it.edits.is_empty()), "{change:?}");
+    for (wanted, refused) in [
+        (artifact("research", "specs/302_prove_the_truth_lemma/reports/missing.md"), "write the artifact first"),
+        (artifact("research", "../outside.md"), "from the workspace root"),
+        (artifact("two words", report), "no artifact kind"),
+    ] {
+        let mut request = EditTask::new(crate::edit::resolve_task(&index, "302").expect("task 302"));
+        request.artifacts = vec![wanted];
+        let refusal = plan_edit_task(&index, &request).expect_err("refused");
+        assert!(refusal.to_string().contains(refused), "{refusal}");
+    }
+}
