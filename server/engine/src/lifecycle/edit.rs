@@ -603,11 +603,12 @@ impl Edits<'_> {
             let names = artifact_field_names(&artifact.kind);
             let link = artifact_link(index, file, place, &artifact.path);
             // Linked already, in whatever form: nothing to add.
-            let tracker_relative = artifact.path.split_once('/').map_or(artifact.path.as_str(), |it| it.1);
+            let root = index.entry(file).map(|it| format!("{}/", it.class.root)).unwrap_or_default();
+            let tracker_relative = artifact.path.strip_prefix(&root).unwrap_or(&artifact.path);
             let section = &text[place.extent];
-            if section.contains(&format!("]({})", artifact.path))
-                || section.contains(&format!("]({tracker_relative})"))
-                || section.contains(&format!("[{}]", artifact.path))
+            if [&artifact.path, tracker_relative]
+                .iter()
+                .any(|path| section.contains(&format!("]({path})")) || section.contains(&format!("[{path}]")))
             {
                 self.taken.artifacts = true;
                 continue;
