@@ -209,7 +209,15 @@ impl Planner<'_> {
         let want = if place.kind.task_vocabulary() {
             self.profile.equivalent(target, place.marker.spelling, place.marker.scope)?
         } else {
-            if place.unknown.is_none() && place.status.is_some_and(|it| self.profile.agree(it, target, false)) {
+            // A status of no known kind (learned `[PR READY]`) agrees with anything, but a place
+            // that writes one is the tracker's own word for where the task was: it follows the
+            // task out of it, or it would be left with a word the tracker may stop using (a
+            // learned status is learned from its uses) and become unreadable.
+            let opaque = place.status.is_some_and(|it| it != target && self.profile.status(it).opaque);
+            if place.unknown.is_none()
+                && !opaque
+                && place.status.is_some_and(|it| self.profile.agree(it, target, false))
+            {
                 return None;
             }
             if place.kind == PlaceKind::PlanHeader && place.marker.spelling == Spelling::Bracket {
