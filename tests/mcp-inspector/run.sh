@@ -45,7 +45,7 @@ PY
 
 echo "== MCP Inspector $INSPECTOR_VERSION --cli: tools/list"
 inspect --method tools/list >"$scratch/tools.json"
-expect "$scratch/tools.json" '{t["name"] for t in answer["tools"]} == {"list_tasks","show_task","set_status","check","fix","new_task","edit_task","archive_tasks","claim_task","release_task"} and all(t.get("outputSchema") for t in answer["tools"])'
+expect "$scratch/tools.json" '{t["name"] for t in answer["tools"]} == {"list_tasks","show_task","set_status","check","fix","new_task","edit_task","archive_tasks","claim_task","release_task","next_tasks"} and all(t.get("outputSchema") for t in answer["tools"])'
 
 echo "== MCP Inspector --cli: resources/list"
 inspect --method resources/list >"$scratch/resources.json"
