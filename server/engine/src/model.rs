@@ -463,7 +463,7 @@ impl Link {
 
 /// Whether a path is made of plain names only: no empty, `.` or `..` part. Nearly every link
 /// target and workspace path is, and joins as it is written.
-fn plain(path: &str) -> bool {
+pub(crate) fn plain(path: &str) -> bool {
     path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 

@@ -800,15 +800,6 @@ fn claims_answer<T: serde::Serialize>(
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 
-/// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is
-/// small), and at most.
-const DIAGNOSTICS_SHOWN: usize = 50;
-const DIAGNOSTICS_MOST: usize = 1000;
-
-/// `taskmark.diagnostics {paths?, codes?, limit?}`: the workspace's diagnostics as the editors
-/// have them, most severe first, at most `limit` of them (50 unless told, 1000 at most), with a
-/// summary that counts every one that matched. `paths` are files or folders relative to the
-/// workspace root; `codes` are rule codes.
 /// `taskmark.nextTasks`: [`crate::service::next::next_tasks`] on this session's world, with its
 /// claims and the other worktrees it follows.
 pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
@@ -824,9 +815,18 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     };
     let answer =
         crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now());
-    serde_json::to_value(answer).map_err(|error| write_failed(format!("taskmark: {error}")))
+    serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 
+/// How many diagnostics `taskmark.diagnostics` gives when not told (an agent's context is
+/// small), and at most.
+const DIAGNOSTICS_SHOWN: usize = 50;
+const DIAGNOSTICS_MOST: usize = 1000;
+
+/// `taskmark.diagnostics {paths?, codes?, limit?}`: the workspace's diagnostics as the editors
+/// have them, most severe first, at most `limit` of them (50 unless told, 1000 at most), with a
+/// summary that counts every one that matched. `paths` are files or folders relative to the
+/// workspace root; `codes` are rule codes.
 pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
     use crate::engine::diagnostic::{RuleCode, Severity};
     if !world.indexed {

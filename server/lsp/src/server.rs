@@ -623,6 +623,12 @@ async fn deliver(client: Client, profile: ClientProfile, mut outgoing: Receivers
     }
 }
 
+/// A command's answers from every folder of the window: the one answer when there is one
+/// folder, else `{"folders": [...]}`.
+fn per_folder(mut answers: Vec<Value>) -> Value {
+    if answers.len() == 1 { answers.pop().unwrap_or_default() } else { json!({ "folders": answers }) }
+}
+
 /// The window's workspace folders (each gets a session), else its root, else the current folder.
 fn workspace_roots(params: &lsp::InitializeParams) -> Vec<PathBuf> {
     let from_uri = |uri: &Uri| uri.to_file_path().map(|it| it.into_owned());
@@ -1044,16 +1050,12 @@ impl LanguageServer for Server {
                     .await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
-            commands::NEXT_TASKS => {
-                let mut answers =
-                    self.query_all(commands::NEXT_TASKS, |world, _| commands::next_tasks(world, &arguments)).await?;
-                if answers.len() == 1 { answers.pop().unwrap_or_default() } else { json!({ "folders": answers }) }
-            }
-            commands::DIAGNOSTICS => {
-                let mut answers =
-                    self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?;
-                if answers.len() == 1 { answers.pop().unwrap_or_default() } else { json!({ "folders": answers }) }
-            }
+            commands::NEXT_TASKS => per_folder(
+                self.query_all(commands::NEXT_TASKS, |world, _| commands::next_tasks(world, &arguments)).await?,
+            ),
+            commands::DIAGNOSTICS => per_folder(
+                self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?,
+            ),
             lifecycle::TRACKERS => {
                 let lists = self.query_all(lifecycle::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())

@@ -133,12 +133,7 @@ impl IdReservations {
     /// Every reservation standing now (for `status --worktrees`).
     pub fn standing(&self, now: SystemTime) -> Result<Vec<Reservation>, ReservationError> {
         let place = &self.place;
-        // Reading creates nothing: no lock file yet means nobody ever reserved.
-        let _turn = match private_dir::open_file(&place.lock, false) {
-            Ok(file) => Some(take_turn(file, false, LOCK_WAIT, &place.lock).map_err(|it| place.error(it.reason))?),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-            Err(error) => return Err(place.error(error.to_string())),
-        };
+        let _turn = place.existing_turn(false)?;
         let mut stored = place.read()?;
         stored.reservations.retain(|it| standing(it, now));
         Ok(stored.reservations)
@@ -157,12 +152,7 @@ impl IdReservations {
         now: SystemTime,
     ) -> Result<usize, ReservationError> {
         let place = &self.place;
-        let file = match private_dir::open_file(&place.lock, false) {
-            Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(error) => return Err(place.error(error.to_string())),
-        };
-        let _turn = take_turn(file, true, LOCK_WAIT, &place.lock).map_err(|it| place.error(it.reason))?;
+        let Some(_turn) = place.existing_turn(true)? else { return Ok(0) };
         let mut stored = place.read()?;
         let before = stored.reservations.len();
         let tracker = self.tracker(scope);
@@ -219,6 +209,18 @@ impl Place {
         ReservationError { path: self.file.clone(), reason }
     }
 
+    /// A turn on the store (`exclusive` to write it) when it exists. Creates nothing: no lock
+    /// file yet means nobody ever reserved.
+    fn existing_turn(&self, exclusive: bool) -> Result<Option<std::fs::File>, ReservationError> {
+        match private_dir::open_file(&self.lock, false) {
+            Ok(file) => {
+                Ok(Some(take_turn(file, exclusive, LOCK_WAIT, &self.lock).map_err(|it| self.error(it.reason))?))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(self.error(error.to_string())),
+        }
+    }
+
     /// The reservations as written; none when there is no file. A file that is not ours to
     /// trust or not one this taskmark reads is refused, never read as empty.
     fn read(&self) -> Result<Stored, ReservationError> {
@@ -262,15 +264,24 @@ mod tests {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + minutes * 60)
     }
 
+    /// Two worktrees (`one`, `two`) of a clone whose common folder is `common/`, and the
+    /// reservations each makes.
+    fn two_worktrees() -> (tempfile::TempDir, IdReservations, IdReservations) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let folder = dir.path().join("common/taskmark");
+        let stores = ["one", "two"].map(|name| {
+            let worktree = dir.path().join(name);
+            std::fs::create_dir_all(&worktree).expect("folder");
+            IdReservations::in_folder(&folder, "", &worktree.display().to_string())
+        });
+        let [first, second] = stores;
+        (dir, first, second)
+    }
+
     #[test]
     fn a_number_reserved_by_one_worktree_is_taken_for_the_others_and_kept_for_it() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-        std::fs::create_dir_all(&one).expect("folder");
-        std::fs::create_dir_all(&two).expect("folder");
-        let folder = dir.path().join("common/taskmark");
-        let first = IdReservations::in_folder(&folder, "", &one.display().to_string());
-        let second = IdReservations::in_folder(&folder, "", &two.display().to_string());
+        let (dir, first, second) = two_worktrees();
+        let one = dir.path().join("one");
         assert_eq!(first.reserve("specs", 230, at(0)), Ok(Reserved::Granted));
         assert_eq!(first.reserve("specs", 230, at(1)), Ok(Reserved::Granted), "its own, again");
         let Ok(Reserved::Taken(taken)) = second.reserve("specs", 230, at(2)) else { panic!("not taken") };
@@ -288,13 +299,8 @@ mod tests {
 
     #[test]
     fn committed_numbers_and_this_worktrees_undone_tasks_are_released() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-        std::fs::create_dir_all(&one).expect("folder");
-        std::fs::create_dir_all(&two).expect("folder");
+        let (dir, first, second) = two_worktrees();
         let folder = dir.path().join("common/taskmark");
-        let first = IdReservations::in_folder(&folder, "", &one.display().to_string());
-        let second = IdReservations::in_folder(&folder, "", &two.display().to_string());
         let nowhere = |_: u64| false;
         assert_eq!(first.release("specs", nowhere, nowhere, at(0)), Ok(0), "no store yet");
         assert!(!folder.exists(), "releasing creates nothing");

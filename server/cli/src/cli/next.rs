@@ -3,11 +3,11 @@
 //! when one serves the workspace (it follows the other worktrees already); else from the files,
 //! the claims and the other worktrees read for this command.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::cli::output::{out, outln};
 use crate::cli::{ShowFormat, exit};
 use crate::service::next::{self as service, NextAnswer, NextRequest, NextTask};
 
@@ -61,26 +61,20 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
 }
 
 fn print(answer: &NextAnswer, args: &NextArgs) -> u8 {
-    let mut stdout = crate::cli::output::stdout();
-    let written = match args.format {
-        ShowFormat::Json => serde_json::to_string_pretty(answer).map(|it| writeln!(stdout, "{it}")),
-        ShowFormat::Human => Ok(write!(stdout, "{}", human(answer, args.explain))),
-    };
+    match args.format {
+        ShowFormat::Json => match serde_json::to_string_pretty(answer) {
+            Ok(text) => outln!("{text}"),
+            Err(error) => {
+                eprintln!("taskmark: error: {error}");
+                return exit::FAILURE;
+            }
+        },
+        ShowFormat::Human => out!("{}", human(answer, args.explain)),
+    }
     for warning in &answer.warnings {
         eprintln!("taskmark: warning: {warning}");
     }
-    match written {
-        Ok(Ok(())) => exit::CLEAN,
-        Ok(Err(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => exit::CLEAN,
-        Ok(Err(error)) => {
-            eprintln!("taskmark: error: {error}");
-            exit::FAILURE
-        }
-        Err(error) => {
-            eprintln!("taskmark: error: {error}");
-            exit::FAILURE
-        }
-    }
+    exit::CLEAN
 }
 
 /// The ranking as people read it: one line per ready task, the reasons under each with

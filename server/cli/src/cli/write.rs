@@ -444,18 +444,23 @@ pub fn fix(
 
 /// Runs `use_case` on the command line's workspace as the service reads it.
 pub(crate) fn with_task_workspace<T>(workspace: &Workspace, use_case: impl FnOnce(&TaskWorkspace<'_>) -> T) -> T {
-    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
-    let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
-    use_case(&task_workspace(workspace, &paths, &claims, &[]))
+    with_view(workspace, &[], use_case)
 }
 
 /// [`with_task_workspace`] with the repository's other worktrees read, for the use cases that
 /// say what another worktree has taken up (a claim, the next task).
 pub(crate) fn with_other_worktrees<T>(workspace: &Workspace, use_case: impl FnOnce(&TaskWorkspace<'_>) -> T) -> T {
+    with_view(workspace, &other_worktrees(workspace), use_case)
+}
+
+fn with_view<T>(
+    workspace: &Workspace,
+    elsewhere: &[crate::engine::lifecycle::across::OtherWorktree],
+    use_case: impl FnOnce(&TaskWorkspace<'_>) -> T,
+) -> T {
     let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
     let claims = crate::claims::ClaimStore::for_workspace(&workspace.root);
-    let elsewhere = other_worktrees(workspace);
-    use_case(&task_workspace(workspace, &paths, &claims, &elsewhere))
+    use_case(&task_workspace(workspace, &paths, &claims, elsewhere))
 }
 
 /// The other worktrees of the repository as saved there, read once for this command (none

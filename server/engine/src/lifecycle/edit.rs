@@ -406,7 +406,7 @@ fn checked_artifacts(index: &WorkspaceIndex, wanted: &[Artifact]) -> Result<Vec<
             )));
         }
         let path = artifact.path.trim().trim_start_matches("./").replace('\\', "/");
-        if path.is_empty() || path.starts_with('/') || path.split('/').any(|it| it == ".." || it.is_empty()) {
+        if !crate::model::plain(&path) {
             return Err(Refusal::BadRequest(format!(
                 "`{}` is no file of the workspace: give its path from the workspace root",
                 artifact.path
@@ -767,12 +767,14 @@ impl Edits<'_> {
             let after = &text[at..];
             Some(after.find("\"path\"")? < after.find("\"type\"")?)
         });
-        let listed = |artifact: &Artifact| {
+        let newline = line_ending(text);
+        // One artifact object, its properties at `inner`, its closing brace at `indent`.
+        let artifact_object = |artifact: &Artifact, indent: &str, inner: &str| {
             let path = format!("\"path\": {}", json_text::string(&artifact.path));
             let kind = format!("\"type\": {}", json_text::string(&artifact.kind));
-            if path_first == Some(true) { [path, kind] } else { [kind, path] }
+            let [first, second] = if path_first == Some(true) { [path, kind] } else { [kind, path] };
+            format!("{{{newline}{inner}{first},{newline}{inner}{second}{newline}{indent}}}")
         };
-        let newline = line_ending(text);
         match existing {
             Some(property) => {
                 let items = array_items(object, property.value);
@@ -798,13 +800,8 @@ impl Edits<'_> {
                         (indent.clone(), format!("{indent}  "))
                     }
                 };
-                let shaped: Vec<String> = new
-                    .iter()
-                    .map(|artifact| {
-                        let [first, second] = listed(artifact);
-                        format!("{{{newline}{inner}{first},{newline}{inner}{second}{newline}{indent}}}")
-                    })
-                    .collect();
+                let shaped: Vec<String> =
+                    new.iter().map(|artifact| artifact_object(artifact, &indent, &inner)).collect();
                 let (at, inserted) = match items.last() {
                     Some((_, end)) => {
                         (*end, shaped.iter().map(|it| format!(",{newline}{indent}{it}")).collect::<String>())
@@ -828,10 +825,7 @@ impl Edits<'_> {
                     .checked
                     .artifacts
                     .iter()
-                    .map(|artifact| {
-                        let [first, second] = listed(artifact);
-                        format!("{indent}{{{newline}{inner}{first},{newline}{inner}{second}{newline}{indent}}}")
-                    })
+                    .map(|artifact| format!("{indent}{}", artifact_object(artifact, &indent, &inner)))
                     .collect();
                 added.push((
                     "artifacts".to_string(),
