@@ -2586,3 +2586,79 @@ fn a_store_read_while_it_was_being_rewritten_is_read_again_before_a_change() {
     assert_block_14_is_written(&setup, &root, "after a store read half-written");
     stop_the_last_editor(editor);
 }
+
+/// Each file's diagnostic codes as `taskmark check` finds them now, sorted.
+fn codes_by_file(setup: &Scratch, root: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let output = setup.run_at(root, &["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check answers JSON");
+    let mut codes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for diagnostic in report["diagnostics"].as_array().expect("a diagnostics array") {
+        let file = Path::new(diagnostic["file"].as_str().expect("a file"));
+        let file = file.strip_prefix(root).unwrap_or(file).to_string_lossy().into_owned();
+        codes.entry(file).or_default().push(diagnostic["code"].as_str().expect("a code").to_string());
+    }
+    codes.values_mut().for_each(|it| it.sort());
+    codes
+}
+
+/// `client`'s published diagnostic codes, file by file, sorted.
+fn published_codes(client: &LspClient, root: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut published: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for uri in client.diagnostics.keys() {
+        let mut codes = codes_at(client, uri);
+        if codes.is_empty() {
+            continue;
+        }
+        codes.sort();
+        let path = client.path_of(uri).expect("a file URI");
+        let path = path.strip_prefix(root).unwrap_or(&path);
+        published.insert(path.to_string_lossy().into_owned(), codes);
+    }
+    published
+}
+
+/// Sessions with no document open (an agent's MCP server, `taskmark set` through the daemon)
+/// move with the saved state, each change analysed by one of them for all: after a run of
+/// changes, from those sessions and from another tool, in quick succession, each one shows
+/// what a fresh `taskmark check` finds.
+#[test]
+fn sessions_without_documents_follow_every_change_as_a_fresh_check_sees_it() {
+    let setup = setup();
+    let root = setup.workspace("followers");
+    let mut sessions: Vec<LspClient> = (0..3).map(|_| setup.editor_with(&root, neovim_capabilities())).collect();
+    for session in &mut sessions {
+        assert!(has_diagnostics(session, "specs/state.json"));
+    }
+    let agree = |sessions: &mut Vec<LspClient>, step: &str| {
+        let expected = codes_by_file(&setup, &root);
+        for (number, session) in sessions.iter_mut().enumerate() {
+            let followed = session.wait_until(WAIT, |it| published_codes(it, &root) == expected);
+            let shown = published_codes(session, &root);
+            assert!(followed, "after {step}, session {number} shows {shown:?}, check finds {expected:?}");
+        }
+    };
+    agree(&mut sessions, "the load");
+    set_status(&mut sessions[0], "14", "implementing").expect("task 14 under way");
+    // Another tool makes state.json agree with TODO.md for task 13, right after.
+    let path = root.join("specs/state.json");
+    let state = std::fs::read_to_string(&path).expect("state.json");
+    let planned = "\"status\": \"planned\"";
+    // Task 14 was `planned` first: it is under way now, and task 13's entry is the first.
+    let at = state.find(planned).expect("task 13 is planned in state.json");
+    std::fs::write(&path, format!("{}\"status\": \"researched\"{}", &state[..at], &state[at + planned.len()..]))
+        .expect("write state.json");
+    set_status(&mut sessions[1], "13", "planning").expect("task 13 being planned");
+    agree(&mut sessions, "two changes and another tool's write");
+    // A change that leaves a disagreement (forced), made by the third session.
+    let forced = sessions[2].request(
+        "workspace/executeCommand",
+        json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "researched", "force": true }] }),
+    );
+    forced.expect("a forced change");
+    agree(&mut sessions, "a forced change");
+    let pid = daemon_of(&mut sessions[0]);
+    for session in sessions {
+        session.stop();
+    }
+    wait_for("the idle daemon to exit", || !alive(pid));
+}

@@ -17,6 +17,9 @@
 //! its task's tracker, back to back. Reported per tool, over all four agents: the round trips.
 //! The targets (issue 32): p99 under 50 ms for `set_status` and under 150 ms for `new_task`.
 //!
+//! `BENCH_DAEMON_LOG=debug cargo bench --bench mcp` also keeps the daemon's debug log in
+//! `target/bench-runtime/mcp/daemon.log`.
+//!
 //! `cargo bench --bench mcp` runs 200 changes per series (50 `set_status` and 10 `new_task`
 //! per agent in the four-agents series); `-- --quick` is CI's smoke run (1,000 files, 10
 //! changes, 5 and 2 per agent).
@@ -57,6 +60,19 @@ fn main() -> anyhow::Result<()> {
     copy_tree(&generated_at, &workspace);
     let runtime = target.join("bench-runtime").join("mcp");
     let _ = std::fs::remove_dir_all(&runtime);
+    // Where the time goes: `BENCH_DAEMON_LOG=debug` starts the daemon first, logging at that
+    // level to daemon.log in the runtime folder (the write path's and the analyses' timings).
+    let _daemon = std::env::var("BENCH_DAEMON_LOG").ok().map(|level| {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&runtime).ok();
+        let child = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+            .args(["daemon", "--idle-timeout", "3", "--log-level", &level])
+            .env("TASKMARK_RUNTIME_DIR", &runtime)
+            .stderr(Stdio::null())
+            .spawn();
+        std::thread::sleep(Duration::from_millis(500));
+        child
+    });
 
     let mut editor = editor(&workspace, &runtime);
     // Four agents change the file its buffer shows while it reloads that buffer: an edit

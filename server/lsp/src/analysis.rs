@@ -23,6 +23,7 @@ use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
 use crate::host::{DiskFile, HeadBaseline, Host, Reading, Saved, StoreKey};
+use crate::moves::{AnalysedMove, MoveKey, NextMove};
 use crate::settings::{DiagnosticMode, Settings};
 use crate::workspace::{self, DiskPaths, PathFilter};
 use crate::world::{CachedPaths, Shared, World, lock};
@@ -285,6 +286,8 @@ impl Analysis {
         let mut sequence = 0;
         let mut documents: Vec<Uri> = Vec::new();
         let mut disk: BTreeSet<String> = BTreeSet::new();
+        // Of those, the files a change of this process wrote (read back), as against reported.
+        let mut written: BTreeSet<String> = BTreeSet::new();
         let mut settings = None;
         let mut reindex = false;
         // Files changed on disk, or were written: the folder at the root may be another one.
@@ -312,7 +315,9 @@ impl Analysis {
                     heard_of_disk = true;
                     sequence = sequence.max(it);
                     read_whole |= paths.iter().any(|it| it == crate::commands::WHOLE_WORKSPACE);
-                    disk.extend(paths.into_iter().filter(|it| it != crate::commands::WHOLE_WORKSPACE));
+                    let paths = paths.into_iter().filter(|it| it != crate::commands::WHOLE_WORKSPACE);
+                    written.extend(paths.clone());
+                    disk.extend(paths);
                 }
                 Job::Replaced => heard_of_disk = true,
                 Job::Settings(it) => settings = Some(it),
@@ -393,8 +398,20 @@ impl Analysis {
         if !disk.is_empty() {
             lock(&world.exists).clear();
         }
-        for path in &disk {
-            self.apply_disk(&mut world, path, &mut touched, &mut pending);
+        // A world that is the saved state (no document open) moves with it, analysed once for
+        // every such session; any other applies what it heard of.
+        let mut followed = false;
+        if self.pristine.is_some() && world.versions.is_empty() && !disk.is_empty() {
+            let wanted = disk.iter().map(String::as_str).filter(|it| disk_wanted(&world, it));
+            let (read_back, heard): (Vec<&str>, Vec<&str>) = wanted.partition(|it| written.contains(*it));
+            self.host.written(&read_back);
+            self.host.heard(&heard);
+            followed = self.follow_saved(&mut world, &mut touched, &mut everything);
+        }
+        if !followed {
+            for path in &disk {
+                self.apply_disk(&mut world, path, written.contains(path), &mut touched, &mut pending);
+            }
         }
         self.settle(&mut world, pending, &mut touched, &mut everything);
         world.invalidate();
@@ -477,7 +494,6 @@ impl Analysis {
     /// [`Analysis::settle`], once for every file of a batch: a change written to state.json and
     /// a plan is one change, and its per-task and counter rules run once, on the final index.
     fn write(&mut self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
-        self.pristine = None;
         if let Some(written) = &mut self.written {
             written.insert(path.to_string(), text.clone());
         }
@@ -568,6 +584,8 @@ impl Analysis {
             }
         };
         touched.insert(path.clone());
+        // The world is no longer the saved state: an open document differs from it.
+        self.pristine = None;
         self.write(world, &path, text, pending);
     }
 
@@ -575,23 +593,39 @@ impl Analysis {
         &mut self,
         world: &mut World,
         path: &str,
+        read_back: bool,
         touched: &mut BTreeSet<String>,
         pending: &mut Option<Pending>,
     ) {
-        if !workspace::wanted(path) {
-            return;
-        }
-        let exists = world.root.join(path).exists();
-        if exists && !world.walks(path) {
+        if !disk_wanted(world, path) {
             return;
         }
         // The saved state follows the disk even for a file open here: other sessions, and
         // this one once the document closes, read it from there.
-        let file = self.host.disk(path);
+        let file = match read_back {
+            true => self.host.written(&[path]),
+            false => self.host.heard(&[path]),
+        };
+        let file = file.into_iter().next().unwrap_or(DiskFile::Missing);
+        // The world is no longer the saved state: it now holds files the saved state may not
+        // (or an open document that is not the disk).
+        self.pristine = None;
         if world.versions.contains_key(path) {
             // The editor's buffer wins over the disk while the document is open.
             return;
         }
+        self.apply_file(world, path, file, touched, pending);
+    }
+
+    /// Puts a file as the disk has it into the world, unless the world already has that text.
+    fn apply_file(
+        &mut self,
+        world: &mut World,
+        path: &str,
+        file: DiskFile,
+        touched: &mut BTreeSet<String>,
+        pending: &mut Option<Pending>,
+    ) {
         if matches!(file, DiskFile::Missing) && world.index.file_id(path).is_none() && !world.skipped.contains_key(path)
         {
             if world.known.contains(path) {
@@ -610,6 +644,68 @@ impl Analysis {
         let text = self.disk_text(world, path, file);
         touched.insert(path.to_string());
         self.write(world, path, text, pending);
+    }
+
+    /// Brings a world that is the saved state (no document open) up to the saved state now,
+    /// sharing the analysis of each move with the other sessions on the same state (see
+    /// [`crate::moves`]). Returns `false` when what changed is no longer known: the caller
+    /// applies what it heard of itself.
+    fn follow_saved(&mut self, world: &mut World, touched: &mut BTreeSet<String>, everything: &mut bool) -> bool {
+        let key = MoveKey {
+            rules: world.settings.rules.clone(),
+            baseline: self.baseline.as_ref().map(|(commit, _)| commit.clone()),
+        };
+        while let Some(from) = self.pristine {
+            match self.host.next_move(from, &key) {
+                NextMove::Current => return true,
+                NextMove::Unknown => return false,
+                NextMove::Analysed(analysed) => {
+                    world.index = analysed.index.clone();
+                    world.known = analysed.known.clone();
+                    world.skipped = analysed.skipped.clone();
+                    world.store = analysed.store.clone();
+                    touched.extend(analysed.touched.iter().cloned());
+                    *everything |= analysed.everything;
+                    if let Some(written) = &mut self.written {
+                        written.extend(analysed.files.iter().cloned());
+                    }
+                    tracing::debug!(from, to = analysed.to, "the saved state's move taken from another session");
+                    self.pristine = Some(analysed.to);
+                }
+                NextMove::Analyse { to, files, turn } => {
+                    let (mut moved, mut all, mut pending) = (BTreeSet::new(), false, None);
+                    let changed: Vec<(String, Option<Arc<str>>)> = files
+                        .iter()
+                        .map(|(path, file)| match file {
+                            DiskFile::Text(text) => (path.clone(), Some(text.clone())),
+                            DiskFile::Unreadable(_) | DiskFile::Missing => (path.clone(), None),
+                        })
+                        .collect();
+                    for (path, file) in files {
+                        self.apply_file(world, &path, file, &mut moved, &mut pending);
+                    }
+                    self.settle(world, pending, &mut moved, &mut all);
+                    self.host.analysed(AnalysedMove {
+                        from,
+                        to,
+                        key: key.clone(),
+                        index: world.index.clone(),
+                        known: world.known.clone(),
+                        skipped: world.skipped.clone(),
+                        store: world.store.clone(),
+                        touched: moved.clone(),
+                        everything: all,
+                        files: changed,
+                    });
+                    drop(turn);
+                    tracing::debug!(from, to, "the saved state's move analysed for the sessions on it");
+                    touched.extend(moved);
+                    *everything |= all;
+                    self.pristine = Some(to);
+                }
+            }
+        }
+        false
     }
 
     /// The text a file has on disk (`None`: gone or unreadable), with the world's record of
@@ -1076,4 +1172,10 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|it| it.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
+}
+
+/// Whether a file changed on disk is one the world holds: a tracker file the walk takes (or
+/// one that is gone).
+fn disk_wanted(world: &World, path: &str) -> bool {
+    workspace::wanted(path) && (!world.root.join(path).exists() || world.walks(path))
 }

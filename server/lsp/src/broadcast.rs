@@ -152,15 +152,19 @@ fn announce(
         let is_origin = peer.id == origin;
         let target = Target::of(peer);
         let (change, origin_name, name) = (change.clone(), origin_name.clone(), peer.name.clone());
-        deliveries.push(tokio::spawn(async move {
-            let delivery = deliver(target, change, origin_name, is_origin);
+        let files_only = !is_origin && target.reads_files_only(&change.files);
+        let delivery = tokio::spawn(async move {
+            let delivery = deliver(target, change, origin_name, is_origin, files_only);
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!(
                     "{name} did not take a status change within {} s; it is left as it is",
                     DELIVERY_TIMEOUT.as_secs()
                 );
             }
-        }));
+        });
+        if !files_only {
+            deliveries.push(delivery);
+        }
     }
     deliveries
 }
@@ -181,6 +185,20 @@ impl Target {
             jobs: peer.jobs.clone(),
             profile: peer.profile.clone(),
         }
+    }
+
+    /// A session with no document open (an agent's, a command line's) has nothing of its own to
+    /// bring in step: it is told to read the written `paths` now, before the workspace's next
+    /// change may start (which, planned in this session, then waits until it has), and the
+    /// workspace does not wait for it to hear of the change. Returns whether it was such a
+    /// session: nothing more to deliver to it but the notice.
+    fn reads_files_only(&self, paths: &[String]) -> bool {
+        if !self.shared.documents().is_empty() {
+            return false;
+        }
+        let sequence = self.shared.submit();
+        let _ = self.jobs.send(Job::Written { paths: paths.to_vec(), sequence });
+        true
     }
 
     /// Has the session read `paths` from disk again (the daemon wrote them). Not waited for:
@@ -287,9 +305,14 @@ fn edited_uris(edit: &lsp::WorkspaceEdit) -> Vec<String> {
     uris
 }
 
-async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool) {
+/// Delivers a status change to one session: the notice, then (unless it is the origin's, or
+/// one that reads the files only, see [`Target::reads_files_only`]) the change to its buffers.
+async fn deliver(target: Target, change: StatusChange, origin: String, is_origin: bool, files_only: bool) {
     // Decided once: the editor reads these again itself, so no edit may race that read.
-    let reload = if is_origin { Vec::new() } else { reloading_from_disk(&target.shared.read(), &change.under_editors) };
+    let reload = match is_origin || files_only {
+        true => Vec::new(),
+        false => reloading_from_disk(&target.shared.read(), &change.under_editors),
+    };
     let params = ext::TaskChanged {
         task: change.task.clone(),
         action: None,
@@ -305,7 +328,7 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
     };
     let origin = params.origin.clone();
     target.client.send_notification::<TaskChanged>(params).await;
-    if is_origin {
+    if is_origin || files_only {
         return;
     }
     target.shared.caught_up().await;
@@ -353,6 +376,10 @@ async fn deliver(target: Target, change: StatusChange, origin: String, is_origin
 /// The same change planned against this editor's own buffers, for the documents it has open.
 fn follow(shared: &Shared, profile: &ClientProfile, change: &StatusChange, reload: &[String]) -> Option<BufferEdit> {
     let world = shared.read();
+    // No document open (an agent's session): nothing to plan.
+    if world.versions.is_empty() {
+        return None;
+    }
     let task = world.index.find_tasks(&change.task).into_iter().next()?;
     // The origin validated the transition; here only the texts must follow.
     let options = StatusChangeOptions {
@@ -448,13 +475,21 @@ fn announce_edits(
         let change = change.clone();
         let origin_name = origin_name.clone();
         let root = root.to_path_buf();
-        deliveries.push(tokio::spawn(async move {
+        let files_only = !is_origin && {
+            let mut paths: Vec<String> = change.files.iter().map(|it| it.path.clone()).collect();
+            paths.extend(change.created.iter().cloned());
+            paths.extend(crate::write_path::moved_files(&root, &change.moved));
+            target.reads_files_only(&paths)
+        };
+        let delivery = tokio::spawn(async move {
             let Announcement { label, files, created, moved, notice, under_editors } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
                 // Decided once: the editor reads these again itself, so no edit may race that read.
-                let reload =
-                    if is_origin { Vec::new() } else { reloading_from_disk(&target.shared.read(), &under_editors) };
+                let reload = match is_origin || files_only {
+                    true => Vec::new(),
+                    false => reloading_from_disk(&target.shared.read(), &under_editors),
+                };
                 if let Some(mut notice) = notice {
                     let mut all = paths.clone();
                     all.extend(created.iter().cloned());
@@ -465,7 +500,7 @@ fn announce_edits(
                     notice.reload = reload.clone();
                     target.client.send_notification::<TaskChanged>(notice).await;
                 }
-                if is_origin {
+                if is_origin || files_only {
                     return;
                 }
                 paths.extend(created);
@@ -532,7 +567,10 @@ fn announce_edits(
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());
             }
-        }));
+        });
+        if !files_only {
+            deliveries.push(delivery);
+        }
     }
     deliveries
 }

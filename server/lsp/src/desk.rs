@@ -133,6 +133,10 @@ impl Desk for SessionDesk<'_> {
         }
     }
 
+    fn writing(&self, paths: &[String]) {
+        self.session.host.writing(paths);
+    }
+
     fn hold(&self) -> impl Send + 'static {
         Hold::new(&self.session.jobs)
     }

@@ -25,6 +25,11 @@ pub struct Documents {
 }
 
 impl Documents {
+    /// No document is open (an agent's session, a command line's).
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
     pub fn open(&mut self, uri: &str, version: i32, text: String) {
         self.open.insert(uri.to_string(), Document { version, text });
     }

@@ -26,10 +26,27 @@ use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
 use crate::git;
+use crate::moves::{AnalysedMove, AnalysingTurn, MoveKey, Moves, NextMove};
 use crate::watch;
 use crate::workspace::{self, PathFilter};
 use crate::world::Shared;
 use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+/// How long a session waits for another's analysis of the move it needs.
+const WAIT_FOR_ANALYSIS: Duration = Duration::from_secs(2);
+/// How long a file this process is writing is left to its writer to read back.
+const WRITING_MARK: Duration = Duration::from_secs(2);
+
+/// A file as the saved state has it (a prose file as its index holds it: without its text).
+fn saved_file(saved: Option<&Saved>, path: &str) -> DiskFile {
+    let Some(saved) = saved else { return DiskFile::Missing };
+    match (saved.index.text_at(path), saved.skipped.get(path)) {
+        (Some(text), _) => DiskFile::Text(text.clone()),
+        (None, Some(reason)) => DiskFile::Unreadable(reason.clone()),
+        (None, None) => DiskFile::Missing,
+    }
+}
 
 /// The workspace as saved on disk, as the newest load read it and disk changes moved it since.
 #[derive(Clone)]
@@ -85,6 +102,7 @@ impl FolderIdentity {
 }
 
 /// A file as the disk has it now.
+#[derive(Clone)]
 pub enum DiskFile {
     Text(Arc<str>),
     /// There, but not indexable (too large, not UTF-8, unreadable): why.
@@ -131,6 +149,13 @@ pub struct Host {
     disk_subscribers: watch::Subscribers,
     /// The sessions told of the repository's other worktrees.
     elsewhere: crate::elsewhere::Subscribers,
+    /// Signalled when a session ends its analysis of a move of the saved state, for the
+    /// sessions waiting to take it (see [`crate::moves`]).
+    move_analysed: Condvar,
+    /// Files this process is replacing on disk, with when it said so: until the writer reads
+    /// them back (all at once, one move of the saved state), a watcher's report of one of
+    /// them does not move the saved state (see [`Host::writing`]).
+    writing: Mutex<HashMap<String, Instant>>,
     /// Every session on the root (while its state lives, its analysis thread's inbox), told
     /// when the folder at the root was replaced.
     sessions: Mutex<Vec<(Weak<Shared>, Sender<Job>)>>,
@@ -153,6 +178,8 @@ struct State {
     told: Option<FolderIdentity>,
     /// The tracker files at git `HEAD`, indexed, with the commit they were read at.
     baseline: Option<HeadBaseline>,
+    /// The changes to `saved` since it was read, and the sessions' analyses of them.
+    moves: Moves,
 }
 
 /// The git baseline: `HEAD`'s commit and the index of its tracker files.
@@ -189,6 +216,8 @@ impl Hosts {
             load_finished: Condvar::new(),
             disk_subscribers: Default::default(),
             elsewhere: Default::default(),
+            move_analysed: Condvar::new(),
+            writing: Mutex::new(HashMap::new()),
             sessions: Mutex::new(Vec::new()),
         });
         hosts.insert(root.to_path_buf(), Arc::downgrade(&host));
@@ -298,6 +327,7 @@ impl Host {
             saved.generation = state.generation;
             saved.identity = identity;
             state.store = None;
+            state.moves.forget();
             state.saved = Some(saved.clone());
             // The configuration may have changed the vocabularies the baseline was parsed with.
             state.baseline = None;
@@ -373,44 +403,150 @@ impl Host {
     }
 
     /// Reads `path` (relative to the root) as the disk has it now, and moves the saved state
-    /// to it. When the saved state already holds that text, its copy is returned, so the
-    /// sessions that apply the change share one text.
+    /// to it (see [`Host::disk_all`]).
     pub fn disk(&self, path: &str) -> DiskFile {
-        let file = match workspace::read_workspace_file(&self.root, path) {
-            Ok(file) => DiskFile::Text(file.text),
-            Err(_) if std::fs::symlink_metadata(self.root.join(path)).is_err() => DiskFile::Missing,
-            Err(reason) => DiskFile::Unreadable(reason),
-        };
-        let mut state = lock(&self.state);
-        let State { saved, generation, store, .. } = &mut *state;
-        let Some(saved) = saved.as_mut() else { return file };
-        let mut changed = file.record(path, &mut saved.known, &mut saved.skipped);
-        let file = match file {
-            DiskFile::Text(text) => match saved.index.text_at(path) {
-                Some(current) if **current == *text => DiskFile::Text(current.clone()),
-                _ => {
-                    tracing::debug!("{path} changed on disk");
-                    saved.index.write_file(path, text.clone(), |_, _| {});
-                    changed = true;
-                    DiskFile::Text(text)
-                }
-            },
-            DiskFile::Unreadable(_) | DiskFile::Missing => {
-                if saved.index.file_id(path).is_some() {
-                    saved.index.set_file(path, None);
-                    changed = true;
-                }
-                file
+        self.disk_all(&[path]).pop().unwrap_or(DiskFile::Missing)
+    }
+
+    /// `paths` are about to be replaced by a change of this process, which reads them back
+    /// once written ([`Host::written`]). Meanwhile a watcher's report of one of them leaves the
+    /// saved state as it is ([`Host::heard`]): the files of one change are one move of the
+    /// saved state, analysed once, instead of one move per file as the watcher reports them
+    /// (each analysed, each a state no one wrote). A mark lasts [`WRITING_MARK`] at most, for
+    /// a writer that never reads back.
+    pub fn writing(&self, paths: &[String]) {
+        let now = Instant::now();
+        let mut writing = lock(&self.writing);
+        writing.retain(|_, since| now.duration_since(*since) < WRITING_MARK);
+        writing.extend(paths.iter().map(|it| (it.clone(), now)));
+    }
+
+    /// The files a change of this process wrote, read back: [`Host::disk_all`], and the marks
+    /// of [`Host::writing`] cleared.
+    pub fn written(&self, paths: &[&str]) -> Vec<DiskFile> {
+        {
+            let mut writing = lock(&self.writing);
+            for path in paths {
+                writing.remove(*path);
             }
+        }
+        self.disk_all(paths)
+    }
+
+    /// Files a watcher (or an editor) reported changed: [`Host::disk_all`], but a file this
+    /// process is writing is given as the saved state has it, until the writer reads it back.
+    pub fn heard(&self, paths: &[&str]) -> Vec<DiskFile> {
+        let being_written: HashSet<&str> = {
+            let mut writing = lock(&self.writing);
+            let now = Instant::now();
+            writing.retain(|_, since| now.duration_since(*since) < WRITING_MARK);
+            paths.iter().copied().filter(|it| writing.contains_key(*it)).collect()
         };
+        if being_written.is_empty() {
+            return self.disk_all(paths);
+        }
+        let read: Vec<&str> = paths.iter().copied().filter(|it| !being_written.contains(it)).collect();
+        let mut read = self.disk_all(&read).into_iter();
+        let state = lock(&self.state);
+        paths
+            .iter()
+            .map(|path| match being_written.contains(path) {
+                false => read.next().unwrap_or(DiskFile::Missing),
+                true => saved_file(state.saved.as_ref(), path),
+            })
+            .collect()
+    }
+
+    /// Reads `paths` (relative to the root) as the disk has them now, and moves the saved state
+    /// to them, in one step: the files one change wrote are one move of the state, which the
+    /// sessions without documents analyse once (see [`crate::moves`]). Where the saved state
+    /// already holds a file's text, its copy is returned, so the sessions that apply the change
+    /// share one text.
+    pub fn disk_all(&self, paths: &[&str]) -> Vec<DiskFile> {
+        let read: Vec<DiskFile> = paths
+            .iter()
+            .map(|path| match workspace::read_workspace_file(&self.root, path) {
+                Ok(file) => DiskFile::Text(file.text),
+                Err(_) if std::fs::symlink_metadata(self.root.join(path)).is_err() => DiskFile::Missing,
+                Err(reason) => DiskFile::Unreadable(reason),
+            })
+            .collect();
+        let mut state = lock(&self.state);
+        let State { saved, generation, store, moves, .. } = &mut *state;
+        let Some(saved) = saved.as_mut() else { return read };
+        let mut files = Vec::with_capacity(read.len());
+        let mut moved = Vec::new();
+        for (path, file) in paths.iter().zip(read) {
+            let mut changed = file.record(path, &mut saved.known, &mut saved.skipped);
+            let file = match file {
+                DiskFile::Text(text) => match saved.index.text_at(path) {
+                    Some(current) if **current == *text => DiskFile::Text(current.clone()),
+                    _ => {
+                        tracing::debug!("{path} changed on disk");
+                        saved.index.write_file(path, text.clone(), |_, _| {});
+                        changed = true;
+                        DiskFile::Text(text)
+                    }
+                },
+                DiskFile::Unreadable(_) | DiskFile::Missing => {
+                    if saved.index.file_id(path).is_some() {
+                        saved.index.set_file(path, None);
+                        changed = true;
+                    }
+                    file
+                }
+            };
+            if changed {
+                moved.push((*path, file.clone()));
+            }
+            files.push(file);
+        }
         // Every session reads the same change: only the first one moves the state on, and the
         // diagnostics kept for it stay good for the next session as long as it does not move.
-        if changed {
+        if !moved.is_empty() {
             *generation += 1;
             saved.generation = *generation;
             *store = None;
+            for (path, file) in &moved {
+                moves.changed(*generation, path, file);
+            }
         }
-        file
+        files
+    }
+
+    /// What a session whose world is saved state `from` (no document open, see
+    /// [`crate::moves`]) does to catch up with the saved state now. While another session
+    /// analyses the same move, waits for it (a few seconds at most: then analyses it too).
+    pub fn next_move(self: &Arc<Host>, from: u64, key: &MoveKey) -> NextMove {
+        let deadline = Instant::now() + WAIT_FOR_ANALYSIS;
+        let mut state = lock(&self.state);
+        while state.saved.as_ref().is_some_and(|it| it.generation != from) && state.moves.being_analysed(from, key) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = match self.move_analysed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        let State { saved, moves, .. } = &mut *state;
+        let Some(now) = saved.as_ref().map(|it| it.generation) else { return NextMove::Unknown };
+        let host = Arc::downgrade(self);
+        let ending = key.clone();
+        moves.next(from, key, now, move || AnalysingTurn {
+            end: Some(Box::new(move || {
+                if let Some(host) = host.upgrade() {
+                    lock(&host.state).moves.finished(from, &ending);
+                    host.move_analysed.notify_all();
+                }
+            })),
+        })
+    }
+
+    /// A session's analysis of a move, for the others on the state it started from.
+    pub fn analysed(&self, analysed: AnalysedMove) {
+        lock(&self.state).moves.analysed(analysed);
     }
 }
 
@@ -600,6 +736,102 @@ mod tests {
         assert!(again.index.text(id).contains("[COMPLETED]"), "{}", again.index.text(id));
         assert_eq!(again.identity, FolderIdentity::of(&root));
         host.saved(Reading::Shared, || panic!("the new folder is read once")).expect("kept");
+    }
+
+    fn no_rules() -> MoveKey {
+        MoveKey { rules: Vec::new(), baseline: None }
+    }
+
+    /// What a session that analysed the move from `from` to `to` leaves for the others.
+    fn analysed_move(saved: &Saved, from: u64, to: u64, key: MoveKey) -> AnalysedMove {
+        AnalysedMove {
+            from,
+            to,
+            key,
+            index: saved.index.clone(),
+            known: saved.known.clone(),
+            skipped: saved.skipped.clone(),
+            store: DiagnosticStore::default(),
+            touched: ["specs/TODO.md".to_string()].into(),
+            everything: false,
+            files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_move_of_the_saved_state_is_analysed_once_for_the_sessions_on_the_state_before() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        assert!(matches!(host.next_move(first.generation, &no_rules()), NextMove::Current));
+
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        host.disk("specs/TODO.md");
+        std::fs::write(root.join("specs/notes.md"), "# Notes\n").expect("write");
+        host.disk("specs/notes.md");
+        let NextMove::Analyse { to, files, turn } = host.next_move(first.generation, &no_rules()) else {
+            panic!("the first session on the old state analyses the move")
+        };
+        let now = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
+        assert_eq!(to, now.generation);
+        let changed: Vec<(&str, Option<&str>)> = files
+            .iter()
+            .map(|(path, file)| (path.as_str(), if let DiskFile::Text(text) = file { Some(&**text) } else { None }))
+            .collect();
+        let todo = TODO.replace("PLANNED", "COMPLETED");
+        assert_eq!(changed, [("specs/TODO.md", Some(todo.as_str())), ("specs/notes.md", Some("# Notes\n"))]);
+        host.analysed(analysed_move(&now, first.generation, to, no_rules()));
+        drop(turn);
+
+        let NextMove::Analysed(taken) = host.next_move(first.generation, &no_rules()) else {
+            panic!("a second session on the old state takes the analysis")
+        };
+        assert_eq!((taken.from, taken.to), (first.generation, to));
+        assert!(matches!(host.next_move(to, &no_rules()), NextMove::Current));
+        let other = MoveKey { rules: vec![(RuleCode::StatusMismatch, None)], baseline: None };
+        assert!(
+            matches!(host.next_move(first.generation, &other), NextMove::Analyse { .. }),
+            "other rule settings: analysed for them"
+        );
+
+        // Read whole again: the moves before it cannot be caught up with.
+        host.saved(Reading::Again, || saved_from(&root)).expect("read again");
+        assert!(matches!(host.next_move(to, &no_rules()), NextMove::Unknown));
+    }
+
+    #[test]
+    fn a_session_waits_for_the_analysis_of_its_move_that_another_has_under_way() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        std::fs::write(root.join("specs/TODO.md"), TODO.replace("PLANNED", "COMPLETED")).expect("write");
+        host.disk("specs/TODO.md");
+        let NextMove::Analyse { to, turn, .. } = host.next_move(first.generation, &no_rules()) else {
+            panic!("the first session analyses")
+        };
+        let waiting = {
+            let host = host.clone();
+            std::thread::spawn(move || match host.next_move(first.generation, &no_rules()) {
+                NextMove::Analysed(taken) => Some(taken.to),
+                _ => None,
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let now = host.saved(Reading::Shared, || panic!("no second walk")).expect("fork");
+        host.analysed(analysed_move(&now, first.generation, to, no_rules()));
+        drop(turn);
+        assert_eq!(
+            waiting.join().expect("the waiting session"),
+            Some(to),
+            "it took the analysis instead of making its own"
+        );
+
+        // An analysis that ends without a result (it panicked) lets the next session analyse.
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        host.disk("specs/TODO.md");
+        let NextMove::Analyse { turn, .. } = host.next_move(to, &no_rules()) else { panic!("analyse") };
+        drop(turn);
+        assert!(matches!(host.next_move(to, &no_rules()), NextMove::Analyse { .. }));
     }
 
     use std::panic::AssertUnwindSafe;

@@ -20,6 +20,7 @@ mod handlers;
 mod host;
 mod hub;
 mod lifecycle;
+mod moves;
 mod server;
 mod settings;
 mod transport;

@@ -200,6 +200,9 @@ pub trait Desk: Sync {
     ) -> impl Future<Output = Result<T, Self::Error>> + Send;
     /// Has the desk read `paths` again from disk before it plans anything else.
     fn read_again(&self, paths: Vec<String>);
+    /// `paths` are about to be replaced on disk, and [`Desk::read_again`] follows: the desk
+    /// may take them in then, all at once, rather than as a file watcher reports each.
+    fn writing(&self, _paths: &[String]) {}
     /// Keeps the desk from publishing what it reads until the guard is dropped: the editor's
     /// part and the written files reach it apart, and must be seen together.
     fn hold(&self) -> impl Send + 'static;
@@ -447,6 +450,7 @@ async fn write<'l, D: Desk>(
     };
     let written: Vec<String> = prepared.paths().to_vec();
     let hold = desk.hold();
+    desk.writing(&written);
     let in_editor = editor.is_some();
     if let Some(part) = editor {
         // On an error the prepared transaction is dropped: rolled back, nothing written.
@@ -455,6 +459,8 @@ async fn write<'l, D: Desk>(
     let journal = match prepared.commit_keeping_journal() {
         Ok((_, journal)) => journal,
         Err(error) => {
+            // Some files may have been replaced before it failed: the desk reads what is there.
+            desk.read_again(written.clone());
             let mut error = D::Error::from_write(WriteError::Transaction(error));
             if in_editor {
                 if transaction::committed_journal(lock) {
