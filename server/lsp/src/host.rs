@@ -834,5 +834,35 @@ mod tests {
         assert!(matches!(host.next_move(to, &no_rules()), NextMove::Analyse { .. }));
     }
 
+    #[test]
+    fn files_this_process_writes_move_the_saved_state_once_when_read_back() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let changed = TODO.replace("PLANNED", "COMPLETED");
+        let written = ["specs/TODO.md".to_string(), "specs/state.json".to_string()];
+        host.writing(&written);
+        std::fs::write(root.join("specs/TODO.md"), &changed).expect("write");
+        std::fs::write(root.join("specs/state.json"), "{\"projects\": []}").expect("write");
+        // The watcher reports TODO.md first: the saved state waits for the writer.
+        let heard = host.heard(&["specs/TODO.md"]);
+        assert!(
+            matches!(&heard[..], [DiskFile::Text(text)] if &**text == TODO),
+            "the saved state's text, not the disk's"
+        );
+        assert!(matches!(host.next_move(first.generation, &no_rules()), NextMove::Current));
+        // Read back by the writer: both files, one move.
+        host.written(&["specs/TODO.md", "specs/state.json"]);
+        let NextMove::Analyse { to, files, .. } = host.next_move(first.generation, &no_rules()) else {
+            panic!("one move to analyse")
+        };
+        assert_eq!(to, first.generation + 1, "one generation for the change's two files");
+        assert_eq!(files.len(), 2);
+        // The marks are gone: a later report is the disk's again.
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        assert!(matches!(&host.heard(&["specs/TODO.md"])[..], [DiskFile::Text(text)] if &**text == TODO));
+        assert!(host.saved(Reading::Shared, || panic!("no walk")).expect("fork").generation > to);
+    }
+
     use std::panic::AssertUnwindSafe;
 }

@@ -450,12 +450,12 @@ async fn write<'l, D: Desk>(
     };
     let written: Vec<String> = prepared.paths().to_vec();
     let hold = desk.hold();
-    desk.writing(&written);
     let in_editor = editor.is_some();
     if let Some(part) = editor {
         // On an error the prepared transaction is dropped: rolled back, nothing written.
         apply_whole(desk, &label, part, &documents).await?;
     }
+    desk.writing(&written);
     let journal = match prepared.commit_keeping_journal() {
         Ok((_, journal)) => journal,
         Err(error) => {
