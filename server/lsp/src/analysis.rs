@@ -22,8 +22,8 @@ use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
-use crate::host::{DiskFile, HeadBaseline, Host, Reading, Saved, StoreKey};
-use crate::moves::{AnalysedMove, MoveKey, NextMove};
+use crate::host::{CheckedWith, DiskFile, HeadBaseline, Host, Reading, Saved, StoreKey};
+use crate::moves::{AnalysedMove, NextMove};
 use crate::settings::{DiagnosticMode, Settings};
 use crate::workspace::{self, DiskPaths, PathFilter};
 use crate::world::{CachedPaths, Shared, World, lock};
@@ -102,7 +102,7 @@ fn rules_baseline(baseline: Option<&HeadBaseline>) -> Option<Baseline<'_>> {
 
 /// What the diagnostics of the saved state `generation` depend on besides it.
 fn store_key(generation: u64, rules: &[(RuleCode, Option<Severity>)], baseline: Option<&HeadBaseline>) -> StoreKey {
-    StoreKey { generation, rules: rules.to_vec(), baseline: baseline.map(|(commit, _)| commit.clone()) }
+    StoreKey { generation, checked_with: CheckedWith::new(rules, baseline) }
 }
 
 /// The workspace as this session sees it once loaded: the host's saved state, with this
@@ -651,10 +651,7 @@ impl Analysis {
     /// [`crate::moves`]). Returns `false` when what changed is no longer known: the caller
     /// applies what it heard of itself.
     fn follow_saved(&mut self, world: &mut World, touched: &mut BTreeSet<String>, everything: &mut bool) -> bool {
-        let key = MoveKey {
-            rules: world.settings.rules.clone(),
-            baseline: self.baseline.as_ref().map(|(commit, _)| commit.clone()),
-        };
+        let key = CheckedWith::new(&world.settings.rules, self.baseline.as_ref());
         while let Some(from) = self.pristine {
             match self.host.next_move(from, &key) {
                 NextMove::Current => return true,

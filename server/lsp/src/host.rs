@@ -26,7 +26,7 @@ use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
 use crate::git;
-use crate::moves::{AnalysedMove, AnalysingTurn, MoveKey, Moves, NextMove};
+use crate::moves::{AnalysedMove, AnalysingTurn, Moves, NextMove};
 use crate::watch;
 use crate::workspace::{self, PathFilter};
 use crate::world::Shared;
@@ -190,10 +190,24 @@ pub type HeadBaseline = (String, Arc<WorkspaceIndex>);
 pub struct StoreKey {
     /// [`Saved::generation`].
     pub generation: u64,
+    pub checked_with: CheckedWith,
+}
+
+/// What a session's diagnostics depend on besides the files: two sessions that check with the
+/// same share their diagnostics of one saved state ([`Host::store`]) and of its moves
+/// ([`crate::moves`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedWith {
     /// The session's rule settings over the configuration file's.
     pub rules: Vec<(RuleCode, Option<Severity>)>,
     /// The commit of the git baseline the diagnostics were computed with, if any.
     pub baseline: Option<String>,
+}
+
+impl CheckedWith {
+    pub fn new(rules: &[(RuleCode, Option<Severity>)], baseline: Option<&HeadBaseline>) -> CheckedWith {
+        CheckedWith { rules: rules.to_vec(), baseline: baseline.map(|(commit, _)| commit.clone()) }
+    }
 }
 
 /// The hosts of one [`crate::Hub`], by root. Weak: a host lives as long as one of its sessions.
@@ -416,9 +430,14 @@ impl Host {
     /// a writer that never reads back.
     pub fn writing(&self, paths: &[String]) {
         let now = Instant::now();
+        self.marks().extend(paths.iter().map(|it| (it.clone(), now)));
+    }
+
+    /// The marks of [`Host::writing`] that still stand.
+    fn marks(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
         let mut writing = lock(&self.writing);
-        writing.retain(|_, since| now.duration_since(*since) < WRITING_MARK);
-        writing.extend(paths.iter().map(|it| (it.clone(), now)));
+        writing.retain(|_, since| since.elapsed() < WRITING_MARK);
+        writing
     }
 
     /// The files a change of this process wrote, read back: [`Host::disk_all`], and the marks
@@ -437,9 +456,7 @@ impl Host {
     /// process is writing is given as the saved state has it, until the writer reads it back.
     pub fn heard(&self, paths: &[&str]) -> Vec<DiskFile> {
         let being_written: HashSet<&str> = {
-            let mut writing = lock(&self.writing);
-            let now = Instant::now();
-            writing.retain(|_, since| now.duration_since(*since) < WRITING_MARK);
+            let writing = self.marks();
             paths.iter().copied().filter(|it| writing.contains_key(*it)).collect()
         };
         if being_written.is_empty() {
@@ -517,7 +534,7 @@ impl Host {
     /// What a session whose world is saved state `from` (no document open, see
     /// [`crate::moves`]) does to catch up with the saved state now. While another session
     /// analyses the same move, waits for it (a few seconds at most: then analyses it too).
-    pub fn next_move(self: &Arc<Host>, from: u64, key: &MoveKey) -> NextMove {
+    pub fn next_move(self: &Arc<Host>, from: u64, key: &CheckedWith) -> NextMove {
         let deadline = Instant::now() + WAIT_FOR_ANALYSIS;
         let mut state = lock(&self.state);
         while state.saved.as_ref().is_some_and(|it| it.generation != from) && state.moves.being_analysed(from, key) {
@@ -652,7 +669,7 @@ mod tests {
         let host = hosts.for_root(&root);
         let computed = std::sync::atomic::AtomicUsize::new(0);
         let store_of = |saved: &Saved, rules: &[(RuleCode, Option<Severity>)]| {
-            let key = StoreKey { generation: saved.generation, rules: rules.to_vec(), baseline: None };
+            let key = StoreKey { generation: saved.generation, checked_with: CheckedWith::new(rules, None) };
             host.store(key, || {
                 computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let paths = workspace::DiskPaths { root: &root, known: &saved.known };
@@ -738,12 +755,12 @@ mod tests {
         host.saved(Reading::Shared, || panic!("the new folder is read once")).expect("kept");
     }
 
-    fn no_rules() -> MoveKey {
-        MoveKey { rules: Vec::new(), baseline: None }
+    fn no_rules() -> CheckedWith {
+        CheckedWith::new(&[], None)
     }
 
     /// What a session that analysed the move from `from` to `to` leaves for the others.
-    fn analysed_move(saved: &Saved, from: u64, to: u64, key: MoveKey) -> AnalysedMove {
+    fn analysed_move(saved: &Saved, from: u64, to: u64, key: CheckedWith) -> AnalysedMove {
         AnalysedMove {
             from,
             to,
@@ -788,7 +805,7 @@ mod tests {
         };
         assert_eq!((taken.from, taken.to), (first.generation, to));
         assert!(matches!(host.next_move(to, &no_rules()), NextMove::Current));
-        let other = MoveKey { rules: vec![(RuleCode::StatusMismatch, None)], baseline: None };
+        let other = CheckedWith::new(&[(RuleCode::StatusMismatch, None)], None);
         assert!(
             matches!(host.next_move(first.generation, &other), NextMove::Analyse { .. }),
             "other rule settings: analysed for them"

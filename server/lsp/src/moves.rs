@@ -14,30 +14,21 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
-use crate::host::DiskFile;
+use crate::host::{CheckedWith, DiskFile};
 
 /// How many changed paths the host remembers: a session further behind reads its batch itself.
 const CHANGES_KEPT: usize = 256;
 /// How many analysed moves the host keeps (each holds an index and diagnostics alive).
 const MOVES_KEPT: usize = 4;
 
-/// What a session's diagnostics depend on besides the saved state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MoveKey {
-    pub rules: Vec<(RuleCode, Option<Severity>)>,
-    /// The commit of the git baseline, if any.
-    pub baseline: Option<String>,
-}
-
 /// A session's world brought from one saved state to a later one, for the other sessions on
 /// the first state to take.
 pub struct AnalysedMove {
     pub from: u64,
     pub to: u64,
-    pub key: MoveKey,
+    pub key: CheckedWith,
     pub index: WorkspaceIndex,
     pub known: Arc<HashSet<String>>,
     pub skipped: HashMap<String, String>,
@@ -74,7 +65,7 @@ pub struct Moves {
     latest: HashMap<String, DiskFile>,
     analysed: VecDeque<Arc<AnalysedMove>>,
     /// The state and key some session is analysing a move from.
-    analysing: Option<(u64, MoveKey)>,
+    analysing: Option<(u64, CheckedWith)>,
 }
 
 impl Moves {
@@ -103,13 +94,13 @@ impl Moves {
     }
 
     /// Whether a session on `from` with `key` should wait for the analysis running from there.
-    pub fn being_analysed(&self, from: u64, key: &MoveKey) -> bool {
+    pub fn being_analysed(&self, from: u64, key: &CheckedWith) -> bool {
         self.analysing.as_ref().is_some_and(|(at, analysing)| *at == from && analysing == key)
     }
 
     /// What a session on `from` does next (see [`NextMove`]), the saved state being `now`.
     /// `turn` is made for the session that analyses.
-    pub fn next(&mut self, from: u64, key: &MoveKey, now: u64, turn: impl FnOnce() -> AnalysingTurn) -> NextMove {
+    pub fn next(&mut self, from: u64, key: &CheckedWith, now: u64, turn: impl FnOnce() -> AnalysingTurn) -> NextMove {
         if now == from {
             return NextMove::Current;
         }
@@ -142,7 +133,7 @@ impl Moves {
     }
 
     /// The analysis from `from` with `key` ended (recorded or not).
-    pub fn finished(&mut self, from: u64, key: &MoveKey) {
+    pub fn finished(&mut self, from: u64, key: &CheckedWith) {
         if self.being_analysed(from, key) {
             self.analysing = None;
         }
@@ -167,8 +158,8 @@ impl Drop for AnalysingTurn {
 mod tests {
     use super::*;
 
-    fn key() -> MoveKey {
-        MoveKey { rules: Vec::new(), baseline: None }
+    fn key() -> CheckedWith {
+        CheckedWith::new(&[], None)
     }
 
     fn turn() -> AnalysingTurn {
