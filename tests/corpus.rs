@@ -910,8 +910,9 @@ fn fidelity(snapshot: &Path) -> Result<(), Failed> {
     })
 }
 
-/// `taskmark fix` on a snapshot (in memory): every pass is a valid plan, nothing new appears,
-/// the passes end, and a second `fix` has nothing left to do.
+/// `taskmark fix` on a snapshot (in memory): every pass is a valid plan, their one change is
+/// what they left, nothing new appears, and a second `fix` has nothing left to do (the passes
+/// ended).
 fn fix_converges(snapshot: &Path) -> Result<(), Failed> {
     let workspace = snapshot_workspace(snapshot)?;
     let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
@@ -921,21 +922,26 @@ fn fix_converges(snapshot: &Path) -> Result<(), Failed> {
         ..StatusChangeOptions::new(Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH))
     };
     let before = tally(&workspace.index, &rules::check(&workspace.index, &workspace.config, None, &paths));
+    let fixes = taskmark::engine::edit::run_safe_fixes(
+        &workspace.index,
+        &check,
+        &taskmark::engine::edit::SAFE_FIX_CODES,
+        &options,
+    )
+    .map_err(|it| it.to_string())?;
+    let fixed: usize = fixes.fixed.values().sum();
+    // The one change every front door writes is what the passes left.
     let mut index = workspace.index.clone();
-    let mut fixed = 0;
-    for pass in 0.. {
-        ensure(pass < 8, || "fix did not converge in 8 passes".into())?;
-        let (change, counts) =
-            taskmark::engine::edit::plan_safe_fixes(&index, &check, &taskmark::engine::edit::SAFE_FIX_CODES, &options)
-                .map_err(|it| it.to_string())?;
-        if change.is_empty() {
-            break;
-        }
-        fixed += counts.values().sum::<usize>();
-        for (path, text) in change.apply(&index) {
-            index.set_file(&path, Some(Arc::from(text)));
-        }
+    for (path, text) in fixes.change.apply(&workspace.index) {
+        ensure(fixes.index.text_at(&path).is_some_and(|it| **it == *text), || {
+            format!("{path}: the change is not what the passes left")
+        })?;
+        index.set_file(&path, Some(Arc::from(text)));
     }
+    let again =
+        taskmark::engine::edit::run_safe_fixes(&index, &check, &taskmark::engine::edit::SAFE_FIX_CODES, &options)
+            .map_err(|it| it.to_string())?;
+    ensure(again.change.is_empty(), || format!("a second fix changed something: {}", again.change.label))?;
     let after = tally(&index, &rules::check(&index, &workspace.config, None, &paths));
     let new = appeared(&before, &after);
     ensure(new.is_empty(), || format!("after {fixed} fixes: {}", new.join("; ")))?;

@@ -832,17 +832,20 @@ fn taskmark_fix_goes_through_the_daemon_too() {
     assert!(todo_now.contains("  not_started: 2\n"), "{todo_now}");
     editor.wait_until(Duration::from_millis(500), |_| false);
     assert_eq!(editor.documents[&todo].text, buffer_before, "a clean buffer is the editor's to reload");
-    // Told of each pass, with the open file to read again (the Neovim plugin does so on the
-    // notice): the plan's pass names none, the counters' pass names TODO.md.
+    // Told once of the whole fix (every pass is one change), with the open file to read again
+    // (the Neovim plugin does so on the notice): the closed plan is not named for reloading.
     let notices: Vec<&Value> = editor
         .notifications
         .iter()
         .filter(|it| it["method"] == "taskmark/taskChanged" && it["params"]["action"] == "fixed")
         .collect();
-    let notice = notices
-        .iter()
-        .find(|it| it["params"]["files"] == json!(["specs/TODO.md"]))
-        .unwrap_or_else(|| panic!("no notice of the fix of TODO.md: {notices:?}"));
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let notice = notices[0];
+    assert_eq!(
+        notice["params"]["files"],
+        json!(["specs/012_sync_engine/plans/implementation-001.md", "specs/TODO.md"]),
+        "{notice}"
+    );
     assert_eq!(notice["params"]["reload"], json!(["specs/TODO.md"]), "{notice}");
     assert!(notice["params"]["origin"].as_str().is_some_and(|it| it.starts_with("taskmark fix")), "{notice}");
     assert!(notice["params"]["title"].as_str().is_some_and(|it| it.contains("stale-counts")), "{notice}");

@@ -504,3 +504,100 @@ fn a_task_s_criteria_ticked_through_any_door_let_it_complete() {
         assert!(done.status.success(), "{door}: {done:?}");
     }
 }
+
+/// A tracker with a fix that takes two passes (task 1's marker respelled, then the counters
+/// counting it) and one that must be held back (task 2's plan header would say its phase is
+/// done while TODO.md and state.json say planned: new drift).
+fn to_fix(setup: &Setup, name: &str) -> PathBuf {
+    let root = setup.workspace(name);
+    let todo = root.join("specs/TODO.md");
+    let text = std::fs::read_to_string(&todo).expect("TODO.md");
+    let text = text.replacen("- **Status**: [PLANNED]", "- **Status**: [planned]", 1).replace("active: 3", "active: 1");
+    std::fs::write(&todo, text).expect("TODO.md written");
+    let plan = root.join("specs/002_task/plans/implementation-001.md");
+    let text = std::fs::read_to_string(&plan).expect("the plan");
+    std::fs::write(&plan, text.replace("### Phase 1: Do it [NOT STARTED]", "### Phase 1: Do it [COMPLETED]"))
+        .expect("the plan written");
+    root
+}
+
+/// Issue 31: `taskmark fix` once in the service. Every front door (the command line writing
+/// itself and through the daemon, an editor's `taskmark.fix`, an agent's MCP `fix`) writes the
+/// same files, fixes the same problems (all its passes: the editor and the agent made one pass a
+/// call before) and names the same fix held back, with why.
+#[test]
+fn every_front_door_fixes_the_same_way_and_names_what_it_held_back() {
+    let mut setup = Setup::new();
+    let held_plan = "specs/002_task/plans/implementation-001.md";
+    let mut results = Vec::new();
+    let fixed_said = "Fixed 1 unknown-status, 1 stale-counts: wrote specs/TODO.md";
+    let held_said =
+        format!("1 safe fix held back:\n  {held_plan}:4: plan-status-stale held back: it would leave status-mismatch");
+
+    let root = to_fix(&setup, "fix-direct");
+    let output = setup.scratch.command(&["fix", "--no-daemon", "--root"]).arg(&root).output().expect("fix runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success() && stdout.starts_with(fixed_said) && stdout.contains(&held_said), "{output:?}");
+    results.push(("command line", files(&root)));
+
+    setup.start_daemon();
+    let root = to_fix(&setup, "fix-daemon");
+    let output = setup.scratch.command(&["fix", "--root"]).arg(&root).output().expect("fix runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(stdout.contains("through the taskmark daemon"), "{output:?}");
+    assert!(output.status.success() && stdout.starts_with(fixed_said) && stdout.contains(&held_said), "{output:?}");
+    results.push(("command line through the daemon", files(&root)));
+
+    let expected_fixed = json!({ "unknown-status": 1, "stale-counts": 1 });
+    let root = to_fix(&setup, "fix-editor");
+    let mut command = setup.scratch.command(&["lsp", "--standalone"]);
+    command.env("TASKMARK_STATE_DIR", &setup.scratch.state);
+    let mut client = LspClient::launch_command(&root, vscode_capabilities(), json!({}), command);
+    client.notify("initialized", json!({}));
+    let started = Instant::now();
+    let answer = loop {
+        match client.request("workspace/executeCommand", json!({ "command": "taskmark.fix", "arguments": [{}] })) {
+            Err(error)
+                if error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
+                    && started.elapsed() < WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => break other.unwrap_or_else(|error| panic!("the editor's fix failed: {error}")),
+        }
+    };
+    client.stop();
+    assert_eq!(answer["fixed"], expected_fixed, "{answer}");
+    assert_eq!(answer["heldBack"][0]["file"], held_plan, "{answer}");
+    assert!(answer["heldBack"][0]["why"].as_str().is_some_and(|it| it.contains("status-mismatch")), "{answer}");
+    results.push(("editor", files(&root)));
+
+    let root = to_fix(&setup, "fix-agent");
+    let mut command = setup.scratch.command(&["mcp", "--no-daemon", "--root"]);
+    command.arg(&root);
+    let mut agent = McpAgent::start(command, "doors");
+    let started = Instant::now();
+    let content = loop {
+        let answer = agent.call_tool("fix", json!({}));
+        let content = answer["result"]["structuredContent"].clone();
+        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        break content;
+    };
+    agent.stop();
+    assert_eq!(content["fixed"], expected_fixed, "{content}");
+    assert_eq!(content["heldBack"], answer["heldBack"], "the agent is told what the editor is");
+    results.push(("agent", files(&root)));
+
+    let (_, first) = &results[0];
+    let todo = String::from_utf8_lossy(&first[Path::new("specs/TODO.md")]).to_string();
+    assert!(todo.contains("active: 3\n") && !todo.contains("[planned]"), "{todo}");
+    let plan = String::from_utf8_lossy(&first[Path::new(held_plan)]).to_string();
+    assert!(plan.contains("- **Status**: [NOT STARTED]"), "the held-back fix is not written: {plan}");
+    for (door, written) in &results {
+        assert_eq!(written, first, "{door} wrote otherwise than the command line");
+    }
+}

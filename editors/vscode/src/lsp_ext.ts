@@ -290,6 +290,10 @@ written: Array<string>, warnings: Array<string>,
  */
 fixed?: Record<string, number>, 
 /**
+ * `taskmark.fix`: the safe fixes it left out, and why.
+ */
+heldBack?: Array<{ file: string, line: number, code: string, message: string, why: string }>, 
+/**
  * `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
  */
 changed?: Array<ChangedFile>, };

@@ -96,7 +96,7 @@ pub enum Outgoing {
 const BASELINE_LABEL: &str = "HEAD";
 
 /// `baseline` as the rules take it.
-fn rules_baseline(baseline: Option<&HeadBaseline>) -> Option<Baseline<'_>> {
+pub(crate) fn rules_baseline(baseline: Option<&HeadBaseline>) -> Option<Baseline<'_>> {
     baseline.map(|(_, index)| Baseline { index, label: BASELINE_LABEL.to_string() })
 }
 
@@ -464,6 +464,7 @@ impl Analysis {
             return false;
         }
         self.baseline = baseline;
+        world.baseline = self.baseline.clone();
         match rechecked {
             // Rechecked with the rule settings the session has now: what it wrote since the
             // load is written again over the loaded index, as an edit would be (a keystroke's
@@ -727,6 +728,7 @@ impl Analysis {
         world.known = saved.known;
         world.skipped = saved.skipped;
         world.store = store;
+        world.baseline = baseline.clone();
         self.baseline = baseline;
         self.pristine = pristine.then_some(saved.generation);
         self.written = Some(HashMap::new());

@@ -223,26 +223,6 @@ pub fn prepare(
     })
 }
 
-/// [`workspace::refuse_if_unreadable`] for each tracker a change writes to, as an error answer
-/// (`RequestFailed`, the command line's exit 5).
-pub fn refuse_unreadable<'s>(
-    world: &World,
-    scopes: impl IntoIterator<Item = &'s str>,
-    task: Option<&TaskKey>,
-    what: &str,
-) -> Result<(), jsonrpc::Error> {
-    for scope in scopes {
-        let skipped = world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str()));
-        workspace::refuse_if_unreadable(&world.index, skipped, scope, task, what).map_err(|message| {
-            jsonrpc::Error {
-                data: Some(json!({ "kind": "unreadable" })),
-                ..write_failed(format!("{message}; nothing was changed"))
-            }
-        })?;
-    }
-    Ok(())
-}
-
 /// Checks the files an answer rests on without writing them (nothing to change, a refusal, or
 /// the task's files a change leaves alone) against the disk before it is given: a watcher misses changes (a folder deleted and cloned
 /// again, a restore while no editor watched), and an answer from what was read before would be

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
@@ -46,7 +45,7 @@ pub struct SessionDesk<'a> {
 impl SessionDesk<'_> {
     /// A written change as the commands answer it: `files` the documents it reached (URIs),
     /// `written` the paths written on disk.
-    pub fn answer(&self, written: &Written) -> Value {
+    pub fn answer(&self, written: &Written) -> crate::ext::ChangeResult {
         let mut files = written.reached.clone();
         // From the session's root, not its world: the world is the analysis thread's while it
         // reads the written files back, and the answer must not wait for that.
@@ -57,13 +56,17 @@ impl SessionDesk<'_> {
                 .filter_map(|path| Uri::from_file_path(self.session.root.join(path)))
                 .map(|uri| uri.as_str().to_string()),
         );
-        json!({
-            "applied": true,
-            "label": written.label,
-            "files": files,
-            "written": written.written,
-            "warnings": written.warnings,
-        })
+        crate::ext::ChangeResult {
+            applied: true,
+            unchanged: None,
+            label: written.label.clone(),
+            files,
+            written: written.written.clone(),
+            warnings: written.warnings.clone(),
+            fixed: None,
+            held_back: None,
+            changed: None,
+        }
     }
 }
 

@@ -525,7 +525,14 @@ pub struct ChangeResult {
     /// `taskmark.fix`: how many problems of each rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional, type = "Record<string, number>"))]
-    pub fixed: Option<std::collections::BTreeMap<String, u64>>,
+    pub fixed: Option<std::collections::BTreeMap<String, usize>>,
+    /// `taskmark.fix`: the safe fixes it left out, and why.
+    #[serde(default, rename = "heldBack", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        test,
+        ts(optional, type = "Array<{ file: string, line: number, code: string, message: string, why: string }>")
+    )]
+    pub held_back: Option<Vec<crate::service::fixing::HeldBackFix>>,
     /// `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]

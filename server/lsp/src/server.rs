@@ -281,43 +281,44 @@ impl Server {
                 json!({ "applied": true, "unchanged": true, "label": label, "files": [], "written": [], "warnings": [] }),
             );
         };
-        let mut answer = desk.answer(&written);
-        // What the change edited in each file, as `taskmark set` prints it.
-        answer["changed"] = serde_json::to_value(
-            described
-                .iter()
-                .map(|it| crate::ext::ChangedFile { path: it.path.clone(), changed: it.parts.clone() })
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default();
-        Ok(answer)
+        let answer = crate::ext::ChangeResult {
+            // What the change edited in each file, as `taskmark set` prints it.
+            changed: Some(
+                described
+                    .iter()
+                    .map(|it| crate::ext::ChangedFile { path: it.path.clone(), changed: it.parts.clone() })
+                    .collect(),
+            ),
+            ..desk.answer(&written)
+        };
+        serde_json::to_value(answer).map_err(|error| internal_error(format!("{}: {error}", commands::SET_STATUS)))
     }
 
-    /// One pass of `taskmark fix` (the command line asks again until nothing is left), through
-    /// the write path as a status change; the other editors' open buffers follow.
+    /// `taskmark fix`: the service's fixes, every pass as one change, through the write path
+    /// as a status change; the other editors' open buffers follow.
     async fn fix(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
         let desk = self.desk(session);
-        let now = crate::workspace::now();
-        let (counts, written) = write_path::change(&desk, "fix", "", |world, elsewhere, _| {
-            let options = crate::engine::edit::StatusChangeOptions {
-                restamp: false,
-                ..crate::engine::edit::StatusChangeOptions::new(now.clone())
-            };
+        let request = crate::service::fixing::FixRequest { codes, now: crate::workspace::now() };
+        let (answer, written) = write_path::change(&desk, "fix", "", |world, elsewhere, _| {
             if !world.indexed {
                 return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
             }
             let paths = world.paths();
-            let check = crate::engine::edit::FixCheck { config: &world.config, baseline: None, paths: &paths };
-            let (change, counts) = crate::engine::edit::plan_safe_fixes(&world.index, &check, &codes, &options)
-                .map_err(|it| crate::handlers::write_failed(format!("taskmark: {it}")))?;
+            // Checked against what the session's diagnostics compare with, as `taskmark fix`
+            // checks against what `taskmark check` compares with.
+            let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
+            let planned = crate::service::fixing::plan_fixes(
+                &commands::task_workspace(world, &paths),
+                baseline.as_ref(),
+                &request,
+            )
+            .map_err(|it| commands::status_refusal(&it))?;
+            let change = planned.change;
             if change.is_empty() {
                 // Nothing to fix in the world: said only while it is still the folder's.
                 commands::revalidate(world, [])?;
-                return Ok(write_path::Plan { answer: Default::default(), change: None });
+                return Ok(write_path::Plan { answer: planned.answer, change: None });
             }
-            let scopes: Vec<String> =
-                change.files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
-            commands::refuse_unreadable(world, scopes.iter().map(String::as_str), None, "fix")?;
             let edited: Vec<broadcast::EditedFile> = change
                 .files
                 .iter()
@@ -328,40 +329,46 @@ impl Server {
                     edits: it.edits.clone(),
                 })
                 .collect();
-            let planned =
+            let prepared =
                 commands::prepare(world, &session.client, &change, false, world.settings.closed_files, elsewhere)?;
             // Every editor hears of it: one with a file open as it was on disk reads it again.
             let notice = crate::ext::TaskChanged {
-                title: Some(planned.label.clone()),
+                title: Some(prepared.label.clone()),
                 ..crate::ext::TaskChanged::lifecycle("fixed", String::new())
             };
             let announcement = broadcast::Announcement {
-                label: planned.label.clone(),
+                label: prepared.label.clone(),
                 files: edited,
-                under_editors: planned.under_editors.clone(),
+                under_editors: prepared.under_editors.clone(),
                 notice: Some(notice),
                 ..Default::default()
             };
             Ok(write_path::Plan {
-                answer: counts,
+                answer: planned.answer,
                 change: Some(write_path::Change {
-                    write: planned.into_write(),
+                    write: prepared.into_write(),
                     announcement: Announcement::Edits(announcement),
                     status: None,
                 }),
             })
         })
         .await?;
-        let Some(written) = written else {
-            return Ok(json!({ "fixed": {}, "files": [], "written": [] }));
+        let held_back = Some(answer.held_back).filter(|it| !it.is_empty());
+        let result = match written {
+            Some(written) => crate::ext::ChangeResult { fixed: Some(answer.fixed), held_back, ..desk.answer(&written) },
+            None => crate::ext::ChangeResult {
+                applied: false,
+                unchanged: Some(true),
+                label: "nothing to fix".into(),
+                files: Vec::new(),
+                written: Vec::new(),
+                warnings: Vec::new(),
+                fixed: Some(answer.fixed),
+                held_back,
+                changed: None,
+            },
         };
-        let mut result = desk.answer(&written);
-        let fixed: serde_json::Map<String, Value> =
-            counts.into_iter().map(|(code, count)| (code.as_str().to_string(), json!(count))).collect();
-        if let Some(object) = result.as_object_mut() {
-            object.insert("fixed".into(), Value::Object(fixed));
-        }
-        Ok(result)
+        serde_json::to_value(result).map_err(|error| internal_error(format!("{}: {error}", commands::FIX)))
     }
 
     /// `taskmark.newTask`: a task in every store of its tracker, with an id above every id the
@@ -462,8 +469,8 @@ impl Server {
         let result = desk.answer(&written);
         answer.insert("applied".into(), json!(true));
         // `files` names the workspace-relative paths; the documents the change reached, as URIs.
-        answer.insert("uris".into(), result["files"].clone());
-        answer.insert("written".into(), result["written"].clone());
+        answer.insert("uris".into(), json!(result.files));
+        answer.insert("written".into(), json!(result.written));
         Ok(Value::Object(answer))
     }
 

@@ -34,6 +34,9 @@ pub struct World {
     pub settings: Settings,
     pub index: WorkspaceIndex,
     pub store: DiagnosticStore,
+    /// The git baseline `store` was computed with (the files at HEAD, for invalid transitions),
+    /// once found: `taskmark.fix` checks its change against it, as `taskmark fix` does.
+    pub baseline: Option<crate::host::HeadBaseline>,
     /// Every file the walk saw (link targets), shared with the host's saved state and the other
     /// sessions until a file comes or goes.
     pub known: Arc<HashSet<String>>,
@@ -75,6 +78,7 @@ impl World {
             settings,
             index,
             store,
+            baseline: None,
             known,
             skipped: HashMap::new(),
             versions: HashMap::new(),

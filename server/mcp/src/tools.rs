@@ -325,6 +325,7 @@ fn claim_schema() -> Arc<JsonObject> {
 fn fix_schema() -> Arc<JsonObject> {
     schema(json!({
         "fixed": { "type": "object", "description": "how many problems of each rule were fixed" },
+        "heldBack": { "type": "array", "items": { "type": "object" }, "description": "the safe fixes left out (file, line, code, message) and why: each would make a new problem appear" },
         "files": { "type": "array", "items": { "type": "string" } },
         "written": { "type": "array", "items": { "type": "string" } },
         "summary": { "type": "object", "description": "with dry_run: the problems a fix would fix" },

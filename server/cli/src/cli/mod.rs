@@ -899,7 +899,7 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
     {
         return Ok(code);
     }
-    let request = write::FixRequest { codes, now: workspace::now() };
+    let request = crate::service::fixing::FixRequest { codes, now: workspace::now() };
     write::under_lock(&root, "taskmark fix", args.dry_run, |lock| {
         let workspace = load(lock.root())?;
         if let Some(code) = no_tracker(&workspace, Some(&found)) {
@@ -907,7 +907,7 @@ fn fix(args: FixArgs) -> anyhow::Result<u8> {
         }
         // Fixes are checked against what `check` compares with, so `fix && check` passes.
         let baseline = baseline_of(&workspace, None, false)?;
-        write::fix(workspace, baseline, lock, &request)
+        write::fix(&workspace, baseline, lock, &request)
     })
 }
 

@@ -222,64 +222,36 @@ fn strings(list: &Value) -> impl Iterator<Item = &str> {
     list.as_array().into_iter().flatten().filter_map(Value::as_str)
 }
 
-/// `taskmark fix` through the daemon: passes until one fixes nothing, as the direct path does.
+/// `taskmark fix` through the daemon: the service's fixes, every pass as one change, written by
+/// the daemon so that the editors' open buffers follow.
 pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option<u8> {
     let mut connection = connect(root, "taskmark fix")?;
     let codes: Vec<&str> = codes.iter().map(|it| it.as_str()).collect();
-    let mut fixed: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut outcome = Ok(());
-    for _pass in 0..8 {
-        match connection.command("taskmark.fix", json!([{ "codes": codes }])) {
-            Ok(result) => {
-                let counts = result["fixed"].as_object().cloned().unwrap_or_default();
-                if counts.is_empty() {
-                    break;
-                }
-                for (code, count) in counts {
-                    *fixed.entry(code).or_default() += count.as_u64().unwrap_or(0);
-                }
-                let wrote: Vec<String> = result["written"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect();
-                // A pass that only edited editors' buffers changed nothing this connection
-                // reads (it sees saved files): another pass would find the same fixes.
-                if wrote.is_empty() {
-                    break;
-                }
-                files.extend(wrote);
-            }
-            Err(error) => {
-                outcome = Err(error);
-                break;
-            }
-        }
-    }
+    let outcome = connection.command("taskmark.fix", json!([{ "codes": codes }]));
     connection.close();
-    Some(match outcome {
-        Err(failure) => report(&failure),
-        Ok(()) if fixed.is_empty() => {
-            outln!("taskmark: nothing to fix");
-            exit::CLEAN
+    let result = match outcome {
+        Ok(result) => result,
+        Err(failure) => return Some(report(&failure)),
+    };
+    let answer: crate::service::fixing::FixAnswer = match serde_json::from_value(result.clone()) {
+        Ok(answer) => answer,
+        Err(error) => {
+            let message = format!("the taskmark daemon's answer to `fix` does not read ({error}): {result}");
+            output::refusal("error", "lost", &message);
+            return Some(exit::WRITE_FAILED);
         }
-        Ok(()) => {
-            let summary: Vec<String> = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect();
-            let wrote = if files.is_empty() {
-                "nothing on disk".to_string()
-            } else {
-                files.into_iter().collect::<Vec<_>>().join(", ")
-            };
-            outln!(
-                "Fixed {}: wrote {wrote} (through the taskmark daemon; open editors were updated)",
-                summary.join(", ")
-            );
-            exit::CLEAN
-        }
-    })
+    };
+    let held_back = crate::cli::write::held_back_said(&answer.held_back_lines());
+    if answer.fixed.is_empty() {
+        outln!("taskmark: nothing to fix{held_back}");
+        return Some(exit::CLEAN);
+    }
+    let label = result["label"].as_str().unwrap_or_default();
+    outln!("{label}: wrote {} (through the taskmark daemon; open editors were updated)", written(&result));
+    if !held_back.is_empty() {
+        outln!("{}", held_back.trim_start_matches("; "));
+    }
+    Some(exit::CLEAN)
 }
 
 fn written(result: &Value) -> String {

@@ -1,19 +1,16 @@
 //! `taskmark set` and `taskmark fix`: plan with the engine, write with [`crate::transaction`].
 
 use crate::cli::output::{self, out, outln};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::cli::exit;
-use crate::engine::diagnostic::RuleCode;
-use crate::engine::edit::{FixCheck, Override, Refusal, StatusChangeOptions, WorkspaceChange, run_safe_fixes};
+use crate::engine::edit::{Override, Refusal, WorkspaceChange};
 use crate::engine::index::{FileId, WorkspaceIndex};
-use crate::engine::model::TaskKey;
 use crate::engine::rules::{self};
 use crate::engine::text::{TextEdit, apply_edits};
 use crate::engine::timestamp::Now;
+use crate::service::fixing::{self, FixRequest};
 use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
 use crate::transaction::{self, FileWrite, Transaction, TransactionError, WorkspaceLock};
 use crate::workspace::{DiskPaths, Workspace};
@@ -393,53 +390,43 @@ pub(crate) fn changed_lines(described: &[crate::engine::edit::ChangedFile]) -> S
     described.iter().map(|it| format!("  {}: {}\n", it.path, it.parts.join(", "))).collect()
 }
 
-pub struct FixRequest {
-    pub codes: Vec<RuleCode>,
-    pub now: Now,
-}
-
+/// `taskmark fix` writing the files itself: the service's fixes, one change, one transaction.
 pub fn fix(
-    mut workspace: Workspace,
+    workspace: &Workspace,
     baseline: Option<(String, WorkspaceIndex)>,
     lock: &mut LazyLock,
     request: &FixRequest,
 ) -> anyhow::Result<u8> {
     let baseline = baseline.as_ref().map(|(label, index)| rules::Baseline { index, label: label.clone() });
-    // By path: a fix that re-classifies the workspace renumbers its files.
-    let originals: BTreeMap<String, Arc<str>> =
-        workspace.index.entries().map(|(_, entry)| (entry.path.clone(), entry.text.clone())).collect();
-    let options = StatusChangeOptions { restamp: false, ..StatusChangeOptions::new(request.now.clone()) };
-    let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
-    let check = FixCheck { config: &workspace.config, baseline: baseline.as_ref(), paths: &oracle };
-    let (fixed_index, fixed) = match run_safe_fixes(&workspace.index, &check, &request.codes, &options) {
-        Ok(it) => it,
-        Err(refusal) => {
-            eprintln!("taskmark: error: {refusal}; nothing was written");
-            return Ok(exit::WRITE_FAILED);
-        }
+    let planned = match with_task_workspace(workspace, |view| fixing::plan_fixes(view, baseline.as_ref(), request)) {
+        Ok(planned) => planned,
+        Err(refusal) => return Ok(refused_status(&refusal)),
     };
-    workspace.index = fixed_index;
-    let files: Vec<FileWrite> = originals
-        .iter()
-        .filter_map(|(path, before)| {
-            let after = workspace.index.entry(workspace.index.file_id(path)?)?.text.clone();
-            (after != *before).then(|| FileWrite::replace(path.clone(), before.to_string(), after.to_string()))
-        })
-        .collect();
+    let held_back = planned.answer.held_back_lines();
+    let files = writes(&workspace.index, planned.change.files.iter().map(|it| (it.file, it.edits.as_slice())));
     if files.is_empty() {
-        outln!("taskmark: nothing to fix");
+        outln!("taskmark: nothing to fix{}", held_back_said(&held_back));
         return Ok(exit::CLEAN);
     }
-    let scopes: Vec<String> = files.iter().map(|it| crate::engine::layout::classify(&it.path).root).collect();
-    if let Some(code) = refuse_unreadable(&workspace, scopes.iter().map(String::as_str), None, "fix") {
-        return Ok(code);
-    }
-    let summary = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect::<Vec<_>>().join(", ");
     let transaction = Transaction::new("fix", files);
-    if let Some(code) = refuse_lossy(&workspace, &transaction) {
+    if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    finish(&transaction, &format!("Fixed {summary}"), lock)
+    let code = finish(&transaction, &planned.change.label, lock)?;
+    if code == exit::CLEAN && !held_back.is_empty() {
+        outln!("{}", held_back_said(&held_back).trim_start_matches("; "));
+    }
+    Ok(code)
+}
+
+/// The fixes `fix` held back, after what it says it did: `; 1 safe fix held back:` and a line
+/// each (empty when none).
+pub(crate) fn held_back_said(lines: &[String]) -> String {
+    match lines.len() {
+        0 => String::new(),
+        1 => format!("; 1 safe fix held back:\n  {}", lines[0]),
+        n => format!("; {n} safe fixes held back:\n  {}", lines.join("\n  ")),
+    }
 }
 
 /// Runs `use_case` on the command line's workspace as the service reads it.
@@ -467,19 +454,6 @@ fn with_view<T>(
 /// outside git or with none); the daemon follows them instead.
 fn other_worktrees(workspace: &Workspace) -> Vec<crate::engine::lifecycle::across::OtherWorktree> {
     crate::worktrees::views(&workspace.root, &workspace.config, Some(&workspace.index))
-}
-
-/// The service's unreadable-tracker guard for each tracker the change writes to, as the
-/// command line says it (exit 5).
-pub(crate) fn refuse_unreadable<'a>(
-    workspace: &Workspace,
-    scopes: impl IntoIterator<Item = &'a str>,
-    task: Option<&TaskKey>,
-    what: &str,
-) -> Option<u8> {
-    with_task_workspace(workspace, |view| status_change::refuse_unreadable(view, scopes, task, what))
-        .err()
-        .map(|it| refused_status(&it))
 }
 
 /// Refuses (exit 5) a change to a file read with replacement characters: its bytes are not its

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode};
-use crate::edit::{FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
+use crate::edit::{FileChange, FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::index::{PlaceRef, WorkspaceIndex};
 use crate::model::{FieldInsert, FieldStyle};
 use crate::parse::is_timestamp_field;
 use crate::rules::{DiagnosticStore, counters};
-use crate::text::{TextEdit, line_ending, range};
+use crate::text::{Change, TextEdit, line_edits, line_ending, range};
 use crate::vocabulary::{Kind, Spelling};
 
 /// The titles of the choices a diagnostic's fix offers, in order.
@@ -251,28 +251,75 @@ pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::St
 /// recounted after a marker fix), but two fixes that undo each other must not loop.
 pub const MAX_FIX_PASSES: usize = 8;
 
+/// What `taskmark fix` does to a workspace: its passes run to the end, as one change.
+#[derive(Debug, Clone)]
+pub struct SafeFixes {
+    /// One change from the workspace as given to the workspace after every pass: in each file,
+    /// the stretches of lines the passes changed (an editor applying it keeps its cursor).
+    pub change: WorkspaceChange,
+    /// The workspace after the change.
+    pub index: WorkspaceIndex,
+    /// How many problems of each rule the passes fixed.
+    pub fixed: BTreeMap<RuleCode, usize>,
+    /// The safe fixes of `codes` left out, positioned in `index`: what `check` counts as
+    /// fixable and `fix` did not fix, each with the reason.
+    pub held_back: Vec<HeldBack>,
+}
+
+/// A safe fix `taskmark fix` left out, and why: applying it would make a problem appear that
+/// was not there (its own problem is then the user's to judge), or it could not be planned.
+#[derive(Debug, Clone)]
+pub struct HeldBack {
+    pub diagnostic: Diagnostic,
+    pub why: String,
+}
+
 /// What `taskmark fix` does to the workspace: [`plan_safe_fixes`] passes, each applied to the
-/// index the last one left, until one fixes nothing. The index after them, and how many of
-/// each code they fixed. `check` runs it too, on a copy, to count what `fix` would fix.
+/// index the last one left, until one fixes nothing; then the whole as one change against
+/// `index`, so that every front door writes (or shows an editor) one change, whatever number of
+/// passes it took. `check` counts without running them, which would cost it a third of its time.
 pub fn run_safe_fixes(
     index: &WorkspaceIndex,
     check: &FixCheck<'_>,
     codes: &[RuleCode],
     options: &StatusChangeOptions,
-) -> Result<(WorkspaceIndex, BTreeMap<RuleCode, usize>), Refusal> {
+) -> Result<SafeFixes, Refusal> {
     let mut current = index.clone();
     let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
+    let mut held_back = Vec::new();
     for _pass in 0..MAX_FIX_PASSES {
-        let (change, counts) = plan_safe_fixes(&current, check, codes, options)?;
-        if change.is_empty() {
+        let pass = safe_fix_pass(&current, check, codes, options)?;
+        if pass.change.is_empty() {
+            held_back = pass.held_back(&current, check, options);
             break;
         }
-        for (code, count) in counts {
+        for (code, count) in pass.fixed {
             *fixed.entry(code).or_default() += count;
         }
-        current = change.applied_to(&current, |_, _| {});
+        current = pass.change.applied_to(&current, |_, _| {});
     }
-    Ok((current, fixed))
+    let mut change = one_change(index, &current);
+    if !fixed.is_empty() {
+        let summary: Vec<String> = fixed.iter().map(|(code, count)| format!("{count} {code}")).collect();
+        change.label = format!("Fixed {}", summary.join(", "));
+    }
+    change.validate(index)?;
+    Ok(SafeFixes { change, index: current, fixed, held_back })
+}
+
+/// The change that turns `before` into `after` (safe fixes only edit files): each file's
+/// changed lines, as one edit per stretch.
+fn one_change(before: &WorkspaceIndex, after: &WorkspaceIndex) -> WorkspaceChange {
+    let mut change = WorkspaceChange { label: "Fix".into(), ..Default::default() };
+    for (file, entry) in before.entries() {
+        let Some(new) = after.text_at(&entry.path) else { continue };
+        if *new == entry.text {
+            continue;
+        }
+        let edits = line_edits(&entry.text, new, Change::between(&entry.text, new));
+        change.files.push(FileChange { file, path: entry.path.clone(), edits });
+    }
+    change.finish()
 }
 
 /// How many of `diagnostics` have a safe fix of one of `codes`: what `taskmark fix` applies.
@@ -297,17 +344,33 @@ pub fn plan_safe_fixes(
     codes: &[RuleCode],
     options: &StatusChangeOptions,
 ) -> Result<(WorkspaceChange, BTreeMap<RuleCode, usize>), Refusal> {
+    let pass = safe_fix_pass(index, check, codes, options)?;
+    Ok((pass.change, pass.fixed))
+}
+
+/// One pass of [`plan_safe_fixes`], with what it read: the workspace's diagnostics, and which
+/// of them it was asked to fix.
+struct SafeFixPass {
+    change: WorkspaceChange,
+    fixed: BTreeMap<RuleCode, usize>,
+    store: DiagnosticStore,
+    fixable: Vec<Diagnostic>,
+}
+
+fn safe_fix_pass(
+    index: &WorkspaceIndex,
+    check: &FixCheck<'_>,
+    codes: &[RuleCode],
+    options: &StatusChangeOptions,
+) -> Result<SafeFixPass, Refusal> {
     let store = DiagnosticStore::new(index, check.config, check.baseline, check.paths);
-    let diagnostics = store.all(index);
+    let fixable: Vec<Diagnostic> =
+        store.all(index).into_iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).collect();
     let creates_nothing = |change: &WorkspaceChange| check.left_behind(index, &store, change, true).1.is_empty();
-    let fixable = |counters: bool| {
-        diagnostics.iter().filter(move |it| {
-            codes.contains(&it.code) && is_safe_fix(it) && (it.code == RuleCode::StaleCounts) == counters
-        })
-    };
-    let mut accepted = safe_pass(index, fixable(false), options, &creates_nothing);
+    let of_kind = |counters: bool| fixable.iter().filter(move |it| (it.code == RuleCode::StaleCounts) == counters);
+    let mut accepted = safe_pass(index, of_kind(false), options, &creates_nothing);
     if accepted.is_empty() {
-        accepted = safe_pass(index, fixable(true), options, &creates_nothing);
+        accepted = safe_pass(index, of_kind(true), options, &creates_nothing);
     }
     let mut merged = WorkspaceChange { label: "Fix".into(), ..Default::default() };
     let mut fixed: BTreeMap<RuleCode, usize> = BTreeMap::new();
@@ -322,7 +385,36 @@ pub fn plan_safe_fixes(
     // Each fix was checked alone and none overlaps another, so the merge holds as well; checked
     // all the same, since a corrupt merge would be applied to every file at once.
     merged.validate(index)?;
-    Ok((merged.finish(), fixed))
+    Ok(SafeFixPass { change: merged.finish(), fixed, store, fixable })
+}
+
+impl SafeFixPass {
+    /// Why each fix this pass was asked for was left out: a pass that fixed nothing left every
+    /// one of them out. Each is tried alone to say what it would make appear.
+    fn held_back(&self, index: &WorkspaceIndex, check: &FixCheck<'_>, options: &StatusChangeOptions) -> Vec<HeldBack> {
+        self.fixable
+            .iter()
+            .map(|diagnostic| {
+                let why = match plan_fix(index, diagnostic, 0, options) {
+                    Err(refusal) => format!("it cannot be planned: {refusal}"),
+                    Ok(change) => {
+                        let appeared = check.left_behind(index, &self.store, &change, true).1;
+                        match appeared.first() {
+                            Some(first) => {
+                                let more = match appeared.len() {
+                                    1 => String::new(),
+                                    n => format!(" (and {} more)", n - 1),
+                                };
+                                format!("it would leave {}: {}{more}", first.code, first.message)
+                            }
+                            None => "it edits the same text as another fix".to_string(),
+                        }
+                    }
+                };
+                HeldBack { diagnostic: diagnostic.clone(), why }
+            })
+            .collect()
+    }
 }
 
 /// The fixes of `diagnostics` one pass applies: each planned, none overlapping another, and

@@ -557,3 +557,31 @@ fn started_is_kept_through_every_later_transition() {
     assert!(rendered.contains("- **Started**: 2026-01-12\n"), "{rendered}");
     assert!(rendered.contains("\"started\": \"2026-01-12T09:00:00Z\""), "{rendered}");
 }
+
+/// A fix that takes two passes (a marker respelled, then the counters counting it) is one
+/// change against the files as they were: every front door writes it, or shows it to an
+/// editor, at once. Each file's edits are its changed lines, not the whole text.
+#[test]
+fn the_safe_fixes_passes_are_one_change_of_the_changed_lines() {
+    let fixture = "%! specs/TODO.md\n---\nnext_project_number: 3\ntask_counts:\n  active: 1\n  planned: 1\n---\n\n## Tasks\n\n\
+        ### 1. One\n- **Status**: [planned]\n\n### 2. Two\n- **Status**: [PLANNED]\n";
+    let index = index(fixture);
+    let paths = crate::fixture::paths(fixture);
+    let config = Config::default();
+    let check = crate::edit::FixCheck { config: &config, baseline: None, paths: &paths };
+    let options = StatusChangeOptions { restamp: false, ..options() };
+    let (first_pass, _) =
+        crate::edit::plan_safe_fixes(&index, &check, &crate::edit::SAFE_FIX_CODES, &options).expect("a valid plan");
+    let fixes = crate::edit::run_safe_fixes(&index, &check, &crate::edit::SAFE_FIX_CODES, &options).expect("a plan");
+    assert_eq!(first_pass.label, "Fixed 1 unknown-status", "the counters wait for the marker");
+    assert_eq!(fixes.change.label, "Fixed 1 unknown-status, 1 stale-counts");
+    let edits = &fixes.change.files.iter().find(|it| it.path == "specs/TODO.md").expect("TODO.md changes").edits;
+    assert_eq!(edits.len(), 2, "the counters and the marker, apart: {edits:?}");
+    assert!(edits.iter().all(|it| !it.new_text.contains("### ")), "only the changed lines: {edits:?}");
+    let (after, rendered) = applied(fixture, &index, &fixes.change);
+    assert!(rendered.contains("  active: 2\n  planned: 2\n") && rendered.contains("- **Status**: [PLANNED]\n\n### 2"));
+    assert_eq!(after.text_at("specs/TODO.md"), fixes.index.text_at("specs/TODO.md"));
+    let left = rules::check(&after, &config, None, &paths);
+    assert!(left.is_empty(), "{}", crate::fixture::render(&after, &left));
+    assert!(fixes.held_back.is_empty(), "{:?}", fixes.held_back);
+}

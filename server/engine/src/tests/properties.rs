@@ -470,32 +470,40 @@ proptest! {
     }
 }
 
-/// `taskmark fix` as the command line runs it: passes of the safe fixes until one plans nothing,
-/// checked against `baseline` as `check` would be (the files as committed).
+/// `taskmark fix` as every front door runs it: the safe fixes' passes until one plans nothing,
+/// as one change, checked against `baseline` as `check` would be (the files as committed). The
+/// files after it, and how many problems it fixed.
 fn fixed(files: &[SourceFile], baseline: &WorkspaceIndex) -> Result<(Vec<SourceFile>, usize), TestCaseError> {
-    let mut current = files.to_vec();
     let baseline = rules::Baseline { index: baseline, label: "HEAD".into() };
-    for pass in 0..8 {
-        let index = build(&current);
-        let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
-        let config = Config::default();
-        let planned = crate::edit::plan_safe_fixes(
-            &index,
-            &crate::edit::FixCheck { config: &config, baseline: Some(&baseline), paths: &paths },
-            &crate::edit::SAFE_FIX_CODES,
-            &StatusChangeOptions { restamp: false, ..options(false) },
-        );
-        let (change, _) = planned.map_err(|it| TestCaseError::fail(format!("a fix plan was refused: {it}")))?;
-        if change.is_empty() {
-            return Ok((current, pass));
-        }
-        for (path, text) in change.apply(&index) {
-            if let Some(file) = current.iter_mut().find(|it| it.path == path) {
-                file.text = Arc::from(text);
-            }
+    let index = build(files);
+    let paths: HashSet<String> = index.entries().map(|(_, it)| it.path.clone()).collect();
+    let config = Config::default();
+    let check = crate::edit::FixCheck { config: &config, baseline: Some(&baseline), paths: &paths };
+    let fixes = crate::edit::run_safe_fixes(
+        &index,
+        &check,
+        &crate::edit::SAFE_FIX_CODES,
+        &StatusChangeOptions { restamp: false, ..options(false) },
+    )
+    .map_err(|it| TestCaseError::fail(format!("a fix plan was refused: {it}")))?;
+    // The one change, applied to the files as given, is what the passes left.
+    let mut current = files.to_vec();
+    for (path, text) in fixes.change.apply(&index) {
+        prop_assert_eq!(Some(text.as_str()), fixes.index.text_at(&path).map(|it| &**it), "{}", path);
+        if let Some(file) = current.iter_mut().find(|it| it.path == path) {
+            file.text = Arc::from(text);
         }
     }
-    Err(TestCaseError::fail("fixes did not converge in 8 passes"))
+    prop_assert_eq!(build(&current).entries().count(), fixes.index.entries().count());
+    // What is left with a safe fix is exactly what it names as held back.
+    let left = rules::check(&fixes.index, &config, Some(&baseline), &paths);
+    prop_assert_eq!(
+        crate::edit::safely_fixable(&left, &crate::edit::SAFE_FIX_CODES),
+        fixes.held_back.len(),
+        "held back: {:?}",
+        fixes.held_back
+    );
+    Ok((current, fixes.fixed.values().sum()))
 }
 
 /// How many diagnostics of each drift key a check against `baseline` finds.
@@ -517,11 +525,11 @@ proptest! {
     fn fixes_converge_and_create_no_diagnostic(files in workspace(), committed in workspace()) {
         // Committed as generated, or as another workspace: transitions from anything.
         for baseline in [build(&files), build(&committed)] {
-            let (after_files, passes) = fixed(&files, &baseline)?;
+            let (after_files, count) = fixed(&files, &baseline)?;
             let (before_tally, after_tally) = (tally(&build(&files), &baseline), tally(&build(&after_files), &baseline));
-            for (key, count) in &after_tally {
+            for (key, after) in &after_tally {
                 let was = before_tally.get(key).copied().unwrap_or(0);
-                prop_assert!(*count <= was, "fix made {:?} appear ({} after, {} before) in {} passes", key, count, was, passes);
+                prop_assert!(*after <= was, "fix made {:?} appear ({} after, {} before) with {} fixes", key, after, was, count);
             }
             let (_, again) = fixed(&after_files, &baseline)?;
             prop_assert_eq!(again, 0, "a second fix changed something");
