@@ -1,6 +1,8 @@
-//! The MCP tools, each a `taskmark.*` command of the language server: the arguments renamed
-//! into the command's, the answer passed back as structured content, a refusal as a tool error
-//! whose structured content carries the same `data` editors get.
+//! The MCP tools, each a `taskmark.*` command of the language server: the tool's arguments
+//! mapped onto the command's typed parameters (`lsp::ext`, so a renamed field fails to
+//! compile here rather than being dropped on the way), the answer passed back as structured
+//! content, a refusal as a tool error whose structured content carries the same `data`
+//! editors get.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::LanguageServer;
+use crate::lsp::ext;
 use crate::lsp_client::Failure;
 use crate::resources::{self, Read};
 
@@ -53,6 +56,19 @@ impl serde::Serialize for TaskName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// A task name as the language server's commands take it (as text, as agents' numbers were).
+fn id(name: TaskName) -> ext::Id {
+    ext::Id::Text(name.to_string())
+}
+
+fn ids(names: Vec<TaskName>) -> Vec<ext::Id> {
+    names.into_iter().map(id).collect()
+}
+
+fn id_list(names: Vec<TaskName>) -> ext::IdList {
+    ext::IdList::List(ids(names))
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -233,15 +249,6 @@ fn this_session(context: &RequestContext<RoleServer>) -> String {
     format!("{client} (session {})", std::process::id())
 }
 
-/// `value` without its null members: the commands read a missing key and a null one alike,
-/// but their messages name what was given.
-fn given(value: Value) -> Value {
-    match value {
-        Value::Object(object) => Value::Object(object.into_iter().filter(|(_, it)| !it.is_null()).collect()),
-        other => other,
-    }
-}
-
 fn schema(properties: Value) -> Arc<JsonObject> {
     let mut object = Map::new();
     object.insert("type".into(), json!("object"));
@@ -354,26 +361,32 @@ impl Taskmark {
     /// Runs `command` off the runtime's threads (the link is blocking) and answers in MCP's
     /// terms: the result as structured content, a refusal as a tool error carrying the
     /// command's `message`, `code` and `data`, a lost connection as an internal error.
-    async fn run(&self, command: &'static str, arguments: Value) -> Result<Value, Result<CallToolResult, ErrorData>> {
+    async fn run(
+        &self,
+        command: &'static str,
+        arguments: &impl Serialize,
+    ) -> Result<Value, Result<CallToolResult, ErrorData>> {
         let server = self.server.clone();
-        let arguments = given(arguments);
+        let arguments = serde_json::to_value(arguments)
+            .map_err(|error| Err(ErrorData::internal_error(format!("{command}: {error}"), None)))?;
         let outcome = tokio::task::spawn_blocking(move || server.command(command, arguments))
             .await
             .map_err(|error| Err(ErrorData::internal_error(format!("{command}: {error}"), None)))?;
         match outcome {
             Ok(value) => Ok(value),
-            Err(Failure::Refused(error)) => Err(Ok(CallToolResult::structured_error(json!({
-                "error": error.get("message").cloned().unwrap_or(Value::Null),
-                "code": error.get("code").cloned().unwrap_or(Value::Null),
-                "data": error.get("data").cloned().unwrap_or(Value::Null),
-            })))),
+            Err(Failure::Refused(error)) => Err(Ok(ToolRefusal {
+                error: error.get("message").cloned().unwrap_or(Value::Null),
+                code: error.get("code").cloned().unwrap_or(Value::Null),
+                data: error.get("data").cloned().unwrap_or(Value::Null),
+            }
+            .into_result())),
             Err(Failure::Lost(reason)) => {
                 Err(Err(ErrorData::internal_error(format!("the taskmark language server: {reason}"), None)))
             }
         }
     }
 
-    async fn answer(&self, command: &'static str, arguments: Value) -> Result<CallToolResult, ErrorData> {
+    async fn answer(&self, command: &'static str, arguments: &impl Serialize) -> Result<CallToolResult, ErrorData> {
         match self.run(command, arguments).await {
             Ok(Value::Object(object)) => Ok(CallToolResult::structured(Value::Object(object))),
             Ok(other) => Ok(CallToolResult::structured(json!({ "result": other }))),
@@ -390,11 +403,16 @@ impl Taskmark {
         annotations(read_only_hint = true)
     )]
     async fn list_tasks(&self, Parameters(request): Parameters<ListTasks>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "status": request.status, "kind": request.kind, "tracker": request.tracker,
-            "ready": request.ready, "blocked": request.blocked, "archived": request.archived,
-        });
-        let listed = match self.run(crate::lsp::LIST_TASKS, arguments).await {
+        let arguments = ext::ListTasksParams {
+            status: request.status,
+            kind: request.kind,
+            tracker: request.tracker,
+            ready: request.ready,
+            blocked: request.blocked,
+            archived: request.archived,
+            filter: None,
+        };
+        let listed = match self.run(crate::lsp::LIST_TASKS, &arguments).await {
             Ok(listed) => listed,
             Err(answer) => return answer,
         };
@@ -410,7 +428,8 @@ impl Taskmark {
         let limit = request.limit.map_or(TASKS_SHOWN, |it| usize::try_from(it).unwrap_or(usize::MAX).min(TASKS_MOST));
         let count = tasks.len();
         let shown: Vec<Value> = tasks.into_iter().take(limit).collect();
-        Ok(CallToolResult::structured(json!({ "count": count, "shown": shown.len(), "tasks": shown })))
+        let answer = TaskList { count, shown: shown.len(), tasks: shown };
+        Ok(CallToolResult::structured(serde_json::to_value(answer).unwrap_or(Value::Null)))
     }
 
     #[tool(
@@ -419,8 +438,8 @@ impl Taskmark {
         annotations(read_only_hint = true)
     )]
     async fn next_tasks(&self, Parameters(request): Parameters<NextTasks>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({ "tracker": request.tracker, "limit": request.limit });
-        match self.run(crate::lsp::NEXT_TASKS, arguments).await {
+        let arguments = ext::NextTasksParams { tracker: request.tracker, limit: request.limit };
+        match self.run(crate::lsp::NEXT_TASKS, &arguments).await {
             Ok(answer) => Ok(CallToolResult::structured(answer)),
             Err(answer) => answer,
         }
@@ -432,7 +451,7 @@ impl Taskmark {
         annotations(read_only_hint = true)
     )]
     async fn show_task(&self, Parameters(request): Parameters<ShowTask>) -> Result<CallToolResult, ErrorData> {
-        self.answer(crate::lsp::TASK_INFO, json!({ "task": request.task })).await
+        self.answer(crate::lsp::TASK_INFO, &ext::TaskParams { task: request.task.to_string() }).await
     }
 
     #[tool(
@@ -445,12 +464,17 @@ impl Taskmark {
         Parameters(request): Parameters<SetStatus>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "task": request.task, "status": request.status, "reason": request.reason,
-            "expectFrom": request.expect_from, "force": request.force,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
-        });
-        self.answer(crate::lsp::SET_STATUS, arguments).await
+        let arguments = ext::SetStatusParams {
+            task: request.task.to_string(),
+            status: request.status,
+            force: request.force,
+            reason: request.reason,
+            expect_from: request.expect_from,
+            date: None,
+            agent: Some(request.agent.unwrap_or_else(|| this_session(&context))),
+            holder_pid: Some(std::process::id()),
+        };
+        self.answer(crate::lsp::SET_STATUS, &arguments).await
     }
 
     #[tool(
@@ -463,11 +487,14 @@ impl Taskmark {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         // The claim is this session's: it ends with this process (the agent's connection).
-        let arguments = json!({
-            "task": request.task, "minutes": request.minutes, "force": request.force,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
-        });
-        self.answer(crate::lsp::CLAIM_TASK, arguments).await
+        let arguments = ext::ClaimParams {
+            task: request.task.to_string(),
+            agent: request.agent.unwrap_or_else(|| this_session(&context)),
+            minutes: request.minutes,
+            holder_pid: Some(std::process::id()),
+            force: request.force,
+        };
+        self.answer(crate::lsp::CLAIM_TASK, &arguments).await
     }
 
     #[tool(
@@ -480,11 +507,14 @@ impl Taskmark {
         Parameters(request): Parameters<ReleaseTask>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "task": request.task, "force": request.force,
-            "agent": request.agent.unwrap_or_else(|| this_session(&context)), "holderPid": std::process::id(),
-        });
-        self.answer(crate::lsp::RELEASE_TASK, arguments).await
+        let arguments = ext::ClaimParams {
+            task: request.task.to_string(),
+            agent: request.agent.unwrap_or_else(|| this_session(&context)),
+            minutes: None,
+            holder_pid: Some(std::process::id()),
+            force: request.force,
+        };
+        self.answer(crate::lsp::RELEASE_TASK, &arguments).await
     }
 
     #[tool(
@@ -493,8 +523,8 @@ impl Taskmark {
         annotations(read_only_hint = true)
     )]
     async fn check(&self, Parameters(request): Parameters<Check>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({ "paths": request.paths, "codes": request.codes, "limit": request.limit });
-        self.answer(crate::lsp::DIAGNOSTICS, arguments).await
+        let arguments = ext::DiagnosticsParams { paths: request.paths, codes: request.codes, limit: request.limit };
+        self.answer(crate::lsp::DIAGNOSTICS, &arguments).await
     }
 
     #[tool(
@@ -510,9 +540,11 @@ impl Taskmark {
         };
         if request.dry_run == Some(true) {
             let fixable: Vec<String> = codes.into_iter().filter(|it| safe.contains(&it.as_str())).collect();
-            return self.answer(crate::lsp::DIAGNOSTICS, json!({ "codes": fixable, "limit": TASKS_MOST })).await;
+            let arguments =
+                ext::DiagnosticsParams { paths: None, codes: Some(fixable), limit: Some(TASKS_MOST as u64) };
+            return self.answer(crate::lsp::DIAGNOSTICS, &arguments).await;
         }
-        self.answer(crate::lsp::FIX, json!({ "codes": codes })).await
+        self.answer(crate::lsp::FIX, &ext::FixParams { codes: Some(codes) }).await
     }
 
     #[tool(
@@ -520,13 +552,23 @@ impl Taskmark {
         output_schema = change_schema()
     )]
     async fn new_task(&self, Parameters(request): Parameters<NewTask>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "title": request.title, "tracker": request.tracker, "status": request.status,
-            "priority": request.priority, "dependsOn": request.depends_on, "description": request.description,
-            "plan": request.plan, "heading": request.heading, "fields": request.fields,
-            "acceptanceCriteria": request.acceptance_criteria, "dryRun": request.dry_run,
-        });
-        self.answer(crate::lsp::NEW_TASK, arguments).await
+        let arguments = ext::NewTaskParams {
+            title: request.title,
+            tracker: request.tracker,
+            status: request.status,
+            priority: request.priority,
+            depends_on: request.depends_on.map(|it| ext::IdList::List(it.into_iter().map(ext::Id::Text).collect())),
+            description: request.description,
+            plan: request.plan,
+            heading: request.heading,
+            fields: request.fields,
+            acceptance_criteria: request.acceptance_criteria,
+            date: None,
+            dry_run: request.dry_run,
+            no_branches: None,
+            uri: None,
+        };
+        self.answer(crate::lsp::NEW_TASK, &arguments).await
     }
 
     #[tool(
@@ -534,14 +576,23 @@ impl Taskmark {
         output_schema = change_schema()
     )]
     async fn edit_task(&self, Parameters(request): Parameters<EditTask>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "task": request.task, "title": request.title, "priority": request.priority,
-            "addDependencies": request.add_dependencies, "removeDependencies": request.remove_dependencies,
-            "description": request.description, "tick": request.tick, "untick": request.untick,
-            "phase": request.phase, "phaseStatus": request.phase_status, "artifacts": request.artifacts,
-            "dryRun": request.dry_run,
-        });
-        self.answer(crate::lsp::EDIT_TASK, arguments).await
+        let arguments = ext::EditTaskParams {
+            task: request.task.to_string(),
+            title: request.title,
+            priority: request.priority,
+            add_dependencies: request.add_dependencies.map(id_list),
+            remove_dependencies: request.remove_dependencies.map(id_list),
+            description: request.description,
+            tick: request.tick.map(ids),
+            untick: request.untick.map(ids),
+            phase: request.phase.map(id),
+            phase_status: request.phase_status,
+            artifacts: request.artifacts.map(|artifacts| {
+                artifacts.into_iter().map(|it| ext::ArtifactLink { kind: it.kind, path: it.path }).collect()
+            }),
+            dry_run: request.dry_run,
+        };
+        self.answer(crate::lsp::EDIT_TASK, &arguments).await
     }
 
     #[tool(
@@ -549,10 +600,14 @@ impl Taskmark {
         output_schema = change_schema()
     )]
     async fn archive_tasks(&self, Parameters(request): Parameters<ArchiveTasks>) -> Result<CallToolResult, ErrorData> {
-        let arguments = json!({
-            "tasks": request.tasks, "done": request.done, "tracker": request.tracker, "dryRun": request.dry_run,
-        });
-        self.answer(crate::lsp::ARCHIVE_TASKS, arguments).await
+        let arguments = ext::ArchiveTasksParams {
+            tasks: request.tasks.map(id_list),
+            done: request.done,
+            tracker: request.tracker,
+            date: None,
+            dry_run: request.dry_run,
+        };
+        self.answer(crate::lsp::ARCHIVE_TASKS, &arguments).await
     }
 }
 
@@ -565,11 +620,36 @@ fn structured(result: CallToolResult) -> CallToolResult {
         return result;
     }
     let text: Vec<&str> = result.content.iter().filter_map(|it| it.as_text()).map(|it| it.text.as_str()).collect();
-    CallToolResult::structured_error(json!({
-        "error": text.join("\n"),
-        "code": ErrorData::invalid_params("", None).code.0,
-        "data": { "kind": "badArguments" },
-    }))
+    ToolRefusal {
+        error: Value::String(text.join("\n")),
+        code: ErrorData::invalid_params("", None).code.0.into(),
+        data: json!({ "kind": "badArguments" }),
+    }
+    .into_result()
+}
+
+/// A refusal as agents read it, the structured content of a tool error: the language server's
+/// `message`, `code` and `data` (`data.kind` names the refusal, the same through every front
+/// door).
+#[derive(Debug, Serialize)]
+struct ToolRefusal {
+    error: Value,
+    code: Value,
+    data: Value,
+}
+
+impl ToolRefusal {
+    fn into_result(self) -> CallToolResult {
+        CallToolResult::structured_error(serde_json::to_value(self).unwrap_or(Value::Null))
+    }
+}
+
+/// What `list_tasks` answers: how many tasks matched, how many are shown, and those.
+#[derive(Debug, Serialize)]
+struct TaskList {
+    count: usize,
+    shown: usize,
+    tasks: Vec<Value>,
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -615,9 +695,12 @@ impl ServerHandler for Taskmark {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let read = resources::parse(&request.uri).map_err(|it| ErrorData::resource_not_found(it, None))?;
         let answer = match &read {
-            Read::Trackers => self.run(crate::lsp::TRACKERS, json!({})).await,
-            Read::Tasks => self.run(crate::lsp::LIST_TASKS, json!({})).await.map(|it| resources::compact_tasks(&it)),
-            Read::Task(task) => self.run(crate::lsp::TASK_INFO, json!({ "task": task })).await,
+            Read::Trackers => self.run(crate::lsp::TRACKERS, &Map::new()).await,
+            Read::Tasks => self
+                .run(crate::lsp::LIST_TASKS, &ext::ListTasksParams::default())
+                .await
+                .map(|it| resources::compact_tasks(&it)),
+            Read::Task(task) => self.run(crate::lsp::TASK_INFO, &ext::TaskParams { task: task.clone() }).await,
         };
         let value = match answer {
             Ok(value) => value,
