@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use taskmark_io::{private_dir, state_dir};
 
 use crate::engine::model::TaskKey;
+use crate::versioned_file;
 
 /// The lease when the request names none, and the longest one granted: a claim outlives a
 /// crashed agent by at most a day.
@@ -498,30 +499,16 @@ impl Place {
     }
 
     /// The claims as written; none when there is no file. A file that is not ours to trust
-    /// (another user's, a link, too large) or not one this taskmark can read is refused, never
-    /// read as empty: writing over it would lose what it holds.
+    /// (another user's, a link, too large) or not one this taskmark can read is refused.
     fn read(&self) -> Result<Stored, StoreError> {
-        let bytes = match private_dir::read_file(&self.file, MOST_BYTES) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Ok(Stored { format: FORMAT, claims: BTreeMap::new() }),
-            Err(error) => return Err(self.error(&self.file, error.to_string())),
-        };
-        let stored: Stored = serde_json::from_slice(&bytes).map_err(|error| {
-            self.error(&self.file, format!("not a claims file taskmark can read ({error}); move it away to start over"))
-        })?;
-        if stored.format != FORMAT {
-            let reason = format!("its format {} is not the one this taskmark reads ({FORMAT})", stored.format);
-            return Err(self.error(&self.file, reason));
-        }
-        Ok(stored)
+        let read = versioned_file::read(&self.file, MOST_BYTES, "claims", FORMAT, |it: &Stored| it.format);
+        let stored = read.map_err(|reason| self.error(&self.file, reason))?;
+        Ok(stored.unwrap_or(Stored { format: FORMAT, claims: BTreeMap::new() }))
     }
 
-    /// Replaces the file durably (a temporary file beside it, synced and renamed): a crash
-    /// leaves the old claims or the new ones. Called under the exclusive lock, so it is the
-    /// only writer.
+    /// Replaces the file durably, under the exclusive lock.
     fn write(&self, stored: &Stored) -> Result<(), StoreError> {
-        let text = serde_json::to_vec_pretty(stored).map_err(|error| self.error(&self.file, error.to_string()))?;
-        private_dir::replace_file(&self.file, &text).map_err(|error| self.error(&self.file, error.to_string()))
+        versioned_file::write(&self.file, stored).map_err(|reason| self.error(&self.file, reason))
     }
 }
 

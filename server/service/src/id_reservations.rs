@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use taskmark_io::private_dir;
 
 use crate::claims::{LOCK_WAIT, take_turn};
+use crate::versioned_file;
 
 /// How long a reservation is kept when its worktree is still there: a task not written or
 /// committed in that time was abandoned.
@@ -222,28 +223,16 @@ impl Place {
     }
 
     /// The reservations as written; none when there is no file. A file that is not ours to
-    /// trust or not one this taskmark reads is refused, never read as empty.
+    /// trust or not one this taskmark reads is refused.
     fn read(&self) -> Result<Stored, ReservationError> {
-        let bytes = match private_dir::read_file(&self.file, MOST_BYTES) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Ok(Stored { format: FORMAT, reservations: Vec::new() }),
-            Err(error) => return Err(self.error(error.to_string())),
-        };
-        let stored: Stored = serde_json::from_slice(&bytes).map_err(|error| {
-            self.error(format!("not a reservations file taskmark can read ({error}); move it away to start over"))
-        })?;
-        if stored.format != FORMAT {
-            return Err(
-                self.error(format!("its format {} is not the one this taskmark reads ({FORMAT})", stored.format))
-            );
-        }
-        Ok(stored)
+        let read = versioned_file::read(&self.file, MOST_BYTES, "reservations", FORMAT, |it: &Stored| it.format);
+        let stored = read.map_err(|reason| self.error(reason))?;
+        Ok(stored.unwrap_or(Stored { format: FORMAT, reservations: Vec::new() }))
     }
 
     /// Replaces the file durably, under the exclusive lock.
     fn write(&self, stored: &Stored) -> Result<(), ReservationError> {
-        let text = serde_json::to_vec_pretty(stored).map_err(|error| self.error(error.to_string()))?;
-        private_dir::replace_file(&self.file, &text).map_err(|error| self.error(error.to_string()))
+        versioned_file::write(&self.file, stored).map_err(|reason| self.error(reason))
     }
 }
 

@@ -13,5 +13,6 @@ pub mod id_reservations;
 pub mod lifecycle;
 pub mod next;
 pub mod status_change;
+mod versioned_file;
 pub mod views;
 pub mod write_path;
