@@ -544,17 +544,24 @@ fn task_at_params(arguments: &[Value]) -> Result<ext::TaskAtParams, jsonrpc::Err
 
 /// `taskmark.taskAt {uri, position}`: the task under an editor's cursor (what its pickers start
 /// from), as `{task, title, status}`, or null.
-pub fn task_at(world: &World, client: &ClientProfile, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+pub fn task_at(
+    world: &World,
+    client: &ClientProfile,
+    arguments: &[Value],
+) -> Result<Option<ext::TaskAt>, jsonrpc::Error> {
     let uri = task_at_uri(arguments)?;
     let at = task_at_params(arguments)?.position;
     let position = lsp::Position { line: at.line, character: at.character };
-    let Some(file) = world.file(&uri) else { return Ok(Value::Null) };
+    let Some(file) = world.file(&uri) else { return Ok(None) };
     let offset = convert::offset(world, file, position, client.encoding);
-    let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(Value::Null) };
+    let Some(target) = ide::task_at(&world.index, file, offset) else { return Ok(None) };
     let summary = ide::task_summary(&world.index, &target.task);
-    Ok(
-        json!({ "task": task_argument(&target.task), "id": *target.task.id, "title": summary.title, "status": summary.status }),
-    )
+    Ok(Some(ext::TaskAt {
+        task: task_argument(&target.task),
+        id: target.task.id.to_string(),
+        title: summary.title,
+        status: summary.status,
+    }))
 }
 
 /// The results of one command run in each folder of a window, as one: the lists (`files`,
@@ -638,70 +645,103 @@ pub fn task_of(arguments: &[Value], command: &str) -> Result<String, jsonrpc::Er
     }
 }
 
-/// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places.
-pub fn task_info(world: &World, task: &TaskKey) -> Value {
+/// `taskmark.taskInfo`: what `taskmark show --format json` prints, with URIs for the places,
+/// the statuses to pick from, the claim and what the other worktrees say.
+pub fn task_info(world: &World, task: &TaskKey) -> ext::TaskInfo {
     let summary = ide::task_summary(&world.index, task);
-    let mut value = crate::views::task_summary_json(&summary, &Paths { prefix: String::new() });
-    if let Some(places) = value.get_mut("places").and_then(Value::as_array_mut) {
-        for (place, row) in places.iter_mut().zip(&summary.places) {
-            if let (Some(object), Some(uri)) = (place.as_object_mut(), world.uri(&row.path)) {
-                object.insert("uri".into(), json!(uri.as_str()));
-            }
-        }
-    }
-    if let Some(object) = value.as_object_mut() {
-        // As `listTasks` and `taskAt` name it: `task` to pass back, `id` to show.
-        object.insert("task".into(), json!(task_argument(task)));
-        object.insert("id".into(), json!(*task.id));
-        let choices: Vec<Value> = world
-            .index
-            .task_profile(task)
-            .map(|profile| {
-                let current = world.index.task_status(task).map(|(_, status)| status);
-                ide::status_choices(profile, current)
-                    .into_iter()
-                    .map(|it| json!({"status": it.id, "display": it.display, "allowed": it.allowed}))
-                    .collect()
-            })
-            .unwrap_or_default();
-        object.insert("choices".into(), json!(choices));
-        let claim = world.claims.holder(&task_argument(task), SystemTime::now()).unwrap_or_else(|error| {
-            tracing::warn!("{error}");
-            None
-        });
-        object.insert("claim".into(), claim.as_ref().map_or(Value::Null, claim_json));
-        let elsewhere: Vec<ext::ElsewhereStatus> =
-            crate::engine::lifecycle::across::seen_elsewhere(task, &world.elsewhere)
+    let places = summary
+        .places
+        .iter()
+        .map(|it| ext::InfoPlace {
+            file: it.path.clone(),
+            line: it.line,
+            kind: it.kind.to_string(),
+            value: it.value.clone(),
+            agrees: it.agrees,
+            known: it.known,
+            current: it.current,
+            uri: world.uri(&it.path).map(|uri| uri.as_str().to_string()),
+        })
+        .collect();
+    let choices = world
+        .index
+        .task_profile(task)
+        .map(|profile| {
+            let current = world.index.task_status(task).map(|(_, status)| status);
+            ide::status_choices(profile, current)
                 .into_iter()
-                .map(|it| ext::ElsewhereStatus {
-                    worktree: it.worktree,
-                    status: it.status,
-                    kind: it.kind.map(|kind| kind.as_str().to_string()),
-                    archived: it.archived,
-                })
-                .collect();
-        if !elsewhere.is_empty() {
-            object.insert("elsewhere".into(), json!(elsewhere));
-        }
+                .map(|it| ext::StatusChoice { status: it.id, display: it.display, allowed: it.allowed })
+                .collect()
+        })
+        .unwrap_or_default();
+    let claim = world.claims.holder(&task_argument(task), SystemTime::now()).unwrap_or_else(|error| {
+        tracing::warn!("{error}");
+        None
+    });
+    let elsewhere: Vec<ext::ElsewhereStatus> = crate::engine::lifecycle::across::seen_elsewhere(task, &world.elsewhere)
+        .into_iter()
+        .map(|it| ext::ElsewhereStatus {
+            worktree: it.worktree,
+            status: it.status,
+            kind: it.kind.map(|kind| kind.as_str().to_string()),
+            archived: it.archived,
+        })
+        .collect();
+    ext::TaskInfo {
+        // As `listTasks` and `taskAt` name it: `task` to pass back, `id` to show.
+        task: task_argument(task),
+        id: task.id.to_string(),
+        scope: task.scope.to_string(),
+        title: summary.title.clone(),
+        status: summary.status.clone(),
+        archived: summary.archived,
+        places,
+        progress: summary.progress.as_ref().map(progress_info),
+        dependencies: summary
+            .dependencies
+            .iter()
+            .map(|it| ext::InfoDependency { task: it.id.clone(), status: it.status.clone() })
+            .collect(),
+        next: summary.next.iter().map(|it| it.display.clone()).collect(),
+        choices,
+        claim: claim.as_ref().map(claim_info),
+        elsewhere: Some(elsewhere).filter(|it| !it.is_empty()),
     }
-    value
+}
+
+/// A command's typed answer as it travels.
+pub fn answer(value: impl serde::Serialize, command: &str) -> Result<Value, jsonrpc::Error> {
+    serde_json::to_value(value).map_err(|error| crate::handlers::internal_error(format!("{command}: {error}")))
+}
+
+/// A plan's progress as the editors get it (the plan's path from the workspace root).
+pub fn progress_info(progress: &ide::Progress) -> ext::Progress {
+    let count = |it: usize| u32::try_from(it).unwrap_or(u32::MAX);
+    ext::Progress {
+        plan: progress.plan.clone(),
+        phases: count(progress.phases),
+        phases_done: count(progress.phases_done),
+        checkboxes: count(progress.boxes),
+        checkboxes_done: count(progress.boxes_done),
+    }
 }
 
 /// A claim as the editors and agents get it: `{agent, since, until, holderPid?}`, instants in
 /// RFC 3339.
-pub fn claim_json(claim: &Claim) -> Value {
-    let mut value = json!({ "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text() });
-    if let (Some(holder), Some(object)) = (claim.holder, value.as_object_mut()) {
-        object.insert("holderPid".into(), json!(holder.pid));
+pub fn claim_info(claim: &Claim) -> ext::Claim {
+    ext::Claim {
+        agent: claim.agent.clone(),
+        since: claim.since_text().unwrap_or_default(),
+        until: claim.until_text().unwrap_or_default(),
+        holder_pid: claim.holder.map(|it| it.pid),
     }
-    value
 }
 
 /// A request refused because another agent claims the task: `data` names the holder and the
 /// end of its lease. A refusal (-32602), as the command line's exit 3 says it: the request is
 /// not allowed while the claim stands, whatever the files say.
 fn claimed(task: &TaskKey, holder: &Claim, message: &str, way_out: Option<Override>) -> jsonrpc::Error {
-    let mut data = claim_json(holder);
+    let mut data = serde_json::to_value(claim_info(holder)).unwrap_or_else(|_| json!({}));
     if let Some(object) = data.as_object_mut() {
         object.insert("kind".into(), json!("claimed"));
         object.insert("task".into(), json!(task_argument(task)));

@@ -24,7 +24,6 @@ use crate::handlers::{content_modified, invalid_params, task_argument};
 use crate::service::id_reservations::IdReservations;
 use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, PlannedLifecycle};
 use crate::transaction::FileWrite;
-use crate::views::Paths;
 use crate::world::World;
 
 pub const NEW_TASK: &str = "taskmark.newTask";
@@ -79,18 +78,17 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
     let by_task: HashMap<&TaskKey, &TaskRow> = rows.iter().map(|it| (&it.summary.task, it)).collect();
     let query = given(params.filter).unwrap_or_default();
     let table = world.symbols();
-    let paths = Paths { prefix: String::new() };
     let claims = world.claims.standing(std::time::SystemTime::now()).unwrap_or_else(|error| {
         // The list is still worth having; the claims' trouble is the server log's to tell.
         tracing::warn!("{error}");
         HashMap::new()
     });
-    let tasks: Vec<Value> = table
+    let tasks: Vec<ext::ListedTask> = table
         .search(&query, usize::MAX)
         .into_iter()
         .filter_map(|entry| {
             let row = by_task.get(&entry.task)?;
-            let places: Vec<Value> = world
+            let places: Vec<ext::ListedPlace> = world
                 .index
                 .task(&entry.task)
                 .map(|it| it.places.as_slice())
@@ -98,38 +96,45 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
                 .iter()
                 .map(|place| {
                     let path = world.index.path(place.file);
-                    json!({
-                        "path": path,
-                        "uri": world.uri(path).map(|it| it.as_str().to_string()),
-                        "kind": world.index.place(*place).kind.describe(),
-                        "value": world.index.place(*place).shown(),
-                    })
+                    ext::ListedPlace {
+                        path: path.to_string(),
+                        uri: world.uri(path).map(|it| it.as_str().to_string()),
+                        kind: world.index.place(*place).kind.describe().to_string(),
+                        value: world.index.place(*place).shown().to_string(),
+                    }
                 })
                 .collect();
             let location = entry.location;
             let summary = &row.summary;
             let task = task_argument(&entry.task);
-            let claim = claims.get(&task).map_or(Value::Null, crate::commands::claim_json);
-            Some(json!({
-                "task": task,
-                "id": *entry.task.id,
-                "scope": *entry.task.scope,
-                "title": entry.title,
-                "status": entry.status,
-                "kind": row.kind.map(|it| it.as_str()),
-                "family": row.family.map(|it| it.as_str()),
-                "agrees": summary.agrees(),
-                "archived": summary.archived,
-                "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
-                "progress": summary.progress.as_ref().map(|it| crate::views::progress_json(it, &paths)),
-                "uri": world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
-                "range": convert::range(world, location.file, location.range, client.encoding),
-                "places": places,
-                "claim": claim,
-            }))
+            let claim = claims.get(&task).map(crate::commands::claim_info);
+            let range = convert::range(world, location.file, location.range, client.encoding);
+            let position =
+                |it: tower_lsp_server::ls_types::Position| ext::Position { line: it.line, character: it.character };
+            Some(ext::ListedTask {
+                task,
+                id: entry.task.id.to_string(),
+                scope: entry.task.scope.to_string(),
+                title: Some(entry.title.clone()),
+                status: Some(entry.status.clone()),
+                kind: row.kind.map(|it| it.as_str().to_string()),
+                family: row.family.map(|it| it.as_str().to_string()),
+                agrees: summary.agrees(),
+                archived: summary.archived,
+                dependencies: summary
+                    .dependencies
+                    .iter()
+                    .map(|it| ext::ListedDependency { id: it.id.clone(), status: it.status.clone(), done: it.done })
+                    .collect(),
+                progress: summary.progress.as_ref().map(crate::commands::progress_info),
+                uri: world.uri(world.index.path(location.file)).map(|it| it.as_str().to_string()),
+                range: ext::Range { start: position(range.start), end: position(range.end) },
+                places,
+                claim,
+            })
         })
         .collect();
-    Ok(json!(tasks))
+    crate::commands::answer(tasks, "taskmark.listTasks")
 }
 
 /// Arguments of `taskmark.newTask`: `{title, tracker?, status?, priority?, dependsOn?,

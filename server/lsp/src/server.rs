@@ -1043,7 +1043,7 @@ impl LanguageServer for Server {
             commands::TASK_INFO => {
                 self.query_task(&arguments, commands::TASK_INFO, |world, arguments| {
                     let key = commands::resolve_task(world, &commands::task_of(arguments, commands::TASK_INFO)?)?;
-                    Ok(commands::task_info(world, &key))
+                    commands::answer(commands::task_info(world, &key), commands::TASK_INFO)
                 })
                 .await?
             }
@@ -1121,8 +1121,10 @@ impl LanguageServer for Server {
             }
             commands::TASK_AT => {
                 let uri = commands::task_at_uri(&arguments)?;
-                self.query_at(&uri, commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments))
-                    .await?
+                let found = self
+                    .query_at(&uri, commands::TASK_AT, |world, client| commands::task_at(world, client, &arguments))
+                    .await?;
+                commands::answer(found, commands::TASK_AT)?
             }
             commands::REINDEX => {
                 for session in self.sessions() {
