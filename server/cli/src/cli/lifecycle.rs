@@ -666,7 +666,7 @@ pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<
             };
             let planned = match lifecycle::plan_renumber(&workspace.index, task, &used) {
                 Ok(planned) => planned,
-                Err(refusal) => return Ok(write::refused(&refusal)),
+                Err(refusal) => return Ok(write::refused_status(&Refused::Plan(refusal))),
             };
             let code = write_change(
                 &workspace,

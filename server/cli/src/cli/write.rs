@@ -358,12 +358,21 @@ pub(crate) fn task_workspace<'a>(
     }
 }
 
-/// A status change's refusal as the command line says it: on stderr (or as `{"error"}` with
-/// `--format json`), in its flags' words, with its exit code.
+/// A use case's refusal as the command line says it: on stderr (or as `{"error"}` with
+/// `--format json`), in its flags' words, with its exit code. (The command line's one refusal
+/// renderer: an engine refusal outside the service is `Refused::Plan`.)
 pub(crate) fn refused_status(refusal: &Refused) -> u8 {
     let forced = refusal.way_out().map_or("", override_in_command_line_words);
     match refusal {
-        Refused::Plan(refusal) => refused(refusal),
+        Refused::Plan(refusal) => {
+            let message = format!("{}; nothing was written", in_command_line_words(refusal));
+            if let Refusal::UnsafePlan { .. } = refusal {
+                output::refusal("error", "unsafePlan", &message);
+                return exit::WRITE_FAILED;
+            }
+            output::refusal("refused", refusal.kind(), &message);
+            exit::REFUSED
+        }
         Refused::Unreadable(message) => {
             output::refusal("error", refusal.kind(), message);
             exit::WRITE_FAILED
@@ -512,16 +521,6 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: &mut LazyLock
             Ok(exit::CLEAN)
         }
     }
-}
-
-pub(crate) fn refused(refusal: &Refusal) -> u8 {
-    let message = format!("{}; nothing was written", in_command_line_words(refusal));
-    if let Refusal::UnsafePlan { .. } = refusal {
-        output::refusal("error", "unsafePlan", &message);
-        return exit::WRITE_FAILED;
-    }
-    output::refusal("refused", refusal.kind(), &message);
-    exit::REFUSED
 }
 
 /// The engine's refusal as the command line says it: its neutral words, then how to override
