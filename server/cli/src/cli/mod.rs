@@ -594,14 +594,23 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         });
     }
     let filters = report_filters(&workspace.root, &args.paths)?;
+    let reported = |it: &crate::engine::diagnostic::Diagnostic| {
+        let path = workspace.index.path(it.file);
+        filters.is_empty()
+            || filters
+                .iter()
+                .any(|filter| filter.is_empty() || path == filter || path.starts_with(&format!("{filter}/")))
+    };
+    // Found among every diagnostic: whether `fix` tries a fix can depend on another file's (a
+    // disagreement of the task's places).
+    let fixable = crate::engine::edit::safe_fix_candidates(&workspace.index, &diagnostics, &write::FIXABLE)
+        .into_iter()
+        .filter(|it| reported(it))
+        .count();
     if !filters.is_empty() {
-        diagnostics.retain(|it| {
-            let path = workspace.index.path(it.file);
-            filters.iter().any(|filter| filter.is_empty() || path == filter || path.starts_with(&format!("{filter}/")))
-        });
+        diagnostics.retain(|it| reported(it));
     }
     let counts = Counts::of(&diagnostics);
-    let fixable = crate::engine::edit::safely_fixable(&diagnostics, &write::FIXABLE);
     let paths = display_paths(&workspace.root);
     // A merge driver the repository declares but git would not run: its tracker files would be
     // merged as plain text.

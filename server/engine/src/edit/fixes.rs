@@ -1,12 +1,12 @@
 //! Fixes for diagnostics, as edit plans. Each fix hint offers one or more choices; the LSP
 //! shows them as code actions, `taskmark fix` applies the first safe one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode};
 use crate::edit::{FileChange, FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::index::{PlaceRef, WorkspaceIndex};
-use crate::model::{FieldInsert, FieldStyle};
+use crate::model::{FieldInsert, FieldStyle, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::rules::{DiagnosticStore, counters};
 use crate::text::{Change, TextEdit, line_edits, line_ending, range};
@@ -322,11 +322,57 @@ fn one_change(before: &WorkspaceIndex, after: &WorkspaceIndex) -> WorkspaceChang
     change.finish()
 }
 
-/// How many of `diagnostics` have a safe fix of one of `codes`: what `taskmark fix` applies.
-/// (A fix it finds would make something appear is left out when it runs, and said then; `check`
-/// counts without running the passes, which would cost it a third of its time.)
-pub fn safely_fixable(diagnostics: &[Diagnostic], codes: &[RuleCode]) -> usize {
-    diagnostics.iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).count()
+/// The diagnostics of `codes` whose safe fix `taskmark fix` tries: what `check` counts as
+/// fixable. (A fix it finds would make something appear is left out when it runs, and named
+/// then; `check` counts without running the passes, which would cost it a third of its time.)
+pub fn safe_fix_candidates<'d>(
+    index: &WorkspaceIndex,
+    diagnostics: &'d [Diagnostic],
+    codes: &[RuleCode],
+) -> Vec<&'d Diagnostic> {
+    fix_candidates(index, diagnostics, codes).0
+}
+
+/// The diagnostics of `codes` whose safe fix `taskmark fix` tries, and those it holds back
+/// before trying. A plan header derived from its phases restates what the plan says; while the
+/// task's places disagree (a status-mismatch of the task) it restates it only if the task's
+/// other places say the same kind of status. Otherwise it would move the disagreement rather
+/// than settle it (a header caught up to completed while state.json says not started), and the
+/// task's status is the user's to settle first.
+fn fix_candidates<'d>(
+    index: &WorkspaceIndex,
+    diagnostics: &'d [Diagnostic],
+    codes: &[RuleCode],
+) -> (Vec<&'d Diagnostic>, Vec<HeldBack>) {
+    let disputed: HashSet<&TaskKey> =
+        diagnostics.iter().filter(|it| it.code == RuleCode::StatusMismatch).filter_map(|it| it.task.as_ref()).collect();
+    let mut tried = Vec::new();
+    let mut held = Vec::new();
+    for diagnostic in diagnostics.iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)) {
+        let (Some(FixHint::DeriveHeader { status, .. }), Some(task)) = (&diagnostic.fix, &diagnostic.task) else {
+            tried.push(diagnostic);
+            continue;
+        };
+        let settles = || {
+            let profile = index.task_profile(task)?;
+            let (_, said) = index.task_status(task)?;
+            Some(profile.kind(said) == profile.kind(*status))
+        };
+        if !disputed.contains(task) || settles() == Some(true) {
+            tried.push(diagnostic);
+            continue;
+        }
+        let why = match (index.task_profile(task), index.task_status(task)) {
+            (Some(profile), Some((_, said))) => format!(
+                "task {task}'s places disagree and its phases say `{}` where the task says `{}`: settle its status first",
+                profile.display(*status),
+                profile.display(said)
+            ),
+            _ => format!("task {task}'s places disagree: settle its status first"),
+        };
+        held.push(HeldBack { diagnostic: diagnostic.clone(), why });
+    }
+    (tried, held)
 }
 
 /// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
@@ -354,7 +400,10 @@ struct SafeFixPass {
     change: WorkspaceChange,
     fixed: BTreeMap<RuleCode, usize>,
     store: DiagnosticStore,
+    /// The fixes the pass tried.
     fixable: Vec<Diagnostic>,
+    /// The fixes it held back without trying them.
+    waiting: Vec<HeldBack>,
 }
 
 fn safe_fix_pass(
@@ -364,8 +413,9 @@ fn safe_fix_pass(
     options: &StatusChangeOptions,
 ) -> Result<SafeFixPass, Refusal> {
     let store = DiagnosticStore::new(index, check.config, check.baseline, check.paths);
-    let fixable: Vec<Diagnostic> =
-        store.all(index).into_iter().filter(|it| codes.contains(&it.code) && is_safe_fix(it)).collect();
+    let all = store.all(index);
+    let (tried, waiting) = fix_candidates(index, &all, codes);
+    let fixable: Vec<Diagnostic> = tried.into_iter().cloned().collect();
     let creates_nothing = |change: &WorkspaceChange| check.left_behind(index, &store, change, true).1.is_empty();
     let of_kind = |counters: bool| fixable.iter().filter(move |it| (it.code == RuleCode::StaleCounts) == counters);
     let mut accepted = safe_pass(index, of_kind(false), options, &creates_nothing);
@@ -385,14 +435,15 @@ fn safe_fix_pass(
     // Each fix was checked alone and none overlaps another, so the merge holds as well; checked
     // all the same, since a corrupt merge would be applied to every file at once.
     merged.validate(index)?;
-    Ok(SafeFixPass { change: merged.finish(), fixed, store, fixable })
+    Ok(SafeFixPass { change: merged.finish(), fixed, store, fixable, waiting })
 }
 
 impl SafeFixPass {
     /// Why each fix this pass was asked for was left out: a pass that fixed nothing left every
-    /// one of them out. Each is tried alone to say what it would make appear.
-    fn held_back(&self, index: &WorkspaceIndex, check: &FixCheck<'_>, options: &StatusChangeOptions) -> Vec<HeldBack> {
-        self.fixable
+    /// one of them out. Each it tried is tried alone to say what it would make appear.
+    fn held_back(self, index: &WorkspaceIndex, check: &FixCheck<'_>, options: &StatusChangeOptions) -> Vec<HeldBack> {
+        let mut held: Vec<HeldBack> = self
+            .fixable
             .iter()
             .map(|diagnostic| {
                 let why = match plan_fix(index, diagnostic, 0, options) {
@@ -413,7 +464,10 @@ impl SafeFixPass {
                 };
                 HeldBack { diagnostic: diagnostic.clone(), why }
             })
-            .collect()
+            .collect();
+        held.extend(self.waiting);
+        held.sort_by_key(|it| (index.path(it.diagnostic.file).to_string(), it.diagnostic.range.start()));
+        held
     }
 }
 

@@ -22,7 +22,7 @@ use crate::vocabulary::{NamedStatus, Profile, StatusId};
 pub use described::{ChangedFile, describe_change};
 pub use fixes::{
     HeldBack, MAX_FIX_PASSES, SAFE_FIX_CODES, SafeFixes, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes,
-    run_safe_fixes, safely_fixable,
+    run_safe_fixes, safe_fix_candidates,
 };
 pub use status_change::plan_status_change;
 pub(crate) use status_change::stamp_phase;
