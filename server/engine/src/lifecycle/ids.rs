@@ -86,14 +86,20 @@ impl UsedIds {
         let numbers: Vec<u64> = self.numbers.keys().copied().collect();
         let counter = self.counter.as_ref().map_or(0, |(it, _)| *it);
         let Some(highest) = numbers.last().copied() else { return counter.max(1) };
-        // Other branches may have grown the young block past this tracker's counter: a counter
-        // below the old block still says the ids wrapped.
-        let above_gap = numbers.windows(2).max_by_key(|pair| pair[1] - pair[0]).map(|pair| (pair[0], pair[1]));
-        let detection = match above_gap {
-            Some((below, above)) if counter > 0 && counter < above => counter.max(below + 1),
-            _ => counter,
+        // The counter says where the young block ends when it reads as wrapped. Else other
+        // branches may have grown the young block past this tracker's counter: a counter below
+        // the old block still says the ids wrapped.
+        let newest = match newest_id(&numbers, counter) {
+            Some(newest) if newest < highest => newest,
+            _ => {
+                let above_gap = numbers.windows(2).max_by_key(|pair| pair[1] - pair[0]).map(|pair| (pair[0], pair[1]));
+                let detection = match above_gap {
+                    Some((below, above)) if counter > 0 && counter < above => counter.max(below + 1),
+                    _ => counter,
+                };
+                newest_id(&numbers, detection).unwrap_or(highest)
+            }
         };
-        let newest = newest_id(&numbers, detection).unwrap_or(highest);
         let wrapped = newest < highest;
         let mut candidate = (newest + 1).max(counter).max(1);
         if !wrapped {
@@ -187,6 +193,8 @@ mod tests {
         assert_eq!(ids.next(), 71, "taken on another branch or archived");
         let near_the_end = used((1..=5).chain(990..=999), Some(6));
         assert_eq!(near_the_end.next(), 6);
+        let stray = used((953..=998).chain(1..=80).chain([350]), Some(82));
+        assert_eq!(stray.next(), 82, "a stray id between the blocks: the counter says where the young block ends");
         let full = used((2..=999).chain([1]), Some(1000));
         assert_eq!(full.next(), 1000, "nothing wrapped: every number is taken, go on past 999");
     }

@@ -77,26 +77,32 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
 
 /// The newest task id: the highest, unless the tracker allocates ids modulo a power of ten and
 /// has wrapped (tasks 953 to 998 written before tasks 1 to 68, `next_project_number: 69`). A wrap
-/// shows in the ids themselves: a gap of more than half the modulus between an old block that
-/// reaches up to the modulus and a young block from 1, with the counter in that gap, right above
-/// the young block.
+/// shows in the ids and the counter together: an old block that reaches up to the modulus, a
+/// young block from 1, and the counter in the gap between them: anywhere in a gap of more than
+/// half the modulus, or right above the young block with no id for a tenth of the modulus above
+/// it. (The gap is the one the counter sits in, not the widest one: a stray id in the middle,
+/// task 350 among 1 to 80 and 953 to 998, must not turn a wrapped counter of 81 into 999.)
 pub(crate) fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let highest = *sorted.last()?;
     let modulus = 10u64.checked_pow(highest.checked_ilog10()? + 1)?;
-    let (below, above) = sorted
-        .windows(2)
-        .map(|pair| (pair[0], pair[1]))
-        .max_by_key(|(below, above)| above - below)
-        .unwrap_or((highest, highest));
-    let wrapped = above - below > modulus / 2
-        && modulus - highest <= modulus / 10
-        && sorted.first().is_some_and(|it| *it <= modulus / 10)
-        && counter > below
-        && counter < above;
-    Some(if wrapped { below } else { highest })
+    let tenth = modulus / 10;
+    let below = sorted.iter().rev().find(|it| **it < counter).copied();
+    let above = sorted.iter().find(|it| **it >= counter).copied();
+    let wrapped = match (below, above) {
+        (Some(below), Some(above)) => {
+            modulus - highest <= tenth
+                && sorted.first().is_some_and(|it| *it <= tenth)
+                && (above - below > modulus / 2 || (counter - below <= tenth && above - counter > tenth))
+        }
+        _ => false,
+    };
+    Some(match (wrapped, below) {
+        (true, Some(below)) => below,
+        _ => highest,
+    })
 }
 
 /// What each counter of `file` should say.
@@ -164,6 +170,14 @@ mod tests {
         assert_eq!(newest_id(&[1, 2, 3, 995], 4), Some(3));
         assert_eq!(newest_id(&[1, 2, 3, 4], 2), Some(4));
         assert_eq!(newest_id(&[], 2), None);
+        // A stray id between the blocks (issue 33: `fix` made a wrapped 81 into 999, "task 998
+        // already exists").
+        let stray: Vec<u64> = (953..=998).chain(1..=80).chain([350]).collect();
+        assert_eq!(newest_id(&stray, 81), Some(80));
+        assert_eq!(newest_id(&stray, 82), Some(80));
+        assert_eq!(newest_id(&stray, 351), Some(350), "right above the stray id: the newest since the wrap");
+        assert_eq!(newest_id(&stray, 999), Some(998), "no wrap once the counter is past the old block");
+        assert_eq!(newest_id(&(1..=80).chain([350]).collect::<Vec<_>>(), 81), Some(350), "no old block: no wrap");
         assert_eq!(newest_id(&[0], 1), None);
     }
 }

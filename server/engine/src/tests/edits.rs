@@ -396,9 +396,16 @@ next_project_number: 2
 /// edit, to 82, and nothing left to fix after it.
 #[test]
 fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids() {
+    // Also with a stray id between the blocks (issue 33: `fix` wrote 999 there).
+    for ids in [&[995, 998, 1, 2, 80][..], &[995, 998, 1, 2, 350, 80]] {
+        counter_respecting_wrapped_ids(ids);
+    }
+}
+
+fn counter_respecting_wrapped_ids(ids: &[u64]) {
     let mut fixture = String::from("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n\n## Tasks\n");
     let mut entries = Vec::new();
-    for id in [995, 998, 1, 2, 80] {
+    for id in ids {
         fixture.push_str(&format!("\n### {id}. Task {id}\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n"));
         entries.push(format!("    {{\"project_number\": {id}, \"status\": \"planned\"}}"));
     }
