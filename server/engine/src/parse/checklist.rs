@@ -3,7 +3,7 @@
 use crate::markdown::Outline;
 use crate::model::{Item, ParsedFile, PlaceKind, Subject, TaskKey};
 use crate::parse::{ParseContext, collect_items, item_from_checkbox, place};
-use crate::text::range;
+use crate::text::{TextRange, range};
 use crate::vocabulary::{Kind, Profile, Scope, Spelling, StatusId, Suggestion, SuggestionSource, UnknownReason};
 
 /// Every checkbox of the document, nested as written.
@@ -52,7 +52,7 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 pub(crate) fn read_item_text(profile: &Profile, text: &str, item: &mut Item) {
     let words = &text[item.text];
     let open = item.status.is_none_or(|it| !profile.kind(it).is_closed());
-    if open && struck_through(words) {
+    if open && (struck_through(words) || struck_through_over_lines(text, item.text)) {
         if let Some(cancelled) = status_of_kind(profile, Kind::Cancelled) {
             item.status = Some(cancelled);
             item.unknown = None;
@@ -98,6 +98,37 @@ fn struck_through(words: &str) -> bool {
     after.is_empty() || after.starts_with(['—', '–', '-', ':', '(', '→', '[']) || after.starts_with("->")
 }
 
+/// How many lines after an item's first one a strikethrough it opened may close on.
+const MOST_CONTINUATION_LINES: usize = 8;
+
+/// [`struck_through`] for an item whose `~~` opens on its first line and closes on a line that
+/// continues it (a long item wrapped by an editor or a formatter): the lines up to the next
+/// blank line, item, heading, table or fence, read as one.
+fn struck_through_over_lines(text: &str, first_line: TextRange) -> bool {
+    let words = text[first_line].trim();
+    if !words.starts_with("~~") || words[2..].contains("~~") {
+        return false;
+    }
+    let mut joined = words.to_string();
+    let rest = &text[usize::from(first_line.end())..];
+    // The first piece is what is left of the item's own line.
+    for line in rest.split_inclusive('\n').skip(1).take(MOST_CONTINUATION_LINES) {
+        let line = line.trim();
+        let starts_block = line.is_empty()
+            || line.starts_with(['-', '*', '+', '#', '|', '>', '`'])
+            || line.split_once(". ").is_some_and(|(number, _)| number.chars().all(|it| it.is_ascii_digit()));
+        if starts_block {
+            return false;
+        }
+        joined.push(' ');
+        joined.push_str(line);
+        if line.contains("~~") {
+            return struck_through(&joined);
+        }
+    }
+    false
+}
+
 /// Whether an item's text says the work is under way: a percentage, or words saying so.
 fn says_progress(words: &str) -> bool {
     let folded = words.to_lowercase();
@@ -141,6 +172,16 @@ mod tests {
         assert!(!struck_through("~~gone~~ but the rest stays"));
         assert!(!struck_through("keep ~~this~~ part"));
         assert!(!struck_through("~~~~"));
+        let over = |text: &str| {
+            let first = text.find('\n').unwrap_or(text.len());
+            struck_through_over_lines(text, range(0, first))
+        };
+        assert!(over("~~only if the mirror is\n  down~~ — not applicable\n"));
+        assert!(over("~~a long item that goes\n  on and\n  on~~\n- [ ] next"));
+        assert!(!over("~~never closed\n\n~~ later~~"), "a blank line ends the item");
+        assert!(!over("~~opened\n- [ ] another item~~"), "another item ends it");
+        assert!(!over("~~closed~~ on its line\n  more~~"), "one line struck in part");
+        assert!(!over("~~struck\n  in part~~ but the rest stays\n"));
         assert!(says_progress("refactor - Phases 1-4 complete (85%)"));
         assert!(says_progress("WIP: parser"));
         assert!(!says_progress("Component optimization - could use refinement"));

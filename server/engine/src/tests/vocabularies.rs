@@ -318,6 +318,8 @@ fn free_checklist_boxes_are_read_from_their_text() {
 - [x] Release 1.2
   - [x] Tag the commit
   - [ ] ~~Only if the mirror is down~~ — not applicable
+  - [ ] ~~Only if the mirror is down and the
+    cache is cold~~ — not applicable either
 - [~] refactor - Phases 1-4 complete (85%)
 - [~] an unexplained tilde
 - [?] a question
