@@ -100,7 +100,7 @@ impl Vocabularies {
             .find(|it| it.root.trim_end_matches('/') == root)
             .map(|it| it.profile.as_str())
             .or_else(|| self.family_profiles.get(&family).map(String::as_str))
-            .unwrap_or(family.default_profile())
+            .unwrap_or(crate::layout::default_profile_at(family, root))
     }
 
     /// Why [`Vocabularies::profile_name`] is what it is, for `config --explain`.
@@ -111,7 +111,7 @@ impl Vocabularies {
         if let Some(name) = self.family_profiles.get(&family) {
             return ProfileSource::Configured(format!("[families] {} = \"{name}\"", family.as_str()));
         }
-        let name = family.default_profile();
+        let name = crate::layout::default_profile_at(family, root);
         match (self.profiles.get(name), profiles::builtin(name)) {
             (Some(configured), Some(builtin)) if *configured != builtin => ProfileSource::EditedBuiltIn,
             _ => ProfileSource::BuiltIn,
@@ -835,6 +835,9 @@ in_review = ["completed", "implementing"]
         assert_eq!(config.severity(RuleCode::StatusMismatch), Some(Severity::Error));
         assert_eq!(config.vocabularies.profile_name(Family::Checklist, "x"), "xit");
         assert_eq!(config.vocabularies.profile_name(Family::Minsky, "docs/board"), "minsky");
+        let plain = Config::default();
+        assert_eq!(plain.vocabularies.profile_name(Family::Checklist, ".kiro/specs/auth"), "kiro");
+        assert_eq!(plain.vocabularies.profile_name(Family::Checklist, "docs/kiro/specs"), "github");
         let profile = &config.vocabularies.profiles["spec-folder"];
         let id = |name: &str| profile.by_id(name).unwrap();
         assert!(profile.allows(Scope::Task, id("implementing"), id("in_review")));

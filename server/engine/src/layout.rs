@@ -44,6 +44,14 @@ impl Family {
     }
 }
 
+/// The built-in profile a tracker at `root` uses unless configured otherwise: its family's,
+/// except where a tool writes its family's boxes with its own meanings (Kiro's specs, where
+/// `[-]` is a task under way, not a cancelled one).
+pub fn default_profile_at(family: Family, root: &str) -> &'static str {
+    let kiro = root.split('/').collect::<Vec<_>>().windows(2).any(|pair| pair == [".kiro", "specs"]);
+    if family == Family::Checklist && kiro { "kiro" } else { family.default_profile() }
+}
+
 /// What a file is to its tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {

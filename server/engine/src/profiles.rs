@@ -6,13 +6,15 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 8] = ["spec-folder", "minsky", "github", "xit", "spec-kit", "backlog", "compozy", "pidea"];
+pub const BUILTIN: [&str; 9] =
+    ["spec-folder", "minsky", "github", "kiro", "xit", "spec-kit", "backlog", "compozy", "pidea"];
 
 pub fn builtin(name: &str) -> Option<Profile> {
     Some(match name {
         "spec-folder" => spec_folder(),
         "minsky" => minsky(),
         "github" => github(),
+        "kiro" => kiro(),
         "xit" => xit(),
         "spec-kit" => spec_kit(),
         "backlog" => backlog(&["To Do".to_string(), "In Progress".to_string(), "Done".to_string()]),
@@ -214,6 +216,20 @@ pub fn github() -> Profile {
             Status::new("in_progress", Kind::Active).checkbox(&['/']).words(&["in progress"]),
             Status::new("done", Kind::Done).checkbox(&['x', 'X']).words(&["done"]),
             Status::new("cancelled", Kind::Cancelled).checkbox(&['-']).words(&["cancelled"]),
+        ],
+    )
+}
+
+/// Kiro's spec `tasks.md`: `[ ]` not started, `[-]` in progress (Kiro writes it when a task
+/// starts; it is no cancellation there), `[x]` done.
+pub fn kiro() -> Profile {
+    profile(
+        "kiro",
+        "Kiro specs' tasks.md: [ ] not started, [-] in progress, [x] done",
+        vec![
+            Status::new("not_started", Kind::Todo).checkbox(&[' ']).words(&["not started", "open"]).open_box(),
+            Status::new("in_progress", Kind::Active).checkbox(&['-']).words(&["in progress"]),
+            Status::new("done", Kind::Done).checkbox(&['x', 'X']).words(&["done"]),
         ],
     )
 }

@@ -148,24 +148,24 @@ impl WorkspaceIndex {
             return Some(existing);
         }
         let name = self.vocabularies.profile_name(family, &class.root);
-        let (profile, base) =
-            match (family, backlog_statuses) {
-                // Backlog.md's own statuses win unless the configuration names a profile for it.
-                (Family::Backlog, Some(statuses)) if name == "backlog" => (
-                    profiles::backlog(statuses),
-                    BaseSource::BacklogConfig(if class.root.is_empty() {
-                        "config.yml".to_string()
-                    } else {
-                        format!("{}/config.yml", class.root)
-                    }),
-                ),
-                _ => (
-                    self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| {
-                        profiles::builtin(family.default_profile()).unwrap_or_else(profiles::github)
-                    }),
-                    BaseSource::Profile(self.vocabularies.profile_source(family, &class.root)),
-                ),
-            };
+        let (profile, base) = match (family, backlog_statuses) {
+            // Backlog.md's own statuses win unless the configuration names a profile for it.
+            (Family::Backlog, Some(statuses)) if name == "backlog" => (
+                profiles::backlog(statuses),
+                BaseSource::BacklogConfig(if class.root.is_empty() {
+                    "config.yml".to_string()
+                } else {
+                    format!("{}/config.yml", class.root)
+                }),
+            ),
+            _ => (
+                self.vocabularies.profiles.get(name).cloned().unwrap_or_else(|| {
+                    profiles::builtin(crate::layout::default_profile_at(family, &class.root))
+                        .unwrap_or_else(profiles::github)
+                }),
+                BaseSource::Profile(self.vocabularies.profile_source(family, &class.root)),
+            ),
+        };
         let profile = Arc::new(profile);
         self.trackers.push(Tracker {
             family,

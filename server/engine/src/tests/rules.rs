@@ -778,3 +778,24 @@ fn open_children_matter_under_a_done_parent_and_not_under_an_abandoned_one() {
     assert!(open_children(&phases("COMPLETED")) > 0, "a done phase over an open box");
     assert_eq!(open_children(&phases("ABANDONED")), 0, "an abandoned one's open boxes are moot");
 }
+
+/// Issue 33: Kiro writes `[-]` when a task starts; it is no cancellation there. Read with the
+/// `github` boxes, a done parent over a task under way was quiet (a cancelled child is closed)
+/// and a task under way showed as cancelled. Under `.kiro/specs/` the `kiro` boxes apply.
+#[test]
+fn kiro_specs_read_a_dash_box_as_under_way() {
+    let tasks = |path: &str| {
+        format!(
+            "%! {path}\n# Implementation Plan\n\n- [x] 1. Set up the project\n  - [x] 1.1 Create the folders\n  - [-] 1.2 Configure the linter\n- [-] 2. Build the import\n  - [ ] 2.1 Parse the sheet\n"
+        )
+    };
+    let open_children = |fixture: &str| {
+        diagnostics(fixture, None).1.iter().filter(|it| it.code == crate::diagnostic::RuleCode::OpenChildren).count()
+    };
+    let kiro = tasks(".kiro/specs/import/tasks.md");
+    assert_eq!(open_children(&kiro), 1, "task 1 is done while 1.2 is under way");
+    let index = crate::fixture::index(&kiro);
+    assert_eq!(index.trackers()[0].profile.name, "kiro");
+    // Elsewhere a checklist keeps GitHub's and Obsidian's boxes: `[-]` is cancelled.
+    assert_eq!(open_children(&tasks("docs/TODO.md")), 0);
+}
