@@ -14,6 +14,8 @@ mod prose;
 pub(crate) mod state_json;
 pub(crate) mod todo;
 
+use std::collections::HashMap;
+
 use crate::layout::{Classification, Role};
 use crate::markdown::{self, Outline};
 use crate::model::{
@@ -166,16 +168,39 @@ pub(crate) fn collect_items(
     let first = items.len();
     // Open checkbox ancestors: (depth, item index, end of its range).
     let mut stack: Vec<(u32, usize, crate::text::TextSize)> = Vec::new();
+    // Items numbered as an outline (`2.`, `2.5`), by number, for subtasks written flat.
+    let mut numbered: HashMap<&str, usize> = HashMap::new();
     for (list_item, line, checkbox) in outline.checkboxes(text, within) {
         let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) else { continue };
         while stack.last().is_some_and(|(depth, _, end)| *depth >= list_item.depth || *end <= list_item.range.start()) {
             stack.pop();
         }
         let index = items.len();
-        items.push(Item { parent_item: stack.last().map(|it| Slot::new(it.1)), owner: owner.map(Slot::new), ..item });
+        let number = outline_number(&text[item.text]);
+        // Nested as written; else, numbered `2.5` right after `2.` at the same depth (Kiro
+        // writes subtasks flat at column 0 as often as indented), its number's parent.
+        let parent = stack.last().map(|it| it.1).or_else(|| {
+            let (parent, _) = number?.rsplit_once('.')?;
+            numbered.get(parent).copied().filter(|it| items[*it].depth <= list_item.depth)
+        });
+        items.push(Item { parent_item: parent.map(Slot::new), owner: owner.map(Slot::new), ..item });
+        if let Some(number) = number {
+            numbered.insert(number, index);
+        }
         stack.push((list_item.depth, index, list_item.range.end()));
     }
     Children::new(first..items.len())
+}
+
+/// The outline number an item's text starts with: `2` for `2. Title`, `2.5` for `2.5 Title` or
+/// `2.5. Title`; none for text that does not start with one followed by a space.
+fn outline_number(text: &str) -> Option<&str> {
+    let end = text.find(|it: char| !(it.is_ascii_digit() || it == '.')).unwrap_or(text.len());
+    let number = text[..end].trim_end_matches('.');
+    // `2 apples` is no outline number; `2.` and `2.5` are.
+    let well_formed = text[..end].contains('.') && !number.is_empty() && number.split('.').all(|it| !it.is_empty());
+    let spaced = text[end..].starts_with([' ', '\t']) || (end == text.len() && end > number.len());
+    (well_formed && spaced && end > 0).then_some(number)
 }
 
 pub(crate) fn item_from_checkbox(
@@ -384,5 +409,23 @@ mod tests {
         let (marker, trailing) = split_status_value(value, 10);
         assert_eq!((marker, trailing), (range(10, 21), Some(range(22, 37))));
         assert_eq!(split_status_value("Completed", 0), (range(0, 9), None));
+    }
+}
+
+#[cfg(test)]
+mod outline_numbers {
+    use super::outline_number;
+
+    #[test]
+    fn outline_numbers_start_an_item_s_text() {
+        assert_eq!(outline_number("2. Build the import"), Some("2"));
+        assert_eq!(outline_number("2.5 Parse the sheet"), Some("2.5"));
+        assert_eq!(outline_number("2.5. Parse"), Some("2.5"));
+        assert_eq!(outline_number("10.2.1\tDeep"), Some("10.2.1"));
+        assert_eq!(outline_number("2 apples"), None, "no dot: a count, not an outline");
+        assert_eq!(outline_number("2.0release"), None);
+        assert_eq!(outline_number("1..2 twice"), None);
+        assert_eq!(outline_number("Title 2.5"), None);
+        assert_eq!(outline_number(".5 half"), None);
     }
 }

@@ -798,4 +798,11 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     assert_eq!(index.trackers()[0].profile.name, "kiro");
     // Elsewhere a checklist keeps GitHub's and Obsidian's boxes: `[-]` is cancelled.
     assert_eq!(open_children(&tasks("docs/TODO.md")), 0);
+    // Subtasks written flat at column 0 are the children their numbers say.
+    let flat = "%! .kiro/specs/import/tasks.md\n- [x] 3. Export\n- [x] 3.1 Write the sheet\n- [ ] 3.2 Name the file\n- [ ] 4. Import\n- [ ] 4.1 Read\n";
+    let (index, found) = diagnostics(flat, None);
+    let warned: Vec<&crate::diagnostic::Diagnostic> =
+        found.iter().filter(|it| it.code == crate::diagnostic::RuleCode::OpenChildren).collect();
+    assert_eq!(warned.len(), 1, "{}", crate::fixture::render(&index, &found));
+    assert!(warned[0].message.contains("1 of the 2"), "{}", warned[0].message);
 }
