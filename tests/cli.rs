@@ -1447,3 +1447,30 @@ fn status_across_worktrees_lists_each_task_that_differs_once() {
     assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
     assert!(stderr(&output).contains("not in a git repository"), "{}", stderr(&output));
 }
+
+/// Issue 33: `taskmark new` in a Backlog.md tracker handed out the id of a task `backlog task
+/// archive` had moved to `backlog/archive/tasks/`. The archive is history (not indexed, not
+/// listed), but its ids are used.
+#[test]
+fn new_in_a_backlog_tracker_never_takes_an_archived_id() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+        std::fs::write(path, text).expect("a file");
+    };
+    write("backlog/config.yml", "project_name: \"x\"\nstatuses: [\"To Do\", \"In Progress\", \"Done\"]\n");
+    for id in [1, 2] {
+        write(
+            &format!("backlog/tasks/task-{id} - T{id}.md"),
+            &format!("---\nid: task-{id}\ntitle: T{id}\nstatus: To Do\n---\n\nBody\n"),
+        );
+    }
+    write("backlog/archive/tasks/task-3 - Put away.md", "---\nid: task-3\ntitle: Put away\nstatus: To Do\n---\n");
+    let output = write_in(root, &["new", "Fourth"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(root.join("backlog/tasks/task-4 - Fourth.md").exists(), "{}", String::from_utf8_lossy(&output.stdout));
+    let listed = taskmark(root, &["list", "--root", "."]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("Put away"), "the archive is not listed");
+}

@@ -456,6 +456,7 @@ pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules:
         unreadable: world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str())).collect(),
         claims: &world.claims,
         elsewhere: &world.elsewhere,
+        listed: &world.known,
     }
 }
 

@@ -26,6 +26,9 @@ pub struct TaskWorkspace<'a> {
     pub claims: &'a ClaimStore,
     /// The repository's other worktrees as the front door follows them (none when it does not).
     pub elsewhere: &'a [OtherWorktree],
+    /// Every file the front door's walk listed, indexed or not (an archive's file names hold
+    /// ids a new task must not take).
+    pub listed: &'a std::collections::HashSet<String>,
 }
 
 /// What a change to `task` should say of the other worktrees: another session has taken the

@@ -104,6 +104,14 @@ pub fn plan_new_task(
     let tracker = tracker_for_new_task(workspace, request)?;
     refuse_unreadable(workspace, [tracker.as_str()], None, "add a task")?;
     let mut used = UsedIds::from_index(workspace.index, &tracker, "this checkout");
+    if workspace
+        .index
+        .trackers()
+        .iter()
+        .any(|it| it.root == tracker && it.family == crate::engine::layout::Family::Backlog)
+    {
+        used.add_backlog_archive(&tracker, workspace.listed.iter().map(String::as_str));
+    }
     let now = SystemTime::now();
     let mut not_reserved = None;
     if let Some(store) = reservations {

@@ -355,6 +355,7 @@ pub(crate) fn task_workspace<'a>(
             .collect(),
         claims,
         elsewhere,
+        listed: &workspace.known,
     }
 }
 

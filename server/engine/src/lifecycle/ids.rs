@@ -59,6 +59,22 @@ impl UsedIds {
         used
     }
 
+    /// The ids of the tasks and drafts Backlog.md's `backlog task archive` put away under the
+    /// tracker at `scope` (`backlog/archive/tasks/task-12 - Title.md`), from the workspace's
+    /// file list: the archive is history, not indexed (its tasks may share ids with live ones),
+    /// but its ids were handed out.
+    pub fn add_backlog_archive<'p>(&mut self, scope: &str, listed: impl IntoIterator<Item = &'p str>) {
+        let archive = if scope.is_empty() { "archive/".to_string() } else { format!("{scope}/archive/") };
+        for path in listed {
+            let Some(rest) = path.strip_prefix(&archive) else { continue };
+            let Some(("tasks" | "drafts", name)) = rest.split_once('/') else { continue };
+            let is_markdown = name.to_ascii_lowercase().ends_with(".md") && !name.contains('/');
+            if let Some(number) = name.split(" - ").next().filter(|_| is_markdown).and_then(id_number) {
+                self.add(number, path);
+            }
+        }
+    }
+
     pub fn add(&mut self, number: u64, source: &str) {
         self.numbers.entry(number).or_insert_with(|| source.to_string());
     }
@@ -197,6 +213,23 @@ mod tests {
         assert_eq!(stray.next(), 82, "a stray id between the blocks: the counter says where the young block ends");
         let full = used((2..=999).chain([1]), Some(1000));
         assert_eq!(full.next(), 1000, "nothing wrapped: every number is taken, go on past 999");
+    }
+
+    /// Issue 33: `new` in a Backlog.md tracker handed out the id of a task `backlog task
+    /// archive` had put away (the archive is not indexed: its tasks may share ids with live ones).
+    #[test]
+    fn a_backlog_archive_s_file_names_hold_their_ids() {
+        let mut ids = used([1, 2], None);
+        let listed = [
+            "backlog/archive/tasks/task-7 - Dropped.md",
+            "backlog/archive/drafts/draft-9 - Idea.md",
+            "backlog/archive/notes/task-30 - Not a task.md",
+            "backlog/archive/tasks/readme.txt",
+            "other/archive/tasks/task-40 - Elsewhere.md",
+        ];
+        ids.add_backlog_archive("backlog", listed);
+        assert_eq!(ids.numbers.keys().copied().collect::<Vec<_>>(), [1, 2, 7, 9]);
+        assert_eq!(ids.next(), 10);
     }
 
     #[test]
