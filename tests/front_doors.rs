@@ -577,6 +577,24 @@ fn every_front_door_fixes_the_same_way_and_names_what_it_held_back() {
     command.arg(&root);
     let mut agent = McpAgent::start(command, "doors");
     let started = Instant::now();
+    // A dry run says what the fix will say, with the diff, and writes nothing.
+    let untouched = files(&root);
+    let dry = loop {
+        let answer = agent.call_tool("fix", json!({ "dry_run": true }));
+        let content = answer["result"]["structuredContent"].clone();
+        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        break content;
+    };
+    assert_eq!(dry["fixed"], expected_fixed, "{dry}");
+    assert_eq!(dry["heldBack"], answer["heldBack"], "{dry}");
+    assert_eq!(dry["applied"], false, "{dry}");
+    let diff = dry["diff"].as_str().unwrap_or_default();
+    assert!(diff.contains("+  active: 3") && diff.contains("+- **Status**: [PLANNED]"), "{diff}");
+    assert_eq!(files(&root), untouched, "a dry run wrote");
     let content = loop {
         let answer = agent.call_tool("fix", json!({}));
         let content = answer["result"]["structuredContent"].clone();

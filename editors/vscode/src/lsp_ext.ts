@@ -100,9 +100,10 @@ tracker?: string,
 limit?: number, };
 
 /**
- * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given).
+ * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given); with `dryRun`,
+ * what it would do, written nowhere.
  */
-export type FixParams = { codes?: Array<string>, };
+export type FixParams = { codes?: Array<string>, dryRun?: boolean, };
 
 /**
  * `taskmark.newTask` (also `[title]`).
@@ -293,6 +294,10 @@ fixed?: Record<string, number>,
  * `taskmark.fix`: the safe fixes it left out, and why.
  */
 heldBack?: Array<{ file: string, line: number, code: string, message: string, why: string }>, 
+/**
+ * `taskmark.fix` with `dryRun`: the change as a unified diff (nothing was written).
+ */
+diff?: string, 
 /**
  * `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
  */

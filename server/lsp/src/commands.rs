@@ -566,7 +566,7 @@ pub fn task_at(
 }
 
 /// The results of one command run in each folder of a window, as one: the lists (`files`,
-/// `written`, `warnings`, `tasks`, `moved`, `uris`, `created`) and dry runs' `diff`s joined, the `fixed` counts
+/// `written`, `warnings`, `tasks`, `moved`, `uris`, `created`, `heldBack`) and dry runs' `diff`s joined, the `fixed` counts
 /// added; `refused` (folders' refusals while others succeeded) go to `warnings`.
 pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
     let mut results = results.into_iter();
@@ -584,7 +584,7 @@ pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
     let mut fixed: Vec<(String, Value)> = Vec::new();
     let mut diffs: Vec<String> = Vec::new();
     for result in results {
-        for key in ["files", "written", "warnings", "tasks", "moved", "uris", "created"] {
+        for key in ["files", "written", "warnings", "tasks", "moved", "uris", "created", "heldBack"] {
             join(key, result.get(key).and_then(Value::as_array).cloned().unwrap_or_default());
         }
         fixed.extend(result.get("fixed").and_then(Value::as_object).cloned().unwrap_or_default());
@@ -603,12 +603,14 @@ pub fn merge_results(results: Vec<Value>, refused: &[String]) -> Value {
     merged
 }
 
-/// `taskmark.fix {codes?}`: the rules whose safe fixes to apply (default: all of them).
-pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::RuleCode>, jsonrpc::Error> {
+/// `taskmark.fix {codes?, dryRun?}`: the rules whose safe fixes to apply (default: all of
+/// them), and whether to write nothing.
+pub fn fix_params(arguments: &[Value]) -> Result<(Vec<crate::engine::diagnostic::RuleCode>, bool), jsonrpc::Error> {
     let safe = crate::engine::edit::SAFE_FIX_CODES;
-    let params: ext::FixParams = params(arguments, "taskmark.fix takes {\"codes\"?: [rule]}")?;
-    let Some(codes) = params.codes else { return Ok(safe.to_vec()) };
-    codes
+    let params: ext::FixParams = params(arguments, "taskmark.fix takes {\"codes\"?: [rule], \"dryRun\"?: bool}")?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let Some(codes) = params.codes else { return Ok((safe.to_vec(), dry_run)) };
+    let codes = codes
         .iter()
         .map(|code| {
             crate::engine::diagnostic::RuleCode::parse(code).filter(|it| safe.contains(it)).ok_or_else(|| {
@@ -616,7 +618,8 @@ pub fn fix_codes(arguments: &[Value]) -> Result<Vec<crate::engine::diagnostic::R
                 invalid_params(format!("`{code}` has no fix applied on its own; those are {}", names.join(", ")))
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((codes, dry_run))
 }
 
 /// A command's argument object read into its protocol type (`usage` and serde's reason when it

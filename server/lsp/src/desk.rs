@@ -65,6 +65,7 @@ impl SessionDesk<'_> {
             warnings: written.warnings.clone(),
             fixed: None,
             held_back: None,
+            diff: None,
             changed: None,
         }
     }

@@ -208,13 +208,18 @@ pub struct NextTasksParams {
     pub limit: Option<u32>,
 }
 
-/// `taskmark.fix`: only these rules' safe fixes (every safe fix unless given).
+/// `taskmark.fix`: only these rules' safe fixes (every safe fix unless given); with `dryRun`,
+/// what it would do, written nowhere.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
 pub struct FixParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub codes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub dry_run: Option<bool>,
 }
 
 /// `taskmark.newTask` (also `[title]`).
@@ -533,6 +538,10 @@ pub struct ChangeResult {
         ts(optional, type = "Array<{ file: string, line: number, code: string, message: string, why: string }>")
     )]
     pub held_back: Option<Vec<crate::service::fixing::HeldBackFix>>,
+    /// `taskmark.fix` with `dryRun`: the change as a unified diff (nothing was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub diff: Option<String>,
     /// `taskmark.setStatus`: what the change edited in each file (workspace-relative paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]

@@ -365,10 +365,52 @@ impl Server {
                 warnings: Vec::new(),
                 fixed: Some(answer.fixed),
                 held_back,
+                diff: None,
                 changed: None,
             },
         };
         serde_json::to_value(result).map_err(|error| internal_error(format!("{}: {error}", commands::FIX)))
+    }
+
+    /// `taskmark.fix` with `dryRun`: what `fix` would write, as a diff, with its counts and the
+    /// fixes it would hold back; written nowhere.
+    async fn fix_dry_run(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
+        let request = crate::service::fixing::FixRequest { codes, now: crate::workspace::now() };
+        let result = self
+            .query_in(session, commands::FIX, |world, _| {
+                if !world.indexed {
+                    return Err(content_modified("no fixes yet: the workspace is still being indexed"));
+                }
+                let paths = world.paths();
+                let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
+                let view = commands::task_workspace(world, &paths);
+                let planned = crate::service::fixing::plan_fixes(&view, baseline.as_ref(), &request)
+                    .map_err(|it| commands::status_refusal(&it))?;
+                let diff: String = planned
+                    .change
+                    .apply(&world.index)
+                    .into_iter()
+                    .filter_map(|(path, after)| {
+                        let before = world.index.text_at(&path)?.to_string();
+                        Some(crate::views::unified_diff(&crate::transaction::FileWrite::replace(path, before, after)))
+                    })
+                    .collect();
+                let held_back = Some(planned.answer.held_back).filter(|it| !it.is_empty());
+                Ok(crate::ext::ChangeResult {
+                    applied: false,
+                    unchanged: Some(planned.change.is_empty()).filter(|it| *it),
+                    label: if planned.change.is_empty() { "nothing to fix".into() } else { planned.change.label },
+                    files: planned.change.files.iter().map(|it| it.path.clone()).collect(),
+                    written: Vec::new(),
+                    warnings: Vec::new(),
+                    fixed: Some(planned.answer.fixed),
+                    held_back,
+                    diff: Some(diff),
+                    changed: None,
+                })
+            })
+            .await?;
+        commands::answer(result, commands::FIX)
     }
 
     /// `taskmark.newTask`: a task in every store of its tracker, with an id above every id the
@@ -1112,10 +1154,14 @@ impl LanguageServer for Server {
                 self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
             }
             commands::FIX => {
-                let codes = commands::fix_codes(&arguments)?;
+                let (codes, dry_run) = commands::fix_params(&arguments)?;
                 let mut results = Vec::new();
                 for session in self.sessions() {
-                    results.push(self.fix(&session, codes.clone()).await?);
+                    results.push(if dry_run {
+                        self.fix_dry_run(&session, codes.clone()).await?
+                    } else {
+                        self.fix(&session, codes.clone()).await?
+                    });
                 }
                 commands::merge_results(results, &[])
             }

@@ -11,7 +11,6 @@
 
 #[cfg(unix)]
 pub(crate) use taskmark_daemon as daemon;
-pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_lsp as lsp;
 pub(crate) use taskmark_lsp::client as lsp_client;
 

@@ -335,8 +335,7 @@ fn fix_schema() -> Arc<JsonObject> {
         "heldBack": { "type": "array", "items": { "type": "object" }, "description": "the safe fixes left out (file, line, code, message) and why: each would make a new problem appear" },
         "files": { "type": "array", "items": { "type": "string" } },
         "written": { "type": "array", "items": { "type": "string" } },
-        "summary": { "type": "object", "description": "with dry_run: the problems a fix would fix" },
-        "diagnostics": { "type": "array", "items": { "type": "object" } },
+        "diff": { "type": "string", "description": "with dry_run: the change as a unified diff (nothing written)" },
     }))
 }
 
@@ -528,23 +527,12 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "Apply the safe fixes (the ones that change no meaning: aliases of a status, counters, stale plan headers...) in every file at once. dry_run lists the problems it would fix.",
+        description = "Apply the safe fixes (the ones that change no meaning: aliases of a status, counters, stale plan headers...) in every file at once, as many passes as it takes. Says how many of each rule it fixed and names each fix it held back, with why. dry_run says the same and gives the diff, writing nothing.",
         output_schema = fix_schema(),
         annotations(destructive_hint = false)
     )]
     async fn fix(&self, Parameters(request): Parameters<Fix>) -> Result<CallToolResult, ErrorData> {
-        let safe: Vec<&str> = crate::engine::edit::SAFE_FIX_CODES.iter().map(|it| it.as_str()).collect();
-        let codes: Vec<String> = match request.codes {
-            Some(codes) => codes,
-            None => safe.iter().map(|it| it.to_string()).collect(),
-        };
-        if request.dry_run == Some(true) {
-            let fixable: Vec<String> = codes.into_iter().filter(|it| safe.contains(&it.as_str())).collect();
-            let arguments =
-                ext::DiagnosticsParams { paths: None, codes: Some(fixable), limit: Some(TASKS_MOST as u64) };
-            return self.answer(crate::lsp::DIAGNOSTICS, &arguments).await;
-        }
-        self.answer(crate::lsp::FIX, &ext::FixParams { codes: Some(codes) }).await
+        self.answer(crate::lsp::FIX, &ext::FixParams { codes: request.codes, dry_run: request.dry_run }).await
     }
 
     #[tool(
