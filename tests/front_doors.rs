@@ -239,6 +239,22 @@ fn agent(setup: &Setup, root: &Path, request: &Request) -> Answer {
     from_error(&json!({ "code": refused["code"], "message": refused["error"], "data": refused["data"] }))
 }
 
+/// An agent's tool call, asked again while the workspace is still being indexed; it must
+/// succeed. Its structured content.
+fn done_once_indexed(agent: &mut McpAgent, tool: &str, arguments: Value) -> Value {
+    let started = Instant::now();
+    loop {
+        let answer = agent.call_tool(tool, arguments.clone());
+        let content = answer["result"]["structuredContent"].clone();
+        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        return content;
+    }
+}
+
 /// Sends `request` through every front door on `root` and checks they agree on `expected`,
 /// speak their own words, and leave every file as it was.
 fn every_door_refuses(setup: &Setup, root: &Path, request: &Request, expected: (&'static str, &str)) {
@@ -425,17 +441,7 @@ fn every_front_door_writes_a_new_task_s_fields_and_criteria_the_same_way() {
         "title": "Prove it", "fields": { "Effort": "3 hours", "Language": "lean" },
         "acceptance_criteria": ["`lake build` passes", "no sorry left"],
     });
-    let started = Instant::now();
-    loop {
-        let answer = agent.call_tool("new_task", arguments.clone());
-        let content = &answer["result"]["structuredContent"];
-        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        }
-        assert_eq!(answer["result"]["isError"], false, "{answer}");
-        break;
-    }
+    done_once_indexed(&mut agent, "new_task", arguments);
     agent.stop();
     sections.push(("agent", section_of_4(&root)));
 
@@ -576,35 +582,16 @@ fn every_front_door_fixes_the_same_way_and_names_what_it_held_back() {
     let mut command = setup.scratch.command(&["mcp", "--no-daemon", "--root"]);
     command.arg(&root);
     let mut agent = McpAgent::start(command, "doors");
-    let started = Instant::now();
     // A dry run says what the fix will say, with the diff, and writes nothing.
     let untouched = files(&root);
-    let dry = loop {
-        let answer = agent.call_tool("fix", json!({ "dry_run": true }));
-        let content = answer["result"]["structuredContent"].clone();
-        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        }
-        assert_eq!(answer["result"]["isError"], false, "{answer}");
-        break content;
-    };
+    let dry = done_once_indexed(&mut agent, "fix", json!({ "dry_run": true }));
     assert_eq!(dry["fixed"], expected_fixed, "{dry}");
     assert_eq!(dry["heldBack"], answer["heldBack"], "{dry}");
     assert_eq!(dry["applied"], false, "{dry}");
     let diff = dry["diff"].as_str().unwrap_or_default();
     assert!(diff.contains("+  active: 3") && diff.contains("+- **Status**: [PLANNED]"), "{diff}");
     assert_eq!(files(&root), untouched, "a dry run wrote");
-    let content = loop {
-        let answer = agent.call_tool("fix", json!({}));
-        let content = answer["result"]["structuredContent"].clone();
-        if content["error"].as_str().is_some_and(|it| it.contains("still being indexed")) && started.elapsed() < WAIT {
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        }
-        assert_eq!(answer["result"]["isError"], false, "{answer}");
-        break content;
-    };
+    let content = done_once_indexed(&mut agent, "fix", json!({}));
     agent.stop();
     assert_eq!(content["fixed"], expected_fixed, "{content}");
     assert_eq!(content["heldBack"], answer["heldBack"], "the agent is told what the editor is");
