@@ -81,6 +81,12 @@ impl Mirror {
             {
                 *with -= usize::from(listed);
                 *all -= 1;
+                // A tracker left with no not-started task has no convention to count, as in a
+                // count from scratch (kept at 0 of 0 it read as mirrored, and the next task
+                // added unlisted became an orphan until a reload).
+                if *all == 0 {
+                    self.counts.remove(&tracker);
+                }
             }
             if let Some((tracker, listed)) = index.task(task).and_then(|entry| counted(index, task, entry)) {
                 self.count(task, tracker, listed);
@@ -100,7 +106,11 @@ impl Mirror {
     /// to a tracker that lists only tasks under way (issue 32's four agents, 8 new of 11), and
     /// every untouched task became an orphan.
     fn mirrored(&self) -> HashSet<usize> {
-        self.counts.iter().filter(|(_, (with, all))| with * 5 >= all * 4).map(|(tracker, _)| *tracker).collect()
+        self.counts
+            .iter()
+            .filter(|(_, (with, all))| *all > 0 && with * 5 >= all * 4)
+            .map(|(tracker, _)| *tracker)
+            .collect()
     }
 }
 
