@@ -213,3 +213,112 @@ fn test_switches_are_compiled_only_into_test_builds() {
     }
     assert!(reads >= 2, "only {reads} test switch reads found: update this test");
 }
+
+/// The top-level modules of a crate (`src/x.rs` or `src/x/`, `lib.rs` and `main.rs` aside)
+/// and, for each, the others its non-test code names (`crate::x`, `crate::{x, ..}`, and from a
+/// top-level file `super::x`). Comment lines are left out: a doc link is no dependency.
+fn module_graph(folder: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = format!("{folder}/src/");
+    let module_of = |path: &str| -> Option<(String, bool)> {
+        let inside = path.strip_prefix(&src)?;
+        match inside.split_once('/') {
+            Some((module, _)) => Some((module.to_string(), false)),
+            None if inside == "lib.rs" || inside == "main.rs" => None,
+            None => Some((inside.trim_end_matches(".rs").to_string(), true)),
+        }
+    };
+    let sources: Vec<(String, bool, String)> = sources_under(&format!("{folder}/src"))
+        .into_iter()
+        .filter_map(|(path, code)| module_of(&path).map(|(module, top)| (module, top, code)))
+        .collect();
+    let modules: std::collections::BTreeSet<String> = sources.iter().map(|(module, _, _)| module.clone()).collect();
+    let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        modules.iter().map(|it| (it.clone(), Default::default())).collect();
+    for (module, top, code) in &sources {
+        let code: String = code.lines().filter(|it| !it.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+        let mut named = Vec::new();
+        let mut prefixes = vec!["crate::"];
+        if *top {
+            prefixes.push("super::");
+        }
+        for prefix in prefixes {
+            for (at, _) in code.match_indices(prefix) {
+                let before = code[..at].chars().next_back();
+                if before.is_some_and(|it| it.is_alphanumeric() || it == '_') {
+                    continue;
+                }
+                let rest = &code[at + prefix.len()..];
+                let words = match rest.strip_prefix('{') {
+                    // `crate::{a, b::c}`: the first word of each item of the group.
+                    Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                        .split(',')
+                        .map(|it| it.trim().split("::").next().unwrap_or_default().to_string())
+                        .collect(),
+                    None => vec![rest.chars().take_while(|it| it.is_alphanumeric() || *it == '_').collect::<String>()],
+                };
+                named.extend(words);
+            }
+        }
+        let targets = graph.get_mut(module).expect("every module is in the graph");
+        targets.extend(named.into_iter().filter(|it| it != module && modules.contains(it)));
+    }
+    graph
+}
+
+/// The import circles of a module graph: each set of two or more modules that reach each other.
+fn circles(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Vec<Vec<String>> {
+    let reaches = |from: &String| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(module) = stack.pop() {
+            for next in &graph[&module] {
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reached: std::collections::BTreeMap<&String, _> = graph.keys().map(|it| (it, reaches(it))).collect();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for module in graph.keys() {
+        let circle: Vec<String> = graph
+            .keys()
+            .filter(|other| reached[module].contains(*other) && reached[other].contains(module))
+            .cloned()
+            .collect();
+        if circle.len() > 1 && !out.contains(&circle) {
+            out.push(circle);
+        }
+    }
+    out
+}
+
+/// Inside each crate the modules form layers too: no module reaches back to one that reaches
+/// it (a circle makes the modules one unit that cannot be read, tested or moved apart).
+#[test]
+fn no_crate_has_an_import_circle() {
+    let mut modules = 0;
+    for folder in ["engine", "io", "transaction", "service", "lsp", "daemon", "mcp", "test-support", "cli"] {
+        let graph = module_graph(folder);
+        modules += graph.len();
+        assert_eq!(circles(&graph), Vec::<Vec<String>>::new(), "server/{folder}: modules that import each other");
+    }
+    assert!(modules > 60, "only {modules} modules found: update this test");
+}
+
+/// The circle finder finds a circle through three modules and none in layers.
+#[test]
+fn the_circle_finder_finds_circles_and_only_circles() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for (from, to) in edges {
+            graph.entry(from.to_string()).or_default().insert(to.to_string());
+            graph.entry(to.to_string()).or_default();
+        }
+        graph
+    };
+    let circled = graph(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]);
+    assert_eq!(circles(&circled), vec![vec!["a".to_string(), "b".to_string(), "c".to_string()]]);
+    assert!(circles(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])).is_empty());
+}

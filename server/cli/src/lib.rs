@@ -12,7 +12,7 @@ pub mod cli;
 #[cfg(unix)]
 pub use taskmark_daemon as daemon;
 pub use taskmark_engine as engine;
-pub use taskmark_io::{git, private_dir, read, workspace, worktrees};
+pub use taskmark_io::{branch_ids, git, private_dir, read, workspace, worktrees};
 pub use taskmark_lsp as lsp;
 pub use taskmark_lsp::client as lsp_client;
 pub use taskmark_mcp as mcp;

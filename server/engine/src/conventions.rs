@@ -11,32 +11,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::model::Subject;
+use crate::model::{StandardMarker, StatusStandard, Subject};
 use crate::vocabulary::{
     Convention, Kind, Lookup, Origin, Profile, Scope, Spelling, StatusDef, StatusId, SuggestionSource, UnknownReason,
     normalize_word,
 };
-
-/// A markdown document that defines status markers, as its parse found it: `### `[BLOCKED]``
-/// headings, or a table whose rows start with `[MARKER]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusStandard {
-    /// One-based line of the first marker definition: where `config --explain` points.
-    pub line: u32,
-    /// The document says what it is: its title, or a heading, is about status markers. Only a
-    /// titled document is taken as a standard without being named in `.taskmark.toml`.
-    pub titled: bool,
-    pub markers: Vec<StandardMarker>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StandardMarker {
-    /// Without brackets: `IN PROGRESS`.
-    pub marker: String,
-    /// The state.json value the document gives it (`in_progress`), when it gives one.
-    pub json: Option<String>,
-    pub line: u32,
-}
 
 /// Fewer marker definitions than this is an example or a remark, not a standard.
 const MIN_DEFINED_MARKERS: usize = 3;

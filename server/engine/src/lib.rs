@@ -1,6 +1,7 @@
 //! The pure core. Nothing here does IO: adapters hand in file texts (and, for links, a way
 //! to ask whether a path exists) and get plain values back.
 
+mod change;
 pub mod config;
 pub mod conventions;
 pub mod diagnostic;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod parse;
 pub mod profiles;
 pub mod rules;
+mod summary;
 pub mod text;
 pub mod timestamp;
 pub mod vocabulary;

@@ -546,7 +546,7 @@ pub struct ParsedFile {
     pub archived: Vec<TaskKey>,
     /// For a prose document that defines status markers, what it defines: the repository's own
     /// status standard (kept here because prose texts are not kept).
-    pub standard: Option<Box<crate::conventions::StatusStandard>>,
+    pub standard: Option<Box<StatusStandard>>,
 }
 
 /// A file's parse as the index keeps it: boxed, and a parse that found nothing (most prose
@@ -685,4 +685,25 @@ impl Moved {
     pub fn link(&self, link: &mut Link) {
         link.range = self.range(link.range);
     }
+}
+
+/// A markdown document that defines status markers, as its parse found it: `### `[BLOCKED]``
+/// headings, or a table whose rows start with `[MARKER]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusStandard {
+    /// One-based line of the first marker definition: where `config --explain` points.
+    pub line: u32,
+    /// The document says what it is: its title, or a heading, is about status markers. Only a
+    /// titled document is taken as a standard without being named in `.taskmark.toml`.
+    pub titled: bool,
+    pub markers: Vec<StandardMarker>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardMarker {
+    /// Without brackets: `IN PROGRESS`.
+    pub marker: String,
+    /// The state.json value the document gives it (`in_progress`), when it gives one.
+    pub json: Option<String>,
+    pub line: u32,
 }

@@ -5,6 +5,7 @@
 
 pub use taskmark_engine as engine;
 
+pub mod branch_ids;
 pub mod git;
 pub mod private_dir;
 pub mod read;

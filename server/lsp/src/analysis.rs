@@ -22,8 +22,10 @@ use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
 use crate::engine::text::{LineIndex, PositionEncoding, size};
-use crate::host::{CheckedWith, DiskFile, HeadBaseline, Host, Reading, Saved, StoreKey};
+use crate::folder_events::{FolderEvent, Listener};
+use crate::host::{Host, Reading};
 use crate::moves::{AnalysedMove, NextMove};
+use crate::saved::{CheckedWith, DiskFile, HeadBaseline, Saved, StoreKey};
 use crate::settings::{DiagnosticMode, Settings};
 use crate::workspace::{self, DiskPaths, PathFilter};
 use crate::world::{CachedPaths, Shared, World, lock};
@@ -60,6 +62,10 @@ pub enum Job {
     Elsewhere(Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>),
     Stop,
 }
+
+/// A path a refusal of files changed on disk ([`crate::errors::changed_since_read`]) may name:
+/// the whole workspace, to be walked and read again.
+pub const WHOLE_WORKSPACE: &str = ".";
 
 /// What the connection sends to its client, in order.
 pub enum Outgoing {
@@ -222,7 +228,23 @@ impl Drop for Hold {
     }
 }
 
+impl From<FolderEvent> for Job {
+    fn from(event: FolderEvent) -> Job {
+        match event {
+            FolderEvent::Disk { path } => Job::Disk { path },
+            FolderEvent::Replaced => Job::Replaced,
+            FolderEvent::Elsewhere(views) => Job::Elsewhere(views),
+        }
+    }
+}
+
 impl Analysis {
+    /// This session's inbox, for the root's watcher, follower and host.
+    fn listener(&self) -> Listener {
+        let jobs = self.jobs_sender.clone();
+        Listener::new(move |event| jobs.send(Job::from(event)).is_ok())
+    }
+
     pub fn new(
         shared: Arc<Shared>,
         host: Arc<Host>,
@@ -254,7 +276,7 @@ impl Analysis {
     }
 
     pub fn run(mut self) {
-        self.host.join(&self.shared, self.jobs_sender.clone());
+        self.host.join(&self.shared, self.listener());
         self.start_loading(false);
         while let Ok(first) = self.jobs.recv() {
             let mut batch = vec![first];
@@ -314,8 +336,8 @@ impl Analysis {
                 Job::Written { paths, sequence: it } => {
                     heard_of_disk = true;
                     sequence = sequence.max(it);
-                    read_whole |= paths.iter().any(|it| it == crate::commands::WHOLE_WORKSPACE);
-                    let paths = paths.into_iter().filter(|it| it != crate::commands::WHOLE_WORKSPACE);
+                    read_whole |= paths.iter().any(|it| it == WHOLE_WORKSPACE);
+                    let paths = paths.into_iter().filter(|it| it != WHOLE_WORKSPACE);
                     written.extend(paths.clone());
                     disk.extend(paths);
                 }
@@ -747,7 +769,7 @@ impl Analysis {
         // The other worktrees as already followed for this root, before anything is published
         // or answered.
         if !std::mem::replace(&mut self.follows_elsewhere, true)
-            && let Some(latest) = self.host.follow_elsewhere(&world.file_config, self.jobs_sender.clone())
+            && let Some(latest) = self.host.follow_elsewhere(&world.file_config, self.listener())
         {
             world.elsewhere = latest;
         }
@@ -767,7 +789,7 @@ impl Analysis {
         }
         if std::mem::take(&mut self.watch_disk) {
             let folders = crate::watch::folders_of(world.known.iter());
-            if let Err(error) = self.host.watch_disk(folders, self.jobs_sender.clone()) {
+            if let Err(error) = self.host.watch_disk(folders, self.listener()) {
                 self.send(Outgoing::Log {
                     level: MessageType::WARNING,
                     message: format!("taskmark cannot watch the disk ({error}); changes made outside the editor are seen when files are opened"),

@@ -8,17 +8,20 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
+use crate::analysis::WHOLE_WORKSPACE;
 use crate::broadcast::StatusChange;
 use crate::claims::{self, Claim, Holder};
 use crate::convert::{self, ClientProfile};
-use crate::desk::DeskError;
 use crate::engine::edit::{Override, Refusal, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
+use crate::errors::{
+    DeskError, changed_on_disk, changed_since_read, content_modified, internal_error, invalid_params, write_failed,
+};
 use crate::ext;
-use crate::handlers::{content_modified, invalid_params, task_argument, write_failed};
+use crate::handlers::task_argument;
 use crate::service::claiming::{self, ClaimRequest, ReleaseRequest};
 use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
 use crate::settings::{ClosedFiles, OpenElsewhere};
@@ -39,6 +42,10 @@ pub const DIAGNOSTICS: &str = "taskmark.diagnostics";
 pub const CLAIM_TASK: &str = "taskmark.claimTask";
 pub const RELEASE_TASK: &str = "taskmark.releaseTask";
 pub const NEXT_TASKS: &str = "taskmark.nextTasks";
+pub const NEW_TASK: &str = "taskmark.newTask";
+pub const TRACKERS: &str = "taskmark.trackers";
+pub const EDIT_TASK: &str = "taskmark.editTask";
+pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
 pub const ALL: [&str; 15] = [
     SET_STATUS,
     PICK_STATUS,
@@ -51,10 +58,10 @@ pub const ALL: [&str; 15] = [
     CLAIM_TASK,
     RELEASE_TASK,
     NEXT_TASKS,
-    crate::lifecycle::NEW_TASK,
-    crate::lifecycle::TRACKERS,
-    crate::lifecycle::EDIT_TASK,
-    crate::lifecycle::ARCHIVE_TASKS,
+    NEW_TASK,
+    TRACKERS,
+    EDIT_TASK,
+    ARCHIVE_TASKS,
 ];
 
 /// A change ready to send, with what every file must say once it is applied.
@@ -245,32 +252,6 @@ fn differs_on_disk(world: &World, path: &str) -> bool {
         Ok(file) => world.index.text_at(path).is_none_or(|text| **text != *file.text),
         Err(_) => world.index.file_id(path).is_some(),
     }
-}
-
-/// A path [`changed_on_disk`] may name: the whole workspace, to be walked and read again.
-pub const WHOLE_WORKSPACE: &str = ".";
-
-/// The refusal of a plan made on files (or a root folder, `replaced`) that changed on disk
-/// since the world read them; [`changed_on_disk`] reads it back.
-fn changed_since_read(paths: Vec<String>, replaced: bool) -> jsonrpc::Error {
-    let what = match replaced {
-        true => "the workspace folder was deleted and made again".to_string(),
-        false => format!("{} changed on disk", paths.join(", ")),
-    };
-    jsonrpc::Error {
-        data: Some(json!({ "kind": "changedOnDisk", "paths": paths })),
-        ..content_modified(format!("{what} since taskmark read it; nothing was changed, try again in a moment"))
-    }
-}
-
-/// The files a [`prepare`] or [`revalidate`] refusal found changed on disk since the world
-/// read them: read them again and plan anew.
-pub fn changed_on_disk(error: &jsonrpc::Error) -> Option<Vec<String>> {
-    let data = error.data.as_ref()?;
-    if data["kind"] != "changedOnDisk" {
-        return None;
-    }
-    data["paths"].as_array().map(|paths| paths.iter().filter_map(Value::as_str).map(str::to_string).collect())
 }
 
 /// The task a command names: `221`, `058`, `BACK-7` or `SCOPE:ID`.
@@ -715,7 +696,7 @@ pub fn task_info(world: &World, task: &TaskKey) -> ext::TaskInfo {
 
 /// A command's typed answer as it travels.
 pub fn answer(value: impl serde::Serialize, command: &str) -> Result<Value, jsonrpc::Error> {
-    serde_json::to_value(value).map_err(|error| crate::handlers::internal_error(format!("{command}: {error}")))
+    serde_json::to_value(value).map_err(|error| internal_error(format!("{command}: {error}")))
 }
 
 /// A plan's progress as the editors get it (the plan's path from the workspace root).

@@ -15,11 +15,11 @@ use crate::broadcast;
 use crate::commands;
 use crate::convert;
 use crate::engine::text;
-use crate::handlers::{content_modified, internal_error, write_refused};
-use crate::server::Session;
+use crate::errors::{DeskError, content_modified};
+use crate::session::Session;
 use crate::transaction::Recovery;
 use crate::world::World;
-use crate::write_path::{ChangeError, Desk, RecentChanges, WriteError, Written};
+use crate::write_path::{Desk, RecentChanges, Written};
 
 /// The editor's part of a change: the workspace edit (what each document must hold once it is
 /// applied goes to the write path with it, [`crate::write_path::Write::documents`]).
@@ -217,44 +217,5 @@ impl Desk for SessionDesk<'_> {
             Announcement::Status(change) => registration.announce(root, change),
             Announcement::Edits(change) => registration.announce_edits(root, change),
         }
-    }
-}
-
-/// A change's failure as the language server answers it: a JSON-RPC error, in a type of this
-/// crate so that the write path's [`ChangeError`] can be implemented for it.
-#[derive(Debug)]
-pub struct DeskError(pub jsonrpc::Error);
-
-impl From<jsonrpc::Error> for DeskError {
-    fn from(error: jsonrpc::Error) -> DeskError {
-        DeskError(error)
-    }
-}
-
-impl From<DeskError> for jsonrpc::Error {
-    fn from(error: DeskError) -> jsonrpc::Error {
-        error.0
-    }
-}
-
-impl ChangeError for DeskError {
-    fn from_write(error: WriteError) -> DeskError {
-        DeskError(match error {
-            WriteError::Transaction(error) => write_refused(error),
-            WriteError::TimedOut(_) | WriteError::NotHeld { .. } => content_modified(error.to_string()),
-            WriteError::Internal(_) => internal_error(error.to_string()),
-        })
-    }
-
-    fn message(&self) -> String {
-        self.0.message.to_string()
-    }
-
-    fn add_note(&mut self, note: &str) {
-        self.0.message = format!("{} ({note})", self.0.message).into();
-    }
-
-    fn changed_on_disk(&self) -> Option<Vec<String>> {
-        commands::changed_on_disk(&self.0)
     }
 }

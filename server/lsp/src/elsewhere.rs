@@ -9,16 +9,15 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
 
-use crate::analysis::Job;
 use crate::engine::config::Config;
 use crate::engine::lifecycle::across::OtherWorktree;
-use crate::host::Host;
+use crate::folder_events::{FolderEvent, FolderHost, Listener};
 use crate::workspace;
 
 /// Changes that arrive this close together are read as one.
@@ -30,7 +29,7 @@ const LIVENESS_CHECK: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct Following {
     /// The sessions' analysis threads.
-    subscribers: Vec<Sender<Job>>,
+    subscribers: Vec<Listener>,
     /// The newest view, for a session that connects later.
     latest: Option<Arc<Vec<OtherWorktree>>>,
     /// The follower runs (or found nothing to follow).
@@ -47,8 +46,8 @@ pub fn subscribe(
     root: &Path,
     config: &Config,
     subscribers: &Subscribers,
-    jobs: Sender<Job>,
-    host: Weak<Host>,
+    jobs: Listener,
+    host: Weak<dyn FolderHost>,
 ) -> Option<Arc<Vec<OtherWorktree>>> {
     let mut following = subscribers.lock().unwrap_or_else(PoisonError::into_inner);
     following.subscribers.push(jobs);
@@ -65,7 +64,7 @@ type Followed = crate::worktrees::WorktreeRead;
 /// in each, and from then on tells `subscribers` each time one of them changes (the first time
 /// too). Nothing happens outside a git repository or with no other worktree. Runs on a thread
 /// of its own until `host` is gone.
-fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<Host>) {
+fn spawn(root: PathBuf, config: Config, subscribers: Subscribers, host: Weak<dyn FolderHost>) {
     let spawned = std::thread::Builder::new().name("taskmark-worktrees".into()).spawn(move || {
         let here = host.upgrade().and_then(|it| it.saved_index());
         let mut followed = match crate::worktrees::read_all(&root, &config, here.as_ref()) {
@@ -167,5 +166,5 @@ fn tell(subscribers: &Subscribers, followed: &[Followed]) {
     let views: Arc<Vec<OtherWorktree>> = Arc::new(followed.iter().map(|it| it.view.clone()).collect());
     let mut following = subscribers.lock().unwrap_or_else(PoisonError::into_inner);
     following.latest = Some(views.clone());
-    following.subscribers.retain(|jobs| jobs.send(Job::Elsewhere(views.clone())).is_ok());
+    following.subscribers.retain(|jobs| jobs.tell(FolderEvent::Elsewhere(views.clone())));
 }

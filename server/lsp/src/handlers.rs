@@ -14,37 +14,8 @@ use crate::engine::ide::{self, ActionKind, ActionTarget, HoverLinks};
 use crate::engine::index::FileId;
 use crate::engine::model::TaskKey;
 use crate::engine::text::{TextRange, size};
+use crate::errors::invalid_params;
 use crate::world::World;
-
-/// The error a client gets when a request names something that changed under it.
-pub fn content_modified(message: impl Into<String>) -> jsonrpc::Error {
-    jsonrpc::Error { code: jsonrpc::ErrorCode::ServerError(-32801), message: message.into().into(), data: None }
-}
-
-pub fn internal_error(message: impl Into<String>) -> jsonrpc::Error {
-    jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into().into(), data: None }
-}
-
-/// A write the transaction path refused or failed: a conflict is the editor's
-/// `ContentModified` (try again), the rest LSP's `RequestFailed` (-32803) naming the file.
-pub fn write_refused(error: crate::transaction::TransactionError) -> jsonrpc::Error {
-    match &error {
-        crate::transaction::TransactionError::Conflict { path, .. } => jsonrpc::Error {
-            data: Some(serde_json::json!({ "kind": "conflict", "path": path })),
-            ..content_modified(format!("taskmark: {error}"))
-        },
-        _ => write_failed(format!("taskmark: {error}")),
-    }
-}
-
-/// LSP's `RequestFailed` (-32803): a file could not be written safely; the command line's exit 5.
-pub fn write_failed(message: impl Into<String>) -> jsonrpc::Error {
-    jsonrpc::Error { code: jsonrpc::ErrorCode::ServerError(-32803), message: message.into().into(), data: None }
-}
-
-pub fn invalid_params(message: impl Into<String>) -> jsonrpc::Error {
-    jsonrpc::Error::invalid_params(message.into())
-}
 
 /// The indexed file and offset a request points at; `None` for files taskmark does not index.
 fn locate(

@@ -19,119 +19,23 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
-use crate::analysis::Job;
 use crate::claims::ClaimStore;
-use crate::engine::config::{Config, ConfigError, Vocabularies};
-use crate::engine::diagnostic::{RuleCode, Severity};
+use crate::engine::config::{Config, Vocabularies};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
+use crate::folder_events::{FolderEvent, FolderHost, Listener};
 use crate::git;
 use crate::moves::{AnalysedMove, AnalysingTurn, Moves, NextMove};
+use crate::saved::{CheckedWith, DiskFile, FolderIdentity, HeadBaseline, Saved, StoreKey, saved_file};
 use crate::watch;
 use crate::workspace::{self, PathFilter};
 use crate::world::Shared;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 /// How long a session waits for another's analysis of the move it needs.
 const WAIT_FOR_ANALYSIS: Duration = Duration::from_secs(2);
 /// How long a file this process is writing is left to its writer to read back.
 const WRITING_MARK: Duration = Duration::from_secs(2);
-
-/// A file as the saved state has it (a prose file as its index holds it: without its text).
-fn saved_file(saved: Option<&Saved>, path: &str) -> DiskFile {
-    let Some(saved) = saved else { return DiskFile::Missing };
-    match (saved.index.text_at(path), saved.skipped.get(path)) {
-        (Some(text), _) => DiskFile::Text(text.clone()),
-        (None, Some(reason)) => DiskFile::Unreadable(reason.clone()),
-        (None, None) => DiskFile::Missing,
-    }
-}
-
-/// The workspace as saved on disk, as the newest load read it and disk changes moved it since.
-#[derive(Clone)]
-pub struct Saved {
-    /// `.taskmark.toml` as read (the defaults when it cannot be used).
-    pub file_config: Config,
-    pub config_error: Option<(ConfigError, String)>,
-    pub index: WorkspaceIndex,
-    /// Every file the walk saw, read or not, for link checks; shared by the sessions until one
-    /// of them sees a file come or go.
-    pub known: Arc<HashSet<String>>,
-    /// Tracker files that could not be read, with the reason.
-    pub skipped: HashMap<String, String>,
-    pub filter: Option<Arc<PathFilter>>,
-    /// Which state of the root this is: the host counts every change to its saved state, so
-    /// that what was computed from one state is used only with that state.
-    pub generation: u64,
-    /// The folder at the root when it was read (taken before the walk).
-    pub identity: Option<FolderIdentity>,
-}
-
-/// Which folder a path names: its device, inode and birth time. A folder deleted and made again
-/// at the same path is another folder (often with the same inode number, which the file system
-/// hands out again at once: its birth time tells them apart, where the file system keeps one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FolderIdentity {
-    device: u64,
-    inode: u64,
-    born: Option<std::time::SystemTime>,
-}
-
-impl FolderIdentity {
-    /// The folder at `path` now; `None` when there is none (or it cannot be told).
-    pub fn of(path: &Path) -> Option<FolderIdentity> {
-        let metadata = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_dir)?;
-        let born = metadata.created().ok();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Some(FolderIdentity { device: metadata.dev(), inode: metadata.ino(), born })
-        }
-        #[cfg(not(unix))]
-        {
-            born.map(|born| FolderIdentity { device: 0, inode: 0, born: Some(born) })
-        }
-    }
-
-    /// Whether the folder at `path` is another one than `read` (the one something was read
-    /// from). A folder that is gone is not replaced yet: there is nothing to read instead.
-    pub fn replaced(read: Option<FolderIdentity>, path: &Path) -> bool {
-        read.is_some_and(|read| FolderIdentity::of(path).is_some_and(|now| now != read))
-    }
-}
-
-/// A file as the disk has it now.
-#[derive(Clone)]
-pub enum DiskFile {
-    Text(Arc<str>),
-    /// There, but not indexable (too large, not UTF-8, unreadable): why.
-    Unreadable(String),
-    Missing,
-}
-
-impl DiskFile {
-    /// Notes the file in a workspace's list of files seen (for links) and of files that could
-    /// not be indexed, the saved state's or a session's. Returns whether either list changed.
-    pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) -> bool {
-        // The set of paths is shared with every session: copied only when this file changes it.
-        let there = !matches!(self, DiskFile::Missing);
-        let moved = known.contains(path) != there;
-        if moved {
-            let known = Arc::make_mut(known);
-            if there {
-                known.insert(path.to_string());
-            } else {
-                known.remove(path);
-            }
-        }
-        let skipped_changed = match self {
-            DiskFile::Text(_) | DiskFile::Missing => skipped.remove(path).is_some(),
-            DiskFile::Unreadable(reason) => skipped.insert(path.to_string(), reason.clone()).as_ref() != Some(reason),
-        };
-        moved || skipped_changed
-    }
-}
 
 pub struct Host {
     root: PathBuf,
@@ -158,7 +62,7 @@ pub struct Host {
     writing: Mutex<HashMap<String, Instant>>,
     /// Every session on the root (while its state lives, its analysis thread's inbox), told
     /// when the folder at the root was replaced.
-    sessions: Mutex<Vec<(Weak<Shared>, Sender<Job>)>>,
+    sessions: Mutex<Vec<(Weak<Shared>, Listener)>>,
 }
 
 #[derive(Default)]
@@ -180,34 +84,6 @@ struct State {
     baseline: Option<HeadBaseline>,
     /// The changes to `saved` since it was read, and the sessions' analyses of them.
     moves: Moves,
-}
-
-/// The git baseline: `HEAD`'s commit and the index of its tracker files.
-pub type HeadBaseline = (String, Arc<WorkspaceIndex>);
-
-/// What a session's diagnostics of a saved state depend on besides the state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreKey {
-    /// [`Saved::generation`].
-    pub generation: u64,
-    pub checked_with: CheckedWith,
-}
-
-/// What a session's diagnostics depend on besides the files: two sessions that check with the
-/// same share their diagnostics of one saved state ([`Host::store`]) and of its moves
-/// ([`crate::moves`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedWith {
-    /// The session's rule settings over the configuration file's.
-    pub rules: Vec<(RuleCode, Option<Severity>)>,
-    /// The commit of the git baseline the diagnostics were computed with, if any.
-    pub baseline: Option<String>,
-}
-
-impl CheckedWith {
-    pub fn new(rules: &[(RuleCode, Option<Severity>)], baseline: Option<&HeadBaseline>) -> CheckedWith {
-        CheckedWith { rules: rules.to_vec(), baseline: baseline.map(|(commit, _)| commit.clone()) }
-    }
 }
 
 /// The hosts of one [`crate::Hub`], by root. Weak: a host lives as long as one of its sessions.
@@ -246,7 +122,7 @@ impl Host {
 
     /// Tells `jobs` of every file changed under the root, starting the root's watcher (over
     /// `folders`) unless it runs.
-    pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Sender<Job>) -> anyhow::Result<()> {
+    pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Listener) -> anyhow::Result<()> {
         lock(&self.disk_subscribers).push(jobs);
         let mut state = lock(&self.state);
         if state.watcher.is_none() {
@@ -256,7 +132,7 @@ impl Host {
                 identity,
                 folders,
                 self.disk_subscribers.clone(),
-                Arc::downgrade(self),
+                Arc::downgrade(self) as Weak<dyn FolderHost>,
             )?;
             state.watcher = Some(control);
         }
@@ -265,7 +141,7 @@ impl Host {
 
     /// Counts the session whose state is `shared` and inbox `jobs` among the sessions on the
     /// root (see [`Host::tell_replaced`]) while its state lives.
-    pub fn join(&self, shared: &Arc<Shared>, jobs: Sender<Job>) {
+    pub fn join(&self, shared: &Arc<Shared>, jobs: Listener) {
         let mut sessions = lock(&self.sessions);
         sessions.retain(|(alive, _)| alive.strong_count() > 0);
         sessions.push((Arc::downgrade(shared), jobs));
@@ -283,7 +159,7 @@ impl Host {
             state.told = Some(now);
         }
         tracing::info!("{}: the folder was deleted and made again; every session reads it again", self.root.display());
-        lock(&self.sessions).retain(|(_, jobs)| jobs.send(Job::Replaced).is_ok());
+        lock(&self.sessions).retain(|(_, jobs)| jobs.tell(FolderEvent::Replaced));
     }
 
     /// Has `jobs` told of every change in the repository's other worktrees (read with
@@ -291,9 +167,15 @@ impl Host {
     pub fn follow_elsewhere(
         self: &Arc<Host>,
         config: &Config,
-        jobs: Sender<Job>,
+        jobs: Listener,
     ) -> Option<Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>> {
-        crate::elsewhere::subscribe(&self.root, config, &self.elsewhere, jobs, Arc::downgrade(self))
+        crate::elsewhere::subscribe(
+            &self.root,
+            config,
+            &self.elsewhere,
+            jobs,
+            Arc::downgrade(self) as Weak<dyn FolderHost>,
+        )
     }
 
     /// The saved workspace: the one already read unless `fresh` (then `load` reads it again).
@@ -567,6 +449,20 @@ impl Host {
     }
 }
 
+impl FolderHost for Host {
+    fn filter(&self) -> Option<Arc<PathFilter>> {
+        Host::filter(self)
+    }
+
+    fn tell_replaced(&self) {
+        Host::tell_replaced(self);
+    }
+
+    fn saved_index(&self) -> Option<WorkspaceIndex> {
+        Host::saved_index(self)
+    }
+}
+
 /// How a session wants the files as saved ([`Host::saved`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {
@@ -596,6 +492,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::diagnostic::{RuleCode, Severity};
 
     /// A workspace with a `specs/TODO.md` holding `TODO`, in a folder of its own (hosts are
     /// per root: each test gets its own).

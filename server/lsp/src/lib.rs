@@ -2,7 +2,7 @@
 //! engine; every answer comes from [`crate::engine`].
 
 pub(crate) use taskmark_engine as engine;
-pub(crate) use taskmark_io::{git, workspace, worktrees};
+pub(crate) use taskmark_io::{branch_ids, git, workspace, worktrees};
 pub(crate) use taskmark_service as service;
 pub(crate) use taskmark_service::{claims, views, write_path};
 pub(crate) use taskmark_transaction as transaction;
@@ -15,13 +15,17 @@ mod convert;
 mod desk;
 mod documents;
 mod elsewhere;
+mod errors;
 pub mod ext;
+mod folder_events;
 mod handlers;
 mod host;
 mod hub;
 mod lifecycle;
 mod moves;
+mod saved;
 mod server;
+mod session;
 mod settings;
 mod transport;
 mod unwind;
@@ -40,9 +44,9 @@ pub use commands::override_in_editor_words;
 // A refusal as the editors get it: the command line's tests check it says it in its own words.
 pub use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
+pub use commands::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
 pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, NEXT_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
 pub use hub::{Hub, ServingMode};
-pub use lifecycle::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
 pub use settings::{DiagnosticMode, Settings};
 pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 // The daemon reads a TCP connection's first frame itself, to check its token.

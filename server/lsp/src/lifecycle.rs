@@ -19,17 +19,13 @@ use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Kind;
+use crate::errors::{content_modified, invalid_params};
 use crate::ext;
-use crate::handlers::{content_modified, invalid_params, task_argument};
+use crate::handlers::task_argument;
 use crate::service::id_reservations::IdReservations;
 use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, PlannedLifecycle};
 use crate::transaction::FileWrite;
 use crate::world::World;
-
-pub const NEW_TASK: &str = "taskmark.newTask";
-pub const TRACKERS: &str = "taskmark.trackers";
-pub const EDIT_TASK: &str = "taskmark.editTask";
-pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
 
 /// The arguments' object (none: `{}`) read into its protocol type (lsp/ext.rs); `Err` is why
 /// not, to follow the command's usage.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
-use crate::host::{CheckedWith, DiskFile};
+use crate::saved::{CheckedWith, DiskFile};
 
 /// How many changed paths the host remembers: a session further behind reads its batch itself.
 const CHANGES_KEPT: usize = 256;

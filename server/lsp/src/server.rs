@@ -8,19 +8,17 @@
 //! submitted before them, then read the world under a short read lock that is never held
 //! across an `.await`.
 
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{self, Result};
 use tower_lsp_server::ls_types::{self as lsp, MessageType, Uri};
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::analysis::{Analysis, Job, Outgoing, panic_message};
+use crate::analysis::{Analysis, Job, Outgoing};
 use crate::broadcast;
 use crate::commands;
 use crate::convert::ClientProfile;
@@ -28,11 +26,12 @@ use crate::desk::{Announcement, SessionDesk};
 use crate::documents::Change;
 use crate::engine::config;
 use crate::engine::text::Position;
-use crate::handlers::{self, content_modified, internal_error, invalid_params};
-use crate::host::Host;
+use crate::errors::{content_modified, internal_error, invalid_params};
+use crate::handlers;
 use crate::hub::Hub;
 use crate::lifecycle;
 use crate::service::status_change::SetStatusRequest;
+use crate::session::{Receivers, Session};
 use crate::settings::{DiagnosticMode, Settings};
 use crate::world::{Shared, World, lock};
 use crate::write_path;
@@ -51,56 +50,6 @@ pub struct Server {
     hub: Arc<Hub>,
     /// One session per workspace folder of the editor's window, in the editor's order.
     sessions: std::sync::RwLock<Vec<Arc<Session>>>,
-}
-
-/// Everything `initialize` decided.
-pub struct Session {
-    /// The workspace folder this session serves.
-    pub root: PathBuf,
-    pub shared: Arc<Shared>,
-    /// The workspace as saved, shared with the other sessions on the same root, and the gate
-    /// every status change on it passes.
-    pub host: Arc<Host>,
-    /// In the list of editors that hear of each other's status changes.
-    pub registration: broadcast::Registration,
-    pub client: ClientProfile,
-    pub jobs: Sender<Job>,
-    outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
-    /// Started by `initialized`: the analysis thread's inbox and the outgoing queue.
-    pending: std::sync::Mutex<Option<(std::sync::mpsc::Receiver<Job>, Receivers)>>,
-}
-
-type Receivers = tokio::sync::mpsc::UnboundedReceiver<Outgoing>;
-
-impl Session {
-    /// Runs `f` on a session's world once it holds every change made before this request. A
-    /// panic becomes an internal error answer; the server keeps serving.
-    pub async fn query<T>(&self, what: &str, f: impl FnOnce(&World, &ClientProfile) -> Result<T>) -> Result<T> {
-        self.shared.caught_up().await;
-        let started = Instant::now();
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let world = self.shared.read();
-            f(&world, &self.client)
-        }));
-        tracing::debug!(request = what, elapsed_us = started.elapsed().as_micros() as u64, "answered");
-        outcome.unwrap_or_else(|panic| {
-            let message = panic_message(&panic);
-            tracing::error!("{what} failed: {message}");
-            Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::InternalError,
-                message: format!("taskmark: internal error in {what}: {message}").into(),
-                data: None,
-            })
-        })
-    }
-}
-
-impl Drop for Session {
-    /// A connection that ends without `shutdown` (a killed editor, a broken pipe) must not
-    /// leave its analysis thread running: in the daemon it would outlive the connection.
-    fn drop(&mut self) {
-        let _ = self.jobs.send(Job::Stop);
-    }
 }
 
 impl Server {
@@ -418,20 +367,20 @@ impl Server {
     /// runtime's threads, before the change takes its turn), written like a status change.
     async fn new_task(&self, args: lifecycle::NewTaskArgs) -> Result<Value> {
         let session = self.session_for_new_task(&args).await?;
-        let scope = self.query_in(&session, lifecycle::NEW_TASK, |world, _| args.tracker(world)).await?;
+        let scope = self.query_in(&session, commands::NEW_TASK, |world, _| args.tracker(world)).await?;
         let elsewhere = if args.branches {
             let (root, vocabularies) = {
                 let world = session.shared.read();
                 (world.root.clone(), world.config.vocabularies.clone())
             };
-            tokio::task::spawn_blocking(move || crate::git::used_ids_elsewhere(&root, &scope, &vocabularies))
+            tokio::task::spawn_blocking(move || crate::branch_ids::used_ids_elsewhere(&root, &scope, &vocabularies))
                 .await
-                .map_err(|error| internal_error(format!("{}: {error}", lifecycle::NEW_TASK)))?
+                .map_err(|error| internal_error(format!("{}: {error}", commands::NEW_TASK)))?
                 .map_err(|error| {
                     let how = crate::engine::edit::Override::SkipBranches;
                     jsonrpc::Error {
                         data: Some(json!({ "kind": "otherBranches", "override": how.as_str() })),
-                        ..crate::handlers::write_failed(format!(
+                        ..crate::errors::write_failed(format!(
                             "cannot read the other branches' trackers ({error:#}); nothing was changed{}",
                             commands::override_in_editor_words(how)
                         ))
@@ -1105,11 +1054,11 @@ impl LanguageServer for Server {
             commands::DIAGNOSTICS => per_folder(
                 self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?,
             ),
-            lifecycle::TRACKERS => {
-                let lists = self.query_all(lifecycle::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
+            commands::TRACKERS => {
+                let lists = self.query_all(commands::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
                 Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
             }
-            lifecycle::EDIT_TASK => {
+            commands::EDIT_TASK => {
                 let args = lifecycle::EditTaskArgs::parse(&arguments)?;
                 let task = &args.request.task;
                 let session = self.session_for_task(task).await?;
@@ -1119,7 +1068,7 @@ impl LanguageServer for Server {
                 })
                 .await?
             }
-            lifecycle::ARCHIVE_TASKS => {
+            commands::ARCHIVE_TASKS => {
                 let args = lifecycle::ArchiveArgs::parse(&arguments)?;
                 let first = args.request.tasks.first().cloned().unwrap_or_default();
                 let now = crate::workspace::now();
@@ -1150,7 +1099,7 @@ impl LanguageServer for Server {
                     refused.iter().map(|(folder, error)| format!("{folder}: {}", error.message)).collect();
                 commands::merge_results(archived, &refused)
             }
-            lifecycle::NEW_TASK => {
+            commands::NEW_TASK => {
                 self.new_task(lifecycle::NewTaskArgs::parse(&arguments, crate::workspace::now())?).await?
             }
             commands::FIX => {

@@ -23,15 +23,15 @@ use std::time::{Duration, Instant};
 use notify::event::{ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::analysis::Job;
-use crate::host::{FolderIdentity, Host};
+use crate::folder_events::{FolderEvent, FolderHost, Listener};
+use crate::saved::FolderIdentity;
 use crate::workspace::PathFilter;
 
 /// Folders never worth watching: version control, our own state, dependency and build trees.
 const SKIPPED: [&str; 5] = [".git", ".taskmark", "node_modules", "target", ".venv"];
 
 /// The sessions told of each change: analysis threads' inboxes.
-pub type Subscribers = Arc<Mutex<Vec<Sender<Job>>>>;
+pub type Subscribers = Arc<Mutex<Vec<Listener>>>;
 
 /// How often an idle watcher checks whether anyone still needs it, and whether the folder at
 /// the root is still the one it watches.
@@ -135,7 +135,7 @@ struct Watcher {
     /// For a new watcher when the root is replaced.
     messages: Sender<Message>,
     jobs: Subscribers,
-    host: Weak<Host>,
+    host: Weak<dyn FolderHost>,
     /// When it last looked at the folder at the root.
     looked: Instant,
 }
@@ -147,7 +147,7 @@ pub fn spawn(
     identity: Option<FolderIdentity>,
     folders: Vec<String>,
     jobs: Subscribers,
-    host: Weak<Host>,
+    host: Weak<dyn FolderHost>,
 ) -> anyhow::Result<Control> {
     let (messages, received) = std::sync::mpsc::channel::<Message>();
     let mut watches = Watches::new(messages.clone())?;
@@ -248,7 +248,7 @@ fn send(root: &Path, path: &Path, jobs: &Subscribers) -> Result<(), ()> {
         return Ok(());
     }
     let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
-    jobs.retain(|it| it.send(Job::Disk { path: relative.clone() }).is_ok());
+    jobs.retain(|it| it.tell(FolderEvent::Disk { path: relative.clone() }));
     if jobs.is_empty() { Err(()) } else { Ok(()) }
 }
 

@@ -18,7 +18,7 @@ use crate::engine::ide::SymbolTable;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::lifecycle::across::{OtherWorktree, elsewhere_diagnostics};
 use crate::engine::rules::{DiagnosticStore, PathOracle};
-use crate::host::FolderIdentity;
+use crate::saved::FolderIdentity;
 use crate::settings::Settings;
 use crate::workspace::{DiskPaths, PathFilter};
 
@@ -36,7 +36,7 @@ pub struct World {
     pub store: DiagnosticStore,
     /// The git baseline `store` was computed with (the files at HEAD, for invalid transitions),
     /// once found: `taskmark.fix` checks its change against it, as `taskmark fix` does.
-    pub baseline: Option<crate::host::HeadBaseline>,
+    pub baseline: Option<crate::saved::HeadBaseline>,
     /// Every file the walk saw (link targets), shared with the host's saved state and the other
     /// sessions until a file comes or goes.
     pub known: Arc<HashSet<String>>,

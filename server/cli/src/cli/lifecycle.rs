@@ -253,7 +253,7 @@ fn used_elsewhere(
         Some(early) if early.scope == scope => {
             early.scan.join().map_err(|_| anyhow::anyhow!("the branch scan stopped unexpectedly"))??
         }
-        _ => git::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?,
+        _ => crate::branch_ids::used_ids_elsewhere(&workspace.root, scope, &workspace.config.vocabularies)?,
     };
     Ok(Some(elsewhere))
 }
@@ -273,7 +273,9 @@ impl EarlyScan {
         }
         let config = workspace::load_config(root).ok()?;
         let (root, thread_scope) = (root.to_path_buf(), scope.clone());
-        let scan = std::thread::spawn(move || git::used_ids_elsewhere(&root, &thread_scope, &config.vocabularies));
+        let scan = std::thread::spawn(move || {
+            crate::branch_ids::used_ids_elsewhere(&root, &thread_scope, &config.vocabularies)
+        });
         Some(EarlyScan { scope, scan })
     }
 }

@@ -2,7 +2,7 @@
 //! line, started`): read back from the change's edits and the places, fields and counters of
 //! the files as indexed, so that it says what the change does, not what a planner meant to do.
 
-use crate::edit::WorkspaceChange;
+use crate::change::WorkspaceChange;
 use crate::index::WorkspaceIndex;
 use crate::model::{FieldStyle, ParsedFile, Place, PlaceKind};
 use crate::text::{TextEdit, TextRange};

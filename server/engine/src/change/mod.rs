@@ -1,10 +1,11 @@
-//! Edit planning: the minimal text edits that change a task's status everywhere, or fix a
-//! diagnostic, as one [`WorkspaceChange`]. Nothing is written here; the adapters apply the
-//! change (an editor's `WorkspaceEdit`, the CLI's transaction).
+//! A planned change to the workspace ([`WorkspaceChange`]: the files it edits, creates and
+//! moves, its warnings) and what every planner shares: the refusals, the checks that a change
+//! leaves no new drift, the user's text checked once, a change described in a few words, and
+//! the fields a status is written with. The status and fix planners (`edit`) and the task
+//! lifecycle (`lifecycle`) both plan changes; this sits below both. Nothing is written here.
 
 mod described;
-mod fixes;
-mod status_change;
+pub(crate) mod fields;
 pub mod user_text;
 
 use std::collections::BTreeMap;
@@ -20,12 +21,7 @@ use crate::timestamp::Now;
 use crate::vocabulary::{NamedStatus, Profile, StatusId};
 
 pub use described::{ChangedFile, describe_change};
-pub use fixes::{
-    HeldBack, MAX_FIX_PASSES, SAFE_FIX_CODES, SafeFixes, fix_titles, is_safe_fix, plan_fix, plan_safe_fixes,
-    run_safe_fixes, safe_fix_candidates,
-};
-pub use status_change::plan_status_change;
-pub(crate) use status_change::stamp_phase;
+pub(crate) use fields::stamp_phase;
 
 /// The edits to one file, planned against its text as indexed.
 #[derive(Debug, Clone, PartialEq, Eq)]

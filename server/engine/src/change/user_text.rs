@@ -5,7 +5,7 @@
 //! write a second `**Status**` line, a `**Completed**` stamp or a `**Plan**:` link that no
 //! transition ever made (`--reason $'waiting\n- **Status**: [COMPLETED]'`).
 
-use crate::edit::Refusal;
+use crate::change::Refusal;
 
 /// The longest reason written into a field: a sentence or two, not a document.
 const MAX_REASON_CHARS: usize = 500;

@@ -4,9 +4,9 @@
 use crate::diagnostic::{Diagnostic, FixHint, RuleCode};
 use crate::edit::{Refusal, StatusChangeOptions, WorkspaceChange, fix_titles, plan_fix, plan_status_change};
 use crate::ide::navigation::task_at;
-use crate::ide::summary::status_choices;
 use crate::index::{FileId, WorkspaceIndex};
 use crate::model::TaskKey;
+use crate::summary::status_choices;
 use crate::text::TextRange;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

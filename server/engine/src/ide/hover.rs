@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use crate::ide::navigation::task_at;
-use crate::ide::summary::{TaskSummary, task_summary};
 use crate::index::{FileId, WorkspaceIndex};
 use crate::model::TaskKey;
+use crate::summary::{TaskSummary, task_summary};
 use crate::text::{TextRange, TextSize};
 
 /// Where hover text may link. The adapter knows URIs and command syntax; tests link nowhere.

@@ -7,8 +7,10 @@ mod completion;
 mod hover;
 mod navigation;
 mod progress;
-mod summary;
 
+pub use crate::summary::{
+    Dependency, PlaceRow, Progress, StatusChoice, TaskSummary, plan_progress, status_choices, task_summary,
+};
 pub use actions::{ActionChoice, ActionKind, ActionTarget, code_actions, plan_action};
 pub use completion::{Completion, CompletionKind, completions};
 pub use hover::{HoverInfo, HoverLinks, NoLinks, hover, render};
@@ -17,6 +19,3 @@ pub use navigation::{
     document_links, document_symbols, name_range, references, task_at,
 };
 pub use progress::{ProgressHint, progress_hints};
-pub use summary::{
-    Dependency, PlaceRow, Progress, StatusChoice, TaskSummary, plan_progress, status_choices, task_summary,
-};

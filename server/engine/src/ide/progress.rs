@@ -2,9 +2,9 @@
 //! task's current plan) and after a plan's status line (from its own phases).
 
 use crate::ide::navigation::name_range;
-use crate::ide::summary::{Progress, plan_progress};
 use crate::index::{FileId, WorkspaceIndex};
 use crate::model::{PlaceKind, Subject, TaskKey};
+use crate::summary::{Progress, plan_progress};
 use crate::text::TextRange;
 use crate::vocabulary::Kind;
 

@@ -18,8 +18,9 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 
 use crate::config::{StandardSetting, Vocabularies};
-use crate::conventions::{self, BaseSource, StandardChoice, StandardUse, StatusStandard, VocabularyChoice, Written};
+use crate::conventions::{self, BaseSource, StandardChoice, StandardUse, VocabularyChoice, Written};
 use crate::layout::{self, Classification, Family, Role};
+use crate::model::StatusStandard;
 pub use crate::model::{FileId, PlaceRef};
 use crate::model::{Parsed, ParsedFile, Place, PlaceKind, Subject, TaskKey};
 use crate::parse::todo::{self, TodoLayout};

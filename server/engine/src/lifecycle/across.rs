@@ -49,7 +49,7 @@ pub fn differing(views: &[&WorkspaceIndex]) -> Vec<Differing> {
             }
             // Summaries only for the few tasks that differ: they cost more than the status.
             let summaries: Vec<Option<_>> =
-                views.iter().map(|view| view.task(task).map(|_| crate::ide::task_summary(view, task))).collect();
+                views.iter().map(|view| view.task(task).map(|_| crate::summary::task_summary(view, task))).collect();
             let title = summaries.iter().flatten().find_map(|it| it.title.clone());
             let seen = said
                 .into_iter()

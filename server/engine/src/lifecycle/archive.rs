@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::edit::{MovedPath, NewFile, Refusal, WorkspaceChange};
+use crate::change::{MovedPath, NewFile, Refusal, WorkspaceChange};
 use crate::index::{FileId, PlaceRef, Tracker, WorkspaceIndex};
 use crate::layout::{self, Family, Role};
 use crate::lifecycle::create::files_with_role;

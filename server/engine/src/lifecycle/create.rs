@@ -2,7 +2,7 @@
 //! style, learned from the tasks it already has (field names and order, timestamp form, link
 //! form, Task Order line shape, zero padding, id prefix), planned as one [`WorkspaceChange`].
 
-use crate::edit::{NewFile, Refusal, WorkspaceChange, user_text};
+use crate::change::{NewFile, Refusal, WorkspaceChange, user_text};
 use crate::index::{FileId, Tracker, WorkspaceIndex};
 use crate::layout::{self, Family, Role};
 use crate::lifecycle::ids::{IdShape, UsedIds, id_number};
@@ -157,7 +157,7 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     }
     let profile = &tracker.profile;
     let status = match &request.status {
-        Some(wanted) => crate::edit::task_status(profile, wanted)?,
+        Some(wanted) => crate::change::task_status(profile, wanted)?,
         None => default_status(profile)
             .ok_or_else(|| Refusal::BadRequest("the tracker's vocabulary has no not-started status".into()))?,
     };

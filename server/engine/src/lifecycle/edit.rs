@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use crate::edit::user_text;
-use crate::edit::{Refusal, WorkspaceChange};
+use crate::change::user_text;
+use crate::change::{Refusal, WorkspaceChange};
 use crate::index::{FileId, PlaceRef, WorkspaceIndex};
 use crate::layout::Family;
 use crate::lifecycle::create::{capitalized, yaml_string};
@@ -233,7 +233,7 @@ fn set_phase_status(
         if place.marker.text != spelled {
             change.edit(index, place_ref.file, TextEdit::replace(place.marker.range, spelled));
             if let Some(now) = now {
-                crate::edit::stamp_phase(index, place_ref, profile, status, now, change)?;
+                crate::change::stamp_phase(index, place_ref, profile, status, now, change)?;
             }
         }
     }

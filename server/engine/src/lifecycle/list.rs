@@ -1,10 +1,10 @@
 //! `taskmark list`: every task of the workspace with its status, whether its places agree, its
 //! dependencies and plan progress, filtered the way people triage (`--ready`, `--blocked`).
 
-use crate::ide::{self, TaskSummary};
 use crate::index::WorkspaceIndex;
 use crate::layout::Family;
 use crate::model::TaskKey;
+use crate::summary::{self, TaskSummary};
 use crate::vocabulary::Kind;
 
 /// Which tasks to list. Every filter given must match.
@@ -53,7 +53,7 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
             // A status the task's vocabulary does not know selects none of its tasks.
             if let Some(wanted) = &filter.status
                 && profile
-                    .and_then(|it| crate::edit::task_status(it, wanted).ok())
+                    .and_then(|it| crate::change::task_status(it, wanted).ok())
                     .is_none_or(|wanted| Some(wanted) != status)
             {
                 return None;
@@ -62,7 +62,7 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
             if filter.kind.is_some() && filter.kind != kind {
                 return None;
             }
-            let row = TaskRow { summary: ide::task_summary(index, task), family: family_of(index, task), kind };
+            let row = TaskRow { summary: summary::task_summary(index, task), family: family_of(index, task), kind };
             let all_done = row.summary.dependencies.iter().all(|it| it.done);
             if filter.ready && !(kind == Some(Kind::Todo) && all_done) {
                 return None;

@@ -6,7 +6,7 @@
 //! its own is told by its title, as `id-collision` tells the two apart. A spec-folder tracker
 //! only.
 
-use crate::edit::{MovedPath, Refusal, WorkspaceChange};
+use crate::change::{MovedPath, Refusal, WorkspaceChange};
 use crate::index::{PlaceRef, WorkspaceIndex};
 use crate::layout::{self, Family, Role};
 use crate::lifecycle::UsedIds;
