@@ -427,6 +427,19 @@ pub fn plan_status(
     }
 }
 
+/// The service's fixes planned on a session's world, checked against what its diagnostics
+/// compare with (as `taskmark fix` checks against what `taskmark check` compares with): for
+/// `taskmark.fix` and its dry run alike.
+pub fn plan_fixes(
+    world: &World,
+    request: &crate::service::fixing::FixRequest,
+) -> Result<crate::service::fixing::PlannedFixes, jsonrpc::Error> {
+    let paths = world.paths();
+    let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
+    crate::service::fixing::plan_fixes(&task_workspace(world, &paths), baseline.as_ref(), request)
+        .map_err(|it| status_refusal(&it))
+}
+
 /// The world as the service's use cases read it.
 pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules::PathOracle) -> TaskWorkspace<'w> {
     TaskWorkspace {

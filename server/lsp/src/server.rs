@@ -252,16 +252,7 @@ impl Server {
             if !world.indexed {
                 return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
             }
-            let paths = world.paths();
-            // Checked against what the session's diagnostics compare with, as `taskmark fix`
-            // checks against what `taskmark check` compares with.
-            let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
-            let planned = crate::service::fixing::plan_fixes(
-                &commands::task_workspace(world, &paths),
-                baseline.as_ref(),
-                &request,
-            )
-            .map_err(|it| commands::status_refusal(&it))?;
+            let planned = commands::plan_fixes(world, &request)?;
             let change = planned.change;
             if change.is_empty() {
                 // Nothing to fix in the world: said only while it is still the folder's.
@@ -330,11 +321,7 @@ impl Server {
                 if !world.indexed {
                     return Err(content_modified("no fixes yet: the workspace is still being indexed"));
                 }
-                let paths = world.paths();
-                let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
-                let view = commands::task_workspace(world, &paths);
-                let planned = crate::service::fixing::plan_fixes(&view, baseline.as_ref(), &request)
-                    .map_err(|it| commands::status_refusal(&it))?;
+                let planned = commands::plan_fixes(world, &request)?;
                 let diff: String = planned
                     .change
                     .apply(&world.index)

@@ -272,6 +272,9 @@ pub struct SafeFixes {
 pub struct HeldBack {
     pub diagnostic: Diagnostic,
     pub why: String,
+    /// It was planned and checked, and refused; `false` for one not tried at all while the
+    /// task's status is the user's to settle (its problem is then still there, still fixable).
+    pub tried: bool,
 }
 
 /// What `taskmark fix` does to the workspace: [`plan_safe_fixes`] passes, each applied to the
@@ -370,7 +373,7 @@ fn fix_candidates<'d>(
             ),
             _ => format!("task {task}'s places disagree: settle its status first"),
         };
-        held.push(HeldBack { diagnostic: diagnostic.clone(), why });
+        held.push(HeldBack { diagnostic: diagnostic.clone(), why, tried: false });
     }
     (tried, held)
 }
@@ -462,7 +465,7 @@ impl SafeFixPass {
                         }
                     }
                 };
-                HeldBack { diagnostic: diagnostic.clone(), why }
+                HeldBack { diagnostic: diagnostic.clone(), why, tried: true }
             })
             .collect();
         held.extend(self.waiting);

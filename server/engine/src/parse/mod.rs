@@ -410,11 +410,6 @@ mod tests {
         assert_eq!((marker, trailing), (range(10, 21), Some(range(22, 37))));
         assert_eq!(split_status_value("Completed", 0), (range(0, 9), None));
     }
-}
-
-#[cfg(test)]
-mod outline_numbers {
-    use super::outline_number;
 
     #[test]
     fn outline_numbers_start_an_item_s_text() {
