@@ -18,7 +18,8 @@ use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::errors::{
-    DeskError, changed_on_disk, changed_since_read, content_modified, internal_error, invalid_params, write_failed,
+    DeskError, changed_on_disk, changed_since_read, content_modified, ext_override, internal_error, invalid_params,
+    refusal_data, write_failed,
 };
 use crate::ext;
 use crate::handlers::task_argument;
@@ -120,7 +121,7 @@ pub fn prepare(
         match workspace::read_workspace_file(&world.root, &file_change.path) {
             Ok(workspace::FileText { lossy: Some(note), .. }) => {
                 return Err(jsonrpc::Error {
-                    data: Some(json!({ "kind": "unreadable", "path": file_change.path })),
+                    data: refusal_data(ext::Refusal::Unreadable { path: Some(file_change.path.clone()) }),
                     // In the command line's words for the same refusal (`write::refuse_lossy`).
                     ..write_failed(format!("refusing to write {}: {note}; nothing was changed", file_change.path))
                 });
@@ -146,7 +147,7 @@ pub fn prepare(
             || std::fs::symlink_metadata(world.root.join(&file.path)).is_ok()
         {
             return Err(jsonrpc::Error {
-                data: Some(json!({ "kind": "exists", "path": file.path })),
+                data: refusal_data(ext::Refusal::Exists { path: file.path.clone() }),
                 ..write_failed(format!("cannot create {}: it already exists; nothing was changed", file.path))
             });
         }
@@ -187,7 +188,7 @@ pub fn prepare(
         let open_here = world.versions.keys().any(|path| moved.relocate(path).is_some());
         if let Some(path) = open_elsewhere.iter().find(|path| moved.relocate(path).is_some()) {
             return Err(jsonrpc::Error {
-                data: Some(json!({ "kind": "openElsewhere", "path": path })),
+                data: refusal_data(ext::Refusal::OpenElsewhere { path: path.clone() }),
                 ..write_failed(format!(
                     "{path} is open in another editor and would move to {}; close it there first; nothing was changed",
                     moved.relocate(path).unwrap_or_default()
@@ -197,7 +198,7 @@ pub fn prepare(
         let in_editor = client.rename_files && (open_here || closed_files == ClosedFiles::Editor);
         if open_here && !in_editor {
             return Err(jsonrpc::Error {
-                data: Some(json!({ "kind": "openMoved", "path": moved.from })),
+                data: refusal_data(ext::Refusal::OpenMoved { path: moved.from.clone() }),
                 ..write_failed(format!(
                     "{} would move to {} while a file of it is open here, and {} cannot move files in a workspace edit; close it first; nothing was changed",
                     moved.from, moved.to, client.name
@@ -296,28 +297,32 @@ pub fn refusal(refusal: &Refusal) -> jsonrpc::Error {
     if let Refusal::UnsafePlan { .. } = refusal {
         return write_failed(format!("taskmark: {refusal}"));
     }
-    let mut data = match refusal {
-        Refusal::InvalidTransition { task, from, to, allowed } => json!({
-            "kind": refusal.kind(), "task": task_argument(task), "from": from, "to": to,
-            "allowed": allowed.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-        }),
-        Refusal::NeedsReason { status, field } => json!({ "kind": refusal.kind(), "status": status, "field": field }),
+    let way_out = refusal.way_out();
+    let ids = |statuses: &[(String, String)]| statuses.iter().map(|(id, _)| id.clone()).collect();
+    let data = match refusal {
+        Refusal::InvalidTransition { task, from, to, allowed } => ext::Refusal::InvalidTransition {
+            task: task_argument(task),
+            from: from.clone(),
+            to: to.clone(),
+            allowed: ids(allowed),
+            way_out: ext_override(way_out),
+        },
+        Refusal::NeedsReason { status, field } => {
+            ext::Refusal::NeedsReason { status: status.clone(), field: field.clone(), way_out: ext_override(way_out) }
+        }
         Refusal::UnknownStatus { status, known, .. } => {
-            let known: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
-            json!({ "kind": refusal.kind(), "status": status, "known": known })
+            ext::Refusal::UnknownStatus { status: status.clone(), known: ids(known) }
         }
         Refusal::PlanAhead { task, path, .. } => {
-            json!({ "kind": refusal.kind(), "task": task_argument(task), "path": path })
+            ext::Refusal::PlanAhead { task: task_argument(task), path: path.clone(), way_out: ext_override(way_out) }
         }
-        Refusal::LeavesDrift { found, .. } => json!({ "kind": refusal.kind(), "found": found }),
-        _ => json!({ "kind": "refused" }),
+        Refusal::LeavesDrift { found, .. } => {
+            ext::Refusal::LeavesDrift { found: found.clone(), way_out: ext_override(way_out) }
+        }
+        _ => ext::Refusal::Refused {},
     };
-    let way_out = refusal.way_out();
-    if let (Some(how), Some(object)) = (way_out, data.as_object_mut()) {
-        object.insert("override".into(), json!(how.as_str()));
-    }
     let message = format!("{refusal}{}", way_out.map_or("", override_in_editor_words));
-    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
+    jsonrpc::Error { data: refusal_data(data), ..invalid_params(message) }
 }
 
 /// A status change as planned: the edit, the change as the other editors are told of it, and
@@ -459,9 +464,10 @@ pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules:
 pub fn status_refusal(refused: &Refused) -> jsonrpc::Error {
     match refused {
         Refused::Plan(it) => refusal(it),
-        Refused::Unreadable(message) => {
-            jsonrpc::Error { data: Some(json!({ "kind": refused.kind() })), ..write_failed(message.clone()) }
-        }
+        Refused::Unreadable(message) => jsonrpc::Error {
+            data: refusal_data(ext::Refusal::Unreadable { path: None }),
+            ..write_failed(message.clone())
+        },
         Refused::Claimed { task, holder, .. } => claimed(task, holder, &refused.message(), refused.way_out()),
         Refused::ClaimsUnusable { .. } => write_failed(format!(
             "taskmark: {}{}",
@@ -469,10 +475,12 @@ pub fn status_refusal(refused: &Refused) -> jsonrpc::Error {
             refused.way_out().map_or("", override_in_editor_words)
         )),
         Refused::Conflict(conflict) => jsonrpc::Error {
-            data: Some(json!({
-                "kind": refused.kind(), "task": task_argument(&conflict.task), "expected": conflict.expected,
-                "current": conflict.current,
-            })),
+            data: refusal_data(ext::Refusal::Conflict {
+                task: Some(task_argument(&conflict.task)),
+                expected: Some(conflict.expected.clone()),
+                current: conflict.current.clone(),
+                path: None,
+            }),
             ..content_modified(format!("{}; nothing was changed", conflict.message))
         },
     }
@@ -739,16 +747,17 @@ pub fn claim_info(claim: &Claim) -> ext::Claim {
 /// end of its lease. A refusal (-32602), as the command line's exit 3 says it: the request is
 /// not allowed while the claim stands, whatever the files say.
 fn claimed(task: &TaskKey, holder: &Claim, message: &str, way_out: Option<Override>) -> jsonrpc::Error {
-    let mut data = serde_json::to_value(claim_info(holder)).unwrap_or_else(|_| json!({}));
-    if let Some(object) = data.as_object_mut() {
-        object.insert("kind".into(), json!("claimed"));
-        object.insert("task".into(), json!(task_argument(task)));
-        if let Some(how) = way_out {
-            object.insert("override".into(), json!(how.as_str()));
-        }
-    }
+    let holder = claim_info(holder);
+    let data = ext::Refusal::Claimed {
+        task: task_argument(task),
+        agent: holder.agent,
+        since: holder.since,
+        until: holder.until,
+        holder_pid: holder.holder_pid,
+        way_out: ext_override(way_out),
+    };
     let message = format!("{message}{}", way_out.map_or("", override_in_editor_words));
-    jsonrpc::Error { data: Some(data), ..invalid_params(message) }
+    jsonrpc::Error { data: refusal_data(data), ..invalid_params(message) }
 }
 
 /// `taskmark.claimTask` / `taskmark.releaseTask`'s arguments, checked: the lease within bounds,
@@ -892,17 +901,18 @@ pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc:
             b.range.start(),
         ))
     });
-    let count = |severity: Severity| found.iter().filter(|it| it.severity == severity).count();
-    let summary = json!({
-        "errors": count(Severity::Error),
-        "warnings": count(Severity::Warning),
-        "infos": count(Severity::Info),
-        "hints": count(Severity::Hint),
-        "total": found.len(),
-        "shown": found.len().min(limit),
-    });
+    let number = |count: usize| u32::try_from(count).unwrap_or(u32::MAX);
+    let count = |severity: Severity| number(found.iter().filter(|it| it.severity == severity).count());
+    let summary = ext::DiagnosticsSummary {
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        infos: count(Severity::Info),
+        hints: count(Severity::Hint),
+        total: number(found.len()),
+        shown: number(found.len().min(limit)),
+    };
     let paths = Paths { prefix: String::new() };
-    let shown: Vec<Value> =
+    let diagnostics: Vec<Value> =
         found.iter().take(limit).map(|it| crate::views::diagnostic_json(&world.index, &paths, it)).collect();
-    Ok(json!({ "summary": summary, "diagnostics": shown }))
+    answer(ext::DiagnosticsResult { summary, diagnostics }, DIAGNOSTICS)
 }

@@ -1,10 +1,26 @@
 //! The JSON-RPC errors the requests and commands answer with, and the ones the server reads
 //! back (a plan refused because files changed on disk is planned again once they are read).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower_lsp_server::jsonrpc;
 
+use crate::engine::edit::Override;
+use crate::ext;
 use crate::write_path::{ChangeError, WriteError};
+
+/// A refusal's `data`, in the shape `lsp::ext` gives editors and agents.
+pub fn refusal_data(refusal: ext::Refusal) -> Option<Value> {
+    serde_json::to_value(refusal).ok()
+}
+
+/// The argument that makes a refused request go through, as the protocol names it.
+pub fn ext_override(how: Option<Override>) -> Option<ext::Override> {
+    how.map(|it| match it {
+        Override::Force => ext::Override::Force,
+        Override::Reason => ext::Override::Reason,
+        Override::SkipBranches => ext::Override::NoBranches,
+    })
+}
 
 /// The error a client gets when a request names something that changed under it.
 pub fn content_modified(message: impl Into<String>) -> jsonrpc::Error {
@@ -20,7 +36,12 @@ pub fn internal_error(message: impl Into<String>) -> jsonrpc::Error {
 pub fn write_refused(error: crate::transaction::TransactionError) -> jsonrpc::Error {
     match &error {
         crate::transaction::TransactionError::Conflict { path, .. } => jsonrpc::Error {
-            data: Some(json!({ "kind": "conflict", "path": path })),
+            data: refusal_data(ext::Refusal::Conflict {
+                task: None,
+                expected: None,
+                current: None,
+                path: Some(path.to_string()),
+            }),
             ..content_modified(format!("taskmark: {error}"))
         },
         _ => write_failed(format!("taskmark: {error}")),
@@ -43,20 +64,17 @@ pub fn changed_since_read(paths: Vec<String>, replaced: bool) -> jsonrpc::Error 
         true => "the workspace folder was deleted and made again".to_string(),
         false => format!("{} changed on disk", paths.join(", ")),
     };
-    jsonrpc::Error {
-        data: Some(json!({ "kind": "changedOnDisk", "paths": paths })),
-        ..content_modified(format!("{what} since taskmark read it; nothing was changed, try again in a moment"))
-    }
+    let message = format!("{what} since taskmark read it; nothing was changed, try again in a moment");
+    jsonrpc::Error { data: refusal_data(ext::Refusal::ChangedOnDisk { paths }), ..content_modified(message) }
 }
 
 /// The files a refusal of [`changed_since_read`] found changed on disk since the world
 /// read them: read them again and plan anew.
 pub fn changed_on_disk(error: &jsonrpc::Error) -> Option<Vec<String>> {
-    let data = error.data.as_ref()?;
-    if data["kind"] != "changedOnDisk" {
-        return None;
+    match serde_json::from_value(error.data.clone()?).ok()? {
+        ext::Refusal::ChangedOnDisk { paths } => Some(paths),
+        _ => None,
     }
-    data["paths"].as_array().map(|paths| paths.iter().filter_map(Value::as_str).map(str::to_string).collect())
 }
 
 /// A change's failure as the language server answers it: a JSON-RPC error, in a type of this

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::Uri;
 
@@ -202,7 +202,7 @@ impl NewTaskArgs {
             let writable = writable_trackers(world);
             // Several could take it and none was named: the editor asks which.
             if self.request.tracker.is_none() && writable.len() > 1 {
-                error.data = Some(json!({ "kind": "chooseTracker", "trackers": writable }));
+                error.data = crate::errors::refusal_data(ext::Refusal::ChooseTracker { trackers: writable });
             }
             error
         })
@@ -353,38 +353,35 @@ fn writable_trackers(world: &World) -> Vec<String> {
 /// `{tracker, family, folder, writable, statuses: [{status, display, kind, default}]}`, the
 /// task statuses of its vocabulary in its order (the one a new task gets unless told is
 /// `default`).
-pub fn trackers(world: &World) -> Value {
+pub fn trackers(world: &World) -> Vec<ext::TrackerInfo> {
     let writable = writable_trackers(world);
     let folder = Uri::from_file_path(&world.root).map(|it| it.as_str().to_string());
-    let trackers: Vec<Value> = world
+    world
         .index
         .trackers()
         .iter()
         .map(|tracker| {
             let profile = &tracker.profile;
             let default = status_shown(world, &tracker.root, None);
-            let statuses: Vec<Value> = profile
+            let statuses = profile
                 .ids()
                 .filter(|it| profile.status(*it).task)
-                .map(|it| {
-                    json!({
-                        "status": profile.status(it).id,
-                        "display": profile.display(it),
-                        "kind": profile.kind(it).as_str(),
-                        "default": default.as_deref() == Some(profile.display(it).as_str()),
-                    })
+                .map(|it| ext::TrackerStatus {
+                    status: profile.status(it).id.clone(),
+                    display: profile.display(it),
+                    kind: profile.kind(it).as_str().to_string(),
+                    default: default.as_deref() == Some(profile.display(it).as_str()),
                 })
                 .collect();
-            json!({
-                "tracker": tracker.root,
-                "family": tracker.family.as_str(),
-                "folder": folder,
-                "writable": writable.contains(&tracker.root),
-                "statuses": statuses,
-            })
+            ext::TrackerInfo {
+                tracker: tracker.root.to_string(),
+                family: tracker.family.as_str().to_string(),
+                folder: folder.clone(),
+                writable: writable.contains(&tracker.root),
+                statuses,
+            }
         })
-        .collect();
-    json!(trackers)
+        .collect()
 }
 
 /// How the tracker shows the status a new task gets (its vocabulary's default when none is asked for).
@@ -395,7 +392,7 @@ fn status_shown(world: &World, tracker: &str, wanted: Option<&str>) -> Option<St
 
 /// A lifecycle change planned and checked: the answer, and what to write unless a dry run.
 pub struct Planned {
-    pub answer: Map<String, Value>,
+    pub answer: ext::LifecycleResult,
     pub write: Option<Write>,
 }
 
@@ -417,11 +414,7 @@ pub fn finish(
     dry_run: bool,
     open_elsewhere: &HashSet<String>,
 ) -> Result<Planned, jsonrpc::Error> {
-    let PlannedLifecycle { change, answer } = planned;
-    let mut answer = match serde_json::to_value(answer) {
-        Ok(Value::Object(answer)) => answer,
-        _ => Map::new(),
-    };
+    let PlannedLifecycle { change, answer: planned } = planned;
     if change.is_empty() {
         // Said only while the world is still the folder's.
         commands::revalidate(world, [])?;
@@ -433,15 +426,24 @@ pub fn finish(
     let mut files = edited_paths.clone();
     files.extend(created.iter().cloned());
     files.extend(change.moved.iter().flat_map(|it| [it.from.clone(), it.to.clone()]));
-    answer.insert("files".into(), json!(files));
-    answer.insert("created".into(), json!(created));
-    answer.insert(
-        "moved".into(),
-        json!(change.moved.iter().map(|it| json!({ "from": it.from, "to": it.to })).collect::<Vec<_>>()),
-    );
-    answer.insert("label".into(), json!(change.label));
-    answer.insert("warnings".into(), json!(change.warnings));
-    answer.insert("dryRun".into(), json!(dry_run));
+    let mut answer = ext::LifecycleResult {
+        applied: None,
+        dry_run,
+        label: change.label.clone(),
+        files,
+        created: created.clone(),
+        moved: change.moved.iter().map(|it| ext::Moved { from: it.from.clone(), to: it.to.clone() }).collect(),
+        warnings: change.warnings.clone(),
+        written: None,
+        uris: None,
+        diff: None,
+        task: planned.task,
+        id: planned.id,
+        title: planned.title,
+        status: planned.status,
+        tracker: planned.tracker,
+        tasks: planned.tasks,
+    };
     if dry_run {
         let diff: String = change
             .files
@@ -455,7 +457,7 @@ pub fn finish(
             .map(|it| crate::views::unified_diff(&it))
             .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
             .collect();
-        answer.insert("diff".into(), json!(diff));
+        answer.diff = Some(diff);
         return Ok(Planned { answer, write: None });
     }
     let edited: Vec<EditedFile> = change

@@ -417,15 +417,12 @@ impl Server {
         if dry_run {
             let planned =
                 self.query_in(session, label, |world, client| plan(world, client, &Default::default())).await?;
-            return Ok(Value::Object(planned.answer));
+            return commands::answer(planned.answer, label);
         }
         let desk = self.desk(session);
         let (mut answer, written) = write_path::change(&desk, label, task, |world, elsewhere, _| {
             let planned = plan(world, &session.client, elsewhere)?;
-            let files: Vec<String> = planned.answer["files"]
-                .as_array()
-                .map(|it| it.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                .unwrap_or_default();
+            let files = planned.answer.files.clone();
             let change = planned.write.map(|write| write_path::Change {
                 // A refusal names the last change of its task by someone else: a new task's
                 // status is one (edits and archives set no status).
@@ -443,13 +440,14 @@ impl Server {
             Ok(write_path::Plan { answer: planned.answer, change })
         })
         .await?;
-        let Some(written) = written else { return Ok(Value::Object(answer)) };
-        let result = desk.answer(&written);
-        answer.insert("applied".into(), json!(true));
-        // `files` names the workspace-relative paths; the documents the change reached, as URIs.
-        answer.insert("uris".into(), json!(result.files));
-        answer.insert("written".into(), json!(result.written));
-        Ok(Value::Object(answer))
+        if let Some(written) = written {
+            let result = desk.answer(&written);
+            answer.applied = Some(true);
+            // `files` names the workspace-relative paths; the documents the change reached, as URIs.
+            answer.uris = Some(result.files);
+            answer.written = Some(result.written);
+        }
+        commands::answer(answer, label)
     }
 
     /// Asks the user for a status with the client's message buttons, then sets it.
@@ -1043,7 +1041,7 @@ impl LanguageServer for Server {
             ),
             commands::TRACKERS => {
                 let lists = self.query_all(commands::TRACKERS, |world, _| Ok(lifecycle::trackers(world))).await?;
-                Value::Array(lists.into_iter().flat_map(|it| it.as_array().cloned().unwrap_or_default()).collect())
+                commands::answer(lists.into_iter().flatten().collect::<Vec<_>>(), commands::TRACKERS)?
             }
             commands::EDIT_TASK => {
                 let args = lifecycle::EditTaskArgs::parse(&arguments)?;
