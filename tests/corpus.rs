@@ -245,10 +245,12 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
         let (Some(snapshot), Some(path)) = (columns.first(), columns.get(3)) else { continue };
         let full = format!("{snapshot}/{path}");
         // As the walk chooses (`workspace::wanted`): markdown, files named exactly `state.json`
-        // (not Conductor's `setup_state.json`), and config.yml (Backlog.md's, which the index
-        // keeps when it is one).
+        // (not Conductor's `setup_state.json`), config.yml (Backlog.md's, which the index
+        // keeps when it is one), and Task Master's tasks.json and task files.
         let name = path.rsplit('/').next().unwrap_or(path);
-        let wanted = path.ends_with(".md") || name == "state.json" || path.ends_with("config.yml");
+        let taskmaster = path.contains(".taskmaster/tasks/")
+            && (name == "tasks.json" || (name.starts_with("task_") && name.ends_with(".txt")));
+        let wanted = path.ends_with(".md") || name == "state.json" || path.ends_with("config.yml") || taskmaster;
         if wanted {
             expected += 1;
             ensure(loaded.index.file_id(&full).is_some(), || format!("{full} was not indexed"))?;
@@ -256,7 +258,7 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
     }
     ensure(expected > 250, || format!("only {expected} manifest rows"))?;
     let families: BTreeSet<&str> = loaded.index.trackers().iter().map(|it| it.family.as_str()).collect();
-    ensure(families.len() == 7, || format!("families found: {families:?}"))
+    ensure(families.len() == 8, || format!("families found: {families:?}"))
 }
 
 fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {

@@ -15,6 +15,7 @@ pub enum Family {
     Backlog,
     Compozy,
     Pidea,
+    TaskMaster,
 }
 
 impl Family {
@@ -27,6 +28,7 @@ impl Family {
             Family::Backlog => "backlog",
             Family::Compozy => "compozy",
             Family::Pidea => "pidea",
+            Family::TaskMaster => "taskmaster",
         }
     }
 
@@ -40,6 +42,7 @@ impl Family {
             Family::Backlog => "backlog",
             Family::Compozy => "compozy",
             Family::Pidea => "pidea",
+            Family::TaskMaster => "taskmaster",
         }
     }
 }
@@ -76,6 +79,11 @@ pub enum Role {
     BacklogConfig,
     PideaIndex,
     PideaPhase,
+    /// Task Master's `.taskmaster/tasks/tasks.json`: every task and subtask, by tag.
+    TaskMasterTasks,
+    /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`): one
+    /// task's `# Status:` and its subtasks', a second place of each.
+    TaskMasterText,
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -118,6 +126,16 @@ pub fn classify(path: &str) -> Classification {
     }
     if parts.contains(&"backlog") && parts.contains(&"archive") {
         return prose;
+    }
+
+    // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt beside it.
+    if at(3) == ".taskmaster" && at(2) == "tasks" {
+        if name == "tasks.json" {
+            return Classification { role: Role::TaskMasterTasks, family: Some(Family::TaskMaster), root: dir(2) };
+        }
+        if taskmaster_text_file(name).is_some() {
+            return Classification { role: Role::TaskMasterText, family: Some(Family::TaskMaster), root: dir(2) };
+        }
     }
 
     // The spec-folder workflow: <x>/specs/...
@@ -199,6 +217,19 @@ pub fn classify(path: &str) -> Classification {
         return Classification { role: Role::Todo, family: Some(Family::Checklist), root: dir(1) };
     }
     prose
+}
+
+/// `task_044.txt` (the `master` tag) or `task_044_bugfix-tui.txt`: the task id and the tag.
+pub fn taskmaster_text_file(name: &str) -> Option<(&str, &str)> {
+    let stem = name.strip_prefix("task_")?.strip_suffix(".txt")?;
+    let digits = leading_digits(stem);
+    if digits == 0 {
+        return None;
+    }
+    match &stem[digits..] {
+        "" => Some((&stem[..digits], "master")),
+        rest => rest.strip_prefix('_').filter(|tag| !tag.is_empty()).map(|tag| (&stem[..digits], tag)),
+    }
 }
 
 /// Whether a folder path (its segments) is where a project documents how it writes things

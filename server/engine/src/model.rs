@@ -103,6 +103,11 @@ pub enum PlaceKind {
     StatusFolder,
     /// A checkbox item that names a task by id (spec-kit `T001`).
     ChecklistTask,
+    /// A task's (or subtask's) object in a JSON task list: Task Master's `tasks.json`.
+    TaskJson,
+    /// A task's generated text file: Task Master's `task_NNN.txt` (`# Status:`, and a
+    /// subtask's `## 1. Title [done]`).
+    TaskText,
 }
 
 impl PlaceKind {
@@ -123,6 +128,8 @@ impl PlaceKind {
             PlaceKind::PhaseFile => "phase file status",
             PlaceKind::StatusFolder => "status folder",
             PlaceKind::ChecklistTask => "checklist item",
+            PlaceKind::TaskJson => "tasks.json entry",
+            PlaceKind::TaskText => "task file",
         }
     }
 
@@ -140,7 +147,15 @@ impl PlaceKind {
                 | PlaceKind::Frontmatter
                 | PlaceKind::IndexStatus
                 | PlaceKind::PhaseFile
+                | PlaceKind::TaskJson
+                | PlaceKind::TaskText
         )
+    }
+
+    /// Places a tool writes from another of the task's places, and only when asked (Task
+    /// Master's task files, from tasks.json): when they disagree, the copy is behind.
+    pub fn is_generated_copy(self) -> bool {
+        self == PlaceKind::TaskText
     }
 
     /// Whether a place of this kind defines its task (the rest refer to a task defined
@@ -237,6 +252,12 @@ impl Place {
     /// row, a phase's own file); a plan's phase headings speak only for themselves.
     pub fn is_phase_across_files(&self) -> bool {
         matches!(self.subject, Subject::Phase(_)) && self.kind != PlaceKind::PlanPhase
+    }
+
+    /// Whether the places under it are subtasks (tasks of their own, Task Master's) rather
+    /// than phases.
+    pub fn has_subtasks(&self) -> bool {
+        matches!(self.kind, PlaceKind::TaskJson | PlaceKind::TaskText) && !self.child_places.is_empty()
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {

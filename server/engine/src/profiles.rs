@@ -6,8 +6,8 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 9] =
-    ["spec-folder", "minsky", "github", "kiro", "xit", "spec-kit", "backlog", "compozy", "pidea"];
+pub const BUILTIN: [&str; 10] =
+    ["spec-folder", "minsky", "github", "kiro", "xit", "spec-kit", "backlog", "compozy", "pidea", "taskmaster"];
 
 pub fn builtin(name: &str) -> Option<Profile> {
     Some(match name {
@@ -20,6 +20,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "backlog" => backlog(&["To Do".to_string(), "In Progress".to_string(), "Done".to_string()]),
         "compozy" => compozy(),
         "pidea" => pidea(),
+        "taskmaster" => taskmaster(),
         _ => return None,
     })
 }
@@ -330,6 +331,26 @@ pub fn pidea() -> Profile {
             Status::new("completed", Kind::Done).words(&["Completed", "Complete", "Done"]).checkbox(&['x', 'X']),
             Status::new("cancelled", Kind::Cancelled).words(&["Cancelled", "Canceled"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
+        ],
+    )
+}
+
+/// Task Master: the `status` of a task or subtask in `tasks.json`, repeated in its generated
+/// `task_NNN.txt` (`# Status: done`, `## 1. Title [done]`), read as words in both. `completed`
+/// is not Task Master's word but real files write it beside `done` (subtasks an agent filled
+/// in): it reads as done, and a change writes `done`.
+pub fn taskmaster() -> Profile {
+    profile(
+        "taskmaster",
+        "Task Master: tasks.json status and the generated task_NNN.txt files",
+        vec![
+            Status::new("pending", Kind::Todo).words(&["pending"]),
+            Status::new("in-progress", Kind::Active).words(&["in-progress"]),
+            Status::new("review", Kind::Active).words(&["review"]),
+            Status::new("blocked", Kind::Blocked).words(&["blocked"]),
+            Status::new("deferred", Kind::Todo).words(&["deferred"]),
+            Status::new("done", Kind::Done).words(&["done", "completed"]),
+            Status::new("cancelled", Kind::Cancelled).words(&["cancelled"]),
         ],
     )
 }

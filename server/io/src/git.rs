@@ -468,6 +468,7 @@ impl TrackerTree {
                     | layout::Role::MinskyIndex
                     | layout::Role::CompozyIndex
                     | layout::Role::BacklogConfig
+                    | layout::Role::TaskMasterTasks
             );
             if holds_ids || role.is_tracker() {
                 files.push((relative, holds_ids.then(|| oid.to_string())));

@@ -201,13 +201,14 @@ pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
     }
 }
 
-/// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`.
+/// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`, Task
+/// Master's `tasks.json` and `task_NNN.txt`.
 pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     lower.ends_with(".md")
         || lower.ends_with(".markdown")
         || lower == "state.json"
-        || layout::classify(path).role == Role::BacklogConfig
+        || matches!(layout::classify(path).role, Role::BacklogConfig | Role::TaskMasterTasks | Role::TaskMasterText)
 }
 
 /// Threads for walking and reading: IO-bound work that wants many requests in flight (a cold

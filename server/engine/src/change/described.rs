@@ -127,7 +127,9 @@ fn marker_part(place: &Place) -> (Rank, String) {
         | PlaceKind::SpecStatus
         | PlaceKind::Frontmatter
         | PlaceKind::IndexStatus
-        | PlaceKind::PhaseFile => return (Rank::Status, "status".into()),
+        | PlaceKind::PhaseFile
+        | PlaceKind::TaskJson
+        | PlaceKind::TaskText => return (Rank::Status, "status".into()),
         PlaceKind::TaskOrderLine => "Task Order line",
         PlaceKind::PlanHeader => return (Rank::Status, "header".into()),
         PlaceKind::PlanPhase => "phase",

@@ -10,7 +10,7 @@ use crate::model::{FieldInsert, FieldStyle, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::rules::{DiagnosticStore, counters};
 use crate::text::{Change, TextEdit, line_edits, line_ending, range};
-use crate::vocabulary::{Kind, Spelling};
+use crate::vocabulary::{Kind, Scope, Spelling};
 
 /// The titles of the choices a diagnostic's fix offers, in order.
 pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String> {
@@ -45,11 +45,14 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
             _ => Vec::new(),
         },
         FixHint::CloseChildren { parent } => {
-            let has_phases = matches!(parent, Parent::Place(place) if !index.parsed(diagnostic.file).places[*place].child_places.is_empty());
-            let close = if has_phases {
-                "Check the remaining boxes and close the open phases"
-            } else {
-                "Check the remaining boxes"
+            let parent_place = match parent {
+                Parent::Place(place) => index.parsed(diagnostic.file).places.get(*place),
+                Parent::Item(_) => None,
+            };
+            let close = match parent_place {
+                Some(place) if place.has_subtasks() => "Close the open subtasks",
+                Some(place) if !place.child_places.is_empty() => "Check the remaining boxes and close the open phases",
+                _ => "Check the remaining boxes",
             };
             // Named, so that the fixes of several parents in one selection tell apart.
             let parent = parent_name(index, diagnostic.file, parent);
@@ -165,6 +168,21 @@ fn plan(
                     }
                 }
                 for child in places.iter().filter_map(|it| parsed.places.get(*it)) {
+                    // A subtask (Task Master's) is a task of its own, written in every place
+                    // that states it: closed as a status change, not in this file alone.
+                    if child.kind.task_vocabulary()
+                        && let Some(subtask) = child.task()
+                        && child.status.is_some_and(|it| !profile.kind(it).is_closed())
+                    {
+                        let done = profile
+                            .ids()
+                            .find(|it| profile.kind(*it) == Kind::Done && profile.status(*it).in_scope(Scope::Task))
+                            .ok_or_else(|| Refusal::NoFix("the vocabulary has no done status".into()))?;
+                        let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
+                        let closed = plan_status_change(index, subtask, &profile.status(done).id, &options)?;
+                        merge(index, &mut change, &closed);
+                        continue;
+                    }
                     if child.status.is_some_and(|it| !profile.kind(it).is_closed())
                         && let Some(done) = profile.ids().find(|it| {
                             let def = profile.status(*it);

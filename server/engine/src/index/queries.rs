@@ -323,9 +323,10 @@ pub fn authority(kind: PlaceKind) -> u8 {
         PlaceKind::Frontmatter => 2,
         PlaceKind::IndexStatus => 3,
         PlaceKind::ChecklistTask => 4,
-        PlaceKind::StateJson => 5,
+        // Task Master's tasks.json is its tool's own record; the text files are generated from it.
+        PlaceKind::StateJson | PlaceKind::TaskJson => 5,
         PlaceKind::TaskStateJson => 6,
-        PlaceKind::SpecStatus => 7,
+        PlaceKind::SpecStatus | PlaceKind::TaskText => 7,
         PlaceKind::TaskOrderLine => 8,
         PlaceKind::ArchivedStateJson => 9,
         PlaceKind::PlanHeader => 10,

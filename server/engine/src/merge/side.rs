@@ -111,7 +111,7 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
     Some(match kind {
         PlaceKind::TodoSection => "section",
         PlaceKind::TaskOrderLine => "task order",
-        PlaceKind::StateJson | PlaceKind::ArchivedStateJson => "entry",
+        PlaceKind::StateJson | PlaceKind::ArchivedStateJson | PlaceKind::TaskJson => "entry",
         PlaceKind::PlanPhase => "phase",
         PlaceKind::IndexLine => "index line",
         PlaceKind::ChecklistTask => "checklist task",
@@ -123,7 +123,8 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
         | PlaceKind::Frontmatter
         | PlaceKind::IndexStatus
         | PlaceKind::PhaseFile
-        | PlaceKind::StatusFolder => return None,
+        | PlaceKind::StatusFolder
+        | PlaceKind::TaskText => return None,
     })
 }
 

@@ -12,6 +12,7 @@ mod pidea;
 mod plan;
 mod prose;
 pub(crate) mod state_json;
+mod taskmaster;
 pub(crate) mod todo;
 
 use std::collections::HashMap;
@@ -39,7 +40,12 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut parsed = parse_role(cx, text);
     if !matches!(
         cx.class.role,
-        Role::StateJson | Role::ArchiveStateJson | Role::TaskStateJson { .. } | Role::BacklogConfig
+        Role::StateJson
+            | Role::ArchiveStateJson
+            | Role::TaskStateJson { .. }
+            | Role::BacklogConfig
+            | Role::TaskMasterTasks
+            | Role::TaskMasterText
     ) {
         for piece in markdown::unparsed_pieces(text) {
             parsed.problems.push(crate::model::FileProblem {
@@ -78,6 +84,8 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::PideaPhase => pidea::parse_phase(cx, text),
         Role::Prose => prose(text),
         Role::BacklogConfig => ParsedFile::default(),
+        Role::TaskMasterTasks => taskmaster::parse_tasks(cx, text),
+        Role::TaskMasterText => taskmaster::parse_text(cx, text),
     }
 }
 

@@ -19,6 +19,11 @@ pub(super) fn place(
     let Some(profile) = index.profile(file) else { return };
     let parsed = &entry.parsed;
     let Some(status) = place.status else { return };
+    // A generated copy (Task Master's task file) repeats its source's subtasks: the source is
+    // checked, and where the copy differs, status-mismatch says so.
+    if place.kind.is_generated_copy() {
+        return;
+    }
     let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
     let items = place.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
     let under = summarize(phases.chain(items), profile);
@@ -141,20 +146,24 @@ fn report(
     if under.total == 0 {
         return;
     }
-    let (what, task, has_phases) = match view {
-        Child::Place(place) => (describe_parent(place), place.task().cloned(), !place.child_places.is_empty()),
-        Child::Item(_) => ("checkbox", None, false),
+    let (what, task, children) = match view {
+        Child::Place(place) if place.has_subtasks() => (describe_parent(place), place.task().cloned(), "subtasks"),
+        Child::Place(place) if !place.child_places.is_empty() => {
+            (describe_parent(place), place.task().cloned(), "items and phases")
+        }
+        Child::Place(place) => (describe_parent(place), place.task().cloned(), "items"),
+        Child::Item(_) => ("checkbox", None, "items"),
     };
     // A cancelled parent's open children are moot: nothing more will be done under it (the
     // vocabulary says so by the kind), so abandoning a task with open boxes leaves no problem.
     // A done parent over open children is one.
     if kind == Kind::Done && !under.open.is_empty() {
-        let items = if has_phases { "items and phases" } else { "items" };
         let summary = if under.total == 1 {
-            "the only item under it is still open".to_string()
+            let only = if children == "subtasks" { "subtask" } else { "item" };
+            format!("the only {only} under it is still open")
         } else {
             format!(
-                "{} of the {} {items} under it {} still open",
+                "{} of the {} {children} under it {} still open",
                 under.open.len(),
                 under.total,
                 if under.open.len() == 1 { "is" } else { "are" }

@@ -337,6 +337,15 @@ fn truth(
     clusters: &[Vec<PlaceRef>],
     baseline: Option<&Baseline<'_>>,
 ) -> Option<(usize, String)> {
+    // A generated copy never outvotes its source: Task Master writes task_NNN.txt from
+    // tasks.json, and only when asked, so a text file that disagrees is behind.
+    let generated = |cluster: &Vec<PlaceRef>| cluster.iter().all(|it| index.place(*it).kind.is_generated_copy());
+    let sources: Vec<usize> = (0..clusters.len()).filter(|it| !generated(&clusters[*it])).collect();
+    if let [source] = sources.as_slice()
+        && clusters.len() > 1
+    {
+        return Some((*source, "the task files are generated from tasks.json, which says so".into()));
+    }
     let unique_max = |scores: &[Option<Moment>]| -> Option<usize> {
         let best = scores.iter().flatten().max()?;
         let winners: Vec<usize> = (0..scores.len()).filter(|it| scores[*it].as_ref() == Some(best)).collect();
@@ -535,6 +544,23 @@ fn orphan(
                     format!("task {task} is listed in _tasks.md but has no task file"),
                 );
             }
+        }
+        // A task file for no task of tasks.json: one warning per file, at its task (its
+        // subtasks go with it). Asked of the tracker's roles only, which the store follows: a
+        // tasks.json that does not parse says so itself, and its tasks come back with it.
+        Family::TaskMaster
+            if !has(PlaceKind::TaskJson)
+                && has(PlaceKind::TaskText)
+                && !task.id.contains('.')
+                && has_role(Role::TaskMasterTasks) =>
+        {
+            report(
+                sink,
+                place_of(PlaceKind::TaskText),
+                format!(
+                    "task {task} has a task file but no entry in tasks.json: the file is left from a task since removed or renumbered (`task-master generate` writes the files again)"
+                ),
+            );
         }
         _ => {}
     }

@@ -235,3 +235,75 @@ status: Done
         "{found:?}"
     );
 }
+
+/// Task Master: tasks.json (tagged) and the task files generated from it. A file behind
+/// tasks.json is the one named stale; a done task over open subtasks is open-children in
+/// tasks.json only (the file is a copy); a file for a task tasks.json no longer has is left
+/// over. Setting a status writes both places; closing the subtasks closes them in both.
+#[test]
+fn taskmaster_tasks_json_and_task_files() {
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{
+  "master": {
+    "tasks": [
+      {"id": 1, "title": "Parse", "status": "done", "dependencies": [],
+       "subtasks": [{"id": 1, "title": "Lexer", "status": "done", "dependencies": []},
+                    {"id": 2, "title": "Parser", "status": "pending", "dependencies": [1]}]},
+      {"id": 2, "title": "Check", "status": "in-progress", "dependencies": [1]}
+    ]
+  },
+  "bugfix": {"tasks": [{"id": 1, "title": "Crash", "status": "completed", "dependencies": []}]}
+}
+%! .taskmaster/tasks/task_001.txt
+# Task ID: 1
+# Title: Parse
+# Status: done
+# Dependencies: None
+
+# Subtasks:
+## 1. Lexer [done]
+### Dependencies: None
+
+## 2. Parser [pending]
+### Dependencies: 1.1
+%! .taskmaster/tasks/task_002.txt
+# Task ID: 2
+# Title: Check
+# Status: pending
+%! .taskmaster/tasks/task_009.txt
+# Task ID: 9
+# Title: Gone
+# Status: pending
+
+# Subtasks:
+## 1. Gone too [pending]
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    let rendered = crate::fixture::render(&index, &found);
+    assert_snapshot!(rendered);
+    // Setting a status writes tasks.json and the task file.
+    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+        "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    ));
+    let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "2"), "review", &options)
+        .unwrap_or_else(|refusal| panic!("{refusal}"));
+    let written: Vec<(String, String)> = change.apply(&index);
+    let text = |path: &str| written.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).unwrap_or_default();
+    assert!(text(".taskmaster/tasks/tasks.json").contains(r#""title": "Check", "status": "review""#));
+    assert!(text(".taskmaster/tasks/task_002.txt").contains("# Status: review"));
+    // A tag's tasks are named with the tag; `completed` reads as done.
+    let crash = index.task_status(&TaskKey::new(".taskmaster", "bugfix/1")).map(|(_, it)| it);
+    let profile = index.task_profile(&TaskKey::new(".taskmaster", "bugfix/1")).expect("the tag's task is indexed");
+    assert_eq!(crash.map(|it| profile.status(it).id.clone()), Some("done".into()));
+    // Closing the open subtasks closes them everywhere they are written.
+    let open_children = found
+        .iter()
+        .find(|it| it.code == crate::diagnostic::RuleCode::OpenChildren)
+        .expect("task 1 is done over an open subtask");
+    assert_eq!(crate::edit::fix_titles(&index, open_children)[0], "Close the open subtasks under task 1");
+    let closed = crate::edit::plan_fix(&index, open_children, 0, &options).unwrap_or_else(|it| panic!("{it}"));
+    let written = closed.apply(&index);
+    let text = |path: &str| written.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).unwrap_or_default();
+    assert!(text(".taskmaster/tasks/tasks.json").contains(r#""title": "Parser", "status": "done""#));
+    assert!(text(".taskmaster/tasks/task_001.txt").contains("## 2. Parser [done]"));
+}

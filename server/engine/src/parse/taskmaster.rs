@@ -1,0 +1,321 @@
+//! Task Master: `.taskmaster/tasks/tasks.json` and the `task_NNN.txt` files it generates.
+//!
+//! tasks.json is tagged (`{"master": {"tasks": [...], "metadata": {...}}, "<tag>": {...}}`) or
+//! legacy (`{"tasks": [...]}`, the `master` tag). A task has a numeric `id` (some projects use
+//! strings), a `status`, `dependencies` and `subtasks`, whose ids are local to their parent:
+//! subtask 1 of task 13 is `13.1` wherever Task Master cites it (legacy files write `"13-1"`).
+//! Each tag numbers its tasks from 1, so a task of another tag than `master` is named with its
+//! tag: `bugfix-tui/3`, `bugfix-tui/3.1`.
+//!
+//! A text file repeats one task (`# Task ID: 44`, `# Status: done`) and its subtasks
+//! (`## 1. Title [done]`): a second place of each, which Task Master writes again only when
+//! asked (`task-master generate`), so it drifts.
+
+use jsonc_parser::ast::{Object, Value};
+use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+
+use crate::layout::{leading_digits, taskmaster_text_file};
+use crate::model::{Children, Dependency, Editability, FileProblem, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::parse::{ParseContext, place};
+use crate::text::{TextRange, line_range_at, lines_with_offsets, range};
+use crate::vocabulary::{Scope, Spelling};
+
+/// The tag whose tasks keep their bare ids (Task Master's default tag, and a legacy file's).
+const MASTER: &str = "master";
+
+/// A task's id as taskmark names it: the bare id in `master`, `tag/id` in another tag.
+fn task_id(tag: &str, id: &str) -> String {
+    if tag == MASTER { id.to_string() } else { format!("{tag}/{id}") }
+}
+
+/// A subtask's local id as written (`1`, or legacy `"13-1"` under task 13): `1`.
+fn local_subtask_id<'a>(parent: &str, written: &'a str) -> &'a str {
+    let bare = parent.rsplit('/').next().unwrap_or(parent);
+    written.strip_prefix(bare).and_then(|rest| rest.strip_prefix(['-', '.'])).unwrap_or(written)
+}
+
+pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shift = text.len() - body.len();
+    let ast = match parse_to_ast(body, &CollectOptions::default(), &ParseOptions::default()) {
+        Ok(it) => it,
+        Err(error) => {
+            let start = (shift + error.range().start).min(text.len());
+            out.problems
+                .push(FileProblem { range: line_range_at(text, start), message: format!("not valid JSON: {error}") });
+            return out;
+        }
+    };
+    let Some(Value::Object(root)) = ast.value else {
+        out.problems
+            .push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
+        return out;
+    };
+    let reader = Reader { cx, text, shift };
+    // Legacy: the tasks at the top level. Tagged: one object per tag.
+    let tags: Vec<(&str, &Object<'_>)> = if root.get_array("tasks").is_some() {
+        vec![(MASTER, &root)]
+    } else {
+        root.properties
+            .iter()
+            .filter_map(|prop| match &prop.value {
+                Value::Object(object) if object.get_array("tasks").is_some() => Some((prop.name.as_str(), object)),
+                _ => None,
+            })
+            .collect()
+    };
+    for (tag, object) in tags {
+        for task in array_objects(object, "tasks") {
+            reader.task(tag, task, None, &mut out);
+        }
+    }
+    out
+}
+
+fn array_objects<'a, 'b>(object: &'b Object<'a>, key: &str) -> impl Iterator<Item = &'b Object<'a>> {
+    object.get_array(key).into_iter().flat_map(|it| it.elements.iter()).filter_map(|it| match it {
+        Value::Object(object) => Some(object),
+        _ => None,
+    })
+}
+
+struct Reader<'a> {
+    cx: &'a ParseContext<'a>,
+    text: &'a str,
+    shift: usize,
+}
+
+impl Reader<'_> {
+    fn range(&self, it: jsonc_parser::common::Range) -> TextRange {
+        range(self.shift + it.start, self.shift + it.end)
+    }
+
+    /// The inside of a string literal, without its quotes.
+    fn string_range(&self, it: jsonc_parser::common::Range) -> TextRange {
+        range(self.shift + it.start + 1, (self.shift + it.end).saturating_sub(1).max(self.shift + it.start + 1))
+    }
+
+    /// One task (or, under `parent`, one subtask) and its subtasks, as places.
+    fn task(&self, tag: &str, object: &Object<'_>, parent: Option<&str>, out: &mut ParsedFile) {
+        let written = match object.get("id").map(|it| &it.value) {
+            Some(Value::NumberLit(number)) => number.value.to_string(),
+            Some(Value::StringLit(string)) if !string.value.trim().is_empty() => string.value.trim().to_string(),
+            _ => return,
+        };
+        let id = match parent {
+            Some(parent) => format!("{parent}.{}", local_subtask_id(parent, &written)),
+            None => written,
+        };
+        let Some(Value::StringLit(status)) = object.get("status").map(|it| &it.value) else { return };
+        let marker = self.string_range(status.range);
+        let key = TaskKey::new(self.cx.scope, task_id(tag, &id));
+        let mut place =
+            place(self.cx, Subject::Task(key), PlaceKind::TaskJson, self.text, marker, Spelling::Word, Scope::Task);
+        if self.text[marker] != *status.value {
+            place.editable = Editability::ReadOnly("the status string contains escapes");
+        }
+        place.title = object.get_string("title").map(|it| (*it.value).into());
+        place.extent = self.range(object.range);
+        place.dependencies = object
+            .get_array("dependencies")
+            .into_iter()
+            .flat_map(|it| it.elements.iter())
+            .filter_map(|element| {
+                let (raw, at) = match element {
+                    Value::NumberLit(number) => (number.value.to_string(), self.range(number.range)),
+                    Value::StringLit(string) => (string.value.trim().to_string(), self.string_range(string.range)),
+                    _ => return None,
+                };
+                // A subtask's bare number is a sibling (`2` under task 13 is `13.2`).
+                let cited = match parent {
+                    Some(parent) if !raw.contains(['.', '-']) => format!("{parent}.{raw}"),
+                    _ => raw.replace('-', "."),
+                };
+                (!cited.is_empty()).then(|| Dependency { id: task_id(tag, &cited), range: at })
+            })
+            .collect();
+        let at = out.places.len();
+        out.places.push(place);
+        if parent.is_none() {
+            let first = out.places.len();
+            for subtask in array_objects(object, "subtasks") {
+                self.task(tag, subtask, Some(&id), out);
+            }
+            out.places[at].child_places = Children::new(first..out.places.len());
+        }
+    }
+}
+
+/// `task_044.txt`: the task's `# Status:` and each subtask's `## N. Title [status]`.
+pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
+    let Some((_, tag)) = taskmaster_text_file(name) else { return out };
+    let mut id: Option<String> = None;
+    let mut title: Option<String> = None;
+    let mut task_place: Option<usize> = None;
+    // The subtask being read: its place, where its block starts.
+    let mut subtask: Option<(usize, usize)> = None;
+    let mut first_subtask = None;
+    for (offset, line) in lines_with_offsets(text) {
+        let line = line.trim_end_matches('\r');
+        if let Some(value) = line.strip_prefix("# Task ID:") {
+            let value = value.trim();
+            id = (leading_digits(value) > 0)
+                .then(|| value[..leading_digits(value)].trim_start_matches('0'))
+                .map(|it| if it.is_empty() { "0".to_string() } else { it.to_string() });
+            continue;
+        }
+        if let Some(value) = line.strip_prefix("# Title:") {
+            title = Some(value.trim().to_string());
+            continue;
+        }
+        if let Some(value) = line.strip_prefix("# Status:")
+            && task_place.is_none()
+            && let Some(id) = &id
+        {
+            let value_text = value.trim();
+            if value_text.is_empty() {
+                continue;
+            }
+            let start = offset + "# Status:".len() + (value.len() - value.trim_start().len());
+            let key = TaskKey::new(cx.scope, task_id(tag, id));
+            let marker = range(start, start + value_text.len());
+            let mut place =
+                place(cx, Subject::Task(key), PlaceKind::TaskText, text, marker, Spelling::Word, Scope::Task);
+            place.title = title.as_deref().map(Into::into);
+            place.extent = range(0, text.len());
+            task_place = Some(out.places.len());
+            out.places.push(place);
+            continue;
+        }
+        // `## 1. Title [done]` (legacy `## 13-1. Title [completed]`).
+        let Some(heading) = line.strip_prefix("## ") else { continue };
+        let (Some(parent), Some(_)) = (&id, task_place) else { continue };
+        let number_len = heading.find(". ").filter(|it| *it > 0).unwrap_or(0);
+        let number = &heading[..number_len];
+        if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.') {
+            continue;
+        }
+        let Some(close) = heading.rfind(']').filter(|it| heading[*it + 1..].trim().is_empty()) else { continue };
+        let Some(open) = heading[..close].rfind('[') else { continue };
+        let heading_start = offset + "## ".len();
+        let marker = range(heading_start + open + 1, heading_start + close);
+        if marker.is_empty() {
+            continue;
+        }
+        if let Some((previous, start)) = subtask.take() {
+            out.places[previous].extent = range(start, offset);
+        }
+        let local = local_subtask_id(parent, number);
+        let key = TaskKey::new(cx.scope, task_id(tag, &format!("{parent}.{local}")));
+        let mut place = place(cx, Subject::Task(key), PlaceKind::TaskText, text, marker, Spelling::Word, Scope::Task);
+        place.title = Some(heading[number_len + 2..open].trim().into());
+        first_subtask.get_or_insert(out.places.len());
+        subtask = Some((out.places.len(), offset));
+        out.places.push(place);
+    }
+    if let Some((previous, start)) = subtask {
+        out.places[previous].extent = range(start, text.len());
+    }
+    if let (Some(task), Some(first)) = (task_place, first_subtask) {
+        out.places[task].child_places = Children::new(first..out.places.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::classify;
+    use crate::vocabulary::Kind;
+
+    fn read(path: &str, text: &str) -> (ParsedFile, crate::vocabulary::Profile) {
+        let profile = crate::profiles::taskmaster();
+        let class = classify(path);
+        let cx = ParseContext { path, class: &class, profile: &profile, scope: &class.root };
+        let parsed = match class.role {
+            crate::layout::Role::TaskMasterTasks => parse_tasks(&cx, text),
+            _ => parse_text(&cx, text),
+        };
+        (parsed, profile)
+    }
+
+    fn summary(parsed: &ParsedFile, profile: &crate::vocabulary::Profile) -> Vec<String> {
+        parsed
+            .places
+            .iter()
+            .map(|it| {
+                let status = it.status.map_or("?".to_string(), |status| profile.status(status).id.clone());
+                let children = it.child_places.len();
+                format!("{} {status} {} children {children}", it.task().map_or("", |task| &*task.id), it.marker.text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tagged_tasks_and_their_subtasks_are_places() {
+        let text = r#"{
+  "master": {
+    "tasks": [
+      {"id": 13, "title": "Parse", "status": "done", "dependencies": [12],
+       "subtasks": [{"id": 1, "title": "a", "status": "pending", "dependencies": []},
+                    {"id": 2, "title": "b", "status": "completed", "dependencies": [1, "12.3"]}]}
+    ],
+    "metadata": {"taskCount": 1}
+  },
+  "bugfix-tui": {"tasks": [{"id": 3, "title": "Fix", "status": "in-progress", "dependencies": [2]}]}
+}"#;
+        let (parsed, profile) = read(".taskmaster/tasks/tasks.json", text);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(
+            summary(&parsed, &profile),
+            [
+                "13 done done children 2",
+                "13.1 pending pending children 0",
+                "13.2 done completed children 0",
+                "bugfix-tui/3 in-progress in-progress children 0"
+            ]
+        );
+        assert_eq!(parsed.places[0].task().map(|it| &*it.scope), Some(".taskmaster"));
+        let dependencies =
+            |at: usize| parsed.places[at].dependencies.iter().map(|it| it.id.clone()).collect::<Vec<_>>();
+        assert_eq!(dependencies(0), ["12"]);
+        assert_eq!(dependencies(2), ["13.1", "12.3"]);
+        assert_eq!(dependencies(3), ["bugfix-tui/2"]);
+        // The marker is the string's inside: what an edit replaces.
+        assert_eq!(&text[parsed.places[1].marker.range], "pending");
+        assert_eq!(parsed.places[2].status.map(|it| profile.kind(it)), Some(Kind::Done));
+    }
+
+    #[test]
+    fn a_legacy_file_is_the_master_tag_and_dashed_subtask_ids_are_dotted() {
+        let text = r#"{"tasks": [{"id": 13, "status": "done", "subtasks": [{"id": "13-1", "status": "completed"}]}]}"#;
+        let (parsed, profile) = read(".taskmaster/tasks/tasks.json", text);
+        assert_eq!(summary(&parsed, &profile), ["13 done done children 1", "13.1 done completed children 0"]);
+    }
+
+    #[test]
+    fn broken_json_is_a_problem_and_no_place() {
+        let (parsed, _) = read(".taskmaster/tasks/tasks.json", "{\"master\": {\"tasks\": [");
+        assert!(parsed.places.is_empty());
+        assert_eq!(parsed.problems.len(), 1);
+    }
+
+    #[test]
+    fn a_text_file_repeats_the_task_and_its_subtasks() {
+        let text = "# Task ID: 44\n# Title: Journal\n# Status: done\n# Dependencies: None\n\n# Subtasks:\n## 1. Photos [done]\n### Dependencies: None\n\n## 2. Places [pending]\n### Details:\nx [y]\n";
+        let (parsed, profile) = read(".taskmaster/tasks/task_044.txt", text);
+        assert_eq!(
+            summary(&parsed, &profile),
+            ["44 done done children 2", "44.1 done done children 0", "44.2 pending pending children 0"]
+        );
+        assert_eq!(parsed.places[2].title.as_deref(), Some("Places"));
+        let (tagged, _) = read(".taskmaster/tasks/task_003_bugfix-tui.txt", "# Task ID: 3\n# Status: review\n");
+        assert_eq!(tagged.places[0].task().map(|it| it.id.to_string()), Some("bugfix-tui/3".into()));
+        let (legacy, profile) =
+            read(".taskmaster/tasks/task_013.txt", "# Task ID: 13\n# Status: done\n## 13-1. Old [completed]\n");
+        assert_eq!(summary(&legacy, &profile)[1], "13.1 done completed children 0");
+    }
+}
