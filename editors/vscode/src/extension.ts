@@ -176,6 +176,8 @@ class Extension {
         { scheme: 'file', language: 'markdown' },
         { scheme: 'file', language: 'json' },
         { scheme: 'file', language: 'jsonc' },
+        // Task Master's generated task files: plain text, a second place of each task.
+        { scheme: 'file', pattern: '**/.taskmaster/tasks/task_*.txt' },
       ],
       initializationOptions: serverSettings(this.current),
       outputChannel: this.output,
