@@ -506,11 +506,29 @@ fn join(folder: &str, target: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Derived counters in a TODO.md frontmatter.
+/// Derived counters: a TODO.md frontmatter's and state.json's, and Task Master's per tag.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Counters {
     pub next_project_number: Option<Counter>,
     pub task_counts: Vec<Counter>,
+    pub tag_counts: Vec<TagCount>,
+}
+
+/// A count in a Task Master tag's `metadata` (`taskCount`, `completedCount`), of the tag's
+/// tasks in the same file (subtasks aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub tag: String,
+    pub counted: TagCounted,
+    pub counter: Counter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagCounted {
+    /// `taskCount`: every task of the tag.
+    Tasks,
+    /// `completedCount`: those done.
+    Completed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -98,6 +98,11 @@ fn parts_of(parsed: &ParsedFile, text: &str, edit: &TextEdit) -> Vec<(Rank, Stri
                 parts.push((Rank::Counter, name.to_string()));
             }
         }
+        for count in &counters.tag_counts {
+            if touches(edit, count.counter.range) {
+                parts.push((Rank::Counter, format!("{} {}", count.tag, count.counter.key)));
+            }
+        }
     }
     if parts.is_empty() {
         let line = text.get(..usize::from(edit.range.start())).map_or(0, |it| it.matches('\n').count()) + 1;

@@ -100,6 +100,7 @@ impl Planner<'_> {
                 }
             }
             PlaceKind::StateJson | PlaceKind::TaskStateJson => self.json_fields(place_ref, want),
+            PlaceKind::TaskJson if marker_changes => self.tag_counts(place_ref, want),
             PlaceKind::Frontmatter => self.touch_updated_date(place_ref),
             _ => {}
         }
@@ -371,6 +372,36 @@ impl Planner<'_> {
                 "task_counts in {} were already stale and were left alone; `taskmark fix --code stale-counts` recomputes them",
                 self.index.path(place_ref.file)
             ));
+        }
+    }
+
+    /// Task Master's `completedCount` of the task's tag follows it in or out of done
+    /// (`taskCount` stays: the task does), unless it was stale already.
+    fn tag_counts(&mut self, place_ref: PlaceRef, want: StatusId) {
+        let place = self.index.place(place_ref);
+        let (Some(old), Some(task)) = (place.status, place.task()) else { return };
+        let done = |id: StatusId| self.profile.kind(id) == Kind::Done;
+        let delta = i64::from(done(want)) - i64::from(done(old));
+        let Some(counters) = self.index.parsed(place_ref.file).counters.as_ref() else { return };
+        if delta == 0 || counters.tag_counts.is_empty() {
+            return;
+        }
+        let expectations = counters::expectations(self.index, place_ref.file);
+        let counted = counters.tag_counts.iter().filter(|it| {
+            it.counted == crate::model::TagCounted::Completed && crate::parse::taskmaster::is_tag_task(&it.tag, task)
+        });
+        for count in counted {
+            let Some(expectation) = expectations.iter().find(|it| it.counter == count.counter) else { continue };
+            if expectation.is_stale() {
+                self.change.warnings.push(format!(
+                    "{}'s completedCount in {} was already stale and was left alone; `taskmark fix --code stale-counts` recomputes it",
+                    count.tag,
+                    self.index.path(place_ref.file)
+                ));
+                continue;
+            }
+            let value = (count.counter.value as i64 + delta).max(0);
+            self.change.edit(self.index, place_ref.file, TextEdit::replace(count.counter.range, value.to_string()));
         }
     }
 

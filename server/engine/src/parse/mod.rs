@@ -12,7 +12,7 @@ mod pidea;
 mod plan;
 mod prose;
 pub(crate) mod state_json;
-mod taskmaster;
+pub(crate) mod taskmaster;
 pub(crate) mod todo;
 
 use std::collections::HashMap;

@@ -136,6 +136,7 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
                         range: reader.range(number.range),
                     }),
                     task_counts: Vec::new(),
+                    tag_counts: Vec::new(),
                 });
             }
         }

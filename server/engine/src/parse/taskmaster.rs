@@ -15,7 +15,10 @@ use jsonc_parser::ast::{Object, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use crate::layout::{leading_digits, taskmaster_text_file};
-use crate::model::{Children, Dependency, Editability, FileProblem, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::model::{
+    Children, Counter, Counters, Dependency, Editability, FileProblem, ParsedFile, PlaceKind, Subject, TagCount,
+    TagCounted, TaskKey,
+};
 use crate::parse::{ParseContext, place};
 use crate::text::{TextRange, line_range_at, lines_with_offsets, range};
 use crate::vocabulary::{Scope, Spelling};
@@ -65,12 +68,35 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             })
             .collect()
     };
+    let mut tag_counts = Vec::new();
     for (tag, object) in tags {
         for task in array_objects(object, "tasks") {
             reader.task(tag, task, None, &mut out);
         }
+        for (key, counted) in [("taskCount", TagCounted::Tasks), ("completedCount", TagCounted::Completed)] {
+            if let Some(Value::NumberLit(number)) =
+                object.get_object("metadata").and_then(|it| it.get(key)).map(|it| &it.value)
+                && let Ok(value) = number.value.parse::<u64>()
+            {
+                let counter = Counter { key: key.into(), value, range: reader.range(number.range) };
+                tag_counts.push(TagCount { tag: tag.to_string(), counted, counter });
+            }
+        }
+    }
+    if !tag_counts.is_empty() {
+        out.counters = Some(Counters { tag_counts, ..Counters::default() });
     }
     out
+}
+
+/// Whether `task` is one of `tag`'s tasks rather than a subtask or another tag's.
+pub fn is_tag_task(tag: &str, task: &TaskKey) -> bool {
+    let id = if tag == MASTER {
+        Some(&*task.id).filter(|it| !it.contains('/'))
+    } else {
+        task.id.strip_prefix(tag).and_then(|it| it.strip_prefix('/'))
+    };
+    id.is_some_and(|it| !it.is_empty() && !it.contains('.'))
 }
 
 fn array_objects<'a, 'b>(object: &'b Object<'a>, key: &str) -> impl Iterator<Item = &'b Object<'a>> {

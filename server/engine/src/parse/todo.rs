@@ -549,7 +549,11 @@ fn counters(text: &str, problems: &mut Vec<crate::model::FileProblem>) -> Option
         Some(Yaml::Map(entries)) => entries.iter().filter_map(|(key, value)| number(value, &key.value)).collect(),
         _ => Vec::new(),
     };
-    (next_project_number.is_some() || !task_counts.is_empty()).then_some(Counters { next_project_number, task_counts })
+    (next_project_number.is_some() || !task_counts.is_empty()).then_some(Counters {
+        next_project_number,
+        task_counts,
+        tag_counts: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 use crate::diagnostic::{FixHint, RuleCode, diagnostic};
 use crate::index::{FileId, WorkspaceIndex};
 use crate::layout::Role;
-use crate::model::{Counter, PlaceKind};
+use crate::model::{Counter, PlaceKind, TagCounted};
 use crate::rules::Sink;
-use crate::vocabulary::Scope;
+use crate::vocabulary::{Kind, Scope};
 
 /// A counter and the value it should have. `at_least` counters count archived tasks too, which
 /// this workspace may not hold, so only a value below what is visible is wrong.
@@ -117,6 +117,31 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
         out.extend(next_project_number(index, scope, entry.class.role, counter));
     }
 
+    for count in &counters.tag_counts {
+        let tasks: Vec<_> = entry
+            .parsed
+            .places
+            .iter()
+            .filter(|it| it.kind == PlaceKind::TaskJson)
+            .filter(|it| it.task().is_some_and(|task| crate::parse::taskmaster::is_tag_task(&count.tag, task)))
+            .collect();
+        let (expected, what) = match count.counted {
+            TagCounted::Tasks => (tasks.len(), "tasks"),
+            TagCounted::Completed => (
+                tasks.iter().filter(|it| it.status.is_some_and(|status| profile.kind(status) == Kind::Done)).count(),
+                "tasks done",
+            ),
+        };
+        out.push(Expectation {
+            counter: count.counter.clone(),
+            expected: expected as u64,
+            at_least: false,
+            reason: format!(
+                "{}'s {} is {} but tasks.json holds {expected} {what} in {}",
+                count.tag, count.counter.key, count.counter.value, count.tag
+            ),
+        });
+    }
     if counters.task_counts.is_empty() {
         return out;
     }

@@ -307,3 +307,39 @@ fn taskmaster_tasks_json_and_task_files() {
     assert!(text(".taskmaster/tasks/tasks.json").contains(r#""title": "Parser", "status": "done""#));
     assert!(text(".taskmaster/tasks/task_001.txt").contains("## 2. Parser [done]"));
 }
+
+/// Task Master's per-tag metadata counts: a stale one is reported with a safe fix, and a status
+/// change moves `completedCount` with the task.
+#[test]
+fn taskmaster_tag_counts_follow_the_tasks() {
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{
+  "master": {
+    "tasks": [
+      {"id": 1, "title": "One", "status": "done", "dependencies": []},
+      {"id": 2, "title": "Two", "status": "pending", "dependencies": []}
+    ],
+    "metadata": {"taskCount": 3, "completedCount": 1}
+  },
+  "ops": {
+    "tasks": [{"id": 1, "title": "Deploy", "status": "done", "dependencies": []}],
+    "metadata": {"taskCount": 1, "completedCount": 1}
+  }
+}
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    let stale: Vec<&str> =
+        found.iter().filter(|it| it.code == crate::diagnostic::RuleCode::StaleCounts).map(|it| &*it.message).collect();
+    assert_eq!(stale, ["master's taskCount is 3 but tasks.json holds 2 tasks in master"]);
+    assert!(found.iter().all(|it| it.code != crate::diagnostic::RuleCode::StaleCounts || crate::edit::is_safe_fix(it)));
+    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+        "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    ));
+    let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "2"), "done", &options)
+        .unwrap_or_else(|refusal| panic!("{refusal}"));
+    let text = change.apply(&index).pop().map(|(_, text)| text).unwrap_or_default();
+    assert!(text.contains(r#""metadata": {"taskCount": 3, "completedCount": 2}"#), "{text}");
+    assert!(text.contains(r#""metadata": {"taskCount": 1, "completedCount": 1}"#), "another tag's counts stay");
+    let described = crate::edit::describe_change(&index, &change);
+    assert_eq!(described[0].parts, ["status", "master completedCount"]);
+}
