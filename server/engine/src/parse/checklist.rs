@@ -11,7 +11,39 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     collect_items(cx, text, &outline, range(0, text.len()), None, &mut out.items);
+    if cx.profile.name == "kiro" {
+        out.places = numbered_tasks(cx, text, &out.items);
+    }
     out
+}
+
+/// Kiro's `- [ ] 2. Title` and `- [x] 2.5 Subtask`: each numbered box is also a task of its own
+/// (`2`, `2.5`), so that `list`, `show` and `set` reach it; its nesting stays the items'. Only
+/// where every number is written once: a file that numbers two lists from 1 keeps its boxes as
+/// items, rather than report tasks defined twice.
+fn numbered_tasks(cx: &ParseContext<'_>, text: &str, items: &[Item]) -> Vec<crate::model::Place> {
+    let mut seen = std::collections::HashSet::new();
+    let mut places = Vec::new();
+    for item in items {
+        let words = &text[item.text];
+        let Some(number) = crate::parse::outline_number(words) else { continue };
+        if !seen.insert(number) {
+            return Vec::new();
+        }
+        let key = TaskKey::new(cx.scope, number);
+        let mut place = place(
+            cx,
+            Subject::Task(key),
+            PlaceKind::ChecklistTask,
+            text,
+            item.marker_range,
+            Spelling::Checkbox,
+            Scope::Task,
+        );
+        place.title = Some(words[number.len()..].trim_start_matches('.').trim().into());
+        places.push(place);
+    }
+    places
 }
 
 /// `- [X] T001 [P] [US1] Description`: a line with a task id is a place of that task; other

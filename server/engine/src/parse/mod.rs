@@ -202,7 +202,7 @@ pub(crate) fn collect_items(
 
 /// The outline number an item's text starts with: `2` for `2. Title`, `2.5` for `2.5 Title` or
 /// `2.5. Title`; none for text that does not start with one followed by a space.
-fn outline_number(text: &str) -> Option<&str> {
+pub(crate) fn outline_number(text: &str) -> Option<&str> {
     let end = text.find(|it: char| !(it.is_ascii_digit() || it == '.')).unwrap_or(text.len());
     let number = text[..end].trim_end_matches('.');
     // `2 apples` is no outline number; `2.` and `2.5` are.

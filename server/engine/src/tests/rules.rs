@@ -806,3 +806,28 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     assert_eq!(warned.len(), 1, "{}", crate::fixture::render(&index, &found));
     assert!(warned[0].message.contains("1 of the 2"), "{}", warned[0].message);
 }
+
+/// Issue 33: Kiro's numbered boxes are tasks (`list` found none): `2` and `2.1`, scoped to the
+/// spec folder, each a place at its box. A file that numbers two lists from 1 keeps its boxes
+/// as items rather than define tasks twice.
+#[test]
+fn kiro_numbered_boxes_are_tasks() {
+    let index = crate::fixture::index(
+        "%! .kiro/specs/import/tasks.md\n# Plan\n\n- [x] 1. Set up\n  - [x] 1.1 Folders\n- [-] 2. Import\n- [ ] 2.1 Read\n- [ ] A note without a number\n",
+    );
+    let mut ids: Vec<String> = index.tasks().keys().map(|it| format!("{}:{}", it.scope, it.id)).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [".kiro/specs/import:1", ".kiro/specs/import:1.1", ".kiro/specs/import:2", ".kiro/specs/import:2.1"]
+    );
+    let two = crate::model::TaskKey::new(".kiro/specs/import", "2");
+    let (_, status) = index.task_status(&two).expect("task 2 has a status");
+    assert_eq!(index.task_profile(&two).map(|it| it.kind(status)), Some(crate::vocabulary::Kind::Active));
+    let place = index.place(index.task(&two).expect("task 2").places[0]);
+    assert_eq!(place.title.as_deref(), Some("Import"));
+    let twice = crate::fixture::index("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n");
+    assert!(twice.tasks().is_empty());
+    let (_, found) = diagnostics("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n", None);
+    assert!(found.iter().all(|it| it.code != crate::diagnostic::RuleCode::DuplicateTask));
+}
