@@ -221,7 +221,9 @@ pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let (Some(parent), Some(_)) = (&id, task_place) else { continue };
         let number_len = heading.find(". ").filter(|it| *it > 0).unwrap_or(0);
         let number = &heading[..number_len];
-        if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.') {
+        if !number.starts_with(|c: char| c.is_ascii_digit())
+            || !number.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+        {
             continue;
         }
         let Some(close) = heading.rfind(']').filter(|it| heading[*it + 1..].trim().is_empty()) else { continue };
@@ -237,7 +239,7 @@ pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let local = local_subtask_id(parent, number);
         let key = TaskKey::new(cx.scope, task_id(tag, &format!("{parent}.{local}")));
         let mut place = place(cx, Subject::Task(key), PlaceKind::TaskText, text, marker, Spelling::Word, Scope::Task);
-        place.title = Some(heading[number_len + 2..open].trim().into());
+        place.title = Some(heading.get(number_len + 2..open).unwrap_or_default().trim().into());
         first_subtask.get_or_insert(out.places.len());
         subtask = Some((out.places.len(), offset));
         out.places.push(place);
@@ -327,6 +329,15 @@ mod tests {
         let (parsed, _) = read(".taskmaster/tasks/tasks.json", "{\"master\": {\"tasks\": [");
         assert!(parsed.places.is_empty());
         assert_eq!(parsed.problems.len(), 1);
+    }
+
+    #[test]
+    fn odd_subtask_headings_are_skipped_or_read_without_panicking() {
+        let text = "# Task ID: 7\n# Status: pending\n## 1. [\n## 2. ]x[\n## -. a [done]\n## 3. []\n## 4.[done]\n## 5. [done]\n## 6. t\u{e9}st [d\u{f6}ne]\n";
+        let (parsed, _) = read(".taskmaster/tasks/task_007.txt", text);
+        let ids: Vec<String> = parsed.places.iter().filter_map(|it| it.task()).map(|it| it.id.to_string()).collect();
+        assert_eq!(ids, ["7", "7.5", "7.6"]);
+        assert!(parsed.places[2].unknown.is_some(), "an unknown word is reported, not guessed");
     }
 
     #[test]

@@ -361,6 +361,7 @@ proptest! {
             "specs/001_a/plans/implementation-001.md", "process/tasks.md", "process/tasks/001-a.md",
             "tasks/prd-a/_tasks.md", "tasks/prd-a/1_task.md", "specs/001-kit/tasks.md", "backlog/config.yml",
             "backlog/tasks/back-1 - A.md", "road/pending/a/a-index.md", "road/pending/a/a-phase-1.md", "TODO.md", "notes.md",
+            ".taskmaster/tasks/tasks.json", ".taskmaster/tasks/task_001.txt", ".kiro/specs/a/tasks.md",
         ];
         for content in [&text, &lossy] {
             let files: Vec<SourceFile> = paths.iter().map(|path| SourceFile { path: path.to_string(), text: Arc::from(content.as_str()) }).collect();
