@@ -1886,3 +1886,67 @@ fn commands_wait_for_the_workspace_to_be_read() {
         client.stop();
     }
 }
+
+/// A Task Master workspace in VS Code: the server asks to be told of tasks.json and the task
+/// files, shows a task file behind tasks.json, hovers a task with both places, sets a status in
+/// both files at once, and follows `task-master` writing tasks.json on disk.
+#[test]
+fn a_task_master_workspace_is_diagnosed_set_and_followed_on_disk() {
+    const TASKS: &str = ".taskmaster/tasks/tasks.json";
+    const FILE: &str = ".taskmaster/tasks/task_002.txt";
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(root.join(".taskmaster/tasks")).expect("the tasks folder");
+    let tasks = |second: &str| {
+        format!(
+            "{{\n  \"master\": {{\n    \"tasks\": [\n      {{\"id\": 1, \"title\": \"Parse\", \"status\": \"done\", \"dependencies\": []}},\n      {{\"id\": 2, \"title\": \"Check\", \"status\": \"{second}\", \"dependencies\": [1]}}\n    ]\n  }}\n}}\n"
+        )
+    };
+    std::fs::write(root.join(TASKS), tasks("in-progress")).expect("tasks.json");
+    std::fs::write(root.join(FILE), "# Task ID: 2\n# Title: Check\n# Status: pending\n").expect("task file");
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let behind = client.wait_until(WAIT, |it| it.codes(FILE).contains(&"status-mismatch".to_string()));
+    assert!(behind, "the task file behind tasks.json is reported: {:?}", client.codes(FILE));
+    let globs: Vec<String> = client
+        .server_requests
+        .iter()
+        .filter(|it| it["method"] == "client/registerCapability")
+        .flat_map(|it| it["params"]["registrations"].as_array().cloned().unwrap_or_default())
+        .flat_map(|it| it["registerOptions"]["watchers"].as_array().cloned().unwrap_or_default())
+        .filter_map(|it| it["globPattern"].as_str().map(str::to_string))
+        .collect();
+    assert!(globs.iter().any(|it| it == "**/.taskmaster/tasks/tasks.json"), "{globs:?}");
+    assert!(globs.iter().any(|it| it == "**/.taskmaster/tasks/task_*.txt"), "{globs:?}");
+
+    // Hover on the task file's status names both places.
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": client.uri(FILE) }, "position": { "line": 2, "character": 11 } }),
+        )
+        .expect("hover answers");
+    let text = hover["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(text.contains("tasks.json") && text.contains("task_002.txt"), "{text}");
+
+    // One status change writes tasks.json and the task file (both closed: on disk).
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "2", "status": "review" }] }),
+        )
+        .expect("the status is set");
+    assert_eq!(result["applied"], true, "{result}");
+    let on_disk = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_default();
+    assert!(on_disk(TASKS).contains("\"status\": \"review\""), "{}", on_disk(TASKS));
+    assert!(on_disk(FILE).contains("# Status: review"), "{}", on_disk(FILE));
+    let agreed = client.wait_until(WAIT, |it| it.codes(FILE).is_empty());
+    assert!(agreed, "{:?}", client.codes(FILE));
+
+    // Task Master marks it done in tasks.json alone: the editor reports the change, and the task
+    // file is behind again.
+    std::fs::write(root.join(TASKS), tasks("done")).expect("tasks.json");
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": client.uri(TASKS), "type": 2 }] }));
+    let behind = client.wait_until(WAIT, |it| it.codes(FILE).contains(&"status-mismatch".to_string()));
+    assert!(behind, "{:?}", client.codes(FILE));
+    client.stop();
+}

@@ -503,6 +503,9 @@ impl Server {
             "**/*.markdown",
             "**/state.json",
             "**/config.yml",
+            // Task Master's store and the task files it generates (`workspace::wanted`).
+            "**/.taskmaster/tasks/tasks.json",
+            "**/.taskmaster/tasks/task_*.txt",
             "**/.gitignore",
             &format!("**/{}", config::FILE_NAME),
         ]
