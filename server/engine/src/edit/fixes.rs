@@ -10,7 +10,7 @@ use crate::model::{FieldInsert, FieldStyle, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::rules::{DiagnosticStore, counters};
 use crate::text::{Change, TextEdit, line_edits, line_ending, range};
-use crate::vocabulary::{Kind, Scope, Spelling};
+use crate::vocabulary::{Kind, Spelling};
 
 /// The titles of the choices a diagnostic's fix offers, in order.
 pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String> {
@@ -168,30 +168,26 @@ fn plan(
                     }
                 }
                 for child in places.iter().filter_map(|it| parsed.places.get(*it)) {
+                    if child.status.is_none_or(|it| profile.kind(it).is_closed()) {
+                        continue;
+                    }
+                    let Some(done) = profile.ids().find(|it| {
+                        let def = profile.status(*it);
+                        def.kind == Kind::Done
+                            && def.in_scope(child.marker.scope)
+                            && def.has_spelling(child.marker.spelling)
+                    }) else {
+                        continue;
+                    };
                     // A subtask (Task Master's) is a task of its own, written in every place
                     // that states it: closed as a status change, not in this file alone.
                     if child.kind.task_vocabulary()
                         && let Some(subtask) = child.task()
-                        && child.status.is_some_and(|it| !profile.kind(it).is_closed())
                     {
-                        let done = profile
-                            .ids()
-                            .find(|it| profile.kind(*it) == Kind::Done && profile.status(*it).in_scope(Scope::Task))
-                            .ok_or_else(|| Refusal::NoFix("the vocabulary has no done status".into()))?;
                         let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
                         let closed = plan_status_change(index, subtask, &profile.status(done).id, &options)?;
                         merge(index, &mut change, &closed);
-                        continue;
-                    }
-                    if child.status.is_some_and(|it| !profile.kind(it).is_closed())
-                        && let Some(done) = profile.ids().find(|it| {
-                            let def = profile.status(*it);
-                            def.kind == Kind::Done
-                                && def.in_scope(child.marker.scope)
-                                && def.has_spelling(child.marker.spelling)
-                        })
-                        && let Some(text) = profile.status(done).spelled(child.marker.spelling)
-                    {
+                    } else if let Some(text) = profile.status(done).spelled(child.marker.spelling) {
                         change.edit(index, file, TextEdit::replace(child.marker.range, text));
                     }
                 }

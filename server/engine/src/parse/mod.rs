@@ -7,6 +7,7 @@
 pub(crate) mod backlog;
 mod checklist;
 mod compozy;
+mod json;
 mod minsky;
 mod pidea;
 mod plan;

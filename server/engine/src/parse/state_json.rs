@@ -6,11 +6,12 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use crate::markdown;
 use crate::model::{
-    Counter, Counters, Dependency, Editability, Field, FieldInsert, FieldStyle, FileProblem, ParsedFile, Place,
-    PlaceKind, Subject, TaskKey,
+    Counter, Counters, Dependency, Editability, Field, FieldInsert, FieldStyle, ParsedFile, Place, PlaceKind, Subject,
+    TaskKey,
 };
+use crate::parse::json::{self, array_objects};
 use crate::parse::{ParseContext, is_timestamp_key, link, place};
-use crate::text::{TextRange, line_range_at, range};
+use crate::text::{TextRange, line_range_at};
 use crate::vocabulary::{self, Scope, Spelling, StatusId};
 
 pub enum Kind {
@@ -84,21 +85,12 @@ pub fn reparse_entry(cx: &ParseContext<'_>, text: &str, range: TextRange, kind: 
 
 fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let shift = text.len() - body.len();
-    let ast = match parse_to_ast(body, &CollectOptions::default(), &strict()) {
+    let (root, shift) = match json::parse_object(text, &strict()) {
         Ok(it) => it,
-        Err(error) => {
-            let start = (shift + error.range().start).min(text.len());
-            out.problems
-                .push(FileProblem { range: line_range_at(text, start), message: format!("not valid JSON: {error}") });
+        Err(problem) => {
+            out.problems.push(problem);
             return out;
         }
-    };
-    let Some(Value::Object(root)) = ast.value else {
-        out.problems
-            .push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
-        return out;
     };
     let reader = Reader { cx, text, shift };
     for object in std::iter::once(&root).chain(root.get_object("metadata")) {
@@ -155,13 +147,6 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
     out
 }
 
-fn array_objects<'a, 'b>(root: &'b Object<'a>, key: &str) -> impl Iterator<Item = &'b Object<'a>> {
-    root.get_array(key).into_iter().flat_map(|it| it.elements.iter()).filter_map(|it| match it {
-        Value::Object(object) => Some(object),
-        _ => None,
-    })
-}
-
 struct Reader<'a> {
     cx: &'a ParseContext<'a>,
     text: &'a str,
@@ -170,12 +155,12 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn range(&self, it: jsonc_parser::common::Range) -> TextRange {
-        range(self.shift + it.start, self.shift + it.end)
+        json::span(self.shift, it)
     }
 
     /// The inside of a string literal, without its quotes.
     fn string_range(&self, it: jsonc_parser::common::Range) -> TextRange {
-        range(self.shift + it.start + 1, (self.shift + it.end).saturating_sub(1).max(self.shift + it.start + 1))
+        json::string_span(self.shift, it)
     }
 
     /// A `completed_projects` entry without a `status` says "completed" by where it is: a

@@ -11,16 +11,16 @@
 //! (`## 1. Title [done]`): a second place of each, which Task Master writes again only when
 //! asked (`task-master generate`), so it drifts.
 
+use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
-use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use crate::layout::{leading_digits, taskmaster_text_file};
 use crate::model::{
-    Children, Counter, Counters, Dependency, Editability, FileProblem, ParsedFile, PlaceKind, Subject, TagCount,
-    TagCounted, TaskKey,
+    Children, Counter, Counters, Dependency, Editability, ParsedFile, PlaceKind, Subject, TagCount, TagCounted, TaskKey,
 };
+use crate::parse::json::{self, array_objects};
 use crate::parse::{ParseContext, place};
-use crate::text::{TextRange, line_range_at, lines_with_offsets, range};
+use crate::text::{TextRange, lines_with_offsets, range};
 use crate::vocabulary::{Scope, Spelling};
 
 /// The tag whose tasks keep their bare ids (Task Master's default tag, and a legacy file's).
@@ -39,21 +39,12 @@ fn local_subtask_id<'a>(parent: &str, written: &'a str) -> &'a str {
 
 pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let shift = text.len() - body.len();
-    let ast = match parse_to_ast(body, &CollectOptions::default(), &ParseOptions::default()) {
+    let (root, shift) = match json::parse_object(text, &ParseOptions::default()) {
         Ok(it) => it,
-        Err(error) => {
-            let start = (shift + error.range().start).min(text.len());
-            out.problems
-                .push(FileProblem { range: line_range_at(text, start), message: format!("not valid JSON: {error}") });
+        Err(problem) => {
+            out.problems.push(problem);
             return out;
         }
-    };
-    let Some(Value::Object(root)) = ast.value else {
-        out.problems
-            .push(FileProblem { range: range(0, 0), message: "expected a JSON object at the top level".into() });
-        return out;
     };
     let reader = Reader { cx, text, shift };
     // Legacy: the tasks at the top level. Tagged: one object per tag.
@@ -99,13 +90,6 @@ pub fn is_tag_task(tag: &str, task: &TaskKey) -> bool {
     id.is_some_and(|it| !it.is_empty() && !it.contains('.'))
 }
 
-fn array_objects<'a, 'b>(object: &'b Object<'a>, key: &str) -> impl Iterator<Item = &'b Object<'a>> {
-    object.get_array(key).into_iter().flat_map(|it| it.elements.iter()).filter_map(|it| match it {
-        Value::Object(object) => Some(object),
-        _ => None,
-    })
-}
-
 struct Reader<'a> {
     cx: &'a ParseContext<'a>,
     text: &'a str,
@@ -114,12 +98,12 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn range(&self, it: jsonc_parser::common::Range) -> TextRange {
-        range(self.shift + it.start, self.shift + it.end)
+        json::span(self.shift, it)
     }
 
     /// The inside of a string literal, without its quotes.
     fn string_range(&self, it: jsonc_parser::common::Range) -> TextRange {
-        range(self.shift + it.start + 1, (self.shift + it.end).saturating_sub(1).max(self.shift + it.start + 1))
+        json::string_span(self.shift, it)
     }
 
     /// One task (or, under `parent`, one subtask) and its subtasks, as places.
@@ -188,9 +172,8 @@ pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let line = line.trim_end_matches('\r');
         if let Some(value) = line.strip_prefix("# Task ID:") {
             let value = value.trim();
-            id = (leading_digits(value) > 0)
-                .then(|| value[..leading_digits(value)].trim_start_matches('0'))
-                .map(|it| if it.is_empty() { "0".to_string() } else { it.to_string() });
+            let digits = leading_digits(value);
+            id = (digits > 0).then(|| crate::markdown::numeric_id(&value[..digits]));
             continue;
         }
         if let Some(value) = line.strip_prefix("# Title:") {
