@@ -445,6 +445,23 @@ pub fn plan_fixes(
         .map_err(|it| status_refusal(&it))
 }
 
+/// A planned change as a dry run shows it: each edited file's and each new file's unified diff,
+/// then the paths it moves. Written nowhere.
+pub fn change_diff(world: &World, change: &WorkspaceChange) -> String {
+    change
+        .files
+        .iter()
+        .filter(|it| !it.edits.is_empty())
+        .map(|it| {
+            let before = world.index.text(it.file);
+            FileWrite::replace(it.path.clone(), before, apply_edits(before, &it.edits))
+        })
+        .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
+        .map(|it| crate::views::unified_diff(&it))
+        .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
+        .collect()
+}
+
 /// The world as the service's use cases read it.
 pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules::PathOracle) -> TaskWorkspace<'w> {
     TaskWorkspace {

@@ -16,7 +16,6 @@ use crate::commands::{self, PlannedEdit};
 use crate::convert::{self, ClientProfile};
 use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::model::TaskKey;
-use crate::engine::text::apply_edits;
 use crate::engine::timestamp::Now;
 use crate::engine::vocabulary::Kind;
 use crate::errors::{content_modified, invalid_params};
@@ -24,7 +23,6 @@ use crate::ext;
 use crate::handlers::task_argument;
 use crate::service::id_reservations::IdReservations;
 use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, PlannedLifecycle};
-use crate::transaction::FileWrite;
 use crate::world::World;
 
 /// The arguments' object (none: `{}`) read into its protocol type (lsp/ext.rs); `Err` is why
@@ -445,19 +443,7 @@ pub fn finish(
         tasks: planned.tasks,
     };
     if dry_run {
-        let diff: String = change
-            .files
-            .iter()
-            .filter(|it| !it.edits.is_empty())
-            .map(|it| {
-                let before = world.index.text(it.file);
-                FileWrite::replace(it.path.clone(), before, apply_edits(before, &it.edits))
-            })
-            .chain(change.created.iter().map(|it| FileWrite::create(it.path.clone(), it.text.clone())))
-            .map(|it| crate::views::unified_diff(&it))
-            .chain(change.moved.iter().map(|it| format!("rename from {}\nrename to {}\n", it.from, it.to)))
-            .collect();
-        answer.diff = Some(diff);
+        answer.diff = Some(commands::change_diff(world, &change));
         return Ok(Planned { answer, write: None });
     }
     let edited: Vec<EditedFile> = change

@@ -322,15 +322,7 @@ impl Server {
                     return Err(content_modified("no fixes yet: the workspace is still being indexed"));
                 }
                 let planned = commands::plan_fixes(world, &request)?;
-                let diff: String = planned
-                    .change
-                    .apply(&world.index)
-                    .into_iter()
-                    .filter_map(|(path, after)| {
-                        let before = world.index.text_at(&path)?.to_string();
-                        Some(crate::views::unified_diff(&crate::transaction::FileWrite::replace(path, before, after)))
-                    })
-                    .collect();
+                let diff = commands::change_diff(world, &planned.change);
                 let held_back = Some(planned.answer.held_back).filter(|it| !it.is_empty());
                 Ok(crate::ext::ChangeResult {
                     applied: false,
