@@ -145,7 +145,7 @@ fn main() {
 /// Every markdown file of the corpus has the same outline read by lines where it can be (the
 /// way indexing reads it) as parsed by pulldown-cmark alone.
 fn line_reader_agrees_with_the_parser(corpus: &Path) -> Result<(), Failed> {
-    use taskmark::engine::markdown::Outline;
+    use taskmark::engine::Outline;
     let mut pending = vec![corpus.to_path_buf()];
     let mut compared = 0;
     while let Some(folder) = pending.pop() {

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use taskmark::engine::Outline;
 use taskmark::engine::config::Config;
-use taskmark::engine::markdown::Outline;
 use taskmark::engine::rules::DiagnosticStore;
 use taskmark::engine::text::LineIndex;
 use taskmark::workspace::{self, DiskPaths};

@@ -183,6 +183,30 @@ fn every_crate_s_code_map_names_every_module() {
     assert!(missing.is_empty(), "the crates' code maps (server/*/README.md) do not name {missing:?}");
 }
 
+/// The engine's public modules are its facade (lib.rs says what each is for): every one is
+/// used by some other crate's code, and the format readers stay private. A module made public
+/// for nobody, or a reader an adapter reaches into, fails here; the compiler already refuses a
+/// path into a private module.
+#[test]
+fn the_engine_s_facade_is_what_adapters_use() {
+    let lib = std::fs::read_to_string(server().join("engine/src/lib.rs")).expect("the engine's lib.rs");
+    let public: Vec<&str> = lib.lines().filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';')).collect();
+    assert!(public.len() > 10, "the engine's lib.rs declares only {public:?} public");
+    for reader in ["parse", "markdown", "yaml", "profiles", "change", "summary"] {
+        assert!(!public.contains(&reader), "the engine's `{reader}` is its own, not the facade's");
+    }
+    let adapters: Vec<String> = ["io", "transaction", "service", "lsp", "daemon", "mcp", "cli"]
+        .into_iter()
+        .flat_map(|folder| sources_under(&format!("{folder}/src")))
+        .map(|(_, code)| code)
+        .collect();
+    let unused: Vec<&&str> = public
+        .iter()
+        .filter(|module| !adapters.iter().any(|code| code.contains(&format!("engine::{module}"))))
+        .collect();
+    assert!(unused.is_empty(), "the engine makes {unused:?} public, but no other crate uses it");
+}
+
 /// The test-only switches (`TASKMARK_TEST_*`) are read only in code compiled with the
 /// `test-hooks` feature: a shipped binary cannot be killed mid-commit or slowed down by an
 /// environment variable it inherits. Each read must sit in a function whose attributes, just

@@ -36,13 +36,6 @@ impl Yaml {
         }
     }
 
-    pub fn entry(&self, key: &str) -> Option<(&Scalar, &Yaml)> {
-        match self {
-            Yaml::Map(entries) => entries.iter().find(|(k, _)| k.value == key).map(|(k, v)| (k, v)),
-            _ => None,
-        }
-    }
-
     pub fn as_scalar(&self) -> Option<&Scalar> {
         match self {
             Yaml::Scalar(it) => Some(it),
