@@ -1731,8 +1731,9 @@ fn taskmark_new_goes_through_the_daemon_and_every_editor_follows() {
     let plan = "specs/017_webhooks/plans/implementation-001.md";
     assert_eq!(
         answer,
+        // The answer the command gives writing the files itself, title and status included.
         json!({
-            "id": "17", "task": "specs:17", "tracker": "specs",
+            "id": "17", "task": "specs:17", "tracker": "specs", "title": "Webhooks", "status": "[NOT STARTED]",
             "files": ["specs/TODO.md", "specs/state.json", plan], "moved": [],
             "written": ["specs/TODO.md", "specs/state.json", plan], "dry_run": false,
         })
@@ -1796,7 +1797,10 @@ fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
     let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(
         answer,
-        json!({ "id": "14", "task": "specs:14", "files": ["specs/TODO.md"], "moved": [], "written": ["specs/TODO.md"], "dry_run": false })
+        json!({
+            "id": "14", "task": "specs:14", "title": "Conflict dialog",
+            "files": ["specs/TODO.md"], "moved": [], "written": ["specs/TODO.md"], "dry_run": false,
+        })
     );
     let pid = daemon_of(&mut first);
     first.stop();

@@ -929,7 +929,7 @@ pub fn diagnostics(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc:
         shown: number(found.len().min(limit)),
     };
     let paths = Paths { prefix: String::new() };
-    let diagnostics: Vec<Value> =
-        found.iter().take(limit).map(|it| crate::views::diagnostic_json(&world.index, &paths, it)).collect();
+    let diagnostics =
+        found.iter().take(limit).map(|it| crate::views::diagnostic_view(&world.index, &paths, it)).collect();
     answer(ext::DiagnosticsResult { summary, diagnostics }, DIAGNOSTICS)
 }

@@ -9,7 +9,6 @@
 //! answers recorded from the real server.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[cfg(test)]
 use ts_rs::TS;
@@ -661,7 +660,7 @@ pub struct DiagnosticsSummary {
 pub struct DiagnosticsResult {
     pub summary: DiagnosticsSummary,
     #[cfg_attr(test, ts(type = "Array<Record<string, unknown>>"))]
-    pub diagnostics: Vec<Value>,
+    pub diagnostics: Vec<crate::views::DiagnosticView>,
 }
 
 /// What makes a refused request go through when it is asked again: `force: true`, a

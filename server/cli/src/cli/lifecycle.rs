@@ -6,13 +6,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use serde_json::{Value, json};
 
 use crate::cli::{ShowFormat, exit, write};
 use crate::engine::edit::WorkspaceChange;
 use crate::engine::lifecycle::{self, ListFilter, NewTask, TaskRow, UsedIds};
 use crate::engine::vocabulary::Kind;
 use crate::git;
+use crate::lsp::ext;
 use crate::service::guards::Refused;
 use crate::service::id_reservations::IdReservations;
 use crate::service::lifecycle::{self as service, ArchiveTasksRequest, EditTaskRequest, LifecycleAnswer};
@@ -87,28 +87,55 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", table(&rows, several_trackers))?,
         ShowFormat::Json => {
-            let rows: Vec<Value> = rows.iter().map(|it| row_json(it, &paths)).collect();
+            let rows: Vec<RowView> = rows.iter().map(|it| row_view(it, &paths)).collect();
             writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?)?;
         }
     }
     Ok(exit::CLEAN)
 }
 
-fn row_json(row: &TaskRow, paths: &Paths) -> Value {
+/// A row of `list --format json` (fields in the order the answer has always had: alphabetical).
+#[derive(serde::Serialize)]
+struct RowView {
+    agrees: bool,
+    archived: bool,
+    dependencies: Vec<RowDependency>,
+    family: Option<&'static str>,
+    id: String,
+    kind: Option<&'static str>,
+    progress: Option<crate::views::ProgressView>,
+    status: Option<String>,
+    task: String,
+    title: Option<String>,
+    tracker: String,
+}
+
+#[derive(serde::Serialize)]
+struct RowDependency {
+    done: bool,
+    id: String,
+    status: Option<String>,
+}
+
+fn row_view(row: &TaskRow, paths: &Paths) -> RowView {
     let summary = &row.summary;
-    json!({
-        "task": format!("{}:{}", summary.task.scope, summary.task.id),
-        "id": *summary.task.id,
-        "tracker": *summary.task.scope,
-        "family": row.family.map(|it| it.as_str()),
-        "title": summary.title,
-        "status": summary.status,
-        "kind": row.kind.map(|it| it.as_str()),
-        "agrees": summary.agrees(),
-        "archived": summary.archived,
-        "dependencies": summary.dependencies.iter().map(|it| json!({"id": it.id, "status": it.status, "done": it.done})).collect::<Vec<_>>(),
-        "progress": summary.progress.as_ref().map(|it| crate::views::progress_json(it, paths)),
-    })
+    RowView {
+        agrees: summary.agrees(),
+        archived: summary.archived,
+        dependencies: summary
+            .dependencies
+            .iter()
+            .map(|it| RowDependency { done: it.done, id: it.id.clone(), status: it.status.clone() })
+            .collect(),
+        family: row.family.map(|it| it.as_str()),
+        id: summary.task.id.to_string(),
+        kind: row.kind.map(|it| it.as_str()),
+        progress: summary.progress.as_ref().map(|it| crate::views::progress_view(it, paths)),
+        status: summary.status.clone(),
+        task: format!("{}:{}", summary.task.scope, summary.task.id),
+        title: summary.title.clone(),
+        tracker: summary.task.scope.to_string(),
+    }
 }
 
 /// The human table: one line per task, within 100 columns (titles are cut to fit).
@@ -305,17 +332,24 @@ pub fn new(args: NewArgs) -> anyhow::Result<u8> {
         acceptance_criteria: args.acceptance_criteria.clone(),
         now,
     };
-    let fields: serde_json::Map<String, serde_json::Value> =
-        args.fields.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
-    let arguments = json!({
-        "title": args.title, "status": args.status, "priority": args.priority, "dependsOn": args.depends_on,
-        "description": args.description, "tracker": args.tracker, "plan": args.plan, "heading": args.heading,
-        "fields": fields, "acceptanceCriteria": args.acceptance_criteria,
-        "date": args.date, "noBranches": args.no_branches,
-    });
+    let params = ext::NewTaskParams {
+        title: args.title.clone(),
+        tracker: args.tracker.clone(),
+        status: args.status.clone(),
+        priority: args.priority.clone(),
+        depends_on: Some(ids(&args.depends_on)),
+        description: args.description.clone(),
+        plan: Some(args.plan),
+        heading: args.heading.clone(),
+        fields: Some(args.fields.iter().cloned().collect()),
+        acceptance_criteria: Some(args.acceptance_criteria.clone()),
+        date: args.date.clone(),
+        dry_run: None,
+        no_branches: Some(args.no_branches),
+        uri: None,
+    };
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
-    let through = ("taskmark new", "taskmark.newTask");
-    if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task", "tracker"]) {
+    if let Some(code) = route.lifecycle(&root, ("taskmark new", crate::lsp::NEW_TASK), &params, args.format) {
         return Ok(code);
     }
     // A dry run, or a refused task, writes nothing: not even the lock.
@@ -376,19 +410,19 @@ enum Drift {
 /// writes (`files`, and `moved`), the paths written on disk (`written`: none in a dry run) and
 /// whether it was a dry run.
 #[derive(serde::Serialize)]
-struct WrittenAnswer {
+pub(crate) struct WrittenAnswer {
     #[serde(flatten)]
-    answer: LifecycleAnswer,
-    files: Vec<String>,
-    written: Vec<String>,
-    moved: Vec<Moved>,
-    dry_run: bool,
+    pub answer: LifecycleAnswer,
+    pub files: Vec<String>,
+    pub written: Vec<String>,
+    pub moved: Vec<Moved>,
+    pub dry_run: bool,
 }
 
 #[derive(serde::Serialize)]
-struct Moved {
-    from: String,
-    to: String,
+pub(crate) struct Moved {
+    pub from: String,
+    pub to: String,
 }
 
 /// Writes a planned change (a dry run prints it), checking it for new drift first unless the
@@ -485,6 +519,11 @@ pub struct EditArgs {
     root: Option<PathBuf>,
 }
 
+/// Tasks as the command line was given them, for the editors' commands.
+fn ids(tasks: &[String]) -> ext::IdList {
+    ext::IdList::List(tasks.iter().cloned().map(ext::Id::Text).collect())
+}
+
 /// `--artifact research=specs/302_x/reports/research-001.md`.
 fn artifact_link(value: &str) -> Result<(String, String), String> {
     let (kind, path) =
@@ -495,15 +534,28 @@ fn artifact_link(value: &str) -> Result<(String, String), String> {
 pub fn edit(args: EditArgs) -> anyhow::Result<u8> {
     answer_errors_in(args.format);
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
-    let arguments = json!({
-        "task": args.task, "title": args.title, "priority": args.priority, "addDependencies": args.add_dependency,
-        "removeDependencies": args.remove_dependency, "description": args.description,
-        "tick": args.tick, "untick": args.untick, "phase": args.phase, "phaseStatus": args.phase_status,
-        "artifacts": args.artifact.iter().map(|(kind, path)| json!({ "kind": kind, "path": path })).collect::<Vec<_>>(),
-    });
+    let params = ext::EditTaskParams {
+        task: args.task.clone(),
+        title: args.title.clone(),
+        priority: args.priority.clone(),
+        add_dependencies: Some(ids(&args.add_dependency)),
+        remove_dependencies: Some(ids(&args.remove_dependency)),
+        description: args.description.clone(),
+        tick: Some(args.tick.iter().cloned().map(ext::Id::Text).collect()),
+        untick: Some(args.untick.iter().cloned().map(ext::Id::Text).collect()),
+        phase: args.phase.clone().map(ext::Id::Text),
+        phase_status: args.phase_status.clone(),
+        artifacts: Some(
+            args.artifact
+                .iter()
+                .map(|(kind, path)| ext::ArtifactLink { kind: kind.clone(), path: path.clone() })
+                .collect(),
+        ),
+        dry_run: None,
+    };
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
-    let through = (&*format!("taskmark edit {}", args.task), "taskmark.editTask");
-    if let Some(code) = route.lifecycle(&root, through, arguments, args.format, &["id", "task"]) {
+    let through = (&*format!("taskmark edit {}", args.task), crate::lsp::EDIT_TASK);
+    if let Some(code) = route.lifecycle(&root, through, &params, args.format) {
         return Ok(code);
     }
     write::under_lock(&root, &format!("taskmark edit {}", args.task), args.dry_run, |lock| {
@@ -583,10 +635,15 @@ pub fn archive(args: ArchiveArgs) -> anyhow::Result<u8> {
     } else {
         format!("taskmark archive {}", args.tasks.join(" "))
     };
-    let arguments = json!({ "tasks": args.tasks, "done": args.done, "tracker": args.tracker, "date": args.date });
+    let params = ext::ArchiveTasksParams {
+        tasks: Some(ids(&args.tasks)),
+        done: Some(args.done),
+        tracker: args.tracker.clone(),
+        date: args.date.clone(),
+        dry_run: None,
+    };
     let route = write::Route { dry_run: args.dry_run, no_daemon: args.no_daemon };
-    if let Some(code) = route.lifecycle(&root, (&purpose, "taskmark.archiveTasks"), arguments, args.format, &["tasks"])
-    {
+    if let Some(code) = route.lifecycle(&root, (&purpose, crate::lsp::ARCHIVE_TASKS), &params, args.format) {
         return Ok(code);
     }
     write::under_lock(&root, &purpose, args.dry_run, |lock| {

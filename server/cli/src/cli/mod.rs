@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::json;
 
 use crate::engine::explain;
 use crate::engine::index::WorkspaceIndex;
@@ -643,22 +642,32 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
             writeln!(stdout, "{}", summary_line(&workspace, counts, fixable, baseline.as_ref()))?;
         }
         Format::Json => {
-            let summary = json!({
-                "root": root.path,
-                "root_chosen_by": root.why(),
-                "files": workspace.index.len(),
-                "bytes": workspace.bytes_read,
-                "trackers": workspace.index.trackers().len(),
-                "tasks": workspace.index.tasks().len(),
-                "errors": counts.errors,
-                "warnings": counts.warnings,
-                "infos": counts.infos,
-                "hints": counts.hints,
-                "fixable": fixable,
-                "baseline": baseline.as_ref().map(|it| it.label.clone()),
-                "skipped": workspace.skipped.iter().map(|it| json!({"file": paths.show(&it.path), "reason": it.reason})).collect::<Vec<_>>(),
-                "notes": workspace.noted.iter().map(|it| json!({"file": paths.show(&it.path), "note": it.reason})).chain(driver_problem.iter().map(|it| json!({"file": ".gitattributes", "note": it}))).collect::<Vec<_>>(),
-            });
+            let note = |file: String, note: &str| render::FileNote { file, note: note.to_string() };
+            let summary = render::CheckSummary {
+                baseline: baseline.as_ref().map(|it| it.label.clone()),
+                bytes: workspace.bytes_read,
+                errors: counts.errors,
+                files: workspace.index.len(),
+                fixable,
+                hints: counts.hints,
+                infos: counts.infos,
+                notes: workspace
+                    .noted
+                    .iter()
+                    .map(|it| note(paths.show(&it.path), &it.reason))
+                    .chain(driver_problem.iter().map(|it| note(".gitattributes".into(), it)))
+                    .collect(),
+                root: root.path.to_string_lossy().into_owned(),
+                root_chosen_by: root.why(),
+                skipped: workspace
+                    .skipped
+                    .iter()
+                    .map(|it| render::SkippedFile { file: paths.show(&it.path), reason: it.reason.clone() })
+                    .collect(),
+                tasks: workspace.index.tasks().len(),
+                trackers: workspace.index.trackers().len(),
+                warnings: counts.warnings,
+            };
             render::json(&mut stdout, &workspace.index, &paths, &diagnostics, summary)?;
         }
         Format::Github => {
@@ -742,7 +751,7 @@ fn show(args: ShowArgs) -> anyhow::Result<u8> {
     match args.format {
         ShowFormat::Human => write!(stdout, "{}", show::human(&view, &paths))?,
         ShowFormat::Json => {
-            writeln!(stdout, "{}", serde_json::to_string_pretty(&crate::views::task_summary_json(&view, &paths))?)?
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&crate::views::task_view(&view, &paths))?)?
         }
     }
     Ok(exit::CLEAN)

@@ -5,8 +5,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use crate::cli::output::{out, outln};
 use crate::cli::{ShowFormat, exit};
 use crate::service::next::{self as service, NextAnswer, NextRequest, NextTask};
@@ -36,16 +34,15 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
     let request = NextRequest { tracker: args.tracker.clone(), limit: Some(usize::from(args.limit)) };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     if !args.no_daemon {
-        let arguments = json!([{ "tracker": request.tracker, "limit": request.limit }]);
-        let answered = crate::cli::via_daemon::query(&root, "taskmark next", "taskmark.nextTasks", arguments, |it| {
-            match serde_json::from_value::<NextAnswer>(it.clone()) {
-                Ok(answer) => print(&answer, &args),
-                Err(error) => {
-                    eprintln!("taskmark: error: the daemon's answer is not a ranking ({error})");
-                    exit::FAILURE
-                }
-            }
-        });
+        let params =
+            crate::lsp::ext::NextTasksParams { tracker: request.tracker.clone(), limit: Some(u32::from(args.limit)) };
+        let answered = crate::cli::via_daemon::query(
+            &root,
+            "taskmark next",
+            crate::lsp::NEXT_TASKS,
+            &params,
+            |answer: NextAnswer| print(&answer, &args),
+        );
         if let Some(code) = answered {
             return Ok(code);
         }

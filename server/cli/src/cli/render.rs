@@ -3,14 +3,12 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use crate::engine::diagnostic::{Diagnostic, Severity};
 use crate::engine::edit::fix_titles;
 use crate::engine::index::{FileId, WorkspaceIndex};
 use crate::engine::text::{self, PositionEncoding, TextRange};
 pub use crate::views::Paths;
-use crate::views::diagnostic_json;
+use crate::views::diagnostic_view;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -98,6 +96,43 @@ fn source_line(index: &WorkspaceIndex, file: FileId, range: TextRange) -> Option
     Some((line_text.replace('\t', "    "), width(before), width(inside).max(1)))
 }
 
+/// `check --format json`'s summary (fields in the order the answer has always had:
+/// alphabetical).
+#[derive(Debug, serde::Serialize)]
+pub struct CheckSummary {
+    /// The baseline the diagnostics were compared with (`--baseline`).
+    pub baseline: Option<String>,
+    pub bytes: u64,
+    pub errors: usize,
+    pub files: usize,
+    /// How many of the reported problems `taskmark fix` would fix.
+    pub fixable: usize,
+    pub hints: usize,
+    pub infos: usize,
+    pub notes: Vec<FileNote>,
+    /// Lossy where the path is not UTF-8: a JSON string cannot hold it.
+    pub root: String,
+    pub root_chosen_by: &'static str,
+    pub skipped: Vec<SkippedFile>,
+    pub tasks: usize,
+    pub trackers: usize,
+    pub warnings: usize,
+}
+
+/// A file read with a note (`{"file", "note"}`).
+#[derive(Debug, serde::Serialize)]
+pub struct FileNote {
+    pub file: String,
+    pub note: String,
+}
+
+/// A file left unread, and why (`{"file", "reason"}`).
+#[derive(Debug, serde::Serialize)]
+pub struct SkippedFile {
+    pub file: String,
+    pub reason: String,
+}
+
 /// `{"diagnostics": [...], "summary": {...}}`, written to `out` one diagnostic at a time: a
 /// workspace with half a million findings is printed, not built as one JSON tree first.
 pub fn json(
@@ -105,7 +140,7 @@ pub fn json(
     index: &WorkspaceIndex,
     paths: &Paths,
     diagnostics: &[Diagnostic],
-    summary: Value,
+    summary: CheckSummary,
 ) -> std::io::Result<()> {
     struct Diagnostics<'a> {
         index: &'a WorkspaceIndex,
@@ -117,7 +152,7 @@ pub fn json(
             use serde::ser::SerializeSeq;
             let mut sequence = serializer.serialize_seq(Some(self.diagnostics.len()))?;
             for diagnostic in self.diagnostics {
-                sequence.serialize_element(&diagnostic_json(self.index, self.paths, diagnostic))?;
+                sequence.serialize_element(&diagnostic_view(self.index, self.paths, diagnostic))?;
             }
             sequence.end()
         }
@@ -126,7 +161,7 @@ pub fn json(
     #[derive(serde::Serialize)]
     struct Report<'a> {
         diagnostics: Diagnostics<'a>,
-        summary: Value,
+        summary: CheckSummary,
     }
     let report = Report { diagnostics: Diagnostics { index, paths, diagnostics }, summary };
     serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -9,7 +9,6 @@ use anyhow::Context;
 
 use crate::claims::ClaimStore;
 use crate::service::id_reservations::{IdReservations, by_tracker};
-use serde_json::{Value, json};
 
 use crate::cli::{ShowFormat, exit};
 use crate::engine::lifecycle::across::{self, Differing, Seen};
@@ -81,28 +80,31 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
     let mut stdout = crate::cli::output::stdout();
     match args.format {
         ShowFormat::Json => {
-            let worktrees: Vec<Value> = views
-                .iter()
-                .map(|view| {
-                    json!({
-                        "path": view.worktree.path, "root": view.root, "branch": view.worktree.branch,
-                        "head": view.worktree.head, "current": view.current,
+            let answer = StatusAnswer {
+                claims: claims
+                    .iter()
+                    .map(|(task, claim)| ClaimView {
+                        agent: claim.agent.clone(),
+                        holder_pid: claim.holder.map(|it| it.pid),
+                        since: claim.since_text(),
+                        task: task.clone(),
+                        until: claim.until_text(),
                     })
-                })
-                .collect();
-            let tasks: Vec<Value> = found.iter().map(task_json).collect();
-            let claims: Vec<Value> = claims
-                .iter()
-                .map(|(task, claim)| {
-                    json!({
-                        "task": task, "agent": claim.agent, "since": claim.since_text(), "until": claim.until_text(),
-                        "holderPid": claim.holder.map(|it| it.pid),
+                    .collect(),
+                reserved: &reserved,
+                skipped: missing,
+                tasks: found.iter().map(task_view).collect(),
+                worktrees: views
+                    .iter()
+                    .map(|view| WorktreeView {
+                        branch: view.worktree.branch.clone(),
+                        current: view.current,
+                        head: view.worktree.head.clone(),
+                        path: view.worktree.path.to_string_lossy().into_owned(),
+                        root: view.root.to_string_lossy().into_owned(),
                     })
-                })
-                .collect();
-            let answer = json!({
-                "worktrees": worktrees, "tasks": tasks, "reserved": reserved, "claims": claims, "skipped": missing,
-            });
+                    .collect(),
+            };
             writeln!(stdout, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         ShowFormat::Human => {
@@ -176,19 +178,65 @@ fn line(task: &Differing, names: &[String]) -> String {
     format!("{}:{}{title}: {}", task.task.scope, task.task.id, statuses.join(" · "))
 }
 
-fn task_json(task: &Differing) -> Value {
-    let statuses: Vec<Value> = task
-        .seen
-        .iter()
-        .map(|seen| match seen {
-            None => Value::Null,
-            Some(seen) => json!({ "status": seen.status, "archived": seen.archived, "agrees": seen.agrees }),
-        })
-        .collect();
-    json!({
-        "task": format!("{}:{}", task.task.scope, task.task.id),
-        "id": *task.task.id,
-        "title": task.title,
-        "statuses": statuses,
-    })
+fn task_view(task: &Differing) -> DifferingView {
+    DifferingView {
+        id: task.task.id.to_string(),
+        statuses: task
+            .seen
+            .iter()
+            .map(|seen| {
+                seen.as_ref().map(|it| SeenView { agrees: it.agrees, archived: it.archived, status: it.status.clone() })
+            })
+            .collect(),
+        task: format!("{}:{}", task.task.scope, task.task.id),
+        title: task.title.clone(),
+    }
+}
+
+// `status --worktrees --format json`, its fields in the order the answer has always had
+// (alphabetical).
+
+#[derive(serde::Serialize)]
+struct StatusAnswer<'a, R: serde::Serialize> {
+    claims: Vec<ClaimView>,
+    reserved: &'a R,
+    skipped: Vec<String>,
+    tasks: Vec<DifferingView>,
+    worktrees: Vec<WorktreeView>,
+}
+
+#[derive(serde::Serialize)]
+struct ClaimView {
+    agent: String,
+    #[serde(rename = "holderPid")]
+    holder_pid: Option<u32>,
+    since: Option<String>,
+    task: String,
+    until: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct DifferingView {
+    id: String,
+    /// What each worktree says, in the order of `worktrees` (`null`: not there).
+    statuses: Vec<Option<SeenView>>,
+    task: String,
+    title: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct SeenView {
+    agrees: bool,
+    archived: bool,
+    status: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct WorktreeView {
+    branch: Option<String>,
+    current: bool,
+    head: Option<String>,
+    /// Lossy where a path is not UTF-8: a JSON string cannot hold it.
+    path: String,
+    root: String,
 }

@@ -17,12 +17,17 @@ use crate::cli::output::{self, outln};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::cli::exit;
-use crate::cli::write::{SetRequest, override_in_command_line_words};
+use crate::cli::lifecycle::{Moved, WrittenAnswer};
+use crate::cli::write::{ChangedFileAnswer, SetAnswer, SetRequest, override_in_command_line_words};
 use crate::engine::edit::Override;
+use crate::lsp::ext;
 use crate::lsp_client::{Connection, Failure};
+use crate::service::lifecycle::LifecycleAnswer;
 
 /// A connection to the daemon, initialized for `root`; `None` when no daemon runs, or when
 /// the one found is not used (the note printed says why). Nothing about the change has been
@@ -83,80 +88,118 @@ fn not_used(reason: &str, fallback: Fallback) {
     eprintln!("taskmark: note: not using the taskmark daemon ({reason}); {instead}");
 }
 
-/// Runs the editor command `command` with `arguments` through the daemon serving `root`, as the
-/// client `name` (how the editors are told who changed their files: `taskmark new`).
-/// `Some(exit code)` when a daemon took the request: `answer` prints its result, and a refusal
-/// is reported as the command would report it; `None` when no daemon answers on the socket (or
-/// the one found is not used), and nothing was sent.
-pub fn run(root: &Path, name: &str, command: &str, arguments: Value, answer: impl FnOnce(&Value) -> u8) -> Option<u8> {
-    Some(command_through(connect(root, name)?, command, arguments, answer))
-}
-
-fn command_through(
-    mut connection: Connection<UnixStream, UnixStream>,
+/// Runs the editor command `command` with its typed `params` (`lsp::ext`, the editors' own
+/// shapes, so a renamed field fails to compile here rather than being dropped on the way)
+/// through the daemon serving `root`, as the client `name` (how the editors are told who
+/// changed their files: `taskmark new`). `Some(exit code)` when a daemon took the request:
+/// `answer` prints its typed result, and a refusal is reported as the command would report
+/// it; `None` when no daemon answers on the socket (or the one found is not used), and nothing
+/// was sent.
+pub fn run<P: Serialize, A: DeserializeOwned>(
+    root: &Path,
+    name: &str,
     command: &str,
-    arguments: Value,
-    answer: impl FnOnce(&Value) -> u8,
-) -> u8 {
-    let outcome = connection.command(command, arguments);
-    connection.close();
-    match outcome {
-        Ok(result) => answer(&result),
-        Err(failure) => report(&failure),
-    }
+    params: &P,
+    answer: impl FnOnce(A) -> u8,
+) -> Option<u8> {
+    let arguments = arguments(command, params)?;
+    Some(command_through(connect(root, name)?, command, arguments, Fallback::Write, answer))
 }
 
 /// A reading command through the daemon serving `root` (which already follows the other
 /// worktrees), as [`run`] does a writing one: `None` when no daemon answers.
-pub fn query(
+pub fn query<P: Serialize, A: DeserializeOwned>(
     root: &Path,
     name: &str,
     command: &str,
-    arguments: Value,
-    answer: impl FnOnce(&Value) -> u8,
+    params: &P,
+    answer: impl FnOnce(A) -> u8,
 ) -> Option<u8> {
-    Some(command_through(connect_for(root, name, Fallback::Read)?, command, arguments, answer))
+    let arguments = arguments(command, params)?;
+    Some(command_through(connect_for(root, name, Fallback::Read)?, command, arguments, Fallback::Read, answer))
+}
+
+/// A command's arguments, its params alone. Cannot fail for the `ext` types (no map has keys
+/// other than strings); were it to, nothing is sent and the command does the work itself.
+fn arguments<P: Serialize>(command: &str, params: &P) -> Option<Value> {
+    match serde_json::to_value([params]) {
+        Ok(arguments) => Some(arguments),
+        Err(error) => {
+            eprintln!("taskmark: note: not using the taskmark daemon (`{command}`'s arguments: {error})");
+            None
+        }
+    }
+}
+
+fn command_through<A: DeserializeOwned>(
+    mut connection: Connection<UnixStream, UnixStream>,
+    command: &str,
+    arguments: Value,
+    kind: Fallback,
+    answer: impl FnOnce(A) -> u8,
+) -> u8 {
+    let outcome = connection.command(command, arguments);
+    connection.close();
+    let result = match outcome {
+        Ok(result) => result,
+        Err(failure) => return report(&failure),
+    };
+    let error = match A::deserialize(&result) {
+        Ok(result) => return answer(result),
+        Err(error) => error,
+    };
+    let unread = format!("its answer to `{command}` does not read ({error}): {result}");
+    match kind {
+        // Sent and answered, but not in the shape asked for: a change is as good as lost.
+        Fallback::Write => report(&Failure::Lost(unread)),
+        Fallback::Read => {
+            output::refusal("error", "failed", &format!("the taskmark daemon's {unread}"));
+            exit::FAILURE
+        }
+    }
 }
 
 /// `taskmark set` through the daemon: `taskmark.setStatus`.
 pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<u8> {
-    let arguments = json!([{
-        "task": request.task,
-        "status": request.status,
-        "force": request.force,
-        "reason": request.reason,
-        "expectFrom": request.expect_from,
-        "date": date,
-        "agent": request.agent,
-    }]);
-    run(root, "taskmark set", "taskmark.setStatus", arguments, |result| {
-        for warning in strings(&result["warnings"]) {
+    let params = ext::SetStatusParams {
+        task: request.task.to_string(),
+        status: request.status.to_string(),
+        force: Some(request.force),
+        reason: request.reason.clone(),
+        expect_from: request.expect_from.map(str::to_string),
+        date: date.map(str::to_string),
+        agent: request.agent.clone(),
+        holder_pid: None,
+    };
+    run(root, "taskmark set", crate::lsp::SET_STATUS, &params, |result: ext::ChangeResult| {
+        for warning in &result.warnings {
             eprintln!("taskmark: warning: {warning}");
         }
+        let unchanged = result.unchanged == Some(true);
+        let changed = result.changed.unwrap_or_default();
         if request.format == crate::cli::ShowFormat::Json {
-            let answer = json!({
-                "label": result["label"],
-                "unchanged": result["unchanged"] == true,
-                "files": result.get("changed").cloned().unwrap_or_else(|| json!([])),
-                "written": result["written"],
-                "dry_run": false,
-                "warnings": result["warnings"],
-            });
+            let answer = SetAnswer {
+                label: result.label,
+                unchanged,
+                files: changed.into_iter().map(|it| ChangedFileAnswer { path: it.path, changed: it.changed }).collect(),
+                written: result.written,
+                dry_run: false,
+                warnings: result.warnings,
+            };
             outln!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
             return exit::CLEAN;
         }
-        if result["unchanged"] == true {
-            outln!("{}", result["label"].as_str().unwrap_or("nothing to change"));
+        if unchanged {
+            outln!("{}", result.label);
             return exit::CLEAN;
         }
         outln!(
             "{}: wrote {} (through the taskmark daemon; open editors were updated)",
-            result["label"].as_str().unwrap_or("status changed"),
-            written(result)
+            result.label,
+            written(&result.written)
         );
-        for file in result["changed"].as_array().into_iter().flatten() {
-            let parts: Vec<&str> = strings(&file["changed"]).collect();
-            outln!("  {}: {}", file["path"].as_str().unwrap_or("?"), parts.join(", "));
+        for file in changed {
+            outln!("  {}: {}", file.path, file.changed.join(", "));
         }
         exit::CLEAN
     })
@@ -164,98 +207,84 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
 
 /// `taskmark new`, `edit` or `archive` through the daemon (`taskmark.newTask`, `editTask`,
 /// `archiveTasks`), printed as the command prints a change it writes itself: the notes, then
-/// the label and the files written, or, in JSON, the answer's `fields` (the command's own:
-/// `id`, `task`, `tracker`, `tasks`) with `files` (the files the change edits or creates,
-/// whether the daemon wrote them or an editor's buffer took them), `moved`, `written` (what is
-/// on disk now) and `dry_run`.
-pub fn lifecycle(
+/// the label and the files written, or, in JSON, the same answer (the command's own fields:
+/// `id`, `task`, `tracker`, `title`, `status`, `tasks`, with `files`, the files the change
+/// edits or creates whether the daemon wrote them or an editor's buffer took them, `moved`,
+/// `written`, what is on disk now, and `dry_run`).
+pub fn lifecycle<P: Serialize>(
     root: &Path,
-    name: &str,
-    command: &str,
-    arguments: Value,
+    (name, command): (&str, &str),
+    params: &P,
     format: crate::cli::ShowFormat,
-    fields: &[&str],
 ) -> Option<u8> {
-    run(root, name, command, json!([arguments]), |result| {
-        for warning in strings(&result["warnings"]) {
+    run(root, name, command, params, |result: ext::LifecycleResult| {
+        for warning in &result.warnings {
             eprintln!("taskmark: note: {warning}");
         }
+        let written_now = result.written.unwrap_or_default();
         if format == crate::cli::ShowFormat::Human {
             outln!(
                 "{}: wrote {} (through the taskmark daemon; open editors were updated)",
-                result["label"].as_str().unwrap_or("changed"),
-                written(result)
+                result.label,
+                written(&written_now)
             );
             return exit::CLEAN;
         }
-        let moved = result["moved"].as_array().cloned().unwrap_or_default();
-        let is_moved = |path: &str| moved.iter().any(|it| it["from"] == path || it["to"] == path);
-        let mut out = serde_json::Map::new();
-        for field in fields {
-            let value = match &result[*field] {
-                Value::Array(tasks) => Value::Array(tasks.iter().map(scoped).collect()),
-                task if *field == "task" => scoped(task),
-                other => other.clone(),
-            };
-            out.insert(field.to_string(), value);
-        }
-        // The answer's `files` also names each moved path, where it was and where it goes.
-        out.insert("files".into(), json!(strings(&result["files"]).filter(|it| !is_moved(it)).collect::<Vec<_>>()));
-        out.insert("moved".into(), json!(moved));
-        out.insert("written".into(), json!(strings(&result["written"]).collect::<Vec<_>>()));
-        out.insert("dry_run".into(), json!(false));
-        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        let is_moved = |path: &str| result.moved.iter().any(|it| it.from == path || it.to == path);
+        let answer = WrittenAnswer {
+            answer: LifecycleAnswer {
+                id: result.id,
+                task: result.task.map(scoped),
+                tracker: result.tracker,
+                title: result.title,
+                status: result.status,
+                tasks: result.tasks.map(|tasks| tasks.into_iter().map(scoped).collect()),
+            },
+            // The answer's `files` also names each moved path, where it was and where it goes.
+            files: result.files.iter().filter(|it| !is_moved(it)).cloned().collect(),
+            written: written_now,
+            moved: result.moved.into_iter().map(|it| Moved { from: it.from, to: it.to }).collect(),
+            dry_run: false,
+        };
+        outln!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
         exit::CLEAN
     })
 }
 
 /// A task as the command line names it in JSON, `SCOPE:ID`: the daemon's answers leave out
 /// the scope of a tracker at the workspace root.
-fn scoped(task: &Value) -> Value {
-    match task.as_str() {
-        Some(name) if !name.contains(':') => json!(format!(":{name}")),
-        _ => task.clone(),
-    }
-}
-
-fn strings(list: &Value) -> impl Iterator<Item = &str> {
-    list.as_array().into_iter().flatten().filter_map(Value::as_str)
+fn scoped(task: String) -> String {
+    if task.contains(':') { task } else { format!(":{task}") }
 }
 
 /// `taskmark fix` through the daemon: the service's fixes, every pass as one change, written by
 /// the daemon so that the editors' open buffers follow.
 pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option<u8> {
-    let mut connection = connect(root, "taskmark fix")?;
-    let codes: Vec<&str> = codes.iter().map(|it| it.as_str()).collect();
-    let outcome = connection.command("taskmark.fix", json!([{ "codes": codes }]));
-    connection.close();
-    let result = match outcome {
-        Ok(result) => result,
-        Err(failure) => return Some(report(&failure)),
-    };
-    let answer: crate::service::fixing::FixAnswer = match serde_json::from_value(result.clone()) {
-        Ok(answer) => answer,
-        Err(error) => {
-            let message = format!("the taskmark daemon's answer to `fix` does not read ({error}): {result}");
-            output::refusal("error", "lost", &message);
-            return Some(exit::WRITE_FAILED);
+    let params =
+        ext::FixParams { codes: Some(codes.iter().map(|it| it.as_str().to_string()).collect()), dry_run: None };
+    run(root, "taskmark fix", crate::lsp::FIX, &params, |result: ext::ChangeResult| {
+        let answer = crate::service::fixing::FixAnswer {
+            fixed: result.fixed.unwrap_or_default(),
+            held_back: result.held_back.unwrap_or_default(),
+        };
+        let held_back = crate::cli::write::held_back_said(&answer.held_back_lines());
+        if answer.fixed.is_empty() {
+            outln!("taskmark: nothing to fix{held_back}");
+            return exit::CLEAN;
         }
-    };
-    let held_back = crate::cli::write::held_back_said(&answer.held_back_lines());
-    if answer.fixed.is_empty() {
-        outln!("taskmark: nothing to fix{held_back}");
-        return Some(exit::CLEAN);
-    }
-    let label = result["label"].as_str().unwrap_or_default();
-    outln!("{label}: wrote {} (through the taskmark daemon; open editors were updated)", written(&result));
-    if !held_back.is_empty() {
-        outln!("{}", held_back.trim_start_matches("; "));
-    }
-    Some(exit::CLEAN)
+        outln!(
+            "{}: wrote {} (through the taskmark daemon; open editors were updated)",
+            result.label,
+            written(&result.written)
+        );
+        if !held_back.is_empty() {
+            outln!("{}", held_back.trim_start_matches("; "));
+        }
+        exit::CLEAN
+    })
 }
 
-fn written(result: &Value) -> String {
-    let written: Vec<&str> = strings(&result["written"]).collect();
+fn written(written: &[String]) -> String {
     if written.is_empty() { "nothing on disk".to_string() } else { written.join(", ") }
 }
 

@@ -42,21 +42,19 @@ pub(crate) struct Route {
 impl Route {
     /// `Some(exit code)` when the daemon took the change (written, or refused with the
     /// command's exit code and words): the editor command `command` (its client named `name`)
-    /// with `arguments`, the command's flags; its answer printed as the command prints a change
-    /// it writes, with the answer's `fields` in the JSON form. `None` when the command writes
-    /// the files itself.
+    /// with `params`, the command's flags in the editors' shape; its answer printed as the
+    /// command prints a change it writes. `None` when the command writes the files itself.
     pub fn lifecycle(
         &self,
         root: &Path,
         (name, command): (&str, &str),
-        arguments: serde_json::Value,
+        params: &impl serde::Serialize,
         format: crate::cli::ShowFormat,
-        fields: &[&str],
     ) -> Option<u8> {
         if self.dry_run || self.no_daemon {
             return None;
         }
-        through_daemon(root, name, command, arguments, format, fields)
+        through_daemon(root, (name, command), params, format)
     }
 }
 
@@ -64,14 +62,7 @@ impl Route {
 use crate::cli::via_daemon::lifecycle as through_daemon;
 
 #[cfg(not(unix))]
-fn through_daemon(
-    _: &Path,
-    _: &str,
-    _: &str,
-    _: serde_json::Value,
-    _: crate::cli::ShowFormat,
-    _: &[&str],
-) -> Option<u8> {
+fn through_daemon(_: &Path, _: (&str, &str), _: &impl serde::Serialize, _: crate::cli::ShowFormat) -> Option<u8> {
     None
 }
 
@@ -315,20 +306,20 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
 
 /// `taskmark set --format json`'s answer.
 #[derive(serde::Serialize)]
-struct SetAnswer {
-    label: String,
-    unchanged: bool,
-    files: Vec<ChangedFileAnswer>,
-    written: Vec<String>,
-    dry_run: bool,
-    warnings: Vec<String>,
+pub(crate) struct SetAnswer {
+    pub label: String,
+    pub unchanged: bool,
+    pub files: Vec<ChangedFileAnswer>,
+    pub written: Vec<String>,
+    pub dry_run: bool,
+    pub warnings: Vec<String>,
 }
 
 /// A file a change edits and what it edits there: `{"path", "changed": [...]}`.
 #[derive(serde::Serialize)]
 pub(crate) struct ChangedFileAnswer {
-    path: String,
-    changed: Vec<String>,
+    pub path: String,
+    pub changed: Vec<String>,
 }
 
 pub(crate) fn changed_files(described: &[crate::engine::edit::ChangedFile]) -> Vec<ChangedFileAnswer> {
