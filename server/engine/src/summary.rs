@@ -6,7 +6,7 @@ use crate::index::{PlaceRef, WorkspaceIndex, authority};
 use crate::model::{PlaceKind, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::text::line_number;
-use crate::vocabulary::{Kind, Profile, Scope, StatusId};
+use crate::vocabulary::{Kind, Origin, Profile, Scope, StatusId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceRow {
@@ -159,7 +159,12 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
     }
     let next = match (profile, speaker) {
         (Some(profile), Some((_, status))) => {
-            status_choices(profile, Some(status)).into_iter().filter(|it| it.allowed).collect()
+            // A learned status is a tracker's own word that taskmark read in its files (a tool's
+            // bookkeeping `orphan_archived` among them): allowed when written, never offered.
+            let learned = |choice: &StatusChoice| {
+                profile.by_id(&choice.id).is_some_and(|id| profile.status(id).origin == Origin::Learned)
+            };
+            status_choices(profile, Some(status)).into_iter().filter(|it| it.allowed && !learned(it)).collect()
         }
         _ => Vec::new(),
     };

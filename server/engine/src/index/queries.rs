@@ -126,10 +126,10 @@ impl WorkspaceIndex {
     /// files (a task archived as abandoned but still active) is still checked.
     pub fn is_history(&self, file: FileId) -> bool {
         let Some(entry) = self.entry(file) else { return false };
+        if is_archived_file(entry) {
+            return true;
+        }
         match entry.class.role {
-            Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
-            // Backlog.md moves finished tasks to backlog/completed/ (`backlog cleanup`).
-            Role::BacklogTask => entry.path.rsplit('/').nth(1) == Some("completed"),
             Role::Plan { archived: false } => {
                 let task = entry
                     .parsed
@@ -147,6 +147,15 @@ impl WorkspaceIndex {
             }
             _ => false,
         }
+    }
+
+    /// Whether a place records what became of a task rather than saying what it is: an archive
+    /// entry (`completed_projects`, an archive state file's, each time the task was recorded
+    /// there), or any place in a file of the archive. A task's status is what its live places
+    /// say; its history is compared with that once, never entry by entry (see
+    /// [`WorkspaceIndex::agreeing_places`]).
+    pub fn is_history_place(&self, place: PlaceRef) -> bool {
+        self.place(place).kind == PlaceKind::ArchivedStateJson || self.entry(place.file).is_some_and(is_archived_file)
     }
 
     /// Every file of history (see [`WorkspaceIndex::is_history`]).
@@ -258,8 +267,17 @@ impl WorkspaceIndex {
         (!archived.is_empty()).then_some(ReusedId { folder, live, archived })
     }
 
-    /// The places of `task` whose statuses must agree: every task place, but of the plans only
-    /// the current one, and only places whose marker is known.
+    /// The places of `task` whose statuses must agree: every live task place, but of the plans
+    /// only the current one, and only places whose marker is known; and of its history, one
+    /// voice per kind of record.
+    ///
+    /// History is a log, not a second copy: an archive may record a task several times (a
+    /// bookkeeping entry appended each time a leftover folder is archived again), and an entry
+    /// that agrees with the task's status shows the record keeps up with it. So of each kind
+    /// of history place (archive entries, an archived plan's header, an archived task folder's
+    /// state.json) the one kept is the first that agrees with the task's status (what its live
+    /// places say, or with none, its first archive record), else the first: a kind of record
+    /// none of whose entries agrees contradicts the task once, however many entries it has.
     pub fn agreeing_places(&self, task: &TaskKey) -> Vec<PlaceRef> {
         let Some(entry) = self.tasks.get(task) else { return Vec::new() };
         self.agreeing_places_of(task, entry)
@@ -279,6 +297,7 @@ impl WorkspaceIndex {
         if let Some(reused) = self.reused_id_of(task, entry) {
             places.retain(|it| !reused.archived.contains(it));
         }
+        self.keep_one_voice_of_history(entry, &mut places);
         // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
         let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));
         if let Some(speaker) = speaker
@@ -289,6 +308,32 @@ impl WorkspaceIndex {
             places.retain(|it| self.place(*it).kind != PlaceKind::PlanHeader);
         }
         places
+    }
+
+    /// Leaves in `places` one place per kind of history (see [`WorkspaceIndex::agreeing_places`]).
+    fn keep_one_voice_of_history(&self, entry: &TaskEntry, places: &mut Vec<PlaceRef>) {
+        let history: Vec<PlaceRef> = places.iter().copied().filter(|it| self.is_history_place(*it)).collect();
+        if history.len() < 2 {
+            return;
+        }
+        let Some(profile) = self.profile_of(entry) else { return };
+        let live: Vec<PlaceRef> = places.iter().copied().filter(|it| !history.contains(it)).collect();
+        let Some((speaker, status)) = self.speaker(if live.is_empty() { &history } else { &live }) else { return };
+        let speaker_words = self.place(speaker).kind.task_vocabulary();
+        let agrees = |place: PlaceRef| {
+            let place = self.place(place);
+            place.status.is_some_and(|own| profile.agree(own, status, speaker_words && place.kind.task_vocabulary()))
+        };
+        let mut voices: Vec<PlaceRef> = Vec::new();
+        for place in &history {
+            let kind = self.place(*place).kind;
+            let same_kind = history.iter().copied().filter(|it| self.place(*it).kind == kind);
+            let voice = same_kind.clone().find(|it| agrees(*it)).or_else(|| same_kind.clone().next());
+            if voice == Some(*place) {
+                voices.push(*place);
+            }
+        }
+        places.retain(|it| !history.contains(it) || voices.contains(it));
     }
 
     /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,
@@ -356,4 +401,15 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         parts
     };
     key(a).cmp(&key(b))
+}
+
+/// A file of the archive: tasks put away on purpose (an archive state file, a plan or a task
+/// folder's state.json under `archive/`, a Backlog.md task in `completed/`).
+fn is_archived_file(entry: &super::FileEntry) -> bool {
+    match entry.class.role {
+        Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
+        // Backlog.md moves finished tasks to backlog/completed/ (`backlog cleanup`).
+        Role::BacklogTask => entry.path.rsplit('/').nth(1) == Some("completed"),
+        _ => false,
+    }
 }

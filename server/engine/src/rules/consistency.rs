@@ -145,7 +145,14 @@ pub(super) fn task(
     // current plan still says what became of the task. Found once for the task's rules.
     let agreeing = index.agreeing_places_of(task, entry);
     let status = index.speaker(&agreeing);
-    mismatch(index, profile, task, &agreeing, baseline, sink);
+    let (history, live): (Vec<PlaceRef>, Vec<PlaceRef>) =
+        agreeing.iter().copied().partition(|it| index.is_history_place(*it));
+    mismatch(index, profile, task, &live, baseline, sink);
+    // What the history is compared with: the live places' status, or an archived task's first
+    // record.
+    if let Some((reference, _)) = index.speaker(if live.is_empty() { &history } else { &live }) {
+        history_contradicts(index, profile, task, reference, &history, sink);
+    }
     reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
@@ -310,6 +317,47 @@ fn mismatch(
     }
 }
 
+/// `status-mismatch` once per task for its history (`history`: one voice per kind of record,
+/// see [`WorkspaceIndex::agreeing_places`]): the records that do not agree with `reference`
+/// (the live places' speaker, or an archived task's first record), at the first of them,
+/// naming the others. Without a fix: taskmark never rewrites history, and whether the live
+/// places or the record are behind is for a person to say.
+fn history_contradicts(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    reference: PlaceRef,
+    history: &[PlaceRef],
+    sink: &mut Sink<'_>,
+) {
+    let speaker = reference;
+    let contradicting: Vec<PlaceRef> =
+        history.iter().copied().filter(|it| !agree(profile, index.place(speaker), index.place(*it))).collect();
+    let Some(first) = contradicting.first().copied() else { return };
+    let place = index.place(first);
+    let said = |it: PlaceRef| {
+        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), location(index, it))
+    };
+    let others: Vec<String> = contradicting[1..].iter().map(|it| said(*it)).collect();
+    let mut it = diagnostic(
+        RuleCode::StatusMismatch,
+        first.file,
+        place.marker.range,
+        format!(
+            "task {task}'s history says `{}` in this {}{} but {} says `{}` ({}); history is left as it is",
+            place.shown(),
+            place.kind.describe(),
+            if others.is_empty() { String::new() } else { format!(" (and {})", others.join(", ")) },
+            if index.is_history_place(speaker) { "its first archive record" } else { "the task" },
+            index.place(speaker).shown(),
+            location(index, speaker)
+        ),
+    );
+    it.task = Some(task.clone());
+    it.related = related(index, &[speaker], first);
+    sink.push(it);
+}
+
 fn related(index: &WorkspaceIndex, places: &[PlaceRef], except: PlaceRef) -> Vec<Related> {
     places
         .iter()
@@ -396,15 +444,16 @@ fn truth(
 }
 
 fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
-    // One definition per kind of place in each store: a task archived both in state.json's
-    // completed_projects and in the archive's state.json is kept twice on purpose.
-    let mut first: BTreeMap<(PlaceKind, bool), PlaceRef> = BTreeMap::new();
+    // One live definition per kind of place. History may record a task as often as it likes:
+    // archived in state.json's completed_projects and in the archive's state.json, archived
+    // again, re-recorded by a tool's bookkeeping.
+    let mut first: BTreeMap<PlaceKind, PlaceRef> = BTreeMap::new();
     for place_ref in places {
         let place = index.place(*place_ref);
-        if !place.kind.defines_task() {
+        if !place.kind.defines_task() || index.is_history_place(*place_ref) {
             continue;
         }
-        let store = (place.kind, index.entry(place_ref.file).is_some_and(|it| it.class.role == Role::ArchiveStateJson));
+        let store = place.kind;
         match first.get(&store) {
             None => {
                 first.insert(store, *place_ref);
