@@ -38,35 +38,53 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
 
 /// What `next_project_number` should say, as one expectation however many things it must be
 /// above: a counter gets one diagnostic and one fix, never two edits of the same number.
+///
+/// TODO.md and state.json keep the same number. A wrap seen from either counter is real (the
+/// counter sitting in the gap after the young block is the tracker's own evidence), so a
+/// counter that only makes sense before the wrap (999 where tasks 1 to 80 came after 998) is
+/// wrong whatever the other says, and the number both should hold is the larger safe one: never
+/// a pre-wrap number, and never below the newest id since the wrap. (An old `fix` left TODO.md
+/// at 999 and state.json at 82; `new` then refused and `fix` found nothing to do.)
 fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter: &Counter) -> Option<Expectation> {
     let ids: Vec<u64> =
         index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).collect();
+    let (mirror_role, mirror_name) = match role {
+        Role::Todo => (Role::StateJson, "state.json"),
+        _ => (Role::Todo, "TODO.md"),
+    };
+    let mirror = index.entries().find_map(|(_, other)| {
+        (other.class.role == mirror_role && other.class.root == scope)
+            .then(|| other.parsed.counters.as_ref()?.next_project_number.clone())
+            .flatten()
+    });
+    let newest = |value: u64| newest_id(&ids, value);
+    let since_wrap =
+        [Some(counter.value), mirror.as_ref().map(|it| it.value)].into_iter().flatten().filter_map(newest).min();
+    let pre_wrap = |value: u64| since_wrap.is_some_and(|since| newest(value).is_some_and(|it| it > since));
+    let stale_wrap = pre_wrap(counter.value);
     let mut expected = 0;
     let mut reasons = Vec::new();
-    if let Some(newest) = newest_id(&ids, counter.value) {
-        expected = newest + 1;
-        if counter.value < expected {
-            reasons.push(format!("task {newest} already exists"));
+    if let Some(since) = since_wrap {
+        expected = since + 1;
+        if stale_wrap {
+            reasons.push(format!("the ids wrapped: task {since} is the newest since"));
+        } else if counter.value < expected {
+            reasons.push(format!("task {since} already exists"));
         }
     }
-    // TODO.md and state.json keep the same number.
-    if role == Role::Todo {
-        let mirror = index.entries().find_map(|(_, other)| {
-            (other.class.role == Role::StateJson && other.class.root == scope)
-                .then(|| other.parsed.counters.as_ref()?.next_project_number.clone())
-                .flatten()
-        });
-        if let Some(mirror) = mirror
-            && mirror.value > counter.value
-        {
-            expected = expected.max(mirror.value);
-            reasons.push(format!("state.json says {}", mirror.value));
-        }
+    if let Some(mirror) = mirror
+        && !pre_wrap(mirror.value)
+        && ((role == Role::Todo && mirror.value > counter.value)
+            || (stale_wrap && mirror.value > since_wrap.unwrap_or(0)))
+    {
+        expected = expected.max(mirror.value);
+        reasons.push(format!("{mirror_name} says {}", mirror.value));
     }
     (expected > 0).then(|| Expectation {
         counter: counter.clone(),
         expected,
-        at_least: true,
+        // A pre-wrap number is wrong however high it is.
+        at_least: !stale_wrap,
         reason: if reasons.is_empty() {
             String::new()
         } else {

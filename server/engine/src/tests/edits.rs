@@ -398,12 +398,15 @@ next_project_number: 2
 fn a_counter_with_two_reasons_to_change_gets_one_edit_that_respects_wrapped_ids() {
     // Also with a stray id between the blocks (issue 33: `fix` wrote 999 there).
     for ids in [&[995, 998, 1, 2, 80][..], &[995, 998, 1, 2, 350, 80]] {
-        counter_respecting_wrapped_ids(ids);
+        counter_respecting_wrapped_ids(ids, 81);
     }
+    // The state that old `fix` left behind (TODO.md at 999, a pre-wrap number; state.json at
+    // 82), where `new` refused and `fix` found nothing to fix: the larger safe value wins.
+    counter_respecting_wrapped_ids(&[995, 998, 1, 2, 80], 999);
 }
 
-fn counter_respecting_wrapped_ids(ids: &[u64]) {
-    let mut fixture = String::from("%! specs/TODO.md\n---\nnext_project_number: 81\n---\n\n## Tasks\n");
+fn counter_respecting_wrapped_ids(ids: &[u64], todo_counter: u64) {
+    let mut fixture = format!("%! specs/TODO.md\n---\nnext_project_number: {todo_counter}\n---\n\n## Tasks\n");
     let mut entries = Vec::new();
     for id in ids {
         fixture.push_str(&format!("\n### {id}. Task {id}\n- **Status**: [PLANNED]\n- **Planned**: 2026-01-01\n"));
@@ -433,6 +436,12 @@ fn counter_respecting_wrapped_ids(ids: &[u64]) {
     assert!(rendered.contains("next_project_number: 82\n"), "{rendered}");
     let left = rules::check(&after, &config, None, &paths);
     assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
+    // And `new` works after the fix, with the number both counters now say.
+    let mut request = crate::lifecycle::NewTask::new("Next", options().now);
+    request.tracker = Some("specs".into());
+    let used = crate::lifecycle::UsedIds::from_index(&after, "specs", "the index");
+    let planned = crate::lifecycle::plan_new_task(&after, &request, &used).expect("new after fix");
+    assert_eq!(planned.task.map(|it| it.id.to_string()).as_deref(), Some("82"), "{rendered}");
 
     // `check` counts it as what `taskmark fix` fixes, and only for the codes fix is given.
     let found = rules::check(&index, &config, None, &paths);
