@@ -99,7 +99,13 @@ impl Planner<'_> {
                     self.counters(place_ref, want);
                 }
             }
-            PlaceKind::StateJson | PlaceKind::TaskStateJson => self.json_fields(place_ref, want),
+            PlaceKind::StateJson => {
+                self.json_fields(place_ref, want);
+                if marker_changes {
+                    self.counters(place_ref, want);
+                }
+            }
+            PlaceKind::TaskStateJson => self.json_fields(place_ref, want),
             PlaceKind::TaskJson if marker_changes => self.tag_counts(place_ref, want),
             PlaceKind::Frontmatter => self.touch_updated_date(place_ref),
             _ => {}

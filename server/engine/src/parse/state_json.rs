@@ -118,18 +118,25 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
             for entry in array_objects(&root, "completed_projects") {
                 reader.spanned_entry(entry, PlaceKind::ArchivedStateJson, &mut out, layout);
             }
-            if let Some(Value::NumberLit(number)) = root.get("next_project_number").map(|it| &it.value)
-                && let Ok(value) = number.value.parse::<u64>()
-            {
-                out.counters = Some(Counters {
-                    next_project_number: Some(Counter {
-                        key: "next_project_number".into(),
-                        value,
-                        range: reader.range(number.range),
-                    }),
-                    task_counts: Vec::new(),
-                    tag_counts: Vec::new(),
-                });
+            let number = |value: &Value<'_>, key: &str| match value {
+                Value::NumberLit(number) => Some(Counter {
+                    key: key.into(),
+                    value: number.value.parse::<u64>().ok()?,
+                    range: reader.range(number.range),
+                }),
+                _ => None,
+            };
+            let next_project_number =
+                root.get("next_project_number").and_then(|it| number(&it.value, "next_project_number"));
+            // `task_counts` as TODO.md's frontmatter keeps it (`active`, `total`, one per status).
+            let task_counts: Vec<Counter> = match root.get("task_counts").map(|it| &it.value) {
+                Some(Value::Object(counts)) => {
+                    counts.properties.iter().filter_map(|it| number(&it.value, it.name.as_str())).collect()
+                }
+                _ => Vec::new(),
+            };
+            if next_project_number.is_some() || !task_counts.is_empty() {
+                out.counters = Some(Counters { next_project_number, task_counts, tag_counts: Vec::new() });
             }
         }
         Kind::Archive => {

@@ -163,8 +163,14 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     if counters.task_counts.is_empty() {
         return out;
     }
+    // What each store counts: TODO.md its sections; state.json its entries, the live ones and
+    // `completed_projects` (the counts of closed statuses are at least what is listed).
+    let (counted, store): (&[PlaceKind], &str) = match entry.class.role {
+        Role::StateJson => (&[PlaceKind::StateJson, PlaceKind::ArchivedStateJson], "state.json"),
+        _ => (&[PlaceKind::TodoSection], "TODO.md"),
+    };
     let statuses: Vec<_> =
-        entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection).filter_map(|it| it.status).collect();
+        entry.parsed.places.iter().filter(|it| counted.contains(&it.kind)).filter_map(|it| it.status).collect();
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
         let (expected, at_least, what) = if key == "active" {
@@ -189,9 +195,9 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
             format!("{tasks} {what}")
         };
         let reason = if at_least {
-            format!("task_counts.{key} is {} but TODO.md alone has {expected} {what}", counter.value)
+            format!("task_counts.{key} is {} but {store} alone has {expected} {what}", counter.value)
         } else {
-            format!("task_counts.{key} is {} but TODO.md has {expected} {what}", counter.value)
+            format!("task_counts.{key} is {} but {store} has {expected} {what}", counter.value)
         };
         out.push(Expectation { counter: counter.clone(), expected: expected as u64, at_least, reason });
     }

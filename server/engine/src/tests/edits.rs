@@ -642,3 +642,46 @@ fn a_plan_header_is_caught_up_only_where_it_settles_its_task_s_status() {
     assert_eq!(fixes.fixed.get(&RuleCode::PlanStatusStale), Some(&1), "{found}");
     assert!(fixes.held_back.is_empty(), "{:?}", fixes.held_back);
 }
+
+/// Issue 33, item 5: state.json keeps `task_counts` as TODO.md's frontmatter does (`active`
+/// 12 against 21 open entries went unseen). They are checked against its entries, and a status
+/// change moves them as it moves TODO.md's.
+#[test]
+fn state_json_task_counts_are_checked_and_follow_a_status_change() {
+    let fixture = |active: u64| {
+        format!(
+            r#"%! specs/TODO.md
+### 1. First
+- **Status**: [IMPLEMENTING]
+
+### 2. Second
+- **Status**: [PLANNED]
+%! specs/state.json
+{{
+  "task_counts": {{ "active": {active}, "completed": 1, "total": 3 }},
+  "active_projects": [
+    {{"project_number": 1, "project_name": "first", "status": "implementing"}},
+    {{"project_number": 2, "project_name": "second", "status": "planned"}}
+  ],
+  "completed_projects": [{{"project_number": 3, "project_name": "third"}}]
+}}
+"#
+        )
+    };
+    let stale = fixture(1);
+    let (_, found) = diagnostics(&stale, None);
+    let counts: Vec<&str> =
+        found.iter().filter(|it| it.code == RuleCode::StaleCounts).map(|it| it.message.as_str()).collect();
+    assert_eq!(counts, ["task_counts.active is 1 but state.json has 2 open tasks"], "{found:?}");
+
+    let right = fixture(2);
+    let index = index(&right);
+    let (_, found) = diagnostics(&right, None);
+    assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{found:?}");
+    let change = plan_status_change(&index, &TaskKey::new("specs", "1"), "completed", &options()).expect("a plan");
+    let (after, rendered) = applied(&right, &index, &change);
+    assert!(rendered.contains(r#""task_counts": { "active": 1, "completed": 2, "total": 3 }"#), "{rendered}");
+    let paths = crate::fixture::paths(&right);
+    let left = rules::check(&after, &Config::default(), None, &paths);
+    assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
+}
