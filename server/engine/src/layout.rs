@@ -16,6 +16,7 @@ pub enum Family {
     Compozy,
     Pidea,
     TaskMaster,
+    OpenSpec,
 }
 
 impl Family {
@@ -29,6 +30,7 @@ impl Family {
             Family::Compozy => "compozy",
             Family::Pidea => "pidea",
             Family::TaskMaster => "taskmaster",
+            Family::OpenSpec => "openspec",
         }
     }
 
@@ -43,6 +45,7 @@ impl Family {
             Family::Compozy => "compozy",
             Family::Pidea => "pidea",
             Family::TaskMaster => "taskmaster",
+            Family::OpenSpec => "openspec",
         }
     }
 }
@@ -84,6 +87,11 @@ pub enum Role {
     /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`): one
     /// task's `# Status:` and its subtasks', a second place of each.
     TaskMasterText,
+    /// An OpenSpec change's `tasks.md`: `openspec/changes/<change>/tasks.md`, or archived,
+    /// `openspec/changes/archive/YYYY-MM-DD-<change>/tasks.md`.
+    OpenSpecTasks {
+        archived: bool,
+    },
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -210,6 +218,23 @@ pub fn classify(path: &str) -> Classification {
         }
     }
 
+    // OpenSpec: <x>/openspec/changes/<change>/tasks.md, archived under changes/archive/.
+    if name == "tasks.md"
+        && let Some(changes) = parts.windows(2).rposition(|it| it == ["openspec", "changes"])
+    {
+        let root = parts[..changes + 2].join("/");
+        let openspec = |archived| Classification {
+            role: Role::OpenSpecTasks { archived },
+            family: Some(Family::OpenSpec),
+            root: root.clone(),
+        };
+        match &parts[changes + 2..] {
+            ["archive", _, "tasks.md"] => return openspec(true),
+            [folder, "tasks.md"] if *folder != "archive" => return openspec(false),
+            _ => {}
+        }
+    }
+
     // Any other TODO.md or tasks.md: spec-folder sections or a checklist, unless it documents
     // the format rather than tracks work (a standard, a template, an example, an agent's
     // context: `.opencode/context/common/standards/tasks.md`).
@@ -217,6 +242,19 @@ pub fn classify(path: &str) -> Classification {
         return Classification { role: Role::Todo, family: Some(Family::Checklist), root: dir(1) };
     }
     prose
+}
+
+/// An OpenSpec change's name from its folder: an archived one's `2025-12-16-add-x` is `add-x`
+/// (`openspec archive` puts the date first; some archives have none).
+pub fn openspec_change(folder: &str) -> &str {
+    let bytes = folder.as_bytes();
+    let dated = bytes.len() > 11
+        && bytes[..10]
+            .iter()
+            .enumerate()
+            .all(|(at, it)| if at == 4 || at == 7 { *it == b'-' } else { it.is_ascii_digit() })
+        && bytes[10] == b'-';
+    if dated { &folder[11..] } else { folder }
 }
 
 /// `task_044.txt` (the `master` tag) or `task_044_bugfix-tui.txt`: the task id and the tag.
@@ -330,7 +368,18 @@ mod tests {
         // A document of the format is no tracker; a folder that only mentions one is.
         assert_eq!(role(".opencode/context/common/standards/tasks.md").0, Role::Prose);
         assert_eq!(role("docs/templates/TODO.md").0, Role::Prose);
-        assert_eq!(role("openspec/changes/enforce-quality-standards/tasks.md").0, Role::Todo);
+        assert_eq!(
+            role("openspec/changes/enforce-quality-standards/tasks.md"),
+            (Role::OpenSpecTasks { archived: false }, "openspec/changes".into())
+        );
+        assert_eq!(
+            role("app/openspec/changes/archive/2025-12-16-add-x/tasks.md"),
+            (Role::OpenSpecTasks { archived: true }, "app/openspec/changes".into())
+        );
+        assert_eq!(role("openspec/changes/add-x/proposal.md").0, Role::Prose);
+        assert_eq!(openspec_change("2025-12-16-add-x"), "add-x");
+        assert_eq!(openspec_change("add-x"), "add-x");
+        assert_eq!(openspec_change("2025-12-16"), "2025-12-16");
         assert_eq!(role("src/context/TODO.md").0, Role::Todo);
         assert_eq!(role("process/tasks/049-x.md"), (Role::MinskySpec, "process".into()));
         assert_eq!(role("backlog/tasks/back-1 - A.md"), (Role::BacklogTask, "backlog".into()));

@@ -6,8 +6,19 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 10] =
-    ["spec-folder", "minsky", "github", "kiro", "xit", "spec-kit", "backlog", "compozy", "pidea", "taskmaster"];
+pub const BUILTIN: [&str; 11] = [
+    "spec-folder",
+    "minsky",
+    "github",
+    "kiro",
+    "xit",
+    "spec-kit",
+    "backlog",
+    "compozy",
+    "pidea",
+    "taskmaster",
+    "openspec",
+];
 
 pub fn builtin(name: &str) -> Option<Profile> {
     Some(match name {
@@ -21,6 +32,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "compozy" => compozy(),
         "pidea" => pidea(),
         "taskmaster" => taskmaster(),
+        "openspec" => openspec(),
         _ => return None,
     })
 }
@@ -351,6 +363,22 @@ pub fn taskmaster() -> Profile {
             Status::new("deferred", Kind::Todo).words(&["deferred"]),
             Status::new("done", Kind::Done).words(&["done", "completed"]),
             Status::new("cancelled", Kind::Cancelled).words(&["cancelled"]),
+        ],
+    )
+}
+
+/// OpenSpec: a change is active while its folder is in `openspec/changes/` and archived once
+/// `openspec archive` moved it to `openspec/changes/archive/`; the boxes of its tasks.md are
+/// its children (`- [x] 1.1 ...`).
+pub fn openspec() -> Profile {
+    profile(
+        "openspec",
+        "OpenSpec changes: active or archived by where the change's folder is, tasks.md boxes under each",
+        vec![
+            Status::new("active", Kind::Active).words(&["active"]),
+            Status::new("archived", Kind::Done).words(&["archived"]),
+            Status::new("checked", Kind::Done).checkbox(&['x', 'X']),
+            Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
         ],
     )
 }

@@ -3,7 +3,7 @@
 //! task pickers all read this.
 
 use crate::index::{PlaceRef, WorkspaceIndex, authority};
-use crate::model::{PlaceKind, TaskKey};
+use crate::model::{Editability, PlaceKind, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::text::line_number;
 use crate::vocabulary::{Kind, Origin, Profile, Scope, StatusId};
@@ -83,6 +83,9 @@ pub struct TaskSummary {
     /// The statuses the vocabulary allows next, in vocabulary order.
     pub next: Vec<StatusChoice>,
     pub archived: bool,
+    /// Whether taskmark may write any of its places (an OpenSpec change's status is where its
+    /// folder is, which `openspec archive` moves).
+    pub settable: bool,
 }
 
 impl TaskSummary {
@@ -157,8 +160,11 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
             });
         }
     }
+    // A task no place of which taskmark may write (an OpenSpec change, moved by its own tool)
+    // has no next step to offer.
+    let settable = entry.places.iter().any(|it| !matches!(index.place(*it).editable, Editability::ReadOnly(_)));
     let next = match (profile, speaker) {
-        (Some(profile), Some((_, status))) => {
+        (Some(profile), Some((_, status))) if settable => {
             // A learned status is a tracker's own word that taskmark read in its files (a tool's
             // bookkeeping `orphan_archived` among them): allowed when written, never offered.
             let learned = |choice: &StatusChoice| {
@@ -178,6 +184,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
         dependencies,
         next,
         archived: entry.archived,
+        settable,
     }
 }
 

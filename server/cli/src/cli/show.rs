@@ -41,7 +41,9 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
         lines.push(format!("dependencies: {}", deps.join(", ")));
     }
     if view.status.is_some() {
-        let next = if view.next.is_empty() {
+        let next = if !view.settable {
+            "none taskmark writes (its status is where its folder is, which its own tool moves)".to_string()
+        } else if view.next.is_empty() {
             "none (terminal)".to_string()
         } else {
             view.next.iter().map(|it| it.display.as_str()).collect::<Vec<_>>().join(", ")

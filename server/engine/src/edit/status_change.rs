@@ -3,7 +3,7 @@
 use crate::change::fields::Planner;
 use crate::change::{Refusal, StatusChangeOptions, WorkspaceChange};
 use crate::index::WorkspaceIndex;
-use crate::model::PlaceKind;
+use crate::model::{Editability, PlaceKind, Subject};
 use crate::parse::is_timestamp_field;
 use crate::vocabulary::Scope;
 
@@ -40,6 +40,20 @@ fn plan(
     let entry = index.task(task).ok_or_else(unknown)?;
     let profile = index.task_profile(task).ok_or_else(unknown)?;
     let target = crate::change::task_status(profile, status)?;
+    // A task whose every status place is written by another tool (an OpenSpec change is
+    // archived by moving its folder): refused, not answered with "nothing to change".
+    let stated: Vec<&crate::model::Place> =
+        entry.places.iter().map(|it| index.place(*it)).filter(|it| matches!(it.subject, Subject::Task(_))).collect();
+    if let Some(Editability::ReadOnly(reason)) = stated.first().map(|it| &it.editable)
+        && stated.iter().all(|it| matches!(it.editable, Editability::ReadOnly(_)))
+        && stated.iter().any(|it| it.status.is_none_or(|own| !profile.agree(own, target, false)))
+    {
+        let path = entry.places.first().map(|it| index.path(it.file).to_string()).unwrap_or_default();
+        return Err(Refusal::NotEditable {
+            path,
+            reason: format!("task {task}'s status is not written in a file: {reason}"),
+        });
+    }
     if let Some((speaker, from)) = index.task_status(task)
         && from != target
         && !options.force

@@ -9,6 +9,7 @@ mod checklist;
 mod compozy;
 mod json;
 mod minsky;
+mod openspec;
 mod pidea;
 mod plan;
 mod prose;
@@ -87,6 +88,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::BacklogConfig => ParsedFile::default(),
         Role::TaskMasterTasks => taskmaster::parse_tasks(cx, text),
         Role::TaskMasterText => taskmaster::parse_text(cx, text),
+        Role::OpenSpecTasks { archived } => openspec::parse_tasks(cx, text, archived),
     }
 }
 
