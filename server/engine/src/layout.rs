@@ -17,6 +17,7 @@ pub enum Family {
     Pidea,
     TaskMaster,
     OpenSpec,
+    TodoFolder,
 }
 
 impl Family {
@@ -31,6 +32,7 @@ impl Family {
             Family::Pidea => "pidea",
             Family::TaskMaster => "taskmaster",
             Family::OpenSpec => "openspec",
+            Family::TodoFolder => "todo-folders",
         }
     }
 
@@ -46,6 +48,7 @@ impl Family {
             Family::Pidea => "pidea",
             Family::TaskMaster => "taskmaster",
             Family::OpenSpec => "openspec",
+            Family::TodoFolder => "todo-folders",
         }
     }
 }
@@ -92,6 +95,9 @@ pub enum Role {
     OpenSpecTasks {
         archived: bool,
     },
+    /// A task of a todo folder: `todos/{work,done}/<timestamp>-<slug>.md` (or
+    /// `<slug>/task.md` there), or `docs/todos/<slug>.md` (`DONE-<slug>.md` once closed).
+    TodoFolderTask,
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -231,6 +237,24 @@ pub fn classify(path: &str) -> Classification {
         match &parts[changes + 2..] {
             ["archive", _, "tasks.md"] => return openspec(true),
             [folder, "tasks.md"] if *folder != "archive" => return openspec(false),
+            _ => {}
+        }
+    }
+
+    // Todo folders: <x>/todos/{work,pending,done}/<task>.md or <task>/task.md; <x>/todos/<task>.md.
+    if is_markdown && let Some(todos) = parts.iter().rposition(|it| *it == "todos") {
+        let todo = || Classification {
+            role: Role::TodoFolderTask,
+            family: Some(Family::TodoFolder),
+            root: parts[..=todos].join("/"),
+        };
+        let companion = lower.ends_with("-analysis.md") || lower == "analysis.md";
+        match &parts[todos + 1..] {
+            [state, _] if matches!(*state, "work" | "pending" | "done") && !companion => return todo(),
+            [state, _, "task.md"] if matches!(*state, "work" | "pending" | "done") => return todo(),
+            [_] if !matches!(lower.as_str(), "readme.md" | "todos.md" | "todo.md" | "project-description.md") => {
+                return todo();
+            }
             _ => {}
         }
     }
@@ -380,6 +404,15 @@ mod tests {
         assert_eq!(openspec_change("2025-12-16-add-x"), "add-x");
         assert_eq!(openspec_change("add-x"), "add-x");
         assert_eq!(openspec_change("2025-12-16"), "2025-12-16");
+        let todo = |path: &str| role(path).0 == Role::TodoFolderTask;
+        assert!(todo("todos/done/2025-07-17-11-43-41-fix-print.md"));
+        assert!(todo("todos/work/2025-08-08-09-46-56-extract/task.md"));
+        assert!(!todo("todos/done/2025-08-08-09-46-56-extract/analysis.md"));
+        assert!(!todo("todos/done/2025-07-17-11-43-41-fix-print-analysis.md"));
+        assert!(todo("docs/todos/DONE-weather-widget.md"));
+        assert!(!todo("docs/todos/README.md"));
+        assert!(!todo("todos/todos.md"));
+        assert_eq!(role("docs/todos/x.md").1, "docs/todos");
         assert_eq!(role("src/context/TODO.md").0, Role::Todo);
         assert_eq!(role("process/tasks/049-x.md"), (Role::MinskySpec, "process".into()));
         assert_eq!(role("backlog/tasks/back-1 - A.md"), (Role::BacklogTask, "backlog".into()));

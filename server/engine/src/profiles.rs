@@ -6,7 +6,7 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 11] = [
+pub const BUILTIN: [&str; 12] = [
     "spec-folder",
     "minsky",
     "github",
@@ -18,6 +18,7 @@ pub const BUILTIN: [&str; 11] = [
     "pidea",
     "taskmaster",
     "openspec",
+    "todo-folders",
 ];
 
 pub fn builtin(name: &str) -> Option<Profile> {
@@ -33,6 +34,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "pidea" => pidea(),
         "taskmaster" => taskmaster(),
         "openspec" => openspec(),
+        "todo-folders" => todo_folders(),
         _ => return None,
     })
 }
@@ -378,6 +380,27 @@ pub fn openspec() -> Profile {
             Status::new("active", Kind::Active).words(&["active"]),
             Status::new("archived", Kind::Done).words(&["archived"]),
             Status::new("checked", Kind::Done).checkbox(&['x', 'X']),
+            Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
+        ],
+    )
+}
+
+/// Todo folders: one file per task, whose folder or file name says where it stands
+/// (`todos/work/`, `todos/pending/`, `todos/done/`; `DONE-slug.md`) beside the file's own `**Status:** Done` or
+/// frontmatter `status: open`. A file name without `DONE-` says only "not done", so `open`
+/// agrees with every open kind.
+pub fn todo_folders() -> Profile {
+    profile(
+        "todo-folders",
+        "Todo folders: a file per task, its folder or name and its own status line",
+        vec![
+            Status::new("open", Kind::Todo)
+                .words(&["open", "todo", "pending", "not started", "idea", "backlog", "planned"])
+                .open_box(),
+            Status::new("in-progress", Kind::Active).words(&["in-progress", "in progress", "doing", "wip"]),
+            Status::new("blocked", Kind::Blocked).words(&["blocked"]),
+            Status::new("done", Kind::Done).words(&["done", "completed", "complete"]).checkbox(&['x', 'X']),
+            Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "wontfix"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
         ],
     )

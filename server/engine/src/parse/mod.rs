@@ -16,6 +16,7 @@ mod prose;
 pub(crate) mod state_json;
 pub(crate) mod taskmaster;
 pub(crate) mod todo;
+mod todo_folder;
 
 use std::collections::HashMap;
 
@@ -89,6 +90,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::TaskMasterTasks => taskmaster::parse_tasks(cx, text),
         Role::TaskMasterText => taskmaster::parse_text(cx, text),
         Role::OpenSpecTasks { archived } => openspec::parse_tasks(cx, text, archived),
+        Role::TodoFolderTask => todo_folder::parse_task(cx, text),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn parse_phase(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 }
 
 /// The first `**Status**:` field of the document and the fields beside it.
-fn status_place(
+pub(crate) fn status_place(
     cx: &ParseContext<'_>,
     text: &str,
     outline: &Outline,

@@ -1,0 +1,190 @@
+//! Todo folders: a task per file, in two layouts people and agents use.
+//!
+//! - `todos/work/` and `todos/done/` (the claude-todo workflow): `<timestamp>-<slug>.md`, or a
+//!   folder `<timestamp>-<slug>/task.md`, with `**Status:** Done` and an implementation plan's
+//!   boxes. The folder the file is in is a place of its status, as PIDEA's status folders are.
+//! - `docs/todos/<slug>.md` with frontmatter `status: open`, renamed `DONE-<slug>.md` once
+//!   closed: the name is a place too (without the prefix it says only "not done").
+//!
+//! The task is the slug (a timestamp or `DONE-` before it is left out). The file's own status
+//! is the one taskmark writes; the folder and the name are moved by the workflow, read only.
+//! The boxes of the file are the children of its status.
+
+use crate::markdown::{self, Outline};
+use crate::model::{Editability, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::parse::pidea::status_place;
+use crate::parse::{ParseContext, collect_items, place};
+use crate::text::range;
+use crate::vocabulary::{Lookup, Scope, Spelling};
+use crate::yaml;
+
+pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    let parts: Vec<&str> = cx.path.split('/').collect();
+    let Some(todos) = parts.iter().rposition(|it| *it == "todos") else { return out };
+    let inside = &parts[todos + 1..];
+    // The folder (`work`, `done`) or the name prefix, and what it says.
+    let (name, said) = match inside {
+        [state, name] | [state, name, "task.md"] if matches!(*state, "work" | "pending" | "done") => {
+            (*name, Some(folder_status(state)))
+        }
+        [name] => match strip_prefix_ignoring_case(name, "DONE-") {
+            Some(rest) => (rest, Some("done")),
+            None => (*name, None),
+        },
+        _ => return out,
+    };
+    let slug = strip_timestamp(name.strip_suffix(".md").unwrap_or(name));
+    let key = TaskKey::new(cx.scope, slug);
+
+    // The file's own status: `**Status:** Done`, or frontmatter `status:`.
+    let front = markdown::frontmatter(text);
+    let front_status = front.as_ref().and_then(|block| {
+        let (yaml, problem) = yaml::parse_lenient(text, block.body);
+        out.problems.extend(problem);
+        yaml.get("status").and_then(|it| it.as_scalar()).cloned()
+    });
+    let own = match front_status {
+        Some(status) => {
+            let mut it = place(
+                cx,
+                Subject::Task(key.clone()),
+                PlaceKind::Frontmatter,
+                text,
+                status.range,
+                Spelling::Word,
+                Scope::Task,
+            );
+            if !status.exact {
+                it.editable = Editability::ReadOnly("the frontmatter status is not a single-line value");
+            }
+            it.title = outline.headings.first().map(|heading| text[heading.content].into());
+            Some(it)
+        }
+        None => status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus).map(|it| it.0),
+    };
+    // A note in a `todos/` folder that states nothing is not a task.
+    if own.is_none() && said.is_none() {
+        return out;
+    }
+    let said = said.unwrap_or("open");
+    let mut folder_place =
+        place(cx, Subject::Task(key), PlaceKind::StatusFolder, text, range(0, 0), Spelling::Word, Scope::Task);
+    folder_place.marker.text = said.into();
+    match cx.profile.lookup(Spelling::Word, said, Scope::Task) {
+        Lookup::Known(id) => {
+            folder_place.status = Some(id);
+            folder_place.unknown = None;
+        }
+        Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
+    }
+    folder_place.title = outline.headings.first().map(|heading| text[heading.content].into());
+    folder_place.editable = Editability::ReadOnly("the todo's folder or file name is changed by moving or renaming it");
+    out.places.push(folder_place);
+    let owner = match own {
+        Some(own) => {
+            out.places.push(own);
+            1
+        }
+        None => 0,
+    };
+    let body_start = front.map_or(0, |it| usize::from(it.body.end()));
+    let children = collect_items(cx, text, &outline, range(body_start, text.len()), Some(owner), &mut out.items);
+    out.places[owner].child_items = children;
+    out
+}
+
+/// What the folder a todo sits in says: `work/` (claude-todo) is under way, `pending/` (GSD's
+/// todos) not started, `done/` done.
+fn folder_status(folder: &str) -> &'static str {
+    match folder {
+        "done" => "done",
+        "work" => "in-progress",
+        _ => "open",
+    }
+}
+
+fn strip_prefix_ignoring_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = name.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &name[prefix.len()..])
+}
+
+/// `2025-07-17-11-43-41-fix-print` (claude-todo) and `2026-04-23-fix-print` (GSD) are
+/// `fix-print`: the workflows name a todo by when it began.
+fn strip_timestamp(name: &str) -> &str {
+    let number = |rest: &str, width: usize| {
+        rest.get(..width).is_some_and(|it| it.bytes().all(|byte| byte.is_ascii_digit()))
+            && rest.as_bytes().get(width) == Some(&b'-')
+    };
+    let mut rest = name;
+    let mut after_date = None;
+    for (at, width) in [4, 2, 2, 2, 2, 2].into_iter().enumerate() {
+        if at == 3 {
+            after_date = Some(rest);
+        }
+        if !number(rest, width) {
+            // The date alone will do; a time is all three parts or none.
+            match after_date {
+                Some(it) => {
+                    rest = it;
+                    break;
+                }
+                None => return name,
+            }
+        }
+        rest = &rest[width + 1..];
+    }
+    if rest.is_empty() || rest.bytes().all(|it| it.is_ascii_digit() || it == b'-') { name } else { rest }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_timestamp;
+    use crate::diagnostic::RuleCode;
+    use crate::fixture::diagnostics;
+    use crate::model::TaskKey;
+
+    #[test]
+    fn timestamps_are_left_out_of_the_slug() {
+        assert_eq!(strip_timestamp("2025-07-17-11-43-41-fix-print"), "fix-print");
+        assert_eq!(strip_timestamp("fix-print"), "fix-print");
+        assert_eq!(strip_timestamp("2026-04-23-fix-print"), "fix-print");
+        assert_eq!(strip_timestamp("2025-07-17-11-fix"), "11-fix");
+        assert_eq!(strip_timestamp("2025-07-fix"), "2025-07-fix");
+        assert_eq!(strip_timestamp("2025-07-17-11-43-41-"), "2025-07-17-11-43-41-");
+    }
+
+    /// The claude-todo layout: a done file with an open plan box is open-children; the same
+    /// task as a file and as a folder is defined twice.
+    #[test]
+    fn work_and_done_folders() {
+        let fixture = "%! todos/done/2025-07-17-11-43-41-fix-print.md\n# fix print\n**Status:** Done\n**Agent PID:** 1\n\n## Implementation Plan\n- [x] Fix list\n- [ ] Fix root\n%! todos/work/2025-07-18-09-00-00-add-sync.md\n# add sync\n**Status:** In Progress\n\n## Implementation Plan\n- [ ] Write it\n%! todos/done/2025-08-08-09-46-56-extract.md\n# extract\n**Status:** Done\n%! todos/done/2025-08-08-09-46-56-extract/task.md\n# extract\n**Status:** Done\n%! todos/done/2025-08-08-09-46-56-extract/analysis.md\n# notes\n";
+        let (index, found) = diagnostics(fixture, None);
+        let codes: Vec<(RuleCode, Option<String>)> =
+            found.iter().map(|it| (it.code, it.task.as_ref().map(|task| task.id.to_string()))).collect();
+        assert!(codes.contains(&(RuleCode::OpenChildren, Some("fix-print".into()))), "{found:?}");
+        assert!(codes.contains(&(RuleCode::DuplicateTask, Some("extract".into()))), "{found:?}");
+        assert!(!found.iter().any(|it| it.code == RuleCode::StatusMismatch), "{found:?}");
+        let sync = crate::ide::task_summary(&index, &TaskKey::new("todos", "add-sync"));
+        assert_eq!(sync.status.as_deref(), Some("In Progress"));
+        assert!(sync.agrees() && sync.settable, "{sync:?}");
+    }
+
+    /// `docs/todos/`: the name and the frontmatter are two places; a note without a status is
+    /// no task, and an open todo's `in-progress` agrees with a name that only says "not done".
+    #[test]
+    fn renamed_when_done() {
+        let fixture = "%! docs/todos/DONE-weather.md\n---\nstatus: done\n---\n# Weather\n%! docs/todos/progress.md\n---\nstatus: in-progress\n---\n# Progress\n%! docs/todos/ideas.md\n# Ideas, not a task\n%! docs/todos/DONE-calendar.md\n---\nstatus: open\n---\n# Calendar\n";
+        let (index, found) = diagnostics(fixture, None);
+        let mismatches: Vec<String> = found
+            .iter()
+            .filter(|it| it.code == RuleCode::StatusMismatch)
+            .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
+            .collect();
+        assert_eq!(mismatches, ["calendar"], "{found:?}");
+        assert!(index.task(&TaskKey::new("docs/todos", "ideas")).is_none());
+        assert!(crate::ide::task_summary(&index, &TaskKey::new("docs/todos", "progress")).agrees());
+        assert!(crate::ide::task_summary(&index, &TaskKey::new("docs/todos", "weather")).agrees());
+    }
+}
