@@ -114,6 +114,30 @@ impl ParseContext<'_> {
 
 /// Builds a place, resolving its marker against the profile.
 #[allow(clippy::too_many_arguments)]
+/// A task's status said by where its file is (a status folder, the archive, a `DONE-` name): a
+/// place without text in the file, read only, since only moving or renaming the file changes
+/// it (`why` says so).
+pub(crate) fn location_place(
+    cx: &ParseContext<'_>,
+    task: crate::model::TaskKey,
+    text: &str,
+    said: &str,
+    why: &'static str,
+) -> Place {
+    let mut it =
+        place(cx, Subject::Task(task), PlaceKind::StatusFolder, text, range(0, 0), Spelling::Word, Scope::Task);
+    it.marker.text = said.into();
+    match cx.profile.lookup(Spelling::Word, said, Scope::Task) {
+        Lookup::Known(id) => {
+            it.status = Some(id);
+            it.unknown = None;
+        }
+        Lookup::Unknown(unknown) => it.unknown = Some(Box::new(unknown)),
+    }
+    it.editable = crate::model::Editability::ReadOnly(why);
+    it
+}
+
 pub(crate) fn place(
     cx: &ParseContext<'_>,
     subject: Subject,

@@ -7,38 +7,19 @@
 
 use crate::layout::openspec_change;
 use crate::markdown::Outline;
-use crate::model::{Editability, ParsedFile, PlaceKind, Subject, TaskKey};
-use crate::parse::{ParseContext, collect_items, place};
+use crate::model::{ParsedFile, TaskKey};
+use crate::parse::{ParseContext, collect_items, location_place};
 use crate::text::range;
-use crate::vocabulary::{Lookup, Scope, Spelling};
 
 pub fn parse_tasks(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     let folder = cx.path.rsplit('/').nth(1).unwrap_or_default();
     let change = openspec_change(folder);
-    let mut folder_place = place(
-        cx,
-        Subject::Task(TaskKey::new(cx.scope, change)),
-        PlaceKind::StatusFolder,
-        text,
-        range(0, 0),
-        Spelling::Word,
-        Scope::Task,
-    );
     let status = if archived { "archived" } else { "active" };
-    folder_place.marker.text = status.into();
-    match cx.profile.lookup(Spelling::Word, status, Scope::Task) {
-        Lookup::Known(id) => {
-            folder_place.status = Some(id);
-            folder_place.unknown = None;
-        }
-        // A configured vocabulary without the word: the change's status is not known.
-        Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
-    }
+    let why = "an OpenSpec change is archived by `openspec archive`, which moves its folder";
+    let mut folder_place = location_place(cx, TaskKey::new(cx.scope, change), text, status, why);
     folder_place.title = Some(change.replace('-', " ").into());
-    folder_place.editable =
-        Editability::ReadOnly("an OpenSpec change is archived by `openspec archive`, which moves its folder");
     out.places.push(folder_place);
     let children = collect_items(cx, text, &outline, range(0, text.len()), Some(0), &mut out.items);
     out.places[0].child_items = children;

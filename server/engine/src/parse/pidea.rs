@@ -4,10 +4,10 @@
 
 use crate::layout::{leading_digits, pidea_status_folder};
 use crate::markdown::{self, Outline};
-use crate::model::{Editability, Field, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey};
-use crate::parse::{ParseContext, collect_items, field_from_line, place};
+use crate::model::{Field, ParsedFile, PhaseKey, Place, PlaceKind, Subject, TaskKey};
+use crate::parse::{ParseContext, collect_items, field_from_line, location_place, place};
 use crate::text::{TextRange, lines_with_offsets, range, size};
-use crate::vocabulary::{Lookup, Scope, Spelling};
+use crate::vocabulary::{Scope, Spelling};
 
 fn folder_and_name(path: &str) -> (&str, &str, &str) {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
@@ -68,25 +68,8 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     index_place.child_places = crate::model::Children::new(0..out.places.len());
 
     if let Some(folder) = cx.path.split('/').rev().skip(1).find_map(pidea_status_folder) {
-        let mut folder_place = place(
-            cx,
-            Subject::Task(key.clone()),
-            PlaceKind::StatusFolder,
-            text,
-            range(0, 0),
-            Spelling::Word,
-            Scope::Task,
-        );
-        folder_place.marker.text = folder.into();
-        match cx.profile.lookup(Spelling::Word, folder, Scope::Task) {
-            Lookup::Known(id) => {
-                folder_place.status = Some(id);
-                folder_place.unknown = None;
-            }
-            Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
-        }
-        folder_place.editable = Editability::ReadOnly("the status folder is changed by moving the task folder");
-        out.places.push(folder_place);
+        let why = "the status folder is changed by moving the task folder";
+        out.places.push(location_place(cx, key.clone(), text, folder, why));
     }
     let index = out.places.len();
     out.places.push(index_place);

@@ -13,9 +13,9 @@
 use crate::markdown::{self, Outline};
 use crate::model::{Editability, ParsedFile, PlaceKind, Subject, TaskKey};
 use crate::parse::pidea::status_place;
-use crate::parse::{ParseContext, collect_items, place};
+use crate::parse::{ParseContext, collect_items, location_place, place};
 use crate::text::range;
-use crate::vocabulary::{Lookup, Scope, Spelling};
+use crate::vocabulary::{Scope, Spelling};
 use crate::yaml;
 
 pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -69,18 +69,9 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         return out;
     }
     let said = said.unwrap_or("open");
-    let mut folder_place =
-        place(cx, Subject::Task(key), PlaceKind::StatusFolder, text, range(0, 0), Spelling::Word, Scope::Task);
-    folder_place.marker.text = said.into();
-    match cx.profile.lookup(Spelling::Word, said, Scope::Task) {
-        Lookup::Known(id) => {
-            folder_place.status = Some(id);
-            folder_place.unknown = None;
-        }
-        Lookup::Unknown(unknown) => folder_place.unknown = Some(Box::new(unknown)),
-    }
+    let why = "the todo's folder or file name is changed by moving or renaming it";
+    let mut folder_place = location_place(cx, key, text, said, why);
     folder_place.title = outline.headings.first().map(|heading| text[heading.content].into());
-    folder_place.editable = Editability::ReadOnly("the todo's folder or file name is changed by moving or renaming it");
     out.places.push(folder_place);
     let owner = match own {
         Some(own) => {
