@@ -388,7 +388,10 @@ impl Taskmark {
     async fn answer(&self, command: &'static str, arguments: &impl Serialize) -> Result<CallToolResult, ErrorData> {
         match self.run(command, arguments).await {
             Ok(Value::Object(object)) => Ok(CallToolResult::structured(Value::Object(object))),
-            Ok(other) => Ok(CallToolResult::structured(json!({ "result": other }))),
+            // MCP's structured content is an object: any other answer goes under `result`.
+            Ok(other) => {
+                Ok(CallToolResult::structured(serde_json::to_value(Wrapped { result: other }).unwrap_or_default()))
+            }
             Err(answer) => answer,
         }
     }
@@ -611,7 +614,7 @@ fn structured(result: CallToolResult) -> CallToolResult {
     ToolRefusal {
         error: Value::String(text.join("\n")),
         code: ErrorData::invalid_params("", None).code.0.into(),
-        data: json!({ "kind": "badArguments" }),
+        data: serde_json::to_value(Kind { kind: "badArguments" }).unwrap_or_default(),
     }
     .into_result()
 }
@@ -624,6 +627,18 @@ struct ToolRefusal {
     error: Value,
     code: Value,
     data: Value,
+}
+
+/// A refusal's `data` that says only its kind.
+#[derive(Serialize)]
+struct Kind {
+    kind: &'static str,
+}
+
+/// An answer that is not an object, as structured content.
+#[derive(Serialize)]
+struct Wrapped {
+    result: Value,
 }
 
 impl ToolRefusal {

@@ -19,7 +19,7 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::render::line_column;
 use crate::engine::diagnostic::{Diagnostic, FixHint, RuleCode, Severity};
@@ -30,6 +30,14 @@ use crate::engine::rules::{self, Baseline};
 use crate::git::{self, FileAt};
 use crate::views::Paths;
 use crate::workspace::{self, DiskPaths};
+
+/// What Claude Code reads from a hook's stdout in JSON form: `block` puts `reason` before the
+/// model.
+#[derive(serde::Serialize)]
+struct Decision<'a> {
+    decision: &'static str,
+    reason: &'a str,
+}
 
 /// Claude Code shows the model the hook's stderr when it exits with this status.
 const BLOCK: u8 = 2;
@@ -116,8 +124,8 @@ pub fn hook(args: HookArgs) -> anyhow::Result<u8> {
                 HookFormat::Json => {
                     // For PostToolUse, "block" does not undo the edit (it already happened):
                     // it puts `reason` before the model.
-                    let decision = json!({ "decision": "block", "reason": report });
-                    writeln!(crate::cli::output::stdout(), "{decision}")?;
+                    let decision = Decision { decision: "block", reason: &report };
+                    writeln!(crate::cli::output::stdout(), "{}", serde_json::to_string(&decision)?)?;
                     Ok(super::exit::CLEAN)
                 }
             }
@@ -781,6 +789,8 @@ fn fix_of(index: &WorkspaceIndex, it: &Diagnostic) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use serde_json::json;
 
     use super::*;
 
