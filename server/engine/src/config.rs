@@ -471,6 +471,8 @@ struct RawProfile {
     extends: Option<Spanned<String>>,
     description: Option<String>,
     agreement: Option<Spanned<String>>,
+    /// A checklist's numbered boxes are tasks of their own (Kiro's specs).
+    numbered_tasks: Option<bool>,
     #[serde(default)]
     statuses: Vec<RawStatus>,
     #[serde(default)]
@@ -534,9 +536,13 @@ fn build_profile(
             phase_transitions: TransitionTable::default(),
             agreement: Agreement::Kind,
             conventions: Vec::new(),
+            numbered_tasks: false,
         },
     };
     profile.name = name.to_string();
+    if let Some(numbered) = raw.numbered_tasks {
+        profile.numbered_tasks = numbered;
+    }
     if let Some(description) = &raw.description {
         profile.description = description.clone();
     }

@@ -101,6 +101,7 @@ fn profile(name: &str, description: &str, statuses: Vec<Status>) -> Profile {
         phase_transitions: TransitionTable::default(),
         agreement: Agreement::Kind,
         conventions: Vec::new(),
+        numbered_tasks: false,
     }
 }
 
@@ -238,7 +239,7 @@ pub fn github() -> Profile {
 /// Kiro's spec `tasks.md`: `[ ]` not started, `[-]` in progress (Kiro writes it when a task
 /// starts; it is no cancellation there), `[x]` done.
 pub fn kiro() -> Profile {
-    profile(
+    let mut kiro = profile(
         "kiro",
         "Kiro specs' tasks.md: [ ] not started, [-] in progress, [x] done",
         vec![
@@ -246,7 +247,9 @@ pub fn kiro() -> Profile {
             Status::new("in_progress", Kind::Active).checkbox(&['-']).words(&["in progress"]),
             Status::new("done", Kind::Done).checkbox(&['x', 'X']).words(&["done"]),
         ],
-    )
+    );
+    kiro.numbered_tasks = true;
+    kiro
 }
 
 /// [x]it!: open, checked, ongoing, obsolete, in question.

@@ -258,6 +258,9 @@ pub struct Profile {
     /// its standard (`[COMPLETE]` written on every finished task): read as that status, never
     /// reported.
     pub conventions: Vec<Convention>,
+    /// A checklist's numbered boxes (`- [ ] 2. Title`, `- [ ] 2.1 ...`) are tasks of their own,
+    /// as Kiro's specs write them (`numbered_tasks` in `.taskmark.toml`).
+    pub numbered_tasks: bool,
 }
 
 /// A spelling that means a status in one tracker, exactly as written (`[COMPLETE]`, `done`).

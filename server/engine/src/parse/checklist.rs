@@ -11,7 +11,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     collect_items(cx, text, &outline, range(0, text.len()), None, &mut out.items);
-    if cx.profile.name == "kiro" {
+    if cx.profile.numbered_tasks {
         out.places = numbered_tasks(cx, text, &out.items);
     }
     out

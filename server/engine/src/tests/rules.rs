@@ -851,6 +851,12 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     assert_eq!(open_children(&kiro), 1, "task 1 is done while 1.2 is under way");
     let index = crate::fixture::index(&kiro);
     assert_eq!(index.trackers()[0].profile.name, "kiro");
+    // A profile of another name that extends kiro keeps its numbered tasks.
+    let config = Config::parse("[families]\nchecklist = \"my-kiro\"\n\n[profiles.my-kiro]\nextends = \"kiro\"\n")
+        .expect("a configuration");
+    let (index, _) = crate::fixture::diagnostics_with(&tasks("docs/TODO.md"), None, &config);
+    assert_eq!(index.trackers()[0].profile.name, "my-kiro");
+    assert!(index.task(&crate::model::TaskKey::new("docs", "2.1")).is_some(), "numbered boxes are tasks");
     // Elsewhere a checklist keeps GitHub's and Obsidian's boxes: `[-]` is cancelled.
     assert_eq!(open_children(&tasks("docs/TODO.md")), 0);
     // Subtasks written flat at column 0 are the children their numbers say.
