@@ -362,6 +362,8 @@ proptest! {
             "tasks/prd-a/_tasks.md", "tasks/prd-a/1_task.md", "specs/001-kit/tasks.md", "backlog/config.yml",
             "backlog/tasks/back-1 - A.md", "road/pending/a/a-index.md", "road/pending/a/a-phase-1.md", "TODO.md", "notes.md",
             ".taskmaster/tasks/tasks.json", ".taskmaster/tasks/task_001.txt", ".kiro/specs/a/tasks.md",
+            "openspec/changes/add-a/tasks.md", "openspec/changes/archive/2025-01-02-add-a/tasks.md",
+            "todos/done/2025-01-02-03-04-05-a.md", "todos/work/2025-01-02-b/task.md", "docs/todos/DONE-c.md",
         ];
         for content in [&text, &lossy] {
             let files: Vec<SourceFile> = paths.iter().map(|path| SourceFile { path: path.to_string(), text: Arc::from(content.as_str()) }).collect();
