@@ -317,23 +317,24 @@ impl WorkspaceIndex {
             return;
         }
         let Some(profile) = self.profile_of(entry) else { return };
-        let live: Vec<PlaceRef> = places.iter().copied().filter(|it| !history.contains(it)).collect();
+        let live: Vec<PlaceRef> = places.iter().copied().filter(|it| !self.is_history_place(*it)).collect();
         let Some((speaker, status)) = self.speaker(if live.is_empty() { &history } else { &live }) else { return };
         let speaker_words = self.place(speaker).kind.task_vocabulary();
         let agrees = |place: PlaceRef| {
             let place = self.place(place);
             place.status.is_some_and(|own| profile.agree(own, status, speaker_words && place.kind.task_vocabulary()))
         };
-        let mut voices: Vec<PlaceRef> = Vec::new();
+        // Per kind of record: the place kept, and whether it agrees.
+        let mut voices: Vec<(PlaceKind, PlaceRef, bool)> = Vec::new();
         for place in &history {
-            let kind = self.place(*place).kind;
-            let same_kind = history.iter().copied().filter(|it| self.place(*it).kind == kind);
-            let voice = same_kind.clone().find(|it| agrees(*it)).or_else(|| same_kind.clone().next());
-            if voice == Some(*place) {
-                voices.push(*place);
+            let (kind, agreeing) = (self.place(*place).kind, agrees(*place));
+            match voices.iter_mut().find(|it| it.0 == kind) {
+                None => voices.push((kind, *place, agreeing)),
+                Some(voice) if agreeing && !voice.2 => *voice = (kind, *place, true),
+                Some(_) => {}
             }
         }
-        places.retain(|it| !history.contains(it) || voices.contains(it));
+        places.retain(|it| !self.is_history_place(*it) || voices.iter().any(|voice| voice.1 == *it));
     }
 
     /// The status that speaks for a task: its TODO.md section, index line or frontmatter first,

@@ -318,19 +318,18 @@ fn mismatch(
 }
 
 /// `status-mismatch` once per task for its history (`history`: one voice per kind of record,
-/// see [`WorkspaceIndex::agreeing_places`]): the records that do not agree with `reference`
-/// (the live places' speaker, or an archived task's first record), at the first of them,
+/// see [`WorkspaceIndex::agreeing_places`]): the records that do not agree with `speaker` (the
+/// live places' speaker, or an archived task's first record), at the first of them,
 /// naming the others. Without a fix: taskmark never rewrites history, and whether the live
 /// places or the record are behind is for a person to say.
 fn history_contradicts(
     index: &WorkspaceIndex,
     profile: &Profile,
     task: &TaskKey,
-    reference: PlaceRef,
+    speaker: PlaceRef,
     history: &[PlaceRef],
     sink: &mut Sink<'_>,
 ) {
-    let speaker = reference;
     let contradicting: Vec<PlaceRef> =
         history.iter().copied().filter(|it| !agree(profile, index.place(speaker), index.place(*it))).collect();
     let Some(first) = contradicting.first().copied() else { return };
