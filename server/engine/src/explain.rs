@@ -109,6 +109,12 @@ pub fn explain(profile: &Profile) -> String {
     if !profile.description.is_empty() {
         let _ = writeln!(out, "{}\n", profile.description);
     }
+    if profile.numbered_tasks {
+        let _ = writeln!(
+            out,
+            "A checklist's numbered boxes (`- [ ] 2. Title`) are tasks of their own (`numbered_tasks`).\n"
+        );
+    }
     let _ = writeln!(
         out,
         "| id | kind | marker | state.json | words | checkbox | scopes | requires | next (task) | next (phase) | from |"

@@ -857,6 +857,7 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     let (index, _) = crate::fixture::diagnostics_with(&tasks("docs/TODO.md"), None, &config);
     assert_eq!(index.trackers()[0].profile.name, "my-kiro");
     assert!(index.task(&crate::model::TaskKey::new("docs", "2.1")).is_some(), "numbered boxes are tasks");
+    assert!(crate::explain::explain(&index.trackers()[0].profile).contains("`numbered_tasks`"), "and explain says so");
     // Elsewhere a checklist keeps GitHub's and Obsidian's boxes: `[-]` is cancelled.
     assert_eq!(open_children(&tasks("docs/TODO.md")), 0);
     // Subtasks written flat at column 0 are the children their numbers say.
