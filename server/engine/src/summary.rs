@@ -3,7 +3,7 @@
 //! task pickers all read this.
 
 use crate::index::{PlaceRef, WorkspaceIndex, authority};
-use crate::model::{Editability, PlaceKind, TaskKey};
+use crate::model::{PlaceKind, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::text::line_number;
 use crate::vocabulary::{Kind, Origin, Profile, Scope, StatusId};
@@ -162,7 +162,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
     }
     // A task no place of which taskmark may write (an OpenSpec change, moved by its own tool)
     // has no next step to offer.
-    let settable = entry.places.iter().any(|it| !matches!(index.place(*it).editable, Editability::ReadOnly(_)));
+    let settable = index.status_is_writable(&entry);
     let next = match (profile, speaker) {
         (Some(profile), Some((_, status))) if settable => {
             // A learned status is a tracker's own word that taskmark read in its files (a tool's

@@ -44,8 +44,8 @@ fn plan(
     // archived by moving its folder): refused, not answered with "nothing to change".
     let stated: Vec<&crate::model::Place> =
         entry.places.iter().map(|it| index.place(*it)).filter(|it| matches!(it.subject, Subject::Task(_))).collect();
-    if let Some(Editability::ReadOnly(reason)) = stated.first().map(|it| &it.editable)
-        && stated.iter().all(|it| matches!(it.editable, Editability::ReadOnly(_)))
+    if !index.status_is_writable(entry)
+        && let Some(Editability::ReadOnly(reason)) = stated.first().map(|it| &it.editable)
         && stated.iter().any(|it| it.status.is_none_or(|own| !profile.agree(own, target, false)))
     {
         let path = entry.places.first().map(|it| index.path(it.file).to_string()).unwrap_or_default();

@@ -158,6 +158,18 @@ impl WorkspaceIndex {
         self.place(place).kind == PlaceKind::ArchivedStateJson || self.entry(place.file).is_some_and(is_archived_file)
     }
 
+    /// Whether taskmark may write the task's status anywhere: some place that states it is
+    /// editable. An OpenSpec change's only place is where its folder is, which `openspec
+    /// archive` moves; `set` refuses such a task and `show` offers it no next step.
+    pub fn status_is_writable(&self, entry: &TaskEntry) -> bool {
+        entry
+            .places
+            .iter()
+            .map(|it| self.place(*it))
+            .filter(|it| matches!(it.subject, Subject::Task(_)))
+            .any(|it| !matches!(it.editable, crate::model::Editability::ReadOnly(_)))
+    }
+
     /// Every file of history (see [`WorkspaceIndex::is_history`]).
     pub fn history(&self) -> std::collections::BTreeSet<FileId> {
         self.entries().map(|(file, _)| file).filter(|file| self.is_history(*file)).collect()
