@@ -1474,3 +1474,65 @@ fn new_in_a_backlog_tracker_never_takes_an_archived_id() {
     let listed = taskmark(root, &["list", "--root", "."]);
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("Put away"), "the archive is not listed");
 }
+
+/// A Conductor track through its life on the command line, as Conductor's own commands would
+/// leave it: started before any box is ticked, its plan ticked by hand, completed. Every step
+/// leaves `check` with nothing new; the plan's boxes are counted, never written.
+#[test]
+fn a_conductor_track_from_new_to_completed() {
+    let metadata = |id: &str| {
+        format!(
+            "{{\n  \"track_id\": \"{id}\",\n  \"status\": \"new\",\n  \"updated_at\": \"2025-12-23T14:10:00Z\"\n}}\n"
+        )
+    };
+    let tracks = "# Project Tracks\n\n---\n\n## [ ] Track: Export to CSV\n*Link: [./conductor/tracks/export_20251223/](./conductor/tracks/export_20251223/)*\n\n---\n\n## [x] Track: Login page\n*Link: [./conductor/tracks/login_20251220/](./conductor/tracks/login_20251220/)*\n";
+    let plan = "# Plan\n\n## Phase 1: Export\n- [ ] Task: Write the exporter\n  - [ ] Sub-task: Header row\n- [ ] Task: Conductor - User Manual Verification 'Phase 1'\n";
+    let dir = workspace(&[
+        ("conductor/tracks.md", tracks.as_bytes()),
+        ("conductor/tracks/export_20251223/metadata.json", metadata("export_20251223").as_bytes()),
+        ("conductor/tracks/export_20251223/plan.md", plan.as_bytes()),
+        ("conductor/tracks/login_20251220/metadata.json", metadata("login_20251220").as_bytes()),
+        ("conductor/tracks/login_20251220/plan.md", b"# Plan\n\n- [ ] Task: Form\n"),
+    ]);
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "first"]);
+    // The login track says done in tracks.md, new in its metadata, and its plan is open.
+    let before = taskmark(root, &["check", "--format", "json"]);
+    let found: Value = serde_json::from_slice(&before.stdout).expect("json");
+    let codes: Vec<(String, String)> = found["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|it| (it["code"].as_str().unwrap_or("").to_string(), it["message"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert!(codes.iter().any(|(code, message)| code == "status-mismatch" && message.contains("login_20251220")));
+    assert!(codes.iter().any(|(code, message)| code == "open-children" && message.contains("the only box")));
+
+    let started = write_in(root, &["set", "export_20251223", "in_progress"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let text = |path: &str| std::fs::read_to_string(root.join(path)).expect("a file");
+    assert!(text("conductor/tracks.md").contains("## [~] Track: Export to CSV"));
+    assert!(text("conductor/tracks/export_20251223/metadata.json").contains("\"status\": \"in_progress\""));
+    assert!(!text("conductor/tracks/export_20251223/metadata.json").contains("2025-12-23T14:10:00Z"));
+    assert_eq!(text("conductor/tracks/export_20251223/plan.md"), plan);
+    let count = |output: &Output| {
+        let found: Value = serde_json::from_slice(&output.stdout).expect("json");
+        found["diagnostics"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(count(&taskmark(root, &["check", "--format", "json"])), 2);
+
+    // Completing with the plan open would leave a new warning: refused.
+    let early = write_in(root, &["set", "export_20251223", "completed"]);
+    assert!(!early.status.success() && stderr(&early).contains("open-children"), "{}", stderr(&early));
+    std::fs::write(root.join("conductor/tracks/export_20251223/plan.md"), plan.replace("[ ]", "[x]"))
+        .expect("tick the plan");
+    let shown = taskmark(root, &["show", "export_20251223"]);
+    assert!(stdout(&shown).contains("all 3 boxes checked"), "{}", stdout(&shown));
+    let done = write_in(root, &["set", "export_20251223", "completed"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(text("conductor/tracks.md").contains("## [x] Track: Export to CSV"));
+    assert_eq!(count(&taskmark(root, &["check", "--format", "json"])), 2);
+}

@@ -250,7 +250,10 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let taskmaster = path.contains(".taskmaster/tasks/")
             && (name == "tasks.json" || (name.starts_with("task_") && name.ends_with(".txt")));
-        let wanted = path.ends_with(".md") || name == "state.json" || path.ends_with("config.yml") || taskmaster;
+        let conductor =
+            name == "metadata.json" && (path.contains("conductor/tracks/") || path.contains("conductor/archive/"));
+        let wanted =
+            path.ends_with(".md") || name == "state.json" || path.ends_with("config.yml") || taskmaster || conductor;
         if wanted {
             expected += 1;
             ensure(loaded.index.file_id(&full).is_some(), || format!("{full} was not indexed"))?;
@@ -258,7 +261,7 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
     }
     ensure(expected > 250, || format!("only {expected} manifest rows"))?;
     let families: BTreeSet<&str> = loaded.index.trackers().iter().map(|it| it.family.as_str()).collect();
-    ensure(families.len() == 10, || format!("families found: {families:?}"))
+    ensure(families.len() == 11, || format!("families found: {families:?}"))
 }
 
 fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {

@@ -37,6 +37,18 @@ pub fn files(fixture: &str) -> Vec<SourceFile> {
     files
 }
 
+/// The fixture with a change's files written: what the workspace holds after it.
+pub fn apply(fixture: &str, index: &WorkspaceIndex, change: &crate::change::WorkspaceChange) -> String {
+    let written = change.apply(index);
+    files(fixture)
+        .into_iter()
+        .map(|file| {
+            let text = written.iter().find(|(path, _)| *path == file.path).map_or(&*file.text, |(_, text)| text);
+            format!("%! {}\n{text}", file.path)
+        })
+        .collect()
+}
+
 pub fn index(fixture: &str) -> WorkspaceIndex {
     WorkspaceIndex::build(files(fixture), &Config::default().vocabularies)
 }

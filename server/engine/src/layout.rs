@@ -18,6 +18,7 @@ pub enum Family {
     TaskMaster,
     OpenSpec,
     TodoFolder,
+    Conductor,
 }
 
 impl Family {
@@ -33,6 +34,7 @@ impl Family {
             Family::TaskMaster => "taskmaster",
             Family::OpenSpec => "openspec",
             Family::TodoFolder => "todo-folders",
+            Family::Conductor => "conductor",
         }
     }
 
@@ -49,6 +51,7 @@ impl Family {
             Family::TaskMaster => "taskmaster",
             Family::OpenSpec => "openspec",
             Family::TodoFolder => "todo-folders",
+            Family::Conductor => "conductor",
         }
     }
 }
@@ -98,6 +101,21 @@ pub enum Role {
     /// A task of a todo folder: `todos/{work,done}/<timestamp>-<slug>.md` (or
     /// `<slug>/task.md` there), or `docs/todos/<slug>.md` (`DONE-<slug>.md` once closed).
     TodoFolderTask,
+    /// Conductor's `conductor/tracks.md`: a box per track (a list line, a `## [ ] Track:`
+    /// heading or a table row) linking the track's folder.
+    ConductorTracks,
+    /// A track's `metadata.json` (`conductor/tracks/<id>/`, or `conductor/archive/<id>/`).
+    ConductorMetadata {
+        archived: bool,
+    },
+    /// A track's `plan.md`: phases of boxes, the track's work.
+    ConductorPlan {
+        archived: bool,
+    },
+    /// A track's `index.md`, with its `**Status:**` line where it has one.
+    ConductorIndex {
+        archived: bool,
+    },
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -107,6 +125,19 @@ impl Role {
     /// Roles whose files may get diagnostics.
     pub fn is_tracker(self) -> bool {
         !matches!(self, Role::Prose | Role::BacklogConfig)
+    }
+
+    /// Files of an archive: what they say of a task is its history.
+    pub fn is_archive(self) -> bool {
+        matches!(
+            self,
+            Role::ArchiveStateJson
+                | Role::TaskStateJson { archived: true }
+                | Role::Plan { archived: true }
+                | Role::ConductorMetadata { archived: true }
+                | Role::ConductorPlan { archived: true }
+                | Role::ConductorIndex { archived: true }
+        )
     }
 }
 
@@ -149,6 +180,26 @@ pub fn classify(path: &str) -> Classification {
         }
         if taskmaster_text_file(name).is_some() {
             return Classification { role: Role::TaskMasterText, family: Some(Family::TaskMaster), root: dir(2) };
+        }
+    }
+
+    // Conductor: <x>/conductor/tracks.md, and each track's files in
+    // <x>/conductor/tracks/<id>/ (archived: <x>/conductor/archive/<id>/).
+    if let Some(conductor) = parts.iter().rposition(|it| *it == "conductor") {
+        let root = parts[..=conductor].join("/");
+        let conductor_file = |role| Classification { role, family: Some(Family::Conductor), root: root.clone() };
+        match &parts[conductor + 1..] {
+            ["tracks.md"] => return conductor_file(Role::ConductorTracks),
+            [folder @ ("tracks" | "archive"), _, file] => {
+                let archived = *folder == "archive";
+                match *file {
+                    "metadata.json" => return conductor_file(Role::ConductorMetadata { archived }),
+                    "plan.md" => return conductor_file(Role::ConductorPlan { archived }),
+                    "index.md" => return conductor_file(Role::ConductorIndex { archived }),
+                    _ => {}
+                }
+            }
+            _ => {}
         }
     }
 
@@ -400,6 +451,15 @@ mod tests {
             role("app/openspec/changes/archive/2025-12-16-add-x/tasks.md"),
             (Role::OpenSpecTasks { archived: true }, "app/openspec/changes".into())
         );
+        assert_eq!(role("conductor/tracks.md"), (Role::ConductorTracks, "conductor".into()));
+        assert_eq!(
+            role("app/conductor/tracks/login_20251223/metadata.json"),
+            (Role::ConductorMetadata { archived: false }, "app/conductor".into())
+        );
+        assert_eq!(role("conductor/archive/x/plan.md").0, Role::ConductorPlan { archived: true });
+        assert_eq!(role("conductor/tracks/x/index.md").0, Role::ConductorIndex { archived: false });
+        assert_eq!(role("conductor/tracks/x/spec.md").0, Role::Prose);
+        assert_eq!(role("conductor/workflow.md").0, Role::Prose);
         assert_eq!(role("openspec/changes/add-x/proposal.md").0, Role::Prose);
         assert_eq!(openspec_change("2025-12-16-add-x"), "add-x");
         assert_eq!(openspec_change("add-x"), "add-x");

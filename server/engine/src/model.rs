@@ -108,6 +108,11 @@ pub enum PlaceKind {
     /// A task's generated text file: Task Master's `task_NNN.txt` (`# Status:`, and a
     /// subtask's `## 1. Title [done]`).
     TaskText,
+    /// A track's `metadata.json` `status` (Conductor).
+    TrackMetadata,
+    /// What a plan's boxes say of its task, counted (Conductor's plan.md): none checked, some,
+    /// or all. Read only: the boxes are ticked as the work is done, not to match a status.
+    PlanProgress,
 }
 
 impl PlaceKind {
@@ -130,6 +135,8 @@ impl PlaceKind {
             PlaceKind::ChecklistTask => "checklist item",
             PlaceKind::TaskJson => "tasks.json entry",
             PlaceKind::TaskText => "task file",
+            PlaceKind::TrackMetadata => "metadata.json",
+            PlaceKind::PlanProgress => "plan's boxes",
         }
     }
 
@@ -149,6 +156,7 @@ impl PlaceKind {
                 | PlaceKind::PhaseFile
                 | PlaceKind::TaskJson
                 | PlaceKind::TaskText
+                | PlaceKind::TrackMetadata
         )
     }
 
@@ -170,6 +178,7 @@ impl PlaceKind {
                 | PlaceKind::StatusFolder
                 | PlaceKind::PhaseTableRow
                 | PlaceKind::PhaseFile
+                | PlaceKind::PlanProgress
         )
     }
 }

@@ -6,7 +6,7 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 12] = [
+pub const BUILTIN: [&str; 13] = [
     "spec-folder",
     "minsky",
     "github",
@@ -19,6 +19,7 @@ pub const BUILTIN: [&str; 12] = [
     "taskmaster",
     "openspec",
     "todo-folders",
+    "conductor",
 ];
 
 pub fn builtin(name: &str) -> Option<Profile> {
@@ -35,6 +36,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "taskmaster" => taskmaster(),
         "openspec" => openspec(),
         "todo-folders" => todo_folders(),
+        "conductor" => conductor(),
         _ => return None,
     })
 }
@@ -74,6 +76,11 @@ impl Status {
     /// An unchecked box says only "not done": it agrees with every open kind.
     fn open_box(mut self) -> Status {
         self.0.agrees_with = vec![Kind::Todo, Kind::Active, Kind::Blocked];
+        self
+    }
+    /// The kinds a status agrees with besides its own.
+    fn agrees_with(mut self, kinds: &[Kind]) -> Status {
+        self.0.agrees_with = kinds.to_vec();
         self
     }
     fn requires(mut self, fields: &[&[&str]]) -> Status {
@@ -405,6 +412,43 @@ pub fn todo_folders() -> Profile {
             Status::new("done", Kind::Done).words(&["done", "completed", "complete"]).checkbox(&['x', 'X']),
             Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "wontfix"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
+        ],
+    )
+}
+
+/// Conductor: a track is `[ ]` new, `[~]` under way or `[x]` done in tracks.md, and says so
+/// in its metadata.json (`new`, `in_progress`, `completed`; real files also write `not
+/// started` and `complete`) and its index.md. The plan's boxes say how far the work is, as
+/// three statuses no place spells: a plan with boxes open agrees with any track not done (a
+/// track is started before its first box is ticked), one checked all through with a done one.
+pub fn conductor() -> Profile {
+    const OPEN_OR_CANCELLED: [Kind; 4] = [Kind::Todo, Kind::Active, Kind::Blocked, Kind::Cancelled];
+    use crate::parse::conductor::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
+    profile(
+        "conductor",
+        "Conductor tracks: tracks.md boxes ([ ] [~] [x]), metadata.json and index.md status, plan.md boxes",
+        vec![
+            Status::new("new", Kind::Todo).checkbox(&[' ']).words(&[
+                "new",
+                "not started",
+                "pending",
+                "planning",
+                "planned",
+                "todo",
+            ]),
+            Status::new("in_progress", Kind::Active).checkbox(&['~']).words(&[
+                "in_progress",
+                "in progress",
+                "active",
+                "started",
+            ]),
+            Status::new("paused", Kind::Blocked).words(&["paused", "blocked", "on hold"]),
+            Status::new("completed", Kind::Done).checkbox(&['x', 'X']).words(&["completed", "complete", "done"]),
+            Status::new("archived", Kind::Done).words(&["archived"]),
+            Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "abandoned"]),
+            Status::new(PLAN_NOT_BEGUN, Kind::Todo).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
+            Status::new(PLAN_UNDER_WAY, Kind::Active).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
+            Status::new(PLAN_ALL_DONE, Kind::Done).scopes(false, false).agrees_with(&[Kind::Done, Kind::Cancelled]),
         ],
     )
 }

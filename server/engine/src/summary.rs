@@ -24,6 +24,9 @@ pub struct PlaceRow {
     /// False for a plan header that is history (a superseded plan, or the plan of a task that
     /// handed its work over), which no longer has to agree.
     pub current: bool,
+    /// What a plan's boxes count (Conductor's plan.md): compared with the status by
+    /// `open-children`, not a place that states it, so never a disagreement of the places.
+    pub counted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +94,7 @@ pub struct TaskSummary {
 impl TaskSummary {
     /// Whether every place that has to agree does.
     pub fn agrees(&self) -> bool {
-        self.places.iter().filter(|it| it.current && it.known).all(|it| it.agrees)
+        self.places.iter().filter(|it| it.current && it.known && !it.counted).all(|it| it.agrees)
     }
 }
 
@@ -118,6 +121,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
                 .map(|it| (it.name.to_string(), it.value.trim().to_string()))
                 .collect();
         }
+        let counted = place.kind == PlaceKind::PlanProgress;
         let agrees = match (profile, speaker, place.status) {
             (Some(profile), Some((speaker_ref, status)), Some(own)) => {
                 let same = place.kind.task_vocabulary() && index.place(speaker_ref).kind.task_vocabulary();
@@ -135,7 +139,8 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
             value: place.shown(),
             known: place.status.is_some(),
             agrees,
-            current: agreeing.contains(place_ref) || place.status.is_none(),
+            current: agreeing.contains(place_ref) || place.status.is_none() || counted,
+            counted,
         });
     }
     let progress = entry.current_plan.map(|plan| plan_progress(index, plan, profile));

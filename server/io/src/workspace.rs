@@ -202,13 +202,16 @@ pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`, Task
-/// Master's `tasks.json` and `task_NNN.txt`.
+/// Master's `tasks.json` and `task_NNN.txt`, a Conductor track's `metadata.json`.
 pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     lower.ends_with(".md")
         || lower.ends_with(".markdown")
         || lower == "state.json"
-        || matches!(layout::classify(path).role, Role::BacklogConfig | Role::TaskMasterTasks | Role::TaskMasterText)
+        || matches!(
+            layout::classify(path).role,
+            Role::BacklogConfig | Role::TaskMasterTasks | Role::TaskMasterText | Role::ConductorMetadata { .. }
+        )
 }
 
 /// Threads for walking and reading: IO-bound work that wants many requests in flight (a cold

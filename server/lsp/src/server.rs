@@ -498,6 +498,9 @@ impl Server {
             // Task Master's store and the task files it generates (`workspace::wanted`).
             "**/.taskmaster/tasks/tasks.json",
             "**/.taskmaster/tasks/task_*.txt",
+            // Conductor's tracks keep their status in metadata.json.
+            "**/conductor/tracks/*/metadata.json",
+            "**/conductor/archive/*/metadata.json",
             "**/.gitignore",
             &format!("**/{}", config::FILE_NAME),
         ]

@@ -68,7 +68,9 @@ fn place_rows(view: &TaskSummary, paths: &Paths) -> Vec<String> {
         .places
         .iter()
         .map(|place| {
-            let note = if !place.current {
+            let note = if place.counted {
+                if place.agrees { "" } else { "✗ the plan and the status differ (open-children)" }
+            } else if !place.current {
                 "(history: superseded or handed over, not compared)"
             } else if !place.known {
                 "? not a status of its vocabulary"

@@ -134,13 +134,15 @@ fn marker_part(place: &Place) -> (Rank, String) {
         | PlaceKind::IndexStatus
         | PlaceKind::PhaseFile
         | PlaceKind::TaskJson
-        | PlaceKind::TaskText => return (Rank::Status, "status".into()),
+        | PlaceKind::TaskText
+        | PlaceKind::TrackMetadata => return (Rank::Status, "status".into()),
         PlaceKind::TaskOrderLine => "Task Order line",
         PlaceKind::PlanHeader => return (Rank::Status, "header".into()),
         PlaceKind::PlanPhase => "phase",
         PlaceKind::IndexLine | PlaceKind::ChecklistTask => "checkbox",
         PlaceKind::PhaseTableRow => "phase table row",
         PlaceKind::StatusFolder => "status folder",
+        PlaceKind::PlanProgress => "plan's boxes",
     };
     (Rank::OtherPlace, name.into())
 }

@@ -107,7 +107,12 @@ impl Planner<'_> {
             }
             PlaceKind::TaskStateJson => self.json_fields(place_ref, want),
             PlaceKind::TaskJson if marker_changes => self.tag_counts(place_ref, want),
-            PlaceKind::Frontmatter => self.touch_updated_date(place_ref),
+            PlaceKind::Frontmatter => self.touch_updated(place_ref, "updated_date"),
+            // Conductor writes `updated_at` (the plugin's tracks `updated`) with each change.
+            PlaceKind::TrackMetadata => {
+                self.touch_updated(place_ref, "updated_at");
+                self.touch_updated(place_ref, "updated");
+            }
             _ => {}
         }
         Ok(())
@@ -326,9 +331,9 @@ impl Planner<'_> {
     }
 
     /// Backlog.md's `updated_date`, in the shape it already has.
-    fn touch_updated_date(&mut self, place_ref: PlaceRef) {
+    fn touch_updated(&mut self, place_ref: PlaceRef, name: &str) {
         let place = self.index.place(place_ref);
-        let Some(updated) = place.field("updated_date") else { return };
+        let Some(updated) = place.field(name) else { return };
         let now = &self.options.now;
         let value = match updated.value.len() {
             10 => now.date.clone(),

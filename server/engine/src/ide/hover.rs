@@ -67,7 +67,9 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
                 Some(target) => format!("[{}]({target})", escape(&location)),
                 None => escape(&location),
             };
-            let verdict = if !place.current {
+            let verdict = if place.counted {
+                if place.agrees { "✓" } else { "open-children" }
+            } else if !place.current {
                 "history"
             } else if !place.known {
                 "?"

@@ -303,7 +303,11 @@ impl WorkspaceIndex {
             .copied()
             .filter(|it| {
                 let place = self.place(*it);
-                place.status.is_some() && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
+                // What a plan's boxes count is compared with the task's status by
+                // `open-children`, as boxes under a parent are: no place of the status.
+                place.status.is_some()
+                    && place.kind != PlaceKind::PlanProgress
+                    && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })
             .collect();
         if let Some(reused) = self.reused_id_of(task, entry) {
@@ -383,13 +387,14 @@ pub fn authority(kind: PlaceKind) -> u8 {
         PlaceKind::ChecklistTask => 4,
         // Task Master's tasks.json is its tool's own record; the text files are generated from it.
         PlaceKind::StateJson | PlaceKind::TaskJson => 5,
-        PlaceKind::TaskStateJson => 6,
+        PlaceKind::TaskStateJson | PlaceKind::TrackMetadata => 6,
         PlaceKind::SpecStatus | PlaceKind::TaskText => 7,
         PlaceKind::TaskOrderLine => 8,
         PlaceKind::ArchivedStateJson => 9,
         PlaceKind::PlanHeader => 10,
         PlaceKind::StatusFolder => 11,
         PlaceKind::PlanPhase | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile => 12,
+        PlaceKind::PlanProgress => 13,
     }
 }
 
@@ -417,10 +422,11 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// A file of the archive: tasks put away on purpose (an archive state file, a plan or a task
-/// folder's state.json under `archive/`, a Backlog.md task in `completed/`).
+/// folder's state.json under `archive/`, a Conductor track under `conductor/archive/`, a
+/// Backlog.md task in `completed/`).
 fn is_archived_file(entry: &super::FileEntry) -> bool {
     match entry.class.role {
-        Role::ArchiveStateJson | Role::TaskStateJson { archived: true } | Role::Plan { archived: true } => true,
+        role if role.is_archive() => true,
         // Backlog.md moves finished tasks to backlog/completed/ (`backlog cleanup`).
         Role::BacklogTask => entry.path.rsplit('/').nth(1) == Some("completed"),
         _ => false,

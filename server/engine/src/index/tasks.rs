@@ -264,10 +264,7 @@ pub(super) enum Said {
 /// What one file says of each task, in the file's order: its places (phases only name the
 /// task), mentions and archive entries.
 pub(super) fn said_of(file: FileId, entry: &FileEntry) -> impl Iterator<Item = (&TaskKey, FileId, Said)> {
-    let archived_file = matches!(
-        entry.class.role,
-        Role::Plan { archived: true } | Role::TaskStateJson { archived: true } | Role::ArchiveStateJson
-    );
+    let archived_file = entry.class.role.is_archive();
     // A place that only names a task the place before it named adds nothing (a plan's phases
     // name the plan's task; listing each would be most of the list).
     let mut named: Option<&TaskKey> = None;

@@ -124,7 +124,9 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
         | PlaceKind::IndexStatus
         | PlaceKind::PhaseFile
         | PlaceKind::StatusFolder
-        | PlaceKind::TaskText => return None,
+        | PlaceKind::TaskText
+        | PlaceKind::TrackMetadata
+        | PlaceKind::PlanProgress => return None,
     })
 }
 

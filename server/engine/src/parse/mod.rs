@@ -7,6 +7,7 @@
 pub(crate) mod backlog;
 mod checklist;
 mod compozy;
+pub(crate) mod conductor;
 mod json;
 mod minsky;
 mod openspec;
@@ -49,6 +50,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             | Role::BacklogConfig
             | Role::TaskMasterTasks
             | Role::TaskMasterText
+            | Role::ConductorMetadata { .. }
     ) {
         for piece in markdown::unparsed_pieces(text) {
             parsed.problems.push(crate::model::FileProblem {
@@ -91,6 +93,10 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::TaskMasterText => taskmaster::parse_text(cx, text),
         Role::OpenSpecTasks { archived } => openspec::parse_tasks(cx, text, archived),
         Role::TodoFolderTask => todo_folder::parse_task(cx, text),
+        Role::ConductorTracks => conductor::parse_tracks(cx, text),
+        Role::ConductorMetadata { .. } => conductor::parse_metadata(cx, text),
+        Role::ConductorPlan { archived } => conductor::parse_plan(cx, text, archived),
+        Role::ConductorIndex { .. } => conductor::parse_index(cx, text),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `open-children` and `plan-status-stale`: a parent and what is under it.
 
 use crate::diagnostic::{FixHint, Parent, Related, RuleCode, Severity, diagnostic};
-use crate::index::{FileEntry, FileId, WorkspaceIndex};
-use crate::model::{Item, ParsedFile, Place, PlaceKind};
+use crate::index::{FileEntry, FileId, PlaceRef, TaskEntry, WorkspaceIndex};
+use crate::model::{Item, ParsedFile, Place, PlaceKind, TaskKey};
 use crate::rules::Sink;
 use crate::text::TextRange;
 use crate::vocabulary::{Kind, Profile, Scope, StatusId};
@@ -20,8 +20,9 @@ pub(super) fn place(
     let parsed = &entry.parsed;
     let Some(status) = place.status else { return };
     // A generated copy (Task Master's task file) repeats its source's subtasks: the source is
-    // checked, and where the copy differs, status-mismatch says so.
-    if place.kind.is_generated_copy() {
+    // checked, and where the copy differs, status-mismatch says so. What a plan's boxes count
+    // is compared with the task's status by `plan_progress`.
+    if place.kind.is_generated_copy() || place.kind == PlaceKind::PlanProgress {
         return;
     }
     let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
@@ -194,6 +195,86 @@ fn report(
         let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
         it.task = task;
         sink.push_capped(it, Severity::Hint);
+    }
+}
+
+/// `open-children` of a task whose boxes are in a file of their own (Conductor's plan.md,
+/// counted as a [`PlaceKind::PlanProgress`] place): a task done with boxes open is a warning,
+/// at the place that says it is done; an open task whose boxes are all checked, a hint. A live
+/// plan answers to the task's live places (`live`); an archived one to where its folder is.
+pub(super) fn plan_progress(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    live: &[PlaceRef],
+    sink: &mut Sink<'_>,
+) {
+    for progress_ref in entry.places.iter().copied().filter(|it| index.place(*it).kind == PlaceKind::PlanProgress) {
+        let reference = if index.is_history_place(progress_ref) {
+            entry
+                .places
+                .iter()
+                .copied()
+                .find(|it| it.file == progress_ref.file && index.place(*it).kind == PlaceKind::StatusFolder)
+        } else {
+            index.speaker(live).map(|(it, _)| it)
+        };
+        let Some(reference) = reference else { continue };
+        let (Some(status), Some(file)) = (index.place(reference).status, index.entry(progress_ref.file)) else {
+            continue;
+        };
+        let progress = index.place(progress_ref);
+        let boxes: Vec<&Item> = progress.child_items.iter().filter_map(|it| file.parsed.items.get(it)).collect();
+        let open: Vec<&Item> = boxes
+            .iter()
+            .copied()
+            .filter(|it| !it.status.is_some_and(|status| profile.kind(status).is_closed()))
+            .collect();
+        let said = index.place(reference);
+        let place = format!("the {} ({})", said.kind.describe(), super::consistency::location(index, reference));
+        let plan = index.path(progress_ref.file);
+        if profile.kind(status) == Kind::Done && !open.is_empty() {
+            let mut it = diagnostic(
+                RuleCode::OpenChildren,
+                reference.file,
+                said.marker.range,
+                format!(
+                    "task {task} is `{}` in {place} but {} of its plan ({plan}) {} still open",
+                    said.shown(),
+                    match (open.len(), boxes.len()) {
+                        (1, 1) => "the only box".to_string(),
+                        (open, all) if open == all => format!("all {all} boxes"),
+                        (open, all) => format!("{open} of the {all} boxes"),
+                    },
+                    if open.len() == 1 { "is" } else { "are" }
+                ),
+            );
+            it.task = Some(task.clone());
+            it.related = open
+                .iter()
+                .take(20)
+                .map(|item| Related {
+                    file: progress_ref.file,
+                    range: crate::text::line_range_at(&file.text, usize::from(item.marker_range.start())),
+                    message: format!("open: {}", file.text[item.text].trim()),
+                })
+                .collect();
+            sink.push(it);
+        } else if !profile.kind(status).is_closed() && open.is_empty() {
+            let mut it = diagnostic(
+                RuleCode::OpenChildren,
+                reference.file,
+                said.marker.range,
+                format!(
+                    "all {} boxes of task {task}'s plan ({plan}) are checked, but it is still `{}` in {place}",
+                    boxes.len(),
+                    said.shown()
+                ),
+            );
+            it.task = Some(task.clone());
+            sink.push_capped(it, Severity::Hint);
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::layout::{Family, Role};
 use crate::model::{PhaseKey, Place, PlaceKind, Subject, TaskKey};
 use crate::rules::{Baseline, Sink};
 use crate::timestamp::{self, Moment};
-use crate::vocabulary::{Kind, Profile, StatusId};
+use crate::vocabulary::{Kind, Profile, Scope, StatusId};
 
 /// What the per-task rules share, computed once per check.
 pub(super) struct Context {
@@ -153,6 +153,7 @@ pub(super) fn task(
     if let Some((reference, _)) = index.speaker(if live.is_empty() { &history } else { &live }) {
         history_contradicts(index, profile, task, reference, &history, sink);
     }
+    super::children::plan_progress(index, profile, task, entry, &live, sink);
     reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
     if !entry.archived {
@@ -203,6 +204,20 @@ fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
     }
 }
 
+/// The task status a place states that a fix may write everywhere: a task vocabulary's
+/// word, or a box or spec status that is one of the task's statuses spelled in words too
+/// (Conductor's `[~]` is `in_progress` in metadata.json, minsky's `ON HOLD` a task status).
+/// Not a plan's own words, not what its boxes count.
+fn stated_task_status(profile: &Profile, place: &Place) -> Option<StatusId> {
+    let status = place.status?;
+    let definition = profile.status(status);
+    let named = place.kind.task_vocabulary()
+        || (matches!(place.kind, PlaceKind::IndexLine | PlaceKind::SpecStatus | PlaceKind::ChecklistTask)
+            && definition.in_scope(Scope::Task)
+            && (!definition.words.is_empty() || definition.json.is_some()));
+    named.then_some(status)
+}
+
 fn mismatch(
     index: &WorkspaceIndex,
     profile: &Profile,
@@ -234,8 +249,7 @@ fn mismatch(
     let mut candidates: Vec<StatusId> = Vec::new();
     for place in speaking.iter().chain(&behind) {
         let it = index.place(*place);
-        if let Some(status) = it.status
-            && it.kind.task_vocabulary()
+        if let Some(status) = stated_task_status(profile, it)
             && !candidates.contains(&status)
         {
             candidates.push(status);
@@ -247,10 +261,7 @@ fn mismatch(
     };
     // The first fix aligns every place with the one that tells the status now.
     if let Some((truth, _)) = &told
-        && let Some(status) = clusters[*truth].iter().find_map(|it| {
-            let place = index.place(*it);
-            place.kind.task_vocabulary().then_some(place.status).flatten()
-        })
+        && let Some(status) = clusters[*truth].iter().find_map(|it| stated_task_status(profile, index.place(*it)))
         && let Some(at) = candidates.iter().position(|it| *it == status)
     {
         candidates[..=at].rotate_right(1);

@@ -44,6 +44,15 @@ pub(crate) fn resolve(index: &WorkspaceIndex, paths: &dyn PathOracle, link: &Lin
         return Some(indexed);
     }
     let candidates: Vec<String> = link.candidates(from).collect();
+    // A link to a folder (`./conductor/tracks/<id>/`) resolves where an indexed file is in it.
+    if link.target.split('#').next().is_some_and(|it| it.ends_with('/'))
+        && let Some(folder) = candidates.iter().find(|candidate| {
+            let inside = format!("{candidate}/");
+            index.entries().any(|(_, entry)| entry.path.starts_with(&inside))
+        })
+    {
+        return Some(folder.clone());
+    }
     let found = candidates.iter().find(|it| paths.known(it)).or_else(|| candidates.iter().find(|it| paths.exists(it)));
     found.cloned()
 }

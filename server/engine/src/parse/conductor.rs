@@ -1,0 +1,369 @@
+//! Conductor (Gemini CLI's spec-driven workflow): `conductor/tracks.md` lists the tracks with
+//! a box each (`[ ]` new, `[~]` under way, `[x]` done), as a list line, a `## [ ] Track:`
+//! heading over a `*Link: ...*` line, or a table row; each track's folder,
+//! `conductor/tracks/<id>/`, holds `metadata.json` (`"status": "new"`), `plan.md` (phases of
+//! boxes: the work) and often `index.md` (`**Status:** ...`). `/conductor:archive` moves the
+//! folder to `conductor/archive/<id>/`.
+//!
+//! The track's id is its folder's name. Its status is stated by the tracks.md box, the
+//! metadata and the index; the plan's boxes say how far the work is (none, some or all
+//! checked), a place of its own that taskmark reads and never writes. An archived track's
+//! files are its history, and its folder says it was archived.
+
+use crate::markdown::{self, Outline};
+use crate::model::{Editability, ParsedFile, Place, PlaceKind, Subject, TaskKey};
+use jsonc_parser::ParseOptions;
+
+use crate::parse::json;
+use crate::parse::{ParseContext, collect_items, link, location_place, pidea, place};
+use crate::text::{TextRange, lines_with_offsets, range};
+use crate::vocabulary::{Kind, Scope, Spelling};
+
+/// The ids of the statuses a plan's boxes can say (the `conductor` profile's): none of them
+/// checked, some, all.
+pub const PLAN_NOT_BEGUN: &str = "plan_not_begun";
+pub const PLAN_UNDER_WAY: &str = "plan_under_way";
+pub const PLAN_ALL_DONE: &str = "plan_all_done";
+
+/// `conductor/tracks.md`: one place per box that names a track's folder.
+pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    let lines: Vec<(usize, &str)> =
+        lines_with_offsets(text).filter(|(offset, _)| !outline.in_code(crate::text::size(*offset))).collect();
+    for (at, (offset, line)) in lines.iter().enumerate() {
+        let Some(entry) = entry_box(line) else { continue };
+        // A heading's link is on the lines under it (`*Link: [...](./conductor/tracks/<id>/)*`),
+        // up to the next heading or rule.
+        let block_end = if entry.heading {
+            lines[at + 1..]
+                .iter()
+                .position(|(_, it)| it.trim_start().starts_with('#') || it.trim() == "---")
+                .map_or(lines.len(), |it| at + 1 + it)
+        } else {
+            at + 1
+        };
+        let block = &lines[at..block_end];
+        let Some(id) = block.iter().find_map(|(_, it)| track_link(it)) else { continue };
+        let key = TaskKey::new(cx.scope, id);
+        let marker = range(offset + entry.state, offset + entry.state + 1);
+        let mut track =
+            place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
+        track.title = Some(entry.title(line).into());
+        if let Some((last_offset, last)) = block.last() {
+            track.extent = range(*offset, last_offset + last.len());
+        }
+        for (offset, line) in block {
+            for (start, end, target) in markdown::file_links(line) {
+                out.links.push(link(target, range(offset + start, offset + end), Some(key.clone())));
+            }
+        }
+        out.places.push(track);
+    }
+    out
+}
+
+/// A box of tracks.md and where it sits.
+struct EntryBox {
+    /// The byte of the box's state character in the line.
+    state: usize,
+    heading: bool,
+    table: bool,
+}
+
+impl EntryBox {
+    /// The track's title as the line gives it: a heading's text after `Track:`, a table's
+    /// title cell, a list line's link text.
+    fn title<'a>(&self, line: &'a str) -> &'a str {
+        let after = line[self.state + 2..].trim();
+        if self.heading {
+            let after = after.strip_prefix("Track:").unwrap_or(after);
+            return after.trim();
+        }
+        if self.table {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            return cells.iter().skip(1).find(|it| !it.is_empty() && !it.starts_with('[')).copied().unwrap_or(after);
+        }
+        match (line.find('['), line.find("](")) {
+            (Some(open), Some(close)) if open < close && line[open + 1..close] != line[self.state..self.state + 1] => {
+                line[open + 1..close].trim()
+            }
+            _ => after.trim_end_matches("[ ]").trim(),
+        }
+    }
+}
+
+/// The box of a tracks.md line: `## [x] Track: ...`, `- [ ] ...`, `- [Title](link) [ ]`, or
+/// `| [x] | [id](link) | ...`.
+fn entry_box(line: &str) -> Option<EntryBox> {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    let boxed = |at: usize| -> bool {
+        let bytes = line.as_bytes();
+        bytes.get(at) == Some(&b'[')
+            && bytes.get(at + 2) == Some(&b']')
+            && line.is_char_boundary(at + 1)
+            && line.is_char_boundary(at + 2)
+            && matches!(line.as_bytes()[at + 1], b' ' | b'~' | b'x' | b'X')
+    };
+    if trimmed.starts_with('#') {
+        let hashes = trimmed.len() - trimmed.trim_start_matches('#').len();
+        let at = indent + hashes + (trimmed[hashes..].len() - trimmed[hashes..].trim_start().len());
+        return boxed(at).then_some(EntryBox { state: at + 1, heading: true, table: false });
+    }
+    if let Some(row) = trimmed.strip_prefix('|') {
+        let at = indent + 1 + (row.len() - row.trim_start().len());
+        return (boxed(at) && line[at + 3..].trim_start().starts_with('|')).then_some(EntryBox {
+            state: at + 1,
+            heading: false,
+            table: true,
+        });
+    }
+    let bullet = trimmed.strip_prefix(['-', '*', '+']).filter(|it| it.starts_with(' '))?;
+    let at = indent + 1 + (bullet.len() - bullet.trim_start().len());
+    if boxed(at) {
+        return Some(EntryBox { state: at + 1, heading: false, table: false });
+    }
+    // `- [/verify backups](conductor/tracks/verify-backups/) [ ]`: the box after the link.
+    let end = line.trim_end().len();
+    (end >= 3 && boxed(end - 3) && !line[..end - 3].ends_with(']')).then_some(EntryBox {
+        state: end - 2,
+        heading: false,
+        table: false,
+    })
+}
+
+/// The track a line's link names: the folder after `tracks/` or `archive/` in its target
+/// (`./conductor/tracks/<id>/`, `./tracks/<id>/index.md`).
+fn track_link(line: &str) -> Option<String> {
+    let mut at = 0;
+    while let Some(open) = line[at..].find("](").map(|it| it + at) {
+        let target_start = open + 2;
+        let Some(close) = line[target_start..].find(')').map(|it| it + target_start) else { break };
+        let parts: Vec<&str> = line[target_start..close].trim().split('/').collect();
+        if let Some(folder) = parts.iter().rposition(|it| matches!(*it, "tracks" | "archive"))
+            && let Some(id) = parts.get(folder + 1).filter(|it| !it.is_empty() && !it.ends_with(".md"))
+        {
+            return Some((*id).to_string());
+        }
+        at = close + 1;
+    }
+    None
+}
+
+/// The track a file in `conductor/{tracks,archive}/<id>/` belongs to.
+fn track_of(cx: &ParseContext<'_>) -> TaskKey {
+    TaskKey::new(cx.scope, cx.path.rsplit('/').nth(1).unwrap_or_default())
+}
+
+/// A track's `metadata.json`: its `status`.
+pub fn parse_metadata(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let (root, shift) = match json::parse_object(text, &ParseOptions::default()) {
+        Ok(it) => it,
+        Err(problem) => {
+            out.problems.push(problem);
+            return out;
+        }
+    };
+    let Some(jsonc_parser::ast::Value::StringLit(status)) = root.get("status").map(|it| &it.value) else {
+        return out;
+    };
+    let marker = json::string_span(shift, status.range);
+    let mut it =
+        place(cx, Subject::Task(track_of(cx)), PlaceKind::TrackMetadata, text, marker, Spelling::Word, Scope::Task);
+    if text[marker] != *status.value {
+        it.editable = Editability::ReadOnly("the status string contains escapes");
+    }
+    // When it changed, for `set` to bring up to date.
+    for key in ["updated_at", "updated"] {
+        if let Some(jsonc_parser::ast::Value::StringLit(value)) = root.get(key).map(|it| &it.value) {
+            let value_range = json::string_span(shift, value.range);
+            if text[value_range] == *value.value {
+                it.fields.push(crate::model::Field {
+                    name: key.into(),
+                    value: (*value.value).into(),
+                    value_range,
+                    line: crate::text::line_range_at(text, usize::from(value_range.start())),
+                });
+            }
+        }
+    }
+    it.title =
+        ["name", "title", "description"].iter().find_map(|key| root.get_string(key)).map(|title| (*title.value).into());
+    out.places.push(it);
+    out
+}
+
+/// A track's `index.md`: its `**Status:**` line, where it has one.
+pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    if let Some((place, _)) =
+        pidea::status_place(cx, text, &outline, Subject::Task(track_of(cx)), PlaceKind::IndexStatus)
+    {
+        out.places.push(place);
+    }
+    out
+}
+
+/// A track's `plan.md`: its boxes, what they say of the track counted, and, archived, where
+/// its folder is.
+pub fn parse_plan(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    let track = track_of(cx);
+    let children = collect_items(cx, text, &outline, range(0, text.len()), Some(0), &mut out.items);
+    if let Some(progress) = progress_place(cx, text, &track, &out) {
+        out.places.push(progress);
+        out.places[0].child_items = children;
+    }
+    if archived {
+        out.places.push(location_place(
+            cx,
+            track,
+            text,
+            "archived",
+            "a Conductor track is archived by moving its folder to conductor/archive/",
+        ));
+    }
+    out
+}
+
+/// What the plan's boxes say of the track: none checked, some (or one under way), all.
+fn progress_place(cx: &ParseContext<'_>, text: &str, track: &TaskKey, parsed: &ParsedFile) -> Option<Place> {
+    let total = parsed.items.len();
+    if total == 0 {
+        return None;
+    }
+    let kind = |it: &crate::model::Item| it.status.map(|status| cx.profile.kind(status));
+    let done = parsed.items.iter().filter(|it| matches!(kind(it), Some(Kind::Done | Kind::Cancelled))).count();
+    let started = parsed.items.iter().any(|it| kind(it) == Some(Kind::Active));
+    let (id, said) = match done {
+        0 if !started => (PLAN_NOT_BEGUN, format!("0 of {total} boxes checked")),
+        done if done == total => (PLAN_ALL_DONE, format!("all {total} boxes checked")),
+        done => (PLAN_UNDER_WAY, format!("{done} of {total} boxes checked")),
+    };
+    // A configured vocabulary without the plan's statuses: the boxes are still read, as items.
+    let status = cx.profile.by_id(id)?;
+    let mut it = place(
+        cx,
+        Subject::Task(track.clone()),
+        PlaceKind::PlanProgress,
+        text,
+        range(0, 0),
+        Spelling::Word,
+        Scope::Task,
+    );
+    it.marker.text = said.into();
+    it.status = Some(status);
+    it.unknown = None;
+    it.editable = Editability::ReadOnly("the plan's boxes say how far the work is: tick them as it is done");
+    it.extent = TextRange::new(0.into(), crate::text::size(text.len()));
+    Some(it)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{RuleCode, Severity};
+    use crate::fixture::diagnostics;
+
+    const TRACKS: &str = "%! conductor/tracks.md\n# Project Tracks\n\n---\n\n## [x] Track: Login page\n*Link: [./conductor/tracks/login_20251223/](./conductor/tracks/login_20251223/)*\n\n---\n\n## [~] Track: Search\n*Link: [./conductor/tracks/search_20251223/](./conductor/tracks/search_20251223/)*\n\n---\n\n## [ ] Track: Export\n*Link: [./conductor/tracks/export_20251223/](./conductor/tracks/export_20251223/)*\n";
+
+    fn track(folder: &str, id: &str, status: &str, boxes: &str) -> String {
+        format!(
+            "%! conductor/{folder}/{id}/metadata.json\n{{\n  \"track_id\": \"{id}\",\n  \"status\": \"{status}\",\n  \"updated_at\": \"2025-12-23T14:10:00Z\"\n}}\n%! conductor/{folder}/{id}/plan.md\n# Plan\n\n## Phase 1: Build\n{boxes}"
+        )
+    }
+
+    /// The three places of a track and what its plan's boxes say: a track done with its plan
+    /// open, a metadata.json behind tracks.md, an archived track whose metadata never moved.
+    #[test]
+    fn a_track_is_its_box_its_metadata_and_its_plan() {
+        let fixture = [
+            TRACKS.to_string(),
+            track("tracks", "login_20251223", "new", "- [ ] Task: Form\n  - [ ] Sub-task: Fields\n"),
+            track("tracks", "search_20251223", "in_progress", "- [x] Task: Index\n- [~] Task: Query\n"),
+            track("tracks", "export_20251223", "new", "- [ ] Task: CSV\n"),
+            track("archive", "setup_20251220", "not started", "- [x] Task: Init\n"),
+            track("archive", "theme_20251221", "completed", "- [x] Task: Colours\n- [ ] Deferred: Dark mode\n"),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        let seen: Vec<(RuleCode, Severity, String)> = found
+            .iter()
+            .map(|it| (it.code, it.severity, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
+            .collect();
+        let expected = [
+            (RuleCode::StatusMismatch, Severity::Error, "login_20251223"),
+            (RuleCode::OpenChildren, Severity::Warning, "login_20251223"),
+            (RuleCode::StatusMismatch, Severity::Error, "setup_20251220"),
+            (RuleCode::OpenChildren, Severity::Warning, "theme_20251221"),
+        ];
+        for (code, severity, task) in expected {
+            assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");
+        }
+        assert_eq!(seen.len(), expected.len(), "{found:#?}");
+        let login = index.task(&TaskKey::new("conductor", "login_20251223")).expect("the login track");
+        let kinds: Vec<PlaceKind> = login.places.iter().map(|it| index.place(*it).kind).collect();
+        assert_eq!(kinds, [PlaceKind::IndexLine, PlaceKind::TrackMetadata, PlaceKind::PlanProgress]);
+        let shown: Vec<String> = login.places.iter().map(|it| index.place(*it).shown()).collect();
+        assert_eq!(shown, ["[x]", "new", "0 of 2 boxes checked"]);
+        let search = crate::ide::task_summary(&index, &TaskKey::new("conductor", "search_20251223"));
+        assert!(search.agrees() && search.settable, "{search:?}");
+        assert_eq!(search.title.as_deref(), Some("Search"));
+    }
+
+    /// `set` writes the box and the metadata, never the plan's boxes; a track just started
+    /// with no box checked leaves nothing new, and its plan checked all through is a hint.
+    #[test]
+    fn set_writes_the_box_and_the_metadata() {
+        let fixture = [TRACKS.to_string(), track("tracks", "export_20251223", "new", "- [ ] Task: CSV\n")].concat();
+        let index = crate::fixture::index(&fixture);
+        let task = TaskKey::new("conductor", "export_20251223");
+        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+            "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
+        ));
+        let change = crate::edit::plan_status_change(&index, &task, "in_progress", &options).expect("a plan");
+        let written: Vec<&str> = change.files.iter().map(|it| it.path.as_str()).collect();
+        assert_eq!(written, ["conductor/tracks.md", "conductor/tracks/export_20251223/metadata.json"]);
+        let after = crate::fixture::apply(&fixture, &index, &change);
+        assert!(after.contains("\"status\": \"in_progress\",\n  \"updated_at\": \"2026-11-27T10:00:00Z\""), "{after}");
+        assert!(change.warnings.is_empty(), "{:?}", change.warnings);
+        // The other tracks' folders are not in this fixture: their links are broken.
+        let unlinked = |found: Vec<crate::diagnostic::Diagnostic>| -> Vec<crate::diagnostic::Diagnostic> {
+            found.into_iter().filter(|it| it.code != RuleCode::BrokenLink).collect()
+        };
+        let (_, found) = diagnostics(&after, None);
+        let found = unlinked(found);
+        assert!(found.is_empty(), "{found:#?}");
+        let ticked = after.replace("- [ ] Task: CSV", "- [x] Task: CSV");
+        let (_, found) = diagnostics(&ticked, None);
+        let found = unlinked(found);
+        assert_eq!(
+            found.iter().map(|it| (it.code, it.severity)).collect::<Vec<_>>(),
+            [(RuleCode::OpenChildren, Severity::Hint)]
+        );
+    }
+
+    #[test]
+    fn boxes_of_the_three_layouts() {
+        let heading = entry_box("## [~] Track: Fix Tenant Access Control").expect("a heading");
+        assert!(heading.heading && heading.state == 4);
+        assert_eq!(heading.title("## [~] Track: Fix Tenant Access Control"), "Fix Tenant Access Control");
+        let row = "| [x]    | [setup_20260205](./tracks/setup_20260205/index.md) | Conductor Setup | 2026-02-05 |";
+        let table = entry_box(row).expect("a row");
+        assert_eq!((table.state, table.title(row)), (3, "Conductor Setup"));
+        let list = "- [/verify backups](conductor/tracks/verify-backups/) [ ]";
+        let trailing = entry_box(list).expect("a trailing box");
+        assert_eq!((&list[trailing.state..trailing.state + 1], trailing.title(list)), (" ", "/verify backups"));
+        let leading = "- [x] Login page ([link](./tracks/login/))";
+        assert_eq!(entry_box(leading).map(|it| it.state), Some(3));
+        assert!(entry_box("- [Spec](./spec.md)").is_none());
+        assert!(entry_box("## Track Status Legend").is_none());
+        assert_eq!(track_link("*Link: [./conductor/tracks/a_1/](./conductor/tracks/a_1/)*").as_deref(), Some("a_1"));
+        assert_eq!(track_link("| [x] | [id](./tracks/id/index.md) |").as_deref(), Some("id"));
+        assert_eq!(track_link("[spec](./spec.md)"), None);
+    }
+}
