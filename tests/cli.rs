@@ -1536,3 +1536,55 @@ fn a_conductor_track_from_new_to_completed() {
     assert!(text("conductor/tracks.md").contains("## [x] Track: Export to CSV"));
     assert_eq!(count(&taskmark(root, &["check", "--format", "json"])), 2);
 }
+
+/// A GSD phase through its plans on the command line: each plan ticked as GSD writes its
+/// summary, then the phase completed in its box and its progress row. `check` reports nothing
+/// new at any step, and a plan whose summary exists while its box is open is named.
+#[test]
+fn a_gsd_phase_from_its_first_plan_to_complete() {
+    let roadmap = "# Roadmap\n\n## Phases\n\n- [x] **Phase 1: Foundation** - Scaffold\n- [ ] **Phase 2: Import** - Wizard\n\n## Phase Details\n\n### Phase 1: Foundation\nPlans:\n- [x] 01-01-PLAN.md -- Scaffold\n\n### Phase 2: Import\nPlans:\n- [ ] 02-01-PLAN.md -- Parser\n- [ ] 02-02-PLAN.md -- Wizard\n\n## Progress\n\n| Phase | Milestone | Plans Complete | Status | Completed |\n|-------|-----------|----------------|--------|-----------|\n| 1. Foundation | v1.0 | 1/1 | Complete | 2026-04-19 |\n| 2. Import | v1.0 | 0/2 | Not started | - |\n";
+    let dir = workspace(&[
+        (".planning/ROADMAP.md", roadmap.as_bytes()),
+        (".planning/phases/01-foundation/01-01-SUMMARY.md", b"# 01-01 summary\n"),
+    ]);
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "first"]);
+    let diagnostics = |root: &Path| -> Vec<String> {
+        let output = taskmark(root, &["check", "--format", "json"]);
+        let found: Value = serde_json::from_slice(&output.stdout).expect("json");
+        found["diagnostics"]
+            .as_array()
+            .map(|it| it.iter().map(|d| d["message"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(diagnostics(root), Vec::<String>::new());
+
+    // GSD executes plan 02-01 and writes its summary; the box is still open: named.
+    std::fs::create_dir_all(root.join(".planning/phases/02-import")).expect("a folder");
+    std::fs::write(root.join(".planning/phases/02-import/02-01-SUMMARY.md"), "# 02-01 summary\n").expect("a summary");
+    let found = diagnostics(root);
+    assert!(found.len() == 1 && found[0].contains("02-01") && found[0].contains("summary file"), "{found:?}");
+    let ticked = write_in(root, &["set", "02-01", "complete"]);
+    assert!(ticked.status.success(), "{}", stderr(&ticked));
+    let phase = write_in(root, &["set", "2", "in_progress"]);
+    assert!(phase.status.success(), "{}", stderr(&phase));
+    assert_eq!(diagnostics(root), Vec::<String>::new());
+
+    let text = || std::fs::read_to_string(root.join(".planning/ROADMAP.md")).expect("the roadmap");
+    assert!(text().contains("- [x] 02-01-PLAN.md -- Parser"));
+    assert!(text().contains("| 2. Import | v1.0 | 0/2 | In Progress | - |"), "{}", text());
+    // The phase cannot be complete while a plan is open; once it is, it can.
+    let early = write_in(root, &["set", "2", "complete"]);
+    assert!(!early.status.success() && stderr(&early).contains("open-children"), "{}", stderr(&early));
+    std::fs::write(root.join(".planning/phases/02-import/02-02-SUMMARY.md"), "# 02-02 summary\n").expect("a summary");
+    assert!(write_in(root, &["set", "02-02", "complete"]).status.success());
+    let done = write_in(root, &["set", "2", "complete"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(text().contains("- [x] **Phase 2: Import** - Wizard"));
+    assert!(text().contains("| 2. Import | v1.0 | 0/2 | Complete | - |"), "{}", text());
+    assert_eq!(diagnostics(root), Vec::<String>::new());
+    let shown = taskmark(root, &["show", "02-02"]);
+    assert!(stdout(&shown).contains("summary file"), "{}", stdout(&shown));
+}

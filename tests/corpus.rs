@@ -261,7 +261,7 @@ fn every_file_is_indexed(loaded: &Loaded) -> Result<(), Failed> {
     }
     ensure(expected > 250, || format!("only {expected} manifest rows"))?;
     let families: BTreeSet<&str> = loaded.index.trackers().iter().map(|it| it.family.as_str()).collect();
-    ensure(families.len() == 11, || format!("families found: {families:?}"))
+    ensure(families.len() == 12, || format!("families found: {families:?}"))
 }
 
 fn seed_stale_header_and_open_children(loaded: &Loaded) -> Result<(), Failed> {

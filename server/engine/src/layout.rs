@@ -19,6 +19,7 @@ pub enum Family {
     OpenSpec,
     TodoFolder,
     Conductor,
+    Gsd,
 }
 
 impl Family {
@@ -35,6 +36,7 @@ impl Family {
             Family::OpenSpec => "openspec",
             Family::TodoFolder => "todo-folders",
             Family::Conductor => "conductor",
+            Family::Gsd => "gsd",
         }
     }
 
@@ -52,6 +54,7 @@ impl Family {
             Family::OpenSpec => "openspec",
             Family::TodoFolder => "todo-folders",
             Family::Conductor => "conductor",
+            Family::Gsd => "gsd",
         }
     }
 }
@@ -116,6 +119,10 @@ pub enum Role {
     ConductorIndex {
         archived: bool,
     },
+    /// GSD's `.planning/ROADMAP.md`: phase boxes, each phase's plan boxes, the progress table.
+    GsdRoadmap,
+    /// GSD's `.planning/phases/<NN-slug>/<NN-MM>-SUMMARY.md`: the plan was executed.
+    GsdSummary,
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -180,6 +187,19 @@ pub fn classify(path: &str) -> Classification {
         }
         if taskmaster_text_file(name).is_some() {
             return Classification { role: Role::TaskMasterText, family: Some(Family::TaskMaster), root: dir(2) };
+        }
+    }
+
+    // GSD: <x>/.planning/ROADMAP.md and <x>/.planning/phases/<phase>/<plan>-SUMMARY.md.
+    if let Some(planning) = parts.iter().rposition(|it| *it == ".planning") {
+        let root = parts[..=planning].join("/");
+        let gsd = |role| Classification { role, family: Some(Family::Gsd), root: root.clone() };
+        match &parts[planning + 1..] {
+            ["ROADMAP.md"] => return gsd(Role::GsdRoadmap),
+            ["phases", _, file] if file.ends_with("-SUMMARY.md") && file.len() > "-SUMMARY.md".len() => {
+                return gsd(Role::GsdSummary);
+            }
+            _ => {}
         }
     }
 
@@ -452,6 +472,10 @@ mod tests {
             (Role::OpenSpecTasks { archived: true }, "app/openspec/changes".into())
         );
         assert_eq!(role("conductor/tracks.md"), (Role::ConductorTracks, "conductor".into()));
+        assert_eq!(role(".planning/ROADMAP.md"), (Role::GsdRoadmap, ".planning".into()));
+        assert_eq!(role("app/.planning/phases/13-fixes/13-01-SUMMARY.md"), (Role::GsdSummary, "app/.planning".into()));
+        assert_eq!(role(".planning/phases/13-fixes/13-01-PLAN.md").0, Role::Prose);
+        assert_eq!(role(".planning/milestones/v1.0-ROADMAP.md").0, Role::Prose);
         assert_eq!(
             role("app/conductor/tracks/login_20251223/metadata.json"),
             (Role::ConductorMetadata { archived: false }, "app/conductor".into())

@@ -113,6 +113,9 @@ pub enum PlaceKind {
     /// What a plan's boxes say of its task, counted (Conductor's plan.md): none checked, some,
     /// or all. Read only: the boxes are ticked as the work is done, not to match a status.
     PlanProgress,
+    /// A plan's summary file (GSD's `13-01-SUMMARY.md`): written when the plan was executed,
+    /// so the plan is done. Read only.
+    SummaryFile,
 }
 
 impl PlaceKind {
@@ -137,6 +140,7 @@ impl PlaceKind {
             PlaceKind::TaskText => "task file",
             PlaceKind::TrackMetadata => "metadata.json",
             PlaceKind::PlanProgress => "plan's boxes",
+            PlaceKind::SummaryFile => "summary file",
         }
     }
 
@@ -179,6 +183,7 @@ impl PlaceKind {
                 | PlaceKind::PhaseTableRow
                 | PlaceKind::PhaseFile
                 | PlaceKind::PlanProgress
+                | PlaceKind::SummaryFile
         )
     }
 }

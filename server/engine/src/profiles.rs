@@ -6,7 +6,7 @@
 use crate::vocabulary::{Agreement, Kind, Profile, Requirement, StatusDef, StatusId, TransitionTable, normalize_word};
 
 /// Names of the built-in profiles, for `--profile`, configuration and error messages.
-pub const BUILTIN: [&str; 13] = [
+pub const BUILTIN: [&str; 14] = [
     "spec-folder",
     "minsky",
     "github",
@@ -20,6 +20,7 @@ pub const BUILTIN: [&str; 13] = [
     "openspec",
     "todo-folders",
     "conductor",
+    "gsd",
 ];
 
 pub fn builtin(name: &str) -> Option<Profile> {
@@ -37,6 +38,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
         "openspec" => openspec(),
         "todo-folders" => todo_folders(),
         "conductor" => conductor(),
+        "gsd" => gsd(),
         _ => return None,
     })
 }
@@ -449,6 +451,30 @@ pub fn conductor() -> Profile {
             Status::new(PLAN_NOT_BEGUN, Kind::Todo).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
             Status::new(PLAN_UNDER_WAY, Kind::Active).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
             Status::new(PLAN_ALL_DONE, Kind::Done).scopes(false, false).agrees_with(&[Kind::Done, Kind::Cancelled]),
+        ],
+    )
+}
+
+/// GSD: a phase's or a plan's box in ROADMAP.md (`[ ]` says only "not done"), the progress
+/// table's words (`Not started`, `In Progress`, `Complete`), and a plan's summary file, which
+/// GSD writes when the plan is done.
+pub fn gsd() -> Profile {
+    profile(
+        "gsd",
+        "GSD: ROADMAP.md phase and plan boxes, the progress table, plans' SUMMARY files",
+        vec![
+            Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
+            Status::new("not_started", Kind::Todo).words(&["Not started", "Planned", "Pending", "Deferred"]),
+            Status::new("in_progress", Kind::Active).words(&["In Progress", "Executing", "Partially Complete"]),
+            Status::new("blocked", Kind::Blocked).words(&["Blocked"]),
+            Status::new("complete", Kind::Done).checkbox(&['x', 'X']).words(&[
+                "Complete",
+                "Completed",
+                "Done",
+                "Shipped",
+                "Verified",
+            ]),
+            Status::new("cancelled", Kind::Cancelled).words(&["Cancelled", "Canceled", "Dropped"]),
         ],
     )
 }

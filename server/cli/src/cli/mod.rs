@@ -451,7 +451,7 @@ pub(crate) fn no_tracker(workspace: &Workspace, root: Option<&workspace::Root>) 
         None => workspace.root.display().to_string(),
     };
     eprintln!(
-        "taskmark: error: no tracker found under {root}: no TODO.md, state.json, plan, checklist, Backlog.md, Task Master, OpenSpec, Conductor or todo-folder file that taskmark reads (--root DIR names another folder)"
+        "taskmark: error: no tracker found under {root}: no TODO.md, state.json, plan, checklist, Backlog.md, Task Master, OpenSpec, Conductor, GSD or todo-folder file that taskmark reads (--root DIR names another folder)"
     );
     Some(exit::FAILURE)
 }

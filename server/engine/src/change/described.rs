@@ -143,6 +143,7 @@ fn marker_part(place: &Place) -> (Rank, String) {
         PlaceKind::PhaseTableRow => "phase table row",
         PlaceKind::StatusFolder => "status folder",
         PlaceKind::PlanProgress => "plan's boxes",
+        PlaceKind::SummaryFile => "summary file",
     };
     (Rank::OtherPlace, name.into())
 }

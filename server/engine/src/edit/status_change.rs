@@ -97,7 +97,10 @@ fn plan(
         let place = index.place(*place_ref);
         match place.kind {
             PlaceKind::PlanHeader if entry.current_plan != Some(place_ref.file) => continue,
-            PlaceKind::ArchivedStateJson | PlaceKind::StatusFolder | PlaceKind::PlanProgress => {
+            PlaceKind::ArchivedStateJson
+            | PlaceKind::StatusFolder
+            | PlaceKind::PlanProgress
+            | PlaceKind::SummaryFile => {
                 if place.status.is_some_and(|it| !profile.agree(it, target, false)) {
                     planner.change.warnings.push(format!(
                         "{} at {} still says `{}`; taskmark does not change it",

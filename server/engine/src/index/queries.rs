@@ -392,7 +392,7 @@ pub fn authority(kind: PlaceKind) -> u8 {
         PlaceKind::TaskOrderLine => 8,
         PlaceKind::ArchivedStateJson => 9,
         PlaceKind::PlanHeader => 10,
-        PlaceKind::StatusFolder => 11,
+        PlaceKind::StatusFolder | PlaceKind::SummaryFile => 11,
         PlaceKind::PlanPhase | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile => 12,
         PlaceKind::PlanProgress => 13,
     }

@@ -126,7 +126,8 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
         | PlaceKind::StatusFolder
         | PlaceKind::TaskText
         | PlaceKind::TrackMetadata
-        | PlaceKind::PlanProgress => return None,
+        | PlaceKind::PlanProgress
+        | PlaceKind::SummaryFile => return None,
     })
 }
 

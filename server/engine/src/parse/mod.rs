@@ -8,6 +8,7 @@ pub(crate) mod backlog;
 mod checklist;
 mod compozy;
 pub(crate) mod conductor;
+mod gsd;
 mod json;
 mod minsky;
 mod openspec;
@@ -97,6 +98,8 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::ConductorMetadata { .. } => conductor::parse_metadata(cx, text),
         Role::ConductorPlan { archived } => conductor::parse_plan(cx, text, archived),
         Role::ConductorIndex { .. } => conductor::parse_index(cx, text),
+        Role::GsdRoadmap => gsd::parse_roadmap(cx, text),
+        Role::GsdSummary => gsd::parse_summary(cx, text),
     }
 }
 

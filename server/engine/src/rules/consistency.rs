@@ -211,8 +211,14 @@ fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
 fn stated_task_status(profile: &Profile, place: &Place) -> Option<StatusId> {
     let status = place.status?;
     let definition = profile.status(status);
+    // A PIDEA phase row states a phase's status, which its phase file writes in words.
+    let states_a_task = match place.kind {
+        PlaceKind::IndexLine | PlaceKind::SpecStatus | PlaceKind::ChecklistTask | PlaceKind::SummaryFile => true,
+        PlaceKind::PhaseTableRow => matches!(place.subject, Subject::Task(_)),
+        _ => false,
+    };
     let named = place.kind.task_vocabulary()
-        || (matches!(place.kind, PlaceKind::IndexLine | PlaceKind::SpecStatus | PlaceKind::ChecklistTask)
+        || (states_a_task
             && definition.in_scope(Scope::Task)
             && (!definition.words.is_empty() || definition.json.is_some()));
     named.then_some(status)
