@@ -271,6 +271,13 @@ pub fn classify(path: &str) -> Classification {
     if lower.ends_with("_task.md") && leading_digits(name) > 0 && name[leading_digits(name)..].starts_with("_task") {
         return Classification { role: Role::CompozyTask, family: Some(Family::Compozy), root: dir(1) };
     }
+    // compozy's newer layout: .compozy/tasks/<feature>/task_01.md beside a _tasks.md table.
+    if parts.contains(&".compozy")
+        && let Some(number) = name.strip_prefix("task_").and_then(|it| it.strip_suffix(".md"))
+        && leading_digits(number) > 0
+    {
+        return Classification { role: Role::CompozyTask, family: Some(Family::Compozy), root: dir(1) };
+    }
 
     // PIDEA: <status>/.../<slug>/<slug>-index.md and <slug>-phase-N.md.
     if is_markdown && n >= 2 {
@@ -504,6 +511,9 @@ mod tests {
         assert_eq!(role("backlog/archive/drafts/draft-1.md").0, Role::Prose);
         assert_eq!(role("tasks/prd-k/_tasks.md"), (Role::CompozyIndex, "tasks/prd-k".into()));
         assert_eq!(role("tasks/prd-k/10_task.md"), (Role::CompozyTask, "tasks/prd-k".into()));
+        assert_eq!(role(".compozy/tasks/chat/task_05a.md"), (Role::CompozyTask, ".compozy/tasks/chat".into()));
+        assert_eq!(role(".compozy/tasks/chat/_tasks.md"), (Role::CompozyIndex, ".compozy/tasks/chat".into()));
+        assert_eq!(role("docs/task_01.md").0, Role::Prose);
         assert_eq!(role("tasks/docs/_task-template.md").0, Role::Prose);
         assert_eq!(role("specs/001-mvp/tasks.md"), (Role::SpecKitTasks, "specs/001-mvp".into()));
         assert_eq!(

@@ -89,6 +89,9 @@ pub enum PlaceKind {
     PlanPhase,
     /// A line of a checkbox index that names a task (minsky, compozy `_tasks.md`).
     IndexLine,
+    /// A row of an index table that names a task and its status word (compozy's newer
+    /// `_tasks.md`: `| 01 | Title | completed | ... |`).
+    IndexRow,
     /// A spec file's `## Status` section.
     SpecStatus,
     /// YAML frontmatter `status:` of a task file (Backlog.md, compozy).
@@ -129,6 +132,7 @@ impl PlaceKind {
             PlaceKind::PlanHeader => "plan header",
             PlaceKind::PlanPhase => "plan phase",
             PlaceKind::IndexLine => "checkbox index",
+            PlaceKind::IndexRow => "index table row",
             PlaceKind::SpecStatus => "spec file status",
             PlaceKind::Frontmatter => "frontmatter status",
             PlaceKind::IndexStatus => "index status",
@@ -161,6 +165,7 @@ impl PlaceKind {
                 | PlaceKind::TaskJson
                 | PlaceKind::TaskText
                 | PlaceKind::TrackMetadata
+                | PlaceKind::IndexRow
         )
     }
 

@@ -136,6 +136,7 @@ fn marker_part(place: &Place) -> (Rank, String) {
         | PlaceKind::TaskJson
         | PlaceKind::TaskText
         | PlaceKind::TrackMetadata => return (Rank::Status, "status".into()),
+        PlaceKind::IndexRow => "index row",
         PlaceKind::TaskOrderLine => "Task Order line",
         PlaceKind::PlanHeader => return (Rank::Status, "header".into()),
         PlaceKind::PlanPhase => "phase",

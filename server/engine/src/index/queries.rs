@@ -381,7 +381,7 @@ impl WorkspaceIndex {
 pub fn authority(kind: PlaceKind) -> u8 {
     match kind {
         PlaceKind::TodoSection => 0,
-        PlaceKind::IndexLine => 1,
+        PlaceKind::IndexLine | PlaceKind::IndexRow => 1,
         PlaceKind::Frontmatter => 2,
         PlaceKind::IndexStatus => 3,
         PlaceKind::ChecklistTask => 4,

@@ -113,7 +113,7 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
         PlaceKind::TaskOrderLine => "task order",
         PlaceKind::StateJson | PlaceKind::ArchivedStateJson | PlaceKind::TaskJson => "entry",
         PlaceKind::PlanPhase => "phase",
-        PlaceKind::IndexLine => "index line",
+        PlaceKind::IndexLine | PlaceKind::IndexRow => "index line",
         PlaceKind::ChecklistTask => "checklist task",
         PlaceKind::PhaseTableRow => "phase row",
         // One task per file, or places that are the file itself: nothing to keep together.

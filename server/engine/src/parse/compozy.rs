@@ -30,9 +30,19 @@ fn id_len(text: &str) -> usize {
     if text[len..].is_empty() || text[len..].starts_with([' ', '\t']) { len } else { 0 }
 }
 
+/// The newer layout writes `01` and `05a` in its table and `task_01.md` on disk: tasks `1`
+/// and `5a`.
+pub fn table_id(raw: &str) -> String {
+    let raw = raw.trim();
+    let digits = leading_digits(raw);
+    let number = raw[..digits].trim_start_matches('0');
+    format!("{}{}", if number.is_empty() && digits > 0 { "0" } else { number }, &raw[digits..])
+}
+
 pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
+    table_rows(cx, text, &outline, &mut out);
     for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
         let line_text = &text[line];
         let after = &line_text[checkbox.text_start..];
@@ -101,12 +111,76 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     out
 }
 
+/// The newer layout's table: `| # | Title | Status | Complexity | Dependencies |`.
+fn table_rows(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut ParsedFile) {
+    // The columns of the table being read: id, status, title and dependencies.
+    let mut columns: Option<(usize, usize, Option<usize>, Option<usize>)> = None;
+    for row in &outline.table_rows {
+        if outline.in_code(row.range.start()) {
+            continue;
+        }
+        let cell = |at: usize| row.cells.get(at).map(|it| text[*it].trim().trim_matches('|').trim());
+        if row.is_head {
+            let named = |names: &[&str]| {
+                (0..row.cells.len())
+                    .find(|at| cell(*at).is_some_and(|it| names.iter().any(|name| it.eq_ignore_ascii_case(name))))
+            };
+            columns = named(&["#", "id", "task"])
+                .zip(named(&["status"]))
+                .map(|(id, status)| (id, status, named(&["title", "name"]), named(&["dependencies", "depends on"])));
+            continue;
+        }
+        let Some((id_column, status_column, title_column, dependencies_column)) = columns else { continue };
+        let (Some(raw_id), Some(status_cell)) = (cell(id_column), row.cells.get(status_column)) else { continue };
+        if leading_digits(raw_id) == 0 || !raw_id.chars().all(|it| it.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let raw = &text[*status_cell];
+        let inner = raw.trim().trim_matches('|').trim();
+        let Some(offset) = raw.find(inner).filter(|_| !inner.is_empty()) else { continue };
+        let start = usize::from(status_cell.start()) + offset;
+        let key = TaskKey::new(cx.scope, table_id(raw_id));
+        let mut it = place(
+            cx,
+            Subject::Task(key),
+            PlaceKind::IndexRow,
+            text,
+            range(start, start + inner.len()),
+            Spelling::Word,
+            Scope::Task,
+        );
+        it.title = title_column.and_then(cell).filter(|it| !it.is_empty()).map(Into::into);
+        it.extent = row.range;
+        if let Some(cell_range) = dependencies_column.and_then(|at| row.cells.get(at)) {
+            let value = &text[*cell_range];
+            let base = usize::from(cell_range.start());
+            let mut at = 0;
+            for part in value.split(',') {
+                // `01` or `task_01`.
+                let named = part.trim_start();
+                let lead = part.len() - named.len() + if named.starts_with("task_") { "task_".len() } else { 0 };
+                let trimmed = named.strip_prefix("task_").unwrap_or(named).trim_end();
+                if leading_digits(trimmed) > 0 && trimmed.chars().all(|it| it.is_ascii_alphanumeric()) {
+                    let start = base + at + lead;
+                    it.dependencies
+                        .push(Dependency { id: table_id(trimmed), range: range(start, start + trimmed.len()) });
+                }
+                at += part.len() + 1;
+            }
+        }
+        out.places.push(it);
+    }
+}
+
 pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     let file_name = cx.path.rsplit('/').next().unwrap_or(cx.path);
-    let digits = leading_digits(file_name);
-    let key = TaskKey::new(cx.scope, task_id(&file_name[..digits]));
+    let id = match file_name.strip_prefix("task_").and_then(|it| it.strip_suffix(".md")) {
+        Some(number) => table_id(number),
+        None => task_id(&file_name[..leading_digits(file_name)]),
+    };
+    let key = TaskKey::new(cx.scope, id);
     let front = markdown::frontmatter(text);
     let yaml = front.as_ref().map(|block| {
         let (yaml, problem) = yaml::parse_lenient(text, block.body);
@@ -134,6 +208,34 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::RuleCode;
+    use crate::fixture::diagnostics;
+
+    /// The newer layout: a row and a task file per task (`01` and `task_01.md` are task 1), a
+    /// row behind its file, a file without a row, and `set` writing both in compozy's words.
+    #[test]
+    fn the_table_layout() {
+        let fixture = "%! .compozy/tasks/chat/_tasks.md\n# Chat\n\n## Tasks\n\n| #   | Title | Status    | Complexity | Dependencies |\n| --- | ----- | --------- | ---------- | ------------ |\n| 01  | Hook  | completed | high       | —            |\n| 02  | View  | pending   | low        | 01           |\n| 05a | Split | pending   | low        | 01, task_02  |\n%! .compozy/tasks/chat/task_01.md\n---\nstatus: completed\n---\n# Task 01: Hook\n%! .compozy/tasks/chat/task_02.md\n---\nstatus: completed\n---\n# Task 02: View\n%! .compozy/tasks/chat/task_05a.md\n---\nstatus: pending\n---\n# Task 05a: Split\n%! .compozy/tasks/chat/task_06.md\n---\nstatus: pending\n---\n# Task 06: Extra\n";
+        let (index, found) = diagnostics(fixture, None);
+        let seen: Vec<(RuleCode, String)> = found
+            .iter()
+            .map(|it| (it.code, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
+            .collect();
+        assert_eq!(seen, [(RuleCode::StatusMismatch, "2".into()), (RuleCode::OrphanTask, "6".into())], "{found:#?}");
+        let split = index.task(&TaskKey::new(".compozy/tasks/chat", "5a")).expect("task 5a");
+        let row = index.place(split.places[0]);
+        assert_eq!((row.kind, row.title.as_deref()), (PlaceKind::IndexRow, Some("Split")));
+        let cited: Vec<&str> = row.dependencies.iter().map(|it| it.id.as_str()).collect();
+        assert_eq!(cited, ["1", "2"]);
+        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+            "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
+        ));
+        let task = TaskKey::new(".compozy/tasks/chat", "5a");
+        let change = crate::edit::plan_status_change(&index, &task, "in_progress", &options).expect("a plan");
+        let after = crate::fixture::apply(fixture, &index, &change);
+        assert!(after.contains("| 05a | Split | in-progress   | low"), "{after}");
+        assert!(after.contains("---\nstatus: in-progress\n---\n# Task 05a"), "{after}");
+    }
 
     #[test]
     fn ids() {
@@ -143,5 +245,9 @@ mod tests {
         assert_eq!(id_len("v1"), 0);
         assert_eq!(task_id("10.0"), "10");
         assert_eq!(task_id("10.1"), "10.1");
+        assert_eq!(table_id("01"), "1");
+        assert_eq!(table_id("05a"), "5a");
+        assert_eq!(table_id("10"), "10");
+        assert_eq!(table_id("00"), "0");
     }
 }

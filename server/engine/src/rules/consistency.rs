@@ -594,7 +594,7 @@ fn orphan(
             );
         }
         Family::Compozy => {
-            let in_index = has(PlaceKind::IndexLine);
+            let in_index = has(PlaceKind::IndexLine) || has(PlaceKind::IndexRow);
             let in_file = has(PlaceKind::Frontmatter) || mention_roles.contains(&Role::CompozyTask);
             if in_file && !in_index && has_role(Role::CompozyIndex) {
                 report(
@@ -605,7 +605,7 @@ fn orphan(
             } else if in_index && !in_file && has_role(Role::CompozyTask) {
                 report(
                     sink,
-                    place_of(PlaceKind::IndexLine),
+                    place_of(if has(PlaceKind::IndexRow) { PlaceKind::IndexRow } else { PlaceKind::IndexLine }),
                     format!("task {task} is listed in _tasks.md but has no task file"),
                 );
             }
