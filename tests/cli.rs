@@ -1535,6 +1535,28 @@ fn a_conductor_track_from_new_to_completed() {
     assert!(done.status.success(), "{}", stderr(&done));
     assert!(text("conductor/tracks.md").contains("## [x] Track: Export to CSV"));
     assert_eq!(count(&taskmark(root, &["check", "--format", "json"])), 2);
+
+    // A new track takes the tracker's shape: a heading block, an id with the date, a folder.
+    let made = write_in(root, &["new", "Import from CSV", "--description", "Read the rows back."]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let tracks = text("conductor/tracks.md");
+    let id = tracks
+        .split("./conductor/tracks/")
+        .filter_map(|it| it.split('/').next())
+        .find(|it| it.starts_with("import_from_csv_"))
+        .expect("the new track's link")
+        .to_string();
+    assert!(id.len() == "import_from_csv_".len() + 8, "{id}");
+    assert!(tracks.contains("---\n\n## [ ] Track: Import from CSV\n"), "{tracks}");
+    let metadata = text(&format!("conductor/tracks/{id}/metadata.json"));
+    assert!(metadata.contains("\"status\": \"new\"") && metadata.contains(&format!("\"track_id\": \"{id}\"")));
+    assert!(text(&format!("conductor/tracks/{id}/spec.md")).contains("Read the rows back."));
+    assert_eq!(count(&taskmark(root, &["check", "--format", "json"])), 2);
+    let started = write_in(root, &["set", &id, "in_progress"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    // The same title again would be the same track: refused, nothing written.
+    let again = write_in(root, &["new", "Import from CSV"]);
+    assert!(!again.status.success() && stderr(&again).contains("exists already"), "{}", stderr(&again));
 }
 
 /// A GSD phase through its plans on the command line: each plan ticked as GSD writes its

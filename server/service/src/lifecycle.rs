@@ -134,7 +134,11 @@ pub fn plan_new_task(
     let mut planned = lifecycle::plan_new_task(workspace.index, request, &used)?;
     for _ in 0..RESERVATION_ATTEMPTS {
         let (Some(store), None) = (reservations, &not_reserved) else { break };
-        let Some(number) = planned.task.as_ref().and_then(|it| lifecycle::id_number(&it.id)) else { break };
+        let Some(number) =
+            planned.task.as_ref().filter(|_| planned.numbered).and_then(|it| lifecycle::id_number(&it.id))
+        else {
+            break;
+        };
         match store.reserve(&tracker, number, now) {
             Ok(Reserved::Granted) => break,
             Ok(Reserved::Taken(taken)) => {

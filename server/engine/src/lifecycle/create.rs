@@ -58,6 +58,9 @@ impl NewTask {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTask {
     pub task: Option<TaskKey>,
+    /// Whether the id is a number allocated above the tracker's (reserved across worktrees);
+    /// a Conductor track's id is its title and date.
+    pub numbered: bool,
     pub tracker: String,
     pub change: WorkspaceChange,
 }
@@ -66,7 +69,13 @@ pub struct PlannedTask {
 fn writable(family: Family) -> bool {
     matches!(
         family,
-        Family::SpecFolder | Family::Backlog | Family::SpecKit | Family::Checklist | Family::Minsky | Family::Compozy
+        Family::SpecFolder
+            | Family::Backlog
+            | Family::SpecKit
+            | Family::Checklist
+            | Family::Minsky
+            | Family::Compozy
+            | Family::Conductor
     )
 }
 
@@ -193,6 +202,7 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
         Family::SpecKit => Some(spec_kit::plan(index, tracker, &new, used, &mut change)?),
         Family::Minsky => Some(minsky::plan(index, tracker, &new, used, &mut change)?),
         Family::Compozy => Some(compozy::plan(index, tracker, &new, used, &mut change)?),
+        Family::Conductor => Some(conductor::plan(index, tracker, &new, &mut change)?),
         Family::Checklist => {
             checklist::plan(index, tracker, &new, &mut change)?;
             None
@@ -207,7 +217,8 @@ pub fn plan_new_task(index: &WorkspaceIndex, request: &NewTask, used: &UsedIds) 
     };
     let change = change.finish();
     change.validate(index)?;
-    Ok(PlannedTask { task, tracker: tracker.root.clone(), change })
+    let numbered = tracker.family != Family::Conductor;
+    Ok(PlannedTask { task, numbered, tracker: tracker.root.clone(), change })
 }
 
 /// `high` -> `High`, as TODO.md writes priorities.
@@ -1249,6 +1260,172 @@ mod minsky {
             .filter(|it| it.kind == PlaceKind::SpecStatus)
             .collect();
         newest(specs.into_iter()).and_then(|it| it.title.as_deref()).is_none_or(|it| it.starts_with("Task #"))
+    }
+}
+
+mod conductor {
+    use super::*;
+
+    /// A track: its tracks.md entry shaped like the last one (a `## [ ] Track:` block, a list
+    /// line or a table row; Conductor's own block when there is none), and its folder with
+    /// metadata.json (keyed like the tracker's others), spec.md and an empty plan.md. The id is
+    /// the title's slug, with the date where the tracker's ids have one (`login_20251223`).
+    pub(super) fn plan(
+        index: &WorkspaceIndex,
+        tracker: &Tracker,
+        request: &Request,
+        change: &mut WorkspaceChange,
+    ) -> Result<TaskKey, Refusal> {
+        let Some(file) = files_with_role(index, tracker, Role::ConductorTracks).into_iter().next() else {
+            return Err(Refusal::BadRequest(format!("{} has no tracks.md", shown_root(&tracker.root))));
+        };
+        let text = index.text(file);
+        let newline = line_ending(text);
+        let entries: Vec<&Place> =
+            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
+        let ids: Vec<&str> = entries.iter().filter_map(|it| it.task()).map(|it| &*it.id).collect();
+        let id = new_id(&ids, &request.title, &request.now);
+        if index.tasks().keys().any(|it| it.scope == tracker.root && *it.id == id) {
+            return Err(Refusal::BadRequest(format!("a track `{id}` exists already: give the new one another title")));
+        }
+        let marker = tracker.profile.status(request.status).spelled(Spelling::Checkbox).unwrap_or_else(|| " ".into());
+        let entry = match entries.last() {
+            Some(last) => {
+                let (start, end) = (usize::from(last.extent.start()), usize::from(last.extent.end()));
+                let old_id = last.task().map(|it| it.id.to_string()).unwrap_or_default();
+                let old_title = last.title.as_deref().unwrap_or_default();
+                let box_at = usize::from(last.marker.range.start()) - start;
+                let mut block = text[start..end].to_string();
+                block.replace_range(box_at..box_at + usize::from(last.marker.range.len()), &marker);
+                if !old_title.is_empty() {
+                    block = block.replacen(old_title, &request.title, 1);
+                }
+                block = block.replace(&old_id, &id);
+                let block = replace_dates(&block, &request.now.date);
+                let separator = match entries.len() {
+                    1 => newline.to_string(),
+                    n => {
+                        let previous = entries[n - 2].extent.end();
+                        let between = &text[usize::from(previous)..start];
+                        if between.is_empty() { newline.to_string() } else { between.to_string() }
+                    }
+                };
+                // The entry goes after the last one's block and its line break, separated as
+                // the last two are.
+                let block = block.trim_end_matches(['\r', '\n']);
+                let (at, lead) = match text[end..].strip_prefix(newline) {
+                    _ if text[..end].ends_with('\n') => (end, ""),
+                    Some(_) => (end + newline.len(), ""),
+                    None => (end, newline),
+                };
+                let separator = separator.strip_prefix(newline).unwrap_or(&separator).to_string();
+                (at, format!("{lead}{separator}{block}{newline}"))
+            }
+            None => {
+                let lead = if text.is_empty() || text.ends_with('\n') { "" } else { newline };
+                let block = format!(
+                    "{lead}{newline}---{newline}{newline}## [{marker}] Track: {}{newline}*Link: [./conductor/tracks/{id}/](./conductor/tracks/{id}/)*{newline}",
+                    request.title
+                );
+                (text.len(), block)
+            }
+        };
+        change.edit(index, file, TextEdit::insert(size(entry.0), entry.1));
+        let folder = format!("{}/tracks/{id}", tracker.root);
+        let status = tracker.profile.status(request.status).spelled(Spelling::Word).unwrap_or_else(|| "new".into());
+        let metadata = metadata(index, tracker, &id, &request.title, &status, &request.now.timestamp);
+        change.created.push(NewFile { path: format!("{folder}/metadata.json"), text: metadata });
+        let mut spec = format!("# Specification: {}{newline}", request.title);
+        if let Some(description) = request.description.as_deref().map(user_text::paragraph) {
+            spec.push_str(&format!("{newline}## Overview{newline}{newline}{description}{newline}"));
+        }
+        change.created.push(NewFile { path: format!("{folder}/spec.md"), text: spec });
+        change.created.push(NewFile {
+            path: format!("{folder}/plan.md"),
+            text: format!("# Implementation Plan: {}{newline}", request.title),
+        });
+        // Where the tracker's tracks have an index.md (the tracks.md table links it).
+        if !files_with_role(index, tracker, Role::ConductorIndex { archived: false }).is_empty() {
+            change.created.push(NewFile {
+                path: format!("{folder}/index.md"),
+                text: format!(
+                    "# Track: {}{newline}{newline}**ID:** {id}{newline}**Status:** {}{newline}{newline}## Documents{newline}{newline}- [Specification](./spec.md){newline}- [Implementation Plan](./plan.md){newline}",
+                    request.title,
+                    capitalized(&status)
+                ),
+            });
+        }
+        Ok(TaskKey::new(tracker.root.clone(), id))
+    }
+
+    /// `export_to_csv_20261127` where the tracker's ids end in a date, else `export-to-csv`
+    /// (the separator its ids use).
+    fn new_id(ids: &[&str], title: &str, now: &Now) -> String {
+        let dated = |id: &str| undated(id).len() != id.len();
+        // Conductor's own ids end in the date the track was made; a tracker without one does
+        // as Conductor does.
+        let with_date = ids.is_empty() || ids.iter().filter(|it| dated(it)).count() * 2 >= ids.len();
+        fn undated(id: &str) -> &str {
+            match id.rsplit_once('_') {
+                Some((slug, date)) if date.len() == 8 && date.bytes().all(|it| it.is_ascii_digit()) => slug,
+                _ => id,
+            }
+        }
+        let hyphens = ids.iter().filter(|it| undated(it).contains('-')).count();
+        let underscores = ids.iter().filter(|it| undated(it).contains('_')).count();
+        let separator = if hyphens > underscores { '-' } else { '_' };
+        let slug = slug(title, separator, 48);
+        if with_date { format!("{slug}_{}", now.date.replace('-', "")) } else { slug }
+    }
+
+    /// Every `YYYY-MM-DD` of `text` as `date`.
+    fn replace_dates(text: &str, date: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        while at < text.len() {
+            let is_date = bytes.len() >= at + 10
+                && bytes[at..at + 10].iter().enumerate().all(|(position, it)| {
+                    if position == 4 || position == 7 { *it == b'-' } else { it.is_ascii_digit() }
+                });
+            if is_date {
+                out.push_str(date);
+                at += 10;
+            } else {
+                let next = text[at..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&text[at..at + next]);
+                at += next;
+            }
+        }
+        out
+    }
+
+    /// A metadata.json keyed as the tracker's others are (`track_id`/`id`, `name`/`title`/
+    /// `description`, `created_at`/`created`, `updated_at`/`updated`).
+    fn metadata(index: &WorkspaceIndex, tracker: &Tracker, id: &str, title: &str, status: &str, now: &str) -> String {
+        let sample = files_with_role(index, tracker, Role::ConductorMetadata { archived: false })
+            .into_iter()
+            .chain(files_with_role(index, tracker, Role::ConductorMetadata { archived: true }))
+            .map(|file| index.text(file))
+            .next()
+            .unwrap_or_default();
+        let has = |key: &str| sample.contains(&format!("\"{key}\""));
+        let pick = |keys: &[&'static str], default: &'static str| -> &'static str {
+            keys.iter().copied().find(|it| has(it)).unwrap_or(default)
+        };
+        let quoted = json_text::string;
+        let mut pairs: Vec<(&str, String)> = vec![
+            (pick(&["track_id", "id"], "track_id"), quoted(id)),
+            (pick(&["name", "title", "description"], "description"), quoted(title)),
+        ];
+        if has("type") || sample.is_empty() {
+            pairs.push(("type", quoted("feature")));
+        }
+        pairs.push(("status", quoted(status)));
+        pairs.push((pick(&["created_at", "created"], "created_at"), quoted(now)));
+        pairs.push((pick(&["updated_at", "updated"], "updated_at"), quoted(now)));
+        let lines: Vec<String> = pairs.iter().map(|(key, value)| format!("  {}: {value}", quoted(key))).collect();
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
     }
 }
 

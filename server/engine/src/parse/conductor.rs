@@ -50,7 +50,9 @@ pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         let mut track =
             place(cx, Subject::Task(key.clone()), PlaceKind::IndexLine, text, marker, Spelling::Checkbox, Scope::Task);
         track.title = Some(entry.title(line).into());
-        if let Some((last_offset, last)) = block.last() {
+        // The block ends at its last line with text: the blank lines after it separate it from
+        // the next entry (`new` copies the separation).
+        if let Some((last_offset, last)) = block.iter().rev().find(|(_, it)| !it.trim().is_empty()) {
             track.extent = range(*offset, last_offset + last.len());
         }
         for (offset, line) in block {
