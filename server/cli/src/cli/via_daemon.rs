@@ -36,7 +36,9 @@ fn connect(root: &Path, name: &str) -> Option<Connection<UnixStream, UnixStream>
     connect_for(root, name, Fallback::Write)
 }
 
-/// What the command does itself when the daemon is not used, for the note that says so.
+/// Whether the command writes or only reads: what it does itself when the daemon is not used
+/// (for the note that says so), and how an answer that does not read is reported (a write's
+/// is lost, a read's failed).
 #[derive(Debug, Clone, Copy)]
 enum Fallback {
     Write,

@@ -33,15 +33,16 @@ pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         lines_with_offsets(text).filter(|(offset, _)| !outline.in_code(crate::text::size(*offset))).collect();
     for (at, (offset, line)) in lines.iter().enumerate() {
         let Some(entry) = entry_box(line) else { continue };
-        // A heading's link is on the lines under it (`*Link: [...](./conductor/tracks/<id>/)*`),
-        // up to the next heading or rule.
-        let block_end = if entry.heading {
+        // A heading's or a list line's link may be on the lines under it (`*Link:
+        // [...](./conductor/tracks/<id>/)*`), up to the next entry, heading or rule; a table
+        // row's is in the row.
+        let block_end = if entry.table {
+            at + 1
+        } else {
             lines[at + 1..]
                 .iter()
-                .position(|(_, it)| it.trim_start().starts_with('#') || it.trim() == "---")
+                .position(|(_, it)| it.trim_start().starts_with('#') || it.trim() == "---" || entry_box(it).is_some())
                 .map_or(lines.len(), |it| at + 1 + it)
-        } else {
-            at + 1
         };
         let block = &lines[at..block_end];
         let Some(id) = block.iter().find_map(|(_, it)| track_link(it)) else { continue };
@@ -78,9 +79,13 @@ impl EntryBox {
     /// title cell, a list line's link text.
     fn title<'a>(&self, line: &'a str) -> &'a str {
         let after = line[self.state + 2..].trim();
+        // `## [ ] Track: Title` and `- [ ] **Track: Title**`.
+        let unbolded = after.trim_matches('*').trim();
+        if let Some(title) = unbolded.strip_prefix("Track:") {
+            return title.trim().trim_matches('*').trim();
+        }
         if self.heading {
-            let after = after.strip_prefix("Track:").unwrap_or(after);
-            return after.trim();
+            return after;
         }
         if self.table {
             let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
@@ -271,7 +276,7 @@ mod tests {
     use crate::diagnostic::{RuleCode, Severity};
     use crate::fixture::diagnostics;
 
-    const TRACKS: &str = "%! conductor/tracks.md\n# Project Tracks\n\n---\n\n## [x] Track: Login page\n*Link: [./conductor/tracks/login_20251223/](./conductor/tracks/login_20251223/)*\n\n---\n\n## [~] Track: Search\n*Link: [./conductor/tracks/search_20251223/](./conductor/tracks/search_20251223/)*\n\n---\n\n## [ ] Track: Export\n*Link: [./conductor/tracks/export_20251223/](./conductor/tracks/export_20251223/)*\n";
+    const TRACKS: &str = "%! conductor/tracks.md\n# Project Tracks\n\n---\n\n## [x] Track: Login page\n*Link: [./conductor/tracks/login_20251223/](./conductor/tracks/login_20251223/)*\n\n---\n\n## [~] Track: Search\n*Link: [./conductor/tracks/search_20251223/](./conductor/tracks/search_20251223/)*\n\n---\n\n## [ ] Track: Export\n*Link: [./conductor/tracks/export_20251223/](./conductor/tracks/export_20251223/)*\n\n---\n\n- [x] **Track: Theme**\n  *Link: [./conductor/tracks/theme_20251224/](./conductor/tracks/theme_20251224/)*\n";
 
     fn track(folder: &str, id: &str, status: &str, boxes: &str) -> String {
         format!(
@@ -288,6 +293,7 @@ mod tests {
             track("tracks", "login_20251223", "new", "- [ ] Task: Form\n  - [ ] Sub-task: Fields\n"),
             track("tracks", "search_20251223", "in_progress", "- [x] Task: Index\n- [~] Task: Query\n"),
             track("tracks", "export_20251223", "new", "- [ ] Task: CSV\n"),
+            track("tracks", "theme_20251224", "completed", "- [x] Task: Colours\n"),
             track("archive", "setup_20251220", "not started", "- [x] Task: Init\n"),
             track("archive", "theme_20251221", "completed", "- [x] Task: Colours\n- [ ] Deferred: Dark mode\n"),
         ]
@@ -315,6 +321,9 @@ mod tests {
         let search = crate::ide::task_summary(&index, &TaskKey::new("conductor", "search_20251223"));
         assert!(search.agrees() && search.settable, "{search:?}");
         assert_eq!(search.title.as_deref(), Some("Search"));
+        // `- [x] **Track: Theme**` over its `*Link:*` line.
+        let theme = crate::ide::task_summary(&index, &TaskKey::new("conductor", "theme_20251224"));
+        assert_eq!((theme.title.as_deref(), theme.places.len()), (Some("Theme"), 3), "{theme:?}");
     }
 
     /// `set` writes the box and the metadata, never the plan's boxes; a track just started
@@ -362,6 +371,8 @@ mod tests {
         assert_eq!((&list[trailing.state..trailing.state + 1], trailing.title(list)), (" ", "/verify backups"));
         let leading = "- [x] Login page ([link](./tracks/login/))";
         assert_eq!(entry_box(leading).map(|it| it.state), Some(3));
+        let bold = "- [x] **Track: Platform Adapter Expansion**";
+        assert_eq!(entry_box(bold).map(|it| it.title(bold)), Some("Platform Adapter Expansion"));
         assert!(entry_box("- [Spec](./spec.md)").is_none());
         assert!(entry_box("## Track Status Legend").is_none());
         assert_eq!(track_link("*Link: [./conductor/tracks/a_1/](./conductor/tracks/a_1/)*").as_deref(), Some("a_1"));

@@ -364,6 +364,9 @@ proptest! {
             ".taskmaster/tasks/tasks.json", ".taskmaster/tasks/task_001.txt", ".kiro/specs/a/tasks.md",
             "openspec/changes/add-a/tasks.md", "openspec/changes/archive/2025-01-02-add-a/tasks.md",
             "todos/done/2025-01-02-03-04-05-a.md", "todos/work/2025-01-02-b/task.md", "docs/todos/DONE-c.md",
+            "conductor/tracks.md", "conductor/tracks/a_20250102/metadata.json", "conductor/tracks/a_20250102/plan.md",
+            "conductor/tracks/a_20250102/index.md", "conductor/archive/b/plan.md", ".planning/ROADMAP.md",
+            ".planning/phases/01-a/01-01-SUMMARY.md", ".compozy/tasks/a/_tasks.md", ".compozy/tasks/a/task_01.md",
         ];
         for content in [&text, &lossy] {
             let files: Vec<SourceFile> = paths.iter().map(|path| SourceFile { path: path.to_string(), text: Arc::from(content.as_str()) }).collect();
