@@ -210,6 +210,9 @@ mod tests {
             assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");
         }
         assert_eq!(seen.len(), expected.len(), "{found:#?}");
+        // The summary says the plan was executed: the box is the place behind.
+        let behind = found.iter().find(|it| it.task.as_ref().is_some_and(|task| &*task.id == "03-02"));
+        assert!(behind.is_some_and(|it| it.message.contains("GSD wrote its summary")), "{behind:?}");
         let plan = crate::ide::task_summary(&index, &TaskKey::new(".planning", "03-02"));
         assert_eq!(plan.title.as_deref(), Some("Dialog"));
         assert!(!plan.agrees());

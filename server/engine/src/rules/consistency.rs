@@ -410,6 +410,14 @@ fn truth(
     {
         return Some((*source, "the task files are generated from tasks.json, which says so".into()));
     }
+    // A plan's summary exists only once GSD executed the plan: the plan is done, whatever its
+    // box still says.
+    let summarized: Vec<usize> = (0..clusters.len())
+        .filter(|it| clusters[*it].iter().any(|place| index.place(*place).kind == PlaceKind::SummaryFile))
+        .collect();
+    if let [done] = summarized.as_slice() {
+        return Some((*done, "GSD wrote its summary when it executed it".into()));
+    }
     let unique_max = |scores: &[Option<Moment>]| -> Option<usize> {
         let best = scores.iter().flatten().max()?;
         let winners: Vec<usize> = (0..scores.len()).filter(|it| scores[*it].as_ref() == Some(best)).collect();
