@@ -193,6 +193,39 @@ impl PlaceKind {
     }
 }
 
+/// Whether a box's own words set it aside: deferred (`Deferred: dark mode`, `... (deferred
+/// to task_08)`), optional (`11.3* (Optional)`), or a placeholder that names no work (`None at
+/// this stage`, `N/A`, `TBD`). Such a box left open under a finished parent is no unfinished
+/// work.
+pub fn is_set_aside(text: &str) -> bool {
+    let lower = text.trim().trim_matches(['*', '_']).trim().to_lowercase();
+    let words: Vec<&str> =
+        lower.split(|it: char| !it.is_alphanumeric() && it != '/').filter(|it| !it.is_empty()).collect();
+    let placeholder = matches!(
+        words.as_slice(),
+        ["none"]
+            | ["n/a"]
+            | ["na"]
+            | ["tbd"]
+            | ["nothing"]
+            | ["not", "applicable"]
+            | ["none", "yet" | "needed" | "required"]
+            | ["none", "for", "now"]
+            | ["none", "at", "this", "stage" | "time" | "point"]
+    );
+    // `Deferred: dark mode` and `Optional - benchmarks`, not `Deferred rendering` or an
+    // `Optional/Advanced section` to edit.
+    let labelled =
+        |label: &str| lower.strip_prefix(label).is_some_and(|rest| rest.trim_start().starts_with([':', '-', '—', ')']));
+    placeholder
+        || labelled("deferred")
+        || labelled("optional")
+        || lower.contains("(deferred")
+        || ["(optional)", "(optional;", "(optional,", "(optional -"].iter().any(|it| lower.contains(it))
+        || lower.contains("deferred to ")
+        || lower.contains("[deferred]")
+}
+
 /// The literal status text at a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker {
@@ -764,4 +797,37 @@ pub struct StandardMarker {
     /// The state.json value the document gives it (`in_progress`), when it gives one.
     pub json: Option<String>,
     pub line: u32,
+}
+
+#[cfg(test)]
+mod set_aside_tests {
+    use super::is_set_aside;
+
+    #[test]
+    fn boxes_set_aside_by_their_words() {
+        for text in [
+            "Deferred: dark mode",
+            "Export PDF (deferred to task_08)",
+            "11.3* (Optional) Property test",
+            "Manual: open the menu (optional; covered in Vitest)",
+            "Optional: benchmarks",
+            "None at this stage",
+            "N/A",
+            "**TBD**",
+            "Dark mode [DEFERRED]",
+        ] {
+            assert!(is_set_aside(text), "{text}");
+        }
+        for text in [
+            "None of the endpoints leak data",
+            "Write the exporter",
+            "Add optional flags",
+            "Nothing breaks on reload",
+            "Optional/Advanced section: change Alt to Opt",
+            "Deferred rendering pipeline",
+            "Add minimal labels (optional: \"past\", \"future\")",
+        ] {
+            assert!(!is_set_aside(text), "{text}");
+        }
+    }
 }

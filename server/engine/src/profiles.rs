@@ -418,6 +418,11 @@ pub fn todo_folders() -> Profile {
     )
 }
 
+/// The ids of the statuses a Conductor plan's boxes can say: none of them checked, some, all.
+pub const PLAN_NOT_BEGUN: &str = "plan_not_begun";
+pub const PLAN_UNDER_WAY: &str = "plan_under_way";
+pub const PLAN_ALL_DONE: &str = "plan_all_done";
+
 /// Conductor: a track is `[ ]` new, `[~]` under way or `[x]` done in tracks.md, and says so
 /// in its metadata.json (`new`, `in_progress`, `completed`; real files also write `not
 /// started` and `complete`) and its index.md. The plan's boxes say how far the work is, as
@@ -425,7 +430,6 @@ pub fn todo_folders() -> Profile {
 /// track is started before its first box is ticked), one checked all through with a done one.
 pub fn conductor() -> Profile {
     const OPEN_OR_CANCELLED: [Kind; 4] = [Kind::Todo, Kind::Active, Kind::Blocked, Kind::Cancelled];
-    use crate::parse::conductor::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
     profile(
         "conductor",
         "Conductor tracks: tracks.md boxes ([ ] [~] [x]), metadata.json and index.md status, plan.md boxes",

@@ -19,11 +19,7 @@ use crate::parse::{ParseContext, collect_items, link, location_place, pidea, pla
 use crate::text::{TextRange, lines_with_offsets, range};
 use crate::vocabulary::{Kind, Scope, Spelling};
 
-/// The ids of the statuses a plan's boxes can say (the `conductor` profile's): none of them
-/// checked, some, all.
-pub const PLAN_NOT_BEGUN: &str = "plan_not_begun";
-pub const PLAN_UNDER_WAY: &str = "plan_under_way";
-pub const PLAN_ALL_DONE: &str = "plan_all_done";
+use crate::profiles::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
 
 /// `conductor/tracks.md`: one place per box that names a track's folder.
 pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -295,7 +291,12 @@ mod tests {
             track("tracks", "export_20251223", "new", "- [ ] Task: CSV\n"),
             track("tracks", "theme_20251224", "completed", "- [x] Task: Colours\n"),
             track("archive", "setup_20251220", "not started", "- [x] Task: Init\n"),
-            track("archive", "theme_20251221", "completed", "- [x] Task: Colours\n- [ ] Deferred: Dark mode\n"),
+            track(
+                "archive",
+                "theme_20251221",
+                "completed",
+                "- [x] Task: Colours\n- [ ] Task: Fonts\n- [ ] Deferred: Dark mode\n",
+            ),
         ]
         .concat();
         let (index, found) = diagnostics(&fixture, None);
@@ -313,6 +314,9 @@ mod tests {
             assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");
         }
         assert_eq!(seen.len(), expected.len(), "{found:#?}");
+        // The deferred box is set aside: one box of two is open.
+        let theme = found.iter().find(|it| it.task.as_ref().is_some_and(|task| &*task.id == "theme_20251221"));
+        assert!(theme.is_some_and(|it| it.message.contains("1 of the 2 boxes")), "{theme:?}");
         let login = index.task(&TaskKey::new("conductor", "login_20251223")).expect("the login track");
         let kinds: Vec<PlaceKind> = login.places.iter().map(|it| index.place(*it).kind).collect();
         assert_eq!(kinds, [PlaceKind::IndexLine, PlaceKind::TrackMetadata, PlaceKind::PlanProgress]);

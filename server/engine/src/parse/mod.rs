@@ -7,7 +7,7 @@
 pub(crate) mod backlog;
 mod checklist;
 mod compozy;
-pub(crate) mod conductor;
+mod conductor;
 mod gsd;
 mod json;
 mod minsky;

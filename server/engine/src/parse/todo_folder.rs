@@ -81,8 +81,20 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         None => 0,
     };
     let body_start = front.map_or(0, |it| usize::from(it.body.end()));
-    let children = collect_items(cx, text, &outline, range(body_start, text.len()), Some(owner), &mut out.items);
-    out.places[owner].child_items = children;
+    // `## Original Todo` quotes the backlog entry the task was made from, boxes and all: the
+    // task's own boxes are the rest (its implementation plan).
+    let quoted = outline.headings.iter().position(|it| text[it.content].trim().eq_ignore_ascii_case("Original Todo"));
+    let (skip_start, skip_end) = match quoted {
+        Some(at) => (
+            usize::from(outline.headings[at].line.start()).max(body_start),
+            outline.headings.get(at + 1).map_or(text.len(), |it| usize::from(it.line.start())).max(body_start),
+        ),
+        None => (text.len(), text.len()),
+    };
+    let first = out.items.len();
+    collect_items(cx, text, &outline, range(body_start, skip_start), Some(owner), &mut out.items);
+    collect_items(cx, text, &outline, range(skip_end, text.len()), Some(owner), &mut out.items);
+    out.places[owner].child_items = crate::model::Children::new(first..out.items.len());
     out
 }
 
@@ -160,6 +172,16 @@ mod tests {
         let sync = crate::ide::task_summary(&index, &TaskKey::new("todos", "add-sync"));
         assert_eq!(sync.status.as_deref(), Some("In Progress"));
         assert!(sync.agrees() && sync.settable, "{sync:?}");
+    }
+
+    /// `## Original Todo` quotes the backlog entry, its box included: not the task's work.
+    #[test]
+    fn the_quoted_backlog_entry_is_not_a_child() {
+        let fixture = "%! todos/done/2025-08-06-13-26-31-extract.md\n# Extract\n**Status:** Done\n\n## Original Todo\n- [ ] **Extract the switcher interface**\n\n## Implementation Plan\n- [x] Add the interface\n- [x] Write the tests\n";
+        let (_, found) = diagnostics(fixture, None);
+        assert!(found.is_empty(), "{found:#?}");
+        let (_, found) = diagnostics(&fixture.replace("- [x] Write", "- [ ] Write"), None);
+        assert_eq!(found.iter().map(|it| it.code).collect::<Vec<_>>(), [RuleCode::OpenChildren], "{found:#?}");
     }
 
     /// `docs/todos/`: the name and the frontmatter are two places; a note without a status is

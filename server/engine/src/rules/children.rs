@@ -27,7 +27,7 @@ pub(super) fn place(
     }
     let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
     let items = place.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
-    let under = summarize(phases.chain(items), profile);
+    let under = summarize(phases.chain(items), profile, &entry.text);
     // A plan header behind its phases is `plan-status-stale`'s to report.
     let hint = place.kind != PlaceKind::PlanHeader;
     report(
@@ -63,7 +63,7 @@ pub(super) fn item(
     if nested.is_empty() {
         return;
     }
-    let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile);
+    let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile, &entry.text);
     report(file, &entry.text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
 }
 
@@ -112,6 +112,18 @@ impl Child<'_> {
     }
 }
 
+/// A child left out on purpose: one deferred by its status (Task Master's `deferred`), or a box
+/// whose own words set it aside ([`crate::model::is_set_aside`]: `Deferred: ...`,
+/// `(optional)`, a `None at this stage` placeholder). Neither open nor done.
+fn set_aside(child: &Child<'_>, profile: &Profile, text: &str) -> bool {
+    match child {
+        Child::Place(place) => place.status.is_some_and(|it| profile.status(it).id == "deferred"),
+        Child::Item(item) => {
+            text.get(item.text.start().into()..item.text.end().into()).is_some_and(crate::model::is_set_aside)
+        }
+    }
+}
+
 /// What is under a parent: the open children, and how many are done out of how many.
 struct Children<'a> {
     open: Vec<Child<'a>>,
@@ -119,10 +131,13 @@ struct Children<'a> {
     total: usize,
 }
 
-fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile) -> Children<'a> {
+fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile, text: &str) -> Children<'a> {
     let mut out = Children { open: Vec::new(), done: 0, total: 0 };
     for child in children {
         let Some(status) = child.status() else { continue };
+        if set_aside(&child, profile, text) {
+            continue;
+        }
         out.total += 1;
         match profile.kind(status) {
             Kind::Done => out.done += 1,
@@ -226,6 +241,8 @@ pub(super) fn plan_progress(
         };
         let progress = index.place(progress_ref);
         let boxes: Vec<&Item> = progress.child_items.iter().filter_map(|it| file.parsed.items.get(it)).collect();
+        let boxes: Vec<&Item> =
+            boxes.into_iter().filter(|it| !crate::model::is_set_aside(&file.text[it.text])).collect();
         let open: Vec<&Item> = boxes
             .iter()
             .copied()
