@@ -27,6 +27,9 @@ pub struct PlaceRow {
     /// What a plan's boxes count (Conductor's plan.md): compared with the status by
     /// `open-children`, not a place that states it, so never a disagreement of the places.
     pub counted: bool,
+    /// A Conductor metadata.json as the track was made, never updated since: behind whatever
+    /// the track says now, by the tool's own way, so never a disagreement of the places.
+    pub as_created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +97,7 @@ pub struct TaskSummary {
 impl TaskSummary {
     /// Whether every place that has to agree does.
     pub fn agrees(&self) -> bool {
-        self.places.iter().filter(|it| it.current && it.known && !it.counted).all(|it| it.agrees)
+        self.places.iter().filter(|it| it.current && it.known && !it.counted && !it.as_created).all(|it| it.agrees)
     }
 }
 
@@ -122,6 +125,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
                 .collect();
         }
         let counted = place.kind == PlaceKind::PlanProgress;
+        let as_created = index.is_as_created(*place_ref);
         let agrees = match (profile, speaker, place.status) {
             (Some(profile), Some((speaker_ref, status)), Some(own)) => {
                 let same = place.kind.task_vocabulary() && index.place(speaker_ref).kind.task_vocabulary();
@@ -139,8 +143,9 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
             value: place.shown(),
             known: place.status.is_some(),
             agrees,
-            current: agreeing.contains(place_ref) || place.status.is_none() || counted,
+            current: agreeing.contains(place_ref) || place.status.is_none() || counted || as_created,
             counted,
+            as_created,
         });
     }
     let progress = entry.current_plan.map(|plan| plan_progress(index, plan, profile));

@@ -70,6 +70,8 @@ fn place_rows(view: &TaskSummary, paths: &Paths) -> Vec<String> {
         .map(|place| {
             let note = if place.counted {
                 if place.agrees { "" } else { "✗ the plan and the status differ (open-children)" }
+            } else if place.as_created {
+                if place.agrees { "" } else { "(as the track was made; Conductor does not update it)" }
             } else if !place.current {
                 "(history: superseded or handed over, not compared)"
             } else if !place.known {

@@ -69,6 +69,8 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
             };
             let verdict = if place.counted {
                 if place.agrees { "✓" } else { "open-children" }
+            } else if place.as_created {
+                if place.agrees { "✓" } else { "as made" }
             } else if !place.current {
                 "history"
             } else if !place.known {

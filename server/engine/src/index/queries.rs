@@ -154,6 +154,24 @@ impl WorkspaceIndex {
     /// there), or any place in a file of the archive. A task's status is what its live places
     /// say; its history is compared with that once, never entry by entry (see
     /// [`WorkspaceIndex::agreeing_places`]).
+    /// A Conductor track's metadata.json as `newTrack` wrote it: a not-started status (`new`)
+    /// never updated since (`updated_at` is `created_at`). Conductor's `implement` moves only
+    /// the tracks.md box, so such a file says nothing of where the track is now: not compared
+    /// as a place of its status (a hint says it is behind; `set` writes it).
+    pub fn is_as_created(&self, place_ref: PlaceRef) -> bool {
+        let place = self.place(place_ref);
+        if place.kind != PlaceKind::TrackMetadata {
+            return false;
+        }
+        let not_started = place
+            .status
+            .zip(self.profile(place_ref.file))
+            .is_some_and(|(status, profile)| profile.kind(status) == crate::vocabulary::Kind::Todo);
+        let value = |names: &[&str]| names.iter().find_map(|it| place.field(it)).map(|it| it.value.as_str());
+        let updated = value(&["updated_at", "updated"]);
+        not_started && (updated.is_none() || updated == value(&["created_at", "created"]))
+    }
+
     pub fn is_history_place(&self, place: PlaceRef) -> bool {
         self.place(place).kind == PlaceKind::ArchivedStateJson || self.entry(place.file).is_some_and(is_archived_file)
     }
@@ -307,6 +325,7 @@ impl WorkspaceIndex {
                 // `open-children`, as boxes under a parent are: no place of the status.
                 place.status.is_some()
                     && place.kind != PlaceKind::PlanProgress
+                    && !self.is_as_created(*it)
                     && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })
             .collect();

@@ -150,8 +150,10 @@ pub(super) fn task(
     mismatch(index, profile, task, &live, baseline, sink);
     // What the history is compared with: the live places' status, or an archived task's first
     // record.
-    if let Some((reference, _)) = index.speaker(if live.is_empty() { &history } else { &live }) {
+    let reference = index.speaker(if live.is_empty() { &history } else { &live }).map(|(it, _)| it);
+    if let Some(reference) = reference {
         history_contradicts(index, profile, task, reference, &history, sink);
+        behind_as_created(index, profile, task, entry, reference, sink);
     }
     super::children::plan_progress(index, profile, task, entry, &live, sink);
     reused_id(index, task, entry, sink);
@@ -372,6 +374,44 @@ fn history_contradicts(
     it.task = Some(task.clone());
     it.related = related(index, &[speaker], first);
     sink.push(it);
+}
+
+/// A hint at a Conductor metadata.json left as `newTrack` wrote it while the track moved on
+/// ([`WorkspaceIndex::is_as_created`]): Conductor's `implement` moves only the tracks.md box,
+/// so this is the tool's way, not a disagreement; the help writes the file up to date.
+fn behind_as_created(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    reference: PlaceRef,
+    sink: &mut Sink<'_>,
+) {
+    let said = index.place(reference);
+    for place_ref in entry.places.iter().copied().filter(|it| index.is_as_created(*it)) {
+        let place = index.place(place_ref);
+        if agree(profile, said, place) {
+            continue;
+        }
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            place_ref.file,
+            place.marker.range,
+            format!(
+                "task {task}'s metadata.json still says `{}` as the track was made, never updated since, while the {} says `{}` ({}): Conductor moves only the tracks.md box; `taskmark set` writes both",
+                place.shown(),
+                said.kind.describe(),
+                said.shown(),
+                location(index, reference)
+            ),
+        );
+        it.task = Some(task.clone());
+        it.related = related(index, &[reference], place_ref);
+        if let Some(status) = stated_task_status(profile, said) {
+            it.fix = Some(FixHint::AlignTask { task: task.clone(), candidates: vec![status] });
+        }
+        sink.push_capped(it, crate::diagnostic::Severity::Hint);
+    }
 }
 
 fn related(index: &WorkspaceIndex, places: &[PlaceRef], except: PlaceRef) -> Vec<Related> {
