@@ -385,8 +385,11 @@ fn other_families(loaded: &Loaded) -> Result<(), Failed> {
 fn stale_counters(loaded: &Loaded) -> Result<(), Failed> {
     let stale = loaded.at("benbrastmckie__ProofChecker@af2d23d/specs/TODO.md", RuleCode::StaleCounts);
     let keys: BTreeSet<String> = stale.iter().map(|it| loaded.index.text(it.file)[it.range].to_string()).collect();
-    ensure(stale.len() == 2, || format!("{stale:?}"))?;
-    ensure(keys == BTreeSet::from(["17".to_string(), "30".to_string()]), || format!("{keys:?}"))
+    // `not_started: 17` is one short. `active: 30` is right: 28 open sections and the two
+    // `[EXPANDED]` parents, whose work goes on in their subtasks (total 197 = active 30 +
+    // completed 153 + abandoned 14).
+    ensure(stale.len() == 1, || format!("{stale:?}"))?;
+    ensure(keys == BTreeSet::from(["17".to_string()]), || format!("{keys:?}"))
 }
 
 /// For every live task of the spec-folder snapshots, every allowed next status: the planned

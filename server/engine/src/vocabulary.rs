@@ -326,9 +326,14 @@ impl Profile {
     /// Whether the task status closes a task without its plan being carried out: a done
     /// status no plan or phase can be in (`[EXPANDED]`: the work went to new tasks). Such a
     /// task's plan and dependencies are handed over with the work.
+    /// Only a vocabulary whose phases can be done tells such a status apart: where no status is
+    /// a phase's (Backlog.md, a checklist), every done status is task-only and hands nothing off.
     pub fn hands_off(&self, status: StatusId) -> bool {
         let it = self.status(status);
-        it.kind == Kind::Done && it.task && !it.phase
+        it.kind == Kind::Done
+            && it.task
+            && !it.phase
+            && self.statuses.iter().any(|other| other.phase && other.kind == Kind::Done)
     }
 
     pub fn status(&self, id: StatusId) -> &StatusDef {

@@ -355,7 +355,9 @@ impl Planner<'_> {
         for expectation in &expectations {
             let key = expectation.counter.key.as_str();
             let delta: i64 = if key == "active" {
-                i64::from(!closed(want)) - i64::from(!closed(old))
+                // An expanded task is active: its work goes on in its subtasks.
+                let open = |id: StatusId| !closed(id) || self.profile.hands_off(id);
+                i64::from(open(want)) - i64::from(open(old))
             } else if let Some(status) = self.profile.ids().find(|it| {
                 let def = self.profile.status(*it);
                 def.task && (def.json.as_deref() == Some(key) || def.id == key)

@@ -19,6 +19,11 @@ pub(super) fn place(
     let Some(profile) = index.profile(file) else { return };
     let parsed = &entry.parsed;
     let Some(status) = place.status else { return };
+    // A task that handed its work to subtasks (`[EXPANDED]`) leaves its boxes to them: they are
+    // open while the subtasks are.
+    if profile.hands_off(status) {
+        return;
+    }
     // A generated copy (Task Master's task file) repeats its source's subtasks: the source is
     // checked, and where the copy differs, status-mismatch says so. What a plan's boxes count
     // is compared with the task's status by `plan_progress`.

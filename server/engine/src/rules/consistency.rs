@@ -689,7 +689,12 @@ fn dependencies(
 ) {
     let Some((speaker, status)) = status else { return };
     let kind = profile.kind(status);
-    if !matches!(kind, Kind::Active | Kind::Done) || profile.hands_off(status) {
+    // Not for a task closed by a task-only done status: `[EXPANDED]`, whose work went to its
+    // subtasks, and any done status of a vocabulary without phases (Backlog.md, compozy, Task
+    // Master). Checking those too found 30 warnings on the corpus that only repeated a
+    // disagreement of the dependency's own places (compozy rows behind their task files).
+    let definition = profile.status(status);
+    if !matches!(kind, Kind::Active | Kind::Done) || (kind == Kind::Done && definition.task && !definition.phase) {
         return;
     }
     let mut seen: Vec<String> = Vec::new();

@@ -174,7 +174,10 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
         let (expected, at_least, what) = if key == "active" {
-            (statuses.iter().filter(|it| !profile.kind(**it).is_closed()).count(), false, "open".to_string())
+            // A task that handed its work to subtasks (`[EXPANDED]`) goes on in them: trackers
+            // count it active (ProofChecker's total = active + completed + abandoned).
+            let open = |it: &&crate::vocabulary::StatusId| !profile.kind(**it).is_closed() || profile.hands_off(**it);
+            (statuses.iter().filter(open).count(), false, "open".to_string())
         } else if key == "total" {
             (statuses.len(), true, String::new())
         } else if let Some(status) = profile.ids().find(|it| {
@@ -228,5 +231,26 @@ mod tests {
         assert_eq!(newest_id(&stray, 999), Some(998), "no wrap once the counter is past the old block");
         assert_eq!(newest_id(&(1..=80).chain([350]).collect::<Vec<_>>(), 81), Some(350), "no old block: no wrap");
         assert_eq!(newest_id(&[0], 1), None);
+    }
+}
+
+#[cfg(test)]
+mod expanded_tests {
+    use crate::diagnostic::RuleCode;
+    use crate::fixture::diagnostics;
+
+    /// `[EXPANDED]`: the work goes on in subtasks. The parent counts as active (the tracker's
+    /// total is active + completed + abandoned) and its open boxes are its subtasks', not drift.
+    #[test]
+    fn an_expanded_task_is_active_and_leaves_its_boxes_to_its_subtasks() {
+        let fixture = "%! specs/TODO.md\n---\ntask_counts:\n  active: 2\n  completed: 1\n  total: 3\n---\n### 1. Parent\n- **Status**: [EXPANDED]\n- **Subtasks**: 2, 3\n- **Acceptance Criteria**:\n  - [x] First part\n  - [ ] Second part\n\n### 2. First part\n- **Status**: [COMPLETED]\n- **Completed**: 2026-01-02\n\n### 3. Second part\n- **Status**: [NOT STARTED]\n";
+        let (_, found) = diagnostics(fixture, None);
+        let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+        assert!(!codes.contains(&RuleCode::StaleCounts), "{found:#?}");
+        assert!(!codes.contains(&RuleCode::OpenChildren), "{found:#?}");
+        // Were the parent done, its open box would be drift, and the count one too many.
+        let (_, found) = diagnostics(&fixture.replace("[EXPANDED]", "[COMPLETED]\n- **Completed**: 2026-01-03"), None);
+        let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+        assert!(codes.contains(&RuleCode::OpenChildren) && codes.contains(&RuleCode::StaleCounts), "{found:#?}");
     }
 }
