@@ -252,7 +252,8 @@ pub fn kiro() -> Profile {
         "kiro",
         "Kiro specs' tasks.md: [ ] not started, [-] in progress, [x] done",
         vec![
-            Status::new("not_started", Kind::Todo).checkbox(&[' ']).words(&["not started", "open"]).open_box(),
+            // Kiro writes `[-]` when a task starts: its `[ ]` says not started, not only "not done".
+            Status::new("not_started", Kind::Todo).checkbox(&[' ']).words(&["not started", "open"]),
             Status::new("in_progress", Kind::Active).checkbox(&['-']).words(&["in progress"]),
             Status::new("done", Kind::Done).checkbox(&['x', 'X']).words(&["done"]),
         ],

@@ -294,6 +294,9 @@ mod tests {
             // Updated since it was made, and still `new` while tracks.md says done: compared.
             track("tracks", "moved_20251225", "new", "- [x] Task: Move\n")
                 .replace("\"updated_at\": \"2025-12-23T14:10:00Z\"", "\"updated_at\": \"2025-12-26T09:00:00Z\""),
+            // A folder tracks.md does not list, and a track both live and archived.
+            track("tracks", "loose_20251226", "new", "- [ ] Task: Loose\n"),
+            track("archive", "export_20251223", "completed", "- [x] Task: CSV\n"),
             track("archive", "setup_20251220", "not started", "- [x] Task: Init\n"),
             track(
                 "archive",
@@ -316,6 +319,10 @@ mod tests {
             (RuleCode::StatusMismatch, Severity::Hint, "setup_20251220"),
             (RuleCode::OpenChildren, Severity::Warning, "theme_20251221"),
             (RuleCode::StatusMismatch, Severity::Error, "moved_20251225"),
+            (RuleCode::OrphanTask, Severity::Warning, "loose_20251226"),
+            (RuleCode::DuplicateTask, Severity::Warning, "export_20251223"),
+            // Its archived copy says it was finished, the live one that it is new.
+            (RuleCode::StatusMismatch, Severity::Error, "export_20251223"),
         ];
         for (code, severity, task) in expected {
             assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");

@@ -158,6 +158,7 @@ pub(super) fn task(
     super::children::plan_progress(index, profile, task, entry, &live, sink);
     reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
+    live_and_archived(index, task, entry, sink);
     if !entry.archived {
         orphan(index, cx, profile, task, entry, status, sink);
     }
@@ -507,6 +508,35 @@ fn truth(
     }
 }
 
+/// A Conductor track with a folder both in `conductor/tracks/` and in `conductor/archive/`:
+/// archiving moves the folder, so one of the two is left over. Once per task, a warning.
+fn live_and_archived(index: &WorkspaceIndex, task: &TaskKey, entry: &TaskEntry, sink: &mut Sink<'_>) {
+    let folder_place = |archived: bool| {
+        entry.places.iter().copied().find(|it| {
+            matches!(
+                index.role(it.file),
+                Some(Role::ConductorMetadata { archived: a } | Role::ConductorPlan { archived: a } | Role::ConductorIndex { archived: a })
+                    if a == archived
+            )
+        })
+    };
+    let (Some(live), Some(archived)) = (folder_place(false), folder_place(true)) else { return };
+    let folder = |place: PlaceRef| index.path(place.file).rsplit_once('/').map_or("", |it| it.0).to_string();
+    let mut it = diagnostic(
+        RuleCode::DuplicateTask,
+        live.file,
+        index.place(live).marker.range,
+        format!(
+            "track {task} has a folder in conductor/tracks/ ({}) and in conductor/archive/ ({}): archiving moves the folder, so one of them is left over",
+            folder(live),
+            folder(archived)
+        ),
+    );
+    it.task = Some(task.clone());
+    it.related = related(index, &[archived], live);
+    sink.push_capped(it, crate::diagnostic::Severity::Warning);
+}
+
 fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink: &mut Sink<'_>) {
     // One live definition per kind of place. History may record a task as often as it likes:
     // archived in state.json's completed_projects and in the archive's state.json, archived
@@ -640,6 +670,13 @@ fn orphan(
                 place_of(PlaceKind::SpecStatus),
                 format!("task {task} has a spec file but no line in the task index"),
             );
+        }
+        // Conductor's newTrack appends every track to tracks.md; archiving removes the line.
+        Family::Conductor if has_role(Role::ConductorTracks) && !has(PlaceKind::IndexLine) => {
+            let at = place_of(PlaceKind::TrackMetadata)
+                .or_else(|| place_of(PlaceKind::IndexStatus))
+                .or_else(|| place_of(PlaceKind::PlanProgress));
+            report(sink, at, format!("track {task} has a folder in conductor/tracks/ but no entry in tracks.md"));
         }
         Family::Compozy => {
             let in_index = has(PlaceKind::IndexLine) || has(PlaceKind::IndexRow);

@@ -888,6 +888,14 @@ fn kiro_numbered_boxes_are_tasks() {
     assert_eq!(index.task_profile(&two).map(|it| it.kind(status)), Some(crate::vocabulary::Kind::Active));
     let place = index.place(index.task(&two).expect("task 2").places[0]);
     assert_eq!(place.title.as_deref(), Some("Import"));
+    // Starting a task writes Kiro's `[-]`: its `[ ]` says not started, not only "not done".
+    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+        "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
+    ));
+    let read = crate::model::TaskKey::new(".kiro/specs/import", "2.1");
+    let change = crate::edit::plan_status_change(&index, &read, "in_progress", &options).expect("a change");
+    let written = change.apply(&index);
+    assert!(written.iter().any(|(_, text)| text.contains("- [-] 2.1 Read")), "{written:?}");
     let twice = crate::fixture::index("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n");
     assert!(twice.tasks().is_empty());
     let (_, found) = diagnostics("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n", None);
