@@ -162,13 +162,7 @@ fn track_of(cx: &ParseContext<'_>) -> TaskKey {
 /// A track's `metadata.json`: its `status`.
 pub fn parse_metadata(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let (root, shift) = match json::parse_object(text, &ParseOptions::default()) {
-        Ok(it) => it,
-        Err(problem) => {
-            out.problems.push(problem);
-            return out;
-        }
-    };
+    let Some((root, shift)) = json::object_or_problem(text, &ParseOptions::default(), &mut out) else { return out };
     let Some(jsonc_parser::ast::Value::StringLit(status)) = root.get("status").map(|it| &it.value) else {
         return out;
     };

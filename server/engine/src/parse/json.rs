@@ -8,6 +8,15 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 use crate::model::FileProblem;
 use crate::text::{TextRange, line_range_at, range};
 
+/// [`parse_object`], with the problem recorded in `out` when the text is no JSON object.
+pub(crate) fn object_or_problem<'a>(
+    text: &'a str,
+    options: &ParseOptions,
+    out: &mut crate::model::ParsedFile,
+) -> Option<(Object<'a>, usize)> {
+    parse_object(text, options).map_err(|problem| out.problems.push(problem)).ok()
+}
+
 /// The top-level object of `text`, and the offset its AST's ranges are shifted by (a leading
 /// byte-order mark); a problem where the text is no JSON object.
 pub(crate) fn parse_object<'a>(text: &'a str, options: &ParseOptions) -> Result<(Object<'a>, usize), FileProblem> {

@@ -85,13 +85,7 @@ pub fn reparse_entry(cx: &ParseContext<'_>, text: &str, range: TextRange, kind: 
 
 fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let (root, shift) = match json::parse_object(text, &strict()) {
-        Ok(it) => it,
-        Err(problem) => {
-            out.problems.push(problem);
-            return out;
-        }
-    };
+    let Some((root, shift)) = json::object_or_problem(text, &strict(), &mut out) else { return out };
     let reader = Reader { cx, text, shift };
     for object in std::iter::once(&root).chain(root.get_object("metadata")) {
         for prop in &object.properties {

@@ -39,13 +39,7 @@ fn local_subtask_id<'a>(parent: &str, written: &'a str) -> &'a str {
 
 pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let (root, shift) = match json::parse_object(text, &ParseOptions::default()) {
-        Ok(it) => it,
-        Err(problem) => {
-            out.problems.push(problem);
-            return out;
-        }
-    };
+    let Some((root, shift)) = json::object_or_problem(text, &ParseOptions::default(), &mut out) else { return out };
     let reader = Reader { cx, text, shift };
     // Legacy: the tasks at the top level. Tagged: one object per tag.
     let tags: Vec<(&str, &Object<'_>)> = if root.get_array("tasks").is_some() {
