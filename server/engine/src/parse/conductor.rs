@@ -87,12 +87,17 @@ impl EntryBox {
             let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
             return cells.iter().skip(1).find(|it| !it.is_empty() && !it.starts_with('[')).copied().unwrap_or(after);
         }
-        match (line.find('['), line.find("](")) {
-            (Some(open), Some(close)) if open < close && line[open + 1..close] != line[self.state..self.state + 1] => {
-                line[open + 1..close].trim()
-            }
-            _ => after.trim_end_matches("[ ]").trim(),
+        // A list line: `- [ ] Title (…)` with the box first, or `- [Title](link) [ ]` with it
+        // last: the title is the link's text where the line starts with a link.
+        let leading = line[..self.state - 1].trim_start().len() <= 2;
+        let content = if leading { after } else { line.trim_start().trim_start_matches(['-', '*', '+']).trim_start() };
+        if let Some(text) = content.strip_prefix('[')
+            && let Some(close) = text.find("](")
+        {
+            return text[..close].trim();
         }
+        let end = content.find(" (").or_else(|| content.find(" [")).unwrap_or(content.len());
+        content[..end].trim()
     }
 }
 
@@ -383,7 +388,9 @@ mod tests {
         let trailing = entry_box(list).expect("a trailing box");
         assert_eq!((&list[trailing.state..trailing.state + 1], trailing.title(list)), (" ", "/verify backups"));
         let leading = "- [x] Login page ([link](./tracks/login/))";
-        assert_eq!(entry_box(leading).map(|it| it.state), Some(3));
+        assert_eq!(entry_box(leading).map(|it| (it.state, it.title(leading))), Some((3, "Login page")));
+        let linked = "- [ ] [Export](./conductor/tracks/export/)";
+        assert_eq!(entry_box(linked).map(|it| it.title(linked)), Some("Export"));
         let bold = "- [x] **Track: Platform Adapter Expansion**";
         assert_eq!(entry_box(bold).map(|it| it.title(bold)), Some("Platform Adapter Expansion"));
         assert!(entry_box("- [Spec](./spec.md)").is_none());
