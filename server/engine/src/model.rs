@@ -198,7 +198,14 @@ impl PlaceKind {
 /// this stage`, `N/A`, `TBD`). Such a box left open under a finished parent is no unfinished
 /// work.
 pub fn is_set_aside(text: &str) -> bool {
-    let lower = text.trim().trim_matches(['*', '_']).trim().to_lowercase();
+    // Asked of every box under a parent: most are long and name neither, and are answered
+    // without a lower-case copy (placeholders are short).
+    let trimmed = text.trim();
+    let named = |word: &str| crate::parse::contains_ignore_case(trimmed, word);
+    if trimmed.len() > 24 && !named("defer") && !named("optional") {
+        return false;
+    }
+    let lower = trimmed.trim_matches(['*', '_']).trim().to_lowercase();
     let words: Vec<&str> =
         lower.split(|it: char| !it.is_alphanumeric() && it != '/').filter(|it| !it.is_empty()).collect();
     let placeholder = matches!(
