@@ -149,11 +149,6 @@ impl WorkspaceIndex {
         }
     }
 
-    /// Whether a place records what became of a task rather than saying what it is: an archive
-    /// entry (`completed_projects`, an archive state file's, each time the task was recorded
-    /// there), or any place in a file of the archive. A task's status is what its live places
-    /// say; its history is compared with that once, never entry by entry (see
-    /// [`WorkspaceIndex::agreeing_places`]).
     /// A Conductor track's metadata.json as `newTrack` wrote it: a not-started status (`new`)
     /// never updated since (`updated_at` is `created_at`). Conductor's `implement` moves only
     /// the tracks.md box, so such a file says nothing of where the track is now: not compared
@@ -172,6 +167,11 @@ impl WorkspaceIndex {
         not_started && (updated.is_none() || updated == value(&["created_at", "created"]))
     }
 
+    /// Whether a place records what became of a task rather than saying what it is: an archive
+    /// entry (`completed_projects`, an archive state file's, each time the task was recorded
+    /// there), or any place in a file of the archive. A task's status is what its live places
+    /// say; its history is compared with that once, never entry by entry (see
+    /// [`WorkspaceIndex::agreeing_places`]).
     pub fn is_history_place(&self, place: PlaceRef) -> bool {
         self.place(place).kind == PlaceKind::ArchivedStateJson || self.entry(place.file).is_some_and(is_archived_file)
     }
