@@ -350,12 +350,7 @@ pub fn classify(path: &str) -> Classification {
 /// (`openspec archive` puts the date first; some archives have none).
 pub fn openspec_change(folder: &str) -> &str {
     let bytes = folder.as_bytes();
-    let dated = bytes.len() > 11
-        && bytes[..10]
-            .iter()
-            .enumerate()
-            .all(|(at, it)| if at == 4 || at == 7 { *it == b'-' } else { it.is_ascii_digit() })
-        && bytes[10] == b'-';
+    let dated = bytes.len() > 11 && crate::text::starts_with_date(bytes) && bytes[10] == b'-';
     if dated { &folder[11..] } else { folder }
 }
 

@@ -201,7 +201,7 @@ pub fn is_set_aside(text: &str) -> bool {
     // Asked of every box under a parent: most are long and name neither, and are answered
     // without a lower-case copy (placeholders are short).
     let trimmed = text.trim();
-    let named = |word: &str| trimmed.as_bytes().windows(word.len()).any(|it| it.eq_ignore_ascii_case(word.as_bytes()));
+    let named = |word: &str| crate::text::contains_ignore_case(trimmed, word);
     if trimmed.len() > 24 && !named("defer") && !named("optional") {
         return false;
     }

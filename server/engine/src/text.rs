@@ -453,6 +453,20 @@ impl Change {
 }
 
 /// The line break a file uses, so inserted lines match it.
+/// Whether `needle` (ASCII) occurs in `haystack`, ignoring ASCII case, without a lower-case copy.
+pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Whether `bytes` start with a `YYYY-MM-DD` date.
+pub fn starts_with_date(bytes: &[u8]) -> bool {
+    bytes.len() >= 10
+        && bytes[..10]
+            .iter()
+            .enumerate()
+            .all(|(at, it)| if at == 4 || at == 7 { *it == b'-' } else { it.is_ascii_digit() })
+}
+
 pub fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {
         Some(it) if it > 0 && text.as_bytes()[it - 1] == b'\r' => "\r\n",

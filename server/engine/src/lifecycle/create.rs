@@ -1384,11 +1384,7 @@ mod conductor {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         while at < text.len() {
-            let is_date = bytes.len() >= at + 10
-                && bytes[at..at + 10].iter().enumerate().all(|(position, it)| {
-                    if position == 4 || position == 7 { *it == b'-' } else { it.is_ascii_digit() }
-                });
-            if is_date {
+            if crate::text::starts_with_date(&bytes[at..]) {
                 out.push_str(date);
                 at += 10;
             } else {

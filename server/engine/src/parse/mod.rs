@@ -383,9 +383,7 @@ pub(crate) fn is_timestamp_key(name: &str) -> bool {
         || same(name, "archived")
 }
 
-pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
-}
+pub(crate) use crate::text::contains_ignore_case;
 
 /// Field names whose links point at plans, reports, summaries and specs.
 pub(crate) fn is_artifact_field(name: &str) -> bool {
