@@ -336,6 +336,13 @@ impl Profile {
             && self.statuses.iter().any(|other| other.phase && other.kind == Kind::Done)
     }
 
+    /// Whether `task_counts.active` counts a task of this status: an open one, or one that
+    /// handed its work to subtasks (`[EXPANDED]`), whose work goes on in them (ProofChecker's
+    /// total = active + completed + abandoned).
+    pub fn counts_as_active(&self, status: StatusId) -> bool {
+        !self.kind(status).is_closed() || self.hands_off(status)
+    }
+
     pub fn status(&self, id: StatusId) -> &StatusDef {
         &self.statuses[usize::from(id.0)]
     }

@@ -350,14 +350,12 @@ impl Planner<'_> {
         let place = self.index.place(place_ref);
         let Some(old) = place.status else { return };
         let expectations = counters::expectations(self.index, place_ref.file);
-        let closed = |id: StatusId| self.profile.kind(id).is_closed();
         let mut stale = false;
         for expectation in &expectations {
             let key = expectation.counter.key.as_str();
             let delta: i64 = if key == "active" {
-                // An expanded task is active: its work goes on in its subtasks.
-                let open = |id: StatusId| !closed(id) || self.profile.hands_off(id);
-                i64::from(open(want)) - i64::from(open(old))
+                let active = |id: StatusId| self.profile.counts_as_active(id);
+                i64::from(active(want)) - i64::from(active(old))
             } else if let Some(status) = self.profile.ids().find(|it| {
                 let def = self.profile.status(*it);
                 def.task && (def.json.as_deref() == Some(key) || def.id == key)

@@ -174,10 +174,7 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
         let (expected, at_least, what) = if key == "active" {
-            // A task that handed its work to subtasks (`[EXPANDED]`) goes on in them: trackers
-            // count it active (ProofChecker's total = active + completed + abandoned).
-            let open = |it: &&crate::vocabulary::StatusId| !profile.kind(**it).is_closed() || profile.hands_off(**it);
-            (statuses.iter().filter(open).count(), false, "open".to_string())
+            (statuses.iter().filter(|it| profile.counts_as_active(**it)).count(), false, "open".to_string())
         } else if key == "total" {
             (statuses.len(), true, String::new())
         } else if let Some(status) = profile.ids().find(|it| {
@@ -210,6 +207,8 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
 #[cfg(test)]
 mod tests {
     use super::newest_id;
+    use crate::diagnostic::RuleCode;
+    use crate::fixture::diagnostics;
 
     #[test]
     fn ids_that_wrapped_at_a_power_of_ten_are_read_as_such() {
@@ -232,12 +231,6 @@ mod tests {
         assert_eq!(newest_id(&(1..=80).chain([350]).collect::<Vec<_>>(), 81), Some(350), "no old block: no wrap");
         assert_eq!(newest_id(&[0], 1), None);
     }
-}
-
-#[cfg(test)]
-mod expanded_tests {
-    use crate::diagnostic::RuleCode;
-    use crate::fixture::diagnostics;
 
     /// `[EXPANDED]`: the work goes on in subtasks. The parent counts as active (the tracker's
     /// total is active + completed + abandoned) and its open boxes are its subtasks', not drift.
