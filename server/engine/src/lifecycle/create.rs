@@ -1276,13 +1276,9 @@ mod conductor {
         request: &Request,
         change: &mut WorkspaceChange,
     ) -> Result<TaskKey, Refusal> {
-        let Some(file) = files_with_role(index, tracker, Role::ConductorTracks).into_iter().next() else {
-            return Err(Refusal::BadRequest(format!("{} has no tracks.md", shown_root(&tracker.root))));
-        };
+        let (file, entries) = index_lines(index, tracker, Role::ConductorTracks, "tracks.md")?;
         let text = index.text(file);
         let newline = line_ending(text);
-        let entries: Vec<&Place> =
-            index.parsed(file).places.iter().filter(|it| it.kind == PlaceKind::IndexLine).collect();
         let ids: Vec<&str> = entries.iter().filter_map(|it| it.task()).map(|it| &*it.id).collect();
         let id = new_id(&ids, &request.title, &request.now);
         if index.tasks().keys().any(|it| it.scope == tracker.root && *it.id == id) {
