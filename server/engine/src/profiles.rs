@@ -76,9 +76,8 @@ impl Status {
         self
     }
     /// An unchecked box says only "not done": it agrees with every open kind.
-    fn open_box(mut self) -> Status {
-        self.0.agrees_with = vec![Kind::Todo, Kind::Active, Kind::Blocked];
-        self
+    fn open_box(self) -> Status {
+        self.agrees_with(&[Kind::Todo, Kind::Active, Kind::Blocked])
     }
     /// The kinds a status agrees with besides its own.
     fn agrees_with(mut self, kinds: &[Kind]) -> Status {
