@@ -245,9 +245,12 @@ pub(super) fn plan_progress(
             continue;
         };
         let progress = index.place(progress_ref);
-        let boxes: Vec<&Item> = progress.child_items.iter().filter_map(|it| file.parsed.items.get(it)).collect();
-        let boxes: Vec<&Item> =
-            boxes.into_iter().filter(|it| !crate::model::is_set_aside(&file.text[it.text])).collect();
+        let boxes: Vec<&Item> = progress
+            .child_items
+            .iter()
+            .filter_map(|it| file.parsed.items.get(it))
+            .filter(|it| !crate::model::is_set_aside(&file.text[it.text]))
+            .collect();
         let open: Vec<&Item> = boxes
             .iter()
             .copied()
