@@ -180,16 +180,10 @@ pub fn parse_metadata(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     // When it was made and when it changed: `set` brings the latter up to date, and a file
     // never changed since it was made says nothing of the track now.
     for key in ["updated_at", "updated", "created_at", "created"] {
-        if let Some(jsonc_parser::ast::Value::StringLit(value)) = root.get(key).map(|it| &it.value) {
-            let value_range = json::string_span(shift, value.range);
-            if text[value_range] == *value.value {
-                it.fields.push(crate::model::Field {
-                    name: key.into(),
-                    value: (*value.value).into(),
-                    value_range,
-                    line: crate::text::line_range_at(text, usize::from(value_range.start())),
-                });
-            }
+        if let Some(field) = root.get(key).and_then(|prop| json::string_field(text, shift, prop))
+            && text[field.value_range] == *field.value
+        {
+            it.fields.push(field);
         }
     }
     it.title =

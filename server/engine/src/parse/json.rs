@@ -5,7 +5,7 @@
 use jsonc_parser::ast::{Object, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
-use crate::model::FileProblem;
+use crate::model::{Field, FileProblem};
 use crate::text::{TextRange, line_range_at, range};
 
 /// [`parse_object`], with the problem recorded in `out` when the text is no JSON object.
@@ -43,6 +43,18 @@ pub(crate) fn array_objects<'a, 'b>(object: &'b Object<'a>, key: &str) -> impl I
 /// An AST range in the file's text.
 pub(crate) fn span(shift: usize, it: jsonc_parser::common::Range) -> TextRange {
     range(shift + it.start, shift + it.end)
+}
+
+/// A string property as a place's field: its value, the value's range inside the quotes, and
+/// the property's line. `None` for a value that is no string.
+pub(crate) fn string_field(text: &str, shift: usize, prop: &jsonc_parser::ast::ObjectProp<'_>) -> Option<Field> {
+    let Value::StringLit(string) = &prop.value else { return None };
+    Some(Field {
+        name: smol_str::SmolStr::new(prop.name.as_str()),
+        value: smol_str::SmolStr::new(&*string.value),
+        value_range: string_span(shift, string.range),
+        line: line_range_at(text, shift + prop.range.start),
+    })
 }
 
 /// The inside of a string literal, without its quotes.

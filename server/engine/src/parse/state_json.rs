@@ -88,17 +88,8 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
     let Some((root, shift)) = json::object_or_problem(text, &strict(), &mut out) else { return out };
     let reader = Reader { cx, text, shift };
     for object in std::iter::once(&root).chain(root.get_object("metadata")) {
-        for prop in &object.properties {
-            if let Value::StringLit(string) = &prop.value
-                && is_timestamp_key(prop.name.as_str())
-            {
-                out.timestamps.push(Field {
-                    name: smol_str::SmolStr::new(prop.name.as_str()),
-                    value: smol_str::SmolStr::new(&*string.value),
-                    value_range: reader.string_range(string.range),
-                    line: line_range_at(text, shift + prop.range.start),
-                });
-            }
+        for prop in object.properties.iter().filter(|prop| is_timestamp_key(prop.name.as_str())) {
+            out.timestamps.extend(json::string_field(text, shift, prop));
         }
     }
     match kind {
@@ -224,15 +215,7 @@ impl Reader<'_> {
             .properties
             .iter()
             .filter(|prop| is_timestamp_key(prop.name.as_str()))
-            .filter_map(|prop| match &prop.value {
-                Value::StringLit(string) => Some(Field {
-                    name: smol_str::SmolStr::new(prop.name.as_str()),
-                    value: smol_str::SmolStr::new(&*string.value),
-                    value_range: self.string_range(string.range),
-                    line: line_range_at(self.text, self.shift + prop.range.start),
-                }),
-                _ => None,
-            })
+            .filter_map(|prop| json::string_field(self.text, self.shift, prop))
             .collect();
         self.links(object, &key, out);
         let Some(status) = object.get_string("status") else {
