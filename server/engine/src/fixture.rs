@@ -37,6 +37,13 @@ pub fn files(fixture: &str) -> Vec<SourceFile> {
     files
 }
 
+/// Status-change options at the instant `at` (`2026-11-27T10:00:00Z`), so what a change
+/// stamps is known to the test.
+pub fn options_at(at: &str) -> crate::edit::StatusChangeOptions {
+    let instant = at.parse().unwrap_or_else(|error| panic!("the fixture's instant `{at}`: {error}"));
+    crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(instant))
+}
+
 /// The fixture with a change's files written: what the workspace holds after it.
 pub fn apply(fixture: &str, index: &WorkspaceIndex, change: &crate::change::WorkspaceChange) -> String {
     let written = change.apply(index);

@@ -227,9 +227,7 @@ mod tests {
         assert_eq!((row.kind, row.title.as_deref()), (PlaceKind::IndexRow, Some("Split")));
         let cited: Vec<&str> = row.dependencies.iter().map(|it| it.id.as_str()).collect();
         assert_eq!(cited, ["1", "2"]);
-        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-            "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
-        ));
+        let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
         let task = TaskKey::new(".compozy/tasks/chat", "5a");
         let change = crate::edit::plan_status_change(&index, &task, "in_progress", &options).expect("a plan");
         let after = crate::fixture::apply(fixture, &index, &change);

@@ -344,9 +344,7 @@ mod tests {
         let fixture = [TRACKS.to_string(), track("tracks", "export_20251223", "new", "- [ ] Task: CSV\n")].concat();
         let index = crate::fixture::index(&fixture);
         let task = TaskKey::new("conductor", "export_20251223");
-        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-            "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
-        ));
+        let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
         let change = crate::edit::plan_status_change(&index, &task, "in_progress", &options).expect("a plan");
         let written: Vec<&str> = change.files.iter().map(|it| it.path.as_str()).collect();
         assert_eq!(written, ["conductor/tracks.md", "conductor/tracks/export_20251223/metadata.json"]);

@@ -226,9 +226,7 @@ mod tests {
     #[test]
     fn set_writes_the_boxes_and_the_table() {
         let index = crate::fixture::index(ROADMAP);
-        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-            "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
-        ));
+        let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
         let plan = crate::edit::plan_status_change(&index, &TaskKey::new(".planning", "03-02"), "complete", &options)
             .expect("a plan");
         let after = crate::fixture::apply(ROADMAP, &index, &plan);

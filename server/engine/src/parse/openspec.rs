@@ -46,9 +46,7 @@ mod tests {
         assert_eq!(index.place(archived.places[0]).shown(), "archived");
         // Moving a change is `openspec archive`'s: set refuses, and show offers no next step.
         let task = TaskKey::new("openspec/changes", "fix-auth");
-        let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-            "2026-11-22T05:33:43Z".parse().expect("a timestamp"),
-        ));
+        let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
         let refused = crate::edit::plan_status_change(&index, &task, "active", &options).expect_err("read only");
         assert!(refused.to_string().contains("openspec archive"), "{refused}");
         assert!(crate::ide::task_summary(&index, &task).next.is_empty());

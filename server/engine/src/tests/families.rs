@@ -282,9 +282,7 @@ fn taskmaster_tasks_json_and_task_files() {
     let rendered = crate::fixture::render(&index, &found);
     assert_snapshot!(rendered);
     // Setting a status writes tasks.json and the task file.
-    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-        "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    ));
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
     let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "2"), "review", &options)
         .unwrap_or_else(|refusal| panic!("{refusal}"));
     let written: Vec<(String, String)> = change.apply(&index);
@@ -332,9 +330,7 @@ fn taskmaster_tag_counts_follow_the_tasks() {
         found.iter().filter(|it| it.code == crate::diagnostic::RuleCode::StaleCounts).map(|it| &*it.message).collect();
     assert_eq!(stale, ["master's taskCount is 3 but tasks.json holds 2 tasks in master"]);
     assert!(found.iter().all(|it| it.code != crate::diagnostic::RuleCode::StaleCounts || crate::edit::is_safe_fix(it)));
-    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-        "2026-11-22T05:33:43Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    ));
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
     let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "2"), "done", &options)
         .unwrap_or_else(|refusal| panic!("{refusal}"));
     let text = change.apply(&index).pop().map(|(_, text)| text).unwrap_or_default();

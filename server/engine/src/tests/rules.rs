@@ -889,9 +889,7 @@ fn kiro_numbered_boxes_are_tasks() {
     let place = index.place(index.task(&two).expect("task 2").places[0]);
     assert_eq!(place.title.as_deref(), Some("Import"));
     // Starting a task writes Kiro's `[-]`: its `[ ]` says not started, not only "not done".
-    let options = crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
-        "2026-11-27T10:00:00Z".parse().expect("a timestamp"),
-    ));
+    let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
     let read = crate::model::TaskKey::new(".kiro/specs/import", "2.1");
     let change = crate::edit::plan_status_change(&index, &read, "in_progress", &options).expect("a change");
     let written = change.apply(&index);
