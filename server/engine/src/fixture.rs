@@ -37,6 +37,21 @@ pub fn files(fixture: &str) -> Vec<SourceFile> {
     files
 }
 
+/// Asserts that `found` is exactly `expected`, as (code, severity, task id), in any order.
+pub fn assert_diagnostics(
+    found: &[Diagnostic],
+    expected: &[(crate::diagnostic::RuleCode, crate::diagnostic::Severity, &str)],
+) {
+    let seen: Vec<_> = found
+        .iter()
+        .map(|it| (it.code, it.severity, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
+        .collect();
+    for (code, severity, task) in expected {
+        assert!(seen.contains(&(*code, *severity, task.to_string())), "{code:?} {task}: {found:#?}");
+    }
+    assert_eq!(seen.len(), expected.len(), "{found:#?}");
+}
+
 /// Status-change options at the instant `at` (`2026-11-27T10:00:00Z`), so what a change
 /// stamps is known to the test.
 pub fn options_at(at: &str) -> crate::edit::StatusChangeOptions {

@@ -300,12 +300,6 @@ mod tests {
         ]
         .concat();
         let (index, found) = diagnostics(&fixture, None);
-        let seen: Vec<(RuleCode, Severity, String)> = found
-            .iter()
-            .map(|it| (it.code, it.severity, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
-            .collect();
-        // A metadata.json as the track was made (Conductor never updates it) is behind by the
-        // tool's way: a hint, not an error.
         let expected = [
             (RuleCode::StatusMismatch, Severity::Hint, "login_20251223"),
             (RuleCode::OpenChildren, Severity::Warning, "login_20251223"),
@@ -317,10 +311,7 @@ mod tests {
             // Its archived copy says it was finished, the live one that it is new.
             (RuleCode::StatusMismatch, Severity::Error, "export_20251223"),
         ];
-        for (code, severity, task) in expected {
-            assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");
-        }
-        assert_eq!(seen.len(), expected.len(), "{found:#?}");
+        crate::fixture::assert_diagnostics(&found, &expected);
         // The deferred box is set aside: one box of two is open.
         let theme = found.iter().find(|it| it.task.as_ref().is_some_and(|task| &*task.id == "theme_20251221"));
         assert!(theme.is_some_and(|it| it.message.contains("1 of the 2 boxes")), "{theme:?}");

@@ -195,10 +195,6 @@ mod tests {
     #[test]
     fn phases_and_plans_of_a_roadmap() {
         let (index, found) = diagnostics(ROADMAP, None);
-        let seen: Vec<(RuleCode, Severity, String)> = found
-            .iter()
-            .map(|it| (it.code, it.severity, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
-            .collect();
         let expected = [
             (RuleCode::StatusMismatch, Severity::Error, "2"),
             (RuleCode::OpenChildren, Severity::Hint, "2"),
@@ -206,10 +202,7 @@ mod tests {
             (RuleCode::OpenChildren, Severity::Warning, "3"),
             (RuleCode::StatusMismatch, Severity::Error, "03-02"),
         ];
-        for (code, severity, task) in expected {
-            assert!(seen.contains(&(code, severity, task.to_string())), "{code:?} {task}: {found:#?}");
-        }
-        assert_eq!(seen.len(), expected.len(), "{found:#?}");
+        crate::fixture::assert_diagnostics(&found, &expected);
         // The summary says the plan was executed: the box is the place behind.
         let behind = found.iter().find(|it| it.task.as_ref().is_some_and(|task| &*task.id == "03-02"));
         assert!(behind.is_some_and(|it| it.message.contains("GSD wrote its summary")), "{behind:?}");
