@@ -347,6 +347,22 @@ impl Profile {
         &self.statuses[usize::from(id.0)]
     }
 
+    /// Whether a status says work has not begun: the vocabulary's first todo status of its
+    /// scope (`not_started`, Kiro's `[ ]` beside its `[-]`, `To Do`, a phase's
+    /// `[NOT STARTED]`), not a later one (`[RESEARCHED]`, `Planning`: work on the task began).
+    /// A plain unchecked box agrees with work under way and says nothing of the kind.
+    pub fn says_not_begun(&self, status: StatusId) -> bool {
+        let def = self.status(status);
+        if def.kind != Kind::Todo || def.agrees_with.contains(&Kind::Active) {
+            return false;
+        }
+        let first = self.ids().find(|it| {
+            let other = self.status(*it);
+            other.kind == Kind::Todo && ((def.task && other.task) || (!def.task && other.phase))
+        });
+        first == Some(status)
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = StatusId> + '_ {
         (0..self.statuses.len()).map(|it| StatusId(it as u16))
     }

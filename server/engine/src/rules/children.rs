@@ -5,7 +5,7 @@ use crate::index::{FileEntry, FileId, PlaceRef, TaskEntry, WorkspaceIndex};
 use crate::model::{Item, ParsedFile, Place, PlaceKind, TaskKey};
 use crate::rules::Sink;
 use crate::text::TextRange;
-use crate::vocabulary::{Kind, Profile, Scope, StatusId};
+use crate::vocabulary::{Kind, Profile, Scope, Spelling, StatusId};
 
 /// `open-children` and `plan-status-stale` of one place.
 pub(super) fn place(
@@ -40,7 +40,7 @@ pub(super) fn place(
         &entry.text,
         Parent::Place(place_index),
         Child::Place(place),
-        profile.kind(status),
+        (profile.kind(status), profile.says_not_begun(status)),
         &under,
         hint,
         sink,
@@ -69,7 +69,8 @@ pub(super) fn item(
         return;
     }
     let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile, &entry.text);
-    report(file, &entry.text, Parent::Item(position), Child::Item(item), profile.kind(status), &under, true, sink);
+    let status = (profile.kind(status), profile.says_not_begun(status));
+    report(file, &entry.text, Parent::Item(position), Child::Item(item), status, &under, true, sink);
 }
 
 /// A phase or a checkbox under a parent (or the parent itself).
@@ -84,6 +85,14 @@ impl Child<'_> {
         match self {
             Child::Place(place) => place.status,
             Child::Item(item) => item.status,
+        }
+    }
+
+    /// How its status is written: a box, a bracketed marker, a word.
+    fn spelling(&self) -> Spelling {
+        match self {
+            Child::Place(place) => place.marker.spelling,
+            Child::Item(_) => Spelling::Checkbox,
         }
     }
 
@@ -129,22 +138,28 @@ fn set_aside(child: &Child<'_>, profile: &Profile, text: &str) -> bool {
     }
 }
 
-/// What is under a parent: the open children, and how many are done out of how many.
+/// What is under a parent: the open children, how many are done out of how many, and the
+/// children whose own status says work on them began (under way or done).
 struct Children<'a> {
     open: Vec<Child<'a>>,
+    begun: Vec<Child<'a>>,
     done: usize,
     total: usize,
 }
 
 fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile, text: &str) -> Children<'a> {
-    let mut out = Children { open: Vec::new(), done: 0, total: 0 };
+    let mut out = Children { open: Vec::new(), begun: Vec::new(), done: 0, total: 0 };
     for child in children {
         let Some(status) = child.status() else { continue };
         if set_aside(&child, profile, text) {
             continue;
         }
         out.total += 1;
-        match profile.kind(status) {
+        let kind = profile.kind(status);
+        if matches!(kind, Kind::Active | Kind::Done) {
+            out.begun.push(child);
+        }
+        match kind {
             Kind::Done => out.done += 1,
             Kind::Cancelled => {}
             _ => out.open.push(child),
@@ -153,17 +168,19 @@ fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile, t
     out
 }
 
+
 #[allow(clippy::too_many_arguments)]
 fn report(
     file: FileId,
     text: &str,
     parent: Parent,
     view: Child<'_>,
-    kind: Kind,
+    status: (Kind, bool),
     under: &Children<'_>,
     hint: bool,
     sink: &mut Sink<'_>,
 ) {
+    let (kind, not_begun) = status;
     if under.total == 0 {
         return;
     }
@@ -214,6 +231,33 @@ fn report(
         };
         let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
         it.task = task;
+        sink.push_capped(it, Severity::Hint);
+    } else if not_begun && hint {
+        // Work began under a parent that says it has not, in the same notation, which could
+        // have said so (Kiro's agent marks a task `[-]` when it starts one of its subtasks):
+        // the parent is behind. Children in another notation are left alone: a `Planning`
+        // task's ticked boxes are often the planning itself. A hint, as its mirror above.
+        let begun: Vec<&Child<'_>> = under.begun.iter().filter(|it| it.spelling() == view.spelling()).collect();
+        if begun.is_empty() {
+            return;
+        }
+        let message = if begun.len() == 1 {
+            format!("this {what} is `{}` (not begun), but an item under it is under way or done", view.shown())
+        } else {
+            format!(
+                "this {what} is `{}` (not begun), but {} of the {} items under it are under way or done",
+                view.shown(),
+                begun.len(),
+                under.total
+            )
+        };
+        let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
+        it.task = task;
+        it.related = begun
+            .iter()
+            .take(20)
+            .map(|child| Related { file, range: child.line(text), message: format!("begun: {}", child.describe(text)) })
+            .collect();
         sink.push_capped(it, Severity::Hint);
     }
 }

@@ -869,6 +869,28 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     assert!(warned[0].message.contains("1 of the 2"), "{}", warned[0].message);
 }
 
+/// Issue 33 (foodshare-web F3): a Kiro task left `[ ]` while one of its subtasks is `[-]`.
+/// Kiro's agent marks a task `[-]` when it starts a subtask; `[ ]` says not started, so the
+/// parent is behind: a hint. A plain checklist's `[ ]` says only "not done" and a parent over
+/// ticked boxes is ordinary there; a `Planning` task's ticked boxes, written in another
+/// notation, are often the planning itself: neither is reported.
+#[test]
+fn a_parent_not_begun_over_begun_children_is_a_hint_where_its_notation_could_say_so() {
+    let not_begun = |fixture: &str| -> Vec<String> {
+        let (_, found) = diagnostics(fixture, None);
+        found.iter().filter(|it| it.message.contains("(not begun)")).map(|it| it.message.clone()).collect()
+    };
+    let boxes = "- [ ] 5. Error handling\n  - [-] 5.1 Boundaries\n  - [ ] 5.2 Logging\n- [ ] 6. Docs\n  - [ ] 6.1 Guide\n";
+    let kiro = not_begun(&format!("%! .kiro/specs/improve/tasks.md\n# Implementation Plan\n\n{boxes}"));
+    assert_eq!(kiro.len(), 1, "{kiro:?}");
+    assert!(kiro[0].contains("an item under it is under way or done"), "{}", kiro[0]);
+    let found = diagnostics(&format!("%! .kiro/specs/improve/tasks.md\n{boxes}"), None).1;
+    assert!(found.iter().filter(|it| it.message.contains("(not begun)")).all(|it| it.severity == Severity::Hint));
+    assert_eq!(not_begun(&format!("%! docs/TODO.md\n# Tasks\n\n- [ ] 5. Error handling\n  - [x] 5.1 Boundaries\n  - [ ] 5.2 Logging\n")), Vec::<String>::new());
+    let backlog = "%! backlog/tasks/task-7 - Fix.md\n---\nid: task-7\ntitle: Fix\nstatus: To Do\n---\n\n## Acceptance Criteria\n\n- [x] #1 Reproduced\n- [ ] #2 Fixed\n";
+    assert_eq!(not_begun(backlog), Vec::<String>::new(), "a word status over boxes");
+}
+
 /// Issue 33: Kiro's numbered boxes are tasks (`list` found none): `2` and `2.1`, scoped to the
 /// spec folder, each a place at its box. A file that numbers two lists from 1 keeps its boxes
 /// as items rather than define tasks twice.
