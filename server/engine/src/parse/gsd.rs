@@ -214,6 +214,21 @@ mod tests {
         assert_eq!(phase.places.len(), 2);
     }
 
+    /// agent-workforce's phase 37: its table row says `4/4 | Complete` while its box and every
+    /// plan line are open. The row is held to the plans (its box does not answer for them, as
+    /// it does not say done): reported at the row, besides the box and row disagreeing.
+    #[test]
+    fn a_table_row_done_over_open_plans() {
+        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n- [ ] **Phase 37: HITL Approval** - Gates\n- [x] **Phase 38: Audit** - Log\n\n### Phase 37: HITL Approval\nPlans:\n- [ ] 37-01-PLAN.md -- Gate\n- [ ] 37-02-PLAN.md -- Inbox\n\n### Phase 38: Audit\nPlans:\n- [x] 38-01-PLAN.md -- Log\n\n## Progress\n\n| Phase | Milestone | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| 37. HITL Approval | V3.0 | 2/2 | Complete | 2026-03-23 |\n| 38. Audit | V3.0 | 1/1 | Complete | 2026-03-24 |\n";
+        let (_, found) = diagnostics(roadmap, None);
+        let expected =
+            [(RuleCode::StatusMismatch, Severity::Error, "37"), (RuleCode::OpenChildren, Severity::Warning, "37")];
+        crate::fixture::assert_diagnostics(&found, &expected);
+        let open = found.iter().find(|it| it.code == RuleCode::OpenChildren).expect("open-children");
+        assert!(open.message.contains("`Complete` but 2 of the 2"), "{}", open.message);
+        assert_eq!(open.related.len(), 2);
+    }
+
     /// `set` ticks a plan's box and writes a phase's box and table row in GSD's words; the
     /// summary file is never touched.
     #[test]

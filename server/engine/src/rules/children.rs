@@ -30,11 +30,13 @@ pub(super) fn place(
     if place.kind.is_generated_copy() || place.kind == PlaceKind::PlanProgress {
         return;
     }
-    let phases = place.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
-    let items = place.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
+    let owner = children_owner(parsed, place, profile);
+    let phases = owner.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
+    let items = owner.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
     let under = summarize(phases.chain(items), profile, &entry.text);
-    // A plan header behind its phases is `plan-status-stale`'s to report.
-    let hint = place.kind != PlaceKind::PlanHeader;
+    // A plan header behind its phases is `plan-status-stale`'s to report; a table row's plans
+    // are its phase box's, which gives the hints.
+    let hint = !matches!(place.kind, PlaceKind::PlanHeader | PlaceKind::PhaseTableRow);
     report(
         file,
         &entry.text,
@@ -49,6 +51,26 @@ pub(super) fn place(
         let agrees = task_agrees_with_header(index, place, profile, status);
         stale_header(file, parsed, place_index, place, profile, status, agrees, sink);
     }
+}
+
+/// Whose children a place is held to: its own, or for a GSD progress-table row (which has none
+/// of its own) its phase box's plans, while that box does not say done (a box that does
+/// answers for them itself: one report per phase). A row `Complete` over open plans is then
+/// reported at the row, whatever its box says.
+fn children_owner<'a>(parsed: &'a ParsedFile, place: &'a Place, profile: &Profile) -> &'a Place {
+    if place.kind != PlaceKind::PhaseTableRow || !place.child_places.is_empty() {
+        return place;
+    }
+    parsed
+        .places
+        .iter()
+        .find(|it| {
+            it.kind == PlaceKind::IndexLine
+                && it.task() == place.task()
+                && !it.child_places.is_empty()
+                && it.status.is_some_and(|status| profile.kind(status) != Kind::Done)
+        })
+        .unwrap_or(place)
 }
 
 /// Nested checkboxes: a checked box over unchecked ones, as org-mode checks them. `nested`
@@ -167,7 +189,6 @@ fn summarize<'a>(children: impl Iterator<Item = Child<'a>>, profile: &Profile, t
     }
     out
 }
-
 
 #[allow(clippy::too_many_arguments)]
 fn report(

@@ -880,13 +880,19 @@ fn a_parent_not_begun_over_begun_children_is_a_hint_where_its_notation_could_say
         let (_, found) = diagnostics(fixture, None);
         found.iter().filter(|it| it.message.contains("(not begun)")).map(|it| it.message.clone()).collect()
     };
-    let boxes = "- [ ] 5. Error handling\n  - [-] 5.1 Boundaries\n  - [ ] 5.2 Logging\n- [ ] 6. Docs\n  - [ ] 6.1 Guide\n";
+    let boxes =
+        "- [ ] 5. Error handling\n  - [-] 5.1 Boundaries\n  - [ ] 5.2 Logging\n- [ ] 6. Docs\n  - [ ] 6.1 Guide\n";
     let kiro = not_begun(&format!("%! .kiro/specs/improve/tasks.md\n# Implementation Plan\n\n{boxes}"));
     assert_eq!(kiro.len(), 1, "{kiro:?}");
     assert!(kiro[0].contains("an item under it is under way or done"), "{}", kiro[0]);
     let found = diagnostics(&format!("%! .kiro/specs/improve/tasks.md\n{boxes}"), None).1;
     assert!(found.iter().filter(|it| it.message.contains("(not begun)")).all(|it| it.severity == Severity::Hint));
-    assert_eq!(not_begun(&format!("%! docs/TODO.md\n# Tasks\n\n- [ ] 5. Error handling\n  - [x] 5.1 Boundaries\n  - [ ] 5.2 Logging\n")), Vec::<String>::new());
+    assert_eq!(
+        not_begun(&format!(
+            "%! docs/TODO.md\n# Tasks\n\n- [ ] 5. Error handling\n  - [x] 5.1 Boundaries\n  - [ ] 5.2 Logging\n"
+        )),
+        Vec::<String>::new()
+    );
     let backlog = "%! backlog/tasks/task-7 - Fix.md\n---\nid: task-7\ntitle: Fix\nstatus: To Do\n---\n\n## Acceptance Criteria\n\n- [x] #1 Reproduced\n- [ ] #2 Fixed\n";
     assert_eq!(not_begun(backlog), Vec::<String>::new(), "a word status over boxes");
 }
