@@ -123,6 +123,9 @@ pub enum Role {
     GsdRoadmap,
     /// GSD's `.planning/phases/<NN-slug>/<NN-MM>-SUMMARY.md`: the plan was executed.
     GsdSummary,
+    /// GSD's `.planning/STATE.md`: the current phase and how far it is, and (in older
+    /// projects) a table of the phases.
+    GsdState,
     /// Reports, summaries, READMEs and everything else: family 5 statuses at most, never
     /// diagnosed.
     Prose,
@@ -196,6 +199,7 @@ pub fn classify(path: &str) -> Classification {
         let gsd = |role| Classification { role, family: Some(Family::Gsd), root: root.clone() };
         match &parts[planning + 1..] {
             ["ROADMAP.md"] => return gsd(Role::GsdRoadmap),
+            ["STATE.md"] => return gsd(Role::GsdState),
             ["phases", _, file] if file.ends_with("-SUMMARY.md") && file.len() > "-SUMMARY.md".len() => {
                 return gsd(Role::GsdSummary);
             }
@@ -475,6 +479,7 @@ mod tests {
         );
         assert_eq!(role("conductor/tracks.md"), (Role::ConductorTracks, "conductor".into()));
         assert_eq!(role(".planning/ROADMAP.md"), (Role::GsdRoadmap, ".planning".into()));
+        assert_eq!(role("app/.planning/STATE.md"), (Role::GsdState, "app/.planning".into()));
         assert_eq!(role("app/.planning/phases/13-fixes/13-01-SUMMARY.md"), (Role::GsdSummary, "app/.planning".into()));
         assert_eq!(role(".planning/phases/13-fixes/13-01-PLAN.md").0, Role::Prose);
         assert_eq!(role(".planning/milestones/v1.0-ROADMAP.md").0, Role::Prose);

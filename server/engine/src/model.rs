@@ -119,6 +119,9 @@ pub enum PlaceKind {
     /// A plan's summary file (GSD's `13-01-SUMMARY.md`): written when the plan was executed,
     /// so the plan is done. Read only.
     SummaryFile,
+    /// The phase GSD's `STATE.md` says is current, with how far it is (`Phase: 59`,
+    /// `Plan: Not started`, `Status: Executing`). Read only: GSD rewrites it as it works.
+    StatePosition,
 }
 
 impl PlaceKind {
@@ -145,6 +148,7 @@ impl PlaceKind {
             PlaceKind::TrackMetadata => "metadata.json",
             PlaceKind::PlanProgress => "plan's boxes",
             PlaceKind::SummaryFile => "summary file",
+            PlaceKind::StatePosition => "current position in STATE.md",
         }
     }
 
@@ -189,6 +193,7 @@ impl PlaceKind {
                 | PlaceKind::PhaseFile
                 | PlaceKind::PlanProgress
                 | PlaceKind::SummaryFile
+                | PlaceKind::StatePosition
         )
     }
 }
@@ -645,6 +650,14 @@ pub struct ParsedFile {
     /// For a prose document that defines status markers, what it defines: the repository's own
     /// status standard (kept here because prose texts are not kept).
     pub standard: Option<Box<StatusStandard>>,
+}
+
+impl ParsedFile {
+    /// Whether the file's whole-file rules read its tracker's tasks, so run again when any of
+    /// them changes: counters count them, GSD's STATE.md position is held to its phase's plans.
+    pub fn reads_its_tracker(&self) -> bool {
+        self.counters.is_some() || self.places.iter().any(|it| it.kind == PlaceKind::StatePosition)
+    }
 }
 
 /// A file's parse as the index keeps it: boxed, and a parse that found nothing (most prose

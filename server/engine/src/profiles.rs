@@ -467,7 +467,7 @@ pub fn conductor() -> Profile {
 pub fn gsd() -> Profile {
     profile(
         "gsd",
-        "GSD: ROADMAP.md phase and plan boxes, the progress table, plans' SUMMARY files",
+        "GSD: ROADMAP.md phase and plan boxes, the progress table, plans' SUMMARY files, STATE.md's position",
         vec![
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
             Status::new("not_started", Kind::Todo).words(&["Not started", "Planned", "Pending", "Deferred"]),

@@ -42,7 +42,7 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
     }
     if view.status.is_some() {
         let next = if !view.settable {
-            "none taskmark writes (its status is where its folder is, which its own tool moves)".to_string()
+            "none taskmark writes (every place of its status is its own tool's to write: a folder it moves, a file it rewrites)".to_string()
         } else if view.next.is_empty() {
             "none (terminal)".to_string()
         } else {

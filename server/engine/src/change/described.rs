@@ -145,6 +145,7 @@ fn marker_part(place: &Place) -> (Rank, String) {
         PlaceKind::StatusFolder => "status folder",
         PlaceKind::PlanProgress => "plan's boxes",
         PlaceKind::SummaryFile => "summary file",
+        PlaceKind::StatePosition => "current position",
     };
     (Rank::OtherPlace, name.into())
 }

@@ -100,7 +100,8 @@ fn plan(
             PlaceKind::ArchivedStateJson
             | PlaceKind::StatusFolder
             | PlaceKind::PlanProgress
-            | PlaceKind::SummaryFile => {
+            | PlaceKind::SummaryFile
+            | PlaceKind::StatePosition => {
                 if place.status.is_some_and(|it| !profile.agree(it, target, false)) {
                     planner.change.warnings.push(format!(
                         "{} at {} still says `{}`; taskmark does not change it",

@@ -127,7 +127,8 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
         | PlaceKind::TaskText
         | PlaceKind::TrackMetadata
         | PlaceKind::PlanProgress
-        | PlaceKind::SummaryFile => return None,
+        | PlaceKind::SummaryFile
+        | PlaceKind::StatePosition => return None,
     })
 }
 

@@ -12,8 +12,8 @@
 
 use crate::markdown::Outline;
 use crate::model::{Children, ParsedFile, PlaceKind, Subject, TaskKey};
-use crate::parse::{ParseContext, item_from_checkbox, location_place, place};
-use crate::text::range;
+use crate::parse::{ParseContext, item_from_checkbox, link, location_place, place};
+use crate::text::{TextRange, range};
 use crate::vocabulary::{Lookup, Scope, Spelling};
 
 /// `.planning/ROADMAP.md`.
@@ -69,13 +69,14 @@ pub fn parse_roadmap(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             out.places[*phase_at].child_places = Children::new(*first..last + 1);
         }
     }
-    progress_table(cx, text, &outline, &mut out);
+    progress_table(cx, text, &outline, &mut out, false);
     out
 }
 
 /// The progress table's rows: `| Phase | ... | Status | ... |` with `13. Quick Fixes` in the
 /// phase column.
-fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut ParsedFile) {
+/// `links`: the rows' links are read too (STATE.md's table links each phase's verification).
+fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut ParsedFile, links: bool) {
     let mut status_column: Option<usize> = None;
     for row in &outline.table_rows {
         if outline.in_code(row.range.start()) {
@@ -93,7 +94,9 @@ fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mu
         let (Some(phase), Some(status_cell)) = (cell(0), row.cells.get(column)) else { continue };
         let Some((number, title)) = leading_number(phase) else { continue };
         let raw = &text[*status_cell];
+        // `**Complete**`, and STATE.md's older table: `✅ Verified`, `⚪ Blocked`.
         let inner = raw.trim().trim_matches('|').trim().trim_matches('*').trim();
+        let inner = inner.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
         let Some(offset) = raw.find(inner).filter(|_| !inner.is_empty()) else { continue };
         let start = usize::from(status_cell.start()) + offset;
         // A status the vocabulary does not know is a remark, not a disagreement.
@@ -109,9 +112,17 @@ fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mu
             Spelling::Word,
             Scope::Task,
         );
+        // `13. Quick Fixes`, or (STATE.md's older table) the number alone and the name beside it.
         let title = title.trim_start_matches(['.', ':']).trim();
+        let title = if title.is_empty() && column != 1 { cell(1).unwrap_or_default() } else { title };
         it.title = (!title.is_empty()).then(|| title.into());
         it.extent = row.range;
+        if links {
+            let start = usize::from(row.range.start());
+            for (from, to, target) in crate::markdown::file_links(&text[row.range]) {
+                out.links.push(link(target, range(start + from, start + to), it.task().cloned()));
+            }
+        }
         out.places.push(it);
     }
 }
@@ -153,15 +164,135 @@ fn leading_number(text: &str) -> Option<(String, &str)> {
     if written.is_empty() || !written.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let number = written
-        .split('.')
-        .map(|part| {
-            let trimmed = part.trim_start_matches('0');
-            if trimmed.is_empty() { "0" } else { trimmed }
+    Some((crate::text::without_leading_zeros(written), &text[written.len()..]))
+}
+
+/// `.planning/STATE.md`: the phase its Current Position names, as a read-only place of that
+/// phase whose status is how far the position says it is, and the phase table older projects
+/// keep there (`| 1 | Foundation | ✅ Verified | ... |`), read as the ROADMAP's table is.
+///
+/// The position is GSD's own fields (`Phase: 15 (name) — EXECUTING`, `Plan: 5 of 5` or
+/// `Plan: Not started`, `Status: Ready to plan`; in older files `**Current Phase**: 9.2` and
+/// `**Phase Status**: ✅ Verified`). `Plan: Not started` says the most (no plan of the phase was
+/// executed); else the status line, else the phase line's own word. A position whose words say
+/// nothing GSD's vocabulary knows gives no place.
+pub fn parse_state(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let outline = Outline::new(text);
+    let mut out = ParsedFile::default();
+    progress_table(cx, text, &outline, &mut out, true);
+    // The Current Position section, or the whole body where there is none.
+    let section = outline
+        .headings
+        .iter()
+        .position(|it| text[it.content].eq_ignore_ascii_case("current position"))
+        .map(|at| {
+            let start = usize::from(outline.headings[at].line.end());
+            let level = outline.headings[at].level;
+            let end = outline.headings[at + 1..]
+                .iter()
+                .find(|it| it.level <= level)
+                .map_or(text.len(), |it| usize::from(it.line.start()));
+            start..end
         })
-        .collect::<Vec<_>>()
-        .join(".");
-    Some((number, &text[written.len()..]))
+        .unwrap_or(0..text.len());
+    let mut phase: Option<(String, TextRange)> = None;
+    let mut plan: Option<TextRange> = None;
+    let mut status: Option<TextRange> = None;
+    for (offset, line) in crate::text::lines_with_offsets(&text[section.clone()]) {
+        let start = section.start + offset;
+        if outline.in_code(crate::text::size(start)) {
+            continue;
+        }
+        let Some((key, value)) = position_field(line) else { continue };
+        let value_range = range(start + value.0, start + value.1);
+        match key.to_ascii_lowercase().as_str() {
+            "phase" | "current phase" if phase.is_none() => {
+                let written = &text[value_range];
+                if let Some((number, _)) = leading_number(written) {
+                    phase = Some((number, value_range));
+                }
+            }
+            "plan" | "current plan" if plan.is_none() => plan = Some(value_range),
+            "status" | "phase status" if status.is_none() => status = Some(value_range),
+            _ => {}
+        }
+    }
+    let Some((number, phase_range)) = phase else { return out };
+    let not_started = plan.filter(|it| text[*it].trim().to_ascii_lowercase().starts_with("not started"));
+    // The phase line's own word: `15 (name) — EXECUTING`.
+    let phase_word = {
+        let written = &text[phase_range];
+        written.rfind(['—', '–']).map(|dash| {
+            let after = &written[dash..];
+            let word = after.trim_start_matches(['—', '–']).trim_start();
+            let begin = usize::from(phase_range.start()) + dash + (after.len() - word.len());
+            range(begin, begin + word.trim_end().len())
+        })
+    };
+    let Some((said, marker)) = not_started
+        .map(|it| ("Not started", it))
+        .or_else(|| status.and_then(|it| position_status(&text[it]).map(|said| (said, it))))
+        .or_else(|| phase_word.and_then(|it| position_status(&text[it]).map(|said| (said, it))))
+    else {
+        return out;
+    };
+    let mut it = place(
+        cx,
+        Subject::Task(TaskKey::new(cx.scope, &number)),
+        PlaceKind::StatePosition,
+        text,
+        marker,
+        Spelling::Word,
+        Scope::Task,
+    );
+    if let Lookup::Known(id) = cx.profile.lookup(Spelling::Word, said, Scope::Task) {
+        it.status = Some(id);
+        it.unknown = None;
+    } else {
+        return out;
+    }
+    it.editable = crate::model::Editability::ReadOnly("GSD rewrites STATE.md's position as it works");
+    it.extent = crate::text::line_range_at(text, usize::from(marker.start()));
+    out.places.push(it);
+    out
+}
+
+/// `Phase: 15`, `- **Current Phase**: 9.2 (...)`, `**Status:** Executing`: the key and where
+/// its value is in the line.
+fn position_field(line: &str) -> Option<(&str, (usize, usize))> {
+    let body = line.trim_end_matches(['\r', '\n']);
+    let lead = body.len() - body.trim_start_matches([' ', '-', '*']).len();
+    let rest = &body[lead..];
+    let colon = rest.find(':')?;
+    let key = rest[..colon].trim_end_matches('*').trim();
+    if key.is_empty() || key.len() > 20 || !key.chars().all(|c| c.is_ascii_alphabetic() || c == ' ') {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    let value = after.trim_start_matches('*').trim();
+    if value.is_empty() {
+        return None;
+    }
+    let start = lead + colon + 1 + after.find(value)?;
+    Some((key, (start, start + value.len())))
+}
+
+/// What a position's words say in GSD's vocabulary: `Executing Phase 59`, `EXECUTING`, `Ready
+/// to plan`, `Phase complete — ready for verification`, `✅ Verified`.
+fn position_status(words: &str) -> Option<&'static str> {
+    let lower = words.to_lowercase();
+    let has = |it: &str| lower.contains(it);
+    if has("complete") || has("verified") || has("shipped") {
+        Some("Complete")
+    } else if has("executing") || has("in progress") {
+        Some("In Progress")
+    } else if has("blocked") {
+        Some("Blocked")
+    } else if has("ready to plan") || has("not started") || has("ready to execute") || has("planned") {
+        Some("Not started")
+    } else {
+        None
+    }
 }
 
 /// `.planning/phases/13-quick-fixes/13-01-SUMMARY.md`: GSD wrote it when it executed plan
@@ -227,6 +358,69 @@ mod tests {
         let open = found.iter().find(|it| it.code == RuleCode::OpenChildren).expect("open-children");
         assert!(open.message.contains("`Complete` but 2 of the 2"), "{}", open.message);
         assert_eq!(open.related.len(), 2);
+    }
+
+    /// STATE.md's position is a read-only place of the phase it names, held to that phase's
+    /// plans: agent-workforce's `Phase: 59` / `Plan: Not started` over three summarized plans
+    /// (a warning), ganka's `Phase: 15 (...) — EXECUTING` over five (a hint). A position that
+    /// agrees with its plans says nothing; neither does a STATE.md without a position.
+    #[test]
+    fn state_md_position_against_the_phase_s_plans() {
+        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n### Phase 59: Fan-out\nPlans:\n- [x] 59-01-PLAN.md -- Batch\n- [ ] 59-02-PLAN.md -- Refetch\n\n### Phase 60: Next\nPlans:\n- [ ] 60-01-PLAN.md -- One\n%! .planning/phases/59-fan-out/59-02-SUMMARY.md\n# Summary\n";
+        let state = |position: &str| {
+            format!(
+                "{roadmap}%! .planning/STATE.md\n---\nstatus: executing\n---\n\n# Project State\n\n## Current Position\n\n{position}\n\n## Session\n\nStatus: Ready to plan\n"
+            )
+        };
+        let of_state = |fixture: &str| -> Vec<(Severity, String)> {
+            let (_, found) = diagnostics(fixture, None);
+            found
+                .iter()
+                .filter(|it| it.message.starts_with("STATE.md"))
+                .map(|it| (it.severity, it.message.clone()))
+                .collect()
+        };
+        let behind = of_state(&state("Phase: 59\nPlan: Not started\nStatus: Executing Phase 59"));
+        assert_eq!(behind.len(), 1, "{behind:?}");
+        assert_eq!(behind[0].0, Severity::Warning);
+        assert!(
+            behind[0].1.contains("phase 59 has not begun (`Not started`), but all 2 of its plans are done"),
+            "{behind:?}"
+        );
+        let waiting = of_state(&state("Phase: 59 (fan-out) — EXECUTING\nPlan: 2 of 2"));
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!(waiting[0].0, Severity::Hint);
+        assert!(waiting[0].1.contains("phase 59 is under way (`EXECUTING`)"), "{waiting:?}");
+        assert_eq!(of_state(&state("Phase: 60 of 61 (Next)\nPlan: Not started\nStatus: Ready to plan")), vec![]);
+        assert_eq!(of_state(&state("Last activity: 2026-04-26")), vec![]);
+        // The place is read only: `set` leaves it and says so.
+        let index = crate::fixture::index(&state("Phase: 60\nPlan: Not started"));
+        let phase = crate::ide::task_summary(&index, &TaskKey::new(".planning", "60"));
+        assert_eq!(phase.places.len(), 1, "{phase:?}");
+        // An older STATE.md's phase table is read as ROADMAP's is, its emoji left out.
+        let table = "%! .planning/STATE.md\n# State\n\n| Phase | Name | Status | Plans |\n|---|---|---|---|\n| 1 | Foundation | ✅ Verified | — |\n| 10 | Quality | ⚪ Blocked | — |\n";
+        let index = crate::fixture::index(table);
+        let one = crate::ide::task_summary(&index, &TaskKey::new(".planning", "1"));
+        assert_eq!(one.title.as_deref(), Some("Foundation"));
+        let (_, status) = index.task_status(&TaskKey::new(".planning", "10")).expect("phase 10 has a status");
+        assert_eq!(
+            index.task_profile(&TaskKey::new(".planning", "10")).map(|it| it.kind(status)),
+            Some(crate::vocabulary::Kind::Blocked)
+        );
+        // glyph: phases `✅ Verified` whose PLAN files have no SUMMARY (GSD: a plan is done once
+        // its summary is written). A phase all of whose plans are summarized is left alone.
+        let plans = format!(
+            "{table}%! .planning/phases/01-foundation/01-01-PLAN.md\n# Plan\n%! .planning/phases/01-foundation/01-01-SUMMARY.md\n# Summary\n%! .planning/phases/01-foundation/01-02-PLAN.md\n# Plan\n%! .planning/phases/10-quality/10-01-PLAN.md\n# Plan\n"
+        );
+        let found = of_state(&plans);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, Severity::Warning);
+        assert!(found[0].1.contains("phase 1 is done (`Verified`), but 1 of its 2 plans is not done"), "{found:?}");
+        let all_summarized = plans.replace(
+            "01-02-PLAN.md\n# Plan\n",
+            "01-02-PLAN.md\n# Plan\n%! .planning/phases/01-foundation/01-02-SUMMARY.md\n# Summary\n",
+        );
+        assert_eq!(of_state(&all_summarized), vec![]);
     }
 
     /// `set` ticks a plan's box and writes a phase's box and table row in GSD's words; the

@@ -100,6 +100,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::ConductorIndex { .. } => conductor::parse_index(cx, text),
         Role::GsdRoadmap => gsd::parse_roadmap(cx, text),
         Role::GsdSummary => gsd::parse_summary(cx, text),
+        Role::GsdState => gsd::parse_state(cx, text),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `open-children` and `plan-status-stale`: a parent and what is under it.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::diagnostic::{FixHint, Parent, Related, RuleCode, Severity, diagnostic};
 use crate::index::{FileEntry, FileId, PlaceRef, TaskEntry, WorkspaceIndex};
 use crate::model::{Item, ParsedFile, Place, PlaceKind, TaskKey};
@@ -281,6 +283,131 @@ fn report(
             .collect();
         sink.push_capped(it, Severity::Hint);
     }
+}
+
+/// GSD's STATE.md held to the plans of the phases it names (a plan is done once its box is
+/// ticked or GSD wrote its summary; a `NN-MM-PLAN.md` without either is not):
+/// - its position says a phase has not started (`Plan: Not started`, `Ready to plan`) while
+///   plans of it are done: a warning, STATE.md is behind;
+/// - its position says a phase is under way (`EXECUTING`) while every plan is done: a hint (it
+///   may be waiting for verification);
+/// - its position or its phase table says a phase is done (`✅ Verified`) while plans of it
+///   are not: a warning.
+pub(super) fn state_position(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    if entry.class.role != crate::layout::Role::GsdState {
+        return;
+    }
+    let Some(profile) = index.profile(file) else { return };
+    let mut plans: Option<BTreeMap<String, BTreeMap<String, PlanSeen>>> = None;
+    let mut reported: BTreeSet<&str> = BTreeSet::new();
+    let stating = |it: &&Place| matches!(it.kind, PlaceKind::StatePosition | PlaceKind::PhaseTableRow);
+    for position in entry.parsed.places.iter().filter(stating) {
+        let (Some(status), Some(phase)) = (position.status, position.task()) else { continue };
+        let kind = profile.kind(status);
+        // The table says done or not; only the position says how far an open phase is.
+        let held = match position.kind {
+            PlaceKind::StatePosition => matches!(kind, Kind::Todo | Kind::Active | Kind::Done),
+            _ => kind == Kind::Done,
+        };
+        if !held {
+            continue;
+        }
+        let all = plans.get_or_insert_with(|| phase_plans(index, profile, &phase.scope));
+        let Some(mine) = all.get(&*phase.id) else { continue };
+        let done: Vec<(&String, PlaceRef)> =
+            mine.iter().filter_map(|(id, it)| it.done.map(|place| (id, place))).collect();
+        let open: Vec<(&String, &PlanSeen)> = mine.iter().filter(|(_, it)| it.done.is_none()).collect();
+        let total = mine.len();
+        let (count, severity, related): (String, Severity, Vec<Related>) = match kind {
+            Kind::Todo if !done.is_empty() => (
+                plans_count(done.len(), total, "done"),
+                Severity::Warning,
+                done.iter().map(|(id, place)| plan_done(index, id, *place)).collect(),
+            ),
+            Kind::Active if open.is_empty() => (
+                plans_count(total, total, "done"),
+                Severity::Hint,
+                done.iter().map(|(id, place)| plan_done(index, id, *place)).collect(),
+            ),
+            Kind::Done if !open.is_empty() => (
+                plans_count(open.len(), total, "not done"),
+                Severity::Warning,
+                open.iter()
+                    .map(|(id, seen)| Related {
+                        file: seen.at.0,
+                        range: seen.at.1,
+                        message: format!("plan {id} not done: no summary"),
+                    })
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        if !reported.insert(&phase.id) {
+            continue;
+        }
+        let said = match kind {
+            Kind::Todo => "has not begun",
+            Kind::Active => "is under way",
+            _ => "is done",
+        };
+        let message = format!("STATE.md says phase {} {said} (`{}`), but {count}", phase.id, position.shown());
+        let mut it = diagnostic(RuleCode::OpenChildren, file, position.marker.range, message);
+        it.task = Some(phase.clone());
+        it.related = related.into_iter().take(20).collect();
+        sink.push_capped(it, severity);
+    }
+}
+
+/// What the rule knows of one GSD plan: the place that says it is done, if one does, and where
+/// it is written (its box, its summary or its PLAN file).
+struct PlanSeen {
+    done: Option<PlaceRef>,
+    at: (FileId, TextRange),
+}
+
+/// The plans of every phase of the GSD tracker at `scope`, by phase and plan id: the plan
+/// tasks (ROADMAP boxes, SUMMARY files) and the `phases/*/NN-MM-PLAN.md` files.
+fn phase_plans(index: &WorkspaceIndex, profile: &Profile, scope: &str) -> BTreeMap<String, BTreeMap<String, PlanSeen>> {
+    let mut out: BTreeMap<String, BTreeMap<String, PlanSeen>> = BTreeMap::new();
+    for (key, task) in index.tasks().iter().filter(|(key, _)| key.scope == scope) {
+        let (Some(phase), Some(first)) = (plan_phase(&key.id), task.places.first()) else { continue };
+        let said_done = |it: &&PlaceRef| index.place(**it).status.is_some_and(|it| profile.kind(it) == Kind::Done);
+        let summary = task.places.iter().filter(said_done).find(|it| index.place(**it).kind == PlaceKind::SummaryFile);
+        let done = summary.or_else(|| task.places.iter().find(said_done)).copied();
+        let at = (first.file, index.place(*first).line);
+        out.entry(phase).or_default().insert(key.id.to_string(), PlanSeen { done, at });
+    }
+    let folder = format!("{scope}/phases/");
+    for (file, entry) in index.entries().filter(|(_, it)| it.path.starts_with(&folder)) {
+        let name = entry.path.rsplit('/').next().unwrap_or_default();
+        let Some(id) = name.strip_suffix("-PLAN.md") else { continue };
+        let Some(phase) = plan_phase(id) else { continue };
+        out.entry(phase)
+            .or_default()
+            .entry(id.to_string())
+            .or_insert(PlanSeen { done: None, at: (file, TextRange::default()) });
+    }
+    out
+}
+
+fn plans_count(count: usize, total: usize, what: &str) -> String {
+    match (count, total) {
+        (1, 1) => format!("its only plan is {what}"),
+        (count, total) if count == total => format!("all {total} of its plans are {what}"),
+        (count, total) => format!("{count} of its {total} plans {} {what}", if count == 1 { "is" } else { "are" }),
+    }
+}
+
+fn plan_done(index: &WorkspaceIndex, id: &str, place: PlaceRef) -> Related {
+    let said = index.place(place);
+    Related { file: place.file, range: said.line, message: format!("plan {id} done: {}", said.kind.describe()) }
+}
+
+/// The phase a GSD plan id belongs to: `13-01` to `13`, `01.2-01a` to `1.2`.
+fn plan_phase(id: &str) -> Option<String> {
+    let (phase, _) = id.split_once('-')?;
+    (!phase.is_empty() && phase.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .then(|| crate::text::without_leading_zeros(phase))
 }
 
 /// `open-children` of a task whose boxes are in a file of their own (Conductor's plan.md,

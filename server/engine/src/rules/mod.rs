@@ -399,7 +399,7 @@ impl DiagnosticStore {
             history: index.history(),
             dependents: Arc::new(dependents::Dependents::of(index)),
             counted: Arc::new(
-                index.entries().filter(|(_, it)| it.parsed.counters.is_some()).map(|(file, _)| file).collect(),
+                index.entries().filter(|(_, it)| it.parsed.reads_its_tracker()).map(|(file, _)| file).collect(),
             ),
         }
     }
@@ -446,7 +446,7 @@ impl DiagnosticStore {
             self.files_mut().retain(|file, _| index.entry(*file).is_some());
         }
         if let Some(file) = update.file {
-            let counted = index.entry(file).is_some_and(|it| it.parsed.counters.is_some());
+            let counted = index.entry(file).is_some_and(|it| it.parsed.reads_its_tracker());
             if counted != self.counted.contains(&file) {
                 let all = Arc::make_mut(&mut self.counted);
                 if counted {
@@ -610,7 +610,7 @@ impl DiagnosticStore {
         if added_or_removed {
             let mut counted = BTreeSet::new();
             for (file, entry) in index.entries() {
-                if entry.parsed.counters.is_some() {
+                if entry.parsed.reads_its_tracker() {
                     counted.insert(file);
                 }
                 if Some(file) == last {
@@ -623,7 +623,7 @@ impl DiagnosticStore {
                         touched.insert(file);
                         self.files_mut().insert(file, fresh.shared());
                     }
-                } else if entry.parsed.counters.is_some() {
+                } else if entry.parsed.reads_its_tracker() {
                     whole.insert(file);
                 }
             }
@@ -809,6 +809,7 @@ fn check_whole_file(
     if !history {
         fields::whole(file, entry, &mut sink);
         counters::file(index, file, &mut sink);
+        children::state_position(index, file, entry, &mut sink);
     }
     if let Some(baseline) = baseline {
         transitions::file(index, baseline, file, entry, &mut sink);

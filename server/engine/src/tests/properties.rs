@@ -214,6 +214,51 @@ fn file_write() -> impl Strategy<Value = (&'static str, Option<String>)> {
     ]
 }
 
+/// GSD's STATE.md position is held to its phase's plans, which are other tasks in other files:
+/// ticking a plan's box, writing its summary or removing it changes STATE.md's diagnostics, and
+/// the store following the edits gives what a fresh check does.
+#[test]
+fn a_state_md_position_follows_its_phase_s_plans_as_they_change() {
+    let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+    let roadmap = |box_state: char| {
+        format!(
+            "# Roadmap\n\n### Phase 7: Sync\nPlans:\n- [{box_state}] 07-01-PLAN.md -- Pull\n- [ ] 07-02-PLAN.md -- Push\n"
+        )
+    };
+    let mut files = vec![
+        source(".planning/ROADMAP.md", &roadmap(' ')),
+        source(".planning/STATE.md", "# State\n\n## Current Position\n\nPhase: 7\nPlan: Not started\n"),
+    ];
+    let mut index = build(&files);
+    let config = Config::default();
+    let paths: HashSet<String> =
+        [".planning/ROADMAP.md", ".planning/STATE.md", ".planning/phases/07-sync/07-02-SUMMARY.md"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let state_diagnostics = |index: &WorkspaceIndex, store: &DiagnosticStore| {
+        rendered(index, &store.all(index)).into_iter().filter(|it| it.contains("STATE.md says")).count()
+    };
+    assert_eq!(state_diagnostics(&index, &store), 0);
+    let steps: [(&str, Option<String>); 3] = [
+        (".planning/ROADMAP.md", Some(roadmap('x'))),
+        (".planning/phases/07-sync/07-02-SUMMARY.md", Some("# Summary\n".into())),
+        (".planning/ROADMAP.md", Some(roadmap(' '))),
+    ];
+    for (path, text) in steps {
+        let update = index.set_file(path, text.as_deref().map(Arc::from));
+        store.update(&index, &config, None, &paths, &update);
+        files.retain(|it| it.path != path);
+        if let Some(text) = &text {
+            files.push(source(path, text));
+        }
+        let fresh = build(&files);
+        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "after {path}");
+        assert_eq!(state_diagnostics(&index, &store), 1, "after {path}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::default())]
 
@@ -366,7 +411,8 @@ proptest! {
             "todos/done/2025-01-02-03-04-05-a.md", "todos/work/2025-01-02-b/task.md", "docs/todos/DONE-c.md",
             "conductor/tracks.md", "conductor/tracks/a_20250102/metadata.json", "conductor/tracks/a_20250102/plan.md",
             "conductor/tracks/a_20250102/index.md", "conductor/archive/b/plan.md", ".planning/ROADMAP.md",
-            ".planning/phases/01-a/01-01-SUMMARY.md", ".compozy/tasks/a/_tasks.md", ".compozy/tasks/a/task_01.md",
+            ".planning/phases/01-a/01-01-SUMMARY.md", ".planning/STATE.md", ".compozy/tasks/a/_tasks.md",
+            ".compozy/tasks/a/task_01.md",
         ];
         for content in [&text, &lossy] {
             let files: Vec<SourceFile> = paths.iter().map(|path| SourceFile { path: path.to_string(), text: Arc::from(content.as_str()) }).collect();

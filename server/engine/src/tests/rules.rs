@@ -888,9 +888,7 @@ fn a_parent_not_begun_over_begun_children_is_a_hint_where_its_notation_could_say
     let found = diagnostics(&format!("%! .kiro/specs/improve/tasks.md\n{boxes}"), None).1;
     assert!(found.iter().filter(|it| it.message.contains("(not begun)")).all(|it| it.severity == Severity::Hint));
     assert_eq!(
-        not_begun(&format!(
-            "%! docs/TODO.md\n# Tasks\n\n- [ ] 5. Error handling\n  - [x] 5.1 Boundaries\n  - [ ] 5.2 Logging\n"
-        )),
+        not_begun("%! docs/TODO.md\n# Tasks\n\n- [ ] 5. Error handling\n  - [x] 5.1 Boundaries\n  - [ ] 5.2 Logging\n"),
         Vec::<String>::new()
     );
     let backlog = "%! backlog/tasks/task-7 - Fix.md\n---\nid: task-7\ntitle: Fix\nstatus: To Do\n---\n\n## Acceptance Criteria\n\n- [x] #1 Reproduced\n- [ ] #2 Fixed\n";
