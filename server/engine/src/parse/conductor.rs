@@ -328,6 +328,34 @@ mod tests {
         assert_eq!((theme.title.as_deref(), theme.places.len()), (Some("Theme"), 3), "{theme:?}");
     }
 
+    /// Vete's `[~]` tracks over plans of 0/25 with their metadata still `new` as made: the box
+    /// is the one ahead of the other two, so the hint is at the box, not at the metadata.
+    #[test]
+    fn a_track_under_way_with_nothing_begun_is_a_hint_at_its_box() {
+        let fixture =
+            [TRACKS.to_string(), track("tracks", "search_20251223", "new", "- [ ] Task: Index\n- [ ] Task: Query\n")]
+                .concat();
+        let (_, found) = diagnostics(&fixture, None);
+        let search: Vec<&crate::diagnostic::Diagnostic> =
+            found.iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "search_20251223")).collect();
+        assert_eq!(search.len(), 1, "{search:#?}");
+        assert_eq!((search[0].code, search[0].severity), (RuleCode::OpenChildren, Severity::Hint));
+        assert!(
+            search[0]
+                .message
+                .contains("is `[~]` in the checkbox index (conductor/tracks.md:10), but no box of its plan"),
+            "{}",
+            search[0].message
+        );
+        // Once a box is under way, the metadata left as made is the one behind.
+        let begun = fixture.replace("- [ ] Task: Index", "- [~] Task: Index");
+        let (_, found) = diagnostics(&begun, None);
+        let search: Vec<&crate::diagnostic::Diagnostic> =
+            found.iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "search_20251223")).collect();
+        assert_eq!(search.len(), 1, "{search:#?}");
+        assert!(search[0].message.contains("metadata.json still says `new`"), "{}", search[0].message);
+    }
+
     /// `set` writes the box and the metadata, never the plan's boxes; a track just started
     /// with no box checked leaves nothing new, and its plan checked all through is a hint.
     #[test]

@@ -491,8 +491,38 @@ pub(super) fn plan_progress(
             );
             it.task = Some(task.clone());
             sink.push_capped(it, Severity::Hint);
+        } else if profile.kind(status) == Kind::Active
+            && plan_not_begun(profile, progress)
+            && entry.places.iter().any(|it| index.is_as_created(*it))
+        {
+            // Conductor marks a plan's task `[~]` as it starts it: a track under way with no box
+            // of its plan begun and its metadata.json as made says more than both do (Vete's
+            // `[~]` tracks over plans of 0/25, their metadata still `new`). A track `set` under
+            // way has its metadata written, and waits for its first box in peace.
+            let mut it = diagnostic(
+                RuleCode::OpenChildren,
+                reference.file,
+                said.marker.range,
+                format!(
+                    "task {task} is `{}` in {place}, but no box of its plan ({plan}) is begun ({})",
+                    said.shown(),
+                    progress.shown()
+                ),
+            );
+            it.task = Some(task.clone());
+            sink.push_capped(it, Severity::Hint);
         }
     }
+}
+
+/// Whether a counted plan says no box of it was begun (none checked, none under way).
+fn plan_not_begun(profile: &Profile, progress: &Place) -> bool {
+    progress.kind == PlaceKind::PlanProgress && progress.status.is_some_and(|it| profile.kind(it) == Kind::Todo)
+}
+
+/// Whether a task's live plan says no box of it was begun.
+pub(super) fn live_plan_not_begun(index: &WorkspaceIndex, profile: &Profile, entry: &TaskEntry) -> bool {
+    entry.places.iter().any(|it| !index.is_history_place(*it) && plan_not_begun(profile, index.place(*it)))
 }
 
 fn describe_parent(place: &Place) -> &'static str {

@@ -389,6 +389,13 @@ fn behind_as_created(
     sink: &mut Sink<'_>,
 ) {
     let said = index.place(reference);
+    // A track under way whose metadata.json as made agrees with a plan none of whose boxes was
+    // begun: the status ahead of both is the one `plan_progress` points at, not the file behind.
+    if said.status.is_some_and(|it| profile.kind(it) == Kind::Active)
+        && super::children::live_plan_not_begun(index, profile, entry)
+    {
+        return;
+    }
     for place_ref in entry.places.iter().copied().filter(|it| index.is_as_created(*it)) {
         let place = index.place(place_ref);
         if agree(profile, said, place) {
