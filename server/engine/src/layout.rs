@@ -200,6 +200,15 @@ pub fn classify(path: &str) -> Classification {
         match &parts[planning + 1..] {
             ["ROADMAP.md"] => return gsd(Role::GsdRoadmap),
             ["STATE.md"] => return gsd(Role::GsdState),
+            // GSD's debug sessions: a file per session in debug/, moved to debug/resolved/ when
+            // resolved; read as a todo folder whose folder is a place of the status.
+            ["debug", name] | ["debug", "resolved", name] if name.ends_with(".md") => {
+                return Classification {
+                    role: Role::TodoFolderTask,
+                    family: Some(Family::TodoFolder),
+                    root: format!("{root}/debug"),
+                };
+            }
             ["phases", _, file] if file.ends_with("-SUMMARY.md") && file.len() > "-SUMMARY.md".len() => {
                 return gsd(Role::GsdSummary);
             }
@@ -480,6 +489,8 @@ mod tests {
         assert_eq!(role("conductor/tracks.md"), (Role::ConductorTracks, "conductor".into()));
         assert_eq!(role(".planning/ROADMAP.md"), (Role::GsdRoadmap, ".planning".into()));
         assert_eq!(role("app/.planning/STATE.md"), (Role::GsdState, "app/.planning".into()));
+        assert_eq!(role(".planning/debug/login-fails.md"), (Role::TodoFolderTask, ".planning/debug".into()));
+        assert_eq!(role(".planning/debug/resolved/login-fails.md"), (Role::TodoFolderTask, ".planning/debug".into()));
         assert_eq!(role("app/.planning/phases/13-fixes/13-01-SUMMARY.md"), (Role::GsdSummary, "app/.planning".into()));
         assert_eq!(role(".planning/phases/13-fixes/13-01-PLAN.md").0, Role::Prose);
         assert_eq!(role(".planning/milestones/v1.0-ROADMAP.md").0, Role::Prose);

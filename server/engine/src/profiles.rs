@@ -409,9 +409,22 @@ pub fn todo_folders() -> Profile {
             Status::new("open", Kind::Todo)
                 .words(&["open", "todo", "pending", "not started", "idea", "backlog", "planned"])
                 .open_box(),
-            Status::new("in-progress", Kind::Active).words(&["in-progress", "in progress", "doing", "wip"]),
+            // GSD's debug sessions: gathering, investigating, fixing, verifying, waiting for a
+            // person's check, or diagnosed (the cause found, not yet fixed).
+            Status::new("in-progress", Kind::Active).words(&[
+                "in-progress",
+                "in progress",
+                "doing",
+                "wip",
+                "gathering",
+                "investigating",
+                "fixing",
+                "verifying",
+                "awaiting_human_verify",
+                "diagnosed",
+            ]),
             Status::new("blocked", Kind::Blocked).words(&["blocked"]),
-            Status::new("done", Kind::Done).words(&["done", "completed", "complete"]).checkbox(&['x', 'X']),
+            Status::new("done", Kind::Done).words(&["done", "completed", "complete", "resolved"]).checkbox(&['x', 'X']),
             Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "wontfix"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
         ],

@@ -22,11 +22,16 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
     let parts: Vec<&str> = cx.path.split('/').collect();
-    let Some(todos) = parts.iter().rposition(|it| *it == "todos") else { return out };
+    // `todos/`, or GSD's `.planning/debug/` (the layout classifies no other `debug/` so).
+    let Some(todos) =
+        parts.iter().rposition(|it| *it == "todos").or_else(|| parts.iter().rposition(|it| *it == "debug"))
+    else {
+        return out;
+    };
     let inside = &parts[todos + 1..];
-    // The folder (`work`, `done`) or the name prefix, and what it says.
+    // The folder (`work`, `done`, `resolved`) or the name prefix, and what it says.
     let (name, said) = match inside {
-        [state, name] | [state, name, "task.md"] if matches!(*state, "work" | "pending" | "done") => {
+        [state, name] | [state, name, "task.md"] if matches!(*state, "work" | "pending" | "done" | "resolved") => {
             (*name, Some(folder_status(state)))
         }
         [name] => match strip_prefix_ignoring_case(name, "DONE-") {
@@ -99,10 +104,10 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 }
 
 /// What the folder a todo sits in says: `work/` (claude-todo) is under way, `pending/` (GSD's
-/// todos) not started, `done/` done.
+/// todos) not started, `done/` (GSD's debug sessions: `resolved/`) done.
 fn folder_status(folder: &str) -> &'static str {
     match folder {
-        "done" => "done",
+        "done" | "resolved" => "done",
         "work" => "in-progress",
         _ => "open",
     }
@@ -175,6 +180,35 @@ mod tests {
     }
 
     /// `## Original Todo` quotes the backlog entry, its box included: not the task's work.
+    /// GSD's debug store (ganka): a session `status: resolved` still in `debug/` rather than
+    /// `debug/resolved/` is a disagreement; one under way in `debug/`, or resolved and moved, is
+    /// not; a file with no status is no session.
+    #[test]
+    fn gsd_debug_sessions_and_their_resolved_folder() {
+        let session = |path: &str, status: &str| {
+            format!(
+                "%! .planning/debug/{path}\n---\nstatus: {status}\ntrigger: \"it fails\"\n---\n\n## Current Focus\n"
+            )
+        };
+        let fixture = [
+            session("tab-order.md", "resolved"),
+            session("login-timeout.md", "investigating"),
+            session("resolved/drug-search.md", "resolved"),
+            session("resolved/stale-cache.md", "awaiting_human_verify"),
+            "%! .planning/debug/notes.md\n# Notes\n".to_string(),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        let mismatched: Vec<&str> = found
+            .iter()
+            .filter(|it| it.code == RuleCode::StatusMismatch)
+            .filter_map(|it| it.task.as_ref().map(|task| &*task.id))
+            .collect();
+        assert_eq!(mismatched, ["stale-cache", "tab-order"], "{found:#?}");
+        assert!(index.task(&TaskKey::new(".planning/debug", "notes")).is_none());
+        assert!(index.task(&TaskKey::new(".planning/debug", "login-timeout")).is_some());
+    }
+
     #[test]
     fn the_quoted_backlog_entry_is_not_a_child() {
         let fixture = "%! todos/done/2025-08-06-13-26-31-extract.md\n# Extract\n**Status:** Done\n\n## Original Todo\n- [ ] **Extract the switcher interface**\n\n## Implementation Plan\n- [x] Add the interface\n- [x] Write the tests\n";
