@@ -403,6 +403,103 @@ fn plan_done(index: &WorkspaceIndex, id: &str, place: PlaceRef) -> Related {
     Related { file: place.file, range: said.line, message: format!("plan {id} done: {}", said.kind.describe()) }
 }
 
+/// Kiro's checkpoints (`- [x] 5. Checkpoint - AOG Backend Complete`, `24. Final Checkpoint`):
+/// Kiro's plans put one after a run of tasks, to stop and make sure all of them work, so a
+/// checkpoint stands for the tasks before it.
+/// - A checkpoint ticked while a task before it is still `[-]` under way: the task's marker is
+///   stale or the checkpoint claims work that is not done. A warning, each such task named once,
+///   at the first ticked checkpoint after it. A task before it left `[ ]` was skipped, which
+///   Kiro allows (optional tasks), and is not reported.
+/// - A checkpoint left `[-]` under way while a task after it is done was passed without being
+///   ticked: a hint. One left `[ ]` was skipped, as a task may be.
+pub(super) fn checkpoints(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    let Some(profile) = index.profile(file) else { return };
+    if !profile.numbered_tasks {
+        return;
+    }
+    let text = &entry.text;
+    let kind_of = |place: &Place| place.status.map(|it| profile.kind(it));
+    let is_checkpoint =
+        |place: &Place| place.title.as_deref().is_some_and(|it| crate::text::contains_ignore_case(it, "checkpoint"));
+    let top: Vec<&Place> = entry
+        .parsed
+        .places
+        .iter()
+        .filter(|it| it.kind == PlaceKind::ChecklistTask && it.task().is_some_and(|task| !task.id.contains('.')))
+        .collect();
+    // A task `[-]` whose subtasks are all done (Kiro's optional `- [ ]*` ones are no boxes) did
+    // its work: its own marker is behind, which `open-children` hints at.
+    let only_its_marker_is_behind = |task: &Place| {
+        let Some(id) = task.task().map(|it| format!("{}.", it.id)) else { return false };
+        let mut subtasks = entry
+            .parsed
+            .places
+            .iter()
+            .filter(|it| it.kind == PlaceKind::ChecklistTask && it.task().is_some_and(|sub| sub.id.starts_with(&id)))
+            .peekable();
+        subtasks.peek().is_some() && subtasks.all(|it| kind_of(it).is_some_and(Kind::is_closed))
+    };
+    let mut waiting: Vec<&Place> = Vec::new();
+    for (at, place) in top.iter().copied().enumerate() {
+        let Some(kind) = kind_of(place) else { continue };
+        if !is_checkpoint(place) {
+            let set_aside = place.title.as_deref().is_some_and(crate::model::is_set_aside);
+            if kind == Kind::Active && !set_aside && !only_its_marker_is_behind(place) {
+                waiting.push(place);
+            }
+            continue;
+        }
+        let id = place.task().map_or("", |it| &*it.id);
+        if kind == Kind::Done {
+            if waiting.is_empty() {
+                continue;
+            }
+            let listed: Vec<String> = waiting
+                .iter()
+                .map(|it| format!("{} `{}`", it.task().map_or("", |task| &*task.id), it.shown()))
+                .collect();
+            let mut it = diagnostic(
+                RuleCode::OpenChildren,
+                file,
+                place.marker.range,
+                format!(
+                    "checkpoint {id} is `{}` but {} before it {} still under way: {}",
+                    place.shown(),
+                    if waiting.len() == 1 { "a task" } else { "tasks" },
+                    if waiting.len() == 1 { "is" } else { "are" },
+                    listed.join(", ")
+                ),
+            );
+            it.task = place.task().cloned();
+            it.related = waiting
+                .iter()
+                .take(20)
+                .map(|task| Related { file, range: task.line, message: format!("under way: {}", &text[task.line]) })
+                .collect();
+            sink.push_capped(it, Severity::Warning);
+            waiting.clear();
+        } else if kind == Kind::Active {
+            let done_after =
+                top[at + 1..].iter().filter(|it| !is_checkpoint(it) && kind_of(it) == Some(Kind::Done)).count();
+            if done_after > 0 {
+                let mut it = diagnostic(
+                    RuleCode::OpenChildren,
+                    file,
+                    place.marker.range,
+                    format!(
+                        "checkpoint {id} is still `{}` but {done_after} {} after it {} done",
+                        place.shown(),
+                        if done_after == 1 { "task" } else { "tasks" },
+                        if done_after == 1 { "is" } else { "are" },
+                    ),
+                );
+                it.task = place.task().cloned();
+                sink.push_capped(it, Severity::Hint);
+            }
+        }
+    }
+}
+
 /// The phase a GSD plan id belongs to: `13-01` to `13`, `01.2-01a` to `1.2`.
 fn plan_phase(id: &str) -> Option<String> {
     let (phase, _) = id.split_once('-')?;

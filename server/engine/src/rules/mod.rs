@@ -810,6 +810,7 @@ fn check_whole_file(
         fields::whole(file, entry, &mut sink);
         counters::file(index, file, &mut sink);
         children::state_position(index, file, entry, &mut sink);
+        children::checkpoints(index, file, entry, &mut sink);
     }
     if let Some(baseline) = baseline {
         transitions::file(index, baseline, file, entry, &mut sink);

@@ -895,6 +895,33 @@ fn a_parent_not_begun_over_begun_children_is_a_hint_where_its_notation_could_say
     assert_eq!(not_begun(backlog), Vec::<String>::new(), "a word status over boxes");
 }
 
+/// Issue 33 (alphastar S5, S6): Kiro's checkpoints stand for the tasks before them. A ticked
+/// checkpoint after a task still `[-]` is a warning, the task named once however many ticked
+/// checkpoints follow; a checkpoint left `[-]` after later tasks were done, a hint. Skipped
+/// work (`[ ]` tasks or checkpoints) is not reported, nor a task `[-]` whose only open
+/// subtasks are Kiro's optional `[ ]*` ones (its own marker is behind, a hint elsewhere).
+#[test]
+fn kiro_checkpoints_stand_for_the_tasks_before_them() {
+    let fixture = "%! .kiro/specs/revamp/tasks.md\n# Implementation Plan\n\n- [x] 1. Schema\n- [-] 2. Controller\n  - [ ] 2.1 DTOs\n- [ ] 3. Analytics\n- [-] 4. Types\n  - [x] 4.1 Enums\n  - [ ]* 4.2 Property test\n- [x] 5. Checkpoint - Backend Complete\n- [-] 6. Checkpoint - Ensure all tests pass\n- [x] 7. Frontend\n- [ ] 8. Checkpoint - Ensure all tests pass\n- [x] 9. Docs\n- [x] 10. Final Checkpoint\n";
+    let (_, found) = diagnostics(fixture, None);
+    let about: Vec<(Severity, String)> = found
+        .iter()
+        .filter(|it| it.message.starts_with("checkpoint"))
+        .map(|it| (it.severity, it.message.clone()))
+        .collect();
+    assert_eq!(
+        about,
+        [
+            (Severity::Warning, "checkpoint 5 is `[x]` but a task before it is still under way: 2 `[-]`".to_string()),
+            (Severity::Hint, "checkpoint 6 is still `[-]` but 2 tasks after it are done".to_string()),
+        ],
+        "{found:#?}"
+    );
+    // Elsewhere a checklist's `Checkpoint` is a box like any other.
+    let (_, found) = diagnostics(&fixture.replace(".kiro/specs/revamp/tasks.md", "docs/TODO.md"), None);
+    assert!(!found.iter().any(|it| it.message.starts_with("checkpoint")), "{found:#?}");
+}
+
 /// Issue 33: Kiro's numbered boxes are tasks (`list` found none): `2` and `2.1`, scoped to the
 /// spec folder, each a place at its box. A file that numbers two lists from 1 keeps its boxes
 /// as items rather than define tasks twice.
