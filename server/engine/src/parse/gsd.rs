@@ -398,7 +398,7 @@ mod tests {
         let phase = crate::ide::task_summary(&index, &TaskKey::new(".planning", "60"));
         assert_eq!(phase.places.len(), 1, "{phase:?}");
         // An older STATE.md's phase table is read as ROADMAP's is, its emoji left out.
-        let table = "%! .planning/STATE.md\n# State\n\n| Phase | Name | Status | Plans |\n|---|---|---|---|\n| 1 | Foundation | ✅ Verified | — |\n| 10 | Quality | ⚪ Blocked | — |\n";
+        let table = "%! .planning/STATE.md\n# State\n\n- **Overall Progress**: 50% (1/2 phases)\n\n| Phase | Name | Status | Plans |\n|---|---|---|---|\n| 1 | Foundation | ✅ Verified | — |\n| 10 | Quality | ⚪ Blocked | — |\n";
         let index = crate::fixture::index(table);
         let one = crate::ide::task_summary(&index, &TaskKey::new(".planning", "1"));
         assert_eq!(one.title.as_deref(), Some("Foundation"));
@@ -416,6 +416,17 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, Severity::Warning);
         assert!(found[0].1.contains("phase 1 is done (`Verified`), but 1 of its 2 plans is not done"), "{found:?}");
+        // glyph's `94% (15/16 phases)` over a table of 21 phases, 16 of them verified.
+        let stale = table.replace("50% (1/2 phases)", "94% (15/16 phases)");
+        let (_, found) = diagnostics(&stale, None);
+        let counts: Vec<&str> =
+            found.iter().filter(|it| it.code == RuleCode::StaleCounts).map(|it| it.message.as_str()).collect();
+        assert_eq!(
+            counts,
+            ["STATE.md's progress says 15 of 16 phases, but its phase table lists 2 phases, 1 of them done"]
+        );
+        let (_, found) = diagnostics(table, None);
+        assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{found:#?}");
         let all_summarized = plans.replace(
             "01-02-PLAN.md\n# Plan\n",
             "01-02-PLAN.md\n# Plan\n%! .planning/phases/01-foundation/01-02-SUMMARY.md\n# Summary\n",

@@ -298,6 +298,7 @@ pub(super) fn state_position(index: &WorkspaceIndex, file: FileId, entry: &FileE
         return;
     }
     let Some(profile) = index.profile(file) else { return };
+    state_progress_line(file, entry, profile, sink);
     let mut plans: Option<BTreeMap<String, BTreeMap<String, PlanSeen>>> = None;
     let mut reported: BTreeSet<&str> = BTreeSet::new();
     let stating = |it: &&Place| matches!(it.kind, PlaceKind::StatePosition | PlaceKind::PhaseTableRow);
@@ -356,6 +357,56 @@ pub(super) fn state_position(index: &WorkspaceIndex, file: FileId, entry: &FileE
         it.related = related.into_iter().take(20).collect();
         sink.push_capped(it, severity);
     }
+}
+
+/// An older STATE.md's `**Overall Progress**: 94% (15/16 phases)` against its own phase table
+/// (glyph's lists 21 phases, 16 of them verified): the line is a count the table answers.
+fn state_progress_line(file: FileId, entry: &FileEntry, profile: &Profile, sink: &mut Sink<'_>) {
+    let rows: Vec<&Place> = entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::PhaseTableRow).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let done = rows.iter().filter(|it| it.status.is_some_and(|status| profile.kind(status) == Kind::Done)).count();
+    let text = &entry.text;
+    for (offset, line) in crate::text::lines_with_offsets(text) {
+        if !crate::text::contains_ignore_case(line, "progress") {
+            continue;
+        }
+        let Some((said_done, said_total, at)) = phases_count(line) else { continue };
+        if (said_done, said_total) == (done, rows.len()) {
+            return;
+        }
+        let mut it = diagnostic(
+            RuleCode::StaleCounts,
+            file,
+            crate::text::range(offset + at.start, offset + at.end),
+            format!(
+                "STATE.md's progress says {said_done} of {said_total} phases, but its phase table lists {} phases, {done} of them done",
+                rows.len()
+            ),
+        );
+        it.related = rows
+            .iter()
+            .filter(|it| it.status.is_some_and(|status| profile.kind(status) != Kind::Done))
+            .take(20)
+            .map(|row| Related { file, range: row.line, message: format!("not done: {}", row.shown()) })
+            .collect();
+        sink.push_capped(it, Severity::Warning);
+        return;
+    }
+}
+
+/// `(15/16 phases)`, `15/16 phases complete`: the two numbers and where they are in the line.
+fn phases_count(line: &str) -> Option<(usize, usize, std::ops::Range<usize>)> {
+    let lower = line.to_ascii_lowercase();
+    let phases = lower.find(" phases")?;
+    let before = &line[..phases];
+    let total_start = before.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |it| it + 1);
+    let total: usize = before[total_start..].parse().ok()?;
+    let slash = total_start.checked_sub(1).filter(|it| before.as_bytes().get(*it) == Some(&b'/'))?;
+    let done_start = before[..slash].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |it| it + 1);
+    let done: usize = before[done_start..slash].parse().ok()?;
+    Some((done, total, done_start..phases))
 }
 
 /// What the rule knows of one GSD plan: the place that says it is done, if one does, and where
