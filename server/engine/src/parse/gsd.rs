@@ -288,9 +288,11 @@ fn position_status(words: &str) -> Option<&'static str> {
         Some("In Progress")
     } else if has("blocked") {
         Some("Blocked")
-    } else if has("ready to plan") || has("not started") || has("ready to execute") || has("planned") {
+    } else if has("ready to plan") || has("not started") {
         Some("Not started")
     } else {
+        // `Ready to execute` is written before the first plan and again after each one (GSD's
+        // advance-plan): it says nothing of how far the phase is.
         None
     }
 }
@@ -393,6 +395,8 @@ mod tests {
         assert!(waiting[0].1.contains("phase 59 is under way (`EXECUTING`)"), "{waiting:?}");
         assert_eq!(of_state(&state("Phase: 60 of 61 (Next)\nPlan: Not started\nStatus: Ready to plan")), vec![]);
         assert_eq!(of_state(&state("Last activity: 2026-04-26")), vec![]);
+        // GSD's advance-plan writes `Ready to execute` between plans: no claim.
+        assert_eq!(of_state(&state("Phase: 59 (fan-out)\nPlan: 2 of 2\nStatus: Ready to execute")), vec![]);
         // The place is read only: `set` leaves it and says so.
         let index = crate::fixture::index(&state("Phase: 60\nPlan: Not started"));
         let phase = crate::ide::task_summary(&index, &TaskKey::new(".planning", "60"));
