@@ -324,7 +324,8 @@ mod tests {
     const ROADMAP: &str = "%! .planning/ROADMAP.md\n# Roadmap\n\n## Phases\n\n- [x] **Phase 1: Foundation** - Scaffold\n- [ ] **Phase 2: Import** - Wizard\n- [x] **Phase 3: Export** - CSV\n\n## Phase Details\n\n### Phase 1: Foundation\nPlans:\n- [x] 01-01-PLAN.md -- Scaffold\n\n### Phase 2: Import\nPlans:\n- [x] 02-01-PLAN.md -- Parser\n- [x] 02-02-PLAN.md -- Wizard\n\n### Phase 3: Export\nPlans:\n- [x] 03-01-PLAN.md -- Writer\n- [ ] 03-02-PLAN.md -- Dialog\n\n## Progress\n\n| Phase | Milestone | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| 1. Foundation | v1.0 | 1/1 | Complete | 2026-04-19 |\n| 2. Import | v1.0 | 2/2 | Complete | 2026-04-22 |\n| 3. Export | v1.0 | 1/2 | In Progress | - |\n%! .planning/phases/03-export/03-02-SUMMARY.md\n# Summary\n";
 
     /// The drift of get-shit-done #956, each kind once: a phase box behind its table row and
-    /// its plans, a phase done with a plan open, a plan box behind its summary file.
+    /// its plans, a plan box behind its summary file. The phase done over that box is not
+    /// held to it: GSD wrote the plan's summary, so the plan is done and only its box lags.
     #[test]
     fn phases_and_plans_of_a_roadmap() {
         let (index, found) = diagnostics(ROADMAP, None);
@@ -332,7 +333,6 @@ mod tests {
             (RuleCode::StatusMismatch, Severity::Error, "2"),
             (RuleCode::OpenChildren, Severity::Hint, "2"),
             (RuleCode::StatusMismatch, Severity::Error, "3"),
-            (RuleCode::OpenChildren, Severity::Warning, "3"),
             (RuleCode::StatusMismatch, Severity::Error, "03-02"),
         ];
         crate::fixture::assert_diagnostics(&found, &expected);

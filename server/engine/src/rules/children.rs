@@ -33,7 +33,11 @@ pub(super) fn place(
         return;
     }
     let owner = children_owner(parsed, place, profile);
-    let phases = owner.child_places.iter().filter_map(|it| parsed.places.get(it)).map(Child::Place);
+    let phases = owner
+        .child_places
+        .iter()
+        .filter_map(|it| parsed.places.get(it))
+        .map(|child| Child::Place(child, summarized(index, child)));
     let items = owner.child_items.iter().filter_map(|it| parsed.items.get(it)).map(Child::Item);
     let under = summarize(phases.chain(items), profile, &entry.text);
     // A plan header behind its phases is `plan-status-stale`'s to report; a table row's plans
@@ -43,7 +47,7 @@ pub(super) fn place(
         file,
         &entry.text,
         Parent::Place(place_index),
-        Child::Place(place),
+        Child::Place(place, None),
         (profile.kind(status), profile.says_not_begun(status)),
         &under,
         hint,
@@ -53,6 +57,14 @@ pub(super) fn place(
         let agrees = task_agrees_with_header(index, place, profile, status);
         stale_header(file, parsed, place_index, place, profile, status, agrees, sink);
     }
+}
+
+/// The status a child's summary file gives it (GSD writes a plan's summary when it executes
+/// the plan): such a plan is done under its phase whatever its box says, and the box that lags
+/// is `status-mismatch`'s to report, once.
+fn summarized(index: &WorkspaceIndex, child: &Place) -> Option<StatusId> {
+    let entry = index.task(child.task()?)?;
+    entry.places.iter().map(|it| index.place(*it)).find(|it| it.kind == PlaceKind::SummaryFile)?.status
 }
 
 /// Whose children a place is held to: its own, or for a GSD progress-table row (which has none
@@ -100,14 +112,16 @@ pub(super) fn item(
 /// A phase or a checkbox under a parent (or the parent itself).
 #[derive(Clone, Copy)]
 enum Child<'a> {
-    Place(&'a Place),
+    /// A place under a parent, with the status its task's summary file gives it where the
+    /// place itself lags (a GSD plan box left open after GSD wrote the plan's summary).
+    Place(&'a Place, Option<StatusId>),
     Item(&'a Item),
 }
 
 impl Child<'_> {
     fn status(&self) -> Option<StatusId> {
         match self {
-            Child::Place(place) => place.status,
+            Child::Place(place, summarized) => summarized.or(place.status),
             Child::Item(item) => item.status,
         }
     }
@@ -115,28 +129,28 @@ impl Child<'_> {
     /// How its status is written: a box, a bracketed marker, a word.
     fn spelling(&self) -> Spelling {
         match self {
-            Child::Place(place) => place.marker.spelling,
+            Child::Place(place, _) => place.marker.spelling,
             Child::Item(_) => Spelling::Checkbox,
         }
     }
 
     fn line(&self, text: &str) -> TextRange {
         match self {
-            Child::Place(place) => place.line,
+            Child::Place(place, _) => place.line,
             Child::Item(item) => item.line(text),
         }
     }
 
     fn marker(&self) -> TextRange {
         match self {
-            Child::Place(place) => place.marker.range,
+            Child::Place(place, _) => place.marker.range,
             Child::Item(item) => item.marker_range,
         }
     }
 
     fn shown(&self) -> String {
         match self {
-            Child::Place(place) => place.shown(),
+            Child::Place(place, _) => place.shown(),
             Child::Item(item) => format!("[{}]", item.state),
         }
     }
@@ -144,7 +158,7 @@ impl Child<'_> {
     /// How a child is listed in a related note; built only for diagnostics that are reported.
     fn describe(&self, text: &str) -> String {
         match self {
-            Child::Place(place) => format!("{} {}", place.title.as_deref().unwrap_or("phase"), place.shown()),
+            Child::Place(place, _) => format!("{} {}", place.title.as_deref().unwrap_or("phase"), place.shown()),
             Child::Item(item) => format!("[{}] {}", item.state, &text[item.text]),
         }
     }
@@ -155,7 +169,7 @@ impl Child<'_> {
 /// `(optional)`, a `None at this stage` placeholder). Neither open nor done.
 fn set_aside(child: &Child<'_>, profile: &Profile, text: &str) -> bool {
     match child {
-        Child::Place(place) => place.status.is_some_and(|it| profile.status(it).id == "deferred"),
+        Child::Place(place, _) => place.status.is_some_and(|it| profile.status(it).id == "deferred"),
         Child::Item(item) => {
             text.get(item.text.start().into()..item.text.end().into()).is_some_and(crate::model::is_set_aside)
         }
@@ -208,11 +222,11 @@ fn report(
         return;
     }
     let (what, task, children) = match view {
-        Child::Place(place) if place.has_subtasks() => (describe_parent(place), place.task().cloned(), "subtasks"),
-        Child::Place(place) if !place.child_places.is_empty() => {
+        Child::Place(place, _) if place.has_subtasks() => (describe_parent(place), place.task().cloned(), "subtasks"),
+        Child::Place(place, _) if !place.child_places.is_empty() => {
             (describe_parent(place), place.task().cloned(), "items and phases")
         }
-        Child::Place(place) => (describe_parent(place), place.task().cloned(), "items"),
+        Child::Place(place, _) => (describe_parent(place), place.task().cloned(), "items"),
         Child::Item(_) => ("checkbox", None, "items"),
     };
     // A cancelled parent's open children are moot: nothing more will be done under it (the

@@ -259,6 +259,36 @@ fn a_state_md_position_follows_its_phase_s_plans_as_they_change() {
     }
 }
 
+/// A GSD plan is done once its summary is written, whatever its box says: a phase `[x]` over
+/// that box is then no open-children (the box is status-mismatch's, once). Writing and removing
+/// the summary changes ROADMAP.md's diagnostics, and the followed store gives a fresh check's.
+#[test]
+fn a_summary_file_closes_its_plan_under_the_phase_as_it_comes_and_goes() {
+    let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+    let roadmap = "# Roadmap\n\n- [x] **Phase 3: Export** - CSV\n\n### Phase 3: Export\nPlans:\n- [x] 03-01-PLAN.md -- Writer\n- [ ] 03-02-PLAN.md -- Dialog\n";
+    let mut files = vec![source(".planning/ROADMAP.md", roadmap)];
+    let mut index = build(&files);
+    let config = Config::default();
+    let summary = ".planning/phases/03-export/03-02-SUMMARY.md";
+    let paths: HashSet<String> = [".planning/ROADMAP.md", summary].into_iter().map(String::from).collect();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let open_children = |index: &WorkspaceIndex, store: &DiagnosticStore| {
+        store.all(index).iter().filter(|it| it.code == RuleCode::OpenChildren).count()
+    };
+    assert_eq!(open_children(&index, &store), 1);
+    for (text, expected) in [(Some("# Summary\n"), 0), (None, 1)] {
+        let update = index.set_file(summary, text.map(Arc::from));
+        store.update(&index, &config, None, &paths, &update);
+        files.retain(|it| it.path != summary);
+        if let Some(text) = text {
+            files.push(source(summary, text));
+        }
+        let fresh = build(&files);
+        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "summary {text:?}");
+        assert_eq!(open_children(&index, &store), expected, "summary {text:?}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::default())]
 
