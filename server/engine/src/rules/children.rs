@@ -613,6 +613,11 @@ pub(super) fn plan_progress(
         let said = index.place(reference);
         let place = format!("the {} ({})", said.kind.describe(), super::consistency::location(index, reference));
         let plan = index.path(progress_ref.file);
+        let hint = |message: String, sink: &mut Sink<'_>| {
+            let mut it = diagnostic(RuleCode::OpenChildren, reference.file, said.marker.range, message);
+            it.task = Some(task.clone());
+            sink.push_capped(it, Severity::Hint);
+        };
         if profile.kind(status) == Kind::Done && !open.is_empty() {
             let mut it = diagnostic(
                 RuleCode::OpenChildren,
@@ -641,18 +646,14 @@ pub(super) fn plan_progress(
                 .collect();
             sink.push(it);
         } else if !profile.kind(status).is_closed() && open.is_empty() {
-            let mut it = diagnostic(
-                RuleCode::OpenChildren,
-                reference.file,
-                said.marker.range,
+            hint(
                 format!(
                     "all {} boxes of task {task}'s plan ({plan}) are checked, but it is still `{}` in {place}",
                     boxes.len(),
                     said.shown()
                 ),
+                sink,
             );
-            it.task = Some(task.clone());
-            sink.push_capped(it, Severity::Hint);
         } else if profile.kind(status) == Kind::Active
             && plan_not_begun(profile, progress)
             && entry.places.iter().any(|it| index.is_as_created(*it))
@@ -661,18 +662,14 @@ pub(super) fn plan_progress(
             // of its plan begun and its metadata.json as made says more than both do (Vete's
             // `[~]` tracks over plans of 0/25, their metadata still `new`). A track `set` under
             // way has its metadata written, and waits for its first box in peace.
-            let mut it = diagnostic(
-                RuleCode::OpenChildren,
-                reference.file,
-                said.marker.range,
+            hint(
                 format!(
                     "task {task} is `{}` in {place}, but no box of its plan ({plan}) is begun ({})",
                     said.shown(),
                     progress.shown()
                 ),
+                sink,
             );
-            it.task = Some(task.clone());
-            sink.push_capped(it, Severity::Hint);
         }
     }
 }
