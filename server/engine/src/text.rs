@@ -452,13 +452,23 @@ impl Change {
     }
 }
 
-/// The line break a file uses, so inserted lines match it.
 /// Whether `needle` (ASCII) occurs in `haystack`, ignoring ASCII case, without a lower-case copy.
+/// Asked of every long box under a parent (is it set aside?): the first byte is looked for in
+/// either case with `memchr`, and only there is the rest compared.
 pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &hay[from..]) {
+        let start = from + at + 1;
+        if hay.get(start..start + rest.len()).is_some_and(|it| it.eq_ignore_ascii_case(rest)) {
+            return true;
+        }
+        from = start;
+    }
+    false
 }
 
-/// Whether `bytes` start with a `YYYY-MM-DD` date.
 /// A dotted number as a value, without its padding: `01.10` is `1.10`, `013` is `13`, `00` is
 /// `0` (GSD writes phase `13` as `13` in ROADMAP.md and `013`-less `13-01` in plan ids).
 pub fn without_leading_zeros(number: &str) -> String {
@@ -472,6 +482,7 @@ pub fn without_leading_zeros(number: &str) -> String {
         .join(".")
 }
 
+/// Whether `bytes` start with a `YYYY-MM-DD` date.
 pub fn starts_with_date(bytes: &[u8]) -> bool {
     bytes.len() >= 10
         && bytes[..10]
@@ -480,6 +491,7 @@ pub fn starts_with_date(bytes: &[u8]) -> bool {
             .all(|(at, it)| if at == 4 || at == 7 { *it == b'-' } else { it.is_ascii_digit() })
 }
 
+/// The line break a file uses, so inserted lines match it.
 pub fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {
         Some(it) if it > 0 && text.as_bytes()[it - 1] == b'\r' => "\r\n",
@@ -540,6 +552,21 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Found as a lower-cased copy would find it, at the start, the end, after a false start,
+    /// in non-ASCII text, and never past the end.
+    #[test]
+    fn contains_ignore_case_finds_what_a_lower_case_copy_finds() {
+        let naive = |hay: &str, needle: &str| hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
+        let hays =
+            ["", "d", "Deferred: dark mode", "a (DEFERRED to 3)", "ddefer", "Übersicht — deFer", "optiona", "OPTIONAL"];
+        for hay in hays {
+            for needle in ["defer", "optional", "d", "progress"] {
+                assert_eq!(contains_ignore_case(hay, needle), naive(hay, needle), "{hay:?} {needle:?}");
+            }
+        }
+        assert!(contains_ignore_case("anything", ""));
+    }
 
     proptest! {
         /// The stretches a rewrite changed, applied to the old text, give the new one, and
