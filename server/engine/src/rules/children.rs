@@ -415,10 +415,13 @@ fn phases_count(line: &str) -> Option<(usize, usize, std::ops::Range<usize>)> {
     let lower = line.to_ascii_lowercase();
     let phases = lower.find(" phases")?;
     let before = &line[..phases];
-    let total_start = before.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |it| it + 1);
+    // By bytes: the byte after the last one that is no digit starts a character, whatever
+    // character that byte ended.
+    let digits_from = |text: &str| text.bytes().rposition(|it| !it.is_ascii_digit()).map_or(0, |it| it + 1);
+    let total_start = digits_from(before);
     let total: usize = before[total_start..].parse().ok()?;
     let slash = total_start.checked_sub(1).filter(|it| before.as_bytes().get(*it) == Some(&b'/'))?;
-    let done_start = before[..slash].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |it| it + 1);
+    let done_start = digits_from(&before[..slash]);
     let done: usize = before[done_start..slash].parse().ok()?;
     Some((done, total, done_start..phases))
 }
@@ -821,4 +824,19 @@ pub(crate) fn representative(profile: &Profile, kind: Kind, spelling: crate::voc
                 && profile.status(*it).has_spelling(spelling)
         })
         .or_else(|| profile.ids().find(|it| profile.kind(*it) == kind && profile.status(*it).has_spelling(spelling)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phases_count;
+
+    #[test]
+    fn a_phases_count_is_read_whatever_is_before_it() {
+        assert_eq!(phases_count("- **Overall Progress**: 94% (15/16 phases)"), Some((15, 16, 29..34)));
+        assert_eq!(phases_count("Progress: 3/7 phases complete"), Some((3, 7, 10..13)));
+        assert_eq!(phases_count("Progress: é3/7 phases"), Some((3, 7, 12..15)));
+        assert_eq!(phases_count("Progress: ééé16 phases"), None);
+        assert_eq!(phases_count("Progress: /16 phases"), None);
+        assert_eq!(phases_count("Progress: 16 phases"), None);
+    }
 }
