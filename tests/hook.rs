@@ -528,3 +528,51 @@ fn a_file_the_edit_broke_is_reported_alone_before_what_follows_from_it() {
     assert!(!said.contains("[orphan-task]") && !said.contains("[status-mismatch]"), "{said}");
     assert!(said.contains("Fix that first:") && said.contains("follow"), "what follows is counted: {said}");
 }
+
+/// GSD's debug workflow (and claude-todo's): the agent writes `status: resolved`, then moves
+/// the file to `debug/resolved/`. The Write leaves the file saying resolved in `debug/` for a
+/// moment; blocking it left the agent nowhere to go (`taskmark set` moves no file). The Write
+/// is let through, `check` still reports a file never moved, and a Write that breaks the status
+/// itself is still blocked.
+#[test]
+fn a_status_written_before_its_file_is_moved_is_not_blocked() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path().to_path_buf();
+    let session = root.join(".planning/debug/login-fails.md");
+    std::fs::create_dir_all(session.parent().expect("a folder")).expect("created");
+    let text = |status: &str| format!("---\nstatus: {status}\ntrigger: \"login fails\"\n---\n\n## Current Focus\n");
+    std::fs::write(&session, text("investigating")).expect("written");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.email=a@example.com", "-c", "user.name=a"])
+            .args(args)
+            .current_dir(&root)
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "a debug session"]);
+
+    let resolved = text("resolved");
+    std::fs::write(&session, &resolved).expect("the Write");
+    let post =
+        hook(&root, &["claude"], &write_payload(&root, "PostToolUse", ".planning/debug/login-fails.md", &resolved));
+    assert_silent(&post);
+    let checked = check_in(&root);
+    assert!(
+        stdout(&checked).contains("status-mismatch") || stderr(&checked).contains("status-mismatch"),
+        "{}",
+        stderr(&checked)
+    );
+
+    let broken = text("resolvd");
+    std::fs::write(&session, &broken).expect("the Write");
+    let post =
+        hook(&root, &["claude"], &write_payload(&root, "PostToolUse", ".planning/debug/login-fails.md", &broken));
+    assert_eq!(post.status.code(), Some(2), "{}", stderr(&post));
+    assert!(stderr(&post).contains("resolvd"), "{}", stderr(&post));
+}

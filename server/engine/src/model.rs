@@ -125,6 +125,14 @@ pub enum PlaceKind {
 }
 
 impl PlaceKind {
+    /// A place held to its task by a rule of its own, never one of the places that must agree:
+    /// what a plan's boxes count and GSD STATE.md's position, both judged against the plans by
+    /// `open-children`. STATE.md's position moves with every step GSD takes, often before
+    /// ROADMAP.md does: compared with the phase's box and row, each step would be drift.
+    pub fn stands_apart(self) -> bool {
+        matches!(self, PlaceKind::PlanProgress | PlaceKind::StatePosition)
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             PlaceKind::TodoSection => "TODO.md section",

@@ -24,8 +24,9 @@ pub struct PlaceRow {
     /// False for a plan header that is history (a superseded plan, or the plan of a task that
     /// handed its work over), which no longer has to agree.
     pub current: bool,
-    /// What a plan's boxes count (Conductor's plan.md): compared with the status by
-    /// `open-children`, not a place that states it, so never a disagreement of the places.
+    /// What a plan's boxes count (Conductor's plan.md), or GSD STATE.md's position: compared
+    /// with the plans by `open-children`, never a disagreement of the places
+    /// ([`PlaceKind::stands_apart`]).
     pub counted: bool,
     /// A Conductor metadata.json as the track was made, never updated since: behind whatever
     /// the track says now, by the tool's own way, so never a disagreement of the places.
@@ -124,7 +125,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
                 .map(|it| (it.name.to_string(), it.value.trim().to_string()))
                 .collect();
         }
-        let counted = place.kind == PlaceKind::PlanProgress;
+        let counted = place.kind.stands_apart();
         let as_created = index.is_as_created(*place_ref);
         let agrees = match (profile, speaker, place.status) {
             (Some(profile), Some((speaker_ref, status)), Some(own)) => {

@@ -636,7 +636,10 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
         *seen.entry(Key::of(&before_index, it)).or_default() += 1;
     }
     let mut new: Vec<&Diagnostic> = Vec::new();
-    for it in after.iter().filter(|it| matches!(it.severity, Severity::Error | Severity::Warning)) {
+    let judged = |it: &&Diagnostic| {
+        matches!(it.severity, Severity::Error | Severity::Warning) && !awaits_its_move(&after_index, it, &edited)
+    };
+    for it in after.iter().filter(judged) {
         let edited_unknown = unknown.contains(&after_index.path(it.file));
         match seen.get_mut(&Key::of(&after_index, it)) {
             Some(count) if *count > 0 && !edited_unknown => *count -= 1,
@@ -666,6 +669,21 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
         ));
     }
     Ok(said)
+}
+
+/// A disagreement the edit's next step settles: a task whose file says a new status while the
+/// folder it sits in (a todo folder's `work/`, GSD's `debug/`, a PIDEA status folder) still says
+/// the old one. These workflows write the status and then move the file; the move is no Write
+/// the hook sees, and blocking the first step would leave the agent nowhere to go (`set` does
+/// not move files). `check` still reports a file that was never moved.
+fn awaits_its_move(index: &WorkspaceIndex, diagnostic: &Diagnostic, edited: &[&str]) -> bool {
+    if diagnostic.code != RuleCode::StatusMismatch {
+        return false;
+    }
+    let Some(entry) = diagnostic.task.as_ref().and_then(|it| index.task(it)) else { return false };
+    let in_edited = |file| edited.contains(&index.path(file));
+    let kinds: Vec<_> = entry.places.iter().map(|it| index.place(*it).kind).collect();
+    kinds.contains(&crate::engine::model::PlaceKind::StatusFolder) && entry.places.iter().all(|it| in_edited(it.file))
 }
 
 /// The ids of the tasks whose places in the file at `path` differ between the two indexes (by

@@ -69,7 +69,11 @@ fn place_rows(view: &TaskSummary, paths: &Paths) -> Vec<String> {
         .iter()
         .map(|place| {
             let note = if place.counted {
-                if place.agrees { "" } else { "✗ the plan and the status differ (open-children)" }
+                if place.agrees {
+                    ""
+                } else {
+                    "✗ differs from the status (open-children judges it against the plans)"
+                }
             } else if place.as_created {
                 if place.agrees { "" } else { "(as the track was made; Conductor does not update it)" }
             } else if !place.current {

@@ -324,7 +324,7 @@ impl WorkspaceIndex {
                 // What a plan's boxes count is compared with the task's status by
                 // `open-children`, as boxes under a parent are: no place of the status.
                 place.status.is_some()
-                    && place.kind != PlaceKind::PlanProgress
+                    && !place.kind.stands_apart()
                     && !self.is_as_created(*it)
                     && (place.kind != PlaceKind::PlanHeader || entry.current_plan == Some(it.file))
             })

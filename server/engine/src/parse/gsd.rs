@@ -397,6 +397,11 @@ mod tests {
         assert_eq!(of_state(&state("Last activity: 2026-04-26")), vec![]);
         // GSD's advance-plan writes `Ready to execute` between plans: no claim.
         assert_eq!(of_state(&state("Phase: 59 (fan-out)\nPlan: 2 of 2\nStatus: Ready to execute")), vec![]);
+        // Nor is it compared with the phase's box: GSD moves the position before ROADMAP.md.
+        let boxed = "%! .planning/ROADMAP.md\n# Roadmap\n\n- [ ] **Phase 7: Sync** - Pull\n%! .planning/STATE.md\n# State\n\n## Current Position\n\nPhase: 7\nStatus: Phase complete — ready for verification\n";
+        let (index, found) = diagnostics(boxed, None);
+        assert!(!found.iter().any(|it| it.code == RuleCode::StatusMismatch), "{found:#?}");
+        assert!(crate::ide::task_summary(&index, &TaskKey::new(".planning", "7")).agrees());
         // The place is read only: `set` leaves it and says so.
         let index = crate::fixture::index(&state("Phase: 60\nPlan: Not started"));
         let phase = crate::ide::task_summary(&index, &TaskKey::new(".planning", "60"));
