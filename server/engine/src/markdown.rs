@@ -259,6 +259,16 @@ impl Outline {
     }
 
     /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
+    /// Where the section under heading `index` ends: at the next heading of its level or
+    /// above, or at the end of the text (`text_len`).
+    pub fn section_end(&self, index: usize, text_len: usize) -> TextSize {
+        let level = self.headings[index].level;
+        self.headings[index + 1..]
+            .iter()
+            .find(|next| next.level <= level)
+            .map_or(size(text_len), |next| next.line.start())
+    }
+
     pub fn in_code(&self, offset: TextSize) -> bool {
         let after = self.code.partition_point(|it| it.start() <= offset);
         after > 0 && self.code[after - 1].contains(offset)

@@ -185,15 +185,7 @@ pub fn parse_state(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         .headings
         .iter()
         .position(|it| text[it.content].eq_ignore_ascii_case("current position"))
-        .map(|at| {
-            let start = usize::from(outline.headings[at].line.end());
-            let level = outline.headings[at].level;
-            let end = outline.headings[at + 1..]
-                .iter()
-                .find(|it| it.level <= level)
-                .map_or(text.len(), |it| usize::from(it.line.start()));
-            start..end
-        })
+        .map(|at| usize::from(outline.headings[at].line.end())..usize::from(outline.section_end(at, text.len())))
         .unwrap_or(0..text.len());
     let mut phase: Option<(String, TextRange)> = None;
     let mut plan: Option<TextRange> = None;

@@ -78,10 +78,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     for (heading_index, phase) in &phases {
         let heading = &outline.headings[*heading_index];
         let Some(marker) = phase.marker else { continue };
-        let end = outline.headings[heading_index + 1..]
-            .iter()
-            .find(|next| next.level <= heading.level)
-            .map_or(size(text.len()), |next| next.line.start());
+        let end = outline.section_end(*heading_index, text.len());
         let body = TextRange::new(heading.line.end().min(end), end);
         let base = usize::from(heading.content.start());
         let marker_range = range(base + marker.0, base + marker.1);

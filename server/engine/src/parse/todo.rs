@@ -6,7 +6,7 @@ use crate::parse::{
     ParseContext, collect_items, field_from_line, is_artifact_field, is_timestamp_field, link, numeric_dependencies,
     place, split_status_value,
 };
-use crate::text::{TextRange, TextSize, range, size};
+use crate::text::{TextRange, range};
 use crate::vocabulary::{Scope, Spelling};
 use crate::yaml::{self, Yaml};
 
@@ -163,7 +163,7 @@ pub fn reparse(
             break;
         }
         if heading.level < lowest_after {
-            let reaches = section_end(old_outline, old.len(), index) > crate::text::size(region.start);
+            let reaches = old_outline.section_end(index, old.len()) > crate::text::size(region.start);
             if reaches && can_hold_places(old, heading) {
                 first = index;
             }
@@ -322,20 +322,12 @@ fn is_task_order(content: &str) -> bool {
     content.trim().trim_end_matches(':').eq_ignore_ascii_case("task order")
 }
 
-fn section_end(outline: &Outline, text_len: usize, index: usize) -> TextSize {
-    let level = outline.headings[index].level;
-    outline.headings[index + 1..]
-        .iter()
-        .find(|next| next.level <= level)
-        .map_or(size(text_len), |next| next.line.start())
-}
-
 /// A task section is a `### N. Title` heading with a status field under it; inside the Task
 /// Order, `### 0.`-style headings without one are groupings.
 fn section_heading(text: &str, outline: &Outline, index: usize) -> Option<TaskHeading> {
     let heading = &outline.headings[index];
     let task = task_heading(&text[heading.content]).filter(|_| heading.level >= 2)?;
-    let end = section_end(outline, text.len(), index);
+    let end = outline.section_end(index, text.len());
     let body = TextRange::new(heading.line.end().min(end), end);
     has_status_field(&text[body]).then_some(task)
 }
@@ -352,7 +344,7 @@ fn parse_unit(
 ) -> Unit {
     let (places, items, links) = (out.places.len(), out.items.len(), out.links.len());
     let heading = &outline.headings[index];
-    let end = section_end(outline, text.len(), index);
+    let end = outline.section_end(index, text.len());
     let body = TextRange::new(heading.line.end().min(end), end);
     let section = sections[index];
     if is_task_order(&text[heading.content]) {
