@@ -788,6 +788,12 @@ pub fn numeric_id(digits: &str) -> String {
     if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
 }
 
+/// A dotted numeric id, each part as [`numeric_id`] reads it: `01.10` is `1.10`, `00` is `0`
+/// (GSD writes phase `13` as `13` in ROADMAP.md and as `013`-less `13` in plan ids `13-01`).
+pub fn dotted_numeric_id(number: &str) -> String {
+    number.split('.').map(numeric_id).collect::<Vec<_>>().join(".")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -469,19 +469,6 @@ pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     false
 }
 
-/// A dotted number as a value, without its padding: `01.10` is `1.10`, `013` is `13`, `00` is
-/// `0` (GSD writes phase `13` as `13` in ROADMAP.md and `013`-less `13-01` in plan ids).
-pub fn without_leading_zeros(number: &str) -> String {
-    number
-        .split('.')
-        .map(|part| {
-            let trimmed = part.trim_start_matches('0');
-            if trimmed.is_empty() { "0" } else { trimmed }
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// Whether `bytes` start with a `YYYY-MM-DD` date.
 pub fn starts_with_date(bytes: &[u8]) -> bool {
     bytes.len() >= 10

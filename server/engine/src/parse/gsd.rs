@@ -164,7 +164,7 @@ fn leading_number(text: &str) -> Option<(String, &str)> {
     if written.is_empty() || !written.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    Some((crate::text::without_leading_zeros(written), &text[written.len()..]))
+    Some((crate::markdown::dotted_numeric_id(written), &text[written.len()..]))
 }
 
 /// `.planning/STATE.md`: the phase its Current Position names, as a read-only place of that

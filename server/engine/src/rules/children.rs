@@ -572,7 +572,7 @@ pub(super) fn checkpoints(index: &WorkspaceIndex, file: FileId, entry: &FileEntr
 fn plan_phase(id: &str) -> Option<String> {
     let (phase, _) = id.split_once('-')?;
     (!phase.is_empty() && phase.chars().all(|c| c.is_ascii_digit() || c == '.'))
-        .then(|| crate::text::without_leading_zeros(phase))
+        .then(|| crate::markdown::dotted_numeric_id(phase))
 }
 
 /// `open-children` of a task whose boxes are in a file of their own (Conductor's plan.md,
