@@ -335,9 +335,12 @@ mod tests {
         let fixture =
             [TRACKS.to_string(), track("tracks", "search_20251223", "new", "- [ ] Task: Index\n- [ ] Task: Query\n")]
                 .concat();
-        let (_, found) = diagnostics(&fixture, None);
-        let search: Vec<&crate::diagnostic::Diagnostic> =
-            found.iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "search_20251223")).collect();
+        // What is said of the search track.
+        let of_search = |fixture: &str| -> Vec<crate::diagnostic::Diagnostic> {
+            let (_, found) = diagnostics(fixture, None);
+            found.into_iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "search_20251223")).collect()
+        };
+        let search = of_search(&fixture);
         assert_eq!(search.len(), 1, "{search:#?}");
         assert_eq!((search[0].code, search[0].severity), (RuleCode::OpenChildren, Severity::Hint));
         assert!(
@@ -348,10 +351,7 @@ mod tests {
             search[0].message
         );
         // Once a box is under way, the metadata left as made is the one behind.
-        let begun = fixture.replace("- [ ] Task: Index", "- [~] Task: Index");
-        let (_, found) = diagnostics(&begun, None);
-        let search: Vec<&crate::diagnostic::Diagnostic> =
-            found.iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "search_20251223")).collect();
+        let search = of_search(&fixture.replace("- [ ] Task: Index", "- [~] Task: Index"));
         assert_eq!(search.len(), 1, "{search:#?}");
         assert!(search[0].message.contains("metadata.json still says `new`"), "{}", search[0].message);
     }
