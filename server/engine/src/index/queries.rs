@@ -64,6 +64,13 @@ impl WorkspaceIndex {
         &self.tasks
     }
 
+    /// The tasks of the tracker at `scope`, in id order: a range of the table, which orders by
+    /// scope first, rather than a look at every task of the workspace. (`specs` ends before
+    /// `specs/x` begins: every key of a scope sorts before the keys of a longer one.)
+    pub fn tasks_in<'a>(&'a self, scope: &'a str) -> impl Iterator<Item = (&'a TaskKey, &'a Arc<TaskEntry>)> + 'a {
+        self.tasks.range(TaskKey::new(scope, "")..).take_while(move |(key, _)| key.scope == scope)
+    }
+
     /// The task table to change: copied first while another clone of the index shares it.
     pub(super) fn tasks_mut(&mut self) -> &mut TaskTable {
         Arc::make_mut(&mut self.tasks)

@@ -41,7 +41,7 @@ fn title(index: &WorkspaceIndex, task: &TaskKey) -> Option<(PlaceRef, String)> {
 /// parted (a title edited on one side of an old task is an edit, not a collision).
 pub fn id_collisions(index: &WorkspaceIndex, scope: &str, others: &[OtherVersion<'_>]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for task in index.tasks().keys().filter(|it| it.scope == scope) {
+    for (task, _) in index.tasks_in(scope) {
         let Some((place, ours)) = title(index, task) else { continue };
         let clashes: Vec<(String, &str)> = others
             .iter()

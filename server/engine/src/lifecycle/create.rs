@@ -953,8 +953,7 @@ mod backlog {
                     (!value.is_empty()).then(|| format!("{}-", value.to_ascii_uppercase()))
                 })
             });
-        let learned =
-            IdShape::learn(index.tasks().keys().filter(|it| it.scope == tracker.root).map(|it| it.id.as_str()));
+        let learned = IdShape::learn(index.tasks_in(&tracker.root).map(|(it, _)| it.id.as_str()));
         let shape = IdShape {
             prefix: config_prefix.unwrap_or_else(|| {
                 if learned.prefix.is_empty() { "TASK-".to_string() } else { learned.prefix.clone() }

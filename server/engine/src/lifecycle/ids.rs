@@ -29,7 +29,7 @@ impl UsedIds {
     /// task folders), and its counters; `source` says where (`this worktree`, `branch x`).
     pub fn from_index(index: &WorkspaceIndex, scope: &str, source: &str) -> UsedIds {
         let mut used = UsedIds::default();
-        for key in index.tasks().keys().filter(|it| it.scope == scope) {
+        for (key, _) in index.tasks_in(scope) {
             if let Some(number) = id_number(&key.id) {
                 used.add(number, source);
             }

@@ -437,7 +437,7 @@ struct PlanSeen {
 /// tasks (ROADMAP boxes, SUMMARY files) and the `phases/*/NN-MM-PLAN.md` files.
 fn phase_plans(index: &WorkspaceIndex, profile: &Profile, scope: &str) -> BTreeMap<String, BTreeMap<String, PlanSeen>> {
     let mut out: BTreeMap<String, BTreeMap<String, PlanSeen>> = BTreeMap::new();
-    for (key, task) in index.tasks().iter().filter(|(key, _)| key.scope == scope) {
+    for (key, task) in index.tasks_in(scope) {
         let (Some(phase), Some(first)) = (plan_phase(&key.id), task.places.first()) else { continue };
         let said_done = |it: &&PlaceRef| index.place(**it).status.is_some_and(|it| profile.kind(it) == Kind::Done);
         let summary = task.places.iter().filter(said_done).find(|it| index.place(**it).kind == PlaceKind::SummaryFile);

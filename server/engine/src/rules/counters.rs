@@ -46,8 +46,7 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
 /// a pre-wrap number, and never below the newest id since the wrap. (An old `fix` left TODO.md
 /// at 999 and state.json at 82; `new` then refused and `fix` found nothing to do.)
 fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter: &Counter) -> Option<Expectation> {
-    let ids: Vec<u64> =
-        index.tasks().keys().filter(|key| key.scope == scope).filter_map(|key| key.id.parse::<u64>().ok()).collect();
+    let ids: Vec<u64> = index.tasks_in(scope).filter_map(|(key, _)| key.id.parse::<u64>().ok()).collect();
     let (mirror_role, mirror_name) = match role {
         Role::Todo => (Role::StateJson, "state.json"),
         _ => (Role::Todo, "TODO.md"),

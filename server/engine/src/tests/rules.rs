@@ -922,6 +922,20 @@ fn kiro_checkpoints_stand_for_the_tasks_before_them() {
     assert!(!found.iter().any(|it| it.message.starts_with("checkpoint")), "{found:#?}");
 }
 
+/// `tasks_in` reads a tracker's tasks as a range of the table: the same tasks a filter over
+/// the whole table finds, for trackers whose roots share a prefix (`a`, `a-b`, `ab`).
+#[test]
+fn the_tasks_of_a_tracker_are_a_range_of_the_table() {
+    let spec = |name: &str| format!("%! .kiro/specs/{name}/tasks.md\n# Plan\n\n- [ ] 1. One\n- [x] 2. Two\n");
+    let index = crate::fixture::index(&[spec("a"), spec("a-b"), spec("ab")].concat());
+    for scope in [".kiro/specs/a", ".kiro/specs/a-b", ".kiro/specs/ab", ".kiro/specs", ""] {
+        let ranged: Vec<&crate::model::TaskKey> = index.tasks_in(scope).map(|(key, _)| key).collect();
+        let filtered: Vec<&crate::model::TaskKey> = index.tasks().keys().filter(|it| it.scope == scope).collect();
+        assert_eq!(ranged, filtered, "{scope}");
+    }
+    assert_eq!(index.tasks_in(".kiro/specs/a").count(), 2);
+}
+
 /// Issue 33: Kiro's numbered boxes are tasks (`list` found none): `2` and `2.1`, scoped to the
 /// spec folder, each a place at its box. A file that numbers two lists from 1 keeps its boxes
 /// as items rather than define tasks twice.
