@@ -356,11 +356,13 @@ impl Profile {
         if def.kind != Kind::Todo || def.agrees_with.contains(&Kind::Active) {
             return false;
         }
-        let first = self.ids().find(|it| {
-            let other = self.status(*it);
-            other.kind == Kind::Todo && ((def.task && other.task) || (!def.task && other.phase))
-        });
-        first == Some(status)
+        self.first_todo(if def.task { Scope::Task } else { Scope::Phase }) == Some(status)
+    }
+
+    /// The vocabulary's first todo status of `scope`: where work starts (`not_started`, `To
+    /// Do`, `pending`; a phase's `[NOT STARTED]`), the status a new task or phase is given.
+    pub fn first_todo(&self, scope: Scope) -> Option<StatusId> {
+        self.ids().find(|it| self.kind(*it) == Kind::Todo && self.status(*it).in_scope(scope))
     }
 
     pub fn ids(&self) -> impl Iterator<Item = StatusId> + '_ {

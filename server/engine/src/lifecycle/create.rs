@@ -11,7 +11,7 @@ use crate::model::{Place, PlaceKind, TaskKey};
 use crate::rules::counters;
 use crate::text::{TextEdit, line_ending, lines_with_offsets, size};
 use crate::timestamp::Now;
-use crate::vocabulary::{Kind, Profile, Spelling, StatusId};
+use crate::vocabulary::{Profile, Scope, Spelling, StatusId};
 
 /// What `taskmark new` was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,7 +336,7 @@ fn newest_entry_text_keys(index: &WorkspaceIndex, state: FileId) -> Vec<(String,
 
 /// The vocabulary's first task status of kind todo (`not_started`, `To Do`, `pending`).
 fn default_status(profile: &Profile) -> Option<StatusId> {
-    profile.ids().find(|it| profile.status(*it).task && profile.kind(*it) == Kind::Todo)
+    profile.first_todo(Scope::Task)
 }
 
 /// The files of `tracker` with `role`, in path order.
@@ -508,8 +508,7 @@ pub(crate) mod spec_folder {
         let marker = tracker.profile.status(request.status).spelled(Spelling::Bracket).unwrap_or_default();
         let phase = tracker
             .profile
-            .ids()
-            .find(|it| tracker.profile.status(*it).phase && tracker.profile.kind(*it) == Kind::Todo)
+            .first_todo(crate::vocabulary::Scope::Phase)
             .and_then(|it| tracker.profile.status(it).spelled(Spelling::Bracket))
             .unwrap_or_else(|| marker.clone());
         format!(
