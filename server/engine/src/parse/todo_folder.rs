@@ -21,14 +21,13 @@ use crate::yaml;
 pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    let parts: Vec<&str> = cx.path.split('/').collect();
-    // `todos/`, or GSD's `.planning/debug/` (the layout classifies no other `debug/` so).
-    let Some(todos) =
-        parts.iter().rposition(|it| *it == "todos").or_else(|| parts.iter().rposition(|it| *it == "debug"))
-    else {
+    // The path under the tracker's root, as the layout found it: `todos/`, `docs/todos/` or
+    // GSD's `.planning/debug/`.
+    let Some(under_root) = cx.path.strip_prefix(cx.class.root.as_str()).and_then(|it| it.strip_prefix('/')) else {
         return out;
     };
-    let inside = &parts[todos + 1..];
+    let parts: Vec<&str> = under_root.split('/').collect();
+    let inside = parts.as_slice();
     // The folder (`work`, `done`, `resolved`) or the name prefix, and what it says.
     let (name, said) = match inside {
         [state, name] | [state, name, "task.md"] if matches!(*state, "work" | "pending" | "done" | "resolved") => {
