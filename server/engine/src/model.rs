@@ -660,14 +660,6 @@ pub struct ParsedFile {
     pub standard: Option<Box<StatusStandard>>,
 }
 
-impl ParsedFile {
-    /// Whether the file's whole-file rules read its tracker's tasks, so run again when any of
-    /// them changes: counters count them, GSD's STATE.md position is held to its phase's plans.
-    pub fn reads_its_tracker(&self) -> bool {
-        self.counters.is_some() || self.places.iter().any(|it| it.kind == PlaceKind::StatePosition)
-    }
-}
-
 /// A file's parse as the index keeps it: boxed, and a parse that found nothing (most prose
 /// documents, half the files of a large workspace) is no allocation at all, but the one empty
 /// parse every such file shares. Reads as a [`ParsedFile`]; writing to it boxes it.

@@ -66,6 +66,14 @@ impl FileEntry {
     pub fn line_index(&self) -> &LineIndex {
         self.line_index.get_or_init(|| Arc::new(LineIndex::new(&self.text)))
     }
+
+    /// Whether the file's whole-file rules read its tracker's tasks, so run again when any of
+    /// them changes: counters count them; GSD's STATE.md (its position and its phase table) is
+    /// held to its phases' plans. Known from the parse's counters and the file's role, with no
+    /// look at its places: asked of the edited file at every keystroke.
+    pub fn reads_its_tracker(&self) -> bool {
+        self.parsed.counters.is_some() || self.class.role == crate::layout::Role::GsdState
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -398,9 +398,7 @@ impl DiagnosticStore {
             mirror: Arc::new(mirror),
             history: index.history(),
             dependents: Arc::new(dependents::Dependents::of(index)),
-            counted: Arc::new(
-                index.entries().filter(|(_, it)| it.parsed.reads_its_tracker()).map(|(file, _)| file).collect(),
-            ),
+            counted: Arc::new(index.entries().filter(|(_, it)| it.reads_its_tracker()).map(|(file, _)| file).collect()),
         }
     }
 
@@ -446,7 +444,7 @@ impl DiagnosticStore {
             self.files_mut().retain(|file, _| index.entry(*file).is_some());
         }
         if let Some(file) = update.file {
-            let counted = index.entry(file).is_some_and(|it| it.parsed.reads_its_tracker());
+            let counted = index.entry(file).is_some_and(|it| it.reads_its_tracker());
             if counted != self.counted.contains(&file) {
                 let all = Arc::make_mut(&mut self.counted);
                 if counted {
@@ -610,7 +608,7 @@ impl DiagnosticStore {
         if added_or_removed {
             let mut counted = BTreeSet::new();
             for (file, entry) in index.entries() {
-                if entry.parsed.reads_its_tracker() {
+                if entry.reads_its_tracker() {
                     counted.insert(file);
                 }
                 if Some(file) == last {
@@ -623,7 +621,7 @@ impl DiagnosticStore {
                         touched.insert(file);
                         self.files_mut().insert(file, fresh.shared());
                     }
-                } else if entry.parsed.reads_its_tracker() {
+                } else if entry.reads_its_tracker() {
                     whole.insert(file);
                 }
             }

@@ -259,6 +259,35 @@ fn a_state_md_position_follows_its_phase_s_plans_as_they_change() {
     }
 }
 
+/// An older STATE.md with a phase table and no position is held to the plans too: ticking a
+/// plan's box in ROADMAP.md settles its `Verified` phase, and the followed store gives what a
+/// fresh check does.
+#[test]
+fn a_state_md_table_follows_its_phase_s_plans_as_they_change() {
+    let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+    let roadmap =
+        |box_state: char| format!("# Roadmap\n\n### Phase 7: Sync\nPlans:\n- [{box_state}] 07-01-PLAN.md -- Pull\n");
+    let state = "# State\n\n| Phase | Name | Status | Plans |\n|---|---|---|---|\n| 7 | Sync | ✅ Verified | — |\n";
+    let mut files = vec![source(".planning/ROADMAP.md", &roadmap(' ')), source(".planning/STATE.md", state)];
+    let mut index = build(&files);
+    let config = Config::default();
+    let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let said = |index: &WorkspaceIndex, store: &DiagnosticStore| {
+        rendered(index, &store.all(index)).into_iter().filter(|it| it.contains("STATE.md says")).count()
+    };
+    assert_eq!(said(&index, &store), 1);
+    for (box_state, expected) in [('x', 0), (' ', 1)] {
+        let text = roadmap(box_state);
+        let update = index.set_file(".planning/ROADMAP.md", Some(Arc::from(text.as_str())));
+        store.update(&index, &config, None, &paths, &update);
+        files[0] = source(".planning/ROADMAP.md", &text);
+        let fresh = build(&files);
+        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "box {box_state}");
+        assert_eq!(said(&index, &store), expected, "box {box_state}");
+    }
+}
+
 /// A GSD plan is done once its summary is written, whatever its box says: a phase `[x]` over
 /// that box is then no open-children (the box is status-mismatch's, once). Writing and removing
 /// the summary changes ROADMAP.md's diagnostics, and the followed store gives a fresh check's.
