@@ -681,9 +681,9 @@ fn awaits_its_move(index: &WorkspaceIndex, diagnostic: &Diagnostic, edited: &[&s
         return false;
     }
     let Some(entry) = diagnostic.task.as_ref().and_then(|it| index.task(it)) else { return false };
-    let in_edited = |file| edited.contains(&index.path(file));
-    let kinds: Vec<_> = entry.places.iter().map(|it| index.place(*it).kind).collect();
-    kinds.contains(&crate::engine::model::PlaceKind::StatusFolder) && entry.places.iter().all(|it| in_edited(it.file))
+    let folder = crate::engine::model::PlaceKind::StatusFolder;
+    entry.places.iter().any(|it| index.place(*it).kind == folder)
+        && entry.places.iter().all(|it| edited.contains(&index.path(it.file)))
 }
 
 /// The ids of the tasks whose places in the file at `path` differ between the two indexes (by
