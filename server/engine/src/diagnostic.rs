@@ -36,10 +36,12 @@ pub enum RuleCode {
     ClaimedElsewhere,
     /// A task another worktree has moved further along than this one.
     BehindElsewhere,
+    /// A status word written one way at most places of a kind and another way at a few.
+    MixedSpelling,
 }
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 17] = [
+    pub const ALL: [RuleCode; 18] = [
         RuleCode::UnknownStatus,
         RuleCode::InvalidTransition,
         RuleCode::StatusMismatch,
@@ -57,6 +59,7 @@ impl RuleCode {
         RuleCode::MalformedFile,
         RuleCode::ClaimedElsewhere,
         RuleCode::BehindElsewhere,
+        RuleCode::MixedSpelling,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl RuleCode {
             RuleCode::MalformedFile => "malformed-file",
             RuleCode::ClaimedElsewhere => "claimed-elsewhere",
             RuleCode::BehindElsewhere => "behind-elsewhere",
+            RuleCode::MixedSpelling => "mixed-spelling",
         }
     }
 
@@ -104,6 +108,7 @@ impl RuleCode {
             | RuleCode::DependencyNotDone
             | RuleCode::ClaimedElsewhere
             | RuleCode::BehindElsewhere => Severity::Warning,
+            RuleCode::MixedSpelling => Severity::Hint,
         }
     }
 
@@ -126,6 +131,7 @@ impl RuleCode {
             RuleCode::MalformedFile => "a tracker file that does not parse",
             RuleCode::ClaimedElsewhere => "a task active here and in another worktree at once",
             RuleCode::BehindElsewhere => "a task another worktree has moved further along",
+            RuleCode::MixedSpelling => "a status word spelled otherwise than at the tracker's other places of its kind",
         }
     }
 }

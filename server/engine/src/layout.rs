@@ -68,7 +68,7 @@ pub fn default_profile_at(family: Family, root: &str) -> &'static str {
 }
 
 /// What a file is to its tracker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// `TODO.md`: spec-folder task sections, or a plain checklist; decided by its content.
     Todo,

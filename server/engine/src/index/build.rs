@@ -173,6 +173,7 @@ impl WorkspaceIndex {
             profile: Arc::clone(&profile),
             base: profile,
             choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
+            habits: Vec::new(),
         });
         Some(self.trackers.len() - 1)
     }

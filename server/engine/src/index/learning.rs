@@ -2,6 +2,7 @@
 //! the conventions learned from its own files; files re-parsed when a vocabulary changed.
 
 use super::*;
+use crate::vocabulary::{Kind, StatusId};
 
 impl WorkspaceIndex {
     /// Recomputes every tracker's vocabulary and re-parses all tracker files: needed when a
@@ -57,13 +58,21 @@ impl WorkspaceIndex {
             .par_iter()
             .enumerate()
             .filter(|(position, _)| only.is_none_or(|it| it == *position))
-            .map(|(position, files)| (position, self.own_vocabulary(position, files, &standards)))
+            .map(|(position, files)| {
+                let habits = habits(&self.trackers[position].profile, files);
+                (position, (self.own_vocabulary(position, files, &standards), habits))
+            })
             .collect();
         let mut changed: Vec<usize> = Vec::new();
-        for (position, (profile, standard, learned)) in adapted {
+        let mut habits_changed = false;
+        for (position, ((profile, standard, learned), habits)) in adapted {
             let tracker = &mut self.trackers[position];
             tracker.choice.standard = standard;
             tracker.choice.learned = learned;
+            if tracker.habits != habits {
+                tracker.habits = habits;
+                habits_changed = true;
+            }
             // Most trackers have neither a standard nor a convention: their profile is still
             // their base, the same allocation, and nothing is compared.
             if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
@@ -71,8 +80,10 @@ impl WorkspaceIndex {
                 changed.push(position);
             }
         }
+        // A habit that came or went changes no parse, only diagnostics: the caller recomputes
+        // them all, as after a new vocabulary.
         if changed.is_empty() {
-            return false;
+            return habits_changed;
         }
         let trackers = &self.trackers;
         let jobs: Vec<(FileId, Arc<FileEntry>)> = self
@@ -221,6 +232,94 @@ pub(super) fn select_standards<'a>(
     out
 }
 
+/// How a tracker usually writes a status at one kind of place, where one of its places writes
+/// it another way (`Done` in 33 todo files, `Complete` in one): one status, two spellings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Habit {
+    pub kind: PlaceKind,
+    pub role: Role,
+    pub status: StatusId,
+    /// The usual word as most places write it (`Done`).
+    pub usual: String,
+    /// How many places write the usual word, in any case.
+    pub places: usize,
+    /// The other words, lower-case, each written at a third as many places or fewer.
+    pub others: Vec<String>,
+}
+
+/// A habit needs this many places: two are a coincidence.
+const MIN_HABIT_PLACES: usize = 3;
+
+/// The usual word outnumbers each other one at least this many times: a tracker that writes
+/// `Done` and `Complete` about equally has two habits, not one habit and drift.
+const HABIT_MARGIN: usize = 3;
+
+/// The statuses `files` write two ways at one kind of place, read in `profile`. Only word
+/// spellings count (`**Status:** Done`, `"status": "new"`): a bracket marker's other spelling
+/// is an alias `unknown-status` reports, and a box has one character.
+pub(super) fn habits(profile: &Profile, files: &[&FileEntry]) -> Vec<Habit> {
+    // (kind, status) -> lower-case word -> (places, the spellings as written with their uses)
+    type Words = BTreeMap<String, (usize, BTreeMap<String, usize>)>;
+    // By the file's role too: two documents may keep tables of one kind in words of their own
+    // (GSD's ROADMAP.md says `Complete`, an older STATE.md `Verified`).
+    let mut seen: BTreeMap<(PlaceKind, Role, StatusId), Words> = BTreeMap::new();
+    for entry in files {
+        for place in entry.parsed.places.iter().filter(|it| takes_habit(profile, it)) {
+            let Some(status) = place.status else { continue };
+            let words = seen.entry((place.kind, entry.class.role, status)).or_default();
+            let text = place.marker.text.trim();
+            let (places, written) = words.entry(text.to_lowercase()).or_default();
+            *places += 1;
+            *written.entry(text.to_string()).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for ((kind, role, status), words) in seen {
+        if words.len() < 2 {
+            continue;
+        }
+        let Some((usual_key, (places, written))) = words.iter().max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(a.0)))
+        else {
+            continue;
+        };
+        let others: Vec<String> = words
+            .iter()
+            .filter(|(word, (uses, _))| *word != usual_key && uses * HABIT_MARGIN <= *places)
+            .map(|(word, _)| word.clone())
+            .collect();
+        if *places < MIN_HABIT_PLACES || others.is_empty() {
+            continue;
+        }
+        let usual = written.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|it| it.0.clone());
+        out.push(Habit {
+            kind,
+            role,
+            status,
+            usual: usual.unwrap_or_else(|| usual_key.clone()),
+            places: *places,
+            others,
+        });
+    }
+    out
+}
+
+/// Whether a place's word counts towards its tracker's habits: a status word a person or tool
+/// wrote (not a folder or a count taskmark reads) that says the work is done, where the
+/// vocabulary has more than one such word. Only done: its words are synonyms (`Done`,
+/// `Complete`, `completed`), where one status of another kind may gather a tool's distinct
+/// states (GSD's debug sessions are `investigating`, then `diagnosed`: both under way).
+pub(super) fn takes_habit(profile: &Profile, place: &Place) -> bool {
+    place.marker.spelling == Spelling::Word
+        && !matches!(
+            place.kind,
+            PlaceKind::StatusFolder | PlaceKind::PlanProgress | PlaceKind::SummaryFile | PlaceKind::StatePosition
+        )
+        && place.status.is_some_and(|it| {
+            let status = profile.status(it);
+            status.kind == Kind::Done && status.words.len() > 1
+        })
+}
+
 /// Whether a marker read in `profile` could be, or is, one of the tracker's learned conventions:
 /// unknown to it, or known only through what was learned.
 pub(super) fn counts_for_conventions(
@@ -234,12 +333,15 @@ pub(super) fn counts_for_conventions(
         || profile.conventions.iter().any(|it| it.text == text)
 }
 
-/// What learning reads of the places that could be conventions: their markers and what they
-/// state the status of, sorted.
+/// What learning reads of the places that could be conventions or habits: their markers and
+/// what they state the status of, sorted.
 pub(super) fn learning_candidates<'a>(profile: &Profile, places: &'a [Place]) -> Vec<(u8, bool, &'a str, &'a Subject)> {
     let mut out: Vec<(u8, bool, &str, &Subject)> = places
         .iter()
-        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .filter(|it| {
+            counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text)
+                || takes_habit(profile, it)
+        })
         .map(|it| (it.marker.spelling.rank(), it.marker.scope == Scope::Phase, it.marker.text.as_str(), &it.subject))
         .collect();
     out.sort();

@@ -36,6 +36,7 @@ mod queries;
 mod tasks;
 
 use build::*;
+pub use learning::Habit;
 use learning::*;
 pub use queries::{authority, natural_cmp};
 use tasks::*;
@@ -86,6 +87,9 @@ pub struct Tracker {
     /// The profile alone: built-in, from `.taskmark.toml`, or Backlog.md's `config.yml`.
     pub base: Arc<Profile>,
     pub choice: VocabularyChoice,
+    /// Statuses its files write two ways at one kind of place, with the usual way
+    /// (`mixed-spelling`). Empty for nearly every tracker.
+    pub habits: Vec<learning::Habit>,
 }
 
 /// The task table: each task's entry behind an `Arc`, so that a clone of the index shares them.

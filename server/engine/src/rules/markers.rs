@@ -1,4 +1,4 @@
-//! `unknown-status` and `malformed-file`.
+//! `unknown-status`, `mixed-spelling` and `malformed-file`.
 
 use crate::diagnostic::{FixHint, RuleCode, Severity, diagnostic};
 use crate::index::{FileEntry, FileId, WorkspaceIndex};
@@ -46,6 +46,43 @@ pub(super) fn place(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, pla
         it.fix = Some(FixHint::RemoveTrailing { range: trailing });
         sink.push_capped(it, Severity::Warning);
     }
+}
+
+/// `mixed-spelling`: a status word the tracker writes otherwise at most places of this kind.
+/// A hint: both words are valid, and the odd one may be a person's choice, but one status
+/// spelled two ways is missed by every search and script that looks for the usual one.
+pub(super) fn spelling(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, place: &Place, sink: &mut Sink<'_>) {
+    if !sink.enabled(RuleCode::MixedSpelling) {
+        return;
+    }
+    let Some(tracker) = entry.tracker.and_then(|it| index.trackers().get(it)) else { return };
+    let (Some(status), false) = (place.status, tracker.habits.is_empty()) else { return };
+    let written = place.marker.text.trim();
+    let Some(habit) = tracker.habits.iter().find(|it| {
+        it.kind == place.kind
+            && it.role == entry.class.role
+            && it.status == status
+            && it.others.iter().any(|other| other.eq_ignore_ascii_case(written))
+    }) else {
+        return;
+    };
+    let mut it = diagnostic(
+        RuleCode::MixedSpelling,
+        file,
+        place.marker.range,
+        format!(
+            "`{written}` here, `{}` at {} other {} places of this tracker: one status spelled two ways, which a search for either misses",
+            habit.usual,
+            habit.places,
+            place.kind.describe()
+        ),
+    );
+    it.task = place.task().cloned();
+    // History keeps the words it was written in.
+    if !index.is_history(file) {
+        it.fix = Some(FixHint::ReplaceMarker { replacements: vec![habit.usual.clone()], certain: false });
+    }
+    sink.push_capped(it, Severity::Hint);
 }
 
 /// `unknown-status` of one checkbox.

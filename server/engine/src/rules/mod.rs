@@ -847,6 +847,7 @@ fn check_places(
     for (place, position) in entry.parsed.places[positions.clone()].iter().zip(positions) {
         let mut sink = Sink { config, out: Vec::new() };
         markers::place(index, file, entry, place, &mut sink);
+        markers::spelling(index, file, entry, place, &mut sink);
         fields::place(index, file, entry, position, place, followed, &mut sink);
         children::place(index, file, entry, position, place, &mut sink);
         out.extend(sink.out.into_iter().map(|it| (position, it)));

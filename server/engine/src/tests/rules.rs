@@ -966,3 +966,55 @@ fn kiro_numbered_boxes_are_tasks() {
     let (_, found) = diagnostics("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n", None);
     assert!(found.iter().all(|it| it.code != crate::diagnostic::RuleCode::DuplicateTask));
 }
+
+/// `mixed-spelling`: a todo file says `Complete` where the tracker's others say `Done`. The hint
+/// follows edits: the word written the usual way, or the usual way no longer usual, takes it
+/// away; the store that follows the edits says what a fresh check says at every step.
+#[test]
+fn mixed_spelling_follows_the_trackers_usual_word() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use super::properties::{build, check, rendered};
+    use crate::index::SourceFile;
+    use crate::rules::DiagnosticStore;
+
+    let file = |name: &str, word: &str| SourceFile {
+        path: format!("todos/done/2025-01-0{name}-10-00-00-task-{name}.md"),
+        text: Arc::from(format!("# Task {name}\n**Status:** {word}\n**Agent PID:** 1\n").as_str()),
+    };
+    let mut current = vec![file("1", "Done"), file("2", "Done"), file("3", "Done"), file("4", "Complete")];
+    let mut index = build(&current);
+    let hints = |index: &crate::index::WorkspaceIndex, found: &[crate::diagnostic::Diagnostic]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|it| it.code == RuleCode::MixedSpelling)
+            .map(|it| format!("{} {:?} {}", index.path(it.file), it.severity, it.message))
+            .collect()
+    };
+    assert_eq!(
+        hints(&index, &check(&index)),
+        [
+            "todos/done/2025-01-04-10-00-00-task-4.md Hint `Complete` here, `Done` at 3 other index status places of this tracker: one status spelled two ways, which a search for either misses"
+        ]
+    );
+    let config = Config::default();
+    let paths: HashSet<String> = current.iter().map(|it| it.path.clone()).collect();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let steps = [
+        // Two against two: no habit.
+        (2, "Complete", 0),
+        // Three against one again, the other way round: the odd one is now task 1's `Done`.
+        (1, "Complete", 1),
+        // Every file the same.
+        (0, "Complete", 0),
+    ];
+    for (position, word, expected) in steps {
+        current[position] = file(&(position + 1).to_string(), word);
+        let update = index.set_file(&current[position].path, Some(current[position].text.clone()));
+        store.update(&index, &config, None, &paths, &update);
+        let fresh = build(&current);
+        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "after {position} {word}");
+        assert_eq!(hints(&fresh, &check(&fresh)).len(), expected, "after {position} {word}");
+    }
+}
