@@ -258,7 +258,6 @@ impl Outline {
         self.unparsed.extend(later.unparsed);
     }
 
-    /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
     /// Where the section under heading `index` ends: at the next heading of its level or
     /// above, or at the end of the text (`text_len`).
     pub fn section_end(&self, index: usize, text_len: usize) -> TextSize {
@@ -269,6 +268,7 @@ impl Outline {
             .map_or(size(text_len), |next| next.line.start())
     }
 
+    /// Whether `offset` is inside a code block, an HTML block or the frontmatter.
     pub fn in_code(&self, offset: TextSize) -> bool {
         let after = self.code.partition_point(|it| it.start() <= offset);
         after > 0 && self.code[after - 1].contains(offset)

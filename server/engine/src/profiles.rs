@@ -431,7 +431,12 @@ pub fn todo_folders() -> Profile {
     )
 }
 
-/// The ids of the statuses a Conductor plan's boxes can say: none of them checked, some, all.
+/// What a counted plan agrees with while its boxes are open: any task not done (a task is
+/// started before its first box is ticked).
+const OPEN_OR_CANCELLED: [Kind; 4] = [Kind::Todo, Kind::Active, Kind::Blocked, Kind::Cancelled];
+
+/// The ids of the statuses a counted plan's boxes can say (Conductor's plan.md, a GSD phase's
+/// deliverables): none of them checked, some, all.
 pub const PLAN_NOT_BEGUN: &str = "plan_not_begun";
 pub const PLAN_UNDER_WAY: &str = "plan_under_way";
 pub const PLAN_ALL_DONE: &str = "plan_all_done";
@@ -442,7 +447,6 @@ pub const PLAN_ALL_DONE: &str = "plan_all_done";
 /// three statuses no place spells: a plan with boxes open agrees with any track not done (a
 /// track is started before its first box is ticked), one checked all through with a done one.
 pub fn conductor() -> Profile {
-    const OPEN_OR_CANCELLED: [Kind; 4] = [Kind::Todo, Kind::Active, Kind::Blocked, Kind::Cancelled];
     profile(
         "conductor",
         "Conductor tracks: tracks.md boxes ([ ] [~] [x]), metadata.json and index.md status, plan.md boxes",
@@ -475,8 +479,8 @@ pub fn conductor() -> Profile {
 }
 
 /// GSD: a phase's or a plan's box in ROADMAP.md (`[ ]` says only "not done"), the progress
-/// table's words (`Not started`, `In Progress`, `Complete`), and a plan's summary file, which
-/// GSD writes when the plan is done.
+/// table's words (`Not started`, `In Progress`, `Complete`), a plan's summary file, which GSD
+/// writes when the plan is done, and an older phase's deliverable boxes, counted.
 pub fn gsd() -> Profile {
     profile(
         "gsd",
@@ -494,6 +498,9 @@ pub fn gsd() -> Profile {
                 "Verified",
             ]),
             Status::new("cancelled", Kind::Cancelled).words(&["Cancelled", "Canceled", "Dropped"]),
+            Status::new(PLAN_NOT_BEGUN, Kind::Todo).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
+            Status::new(PLAN_UNDER_WAY, Kind::Active).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
+            Status::new(PLAN_ALL_DONE, Kind::Done).scopes(false, false).agrees_with(&[Kind::Done, Kind::Cancelled]),
         ],
     )
 }

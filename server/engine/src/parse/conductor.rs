@@ -11,15 +11,13 @@
 //! files are its history, and its folder says it was archived.
 
 use crate::markdown::{self, Outline};
-use crate::model::{Editability, ParsedFile, Place, PlaceKind, Subject, TaskKey};
+use crate::model::{Editability, ParsedFile, PlaceKind, Subject, TaskKey};
 use jsonc_parser::ParseOptions;
 
 use crate::parse::json;
-use crate::parse::{ParseContext, collect_items, link, location_place, pidea, place};
+use crate::parse::{ParseContext, collect_items, counted_boxes, link, location_place, pidea, place};
 use crate::text::{TextRange, lines_with_offsets, range};
-use crate::vocabulary::{Kind, Scope, Spelling};
-
-use crate::profiles::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
+use crate::vocabulary::{Scope, Spelling};
 
 /// `conductor/tracks.md`: one place per box that names a track's folder.
 pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -211,7 +209,8 @@ pub fn parse_plan(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFi
     let mut out = ParsedFile::default();
     let track = track_of(cx);
     let children = collect_items(cx, text, &outline, range(0, text.len()), Some(0), &mut out.items);
-    if let Some(progress) = progress_place(cx, text, &track, &out) {
+    let whole = TextRange::new(0.into(), crate::text::size(text.len()));
+    if let Some(progress) = counted_boxes(cx, text, &track, &out.items, range(0, 0), whole) {
         out.places.push(progress);
         out.places[0].child_items = children;
     }
@@ -225,39 +224,6 @@ pub fn parse_plan(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFi
         ));
     }
     out
-}
-
-/// What the plan's boxes say of the track: none checked, some (or one under way), all.
-fn progress_place(cx: &ParseContext<'_>, text: &str, track: &TaskKey, parsed: &ParsedFile) -> Option<Place> {
-    let total = parsed.items.len();
-    if total == 0 {
-        return None;
-    }
-    let kind = |it: &crate::model::Item| it.status.map(|status| cx.profile.kind(status));
-    let done = parsed.items.iter().filter(|it| matches!(kind(it), Some(Kind::Done | Kind::Cancelled))).count();
-    let started = parsed.items.iter().any(|it| kind(it) == Some(Kind::Active));
-    let (id, said) = match done {
-        0 if !started => (PLAN_NOT_BEGUN, format!("0 of {total} boxes checked")),
-        done if done == total => (PLAN_ALL_DONE, format!("all {total} boxes checked")),
-        done => (PLAN_UNDER_WAY, format!("{done} of {total} boxes checked")),
-    };
-    // A configured vocabulary without the plan's statuses: the boxes are still read, as items.
-    let status = cx.profile.by_id(id)?;
-    let mut it = place(
-        cx,
-        Subject::Task(track.clone()),
-        PlaceKind::PlanProgress,
-        text,
-        range(0, 0),
-        Spelling::Word,
-        Scope::Task,
-    );
-    it.marker.text = said.into();
-    it.status = Some(status);
-    it.unknown = None;
-    it.editable = Editability::ReadOnly("the plan's boxes say how far the work is: tick them as it is done");
-    it.extent = TextRange::new(0.into(), crate::text::size(text.len()));
-    Some(it)
 }
 
 #[cfg(test)]

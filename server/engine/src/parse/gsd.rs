@@ -12,7 +12,7 @@
 
 use crate::markdown::Outline;
 use crate::model::{Children, ParsedFile, PlaceKind, Subject, TaskKey};
-use crate::parse::{ParseContext, item_from_checkbox, link, location_place, place};
+use crate::parse::{ParseContext, counted_boxes, item_from_checkbox, link, location_place, place};
 use crate::text::{TextRange, range};
 use crate::vocabulary::{Lookup, Scope, Spelling};
 
@@ -69,8 +69,45 @@ pub fn parse_roadmap(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             out.places[*phase_at].child_places = Children::new(*first..last + 1);
         }
     }
+    deliverables(cx, text, &outline, &mut out);
     progress_table(cx, text, &outline, &mut out, false);
     out
+}
+
+/// Older ROADMAPs list no plans: a `## Phase 1: Foundation` section ticks its deliverables
+/// (`### Deliverables` over `- [x] ...`) as the work is done. Those boxes say how far the phase
+/// is, counted as Conductor's plan is: a read-only place at the heading, held to the phase's
+/// status by `open-children`. A section with a phase's or a plan's box of its own is read by
+/// those boxes instead.
+fn deliverables(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut ParsedFile) {
+    let headings: Vec<(usize, String)> = outline
+        .headings
+        .iter()
+        .enumerate()
+        .filter_map(|(at, it)| phase_named(&text[it.content]).map(|(number, _)| (at, number)))
+        .collect();
+    let mut counted = Vec::new();
+    for (position, (at, number)) in headings.iter().enumerate() {
+        let start = outline.headings[*at].line.start();
+        let mut end = outline.section_end(*at, text.len());
+        if let Some((next, _)) = headings.get(position + 1) {
+            end = end.min(outline.headings[*next].line.start());
+        }
+        let within = |offset: crate::text::TextSize| start <= offset && offset < end;
+        if out.places.iter().any(|it| within(it.line.start())) {
+            continue;
+        }
+        let first = out.items.partition_point(|it| it.marker_range.start() < start);
+        let last = out.items.partition_point(|it| it.marker_range.start() < end);
+        let task = TaskKey::new(cx.scope, number);
+        let at = range(usize::from(start), usize::from(start));
+        let extent = TextRange::new(start, end);
+        if let Some(mut progress) = counted_boxes(cx, text, &task, &out.items[first..last], at, extent) {
+            progress.child_items = Children::new(first..last);
+            counted.push(progress);
+        }
+    }
+    out.places.extend(counted);
 }
 
 /// The progress table's rows: `| Phase | ... | Status | ... |` with `13. Quick Fixes` in the
@@ -352,6 +389,119 @@ mod tests {
         let open = found.iter().find(|it| it.code == RuleCode::OpenChildren).expect("open-children");
         assert!(open.message.contains("`Complete` but 2 of the 2"), "{}", open.message);
         assert_eq!(open.related.len(), 2);
+    }
+
+    /// glyph's older ROADMAP: no plan lines, each `## Phase N:` section ticks its deliverables
+    /// as the work is done. STATE.md's table says phase 1 `Verified` over seven open boxes (a
+    /// warning at the row) and phase 2 `Verified` over ticked ones (nothing); a phase under way
+    /// with some ticked, and one not begun, say nothing either. A section with plan lines is
+    /// read by its plans, never counted.
+    #[test]
+    fn deliverables_of_an_older_roadmap_against_the_state_table() {
+        let files = "%! .planning/ROADMAP.md
+# Roadmap
+
+## Phase 1: Foundation
+
+### Deliverables
+- [ ] Monorepo
+- [ ] CI pipeline
+
+### Success Criteria
+- builds
+
+## Phase 2: Core Domain ✅
+
+### Deliverables
+- [x] Models
+- [x] Schema
+
+## Phase 3: Auth
+
+### Deliverables
+- [x] JWT
+- [ ] RBAC
+
+## Phase 4: Teams
+
+- [ ] 04-01-PLAN.md -- Users
+- [ ] Invite flow
+%! .planning/STATE.md
+# State
+
+## Phase Summary
+
+| Phase | Name | Status | Plans |
+|---|---|---|---|
+| 1 | Foundation | ✅ Verified | — |
+| 2 | Core Domain | ✅ Verified | — |
+| 3 | Auth | 🔄 In Progress | — |
+| 4 | Teams | ⚪ Blocked | — |
+";
+        let (index, found) = diagnostics(files, None);
+        crate::fixture::assert_diagnostics(&found, &[(RuleCode::OpenChildren, Severity::Warning, "1")]);
+        let open = found.iter().find(|it| it.code == RuleCode::OpenChildren).expect("open-children");
+        assert!(
+            open.message.contains("`Verified` in the phase table row (.planning/STATE.md:7) but all 2 boxes of its section (.planning/ROADMAP.md:3)"),
+            "{}",
+            open.message
+        );
+        let counted = |task: &str| {
+            index
+                .task(&TaskKey::new(".planning", task))
+                .map(|it| it.places.iter().filter(|place| index.place(**place).kind == PlaceKind::PlanProgress).count())
+        };
+        assert_eq!([counted("1"), counted("2"), counted("3")], [Some(1), Some(1), Some(1)]);
+        assert_eq!(counted("4"), Some(0), "phase 4's section has a plan line");
+    }
+
+    /// ganka: STATE.md's session record says it stopped after 15-04 while 15-05's summary is
+    /// written (and its box ticked): a hint at the record, naming the later plan. A record of
+    /// the last plan done, or of no plan at all (`Phase 55 context gathered`), says nothing.
+    #[test]
+    fn a_session_record_behind_a_later_plan() {
+        let roadmap = "%! .planning/ROADMAP.md
+# Roadmap
+
+### Phase 15: Dashboard
+Plans:
+- [x] 15-04-PLAN.md -- Queue
+- [x] 15-05-PLAN.md -- Polish
+- [ ] 16-01-PLAN.md -- Elsewhere
+%! .planning/phases/15-dashboard/15-05-SUMMARY.md
+# Summary
+";
+        let stopped = |record: &str| -> Vec<(Severity, String, String)> {
+            let fixture = format!(
+                "{roadmap}%! .planning/STATE.md
+---
+stopped_at: {record}
+---
+
+# Project State
+
+## Session Continuity
+
+Stopped at: {record}
+"
+            );
+            let (index, found) = diagnostics(&fixture, None);
+            found
+                .iter()
+                .filter(|it| it.message.contains("session"))
+                .map(|it| (it.severity, it.message.clone(), index.text(it.file)[it.range].to_string()))
+                .collect()
+        };
+        let behind = stopped("Completed 15-04-PLAN.md");
+        assert_eq!(behind.len(), 1, "{behind:?}");
+        assert_eq!(behind[0].0, Severity::Hint);
+        assert_eq!(
+            behind[0].1,
+            "STATE.md says the last session stopped after plan 15-04, but plan 15-05 of phase 15 is done since: the session record was not taken after it"
+        );
+        assert_eq!(behind[0].2, "15-04");
+        assert_eq!(stopped("\"Completed 15-05-PLAN.md\""), vec![]);
+        assert_eq!(stopped("Phase 55 context gathered — ready for /gsd:plan-phase 55"), vec![]);
     }
 
     /// STATE.md's position is a read-only place of the phase it names, held to that phase's

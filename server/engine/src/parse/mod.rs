@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use crate::layout::{Classification, Role};
 use crate::markdown::{self, Outline};
 use crate::model::{
-    Children, Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Slot, Subject,
+    Children, Dependency, Editability, Field, Item, Link, Marker, ParsedFile, Place, PlaceKind, Slot, Subject, TaskKey,
 };
 use crate::text::{TextRange, range};
 use crate::vocabulary::{Lookup, Profile, Scope, Spelling};
@@ -146,6 +146,42 @@ pub(crate) fn location_place(
     }
     it.editable = crate::model::Editability::ReadOnly(why);
     it
+}
+
+/// What a run of boxes says of the task they are the work of (Conductor's plan.md, a GSD phase's
+/// deliverables in ROADMAP.md): none checked, some (or one under way), all. A read-only place
+/// at `at` speaking for `extent`, in the vocabulary's three plan statuses; `None` without boxes,
+/// or in a vocabulary without those statuses (a configured one: the boxes are still items).
+pub(crate) fn counted_boxes(
+    cx: &ParseContext<'_>,
+    text: &str,
+    task: &TaskKey,
+    items: &[Item],
+    at: TextRange,
+    extent: TextRange,
+) -> Option<Place> {
+    use crate::profiles::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
+    use crate::vocabulary::Kind;
+    let total = items.len();
+    if total == 0 {
+        return None;
+    }
+    let kind = |it: &Item| it.status.map(|status| cx.profile.kind(status));
+    let done = items.iter().filter(|it| matches!(kind(it), Some(Kind::Done | Kind::Cancelled))).count();
+    let started = items.iter().any(|it| kind(it) == Some(Kind::Active));
+    let (id, said) = match done {
+        0 if !started => (PLAN_NOT_BEGUN, format!("0 of {total} boxes checked")),
+        done if done == total => (PLAN_ALL_DONE, format!("all {total} boxes checked")),
+        done => (PLAN_UNDER_WAY, format!("{done} of {total} boxes checked")),
+    };
+    let status = cx.profile.by_id(id)?;
+    let mut it = place(cx, Subject::Task(task.clone()), PlaceKind::PlanProgress, text, at, Spelling::Word, Scope::Task);
+    it.marker.text = said.into();
+    it.status = Some(status);
+    it.unknown = None;
+    it.editable = Editability::ReadOnly("the plan's boxes say how far the work is: tick them as it is done");
+    it.extent = extent;
+    Some(it)
 }
 
 pub(crate) fn place(

@@ -314,6 +314,11 @@ pub(super) fn state_position(index: &WorkspaceIndex, file: FileId, entry: &FileE
     let Some(profile) = index.profile(file) else { return };
     state_progress_line(file, entry, profile, sink);
     let mut plans: Option<BTreeMap<String, BTreeMap<String, PlanSeen>>> = None;
+    let tracker = entry.tracker.and_then(|it| index.trackers().get(it));
+    if let (Some((id, at)), Some(tracker)) = (stopped_after(&entry.text), tracker) {
+        let all = plans.get_or_insert_with(|| phase_plans(index, profile, &tracker.root));
+        stopped_at(index, file, &tracker.root, (id, at), all, sink);
+    }
     let mut reported: BTreeSet<&str> = BTreeSet::new();
     let stating = |it: &&Place| matches!(it.kind, PlaceKind::StatePosition | PlaceKind::PhaseTableRow);
     for position in entry.parsed.places.iter().filter(stating) {
@@ -371,6 +376,65 @@ pub(super) fn state_position(index: &WorkspaceIndex, file: FileId, entry: &FileE
         it.related = related.into_iter().take(20).collect();
         sink.push_capped(it, severity);
     }
+}
+
+/// GSD records the plan each session ended on (`stopped_at: Completed 15-04-PLAN.md` in the
+/// frontmatter, copied from the body's `Stopped at:`), after every plan it executes. A later
+/// plan of the same phase already done (its summary written, or its box ticked) means the
+/// record was not taken after it: STATE.md is behind, and the next session resumes from the
+/// wrong place (ganka's 15-05). A hint at the record.
+fn stopped_at(
+    index: &WorkspaceIndex,
+    file: FileId,
+    scope: &str,
+    (id, at): (&str, TextRange),
+    plans: &BTreeMap<String, BTreeMap<String, PlanSeen>>,
+    sink: &mut Sink<'_>,
+) {
+    let Some(phase) = plan_phase(id) else { return };
+    let Some(mine) = plans.get(&phase) else { return };
+    let number = |plan: &str| plan.split_once('-').map(|(_, it)| it.to_ascii_lowercase());
+    let Some(stopped) = number(id) else { return };
+    let later: Vec<(&String, PlaceRef)> = mine
+        .iter()
+        .filter(|(plan, _)| number(plan).is_some_and(|it| crate::index::natural_cmp(&it, &stopped).is_gt()))
+        .filter_map(|(plan, seen)| seen.done.map(|place| (plan, place)))
+        .collect();
+    let Some((last, _)) = later.last() else { return };
+    let mut it = diagnostic(
+        RuleCode::StaleCounts,
+        file,
+        at,
+        format!(
+            "STATE.md says the last session stopped after plan {id}, but plan {last} of phase {phase} is done since: the session record was not taken after it"
+        ),
+    );
+    it.task = Some(TaskKey::new(scope, &phase));
+    it.related = later.iter().take(20).map(|(plan, place)| plan_done(index, plan, *place)).collect();
+    sink.push_capped(it, Severity::Hint);
+}
+
+/// The plan STATE.md's session record says was completed last (`stopped_at: Completed
+/// 15-04-PLAN.md`, or the body's `Stopped at:` when the frontmatter has none), with where its
+/// id is.
+fn stopped_after(text: &str) -> Option<(&str, TextRange)> {
+    // The frontmatter's copy comes first; the body's is the same record.
+    for (offset, line) in crate::text::lines_with_offsets(text) {
+        let trimmed = line.trim_start();
+        let lower = trimmed.get(..11).map(str::to_ascii_lowercase);
+        if !matches!(lower.as_deref(), Some("stopped_at:" | "stopped at:")) {
+            continue;
+        }
+        let value = trimmed[11..].trim().trim_matches('"');
+        let Some(rest) = value.get(..10).filter(|it| it.eq_ignore_ascii_case("completed ")).map(|_| &value[10..])
+        else {
+            continue;
+        };
+        let Some(id) = rest.split_whitespace().next().and_then(|it| it.strip_suffix("-PLAN.md")) else { continue };
+        let start = offset + (line.len() - trimmed.len()) + 11 + trimmed[11..].find(id).unwrap_or(0);
+        return Some((id, crate::text::range(start, start + id.len())));
+    }
+    None
 }
 
 /// An older STATE.md's `**Overall Progress**: 94% (15/16 phases)` against its own phase table
@@ -615,7 +679,13 @@ pub(super) fn plan_progress(
             .collect();
         let said = index.place(reference);
         let place = format!("the {} ({})", said.kind.describe(), super::consistency::location(index, reference));
-        let plan = index.path(progress_ref.file);
+        // A plan file of its own (Conductor's plan.md), or a section of a file (a GSD phase's
+        // deliverables in ROADMAP.md).
+        let plan = if progress.extent.start() == 0.into() && usize::from(progress.extent.end()) == file.text.len() {
+            format!("plan ({})", index.path(progress_ref.file))
+        } else {
+            format!("section ({})", super::consistency::location(index, progress_ref))
+        };
         let hint = |message: String, sink: &mut Sink<'_>| {
             let mut it = diagnostic(RuleCode::OpenChildren, reference.file, said.marker.range, message);
             it.task = Some(task.clone());
@@ -627,7 +697,7 @@ pub(super) fn plan_progress(
                 reference.file,
                 said.marker.range,
                 format!(
-                    "task {task} is `{}` in {place} but {} of its plan ({plan}) {} still open",
+                    "task {task} is `{}` in {place} but {} of its {plan} {} still open",
                     said.shown(),
                     match (open.len(), boxes.len()) {
                         (1, 1) => "the only box".to_string(),
@@ -651,7 +721,7 @@ pub(super) fn plan_progress(
         } else if !profile.kind(status).is_closed() && open.is_empty() {
             hint(
                 format!(
-                    "all {} boxes of task {task}'s plan ({plan}) are checked, but it is still `{}` in {place}",
+                    "all {} boxes of task {task}'s {plan} are checked, but it is still `{}` in {place}",
                     boxes.len(),
                     said.shown()
                 ),
@@ -667,7 +737,7 @@ pub(super) fn plan_progress(
             // way has its metadata written, and waits for its first box in peace.
             hint(
                 format!(
-                    "task {task} is `{}` in {place}, but no box of its plan ({plan}) is begun ({})",
+                    "task {task} is `{}` in {place}, but no box of its {plan} is begun ({})",
                     said.shown(),
                     progress.shown()
                 ),
