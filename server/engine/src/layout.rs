@@ -96,6 +96,9 @@ pub enum Role {
     /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`): one
     /// task's `# Status:` and its subtasks', a second place of each.
     TaskMasterText,
+    /// taskmaster-sync's `.taskmaster/sync-state-<tag>.json`: what it last pushed of each task
+    /// to a GitHub project (`task_metadata.<id>.status`), a record of the last sync.
+    TaskMasterSync,
     /// An OpenSpec change's `tasks.md`: `openspec/changes/<change>/tasks.md`, or archived,
     /// `openspec/changes/archive/YYYY-MM-DD-<change>/tasks.md`.
     OpenSpecTasks {
@@ -183,7 +186,11 @@ pub fn classify(path: &str) -> Classification {
         return prose;
     }
 
-    // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt beside it.
+    // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt beside it; a GitHub
+    // sync's record beside the tasks folder.
+    if at(2) == ".taskmaster" && sync_state_tag(name).is_some() {
+        return Classification { role: Role::TaskMasterSync, family: Some(Family::TaskMaster), root: dir(1) };
+    }
     if at(3) == ".taskmaster" && at(2) == "tasks" {
         if name == "tasks.json" {
             return Classification { role: Role::TaskMasterTasks, family: Some(Family::TaskMaster), root: dir(2) };
@@ -365,6 +372,11 @@ pub fn openspec_change(folder: &str) -> &str {
     let bytes = folder.as_bytes();
     let dated = bytes.len() > 11 && crate::text::starts_with_date(bytes) && bytes[10] == b'-';
     if dated { &folder[11..] } else { folder }
+}
+
+/// The tag of taskmaster-sync's record `sync-state-<tag>.json`.
+pub fn sync_state_tag(name: &str) -> Option<&str> {
+    name.strip_prefix("sync-state-").and_then(|it| it.strip_suffix(".json")).filter(|it| !it.is_empty())
 }
 
 /// `task_044.txt` (the `master` tag) or `task_044_bugfix-tui.txt`: the task id and the tag.

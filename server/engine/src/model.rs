@@ -122,6 +122,9 @@ pub enum PlaceKind {
     /// The phase GSD's `STATE.md` says is current, with how far it is (`Phase: 59`,
     /// `Plan: Not started`, `Status: Executing`). Read only: GSD rewrites it as it works.
     StatePosition,
+    /// What taskmaster-sync last pushed of a task to a GitHub project
+    /// (`.taskmaster/sync-state-master.json`). Read only: the sync rewrites it.
+    SyncRecord,
 }
 
 impl PlaceKind {
@@ -130,7 +133,17 @@ impl PlaceKind {
     /// `open-children`. STATE.md's position moves with every step GSD takes, often before
     /// ROADMAP.md does: compared with the phase's box and row, each step would be drift.
     pub fn stands_apart(self) -> bool {
-        matches!(self, PlaceKind::PlanProgress | PlaceKind::StatePosition)
+        self.judged_apart().is_some()
+    }
+
+    /// How a place that stands apart is judged instead, for people reading its row.
+    pub fn judged_apart(self) -> Option<&'static str> {
+        match self {
+            PlaceKind::PlanProgress | PlaceKind::StatePosition => Some("open-children judges it against the plans"),
+            // A cache of the last sync: behind between syncs by design.
+            PlaceKind::SyncRecord => Some("taskmaster-sync's next sync writes it"),
+            _ => None,
+        }
     }
 
     pub fn describe(self) -> &'static str {
@@ -157,6 +170,7 @@ impl PlaceKind {
             PlaceKind::PlanProgress => "plan's boxes",
             PlaceKind::SummaryFile => "summary file",
             PlaceKind::StatePosition => "current position in STATE.md",
+            PlaceKind::SyncRecord => "GitHub sync record",
         }
     }
 

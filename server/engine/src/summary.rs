@@ -28,6 +28,8 @@ pub struct PlaceRow {
     /// with the plans by `open-children`, never a disagreement of the places
     /// ([`PlaceKind::stands_apart`]).
     pub counted: bool,
+    /// For a place that is `counted`, how it is judged instead ([`PlaceKind::judged_apart`]).
+    pub judged_by: &'static str,
     /// A Conductor metadata.json as the track was made, never updated since: behind whatever
     /// the track says now, by the tool's own way, so never a disagreement of the places.
     pub as_created: bool,
@@ -146,6 +148,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
             agrees,
             current: agreeing.contains(place_ref) || place.status.is_none() || counted || as_created,
             counted,
+            judged_by: place.kind.judged_apart().unwrap_or_default(),
             as_created,
         });
     }

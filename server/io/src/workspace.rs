@@ -202,7 +202,8 @@ pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
 }
 
 /// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`, Task
-/// Master's `tasks.json` and `task_NNN.txt`, a Conductor track's `metadata.json`.
+/// Master's `tasks.json`, `task_NNN.txt` and GitHub sync record, a Conductor track's
+/// `metadata.json`.
 pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     lower.ends_with(".md")
@@ -210,7 +211,11 @@ pub fn wanted(path: &str) -> bool {
         || lower == "state.json"
         || matches!(
             layout::classify(path).role,
-            Role::BacklogConfig | Role::TaskMasterTasks | Role::TaskMasterText | Role::ConductorMetadata { .. }
+            Role::BacklogConfig
+                | Role::TaskMasterTasks
+                | Role::TaskMasterText
+                | Role::TaskMasterSync
+                | Role::ConductorMetadata { .. }
         )
 }
 

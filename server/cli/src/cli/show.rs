@@ -64,26 +64,26 @@ pub fn human(view: &TaskSummary, paths: &Paths) -> String {
 /// continues on the next lines after a `/`; a note that does not fit beside the value goes on
 /// the next line, under it.
 fn place_rows(view: &TaskSummary, paths: &Paths) -> Vec<String> {
-    let rows: Vec<(&str, String, &str, &str)> = view
+    let rows: Vec<(&str, String, &str, String)> = view
         .places
         .iter()
         .map(|place| {
             let note = if place.counted {
-                if place.agrees {
-                    ""
-                } else {
-                    "✗ differs from the status (open-children judges it against the plans)"
-                }
+                if place.agrees { String::new() } else { format!("✗ differs from the status ({})", place.judged_by) }
             } else if place.as_created {
-                if place.agrees { "" } else { "(as the track was made; Conductor does not update it)" }
+                if place.agrees {
+                    String::new()
+                } else {
+                    "(as the track was made; Conductor does not update it)".into()
+                }
             } else if !place.current {
-                "(history: superseded or handed over, not compared)"
+                "(history: superseded or handed over, not compared)".into()
             } else if !place.known {
-                "? not a status of its vocabulary"
+                "? not a status of its vocabulary".into()
             } else if place.agrees {
-                ""
+                String::new()
             } else {
-                "✗ disagrees"
+                "✗ disagrees".into()
             };
             (place.kind, format!("{}:{}", paths.show(&place.path), place.line), place.value.as_str(), note)
         })
@@ -107,7 +107,7 @@ fn place_rows(view: &TaskSummary, paths: &Paths) -> Vec<String> {
         let mut pieces = split_path(&location, location_width).into_iter();
         let first = pieces.next().unwrap_or_default();
         let mut line = format!("  {}{}  {}", pad(kind, kind_width + 1), pad(&first, location_width), value);
-        let mut note = (!note.is_empty()).then_some(note);
+        let mut note = (!note.is_empty()).then_some(note.as_str());
         if let Some(text) = note
             && columns(&line) + 2 + columns(text) <= WIDTH
         {

@@ -146,6 +146,7 @@ fn marker_part(place: &Place) -> (Rank, String) {
         PlaceKind::PlanProgress => "plan's boxes",
         PlaceKind::SummaryFile => "summary file",
         PlaceKind::StatePosition => "current position",
+        PlaceKind::SyncRecord => "sync record",
     };
     (Rank::OtherPlace, name.into())
 }

@@ -101,7 +101,8 @@ fn plan(
             | PlaceKind::StatusFolder
             | PlaceKind::PlanProgress
             | PlaceKind::SummaryFile
-            | PlaceKind::StatePosition => {
+            | PlaceKind::StatePosition
+            | PlaceKind::SyncRecord => {
                 if place.status.is_some_and(|it| !profile.agree(it, target, false)) {
                     planner.change.warnings.push(format!(
                         "{} at {} still says `{}`; taskmark does not change it",

@@ -312,7 +312,11 @@ pub(super) fn takes_habit(profile: &Profile, place: &Place) -> bool {
     place.marker.spelling == Spelling::Word
         && !matches!(
             place.kind,
-            PlaceKind::StatusFolder | PlaceKind::PlanProgress | PlaceKind::SummaryFile | PlaceKind::StatePosition
+            PlaceKind::StatusFolder
+                | PlaceKind::PlanProgress
+                | PlaceKind::SummaryFile
+                | PlaceKind::StatePosition
+                | PlaceKind::SyncRecord
         )
         && place.status.is_some_and(|it| {
             let status = profile.status(it);

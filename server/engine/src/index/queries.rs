@@ -420,7 +420,7 @@ pub fn authority(kind: PlaceKind) -> u8 {
         PlaceKind::PlanHeader => 10,
         PlaceKind::StatusFolder | PlaceKind::SummaryFile => 11,
         PlaceKind::PlanPhase | PlaceKind::PhaseTableRow | PlaceKind::PhaseFile => 12,
-        PlaceKind::PlanProgress | PlaceKind::StatePosition => 13,
+        PlaceKind::PlanProgress | PlaceKind::StatePosition | PlaceKind::SyncRecord => 13,
     }
 }
 

@@ -45,7 +45,10 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
         .filter(|task| selects_tracker(index, task, filter.tracker.as_deref()))
         .filter_map(|task| {
             let entry = index.task(task)?;
-            if entry.places.is_empty() || (entry.archived && !filter.archived) {
+            // A task known only from what stands apart (a sync's record of a task since removed,
+            // a position naming a phase the roadmap lacks) is no task of the tracker's.
+            let apart = entry.places.iter().all(|it| index.place(*it).kind.stands_apart());
+            if apart || (entry.archived && !filter.archived) {
                 return None;
             }
             let profile = index.task_profile(task);

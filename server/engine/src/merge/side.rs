@@ -111,7 +111,7 @@ fn group(kind: PlaceKind) -> Option<&'static str> {
     Some(match kind {
         PlaceKind::TodoSection => "section",
         PlaceKind::TaskOrderLine => "task order",
-        PlaceKind::StateJson | PlaceKind::ArchivedStateJson | PlaceKind::TaskJson => "entry",
+        PlaceKind::StateJson | PlaceKind::ArchivedStateJson | PlaceKind::TaskJson | PlaceKind::SyncRecord => "entry",
         PlaceKind::PlanPhase => "phase",
         PlaceKind::IndexLine | PlaceKind::IndexRow => "index line",
         PlaceKind::ChecklistTask => "checklist task",

@@ -51,6 +51,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             | Role::BacklogConfig
             | Role::TaskMasterTasks
             | Role::TaskMasterText
+            | Role::TaskMasterSync
             | Role::ConductorMetadata { .. }
     ) {
         for piece in markdown::unparsed_pieces(text) {
@@ -92,6 +93,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::BacklogConfig => ParsedFile::default(),
         Role::TaskMasterTasks => taskmaster::parse_tasks(cx, text),
         Role::TaskMasterText => taskmaster::parse_text(cx, text),
+        Role::TaskMasterSync => taskmaster::parse_sync_state(cx, text),
         Role::OpenSpecTasks { archived } => openspec::parse_tasks(cx, text, archived),
         Role::TodoFolderTask => todo_folder::parse_task(cx, text),
         Role::ConductorTracks => conductor::parse_tracks(cx, text),

@@ -152,6 +152,36 @@ impl Reader<'_> {
 }
 
 /// `task_044.txt`: the task's `# Status:` and each subtask's `## N. Title [status]`.
+/// taskmaster-sync's `.taskmaster/sync-state-<tag>.json`: `task_metadata` holds what the last
+/// sync pushed of each task to the GitHub project (`{"status": "pending", "title": ...}`), a
+/// read-only place of the task. A task the record names that tasks.json no longer has is still
+/// in the project (`task_mappings`).
+pub fn parse_sync_state(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
+    let Some(tag) = crate::layout::sync_state_tag(name) else { return out };
+    let Some((root, shift)) = json::object_or_problem(text, &ParseOptions::default(), &mut out) else { return out };
+    let reader = Reader { cx, text, shift };
+    let Some(records) = root.get_object("task_metadata") else { return out };
+    for record in &records.properties {
+        let Value::Object(object) = &record.value else { continue };
+        let Some(Value::StringLit(status)) = object.get("status").map(|it| &it.value) else { continue };
+        let id = record.name.as_str().trim();
+        if id.is_empty() {
+            continue;
+        }
+        let key = TaskKey::new(cx.scope, task_id(tag, id));
+        let marker = reader.string_range(status.range);
+        let mut it = place(cx, Subject::Task(key), PlaceKind::SyncRecord, text, marker, Spelling::Word, Scope::Task);
+        it.title = object.get_string("title").map(|it| (*it.value).into());
+        it.extent = reader.range(object.range);
+        it.editable =
+            Editability::ReadOnly("taskmaster-sync writes its record when it syncs the GitHub project: run it");
+        out.places.push(it);
+    }
+    out
+}
+
 pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
     let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
@@ -331,5 +361,70 @@ mod tests {
         let (legacy, profile) =
             read(".taskmaster/tasks/task_013.txt", "# Task ID: 13\n# Status: done\n## 13-1. Old [completed]\n");
         assert_eq!(summary(&legacy, &profile)[1], "13.1 done completed children 0");
+    }
+
+    /// taskmaster-sync's record of the GitHub project (5dlabs/taskmaster-sync): a task it
+    /// pushed `pending` that tasks.json has `done` since is a hint at the record, and a task it
+    /// holds that tasks.json no longer has, an orphan hint. Neither is drift a `set` creates:
+    /// setting the task, which cannot write the record, is no refusal.
+    #[test]
+    fn a_sync_record_behind_tasks_json_is_a_hint() {
+        use crate::config::Config;
+        use crate::diagnostic::{RuleCode, Severity};
+        use crate::edit::FixCheck;
+        use crate::rules::DiagnosticStore;
+        let fixture = r#"%! .taskmaster/tasks/tasks.json
+{"master": {"tasks": [
+  {"id": "sync-engine", "title": "Engine", "status": "done", "dependencies": []},
+  {"id": "docs", "title": "Docs", "status": "pending", "dependencies": []}
+]}}
+%! .taskmaster/sync-state-master.json
+{
+  "task_mappings": {"sync-engine": "PVTI_1", "demo": "PVTI_2"},
+  "task_metadata": {
+    "sync-engine": {"github_item_id": "PVTI_1", "title": "Engine", "status": "pending"},
+    "docs": {"github_item_id": "PVTI_3", "title": "Docs", "status": "pending"},
+    "demo": {"github_item_id": "PVTI_2", "title": "Demo", "status": "in-progress"}
+  }
+}
+"#;
+        let (index, found) = crate::fixture::diagnostics(fixture, None);
+        crate::fixture::assert_diagnostics(
+            &found,
+            &[
+                (RuleCode::StatusMismatch, Severity::Hint, "sync-engine"),
+                (RuleCode::OrphanTask, Severity::Hint, "demo"),
+            ],
+        );
+        let behind = found.iter().find(|it| it.code == RuleCode::StatusMismatch).expect("the record behind");
+        assert_eq!(
+            behind.message,
+            "the GitHub project still has task sync-engine `pending` (taskmaster-sync's record); its tasks.json entry says `done` since: the next sync pushes it"
+        );
+        assert_eq!(index.path(behind.file), ".taskmaster/sync-state-master.json");
+        // A task only the record holds is no task of the tracker's.
+        let listed: Vec<String> = crate::lifecycle::list::list_tasks(&index, &Default::default())
+            .iter()
+            .map(|it| it.summary.task.id.to_string())
+            .collect();
+        assert_eq!(listed, ["docs", "sync-engine"]);
+        // `set` writes tasks.json and leaves the record, read only, to the sync.
+        let key = TaskKey::new(".taskmaster", "docs");
+        let change = crate::edit::plan_status_change(
+            &index,
+            &key,
+            "in-progress",
+            &crate::fixture::options_at("2026-11-27T10:00:00Z"),
+        )
+        .unwrap_or_else(|it| panic!("{it}"));
+        assert_eq!(
+            change.files.iter().map(|it| it.path.as_str()).collect::<Vec<_>>(),
+            [".taskmaster/tasks/tasks.json"]
+        );
+        let config = Config::default();
+        let paths = crate::fixture::paths(fixture);
+        let store = DiagnosticStore::new(&index, &config, None, &paths);
+        let check = FixCheck { config: &config, baseline: None, paths: &paths };
+        crate::edit::refuse_new_drift(&index, &store, &check, &change).unwrap_or_else(|it| panic!("{it}"));
     }
 }

@@ -156,6 +156,7 @@ pub(super) fn task(
         behind_as_created(index, profile, task, entry, reference, sink);
     }
     super::children::plan_progress(index, profile, task, entry, &live, sink);
+    sync_record(index, profile, task, entry, &live, sink);
     reused_id(index, task, entry, sink);
     duplicates(index, task, &entry.places, sink);
     live_and_archived(index, task, entry, sink);
@@ -163,6 +164,43 @@ pub(super) fn task(
         orphan(index, cx, profile, task, entry, status, sink);
     }
     dependencies(index, profile, task, entry, status, sink);
+}
+
+/// taskmaster-sync's record of what it last pushed of a task to the GitHub project, against the
+/// task's live status. The record is behind until the next sync by design, so a hint: the
+/// project shows the old status meanwhile. Not a place that must agree, or every `set` would
+/// be drift until someone ran the sync.
+fn sync_record(
+    index: &WorkspaceIndex,
+    profile: &Profile,
+    task: &TaskKey,
+    entry: &TaskEntry,
+    live: &[PlaceRef],
+    sink: &mut Sink<'_>,
+) {
+    let Some((speaker, status)) = index.speaker(live) else { return };
+    for record in entry.places.iter().copied().filter(|it| index.place(*it).kind == PlaceKind::SyncRecord) {
+        let place = index.place(record);
+        if place.status.is_none_or(|pushed| profile.agree(pushed, status, true)) {
+            continue;
+        }
+        let said = index.place(speaker);
+        let mut it = diagnostic(
+            RuleCode::StatusMismatch,
+            record.file,
+            place.marker.range,
+            format!(
+                "the GitHub project still has task {task} `{}` (taskmaster-sync's record); its {} says `{}` since: the next sync pushes it",
+                place.shown(),
+                said.kind.describe(),
+                said.shown()
+            ),
+        );
+        it.task = Some(task.clone());
+        it.related =
+            vec![Related { file: speaker.file, range: said.marker.range, message: format!("`{}` here", said.shown()) }];
+        sink.push_capped(it, crate::diagnostic::Severity::Hint);
+    }
 }
 
 pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
@@ -700,6 +738,24 @@ fn orphan(
                     place_of(if has(PlaceKind::IndexRow) { PlaceKind::IndexRow } else { PlaceKind::IndexLine }),
                     format!("task {task} is listed in _tasks.md but has no task file"),
                 );
+            }
+        }
+        // A task the GitHub sync record holds that tasks.json no longer has: still in the
+        // project until the next sync removes it, so a hint.
+        Family::TaskMaster
+            if !has(PlaceKind::TaskJson) && !has(PlaceKind::TaskText) && has_role(Role::TaskMasterTasks) =>
+        {
+            if let Some(record) = place_of(PlaceKind::SyncRecord) {
+                let mut it = diagnostic(
+                    RuleCode::OrphanTask,
+                    record.file,
+                    index.place(record).marker.range,
+                    format!(
+                        "task {task} is in taskmaster-sync's record of the GitHub project but not in tasks.json: the project keeps it until the next sync"
+                    ),
+                );
+                it.task = Some(task.clone());
+                sink.push_capped(it, crate::diagnostic::Severity::Hint);
             }
         }
         // A task file for no task of tasks.json: one warning per file, at its task (its
