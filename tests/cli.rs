@@ -1610,3 +1610,56 @@ fn a_gsd_phase_from_its_first_plan_to_complete() {
     let shown = taskmark(root, &["show", "02-02"]);
     assert!(stdout(&shown).contains("summary file"), "{}", stdout(&shown));
 }
+
+/// A compozy feature worked through on the command line: each `set` moves `_meta.md`'s counts
+/// with the task file (Pending too, once every task is pending or completed again), and `check`
+/// finds nothing after any step. Then a counter edited by hand is `stale-counts`, and `fix`
+/// writes what the task files say.
+#[test]
+fn a_compozy_feature_keeps_its_meta_counts_through_sets_and_fix() {
+    let task = |number: &str, status: &str| {
+        format!("---\nstatus: {status}\ntitle: Task {number}\ntype: backend\n---\n\n# Task {number}\n")
+    };
+    let dir = workspace(&[
+        (
+            ".compozy/tasks/chat/_tasks.md",
+            b"# Chat\n\n| # | Title | Status | Complexity | Dependencies |\n|---|---|---|---|---|\n| 01 | Task 01 | pending | low | - |\n| 02 | Task 02 | pending | low | - |\n",
+        ),
+        (
+            ".compozy/tasks/chat/_meta.md",
+            b"---\ncreated_at: 2026-04-11T16:14:17Z\n---\n\n## Summary\n- Total: 2\n- Completed: 0\n- Pending: 2\n",
+        ),
+        (".compozy/tasks/chat/task_01.md", task("01", "pending").as_bytes()),
+        (".compozy/tasks/chat/task_02.md", task("02", "pending").as_bytes()),
+    ]);
+    let meta = || std::fs::read_to_string(dir.path().join(".compozy/tasks/chat/_meta.md")).expect("_meta.md");
+    let clean = |step: &str| {
+        let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+        assert_eq!(output.status.code(), Some(0), "after {step}: {}", stdout(&output));
+    };
+    clean("nothing");
+    for (status, counts) in [
+        ("in_progress", "- Total: 2\n- Completed: 0\n- Pending: 2\n"),
+        ("completed", "- Total: 2\n- Completed: 1\n- Pending: 1\n"),
+    ] {
+        let output = write_in(dir.path(), &["set", "1", status]);
+        assert_eq!(output.status.code(), Some(0), "set 1 {status}: {}", stderr(&output));
+        assert!(meta().ends_with(counts), "after set 1 {status}: {}", meta());
+        clean(status);
+    }
+    std::fs::write(
+        dir.path().join(".compozy/tasks/chat/_meta.md"),
+        meta().replace("- Completed: 1", "- Completed: 2"),
+    )
+    .expect("edit _meta.md");
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    assert!(
+        stdout(&output).contains("_meta.md says Completed 2 but 1 of the folder's 2 task files is completed"),
+        "{}",
+        stdout(&output)
+    );
+    let output = write_in(dir.path(), &["fix"]);
+    assert_eq!(output.status.code(), Some(0), "fix: {}", stderr(&output));
+    assert!(meta().ends_with("- Total: 2\n- Completed: 1\n- Pending: 1\n"), "{}", meta());
+    clean("fix");
+}

@@ -86,6 +86,9 @@ pub enum Role {
     MinskySpec,
     CompozyIndex,
     CompozyTask,
+    /// compozy's `.compozy/tasks/<feature>/_meta.md`: the feature's task counts (`- Total: 14`,
+    /// `- Completed: 14`, `- Pending: 0`), derived from its task files.
+    CompozyMeta,
     SpecKitTasks,
     BacklogTask,
     BacklogConfig,
@@ -291,7 +294,11 @@ pub fn classify(path: &str) -> Classification {
     if lower.ends_with("_task.md") && leading_digits(name) > 0 && name[leading_digits(name)..].starts_with("_task") {
         return Classification { role: Role::CompozyTask, family: Some(Family::Compozy), root: dir(1) };
     }
-    // compozy's newer layout: .compozy/tasks/<feature>/task_01.md beside a _tasks.md table.
+    // compozy's newer layout: .compozy/tasks/<feature>/task_01.md beside a _tasks.md table, and
+    // _meta.md counting them.
+    if parts.contains(&".compozy") && name == "_meta.md" {
+        return Classification { role: Role::CompozyMeta, family: Some(Family::Compozy), root: dir(1) };
+    }
     if parts.contains(&".compozy")
         && let Some(number) = name.strip_prefix("task_").and_then(|it| it.strip_suffix(".md"))
         && leading_digits(number) > 0
@@ -536,6 +543,7 @@ mod tests {
         assert_eq!(role("tasks/prd-k/10_task.md"), (Role::CompozyTask, "tasks/prd-k".into()));
         assert_eq!(role(".compozy/tasks/chat/task_05a.md"), (Role::CompozyTask, ".compozy/tasks/chat".into()));
         assert_eq!(role(".compozy/tasks/chat/_tasks.md"), (Role::CompozyIndex, ".compozy/tasks/chat".into()));
+        assert_eq!(role(".compozy/tasks/chat/_meta.md"), (Role::CompozyMeta, ".compozy/tasks/chat".into()));
         assert_eq!(role("docs/task_01.md").0, Role::Prose);
         assert_eq!(role("tasks/docs/_task-template.md").0, Role::Prose);
         assert_eq!(role("specs/001-mvp/tasks.md"), (Role::SpecKitTasks, "specs/001-mvp".into()));

@@ -598,6 +598,25 @@ pub struct Counters {
     pub next_project_number: Option<Counter>,
     pub task_counts: Vec<Counter>,
     pub tag_counts: Vec<TagCount>,
+    /// compozy's `_meta.md`: counts of the task files beside it.
+    pub folder_counts: Vec<FolderCount>,
+}
+
+/// A count of the task files in the counter's own folder (compozy's `_meta.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderCount {
+    pub counted: FolderCounted,
+    pub counter: Counter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderCounted {
+    /// `Total`: every task file.
+    Tasks,
+    /// `Completed`: those done.
+    Done,
+    /// `Pending`: those not begun.
+    NotBegun,
 }
 
 /// A count in a Task Master tag's `metadata` (`taskCount`, `completedCount`), of the tag's

@@ -103,6 +103,11 @@ fn parts_of(parsed: &ParsedFile, text: &str, edit: &TextEdit) -> Vec<(Rank, Stri
                 parts.push((Rank::Counter, format!("{} {}", count.tag, count.counter.key)));
             }
         }
+        for count in &counters.folder_counts {
+            if touches(edit, count.counter.range) {
+                parts.push((Rank::Counter, count.counter.key.clone()));
+            }
+        }
     }
     if parts.is_empty() {
         let line = text.get(..usize::from(edit.range.start())).map_or(0, |it| it.matches('\n').count()) + 1;

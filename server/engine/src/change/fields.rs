@@ -107,7 +107,12 @@ impl Planner<'_> {
             }
             PlaceKind::TaskStateJson => self.json_fields(place_ref, want),
             PlaceKind::TaskJson if marker_changes => self.tag_counts(place_ref, want),
-            PlaceKind::Frontmatter => self.touch_updated(place_ref, "updated_date"),
+            PlaceKind::Frontmatter => {
+                self.touch_updated(place_ref, "updated_date");
+                if marker_changes {
+                    self.folder_counts(place_ref, want);
+                }
+            }
             // Conductor writes `updated_at` (the plugin's tracks `updated`) with each change.
             PlaceKind::TrackMetadata => {
                 self.touch_updated(place_ref, "updated_at");
@@ -413,6 +418,46 @@ impl Planner<'_> {
             }
             let value = (count.counter.value as i64 + delta).max(0);
             self.change.edit(self.index, place_ref.file, TextEdit::replace(count.counter.range, value.to_string()));
+        }
+    }
+
+    /// compozy's `_meta.md` beside the task file follows it: `Completed` in or out of done,
+    /// `Pending` in or out of not begun where it is judged (see `counters::expectations`).
+    /// A counter already stale is left alone and said.
+    fn folder_counts(&mut self, place_ref: PlaceRef, want: StatusId) {
+        let Some(entry) = self.index.entry(place_ref.file) else { return };
+        if entry.class.role != crate::layout::Role::CompozyTask {
+            return;
+        }
+        let Some(old) = self.index.place(place_ref).status else { return };
+        let meta_path = format!("{}/_meta.md", entry.class.root);
+        let Some(meta) = self.index.file_id(&meta_path) else { return };
+        let Some(counters) = self.index.parsed(meta).counters.as_ref() else { return };
+        let kind = |id: StatusId| self.profile.kind(id);
+        let moved = |counted: Kind| i64::from(kind(want) == counted) - i64::from(kind(old) == counted);
+        let before = counters::folder_tally(self.index, &entry.class.root, self.profile);
+        let after_done = before.done as i64 + moved(Kind::Done);
+        let after_not_begun = before.not_begun as i64 + moved(Kind::Todo);
+        // `Pending` is judged only while every task is pending or completed, before or after.
+        let plain_after = after_done + after_not_begun == before.total as i64;
+        let expectations = counters::expectations(self.index, meta);
+        for count in &counters.folder_counts {
+            let (after, judged_after) = match count.counted {
+                crate::model::FolderCounted::Tasks => continue,
+                crate::model::FolderCounted::Done => (after_done, true),
+                crate::model::FolderCounted::NotBegun => (after_not_begun, plain_after),
+            };
+            if !judged_after || count.counter.value as i64 == after {
+                continue;
+            }
+            if expectations.iter().any(|it| it.counter == count.counter && it.is_stale()) {
+                self.change.warnings.push(format!(
+                    "{} in {meta_path} was already stale and was left alone; `taskmark fix --code stale-counts` recomputes it",
+                    count.counter.key
+                ));
+                continue;
+            }
+            self.change.edit(self.index, meta, TextEdit::replace(count.counter.range, after.max(0).to_string()));
         }
     }
 

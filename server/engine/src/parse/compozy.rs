@@ -172,6 +172,34 @@ fn table_rows(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut Pa
     }
 }
 
+/// `_meta.md`: the `## Summary` list compozy writes (`- Total: 14`, `- Completed: 14`,
+/// `- Pending: 0`), as counters of the feature's task files. Nothing else is read.
+pub fn parse_meta(text: &str) -> ParsedFile {
+    use crate::model::{Counter, Counters, FolderCount, FolderCounted};
+    let mut out = ParsedFile::default();
+    let mut folder_counts = Vec::new();
+    for (offset, line) in lines_with_offsets(text) {
+        let Some(item) = line.trim_end_matches('\r').strip_prefix("- ") else { continue };
+        let Some((name, value)) = item.split_once(':') else { continue };
+        let counted = match name.trim() {
+            "Total" => FolderCounted::Tasks,
+            "Completed" => FolderCounted::Done,
+            "Pending" => FolderCounted::NotBegun,
+            _ => continue,
+        };
+        let digits = value.trim_start();
+        let Ok(number) = digits.parse::<u64>() else { continue };
+        let start = offset + 2 + name.len() + 1 + (value.len() - digits.len());
+        let counter =
+            Counter { key: name.trim().to_string(), value: number, range: range(start, start + digits.len()) };
+        folder_counts.push(FolderCount { counted, counter });
+    }
+    if !folder_counts.is_empty() {
+        out.counters = Some(Counters { folder_counts, ..Counters::default() });
+    }
+    out
+}
+
 pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();

@@ -85,6 +85,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::MinskySpec => minsky::parse_spec(cx, text),
         Role::CompozyIndex => compozy::parse_index(cx, text),
         Role::CompozyTask => compozy::parse_task(cx, text),
+        Role::CompozyMeta => compozy::parse_meta(text),
         Role::SpecKitTasks => checklist::parse_spec_kit(cx, text),
         Role::BacklogTask => backlog::parse(cx, text),
         Role::PideaIndex => pidea::parse_index(cx, text),

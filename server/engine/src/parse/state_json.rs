@@ -121,7 +121,7 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
                 _ => Vec::new(),
             };
             if next_project_number.is_some() || !task_counts.is_empty() {
-                out.counters = Some(Counters { next_project_number, task_counts, tag_counts: Vec::new() });
+                out.counters = Some(Counters { next_project_number, task_counts, ..Counters::default() });
             }
         }
         Kind::Archive => {

@@ -544,7 +544,7 @@ fn counters(text: &str, problems: &mut Vec<crate::model::FileProblem>) -> Option
     (next_project_number.is_some() || !task_counts.is_empty()).then_some(Counters {
         next_project_number,
         task_counts,
-        tag_counts: Vec::new(),
+        ..Counters::default()
     })
 }
 

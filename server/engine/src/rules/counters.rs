@@ -159,6 +159,7 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
             ),
         });
     }
+    out.extend(folder_counts(index, entry, profile, &counters.folder_counts));
     if counters.task_counts.is_empty() {
         return out;
     }
@@ -203,6 +204,72 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     out
 }
 
+/// What compozy's `_meta.md` counts: the task files of its feature's folder, those done, those
+/// not begun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FolderTally {
+    pub total: usize,
+    pub done: usize,
+    pub not_begun: usize,
+}
+
+/// The tally of the task files of the compozy feature at `root` (the folder is its tracker:
+/// its task files are its tasks with a frontmatter place).
+pub(crate) fn folder_tally(index: &WorkspaceIndex, root: &str, profile: &crate::vocabulary::Profile) -> FolderTally {
+    let mut tally = FolderTally { total: 0, done: 0, not_begun: 0 };
+    for (_, task) in index.tasks_in(root) {
+        let Some(place) = task.places.iter().map(|it| index.place(*it)).find(|it| it.kind == PlaceKind::Frontmatter)
+        else {
+            continue;
+        };
+        tally.total += 1;
+        match place.status.map(|status| profile.kind(status)) {
+            Some(Kind::Done) => tally.done += 1,
+            Some(Kind::Todo) => tally.not_begun += 1,
+            _ => {}
+        }
+    }
+    tally
+}
+
+/// compozy's `_meta.md` against the task files of its folder (`task_01.md`: one task each, its
+/// frontmatter `status:`). `Pending` is checked only where every task is pending or completed:
+/// whether compozy counts a task in progress as pending is not its files' to say.
+fn folder_counts(
+    index: &WorkspaceIndex,
+    entry: &crate::index::FileEntry,
+    profile: &crate::vocabulary::Profile,
+    counts: &[crate::model::FolderCount],
+) -> Vec<Expectation> {
+    use crate::model::FolderCounted;
+    if counts.is_empty() {
+        return Vec::new();
+    }
+    let FolderTally { total, done, not_begun } = folder_tally(index, &entry.class.root, profile);
+    let plain = done + not_begun == total;
+    counts
+        .iter()
+        .filter_map(|count| {
+            let of = |count: usize, what: &str| {
+                let verb = if count == 1 { "is" } else { "are" };
+                format!("{count} of the folder's {total} task files {verb} {what}")
+            };
+            let (expected, found) = match count.counted {
+                FolderCounted::Tasks => (total, format!("the folder has {total} task files")),
+                FolderCounted::Done => (done, of(done, "completed")),
+                FolderCounted::NotBegun if plain => (not_begun, of(not_begun, "pending")),
+                FolderCounted::NotBegun => return None,
+            };
+            Some(Expectation {
+                counter: count.counter.clone(),
+                expected: expected as u64,
+                at_least: false,
+                reason: format!("_meta.md says {} {} but {found}", count.counter.key, count.counter.value),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::newest_id;
@@ -244,5 +311,55 @@ mod tests {
         let (_, found) = diagnostics(&fixture.replace("[EXPANDED]", "[COMPLETED]\n- **Completed**: 2026-01-03"), None);
         let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
         assert!(codes.contains(&RuleCode::OpenChildren) && codes.contains(&RuleCode::StaleCounts), "{found:#?}");
+    }
+
+    /// compozy's `_meta.md` counts the task files beside it. Completed behind (one file done
+    /// since), Pending with it: both reported, and the fix writes what the files say. With a
+    /// task in progress, Pending is left alone (compozy's own count may or may not include it).
+    #[test]
+    fn compozy_meta_counts_its_task_files() {
+        let task = |number: &str, status: &str| {
+            format!(
+                "%! .compozy/tasks/chat/task_0{number}.md\n---\nstatus: {status}\ntitle: Task {number}\n---\n# Task {number}\n"
+            )
+        };
+        let meta = "%! .compozy/tasks/chat/_meta.md\n---\ncreated_at: 2026-04-11T16:14:17Z\n---\n\n## Summary\n- Total: 3\n- Completed: 1\n- Pending: 2\n";
+        let fixture = format!("{meta}{}{}{}", task("1", "completed"), task("2", "completed"), task("3", "pending"));
+        let (index, found) = diagnostics(&fixture, None);
+        let stale: Vec<&str> =
+            found.iter().filter(|it| it.code == RuleCode::StaleCounts).map(|it| it.message.as_str()).collect();
+        assert_eq!(
+            stale,
+            [
+                "_meta.md says Completed 1 but 2 of the folder's 3 task files are completed",
+                "_meta.md says Pending 2 but 1 of the folder's 3 task files is pending"
+            ]
+        );
+        let diagnostic = found.iter().find(|it| it.code == RuleCode::StaleCounts).expect("stale");
+        let change = crate::edit::plan_fix(&index, diagnostic, 0, &crate::fixture::options_at("2026-11-27T10:00:00Z"))
+            .unwrap_or_else(|it| panic!("{it}"));
+        let fixed = crate::fixture::apply(&fixture, &index, &change);
+        assert!(fixed.contains("- Total: 3\n- Completed: 2\n- Pending: 1\n"), "{fixed}");
+        assert!(!diagnostics(&fixed, None).1.iter().any(|it| it.code == RuleCode::StaleCounts));
+        // A task in progress: Total and Completed are still held, Pending is not.
+        let fixture = format!("{meta}{}{}{}", task("1", "completed"), task("2", "in_progress"), task("3", "pending"));
+        let (_, found) = diagnostics(&fixture, None);
+        let stale: Vec<&str> =
+            found.iter().filter(|it| it.code == RuleCode::StaleCounts).map(|it| it.message.as_str()).collect();
+        assert_eq!(stale, Vec::<&str>::new(), "1 of 3 completed, and Pending not judged");
+        // `set` moves the counts with the task: in progress to completed makes every task
+        // pending or completed again, and Pending is then written too.
+        let index = crate::fixture::index(&fixture);
+        let key = crate::model::TaskKey::new(".compozy/tasks/chat", "2");
+        let change = crate::edit::plan_status_change(
+            &index,
+            &key,
+            "completed",
+            &crate::fixture::options_at("2026-11-27T10:00:00Z"),
+        )
+        .unwrap_or_else(|it| panic!("{it}"));
+        let after = crate::fixture::apply(&fixture, &index, &change);
+        assert!(after.contains("- Total: 3\n- Completed: 2\n- Pending: 1\n"), "{after}");
+        assert!(!diagnostics(&after, None).1.iter().any(|it| it.code == RuleCode::StaleCounts));
     }
 }
