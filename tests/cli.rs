@@ -1647,11 +1647,8 @@ fn a_compozy_feature_keeps_its_meta_counts_through_sets_and_fix() {
         assert!(meta().ends_with(counts), "after set 1 {status}: {}", meta());
         clean(status);
     }
-    std::fs::write(
-        dir.path().join(".compozy/tasks/chat/_meta.md"),
-        meta().replace("- Completed: 1", "- Completed: 2"),
-    )
-    .expect("edit _meta.md");
+    std::fs::write(dir.path().join(".compozy/tasks/chat/_meta.md"), meta().replace("- Completed: 1", "- Completed: 2"))
+        .expect("edit _meta.md");
     let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
     assert!(
         stdout(&output).contains("_meta.md says Completed 2 but 1 of the folder's 2 task files is completed"),

@@ -7,6 +7,7 @@ pub(crate) use taskmark_transaction as transaction;
 
 pub mod claiming;
 pub mod claims;
+pub mod edit_judgement;
 pub mod fixing;
 pub mod guards;
 pub mod id_reservations;

@@ -22,12 +22,12 @@ use clap::ValueEnum;
 use serde_json::Value;
 
 use crate::cli::render::line_column;
-use crate::engine::diagnostic::{Diagnostic, FixHint, RuleCode, Severity};
+use crate::engine::diagnostic::{Diagnostic, FixHint, RuleCode};
 use crate::engine::edit::{fix_titles, is_safe_fix};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::layout;
-use crate::engine::rules::{self, Baseline};
 use crate::git::{self, FileAt};
+use crate::service::edit_judgement::{EditToJudge, judge_edit, touched_tasks};
 use crate::views::Paths;
 use crate::workspace::{self, DiskPaths};
 
@@ -626,38 +626,19 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
         }
     }
     let oracle = DiskPaths { root: &workspace.root, known: &workspace.known };
-    let before = rules::check(&before_index, &workspace.config, None, &oracle);
-    // The text before the edit is the baseline: a status the edit moved to one no path of
-    // allowed steps reaches is an `invalid-transition` of this edit.
-    let baseline = Baseline { index: &before_index, label: "before this edit".into() };
-    let after = rules::check(&after_index, &workspace.config, Some(&baseline), &oracle);
-    let mut seen: HashMap<Key, usize> = HashMap::new();
-    for it in &before {
-        *seen.entry(Key::of(&before_index, it)).or_default() += 1;
-    }
-    let mut new: Vec<&Diagnostic> = Vec::new();
-    let judged = |it: &&Diagnostic| {
-        matches!(it.severity, Severity::Error | Severity::Warning) && !awaits_its_move(&after_index, it, &edited)
-    };
-    for it in after.iter().filter(judged) {
-        let edited_unknown = unknown.contains(&after_index.path(it.file));
-        match seen.get_mut(&Key::of(&after_index, it)) {
-            Some(count) if *count > 0 && !edited_unknown => *count -= 1,
-            _ => new.push(it),
-        }
-    }
-    if new.is_empty() {
+    let judged = judge_edit(&EditToJudge {
+        before: &before_index,
+        after: &after_index,
+        config: &workspace.config,
+        paths: &oracle,
+        edited: &edited,
+        unknown: &unknown,
+    });
+    if judged.new.is_empty() {
         return Ok(String::new());
     }
-    // A file that no longer parses comes first, alone: what the rules say of its tasks follows
-    // from it, and their fixes would mislead until it parses again.
-    let followers = if new.iter().any(|it| it.code == RuleCode::MalformedFile) {
-        let before = new.len();
-        new.retain(|it| it.code == RuleCode::MalformedFile);
-        before - new.len()
-    } else {
-        0
-    };
+    let followers = judged.followers;
+    let new: Vec<&Diagnostic> = judged.new.iter().collect();
     let paths = display_paths(root, cwd);
     let shown: Vec<String> = edited.iter().map(|relative| paths.show(relative)).collect();
     let mut said = report(&after_index, &paths, &shown.join(", "), &new, !unknown.is_empty());
@@ -669,71 +650,6 @@ fn check_tracker(root: &Path, scope: &str, targets: &[Target], cwd: &Path, budge
         ));
     }
     Ok(said)
-}
-
-/// A disagreement the edit's next step settles: a task whose file says a new status while the
-/// folder it sits in (a todo folder's `work/`, GSD's `debug/`, a PIDEA status folder) still says
-/// the old one. These workflows write the status and then move the file; the move is no Write
-/// the hook sees, and blocking the first step would leave the agent nowhere to go (`set` does
-/// not move files). `check` still reports a file that was never moved.
-fn awaits_its_move(index: &WorkspaceIndex, diagnostic: &Diagnostic, edited: &[&str]) -> bool {
-    if diagnostic.code != RuleCode::StatusMismatch {
-        return false;
-    }
-    let Some(entry) = diagnostic.task.as_ref().and_then(|it| index.task(it)) else { return false };
-    let folder = crate::engine::model::PlaceKind::StatusFolder;
-    entry.places.iter().any(|it| index.place(*it).kind == folder)
-        && entry.places.iter().all(|it| edited.contains(&index.path(it.file)))
-}
-
-/// The ids of the tasks whose places in the file at `path` differ between the two indexes (by
-/// the text each place speaks for, which an edit elsewhere in the file does not change).
-fn touched_tasks(before: &WorkspaceIndex, after: &WorkspaceIndex, path: &str) -> Vec<String> {
-    let places = |index: &WorkspaceIndex| {
-        let mut by_task: HashMap<String, Vec<String>> = HashMap::new();
-        let Some(file) = index.file_id(path) else { return by_task };
-        let text = index.text(file);
-        for place in &index.parsed(file).places {
-            if let Some(task) = place.task() {
-                let extent = text.get(std::ops::Range::<usize>::from(place.extent)).unwrap_or("");
-                by_task.entry(task.id.to_string()).or_default().push(extent.to_string());
-            }
-        }
-        by_task
-    };
-    let (before, after) = (places(before), places(after));
-    let mut touched: Vec<String> = before
-        .iter()
-        .filter(|(id, extents)| after.get(*id) != Some(extents))
-        .map(|(id, _)| id.clone())
-        .chain(after.keys().filter(|id| !before.contains_key(*id)).cloned())
-        .collect();
-    touched.sort();
-    touched
-}
-
-/// A diagnostic as the comparison sees it: what it is about (its rule, file and task, and the
-/// text it points at), not its wording. Lines shift when an edit adds or removes some, so its
-/// range does not count; and a message counts what it is about (`2 of 3 phases`), so an edit
-/// that fixes a phase would change the message of a problem it did not make.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    code: RuleCode,
-    file: String,
-    task: Option<String>,
-    place: String,
-}
-
-impl Key {
-    fn of(index: &WorkspaceIndex, it: &Diagnostic) -> Key {
-        let place = index.text(it.file).get(std::ops::Range::<usize>::from(it.range)).unwrap_or_default();
-        Key {
-            code: it.code,
-            file: index.path(it.file).to_string(),
-            task: it.task.as_ref().map(|task| format!("{}:{}", task.scope, task.id)),
-            place: place.to_string(),
-        }
-    }
 }
 
 /// Paths relative to the agent's working folder when the root is under it.
