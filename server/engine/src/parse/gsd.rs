@@ -14,7 +14,7 @@ use crate::markdown::Outline;
 use crate::model::{Children, ParsedFile, PlaceKind, Subject, TaskKey};
 use crate::parse::{ParseContext, counted_boxes, item_from_checkbox, link, location_place, place};
 use crate::text::{TextRange, range};
-use crate::vocabulary::{Lookup, Scope, Spelling};
+use crate::vocabulary::{Kind, Lookup, Scope, Spelling};
 
 /// `.planning/ROADMAP.md`.
 pub fn parse_roadmap(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -202,6 +202,177 @@ fn leading_number(text: &str) -> Option<(String, &str)> {
         return None;
     }
     Some((crate::markdown::dotted_numeric_id(written), &text[written.len()..]))
+}
+
+/// A milestone of a ROADMAP.md: its name, the phases it spans and what it says of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Milestone {
+    pub name: String,
+    /// The first and last phase of its range, as dotted numbers (`6` to `7.1`).
+    pub range: (Vec<u32>, Vec<u32>),
+    /// The range as written (`1-9`, `48-54`).
+    pub range_text: String,
+    /// Done (shipped, complete), active (in progress) or todo (planned, not started).
+    pub said: Kind,
+    /// Where what it says is: its emoji or its word.
+    pub status: (usize, usize),
+}
+
+/// The milestones a ROADMAP.md lists with a phase range: GSD's template's list under a
+/// `## Milestones` heading (`- ✅ **v1.0 MVP** - Phases 1-9 (shipped 2026-03-03)`), and tables
+/// whose header has a version or milestone column, a phase column and a status column.
+pub(crate) fn milestones(text: &str) -> Vec<Milestone> {
+    let mut out = Vec::new();
+    let mut in_milestones = false;
+    let mut in_fence = false;
+    // A table's phase and status columns, once its header is read.
+    let mut columns: Option<(usize, usize)> = None;
+    for (offset, line) in crate::text::lines_with_offsets(text) {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        if let Some(heading) = trimmed.strip_prefix('#') {
+            in_milestones = heading.trim_start_matches('#').trim().to_ascii_lowercase().starts_with("milestone");
+            columns = None;
+            continue;
+        }
+        if trimmed.starts_with('|') {
+            let cells = table_cells(line, offset);
+            if columns.is_none() {
+                columns = milestone_columns(&cells);
+                continue;
+            }
+            if let Some((phase, status)) = columns
+                && let Some(it) = milestone_row(&cells, phase, status)
+            {
+                out.push(it);
+            }
+            continue;
+        }
+        columns = None;
+        if in_milestones && let Some(it) = milestone_line(line, offset) {
+            out.push(it);
+        }
+    }
+    out
+}
+
+/// A table row's cells, trimmed, with where each starts.
+fn table_cells(line: &str, offset: usize) -> Vec<(usize, &str)> {
+    let inner = line.trim_end().trim_start();
+    let start = offset + (line.len() - line.trim_start().len());
+    let mut cells = Vec::new();
+    let mut at = 0;
+    for piece in inner.split('|') {
+        let lead = piece.len() - piece.trim_start().len();
+        cells.push((start + at + lead, piece.trim()));
+        at += piece.len() + 1;
+    }
+    // The pieces before the first bar and after the last are not cells.
+    if cells.len() >= 2 {
+        cells.remove(0);
+        cells.pop();
+    }
+    cells
+}
+
+/// The phase and status columns of a milestone table's header.
+fn milestone_columns(cells: &[(usize, &str)]) -> Option<(usize, usize)> {
+    let name = |at: usize| cells.get(at).map(|it| it.1.trim_matches('*').trim().to_ascii_lowercase());
+    let first = name(0)?;
+    if !(first.starts_with("version") || first.starts_with("milestone")) {
+        return None;
+    }
+    let find = |wanted: &[&str]| (1..cells.len()).find(|at| name(*at).is_some_and(|it| wanted.contains(&it.as_str())));
+    Some((find(&["phase", "phases"])?, find(&["status"])?))
+}
+
+fn milestone_row(cells: &[(usize, &str)], phase: usize, status: usize) -> Option<Milestone> {
+    let name = cells.first()?.1.trim_matches('*').trim();
+    let (range, range_text) = phase_range(cells.get(phase)?.1)?;
+    let (at, cell) = *cells.get(status)?;
+    let word = cell.trim_start_matches('*');
+    let start = at + (cell.len() - word.len());
+    let word = word.trim_end_matches('*').trim();
+    let said = milestone_word(word)?;
+    Some(Milestone { name: name.to_string(), range, range_text, said, status: (start, start + word.len()) })
+}
+
+/// `- ✅ **v1.0 MVP** - Phases 1-9 (shipped 2026-03-03)`, `- **v1.1 UI Polish** - Phases 8-12 (in
+/// progress)`.
+fn milestone_line(line: &str, offset: usize) -> Option<Milestone> {
+    let indent = line.len() - line.trim_start().len();
+    let rest = line.trim_start().strip_prefix("- ").or_else(|| line.trim_start().strip_prefix("* "))?;
+    let base = offset + indent + 2;
+    let open = rest.find("**")?;
+    let close = open + 2 + rest[open + 2..].find("**")?;
+    let name = rest[open + 2..close].trim();
+    let after = &rest[close + 2..];
+    let phases = after.find("Phase")?;
+    let (range, range_text) = phase_range(after[phases + 5..].trim_start_matches('s').trim_start())?;
+    let prefix = rest[..open].trim();
+    let (said, status) = match prefix {
+        "✅" => (Kind::Done, (base, base + prefix.len())),
+        "🚧" => (Kind::Active, (base, base + prefix.len())),
+        "📋" => (Kind::Todo, (base, base + prefix.len())),
+        _ => {
+            let paren = after.find('(')?;
+            let paren_end = paren + after[paren..].find(')')?;
+            let inside = &after[paren + 1..paren_end];
+            let word = inside.split(|c: char| c.is_ascii_digit()).next().unwrap_or(inside).trim();
+            // `after` starts just past the name's closing `**`.
+            let start = base + close + 2 + paren + 1 + (inside.len() - inside.trim_start().len());
+            (milestone_word(word)?, (start, start + word.len()))
+        }
+    };
+    Some(Milestone { name: name.to_string(), range, range_text, said, status })
+}
+
+/// What a milestone's status word says: `Shipped 2026-03-01`, `complete`, `In Progress`,
+/// `Partially Complete`, `planned`, `Not started`, `Defined`.
+fn milestone_word(word: &str) -> Option<Kind> {
+    let lower = word.to_ascii_lowercase();
+    let starts = |it: &str| lower.starts_with(it);
+    if starts("partially") || starts("in progress") {
+        Some(Kind::Active)
+    } else if starts("shipped") || starts("complete") || starts("done") {
+        Some(Kind::Done)
+    } else if starts("planned") || starts("not started") || starts("defined") {
+        Some(Kind::Todo)
+    } else {
+        None
+    }
+}
+
+/// `1-9`, `48-54 (7 phases)`, `6-7.1`, `22`: the first and last phase, and the range as written.
+fn phase_range(text: &str) -> Option<((Vec<u32>, Vec<u32>), String)> {
+    let number = |it: &str| -> Option<Vec<u32>> {
+        let id = crate::markdown::dotted_numeric_id(it);
+        id.split('.').map(|part| part.parse::<u32>().ok()).collect()
+    };
+    let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '–')).unwrap_or(text.len());
+    let written = text[..end].trim_end_matches(['.', '-', '–']);
+    let (first, last) = match written.split_once(['-', '–']) {
+        Some((first, last)) => (first, last),
+        None => (written, written),
+    };
+    if first.is_empty() || last.is_empty() {
+        return None;
+    }
+    Some(((number(first)?, number(last)?), written.to_string()))
+}
+
+/// Whether the phase `id` (`7.1`) is within a milestone's range.
+pub(crate) fn in_range(id: &str, (first, last): &(Vec<u32>, Vec<u32>)) -> bool {
+    let Some(number) = id.split('.').map(|part| part.parse::<u32>().ok()).collect::<Option<Vec<u32>>>() else {
+        return false;
+    };
+    *first <= number && number <= *last
 }
 
 /// `.planning/STATE.md`: the phase its Current Position names, as a read-only place of that
@@ -453,6 +624,34 @@ mod tests {
         };
         assert_eq!([counted("1"), counted("2"), counted("3")], [Some(1), Some(1), Some(1)]);
         assert_eq!(counted("4"), Some(0), "phase 4's section has a plan line");
+    }
+
+    /// GSD's milestones against the phase boxes of their range: a shipped milestone over an open
+    /// phase is a warning; one planned over done phases, or in progress over all done, a hint
+    /// (agent-workforce's `| V7.0 | 48-54 (7 phases) | 0/TBD | **Not started** |`). A milestone
+    /// whose range holds a phase boxed twice (numbers reused) is not judged.
+    #[test]
+    fn milestones_against_their_phases() {
+        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n## Milestones\n\n- ✅ **v1.0 MVP** - Phases 1-2 (shipped 2026-03-03)\n- 🚧 **v1.1 Polish** - Phases 3-3.1 (in progress)\n- **v1.2 Later** - Phases 4-5 (planned)\n- 📋 **v1.3 Reused** - Phases 6-7 (planned)\n\n## Phases\n\n- [x] **Phase 1: Base** - a\n- [ ] **Phase 2: Auth** - b\n- [x] **Phase 3: Look** - c\n- [x] **Phase 3.1: Fix** - d\n- [x] **Phase 4: More** - e\n- [ ] **Phase 5: Rest** - f\n- [x] **Phase 6: One** - g\n- [ ] **Phase 6: Again** - h\n\n## Progress Summary\n\n| Version | Phase | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| v1.0 | 1-2 (2 phases) | 3/3 | **Shipped** | 2026-03-03 |\n";
+        let (index, found) = diagnostics(roadmap, None);
+        let said: Vec<(Severity, String, String)> = found
+            .iter()
+            .filter(|it| it.message.starts_with("milestone"))
+            .map(|it| (it.severity, it.message.clone(), index.text(it.file)[it.range].to_string()))
+            .collect();
+        let expected = [
+            (Severity::Warning, "milestone v1.0 MVP is `✅` (phases 1-2), but phase 2 is still open", "✅"),
+            (
+                Severity::Hint,
+                "milestone v1.1 Polish is `🚧` (phases 3-3.1), but all 2 of its phases in this roadmap are done",
+                "🚧",
+            ),
+            (Severity::Hint, "milestone v1.2 Later is `planned` (phases 4-5), but phase 4 is done", "planned"),
+            (Severity::Warning, "milestone v1.0 is `Shipped` (phases 1-2), but phase 2 is still open", "Shipped"),
+        ];
+        let expected: Vec<(Severity, String, String)> =
+            expected.iter().map(|(severity, message, at)| (*severity, message.to_string(), at.to_string())).collect();
+        assert_eq!(said, expected);
     }
 
     /// ganka: STATE.md's session record says it stopped after 15-04 while 15-05's summary is

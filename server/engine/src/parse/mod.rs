@@ -8,7 +8,7 @@ pub(crate) mod backlog;
 mod checklist;
 mod compozy;
 mod conductor;
-mod gsd;
+pub(crate) mod gsd;
 mod json;
 mod minsky;
 mod openspec;

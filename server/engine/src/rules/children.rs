@@ -535,6 +535,83 @@ fn plan_done(index: &WorkspaceIndex, id: &str, place: PlaceRef) -> Related {
     Related { file: place.file, range: said.line, message: format!("plan {id} done: {}", said.kind.describe()) }
 }
 
+/// GSD's milestones against the phase boxes of their range in the same ROADMAP.md: the list
+/// GSD's roadmap template keeps (`- ✅ **v1.0 MVP** - Phases 1-9 (shipped 2026-03-03)`, `- 🚧
+/// **v1.1** - Phases 10-12 (in progress)`) and a table with a phase range and a status
+/// (`| V7.0 | 48-54 (7 phases) | 0/TBD | **Not started** | - |`).
+/// - Shipped or complete while a phase of its range is open: a warning at the milestone.
+/// - Planned or not started while a phase of it is done, or in progress while every phase of it
+///   is: a hint (the list is a summary, rewritten when a milestone ships).
+///
+/// A phase the roadmap boxes twice (numbers reused by a later milestone) makes its milestone
+/// unjudged; phases the roadmap no longer lists (archived with their milestone) are not counted.
+pub(super) fn milestones(index: &WorkspaceIndex, file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
+    if entry.class.role != crate::layout::Role::GsdRoadmap || !sink.enabled(RuleCode::OpenChildren) {
+        return;
+    }
+    let Some(profile) = index.profile(file) else { return };
+    let mut boxes: BTreeMap<&str, Vec<Option<Kind>>> = BTreeMap::new();
+    for place in entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::IndexLine) {
+        if let Some(task) = place.task() {
+            boxes.entry(&task.id).or_default().push(place.status.map(|it| profile.kind(it)));
+        }
+    }
+    if boxes.is_empty() {
+        return;
+    }
+    let text = &entry.text;
+    for milestone in crate::parse::gsd::milestones(text) {
+        let mut phases: Vec<(&str, Option<Kind>)> = Vec::new();
+        let mut ambiguous = false;
+        for (id, kinds) in &boxes {
+            if !crate::parse::gsd::in_range(id, &milestone.range) {
+                continue;
+            }
+            match kinds.as_slice() {
+                [kind] => phases.push((id, *kind)),
+                _ => ambiguous = true,
+            }
+        }
+        if ambiguous || phases.is_empty() {
+            continue;
+        }
+        phases.sort_by(|a, b| crate::index::natural_cmp(a.0, b.0));
+        let closed = |kind: &Option<Kind>| kind.is_some_and(|it| it.is_closed());
+        let listed = |ids: Vec<&str>| match ids.as_slice() {
+            [one] => format!("phase {one} is"),
+            many => format!("phases {} are", many.join(", ")),
+        };
+        let (message, severity) = match milestone.said {
+            Kind::Done => {
+                let open: Vec<&str> = phases.iter().filter(|it| !closed(&it.1)).map(|it| it.0).collect();
+                if open.is_empty() {
+                    continue;
+                }
+                (format!("{} still open", listed(open)), Severity::Warning)
+            }
+            Kind::Todo => {
+                let done: Vec<&str> = phases.iter().filter(|it| it.1 == Some(Kind::Done)).map(|it| it.0).collect();
+                if done.is_empty() {
+                    continue;
+                }
+                (format!("{} done", listed(done)), Severity::Hint)
+            }
+            Kind::Active if phases.iter().all(|it| closed(&it.1)) => {
+                (format!("all {} of its phases in this roadmap are done", phases.len()), Severity::Hint)
+            }
+            _ => continue,
+        };
+        let at = crate::text::range(milestone.status.0, milestone.status.1);
+        let message = format!(
+            "milestone {} is `{}` (phases {}), but {message}",
+            milestone.name,
+            &text[milestone.status.0..milestone.status.1],
+            milestone.range_text
+        );
+        sink.push_capped(diagnostic(RuleCode::OpenChildren, file, at, message), severity);
+    }
+}
+
 /// Kiro's checkpoints (`- [x] 5. Checkpoint - AOG Backend Complete`, `24. Final Checkpoint`):
 /// Kiro's plans put one after a run of tasks, to stop and make sure all of them work, so a
 /// checkpoint stands for the tasks before it.

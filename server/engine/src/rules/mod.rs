@@ -809,6 +809,7 @@ fn check_whole_file(
         counters::file(index, file, &mut sink);
         children::state_position(index, file, entry, &mut sink);
         children::checkpoints(index, file, entry, &mut sink);
+        children::milestones(index, file, entry, &mut sink);
     }
     if let Some(baseline) = baseline {
         transitions::file(index, baseline, file, entry, &mut sink);
