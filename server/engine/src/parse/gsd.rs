@@ -204,12 +204,14 @@ fn leading_number(text: &str) -> Option<(String, &str)> {
     Some((crate::markdown::dotted_numeric_id(written), &text[written.len()..]))
 }
 
+/// The first and last phase of a milestone's range, as dotted numbers (`6` to `7.1`).
+pub(crate) type PhaseRange = (Vec<u32>, Vec<u32>);
+
 /// A milestone of a ROADMAP.md: its name, the phases it spans and what it says of itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Milestone {
     pub name: String,
-    /// The first and last phase of its range, as dotted numbers (`6` to `7.1`).
-    pub range: (Vec<u32>, Vec<u32>),
+    pub range: PhaseRange,
     /// The range as written (`1-9`, `48-54`).
     pub range_text: String,
     /// Done (shipped, complete), active (in progress) or todo (planned, not started).
@@ -350,7 +352,7 @@ fn milestone_word(word: &str) -> Option<Kind> {
 }
 
 /// `1-9`, `48-54 (7 phases)`, `6-7.1`, `22`: the first and last phase, and the range as written.
-fn phase_range(text: &str) -> Option<((Vec<u32>, Vec<u32>), String)> {
+fn phase_range(text: &str) -> Option<(PhaseRange, String)> {
     let number = |it: &str| -> Option<Vec<u32>> {
         let id = crate::markdown::dotted_numeric_id(it);
         id.split('.').map(|part| part.parse::<u32>().ok()).collect()
@@ -368,7 +370,7 @@ fn phase_range(text: &str) -> Option<((Vec<u32>, Vec<u32>), String)> {
 }
 
 /// Whether the phase `id` (`7.1`) is within a milestone's range.
-pub(crate) fn in_range(id: &str, (first, last): &(Vec<u32>, Vec<u32>)) -> bool {
+pub(crate) fn in_range(id: &str, (first, last): &PhaseRange) -> bool {
     let Some(number) = id.split('.').map(|part| part.parse::<u32>().ok()).collect::<Option<Vec<u32>>>() else {
         return false;
     };
