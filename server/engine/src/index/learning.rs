@@ -255,10 +255,11 @@ const MIN_HABIT_PLACES: usize = 3;
 const HABIT_MARGIN: usize = 3;
 
 /// The statuses `files` write two ways at one kind of place, read in `profile`. Only word
-/// spellings count (`**Status:** Done`, `"status": "new"`): a bracket marker's other spelling
-/// is an alias `unknown-status` reports, and a box has one character.
+/// spellings count (`**Status:** Done`, `"status": "completed"`): a bracket marker's other
+/// spelling is an alias `unknown-status` reports, and a box has one character.
 pub(super) fn habits(profile: &Profile, files: &[&FileEntry]) -> Vec<Habit> {
-    // (kind, status) -> lower-case word -> (places, the spellings as written with their uses)
+    // Per (kind, role, status): lower-case word -> (places, the spellings as written, each with
+    // its uses).
     type Words = BTreeMap<String, (usize, BTreeMap<String, usize>)>;
     // By the file's role too: two documents may keep tables of one kind in words of their own
     // (GSD's ROADMAP.md says `Complete`, an older STATE.md `Verified`).

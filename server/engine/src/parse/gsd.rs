@@ -318,10 +318,11 @@ fn milestone_line(line: &str, offset: usize) -> Option<Milestone> {
     let phases = after.find("Phase")?;
     let (range, range_text) = phase_range(after[phases + 5..].trim_start_matches('s').trim_start())?;
     let prefix = rest[..open].trim();
+    let at = base + (open - rest[..open].trim_start().len());
     let (said, status) = match prefix {
-        "✅" => (Kind::Done, (base, base + prefix.len())),
-        "🚧" => (Kind::Active, (base, base + prefix.len())),
-        "📋" => (Kind::Todo, (base, base + prefix.len())),
+        "✅" => (Kind::Done, (at, at + prefix.len())),
+        "🚧" => (Kind::Active, (at, at + prefix.len())),
+        "📋" => (Kind::Todo, (at, at + prefix.len())),
         _ => {
             let paren = after.find('(')?;
             let paren_end = paren + after[paren..].find(')')?;
@@ -634,7 +635,7 @@ mod tests {
     /// whose range holds a phase boxed twice (numbers reused) is not judged.
     #[test]
     fn milestones_against_their_phases() {
-        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n## Milestones\n\n- ✅ **v1.0 MVP** - Phases 1-2 (shipped 2026-03-03)\n- 🚧 **v1.1 Polish** - Phases 3-3.1 (in progress)\n- **v1.2 Later** - Phases 4-5 (planned)\n- 📋 **v1.3 Reused** - Phases 6-7 (planned)\n\n## Phases\n\n- [x] **Phase 1: Base** - a\n- [ ] **Phase 2: Auth** - b\n- [x] **Phase 3: Look** - c\n- [x] **Phase 3.1: Fix** - d\n- [x] **Phase 4: More** - e\n- [ ] **Phase 5: Rest** - f\n- [x] **Phase 6: One** - g\n- [ ] **Phase 6: Again** - h\n\n## Progress Summary\n\n| Version | Phase | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| v1.0 | 1-2 (2 phases) | 3/3 | **Shipped** | 2026-03-03 |\n";
+        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n## Milestones\n\n-  ✅  **v1.0 MVP** - Phases 1-2 (shipped 2026-03-03)\n- 🚧 **v1.1 Polish** - Phases 3-3.1 (in progress)\n- **v1.2 Later** - Phases 4-5 (planned)\n- 📋 **v1.3 Reused** - Phases 6-7 (planned)\n\n## Phases\n\n- [x] **Phase 1: Base** - a\n- [ ] **Phase 2: Auth** - b\n- [x] **Phase 3: Look** - c\n- [x] **Phase 3.1: Fix** - d\n- [x] **Phase 4: More** - e\n- [ ] **Phase 5: Rest** - f\n- [x] **Phase 6: One** - g\n- [ ] **Phase 6: Again** - h\n\n## Progress Summary\n\n| Version | Phase | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| v1.0 | 1-2 (2 phases) | 3/3 | **Shipped** | 2026-03-03 |\n";
         let (index, found) = diagnostics(roadmap, None);
         let said: Vec<(Severity, String, String)> = found
             .iter()

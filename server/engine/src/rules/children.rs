@@ -602,12 +602,9 @@ pub(super) fn milestones(index: &WorkspaceIndex, file: FileId, entry: &FileEntry
             _ => continue,
         };
         let at = crate::text::range(milestone.status.0, milestone.status.1);
-        let message = format!(
-            "milestone {} is `{}` (phases {}), but {message}",
-            milestone.name,
-            &text[milestone.status.0..milestone.status.1],
-            milestone.range_text
-        );
+        let said = text.get(milestone.status.0..milestone.status.1).unwrap_or_default();
+        let message =
+            format!("milestone {} is `{said}` (phases {}), but {message}", milestone.name, milestone.range_text);
         sink.push_capped(diagnostic(RuleCode::OpenChildren, file, at, message), severity);
     }
 }
