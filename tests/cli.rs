@@ -782,6 +782,24 @@ fn gitignored_and_excluded_files_are_not_indexed() {
     assert!(text.contains("specs/TODO.md:2:15"), "{text}");
 }
 
+/// Git ignores untracked files only: a tracker committed under a folder `.gitignore` names
+/// (five of nineteen real repositories tried) is the repository's, and `check` reads it where
+/// it used to say "no tracker found". An untracked file there stays ignored.
+#[test]
+fn a_committed_tracker_under_an_ignored_folder_is_read() {
+    let dir = workspace(&[(".kiro/specs/import/tasks.md", b"# Plan\n\n- [x] 1. Read\n- [?] 2. Write\n")]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "the spec"]);
+    std::fs::write(dir.path().join(".gitignore"), ".kiro/\n").expect("write .gitignore");
+    std::fs::write(dir.path().join(".kiro/specs/import/notes.md"), "- [?] untracked scratch\n").expect("write notes");
+    let output = taskmark(dir.path(), &["check", ".", "--no-baseline"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    assert_eq!(text.matches("unknown status").count(), 1, "{text}");
+    assert!(text.contains(".kiro/specs/import/tasks.md:4"), "{text}");
+}
+
 #[test]
 fn no_progress_bar_without_a_terminal() {
     let output = taskmark(&example(), &["check", ".", "--no-baseline"]);

@@ -295,11 +295,14 @@ pub fn classify(path: &str) -> Classification {
         return Classification { role: Role::CompozyTask, family: Some(Family::Compozy), root: dir(1) };
     }
     // compozy's newer layout: .compozy/tasks/<feature>/task_01.md beside a _tasks.md table, and
-    // _meta.md counting them.
-    if parts.contains(&".compozy") && name == "_meta.md" {
+    // _meta.md counting them (or under tasks/_archived/<stamp>-<feature>/). Only there: a
+    // feature's own folders (`memory/`, `reviews-*/`) hold notes named like tasks.
+    let compozy_feature =
+        (at(3) == "tasks" && at(4) == ".compozy") || (at(3) == "_archived" && at(4) == "tasks" && at(5) == ".compozy");
+    if compozy_feature && name == "_meta.md" {
         return Classification { role: Role::CompozyMeta, family: Some(Family::Compozy), root: dir(1) };
     }
-    if parts.contains(&".compozy")
+    if compozy_feature
         && let Some(number) = name.strip_prefix("task_").and_then(|it| it.strip_suffix(".md"))
         && leading_digits(number) > 0
     {
@@ -544,6 +547,11 @@ mod tests {
         assert_eq!(role(".compozy/tasks/chat/task_05a.md"), (Role::CompozyTask, ".compozy/tasks/chat".into()));
         assert_eq!(role(".compozy/tasks/chat/_tasks.md"), (Role::CompozyIndex, ".compozy/tasks/chat".into()));
         assert_eq!(role(".compozy/tasks/chat/_meta.md"), (Role::CompozyMeta, ".compozy/tasks/chat".into()));
+        let archived = ".compozy/tasks/_archived/20260422-204811-chat";
+        assert_eq!(role(&format!("{archived}/task_01.md")), (Role::CompozyTask, archived.into()));
+        // A feature's agent notes are named like its tasks (compozy/kb's `memory/task_01.md`).
+        assert_eq!(role(".compozy/tasks/chat/memory/task_01.md").0, Role::Prose);
+        assert_eq!(role(".compozy/tasks/chat/memory/_meta.md").0, Role::Prose);
         assert_eq!(role("docs/task_01.md").0, Role::Prose);
         assert_eq!(role("tasks/docs/_task-template.md").0, Role::Prose);
         assert_eq!(role("specs/001-mvp/tasks.md"), (Role::SpecKitTasks, "specs/001-mvp".into()));

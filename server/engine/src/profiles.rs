@@ -244,15 +244,18 @@ pub fn github() -> Profile {
     )
 }
 
-/// Kiro's spec `tasks.md`: `[ ]` not started, `[-]` in progress (Kiro writes it when a task
+/// Kiro's spec `tasks.md`: `[ ]` not started, `[~]` queued (Kiro writes it when a task waits
+/// in its run queue: kirodotdev/Kiro#5723, #3451), `[-]` in progress (Kiro writes it when a task
 /// starts; it is no cancellation there), `[x]` done.
 pub fn kiro() -> Profile {
     let mut kiro = profile(
         "kiro",
-        "Kiro specs' tasks.md: [ ] not started, [-] in progress, [x] done",
+        "Kiro specs' tasks.md: [ ] not started, [~] queued, [-] in progress, [x] done",
         vec![
             // Kiro writes `[-]` when a task starts: its `[ ]` says not started, not only "not done".
             Status::new("not_started", Kind::Todo).checkbox(&[' ']).words(&["not started", "open"]),
+            // Queued to run, not begun: another open status, after `not_started`.
+            Status::new("queued", Kind::Todo).checkbox(&['~']).words(&["queued"]),
             Status::new("in_progress", Kind::Active).checkbox(&['-']).words(&["in progress"]),
             Status::new("done", Kind::Done).checkbox(&['x', 'X']).words(&["done"]),
         ],
@@ -469,7 +472,8 @@ pub fn conductor() -> Profile {
             ]),
             Status::new("paused", Kind::Blocked).words(&["paused", "blocked", "on hold", "deferred"]),
             Status::new("completed", Kind::Done).checkbox(&['x', 'X']).words(&["completed", "complete", "done"]),
-            Status::new("archived", Kind::Done).words(&["archived"]),
+            // The archive holds finished tracks, completed or cancelled alike.
+            Status::new("archived", Kind::Done).words(&["archived"]).agrees_with(&[Kind::Done, Kind::Cancelled]),
             Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "abandoned", "skipped"]),
             Status::new(PLAN_NOT_BEGUN, Kind::Todo).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),
             Status::new(PLAN_UNDER_WAY, Kind::Active).scopes(false, false).agrees_with(&OPEN_OR_CANCELLED),

@@ -296,6 +296,18 @@ mod tests {
 
     /// Vete's `[~]` tracks over plans of 0/25 with their metadata still `new` as made: the box
     /// is the one ahead of the other two, so the hint is at the box, not at the metadata.
+    /// A track cancelled and then archived (Aalwattar/ParrotInk): the archive holds finished
+    /// tracks, cancelled ones too, so the folder and the metadata agree.
+    #[test]
+    fn a_cancelled_track_in_the_archive_is_no_contradiction() {
+        let fixture = track("archive", "cleanup_20260212", "cancelled", "- [x] Task: Audit\n");
+        let (_, found) = diagnostics(&fixture, None);
+        assert!(!found.iter().any(|it| it.code == RuleCode::StatusMismatch), "{found:#?}");
+        let fixture = track("archive", "cleanup_20260212", "in_progress", "- [x] Task: Audit\n");
+        let (_, found) = diagnostics(&fixture, None);
+        assert!(found.iter().any(|it| it.code == RuleCode::StatusMismatch), "an unfinished one still contradicts it");
+    }
+
     #[test]
     fn a_track_under_way_with_nothing_begun_is_a_hint_at_its_box() {
         let fixture =

@@ -92,6 +92,14 @@ pub(super) fn item(index: &WorkspaceIndex, file: FileId, item: &Item, sink: &mut
     }
     let Some(profile) = index.profile(file) else { return };
     if let Some(unknown) = &item.unknown {
+        // A box that is also a task's place (Kiro's `- [?] 2. Title`) is reported once, as the
+        // place's marker.
+        let stated = index.entry(file).is_some_and(|entry| {
+            entry.parsed.places.iter().any(|it| it.marker.range == item.marker_range && it.unknown.is_some())
+        });
+        if stated {
+            return;
+        }
         // A box is a sub-step, not a task's status, and checklists invent boxes freely: an
         // unknown one is worth a look, never a failed check.
         let cap = read_anyway(unknown).unwrap_or(Severity::Warning);

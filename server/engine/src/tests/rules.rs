@@ -869,6 +869,23 @@ fn kiro_specs_read_a_dash_box_as_under_way() {
     assert!(warned[0].message.contains("1 of the 2"), "{}", warned[0].message);
 }
 
+/// A real Kiro spec (crawlins/kythira): Kiro writes `[~]` for a task queued to run, which was
+/// an unknown status, reported twice at one box (as the task's marker and as a checkbox). It is
+/// Kiro's `queued`, open; a marker Kiro does not write is reported once.
+#[test]
+fn kiro_queued_tasks_and_one_report_per_unknown_box() {
+    let spec = "%! .kiro/specs/coap/tasks.md\n# Implementation Plan\n\n- [x] 5. Transport\n- [~] 6. Security layer\n  - [ ] 6.1 DTLS\n- [?] 7. Observe\n";
+    let (index, found) = diagnostics(spec, None);
+    let unknown: Vec<String> = found
+        .iter()
+        .filter(|it| it.code == crate::diagnostic::RuleCode::UnknownStatus)
+        .map(|it| format!("{:?} {}", it.severity, &index.text(it.file)[it.range]))
+        .collect();
+    assert_eq!(unknown, ["Error ?"], "{}", crate::fixture::render(&index, &found));
+    let summary = crate::ide::task_summary(&index, &crate::model::TaskKey::new(".kiro/specs/coap", "6"));
+    assert_eq!(summary.status.as_deref(), Some("[~]"), "known, as Kiro's queued");
+}
+
 /// Issue 33 (foodshare-web F3): a Kiro task left `[ ]` while one of its subtasks is `[-]`.
 /// Kiro's agent marks a task `[-]` when it starts a subtask; `[ ]` says not started, so the
 /// parent is behind: a hint. A plain checklist's `[ ]` says only "not done" and a parent over
