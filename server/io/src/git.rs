@@ -21,41 +21,6 @@ fn rev_parse(dir: &Path, args: &[&str]) -> Option<String> {
     Some(String::from_utf8(output.stdout).ok()?.trim().to_string())
 }
 
-/// The files under `root` that git tracks and its ignore rules match, relative to `root`: git
-/// applies `.gitignore` to untracked files only, so a tracker committed before (or despite) its
-/// folder being ignored is still the repository's. Empty outside git or when git cannot say.
-/// `core.fsmonitor` is off: a repository's own configuration must not run a command here.
-pub fn tracked_but_ignored(root: &Path) -> Vec<String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--ignored",
-            "--exclude-standard",
-            "--",
-            ".",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
-    let Ok(output) = output else { return Vec::new() };
-    if !output.status.success() {
-        return Vec::new();
-    }
-    output
-        .stdout
-        .split(|byte| *byte == 0)
-        .filter(|it| !it.is_empty())
-        .filter_map(|it| std::str::from_utf8(it).ok())
-        .map(str::to_string)
-        .collect()
-}
-
 /// Whether `root` is inside a git work tree, and where its top is.
 pub fn toplevel(root: &Path) -> Option<std::path::PathBuf> {
     std::fs::canonicalize(rev_parse(root, &["--show-toplevel"])?).ok()

@@ -359,6 +359,41 @@ pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::
     Ok(walked)
 }
 
+/// The files under `root` that git tracks and its ignore rules match, relative to `root`: git
+/// applies `.gitignore` to untracked files only, so a tracker committed before (or despite) its
+/// folder being ignored is still the repository's. Empty outside git or when git cannot say.
+/// `core.fsmonitor` is off: a repository's own configuration must not run a command here.
+fn tracked_but_ignored(root: &Path) -> Vec<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+            ".",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(output) = output else { return Vec::new() };
+    if !output.status.success() {
+        return Vec::new();
+    }
+    output
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|it| !it.is_empty())
+        .filter_map(|it| std::str::from_utf8(it).ok())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The files git tracks that the walk left out for its ignore rules (`.taskmark/` and
 /// the configured globs still apply): git ignores untracked files only, and a repository that
 /// committed its tracker under an ignored folder holds it all the same (five of nineteen real
@@ -375,7 +410,7 @@ fn add_tracked_but_ignored(
     let overrides = overrides(root, config)?;
     let known: HashSet<String> = walked.paths.iter().cloned().collect();
     let prefix = under.map(|it| format!("{}/", it.trim_end_matches('/')));
-    for path in crate::git::tracked_but_ignored(root) {
+    for path in tracked_but_ignored(root) {
         if known.contains(&path)
             || prefix.as_ref().is_some_and(|it| !path.starts_with(it.as_str()))
             || path.split('/').any(|part| part == ".git" || part == ".taskmark")
@@ -843,11 +878,8 @@ impl PathFilter {
             add_ignore_file(&mut builder, &root.join(".git/info/exclude"), None);
             builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
         });
-        let tracked_ignored: HashSet<String> = if respect_gitignore {
-            crate::git::tracked_but_ignored(root).into_iter().collect()
-        } else {
-            HashSet::new()
-        };
+        let tracked_ignored: HashSet<String> =
+            if respect_gitignore { tracked_but_ignored(root).into_iter().collect() } else { HashSet::new() };
         Ok(PathFilter {
             overrides,
             respect_gitignore,
