@@ -346,76 +346,110 @@ pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::
         })
     });
     let mut walked = found.into_inner().unwrap_or_else(PoisonError::into_inner);
-    if reads_ignore_files {
-        add_tracked_but_ignored(root, config, under, &mut walked)?;
-    }
     for (folder, problem) in std::mem::take(&mut *unsafe_folders.lock().unwrap_or_else(PoisonError::into_inner)) {
         if let Some(path) = relative(&folder) {
             walked.unlisted.push(Skipped { path, reason: format!("not walked: {problem}"), tracker: true });
         }
+    }
+    if reads_ignore_files {
+        add_tracked_but_ignored(root, config, under, &mut walked)?;
     }
     walked.paths.sort();
     walked.unlisted.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
 }
 
-/// The files under `root` that git tracks and its ignore rules match, relative to `root`: git
-/// applies `.gitignore` to untracked files only, so a tracker committed before (or despite) its
-/// folder being ignored is still the repository's. Empty outside git or when git cannot say.
-/// `core.fsmonitor` is off: a repository's own configuration must not run a command here.
-fn tracked_but_ignored(root: &Path) -> Vec<String> {
-    let output = std::process::Command::new("git")
+/// How long git may take to list the files it tracks, and how much it may say: a repository is
+/// untrusted input (its index could be a named pipe), and the walk must end.
+const TRACKED_LIST_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+const TRACKED_LIST_BYTES: u64 = 64 << 20;
+
+/// The files git tracks under `root`, relative to it, from git's index alone (`git ls-files
+/// --cached`: no ignore file is read, so one that is a pipe or a link out cannot hold or feed
+/// it, and `core.fsmonitor` is off, so the repository's configuration runs nothing). `None`
+/// outside git, when git fails, or past its time or size bound.
+fn tracked_files(root: &Path) -> Option<HashSet<String>> {
+    use std::io::Read;
+    if !root.ancestors().any(|folder| folder.join(".git").exists()) {
+        return None;
+    }
+    let mut child = std::process::Command::new("git")
         .arg("-C")
         .arg(root)
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--ignored",
-            "--exclude-standard",
-            "--",
-            ".",
-        ])
+        .args(["-c", "core.fsmonitor=false", "ls-files", "-z", "--cached", "--", "."])
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(output) = output else { return Vec::new() };
-    if !output.status.success() {
-        return Vec::new();
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.take(TRACKED_LIST_BYTES).read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < TRACKED_LIST_TIME => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let bytes = reader.join().ok()?.ok()?;
+    if !status.success() || bytes.len() as u64 >= TRACKED_LIST_BYTES {
+        return None;
     }
-    output
-        .stdout
-        .split(|byte| *byte == 0)
-        .filter(|it| !it.is_empty())
-        .filter_map(|it| std::str::from_utf8(it).ok())
-        .map(str::to_string)
-        .collect()
+    Some(
+        bytes
+            .split(|byte| *byte == 0)
+            .filter(|it| !it.is_empty())
+            .filter_map(|it| std::str::from_utf8(it).ok())
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
-/// The files git tracks that the walk left out for its ignore rules (`.taskmark/` and
-/// the configured globs still apply): git ignores untracked files only, and a repository that
-/// committed its tracker under an ignored folder holds it all the same (five of nineteen real
-/// repositories tried did). Only inside a git work tree.
+/// The files git tracks that the walk left out for its ignore rules: git applies `.gitignore`
+/// to untracked files only, and a repository that committed its tracker under an ignored folder
+/// holds it all the same (five of nineteen real repositories tried did). `.taskmark/`, the
+/// configured globs and the folders the walk could not enter safely still apply, and a file
+/// under a linked folder is not reached through the link.
 fn add_tracked_but_ignored(
     root: &Path,
     config: &Config,
     under: Option<&str>,
     walked: &mut Walked,
 ) -> anyhow::Result<()> {
-    if !root.ancestors().any(|folder| folder.join(".git").exists()) {
-        return Ok(());
-    }
+    let Some(tracked) = tracked_files(root) else { return Ok(()) };
     let overrides = overrides(root, config)?;
-    let known: HashSet<String> = walked.paths.iter().cloned().collect();
+    let known: HashSet<&str> = walked.paths.iter().map(String::as_str).collect();
     let prefix = under.map(|it| format!("{}/", it.trim_end_matches('/')));
-    for path in tracked_but_ignored(root) {
-        if known.contains(&path)
+    let unwalked: Vec<String> =
+        walked.unlisted.iter().map(|it| format!("{}/", it.path.trim_end_matches('/'))).collect();
+    let mut added: Vec<String> = Vec::new();
+    for path in tracked {
+        if known.contains(path.as_str())
             || prefix.as_ref().is_some_and(|it| !path.starts_with(it.as_str()))
+            || unwalked.iter().any(|it| path.starts_with(it.as_str()))
             || path.split('/').any(|part| part == ".git" || part == ".taskmark")
             || overrides.matched(root.join(&path), false).is_ignore()
         {
+            continue;
+        }
+        // Every folder on the way is a folder, not a link (the walk does not follow them).
+        let mut folder = root.to_path_buf();
+        let parts: Vec<&str> = path.split('/').collect();
+        let real_folders = parts[..parts.len() - 1].iter().all(|part| {
+            folder.push(part);
+            std::fs::symlink_metadata(&folder).is_ok_and(|it| it.is_dir())
+        });
+        if !real_folders {
             continue;
         }
         let Ok(meta) = std::fs::symlink_metadata(root.join(&path)) else { continue };
@@ -424,10 +458,13 @@ fn add_tracked_but_ignored(
         } else if !meta.is_file() {
             continue;
         }
-        walked.paths.push(path);
+        added.push(path);
     }
-    walked.paths.sort();
-    walked.paths.dedup();
+    if !added.is_empty() {
+        walked.paths.extend(added);
+        walked.paths.sort();
+        walked.paths.dedup();
+    }
     Ok(())
 }
 
@@ -862,9 +899,9 @@ pub struct PathFilter {
     /// it has none). A changed ignore file makes the server walk the workspace again, with a new
     /// filter.
     nested: Mutex<HashMap<PathBuf, Option<Arc<ignore::gitignore::Gitignore>>>>,
-    /// The files git tracks that its ignore rules match, which the walk lists all the same
+    /// The files git tracks, which the walk lists whatever the ignore files say
     /// ([`add_tracked_but_ignored`]).
-    tracked_ignored: HashSet<String>,
+    tracked: HashSet<String>,
 }
 
 impl PathFilter {
@@ -878,15 +915,14 @@ impl PathFilter {
             add_ignore_file(&mut builder, &root.join(".git/info/exclude"), None);
             builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
         });
-        let tracked_ignored: HashSet<String> =
-            if respect_gitignore { tracked_but_ignored(root).into_iter().collect() } else { HashSet::new() };
+        let tracked = if respect_gitignore { tracked_files(root).unwrap_or_default() } else { HashSet::new() };
         Ok(PathFilter {
             overrides,
             respect_gitignore,
             gitignore,
             canonical_root,
             nested: Mutex::new(HashMap::new()),
-            tracked_ignored,
+            tracked,
         })
     }
 
@@ -898,7 +934,7 @@ impl PathFilter {
         if self.overrides.matched(&absolute, false).is_ignore() {
             return false;
         }
-        if !self.respect_gitignore || self.tracked_ignored.contains(relative) {
+        if !self.respect_gitignore || self.tracked.contains(relative) {
             return true;
         }
         // The folders between the root and the file, deepest first.
