@@ -38,6 +38,8 @@ pub struct Workspace {
     /// written), as `Skipped` entries whose reason is the note.
     pub noted: Vec<Skipped>,
     pub bytes_read: u64,
+    /// What git tracks, as the walk found it ([`Walked::tracked`]).
+    pub tracked: Option<HashSet<String>>,
 }
 
 /// A workspace root that has no `.git` or `.taskmark.toml` at or above it is a guess; past this
@@ -264,6 +266,9 @@ pub struct Walked {
     pub links: HashSet<String>,
     /// Folders it could not list, with the reason.
     pub unlisted: Vec<Skipped>,
+    /// The files git tracks under the root (`None` outside git, or when the walk did not read
+    /// ignore files): kept for the file watcher's [`PathFilter`], so git is asked once.
+    pub tracked: Option<HashSet<String>>,
 }
 
 /// Lists the workspace's files, honouring `.gitignore` and the configured globs. Symlinked
@@ -433,7 +438,7 @@ fn add_tracked_but_ignored(
     let unwalked: Vec<String> =
         walked.unlisted.iter().map(|it| format!("{}/", it.path.trim_end_matches('/'))).collect();
     let mut added: Vec<String> = Vec::new();
-    for path in tracked {
+    for path in &tracked {
         if known.contains(path.as_str())
             || prefix.as_ref().is_some_and(|it| !path.starts_with(it.as_str()))
             || unwalked.iter().any(|it| path.starts_with(it.as_str()))
@@ -458,8 +463,9 @@ fn add_tracked_but_ignored(
         } else if !meta.is_file() {
             continue;
         }
-        added.push(path);
+        added.push(path.clone());
     }
+    walked.tracked = Some(tracked);
     if !added.is_empty() {
         walked.paths.extend(added);
         walked.paths.sort();
@@ -764,7 +770,8 @@ pub fn load_selected(
     noted.sort_by(|a, b| a.path.cmp(&b.path));
     let known: HashSet<String> = walked.paths.into_iter().collect();
     let bytes_read = bytes_read.into_inner();
-    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read })
+    let tracked = walked.tracked;
+    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read, tracked })
 }
 
 /// More files than this differing from the index a copy starts from (or a tenth of its files,
@@ -906,6 +913,16 @@ pub struct PathFilter {
 
 impl PathFilter {
     pub fn new(root: &Path, config: &Config) -> anyhow::Result<PathFilter> {
+        PathFilter::with_tracked(root, config, None)
+    }
+
+    /// [`PathFilter::new`] with the files git tracks as a walk of the same root just listed them
+    /// ([`Workspace::tracked`]): git is not asked again.
+    pub fn with_tracked(
+        root: &Path,
+        config: &Config,
+        tracked: Option<HashSet<String>>,
+    ) -> anyhow::Result<PathFilter> {
         let overrides = overrides(root, config)?;
         let respect_gitignore = config.respect_gitignore && root.ancestors().any(|folder| folder.join(".git").exists());
         let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
@@ -915,7 +932,11 @@ impl PathFilter {
             add_ignore_file(&mut builder, &root.join(".git/info/exclude"), None);
             builder.build().unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
         });
-        let tracked = if respect_gitignore { tracked_files(root).unwrap_or_default() } else { HashSet::new() };
+        let tracked = match tracked {
+            _ if !respect_gitignore => HashSet::new(),
+            Some(tracked) => tracked,
+            None => tracked_files(root).unwrap_or_default(),
+        };
         Ok(PathFilter {
             overrides,
             respect_gitignore,
@@ -1240,8 +1261,14 @@ mod tests {
         let walked = walk(root, &Config::default()).expect("a walk");
         assert!(walked.paths.contains(&".planning/ROADMAP.md".to_string()), "{:?}", walked.paths);
         assert!(!walked.paths.contains(&".planning/STATE.md".to_string()), "{:?}", walked.paths);
-        let filter = PathFilter::new(root, &Config::default()).expect("a filter");
-        assert!(filter.accepts(root, ".planning/ROADMAP.md"));
-        assert!(!filter.accepts(root, ".planning/STATE.md"));
+        let asked_again = PathFilter::new(root, &Config::default()).expect("a filter");
+        // The language server's filter takes the walk's list instead of asking git again.
+        let tracked = walked.tracked.clone();
+        assert!(tracked.as_ref().is_some_and(|it| it.contains(".planning/ROADMAP.md")), "{tracked:?}");
+        let from_walk = PathFilter::with_tracked(root, &Config::default(), tracked).expect("a filter");
+        for filter in [asked_again, from_walk] {
+            assert!(filter.accepts(root, ".planning/ROADMAP.md"));
+            assert!(!filter.accepts(root, ".planning/STATE.md"));
+        }
     }
 }

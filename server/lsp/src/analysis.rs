@@ -1113,7 +1113,8 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
         }
     };
     let loaded = workspace::load(root, file_config.clone(), &progress).map_err(|error| format!("{error:#}"))?;
-    let filter = PathFilter::new(root, &file_config).ok().map(Arc::new);
+    // The walk's list of what git tracks: git is asked once per load.
+    let filter = PathFilter::with_tracked(root, &file_config, loaded.tracked).ok().map(Arc::new);
     let skipped = loaded.skipped.into_iter().filter(|it| it.tracker).map(|it| (it.path, it.reason)).collect();
     Ok(Saved {
         file_config,
