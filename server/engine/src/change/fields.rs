@@ -422,7 +422,7 @@ impl Planner<'_> {
     }
 
     /// compozy's `_meta.md` beside the task file follows it: `Completed` in or out of done,
-    /// `Pending` in or out of not begun where it is judged (see `counters::expectations`).
+    /// `Pending` in or out of not begun where it is judged (`FolderTally::expected`).
     /// A counter already stale is left alone and said.
     fn folder_counts(&mut self, place_ref: PlaceRef, want: StatusId) {
         let Some(entry) = self.index.entry(place_ref.file) else { return };
@@ -436,28 +436,27 @@ impl Planner<'_> {
         let kind = |id: StatusId| self.profile.kind(id);
         let moved = |counted: Kind| i64::from(kind(want) == counted) - i64::from(kind(old) == counted);
         let before = counters::folder_tally(self.index, &entry.class.root, self.profile);
-        let after_done = before.done as i64 + moved(Kind::Done);
-        let after_not_begun = before.not_begun as i64 + moved(Kind::Todo);
-        // `Pending` is judged only while every task is pending or completed, before or after.
-        let plain_after = after_done + after_not_begun == before.total as i64;
-        let expectations = counters::expectations(self.index, meta);
-        for count in &counters.folder_counts {
-            let (after, judged_after) = match count.counted {
-                crate::model::FolderCounted::Tasks => continue,
-                crate::model::FolderCounted::Done => (after_done, true),
-                crate::model::FolderCounted::NotBegun => (after_not_begun, plain_after),
-            };
-            if !judged_after || count.counter.value as i64 == after {
+        let shifted = |count: usize, counted: Kind| (count as i64 + moved(counted)).max(0) as usize;
+        let after = counters::FolderTally {
+            total: before.total,
+            done: shifted(before.done, Kind::Done),
+            not_begun: shifted(before.not_begun, Kind::Todo),
+        };
+        // A status change moves no task file in or out of the folder: its total stays.
+        let moving = counters.folder_counts.iter().filter(|it| it.counted != crate::model::FolderCounted::Tasks);
+        for count in moving {
+            let Some(expected) = after.expected(count.counted) else { continue };
+            if count.counter.value == expected as u64 {
                 continue;
             }
-            if expectations.iter().any(|it| it.counter == count.counter && it.is_stale()) {
+            if before.expected(count.counted).is_some_and(|it| it as u64 != count.counter.value) {
                 self.change.warnings.push(format!(
                     "{} in {meta_path} was already stale and was left alone; `taskmark fix --code stale-counts` recomputes it",
                     count.counter.key
                 ));
                 continue;
             }
-            self.change.edit(self.index, meta, TextEdit::replace(count.counter.range, after.max(0).to_string()));
+            self.change.edit(self.index, meta, TextEdit::replace(count.counter.range, expected.to_string()));
         }
     }
 

@@ -213,6 +213,20 @@ pub(crate) struct FolderTally {
     pub not_begun: usize,
 }
 
+impl FolderTally {
+    /// What a `_meta.md` count should say under this tally; `None` where it is not judged:
+    /// `Pending` only while every task is pending or completed (whether compozy counts a task
+    /// in progress as pending is not its files' to say).
+    pub(crate) fn expected(&self, counted: crate::model::FolderCounted) -> Option<usize> {
+        use crate::model::FolderCounted;
+        match counted {
+            FolderCounted::Tasks => Some(self.total),
+            FolderCounted::Done => Some(self.done),
+            FolderCounted::NotBegun => (self.done + self.not_begun == self.total).then_some(self.not_begun),
+        }
+    }
+}
+
 /// The tally of the task files of the compozy feature at `root` (the folder is its tracker:
 /// its task files are its tasks with a frontmatter place).
 pub(crate) fn folder_tally(index: &WorkspaceIndex, root: &str, profile: &crate::vocabulary::Profile) -> FolderTally {
@@ -245,8 +259,8 @@ fn folder_counts(
     if counts.is_empty() {
         return Vec::new();
     }
-    let FolderTally { total, done, not_begun } = folder_tally(index, &entry.class.root, profile);
-    let plain = done + not_begun == total;
+    let tally = folder_tally(index, &entry.class.root, profile);
+    let FolderTally { total, done, not_begun } = tally;
     counts
         .iter()
         .filter_map(|count| {
@@ -254,11 +268,11 @@ fn folder_counts(
                 let verb = if count == 1 { "is" } else { "are" };
                 format!("{count} of the folder's {total} task files {verb} {what}")
             };
-            let (expected, found) = match count.counted {
-                FolderCounted::Tasks => (total, format!("the folder has {total} task files")),
-                FolderCounted::Done => (done, of(done, "completed")),
-                FolderCounted::NotBegun if plain => (not_begun, of(not_begun, "pending")),
-                FolderCounted::NotBegun => return None,
+            let expected = tally.expected(count.counted)?;
+            let found = match count.counted {
+                FolderCounted::Tasks => format!("the folder has {total} task files"),
+                FolderCounted::Done => of(done, "completed"),
+                FolderCounted::NotBegun => of(not_begun, "pending"),
             };
             Some(Expectation {
                 counter: count.counter.clone(),
