@@ -443,7 +443,7 @@ fn add_tracked_but_ignored(
             || prefix.as_ref().is_some_and(|it| !path.starts_with(it.as_str()))
             || unwalked.iter().any(|it| path.starts_with(it.as_str()))
             || path.split('/').any(|part| part == ".git" || part == ".taskmark")
-            || overrides.matched(root.join(&path), false).is_ignore()
+            || overrides.matched(root.join(path), false).is_ignore()
         {
             continue;
         }
@@ -457,7 +457,7 @@ fn add_tracked_but_ignored(
         if !real_folders {
             continue;
         }
-        let Ok(meta) = std::fs::symlink_metadata(root.join(&path)) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(root.join(path)) else { continue };
         if meta.file_type().is_symlink() {
             walked.links.insert(path.clone());
         } else if !meta.is_file() {
@@ -918,11 +918,7 @@ impl PathFilter {
 
     /// [`PathFilter::new`] with the files git tracks as a walk of the same root just listed them
     /// ([`Workspace::tracked`]): git is not asked again.
-    pub fn with_tracked(
-        root: &Path,
-        config: &Config,
-        tracked: Option<HashSet<String>>,
-    ) -> anyhow::Result<PathFilter> {
+    pub fn with_tracked(root: &Path, config: &Config, tracked: Option<HashSet<String>>) -> anyhow::Result<PathFilter> {
         let overrides = overrides(root, config)?;
         let respect_gitignore = config.respect_gitignore && root.ancestors().any(|folder| folder.join(".git").exists());
         let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
