@@ -1227,7 +1227,17 @@ fn list_filters_and_fits_a_hundred_columns() {
     assert_eq!(with(&["--status", "implementing"]), ["12"]);
     assert_eq!(with(&["--kind", "todo", "--ready"]), with(&["--ready"]));
     assert!(!with(&["--ready"]).contains(&"14".to_string()), "14 waits on 12");
-    assert_eq!(with(&["--tracker", "backlog"]), Vec::<String>::new());
+    assert_eq!(with(&["--tracker", "specs"]), with(&[]));
+    // A family or status the workspace does not have is refused, not an empty table.
+    for (filter, said) in [
+        (["--tracker", "backlog"], "no tracker `backlog` in this workspace; its trackers are specs (spec-folder)"),
+        (["--status", "plannedd"], "unknown status `plannedd`; did you mean `[PLANNED]`?"),
+    ] {
+        let output = taskmark(&example(), &[&["list"][..], &filter].concat());
+        assert_eq!(output.status.code(), Some(3), "{filter:?}");
+        assert!(stderr(&output).contains(said), "{filter:?}: {}", stderr(&output));
+        assert!(stdout(&output).is_empty(), "{filter:?}: no table");
+    }
     let human = stdout(&taskmark(&example(), &["list"]));
     assert!(human.lines().all(|it| it.chars().count() <= 100), "{human}");
     assert!(human.contains("waits on 12"), "{human}");

@@ -1477,8 +1477,11 @@ fn list_tasks_takes_the_filters_of_taskmark_list_and_says_where_each_task_is() {
     let planned =
         execute(&mut client, "taskmark.listTasks", json!({ "status": "[PLANNED]", "tracker": "specs" })).expect("list");
     assert_eq!(ids(&planned), ["14"]);
-    let none = execute(&mut client, "taskmark.listTasks", json!({ "tracker": "backlog" })).expect("list");
-    assert_eq!(ids(&none), Vec::<String>::new());
+    // A tracker or status the workspace lacks is refused with what it has, not an empty list.
+    let none = execute(&mut client, "taskmark.listTasks", json!({ "tracker": "backlog" })).expect_err("refused");
+    assert!(none["message"].as_str().is_some_and(|it| it.contains("its trackers are specs")), "{none}");
+    let typo = execute(&mut client, "taskmark.listTasks", json!({ "status": "plannedd" })).expect_err("refused");
+    assert_eq!(typo["data"]["kind"], "unknownStatus", "{typo}");
     // The arguments it took before still work: a fuzzy filter, best match first, and a status.
     let sync = execute(&mut client, "taskmark.listTasks", json!({ "filter": "sync" })).expect("list");
     assert_eq!(ids(&sync).first().map(String::as_str), Some("12"));

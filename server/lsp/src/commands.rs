@@ -853,6 +853,8 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     let params: ext::NextTasksParams =
         params(arguments, "taskmark.nextTasks takes {\"tracker\"?: folder or family, \"limit\"?: 1 to 200}")?;
     let paths = world.paths();
+    let tracker_named = crate::engine::lifecycle::ListFilter { tracker: params.tracker.clone(), ..Default::default() };
+    crate::engine::lifecycle::check_filter(&world.index, &tracker_named).map_err(|it| refusal(&it))?;
     let request = crate::service::next::NextRequest {
         tracker: params.tracker,
         limit: params.limit.map(|it| usize::try_from(it).unwrap_or(usize::MAX)),

@@ -68,6 +68,7 @@ pub fn list_tasks(world: &World, client: &ClientProfile, arguments: &[Value]) ->
         ready: params.ready.unwrap_or(false),
         archived: params.archived.unwrap_or(false),
     };
+    lifecycle::check_filter(&world.index, &filter).map_err(|it| crate::commands::refusal(&it))?;
     let rows = lifecycle::list_tasks(&world.index, &filter);
     let by_task: HashMap<&TaskKey, &TaskRow> = rows.iter().map(|it| (&it.summary.task, it)).collect();
     let query = given(params.filter).unwrap_or_default();

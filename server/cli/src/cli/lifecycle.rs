@@ -80,6 +80,12 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
         ready: args.ready,
         archived: args.archived,
     };
+    // A filter with a typo lists nothing: said, with the words that would match.
+    if let Err(refusal) = lifecycle::check_filter(&workspace.index, &filter) {
+        let message = write::in_command_line_words(&refusal);
+        crate::cli::output::refusal("refused", refusal.kind(), &message);
+        return Ok(exit::REFUSED);
+    }
     let rows = lifecycle::list_tasks(&workspace.index, &filter);
     let paths = crate::cli::display_paths(&workspace.root);
     let several_trackers = workspace.index.trackers().len() > 1;

@@ -51,6 +51,12 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
     if let Some(code) = crate::cli::no_tracker(&workspace, Some(&root)) {
         return Ok(code);
     }
+    let tracker_named = crate::engine::lifecycle::ListFilter { tracker: request.tracker.clone(), ..Default::default() };
+    if let Err(refusal) = crate::engine::lifecycle::check_filter(&workspace.index, &tracker_named) {
+        let message = crate::cli::write::in_command_line_words(&refusal);
+        crate::cli::output::refusal("refused", refusal.kind(), &message);
+        return Ok(exit::REFUSED);
+    }
     let answer = crate::cli::write::with_other_worktrees(&workspace, |view| {
         service::next_tasks(view, &request, std::time::SystemTime::now())
     });

@@ -84,12 +84,7 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
     let candidates: Vec<&Tracker> = index
         .trackers()
         .iter()
-        .filter(|it| {
-            wanted.is_none_or(|wanted| {
-                let wanted = layout::tracker_root_named(wanted);
-                it.root == wanted || it.family.as_str() == wanted
-            })
-        })
+        .filter(|it| wanted.is_none_or(|wanted| super::list::names_tracker(index, it, wanted)))
         .collect();
     let names = |trackers: &[&Tracker]| {
         trackers.iter().map(|it| format!("{} ({})", shown_root(&it.root), it.family.as_str())).collect::<Vec<_>>()
@@ -126,7 +121,7 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
     }
 }
 
-fn shown_root(root: &str) -> &str {
+pub(crate) fn shown_root(root: &str) -> &str {
     if root.is_empty() { "." } else { root }
 }
 

@@ -1,7 +1,10 @@
 //! `taskmark list`: every task of the workspace with its status, whether its places agree, its
 //! dependencies and plan progress, filtered the way people triage (`--ready`, `--blocked`).
 
-use crate::index::WorkspaceIndex;
+use std::collections::HashSet;
+
+use crate::change::Refusal;
+use crate::index::{Tracker, WorkspaceIndex};
 use crate::layout::Family;
 use crate::model::TaskKey;
 use crate::summary::{self, TaskSummary};
@@ -37,12 +40,66 @@ impl TaskRow {
     }
 }
 
+/// Whether `filter` names things the workspace has: a tracker (by its root, the end of its root,
+/// or its family) and a status some selected tracker's vocabulary knows. A filter that matches
+/// nothing because of a typo (`--status planed`, `--tracker spec`) is refused with the words
+/// that would match, as `set` refuses an unknown status, instead of listing no task.
+pub fn check_filter(index: &WorkspaceIndex, filter: &ListFilter) -> Result<(), Refusal> {
+    let trackers: Vec<&Tracker> = index
+        .trackers()
+        .iter()
+        .filter(|it| filter.tracker.as_deref().is_none_or(|wanted| names_tracker(index, it, wanted)))
+        .collect();
+    if let Some(wanted) = &filter.tracker
+        && trackers.is_empty()
+    {
+        let mut names: Vec<String> = index
+            .trackers()
+            .iter()
+            .map(|it| format!("{} ({})", crate::lifecycle::create::shown_root(&it.root), it.family.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        return Err(Refusal::BadRequest(format!(
+            "no tracker `{wanted}` in this workspace; its trackers are {}",
+            names.join(", ")
+        )));
+    }
+    let Some(wanted) = &filter.status else { return Ok(()) };
+    let mut refusals = Vec::new();
+    for tracker in trackers {
+        match crate::change::task_status(&tracker.profile, wanted) {
+            Ok(_) => return Ok(()),
+            Err(refusal) => refusals.push(refusal),
+        }
+    }
+    // The vocabulary with a word close to the one asked for says the most.
+    let suggests = |it: &Refusal| matches!(it, Refusal::UnknownStatus { suggestions, .. } if !suggestions.is_empty());
+    let best = refusals.iter().position(suggests).unwrap_or(0);
+    match refusals.into_iter().nth(best) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
+    }
+}
+
+/// Whether a person's name for a tracker means `tracker`: its root (`.opencode/specs`), the
+/// end of its root (`specs`, where no tracker has that root), or its family (`backlog`).
+pub(crate) fn names_tracker(index: &WorkspaceIndex, tracker: &Tracker, wanted: &str) -> bool {
+    let wanted = crate::layout::tracker_root_named(wanted);
+    if tracker.family.as_str() == wanted || tracker.root == wanted {
+        return true;
+    }
+    let exact = index.trackers().iter().any(|it| it.root == wanted);
+    !exact && !wanted.is_empty() && tracker.root.ends_with(&format!("/{wanted}"))
+}
+
 /// The tasks `filter` selects, in tracker order and then by id as people count (`2` before `10`).
 pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
     let mut keys: Vec<&TaskKey> = index.tasks().keys().collect();
     keys.sort_by(|a, b| a.scope.cmp(&b.scope).then_with(|| crate::index::natural_cmp(&a.id, &b.id)));
+    let roots = named_roots(index, filter.tracker.as_deref());
     keys.into_iter()
-        .filter(|task| selects_tracker(index, task, filter.tracker.as_deref()))
+        .filter(|task| roots.as_ref().is_none_or(|it| it.contains(task.scope.as_str())))
         .filter_map(|task| {
             let entry = index.task(task)?;
             // A task known only from what stands apart (a sync's record of a task since removed,
@@ -84,10 +141,10 @@ fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
     index.trackers().iter().find(|it| it.root == task.scope).map(|it| it.family)
 }
 
-fn selects_tracker(index: &WorkspaceIndex, task: &TaskKey, wanted: Option<&str>) -> bool {
-    let Some(wanted) = wanted else { return true };
-    let wanted = crate::layout::tracker_root_named(wanted);
-    task.scope == wanted || family_of(index, task).is_some_and(|it| it.as_str() == wanted)
+/// The roots of the trackers a person's name means (`None`: every tracker).
+fn named_roots<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Option<HashSet<&'i str>> {
+    let wanted = wanted?;
+    Some(index.trackers().iter().filter(|it| names_tracker(index, it, wanted)).map(|it| it.root.as_str()).collect())
 }
 
 #[cfg(test)]
@@ -141,5 +198,33 @@ mod tests {
         let other = list_tasks(&index, &ListFilter { tracker: Some("backlog".into()), ..ListFilter::default() });
         assert!(other.is_empty());
         assert_eq!(all[3].open_dependencies(), ["2"]);
+    }
+
+    /// A filter naming what the workspace lacks is refused with what it has, where listing
+    /// nothing would look like an answer (`--status planed`, `--tracker spec`); a tracker is
+    /// named by its root, the end of its root or its family.
+    #[test]
+    fn a_filter_with_a_typo_is_refused_with_what_would_match() {
+        let index = fixture::index(&format!("%! .opencode/specs/TODO.md\n{TODO}"));
+        let filter = |status: Option<&str>, tracker: Option<&str>| ListFilter {
+            status: status.map(str::to_string),
+            tracker: tracker.map(str::to_string),
+            ..ListFilter::default()
+        };
+        let refused = |status, tracker| check_filter(&index, &filter(status, tracker)).err().map(|it| it.to_string());
+        let typo = refused(Some("planed"), None).expect("refused");
+        assert!(typo.contains("did you mean `[PLANNED]`"), "{typo}");
+        let nonsense = refused(Some("nonsense"), None).expect("refused");
+        assert!(nonsense.contains("[NOT STARTED]") && nonsense.contains("[COMPLETED]"), "{nonsense}");
+        let tracker = refused(None, Some("spec")).expect("refused");
+        assert!(
+            tracker.contains("no tracker `spec`") && tracker.contains(".opencode/specs (spec-folder)"),
+            "{tracker}"
+        );
+        for named in [".opencode/specs", "specs", "./.opencode/specs/", "spec-folder"] {
+            assert_eq!(refused(Some("[PLANNED]"), Some(named)), None, "{named}");
+            assert_eq!(ids(&list_tasks(&index, &filter(None, Some(named)))), ["1", "2", "3", "4", "10"], "{named}");
+        }
+        assert_eq!(ids(&list_tasks(&index, &filter(Some("planned"), Some("specs")))), ["10"]);
     }
 }
