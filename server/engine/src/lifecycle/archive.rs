@@ -39,15 +39,57 @@ pub struct PlannedArchive {
 /// Plans the archive. Refuses a task that is not finished, whose places disagree, that is
 /// archived already, or whose tracker keeps no archive.
 pub fn plan_archive(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<PlannedArchive, Refusal> {
-    let tasks = chosen_tasks(index, request)?;
+    let mut tasks = chosen_tasks(index, request)?;
+    // A task archived already in every way its tracker archives (its entry in the archive, its
+    // section gone, its folder where this tracker leaves them) has nothing left to move: it is
+    // archived, whatever place of it is still read.
+    let mut unchanged = Vec::new();
+    for task in &tasks {
+        let mut alone = WorkspaceChange::default();
+        archive_into(index, std::slice::from_ref(&task), &request.now, &mut alone)?;
+        if alone.is_empty() {
+            unchanged.push(task.clone());
+        }
+    }
+    if !request.done
+        && let Some(task) = unchanged.first()
+    {
+        let archived = index.task(task).is_some_and(|it| it.archived);
+        return Err(Refusal::BadRequest(if archived {
+            format!(
+                "task {task} is archived already: its entry is in the tracker's archive and nothing of it is left to move"
+            )
+        } else {
+            format!(
+                "task {task} has nothing to archive: no list of its tracker holds it, and the tracker leaves task folders where they are"
+            )
+        }));
+    }
+    tasks.retain(|it| !unchanged.contains(it));
     if tasks.is_empty() {
         return Err(Refusal::BadRequest("no finished task is left to archive".into()));
     }
+    let chosen: Vec<&TaskKey> = tasks.iter().collect();
+    let mut change = WorkspaceChange::default();
+    archive_into(index, &chosen, &request.now, &mut change)?;
+    let names: Vec<&str> = tasks.iter().map(|it| it.id.as_str()).collect();
+    change.label = format!("archive {}", names.join(" "));
+    let change = change.finish();
+    change.validate(index)?;
+    Ok(PlannedArchive { tasks, change })
+}
+
+/// Adds to `change` the archiving of `tasks`, tracker by tracker.
+fn archive_into(
+    index: &WorkspaceIndex,
+    tasks: &[&TaskKey],
+    now: &Now,
+    change: &mut WorkspaceChange,
+) -> Result<(), Refusal> {
     let mut by_tracker: BTreeMap<&str, Vec<&TaskKey>> = BTreeMap::new();
-    for task in &tasks {
+    for task in tasks {
         by_tracker.entry(task.scope.as_str()).or_default().push(task);
     }
-    let mut change = WorkspaceChange::default();
     for (scope, tasks) in by_tracker {
         let Some(tracker) = index.trackers().iter().find(|it| it.root == scope) else {
             return Err(Refusal::BadRequest(format!("no tracker `{scope}` in this workspace")));
@@ -59,8 +101,8 @@ pub fn plan_archive(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<
             });
         }
         match tracker.family {
-            Family::SpecFolder => spec_folder(index, tracker, &tasks, &request.now, &mut change)?,
-            Family::Backlog => backlog(index, &tasks, &mut change)?,
+            Family::SpecFolder => spec_folder(index, tracker, &tasks, now, change)?,
+            Family::Backlog => backlog(index, &tasks, change)?,
             other => {
                 return Err(Refusal::BadRequest(format!(
                     "{} trackers keep no archive; taskmark archives spec-folder and Backlog.md tasks",
@@ -69,11 +111,7 @@ pub fn plan_archive(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<
             }
         }
     }
-    let names: Vec<&str> = tasks.iter().map(|it| it.id.as_str()).collect();
-    change.label = format!("archive {}", names.join(" "));
-    let change = change.finish();
-    change.validate(index)?;
-    Ok(PlannedArchive { tasks, change })
+    Ok(())
 }
 
 /// The places of a task that are not archived already.
@@ -137,10 +175,7 @@ fn chosen_tasks(index: &WorkspaceIndex, request: &ArchiveRequest) -> Result<Vec<
     }
     let archiving = |tracker: &Tracker| {
         matches!(tracker.family, Family::SpecFolder | Family::Backlog)
-            && request.tracker.as_deref().is_none_or(|wanted| {
-                let wanted = crate::layout::tracker_root_named(wanted);
-                tracker.root == wanted || tracker.family.as_str() == wanted
-            })
+            && request.tracker.as_deref().is_none_or(|wanted| super::list::names_tracker(index, tracker, wanted))
     };
     let scopes: Vec<&str> = index.trackers().iter().filter(|it| archiving(it)).map(|it| it.root.as_str()).collect();
     let named = request.tracker.as_deref().map(crate::layout::tracker_root_named);

@@ -624,6 +624,30 @@ fn archive_refuses_what_is_not_finished_or_already_archived() {
     assert!(error.contains("no spec-folder or Backlog.md tracker"), "{error}");
 }
 
+/// ProofChecker's archive keeps entries, not folders: an archived task's folder (its plan
+/// with it) stays among the live ones. Archiving it again would change nothing, and `archive`
+/// said "wrote" with no file: it is refused as archived already, and `--done` leaves it out.
+#[test]
+fn a_task_whose_archive_would_change_nothing_is_archived_already() {
+    let fixture = ARCHIVING.replace(
+        "%! specs/archive/011_offline_cache/plans/implementation-001.md",
+        "%! specs/011_offline_cache/plans/implementation-001.md",
+    );
+    let index = index(&fixture);
+    let eleven = crate::edit::resolve_task(&index, "11").unwrap();
+    assert!(index.task(&eleven).is_some_and(|it| it.archived));
+    let request = ArchiveRequest { tasks: vec![eleven], done: false, tracker: None, now: now() };
+    let error = plan_archive(&index, &request).unwrap_err().to_string();
+    assert!(
+        error.contains("task specs:11 is archived already") || error.contains("task 11 is archived already"),
+        "{error}"
+    );
+    let (planned, _) = archive_clean(&fixture, &[], true);
+    let ids: Vec<&str> = planned.tasks.iter().map(|it| it.id.as_str()).collect();
+    assert_eq!(ids, ["13", "14"]);
+    assert!(!planned.change.is_empty());
+}
+
 fn index_of_checklist() -> WorkspaceIndex {
     index(CHECKLIST)
 }
