@@ -278,6 +278,11 @@ impl Planner<'_> {
                     } else {
                         self.options.reason.is_some()
                     };
+                    // A stamp keeps the shape it has (a date stays a date).
+                    let value = match existing.value.trim().len() {
+                        1..=10 if is_timestamp_field(&name) => self.options.now.date.clone(),
+                        _ => value,
+                    };
                     if replace && existing.value != value {
                         self.change.edit(self.index, place_ref.file, TextEdit::replace(existing.value_range, value));
                     }
@@ -301,8 +306,18 @@ impl Planner<'_> {
         if let Some(stamp) = &self.profile.status(want).stamp {
             let key = stamp.to_ascii_lowercase();
             match place.field(&key) {
-                Some(existing) if self.options.restamp && !kept_once_set(&key) && existing.value != *now => {
-                    self.change.edit(self.index, place_ref.file, TextEdit::replace(existing.value_range, now.clone()));
+                Some(existing) if self.options.restamp && !kept_once_set(&key) => {
+                    // A stamp keeps its own shape: a date stays a date in an entry that also
+                    // holds full timestamps (`"started": "2025-12-28"` beside `"created": "...Z"`).
+                    let now =
+                        if existing.value.len() <= 10 { &self.options.now.date } else { &self.options.now.timestamp };
+                    if existing.value != *now {
+                        self.change.edit(
+                            self.index,
+                            place_ref.file,
+                            TextEdit::replace(existing.value_range, now.clone()),
+                        );
+                    }
                 }
                 Some(_) => {}
                 None => {

@@ -685,3 +685,31 @@ fn state_json_task_counts_are_checked_and_follow_a_status_change() {
     let left = rules::check(&after, &Config::default(), None, &paths);
     assert!(!left.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &left));
 }
+
+/// A stamp rewritten keeps its own shape: `"completed": "2025-12-20"` stays a date in an entry
+/// whose other stamps are full timestamps (it became `2026-11-22T05:33:43Z`), and a markdown
+/// `**Completed**: 2025-12-20` stays a date too.
+#[test]
+fn a_stamp_rewritten_keeps_its_shape() {
+    let fixture = "\
+%! specs/TODO.md
+## Tasks
+
+### 7. Reopened
+- **Status**: [IMPLEMENTING]
+- **Completed**: 2025-12-20
+%! specs/state.json
+{
+  \"active_projects\": [
+    {\"project_number\": 7, \"status\": \"implementing\", \"created\": \"2025-12-01T10:00:00Z\", \"completed\": \"2025-12-20\"}
+  ]
+}
+";
+    let index = index(fixture);
+    let task = crate::edit::resolve_task(&index, "7").unwrap();
+    let change = plan_status_change(&index, &task, "completed", &options()).expect("a plan");
+    let (_, rendered) = applied(fixture, &index, &change);
+    assert!(rendered.contains("\"completed\": \"2026-11-22\""), "{rendered}");
+    assert!(rendered.contains("- **Completed**: 2026-11-22\n"), "{rendered}");
+    assert!(!rendered.contains("2026-11-22T05:33:43Z\"}"), "{rendered}");
+}
