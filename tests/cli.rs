@@ -173,6 +173,42 @@ fn taskmark_with_home(cwd: &Path, home: &Path, args: &[&str]) -> Output {
 
 const ONE_TASK: &[u8] = b"### 1. Fine\n- **Status**: [NOT STARTED]\n";
 
+/// `check PATH` inside a repository narrows what is reported and keeps the repository's root
+/// (its links and its standard read as from the root), as ruff's and rustc's paths do; before,
+/// the PATH became the root, and a task folder given as PATH had "no tracker".
+#[test]
+fn check_path_narrows_the_report_and_keeps_the_root() {
+    let repository = workspace(&[
+        (
+            "docs/specs/TODO.md",
+            b"## Tasks\n\n### 1. One\n- **Status**: [BOGUS]\n\nSee [the plan](001_one/plans/implementation-001.md).\n",
+        ),
+        ("docs/specs/001_one/plans/implementation-001.md", b"# Plan\n- **Status**: [BOGUS2]\n"),
+        ("notes/TODO.md", b"- [?] odd box\n"),
+    ]);
+    git(repository.path(), &["init", "-q"]);
+    let root = canonical(repository.path());
+    let codes = |args: &[&str]| -> (Value, Vec<String>) {
+        let output = taskmark(repository.path(), &[&["check", "--no-baseline", "--format", "json"][..], args].concat());
+        let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+        let files = json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|it| it["file"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (json, files)
+    };
+    let (whole, everywhere) = codes(&[]);
+    assert!(everywhere.iter().any(|it| it.starts_with("notes/")), "{whole}");
+    for path in ["docs/specs/TODO.md", "docs/specs", "docs/specs/001_one"] {
+        let (json, files) = codes(&[path]);
+        assert_eq!(json["summary"]["root"], root, "{path}: the root stays the repository's");
+        assert!(!files.is_empty(), "{path}: {json}");
+        assert!(files.iter().all(|it| it.starts_with(path)), "{path}: only what is under it: {files:?}");
+    }
+}
+
 #[test]
 fn check_says_which_root_it_chose_and_why() {
     let repository = workspace(&[("docs/specs/TODO.md", ONE_TASK)]);

@@ -56,9 +56,6 @@ pub enum RootReason {
     Configured,
     /// The nearest folder at or above the current one holding `.git`.
     Repository,
-    /// The folder a PATH argument names (or holds), inside a git repository, with no
-    /// `.taskmark.toml` at or above it.
-    PathInRepository,
     /// No `.git` and no `.taskmark.toml` at or above the start: the folder the search started
     /// from (the PATH's, or the current one), bounded by [`UNMARKED_ROOT_MAX_FILES`].
     Unmarked { from_path: bool },
@@ -78,7 +75,6 @@ impl Root {
             RootReason::Given => "--root",
             RootReason::Configured => "the folder holding .taskmark.toml",
             RootReason::Repository => "the folder holding .git",
-            RootReason::PathInRepository => "the folder given; no .taskmark.toml at or above it",
             RootReason::Unmarked { from_path: true } => "the folder given; no .git or .taskmark.toml at or above it",
             RootReason::Unmarked { from_path: false } => "the current folder; no .git or .taskmark.toml at or above it",
         }
@@ -90,9 +86,9 @@ impl Root {
     }
 }
 
-/// Picks the workspace root: `--root`, else the nearest folder at or above the first path that
-/// holds a `.taskmark.toml`, else that path itself; with no path, the nearest folder above the
-/// current one holding `.taskmark.toml` or `.git`, else the current folder.
+/// Picks the workspace root: `--root`, else the nearest folder at or above the first path (or,
+/// with no path, the current folder) that holds `.taskmark.toml` or `.git`, else that folder
+/// itself.
 ///
 /// A root found by neither marker (nor given) is refused when it is `/` or the user's home
 /// folder, or holds more than [`UNMARKED_ROOT_MAX_FILES`] files: the message names `--root`,
@@ -103,26 +99,24 @@ pub fn find_root(explicit: Option<&Path>, paths: &[PathBuf]) -> anyhow::Result<R
             std::fs::canonicalize(root).with_context(|| format!("cannot open workspace root {}", root.display()))?;
         return Ok(Root { path, reason: RootReason::Given });
     }
-    let in_repository = |start: &Path| start.ancestors().any(|dir| dir.join(".git").exists());
+    // The nearest folder holding `.taskmark.toml` or `.git`: one root whichever door a person
+    // comes in by (the current folder, a PATH, an editor's file), so that a PATH narrows what is
+    // reported and never moves the root (its links, its standard, its other trackers).
+    let marked = |start: &Path| -> Option<Root> {
+        let found = start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(".git").exists())?;
+        let reason =
+            if found.join(config::FILE_NAME).is_file() { RootReason::Configured } else { RootReason::Repository };
+        Some(Root { path: found.to_path_buf(), reason })
+    };
     let root = if let Some(first) = paths.first() {
         let first = std::fs::canonicalize(first).with_context(|| format!("cannot open {}", first.display()))?;
         let start =
             if first.is_dir() { first.clone() } else { first.parent().map_or(first.clone(), Path::to_path_buf) };
-        match start.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file()) {
-            Some(configured) => Root { path: configured.to_path_buf(), reason: RootReason::Configured },
-            None if in_repository(&start) => Root { path: start, reason: RootReason::PathInRepository },
-            None => Root { path: start, reason: RootReason::Unmarked { from_path: true } },
-        }
+        marked(&start).unwrap_or(Root { path: start, reason: RootReason::Unmarked { from_path: true } })
     } else {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-        match cwd.ancestors().find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(".git").exists()) {
-            Some(found) if found.join(config::FILE_NAME).is_file() => {
-                Root { path: found.to_path_buf(), reason: RootReason::Configured }
-            }
-            Some(found) => Root { path: found.to_path_buf(), reason: RootReason::Repository },
-            None => Root { path: cwd, reason: RootReason::Unmarked { from_path: false } },
-        }
+        marked(&cwd).unwrap_or(Root { path: cwd, reason: RootReason::Unmarked { from_path: false } })
     };
     if let RootReason::Unmarked { .. } = root.reason {
         refuse_unmarked(&root.path, home().as_deref(), UNMARKED_ROOT_MAX_FILES)?;

@@ -75,7 +75,7 @@ pub mod exit {
 
 /// What `--root` says in every command's help.
 pub(crate) const ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the current one holding .taskmark.toml or .git; without either, the current folder, unless it is / or your home or holds more than 5,000 files (then --root is needed)";
-const CHECK_ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the first PATH holding .taskmark.toml, else that PATH; with no PATH, the nearest folder at or above the current one holding .taskmark.toml or .git. A folder found by neither is refused if it is / or your home or holds more than 5,000 files (then --root is needed)";
+const CHECK_ROOT_HELP: &str = "The workspace root. Default: the nearest folder at or above the first PATH (with no PATH, the current one) holding .taskmark.toml or .git; a PATH narrows what is reported, never the root. A folder found by neither is refused if it is / or your home or holds more than 5,000 files (then --root is needed)";
 
 #[derive(Parser, Debug)]
 #[command(name = "taskmark", version, about = "Keeps markdown task trackers honest", max_term_width = 100)]
