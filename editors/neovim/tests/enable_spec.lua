@@ -19,7 +19,7 @@ step("vim.lsp.enable('taskmark') attaches lsp/taskmark.lua's server to TODO.md a
   local config = vim.lsp.config.taskmark
   check(config.cmd[1] == 'taskmark' and config.cmd[2] == 'lsp', vim.inspect(config.cmd))
   check(vim.tbl_contains(config.filetypes, 'markdown') and vim.tbl_contains(config.filetypes, 'json'), vim.inspect(config.filetypes))
-  check(config.root_markers[1] == '.taskmark.toml', vim.inspect(config.root_markers))
+  check(vim.deep_equal(config.root_markers[1], { '.taskmark.toml', '.git' }), vim.inspect(config.root_markers))
   vim.cmd.edit(vim.fn.fnameescape(workspace .. '/specs/TODO.md'))
   wait('the server to attach', 20000, function()
     local clients = vim.lsp.get_clients({ name = 'taskmark', bufnr = 0 })

@@ -52,6 +52,22 @@ taskmark.setup({ path = taskmark_bin })
 local todo_path = workspace .. '/specs/TODO.md'
 local expected_total = 0
 
+step('roots a repository where `taskmark check` does, whatever tracker folder is inside', function()
+  -- A tracker under `.opencode/specs/` was rooted at `.opencode/` (its `specs/TODO.md` marker came
+  -- before `.git`): 76 false broken links, and an agent's change never reached the buffer.
+  local repository = vim.fn.tempname()
+  vim.fn.mkdir(repository .. '/.git', 'p')
+  vim.fn.mkdir(repository .. '/.opencode/specs', 'p')
+  vim.fn.writefile({ '### 1. One', '- **Status**: [PLANNED]' }, repository .. '/.opencode/specs/TODO.md')
+  local found = taskmark.find_root(repository .. '/.opencode/specs/TODO.md')
+  check(found == vim.fs.normalize(repository), 'root: ' .. tostring(found))
+  -- Outside any repository, the tracker's own folder markers still root it.
+  local loose = vim.fn.tempname()
+  vim.fn.mkdir(loose .. '/specs', 'p')
+  vim.fn.writefile({ '### 1. One' }, loose .. '/specs/TODO.md')
+  check(taskmark.find_root(loose .. '/specs/TODO.md') == vim.fs.normalize(loose), 'loose: ' .. tostring(taskmark.find_root(loose .. '/specs/TODO.md')))
+end)
+
 step('attaches to TODO.md under the tracker root and publishes the workspace diagnostics', function()
   check(taskmark.find_root(todo_path) == workspace, 'root: ' .. tostring(taskmark.find_root(todo_path)))
   vim.cmd.edit(vim.fn.fnameescape(todo_path))

@@ -22,7 +22,7 @@ local M = {}
 ---@field standalone boolean A server process per Neovim instead of the shared daemon.
 ---@field log_level 'error'|'warn'|'info'|'debug'|'trace' The server's `--log-level`.
 ---@field filetypes string[] The filetypes the server attaches to.
----@field root_markers string[] Looked for upwards from the buffer, most specific first; the first that matches wins.
+---@field root_markers (string|string[])[] Looked for upwards from the buffer in order; a list is one marker (the nearest folder holding any of it).
 ---@field settings taskmark.Settings The server's settings.
 ---@field offer_to_write boolean After a change, offer to write the buffers it changed.
 ---@field virtual_text? boolean|vim.diagnostic.Opts.VirtualText taskmark's diagnostics as virtual text; nil leaves `vim.diagnostic.config()`'s.
@@ -35,7 +35,7 @@ local M = {}
 ---@field standalone? boolean
 ---@field log_level? 'error'|'warn'|'info'|'debug'|'trace'
 ---@field filetypes? string[]
----@field root_markers? string[]
+---@field root_markers? (string|string[])[]
 ---@field settings? taskmark.Settings
 ---@field offer_to_write? boolean
 ---@field virtual_text? boolean|vim.diagnostic.Opts.VirtualText
@@ -53,8 +53,11 @@ local defaults = {
   -- line by line, so warnings and errors only unless you ask for more.
   log_level = 'warn',
   filetypes = { 'markdown', 'json' },
-  -- Looked for upwards from the buffer, most specific first; the first that matches wins.
-  root_markers = { '.taskmark.toml', 'specs/TODO.md', 'TODO.md', '.git' },
+  -- Looked for upwards from the buffer in order; the first that matches wins. A list is one
+  -- marker: the nearest folder holding any of it. The first is the command line's own rule (the
+  -- nearest folder holding .taskmark.toml or .git), so the editor, `taskmark check` and an agent's
+  -- change through the daemon share one root; the others root a folder outside any repository.
+  root_markers = { { '.taskmark.toml', '.git' }, 'specs/TODO.md', 'TODO.md' },
   -- Sent as initializationOptions and workspace/didChangeConfiguration (see the README).
   settings = {},
   -- After a status change, offer to write the buffers it changed.
@@ -70,16 +73,20 @@ M.config = vim.deepcopy(defaults)
 local NAME = 'taskmark'
 
 --- The directory of the nearest marker above `path`, markers in priority order (every parent is
---- searched for the first marker before the second is looked for).
+--- searched for the first marker before the second is looked for; a list of names is one marker,
+--- found in the nearest folder holding any of them).
 ---@param path string A file's path.
----@param markers? string[] Default: the configured `root_markers`.
+---@param markers? (string|string[])[] Default: the configured `root_markers`.
 ---@return string? root
 function M.find_root(path, markers)
   local start = vim.fs.dirname(vim.fs.normalize(path))
   for _, marker in ipairs(markers or M.config.root_markers) do
+    local names = type(marker) == 'table' and marker or { marker }
     for dir in vim.fs.parents(start .. '/.') do
-      if vim.uv.fs_stat(dir .. '/' .. marker) then
-        return dir
+      for _, name in ipairs(names) do
+        if vim.uv.fs_stat(dir .. '/' .. name) then
+          return dir
+        end
       end
     end
   end
