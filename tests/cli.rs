@@ -1461,6 +1461,8 @@ fn status_across_worktrees_lists_each_task_that_differs_once() {
     git(&main, &["init", "-q", "-b", "main"]);
     git(&main, &["add", "-A"]);
     git(&main, &["commit", "-q", "-m", "example"]);
+    let alone = stdout(&taskmark(&main, &["status", "--worktrees"]));
+    assert!(alone.starts_with("1 worktree: here (main)\n"), "one, not \"1 worktrees\": {alone}");
     git(&main, &["worktree", "add", "-q", "-b", "agent-b", "../wt-b"]);
     git(&main, &["worktree", "add", "-q", "--detach", "../wt-c"]);
     let (wt_b, wt_c) = (dir.path().join("wt-b"), dir.path().join("wt-c"));

@@ -1777,7 +1777,7 @@ fn taskmark_edit_goes_through_the_daemon_and_every_editor_follows() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         stdout.trim(),
-        format!("edit 14: wrote {plan}, specs/TODO.md (through the taskmark daemon; open editors were updated)"),
+        format!("edit 14: wrote {plan}, specs/TODO.md (through the taskmark daemon, which tells open editors)"),
         "{stdout}"
     );
     let text = std::fs::read_to_string(root.join("specs/TODO.md")).expect("TODO.md");

@@ -190,7 +190,7 @@ fn table(rows: &[TaskRow], several_trackers: bool) -> String {
         out.push('\n');
     }
     let disagreeing = rows.iter().filter(|it| !it.summary.agrees()).count();
-    out.push_str(&format!("{} tasks", rows.len()));
+    out.push_str(&crate::cli::output::plural(rows.len(), "task"));
     if disagreeing > 0 {
         out.push_str(&format!(", {disagreeing} whose places disagree (≠; `taskmark show ID` says where)"));
     }

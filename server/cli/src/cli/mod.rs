@@ -16,7 +16,7 @@ mod status;
 mod via_daemon;
 pub(crate) mod write;
 
-use crate::cli::output::{out, outln};
+use crate::cli::output::{out, outln, plural};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -690,7 +690,6 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn summary_line(workspace: &Workspace, counts: Counts, fixable: usize, baseline: Option<&Baseline<'_>>) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut parts = vec![plural(counts.errors, "error"), plural(counts.warnings, "warning")];
     if counts.infos > 0 {
         parts.push(plural(counts.infos, "info"));

@@ -108,6 +108,11 @@ pub fn refusal(label: &str, kind: &str, message: &str) {
     }
 }
 
+/// `1 file`, `2 files`: a count with its noun (a regular plural).
+pub(crate) fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
 /// `println!` for the command line, through [`print`].
 macro_rules! outln {
     () => {

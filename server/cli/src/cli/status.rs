@@ -109,7 +109,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
         }
         ShowFormat::Human => {
             let names: Vec<String> = views.iter().map(name).collect();
-            writeln!(stdout, "{} worktrees: {}", views.len(), names.join(", "))?;
+            writeln!(stdout, "{}: {}", crate::cli::output::plural(views.len(), "worktree"), names.join(", "))?;
             for skipped in &missing {
                 writeln!(stdout, "not compared: {skipped}")?;
             }

@@ -196,7 +196,7 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
             return exit::CLEAN;
         }
         outln!(
-            "{}: wrote {} (through the taskmark daemon; open editors were updated)",
+            "{}: wrote {} (through the taskmark daemon, which tells open editors)",
             result.label,
             written(&result.written)
         );
@@ -226,7 +226,7 @@ pub fn lifecycle<P: Serialize>(
         let written_now = result.written.unwrap_or_default();
         if format == crate::cli::ShowFormat::Human {
             outln!(
-                "{}: wrote {} (through the taskmark daemon; open editors were updated)",
+                "{}: wrote {} (through the taskmark daemon, which tells open editors)",
                 result.label,
                 written(&written_now)
             );
@@ -275,7 +275,7 @@ pub fn fix(root: &Path, codes: &[crate::engine::diagnostic::RuleCode]) -> Option
             return exit::CLEAN;
         }
         outln!(
-            "{}: wrote {} (through the taskmark daemon; open editors were updated)",
+            "{}: wrote {} (through the taskmark daemon, which tells open editors)",
             result.label,
             written(&result.written)
         );

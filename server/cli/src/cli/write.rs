@@ -413,7 +413,12 @@ pub fn fix(
     if let Some(code) = refuse_lossy(workspace, &transaction) {
         return Ok(code);
     }
-    let code = finish(&transaction, &planned.change.label, lock)?;
+    // The change's label says what was done (`Fixed 1 stale-counts`); a dry run did nothing.
+    let label = match planned.change.label.strip_prefix("Fixed ") {
+        Some(what) if lock.dry_run() => format!("Would fix {what}"),
+        _ => planned.change.label.clone(),
+    };
+    let code = finish(&transaction, &label, lock)?;
     if code == exit::CLEAN && !held_back.is_empty() {
         outln!("{}", held_back_said(&held_back).trim_start_matches("; "));
     }
@@ -508,8 +513,8 @@ pub(crate) fn finish(transaction: &Transaction, label: &str, lock: &mut LazyLock
                 1 => ", 1 move".to_string(),
                 many => format!(", {many} moves"),
             };
-            let count = transaction.files.len();
-            writeln!(stdout, "{label} (dry run: {count} files would change{moves}, nothing written)")?;
+            let count = crate::cli::output::plural(transaction.files.len(), "file");
+            writeln!(stdout, "{label} (dry run: {count} would change{moves}, nothing written)")?;
             Ok(exit::CLEAN)
         }
     }

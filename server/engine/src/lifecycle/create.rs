@@ -113,7 +113,7 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
                 [one] => Ok(one),
                 _ if same_root && structured.len() == 1 => Ok(structured[0]),
                 _ => Err(Refusal::BadRequest(format!(
-                    "this workspace has several trackers: {}; name one with --tracker",
+                    "this workspace has several trackers: {}; name the one to add the task to (its folder or family)",
                     names(many).join(", ")
                 ))),
             }
