@@ -2,7 +2,7 @@
 //! line.
 
 use crate::cli::output::outln;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -144,9 +144,18 @@ fn row_view(row: &TaskRow, paths: &Paths) -> RowView {
     }
 }
 
-/// The human table: one line per task, within 100 columns (titles are cut to fit).
+/// The human table: one line per task, as wide as the terminal (100 columns into a pipe or a
+/// file, so that what scripts read does not change with the window); titles are cut to fit.
 fn table(rows: &[TaskRow], several_trackers: bool) -> String {
-    const WIDTH: usize = 100;
+    let width = if std::io::stdout().is_terminal() {
+        terminal_size::terminal_size_of(std::io::stdout()).map_or(100, |(it, _)| usize::from(it.0)).clamp(60, 400)
+    } else {
+        100
+    };
+    table_of_width(rows, several_trackers, width)
+}
+
+fn table_of_width(rows: &[TaskRow], several_trackers: bool, width: usize) -> String {
     let id = |row: &TaskRow| {
         if several_trackers {
             format!("{}:{}", row.summary.task.scope, row.summary.task.id)
@@ -155,7 +164,7 @@ fn table(rows: &[TaskRow], several_trackers: bool) -> String {
         }
     };
     let status = |row: &TaskRow| {
-        let status = row.summary.status.clone().unwrap_or_else(|| "?".into());
+        let status = row.shown_status.clone().or_else(|| row.summary.status.clone()).unwrap_or_else(|| "?".into());
         if row.summary.agrees() { status } else { format!("{status} ≠") }
     };
     let extra = |row: &TaskRow| {
@@ -169,12 +178,12 @@ fn table(rows: &[TaskRow], several_trackers: bool) -> String {
         }
         parts.join(" · ")
     };
-    let width =
+    let widest =
         |values: Vec<String>, cap: usize| values.iter().map(|it| it.chars().count()).max().unwrap_or(0).min(cap);
-    let id_width = width(rows.iter().map(id).collect(), 24).max(2);
-    let status_width = width(rows.iter().map(status).collect(), 20).max(6);
-    let extra_width = width(rows.iter().map(extra).collect(), 34);
-    let title_width = WIDTH.saturating_sub(id_width + status_width + extra_width + 6).max(16);
+    let id_width = widest(rows.iter().map(id).collect(), 24).max(2);
+    let status_width = widest(rows.iter().map(status).collect(), 20).max(6);
+    let extra_width = widest(rows.iter().map(extra).collect(), 34);
+    let title_width = width.saturating_sub(id_width + status_width + extra_width + 6).max(16);
     let mut out = String::new();
     out.push_str(&format!("{:<id_width$}  {:<status_width$}  TITLE\n", "ID", "STATUS"));
     for row in rows {
@@ -778,4 +787,47 @@ pub(crate) fn renumber(root: &std::path::Path, dry_run: bool) -> anyhow::Result<
         }
         Ok(exit::CLEAN)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ide::TaskSummary;
+    use crate::engine::model::TaskKey;
+
+    fn row(id: &str, title: &str, written: &str, shown: &str) -> TaskRow {
+        TaskRow {
+            summary: TaskSummary {
+                task: TaskKey::new("specs", id),
+                title: Some(title.into()),
+                status: Some(written.into()),
+                places: Vec::new(),
+                progress: None,
+                timestamps: Vec::new(),
+                dependencies: Vec::new(),
+                next: Vec::new(),
+                archived: false,
+                settable: true,
+            },
+            family: None,
+            kind: Some(Kind::Todo),
+            shown_status: Some(shown.into()),
+        }
+    }
+
+    /// The table takes the width it is given (the terminal's), cutting titles only past it, and
+    /// shows each status as the vocabulary does, whichever place spoke for the task.
+    #[test]
+    fn the_table_fits_its_width_and_spells_statuses_one_way() {
+        let long = "Prove Lindenbaum maximal consistency lemma in Completeness.lean, then the truth lemma";
+        let rows =
+            [row("132", long, "[NOT STARTED]", "[NOT STARTED]"), row("195", "Review", "not_started", "[NOT STARTED]")];
+        let narrow = table_of_width(&rows, false, 100);
+        assert!(narrow.lines().all(|it| it.chars().count() <= 100), "{narrow}");
+        assert!(narrow.contains('…') && !narrow.contains(long), "{narrow}");
+        let wide = table_of_width(&rows, false, 200);
+        assert!(wide.contains(long), "{wide}");
+        assert!(wide.lines().all(|it| it.chars().count() <= 200), "{wide}");
+        assert!(!wide.contains("not_started") && wide.matches("[NOT STARTED]").count() == 2, "{wide}");
+    }
 }

@@ -31,6 +31,10 @@ pub struct TaskRow {
     pub summary: TaskSummary,
     pub family: Option<Family>,
     pub kind: Option<Kind>,
+    /// The status as the tracker's vocabulary shows it (`[NOT STARTED]` whether the place that
+    /// speaks for the task writes `[NOT STARTED]` or `not_started`): one spelling per tracker in
+    /// a table.
+    pub shown_status: Option<String>,
 }
 
 impl TaskRow {
@@ -122,7 +126,9 @@ pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
             if filter.kind.is_some() && filter.kind != kind {
                 return None;
             }
-            let row = TaskRow { summary: summary::task_summary(index, task), family: family_of(index, task), kind };
+            let shown_status = profile.zip(status).map(|(profile, status)| profile.display(status));
+            let summary = summary::task_summary(index, task);
+            let row = TaskRow { summary, family: family_of(index, task), kind, shown_status };
             let all_done = row.summary.dependencies.iter().all(|it| it.done);
             if filter.ready && !(kind == Some(Kind::Todo) && all_done) {
                 return None;
@@ -226,5 +232,23 @@ mod tests {
             assert_eq!(ids(&list_tasks(&index, &filter(None, Some(named)))), ["1", "2", "3", "4", "10"], "{named}");
         }
         assert_eq!(ids(&list_tasks(&index, &filter(Some("planned"), Some("specs")))), ["10"]);
+    }
+
+    /// A task state.json alone holds is shown as the vocabulary spells its status, and named by
+    /// the entry's `title` where it has no `project_name` (ProofChecker's 195 and 198 showed
+    /// `not_started` and no title).
+    #[test]
+    fn a_task_only_state_json_holds_is_shown_like_the_others() {
+        let fixture = format!(
+            "%! specs/TODO.md\n{TODO}%! specs/state.json\n{{\"active_projects\": [{{\"project_number\": 11, \"title\": \"Review proof search\", \"status\": \"not_started\"}}]}}\n"
+        );
+        let index = fixture::index(&fixture);
+        let rows = list_tasks(&index, &ListFilter::default());
+        let eleven = rows.iter().find(|it| it.summary.task.id == "11").expect("task 11");
+        assert_eq!(eleven.summary.status.as_deref(), Some("not_started"), "as written");
+        assert_eq!(eleven.shown_status.as_deref(), Some("[NOT STARTED]"));
+        assert_eq!(eleven.summary.title.as_deref(), Some("Review proof search"));
+        let two = rows.iter().find(|it| it.summary.task.id == "2").expect("task 2");
+        assert_eq!(two.shown_status.as_deref(), Some("[NOT STARTED]"));
     }
 }

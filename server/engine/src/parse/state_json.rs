@@ -183,7 +183,7 @@ impl Reader<'_> {
         place.unknown = None;
         place.editable =
             Editability::ReadOnly("the completed_projects entry has no status to change: move the entry by hand");
-        place.title = object.get_string("project_name").map(|it| (*it.value).into());
+        place.title = entry_title(object);
         place.extent = self.range(object.range);
         out.places.push(place);
     }
@@ -231,7 +231,7 @@ impl Reader<'_> {
         if self.text[marker_range] != *status.value {
             place.editable = Editability::ReadOnly("the status string contains escapes");
         }
-        place.title = object.get_string("project_name").map(|it| (*it.value).into());
+        place.title = entry_title(object);
         place.extent = self.range(object.range);
         place.dependencies = object
             .get_array("dependencies")
@@ -290,6 +290,14 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// An entry's name: `project_name` as the status-sync-manager writes it, else `title`, which
+/// some entries carry instead (ProofChecker's tasks 195 and 198 had none shown otherwise).
+fn entry_title(object: &Object<'_>) -> Option<Box<str>> {
+    ["project_name", "title"].iter().find_map(|key| {
+        object.get_string(key).map(|it| Box::from(&*it.value)).filter(|it: &Box<str>| !it.trim().is_empty())
+    })
 }
 
 #[cfg(test)]
