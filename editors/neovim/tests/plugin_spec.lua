@@ -138,8 +138,12 @@ step(':Taskmark set asks for the task (the one under the cursor first) and the s
   end)
   check(offered[1].labels[1]:match('^14 ') ~= nil, 'the task under the cursor comes first: ' .. offered[1].labels[1])
   check(offered[2].labels[1] == '[REVISING]', 'allowed statuses first: ' .. vim.inspect(offered[2].labels))
-  local forced = offered[2].labels[#offered[2].labels]
-  check(forced:find('^Force ') ~= nil, 'forced ones last: ' .. forced)
+  -- The statuses only force reaches wait behind one entry, not one entry each.
+  local labels = offered[2].labels
+  check(labels[#labels] == 'Force another status…', 'one way to force, last: ' .. vim.inspect(labels))
+  for index = 1, #labels - 1 do
+    check(labels[index]:find('Force', 1, true) == nil, 'allowed statuses only above it: ' .. vim.inspect(labels))
+  end
   local bufnr = vim.fn.bufnr(todo_path)
   check(not vim.bo[bufnr].modified, 'the buffer was written')
   local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)

@@ -336,42 +336,44 @@ local function pick_task(prompt, callback)
   end)
 end
 
---- Asks for a status of `task`: allowed ones first, forced ones behind a confirmation.
+--- Asks for a status of `task`: the allowed ones, then one entry that leads to the statuses only
+--- force reaches (a menu of seven "not allowed" entries hid the few a user means).
+local FORCE_ANOTHER = 'Force another status…'
 local function pick_status(task, callback)
   M.execute('taskmark.taskInfo', { task = task }, function(err, info)
     if err or type(info) ~= 'table' then
       notify(err and err.message or ('no task ' .. task), vim.log.levels.ERROR)
       return
     end
-    local choices = {}
+    local allowed, forced = {}, {}
     for _, choice in ipairs(info.choices or {}) do
-      if choice.allowed then
-        table.insert(choices, choice)
-      end
+      table.insert(choice.allowed and allowed or forced, choice)
     end
-    for _, choice in ipairs(info.choices or {}) do
-      if not choice.allowed then
-        table.insert(choices, choice)
-      end
+    local items = vim.list_extend({}, allowed)
+    if #forced > 0 then
+      table.insert(items, FORCE_ANOTHER)
     end
-    vim.ui.select(choices, {
+    vim.ui.select(items, {
       prompt = string.format('Task %s (%s) is %s. Set it to:', info.id or info.task, info.title or '', info.status or '?'),
-      format_item = function(choice)
-        return choice.allowed and choice.display or ('Force ' .. choice.display .. ' (not an allowed transition)')
+      format_item = function(item)
+        return type(item) == 'table' and item.display or item
       end,
     }, function(choice)
       if not choice then
         return
       end
-      if choice.allowed then
+      if choice ~= FORCE_ANOTHER then
         callback(choice.status, false)
         return
       end
-      vim.ui.select({ 'Force it', 'Cancel' }, {
-        prompt = string.format('%s → %s is not an allowed transition. Force it?', info.status or '?', choice.display),
-      }, function(confirm)
-        if confirm == 'Force it' then
-          callback(choice.status, true)
+      vim.ui.select(forced, {
+        prompt = string.format('Not an allowed transition from %s; force task %s to:', info.status or '?', info.id or info.task),
+        format_item = function(item)
+          return item.display
+        end,
+      }, function(picked)
+        if picked then
+          callback(picked.status, true)
         end
       end)
     end)

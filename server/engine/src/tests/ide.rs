@@ -260,17 +260,17 @@ fn code_actions_fix_the_diagnostic_and_offer_status_changes() {
     assert_eq!(actions[0].kind, ActionKind::QuickFix);
     assert!(actions[0].preferred);
     assert!(titles.contains(&"Set status of 220 to [RESEARCHING]"), "{titles:?}");
-    let forced = actions.iter().find(|it| it.title.starts_with("Force status of 220 to [COMPLETED]")).unwrap();
-    assert_eq!(
-        forced.target,
-        ActionTarget::SetStatus { task: TaskKey::new("specs", "220"), status: "completed".into(), force: true }
-    );
+    // Only allowed transitions: forcing is the status picker's, behind a step of its own.
+    assert!(titles.iter().all(|it| !it.starts_with("Force")), "{titles:?}");
+    assert!(!titles.contains(&"Set status of 220 to [COMPLETED]"), "{titles:?}");
+    let forced =
+        ActionTarget::SetStatus { task: TaskKey::new("specs", "220"), status: "completed".into(), force: true };
 
     let options = StatusChangeOptions::new(Now::from_timestamp("2026-11-22T05:33:43Z".parse().unwrap()));
     let change = ide::plan_action(&index, &found, todo, &actions[0].target, &options).unwrap();
     let applied = change.apply(&index);
     assert!(applied[0].1.contains("- **Status**: [NOT STARTED]\n"));
-    let forced = ide::plan_action(&index, &found, todo, &forced.target, &options).unwrap();
+    let forced = ide::plan_action(&index, &found, todo, &forced, &options).unwrap();
     assert!(forced.files.len() >= 2, "{forced:?}");
 
     // A fix whose diagnostic is gone is refused rather than applied somewhere else.
