@@ -430,7 +430,10 @@ fn fix_applies_the_safe_fixes_in_one_transaction() {
     assert_eq!(std::fs::read_to_string(&todo).unwrap(), broken);
     // A dry run fixed nothing, and says so (it said "Fixed ... 1 files").
     let said = text(&output.stdout);
-    assert!(said.ends_with("Would fix 1 unknown-status, 1 stale-counts (dry run: 1 file would change, nothing written)\n"), "{said}");
+    assert!(
+        said.ends_with("Would fix 1 unknown-status, 1 stale-counts (dry run: 1 file would change, nothing written)\n"),
+        "{said}"
+    );
     let output = taskmark(root, &["fix"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "Fixed 1 unknown-status, 1 stale-counts: wrote specs/TODO.md\n");

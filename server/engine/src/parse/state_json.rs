@@ -295,9 +295,9 @@ impl Reader<'_> {
 /// An entry's name: `project_name` as the status-sync-manager writes it, else `title`, which
 /// some entries carry instead (ProofChecker's tasks 195 and 198 had none shown otherwise).
 fn entry_title(object: &Object<'_>) -> Option<Box<str>> {
-    ["project_name", "title"].iter().find_map(|key| {
-        object.get_string(key).map(|it| Box::from(&*it.value)).filter(|it: &Box<str>| !it.trim().is_empty())
-    })
+    ["project_name", "title"]
+        .iter()
+        .find_map(|key| object.get_string(key).filter(|it| !it.value.trim().is_empty()).map(|it| Box::from(&*it.value)))
 }
 
 #[cfg(test)]
