@@ -159,6 +159,9 @@ fn hover_shows_the_task_across_files() {
     assert!(!markdown.contains("command:"), "{markdown}");
     assert!(markdown.contains("`[COMPLETED]`") || markdown.contains("`[REVISING]`"), "{markdown}");
     assert!(markdown.contains("](file://"), "{markdown}");
+    // And the places as a list: its float shows a table's pipes raw, broken across lines.
+    assert!(!markdown.contains('|'), "{markdown}");
+    assert!(markdown.contains("- `[NOT STARTED]` ✗ plan header: ["), "{markdown}");
     neovim.stop();
 }
 

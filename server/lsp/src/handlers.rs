@@ -61,6 +61,12 @@ impl HoverLinks for FileLinks<'_> {
     fn set_status(&self, _: &TaskKey, _: &str) -> Option<String> {
         None
     }
+
+    /// The clients that show `command:` links as text (Neovim, Helix, Emacs) draw tables as
+    /// raw pipes too.
+    fn tables(&self) -> bool {
+        false
+    }
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, as command URIs need.

@@ -14,6 +14,11 @@ pub trait HoverLinks {
     fn file(&self, path: &str, line: u32) -> Option<String>;
     /// A link target that sets `task` to `status` (a status id).
     fn set_status(&self, task: &TaskKey, status: &str) -> Option<String>;
+    /// Whether the client draws markdown tables. Neovim's hover shows them as raw pipes that
+    /// break across lines: the places become a list there.
+    fn tables(&self) -> bool {
+        true
+    }
 }
 
 /// Plain text, no links.
@@ -60,12 +65,16 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
         out.push_str("⚠ **The places of this task disagree.**\n\n");
     }
     if !summary.places.is_empty() {
-        out.push_str("| place | file | status | |\n|---|---|---|:-:|\n");
+        let tables = links.tables();
+        if tables {
+            out.push_str("| place | file | status | |\n|---|---|---|:-:|\n");
+        }
         for place in &summary.places {
             let location = format!("{}:{}", place.path, place.line);
             let location = match links.file(&place.path, place.line) {
                 Some(target) => format!("[{}]({target})", escape(&location)),
-                None => escape(&location),
+                None if tables => escape(&location),
+                None => code(&location),
             };
             let verdict = if place.counted {
                 if place.agrees { "✓" } else { "open-children" }
@@ -80,7 +89,11 @@ pub fn render(summary: &TaskSummary, links: &dyn HoverLinks) -> String {
             } else {
                 "✗"
             };
-            let _ = writeln!(out, "| {} | {location} | {} | {verdict} |", place.kind, code(&place.value));
+            if tables {
+                let _ = writeln!(out, "| {} | {location} | {} | {verdict} |", place.kind, code(&place.value));
+            } else {
+                let _ = writeln!(out, "- {} {verdict} {}: {location}", code(&place.value), place.kind);
+            }
         }
         out.push('\n');
     }
@@ -146,11 +159,16 @@ fn code(text: &str) -> String {
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
-/// Escapes what markdown (and a table cell) would read as syntax.
+/// Escapes what markdown (and a table cell) would read as syntax. An underscore inside a word
+/// (`fix_verbose_output`) is no emphasis in CommonMark and stays as it is: a renderer that
+/// shows escapes (Neovim's hover) would show `fix\_verbose\_output`.
 fn escape(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '<' | '>' | '#') {
+    for (at, c) in chars.iter().copied().enumerate() {
+        let word = |index: Option<usize>| index.and_then(|it| chars.get(it)).is_some_and(|it| it.is_alphanumeric());
+        let inside_word = c == '_' && word(at.checked_sub(1)) && word(Some(at + 1));
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '<' | '>' | '#') && !inside_word {
             out.push('\\');
         }
         out.push(c);

@@ -122,6 +122,30 @@ fn hover_links_places_and_next_statuses() {
     assert!(markdown.contains("⚠ **The places of this task disagree.**"), "{markdown}");
 }
 
+/// A client that draws no tables (Neovim's hover showed raw pipes that broke across lines) gets
+/// the places as a list, one line each, with nothing escaped inside a word.
+#[test]
+fn hover_lists_places_for_a_client_without_tables() {
+    struct NoTables;
+    impl ide::HoverLinks for NoTables {
+        fn file(&self, _: &str, _: u32) -> Option<String> {
+            None
+        }
+        fn set_status(&self, _: &TaskKey, _: &str) -> Option<String> {
+            None
+        }
+        fn tables(&self) -> bool {
+            false
+        }
+    }
+    let (index, file, offset) = at("specs/TODO.md", "221. Fix");
+    let markdown = ide::hover(&index, file, offset, &NoTables).unwrap().markdown;
+    assert!(!markdown.contains('|'), "{markdown}");
+    assert!(markdown.contains("- `planned` ✗ state.json: `specs/state.json:5`\n"), "{markdown}");
+    assert!(markdown.contains("`specs/221_fix/plans/implementation-001.md:3`"), "{markdown}");
+    assert!(!markdown.contains("\\_"), "{markdown}");
+}
+
 #[test]
 fn status_completion_lists_allowed_next_statuses_first() {
     let (index, file, offset) = at("specs/TODO.md", "IMPLEMENTING]\n- **Started");
