@@ -189,6 +189,17 @@ def test_setup_sends_objects_shows_current_line_keeps_the_picker_order_and_has_h
     ], out
 
 
+def test_the_help_tags_are_shipped_as_helptags_writes_them(tmp_path: Path) -> None:
+    """`:help taskmark` works from a plain clone into a pack folder, where nothing runs
+    :helptags: doc/tags is committed, and must be what :helptags makes of doc/taskmark.txt."""
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    shutil.copy(PLUGIN / "doc" / "taskmark.txt", doc / "taskmark.txt")
+    subprocess.run([nvim(), "--headless", "--clean", "-c", f"helptags {doc}", "-c", "qa!"], check=True, timeout=60)
+    shipped = (PLUGIN / "doc" / "tags").read_text()
+    assert shipped == (doc / "tags").read_text(), "doc/tags is stale: run `nvim --headless -c 'helptags editors/neovim/doc' -c q`"
+
+
 def test_vim_lsp_enable_without_setup_attaches_the_server(tmp_path: Path) -> None:
     # `taskmark` on $PATH, as `cargo install` puts it there.
     bin_dir = tmp_path / "bin"
