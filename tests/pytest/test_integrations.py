@@ -167,6 +167,33 @@ def test_pre_commit_hook_refuses_a_broken_tracker_and_passes_a_good_one(tmp_path
 
 # ---- the GitHub Action -------------------------------------------------------------------------
 
+def test_the_readme_pre_commit_snippet_works_as_copied(tmp_path: Path) -> None:
+    """The README's `.pre-commit-config.yaml`, copied as it is (a local hook: no URL or tag to
+    fill in), refuses a misspelt marker and passes a good tracker."""
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```yaml\n(# \.pre-commit-config\.yaml.*?)```", readme, re.S)
+    assert block, "the README's pre-commit snippet"
+    assert "OWNER" not in block.group(1) and "rev:" not in block.group(1), block.group(1)
+    project = init_repo(tmp_path / "project")
+    (project / ".pre-commit-config.yaml").write_text(block.group(1))
+    (project / "specs").mkdir()
+    env = git_env()
+    env["PATH"] = taskmark_on_path(tmp_path)
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-cache")
+    env.pop("TASKMARK_BIN", None)
+
+    def run_hooks() -> subprocess.CompletedProcess[str]:
+        git(project, "add", "-A")
+        return subprocess.run(["pre-commit", "run", "--all-files"], cwd=project, capture_output=True, text=True, env=env, timeout=120)
+
+    (project / "specs" / "TODO.md").write_text(MISSPELT_TODO)
+    refused = run_hooks()
+    assert refused.returncode != 0 and "error[unknown-status]" in refused.stdout, refused.stdout + refused.stderr
+    (project / "specs" / "TODO.md").write_text(GOOD_TODO)
+    passed = run_hooks()
+    assert passed.returncode == 0 and re.search(r"taskmark check\.+Passed", passed.stdout), passed.stdout + passed.stderr
+
+
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 ANNOTATION = re.compile(
     r"^::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),endLine=(\d+),endColumn=(\d+),title=([\w-]+)::(.+)$"
