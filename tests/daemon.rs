@@ -2669,3 +2669,39 @@ fn sessions_without_documents_follow_every_change_as_a_fresh_check_sees_it() {
     }
     wait_for("the idle daemon to exit", || !alive(pid));
 }
+
+/// State folders pile up, one per workspace root ever used (issue 34). The daemon's start
+/// removes those of workspaces that no longer exist and leaves the others.
+#[test]
+fn the_daemon_removes_the_state_folders_of_workspaces_that_are_gone() {
+    let setup = setup();
+    let (kept, gone) = (setup.workspace("kept"), setup.workspace("gone"));
+    for root in [&kept, &gone] {
+        let fixed = setup.run_at(root, &["fix", "--no-daemon"]);
+        assert!(fixed.status.success(), "{}", String::from_utf8_lossy(&fixed.stderr));
+    }
+    let folders = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&setup.state)
+            .expect("the state folder")
+            .flatten()
+            .filter(|it| it.path().join("root").is_file())
+            .map(|it| std::fs::read_to_string(it.path().join("root")).unwrap_or_default())
+            .collect();
+        names.sort();
+        names
+    };
+    let canonical = |it: &Path| std::fs::canonicalize(it).expect("a root").to_string_lossy().into_owned();
+    let mut both = vec![canonical(&kept), canonical(&gone)];
+    both.sort();
+    assert_eq!(folders(), both, "each workspace's folder records its root");
+    std::fs::remove_dir_all(&gone).expect("the workspace goes");
+    let mut daemon = setup
+        .command(&["daemon", "--idle-timeout", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("taskmark daemon starts");
+    wait_for("the gone workspace's state folder to go", || folders() == [canonical(&kept)]);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}

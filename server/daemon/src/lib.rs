@@ -146,6 +146,15 @@ pub fn run(options: Options) -> anyhow::Result<Outcome> {
         // Tests and scripts that asked for port 0 learn the port here.
         let _ = fs::write(&address_path, format!("{address}\n"));
     }
+    // One daemon per user runs: the place to clear the state folders of workspaces that no
+    // longer exist, beside serving.
+    let _ = std::thread::Builder::new().name("taskmark-state-cleanup".into()).spawn(|| {
+        let Ok(home) = taskmark_io::state_dir::home() else { return };
+        let removed = taskmark_io::state_dir::remove_stale(&home);
+        if !removed.is_empty() {
+            tracing::info!("removed {} state folders of workspaces that no longer exist", removed.len());
+        }
+    });
     let ended = runtime.block_on(serve(listener, tcp, options.idle, stop))?;
     runtime.shutdown_background();
     match ended {

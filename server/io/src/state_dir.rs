@@ -29,7 +29,62 @@ pub fn for_workspace(home: &Path, canonical_root: &Path) -> Result<PathBuf, Stri
     private_dir::ensure_unwritable(home)?;
     let dir = path_for(home, canonical_root);
     private_dir::ensure(&dir)?;
+    record_root(&dir, canonical_root);
     Ok(dir)
+}
+
+/// The file in a workspace's state folder that names the workspace's root: the folder's name is
+/// a hash, and [`remove_stale`] needs to know whether its workspace still exists.
+const ROOT_RECORD: &str = "root";
+
+/// Writes the root's path into its state folder, once (a root that is not UTF-8 is not
+/// recorded: its folder is never taken for stale).
+fn record_root(dir: &Path, canonical_root: &Path) {
+    let Some(text) = canonical_root.to_str() else { return };
+    let path = dir.join(ROOT_RECORD);
+    if private_dir::read_file(&path, 64 << 10).ok().flatten().as_deref() == Some(text.as_bytes()) {
+        return;
+    }
+    if let Err(error) = private_dir::replace_file(&path, text.as_bytes()) {
+        tracing::debug!("cannot record the root in {}: {error}", path.display());
+    }
+}
+
+/// How many folders one clean-up looks at, at most.
+const STALE_SCAN_LIMIT: usize = 10_000;
+
+/// Removes the state folders of workspaces that no longer exist (one per workspace root ever
+/// used, which otherwise pile up: a worktree removed, a temporary clone gone), and returns
+/// them. Only a folder that is this user's and private, that records its root, whose name is
+/// the one that root gets, whose root is gone, and that holds no journal (an unfinished
+/// transaction, kept for `recover`) is removed. Folders from before roots were recorded stay.
+pub fn remove_stale(home: &Path) -> Vec<PathBuf> {
+    if private_dir::ensure_unwritable(home).is_err() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(home) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten().take(STALE_SCAN_LIMIT) {
+        let dir = entry.path();
+        let Ok(metadata) = std::fs::symlink_metadata(&dir) else { continue };
+        if !metadata.is_dir() || private_dir::check_private_dir(&dir, &metadata).is_err() {
+            continue;
+        }
+        let Ok(Some(bytes)) = private_dir::read_file(&dir.join(ROOT_RECORD), 64 << 10) else { continue };
+        let Ok(root) = String::from_utf8(bytes).map(PathBuf::from) else { continue };
+        let gone =
+            matches!(std::fs::symlink_metadata(&root), Err(error) if error.kind() == std::io::ErrorKind::NotFound);
+        if !root.is_absolute() || !gone || path_for(home, &root) != dir {
+            continue;
+        }
+        if std::fs::symlink_metadata(dir.join("journal")).is_ok() {
+            continue;
+        }
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    removed
 }
 
 /// Where [`for_workspace`] puts the folder, without creating anything.
@@ -91,6 +146,41 @@ mod tests {
         assert_eq!(a, key(Path::new("/home/me/project")));
         assert!(key(Path::new("/")).starts_with("root-"));
         assert!(key(Path::new("/x/../.. evil/")).chars().all(|it| it.is_ascii_alphanumeric() || "-_.".contains(it)));
+    }
+
+    /// A folder whose workspace is gone is removed; one whose workspace exists, one keeping a
+    /// journal, one from before roots were recorded, and one whose record names another root's
+    /// folder all stay.
+    #[test]
+    fn state_folders_of_workspaces_that_are_gone_are_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let home = home.path();
+        std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let places = tempfile::tempdir().expect("a temporary folder");
+        let root = |name: &str| {
+            let it = places.path().join(name);
+            std::fs::create_dir_all(&it).unwrap();
+            std::fs::canonicalize(it).unwrap()
+        };
+        let (kept, gone, journaled, legacy) = (root("kept"), root("gone"), root("journaled"), root("legacy"));
+        let folders: Vec<PathBuf> =
+            [&kept, &gone, &journaled, &legacy].iter().map(|it| for_workspace(home, it).unwrap()).collect();
+        assert_eq!(std::fs::read_to_string(folders[0].join(ROOT_RECORD)).unwrap(), kept.to_str().unwrap());
+        std::fs::write(folders[2].join("journal"), "{}").unwrap();
+        std::fs::remove_file(folders[3].join(ROOT_RECORD)).unwrap();
+        // A record that does not match its folder's name is not trusted.
+        let stray = home.join("stray-0000000000000000");
+        private_dir::ensure(&stray).unwrap();
+        private_dir::replace_file(&stray.join(ROOT_RECORD), gone.to_str().unwrap().as_bytes()).unwrap();
+        for it in [&gone, &journaled, &legacy] {
+            std::fs::remove_dir(it).unwrap();
+        }
+        assert_eq!(remove_stale(home), [folders[1].clone()]);
+        assert!(!folders[1].exists());
+        for it in [&folders[0], &folders[2], &folders[3], &stray] {
+            assert!(it.is_dir(), "{} stays", it.display());
+        }
     }
 
     #[test]
