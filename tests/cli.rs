@@ -1726,3 +1726,37 @@ fn a_compozy_feature_keeps_its_meta_counts_through_sets_and_fix() {
     assert!(meta().ends_with("- Total: 2\n- Completed: 1\n- Pending: 1\n"), "{}", meta());
     clean("fix");
 }
+
+/// Undoing one's own change is not refused for a problem the task had before (issue 34): task
+/// 12's plan header says `[NOT STARTED]` under done phases. Blocking it, then taking it up
+/// again, both go through, and `check` then finds no problem that was not there before.
+#[test]
+fn a_change_and_its_undo_are_not_refused_for_a_problem_already_there() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(&root).expect("a folder");
+    copy_tree(&example(), &root);
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    let codes = |root: &Path| -> Vec<String> {
+        let output = taskmark(root, &["check", "--no-baseline", "--format", "json"]);
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let mut codes: Vec<String> = json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|it| it["severity"] != "hint")
+            .map(|it| format!("{} {}", it["file"].as_str().unwrap_or(""), it["code"].as_str().unwrap_or("")))
+            .collect();
+        codes.sort();
+        codes
+    };
+    let before = codes(&root);
+    let blocked = write_in(&root, &["set", "12", "blocked", "--reason", "waits on the API"]);
+    assert_eq!(blocked.status.code(), Some(0), "{}", stderr(&blocked));
+    let undone = write_in(&root, &["set", "12", "implementing"]);
+    assert_eq!(undone.status.code(), Some(0), "{}", stderr(&undone));
+    let after = codes(&root);
+    assert!(after.iter().all(|it| before.contains(it)), "new problems: before {before:?}, after {after:?}");
+}

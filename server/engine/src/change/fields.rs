@@ -164,7 +164,13 @@ impl Planner<'_> {
             .filter_map(|it| parsed.places.get(it))
             .filter_map(|it| it.status.map(|status| self.profile.kind(status)));
         let Some(derived) = children::derived_kind(kinds) else { return Ok(()) };
-        if self.profile.kind(want).progress() < derived.progress() {
+        // A header already behind its phases is a problem the task had before this change (it
+        // is reported, and `fix` catches it up): the change is refused only for moving it
+        // further back, not for leaving it behind, or undoing one's own change would be refused.
+        let now = place.status.filter(|_| place.unknown.is_none()).map(|it| self.profile.kind(it).progress());
+        let behind_already = now.is_some_and(|it| it < derived.progress());
+        let floor = if behind_already { now.unwrap_or(derived.progress()) } else { derived.progress() };
+        if self.profile.kind(want).progress() < floor {
             return Err(Refusal::PlanAhead {
                 task: place.task().cloned().unwrap_or_else(|| crate::model::TaskKey::new("", "")),
                 path: self.index.path(place_ref.file).to_string(),

@@ -257,9 +257,15 @@ fn forcing_a_task_back_behind_its_phases_is_refused_unless_forced() {
     assert!(refusal.is_ok(), "{refusal:?}");
     let unforced_but_allowed = plan_status_change(&index, &task, "partial", &options()).unwrap();
     assert!(render(&index, &unforced_but_allowed).contains("- **Status**: [PARTIAL]"));
-    // Every phase is done: blocking the task would put its header behind them.
+    // Every phase is done and the header says so: blocking the task would put it behind them.
     let with_reason = StatusChangeOptions { reason: Some("waiting".into()), ..options() };
-    assert!(matches!(plan_status_change(&index, &task, "blocked", &with_reason), Err(Refusal::PlanAhead { .. })));
+    let caught_up =
+        crate::fixture::index(&SPEC_FOLDER.replace("- **Status**: [IN PROGRESS]", "- **Status**: [COMPLETED]"));
+    assert!(matches!(plan_status_change(&caught_up, &task, "blocked", &with_reason), Err(Refusal::PlanAhead { .. })));
+    // A header already behind them ([IN PROGRESS] over done phases) is a problem the task had
+    // before: blocking leaves it no further behind, and is not refused for it.
+    let refusal = plan_status_change(&index, &task, "blocked", &with_reason);
+    assert!(refusal.is_ok(), "{refusal:?}");
     let index =
         crate::fixture::index(&SPEC_FOLDER.replace("### Phase 2: Test [COMPLETED]", "### Phase 2: Test [NOT STARTED]"));
     let refusal = plan_status_change(&index, &task, "blocked", &with_reason);
