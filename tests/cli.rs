@@ -1753,6 +1753,14 @@ fn a_change_and_its_undo_are_not_refused_for_a_problem_already_there() {
         codes
     };
     let before = codes(&root);
+    // Asked without its reason: said in a terminal's words, not markdown's (`**Blocking Reason**`).
+    let no_reason = write_in(&root, &["set", "12", "blocked"]);
+    assert_eq!(no_reason.status.code(), Some(3));
+    assert!(
+        stderr(&no_reason).contains("`[BLOCKED]` needs a Blocking Reason; give one with --reason"),
+        "{}",
+        stderr(&no_reason)
+    );
     let blocked = write_in(&root, &["set", "12", "blocked", "--reason", "waits on the API"]);
     assert_eq!(blocked.status.code(), Some(0), "{}", stderr(&blocked));
     let undone = write_in(&root, &["set", "12", "implementing"]);

@@ -98,7 +98,7 @@ pub fn claim(args: ClaimArgs) -> anyhow::Result<u8> {
             let until = answer.until.as_deref().unwrap_or("later");
             outln!("{done} task {task} for `{}` until {until}", answer.agent);
             for warning in &answer.warnings {
-                eprintln!("taskmark: warning: {warning}");
+                crate::cli::output::say("warning", warning);
             }
         }
     }

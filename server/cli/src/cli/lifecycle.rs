@@ -464,7 +464,7 @@ fn write_change(
         return Ok(code);
     }
     for warning in &change.warnings {
-        eprintln!("taskmark: note: {warning}");
+        crate::cli::output::say("note", warning);
     }
     if format == ShowFormat::Human {
         return write::finish(&transaction, &change.label, lock);

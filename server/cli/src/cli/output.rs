@@ -101,11 +101,31 @@ pub fn errors_in_json() {
 /// being what the editors' and agents' refusals call it (`data.kind`: `conflict`,
 /// `invalidTransition`, `unknownStatus`, `leavesDrift`, `unreadable`, ...).
 pub fn refusal(label: &str, kind: &str, message: &str) {
-    eprintln!("taskmark: {label}: {message}");
+    eprintln!("taskmark: {label}: {}", plain(message));
     if ERRORS_IN_JSON.load(Ordering::Relaxed) {
         let answer = serde_json::json!({ "error": { "kind": kind, "message": message } });
         print(format_args!("{}\n", serde_json::to_string_pretty(&answer).unwrap_or_default()));
     }
+}
+
+/// A message of the engine's (written for editors, which render markdown) as a terminal shows
+/// it: `**Blocking Reason**` loses its stars, while what is quoted in backticks (a line of a
+/// file, `- **Status**: [X]`) stays exactly as written.
+pub(crate) fn plain(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (at, piece) in message.split('`').enumerate() {
+        if at > 0 {
+            out.push('`');
+        }
+        // Even pieces are outside backticks.
+        if at % 2 == 0 { out.push_str(&piece.replace("**", "")) } else { out.push_str(piece) }
+    }
+    out
+}
+
+/// `taskmark: warning: ...` (or `note`) on stderr, in terminal words ([`plain`]).
+pub(crate) fn say(label: &str, message: &str) {
+    eprintln!("taskmark: {label}: {}", plain(message));
 }
 
 /// `1 file`, `2 files`: a count with its noun (a regular plural).
@@ -131,3 +151,15 @@ macro_rules! out {
 }
 
 pub(crate) use {out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars_go_outside_backticks_and_stay_inside() {
+        assert_eq!(plain("`[BLOCKED]` needs a **Blocking Reason**"), "`[BLOCKED]` needs a Blocking Reason");
+        assert_eq!(plain("write `- **Status**: [X]` as **that**"), "write `- **Status**: [X]` as that");
+        assert_eq!(plain("no stars"), "no stars");
+    }
+}

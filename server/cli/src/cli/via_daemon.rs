@@ -175,7 +175,7 @@ pub fn set(root: &Path, request: &SetRequest<'_>, date: Option<&str>) -> Option<
     };
     run(root, "taskmark set", crate::lsp::SET_STATUS, &params, |result: ext::ChangeResult| {
         for warning in &result.warnings {
-            eprintln!("taskmark: warning: {warning}");
+            crate::cli::output::say("warning", warning);
         }
         let unchanged = result.unchanged == Some(true);
         let changed = result.changed.unwrap_or_default();
@@ -221,7 +221,7 @@ pub fn lifecycle<P: Serialize>(
 ) -> Option<u8> {
     run(root, name, command, params, |result: ext::LifecycleResult| {
         for warning in &result.warnings {
-            eprintln!("taskmark: note: {warning}");
+            crate::cli::output::say("note", warning);
         }
         let written_now = result.written.unwrap_or_default();
         if format == crate::cli::ShowFormat::Human {

@@ -251,7 +251,7 @@ pub fn set(workspace: &Workspace, lock: &mut LazyLock, request: &SetRequest<'_>)
     }
     let change = &planned.change;
     for warning in &change.warnings {
-        eprintln!("taskmark: warning: {warning}");
+        crate::cli::output::say("warning", warning);
     }
     let json = request.format == crate::cli::ShowFormat::Json;
     if planned.is_unchanged() {
