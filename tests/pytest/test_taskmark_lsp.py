@@ -262,6 +262,22 @@ def table_rows(markdown: str) -> list[list[str]]:
     return rows
 
 
+def place_rows(markdown: str) -> list[list[str]]:
+    """The places of a hover as [kind, file, status, verdict]: from its table, or, for a client
+    that draws no tables (Neovim), from its list (`- `[X]` ✗ plan header: [file](uri)`)."""
+    rows = table_rows(markdown)
+    if rows:
+        assert rows[0][:3] == ["place", "file", "status"], rows
+        return rows[1:]
+    listed = []
+    for line in markdown.splitlines():
+        found = re.match(r"^- (`[^`]*`) (\S+) ([^:]+): (.*)$", line)
+        if found:
+            status, verdict, kind, location = found.groups()
+            listed.append([kind, location, status, verdict])
+    return listed
+
+
 async def test_hover_on_a_status_shows_the_table_of_places(editor: Editor):
     await initial_diagnostics(editor)
     todo = editor.uri(TODO)
@@ -278,9 +294,9 @@ async def test_hover_on_a_status_shows_the_table_of_places(editor: Editor):
     assert "Task 12" in markdown and "Sync engine with retry queue" in markdown
     assert hover.range is not None and hover.range.start.line <= 23 <= hover.range.end.line
 
-    rows = table_rows(markdown)
-    header, places = rows[0], rows[1:]
-    assert header[:3] == ["place", "file", "status"], rows
+    places = place_rows(markdown)
+    # Neovim's float shows a table's pipes raw: it gets a list of the same places.
+    assert ("|" in markdown) == (editor.spec != NEOVIM), markdown
     by_kind = {row[0]: row for row in places}
     assert set(by_kind) == {"TODO.md section", "Task Order line", "state.json", "plan header"}, places
 
