@@ -101,7 +101,9 @@ pub fn errors_in_json() {
 /// being what the editors' and agents' refusals call it (`data.kind`: `conflict`,
 /// `invalidTransition`, `unknownStatus`, `leavesDrift`, `unreadable`, ...).
 pub fn refusal(label: &str, kind: &str, message: &str) {
-    eprintln!("taskmark: {label}: {}", plain(message));
+    // The same words on stderr and in JSON: a script matches either.
+    let message = plain(message);
+    eprintln!("taskmark: {label}: {message}");
     if ERRORS_IN_JSON.load(Ordering::Relaxed) {
         let answer = serde_json::json!({ "error": { "kind": kind, "message": message } });
         print(format_args!("{}\n", serde_json::to_string_pretty(&answer).unwrap_or_default()));
