@@ -1,6 +1,12 @@
 """taskmark as people install it without a Rust toolchain: the PyPI wheel (editors/pypi, built
 by maturin's `bin` bindings as ruff's is) installed into a clean virtualenv, with no cargo or
-rustc on PATH, then `taskmark --version`, `check`, `lsp` and `mcp` run from it."""
+rustc on PATH, then `taskmark --version`, `check`, `lsp` and `mcp` run from it.
+
+Run by editors/pypi/ci.sh (a step of .ci/run after the test suite), not by the test suite:
+maturin's cargo build replaces target/debug/taskmark, which the suite's fault-injection tests
+need built with their test hooks.
+
+    python editors/pypi/test_wheel.py TASKMARK_BIN"""
 
 from __future__ import annotations
 
@@ -12,7 +18,12 @@ import sys
 import venv
 from pathlib import Path
 
-from conftest import FIXTURE, REPO, taskmark_bin
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "example"
+
+
+def taskmark_bin() -> str:
+    return sys.argv[1]
 
 
 def clean_path(bin_dir: Path) -> str:
@@ -65,7 +76,7 @@ def read_message(process: subprocess.Popen[bytes]) -> dict:
     return json.loads(process.stdout.read(length))
 
 
-def test_the_pypi_wheel_installs_and_runs_without_rust(tmp_path: Path) -> None:
+def the_pypi_wheel_installs_and_runs_without_rust(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "wheels")
     assert wheel.name.startswith("taskmark-0.1.0-py3-none-"), wheel.name
     env_dir = tmp_path / "venv"
@@ -119,3 +130,11 @@ def test_the_pypi_wheel_installs_and_runs_without_rust(tmp_path: Path) -> None:
     finally:
         mcp.kill()
         mcp.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        the_pypi_wheel_installs_and_runs_without_rust(Path(scratch))
+    print("ok the wheel installs without Rust and runs --version, check, lsp and mcp")
