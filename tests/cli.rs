@@ -1449,18 +1449,24 @@ fn archive_moves_a_finished_task_everywhere_and_its_id_stays_reserved() {
     assert!(stderr(&again).contains("archived already"), "{}", stderr(&again));
 }
 
+/// A copy of the example workspace in `parent/repo`, committed on `main` of a new repository.
+fn committed_example(parent: &Path) -> PathBuf {
+    let root = parent.join("repo");
+    std::fs::create_dir_all(&root).expect("a folder");
+    copy_tree(&example(), &root);
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    root
+}
+
 /// Three worktrees of one repository, each moving the example's tasks its own way: `status
 /// --worktrees` lists exactly the tasks whose status differs (saved, uncommitted changes count),
 /// one line each, and writes nothing anywhere.
 #[test]
 fn status_across_worktrees_lists_each_task_that_differs_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let main = dir.path().join("repo");
-    std::fs::create_dir_all(&main).expect("a folder");
-    copy_tree(&example(), &main);
-    git(&main, &["init", "-q", "-b", "main"]);
-    git(&main, &["add", "-A"]);
-    git(&main, &["commit", "-q", "-m", "example"]);
+    let main = committed_example(dir.path());
     let alone = stdout(&taskmark(&main, &["status", "--worktrees"]));
     assert!(alone.starts_with("1 worktree: here (main)\n"), "one, not \"1 worktrees\": {alone}");
     git(&main, &["worktree", "add", "-q", "-b", "agent-b", "../wt-b"]);
@@ -1733,12 +1739,7 @@ fn a_compozy_feature_keeps_its_meta_counts_through_sets_and_fix() {
 #[test]
 fn a_change_and_its_undo_are_not_refused_for_a_problem_already_there() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let root = dir.path().join("repo");
-    std::fs::create_dir_all(&root).expect("a folder");
-    copy_tree(&example(), &root);
-    git(&root, &["init", "-q", "-b", "main"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-q", "-m", "example"]);
+    let root = committed_example(dir.path());
     let codes = |root: &Path| -> Vec<String> {
         let output = taskmark(root, &["check", "--no-baseline", "--format", "json"]);
         let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
