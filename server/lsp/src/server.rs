@@ -692,12 +692,36 @@ fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapab
     }
 }
 
-/// The README next to the sources this binary was built from, if it is still there: where a
-/// diagnostic code's documentation is unless the editor says otherwise (`docsUrl`).
+/// Where a diagnostic code's documentation is unless the editor says otherwise (`docsUrl`): the
+/// URL the build was given (`TASKMARK_DOCS_URL`, which the release workflow sets to the tag's
+/// README on GitHub, so a shipped binary never points at the machine that built it), else the
+/// README next to the sources this binary was built from, if it is still there (a build of
+/// one's own clone).
 fn default_docs_url() -> Option<String> {
-    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
-    let readme = std::fs::canonicalize(readme).ok()?;
+    docs_url(option_env!("TASKMARK_DOCS_URL"), std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+fn docs_url(given: Option<&str>, manifest_dir: &std::path::Path) -> Option<String> {
+    if let Some(url) = given.map(str::trim).filter(|it| !it.is_empty()) {
+        return Some(url.trim_end_matches('#').to_string());
+    }
+    let readme = std::fs::canonicalize(manifest_dir.join("../../README.md")).ok()?;
     Uri::from_file_path(readme).map(|it| it.as_str().to_string())
+}
+
+#[cfg(test)]
+mod docs_url_tests {
+    use super::docs_url;
+
+    #[test]
+    fn a_url_given_at_build_time_wins_over_the_local_readme() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let given = "https://github.com/example/taskmark/blob/v0.1.0/README.md";
+        assert_eq!(docs_url(Some(given), here).as_deref(), Some(given));
+        let local = docs_url(None, here).expect("the README of this checkout");
+        assert!(local.starts_with("file://") && local.ends_with("/README.md"), "{local}");
+        assert_eq!(docs_url(None, std::path::Path::new("/nonexistent/server/lsp")), None);
+    }
 }
 
 impl LanguageServer for Server {
