@@ -709,21 +709,6 @@ fn docs_url(given: Option<&str>, manifest_dir: &std::path::Path) -> Option<Strin
     Uri::from_file_path(readme).map(|it| it.as_str().to_string())
 }
 
-#[cfg(test)]
-mod docs_url_tests {
-    use super::docs_url;
-
-    #[test]
-    fn a_url_given_at_build_time_wins_over_the_local_readme() {
-        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let given = "https://github.com/example/taskmark/blob/v0.1.0/README.md";
-        assert_eq!(docs_url(Some(given), here).as_deref(), Some(given));
-        let local = docs_url(None, here).expect("the README of this checkout");
-        assert!(local.starts_with("file://") && local.ends_with("/README.md"), "{local}");
-        assert_eq!(docs_url(None, std::path::Path::new("/nonexistent/server/lsp")), None);
-    }
-}
-
 impl LanguageServer for Server {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let client = ClientProfile::new(&params);
@@ -1174,6 +1159,16 @@ impl LanguageServer for Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_given_at_build_time_wins_over_the_local_readme() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let given = "https://github.com/example/taskmark/blob/v0.1.0/README.md";
+        assert_eq!(docs_url(Some(given), here).as_deref(), Some(given));
+        let local = docs_url(None, here).expect("the README of this checkout");
+        assert!(local.starts_with("file://") && local.ends_with("/README.md"), "{local}");
+        assert_eq!(docs_url(None, std::path::Path::new("/nonexistent/server/lsp")), None);
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_becomes_an_internal_error_and_the_server_goes_on() {
