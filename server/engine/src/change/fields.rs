@@ -168,8 +168,7 @@ impl Planner<'_> {
         // is reported, and `fix` catches it up): the change is refused only for moving it
         // further back, not for leaving it behind, or undoing one's own change would be refused.
         let now = place.status.filter(|_| place.unknown.is_none()).map(|it| self.profile.kind(it).progress());
-        let behind_already = now.is_some_and(|it| it < derived.progress());
-        let floor = if behind_already { now.unwrap_or(derived.progress()) } else { derived.progress() };
+        let floor = now.map_or(derived.progress(), |it| it.min(derived.progress()));
         if self.profile.kind(want).progress() < floor {
             return Err(Refusal::PlanAhead {
                 task: place.task().cloned().unwrap_or_else(|| crate::model::TaskKey::new("", "")),

@@ -86,9 +86,7 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
         .iter()
         .filter(|it| wanted.is_none_or(|wanted| super::list::names_tracker(index, it, wanted)))
         .collect();
-    let names = |trackers: &[&Tracker]| {
-        trackers.iter().map(|it| format!("{} ({})", shown_root(&it.root), it.family.as_str())).collect::<Vec<_>>()
-    };
+    let names = |trackers: &[&Tracker]| trackers.iter().map(|it| described(it)).collect::<Vec<_>>();
     match candidates.as_slice() {
         [] if wanted.is_some() => Err(Refusal::BadRequest(format!(
             "no tracker `{}` in this workspace; its trackers are {}",
@@ -121,7 +119,12 @@ pub fn choose_tracker<'i>(index: &'i WorkspaceIndex, wanted: Option<&str>) -> Re
     }
 }
 
-pub(crate) fn shown_root(root: &str) -> &str {
+/// A tracker as refusals name it: `.opencode/specs (spec-folder)`.
+pub(crate) fn described(tracker: &Tracker) -> String {
+    format!("{} ({})", shown_root(&tracker.root), tracker.family.as_str())
+}
+
+fn shown_root(root: &str) -> &str {
     if root.is_empty() { "." } else { root }
 }
 

@@ -57,11 +57,7 @@ pub fn check_filter(index: &WorkspaceIndex, filter: &ListFilter) -> Result<(), R
     if let Some(wanted) = &filter.tracker
         && trackers.is_empty()
     {
-        let mut names: Vec<String> = index
-            .trackers()
-            .iter()
-            .map(|it| format!("{} ({})", crate::lifecycle::create::shown_root(&it.root), it.family.as_str()))
-            .collect();
+        let mut names: Vec<String> = index.trackers().iter().map(crate::lifecycle::create::described).collect();
         names.sort();
         names.dedup();
         return Err(Refusal::BadRequest(format!(
