@@ -74,7 +74,8 @@ fn published(client: &LspClient) -> Vec<(String, u64, u64, String)> {
 #[test]
 fn publishes_the_same_diagnostics_as_check_for_every_file() {
     let (_dir, root) = workspace();
-    let mut client = started(&root, vscode_capabilities(), json!({}));
+    let guide = "https://guide.example/taskmark/";
+    let mut client = started(&root, vscode_capabilities(), json!({ "docsUrl": guide }));
     client.settle(Duration::from_millis(300));
     let expected = check_json(&root);
     let mut expected: Vec<(String, u64, u64, String)> = expected["diagnostics"]
@@ -105,7 +106,7 @@ fn publishes_the_same_diagnostics_as_check_for_every_file() {
         related.contains(&client.uri(TODO).as_str()) && related.contains(&client.uri(STATE).as_str()),
         "{related:?}"
     );
-    assert!(mismatch["codeDescription"]["href"].as_str().is_some_and(|it| it.ends_with("README.md#status-mismatch")));
+    assert_eq!(mismatch["codeDescription"]["href"], format!("{guide}rules/status-mismatch.html"));
     // Indexing reported its progress.
     let progress: Vec<&Value> = client.notifications.iter().filter(|it| it["method"] == "$/progress").collect();
     assert!(progress.iter().any(|it| it["params"]["value"]["kind"] == "begin"), "{progress:?}");

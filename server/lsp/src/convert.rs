@@ -191,9 +191,8 @@ pub fn diagnostic(world: &World, it: &Diagnostic, encoding: PositionEncoding) ->
         .collect();
     let code_description = world
         .settings
-        .docs_url
-        .as_ref()
-        .and_then(|base| format!("{base}#{}", it.code).parse::<Uri>().ok())
+        .rule_page(it.code.as_str())
+        .and_then(|page| page.parse::<Uri>().ok())
         .map(|href| lsp::CodeDescription { href });
     lsp::Diagnostic {
         range: range(world, it.file, it.range, encoding),

@@ -692,21 +692,24 @@ fn capabilities(client: &ClientProfile, settings: &Settings) -> lsp::ServerCapab
     }
 }
 
-/// Where a diagnostic code's documentation is unless the editor says otherwise (`docsUrl`): the
-/// URL the build was given (`TASKMARK_DOCS_URL`, which the release workflow sets to the tag's
-/// README on GitHub, so a shipped binary never points at the machine that built it), else the
-/// README next to the sources this binary was built from, if it is still there (a build of
-/// one's own clone).
+/// Where the rules' pages of the user guide are unless the editor says otherwise (`docsUrl`):
+/// the URL the build was given (`TASKMARK_DOCS_URL`, which the release workflow sets to the
+/// published guide), else the guide's sources in the checkout this binary runs from
+/// (`target/<profile>/taskmark` of a clone). Found at run time from the executable, never from
+/// a path compiled in: a shipped binary holds no path of the machine that built it.
 fn default_docs_url() -> Option<String> {
-    docs_url(option_env!("TASKMARK_DOCS_URL"), std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+    docs_url(option_env!("TASKMARK_DOCS_URL"), std::env::current_exe().ok().as_deref())
 }
 
-fn docs_url(given: Option<&str>, manifest_dir: &std::path::Path) -> Option<String> {
+fn docs_url(given: Option<&str>, executable: Option<&std::path::Path>) -> Option<String> {
     if let Some(url) = given.map(str::trim).filter(|it| !it.is_empty()) {
-        return Some(url.trim_end_matches('#').to_string());
+        return Some(url.to_string());
     }
-    let readme = std::fs::canonicalize(manifest_dir.join("../../README.md")).ok()?;
-    Uri::from_file_path(readme).map(|it| it.as_str().to_string())
+    // target/<profile>/taskmark, or target/<triple>/<profile>/taskmark: at most four folders up.
+    let rules =
+        executable?.ancestors().skip(1).take(4).map(|it| it.join("docs/guide/src/rules")).find(|it| it.is_dir())?;
+    let folder = Uri::from_file_path(std::fs::canonicalize(rules).ok()?)?;
+    Some(format!("{}/{{code}}.md", folder.as_str().trim_end_matches('/')))
 }
 
 impl LanguageServer for Server {
@@ -1161,13 +1164,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_url_given_at_build_time_wins_over_the_local_readme() {
-        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let given = "https://github.com/example/taskmark/blob/v0.1.0/README.md";
-        assert_eq!(docs_url(Some(given), here).as_deref(), Some(given));
-        let local = docs_url(None, here).expect("the README of this checkout");
-        assert!(local.starts_with("file://") && local.ends_with("/README.md"), "{local}");
-        assert_eq!(docs_url(None, std::path::Path::new("/nonexistent/server/lsp")), None);
+    fn a_url_given_at_build_time_wins_over_the_guide_of_the_checkout() {
+        let checkout = tempfile::tempdir().expect("a folder");
+        std::fs::create_dir_all(checkout.path().join("docs/guide/src/rules")).expect("the guide's rules");
+        let executable = checkout.path().join("target/debug/taskmark");
+        let given = "https://example.github.io/taskmark/";
+        assert_eq!(docs_url(Some(given), Some(&executable)).as_deref(), Some(given));
+        let local = docs_url(None, Some(&executable)).expect("the guide of this checkout");
+        assert!(local.starts_with("file://") && local.ends_with("/docs/guide/src/rules/{code}.md"), "{local}");
+        let elsewhere = tempfile::tempdir().expect("a folder");
+        assert_eq!(docs_url(None, Some(&elsewhere.path().join("bin/taskmark"))), None);
+        assert_eq!(docs_url(None, None), None);
     }
 
     #[tokio::test]

@@ -55,10 +55,23 @@ pub struct Settings {
     pub inlay_hints: bool,
     /// Rule severities over `.taskmark.toml`'s: `None` turns a rule off.
     pub rules: Vec<(RuleCode, Option<Severity>)>,
-    /// Where a diagnostic code's documentation is: `{docs_url}#{code}`.
+    /// Where the rules' pages of the user guide are: a URL with `{code}` in it, or the guide's
+    /// root (`{docs_url}/rules/{code}.html`, as mdBook publishes it).
     pub docs_url: Option<String>,
     pub closed_files: ClosedFiles,
     pub open_elsewhere: OpenElsewhere,
+}
+
+impl Settings {
+    /// The page of the user guide that documents `code`, if the guide's place is known.
+    pub fn rule_page(&self, code: &str) -> Option<String> {
+        let base = self.docs_url.as_deref()?;
+        Some(if base.contains("{code}") {
+            base.replace("{code}", code)
+        } else {
+            format!("{}/rules/{code}.html", base.trim_end_matches(['/', '#']))
+        })
+    }
 }
 
 impl Default for Settings {
@@ -119,7 +132,7 @@ impl Settings {
         }
         if let Some(url) = object.get("docsUrl") {
             match url.as_str() {
-                Some(url) => self.docs_url = Some(url.trim_end_matches('#').to_string()),
+                Some(url) => self.docs_url = Some(url.to_string()),
                 None => problems.push(format!("`docsUrl` must be a string, not `{url}`")),
             }
         }
@@ -160,6 +173,15 @@ impl Settings {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_rule_links_to_its_page_under_the_guide_or_where_the_url_says() {
+        let page = |url: &str| Settings { docs_url: Some(url.into()), ..Settings::default() }.rule_page("broken-link");
+        assert_eq!(page("https://a.example/guide").as_deref(), Some("https://a.example/guide/rules/broken-link.html"));
+        assert_eq!(page("https://a.example/guide/").as_deref(), Some("https://a.example/guide/rules/broken-link.html"));
+        assert_eq!(page("https://a.example/r/{code}.md").as_deref(), Some("https://a.example/r/broken-link.md"));
+        assert_eq!(Settings::default().rule_page("broken-link"), None);
+    }
 
     #[test]
     fn reads_bare_and_sectioned_settings_and_reports_bad_values() {

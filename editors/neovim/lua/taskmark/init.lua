@@ -13,7 +13,7 @@ local M = {}
 ---@field inlayHints? boolean The server's inlay hints (default false).
 ---@field closedFiles? 'disk'|'editor' Files not open: written by the server (default) or opened as buffers.
 ---@field rules? table<string, 'error'|'warning'|'info'|'hint'|'off'> Severity per rule over `.taskmark.toml`'s.
----@field docsUrl? string Where a diagnostic code's documentation is (`{docsUrl}#{code}`).
+---@field docsUrl? string The user guide's root (`{docsUrl}/rules/{code}.html`), or a URL with `{code}` in it.
 
 --- The plugin's options (`require('taskmark').config`, after setup()).
 ---@class taskmark.Config
