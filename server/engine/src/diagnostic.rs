@@ -89,6 +89,17 @@ impl RuleCode {
         RuleCode::ALL.into_iter().find(|it| it.as_str() == text)
     }
 
+    /// The code a misspelling most likely meant (`brokn-link`), if one is close.
+    pub fn closest(text: &str) -> Option<RuleCode> {
+        let wanted = text.trim().to_lowercase().replace('_', "-");
+        RuleCode::ALL
+            .into_iter()
+            .map(|it| (strsim::normalized_damerau_levenshtein(it.as_str(), &wanted), it))
+            .filter(|(similarity, _)| *similarity >= 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, it)| it)
+    }
+
     pub fn default_severity(self) -> Severity {
         match self {
             RuleCode::UnknownStatus
@@ -134,7 +145,39 @@ impl RuleCode {
             RuleCode::MixedSpelling => "a status word spelled otherwise than at the tracker's other places of its kind",
         }
     }
+
+    /// The rule's documentation, in markdown: what it reports and why, what its fix does, and
+    /// an example workspace whose fenced blocks name their files (`file=PATH`, with `committed`,
+    /// `branch=NAME` or `worktree=NAME` for what git holds elsewhere). The user guide's page of
+    /// the rule is generated from it, with what `taskmark check` and `fix` print for the example
+    /// (tests/docs.rs), and `taskmark rule CODE` prints it.
+    pub fn documentation(self) -> &'static str {
+        match self {
+            RuleCode::UnknownStatus => include_str!("rules/docs/unknown-status.md"),
+            RuleCode::InvalidTransition => include_str!("rules/docs/invalid-transition.md"),
+            RuleCode::StatusMismatch => include_str!("rules/docs/status-mismatch.md"),
+            RuleCode::OpenChildren => include_str!("rules/docs/open-children.md"),
+            RuleCode::PlanStatusStale => include_str!("rules/docs/plan-status-stale.md"),
+            RuleCode::MissingField => include_str!("rules/docs/missing-field.md"),
+            RuleCode::BadTimestamp => include_str!("rules/docs/bad-timestamp.md"),
+            RuleCode::BrokenLink => include_str!("rules/docs/broken-link.md"),
+            RuleCode::DuplicateTask => include_str!("rules/docs/duplicate-task.md"),
+            RuleCode::IdReused => include_str!("rules/docs/id-reused.md"),
+            RuleCode::IdCollision => include_str!("rules/docs/id-collision.md"),
+            RuleCode::OrphanTask => include_str!("rules/docs/orphan-task.md"),
+            RuleCode::StaleCounts => include_str!("rules/docs/stale-counts.md"),
+            RuleCode::DependencyNotDone => include_str!("rules/docs/dependency-not-done.md"),
+            RuleCode::MalformedFile => include_str!("rules/docs/malformed-file.md"),
+            RuleCode::ClaimedElsewhere => include_str!("rules/docs/claimed-elsewhere.md"),
+            RuleCode::BehindElsewhere => include_str!("rules/docs/behind-elsewhere.md"),
+            RuleCode::MixedSpelling => include_str!("rules/docs/mixed-spelling.md"),
+        }
+    }
 }
+
+/// What the rules have in common (fixes, severities, history), before the list of rules in the
+/// user guide and `taskmark rule`.
+pub const RULES_INTRODUCTION: &str = include_str!("rules/docs/index.md");
 
 impl fmt::Display for RuleCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

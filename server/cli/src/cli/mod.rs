@@ -31,7 +31,7 @@ use crate::workspace::{self, DiskPaths, Workspace};
 use render::{Counts, Paths};
 
 /// Exit codes: one per kind of outcome, the same in every command. [`exit::TABLE`] is the one
-/// list `--help` prints (and README's table follows; a test compares them).
+/// list `--help` prints (and the user guide's table follows; a test compares them).
 pub mod exit {
     /// Done (or nothing to do); for `check`, no errors.
     pub const CLEAN: u8 = 0;
@@ -146,6 +146,15 @@ enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff) of taskmark, or of one of its commands: `taskmark man check | man -l -`.
     Man(ManArgs),
+    /// Explain a rule: what it reports, why, its fix and an example (`taskmark rule
+    /// status-mismatch`); every rule's code, severity and summary without one.
+    Rule(RuleArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RuleArgs {
+    /// The rule's code, as diagnostics show it (`broken-link`).
+    code: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -404,6 +413,7 @@ pub fn main() -> ExitCode {
         Command::Daemon(args) => daemon(args),
         Command::Completions(args) => completions(args),
         Command::Man(args) => man(args),
+        Command::Rule(args) => rule(args),
     };
     match result {
         Ok(code) => ExitCode::from(output::exit_status(code)),
@@ -786,6 +796,42 @@ fn man(args: ManArgs) -> anyhow::Result<u8> {
     let mut out = Vec::new();
     clap_mangen::Man::new(page).render(&mut out)?;
     crate::cli::output::stdout().write_all(&out)?;
+    Ok(exit::CLEAN)
+}
+
+fn rule(args: RuleArgs) -> anyhow::Result<u8> {
+    use taskmark_engine::diagnostic::RuleCode;
+    let text = match args.code.as_deref() {
+        None => {
+            let width = RuleCode::ALL.iter().map(|it| it.as_str().len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for code in RuleCode::ALL {
+                let severity = code.default_severity().as_str();
+                text.push_str(&format!("{:width$}  {severity:7}  {}\n", code.as_str(), code.summary()));
+            }
+            text
+        }
+        Some(name) => {
+            let Some(code) = RuleCode::parse(name.trim()) else {
+                let codes: Vec<&str> = RuleCode::ALL.iter().map(|it| it.as_str()).collect();
+                let hint = match RuleCode::closest(name) {
+                    Some(near) => format!("did you mean `{near}`? "),
+                    None => String::new(),
+                };
+                eprintln!("taskmark: error: no rule `{name}`; {hint}the rules are {}", codes.join(", "));
+                return Ok(exit::FAILURE);
+            };
+            let summary = code.summary();
+            let mut first = summary.chars();
+            let summary: String = first.next().map(|it| it.to_uppercase().chain(first).collect()).unwrap_or_default();
+            format!(
+                "# {code}\n\n{summary}. Severity: {} by default.\n\n{}",
+                code.default_severity().as_str(),
+                code.documentation()
+            )
+        }
+    };
+    crate::cli::output::stdout().write_all(text.as_bytes())?;
     Ok(exit::CLEAN)
 }
 
