@@ -331,9 +331,10 @@ fn one_exit_code_per_kind_of_failure() {
     assert_eq!(code(&["set", "39", "implementing", "--date", "yesterday"]), Some(exit::FAILURE.into()));
     assert_eq!(code(&["fix", "--code", "no-such-rule"]), Some(exit::FAILURE.into()));
     assert_eq!(code(&["check", "--no-baseline"]), Some(exit::CLEAN.into()));
-    // The table is listed once, in every command's --help and in README.
+    // The table is listed once, in every command's --help and in the user guide.
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/guide/src/command-line.md"))
+            .expect("the guide's command-line page");
     for command in [&["--help"][..], &["check", "--help"], &["set", "--help"], &["show", "--help"]] {
         let help = stdout(&taskmark(dir.path(), command));
         assert!(help.contains("Exit status:"), "{command:?}: {help}");
@@ -342,7 +343,7 @@ fn one_exit_code_per_kind_of_failure() {
         }
     }
     for (code, meaning) in exit::TABLE {
-        assert!(readme.contains(&format!("| {code} | {meaning} |")), "README's exit status table lacks {code}");
+        assert!(readme.contains(&format!("| {code} | {meaning} |")), "the guide's exit status table lacks {code}");
     }
 }
 
@@ -843,9 +844,10 @@ fn no_progress_bar_without_a_terminal() {
 }
 
 #[test]
-fn the_readme_configuration_example_is_valid() {
+fn the_guide_configuration_example_is_valid() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README.md");
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/guide/src/configuration.md"))
+            .expect("the guide's configuration page");
     let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("the block ends");
     let dir = workspace(&[(".taskmark.toml", &readme.as_bytes()[start..end]), ("docs/board/TODO.md", b"- [ ] x\n")]);

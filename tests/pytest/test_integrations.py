@@ -167,12 +167,13 @@ def test_pre_commit_hook_refuses_a_broken_tracker_and_passes_a_good_one(tmp_path
 
 # ---- the GitHub Action -------------------------------------------------------------------------
 
-def test_the_readme_pre_commit_snippet_works_as_copied(tmp_path: Path) -> None:
-    """The README's `.pre-commit-config.yaml`, copied as it is (a local hook: no URL or tag to
-    fill in), refuses a misspelt marker and passes a good tracker."""
-    readme = (REPO / "README.md").read_text()
+def test_the_guide_pre_commit_snippet_works_as_copied(tmp_path: Path) -> None:
+    """The user guide's `.pre-commit-config.yaml` (docs/guide/src/ci.md), copied as it is (a
+    local hook: no URL or tag to fill in), refuses a misspelt marker and passes a good
+    tracker."""
+    readme = (REPO / "docs" / "guide" / "src" / "ci.md").read_text()
     block = re.search(r"```yaml\n(# \.pre-commit-config\.yaml.*?)```", readme, re.S)
-    assert block, "the README's pre-commit snippet"
+    assert block, "the guide's pre-commit snippet"
     assert "OWNER" not in block.group(1) and "rev:" not in block.group(1), block.group(1)
     project = init_repo(tmp_path / "project")
     (project / ".pre-commit-config.yaml").write_text(block.group(1))

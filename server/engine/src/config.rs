@@ -312,8 +312,9 @@ pub struct DetectedTracker {
 pub fn starter(trackers: &[DetectedTracker]) -> String {
     let mut out = String::from(
         "# taskmark's configuration, written by `taskmark config --init`. Every setting below is at\n\
-         # its default, so this file changes nothing until you edit it; README.md (Configuration)\n\
-         # has the whole story, and `taskmark config --explain` shows each tracker's vocabulary.\n\n\
+         # its default, so this file changes nothing until you edit it; the user guide's\n\
+         # Configuration page has the whole story, and `taskmark config --explain` shows each\n\
+         # tracker's vocabulary.\n\n\
          # Which files are read, as globs relative to this folder (empty: every markdown file,\n\
          # state.json and Backlog.md config.yml that .gitignore does not ignore).\n\
          include = []\n\
