@@ -853,14 +853,13 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     let params: ext::NextTasksParams =
         params(arguments, "taskmark.nextTasks takes {\"tracker\"?: folder or family, \"limit\"?: 1 to 200}")?;
     let paths = world.paths();
-    let tracker_named = crate::engine::lifecycle::ListFilter { tracker: params.tracker.clone(), ..Default::default() };
-    crate::engine::lifecycle::check_filter(&world.index, &tracker_named).map_err(|it| refusal(&it))?;
     let request = crate::service::next::NextRequest {
         tracker: params.tracker,
         limit: params.limit.map(|it| usize::try_from(it).unwrap_or(usize::MAX)),
     };
     let answer =
-        crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now());
+        crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now())
+            .map_err(|it| refusal(&it))?;
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 

@@ -9,8 +9,10 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{Claim, task_name};
+use crate::engine::edit::Refusal;
 use crate::engine::lifecycle::across;
 use crate::engine::lifecycle::next::{self, NextFilter};
+use crate::engine::lifecycle::{ListFilter, check_filter};
 use crate::engine::model::TaskKey;
 use crate::guards::TaskWorkspace;
 
@@ -61,8 +63,15 @@ pub struct NextTask {
     pub why: Vec<String>,
 }
 
-/// The ranked ready tasks and the held ones of `workspace`.
-pub fn next_tasks(workspace: &TaskWorkspace<'_>, request: &NextRequest, now: SystemTime) -> NextAnswer {
+/// The ranked ready tasks and the held ones of `workspace`; refused when `tracker` names none
+/// of its trackers (a typo would otherwise rank nothing and say so with an empty list).
+pub fn next_tasks(
+    workspace: &TaskWorkspace<'_>,
+    request: &NextRequest,
+    now: SystemTime,
+) -> Result<NextAnswer, Refusal> {
+    let tracker_named = ListFilter { tracker: request.tracker.clone(), ..ListFilter::default() };
+    check_filter(workspace.index, &tracker_named)?;
     let mut warnings = Vec::new();
     let claims: HashMap<String, Claim> = workspace.claims.standing(now).unwrap_or_else(|error| {
         warnings.push(format!("{error}; claims were not taken into account"));
@@ -91,7 +100,7 @@ pub fn next_tasks(workspace: &TaskWorkspace<'_>, request: &NextRequest, now: Sys
         unblocks: Vec::new(),
         why: why.to_vec(),
     };
-    NextAnswer {
+    Ok(NextAnswer {
         ready_count: ranked.ready.len(),
         held_count: ranked.held.len(),
         ready: ranked
@@ -102,5 +111,5 @@ pub fn next_tasks(workspace: &TaskWorkspace<'_>, request: &NextRequest, now: Sys
             .collect(),
         held: ranked.held.iter().take(limit).map(|it| described(&it.row, &it.priority, &it.why)).collect(),
         warnings,
-    }
+    })
 }

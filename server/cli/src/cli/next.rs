@@ -51,16 +51,17 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
     if let Some(code) = crate::cli::no_tracker(&workspace, Some(&root)) {
         return Ok(code);
     }
-    let tracker_named = crate::engine::lifecycle::ListFilter { tracker: request.tracker.clone(), ..Default::default() };
-    if let Err(refusal) = crate::engine::lifecycle::check_filter(&workspace.index, &tracker_named) {
-        let message = crate::cli::write::in_command_line_words(&refusal);
-        crate::cli::output::refusal("refused", refusal.kind(), &message);
-        return Ok(exit::REFUSED);
-    }
     let answer = crate::cli::write::with_other_worktrees(&workspace, |view| {
         service::next_tasks(view, &request, std::time::SystemTime::now())
     });
-    Ok(print(&answer, &args))
+    match answer {
+        Ok(answer) => Ok(print(&answer, &args)),
+        Err(refusal) => {
+            let message = crate::cli::write::in_command_line_words(&refusal);
+            crate::cli::output::refusal("refused", refusal.kind(), &message);
+            Ok(exit::REFUSED)
+        }
+    }
 }
 
 fn print(answer: &NextAnswer, args: &NextArgs) -> u8 {
