@@ -50,12 +50,21 @@ fn the_command_line_reference_is_generated_from_the_clap_definitions() {
         .title("Command-line reference".to_string())
         .show_footer(false)
         .show_table_of_contents(true);
-    let markdown = clap_markdown::help_markdown_command_custom(&taskmark::cli::command(), &options);
+    let markdown = clap_markdown::help_markdown_command_custom(&taskmark::cli::definitions(), &options);
+    // The exit codes, which `--help` prints after every command, once at the end.
+    let mut exit_status = String::from(
+        "## Exit status\n\nThe same in every command ([more words](../command-line.md#exit-status)):\n\n| code | meaning |\n|---|---|\n",
+    );
+    for (code, meaning) in taskmark::cli::exit::TABLE {
+        exit_status.push_str(&format!("| {code} | {meaning} |\n"));
+    }
+    exit_status
+        .push_str("\n`taskmark hook` exits 2 to hand an edit's problems to the agent, as its hook protocol asks.\n");
     let page = format!(
-        "{}\n\n{}",
+        "{}\n\n{}\n\n{exit_status}",
         GENERATED.replace("the source it names", "the clap definitions in server/cli/src/cli"),
         markdown.trim_end()
-    ) + "\n";
+    );
     assert!(page.contains("## `taskmark check`") && page.contains("## `taskmark set`"), "{page}");
     ensure_current(&guide().join("reference/command-line.md"), &page).unwrap_or_else(|it| panic!("{it}"));
 }

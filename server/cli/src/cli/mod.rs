@@ -358,9 +358,15 @@ enum Deny {
 /// The command line as clap knows it, with the exit codes after every command's help: what
 /// parsing, `taskmark completions` and `taskmark man` all read.
 pub fn command() -> clap::Command {
-    use clap::CommandFactory;
     let help = exit::help();
-    Cli::command().after_help(help.clone()).mut_subcommands(|it| it.after_long_help(help.clone()))
+    definitions().after_help(help.clone()).mut_subcommands(|it| it.after_long_help(help.clone()))
+}
+
+/// The commands, arguments and their help as declared, without the exit codes [`command`] adds
+/// to every page: the user guide's reference lists those once.
+pub fn definitions() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 pub fn main() -> ExitCode {
