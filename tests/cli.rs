@@ -1771,3 +1771,26 @@ fn a_change_and_its_undo_are_not_refused_for_a_problem_already_there() {
     let after = codes(&root);
     assert!(after.iter().all(|it| before.contains(it)), "new problems: before {before:?}, after {after:?}");
 }
+
+/// `taskmark rule` lists every rule with its severity and summary; `taskmark rule CODE` prints
+/// the rule's documentation with its example (what the guide's page is generated from); a
+/// misspelt code gets the closest one, exit 2.
+#[test]
+fn rule_explains_a_rule_and_lists_them_all() {
+    let dir = workspace(&[]);
+    let listed = taskmark(dir.path(), &["rule"]);
+    assert_eq!(listed.status.code(), Some(0));
+    let listed = stdout(&listed);
+    for code in taskmark::engine::diagnostic::RuleCode::ALL {
+        let line = listed.lines().find(|it| it.starts_with(code.as_str())).unwrap_or_else(|| panic!("{listed}"));
+        assert!(line.contains(code.default_severity().as_str()) && line.contains(code.summary()), "{line}");
+    }
+    let explained = taskmark(dir.path(), &["rule", "broken-link"]);
+    assert_eq!(explained.status.code(), Some(0));
+    let text = stdout(&explained);
+    assert!(text.starts_with("# broken-link\n\nSeverity: warning by default."), "{text}");
+    assert!(text.contains("## Example") && text.contains("file=specs/TODO.md"), "{text}");
+    let misspelt = taskmark(dir.path(), &["rule", "brokn-link"]);
+    assert_eq!(misspelt.status.code(), Some(2));
+    assert!(stderr(&misspelt).contains("did you mean `broken-link`?"), "{}", stderr(&misspelt));
+}

@@ -273,15 +273,12 @@ fn rule_page(code: RuleCode) -> String {
         other => panic!("{code}: `fix --dry-run` exited {other:?}: {}", String::from_utf8_lossy(&fix.stderr)),
     };
     let severity = code.default_severity().as_str();
-    let summary = code.summary();
-    let mut first = summary.chars();
-    let summary: String = first.next().map(|it| it.to_uppercase().chain(first).collect()).unwrap_or_default();
     let fixed_by = match &fix_text {
         Some(_) => "`taskmark fix` applies its fix",
         None => "`taskmark fix` leaves it to you",
     };
     let mut page = format!(
-        "{}\n\n# {code}\n\n{summary}. Severity: **{severity}** by default; {fixed_by}.\n\n",
+        "{}\n\n# {code}\n\nSeverity: **{severity}** by default; {fixed_by}.\n\n",
         GENERATED.replace(
             "the source it names",
             &format!("server/engine/src/rules/docs/{code}.md (the text) or the rule (what it prints)")

@@ -827,11 +827,8 @@ fn rule(args: RuleArgs) -> anyhow::Result<u8> {
                 eprintln!("taskmark: error: no rule `{name}`; {hint}the rules are {}", codes.join(", "));
                 return Ok(exit::FAILURE);
             };
-            let summary = code.summary();
-            let mut first = summary.chars();
-            let summary: String = first.next().map(|it| it.to_uppercase().chain(first).collect()).unwrap_or_default();
             format!(
-                "# {code}\n\n{summary}. Severity: {} by default.\n\n{}",
+                "# {code}\n\nSeverity: {} by default.\n\n{}",
                 code.default_severity().as_str(),
                 code.documentation()
             )
