@@ -161,7 +161,19 @@ impl Outline {
         let body_start = match (frontmatter_block(old), frontmatter_block(new)) {
             (None, None) => 0,
             (Some(before), Some(after)) if before == after && change.start >= before.1 => before.1,
-            // The frontmatter changed, appeared or vanished: it decides where everything starts.
+            // Only the frontmatter's inside changed (a counter rewritten: every status change and
+            // new task of a tracker that counts its tasks there), and the block still ends where
+            // its text does: the body is the same text moved, its outline this one moved, and
+            // nothing of it is read again.
+            (Some(before), Some(after))
+                if change.old_end <= usize::from(before.0.end())
+                    && after.1 as i64 == before.1 as i64 + change.delta()
+                    && u32::from(after.0.end()) as i64 == u32::from(before.0.end()) as i64 + change.delta() =>
+            {
+                return (self.moved(change), change);
+            }
+            // The frontmatter appeared, vanished or changed where it ends: it decides where
+            // everything starts.
             _ => return (Outline::new(new), everything),
         };
         // A lone carriage return is a line break to the parser but not to the line scanners, so
@@ -247,6 +259,37 @@ impl Outline {
         );
         let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
         (Outline { headings, code, items, table_rows, unparsed: Vec::new() }, region)
+    }
+
+    /// This outline for the text `change` made of its own, where `change` reads nothing again (it
+    /// is inside the frontmatter): what starts or ends after it moves with the text, the
+    /// frontmatter's own range ends where its text now does.
+    fn moved(&self, change: Change) -> Outline {
+        let delta = change.delta();
+        let offset = |at: TextSize| match usize::from(at) >= change.old_end {
+            true => size((i64::from(u32::from(at)) + delta) as usize),
+            false => at,
+        };
+        let shift = |range: TextRange| TextRange::new(offset(range.start()), offset(range.end()));
+        Outline {
+            headings: self
+                .headings
+                .iter()
+                .map(|it| Heading { level: it.level, line: shift(it.line), content: shift(it.content) })
+                .collect(),
+            code: self.code.iter().map(|it| shift(*it)).collect(),
+            items: self.items.iter().map(|it| ListItem { range: shift(it.range), depth: it.depth }).collect(),
+            table_rows: self
+                .table_rows
+                .iter()
+                .map(|it| TableRow {
+                    range: shift(it.range),
+                    cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
+                    is_head: it.is_head,
+                })
+                .collect(),
+            unparsed: Vec::new(),
+        }
     }
 
     /// Adds what `later`, an outline of the text after this one's, holds.

@@ -359,3 +359,29 @@ fn an_edit_of_one_task_order_line_reparses_that_line_alone_as_a_full_parse_reads
         }
     });
 }
+
+/// A counter rewritten in a TODO.md's frontmatter (every status change and new task of a
+/// tracker that counts its tasks there) re-reads nothing of the body: the region is the
+/// counter's, the outline the old one moved, equal to a full parse. It was the whole file: a
+/// new task in a 352 KB TODO.md re-parsed every section, three times per agent's change.
+#[test]
+fn a_frontmatter_counter_edit_moves_the_outline_and_reads_no_section_again() {
+    let text = "---\ntask_counts:\n  not_started: 9\n  total: 12\n---\n\n# TODO\n\n## Tasks\n\n### 1. One\n- **Status**: [NOT STARTED]\n\n```sh\n- [ ] not a task\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n### 2. Two\n- [ ] box\n";
+    for (from, to) in [
+        ("not_started: 9", "not_started: 10"),
+        ("total: 12", "total: 1"),
+        ("  total: 12\n", "  total: 12\n  done: 3\n"),
+    ] {
+        let edited = text.replacen(from, to, 1);
+        let change = Change::between(text, &edited);
+        let (outline, region) = Outline::new(text).reparse_with_region(text, &edited, change);
+        assert_eq!(outline, Outline::new(&edited), "{edited}");
+        let frontmatter_end = edited.find("\n---\n").expect("the frontmatter") + 4;
+        assert!(region.new_end <= frontmatter_end && region.old_end <= text.find("\n---\n").unwrap() + 4, "{region:?}");
+    }
+    // Closing the block elsewhere, or opening one, still reads everything again.
+    let moved_end = text.replacen("  total: 12\n---\n", "---\n  total: 12\n", 1);
+    let (outline, region) = Outline::new(text).reparse_with_region(text, &moved_end, Change::between(text, &moved_end));
+    assert_eq!(outline, Outline::new(&moved_end));
+    assert_eq!((region.start, region.new_end), (0, moved_end.len()));
+}
