@@ -167,7 +167,6 @@ impl Outline {
             // nothing of it is read again.
             (Some(before), Some(after))
                 if change.old_end <= usize::from(before.0.end())
-                    && after.1 as i64 == before.1 as i64 + change.delta()
                     && u32::from(after.0.end()) as i64 == u32::from(before.0.end()) as i64 + change.delta() =>
             {
                 return (self.moved(change), change);
@@ -228,35 +227,10 @@ impl Outline {
         let before = |range: TextRange| usize::from(range.start()) < slice_start;
         let after = |range: TextRange| usize::from(range.start()) >= old_slice_end;
         let shift = |range: TextRange| range_shifted(range, delta);
-        let headings = splice(
-            &self.headings,
-            slice.headings,
-            |it| it.line,
-            before,
-            after,
-            |it| Heading { level: it.level, line: shift(it.line), content: shift(it.content) },
-        );
+        let headings = splice(&self.headings, slice.headings, |it| it.line, before, after, |it| it.moved(shift));
         let code = splice(&self.code, slice.code, |it| *it, before, after, |it| shift(*it));
-        let items = splice(
-            &self.items,
-            slice.items,
-            |it| it.range,
-            before,
-            after,
-            |it| ListItem { range: shift(it.range), depth: it.depth },
-        );
-        let table_rows = splice(
-            &self.table_rows,
-            slice.table_rows,
-            |it| it.range,
-            before,
-            after,
-            |it| TableRow {
-                range: shift(it.range),
-                cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
-                is_head: it.is_head,
-            },
-        );
+        let items = splice(&self.items, slice.items, |it| it.range, before, after, |it| it.moved(shift));
+        let table_rows = splice(&self.table_rows, slice.table_rows, |it| it.range, before, after, |it| it.moved(shift));
         let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
         (Outline { headings, code, items, table_rows, unparsed: Vec::new() }, region)
     }
@@ -272,22 +246,10 @@ impl Outline {
         };
         let shift = |range: TextRange| TextRange::new(offset(range.start()), offset(range.end()));
         Outline {
-            headings: self
-                .headings
-                .iter()
-                .map(|it| Heading { level: it.level, line: shift(it.line), content: shift(it.content) })
-                .collect(),
+            headings: self.headings.iter().map(|it| it.moved(shift)).collect(),
             code: self.code.iter().map(|it| shift(*it)).collect(),
-            items: self.items.iter().map(|it| ListItem { range: shift(it.range), depth: it.depth }).collect(),
-            table_rows: self
-                .table_rows
-                .iter()
-                .map(|it| TableRow {
-                    range: shift(it.range),
-                    cells: it.cells.iter().map(|cell| shift(*cell)).collect(),
-                    is_head: it.is_head,
-                })
-                .collect(),
+            items: self.items.iter().map(|it| it.moved(shift)).collect(),
+            table_rows: self.table_rows.iter().map(|it| it.moved(shift)).collect(),
             unparsed: Vec::new(),
         }
     }
@@ -569,6 +531,29 @@ fn can_sync(text: &str, heading: &Heading) -> bool {
 fn range_shifted(range: TextRange, delta: i64) -> TextRange {
     let shift = |offset: TextSize| size((i64::from(u32::from(offset)) + delta) as usize);
     TextRange::new(shift(range.start()), shift(range.end()))
+}
+
+impl Heading {
+    /// The heading with its ranges mapped by `shift` (the text around it moved).
+    fn moved(&self, shift: impl Fn(TextRange) -> TextRange) -> Heading {
+        Heading { level: self.level, line: shift(self.line), content: shift(self.content) }
+    }
+}
+
+impl ListItem {
+    fn moved(&self, shift: impl Fn(TextRange) -> TextRange) -> ListItem {
+        ListItem { range: shift(self.range), depth: self.depth }
+    }
+}
+
+impl TableRow {
+    fn moved(&self, shift: impl Fn(TextRange) -> TextRange) -> TableRow {
+        TableRow {
+            range: shift(self.range),
+            cells: self.cells.iter().map(|cell| shift(*cell)).collect(),
+            is_head: self.is_head,
+        }
+    }
 }
 
 /// `old` with its elements inside the re-parsed region replaced by `fresh`: those `before` it
