@@ -82,9 +82,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
     };
     // A filter with a typo lists nothing: said, with the words that would match.
     if let Err(refusal) = lifecycle::check_filter(&workspace.index, &filter) {
-        let message = write::in_command_line_words(&refusal);
-        crate::cli::output::refusal("refused", refusal.kind(), &message);
-        return Ok(exit::REFUSED);
+        return Ok(write::refused_query(&refusal));
     }
     let rows = lifecycle::list_tasks(&workspace.index, &filter);
     let paths = crate::cli::display_paths(&workspace.root);

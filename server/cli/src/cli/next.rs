@@ -56,11 +56,7 @@ pub fn next(args: NextArgs) -> anyhow::Result<u8> {
     });
     match answer {
         Ok(answer) => Ok(print(&answer, &args)),
-        Err(refusal) => {
-            let message = crate::cli::write::in_command_line_words(&refusal);
-            crate::cli::output::refusal("refused", refusal.kind(), &message);
-            Ok(exit::REFUSED)
-        }
+        Err(refusal) => Ok(crate::cli::write::refused_query(&refusal)),
     }
 }
 

@@ -350,6 +350,13 @@ pub(crate) fn task_workspace<'a>(
     }
 }
 
+/// A read-only command's refusal (a filter that names nothing), in the command line's words,
+/// exit 3: as [`refused_status`] says a plan's, with nothing about writing.
+pub(crate) fn refused_query(refusal: &Refusal) -> u8 {
+    output::refusal("refused", refusal.kind(), &in_command_line_words(refusal));
+    exit::REFUSED
+}
+
 /// A use case's refusal as the command line says it: on stderr (or as `{"error"}` with
 /// `--format json`), in its flags' words, with its exit code. (The command line's one refusal
 /// renderer: an engine refusal outside the service is `Refused::Plan`.)
