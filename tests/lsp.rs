@@ -1259,6 +1259,108 @@ fn a_status_change_is_refused_while_a_file_of_its_tracker_cannot_be_read() {
     client.stop();
 }
 
+/// Issue 35's `dependency-dead`, as a user meets it: an editor open on TODO.md, whose user
+/// abandons task 10 in the buffer. Task 11 (on 10) and task 12 (on 11) can never be done, and
+/// say so at once; taking 10 out of 11's dependencies clears 12 too, through the chain, and
+/// putting it back brings both again. Saved, `check` says what the editor shows, and `next
+/// --explain` holds both back naming the chain.
+#[test]
+fn abandoning_a_task_shows_every_task_waiting_on_it_through_others() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = dir.path().join("ws");
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    let todo = "# TODO
+
+### 10. Legacy importer
+- **Status**: [NOT STARTED]
+
+### 11. Importer tests
+- **Status**: [NOT STARTED]
+- **Dependencies**: 10
+
+### 12. Release
+- **Status**: [NOT STARTED]
+- **Dependencies**: 11
+
+### 13. Unrelated
+- **Status**: [NOT STARTED]
+";
+    std::fs::write(root.join(TODO), todo).expect("TODO.md");
+    let mut client = LspClient::start(&root, neovim_capabilities(), json!({}));
+    let uri = client.open(TODO);
+    // Nothing to say of it yet: nothing is published for it.
+    client.settle(Duration::from_millis(500));
+    let dead = |client: &LspClient| -> Vec<String> {
+        let list = client.diagnostics.get(&client.uri(TODO)).map(|(_, list)| list.clone()).unwrap_or_default();
+        list.iter()
+            .filter(|it| it["code"] == "dependency-dead")
+            .map(|it| it["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert!(dead(&client).is_empty(), "{:?}", dead(&client));
+
+    let abandoned = todo.replacen("[NOT STARTED]", "[ABANDONED]", 1);
+    client.change_full(&uri, &abandoned);
+    assert!(client.wait_until(WAIT, |it| dead(it).len() == 2), "{:?}\n{}", dead(&client), client.log());
+    let messages = dead(&client);
+    assert!(
+        messages[0].starts_with("task 11 can never be done as planned: it depends on task 10, which is `[ABANDONED]`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains(
+            "task 12 can never be done as planned: it depends on task 11 (`[NOT STARTED]`), which waits on task 10"
+        ),
+        "{messages:?}"
+    );
+
+    // 11 no longer waits on 10: 12, two steps away, is clear too.
+    let dropped = abandoned.replacen("- **Dependencies**: 10\n", "", 1);
+    client.change_full(&uri, &dropped);
+    assert!(client.wait_until(WAIT, |it| dead(it).is_empty()), "{:?}", dead(&client));
+    client.change_full(&uri, &abandoned);
+    assert!(client.wait_until(WAIT, |it| dead(it).len() == 2), "{:?}", dead(&client));
+
+    std::fs::write(root.join(TODO), &abandoned).expect("saved");
+    client.stop();
+    let checked = check_json(&root);
+    let from_check: Vec<&str> = checked["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|it| it["code"] == "dependency-dead")
+        .filter_map(|it| it["message"].as_str())
+        .collect();
+    assert_eq!(from_check, messages, "{checked}");
+    let next = std::process::Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["next", "--explain", "--no-daemon", "--format", "json"])
+        .current_dir(&root)
+        .env("TASKMARK_STATE_DIR", state::state_home(&root))
+        .output()
+        .expect("taskmark next runs");
+    let answer: Value = serde_json::from_slice(&next.stdout).expect("next's JSON");
+    let ready: Vec<&str> =
+        answer["ready"].as_array().expect("ready").iter().filter_map(|it| it["id"].as_str()).collect();
+    assert_eq!(ready, ["13"], "{answer}");
+    let held: Vec<(&str, &str)> = answer["held"]
+        .as_array()
+        .expect("held")
+        .iter()
+        .map(|it| (it["id"].as_str().unwrap_or_default(), it["why"][0].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("11", "depends on 10, and can never be done as planned: task 10, which is `[ABANDONED]`"),
+            (
+                "12",
+                "depends on 11, and can never be done as planned: task 11 (`[NOT STARTED]`), which waits on task 10, which is `[ABANDONED]`"
+            ),
+        ],
+        "{answer}"
+    );
+}
+
 fn execute(client: &mut LspClient, command: &str, arguments: Value) -> Result<Value, Value> {
     client.request("workspace/executeCommand", json!({ "command": command, "arguments": [arguments] }))
 }

@@ -29,6 +29,7 @@ pub enum RuleCode {
     OrphanTask,
     StaleCounts,
     DependencyNotDone,
+    DependencyDead,
     /// A tracker file that does not parse (broken JSON or YAML).
     MalformedFile,
     /// A task active here and in another worktree of the repository at once (the language
@@ -41,7 +42,7 @@ pub enum RuleCode {
 }
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 18] = [
+    pub const ALL: [RuleCode; 19] = [
         RuleCode::UnknownStatus,
         RuleCode::InvalidTransition,
         RuleCode::StatusMismatch,
@@ -56,6 +57,7 @@ impl RuleCode {
         RuleCode::OrphanTask,
         RuleCode::StaleCounts,
         RuleCode::DependencyNotDone,
+        RuleCode::DependencyDead,
         RuleCode::MalformedFile,
         RuleCode::ClaimedElsewhere,
         RuleCode::BehindElsewhere,
@@ -78,6 +80,7 @@ impl RuleCode {
             RuleCode::OrphanTask => "orphan-task",
             RuleCode::StaleCounts => "stale-counts",
             RuleCode::DependencyNotDone => "dependency-not-done",
+            RuleCode::DependencyDead => "dependency-dead",
             RuleCode::MalformedFile => "malformed-file",
             RuleCode::ClaimedElsewhere => "claimed-elsewhere",
             RuleCode::BehindElsewhere => "behind-elsewhere",
@@ -117,6 +120,7 @@ impl RuleCode {
             | RuleCode::OrphanTask
             | RuleCode::StaleCounts
             | RuleCode::DependencyNotDone
+            | RuleCode::DependencyDead
             | RuleCode::ClaimedElsewhere
             | RuleCode::BehindElsewhere => Severity::Warning,
             RuleCode::MixedSpelling => Severity::Hint,
@@ -139,6 +143,7 @@ impl RuleCode {
             RuleCode::OrphanTask => "a task present in some stores and missing from the others",
             RuleCode::StaleCounts => "derived counters that no longer match",
             RuleCode::DependencyNotDone => "a task active or done while a dependency is not done",
+            RuleCode::DependencyDead => "an open task waiting, directly or through others, on an abandoned one",
             RuleCode::MalformedFile => "a tracker file that does not parse",
             RuleCode::ClaimedElsewhere => "a task active here and in another worktree at once",
             RuleCode::BehindElsewhere => "a task another worktree has moved further along",
@@ -167,6 +172,7 @@ impl RuleCode {
             RuleCode::OrphanTask => include_str!("rules/docs/orphan-task.md"),
             RuleCode::StaleCounts => include_str!("rules/docs/stale-counts.md"),
             RuleCode::DependencyNotDone => include_str!("rules/docs/dependency-not-done.md"),
+            RuleCode::DependencyDead => include_str!("rules/docs/dependency-dead.md"),
             RuleCode::MalformedFile => include_str!("rules/docs/malformed-file.md"),
             RuleCode::ClaimedElsewhere => include_str!("rules/docs/claimed-elsewhere.md"),
             RuleCode::BehindElsewhere => include_str!("rules/docs/behind-elsewhere.md"),

@@ -30,12 +30,14 @@ use crate::text::{Change, LineIndex, Shift, TextEdit};
 use crate::vocabulary::{Origin, Profile, Scope, Spelling};
 
 mod build;
+mod dependencies;
 mod incremental;
 mod learning;
 mod queries;
 mod tasks;
 
 use build::*;
+pub use dependencies::DeadEnd;
 pub use learning::Habit;
 use learning::*;
 pub use queries::{authority, natural_cmp};

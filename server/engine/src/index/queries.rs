@@ -394,6 +394,14 @@ impl WorkspaceIndex {
             .and_then(|it| Some((*it, self.place(*it).status?)))
     }
 
+    /// Where a place's status is written, for messages: `specs/TODO.md:123` (empty for a file
+    /// gone from the index).
+    pub fn location(&self, place: PlaceRef) -> String {
+        let Some(entry) = self.entry(place.file) else { return String::new() };
+        let line = crate::text::line_number(entry.line_index(), self.place(place).marker.range.start());
+        format!("{}:{line}", entry.path)
+    }
+
     pub fn len(&self) -> usize {
         self.by_path.len()
     }

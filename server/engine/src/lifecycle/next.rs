@@ -67,9 +67,13 @@ pub fn next_tasks(index: &WorkspaceIndex, filter: &NextFilter, kept: &dyn Fn(&Ta
             .dependencies
             .iter()
             .filter(|it| !it.done)
-            .map(|it| match &it.status {
-                Some(status) => format!("depends on {}, which is `{status}`", it.id),
-                None => format!("depends on {}, which no task of this tracker is", it.id),
+            .map(|it| match (index.dead_end(&row.summary.task, &it.id), &it.status) {
+                // Waiting on it is waiting for ever: say which chain (`dependency-dead`).
+                (Some(dead_end), _) => {
+                    format!("depends on {}, and can never be done as planned: {}", it.id, dead_end.words(index, false))
+                }
+                (None, Some(status)) => format!("depends on {}, which is `{status}`", it.id),
+                (None, None) => format!("depends on {}, which no task of this tracker is", it.id),
             })
             .collect();
         if row.kind == Some(Kind::Blocked) {
@@ -286,6 +290,34 @@ mod tests {
         assert_eq!(why[0], ["claimed by agent-7"]);
         assert_eq!(why[1], ["depends on 3, which is `[NOT STARTED]`"]);
         assert_eq!(why[3], ["it is `[BLOCKED]`"]);
+    }
+
+    #[test]
+    fn a_task_waiting_on_an_abandoned_one_is_held_with_the_chain() {
+        let index = fixture::index(
+            "%! specs/TODO.md
+### 1. Dropped
+- **Status**: [ABANDONED]
+
+### 2. Middle
+- **Status**: [NOT STARTED]
+- **Dependencies**: 1
+
+### 3. Last
+- **Status**: [NOT STARTED]
+- **Dependencies**: 2
+",
+        );
+        let tasks = next_tasks(&index, &NextFilter::default(), &|_| Vec::new());
+        assert_eq!(ids(&tasks), (vec![], vec!["2", "3"]));
+        let why: Vec<&[String]> = tasks.held.iter().map(|it| it.why.as_slice()).collect();
+        assert_eq!(why[0], ["depends on 1, and can never be done as planned: task 1, which is `[ABANDONED]`"]);
+        assert_eq!(
+            why[1],
+            [
+                "depends on 2, and can never be done as planned: task 2 (`[NOT STARTED]`), which waits on task 1, which is `[ABANDONED]`"
+            ]
+        );
     }
 
     #[test]

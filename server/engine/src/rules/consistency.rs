@@ -1,5 +1,5 @@
 //! Rules across the places of a task: `status-mismatch`, `duplicate-task`, `id-reused`,
-//! `orphan-task` and `dependency-not-done`.
+//! and `orphan-task`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -163,7 +163,8 @@ pub(super) fn task(
     if !entry.archived {
         orphan(index, cx, profile, task, entry, status, sink);
     }
-    dependencies(index, profile, task, entry, status, sink);
+    super::dependencies::not_done(index, profile, task, entry, status, sink);
+    super::dependencies::dead(index, profile, task, entry, status, sink);
 }
 
 /// taskmaster-sync's record of what it last pushed of a task to the GitHub project, against the
@@ -233,9 +234,7 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
 
 /// `specs/TODO.md:123` for messages.
 pub(crate) fn location(index: &WorkspaceIndex, place: PlaceRef) -> String {
-    let Some(entry) = index.entry(place.file) else { return String::new() };
-    let line = crate::text::line_number(entry.line_index(), index.place(place).marker.range.start());
-    format!("{}:{line}", entry.path)
+    index.location(place)
 }
 
 fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
@@ -776,64 +775,5 @@ fn orphan(
             );
         }
         _ => {}
-    }
-}
-
-fn dependencies(
-    index: &WorkspaceIndex,
-    profile: &Profile,
-    task: &TaskKey,
-    entry: &TaskEntry,
-    status: Option<(PlaceRef, StatusId)>,
-    sink: &mut Sink<'_>,
-) {
-    let Some((speaker, status)) = status else { return };
-    let kind = profile.kind(status);
-    // Not for a task closed by a task-only done status: `[EXPANDED]`, whose work went to its
-    // subtasks, and any done status of a vocabulary without phases (Backlog.md, compozy, Task
-    // Master). Checking those too found 30 warnings on the corpus that only repeated a
-    // disagreement of the dependency's own places (compozy rows behind their task files).
-    let definition = profile.status(status);
-    if !matches!(kind, Kind::Active | Kind::Done) || (kind == Kind::Done && definition.task && !definition.phase) {
-        return;
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for place_ref in &entry.places {
-        let place = index.place(*place_ref);
-        for dependency in &place.dependencies {
-            if seen.contains(&dependency.id) || dependency.id == task.id {
-                continue;
-            }
-            seen.push(dependency.id.clone());
-            let Some(target) = index.resolve_dependency(task, &dependency.id) else { continue };
-            // A task without a status (archived, or none of its places read) has nothing to wait on.
-            let Some((target_place, target_status)) = index.task_status(&target) else { continue };
-            let target_profile = index.task_profile(&target).unwrap_or(profile);
-            let target_kind = target_profile.kind(target_status);
-            // Work on a task may start while what it depends on is under way (teams and agents
-            // work ahead all the time); not before that has started, and a task is not done
-            // before its dependencies are.
-            if target_kind == Kind::Done || (kind == Kind::Active && target_kind == Kind::Active) {
-                continue;
-            }
-            let mut it = diagnostic(
-                RuleCode::DependencyNotDone,
-                place_ref.file,
-                dependency.range,
-                format!(
-                    "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
-                    index.place(speaker).shown(),
-                    index.place(target_place).shown(),
-                    location(index, target_place)
-                ),
-            );
-            it.task = Some(task.clone());
-            it.related.push(Related {
-                file: target_place.file,
-                range: index.place(target_place).marker.range,
-                message: format!("task {target} is `{}`", index.place(target_place).shown()),
-            });
-            sink.push(it);
-        }
     }
 }

@@ -73,6 +73,21 @@ impl Dependents {
         out
     }
 
+    /// The tasks that depend on any of `tasks` directly or through others (`dependency-dead`
+    /// follows chains), each once, without `tasks` themselves unless a cycle leads back.
+    pub(super) fn of_tasks_transitively<'a>(
+        &'a self,
+        tasks: impl IntoIterator<Item = &'a TaskKey>,
+    ) -> BTreeSet<&'a TaskKey> {
+        let mut out = BTreeSet::new();
+        let mut frontier: Vec<&TaskKey> = tasks.into_iter().collect();
+        while !frontier.is_empty() {
+            let found = self.of_tasks(frontier.iter().copied());
+            frontier = found.into_iter().filter(|it| out.insert(*it)).collect();
+        }
+        out
+    }
+
     fn set(&mut self, task: &TaskKey, keys: Vec<u64>) {
         for key in self.keys.remove(task).into_iter().flatten() {
             if let Some(dependents) = self.by_key.get_mut(&key) {
@@ -149,6 +164,34 @@ mod tests {
         assert_eq!(ids(dependents.of_tasks([&key("specs", "4")])), ["3"]);
         assert_eq!(ids(dependents.of_tasks([&key("other/specs", "2")])), ["5"]);
         assert!(dependents.of_tasks([&key("specs", "1")]).is_empty());
+    }
+
+    #[test]
+    fn dependents_through_others_are_found_once_each_even_round_a_cycle() {
+        let index = fixture::index(
+            "%! specs/TODO.md
+### 1. One
+- **Status**: [PLANNED]
+- **Dependencies**: 2
+
+### 2. Two
+- **Status**: [PLANNED]
+- **Dependencies**: 3
+
+### 3. Three
+- **Status**: [PLANNED]
+- **Dependencies**: 1
+
+### 4. Four
+- **Status**: [PLANNED]
+- **Dependencies**: 2
+",
+        );
+        let dependents = Dependents::of(&index);
+        assert_eq!(ids(dependents.of_tasks([&key("specs", "3")])), ["2"]);
+        // 2 depends on 3; 1 and 4 on 2; 3 on 1, which leads back round the cycle.
+        assert_eq!(ids(dependents.of_tasks_transitively([&key("specs", "3")])), ["1", "2", "3", "4"]);
+        assert!(dependents.of_tasks_transitively([&key("specs", "4")]).is_empty());
     }
 
     #[test]

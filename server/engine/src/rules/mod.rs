@@ -7,6 +7,7 @@
 pub(crate) mod children;
 mod consistency;
 pub(crate) mod counters;
+mod dependencies;
 mod dependents;
 mod fields;
 pub(crate) mod links;
@@ -640,9 +641,10 @@ impl DiagnosticStore {
                 Arc::make_mut(stored).whole = fresh;
             }
         }
-        // Per-task rules: the tasks whose places changed, and the tasks that depend on them.
+        // Per-task rules: the tasks whose places changed, and the tasks that depend on them,
+        // through others too (a chain to an abandoned task is `dependency-dead`).
         dependents::Dependents::follow(&mut self.dependents, index, &changed);
-        tasks.extend(self.dependents.of_tasks(&changed).into_iter().cloned());
+        tasks.extend(self.dependents.of_tasks_transitively(&changed).into_iter().cloned());
         for task in tasks {
             let fresh = match index.task(&task) {
                 Some(entry) => check_task(index, config, &cx, baseline, &task, entry),

@@ -381,6 +381,54 @@ fn dependencies_not_done() {
     ));
 }
 
+/// 12 waits on 11, which waits on abandoned 10: both can never be done, 12 through a chain.
+/// 13 is done (what it waited on no longer matters), 14 abandoned itself, 15 waits on done 13,
+/// and 16, under way, is told by `dependency-dead` alone (not `dependency-not-done` too). The
+/// cycle 17 <-> 18 ends nowhere.
+#[test]
+fn dependencies_dead_directly_and_through_a_chain() {
+    assert_snapshot!(check(
+        r#"%! specs/TODO.md
+### 10. Legacy importer
+- **Status**: [ABANDONED]
+
+### 11. Importer tests
+- **Status**: [NOT STARTED]
+- **Dependencies**: 10
+
+### 12. Release
+- **Status**: [BLOCKED]
+- **Dependencies**: 11, 15
+
+### 13. Done anyway
+- **Status**: [COMPLETED]
+- **Completed**: 2026-01-01
+- **Dependencies**: 10
+
+### 14. Dropped too
+- **Status**: [ABANDONED]
+- **Dependencies**: 10
+
+### 15. After a done one
+- **Status**: [NOT STARTED]
+- **Dependencies**: 13
+
+### 16. Under way
+- **Status**: [IMPLEMENTING]
+- **Started**: 2026-01-02
+- **Dependencies**: 10
+
+### 17. Cycle one
+- **Status**: [NOT STARTED]
+- **Dependencies**: 18
+
+### 18. Cycle two
+- **Status**: [NOT STARTED]
+- **Dependencies**: 17
+"#
+    ));
+}
+
 /// Task 2 skips ahead along a path of allowed steps (`[NOT STARTED]`, `[IMPLEMENTING]`,
 /// `[COMPLETED]`), which is no invalid transition: several steps may lie between two commits.
 #[test]
