@@ -551,6 +551,18 @@ fn next_tasks_offers_each_agent_what_nobody_else_took() {
     assert_eq!(ranked(&offered, "held"), ["14"], "{offered}");
     assert!(why(&offered, "held", "14").contains("depends on 12"), "{offered}");
     assert!(why(&offered, "ready", "13").contains("priority Medium"), "{offered}");
+    // Two agents at once: two ready tasks, best first, that name no file in common.
+    let paired = first.tool("next_tasks", json!({ "parallel": 2 })).expect("paired");
+    let picked = paired["parallel"]["tasks"].as_array().expect("parallel tasks").clone();
+    assert_eq!(paired["parallel"]["asked"], 2, "{paired}");
+    assert_eq!(picked.len(), 2, "{paired}");
+    assert_eq!(picked[0]["task"], "specs:13", "{paired}");
+    // Its research report, linked from the repository root as the tracker writes it.
+    assert_eq!(picked[0]["files"], json!(["specs/013_upload_throttling/reports/research-001.md"]), "{paired}");
+    let files = |task: &Value| -> Vec<String> {
+        task["files"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+    };
+    assert!(files(&picked[0]).iter().all(|it| !files(&picked[1]).contains(it)), "{paired}");
 
     // Another worktree's agent takes up 15 there (not committed).
     let mut elsewhere = start_agent(&setup, &folders[1], false);

@@ -1794,3 +1794,104 @@ fn rule_explains_a_rule_and_lists_them_all() {
     assert_eq!(misspelt.status.code(), Some(2));
     assert!(stderr(&misspelt).contains("did you mean `broken-link`?"), "{}", stderr(&misspelt));
 }
+
+/// Issue 35, `next --parallel`: three agents ask for three tasks they can work on at once.
+/// Task 2's plan names the file task 1 changes, so 2 is passed over for 3 and 4; once an agent
+/// claims 1, the next ask offers 2 in its place. The human answer says the same.
+#[test]
+fn next_parallel_never_proposes_two_tasks_that_name_the_same_file() {
+    let dir = workspace(&[
+        (".taskmark.toml", b"# a workspace\n"),
+        (
+            "specs/TODO.md",
+            b"# TODO
+
+### 1. Faster parser
+- **Status**: [NOT STARTED]
+- **Priority**: High
+- **Description**: rewrite the hot loop of `src/parser.rs` (see src/parser.rs:120)
+
+### 2. Parser errors
+- **Status**: [NOT STARTED]
+- **Plan**: [implementation-001.md](002_parser_errors/plans/implementation-001.md)
+
+### 3. Guide
+- **Status**: [NOT STARTED]
+- **Description**: write [the guide](../docs/guide.md)
+
+### 4. Unnamed
+- **Status**: [NOT STARTED]
+
+### 5. After the parser
+- **Status**: [NOT STARTED]
+- **Dependencies**: 1
+- **Description**: touches `src/parser.rs` too, once 1 is done
+",
+        ),
+        (
+            "specs/002_parser_errors/plans/implementation-001.md",
+            b"# Implementation Plan: Parser errors\n- **Task**: 2 - Parser errors\n- **Status**: [NOT STARTED]\n\n## Files\n- `./src/parser.rs`\n- `src/errors.rs`\n",
+        ),
+    ]);
+    let root = dir.path();
+    let ask = || {
+        let output = write_in(root, &["next", "--parallel", "3", "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("next's JSON");
+        answer["parallel"].clone()
+    };
+    let tasks = |parallel: &Value| -> Vec<(String, Vec<String>)> {
+        parallel["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|it| {
+                let files = it["files"].as_array().expect("files").iter().filter_map(Value::as_str).map(str::to_string);
+                (it["task"].as_str().unwrap_or_default().to_string(), files.collect())
+            })
+            .collect()
+    };
+    let first = ask();
+    assert_eq!(
+        tasks(&first),
+        [
+            ("specs:1".to_string(), vec!["src/parser.rs".to_string()]),
+            ("specs:3".to_string(), vec!["docs/guide.md".to_string()]),
+            ("specs:4".to_string(), vec![]),
+        ],
+        "{first}"
+    );
+    assert_eq!(first["setAside"][0]["task"], "specs:2", "{first}");
+    assert_eq!(first["setAside"][0]["shares"], serde_json::json!(["src/parser.rs"]), "{first}");
+    assert_eq!(first["setAside"][0]["with"], serde_json::json!(["specs:1"]), "{first}");
+
+    // An agent takes 1: the others are offered 2 now.
+    let claimed = Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["claim", "1", "--agent", "agent-a", "--root", "."])
+        .current_dir(root)
+        .env("TASKMARK_STATE_DIR", root.join(".state"))
+        .env("TASKMARK_RUNTIME_DIR", root.join(".runtime"))
+        .output()
+        .expect("the taskmark binary runs");
+    assert_eq!(claimed.status.code(), Some(0), "{}", stderr(&claimed));
+    let second = ask();
+    let offered: Vec<String> = tasks(&second).into_iter().map(|(task, _)| task).collect();
+    assert_eq!(offered, ["specs:2", "specs:3", "specs:4"], "{second}");
+    assert_eq!(
+        tasks(&second)[0].1,
+        ["specs/002_parser_errors/plans/implementation-001.md", "src/errors.rs", "src/parser.rs"],
+        "{second}"
+    );
+
+    let human = write_in(root, &["next", "--parallel", "2"]);
+    assert_eq!(
+        stdout(&human).split("\nAt once").nth(1),
+        Some(
+            ", no file in common (2 of 2 asked):\n     specs:2 Parser errors\n       specs/002_parser_errors/plans/implementation-001.md, src/errors.rs, src/parser.rs\n     specs:3 Guide\n       docs/guide.md\n"
+        ),
+        "{}",
+        stdout(&human)
+    );
+    let refused = write_in(root, &["next", "--parallel", "21"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}

@@ -97,7 +97,12 @@ tracker?: string,
 /**
  * How many ready tasks (and held ones) to give: 10 unless given, 200 at most.
  */
-limit?: number, };
+limit?: number, 
+/**
+ * Also propose this many ready tasks that touch no file in common, to run at once (20 at
+ * most).
+ */
+parallel?: number, };
 
 /**
  * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given); with `dryRun`,

@@ -850,12 +850,15 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     if !world.indexed {
         return Err(content_modified("no ranking yet: the workspace is still being indexed"));
     }
-    let params: ext::NextTasksParams =
-        params(arguments, "taskmark.nextTasks takes {\"tracker\"?: folder or family, \"limit\"?: 1 to 200}")?;
+    let params: ext::NextTasksParams = params(
+        arguments,
+        "taskmark.nextTasks takes {\"tracker\"?: folder or family, \"limit\"?: 1 to 200, \"parallel\"?: 1 to 20}",
+    )?;
     let paths = world.paths();
     let request = crate::service::next::NextRequest {
         tracker: params.tracker,
         limit: params.limit.map(|it| usize::try_from(it).unwrap_or(usize::MAX)),
+        parallel: params.parallel.map(|it| usize::try_from(it).unwrap_or(usize::MAX)),
     };
     let answer =
         crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now())

@@ -205,6 +205,11 @@ pub struct NextTasksParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub limit: Option<u32>,
+    /// Also propose this many ready tasks that touch no file in common, to run at once (20 at
+    /// most).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub parallel: Option<u32>,
 }
 
 /// `taskmark.fix`: only these rules' safe fixes (every safe fix unless given); with `dryRun`,

@@ -77,6 +77,9 @@ pub struct NextTasks {
     pub tracker: Option<String>,
     /// How many ready tasks (and as many held ones) to give: 10 unless given, 200 at most.
     pub limit: Option<u32>,
+    /// Also propose this many ready tasks that touch no file in common, so that as many agents
+    /// can work at once (20 at most); the answer's `parallel` has them, with their files.
+    pub parallel: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -280,6 +283,24 @@ fn next_schema() -> Arc<JsonObject> {
         "held": { "type": "array", "items": task, "description": "not ready, with what holds each back" },
         "readyCount": { "type": "integer" },
         "heldCount": { "type": "integer" },
+        "parallel": {
+            "type": "object",
+            "description": "with `parallel`: ready tasks, best first, that touch no file in common (the files each one's section, task file or plan names, and its own files)",
+            "properties": {
+                "asked": { "type": "integer" },
+                "tasks": { "type": "array", "items": { "type": "object", "properties": {
+                    "task": { "type": "string" },
+                    "title": { "type": ["string", "null"] },
+                    "files": { "type": "array", "items": { "type": "string" } },
+                } } },
+                "setAside": { "type": "array", "description": "ready tasks passed over: they share files with tasks above", "items": { "type": "object", "properties": {
+                    "task": { "type": "string" },
+                    "title": { "type": ["string", "null"] },
+                    "shares": { "type": "array", "items": { "type": "string" } },
+                    "with": { "type": "array", "items": { "type": "string" } },
+                } } },
+            },
+        },
         "warnings": { "type": "array", "items": { "type": "string" } },
     }))
 }
@@ -435,12 +456,13 @@ impl Taskmark {
     }
 
     #[tool(
-        description = "The tasks ready to start, best first: not started, every dependency done, not claimed by another agent, not taken up in another worktree; ranked by priority, then how many open tasks wait on it, then age, each with the reasons for its place (why). Also the tasks held back, each with what holds it (a dependency not done, a claim, another worktree, a blocked status). Take the first ready one and claim_task it.",
+        description = "The tasks ready to start, best first: not started, every dependency done, not claimed by another agent, not taken up in another worktree; ranked by priority, then how many open tasks wait on it, then age, each with the reasons for its place (why). Also the tasks held back, each with what holds it (a dependency not done, a claim, another worktree, a blocked status). Take the first ready one and claim_task it. With parallel N, also N ready tasks that touch no file in common, for N agents at once.",
         output_schema = next_schema(),
         annotations(read_only_hint = true)
     )]
     async fn next_tasks(&self, Parameters(request): Parameters<NextTasks>) -> Result<CallToolResult, ErrorData> {
-        let arguments = ext::NextTasksParams { tracker: request.tracker, limit: request.limit };
+        let arguments =
+            ext::NextTasksParams { tracker: request.tracker, limit: request.limit, parallel: request.parallel };
         match self.run(crate::lsp::NEXT_TASKS, &arguments).await {
             Ok(answer) => Ok(CallToolResult::structured(answer)),
             Err(answer) => answer,

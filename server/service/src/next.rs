@@ -12,6 +12,7 @@ use crate::claims::{Claim, task_name};
 use crate::engine::edit::Refusal;
 use crate::engine::lifecycle::across;
 use crate::engine::lifecycle::next::{self, NextFilter};
+use crate::engine::lifecycle::parallel;
 use crate::engine::lifecycle::{ListFilter, check_filter};
 use crate::engine::model::TaskKey;
 use crate::guards::TaskWorkspace;
@@ -29,6 +30,9 @@ pub struct NextRequest {
     /// How many ready tasks (and as many held ones) to give.
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Also propose this many ready tasks that share no file, to run at once (1 to 20).
+    #[serde(default)]
+    pub parallel: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,9 +45,43 @@ pub struct NextAnswer {
     /// How many of each there were before the limit.
     pub ready_count: usize,
     pub held_count: usize,
+    /// With `parallel`: the ready tasks that can run at once, best first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<ParallelAnswer>,
     /// What could not be taken into account (the claims file could not be read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// Ready tasks that touch no file in common ([`crate::engine::lifecycle::parallel`]), and the
+/// ones passed over on the way because they do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParallelAnswer {
+    /// How many were asked for.
+    pub asked: usize,
+    pub tasks: Vec<ParallelTask>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<SetAsideTask>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParallelTask {
+    pub task: String,
+    pub title: Option<String>,
+    /// The files it touches: those its section, task file or plan names, and its own files.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetAsideTask {
+    pub task: String,
+    pub title: Option<String>,
+    /// The files it shares with tasks proposed before it, and those tasks.
+    pub shares: Vec<String>,
+    pub with: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +128,32 @@ pub fn next_tasks(
     };
     let ranked = next::next_tasks(workspace.index, &NextFilter { tracker: request.tracker.clone() }, &kept);
     let limit = request.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MOST);
+    let parallel = request.parallel.map(|asked| {
+        let asked = asked.clamp(1, parallel::MOST_PARALLEL);
+        let ready: Vec<TaskKey> = ranked.ready.iter().map(|it| it.row.summary.task.clone()).collect();
+        let plan = parallel::pick_parallel(workspace.index, workspace.paths, &ready, asked);
+        let title = |task: &TaskKey| {
+            ranked.ready.iter().find(|it| it.row.summary.task == *task).and_then(|it| it.row.summary.title.clone())
+        };
+        ParallelAnswer {
+            asked,
+            tasks: plan
+                .picked
+                .into_iter()
+                .map(|it| ParallelTask { title: title(&it.task), task: task_name(&it.task), files: it.files })
+                .collect(),
+            set_aside: plan
+                .set_aside
+                .into_iter()
+                .map(|it| SetAsideTask {
+                    title: title(&it.task),
+                    task: task_name(&it.task),
+                    shares: it.shared,
+                    with: it.with.iter().map(task_name).collect(),
+                })
+                .collect(),
+        }
+    });
     let described = |row: &crate::engine::lifecycle::TaskRow, priority: &Option<String>, why: &[String]| NextTask {
         task: task_name(&row.summary.task),
         id: row.summary.task.id.to_string(),
@@ -110,6 +174,7 @@ pub fn next_tasks(
             .map(|it| NextTask { unblocks: it.unblocks.clone(), ..described(&it.row, &it.priority, &it.reasons) })
             .collect(),
         held: ranked.held.iter().take(limit).map(|it| described(&it.row, &it.priority, &it.why)).collect(),
+        parallel,
         warnings,
     })
 }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use crate::cli::output::{out, outln};
 use crate::cli::{ShowFormat, exit};
-use crate::service::next::{self as service, NextAnswer, NextRequest, NextTask};
+use crate::engine::lifecycle::parallel::MOST_PARALLEL;
+use crate::service::next::{self as service, NextAnswer, NextRequest, NextTask, ParallelAnswer};
 
 #[derive(clap::Args, Debug)]
 pub struct NextArgs {
@@ -20,6 +21,10 @@ pub struct NextArgs {
     /// Say why each ready task ranks where it does, and what holds the others back.
     #[arg(long)]
     explain: bool,
+    /// Also propose N ready tasks that touch no file in common (the files each one's section,
+    /// task file or plan names, and its own files), for N agents at once; 1 to 20.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MOST_PARALLEL as i64))]
+    parallel: Option<u16>,
     /// Read the files, the claims and the other worktrees from this command even when a daemon
     /// runs.
     #[arg(long)]
@@ -31,11 +36,18 @@ pub struct NextArgs {
 }
 
 pub fn next(args: NextArgs) -> anyhow::Result<u8> {
-    let request = NextRequest { tracker: args.tracker.clone(), limit: Some(usize::from(args.limit)) };
+    let request = NextRequest {
+        tracker: args.tracker.clone(),
+        limit: Some(usize::from(args.limit)),
+        parallel: args.parallel.map(usize::from),
+    };
     let root = crate::cli::find_root(args.root.as_deref(), &[])?.path;
     if !args.no_daemon {
-        let params =
-            crate::lsp::ext::NextTasksParams { tracker: request.tracker.clone(), limit: Some(u32::from(args.limit)) };
+        let params = crate::lsp::ext::NextTasksParams {
+            tracker: request.tracker.clone(),
+            limit: Some(u32::from(args.limit)),
+            parallel: args.parallel.map(u32::from),
+        };
         let answered = crate::cli::via_daemon::query(
             &root,
             "taskmark next",
@@ -110,6 +122,35 @@ fn human(answer: &NextAnswer, explain: bool) -> String {
             out.push_str(&format!("{} more not ready (--explain says why).\n", answer.held_count));
         }
     }
+    if let Some(parallel) = &answer.parallel {
+        out.push_str(&at_once(parallel));
+    }
+    out
+}
+
+/// `--parallel N`: the tasks proposed to run at once with their files, then the ones passed
+/// over and the files they share.
+fn at_once(parallel: &ParallelAnswer) -> String {
+    let mut out = format!("\nAt once, no file in common ({} of {} asked):\n", parallel.tasks.len(), parallel.asked);
+    if parallel.tasks.is_empty() {
+        out.push_str("     none: no task is ready\n");
+    }
+    for task in &parallel.tasks {
+        let title = task.title.as_deref().unwrap_or("(no title)");
+        let files = match task.files.is_empty() {
+            true => "names no file".to_string(),
+            false => task.files.join(", "),
+        };
+        out.push_str(&format!("     {} {title}\n       {files}\n", task.task));
+    }
+    for task in &parallel.set_aside {
+        out.push_str(&format!(
+            "     not {}: shares {} with {}\n",
+            task.task,
+            task.shares.join(", "),
+            task.with.join(", ")
+        ));
+    }
     out
 }
 
@@ -144,6 +185,7 @@ mod tests {
             held: vec![task("7", None, &["claimed by `agent-7` until 14:05 UTC"])],
             ready_count: 3,
             held_count: 1,
+            parallel: None,
             warnings: Vec::new(),
         };
         assert_eq!(

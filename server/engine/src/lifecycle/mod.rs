@@ -11,6 +11,7 @@ pub mod ids;
 pub(crate) mod json_text;
 pub mod list;
 pub mod next;
+pub mod parallel;
 pub mod renumber;
 
 pub use archive::{ArchiveRequest, PlannedArchive, plan_archive};
@@ -20,4 +21,5 @@ pub use edit::{Artifact, EditTask, plan_edit_task};
 pub use ids::{IdShape, UsedIds, id_number};
 pub use list::{ListFilter, TaskRow, check_filter, list_tasks};
 pub use next::{Candidate, Held, NextFilter, NextTasks, next_tasks};
+pub use parallel::{ParallelPlan, pick_parallel};
 pub use renumber::{PlannedRenumber, plan_plan_numbers, plan_renumber, shared_ids};
