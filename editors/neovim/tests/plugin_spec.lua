@@ -1,7 +1,7 @@
 -- The plugin in a real headless Neovim against the real server:
 --   nvim --headless --clean -l plugin_spec.lua PLUGIN_DIR WORKSPACE TASKMARK
 -- Opens the workspace's TODO.md, waits for diagnostics, and drives :Taskmark show, check, set,
--- new, list and archive (pickers answered by a script, as a user would), then checks buffers and files.
+-- new, list, next and archive (pickers answered by a script, as a user would), then checks buffers and files.
 -- Prints `ok NAME` per step; exits non-zero on the first failure.
 
 local plugin_dir, workspace, taskmark_bin = arg[1], arg[2], arg[3]
@@ -231,6 +231,35 @@ step(':Taskmark list ready offers the ready tasks and jumps to the one picked', 
     return vim.api.nvim_get_current_line():find('^### 12%. ') ~= nil
   end)
   check(#offered[1].labels == 2, 'active tasks: ' .. vim.inspect(offered[1].labels))
+end)
+
+step(':Taskmark next offers the ready tasks best first, with why, and opens the one picked', function()
+  vim.cmd('enew')
+  answers = { '16 ' }
+  offered = {}
+  vim.cmd('Taskmark next')
+  wait('the jump to task 16', 20000, function()
+    if vim.api.nvim_buf_get_name(0) ~= todo_path then
+      return false
+    end
+    local row = vim.api.nvim_win_get_cursor(0)[1]
+    local above = vim.api.nvim_buf_get_lines(0, 0, row, false)
+    for index = #above, 1, -1 do
+      if above[index]:find('^###? ') then
+        return above[index]:find('^### 16%. ') ~= nil
+      end
+    end
+    return false
+  end)
+  check(offered[1].prompt == 'Next task:', 'asked: ' .. vim.inspect(offered[1]))
+  local ids = {}
+  for _, label in ipairs(offered[1].labels) do
+    table.insert(ids, label:match('^(%S+)'))
+  end
+  -- The same tasks `:Taskmark list ready` offers, ranked, each saying why.
+  table.sort(ids)
+  check(table.concat(ids, ',') == '15,16,18', 'ready tasks: ' .. vim.inspect(offered[1].labels))
+  check(offered[1].labels[1]:find('— priority', 1, true) ~= nil, 'with the reasons: ' .. vim.inspect(offered[1].labels))
 end)
 
 step(':Taskmark archive asks, then archives every finished task', function()

@@ -630,6 +630,51 @@ function M.list(filter, on_jump)
   end)
 end
 
+--- The line of the `:Taskmark next` picker for one ready task, with why it ranks there.
+---@param task table An item of `taskmark.nextTasks`'s `ready`.
+---@return string
+function M.format_next(task)
+  local priority = task.priority and (' (priority ' .. task.priority .. ')') or ''
+  local why = (task.why and #task.why > 0) and ('  — ' .. table.concat(task.why, '; ')) or ''
+  return string.format('%-8s %-16s %s%s%s', task.id or '?', task.status or '', task.title or '', priority, why)
+end
+
+--- The tasks ready to start, best first (`taskmark.nextTasks`: priority, what waits on them,
+--- age; not claimed, not taken up in another worktree), in a picker that jumps to the one
+--- chosen. With nothing ready, says what holds the first held task back.
+---@param limit? integer How many to offer (10 unless given).
+function M.next(limit)
+  M.execute('taskmark.nextTasks', { limit = limit }, function(err, answer)
+    if err or type(answer) ~= 'table' then
+      notify(err and err.message or 'no answer from the server', vim.log.levels.ERROR)
+      return
+    end
+    local ready = answer.ready or {}
+    if #ready == 0 then
+      local held = (answer.held or {})[1]
+      local why = held and (': ' .. held.id .. ' ' .. table.concat(held.why or {}, '; ')) or ''
+      notify('no task is ready to start (' .. (answer.heldCount or 0) .. ' held back' .. why .. ')', vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(ready, { prompt = 'Next task:', format_item = M.format_next }, function(task)
+      if not task then
+        return
+      end
+      M.execute('taskmark.taskInfo', { task = task.task }, function(info_err, info)
+        local place = type(info) == 'table' and vim.iter(info.places or {}):find(function(it)
+          return it.uri ~= nil
+        end)
+        if info_err or not place then
+          notify(info_err and info_err.message or ('no place of task ' .. task.task .. ' to open'), vim.log.levels.ERROR)
+          return
+        end
+        local line = math.max((place.line or 1) - 1, 0)
+        M.jump(place.uri, { start = { line = line, character = 0 }, ['end'] = { line = line, character = 0 } })
+      end)
+    end)
+  end)
+end
+
 --- The lines of the floating `:Taskmark show` window.
 ---@param info table `taskmark.taskInfo`'s answer.
 ---@return string[]
@@ -751,6 +796,9 @@ local subcommands = {
   list = function(args)
     M.list(M.parse_list(args))
   end,
+  next = function(args)
+    M.next(tonumber(args[1]))
+  end,
   archive = function(args)
     M.archive(args)
   end,
@@ -781,14 +829,15 @@ local function complete(arglead, line)
   end, candidates)
 end
 
---- `:Taskmark {subcommand} [args]` (set, show, new, list, archive, check, log; show by default).
+--- `:Taskmark {subcommand} [args]` (set, show, new, list, next, archive, check, log; show by
+--- default).
 ---@param fargs string[]
 function M.run(fargs)
   local args = vim.deepcopy(fargs)
   local name = table.remove(args, 1) or 'show'
   local run = subcommands[name]
   if not run then
-    notify('unknown subcommand `' .. name .. '`; use set, show, new, list, archive, check or log', vim.log.levels.ERROR)
+    notify('unknown subcommand `' .. name .. '`; use set, show, new, list, next, archive, check or log', vim.log.levels.ERROR)
     return
   end
   run(args)
