@@ -1,7 +1,7 @@
 // Drives code-server in chromium (playwright-core) through the taskmark extension: diagnostics
 // in the Problems panel, a hover, "Taskmark: Set Task Status…" changing every file, another
 // editor's change, "Taskmark: New Task…" (with a second editor on the daemon following),
-// "Taskmark: List Tasks" and "Taskmark: Archive Done Tasks".
+// "Taskmark: List Tasks", "Taskmark: Next Task" and "Taskmark: Archive Done Tasks".
 // Started by run-e2e.sh: node drive.mjs PLAYWRIGHT_CORE_INDEX
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -418,6 +418,26 @@ try {
     await page.locator('.statusbar-item', { hasText: '17 [NOT STARTED]' }).first().waitFor({ state: 'visible', timeout: 20_000 });
   });
 
+  await step('next task', async () => {
+    await palette('Taskmark: Next Task');
+    await page.locator('.quick-input-widget input[placeholder="Ready to start, best first: Enter to open"]').waitFor({ state: 'visible', timeout: 20_000 });
+    const offered = await page.locator('.quick-input-list').innerText();
+    // Ranked, each with why (task 16 waits on nothing, and is Low).
+    check(offered.includes('Audit log') && offered.includes('priority Low') && offered.includes('no dependencies'), `the ready tasks:\n${offered}`);
+    await page.screenshot({ path: join(artifacts, 'next-task.png') });
+    const first = (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).match(/^1\. (\S+)/);
+    check(first, `the first row is numbered:\n${offered}`);
+    // The first one opens where its status is written (its `**Status**` line in TODO.md; the
+    // cursor is on its heading since the step before, so the line tells the two apart).
+    const lines = read('specs/TODO.md').split('\n');
+    const heading = lines.findIndex((it) => it.startsWith(`### ${first[1]}. `));
+    const status = lines.findIndex((it, index) => index > heading && it.startsWith('- **Status**'));
+    check(heading >= 0 && status > heading, `task ${first[1]} and its status line in TODO.md`);
+    await page.keyboard.press('Enter');
+    await page.locator('.statusbar-item', { hasText: `Ln ${status + 1}, Col 1` }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.statusbar-item', { hasText: `${first[1]} [` }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  });
+
   await step('archive done tasks', async () => {
     check(read('specs/TODO.md').includes('### ✓ 10. Settings screen'), 'the example keeps finished task 10 in TODO.md');
     await palette('Taskmark: Archive Done Tasks');
@@ -463,7 +483,7 @@ try {
     check((await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).count()) === 0, 'TODO.md is left modified in VS Code');
   });
 
-  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, archive done tasks, a command line change: ok (${timings.join(', ')})`);
+  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, next task, archive done tasks, a command line change: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

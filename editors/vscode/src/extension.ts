@@ -32,6 +32,9 @@ import {
   TrackerInfo,
   listFilterRows,
   listTaskRows,
+  NextAnswer,
+  nextTaskRows,
+  nothingReadyMessage,
   newTaskArguments,
   newTaskStatusRows,
   newTaskSummary,
@@ -103,6 +106,7 @@ class Extension {
     register('taskmark.showTask', (arg?: { task?: string }) => this.showTask(typeof arg === 'object' ? arg?.task : undefined));
     register('taskmark.newTaskPicker', () => this.newTask());
     register('taskmark.listTasksPicker', () => this.listTasks());
+    register('taskmark.nextTask', () => this.nextTask());
     register('taskmark.archiveDoneTasks', () => this.archiveDone());
     register('taskmark.checkWorkspace', () => this.checkWorkspace());
     register('taskmark.restartServer', () => this.restart(true));
@@ -494,6 +498,34 @@ class Extension {
       const position = new vscode.Position(start.line, start.character);
       const document = await vscode.workspace.openTextDocument(uri);
       await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position) });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Next Task: the tasks ready to start, best first (`taskmark.nextTasks`: priority, what waits
+   * on them, age; none another agent claims or another worktree took up), each with why; the
+   * one picked opens where its status is written.
+   */
+  async nextTask(): Promise<void> {
+    try {
+      const answer = await this.execute<NextAnswer>('taskmark.nextTasks', {});
+      for (const warning of answer?.warnings ?? []) void vscode.window.showWarningMessage(`taskmark: ${warning}`);
+      if (!answer?.ready?.length) {
+        void vscode.window.showInformationMessage(nothingReadyMessage(answer ?? {}));
+        return;
+      }
+      const of = (answer.readyCount ?? 0) > answer.ready.length ? ` (${answer.ready.length} of ${answer.readyCount})` : '';
+      const task = await this.quickPick(nextTaskRows(answer), 'Ready to start, best first: Enter to open', `Taskmark: Next Task${of}`);
+      if (!task) return;
+      const info = await this.execute<TaskInfo>('taskmark.taskInfo', { task: task.task });
+      const place = (info?.places ?? []).find((it) => it.uri);
+      if (!place?.uri) {
+        void vscode.window.showErrorMessage(`taskmark: no place of task ${task.task} to open`);
+        return;
+      }
+      await this.openPlace(place.uri, place.line);
     } catch (error) {
       void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
     }

@@ -12,6 +12,8 @@ import {
   TrackerInfo,
   listFilterRows,
   listTaskRows,
+  nextTaskRows,
+  nothingReadyMessage,
   newTaskArguments,
   newTaskStatusRows,
   newTaskSummary,
@@ -279,3 +281,27 @@ test('archive: the confirmation names the tasks, the files and the folders that 
     'taskmark: archived specs:10, specs:16 in 1 file by Neovim',
   );
 });
+
+test('next task: the ready tasks best first with why, and what holds the first held one', () => {
+  const answer = {
+    ready: [
+      { task: 'specs:13', id: '13', title: 'Background upload throttling', status: '[RESEARCHED]', priority: 'Medium', why: ['priority Medium', 'no open task waits on it'] },
+      { task: 'specs:16', id: '16', title: null, status: '[NOT STARTED]', priority: null, why: [] },
+    ],
+    held: [{ task: 'specs:14', id: '14', why: ['depends on 12, which is `[IMPLEMENTING]`'] }],
+    readyCount: 2,
+    heldCount: 1,
+  };
+  const rows = nextTaskRows(answer);
+  assert.deepEqual(rows.map((it) => it.label), ['1. 13  Background upload throttling', '2. 16  (untitled)']);
+  assert.equal(rows[0].description, '[RESEARCHED] · priority Medium');
+  assert.equal(rows[0].detail, 'priority Medium · no open task waits on it');
+  assert.equal(rows[0].picked, true);
+  assert.equal(rows[1].detail, undefined);
+  assert.equal(
+    nothingReadyMessage({ ready: [], held: answer.held, heldCount: 3 }),
+    'taskmark: no task is ready to start (3 tasks held back: 14 depends on 12, which is `[IMPLEMENTING]`).',
+  );
+  assert.equal(nothingReadyMessage({}), 'taskmark: no task is ready to start (0 tasks held back).');
+});
+

@@ -450,3 +450,43 @@ export function listTaskRows(tasks: ListedTask[]): PickRow<ListedTask>[] {
     };
   });
 }
+
+/** A task of `taskmark.nextTasks`'s answer (the service's `NextTask`). */
+export interface NextTask {
+  task: string;
+  id: string;
+  title?: string | null;
+  status?: string | null;
+  priority?: string | null;
+  /** Why it ranks where it does, or what holds it back. */
+  why?: string[];
+}
+
+/** `taskmark.nextTasks`'s answer (the service's `NextAnswer`). */
+export interface NextAnswer {
+  ready?: NextTask[];
+  held?: NextTask[];
+  readyCount?: number;
+  heldCount?: number;
+  warnings?: string[];
+}
+
+/** The rows of Next Task: the ready tasks best first, each with why it ranks there. */
+export function nextTaskRows(answer: NextAnswer): PickRow<NextTask>[] {
+  return (answer.ready ?? []).map((task, rank) => ({
+    label: `${rank + 1}. ${task.id}  ${task.title ?? '(untitled)'}`,
+    description: `${task.status ?? '(no status)'}${task.priority ? ` · priority ${task.priority}` : ''}`,
+    detail: (task.why ?? []).join(' · ') || undefined,
+    picked: rank === 0,
+    value: task,
+  }));
+}
+
+/** What Next Task says when nothing is ready: how many are held, and what holds the first. */
+export function nothingReadyMessage(answer: NextAnswer): string {
+  const held = answer.held?.[0];
+  const count = answer.heldCount ?? answer.held?.length ?? 0;
+  const first = held ? `: ${held.id} ${(held.why ?? []).join('; ')}` : '';
+  return `taskmark: no task is ready to start (${plural(count, 'task')} held back${first}).`;
+}
+
