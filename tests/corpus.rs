@@ -72,6 +72,10 @@ fn main() {
         trials.push(Trial::test(format!("edit_leaves_nothing_new_on::{name}"), move || {
             edit_leaves_nothing_new(&for_edit)
         }));
+        let for_next = snapshot.clone();
+        trials.push(Trial::test(format!("next_ranks_by_its_rules_on::{name}"), move || {
+            next_ranks_by_its_rules(&for_next)
+        }));
         let for_merge = snapshot.clone();
         trials.push(Trial::test(format!("merge_driver_on::{name}"), move || merge_driver_on(&for_merge)));
         trials
@@ -924,6 +928,63 @@ fn fidelity(snapshot: &Path) -> Result<(), Failed> {
     outcome.map_err(|_| {
         Failed::from(format!("{name}: the diagnostics differ from tests/snapshots/fidelity (review with cargo insta)"))
     })
+}
+
+/// `next` on a real tracker keeps the rules it states (issue 35): every ready task is not
+/// started, with every dependency done and no chain to an abandoned task; the ready ones come by priority, then by how many open tasks wait on each;
+/// every held task says why; and `--parallel`'s picks (up to 5) share no file.
+fn next_ranks_by_its_rules(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::engine::lifecycle::next::{NextFilter, next_tasks, rank};
+    use taskmark::engine::lifecycle::parallel::{footprint, pick_parallel};
+    let name = snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?").to_string();
+    let workspace = snapshot_workspace(snapshot)?;
+    let index = &workspace.index;
+    let paths = DiskPaths { root: &workspace.root, known: &workspace.known };
+    let ranked = next_tasks(index, &NextFilter::default(), &|_| Vec::new());
+    for candidate in &ranked.ready {
+        let task = &candidate.row.summary.task;
+        ensure(candidate.row.kind == Some(Kind::Todo), || {
+            format!("{name}: ready task {task} is {:?}", candidate.row.kind)
+        })?;
+        ensure(candidate.row.summary.dependencies.iter().all(|it| it.done), || {
+            format!("{name}: ready task {task} waits on {:?}", candidate.row.summary.dependencies)
+        })?;
+        for (id, _, _) in index.dependency_ids(task) {
+            ensure(index.dead_end(task, id).is_none(), || {
+                format!("{name}: ready task {task} waits on abandoned {id}")
+            })?;
+        }
+    }
+    for pair in ranked.ready.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let (first, second) = (rank(a.priority.as_deref()), rank(b.priority.as_deref()));
+        ensure(first < second || (first == second && a.unblocks.len() >= b.unblocks.len()), || {
+            format!(
+                "{name}: {} ({:?}, unblocks {}) ranked before {} ({:?}, unblocks {})",
+                a.row.summary.task,
+                a.priority,
+                a.unblocks.len(),
+                b.row.summary.task,
+                b.priority,
+                b.unblocks.len()
+            )
+        })?;
+    }
+    for held in &ranked.held {
+        ensure(!held.why.is_empty(), || format!("{name}: held task {} says no reason", held.row.summary.task))?;
+    }
+    let ready: Vec<TaskKey> = ranked.ready.iter().map(|it| it.row.summary.task.clone()).collect();
+    let plan = pick_parallel(index, &paths, &ready, 5);
+    ensure(plan.picked.len() == ready.len().min(5) || !plan.set_aside.is_empty(), || format!("{name}: {plan:?}"))?;
+    let mut seen: BTreeMap<String, TaskKey> = BTreeMap::new();
+    for pick in &plan.picked {
+        for file in footprint(index, &paths, &pick.task) {
+            if let Some(other) = seen.insert(file.clone(), pick.task.clone()) {
+                return Err(format!("{name}: {} and {other} both touch {file}", pick.task).into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `taskmark fix` on a snapshot (in memory): every pass is a valid plan, their one change is
