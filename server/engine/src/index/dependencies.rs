@@ -26,15 +26,12 @@ impl DeadEnd {
     /// task 10, which is `[ABANDONED]`", with where the last status is written when
     /// `located`.
     pub fn words(&self, index: &WorkspaceIndex, located: bool) -> String {
-        let shown = |task: &TaskKey| {
-            index.task_status(task).map_or_else(String::new, |(place, _)| index.place(place).shown().to_string())
-        };
         let Some((last, through)) = self.chain.split_last() else { return String::new() };
         let mut words = String::new();
         for link in through {
-            words.push_str(&format!("task {link} (`{}`), which waits on ", shown(link)));
+            words.push_str(&format!("task {link} (`{}`), which waits on ", index.status_shown(link)));
         }
-        words.push_str(&format!("task {last}, which is `{}`", shown(last)));
+        words.push_str(&format!("task {last}, which is `{}`", index.status_shown(last)));
         if located {
             words.push_str(&format!(" ({})", index.location(self.place)));
         }

@@ -394,6 +394,11 @@ impl WorkspaceIndex {
             .and_then(|it| Some((*it, self.place(*it).status?)))
     }
 
+    /// A task's status as its speaking place writes it (`[NOT STARTED]`), empty without one.
+    pub fn status_shown(&self, task: &TaskKey) -> String {
+        self.task_status(task).map_or_else(String::new, |(place, _)| self.place(place).shown().to_string())
+    }
+
     /// Where a place's status is written, for messages: `specs/TODO.md:123` (empty for a file
     /// gone from the index).
     pub fn location(&self, place: PlaceRef) -> String {

@@ -752,13 +752,13 @@ pub(super) fn plan_progress(
             .filter(|it| !it.status.is_some_and(|status| profile.kind(status).is_closed()))
             .collect();
         let said = index.place(reference);
-        let place = format!("the {} ({})", said.kind.describe(), super::consistency::location(index, reference));
+        let place = format!("the {} ({})", said.kind.describe(), index.location(reference));
         // A plan file of its own (Conductor's plan.md), or a section of a file (a GSD phase's
         // deliverables in ROADMAP.md).
         let plan = if progress.extent.start() == 0.into() && usize::from(progress.extent.end()) == file.text.len() {
             format!("plan ({})", index.path(progress_ref.file))
         } else {
-            format!("section ({})", super::consistency::location(index, progress_ref))
+            format!("section ({})", index.location(progress_ref))
         };
         let hint = |message: String, sink: &mut Sink<'_>| {
             let mut it = diagnostic(RuleCode::OpenChildren, reference.file, said.marker.range, message);

@@ -163,7 +163,7 @@ pub(super) fn task(
     if !entry.archived {
         orphan(index, cx, profile, task, entry, status, sink);
     }
-    super::dependencies::not_done(index, profile, task, entry, status, sink);
+    super::dependencies::not_done(index, profile, task, status, sink);
     super::dependencies::dead(index, profile, task, entry, status, sink);
 }
 
@@ -230,11 +230,6 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
             mismatch(index, profile, task, &places, None, sink);
         }
     }
-}
-
-/// `specs/TODO.md:123` for messages.
-pub(crate) fn location(index: &WorkspaceIndex, place: PlaceRef) -> String {
-    index.location(place)
 }
 
 fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
@@ -322,7 +317,7 @@ fn mismatch(
         Subject::Phase(phase) => format!("phase {} of task {task}", phase.number),
     };
     let described = |it: PlaceRef| {
-        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), location(index, it))
+        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), index.location(it))
     };
     let Some((truth, why)) = told else {
         // Nothing says which is newer: one diagnostic for the task, at its most authoritative
@@ -392,7 +387,7 @@ fn history_contradicts(
     let Some(first) = contradicting.first().copied() else { return };
     let place = index.place(first);
     let said = |it: PlaceRef| {
-        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), location(index, it))
+        format!("`{}` in the {} ({})", index.place(it).shown(), index.place(it).kind.describe(), index.location(it))
     };
     let others: Vec<String> = contradicting[1..].iter().map(|it| said(*it)).collect();
     let mut it = diagnostic(
@@ -406,7 +401,7 @@ fn history_contradicts(
             if others.is_empty() { String::new() } else { format!(" (and {})", others.join(", ")) },
             if index.is_history_place(speaker) { "its first archive record" } else { "the task" },
             index.place(speaker).shown(),
-            location(index, speaker)
+            index.location(speaker)
         ),
     );
     it.task = Some(task.clone());
@@ -447,7 +442,7 @@ fn behind_as_created(
                 place.shown(),
                 said.kind.describe(),
                 said.shown(),
-                location(index, reference)
+                index.location(reference)
             ),
         );
         it.task = Some(task.clone());
@@ -607,7 +602,7 @@ fn duplicates(index: &WorkspaceIndex, task: &TaskKey, places: &[PlaceRef], sink:
                     format!(
                         "task {task} is defined twice: another {} defines it at {}",
                         place.kind.describe(),
-                        location(index, *original)
+                        index.location(*original)
                     ),
                 );
                 it.task = Some(task.clone());
@@ -635,7 +630,7 @@ fn reused_id(index: &WorkspaceIndex, task: &TaskKey, entry: &TaskEntry, sink: &m
             "task {task}'s id is used twice: folder `{}` holds a new task, and `{}` was archived under the same id ({})",
             reused.folder,
             place.title.as_deref().unwrap_or_default(),
-            location(index, *first)
+            index.location(*first)
         ),
     );
     it.task = Some(task.clone());

@@ -6,14 +6,12 @@ use crate::diagnostic::{Related, RuleCode, diagnostic};
 use crate::index::{PlaceRef, TaskEntry, WorkspaceIndex};
 use crate::model::TaskKey;
 use crate::rules::Sink;
-use crate::rules::consistency::location;
 use crate::vocabulary::{Kind, Profile, StatusId};
 
 pub(super) fn not_done(
     index: &WorkspaceIndex,
     profile: &Profile,
     task: &TaskKey,
-    entry: &TaskEntry,
     status: Option<(PlaceRef, StatusId)>,
     sink: &mut Sink<'_>,
 ) {
@@ -27,49 +25,41 @@ pub(super) fn not_done(
     if !matches!(kind, Kind::Active | Kind::Done) || (kind == Kind::Done && definition.task && !definition.phase) {
         return;
     }
-    let mut seen: Vec<String> = Vec::new();
-    for place_ref in &entry.places {
-        let place = index.place(*place_ref);
-        for dependency in &place.dependencies {
-            if seen.contains(&dependency.id) || dependency.id == task.id {
-                continue;
-            }
-            seen.push(dependency.id.clone());
-            let Some(target) = index.resolve_dependency(task, &dependency.id) else { continue };
-            // A task without a status (archived, or none of its places read) has nothing to wait on.
-            let Some((target_place, target_status)) = index.task_status(&target) else { continue };
-            let target_profile = index.task_profile(&target).unwrap_or(profile);
-            let target_kind = target_profile.kind(target_status);
-            // Work on a task may start while what it depends on is under way (teams and agents
-            // work ahead all the time); not before that has started, and a task is not done
-            // before its dependencies are.
-            if target_kind == Kind::Done || (kind == Kind::Active && target_kind == Kind::Active) {
-                continue;
-            }
-            // An open task waiting on an abandoned one can never be done: `dependency-dead`
-            // says so, with the chain.
-            if kind == Kind::Active && target_kind == Kind::Cancelled {
-                continue;
-            }
-            let mut it = diagnostic(
-                RuleCode::DependencyNotDone,
-                place_ref.file,
-                dependency.range,
-                format!(
-                    "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
-                    index.place(speaker).shown(),
-                    index.place(target_place).shown(),
-                    location(index, target_place)
-                ),
-            );
-            it.task = Some(task.clone());
-            it.related.push(Related {
-                file: target_place.file,
-                range: index.place(target_place).marker.range,
-                message: format!("task {target} is `{}`", index.place(target_place).shown()),
-            });
-            sink.push(it);
+    for (id, place_ref, range) in index.dependency_ids(task) {
+        let Some(target) = index.resolve_dependency(task, id) else { continue };
+        // A task without a status (archived, or none of its places read) has nothing to wait on.
+        let Some((target_place, target_status)) = index.task_status(&target) else { continue };
+        let target_profile = index.task_profile(&target).unwrap_or(profile);
+        let target_kind = target_profile.kind(target_status);
+        // Work on a task may start while what it depends on is under way (teams and agents
+        // work ahead all the time); not before that has started, and a task is not done
+        // before its dependencies are.
+        if target_kind == Kind::Done || (kind == Kind::Active && target_kind == Kind::Active) {
+            continue;
         }
+        // An open task waiting on an abandoned one can never be done: `dependency-dead`
+        // says so, with the chain.
+        if kind == Kind::Active && target_kind == Kind::Cancelled {
+            continue;
+        }
+        let mut it = diagnostic(
+            RuleCode::DependencyNotDone,
+            place_ref.file,
+            range,
+            format!(
+                "task {task} is `{}` but depends on task {target}, which is `{}` ({})",
+                index.place(speaker).shown(),
+                index.place(target_place).shown(),
+                index.location(target_place)
+            ),
+        );
+        it.task = Some(task.clone());
+        it.related.push(Related {
+            file: target_place.file,
+            range: index.place(target_place).marker.range,
+            message: format!("task {target} is `{}`", index.place(target_place).shown()),
+        });
+        sink.push(it);
     }
 }
 
@@ -90,16 +80,13 @@ pub(super) fn dead(
     }
     for (id, place_ref, range) in index.dependency_ids(task) {
         let Some(dead_end) = index.dead_end(task, id) else { continue };
-        let shown = |task: &TaskKey| {
-            index.task_status(task).map_or_else(String::new, |(place, _)| index.place(place).shown().to_string())
-        };
         let mut related = Vec::new();
         for (link, next) in dead_end.chain.iter().zip(dead_end.chain.iter().skip(1)) {
             if let Some((place, _)) = index.task_status(link) {
                 related.push(Related {
                     file: place.file,
                     range: index.place(place).marker.range,
-                    message: format!("task {link} is `{}` and depends on task {next}", shown(link)),
+                    message: format!("task {link} is `{}` and depends on task {next}", index.status_shown(link)),
                 });
             }
         }
@@ -107,7 +94,7 @@ pub(super) fn dead(
             related.push(Related {
                 file: dead_end.place.file,
                 range: index.place(dead_end.place).marker.range,
-                message: format!("task {last} is `{}`", shown(last)),
+                message: format!("task {last} is `{}`", index.status_shown(last)),
             });
         }
         let mut it = diagnostic(
