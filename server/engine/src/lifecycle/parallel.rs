@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::index::WorkspaceIndex;
 use crate::model::{FileId, Link, TaskKey};
-use crate::rules::PathOracle;
+use crate::rules::{PathOracle, links};
 use crate::text::TextRange;
 
 /// The most tasks `--parallel` proposes.
@@ -82,13 +82,13 @@ pub fn footprint(index: &WorkspaceIndex, paths: &dyn PathOracle, task: &TaskKey)
             // Its own file: touched, and what it says counts whole (once).
             files.insert(file_entry.path.clone());
             if read.insert(file) {
-                named_paths(paths, &file_entry.path, bounded(text), &mut files);
+                named_paths(index, paths, &file_entry.path, bounded(text), &mut files);
             }
         } else {
             // Its part of a shared file: a TODO.md section, a state.json entry.
             let extent = index.place(*place_ref).extent;
             let part = text.get(usize::from(extent.start())..usize::from(extent.end())).unwrap_or_default();
-            named_paths(paths, &file_entry.path, bounded(part), &mut files);
+            named_paths(index, paths, &file_entry.path, bounded(part), &mut files);
         }
     }
     files
@@ -108,7 +108,7 @@ fn bounded(text: &str) -> &str {
 /// The paths `text` (the file at `path`) names: inline code and bare words that look like a
 /// path, from the workspace root; link targets as the tracker's links resolve (the file's
 /// folder first, then each folder above it: the first that exists, else the first).
-fn named_paths(paths: &dyn PathOracle, path: &str, text: &str, out: &mut BTreeSet<String>) {
+fn named_paths(index: &WorkspaceIndex, paths: &dyn PathOracle, path: &str, text: &str, out: &mut BTreeSet<String>) {
     let mut rest = String::with_capacity(text.len());
     let mut last = 0;
     for (at, target) in link_targets(text) {
@@ -118,15 +118,16 @@ fn named_paths(paths: &dyn PathOracle, path: &str, text: &str, out: &mut BTreeSe
         }
         if let Some(target) = as_path(target) {
             let link = Link { target: target.to_string(), range: TextRange::default(), task: None, absolute: false };
-            let candidates: Vec<String> = link.candidates(path).filter(|it| !it.is_empty()).collect();
-            let found =
-                candidates.iter().find(|it| paths.known(it)).or_else(|| candidates.iter().find(|it| paths.exists(it)));
-            // A file not there yet: from the root when the link starts where the file's own
-            // path does (`specs/014_y/new.md` from `specs/TODO.md`), else from its folder.
-            let from_root = path.split('/').next().is_some_and(|top| target.split('/').next() == Some(top));
-            let fallback = if from_root { candidates.last() } else { candidates.first() };
-            if let Some(found) = found.or(fallback) {
-                out.insert(found.clone());
+            // Where the tracker's own links resolve (`broken-link` asks the same), else, for a
+            // file not there yet: from the root when the link starts where the file's own path
+            // does (`specs/014_y/new.md` from `specs/TODO.md`), else from its folder.
+            let found = links::resolve(index, paths, &link, path).or_else(|| {
+                let from_root = path.split('/').next().is_some_and(|top| target.split('/').next() == Some(top));
+                let mut candidates = link.candidates(path).filter(|it| !it.is_empty());
+                if from_root { candidates.last() } else { candidates.next() }
+            });
+            if let Some(found) = found {
+                out.insert(found);
             }
         }
         // The words outside links are read as paths from the root; a link's target is not.
@@ -278,14 +279,14 @@ mod tests {
         assert_eq!(joined("specs", "../../etc/passwd"), None);
         // Odd links never split a character or read before a target.
         let mut found = BTreeSet::new();
-        named_paths(&HashSet::new(), "specs/TODO.md", "[a](x](y) [é](ü.md) ](", &mut found);
+        named_paths(&WorkspaceIndex::default(), &HashSet::new(), "specs/TODO.md", "[a](x](y) [é](ü.md) ](", &mut found);
         assert_eq!(found, BTreeSet::from(["specs/ü.md".to_string()]));
         // A link written from the repository root, as ProofChecker's TODO.md writes them, is
         // the file that exists; one that exists nowhere yet is taken from the file's folder.
         let known = HashSet::from(["specs/013_x/reports/r.md".to_string()]);
         let mut found = BTreeSet::new();
         let text = "[r](specs/013_x/reports/r.md) [n](014_y/new.md) [m](specs/015_z/new.md)";
-        named_paths(&known, "specs/TODO.md", text, &mut found);
+        named_paths(&WorkspaceIndex::default(), &known, "specs/TODO.md", text, &mut found);
         let expected = ["specs/013_x/reports/r.md", "specs/014_y/new.md", "specs/015_z/new.md"];
         assert_eq!(found, expected.into_iter().map(str::to_string).collect::<BTreeSet<_>>());
         assert_eq!(joined("specs/002", "../notes/a.md"), Some("specs/notes/a.md".to_string()));
@@ -297,7 +298,7 @@ mod tests {
         #[test]
         fn any_text_is_read_and_every_path_stays_inside(text in "([a-zé/._:#()\\[\\]` -]|\\]\\(|\\.\\./){0,80}") {
             let mut found = BTreeSet::new();
-            named_paths(&HashSet::new(), "specs/sub/TODO.md", &text, &mut found);
+            named_paths(&WorkspaceIndex::default(), &HashSet::new(), "specs/sub/TODO.md", &text, &mut found);
             for path in found {
                 proptest::prop_assert!(!path.starts_with('/') && !path.split('/').any(|it| it == ".." || it.is_empty()), "{}", path);
             }
