@@ -105,6 +105,22 @@ limit?: number,
 parallel?: number, };
 
 /**
+ * `taskmark.board`: every tracker's columns, every task as a card, the dependency graph's
+ * dead chains and critical path (the answer is the service's `BoardAnswer`), for the board.
+ */
+export type BoardParams = { 
+/**
+ * A tracker's folder or family; every tracker when not given.
+ */
+tracker?: string, };
+
+/**
+ * `taskmark.openBoard`'s answer: where the daemon serves the workspace's board (a loopback
+ * address with this user's token; the address opens it in a browser).
+ */
+export type OpenBoardAnswer = { url: string, };
+
+/**
  * `taskmark.fix`: only these rules' safe fixes (every safe fix unless given); with `dryRun`,
  * what it would do, written nowhere.
  */

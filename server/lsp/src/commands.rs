@@ -47,7 +47,9 @@ pub const NEW_TASK: &str = "taskmark.newTask";
 pub const TRACKERS: &str = "taskmark.trackers";
 pub const EDIT_TASK: &str = "taskmark.editTask";
 pub const ARCHIVE_TASKS: &str = "taskmark.archiveTasks";
-pub const ALL: [&str; 15] = [
+pub const BOARD: &str = "taskmark.board";
+pub const OPEN_BOARD: &str = "taskmark.openBoard";
+pub const ALL: [&str; 17] = [
     SET_STATUS,
     PICK_STATUS,
     LIST_TASKS,
@@ -63,6 +65,8 @@ pub const ALL: [&str; 15] = [
     TRACKERS,
     EDIT_TASK,
     ARCHIVE_TASKS,
+    BOARD,
+    OPEN_BOARD,
 ];
 
 /// A change ready to send, with what every file must say once it is applied.
@@ -863,6 +867,20 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     let answer =
         crate::service::next::next_tasks(&task_workspace(world, &paths), &request, std::time::SystemTime::now())
             .map_err(|it| refusal(&it))?;
+    serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
+}
+
+/// `taskmark.board`: [`crate::service::board::board`] on this session's world, with its claims
+/// and the other worktrees it follows.
+pub fn board(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+    if !world.indexed {
+        return Err(content_modified("no board yet: the workspace is still being indexed"));
+    }
+    let params: ext::BoardParams = params(arguments, "taskmark.board takes {\"tracker\"?: folder or family}")?;
+    let paths = world.paths();
+    let request = crate::service::board::BoardRequest { tracker: params.tracker };
+    let answer = crate::service::board::board(&task_workspace(world, &paths), &request, std::time::SystemTime::now())
+        .map_err(|it| refusal(&it))?;
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 

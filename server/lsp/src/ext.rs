@@ -192,6 +192,25 @@ pub struct ArtifactLink {
     pub path: String,
 }
 
+/// `taskmark.board`: every tracker's columns, every task as a card, the dependency graph's
+/// dead chains and critical path (the answer is the service's `BoardAnswer`), for the board.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct BoardParams {
+    /// A tracker's folder or family; every tracker when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tracker: Option<String>,
+}
+
+/// `taskmark.openBoard`'s answer: where the daemon serves the workspace's board (a loopback
+/// address with this user's token; the address opens it in a browser).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct OpenBoardAnswer {
+    pub url: String,
+}
+
 /// `taskmark.nextTasks`: the tasks ready to start, ranked, and what holds the others back
 /// (the answer is the service's `NextAnswer`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -860,6 +879,8 @@ mod tests {
             of::<TaskAtParams>(),
             of::<DiagnosticsParams>(),
             of::<NextTasksParams>(),
+            of::<BoardParams>(),
+            of::<OpenBoardAnswer>(),
             of::<FixParams>(),
             of::<NewTaskParams>(),
             of::<ArtifactLink>(),

@@ -4,7 +4,8 @@
 //! make their own. An object owned by whoever serves, instead of process-wide statics, so that
 //! two servers in one process (the tests, a daemon's fallback) never see each other's sessions.
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use crate::broadcast::Peers;
 use crate::host::Hosts;
@@ -17,20 +18,39 @@ pub enum ServingMode {
     Daemon,
 }
 
+/// Who serves the web board of a workspace (the daemon's `taskmark-board`, which runs its own
+/// session on this hub, so it sits above this crate): `taskmark.openBoard` asks it for the
+/// board's address.
+pub trait BoardServer: Send + Sync {
+    /// The address of `root`'s board (with the token a browser shows), its server started if it
+    /// was not; `Err` says why there is none. Runs on the hub's Tokio runtime.
+    fn open(&self, root: &Path) -> Result<String, String>;
+}
+
 /// Every session one server shares with the others it serves.
 pub struct Hub {
     mode: ServingMode,
     pub(crate) hosts: Hosts,
     pub(crate) peers: Arc<Peers>,
+    boards: OnceLock<Arc<dyn BoardServer>>,
 }
 
 impl Hub {
     pub fn new(mode: ServingMode) -> Arc<Hub> {
-        Arc::new(Hub { mode, hosts: Hosts::default(), peers: Arc::default() })
+        Arc::new(Hub { mode, hosts: Hosts::default(), peers: Arc::default(), boards: OnceLock::new() })
     }
 
     pub fn mode(&self) -> ServingMode {
         self.mode
+    }
+
+    /// Serves boards with `server` from now on (once: a second one is ignored).
+    pub fn serve_boards(&self, server: Arc<dyn BoardServer>) {
+        let _ = self.boards.set(server);
+    }
+
+    pub fn boards(&self) -> Option<&Arc<dyn BoardServer>> {
+        self.boards.get()
     }
 }
 

@@ -44,9 +44,9 @@ pub use commands::override_in_editor_words;
 // A refusal as the editors get it: the command line's tests check it says it in its own words.
 pub use commands::refusal as refusal_error;
 // The agents' server runs these commands in a session of its own.
-pub use commands::{ARCHIVE_TASKS, EDIT_TASK, NEW_TASK, TRACKERS};
+pub use commands::{ARCHIVE_TASKS, BOARD, EDIT_TASK, NEW_TASK, OPEN_BOARD, TRACKERS};
 pub use commands::{CLAIM_TASK, DIAGNOSTICS, FIX, LIST_TASKS, NEXT_TASKS, RELEASE_TASK, SET_STATUS, TASK_INFO};
-pub use hub::{Hub, ServingMode};
+pub use hub::{BoardServer, Hub, ServingMode};
 pub use settings::{DiagnosticMode, Settings};
 pub use transport::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 // The daemon reads a TCP connection's first frame itself, to check its token.

@@ -1046,6 +1046,21 @@ impl LanguageServer for Server {
             commands::NEXT_TASKS => per_folder(
                 self.query_all(commands::NEXT_TASKS, |world, _| commands::next_tasks(world, &arguments)).await?,
             ),
+            commands::BOARD => {
+                per_folder(self.query_all(commands::BOARD, |world, _| commands::board(world, &arguments)).await?)
+            }
+            commands::OPEN_BOARD => {
+                let root = self.session()?.root.clone();
+                let boards = self.hub.boards().ok_or_else(|| {
+                    crate::errors::invalid_params(
+                        "the board is served by the taskmark daemon; this server runs on its own (`taskmark board` starts the daemon)",
+                    )
+                })?;
+                let url = boards
+                    .open(&root)
+                    .map_err(|reason| crate::errors::internal_error(format!("no board: {reason}")))?;
+                commands::answer(crate::ext::OpenBoardAnswer { url }, commands::OPEN_BOARD)?
+            }
             commands::DIAGNOSTICS => per_folder(
                 self.query_all(commands::DIAGNOSTICS, |world, _| commands::diagnostics(world, &arguments)).await?,
             ),

@@ -5,6 +5,7 @@
 pub(crate) use taskmark_engine as engine;
 pub(crate) use taskmark_transaction as transaction;
 
+pub mod board;
 pub mod claiming;
 pub mod claims;
 pub mod edit_judgement;

@@ -100,3 +100,112 @@ impl WorkspaceIndex {
         None
     }
 }
+
+impl WorkspaceIndex {
+    /// The longest chain of open tasks among `tasks` in which each waits on the next: the work
+    /// that has to happen one step after another before the first of them can be done (the
+    /// critical path of a board's graph). The task that waits is first; the one to start first
+    /// is last. Dependencies outside `tasks`, done ones and cycles are not followed. Empty when
+    /// no open task waits on another open task.
+    pub fn critical_path(&self, tasks: &[TaskKey]) -> Vec<TaskKey> {
+        let open =
+            |task: &TaskKey| matches!(self.task_kind(task), Some((_, Kind::Todo | Kind::Active | Kind::Blocked)));
+        let members: HashMap<&TaskKey, usize> =
+            tasks.iter().filter(|it| open(it)).enumerate().map(|(at, task)| (task, at)).collect();
+        let order: Vec<&TaskKey> = {
+            let mut order: Vec<(&TaskKey, usize)> = members.iter().map(|(task, at)| (*task, *at)).collect();
+            order.sort_by_key(|(_, at)| *at);
+            order.into_iter().map(|(task, _)| task).collect()
+        };
+        let waits_on: Vec<Vec<usize>> = order
+            .iter()
+            .map(|task| {
+                self.dependency_ids(task)
+                    .into_iter()
+                    .filter_map(|(id, _, _)| self.resolve_dependency(task, id))
+                    .filter_map(|it| members.get(&it).copied())
+                    .collect()
+            })
+            .collect();
+        // Longest chain from each task, depth first without recursion (a generated tracker may
+        // chain thousands of tasks); a task met again while on the stack closes a cycle and
+        // adds nothing.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            OnStack,
+            Finished,
+        }
+        let mut marks = vec![Mark::New; order.len()];
+        let mut length = vec![0usize; order.len()];
+        let mut next_step: Vec<Option<usize>> = vec![None; order.len()];
+        for start in 0..order.len() {
+            if marks[start] != Mark::New {
+                continue;
+            }
+            let mut stack = vec![(start, 0usize)];
+            marks[start] = Mark::OnStack;
+            while let Some((at, edge)) = stack.pop() {
+                if let Some(&child) = waits_on[at].get(edge) {
+                    stack.push((at, edge + 1));
+                    if marks[child] == Mark::New {
+                        marks[child] = Mark::OnStack;
+                        stack.push((child, 0));
+                    }
+                    continue;
+                }
+                let best = waits_on[at]
+                    .iter()
+                    .filter(|it| marks[**it] == Mark::Finished)
+                    .max_by_key(|it| (length[**it], std::cmp::Reverse(**it)));
+                length[at] = 1 + best.map_or(0, |it| length[*it]);
+                next_step[at] = best.copied();
+                marks[at] = Mark::Finished;
+            }
+        }
+        let Some(first) = (0..order.len()).max_by_key(|it| (length[*it], std::cmp::Reverse(*it))) else {
+            return Vec::new();
+        };
+        if length[first] < 2 {
+            return Vec::new();
+        }
+        let mut chain = vec![order[first].clone()];
+        let mut at = first;
+        while let Some(step) = next_step[at] {
+            chain.push(order[step].clone());
+            at = step;
+        }
+        chain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture;
+    use crate::model::TaskKey;
+
+    fn keys(ids: &[&str]) -> Vec<TaskKey> {
+        ids.iter().map(|it| TaskKey::new("specs", it)).collect()
+    }
+
+    #[test]
+    fn the_critical_path_is_the_longest_chain_of_open_tasks_waiting_on_each_other() {
+        // 5 waits on 4 on 3 on 1 (done: not on the path); 7 waits on 6; 8 and 9 wait on each other.
+        let index = fixture::index(
+            "%! specs/TODO.md\n## Tasks\n\n\
+             ### 1. Base\n- **Status**: [COMPLETED]\n\n\
+             ### 3. Keystone\n- **Status**: [IMPLEMENTING]\n- **Dependencies**: 1\n\n\
+             ### 4. Next\n- **Status**: [NOT STARTED]\n- **Dependencies**: 3\n\n\
+             ### 5. Last\n- **Status**: [NOT STARTED]\n- **Dependencies**: 4, 6\n\n\
+             ### 6. Side\n- **Status**: [NOT STARTED]\n\n\
+             ### 7. Other\n- **Status**: [NOT STARTED]\n- **Dependencies**: 6\n\n\
+             ### 8. Loop\n- **Status**: [NOT STARTED]\n- **Dependencies**: 9\n\n\
+             ### 9. Loop back\n- **Status**: [NOT STARTED]\n- **Dependencies**: 8\n",
+        );
+        let all = keys(&["1", "3", "4", "5", "6", "7", "8", "9"]);
+        assert_eq!(index.critical_path(&all), keys(&["5", "4", "3"]));
+        // Only among the tasks asked about.
+        assert_eq!(index.critical_path(&keys(&["5", "6", "7"])), keys(&["5", "6"]));
+        assert_eq!(index.critical_path(&keys(&["1", "6"])), Vec::<TaskKey>::new());
+    }
+}
