@@ -9,12 +9,13 @@ fn server() -> PathBuf {
 }
 
 /// The crates in their dependency order: each may depend only on those before it.
-const CRATES: [&str; 9] = [
+const CRATES: [&str; 10] = [
     "taskmark-engine",
     "taskmark-io",
     "taskmark-transaction",
     "taskmark-service",
     "taskmark-lsp",
+    "taskmark-board",
     "taskmark-daemon",
     "taskmark-mcp",
     // Only the command line's tests and benchmarks use it, and it uses none of the others.

@@ -238,6 +238,9 @@ async fn serve(
     // Every editor and agent this daemon serves shares one hub: one saved state per root, and
     // each hears of the others' changes.
     let hub = crate::lsp::Hub::new(crate::lsp::ServingMode::Daemon);
+    // The web boards (`taskmark board`), one more session each on the same hub.
+    let boards = taskmark_board::Boards::install(&hub).inspect_err(|reason| tracing::warn!("no boards: {reason}")).ok();
+    let viewers = || boards.as_ref().map_or(0, taskmark_board::Boards::viewers);
     let gate = admission::Gate::new();
     let (mut unix_backoff, mut tcp_backoff) = (AcceptBackoff::new("unix socket"), AcceptBackoff::new("TCP"));
     let mut served: u64 = 0;
@@ -245,7 +248,8 @@ async fn serve(
     // clients: anyone can open them).
     let mut idle_since = Some(Instant::now());
     loop {
-        match clients.open() {
+        // A page following a board is a client too: its person is looking.
+        match clients.open() + viewers() {
             0 => idle_since = idle_since.or_else(|| Some(Instant::now())),
             _ => idle_since = None,
         }
@@ -329,9 +333,15 @@ async fn serve(
                 (Ok(_), None) => {}
                 (Err(error), _) => tcp_backoff.failed(&error),
             },
-            () = idle_timer => if clients.open() == 0 {
+            () = idle_timer => if clients.open() + viewers() == 0 {
                 return Ok(Ended::Idle);
             },
+            () = async {
+                match &boards {
+                    Some(boards) => boards.viewers_changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
             name = stop.received() => return Ok(Ended::Signal(name)),
             () = clients.changed.notified() => {}
         }
@@ -374,6 +384,19 @@ impl Drop for Client {
         tracing::info!("connection {} closed ({left} open)", self.number);
         self.clients.changed.notify_one();
     }
+}
+
+/// A connection to this user's daemon, started if none runs, for a command that needs the
+/// daemon itself (`taskmark board`). `Err` says why there is none.
+pub fn connect_or_start() -> Result<std::os::unix::net::UnixStream, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    let stream = runtime.block_on(proxy::connect_or_start())?;
+    let stream = stream.into_std().map_err(|error| format!("cannot set up the daemon's connection: {error}"))?;
+    stream.set_nonblocking(false).map_err(|error| format!("cannot set up the daemon's connection: {error}"))?;
+    Ok(stream)
 }
 
 /// Where the daemon of this user listens (for `taskmark daemon --status` and the editors).

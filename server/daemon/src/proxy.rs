@@ -48,7 +48,7 @@ pub fn run(log_level: &str, log_file: Option<&Path>) -> anyhow::Result<()> {
 /// A connection to this user's daemon, started if none runs. `Err` says why the editor is
 /// served in this process instead: the runtime folder or the socket found in it is not to be
 /// trusted (see [`runtime_dir::connect_trusted_async`]), or no daemon came up in time.
-async fn connect_or_start() -> Result<UnixStream, String> {
+pub(crate) async fn connect_or_start() -> Result<UnixStream, String> {
     let dir = runtime_dir::location();
     runtime_dir::ensure(&dir)?;
     if let Some(stream) = runtime_dir::connect_trusted_async().await? {

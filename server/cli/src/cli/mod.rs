@@ -1,6 +1,8 @@
 //! The command-line adapter: argument parsing, reading the workspace, printing results.
 //! Everything it knows about trackers comes from [`crate::engine`].
 
+#[cfg(unix)]
+mod board;
 mod claims;
 mod gitattributes;
 mod hook;
@@ -96,6 +98,10 @@ enum Command {
     /// The tasks ready to start, best first (priority, what waits on them, age), without the
     /// ones another agent claims or another worktree has taken up; --explain says why.
     Next(next::NextArgs),
+    /// Open the workspace's board in the browser: columns by status, the dependency graph, a
+    /// drag to change a status, live as editors, agents and commands change the files.
+    #[cfg(unix)]
+    Board(board::BoardArgs),
     /// Create a task in every store its tracker keeps, in the tracker's own style, with an id
     /// no store, archive, branch or worktree has used.
     New(lifecycle::NewArgs),
@@ -399,6 +405,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show(args),
         Command::List(args) => lifecycle::list(args),
         Command::Next(args) => next::next(args),
+        #[cfg(unix)]
+        Command::Board(args) => board::board(args),
         Command::Status(args) => status::status(args),
         Command::New(args) => lifecycle::new(args),
         Command::Edit(args) => lifecycle::edit(args),

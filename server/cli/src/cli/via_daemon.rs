@@ -53,33 +53,45 @@ fn connect_for(root: &Path, name: &str, fallback: Fallback) -> Option<Connection
             return None;
         }
     };
-    let mut connection = match Connection::over_socket(stream) {
-        Ok(connection) => connection,
-        Err(error) => {
-            not_used(&format!("cannot set up its connection: {error}"), fallback);
-            return None;
-        }
-    };
-    let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)?;
-    let initialized = connection.request(
-        "initialize",
-        json!({
-            "processId": std::process::id(),
-            "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
-            "rootUri": uri.as_str(),
-            "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
-            "capabilities": {},
-            // The command's next step (a commit, a script) reads the disk: files other editors
-            // have open are written there too, and their buffers follow.
-            "initializationOptions": { "openElsewhere": "disk" },
-        }),
-    );
-    if let Err(failure) = initialized {
-        not_used(&failure.to_string(), fallback);
-        return None;
-    }
+    initialized(stream, root, name).inspect_err(|reason| not_used(reason, fallback)).ok()
+}
+
+/// `stream` to the daemon as a session on `root`, initialized.
+fn initialized(stream: UnixStream, root: &Path, name: &str) -> Result<Connection<UnixStream, UnixStream>, String> {
+    let mut connection =
+        Connection::over_socket(stream).map_err(|error| format!("cannot set up its connection: {error}"))?;
+    let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
+        .ok_or_else(|| format!("{} is not a path a language server can be given", root.display()))?;
+    connection
+        .request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
+                "rootUri": uri.as_str(),
+                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
+                "capabilities": {},
+                // The command's next step (a commit, a script) reads the disk: files other editors
+                // have open are written there too, and their buffers follow.
+                "initializationOptions": { "openElsewhere": "disk" },
+            }),
+        )
+        .map_err(|failure| failure.to_string())?;
     connection.notify("initialized", json!({}));
-    Some(connection)
+    Ok(connection)
+}
+
+/// `taskmark board`: the address of `root`'s board, from this user's daemon, started if none
+/// runs (the board is the daemon's to serve).
+pub fn open_board(root: &Path) -> Result<String, String> {
+    let stream = crate::daemon::connect_or_start()?;
+    let mut connection = initialized(stream, root, "taskmark board")?;
+    let outcome = connection.command(crate::lsp::OPEN_BOARD, json!([{}]));
+    connection.close();
+    let answer = outcome.map_err(|failure| failure.to_string())?;
+    serde_json::from_value::<ext::OpenBoardAnswer>(answer.clone())
+        .map(|it| it.url)
+        .map_err(|error| format!("the daemon's answer does not read ({error}): {answer}"))
 }
 
 fn not_used(reason: &str, fallback: Fallback) {
