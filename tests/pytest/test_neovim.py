@@ -76,10 +76,10 @@ def path_without_taskmark(tmp_path: Path) -> str:
     return path
 
 
-def test_plugin_sets_shows_checks_creates_lists_ranks_and_archives_in_a_real_neovim(tmp_path: Path) -> None:
+def test_plugin_sets_shows_checks_creates_lists_ranks_boards_and_archives_in_a_real_neovim(tmp_path: Path) -> None:
     out = run_spec("plugin_spec.lua", tmp_path)
     steps = [line for line in out.splitlines() if line.startswith("ok ")]
-    assert len(steps) == 15, out
+    assert len(steps) == 16, out
 
 
 def test_two_neovims_on_one_daemon_follow_each_others_status_changes(tmp_path: Path) -> None:

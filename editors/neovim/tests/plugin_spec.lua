@@ -262,6 +262,36 @@ step(':Taskmark next offers the ready tasks best first, with why, and opens the 
   check(offered[1].labels[1]:find('— priority', 1, true) ~= nil, 'with the reasons: ' .. vim.inspect(offered[1].labels))
 end)
 
+step(':Taskmark board opens the daemon\'s board in the browser', function()
+  local opened = {}
+  local real_open = vim.ui.open
+  vim.ui.open = function(url)
+    table.insert(opened, url)
+    return nil, nil
+  end
+  vim.cmd('Taskmark board')
+  wait('the browser asked to open the board', 20000, function()
+    return #opened > 0
+  end)
+  vim.ui.open = real_open
+  local url = opened[1]
+  local address, number, token = url:match('^http://(127%.0%.0%.1:%d+)/board/(%d+)/%?token=(%x+)$')
+  check(address ~= nil and #token == 64, 'a loopback address with the token: ' .. url)
+  -- What the page asks for first: the board's data, with the token.
+  local data = vim.system({
+    'curl', '-sS', '-H', 'X-Taskmark-Token: ' .. token, 'http://' .. address .. '/api/' .. number .. '/board',
+  }, { text = true }):wait(20000)
+  local ok, answer = pcall(vim.json.decode, data.stdout or '')
+  check(ok and type(answer) == 'table' and type(answer.board) == 'table', 'the board answers: ' .. (data.stdout or '') .. (data.stderr or ''))
+  local tasks = {}
+  for _, card in ipairs(answer.board.cards) do
+    tasks[card.task] = card.status
+  end
+  check(tasks['specs:12'] ~= nil, 'the board shows task 12: ' .. vim.inspect(tasks))
+  local refused = vim.system({ 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://' .. address .. '/api/' .. number .. '/board' }, { text = true }):wait(20000)
+  check(refused.stdout == '401', 'without the token: ' .. (refused.stdout or ''))
+end)
+
 step(':Taskmark archive asks, then archives every finished task', function()
   vim.api.nvim_set_current_buf(vim.fn.bufnr(todo_path))
   check(read('specs/TODO.md'):find('10. Settings screen', 1, true) ~= nil, 'task 10 is in TODO.md')

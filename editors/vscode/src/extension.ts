@@ -33,6 +33,7 @@ import {
   listFilterRows,
   listTaskRows,
   NextAnswer,
+  boardAddress,
   nextTaskRows,
   nothingReadyMessage,
   newTaskArguments,
@@ -107,6 +108,7 @@ class Extension {
     register('taskmark.newTaskPicker', () => this.newTask());
     register('taskmark.listTasksPicker', () => this.listTasks());
     register('taskmark.nextTask', () => this.nextTask());
+    register('taskmark.openBoardInBrowser', () => this.openBoard());
     register('taskmark.archiveDoneTasks', () => this.archiveDone());
     register('taskmark.checkWorkspace', () => this.checkWorkspace());
     register('taskmark.restartServer', () => this.restart(true));
@@ -526,6 +528,21 @@ class Extension {
         return;
       }
       await this.openPlace(place.uri, place.line);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Open Board: the workspace's board, which the taskmark daemon serves on loopback
+   * (`taskmark.openBoard`), in the browser. A server running on its own has none and says so.
+   */
+  async openBoard(): Promise<void> {
+    try {
+      const address = boardAddress(await this.execute<unknown>('taskmark.openBoard', {}));
+      if ('problem' in address) throw new Error(address.problem);
+      const opened = await vscode.env.openExternal(vscode.Uri.parse(address.url, true));
+      if (!opened) void vscode.window.showInformationMessage(`taskmark: the board is at ${address.url}`);
     } catch (error) {
       void vscode.window.showErrorMessage(`taskmark: ${errorMessage(error)}`);
     }

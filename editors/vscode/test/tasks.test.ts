@@ -14,6 +14,7 @@ import {
   listTaskRows,
   nextTaskRows,
   nothingReadyMessage,
+  boardAddress,
   newTaskArguments,
   newTaskStatusRows,
   newTaskSummary,
@@ -305,3 +306,20 @@ test('next task: the ready tasks best first with why, and what holds the first h
   assert.equal(nothingReadyMessage({}), 'taskmark: no task is ready to start (0 tasks held back).');
 });
 
+
+test('Open Board hands the browser only the daemon\'s loopback board address', () => {
+  const url = `http://127.0.0.1:40123/board/1/?token=${'ab'.repeat(32)}`;
+  assert.deepEqual(boardAddress({ url }), { url });
+  for (const answer of [
+    null,
+    {},
+    { url: 42 },
+    { url: `https://127.0.0.1:40123/board/1/?token=${'ab'.repeat(32)}` },
+    { url: `http://evil.example:40123/board/1/?token=${'ab'.repeat(32)}` },
+    { url: `http://127.0.0.1:40123/board/1/?token=${'ab'.repeat(32)}&next=http://evil.example` },
+    { url: 'http://127.0.0.1:40123/board/1/' },
+    { url: 'javascript:alert(1)' },
+  ]) {
+    assert.ok('problem' in boardAddress(answer), JSON.stringify(answer));
+  }
+});

@@ -675,6 +675,25 @@ function M.next(limit)
   end)
 end
 
+--- Opens the workspace's board (`taskmark.openBoard`: the daemon serves it on loopback) in the
+--- browser with `vim.ui.open`, and says its address. A server running on its own (not through
+--- the daemon) has no board and says so.
+function M.board()
+  M.execute('taskmark.openBoard', {}, function(err, answer)
+    local url = type(answer) == 'table' and answer.url or nil
+    if err or type(url) ~= 'string' or not url:match('^http://127%.0%.0%.1:%d+/') then
+      notify(err and err.message or 'no board address from the server', vim.log.levels.ERROR)
+      return
+    end
+    local _, open_err = vim.ui.open(url)
+    if open_err then
+      notify('cannot open a browser (' .. open_err .. '); the board is at ' .. url, vim.log.levels.WARN)
+      return
+    end
+    notify('the board is open in the browser: ' .. url)
+  end)
+end
+
 --- The lines of the floating `:Taskmark show` window.
 ---@param info table `taskmark.taskInfo`'s answer.
 ---@return string[]
@@ -799,6 +818,9 @@ local subcommands = {
   next = function(args)
     M.next(tonumber(args[1]))
   end,
+  board = function()
+    M.board()
+  end,
   archive = function(args)
     M.archive(args)
   end,
@@ -829,7 +851,7 @@ local function complete(arglead, line)
   end, candidates)
 end
 
---- `:Taskmark {subcommand} [args]` (set, show, new, list, next, archive, check, log; show by
+--- `:Taskmark {subcommand} [args]` (set, show, new, list, next, board, archive, check, log; show by
 --- default).
 ---@param fargs string[]
 function M.run(fargs)
@@ -837,7 +859,7 @@ function M.run(fargs)
   local name = table.remove(args, 1) or 'show'
   local run = subcommands[name]
   if not run then
-    notify('unknown subcommand `' .. name .. '`; use set, show, new, list, next, archive, check or log', vim.log.levels.ERROR)
+    notify('unknown subcommand `' .. name .. '`; use set, show, new, list, next, board, archive, check or log', vim.log.levels.ERROR)
     return
   end
   run(args)

@@ -490,3 +490,17 @@ export function nothingReadyMessage(answer: NextAnswer): string {
   return `taskmark: no task is ready to start (${plural(count, 'task')} held back${first}).`;
 }
 
+
+/**
+ * The address of `taskmark.openBoard`'s answer, if it is one the extension may hand the browser:
+ * the daemon's board on loopback over plain HTTP, with its token. Anything else (a server that
+ * is not ours, a broken answer) is refused with why.
+ */
+export function boardAddress(answer: unknown): { url: string } | { problem: string } {
+  const url = typeof answer === 'object' && answer !== null ? (answer as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string') return { problem: 'the server gave no board address' };
+  if (!/^http:\/\/127\.0\.0\.1:\d{1,5}\/board\/\d+\/\?token=[0-9a-f]{64}$/.test(url)) {
+    return { problem: `the server gave an address that is not the daemon's board on loopback: ${url}` };
+  }
+  return { url };
+}
