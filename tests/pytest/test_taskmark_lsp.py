@@ -130,6 +130,8 @@ def check_common_capabilities(result: t.InitializeResult) -> None:
         "taskmark.claimTask",
         "taskmark.releaseTask",
         "taskmark.nextTasks",
+        "taskmark.board",
+        "taskmark.openBoard",
     }
     # Push diagnostics by default: no pull provider, or the editor would get them twice.
     assert caps.diagnostic_provider is None

@@ -7,8 +7,9 @@ import { type Candidate, needsReason } from "./moves";
 import type { Card, Kind } from "./types";
 import { KINDS } from "./types";
 
-/** A column shows at most this many cards (the filter finds the others). */
-const MOST_SHOWN = 400;
+/** A column shows this many cards at first, and this many more at each ask: a board of
+ *  thousands of tasks draws in well under a second, and the filter finds any card. */
+export const SHOWN_AT_ONCE = 150;
 
 export interface CardState {
   refusal?: string;
@@ -25,6 +26,9 @@ export interface ColumnsView {
   states: Map<string, CardState>;
   dropped: (task: string, kind: Kind) => void;
   retryWithReason: (task: string, reason: string) => void;
+  /** How many cards each column shows (SHOWN_AT_ONCE unless asked for more). */
+  shown: Map<string, number>;
+  showMore: (kind: string) => void;
   chose: (task: string, status: string) => void;
   dismissed: (task: string) => void;
 }
@@ -34,11 +38,14 @@ export function renderColumns(view: ColumnsView): HTMLElement {
   for (const { kind, title } of KINDS) {
     const cards = view.cards.filter((it) => it.kind === kind);
     const list = el("div", { class: "cards" });
-    for (const card of cards.slice(0, MOST_SHOWN)) {
+    const shown = view.shown.get(kind) ?? SHOWN_AT_ONCE;
+    for (const card of cards.slice(0, shown)) {
       list.append(renderCard(card, view));
     }
-    if (cards.length > MOST_SHOWN) {
-      list.append(el("p", { class: "more" }, `and ${cards.length - MOST_SHOWN} more: filter to find them`));
+    if (cards.length > shown) {
+      const more = el("button", { type: "button", class: "more", "data-more": kind }, `Show more (${cards.length - shown} not shown)`);
+      more.addEventListener("click", () => view.showMore(kind));
+      list.append(more);
     }
     const column = el(
       "section",
@@ -68,7 +75,7 @@ export function renderColumns(view: ColumnsView): HTMLElement {
         "section",
         { class: "column kind-none", "data-kind": "none" },
         el("h2", {}, "No status", el("span", { class: "count" }, String(unsorted.length))),
-        el("div", { class: "cards" }, ...unsorted.slice(0, MOST_SHOWN).map((card) => renderCard(card, view))),
+        el("div", { class: "cards" }, ...unsorted.slice(0, SHOWN_AT_ONCE).map((card) => renderCard(card, view))),
       ),
     );
   }
@@ -79,7 +86,8 @@ function renderCard(card: Card, view: ColumnsView): HTMLElement {
   const state = view.states.get(card.task) ?? {};
   const dead = card.dependencies.filter((it) => it.dead);
   const waiting = card.dependencies.filter((it) => !it.done && !it.dead);
-  const drift = card.places.filter((it) => !it.agrees);
+  const places = card.places ?? [];
+  const drift = places.filter((it) => !it.agrees);
   const element = el(
     "article",
     {
@@ -110,11 +118,11 @@ function renderCard(card: Card, view: ColumnsView): HTMLElement {
       : el(
           "details",
           { class: "drift" },
-          el("summary", {}, `places disagree (${drift.length} of ${card.places.length})`),
+          el("summary", {}, `places disagree (${drift.length} of ${card.placeCount})`),
           el(
             "ul",
             {},
-            ...card.places.map((place) =>
+            ...places.map((place) =>
               el("li", { class: place.agrees ? "agrees" : "differs" }, `${place.file}:${place.line} ${place.value}`),
             ),
           ),

@@ -3,7 +3,7 @@
 // any editor, agent, command or on disk shows within a moment, with no reload).
 
 import { type Place, fetchBoard, followChanges, placeOf, setStatus } from "./api";
-import { type CardState, renderColumns } from "./columns";
+import { type CardState, SHOWN_AT_ONCE, renderColumns } from "./columns";
 import { el } from "./dom";
 import { renderGraph } from "./graph";
 import { candidates } from "./moves";
@@ -22,6 +22,8 @@ interface State {
   /** Whether the columns show archived tasks (history); the graph shows those it links. */
   archived: boolean;
   cards: Map<string, CardState>;
+  /** Cards shown per column, when more than SHOWN_AT_ONCE were asked for. */
+  shown: Map<string, number>;
   live: boolean;
 }
 
@@ -34,6 +36,7 @@ const state: State = {
   filter: "",
   archived: true,
   cards: new Map(),
+  shown: new Map(),
   live: false,
 };
 
@@ -69,6 +72,7 @@ function render(): void {
     drawLater = true;
     return;
   }
+  const started = performance.now();
   const data = state.data;
   document.body.dataset.version = String(data?.version ?? -1);
   document.body.dataset.view = state.view;
@@ -142,6 +146,11 @@ function render(): void {
       states: state.cards,
       dropped: (task, kind) => void drop(task, kind),
       retryWithReason: (task, reason) => void retry(task, reason),
+      shown: state.shown,
+      showMore: (kind) => {
+        state.shown.set(kind, (state.shown.get(kind) ?? SHOWN_AT_ONCE) + SHOWN_AT_ONCE);
+        render();
+      },
       chose: (task, status) => void ask(task, status),
       dismissed: (task) => {
         state.cards.delete(task);
@@ -153,6 +162,8 @@ function render(): void {
     notes.unshift(state.error);
   }
   root.replaceChildren(header, ...notes.map((it) => el("p", { class: "note" }, it)), body);
+  // For the benchmark (and a curious person's devtools): how long each drawing took.
+  performance.measure("taskmark:render", { start: started });
 }
 
 /** The last change each card asked for, to send again with a reason. */
@@ -205,25 +216,27 @@ async function send(task: string, change: { status: string; from?: string; reaso
 }
 
 let loading: Promise<void> | null = null;
-let again = false;
+/** The newest version the change events announced. */
+let announced = -1;
 
-/** Fetches the board; a change heard while fetching fetches once more after. */
+/** Fetches the board, and again while a newer version was announced than the one fetched; draws
+ *  each answer at once. */
 async function load(): Promise<void> {
   if (loading) {
-    again = true;
     return loading;
   }
   loading = (async () => {
     do {
-      again = false;
       try {
+        const asked = performance.now();
         state.data = await fetchBoard(state.place);
+        performance.measure("taskmark:fetch", { start: asked });
         state.error = null;
       } catch (error) {
         state.error = `Cannot read the board: ${String(error instanceof Error ? error.message : error)}`;
       }
-    } while (again);
-    render();
+      render();
+    } while (state.data && !state.error && announced > state.data.version);
   })();
   try {
     await loading;
@@ -235,10 +248,12 @@ async function load(): Promise<void> {
 followChanges(
   state.place,
   (version) => {
+    const wasLive = state.live;
     state.live = true;
-    if (!state.data || version !== state.data.version) {
+    announced = Math.max(announced, version);
+    if (state.data && version > state.data.version) {
       void load();
-    } else {
+    } else if (!wasLive) {
       render();
     }
   },

@@ -20,7 +20,7 @@ export function candidates(card: Card, trackers: BoardTracker[], kind: Kind): Ca
     .map((it) => ({
       id: it.id,
       display: it.display,
-      allowed: card.moves.some((move) => move.id === it.id && move.allowed),
+      allowed: card.allowed.includes(it.id),
     }));
 }
 

@@ -22,13 +22,6 @@ export interface CardPlace {
   agrees: boolean;
 }
 
-export interface CardMove {
-  id: string;
-  display: string;
-  kind: Kind | "";
-  allowed: boolean;
-}
-
 export interface CardDependency {
   task: string;
   exists: boolean;
@@ -45,8 +38,11 @@ export interface Card {
   status: string | null;
   kind: Kind | null;
   agrees: boolean;
-  places: CardPlace[];
-  moves: CardMove[];
+  placeCount: number;
+  /** Only when the places do not all agree. */
+  places?: CardPlace[];
+  /** The status ids its vocabulary allows from its status. */
+  allowed: string[];
   settable: boolean;
   archived: boolean;
   dependencies: CardDependency[];

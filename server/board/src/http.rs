@@ -214,7 +214,9 @@ async fn set_status(Path(number): Path<usize>, State(boards): State<Boards>, bod
         Err(error) => return refused(StatusCode::BAD_REQUEST, &error.to_string()),
     };
     match link.command(lsp::SET_STATUS, arguments).await {
-        Ok(answer) => Json(json!({ "changed": answer })).into_response(),
+        Ok(answer) => {
+            ([(header::CONTENT_TYPE, "application/json")], format!(r#"{{"changed":{}}}"#, answer.get())).into_response()
+        }
         // The refusal as the editors get it: its words and its data (what would override it).
         Err(error) => (
             StatusCode::CONFLICT,

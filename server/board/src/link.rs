@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::io::{AsyncWriteExt, DuplexStream, WriteHalf};
 use tokio::sync::{Mutex, oneshot, watch};
@@ -23,7 +25,11 @@ const INDEX_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long one request may take once the workspace is indexed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Pending = Arc<std::sync::Mutex<HashMap<i64, oneshot::Sender<Result<Value, Value>>>>>;
+/// An answer's result as the server wrote it: the board's data goes on to the browser as it
+/// came, never built into a tree of values here (a 5,000-task board is megabytes of JSON).
+pub type Answer = Box<RawValue>;
+
+type Pending = Arc<std::sync::Mutex<HashMap<i64, oneshot::Sender<Result<Answer, Value>>>>>;
 
 pub struct Link {
     writer: Arc<Mutex<WriteHalf<DuplexStream>>>,
@@ -80,7 +86,7 @@ impl Link {
 
     /// Runs `taskmark.*` command `name` with `arguments` (its params object), asking again while
     /// the workspace is being indexed. `Err` is the server's error answer.
-    pub async fn command(&self, name: &str, arguments: Value) -> Result<Value, Value> {
+    pub async fn command(&self, name: &str, arguments: Value) -> Result<Answer, Value> {
         let started = Instant::now();
         loop {
             let answer = self
@@ -99,7 +105,7 @@ impl Link {
         }
     }
 
-    async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, Value> {
+    async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Answer, Value> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (answer, answered) = oneshot::channel();
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, answer);
@@ -146,6 +152,19 @@ async fn send(writer: &Mutex<WriteHalf<DuplexStream>>, message: &Value) {
     let _ = writer.flush().await;
 }
 
+/// A message from the server, read only as far as routing it needs.
+#[derive(Deserialize)]
+struct Incoming {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    result: Option<Answer>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
 /// Answers go to whoever waits on them; the server's requests get an empty answer, and a
 /// refresh or a task's change counts as a change.
 async fn read_messages(
@@ -156,8 +175,8 @@ async fn read_messages(
 ) {
     while let Some(frame) = reader.next().await {
         let Frame::Message(body) = frame else { continue };
-        let Ok(message) = serde_json::from_slice::<Value>(&body) else { continue };
-        match (message.get("method").and_then(Value::as_str), message.get("id")) {
+        let Ok(message) = serde_json::from_slice::<Incoming>(&body) else { continue };
+        match (message.method.as_deref(), message.id) {
             (Some(method), id) => {
                 if matches!(method, "workspace/diagnostic/refresh" | "taskmark/taskChanged") {
                     changed.send_modify(|count| *count += 1);
@@ -170,9 +189,10 @@ async fn read_messages(
                 let Some(id) = id.as_i64() else { continue };
                 let waiting = pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
                 if let Some(waiting) = waiting {
-                    let answer = match message.get("error") {
-                        Some(error) => Err(error.clone()),
-                        None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+                    let answer = match (message.error, message.result) {
+                        (Some(error), _) => Err(error),
+                        (None, Some(result)) => Ok(result),
+                        (None, None) => Ok(RawValue::NULL.to_owned()),
                     };
                     let _ = waiting.send(answer);
                 }

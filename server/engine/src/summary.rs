@@ -181,8 +181,10 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
         (Some(profile), Some((_, status))) if settable => {
             // A learned status is a tracker's own word that taskmark read in its files (a tool's
             // bookkeeping `orphan_archived` among them): allowed when written, never offered.
+            // The choice's id is the vocabulary's own id, compared as it is (`by_id` would
+            // normalize every spelling of every status for each choice of each task).
             let learned = |choice: &StatusChoice| {
-                profile.by_id(&choice.id).is_some_and(|id| profile.status(id).origin == Origin::Learned)
+                profile.statuses.iter().any(|it| it.id == choice.id && it.origin == Origin::Learned)
             };
             status_choices(profile, Some(status)).into_iter().filter(|it| it.allowed && !learned(it)).collect()
         }

@@ -870,16 +870,48 @@ pub fn next_tasks(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 
-/// `taskmark.board`: [`crate::service::board::board`] on this session's world, with its claims
-/// and the other worktrees it follows.
-pub fn board(world: &World, arguments: &[Value]) -> Result<Value, jsonrpc::Error> {
+/// What `taskmark.board` is computed from, taken out of the world under its lock. Cheap (the
+/// index and the rest are shared, not copied), so that the board itself, a tenth of a second on
+/// thousands of tasks, is computed without holding up the analysis thread, which is writing the
+/// next change in while a page fetches the board after the last one.
+pub struct BoardSnapshot {
+    index: crate::engine::index::WorkspaceIndex,
+    config: crate::engine::config::Config,
+    claims: std::sync::Arc<crate::service::claims::ClaimStore>,
+    elsewhere: std::sync::Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>,
+    known: std::sync::Arc<HashSet<String>>,
+    request: crate::service::board::BoardRequest,
+}
+
+pub fn board_snapshot(world: &World, arguments: &[Value]) -> Result<BoardSnapshot, jsonrpc::Error> {
     if !world.indexed {
         return Err(content_modified("no board yet: the workspace is still being indexed"));
     }
     let params: ext::BoardParams = params(arguments, "taskmark.board takes {\"tracker\"?: folder or family}")?;
-    let paths = world.paths();
-    let request = crate::service::board::BoardRequest { tracker: params.tracker };
-    let answer = crate::service::board::board(&task_workspace(world, &paths), &request, std::time::SystemTime::now())
+    Ok(BoardSnapshot {
+        index: world.index.clone(),
+        config: world.config.clone(),
+        claims: world.claims.clone(),
+        elsewhere: world.elsewhere.clone(),
+        known: world.known.clone(),
+        request: crate::service::board::BoardRequest { tracker: params.tracker },
+    })
+}
+
+/// `taskmark.board`: [`crate::service::board::board`] on a snapshot of this session's world,
+/// with its claims and the other worktrees it follows.
+pub fn board(snapshot: &BoardSnapshot) -> Result<Value, jsonrpc::Error> {
+    let workspace = TaskWorkspace {
+        index: &snapshot.index,
+        config: &snapshot.config,
+        paths: &*snapshot.known,
+        store: None,
+        unreadable: Vec::new(),
+        claims: &snapshot.claims,
+        elsewhere: &snapshot.elsewhere,
+        listed: &snapshot.known,
+    };
+    let answer = crate::service::board::board(&workspace, &snapshot.request, std::time::SystemTime::now())
         .map_err(|it| refusal(&it))?;
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }

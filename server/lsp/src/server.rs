@@ -1047,7 +1047,15 @@ impl LanguageServer for Server {
                 self.query_all(commands::NEXT_TASKS, |world, _| commands::next_tasks(world, &arguments)).await?,
             ),
             commands::BOARD => {
-                per_folder(self.query_all(commands::BOARD, |world, _| commands::board(world, &arguments)).await?)
+                let snapshots =
+                    self.query_all(commands::BOARD, |world, _| commands::board_snapshot(world, &arguments)).await?;
+                // Computed off the world's lock and off the runtime's threads.
+                let boards = tokio::task::spawn_blocking(move || {
+                    snapshots.iter().map(commands::board).collect::<Result<Vec<Value>>>()
+                })
+                .await
+                .map_err(|error| crate::errors::internal_error(format!("the board failed: {error}")))??;
+                per_folder(boards)
             }
             commands::OPEN_BOARD => {
                 let root = self.session()?.root.clone();

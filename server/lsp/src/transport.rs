@@ -13,6 +13,7 @@
 //! arrives: a header line is given up on after [`MAX_HEADER_LINE`] bytes, and a body over the
 //! size limit is skipped without being held.
 
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -359,28 +360,40 @@ fn truncate(text: &str) -> String {
     text.chars().take(60).collect()
 }
 
-/// Whether `body` is a JSON-RPC 2.0 request, notification or response.
+/// Whether `body` is a JSON-RPC 2.0 request, notification or response. Its members are read
+/// as raw text, not built into values: an answer of megabytes (the board's data) is scanned
+/// once, not turned into a tree and dropped.
 pub fn check(body: Vec<u8>) -> Frame {
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(error) => return bad(-32700, format!("the message is not JSON: {error}"), Value::Null),
+    type Members<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
+    let object: Members<'_> = match serde_json::from_slice(&body) {
+        Ok(object) => object,
+        Err(error) => {
+            return match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                Ok(_) => bad(
+                    -32600,
+                    "a JSON-RPC message must be an object (batches are not used by LSP)".into(),
+                    Value::Null,
+                ),
+                Err(_) => bad(-32700, format!("the message is not JSON: {error}"), Value::Null),
+            };
+        }
     };
-    let Some(object) = value.as_object() else {
-        return bad(-32600, "a JSON-RPC message must be an object (batches are not used by LSP)".into(), Value::Null);
+    let raw = |name: &str| object.get(name).map(|it| it.get().trim_start());
+    let starts = |name: &str, with: &[char]| raw(name).is_some_and(|it| it.starts_with(with));
+    let id_ok = raw("id").is_none() || starts("id", &['"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    let id = match raw("id") {
+        Some(text) if id_ok => serde_json::from_str(text).unwrap_or(Value::Null),
+        _ => Value::Null,
     };
-    let id = object.get("id").cloned().unwrap_or(Value::Null);
-    let id_ok = matches!(object.get("id"), None | Some(Value::Number(_) | Value::String(_)));
-    let version_ok = object.get("jsonrpc").and_then(Value::as_str) == Some("2.0");
-    let method = object.get("method");
-    let shape_ok = match method {
-        Some(Value::String(_)) => {
-            matches!(object.get("params"), None | Some(Value::Object(_) | Value::Array(_) | Value::Null))
+    let version_ok = raw("jsonrpc").and_then(|it| serde_json::from_str::<String>(it).ok()).as_deref() == Some("2.0");
+    let shape_ok = match raw("method") {
+        Some(method) if method.starts_with('"') => {
+            raw("params").is_none_or(|it| it.starts_with(['{', '[']) || it == "null")
         }
         Some(_) => false,
         None => object.contains_key("id") && (object.contains_key("result") || object.contains_key("error")),
     };
     if !(id_ok && version_ok && shape_ok) {
-        let id = if id_ok { id } else { Value::Null };
         return bad(-32600, "not a JSON-RPC 2.0 request, notification or response".into(), id);
     }
     Frame::Message(body)

@@ -80,9 +80,15 @@ pub struct Card {
     pub kind: Option<String>,
     /// Whether every place that has to agree does.
     pub agrees: bool,
+    /// How many places state its status.
+    pub place_count: usize,
+    /// Each place, when they do not all agree (what the card shows then); none when they do,
+    /// which keeps a board of thousands of tasks small.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub places: Vec<CardPlace>,
-    /// The statuses its vocabulary has, with whether the transition is allowed from here.
-    pub moves: Vec<CardMove>,
+    /// The statuses (ids) its vocabulary allows from its status; its tracker's `statuses` say
+    /// how each is shown and its kind.
+    pub allowed: Vec<String>,
     /// Whether taskmark may write its status (an OpenSpec change's is where its folder is).
     pub settable: bool,
     /// Moved to the tracker's archive (or its done section) on purpose: history.
@@ -104,15 +110,6 @@ pub struct CardPlace {
     pub line: u32,
     pub value: String,
     pub agrees: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CardMove {
-    pub id: String,
-    pub display: String,
-    pub kind: String,
-    pub allowed: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,13 +163,6 @@ pub fn board(workspace: &TaskWorkspace<'_>, request: &BoardRequest, now: SystemT
         .take(MOST_CARDS)
         .map(|row| {
             let task = &row.summary.task;
-            let profile = index.task_profile(task);
-            let kind_of = |id: &str| {
-                profile
-                    .and_then(|it| it.statuses.iter().find(|status| status.id == id))
-                    .map(|it| it.kind.as_str().to_string())
-                    .unwrap_or_default()
-            };
             let dependencies = index
                 .dependency_ids(task)
                 .into_iter()
@@ -193,6 +183,7 @@ pub fn board(workspace: &TaskWorkspace<'_>, request: &BoardRequest, now: SystemT
                     }
                 })
                 .collect();
+            let agrees = row.summary.agrees();
             Card {
                 task: task_name(task),
                 id: task.id.to_string(),
@@ -200,11 +191,13 @@ pub fn board(workspace: &TaskWorkspace<'_>, request: &BoardRequest, now: SystemT
                 title: row.summary.title.clone(),
                 status: row.shown_status.clone(),
                 kind: row.kind.map(|it| it.as_str().to_string()),
-                agrees: row.summary.agrees(),
+                agrees,
+                place_count: row.summary.places.len(),
                 places: row
                     .summary
                     .places
                     .iter()
+                    .filter(|_| !agrees)
                     .map(|it| CardPlace {
                         file: it.path.clone(),
                         line: it.line,
@@ -212,17 +205,7 @@ pub fn board(workspace: &TaskWorkspace<'_>, request: &BoardRequest, now: SystemT
                         agrees: it.agrees,
                     })
                     .collect(),
-                moves: row
-                    .summary
-                    .next
-                    .iter()
-                    .map(|it| CardMove {
-                        id: it.id.clone(),
-                        display: it.display.clone(),
-                        kind: kind_of(&it.id),
-                        allowed: it.allowed,
-                    })
-                    .collect(),
+                allowed: row.summary.next.iter().filter(|it| it.allowed).map(|it| it.id.clone()).collect(),
                 settable: row.summary.settable,
                 archived: row.summary.archived,
                 dependencies,
