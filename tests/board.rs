@@ -214,6 +214,21 @@ fn the_board_answers_its_own_page_with_the_token_and_refuses_everyone_else() {
     assert_eq!(moved_since.status, 409, "a card that shows an old status: {}", moved_since.body);
     assert_eq!(board.files(), before, "nothing was written");
 
+    // The board the page holds, named by its generation: asked for since then, only what
+    // changed comes back.
+    let held = board.get(&board.data_path(), &with_token).json();
+    let generation = held["board"]["generation"].as_str().unwrap_or_default().to_string();
+    assert_eq!(generation.len(), 16, "{held}");
+    let since = |generation: &str| board.get(&format!("{}?since={generation}", board.data_path()), &with_token).json();
+    let unchanged = since(&generation);
+    assert_eq!(unchanged["board"]["since"], json!(generation), "{unchanged}");
+    assert_eq!(unchanged["board"]["cards"], json!([]), "nothing changed: no card");
+    for odd in ["0123456789abcdef", "not-hex", &"f".repeat(5000)] {
+        let whole = since(odd);
+        assert_eq!(whole["board"]["since"], Value::Null, "since={odd:.20}: all of it");
+        assert_eq!(whole["board"]["cards"], held["board"]["cards"]);
+    }
+
     // A drag the board's own page sends: every file of the task follows.
     let made = board.drag(&json!({ "task": "21", "status": "implementing", "from": "[NOT STARTED]" }), &[]);
     assert_eq!(made.status, 200, "{}", made.body);
@@ -228,6 +243,19 @@ fn the_board_answers_its_own_page_with_the_token_and_refuses_everyone_else() {
         after["board"]["cards"].as_array().and_then(|it| it.iter().find(|card| card["task"] == "specs:21")).cloned();
     assert_eq!(card.as_ref().map(|it| it["kind"].clone()), Some(json!("active")), "the board says so at once");
     assert_eq!(card.map(|it| it["agrees"].clone()), Some(json!(true)));
+    let changed = since(&generation);
+    assert_eq!(changed["board"]["since"], json!(generation));
+    assert_eq!(changed["board"]["generation"], after["board"]["generation"]);
+    let sent: Vec<&str> = changed["board"]["cards"]
+        .as_array()
+        .map(|it| it.iter().filter_map(|card| card["task"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(sent.contains(&"specs:21"), "the dragged card: {sent:?}");
+    let held_cards = held["board"]["cards"].as_array().cloned().unwrap_or_default();
+    let after_cards = after["board"]["cards"].as_array().cloned().unwrap_or_default();
+    let differing: Vec<&str> =
+        held_cards.iter().zip(&after_cards).filter(|(a, b)| a != b).filter_map(|(_, it)| it["task"].as_str()).collect();
+    assert_eq!(sent, differing, "exactly the cards that changed");
 }
 
 /// A page following the board's changes hears of one made from the command line, and keeps the

@@ -78,6 +78,9 @@ fn main() {
         }));
         let for_merge = snapshot.clone();
         trials.push(Trial::test(format!("merge_driver_on::{name}"), move || merge_driver_on(&for_merge)));
+        let for_board = snapshot.clone();
+        trials
+            .push(Trial::test(format!("board_follows_changes_on::{name}"), move || board_follows_changes(&for_board)));
         trials
             .push(Trial::test(format!("set_leaves_nothing_new_on::{name}"), move || set_leaves_nothing_new(&snapshot)));
     }
@@ -1089,6 +1092,116 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     ensure(failures.is_empty(), || {
         format!("{} of {applied} changes left new diagnostics:\n{}", failures.len(), failures.join("\n"))
     })
+}
+
+/// How many status changes `board_follows_changes` makes on one snapshot.
+const BOARD_CHANGES: usize = 6;
+
+/// The board a memo computes again in part, after each of a series of status changes written
+/// as the language server writes them (`write_file`, re-parsed in part where it can be), is the
+/// board computed afresh, and the cards it answers with are exactly those that changed: on
+/// trackers the rule of "a tracker none of whose files changed reads as before" was not
+/// written from.
+fn board_follows_changes(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::service::board::{BoardRequest, MOST_CARDS, board, board_after};
+    use taskmark::service::claims::ClaimStore;
+    use taskmark::service::guards::TaskWorkspace;
+    let name = snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?").to_string();
+    let loaded = snapshot_workspace(snapshot)?;
+    let claims_folder = tempfile::tempdir().map_err(|it| it.to_string())?;
+    let claims = ClaimStore::in_folder(claims_folder.path(), "corpus");
+    let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    fn task_workspace<'a>(
+        index: &'a WorkspaceIndex,
+        loaded: &'a workspace::Workspace,
+        claims: &'a ClaimStore,
+    ) -> TaskWorkspace<'a> {
+        TaskWorkspace {
+            index,
+            config: &loaded.config,
+            paths: &loaded.known,
+            store: None,
+            unreadable: Vec::new(),
+            claims,
+            elsewhere: &[],
+            listed: &loaded.known,
+        }
+    }
+    let (first, mut memo) =
+        board_after(&task_workspace(&loaded.index, &loaded, &claims), &BoardRequest::default(), now, None)
+            .map_err(|it| it.to_string())?;
+    ensure(first.since.is_none() && first.cards.len() == first.card_count.min(MOST_CARDS), || {
+        format!("{name}: a first board is whole")
+    })?;
+    let mut shown = first.cards;
+    let mut generation = first.generation;
+    let options = StatusChangeOptions {
+        reason: Some("corpus test".into()),
+        ..StatusChangeOptions::new(Now::from_timestamp(jiff::Timestamp::UNIX_EPOCH))
+    };
+    let mut index = loaded.index.clone();
+    let tasks: Vec<TaskKey> = index.tasks().keys().cloned().collect();
+    let step = tasks.len().div_ceil(BOARD_CHANGES).max(1);
+    let (mut changes, mut partial) = (0, 0);
+    for task in tasks.iter().step_by(step) {
+        let Some(profile) = index.task_profile(task) else { continue };
+        let Some((_, current)) = index.task_status(task) else { continue };
+        let planned = profile
+            .next(Scope::Task, current)
+            .into_iter()
+            .find_map(|next| plan_status_change(&index, task, &profile.status(next).id, &options).ok());
+        let Some(change) = planned else { continue };
+        let before = index.clone();
+        for (path, text) in change.apply(&before) {
+            index.write_file(&path, Arc::from(text), |_, _| {});
+        }
+        changes += 1;
+        let request = BoardRequest { since: Some(generation.clone()), ..BoardRequest::default() };
+        let (answer, next_memo) = board_after(&task_workspace(&index, &loaded, &claims), &request, now, Some(&memo))
+            .map_err(|it| it.to_string())?;
+        let fresh = board(&task_workspace(&index, &loaded, &claims), &BoardRequest::default(), now)
+            .map_err(|it| it.to_string())?;
+        let what = format!("{name}: after setting {task}");
+        ensure(answer.generation == fresh.generation, || format!("{what}: generation differs from a fresh board's"))?;
+        ensure(answer.trackers == fresh.trackers && answer.critical_path == fresh.critical_path, || {
+            format!("{what}: trackers or critical path differ from a fresh board's")
+        })?;
+        let cards = match &answer.since {
+            Some(since) => {
+                ensure(*since == generation, || format!("{what}: a change since {since}, not since {generation}"))?;
+                partial += 1;
+                let changed: BTreeMap<&str, &taskmark::service::board::Card> =
+                    answer.cards.iter().map(|it| (it.task.as_str(), it)).collect();
+                let differing = shown.iter().zip(&fresh.cards).filter(|(a, b)| a != b).count();
+                ensure(changed.len() == differing, || {
+                    format!("{what}: {} cards sent, {differing} changed", changed.len())
+                })?;
+                shown
+                    .iter()
+                    .map(|it| changed.get(it.task.as_str()).map_or_else(|| it.clone(), |it| (*it).clone()))
+                    .collect()
+            }
+            None => answer.cards,
+        };
+        if let Some((was, is)) = cards.iter().zip(&fresh.cards).find(|(a, b)| a != b) {
+            return Err(format!("{what}: the card kept or sent\n{was:?}\nis not the fresh one\n{is:?}").into());
+        }
+        ensure(cards.len() == fresh.cards.len(), || {
+            format!("{what}: {} cards, fresh {}", cards.len(), fresh.cards.len())
+        })?;
+        shown = cards;
+        generation = answer.generation;
+        memo = next_memo;
+    }
+    // Nothing changed: the same board, and no card to send.
+    let request = BoardRequest { since: Some(generation.clone()), ..BoardRequest::default() };
+    let (again, _) = board_after(&task_workspace(&index, &loaded, &claims), &request, now, Some(&memo))
+        .map_err(|it| it.to_string())?;
+    ensure(again.generation == generation && again.cards.is_empty() && again.since.is_some(), || {
+        format!("{name}: an unchanged board sent {} cards", again.cards.len())
+    })?;
+    println!("{name}: {changes} changes followed, {partial} answered with the changed cards alone");
+    Ok(())
 }
 
 /// Diagnostics without hints: suggestions, not drift, in what "nothing new" compares.

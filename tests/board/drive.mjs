@@ -100,6 +100,8 @@ try {
 
   // 3. A change from the command line shows without a reload.
   const version = await page.evaluate(() => document.body.dataset.version);
+  // The page asks for what changed since the board it holds, and gets those cards alone.
+  const delta = page.waitForResponse((it) => /\/api\/\d+\/board\?since=[0-9a-f]{16}$/.test(it.url()), { timeout: 5000 });
   const setAt = Date.now();
   taskmark("set", "23", "implementing", "--root", workspace);
   const setTook = Date.now() - setAt;
@@ -108,6 +110,11 @@ try {
   const moved = Date.now() - seenAt;
   check(moved < 1000, `the card moved ${moved} ms after \`taskmark set\` returned (it took ${setTook} ms)`);
   check((await page.evaluate(() => document.body.dataset.version)) !== version, "the page fetched a new version, not a reload");
+  const changed = (await (await delta).json()).board;
+  check(
+    changed.since && changed.cards.length >= 1 && changed.cards.length < changed.cardCount && changed.cards.some((it) => it.task === "specs:23"),
+    `the page was sent the changed cards alone (${changed.cards.map((it) => it.task).join(", ")} of ${changed.cardCount})`,
+  );
   await page.screenshot({ path: path.join(SHOTS, "4-live.png"), fullPage: true });
 
   // 4. The graph, with the dead dependency and the chain behind it.

@@ -1,7 +1,7 @@
 // The daemon's board routes (server/board/src/http.rs): the token read from the page's own
 // address goes in a header on every request but the event stream (which cannot send one).
 
-import type { BoardResponse, Refusal } from "./types";
+import type { BoardResponse, Card, Refusal } from "./types";
 
 export interface Place {
   board: string;
@@ -15,8 +15,34 @@ export function placeOf(location: Location): Place {
   return { board, token };
 }
 
-export async function fetchBoard(place: Place): Promise<BoardResponse> {
-  const response = await fetch(`/api/${place.board}/board`, { headers: { "x-taskmark-token": place.token } });
+/** The board, or with `held` (the board the page has) only the cards that changed since, put
+ *  in place: the daemon computes again only the trackers that changed, and sends only the cards
+ *  that differ (a change on a board of thousands of cards is a few cards, not megabytes). */
+export async function fetchBoard(place: Place, held?: BoardResponse | null): Promise<BoardResponse> {
+  const since = held ? `?since=${encodeURIComponent(held.board.generation)}` : "";
+  const answer = await fetchAnswer(place, since);
+  if (!answer.board.since) {
+    return answer;
+  }
+  if (!held || answer.board.since !== held.board.generation) {
+    // Not the board this page holds (it cannot happen: the daemon answers the board it is
+    // asked of); all of it again.
+    return fetchAnswer(place, "");
+  }
+  return { ...answer, board: { ...answer.board, cards: withChanges(held.board.cards, answer.board.cards) } };
+}
+
+/** `cards` with each of `changed` in place of the card of its task. */
+export function withChanges(cards: Card[], changed: Card[]): Card[] {
+  if (changed.length === 0) {
+    return cards;
+  }
+  const byTask = new Map(changed.map((card) => [card.task, card]));
+  return cards.map((card) => byTask.get(card.task) ?? card);
+}
+
+async function fetchAnswer(place: Place, query: string): Promise<BoardResponse> {
+  const response = await fetch(`/api/${place.board}/board${query}`, { headers: { "x-taskmark-token": place.token } });
   if (!response.ok) {
     throw new Error(((await response.json().catch(() => ({}))) as Refusal).message ?? response.statusText);
   }

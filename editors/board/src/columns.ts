@@ -82,8 +82,27 @@ export function renderColumns(view: ColumnsView): HTMLElement {
   return board;
 }
 
+/** Each card's element as last drawn, with what else it was drawn from: a card the last
+ *  answer did not change (the same object: see `withChanges`) is not drawn again, so a
+ *  change on a board of thousands of cards draws the few it changed. */
+const drawn = new WeakMap<Card, { element: HTMLElement; shape: string }>();
+
 function renderCard(card: Card, view: ColumnsView): HTMLElement {
-  const state = view.states.get(card.task) ?? {};
+  const state = view.states.get(card.task);
+  // A card with a question or a refusal on it is drawn afresh each time (its buttons).
+  const shape = `${view.allTrackers} ${view.critical.has(card.task)}`;
+  const kept = state ? undefined : drawn.get(card);
+  if (kept && kept.shape === shape) {
+    return kept.element;
+  }
+  const element = drawCard(card, state ?? {}, view);
+  if (!state) {
+    drawn.set(card, { element, shape });
+  }
+  return element;
+}
+
+function drawCard(card: Card, state: CardState, view: ColumnsView): HTMLElement {
   const dead = card.dependencies.filter((it) => it.dead);
   const waiting = card.dependencies.filter((it) => !it.done && !it.dead);
   const places = card.places ?? [];

@@ -67,11 +67,15 @@ document.addEventListener("dragend", () => {
   }
 });
 
+/** The page's own state changed (a card's answer): the next load draws whatever it fetches. */
+let drawAfterLoad = false;
+
 function render(): void {
   if (dragging) {
     drawLater = true;
     return;
   }
+  drawAfterLoad = false;
   const started = performance.now();
   const data = state.data;
   document.body.dataset.version = String(data?.version ?? -1);
@@ -212,6 +216,8 @@ async function send(task: string, change: { status: string; from?: string; reaso
   } catch (error) {
     state.cards.set(task, { refusal: `not sent: ${String(error)}` });
   }
+  // The card's answer is drawn even when the board is as it was (a refusal changes no file).
+  drawAfterLoad = true;
   await load();
 }
 
@@ -229,9 +235,16 @@ async function load(): Promise<void> {
     do {
       try {
         const asked = performance.now();
-        state.data = await fetchBoard(state.place);
+        const held = state.error ? null : state.data;
+        state.data = await fetchBoard(state.place, held);
         performance.measure("taskmark:fetch", { start: asked });
         state.error = null;
+        // A change elsewhere in the workspace (a file outside every tracker, a change undone)
+        // can leave the board as it was: nothing to draw.
+        if (held && state.data.board.generation === held.board.generation && state.live && !drawAfterLoad) {
+          document.body.dataset.version = String(state.data.version);
+          continue;
+        }
       } catch (error) {
         state.error = `Cannot read the board: ${String(error instanceof Error ? error.message : error)}`;
       }

@@ -56,6 +56,10 @@ export interface BoardAnswer {
   cardCount: number;
   criticalPath: string[];
   warnings?: string[];
+  /** Names this board: asked for again with it, only the cards that changed come back. */
+  generation: string;
+  /** When set, `cards` holds only the cards that differ from the board of this generation. */
+  since?: string;
 }
 
 export interface BoardResponse {

@@ -112,7 +112,12 @@ export type BoardParams = {
 /**
  * A tracker's folder or family; every tracker when not given.
  */
-tracker?: string, };
+tracker?: string, 
+/**
+ * The `generation` of the board the asker holds: when it is still this session's last
+ * board, the answer holds only the cards that changed since (`since` says so).
+ */
+since?: string, };
 
 /**
  * `taskmark.openBoard`'s answer: where the daemon serves the workspace's board (a loopback

@@ -2,7 +2,8 @@
 //!
 //! - `GET /board/N/?token=T`: the page (static: its script reads the token from the address).
 //! - `GET /assets/NAME`: the page's script and style, the same for everyone (no token).
-//! - `GET /api/N/board`: the board's data (`taskmark.board`'s answer).
+//! - `GET /api/N/board[?since=G]`: the board's data (`taskmark.board`'s answer); with the
+//!   generation of the board the page holds, only the cards that changed since.
 //! - `GET /api/N/events?token=T`: Server-Sent Events, one `changed` each time the workspace
 //!   does (an `EventSource` cannot send headers, so the token is in the address).
 //! - `POST /api/N/status`: a drag, as JSON `{task, status, from?, reason?}`.
@@ -13,7 +14,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -140,14 +141,27 @@ async fn asset(Path(name): Path<String>) -> Response {
     }
 }
 
-async fn board(Path(number): Path<usize>, State(boards): State<Boards>) -> Response {
+/// `/api/N/board`'s query (the token may be there too).
+#[derive(Deserialize)]
+struct BoardQuery {
+    #[serde(default)]
+    since: Option<String>,
+}
+
+async fn board(Path(number): Path<usize>, Query(query): Query<BoardQuery>, State(boards): State<Boards>) -> Response {
     let Some(root) = boards.root(number) else { return refused(StatusCode::NOT_FOUND, "no such board") };
+    // A generation is 16 hex digits; anything else names no board (and asks for all of it).
+    let since = query.since.filter(|it| it.len() <= 32 && it.bytes().all(|it| it.is_ascii_hexdigit()));
     let link = match boards.link(number).await {
         Ok(link) => link,
         Err(reason) => return refused(StatusCode::SERVICE_UNAVAILABLE, &reason),
     };
     let version = *link.changes().borrow();
-    match link.command(lsp::BOARD, json!({})).await {
+    let arguments = match since {
+        Some(since) => json!({ "since": since }),
+        None => json!({}),
+    };
+    match link.command(lsp::BOARD, arguments).await {
         // The answer goes on as the server wrote it, inside the page's envelope: never built
         // into a tree of values here (megabytes for thousands of tasks).
         Ok(board) => {

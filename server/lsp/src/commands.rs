@@ -881,6 +881,7 @@ pub struct BoardSnapshot {
     elsewhere: std::sync::Arc<Vec<crate::engine::lifecycle::across::OtherWorktree>>,
     known: std::sync::Arc<HashSet<String>>,
     request: crate::service::board::BoardRequest,
+    memo: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<crate::service::board::BoardMemo>>>>,
 }
 
 pub fn board_snapshot(world: &World, arguments: &[Value]) -> Result<BoardSnapshot, jsonrpc::Error> {
@@ -894,7 +895,8 @@ pub fn board_snapshot(world: &World, arguments: &[Value]) -> Result<BoardSnapsho
         claims: world.claims.clone(),
         elsewhere: world.elsewhere.clone(),
         known: world.known.clone(),
-        request: crate::service::board::BoardRequest { tracker: params.tracker },
+        request: crate::service::board::BoardRequest { tracker: params.tracker, since: params.since },
+        memo: world.board_memo.clone(),
     })
 }
 
@@ -911,8 +913,17 @@ pub fn board(snapshot: &BoardSnapshot) -> Result<Value, jsonrpc::Error> {
         elsewhere: &snapshot.elsewhere,
         listed: &snapshot.known,
     };
-    let answer = crate::service::board::board(&workspace, &snapshot.request, std::time::SystemTime::now())
-        .map_err(|it| refusal(&it))?;
+    let earlier = crate::world::lock(&snapshot.memo).clone();
+    let (answer, memo) = crate::service::board::board_after(
+        &workspace,
+        &snapshot.request,
+        std::time::SystemTime::now(),
+        earlier.as_deref(),
+    )
+    .map_err(|it| refusal(&it))?;
+    // Boards asked for at once each start from the memo before them; the last one kept is as
+    // good a start as any for the next.
+    *crate::world::lock(&snapshot.memo) = Some(std::sync::Arc::new(memo));
     serde_json::to_value(answer).map_err(|error| write_failed(error.to_string()))
 }
 

@@ -201,6 +201,11 @@ pub struct BoardParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub tracker: Option<String>,
+    /// The `generation` of the board the asker holds: when it is still this session's last
+    /// board, the answer holds only the cards that changed since (`since` says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub since: Option<String>,
 }
 
 /// `taskmark.openBoard`'s answer: where the daemon serves the workspace's board (a loopback

@@ -61,6 +61,9 @@ pub struct World {
     pub claims: Arc<ClaimStore>,
     /// The repository's other worktrees as saved there (the host follows them).
     pub elsewhere: Arc<Vec<OtherWorktree>>,
+    /// What this session's last board was computed from (see `taskmark.board`): the next one
+    /// computes again only the trackers that changed since.
+    pub board_memo: Arc<Mutex<Option<Arc<crate::service::board::BoardMemo>>>>,
 }
 
 impl World {
@@ -89,6 +92,7 @@ impl World {
             exists,
             claims,
             elsewhere: Arc::new(Vec::new()),
+            board_memo: Arc::default(),
         }
     }
 

@@ -110,13 +110,8 @@ impl WorkspaceIndex {
     pub fn critical_path(&self, tasks: &[TaskKey]) -> Vec<TaskKey> {
         let open =
             |task: &TaskKey| matches!(self.task_kind(task), Some((_, Kind::Todo | Kind::Active | Kind::Blocked)));
-        let members: HashMap<&TaskKey, usize> =
-            tasks.iter().filter(|it| open(it)).enumerate().map(|(at, task)| (task, at)).collect();
-        let order: Vec<&TaskKey> = {
-            let mut order: Vec<(&TaskKey, usize)> = members.iter().map(|(task, at)| (*task, *at)).collect();
-            order.sort_by_key(|(_, at)| *at);
-            order.into_iter().map(|(task, _)| task).collect()
-        };
+        let order: Vec<&TaskKey> = tasks.iter().filter(|it| open(it)).collect();
+        let members: HashMap<&TaskKey, usize> = order.iter().enumerate().map(|(at, task)| (*task, at)).collect();
         let waits_on: Vec<Vec<usize>> = order
             .iter()
             .map(|task| {
@@ -127,56 +122,65 @@ impl WorkspaceIndex {
                     .collect()
             })
             .collect();
-        // Longest chain from each task, depth first without recursion (a generated tracker may
-        // chain thousands of tasks); a task met again while on the stack closes a cycle and
-        // adds nothing.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            New,
-            OnStack,
-            Finished,
+        longest_chain(&waits_on).into_iter().map(|it| order[it].clone()).collect()
+    }
+}
+
+/// The longest chain in a graph whose node `a` waits on each node of `waits_on[a]`, as
+/// [`WorkspaceIndex::critical_path`] takes it (for a view that already holds each task's open
+/// dependencies): the node that waits first, the one to start with last; the first node in
+/// order among chains as long; empty when no node waits on another. Cycles are not followed.
+pub fn longest_chain(waits_on: &[Vec<usize>]) -> Vec<usize> {
+    // Longest chain from each node, depth first without recursion (a generated tracker may
+    // chain thousands of tasks); a node met again while on the stack closes a cycle and adds
+    // nothing.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnStack,
+        Finished,
+    }
+    let count = waits_on.len();
+    let mut marks = vec![Mark::New; count];
+    let mut length = vec![0usize; count];
+    let mut next_step: Vec<Option<usize>> = vec![None; count];
+    for start in 0..count {
+        if marks[start] != Mark::New {
+            continue;
         }
-        let mut marks = vec![Mark::New; order.len()];
-        let mut length = vec![0usize; order.len()];
-        let mut next_step: Vec<Option<usize>> = vec![None; order.len()];
-        for start in 0..order.len() {
-            if marks[start] != Mark::New {
+        let mut stack = vec![(start, 0usize)];
+        marks[start] = Mark::OnStack;
+        while let Some((at, edge)) = stack.pop() {
+            if let Some(&child) = waits_on[at].get(edge) {
+                stack.push((at, edge + 1));
+                if child < count && marks[child] == Mark::New {
+                    marks[child] = Mark::OnStack;
+                    stack.push((child, 0));
+                }
                 continue;
             }
-            let mut stack = vec![(start, 0usize)];
-            marks[start] = Mark::OnStack;
-            while let Some((at, edge)) = stack.pop() {
-                if let Some(&child) = waits_on[at].get(edge) {
-                    stack.push((at, edge + 1));
-                    if marks[child] == Mark::New {
-                        marks[child] = Mark::OnStack;
-                        stack.push((child, 0));
-                    }
-                    continue;
-                }
-                let best = waits_on[at]
-                    .iter()
-                    .filter(|it| marks[**it] == Mark::Finished)
-                    .max_by_key(|it| (length[**it], std::cmp::Reverse(**it)));
-                length[at] = 1 + best.map_or(0, |it| length[*it]);
-                next_step[at] = best.copied();
-                marks[at] = Mark::Finished;
-            }
+            let best = waits_on[at]
+                .iter()
+                .filter(|it| marks.get(**it) == Some(&Mark::Finished))
+                .max_by_key(|it| (length[**it], std::cmp::Reverse(**it)));
+            length[at] = 1 + best.map_or(0, |it| length[*it]);
+            next_step[at] = best.copied();
+            marks[at] = Mark::Finished;
         }
-        let Some(first) = (0..order.len()).max_by_key(|it| (length[*it], std::cmp::Reverse(*it))) else {
-            return Vec::new();
-        };
-        if length[first] < 2 {
-            return Vec::new();
-        }
-        let mut chain = vec![order[first].clone()];
-        let mut at = first;
-        while let Some(step) = next_step[at] {
-            chain.push(order[step].clone());
-            at = step;
-        }
-        chain
     }
+    let Some(first) = (0..count).max_by_key(|it| (length[*it], std::cmp::Reverse(*it))) else {
+        return Vec::new();
+    };
+    if length[first] < 2 {
+        return Vec::new();
+    }
+    let mut chain = vec![first];
+    let mut at = first;
+    while let Some(step) = next_step[at] {
+        chain.push(step);
+        at = step;
+    }
+    chain
 }
 
 #[cfg(test)]

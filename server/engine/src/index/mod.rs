@@ -30,6 +30,7 @@ use crate::text::{Change, LineIndex, Shift, TextEdit};
 use crate::vocabulary::{Origin, Profile, Scope, Spelling};
 
 mod build;
+mod changes;
 mod dependencies;
 mod incremental;
 mod learning;
@@ -37,7 +38,7 @@ mod queries;
 mod tasks;
 
 use build::*;
-pub use dependencies::DeadEnd;
+pub use dependencies::{DeadEnd, longest_chain};
 pub use learning::Habit;
 use learning::*;
 pub use queries::{authority, natural_cmp};

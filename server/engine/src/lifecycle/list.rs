@@ -95,48 +95,55 @@ pub(crate) fn names_tracker(index: &WorkspaceIndex, tracker: &Tracker, wanted: &
 
 /// The tasks `filter` selects, in tracker order and then by id as people count (`2` before `10`).
 pub fn list_tasks(index: &WorkspaceIndex, filter: &ListFilter) -> Vec<TaskRow> {
+    listed_keys(index, filter).into_iter().filter_map(|task| task_row(index, task, filter)).collect()
+}
+
+/// The tasks of the trackers `filter` names, in the order [`list_tasks`] lists them: those
+/// [`task_row`] may select.
+pub fn listed_keys<'i>(index: &'i WorkspaceIndex, filter: &ListFilter) -> Vec<&'i TaskKey> {
     let mut keys: Vec<&TaskKey> = index.tasks().keys().collect();
     keys.sort_by(|a, b| a.scope.cmp(&b.scope).then_with(|| crate::index::natural_cmp(&a.id, &b.id)));
     let roots = named_roots(index, filter.tracker.as_deref());
-    keys.into_iter()
-        .filter(|task| roots.as_ref().is_none_or(|it| it.contains(task.scope.as_str())))
-        .filter_map(|task| {
-            let entry = index.task(task)?;
-            // A task known only from what stands apart (a sync's record of a task since removed,
-            // a position naming a phase the roadmap lacks) is no task of the tracker's.
-            let apart = entry.places.iter().all(|it| index.place(*it).kind.stands_apart());
-            if apart || (entry.archived && !filter.archived) {
-                return None;
-            }
-            let profile = index.task_profile(task);
-            let status = index.task_status(task).map(|(_, it)| it);
-            // A status the task's vocabulary does not know selects none of its tasks.
-            if let Some(wanted) = &filter.status
-                && profile
-                    .and_then(|it| crate::change::task_status(it, wanted).ok())
-                    .is_none_or(|wanted| Some(wanted) != status)
-            {
-                return None;
-            }
-            let kind = profile.zip(status).map(|(profile, status)| profile.kind(status));
-            if filter.kind.is_some() && filter.kind != kind {
-                return None;
-            }
-            let shown_status = profile.zip(status).map(|(profile, status)| profile.display(status));
-            let summary = summary::task_summary(index, task);
-            let row = TaskRow { summary, family: family_of(index, task), kind, shown_status };
-            let all_done = row.summary.dependencies.iter().all(|it| it.done);
-            if filter.ready && !(kind == Some(Kind::Todo) && all_done) {
-                return None;
-            }
-            let started = matches!(kind, Some(Kind::Active | Kind::Blocked | Kind::Done));
-            let waiting = started && !all_done;
-            if filter.blocked && !waiting {
-                return None;
-            }
-            Some(row)
-        })
-        .collect()
+    keys.retain(|task| roots.as_ref().is_none_or(|it| it.contains(task.scope.as_str())));
+    keys
+}
+
+/// `task`'s row, when `filter` selects it (its tracker aside: see [`listed_keys`]).
+pub fn task_row(index: &WorkspaceIndex, task: &TaskKey, filter: &ListFilter) -> Option<TaskRow> {
+    let entry = index.task(task)?;
+    // A task known only from what stands apart (a sync's record of a task since removed,
+    // a position naming a phase the roadmap lacks) is no task of the tracker's.
+    let apart = entry.places.iter().all(|it| index.place(*it).kind.stands_apart());
+    if apart || (entry.archived && !filter.archived) {
+        return None;
+    }
+    let profile = index.task_profile(task);
+    let status = index.task_status(task).map(|(_, it)| it);
+    // A status the task's vocabulary does not know selects none of its tasks.
+    if let Some(wanted) = &filter.status
+        && profile
+            .and_then(|it| crate::change::task_status(it, wanted).ok())
+            .is_none_or(|wanted| Some(wanted) != status)
+    {
+        return None;
+    }
+    let kind = profile.zip(status).map(|(profile, status)| profile.kind(status));
+    if filter.kind.is_some() && filter.kind != kind {
+        return None;
+    }
+    let shown_status = profile.zip(status).map(|(profile, status)| profile.display(status));
+    let summary = summary::task_summary(index, task);
+    let row = TaskRow { summary, family: family_of(index, task), kind, shown_status };
+    let all_done = row.summary.dependencies.iter().all(|it| it.done);
+    if filter.ready && !(kind == Some(Kind::Todo) && all_done) {
+        return None;
+    }
+    let started = matches!(kind, Some(Kind::Active | Kind::Blocked | Kind::Done));
+    let waiting = started && !all_done;
+    if filter.blocked && !waiting {
+        return None;
+    }
+    Some(row)
 }
 
 fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
