@@ -122,7 +122,7 @@ fn the_board_answers_its_own_page_with_the_token_and_refuses_everyone_else() {
     // The page and its code, and the data with the token.
     let page = board.get(&format!("/board/{}/?token={token}", board.number), &[]);
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("/assets/board.js"), "the page loads its script");
+    assert!(page.body.contains("\"../../assets/board.js\""), "the page loads its script, relative to its address");
     let policy = page.header("content-security-policy").expect("a content security policy");
     assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "{policy}");
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"), "the address (and token) never leaks");
@@ -150,10 +150,16 @@ fn the_board_answers_its_own_page_with_the_token_and_refuses_everyone_else() {
         assert_eq!(answer.status, 403, "Host {host}: {}", answer.body);
         assert_eq!(board.get("/assets/board.js", &[("Host", &host)]).status, 403, "Host {host} for the code");
     }
-    assert_eq!(board.get(&board.data_path(), &[("Host", "127.0.0.1:1"), ("X-Taskmark-Token", &token)]).status, 403);
-    // Another site's page, by its Origin or the browser's fetch metadata.
+    // A port forwarded to the board (VS Code's remote forwarding, code-server's `/proxy/PORT/`)
+    // is still this machine's loopback: its own page there, with the token, is answered.
+    let forwarded = [("Host", "localhost:8080"), ("Origin", "http://localhost:8080"), ("X-Taskmark-Token", &token)];
+    assert_eq!(board.get(&board.data_path(), &forwarded).status, 200, "a forwarded port");
+    // Another site's page, by its Origin or the browser's fetch metadata; a page of another
+    // local port (another local web server's) is another site.
     let foreign = board.get(&board.data_path(), &[("Origin", "http://evil.example"), ("X-Taskmark-Token", &token)]);
     assert_eq!(foreign.status, 403, "{}", foreign.body);
+    let other_port = board.get(&board.data_path(), &[("Origin", "http://127.0.0.1:1"), ("X-Taskmark-Token", &token)]);
+    assert_eq!(other_port.status, 403, "{}", other_port.body);
     let cross = board.get(&board.data_path(), &[("Sec-Fetch-Site", "cross-site"), ("X-Taskmark-Token", &token)]);
     assert_eq!(cross.status, 403, "{}", cross.body);
     let same = board.get(
@@ -274,6 +280,20 @@ fn a_page_following_the_board_hears_every_change_and_keeps_the_daemon_up() {
     let mut line = String::new();
     events.read_line(&mut line).expect("a status line");
     assert!(line.contains(" 200 "), "{line}");
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        events.read_line(&mut header).expect("a header");
+        if header.trim().is_empty() {
+            break;
+        }
+        headers.push(header.trim().to_ascii_lowercase());
+    }
+    // A proxy in between (code-server's `/proxy/PORT/`) neither compresses nor buffers the
+    // stream: its small events would never reach the page.
+    for expected in ["cache-control: no-store, no-transform", "x-accel-buffering: no"] {
+        assert!(headers.iter().any(|it| it == expected), "{expected} in {headers:?}");
+    }
     let next_version = |events: &mut BufReader<TcpStream>| -> u64 {
         loop {
             let mut line = String::new();

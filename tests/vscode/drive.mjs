@@ -438,6 +438,31 @@ try {
     await page.locator('.statusbar-item', { hasText: `${first[1]} [` }).first().waitFor({ state: 'visible', timeout: 20_000 });
   });
 
+  await step('open the board', async () => {
+    // The command asks the daemon for the workspace's board and opens it in the browser: a new
+    // tab of this one (code-server's openExternal), the daemon's loopback page with its token,
+    // showing this workspace's tasks.
+    const opened = context.waitForEvent('page', { timeout: 20_000 });
+    await palette('Taskmark: Open Board');
+    // VS Code may ask before it opens an address outside the editor.
+    const ask = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Open$/ });
+    const board = await Promise.race([opened, ask.waitFor({ timeout: 20_000 }).then(async () => { await ask.click(); return opened; })]);
+    await board.waitForLoadState('domcontentloaded');
+    const url = new URL(board.url());
+    // code-server serves the daemon's loopback port to the browser through its own
+    // (`/proxy/PORT/`), as a remote VS Code forwards it: the board works under that prefix.
+    check(url.hostname === '127.0.0.1' && /^(\/proxy\/\d+)?\/board\/\d+\/$/.test(url.pathname) && /^[0-9a-f]{64}$/.test(url.searchParams.get('token') ?? ''), `the board's address: ${board.url()}`);
+    await board.locator('article.card[data-task="specs:17"]').waitFor({ state: 'visible', timeout: 20_000 });
+    check((await board.locator('.workspace').innerText()).endsWith('workspace'), 'the board is this workspace\'s');
+    // Live through the proxy too: a change from the command line moves the card.
+    await board.locator('.live.on').waitFor({ state: 'visible', timeout: 20_000 });
+    execFileSync(taskmark, ['set', '15', 'researching', '--root', workspace], { encoding: 'utf8' });
+    await board.locator('article.card[data-task="specs:15"] .status', { hasText: '[RESEARCHING]' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await board.screenshot({ path: join(artifacts, 'board-from-vscode.png') });
+    await board.close();
+    await page.bringToFront();
+  });
+
   await step('archive done tasks', async () => {
     check(read('specs/TODO.md').includes('### ✓ 10. Settings screen'), 'the example keeps finished task 10 in TODO.md');
     await palette('Taskmark: Archive Done Tasks');
@@ -483,7 +508,7 @@ try {
     check((await page.locator('.tabs-container .tab.dirty', { hasText: 'TODO.md' }).count()) === 0, 'TODO.md is left modified in VS Code');
   });
 
-  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, next task, archive done tasks, a command line change: ok (${timings.join(', ')})`);
+  console.log(`vscode e2e: the bundled server, diagnostics, hover, status bar, set status (3 files), another editor's change, restart after a crash, show task, new task (and the other editor following), list tasks, next task, open the board, archive done tasks, a command line change: ok (${timings.join(', ')})`);
 } catch (error) {
   console.error(`vscode e2e: ${error instanceof Failure ? error.message : error.stack}`);
   process.exitCode = 1;

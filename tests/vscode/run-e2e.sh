@@ -6,7 +6,8 @@
 # a code-server that has no taskmark on PATH, no ~/.cargo/bin and no taskmark.server.path, opens
 # a copy of tests/fixtures/example and checks that the server running is the one inside the
 # extension, then diagnostics, hover, "Taskmark: Set Task Status…", "Taskmark: New Task…",
-# "Taskmark: List Tasks" and "Taskmark: Archive Done Tasks".
+# "Taskmark: List Tasks", "Taskmark: Next Task", "Taskmark: Open Board" (the daemon's board in a
+# new browser tab through code-server's port proxy, live) and "Taskmark: Archive Done Tasks".
 #
 #   TASKMARK_BIN=/path/to/taskmark bash tests/vscode/run-e2e.sh
 #

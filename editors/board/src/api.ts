@@ -1,5 +1,7 @@
 // The daemon's board routes (server/board/src/http.rs): the token read from the page's own
 // address goes in a header on every request but the event stream (which cannot send one).
+// Every address is relative to the page's (`/board/N/`), so that the board works where a proxy
+// serves it under a prefix (code-server's `/proxy/PORT/`, a forwarded port).
 
 import type { BoardResponse, Card, Refusal } from "./types";
 
@@ -42,7 +44,7 @@ export function withChanges(cards: Card[], changed: Card[]): Card[] {
 }
 
 async function fetchAnswer(place: Place, query: string): Promise<BoardResponse> {
-  const response = await fetch(`/api/${place.board}/board${query}`, { headers: { "x-taskmark-token": place.token } });
+  const response = await fetch(`../../api/${place.board}/board${query}`, { headers: { "x-taskmark-token": place.token } });
   if (!response.ok) {
     throw new Error(((await response.json().catch(() => ({}))) as Refusal).message ?? response.statusText);
   }
@@ -58,7 +60,7 @@ export interface StatusChange {
 
 /** `null` when the change was made; the refusal otherwise. */
 export async function setStatus(place: Place, change: StatusChange): Promise<Refusal | null> {
-  const response = await fetch(`/api/${place.board}/status`, {
+  const response = await fetch(`../../api/${place.board}/status`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-taskmark-token": place.token },
     body: JSON.stringify(change),
@@ -71,7 +73,7 @@ export async function setStatus(place: Place, change: StatusChange): Promise<Ref
 }
 
 export function followChanges(place: Place, changed: (version: number) => void, lost: () => void): EventSource {
-  const source = new EventSource(`/api/${place.board}/events?token=${encodeURIComponent(place.token)}`);
+  const source = new EventSource(`../../api/${place.board}/events?token=${encodeURIComponent(place.token)}`);
   source.addEventListener("changed", (event) => changed(Number((event as MessageEvent).data)));
   source.onerror = () => lost();
   return source;

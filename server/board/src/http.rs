@@ -57,16 +57,20 @@ async fn guard(State(boards): State<Boards>, request: Request, next: Next) -> Re
 }
 
 fn admitted(boards: &Boards, request: &Request) -> Result<(), (StatusCode, String)> {
-    let port = boards.port().ok_or((StatusCode::SERVICE_UNAVAILABLE, "not listening".to_string()))?;
+    boards.port().ok_or((StatusCode::SERVICE_UNAVAILABLE, "not listening".to_string()))?;
     let headers = request.headers();
-    let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    // A loopback name, on any port: this one, or one forwarded to it (VS Code's remote port
+    // forwarding, code-server's `/proxy/PORT/`). A DNS name rebound to 127.0.0.1 is refused,
+    // even with the token.
     let host = headers.get(header::HOST).and_then(|it| it.to_str().ok()).unwrap_or_default();
-    if !ours.iter().any(|it| it.eq_ignore_ascii_case(host)) {
-        return Err((StatusCode::FORBIDDEN, format!("the board answers to 127.0.0.1:{port} only, not `{host}`")));
+    if !is_loopback_host(host) {
+        return Err((StatusCode::FORBIDDEN, format!("the board answers to 127.0.0.1 or localhost only, not `{host}`")));
     }
+    // A page's request comes from the origin the browser reached the board at: the Host's.
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
-        if !ours.iter().any(|it| origin.eq_ignore_ascii_case(&format!("http://{it}"))) {
+        let same = ["http://", "https://"].iter().any(|scheme| origin.eq_ignore_ascii_case(&format!("{scheme}{host}")));
+        if !same {
             return Err((StatusCode::FORBIDDEN, format!("requests from `{origin}` are not taken")));
         }
     }
@@ -100,6 +104,28 @@ fn admitted(boards: &Boards, request: &Request) -> Result<(), (StatusCode, Strin
     }
 }
 
+/// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((name, port)) if port.is_empty() || is_port(port) => return name == "::1",
+            _ => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return false,
+            None => host,
+        },
+    };
+    name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost")
+}
+
+/// `:PORT`'s digits.
+fn is_port(port: &str) -> bool {
+    let digits = port.strip_prefix(':').unwrap_or(port);
+    !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|it| it.is_ascii_digit())
+}
+
 fn query_token(query: Option<&str>) -> Option<&str> {
     query?.split('&').find_map(|pair| pair.strip_prefix("token="))
 }
@@ -122,7 +148,9 @@ fn with_safety_headers(mut response: Response) -> Response {
     set(headers, "x-frame-options", "DENY");
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "referrer-policy", "no-referrer");
-    set(headers, "cache-control", "no-store");
+    // `no-transform`: a proxy in between (code-server's `/proxy/PORT/`) must not compress, and
+    // so hold back, the event stream's small events.
+    set(headers, "cache-control", "no-store, no-transform");
     set(headers, "cross-origin-resource-policy", "same-origin");
     response
 }
@@ -189,7 +217,10 @@ async fn events(Path(number): Path<usize>, State(boards): State<Boards>) -> Resp
         let event = Event::default().event("changed").data(version.to_string());
         Some((Ok::<Event, Infallible>(event), (changes, viewer, false)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    let mut response = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
+    // Nor buffer it (nginx and those that follow its header).
+    response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 /// A drag, as the page sends it.
@@ -241,5 +272,32 @@ async fn set_status(Path(number): Path<usize>, State(boards): State<Boards>, bod
             Json(json!({ "message": message(&error), "data": error.get("data").cloned().unwrap_or(Value::Null) })),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_names_on_any_port_and_nothing_else() {
+        for host in ["127.0.0.1:4000", "localhost:4000", "LOCALHOST:1", "localhost", "[::1]:4000", "[::1]"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example:4000",
+            "127.0.0.1.nip.io:4000",
+            "localhost.evil.example",
+            "127.0.0.2:4000",
+            "localhost:",
+            "localhost:port",
+            "localhost:4000:1",
+            "[::1]x",
+            "[::2]:4000",
+            "127.0.0.1:123456",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -92,8 +92,11 @@ impl Boards {
     async fn link(&self, number: usize) -> Result<Arc<Link>, String> {
         let board = self.board(number).ok_or_else(|| format!("no board {number}"))?;
         let mut link = board.link.lock().await;
-        if let Some(link) = link.as_ref() {
-            return Ok(link.clone());
+        match link.as_ref() {
+            Some(link) if !link.ended() => return Ok(link.clone()),
+            // Its pages' event streams have ended with it: they come back to this one.
+            Some(_) => tracing::warn!("board {number}: its language server session ended; starting another"),
+            None => {}
         }
         let hub = self.inner.hub.upgrade().ok_or("the server is stopping")?;
         let started = Arc::new(Link::start(hub, &board.root).await?);
@@ -189,4 +192,42 @@ fn random_token() -> Result<String, String> {
         .and_then(|mut it| it.read_exact(&mut random))
         .map_err(|error| format!("cannot read random bytes from /dev/urandom: {error}"))?;
     Ok(random.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp::BoardServer;
+    use std::time::Duration;
+
+    /// A board whose session ended (its server stopped) gets a new one on the next request,
+    /// instead of answering "the session ended" until the daemon restarts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_board_whose_session_ended_starts_another() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let specs = folder.path().join("specs");
+        std::fs::create_dir_all(&specs).expect("specs/");
+        std::fs::write(specs.join("TODO.md"), "## Tasks\n\n### 1. One\n- **Status**: [NOT STARTED]\n")
+            .expect("TODO.md");
+        let hub = lsp::Hub::new(lsp::ServingMode::Daemon);
+        let boards = Boards::install(&hub).expect("boards");
+        let address = boards.open(folder.path()).expect("an address");
+        assert!(address.contains("/board/1/?token="), "{address}");
+        let first = boards.link(1).await.expect("a session");
+        let board = first.command(lsp::BOARD, serde_json::json!({})).await.expect("the board");
+        assert!(board.get().contains("\"specs:1\""), "{}", board.get());
+
+        let _ = first.request("shutdown", serde_json::Value::Null, Duration::from_secs(10)).await;
+        first.notify("exit", serde_json::Value::Null).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !first.ended() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(first.ended(), "the session ends with its server");
+
+        let second = boards.link(1).await.expect("another session");
+        assert!(!Arc::ptr_eq(&first, &second) && !second.ended());
+        let board = second.command(lsp::BOARD, serde_json::json!({})).await.expect("the board again");
+        assert!(board.get().contains("\"specs:1\""), "{}", board.get());
+    }
 }

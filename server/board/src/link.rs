@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -37,13 +37,24 @@ pub struct Link {
     next_id: AtomicI64,
     /// Counts every change the session was told of.
     changes: watch::Receiver<u64>,
+    /// Until the session's messages end (the server stopped, or its pipe broke).
+    alive: Arc<AtomicBool>,
 }
 
 impl Link {
     /// A session for `root` on `hub`, once it has indexed the workspace.
     pub async fn start(hub: Arc<Hub>, root: &Path) -> Result<Link, String> {
-        let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
-            .ok_or_else(|| format!("{} is not a path a language server can be given", root.display()))?;
+        // Told to refresh its diagnostics after every change: the board's signal that the
+        // workspace changed, whoever changed it. Diagnostics pulled, not pushed: the board asks
+        // for what it shows. A drag is written on disk even where an editor has the file open
+        // (its buffer follows), as the command line's change is: the board is looked at, not
+        // edited.
+        let initialize = lsp::client::initialize_params(
+            root,
+            "taskmark board",
+            json!({ "workspace": { "diagnostics": { "refreshSupport": true } } }),
+            json!({ "diagnostics": "pull", "openElsewhere": "disk" }),
+        )?;
         let (ours, theirs) = tokio::io::duplex(1 << 16);
         let (their_input, their_output) = tokio::io::split(theirs);
         tokio::spawn(lsp::serve(their_input, their_output, hub));
@@ -51,32 +62,27 @@ impl Link {
         let writer = Arc::new(Mutex::new(output));
         let pending: Pending = Arc::default();
         let (changed, changes) = watch::channel(0u64);
-        tokio::spawn(read_messages(FrameReader::new(input), writer.clone(), pending.clone(), changed));
-        let link = Link { writer, pending, next_id: AtomicI64::new(0), changes };
-        link.request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "clientInfo": { "name": "taskmark board", "version": env!("CARGO_PKG_VERSION") },
-                "rootUri": uri.as_str(),
-                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
-                // Told to refresh its diagnostics after every change: the board's signal that
-                // the workspace changed, whoever changed it.
-                "capabilities": { "workspace": { "diagnostics": { "refreshSupport": true } } },
-                // Diagnostics pulled, not pushed: the board asks for what it shows. A drag is
-                // written on disk even where an editor has the file open (its buffer follows), as
-                // the command line's change is: the board is looked at, not edited.
-                "initializationOptions": { "diagnostics": "pull", "openElsewhere": "disk" },
-            }),
-            REQUEST_TIMEOUT,
-        )
-        .await
-        .map_err(|error| format!("the language server did not start: {}", message(&error)))?;
+        let alive = Arc::new(AtomicBool::new(true));
+        let reader = read_messages(FrameReader::new(input), writer.clone(), pending.clone(), changed);
+        let reading = alive.clone();
+        tokio::spawn(async move {
+            reader.await;
+            reading.store(false, Ordering::SeqCst);
+        });
+        let link = Link { writer, pending, next_id: AtomicI64::new(0), changes, alive };
+        link.request("initialize", initialize, REQUEST_TIMEOUT)
+            .await
+            .map_err(|error| format!("the language server did not start: {}", message(&error)))?;
         link.notify("initialized", json!({})).await;
         link.command(lsp::DIAGNOSTICS, json!({ "limit": 0 }))
             .await
             .map_err(|error| format!("the workspace was not indexed: {}", message(&error)))?;
         Ok(link)
+    }
+
+    /// Whether the session has ended: its answers will not come, and a new one takes its place.
+    pub fn ended(&self) -> bool {
+        !self.alive.load(Ordering::SeqCst)
     }
 
     /// Follows the changes the session hears of.
@@ -97,7 +103,7 @@ impl Link {
                 )
                 .await;
             match answer {
-                Err(error) if message(&error).contains("still being indexed") && started.elapsed() < INDEX_TIMEOUT => {
+                Err(error) if lsp::client::still_indexing(&error) && started.elapsed() < INDEX_TIMEOUT => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 other => return other,
@@ -105,7 +111,7 @@ impl Link {
         }
     }
 
-    async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Answer, Value> {
+    pub(crate) async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Answer, Value> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (answer, answered) = oneshot::channel();
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, answer);
@@ -119,7 +125,7 @@ impl Link {
         }
     }
 
-    async fn notify(&self, method: &str, params: Value) {
+    pub(crate) async fn notify(&self, method: &str, params: Value) {
         self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params })).await;
     }
 

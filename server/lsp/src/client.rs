@@ -14,6 +14,33 @@ use crate::{MAX_HEADER_LINE, MAX_MESSAGE_BYTES};
 /// How long the server may take to index the workspace for this connection.
 pub const INDEX_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The `initialize` parameters of taskmark's own clients of its language server (the command
+/// line through the daemon, the agents' server, the web board): a session on the one folder
+/// `root`, named `name`, with the client's `capabilities` and taskmark's own `options`.
+pub fn initialize_params(
+    root: &std::path::Path,
+    name: &str,
+    capabilities: Value,
+    options: Value,
+) -> Result<Value, String> {
+    let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
+        .ok_or_else(|| format!("{} is not a path a language server can be given", root.display()))?;
+    Ok(json!({
+        "processId": std::process::id(),
+        "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
+        "rootUri": uri.as_str(),
+        "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
+        "capabilities": capabilities,
+        "initializationOptions": options,
+    }))
+}
+
+/// Whether an error answer says the session is still indexing its workspace: the command is
+/// asked again (within [`INDEX_TIMEOUT`] or the caller's own bound), not failed.
+pub fn still_indexing(error: &Value) -> bool {
+    error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
+}
+
 /// Why a request got no result.
 pub enum Failure {
     /// The daemon's error answer.
@@ -39,10 +66,7 @@ impl<R: Read, W: Write> Connection<R, W> {
             let answer =
                 self.request("workspace/executeCommand", json!({ "command": command, "arguments": arguments }));
             match answer {
-                Err(Failure::Refused(error))
-                    if error["message"].as_str().is_some_and(|it| it.contains("still being indexed"))
-                        && started.elapsed() < INDEX_TIMEOUT =>
-                {
+                Err(Failure::Refused(error)) if still_indexing(&error) && started.elapsed() < INDEX_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 other => return other,

@@ -73,23 +73,24 @@ impl LanguageServer {
                 let _ = child.kill();
             }
         };
-        let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
-            .with_context(|| format!("{} is not a path a language server can be given", root.display()))?;
-        let initialized = connection.request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "clientInfo": { "name": "taskmark mcp", "version": env!("CARGO_PKG_VERSION") },
-                "rootUri": uri.as_str(),
-                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
-                "capabilities": {},
-                // An agent asks for diagnostics (the `check` tool); pushed ones would only pile up
-                // unread on the connection after every change, for the next call to parse first.
-                // An agent's next step (a commit) reads the disk: files editors have open are
-                // written there too, and their buffers follow.
-                "initializationOptions": { "diagnostics": "pull", "openElsewhere": "disk" },
-            }),
+        // An agent asks for diagnostics (the `check` tool); pushed ones would only pile up
+        // unread on the connection after every change, for the next call to parse first. An
+        // agent's next step (a commit) reads the disk: files editors have open are written
+        // there too, and their buffers follow.
+        let params = crate::lsp::client::initialize_params(
+            root,
+            "taskmark mcp",
+            json!({}),
+            json!({ "diagnostics": "pull", "openElsewhere": "disk" }),
         );
+        let params = match params {
+            Ok(params) => params,
+            Err(reason) => {
+                stop(&mut child);
+                anyhow::bail!(reason);
+            }
+        };
+        let initialized = connection.request("initialize", params);
         if let Err(failure) = initialized {
             stop(&mut child);
             anyhow::bail!("the language server did not start: {failure}");

@@ -60,23 +60,10 @@ fn connect_for(root: &Path, name: &str, fallback: Fallback) -> Option<Connection
 fn initialized(stream: UnixStream, root: &Path, name: &str) -> Result<Connection<UnixStream, UnixStream>, String> {
     let mut connection =
         Connection::over_socket(stream).map_err(|error| format!("cannot set up its connection: {error}"))?;
-    let uri = tower_lsp_server::ls_types::Uri::from_file_path(root)
-        .ok_or_else(|| format!("{} is not a path a language server can be given", root.display()))?;
-    connection
-        .request(
-            "initialize",
-            json!({
-                "processId": std::process::id(),
-                "clientInfo": { "name": name, "version": env!("CARGO_PKG_VERSION") },
-                "rootUri": uri.as_str(),
-                "workspaceFolders": [{ "uri": uri.as_str(), "name": "workspace" }],
-                "capabilities": {},
-                // The command's next step (a commit, a script) reads the disk: files other editors
-                // have open are written there too, and their buffers follow.
-                "initializationOptions": { "openElsewhere": "disk" },
-            }),
-        )
-        .map_err(|failure| failure.to_string())?;
+    // The command's next step (a commit, a script) reads the disk: files other editors have
+    // open are written there too, and their buffers follow.
+    let initialize = crate::lsp::client::initialize_params(root, name, json!({}), json!({ "openElsewhere": "disk" }))?;
+    connection.request("initialize", initialize).map_err(|failure| failure.to_string())?;
     connection.notify("initialized", json!({}));
     Ok(connection)
 }
