@@ -124,6 +124,10 @@ fn main() {
         let name = format!("fix_on_a_copy_of::{}", snapshot.file_name().and_then(|it| it.to_str()).unwrap_or("?"));
         trials.push(Trial::test(name, move || fix_on_a_copy(&snapshot, respells)));
     }
+    let taskmaster = corpus.join("5dlabs__taskmaster-sync@5e882d39");
+    trials.push(Trial::test("next_on_taskmaster_sync_is_the_order_checked_by_hand", move || {
+        next_on_taskmaster_sync(&taskmaster)
+    }));
     let seed = corpus.join("benbrastmckie__ProofChecker@0c581b4");
     trials.push(Trial::test("config_explain_names_the_standard_and_what_was_learned", move || {
         config_explain_names_the_standard(&seed)
@@ -1091,6 +1095,43 @@ fn set_leaves_nothing_new(snapshot: &Path) -> Result<(), Failed> {
     );
     ensure(failures.is_empty(), || {
         format!("{} of {applied} changes left new diagnostics:\n{}", failures.len(), failures.join("\n"))
+    })
+}
+
+/// `next` on 5dlabs/taskmaster-sync, whose tasks.json writes string ids with hyphens and
+/// subtasks citing their siblings by those ids, against the order read by hand from the file:
+/// priority first (every one here is `high`), then how many open tasks wait on each, directly
+/// or through a chain (the subtask chains: repo-detection has four behind it, so has
+/// change-detection-engine; status-mapping-config three; auto-project-discovery, two top-level
+/// tasks; detect-missing-project two), then by id. Before the ids were read as written, the
+/// dependencies were misread as `rust.real.issues` and 18 tasks were held back as waiting on
+/// no task.
+fn next_on_taskmaster_sync(snapshot: &Path) -> Result<(), Failed> {
+    use taskmark::engine::lifecycle::next::{NextFilter, next_tasks};
+    let workspace = snapshot_workspace(snapshot)?;
+    let ranked = next_tasks(&workspace.index, &NextFilter::default(), &|_| Vec::new());
+    let ready: Vec<(&str, usize)> =
+        ranked.ready.iter().map(|it| (&*it.row.summary.task.id, it.unblocks.len())).take(9).collect();
+    let expected = [
+        ("auto-project-discovery.repo-detection", 4),
+        ("intelligent-delta-sync.change-detection-engine", 4),
+        ("status-mapping-workflow.status-mapping-config", 3),
+        ("auto-project-discovery", 2),
+        ("github-action-simplification.detect-missing-project", 2),
+        ("enhanced-subtask-demo.architecture-with-nested", 0),
+        ("enhanced-subtask-demo.pm-project-coordination", 0),
+        ("enhanced-subtask-demo.qa-testing-complex", 0),
+        ("github-action-publishing", 0),
+    ];
+    ensure(ready == expected, || format!("ready, best first: {ready:?}"))?;
+    let held = |task: &str| ranked.held.iter().find(|it| &*it.row.summary.task.id == task).map(|it| it.why.join("; "));
+    let why = held("auto-project-discovery.project-discovery-api").unwrap_or_default();
+    ensure(why.contains("auto-project-discovery.repo-detection") && why.contains("pending"), || {
+        format!("project-discovery-api is held back for its sibling: {why}")
+    })?;
+    ensure(ranked.held.iter().all(|it| !it.why.join(" ").contains("no task of this tracker")), || {
+        let misread: Vec<String> = ranked.held.iter().map(|it| it.why.join("; ")).collect();
+        format!("a dependency read as no task: {misread:?}")
     })
 }
 

@@ -40,7 +40,6 @@ fn local_subtask_id<'a>(parent: &str, written: &'a str) -> &'a str {
 pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
     let Some((root, shift)) = json::object_or_problem(text, &ParseOptions::default(), &mut out) else { return out };
-    let reader = Reader { cx, text, shift };
     // Legacy: the tasks at the top level. Tagged: one object per tag.
     let tags: Vec<(&str, &Object<'_>)> = if root.get_array("tasks").is_some() {
         vec![(MASTER, &root)]
@@ -53,6 +52,23 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             })
             .collect()
     };
+    // Every id first: a dependency is read as the task it names, which may come later.
+    let ids = tags
+        .iter()
+        .flat_map(|(tag, object)| {
+            array_objects(object, "tasks").flat_map(move |task| {
+                let id = written_id(task);
+                let subtasks = id.clone().into_iter().flat_map(move |parent| {
+                    array_objects(task, "subtasks").filter_map(move |subtask| {
+                        written_id(subtask)
+                            .map(|it| task_id(tag, &format!("{parent}.{}", local_subtask_id(&parent, &it))))
+                    })
+                });
+                id.map(|it| task_id(tag, &it)).into_iter().chain(subtasks)
+            })
+        })
+        .collect();
+    let reader = Reader { cx, text, shift, ids };
     let mut tag_counts = Vec::new();
     for (tag, object) in tags {
         for task in array_objects(object, "tasks") {
@@ -88,6 +104,48 @@ struct Reader<'a> {
     cx: &'a ParseContext<'a>,
     text: &'a str,
     shift: usize,
+    /// Every task's and subtask's id in the file, as taskmark names it.
+    ids: std::collections::HashSet<String>,
+}
+
+/// A task's `id` as written: a number, or a string (`"sync-engine"`).
+fn written_id(object: &Object<'_>) -> Option<String> {
+    match object.get("id").map(|it| &it.value) {
+        Some(Value::NumberLit(number)) => Some(number.value.to_string()),
+        Some(Value::StringLit(string)) if !string.value.trim().is_empty() => Some(string.value.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// The task a dependency written `raw` names, in `tag`, from a task or (under `parent`) a
+/// subtask: a sibling subtask, by its local id (`2` under task 13 is `13.2`; a string id too,
+/// `repo-detection` under `discovery`); else the task of that id (`rust-sync-engine`, `12.3`);
+/// else a legacy `13-1`, subtask 1 of task 13. A hyphen is part of an id unless that reading
+/// names no task and the legacy one fits.
+fn cited_task(tag: &str, parent: Option<&str>, raw: &str, exists: impl Fn(&str) -> bool) -> String {
+    let named = |id: &str| exists(&task_id(tag, id));
+    if let Some(parent) = parent
+        && !raw.contains('.')
+    {
+        let sibling = format!("{parent}.{}", local_subtask_id(parent, raw));
+        if named(&sibling) || !raw.contains('-') {
+            return sibling;
+        }
+    }
+    if named(raw) {
+        return raw.to_string();
+    }
+    match raw.split_once('-') {
+        Some((task, subtask))
+            if !task.is_empty()
+                && !subtask.is_empty()
+                && task.chars().all(|c| c.is_ascii_digit())
+                && subtask.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{task}.{subtask}")
+        }
+        _ => raw.to_string(),
+    }
 }
 
 impl Reader<'_> {
@@ -102,11 +160,7 @@ impl Reader<'_> {
 
     /// One task (or, under `parent`, one subtask) and its subtasks, as places.
     fn task(&self, tag: &str, object: &Object<'_>, parent: Option<&str>, out: &mut ParsedFile) {
-        let written = match object.get("id").map(|it| &it.value) {
-            Some(Value::NumberLit(number)) => number.value.to_string(),
-            Some(Value::StringLit(string)) if !string.value.trim().is_empty() => string.value.trim().to_string(),
-            _ => return,
-        };
+        let Some(written) = written_id(object) else { return };
         let id = match parent {
             Some(parent) => format!("{parent}.{}", local_subtask_id(parent, &written)),
             None => written,
@@ -131,11 +185,7 @@ impl Reader<'_> {
                     Value::StringLit(string) => (string.value.trim().to_string(), self.string_range(string.range)),
                     _ => return None,
                 };
-                // A subtask's bare number is a sibling (`2` under task 13 is `13.2`).
-                let cited = match parent {
-                    Some(parent) if !raw.contains(['.', '-']) => format!("{parent}.{raw}"),
-                    _ => raw.replace('-', "."),
-                };
+                let cited = cited_task(tag, parent, &raw, |id| self.ids.contains(id));
                 (!cited.is_empty()).then(|| Dependency { id: task_id(tag, &cited), range: at })
             })
             .collect();
@@ -161,7 +211,7 @@ pub fn parse_sync_state(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
     let Some(tag) = crate::layout::sync_state_tag(name) else { return out };
     let Some((root, shift)) = json::object_or_problem(text, &ParseOptions::default(), &mut out) else { return out };
-    let reader = Reader { cx, text, shift };
+    let reader = Reader { cx, text, shift, ids: std::collections::HashSet::new() };
     let Some(records) = root.get_object("task_metadata") else { return out };
     for record in &records.properties {
         let Value::Object(object) = &record.value else { continue };
@@ -322,6 +372,40 @@ mod tests {
         // The marker is the string's inside: what an edit replaces.
         assert_eq!(&text[parsed.places[1].marker.range], "pending");
         assert_eq!(parsed.places[2].status.map(|it| profile.kind(it)), Some(Kind::Done));
+    }
+
+    /// Ids may be strings with hyphens (5dlabs/taskmaster-sync: `rust-real-issues`, subtasks
+    /// `repo-detection` citing each other): a dependency names the task of that id, or the
+    /// sibling subtask, never a dotted misreading (`rust.real.issues`, which held 18 tasks
+    /// back in `next` as waiting on no task). A legacy `13-1` still names subtask 1 of 13.
+    #[test]
+    fn dependencies_name_string_ids_with_hyphens_as_written() {
+        let text = r#"{"master": {"tasks": [
+  {"id": "rust-sync-engine", "status": "done", "dependencies": []},
+  {"id": "rust-real-issues", "status": "done", "dependencies": ["rust-sync-engine"]},
+  {"id": "auto-project-discovery", "status": "pending", "dependencies": ["rust-real-issues"],
+   "subtasks": [
+     {"id": "repo-detection", "status": "pending", "dependencies": []},
+     {"id": "project-discovery-api", "status": "pending", "dependencies": ["repo-detection"]},
+     {"id": "cli", "status": "pending", "dependencies": ["project-discovery-api", "rust-sync-engine", 1]}]},
+  {"id": 13, "status": "pending", "dependencies": ["13-1", "12-4"], "subtasks": [{"id": 1, "status": "done"}]}
+]}}"#;
+        let (parsed, _) = read(".taskmaster/tasks/tasks.json", text);
+        let dependencies = |task: &str| -> Vec<String> {
+            let place = parsed.places.iter().find(|it| it.task().is_some_and(|key| &*key.id == task));
+            place.map(|it| it.dependencies.iter().map(|it| it.id.clone()).collect()).unwrap_or_default()
+        };
+        assert_eq!(dependencies("rust-real-issues"), ["rust-sync-engine"]);
+        assert_eq!(dependencies("auto-project-discovery"), ["rust-real-issues"]);
+        assert_eq!(
+            dependencies("auto-project-discovery.project-discovery-api"),
+            ["auto-project-discovery.repo-detection"]
+        );
+        assert_eq!(
+            dependencies("auto-project-discovery.cli"),
+            ["auto-project-discovery.project-discovery-api", "rust-sync-engine", "auto-project-discovery.1"]
+        );
+        assert_eq!(dependencies("13"), ["13.1", "12.4"]);
     }
 
     #[test]
