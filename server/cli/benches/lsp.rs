@@ -30,12 +30,15 @@ use taskmark::workspace::{self, DiskPaths};
 
 /// Files of the one-tracker workspace whose TODO.md is about 1 MB.
 const TRACKER_FILES: usize = 2_600;
-const USAGE: &str = "usage: lsp [--quick] [--runs N] [--dense N,N,...] [--keystrokes N]   (run through `cargo bench --bench lsp -- ...`)
+const USAGE: &str = "usage: lsp [--quick] [--runs N] [--dense N,N,...] [--keystrokes N] [--workspace DIR]   (run through `cargo bench --bench lsp -- ...`)
 
 --dense 5000,10000,50000 also measures the first diagnostics on task-dense workspaces of those
 sizes (the check benchmark's), next to `taskmark check` on the same workspace.
 --keystrokes N measures only the keystroke latency, N times (to compare two builds, run them in
-turn).";
+turn).
+--workspace DIR measures only keystrokes in DIR/specs/TODO.md, a workspace of
+`../shared/bench/genws.py DIR N` (one big tracker): 20 edits of each kind, a character typed in a
+description and a status marker replaced, at the start, the middle and the end of the file.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|it| it != "--bench").collect();
@@ -54,14 +57,18 @@ fn main() -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
         None => Vec::new(),
     };
+    if let Some(at) = args.iter().position(|it| it == "--workspace") {
+        let root = std::path::PathBuf::from(args.get(at + 1).context(USAGE)?);
+        return keystrokes_in(&root);
+    }
     let keystroke_runs: Option<usize> = match args.iter().position(|it| it == "--keystrokes") {
         Some(at) => Some(args.get(at + 1).and_then(|it| it.parse().ok()).context(USAGE)?),
         None => None,
     };
-    if let Some(unknown) = args
-        .iter()
-        .find(|it| it.starts_with("--") && !matches!(it.as_str(), "--quick" | "--runs" | "--dense" | "--keystrokes"))
-    {
+    if let Some(unknown) = args.iter().find(|it| {
+        it.starts_with("--")
+            && !matches!(it.as_str(), "--quick" | "--runs" | "--dense" | "--keystrokes" | "--workspace")
+    }) {
         bail!("unknown option {unknown}\n{USAGE}");
     }
     let started = Instant::now();
@@ -248,6 +255,68 @@ fn keystroke(target: &Path, edits: usize) -> anyhow::Result<Keystrokes> {
     let sections = text.matches("\n### ").count();
     client.stop();
     Ok(Keystrokes { bytes: text.len(), sections, samples })
+}
+
+/// Keystrokes in a genws workspace's TODO.md (see USAGE): for each kind, 20 edits spread over
+/// the start, the middle and the end of the file, each timed from its didChange to the
+/// TODO.md's publishDiagnostics for that version.
+fn keystrokes_in(root: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(root.join("specs/TODO.md")).context("DIR/specs/TODO.md")?;
+    // BENCH_LOG=debug keeps the server's debug log beside DIR (DIR.server.log).
+    let log_level = std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn".into());
+    let mut client = LspClient::launch(root, vscode_capabilities(), json!({}), &log_level);
+    client.notify("initialized", json!({}));
+    let uri = client.open_with("specs/TODO.md", &text);
+    if !client.wait_until(Duration::from_secs(300), |it| it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(1))) {
+        bail!("no diagnostics for the opened TODO.md");
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |prefix: &str| -> Vec<u32> {
+        let found: Vec<u32> =
+            lines.iter().enumerate().filter(|(_, it)| it.starts_with(prefix)).map(|(n, _)| n as u32).collect();
+        // A third of the edits near the start, a third in the middle, a third near the end.
+        let thirds = [0, found.len() / 2, found.len().saturating_sub(7)];
+        (0..20).filter_map(|edit| found.get(thirds[edit % 3] + edit / 3).copied()).collect()
+    };
+    let time = |client: &mut LspClient, line: u32, from: u32, to: u32, new: &str| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        client.change(&uri, (line, from), (line, to), new);
+        let version = client.documents[&uri].version;
+        if !client.wait_until(Duration::from_secs(30), |it| {
+            it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(version))
+        }) {
+            bail!("no diagnostics for version {version}");
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    let mut described = Vec::new();
+    for line in at("**Description**") {
+        described.push(time(&mut client, line, 16, 16, "x")?);
+    }
+    // `- **Status**: [X]`: the marker replaced by another status of the vocabulary, back and
+    // forth (each edit a status change of its task).
+    let mut statuses = Vec::new();
+    for line in at("- **Status**: [") {
+        // The line as the edits so far left it (an ASCII line: columns are characters), and a
+        // status it does not have (an edit that changes nothing is not analysed again).
+        let current = client.documents[&uri].text.lines().nth(line as usize).map(str::to_string).unwrap_or_default();
+        let new = if current.contains("[BLOCKED]") { "[PLANNED]" } else { "[BLOCKED]" };
+        let start = current.find('[').unwrap_or(0) as u32;
+        statuses.push(time(&mut client, line, start, current.len() as u32, new)?);
+    }
+    client.stop();
+    for (kind, samples) in [("a character in a description", &described), ("a status marker replaced", &statuses)] {
+        println!(
+            "{kind} on a {:.2} MB TODO.md ({} edits): median {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 10 ms)",
+            text.len() as f64 / 1e6,
+            samples.len(),
+            percentile(samples, 50.0),
+            percentile(samples, 90.0),
+            percentile(samples, 99.0),
+            percentile(samples, 100.0),
+        );
+    }
+    Ok(())
 }
 
 struct Resolve {

@@ -134,6 +134,11 @@ pub struct DiagnosticStore {
     /// The tasks that have diagnostics (most have none). Shared between copies (a re-check's,
     /// every editor's on one saved state) until one changes it.
     tasks: Arc<BTreeMap<TaskKey, Vec<Diagnostic>>>,
+    /// For each file, the tasks of `tasks` with a diagnostic in it or pointing into it: what a
+    /// file's diagnostics and an edit of the file look at, instead of every task's (a tracker
+    /// of 5,000 tasks with thousands of mismatched plans has thousands of them). Kept with
+    /// `tasks`, and shared like it.
+    task_files: Arc<FxHashMap<FileId, BTreeSet<TaskKey>>>,
     phases: Vec<Diagnostic>,
     /// Which stores each tracker has and whether its state.json lists not-started tasks: when
     /// it changes, every task's orphan check changes.
@@ -383,6 +388,22 @@ fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
     }
 }
 
+/// The files `diagnostics` are in or point into.
+fn files_of(diagnostics: &[Diagnostic]) -> impl Iterator<Item = FileId> + '_ {
+    diagnostics.iter().flat_map(|it| std::iter::once(it.file).chain(it.related.iter().map(|related| related.file)))
+}
+
+/// For each file, the tasks with a diagnostic in it or pointing into it.
+fn task_files(tasks: &BTreeMap<TaskKey, Vec<Diagnostic>>) -> FxHashMap<FileId, BTreeSet<TaskKey>> {
+    let mut out: FxHashMap<FileId, BTreeSet<TaskKey>> = FxHashMap::default();
+    for (task, diagnostics) in tasks {
+        for file in files_of(diagnostics) {
+            out.entry(file).or_default().insert(task.clone());
+        }
+    }
+    out
+}
+
 impl DiagnosticStore {
     pub fn new(
         index: &WorkspaceIndex,
@@ -393,6 +414,7 @@ impl DiagnosticStore {
         let Computed { files, tasks, phases, shape, mirror } = Computed::new(index, config, baseline, paths);
         DiagnosticStore {
             files: Arc::new(files),
+            task_files: Arc::new(task_files(&tasks)),
             tasks: Arc::new(tasks),
             phases,
             shape,
@@ -480,18 +502,28 @@ impl DiagnosticStore {
             move |it: &Diagnostic| it.file == file || it.related.iter().any(|related| related.file == file)
         };
         if let (Some(file), None) = (update.file, &update.edit) {
-            let touches = touches(file);
-            for (task, diagnostics) in self.tasks.iter() {
-                if !pending.tasks.contains(task) && diagnostics.iter().any(touches) {
+            for task in self.task_files.get(&file).into_iter().flatten() {
+                if !pending.tasks.contains(task) {
                     pending.tasks.insert(task.clone());
                 }
             }
         }
         if let Some((file, edit)) = edited {
             let touches = touches(file);
-            // In place: copied first (once) while another copy of the store shares the table.
-            for (task, diagnostics) in Arc::make_mut(&mut self.tasks).iter_mut() {
-                if pending.tasks.contains(task) || !diagnostics.iter().any(touches) {
+            let touching: Vec<TaskKey> = self
+                .task_files
+                .get(&file)
+                .into_iter()
+                .flatten()
+                .filter(|it| !pending.tasks.contains(*it))
+                .cloned()
+                .collect();
+            // Moved diagnostics stay in the files they were in: `task_files` still holds.
+            for task in touching {
+                // In place: the table copied first (once) while another copy of the store
+                // shares it.
+                let Some(diagnostics) = Arc::make_mut(&mut self.tasks).get_mut(&task) else { continue };
+                if !diagnostics.iter().any(touches) {
                     continue;
                 }
                 let mut moved_all = !edit.lines_moved;
@@ -655,6 +687,18 @@ impl DiagnosticStore {
                 continue;
             }
             touched.extend(old.iter().chain(fresh.iter()).map(|it| it.file));
+            let task_files = Arc::make_mut(&mut self.task_files);
+            for file in files_of(old) {
+                if let Some(tasks) = task_files.get_mut(&file) {
+                    tasks.remove(&task);
+                    if tasks.is_empty() {
+                        task_files.remove(&file);
+                    }
+                }
+            }
+            for file in files_of(&fresh) {
+                task_files.entry(file).or_default().insert(task.clone());
+            }
             let stored = Arc::make_mut(&mut self.tasks);
             if fresh.is_empty() {
                 stored.remove(&task);
@@ -678,7 +722,8 @@ impl DiagnosticStore {
     /// The diagnostics located in `file`, sorted by position.
     pub fn file(&self, file: FileId) -> Vec<Diagnostic> {
         let mut out: Vec<Diagnostic> = self.files.get(&file).map(|it| it.iter().cloned().collect()).unwrap_or_default();
-        out.extend(self.tasks.values().flatten().chain(self.phases.iter()).filter(|it| it.file == file).cloned());
+        let tasks = self.task_files.get(&file).into_iter().flatten().filter_map(|it| self.tasks.get(it));
+        out.extend(tasks.flatten().chain(self.phases.iter()).filter(|it| it.file == file).cloned());
         sort(&mut out, |_| "");
         out
     }
