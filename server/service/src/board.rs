@@ -233,7 +233,6 @@ pub fn board_after(
         changed.as_ref().map(|it| it.len())
     );
     let critical_path = critical_path(&cards);
-    cards.truncate(MOST_CARDS);
     let mut trackers: Vec<BoardTracker> = Vec::new();
     for task in &selected {
         if trackers.last().is_some_and(|it| it.root == task.scope.as_str()) {
@@ -258,10 +257,16 @@ pub fn board_after(
         held.len() == cards.len() && held.iter().zip(&cards).all(|(before, now)| before.task == now.task)
     });
     let answered = match held {
-        Some((_, held)) => {
-            held.iter().zip(&cards).filter(|(before, now)| before != now).map(|(_, it)| it.clone()).collect()
-        }
-        None => cards.clone(),
+        // The asker holds the first MOST_CARDS; the memo keeps them all, so that the cards of
+        // the trackers that did not change are all there to keep next time.
+        Some((_, held)) => held
+            .iter()
+            .zip(&cards)
+            .take(MOST_CARDS)
+            .filter(|(before, now)| before != now)
+            .map(|(_, it)| it.clone())
+            .collect(),
+        None => cards.iter().take(MOST_CARDS).cloned().collect(),
     };
     let answer = BoardAnswer {
         trackers,
@@ -477,5 +482,52 @@ mod tests {
         let unknown = BoardRequest { since: Some("0123456789abcdef".into()), ..BoardRequest::default() };
         let (whole, _) = board_after(&workspace(&after), &unknown, at(2), Some(&memo)).expect("a board");
         assert_eq!((whole.since, whole.cards.len()), (None, 4));
+    }
+
+    /// A board of more than MOST_CARDS cards answers with the first MOST_CARDS, and keeps them
+    /// all: after a change to another tracker, the cards past the limit are still there (their
+    /// count, and the critical path through them).
+    #[test]
+    fn a_board_past_the_card_limit_keeps_every_card_between_answers() {
+        let config = Config::default();
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let claims = ClaimStore::in_folder(&folder.path().join("claims"), "workspace");
+        let listed = HashSet::new();
+        let workspace = |index| TaskWorkspace {
+            index,
+            config: &config,
+            paths: &listed,
+            store: None,
+            unreadable: Vec::new(),
+            claims: &claims,
+            elsewhere: &[],
+            listed: &listed,
+        };
+        // The last four wait on each other, across the limit.
+        let big: String = (1..=MOST_CARDS + 2)
+            .map(|id| match id > MOST_CARDS - 2 {
+                true => format!("### {id}. Task {id}\n- **Status**: [NOT STARTED]\n- **Dependencies**: {}\n\n", id - 1),
+                false => format!("### {id}. Task {id}\n- **Status**: [NOT STARTED]\n\n"),
+            })
+            .collect();
+        let before = {
+            let files = [("specs/TODO.md", format!("## Tasks\n\n{big}")), ("docs/specs/TODO.md", OTHER.to_string())]
+                .into_iter()
+                .map(|(path, text)| SourceFile { path: path.to_string(), text: Arc::from(text) });
+            WorkspaceIndex::build(files.collect(), &Config::default().vocabularies)
+        };
+        let (first, memo) = board_after(&workspace(&before), &BoardRequest::default(), at(0), None).expect("a board");
+        assert_eq!((first.cards.len(), first.card_count), (MOST_CARDS, MOST_CARDS + 3));
+        let mut after = before.clone();
+        after.set_file("docs/specs/TODO.md", Some(Arc::from(OTHER.replace("[NOT STARTED]", "[RESEARCHING]"))));
+        let since = BoardRequest { since: Some(first.generation.clone()), ..BoardRequest::default() };
+        let (changed, _) = board_after(&workspace(&after), &since, at(0), Some(&memo)).expect("a board");
+        let fresh = board(&workspace(&after), &BoardRequest::default(), at(0)).expect("a board");
+        assert_eq!(tasks(&changed.cards), ["docs/specs:7"]);
+        assert_eq!((changed.card_count, &changed.critical_path), (fresh.card_count, &fresh.critical_path));
+        let last = format!("specs:{}", MOST_CARDS + 2);
+        assert_eq!(changed.critical_path.first(), Some(&last), "the chain starts past the limit");
+        assert_eq!(changed.critical_path.len(), 5);
+        assert_eq!(changed.generation, fresh.generation);
     }
 }
