@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claim, task_name};
 use crate::engine::edit::Refusal;
 use crate::engine::index::{WorkspaceIndex, longest_chain};
-use crate::engine::lifecycle::{ListFilter, across, check_filter, listed_keys, task_row};
+use crate::engine::lifecycle::{ListFilter, across, check_filter, family_of, listed_keys, task_row};
 use crate::engine::model::TaskKey;
 use crate::engine::vocabulary::{Kind, Profile};
 use crate::guards::TaskWorkspace;
@@ -239,7 +239,7 @@ pub fn board_after(
             continue;
         }
         let Some(profile) = index.task_profile(task) else { continue };
-        let family = index.trackers().iter().find(|it| it.root == task.scope.as_str()).map(|it| it.family);
+        let family = family_of(index, task);
         trackers.push(BoardTracker {
             root: task.scope.to_string(),
             family: family.map(|it| it.as_str().to_string()).unwrap_or_default(),
@@ -410,11 +410,42 @@ mod tests {
 - **Status**: [NOT STARTED]
 ";
 
+    /// `specs/TODO.md` written `specs`, beside `docs/specs/TODO.md` written `OTHER`.
     fn index(specs: &str) -> WorkspaceIndex {
         let files = [("specs/TODO.md", specs), ("docs/specs/TODO.md", OTHER)]
             .into_iter()
             .map(|(path, text)| SourceFile { path: path.to_string(), text: Arc::from(text) });
         WorkspaceIndex::build(files.collect(), &Config::default().vocabularies)
+    }
+
+    /// What a board's workspace holds besides its index: the configuration, an empty claims
+    /// file of its own, no other file listed.
+    struct Held {
+        config: Config,
+        _folder: tempfile::TempDir,
+        claims: ClaimStore,
+        listed: HashSet<String>,
+    }
+
+    impl Held {
+        fn new() -> Held {
+            let folder = tempfile::tempdir().expect("a temporary folder");
+            let claims = ClaimStore::in_folder(&folder.path().join("claims"), "workspace");
+            Held { config: Config::default(), _folder: folder, claims, listed: HashSet::new() }
+        }
+
+        fn workspace<'a>(&'a self, index: &'a WorkspaceIndex) -> TaskWorkspace<'a> {
+            TaskWorkspace {
+                index,
+                config: &self.config,
+                paths: &self.listed,
+                store: None,
+                unreadable: Vec::new(),
+                claims: &self.claims,
+                elsewhere: &[],
+                listed: &self.listed,
+            }
+        }
     }
 
     fn at(minutes: u64) -> SystemTime {
@@ -430,20 +461,8 @@ mod tests {
     /// card that waits on it, then a claim's card, then none.
     #[test]
     fn a_board_asked_since_the_last_one_answers_with_the_cards_that_changed() {
-        let config = Config::default();
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let claims = ClaimStore::in_folder(&folder.path().join("claims"), "workspace");
-        let listed = HashSet::new();
-        let workspace = |index| TaskWorkspace {
-            index,
-            config: &config,
-            paths: &listed,
-            store: None,
-            unreadable: Vec::new(),
-            claims: &claims,
-            elsewhere: &[],
-            listed: &listed,
-        };
+        let held = Held::new();
+        let workspace = |index| held.workspace(index);
         let before = index(SPECS);
         let (first, memo) = board_after(&workspace(&before), &BoardRequest::default(), at(0), None).expect("a board");
         assert_eq!(first.since, None);
@@ -461,7 +480,7 @@ mod tests {
         assert_eq!((&changed.generation, &changed.critical_path), (&fresh.generation, &fresh.critical_path));
         assert!(changed.critical_path.is_empty());
 
-        claims.claim("docs/specs:7", "agent-a", 30, at(1)).expect("claimed");
+        held.claims.claim("docs/specs:7", "agent-a", 30, at(1)).expect("claimed");
         let since = BoardRequest { since: Some(changed.generation.clone()), ..BoardRequest::default() };
         let (claimed, memo) = board_after(&workspace(&after), &since, at(1), Some(&memo)).expect("a board");
         assert_eq!(tasks(&claimed.cards), ["docs/specs:7"], "the index did not change, the claims did");
@@ -489,20 +508,8 @@ mod tests {
     /// count, and the critical path through them).
     #[test]
     fn a_board_past_the_card_limit_keeps_every_card_between_answers() {
-        let config = Config::default();
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let claims = ClaimStore::in_folder(&folder.path().join("claims"), "workspace");
-        let listed = HashSet::new();
-        let workspace = |index| TaskWorkspace {
-            index,
-            config: &config,
-            paths: &listed,
-            store: None,
-            unreadable: Vec::new(),
-            claims: &claims,
-            elsewhere: &[],
-            listed: &listed,
-        };
+        let held = Held::new();
+        let workspace = |index| held.workspace(index);
         // The last four wait on each other, across the limit.
         let big: String = (1..=MOST_CARDS + 2)
             .map(|id| match id > MOST_CARDS - 2 {
@@ -510,12 +517,7 @@ mod tests {
                 false => format!("### {id}. Task {id}\n- **Status**: [NOT STARTED]\n\n"),
             })
             .collect();
-        let before = {
-            let files = [("specs/TODO.md", format!("## Tasks\n\n{big}")), ("docs/specs/TODO.md", OTHER.to_string())]
-                .into_iter()
-                .map(|(path, text)| SourceFile { path: path.to_string(), text: Arc::from(text) });
-            WorkspaceIndex::build(files.collect(), &Config::default().vocabularies)
-        };
+        let before = index(&format!("## Tasks\n\n{big}"));
         let (first, memo) = board_after(&workspace(&before), &BoardRequest::default(), at(0), None).expect("a board");
         assert_eq!((first.cards.len(), first.card_count), (MOST_CARDS, MOST_CARDS + 3));
         let mut after = before.clone();

@@ -146,7 +146,8 @@ pub fn task_row(index: &WorkspaceIndex, task: &TaskKey, filter: &ListFilter) -> 
     Some(row)
 }
 
-fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
+/// The family of `task`'s tracker.
+pub fn family_of(index: &WorkspaceIndex, task: &TaskKey) -> Option<Family> {
     index.trackers().iter().find(|it| it.root == task.scope).map(|it| it.family)
 }
 

@@ -19,7 +19,7 @@ pub use collisions::{OtherVersion, id_collisions};
 pub use create::{NewTask, PlannedTask, choose_tracker, plan_new_task};
 pub use edit::{Artifact, EditTask, plan_edit_task};
 pub use ids::{IdShape, UsedIds, id_number};
-pub use list::{ListFilter, TaskRow, check_filter, list_tasks, listed_keys, task_row};
+pub use list::{ListFilter, TaskRow, check_filter, family_of, list_tasks, listed_keys, task_row};
 pub use next::{Candidate, Held, NextFilter, NextTasks, next_tasks};
 pub use parallel::{ParallelPlan, pick_parallel};
 pub use renumber::{PlannedRenumber, plan_plan_numbers, plan_renumber, shared_ids};
