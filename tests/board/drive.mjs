@@ -87,11 +87,22 @@ try {
 
   // 2. A step the vocabulary forbids: refused on the card, nothing written.
   const before = { todo: todo(), state: fs.readFileSync(path.join(workspace, "specs/state.json"), "utf8") };
+  // What the refusal reads as in the very task that draws it, before the next frame: a card drawn
+  // afresh could have no rendered text until then (`content-visibility: auto`), and a screen
+  // reader announcing the alert at once would read nothing.
+  await page.evaluate(() => {
+    window.refusalsAsDrawn = [];
+    new MutationObserver(() => {
+      for (const it of document.querySelectorAll(".refusal")) window.refusalsAsDrawn.push(it.innerText);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
   await card(22).dragTo(page.locator('section[data-kind="done"]'));
   await card(22).locator('.choice button[data-status="completed"]').click();
   const refusal = card(22).locator(".refusal");
   await refusal.waitFor({ timeout: 5000 });
-  const words = await refusal.innerText();
+  const words = await refusal.locator("p").first().innerText();
+  const asDrawn = await page.evaluate(() => window.refusalsAsDrawn);
+  check(asDrawn.length > 0 && asDrawn.every((it) => /not (an )?allowed/.test(it)), `the refusal reads whole as soon as it is drawn (${asDrawn.length} times)`);
   check(/not allowed|cannot|forbidden|transition/i.test(words), `the card shows the refusal: ${words.split("\n")[0]}`);
   check(await inColumn("todo", 22).count() === 1, "task 22 stays in To do");
   check(todo() === before.todo, "TODO.md is unchanged");

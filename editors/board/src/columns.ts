@@ -118,6 +118,7 @@ function drawCard(card: Card, state: CardState, view: ColumnsView): HTMLElement 
         card.claim && "claimed",
         state.pending && "pending",
         state.refusal && "refused",
+        state.choosing && "asking",
         card.archived && "archived",
       ),
       "data-task": card.task,
