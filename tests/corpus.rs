@@ -1162,6 +1162,7 @@ fn board_follows_changes(snapshot: &Path) -> Result<(), Failed> {
             config: &loaded.config,
             paths: &loaded.known,
             store: None,
+            baseline: None,
             unreadable: Vec::new(),
             claims,
             elsewhere: &[],

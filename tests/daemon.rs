@@ -2630,8 +2630,25 @@ fn published_codes(client: &LspClient, root: &Path) -> std::collections::BTreeMa
 /// what a fresh `taskmark check` finds.
 #[test]
 fn sessions_without_documents_follow_every_change_as_a_fresh_check_sees_it() {
+    follow_every_change(false);
+}
+
+/// The same in a git repository, where the diagnostics (the sessions' and the changes'
+/// re-checks, which become the saved state) are found against `HEAD`: a transition since the
+/// commit that no path allows is reported by both.
+#[test]
+fn sessions_without_documents_follow_every_change_against_head_as_a_fresh_check_sees_it() {
+    follow_every_change(true);
+}
+
+fn follow_every_change(in_git: bool) {
     let setup = setup();
     let root = setup.workspace("followers");
+    if in_git {
+        git(&root, &["init", "-q"]);
+        git(&root, &["add", "-A"]);
+        git(&root, &["commit", "-qm", "the tracker"]);
+    }
     let mut sessions: Vec<LspClient> = (0..3).map(|_| setup.editor_with(&root, neovim_capabilities())).collect();
     for session in &mut sessions {
         assert!(has_diagnostics(session, "specs/state.json"));
@@ -2663,6 +2680,22 @@ fn sessions_without_documents_follow_every_change_as_a_fresh_check_sees_it() {
     );
     forced.expect("a forced change");
     agree(&mut sessions, "a forced change");
+    if in_git {
+        // Planned at the commit, not started now: no path of the vocabulary leads back.
+        let skipped = sessions[0].request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "not_started", "force": true }] }),
+        );
+        skipped.expect("a forced change");
+        let expected = codes_by_file(&setup, &root);
+        assert!(
+            expected.values().flatten().any(|it| it == "invalid-transition"),
+            "check finds the transition since HEAD: {expected:?}"
+        );
+        agree(&mut sessions, "a step no path allows since HEAD");
+        set_status(&mut sessions[1], "13", "planned").expect("task 13 planned");
+        agree(&mut sessions, "an unforced change after it");
+    }
     let pid = daemon_of(&mut sessions[0]);
     for session in sessions {
         session.stop();

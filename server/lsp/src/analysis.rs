@@ -44,6 +44,8 @@ pub enum Job {
     Written {
         paths: Vec<String>,
         sequence: u64,
+        /// The write they are read back after ([`crate::host::wrote`]).
+        after_write: u64,
     },
     Settings(Settings),
     /// A change to several files is arriving in parts (an editor's buffers, files written on
@@ -310,6 +312,8 @@ impl Analysis {
         let mut disk: BTreeSet<String> = BTreeSet::new();
         // Of those, the files a change of this process wrote (read back), as against reported.
         let mut written: BTreeSet<String> = BTreeSet::new();
+        // The newest write of those this batch reads back after.
+        let mut after_write = 0;
         let mut settings = None;
         let mut reindex = false;
         // Files changed on disk, or were written: the folder at the root may be another one.
@@ -333,9 +337,10 @@ impl Analysis {
                     heard_of_disk = true;
                     disk.insert(path);
                 }
-                Job::Written { paths, sequence: it } => {
+                Job::Written { paths, sequence: it, after_write: at } => {
                     heard_of_disk = true;
                     sequence = sequence.max(it);
+                    after_write = after_write.max(at);
                     read_whole |= paths.iter().any(|it| it == WHOLE_WORKSPACE);
                     let paths = paths.into_iter().filter(|it| it != WHOLE_WORKSPACE);
                     written.extend(paths.clone());
@@ -426,16 +431,18 @@ impl Analysis {
         if self.pristine.is_some() && world.versions.is_empty() && !disk.is_empty() {
             let wanted = disk.iter().map(String::as_str).filter(|it| disk_wanted(&world, it));
             let (read_back, heard): (Vec<&str>, Vec<&str>) = wanted.partition(|it| written.contains(*it));
-            self.host.written(&read_back);
+            self.host.written(&read_back, after_write);
             self.host.heard(&heard);
             followed = self.follow_saved(&mut world, &mut touched, &mut everything);
         }
         if !followed {
             for path in &disk {
-                self.apply_disk(&mut world, path, written.contains(path), &mut touched, &mut pending);
+                let read_back = written.contains(path).then_some(after_write);
+                self.apply_disk(&mut world, path, read_back, &mut touched, &mut pending);
             }
         }
         self.settle(&mut world, pending, &mut touched, &mut everything);
+        world.saved_generation = self.pristine;
         world.invalidate();
         if self.held > 0 {
             self.held_everything |= everything;
@@ -616,7 +623,7 @@ impl Analysis {
         &mut self,
         world: &mut World,
         path: &str,
-        read_back: bool,
+        read_back: Option<u64>,
         touched: &mut BTreeSet<String>,
         pending: &mut Option<Pending>,
     ) {
@@ -626,8 +633,8 @@ impl Analysis {
         // The saved state follows the disk even for a file open here: other sessions, and
         // this one once the document closes, read it from there.
         let file = match read_back {
-            true => self.host.written(&[path]),
-            false => self.host.heard(&[path]),
+            Some(after_write) => self.host.written(&[path], after_write),
+            None => self.host.heard(&[path]),
         };
         let file = file.into_iter().next().unwrap_or(DiskFile::Missing);
         // The world is no longer the saved state: it now holds files the saved state may not

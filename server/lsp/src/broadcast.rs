@@ -197,7 +197,7 @@ impl Target {
             return false;
         }
         let sequence = self.shared.submit();
-        let _ = self.jobs.send(Job::Written { paths: paths.to_vec(), sequence });
+        let _ = self.jobs.send(Job::Written { paths: paths.to_vec(), sequence, after_write: crate::host::writes() });
         true
     }
 
@@ -215,7 +215,7 @@ impl Target {
             return;
         }
         let sequence = self.shared.submit();
-        let _ = self.jobs.send(Job::Written { paths, sequence });
+        let _ = self.jobs.send(Job::Written { paths, sequence, after_write: crate::host::writes() });
     }
 
     /// Sends an edit of the session's open buffers, then waits until the editor's changes are

@@ -12,7 +12,7 @@ use crate::analysis::WHOLE_WORKSPACE;
 use crate::broadcast::StatusChange;
 use crate::claims::{self, Claim, Holder};
 use crate::convert::{self, ClientProfile};
-use crate::engine::edit::{Override, Refusal, WorkspaceChange};
+use crate::engine::edit::{Checked, Override, Refusal, WorkspaceChange};
 use crate::engine::ide;
 use crate::engine::model::TaskKey;
 use crate::engine::text::apply_edits;
@@ -23,6 +23,8 @@ use crate::errors::{
 };
 use crate::ext;
 use crate::handlers::task_argument;
+use crate::moves::ExpectedMove;
+use crate::saved::CheckedWith;
 use crate::service::claiming::{self, ClaimRequest, ReleaseRequest};
 use crate::service::status_change::{self, Refused, SetStatusRequest, TaskWorkspace};
 use crate::settings::{ClosedFiles, OpenElsewhere};
@@ -85,6 +87,9 @@ pub struct PlannedEdit {
     /// go to disk, [`OpenElsewhere::Disk`]), with the text they had: that editor's buffer
     /// follows the disk when it held that text (see [`crate::broadcast`]).
     pub under_editors: Vec<(String, std::sync::Arc<str>)>,
+    /// The saved state's move once this is written, as the change's re-check made it: for the
+    /// host (see [`crate::host::Host::expect_written`]) when the change is planned.
+    pub expected: Option<ExpectedMove>,
 }
 
 impl PlannedEdit {
@@ -232,6 +237,7 @@ pub fn prepare(
         moves,
         warnings: change.warnings.clone(),
         under_editors,
+        expected: None,
     })
 }
 
@@ -473,6 +479,7 @@ pub fn task_workspace<'w>(world: &'w World, paths: &'w dyn crate::engine::rules:
         config: &world.config,
         paths,
         store: Some(&world.store),
+        baseline: crate::analysis::rules_baseline(world.baseline.as_ref()),
         unreadable: world.skipped.iter().map(|(path, reason)| (path.as_str(), reason.as_str())).collect(),
         claims: &world.claims,
         elsewhere: &world.elsewhere,
@@ -533,8 +540,7 @@ fn plan_task(
                 .prepare_while(&prepared.label, std::mem::take(&mut prepared.disk), || recheck().map_err(DeskError))
                 .map_err(|it| it.0)?
         };
-        // Freeing the copy is no part of the answer.
-        rayon::spawn(move || drop(checked));
+        prepared.expected = expected_move(world, change, checked);
     }
     let announced = StatusChange {
         task: task_argument(&planned.task),
@@ -547,6 +553,25 @@ fn plan_task(
         under_editors: prepared.under_editors.clone(),
     };
     Ok(Some((prepared, announced, planned.described)))
+}
+
+/// What a change's re-check made of the world, for the host to take when the change is read
+/// back (see [`crate::host::Host::expect_written`]): when the world is the saved state and the
+/// change only edits files. Otherwise it is freed off the path of the answer.
+pub fn expected_move(world: &World, change: &WorkspaceChange, checked: Checked) -> Option<ExpectedMove> {
+    match world.saved_generation {
+        Some(from) if change.created.is_empty() && change.moved.is_empty() => {
+            let Checked { index, store, touched, everything } = checked;
+            let paths = change.files.iter().filter(|it| !it.edits.is_empty()).map(|it| it.path.clone()).collect();
+            let touched = touched.into_iter().map(|it| index.path(it).to_string()).collect();
+            let key = CheckedWith::new(&world.settings.rules, world.baseline.as_ref());
+            Some(ExpectedMove { from, key, index, store, paths, touched, everything })
+        }
+        _ => {
+            rayon::spawn(move || drop(checked));
+            None
+        }
+    }
 }
 
 fn task_at_usage() -> jsonrpc::Error {
@@ -908,6 +933,7 @@ pub fn board(snapshot: &BoardSnapshot) -> Result<Value, jsonrpc::Error> {
         config: &snapshot.config,
         paths: &*snapshot.known,
         store: None,
+        baseline: None,
         unreadable: Vec::new(),
         claims: &snapshot.claims,
         elsewhere: &snapshot.elsewhere,

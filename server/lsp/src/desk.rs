@@ -132,7 +132,8 @@ impl Desk for SessionDesk<'_> {
 
     fn read_again(&self, paths: Vec<String>) {
         let sequence = self.session.shared.submit();
-        if self.session.jobs.send(Job::Written { paths, sequence }).is_err() {
+        let after_write = crate::host::wrote();
+        if self.session.jobs.send(Job::Written { paths, sequence, after_write }).is_err() {
             tracing::warn!("the analysis thread has stopped; written files were not read again");
         }
     }

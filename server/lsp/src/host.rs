@@ -15,8 +15,9 @@
 //! identity of the folder it read ([`FolderIdentity`]); a load finds the folder replaced and
 //! reads it again, and every session on the root is told to load it again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::claims::ClaimStore;
@@ -25,7 +26,7 @@ use crate::engine::index::WorkspaceIndex;
 use crate::engine::rules::DiagnosticStore;
 use crate::folder_events::{FolderEvent, FolderHost, Listener};
 use crate::git;
-use crate::moves::{AnalysedMove, AnalysingTurn, Moves, NextMove};
+use crate::moves::{AnalysedMove, AnalysingTurn, ExpectedMove, Moves, NextMove};
 use crate::saved::{CheckedWith, DiskFile, FolderIdentity, HeadBaseline, Saved, StoreKey, saved_file};
 use crate::watch;
 use crate::workspace::{self, PathFilter};
@@ -84,7 +85,57 @@ struct State {
     baseline: Option<HeadBaseline>,
     /// The changes to `saved` since it was read, and the sessions' analyses of them.
     moves: Moves,
+    /// Each file a change of this process wrote as last read back, with the count of writes
+    /// ([`writes`]) before that read: read after a write, it holds what that write wrote.
+    read_back: HashMap<String, (u64, DiskFile)>,
+    /// The next move of `saved` as changes planned on it left it, until their files are read
+    /// back ([`Host::expect_written`]): a few, since two sessions can each plan a change on the
+    /// same state before the first one's files are read back (the second then plans again).
+    expected: VecDeque<ExpectedMove>,
 }
+
+/// How many files' reads back the host keeps ([`Host::written`]); past that it forgets them all.
+const READ_BACK_KEPT: usize = 256;
+
+/// The writes this process committed, counted: a file read after the N-th holds what it wrote
+/// (the writes of one root take turns, and each is read back after it is committed).
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a write just committed; gives its number, for the sessions told to read its files
+/// back ([`Host::written`]).
+pub fn wrote() -> u64 {
+    WRITES.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// The count of writes committed so far: a session told of a write after it was committed
+/// reads its files back after this one.
+pub fn writes() -> u64 {
+    WRITES.load(Ordering::SeqCst)
+}
+
+/// Whether the saved state has `file` at `path`.
+fn holds(saved: Option<&Saved>, path: &str, file: &DiskFile) -> bool {
+    let Some(saved) = saved else { return false };
+    match file {
+        DiskFile::Text(text) => saved.index.text_at(path).is_some_and(|it| **it == **text),
+        DiskFile::Unreadable(reason) => saved.skipped.get(path) == Some(reason),
+        DiskFile::Missing => saved.index.file_id(path).is_none() && !saved.skipped.contains_key(path),
+    }
+}
+
+/// Notes what a read of `paths` after write `at` gave.
+fn remember_read(read_back: &mut HashMap<String, (u64, DiskFile)>, at: u64, paths: &[&str], files: &[DiskFile]) {
+    if read_back.len() > READ_BACK_KEPT {
+        read_back.clear();
+    }
+    for (path, file) in paths.iter().zip(files) {
+        read_back.insert(path.to_string(), (at, file.clone()));
+    }
+}
+
+/// How many planned moves the host keeps waiting for their files (each holds an index and
+/// diagnostics alive).
+const EXPECTED_KEPT: usize = 4;
 
 /// The hosts of one [`crate::Hub`], by root. Weak: a host lives as long as one of its sessions.
 #[derive(Default)]
@@ -224,6 +275,8 @@ impl Host {
             saved.identity = identity;
             state.store = None;
             state.moves.forget();
+            // Read whole again: what was read back before may be older than the load's read.
+            state.read_back.clear();
             state.saved = Some(saved.clone());
             // The configuration may have changed the vocabularies the baseline was parsed with.
             state.baseline = None;
@@ -323,15 +376,36 @@ impl Host {
     }
 
     /// The files a change of this process wrote, read back: [`Host::disk_all`], and the marks
-    /// of [`Host::writing`] cleared.
-    pub fn written(&self, paths: &[&str]) -> Vec<DiskFile> {
+    /// of [`Host::writing`] cleared. `after_write` is the write ([`wrote`]) the files are read
+    /// back after: when this host already read each of them back since, as the change's writer
+    /// or another session told of it did, that read is given again instead of the disk read a
+    /// sixth time (a later change to one of them by anyone else is a watcher's report, which is
+    /// read: [`Host::heard`]).
+    pub fn written(&self, paths: &[&str], after_write: u64) -> Vec<DiskFile> {
         {
             let mut writing = lock(&self.writing);
             for path in paths {
                 writing.remove(*path);
             }
         }
-        self.disk_all(paths)
+        {
+            let state = lock(&self.state);
+            // Only while the saved state still has it: a watcher's report of a later change may
+            // have been read in since.
+            let again: Option<Vec<DiskFile>> = paths
+                .iter()
+                .map(|path| match state.read_back.get(*path) {
+                    Some((at, file)) if *at >= after_write && holds(state.saved.as_ref(), path, file) => {
+                        Some(file.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            if let Some(files) = again {
+                return files;
+            }
+        }
+        self.read_into_saved(paths, true)
     }
 
     /// Files a watcher (or an editor) reported changed: [`Host::disk_all`], but a file this
@@ -356,13 +430,38 @@ impl Host {
             .collect()
     }
 
+    /// A change planned on a session's world that is the saved state is about to be written:
+    /// when its files are read back ([`Host::written`]) holding what it planned, the saved state
+    /// takes its re-check's index and diagnostics, and the sessions on the state before take
+    /// them as the move's analysis. Anything else (another file read first, the state moved
+    /// meanwhile, a text not the one planned) drops it, and the files are indexed as read.
+    pub fn expect_written(&self, expected: ExpectedMove) {
+        let mut state = lock(&self.state);
+        if state.expected.len() == EXPECTED_KEPT {
+            state.expected.pop_front();
+        }
+        state.expected.push_back(expected);
+    }
+
     /// Reads `paths` (relative to the root) as the disk has them now, and moves the saved state
     /// to them, in one step: the files one change wrote are one move of the state, which the
     /// sessions without documents analyse once (see [`crate::moves`]). Where the saved state
     /// already holds a file's text, its copy is returned, so the sessions that apply the change
     /// share one text.
     pub fn disk_all(&self, paths: &[&str]) -> Vec<DiskFile> {
-        let read: Vec<DiskFile> = paths
+        self.read_into_saved(paths, false)
+    }
+
+    /// [`Host::disk_all`]; `written`: the files are a change of this process read back, which
+    /// may be the move [`Host::expect_written`] expects.
+    fn read_into_saved(&self, paths: &[&str], written: bool) -> Vec<DiskFile> {
+        // Every session reads a change's files back (told by the change's announcement), some
+        // only a part of them (an editor's open documents are its own): whichever comes first
+        // reads the rest of an expected move too, and moves the saved state by all of it.
+        let rest = if written { self.rest_of_expected(paths) } else { Vec::new() };
+        let read_at = writes();
+        let all: Vec<&str> = paths.iter().copied().chain(rest.iter().map(String::as_str)).collect();
+        let mut read: Vec<DiskFile> = all
             .iter()
             .map(|path| match workspace::read_workspace_file(&self.root, path) {
                 Ok(file) => DiskFile::Text(file.text),
@@ -371,8 +470,25 @@ impl Host {
             })
             .collect();
         let mut state = lock(&self.state);
-        let State { saved, generation, store, moves, .. } = &mut *state;
-        let Some(saved) = saved.as_mut() else { return read };
+        let State { saved, generation, store, moves, expected, read_back, .. } = &mut *state;
+        let Some(saved) = saved.as_mut() else {
+            read.truncate(paths.len());
+            return read;
+        };
+        if written {
+            // Planned on a state before this one: never the move from this one.
+            expected.retain(|it| it.from >= saved.generation);
+            let found = expected.iter().position(|it| {
+                it.from == saved.generation && it.is_what_was_read(&all, &read, &saved.known, &saved.skipped)
+            });
+            if let Some(expected) = found.and_then(|at| expected.remove(at)) {
+                let mut files = take_expected(saved, generation, store, moves, expected, &all);
+                remember_read(read_back, read_at, &all, &files);
+                files.truncate(paths.len());
+                return files;
+            }
+        }
+        read.truncate(paths.len());
         let mut files = Vec::with_capacity(read.len());
         let mut moved = Vec::new();
         for (path, file) in paths.iter().zip(read) {
@@ -410,6 +526,9 @@ impl Host {
                 moves.changed(*generation, path, file);
             }
         }
+        if written {
+            remember_read(read_back, read_at, paths, &files);
+        }
         files
     }
 
@@ -443,10 +562,69 @@ impl Host {
         })
     }
 
+    /// The paths of the move [`Host::expect_written`] expects from the saved state now that
+    /// `paths` are part of, besides them.
+    fn rest_of_expected(&self, paths: &[&str]) -> Vec<String> {
+        let state = lock(&self.state);
+        let Some(now) = state.saved.as_ref().map(|it| it.generation) else { return Vec::new() };
+        let expected =
+            state.expected.iter().find(|it| it.from == now && paths.iter().all(|path| it.paths.contains(*path)));
+        expected.map_or_else(Vec::new, |it| {
+            it.paths.iter().filter(|path| !paths.contains(&path.as_str())).cloned().collect()
+        })
+    }
+
     /// A session's analysis of a move, for the others on the state it started from.
     pub fn analysed(&self, analysed: AnalysedMove) {
         lock(&self.state).moves.analysed(analysed);
     }
+}
+
+/// Moves the saved state by a change whose files were read back as its re-check planned them
+/// (see [`Host::expect_written`]): its index becomes the saved state's, and its analysis the
+/// move's, for the sessions on the state before. Gives the files as the index holds them.
+fn take_expected(
+    saved: &mut Saved,
+    generation: &mut u64,
+    store: &mut Option<(StoreKey, DiagnosticStore)>,
+    moves: &mut Moves,
+    expected: ExpectedMove,
+    paths: &[&str],
+) -> Vec<DiskFile> {
+    let ExpectedMove { from, key, index, store: diagnostics, touched, everything, .. } = expected;
+    let files: Vec<DiskFile> = paths
+        .iter()
+        .map(|path| index.text_at(path).map_or(DiskFile::Missing, |it| DiskFile::Text(it.clone())))
+        .collect();
+    saved.index = index.clone();
+    *generation += 1;
+    saved.generation = *generation;
+    for (path, file) in paths.iter().zip(&files) {
+        moves.changed(*generation, path, file);
+    }
+    *store = Some((StoreKey { generation: *generation, checked_with: key.clone() }, diagnostics.clone()));
+    let changed = paths
+        .iter()
+        .zip(&files)
+        .map(|(path, file)| match file {
+            DiskFile::Text(text) => (path.to_string(), Some(text.clone())),
+            DiskFile::Unreadable(_) | DiskFile::Missing => (path.to_string(), None),
+        })
+        .collect();
+    tracing::debug!(from, to = *generation, "the saved state moved as the change's re-check planned it");
+    moves.analysed(AnalysedMove {
+        from,
+        to: *generation,
+        key,
+        index,
+        known: saved.known.clone(),
+        skipped: saved.skipped.clone(),
+        store: diagnostics,
+        touched,
+        everything,
+        files: changed,
+    });
+    files
 }
 
 impl FolderHost for Host {
@@ -517,6 +695,9 @@ mod tests {
             identity: None,
         })
     }
+
+    const STATE: &str = "{\"active_projects\": [{\"project_number\": 1, \"status\": \"planned\"}]}\n";
+    const STATE_AFTER: &str = "{\"active_projects\": [{\"project_number\": 1, \"status\": \"completed\"}]}\n";
 
     const TODO: &str =
         "# TODO\n\n## Task Order\n\n- **1** [PLANNED] — First\n\n## Tasks\n\n### 1. First\n- **Status**: [PLANNED]\n";
@@ -766,7 +947,7 @@ mod tests {
         );
         assert!(matches!(host.next_move(first.generation, &no_rules()), NextMove::Current));
         // Read back by the writer: both files, one move.
-        host.written(&["specs/TODO.md", "specs/state.json"]);
+        host.written(&["specs/TODO.md", "specs/state.json"], wrote());
         let NextMove::Analyse { to, files, .. } = host.next_move(first.generation, &no_rules()) else {
             panic!("one move to analyse")
         };
@@ -776,6 +957,136 @@ mod tests {
         std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
         assert!(matches!(&host.heard(&["specs/TODO.md"])[..], [DiskFile::Text(text)] if &**text == TODO));
         assert!(host.saved(Reading::Shared, || panic!("no walk")).expect("fork").generation > to);
+    }
+
+    /// What a change's re-check leaves when it rewrites TODO.md as `text`, planned on `saved`.
+    fn expected(saved: &Saved, text: &str) -> ExpectedMove {
+        let mut index = saved.index.clone();
+        index.write_file("specs/TODO.md", Arc::from(text), |_, _| {});
+        let store = DiagnosticStore::new(&index, &Config::default(), None, &*saved.known);
+        ExpectedMove {
+            from: saved.generation,
+            key: no_rules(),
+            index,
+            store,
+            paths: ["specs/TODO.md".to_string()].into(),
+            touched: ["specs/TODO.md".to_string()].into(),
+            everything: false,
+        }
+    }
+
+    #[test]
+    fn a_change_read_back_as_its_recheck_planned_it_is_the_move_with_no_file_indexed_again() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let changed = TODO.replace("PLANNED", "COMPLETED");
+        host.expect_written(expected(&first, &changed));
+        std::fs::write(root.join("specs/TODO.md"), &changed).expect("write");
+        let read = host.written(&["specs/TODO.md"], wrote());
+        let NextMove::Analysed(taken) = host.next_move(first.generation, &no_rules()) else {
+            panic!("the re-check's index is the move's analysis: no session analyses it again")
+        };
+        assert_eq!((taken.from, taken.to), (first.generation, first.generation + 1));
+        let now = host.saved(Reading::Shared, || panic!("no walk")).expect("fork");
+        let todo = now.index.text_at("specs/TODO.md").expect("indexed");
+        assert_eq!(**todo, *changed);
+        assert!(
+            matches!(&read[..], [DiskFile::Text(text)] if Arc::ptr_eq(text, todo)),
+            "the sessions share the index's text"
+        );
+        assert!(Arc::ptr_eq(taken.index.text_at("specs/TODO.md").expect("indexed"), todo));
+    }
+
+    #[test]
+    fn a_session_reading_back_part_of_a_change_moves_the_saved_state_by_all_of_it() {
+        let (_dir, root) = workspace();
+        std::fs::write(root.join("specs/state.json"), STATE).expect("write");
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let changed = TODO.replace("PLANNED", "COMPLETED");
+        let mut expected = expected(&first, &changed);
+        expected.index.write_file("specs/state.json", Arc::from(STATE_AFTER), |_, _| {});
+        expected.paths.insert("specs/state.json".to_string());
+        host.expect_written(expected);
+        std::fs::write(root.join("specs/TODO.md"), &changed).expect("write");
+        std::fs::write(root.join("specs/state.json"), STATE_AFTER).expect("write");
+        // An editor with TODO.md open reads back the other file alone, first.
+        let read = host.written(&["specs/state.json"], wrote());
+        assert!(matches!(&read[..], [DiskFile::Text(text)] if &**text == STATE_AFTER));
+        let NextMove::Analysed(taken) = host.next_move(first.generation, &no_rules()) else {
+            panic!("the whole change is one move, analysed by its re-check")
+        };
+        assert_eq!(taken.to, first.generation + 1);
+        // The writer reads back both: nothing moves again.
+        host.written(&["specs/TODO.md", "specs/state.json"], wrote());
+        assert!(matches!(host.next_move(taken.to, &no_rules()), NextMove::Current));
+        let now = host.saved(Reading::Shared, || panic!("no walk")).expect("fork");
+        assert_eq!(**now.index.text_at("specs/TODO.md").expect("indexed"), *changed);
+    }
+
+    #[test]
+    fn the_sessions_told_of_a_write_take_its_first_read_back_and_a_later_write_is_read() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let completed = TODO.replace("PLANNED", "COMPLETED");
+        std::fs::write(root.join("specs/TODO.md"), &completed).expect("write");
+        let first = wrote();
+        let read = host.written(&["specs/TODO.md"], first);
+        assert!(matches!(&read[..], [DiskFile::Text(text)] if **text == *completed));
+        // The disk changes under the reads back; a session told of the first write (after it)
+        // takes the read made after it, without reading the disk again.
+        let blocked = TODO.replace("PLANNED", "BLOCKED");
+        std::fs::write(root.join("specs/TODO.md"), &blocked).expect("write");
+        let told = host.written(&["specs/TODO.md"], writes());
+        assert!(matches!(&told[..], [DiskFile::Text(text)] if **text == *completed), "no second read");
+        // A later write is read.
+        let again = host.written(&["specs/TODO.md"], wrote());
+        assert!(matches!(&again[..], [DiskFile::Text(text)] if **text == *blocked));
+
+        // A watcher's report of a change by someone else, read in before a session is told of
+        // the write it follows: that session reads the disk, not the older read back.
+        std::fs::write(root.join("specs/TODO.md"), &completed).expect("write");
+        let after = wrote();
+        host.written(&["specs/TODO.md"], after);
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        host.heard(&["specs/TODO.md"]);
+        let told = host.written(&["specs/TODO.md"], after);
+        assert!(matches!(&told[..], [DiskFile::Text(text)] if **text == *TODO), "the newer text");
+    }
+
+    #[test]
+    fn a_change_read_back_otherwise_than_planned_is_indexed_as_read() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        let first = host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let planned = TODO.replace("PLANNED", "COMPLETED");
+        // Another writer got there between the plan and the read.
+        host.expect_written(expected(&first, &planned));
+        let other = TODO.replace("PLANNED", "BLOCKED");
+        std::fs::write(root.join("specs/TODO.md"), &other).expect("write");
+        host.written(&["specs/TODO.md"], wrote());
+        assert!(
+            matches!(host.next_move(first.generation, &no_rules()), NextMove::Analyse { .. }),
+            "analysed from the disk's text"
+        );
+        let now = host.saved(Reading::Shared, || panic!("no walk")).expect("fork");
+        assert_eq!(**now.index.text_at("specs/TODO.md").expect("indexed"), *other);
+
+        // Planned on a state that has moved since: dropped, even with the planned text.
+        host.expect_written(expected(&first, &planned));
+        std::fs::write(root.join("specs/TODO.md"), &planned).expect("write");
+        host.written(&["specs/TODO.md"], wrote());
+        assert!(matches!(host.next_move(now.generation, &no_rules()), NextMove::Analyse { .. }));
+
+        // A file read back that the change does not write (or one it writes left out): dropped.
+        let now = host.saved(Reading::Shared, || panic!("no walk")).expect("fork");
+        host.expect_written(expected(&now, &other));
+        std::fs::write(root.join("specs/TODO.md"), &other).expect("write");
+        std::fs::write(root.join("specs/notes.md"), "# Notes\n").expect("write");
+        host.written(&["specs/TODO.md", "specs/notes.md"], wrote());
+        assert!(matches!(host.next_move(now.generation, &no_rules()), NextMove::Analyse { .. }));
     }
 
     use std::panic::AssertUnwindSafe;

@@ -413,7 +413,7 @@ pub fn finish(
     dry_run: bool,
     open_elsewhere: &HashSet<String>,
 ) -> Result<Planned, jsonrpc::Error> {
-    let PlannedLifecycle { change, answer: planned } = planned;
+    let PlannedLifecycle { change, answer: planned, checked } = planned;
     if change.is_empty() {
         // Said only while the world is still the folder's.
         commands::revalidate(world, [])?;
@@ -445,6 +445,9 @@ pub fn finish(
     };
     if dry_run {
         answer.diff = Some(commands::change_diff(world, &change));
+        if let Some(checked) = checked {
+            rayon::spawn(move || drop(checked));
+        }
         return Ok(Planned { answer, write: None });
     }
     let edited: Vec<EditedFile> = change
@@ -457,7 +460,8 @@ pub fn finish(
             edits: it.edits.clone(),
         })
         .collect();
-    let edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
+    let mut edit = commands::prepare(world, client, &change, false, world.settings.closed_files, open_elsewhere)?;
+    edit.expected = checked.and_then(|it| commands::expected_move(world, &change, it));
     let moved = change.moved.iter().map(|it| (it.from.clone(), it.to.clone())).collect();
     let announcement = Announcement {
         label: change.label.clone(),

@@ -40,6 +40,45 @@ pub struct AnalysedMove {
     pub files: Vec<(String, Option<Arc<str>>)>,
 }
 
+/// A change planned on a session's world that is saved state `from`, as its re-check left
+/// the world: the saved state's next move once the change's files are on disk, unless the disk
+/// then holds something else ([`crate::host::Host::expect_written`]). The files are indexed
+/// once, by the re-check, instead of again by the host reading them back and by a session
+/// analysing the move.
+pub struct ExpectedMove {
+    pub from: u64,
+    pub key: CheckedWith,
+    pub index: WorkspaceIndex,
+    pub store: DiagnosticStore,
+    /// Every file the change writes, each with its new text in `index`.
+    pub paths: BTreeSet<String>,
+    /// The files whose diagnostics may have changed, and whether all may have.
+    pub touched: BTreeSet<String>,
+    pub everything: bool,
+}
+
+impl ExpectedMove {
+    /// Whether `read` (the files at `paths`, as just read back) is exactly what this move
+    /// writes: the same paths, each a text the index holds, none new to the saved state.
+    pub fn is_what_was_read(
+        &self,
+        paths: &[&str],
+        read: &[DiskFile],
+        known: &HashSet<String>,
+        skipped: &HashMap<String, String>,
+    ) -> bool {
+        let mut named: Vec<&str> = paths.to_vec();
+        named.sort_unstable();
+        named.dedup();
+        named.len() == self.paths.len()
+            && named.iter().all(|it| self.paths.contains(*it) && known.contains(*it) && !skipped.contains_key(*it))
+            && paths.iter().zip(read).all(|(path, file)| match (file, self.index.text_at(path)) {
+                (DiskFile::Text(text), Some(planned)) => **text == **planned,
+                _ => false,
+            })
+    }
+}
+
 /// What a session on saved state `from` does to catch up with the saved state now.
 pub enum NextMove {
     /// Nothing to do: the saved state is still `from`.

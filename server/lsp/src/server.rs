@@ -210,14 +210,19 @@ impl Server {
             let planned =
                 commands::plan_status(&request, world, &session.client, now.clone(), elsewhere, early, &read_whole)?;
             let described = planned.as_ref().map(|(_, _, described)| described.clone()).unwrap_or_default();
-            let change = planned.map(|(planned, announced, _)| write_path::Change {
+            let change = planned.map(|(mut planned, announced, _)| write_path::Change {
                 status: Some(write_path::StatusSet {
                     task: announced.task.clone(),
                     from: announced.from.clone(),
                     to: announced.to.clone(),
                     files: announced.files.clone(),
                 }),
-                write: planned.into_write(),
+                write: {
+                    if let Some(expected) = planned.expected.take() {
+                        session.host.expect_written(expected);
+                    }
+                    planned.into_write()
+                },
                 announcement: Announcement::Status(announced),
             });
             Ok(write_path::Plan { answer: described, change })
@@ -415,19 +420,24 @@ impl Server {
         let (mut answer, written) = write_path::change(&desk, label, task, |world, elsewhere, _| {
             let planned = plan(world, &session.client, elsewhere)?;
             let files = planned.answer.files.clone();
-            let change = planned.write.map(|write| write_path::Change {
-                // A refusal names the last change of its task by someone else: a new task's
-                // status is one (edits and archives set no status).
-                status: write.announcement.notice.as_ref().and_then(|notice| {
-                    Some(write_path::StatusSet {
-                        task: notice.task.clone(),
-                        from: notice.from.clone(),
-                        to: notice.to.clone()?,
-                        files: files.clone(),
-                    })
-                }),
-                write: write.edit.into_write(),
-                announcement: Announcement::Edits(write.announcement),
+            let change = planned.write.map(|mut write| {
+                if let Some(expected) = write.edit.expected.take() {
+                    session.host.expect_written(expected);
+                }
+                write_path::Change {
+                    // A refusal names the last change of its task by someone else: a new task's
+                    // status is one (edits and archives set no status).
+                    status: write.announcement.notice.as_ref().and_then(|notice| {
+                        Some(write_path::StatusSet {
+                            task: notice.task.clone(),
+                            from: notice.from.clone(),
+                            to: notice.to.clone()?,
+                            files: files.clone(),
+                        })
+                    }),
+                    write: write.edit.into_write(),
+                    announcement: Announcement::Edits(write.announcement),
+                }
             });
             Ok(write_path::Plan { answer: planned.answer, change })
         })

@@ -37,6 +37,10 @@ pub struct World {
     /// The git baseline `store` was computed with (the files at HEAD, for invalid transitions),
     /// once found: `taskmark.fix` checks its change against it, as `taskmark fix` does.
     pub baseline: Option<crate::saved::HeadBaseline>,
+    /// The generation of the host's saved state this world is, when it is that state (no
+    /// document open, caught up): a change planned on it can hand the host the index the
+    /// change's re-check made ([`crate::host::Host::expect_written`]).
+    pub saved_generation: Option<u64>,
     /// Every file the walk saw (link targets), shared with the host's saved state and the other
     /// sessions until a file comes or goes.
     pub known: Arc<HashSet<String>>,
@@ -82,6 +86,7 @@ impl World {
             index,
             store,
             baseline: None,
+            saved_generation: None,
             known,
             skipped: HashMap::new(),
             versions: HashMap::new(),

@@ -440,6 +440,7 @@ mod tests {
                 config: &self.config,
                 paths: &self.listed,
                 store: None,
+                baseline: None,
                 unreadable: Vec::new(),
                 claims: &self.claims,
                 elsewhere: &[],

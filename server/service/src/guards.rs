@@ -11,7 +11,7 @@ use crate::engine::edit::{Checked, FixCheck, Override, Refusal, WorkspaceChange,
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::lifecycle::across::{self, OtherWorktree};
 use crate::engine::model::TaskKey;
-use crate::engine::rules::{DiagnosticStore, PathOracle};
+use crate::engine::rules::{Baseline, DiagnosticStore, PathOracle};
 
 /// What a use case reads of a workspace, whichever front door holds it.
 pub struct TaskWorkspace<'a> {
@@ -21,6 +21,9 @@ pub struct TaskWorkspace<'a> {
     /// The diagnostics of `index` when the front door keeps them (the language server); made
     /// when needed otherwise.
     pub store: Option<&'a DiagnosticStore>,
+    /// The baseline `store` was computed with (the language server's git HEAD), so that the
+    /// diagnostics a change's re-check leaves are those the front door would compute itself.
+    pub baseline: Option<Baseline<'a>>,
     /// Tracker files that could not be read, with the reason.
     pub unreadable: Vec<(&'a str, &'a str)>,
     pub claims: &'a ClaimStore,
@@ -161,12 +164,13 @@ pub fn leaves_only_expected_drift(
     change: &WorkspaceChange,
     expected: &[RuleCode],
 ) -> Result<(Checked, Vec<Diagnostic>), Refused> {
-    let check = FixCheck { config: workspace.config, baseline: None, paths: workspace.paths };
+    let check = FixCheck { config: workspace.config, baseline: workspace.baseline.as_ref(), paths: workspace.paths };
     let made;
     let store = match workspace.store {
         Some(store) => store,
         None => {
-            made = DiagnosticStore::new(workspace.index, workspace.config, None, workspace.paths);
+            made =
+                DiagnosticStore::new(workspace.index, workspace.config, workspace.baseline.as_ref(), workspace.paths);
             &made
         }
     };
@@ -206,5 +210,69 @@ pub fn refuse_claimed(
     match claims.allows_for(&claims::task_name(task), agent, holder, SystemTime::now()) {
         Ok(()) => Ok(()),
         Err(error) => Err(Refused::from_claims(task, error, Blocked::StatusChange)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::edit::{StatusChangeOptions, plan_status_change};
+    use crate::engine::index::SourceFile;
+    use crate::engine::rules::{self, Baseline};
+    use crate::engine::timestamp::Now;
+
+    fn index(todo: &str) -> WorkspaceIndex {
+        let file = SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) };
+        WorkspaceIndex::build(vec![file], &Config::default().vocabularies)
+    }
+
+    fn todo(first: &str, second: &str) -> String {
+        format!(
+            "# TODO\n\n## Tasks\n\n### 1. First\n- **Status**: [{first}]\n\n### 2. Second\n- **Status**: [{second}]\n"
+        )
+    }
+
+    /// A front door that keeps its diagnostics against a baseline (the language server's git
+    /// `HEAD`) takes a change's re-check as its diagnostics after the change: they must be what
+    /// a fresh check against that baseline finds, a transition since it included, not the
+    /// rules without it. And that transition, there before, is no refusal.
+    #[test]
+    fn a_recheck_against_the_front_doors_baseline_leaves_what_a_check_against_it_finds() {
+        let head = index(&todo("PLANNED", "PLANNED"));
+        let baseline = Baseline { index: &head, label: "HEAD".into() };
+        // Task 2 went back to not started since the commit: no path leads there.
+        let now = index(&todo("PLANNED", "NOT STARTED"));
+        let (config, listed) = (Config::default(), HashSet::new());
+        let store = DiagnosticStore::new(&now, &config, Some(&baseline), &listed);
+        assert!(store.all(&now).iter().any(|it| it.code == RuleCode::InvalidTransition), "the transition since HEAD");
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let claims = ClaimStore::in_folder(&folder.path().join("claims"), "workspace");
+        let workspace = TaskWorkspace {
+            index: &now,
+            config: &config,
+            paths: &listed,
+            store: Some(&store),
+            baseline: Some(Baseline { index: &head, label: "HEAD".into() }),
+            unreadable: Vec::new(),
+            claims: &claims,
+            elsewhere: &[],
+            listed: &listed,
+        };
+        let options = StatusChangeOptions::new(Now::parse("2026-11-28").expect("a day"));
+        let change = plan_status_change(&now, &TaskKey::new("specs", "1"), "implementing", &options).expect("planned");
+        let checked = leaves_no_new_drift(&workspace, &change).expect("no new drift");
+        let after = checked.index.text_at("specs/TODO.md").expect("TODO.md").to_string();
+        let fresh = index(&after);
+        let found = rules::check(&fresh, &config, Some(&baseline), &listed);
+        let codes = |it: &[Diagnostic]| {
+            let mut codes: Vec<String> = it.iter().map(|it| format!("{} {:?}", it.code, it.task)).collect();
+            codes.sort();
+            codes
+        };
+        assert_eq!(codes(&checked.store.all(&checked.index)), codes(&found));
+        assert!(found.iter().any(|it| it.code == RuleCode::InvalidTransition), "still found after the change");
     }
 }

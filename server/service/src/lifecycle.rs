@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::engine::diagnostic::RuleCode;
-use crate::engine::edit::{WorkspaceChange, resolve_task, task_status, user_text};
+use crate::engine::edit::{Checked, WorkspaceChange, resolve_task, task_status, user_text};
 use crate::engine::lifecycle::{self, ArchiveRequest, EditTask, NewTask, UsedIds};
 use crate::engine::model::TaskKey;
 use crate::engine::timestamp::Now;
@@ -41,10 +41,12 @@ pub struct LifecycleAnswer {
 }
 
 /// A lifecycle change planned and checked for new drift, not yet written.
-#[derive(Debug)]
 pub struct PlannedLifecycle {
     pub change: WorkspaceChange,
     pub answer: LifecycleAnswer,
+    /// The workspace as the change's re-check left it (none for a change that changes
+    /// nothing), for a front door that keeps the workspace as saved; else freed when dropped.
+    pub checked: Option<Checked>,
 }
 
 /// An edit of a task as every front door asks it; only the fields named change.
@@ -259,11 +261,11 @@ fn checked_leaving(
     answer: LifecycleAnswer,
     for_next_step: &[RuleCode],
 ) -> Result<PlannedLifecycle, Refused> {
+    let mut checked = None;
     if !change.is_empty() {
         let (copy, left) = leaves_only_expected_drift(workspace, &change, for_next_step)?;
-        // Freeing the copy of the diagnostics is no part of the answer.
-        rayon::spawn(move || drop(copy));
+        checked = Some(copy);
         change.warnings.extend(left.iter().map(|it| format!("{}; set the task's status next", it.message)));
     }
-    Ok(PlannedLifecycle { change, answer })
+    Ok(PlannedLifecycle { change, answer, checked })
 }

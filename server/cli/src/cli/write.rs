@@ -338,6 +338,7 @@ pub(crate) fn task_workspace<'a>(
         config: &workspace.config,
         paths,
         store: None,
+        baseline: None,
         unreadable: workspace
             .skipped
             .iter()

@@ -8,7 +8,7 @@ mod described;
 pub(crate) mod fields;
 pub mod user_text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::Config;
@@ -232,7 +232,10 @@ impl FixCheck<'_> {
         let after = change.applied_to(index, |after, update| {
             after_store.follow(after, self.config, self.baseline, &moved, update, &mut pending);
         });
-        after_store.settle(&after, self.config, self.baseline, &moved, pending);
+        let everything = pending.rebuilt();
+        let mut touched = after_store.settle(&after, self.config, self.baseline, &moved, pending);
+        touched.extend(change.files.iter().filter(|it| !it.edits.is_empty()).filter_map(|it| after.file_id(&it.path)));
+        touched.extend(change.created.iter().filter_map(|it| after.file_id(&it.path)));
         let counted = |it: &&Diagnostic| with_hints || it.severity != Severity::Hint;
         // The files whose diagnostics the copy still shares are the same on both sides.
         let (before_list, after_list) = store.unshared(index, &after_store, &after);
@@ -248,16 +251,22 @@ impl FixCheck<'_> {
                 _ => out.push(it.clone()),
             }
         }
-        (Checked { index: after, store: after_store }, out)
+        (Checked { index: after, store: after_store, touched, everything }, out)
     }
 }
 
 /// The workspace as a change would leave it, made for the change's re-check: the index and the
 /// diagnostics after it. Dropping it frees the copy's own parts (the files the change edited,
-/// the task tables), which an adapter may rather do off the path of its answer.
+/// the task tables), which an adapter may rather do off the path of its answer. An adapter that
+/// keeps the workspace as saved may instead take it as the saved state once the change is
+/// written (the files indexed once, not again when read back).
 pub struct Checked {
     pub index: WorkspaceIndex,
     pub store: DiagnosticStore,
+    /// The files whose diagnostics may differ from before the change (of `index`), and whether
+    /// all may (the diagnostics were computed again whole).
+    pub touched: BTreeSet<FileId>,
+    pub everything: bool,
 }
 
 /// What exists once a change's moves are done: nothing at a moved path, and at its new place
@@ -328,8 +337,11 @@ pub fn refuse_new_drift_but(
     expected: &[RuleCode],
 ) -> Result<(Checked, Vec<Diagnostic>), Refusal> {
     let (checked, all) = check.left_behind(index, store, change, false);
+    // A status's step is judged by the plan, from the status now and the vocabulary; a check
+    // with a baseline (so that what it leaves is the front door's own diagnostics, to keep)
+    // does not judge it again from the baseline's status.
     let (tolerated, left): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        all.into_iter().partition(|it| expected.contains(&it.code));
+        all.into_iter().filter(|it| it.code != RuleCode::InvalidTransition).partition(|it| expected.contains(&it.code));
     if left.is_empty() {
         return Ok((checked, tolerated));
     }

@@ -539,6 +539,52 @@ proptest! {
         prop_assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)));
     }
 
+    /// What a status change's re-check leaves (the index and diagnostics after it, checked
+    /// against a baseline) is what indexing and checking the files it writes afresh gives: a
+    /// front door keeps it as the saved state instead of indexing the files again.
+    #[test]
+    fn a_recheck_leaves_the_index_and_diagnostics_of_the_files_it_writes(
+        files in workspace(),
+        committed in workspace(),
+        task in 1u32..6,
+        pick_next in 0usize..8,
+    ) {
+        let index = build(&files);
+        let key = TaskKey::new("specs", task.to_string());
+        let (Some(profile), Some((_, current))) = (index.task_profile(&key), index.task_status(&key)) else {
+            return Ok(());
+        };
+        let next = profile.next(Scope::Task, current);
+        let Some(target) = next.get(pick_next % next.len().max(1)).copied() else { return Ok(()) };
+        let Ok(change) = plan_status_change(&index, &key, &profile.status(target).id, &options(false)) else { return Ok(()) };
+        let config = Config::default();
+        let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+        let committed = build(&committed);
+        for baseline in [None, Some(rules::Baseline { index: &committed, label: "HEAD".into() })] {
+            let store = DiagnosticStore::new(&index, &config, baseline.as_ref(), &paths);
+            let check = edit::FixCheck { config: &config, baseline: baseline.as_ref(), paths: &paths };
+            let (checked, _) = check.left_behind(&index, &store, &change, false);
+            let mut after_files = files.clone();
+            for (path, text) in change.apply(&index) {
+                if let Some(file) = after_files.iter_mut().find(|it| it.path == path) {
+                    file.text = Arc::from(text);
+                }
+            }
+            let fresh = build(&after_files);
+            prop_assert_eq!(canonical(&checked.index), canonical(&fresh));
+            let found = rules::check(&fresh, &config, baseline.as_ref(), &paths);
+            prop_assert_eq!(rendered(&checked.index, &checked.store.all(&checked.index)), rendered(&fresh, &found));
+            // What it says it touched covers every file whose diagnostics differ.
+            let before: Vec<String> = rendered(&index, &store.all(&index));
+            for file in paths.iter() {
+                let of = |lines: &[String]| lines.iter().filter(|it| it.starts_with(&format!("{file} "))).cloned().collect::<Vec<_>>();
+                let differs = of(&before) != of(&rendered(&fresh, &found));
+                let touched = checked.everything || checked.index.file_id(file).is_some_and(|it| checked.touched.contains(&it));
+                prop_assert!(!differs || touched, "{} changed diagnostics but is not among those touched", file);
+            }
+        }
+    }
+
     #[test]
     fn planned_changes_give_every_place_the_requested_status(files in workspace(), task in 1u32..6, pick_next in 0usize..8) {
         let index = build(&files);
