@@ -16,7 +16,7 @@ use crate::model::{PlaceKind, TaskKey};
 use crate::rules::{self, DiagnosticStore};
 use crate::text::TextRange;
 use crate::timestamp::Now;
-use crate::vocabulary::Scope;
+use crate::vocabulary::{Scope, StatusId};
 
 const MARKERS: &[&str] = &[
     "[NOT STARTED]",
@@ -550,13 +550,7 @@ proptest! {
         pick_next in 0usize..8,
     ) {
         let index = build(&files);
-        let key = TaskKey::new("specs", task.to_string());
-        let (Some(profile), Some((_, current))) = (index.task_profile(&key), index.task_status(&key)) else {
-            return Ok(());
-        };
-        let next = profile.next(Scope::Task, current);
-        let Some(target) = next.get(pick_next % next.len().max(1)).copied() else { return Ok(()) };
-        let Ok(change) = plan_status_change(&index, &key, &profile.status(target).id, &options(false)) else { return Ok(()) };
+        let Some((_, _, change)) = allowed_step(&index, task, pick_next) else { return Ok(()) };
         let config = Config::default();
         let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
         let committed = build(&committed);
@@ -564,13 +558,7 @@ proptest! {
             let store = DiagnosticStore::new(&index, &config, baseline.as_ref(), &paths);
             let check = edit::FixCheck { config: &config, baseline: baseline.as_ref(), paths: &paths };
             let (checked, _) = check.left_behind(&index, &store, &change, false);
-            let mut after_files = files.clone();
-            for (path, text) in change.apply(&index) {
-                if let Some(file) = after_files.iter_mut().find(|it| it.path == path) {
-                    file.text = Arc::from(text);
-                }
-            }
-            let fresh = build(&after_files);
+            let fresh = build(&applied(&files, &index, &change));
             prop_assert_eq!(canonical(&checked.index), canonical(&fresh));
             let found = rules::check(&fresh, &config, baseline.as_ref(), &paths);
             prop_assert_eq!(rendered(&checked.index, &checked.store.all(&checked.index)), rendered(&fresh, &found));
@@ -588,20 +576,9 @@ proptest! {
     #[test]
     fn planned_changes_give_every_place_the_requested_status(files in workspace(), task in 1u32..6, pick_next in 0usize..8) {
         let index = build(&files);
-        let key = TaskKey::new("specs", task.to_string());
-        let (Some(profile), Some((_, current))) = (index.task_profile(&key), index.task_status(&key)) else {
-            return Ok(());
-        };
-        let next = profile.next(Scope::Task, current);
-        let Some(target) = next.get(pick_next % next.len().max(1)).copied() else { return Ok(()) };
-        let Ok(change) = plan_status_change(&index, &key, &profile.status(target).id, &options(false)) else { return Ok(()) };
-        let mut after_files = files.clone();
-        for (path, text) in change.apply(&index) {
-            if let Some(file) = after_files.iter_mut().find(|it| it.path == path) {
-                file.text = Arc::from(text);
-            }
-        }
-        let after = build(&after_files);
+        let Some((key, target, change)) = allowed_step(&index, task, pick_next) else { return Ok(()) };
+        let Some(profile) = index.task_profile(&key) else { return Ok(()) };
+        let after = build(&applied(&files, &index, &change));
         let entry = after.task(&key).expect("the task is still indexed");
         let current_plan = entry.current_plan;
         for place_ref in &entry.places {
@@ -625,6 +602,28 @@ proptest! {
         }
         prop_assert_eq!(count(&after, RuleCode::StatusMismatch), 0, "every place was written");
     }
+}
+
+/// Task `task` of `specs/` moved to one of the statuses its vocabulary allows next (the
+/// `pick`-th), planned: the task, the status and the change; `None` when there is no such step.
+fn allowed_step(index: &WorkspaceIndex, task: u32, pick: usize) -> Option<(TaskKey, StatusId, edit::WorkspaceChange)> {
+    let key = TaskKey::new("specs", task.to_string());
+    let (profile, (_, current)) = (index.task_profile(&key)?, index.task_status(&key)?);
+    let next = profile.next(Scope::Task, current);
+    let target = next.get(pick % next.len().max(1)).copied()?;
+    let change = plan_status_change(index, &key, &profile.status(target).id, &options(false)).ok()?;
+    Some((key, target, change))
+}
+
+/// `files` with `change` (planned on their `index`) applied.
+fn applied(files: &[SourceFile], index: &WorkspaceIndex, change: &edit::WorkspaceChange) -> Vec<SourceFile> {
+    let mut after = files.to_vec();
+    for (path, text) in change.apply(index) {
+        if let Some(file) = after.iter_mut().find(|it| it.path == path) {
+            file.text = Arc::from(text);
+        }
+    }
+    after
 }
 
 /// `taskmark fix` as every front door runs it: the safe fixes' passes until one plans nothing,
