@@ -701,13 +701,8 @@ impl Analysis {
                 }
                 NextMove::Analyse { to, files, turn } => {
                     let (mut moved, mut all, mut pending) = (BTreeSet::new(), false, None);
-                    let changed: Vec<(String, Option<Arc<str>>)> = files
-                        .iter()
-                        .map(|(path, file)| match file {
-                            DiskFile::Text(text) => (path.clone(), Some(text.clone())),
-                            DiskFile::Unreadable(_) | DiskFile::Missing => (path.clone(), None),
-                        })
-                        .collect();
+                    let changed: Vec<(String, Option<Arc<str>>)> =
+                        files.iter().map(|(path, file)| (path.clone(), file.text())).collect();
                     for (path, file) in files {
                         self.apply_file(world, &path, file, &mut moved, &mut pending);
                     }
@@ -739,10 +734,7 @@ impl Analysis {
     /// which files exist and which were skipped following it.
     fn disk_text(&self, world: &mut World, path: &str, file: DiskFile) -> Option<Arc<str>> {
         file.record(path, &mut world.known, &mut world.skipped);
-        match file {
-            DiskFile::Text(text) => Some(text),
-            DiskFile::Unreadable(_) | DiskFile::Missing => None,
-        }
+        file.text()
     }
 
     /// Puts a finished load in place, with the open documents' texts over the disk's.

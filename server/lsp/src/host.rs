@@ -115,12 +115,7 @@ pub fn writes() -> u64 {
 
 /// Whether the saved state has `file` at `path`.
 fn holds(saved: Option<&Saved>, path: &str, file: &DiskFile) -> bool {
-    let Some(saved) = saved else { return false };
-    match file {
-        DiskFile::Text(text) => saved.index.text_at(path).is_some_and(|it| **it == **text),
-        DiskFile::Unreadable(reason) => saved.skipped.get(path) == Some(reason),
-        DiskFile::Missing => saved.index.file_id(path).is_none() && !saved.skipped.contains_key(path),
-    }
+    saved.is_some() && saved_file(saved, path) == *file
 }
 
 /// Notes what a read of `paths` after write `at` gave.
@@ -603,14 +598,7 @@ fn take_expected(
         moves.changed(*generation, path, file);
     }
     *store = Some((StoreKey { generation: *generation, checked_with: key.clone() }, diagnostics.clone()));
-    let changed = paths
-        .iter()
-        .zip(&files)
-        .map(|(path, file)| match file {
-            DiskFile::Text(text) => (path.to_string(), Some(text.clone())),
-            DiskFile::Unreadable(_) | DiskFile::Missing => (path.to_string(), None),
-        })
-        .collect();
+    let changed = paths.iter().zip(&files).map(|(path, file)| (path.to_string(), file.text())).collect();
     tracing::debug!(from, to = *generation, "the saved state moved as the change's re-check planned it");
     moves.analysed(AnalysedMove {
         from,

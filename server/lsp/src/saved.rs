@@ -76,7 +76,7 @@ impl FolderIdentity {
 }
 
 /// A file as the disk has it now.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DiskFile {
     Text(Arc<str>),
     /// There, but not indexable (too large, not UTF-8, unreadable): why.
@@ -85,6 +85,14 @@ pub enum DiskFile {
 }
 
 impl DiskFile {
+    /// Its text, when it has one to index (`None`: gone or unreadable).
+    pub fn text(&self) -> Option<Arc<str>> {
+        match self {
+            DiskFile::Text(text) => Some(text.clone()),
+            DiskFile::Unreadable(_) | DiskFile::Missing => None,
+        }
+    }
+
     /// Notes the file in a workspace's list of files seen (for links) and of files that could
     /// not be indexed, the saved state's or a session's. Returns whether either list changed.
     pub fn record(&self, path: &str, known: &mut Arc<HashSet<String>>, skipped: &mut HashMap<String, String>) -> bool {
