@@ -147,8 +147,23 @@ impl WorkspaceIndex {
         } else {
             None
         };
+        let trackers_before = self.trackers.len();
         let tracker = self.tracker_for(&class, &statuses);
         let entry = parse_entry(path.to_string(), text, class, tracker.map(|it| (it, &self.trackers[it])));
+        // What the tracker learns its vocabulary from is every one of its files' share of it:
+        // when this file's share is as it was, the vocabulary is too, and the walk over the
+        // tracker's files (thousands, at every status change written to a plan) is skipped. A
+        // file new to its tracker, or a tracker new to the index, learns.
+        let learns = match (&previous_entry, tracker) {
+            (Some(previous), Some(tracker))
+                if tracker < trackers_before
+                    && previous.tracker == Some(tracker)
+                    && previous.class.role == entry.class.role =>
+            {
+                LearningShare::of(previous) != LearningShare::of(&entry)
+            }
+            _ => true,
+        };
         tasks.extend(tasks_of(&entry.parsed));
         let standard_changed = previous_id.map_or(entry.parsed.standard.is_some(), |id| {
             self.entry(id).map(|it| &it.parsed.standard) != Some(&entry.parsed.standard)
@@ -164,7 +179,7 @@ impl WorkspaceIndex {
         let mut rebuilt = is_config || old_config || roots_changed || moved || standard_changed;
         if rebuilt {
             self.rebuild_trackers();
-        } else if let Some(tracker) = tracker {
+        } else if let Some(tracker) = tracker.filter(|_| learns) {
             // The file's markers may make (or unmake) a convention of its tracker, and a new
             // tracker has yet to read its standard.
             rebuilt = self.adapt_vocabularies(Some(tracker));

@@ -53,16 +53,16 @@ impl WorkspaceIndex {
                 files_of[tracker].push(entry);
             }
         }
-        // Trackers learn their vocabularies apart from one another.
-        let adapted: Vec<_> = files_of
-            .par_iter()
-            .enumerate()
-            .filter(|(position, _)| only.is_none_or(|it| it == *position))
-            .map(|(position, files)| {
-                let habits = habits(&self.trackers[position].profile, files);
-                (position, (self.own_vocabulary(position, files, &standards), habits))
-            })
-            .collect();
+        let learn = |(position, files): (usize, &Vec<&FileEntry>)| {
+            let habits = habits(&self.trackers[position].profile, files);
+            (position, (self.own_vocabulary(position, files, &standards), habits))
+        };
+        // Trackers learn their vocabularies apart from one another; one tracker (a file of it
+        // changed) on this thread, without waking the pool for nothing.
+        let adapted: Vec<_> = match only {
+            Some(position) => files_of.get(position).map(|files| learn((position, files))).into_iter().collect(),
+            None => files_of.par_iter().enumerate().map(learn).collect(),
+        };
         let mut changed: Vec<usize> = Vec::new();
         let mut habits_changed = false;
         for (position, ((profile, standard, learned), habits)) in adapted {
@@ -336,6 +336,52 @@ pub(super) fn counts_for_conventions(
     unknown
         || status.is_some_and(|it| profile.status(it).origin == Origin::Learned)
         || profile.conventions.iter().any(|it| it.text == text)
+}
+
+/// What one file gives its tracker's vocabulary to learn from ([`WorkspaceIndex::adapt_vocabularies`]
+/// reads no more of it): each place's marker, what it states and of what, and each box's
+/// character and status, in file order. The conventions learned (an alias weighed against the
+/// status's own spelling at every place), the habits (by kind of place) and what counts as a
+/// candidate all come from these, so a file whose share is as it was leaves the vocabulary as
+/// it was.
+#[derive(PartialEq, Eq)]
+pub(super) struct LearningShare<'a> {
+    places: Vec<PlaceShare<'a>>,
+    items: Vec<(char, Option<StatusId>, bool)>,
+}
+
+/// One place as learning reads it.
+#[derive(PartialEq, Eq)]
+struct PlaceShare<'a> {
+    subject: &'a Subject,
+    kind: PlaceKind,
+    status: Option<StatusId>,
+    unknown: bool,
+    marker: &'a str,
+    spelling: Spelling,
+    scope: Scope,
+}
+
+impl<'a> LearningShare<'a> {
+    pub(super) fn of(entry: &'a FileEntry) -> LearningShare<'a> {
+        let parsed = &entry.parsed;
+        LearningShare {
+            places: parsed
+                .places
+                .iter()
+                .map(|it| PlaceShare {
+                    subject: &it.subject,
+                    kind: it.kind,
+                    status: it.status,
+                    unknown: it.unknown.is_some(),
+                    marker: it.marker.text.as_str(),
+                    spelling: it.marker.spelling,
+                    scope: it.marker.scope,
+                })
+                .collect(),
+            items: parsed.items.iter().map(|it| (it.state, it.status, it.unknown.is_some())).collect(),
+        }
+    }
 }
 
 /// What learning reads of the places that could be conventions or habits: their markers and

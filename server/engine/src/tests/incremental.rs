@@ -385,3 +385,61 @@ fn a_frontmatter_counter_edit_moves_the_outline_and_reads_no_section_again() {
     assert_eq!(outline, Outline::new(&moved_end));
     assert_eq!((region.start, region.new_end), (0, moved_end.len()));
 }
+
+/// Markers a tracker may learn as its own (three places make a convention, an alias counts
+/// against its status's own spelling) among ones it knows.
+const LEARNABLE: &[&str] = &["[WAITING]", "[WAITING]", "[COMPLETE]", "[COMPLETED]", "[DONE]", "[PLANNED]", "[REVIEW]"];
+
+fn learnable_plan() -> impl Strategy<Value = Option<String>> {
+    let line = prop_oneof![
+        prop::sample::select(LEARNABLE).prop_map(|it| format!("- **Status**: {it}")),
+        (1u32..4, prop::sample::select(LEARNABLE)).prop_map(|(n, it)| format!("### Phase {n}: Work {it}")),
+        prop::sample::select(vec![" ", "x", "~", "?"]).prop_map(|it| format!("- [{it}] step")),
+    ];
+    let text = prop::collection::vec(line, 0..5).prop_map(|lines| lines.iter().map(|it| format!("{it}\n")).collect());
+    // Sometimes no file: a plan deleted, or written for the first time.
+    prop::option::weighted(0.9, text)
+}
+
+proptest! {
+    /// A file re-read whole (a plan a status change wrote, a checklist saved) leaves its
+    /// tracker's vocabulary, and so every parse and diagnostic, as a fresh build learns it: the
+    /// tracker learns again only when the file's share of what it learns from changed, and
+    /// skipping it otherwise must never keep a convention or a habit the files no longer make.
+    #[test]
+    fn files_rewritten_whole_leave_the_vocabulary_a_fresh_build_learns(
+        plans in prop::collection::vec(learnable_plan(), 4),
+        rewrites in prop::collection::vec((0usize..4, learnable_plan()), 1..8),
+    ) {
+        use std::collections::HashSet;
+        use std::sync::Arc;
+        use crate::config::Config;
+        use crate::index::SourceFile;
+        use crate::rules::DiagnosticStore;
+        use super::properties::{build, canonical, check};
+        let path = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
+        let todo: String = (0..4).map(|it| format!("### {it}. Task {it}\n- **Status**: [PLANNED]\n\n")).collect();
+        let mut current: Vec<Option<String>> = plans;
+        let sources = |current: &[Option<String>]| -> Vec<SourceFile> {
+            let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo.as_str()) }];
+            files.extend(current.iter().enumerate().filter_map(|(at, text)| {
+                Some(SourceFile { path: path(at), text: Arc::from(text.as_deref()?) })
+            }));
+            files
+        };
+        let mut index = build(&sources(&current));
+        let config = Config::default();
+        let paths: HashSet<String> = (0..4).map(path).chain(["specs/TODO.md".to_string()]).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        for (at, text) in rewrites {
+            let update = index.set_file(&path(at), text.as_deref().map(Arc::from));
+            store.update(&index, &config, None, &paths, &update);
+            current[at] = text;
+            let fresh = build(&sources(&current));
+            let profiles = |index: &crate::index::WorkspaceIndex| format!("{:?}", index.trackers());
+            prop_assert_eq!(profiles(&index), profiles(&fresh));
+            prop_assert_eq!(canonical(&index), canonical(&fresh));
+            prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
+        }
+    }
+}
