@@ -446,9 +446,9 @@ impl Analysis {
         world.invalidate();
         if self.held > 0 {
             self.held_everything |= everything;
-            self.held_changes.get_or_insert_with(BTreeSet::new).extend(touched);
+            self.held_changes.get_or_insert_with(BTreeSet::new).extend(std::mem::take(&mut touched));
         } else {
-            let everything = everything || std::mem::take(&mut self.held_everything);
+            everything |= std::mem::take(&mut self.held_everything);
             touched.extend(self.held_changes.take().unwrap_or_default());
             self.deliver(&world, if everything { None } else { Some(&touched) });
         }
@@ -460,6 +460,7 @@ impl Analysis {
         tracing::debug!(
             documents = documents.len(),
             disk = disk.len(),
+            touched = if everything { usize::MAX } else { touched.len() },
             elapsed_us = started.elapsed().as_micros() as u64,
             "analysed"
         );

@@ -388,6 +388,24 @@ fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
     }
 }
 
+/// Whether `after` is `before` moved with an edit of `file` that added or removed no line, at
+/// positions on the lines from `below` on only: the same lines and columns, nothing a reader
+/// (an editor, which gets positions as lines and columns) sees change. Fix hints are not shown;
+/// they are read from the store when a fix is asked for.
+fn moved_below(before: &Diagnostic, after: &Diagnostic, file: FileId, below: usize) -> bool {
+    let unseen = |before: TextRange, after: TextRange, in_file: FileId| {
+        before == after || (in_file == file && usize::from(after.start()) >= below)
+    };
+    before.message == after.message
+        && unseen(before.range, after.range, after.file)
+        && before.related.len() == after.related.len()
+        && before
+            .related
+            .iter()
+            .zip(&after.related)
+            .all(|(before, after)| before.message == after.message && unseen(before.range, after.range, after.file))
+}
+
 /// The files `diagnostics` are in or point into.
 fn files_of(diagnostics: &[Diagnostic]) -> impl Iterator<Item = FileId> + '_ {
     diagnostics.iter().flat_map(|it| std::iter::once(it.file).chain(it.related.iter().map(|related| related.file)))
@@ -510,6 +528,11 @@ impl DiagnosticStore {
         }
         if let Some((file, edit)) = edited {
             let touches = touches(file);
+            // Where the lines below the edited ones start, in the text after the edit.
+            let below = index.entry(file).map_or(usize::MAX, |entry| {
+                let after = &entry.text[edit.change.new_end.min(entry.text.len())..];
+                after.find('\n').map_or(usize::MAX, |it| edit.change.new_end + it + 1)
+            });
             let touching: Vec<TaskKey> = self
                 .task_files
                 .get(&file)
@@ -532,8 +555,14 @@ impl DiagnosticStore {
                     moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
                 }
                 if moved_all {
-                    // Only what really moved is news to the files it is in.
-                    let changed = diagnostics.iter().zip(&moved_diagnostics).filter(|(before, after)| before != after);
+                    // Only what really moved is news to the files it is in, and only where a
+                    // reader sees it: with no line come or gone, a position on a line below the
+                    // edited ones keeps its line and column (a keystroke in a big TODO.md moves
+                    // the bytes of every place after it, which thousands of plans point to).
+                    let changed = diagnostics
+                        .iter()
+                        .zip(&moved_diagnostics)
+                        .filter(|(before, after)| before != after && !moved_below(before, after, file, below));
                     pending.touched.extend(changed.map(|(_, after)| after.file));
                     *diagnostics = moved_diagnostics;
                 } else {

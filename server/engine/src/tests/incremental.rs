@@ -208,6 +208,33 @@ proptest! {
     }
 }
 
+/// What an editor is shown of `diagnostics`, by file: each one's message and positions (its
+/// own and its related ones) as lines and columns.
+fn seen(
+    index: &crate::index::WorkspaceIndex,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    use crate::text::{PositionEncoding, position_range};
+    let at = |file, range| {
+        let entry = index.entry(file).expect("a diagnostic's file is indexed");
+        position_range(&entry.text, entry.line_index(), range, PositionEncoding::Utf16)
+    };
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for it in diagnostics {
+        let related: Vec<String> = it
+            .related
+            .iter()
+            .map(|r| format!("{} {:?} {}", index.path(r.file), at(r.file, r.range), r.message))
+            .collect();
+        let line = format!("{:?} {} {} {:?}", at(it.file, it.range), it.code, it.message, related);
+        out.entry(index.path(it.file).to_string()).or_default().push(line);
+    }
+    for lines in out.values_mut() {
+        lines.sort();
+    }
+    out
+}
+
 /// Everything the rules report, with the fix hints, for comparing two stores exactly.
 fn rendered_with_fixes(
     index: &crate::index::WorkspaceIndex,
@@ -267,8 +294,19 @@ proptest! {
             // two incremental ones.
             let target = if *target < current.len() && *target % 3 == 0 { *target } else { todo };
             let edited = apply(&current[target].text, at, length, insert);
+            let seen_before = seen(&index, &store.all(&index));
             let update = index.set_file(&current[target].path, Some(Arc::from(edited.as_str())));
-            store.update(&index, &config, None, &paths, &update);
+            let touched = store.update(&index, &config, None, &paths, &update);
+            // A file the store does not name shows the same diagnostics as before, in lines
+            // and columns (what an editor is sent), with its messages.
+            let seen_after = seen(&index, &store.all(&index));
+            for file in seen_before.keys().chain(seen_after.keys()) {
+                let untouched = index.file_id(file).is_some_and(|it| !touched.contains(&it));
+                prop_assert!(
+                    !untouched || seen_before.get(file) == seen_after.get(file),
+                    "{} shows other diagnostics but is not among those touched", file
+                );
+            }
             current[target].text = Arc::from(edited);
             let fresh = build(&current);
             let (incremental, full) = (canonical(&index), canonical(&fresh));
@@ -442,4 +480,52 @@ proptest! {
             prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
         }
     }
+}
+
+/// A keystroke in a big TODO.md moves the bytes of every place after it, and thousands of
+/// plans' diagnostics point to those places: only those whose lines or columns moved are news
+/// to their files (the editor is sent those again).
+#[test]
+fn a_keystroke_touches_the_files_whose_diagnostics_moved_in_lines_or_columns_only() {
+    use super::properties::build;
+    use crate::config::Config;
+    use crate::index::SourceFile;
+    use crate::rules::DiagnosticStore;
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    let todo = "### 4. Four\nSome notes.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**: [PLANNED]\n";
+    // The plan says otherwise than the two others: its diagnostic points to TODO.md's marker.
+    let plan = "# Plan\n- **Status**: [COMPLETED]\n";
+    let state = "{\"active_projects\": [{\"project_number\": 5, \"status\": \"planned\"}]}\n";
+    let files = vec![
+        SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) },
+        SourceFile { path: "specs/005_five/plans/implementation-001.md".into(), text: Arc::from(plan) },
+        SourceFile { path: "specs/state.json".into(), text: Arc::from(state) },
+    ];
+    let mut index = build(&files);
+    let config = Config::default();
+    let paths: HashSet<String> = files.iter().map(|it| it.path.clone()).collect();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let plan_md = index.file_id("specs/005_five/plans/implementation-001.md").expect("indexed");
+    let todo_md = index.file_id("specs/TODO.md").expect("indexed");
+    let pointing = |index: &crate::index::WorkspaceIndex, store: &DiagnosticStore| {
+        store.all(index).iter().filter(|it| it.file == plan_md && it.related.iter().any(|r| r.file == todo_md)).count()
+    };
+    assert_eq!(pointing(&index, &store), 1, "{:?}", store.all(&index));
+    // A character in another task's section above: the marker keeps its line and column.
+    let above = "### 4. Four\nSome notes!.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**: [PLANNED]\n";
+    let update = index.set_file("specs/TODO.md", Some(Arc::from(above)));
+    let touched = store.update(&index, &config, None, &paths, &update);
+    assert!(!touched.contains(&plan_md), "the plan's diagnostic did not move in lines or columns");
+    assert_eq!(pointing(&index, &store), 1);
+    // A character before the marker on its own line: its column moved.
+    let before = "### 4. Four\nSome notes!.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
+    let update = index.set_file("specs/TODO.md", Some(Arc::from(before)));
+    let touched = store.update(&index, &config, None, &paths, &update);
+    assert!(touched.contains(&plan_md), "the plan's diagnostic points to a column that moved");
+    // A line more above it: its line moved.
+    let added = "### 4. Four\nSome notes!.\nMore.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
+    let update = index.set_file("specs/TODO.md", Some(Arc::from(added)));
+    let touched = store.update(&index, &config, None, &paths, &update);
+    assert!(touched.contains(&plan_md), "the plan's diagnostic points to a line that moved");
 }
