@@ -388,22 +388,29 @@ fn moved(diagnostic: &mut Diagnostic, file: FileId, edit: &FileEdit) -> bool {
     }
 }
 
-/// Whether `after` is `before` moved with an edit of `file` that added or removed no line, at
-/// positions on the lines from `below` on only: the same lines and columns, nothing a reader
-/// (an editor, which gets positions as lines and columns) sees change. Fix hints are not shown;
-/// they are read from the store when a fix is asked for.
-fn moved_below(before: &Diagnostic, after: &Diagnostic, file: FileId, below: usize) -> bool {
-    let unseen = |before: TextRange, after: TextRange, in_file: FileId| {
-        before == after || (in_file == file && usize::from(after.start()) >= below)
-    };
-    before.message == after.message
-        && unseen(before.range, after.range, after.file)
-        && before.related.len() == after.related.len()
-        && before
-            .related
-            .iter()
-            .zip(&after.related)
-            .all(|(before, after)| before.message == after.message && unseen(before.range, after.range, after.file))
+/// Where a diagnostic is (its range and its related ones'), to tell what moving it changed.
+struct Positions {
+    range: TextRange,
+    related: Vec<TextRange>,
+}
+
+impl Positions {
+    fn of(diagnostic: &Diagnostic) -> Positions {
+        Positions { range: diagnostic.range, related: diagnostic.related.iter().map(|it| it.range).collect() }
+    }
+
+    /// Whether a reader sees `after`, this diagnostic moved with an edit of `file` that added
+    /// or removed no line, elsewhere than before: a position moved on the lines from `below`
+    /// on keeps its line and column, which is all an editor gets. Fix hints are not shown;
+    /// they are read from the store when a fix is asked for.
+    fn seen_moved(&self, after: &Diagnostic, file: FileId, below: usize) -> bool {
+        let seen = |before: TextRange, after: TextRange, in_file: FileId| {
+            before != after && !(in_file == file && usize::from(after.start()) >= below)
+        };
+        seen(self.range, after.range, after.file)
+            || self.related.len() != after.related.len()
+            || self.related.iter().zip(&after.related).any(|(before, after)| seen(*before, after.range, after.file))
+    }
 }
 
 /// The files `diagnostics` are in or point into.
@@ -549,24 +556,27 @@ impl DiagnosticStore {
                 if !diagnostics.iter().any(touches) {
                     continue;
                 }
-                let mut moved_all = !edit.lines_moved;
-                let mut moved_diagnostics = diagnostics.clone();
-                if moved_all {
-                    moved_all = moved_diagnostics.iter_mut().all(|it| moved(it, file, edit));
-                }
-                if moved_all {
-                    // Only what really moved is news to the files it is in, and only where a
-                    // reader sees it: with no line come or gone, a position on a line below the
-                    // edited ones keeps its line and column (a keystroke in a big TODO.md moves
-                    // the bytes of every place after it, which thousands of plans point to).
-                    let changed = diagnostics
-                        .iter()
-                        .zip(&moved_diagnostics)
-                        .filter(|(before, after)| before != after && !moved_below(before, after, file, below));
-                    pending.touched.extend(changed.map(|(_, after)| after.file));
-                    *diagnostics = moved_diagnostics;
-                } else {
+                if edit.lines_moved {
                     pending.tasks.insert(task.clone());
+                    continue;
+                }
+                // Moved in place (a copy of thousands of diagnostics at every keystroke cost
+                // more than the move); when one cannot be, the task is computed again, which
+                // replaces them all.
+                for diagnostic in diagnostics.iter_mut() {
+                    let before = Positions::of(diagnostic);
+                    if !moved(diagnostic, file, edit) {
+                        pending.tasks.insert(task.clone());
+                        break;
+                    }
+                    // Only what really moved is news to the file it is in, and only where a
+                    // reader sees it: with no line come or gone, a position on a line below
+                    // the edited ones keeps its line and column (a keystroke in a big TODO.md
+                    // moves the bytes of every place after it, which thousands of plans
+                    // point to).
+                    if before.seen_moved(diagnostic, file, below) {
+                        pending.touched.insert(diagnostic.file);
+                    }
                 }
             }
         }
