@@ -4,8 +4,11 @@
 //! UTF-8 code units. The conversion lives here so every adapter does it the same way, and it
 //! clamps rather than panics: an out-of-range position from a client is a fact of life.
 
-use line_index::{LineCol, WideEncoding, WideLineCol};
-pub use line_index::{LineIndex, TextRange, TextSize};
+mod lines;
+
+pub use line_index::{TextRange, TextSize};
+use lines::LineCol;
+pub use lines::LineIndex;
 
 /// How a client counts the `character` of a position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -50,10 +53,7 @@ pub fn position(text: &str, index: &LineIndex, offset: TextSize, encoding: Posit
     match encoding {
         PositionEncoding::Utf8 => Position { line: line_col.line, character: line_col.col },
         PositionEncoding::Utf16 => {
-            let wide = index
-                .to_wide(WideEncoding::Utf16, line_col)
-                .unwrap_or(WideLineCol { line: line_col.line, col: line_col.col });
-            Position { line: wide.line, character: wide.col }
+            Position { line: line_col.line, character: index.to_utf16(line_col).unwrap_or(line_col.col) }
         }
     }
 }
@@ -76,10 +76,7 @@ pub fn offset(text: &str, index: &LineIndex, position: Position, encoding: Posit
     let content_len = line_text.trim_end_matches(['\n', '\r']).len();
     let col = match encoding {
         PositionEncoding::Utf8 => position.character,
-        PositionEncoding::Utf16 => index
-            .to_utf8(WideEncoding::Utf16, WideLineCol { line: position.line, col: position.character })
-            .map(|it| it.col)
-            .unwrap_or(u32::MAX),
+        PositionEncoding::Utf16 => index.from_utf16(position.line, position.character).unwrap_or(u32::MAX),
     };
     let mut col = (col as usize).min(content_len);
     while !line_text.is_char_boundary(col) {

@@ -227,8 +227,8 @@ impl WorkspaceIndex {
         }
         let layout = entry.todo_layout.as_mut()?;
         let old_text = std::mem::replace(&mut entry.text, text.clone());
-        entry.line_index = OnceLock::new();
         let change = shift.and_then(Shift::as_change).unwrap_or_else(|| Change::between(&old_text, text));
+        entry.line_index = followed(&entry.line_index, text, change);
         let tracker = &self.trackers[tracker_id];
         let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
         let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);
@@ -459,12 +459,12 @@ impl WorkspaceIndex {
             }
         }
         entry.text = text.clone();
-        entry.line_index = OnceLock::new();
         let change = Change {
             start: usize::from(span.range.start()),
             old_end: usize::from(span.range.end()),
             new_end: usize::from(new_range.end()),
         };
+        entry.line_index = followed(&entry.line_index, text, change);
         let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
         let lines_moved =
             line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
@@ -575,4 +575,14 @@ pub(super) fn places_by_task(places: &[Place]) -> BTreeMap<TaskKey, Vec<&Place>>
         }
     }
     out
+}
+
+/// A file's line index after `change` made its text `text`: the old one edited when one was
+/// built (a keystroke in a big TODO.md would build it anew for the diagnostics it sends),
+/// else none yet.
+fn followed(line_index: &OnceLock<Arc<LineIndex>>, text: &str, change: Change) -> OnceLock<Arc<LineIndex>> {
+    match line_index.get() {
+        Some(index) => OnceLock::from(Arc::new(index.edited(text, change))),
+        None => OnceLock::new(),
+    }
 }

@@ -71,6 +71,12 @@ impl FileEntry {
         self.line_index.get_or_init(|| Arc::new(LineIndex::new(&self.text)))
     }
 
+    /// The line index if one was built (or followed an edit), without building one.
+    #[cfg(test)]
+    pub(crate) fn built_line_index(&self) -> Option<&LineIndex> {
+        self.line_index.get().map(|it| &**it)
+    }
+
     /// Whether the file's whole-file rules read its tracker's tasks, so run again when any of
     /// them changes: counters count them; GSD's STATE.md (its position and its phase table) is
     /// held to its phases' plans. Known from the parse's counters and the file's role, with no

@@ -295,7 +295,16 @@ proptest! {
             let target = if *target < current.len() && *target % 3 == 0 { *target } else { todo };
             let edited = apply(&current[target].text, at, length, insert);
             let seen_before = seen(&index, &store.all(&index));
+            // Built before the edit (as sending diagnostics does), it follows the edit.
+            for (_, entry) in index.entries() {
+                entry.line_index();
+            }
             let update = index.set_file(&current[target].path, Some(Arc::from(edited.as_str())));
+            for (_, entry) in index.entries() {
+                if let Some(built) = entry.built_line_index() {
+                    prop_assert_eq!(built, &crate::text::LineIndex::new(&entry.text), "{}", entry.path);
+                }
+            }
             let touched = store.update(&index, &config, None, &paths, &update);
             // A file the store does not name shows the same diagnostics as before, in lines
             // and columns (what an editor is sent), with its messages.
