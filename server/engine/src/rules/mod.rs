@@ -535,10 +535,11 @@ impl DiagnosticStore {
         }
         if let Some((file, edit)) = edited {
             let touches = touches(file);
-            // Where the lines below the edited ones start, in the text after the edit.
+            // Where the lines below the edited ones start, in the text after the edit (read as
+            // bytes, which hold whatever the change's bounds are).
             let below = index.entry(file).map_or(usize::MAX, |entry| {
-                let after = &entry.text[edit.change.new_end.min(entry.text.len())..];
-                after.find('\n').map_or(usize::MAX, |it| edit.change.new_end + it + 1)
+                let after = entry.text.as_bytes().get(edit.change.new_end..).unwrap_or_default();
+                memchr::memchr(b'\n', after).map_or(usize::MAX, |it| edit.change.new_end + it + 1)
             });
             let touching: Vec<TaskKey> = self
                 .task_files

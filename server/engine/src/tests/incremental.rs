@@ -532,8 +532,18 @@ fn a_keystroke_touches_the_files_whose_diagnostics_moved_in_lines_or_columns_onl
     let update = index.set_file("specs/TODO.md", Some(Arc::from(before)));
     let touched = store.update(&index, &config, None, &paths, &update);
     assert!(touched.contains(&plan_md), "the plan's diagnostic points to a column that moved");
+    // Characters that share their last byte (`ä` and `Ǥ`): the change found by comparing the
+    // texts ends at the character's bounds, not inside it.
+    let inside = "### 4. Four\nSome notes!ä.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
+    let update = index.set_file("specs/TODO.md", Some(Arc::from(inside)));
+    store.update(&index, &config, None, &paths, &update);
+    let inside = "### 4. Four\nSome notes!Ǥ.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
+    let update = index.set_file("specs/TODO.md", Some(Arc::from(inside)));
+    let touched = store.update(&index, &config, None, &paths, &update);
+    assert!(!touched.contains(&plan_md), "the plan's diagnostic did not move");
+    assert_eq!(pointing(&index, &store), 1);
     // A line more above it: its line moved.
-    let added = "### 4. Four\nSome notes!.\nMore.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
+    let added = "### 4. Four\nSome notes!Ǥ.\nMore.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
     let update = index.set_file("specs/TODO.md", Some(Arc::from(added)));
     let touched = store.update(&index, &config, None, &paths, &update);
     assert!(touched.contains(&plan_md), "the plan's diagnostic points to a line that moved");
