@@ -521,30 +521,30 @@ fn a_keystroke_touches_the_files_whose_diagnostics_moved_in_lines_or_columns_onl
         store.all(index).iter().filter(|it| it.file == plan_md && it.related.iter().any(|r| r.file == todo_md)).count()
     };
     assert_eq!(pointing(&index, &store), 1, "{:?}", store.all(&index));
+    // TODO.md takes `text`; the files the store names as changed.
+    let write = |index: &mut crate::index::WorkspaceIndex, store: &mut DiagnosticStore, text: &str| {
+        let update = index.set_file("specs/TODO.md", Some(Arc::from(text)));
+        store.update(index, &config, None, &paths, &update)
+    };
     // A character in another task's section above: the marker keeps its line and column.
     let above = "### 4. Four\nSome notes!.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**: [PLANNED]\n";
-    let update = index.set_file("specs/TODO.md", Some(Arc::from(above)));
-    let touched = store.update(&index, &config, None, &paths, &update);
+    let touched = write(&mut index, &mut store, above);
     assert!(!touched.contains(&plan_md), "the plan's diagnostic did not move in lines or columns");
     assert_eq!(pointing(&index, &store), 1);
     // A character before the marker on its own line: its column moved.
     let before = "### 4. Four\nSome notes!.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
-    let update = index.set_file("specs/TODO.md", Some(Arc::from(before)));
-    let touched = store.update(&index, &config, None, &paths, &update);
+    let touched = write(&mut index, &mut store, before);
     assert!(touched.contains(&plan_md), "the plan's diagnostic points to a column that moved");
     // Characters that share their last byte (`ä` and `Ǥ`): the change found by comparing the
     // texts ends at the character's bounds, not inside it.
     let inside = "### 4. Four\nSome notes!ä.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
-    let update = index.set_file("specs/TODO.md", Some(Arc::from(inside)));
-    store.update(&index, &config, None, &paths, &update);
+    write(&mut index, &mut store, inside);
     let inside = "### 4. Four\nSome notes!Ǥ.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
-    let update = index.set_file("specs/TODO.md", Some(Arc::from(inside)));
-    let touched = store.update(&index, &config, None, &paths, &update);
+    let touched = write(&mut index, &mut store, inside);
     assert!(!touched.contains(&plan_md), "the plan's diagnostic did not move");
     assert_eq!(pointing(&index, &store), 1);
     // A line more above it: its line moved.
     let added = "### 4. Four\nSome notes!Ǥ.\nMore.\n- **Status**: [PLANNED]\n\n### 5. Five\n- **Status**:  [PLANNED]\n";
-    let update = index.set_file("specs/TODO.md", Some(Arc::from(added)));
-    let touched = store.update(&index, &config, None, &paths, &update);
+    let touched = write(&mut index, &mut store, added);
     assert!(touched.contains(&plan_md), "the plan's diagnostic points to a line that moved");
 }
