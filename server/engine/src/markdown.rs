@@ -892,6 +892,25 @@ mod tests {
         "Setext",
         "- 1. x",
         "*emphasis*",
+        "  - [x] nested box",
+        "   - three spaces",
+        "  * star",
+        "  1. one",
+        "  2. two",
+        "   1. three spaces",
+        "  1) paren",
+        "    - deeper",
+        "      - deepest",
+        "  text",
+        "  ***",
+        "  - - -",
+        "  -",
+        "  - > quoted",
+        "  - # heading",
+        "  - ```",
+        "  -\ttab",
+        " \t- tab inside",
+        "10. ten",
     ];
 
     /// The lines of `table` that `kinds` picks, one per line.
@@ -952,6 +971,12 @@ mod tests {
         "10. ten",
         "*emphasis*",
         "- [ ] `a` **b** [c](d)",
+        "  - [x] nested box",
+        "  - nested",
+        "  * star",
+        "  1. one",
+        "  2. two",
+        "   - three spaces",
     ];
 
     proptest::proptest! {
@@ -978,6 +1003,21 @@ mod tests {
         assert_eq!((last.items.len(), last.code.len()), (2, 1));
         assert_eq!(parse_slice(text, 0, text.len()), pulldown_slice(text, 0, text.len()));
         assert_eq!(Outline::new(text).table_rows.len(), 2);
+    }
+
+    #[test]
+    fn a_phase_with_nested_checkboxes_is_read_without_the_parser() {
+        let text = "### Phase 1: Setup [COMPLETED]\n- **Goal**: ready\n- **Tasks**:\n  - [x] one\n  - [ ] two\nlazy\n- **Timing**: 1 hour\n\n1. first\n   - under it\n";
+        let (outline, end) = simple_sections::read(text, 0, text.len()).expect("nested checkboxes are simple");
+        assert_eq!(end, text.len());
+        let depths: Vec<u32> = outline.items.iter().map(|it| it.depth).collect();
+        assert_eq!(depths, [0, 0, 1, 1, 0, 0, 1]);
+        assert_eq!(&text[outline.items[2].range], "- [x] one\n");
+        assert_eq!(parse_slice(text, 0, text.len()), pulldown_slice(text, 0, text.len()));
+        // Indented any other way, or deeper, the section is left to the parser.
+        for other in ["- a\n - b\n", "- a\n    - b\n", "- a\n  - b\n    - c\n", "- a\n  text\n"] {
+            assert!(simple_sections::read(other, 0, other.len()).is_none(), "{other:?}");
+        }
     }
 
     #[test]

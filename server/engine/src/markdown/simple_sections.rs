@@ -1,13 +1,14 @@
 //! The outline of simple sections, read line by line without pulldown-cmark.
 //!
-//! Most of a tracker is simple markdown: headings at column 0, paragraphs, flat lists of
-//! checkboxes and fields, fenced code. Running the full CommonMark parser over it (its first
+//! Most of a tracker is simple markdown: headings at column 0, paragraphs, lists of checkboxes
+//! and fields (flat, or with one list nested in an item, as a plan phase's `- **Tasks**:` holds
+//! its indented checkboxes), fenced code. Running the full CommonMark parser over it (its first
 //! pass builds a node for every inline punctuation byte, and the events walk every inline) costs
 //! most of indexing. A section (from a sync point to the next ATX heading at column 0 outside a
 //! fence) made only of such lines is read here, exactly as the parser would read it; anything
-//! else (indentation, nesting, quotes, HTML, tables, setext underlines, link reference
-//! definitions, lone carriage returns) gives up, and the caller parses that section with
-//! pulldown-cmark. Equality with the parser is a tested property (on generated markdown, the
+//! else (other indentation, deeper nesting, quotes, HTML, tables, setext underlines, link
+//! reference definitions, lone carriage returns) gives up, and the caller parses that section
+//! with pulldown-cmark. Equality with the parser is a tested property (on generated markdown, the
 //! fixtures and every corpus file), not an assumption.
 
 use crate::text::{TextRange, range};
@@ -22,11 +23,48 @@ struct Section<'a> {
     items: &'a mut Vec<ListItem>,
 }
 
-/// An open list item: where it starts and what kind of list it belongs to.
+/// An open list item: where it starts, what kind of list it belongs to, where its content
+/// starts after the marker (a line indented that far is inside it) and its place among the
+/// section's items (pushed when it opens, so that an item comes before the items nested in it,
+/// as the parser gives them; its end is set when it closes).
 #[derive(Debug, Clone, Copy)]
 struct OpenItem {
     start: usize,
     marker: Marker,
+    content_offset: usize,
+    slot: usize,
+}
+
+impl OpenItem {
+    fn open(section: &mut Section<'_>, start: usize, marker: Marker, content_offset: usize, depth: u32) -> OpenItem {
+        let slot = section.items.len();
+        section.items.push(ListItem { range: range(start, start), depth });
+        OpenItem { start, marker, content_offset, slot }
+    }
+
+    fn close(self, section: &mut Section<'_>, end: usize) {
+        section.items[self.slot].range = range(self.start, end);
+    }
+}
+
+/// The open items: a top-level one, and one of a list nested directly in it (a phase's
+/// `- **Tasks**:` and its indented checkboxes).
+#[derive(Debug, Default)]
+struct OpenItems {
+    top: Option<OpenItem>,
+    nested: Option<OpenItem>,
+}
+
+impl OpenItems {
+    /// Closes every open item at `end`.
+    fn close(&mut self, section: &mut Section<'_>, end: usize) {
+        if let Some(nested) = self.nested.take() {
+            nested.close(section, end);
+        }
+        if let Some(top) = self.top.take() {
+            top.close(section, end);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +108,7 @@ pub(super) fn read(text: &str, start: usize, end: usize) -> Option<(Outline, usi
 
 fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) -> Option<usize> {
     let bytes = &text.as_bytes()[..end];
-    let mut item: Option<OpenItem> = None;
+    let mut items = OpenItems::default();
     let mut previous = Previous::Break;
     // An open fence: where it starts, its character and its length.
     let mut fence: Option<(usize, u8, usize)> = None;
@@ -106,16 +144,34 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
             continue;
         }
         if matches!(content[0], b' ' | b'\t') {
-            return None;
-        }
-        let close_item = |item: &mut Option<OpenItem>, section: &mut Section<'_>| {
-            if let Some(open) = item.take() {
-                section.items.push(ListItem { range: range(open.start, line_start), depth: 0 });
+            // Only an item of a list nested in the open item, its marker exactly where the open
+            // item's content starts; any other indented line is left to the parser.
+            let top = items.top?;
+            let inner = content.get(top.content_offset..)?;
+            if !content[..top.content_offset].iter().all(|it| *it == b' ') || is_thematic_break(inner) {
+                return None;
             }
-        };
+            let (marker, rest, number) = list_marker(inner)?;
+            let content_start = item_content(rest)?;
+            let continues = items.nested.is_some_and(|open| open.marker == marker);
+            if previous == Previous::Text && number.is_some_and(|it| it != 1) && !continues {
+                return None;
+            }
+            if starts_block(content_start) {
+                return None;
+            }
+            if let Some(nested) = items.nested.take() {
+                nested.close(&mut section, line_start);
+            }
+            let offset = top.content_offset + inner.len() - content_start.len();
+            items.nested = Some(OpenItem::open(&mut section, line_start + top.content_offset, marker, offset, 1));
+            previous = Previous::Text;
+            line_start = line_end;
+            continue;
+        }
         if content[0] == b'#' && is_atx_heading(content) {
             if line_start > start {
-                close_item(&mut item, &mut section);
+                items.close(&mut section, line_start);
                 return Some(line_start);
             }
             let line_range = range(line_start, line_start + content.len());
@@ -123,7 +179,7 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
             section.headings.push(Heading { level, line: line_range, content: heading_content(text, line_range) });
             previous = Previous::Break;
         } else if let Some((character, length)) = opens_fence(content) {
-            close_item(&mut item, &mut section);
+            items.close(&mut section, line_start);
             fence = Some((line_start, character, length));
         } else if is_thematic_break(content) || (previous == Previous::Text && is_setext_underline(content)) {
             // Under paragraph text, `---` makes a setext heading; `--` under an item's text is
@@ -132,30 +188,31 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
                 return None;
             }
             // A break closes the list: the item takes the blank lines before it.
-            close_item(&mut item, &mut section);
+            items.close(&mut section, line_start);
             previous = Previous::Break;
         } else if let Some((marker, rest, number)) = list_marker(content) {
             let content_start = item_content(rest)?;
             // An ordered list starting at another number than 1 cannot interrupt a paragraph:
             // the line is then paragraph text, unless it continues an ordered list.
-            let continues = item.is_some_and(|open| open.marker == marker);
+            let continues = items.top.is_some_and(|open| open.marker == marker);
             if previous == Previous::Text && number.is_some_and(|it| it != 1) && !continues {
                 return None;
             }
             if starts_block(content_start) {
                 return None;
             }
-            close_item(&mut item, &mut section);
-            item = Some(OpenItem { start: line_start, marker });
+            items.close(&mut section, line_start);
+            let offset = content.len() - content_start.len();
+            items.top = Some(OpenItem::open(&mut section, line_start, marker, offset, 0));
             previous = Previous::Text;
         } else {
             if starts_block(content) {
                 return None;
             }
-            match (item, previous) {
-                // A lazy continuation line of the item's paragraph.
+            match (items.top, previous) {
+                // A lazy continuation line of the open paragraph (the nested item's, if any).
                 (Some(_), Previous::Text) => {}
-                (Some(_), Previous::Break) => close_item(&mut item, &mut section),
+                (Some(_), Previous::Break) => items.close(&mut section, line_start),
                 (None, _) => {}
             }
             previous = Previous::Text;
@@ -165,9 +222,7 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
     if let Some((fence_start, _, _)) = fence {
         section.code.push(range(fence_start, end));
     }
-    if let Some(open) = item {
-        section.items.push(ListItem { range: range(open.start, end), depth: 0 });
-    }
+    items.close(&mut section, end);
     Some(end)
 }
 
