@@ -30,7 +30,11 @@ pub struct Stdout {
 
 impl Stdout {
     fn emit(&mut self, upto: usize) -> io::Result<()> {
-        let lines: Vec<u8> = self.pending.drain(..upto).collect();
+        let lines: Vec<u8> = if upto == self.pending.len() {
+            std::mem::take(&mut self.pending)
+        } else {
+            self.pending.drain(..upto).collect()
+        };
         if !CLOSED.load(Ordering::Relaxed) {
             let mut out = io::stdout().lock();
             match out.write_all(&lines).and_then(|()| out.flush()) {

@@ -164,8 +164,11 @@ pub fn json(
         summary: CheckSummary,
     }
     let report = Report { diagnostics: Diagnostics { index, paths, diagnostics }, summary };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
+    // Whole, then written at once: the command line's stdout flushes at every line, and a
+    // pretty-printed report is tens of thousands of them.
+    let mut bytes = serde_json::to_vec_pretty(&report)?;
+    bytes.push(b'\n');
+    out.write_all(&bytes)
 }
 
 /// GitHub Actions workflow commands, one per diagnostic.
