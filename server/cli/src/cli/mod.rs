@@ -634,6 +634,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         diagnostics.retain(|it| reported(it));
     }
     let counts = Counts::of(&diagnostics);
+    crate::service::views::index_lines_of(&workspace.index, &diagnostics);
     let paths = display_paths(&workspace.root);
     // A merge driver the repository declares but git would not run: its tracker files would be
     // merged as plain text.
