@@ -183,6 +183,9 @@ pub struct Analysis {
     held: u32,
     held_changes: Option<BTreeSet<String>>,
     held_everything: bool,
+    /// Documents this batch opened as saved, whose first edit would copy what the world shares
+    /// with the saved state (see [`WorkspaceIndex::own_for_editing`]).
+    opened_as_saved: Vec<String>,
 }
 
 /// What was last published for a file.
@@ -274,6 +277,7 @@ impl Analysis {
             held: 0,
             held_changes: None,
             held_everything: false,
+            opened_as_saved: Vec::new(),
         }
     }
 
@@ -452,6 +456,12 @@ impl Analysis {
             touched.extend(self.held_changes.take().unwrap_or_default());
             self.deliver(&world, if everything { None } else { Some(&touched) });
         }
+        for path in std::mem::take(&mut self.opened_as_saved) {
+            world.index.own_for_editing(&path);
+            if let Some(file) = world.index.file_id(&path) {
+                world.store.own_for_editing(file);
+            }
+        }
         drop(world);
         if closed {
             crate::release_freed_memory();
@@ -599,7 +609,9 @@ impl Analysis {
                 world.versions.insert(path.clone(), version);
                 let unchanged = world.index.text_at(&path).is_some_and(|it| **it == *text);
                 if unchanged && !world.skipped.contains_key(&path) {
-                    // Opened as saved: the view keeps sharing the saved parse.
+                    // Opened as saved: the view keeps sharing the saved parse until the batch's
+                    // diagnostics are out, and then takes its own copy, before anyone types.
+                    self.opened_as_saved.push(path);
                     return;
                 }
                 world.skipped.remove(&path);
@@ -776,8 +788,9 @@ impl Analysis {
         let mut pending = None;
         for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
             world.versions.insert(path.clone(), version);
-            if let Some(text) = differing {
-                self.write(world, &path, Some(text), &mut pending);
+            match differing {
+                Some(text) => self.write(world, &path, Some(text), &mut pending),
+                None => self.opened_as_saved.push(path),
             }
         }
         // Everything is published after a load: which files changed does not matter.

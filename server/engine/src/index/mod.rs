@@ -224,6 +224,38 @@ mod tests {
     }
 
     #[test]
+    fn a_view_that_owns_a_file_edits_it_without_copying_and_leaves_the_saved_state_alone() {
+        let vocabularies = crate::config::Config::default().vocabularies;
+        let todo = "# TODO\n\n## Tasks\n\n### 1. One\n- **Status**: [NOT STARTED]\n- **Description**: first\n\n### 2. Two\n- **Status**: [NOT STARTED]\n";
+        let path = "specs/TODO.md";
+        let saved = WorkspaceIndex::build(vec![SourceFile { path: path.into(), text: Arc::from(todo) }], &vocabularies);
+        let mut view = saved.clone();
+        let id = view.file_id(path).expect("indexed");
+        let entry = |index: &WorkspaceIndex| index.files[id.0 as usize].as_ref().map(Arc::as_ptr).expect("an entry");
+        view.own_for_editing(path);
+        assert_ne!(entry(&view), entry(&saved), "the view has an entry of its own");
+        assert!(!std::ptr::eq(saved.tasks(), view.tasks()), "and a task table of its own");
+        let (owned, files, tasks) = (entry(&view), Arc::as_ptr(&view.files), view.tasks() as *const TaskTable);
+        // A keystroke in a description and a status change: each edits in place.
+        for edited in [
+            todo.replace("first", "firsts"),
+            todo.replace("firsts", "first").replacen("[NOT STARTED]", "[COMPLETED]", 1),
+        ] {
+            view.write_file(path, Arc::from(edited.as_str()), |_, _| {});
+            assert_eq!(view.text_at(path).map(|it| &**it), Some(edited.as_str()));
+            assert_eq!(entry(&view), owned, "nothing copied: {edited:?}");
+            assert_eq!(Arc::as_ptr(&view.files), files);
+            assert!(std::ptr::eq(view.tasks(), tasks));
+        }
+        assert_eq!(saved.text_at(path).map(|it| &**it), Some(todo), "the saved state is untouched");
+        let status = |index: &WorkspaceIndex| {
+            let entry = index.task(&TaskKey::new("specs", "1")).expect("task 1");
+            index.place(entry.places[0]).marker.text.to_string()
+        };
+        assert_eq!((status(&saved), status(&view)), ("[NOT STARTED]".to_string(), "[COMPLETED]".to_string()));
+    }
+
+    #[test]
     fn clones_share_the_file_list_and_task_table_until_one_changes_them() {
         let vocabularies = crate::config::Config::default().vocabularies;
         let todo = "### 5. Root section\n- **Status**: [PLANNED]\n\n### 6. Next\n- **Status**: [PLANNED]\n";

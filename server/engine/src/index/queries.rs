@@ -71,6 +71,19 @@ impl WorkspaceIndex {
         self.tasks.range(TaskKey::new(scope, "")..).take_while(move |(key, _)| key.scope == scope)
     }
 
+    /// Makes this view own what an edit of `path` changes (the file's entry, the list of files,
+    /// the task table), copying what it shares with another view. A view starts as a copy of
+    /// the saved state every session shares, and its first edit of a file copies them; for a
+    /// big tracker that is its whole parse (30-50 ms for a 3.2 MB TODO.md of 5,000 tasks),
+    /// which the language server takes when the document opens, not at the first keystroke.
+    pub fn own_for_editing(&mut self, path: &str) {
+        let Some(id) = self.file_id(path) else { return };
+        if let Some(Some(entry)) = Arc::make_mut(&mut self.files).get_mut(id.0 as usize) {
+            Arc::make_mut(entry);
+        }
+        self.tasks_mut();
+    }
+
     /// The task table to change: copied first while another clone of the index shares it.
     pub(super) fn tasks_mut(&mut self) -> &mut TaskTable {
         Arc::make_mut(&mut self.tasks)

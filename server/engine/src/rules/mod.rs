@@ -480,6 +480,18 @@ impl DiagnosticStore {
         self.settle(index, config, baseline, paths, pending)
     }
 
+    /// Makes this store own what an edit of `file` changes (the tables of files, tasks and
+    /// their files, the mirror counts, the file's own diagnostics), copying what it shares with
+    /// another store: see [`WorkspaceIndex::own_for_editing`].
+    pub fn own_for_editing(&mut self, file: FileId) {
+        if let Some(stored) = self.files_mut().get_mut(&file) {
+            Arc::make_mut(stored);
+        }
+        Arc::make_mut(&mut self.tasks);
+        Arc::make_mut(&mut self.task_files);
+        Arc::make_mut(&mut self.mirror);
+    }
+
     /// The part of [`DiagnosticStore::update`] that needs the index as `update` left it: the
     /// updated file's own diagnostics, and the other tasks' diagnostics in it moved with its
     /// text. What looks across the workspace (the per-task rules, counters, phases) waits in
