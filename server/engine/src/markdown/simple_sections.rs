@@ -152,18 +152,10 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
                 return None;
             }
             let (marker, rest, number) = list_marker(inner)?;
-            let content_start = item_content(rest)?;
-            let continues = items.nested.is_some_and(|open| open.marker == marker);
-            if previous == Previous::Text && number.is_some_and(|it| it != 1) && !continues {
-                return None;
-            }
-            if starts_block(content_start) {
-                return None;
-            }
+            let offset = top.content_offset + item_opening(inner, (marker, rest, number), items.nested, previous)?;
             if let Some(nested) = items.nested.take() {
                 nested.close(&mut section, line_start);
             }
-            let offset = top.content_offset + inner.len() - content_start.len();
             items.nested = Some(OpenItem::open(&mut section, line_start + top.content_offset, marker, offset, 1));
             previous = Previous::Text;
             line_start = line_end;
@@ -191,18 +183,8 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
             items.close(&mut section, line_start);
             previous = Previous::Break;
         } else if let Some((marker, rest, number)) = list_marker(content) {
-            let content_start = item_content(rest)?;
-            // An ordered list starting at another number than 1 cannot interrupt a paragraph:
-            // the line is then paragraph text, unless it continues an ordered list.
-            let continues = items.top.is_some_and(|open| open.marker == marker);
-            if previous == Previous::Text && number.is_some_and(|it| it != 1) && !continues {
-                return None;
-            }
-            if starts_block(content_start) {
-                return None;
-            }
+            let offset = item_opening(content, (marker, rest, number), items.top, previous)?;
             items.close(&mut section, line_start);
-            let offset = content.len() - content_start.len();
             items.top = Some(OpenItem::open(&mut section, line_start, marker, offset, 0));
             previous = Previous::Text;
         } else {
@@ -224,6 +206,29 @@ fn read_section(text: &str, start: usize, end: usize, mut section: Section<'_>) 
     }
     items.close(&mut section, end);
     Some(end)
+}
+
+/// Where the content of the item that `line` opens starts in it (after the marker and the
+/// spaces), `marker` being what [`list_marker`] read of it and `open` the open item of the
+/// same depth. `None` (left to the parser) for an empty item or one of indented code, one whose
+/// content starts another block, and an ordered list starting at another number than 1 where
+/// it would interrupt a paragraph (the line is then paragraph text, unless it continues an
+/// ordered list).
+fn item_opening(
+    line: &[u8],
+    (marker, rest, number): (Marker, &[u8], Option<u64>),
+    open: Option<OpenItem>,
+    previous: Previous,
+) -> Option<usize> {
+    let content_start = item_content(rest)?;
+    let continues = open.is_some_and(|open| open.marker == marker);
+    if previous == Previous::Text && number.is_some_and(|it| it != 1) && !continues {
+        return None;
+    }
+    if starts_block(content_start) {
+        return None;
+    }
+    Some(line.len() - content_start.len())
 }
 
 /// One to six `#`s at column 0, then whitespace or the end of the line.
