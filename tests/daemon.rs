@@ -854,6 +854,40 @@ fn taskmark_fix_goes_through_the_daemon_too() {
     wait_for("the idle daemon to exit", || !alive(pid));
 }
 
+/// A file saved on disk that nobody has reported yet (an agent's Write, then `taskmark fix`
+/// at once, before any watcher speaks): the daemon's fix must see what the disk has, not answer
+/// "nothing to fix" from what it read before. It did: a success it had not achieved.
+#[test]
+fn a_fix_through_the_daemon_reads_what_was_saved_unreported() {
+    let setup = setup();
+    let root = setup.workspace("unreported");
+    let mut editor = setup.editor(&root);
+    assert!(has_diagnostics(&mut editor, "specs/state.json"));
+    let first = run_taskmark(&setup, &root, &["fix"]);
+    assert!(first.status.success(), "{first:?}");
+    let again = run_taskmark(&setup, &root, &["fix"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to fix"), "{again:?}");
+    // The counters drift on disk, in a file the editor does not have open and does not report.
+    let todo = root.join("specs/TODO.md");
+    let text = std::fs::read_to_string(&todo).expect("TODO.md");
+    assert!(text.contains("  not_started: 2\n"), "{text}");
+    std::fs::write(&todo, text.replace("  not_started: 2\n", "  not_started: 7\n")).expect("TODO.md");
+    // A dry run (an editor's or an agent's) says so too, and writes nothing.
+    let dry = editor
+        .request("workspace/executeCommand", json!({ "command": "taskmark.fix", "arguments": [{ "dryRun": true }] }))
+        .expect("a dry run");
+    assert_eq!(dry["files"], json!(["specs/TODO.md"]), "{dry}");
+    assert!(dry["diff"].as_str().is_some_and(|it| it.contains("+  not_started: 2")), "{dry}");
+    assert!(std::fs::read_to_string(&todo).expect("TODO.md").contains("  not_started: 7\n"));
+    let fixed = run_taskmark(&setup, &root, &["fix"]);
+    let stdout = String::from_utf8_lossy(&fixed.stdout);
+    assert!(fixed.status.success(), "{fixed:?}");
+    assert!(stdout.starts_with("Fixed 1 stale-counts: wrote specs/TODO.md"), "{stdout}");
+    let now = std::fs::read_to_string(&todo).expect("TODO.md");
+    assert!(now.contains("  not_started: 2\n"), "{now}");
+    stop_the_last_editor(editor);
+}
+
 #[test]
 fn another_user_cannot_reach_the_socket() {
     let setup = setup();

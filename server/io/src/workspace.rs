@@ -787,26 +787,55 @@ pub fn load_like(root: &Path, config: &Config, like: &WorkspaceIndex, like_root:
     if like.vocabularies() != &config.vocabularies {
         return None;
     }
-    let canonical_root = std::fs::canonicalize(root).ok()?;
-    let walked = walk_under(root, config, None).ok()?;
+    let changes = changed_files(root, config, like, Some(like_root)).ok()?;
+    if !few_changes(changes.len(), like.len()) {
+        return None;
+    }
+    let mut index = like.clone();
+    for (path, text) in changes {
+        index.set_file(&path, text);
+    }
+    Some(index)
+}
+
+/// The files the disk at `root` has other than `like` holds them: each with its text now
+/// (`None`: gone or unreadable), files that appeared included. `like` is the index of the same
+/// folder in another checkout at `like_root`, or (`None`) of this very folder, read earlier:
+/// then a prose file (whose text no index keeps) counts as unchanged, for its text cannot
+/// change what any rule says. A file that is not valid UTF-8 is compared as it is indexed,
+/// with its bad bytes replaced.
+pub fn changed_files(
+    root: &Path,
+    config: &Config,
+    like: &WorkspaceIndex,
+    like_root: Option<&Path>,
+) -> anyhow::Result<Vec<(String, Option<Arc<str>>)>> {
+    let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
+    let walked = walk_under(root, config, None)?;
     let read = |path: &str| -> Option<Arc<str>> {
         let full = root.join(path);
         if walked.links.contains(path) && outside_root(&canonical_root, &full).is_some() {
             return None;
         }
-        read_text(&full).ok().filter(|it| it.lossy.is_none()).map(|it| it.text)
+        read_text(&full).ok().map(|it| it.text)
     };
     let paths: Vec<&String> = walked.paths.iter().filter(|it| wanted(it)).collect();
     let there: HashSet<&str> = paths.iter().map(|it| it.as_str()).collect();
-    // Each file there that is not as `like` has it: its text now (`None`: not indexable there).
     let mut changes: Vec<(String, Option<Arc<str>>)> = paths
         .par_iter()
         .filter_map(|path| {
+            let entry = like.file_id(path).and_then(|it| like.entry(it));
+            let prose = entry.is_some_and(|it| it.class.role == layout::Role::Prose);
+            if prose && like_root.is_none() {
+                return None;
+            }
             let text = read(path);
-            let same = match (like.file_id(path).and_then(|it| like.entry(it)), &text) {
-                (Some(entry), Some(text)) if entry.class.role != layout::Role::Prose => *entry.text == **text,
+            let same = match (entry, &text) {
+                (Some(entry), Some(text)) if !prose => *entry.text == **text,
                 // Prose keeps no text: compare with the file where `like` was read.
-                (Some(_), Some(text)) => read_text(&like_root.join(path.as_str())).is_ok_and(|it| *it.text == **text),
+                (Some(_), Some(text)) => like_root.is_some_and(|like_root| {
+                    read_text(&like_root.join(path.as_str())).is_ok_and(|it| *it.text == **text)
+                }),
                 (Some(_), None) => false,
                 (None, text) => text.is_none(),
             };
@@ -818,14 +847,7 @@ pub fn load_like(root: &Path, config: &Config, like: &WorkspaceIndex, like_root:
             .filter(|(_, entry)| !there.contains(entry.path.as_str()))
             .map(|(_, entry)| (entry.path.clone(), None)),
     );
-    if !few_changes(changes.len(), like.len()) {
-        return None;
-    }
-    let mut index = like.clone();
-    for (path, text) in changes {
-        index.set_file(&path, text);
-    }
-    Some(index)
+    Ok(changes)
 }
 
 /// The first file of the tracker at `scope` that could not be read (or folder that may hold
@@ -1065,6 +1087,43 @@ mod tests {
         let mut other = config.clone();
         other.vocabularies.learn_min_places = None;
         assert!(load_like(&there, &other, &here_index, &here).is_none());
+    }
+
+    #[test]
+    fn the_files_changed_since_a_folder_was_read_are_found_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().join("here");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example");
+        copy_tree(&example, &root);
+        // A file that is not UTF-8 is indexed with its bad bytes replaced: not a change.
+        std::fs::create_dir_all(root.join("specs/015_export_csv/plans")).expect("a folder");
+        std::fs::write(root.join("specs/015_export_csv/plans/implementation-001.md"), b"# Plan \xff\n").expect("write");
+        let config = Config::default();
+        let index = load(&root, config.clone(), &|_, _| {}).expect("read").index;
+        let unchanged = changed_files(&root, &config, &index, None).expect("compared");
+        assert!(unchanged.is_empty(), "{unchanged:?}");
+
+        let todo = root.join("specs/TODO.md");
+        let text = std::fs::read_to_string(&todo).expect("TODO.md");
+        std::fs::write(&todo, text.replacen("- **14** [PLANNED]", "- **14** [IMPLEMENTING]", 1)).expect("write");
+        std::fs::write(root.join("specs/012_sync_engine/plans/implementation-002.md"), "# Plan\n").expect("write");
+        std::fs::remove_file(root.join("specs/011_offline_cache/reports/research-001.md")).expect("remove");
+        // Prose (the README) keeps no text in the index: its change says nothing to any rule.
+        std::fs::write(root.join("README.md"), "# Another readme\n").expect("write");
+        let mut changed: Vec<(String, bool)> = changed_files(&root, &config, &index, None)
+            .expect("compared")
+            .into_iter()
+            .map(|(path, text)| (path, text.is_some()))
+            .collect();
+        changed.sort();
+        assert_eq!(
+            changed,
+            [
+                ("specs/011_offline_cache/reports/research-001.md".to_string(), false),
+                ("specs/012_sync_engine/plans/implementation-002.md".to_string(), true),
+                ("specs/TODO.md".to_string(), true),
+            ]
+        );
     }
 
     #[test]

@@ -257,6 +257,26 @@ pub fn revalidate<'a>(world: &World, paths: impl IntoIterator<Item = &'a str>) -
     if replaced || !differing.is_empty() { Err(changed_since_read(differing, replaced)) } else { Ok(()) }
 }
 
+/// [`revalidate`] for an answer that rests on the whole workspace (`taskmark.fix`: "nothing
+/// to fix" is said of every file): walks and reads it all, and has the files that differ from
+/// the world's, appeared or went since it was read, read again. A file saved a moment ago that
+/// no watcher has reported yet (an agent's write, then `taskmark fix` at once) is then fixed
+/// too. Open documents are the editor's, and a file the world knows of without indexing it
+/// (unreadable, over the limit) is not read again for this.
+pub fn revalidate_workspace(world: &World) -> Result<(), jsonrpc::Error> {
+    revalidate(world, [])?;
+    let changes = workspace::changed_files(&world.root, &world.config, &world.index, None)
+        .map_err(|error| internal_error(format!("cannot read the workspace again: {error:#}")))?;
+    let differing: Vec<String> = changes
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| {
+            !world.versions.contains_key(path) && (world.index.file_id(path).is_some() || !world.known.contains(path))
+        })
+        .collect();
+    if differing.is_empty() { Ok(()) } else { Err(changed_since_read(differing, false)) }
+}
+
 /// Whether the disk's `path` is not what the world holds.
 fn differs_on_disk(world: &World, path: &str) -> bool {
     match workspace::read_workspace_file(&world.root, path) {

@@ -257,11 +257,12 @@ impl Server {
             if !world.indexed {
                 return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
             }
+            // What is fixed (and "nothing to fix") is said of every file: the world must hold
+            // the disk's, watcher or not.
+            commands::revalidate_workspace(world)?;
             let planned = commands::plan_fixes(world, &request)?;
             let change = planned.change;
             if change.is_empty() {
-                // Nothing to fix in the world: said only while it is still the folder's.
-                commands::revalidate(world, [])?;
                 return Ok(write_path::Plan { answer: planned.answer, change: None });
             }
             let edited: Vec<broadcast::EditedFile> = change
@@ -321,28 +322,29 @@ impl Server {
     /// fixes it would hold back; written nowhere.
     async fn fix_dry_run(&self, session: &Session, codes: Vec<crate::engine::diagnostic::RuleCode>) -> Result<Value> {
         let request = crate::service::fixing::FixRequest { codes, now: crate::workspace::now() };
-        let result = self
-            .query_in(session, commands::FIX, |world, _| {
-                if !world.indexed {
-                    return Err(content_modified("no fixes yet: the workspace is still being indexed"));
-                }
-                let planned = commands::plan_fixes(world, &request)?;
-                let diff = commands::change_diff(world, &planned.change);
-                let held_back = Some(planned.answer.held_back).filter(|it| !it.is_empty());
-                Ok(crate::ext::ChangeResult {
-                    applied: false,
-                    unchanged: Some(planned.change.is_empty()).filter(|it| *it),
-                    label: if planned.change.is_empty() { "nothing to fix".into() } else { planned.change.label },
-                    files: planned.change.files.iter().map(|it| it.path.clone()).collect(),
-                    written: Vec::new(),
-                    warnings: Vec::new(),
-                    fixed: Some(planned.answer.fixed),
-                    held_back,
-                    diff: Some(diff),
-                    changed: None,
-                })
+        // Planned against the disk as `fix` is: a dry run says the same.
+        let result = write_path::plan_against_disk(&self.desk(session), commands::FIX, |world| {
+            if !world.indexed {
+                return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
+            }
+            commands::revalidate_workspace(world)?;
+            let planned = commands::plan_fixes(world, &request)?;
+            let diff = commands::change_diff(world, &planned.change);
+            let held_back = Some(planned.answer.held_back).filter(|it| !it.is_empty());
+            Ok(crate::ext::ChangeResult {
+                applied: false,
+                unchanged: Some(planned.change.is_empty()).filter(|it| *it),
+                label: if planned.change.is_empty() { "nothing to fix".into() } else { planned.change.label },
+                files: planned.change.files.iter().map(|it| it.path.clone()).collect(),
+                written: Vec::new(),
+                warnings: Vec::new(),
+                fixed: Some(planned.answer.fixed),
+                held_back,
+                diff: Some(diff),
+                changed: None,
             })
-            .await?;
+        })
+        .await?;
         commands::answer(result, commands::FIX)
     }
 
