@@ -174,6 +174,7 @@ impl WorkspaceIndex {
             base: profile,
             choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
             habits: Vec::new(),
+            candidates: learning::Candidates::default(),
         });
         Some(self.trackers.len() - 1)
     }

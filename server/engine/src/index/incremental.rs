@@ -160,7 +160,8 @@ impl WorkspaceIndex {
                     && previous.tracker == Some(tracker)
                     && previous.class.role == entry.class.role =>
             {
-                LearningShare::of(previous) != LearningShare::of(&entry)
+                let tracker = &self.trackers[tracker];
+                learning::may_change_learning(&tracker.profile, &tracker.candidates, previous, &entry)
             }
             _ => true,
         };
@@ -304,16 +305,23 @@ impl WorkspaceIndex {
         // A marker the tracker's conventions count came or went: learn again, and when that
         // changes the vocabulary, every file of the tracker is read in the new one. A keystroke
         // in the text of a section with such a marker leaves the markers as they were.
-        let profile = &self.trackers[tracker_id].profile;
+        let tracker = &self.trackers[tracker_id];
+        let profile = &tracker.profile;
         let new_items =
             self.entry(id).map_or(&[][..], |it| &it.parsed.items[reparsed.items.start..reparsed.items.new_end]);
-        // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts.
-        let counts = learning_candidates(profile, &reparsed.old_places)
-            != learning_candidates(profile, new_places_of(self, id, &reparsed.places))
-            || new_items.iter().any(|it| {
-                counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
-            })
-            || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty());
+        // Items the re-parse replaced are gone: a new candidate box, or any learned box, counts,
+        // and so does any box while learning weighs how often a status is written (a box may
+        // be one of them).
+        let boxes_replaced = reparsed.items.old_end > reparsed.items.start || !new_items.is_empty();
+        let counts = learning::places_may_change_learning(
+            profile,
+            &tracker.candidates,
+            &reparsed.old_places,
+            new_places_of(self, id, &reparsed.places),
+        ) || new_items.iter().any(|it| {
+            counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
+        }) || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty())
+            || (boxes_replaced && tracker.candidates.weighed().is_none_or(|it| !it.is_empty()));
         self.update_tasks(id, &reparsed.places, &touched);
         if counts && self.adapt_vocabularies(Some(tracker_id)) {
             self.rebuild_tasks();
@@ -393,8 +401,12 @@ impl WorkspaceIndex {
             return None;
         }
         let profile = &tracker.profile;
-        let counts = learning_candidates(profile, &old.places[span.places.clone()])
-            != learning_candidates(profile, &fresh.places);
+        let counts = learning::places_may_change_learning(
+            profile,
+            &tracker.candidates,
+            &old.places[span.places.clone()],
+            &fresh.places,
+        );
         let mut tasks: BTreeSet<TaskKey> = old.places[span.places.clone()]
             .iter()
             .filter_map(|it| it.task().cloned())

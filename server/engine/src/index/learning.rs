@@ -55,7 +55,9 @@ impl WorkspaceIndex {
         }
         let learn = |(position, files): (usize, &Vec<&FileEntry>)| {
             let habits = habits(&self.trackers[position].profile, files);
-            (position, (self.own_vocabulary(position, files, &standards), habits))
+            let (profile, standard, learned, weighed) = self.own_vocabulary(position, files, &standards);
+            let candidates = Candidates::of(&self.trackers[position].profile, files, weighed);
+            (position, ((profile, standard, learned), habits, candidates))
         };
         // Trackers learn their vocabularies apart from one another; one tracker (a file of it
         // changed) on this thread, without waking the pool for nothing.
@@ -65,8 +67,9 @@ impl WorkspaceIndex {
         };
         let mut changed: Vec<usize> = Vec::new();
         let mut habits_changed = false;
-        for (position, ((profile, standard, learned), habits)) in adapted {
+        for (position, ((profile, standard, learned), habits, candidates)) in adapted {
             let tracker = &mut self.trackers[position];
+            tracker.candidates = candidates;
             tracker.choice.standard = standard;
             tracker.choice.learned = learned;
             if tracker.habits != habits {
@@ -78,6 +81,8 @@ impl WorkspaceIndex {
             if !Arc::ptr_eq(&tracker.profile, &profile) && *tracker.profile != *profile {
                 tracker.profile = profile;
                 changed.push(position);
+                // Read in the vocabulary before: not known in this one until it learns again.
+                tracker.candidates = Candidates::default();
             }
         }
         // A habit that came or went changes no parse, only diagnostics: the caller recomputes
@@ -141,10 +146,12 @@ impl WorkspaceIndex {
         position: usize,
         files: &[&FileEntry],
         standards: &[(String, StatusStandard)],
-    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>) {
+    ) -> (Arc<Profile>, StandardUse, Vec<conventions::Learned>, Vec<StatusId>) {
         let (with_standard, standard) = self.with_standard(position, standards);
         let tracker = &self.trackers[position];
-        let Some(min_places) = self.vocabularies.learn_min_places else { return (with_standard, standard, Vec::new()) };
+        let Some(min_places) = self.vocabularies.learn_min_places else {
+            return (with_standard, standard, Vec::new(), Vec::new());
+        };
         // Only markers the current vocabulary does not know plainly can be conventions: the
         // rest are read the same with or without them.
         let current = &tracker.profile;
@@ -196,12 +203,21 @@ impl WorkspaceIndex {
                 })
                 .sum()
         };
+        // The statuses learning weighs an alias against: a change elsewhere leaves it as it is.
+        let weighed = std::cell::RefCell::new(Vec::new());
+        let standard_uses = |status: StatusId, spellings: &[Spelling]| {
+            weighed.borrow_mut().push(status);
+            standard_uses(status, spellings)
+        };
         let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
+        let mut weighed = weighed.into_inner();
+        weighed.sort_unstable();
+        weighed.dedup();
         if learned.is_empty() {
-            return (with_standard, standard, learned);
+            return (with_standard, standard, learned, weighed);
         }
         let profile = conventions::apply_learned(Arc::unwrap_or_clone(with_standard), &learned);
-        (Arc::new(profile), standard, learned)
+        (Arc::new(profile), standard, learned, weighed)
     }
 
     pub(super) fn backlog_statuses(&self, root: &str, replacing: Option<(&str, &str)>) -> Option<Vec<String>> {
@@ -382,6 +398,141 @@ impl<'a> LearningShare<'a> {
             items: parsed.items.iter().map(|it| (it.state, it.status, it.unknown.is_some())).collect(),
         }
     }
+}
+
+/// What a tracker's last learning read beyond each file's own candidates, kept so that a
+/// file's change that cannot alter it skips the walk over all the tracker's files (a status
+/// change written to a plan, the common case): how many markers of its files could be
+/// conventions ([`counts_for_conventions`]), and the statuses an alias among them was weighed
+/// against (how often each is written in its own spelling). Unknown until the tracker learnt
+/// in the vocabulary it reads in now. A cache: trackers compare equal whatever it holds.
+#[derive(Clone, Default)]
+pub struct Candidates(Option<(usize, Vec<StatusId>)>);
+
+impl PartialEq for Candidates {
+    fn eq(&self, _: &Candidates) -> bool {
+        true
+    }
+}
+
+impl Eq for Candidates {}
+
+impl std::fmt::Debug for Candidates {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Candidates(..)")
+    }
+}
+
+impl Candidates {
+    /// Of `files`, read in `profile`, whose learning weighed `weighed`.
+    fn of(profile: &Profile, files: &[&FileEntry], weighed: Vec<StatusId>) -> Candidates {
+        let count = files.iter().map(|entry| convention_candidates(profile, entry).len()).sum();
+        Candidates(Some((count, weighed)))
+    }
+
+    /// The statuses the last learning weighed, when it is known.
+    pub(super) fn weighed(&self) -> Option<&[StatusId]> {
+        self.0.as_ref().map(|(_, weighed)| weighed.as_slice())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn known(&self) -> Option<(usize, Vec<StatusId>)> {
+        self.0.clone()
+    }
+}
+
+/// The places and boxes of `entry` that could be conventions in `profile` (as
+/// [`WorkspaceIndex::own_vocabulary`] picks them), each with what learning reads of it, in
+/// file order.
+fn convention_candidates<'a>(
+    profile: &Profile,
+    entry: &'a FileEntry,
+) -> Vec<(Spelling, Scope, &'a str, Option<&'a Subject>)> {
+    let places = entry
+        .parsed
+        .places
+        .iter()
+        .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
+        .map(|it| (it.marker.spelling, it.marker.scope, it.marker.text.as_str(), Some(&it.subject)));
+    let items = entry
+        .parsed
+        .items
+        .iter()
+        .filter(|it| {
+            counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
+        })
+        .map(|it| (Spelling::Checkbox, Scope::Task, it.state_text(&entry.text), None));
+    places.chain(items).collect()
+}
+
+/// Whether learning may read `after` differently from `before`, one file of a tracker whose
+/// last learning is `candidates` (see [`Candidates`]): what learning reads of the file's own
+/// candidates, of its habit places, or of its places and boxes of a status learning weighed
+/// changed. Without what the tracker last learnt, any change to its [`LearningShare`].
+pub(super) fn may_change_learning(
+    profile: &Profile,
+    candidates: &Candidates,
+    before: &FileEntry,
+    after: &FileEntry,
+) -> bool {
+    let Some((_, weighed)) = &candidates.0 else {
+        return LearningShare::of(before) != LearningShare::of(after);
+    };
+    let habit_places = |entry: &FileEntry| -> Vec<(PlaceKind, Option<StatusId>, String)> {
+        entry
+            .parsed
+            .places
+            .iter()
+            .filter(|it| takes_habit(profile, it))
+            .map(|it| (it.kind, it.status, it.marker.text.trim().to_lowercase()))
+            .collect()
+    };
+    // How often a weighed status is written in its own spelling: every place and box of one.
+    let weighed_boxes = |entry: &FileEntry| -> Vec<(StatusId, char)> {
+        let of_weighed = |status: Option<StatusId>| status.filter(|it| weighed.binary_search(it).is_ok());
+        entry.parsed.items.iter().filter_map(|it| Some((of_weighed(it.status)?, it.state))).collect()
+    };
+    convention_candidates(profile, before) != convention_candidates(profile, after)
+        || habit_places(before) != habit_places(after)
+        || (!weighed.is_empty()
+            && (places_of_statuses(&before.parsed.places, Some(weighed))
+                != places_of_statuses(&after.parsed.places, Some(weighed))
+                || weighed_boxes(before) != weighed_boxes(after)))
+}
+
+/// Whether the places of one stretch of a file, replaced by others (a TODO.md section or a
+/// state.json entry read again on its own), may change what their tracker learns: their
+/// candidates or habit places changed ([`learning_candidates`]), or a place of a status the
+/// tracker's last learning weighed (see [`Candidates`]); any place's status or marker while
+/// what it last learnt is not known.
+pub(super) fn places_may_change_learning(
+    profile: &Profile,
+    candidates: &Candidates,
+    before: &[Place],
+    after: &[Place],
+) -> bool {
+    if learning_candidates(profile, before) != learning_candidates(profile, after) {
+        return true;
+    }
+    match candidates.weighed() {
+        None => places_of_statuses(before, None) != places_of_statuses(after, None),
+        Some(weighed) => {
+            !weighed.is_empty() && places_of_statuses(before, Some(weighed)) != places_of_statuses(after, Some(weighed))
+        }
+    }
+}
+
+/// What learning's count of a status's own spellings reads of `places`: each one's status,
+/// spelling and marker, for the statuses in `weighed` (sorted), or every one.
+fn places_of_statuses<'a>(
+    places: &'a [Place],
+    weighed: Option<&[StatusId]>,
+) -> Vec<(Option<StatusId>, Spelling, &'a str)> {
+    places
+        .iter()
+        .filter(|it| weighed.is_none_or(|weighed| it.status.is_some_and(|it| weighed.binary_search(&it).is_ok())))
+        .map(|it| (it.status, it.marker.spelling, it.marker.text.as_str()))
+        .collect()
 }
 
 /// What learning reads of the places that could be conventions or habits: their markers and

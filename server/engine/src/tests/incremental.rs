@@ -491,6 +491,74 @@ proptest! {
     }
 }
 
+/// Whether an alias is learnt weighs its places against how often its status is written in
+/// its own spelling, in every file of the tracker: a plan that loses two `[COMPLETED]` (and has
+/// no odd marker of its own) tips `[COMPLETE]`, written three times elsewhere, into a
+/// convention, and back when they return. The tracker must learn again although the plan's own
+/// candidates did not change.
+#[test]
+fn a_status_written_less_often_in_its_own_spelling_tips_an_alias_into_a_convention() {
+    use super::properties::{build, canonical};
+    use crate::index::SourceFile;
+    use std::sync::Arc;
+    let todo: String = (0..4).map(|it| format!("### {it}. Task {it}\n- **Status**: [PLANNED]\n\n")).collect();
+    let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
+    let three = "- **Status**: [COMPLETED]\n### Phase 1: Work [COMPLETED]\n### Phase 2: Work [COMPLETED]\n";
+    let one = "- **Status**: [COMPLETED]\n### Phase 1: Work [NOT STARTED]\n### Phase 2: Work [NOT STARTED]\n";
+    let sources = |last: &str| -> Vec<SourceFile> {
+        let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo.as_str()) }];
+        files.extend((0..3).map(|it| SourceFile { path: plan(it), text: Arc::from("- **Status**: [COMPLETE]\n") }));
+        files.push(SourceFile { path: plan(3), text: Arc::from(last) });
+        files
+    };
+    let learned = |index: &crate::index::WorkspaceIndex| index.trackers()[0].choice.learned.len();
+    let mut index = build(&sources(three));
+    assert_eq!(learned(&index), 0, "three against three: not learnt");
+    for (text, expected) in [(one, 1), (three, 0)] {
+        index.set_file(&plan(3), Some(Arc::from(text)));
+        let fresh = build(&sources(text));
+        assert_eq!(learned(&fresh), expected);
+        assert_eq!(format!("{:?}", index.trackers()), format!("{:?}", fresh.trackers()));
+        assert_eq!(canonical(&index), canonical(&fresh));
+    }
+}
+
+/// The same tipping when the own spellings that weigh against the alias are in TODO.md's
+/// sections, which a status change re-reads in part (one section at a time): what the tracker
+/// learns must follow there too. It did not: only a region's own candidates were compared.
+#[test]
+fn a_status_change_in_a_section_tips_an_alias_into_a_convention_too() {
+    use super::properties::{build, canonical};
+    use crate::index::SourceFile;
+    use std::sync::Arc;
+    let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
+    let todo = |statuses: [&str; 4]| -> String {
+        statuses
+            .iter()
+            .enumerate()
+            .map(|(it, status)| format!("### {it}. Task {it}\n- **Status**: [{status}]\n\n"))
+            .collect()
+    };
+    let sources = |todo: &str| -> Vec<SourceFile> {
+        let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) }];
+        files.extend((0..4).map(|it| SourceFile { path: plan(it), text: Arc::from("- **Status**: [COMPLETE]\n") }));
+        files
+    };
+    let learned = |index: &crate::index::WorkspaceIndex| index.trackers()[0].choice.learned.len();
+    let done = ["COMPLETED"; 4];
+    let fewer = ["COMPLETED", "COMPLETED", "PLANNED", "COMPLETED"];
+    // Four `[COMPLETE]` in the plans against four `[COMPLETED]` in TODO.md.
+    let mut index = build(&sources(&todo(done)));
+    assert_eq!(learned(&index), 0, "four against four: not learnt");
+    for (text, expected) in [(todo(fewer), 1), (todo(done), 0), (todo(fewer), 1)] {
+        index.set_file("specs/TODO.md", Some(Arc::from(text.as_str())));
+        let fresh = build(&sources(&text));
+        assert_eq!(learned(&fresh), expected, "{text}");
+        assert_eq!(format!("{:?}", index.trackers()), format!("{:?}", fresh.trackers()), "{text}");
+        assert_eq!(canonical(&index), canonical(&fresh));
+    }
+}
+
 /// A keystroke in a big TODO.md moves the bytes of every place after it, and thousands of
 /// plans' diagnostics point to those places: only those whose lines or columns moved are news
 /// to their files (the editor is sent those again).

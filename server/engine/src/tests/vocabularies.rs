@@ -376,6 +376,13 @@ fn standards_and_conventions_follow_every_update() {
             let fresh = build(current);
             assert_eq!(canonical(index), canonical(&fresh), "after {path}");
             assert_eq!(index.trackers(), fresh.trackers(), "after {path}");
+            // What decides whether a file's change may skip learning is as a fresh build has it,
+            // or not known (and then no change skips it).
+            let candidates =
+                |index: &WorkspaceIndex| index.trackers().iter().map(|it| it.candidates.known()).collect::<Vec<_>>();
+            for (kept, fresh) in candidates(index).into_iter().zip(candidates(&fresh)) {
+                assert!(kept.is_none() || kept == fresh, "after {path}: {kept:?}, {fresh:?}");
+            }
             let fresh_found = crate::tests::properties::check(&fresh);
             assert_eq!(rendered(index, &store.all(index)), rendered(&fresh, &fresh_found), "after {path}");
         };
