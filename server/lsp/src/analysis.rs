@@ -36,9 +36,11 @@ pub enum Job {
         uri: Uri,
         sequence: u64,
     },
-    /// A file changed on disk (or vanished).
+    /// A file changed on disk (or vanished): reported by the watcher (numbered), or by the
+    /// editor.
     Disk {
         path: String,
+        report: Option<u64>,
     },
     /// The server wrote these files itself; requests numbered after `sequence` must see them.
     Written {
@@ -236,7 +238,7 @@ impl Drop for Hold {
 impl From<FolderEvent> for Job {
     fn from(event: FolderEvent) -> Job {
         match event {
-            FolderEvent::Disk { path } => Job::Disk { path },
+            FolderEvent::Disk { path, report } => Job::Disk { path, report: Some(report) },
             FolderEvent::Replaced => Job::Replaced,
             FolderEvent::Elsewhere(views) => Job::Elsewhere(views),
         }
@@ -314,6 +316,8 @@ impl Analysis {
         let mut sequence = 0;
         let mut documents: Vec<Uri> = Vec::new();
         let mut disk: BTreeSet<String> = BTreeSet::new();
+        // The watcher's newest report of each, while every report of it is the watcher's.
+        let mut reports: HashMap<String, Option<u64>> = HashMap::new();
         // Of those, the files a change of this process wrote (read back), as against reported.
         let mut written: BTreeSet<String> = BTreeSet::new();
         // The newest write of those this batch reads back after.
@@ -336,9 +340,11 @@ impl Analysis {
                     }
                 }
                 // Which files belong to the workspace may have changed: walk it again.
-                Job::Disk { path } if path == config::FILE_NAME || is_ignore_file(&path) => reindex = true,
-                Job::Disk { path } => {
+                Job::Disk { path, .. } if path == config::FILE_NAME || is_ignore_file(&path) => reindex = true,
+                Job::Disk { path, report } => {
                     heard_of_disk = true;
+                    let newest = reports.entry(path.clone()).or_insert(report);
+                    *newest = newest.zip(report).map(|(a, b)| a.max(b));
                     disk.insert(path);
                 }
                 Job::Written { paths, sequence: it, after_write: at } => {
@@ -436,13 +442,16 @@ impl Analysis {
             let wanted = disk.iter().map(String::as_str).filter(|it| disk_wanted(&world, it));
             let (read_back, heard): (Vec<&str>, Vec<&str>) = wanted.partition(|it| written.contains(*it));
             self.host.written(&read_back, after_write);
+            let heard: Vec<(&str, Option<u64>)> =
+                heard.into_iter().map(|path| (path, reports.get(path).copied().flatten())).collect();
             self.host.heard(&heard);
             followed = self.follow_saved(&mut world, &mut touched, &mut everything);
         }
         if !followed {
             for path in &disk {
                 let read_back = written.contains(path).then_some(after_write);
-                self.apply_disk(&mut world, path, read_back, &mut touched, &mut pending);
+                let report = reports.get(path).copied().flatten();
+                self.apply_disk(&mut world, path, read_back, report, &mut touched, &mut pending);
             }
         }
         self.settle(&mut world, pending, &mut touched, &mut everything);
@@ -637,6 +646,7 @@ impl Analysis {
         world: &mut World,
         path: &str,
         read_back: Option<u64>,
+        report: Option<u64>,
         touched: &mut BTreeSet<String>,
         pending: &mut Option<Pending>,
     ) {
@@ -647,7 +657,7 @@ impl Analysis {
         // this one once the document closes, read it from there.
         let file = match read_back {
             Some(after_write) => self.host.written(&[path], after_write),
-            None => self.host.heard(&[path]),
+            None => self.host.heard(&[(path, report)]),
         };
         let file = file.into_iter().next().unwrap_or(DiskFile::Missing);
         // The world is no longer the saved state: it now holds files the saved state may not

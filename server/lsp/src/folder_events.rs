@@ -12,8 +12,9 @@ use crate::workspace::PathFilter;
 
 /// News of the root for the sessions on it.
 pub enum FolderEvent {
-    /// A file changed on disk (or vanished); its path relative to the root.
-    Disk { path: String },
+    /// A file changed on disk (or vanished); its path relative to the root, and the number of
+    /// the watcher's report (every session is told the same report: see [`crate::host::Host::heard`]).
+    Disk { path: String, report: u64 },
     /// The folder at the root was deleted and made again: read it again.
     Replaced,
     /// The repository's other worktrees, as saved there now.

@@ -92,6 +92,22 @@ struct State {
     /// back ([`Host::expect_written`]): a few, since two sessions can each plan a change on the
     /// same state before the first one's files are read back (the second then plans again).
     expected: VecDeque<ExpectedMove>,
+    /// For each file a watcher reported, the newest report it was read for ([`Host::heard`]):
+    /// every session is told of each report, and the first one to apply it reads the file for
+    /// all of them.
+    reports_read: HashMap<String, u64>,
+}
+
+/// How many files' reports read the host keeps ([`Host::heard`]); past that it forgets them all.
+const REPORTS_KEPT: usize = 4096;
+
+/// Whether the saved state holds `path`'s text as read (an indexed file other than prose,
+/// whose text no index keeps).
+fn holds_text_of(saved: Option<&Saved>, path: &str) -> bool {
+    saved.is_some_and(|saved| {
+        let entry = saved.index.file_id(path).and_then(|id| saved.index.entry(id));
+        entry.is_some_and(|it| it.class.role != crate::engine::layout::Role::Prose)
+    })
 }
 
 /// How many files' reads back the host keeps ([`Host::written`]); past that it forgets them all.
@@ -403,23 +419,48 @@ impl Host {
         self.read_into_saved(paths, true)
     }
 
-    /// Files a watcher (or an editor) reported changed: [`Host::disk_all`], but a file this
-    /// process is writing is given as the saved state has it, until the writer reads it back.
-    pub fn heard(&self, paths: &[&str]) -> Vec<DiskFile> {
+    /// Files a watcher (numbered reports) or an editor (`None`) reported changed:
+    /// [`Host::disk_all`], but a file this process is writing is given as the saved state has
+    /// it, until the writer reads it back, and so is a file already read for the same report
+    /// or a later one (each session is told of every report: four agents and an editor read
+    /// state.json five times per change).
+    pub fn heard(&self, reported: &[(&str, Option<u64>)]) -> Vec<DiskFile> {
+        let paths: Vec<&str> = reported.iter().map(|(path, _)| *path).collect();
         let being_written: HashSet<&str> = {
             let writing = self.marks();
             paths.iter().copied().filter(|it| writing.contains_key(*it)).collect()
         };
-        if being_written.is_empty() {
-            return self.disk_all(paths);
+        let read_already: HashSet<&str> = {
+            let state = lock(&self.state);
+            reported
+                .iter()
+                .filter(|(path, report)| {
+                    report.is_some_and(|report| state.reports_read.get(*path).is_some_and(|read| *read >= report))
+                        && holds_text_of(state.saved.as_ref(), path)
+                })
+                .map(|(path, _)| *path)
+                .collect()
+        };
+        if !read_already.is_empty() {
+            tracing::debug!(files = read_already.len(), "a watcher's report already read for another session");
         }
-        let read: Vec<&str> = paths.iter().copied().filter(|it| !being_written.contains(it)).collect();
-        let mut read = self.disk_all(&read).into_iter();
-        let state = lock(&self.state);
+        let read: Vec<&str> =
+            paths.iter().copied().filter(|it| !being_written.contains(it) && !read_already.contains(it)).collect();
+        let mut read_now = self.disk_all(&read).into_iter();
+        let mut state = lock(&self.state);
+        if state.reports_read.len() > REPORTS_KEPT {
+            state.reports_read.clear();
+        }
+        for (path, report) in reported {
+            if let Some(report) = report.filter(|_| read.contains(path)) {
+                let newest = state.reports_read.entry(path.to_string()).or_default();
+                *newest = (*newest).max(report);
+            }
+        }
         paths
             .iter()
-            .map(|path| match being_written.contains(path) {
-                false => read.next().unwrap_or(DiskFile::Missing),
+            .map(|path| match being_written.contains(path) || read_already.contains(path) {
+                false => read_now.next().unwrap_or(DiskFile::Missing),
                 true => saved_file(state.saved.as_ref(), path),
             })
             .collect()
@@ -928,7 +969,7 @@ mod tests {
         std::fs::write(root.join("specs/TODO.md"), &changed).expect("write");
         std::fs::write(root.join("specs/state.json"), "{\"projects\": []}").expect("write");
         // The watcher reports TODO.md first: the saved state waits for the writer.
-        let heard = host.heard(&["specs/TODO.md"]);
+        let heard = host.heard(&[("specs/TODO.md", None)]);
         assert!(
             matches!(&heard[..], [DiskFile::Text(text)] if &**text == TODO),
             "the saved state's text, not the disk's"
@@ -943,8 +984,33 @@ mod tests {
         assert_eq!(files.len(), 2);
         // The marks are gone: a later report is the disk's again.
         std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
-        assert!(matches!(&host.heard(&["specs/TODO.md"])[..], [DiskFile::Text(text)] if &**text == TODO));
+        assert!(matches!(&host.heard(&[("specs/TODO.md", None)])[..], [DiskFile::Text(text)] if &**text == TODO));
         assert!(host.saved(Reading::Shared, || panic!("no walk")).expect("fork").generation > to);
+    }
+
+    /// Every session is told of each watcher report: the first to apply it reads the file for
+    /// all, and the others take what the saved state read (a later report, or an editor's, is
+    /// read again).
+    #[test]
+    fn a_watcher_report_is_read_once_for_every_session_told() {
+        let (_dir, root) = workspace();
+        let host = Hosts::default().for_root(&root);
+        host.saved(Reading::Shared, || saved_from(&root)).expect("load");
+        let text = |files: Vec<DiskFile>| match &files[..] {
+            [DiskFile::Text(text)] => text.to_string(),
+            other => panic!("one text, not {}", other.len()),
+        };
+        let first = TODO.replace("PLANNED", "COMPLETED");
+        std::fs::write(root.join("specs/TODO.md"), &first).expect("write");
+        assert_eq!(text(host.heard(&[("specs/TODO.md", Some(7))])), first, "the first session reads it");
+        // The disk moves on before the next report: a session told of report 7 is given the read.
+        let second = TODO.replace("PLANNED", "BLOCKED");
+        std::fs::write(root.join("specs/TODO.md"), &second).expect("write");
+        assert_eq!(text(host.heard(&[("specs/TODO.md", Some(7))])), first, "read once for report 7");
+        assert_eq!(text(host.heard(&[("specs/TODO.md", Some(6))])), first, "an older report too");
+        assert_eq!(text(host.heard(&[("specs/TODO.md", None)])), second, "an editor's report is read");
+        std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
+        assert_eq!(text(host.heard(&[("specs/TODO.md", Some(8))])), TODO, "a later report is read");
     }
 
     /// What a change's re-check leaves when it rewrites TODO.md as `text`, planned on `saved`.
@@ -1039,7 +1105,7 @@ mod tests {
         let after = wrote();
         host.written(&["specs/TODO.md"], after);
         std::fs::write(root.join("specs/TODO.md"), TODO).expect("write");
-        host.heard(&["specs/TODO.md"]);
+        host.heard(&[("specs/TODO.md", None)]);
         let told = host.written(&["specs/TODO.md"], after);
         assert!(matches!(&told[..], [DiskFile::Text(text)] if **text == *TODO), "the newer text");
     }

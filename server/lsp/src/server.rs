@@ -853,7 +853,7 @@ impl LanguageServer for Server {
     async fn did_save(&self, params: lsp::DidSaveTextDocumentParams) {
         let Ok(session) = self.session_for(&params.text_document.uri) else { return };
         if let Some(path) = crate::world::relative_path(&session.root, &params.text_document.uri) {
-            let _ = session.jobs.send(Job::Disk { path });
+            let _ = session.jobs.send(Job::Disk { path, report: None });
         }
     }
 
@@ -867,7 +867,7 @@ impl LanguageServer for Server {
         for change in params.changes {
             let Ok(session) = self.session_for(&change.uri) else { return };
             if let Some(path) = crate::world::relative_path(&session.root, &change.uri) {
-                let _ = session.jobs.send(Job::Disk { path });
+                let _ = session.jobs.send(Job::Disk { path, report: None });
             }
         }
     }

@@ -240,6 +240,10 @@ impl Watcher {
     }
 }
 
+/// The watchers' reports of changed files, counted (across hosts: each host compares only its
+/// own watcher's numbers, which grow).
+static REPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Tells every live subscriber; `Err` once none is left.
 fn send(root: &Path, path: &Path, jobs: &Subscribers) -> Result<(), ()> {
     let Some(relative) = path.strip_prefix(root).ok().and_then(Path::to_str) else { return Ok(()) };
@@ -247,8 +251,10 @@ fn send(root: &Path, path: &Path, jobs: &Subscribers) -> Result<(), ()> {
     if relative.is_empty() {
         return Ok(());
     }
+    // One number for every session told: the first to read the file reads it for all.
+    let report = REPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let mut jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
-    jobs.retain(|it| it.tell(FolderEvent::Disk { path: relative.clone() }));
+    jobs.retain(|it| it.tell(FolderEvent::Disk { path: relative.clone(), report }));
     if jobs.is_empty() { Err(()) } else { Ok(()) }
 }
 
