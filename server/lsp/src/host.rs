@@ -447,12 +447,14 @@ impl Host {
         let read: Vec<&str> =
             paths.iter().copied().filter(|it| !being_written.contains(it) && !read_already.contains(it)).collect();
         let mut read_now = self.disk_all(&read).into_iter();
+        // A checkout is thousands of reports in one batch.
+        let was_read: HashSet<&str> = read.iter().copied().collect();
         let mut state = lock(&self.state);
         if state.reports_read.len() > REPORTS_KEPT {
             state.reports_read.clear();
         }
         for (path, report) in reported {
-            if let Some(report) = report.filter(|_| read.contains(path)) {
+            if let Some(report) = report.filter(|_| was_read.contains(path)) {
                 let newest = state.reports_read.entry(path.to_string()).or_default();
                 *newest = (*newest).max(report);
             }
