@@ -174,7 +174,7 @@ impl WorkspaceIndex {
             base: profile,
             choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
             habits: Vec::new(),
-            candidates: learning::Candidates::default(),
+            last_learning: learning::LastLearning::default(),
         });
         Some(self.trackers.len() - 1)
     }

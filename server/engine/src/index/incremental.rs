@@ -161,7 +161,7 @@ impl WorkspaceIndex {
                     && previous.class.role == entry.class.role =>
             {
                 let tracker = &self.trackers[tracker];
-                learning::may_change_learning(&tracker.profile, &tracker.candidates, previous, &entry)
+                learning::may_change_learning(&tracker.profile, &tracker.last_learning, previous, &entry)
             }
             _ => true,
         };
@@ -315,13 +315,13 @@ impl WorkspaceIndex {
         let boxes_replaced = reparsed.items.old_end > reparsed.items.start || !new_items.is_empty();
         let counts = learning::places_may_change_learning(
             profile,
-            &tracker.candidates,
+            &tracker.last_learning,
             &reparsed.old_places,
             new_places_of(self, id, &reparsed.places),
         ) || new_items.iter().any(|it| {
             counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
         }) || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty())
-            || (boxes_replaced && tracker.candidates.weighed().is_none_or(|it| !it.is_empty()));
+            || (boxes_replaced && tracker.last_learning.weighed().is_none_or(|it| !it.is_empty()));
         self.update_tasks(id, &reparsed.places, &touched);
         if counts && self.adapt_vocabularies(Some(tracker_id)) {
             self.rebuild_tasks();
@@ -403,7 +403,7 @@ impl WorkspaceIndex {
         let profile = &tracker.profile;
         let counts = learning::places_may_change_learning(
             profile,
-            &tracker.candidates,
+            &tracker.last_learning,
             &old.places[span.places.clone()],
             &fresh.places,
         );

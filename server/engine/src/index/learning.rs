@@ -56,8 +56,7 @@ impl WorkspaceIndex {
         let learn = |(position, files): (usize, &Vec<&FileEntry>)| {
             let habits = habits(&self.trackers[position].profile, files);
             let (profile, standard, learned, weighed) = self.own_vocabulary(position, files, &standards);
-            let candidates = Candidates::of(&self.trackers[position].profile, files, weighed);
-            (position, ((profile, standard, learned), habits, candidates))
+            (position, ((profile, standard, learned), habits, LastLearning(Some(weighed))))
         };
         // Trackers learn their vocabularies apart from one another; one tracker (a file of it
         // changed) on this thread, without waking the pool for nothing.
@@ -67,9 +66,9 @@ impl WorkspaceIndex {
         };
         let mut changed: Vec<usize> = Vec::new();
         let mut habits_changed = false;
-        for (position, ((profile, standard, learned), habits, candidates)) in adapted {
+        for (position, ((profile, standard, learned), habits, last_learning)) in adapted {
             let tracker = &mut self.trackers[position];
-            tracker.candidates = candidates;
+            tracker.last_learning = last_learning;
             tracker.choice.standard = standard;
             tracker.choice.learned = learned;
             if tracker.habits != habits {
@@ -82,7 +81,7 @@ impl WorkspaceIndex {
                 tracker.profile = profile;
                 changed.push(position);
                 // Read in the vocabulary before: not known in this one until it learns again.
-                tracker.candidates = Candidates::default();
+                tracker.last_learning = LastLearning::default();
             }
         }
         // A habit that came or went changes no parse, only diagnostics: the caller recomputes
@@ -400,44 +399,33 @@ impl<'a> LearningShare<'a> {
     }
 }
 
-/// What a tracker's last learning read beyond each file's own candidates, kept so that a
-/// file's change that cannot alter it skips the walk over all the tracker's files (a status
-/// change written to a plan, the common case): how many markers of its files could be
-/// conventions ([`counts_for_conventions`]), and the statuses an alias among them was weighed
-/// against (how often each is written in its own spelling). Unknown until the tracker learnt
-/// in the vocabulary it reads in now. A cache: trackers compare equal whatever it holds.
+/// What a tracker's last learning read beyond each file's own candidate markers and habit
+/// places, kept so that a file's change that cannot alter it skips the walk over all the
+/// tracker's files (a status change written to a plan, the common case): the statuses an alias
+/// was weighed against (how often each is written in its own spelling). Unknown until the
+/// tracker learnt in the vocabulary it reads in now. A cache: trackers compare equal whatever
+/// it holds.
 #[derive(Clone, Default)]
-pub struct Candidates(Option<(usize, Vec<StatusId>)>);
+pub struct LastLearning(Option<Vec<StatusId>>);
 
-impl PartialEq for Candidates {
-    fn eq(&self, _: &Candidates) -> bool {
+impl PartialEq for LastLearning {
+    fn eq(&self, _: &LastLearning) -> bool {
         true
     }
 }
 
-impl Eq for Candidates {}
+impl Eq for LastLearning {}
 
-impl std::fmt::Debug for Candidates {
+impl std::fmt::Debug for LastLearning {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("Candidates(..)")
+        formatter.write_str("LastLearning(..)")
     }
 }
 
-impl Candidates {
-    /// Of `files`, read in `profile`, whose learning weighed `weighed`.
-    fn of(profile: &Profile, files: &[&FileEntry], weighed: Vec<StatusId>) -> Candidates {
-        let count = files.iter().map(|entry| convention_candidates(profile, entry).len()).sum();
-        Candidates(Some((count, weighed)))
-    }
-
+impl LastLearning {
     /// The statuses the last learning weighed, when it is known.
-    pub(super) fn weighed(&self) -> Option<&[StatusId]> {
-        self.0.as_ref().map(|(_, weighed)| weighed.as_slice())
-    }
-
-    #[cfg(test)]
-    pub(crate) fn known(&self) -> Option<(usize, Vec<StatusId>)> {
-        self.0.clone()
+    pub(crate) fn weighed(&self) -> Option<&[StatusId]> {
+        self.0.as_deref()
     }
 }
 
@@ -466,16 +454,16 @@ fn convention_candidates<'a>(
 }
 
 /// Whether learning may read `after` differently from `before`, one file of a tracker whose
-/// last learning is `candidates` (see [`Candidates`]): what learning reads of the file's own
+/// last learning is `last` (see [`LastLearning`]): what learning reads of the file's own
 /// candidates, of its habit places, or of its places and boxes of a status learning weighed
 /// changed. Without what the tracker last learnt, any change to its [`LearningShare`].
 pub(super) fn may_change_learning(
     profile: &Profile,
-    candidates: &Candidates,
+    last: &LastLearning,
     before: &FileEntry,
     after: &FileEntry,
 ) -> bool {
-    let Some((_, weighed)) = &candidates.0 else {
+    let Some(weighed) = last.weighed() else {
         return LearningShare::of(before) != LearningShare::of(after);
     };
     let habit_places = |entry: &FileEntry| -> Vec<(PlaceKind, Option<StatusId>, String)> {
@@ -503,18 +491,18 @@ pub(super) fn may_change_learning(
 /// Whether the places of one stretch of a file, replaced by others (a TODO.md section or a
 /// state.json entry read again on its own), may change what their tracker learns: their
 /// candidates or habit places changed ([`learning_candidates`]), or a place of a status the
-/// tracker's last learning weighed (see [`Candidates`]); any place's status or marker while
+/// tracker's last learning weighed (see [`LastLearning`]); any place's status or marker while
 /// what it last learnt is not known.
 pub(super) fn places_may_change_learning(
     profile: &Profile,
-    candidates: &Candidates,
+    last: &LastLearning,
     before: &[Place],
     after: &[Place],
 ) -> bool {
     if learning_candidates(profile, before) != learning_candidates(profile, after) {
         return true;
     }
-    match candidates.weighed() {
+    match last.weighed() {
         None => places_of_statuses(before, None) != places_of_statuses(after, None),
         Some(weighed) => {
             !weighed.is_empty() && places_of_statuses(before, Some(weighed)) != places_of_statuses(after, Some(weighed))

@@ -99,9 +99,9 @@ pub struct Tracker {
     /// Statuses its files write two ways at one kind of place, with the usual way
     /// (`mixed-spelling`). Empty for nearly every tracker.
     pub habits: Vec<learning::Habit>,
-    /// How many of its markers learning weighed when it last learnt (a cache of what learning
-    /// read, not part of how the tracker reads: see [`learning::Candidates`]).
-    pub(crate) candidates: learning::Candidates,
+    /// What its last learning read beyond each file's own markers (a cache, not part of how
+    /// the tracker reads: see [`learning::LastLearning`]).
+    pub(crate) last_learning: learning::LastLearning,
 }
 
 /// The task table: each task's entry behind an `Arc`, so that a clone of the index shares them.

@@ -378,9 +378,10 @@ fn standards_and_conventions_follow_every_update() {
             assert_eq!(index.trackers(), fresh.trackers(), "after {path}");
             // What decides whether a file's change may skip learning is as a fresh build has it,
             // or not known (and then no change skips it).
-            let candidates =
-                |index: &WorkspaceIndex| index.trackers().iter().map(|it| it.candidates.known()).collect::<Vec<_>>();
-            for (kept, fresh) in candidates(index).into_iter().zip(candidates(&fresh)) {
+            let weighed = |index: &WorkspaceIndex| {
+                index.trackers().iter().map(|it| it.last_learning.weighed().map(<[_]>::to_vec)).collect::<Vec<_>>()
+            };
+            for (kept, fresh) in weighed(index).into_iter().zip(weighed(&fresh)) {
                 assert!(kept.is_none() || kept == fresh, "after {path}: {kept:?}, {fresh:?}");
             }
             let fresh_found = crate::tests::properties::check(&fresh);
