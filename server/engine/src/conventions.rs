@@ -488,7 +488,7 @@ pub fn guess_box_kind(c: char) -> Option<Kind> {
 }
 
 /// A marker as a tracker file writes it, for learning.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written<'a> {
     pub spelling: Spelling,
     pub text: &'a str,

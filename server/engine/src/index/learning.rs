@@ -154,24 +154,7 @@ impl WorkspaceIndex {
         // Only markers the current vocabulary does not know plainly can be conventions: the
         // rest are read the same with or without them.
         let current = &tracker.profile;
-        let mut written: Vec<Written<'_>> = Vec::new();
-        for entry in files {
-            for it in &entry.parsed.places {
-                if counts_for_conventions(current, it.status, it.unknown.is_some(), &it.marker.text) {
-                    let marker = &it.marker;
-                    let (spelling, text, scope) = (marker.spelling, marker.text.as_str(), marker.scope);
-                    written.push(Written { spelling, text, scope, subject: Some(&it.subject) });
-                }
-            }
-            // A box's character is read from the item itself: its text is taken from the file
-            // (another memory access per item) only for the few boxes that count.
-            for it in &entry.parsed.items {
-                if counts_for_conventions(current, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4])) {
-                    let text = it.state_text(&entry.text);
-                    written.push(Written { spelling: Spelling::Checkbox, text, scope: Scope::Task, subject: None });
-                }
-            }
-        }
+        let written: Vec<Written<'_>> = files.iter().flat_map(|entry| convention_candidates(current, entry)).collect();
         // How many places write a status in one of its own spellings, for an alias that might
         // be a habit rather than drift.
         let standard_uses = |status: crate::vocabulary::StatusId, spellings: &[Spelling]| {
@@ -429,19 +412,20 @@ impl LastLearning {
     }
 }
 
-/// The places and boxes of `entry` that could be conventions in `profile` (as
-/// [`WorkspaceIndex::own_vocabulary`] picks them), each with what learning reads of it, in
-/// file order.
-fn convention_candidates<'a>(
-    profile: &Profile,
-    entry: &'a FileEntry,
-) -> Vec<(Spelling, Scope, &'a str, Option<&'a Subject>)> {
+/// The places and boxes of `entry` that could be conventions in `profile`, as learning reads
+/// them ([`WorkspaceIndex::own_vocabulary`]), in file order.
+fn convention_candidates<'a>(profile: &'a Profile, entry: &'a FileEntry) -> impl Iterator<Item = Written<'a>> + 'a {
     let places = entry
         .parsed
         .places
         .iter()
         .filter(|it| counts_for_conventions(profile, it.status, it.unknown.is_some(), &it.marker.text))
-        .map(|it| (it.marker.spelling, it.marker.scope, it.marker.text.as_str(), Some(&it.subject)));
+        .map(|it| {
+            let marker = &it.marker;
+            Written { spelling: marker.spelling, text: &marker.text, scope: marker.scope, subject: Some(&it.subject) }
+        });
+    // A box's character is read from the item itself: its text is taken from the file (another
+    // memory access per item) only for the few boxes that count.
     let items = entry
         .parsed
         .items
@@ -449,8 +433,13 @@ fn convention_candidates<'a>(
         .filter(|it| {
             counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
         })
-        .map(|it| (Spelling::Checkbox, Scope::Task, it.state_text(&entry.text), None));
-    places.chain(items).collect()
+        .map(|it| Written {
+            spelling: Spelling::Checkbox,
+            text: it.state_text(&entry.text),
+            scope: Scope::Task,
+            subject: None,
+        });
+    places.chain(items)
 }
 
 /// Whether learning may read `after` differently from `before`, one file of a tracker whose
@@ -480,7 +469,7 @@ pub(super) fn may_change_learning(
         let of_weighed = |status: Option<StatusId>| status.filter(|it| weighed.binary_search(it).is_ok());
         entry.parsed.items.iter().filter_map(|it| Some((of_weighed(it.status)?, it.state))).collect()
     };
-    convention_candidates(profile, before) != convention_candidates(profile, after)
+    !convention_candidates(profile, before).eq(convention_candidates(profile, after))
         || habit_places(before) != habit_places(after)
         || (!weighed.is_empty()
             && (places_of_statuses(&before.parsed.places, Some(weighed))
