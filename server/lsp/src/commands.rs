@@ -263,7 +263,7 @@ pub fn revalidate<'a>(world: &World, paths: impl IntoIterator<Item = &'a str>) -
 /// no watcher has reported yet (an agent's write, then `taskmark fix` at once) is then fixed
 /// too. Open documents are the editor's, and a file the world knows of without indexing it
 /// (unreadable, over the limit) is not read again for this.
-pub fn revalidate_workspace(world: &World) -> Result<(), jsonrpc::Error> {
+fn revalidate_workspace(world: &World) -> Result<(), jsonrpc::Error> {
     revalidate(world, [])?;
     let changes = workspace::changed_files(&world.root, &world.config, &world.index, None)
         .map_err(|error| internal_error(format!("cannot read the workspace again: {error:#}")))?;
@@ -464,11 +464,16 @@ pub fn plan_status(
 
 /// The service's fixes planned on a session's world, checked against what its diagnostics
 /// compare with (as `taskmark fix` checks against what `taskmark check` compares with): for
-/// `taskmark.fix` and its dry run alike.
+/// `taskmark.fix` and its dry run alike. What is fixed (and "nothing to fix") is said of every
+/// file: the world must hold the disk's, watcher or not ([`revalidate_workspace`]).
 pub fn plan_fixes(
     world: &World,
     request: &crate::service::fixing::FixRequest,
 ) -> Result<crate::service::fixing::PlannedFixes, jsonrpc::Error> {
+    if !world.indexed {
+        return Err(content_modified("no fixes yet: the workspace is still being indexed"));
+    }
+    revalidate_workspace(world)?;
     let paths = world.paths();
     let baseline = crate::analysis::rules_baseline(world.baseline.as_ref());
     crate::service::fixing::plan_fixes(&task_workspace(world, &paths), baseline.as_ref(), request)

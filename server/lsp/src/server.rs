@@ -254,12 +254,6 @@ impl Server {
         let desk = self.desk(session);
         let request = crate::service::fixing::FixRequest { codes, now: crate::workspace::now() };
         let (answer, written) = write_path::change(&desk, "fix", "", |world, elsewhere, _| {
-            if !world.indexed {
-                return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
-            }
-            // What is fixed (and "nothing to fix") is said of every file: the world must hold
-            // the disk's, watcher or not.
-            commands::revalidate_workspace(world)?;
             let planned = commands::plan_fixes(world, &request)?;
             let change = planned.change;
             if change.is_empty() {
@@ -324,10 +318,6 @@ impl Server {
         let request = crate::service::fixing::FixRequest { codes, now: crate::workspace::now() };
         // Planned against the disk as `fix` is: a dry run says the same.
         let result = write_path::plan_against_disk(&self.desk(session), commands::FIX, |world| {
-            if !world.indexed {
-                return Err(content_modified("no fixes yet: the workspace is still being indexed").into());
-            }
-            commands::revalidate_workspace(world)?;
             let planned = commands::plan_fixes(world, &request)?;
             let diff = commands::change_diff(world, &planned.change);
             let held_back = Some(planned.answer.held_back).filter(|it| !it.is_empty());
