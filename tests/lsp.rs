@@ -499,6 +499,84 @@ fn a_burst_of_rapid_changes_ends_at_the_right_text() {
     client.stop();
 }
 
+/// Edits all over TODO.md sent without waiting (the analysis takes several at once, as one
+/// change found from the edits rather than by comparing the texts), a whole-text replacement
+/// among them: the diagnostics end where `check` of the same text does, in every file.
+#[test]
+fn a_burst_of_edits_all_over_a_document_ends_where_check_of_its_text_does() {
+    for capabilities in [vscode_capabilities(), neovim_capabilities()] {
+        let (_dir, root) = workspace();
+        let mut client = started(&root, capabilities, json!({}));
+        let uri = client.open(TODO);
+        let mut seed: u64 = 0x5eed;
+        let mut next = |bound: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % bound.max(1)
+        };
+        for step in 0..60 {
+            let text = client.documents[&uri].text.clone();
+            if step == 30 {
+                // An editor that sends the whole text now and then (a reload, a format).
+                client.change_full(&uri, &text.replacen("[NOT STARTED]", "[RESEARCHED]", 1));
+                continue;
+            }
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|it| text.is_char_boundary(*it)).collect();
+            let markers: Vec<usize> = text.match_indices("**Status**: [").map(|(at, _)| at + 13).collect();
+            let (start, end, new) = match next(4) {
+                // A status marker replaced (a task's status changes).
+                0 if !markers.is_empty() => {
+                    let at = markers[next(markers.len())];
+                    let end = at + text[at..].find(']').unwrap_or(0);
+                    (at, end, ["COMPLETED", "BLOCKED", "PLANNED", "IMPLEMENTING"][next(4)].to_string())
+                }
+                // A line removed.
+                1 => {
+                    let at = boundaries[next(boundaries.len())];
+                    let line_start = text[..at].rfind('\n').map_or(0, |it| it + 1);
+                    let line_end = text[at..].find('\n').map_or(text.len(), |it| at + it + 1);
+                    (line_start, line_end, String::new())
+                }
+                // A line added.
+                2 => {
+                    let at = text[..boundaries[next(boundaries.len())]].rfind('\n').map_or(0, |it| it + 1);
+                    (at, at, "- **Note**: é 🚀 added\n".to_string())
+                }
+                // A character typed.
+                _ => {
+                    let at = boundaries[next(boundaries.len())];
+                    (at, at, "x".to_string())
+                }
+            };
+            let utf8 = client.utf8;
+            let (from, to) = (lsp_client::position(&text, start, utf8), lsp_client::position(&text, end, utf8));
+            client.change(&uri, from, to, &new);
+        }
+        let version = client.documents[&uri].version;
+        let seen = client.wait_until(WAIT, |it| it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(version)));
+        assert!(seen, "no diagnostics for version {version}");
+        // The same text on disk, for `check` (the open document still decides for the server).
+        std::fs::write(root.join(TODO), &client.documents[&uri].text).expect("written");
+        client.settle(Duration::from_millis(500));
+        let expected = check_json(&root);
+        let mut expected: Vec<(String, u64, u64, String)> = expected["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|it| {
+                (
+                    it["file"].as_str().unwrap_or("").to_string(),
+                    it["range"]["start"]["line"].as_u64().unwrap_or(0),
+                    it["range"]["start"]["character"].as_u64().unwrap_or(0),
+                    it["code"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(published(&client), expected);
+        client.stop();
+    }
+}
+
 #[test]
 fn files_changed_on_disk_update_diagnostics() {
     // VS Code-like: the client watches and notifies.

@@ -181,31 +181,32 @@ impl Outline {
         if lone_return(old, &self.headings) || (body_start > 0 && !new[..body_start].ends_with('\n')) {
             return (Outline::new(new), everything);
         }
-        let sync_points: Vec<usize> = self
-            .headings
-            .iter()
-            .map(|it| usize::from(it.line.start()))
-            .zip(&self.headings)
-            .filter(|(start, heading)| is_atx_heading_line(&old[*start..]) && can_sync(old, heading))
-            .map(|(start, _)| start)
-            .collect();
+        // The headings a parse may start or stop at, found near the change only: a keystroke in
+        // a TODO.md of 25,000 sections looks at a few of them, not at every one.
+        let sync_point = |heading: &Heading| {
+            let start = usize::from(heading.line.start());
+            (is_atx_heading_line(&old[start..]) && can_sync(old, heading)).then_some(start)
+        };
         // The last sync point whose whole line, break included, comes before the change.
-        let slice_start = sync_points
+        let before_change = self.headings.partition_point(|it| usize::from(it.line.start()) < change.start);
+        let slice_start = self.headings[..before_change]
             .iter()
             .rev()
-            .find(|start| old[**start..].find('\n').is_some_and(|newline| **start + newline < change.start))
-            .copied()
+            .filter_map(sync_point)
+            .find(|start| old[*start..].find('\n').is_some_and(|newline| *start + newline < change.start))
             .unwrap_or(body_start)
             .max(body_start);
         let delta = change.delta();
         let to_new = |old_offset: usize| (old_offset as i64 + delta) as usize;
-        // The first sync point after the change whose preceding line break is unchanged too.
-        let mut next_sync = sync_points.partition_point(|it| *it <= change.old_end);
+        // The sync points after the change whose preceding line break is unchanged too.
+        let after_change = self.headings.partition_point(|it| usize::from(it.line.start()) <= change.old_end);
+        let mut later_sync_points = self.headings[after_change..].iter().filter_map(sync_point);
         // Each retry skips twice as many sync points as the one before, so that a fence opened
         // above a thousand sections costs a few parses of the tail, not a thousand.
         let mut skip = 1;
+        let mut next_sync = later_sync_points.next();
         let (slice, old_slice_end) = loop {
-            let Some(old_slice_end) = sync_points.get(next_sync).copied() else {
+            let Some(old_slice_end) = next_sync else {
                 break (parse_slice(new, slice_start, new.len()), old.len());
             };
             let new_slice_end = to_new(old_slice_end);
@@ -218,7 +219,7 @@ impl Outline {
                 slice.headings.pop();
                 break (slice, old_slice_end);
             }
-            next_sync += skip;
+            next_sync = later_sync_points.nth(skip - 1);
             skip *= 2;
         };
         if lone_return(new, &slice.headings) || !slice.unparsed.is_empty() {

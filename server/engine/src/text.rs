@@ -96,6 +96,21 @@ pub fn offset_by_scan(text: &str, position: Position, encoding: PositionEncoding
             None => return size(text.len()),
         },
     };
+    offset_in_line(text, start, position, encoding)
+}
+
+/// [`offset_by_scan`] with the start of the position's line looked up in `lines`, the index
+/// of `text`, instead of found by scanning the text up to it.
+pub fn offset_by_index(text: &str, lines: &LineIndex, position: Position, encoding: PositionEncoding) -> TextSize {
+    match lines.line(position.line) {
+        Some(line) => offset_in_line(text, usize::from(line.start()), position, encoding),
+        None => size(text.len()),
+    }
+}
+
+/// The offset of `position` in the line of `text` that starts at `start`.
+fn offset_in_line(text: &str, start: usize, position: Position, encoding: PositionEncoding) -> TextSize {
+    let bytes = text.as_bytes();
     let line_text = &text[start..memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |it| start + it + 1)];
     let content_len = line_text.trim_end_matches(['\n', '\r']).len();
     let col = match encoding {
@@ -419,6 +434,18 @@ impl Change {
         Change { start, old_end: old.len() - suffix, new_end: new.len() - suffix }
     }
 
+    /// This change followed by `next` (a change of the text this one made), as one change of
+    /// the text before both: the region either replaced, and whatever lies between them.
+    pub fn then(self, next: Change) -> Change {
+        // Where the replaced region ends in the text between the two changes.
+        let end = self.new_end.max(next.old_end);
+        Change {
+            start: self.start.min(next.start),
+            old_end: self.old_end + (end - self.new_end),
+            new_end: end + next.new_end - next.old_end,
+        }
+    }
+
     /// Whether the texts are the same.
     pub fn is_empty(&self) -> bool {
         self.old_end == self.start && self.new_end == self.start
@@ -586,7 +613,36 @@ mod tests {
                     offset(&text, &index, position, encoding),
                     "{:?} {:?}", position, encoding
                 );
+                prop_assert_eq!(
+                    offset_by_index(&text, &index, position, encoding),
+                    offset(&text, &index, position, encoding),
+                    "{:?} {:?}", position, encoding
+                );
             }
+        }
+    }
+
+    proptest! {
+        /// Edits one after another, taken as one change, leave the text before the change's
+        /// start and after its ends as it was.
+        #[test]
+        fn changes_one_after_another_are_one_change_that_covers_them(
+            text in "[ab\n]{0,30}",
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..4, "[abc\n]{0,3}"), 1..5),
+        ) {
+            let mut edited = text.clone();
+            let mut covering: Option<Change> = None;
+            for (at, remove, insert) in &edits {
+                let start = at.index(edited.len() + 1);
+                let end = (start + remove).min(edited.len());
+                edited.replace_range(start..end, insert);
+                let change = Change { start, old_end: end, new_end: start + insert.len() };
+                covering = Some(covering.map_or(change, |it| it.then(change)));
+            }
+            let Some(covering) = covering else { return Ok(()) };
+            prop_assert_eq!(&text[..covering.start], &edited[..covering.start]);
+            prop_assert_eq!(&text[covering.old_end..], &edited[covering.new_end..]);
+            prop_assert_eq!(covering.old_end as i64 - text.len() as i64, covering.new_end as i64 - edited.len() as i64);
         }
     }
 

@@ -21,7 +21,7 @@ use crate::engine::config::{self, Config, ConfigError};
 use crate::engine::diagnostic::{RuleCode, Severity};
 use crate::engine::index::{Update, WorkspaceIndex};
 use crate::engine::rules::{Baseline, DiagnosticStore, Pending};
-use crate::engine::text::{LineIndex, PositionEncoding, size};
+use crate::engine::text::{Change, LineIndex, PositionEncoding, size};
 use crate::folder_events::{FolderEvent, Listener};
 use crate::host::{Host, Reading};
 use crate::moves::{AnalysedMove, NextMove};
@@ -188,6 +188,10 @@ pub struct Analysis {
     /// Documents this batch opened as saved, whose first edit would copy what the world shares
     /// with the saved state (see [`WorkspaceIndex::own_for_editing`]).
     opened_as_saved: Vec<String>,
+    /// The text this session last gave the index for each open document (or found there, the
+    /// document opened as saved): the document's next change applies to the index only while
+    /// the index still has this very text.
+    document_texts: HashMap<String, Arc<str>>,
 }
 
 /// What was last published for a file.
@@ -280,6 +284,7 @@ impl Analysis {
             held_changes: None,
             held_everything: false,
             opened_as_saved: Vec::new(),
+            document_texts: HashMap::new(),
         }
     }
 
@@ -529,7 +534,7 @@ impl Analysis {
                 );
                 let mut pending = None;
                 for (path, text) in written {
-                    self.write(world, &path, text, &mut pending);
+                    self.write(world, &path, text, None, &mut pending);
                 }
                 self.settle(world, pending, &mut BTreeSet::new(), &mut true);
             }
@@ -543,7 +548,16 @@ impl Analysis {
     /// diagnostics. What looks across the workspace waits in `pending` for
     /// [`Analysis::settle`], once for every file of a batch: a change written to state.json and
     /// a plan is one change, and its per-task and counter rules run once, on the final index.
-    fn write(&mut self, world: &mut World, path: &str, text: Option<Arc<str>>, pending: &mut Option<Pending>) {
+    /// Writes `text` (`None`: the file is gone) to the world's index; `change` is how it
+    /// differs from the text there, when the caller knows.
+    fn write(
+        &mut self,
+        world: &mut World,
+        path: &str,
+        text: Option<Arc<str>>,
+        change: Option<Change>,
+        pending: &mut Option<Pending>,
+    ) {
         if let Some(written) = &mut self.written {
             written.insert(path.to_string(), text.clone());
         }
@@ -555,7 +569,7 @@ impl Analysis {
             store.follow(index, config, baseline.as_ref(), &paths, update, pending);
         };
         match text {
-            Some(text) => index.write_file(path, text, &mut follow),
+            Some(text) => index.write_file_changed(path, text, change, &mut follow),
             None => {
                 let update = index.set_file(path, None);
                 follow(index, &update);
@@ -594,13 +608,26 @@ impl Analysis {
         }
         // The text is copied once, straight into the index's shared string (a keystroke in a
         // large file should not copy it twice), and not at all when it is over the limit.
-        let document = {
-            let documents = self.shared.documents();
-            documents.get(uri.as_str()).map(|it| {
-                let oversized = it.text.len() as u64 > workspace::MAX_FILE_BYTES;
-                (it.version, it.text.len(), (!oversized).then(|| Arc::<str>::from(it.text.as_str())))
-            })
+        let (document, change) = {
+            let mut documents = self.shared.documents();
+            match documents.take_change(uri.as_str()) {
+                Some((it, change)) => {
+                    let oversized = it.text.len() as u64 > workspace::MAX_FILE_BYTES;
+                    (
+                        Some((it.version, it.text.len(), (!oversized).then(|| Arc::<str>::from(it.text.as_str())))),
+                        change,
+                    )
+                }
+                None => (None, None),
+            }
         };
+        // What the document's edits changed, when the index has the text they were made to
+        // (the last this session took from the document, or the saved text it opened as): the
+        // texts need not be compared.
+        let base = self.document_texts.remove(&path);
+        let known = change.filter(|_| {
+            base.as_ref().zip(world.index.text_at(&path)).is_some_and(|(base, indexed)| Arc::ptr_eq(base, indexed))
+        });
         let text = match document {
             Some((version, length, None)) => {
                 // Too large to be a tracker anyone edits by hand: say so instead of parsing it on
@@ -616,14 +643,21 @@ impl Analysis {
             }
             Some((version, _, Some(text))) => {
                 world.versions.insert(path.clone(), version);
-                let unchanged = world.index.text_at(&path).is_some_and(|it| **it == *text);
+                let unchanged = match known {
+                    Some(change) => change.is_empty(),
+                    None => world.index.text_at(&path).is_some_and(|it| **it == *text),
+                };
                 if unchanged && !world.skipped.contains_key(&path) {
+                    if let Some(indexed) = world.index.text_at(&path) {
+                        self.document_texts.insert(path.clone(), indexed.clone());
+                    }
                     // Opened as saved: the view keeps sharing the saved parse until the batch's
                     // diagnostics are out, and then takes its own copy, before anyone types.
                     self.opened_as_saved.push(path);
                     return;
                 }
                 world.skipped.remove(&path);
+                self.document_texts.insert(path.clone(), text.clone());
                 Some(text)
             }
             // Closed: the disk has the truth again (unsaved changes were dropped).
@@ -638,7 +672,7 @@ impl Analysis {
         touched.insert(path.clone());
         // The world is no longer the saved state: an open document differs from it.
         self.pristine = None;
-        self.write(world, &path, text, pending);
+        self.write(world, &path, text, known, pending);
     }
 
     fn apply_disk(
@@ -696,7 +730,7 @@ impl Analysis {
         }
         let text = self.disk_text(world, path, file);
         touched.insert(path.to_string());
-        self.write(world, path, text, pending);
+        self.write(world, path, text, None, pending);
     }
 
     /// Brings a world that is the saved state (no document open) up to the saved state now,
@@ -799,7 +833,7 @@ impl Analysis {
         for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
             world.versions.insert(path.clone(), version);
             match differing {
-                Some(text) => self.write(world, &path, Some(text), &mut pending),
+                Some(text) => self.write(world, &path, Some(text), None, &mut pending),
                 None => self.opened_as_saved.push(path),
             }
         }

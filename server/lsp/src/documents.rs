@@ -3,12 +3,25 @@
 
 use std::collections::HashMap;
 
-use crate::engine::text::{Position, PositionEncoding, offset_by_scan};
+use crate::engine::text::{self, LineIndex, Position, PositionEncoding};
 
 #[derive(Debug, Clone)]
 pub struct Document {
     pub version: i32,
+    /// Changed only through [`Documents`], which keeps `lines` and `changed` with it.
     pub text: String,
+    /// Where each line of `text` starts: a ranged change finds its offsets here, where
+    /// scanning the text up to them cost a keystroke near the end of a 16 MB TODO.md 3 ms.
+    lines: LineIndex,
+    /// What the changes since the text was last taken ([`Documents::take_change`]) replaced,
+    /// as one change of the text then.
+    changed: Option<text::Change>,
+}
+
+impl Document {
+    fn new(version: i32, text: String) -> Document {
+        Document { version, lines: LineIndex::new(&text), text, changed: None }
+    }
 }
 
 /// A ranged or whole-text change, in the client's position encoding.
@@ -31,7 +44,7 @@ impl Documents {
     }
 
     pub fn open(&mut self, uri: &str, version: i32, text: String) {
-        self.open.insert(uri.to_string(), Document { version, text });
+        self.open.insert(uri.to_string(), Document::new(version, text));
     }
 
     pub fn close(&mut self, uri: &str) -> Option<Document> {
@@ -58,19 +71,36 @@ impl Documents {
     ) -> Result<(), String> {
         let document = self.open.get_mut(uri).ok_or_else(|| format!("didChange for {uri}, which is not open"))?;
         for change in changes {
-            match change.range {
-                None => document.text = change.text,
-                Some((start, end)) => {
-                    // A keystroke in a large file: walking to its line costs less than a line
-                    // index of the whole text.
-                    let start = usize::from(offset_by_scan(&document.text, start, encoding));
-                    let end = usize::from(offset_by_scan(&document.text, end, encoding)).max(start);
-                    document.text.replace_range(start..end, &change.text);
+            let replaced = match change.range {
+                None => {
+                    let replaced = text::Change { start: 0, old_end: document.text.len(), new_end: change.text.len() };
+                    document.text = change.text;
+                    document.lines = LineIndex::new(&document.text);
+                    replaced
                 }
-            }
+                Some((start, end)) => {
+                    let offset = |at| usize::from(text::offset_by_index(&document.text, &document.lines, at, encoding));
+                    let (start, end) = (offset(start), offset(end));
+                    let end = end.max(start);
+                    document.text.replace_range(start..end, &change.text);
+                    let replaced = text::Change { start, old_end: end, new_end: start + change.text.len() };
+                    document.lines = document.lines.edited(&document.text, replaced);
+                    replaced
+                }
+            };
+            document.changed = Some(document.changed.map_or(replaced, |before| before.then(replaced)));
         }
         document.version = version;
         Ok(())
+    }
+
+    /// The document's text with what changed in it since the last call (for the document as
+    /// opened: nothing), as one change of the text then. For the one reader that follows the
+    /// document's changes, which checks that it has the text the change starts from.
+    pub fn take_change(&mut self, uri: &str) -> Option<(&Document, Option<text::Change>)> {
+        let document = self.open.get_mut(uri)?;
+        let changed = document.changed.take();
+        Some((document, changed))
     }
 }
 

@@ -55,6 +55,9 @@ pub struct LspClient {
     pub unanswered: Vec<&'static str>,
     /// The title to pick when the server shows a message request.
     pub pick: Option<String>,
+    /// When the last `didChange` went to the server: after the client's own bookkeeping (its
+    /// copy of the text), which an editor does its own way, before the server has anything.
+    pub last_change_sent: Option<std::time::Instant>,
     stash: HashMap<i64, Value>,
 }
 
@@ -169,6 +172,7 @@ impl LspClient {
             edit_mode: EditMode::Apply,
             unanswered: Vec::new(),
             pick: None,
+            last_change_sent: None,
             stash: HashMap::new(),
         };
         let started = Instant::now();
@@ -465,6 +469,7 @@ impl LspClient {
         document.text.replace_range(from..to, text);
         document.version += 1;
         let version = document.version;
+        self.last_change_sent = Some(std::time::Instant::now());
         self.notify(
             "textDocument/didChange",
             json!({

@@ -14,14 +14,28 @@ impl WorkspaceIndex {
     /// each step touched. A TODO.md re-parsed in part whose text changed in stretches far apart
     /// (a status change another process wrote, read back from disk) takes each stretch as an
     /// edit of its own, as [`WorkspaceIndex::edit_file`] does with a change's edits.
-    pub fn write_file(&mut self, path: &str, text: Arc<str>, mut updated: impl FnMut(&WorkspaceIndex, &Update)) {
+    pub fn write_file(&mut self, path: &str, text: Arc<str>, updated: impl FnMut(&WorkspaceIndex, &Update)) {
+        self.write_file_changed(path, text, None, updated);
+    }
+
+    /// [`WorkspaceIndex::write_file`], where `known` (when given) is how `text` differs from
+    /// the file's text in the index: an editor's edits say so, and comparing two 16 MB texts
+    /// at every keystroke costs more than the keystroke's re-parse. It must cover every byte
+    /// that differs.
+    pub fn write_file_changed(
+        &mut self,
+        path: &str,
+        text: Arc<str>,
+        known: Option<Change>,
+        mut updated: impl FnMut(&WorkspaceIndex, &Update),
+    ) {
         /// Below this, one region re-parses little enough.
         const SPLIT_ABOVE: usize = 4096;
         if let Some(entry) = self.by_path.get(path).and_then(|id| self.entry(*id))
             && entry.todo_layout.is_some()
             && entry.tracker.is_some()
         {
-            let change = Change::between(&entry.text, &text);
+            let change = known.unwrap_or_else(|| Change::between(&entry.text, &text));
             if change.old_end - change.start > SPLIT_ABOVE {
                 let edits = crate::text::line_edits(&entry.text, &text, change);
                 if edits.len() > 1 {
@@ -30,7 +44,8 @@ impl WorkspaceIndex {
                 }
             }
         }
-        let update = self.set_file(path, Some(text));
+        let known = known.filter(|_| self.by_path.contains_key(path)).map(|it| Shift::of_change(&it));
+        let update = self.replace_file(path, Some(text), known);
         updated(self, &update);
     }
 

@@ -306,6 +306,15 @@ proptest! {
                 }
             }
             let touched = store.update(&index, &config, None, &paths, &update);
+            // Each file's diagnostics, gathered from the tables that say which tasks have some
+            // in it, are those of every diagnostic that lie in it.
+            let every = store.all(&index);
+            for (file, entry) in index.entries() {
+                let listed = |mut list: Vec<String>| { list.sort(); list };
+                let gathered = listed(store.file(file).iter().map(|it| format!("{it:?}")).collect());
+                let found = listed(every.iter().filter(|it| it.file == file).map(|it| format!("{it:?}")).collect());
+                prop_assert_eq!(gathered, found, "{}", entry.path);
+            }
             // A file the store does not name shows the same diagnostics as before, in lines
             // and columns (what an editor is sent), with its messages.
             let seen_after = seen(&index, &store.all(&index));
