@@ -71,14 +71,10 @@ fn published(client: &LspClient) -> Vec<(String, u64, u64, String)> {
     out
 }
 
-#[test]
-fn publishes_the_same_diagnostics_as_check_for_every_file() {
-    let (_dir, root) = workspace();
-    let guide = "https://guide.example/taskmark/";
-    let mut client = started(&root, vscode_capabilities(), json!({ "docsUrl": guide }));
-    client.settle(Duration::from_millis(300));
-    let expected = check_json(&root);
-    let mut expected: Vec<(String, u64, u64, String)> = expected["diagnostics"]
+/// What `check` finds in the workspace at `root`, as [`published`] lists it.
+fn checked(root: &Path) -> Vec<(String, u64, u64, String)> {
+    let report = check_json(root);
+    let mut out: Vec<(String, u64, u64, String)> = report["diagnostics"]
         .as_array()
         .expect("diagnostics")
         .iter()
@@ -91,8 +87,17 @@ fn publishes_the_same_diagnostics_as_check_for_every_file() {
             )
         })
         .collect();
-    expected.sort();
-    assert_eq!(published(&client), expected);
+    out.sort();
+    out
+}
+
+#[test]
+fn publishes_the_same_diagnostics_as_check_for_every_file() {
+    let (_dir, root) = workspace();
+    let guide = "https://guide.example/taskmark/";
+    let mut client = started(&root, vscode_capabilities(), json!({ "docsUrl": guide }));
+    client.settle(Duration::from_millis(300));
+    assert_eq!(published(&client), checked(&root));
     // Related places point at the other files of the task; codes link to the rule's docs.
     let (_, plan) = &client.diagnostics[&client.uri(PLAN)];
     let mismatch = plan.iter().find(|it| it["code"] == "status-mismatch").expect("the plan header mismatch");
@@ -557,22 +562,7 @@ fn a_burst_of_edits_all_over_a_document_ends_where_check_of_its_text_does() {
         // The same text on disk, for `check` (the open document still decides for the server).
         std::fs::write(root.join(TODO), &client.documents[&uri].text).expect("written");
         client.settle(Duration::from_millis(500));
-        let expected = check_json(&root);
-        let mut expected: Vec<(String, u64, u64, String)> = expected["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
-            .iter()
-            .map(|it| {
-                (
-                    it["file"].as_str().unwrap_or("").to_string(),
-                    it["range"]["start"]["line"].as_u64().unwrap_or(0),
-                    it["range"]["start"]["character"].as_u64().unwrap_or(0),
-                    it["code"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
-        expected.sort();
-        assert_eq!(published(&client), expected);
+        assert_eq!(published(&client), checked(&root));
         client.stop();
     }
 }
