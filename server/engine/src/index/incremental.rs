@@ -254,8 +254,14 @@ impl WorkspaceIndex {
         let line_breaks = |text: &str| text.bytes().filter(|it| *it == b'\n').count();
         let lines_moved =
             line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
-        let edit =
-            FileEdit { change, places: reparsed.places, items: reparsed.items, links: reparsed.links, lines_moved };
+        let edit = FileEdit {
+            change,
+            places: reparsed.places,
+            items: reparsed.items,
+            links: reparsed.links,
+            lines_moved,
+            replaced_places: reparsed.old_places.clone(),
+        };
         let new_places = &entry.parsed.places[reparsed.places.start..reparsed.places.new_end];
         let new_links = &entry.parsed.links[reparsed.links.start..reparsed.links.new_end];
         // Tasks whose places or links in the file changed, not just moved.
@@ -460,7 +466,7 @@ impl WorkspaceIndex {
                 }
             }
         }
-        parsed.places.splice(span.places.clone(), fresh.places);
+        let replaced_places: Vec<Place> = parsed.places.splice(span.places.clone(), fresh.places).collect();
         parsed.links.splice(span.links.clone(), fresh.links);
         parsed.archived.splice(span.archived.clone(), fresh.archived);
         let layout = entry.json_layout.as_mut()?;
@@ -509,7 +515,7 @@ impl WorkspaceIndex {
             });
         }
         let items = todo::Splice { start: 0, old_end: 0, new_end: 0 };
-        let edit = FileEdit { change, places, items, links, lines_moved };
+        let edit = FileEdit { change, places, items, links, lines_moved, replaced_places };
         Some(Update {
             rebuilt: false,
             file: Some(id),

@@ -171,6 +171,9 @@ pub struct FileEdit {
     pub links: todo::Splice,
     /// The change added or removed line breaks: line numbers after it moved.
     pub lines_moved: bool,
+    /// The places the edit replaced (those of `places`' old range), for rules that keep a
+    /// tally over the file's places and can follow it by what left and what came.
+    pub replaced_places: Vec<Place>,
 }
 
 /// Cloning an index is cheap: its entries are shared (an edit of a clone copies the one entry it

@@ -8,6 +8,7 @@ use crate::model::{Field, Place, PlaceKind};
 use crate::parse::is_timestamp_key;
 use crate::rules::Sink;
 use crate::timestamp;
+use crate::vocabulary::Profile;
 
 /// `bad-timestamp` of the file-level timestamps (`_last_updated`).
 pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
@@ -25,9 +26,26 @@ pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
 /// ten keeps its dates elsewhere (its state.json), and is not missing it on the other nine.
 pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTreeSet<String> {
     let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else { return BTreeSet::new() };
-    // First field name -> (sections asked, sections that wrote it).
+    requirement_tally(profile, &entry.parsed.places)
+        .into_iter()
+        .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
+        .map(|(it, _)| it.to_string())
+        .collect()
+}
+
+/// Whether places that replaced others (an edit of one TODO.md section) leave
+/// [`followed_requirements`] as it was: they ask for and write the same requirements, so the
+/// file's tally is the same, and the file's thousands of other sections need not be counted.
+pub(super) fn same_requirements(index: &WorkspaceIndex, file: FileId, before: &[Place], after: &[Place]) -> bool {
+    let Some(profile) = index.profile(file) else { return true };
+    requirement_tally(profile, before) == requirement_tally(profile, after)
+}
+
+/// For each requirement (by its first field name), how many of the task sections among
+/// `places` it applies to, and how many of them write it.
+fn requirement_tally<'a>(profile: &'a Profile, places: &'a [Place]) -> BTreeMap<&'a str, (usize, usize)> {
     let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for place in entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
+    for place in places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
         let Some(status) = place.status else { continue };
         for requirement in &profile.status(status).requires {
             let Some(first) = requirement.any_of.first() else { continue };
@@ -39,10 +57,6 @@ pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTr
         }
     }
     tally
-        .into_iter()
-        .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
-        .map(|(it, _)| it.to_string())
-        .collect()
 }
 
 /// `bad-timestamp` and `missing-field` of one place; `followed` is what

@@ -335,7 +335,10 @@ impl FileDiagnostics {
         {
             return false;
         }
-        if fields::followed_requirements(index, file) != self.followed {
+        let replacing = &parsed.places[edit.places.start..edit.places.new_end];
+        if !fields::same_requirements(index, file, &edit.replaced_places, replacing)
+            && fields::followed_requirements(index, file) != self.followed
+        {
             return false;
         }
         let history = index.is_history(file);

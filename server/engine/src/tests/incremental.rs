@@ -568,6 +568,52 @@ fn a_status_change_in_a_section_tips_an_alias_into_a_convention_too() {
     }
 }
 
+/// Whether a TODO.md follows a requirement (`**Completed**` on done tasks) is a tally over
+/// all of its sections: an edit of one section that tips it (one of two done tasks writes its
+/// date, then neither does, then both) leaves the diagnostics a fresh check finds, and an
+/// edit that keeps it (a description typed) does too.
+#[test]
+fn an_edit_that_tips_whether_a_todo_file_follows_a_requirement_is_followed() {
+    use super::properties::{build, check};
+    use crate::config::Config;
+    use crate::index::SourceFile;
+    use crate::rules::DiagnosticStore;
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    let todo = |first: &str, second: &str| {
+        format!(
+            "### 1. One\n- **Status**: [COMPLETED]\n{first}- **Description**: a\n\n### 2. Two\n- **Status**: [COMPLETED]\n{second}\n### 3. Three\n- **Status**: [PLANNED]\n"
+        )
+    };
+    let dated = "- **Completed**: 2026-01-02\n";
+    let sources = |text: &str| vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(text) }];
+    let config = Config::default();
+    let first = todo(dated, "");
+    let mut index = build(&sources(&first));
+    let paths: HashSet<String> = ["specs/TODO.md".to_string()].into();
+    let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+    let missing = |diagnostics: &[crate::diagnostic::Diagnostic]| {
+        diagnostics.iter().filter(|it| it.code.to_string() == "missing-field").count()
+    };
+    assert_eq!(missing(&store.all(&index)), 1, "one of two writes it: followed, the other is missing it");
+    for (text, expected) in [
+        (todo("", ""), 0),
+        (todo(dated, ""), 1),
+        (todo(dated, "").replace("- **Description**: a", "- **Description**: ab"), 1),
+        (todo(dated, dated), 0),
+    ] {
+        let update = index.set_file("specs/TODO.md", Some(Arc::from(text.as_str())));
+        assert!(update.edit.is_some(), "re-parsed in part: {text}");
+        store.update(&index, &config, None, &paths, &update);
+        let fresh = build(&sources(&text));
+        assert_eq!(missing(&check(&fresh)), expected, "{text}");
+        let render = |index: &crate::index::WorkspaceIndex, list: &[crate::diagnostic::Diagnostic]| {
+            list.iter().map(|it| format!("{} {:?} {}", index.path(it.file), it.range, it.message)).collect::<Vec<_>>()
+        };
+        assert_eq!(render(&index, &store.all(&index)), render(&fresh, &check(&fresh)), "{text}");
+    }
+}
+
 /// A keystroke in a big TODO.md moves the bytes of every place after it, and thousands of
 /// plans' diagnostics point to those places: only those whose lines or columns moved are news
 /// to their files (the editor is sent those again).
