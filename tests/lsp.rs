@@ -504,6 +504,67 @@ fn a_burst_of_rapid_changes_ends_at_the_right_text() {
     client.stop();
 }
 
+/// Sends `count` edits all over the open `uri` without waiting, from `seed`: status markers
+/// replaced, lines removed and added, characters typed, and (at `whole`) the whole text sent
+/// once with a status changed.
+fn burst_of_edits(client: &mut LspClient, uri: &str, seed: u64, count: usize, whole: Option<usize>) {
+    let mut seed = seed;
+    let mut next = |bound: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % bound.max(1)
+    };
+    for step in 0..count {
+        let text = client.documents[uri].text.clone();
+        if Some(step) == whole {
+            // An editor that sends the whole text now and then (a reload, a format).
+            client.change_full(uri, &text.replacen("[NOT STARTED]", "[RESEARCHED]", 1));
+            continue;
+        }
+        let boundaries: Vec<usize> = (0..=text.len()).filter(|it| text.is_char_boundary(*it)).collect();
+        let markers: Vec<usize> = text.match_indices("**Status**: [").map(|(at, _)| at + 13).collect();
+        let (start, end, new) = match next(4) {
+            // A status marker replaced (a task's status changes).
+            0 if !markers.is_empty() => {
+                let at = markers[next(markers.len())];
+                let end = at + text[at..].find(']').unwrap_or(0);
+                (at, end, ["COMPLETED", "BLOCKED", "PLANNED", "IMPLEMENTING"][next(4)].to_string())
+            }
+            // A line removed.
+            1 => {
+                let at = boundaries[next(boundaries.len())];
+                let line_start = text[..at].rfind('\n').map_or(0, |it| it + 1);
+                let line_end = text[at..].find('\n').map_or(text.len(), |it| at + it + 1);
+                (line_start, line_end, String::new())
+            }
+            // A line added.
+            2 => {
+                let at = text[..boundaries[next(boundaries.len())]].rfind('\n').map_or(0, |it| it + 1);
+                (at, at, "- **Note**: é 🚀 added\n".to_string())
+            }
+            // A character typed.
+            _ => {
+                let at = boundaries[next(boundaries.len())];
+                (at, at, "x".to_string())
+            }
+        };
+        let utf8 = client.utf8;
+        let (from, to) = (lsp_client::position(&text, start, utf8), lsp_client::position(&text, end, utf8));
+        client.change(uri, from, to, &new);
+    }
+}
+
+/// Waits for the diagnostics of the open `uri`'s last version, writes its text to disk, and
+/// compares every published diagnostic with `check` of that text.
+fn assert_published_as_check_of_the_document(client: &mut LspClient, root: &Path, uri: &str) {
+    let version = client.documents[uri].version;
+    let seen = client.wait_until(WAIT, |it| it.diagnostics.get(uri).is_some_and(|(v, _)| *v == Some(version)));
+    assert!(seen, "no diagnostics for version {version}");
+    // The same text on disk, for `check` (the open document still decides for the server).
+    std::fs::write(root.join(TODO), &client.documents[uri].text).expect("written");
+    client.settle(Duration::from_millis(500));
+    assert_eq!(published(client), checked(root));
+}
+
 /// Edits all over TODO.md sent without waiting (the analysis takes several at once, as one
 /// change found from the edits rather than by comparing the texts), a whole-text replacement
 /// among them: the diagnostics end where `check` of the same text does, in every file.
@@ -513,58 +574,25 @@ fn a_burst_of_edits_all_over_a_document_ends_where_check_of_its_text_does() {
         let (_dir, root) = workspace();
         let mut client = started(&root, capabilities, json!({}));
         let uri = client.open(TODO);
-        let mut seed: u64 = 0x5eed;
-        let mut next = |bound: usize| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % bound.max(1)
-        };
-        for step in 0..60 {
-            let text = client.documents[&uri].text.clone();
-            if step == 30 {
-                // An editor that sends the whole text now and then (a reload, a format).
-                client.change_full(&uri, &text.replacen("[NOT STARTED]", "[RESEARCHED]", 1));
-                continue;
-            }
-            let boundaries: Vec<usize> = (0..=text.len()).filter(|it| text.is_char_boundary(*it)).collect();
-            let markers: Vec<usize> = text.match_indices("**Status**: [").map(|(at, _)| at + 13).collect();
-            let (start, end, new) = match next(4) {
-                // A status marker replaced (a task's status changes).
-                0 if !markers.is_empty() => {
-                    let at = markers[next(markers.len())];
-                    let end = at + text[at..].find(']').unwrap_or(0);
-                    (at, end, ["COMPLETED", "BLOCKED", "PLANNED", "IMPLEMENTING"][next(4)].to_string())
-                }
-                // A line removed.
-                1 => {
-                    let at = boundaries[next(boundaries.len())];
-                    let line_start = text[..at].rfind('\n').map_or(0, |it| it + 1);
-                    let line_end = text[at..].find('\n').map_or(text.len(), |it| at + it + 1);
-                    (line_start, line_end, String::new())
-                }
-                // A line added.
-                2 => {
-                    let at = text[..boundaries[next(boundaries.len())]].rfind('\n').map_or(0, |it| it + 1);
-                    (at, at, "- **Note**: é 🚀 added\n".to_string())
-                }
-                // A character typed.
-                _ => {
-                    let at = boundaries[next(boundaries.len())];
-                    (at, at, "x".to_string())
-                }
-            };
-            let utf8 = client.utf8;
-            let (from, to) = (lsp_client::position(&text, start, utf8), lsp_client::position(&text, end, utf8));
-            client.change(&uri, from, to, &new);
-        }
-        let version = client.documents[&uri].version;
-        let seen = client.wait_until(WAIT, |it| it.diagnostics.get(&uri).is_some_and(|(v, _)| *v == Some(version)));
-        assert!(seen, "no diagnostics for version {version}");
-        // The same text on disk, for `check` (the open document still decides for the server).
-        std::fs::write(root.join(TODO), &client.documents[&uri].text).expect("written");
-        client.settle(Duration::from_millis(500));
-        assert_eq!(published(&client), checked(&root));
+        burst_of_edits(&mut client, &uri, 0x5eed, 60, Some(30));
+        assert_published_as_check_of_the_document(&mut client, &root, &uri);
         client.stop();
     }
+}
+
+/// A document opened and edited before the workspace is read, then edited again once it is:
+/// the load puts the document as it then is in its index, and the later edits apply to that.
+#[test]
+fn edits_made_while_the_workspace_loads_and_after_end_where_check_of_the_text_does() {
+    let (_dir, root) = workspace();
+    let mut client = LspClient::start(&root, vscode_capabilities(), json!({}));
+    let uri = client.open(TODO);
+    burst_of_edits(&mut client, &uri, 0x10ad, 12, None);
+    let indexed = client.wait_until(WAIT, |it| it.notifications.iter().any(|n| n["params"]["value"]["kind"] == "end"));
+    assert!(indexed, "the workspace was not read; log:\n{}", client.log());
+    burst_of_edits(&mut client, &uri, 0xaf7e, 12, None);
+    assert_published_as_check_of_the_document(&mut client, &root, &uri);
+    client.stop();
 }
 
 #[test]

@@ -830,11 +830,20 @@ impl Analysis {
             world.elsewhere = latest;
         }
         let mut pending = None;
-        for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index) {
+        // The documents' edits so far are in the loaded index now: their next ones apply to it.
+        for OpenDocument { path, version, differing } in open_documents(&self.shared, &world.root, &world.index, true) {
             world.versions.insert(path.clone(), version);
             match differing {
-                Some(text) => self.write(world, &path, Some(text), None, &mut pending),
-                None => self.opened_as_saved.push(path),
+                Some(text) => {
+                    self.document_texts.insert(path.clone(), text.clone());
+                    self.write(world, &path, Some(text), None, &mut pending);
+                }
+                None => {
+                    if let Some(indexed) = world.index.text_at(&path) {
+                        self.document_texts.insert(path.clone(), indexed.clone());
+                    }
+                    self.opened_as_saved.push(path);
+                }
             }
         }
         // Everything is published after a load: which files changed does not matter.
@@ -1099,7 +1108,7 @@ fn load(
     // The editor's open documents are written over the saved state here, not on the analysis
     // thread (which then catches up only with what changed since): a large TODO.md edited in
     // many places while the workspace loaded costs a keystroke's work per place edited.
-    let documents: Vec<(String, Arc<str>)> = open_documents(shared, host.root(), &saved.index)
+    let documents: Vec<(String, Arc<str>)> = open_documents(shared, host.root(), &saved.index, false)
         .into_iter()
         .filter_map(|it| Some((it.path, it.differing?)))
         .collect();
@@ -1130,16 +1139,24 @@ struct OpenDocument {
 
 /// The editor's open documents that are workspace tracker files, by path, each with its text
 /// when `index` has another.
-fn open_documents(shared: &Shared, root: &Path, index: &WorkspaceIndex) -> Vec<OpenDocument> {
-    let documents = shared.documents();
-    let mut out: Vec<OpenDocument> = documents
-        .uris()
+/// The open documents of the workspace at `root` (each with its text when `index` has another).
+/// With `take_changes`, what each changed so far is taken from it (see
+/// [`crate::documents::Documents::take_change`]): the caller puts the documents as they are now
+/// in its index, and their next changes apply to that.
+fn open_documents(shared: &Shared, root: &Path, index: &WorkspaceIndex, take_changes: bool) -> Vec<OpenDocument> {
+    let mut documents = shared.documents();
+    let uris: Vec<String> = documents.uris().map(str::to_string).collect();
+    let mut out: Vec<OpenDocument> = uris
+        .iter()
         .filter_map(|uri| {
             let path = crate::world::relative_path(root, &uri.parse().ok()?)?;
             if path == config::FILE_NAME || !workspace::wanted(&path) {
                 return None;
             }
-            let document = documents.get(uri)?;
+            let document = match take_changes {
+                true => documents.take_change(uri)?.0,
+                false => documents.get(uri)?,
+            };
             let differing =
                 index.text_at(&path).is_none_or(|it| **it != *document.text).then(|| Arc::from(document.text.as_str()));
             Some(OpenDocument { path, version: document.version, differing })
