@@ -19,9 +19,16 @@ pub struct Document {
 }
 
 impl Document {
-    fn new(version: i32, text: String) -> Document {
+    fn new(version: i32, mut text: String) -> Document {
+        with_room(&mut text);
         Document { version, lines: LineIndex::new(&text), text, changed: None }
     }
+}
+
+/// Room to type in: a text sent whole has no spare capacity, and the first character typed
+/// into a 3 MB TODO.md otherwise moves all of it into fresh memory.
+fn with_room(text: &mut String) {
+    text.reserve((text.len() / 64).clamp(64, 256 << 10));
 }
 
 /// A ranged or whole-text change, in the client's position encoding.
@@ -75,6 +82,7 @@ impl Documents {
                 None => {
                     let replaced = text::Change { start: 0, old_end: document.text.len(), new_end: change.text.len() };
                     document.text = change.text;
+                    with_room(&mut document.text);
                     document.lines = LineIndex::new(&document.text);
                     replaced
                 }
