@@ -1138,9 +1138,7 @@ struct OpenDocument {
 }
 
 /// The editor's open documents that are workspace tracker files, by path, each with its text
-/// when `index` has another.
-/// The open documents of the workspace at `root` (each with its text when `index` has another).
-/// With `take_changes`, what each changed so far is taken from it (see
+/// when `index` has another. With `take_changes`, what each changed so far is taken from it (see
 /// [`crate::documents::Documents::take_change`]): the caller puts the documents as they are now
 /// in its index, and their next changes apply to that.
 fn open_documents(shared: &Shared, root: &Path, index: &WorkspaceIndex, take_changes: bool) -> Vec<OpenDocument> {
