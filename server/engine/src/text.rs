@@ -85,58 +85,6 @@ pub fn offset(text: &str, index: &LineIndex, position: Position, encoding: Posit
     line_range.start() + size(col)
 }
 
-/// [`offset`] without a line index: for a text that changes between uses (an editor's buffer,
-/// at each keystroke), where building the index costs more than walking to the line.
-pub fn offset_by_scan(text: &str, position: Position, encoding: PositionEncoding) -> TextSize {
-    let bytes = text.as_bytes();
-    let start = match position.line {
-        0 => 0,
-        line => match memchr::memchr_iter(b'\n', bytes).nth(line as usize - 1) {
-            Some(at) => at + 1,
-            None => return size(text.len()),
-        },
-    };
-    offset_in_line(text, start, position, encoding)
-}
-
-/// [`offset_by_scan`] with the start of the position's line looked up in `lines`, the index
-/// of `text`, instead of found by scanning the text up to it.
-pub fn offset_by_index(text: &str, lines: &LineIndex, position: Position, encoding: PositionEncoding) -> TextSize {
-    match lines.line(position.line) {
-        Some(line) => offset_in_line(text, usize::from(line.start()), position, encoding),
-        None => size(text.len()),
-    }
-}
-
-/// The offset of `position` in the line of `text` that starts at `start`.
-fn offset_in_line(text: &str, start: usize, position: Position, encoding: PositionEncoding) -> TextSize {
-    let bytes = text.as_bytes();
-    let line_text = &text[start..memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |it| start + it + 1)];
-    let content_len = line_text.trim_end_matches(['\n', '\r']).len();
-    let col = match encoding {
-        PositionEncoding::Utf8 => Some(position.character),
-        // As the line index counts it: each multi-byte character that starts before the
-        // column (as moved so far) moves it by the bytes it has over its UTF-16 units.
-        PositionEncoding::Utf16 => {
-            let mut col = Some(position.character);
-            for (at, it) in line_text.char_indices().filter(|(_, it)| !it.is_ascii()) {
-                match col {
-                    Some(moved) if moved > at as u32 => {
-                        col = moved.checked_add((it.len_utf8() - it.len_utf16()) as u32);
-                    }
-                    _ => break,
-                }
-            }
-            col
-        }
-    };
-    let mut col = (col.unwrap_or(u32::MAX) as usize).min(content_len);
-    while !line_text.is_char_boundary(col) {
-        col -= 1;
-    }
-    size(start + col)
-}
-
 /// The range of the line that contains `offset`, without its line break.
 pub fn line_range_at(text: &str, offset: usize) -> TextRange {
     let offset = offset.min(text.len());
@@ -592,32 +540,6 @@ mod tests {
             prop_assert_eq!(apply_edits(&old, &edits), new);
             for pair in edits.windows(2) {
                 prop_assert!(pair[0].range.end() < pair[1].range.start(), "{:?}", edits);
-            }
-        }
-    }
-
-    proptest! {
-        /// The scan finds the offset the line index does, in both encodings, for positions in
-        /// and past the text (lines, line breaks and characters of every width).
-        #[test]
-        fn the_offset_by_scan_is_the_line_index_offset(
-            text in "(a|é|😀|\n|\r\n|\r){0,24}",
-            line in 0u32..8,
-            character in 0u32..12,
-        ) {
-            let index = LineIndex::new(&text);
-            let position = Position { line, character };
-            for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
-                prop_assert_eq!(
-                    offset_by_scan(&text, position, encoding),
-                    offset(&text, &index, position, encoding),
-                    "{:?} {:?}", position, encoding
-                );
-                prop_assert_eq!(
-                    offset_by_index(&text, &index, position, encoding),
-                    offset(&text, &index, position, encoding),
-                    "{:?} {:?}", position, encoding
-                );
             }
         }
     }

@@ -87,7 +87,7 @@ impl Documents {
                     replaced
                 }
                 Some((start, end)) => {
-                    let offset = |at| usize::from(text::offset_by_index(&document.text, &document.lines, at, encoding));
+                    let offset = |at| usize::from(text::offset(&document.text, &document.lines, at, encoding));
                     let (start, end) = (offset(start), offset(end));
                     let end = end.max(start);
                     document.text.replace_range(start..end, &change.text);
