@@ -1895,3 +1895,58 @@ fn next_parallel_never_proposes_two_tasks_that_name_the_same_file() {
     let refused = write_in(root, &["next", "--parallel", "21"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 }
+
+/// `check` with its cache folder at `cache`.
+fn check_caching(root: &Path, cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskmark"))
+        .args(["check", "--format", "json", "--no-baseline", "--root", "."])
+        .current_dir(root)
+        .env("TASKMARK_CACHE_DIR", cache)
+        .output()
+        .expect("the taskmark binary runs")
+}
+
+#[test]
+fn check_keeps_its_walk_outside_the_work_tree_sees_every_new_file_and_names_a_corrupt_one() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_tree(&example(), dir.path());
+    let cache = tempfile::tempdir().expect("cache folder");
+    // A walk whose folders changed within two seconds of it is not kept (a change in the same
+    // instant could keep a folder's stamp): this workspace was just made.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let first = check_caching(dir.path(), cache.path());
+    let kept: Vec<PathBuf> = std::fs::read_dir(cache.path().join("walks"))
+        .expect("the walk is kept in the cache folder")
+        .map(|it| it.expect("an entry").path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(!dir.path().join(".taskmark").exists(), "nothing of taskmark's in the work tree");
+    let again = check_caching(dir.path(), cache.path());
+    assert_eq!(
+        (stdout(&again), stderr(&again)),
+        (stdout(&first), String::new()),
+        "the kept walk says what the walk did"
+    );
+    // A new plan deep down is read at once: its folder's stamp moved.
+    let plan = dir.path().join("specs/015_export_csv/plans/implementation-001.md");
+    std::fs::create_dir_all(plan.parent().expect("a parent")).expect("folders");
+    std::fs::write(&plan, "# Implementation Plan: Task #15\n\n- **Status**: [COMPLETED]\n").expect("written");
+    let files = |output: &Output| {
+        let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+        json["summary"]["files"].as_u64().expect("a file count")
+    };
+    let after = check_caching(dir.path(), cache.path());
+    assert_eq!(files(&after), files(&first) + 1, "{}", stdout(&after));
+    // A corrupt kept walk is named on standard error and not used.
+    let mut bytes = std::fs::read(&kept[0]).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&kept[0], &bytes).expect("written");
+    let noted = check_caching(dir.path(), cache.path());
+    assert_eq!(stdout(&noted), stdout(&after));
+    assert!(
+        stderr(&noted).contains("taskmark: note: kept walk") && stderr(&noted).contains("corrupt"),
+        "{}",
+        stderr(&noted)
+    );
+}

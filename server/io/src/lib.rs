@@ -7,6 +7,7 @@ pub use taskmark_engine as engine;
 
 pub mod branch_ids;
 pub mod git;
+pub mod kept_walk;
 pub mod private_dir;
 pub mod read;
 pub mod state_dir;

@@ -178,6 +178,23 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The name of something of taskmark's own for `label`'s folder or file (a workspace root) in a
+/// private folder: `<label's last component>-<hash of identity>`, unique per identity and
+/// recognisable by a person looking in the folder.
+pub fn name_for(label: &Path, identity: &[u8]) -> String {
+    let name: String = label
+        .file_name()
+        .map(|it| it.to_string_lossy())
+        .unwrap_or_default()
+        .chars()
+        .map(|it| if it.is_ascii_alphanumeric() || matches!(it, '-' | '_' | '.') { it } else { '_' })
+        .take(40)
+        .collect();
+    let name = name.trim_start_matches('.');
+    let hash = blake3::hash(identity).to_hex();
+    format!("{}-{}", if name.is_empty() { "root" } else { name }, &hash[..16])
+}
+
 /// ELOOP from `O_NOFOLLOW` says "a symlink": say so in words.
 fn refused_link(path: &Path, error: io::Error) -> io::Error {
     #[cfg(unix)]

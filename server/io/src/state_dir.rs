@@ -105,7 +105,7 @@ pub fn key_across_worktrees(root: &Path) -> Result<String, String> {
         identity.extend_from_slice(common.as_os_str().as_encoded_bytes());
         identity.push(0);
         identity.extend_from_slice(inside.as_os_str().as_encoded_bytes());
-        return Ok(key_of(label, &identity));
+        return Ok(private_dir::name_for(label, &identity));
     }
     let canonical =
         std::fs::canonicalize(root).map_err(|error| format!("cannot resolve {}: {error}", root.display()))?;
@@ -115,22 +115,7 @@ pub fn key_across_worktrees(root: &Path) -> Result<String, String> {
 /// `<folder name>-<hash of the whole path>`: unique per root, and recognisable by a person
 /// looking in the folder.
 fn key(canonical_root: &Path) -> String {
-    key_of(canonical_root, canonical_root.as_os_str().as_encoded_bytes())
-}
-
-/// `<label's folder name>-<hash of identity>`.
-fn key_of(label: &Path, identity: &[u8]) -> String {
-    let name: String = label
-        .file_name()
-        .map(|it| it.to_string_lossy())
-        .unwrap_or_default()
-        .chars()
-        .map(|it| if it.is_ascii_alphanumeric() || matches!(it, '-' | '_' | '.') { it } else { '_' })
-        .take(40)
-        .collect();
-    let name = name.trim_start_matches('.');
-    let hash = blake3::hash(identity).to_hex();
-    format!("{}-{}", if name.is_empty() { "root" } else { name }, &hash[..16])
+    private_dir::name_for(canonical_root, canonical_root.as_os_str().as_encoded_bytes())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::engine::config::{self, Config};
 use crate::engine::index::WorkspaceIndex;
 use crate::engine::layout::{self, Role};
 use crate::engine::rules::PathOracle;
+use crate::kept_walk::{self, KeptWalks};
 use rayon::prelude::*;
 
 /// Files larger than this are not tracker files anyone edits by hand; they are skipped with a
@@ -40,6 +41,8 @@ pub struct Workspace {
     pub bytes_read: u64,
     /// What git tracks, as the walk found it ([`Walked::tracked`]).
     pub tracked: Option<HashSet<String>>,
+    /// Notes about the workspace as a whole ([`Walked::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// A workspace root that has no `.git` or `.taskmark.toml` at or above it is a guess; past this
@@ -147,7 +150,7 @@ fn refuse_unmarked(root: &Path, home: Option<&Path>, limit: usize) -> anyhow::Re
     }
     let mut files = 0usize;
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
-    refuse_unsafe_ignore_files(&canonical_root, &canonical_root)?;
+    refuse_unsafe_ignore_files(&canonical_root, &canonical_root, &kept_walk::Recording::start(&canonical_root))?;
     let mut walk = ignore::WalkBuilder::new(root);
     // A folder whose ignore files cannot be read safely is not counted (nor indexed, later).
     walk.hidden(false).filter_entry(move |entry| {
@@ -263,6 +266,11 @@ pub struct Walked {
     /// The files git tracks under the root (`None` outside git, or when the walk did not read
     /// ignore files): kept for the file watcher's [`PathFilter`], so git is asked once.
     pub tracked: Option<HashSet<String>>,
+    /// Why a kept walk could not be used or kept, other than a change in the workspace (a
+    /// corrupt file, another user's, a cache folder that is a link).
+    pub notes: Vec<String>,
+    /// The listing is a kept walk's, every stamp in it matched.
+    pub from_kept: bool,
 }
 
 /// Lists the workspace's files, honouring `.gitignore` and the configured globs. Symlinked
@@ -274,18 +282,88 @@ pub fn walk(root: &Path, config: &Config) -> anyhow::Result<Walked> {
 /// [`walk`] of the folder `under` (relative to the root) only, with the root's ignore rules and
 /// globs; paths stay relative to the root.
 pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::Result<Walked> {
-    let overrides = overrides(root, config)?;
+    walk_under_kept(root, config, under, &KeptWalks::for_user())
+}
+
+/// [`walk_under`], reusing the walk kept in `kept` while every folder and ignore file it
+/// depends on is as it was (see [`kept_walk`]), else walking and keeping the walk.
+pub fn walk_under_kept(root: &Path, config: &Config, under: Option<&str>, kept: &KeptWalks) -> anyhow::Result<Walked> {
     let start = under.map_or_else(|| root.to_path_buf(), |it| root.join(it));
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
     let reads_ignore_files = config.respect_gitignore;
+    // Started before anything is looked at: the stamps taken from here on prove what the walk saw.
+    let recording = Arc::new(kept_walk::Recording::start(root));
     if reads_ignore_files {
         let canonical_start =
             std::fs::canonicalize(&start).with_context(|| format!("cannot open {}", start.display()))?;
-        refuse_unsafe_ignore_files(&canonical_start, &canonical_root)?;
+        refuse_unsafe_ignore_files(&canonical_start, &canonical_root, &recording)?;
     }
+    let mut settings: Vec<&str> = vec![if reads_ignore_files { "ignore files" } else { "no ignore files" }];
+    settings.extend(config.include.iter().map(String::as_str));
+    settings.push("\0exclude");
+    settings.extend(config.exclude.iter().map(String::as_str));
+    let key = kept_walk::WalkKey::new(&canonical_root, under, &settings);
+    let (found, note) = match &key {
+        Some(key) => kept.load(key, root),
+        None => (None, None),
+    };
+    let mut notes: Vec<String> = note.into_iter().collect();
+    let mut walked = match found {
+        Some(listing) => Walked {
+            paths: listing.paths,
+            links: listing.links.into_iter().collect(),
+            unlisted: listing
+                .unlisted
+                .into_iter()
+                .map(|(path, reason)| Skipped { path, reason, tracker: true })
+                .collect(),
+            from_kept: true,
+            ..Walked::default()
+        },
+        None => {
+            let walked = walk_listing(root, &start, config, &canonical_root, &recording)?;
+            // The walk's threads are gone, and with them every other hold on the recording.
+            if let Some(key) = &key
+                && let Ok(recording) = Arc::try_unwrap(recording)
+            {
+                let mut links: Vec<String> = walked.links.iter().cloned().collect();
+                links.sort_unstable();
+                let listing = kept_walk::Listing {
+                    paths: walked.paths.clone(),
+                    links,
+                    unlisted: walked.unlisted.iter().map(|it| (it.path.clone(), it.reason.clone())).collect(),
+                };
+                notes.extend(kept.save(key, recording, listing));
+            }
+            walked
+        }
+    };
+    for note in &notes {
+        tracing::warn!("{note}");
+    }
+    walked.notes = notes;
+    if reads_ignore_files {
+        add_tracked_but_ignored(root, config, under, &mut walked)?;
+    }
+    walked.paths.sort();
+    walked.unlisted.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(walked)
+}
+
+/// The walk itself: every folder from `start` listed, stamped into `recording` before it is.
+fn walk_listing(
+    root: &Path,
+    start: &Path,
+    config: &Config,
+    canonical_root: &Path,
+    recording: &Arc<kept_walk::Recording>,
+) -> anyhow::Result<Walked> {
+    let overrides = overrides(root, config)?;
+    let reads_ignore_files = config.respect_gitignore;
+    recording.folder(start);
     // Folders left out because their ignore files cannot be read safely, with the reason.
     let unsafe_folders: Arc<Mutex<Vec<(PathBuf, String)>>> = Arc::default();
-    let mut builder = ignore::WalkBuilder::new(&start);
+    let mut builder = ignore::WalkBuilder::new(start);
     builder
         .hidden(false)
         .git_ignore(reads_ignore_files)
@@ -297,15 +375,22 @@ pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::
         .threads(io_threads())
         .filter_entry({
             let unsafe_folders = unsafe_folders.clone();
+            let recording = recording.clone();
+            let canonical_root = canonical_root.to_path_buf();
             move |entry| {
                 if matches!(entry.file_name().to_str(), Some(".git" | ".taskmark")) {
                     return false;
                 }
+                if !entry.file_type().is_some_and(|it| it.is_dir()) {
+                    return true;
+                }
+                // Stamped before it is listed: a change after this moves the stamp.
+                recording.folder(entry.path());
                 // The walk reads a folder's ignore files before anything in it: a folder it
                 // cannot read them from safely is not entered (it is unlisted, its files unknown).
                 if reads_ignore_files
-                    && entry.file_type().is_some_and(|it| it.is_dir())
-                    && let Some(problem) = ignore_files_problem(entry.path(), Some(&canonical_root))
+                    && let Some(problem) =
+                        ignore_files_problem_recorded(entry.path(), Some(&canonical_root), Some((&recording, true)))
                 {
                     unsafe_folders.lock().unwrap_or_else(PoisonError::into_inner).push((entry.path().into(), problem));
                     return false;
@@ -350,9 +435,8 @@ pub fn walk_under(root: &Path, config: &Config, under: Option<&str>) -> anyhow::
             walked.unlisted.push(Skipped { path, reason: format!("not walked: {problem}"), tracker: true });
         }
     }
-    if reads_ignore_files {
-        add_tracked_but_ignored(root, config, under, &mut walked)?;
-    }
+    // Its filter holds the recording: let go of it.
+    drop(builder);
     walked.paths.sort();
     walked.unlisted.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
@@ -477,32 +561,72 @@ const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
 /// and its git folder's `info/exclude`), or `None`. A link out of `canonical_root` counts only
 /// for folders inside the root (`Some`): the folders above it are not the workspace's.
 fn ignore_files_problem(folder: &Path, canonical_root: Option<&Path>) -> Option<String> {
+    ignore_files_problem_recorded(folder, canonical_root, None)
+}
+
+/// [`ignore_files_problem`], stamping what it looks at into `recording` for a kept walk: every
+/// file whose presence or content decides the walk's rules. `listed` says whether the walk lists
+/// `folder` itself, whose stamp then covers its ignore files' coming and going (only those
+/// present are stamped); for a folder above the walk, absent ones are stamped too.
+fn ignore_files_problem_recorded(
+    folder: &Path,
+    canonical_root: Option<&Path>,
+    recording: Option<(&kept_walk::Recording, bool)>,
+) -> Option<String> {
+    let record = |path: &Path, metadata: Option<&std::fs::Metadata>| {
+        if let Some((recording, listed)) = recording
+            && (metadata.is_some() || !listed)
+        {
+            recording.file(path, metadata);
+        }
+    };
     for name in IGNORE_FILES {
         let path = folder.join(name);
-        if let Err(reason) = safe_to_open(&path, canonical_root) {
-            return Some(format!("{} is {reason}", path.display()));
+        match safe_to_open(&path, canonical_root) {
+            Ok(metadata) => record(&path, metadata.as_ref()),
+            Err(reason) => return Some(format!("{} is {reason}", path.display())),
         }
     }
     // The crate reads `.git/info/exclude`, or, for a `.git` file (a worktree, a submodule), the
     // `info/exclude` of the folder its `gitdir:` and then `commondir` name.
     let git = folder.join(".git");
-    let exclude = match std::fs::metadata(&git) {
-        Ok(it) if it.is_dir() => git.join("info/exclude"),
-        Ok(it) if it.is_file() => match linked_git_folder(&git) {
+    let git_metadata = std::fs::metadata(&git).ok();
+    if recording.is_some_and(|(_, listed)| !listed) || git_metadata.as_ref().is_some_and(|it| it.is_file()) {
+        record(&git, git_metadata.as_ref());
+    }
+    let exclude = match git_metadata {
+        Some(it) if it.is_dir() => git.join("info/exclude"),
+        Some(it) if it.is_file() => match linked_git_folder(&git, &|path| record_absent(recording, path)) {
             Ok(Some(common)) => common.join("info/exclude"),
             Ok(None) => return None,
             Err(reason) => return Some(format!("{} names {reason}", git.display())),
         },
         _ => return None,
     };
-    safe_to_open(&exclude, None).err().map(|reason| format!("{} is {reason}", exclude.display()))
+    match safe_to_open(&exclude, None) {
+        Ok(metadata) => {
+            if let Some((recording, _)) = recording {
+                recording.file(&exclude, metadata.as_ref());
+            }
+            None
+        }
+        Err(reason) => Some(format!("{} is {reason}", exclude.display())),
+    }
+}
+
+/// Stamps a file a `.git` file's resolution reads (present or not) into a kept walk's recording.
+fn record_absent(recording: Option<(&kept_walk::Recording, bool)>, path: &Path) {
+    if let Some((recording, _)) = recording {
+        recording.file(path, std::fs::metadata(path).ok().as_ref());
+    }
 }
 
 /// The common git folder a `.git` file leads to, found the way the `ignore` crate finds it
 /// (the `gitdir:` line as it is, then that folder's `commondir`); `None` where it finds none.
-fn linked_git_folder(git_file: &Path) -> Result<Option<PathBuf>, String> {
+fn linked_git_folder(git_file: &Path, read: &dyn Fn(&Path)) -> Result<Option<PathBuf>, String> {
     const SMALL: u64 = 64 * 1024;
     let first_line = |path: &Path| -> Result<Option<String>, String> {
+        read(path);
         match crate::read::regular_file(path, SMALL, true) {
             Ok((_, bytes)) => Ok(String::from_utf8_lossy(&bytes).lines().next().map(str::to_string)),
             Err(crate::read::ReadError::Io(_)) => Ok(None),
@@ -517,10 +641,11 @@ fn linked_git_folder(git_file: &Path) -> Result<Option<PathBuf>, String> {
 }
 
 /// Whether a reader that opens `path` as it is (following links) would read a regular file of
-/// at most [`MAX_FILE_BYTES`], inside `canonical_root` when given; absent is fine too.
-fn safe_to_open(path: &Path, canonical_root: Option<&Path>) -> Result<(), String> {
+/// at most [`MAX_FILE_BYTES`], inside `canonical_root` when given; absent is fine too. The
+/// file's metadata (through links) when it is there.
+fn safe_to_open(path: &Path, canonical_root: Option<&Path>) -> Result<Option<std::fs::Metadata>, String> {
     // A file that cannot be looked at cannot be opened either: nothing is read.
-    let Ok(metadata) = std::fs::metadata(path) else { return Ok(()) };
+    let Ok(metadata) = std::fs::metadata(path) else { return Ok(None) };
     if !metadata.is_file() {
         return Err(format!("not a regular file (a {})", crate::read::kind(&metadata.file_type())));
     }
@@ -533,15 +658,19 @@ fn safe_to_open(path: &Path, canonical_root: Option<&Path>) -> Result<(), String
     {
         return Err(reason);
     }
-    Ok(())
+    Ok(Some(metadata))
 }
 
 /// Refuses a walk from `start` whose own ignore files, or those of a folder above it (which the
 /// walk reads too), cannot be read safely.
-fn refuse_unsafe_ignore_files(start: &Path, canonical_root: &Path) -> anyhow::Result<()> {
+fn refuse_unsafe_ignore_files(
+    start: &Path,
+    canonical_root: &Path,
+    recording: &kept_walk::Recording,
+) -> anyhow::Result<()> {
     for folder in start.ancestors() {
         let inside = folder.starts_with(canonical_root).then_some(canonical_root);
-        if let Some(problem) = ignore_files_problem(folder, inside) {
+        if let Some(problem) = ignore_files_problem_recorded(folder, inside, Some((recording, false))) {
             let whose = if inside.is_some() { "the folders it walks" } else { "the folders above the workspace" };
             anyhow::bail!(
                 "cannot walk {}: {problem}, and the walk reads the ignore files of {whose}; remove or replace it",
@@ -765,7 +894,8 @@ pub fn load_selected(
     let known: HashSet<String> = walked.paths.into_iter().collect();
     let bytes_read = bytes_read.into_inner();
     let tracked = walked.tracked;
-    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read, tracked })
+    let notes = walked.notes;
+    Ok(Workspace { root: root.to_path_buf(), config, index, known, skipped, noted, bytes_read, tracked, notes })
 }
 
 /// More files than this differing from the index a copy starts from (or a tenth of its files,

@@ -568,6 +568,10 @@ fn load_with(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    // On standard error: the kept walk is taskmark's own cache, not a finding about the workspace.
+    for note in &workspace.notes {
+        eprintln!("taskmark: note: {note}");
+    }
     Ok(workspace)
 }
 
