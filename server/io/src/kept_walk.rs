@@ -211,6 +211,32 @@ impl Stamp {
         }
     }
 
+    /// The stamp of `folder` itself (a link is not followed), relative to `within` when given.
+    /// Folders are stamped this one way when recorded and when checked, so the two agree.
+    #[cfg(unix)]
+    fn of_folder(within: Option<&Folder>, folder: &Path) -> Option<Stamp> {
+        use rustix::fs::{AtFlags, CWD, statat};
+        let stat = match within {
+            Some(within) => statat(&within.0, folder, AtFlags::SYMLINK_NOFOLLOW),
+            None => statat(CWD, folder, AtFlags::SYMLINK_NOFOLLOW),
+        }
+        .ok()?;
+        #[allow(clippy::unnecessary_cast, reason = "the stat fields' types differ between platforms")]
+        Some(Stamp {
+            dev: stat.st_dev as u64,
+            ino: stat.st_ino as u64,
+            size: stat.st_size as u64,
+            mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+            ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of_folder(within: Option<&Folder>, folder: &Path) -> Option<Stamp> {
+        let path = within.map_or_else(|| folder.to_path_buf(), |it| it.0.join(folder));
+        fs::symlink_metadata(path).ok().map(|it| Stamp::of(&it))
+    }
+
     /// Whether this version may have been followed by a change that kept the stamp: one of its
     /// times is within `margin` of `since` (or later).
     fn racy(&self, since: SystemTime, margin: Duration) -> bool {
@@ -247,9 +273,9 @@ impl Recording {
     /// Stamps a folder the walk is about to list.
     pub fn folder(&self, folder: &Path) {
         let relative = folder.strip_prefix(&self.root).ok().map(|it| it.as_os_str().as_encoded_bytes().to_vec());
-        match (relative, fs::symlink_metadata(folder)) {
-            (Some(relative), Ok(metadata)) => {
-                self.folders.lock().unwrap_or_else(PoisonError::into_inner).push((relative, Stamp::of(&metadata)))
+        match (relative, Stamp::of_folder(None, folder)) {
+            (Some(relative), Some(stamp)) => {
+                self.folders.lock().unwrap_or_else(PoisonError::into_inner).push((relative, stamp))
             }
             _ => self.incomplete.store(true, Ordering::Relaxed),
         }
@@ -333,9 +359,14 @@ impl Kept {
 
     /// Whether every folder and file stamped is as it was.
     fn still_matches(&self, root: &Path) -> bool {
+        let Some(root_folder) = Folder::open(root) else { return false };
         let folder_same = |(relative, stamp): &(Vec<u8>, Stamp)| {
-            let path = if relative.is_empty() { root.to_path_buf() } else { root.join(os_str(relative)) };
-            fs::symlink_metadata(path).is_ok_and(|it| Stamp::of(&it) == *stamp)
+            let found = if relative.is_empty() {
+                Stamp::of_folder(None, root)
+            } else {
+                Stamp::of_folder(Some(&root_folder), Path::new(os_str(relative)))
+            };
+            found == Some(*stamp)
         };
         let file_same = |(path, stamp): &(Vec<u8>, Option<Stamp>)| {
             fs::metadata(os_str(path)).ok().map(|it| Stamp::of(&it)) == *stamp
@@ -345,6 +376,26 @@ impl Kept {
 
     fn into_listing(self) -> Listing {
         Listing { paths: self.paths, links: self.links, unlisted: self.unlisted }
+    }
+}
+
+/// A folder held open, to look up paths relative to it.
+#[cfg(unix)]
+struct Folder(std::os::fd::OwnedFd);
+
+#[cfg(not(unix))]
+struct Folder(PathBuf);
+
+impl Folder {
+    #[cfg(unix)]
+    fn open(path: &Path) -> Option<Folder> {
+        use rustix::fs::{Mode, OFlags, open};
+        open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok().map(Folder)
+    }
+
+    #[cfg(not(unix))]
+    fn open(path: &Path) -> Option<Folder> {
+        Some(Folder(path.to_path_buf()))
     }
 }
 

@@ -717,7 +717,11 @@ pub fn read_text(path: &Path) -> Result<FileText, String> {
         Some(first) => memchr::memchr_iter(0, &bytes[first..]).count(),
     };
     // Valid UTF-8 (almost every file) is told by the fast check alone, done once.
-    let utf8 = std::str::from_utf8(&bytes).map(|_| ()).map_err(|error| error.valid_up_to());
+    let utf8 = match simdutf8::basic::from_utf8(&bytes) {
+        Ok(_) => Ok(()),
+        // Where it goes wrong is asked of the standard check only then.
+        Err(_) => std::str::from_utf8(&bytes).map(|_| ()).map_err(|error| error.valid_up_to()),
+    };
     let invalid: usize = match utf8 {
         Ok(()) => 0,
         Err(_) => bytes.utf8_chunks().map(|it| it.invalid().len()).sum(),
