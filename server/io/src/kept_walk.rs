@@ -31,8 +31,9 @@ use crate::private_dir;
 const MAGIC: &[u8; 8] = b"tmwalk01";
 /// A kept walk larger than this is not read (a 50,000-file workspace keeps about 5 MB).
 const MAX_BYTES: u64 = 256 << 20;
-/// Workspaces kept at most; the least recently written go first.
+/// Walks kept at most, and their bytes at most; the least recently written go first.
 const MAX_KEPT: usize = 128;
+const MAX_KEPT_BYTES: u64 = 512 << 20;
 /// How close to the walk's start a stamp may be and still prove that nothing changed after it:
 /// wider than any file system's timestamp granularity (FAT's is 2 s; ext4's is the kernel's
 /// clock tick, a few milliseconds).
@@ -65,6 +66,11 @@ impl KeptWalks {
 
     pub fn disabled() -> KeptWalks {
         KeptWalks { dir: None, margin: RACY_MARGIN }
+    }
+
+    /// Whether walks are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.dir.is_some()
     }
 
     fn file_for(&self, key: &WalkKey) -> Option<PathBuf> {
@@ -122,7 +128,7 @@ impl KeptWalks {
         if let Err(error) = write_replacing(&path, &bytes) {
             return Some(format!("walk not kept in {}: {error}", path.display()));
         }
-        evict(dir, MAX_KEPT);
+        evict(dir, MAX_KEPT, MAX_KEPT_BYTES);
         None
     }
 }
@@ -156,19 +162,31 @@ impl WalkKey {
         })
     }
 
+    /// What names the file: the workspace, the folder walked and the build, so that two builds
+    /// in use at once (an editor's bundled server and the command line) each keep their own
+    /// walk instead of replacing each other's at every run.
     fn identity(&self) -> Vec<u8> {
         let mut identity = self.canonical_root.as_os_str().as_encoded_bytes().to_vec();
         identity.push(0);
         identity.extend_from_slice(self.under.as_deref().unwrap_or("").as_bytes());
+        identity.push(0);
+        identity.extend_from_slice(self.build.as_bytes());
         identity
     }
 }
 
 /// This build: its version and its executable's stamp (a rebuilt binary is another build).
+/// Taken once per process: a daemon whose binary is replaced while it runs is still the old
+/// build, and must not take walks the new one kept, nor keep its own under the new one's name.
 fn build_identity() -> Option<String> {
-    let exe = std::env::current_exe().ok()?;
-    let stamp = Stamp::of(&fs::metadata(exe).ok()?);
-    Some(format!("{} {stamp:?}", env!("CARGO_PKG_VERSION")))
+    static BUILD: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BUILD
+        .get_or_init(|| {
+            let exe = std::env::current_exe().ok()?;
+            let stamp = Stamp::of(&fs::metadata(exe).ok()?);
+            Some(format!("{} {stamp:?}", env!("CARGO_PKG_VERSION")))
+        })
+        .clone()
 }
 
 /// What identifies one version of a file or folder: its device and inode, its size, and its
@@ -249,6 +267,8 @@ impl Stamp {
 
 /// The stamps a walk takes as it goes, from many threads.
 pub(crate) struct Recording {
+    /// Whether to take them at all: not for a walk that will not be kept.
+    on: bool,
     started: SystemTime,
     root: PathBuf,
     folders: Mutex<Vec<(Vec<u8>, Stamp)>>,
@@ -262,6 +282,7 @@ impl Recording {
     /// Starts recording a walk under `root` (before anything is looked at).
     pub fn start(root: &Path) -> Recording {
         Recording {
+            on: true,
             started: SystemTime::now(),
             root: root.to_path_buf(),
             folders: Mutex::default(),
@@ -270,8 +291,16 @@ impl Recording {
         }
     }
 
+    /// A recording that takes nothing, for a walk that will not be kept.
+    pub fn off(root: &Path) -> Recording {
+        Recording { on: false, ..Recording::start(root) }
+    }
+
     /// Stamps a folder the walk is about to list.
     pub fn folder(&self, folder: &Path) {
+        if !self.on {
+            return;
+        }
         let relative = folder.strip_prefix(&self.root).ok().map(|it| it.as_os_str().as_encoded_bytes().to_vec());
         match (relative, Stamp::of_folder(None, folder)) {
             (Some(relative), Some(stamp)) => {
@@ -284,11 +313,14 @@ impl Recording {
     /// Stamps a file the walk reads rules from (`None`: it is not there), as it is when read
     /// through links.
     pub fn file(&self, path: &Path, metadata: Option<&fs::Metadata>) {
+        if !self.on {
+            return;
+        }
         self.files.lock().unwrap_or_else(PoisonError::into_inner).push((path.to_path_buf(), metadata.map(Stamp::of)));
     }
 
     fn finish(self, key: &WalkKey, listing: Listing, margin: Duration) -> Option<Kept> {
-        if self.incomplete.into_inner() {
+        if !self.on || self.incomplete.into_inner() {
             return None;
         }
         let mut folders = self.folders.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -451,11 +483,11 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-/// Removes the least recently written kept walks past `keep` (and temporary files a killed
-/// writer left an hour ago or more).
-fn evict(dir: &Path, keep: usize) {
+/// Removes the least recently written kept walks past `keep` of them or `bytes` in all (and
+/// temporary files a killed writer left an hour ago or more).
+fn evict(dir: &Path, keep: usize, bytes: u64) {
     let Ok(entries) = fs::read_dir(dir) else { return };
-    let mut kept: Vec<(SystemTime, PathBuf)> = Vec::new();
+    let mut kept: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
     let hour_ago = SystemTime::now().checked_sub(Duration::from_secs(3600)).unwrap_or(SystemTime::UNIX_EPOCH);
     for entry in entries.flatten().take(100_000) {
         let Ok(metadata) = entry.metadata() else { continue };
@@ -469,14 +501,15 @@ fn evict(dir: &Path, keep: usize) {
             }
             continue;
         }
-        kept.push((modified, entry.path()));
-    }
-    if kept.len() <= keep {
-        return;
+        kept.push((modified, metadata.len(), entry.path()));
     }
     kept.sort_unstable_by_key(|it| std::cmp::Reverse(it.0));
-    for (_, path) in kept.into_iter().skip(keep) {
-        let _ = fs::remove_file(path);
+    let mut total = 0u64;
+    for (position, (_, size, path)) in kept.into_iter().enumerate() {
+        total = total.saturating_add(size);
+        if position >= keep || total > bytes {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
@@ -706,13 +739,19 @@ mod tests {
             let time = SystemTime::now() - Duration::from_secs(100 - number);
             fs::File::options().write(true).open(&path).and_then(|it| it.set_modified(time)).expect("time");
         }
-        evict(dir.path(), 3);
-        let mut left: Vec<String> = fs::read_dir(dir.path())
-            .expect("a folder")
-            .map(|it| it.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["ws-2", "ws-3", "ws-4"]);
+        let left = |dir: &Path| {
+            let mut names: Vec<String> = fs::read_dir(dir)
+                .expect("a folder")
+                .map(|it| it.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        evict(dir.path(), 3, u64::MAX);
+        assert_eq!(left(dir.path()), ["ws-2", "ws-3", "ws-4"]);
+        // Past the bytes: the newest that fit stay.
+        evict(dir.path(), 3, 2);
+        assert_eq!(left(dir.path()), ["ws-3", "ws-4"]);
     }
 
     /// One change a person, an agent or a tool makes to a work tree.

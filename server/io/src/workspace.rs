@@ -150,7 +150,7 @@ fn refuse_unmarked(root: &Path, home: Option<&Path>, limit: usize) -> anyhow::Re
     }
     let mut files = 0usize;
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
-    refuse_unsafe_ignore_files(&canonical_root, &canonical_root, &kept_walk::Recording::start(&canonical_root))?;
+    refuse_unsafe_ignore_files(&canonical_root, &canonical_root, &kept_walk::Recording::off(&canonical_root))?;
     let mut walk = ignore::WalkBuilder::new(root);
     // A folder whose ignore files cannot be read safely is not counted (nor indexed, later).
     walk.hidden(false).filter_entry(move |entry| {
@@ -292,7 +292,8 @@ pub fn walk_under_kept(root: &Path, config: &Config, under: Option<&str>, kept: 
     let canonical_root = std::fs::canonicalize(root).with_context(|| format!("cannot open {}", root.display()))?;
     let reads_ignore_files = config.respect_gitignore;
     // Started before anything is looked at: the stamps taken from here on prove what the walk saw.
-    let recording = Arc::new(kept_walk::Recording::start(root));
+    let recording =
+        Arc::new(if kept.enabled() { kept_walk::Recording::start(root) } else { kept_walk::Recording::off(root) });
     if reads_ignore_files {
         let canonical_start =
             std::fs::canonicalize(&start).with_context(|| format!("cannot open {}", start.display()))?;
