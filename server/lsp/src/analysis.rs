@@ -854,8 +854,9 @@ impl Analysis {
             self.send(Outgoing::Show { level: MessageType::WARNING, message });
         }
         if std::mem::take(&mut self.watch_disk) {
-            let folders = crate::watch::folders_of(world.known.iter());
-            if let Err(error) = self.host.watch_disk(folders, self.listener()) {
+            let files: Vec<String> = world.known.iter().cloned().collect();
+            let folders = crate::watch::folders_of(files.iter());
+            if let Err(error) = self.host.watch_disk(folders, files, self.listener()) {
                 self.send(Outgoing::Log {
                     level: MessageType::WARNING,
                     message: format!("taskmark cannot watch the disk ({error}); changes made outside the editor are seen when files are opened"),
@@ -922,8 +923,15 @@ impl Analysis {
                 (path, version, diagnostics)
             })
             .collect();
-        // The documents being edited first: their diagnostics are the ones someone is waiting for.
-        ordered.sort_by(|a, b| (a.1.is_none(), &a.0).cmp(&(b.1.is_none(), &b.0)));
+        // The documents being edited first: their diagnostics are the ones someone is waiting for;
+        // then each tracker's own list (its TODO.md, its state.json: what a person opens first,
+        // and where most of a big tracker's diagnostics are), then the files of single tasks.
+        let main_file = |path: &str| {
+            world.index.file_id(path).and_then(|it| world.index.entry(it)).is_some_and(|it| {
+                matches!(it.class.role, crate::engine::layout::Role::Todo | crate::engine::layout::Role::StateJson)
+            })
+        };
+        ordered.sort_by_cached_key(|(path, version, _)| (version.is_none(), !main_file(path), path.clone()));
         for (path, version, diagnostics) in ordered {
             if diagnostics.is_empty() {
                 if self.published.remove(&path).is_none() {
@@ -1166,6 +1174,7 @@ fn open_documents(shared: &Shared, root: &Path, index: &WorkspaceIndex, take_cha
 
 /// Reads the configuration and the workspace from disk, reporting progress.
 fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoing>) -> Result<Saved, String> {
+    let read_since = std::time::SystemTime::now();
     // A `taskmark set` killed mid-commit leaves a journal. Opening a folder writes nothing:
     // say so, and let the next status change finish it.
     let pending = match crate::transaction::pending(root) {
@@ -1197,6 +1206,7 @@ fn read_saved(root: &Path, outgoing: &tokio::sync::mpsc::UnboundedSender<Outgoin
         filter,
         generation: 0,
         identity: None,
+        read_since,
     })
 }
 

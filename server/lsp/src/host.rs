@@ -183,16 +183,24 @@ impl Host {
     }
 
     /// Tells `jobs` of every file changed under the root, starting the root's watcher (over
-    /// `folders`) unless it runs.
-    pub fn watch_disk(self: &Arc<Host>, folders: Vec<String>, jobs: Listener) -> anyhow::Result<()> {
+    /// `folders`, and reporting what changed in them and in `files` since the saved state was
+    /// read) unless it runs.
+    pub fn watch_disk(
+        self: &Arc<Host>,
+        folders: Vec<String>,
+        files: Vec<String>,
+        jobs: Listener,
+    ) -> anyhow::Result<()> {
         lock(&self.disk_subscribers).push(jobs);
         let mut state = lock(&self.state);
         if state.watcher.is_none() {
             let identity = state.saved.as_ref().and_then(|it| it.identity);
+            // Without a saved state nothing says when the files were read: every one is reported.
+            let read_since = state.saved.as_ref().map_or(std::time::SystemTime::UNIX_EPOCH, |it| it.read_since);
             let control = watch::spawn(
                 self.root.clone(),
                 identity,
-                folders,
+                watch::Watched { folders, files, read_since },
                 self.disk_subscribers.clone(),
                 Arc::downgrade(self) as Weak<dyn FolderHost>,
             )?;
@@ -724,6 +732,7 @@ mod tests {
             filter: None,
             generation: 0,
             identity: None,
+            read_since: std::time::SystemTime::now(),
         })
     }
 

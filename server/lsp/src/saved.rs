@@ -40,6 +40,8 @@ pub struct Saved {
     pub generation: u64,
     /// The folder at the root when it was read (taken before the walk).
     pub identity: Option<FolderIdentity>,
+    /// When its reading from disk began: a watcher started later reports what changed since.
+    pub read_since: std::time::SystemTime,
 }
 
 /// Which folder a path names: its device, inode and birth time. A folder deleted and made again

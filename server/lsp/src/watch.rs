@@ -18,7 +18,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use notify::event::{ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher as _};
@@ -140,24 +140,44 @@ struct Watcher {
     looked: Instant,
 }
 
-/// Starts a watcher thread for `folders` (workspace-relative, `""` for the root) of the folder
-/// `identity` at `root`, telling every subscriber. It lives as long as `host` does.
+/// What the watches must cover: the folders to watch (workspace-relative, `""` for the root),
+/// the files the workspace was read from, and when that reading began.
+pub struct Watched {
+    pub folders: Vec<String>,
+    pub files: Vec<String>,
+    pub read_since: SystemTime,
+}
+
+/// How far before a read a change may be stamped and still have been missed by it: wider than
+/// any file system's timestamp granularity.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(2);
+
+/// Starts a watcher thread for `watched` of the folder `identity` at `root`, telling every
+/// subscriber. It lives as long as `host` does.
+///
+/// The watches are put in place on the watcher's own thread (75,002 folders take inotify
+/// seconds, and the first diagnostics must not wait for them); once they are, every file changed
+/// since the workspace was read, and every file of a folder changed since, is reported: a
+/// change between the read and its folder's watch is heard that way.
 pub fn spawn(
     root: PathBuf,
     identity: Option<FolderIdentity>,
-    folders: Vec<String>,
+    watched: Watched,
     jobs: Subscribers,
     host: Weak<dyn FolderHost>,
 ) -> anyhow::Result<Control> {
     let (messages, received) = std::sync::mpsc::channel::<Message>();
-    let mut watches = Watches::new(messages.clone())?;
-    for folder in folders {
-        watches.add(root.join(&folder));
-    }
-    tracing::info!("watching {} folders for changes made outside the editor", watches.watched.len());
+    let watches = Watches::new(messages.clone())?;
     let control = Control(messages.clone());
     let mut watcher = Watcher { root, identity, watches, messages, jobs, host, looked: Instant::now() };
     std::thread::Builder::new().name("taskmark-watcher".into()).spawn(move || {
+        for folder in &watched.folders {
+            watcher.watches.add(watcher.root.join(folder));
+        }
+        tracing::info!("watching {} folders for changes made outside the editor", watcher.watches.watched.len());
+        if watcher.catch_up(&watched.files, watched.read_since).is_err() {
+            return;
+        }
         loop {
             let (told, look) = match received.recv_timeout(LIVENESS_CHECK) {
                 Ok(Message::Event(Ok(event))) => (watcher.changed(event), watcher.looked.elapsed() >= ROOT_LOOK),
@@ -182,6 +202,55 @@ pub fn spawn(
 }
 
 impl Watcher {
+    /// Reports what changed since `since` (when the workspace began to be read) in the files
+    /// read and in the folders now watched: what changed before a folder's watch was in place
+    /// was not heard. A file whose times are that recent may be unchanged: the sessions compare
+    /// it with what they hold, and nothing changes for them.
+    fn catch_up(&mut self, files: &[String], since: SystemTime) -> Told {
+        let limit = since.checked_sub(CATCH_UP_MARGIN).unwrap_or(SystemTime::UNIX_EPOCH);
+        let recent = |metadata: &std::fs::Metadata| changed_at(metadata).is_none_or(|it| it >= limit);
+        let mut reported = 0usize;
+        for file in files {
+            let path = self.root.join(file);
+            if std::fs::symlink_metadata(&path).map_or(true, |it| recent(&it)) {
+                send(&self.root, &path, &self.jobs)?;
+                reported += 1;
+            }
+        }
+        let filter = self.host.upgrade().and_then(|it| it.filter());
+        let folders: Vec<PathBuf> = self.watches.watched.iter().cloned().collect();
+        for folder in folders {
+            if !std::fs::symlink_metadata(&folder).is_ok_and(|it| recent(&it)) {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => {
+                        if skipped(&self.root, &path)
+                            || left_out(&self.root, filter.as_deref(), &path)
+                            || self.watches.watched.contains(&path)
+                        {
+                            continue;
+                        }
+                        for file in self.watches.add_tree(&self.root, filter.as_deref(), path) {
+                            send(&self.root, &file, &self.jobs)?;
+                            reported += 1;
+                        }
+                    }
+                    Ok(_) => {
+                        send(&self.root, &path, &self.jobs)?;
+                        reported += 1;
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        tracing::debug!("{reported} files changed between the workspace's read and its watches reported");
+        Ok(())
+    }
+
     /// Tells the subscribers of what `event` changed.
     fn changed(&mut self, event: notify::Event) -> Told {
         if matches!(event.kind, EventKind::Access(_)) {
@@ -240,6 +309,21 @@ impl Watcher {
     }
 }
 
+/// The later of a file's modification and change times (`None` when neither can be told).
+#[cfg(unix)]
+fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
+    use std::os::unix::fs::MetadataExt;
+    let nanos = u32::try_from(metadata.ctime_nsec()).unwrap_or(0);
+    let changed =
+        u64::try_from(metadata.ctime()).ok().map(|seconds| SystemTime::UNIX_EPOCH + Duration::new(seconds, nanos));
+    changed.max(metadata.modified().ok())
+}
+
+#[cfg(not(unix))]
+fn changed_at(metadata: &std::fs::Metadata) -> Option<SystemTime> {
+    metadata.modified().ok()
+}
+
 /// The watchers' reports of changed files, counted (across hosts: each host compares only its
 /// own watcher's numbers, which grow).
 static REPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -292,6 +376,60 @@ pub fn folders_of<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoHost;
+
+    impl FolderHost for NoHost {
+        fn filter(&self) -> Option<Arc<PathFilter>> {
+            None
+        }
+        fn tell_replaced(&self) {}
+        fn saved_index(&self) -> Option<crate::engine::index::WorkspaceIndex> {
+            None
+        }
+    }
+
+    #[test]
+    fn what_changed_after_the_read_and_before_the_watches_is_reported_once_they_are_in_place() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let root = dir.path().to_path_buf();
+        for path in ["specs/TODO.md", "specs/1_a/plan.md", "specs/2_b/plan.md"] {
+            std::fs::create_dir_all(root.join(path).parent().expect("a parent")).expect("folders");
+            std::fs::write(root.join(path), "# text\n").expect("a file");
+        }
+        // The workspace is read well after those files were written...
+        std::thread::sleep(CATCH_UP_MARGIN + Duration::from_millis(300));
+        let read_since = SystemTime::now();
+        let files: Vec<String> = ["specs/TODO.md", "specs/1_a/plan.md", "specs/2_b/plan.md"].map(String::from).into();
+        let folders = folders_of(files.iter());
+        // ...and these changes land before the watches do: none is heard as it happens.
+        std::fs::write(root.join("specs/TODO.md"), "# changed\n").expect("a change");
+        std::fs::remove_file(root.join("specs/2_b/plan.md")).expect("a removal");
+        std::fs::create_dir_all(root.join("specs/3_c")).expect("a new folder");
+        std::fs::write(root.join("specs/3_c/plan.md"), "# new\n").expect("a new file");
+        let heard: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+        let jobs: Subscribers = Arc::new(Mutex::new(vec![crate::folder_events::Listener::new({
+            let heard = heard.clone();
+            move |event| {
+                if let FolderEvent::Disk { path, .. } = event {
+                    heard.lock().unwrap_or_else(PoisonError::into_inner).insert(path);
+                }
+                true
+            }
+        })]));
+        let host: Arc<dyn FolderHost> = Arc::new(NoHost);
+        let _control = spawn(root.clone(), None, Watched { folders, files, read_since }, jobs, Arc::downgrade(&host))
+            .expect("a watcher");
+        let wanted: BTreeSet<String> =
+            ["specs/TODO.md", "specs/2_b/plan.md", "specs/3_c/plan.md"].map(String::from).into();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !wanted.is_subset(&heard.lock().unwrap_or_else(PoisonError::into_inner)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let heard = heard.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert!(wanted.is_subset(&heard), "{heard:?}");
+        assert!(!heard.contains("specs/1_a/plan.md"), "a file untouched since the read is not reported: {heard:?}");
+    }
 
     #[test]
     fn a_removed_folder_forgets_the_folders_under_it_and_nothing_else() {
