@@ -590,22 +590,18 @@ mod tests {
         settle();
         assert!(!walk_both(&root, &config, &kept), "the change time moved");
         assert!(walk_both(&root, &config, &kept));
+        // Whether the walk after writing `text` at `path` is a kept one.
+        let kept_after = |path: &str, text: &str| {
+            write(&root, path, text);
+            settle();
+            walk_both(&root, &config, &kept)
+        };
         // An ignore file below the root, rewritten in place: its folder does not change.
-        write(&root, "specs/.gitignore", "");
-        settle();
-        assert!(!walk_both(&root, &config, &kept));
-        write(&root, "specs/.gitignore", "1_a/\n");
-        settle();
-        assert!(!walk_both(&root, &config, &kept), "the rewritten ignore file is read again");
-        write(&root, ".gitignore", "");
-        settle();
-        assert!(!walk_both(&root, &config, &kept));
-        write(&root, ".gitignore", "specs/\n");
-        settle();
-        assert!(!walk_both(&root, &config, &kept), "a changed ignore file is read again");
-        write(&root, ".git/info/exclude", "TODO.md\n");
-        settle();
-        assert!(!walk_both(&root, &config, &kept), "a new exclude file is read");
+        assert!(!kept_after("specs/.gitignore", ""));
+        assert!(!kept_after("specs/.gitignore", "1_a/\n"), "the rewritten ignore file is read again");
+        assert!(!kept_after(".gitignore", ""));
+        assert!(!kept_after(".gitignore", "specs/\n"), "a changed ignore file is read again");
+        assert!(!kept_after(".git/info/exclude", "TODO.md\n"), "a new exclude file is read");
         // Other settings are another walk.
         let mut excluding = Config::default();
         excluding.exclude = vec!["specs/**".into()];

@@ -227,18 +227,7 @@ impl Watcher {
             for entry in entries.flatten() {
                 let path = entry.path();
                 match entry.file_type() {
-                    Ok(kind) if kind.is_dir() => {
-                        if skipped(&self.root, &path)
-                            || left_out(&self.root, filter.as_deref(), &path)
-                            || self.watches.watched.contains(&path)
-                        {
-                            continue;
-                        }
-                        for file in self.watches.add_tree(&self.root, filter.as_deref(), path) {
-                            send(&self.root, &file, &self.jobs)?;
-                            reported += 1;
-                        }
-                    }
+                    Ok(kind) if kind.is_dir() => reported += self.watch_new_folder(filter.as_deref(), path)?,
                     Ok(_) => {
                         send(&self.root, &path, &self.jobs)?;
                         reported += 1;
@@ -249,6 +238,23 @@ impl Watcher {
         }
         tracing::debug!("{reported} files changed between the workspace's read and its watches reported");
         Ok(())
+    }
+
+    /// Watches a folder that appeared (and the folders under it), unless the walk leaves it out
+    /// or it is watched already, and reports the files in it: they may have landed before the
+    /// watch did (a checkout, an unpacked folder, a folder deleted and made again). How many.
+    fn watch_new_folder(&mut self, filter: Option<&PathFilter>, folder: PathBuf) -> Result<usize, ()> {
+        if skipped(&self.root, &folder)
+            || left_out(&self.root, filter, &folder)
+            || self.watches.watched.contains(&folder)
+        {
+            return Ok(0);
+        }
+        let files = self.watches.add_tree(&self.root, filter, folder);
+        for file in &files {
+            send(&self.root, file, &self.jobs)?;
+        }
+        Ok(files.len())
     }
 
     /// Tells the subscribers of what `event` changed.
@@ -264,17 +270,7 @@ impl Watcher {
             }
             if path.is_dir() {
                 let filter = self.host.upgrade().and_then(|it| it.filter());
-                if skipped(&self.root, &path)
-                    || left_out(&self.root, filter.as_deref(), &path)
-                    || self.watches.watched.contains(&path)
-                {
-                    continue;
-                }
-                // Files and folders may have landed before the watch did (a checkout, an
-                // unpacked folder, a folder deleted and made again).
-                for file in self.watches.add_tree(&self.root, filter.as_deref(), path) {
-                    send(&self.root, &file, &self.jobs)?;
-                }
+                self.watch_new_folder(filter.as_deref(), path)?;
                 continue;
             }
             send(&self.root, &path, &self.jobs)?;
