@@ -11,8 +11,8 @@
 //! walk's start cannot prove that nothing changed after it within the file system's timestamp
 //! granularity: a walk that met one is not kept (a "racy" stamp, as git calls it).
 //!
-//! Kept in the user's cache folder, one file per workspace root, owner-only like the state
-//! folder: never read from the work tree, never across users, checked whole (a hash of the
+//! Kept in the user's cache folder, one file per workspace root and build, owner-only like the
+//! state folder: never read from the work tree, never across users, checked whole (a hash of the
 //! payload) and tied to the taskmark build that wrote it. A file that fails any of this is
 //! ignored with a note and written again; the folder is safe to delete at any time.
 
@@ -29,7 +29,8 @@ use crate::private_dir;
 
 /// The first bytes of a kept walk; a new layout of the file gets a new one.
 const MAGIC: &[u8; 8] = b"tmwalk01";
-/// A kept walk larger than this is not read (a 50,000-file workspace keeps about 5 MB).
+/// A kept walk larger than this is not read (a 50,000-file workspace of 75,002 folders keeps
+/// about 8 MB).
 const MAX_BYTES: u64 = 256 << 20;
 /// Walks kept at most, and their bytes at most; the least recently written go first.
 const MAX_KEPT: usize = 128;
@@ -110,7 +111,7 @@ impl KeptWalks {
         (Some(kept.into_listing()), None)
     }
 
-    /// Keeps `walked`, found by a walk that `recording` followed, unless a stamp is racy or the
+    /// Keeps `listing`, found by a walk that `recording` followed, unless a stamp is racy or the
     /// walk could not be recorded whole; a note when the cache folder cannot be used.
     pub(crate) fn save(&self, key: &WalkKey, recording: Recording, listing: Listing) -> Option<String> {
         let path = self.file_for(key)?;
@@ -273,8 +274,8 @@ pub(crate) struct Recording {
     root: PathBuf,
     folders: Mutex<Vec<(Vec<u8>, Stamp)>>,
     files: Mutex<Vec<(PathBuf, Option<Stamp>)>>,
-    /// Something it needed could not be stamped (a folder vanished, a name is not UTF-8): the
-    /// walk is not kept.
+    /// Something it needed could not be stamped (a folder vanished while walked, or lay outside
+    /// the root): the walk is not kept.
     incomplete: AtomicBool,
 }
 
