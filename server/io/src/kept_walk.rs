@@ -117,9 +117,16 @@ impl KeptWalks {
         let path = self.file_for(key)?;
         let dir = path.parent()?;
         let kept = recording.finish(key, listing, self.margin)?;
+        // A cache folder that cannot be made (no home, a read-only file system) only means no
+        // kept walk, every run: not worth a note each time. One that is there and unsafe is.
+        let existed = fs::symlink_metadata(dir).is_ok();
         if let Some(home) = dir.parent()
             && let Err(problem) = private_dir::ensure_unwritable(home).and_then(|()| private_dir::ensure(dir))
         {
+            if !existed && problem.starts_with("cannot create") {
+                tracing::debug!("walk not kept: {problem}");
+                return None;
+            }
             return Some(format!("walk not kept: {problem}"));
         }
         let bytes = match encode(&kept) {
@@ -725,6 +732,19 @@ mod tests {
             let walked = walk_noting(&root, &real);
             assert!(!walked.from_kept && walked.notes.iter().any(|it| it.contains("symlink")), "{:?}", walked.notes);
         }
+    }
+
+    #[test]
+    fn a_cache_folder_that_cannot_be_made_costs_no_note() {
+        let (_dir, root, cache) = workspace();
+        // A file where the cache's parent folder would be: nothing can be made under it.
+        let blocked = cache.path().join("file");
+        fs::write(&blocked, "not a folder").expect("written");
+        settle();
+        let walked =
+            walk_under_kept(&root, &Config::default(), None, &KeptWalks::at(blocked.join("taskmark/walks"), MARGIN))
+                .expect("walked all the same");
+        assert!(!walked.from_kept && walked.notes.is_empty(), "{:?}", walked.notes);
     }
 
     #[test]
