@@ -845,13 +845,27 @@ mod tests {
         }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
-
-        /// After any sequence of changes, a walk that may use the kept one finds exactly what a
-        /// fresh walk finds; and with nothing changed since the last, it is the kept one.
-        #[test]
-        fn a_kept_walk_after_any_changes_is_the_fresh_walk(steps in proptest::collection::vec(proptest::collection::vec(step(), 0..3), 1..6)) {
+    /// After any sequence of changes, a walk that may use the kept one finds exactly what a
+    /// fresh walk finds; and with nothing changed since the last, it is the kept one.
+    ///
+    /// Each case takes real time (the stamps must age past the racy margin before every walk),
+    /// so it runs a fixed number of cases, whatever `PROPTEST_CASES` asks of the property tests
+    /// that cost nothing (CI asks 2,048: ten minutes here); the seed and the regressions file are
+    /// proptest's as usual.
+    #[test]
+    fn a_kept_walk_after_any_changes_is_the_fresh_walk() {
+        let config = ProptestConfig {
+            cases: 24,
+            source_file: Some(file!()),
+            test_name: Some(concat!(module_path!(), "::a_kept_walk_after_any_changes_is_the_fresh_walk")),
+            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::SourceParallel(
+                "proptest-regressions",
+            ))),
+            ..proptest::test_runner::contextualize_config(ProptestConfig::default())
+        };
+        let batches = proptest::collection::vec(proptest::collection::vec(step(), 0..3), 1..6);
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let outcome = runner.run(&batches, |steps| {
             let (_dir, root, cache) = workspace();
             let kept = kept_in(&cache);
             let mut config = Config::default();
@@ -865,6 +879,10 @@ mod tests {
                 walk_both(&root, &config, &kept);
                 prop_assert!(walk_both(&root, &config, &kept), "nothing changed since: the kept walk is used");
             }
+            Ok(())
+        });
+        if let Err(failure) = outcome {
+            panic!("{failure}");
         }
     }
 }
