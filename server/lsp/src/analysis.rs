@@ -854,9 +854,8 @@ impl Analysis {
             self.send(Outgoing::Show { level: MessageType::WARNING, message });
         }
         if std::mem::take(&mut self.watch_disk) {
-            let files: Vec<String> = world.known.iter().cloned().collect();
-            let folders = crate::watch::folders_of(files.iter());
-            if let Err(error) = self.host.watch_disk(folders, files, self.listener()) {
+            let folders = crate::watch::folders_of(world.known.iter());
+            if let Err(error) = self.host.watch_disk(folders, world.known.clone(), self.listener()) {
                 self.send(Outgoing::Log {
                     level: MessageType::WARNING,
                     message: format!("taskmark cannot watch the disk ({error}); changes made outside the editor are seen when files are opened"),

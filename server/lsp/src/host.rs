@@ -188,7 +188,7 @@ impl Host {
     pub fn watch_disk(
         self: &Arc<Host>,
         folders: Vec<String>,
-        files: Vec<String>,
+        files: Arc<std::collections::HashSet<String>>,
         jobs: Listener,
     ) -> anyhow::Result<()> {
         lock(&self.disk_subscribers).push(jobs);

@@ -141,10 +141,11 @@ struct Watcher {
 }
 
 /// What the watches must cover: the folders to watch (workspace-relative, `""` for the root),
-/// the files the workspace was read from, and when that reading began.
+/// the files the workspace was read from (the saved state's own set, shared), and when that
+/// reading began.
 pub struct Watched {
     pub folders: Vec<String>,
-    pub files: Vec<String>,
+    pub files: Arc<HashSet<String>>,
     pub read_since: SystemTime,
 }
 
@@ -206,7 +207,7 @@ impl Watcher {
     /// read and in the folders now watched: what changed before a folder's watch was in place
     /// was not heard. A file whose times are that recent may be unchanged: the sessions compare
     /// it with what they hold, and nothing changes for them.
-    fn catch_up(&mut self, files: &[String], since: SystemTime) -> Told {
+    fn catch_up(&mut self, files: &HashSet<String>, since: SystemTime) -> Told {
         let limit = since.checked_sub(CATCH_UP_MARGIN).unwrap_or(SystemTime::UNIX_EPOCH);
         let recent = |metadata: &std::fs::Metadata| changed_at(metadata).is_none_or(|it| it >= limit);
         let mut reported = 0usize;
@@ -396,7 +397,8 @@ mod tests {
         // The workspace is read well after those files were written...
         std::thread::sleep(CATCH_UP_MARGIN + Duration::from_millis(300));
         let read_since = SystemTime::now();
-        let files: Vec<String> = ["specs/TODO.md", "specs/1_a/plan.md", "specs/2_b/plan.md"].map(String::from).into();
+        let files: Arc<HashSet<String>> =
+            Arc::new(["specs/TODO.md", "specs/1_a/plan.md", "specs/2_b/plan.md"].map(String::from).into());
         let folders = folders_of(files.iter());
         // ...and these changes land before the watches do: none is heard as it happens.
         std::fs::write(root.join("specs/TODO.md"), "# changed\n").expect("a change");
