@@ -563,4 +563,24 @@ mod tests {
         assert_eq!(role("TODO.md"), (Role::Todo, "".into()));
         assert_eq!(role("docs/README.md").0, Role::Prose);
     }
+
+    proptest::proptest! {
+        /// The stale-counts rule finds a tracker's state.json by its path alone.
+        #[test]
+        fn a_state_json_is_always_its_roots_state_json(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "specs", "state.json", "archive", "221_fix", "plans", "x", ".opencode", "conductor",
+                    "tracks", "001-kit", ".planning", "todos", "TODO.md", "backlog", "tasks",
+                ]),
+                1..7,
+            )
+        ) {
+            let path = parts.join("/");
+            let (role, root) = role(&path);
+            if role == Role::StateJson {
+                proptest::prop_assert_eq!(path, format!("{root}/state.json"));
+            }
+        }
+    }
 }

@@ -47,6 +47,10 @@ pub struct Outline {
     /// Pieces too big to parse within bounded memory (see [`PIECE_NODE_LIMIT`]): treated as
     /// code, and reported.
     pub unparsed: Vec<TextRange>,
+    /// Whether a heading's line holds a lone carriage return (see [`Outline::reparse`]): known
+    /// from the parse, so that a keystroke need not read every heading's line again (25,000 of
+    /// them in a big TODO.md).
+    heading_returns: bool,
 }
 
 /// The most parser tree nodes taskmark lets one piece take. pulldown-cmark keeps a node (about
@@ -131,6 +135,7 @@ impl Outline {
             }
             start = end;
         }
+        outline.heading_returns = heading_returns(text, &outline.headings);
         outline
     }
 
@@ -177,8 +182,7 @@ impl Outline {
         };
         // A lone carriage return is a line break to the parser but not to the line scanners, so
         // a heading's line can then start before the heading: such texts are parsed whole.
-        let lone_return = |text: &str, headings: &[Heading]| headings.iter().any(|it| text[it.line].contains('\r'));
-        if lone_return(old, &self.headings) || (body_start > 0 && !new[..body_start].ends_with('\n')) {
+        if self.heading_returns || (body_start > 0 && !new[..body_start].ends_with('\n')) {
             return (Outline::new(new), everything);
         }
         // The headings a parse may start or stop at, found near the change only: a keystroke in
@@ -222,7 +226,7 @@ impl Outline {
             next_sync = later_sync_points.nth(skip - 1);
             skip *= 2;
         };
-        if lone_return(new, &slice.headings) || !slice.unparsed.is_empty() {
+        if heading_returns(new, &slice.headings) || !slice.unparsed.is_empty() {
             return (Outline::new(new), everything);
         }
         let before = |range: TextRange| usize::from(range.start()) < slice_start;
@@ -233,7 +237,9 @@ impl Outline {
         let items = splice(&self.items, slice.items, |it| it.range, before, after, |it| it.moved(shift));
         let table_rows = splice(&self.table_rows, slice.table_rows, |it| it.range, before, after, |it| it.moved(shift));
         let region = Change { start: slice_start, old_end: old_slice_end, new_end: to_new(old_slice_end) };
-        (Outline { headings, code, items, table_rows, unparsed: Vec::new() }, region)
+        // No heading line before or after the slice had a lone carriage return (else the text
+        // was parsed whole above), nor has one in it.
+        (Outline { headings, code, items, table_rows, unparsed: Vec::new(), heading_returns: false }, region)
     }
 
     /// This outline for the text `change` made of its own, where `change` reads nothing again (it
@@ -252,10 +258,12 @@ impl Outline {
             items: self.items.iter().map(|it| it.moved(shift)).collect(),
             table_rows: self.table_rows.iter().map(|it| it.moved(shift)).collect(),
             unparsed: Vec::new(),
+            heading_returns: self.heading_returns,
         }
     }
 
-    /// Adds what `later`, an outline of the text after this one's, holds.
+    /// Adds what `later`, an outline of the text after this one's, holds (its `heading_returns`
+    /// is the caller's to set, for the whole text).
     fn append(&mut self, later: Outline) {
         self.headings.extend(later.headings);
         self.code.extend(later.code);
@@ -495,6 +503,12 @@ fn frontmatter_block(text: &str) -> Option<(TextRange, usize)> {
 }
 
 /// The offset after the line break of the line starting at `start` (or the end of the text).
+/// Whether a heading's line in `text` holds a carriage return: a line break to the parser but
+/// not to the line scanners, so that a heading's line can start before the heading.
+fn heading_returns(text: &str, headings: &[Heading]) -> bool {
+    headings.iter().any(|it| text[it.line].contains('\r'))
+}
+
 fn line_end(bytes: &[u8], start: usize) -> usize {
     bytes[start..].iter().position(|it| *it == b'\n').map_or(bytes.len(), |it| start + it + 1)
 }

@@ -20,47 +20,78 @@ pub(super) fn whole(file: FileId, entry: &FileEntry, sink: &mut Sink<'_>) {
     }
 }
 
-/// The requirements (by their first field name) the file's task sections follow: written on at
-/// least half of the sections whose status asks for them. A requirement is a convention only
-/// where the tracker follows it: a TODO.md that writes **Completed** on one finished task in
-/// ten keeps its dates elsewhere (its state.json), and is not missing it on the other nine.
-pub(super) fn followed_requirements(index: &WorkspaceIndex, file: FileId) -> BTreeSet<String> {
-    let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else { return BTreeSet::new() };
-    requirement_tally(profile, &entry.parsed.places)
-        .into_iter()
-        .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
-        .map(|(it, _)| it.to_string())
-        .collect()
-}
+/// For each requirement (by its first field name), how many of a file's task sections its
+/// status asks for it, and how many of them write it: what [`RequirementTally::followed`]
+/// decides from. Kept with the file's diagnostics and followed by difference across an edit,
+/// so that a status change in a TODO.md of 25,000 sections counts the sections it replaced,
+/// not every one.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct RequirementTally(BTreeMap<String, (usize, usize)>);
 
-/// Whether places that replaced others (an edit of one TODO.md section) leave
-/// [`followed_requirements`] as it was: they ask for and write the same requirements, so the
-/// file's tally is the same, and the file's thousands of other sections need not be counted.
-pub(super) fn same_requirements(index: &WorkspaceIndex, file: FileId, before: &[Place], after: &[Place]) -> bool {
-    let Some(profile) = index.profile(file) else { return true };
-    requirement_tally(profile, before) == requirement_tally(profile, after)
-}
+impl RequirementTally {
+    pub(super) fn of_file(index: &WorkspaceIndex, file: FileId) -> RequirementTally {
+        let (Some(entry), Some(profile)) = (index.entry(file), index.profile(file)) else {
+            return RequirementTally::default();
+        };
+        let mut tally = RequirementTally::default();
+        tally.count(profile, &entry.parsed.places, 1);
+        tally
+    }
 
-/// For each requirement (by its first field name), how many of the task sections among
-/// `places` it applies to, and how many of them write it.
-fn requirement_tally<'a>(profile: &'a Profile, places: &'a [Place]) -> BTreeMap<&'a str, (usize, usize)> {
-    let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for place in places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
-        let Some(status) = place.status else { continue };
-        for requirement in &profile.status(status).requires {
-            let Some(first) = requirement.any_of.first() else { continue };
-            let counts = tally.entry(first.as_str()).or_default();
-            counts.0 += 1;
-            if requirement.any_of.iter().any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty())) {
-                counts.1 += 1;
+    /// The requirements the file's task sections follow: written on at least half of the
+    /// sections whose status asks for them. A requirement is a convention only where the
+    /// tracker follows it: a TODO.md that writes **Completed** on one finished task in ten
+    /// keeps its dates elsewhere (its state.json), and is not missing it on the other nine.
+    pub(super) fn followed(&self) -> BTreeSet<String> {
+        self.0
+            .iter()
+            .filter(|(_, (asked, wrote))| *wrote > 0 && wrote * 2 >= *asked)
+            .map(|(it, _)| it.clone())
+            .collect()
+    }
+
+    /// This tally after an edit of the file replaced the places `before` with `after`.
+    pub(super) fn replaced(
+        &self,
+        index: &WorkspaceIndex,
+        file: FileId,
+        before: &[Place],
+        after: &[Place],
+    ) -> RequirementTally {
+        let Some(profile) = index.profile(file) else { return RequirementTally::default() };
+        let mut tally = self.clone();
+        tally.count(profile, before, -1);
+        tally.count(profile, after, 1);
+        // As a count from scratch holds them: only requirements some section is asked for.
+        tally.0.retain(|_, (asked, _)| *asked > 0);
+        tally
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) what the task sections among `places` ask for and write.
+    fn count(&mut self, profile: &Profile, places: &[Place], sign: isize) {
+        for place in places.iter().filter(|it| it.kind == PlaceKind::TodoSection) {
+            let Some(status) = place.status else { continue };
+            for requirement in &profile.status(status).requires {
+                let Some(first) = requirement.any_of.first() else { continue };
+                let written = requirement
+                    .any_of
+                    .iter()
+                    .any(|name| place.field(name).is_some_and(|it| !it.value.trim().is_empty()));
+                let counts = match self.0.get_mut(first.as_str()) {
+                    Some(counts) => counts,
+                    None => self.0.entry(first.clone()).or_default(),
+                };
+                counts.0 = counts.0.saturating_add_signed(sign);
+                if written {
+                    counts.1 = counts.1.saturating_add_signed(sign);
+                }
             }
         }
     }
-    tally
 }
 
 /// `bad-timestamp` and `missing-field` of one place; `followed` is what
-/// [`followed_requirements`] found in its file.
+/// [`RequirementTally::followed`] found in its file.
 pub(super) fn place(
     index: &WorkspaceIndex,
     file: FileId,

@@ -233,6 +233,8 @@ struct FileDiagnostics {
     /// The required fields the file's task sections write anywhere (what `missing-field`
     /// enforces): when an edit changes them, every place is checked again.
     followed: BTreeSet<String>,
+    /// What `followed` is decided from, followed by difference across edits.
+    requirements: fields::RequirementTally,
 }
 
 /// The diagnostics of one kind of origin (places, items or links) and how many origins there
@@ -295,7 +297,8 @@ impl FileDiagnostics {
         let Some(entry) = index.entry(file) else { return FileDiagnostics::default() };
         let parsed = &entry.parsed;
         let part = |origins: usize, diagnostics| Part { origins, diagnostics };
-        let followed = fields::followed_requirements(index, file);
+        let requirements = fields::RequirementTally::of_file(index, file);
+        let followed = requirements.followed();
         // Asked once: whether a plan is history looks up its task's current plan and status.
         let history = index.is_history(file);
         FileDiagnostics {
@@ -310,6 +313,7 @@ impl FileDiagnostics {
                 in_chunks(parsed.links.len(), |range| check_links(index, config, paths, file, history, range)),
             ),
             followed,
+            requirements,
         }
     }
 
@@ -336,10 +340,13 @@ impl FileDiagnostics {
             return false;
         }
         let replacing = &parsed.places[edit.places.start..edit.places.new_end];
-        if !fields::same_requirements(index, file, &edit.replaced_places, replacing)
-            && fields::followed_requirements(index, file) != self.followed
-        {
-            return false;
+        let requirements = self.requirements.replaced(index, file, &edit.replaced_places, replacing);
+        if requirements != self.requirements {
+            // The sections follow other requirements now: every place is checked again.
+            if requirements.followed() != self.followed {
+                return false;
+            }
+            self.requirements = requirements;
         }
         let history = index.is_history(file);
         let fresh = check_places(index, config, file, history, &self.followed, edit.places.start..edit.places.new_end);
@@ -976,7 +983,7 @@ fn check_whole_file(
 }
 
 /// The per-place rules for the places at `positions`, with the index of the place each came
-/// from; `followed` is what [`fields::followed_requirements`] found in the file.
+/// from; `followed` is what [`fields::RequirementTally::followed`] found in the file.
 /// The per-origin diagnostics of `0..len`, computed in chunks on the thread pool when there are
 /// many: the rules of one place or link do not depend on the others', and a task-dense TODO.md
 /// of thousands of sections would otherwise be one thread's work while the others wait.
