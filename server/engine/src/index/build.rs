@@ -130,7 +130,7 @@ impl WorkspaceIndex {
         entries.sort_unstable_by_key(|(position, _)| *position);
         for (_, entry) in entries {
             let id = FileId(index.files.len() as u32);
-            Arc::make_mut(&mut index.by_path).insert(entry.path.clone(), id);
+            Arc::make_mut(&mut index.by_path).insert(entry.path.clone(), id, entry.class.role);
             Arc::make_mut(&mut index.files).push(Some(entry));
         }
         index

@@ -188,7 +188,7 @@ impl WorkspaceIndex {
             Some(id) => Arc::make_mut(&mut self.files)[id.0 as usize] = Some(Arc::new(entry)),
             None => {
                 let id = FileId(self.files.len() as u32);
-                Arc::make_mut(&mut self.by_path).insert(path.to_string(), id);
+                Arc::make_mut(&mut self.by_path).insert(path.to_string(), id, entry.class.role);
                 Arc::make_mut(&mut self.files).push(Some(Arc::new(entry)));
             }
         }

@@ -185,7 +185,7 @@ pub struct WorkspaceIndex {
     files: Arc<Vec<Option<Arc<FileEntry>>>>,
     /// Shared between clones (a what-if copy for a re-check, each editor's view) until one adds
     /// or removes a file.
-    by_path: Arc<HashMap<String, FileId>>,
+    by_path: Arc<PathTable>,
     trackers: Vec<Tracker>,
     /// The table, and each task's entry in it, shared between clones until one changes them:
     /// the views of many editors on one saved state hold one table, and a copy of the index
@@ -196,6 +196,50 @@ pub struct WorkspaceIndex {
     /// tracker's files): their paths still count where only a path does (task folders and their
     /// ids, file names), their contents do not.
     listed: Arc<[String]>,
+}
+
+/// The indexed paths with their files' ids, and which of those files are named as a TODO.md
+/// (role [`Role::Todo`], which the path alone decides: the text only tells its family, the
+/// `specs/` folders its root). The counters rule looks for a tracker's TODO.md at every status
+/// change: among these, not among every file of the workspace.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct PathTable {
+    ids: HashMap<String, FileId>,
+    todo_files: BTreeSet<FileId>,
+}
+
+impl PathTable {
+    pub(crate) fn get(&self, path: &str) -> Option<&FileId> {
+        self.ids.get(path)
+    }
+
+    pub(crate) fn contains_key(&self, path: &str) -> bool {
+        self.ids.contains_key(path)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Adds the file at `path`, whose role is `role`.
+    pub(crate) fn insert(&mut self, path: String, id: FileId, role: Role) {
+        if role == Role::Todo {
+            self.todo_files.insert(id);
+        }
+        if let Some(replaced) = self.ids.insert(path, id) {
+            self.todo_files.remove(&replaced);
+        }
+    }
+
+    pub(crate) fn remove(&mut self, path: &str) -> Option<FileId> {
+        let id = self.ids.remove(path)?;
+        self.todo_files.remove(&id);
+        Some(id)
+    }
 }
 
 #[cfg(test)]

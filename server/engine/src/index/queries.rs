@@ -35,6 +35,11 @@ impl WorkspaceIndex {
         self.entry(self.file_id(path)?).map(|it| &it.text)
     }
 
+    /// The files named as a TODO.md (role [`Role::Todo`]), in id order.
+    pub fn todo_files(&self) -> impl Iterator<Item = (FileId, &FileEntry)> {
+        self.by_path.todo_files.iter().filter_map(|id| Some((*id, self.entry(*id)?)))
+    }
+
     pub fn file_id(&self, path: &str) -> Option<FileId> {
         self.by_path.get(path).copied()
     }

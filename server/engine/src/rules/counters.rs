@@ -62,8 +62,9 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
         Role::StateJson => {
             index.file_id(&format!("{scope}/state.json")).and_then(|id| index.entry(id)).and_then(counter_of)
         }
-        // A TODO.md may be named several ways and sit beside its `specs/` folder.
-        _ => index.entries().find_map(|(_, other)| counter_of(other)),
+        // A TODO.md may be named several ways and sit beside its `specs/` folder: one of the
+        // files so named.
+        _ => index.todo_files().find_map(|(_, other)| counter_of(other)),
     };
     let newest = |value: u64| newest_id_in(&ids, value);
     let since_wrap =

@@ -388,6 +388,14 @@ pub(super) fn canonical(index: &WorkspaceIndex) -> String {
     for (_, entry) in entries {
         let _ = writeln!(out, "{} {:?} {:?}", entry.path, entry.class, entry.parsed);
     }
+    // The files the path table names as TODO.md files are those of that role.
+    let todo_files: Vec<&str> = index.todo_files().map(|(_, it)| it.path.as_str()).collect();
+    let with_role: Vec<&str> = index
+        .entries()
+        .filter(|(_, it)| it.class.role == crate::layout::Role::Todo)
+        .map(|(_, it)| it.path.as_str())
+        .collect();
+    assert_eq!(todo_files, with_role, "the path table's TODO.md files");
     for (task, entry) in index.tasks() {
         let places: Vec<(String, usize)> =
             entry.places.iter().map(|it| (index.path(it.file).to_string(), it.index)).collect();
