@@ -544,13 +544,13 @@ impl Learned {
 /// legacy spelling are reported as such; only a marker with no close known spelling, or a
 /// documented alias of exactly one status, is learned. An alias is the tracker's habit only
 /// where it outnumbers the status's own spelling (`standard_uses` counts the places that write
-/// a status in its standard spelling): five `[COMPLETE]` among two hundred `[COMPLETED]` are
-/// drift.
+/// a status in its standard spelling; it is told how many places write the alias, for a caller
+/// that keeps the weighing): five `[COMPLETE]` among two hundred `[COMPLETED]` are drift.
 pub fn learn<'a>(
     profile: &Profile,
     written: impl Iterator<Item = Written<'a>>,
     min_places: usize,
-    standard_uses: impl Fn(StatusId, &[Spelling]) -> usize,
+    standard_uses: impl Fn(StatusId, &[Spelling], usize) -> usize,
 ) -> Vec<Learned> {
     struct Group<'a> {
         spellings: Vec<(Spelling, String)>,
@@ -614,7 +614,7 @@ pub fn learn<'a>(
         .filter(|(_, group)| {
             let Some(status) = group.alias_of else { return true };
             let spellings: Vec<Spelling> = group.spellings.iter().map(|(spelling, _)| *spelling).collect();
-            group.places > standard_uses(status, &spellings)
+            group.places > standard_uses(status, &spellings, group.places)
         })
         .map(|((checkbox, key), mut group)| {
             group.spellings.sort_by(|a, b| (a.0.rank(), &a.1).cmp(&(b.0.rank(), &b.1)));
@@ -851,7 +851,7 @@ mod tests {
                 uses,
             )
         });
-        let learned = learn(&profile, written, 3, |_, _| 0);
+        let learned = learn(&profile, written, 3, |_, _, _| 0);
         assert_eq!(learned.len(), MAX_LEARNED);
         assert!(learned.iter().any(|it| it.places == 5), "the most used is kept");
     }

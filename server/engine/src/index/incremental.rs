@@ -169,14 +169,21 @@ impl WorkspaceIndex {
         // when this file's share is as it was, the vocabulary is too, and the walk over the
         // tracker's files (thousands, at every status change written to a plan) is skipped. A
         // file new to its tracker, or a tracker new to the index, learns.
+        // A change that only moves how often a weighed status is written in its own spelling,
+        // by too little to tip an alias, is followed by difference.
         let learns = match (&previous_entry, tracker) {
             (Some(previous), Some(tracker))
                 if tracker < trackers_before
                     && previous.tracker == Some(tracker)
                     && previous.class.role == entry.class.role =>
             {
-                let tracker = &self.trackers[tracker];
+                let tracker = &mut self.trackers[tracker];
                 learning::may_change_learning(&tracker.profile, &tracker.last_learning, previous, &entry)
+                    && !tracker.last_learning.follow(
+                        &tracker.profile,
+                        (&previous.parsed.places, &previous.parsed.items),
+                        (&entry.parsed.places, &entry.parsed.items),
+                    )
             }
             _ => true,
         };
@@ -334,15 +341,23 @@ impl WorkspaceIndex {
         // and so does any box while learning weighs how often a status is written (a box may
         // be one of them).
         let boxes_replaced = reparsed.items.old_end > reparsed.items.start || !new_items.is_empty();
-        let counts = learning::places_may_change_learning(
-            profile,
-            &tracker.last_learning,
-            &reparsed.old_places,
-            new_places_of(self, id, &reparsed.places),
-        ) || new_items.iter().any(|it| {
-            counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
-        }) || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty())
-            || (boxes_replaced && tracker.last_learning.weighed().is_none_or(|it| !it.is_empty()));
+        let boxes_count =
+            new_items.iter().any(|it| {
+                counts_for_conventions(profile, it.status, it.unknown.is_some(), it.state.encode_utf8(&mut [0; 4]))
+            }) || profile.statuses.iter().any(|it| it.origin == Origin::Learned && !it.checkbox.is_empty())
+                || (boxes_replaced && tracker.last_learning.weighed().is_none_or(|it| !it.is_empty()));
+        let new_places = new_places_of(self, id, &reparsed.places);
+        let places_count =
+            learning::places_may_change_learning(profile, &tracker.last_learning, &reparsed.old_places, new_places);
+        // A status change of a weighed status (a `[COMPLETED]` set to `[BLOCKED]`) that tips no
+        // alias is followed by difference; boxes replaced learn again (the old ones are gone).
+        let learning_followed = (places_count && !boxes_count && !boxes_replaced)
+            .then(|| tracker.last_learning.followed(profile, (&reparsed.old_places, &[]), (new_places, &[])))
+            .flatten();
+        let counts = boxes_count || (places_count && learning_followed.is_none());
+        if let Some(last) = learning_followed {
+            self.trackers[tracker_id].last_learning = last;
+        }
         self.update_tasks(id, &reparsed.places, &touched);
         if counts && self.adapt_vocabularies(Some(tracker_id)) {
             self.rebuild_tasks();
@@ -422,12 +437,20 @@ impl WorkspaceIndex {
             return None;
         }
         let profile = &tracker.profile;
-        let counts = learning::places_may_change_learning(
+        let places_count = learning::places_may_change_learning(
             profile,
             &tracker.last_learning,
             &old.places[span.places.clone()],
             &fresh.places,
         );
+        // An entry's status change that tips no alias: followed by difference (kept once the
+        // edit is sure to be taken here).
+        let learning_followed = places_count
+            .then(|| {
+                tracker.last_learning.followed(profile, (&old.places[span.places.clone()], &[]), (&fresh.places, &[]))
+            })
+            .flatten();
+        let counts = places_count && learning_followed.is_none();
         let mut tasks: BTreeSet<TaskKey> = old.places[span.places.clone()]
             .iter()
             .filter_map(|it| it.task().cloned())
@@ -502,6 +525,9 @@ impl WorkspaceIndex {
         let lines_moved =
             line_breaks(&old_text[change.start..change.old_end]) != line_breaks(&text[change.start..change.new_end]);
         self.update_tasks(id, &places, &tasks);
+        if let Some(last) = learning_followed {
+            self.trackers[tracker_id].last_learning = last;
+        }
         if counts && self.adapt_vocabularies(Some(tracker_id)) {
             self.rebuild_tasks();
             return Some(Update {

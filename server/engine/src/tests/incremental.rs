@@ -568,6 +568,56 @@ fn a_status_change_in_a_section_tips_an_alias_into_a_convention_too() {
     }
 }
 
+proptest! {
+    /// Status changes of TODO.md's sections one at a time, as an editor types them, around the
+    /// point where an alias (`[COMPLETE]`, in plans and sections) outnumbers its status's own
+    /// spelling: each change that tips nothing is followed by difference (the tracker keeps
+    /// its last learning with the counts moved), each one that tips learns again, and after
+    /// every step the vocabulary, the index and the diagnostics are a fresh build's.
+    #[test]
+    fn section_status_changes_around_an_alias_s_tipping_point_learn_as_a_fresh_build(
+        sections in prop::collection::vec(prop::sample::select(vec!["COMPLETED", "COMPLETE", "BLOCKED"]), 2..7),
+        plans in 0usize..4,
+        changes in prop::collection::vec((0usize..7, prop::sample::select(vec!["COMPLETED", "COMPLETE", "BLOCKED"])), 1..10),
+    ) {
+        use std::collections::HashSet;
+        use std::sync::Arc;
+        use crate::config::Config;
+        use crate::index::SourceFile;
+        use crate::rules::DiagnosticStore;
+        use super::properties::{build, canonical, check};
+        let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
+        let todo = |statuses: &[&str]| -> String {
+            statuses
+                .iter()
+                .enumerate()
+                .map(|(it, status)| format!("### {it}. Task {it}\n- **Status**: [{status}]\n- **Description**: d\n\n"))
+                .collect()
+        };
+        let sources = |todo: &str| -> Vec<SourceFile> {
+            let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) }];
+            files.extend((0..plans).map(|it| SourceFile { path: plan(it), text: Arc::from("- **Status**: [COMPLETE]\n") }));
+            files
+        };
+        let mut statuses = sections.clone();
+        let mut index = build(&sources(&todo(&statuses)));
+        let config = Config::default();
+        let paths: HashSet<String> = (0..plans).map(plan).chain(["specs/TODO.md".to_string()]).collect();
+        let mut store = DiagnosticStore::new(&index, &config, None, &paths);
+        for (at, status) in changes {
+            let at = at % statuses.len();
+            statuses[at] = status;
+            let text = todo(&statuses);
+            let update = index.set_file("specs/TODO.md", Some(Arc::from(text.as_str())));
+            store.update(&index, &config, None, &paths, &update);
+            let fresh = build(&sources(&text));
+            prop_assert_eq!(format!("{:?}", index.trackers()), format!("{:?}", fresh.trackers()), "{}", text);
+            prop_assert_eq!(canonical(&index), canonical(&fresh));
+            prop_assert_eq!(rendered_with_fixes(&index, &store.all(&index)), rendered_with_fixes(&fresh, &check(&fresh)));
+        }
+    }
+}
+
 /// Whether a TODO.md follows a requirement (`**Completed**` on done tasks) is a tally over
 /// all of its sections: an edit of one section that tips it (one of two done tasks writes its
 /// date, then neither does, then both) leaves the diagnostics a fresh check finds, and an
