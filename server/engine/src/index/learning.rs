@@ -504,6 +504,7 @@ impl LastLearning {
                 .collect()
         };
         if learning_candidates(profile, before.0) != learning_candidates(profile, after.0)
+            || habit_places(profile, before.0) != habit_places(profile, after.0)
             || boxes(before.1) != boxes(after.1)
         {
             return None;
@@ -565,15 +566,7 @@ pub(super) fn may_change_learning(
     let Some(weighed) = last.weighed() else {
         return LearningShare::of(before) != LearningShare::of(after);
     };
-    let habit_places = |entry: &FileEntry| -> Vec<(PlaceKind, Option<StatusId>, String)> {
-        entry
-            .parsed
-            .places
-            .iter()
-            .filter(|it| takes_habit(profile, it))
-            .map(|it| (it.kind, it.status, it.marker.text.trim().to_lowercase()))
-            .collect()
-    };
+    let habit_places = |entry: &FileEntry| habit_places(profile, &entry.parsed.places);
     // How often a weighed status is written in its own spelling: every place and box of one.
     let weighed_boxes = |entry: &FileEntry| -> Vec<(StatusId, char)> {
         let of_weighed = |status: Option<StatusId>| status.filter(|it| weighed.binary_search(it).is_ok());
@@ -585,6 +578,15 @@ pub(super) fn may_change_learning(
             && (places_of_statuses(&before.parsed.places, Some(weighed))
                 != places_of_statuses(&after.parsed.places, Some(weighed))
                 || weighed_boxes(before) != weighed_boxes(after)))
+}
+
+/// What the habits read of `places`: each habit place's kind, status and word.
+fn habit_places(profile: &Profile, places: &[Place]) -> Vec<(PlaceKind, Option<StatusId>, String)> {
+    places
+        .iter()
+        .filter(|it| takes_habit(profile, it))
+        .map(|it| (it.kind, it.status, it.marker.text.trim().to_lowercase()))
+        .collect()
 }
 
 /// Whether the places of one stretch of a file, replaced by others (a TODO.md section or a
