@@ -502,13 +502,13 @@ fn frontmatter_block(text: &str) -> Option<(TextRange, usize)> {
     None
 }
 
-/// The offset after the line break of the line starting at `start` (or the end of the text).
 /// Whether a heading's line in `text` holds a carriage return: a line break to the parser but
 /// not to the line scanners, so that a heading's line can start before the heading.
 fn heading_returns(text: &str, headings: &[Heading]) -> bool {
     headings.iter().any(|it| text[it.line].contains('\r'))
 }
 
+/// The offset after the line break of the line starting at `start` (or the end of the text).
 fn line_end(bytes: &[u8], start: usize) -> usize {
     bytes[start..].iter().position(|it| *it == b'\n').map_or(bytes.len(), |it| start + it + 1)
 }
