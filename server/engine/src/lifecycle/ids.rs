@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::index::WorkspaceIndex;
 use crate::layout::{self, Family};
-use crate::rules::counters::newest_id;
+use crate::rules::counters::{SortedIds, newest_id};
 
 /// The numbers one tracker has used and where each was seen first (for messages), and the
 /// highest `next_project_number` any of its copies states.
@@ -99,13 +99,14 @@ impl UsedIds {
     /// its young block, wraps again at the same modulus, and skips every number still known
     /// anywhere (archived ones included: a reused id confuses every store that remembers it).
     pub fn next(&self) -> u64 {
-        let numbers: Vec<u64> = self.numbers.keys().copied().collect();
+        let ids = SortedIds::of(self.numbers.keys().copied());
+        let numbers = ids.as_slice();
         let counter = self.counter.as_ref().map_or(0, |(it, _)| *it);
         let Some(highest) = numbers.last().copied() else { return counter.max(1) };
         // The counter says where the young block ends when it reads as wrapped. Else other
         // branches may have grown the young block past this tracker's counter: a counter below
         // the old block still says the ids wrapped.
-        let newest = match newest_id(&numbers, counter) {
+        let newest = match newest_id(&ids, counter) {
             Some(newest) if newest < highest => newest,
             _ => {
                 let above_gap = numbers.windows(2).max_by_key(|pair| pair[1] - pair[0]).map(|pair| (pair[0], pair[1]));
@@ -113,7 +114,7 @@ impl UsedIds {
                     Some((below, above)) if counter > 0 && counter < above => counter.max(below + 1),
                     _ => counter,
                 };
-                newest_id(&numbers, detection).unwrap_or(highest)
+                newest_id(&ids, detection).unwrap_or(highest)
             }
         };
         let wrapped = newest < highest;

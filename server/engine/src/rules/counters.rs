@@ -66,7 +66,7 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
         // files so named.
         _ => index.todo_files().find_map(|(_, other)| counter_of(other)),
     };
-    let newest = |value: u64| newest_id_in(&ids, value);
+    let newest = |value: u64| newest_id(&ids, value);
     let since_wrap =
         [Some(counter.value), mirror.as_ref().map(|it| it.value)].into_iter().flatten().filter_map(newest).min();
     let pre_wrap = |value: u64| since_wrap.is_some_and(|since| newest(value).is_some_and(|it| it > since));
@@ -102,17 +102,6 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
     })
 }
 
-/// The newest task id: the highest, unless the tracker allocates ids modulo a power of ten and
-/// has wrapped (tasks 953 to 998 written before tasks 1 to 68, `next_project_number: 69`). A wrap
-/// shows in the ids and the counter together: an old block that reaches up to the modulus, a
-/// young block from 1, and the counter in the gap between them: anywhere in a gap of more than
-/// half the modulus, or right above the young block with no id for a tenth of the modulus above
-/// it. (The gap is the one the counter sits in, not the widest one: a stray id in the middle,
-/// task 350 among 1 to 80 and 953 to 998, must not turn a wrapped counter of 81 into 999.)
-pub(crate) fn newest_id(ids: &[u64], counter: u64) -> Option<u64> {
-    newest_id_in(&SortedIds::of(ids.iter().copied()), counter)
-}
-
 /// Task ids, sorted and without repeats: sorted once however many counters are read against
 /// them (a tracker of 25,000 tasks sorted four times per keystroke before).
 pub(crate) struct SortedIds(Vec<u64>);
@@ -124,10 +113,22 @@ impl SortedIds {
         sorted.dedup();
         SortedIds(sorted)
     }
+
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        &self.0
+    }
 }
 
-/// [`newest_id`] of ids already sorted: found by binary search, not a walk over every id.
-pub(crate) fn newest_id_in(ids: &SortedIds, counter: u64) -> Option<u64> {
+/// The newest task id: the highest, unless the tracker allocates ids modulo a power of ten and
+/// has wrapped (tasks 953 to 998 written before tasks 1 to 68, `next_project_number: 69`). A wrap
+/// shows in the ids and the counter together: an old block that reaches up to the modulus, a
+/// young block from 1, and the counter in the gap between them: anywhere in a gap of more than
+/// half the modulus, or right above the young block with no id for a tenth of the modulus above
+/// it. (The gap is the one the counter sits in, not the widest one: a stray id in the middle,
+/// task 350 among 1 to 80 and 953 to 998, must not turn a wrapped counter of 81 into 999.)
+///
+/// Found by binary search in ids sorted once, not by a walk over every id.
+pub(crate) fn newest_id(ids: &SortedIds, counter: u64) -> Option<u64> {
     let sorted = &ids.0;
     let highest = *sorted.last()?;
     let modulus = 10u64.checked_pow(highest.checked_ilog10()? + 1)?;
@@ -313,30 +314,34 @@ fn folder_counts(
 
 #[cfg(test)]
 mod tests {
-    use super::newest_id;
+    use super::{SortedIds, newest_id};
     use crate::diagnostic::RuleCode;
     use crate::fixture::diagnostics;
+
+    fn newest_among(ids: &[u64], counter: u64) -> Option<u64> {
+        newest_id(&SortedIds::of(ids.iter().copied()), counter)
+    }
 
     #[test]
     fn ids_that_wrapped_at_a_power_of_ten_are_read_as_such() {
         let wrapped: Vec<u64> = (953..=998).chain(1..=68).collect();
-        assert_eq!(newest_id(&wrapped, 69), Some(68), "69 is right after the young block");
-        assert_eq!(newest_id(&wrapped, 82), Some(68), "a counter further into the gap is above it too");
+        assert_eq!(newest_among(&wrapped, 69), Some(68), "69 is right after the young block");
+        assert_eq!(newest_among(&wrapped, 82), Some(68), "a counter further into the gap is above it too");
         // Without a counter in the gap, or without the blocks at both ends, nothing wrapped.
-        assert_eq!(newest_id(&wrapped, 999), Some(998));
-        assert_eq!(newest_id(&[1, 2, 3, 800], 4), Some(800), "an old outlier far from the modulus' end");
-        assert_eq!(newest_id(&[1, 2, 3, 995], 4), Some(3));
-        assert_eq!(newest_id(&[1, 2, 3, 4], 2), Some(4));
-        assert_eq!(newest_id(&[], 2), None);
+        assert_eq!(newest_among(&wrapped, 999), Some(998));
+        assert_eq!(newest_among(&[1, 2, 3, 800], 4), Some(800), "an old outlier far from the modulus' end");
+        assert_eq!(newest_among(&[1, 2, 3, 995], 4), Some(3));
+        assert_eq!(newest_among(&[1, 2, 3, 4], 2), Some(4));
+        assert_eq!(newest_among(&[], 2), None);
         // A stray id between the blocks (issue 33: `fix` made a wrapped 81 into 999, "task 998
         // already exists").
         let stray: Vec<u64> = (953..=998).chain(1..=80).chain([350]).collect();
-        assert_eq!(newest_id(&stray, 81), Some(80));
-        assert_eq!(newest_id(&stray, 82), Some(80));
-        assert_eq!(newest_id(&stray, 351), Some(350), "right above the stray id: the newest since the wrap");
-        assert_eq!(newest_id(&stray, 999), Some(998), "no wrap once the counter is past the old block");
-        assert_eq!(newest_id(&(1..=80).chain([350]).collect::<Vec<_>>(), 81), Some(350), "no old block: no wrap");
-        assert_eq!(newest_id(&[0], 1), None);
+        assert_eq!(newest_among(&stray, 81), Some(80));
+        assert_eq!(newest_among(&stray, 82), Some(80));
+        assert_eq!(newest_among(&stray, 351), Some(350), "right above the stray id: the newest since the wrap");
+        assert_eq!(newest_among(&stray, 999), Some(998), "no wrap once the counter is past the old block");
+        assert_eq!(newest_among(&(1..=80).chain([350]).collect::<Vec<_>>(), 81), Some(350), "no old block: no wrap");
+        assert_eq!(newest_among(&[0], 1), None);
     }
 
     /// `[EXPANDED]`: the work goes on in subtasks. The parent counts as active (the tracker's
