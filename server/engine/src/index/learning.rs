@@ -149,7 +149,8 @@ impl WorkspaceIndex {
         let (with_standard, standard) = self.with_standard(position, standards);
         let tracker = &self.trackers[position];
         let Some(min_places) = self.vocabularies.learn_min_places else {
-            return (with_standard, standard, Vec::new(), Weighed::default());
+            let weighed = Weighed::of(Vec::new(), Arc::clone(&with_standard));
+            return (with_standard, standard, Vec::new(), weighed);
         };
         // Only markers the current vocabulary does not know plainly can be conventions: the
         // rest are read the same with or without them.
@@ -160,14 +161,16 @@ impl WorkspaceIndex {
         // change elsewhere follows it by difference.
         let weighings = std::cell::RefCell::new(Vec::new());
         let standard_uses = |status: StatusId, spellings: &[Spelling], alias_places: usize| {
-            let own = OwnSpelling::of(with_standard.status(status));
-            let uses =
-                files.iter().map(|entry| own.uses(status, spellings, &entry.parsed.places, &entry.parsed.items)).sum();
-            weighings.borrow_mut().push(Weighing { status, spellings: spellings.to_vec(), alias_places, uses, own });
+            let def = with_standard.status(status);
+            let uses = files
+                .iter()
+                .map(|entry| own_uses(def, status, spellings, &entry.parsed.places, &entry.parsed.items))
+                .sum();
+            weighings.borrow_mut().push(Weighing { status, spellings: spellings.to_vec(), alias_places, uses });
             uses
         };
         let learned = conventions::learn(&with_standard, written.into_iter(), min_places, standard_uses);
-        let weighed = Weighed::of(weighings.into_inner());
+        let weighed = Weighed::of(weighings.into_inner(), Arc::clone(&with_standard));
         if learned.is_empty() {
             return (with_standard, standard, learned, weighed);
         }
@@ -365,22 +368,22 @@ impl<'a> LearningShare<'a> {
 pub struct LastLearning(Option<Arc<Weighed>>);
 
 /// The aliases a learning weighed against their statuses' own spellings.
-#[derive(Default)]
 pub(super) struct Weighed {
     /// The statuses, sorted, once each.
     statuses: Vec<StatusId>,
     weighings: Vec<Weighing>,
+    /// The vocabulary they were weighed in, which says what each status's own spellings are.
+    profile: Arc<Profile>,
 }
 
-/// One alias weighed: how many places write it, how many write its status in the status's own
-/// spellings of the alias's kinds, and what those spellings are.
+/// One alias weighed: how many places write it, and how many write its status in the status's
+/// own spellings of the alias's kinds.
 #[derive(Clone)]
 struct Weighing {
     status: StatusId,
     spellings: Vec<Spelling>,
     alias_places: usize,
     uses: usize,
-    own: OwnSpelling,
 }
 
 impl Weighing {
@@ -392,55 +395,37 @@ impl Weighing {
 }
 
 impl Weighed {
-    fn of(weighings: Vec<Weighing>) -> Weighed {
+    fn of(weighings: Vec<Weighing>, profile: Arc<Profile>) -> Weighed {
         let mut statuses: Vec<StatusId> = weighings.iter().map(|it| it.status).collect();
         statuses.sort_unstable();
         statuses.dedup();
-        Weighed { statuses, weighings }
+        Weighed { statuses, weighings, profile }
     }
 }
 
-/// A status's own spellings, as the vocabulary it was weighed in writes them.
-#[derive(Clone)]
-struct OwnSpelling {
-    marker: Option<String>,
-    json: Option<String>,
-    words: Vec<String>,
-    checkbox: Vec<char>,
-}
-
-impl OwnSpelling {
-    fn of(def: &crate::vocabulary::StatusDef) -> OwnSpelling {
-        OwnSpelling {
-            marker: def.marker.clone(),
-            json: def.json.clone(),
-            words: def.words.clone(),
-            checkbox: def.checkbox.clone(),
+/// How many of `places` and `items` write `status` (defined as `def`) in one of `spellings` as
+/// its own.
+fn own_uses(
+    def: &crate::vocabulary::StatusDef,
+    status: StatusId,
+    spellings: &[Spelling],
+    places: &[Place],
+    items: &[crate::model::Item],
+) -> usize {
+    let own = |spelling: Spelling, text: &str| match spelling {
+        Spelling::Bracket => {
+            def.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
         }
-    }
-
-    fn is(&self, spelling: Spelling, text: &str) -> bool {
-        match spelling {
-            Spelling::Bracket => {
-                self.marker.as_deref().is_some_and(|it| text.get(1..text.len().saturating_sub(1)) == Some(it))
-            }
-            Spelling::Json => self.json.as_deref() == Some(text),
-            Spelling::Word => self.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
-            Spelling::Checkbox => text.chars().next().is_some_and(|it| self.checkbox.contains(&it)),
-        }
-    }
-
-    /// How many of `places` and `items` write `status` in one of `spellings` as its own.
-    fn uses(&self, status: StatusId, spellings: &[Spelling], places: &[Place], items: &[crate::model::Item]) -> usize {
-        let places = places.iter().filter(|it| {
-            it.status == Some(status)
-                && spellings.contains(&it.marker.spelling)
-                && self.is(it.marker.spelling, &it.marker.text)
-        });
-        let boxes = spellings.contains(&Spelling::Checkbox);
-        let items = items.iter().filter(|it| boxes && it.status == Some(status) && self.checkbox.contains(&it.state));
-        places.count() + items.count()
-    }
+        Spelling::Json => def.json.as_deref() == Some(text),
+        Spelling::Word => def.words.iter().any(|it| it.eq_ignore_ascii_case(text)),
+        Spelling::Checkbox => text.chars().next().is_some_and(|it| def.checkbox.contains(&it)),
+    };
+    let places = places.iter().filter(|it| {
+        it.status == Some(status) && spellings.contains(&it.marker.spelling) && own(it.marker.spelling, &it.marker.text)
+    });
+    let boxes = spellings.contains(&Spelling::Checkbox);
+    let items = items.iter().filter(|it| boxes && it.status == Some(status) && def.checkbox.contains(&it.state));
+    places.count() + items.count()
 }
 
 impl PartialEq for LastLearning {
@@ -511,15 +496,20 @@ impl LastLearning {
         }
         let mut weighings = Vec::with_capacity(weighed.weighings.len());
         for weighing in &weighed.weighings {
-            let (status, spellings, own) = (weighing.status, &weighing.spellings, &weighing.own);
-            let uses = (weighing.uses + own.uses(status, spellings, after.0, after.1))
-                .checked_sub(own.uses(status, spellings, before.0, before.1))?;
+            let (status, spellings) = (weighing.status, &weighing.spellings);
+            let def = weighed.profile.status(status);
+            let uses = (weighing.uses + own_uses(def, status, spellings, after.0, after.1))
+                .checked_sub(own_uses(def, status, spellings, before.0, before.1))?;
             if weighing.learnt(uses) != weighing.learnt(weighing.uses) {
                 return None;
             }
             weighings.push(Weighing { uses, ..weighing.clone() });
         }
-        Some(LastLearning(Some(Arc::new(Weighed { statuses: weighed.statuses.clone(), weighings }))))
+        Some(LastLearning(Some(Arc::new(Weighed {
+            statuses: weighed.statuses.clone(),
+            weighings,
+            profile: Arc::clone(&weighed.profile),
+        }))))
     }
 }
 
