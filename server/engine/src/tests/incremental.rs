@@ -532,30 +532,38 @@ fn a_status_written_less_often_in_its_own_spelling_tips_an_alias_into_a_conventi
     }
 }
 
+/// A TODO.md of one section per status, `[X]` for each `X` of `statuses`.
+fn alias_todo(statuses: &[&str]) -> String {
+    statuses
+        .iter()
+        .enumerate()
+        .map(|(it, status)| format!("### {it}. Task {it}\n- **Status**: [{status}]\n- **Description**: d\n\n"))
+        .collect()
+}
+
+/// A spec-folder tracker whose TODO.md is `todo` and whose first `plans` tasks have a plan that
+/// writes the alias `[COMPLETE]`.
+fn alias_workspace(todo: &str, plans: usize) -> Vec<crate::index::SourceFile> {
+    use crate::index::SourceFile;
+    let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
+    let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: std::sync::Arc::from(todo) }];
+    files.extend(
+        (0..plans).map(|it| SourceFile { path: plan(it), text: std::sync::Arc::from("- **Status**: [COMPLETE]\n") }),
+    );
+    files
+}
+
 /// The same tipping when the own spellings that weigh against the alias are in TODO.md's
 /// sections, which a status change re-reads in part (one section at a time): what the tracker
 /// learns must follow there too. It did not: only a region's own candidates were compared.
 #[test]
 fn a_status_change_in_a_section_tips_an_alias_into_a_convention_too() {
     use super::properties::{build, canonical};
-    use crate::index::SourceFile;
     use std::sync::Arc;
-    let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
-    let todo = |statuses: [&str; 4]| -> String {
-        statuses
-            .iter()
-            .enumerate()
-            .map(|(it, status)| format!("### {it}. Task {it}\n- **Status**: [{status}]\n\n"))
-            .collect()
-    };
-    let sources = |todo: &str| -> Vec<SourceFile> {
-        let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) }];
-        files.extend((0..4).map(|it| SourceFile { path: plan(it), text: Arc::from("- **Status**: [COMPLETE]\n") }));
-        files
-    };
+    let (todo, sources) = (alias_todo, |todo: &str| alias_workspace(todo, 4));
     let learned = |index: &crate::index::WorkspaceIndex| index.trackers()[0].choice.learned.len();
-    let done = ["COMPLETED"; 4];
-    let fewer = ["COMPLETED", "COMPLETED", "PLANNED", "COMPLETED"];
+    let done = &["COMPLETED"; 4];
+    let fewer = &["COMPLETED", "COMPLETED", "PLANNED", "COMPLETED"];
     // Four `[COMPLETE]` in the plans against four `[COMPLETED]` in TODO.md.
     let mut index = build(&sources(&todo(done)));
     assert_eq!(learned(&index), 0, "four against four: not learnt");
@@ -583,26 +591,13 @@ proptest! {
         use std::collections::HashSet;
         use std::sync::Arc;
         use crate::config::Config;
-        use crate::index::SourceFile;
         use crate::rules::DiagnosticStore;
         use super::properties::{build, canonical, check};
-        let plan = |it: usize| format!("specs/00{it}_t/plans/implementation-001.md");
-        let todo = |statuses: &[&str]| -> String {
-            statuses
-                .iter()
-                .enumerate()
-                .map(|(it, status)| format!("### {it}. Task {it}\n- **Status**: [{status}]\n- **Description**: d\n\n"))
-                .collect()
-        };
-        let sources = |todo: &str| -> Vec<SourceFile> {
-            let mut files = vec![SourceFile { path: "specs/TODO.md".into(), text: Arc::from(todo) }];
-            files.extend((0..plans).map(|it| SourceFile { path: plan(it), text: Arc::from("- **Status**: [COMPLETE]\n") }));
-            files
-        };
+        let (todo, sources) = (alias_todo, |todo: &str| alias_workspace(todo, plans));
         let mut statuses = sections.clone();
         let mut index = build(&sources(&todo(&statuses)));
         let config = Config::default();
-        let paths: HashSet<String> = (0..plans).map(plan).chain(["specs/TODO.md".to_string()]).collect();
+        let paths: HashSet<String> = sources("").into_iter().map(|it| it.path).collect();
         let mut store = DiagnosticStore::new(&index, &config, None, &paths);
         for (at, status) in changes {
             let at = at % statuses.len();
