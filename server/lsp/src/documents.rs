@@ -80,10 +80,14 @@ impl Documents {
         for change in changes {
             let replaced = match change.range {
                 None => {
-                    let replaced = text::Change { start: 0, old_end: document.text.len(), new_end: change.text.len() };
+                    // A whole text is mostly the text the document holds (a client without
+                    // ranged sync, a clean buffer read again after a write): what differs is
+                    // all that changed, and the same text sent again changes nothing, where
+                    // the whole of a 3 MB TODO.md would be parsed again.
+                    let replaced = text::Change::between(&document.text, &change.text);
+                    document.lines = document.lines.edited(&change.text, replaced);
                     document.text = change.text;
                     with_room(&mut document.text);
-                    document.lines = LineIndex::new(&document.text);
                     replaced
                 }
                 Some((start, end)) => {
@@ -153,6 +157,33 @@ mod tests {
         let held = &documents.get("u").unwrap().text;
         assert_eq!(*held, format!("{planned}\n"));
         assert!(crate::engine::text::same_but_final_line_break(held, planned));
+    }
+
+    /// A whole text is taken as what differs from the text held: the same text sent again is
+    /// no change at all, and one word changed in the middle is that word.
+    #[test]
+    fn a_whole_text_change_is_what_differs_from_the_text_held() {
+        let mut documents = Documents::default();
+        let before = "# TODO\n\n### 1. A\n- **Status**: [PLANNED]\n\n### 2. B é\n".to_string();
+        documents.open("u", 1, before.clone());
+        documents.change("u", 2, vec![Change { range: None, text: before.clone() }], PositionEncoding::Utf16).unwrap();
+        let (document, changed) = documents.take_change("u").unwrap();
+        assert_eq!((document.version, changed.map(|it| it.is_empty())), (2, Some(true)));
+
+        let after = before.replace("[PLANNED]", "[RESEARCHING]");
+        documents.change("u", 3, vec![Change { range: None, text: after.clone() }], PositionEncoding::Utf16).unwrap();
+        let (document, changed) = documents.take_change("u").unwrap();
+        let start = before.find("PLANNED").unwrap();
+        assert_eq!(document.text, after);
+        assert_eq!(
+            changed,
+            Some(text::Change { start, old_end: start + "PLANNED".len(), new_end: start + "RESEARCHING".len() })
+        );
+        assert_eq!(document.lines, LineIndex::new(&after));
+        // Ranged changes after it find their lines in the index the whole text left.
+        let change = Change { range: Some((at(5, 9), at(5, 10))), text: "e".into() };
+        documents.change("u", 4, vec![change], PositionEncoding::Utf16).unwrap();
+        assert_eq!(documents.get("u").unwrap().text, after.replace('é', "e"));
     }
 
     #[test]
