@@ -378,7 +378,10 @@ impl Planner<'_> {
         let mut stale = false;
         for expectation in &expectations {
             let key = expectation.counter.key.as_str();
-            let delta: i64 = if key == "active" {
+            let delta: i64 = if key == "active" && expectation.kept() != expectation.expected {
+                // It counts the entries of `active_projects`: a status change keeps them.
+                0
+            } else if key == "active" {
                 let active = |id: StatusId| self.profile.counts_as_active(id);
                 i64::from(active(want)) - i64::from(active(old))
             } else if let Some(status) = self.profile.ids().find(|it| {

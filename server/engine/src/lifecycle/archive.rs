@@ -541,7 +541,13 @@ fn recount(index: &WorkspaceIndex, tracker: &Tracker, change: &mut WorkspaceChan
                 continue;
             }
             let Some(was) = before.iter().find(|it| it.counter.key == expectation.counter.key) else { continue };
-            let value = was.counter.value as i64 + expectation.expected as i64 - was.expected as i64;
+            // By the reading the counter keeps: archiving moves entries out of `active_projects`
+            // whatever their status.
+            let after = match was.kept() == was.expected {
+                true => expectation.expected,
+                false => expectation.alternative.unwrap_or(expectation.expected),
+            };
+            let value = was.counter.value as i64 + after as i64 - was.kept() as i64;
             if value != was.counter.value as i64 && value >= 0 {
                 change.edit(index, file, TextEdit::replace(was.counter.range, value.to_string()));
             }

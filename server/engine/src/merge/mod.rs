@@ -1080,8 +1080,10 @@ impl<'a> Merger<'a> {
         let mut edits: Vec<(crate::text::TextRange, String)> = crate::rules::counters::expectations(index, file)
             .into_iter()
             .filter(|it| changed.contains(it.counter.key.as_str()))
+            // A counter two readings give two values for keeps what the merge gave it.
+            .filter(|it| !it.is_stale() || it.has_one_value())
             .filter_map(|it| {
-                let value = if it.at_least { it.counter.value.max(it.expected) } else { it.expected };
+                let value = if it.at_least { it.counter.value.max(it.expected) } else { it.kept() };
                 (value != it.counter.value).then(|| (it.counter.range, value.to_string()))
             })
             .collect();

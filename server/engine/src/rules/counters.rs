@@ -14,12 +14,36 @@ pub(crate) struct Expectation {
     pub counter: Counter,
     pub expected: u64,
     pub at_least: bool,
+    /// Another value the counter's name may mean, where trackers differ: state.json's
+    /// `task_counts.active` counts its open entries in some, every entry of `active_projects`
+    /// in others (finished ones until they are archived). Either is right; a counter that says
+    /// neither has no safe value to be set to.
+    pub alternative: Option<u64>,
     pub reason: String,
 }
 
 impl Expectation {
     pub(crate) fn is_stale(&self) -> bool {
-        if self.at_least { self.counter.value < self.expected } else { self.counter.value != self.expected }
+        if self.at_least {
+            self.counter.value < self.expected
+        } else {
+            self.counter.value != self.expected && self.alternative != Some(self.counter.value)
+        }
+    }
+
+    /// Whether a stale counter has one value to be set to: not when two readings of its name
+    /// give two values.
+    pub(crate) fn has_one_value(&self) -> bool {
+        self.alternative.is_none_or(|it| it == self.expected)
+    }
+
+    /// The reading of its name the counter keeps now: the alternative when it says that and not
+    /// the expected value (an edit that moves what is counted moves it by that reading).
+    pub(crate) fn kept(&self) -> u64 {
+        match self.alternative {
+            Some(other) if self.counter.value == other && self.counter.value != self.expected => other,
+            _ => self.expected,
+        }
     }
 }
 
@@ -30,7 +54,8 @@ pub(super) fn file(index: &WorkspaceIndex, file: FileId, sink: &mut Sink<'_>) {
     for expectation in expectations(index, file) {
         if expectation.is_stale() {
             let mut it = diagnostic(RuleCode::StaleCounts, file, expectation.counter.range, expectation.reason.clone());
-            it.fix = Some(FixHint::RecomputeCounters);
+            // Two readings, two values: the user's to choose, not a fix to apply.
+            it.fix = expectation.has_one_value().then_some(FixHint::RecomputeCounters);
             sink.push(it);
         }
     }
@@ -94,6 +119,7 @@ fn next_project_number(index: &WorkspaceIndex, scope: &str, role: Role, counter:
         expected,
         // A pre-wrap number is wrong however high it is.
         at_least: !stale_wrap,
+        alternative: None,
         reason: if reasons.is_empty() {
             String::new()
         } else {
@@ -181,6 +207,7 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
             counter: count.counter.clone(),
             expected: expected as u64,
             at_least: false,
+            alternative: None,
             reason: format!(
                 "{}'s {} is {} but tasks.json holds {expected} {what} in {}",
                 count.tag, count.counter.key, count.counter.value, count.tag
@@ -199,10 +226,20 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
     };
     let statuses: Vec<_> =
         entry.parsed.places.iter().filter(|it| counted.contains(&it.kind)).filter_map(|it| it.status).collect();
+    // state.json's `active_projects`, finished entries too (see `Expectation::alternative`).
+    let live_entries = match entry.class.role {
+        Role::StateJson => {
+            Some(entry.parsed.places.iter().filter(|it| it.kind == PlaceKind::StateJson && it.status.is_some()).count())
+        }
+        _ => None,
+    };
     for counter in &counters.task_counts {
         let key = counter.key.as_str();
+        let mut alternative = None;
         let (expected, at_least, what) = if key == "active" {
-            (statuses.iter().filter(|it| profile.counts_as_active(**it)).count(), false, "open".to_string())
+            let open = statuses.iter().filter(|it| profile.counts_as_active(**it)).count();
+            alternative = live_entries.filter(|it| *it != open).map(|it| it as u64);
+            (open, false, "open".to_string())
         } else if key == "total" {
             (statuses.len(), true, String::new())
         } else if let Some(status) = profile.ids().find(|it| {
@@ -222,12 +259,15 @@ pub(crate) fn expectations(index: &WorkspaceIndex, file: FileId) -> Vec<Expectat
         } else {
             format!("{tasks} {what}")
         };
-        let reason = if at_least {
-            format!("task_counts.{key} is {} but {store} alone has {expected} {what}", counter.value)
-        } else {
-            format!("task_counts.{key} is {} but {store} has {expected} {what}", counter.value)
+        let reason = match (at_least, alternative) {
+            (true, _) => format!("task_counts.{key} is {} but {store} alone has {expected} {what}", counter.value),
+            (false, Some(entries)) => format!(
+                "task_counts.{key} is {} but {store} has {expected} {what} and {entries} entries in active_projects (trackers count either; set it to the one this tracker means)",
+                counter.value
+            ),
+            (false, None) => format!("task_counts.{key} is {} but {store} has {expected} {what}", counter.value),
         };
-        out.push(Expectation { counter: counter.clone(), expected: expected as u64, at_least, reason });
+        out.push(Expectation { counter: counter.clone(), expected: expected as u64, at_least, alternative, reason });
     }
     out
 }
@@ -306,6 +346,7 @@ fn folder_counts(
                 counter: count.counter.clone(),
                 expected: expected as u64,
                 at_least: false,
+                alternative: None,
                 reason: format!("_meta.md says {} {} but {found}", count.counter.key, count.counter.value),
             })
         })

@@ -719,3 +719,62 @@ fn a_stamp_rewritten_keeps_its_shape() {
     assert!(rendered.contains("- **Completed**: 2026-11-22\n"), "{rendered}");
     assert!(!rendered.contains("2026-11-22T05:33:43Z\"}"), "{rendered}");
 }
+
+/// The second hold-out review (Aryak320/Configs): its state.json's `task_counts.active` counts
+/// every entry of `active_projects`, finished ones until they are archived (`active == total ==
+/// len(active_projects)` in each of its last 18 commits), where others count the open ones.
+/// Either reading is right; a counter that says neither is stale with no safe fix (`fix` wrote
+/// `active: 0` over the tracker's 3). A status change keeps an entries count as it is, and an
+/// archive moves it by the entries it takes out.
+#[test]
+fn state_json_active_counts_either_open_entries_or_every_entry() {
+    let fixture = |active: u64| {
+        format!(
+            r#"%! specs/TODO.md
+### 12. First
+- **Status**: [COMPLETED]
+
+### 13. Second
+- **Status**: [IMPLEMENTING]
+%! specs/state.json
+{{
+  "next_project_number": 14,
+  "task_counts": {{ "active": {active}, "completed": 1, "total": 2 }},
+  "active_projects": [
+    {{"project_number": 13, "project_name": "second", "status": "implementing"}},
+    {{"project_number": 12, "project_name": "first", "status": "completed"}}
+  ]
+}}
+"#
+        )
+    };
+    let stale_counts = |fixture: &str| {
+        let (_, found) = diagnostics(fixture, None);
+        found.into_iter().filter(|it| it.code == RuleCode::StaleCounts).collect::<Vec<_>>()
+    };
+    // One open entry, two entries: both readings hold.
+    for active in [1, 2] {
+        assert!(stale_counts(&fixture(active)).is_empty(), "active: {active}");
+    }
+    // Neither: stale, and no value to set it to.
+    let found = stale_counts(&fixture(0));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("1 open task and 2 entries in active_projects"), "{}", found[0].message);
+    assert!(found[0].fix.is_none(), "two readings, no safe fix");
+
+    // Counting entries, a status change leaves the count alone; counting open ones, it follows.
+    for (active, after) in [(2, 2), (1, 0)] {
+        let text = fixture(active);
+        let index = index(&text);
+        let change = plan_status_change(&index, &TaskKey::new("specs", "13"), "completed", &options()).expect("a plan");
+        let (after_index, rendered) = applied(&text, &index, &change);
+        assert!(rendered.contains(&format!(r#""active": {after}, "completed": 2"#)), "{active}: {rendered}");
+        let paths = crate::fixture::paths(&text);
+        let left = rules::check(&after_index, &Config::default(), None, &paths);
+        assert!(
+            !left.iter().any(|it| it.code == RuleCode::StaleCounts),
+            "{}",
+            crate::fixture::render(&after_index, &left)
+        );
+    }
+}
