@@ -159,7 +159,7 @@ impl PlaceKind {
             PlaceKind::IndexRow => "index table row",
             PlaceKind::SpecStatus => "spec file status",
             PlaceKind::Frontmatter => "frontmatter status",
-            PlaceKind::IndexStatus => "index status",
+            PlaceKind::IndexStatus => "status line",
             PlaceKind::PhaseTableRow => "phase table row",
             PlaceKind::PhaseFile => "phase file status",
             PlaceKind::StatusFolder => "status folder",
@@ -229,7 +229,13 @@ pub fn is_set_aside(text: &str) -> bool {
     // without a lower-case copy (placeholders are short).
     let trimmed = text.trim();
     let named = |word: &str| crate::text::contains_ignore_case(trimmed, word);
-    if trimmed.len() > 24 && !named("defer") && !named("optional") {
+    if trimmed.len() > 24
+        && !named("defer")
+        && !named("optional")
+        && !named("cancel")
+        && !named("skipped")
+        && !named("won't do")
+    {
         return false;
     }
     let lower = trimmed.trim_matches(['*', '_']).trim().to_lowercase();
@@ -251,13 +257,31 @@ pub fn is_set_aside(text: &str) -> bool {
     // `Optional/Advanced section` to edit.
     let labelled =
         |label: &str| lower.strip_prefix(label).is_some_and(|rest| rest.trim_start().starts_with([':', '-', '—', ')']));
+    // A note after the item's words that drops it: `... - Cancelled: not needed for MVP`,
+    // `... *(deviation: skipped - reason)*` (an agent's record of a box left open on purpose).
+    let noted = |word: &str| {
+        lower.match_indices(word).any(|(at, _)| {
+            let before = lower[..at].trim_end_matches([' ', '*', '_']);
+            let after = lower[at + word.len()..].trim_start();
+            (before.ends_with(['-', '—', '–', '(', '[', ';', ',']) || before.ends_with("deviation:"))
+                && (after.is_empty() || after.starts_with([':', '-', '—', '–', ')', ']', '(']))
+        })
+    };
     placeholder
         || labelled("deferred")
         || labelled("optional")
+        || labelled("cancelled")
+        || labelled("canceled")
+        || labelled("skipped")
+        || labelled("won't do")
         || lower.contains("(deferred")
         || ["(optional)", "(optional;", "(optional,", "(optional -"].iter().any(|it| lower.contains(it))
         || lower.contains("deferred to ")
         || lower.contains("[deferred]")
+        || lower.contains("[optional]")
+        || ["cancelled", "canceled", "skipped", "deferred", "won't do", "wontfix", "not applicable"]
+            .iter()
+            .any(|it| noted(it))
 }
 
 /// The literal status text at a place.
@@ -868,6 +892,12 @@ mod set_aside_tests {
             "N/A",
             "**TBD**",
             "Dark mode [DEFERRED]",
+            "3.5 Prefetch adjacent week data (optional optimization) - Cancelled: not needed for MVP",
+            "Update tests/export.py *(deviation: deferred — existing tests still pass)*",
+            "Port the fixtures *(deviation: skipped — covered by task 12)*",
+            "Phase 7: Implementation Divergence Audit [OPTIONAL] [NOT STARTED]",
+            "Cancelled: the old importer",
+            "Benchmark the cache (skipped)",
         ] {
             assert!(is_set_aside(text), "{text}");
         }
@@ -879,6 +909,10 @@ mod set_aside_tests {
             "Optional/Advanced section: change Alt to Opt",
             "Deferred rendering pipeline",
             "Add minimal labels (optional: \"past\", \"future\")",
+            "Skip the header row when parsing",
+            "Handle cancelled orders in the refund flow",
+            "Show skipped tests in the report - with their reason",
+            "Cancel the subscription - from the settings page",
         ] {
             assert!(!is_set_aside(text), "{text}");
         }

@@ -413,10 +413,15 @@ pub fn todo_folders() -> Profile {
                 .words(&["open", "todo", "pending", "not started", "idea", "backlog", "planned"])
                 .open_box(),
             // GSD's debug sessions: gathering, investigating, fixing, verifying, waiting for a
-            // person's check, or diagnosed (the cause found, not yet fixed).
+            // person's check, or diagnosed (the cause found, not yet fixed). The Claude Code
+            // `todo` workflow (`todos/work/<stamp>-<slug>/task.md` with `**Agent PID:**`) moves a
+            // task through `Refining`, `InProgress` and `AwaitingCommit` before `Done`.
             Status::new("in-progress", Kind::Active).words(&[
                 "in-progress",
                 "in progress",
+                "inprogress",
+                "refining",
+                "awaitingcommit",
                 "doing",
                 "wip",
                 "gathering",

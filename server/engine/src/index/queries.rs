@@ -357,6 +357,20 @@ impl WorkspaceIndex {
         if let Some(reused) = self.reused_id_of(task, entry) {
             places.retain(|it| !reused.archived.contains(it));
         }
+        // A second live definition in a store that defines the task already (`duplicate-task`)
+        // is another task under the same id as often as the same task written twice (spec-kit's
+        // two `T024` lines with two titles): not a place of this one to agree, or be aligned,
+        // with the first.
+        let mut defined: Vec<PlaceKind> = Vec::new();
+        places.retain(|it| {
+            let kind = self.place(*it).kind;
+            if !kind.defines_task() || self.is_history_place(*it) {
+                return true;
+            }
+            let first = !defined.contains(&kind);
+            defined.push(kind);
+            first
+        });
         self.keep_one_voice_of_history(entry, &mut places);
         // A task that handed its work to others (`[EXPANDED]`) leaves its plan as it was.
         let speaker = places.iter().min_by_key(|it| authority(self.place(**it).kind)).map(|it| self.place(*it));

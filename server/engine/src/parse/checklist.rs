@@ -54,15 +54,14 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
         let line_text = &text[line];
         let after = &line_text[checkbox.text_start..];
-        let id_len = spec_kit_id(after);
-        if id_len == 0 {
+        let Some((id, title)) = spec_kit_id(after) else {
             if let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) {
                 out.items.push(item);
             }
             continue;
-        }
+        };
         let base = usize::from(line.start());
-        let key = TaskKey::new(cx.scope, &after[..id_len]);
+        let key = TaskKey::new(cx.scope, id);
         let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
         let state_char = checkbox.state.chars().next().unwrap_or(' ');
         let known = cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char));
@@ -71,7 +70,7 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         }
         let mut place =
             place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
-        place.title = Some(after[id_len..].trim().into());
+        place.title = Some(title.into());
         out.places.push(place);
     }
     out
@@ -84,7 +83,7 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 pub(crate) fn read_item_text(profile: &Profile, text: &str, item: &mut Item) {
     let words = &text[item.text];
     let open = item.status.is_none_or(|it| !profile.kind(it).is_closed());
-    if open && (struck_through(words) || struck_through_over_lines(text, item.text)) {
+    if open && struck_through_item(text, item.text) {
         if let Some(cancelled) = status_of_kind(profile, Kind::Cancelled) {
             item.status = Some(cancelled);
             item.unknown = None;
@@ -119,6 +118,12 @@ fn status_of_kind(profile: &Profile, kind: Kind) -> Option<StatusId> {
         .or_else(|| profile.ids().filter(of_kind).find(|it| profile.status(*it).task))
 }
 
+/// Whether an item (its words at `words` in `text`) is struck through as a whole, on its own
+/// line or over the lines that continue it.
+pub(crate) fn struck_through_item(text: &str, words: TextRange) -> bool {
+    struck_through(&text[words]) || struck_through_over_lines(text, words)
+}
+
 /// `~~the whole item~~`, optionally followed by a note after a dash, colon or parenthesis.
 fn struck_through(words: &str) -> bool {
     let Some(rest) = words.trim().strip_prefix("~~") else { return false };
@@ -146,8 +151,10 @@ fn struck_through_over_lines(text: &str, first_line: TextRange) -> bool {
     // The first piece is what is left of the item's own line.
     for line in rest.split_inclusive('\n').skip(1).take(MOST_CONTINUATION_LINES) {
         let line = line.trim();
+        // A line may begin with inline code (`` `MANIFEST.in`~~ ``); only a fence starts a block.
         let starts_block = line.is_empty()
-            || line.starts_with(['-', '*', '+', '#', '|', '>', '`'])
+            || line.starts_with(['-', '*', '+', '#', '|', '>'])
+            || line.starts_with("```")
             || line.split_once(". ").is_some_and(|(number, _)| number.chars().all(|it| it.is_ascii_digit()));
         if starts_block {
             return false;
@@ -183,14 +190,33 @@ fn says_progress(words: &str) -> bool {
         .any(|it| folded.contains(it))
 }
 
-/// Length of a `T001`-style id at the start of `text`, followed by a space or the end.
-fn spec_kit_id(text: &str) -> usize {
-    let Some(rest) = text.strip_prefix('T') else { return 0 };
-    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits == 0 || !(rest[digits..].is_empty() || rest[digits..].starts_with([' ', '\t'])) {
-        return 0;
+/// A spec-kit task id at the start of an item's words, and the title after it: `T001 [P]
+/// Create`, an id inserted later with a letter (`T010a`), or written bold (`**T001** Create`,
+/// `**T002 [P]** Create`, as older spec-kit generations and many hand-written files do).
+fn spec_kit_id(text: &str) -> Option<(&str, String)> {
+    let bold = text.starts_with("**");
+    let rest = if bold { &text[2..] } else { text };
+    let digits = rest.strip_prefix('T')?;
+    let number = digits.len() - digits.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if number == 0 {
+        return None;
     }
-    1 + digits
+    let mut end = 1 + number;
+    if rest[end..].starts_with(|c: char| c.is_ascii_lowercase())
+        && !rest[end + 1..].starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        end += 1;
+    }
+    let after = &rest[end..];
+    if !(after.is_empty() || after.starts_with([' ', '\t']) || (bold && after.starts_with("**"))) {
+        return None;
+    }
+    // The bold's closing marks go wherever they close (after the id or after its tags).
+    let title = match bold {
+        true => after.replacen("**", "", 1),
+        false => after.to_string(),
+    };
+    Some((&rest[..end], title.trim().to_string()))
 }
 
 #[cfg(test)]
@@ -214,6 +240,9 @@ mod tests {
         assert!(!over("~~opened\n- [ ] another item~~"), "another item ends it");
         assert!(!over("~~closed~~ on its line\n  more~~"), "one line struck in part");
         assert!(!over("~~struck\n  in part~~ but the rest stays\n"));
+        // A continuation line may open with inline code; a fence still ends the item.
+        assert!(over("~~If the cache is cold, add the rule to\n      `MANIFEST.in`~~ — not applicable; warm.\n"));
+        assert!(!over("~~opened\n```\ncode~~\n"));
         assert!(says_progress("refactor - Phases 1-4 complete (85%)"));
         assert!(says_progress("WIP: parser"));
         assert!(!says_progress("Component optimization - could use refinement"));
@@ -222,9 +251,16 @@ mod tests {
 
     #[test]
     fn spec_kit_ids() {
-        assert_eq!(spec_kit_id("T001 [P] Create"), 4);
-        assert_eq!(spec_kit_id("T12"), 3);
-        assert_eq!(spec_kit_id("Tasks"), 0);
-        assert_eq!(spec_kit_id("tasks = different"), 0);
+        let id = |text: &str| spec_kit_id(text).map(|(id, title)| format!("{id}|{title}"));
+        assert_eq!(id("T001 [P] Create").as_deref(), Some("T001|[P] Create"));
+        assert_eq!(id("T12").as_deref(), Some("T12|"));
+        assert_eq!(id("T010a [US1] Inserted later").as_deref(), Some("T010a|[US1] Inserted later"));
+        assert_eq!(id("**T001** Create").as_deref(), Some("T001|Create"));
+        assert_eq!(id("**T002 [P]** Create").as_deref(), Some("T002|[P] Create"));
+        assert_eq!(id("Tasks"), None);
+        assert_eq!(id("tasks = different"), None);
+        assert_eq!(id("T1abc"), None);
+        assert_eq!(id("T10ab later"), None);
+        assert_eq!(id("**Total** time"), None);
     }
 }

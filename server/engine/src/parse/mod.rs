@@ -5,7 +5,7 @@
 //! yields a [`FileProblem`] and whatever could be read.
 
 pub(crate) mod backlog;
-mod checklist;
+pub(crate) mod checklist;
 mod compozy;
 mod conductor;
 pub(crate) mod gsd;

@@ -169,10 +169,21 @@ impl Child<'_> {
 /// `(optional)`, a `None at this stage` placeholder). Neither open nor done.
 fn set_aside(child: &Child<'_>, profile: &Profile, text: &str) -> bool {
     match child {
-        Child::Place(place, _) => place.status.is_some_and(|it| profile.status(it).id == "deferred"),
-        Child::Item(item) => {
-            text.get(item.text.start().into()..item.text.end().into()).is_some_and(crate::model::is_set_aside)
+        // A phase or task tagged aside in its title (`### Phase 7: Audit [OPTIONAL]`); not one
+        // whose long title only mentions a part deferred elsewhere.
+        Child::Place(place, _) => {
+            place.status.is_some_and(|it| profile.status(it).id == "deferred")
+                || place.title.as_deref().is_some_and(|title| {
+                    ["[optional]", "(optional)", "[deferred]", "[skipped]"]
+                        .iter()
+                        .any(|tag| crate::text::contains_ignore_case(title, tag))
+                })
         }
+        // Struck through as a whole: cancelled where the vocabulary has no cancelled box for
+        // the parse to read it as (Kiro, OpenSpec).
+        Child::Item(item) => text.get(item.text.start().into()..item.text.end().into()).is_some_and(|words| {
+            crate::model::is_set_aside(words) || crate::parse::checklist::struck_through_item(text, item.text)
+        }),
     }
 }
 

@@ -1060,7 +1060,7 @@ fn mixed_spelling_follows_the_trackers_usual_word() {
     assert_eq!(
         hints(&index, &check(&index)),
         [
-            "todos/done/2025-01-04-10-00-00-task-4.md Hint `Complete` here, `Done` at 3 other index status places of this tracker: one status spelled two ways, which a search for either misses"
+            "todos/done/2025-01-04-10-00-00-task-4.md Hint `Complete` here, `Done` at 3 other status line places of this tracker: one status spelled two ways, which a search for either misses"
         ]
     );
     let config = Config::default();
@@ -1081,5 +1081,93 @@ fn mixed_spelling_follows_the_trackers_usual_word() {
         let fresh = build(&current);
         assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "after {position} {word}");
         assert_eq!(hints(&fresh, &check(&fresh)).len(), expected, "after {position} {word}");
+    }
+}
+
+/// The second hold-out review (trackers never seen): boxes left open on purpose, and said so,
+/// held their finished parent open. A box struck through as a whole in a vocabulary without a
+/// cancelled box (Kiro, OpenSpec), a note that cancels or skips it (`- Cancelled: not needed`,
+/// an agent's `*(deviation: skipped - reason)*`), a struck item whose continuation line opens
+/// with inline code, and a phase headed `[OPTIONAL]`: none is unfinished work.
+#[test]
+fn boxes_set_aside_by_a_strike_or_a_note_leave_their_parent_finished() {
+    let open_children = |fixture: &str| {
+        let (index, found) = diagnostics(fixture, None);
+        let warned = found.iter().filter(|it| it.code == RuleCode::OpenChildren).count();
+        (warned, render(&index, &found))
+    };
+    let quiet = [
+        "%! .kiro/specs/f/tasks.md\n- [x] 1. Parent\n  - [x] 1.1 a\n  - [ ] ~~1.2 b~~\n",
+        "%! openspec/changes/archive/2026-01-21-x/tasks.md\n## 1. A\n- [x] 1.1 a\n- [ ] ~~1.2 b~~ — not applicable\n",
+        "%! openspec/changes/archive/2026-01-21-y/tasks.md\n## 3. Prefetch\n- [x] 3.4 Load the week\n- [ ] 3.5 Prefetch the next (optional optimization) - Cancelled: not needed for MVP\n",
+        "%! specs/TODO.md\n# TODO\n\n### 5. Export\n- **Status**: [COMPLETED]\n\n%! specs/005_export/plans/01_plan.md\n# Plan\n\n### Phase 1: Refactor [COMPLETED]\n- [x] Split the executor\n- [ ] Update tests/export.py *(deviation: deferred — existing tests still pass)*\n- [ ] ~~If the cache is cold, add the rule to\n      `MANIFEST.in`~~ — not applicable; the cache is warm.\n",
+        "%! specs/TODO.md\n# TODO\n\n### 6. Audit\n- **Status**: [COMPLETED]\n\n%! specs/006_audit/plans/01_plan.md\n# Plan\n- **Status**: [COMPLETED]\n\n### Phase 1: Core [COMPLETED]\n- [x] a\n\n### Phase 2: Divergence Audit [OPTIONAL] [NOT STARTED]\n- [ ] b\n",
+    ];
+    for fixture in quiet {
+        let (warned, rendered) = open_children(fixture);
+        assert_eq!(warned, 0, "{fixture}\n{rendered}");
+    }
+    // The same boxes without their words are unfinished work.
+    let loud = [
+        "%! .kiro/specs/f/tasks.md\n- [x] 1. Parent\n  - [x] 1.1 a\n  - [ ] 1.2 b\n",
+        "%! openspec/changes/archive/2026-01-21-y/tasks.md\n## 3. Prefetch\n- [x] 3.4 Load the week\n- [ ] 3.5 Prefetch the next - then cancel the old one\n",
+        "%! specs/TODO.md\n# TODO\n\n### 5. Export\n- **Status**: [COMPLETED]\n\n%! specs/005_export/plans/01_plan.md\n# Plan\n\n### Phase 1: Refactor [COMPLETED]\n- [x] Split the executor\n- [ ] Update tests/export.py\n",
+    ];
+    for fixture in loud {
+        let (warned, rendered) = open_children(fixture);
+        assert!(warned > 0, "{fixture}\n{rendered}");
+    }
+}
+
+/// The second hold-out review (vnykmshr/markgo): the Claude Code `todo` workflow writes
+/// `Refining`, `InProgress` and `AwaitingCommit` on a task under `todos/work/`, each an
+/// unknown status until the todo-folder vocabulary knew them. They are work under way, which
+/// the `work/` folder agrees with; the same words under `done/` are behind the folder.
+#[test]
+fn the_todo_workflow_s_statuses_are_work_under_way() {
+    for word in ["Refining", "InProgress", "AwaitingCommit"] {
+        let work = format!(
+            "%! todos/work/2025-09-04-12-48-14-memory/task.md\n# Memory\n**Status:** {word}\n**Agent PID:** 4242\n\n%! todos/todos.md\n# Todos\n"
+        );
+        let (index, found) = diagnostics(&work, None);
+        assert!(found.iter().all(|it| it.severity == Severity::Hint), "{word}: {}", render(&index, &found));
+        let file = index.file_id("todos/work/2025-09-04-12-48-14-memory/task.md").expect("indexed");
+        let entry = index.entry(file).expect("an entry");
+        let status = entry.parsed.places.iter().find_map(|it| it.status).expect("the status line is read");
+        assert_eq!(index.trackers()[0].profile.kind(status), crate::vocabulary::Kind::Active, "{word}");
+        let done =
+            format!("%! todos/done/2025-09-04-12-48-14-memory.md\n# Memory\n**Status:** {word}\n**Agent PID:** 4242\n");
+        let (index, found) = diagnostics(&done, None);
+        assert!(
+            found.iter().any(|it| it.code == RuleCode::StatusMismatch),
+            "{word} in done/: {}",
+            render(&index, &found)
+        );
+    }
+}
+
+/// The second hold-out review (goaikit/aikit): two spec-kit lines with one id and two titles
+/// are two tasks numbered the same. `duplicate-task` says so; they were also compared as two
+/// places of one task, with a fix that would tick an unfinished task or reopen a finished one.
+#[test]
+fn a_second_definition_of_an_id_is_a_duplicate_not_a_place_to_align() {
+    let spec = "%! specs/001-x/tasks.md\n# Tasks\n\n## Phase 2\n- [ ] T024 [P] Validate agents\n\n## Phase 3\n- [X] T024 [P] [US1] Implement package init\n";
+    let (index, found) = diagnostics(spec, None);
+    let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+    assert_eq!(codes, [RuleCode::DuplicateTask], "{}", render(&index, &found));
+}
+
+/// The second hold-out review (0riva/oriva-platform, socratesone/auditgraph): spec-kit ids
+/// written bold (`**T001**`, `**T002 [P]**`) or inserted later with a letter (`T010a`) were no
+/// tasks, so three of four trackers read none and their drift went unseen.
+#[test]
+fn spec_kit_ids_written_bold_or_with_a_letter_are_tasks() {
+    let spec = "%! specs/003-x/tasks.md\n# Tasks\n\n- [x] **T001** Set up\n- [ ] **T002 [P]** Write the model\n- [x] T010 Parse\n- [ ] T010a [US1] Parse the header too\n";
+    let index = crate::fixture::index(spec);
+    for (id, title) in [("T001", "Set up"), ("T002", "[P] Write the model"), ("T010a", "[US1] Parse the header too")] {
+        let entry =
+            index.task(&crate::model::TaskKey::new("specs/003-x", id)).unwrap_or_else(|| panic!("{id} is a task"));
+        let place = index.place(entry.places[0]);
+        assert_eq!(place.title.as_deref(), Some(title));
     }
 }
