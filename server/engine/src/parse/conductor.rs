@@ -11,13 +11,13 @@
 //! files are its history, and its folder says it was archived.
 
 use crate::markdown::{self, Outline};
-use crate::model::{Editability, ParsedFile, PlaceKind, Subject, TaskKey};
+use crate::model::{Editability, Item, ParsedFile, PlaceKind, Subject, TaskKey};
 use jsonc_parser::ParseOptions;
 
 use crate::parse::json;
 use crate::parse::{ParseContext, collect_items, counted_boxes, link, location_place, pidea, place};
 use crate::text::{TextRange, lines_with_offsets, range};
-use crate::vocabulary::{Scope, Spelling};
+use crate::vocabulary::{Kind, Profile, Scope, Spelling};
 
 /// `conductor/tracks.md`: one place per box that names a track's folder.
 pub fn parse_tracks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -210,7 +210,8 @@ pub fn parse_plan(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFi
     let track = track_of(cx);
     let children = collect_items(cx, text, &outline, range(0, text.len()), Some(0), &mut out.items);
     let whole = TextRange::new(0.into(), crate::text::size(text.len()));
-    if let Some(progress) = counted_boxes(cx, text, &track, &out.items, range(0, 0), whole) {
+    let counted = out.items.iter().filter(|it| !done_with_its_task(&out.items, it, cx.profile));
+    if let Some(progress) = counted_boxes(cx, text, &track, counted, range(0, 0), whole) {
         out.places.push(progress);
         out.places[0].child_items = children;
     }
@@ -224,6 +225,26 @@ pub fn parse_plan(cx: &ParseContext<'_>, text: &str, archived: bool) -> ParsedFi
         ));
     }
     out
+}
+
+/// Whether a box of a plan.md is left open under a done task line, and so done with it:
+/// Conductor's workflow marks the task line (`- [x] Task: ...` with its commit), the outermost
+/// box, and never the boxes indented under it. Such a box is no open work of the track, nor an
+/// open child of its task; under a task line still open or under way it is both.
+pub(crate) fn done_with_its_task(items: &[Item], item: &Item, profile: &Profile) -> bool {
+    let closed = |it: &Item| it.status.is_some_and(|status| profile.kind(status).is_closed());
+    if closed(item) {
+        return false;
+    }
+    let Some(mut task_line) = item.parent().and_then(|it| items.get(it)) else { return false };
+    // A parent comes before its children, so the walk ends; the bound keeps it finite anyway.
+    for _ in 0..items.len() {
+        match task_line.parent().and_then(|it| items.get(it)) {
+            Some(parent) => task_line = parent,
+            None => break,
+        }
+    }
+    task_line.status.is_some_and(|status| profile.kind(status) == Kind::Done)
 }
 
 #[cfg(test)]
@@ -292,6 +313,49 @@ mod tests {
         // `- [x] **Track: Theme**` over its `*Link:*` line.
         let theme = crate::ide::task_summary(&index, &TaskKey::new("conductor", "theme_20251224"));
         assert_eq!((theme.title.as_deref(), theme.places.len()), (Some("Theme"), 3), "{theme:?}");
+    }
+
+    /// Conductor's workflow marks a plan's task line `[~]` then `[x]` (with its commit) and
+    /// never the boxes indented under it (50yas/PawPrintFind, BayState): those are part of the
+    /// task, done with it. Under a task still open or under way, they are its open work.
+    #[test]
+    fn boxes_under_a_done_task_line_are_done_with_it() {
+        let plan = "- [x] **Task: Update scorer** [eb3bbd3]\n    - [ ] Add unit tests for the scorer.\n    - [ ] Expand the scorer.\n- [x] **Task: Conductor - User Manual Verification 'Phase 1' (Protocol in workflow.md)** [560dee4]\n";
+        let fixture = [
+            "%! conductor/tracks.md\n- [x] **Track: Two**\n  *Link: [./tracks/two_20260102/](./tracks/two_20260102/)*\n"
+                .to_string(),
+            track("tracks", "two_20260102", "completed", plan),
+            track("archive", "one_20260101", "completed", plan),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        assert!(found.is_empty(), "{found:#?}");
+        let two = index.task(&TaskKey::new("conductor", "two_20260102")).expect("the live track");
+        let shown: Vec<String> = two.places.iter().map(|it| index.place(*it).shown()).collect();
+        assert_eq!(shown, ["[x]", "completed", "all 2 boxes checked"]);
+
+        // Under a task under way, they are open: the track done counts them, and a box done
+        // under that task over an open one is reported as any checkbox is.
+        let plan = "- [x] Task: Index\n  - [ ] Sub-task: Stemming\n- [~] Task: Query\n  - [x] Sub-task: Parser\n    - [ ] Operators\n  - [ ] Sub-task: Ranking\n";
+        let fixture = [
+            "%! conductor/tracks.md\n- [x] **Track: Search**\n  *Link: [./tracks/search_20260103/](./tracks/search_20260103/)*\n"
+                .to_string(),
+            track("tracks", "search_20260103", "completed", plan),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        let messages: Vec<&str> = found.iter().map(|it| it.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "task search_20260103 is `[x]` in the checkbox index (conductor/tracks.md:1) but 3 of the 5 boxes of its plan (conductor/tracks/search_20260103/plan.md) are still open",
+                "checkbox is `[x]` but the only item under it is still open",
+            ],
+            "{found:#?}"
+        );
+        let search = index.task(&TaskKey::new("conductor", "search_20260103")).expect("the track");
+        let shown: Vec<String> = search.places.iter().map(|it| index.place(*it).shown()).collect();
+        assert_eq!(shown, ["[x]", "completed", "2 of 5 boxes checked"]);
     }
 
     /// Vete's `[~]` tracks over plans of 0/25 with their metadata still `new` as made: the box

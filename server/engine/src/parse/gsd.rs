@@ -102,7 +102,7 @@ fn deliverables(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut 
         let task = TaskKey::new(cx.scope, number);
         let at = range(usize::from(start), usize::from(start));
         let extent = TextRange::new(start, end);
-        if let Some(mut progress) = counted_boxes(cx, text, &task, &out.items[first..last], at, extent) {
+        if let Some(mut progress) = counted_boxes(cx, text, &task, out.items[first..last].iter(), at, extent) {
             progress.child_items = Children::new(first..last);
             counted.push(progress);
         }

@@ -7,7 +7,7 @@
 pub(crate) mod backlog;
 pub(crate) mod checklist;
 mod compozy;
-mod conductor;
+pub(crate) mod conductor;
 pub(crate) mod gsd;
 mod json;
 mod minsky;
@@ -155,23 +155,23 @@ pub(crate) fn location_place(
 /// deliverables in ROADMAP.md): none checked, some (or one under way), all. A read-only place
 /// at `at` speaking for `extent`, in the vocabulary's three plan statuses; `None` without boxes,
 /// or in a vocabulary without those statuses (a configured one: the boxes are still items).
-pub(crate) fn counted_boxes(
+pub(crate) fn counted_boxes<'a>(
     cx: &ParseContext<'_>,
     text: &str,
     task: &TaskKey,
-    items: &[Item],
+    mut items: impl Iterator<Item = &'a Item> + Clone,
     at: TextRange,
     extent: TextRange,
 ) -> Option<Place> {
     use crate::profiles::{PLAN_ALL_DONE, PLAN_NOT_BEGUN, PLAN_UNDER_WAY};
     use crate::vocabulary::Kind;
-    let total = items.len();
+    let total = items.clone().count();
     if total == 0 {
         return None;
     }
     let kind = |it: &Item| it.status.map(|status| cx.profile.kind(status));
-    let done = items.iter().filter(|it| matches!(kind(it), Some(Kind::Done | Kind::Cancelled))).count();
-    let started = items.iter().any(|it| kind(it) == Some(Kind::Active));
+    let done = items.clone().filter(|it| matches!(kind(it), Some(Kind::Done | Kind::Cancelled))).count();
+    let started = items.any(|it| kind(it) == Some(Kind::Active));
     let (id, said) = match done {
         0 if !started => (PLAN_NOT_BEGUN, format!("0 of {total} boxes checked")),
         done if done == total => (PLAN_ALL_DONE, format!("all {total} boxes checked")),

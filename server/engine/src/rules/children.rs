@@ -104,9 +104,22 @@ pub(super) fn item(
     if nested.is_empty() {
         return;
     }
-    let under = summarize(nested.iter().filter_map(|it| parsed.items.get(*it)).map(Child::Item), profile, &entry.text);
+    let nested = nested
+        .iter()
+        .filter_map(|it| parsed.items.get(*it))
+        .filter(|child| !done_with_its_task(entry, child, profile))
+        .map(Child::Item);
+    let under = summarize(nested, profile, &entry.text);
     let status = (profile.kind(status), profile.says_not_begun(status));
     report(file, &entry.text, Parent::Item(position), Child::Item(item), status, &under, true, sink);
+}
+
+/// Whether a box is left open under a done task line of a Conductor plan, which Conductor's
+/// workflow never ticks ([`crate::parse::conductor::done_with_its_task`]): done with its task,
+/// neither open work nor an open child.
+fn done_with_its_task(entry: &FileEntry, item: &Item, profile: &Profile) -> bool {
+    matches!(entry.class.role, crate::layout::Role::ConductorPlan { .. })
+        && crate::parse::conductor::done_with_its_task(&entry.parsed.items, item, profile)
 }
 
 /// A phase or a checkbox under a parent (or the parent itself).
@@ -755,7 +768,7 @@ pub(super) fn plan_progress(
             .child_items
             .iter()
             .filter_map(|it| file.parsed.items.get(it))
-            .filter(|it| !crate::model::is_set_aside(&file.text[it.text]))
+            .filter(|it| !crate::model::is_set_aside(&file.text[it.text]) && !done_with_its_task(file, it, profile))
             .collect();
         let open: Vec<&Item> = boxes
             .iter()
