@@ -307,6 +307,17 @@ impl Outline {
         text: &'a str,
         within: TextRange,
     ) -> impl Iterator<Item = (&'a ListItem, TextRange, CheckboxLine<'a>)> + 'a {
+        // `- [ ]* text` is a box only where Kiro's optional tasks are read
+        // ([`Outline::checkboxes_and_optional`]); GitHub renders it as text.
+        self.checkboxes_and_optional(text, within).filter(|(_, _, it)| !it.optional)
+    }
+
+    /// [`Outline::checkboxes`] and Kiro's optional ones (`- [ ]* 1.2 ...`).
+    pub fn checkboxes_and_optional<'a>(
+        &'a self,
+        text: &'a str,
+        within: TextRange,
+    ) -> impl Iterator<Item = (&'a ListItem, TextRange, CheckboxLine<'a>)> + 'a {
         let first = self.items.partition_point(|it| it.range.start() < within.start());
         self.items[first..]
             .iter()
@@ -691,6 +702,8 @@ pub struct CheckboxLine<'a> {
     /// Offset of the text after the box.
     pub text_start: usize,
     pub indent: usize,
+    /// Kiro's optional task: `- [ ]* 1.2 Write property tests` (a box and a star).
+    pub optional: bool,
 }
 
 pub fn checkbox_line(line: &str) -> Option<CheckboxLine<'_>> {
@@ -717,13 +730,18 @@ pub fn checkbox_line(line: &str) -> Option<CheckboxLine<'_>> {
         return None;
     }
     let after_box = &inner[close_at + 1..];
+    // Kiro marks an optional task with a star after its box.
+    let (after_box, optional) = match after_box.strip_prefix('*') {
+        Some(rest) => (rest, true),
+        None => (after_box, false),
+    };
     // `[x]` must be followed by whitespace or the end of the line, as in GFM.
     if !(after_box.is_empty() || after_box.starts_with([' ', '\t'])) {
         return None;
     }
     let char_start = line.len() - inner.len();
     let text_start = line.len() - after_box.trim_start().len();
-    Some(CheckboxLine { char_start, state: &inner[..close_at], text_start, indent })
+    Some(CheckboxLine { char_start, state: &inner[..close_at], text_start, indent, optional })
 }
 
 /// Link targets on a line: `[text](target)` and bare `[path/to/file.md]` references. Web
@@ -1068,6 +1086,10 @@ mod tests {
         assert!(checkbox_line("- [x]glued").is_none());
         assert!(checkbox_line("- [link](x.md)").is_none());
         assert!(checkbox_line("[x] no bullet").is_none());
+        let optional = checkbox_line("  - [ ]* 1.2 Write property tests").unwrap();
+        assert!(optional.optional && !checkbox_line("- [ ] 1.2 Tests").unwrap().optional);
+        assert_eq!(&"  - [ ]* 1.2 Write property tests"[optional.text_start..], "1.2 Write property tests");
+        assert!(checkbox_line("- [ ]*bold*").is_none());
     }
 
     #[test]

@@ -484,6 +484,8 @@ pub struct Item {
     pub owner: Option<Slot>,
     /// The item's text after the box.
     pub text: TextRange,
+    /// Kiro's optional task (`- [ ]* 1.2 ...`): left open, it is no unfinished work.
+    pub optional: bool,
 }
 
 impl Item {
@@ -843,7 +845,8 @@ impl Moved {
     }
 
     pub fn item(&self, item: &mut Item) {
-        let Item { state: _, marker_range, status: _, unknown: _, depth: _, parent_item, owner, text } = item;
+        let Item { state: _, marker_range, status: _, unknown: _, depth: _, parent_item, owner, text, optional: _ } =
+            item;
         *marker_range = self.range(*marker_range);
         *parent_item = parent_item.map(|it| Slot::new(self.item_index(it.index())));
         *owner = owner.map(|it| Slot::new(self.place_index(it.index())));

@@ -256,7 +256,11 @@ pub(crate) fn collect_items(
     let mut stack: Vec<(u32, usize, crate::text::TextSize)> = Vec::new();
     // Items numbered as an outline (`2.`, `2.5`), by number, for subtasks written flat.
     let mut numbered: HashMap<&str, usize> = HashMap::new();
-    for (list_item, line, checkbox) in outline.checkboxes(text, within) {
+    for (list_item, line, checkbox) in outline.checkboxes_and_optional(text, within) {
+        // Optional boxes are Kiro's (read where its numbered tasks are), text elsewhere.
+        if checkbox.optional && !cx.profile.numbered_tasks {
+            continue;
+        }
         let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) else { continue };
         while stack.last().is_some_and(|(depth, _, end)| *depth >= list_item.depth || *end <= list_item.range.start()) {
             stack.pop();
@@ -322,6 +326,7 @@ pub(crate) fn item_from_checkbox(
         depth,
         parent_item: None,
         owner: None,
+        optional: checkbox.optional,
         text: {
             let after = &text[line][checkbox.text_start..];
             let start = usize::from(line.start()) + checkbox.text_start;

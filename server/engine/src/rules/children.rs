@@ -194,9 +194,12 @@ fn set_aside(child: &Child<'_>, profile: &Profile, text: &str) -> bool {
         }
         // Struck through as a whole: cancelled where the vocabulary has no cancelled box for
         // the parse to read it as (Kiro, OpenSpec).
-        Child::Item(item) => text.get(item.text.start().into()..item.text.end().into()).is_some_and(|words| {
-            crate::model::is_set_aside(words) || crate::parse::checklist::struck_through_item(text, item.text)
-        }),
+        Child::Item(item) => {
+            item.optional
+                || text.get(item.text.start().into()..item.text.end().into()).is_some_and(|words| {
+                    crate::model::is_set_aside(words) || crate::parse::checklist::struck_through_item(text, item.text)
+                })
+        }
     }
 }
 
@@ -657,8 +660,10 @@ pub(super) fn checkpoints(index: &WorkspaceIndex, file: FileId, entry: &FileEntr
         .iter()
         .filter(|it| it.kind == PlaceKind::ChecklistTask && it.task().is_some_and(|task| !task.id.contains('.')))
         .collect();
-    // A task `[-]` whose subtasks are all done (Kiro's optional `- [ ]*` ones are no boxes) did
-    // its work: its own marker is behind, which `open-children` hints at.
+    // A task `[-]` whose subtasks are all done, but for Kiro's optional `- [ ]*` ones, did its
+    // work: its own marker is behind, which `open-children` hints at.
+    let optional: Vec<crate::text::TextRange> =
+        entry.parsed.items.iter().filter(|it| it.optional).map(|it| it.marker_range).collect();
     let only_its_marker_is_behind = |task: &Place| {
         let Some(id) = task.task().map(|it| format!("{}.", it.id)) else { return false };
         let mut subtasks = entry
@@ -666,6 +671,7 @@ pub(super) fn checkpoints(index: &WorkspaceIndex, file: FileId, entry: &FileEntr
             .places
             .iter()
             .filter(|it| it.kind == PlaceKind::ChecklistTask && it.task().is_some_and(|sub| sub.id.starts_with(&id)))
+            .filter(|it| !optional.contains(&it.marker.range))
             .peekable();
         subtasks.peek().is_some() && subtasks.all(|it| kind_of(it).is_some_and(Kind::is_closed))
     };

@@ -1171,3 +1171,21 @@ fn spec_kit_ids_written_bold_or_with_a_letter_are_tasks() {
         assert_eq!(place.title.as_deref(), Some(title));
     }
 }
+
+/// The second hold-out review (997899594/Juanie): Kiro writes an optional task as `- [ ]* 1.2`
+/// (a star after the box), 79 of one repository's 751 tasks. They were no boxes at all: not
+/// listed, `show 1.2` found nothing. They are tasks now, and one left open is no unfinished
+/// work of its parent. Elsewhere `- [ ]* text` stays text, as GitHub renders it.
+#[test]
+fn kiro_optional_tasks_are_tasks_and_set_aside() {
+    let spec = "%! .kiro/specs/feat/tasks.md\n# Implementation Plan\n\n- [x] 1. Build core\n  - [x] 1.1 Write the model\n  - [ ]* 1.2 Write property tests\n  - [x]* 1.3 Write unit tests\n- [ ] 2. Ship\n  - [ ] 2.1 Release\n";
+    let (index, found) = diagnostics(spec, None);
+    assert!(!found.iter().any(|it| it.code == RuleCode::OpenChildren), "{}", render(&index, &found));
+    for id in ["1.2", "1.3"] {
+        assert!(index.task(&crate::model::TaskKey::new(".kiro/specs/feat", id)).is_some(), "{id} is a task");
+    }
+    let checklist = "%! docs/TODO.md\n- [x] Build core\n  - [ ]* not a box\n";
+    let (index, found) = diagnostics(checklist, None);
+    assert!(found.is_empty(), "{}", render(&index, &found));
+    assert_eq!(crate::fixture::index(checklist).parsed(index.file_id("docs/TODO.md").expect("indexed")).items.len(), 1);
+}
