@@ -99,6 +99,10 @@ pub enum Role {
     /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`): one
     /// task's `# Status:` and its subtasks', a second place of each.
     TaskMasterText,
+    /// Task Master's `.taskmaster/state.json`: its `currentTag` decides whose the untagged
+    /// `task_NNN.txt` files are when tasks.json has several tags and no `master`. Of no tracker:
+    /// it holds no status, and a folder with only it has no tasks.
+    TaskMasterState,
     /// taskmaster-sync's `.taskmaster/sync-state-<tag>.json`: what it last pushed of each task
     /// to a GitHub project (`task_metadata.<id>.status`), a record of the last sync.
     TaskMasterSync,
@@ -140,7 +144,7 @@ pub enum Role {
 impl Role {
     /// Roles whose files may get diagnostics.
     pub fn is_tracker(self) -> bool {
-        !matches!(self, Role::Prose | Role::BacklogConfig)
+        !matches!(self, Role::Prose | Role::BacklogConfig | Role::TaskMasterState)
     }
 
     /// Files of an archive: what they say of a task is its history.
@@ -191,6 +195,9 @@ pub fn classify(path: &str) -> Classification {
 
     // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt beside it; a GitHub
     // sync's record beside the tasks folder.
+    if at(2) == ".taskmaster" && name == "state.json" {
+        return Classification { role: Role::TaskMasterState, family: None, root: dir(1) };
+    }
     if at(2) == ".taskmaster" && sync_state_tag(name).is_some() {
         return Classification { role: Role::TaskMasterSync, family: Some(Family::TaskMaster), root: dir(1) };
     }
@@ -541,6 +548,8 @@ mod tests {
         assert_eq!(role("process/tasks/049-x.md"), (Role::MinskySpec, "process".into()));
         assert_eq!(role("backlog/tasks/back-1 - A.md"), (Role::BacklogTask, "backlog".into()));
         assert_eq!(role("backlog/config.yml"), (Role::BacklogConfig, "backlog".into()));
+        assert_eq!(role("app/.taskmaster/state.json"), (Role::TaskMasterState, "app/.taskmaster".into()));
+        assert!(!Role::TaskMasterState.is_tracker());
         assert_eq!(role("backlog/archive/drafts/draft-1.md").0, Role::Prose);
         assert_eq!(role("tasks/prd-k/_tasks.md"), (Role::CompozyIndex, "tasks/prd-k".into()));
         assert_eq!(role("tasks/prd-k/10_task.md"), (Role::CompozyTask, "tasks/prd-k".into()));

@@ -717,6 +717,9 @@ pub struct ParsedFile {
     /// For a prose document that defines status markers, what it defines: the repository's own
     /// status standard (kept here because prose texts are not kept).
     pub standard: Option<Box<StatusStandard>>,
+    /// For Task Master's tasks.json, its tags (`master`, `data`), whatever their tasks: which
+    /// one the untagged `task_NNN.txt` files belong to depends on them.
+    pub tags: Vec<String>,
 }
 
 /// A file's parse as the index keeps it: boxed, and a parse that found nothing (most prose
@@ -737,6 +740,7 @@ static EMPTY: ParsedFile = ParsedFile {
     problems: Vec::new(),
     archived: Vec::new(),
     standard: None,
+    tags: Vec::new(),
 };
 
 impl From<ParsedFile> for Parsed {

@@ -69,7 +69,8 @@ pub fn files_at(root: &Path, revision: &str) -> anyhow::Result<Vec<SourceFile>> 
             }
         };
         let class = layout::classify(relative);
-        if class.role.is_tracker() || class.role == layout::Role::BacklogConfig {
+        if class.role.is_tracker() || matches!(class.role, layout::Role::BacklogConfig | layout::Role::TaskMasterState)
+        {
             wanted.push((relative.to_string(), oid.to_string()));
         }
     }

@@ -200,9 +200,9 @@ pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
     }
 }
 
-/// Whether the engine reads this file: markdown, `state.json`, Backlog.md's `config.yml`, Task
-/// Master's `tasks.json`, `task_NNN.txt` and GitHub sync record, a Conductor track's
-/// `metadata.json`.
+/// Whether the engine reads this file: markdown, `state.json` (Task Master's among them),
+/// Backlog.md's `config.yml`, Task Master's `tasks.json`, `task_NNN.txt` and GitHub sync
+/// record, a Conductor track's `metadata.json`.
 pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     lower.ends_with(".md")

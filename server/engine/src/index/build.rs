@@ -108,24 +108,38 @@ impl WorkspaceIndex {
             tracker.profile = profile;
             tracker.choice.standard = standard;
         }
-        let trackers = &index.trackers;
-        let parse_where = |wanted: &(dyn Fn(Role) -> bool + Sync)| -> Vec<(usize, Arc<FileEntry>)> {
-            (0..paths.len())
-                .into_par_iter()
-                .filter(|it| wanted(classes[*it].role))
-                .filter_map(|it| {
-                    let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
-                    Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
-                })
-                .collect()
-        };
+        let parse_where =
+            |wanted: &(dyn Fn(Role) -> bool + Sync), trackers: &[Tracker]| -> Vec<(usize, Arc<FileEntry>)> {
+                (0..paths.len())
+                    .into_par_iter()
+                    .filter(|it| wanted(classes[*it].role))
+                    .filter_map(|it| {
+                        let tracker = tracker_of[it].map(|tracker| (tracker, &trackers[tracker]));
+                        Some((it, parse_at(it, &paths[it], &classes[it], tracker)?))
+                    })
+                    .collect()
+            };
         // A tracker's TODO.md and state.json files are its largest, and a state.json is parsed
         // through a syntax tree many times its size: parsed first, their transient memory is
         // gone before every other file's text is held, and no thread is left with one at the
         // end while the other waits.
         let largest = |role: Role| matches!(role, Role::Todo | Role::StateJson | Role::ArchiveStateJson);
-        let mut entries = parse_where(&largest);
-        entries.extend(parse_where(&|role| role != Role::Prose && !largest(role)));
+        let mut entries = parse_where(&largest, &index.trackers);
+        let rest = |role| role != Role::Prose && role != Role::TaskMasterText && !largest(role);
+        entries.extend(parse_where(&rest, &index.trackers));
+        // Task Master's untagged task files belong to a tag its tasks.json and state.json
+        // decide: read after them.
+        {
+            let sources: HashMap<&str, &FileEntry> = entries
+                .iter()
+                .filter(|(_, it)| matches!(it.class.role, Role::TaskMasterTasks | Role::TaskMasterState))
+                .map(|(_, it)| (it.path.as_str(), &**it))
+                .collect();
+            for tracker in index.trackers.iter_mut().filter(|it| it.family == Family::TaskMaster) {
+                tracker.untagged_tag = untagged_tag_at(&tracker.root, |path| sources.get(path).copied());
+            }
+        }
+        entries.extend(parse_where(&|role| role == Role::TaskMasterText, &index.trackers));
         entries.extend(prose);
         entries.sort_unstable_by_key(|(position, _)| *position);
         for (_, entry) in entries {
@@ -175,6 +189,7 @@ impl WorkspaceIndex {
             choice: VocabularyChoice { base, standard: StandardUse::None, learned: Vec::new() },
             habits: Vec::new(),
             last_learning: learning::LastLearning::default(),
+            untagged_tag: None,
         });
         Some(self.trackers.len() - 1)
     }
@@ -218,6 +233,15 @@ pub(super) fn adopt_spec_root(mut class: Classification, spec_roots: &[String]) 
     class
 }
 
+/// The tag the untagged task files of the Task Master tracker at `root` belong to, when not
+/// `master`: what its tasks.json's tags and its state.json's `currentTag` (the files `entry`
+/// finds at a path) decide.
+pub(super) fn untagged_tag_at<'a>(root: &str, entry: impl Fn(&str) -> Option<&'a FileEntry>) -> Option<String> {
+    let tasks = entry(&format!("{root}/tasks/tasks.json"))?;
+    let current = || entry(&format!("{root}/state.json")).and_then(|it| parse::taskmaster::current_tag(&it.text));
+    parse::taskmaster::untagged_tag(&tasks.parsed.tags, current)
+}
+
 pub(super) fn find_tracker(trackers: &[Tracker], class: &Classification) -> Option<usize> {
     let family = class.family?;
     trackers.iter().position(|it| it.family == family && it.root == class.root)
@@ -233,23 +257,20 @@ pub(super) fn parse_entry(
     let parsed = match (&tracker, class.role) {
         (_, Role::Prose) => parse::prose(&text),
         (Some((_, tracker)), Role::Todo) if class.family == Some(Family::SpecFolder) => {
-            let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
+            let cx = tracker.context(&path, &class);
             let (parsed, layout) = todo::parse_with_layout(&cx, &text);
             todo_layout = Some(Box::new(layout));
             parsed
         }
         (Some((_, tracker)), Role::StateJson | Role::ArchiveStateJson) => {
             use parse::state_json::{Kind, parse_with_layout};
-            let cx = ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root };
+            let cx = tracker.context(&path, &class);
             let kind = if class.role == Role::StateJson { Kind::Main } else { Kind::Archive };
             let (parsed, layout) = parse_with_layout(&cx, &text, kind);
             json_layout = layout.map(Box::new);
             parsed
         }
-        (Some((_, tracker)), _) => parse::parse(
-            &ParseContext { path: &path, class: &class, profile: &tracker.profile, scope: &tracker.root },
-            &text,
-        ),
+        (Some((_, tracker)), _) => parse::parse(&tracker.context(&path, &class), &text),
         (None, _) => ParsedFile::default(),
     };
     let mut parsed = parsed;

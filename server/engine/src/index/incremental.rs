@@ -111,6 +111,10 @@ impl WorkspaceIndex {
                 // A standard that goes away changes the vocabulary of the trackers it applied to.
                 let was_standard = self.files[id.0 as usize].as_ref().is_some_and(|it| it.parsed.standard.is_some());
                 let tracker = self.files[id.0 as usize].as_ref().and_then(|it| it.tracker);
+                let tags_from = self.files[id.0 as usize]
+                    .as_ref()
+                    .filter(|it| decides_untagged_tag(it.class.role))
+                    .map(|it| it.class.root.clone());
                 Arc::make_mut(&mut self.files)[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
                 if was_config || was_standard || roots_before != roots_after {
@@ -119,6 +123,9 @@ impl WorkspaceIndex {
                 } else if let Some(tracker) = tracker {
                     // Its markers no longer count towards the tracker's conventions.
                     rebuilt = self.adapt_vocabularies(Some(tracker));
+                }
+                if !rebuilt && let Some(root) = tags_from {
+                    rebuilt = self.retag_untagged_files(&root);
                 }
             }
             match previous_id {
@@ -154,6 +161,8 @@ impl WorkspaceIndex {
         };
         let is_config = class.role == Role::BacklogConfig;
         let previous = previous_id.and_then(|id| self.entry(id)).map(|it| it.class.clone());
+        let previous_role = previous.as_ref().map(|it| it.role);
+        let (class_role, class_root) = (class.role, class.root.clone());
         let old_config = previous.as_ref().is_some_and(|it| it.role == Role::BacklogConfig);
         // A file that changes tracker (a TODO.md that gained task sections) leaves its old one.
         let moved = previous.is_some_and(|it| it.family != class.family || it.root != class.root);
@@ -207,6 +216,9 @@ impl WorkspaceIndex {
             // tracker has yet to read its standard.
             rebuilt = self.adapt_vocabularies(Some(tracker));
         }
+        if !rebuilt && (decides_untagged_tag(class_role) || previous_role.is_some_and(decides_untagged_tag)) {
+            rebuilt = self.retag_untagged_files(&class_root);
+        }
         let file = self.by_path.get(path).copied();
         match file {
             Some(file) if !rebuilt => self.retask_file(file, named_before),
@@ -224,6 +236,39 @@ impl WorkspaceIndex {
                 before.class.role == after.class.role && before.tracker == after.tracker
             });
         Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases, roles_kept }
+    }
+
+    /// Follows a change of the Task Master tracker at `root`'s tasks.json or state.json: when
+    /// the tag its untagged task files belong to changed, they are read again in the new one.
+    /// Whether they were: the tasks they are places of changed, and the task table is stale.
+    fn retag_untagged_files(&mut self, root: &str) -> bool {
+        let Some(position) = self.trackers.iter().position(|it| it.family == Family::TaskMaster && it.root == root)
+        else {
+            return false;
+        };
+        let tag = untagged_tag_at(root, |path| self.by_path.get(path).and_then(|id| self.entry(*id)));
+        if self.trackers[position].untagged_tag == tag {
+            return false;
+        }
+        self.trackers[position].untagged_tag = tag;
+        let tracker = &self.trackers[position];
+        let untagged = |entry: &FileEntry| {
+            entry.tracker == Some(position)
+                && entry.class.role == Role::TaskMasterText
+                && layout::taskmaster_text_file(entry.path.rsplit('/').next().unwrap_or(&entry.path))
+                    .is_some_and(|(_, tag)| tag == "master")
+        };
+        let parsed: Vec<(FileId, FileEntry)> = self
+            .entries()
+            .filter(|(_, it)| untagged(it))
+            .map(|(id, old)| {
+                (id, parse_entry(old.path.clone(), old.text.clone(), old.class.clone(), Some((position, tracker))))
+            })
+            .collect();
+        for (id, entry) in parsed {
+            Arc::make_mut(&mut self.files)[id.0 as usize] = Some(Arc::new(entry));
+        }
+        true
     }
 
     /// An edit of a spec-folder TODO.md that stays one: re-parsed in part, and the task table
@@ -253,7 +298,7 @@ impl WorkspaceIndex {
         let change = shift.and_then(Shift::as_change).unwrap_or_else(|| Change::between(&old_text, text));
         entry.line_index = followed(&entry.line_index, text, change);
         let tracker = &self.trackers[tracker_id];
-        let cx = ParseContext { path, class: &entry.class, profile: &tracker.profile, scope: &tracker.root };
+        let cx = tracker.context(path, &entry.class);
         let reparsed = todo::reparse(&cx, &old_text, text, change, &mut entry.parsed, layout);
         let has_phase = |places: &[Place]| places.iter().any(|it| matches!(it.subject, Subject::Phase(_)));
         let phases = has_phase(&reparsed.old_places)
@@ -424,7 +469,7 @@ impl WorkspaceIndex {
             (i64::from(u32::from(span.range.end())) + growth) as usize,
         );
         let tracker = &self.trackers[tracker_id];
-        let cx = ParseContext { path, class: &shared.class, profile: &tracker.profile, scope: &tracker.root };
+        let cx = tracker.context(path, &shared.class);
         let fresh = parse::state_json::reparse_entry(&cx, text, new_range, span.kind)?;
         let old = &shared.parsed;
         // The same tasks: a changed `project_number` moves places between tasks, read whole.
@@ -644,4 +689,9 @@ fn followed(line_index: &OnceLock<Arc<LineIndex>>, text: &str, change: Change) -
         Some(index) => OnceLock::from(Arc::new(index.edited(text, change))),
         None => OnceLock::new(),
     }
+}
+
+/// Whether a file of `role` decides the tag of its Task Master tracker's untagged task files.
+fn decides_untagged_tag(role: Role) -> bool {
+    matches!(role, Role::TaskMasterTasks | Role::TaskMasterState)
 }

@@ -102,6 +102,22 @@ pub struct Tracker {
     /// What its last learning read beyond each file's own markers (a cache, not part of how
     /// the tracker reads: see [`learning::LastLearning`]).
     pub(crate) last_learning: learning::LastLearning,
+    /// Task Master: the tag its untagged `task_NNN.txt` files belong to when tasks.json has no
+    /// `master` (its only tag, or state.json's `currentTag` among several); `None` is `master`.
+    pub untagged_tag: Option<String>,
+}
+
+impl Tracker {
+    /// What a parser of the file at `path` (of class `class`) in this tracker needs.
+    pub(crate) fn context<'a>(&'a self, path: &'a str, class: &'a Classification) -> ParseContext<'a> {
+        ParseContext {
+            path,
+            class,
+            profile: &self.profile,
+            scope: &self.root,
+            untagged_tag: self.untagged_tag.as_deref(),
+        }
+    }
 }
 
 /// The task table: each task's entry behind an `Arc`, so that a clone of the index shares them.

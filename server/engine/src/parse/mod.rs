@@ -39,6 +39,9 @@ pub struct ParseContext<'a> {
     pub profile: &'a Profile,
     /// The scope (tracker root) task ids of this file belong to.
     pub scope: &'a str,
+    /// Task Master: the tag the untagged `task_NNN.txt` files belong to, when not `master`
+    /// ([`crate::index::Tracker::untagged_tag`]).
+    pub untagged_tag: Option<&'a str>,
 }
 
 pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
@@ -52,6 +55,7 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             | Role::TaskMasterTasks
             | Role::TaskMasterText
             | Role::TaskMasterSync
+            | Role::TaskMasterState
             | Role::ConductorMetadata { .. }
     ) {
         for piece in markdown::unparsed_pieces(text) {
@@ -91,7 +95,7 @@ fn parse_role(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         Role::PideaIndex => pidea::parse_index(cx, text),
         Role::PideaPhase => pidea::parse_phase(cx, text),
         Role::Prose => prose(text),
-        Role::BacklogConfig => ParsedFile::default(),
+        Role::BacklogConfig | Role::TaskMasterState => ParsedFile::default(),
         Role::TaskMasterTasks => taskmaster::parse_tasks(cx, text),
         Role::TaskMasterText => taskmaster::parse_text(cx, text),
         Role::TaskMasterSync => taskmaster::parse_sync_state(cx, text),

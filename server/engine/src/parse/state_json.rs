@@ -309,7 +309,13 @@ mod tests {
     fn parse_main(text: &str) -> ParsedFile {
         let class = layout::classify("specs/state.json");
         let profile = profiles::spec_folder();
-        let cx = ParseContext { path: "specs/state.json", class: &class, profile: &profile, scope: "specs" };
+        let cx = ParseContext {
+            path: "specs/state.json",
+            class: &class,
+            profile: &profile,
+            scope: "specs",
+            untagged_tag: None,
+        };
         parse(&cx, text, Kind::Main)
     }
 

@@ -9,7 +9,10 @@
 //!
 //! A text file repeats one task (`# Task ID: 44`, `# Status: done`) and its subtasks
 //! (`## 1. Title [done]`): a second place of each, which Task Master writes again only when
-//! asked (`task-master generate`), so it drifts.
+//! asked (`task-master generate`), so it drifts. A tag's files are `task_044_<tag>.txt`, and
+//! the untagged `task_044.txt` are `master`'s; a tracker with no `master` tag has them from the
+//! tag it had (co8/cctelegram: tag `data` alone, tasks 13-44, `task_013.txt` ...): its only
+//! tag, or among several, the one state.json's `currentTag` names ([`untagged_tag`]).
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
@@ -69,6 +72,7 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         })
         .collect();
     let reader = Reader { cx, text, shift, ids };
+    out.tags = tags.iter().map(|(tag, _)| tag.to_string()).collect();
     let mut tag_counts = Vec::new();
     for (tag, object) in tags {
         for task in array_objects(object, "tasks") {
@@ -88,6 +92,27 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         out.counters = Some(Counters { tag_counts, ..Counters::default() });
     }
     out
+}
+
+/// The tag the untagged `task_NNN.txt` files belong to when it is not `master`: with no
+/// `master` among tasks.json's `tags`, its only tag, or among several the `current` one
+/// (state.json's `currentTag`, read only then) when it is one of them. `None` is `master`, as Task Master has
+/// them, also when neither decides.
+pub fn untagged_tag(tags: &[String], current: impl FnOnce() -> Option<String>) -> Option<String> {
+    if tags.iter().any(|it| it == MASTER) {
+        return None;
+    }
+    match tags {
+        [only] => Some(only.clone()),
+        [] => None,
+        _ => current().filter(|current| tags.contains(current)),
+    }
+}
+
+/// The `currentTag` of Task Master's `.taskmaster/state.json` (`{"currentTag": "data"}`).
+pub fn current_tag(text: &str) -> Option<String> {
+    let (root, _) = json::parse_object(text, &ParseOptions::default()).ok()?;
+    root.get_string("currentTag").map(|it| it.value.trim().to_string()).filter(|it| !it.is_empty())
 }
 
 /// Whether `task` is one of `tag`'s tasks rather than a subtask or another tag's.
@@ -236,6 +261,7 @@ pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
     let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
     let Some((_, tag)) = taskmaster_text_file(name) else { return out };
+    let tag = if tag == MASTER { cx.untagged_tag.unwrap_or(MASTER) } else { tag };
     let mut id: Option<String> = None;
     let mut title: Option<String> = None;
     let mut task_place: Option<usize> = None;
@@ -319,7 +345,7 @@ mod tests {
     fn read(path: &str, text: &str) -> (ParsedFile, crate::vocabulary::Profile) {
         let profile = crate::profiles::taskmaster();
         let class = classify(path);
-        let cx = ParseContext { path, class: &class, profile: &profile, scope: &class.root };
+        let cx = ParseContext { path, class: &class, profile: &profile, scope: &class.root, untagged_tag: None };
         let parsed = match class.role {
             crate::layout::Role::TaskMasterTasks => parse_tasks(&cx, text),
             _ => parse_text(&cx, text),

@@ -339,3 +339,174 @@ fn taskmaster_tag_counts_follow_the_tasks() {
     let described = crate::edit::describe_change(&index, &change);
     assert_eq!(described[0].parts, ["status", "master completedCount"]);
 }
+
+/// The ids `list` shows of a Task Master tracker.
+fn taskmaster_listed(index: &crate::index::WorkspaceIndex) -> Vec<String> {
+    crate::lifecycle::list::list_tasks(index, &Default::default())
+        .iter()
+        .map(|it| it.summary.task.id.to_string())
+        .collect()
+}
+
+/// Task Master writes `master`'s task files untagged (`task_013.txt`) and another tag's as
+/// `task_013_<tag>.txt`. A tracker with no `master` tag has its untagged files from its only
+/// tag (co8/cctelegram: tag `data`, tasks 13-44, `task_013.txt` to `task_041.txt`, each read as
+/// a `master` task with no entry, an orphan, and listed beside `data/13`): they are that tag's
+/// task files, compared with its tasks and written by `set`. A file for no task of the tag is
+/// still left over.
+#[test]
+fn taskmaster_untagged_task_files_belong_to_the_only_tag_when_there_is_no_master() {
+    use crate::diagnostic::{RuleCode, Severity};
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{"data": {"tasks": [
+  {"id": 13, "title": "Security audit", "status": "done", "dependencies": []},
+  {"id": 14, "title": "Backups", "status": "pending", "dependencies": [13],
+   "subtasks": [{"id": 1, "title": "Nightly", "status": "pending", "dependencies": []}]}
+], "metadata": {"description": "Tasks for data context"}}}
+%! .taskmaster/tasks/task_013.txt
+# Task ID: 13
+# Title: Security audit
+# Status: done
+# Dependencies: None
+%! .taskmaster/tasks/task_014.txt
+# Task ID: 14
+# Title: Backups
+# Status: pending
+# Dependencies: 13
+
+# Subtasks:
+## 1. Nightly [pending]
+%! .taskmaster/tasks/task_045.txt
+# Task ID: 45
+# Title: Gone
+# Status: pending
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    crate::fixture::assert_diagnostics(&found, &[(RuleCode::OrphanTask, Severity::Warning, "data/45")]);
+    assert_eq!(taskmaster_listed(&index), ["data/13", "data/14", "data/14.1", "data/45"]);
+    let places = |id: &str| index.task(&TaskKey::new(".taskmaster", id)).map_or(0, |it| it.places.len());
+    assert_eq!((places("data/13"), places("data/14.1")), (2, 2), "tasks.json and the task file");
+    // Setting a status writes tasks.json and the untagged task file.
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
+    let change =
+        crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "data/14"), "in-progress", &options)
+            .unwrap_or_else(|refusal| panic!("{refusal}"));
+    let written = change.apply(&index);
+    let text = |path: &str| written.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).unwrap_or_default();
+    assert!(text(".taskmaster/tasks/tasks.json").contains(r#""title": "Backups", "status": "in-progress""#));
+    assert!(text(".taskmaster/tasks/task_014.txt").contains("# Status: in-progress"));
+}
+
+/// With several tags and no `master`, the untagged files are those of the tag state.json's
+/// `currentTag` names (the one `task-master generate` last wrote them for). When it names none
+/// of them, or there is no state.json, or there is a `master` tag, they are `master`'s, as
+/// Task Master has them.
+#[test]
+fn taskmaster_untagged_task_files_belong_to_the_current_tag_among_several() {
+    use crate::diagnostic::{RuleCode, Severity};
+    let tasks = r#"%! .taskmaster/tasks/tasks.json
+{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]},
+ "ops": {"tasks": [{"id": 1, "title": "Deploy", "status": "pending", "dependencies": []},
+                   {"id": 2, "title": "Monitor", "status": "pending", "dependencies": [1]}]}}
+%! .taskmaster/tasks/task_001.txt
+# Task ID: 1
+# Title: Deploy
+# Status: pending
+%! .taskmaster/tasks/task_002.txt
+# Task ID: 2
+# Title: Monitor
+# Status: pending
+"#;
+    let current =
+        format!("{tasks}%! .taskmaster/state.json\n{{\"currentTag\": \"ops\", \"lastSwitched\": \"2025-07-01\"}}\n");
+    let (index, found) = crate::fixture::diagnostics(&current, None);
+    crate::fixture::assert_diagnostics(&found, &[]);
+    assert_eq!(taskmaster_listed(&index), ["data/1", "ops/1", "ops/2"]);
+    // Neither the tags nor state.json decide: the files stay `master`'s, and left over.
+    let orphans = [(RuleCode::OrphanTask, Severity::Warning, "1"), (RuleCode::OrphanTask, Severity::Warning, "2")];
+    for undecided in [
+        tasks.to_string(),
+        format!("{tasks}%! .taskmaster/state.json\n{{\"currentTag\": \"gone\"}}\n"),
+        format!("{tasks}%! .taskmaster/state.json\n{{\"currentTag\": \"ops\"\n"),
+    ] {
+        let (index, found) = crate::fixture::diagnostics(&undecided, None);
+        crate::fixture::assert_diagnostics(&found, &orphans);
+        assert_eq!(taskmaster_listed(&index), ["1", "2", "data/1", "ops/1", "ops/2"], "{undecided}");
+    }
+    // A `master` tag has the untagged files, whatever the current tag.
+    let with_master = current.replacen(r#"{"data""#, r#"{"master": {"tasks": []}, "data""#, 1);
+    let (_, found) = crate::fixture::diagnostics(&with_master, None);
+    crate::fixture::assert_diagnostics(&found, &orphans);
+}
+
+/// An untagged file that disagrees with its tag's task is a status mismatch, as a `master`
+/// task's file is, and its fix writes the file.
+#[test]
+fn an_untagged_task_file_behind_its_tag_s_task_is_a_status_mismatch() {
+    use crate::diagnostic::{RuleCode, Severity};
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{"data": {"tasks": [{"id": 13, "title": "Security audit", "status": "done", "dependencies": []}]}}
+%! .taskmaster/tasks/task_013.txt
+# Task ID: 13
+# Title: Security audit
+# Status: pending
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    crate::fixture::assert_diagnostics(&found, &[(RuleCode::StatusMismatch, Severity::Error, "data/13")]);
+    assert_eq!(
+        found[0].message,
+        "task data/13 is `pending` in this task file but `done` in the tasks.json entry (.taskmaster/tasks/tasks.json:1) (the task files are generated from tasks.json, which says so)"
+    );
+    assert_eq!(index.path(found[0].file), ".taskmaster/tasks/task_013.txt");
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
+    let fixed = crate::edit::plan_fix(&index, &found[0], 0, &options).unwrap_or_else(|it| panic!("{it}"));
+    let written = fixed.apply(&index);
+    assert_eq!(written.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".taskmaster/tasks/task_013.txt"]);
+    assert!(written[0].1.contains("# Status: done"));
+}
+
+/// The tag the untagged files belong to follows tasks.json and state.json as they change: the
+/// index and the diagnostics after each change are a fresh build's.
+#[test]
+fn the_untagged_task_files_follow_the_tags_as_tasks_json_and_state_json_change() {
+    use super::properties::{build, canonical, check, rendered};
+    use crate::index::SourceFile;
+    use std::sync::Arc;
+    let tasks_json = ".taskmaster/tasks/tasks.json";
+    let state_json = ".taskmaster/state.json";
+    let one_tag = r#"{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]}}"#;
+    let two_tags = r#"{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]},
+ "ops": {"tasks": [{"id": 1, "title": "Deploy", "status": "pending", "dependencies": []}]}}"#;
+    let with_master = r#"{"master": {"tasks": [{"id": 1, "title": "Init", "status": "pending", "dependencies": []}]},
+ "data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]}}"#;
+    let task_file = SourceFile {
+        path: ".taskmaster/tasks/task_001.txt".into(),
+        text: Arc::from("# Task ID: 1\n# Status: pending\n"),
+    };
+    let mut files = vec![task_file.clone(), SourceFile { path: tasks_json.into(), text: Arc::from(one_tag) }];
+    let mut index = build(&files);
+    let config = crate::config::Config::default();
+    let paths: std::collections::HashSet<String> =
+        [tasks_json, state_json, &task_file.path].into_iter().map(str::to_string).collect();
+    let mut store = crate::rules::DiagnosticStore::new(&index, &config, None, &paths);
+    let steps: [(&str, Option<&str>); 8] = [
+        (state_json, Some(r#"{"currentTag": "ops"}"#)),
+        (tasks_json, Some(two_tags)),
+        (state_json, Some(r#"{"currentTag": "data"}"#)),
+        (tasks_json, Some(with_master)),
+        (tasks_json, Some("{\"data\": ")),
+        (tasks_json, Some(two_tags)),
+        (state_json, None),
+        (tasks_json, None),
+    ];
+    for (path, text) in steps {
+        let update = index.set_file(path, text.map(Arc::from));
+        files.retain(|it| it.path != path);
+        files.extend(text.map(|text| SourceFile { path: path.into(), text: Arc::from(text) }));
+        let fresh = build(&files);
+        assert_eq!(format!("{:?}", index.trackers()), format!("{:?}", fresh.trackers()), "{path} {text:?}");
+        assert_eq!(canonical(&index), canonical(&fresh), "{path} {text:?}");
+        store.update(&index, &config, None, &paths, &update);
+        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "{path} {text:?}");
+    }
+}

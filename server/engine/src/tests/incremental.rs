@@ -184,7 +184,13 @@ fn with_todo_context<T>(run: impl FnOnce(&crate::parse::ParseContext<'_>) -> T) 
     class.family = Some(crate::layout::Family::SpecFolder);
     let profile = crate::profiles::builtin(crate::layout::Family::SpecFolder.default_profile())
         .unwrap_or_else(crate::profiles::github);
-    run(&crate::parse::ParseContext { path: "specs/TODO.md", class: &class, profile: &profile, scope: "specs" })
+    run(&crate::parse::ParseContext {
+        path: "specs/TODO.md",
+        class: &class,
+        profile: &profile,
+        scope: "specs",
+        untagged_tag: None,
+    })
 }
 
 proptest! {
