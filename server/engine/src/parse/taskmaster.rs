@@ -96,8 +96,8 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 
 /// The tag the untagged `task_NNN.txt` files belong to when it is not `master`: with no
 /// `master` among tasks.json's `tags`, its only tag, or among several the `current` one
-/// (state.json's `currentTag`, read only then) when it is one of them. `None` is `master`, as Task Master has
-/// them, also when neither decides.
+/// (state.json's `currentTag`, read only then) when it is one of them. `None` is `master`, as
+/// Task Master has them, also when neither decides.
 pub fn untagged_tag(tags: &[String], current: impl FnOnce() -> Option<String>) -> Option<String> {
     if tags.iter().any(|it| it == MASTER) {
         return None;
