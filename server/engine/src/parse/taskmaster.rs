@@ -27,7 +27,7 @@ use crate::text::{TextRange, lines_with_offsets, range};
 use crate::vocabulary::{Scope, Spelling};
 
 /// The tag whose tasks keep their bare ids (Task Master's default tag, and a legacy file's).
-const MASTER: &str = "master";
+pub(crate) const MASTER: &str = "master";
 
 /// A task's id as taskmark names it: the bare id in `master`, `tag/id` in another tag.
 fn task_id(tag: &str, id: &str) -> String {
