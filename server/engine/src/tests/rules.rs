@@ -381,6 +381,60 @@ fn dependencies_not_done() {
     ));
 }
 
+/// Task Master has one done status and no phases: a task done before a dependency that is
+/// still pending is reported where both tasks' places agree (5 on 4, in tasks.json and the
+/// task files alike), not where either task's own places disagree, which `status-mismatch`
+/// reports already (7 on 6, whose file says done; 9, whose own file says pending, on 8).
+#[test]
+fn dependencies_not_done_in_task_master_where_places_agree() {
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{
+  "master": {
+    "tasks": [
+      {"id": 4, "title": "Categorize", "status": "pending", "dependencies": []},
+      {"id": 5, "title": "Generate", "status": "done", "dependencies": [4]},
+      {"id": 6, "title": "Schema", "status": "pending", "dependencies": []},
+      {"id": 7, "title": "Migrate", "status": "done", "dependencies": [6]},
+      {"id": 8, "title": "Index", "status": "pending", "dependencies": []},
+      {"id": 9, "title": "Search", "status": "done", "dependencies": [8]}
+    ]
+  }
+}
+%! .taskmaster/tasks/task_004.txt
+# Task ID: 4
+# Title: Categorize
+# Status: pending
+%! .taskmaster/tasks/task_005.txt
+# Task ID: 5
+# Title: Generate
+# Status: done
+%! .taskmaster/tasks/task_006.txt
+# Task ID: 6
+# Title: Schema
+# Status: done
+%! .taskmaster/tasks/task_009.txt
+# Task ID: 9
+# Title: Search
+# Status: pending
+"#;
+    let (_, found) = diagnostics(fixture, None);
+    let not_done: Vec<String> = found
+        .iter()
+        .filter(|it| it.code == RuleCode::DependencyNotDone)
+        .map(|it| format!("{}: {}", it.task.as_ref().map_or("", |task| task.id.as_str()), it.message))
+        .collect();
+    assert_eq!(
+        not_done,
+        ["5: task 5 is `done` but depends on task 4, which is `pending` (.taskmaster/tasks/tasks.json:4)"]
+    );
+    let mismatched: Vec<&str> = found
+        .iter()
+        .filter(|it| it.code == RuleCode::StatusMismatch)
+        .filter_map(|it| it.task.as_ref().map(|task| task.id.as_str()))
+        .collect();
+    assert!(mismatched.contains(&"6") && mismatched.contains(&"9"), "{mismatched:?}");
+}
+
 /// 12 waits on 11, which waits on abandoned 10: both can never be done, 12 through a chain.
 /// 13 is done (what it waited on no longer matters), 14 abandoned itself, 15 waits on done 13,
 /// and 16, under way, is told by `dependency-dead` alone (not `dependency-not-done` too). The
