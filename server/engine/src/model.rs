@@ -228,6 +228,9 @@ pub fn is_set_aside(text: &str) -> bool {
     // Asked of every box under a parent: most are long and name neither, and are answered
     // without a lower-case copy (placeholders are short).
     let trimmed = text.trim();
+    if noted_in_chinese(trimmed) {
+        return true;
+    }
     let named = |word: &str| crate::text::contains_ignore_case(trimmed, word);
     if trimmed.len() > 24
         && !named("defer")
@@ -282,6 +285,37 @@ pub fn is_set_aside(text: &str) -> bool {
         || ["cancelled", "canceled", "skipped", "deferred", "won't do", "wontfix", "not applicable"]
             .iter()
             .any(|it| noted(it))
+}
+
+/// Whether a box's words end in a note, in Chinese, that sets it aside: `（用户确认本 change
+/// 已归档，验证步骤暂不执行）` ("not carried out for now"), `（可选）`, `（已取消）`. Only
+/// in a parenthesised note (full-width or ASCII brackets), and only phrases that say the work
+/// is dropped, put off or optional: a bare `取消` or `跳过` is as often the name of a button
+/// the work builds (`实现对话框（确定/取消）`).
+fn noted_in_chinese(text: &str) -> bool {
+    const SET_ASIDE: [&str; 13] = [
+        "暂不执行",
+        "不再执行",
+        "暂不实现",
+        "不再需要",
+        "已跳过",
+        "已取消",
+        "已废弃",
+        "暂缓",
+        "延后",
+        "推迟",
+        "搁置",
+        "不做",
+        "可选",
+    ];
+    // Most boxes are ASCII: answered by one scan for the first byte of a CJK character.
+    if text.is_ascii() {
+        return false;
+    }
+    let Some(open) = text.rfind(['（', '(']) else { return false };
+    let note = &text[open..];
+    let note = note.find(['）', ')']).map_or(note, |close| &note[..close]);
+    SET_ASIDE.iter().any(|it| note.contains(it))
 }
 
 /// The literal status text at a place.
@@ -905,6 +939,10 @@ mod set_aside_tests {
             "Phase 7: Implementation Divergence Audit [OPTIONAL] [NOT STARTED]",
             "Cancelled: the old importer",
             "Benchmark the cache (skipped)",
+            "`npm run check` + manual flows。（用户确认本 change 已归档，验证步骤暂不执行）",
+            "4.2 `openspec validate x --strict`。(验证步骤不再执行)",
+            "性能基准测试（可选）",
+            "导出 PDF（已取消）",
         ] {
             assert!(is_set_aside(text), "{text}");
         }
@@ -920,6 +958,9 @@ mod set_aside_tests {
             "Handle cancelled orders in the refund flow",
             "Show skipped tests in the report - with their reason",
             "Cancel the subscription - from the settings page",
+            "实现对话框（确定/取消）",
+            "可选参数的校验（必填项）",
+            "添加跳过按钮",
         ] {
             assert!(!is_set_aside(text), "{text}");
         }
