@@ -79,14 +79,14 @@ pub fn reparse_entry(cx: &ParseContext<'_>, text: &str, range: TextRange, kind: 
         return None;
     }
     let mut out = ParsedFile::default();
-    Reader { cx, text, shift: usize::from(range.start()) }.entry(&object, kind, &mut out);
+    Reader { cx, text, shift: usize::from(range.start()), status_or_phase: false }.entry(&object, kind, &mut out);
     Some(out)
 }
 
 fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> ParsedFile {
     let mut out = ParsedFile::default();
     let Some((root, shift)) = json::object_or_problem(text, &strict(), &mut out) else { return out };
-    let reader = Reader { cx, text, shift };
+    let reader = Reader { cx, text, shift, status_or_phase: false };
     for object in std::iter::once(&root).chain(root.get_object("metadata")) {
         for prop in object.properties.iter().filter(|prop| is_timestamp_key(prop.name.as_str())) {
             out.timestamps.extend(json::string_field(text, shift, prop));
@@ -133,6 +133,7 @@ fn read(cx: &ParseContext<'_>, text: &str, kind: Kind, layout: &mut Layout) -> P
         }
         Kind::Task { archived } => {
             let kind = if archived { PlaceKind::ArchivedStateJson } else { PlaceKind::TaskStateJson };
+            let reader = Reader { status_or_phase: true, ..reader };
             reader.entry(&root, kind, &mut out);
         }
     }
@@ -143,6 +144,9 @@ struct Reader<'a> {
     cx: &'a ParseContext<'a>,
     text: &'a str,
     shift: usize,
+    /// A task folder's own state.json, where an older layout kept the workflow's status in
+    /// `phase` and a lifecycle word (`active`) in `status`: see [`Reader::status_value`].
+    status_or_phase: bool,
 }
 
 impl Reader<'_> {
@@ -218,7 +222,7 @@ impl Reader<'_> {
             .filter_map(|prop| json::string_field(self.text, self.shift, prop))
             .collect();
         self.links(object, &key, out);
-        let Some(status) = object.get_string("status") else {
+        let Some(status) = self.status_value(object) else {
             if kind == PlaceKind::ArchivedStateJson {
                 out.archived.push(key.clone());
                 self.implied_completion(object, key, out);
@@ -262,6 +266,24 @@ impl Reader<'_> {
             out.archived.push(key);
         }
         out.places.push(place);
+    }
+
+    /// The string that holds an entry's status: its `status`, except in a task folder's
+    /// state.json of the older layout (`"phase": "planning"` beside `"status": "active"`),
+    /// where `status` holds no word of the vocabulary and `phase` holds one: there `phase`
+    /// is what the workflow writes and what must agree with the task's other places.
+    fn status_value<'o>(&self, object: &'o Object<'_>) -> Option<&'o jsonc_parser::ast::StringLit<'o>> {
+        let status = object.get_string("status");
+        if !self.status_or_phase {
+            return status;
+        }
+        let known = |it: &jsonc_parser::ast::StringLit<'_>| {
+            matches!(self.cx.profile.lookup(Spelling::Json, &it.value, Scope::Task), vocabulary::Lookup::Known(_))
+        };
+        match (status, object.get_string("phase")) {
+            (Some(status), Some(phase)) if !known(status) && known(phase) => Some(phase),
+            (status, _) => status,
+        }
     }
 
     /// `plan_path`, `artifacts` (strings or `{path}` objects), and `reports`/`plans`/`summaries`.

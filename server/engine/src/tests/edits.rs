@@ -118,6 +118,37 @@ fn completing_a_task_edits_every_place() {
     assert!(!found.iter().any(|it| it.code == RuleCode::StaleCounts), "{}", crate::fixture::render(&after, &found));
 }
 
+/// An older task folder's state.json keeps the workflow's status in `phase` and a lifecycle
+/// word in `status` (`active`): `phase` is the place, compared with the plan (the task is done
+/// in its plan and still `planning` there: a disagreement, not an unknown `active`), and the
+/// field a status change writes.
+#[test]
+fn an_older_task_state_json_keeps_its_status_in_phase() {
+    let fixture = r#"%! specs/003_enhance/plans/implementation_v1.md
+# Implementation Plan: Enhance
+**Status**: [COMPLETED]
+
+## Phase 1: Context [COMPLETED]
+- [x] Map files
+%! specs/003_enhance/state.json
+{
+  "project_number": 3,
+  "phase": "planning",
+  "status": "active"
+}
+"#;
+    let index = index(fixture);
+    let found = rules::check(&index, &Config::default(), None, &crate::fixture::paths(fixture));
+    let codes: Vec<RuleCode> = found.iter().map(|it| it.code).collect();
+    assert!(codes.contains(&RuleCode::StatusMismatch), "{}", crate::fixture::render(&index, &found));
+    assert!(!codes.contains(&RuleCode::UnknownStatus), "{}", crate::fixture::render(&index, &found));
+    let forced = StatusChangeOptions { force: true, ..options() };
+    let change = plan_status_change(&index, &TaskKey::new("specs", "3"), "completed", &forced).unwrap();
+    let (after, _) = applied(fixture, &index, &change);
+    let state = after.text_at("specs/003_enhance/state.json").expect("the task's state.json");
+    assert!(state.contains(r#""phase": "completed""#) && state.contains(r#""status": "active""#), "{state}");
+}
+
 /// `taskmark set` says what it changed in each file: read back from the planned edits.
 #[test]
 fn a_status_change_says_what_it_edits_in_each_file() {
