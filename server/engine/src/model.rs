@@ -5,7 +5,7 @@ use smol_str::SmolStr;
 use std::fmt;
 
 use crate::text::TextRange;
-use crate::vocabulary::{Scope, Spelling, StatusId, Unknown};
+use crate::vocabulary::{Kind, Origin, Profile, Scope, Spelling, StatusId, Unknown};
 
 /// A file of the index, by its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -390,6 +390,35 @@ pub struct Place {
 impl Place {
     pub fn task(&self) -> Option<&TaskKey> {
         self.subject.task()
+    }
+
+    /// Whether this place and `other` say the same of their task (a place without a status
+    /// says nothing to disagree with). `check`, `show` and hover ask this one question.
+    pub fn agrees_with(&self, other: &Place, profile: &Profile) -> bool {
+        match (self.status, other.status) {
+            (Some(a), Some(b)) => {
+                profile.agree(a, b, self.kind.task_vocabulary() && other.kind.task_vocabulary())
+                    || self.refines_summary(other, profile)
+                    || other.refines_summary(self, profile)
+            }
+            _ => true,
+        }
+    }
+
+    /// GSD writes a plan's summary when it executes the plan, and ticks its box `[x]`; it never
+    /// writes an under-way box. A box the tracker marks with an under-way marker of its own
+    /// (`[~]`, learned, defined by one tracker's legend as "code-complete, verification
+    /// pending") beside the summary says more than the summary, not something else: the plan
+    /// ran and the tracker holds it open for a gate of its own. A box left `[ ]` beside a
+    /// summary is still behind it.
+    fn refines_summary(&self, summary: &Place, profile: &Profile) -> bool {
+        let (Some(done), Some(own)) = (summary.status, self.status) else { return false };
+        let own = profile.status(own);
+        summary.kind == PlaceKind::SummaryFile
+            && profile.kind(done) == Kind::Done
+            && own.origin == Origin::Learned
+            && own.kind == Kind::Active
+            && own.checkbox.len() == 1
     }
 
     /// A phase the phase rule compares with its places in other files (a PIDEA phase table

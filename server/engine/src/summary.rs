@@ -130,10 +130,7 @@ pub fn task_summary(index: &WorkspaceIndex, task: &TaskKey) -> TaskSummary {
         let counted = place.kind.stands_apart();
         let as_created = index.is_as_created(*place_ref);
         let agrees = match (profile, speaker, place.status) {
-            (Some(profile), Some((speaker_ref, status)), Some(own)) => {
-                let same = place.kind.task_vocabulary() && index.place(speaker_ref).kind.task_vocabulary();
-                profile.agree(own, status, same)
-            }
+            (Some(profile), Some((speaker_ref, _)), Some(_)) => place.agrees_with(index.place(speaker_ref), profile),
             (_, _, None) => false,
             _ => true,
         };

@@ -553,6 +553,24 @@ mod tests {
     /// agent-workforce's phase 37: its table row says `4/4 | Complete` while its box and every
     /// plan line are open. The row is held to the plans (its box does not answer for them, as
     /// it does not say done): reported at the row, besides the box and row disagreeing.
+    /// A tracker that marks a plan `[~]` once it ran and a gate of its own is outstanding
+    /// (GSD writes `[ ]` and `[x]` only): the summary beside such a box is no disagreement,
+    /// in `check` and `show` alike; a `[ ]` box beside its summary is still behind it.
+    #[test]
+    fn a_plan_held_open_by_the_tracker_beside_its_summary() {
+        let fixture = "%! .planning/ROADMAP.md\n# Roadmap\n\n> `[~]` — code-complete, human-verify pending\n\n## Phases\n\n- [~] **Phase 1: Cookbooks** - Households\n\n## Phase Details\n\n### Phase 1: Cookbooks\nPlans:\n- [~] 01-01: Schema — code-complete, human-verify pending\n- [~] 01-02: Switcher — code-complete, human-verify pending\n- [~] 01-03: Invites — code-complete, human-verify pending\n- [ ] 01-04: Rename\n%! .planning/phases/01-cookbooks/01-01-SUMMARY.md\n# Summary\n%! .planning/phases/01-cookbooks/01-02-SUMMARY.md\n# Summary\n%! .planning/phases/01-cookbooks/01-03-SUMMARY.md\n# Summary\n%! .planning/phases/01-cookbooks/01-04-SUMMARY.md\n# Summary\n";
+        let (index, found) = diagnostics(fixture, None);
+        let mismatched: Vec<&str> = found
+            .iter()
+            .filter(|it| it.code == RuleCode::StatusMismatch)
+            .filter_map(|it| it.task.as_ref().map(|task| &*task.id))
+            .collect();
+        assert_eq!(mismatched, ["01-04"], "{}", crate::fixture::render(&index, &found));
+        let held = crate::ide::task_summary(&index, &TaskKey::new(".planning", "01-02"));
+        assert!(held.agrees(), "{held:?}");
+        assert!(!crate::ide::task_summary(&index, &TaskKey::new(".planning", "01-04")).agrees());
+    }
+
     #[test]
     fn a_table_row_done_over_open_plans() {
         let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n- [ ] **Phase 37: HITL Approval** - Gates\n- [x] **Phase 38: Audit** - Log\n\n### Phase 37: HITL Approval\nPlans:\n- [ ] 37-01-PLAN.md -- Gate\n- [ ] 37-02-PLAN.md -- Inbox\n\n### Phase 38: Audit\nPlans:\n- [x] 38-01-PLAN.md -- Log\n\n## Progress\n\n| Phase | Milestone | Plans Complete | Status | Completed |\n|---|---|---|---|---|\n| 37. HITL Approval | V3.0 | 2/2 | Complete | 2026-03-23 |\n| 38. Audit | V3.0 | 1/1 | Complete | 2026-03-24 |\n";

@@ -233,10 +233,7 @@ pub(super) fn phases(index: &WorkspaceIndex, sink: &mut Sink<'_>) {
 }
 
 fn agree(profile: &Profile, a: &Place, b: &Place) -> bool {
-    match (a.status, b.status) {
-        (Some(x), Some(y)) => profile.agree(x, y, a.kind.task_vocabulary() && b.kind.task_vocabulary()),
-        _ => true,
-    }
+    a.agrees_with(b, profile)
 }
 
 /// The task status a place states that a fix may write everywhere: a task vocabulary's

@@ -72,17 +72,11 @@ pub(super) fn not_done(
     }
 }
 
-/// Whether every live or history place that speaks for `task`'s status says the same kind of
-/// status (done, open, under way...).
+/// Whether the places that speak for `task`'s status agree with one another.
 fn places_agree(index: &WorkspaceIndex, task: &TaskKey) -> bool {
     let Some(profile) = index.task_profile(task) else { return false };
-    let kinds: Vec<Kind> = index
-        .agreeing_places(task)
-        .iter()
-        .filter_map(|it| index.place(*it).status)
-        .map(|it| profile.kind(it))
-        .collect();
-    kinds.windows(2).all(|pair| pair[0] == pair[1])
+    let places = index.agreeing_places(task);
+    places.iter().all(|a| places.iter().all(|b| index.place(*a).agrees_with(index.place(*b), profile)))
 }
 
 /// An open task (not started, under way or blocked) one of whose dependencies is abandoned or
