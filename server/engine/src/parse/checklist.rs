@@ -18,16 +18,19 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 }
 
 /// Kiro's `- [ ] 2. Title` and `- [x] 2.5 Subtask`: each numbered box is also a task of its own
-/// (`2`, `2.5`), so that `list`, `show` and `set` reach it; its nesting stays the items'. Only
-/// where every number is written once: a file that numbers two lists from 1 keeps its boxes as
-/// items, rather than report tasks defined twice.
+/// (`2`, `2.5`), so that `list`, `show` and `set` reach it; its nesting stays the items'. A
+/// number written twice with the same title is one task written twice (a line an agent left
+/// behind when it rewrote the box: `duplicate-task` names both); a number written twice with
+/// two titles means the file numbers two lists from 1, and its boxes stay items, rather than
+/// report tasks defined twice.
 fn numbered_tasks(cx: &ParseContext<'_>, text: &str, items: &[Item]) -> Vec<crate::model::Place> {
-    let mut seen = std::collections::HashSet::new();
+    let mut titles: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     let mut places = Vec::new();
     for item in items {
         let words = &text[item.text];
         let Some(number) = crate::parse::outline_number(words) else { continue };
-        if !seen.insert(number) {
+        let title = words[number.len()..].trim_start_matches('.').trim();
+        if titles.insert(number, title).is_some_and(|first| !same_title(first, title)) {
             return Vec::new();
         }
         let key = TaskKey::new(cx.scope, number);
@@ -40,10 +43,22 @@ fn numbered_tasks(cx: &ParseContext<'_>, text: &str, items: &[Item]) -> Vec<crat
             Spelling::Checkbox,
             Scope::Task,
         );
-        place.title = Some(words[number.len()..].trim_start_matches('.').trim().into());
+        place.title = Some(title.into());
         places.push(place);
     }
     places
+}
+
+/// Two titles of one numbered box, as a rewrite leaves them: the same words, whatever the
+/// spacing, case and emphasis.
+fn same_title(a: &str, b: &str) -> bool {
+    let words = |it: &str| -> Vec<String> {
+        it.split(|c: char| c.is_whitespace() || matches!(c, '*' | '_' | '`'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    words(a) == words(b)
 }
 
 /// `- [X] T001 [P] [US1] Description`: a line with a task id is a place of that task; other

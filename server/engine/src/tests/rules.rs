@@ -1084,6 +1084,19 @@ fn kiro_numbered_boxes_are_tasks() {
     assert!(twice.tasks().is_empty());
     let (_, found) = diagnostics("%! .kiro/specs/a/tasks.md\n## One\n- [ ] 1. A\n## Two\n- [ ] 1. B\n", None);
     assert!(found.iter().all(|it| it.code != crate::diagnostic::RuleCode::DuplicateTask));
+    // A box written again under its own number and title (a line left behind by a rewrite) is
+    // the same task twice: the file's tasks stay read (the hold-out's 492 tasks were dropped
+    // for one such line), and `duplicate-task` names the second line.
+    let left_behind = "%! .kiro/specs/shop/tasks.md\n- [x] 1. Cart\n- [x] 2. Checkout\n- [ ] 2. **Checkout**\n  - [x] 2.1 Payment form\n";
+    let index = crate::fixture::index(left_behind);
+    assert_eq!(index.tasks_in(".kiro/specs/shop").count(), 3);
+    let (_, found) = diagnostics(left_behind, None);
+    let duplicates: Vec<String> = found
+        .iter()
+        .filter(|it| it.code == crate::diagnostic::RuleCode::DuplicateTask)
+        .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
+        .collect();
+    assert_eq!(duplicates, ["2"], "{found:?}");
 }
 
 /// `mixed-spelling`: a todo file says `Complete` where the tracker's others say `Done`. The hint
