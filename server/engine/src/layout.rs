@@ -356,7 +356,7 @@ pub fn classify(path: &str) -> Classification {
         }
     }
 
-    // Todo folders: <x>/todos/{work,pending,done}/<task>.md or <task>/task.md; <x>/todos/<task>.md.
+    // Todo folders: <x>/todos/<state>/<task>.md or <task>/task.md; <x>/todos/<task>.md.
     if is_markdown && let Some(todos) = parts.iter().rposition(|it| *it == "todos") {
         let todo = || Classification {
             role: Role::TodoFolderTask,
@@ -365,8 +365,8 @@ pub fn classify(path: &str) -> Classification {
         };
         let companion = lower.ends_with("-analysis.md") || lower == "analysis.md";
         match &parts[todos + 1..] {
-            [state, _] if matches!(*state, "work" | "pending" | "done") && !companion => return todo(),
-            [state, _, "task.md"] if matches!(*state, "work" | "pending" | "done") => return todo(),
+            [state, _] if is_todo_state_folder(state) && !companion => return todo(),
+            [state, _, "task.md"] if is_todo_state_folder(state) => return todo(),
             [_] if !matches!(lower.as_str(), "readme.md" | "todos.md" | "todo.md" | "project-description.md") => {
                 return todo();
             }
@@ -476,6 +476,31 @@ pub fn task_folder(path: &str) -> Option<&str> {
 pub fn task_folder_id(path: &str) -> Option<String> {
     task_folder(path).map(|it| crate::markdown::numeric_id(&it[..leading_digits(it)]))
 }
+
+/// The folders under `todos/` that say where their todos stand: the claude-todo workflow's
+/// `work/` and `done/`, GSD's `pending/` (`resolved/` for its debug sessions is classified with
+/// GSD), and the status words people name them by (`docs/todos/in-progress/`, `completed/`).
+pub(crate) fn is_todo_state_folder(name: &str) -> bool {
+    TODO_STATE_FOLDERS.iter().any(|(folder, _)| folder.eq_ignore_ascii_case(name))
+}
+
+/// Each todo state folder and the todo-folder status it says.
+pub(crate) const TODO_STATE_FOLDERS: [(&str, &str); 14] = [
+    ("work", "in-progress"),
+    ("in-progress", "in-progress"),
+    ("inprogress", "in-progress"),
+    ("doing", "in-progress"),
+    ("wip", "in-progress"),
+    ("pending", "open"),
+    ("todo", "open"),
+    ("open", "open"),
+    ("backlog", "open"),
+    ("blocked", "blocked"),
+    ("done", "done"),
+    ("completed", "done"),
+    ("resolved", "done"),
+    ("cancelled", "cancelled"),
+];
 
 #[cfg(test)]
 mod tests {

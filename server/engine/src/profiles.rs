@@ -432,7 +432,9 @@ pub fn todo_folders() -> Profile {
                 "diagnosed",
             ]),
             Status::new("blocked", Kind::Blocked).words(&["blocked"]),
-            Status::new("done", Kind::Done).words(&["done", "completed", "complete", "resolved"]).checkbox(&['x', 'X']),
+            Status::new("done", Kind::Done)
+                .words(&["done", "completed", "complete", "resolved", "fixed"])
+                .checkbox(&['x', 'X']),
             Status::new("cancelled", Kind::Cancelled).words(&["cancelled", "canceled", "wontfix"]),
             Status::new("unchecked", Kind::Todo).checkbox(&[' ']).open_box(),
         ],

@@ -30,9 +30,7 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let inside = parts.as_slice();
     // The folder (`work`, `done`, `resolved`) or the name prefix, and what it says.
     let (name, said) = match inside {
-        [state, name] | [state, name, "task.md"] if matches!(*state, "work" | "pending" | "done" | "resolved") => {
-            (*name, Some(folder_status(state)))
-        }
+        [state, name] | [state, name, "task.md"] if let Some(said) = folder_status(state) => (*name, Some(said)),
         [name] => match strip_prefix_ignoring_case(name, "DONE-") {
             Some(rest) => (rest, Some("done")),
             None => (*name, None),
@@ -68,6 +66,7 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         }
         None => status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus).map(|it| it.0),
     };
+    let own = own.map(|it| checked_off(cx, it));
     // A note in a `todos/` folder that states nothing is not a task.
     if own.is_none() && said.is_none() {
         return out;
@@ -102,14 +101,28 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     out
 }
 
-/// What the folder a todo sits in says: `work/` (claude-todo) is under way, `pending/` (GSD's
-/// todos) not started, `done/` (GSD's debug sessions: `resolved/`) done.
-fn folder_status(folder: &str) -> &'static str {
-    match folder {
-        "done" | "resolved" => "done",
-        "work" => "in-progress",
-        _ => "open",
+/// A status line with no word of the vocabulary but a check mark (`✅ Fixes Applied`, `✅
+/// Verified and Fixed`): todo folders have no tool and no standard of words, and an agent that
+/// closes a todo writes what it did beside the mark. The mark is the status: done. Not where
+/// the line also holds a mark of something unfinished (`✅ parser ⏳ tests`).
+fn checked_off(cx: &ParseContext<'_>, mut place: crate::model::Place) -> crate::model::Place {
+    let marked = place.marker.text.contains(['✅', '✔', '☑']);
+    let unfinished = place.marker.text.contains(['❌', '⏳', '🚧', '⚠', '🔄', '⬜']);
+    if place.status.is_none() && marked && !unfinished {
+        let done = cx.profile.ids().find(|it| cx.profile.status(*it).id == "done");
+        if let Some(done) = done {
+            place.status = Some(done);
+            place.unknown = None;
+        }
     }
+    place
+}
+
+/// What the folder a todo sits in says ([`crate::layout::TODO_STATE_FOLDERS`]): `work/`
+/// (claude-todo) is under way, `pending/` (GSD's todos) not started, `done/` (GSD's debug
+/// sessions: `resolved/`) done.
+fn folder_status(folder: &str) -> Option<&'static str> {
+    crate::layout::TODO_STATE_FOLDERS.iter().find(|(name, _)| name.eq_ignore_ascii_case(folder)).map(|(_, said)| *said)
 }
 
 fn strip_prefix_ignoring_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
@@ -176,6 +189,39 @@ mod tests {
         let sync = crate::ide::task_summary(&index, &TaskKey::new("todos", "add-sync"));
         assert_eq!(sync.status.as_deref(), Some("In Progress"));
         assert!(sync.agrees() && sync.settable, "{sync:?}");
+    }
+
+    /// `docs/todos/` named by status words (`in-progress/`, `completed/`), and status lines an
+    /// agent closed with a check mark and its own words (`✅ Fixes Applied`, `FIXED ✅`): done,
+    /// agreeing with `done/`, never an unknown status (the third hold-out review's 4 false
+    /// errors). A check mark beside a mark of unfinished work says nothing certain.
+    #[test]
+    fn status_folders_by_name_and_check_marked_status_lines() {
+        let todo = |path: &str, status: &str| format!("%! docs/todos/{path}.md\n# {path}\n\n**Status:** {status}\n");
+        let fixture = [
+            todo("done/form-fix", "✅ **FIXED**"),
+            todo("done/intent-fix", "FIXED ✅"),
+            todo("done/auth-check", "✅ Verified and Fixed"),
+            todo("completed/report", "✅ Fixes Applied"),
+            todo("in-progress/audit", "In Progress"),
+            todo("in-progress/half", "✅ parser ⏳ tests"),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        let unknown: Vec<String> = found
+            .iter()
+            .filter(|it| it.code == RuleCode::UnknownStatus)
+            .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
+            .collect();
+        assert_eq!(unknown, ["half"], "{found:?}");
+        assert!(!found.iter().any(|it| it.code == RuleCode::StatusMismatch), "{found:?}");
+        for (id, status) in [("form-fix", "done"), ("report", "done"), ("audit", "in-progress")] {
+            let summary = crate::ide::task_summary(&index, &TaskKey::new("docs/todos", id));
+            assert!(summary.agrees(), "{summary:?}");
+            let (_, found_status) = index.task_status(&TaskKey::new("docs/todos", id)).expect("a status");
+            let profile = index.task_profile(&TaskKey::new("docs/todos", id)).expect("a profile");
+            assert_eq!(profile.status(found_status).id, status, "{id}");
+        }
     }
 
     /// `## Original Todo` quotes the backlog entry, its box included: not the task's work.
