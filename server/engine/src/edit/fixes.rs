@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 use crate::diagnostic::{Diagnostic, FixHint, Parent, RuleCode};
 use crate::edit::{FileChange, FixCheck, Refusal, StatusChangeOptions, WorkspaceChange, plan_status_change};
 use crate::index::{PlaceRef, WorkspaceIndex};
-use crate::model::{FieldInsert, FieldStyle, TaskKey};
+use crate::model::{FieldInsert, FieldStyle, PlaceKind, TaskKey};
 use crate::parse::is_timestamp_field;
 use crate::rules::{DiagnosticStore, counters};
 use crate::text::{Change, TextEdit, line_edits, line_ending, range};
-use crate::vocabulary::{Kind, Spelling};
+use crate::vocabulary::{Kind, Spelling, StatusId};
 
 /// The titles of the choices a diagnostic's fix offers, in order.
 pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String> {
@@ -376,7 +376,18 @@ fn fix_candidates<'d>(
             let (_, said) = index.task_status(task)?;
             Some(profile.kind(said) == profile.kind(*status))
         };
-        if !disputed.contains(task) || settles() == Some(true) {
+        if !disputed.contains(task) {
+            // A header caught up with its phases while the task's other places still say
+            // otherwise (`[PLANNED]` in TODO.md, the phases under way) would only move the
+            // disagreement into a status-mismatch: held back before trying, so that `check`
+            // counts what `fix` applies.
+            match header_would_disagree(index, task, *status) {
+                Some(why) => held.push(HeldBack { diagnostic: diagnostic.clone(), why, tried: false }),
+                None => tried.push(diagnostic),
+            }
+            continue;
+        }
+        if settles() == Some(true) {
             tried.push(diagnostic);
             continue;
         }
@@ -391,6 +402,27 @@ fn fix_candidates<'d>(
         held.push(HeldBack { diagnostic: diagnostic.clone(), why, tried: false });
     }
     (tried, held)
+}
+
+/// Why a plan header set to `derived` would disagree with another live place of `task`: the
+/// first such place, named; `None` when every other place agrees with it (or there is none).
+fn header_would_disagree(index: &WorkspaceIndex, task: &TaskKey, derived: StatusId) -> Option<String> {
+    let profile = index.task_profile(task)?;
+    index.agreeing_places(task).into_iter().find_map(|it| {
+        let place = index.place(it);
+        let own = place.status?;
+        let same_vocabulary = place.kind.task_vocabulary() && PlaceKind::PlanHeader.task_vocabulary();
+        let agrees = place.kind == PlaceKind::PlanHeader || profile.agree(derived, own, same_vocabulary);
+        (!agrees).then(|| {
+            format!(
+                "its phases say `{}` where the {} says `{}` ({}): set task {task}'s status everywhere instead",
+                profile.display(derived),
+                place.kind.describe(),
+                place.shown(),
+                index.location(it)
+            )
+        })
+    })
 }
 
 /// One pass of `taskmark fix`: the safe fixes of the workspace's diagnostics whose codes are in
