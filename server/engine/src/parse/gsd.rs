@@ -504,8 +504,10 @@ fn position_status(words: &str) -> Option<&'static str> {
 /// `13-01`, which is then done.
 pub fn parse_summary(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let mut out = ParsedFile::default();
-    let name = cx.path.rsplit('/').next().unwrap_or_default();
-    let Some(plan) = name.strip_suffix("-SUMMARY.md").filter(|it| plan_named(it).is_some()) else { return out };
+    let mut parts = cx.path.rsplit('/');
+    let name = parts.next().unwrap_or_default();
+    let folder = parts.next().unwrap_or_default();
+    let Some(plan) = summarized_plan(folder, name) else { return out };
     let mut it = location_place(
         cx,
         TaskKey::new(cx.scope, plan),
@@ -516,6 +518,21 @@ pub fn parse_summary(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     it.kind = PlaceKind::SummaryFile;
     out.places.push(it);
     out
+}
+
+/// The plan a summary file in phase folder `folder` is of: `13-01-SUMMARY.md` is plan `13-01`;
+/// some GSD versions name it after the phase folder, `11-tick-facade-01-SUMMARY.md` in
+/// `11-tick-facade/`, which is plan `11-01` too (the phase's number, then the plan's).
+fn summarized_plan(folder: &str, name: &str) -> Option<String> {
+    let stem = name.strip_suffix("-SUMMARY.md")?;
+    if plan_named(stem).is_some() {
+        return Some(stem.to_string());
+    }
+    let plan = stem.strip_prefix(folder)?.strip_prefix('-')?;
+    let phase = folder.split('-').next().filter(|it| !it.is_empty())?;
+    let plan = format!("{phase}-{plan}");
+    plan_named(&plan).filter(|(named, title)| named.len() == plan.len() && title.is_empty())?;
+    Some(plan)
 }
 
 #[cfg(test)]
@@ -553,6 +570,24 @@ mod tests {
     /// agent-workforce's phase 37: its table row says `4/4 | Complete` while its box and every
     /// plan line are open. The row is held to the plans (its box does not answer for them, as
     /// it does not say done): reported at the row, besides the box and row disagreeing.
+    /// A summary named after its phase folder (`11-tick-facade-01-SUMMARY.md` in
+    /// `11-tick-facade/`, as some GSD versions write it) is plan `11-01`'s: the box left open
+    /// beside it is behind (the third hold-out review found the phase blamed instead).
+    #[test]
+    fn a_summary_named_after_its_phase_folder() {
+        assert_eq!(summarized_plan("11-tick-facade", "11-tick-facade-01-SUMMARY.md").as_deref(), Some("11-01"));
+        assert_eq!(summarized_plan("11-tick-facade", "11-02-SUMMARY.md").as_deref(), Some("11-02"));
+        assert_eq!(summarized_plan("11-tick-facade", "11-tick-facade-SUMMARY.md"), None);
+        assert_eq!(summarized_plan("11-tick-facade", "notes-01-SUMMARY.md"), None);
+        let fixture = "%! .planning/ROADMAP.md\n# Roadmap\n\n## Phases\n\n- [x] **Phase 11: Tick facade** - Extract\n\n## Phase Details\n\n### Phase 11: Tick facade\nPlans:\n- [ ] 11-01-PLAN.md - First half\n- [x] 11-02-PLAN.md - Second half\n%! .planning/phases/11-tick-facade/11-tick-facade-01-SUMMARY.md\n# Summary\n%! .planning/phases/11-tick-facade/11-tick-facade-02-SUMMARY.md\n# Summary\n";
+        let (_, found) = diagnostics(fixture, None);
+        let codes: Vec<(RuleCode, String)> = found
+            .iter()
+            .map(|it| (it.code, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
+            .collect();
+        assert_eq!(codes, [(RuleCode::StatusMismatch, "11-01".to_string())], "{found:?}");
+    }
+
     /// A tracker that marks a plan `[~]` once it ran and a gate of its own is outstanding
     /// (GSD writes `[ ]` and `[x]` only): the summary beside such a box is no disagreement,
     /// in `check` and `show` alike; a `[ ]` box beside its summary is still behind it.
