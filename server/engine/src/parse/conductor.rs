@@ -372,6 +372,27 @@ mod tests {
         assert!(found.iter().any(|it| it.code == RuleCode::StatusMismatch), "an unfinished one still contradicts it");
     }
 
+    /// The other way round (the third hold-out review: `[ ]` and `new` over a plan 26 of 33
+    /// boxes done): a track not begun in tracks.md while its plan has boxes done is behind it,
+    /// a hint at its box; with none done it says what its plan says.
+    #[test]
+    fn a_track_not_begun_over_a_plan_with_boxes_done_is_a_hint_at_its_box() {
+        let of_export = |boxes: &str| -> Vec<crate::diagnostic::Diagnostic> {
+            let fixture = [TRACKS.to_string(), track("tracks", "export_20251223", "new", boxes)].concat();
+            let (_, found) = diagnostics(&fixture, None);
+            found.into_iter().filter(|it| it.task.as_ref().is_some_and(|task| &*task.id == "export_20251223")).collect()
+        };
+        let export = of_export("- [x] Task: Writer\n- [x] Task: Dialog\n- [ ] Task: Docs\n");
+        assert_eq!(export.len(), 1, "{export:#?}");
+        assert_eq!((export[0].code, export[0].severity), (RuleCode::OpenChildren, Severity::Hint));
+        assert!(
+            export[0].message.contains("is `[ ]` in the checkbox index (conductor/tracks.md:15), but 2 of the 3 boxes"),
+            "{}",
+            export[0].message
+        );
+        assert!(of_export("- [ ] Task: Writer\n- [ ] Task: Dialog\n").is_empty());
+    }
+
     #[test]
     fn a_track_under_way_with_nothing_begun_is_a_hint_at_its_box() {
         let fixture =

@@ -831,6 +831,20 @@ pub(super) fn plan_progress(
                 ),
                 sink,
             );
+        } else if profile.says_not_begun(status) && open.len() < boxes.len() {
+            // A status that says "not begun" (Conductor's `[ ]` and `new`, beside its `[~]`; not
+            // GSD's `[ ]`, which says only "not done") over a plan some of whose boxes are done:
+            // Conductor marks the track `[~]` as it starts its first task, so the track is
+            // behind its plan.
+            hint(
+                format!(
+                    "task {task} is `{}` in {place}, but {} of the {} boxes of its {plan} are done",
+                    said.shown(),
+                    boxes.len() - open.len(),
+                    boxes.len()
+                ),
+                sink,
+            );
         } else if profile.kind(status) == Kind::Active
             && plan_not_begun(profile, progress)
             && entry.places.iter().any(|it| index.is_as_created(*it))
