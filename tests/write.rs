@@ -439,9 +439,9 @@ fn fix_applies_the_safe_fixes_in_one_transaction() {
     assert_eq!(text(&output.stdout), "Fixed 1 unknown-status, 1 stale-counts: wrote specs/TODO.md\n");
     assert_eq!(std::fs::read_to_string(&todo).unwrap(), original);
     assert_eq!(text(&taskmark(root, &["fix"]).stdout), "taskmark: nothing to fix\n");
-    let wrong = taskmark(root, &["fix", "--code", "status-mismatch"]);
+    let wrong = taskmark(root, &["fix", "--code", "open-children"]);
     assert_eq!(wrong.status.code(), Some(2));
-    assert!(text(&wrong.stderr).contains("unknown-status, stale-counts, plan-status-stale"));
+    assert!(text(&wrong.stderr).contains("unknown-status, stale-counts, plan-status-stale, status-mismatch"));
 }
 
 /// The files outside the workspace a hostile repository aims at, and their contents.

@@ -240,7 +240,14 @@ pub enum FixHint {
         certain: bool,
     },
     /// Make every place of the task agree on one of these statuses.
-    AlignTask { task: TaskKey, candidates: Vec<StatusId> },
+    AlignTask {
+        task: TaskKey,
+        candidates: Vec<StatusId>,
+        /// The places behind are copies a family's tool generates from the first candidate's
+        /// place (Task Master's task files from tasks.json): writing them is what the tool's
+        /// own `generate` does, so `taskmark fix` applies it.
+        regenerates: bool,
+    },
     /// Make these places (a phase written in two files) agree on one of these statuses.
     AlignPlaces { places: Vec<PlaceRef>, candidates: Vec<StatusId> },
     /// Set a plan header to what its phases say.

@@ -299,7 +299,7 @@ struct SetArgs {
 #[derive(clap::Args, Debug)]
 struct FixArgs {
     /// Only fix these rules (default: all that have safe fixes: unknown-status,
-    /// stale-counts, plan-status-stale).
+    /// stale-counts, plan-status-stale, status-mismatch of generated copies).
     #[arg(long = "code", value_name = "CODE")]
     codes: Vec<String>,
     /// Print the changes as unified diffs and write nothing.

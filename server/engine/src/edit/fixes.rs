@@ -20,7 +20,7 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
         FixHint::ReplaceMarker { replacements, .. } => {
             replacements.iter().map(|it| format!("Replace with `{it}`")).collect()
         }
-        FixHint::AlignTask { task, candidates } => match index.task_profile(task) {
+        FixHint::AlignTask { task, candidates, .. } => match index.task_profile(task) {
             Some(profile) => candidates
                 .iter()
                 .map(|it| format!("Make every place of task {task} say `{}`", profile.display(*it)))
@@ -71,7 +71,12 @@ pub fn fix_titles(index: &WorkspaceIndex, diagnostic: &Diagnostic) -> Vec<String
 pub fn is_safe_fix(diagnostic: &Diagnostic) -> bool {
     matches!(
         diagnostic.fix,
-        Some(FixHint::ReplaceMarker { certain: true, .. } | FixHint::RecomputeCounters | FixHint::DeriveHeader { .. })
+        Some(
+            FixHint::ReplaceMarker { certain: true, .. }
+                | FixHint::RecomputeCounters
+                | FixHint::DeriveHeader { .. }
+                | FixHint::AlignTask { regenerates: true, .. }
+        )
     )
 }
 
@@ -106,7 +111,7 @@ fn plan(
         FixHint::ReplaceMarker { replacements, .. } => {
             change.edit(index, file, TextEdit::replace(diagnostic.range, replacements[choice].clone()));
         }
-        FixHint::AlignTask { task, candidates } => {
+        FixHint::AlignTask { task, candidates, .. } => {
             let status = &profile.status(candidates[choice]).id;
             let options = StatusChangeOptions { force: true, restamp: false, ..options.clone() };
             let mut aligned = plan_status_change(index, task, status, &options)?;
@@ -260,7 +265,8 @@ fn plan(
 }
 
 /// The rules whose fixes `taskmark fix` applies on its own (see [`is_safe_fix`]).
-pub const SAFE_FIX_CODES: [RuleCode; 3] = [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale];
+pub const SAFE_FIX_CODES: [RuleCode; 4] =
+    [RuleCode::UnknownStatus, RuleCode::StaleCounts, RuleCode::PlanStatusStale, RuleCode::StatusMismatch];
 
 /// How many passes [`run_safe_fixes`] makes at most: one fix can make another (a counter
 /// recounted after a marker fix), but two fixes that undo each other must not loop.

@@ -74,7 +74,7 @@ pub fn code_actions(
         .iter()
         .filter_map(|it| match (&it.fixes, &it.target) {
             (Some(diagnostic), ActionTarget::Fix { choice, .. }) => match &diagnostic.fix {
-                Some(FixHint::AlignTask { task, candidates }) if *task == target.task => {
+                Some(FixHint::AlignTask { task, candidates, .. }) if *task == target.task => {
                     candidates.get(*choice).copied()
                 }
                 _ => None,

@@ -297,6 +297,17 @@ fn mismatch(
         1 => Some((0, "its other places agree".to_string())),
         _ => truth(index, profile, task, &speaking, &clusters, baseline),
     };
+    // Only generated copies disagree with their source: regenerating them settles the task.
+    let regenerates = told.as_ref().is_some_and(|(truth, _)| {
+        clusters.len() > 1
+            && clusters[*truth].iter().any(|it| !index.place(*it).kind.is_generated_copy())
+            && clusters
+                .iter()
+                .enumerate()
+                .filter(|(at, _)| at != truth)
+                .all(|(_, cluster)| cluster.iter().all(|it| index.place(*it).kind.is_generated_copy()))
+            && behind.is_empty()
+    });
     // The first fix aligns every place with the one that tells the status now.
     if let Some((truth, _)) = &told
         && let Some(status) = clusters[*truth].iter().find_map(|it| stated_task_status(profile, index.place(*it)))
@@ -306,7 +317,7 @@ fn mismatch(
     }
     let all: Vec<PlaceRef> = speaking.iter().chain(&behind).copied().collect();
     let fix = |place: &Place| match &place.subject {
-        Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone() },
+        Subject::Task(_) => FixHint::AlignTask { task: task.clone(), candidates: candidates.clone(), regenerates },
         Subject::Phase(_) => FixHint::AlignPlaces { places: all.clone(), candidates: candidates.clone() },
     };
     let subject = |place: &Place| match &place.subject {
@@ -445,7 +456,7 @@ fn behind_as_created(
         it.task = Some(task.clone());
         it.related = related(index, &[reference], place_ref);
         if let Some(status) = stated_task_status(profile, said) {
-            it.fix = Some(FixHint::AlignTask { task: task.clone(), candidates: vec![status] });
+            it.fix = Some(FixHint::AlignTask { task: task.clone(), candidates: vec![status], regenerates: false });
         }
         sink.push_capped(it, crate::diagnostic::Severity::Hint);
     }

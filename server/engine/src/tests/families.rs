@@ -304,6 +304,22 @@ fn taskmaster_tasks_json_and_task_files() {
     let text = |path: &str| written.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).unwrap_or_default();
     assert!(text(".taskmaster/tasks/tasks.json").contains(r#""title": "Parser", "status": "done""#));
     assert!(text(".taskmaster/tasks/task_001.txt").contains("## 2. Parser [done]"));
+    // A task file behind tasks.json is what `task-master generate` rewrites: `fix` writes it
+    // (the third hold-out review: 12 such, "tasks.json says so", and nothing fixed), and
+    // leaves tasks.json, the disagreements among sources and the left-over file alone.
+    let paths = crate::fixture::paths(fixture);
+    let config = crate::config::Config::default();
+    let check = crate::edit::FixCheck { config: &config, baseline: None, paths: &paths };
+    let options = crate::edit::StatusChangeOptions { restamp: false, ..options };
+    let fixes = crate::edit::run_safe_fixes(&index, &check, &crate::edit::SAFE_FIX_CODES, &options)
+        .unwrap_or_else(|refusal| panic!("{refusal}"));
+    assert_eq!(fixes.fixed.get(&crate::diagnostic::RuleCode::StatusMismatch), Some(&1), "{:?}", fixes.fixed);
+    let written: Vec<String> = fixes.change.files.iter().map(|it| it.path.clone()).collect();
+    assert_eq!(written, [".taskmaster/tasks/task_002.txt"]);
+    assert_eq!(
+        fixes.index.text_at(".taskmaster/tasks/task_002.txt").map(|it| it.contains("# Status: in-progress")),
+        Some(true)
+    );
 }
 
 /// Task Master's per-tag metadata counts: a stale one is reported with a safe fix, and a status
