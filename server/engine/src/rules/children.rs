@@ -256,6 +256,12 @@ fn report(
         Child::Place(place, _) => (describe_parent(place), place.task().cloned(), "items"),
         Child::Item(_) => ("checkbox", None, "items"),
     };
+    // A place with no text of its own (an OpenSpec change's folder, a todo's folder) sits at
+    // the file's first line, whatever that says: the message names the task and the folder.
+    let by_folder = match view {
+        Child::Place(place, _) if place.kind == PlaceKind::StatusFolder => place.task(),
+        _ => None,
+    };
     // A cancelled parent's open children are moot: nothing more will be done under it (the
     // vocabulary says so by the kind), so abandoning a task with open boxes leaves no problem.
     // A done parent over open children is one.
@@ -271,12 +277,11 @@ fn report(
                 if under.open.len() == 1 { "is" } else { "are" }
             )
         };
-        let mut it = diagnostic(
-            RuleCode::OpenChildren,
-            file,
-            view.marker(),
-            format!("{what} is `{}` but {summary}", view.shown()),
-        );
+        let message = match by_folder {
+            Some(task) => format!("task {task} is `{}` by its folder but {summary}", view.shown()),
+            None => format!("{what} is `{}` but {summary}", view.shown()),
+        };
+        let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
         it.task = task;
         it.related = under
             .open
@@ -288,10 +293,17 @@ fn report(
         sink.push(it);
     } else if !kind.is_closed() && under.done == under.total && hint {
         // Everything under it is done: a hint, not a warning (the parent may have work of its own).
-        let message = if under.total == 1 {
-            format!("the only item under this {what} is done, but it is still `{}`", view.shown())
-        } else {
-            format!("all {} items under this {what} are done, but it is still `{}`", under.total, view.shown())
+        let message = match (by_folder, under.total) {
+            (Some(task), 1) => {
+                format!("the only item of task {task} is done, but its folder still says `{}`", view.shown())
+            }
+            (Some(task), total) => {
+                format!("all {total} items of task {task} are done, but its folder still says `{}`", view.shown())
+            }
+            (None, 1) => format!("the only item under this {what} is done, but it is still `{}`", view.shown()),
+            (None, total) => {
+                format!("all {total} items under this {what} are done, but it is still `{}`", view.shown())
+            }
         };
         let mut it = diagnostic(RuleCode::OpenChildren, file, view.marker(), message);
         it.task = task;
