@@ -182,7 +182,8 @@ class Extension {
         { scheme: 'file', language: 'markdown' },
         { scheme: 'file', language: 'json' },
         { scheme: 'file', language: 'jsonc' },
-        // Task Master's generated task files: plain text, a second place of each task.
+        // Task Master's generated task files in plain text, a second place of each task (its
+        // task_NNN.md ones are markdown, above).
         { scheme: 'file', pattern: '**/.taskmaster/tasks/task_*.txt' },
       ],
       initializationOptions: serverSettings(this.current),

@@ -96,11 +96,12 @@ pub enum Role {
     PideaPhase,
     /// Task Master's `.taskmaster/tasks/tasks.json`: every task and subtask, by tag.
     TaskMasterTasks,
-    /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`): one
-    /// task's `# Status:` and its subtasks', a second place of each.
+    /// Task Master's generated `.taskmaster/tasks/task_NNN.txt` (`task_NNN_<tag>.txt`), or
+    /// `task_NNN.md` as it writes them since eyaltoledano/claude-task-master#1446: one
+    /// task's status (`# Status:`, `**Status:**`) and its subtasks', a second place of each.
     TaskMasterText,
     /// Task Master's `.taskmaster/state.json`: its `currentTag` decides whose the untagged
-    /// `task_NNN.txt` files are when tasks.json has several tags and no `master`. Of no tracker:
+    /// task files are when tasks.json has several tags and no `master`. Of no tracker:
     /// it holds no status, and a folder with only it has no tasks.
     TaskMasterState,
     /// taskmaster-sync's `.taskmaster/sync-state-<tag>.json`: what it last pushed of each task
@@ -193,7 +194,7 @@ pub fn classify(path: &str) -> Classification {
         return prose;
     }
 
-    // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt beside it; a GitHub
+    // Task Master: <x>/.taskmaster/tasks/tasks.json and task_NNN[_tag].txt (or .md) beside it; a GitHub
     // sync's record beside the tasks folder.
     if at(2) == ".taskmaster" && name == "state.json" {
         return Classification { role: Role::TaskMasterState, family: None, root: dir(1) };
@@ -205,7 +206,7 @@ pub fn classify(path: &str) -> Classification {
         if name == "tasks.json" {
             return Classification { role: Role::TaskMasterTasks, family: Some(Family::TaskMaster), root: dir(2) };
         }
-        if taskmaster_text_file(name).is_some() {
+        if taskmaster_task_file(name).is_some() {
             return Classification { role: Role::TaskMasterText, family: Some(Family::TaskMaster), root: dir(2) };
         }
     }
@@ -396,9 +397,12 @@ pub fn sync_state_tag(name: &str) -> Option<&str> {
     name.strip_prefix("sync-state-").and_then(|it| it.strip_suffix(".json")).filter(|it| !it.is_empty())
 }
 
-/// `task_044.txt` (the `master` tag) or `task_044_bugfix-tui.txt`: the task id and the tag.
-pub fn taskmaster_text_file(name: &str) -> Option<(&str, &str)> {
-    let stem = name.strip_prefix("task_")?.strip_suffix(".txt")?;
+/// A Task Master task file's task id and tag: `task_044.txt` (the `master` tag) or
+/// `task_044_bugfix-tui.txt`, and the same names in `.md`, which `task-master generate` writes
+/// since eyaltoledano/claude-task-master#1446.
+pub fn taskmaster_task_file(name: &str) -> Option<(&str, &str)> {
+    let stem = name.strip_prefix("task_")?;
+    let stem = stem.strip_suffix(".txt").or_else(|| stem.strip_suffix(".md"))?;
     let digits = leading_digits(stem);
     if digits == 0 {
         return None;
@@ -575,6 +579,11 @@ mod tests {
         assert_eq!(role("backlog/config.yml"), (Role::BacklogConfig, "backlog".into()));
         assert_eq!(role("app/.taskmaster/state.json"), (Role::TaskMasterState, "app/.taskmaster".into()));
         assert!(!Role::TaskMasterState.is_tracker());
+        assert_eq!(role("app/.taskmaster/tasks/task_001.md"), (Role::TaskMasterText, "app/.taskmaster".into()));
+        assert_eq!(taskmaster_task_file("task_001_bugfix-tui.md"), Some(("001", "bugfix-tui")));
+        assert_eq!(taskmaster_task_file("task_044.txt"), Some(("044", "master")));
+        assert_eq!(taskmaster_task_file("task_044.markdown"), None);
+        assert_eq!(role("app/.taskmaster/docs/task_001.md").0, Role::Prose);
         assert_eq!(role("backlog/archive/drafts/draft-1.md").0, Role::Prose);
         assert_eq!(role("tasks/prd-k/_tasks.md"), (Role::CompozyIndex, "tasks/prd-k".into()));
         assert_eq!(role("tasks/prd-k/10_task.md"), (Role::CompozyTask, "tasks/prd-k".into()));

@@ -108,8 +108,9 @@ pub enum PlaceKind {
     ChecklistTask,
     /// A task's (or subtask's) object in a JSON task list: Task Master's `tasks.json`.
     TaskJson,
-    /// A task's generated text file: Task Master's `task_NNN.txt` (`# Status:`, and a
-    /// subtask's `## 1. Title [done]`).
+    /// A task's generated file: Task Master's `task_NNN.txt` (`# Status:`, and a subtask's
+    /// `## 1. Title [done]`) or `task_NNN.md` (`**Status:** done`, under each subtask's
+    /// `### 1.1. Title` too).
     TaskText,
     /// A track's `metadata.json` `status` (Conductor).
     TrackMetadata,
@@ -203,20 +204,25 @@ impl PlaceKind {
 
     /// Whether a place of this kind defines its task (the rest refer to a task defined
     /// elsewhere). Used by `duplicate-task`. A Task Order line only summarises: a task listed
-    /// twice (in two groups, or in a dependency tree, "see above") is not defined twice.
+    /// twice (in two groups, or in a dependency tree, "see above") is not defined twice. A
+    /// generated copy repeats its source: Task Master's `task-master generate` writes
+    /// `task_001.md` since eyaltoledano/claude-task-master#1446 and leaves the `task_001.txt`
+    /// an older version wrote, so one task has two files, the older one behind, not a second
+    /// task (whose fix would renumber it).
     pub fn defines_task(self) -> bool {
-        !matches!(
-            self,
-            PlaceKind::TaskOrderLine
-                | PlaceKind::PlanHeader
-                | PlaceKind::PlanPhase
-                | PlaceKind::StatusFolder
-                | PlaceKind::PhaseTableRow
-                | PlaceKind::PhaseFile
-                | PlaceKind::PlanProgress
-                | PlaceKind::SummaryFile
-                | PlaceKind::StatePosition
-        )
+        !self.is_generated_copy()
+            && !matches!(
+                self,
+                PlaceKind::TaskOrderLine
+                    | PlaceKind::PlanHeader
+                    | PlaceKind::PlanPhase
+                    | PlaceKind::StatusFolder
+                    | PlaceKind::PhaseTableRow
+                    | PlaceKind::PhaseFile
+                    | PlaceKind::PlanProgress
+                    | PlaceKind::SummaryFile
+                    | PlaceKind::StatePosition
+            )
     }
 }
 
@@ -781,7 +787,7 @@ pub struct ParsedFile {
     /// status standard (kept here because prose texts are not kept).
     pub standard: Option<Box<StatusStandard>>,
     /// For Task Master's tasks.json, its tags (`master`, `data`), whatever their tasks: which
-    /// one the untagged `task_NNN.txt` files belong to depends on them.
+    /// one the untagged task files (`task_NNN.txt`, `task_NNN.md`) belong to depends on them.
     pub tags: Vec<String>,
 }
 

@@ -365,13 +365,14 @@ pub fn pidea() -> Profile {
 }
 
 /// Task Master: the `status` of a task or subtask in `tasks.json`, repeated in its generated
-/// `task_NNN.txt` (`# Status: done`, `## 1. Title [done]`), read as words in both. `completed`
+/// `task_NNN.txt` (`# Status: done`, `## 1. Title [done]`) or `task_NNN.md` (`**Status:** done`),
+/// read as words in all. `completed`
 /// is not Task Master's word but real files write it beside `done` (subtasks an agent filled
 /// in): it reads as done, and a change writes `done`.
 pub fn taskmaster() -> Profile {
     profile(
         "taskmaster",
-        "Task Master: tasks.json status and the generated task_NNN.txt files",
+        "Task Master: tasks.json status and the generated task_NNN.txt or task_NNN.md files",
         vec![
             Status::new("pending", Kind::Todo).words(&["pending"]),
             Status::new("in-progress", Kind::Active).words(&["in-progress"]),

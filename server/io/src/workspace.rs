@@ -201,7 +201,8 @@ pub fn read_config_text(root: &Path) -> Result<Option<Arc<str>>, String> {
 }
 
 /// Whether the engine reads this file: markdown, `state.json` (Task Master's among them),
-/// Backlog.md's `config.yml`, Task Master's `tasks.json`, `task_NNN.txt` and GitHub sync
+/// Backlog.md's `config.yml`, Task Master's `tasks.json`, `task_NNN.txt` (its `.md` ones are
+/// markdown) and GitHub sync
 /// record, a Conductor track's `metadata.json`.
 pub fn wanted(path: &str) -> bool {
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();

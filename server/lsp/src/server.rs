@@ -497,7 +497,8 @@ impl Server {
             "**/*.markdown",
             "**/state.json",
             "**/config.yml",
-            // Task Master's store and the task files it generates (`workspace::wanted`).
+            // Task Master's store and the task files it generates (`workspace::wanted`); its
+            // `task_NNN.md` ones are watched as markdown.
             "**/.taskmaster/tasks/tasks.json",
             "**/.taskmaster/tasks/task_*.txt",
             // Conductor's tracks keep their status in metadata.json.

@@ -255,7 +255,7 @@ impl WorkspaceIndex {
         let untagged = |entry: &FileEntry| {
             entry.tracker == Some(position)
                 && entry.class.role == Role::TaskMasterText
-                && layout::taskmaster_text_file(entry.path.rsplit('/').next().unwrap_or(&entry.path))
+                && layout::taskmaster_task_file(entry.path.rsplit('/').next().unwrap_or(&entry.path))
                     .is_some_and(|(_, tag)| tag == parse::taskmaster::MASTER)
         };
         let parsed: Vec<(FileId, FileEntry)> = self

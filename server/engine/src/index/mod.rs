@@ -102,7 +102,7 @@ pub struct Tracker {
     /// What its last learning read beyond each file's own markers (a cache, not part of how
     /// the tracker reads: see [`learning::LastLearning`]).
     pub(crate) last_learning: learning::LastLearning,
-    /// Task Master: the tag its untagged `task_NNN.txt` files belong to when tasks.json has no
+    /// Task Master: the tag its untagged task files (`task_NNN.txt`, `.md`) belong to when tasks.json has no
     /// `master` (its only tag, or state.json's `currentTag` among several); `None` is `master`.
     pub untagged_tag: Option<String>,
 }

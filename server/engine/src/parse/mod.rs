@@ -39,7 +39,7 @@ pub struct ParseContext<'a> {
     pub profile: &'a Profile,
     /// The scope (tracker root) task ids of this file belong to.
     pub scope: &'a str,
-    /// Task Master: the tag the untagged `task_NNN.txt` files belong to, when not `master`
+    /// Task Master: the tag the untagged task files (`task_NNN.txt`, `.md`) belong to, when not `master`
     /// ([`crate::index::Tracker::untagged_tag`]).
     pub untagged_tag: Option<&'a str>,
 }

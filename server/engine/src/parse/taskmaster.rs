@@ -1,4 +1,5 @@
-//! Task Master: `.taskmaster/tasks/tasks.json` and the `task_NNN.txt` files it generates.
+//! Task Master: `.taskmaster/tasks/tasks.json` and the task files it generates (`task_NNN.txt`,
+//! `task_NNN.md` since eyaltoledano/claude-task-master#1446).
 //!
 //! tasks.json is tagged (`{"master": {"tasks": [...], "metadata": {...}}, "<tag>": {...}}`) or
 //! legacy (`{"tasks": [...]}`, the `master` tag). A task has a numeric `id` (some projects use
@@ -7,17 +8,19 @@
 //! Each tag numbers its tasks from 1, so a task of another tag than `master` is named with its
 //! tag: `bugfix-tui/3`, `bugfix-tui/3.1`.
 //!
-//! A text file repeats one task (`# Task ID: 44`, `# Status: done`) and its subtasks
-//! (`## 1. Title [done]`): a second place of each, which Task Master writes again only when
-//! asked (`task-master generate`), so it drifts. A tag's files are `task_044_<tag>.txt`, and
-//! the untagged `task_044.txt` are `master`'s; a tracker with no `master` tag has them from the
-//! tag it had (co8/cctelegram: tag `data` alone, tasks 13-44, `task_013.txt` ...): its only
-//! tag, or among several, the one state.json's `currentTag` names ([`untagged_tag`]).
+//! A task file repeats one task (`# Task ID: 44`, `# Status: done`) and its subtasks
+//! (`## 1. Title [done]`), or in markdown (`**Status:** done`, each subtask a `### 44.1. Title`
+//! over its own `**Status:**`): a second place of each, which Task Master writes again only
+//! when asked (`task-master generate`), so it drifts. A tag's files are `task_044_<tag>.txt`
+//! (`.md`), and the untagged `task_044.txt` are `master`'s; a tracker with no `master` tag has
+//! them from the tag it had (co8/cctelegram: tag `data` alone, tasks 13-44, `task_013.txt`
+//! ...): its only tag, or among several, the one state.json's `currentTag` names
+//! ([`untagged_tag`]).
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
 
-use crate::layout::{leading_digits, taskmaster_text_file};
+use crate::layout::{leading_digits, taskmaster_task_file};
 use crate::model::{
     Children, Counter, Counters, Dependency, Editability, ParsedFile, PlaceKind, Subject, TagCount, TagCounted, TaskKey,
 };
@@ -94,7 +97,7 @@ pub fn parse_tasks(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     out
 }
 
-/// The tag the untagged `task_NNN.txt` files belong to when it is not `master`: with no
+/// The tag the untagged task files (`task_NNN.txt`, `.md`) belong to when it is not `master`: with no
 /// `master` among tasks.json's `tags`, its only tag, or among several the `current` one
 /// (state.json's `currentTag`, read only then) when it is one of them. `None` is `master`, as
 /// Task Master has them, also when neither decides.
@@ -226,7 +229,6 @@ impl Reader<'_> {
     }
 }
 
-/// `task_044.txt`: the task's `# Status:` and each subtask's `## N. Title [status]`.
 /// taskmaster-sync's `.taskmaster/sync-state-<tag>.json`: `task_metadata` holds what the last
 /// sync pushed of each task to the GitHub project (`{"status": "pending", "title": ...}`), a
 /// read-only place of the task. A task the record names that tasks.json no longer has is still
@@ -257,51 +259,37 @@ pub fn parse_sync_state(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     out
 }
 
+/// A task file, `task_044.txt` or `task_044.md`: the task's status and each subtask's, read in
+/// the file's own format (see the module's documentation).
 pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
-    let mut out = ParsedFile::default();
     let name = cx.path.rsplit('/').next().unwrap_or(cx.path);
-    let Some((_, tag)) = taskmaster_text_file(name) else { return out };
+    let Some((_, tag)) = taskmaster_task_file(name) else { return ParsedFile::default() };
     let tag = if tag == MASTER { cx.untagged_tag.unwrap_or(MASTER) } else { tag };
-    let mut id: Option<String> = None;
-    let mut title: Option<String> = None;
-    let mut task_place: Option<usize> = None;
-    // The subtask being read: its place, where its block starts.
-    let mut subtask: Option<(usize, usize)> = None;
-    let mut first_subtask = None;
+    let places = TaskFilePlaces::new(cx, text, tag);
+    if name.ends_with(".md") { read_markdown_task_file(places, text) } else { read_text_task_file(places, text) }
+}
+
+/// `task_044.txt`: `# Task ID: 44`, `# Title:`, `# Status: done`, and each subtask's
+/// `## 1. Title [done]` (legacy `## 13-1. Title [completed]`).
+fn read_text_task_file(mut places: TaskFilePlaces<'_>, text: &str) -> ParsedFile {
     for (offset, line) in lines_with_offsets(text) {
         let line = line.trim_end_matches('\r');
         if let Some(value) = line.strip_prefix("# Task ID:") {
-            let value = value.trim();
-            let digits = leading_digits(value);
-            id = (digits > 0).then(|| crate::markdown::numeric_id(&value[..digits]));
+            places.id = task_file_id(value);
             continue;
         }
         if let Some(value) = line.strip_prefix("# Title:") {
-            title = Some(value.trim().to_string());
+            places.title = Some(value.trim().to_string());
             continue;
         }
-        if let Some(value) = line.strip_prefix("# Status:")
-            && task_place.is_none()
-            && let Some(id) = &id
+        if places.task_place.is_none()
+            && let Some(marker) = field_value(line, offset, "# Status:")
         {
-            let value_text = value.trim();
-            if value_text.is_empty() {
-                continue;
-            }
-            let start = offset + "# Status:".len() + (value.len() - value.trim_start().len());
-            let key = TaskKey::new(cx.scope, task_id(tag, id));
-            let marker = range(start, start + value_text.len());
-            let mut place =
-                place(cx, Subject::Task(key), PlaceKind::TaskText, text, marker, Spelling::Word, Scope::Task);
-            place.title = title.as_deref().map(Into::into);
-            place.extent = range(0, text.len());
-            task_place = Some(out.places.len());
-            out.places.push(place);
+            places.task_status(marker);
             continue;
         }
-        // `## 1. Title [done]` (legacy `## 13-1. Title [completed]`).
         let Some(heading) = line.strip_prefix("## ") else { continue };
-        let (Some(parent), Some(_)) = (&id, task_place) else { continue };
+        let (Some(parent), Some(_)) = (&places.id, places.task_place) else { continue };
         let number_len = heading.find(". ").filter(|it| *it > 0).unwrap_or(0);
         let number = &heading[..number_len];
         if !number.starts_with(|c: char| c.is_ascii_digit())
@@ -316,24 +304,157 @@ pub fn parse_text(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         if marker.is_empty() {
             continue;
         }
-        if let Some((previous, start)) = subtask.take() {
-            out.places[previous].extent = range(start, offset);
+        let local = local_subtask_id(parent, number).to_string();
+        let title = heading.get(number_len + 2..open).unwrap_or_default().trim().to_string();
+        places.subtask(offset, &local, title, marker);
+    }
+    places.finish()
+}
+
+/// `task_044.md`, as `task-master generate` writes it since eyaltoledano/claude-task-master#1446:
+/// `# Task ID: 44`, `**Title:** Journal`, `**Status:** done`, then under `## Subtasks` each
+/// subtask's heading `### 44.1. Photos` with `**Status:** done  ` as the next line that is not
+/// blank. Only the first `**Status:**` after `# Task ID:` is the task's, and a subtask heading
+/// is one only under `## Subtasks`, with the task's id before its number and its status line
+/// right after it: the description and details are free text, which may write either (a
+/// quoted status, a `###` heading of its own).
+fn read_markdown_task_file(mut places: TaskFilePlaces<'_>, text: &str) -> ParsedFile {
+    // A subtask's heading read, waiting for its status line: where it starts, its local id and title.
+    let mut heading: Option<(usize, String, String)> = None;
+    // Whether the `## Subtasks` section began: Task Master writes it after the task's own text.
+    let mut in_subtasks = false;
+    for (offset, line) in lines_with_offsets(text) {
+        let line = line.trim_end_matches('\r');
+        if let Some((start, local, title)) = heading.take() {
+            if line.trim().is_empty() {
+                heading = Some((start, local, title));
+                continue;
+            }
+            if let Some(marker) = field_value(line, offset, "**Status:**") {
+                places.subtask(start, &local, title, marker);
+                continue;
+            }
         }
-        let local = local_subtask_id(parent, number);
-        let key = TaskKey::new(cx.scope, task_id(tag, &format!("{parent}.{local}")));
-        let mut place = place(cx, Subject::Task(key), PlaceKind::TaskText, text, marker, Spelling::Word, Scope::Task);
-        place.title = Some(heading.get(number_len + 2..open).unwrap_or_default().trim().into());
-        first_subtask.get_or_insert(out.places.len());
-        subtask = Some((out.places.len(), offset));
-        out.places.push(place);
+        if places.id.is_none() {
+            if let Some(value) = line.strip_prefix("# Task ID:") {
+                places.id = task_file_id(value);
+            }
+            continue;
+        }
+        if places.task_place.is_none() {
+            if let Some(value) = line.strip_prefix("**Title:**") {
+                places.title = Some(value.trim().to_string());
+            } else if let Some(marker) = field_value(line, offset, "**Status:**") {
+                places.task_status(marker);
+            }
+            continue;
+        }
+        if line.trim_end() == "## Subtasks" {
+            in_subtasks = true;
+            continue;
+        }
+        let (true, Some(parent)) = (in_subtasks, &places.id) else { continue };
+        // `### 44.1. Photos`: the task's id, a dot, the subtask's (legacy `13-1`), `. `, the title.
+        let Some((number, title)) = line.strip_prefix("### ").and_then(|it| it.split_once(". ")) else { continue };
+        let Some(written) = number.strip_prefix(parent.as_str()).and_then(|it| it.strip_prefix('.')) else { continue };
+        if written.is_empty() || !written.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            continue;
+        }
+        heading = Some((offset, local_subtask_id(parent, written).to_string(), title.trim().to_string()));
     }
-    if let Some((previous, start)) = subtask {
-        out.places[previous].extent = range(start, text.len());
+    places.finish()
+}
+
+/// The task id of a task file's `# Task ID: 44` line (its value given), its leading digits.
+fn task_file_id(value: &str) -> Option<String> {
+    let value = value.trim();
+    let digits = leading_digits(value);
+    (digits > 0).then(|| crate::markdown::numeric_id(&value[..digits]))
+}
+
+/// The range of a field line's value (`# Status: done`, `**Status:** done  `), the line at
+/// `offset` starting with `label`; `None` for another line or an empty value.
+fn field_value(line: &str, offset: usize, label: &str) -> Option<TextRange> {
+    let value = line.strip_prefix(label)?;
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return None;
     }
-    if let (Some(task), Some(first)) = (task_place, first_subtask) {
-        out.places[task].child_places = Children::new(first..out.places.len());
+    let start = offset + label.len() + (value.len() - value.trim_start().len());
+    Some(range(start, start + trimmed.len()))
+}
+
+/// A task file's places as its lines are read, whatever its format: the task's, then each
+/// subtask's, which runs to the next subtask's heading.
+struct TaskFilePlaces<'a> {
+    cx: &'a ParseContext<'a>,
+    text: &'a str,
+    tag: &'a str,
+    out: ParsedFile,
+    /// The task's id, from its `# Task ID:` line.
+    id: Option<String>,
+    /// The task's title, when read before its status.
+    title: Option<String>,
+    task_place: Option<usize>,
+    /// The subtask being read: its place, where its block starts.
+    subtask: Option<(usize, usize)>,
+    first_subtask: Option<usize>,
+}
+
+impl<'a> TaskFilePlaces<'a> {
+    fn new(cx: &'a ParseContext<'a>, text: &'a str, tag: &'a str) -> Self {
+        TaskFilePlaces {
+            cx,
+            text,
+            tag,
+            out: ParsedFile::default(),
+            id: None,
+            title: None,
+            task_place: None,
+            subtask: None,
+            first_subtask: None,
+        }
     }
-    out
+
+    /// The task's status at `marker`: its place, the whole file, once its id is known.
+    fn task_status(&mut self, marker: TextRange) {
+        let Some(id) = &self.id else { return };
+        let key = TaskKey::new(self.cx.scope, task_id(self.tag, id));
+        let mut place =
+            place(self.cx, Subject::Task(key), PlaceKind::TaskText, self.text, marker, Spelling::Word, Scope::Task);
+        place.title = self.title.as_deref().map(Into::into);
+        place.extent = range(0, self.text.len());
+        self.task_place = Some(self.out.places.len());
+        self.out.places.push(place);
+    }
+
+    /// Subtask `local` of the task, whose block starts at `start`, its status at `marker`.
+    fn subtask(&mut self, start: usize, local: &str, title: String, marker: TextRange) {
+        let (Some(parent), Some(_)) = (&self.id, self.task_place) else { return };
+        if marker.is_empty() {
+            return;
+        }
+        let key = TaskKey::new(self.cx.scope, task_id(self.tag, &format!("{parent}.{local}")));
+        if let Some((previous, previous_start)) = self.subtask.take() {
+            self.out.places[previous].extent = range(previous_start, start);
+        }
+        let mut place =
+            place(self.cx, Subject::Task(key), PlaceKind::TaskText, self.text, marker, Spelling::Word, Scope::Task);
+        place.title = Some(title.into());
+        self.first_subtask.get_or_insert(self.out.places.len());
+        self.subtask = Some((self.out.places.len(), start));
+        self.out.places.push(place);
+    }
+
+    fn finish(mut self) -> ParsedFile {
+        if let Some((previous, start)) = self.subtask {
+            self.out.places[previous].extent = range(start, self.text.len());
+        }
+        if let (Some(task), Some(first)) = (self.task_place, self.first_subtask) {
+            self.out.places[task].child_places = Children::new(first..self.out.places.len());
+        }
+        self.out
+    }
 }
 
 #[cfg(test)]
@@ -471,6 +592,27 @@ mod tests {
         let (legacy, profile) =
             read(".taskmaster/tasks/task_013.txt", "# Task ID: 13\n# Status: done\n## 13-1. Old [completed]\n");
         assert_eq!(summary(&legacy, &profile)[1], "13.1 done completed children 0");
+    }
+
+    /// The markdown file `task-master generate` writes (RustyMail's `task_016.md`): the task's
+    /// first `**Status:**`, and a `### 16.1. Title` heading over a status line, with CRLF line
+    /// ends and the two spaces Task Master ends a subtask's lines with outside the marker.
+    /// Headings before `## Subtasks`, of another task's id, or without a status line are the
+    /// details' own.
+    #[test]
+    fn a_markdown_task_file_repeats_the_task_and_its_subtasks() {
+        let text = "# Task ID: 16\r\n\r\n**Title:** Dialog\r\n\r\n**Status:** done\r\n\r\n**Details:**\r\n\r\n### 16.7. In the details\r\n\r\n**Status:** pending\r\n\r\n## Subtasks\r\n\r\n### 16.1. Logging\r\n\r\n**Status:** done  \r\n**Dependencies:** None  \r\n\r\n### 15.2. Another task's\r\n\r\n**Status:** done  \r\n\r\n### 16.3. No status line\r\n\r\nText\r\n\r\n### 16.16-4. Legacy id\r\n\r\n**Status:** in-progress  \r\n";
+        let (parsed, profile) = read(".taskmaster/tasks/task_016.md", text);
+        assert_eq!(
+            summary(&parsed, &profile),
+            ["16 done done children 2", "16.1 done done children 0", "16.4 in-progress in-progress children 0"]
+        );
+        assert_eq!(parsed.places[0].title.as_deref(), Some("Dialog"));
+        assert_eq!(parsed.places[2].title.as_deref(), Some("Legacy id"));
+        let (tagged, _) = read(".taskmaster/tasks/task_003_bugfix-tui.md", "# Task ID: 3\n\n**Status:** review\n");
+        assert_eq!(tagged.places[0].task().map(|it| it.id.to_string()), Some("bugfix-tui/3".into()));
+        let (unread, _) = read(".taskmaster/tasks/task_004.md", "**Status:** done\n# Task ID: 4\n**Status:**\n");
+        assert!(unread.places.is_empty(), "a status before the id, or empty, is none");
     }
 
     /// taskmaster-sync's record of the GitHub project (5dlabs/taskmaster-sync): a task it

@@ -489,7 +489,7 @@ fn truth(
     clusters: &[Vec<PlaceRef>],
     baseline: Option<&Baseline<'_>>,
 ) -> Option<(usize, String)> {
-    // A generated copy never outvotes its source: Task Master writes task_NNN.txt from
+    // A generated copy never outvotes its source: Task Master writes task_NNN.txt (.md) from
     // tasks.json, and only when asked, so a text file that disagrees is behind.
     let generated = |cluster: &Vec<PlaceRef>| cluster.iter().all(|it| index.place(*it).kind.is_generated_copy());
     let sources: Vec<usize> = (0..clusters.len()).filter(|it| !generated(&clusters[*it])).collect();

@@ -481,8 +481,9 @@ fn an_untagged_task_file_behind_its_tag_s_task_is_a_status_mismatch() {
     assert!(written[0].1.contains("# Status: done"));
 }
 
-/// The tag the untagged files belong to follows tasks.json and state.json as they change: the
-/// index and the diagnostics after each change are a fresh build's.
+/// The tag the untagged files belong to follows tasks.json and state.json as they change, and
+/// a task file edited in the editor is read again in the tag it belongs to: the index and the
+/// diagnostics after each change are a fresh build's, for the text files and the markdown ones.
 #[test]
 fn the_untagged_task_files_follow_the_tags_as_tasks_json_and_state_json_change() {
     use super::properties::{build, canonical, check, rendered};
@@ -490,39 +491,230 @@ fn the_untagged_task_files_follow_the_tags_as_tasks_json_and_state_json_change()
     use std::sync::Arc;
     let tasks_json = ".taskmaster/tasks/tasks.json";
     let state_json = ".taskmaster/state.json";
-    let one_tag = r#"{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]}}"#;
+    let one_tag = r#"{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": [],
+  "subtasks": [{"id": 1, "title": "Tables", "status": "done", "dependencies": []}]}]}}"#;
     let two_tags = r#"{"data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]},
  "ops": {"tasks": [{"id": 1, "title": "Deploy", "status": "pending", "dependencies": []}]}}"#;
     let with_master = r#"{"master": {"tasks": [{"id": 1, "title": "Init", "status": "pending", "dependencies": []}]},
  "data": {"tasks": [{"id": 1, "title": "Schema", "status": "done", "dependencies": []}]}}"#;
-    let task_file = SourceFile {
-        path: ".taskmaster/tasks/task_001.txt".into(),
-        text: Arc::from("# Task ID: 1\n# Status: pending\n"),
-    };
-    let mut files = vec![task_file.clone(), SourceFile { path: tasks_json.into(), text: Arc::from(one_tag) }];
-    let mut index = build(&files);
-    let config = crate::config::Config::default();
-    let paths: std::collections::HashSet<String> =
-        [tasks_json, state_json, &task_file.path].into_iter().map(str::to_string).collect();
-    let mut store = crate::rules::DiagnosticStore::new(&index, &config, None, &paths);
-    let steps: [(&str, Option<&str>); 8] = [
-        (state_json, Some(r#"{"currentTag": "ops"}"#)),
-        (tasks_json, Some(two_tags)),
-        (state_json, Some(r#"{"currentTag": "data"}"#)),
-        (tasks_json, Some(with_master)),
-        (tasks_json, Some("{\"data\": ")),
-        (tasks_json, Some(two_tags)),
-        (state_json, None),
-        (tasks_json, None),
-    ];
-    for (path, text) in steps {
-        let update = index.set_file(path, text.map(Arc::from));
-        files.retain(|it| it.path != path);
-        files.extend(text.map(|text| SourceFile { path: path.into(), text: Arc::from(text) }));
-        let fresh = build(&files);
-        assert_eq!(format!("{:?}", index.trackers()), format!("{:?}", fresh.trackers()), "{path} {text:?}");
-        assert_eq!(canonical(&index), canonical(&fresh), "{path} {text:?}");
-        store.update(&index, &config, None, &paths, &update);
-        assert_eq!(rendered(&index, &store.all(&index)), rendered(&fresh, &check(&fresh)), "{path} {text:?}");
+    let text_file = (".taskmaster/tasks/task_001.txt", "# Task ID: 1\n# Status: pending\n", "## 1. Tables [done]\n");
+    let markdown_file = (
+        ".taskmaster/tasks/task_001.md",
+        "# Task ID: 1\n\n**Title:** Schema\n\n**Status:** pending\n",
+        "\n## Subtasks\n\n### 1.1. Tables\n\n**Status:** done  \n**Dependencies:** None  \n",
+    );
+    for (task_file, task_text, subtask_text) in [text_file, markdown_file] {
+        let with_subtask = format!("{task_text}{subtask_text}");
+        let status_edited = with_subtask.replacen("pending", "done", 1);
+        let mut files = vec![
+            SourceFile { path: task_file.into(), text: Arc::from(task_text) },
+            SourceFile { path: tasks_json.into(), text: Arc::from(one_tag) },
+        ];
+        let mut index = build(&files);
+        let config = crate::config::Config::default();
+        let paths: std::collections::HashSet<String> =
+            [tasks_json, state_json, task_file].into_iter().map(str::to_string).collect();
+        let mut store = crate::rules::DiagnosticStore::new(&index, &config, None, &paths);
+        // Whether some step's diagnostics were the task file's: the file was read, not skipped.
+        let mut task_file_diagnosed = false;
+        let steps: [(&str, Option<&str>); 13] = [
+            (task_file, Some(&with_subtask)),
+            (task_file, Some(&status_edited)),
+            (state_json, Some(r#"{"currentTag": "ops"}"#)),
+            (tasks_json, Some(two_tags)),
+            (task_file, Some(task_text)),
+            (state_json, Some(r#"{"currentTag": "data"}"#)),
+            (tasks_json, Some(with_master)),
+            (tasks_json, Some("{\"data\": ")),
+            (tasks_json, Some(two_tags)),
+            (state_json, None),
+            (task_file, None),
+            (task_file, Some(&with_subtask)),
+            (tasks_json, None),
+        ];
+        for (path, text) in steps {
+            let update = index.set_file(path, text.map(Arc::from));
+            files.retain(|it| it.path != path);
+            files.extend(text.map(|text| SourceFile { path: path.into(), text: Arc::from(text) }));
+            let fresh = build(&files);
+            assert_eq!(
+                format!("{:?}", index.trackers()),
+                format!("{:?}", fresh.trackers()),
+                "{task_file}: {path} {text:?}"
+            );
+            assert_eq!(canonical(&index), canonical(&fresh), "{task_file}: {path} {text:?}");
+            store.update(&index, &config, None, &paths, &update);
+            let diagnostics = rendered(&index, &store.all(&index));
+            assert_eq!(diagnostics, rendered(&fresh, &check(&fresh)), "{task_file}: {path} {text:?}");
+            task_file_diagnosed |= diagnostics.iter().any(|it| it.starts_with(task_file));
+        }
+        assert!(task_file_diagnosed, "{task_file}");
     }
+}
+
+/// Task Master writes its task files as markdown since eyaltoledano/claude-task-master#1446
+/// (`task_001.md`: `# Task ID: 1`, `**Title:** Add login`, `**Status:** done`, and each
+/// subtask as `### 1.2. Session` over `**Status:** pending  `). They are read as the text
+/// files are: a file behind tasks.json is a status mismatch, a file for no task of tasks.json
+/// is left over, a tag's file (`task_001_ops.md`) is its tag's, and `set` and the fixes write
+/// the file in its own words.
+#[test]
+fn taskmaster_markdown_task_files_are_read_as_the_text_files_are() {
+    use crate::diagnostic::{RuleCode, Severity};
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{"master": {"tasks": [
+  {"id": 1, "title": "Add login", "status": "pending", "dependencies": [],
+   "subtasks": [{"id": 1, "title": "Form", "status": "pending", "dependencies": []},
+                {"id": 2, "title": "Session", "status": "pending", "dependencies": [1]}]}
+]},
+ "ops": {"tasks": [{"id": 1, "title": "Deploy", "status": "in-progress", "dependencies": []}]}}
+%! .taskmaster/tasks/task_001.md
+# Task ID: 1
+
+**Title:** Add login
+
+**Status:** done
+
+**Dependencies:** None
+
+**Priority:** high
+
+**Description:** Let people log in
+
+**Details:**
+
+### 1.9. Not a subtask: no status line follows
+
+**Test Strategy:**
+
+No test strategy provided.
+
+## Subtasks
+
+### 1.1. Form
+
+**Status:** pending  
+**Dependencies:** None  
+
+The login form
+
+### 1.2. Session
+
+**Status:** pending  
+**Dependencies:** 1.1  
+
+**Details:**
+
+**Status:** a quoted line in the details is no status
+%! .taskmaster/tasks/task_002.md
+# Task ID: 2
+
+**Title:** Removed task
+
+**Status:** pending
+
+**Dependencies:** None
+
+**Priority:** high
+%! .taskmaster/tasks/task_001_ops.md
+# Task ID: 1
+
+**Title:** Deploy
+
+**Status:** in-progress
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    crate::fixture::assert_diagnostics(
+        &found,
+        &[(RuleCode::StatusMismatch, Severity::Error, "1"), (RuleCode::OrphanTask, Severity::Warning, "2")],
+    );
+    let mismatch = found.iter().find(|it| it.code == RuleCode::StatusMismatch).expect("task 1 disagrees");
+    assert_eq!(
+        mismatch.message,
+        "task 1 is `done` in this task file but `pending` in the tasks.json entry (.taskmaster/tasks/tasks.json:2) (the task files are generated from tasks.json, which says so)"
+    );
+    assert_eq!(index.path(mismatch.file), ".taskmaster/tasks/task_001.md");
+    let places = |id: &str| {
+        index.task(&TaskKey::new(".taskmaster", id)).map_or(Vec::new(), |task| {
+            task.places.iter().map(|it| (index.path(it.file).to_string(), index.place(*it).kind)).collect()
+        })
+    };
+    for id in ["1", "1.1", "1.2"] {
+        assert_eq!(
+            places(id),
+            [
+                (".taskmaster/tasks/task_001.md".to_string(), PlaceKind::TaskText),
+                (".taskmaster/tasks/tasks.json".to_string(), PlaceKind::TaskJson)
+            ],
+            "{id}"
+        );
+    }
+    assert_eq!(places("ops/1").len(), 2, "the tag's file is its tag's");
+    assert!(index.task(&TaskKey::new(".taskmaster", "1.9")).is_none(), "a heading without its status line");
+    let file_place = |id: &str| {
+        let task = index.task(&TaskKey::new(".taskmaster", id)).expect("indexed");
+        let at = task.places.iter().find(|it| index.place(**it).kind == PlaceKind::TaskText).expect("in the file");
+        index.place(*at).clone()
+    };
+    assert_eq!(file_place("1").title.as_deref(), Some("Add login"));
+    assert_eq!(file_place("1.2").title.as_deref(), Some("Session"));
+    assert_eq!(file_place("1").child_places.len(), 2);
+    // Setting a status writes tasks.json and the markdown file, its line as Task Master writes it.
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
+    let written = |task: &str, status: &str| {
+        let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", task), status, &options)
+            .unwrap_or_else(|refusal| panic!("{refusal}"));
+        change.apply(&index)
+    };
+    let text = |written: &[(String, String)], path: &str| {
+        written.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).unwrap_or_default()
+    };
+    let set = written("1", "in-progress");
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert!(text(&set, ".taskmaster/tasks/tasks.json").contains(r#""title": "Add login", "status": "in-progress""#));
+    assert!(text(&set, ".taskmaster/tasks/task_001.md").contains("\n**Status:** in-progress\n"));
+    let subtask = written("1.2", "done");
+    assert!(text(&subtask, ".taskmaster/tasks/tasks.json").contains(r#""title": "Session", "status": "done""#));
+    let file = text(&subtask, ".taskmaster/tasks/task_001.md");
+    assert!(file.contains("### 1.2. Session\n\n**Status:** done  \n"), "{file}");
+    assert!(file.contains("**Status:** a quoted line"), "the details stay as written");
+    // The mismatch's fix writes the file from tasks.json.
+    let fixed = crate::edit::plan_fix(&index, mismatch, 0, &options).unwrap_or_else(|it| panic!("{it}"));
+    let fixed = fixed.apply(&index);
+    assert_eq!(fixed.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>(), [".taskmaster/tasks/task_001.md"]);
+    assert!(fixed[0].1.contains("\n**Status:** pending\n\n**Dependencies:** None\n"));
+}
+
+/// A project that updated Task Master has both files of a task: `task-master generate` writes
+/// `task_001.md` and removes only the `.md` files of tasks gone, so the `task_001.txt` an older
+/// version wrote stays. The older file behind tasks.json is a status mismatch, never a second
+/// definition of the task (whose fix would renumber it), and `set` writes all three.
+#[test]
+fn a_task_file_left_in_txt_beside_its_markdown_copy_is_behind_not_a_duplicate() {
+    use crate::diagnostic::{RuleCode, Severity};
+    let fixture = r#"%! .taskmaster/tasks/tasks.json
+{"master": {"tasks": [{"id": 1, "title": "Add login", "status": "done", "dependencies": []}]}}
+%! .taskmaster/tasks/task_001.txt
+# Task ID: 1
+# Title: Add login
+# Status: pending
+%! .taskmaster/tasks/task_001.md
+# Task ID: 1
+
+**Title:** Add login
+
+**Status:** done
+"#;
+    let (index, found) = crate::fixture::diagnostics(fixture, None);
+    crate::fixture::assert_diagnostics(&found, &[(RuleCode::StatusMismatch, Severity::Error, "1")]);
+    assert_eq!(index.path(found[0].file), ".taskmaster/tasks/task_001.txt");
+    let options = crate::fixture::options_at("2026-11-22T05:33:43Z");
+    let change = crate::edit::plan_status_change(&index, &TaskKey::new(".taskmaster", "1"), "review", &options)
+        .unwrap_or_else(|refusal| panic!("{refusal}"));
+    let mut written: Vec<String> = change.apply(&index).into_iter().map(|(path, _)| path).collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [".taskmaster/tasks/task_001.md", ".taskmaster/tasks/task_001.txt", ".taskmaster/tasks/tasks.json"]
+    );
 }
