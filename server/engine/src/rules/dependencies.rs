@@ -51,6 +51,11 @@ pub(super) fn not_done(
         if task_only_done && !places_agree(index, &target) {
             continue;
         }
+        // A subtask that lists its own parent (`TASK-27.1.1` on `TASK-27.1`, as Backlog.md
+        // subtasks do): a parent is done after its subtasks, never before; no order to report.
+        if is_ancestor(&target.id, &task.id) {
+            continue;
+        }
         let mut it = diagnostic(
             RuleCode::DependencyNotDone,
             place_ref.file,
@@ -70,6 +75,14 @@ pub(super) fn not_done(
         });
         sink.push(it);
     }
+}
+
+/// Whether `ancestor` is an outline prefix of `id`: `27.1` of `27.1.1`, `TASK-3` of
+/// `TASK-3.2` (a subtask's id extends its parent's in every family that numbers subtasks).
+fn is_ancestor(ancestor: &str, id: &str) -> bool {
+    id.len() > ancestor.len()
+        && id.get(..ancestor.len()).is_some_and(|head| head.eq_ignore_ascii_case(ancestor))
+        && id.as_bytes()[ancestor.len()] == b'.'
 }
 
 /// Whether the places that speak for `task`'s status agree with one another.

@@ -433,6 +433,23 @@ fn dependencies_not_done_in_task_master_where_places_agree() {
         .filter_map(|it| it.task.as_ref().map(|task| task.id.as_str()))
         .collect();
     assert!(mismatched.contains(&"6") && mismatched.contains(&"9"), "{mismatched:?}");
+    // A subtask that lists its own parent (Backlog.md writes `dependencies: [task-27.1]` under
+    // `parent_task_id: TASK-27.1`) is done before its parent by nature: not reported.
+    let backlog = |dependencies: &str| {
+        format!(
+            "%! backlog/config.yml\nstatuses: [\"To Do\", \"In Progress\", \"Done\"]\n\
+             %! backlog/tasks/task-27.1 - Epic.md\n---\nid: TASK-27.1\ntitle: Epic\nstatus: To Do\n---\n\
+             %! backlog/tasks/task-21 - Store.md\n---\nid: TASK-21\ntitle: Store\nstatus: To Do\n---\n\
+             %! backlog/tasks/task-27.1.1 - Part.md\n---\nid: TASK-27.1.1\ntitle: Part\nstatus: Done\n\
+             parent_task_id: TASK-27.1\ndependencies: [{dependencies}]\n---\n"
+        )
+    };
+    let not_done = |fixture: &str| {
+        let (_, found) = diagnostics(fixture, None);
+        found.iter().filter(|it| it.code == RuleCode::DependencyNotDone).count()
+    };
+    assert_eq!(not_done(&backlog("task-27.1")), 0);
+    assert_eq!(not_done(&backlog("task-27.1, task-21")), 1, "another task's order still counts");
 }
 
 /// 12 waits on 11, which waits on abandoned 10: both can never be done, 12 through a chain.
