@@ -421,7 +421,8 @@ fn header_would_disagree(index: &WorkspaceIndex, task: &TaskKey, derived: Status
         let agrees = place.kind == PlaceKind::PlanHeader || profile.agree(derived, own, same_vocabulary);
         (!agrees).then(|| {
             format!(
-                "its phases say `{}` where the {} says `{}` ({}): set task {task}'s status everywhere instead",
+                "it would leave status-mismatch: its phases say `{}` where the {} says `{}` ({}): set task \
+                 {task}'s status everywhere instead",
                 profile.display(derived),
                 place.kind.describe(),
                 place.shown(),
