@@ -117,9 +117,7 @@ impl WorkspaceIndex {
                     .map(|it| it.class.root.clone());
                 Arc::make_mut(&mut self.files)[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
-                // A tracker whose last file went is no tracker: a fresh build would not find it.
-                let emptied = tracker.is_some_and(|tracker| !self.entries().any(|(_, it)| it.tracker == Some(tracker)));
-                if was_config || was_standard || emptied || roots_before != roots_after {
+                if was_config || was_standard || roots_before != roots_after {
                     self.rebuild_trackers();
                     rebuilt = true;
                 } else if let Some(tracker) = tracker {

@@ -287,9 +287,6 @@ mod tests {
         assert_eq!(index.trackers(), fresh.trackers());
         index.set_file("specs/state.json", None);
         assert_eq!(index.trackers().len(), 1);
-        // Its last file gone, a tracker is gone as from a fresh build.
-        index.set_file("TODO.md", None);
-        assert_eq!(index.trackers(), WorkspaceIndex::build(Vec::new(), &vocabularies).trackers());
     }
 
     #[test]
