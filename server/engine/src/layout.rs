@@ -366,8 +366,8 @@ pub fn classify(path: &str) -> Classification {
         };
         let companion = lower.ends_with("-analysis.md") || lower == "analysis.md";
         match &parts[todos + 1..] {
-            [state, _] if is_todo_state_folder(state) && !companion => return todo(),
-            [state, _, "task.md"] if is_todo_state_folder(state) => return todo(),
+            [state, _] if todo_folder_status(state).is_some() && !companion => return todo(),
+            [state, _, "task.md"] if todo_folder_status(state).is_some() => return todo(),
             [_] if !matches!(lower.as_str(), "readme.md" | "todos.md" | "todo.md" | "project-description.md") => {
                 return todo();
             }
@@ -481,15 +481,16 @@ pub fn task_folder_id(path: &str) -> Option<String> {
     task_folder(path).map(|it| crate::markdown::numeric_id(&it[..leading_digits(it)]))
 }
 
-/// The folders under `todos/` that say where their todos stand: the claude-todo workflow's
-/// `work/` and `done/`, GSD's `pending/` (`resolved/` for its debug sessions is classified with
-/// GSD), and the status words people name them by (`docs/todos/in-progress/`, `completed/`).
-pub(crate) fn is_todo_state_folder(name: &str) -> bool {
-    TODO_STATE_FOLDERS.iter().any(|(folder, _)| folder.eq_ignore_ascii_case(name))
+/// What a folder under `todos/` says of the todos in it, when it says anything: the
+/// claude-todo workflow's `work/` and `done/`, GSD's `pending/` (and `resolved/` for its debug
+/// sessions), and the status words people name them by (`docs/todos/in-progress/`,
+/// `completed/`).
+pub(crate) fn todo_folder_status(name: &str) -> Option<&'static str> {
+    TODO_STATE_FOLDERS.iter().find(|(folder, _)| folder.eq_ignore_ascii_case(name)).map(|(_, said)| *said)
 }
 
 /// Each todo state folder and the todo-folder status it says.
-pub(crate) const TODO_STATE_FOLDERS: [(&str, &str); 14] = [
+const TODO_STATE_FOLDERS: [(&str, &str); 14] = [
     ("work", "in-progress"),
     ("in-progress", "in-progress"),
     ("inprogress", "in-progress"),

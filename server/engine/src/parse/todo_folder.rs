@@ -30,7 +30,9 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let inside = parts.as_slice();
     // The folder (`work`, `done`, `resolved`) or the name prefix, and what it says.
     let (name, said) = match inside {
-        [state, name] | [state, name, "task.md"] if let Some(said) = folder_status(state) => (*name, Some(said)),
+        [state, name] | [state, name, "task.md"] if let Some(said) = crate::layout::todo_folder_status(state) => {
+            (*name, Some(said))
+        }
         [name] => match strip_prefix_ignoring_case(name, "DONE-") {
             Some(rest) => (rest, Some("done")),
             None => (*name, None),
@@ -108,21 +110,15 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 fn checked_off(cx: &ParseContext<'_>, mut place: crate::model::Place) -> crate::model::Place {
     let marked = place.marker.text.contains(['✅', '✔', '☑']);
     let unfinished = place.marker.text.contains(['❌', '⏳', '🚧', '⚠', '🔄', '⬜']);
-    if place.status.is_none() && marked && !unfinished {
-        let done = cx.profile.ids().find(|it| cx.profile.status(*it).id == "done");
-        if let Some(done) = done {
-            place.status = Some(done);
-            place.unknown = None;
-        }
+    if place.status.is_none()
+        && marked
+        && !unfinished
+        && let Some(done) = cx.profile.by_id("done")
+    {
+        place.status = Some(done);
+        place.unknown = None;
     }
     place
-}
-
-/// What the folder a todo sits in says ([`crate::layout::TODO_STATE_FOLDERS`]): `work/`
-/// (claude-todo) is under way, `pending/` (GSD's todos) not started, `done/` (GSD's debug
-/// sessions: `resolved/`) done.
-fn folder_status(folder: &str) -> Option<&'static str> {
-    crate::layout::TODO_STATE_FOLDERS.iter().find(|(name, _)| name.eq_ignore_ascii_case(folder)).map(|(_, said)| *said)
 }
 
 fn strip_prefix_ignoring_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {

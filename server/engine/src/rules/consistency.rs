@@ -163,7 +163,7 @@ pub(super) fn task(
     if !entry.archived {
         orphan(index, cx, profile, task, entry, status, sink);
     }
-    super::dependencies::not_done(index, profile, task, status, sink);
+    super::dependencies::not_done(index, profile, task, &agreeing, status, sink);
     super::dependencies::dead(index, profile, task, entry, status, sink);
 }
 

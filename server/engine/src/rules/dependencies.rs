@@ -8,10 +8,13 @@ use crate::model::TaskKey;
 use crate::rules::Sink;
 use crate::vocabulary::{Kind, Profile, StatusId};
 
+/// `agreeing` are the task's agreeing places ([`WorkspaceIndex::agreeing_places`]), `status`
+/// what they say.
 pub(super) fn not_done(
     index: &WorkspaceIndex,
     profile: &Profile,
     task: &TaskKey,
+    agreeing: &[PlaceRef],
     status: Option<(PlaceRef, StatusId)>,
     sink: &mut Sink<'_>,
 ) {
@@ -28,13 +31,14 @@ pub(super) fn not_done(
     // before this rule asked).
     let definition = profile.status(status);
     let task_only_done = kind == Kind::Done && definition.task && !definition.phase;
-    if task_only_done && !places_agree(index, task) {
+    if task_only_done && !places_agree(index, profile, agreeing) {
         return;
     }
     for (id, place_ref, range) in index.dependency_ids(task) {
         let Some(target) = index.resolve_dependency(task, id) else { continue };
         // A task without a status (archived, or none of its places read) has nothing to wait on.
-        let Some((target_place, target_status)) = index.task_status(&target) else { continue };
+        let target_agreeing = index.agreeing_places(&target);
+        let Some((target_place, target_status)) = index.speaker(&target_agreeing) else { continue };
         let target_profile = index.task_profile(&target).unwrap_or(profile);
         let target_kind = target_profile.kind(target_status);
         // Work on a task may start while what it depends on is under way (teams and agents
@@ -48,7 +52,7 @@ pub(super) fn not_done(
         if kind == Kind::Active && target_kind == Kind::Cancelled {
             continue;
         }
-        if task_only_done && !places_agree(index, &target) {
+        if task_only_done && !places_agree(index, target_profile, &target_agreeing) {
             continue;
         }
         // A subtask that lists its own parent (`TASK-27.1.1` on `TASK-27.1`, as Backlog.md
@@ -85,10 +89,9 @@ fn is_ancestor(ancestor: &str, id: &str) -> bool {
         && id.as_bytes()[ancestor.len()] == b'.'
 }
 
-/// Whether the places that speak for `task`'s status agree with one another.
-fn places_agree(index: &WorkspaceIndex, task: &TaskKey) -> bool {
-    let Some(profile) = index.task_profile(task) else { return false };
-    let places = index.agreeing_places(task);
+/// Whether the places that speak for a task's status (its agreeing places) agree with one
+/// another.
+fn places_agree(index: &WorkspaceIndex, profile: &Profile, places: &[PlaceRef]) -> bool {
     places.iter().all(|a| places.iter().all(|b| index.place(*a).agrees_with(index.place(*b), profile)))
 }
 
