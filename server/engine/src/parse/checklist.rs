@@ -88,7 +88,73 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
         place.title = Some(title.into());
         out.places.push(place);
     }
+    // `1.  **T018**: [x] Create ...`: the id before the box, a list item the loop above does not
+    // see (its first line does not start with a box).
+    let boxed_first = out.places.len();
+    for item in outline.items.iter().filter(|it| !outline.in_code(it.range.start())) {
+        let line = crate::text::line_range_at(text, usize::from(item.range.start()));
+        let line_text = &text[line];
+        if crate::markdown::checkbox_line(line_text).is_some() {
+            continue;
+        }
+        let Some((id, char_start, state_char, title)) = spec_kit_id_then_box(line_text) else { continue };
+        if !cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char)) {
+            continue;
+        }
+        let base = usize::from(line.start());
+        let marker = range(base + char_start, base + char_start + state_char.len_utf8());
+        let key = TaskKey::new(cx.scope, id);
+        let mut place =
+            place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
+        place.title = Some(title.into());
+        out.places.push(place);
+    }
+    if out.places.len() > boxed_first {
+        out.places.sort_by_key(|it| it.marker.range.start());
+    }
     out
+}
+
+/// A list item written with its spec-kit id before its box: `1.  **T018**: [x] Create`,
+/// `- T018: [ ] Create`. The id, the offset of the box's character in the line, that character,
+/// and the title after the box.
+fn spec_kit_id_then_box(line: &str) -> Option<(&str, usize, char, String)> {
+    let rest = line.trim_start_matches([' ', '\t']);
+    let after_bullet = match rest.strip_prefix(['-', '*', '+']) {
+        Some(after) => after,
+        None => {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            rest[digits..].strip_prefix(['.', ')'])?
+        }
+    };
+    if !after_bullet.starts_with([' ', '\t']) {
+        return None;
+    }
+    let words = after_bullet.trim_start_matches([' ', '\t']);
+    let bold = words.starts_with("**");
+    let inner = if bold { &words[2..] } else { words };
+    let id_end = inner.find([':', '*', ' ', '\t']).unwrap_or(inner.len());
+    let (id, _) = spec_kit_id(&inner[..id_end])?;
+    // Past the id, its bold and a colon (inside the bold or after it): nothing else may stand
+    // before the box.
+    let mut after_id = &inner[id_end..];
+    after_id = after_id.strip_prefix(':').unwrap_or(after_id);
+    if bold {
+        after_id = after_id.strip_prefix("**")?;
+    }
+    let after_id = after_id.strip_prefix(':').unwrap_or(after_id);
+    let boxed = after_id.trim_start_matches([' ', '\t']).strip_prefix('[')?;
+    let mut chars = boxed.chars();
+    let state = chars.next()?;
+    let after_box = chars.as_str().strip_prefix(']')?;
+    if !after_box.starts_with([' ', '\t']) || matches!(state, '[' | ']') {
+        return None;
+    }
+    let char_start = line.len() - boxed.len();
+    Some((id, char_start, state, after_box.trim().to_string()))
 }
 
 /// What an item's text says about its box, beyond the box's character. A box struck through
@@ -277,5 +343,18 @@ mod tests {
         assert_eq!(id("T1abc"), None);
         assert_eq!(id("T10ab later"), None);
         assert_eq!(id("**Total** time"), None);
+        let then_box = |line: &str| {
+            spec_kit_id_then_box(line).map(|(id, at, state, title)| format!("{id}|{}|{state}|{title}", &line[at..]))
+        };
+        assert_eq!(
+            then_box("1.  **T018**: [x] Create a context").as_deref(),
+            Some("T018|x] Create a context|x|Create a context")
+        );
+        assert_eq!(then_box("- **T019:** [ ] Wire it").as_deref(), Some("T019| ] Wire it| |Wire it"));
+        assert_eq!(then_box("  - T020 [X] Test").as_deref(), Some("T020|X] Test|X|Test"));
+        assert_eq!(then_box("1. **T039**: Initialize Supabase (Done by user)."), None, "no box");
+        assert_eq!(then_box("1. **T040**: see [x] below"), None, "words before the box");
+        assert_eq!(then_box("1. **T041**: [x]done"), None);
+        assert_eq!(then_box("T042: [x] not a list item"), None);
     }
 }

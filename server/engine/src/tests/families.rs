@@ -76,6 +76,42 @@ fn spec_kit_tasks() {
 }
 
 #[test]
+fn spec_kit_tasks_written_with_the_id_before_the_box() {
+    // As a hand-written spec-kit file numbers them: `1.  **T018**: [x] ...`.
+    let fixture = r#"%! specs/002-timer/tasks.md
+## Phase 3: User Story 1
+
+1.  **T018**: [x] Create a new React context for the timer.
+2.  **T019:** [ ] Wire the context into the page.
+3.  **T020**: Initialize Supabase (Done by user).
+- T021: [ ] Test the timer
+"#;
+    let index = index(fixture);
+    let status = |id: &str| {
+        let task = index.task(&TaskKey::new("specs/002-timer", id))?;
+        let place = index.place(*task.places.first()?);
+        Some(index.profile_of(task)?.status(place.status?).id.clone())
+    };
+    assert_eq!(status("T018").as_deref(), Some("done"));
+    assert_eq!(status("T019").as_deref(), Some("open"));
+    assert_eq!(status("T020"), None, "a line with no box is no place");
+    assert_eq!(status("T021").as_deref(), Some("open"));
+    assert_eq!(check(fixture), "", "nothing to report");
+    let change = crate::edit::plan_status_change(
+        &index,
+        &TaskKey::new("specs/002-timer", "T019"),
+        "done",
+        &crate::edit::StatusChangeOptions::new(crate::timestamp::Now::from_timestamp(
+            "2026-11-29T12:00:00Z".parse().expect("a time"),
+        )),
+    )
+    .expect("planned");
+    let (_, written) = change.apply(&index).into_iter().next().expect("one file");
+    assert!(written.contains("2.  **T019:** [x] Wire the context into the page.\n"), "{written}");
+    assert!(written.contains("1.  **T018**: [x] Create"), "{written}");
+}
+
+#[test]
 fn backlog_statuses_come_from_config() {
     assert_snapshot!(check(
         r#"%! backlog/config.yml
