@@ -389,6 +389,47 @@ fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
 }
 
 #[test]
+fn an_editor_that_hangs_on_a_broadcast_edit_holds_up_no_one_else() {
+    let setup = setup();
+    let root = setup.workspace("hung-elsewhere");
+    let mut hung = setup.editor(&root);
+    let mut agent = setup.editor(&root);
+    for client in [&mut hung, &mut agent] {
+        assert!(has_diagnostics(client, "specs/state.json"));
+    }
+    // Its TODO.md has an unsaved change: each change gets to it as an edit, which it never
+    // answers.
+    let todo = hung.open("specs/TODO.md");
+    let unsaved = format!("{}\nAn unsaved note.\n", hung.documents[&todo].text);
+    hung.change_full(&todo, &unsaved);
+    hung.edit_mode = lsp_client::EditMode::Hang;
+    hung.settle(Duration::from_millis(300));
+    // Three changes back to back: each waited for the hung editor's delivery to time out (5 s)
+    // while the workspace's turn waited for every editor.
+    let started = std::time::Instant::now();
+    for status in ["implementing", "blocked", "implementing"] {
+        let answer = if status == "blocked" {
+            agent.request(
+                "workspace/executeCommand",
+                json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": status, "reason": "waiting" }] }),
+            )
+        } else {
+            set_status(&mut agent, "14", status)
+        };
+        assert_eq!(answer.expect("the change goes through")["applied"], true);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "three changes took {took:?}: held up by the hung editor");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let task_14 = &state[state.find("\"project_number\": 14").expect("task 14")..];
+    assert!(task_14[..400.min(task_14.len())].contains("\"status\": \"implementing\""), "{state}");
+    let pid = daemon_of(&mut agent);
+    hung.stop();
+    agent.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
     let setup = setup();
     let root = setup.workspace("saved");

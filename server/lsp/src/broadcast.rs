@@ -5,7 +5,10 @@
 //! written by the session that made the change.
 //!
 //! Every delivery runs on its own task under a timeout: a hung or slow editor never holds up
-//! the others or the one that made the change.
+//! the others or the one that made the change. Each session takes its deliveries in the order
+//! the changes were written ([`Lane`]), and a change a session plans waits for those announced
+//! to it before ([`Registration::settled`]): the workspace's next change, planned in another
+//! session, does not wait for this one's editor.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +47,58 @@ struct Peer {
     /// The session's analysis thread, told of files written for everyone.
     jobs: Sender<Job>,
     profile: ClientProfile,
+    lane: Arc<Lane>,
+}
+
+/// The changes announced to one session, delivered one after the other in the order they were
+/// written: a later change's edit is planned against the buffers the earlier one left, and its
+/// editor hears of them in order.
+struct Lane {
+    /// How many changes were announced to the session (numbered from 1, under the turn, so in
+    /// the order they were written).
+    announced: AtomicU64,
+    /// The number of the last change delivered (or whose delivery timed out or was dropped).
+    delivered: tokio::sync::watch::Sender<u64>,
+}
+
+impl Lane {
+    fn new() -> Lane {
+        Lane { announced: AtomicU64::new(0), delivered: tokio::sync::watch::Sender::new(0) }
+    }
+
+    /// Numbers a change announced to the session: its delivery waits for `number - 1`.
+    fn next(self: &Arc<Self>) -> InLane {
+        let number = self.announced.fetch_add(1, Ordering::SeqCst) + 1;
+        InLane { lane: self.clone(), number }
+    }
+
+    /// Waits until every change numbered up to `number` was delivered.
+    async fn delivered(&self, number: u64) {
+        let mut delivered = self.delivered.subscribe();
+        // An error is the sender gone, which `self` holds: not possible.
+        let _ = delivered.wait_for(|it| *it >= number).await;
+    }
+}
+
+/// A change's place in a session's lane: its delivery marks it delivered when it ends, however
+/// it ends (delivered, timed out, or dropped), so the next one never waits for nothing.
+struct InLane {
+    lane: Arc<Lane>,
+    number: u64,
+}
+
+impl InLane {
+    /// Waits until the change announced before this one was delivered.
+    async fn turn(&self) {
+        self.lane.delivered(self.number - 1).await;
+    }
+}
+
+impl Drop for InLane {
+    fn drop(&mut self) {
+        let number = self.number;
+        self.lane.delivered.send_modify(|it| *it = (*it).max(number));
+    }
 }
 
 /// The editors one process serves (one [`crate::Hub`]'s), which hear of each other's changes.
@@ -78,13 +133,26 @@ impl Registration {
     }
 
     /// Tells every session on `root` of this session's status change (see [`announce`]).
-    pub fn announce(&self, root: &std::path::Path, change: StatusChange) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn announce(&self, root: &std::path::Path, change: StatusChange) {
         announce(&self.peers.lock(), self.id, root, change)
     }
 
     /// Sends this session's edits to the others on `root` (see [`announce_edits`]).
-    pub fn announce_edits(&self, root: &std::path::Path, change: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn announce_edits(&self, root: &std::path::Path, change: Announcement) {
         announce_edits(&self.peers.lock(), self.id, root, change)
+    }
+
+    /// Waits until every change announced to this session so far was delivered to it: its
+    /// editor's buffers edited, the written files read. What it plans next sees those changes.
+    /// Bounded: each delivery has its own timeout.
+    pub fn settled(&self) -> impl Future<Output = ()> + Send + 'static {
+        let lane = self.peers.lock().iter().find(|it| it.id == self.id).map(|it| it.lane.clone());
+        async move {
+            if let Some(lane) = lane {
+                let announced = lane.announced.load(Ordering::SeqCst);
+                lane.delivered(announced).await;
+            }
+        }
     }
 }
 
@@ -110,7 +178,7 @@ impl Peers {
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let name = format!("{} (session {id})", profile.name);
-        self.lock().push(Peer { id, root, name, client, shared, jobs, profile });
+        self.lock().push(Peer { id, root, name, client, shared, jobs, profile, lane: Arc::new(Lane::new()) });
         Registration { id, peers: self.clone() }
     }
 }
@@ -137,23 +205,18 @@ pub struct StatusChange {
     pub under_editors: Vec<(String, Arc<str>)>,
 }
 
-/// Tells every session on `root` of a status change, each in a task of its own with its own
-/// timeout. The handles finish when every editor has its buffers updated (or timed out), which
-/// is when the next change on the workspace may be planned.
-fn announce(
-    peers: &[Peer],
-    origin: u64,
-    root: &std::path::Path,
-    change: StatusChange,
-) -> Vec<tokio::task::JoinHandle<()>> {
+/// Tells every session on `root` of a status change, each in a task of its own, in its lane,
+/// with its own timeout.
+fn announce(peers: &[Peer], origin: u64, root: &std::path::Path, change: StatusChange) {
     let origin_name = name_in(peers, origin);
-    let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
         let is_origin = peer.id == origin;
         let target = Target::of(peer);
         let (change, origin_name, name) = (change.clone(), origin_name.clone(), peer.name.clone());
         let files_only = !is_origin && target.reads_files_only(&change.files);
-        let delivery = tokio::spawn(async move {
+        let in_lane = peer.lane.next();
+        tokio::spawn(async move {
+            in_lane.turn().await;
             let delivery = deliver(target, change, origin_name, is_origin, files_only);
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!(
@@ -161,12 +224,9 @@ fn announce(
                     DELIVERY_TIMEOUT.as_secs()
                 );
             }
+            drop(in_lane);
         });
-        if !files_only {
-            deliveries.push(delivery);
-        }
     }
-    deliveries
 }
 
 /// One session a broadcast goes to.
@@ -460,14 +520,8 @@ pub struct Announcement {
 /// Sends the edits of a change to the other sessions on `root` that have the files open
 /// (against the text they were planned on; a buffer that differs is left alone), has every
 /// session read the files written on disk, and tells each the notice. Like [`announce`].
-fn announce_edits(
-    peers: &[Peer],
-    origin: u64,
-    root: &std::path::Path,
-    change: Announcement,
-) -> Vec<tokio::task::JoinHandle<()>> {
+fn announce_edits(peers: &[Peer], origin: u64, root: &std::path::Path, change: Announcement) {
     let origin_name = name_in(peers, origin);
-    let mut deliveries = Vec::new();
     for peer in peers.iter().filter(|it| it.root == root) {
         let is_origin = peer.id == origin;
         let target = Target::of(peer);
@@ -481,7 +535,9 @@ fn announce_edits(
             paths.extend(crate::write_path::moved_files(&root, &change.moved));
             target.reads_files_only(&paths)
         };
-        let delivery = tokio::spawn(async move {
+        let in_lane = peer.lane.next();
+        tokio::spawn(async move {
+            in_lane.turn().await;
             let Announcement { label, files, created, moved, notice, under_editors } = change;
             let delivery = async {
                 let mut paths: Vec<String> = files.iter().map(|it| it.path.clone()).collect();
@@ -567,12 +623,9 @@ fn announce_edits(
             if tokio::time::timeout(DELIVERY_TIMEOUT, delivery).await.is_err() {
                 tracing::warn!("{name} did not take the edits within {} s", DELIVERY_TIMEOUT.as_secs());
             }
+            drop(in_lane);
         });
-        if !files_only {
-            deliveries.push(delivery);
-        }
     }
-    deliveries
 }
 
 /// One file's part of a change, as [`announce_edits`] repeats it.
@@ -581,4 +634,56 @@ pub struct EditedFile {
     pub path: String,
     pub before: Arc<str>,
     pub edits: Vec<crate::engine::text::TextEdit>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_takes_its_changes_in_the_order_they_were_announced() {
+        let lane = Arc::new(Lane::new());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let (first, second, third) = (lane.next(), lane.next(), lane.next());
+        let deliver = |in_lane: InLane, name: &'static str, takes: u64| {
+            let order = order.clone();
+            tokio::spawn(async move {
+                in_lane.turn().await;
+                tokio::time::sleep(Duration::from_millis(takes)).await;
+                order.lock().expect("order").push(name);
+                drop(in_lane);
+            })
+        };
+        // Spawned last first, and the first is the slowest: each still waits for the one before.
+        let third = deliver(third, "third", 0);
+        let second = deliver(second, "second", 0);
+        let settled = tokio::spawn({
+            let lane = lane.clone();
+            let order = order.clone();
+            async move {
+                lane.delivered(lane.announced.load(Ordering::SeqCst)).await;
+                order.lock().expect("order").len()
+            }
+        });
+        let first = deliver(first, "first", 50);
+        for delivery in [first, second, third] {
+            delivery.await.expect("delivered");
+        }
+        assert_eq!(*order.lock().expect("order"), ["first", "second", "third"]);
+        assert_eq!(settled.await.expect("settled"), 3, "settled before every change was delivered");
+    }
+
+    #[tokio::test]
+    async fn a_delivery_dropped_unfinished_lets_the_next_one_go() {
+        let lane = Arc::new(Lane::new());
+        let (first, second) = (lane.next(), lane.next());
+        let dropped = tokio::spawn(async move {
+            first.turn().await;
+            std::future::pending::<()>().await;
+            drop(first);
+        });
+        dropped.abort();
+        let _ = dropped.await;
+        tokio::time::timeout(Duration::from_secs(5), second.turn()).await.expect("the next one went");
+    }
 }

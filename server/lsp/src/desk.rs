@@ -212,7 +212,11 @@ impl Desk for SessionDesk<'_> {
         self.client.show_message(MessageType::WARNING, format!("taskmark: {recovery}")).await;
     }
 
-    fn announce(&self, announcement: Announcement) -> Vec<tokio::task::JoinHandle<()>> {
+    fn settled(&self) -> impl std::future::Future<Output = ()> + Send {
+        self.session.registration.settled()
+    }
+
+    fn announce(&self, announcement: Announcement) {
         let (registration, root) = (&self.session.registration, &self.session.root);
         match announcement {
             Announcement::Status(change) => registration.announce(root, change),

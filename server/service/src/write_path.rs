@@ -6,8 +6,9 @@
 //! editors; this module decides the order of it all.
 //!
 //! A change, in order:
-//! 1. waits for its turn: one change at a time per workspace, from any editor or agent, and the
-//!    next one only after every editor has this one ([`Turn`]);
+//! 1. waits for its turn: one change at a time per workspace, from any editor or agent; then,
+//!    planned in an editor, until that editor has every change made before ([`Desk::settled`]):
+//!    the other editors take a change in their own time, in order, and hold up no one;
 //! 2. takes the workspace lock (finishing first a transaction a crash left behind), so no other
 //!    process writes in between;
 //! 3. is planned against the latest state, and planned again when a file it would write
@@ -18,7 +19,8 @@
 //!    editor took too long; the editor's documents are then set back to their text before
 //!    (and checked) before the change answers, so it is written whole or not at all;
 //! 5. has the desk read what it wrote before the next change is planned, tells the other
-//!    editors, and remembers who changed which task, for the refusals of later changes.
+//!    editors (without waiting for them), and remembers who changed which task, for the
+//!    refusals of later changes.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -227,8 +229,14 @@ pub trait Desk: Sync {
     }
     /// Tells the user what recovering an interrupted transaction did.
     fn recovered(&self, recovery: &Recovery) -> impl Future<Output = ()> + Send;
-    /// Tells every other editor on the workspace; the handles end when each has the change.
-    fn announce(&self, announcement: Self::Announcement) -> Vec<tokio::task::JoinHandle<()>>;
+    /// Waits until every change announced to this desk before has reached it (its editor's
+    /// buffers edited, the written files read): what it plans next sees them. Bounded by the
+    /// desk (each delivery has a timeout).
+    fn settled(&self) -> impl Future<Output = ()> + Send;
+    /// Tells every other editor on the workspace, each in the order the changes were written:
+    /// the workspace's next change does not wait for them ([`Desk::settled`] does, for the
+    /// desk that plans it).
+    fn announce(&self, announcement: Self::Announcement);
 }
 
 /// How long one change may hold its workspace's turn (mostly: its editor applying its part):
@@ -261,6 +269,9 @@ pub async fn change<D: Desk, X: Send>(
     let elsewhere = desk.open_elsewhere();
     let started = Instant::now();
     let outcome = async {
+        // What the changes before left in this desk's editor is what this one is planned on;
+        // the other editors' deliveries go on beside it.
+        desk.settled().await;
         let lock = lock_for_write(desk, label).await?;
         let locked = started.elapsed();
         let early = Early { lock: &lock, prepared: std::sync::Mutex::new(None) };
@@ -306,14 +317,10 @@ pub async fn change<D: Desk, X: Send>(
             at: Instant::now(),
         });
     }
-    let deliveries = desk.announce(announcement);
-    // The answer goes now; the workspace's next change waits until every editor has this one.
-    tokio::spawn(async move {
-        for delivery in deliveries {
-            let _ = delivery.await;
-        }
-        drop(turn);
-    });
+    // The answer goes now, and the workspace's next change may start: each editor takes this
+    // one in its own time, in order, and a change planned in an editor waits until it has.
+    desk.announce(announcement);
+    drop(turn);
     Ok((answer, Some(written)))
 }
 
@@ -693,7 +700,7 @@ mod tests {
         read_again: Mutex<Vec<Vec<String>>>,
         applied: Mutex<Vec<String>>,
         announced: Mutex<Vec<String>>,
-        /// Every other editor has an announced change once a permit is added.
+        /// This desk's editor has every change announced to it while a permit is there.
         delivered: Arc<tokio::sync::Semaphore>,
     }
 
@@ -761,7 +768,7 @@ mod tests {
             read_again: Default::default(),
             applied: Default::default(),
             announced: Default::default(),
-            delivered: Arc::new(tokio::sync::Semaphore::new(1_000)),
+            delivered: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -838,14 +845,11 @@ mod tests {
             Duration::from_millis(200)
         }
         async fn recovered(&self, _: &Recovery) {}
-        fn announce(&self, announcement: String) -> Vec<tokio::task::JoinHandle<()>> {
+        async fn settled(&self) {
+            let _ = self.delivered.acquire().await;
+        }
+        fn announce(&self, announcement: String) {
             self.announced.lock().expect("announced").push(announcement);
-            let delivered = self.delivered.clone();
-            vec![tokio::spawn(async move {
-                if let Ok(permit) = delivered.acquire().await {
-                    permit.forget();
-                }
-            })]
         }
     }
 
@@ -1146,25 +1150,53 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_next_change_waits_until_every_editor_has_the_last_one() {
-        let mut first = desk("Neovim (session 1)", "- [ ] a [PLANNED]\n");
-        first.delivered = Arc::new(tokio::sync::Semaphore::new(0));
-        let first = Arc::new(first);
-        change(&*first, "set 1", "1", set_todo("- [x] a [COMPLETED]\n", "1")).await.expect("answered before delivery");
-        let second = first.clone();
+    async fn a_change_waits_until_its_own_editor_has_the_last_one_and_no_other() {
+        // An agent and an editor on one workspace; the editor has not taken the agent's change.
+        let agent = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n");
+        let mut editor = desk("Neovim (session 2)", "- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n");
+        editor.turn = agent.turn.clone();
+        editor.delivered = Arc::new(tokio::sync::Semaphore::new(0));
+        let editor = Arc::new(editor);
+        change(&agent, "set 1", "1", set_todo("- [x] a [COMPLETED]\n- [ ] b [PLANNED]\n", "1"))
+            .await
+            .expect("answered before the editor has it");
+        let planning = editor.clone();
         let waiting = tokio::spawn(async move {
-            change(&*second, "set 1", "1", set_todo("- [ ] a [PLANNED]\n", "1")).await.map(|_| ())
+            change(&*planning, "set 2", "2", set_todo("- [ ] a [PLANNED]\n- [x] b [COMPLETED]\n", "2"))
+                .await
+                .map(|_| ())
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!waiting.is_finished(), "planned before the other editors had the last change");
-        assert_eq!(*first.plans.lock().expect("plans"), 1);
-        first.delivered.add_permits(1);
+        assert!(!waiting.is_finished(), "the editor planned before it had the last change");
+        assert_eq!(*editor.plans.lock().expect("plans"), 0);
+        editor.delivered.add_permits(1);
         tokio::time::timeout(Duration::from_secs(10), waiting)
             .await
             .expect("its turn came")
             .expect("ran")
             .expect("written");
-        assert_eq!(todo(&first), "- [ ] a [PLANNED]\n");
+        assert_eq!(*editor.plans.lock().expect("plans"), 1);
+        change(&agent, "set 1", "1", set_todo("- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n", "1")).await.expect("written");
+        assert_eq!(*agent.plans.lock().expect("plans"), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_change_does_not_wait_for_the_other_editors() {
+        let agent = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n");
+        // An editor that never takes the change: its deliveries are its own affair.
+        let mut editor = desk("Neovim (session 2)", "- [ ] a [PLANNED]\n");
+        editor.turn = agent.turn.clone();
+        editor.delivered = Arc::new(tokio::sync::Semaphore::new(0));
+        for (step, text) in
+            ["- [x] a [COMPLETED]\n", "- [ ] a [PLANNED]\n", "- [x] a [COMPLETED]\n"].into_iter().enumerate()
+        {
+            tokio::time::timeout(Duration::from_secs(10), change(&agent, "set 1", "1", set_todo(text, "1")))
+                .await
+                .unwrap_or_else(|_| panic!("change {step} waited for another editor"))
+                .expect("written");
+            assert_eq!(todo(&agent), text);
+        }
+        assert_eq!(*agent.announced.lock().expect("announced"), ["announce 1"; 3]);
     }
 
     #[tokio::test]
