@@ -708,20 +708,7 @@ pub struct CheckboxLine<'a> {
 
 pub fn checkbox_line(line: &str) -> Option<CheckboxLine<'_>> {
     let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-    let rest = &line[indent..];
-    let after_bullet = if let Some(after) = rest.strip_prefix(['-', '*', '+']) {
-        after
-    } else {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        rest[digits..].strip_prefix(['.', ')'])?
-    };
-    if !after_bullet.starts_with([' ', '\t']) {
-        return None;
-    }
-    let spaced = after_bullet.trim_start_matches([' ', '\t']);
+    let spaced = list_item_words(line)?;
     let inner = spaced.strip_prefix('[')?;
     let mut chars = inner.char_indices();
     let (_, state_char) = chars.next()?;
@@ -742,6 +729,26 @@ pub fn checkbox_line(line: &str) -> Option<CheckboxLine<'_>> {
     let char_start = line.len() - inner.len();
     let text_start = line.len() - after_box.trim_start().len();
     Some(CheckboxLine { char_start, state: &inner[..close_at], text_start, indent, optional })
+}
+
+/// The words of a list item's first line, after its bullet (`-`, `*`, `+`, `1.`, `1)`) and the
+/// space that must follow it; `None` for a line that is no list item.
+pub fn list_item_words(line: &str) -> Option<&str> {
+    let rest = line.trim_start_matches([' ', '\t']);
+    let after_bullet = match rest.strip_prefix(['-', '*', '+']) {
+        Some(after) => after,
+        None => {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            rest[digits..].strip_prefix(['.', ')'])?
+        }
+    };
+    if !after_bullet.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(after_bullet.trim_start_matches([' ', '\t']))
 }
 
 /// Link targets on a line: `[text](target)` and bare `[path/to/file.md]` references. Web

@@ -119,21 +119,7 @@ pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 /// `- T018: [ ] Create`. The id, the offset of the box's character in the line, that character,
 /// and the title after the box.
 fn spec_kit_id_then_box(line: &str) -> Option<(&str, usize, char, String)> {
-    let rest = line.trim_start_matches([' ', '\t']);
-    let after_bullet = match rest.strip_prefix(['-', '*', '+']) {
-        Some(after) => after,
-        None => {
-            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-            if digits == 0 || digits > 9 {
-                return None;
-            }
-            rest[digits..].strip_prefix(['.', ')'])?
-        }
-    };
-    if !after_bullet.starts_with([' ', '\t']) {
-        return None;
-    }
-    let words = after_bullet.trim_start_matches([' ', '\t']);
+    let words = crate::markdown::list_item_words(line)?;
     let bold = words.starts_with("**");
     let inner = if bold { &words[2..] } else { words };
     let id_end = inner.find([':', '*', ' ', '\t']).unwrap_or(inner.len());
