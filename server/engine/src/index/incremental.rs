@@ -117,9 +117,14 @@ impl WorkspaceIndex {
                     .map(|it| it.class.root.clone());
                 Arc::make_mut(&mut self.files)[id.0 as usize] = None;
                 let roots_after = spec_roots(self.entries().map(|(_, it)| (it.path.as_str(), &it.class)));
+                let emptied = tracker.filter(|&it| !self.entries().any(|(_, entry)| entry.tracker == Some(it)));
                 if was_config || was_standard || roots_before != roots_after {
                     self.rebuild_trackers();
                     rebuilt = true;
+                } else if let Some(position) = emptied {
+                    // A tracker whose last file went is no tracker: a fresh build would not
+                    // find it (`new` would count it among the trackers to choose from).
+                    self.drop_tracker(position);
                 } else if let Some(tracker) = tracker {
                     // Its markers no longer count towards the tracker's conventions.
                     rebuilt = self.adapt_vocabularies(Some(tracker));
@@ -236,6 +241,25 @@ impl WorkspaceIndex {
                 before.class.role == after.class.role && before.tracker == after.tracker
             });
         Update { rebuilt, file, tasks, added_or_removed: previous_id.is_none(), edit: None, phases, roles_kept }
+    }
+
+    /// Removes the tracker at `position`, which no file belongs to any more; the files of the
+    /// trackers after it move down one (usually none: the last tracker made is an editor's
+    /// untitled document's, closed first).
+    fn drop_tracker(&mut self, position: usize) {
+        self.trackers.remove(position);
+        let later: Vec<FileId> =
+            self.entries().filter(|(_, it)| it.tracker.is_some_and(|it| it > position)).map(|(id, _)| id).collect();
+        if later.is_empty() {
+            return;
+        }
+        let files = Arc::make_mut(&mut self.files);
+        for id in later {
+            if let Some(entry) = files[id.0 as usize].as_mut() {
+                let entry = Arc::make_mut(entry);
+                entry.tracker = entry.tracker.map(|it| it - 1);
+            }
+        }
     }
 
     /// Follows a change of the Task Master tracker at `root`'s tasks.json or state.json: when

@@ -287,6 +287,40 @@ mod tests {
         assert_eq!(index.trackers(), fresh.trackers());
         index.set_file("specs/state.json", None);
         assert_eq!(index.trackers().len(), 1);
+        // Its last file gone, a tracker is gone as from a fresh build.
+        index.set_file("TODO.md", None);
+        assert_eq!(index.trackers(), WorkspaceIndex::build(Vec::new(), &vocabularies).trackers());
+    }
+
+    #[test]
+    fn a_tracker_that_loses_its_last_file_goes_and_the_others_keep_their_files() {
+        let vocabularies = crate::config::Config::default().vocabularies;
+        let source = |path: &str, text: &str| SourceFile { path: path.into(), text: Arc::from(text) };
+        let files = [("a/TODO.md", "- [ ] a one\n"), ("b/TODO.md", "- [ ] b one\n"), ("c/TODO.md", "- [x] c one\n")];
+        let mut index =
+            WorkspaceIndex::build(files.iter().map(|(path, text)| source(path, text)).collect(), &vocabularies);
+        assert_eq!(index.trackers().len(), 3);
+        // The middle one goes: the last one's files move down with it.
+        index.set_file("b/TODO.md", None);
+        let fresh =
+            WorkspaceIndex::build(vec![source(files[0].0, files[0].1), source(files[2].0, files[2].1)], &vocabularies);
+        assert_eq!(index.trackers(), fresh.trackers());
+        for path in ["a/TODO.md", "c/TODO.md"] {
+            let tracker = |index: &WorkspaceIndex| {
+                let entry = index.entry(index.file_id(path)?)?;
+                Some(index.trackers()[entry.tracker?].root.clone())
+            };
+            assert_eq!(tracker(&index), tracker(&fresh), "{path}");
+        }
+        let keys = |index: &WorkspaceIndex| index.tasks().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&index), keys(&fresh));
+        // The last one goes too: `new` has one tracker to add to, not one and a ghost.
+        index.set_file("c/TODO.md", None);
+        let chosen = crate::lifecycle::create::choose_tracker(&index, None).map(|it| it.root.clone());
+        assert_eq!(chosen.ok().as_deref(), Some("a"));
+        // And a tracker made after that is one more, as any.
+        index.set_file("d/TODO.md", Some(Arc::from("- [ ] d one\n")));
+        assert_eq!(index.trackers().len(), 2);
     }
 
     #[test]
