@@ -66,51 +66,43 @@ fn same_title(a: &str, b: &str) -> bool {
 pub fn parse_spec_kit(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let outline = Outline::new(text);
     let mut out = ParsedFile::default();
-    for (list_item, line, checkbox) in outline.checkboxes(text, range(0, text.len())) {
+    let known = |state: char| cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state));
+    for list_item in outline.items.iter().filter(|it| !outline.in_code(it.range.start())) {
+        let line = crate::text::line_range_at(text, usize::from(list_item.range.start()));
         let line_text = &text[line];
-        let after = &line_text[checkbox.text_start..];
-        let Some((id, title)) = spec_kit_id(after) else {
-            if let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) {
-                out.items.push(item);
+        // The box's character in the line, the task id and the title.
+        let (char_start, state, id, title) = match crate::markdown::checkbox_line(line_text) {
+            // `- [ ]* text` is a box only in Kiro's files ([`Outline::checkboxes`]).
+            Some(checkbox) if checkbox.optional => continue,
+            Some(checkbox) => {
+                let Some((id, title)) = spec_kit_id(&line_text[checkbox.text_start..]) else {
+                    if let Some(item) = item_from_checkbox(cx, text, line, &checkbox, list_item.depth) {
+                        out.items.push(item);
+                    }
+                    continue;
+                };
+                let state = checkbox.state.chars().next().unwrap_or(' ');
+                if !known(state) && state.is_alphanumeric() && !matches!(state, 'x' | 'X') {
+                    continue;
+                }
+                (checkbox.char_start, state, id, title)
             }
-            continue;
+            // `1.  **T018**: [x] Create ...`: the id before the box.
+            None => {
+                let Some((id, char_start, state, title)) = spec_kit_id_then_box(line_text) else { continue };
+                if !known(state) {
+                    continue;
+                }
+                (char_start, state, id, title)
+            }
         };
-        let base = usize::from(line.start());
-        let key = TaskKey::new(cx.scope, id);
-        let marker = range(base + checkbox.char_start, base + checkbox.char_start + checkbox.state.len());
-        let state_char = checkbox.state.chars().next().unwrap_or(' ');
-        let known = cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char));
-        if !known && state_char.is_alphanumeric() && !matches!(state_char, 'x' | 'X') {
-            continue;
-        }
-        let mut place =
-            place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
-        place.title = Some(title.into());
-        out.places.push(place);
-    }
-    // `1.  **T018**: [x] Create ...`: the id before the box, a list item the loop above does not
-    // see (its first line does not start with a box).
-    let boxed_first = out.places.len();
-    for item in outline.items.iter().filter(|it| !outline.in_code(it.range.start())) {
-        let line = crate::text::line_range_at(text, usize::from(item.range.start()));
-        let line_text = &text[line];
-        if crate::markdown::checkbox_line(line_text).is_some() {
-            continue;
-        }
-        let Some((id, char_start, state_char, title)) = spec_kit_id_then_box(line_text) else { continue };
-        if !cx.profile.statuses.iter().any(|it| it.checkbox.contains(&state_char)) {
-            continue;
-        }
-        let base = usize::from(line.start());
-        let marker = range(base + char_start, base + char_start + state_char.len_utf8());
+        let marker_start = usize::from(line.start()) + char_start;
+        let marker = range(marker_start, marker_start + state.len_utf8());
         let key = TaskKey::new(cx.scope, id);
         let mut place =
             place(cx, Subject::Task(key), PlaceKind::ChecklistTask, text, marker, Spelling::Checkbox, Scope::Task);
         place.title = Some(title.into());
         out.places.push(place);
-    }
-    if out.places.len() > boxed_first {
-        out.places.sort_by_key(|it| it.marker.range.start());
     }
     out
 }
