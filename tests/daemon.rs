@@ -430,6 +430,60 @@ fn an_editor_that_hangs_on_a_broadcast_edit_holds_up_no_one_else() {
 }
 
 #[test]
+fn an_editor_behind_on_broadcast_edits_waits_for_them_without_holding_up_others() {
+    let setup = setup();
+    let root = setup.workspace("behind");
+    let mut slow = setup.editor(&root);
+    let mut agent = setup.editor(&root);
+    for client in [&mut slow, &mut agent] {
+        assert!(has_diagnostics(client, "specs/state.json"));
+    }
+    // Its TODO.md has an unsaved change, so the agent's change reaches it as an edit, which it
+    // reads and never answers: the delivery times out after 5 s.
+    let todo = slow.open("specs/TODO.md");
+    let unsaved = format!("{}\nAn unsaved note.\n", slow.documents[&todo].text);
+    slow.change_full(&todo, &unsaved);
+    slow.edit_mode = lsp_client::EditMode::Hang;
+    slow.settle(Duration::from_millis(300));
+    assert_eq!(set_status(&mut agent, "14", "implementing").expect("the change goes through")["applied"], true);
+    let edit_dropped =
+        slow.wait_until(WAIT, |it| it.server_requests.iter().any(|request| request["method"] == "workspace/applyEdit"));
+    assert!(edit_dropped, "the agent's change reached the slow editor as an edit");
+    // Then its user asks for a change: planned once the editor has the change before, when
+    // that delivery times out. The agent's next change does not wait for that.
+    slow.edit_mode = lsp_client::EditMode::Apply;
+    let (slow_outcome, agent_took) = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| set_status(&mut slow, "15", "researching"));
+        std::thread::sleep(Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let answer = agent.request(
+            "workspace/executeCommand",
+            json!({ "command": "taskmark.setStatus", "arguments": [{ "task": "14", "status": "blocked", "reason": "waiting" }] }),
+        );
+        let took = started.elapsed();
+        assert_eq!(answer.expect("the agent's change goes through")["applied"], true);
+        (waiting.join().expect("the slow editor's request"), took)
+    });
+    assert!(
+        agent_took < Duration::from_millis(2500),
+        "the agent's change took {agent_took:?}: held up by the slow editor"
+    );
+    let answer = slow_outcome.expect("the slow editor's change goes through once it caught up");
+    assert_eq!(answer["applied"], true, "{answer}");
+    let state = std::fs::read_to_string(root.join("specs/state.json")).expect("state.json");
+    let task = |id: &str| {
+        let at = state.find(&format!("\"project_number\": {id}")).expect("the task");
+        state[at..(at + 400).min(state.len())].to_string()
+    };
+    assert!(task("14").contains("\"status\": \"blocked\""), "{state}");
+    assert!(task("15").contains("\"status\": \"researching\""), "{state}");
+    let pid = daemon_of(&mut agent);
+    slow.stop();
+    agent.stop();
+    wait_for("the idle daemon to exit", || !alive(pid));
+}
+
+#[test]
 fn an_editor_that_connects_after_a_save_sees_the_saved_file() {
     let setup = setup();
     let root = setup.workspace("saved");

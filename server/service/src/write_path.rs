@@ -6,9 +6,10 @@
 //! editors; this module decides the order of it all.
 //!
 //! A change, in order:
-//! 1. waits for its turn: one change at a time per workspace, from any editor or agent; then,
-//!    planned in an editor, until that editor has every change made before ([`Desk::settled`]):
-//!    the other editors take a change in their own time, in order, and hold up no one;
+//! 1. waits for its turn: one change at a time per workspace, from any editor or agent; planned
+//!    in an editor, it first waits, without the turn, until that editor has every change made
+//!    before ([`Desk::settled`]): the other editors take a change in their own time, in order,
+//!    and an editor slow to take them holds up no one;
 //! 2. takes the workspace lock (finishing first a transaction a crash left behind), so no other
 //!    process writes in between;
 //! 3. is planned against the latest state, and planned again when a file it would write
@@ -263,14 +264,15 @@ pub async fn change<D: Desk, X: Send>(
     + Sync,
 ) -> Result<(X, Option<Written>), D::Error> {
     let arrived = Instant::now();
-    let mut turn = desk.turn().lock_owned().await;
+    let mut turn = turn_once_settled(desk).await;
     let turn_waited = arrived.elapsed();
     let me = desk.name();
     let elsewhere = desk.open_elsewhere();
     let started = Instant::now();
     let outcome = async {
-        // What the changes before left in this desk's editor is what this one is planned on;
-        // the other editors' deliveries go on beside it.
+        // What the changes before left in this desk's editor is what this one is planned on
+        // (waited for inside the turn only when the workspace gave it no pause outside); the
+        // other editors' deliveries go on beside it.
         desk.settled().await;
         let lock = lock_for_write(desk, label).await?;
         let locked = started.elapsed();
@@ -322,6 +324,28 @@ pub async fn change<D: Desk, X: Send>(
     desk.announce(announcement);
     drop(turn);
     Ok((answer, Some(written)))
+}
+
+/// How many times a desk waits, outside the turn, for the changes announced to it while it
+/// waited for the turn, before it waits for them inside (a workspace changing without pause).
+const SETTLE_OUTSIDE_THE_TURN: usize = 4;
+
+/// The workspace's turn, taken once this desk has every change announced to it. A desk behind
+/// on earlier changes (its editor slow to apply their edits, or not answering at all, each
+/// delivery timing out) waits for them without the turn: the other editors' and agents' changes
+/// go ahead meanwhile. Deliveries announced while it waited for the turn are waited for outside
+/// it again, a few times; after that inside it, each delivery bounded by its own timeout.
+async fn turn_once_settled<D: Desk>(desk: &D) -> tokio::sync::OwnedMutexGuard<RecentChanges> {
+    for _ in 0..SETTLE_OUTSIDE_THE_TURN {
+        desk.settled().await;
+        let turn = desk.turn().lock_owned().await;
+        // Polled once: a desk with nothing left to take is settled at once.
+        if tokio::time::timeout(Duration::ZERO, desk.settled()).await.is_ok() {
+            return turn;
+        }
+        drop(turn);
+    }
+    desk.turn().lock_owned().await
 }
 
 async fn in_turn<T, E: ChangeError>(work: impl Future<Output = Result<T, E>>) -> Result<T, E> {
@@ -1178,6 +1202,41 @@ mod tests {
         assert_eq!(*editor.plans.lock().expect("plans"), 1);
         change(&agent, "set 1", "1", set_todo("- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n", "1")).await.expect("written");
         assert_eq!(*agent.plans.lock().expect("plans"), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_editor_behind_on_earlier_changes_waits_for_them_without_the_turn() {
+        // The editor has not taken the agent's change (its client is slow to apply edits) and
+        // asks for a change of its own: it waits for its deliveries, and the agent's next
+        // change goes ahead meanwhile.
+        let agent = desk("taskmark mcp (session 1)", "- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n");
+        let mut editor = desk("Neovim (session 2)", "- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n");
+        editor.turn = agent.turn.clone();
+        editor.delivered = Arc::new(tokio::sync::Semaphore::new(0));
+        let editor = Arc::new(editor);
+        change(&agent, "set 1", "1", set_todo("- [x] a [COMPLETED]\n- [ ] b [PLANNED]\n", "1")).await.expect("written");
+        let planning = editor.clone();
+        let waiting = tokio::spawn(async move {
+            change(&*planning, "set 2", "2", set_todo("- [ ] a [PLANNED]\n- [x] b [COMPLETED]\n", "2"))
+                .await
+                .map(|_| ())
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let agents_next = change(&agent, "set 1", "1", set_todo("- [ ] a [PLANNED]\n- [ ] b [PLANNED]\n", "1"));
+        tokio::time::timeout(Duration::from_secs(2), agents_next)
+            .await
+            .expect("the agent's change was held up by an editor waiting for its deliveries")
+            .expect("written");
+        assert!(!waiting.is_finished(), "the editor planned before it had the last change");
+        assert_eq!(*editor.plans.lock().expect("plans"), 0);
+        editor.delivered.add_permits(1);
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("its turn came")
+            .expect("ran")
+            .expect("written");
+        assert_eq!(*editor.plans.lock().expect("plans"), 1);
+        assert_eq!(todo(&editor), "- [ ] a [PLANNED]\n- [x] b [COMPLETED]\n");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
