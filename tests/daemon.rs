@@ -388,22 +388,28 @@ fn a_hung_editor_gives_up_its_turn_and_the_next_change_goes_ahead() {
     wait_for("the idle daemon to exit", || !alive(pid));
 }
 
-#[test]
-fn an_editor_that_hangs_on_a_broadcast_edit_holds_up_no_one_else() {
-    let setup = setup();
-    let root = setup.workspace("hung-elsewhere");
-    let mut hung = setup.editor(&root);
-    let mut agent = setup.editor(&root);
+/// Two editors on `root`, both indexed: the first with an unsaved change in its TODO.md, so
+/// that each change reaches it as an edit, which it never answers (a hung client); the second
+/// (an agent, say) answers everything.
+fn hung_editor_and_agent(setup: &Scratch, root: &Path) -> (LspClient, LspClient) {
+    let mut hung = setup.editor(root);
+    let mut agent = setup.editor(root);
     for client in [&mut hung, &mut agent] {
         assert!(has_diagnostics(client, "specs/state.json"));
     }
-    // Its TODO.md has an unsaved change: each change gets to it as an edit, which it never
-    // answers.
     let todo = hung.open("specs/TODO.md");
     let unsaved = format!("{}\nAn unsaved note.\n", hung.documents[&todo].text);
     hung.change_full(&todo, &unsaved);
     hung.edit_mode = lsp_client::EditMode::Hang;
     hung.settle(Duration::from_millis(300));
+    (hung, agent)
+}
+
+#[test]
+fn an_editor_that_hangs_on_a_broadcast_edit_holds_up_no_one_else() {
+    let setup = setup();
+    let root = setup.workspace("hung-elsewhere");
+    let (hung, mut agent) = hung_editor_and_agent(&setup, &root);
     // Three changes back to back: each waited for the hung editor's delivery to time out (5 s)
     // while the workspace's turn waited for every editor.
     let started = std::time::Instant::now();
@@ -433,18 +439,9 @@ fn an_editor_that_hangs_on_a_broadcast_edit_holds_up_no_one_else() {
 fn an_editor_behind_on_broadcast_edits_waits_for_them_without_holding_up_others() {
     let setup = setup();
     let root = setup.workspace("behind");
-    let mut slow = setup.editor(&root);
-    let mut agent = setup.editor(&root);
-    for client in [&mut slow, &mut agent] {
-        assert!(has_diagnostics(client, "specs/state.json"));
-    }
-    // Its TODO.md has an unsaved change, so the agent's change reaches it as an edit, which it
-    // reads and never answers: the delivery times out after 5 s.
-    let todo = slow.open("specs/TODO.md");
-    let unsaved = format!("{}\nAn unsaved note.\n", slow.documents[&todo].text);
-    slow.change_full(&todo, &unsaved);
-    slow.edit_mode = lsp_client::EditMode::Hang;
-    slow.settle(Duration::from_millis(300));
+    // The agent's change reaches the slow editor as an edit, which it reads and never answers:
+    // the delivery times out after 5 s.
+    let (mut slow, mut agent) = hung_editor_and_agent(&setup, &root);
     assert_eq!(set_status(&mut agent, "14", "implementing").expect("the change goes through")["applied"], true);
     let edit_dropped =
         slow.wait_until(WAIT, |it| it.server_requests.iter().any(|request| request["method"] == "workspace/applyEdit"));
