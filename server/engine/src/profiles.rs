@@ -411,7 +411,7 @@ pub fn todo_folders() -> Profile {
         "Todo folders: a file per task, its folder or name and its own status line",
         vec![
             Status::new("open", Kind::Todo)
-                .words(&["open", "todo", "pending", "not started", "idea", "backlog", "planned"])
+                .words(&["open", "todo", "pending", "ready", "not started", "idea", "backlog", "planned"])
                 .open_box(),
             // GSD's debug sessions: gathering, investigating, fixing, verifying, waiting for a
             // person's check, or diagnosed (the cause found, not yet fixed). The Claude Code

@@ -20,17 +20,21 @@ pub fn parse(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
 /// Kiro's `- [ ] 2. Title` and `- [x] 2.5 Subtask`: each numbered box is also a task of its own
 /// (`2`, `2.5`), so that `list`, `show` and `set` reach it; its nesting stays the items'. A
 /// number written twice with the same title is one task written twice (a line an agent left
-/// behind when it rewrote the box: `duplicate-task` names both); a number written twice with
-/// two titles means the file numbers two lists from 1, and its boxes stay items, rather than
-/// report tasks defined twice.
+/// behind when it rewrote the box: `duplicate-task` names both). A number written twice with
+/// two titles in a file that numbers two lists from 1 (a `1.` again after later numbers) is the
+/// second list's, and the file's boxes stay items rather than report tasks defined twice; in a
+/// file numbered once through, it is one number given to two tasks (a `6.` inserted before the
+/// old `6.`), both read and named by `duplicate-task`, rather than every task of the file
+/// going unread without a word.
 fn numbered_tasks(cx: &ParseContext<'_>, text: &str, items: &[Item]) -> Vec<crate::model::Place> {
+    let restarts = numbering_restarts(items.iter().filter_map(|item| crate::parse::outline_number(&text[item.text])));
     let mut titles: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     let mut places = Vec::new();
     for item in items {
         let words = &text[item.text];
         let Some(number) = crate::parse::outline_number(words) else { continue };
         let title = words[number.len()..].trim_start_matches('.').trim();
-        if titles.insert(number, title).is_some_and(|first| !same_title(first, title)) {
+        if titles.insert(number, title).is_some_and(|first| !same_title(first, title)) && restarts {
             return Vec::new();
         }
         let key = TaskKey::new(cx.scope, number);
@@ -47,6 +51,22 @@ fn numbered_tasks(cx: &ParseContext<'_>, text: &str, items: &[Item]) -> Vec<crat
         places.push(place);
     }
     places
+}
+
+/// Whether a file's numbered boxes number more than one list: a `1` again, or a task number
+/// lower than the one before it (a second list copied in without its first tasks: `9.`, then
+/// `2.2`, `3.`). Subtask numbers (`2.2`) are left out; a number written twice in a row is not
+/// a new list.
+fn numbering_restarts<'a>(numbers: impl Iterator<Item = &'a str>) -> bool {
+    let mut tasks = numbers.filter_map(|it| it.parse::<u64>().ok());
+    let Some(mut last) = tasks.next() else { return false };
+    for number in tasks {
+        if number == 1 || number < last {
+            return true;
+        }
+        last = number;
+    }
+    false
 }
 
 /// Two titles of one numbered box, as a rewrite leaves them: the same words, whatever the

@@ -111,10 +111,22 @@ pub fn parse_index(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     out
 }
 
-/// The newer layout's table: `| # | Title | Status | Complexity | Dependencies |`.
+/// The columns of an index table: the id's, and the status, title and dependencies where the
+/// table has them.
+#[derive(Clone, Copy)]
+struct Columns {
+    id: usize,
+    status: Option<usize>,
+    title: Option<usize>,
+    dependencies: Option<usize>,
+}
+
+/// The newer layout's table: `| # | Title | Status | Complexity | Dependencies |`. Its second
+/// version (`schema_version: "compozy.tasks/v2"`) keeps the status in the task files only:
+/// `| ID | Title | Type | Complexity |` with `task_01` in the id column, each row a mention of
+/// its task (listed here, its status stated elsewhere).
 fn table_rows(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut ParsedFile) {
-    // The columns of the table being read: id, status, title and dependencies.
-    let mut columns: Option<(usize, usize, Option<usize>, Option<usize>)> = None;
+    let mut columns: Option<Columns> = None;
     for row in &outline.table_rows {
         if outline.in_code(row.range.start()) {
             continue;
@@ -125,16 +137,40 @@ fn table_rows(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mut Pa
                 (0..row.cells.len())
                     .find(|at| cell(*at).is_some_and(|it| names.iter().any(|name| it.eq_ignore_ascii_case(name))))
             };
-            columns = named(&["#", "id", "task"])
-                .zip(named(&["status"]))
-                .map(|(id, status)| (id, status, named(&["title", "name"]), named(&["dependencies", "depends on"])));
+            columns = named(&["#", "id", "task"]).map(|id| Columns {
+                id,
+                status: named(&["status"]),
+                title: named(&["title", "name"]),
+                dependencies: named(&["dependencies", "depends on"]),
+            });
             continue;
         }
-        let Some((id_column, status_column, title_column, dependencies_column)) = columns else { continue };
-        let (Some(raw_id), Some(status_cell)) = (cell(id_column), row.cells.get(status_column)) else { continue };
+        let Some(Columns {
+            id: id_column,
+            status: status_column,
+            title: title_column,
+            dependencies: dependencies_column,
+        }) = columns
+        else {
+            continue;
+        };
+        let Some(written_id) = cell(id_column) else { continue };
+        // `01`, `05a`, or the file's own name, `task_01`.
+        let raw_id = written_id.strip_prefix("task_").unwrap_or(written_id);
         if leading_digits(raw_id) == 0 || !raw_id.chars().all(|it| it.is_ascii_alphanumeric()) {
             continue;
         }
+        let Some(status_cell) = status_column.and_then(|at| row.cells.get(at)) else {
+            // A table without a status column lists tasks only when it names their files:
+            // another table's `1`, `2` could number anything.
+            if raw_id.len() < written_id.len()
+                && let Some(id_cell) = row.cells.get(id_column)
+            {
+                let key = TaskKey::new(cx.scope, table_id(raw_id));
+                out.mentions.push(Mention { task: key, kind: PlaceKind::IndexRow, range: *id_cell });
+            }
+            continue;
+        };
         let raw = &text[*status_cell];
         let inner = raw.trim().trim_matches('|').trim();
         let Some(offset) = raw.find(inner).filter(|_| !inner.is_empty()) else { continue };
@@ -261,6 +297,31 @@ mod tests {
         let after = crate::fixture::apply(fixture, &index, &change);
         assert!(after.contains("| 05a | Split | in-progress   | low"), "{after}");
         assert!(after.contains("---\nstatus: in-progress\n---\n# Task 05a"), "{after}");
+    }
+
+    /// compozy's v2 index (andreustimm/master-jobs, a fourth hold-out review): the table names
+    /// each task's file and states no status, which lives in the task files only. A listed task
+    /// with its file is no orphan; a file without a row still is; a row without a file states
+    /// nothing to hold it to (not reported); a plain numbered table beside it lists nothing.
+    #[test]
+    fn the_v2_index_lists_tasks_without_their_status() {
+        let fixture = "%! .compozy/tasks/menu/_tasks.md\n---\nschema_version: \"compozy.tasks/v2\"\nworkflow: menu\n---\n\n# Menu\n\n| ID | Title | Type | Complexity |\n|----|-------|------|------------|\n| task_01 | Close menu | bugfix | low |\n| task_02 | Focus trap | bugfix | low |\n\n| ID | Risk |\n|----|------|\n| 7 | Flaky e2e |\n%! .compozy/tasks/menu/task_01.md\n---\nstatus: completed\ntitle: \"Close menu\"\n---\n# Task 1: Close menu\n%! .compozy/tasks/menu/task_03.md\n---\nstatus: pending\n---\n# Task 3: Extra\n";
+        let (index, found) = diagnostics(fixture, None);
+        let seen: Vec<(RuleCode, String)> = found
+            .iter()
+            .map(|it| (it.code, it.task.as_ref().map(|task| task.id.to_string()).unwrap_or_default()))
+            .collect();
+        assert_eq!(seen, [(RuleCode::OrphanTask, "3".into())], "{found:#?}");
+        let listed = index.task(&TaskKey::new(".compozy/tasks/menu", "1")).expect("task 1");
+        assert_eq!((listed.places.len(), listed.mentions.len()), (1, 1), "its file's status, the index's row");
+        assert!(index.task(&TaskKey::new(".compozy/tasks/menu", "7")).is_none(), "the risk table lists no task");
+        // `set` writes the task file, the one place that states the status.
+        let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
+        let task = TaskKey::new(".compozy/tasks/menu", "1");
+        let change = crate::edit::plan_status_change(&index, &task, "in_progress", &options).expect("a plan");
+        let after = crate::fixture::apply(fixture, &index, &change);
+        assert!(after.contains("---\nstatus: in-progress\ntitle: \"Close menu\"\n---"), "{after}");
+        assert!(after.contains("| task_01 | Close menu | bugfix | low |"), "{after}");
     }
 
     #[test]

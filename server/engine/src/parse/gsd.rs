@@ -131,9 +131,7 @@ fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mu
         let (Some(phase), Some(status_cell)) = (cell(0), row.cells.get(column)) else { continue };
         let Some((number, title)) = leading_number(phase) else { continue };
         let raw = &text[*status_cell];
-        // `**Complete**`, and STATE.md's older table: `✅ Verified`, `⚪ Blocked`.
-        let inner = raw.trim().trim_matches('|').trim().trim_matches('*').trim();
-        let inner = inner.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
+        let inner = cell_status(raw);
         let Some(offset) = raw.find(inner).filter(|_| !inner.is_empty()) else { continue };
         let start = usize::from(status_cell.start()) + offset;
         // A status the vocabulary does not know is a remark, not a disagreement.
@@ -162,6 +160,17 @@ fn progress_table(cx: &ParseContext<'_>, text: &str, outline: &Outline, out: &mu
         }
         out.places.push(it);
     }
+}
+
+/// The status a table cell states, without the note its author wrote after it: `**Complete**`,
+/// `**Complete** (wake bug open)`, `Complete (2 plans left)` and STATE.md's older `✅ Verified`
+/// state `Complete` and `Verified`; the note is the author's and stays as it is.
+fn cell_status(cell: &str) -> &str {
+    let cell = cell.trim().trim_matches('|').trim();
+    let cell = cell.strip_prefix("**").and_then(|rest| rest.find("**").map(|end| &rest[..end])).unwrap_or(cell);
+    let cell = cell.trim_matches('*').trim();
+    let cell = cell.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
+    cell.find(" (").map_or(cell, |at| cell[..at].trim_end())
 }
 
 /// `Phase 13: Quick Fixes** - ...` (bold or not): the phase number without leading zeros, and
@@ -859,6 +868,27 @@ Stopped at: {record}
         let left: Vec<String> =
             found.iter().filter_map(|it| it.task.as_ref().map(|task| task.id.to_string())).collect();
         assert_eq!(left, ["2", "2"], "{found:#?}");
+    }
+
+    /// Xentient (a fourth hold-out review): `**Complete** (PIR wake bug 9id open)` is the status
+    /// `Complete` with its author's note, not a second spelling of it; a status change writes the
+    /// word and keeps the note.
+    #[test]
+    fn a_table_cell_s_status_and_the_note_after_it() {
+        let roadmap = "%! .planning/ROADMAP.md\n# Roadmap\n\n| Phase | Goal | Status |\n|---|---|---|\n| 1: Base | Firmware | **Complete** (wake bug open) |\n| 2: Docs | Docs | Complete (two notes left) |\n| 3: Layers | Core | Complete |\n| 4: Sync | Sync | Not started |\n";
+        let (_, found) = diagnostics(roadmap, None);
+        assert!(found.is_empty(), "{found:#?}");
+        let index = crate::fixture::index(roadmap);
+        let phase_1 = index.task(&TaskKey::new(".planning", "1")).expect("phase 1");
+        let statuses: Vec<&str> = phase_1.places.iter().map(|it| index.place(*it).marker.text.as_str()).collect();
+        assert_eq!(statuses, ["Complete"]);
+        let options = crate::fixture::options_at("2026-11-27T10:00:00Z");
+        let plan = crate::edit::plan_status_change(&index, &TaskKey::new(".planning", "1"), "in_progress", &options)
+            .expect("a plan");
+        let after = crate::fixture::apply(roadmap, &index, &plan);
+        assert!(after.contains("| 1: Base | Firmware | **In Progress** (wake bug open) |"), "{after}");
+        assert_eq!(cell_status(" ✅ Verified "), "Verified");
+        assert_eq!(cell_status("**Complete**"), "Complete");
     }
 
     #[test]

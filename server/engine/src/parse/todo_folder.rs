@@ -29,13 +29,14 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
     let parts: Vec<&str> = under_root.split('/').collect();
     let inside = parts.as_slice();
     // The folder (`work`, `done`, `resolved`) or the name prefix, and what it says.
-    let (name, said) = match inside {
+    let (name, said): (&str, Option<&str>) = match inside {
         [state, name] | [state, name, "task.md"] if let Some(said) = crate::layout::todo_folder_status(state) => {
             (*name, Some(said))
         }
-        [name] => match strip_prefix_ignoring_case(name, "DONE-") {
-            Some(rest) => (rest, Some("done")),
-            None => (*name, None),
+        [name] => match (strip_prefix_ignoring_case(name, "DONE-"), file_todo_name(name)) {
+            (Some(rest), _) => (rest, Some("done")),
+            (None, Some((number, word))) => (number, Some(word)),
+            (None, None) => (*name, None),
         },
         _ => return out,
     };
@@ -66,7 +67,9 @@ pub fn parse_task(cx: &ParseContext<'_>, text: &str) -> ParsedFile {
             it.title = outline.headings.first().map(|heading| text[heading.content].into());
             Some(it)
         }
-        None => status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus).map(|it| it.0),
+        None => status_place(cx, text, &outline, Subject::Task(key.clone()), PlaceKind::IndexStatus)
+            .map(|it| it.0)
+            .filter(|it| stated_at_the_head(&outline, it)),
     };
     let own = own.map(|it| checked_off(cx, it));
     // A note in a `todos/` folder that states nothing is not a task.
@@ -119,6 +122,31 @@ fn checked_off(cx: &ParseContext<'_>, mut place: crate::model::Place) -> crate::
         place.unknown = None;
     }
     place
+}
+
+/// A todo file states its status at its head (`# Title`, then `**Status:** Done`): a status
+/// line under a later section (`### Issue #59` of a status report kept in `todos/`) is that
+/// section's, not the file's.
+fn stated_at_the_head(outline: &Outline, place: &crate::model::Place) -> bool {
+    outline
+        .headings
+        .iter()
+        .find(|it| it.level >= 2)
+        .is_none_or(|section| place.marker.range.start() < section.line.start())
+}
+
+/// The file-todos convention (`todos/001-pending-p1-fix-login.md`, renamed
+/// `001-complete-p1-fix-login.md` once closed; `ready` once triaged): the todo's number, which
+/// stays as the name changes, and the status word its name holds.
+fn file_todo_name(name: &str) -> Option<(&str, &str)> {
+    let (number, rest) = name.split_once('-')?;
+    let (word, rest) = rest.split_once('-')?;
+    let priority = rest.split('-').next()?;
+    let numbered = !number.is_empty() && number.bytes().all(|it| it.is_ascii_digit());
+    let prioritized =
+        priority.len() == 2 && priority.starts_with(['p', 'P']) && priority[1..].bytes().all(|it| it.is_ascii_digit());
+    let status = ["pending", "ready", "complete"].iter().any(|it| it.eq_ignore_ascii_case(word));
+    (numbered && prioritized && status).then_some((number, word))
 }
 
 fn strip_prefix_ignoring_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
@@ -218,6 +246,48 @@ mod tests {
             let profile = index.task_profile(&TaskKey::new("docs/todos", id)).expect("a profile");
             assert_eq!(profile.status(found_status).id, status, "{id}");
         }
+    }
+
+    /// The file-todos convention (a fourth hold-out review: its closed todos were each a false
+    /// error, `todos/` read as saying "open"): the name's status word is a place of the todo,
+    /// whose id is its number. A name and a frontmatter that agree say nothing; hello-halo's
+    /// todos named `complete` whose frontmatter still says `pending` disagree.
+    #[test]
+    fn file_todos_named_by_number_status_and_priority() {
+        let todo = |name: &str, status: &str| {
+            format!("%! todos/{name}.md\n---\nstatus: {status}\npriority: p2\n---\n\n# {name}\n")
+        };
+        let fixture = [
+            todo("001-complete-p2-add-input-validation", "complete"),
+            todo("002-ready-p1-fix-login", "ready"),
+            todo("003-pending-p3-tidy-logs", "pending"),
+            todo("004-complete-p2-cache-headers", "pending"),
+        ]
+        .concat();
+        let (index, found) = diagnostics(&fixture, None);
+        let mismatched: Vec<String> = found
+            .iter()
+            .filter(|it| it.code == RuleCode::StatusMismatch)
+            .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
+            .collect();
+        assert_eq!(mismatched, ["004"], "{found:?}");
+        assert_eq!(found.len(), 1, "{found:?}");
+        let summary = crate::ide::task_summary(&index, &TaskKey::new("todos", "001"));
+        assert!(summary.agrees(), "{summary:?}");
+        assert_eq!(super::file_todo_name("2025-07-17-fix-print"), None);
+        assert_eq!(super::file_todo_name("12-ready-P1-x"), Some(("12", "ready")));
+    }
+
+    /// A status report kept in `todos/` (MoldovaDirect's `STATUS_UPDATE_2025-11-03.md`) states
+    /// the status of the issues under its sections, not its own: it is no todo. A todo states
+    /// its own at its head.
+    #[test]
+    fn a_status_line_under_a_section_is_not_the_file_s() {
+        let fixture = "%! todos/STATUS_UPDATE_2025-11-03.md\n# Issues Status Update\n\n**Generated:** 2025-11-03\n\n## Completed Issues\n\n### Issue #59 - Remove test credentials\n**Status:** ✅ COMPLETED\n%! todos/fix-print.md\n# Fix print\n**Status:** Open\n\n## Plan\n- [ ] Print\n";
+        let (index, found) = diagnostics(fixture, None);
+        assert!(found.is_empty(), "{found:?}");
+        let ids: Vec<String> = index.tasks().keys().map(|it| it.id.to_string()).collect();
+        assert_eq!(ids, ["fix-print"]);
     }
 
     /// `## Original Todo` quotes the backlog entry, its box included: not the task's work.

@@ -726,7 +726,9 @@ fn orphan(
             report(sink, at, format!("track {task} has a folder in conductor/tracks/ but no entry in tracks.md"));
         }
         Family::Compozy => {
-            let in_index = has(PlaceKind::IndexLine) || has(PlaceKind::IndexRow);
+            // A v2 index lists a task without its status (a mention).
+            let in_index =
+                has(PlaceKind::IndexLine) || has(PlaceKind::IndexRow) || mention_roles.contains(&Role::CompozyIndex);
             let in_file = has(PlaceKind::Frontmatter) || mention_roles.contains(&Role::CompozyTask);
             if in_file && !in_index && has_role(Role::CompozyIndex) {
                 report(

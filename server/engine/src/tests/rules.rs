@@ -1108,12 +1108,30 @@ fn kiro_numbered_boxes_are_tasks() {
     let index = crate::fixture::index(left_behind);
     assert_eq!(index.tasks_in(".kiro/specs/shop").count(), 3);
     let (_, found) = diagnostics(left_behind, None);
-    let duplicates: Vec<String> = found
-        .iter()
-        .filter(|it| it.code == crate::diagnostic::RuleCode::DuplicateTask)
-        .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
-        .collect();
-    assert_eq!(duplicates, ["2"], "{found:?}");
+    let duplicated = |found: &[crate::diagnostic::Diagnostic]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|it| it.code == crate::diagnostic::RuleCode::DuplicateTask)
+            .filter_map(|it| it.task.as_ref().map(|task| task.id.to_string()))
+            .collect()
+    };
+    assert_eq!(duplicated(&found), ["2"], "{found:?}");
+    // A number given to two tasks in a file numbered once through (Essencia's two `6.`, a
+    // fourth hold-out review: all 57 tasks went unread without a word): every box stays a task,
+    // and `duplicate-task` names the number.
+    let renumbered = "%! .kiro/specs/feat/tasks.md\n- [x] 1. Set up\n- [x] 2. Login page\n- [x] 2. Admin dashboard\n  - [x] 2.1 Admin layout\n- [ ] 3. Refresh button\n";
+    let index = crate::fixture::index(renumbered);
+    let mut ids: Vec<String> = index.tasks_in(".kiro/specs/feat").map(|(key, _)| key.id.to_string()).collect();
+    ids.sort();
+    assert_eq!(ids, ["1", "2", "2.1", "3"]);
+    let (_, found) = diagnostics(renumbered, None);
+    assert_eq!(duplicated(&found), ["2"], "{found:?}");
+    // A second list copied in without its first tasks (superinsight: `9.`, then `2.2`, `3.`)
+    // numbers two lists: items, nothing reported.
+    let copied = "%! .kiro/specs/sync/tasks.md\n- [x] 1. Pull\n- [x] 2. Push\n  - [x] 2.2 Targets\n- [x] 3. Stream\n  - [x] 2.2 Connector tests\n- [x] 2. Listener tests\n";
+    assert_eq!(crate::fixture::index(copied).tasks_in(".kiro/specs/sync").count(), 0);
+    let (_, found) = diagnostics(copied, None);
+    assert!(duplicated(&found).is_empty(), "{found:?}");
 }
 
 /// `mixed-spelling`: a todo file says `Complete` where the tracker's others say `Done`. The hint
